@@ -1,0 +1,202 @@
+//! `apply(&mut State, &Envelope)`: the only way state changes. Cannot fail:
+//! everything was checked by `decide`. Replaying the log from empty through
+//! `apply` reproduces the state exactly.
+
+use super::event::{Envelope, Event, StockMove};
+use super::master::Record;
+use super::posting::JournalEntry;
+use super::scan;
+use super::state::{BinKey, ChangeRequest, KeyUse, State};
+
+/// Apply one log record: its events, its idempotency key, its sequence.
+pub fn apply(state: &mut State, env: &Envelope) {
+    for event in env.events() {
+        apply_event(state, env.seq, event);
+    }
+    if let Some(key) = &env.key {
+        state.keys.insert(
+            key.clone(),
+            KeyUse {
+                seq: env.seq,
+                digest: env.digest,
+            },
+        );
+    }
+    state.seq = env.seq;
+}
+
+pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
+    match event {
+        Event::MasterUpserted(r) => upsert(state, r),
+        Event::PostingRuleSet {
+            entity,
+            key,
+            account,
+        } => {
+            state
+                .posting_rules
+                .insert((entity.clone(), *key), account.clone());
+        }
+        Event::CategoryMarginFloorSet { category, pct } => match pct {
+            Some(p) => {
+                state.category_floors.insert(category.clone(), *p);
+            }
+            None => {
+                state.category_floors.remove(category);
+            }
+        },
+        Event::PeriodsDefined { periods } => {
+            for p in periods {
+                state
+                    .periods
+                    .insert((p.entity.clone(), p.start), p.clone());
+            }
+        }
+        Event::FxRateSet(fx) => {
+            state
+                .fx_rates
+                .insert((fx.from.clone(), fx.to.clone(), fx.date), fx.rate);
+        }
+        Event::ChangeRequested {
+            id,
+            requested_by,
+            fields,
+            change,
+        } => {
+            state.changes.insert(
+                *id,
+                ChangeRequest {
+                    id: *id,
+                    requested_by: requested_by.clone(),
+                    fields: fields.clone(),
+                    change: change.clone(),
+                    seq,
+                },
+            );
+            state.next_change_id = state.next_change_id.max(id + 1);
+        }
+        Event::ChangeApproved { id, .. } | Event::ChangeRejected { id, .. } => {
+            state.changes.remove(id);
+        }
+        Event::OpeningStockPosted { moves, journal } => {
+            for m in moves {
+                apply_move(state, m);
+            }
+            apply_journal(state, journal);
+        }
+    }
+}
+
+fn upsert(state: &mut State, r: &Record) {
+    match r.clone() {
+        Record::Entity(x) => {
+            state.entities.insert(x.code.clone(), x);
+        }
+        Record::Account(x) => {
+            state.accounts.insert((x.entity.clone(), x.code.clone()), x);
+        }
+        Record::Warehouse(x) => {
+            state.warehouses.insert(x.code.clone(), x);
+        }
+        Record::Bin(x) => {
+            state.bins.insert((x.warehouse.clone(), x.code.clone()), x);
+        }
+        Record::Item(x) => {
+            if let Some(old) = state.items.get(&x.sku) {
+                for b in &old.barcodes {
+                    if let Ok(k) = scan::barcode_key(&b.code) {
+                        state.barcodes.remove(&k);
+                    }
+                }
+            }
+            for b in &x.barcodes {
+                if let Ok(k) = scan::barcode_key(&b.code) {
+                    state.barcodes.insert(k, (x.sku.clone(), b.unit.clone()));
+                }
+            }
+            state.items.insert(x.sku.clone(), x);
+        }
+        Record::Customer(x) => {
+            state.customers.insert(x.code.clone(), x);
+        }
+        Record::Supplier(x) => {
+            state.suppliers.insert(x.code.clone(), x);
+        }
+        Record::PriceList(x) => {
+            state.price_lists.insert(x.code.clone(), x);
+        }
+        Record::ContractPrice(x) => {
+            state.contracts.insert(x.code.clone(), x);
+        }
+        Record::TaxCode(x) => {
+            state.tax_codes.insert(x.code.clone(), x);
+        }
+        Record::Carrier(x) => {
+            state.carriers.insert(x.code.clone(), x);
+        }
+        Record::PaymentTerms(x) => {
+            state.terms.insert(x.code.clone(), x);
+        }
+        Record::Operator(x) => {
+            state.operators.insert(x.code.clone(), x);
+        }
+    }
+}
+
+/// Move stock in a bin and the item's cost pool; keeps the warehouse totals.
+pub fn apply_move(state: &mut State, m: &StockMove) {
+    let key = BinKey {
+        warehouse: m.warehouse.clone(),
+        bin: m.bin.clone(),
+        sku: m.sku.clone(),
+        lot: m.lot.clone(),
+    };
+    let q = state.bin_stock.entry(key.clone()).or_default();
+    *q += m.qty;
+    if q.is_zero() {
+        state.bin_stock.remove(&key);
+    }
+    let totals = state
+        .stock
+        .entry((m.warehouse.clone(), m.sku.clone()))
+        .or_default();
+    totals.on_hand += m.qty;
+    let pool = state
+        .costs
+        .entry((m.entity.clone(), m.sku.clone()))
+        .or_default();
+    pool.qty += m.qty;
+    pool.value += m.value;
+}
+
+/// Post a journal entry to the maintained balances.
+pub fn apply_journal(state: &mut State, j: &JournalEntry) {
+    let ledger = &mut state.ledger;
+    for l in &j.lines {
+        let signed = l.signed();
+        *ledger
+            .balances
+            .entry((j.entity.clone(), l.account.clone()))
+            .or_default() += signed;
+        *ledger
+            .period_balances
+            .entry((j.entity.clone(), j.period.clone(), l.account.clone()))
+            .or_default() += signed;
+        if let (Some(control), Some(sub)) = (l.key.control(), &l.sub) {
+            *ledger
+                .subledger
+                .entry((j.entity.clone(), control, sub.clone()))
+                .or_default() += signed;
+        }
+    }
+    ledger.entries += 1;
+    ledger.lines += j.lines.len() as u64;
+}
+
+/// Journal entries an event carries (for checks and exports).
+pub fn journals(event: &Event) -> Vec<&JournalEntry> {
+    match event {
+        Event::OpeningStockPosted { journal, .. } => vec![journal],
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,243 @@
+//! Commands: who (operator, session), when (the engine's clock), an optional
+//! idempotency key, and what (`CommandBody`). Commands are never persisted;
+//! the events they produce are. So `CommandBody` can use an internally
+//! tagged JSON form: `{"cmd": "create_item", "sku": "A-100", ...}`.
+
+use super::auth::Permission;
+use super::master::*;
+use super::types::{Code, Currency};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The longest idempotency key we accept.
+pub const KEY_LEN_MAX: usize = 128;
+
+/// A command with its context. `time` is the engine's clock, stamped when
+/// the command is taken off the queue; the core never reads a clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    pub operator: Code,
+    pub session: String,
+    pub time: DateTime<Utc>,
+    pub key: Option<String>,
+    pub body: CommandBody,
+}
+
+impl Command {
+    /// The business date of the command: the day of its timestamp (UTC).
+    pub fn date(&self) -> NaiveDate {
+        self.time.date_naive()
+    }
+}
+
+/// Everything depot can be asked to do. One doc line per variant; the
+/// JSON form is documented in `docs/commands.md`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum CommandBody {
+    /// Create a legal entity.
+    CreateEntity(Entity),
+    /// Replace a legal entity's record.
+    UpdateEntity(Entity),
+    /// Add an account to an entity's chart of accounts.
+    CreateAccount(Account),
+    /// Rename or reclassify an account.
+    UpdateAccount(Account),
+    /// Create a warehouse.
+    CreateWarehouse(Warehouse),
+    /// Replace a warehouse's record.
+    UpdateWarehouse(Warehouse),
+    /// Create a bin in a warehouse.
+    CreateBin(Bin),
+    /// Replace a bin's record.
+    UpdateBin(Bin),
+    /// Create an item.
+    CreateItem(Item),
+    /// Replace an item's record (margin floor changes need approval).
+    UpdateItem(Item),
+    /// Create a customer.
+    CreateCustomer(Customer),
+    /// Replace a customer's record (credit limit and price list changes need approval).
+    UpdateCustomer(Customer),
+    /// Create a supplier.
+    CreateSupplier(Supplier),
+    /// Replace a supplier's record.
+    UpdateSupplier(Supplier),
+    /// Create a price list.
+    CreatePriceList(PriceList),
+    /// Replace a price list (name, currency, prices).
+    UpdatePriceList(PriceList),
+    /// Set one item's list price and quantity breaks on a price list.
+    SetListPrice {
+        price_list: Code,
+        #[serde(flatten)]
+        price: ListPrice,
+    },
+    /// Create a customer contract price.
+    CreateContractPrice(ContractPrice),
+    /// Replace a contract price.
+    UpdateContractPrice(ContractPrice),
+    /// Create a tax code.
+    CreateTaxCode(TaxCode),
+    /// Replace a tax code.
+    UpdateTaxCode(TaxCode),
+    /// Create a carrier with its services.
+    CreateCarrier(Carrier),
+    /// Replace a carrier.
+    UpdateCarrier(Carrier),
+    /// Create payment terms.
+    CreatePaymentTerms(PaymentTerms),
+    /// Replace payment terms.
+    UpdatePaymentTerms(PaymentTerms),
+    /// Create an operator.
+    CreateOperator(Operator),
+    /// Replace an operator's record.
+    UpdateOperator(Operator),
+    /// Map a posting key to an account (a change of an existing rule needs approval).
+    SetPostingRule {
+        entity: Code,
+        key: PostingKey,
+        account: Code,
+    },
+    /// Set or clear the margin floor of an item category (a change needs approval).
+    SetCategoryMarginFloor {
+        category: Code,
+        pct: Option<Decimal>,
+    },
+    /// Create the twelve monthly periods of a fiscal year, open.
+    DefineFiscalYear { entity: Code, year: i32 },
+    /// Record an FX rate for a currency pair and date.
+    SetFxRate(FxRate),
+    /// Approve a pending change request raised by somebody else.
+    ApproveChange { id: u64 },
+    /// Reject a pending change request.
+    RejectChange { id: u64, reason: String },
+    /// Put opening stock into a bin at a unit cost (Dr Inventory / Cr Opening balance).
+    PostOpeningStock {
+        warehouse: Code,
+        bin: Code,
+        sku: Code,
+        qty: Decimal,
+        #[serde(default)]
+        unit: Option<Code>,
+        /// Cost per base unit in the entity's base currency.
+        unit_cost: Decimal,
+        #[serde(default)]
+        lot: Option<Code>,
+        #[serde(default)]
+        date: Option<NaiveDate>,
+    },
+}
+
+impl CommandBody {
+    /// The permission an operator needs to issue this command.
+    pub fn permission(&self) -> Permission {
+        use CommandBody::*;
+        match self {
+            CreateEntity(_) | UpdateEntity(_) | CreateAccount(_) | UpdateAccount(_)
+            | SetPostingRule { .. } | DefineFiscalYear { .. } | SetFxRate(_) => {
+                Permission::ManageFinanceSetup
+            }
+            CreateWarehouse(_) | UpdateWarehouse(_) | CreateBin(_) | UpdateBin(_)
+            | CreateItem(_) | UpdateItem(_) | CreateTaxCode(_) | UpdateTaxCode(_)
+            | CreateCarrier(_) | UpdateCarrier(_) | CreatePaymentTerms(_)
+            | UpdatePaymentTerms(_) => Permission::ManageMasterData,
+            CreateCustomer(_) | UpdateCustomer(_) => Permission::ManageCustomers,
+            CreateSupplier(_) | UpdateSupplier(_) => Permission::ManageSuppliers,
+            CreatePriceList(_) | UpdatePriceList(_) | SetListPrice { .. }
+            | CreateContractPrice(_) | UpdateContractPrice(_)
+            | SetCategoryMarginFloor { .. } => Permission::ManagePricing,
+            CreateOperator(_) | UpdateOperator(_) => Permission::ManageOperators,
+            ApproveChange { .. } | RejectChange { .. } => Permission::ApproveChanges,
+            PostOpeningStock { .. } => Permission::AdjustStock,
+        }
+    }
+
+    /// The snake_case name of the command, as in the JSON `cmd` field.
+    pub fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("cmd").and_then(|c| c.as_str()).map(str::to_string))
+            .unwrap_or_else(|| "unknown".to_string())
+    }
+
+    /// A stable digest of the command body, so that a reused idempotency
+    /// key with a different command is caught.
+    pub fn digest(&self) -> u32 {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        crc32fast::hash(&bytes)
+    }
+
+    /// Split a create/update command into its record and whether it creates.
+    pub fn as_master(&self) -> Option<(Record, bool)> {
+        use CommandBody::*;
+        Some(match self.clone() {
+            CreateEntity(r) => (Record::Entity(r), true),
+            UpdateEntity(r) => (Record::Entity(r), false),
+            CreateAccount(r) => (Record::Account(r), true),
+            UpdateAccount(r) => (Record::Account(r), false),
+            CreateWarehouse(r) => (Record::Warehouse(r), true),
+            UpdateWarehouse(r) => (Record::Warehouse(r), false),
+            CreateBin(r) => (Record::Bin(r), true),
+            UpdateBin(r) => (Record::Bin(r), false),
+            CreateItem(r) => (Record::Item(r), true),
+            UpdateItem(r) => (Record::Item(r), false),
+            CreateCustomer(r) => (Record::Customer(r), true),
+            UpdateCustomer(r) => (Record::Customer(r), false),
+            CreateSupplier(r) => (Record::Supplier(r), true),
+            UpdateSupplier(r) => (Record::Supplier(r), false),
+            CreatePriceList(r) => (Record::PriceList(r), true),
+            UpdatePriceList(r) => (Record::PriceList(r), false),
+            CreateContractPrice(r) => (Record::ContractPrice(r), true),
+            UpdateContractPrice(r) => (Record::ContractPrice(r), false),
+            CreateTaxCode(r) => (Record::TaxCode(r), true),
+            UpdateTaxCode(r) => (Record::TaxCode(r), false),
+            CreateCarrier(r) => (Record::Carrier(r), true),
+            UpdateCarrier(r) => (Record::Carrier(r), false),
+            CreatePaymentTerms(r) => (Record::PaymentTerms(r), true),
+            UpdatePaymentTerms(r) => (Record::PaymentTerms(r), false),
+            CreateOperator(r) => (Record::Operator(r), true),
+            UpdateOperator(r) => (Record::Operator(r), false),
+            _ => return None,
+        })
+    }
+
+    /// The create (or update) command for a record.
+    pub fn upsert(record: Record, create: bool) -> CommandBody {
+        use CommandBody::*;
+        match (record, create) {
+            (Record::Entity(r), true) => CreateEntity(r),
+            (Record::Entity(r), false) => UpdateEntity(r),
+            (Record::Account(r), true) => CreateAccount(r),
+            (Record::Account(r), false) => UpdateAccount(r),
+            (Record::Warehouse(r), true) => CreateWarehouse(r),
+            (Record::Warehouse(r), false) => UpdateWarehouse(r),
+            (Record::Bin(r), true) => CreateBin(r),
+            (Record::Bin(r), false) => UpdateBin(r),
+            (Record::Item(r), true) => CreateItem(r),
+            (Record::Item(r), false) => UpdateItem(r),
+            (Record::Customer(r), true) => CreateCustomer(r),
+            (Record::Customer(r), false) => UpdateCustomer(r),
+            (Record::Supplier(r), true) => CreateSupplier(r),
+            (Record::Supplier(r), false) => UpdateSupplier(r),
+            (Record::PriceList(r), true) => CreatePriceList(r),
+            (Record::PriceList(r), false) => UpdatePriceList(r),
+            (Record::ContractPrice(r), true) => CreateContractPrice(r),
+            (Record::ContractPrice(r), false) => UpdateContractPrice(r),
+            (Record::TaxCode(r), true) => CreateTaxCode(r),
+            (Record::TaxCode(r), false) => UpdateTaxCode(r),
+            (Record::Carrier(r), true) => CreateCarrier(r),
+            (Record::Carrier(r), false) => UpdateCarrier(r),
+            (Record::PaymentTerms(r), true) => CreatePaymentTerms(r),
+            (Record::PaymentTerms(r), false) => UpdatePaymentTerms(r),
+            (Record::Operator(r), true) => CreateOperator(r),
+            (Record::Operator(r), false) => UpdateOperator(r),
+        }
+    }
+}
+
+/// Currency helper for commands that carry a bare code.
+pub fn currency(code: &str) -> Currency {
+    Currency::new(code)
+}

@@ -1,0 +1,501 @@
+//! `decide(&State, &Command) -> Result<Vec<Event>, Rejection>`: pure, no
+//! I/O, no clock. Checks who may do it, then what, with flat early returns.
+//! All events of one command commit together or not at all.
+
+use super::auth::{allows, Role};
+use super::command::{Command, CommandBody};
+use super::event::{Change, Event, StockMove};
+use super::master::*;
+use super::posting::{account_fits_key, Posting};
+use super::rejection::Rejection;
+use super::state::State;
+use super::types::*;
+use super::validate;
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+type D = Result<Vec<Event>, Rejection>;
+
+pub fn decide(state: &State, cmd: &Command) -> D {
+    authorize(state, cmd)?;
+    if let Some((record, create)) = cmd.body.as_master() {
+        return upsert(state, cmd, record, create);
+    }
+    match &cmd.body {
+        CommandBody::SetListPrice { price_list, price } => {
+            let list = state
+                .price_lists
+                .get(price_list)
+                .ok_or_else(|| Rejection::NotFound {
+                    kind: RecordKind::PriceList,
+                    key: price_list.clone(),
+                })?;
+            validate::list_price(state, &list.currency, price)?;
+            if list.prices.get(&price.sku) == Some(price) {
+                return Err(Rejection::NoChange);
+            }
+            let mut list = list.clone();
+            list.prices.insert(price.sku.clone(), price.clone());
+            Ok(vec![Event::MasterUpserted(Record::PriceList(list))])
+        }
+        CommandBody::SetPostingRule {
+            entity,
+            key,
+            account,
+        } => set_posting_rule(state, cmd, entity, *key, account),
+        CommandBody::SetCategoryMarginFloor { category, pct } => {
+            validate::code("category", category)?;
+            if let Some(p) = pct {
+                validate::pct("pct", *p, Decimal::from(99))?;
+            }
+            let old = state.category_floors.get(category).copied();
+            if old == *pct {
+                return Err(Rejection::NoChange);
+            }
+            let change = Change::CategoryMarginFloor {
+                category: category.clone(),
+                pct: *pct,
+            };
+            if old.is_some() {
+                return request_change(state, cmd, change, vec!["margin_floor_pct".into()]);
+            }
+            Ok(vec![Event::CategoryMarginFloorSet {
+                category: category.clone(),
+                pct: *pct,
+            }])
+        }
+        CommandBody::DefineFiscalYear { entity, year } => fiscal_year(state, entity, *year),
+        CommandBody::SetFxRate(fx) => {
+            validate::currency("from", &fx.from)?;
+            validate::currency("to", &fx.to)?;
+            if fx.from == fx.to {
+                return Err(Rejection::Duplicate {
+                    field: "currency pair".into(),
+                    value: fx.from.to_string(),
+                });
+            }
+            if fx.rate <= Decimal::ZERO {
+                return Err(Rejection::NotPositive {
+                    field: "rate".into(),
+                    value: fx.rate,
+                });
+            }
+            if decimals_used(fx.rate) > RATE_DECIMALS_MAX {
+                return Err(Rejection::TooManyDecimals {
+                    field: "rate".into(),
+                    value: fx.rate,
+                    max: RATE_DECIMALS_MAX,
+                });
+            }
+            if fx.rate > Decimal::from(1_000_000) {
+                return Err(Rejection::OutOfRange {
+                    field: "rate".into(),
+                    value: fx.rate.to_string(),
+                    min: "0".into(),
+                    max: "1000000".into(),
+                });
+            }
+            Ok(vec![Event::FxRateSet(fx.clone())])
+        }
+        CommandBody::ApproveChange { id } => approve(state, cmd, *id),
+        CommandBody::RejectChange { id, reason } => {
+            // Withdrawing your own request is allowed; approving it is not.
+            pending(state, *id)?;
+            validate::text("reason", reason, true)?;
+            Ok(vec![Event::ChangeRejected {
+                id: *id,
+                rejected_by: cmd.operator.clone(),
+                reason: reason.clone(),
+            }])
+        }
+        CommandBody::PostOpeningStock {
+            warehouse,
+            bin,
+            sku,
+            qty,
+            unit,
+            unit_cost,
+            lot,
+            date,
+        } => opening_stock(
+            state,
+            OpeningStock {
+                warehouse,
+                bin,
+                sku,
+                qty: *qty,
+                unit: unit.as_deref(),
+                unit_cost: *unit_cost,
+                lot: lot.as_deref(),
+                date: date.unwrap_or_else(|| cmd.date()),
+            },
+        ),
+        _ => unreachable_master(),
+    }
+}
+
+/// Master commands are handled by `upsert`; this arm cannot be reached.
+fn unreachable_master() -> D {
+    Err(Rejection::NoChange)
+}
+
+/// Who may do it: a known, active operator whose roles grant the
+/// command's permission. An empty store accepts only the first admin.
+fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
+    if let Some(k) = &cmd.key {
+        if k.is_empty() || k.len() > super::command::KEY_LEN_MAX {
+            return Err(Rejection::InvalidKey {
+                problem: "must be 1 to 128 characters".into(),
+            });
+        }
+    }
+    if state.operators.is_empty() {
+        return match &cmd.body {
+            CommandBody::CreateOperator(op)
+                if op.roles.contains(&Role::Admin) && op.code == cmd.operator =>
+            {
+                Ok(())
+            }
+            _ => Err(Rejection::BootstrapNeedsAdmin),
+        };
+    }
+    let op = state
+        .operators
+        .get(&cmd.operator)
+        .ok_or_else(|| Rejection::UnknownOperator {
+            operator: cmd.operator.chars().take(40).collect(),
+        })?;
+    if !op.active {
+        return Err(Rejection::OperatorInactive {
+            operator: op.code.clone(),
+        });
+    }
+    let permission = cmd.body.permission();
+    if !allows(&op.roles, permission) {
+        return Err(Rejection::NotPermitted {
+            operator: op.code.clone(),
+            permission,
+        });
+    }
+    Ok(())
+}
+
+fn upsert(state: &State, cmd: &Command, record: Record, create: bool) -> D {
+    validate::record(state, &record, create)?;
+    if create {
+        return Ok(vec![Event::MasterUpserted(record)]);
+    }
+    let fields = governed_changes(state, &record);
+    if same_as_stored(state, &record) {
+        return Err(Rejection::NoChange);
+    }
+    if !fields.is_empty() {
+        return request_change(state, cmd, Change::Record(record), fields);
+    }
+    Ok(vec![Event::MasterUpserted(record)])
+}
+
+fn same_as_stored(state: &State, r: &Record) -> bool {
+    match r {
+        Record::Entity(x) => state.entities.get(&x.code) == Some(x),
+        Record::Account(x) => state.accounts.get(&(x.entity.clone(), x.code.clone())) == Some(x),
+        Record::Warehouse(x) => state.warehouses.get(&x.code) == Some(x),
+        Record::Bin(x) => state.bins.get(&(x.warehouse.clone(), x.code.clone())) == Some(x),
+        Record::Item(x) => state.items.get(&x.sku) == Some(x),
+        Record::Customer(x) => state.customers.get(&x.code) == Some(x),
+        Record::Supplier(x) => state.suppliers.get(&x.code) == Some(x),
+        Record::PriceList(x) => state.price_lists.get(&x.code) == Some(x),
+        Record::ContractPrice(x) => state.contracts.get(&x.code) == Some(x),
+        Record::TaxCode(x) => state.tax_codes.get(&x.code) == Some(x),
+        Record::Carrier(x) => state.carriers.get(&x.code) == Some(x),
+        Record::PaymentTerms(x) => state.terms.get(&x.code) == Some(x),
+        Record::Operator(x) => state.operators.get(&x.code) == Some(x),
+    }
+}
+
+/// Governed fields an update changes (SPEC section 2): credit limit, price
+/// list, margin floor. Posting rules are governed through `SetPostingRule`.
+fn governed_changes(state: &State, r: &Record) -> Vec<String> {
+    let mut fields = Vec::new();
+    match r {
+        Record::Customer(x) => {
+            if let Some(old) = state.customers.get(&x.code) {
+                if old.credit_limit != x.credit_limit {
+                    fields.push("credit_limit".to_string());
+                }
+                if old.price_list != x.price_list {
+                    fields.push("price_list".to_string());
+                }
+            }
+        }
+        Record::Item(x) => {
+            if let Some(old) = state.items.get(&x.sku) {
+                if old.margin_floor_pct != x.margin_floor_pct {
+                    fields.push("margin_floor_pct".to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+    fields
+}
+
+fn request_change(state: &State, cmd: &Command, change: Change, fields: Vec<String>) -> D {
+    let subject = change.subject();
+    if let Some(open) = state
+        .changes
+        .values()
+        .find(|c| c.change.subject() == subject)
+    {
+        return Err(Rejection::ChangePending {
+            subject,
+            id: open.id,
+        });
+    }
+    Ok(vec![Event::ChangeRequested {
+        id: state.next_change_id.max(1),
+        requested_by: cmd.operator.clone(),
+        fields,
+        change,
+    }])
+}
+
+fn pending(state: &State, id: u64) -> Result<&super::state::ChangeRequest, Rejection> {
+    state.changes.get(&id).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::ChangeRequest,
+        key: id.to_string(),
+    })
+}
+
+fn approve(state: &State, cmd: &Command, id: u64) -> D {
+    let req = pending(state, id)?;
+    if req.requested_by == cmd.operator {
+        return Err(Rejection::OwnChange { id });
+    }
+    let approved = Event::ChangeApproved {
+        id,
+        approved_by: cmd.operator.clone(),
+    };
+    // The world may have moved since the request: validate again.
+    let applied = match &req.change {
+        Change::Record(r) => {
+            validate::record(state, r, false)?;
+            Event::MasterUpserted(r.clone())
+        }
+        Change::PostingRule {
+            entity,
+            key,
+            account,
+        } => {
+            check_posting_rule(state, entity, *key, account)?;
+            Event::PostingRuleSet {
+                entity: entity.clone(),
+                key: *key,
+                account: account.clone(),
+            }
+        }
+        Change::CategoryMarginFloor { category, pct } => Event::CategoryMarginFloorSet {
+            category: category.clone(),
+            pct: *pct,
+        },
+    };
+    Ok(vec![approved, applied])
+}
+
+fn check_posting_rule(state: &State, entity: &str, key: PostingKey, account: &str) -> Result<(), Rejection> {
+    validate::code("entity", entity)?;
+    validate::code("account", account)?;
+    if !state.entities.contains_key(entity) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: entity.into(),
+        });
+    }
+    let acct = state
+        .accounts
+        .get(&(entity.to_string(), account.to_string()))
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Account,
+            key: format!("{entity}/{account}"),
+        })?;
+    if !account_fits_key(acct.control, key) {
+        return Err(Rejection::WrongAccountForKey {
+            entity: entity.into(),
+            key,
+            account: account.into(),
+            expected: validate::control_name(key.control()),
+        });
+    }
+    Ok(())
+}
+
+fn set_posting_rule(state: &State, cmd: &Command, entity: &str, key: PostingKey, account: &str) -> D {
+    check_posting_rule(state, entity, key, account)?;
+    let current = state.posting_rules.get(&(entity.to_string(), key));
+    let change = Change::PostingRule {
+        entity: entity.into(),
+        key,
+        account: account.into(),
+    };
+    match current {
+        Some(a) if a == account => Err(Rejection::NoChange),
+        Some(_) => request_change(state, cmd, change, vec!["account".into()]),
+        None => Ok(vec![Event::PostingRuleSet {
+            entity: entity.into(),
+            key,
+            account: account.into(),
+        }]),
+    }
+}
+
+fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
+    let e = state
+        .entities
+        .get(entity)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: entity.into(),
+        })?;
+    if !(2000..=2200).contains(&year) {
+        return Err(Rejection::OutOfRange {
+            field: "year".into(),
+            value: year.to_string(),
+            min: "2000".into(),
+            max: "2200".into(),
+        });
+    }
+    let mut periods = Vec::with_capacity(12);
+    let (mut y, mut m) = (year, e.fiscal_year_start_month);
+    for n in 1..=12 {
+        let start = NaiveDate::from_ymd_opt(y, m, 1);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let next = NaiveDate::from_ymd_opt(ny, nm, 1);
+        let (Some(start), Some(end)) = (start, next.and_then(|d| d.pred_opt())) else {
+            return Err(Rejection::OutOfRange {
+                field: "year".into(),
+                value: year.to_string(),
+                min: "2000".into(),
+                max: "2200".into(),
+            });
+        };
+        periods.push(Period {
+            entity: entity.into(),
+            code: format!("FY{year}-{n:02}"),
+            start,
+            end,
+            status: PeriodStatus::Open,
+        });
+        (y, m) = (ny, nm);
+    }
+    let first = periods[0].start;
+    let last = periods[11].end;
+    let overlaps = state
+        .periods
+        .values()
+        .any(|p| p.entity == entity && p.start <= last && first <= p.end);
+    if overlaps {
+        return Err(Rejection::PeriodsOverlap {
+            entity: entity.into(),
+            year,
+        });
+    }
+    debug_assert_eq!(first.year(), year);
+    Ok(vec![Event::PeriodsDefined { periods }])
+}
+
+struct OpeningStock<'a> {
+    warehouse: &'a str,
+    bin: &'a str,
+    sku: &'a str,
+    qty: Decimal,
+    unit: Option<&'a str>,
+    unit_cost: Decimal,
+    lot: Option<&'a str>,
+    date: NaiveDate,
+}
+
+/// Resolve a quantity in any unit of an item to base units, checked.
+pub fn base_qty(item: &Item, qty: Decimal, unit: Option<&str>) -> Result<Decimal, Rejection> {
+    let unit = unit.unwrap_or(&item.base_unit);
+    let factor = item
+        .unit_factor(unit)
+        .ok_or_else(|| Rejection::UnknownUnit {
+            sku: item.sku.clone(),
+            unit: unit.chars().take(40).collect(),
+        })?;
+    validate::qty("qty", qty, QTY_DECIMALS_MAX)?;
+    let base = qty * factor;
+    validate::qty("qty in base units", base, item.qty_decimals)?;
+    Ok(base.normalize())
+}
+
+fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
+    let wh = state
+        .warehouses
+        .get(o.warehouse)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Warehouse,
+            key: o.warehouse.into(),
+        })?;
+    if !state
+        .bins
+        .contains_key(&(o.warehouse.to_string(), o.bin.to_string()))
+    {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Bin,
+            key: format!("{}/{}", o.warehouse, o.bin),
+        });
+    }
+    let item = state.items.get(o.sku).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::Item,
+        key: o.sku.into(),
+    })?;
+    if !item.active {
+        return Err(Rejection::Inactive {
+            kind: RecordKind::Item,
+            key: item.sku.clone(),
+        });
+    }
+    let qty = base_qty(item, o.qty, o.unit)?;
+    validate::price("unit_cost", o.unit_cost)?;
+    match (item.lot_tracked, o.lot) {
+        (true, None) => return Err(Rejection::LotRequired { sku: item.sku.clone() }),
+        (false, Some(_)) => return Err(Rejection::LotNotExpected { sku: item.sku.clone() }),
+        (_, Some(l)) => validate::code("lot", l)?,
+        _ => {}
+    }
+    let entity = state
+        .entities
+        .get(&wh.entity)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: wh.entity.clone(),
+        })?;
+    // unit_cost is per base unit; the quantity may have been given in packs.
+    let value = entity.base_currency.round(qty * o.unit_cost);
+    if value > AMOUNT_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "value".into(),
+            value: value.to_string(),
+            min: "0".into(),
+            max: AMOUNT_MAX.to_string(),
+        });
+    }
+    let doc = format!("OPEN-{}-{}-{}", o.warehouse, o.bin, o.sku);
+    let journal = Posting::new(state, &wh.entity, o.date, &doc, "opening stock")
+        .debit(PostingKey::Inventory, value, Some(o.sku))
+        .credit(PostingKey::OpeningBalance, value, None)
+        .build()?;
+    Ok(vec![Event::OpeningStockPosted {
+        moves: vec![StockMove {
+            entity: wh.entity.clone(),
+            warehouse: o.warehouse.into(),
+            bin: o.bin.into(),
+            sku: o.sku.into(),
+            lot: o.lot.map(str::to_string),
+            qty,
+            value,
+        }],
+        journal,
+    }])
+}

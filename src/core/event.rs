@@ -1,0 +1,127 @@
+//! Events: what happened, the only thing persisted. `apply` turns them into
+//! state and cannot fail. Plain data for bincode (externally tagged enums).
+
+use super::master::*;
+use super::posting::JournalEntry;
+use super::rejection::Rejection;
+use super::types::Code;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A governed change waiting for a second person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Record(Record),
+    PostingRule {
+        entity: Code,
+        key: PostingKey,
+        account: Code,
+    },
+    CategoryMarginFloor {
+        category: Code,
+        pct: Option<Decimal>,
+    },
+}
+
+impl Change {
+    /// What the change is about, for the exception queue: `customer C100`.
+    pub fn subject(&self) -> String {
+        match self {
+            Change::Record(r) => format!("{} {}", r.kind(), r.key()),
+            Change::PostingRule { entity, key, .. } => {
+                format!("posting rule {entity}/{}", key.as_str())
+            }
+            Change::CategoryMarginFloor { category, .. } => {
+                format!("margin floor of category {category}")
+            }
+        }
+    }
+}
+
+/// One movement of stock in a bin, valued in the entity's base currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockMove {
+    pub entity: Code,
+    pub warehouse: Code,
+    pub bin: Code,
+    pub sku: Code,
+    pub lot: Option<Code>,
+    /// Signed quantity in base units (+ in, - out).
+    pub qty: Decimal,
+    /// Signed value moved into (+) or out of (-) the item's cost pool.
+    pub value: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// A master record was created or replaced.
+    MasterUpserted(Record),
+    PostingRuleSet {
+        entity: Code,
+        key: PostingKey,
+        account: Code,
+    },
+    CategoryMarginFloorSet {
+        category: Code,
+        pct: Option<Decimal>,
+    },
+    PeriodsDefined {
+        periods: Vec<Period>,
+    },
+    FxRateSet(FxRate),
+    ChangeRequested {
+        id: u64,
+        requested_by: Code,
+        fields: Vec<String>,
+        change: Change,
+    },
+    ChangeApproved {
+        id: u64,
+        approved_by: Code,
+    },
+    ChangeRejected {
+        id: u64,
+        rejected_by: Code,
+        reason: String,
+    },
+    OpeningStockPosted {
+        moves: Vec<StockMove>,
+        journal: JournalEntry,
+    },
+}
+
+/// What a command came to: committed events, or a rejection (persisted only
+/// when the command carried an idempotency key, so a repeat gets it again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Committed(Vec<Event>),
+    Rejected(Rejection),
+}
+
+/// One record of the event log: a command's outcome and its context. The
+/// log is the audit trail: who, from which session, when, what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    pub time: DateTime<Utc>,
+    pub operator: Code,
+    pub session: String,
+    pub key: Option<String>,
+    /// Digest of the command body (see `CommandBody::digest`).
+    pub digest: u32,
+    pub command: String,
+    pub outcome: Outcome,
+}
+
+impl Envelope {
+    pub fn events(&self) -> &[Event] {
+        match &self.outcome {
+            Outcome::Committed(e) => e,
+            Outcome::Rejected(_) => &[],
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The invariants of SPEC section 8, in one place: used by tests, by
+//! `depot check`, and by debug assertions after apply.
+//!
+//! `check_state` verifies what a single state must satisfy. `Replayer`
+//! verifies what only history shows: each journal balanced and posted into
+//! an open period, stock equal to the sum of its movements (replay from
+//! empty), and replay reproducing the state exactly.
+
+use super::apply::{apply, journals};
+use super::event::Envelope;
+use super::master::{Control, PeriodStatus};
+use super::state::State;
+use super::types::Code;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Violation {
+    #[error("stock of {sku} in {warehouse}/{bin} is negative: {qty}")]
+    NegativeStock {
+        warehouse: Code,
+        bin: Code,
+        sku: Code,
+        qty: Decimal,
+    },
+    #[error("stock of {sku} in {warehouse}: bins hold {bins}, the warehouse total says {total}")]
+    WarehouseTotal {
+        warehouse: Code,
+        sku: Code,
+        bins: Decimal,
+        total: Decimal,
+    },
+    #[error("stock of {sku} in {warehouse}: reserved {reserved} exceeds on hand {on_hand} + in pick {in_pick}")]
+    OverReserved {
+        warehouse: Code,
+        sku: Code,
+        reserved: Decimal,
+        on_hand: Decimal,
+        in_pick: Decimal,
+    },
+    #[error("cost pool of {sku} in {entity} holds {pool} units, its warehouses {stock}")]
+    PoolQty {
+        entity: Code,
+        sku: Code,
+        pool: Decimal,
+        stock: Decimal,
+    },
+    #[error("cost pool of {sku} in {entity} has value {value} with {qty} units")]
+    PoolValue {
+        entity: Code,
+        sku: Code,
+        qty: Decimal,
+        value: Decimal,
+    },
+    #[error("ledger of {entity} does not balance: debits minus credits = {diff}")]
+    LedgerUnbalanced { entity: Code, diff: Decimal },
+    #[error("{control:?} subledger of {entity} is {sub}, its control accounts {gl}")]
+    Subledger {
+        entity: Code,
+        control: Control,
+        sub: Decimal,
+        gl: Decimal,
+    },
+    #[error("inventory subledger of {entity} is {sub}, the cost pools are worth {pools}")]
+    InventoryPools {
+        entity: Code,
+        sub: Decimal,
+        pools: Decimal,
+    },
+    #[error("period balances of {entity}/{account} sum to {periods}, the account balance is {balance}")]
+    PeriodTotals {
+        entity: Code,
+        account: Code,
+        periods: Decimal,
+        balance: Decimal,
+    },
+    #[error("record {seq}: journal {doc} does not balance ({debit} / {credit})")]
+    JournalUnbalanced {
+        seq: u64,
+        doc: String,
+        debit: Decimal,
+        credit: Decimal,
+    },
+    #[error("record {seq}: journal {doc} posts into period {period} of {entity}, which was not open")]
+    ClosedPeriod {
+        seq: u64,
+        doc: String,
+        entity: Code,
+        period: Code,
+    },
+    #[error("record {seq}: journal {doc} posts to account {account} which {entity} does not have")]
+    UnknownAccount {
+        seq: u64,
+        doc: String,
+        entity: Code,
+        account: Code,
+    },
+    #[error("record {seq} follows record {prev}: the log has a gap or is out of order")]
+    Sequence { seq: u64, prev: u64 },
+    #[error("replaying the log from empty does not reproduce the state at record {seq}: {what} differ")]
+    ReplayMismatch { seq: u64, what: String },
+}
+
+/// What `check_state` looked at, for `depot check` to print.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    pub master_records: usize,
+    pub bins_with_stock: usize,
+    pub stock_positions: usize,
+    pub cost_pools: usize,
+    pub accounts_with_balance: usize,
+    pub subledger_parties: usize,
+    pub entities: usize,
+}
+
+/// Verify everything a single state must satisfy.
+pub fn check_state(state: &State) -> Result<Verified, Violation> {
+    let mut bins_sum: BTreeMap<(&Code, &Code), Decimal> = BTreeMap::new();
+    for (k, q) in &state.bin_stock {
+        if *q < Decimal::ZERO {
+            return Err(Violation::NegativeStock {
+                warehouse: k.warehouse.clone(),
+                bin: k.bin.clone(),
+                sku: k.sku.clone(),
+                qty: *q,
+            });
+        }
+        *bins_sum.entry((&k.warehouse, &k.sku)).or_default() += *q;
+    }
+    let mut entity_stock: BTreeMap<(Code, Code), Decimal> = BTreeMap::new();
+    for ((wh, sku), s) in &state.stock {
+        let bins = bins_sum.get(&(wh, sku)).copied().unwrap_or_default();
+        if bins != s.on_hand {
+            return Err(Violation::WarehouseTotal {
+                warehouse: wh.clone(),
+                sku: sku.clone(),
+                bins,
+                total: s.on_hand,
+            });
+        }
+        if s.reserved > s.on_hand + s.in_pick || s.reserved < Decimal::ZERO {
+            return Err(Violation::OverReserved {
+                warehouse: wh.clone(),
+                sku: sku.clone(),
+                reserved: s.reserved,
+                on_hand: s.on_hand,
+                in_pick: s.in_pick,
+            });
+        }
+        if let Some(e) = state.warehouse_entity(wh) {
+            *entity_stock.entry((e.clone(), sku.clone())).or_default() += s.on_hand;
+        }
+    }
+    for ((wh, sku), bins) in &bins_sum {
+        if !state.stock.contains_key(&((*wh).clone(), (*sku).clone())) && !bins.is_zero() {
+            return Err(Violation::WarehouseTotal {
+                warehouse: (*wh).clone(),
+                sku: (*sku).clone(),
+                bins: *bins,
+                total: Decimal::ZERO,
+            });
+        }
+    }
+    let mut pools_by_entity: BTreeMap<&Code, Decimal> = BTreeMap::new();
+    for ((entity, sku), pool) in &state.costs {
+        let stock = entity_stock
+            .get(&(entity.clone(), sku.clone()))
+            .copied()
+            .unwrap_or_default();
+        if pool.qty != stock {
+            return Err(Violation::PoolQty {
+                entity: entity.clone(),
+                sku: sku.clone(),
+                pool: pool.qty,
+                stock,
+            });
+        }
+        let bad_value = pool.value < Decimal::ZERO || (pool.qty.is_zero() && !pool.value.is_zero());
+        if bad_value {
+            return Err(Violation::PoolValue {
+                entity: entity.clone(),
+                sku: sku.clone(),
+                qty: pool.qty,
+                value: pool.value,
+            });
+        }
+        *pools_by_entity.entry(entity).or_default() += pool.value;
+    }
+    // Ledger: each entity balances; period balances add up to the balance.
+    let mut per_entity: BTreeMap<&Code, Decimal> = BTreeMap::new();
+    for ((entity, _), b) in &state.ledger.balances {
+        *per_entity.entry(entity).or_default() += *b;
+    }
+    for (entity, diff) in per_entity {
+        if !diff.is_zero() {
+            return Err(Violation::LedgerUnbalanced {
+                entity: entity.clone(),
+                diff,
+            });
+        }
+    }
+    let mut by_period: BTreeMap<(&Code, &Code), Decimal> = BTreeMap::new();
+    for ((entity, _, account), b) in &state.ledger.period_balances {
+        *by_period.entry((entity, account)).or_default() += *b;
+    }
+    for ((entity, account), balance) in &state.ledger.balances {
+        let periods = by_period.get(&(entity, account)).copied().unwrap_or_default();
+        if periods != *balance {
+            return Err(Violation::PeriodTotals {
+                entity: entity.clone(),
+                account: account.clone(),
+                periods,
+                balance: *balance,
+            });
+        }
+    }
+    // Subledgers equal their control accounts.
+    for entity in state.entities.keys() {
+        for control in [Control::Receivables, Control::Payables, Control::Inventory] {
+            let sub: Decimal = state
+                .ledger
+                .subledger
+                .range((entity.clone(), control, String::new())..)
+                .take_while(|((e, c, _), _)| e == entity && *c == control)
+                .map(|(_, v)| *v)
+                .sum();
+            let gl: Decimal = state
+                .accounts
+                .values()
+                .filter(|a| &a.entity == entity && a.control == Some(control))
+                .filter_map(|a| {
+                    state
+                        .ledger
+                        .balances
+                        .get(&(entity.clone(), a.code.clone()))
+                })
+                .copied()
+                .sum();
+            if sub != gl {
+                return Err(Violation::Subledger {
+                    entity: entity.clone(),
+                    control,
+                    sub,
+                    gl,
+                });
+            }
+            if control == Control::Inventory {
+                let pools = pools_by_entity.get(entity).copied().unwrap_or_default();
+                let in_transit = Decimal::ZERO;
+                if sub != pools + in_transit {
+                    return Err(Violation::InventoryPools {
+                        entity: entity.clone(),
+                        sub,
+                        pools,
+                    });
+                }
+            }
+        }
+    }
+    Ok(Verified {
+        master_records: state.master_count(),
+        bins_with_stock: state.bin_stock.len(),
+        stock_positions: state.stock.len(),
+        cost_pools: state.costs.len(),
+        accounts_with_balance: state.ledger.balances.len(),
+        subledger_parties: state.ledger.subledger.len(),
+        entities: state.entities.len(),
+    })
+}
+
+/// Checks what one record does to the state it is applied to: sequence,
+/// balanced journals, open periods, known accounts. Then applies it.
+#[derive(Default)]
+pub struct Replayer {
+    pub state: State,
+    pub records: u64,
+    pub events: u64,
+    pub journals: u64,
+    pub journal_lines: u64,
+}
+
+impl Replayer {
+    pub fn from_state(state: State) -> Replayer {
+        Replayer {
+            state,
+            ..Replayer::default()
+        }
+    }
+
+    pub fn step(&mut self, env: &Envelope) -> Result<(), Violation> {
+        let prev = self.state.seq;
+        if env.seq != prev + 1 {
+            return Err(Violation::Sequence { seq: env.seq, prev });
+        }
+        for event in env.events() {
+            for j in journals(event) {
+                if !j.is_balanced() {
+                    return Err(Violation::JournalUnbalanced {
+                        seq: env.seq,
+                        doc: j.doc.clone(),
+                        debit: j.debits(),
+                        credit: j.credits(),
+                    });
+                }
+                let open = self
+                    .state
+                    .period_of(&j.entity, j.date)
+                    .is_some_and(|p| p.status == PeriodStatus::Open && p.code == j.period);
+                if !open {
+                    return Err(Violation::ClosedPeriod {
+                        seq: env.seq,
+                        doc: j.doc.clone(),
+                        entity: j.entity.clone(),
+                        period: j.period.clone(),
+                    });
+                }
+                for l in &j.lines {
+                    if !self
+                        .state
+                        .accounts
+                        .contains_key(&(j.entity.clone(), l.account.clone()))
+                    {
+                        return Err(Violation::UnknownAccount {
+                            seq: env.seq,
+                            doc: j.doc.clone(),
+                            entity: j.entity.clone(),
+                            account: l.account.clone(),
+                        });
+                    }
+                }
+                self.journals += 1;
+                self.journal_lines += j.lines.len() as u64;
+            }
+            self.events += 1;
+        }
+        apply(&mut self.state, env);
+        self.records += 1;
+        Ok(())
+    }
+}
+
+/// Compare two states and name the first part that differs.
+pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
+    macro_rules! cmp {
+        ($($f:ident),*) => {
+            $( if a.$f != b.$f { return Some(stringify!($f)); } )*
+        };
+    }
+    cmp!(
+        seq, entities, accounts, posting_rules, periods, warehouses, bins, items, barcodes,
+        customers, suppliers, price_lists, contracts, tax_codes, carriers, terms, fx_rates,
+        operators, category_floors, changes, next_change_id, bin_stock, stock, costs, ledger,
+        keys
+    );
+    None
+}

@@ -1,0 +1,166 @@
+//! Why a command was refused. Each variant is a precise reason a clerk can
+//! read, with a stable snake_case `code()` that scripts rely on.
+
+use super::auth::Permission;
+use super::master::{PeriodStatus, PostingKey, RecordKind};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    #[error("operator {operator} is not known")]
+    UnknownOperator { operator: String },
+    #[error("operator {operator} is inactive")]
+    OperatorInactive { operator: String },
+    #[error("operator {operator} lacks the permission {permission}")]
+    NotPermitted {
+        operator: String,
+        permission: Permission,
+    },
+    #[error("the store has no operators yet: the first command must create an admin operator")]
+    BootstrapNeedsAdmin,
+    #[error("{kind} {key} already exists")]
+    AlreadyExists { kind: RecordKind, key: String },
+    #[error("{kind} {key} does not exist")]
+    NotFound { kind: RecordKind, key: String },
+    #[error("{field} {value:?} {problem}")]
+    InvalidCode {
+        field: String,
+        value: String,
+        problem: String,
+    },
+    #[error("{field} {problem}")]
+    InvalidText { field: String, problem: String },
+    #[error("{field} {value:?} is not a currency code (three capital letters, e.g. USD)")]
+    InvalidCurrency { field: String, value: String },
+    #[error("{field} must not be negative (got {value})")]
+    Negative { field: String, value: Decimal },
+    #[error("{field} must be more than zero (got {value})")]
+    NotPositive { field: String, value: Decimal },
+    #[error("{field} {value} has more than {max} decimals")]
+    TooManyDecimals {
+        field: String,
+        value: Decimal,
+        max: u32,
+    },
+    #[error("{field} {value} is out of range ({min} to {max})")]
+    OutOfRange {
+        field: String,
+        value: String,
+        min: String,
+        max: String,
+    },
+    #[error("barcode {value:?} is not valid: {problem}")]
+    InvalidBarcode { value: String, problem: String },
+    #[error("barcode {barcode} already belongs to item {sku}")]
+    BarcodeInUse { barcode: String, sku: String },
+    #[error("{field} lists {value} twice")]
+    Duplicate { field: String, value: String },
+    #[error("item {sku} has no unit {unit}")]
+    UnknownUnit { sku: String, unit: String },
+    #[error("{field} {value} belongs to entity {actual}, not {expected}")]
+    WrongEntity {
+        field: String,
+        value: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{field} is in {actual}, expected {expected}")]
+    CurrencyMismatch {
+        field: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("date range {from} to {to} is empty")]
+    InvalidDateRange { from: NaiveDate, to: NaiveDate },
+    #[error("{field} of {kind} {key} cannot change: {reason}")]
+    Immutable {
+        kind: RecordKind,
+        key: String,
+        field: String,
+        reason: String,
+    },
+    #[error("posting key {key:?} of entity {entity} needs a {expected} account, {account} is not one")]
+    WrongAccountForKey {
+        entity: String,
+        key: PostingKey,
+        account: String,
+        expected: String,
+    },
+    #[error("entity {entity} has no posting rule for {key:?}")]
+    PostingRuleMissing { entity: String, key: PostingKey },
+    #[error("entity {entity} has no period for {date}")]
+    NoPeriod { entity: String, date: NaiveDate },
+    #[error("period {period} of entity {entity} is {status:?}: nothing posts into it")]
+    PeriodNotOpen {
+        entity: String,
+        period: String,
+        status: PeriodStatus,
+    },
+    #[error("fiscal year {year} of entity {entity} overlaps periods that exist")]
+    PeriodsOverlap { entity: String, year: i32 },
+    #[error("change request {id} was raised by you: somebody else must approve it")]
+    OwnChange { id: u64 },
+    #[error("{subject} already has a pending change request ({id})")]
+    ChangePending { subject: String, id: u64 },
+    #[error("journal does not balance: debits {debit}, credits {credit}")]
+    Unbalanced { debit: Decimal, credit: Decimal },
+    #[error("{kind} {key} is inactive")]
+    Inactive { kind: RecordKind, key: String },
+    #[error("item {sku} is lot-tracked: a lot is required")]
+    LotRequired { sku: String },
+    #[error("item {sku} is not lot-tracked: no lot expected")]
+    LotNotExpected { sku: String },
+    #[error("nothing to change: the record is the same")]
+    NoChange,
+    #[error("idempotency key {key:?} was used for a different command")]
+    KeyConflict { key: String },
+    #[error("idempotency key {problem}")]
+    InvalidKey { problem: String },
+}
+
+impl Rejection {
+    /// The stable snake_case code of this rejection.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::UnknownOperator { .. } => "unknown_operator",
+            Rejection::OperatorInactive { .. } => "operator_inactive",
+            Rejection::NotPermitted { .. } => "not_permitted",
+            Rejection::BootstrapNeedsAdmin => "bootstrap_needs_admin",
+            Rejection::AlreadyExists { .. } => "already_exists",
+            Rejection::NotFound { .. } => "not_found",
+            Rejection::InvalidCode { .. } => "invalid_code",
+            Rejection::InvalidText { .. } => "invalid_text",
+            Rejection::InvalidCurrency { .. } => "invalid_currency",
+            Rejection::Negative { .. } => "negative",
+            Rejection::NotPositive { .. } => "not_positive",
+            Rejection::TooManyDecimals { .. } => "too_many_decimals",
+            Rejection::OutOfRange { .. } => "out_of_range",
+            Rejection::InvalidBarcode { .. } => "invalid_barcode",
+            Rejection::BarcodeInUse { .. } => "barcode_in_use",
+            Rejection::Duplicate { .. } => "duplicate",
+            Rejection::UnknownUnit { .. } => "unknown_unit",
+            Rejection::WrongEntity { .. } => "wrong_entity",
+            Rejection::CurrencyMismatch { .. } => "currency_mismatch",
+            Rejection::InvalidDateRange { .. } => "invalid_date_range",
+            Rejection::Immutable { .. } => "immutable",
+            Rejection::WrongAccountForKey { .. } => "wrong_account_for_key",
+            Rejection::PostingRuleMissing { .. } => "posting_rule_missing",
+            Rejection::NoPeriod { .. } => "no_period",
+            Rejection::PeriodNotOpen { .. } => "period_not_open",
+            Rejection::PeriodsOverlap { .. } => "periods_overlap",
+            Rejection::OwnChange { .. } => "own_change",
+            Rejection::ChangePending { .. } => "change_pending",
+            Rejection::Unbalanced { .. } => "unbalanced",
+            Rejection::Inactive { .. } => "inactive",
+            Rejection::LotRequired { .. } => "lot_required",
+            Rejection::LotNotExpected { .. } => "lot_not_expected",
+            Rejection::NoChange => "no_change",
+            Rejection::KeyConflict { .. } => "key_conflict",
+            Rejection::InvalidKey { .. } => "invalid_key",
+        }
+    }
+}

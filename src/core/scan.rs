@@ -1,0 +1,281 @@
+//! Barcodes and scans: GTIN-8/12/13/14 check digits and normalisation, and a
+//! table-driven GS1-128 element-string parser for the application
+//! identifiers a warehouse meets ((01) GTIN, (10) lot, (30) count, plus the
+//! common date and weight AIs so that a real label parses whole).
+//!
+//! A scanner is a keyboard wedge: the FNC1 separator arrives as ASCII GS
+//! (0x1D); labels typed by hand use the human-readable `(01)...(10)...` form.
+//! Both are accepted.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The group separator a scanner sends for FNC1.
+pub const GS: char = '\u{1d}';
+
+/// What a scan or a barcode field was understood to be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scan {
+    /// A GTIN, normalised to 14 digits.
+    Gtin(String),
+    /// A GS1-128 element string.
+    Gs1(Gs1),
+    /// Anything else: a SKU, an internal barcode, a bin code.
+    Text(String),
+}
+
+/// The parts of a GS1-128 element string depot uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gs1 {
+    /// AI (01), normalised to 14 digits.
+    pub gtin: Option<String>,
+    /// AI (10), batch or lot.
+    pub lot: Option<String>,
+    /// AI (30), variable count of items.
+    pub count: Option<Decimal>,
+    /// AI (17), expiry date as YYMMDD.
+    pub expiry: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ScanError {
+    #[error("the scan is empty")]
+    Empty,
+    #[error("GTIN {value} has a wrong check digit (expected {expected})")]
+    CheckDigit { value: String, expected: u32 },
+    #[error("GS1 application identifier ({ai}) is not one depot understands")]
+    UnknownAi { ai: String },
+    #[error("GS1 field ({ai}) is malformed: {reason}")]
+    BadField { ai: String, reason: &'static str },
+    #[error("the scan holds characters a barcode cannot carry")]
+    Garbled,
+}
+
+/// The GS1 check digit of the digits before it (mod 10, weights 3,1 from the right).
+pub fn gtin_check_digit(body: &str) -> Option<u32> {
+    let mut sum = 0u32;
+    for (i, c) in body.chars().rev().enumerate() {
+        let d = c.to_digit(10)?;
+        sum += if i % 2 == 0 { d * 3 } else { d };
+    }
+    Some((10 - sum % 10) % 10)
+}
+
+/// Whether `s` looks like a GTIN (all digits, length 8, 12, 13 or 14).
+pub fn is_gtin_shaped(s: &str) -> bool {
+    matches!(s.len(), 8 | 12 | 13 | 14) && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Validate a GTIN and normalise it to 14 digits.
+pub fn normalise_gtin(s: &str) -> Result<String, ScanError> {
+    if !is_gtin_shaped(s) {
+        return Err(ScanError::BadField {
+            ai: "01".into(),
+            reason: "a GTIN has 8, 12, 13 or 14 digits",
+        });
+    }
+    let (body, check) = s.split_at(s.len() - 1);
+    let expected = gtin_check_digit(body).ok_or(ScanError::Garbled)?;
+    let got = check.chars().next().and_then(|c| c.to_digit(10));
+    if got != Some(expected) {
+        return Err(ScanError::CheckDigit {
+            value: s.to_string(),
+            expected,
+        });
+    }
+    Ok(format!("{s:0>14}"))
+}
+
+/// The key under which a barcode is indexed: GTINs by their 14-digit form,
+/// everything else upper-cased.
+pub fn barcode_key(s: &str) -> Result<String, ScanError> {
+    if is_gtin_shaped(s) {
+        normalise_gtin(s)
+    } else {
+        Ok(s.to_ascii_uppercase())
+    }
+}
+
+/// Fixed lengths of the AIs we accept; `None` means variable (ends at GS).
+const AIS: &[(&str, Option<usize>)] = &[
+    ("00", Some(18)),
+    ("01", Some(14)),
+    ("02", Some(14)),
+    ("10", None),
+    ("11", Some(6)),
+    ("13", Some(6)),
+    ("15", Some(6)),
+    ("17", Some(6)),
+    ("21", None),
+    ("30", None),
+    ("37", None),
+    ("3100", Some(6)),
+    ("3101", Some(6)),
+    ("3102", Some(6)),
+    ("3103", Some(6)),
+    ("400", None),
+];
+
+/// Longest a variable-length field may be.
+const VAR_LEN_MAX: usize = 30;
+
+/// Parse what a scanner sent: a GS1-128 element string (with `]C1` symbology
+/// prefix, GS separators or the bracketed human form), a bare GTIN, or text.
+pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
+    let s = raw.trim_matches(|c: char| c == '\r' || c == '\n' || c == ' ');
+    if s.is_empty() {
+        return Err(ScanError::Empty);
+    }
+    if s.len() > 128 || s.chars().any(|c| c.is_control() && c != GS) {
+        return Err(ScanError::Garbled);
+    }
+    if let Some(rest) = s.strip_prefix("]C1") {
+        return parse_gs1(rest).map(Scan::Gs1);
+    }
+    if s.starts_with('(') {
+        return parse_gs1(&bracketed_to_raw(s)?).map(Scan::Gs1);
+    }
+    if s.contains(GS) {
+        return parse_gs1(s).map(Scan::Gs1);
+    }
+    if is_gtin_shaped(s) {
+        return normalise_gtin(s).map(Scan::Gtin);
+    }
+    // A long all-digit string starting with 01 is a GS1 string without FNC1.
+    if s.len() > 16 && s.starts_with("01") && s.chars().all(|c| c.is_ascii_digit()) {
+        return parse_gs1(s).map(Scan::Gs1);
+    }
+    if s.chars().any(|c| c == GS || c.is_control()) {
+        return Err(ScanError::Garbled);
+    }
+    Ok(Scan::Text(s.to_string()))
+}
+
+fn bracketed_to_raw(s: &str) -> Result<String, ScanError> {
+    let mut out = String::new();
+    let mut rest = s;
+    let mut first = true;
+    while !rest.is_empty() {
+        let Some(r) = rest.strip_prefix('(') else {
+            return Err(ScanError::Garbled);
+        };
+        let Some((ai, r)) = r.split_once(')') else {
+            return Err(ScanError::Garbled);
+        };
+        let end = r.find('(').unwrap_or(r.len());
+        let (value, r) = r.split_at(end);
+        if !first {
+            out.push(GS);
+        }
+        first = false;
+        out.push_str(ai);
+        out.push_str(value);
+        rest = r;
+    }
+    Ok(out)
+}
+
+fn parse_gs1(mut s: &str) -> Result<Gs1, ScanError> {
+    let mut g = Gs1::default();
+    while !s.is_empty() {
+        s = s.trim_start_matches(GS);
+        if s.is_empty() {
+            break;
+        }
+        let Some(&(ai, len)) = AIS.iter().find(|(ai, _)| s.starts_with(ai)) else {
+            let ai: String = s.chars().take(2).collect();
+            return Err(ScanError::UnknownAi { ai });
+        };
+        let rest = &s[ai.len()..];
+        let (value, next) = match len {
+            Some(n) => {
+                if rest.len() < n || !rest.is_char_boundary(n) {
+                    return Err(ScanError::BadField {
+                        ai: ai.into(),
+                        reason: "too short",
+                    });
+                }
+                rest.split_at(n)
+            }
+            None => {
+                let end = rest.find(GS).unwrap_or(rest.len());
+                rest.split_at(end)
+            }
+        };
+        if value.is_empty() || value.len() > VAR_LEN_MAX {
+            return Err(ScanError::BadField {
+                ai: ai.into(),
+                reason: "empty or longer than 30 characters",
+            });
+        }
+        match ai {
+            "01" | "02" => g.gtin = Some(normalise_gtin(value)?),
+            "10" => g.lot = Some(value.to_string()),
+            "17" => {
+                if !value.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(ScanError::BadField {
+                        ai: ai.into(),
+                        reason: "a date is six digits YYMMDD",
+                    });
+                }
+                g.expiry = Some(value.to_string())
+            }
+            "30" | "37" => {
+                if value.len() > 8 || !value.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(ScanError::BadField {
+                        ai: ai.into(),
+                        reason: "a count is up to 8 digits",
+                    });
+                }
+                let n: u64 = value.parse().map_err(|_| ScanError::Garbled)?;
+                g.count = Some(Decimal::from(n));
+            }
+            _ => {}
+        }
+        s = next;
+    }
+    Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits() {
+        assert_eq!(gtin_check_digit("400638133393"), Some(1)); // 4006381333931
+        assert!(normalise_gtin("4006381333931").is_ok());
+        assert_eq!(normalise_gtin("4006381333931").ok().as_deref(), Some("04006381333931"));
+        assert!(matches!(
+            normalise_gtin("4006381333932"),
+            Err(ScanError::CheckDigit { expected: 1, .. })
+        ));
+        assert!(normalise_gtin("96385074").is_ok()); // GTIN-8
+        assert!(normalise_gtin("036000291452").is_ok()); // UPC-A
+    }
+
+    #[test]
+    fn gs1_with_separator_and_brackets() {
+        let raw = format!("]C10104006381333931{GS}10LOT42{GS}3012");
+        let Ok(Scan::Gs1(g)) = parse_scan(&raw) else { panic!("not gs1") };
+        assert_eq!(g.gtin.as_deref(), Some("04006381333931"));
+        assert_eq!(g.lot.as_deref(), Some("LOT42"));
+        assert_eq!(g.count, Some(Decimal::from(12)));
+        let Ok(Scan::Gs1(h)) = parse_scan("(01)04006381333931(10)LOT42(30)12") else {
+            panic!("not gs1")
+        };
+        assert_eq!(g, h);
+    }
+
+    #[test]
+    fn garbled_scans_are_errors_not_panics() {
+        assert_eq!(parse_scan(""), Err(ScanError::Empty));
+        assert!(parse_scan("(01)123").is_err());
+        assert!(parse_scan("(99)x").is_err());
+        assert!(parse_scan("(01").is_err());
+        assert!(parse_scan("]C101").is_err());
+        assert!(parse_scan("A\u{7}B").is_err());
+        assert_eq!(parse_scan("SKU-1"), Ok(Scan::Text("SKU-1".into())));
+    }
+}

@@ -1,0 +1,180 @@
+//! The in-memory state: master data, stock, cost pools, ledger balances,
+//! pending change requests, idempotency keys. Built only by `apply`.
+//! BTreeMaps everywhere so that a snapshot of the same state is the same bytes.
+
+use super::event::Change;
+use super::master::*;
+use super::types::{Code, Currency};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a quantity of stock sits: warehouse, bin, item and lot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BinKey {
+    pub warehouse: Code,
+    pub bin: Code,
+    pub sku: Code,
+    pub lot: Option<Code>,
+}
+
+/// An item's stock in one warehouse.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseStock {
+    /// Sum of the bins.
+    pub on_hand: Decimal,
+    /// Promised to order lines, not yet picked.
+    pub reserved: Decimal,
+    /// Picked but not yet shipped.
+    pub in_pick: Decimal,
+}
+
+/// Moving weighted average cost pool of an item in one entity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostPool {
+    pub qty: Decimal,
+    pub value: Decimal,
+}
+
+impl CostPool {
+    /// Value of issuing `qty` at average cost, rounded with `round`; the last
+    /// unit out takes the remaining value exactly.
+    pub fn issue_value(&self, qty: Decimal, round: impl Fn(Decimal) -> Decimal) -> Decimal {
+        if qty >= self.qty {
+            return self.value;
+        }
+        if self.qty.is_zero() {
+            return Decimal::ZERO;
+        }
+        round(qty * self.value / self.qty)
+    }
+}
+
+/// A change request waiting for approval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRequest {
+    pub id: u64,
+    pub requested_by: Code,
+    pub fields: Vec<String>,
+    pub change: Change,
+    pub seq: u64,
+}
+
+/// Where an idempotency key was first used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUse {
+    pub seq: u64,
+    pub digest: u32,
+}
+
+/// Balances maintained by apply so that reports never scan history.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// (entity, account) -> debit minus credit.
+    pub balances: BTreeMap<(Code, Code), Decimal>,
+    /// (entity, period, account) -> debit minus credit of that period.
+    pub period_balances: BTreeMap<(Code, Code, Code), Decimal>,
+    /// (entity, control, party) -> debit minus credit.
+    pub subledger: BTreeMap<(Code, Control, Code), Decimal>,
+    pub entries: u64,
+    pub lines: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Sequence number of the last applied log record.
+    pub seq: u64,
+    pub entities: BTreeMap<Code, Entity>,
+    pub accounts: BTreeMap<(Code, Code), Account>,
+    pub posting_rules: BTreeMap<(Code, PostingKey), Code>,
+    /// (entity, start date) -> period.
+    pub periods: BTreeMap<(Code, NaiveDate), Period>,
+    pub warehouses: BTreeMap<Code, Warehouse>,
+    pub bins: BTreeMap<(Code, Code), Bin>,
+    pub items: BTreeMap<Code, Item>,
+    /// barcode key (see `scan::barcode_key`) -> (sku, unit).
+    pub barcodes: BTreeMap<String, (Code, Code)>,
+    pub customers: BTreeMap<Code, Customer>,
+    pub suppliers: BTreeMap<Code, Supplier>,
+    pub price_lists: BTreeMap<Code, PriceList>,
+    pub contracts: BTreeMap<Code, ContractPrice>,
+    pub tax_codes: BTreeMap<Code, TaxCode>,
+    pub carriers: BTreeMap<Code, Carrier>,
+    pub terms: BTreeMap<Code, PaymentTerms>,
+    pub fx_rates: BTreeMap<(Currency, Currency, NaiveDate), Decimal>,
+    pub operators: BTreeMap<Code, Operator>,
+    pub category_floors: BTreeMap<Code, Decimal>,
+    pub changes: BTreeMap<u64, ChangeRequest>,
+    pub next_change_id: u64,
+    pub bin_stock: BTreeMap<BinKey, Decimal>,
+    /// (warehouse, sku) -> totals.
+    pub stock: BTreeMap<(Code, Code), WarehouseStock>,
+    /// (entity, sku) -> moving average pool.
+    pub costs: BTreeMap<(Code, Code), CostPool>,
+    pub ledger: Ledger,
+    pub keys: BTreeMap<String, KeyUse>,
+}
+
+impl State {
+    /// The period of an entity holding `date`, if any.
+    pub fn period_of(&self, entity: &str, date: NaiveDate) -> Option<&Period> {
+        self.periods
+            .range(..=(entity.to_string(), date))
+            .next_back()
+            .map(|(_, p)| p)
+            .filter(|p| p.entity == entity && p.start <= date && date <= p.end)
+    }
+
+    /// The entity a warehouse belongs to.
+    pub fn warehouse_entity(&self, warehouse: &str) -> Option<&Code> {
+        self.warehouses.get(warehouse).map(|w| &w.entity)
+    }
+
+    /// Stock of an item per warehouse.
+    pub fn item_stock(&self, sku: &str) -> Vec<(&Code, &WarehouseStock)> {
+        self.warehouses
+            .keys()
+            .filter_map(|wh| self.stock.get(&(wh.clone(), sku.to_string())).map(|s| (wh, s)))
+            .collect()
+    }
+
+    /// Open receivable balance of a customer in its entity's base currency.
+    pub fn customer_balance(&self, customer: &str) -> Decimal {
+        let Some(c) = self.customers.get(customer) else {
+            return Decimal::ZERO;
+        };
+        self.ledger
+            .subledger
+            .get(&(c.entity.clone(), Control::Receivables, c.code.clone()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Look up an item by SKU or any of its barcodes.
+    pub fn item_by_code(&self, code: &str) -> Option<(&Item, Code)> {
+        if let Some(item) = self.items.get(code) {
+            return Some((item, item.base_unit.clone()));
+        }
+        let key = super::scan::barcode_key(code).ok()?;
+        let (sku, unit) = self.barcodes.get(&key)?;
+        self.items.get(sku).map(|i| (i, unit.clone()))
+    }
+
+    /// Number of master records, for `depot check` and the status line.
+    pub fn master_count(&self) -> usize {
+        self.entities.len()
+            + self.accounts.len()
+            + self.warehouses.len()
+            + self.bins.len()
+            + self.items.len()
+            + self.customers.len()
+            + self.suppliers.len()
+            + self.price_lists.len()
+            + self.contracts.len()
+            + self.tax_codes.len()
+            + self.carriers.len()
+            + self.terms.len()
+            + self.operators.len()
+    }
+}

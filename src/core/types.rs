@@ -1,0 +1,212 @@
+//! Value types shared by the whole core: codes, currencies, money and
+//! quantity validation, and the rounding policy.
+//!
+//! Money and quantities are `rust_decimal::Decimal`, never floats. A code is
+//! the human key of a master-data record (SKU, customer code, bin code...).
+
+use rust_decimal::prelude::*;
+use rust_decimal::RoundingStrategy;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The longest code we accept (SKU, customer, bin, account...).
+pub const CODE_LEN_MAX: usize = 32;
+/// The longest free text we accept in a name or description.
+pub const TEXT_LEN_MAX: usize = 200;
+/// The largest quantity a single line may carry, in base units.
+pub const QTY_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// The largest amount a single line may carry, in document currency.
+pub const AMOUNT_MAX: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 1e12
+/// Quantities carry at most this many decimals whatever the unit says.
+pub const QTY_DECIMALS_MAX: u32 = 4;
+/// Rates (FX, percentages) carry at most this many decimals.
+pub const RATE_DECIMALS_MAX: u32 = 8;
+
+/// A master-data code: 1..=32 characters of `A-Z a-z 0-9 . _ - /`.
+pub type Code = String;
+
+/// Why a code or text field is not acceptable (used by `Rejection`).
+pub fn code_problem(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        return Some("is empty");
+    }
+    if value.chars().count() > CODE_LEN_MAX {
+        return Some("is longer than 32 characters");
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+    {
+        return Some("may only hold letters, digits and . _ - /");
+    }
+    None
+}
+
+/// Why a free-text field is not acceptable.
+pub fn text_problem(value: &str, required: bool) -> Option<&'static str> {
+    if required && value.trim().is_empty() {
+        return Some("is empty");
+    }
+    if value.chars().count() > TEXT_LEN_MAX {
+        return Some("is longer than 200 characters");
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Some("holds control characters");
+    }
+    None
+}
+
+/// An ISO 4217 currency code, three upper-case letters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Currency(pub String);
+
+impl Currency {
+    pub fn new(code: &str) -> Currency {
+        Currency(code.to_string())
+    }
+
+    /// Whether this is a well-formed currency code we know the minor unit of.
+    pub fn is_valid(&self) -> bool {
+        self.0.len() == 3 && self.0.chars().all(|c| c.is_ascii_uppercase())
+    }
+
+    /// Decimals of the currency's minor unit (ISO 4217). Unknown codes get 2.
+    pub fn minor_units(&self) -> u32 {
+        match self.0.as_str() {
+            "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "XAF" | "XOF" | "UGX" | "PYG" => 0,
+            "BHD" | "KWD" | "OMR" | "TND" | "JOD" | "IQD" | "LYD" => 3,
+            _ => 2,
+        }
+    }
+
+    /// Round an amount to this currency's minor unit, half away from zero.
+    pub fn round(&self, amount: Decimal) -> Decimal {
+        round_half_away(amount, self.minor_units())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An amount in a currency. Arithmetic on amounts is plain `Decimal`
+/// arithmetic; a `Money` is what crosses a document boundary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: Decimal, currency: Currency) -> Money {
+        let amount = currency.round(amount);
+        Money { amount, currency }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}",
+            format_amount(self.amount, self.currency.minor_units()),
+            self.currency
+        )
+    }
+}
+
+/// A quantity in a named unit (the base unit of an item unless said otherwise).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qty {
+    pub value: Decimal,
+    pub unit: Code,
+}
+
+/// Round half away from zero to `dp` decimals: the default policy.
+pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {
+    let mut r = value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(dp);
+    r
+}
+
+/// Decimals actually used by a value (trailing zeros do not count).
+pub fn decimals_used(value: Decimal) -> u32 {
+    value.normalize().scale()
+}
+
+/// Format an amount with a thousands separator and exactly `dp` decimals,
+/// the way a clerk reads it: `5,000.00`.
+pub fn format_amount(value: Decimal, dp: u32) -> String {
+    let r = round_half_away(value, dp);
+    let s = r.abs().to_string();
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (s.clone(), None),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if r.is_sign_negative() && !r.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(round_half_away(dec!(15.675), 2), dec!(15.68));
+        assert_eq!(round_half_away(dec!(-15.675), 2), dec!(-15.68));
+        assert_eq!(round_half_away(dec!(123.2727), 2), dec!(123.27));
+        assert_eq!(round_half_away(dec!(4.9091), 2), dec!(4.91));
+        assert_eq!(round_half_away(dec!(2.5), 0), dec!(3));
+        assert_eq!(Currency::new("JPY").round(dec!(100.5)), dec!(101));
+        assert_eq!(Currency::new("KWD").round(dec!(1.0005)), dec!(1.001));
+    }
+
+    #[test]
+    fn formats_amounts_for_people() {
+        assert_eq!(format_amount(dec!(5000), 2), "5,000.00");
+        assert_eq!(format_amount(dec!(312.4), 2), "312.40");
+        assert_eq!(format_amount(dec!(-1234567.891), 2), "-1,234,567.89");
+        assert_eq!(format_amount(dec!(0), 0), "0");
+        assert_eq!(format_amount(dec!(999), 2), "999.00");
+    }
+
+    #[test]
+    fn codes_are_checked() {
+        assert!(code_problem("A-100/2").is_none());
+        assert!(code_problem("").is_some());
+        assert!(code_problem("has space").is_some());
+        assert!(code_problem(&"X".repeat(33)).is_some());
+    }
+
+    #[test]
+    fn decimals_used_ignores_trailing_zeros() {
+        assert_eq!(decimals_used(dec!(1.500)), 1);
+        assert_eq!(decimals_used(dec!(1.005)), 3);
+        assert_eq!(decimals_used(dec!(10)), 0);
+    }
+
+    #[test]
+    fn amount_max_is_one_trillion() {
+        assert_eq!(AMOUNT_MAX, dec!(1_000_000_000_000));
+        assert_eq!(QTY_MAX, dec!(1_000_000_000));
+    }
+}

@@ -1,0 +1,14 @@
+//! depot: a keyboard-driven terminal ERP for wholesale distributors.
+//!
+//! Module map (see `../shared/DESIGN.md` for the shape):
+//! - [`core`]: pure workflow core. `decide(&State, &Command)` returns events
+//!   or a typed `Rejection`; `apply(&mut State, &Envelope)` cannot fail.
+//!   Master data, posting module, invariants (SPEC section 8), scan parser.
+//! - `store`: sled used as an ordered, checksummed event log with snapshots.
+//!   The only module that imports sled.
+//! - `engine`: one writer thread, group commit, idempotency, subscriptions.
+//! - `io`: CSV import/export of master data, JSON-lines `exec`.
+//! - `ui`: the ratatui screens (Elm pattern), keymaps.
+#![forbid(unsafe_code)]
+
+pub mod core;
