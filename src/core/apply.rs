@@ -47,9 +47,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         },
         Event::PeriodsDefined { periods } => {
             for p in periods {
-                state
-                    .periods
-                    .insert((p.entity.clone(), p.start), p.clone());
+                state.periods.insert((p.entity.clone(), p.start), p.clone());
             }
         }
         Event::FxRateSet(fx) => {

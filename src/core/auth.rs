@@ -187,9 +187,7 @@ impl fmt::Display for Permission {
 
 /// Whether any of `roles` grants `permission`.
 pub fn allows(roles: &[Role], permission: Permission) -> bool {
-    roles
-        .iter()
-        .any(|r| r.permissions().contains(&permission))
+    roles.iter().any(|r| r.permissions().contains(&permission))
 }
 
 #[cfg(test)]
@@ -211,6 +209,9 @@ mod tests {
         }
         assert!(!allows(&[Role::Picker], Permission::ManagePricing));
         assert!(allows(&[Role::Picker, Role::Buyer], Permission::Purchase));
-        assert_eq!(Permission::ManageFinanceSetup.to_string(), "manage_finance_setup");
+        assert_eq!(
+            Permission::ManageFinanceSetup.to_string(),
+            "manage_finance_setup"
+        );
     }
 }

@@ -135,18 +135,32 @@ impl CommandBody {
     pub fn permission(&self) -> Permission {
         use CommandBody::*;
         match self {
-            CreateEntity(_) | UpdateEntity(_) | CreateAccount(_) | UpdateAccount(_)
-            | SetPostingRule { .. } | DefineFiscalYear { .. } | SetFxRate(_) => {
-                Permission::ManageFinanceSetup
-            }
-            CreateWarehouse(_) | UpdateWarehouse(_) | CreateBin(_) | UpdateBin(_)
-            | CreateItem(_) | UpdateItem(_) | CreateTaxCode(_) | UpdateTaxCode(_)
-            | CreateCarrier(_) | UpdateCarrier(_) | CreatePaymentTerms(_)
+            CreateEntity(_)
+            | UpdateEntity(_)
+            | CreateAccount(_)
+            | UpdateAccount(_)
+            | SetPostingRule { .. }
+            | DefineFiscalYear { .. }
+            | SetFxRate(_) => Permission::ManageFinanceSetup,
+            CreateWarehouse(_)
+            | UpdateWarehouse(_)
+            | CreateBin(_)
+            | UpdateBin(_)
+            | CreateItem(_)
+            | UpdateItem(_)
+            | CreateTaxCode(_)
+            | UpdateTaxCode(_)
+            | CreateCarrier(_)
+            | UpdateCarrier(_)
+            | CreatePaymentTerms(_)
             | UpdatePaymentTerms(_) => Permission::ManageMasterData,
             CreateCustomer(_) | UpdateCustomer(_) => Permission::ManageCustomers,
             CreateSupplier(_) | UpdateSupplier(_) => Permission::ManageSuppliers,
-            CreatePriceList(_) | UpdatePriceList(_) | SetListPrice { .. }
-            | CreateContractPrice(_) | UpdateContractPrice(_)
+            CreatePriceList(_)
+            | UpdatePriceList(_)
+            | SetListPrice { .. }
+            | CreateContractPrice(_)
+            | UpdateContractPrice(_)
             | SetCategoryMarginFloor { .. } => Permission::ManagePricing,
             CreateOperator(_) | UpdateOperator(_) => Permission::ManageOperators,
             ApproveChange { .. } | RejectChange { .. } => Permission::ApproveChanges,

@@ -185,14 +185,54 @@ fn upsert(state: &State, cmd: &Command, record: Record, create: bool) -> D {
     if create {
         return Ok(vec![Event::MasterUpserted(record)]);
     }
-    let fields = governed_changes(state, &record);
     if same_as_stored(state, &record) {
         return Err(Rejection::NoChange);
     }
-    if !fields.is_empty() {
-        return request_change(state, cmd, Change::Record(record), fields);
+    let fields = governed_changes(state, &record);
+    if fields.is_empty() {
+        return Ok(vec![Event::MasterUpserted(record)]);
     }
-    Ok(vec![Event::MasterUpserted(record)])
+    // Non-governed fields apply now; governed ones wait for a second person.
+    let mut events = Vec::new();
+    let immediate = with_governed_fields(state, &record, None);
+    if let Some(now) = immediate.filter(|r| !same_as_stored(state, r)) {
+        events.push(Event::MasterUpserted(now));
+    }
+    events.extend(request_change(state, cmd, Change::Record(record), fields)?);
+    Ok(events)
+}
+
+/// The stored record with its non-governed fields taken from `record` and
+/// its governed fields from `governed` (the stored ones when `None`).
+fn with_governed_fields(
+    state: &State,
+    record: &Record,
+    governed: Option<&Record>,
+) -> Option<Record> {
+    match (record, governed) {
+        (Record::Customer(x), g) => {
+            let old = state.customers.get(&x.code)?;
+            let src = match g {
+                Some(Record::Customer(g)) => g,
+                _ => old,
+            };
+            let mut c = x.clone();
+            c.credit_limit = src.credit_limit;
+            c.price_list = src.price_list.clone();
+            Some(Record::Customer(c))
+        }
+        (Record::Item(x), g) => {
+            let old = state.items.get(&x.sku)?;
+            let src = match g {
+                Some(Record::Item(g)) => g,
+                _ => old,
+            };
+            let mut i = x.clone();
+            i.margin_floor_pct = src.margin_floor_pct;
+            Some(Record::Item(i))
+        }
+        _ => None,
+    }
 }
 
 fn same_as_stored(state: &State, r: &Record) -> bool {
@@ -279,8 +319,18 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
     // The world may have moved since the request: validate again.
     let applied = match &req.change {
         Change::Record(r) => {
-            validate::record(state, r, false)?;
-            Event::MasterUpserted(r.clone())
+            // Governed fields from the request onto the record as it is now,
+            // so that edits made since the request are kept.
+            let current = match r {
+                Record::Customer(x) => state.customers.get(&x.code).cloned().map(Record::Customer),
+                Record::Item(x) => state.items.get(&x.sku).cloned().map(Record::Item),
+                _ => None,
+            };
+            let merged = current
+                .and_then(|cur| with_governed_fields(state, &cur, Some(r)))
+                .unwrap_or_else(|| r.clone());
+            validate::record(state, &merged, false)?;
+            Event::MasterUpserted(merged)
         }
         Change::PostingRule {
             entity,
@@ -302,7 +352,12 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
     Ok(vec![approved, applied])
 }
 
-fn check_posting_rule(state: &State, entity: &str, key: PostingKey, account: &str) -> Result<(), Rejection> {
+fn check_posting_rule(
+    state: &State,
+    entity: &str,
+    key: PostingKey,
+    account: &str,
+) -> Result<(), Rejection> {
     validate::code("entity", entity)?;
     validate::code("account", account)?;
     if !state.entities.contains_key(entity) {
@@ -329,7 +384,13 @@ fn check_posting_rule(state: &State, entity: &str, key: PostingKey, account: &st
     Ok(())
 }
 
-fn set_posting_rule(state: &State, cmd: &Command, entity: &str, key: PostingKey, account: &str) -> D {
+fn set_posting_rule(
+    state: &State,
+    cmd: &Command,
+    entity: &str,
+    key: PostingKey,
+    account: &str,
+) -> D {
     check_posting_rule(state, entity, key, account)?;
     let current = state.posting_rules.get(&(entity.to_string(), key));
     let change = Change::PostingRule {
@@ -459,8 +520,16 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
     let qty = base_qty(item, o.qty, o.unit)?;
     validate::price("unit_cost", o.unit_cost)?;
     match (item.lot_tracked, o.lot) {
-        (true, None) => return Err(Rejection::LotRequired { sku: item.sku.clone() }),
-        (false, Some(_)) => return Err(Rejection::LotNotExpected { sku: item.sku.clone() }),
+        (true, None) => {
+            return Err(Rejection::LotRequired {
+                sku: item.sku.clone(),
+            })
+        }
+        (false, Some(_)) => {
+            return Err(Rejection::LotNotExpected {
+                sku: item.sku.clone(),
+            })
+        }
         (_, Some(l)) => validate::code("lot", l)?,
         _ => {}
     }

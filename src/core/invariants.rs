@@ -68,7 +68,9 @@ pub enum Violation {
         sub: Decimal,
         pools: Decimal,
     },
-    #[error("period balances of {entity}/{account} sum to {periods}, the account balance is {balance}")]
+    #[error(
+        "period balances of {entity}/{account} sum to {periods}, the account balance is {balance}"
+    )]
     PeriodTotals {
         entity: Code,
         account: Code,
@@ -82,7 +84,9 @@ pub enum Violation {
         debit: Decimal,
         credit: Decimal,
     },
-    #[error("record {seq}: journal {doc} posts into period {period} of {entity}, which was not open")]
+    #[error(
+        "record {seq}: journal {doc} posts into period {period} of {entity}, which was not open"
+    )]
     ClosedPeriod {
         seq: u64,
         doc: String,
@@ -98,7 +102,9 @@ pub enum Violation {
     },
     #[error("record {seq} follows record {prev}: the log has a gap or is out of order")]
     Sequence { seq: u64, prev: u64 },
-    #[error("replaying the log from empty does not reproduce the state at record {seq}: {what} differ")]
+    #[error(
+        "replaying the log from empty does not reproduce the state at record {seq}: {what} differ"
+    )]
     ReplayMismatch { seq: u64, what: String },
 }
 
@@ -205,7 +211,10 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         *by_period.entry((entity, account)).or_default() += *b;
     }
     for ((entity, account), balance) in &state.ledger.balances {
-        let periods = by_period.get(&(entity, account)).copied().unwrap_or_default();
+        let periods = by_period
+            .get(&(entity, account))
+            .copied()
+            .unwrap_or_default();
         if periods != *balance {
             return Err(Violation::PeriodTotals {
                 entity: entity.clone(),
@@ -229,12 +238,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 .accounts
                 .values()
                 .filter(|a| &a.entity == entity && a.control == Some(control))
-                .filter_map(|a| {
-                    state
-                        .ledger
-                        .balances
-                        .get(&(entity.clone(), a.code.clone()))
-                })
+                .filter_map(|a| state.ledger.balances.get(&(entity.clone(), a.code.clone())))
                 .copied()
                 .sum();
             if sub != gl {
@@ -348,9 +352,31 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         };
     }
     cmp!(
-        seq, entities, accounts, posting_rules, periods, warehouses, bins, items, barcodes,
-        customers, suppliers, price_lists, contracts, tax_codes, carriers, terms, fx_rates,
-        operators, category_floors, changes, next_change_id, bin_stock, stock, costs, ledger,
+        seq,
+        entities,
+        accounts,
+        posting_rules,
+        periods,
+        warehouses,
+        bins,
+        items,
+        barcodes,
+        customers,
+        suppliers,
+        price_lists,
+        contracts,
+        tax_codes,
+        carriers,
+        terms,
+        fx_rates,
+        operators,
+        category_floors,
+        changes,
+        next_change_id,
+        bin_stock,
+        stock,
+        costs,
+        ledger,
         keys
     );
     None

@@ -83,7 +83,9 @@ pub enum Rejection {
         field: String,
         reason: String,
     },
-    #[error("posting key {key:?} of entity {entity} needs a {expected} account, {account} is not one")]
+    #[error(
+        "posting key {key:?} of entity {entity} needs a {expected} account, {account} is not one"
+    )]
     WrongAccountForKey {
         entity: String,
         key: PostingKey,

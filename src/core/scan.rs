@@ -246,7 +246,10 @@ mod tests {
     fn check_digits() {
         assert_eq!(gtin_check_digit("400638133393"), Some(1)); // 4006381333931
         assert!(normalise_gtin("4006381333931").is_ok());
-        assert_eq!(normalise_gtin("4006381333931").ok().as_deref(), Some("04006381333931"));
+        assert_eq!(
+            normalise_gtin("4006381333931").ok().as_deref(),
+            Some("04006381333931")
+        );
         assert!(matches!(
             normalise_gtin("4006381333932"),
             Err(ScanError::CheckDigit { expected: 1, .. })
@@ -258,7 +261,9 @@ mod tests {
     #[test]
     fn gs1_with_separator_and_brackets() {
         let raw = format!("]C10104006381333931{GS}10LOT42{GS}3012");
-        let Ok(Scan::Gs1(g)) = parse_scan(&raw) else { panic!("not gs1") };
+        let Ok(Scan::Gs1(g)) = parse_scan(&raw) else {
+            panic!("not gs1")
+        };
         assert_eq!(g.gtin.as_deref(), Some("04006381333931"));
         assert_eq!(g.lot.as_deref(), Some("LOT42"));
         assert_eq!(g.count, Some(Decimal::from(12)));

@@ -135,7 +135,11 @@ impl State {
     pub fn item_stock(&self, sku: &str) -> Vec<(&Code, &WarehouseStock)> {
         self.warehouses
             .keys()
-            .filter_map(|wh| self.stock.get(&(wh.clone(), sku.to_string())).map(|s| (wh, s)))
+            .filter_map(|wh| {
+                self.stock
+                    .get(&(wh.clone(), sku.to_string()))
+                    .map(|s| (wh, s))
+            })
             .collect()
     }
 

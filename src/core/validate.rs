@@ -239,10 +239,16 @@ pub fn record(state: &State, r: &Record, create: bool) -> R {
         _ => code(key_field(r), &key)?,
     }
     if create && present {
-        return Err(Rejection::AlreadyExists { kind: r.kind(), key });
+        return Err(Rejection::AlreadyExists {
+            kind: r.kind(),
+            key,
+        });
     }
     if !create && !present {
-        return Err(Rejection::NotFound { kind: r.kind(), key });
+        return Err(Rejection::NotFound {
+            kind: r.kind(),
+            key,
+        });
     }
     match r {
         Record::Entity(x) => entity(state, x, create),
@@ -495,7 +501,11 @@ fn customer(state: &State, x: &Customer, create: bool) -> R {
     text("name", &x.name, true)?;
     exists(state.entities.get(&x.entity), RecordKind::Entity, &x.entity)?;
     currency("currency", &x.currency)?;
-    exists(state.terms.get(&x.terms), RecordKind::PaymentTerms, &x.terms)?;
+    exists(
+        state.terms.get(&x.terms),
+        RecordKind::PaymentTerms,
+        &x.terms,
+    )?;
     amount("credit_limit", x.credit_limit, &x.currency)?;
     days("grace_days", x.grace_days)?;
     text("tax_exempt_cert", &x.tax_exempt_cert, false)?;
@@ -566,9 +576,17 @@ fn supplier(state: &State, x: &Supplier) -> R {
     text("name", &x.name, true)?;
     exists(state.entities.get(&x.entity), RecordKind::Entity, &x.entity)?;
     currency("currency", &x.currency)?;
-    exists(state.terms.get(&x.terms), RecordKind::PaymentTerms, &x.terms)?;
+    exists(
+        state.terms.get(&x.terms),
+        RecordKind::PaymentTerms,
+        &x.terms,
+    )?;
     days("lead_time_days", x.lead_time_days)?;
-    bounded("lead_time_history", x.lead_time_history.len(), SMALL_LIST_LEN_MAX)?;
+    bounded(
+        "lead_time_history",
+        x.lead_time_history.len(),
+        SMALL_LIST_LEN_MAX,
+    )?;
     for d in &x.lead_time_history {
         days("lead_time_history", *d)?;
     }
@@ -716,8 +734,10 @@ pub fn ssh_key_problem(k: &str) -> Option<&'static str> {
     let (Some(kind), Some(body)) = (parts.next(), parts.next()) else {
         return Some("is not `type base64 [comment]`");
     };
-    let known = matches!(kind, "ssh-ed25519" | "ssh-rsa" | "sk-ssh-ed25519@openssh.com")
-        || kind.starts_with("ecdsa-sha2-");
+    let known = matches!(
+        kind,
+        "ssh-ed25519" | "ssh-rsa" | "sk-ssh-ed25519@openssh.com"
+    ) || kind.starts_with("ecdsa-sha2-");
     if !known {
         return Some("has an unknown key type");
     }
