@@ -11,4 +11,7 @@
 //! - `ui`: the ratatui screens (Elm pattern), keymaps.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod core;
+pub mod engine;
+pub mod store;

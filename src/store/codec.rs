@@ -1,0 +1,132 @@
+//! The record frame: every value we put into sled is framed and
+//! checksummed, so that a damaged byte is found and named by its sequence
+//! number, whether sled reads it back or `forensic` finds it in the raw file.
+//!
+//! Frame: MAGIC ("DPT" + format version), seq (u64 BE), payload length
+//! (u32 BE), CRC32 over seq || length || payload, payload (bincode).
+
+use super::forensic::frame_crc;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// "DPT" and the frame format version.
+pub const MAGIC: [u8; 4] = *b"DPT\x01";
+/// Bytes before the payload.
+pub const FRAME_HEADER_LEN: usize = 20;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CodecError {
+    #[error("frame too short ({0} bytes)")]
+    Short(usize),
+    #[error("unknown frame format (magic {0:02x?})")]
+    Magic([u8; 4]),
+    #[error("frame claims record {claimed} but is stored as record {stored}")]
+    WrongSeq { claimed: u64, stored: u64 },
+    #[error("payload length {claimed} does not match the {actual} bytes stored")]
+    Length { claimed: usize, actual: usize },
+    #[error("checksum mismatch (stored {stored:08x}, computed {computed:08x})")]
+    Checksum { stored: u32, computed: u32 },
+    #[error("payload does not decode: {0}")]
+    Decode(String),
+    #[error("cannot encode: {0}")]
+    Encode(String),
+}
+
+fn config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// Encode `value` as the frame of record `seq`.
+pub fn encode<T: Serialize>(seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {
+    let payload = bincode::serde::encode_to_vec(value, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    Ok(frame(seq, &payload))
+}
+
+/// Frame an already encoded payload.
+pub fn frame(seq: u64, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + payload.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&frame_crc(seq, len, payload).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Check the frame of record `seq` and return its payload.
+pub fn unframe(seq: u64, bytes: &[u8]) -> Result<&[u8], CodecError> {
+    let header = bytes
+        .get(..FRAME_HEADER_LEN)
+        .ok_or(CodecError::Short(bytes.len()))?;
+    let mut magic = [0u8; 4];
+    magic.copy_from_slice(&header[0..4]);
+    if magic != MAGIC {
+        return Err(CodecError::Magic(magic));
+    }
+    let mut b8 = [0u8; 8];
+    b8.copy_from_slice(&header[4..12]);
+    let claimed = u64::from_be_bytes(b8);
+    let mut b4 = [0u8; 4];
+    b4.copy_from_slice(&header[12..16]);
+    let len = u32::from_be_bytes(b4);
+    b4.copy_from_slice(&header[16..20]);
+    let stored = u32::from_be_bytes(b4);
+    let payload = &bytes[FRAME_HEADER_LEN..];
+    if payload.len() != len as usize {
+        return Err(CodecError::Length {
+            claimed: len as usize,
+            actual: payload.len(),
+        });
+    }
+    let computed = frame_crc(claimed, len, payload);
+    if computed != stored {
+        return Err(CodecError::Checksum { stored, computed });
+    }
+    if claimed != seq {
+        return Err(CodecError::WrongSeq {
+            claimed,
+            stored: seq,
+        });
+    }
+    Ok(payload)
+}
+
+/// Check and decode the frame of record `seq`.
+pub fn decode<T: DeserializeOwned>(seq: u64, bytes: &[u8]) -> Result<T, CodecError> {
+    let payload = unframe(seq, bytes)?;
+    let (value, used) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| CodecError::Decode(e.to_string()))?;
+    if used != payload.len() {
+        return Err(CodecError::Decode(format!(
+            "{} trailing bytes after the value",
+            payload.len() - used
+        )));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_every_flipped_byte_is_detected() {
+        let value = ("hello".to_string(), 42u64, vec![1u8, 2, 3]);
+        let bytes = encode(7, &value).unwrap();
+        assert_eq!(decode::<(String, u64, Vec<u8>)>(7, &bytes).unwrap(), value);
+        assert!(matches!(
+            decode::<(String, u64, Vec<u8>)>(8, &bytes),
+            Err(CodecError::WrongSeq { .. })
+        ));
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x10;
+            assert!(
+                decode::<(String, u64, Vec<u8>)>(7, &bad).is_err(),
+                "flip at {i} went unnoticed"
+            );
+        }
+        assert!(decode::<u64>(1, &bytes[..10]).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! When sled cannot open its own file (sled 0.34 panics on a segment whose
+//! checksum fails), our records are still framed and checksummed inside it.
+//! This scan reads the raw file and names the record that is damaged, so
+//! that `depot check` and `depot` itself can say which record is lost
+//! instead of a bare "cannot open".
+//!
+//! Frame (see `codec.rs`): MAGIC (3 bytes + version byte), seq (u64 BE),
+//! payload length (u32 BE), CRC32 over seq, length and payload, payload.
+//! sled may hold several copies of a record (node rewrites): a record is
+//! reported damaged when one of its copies fails its checksum.
+
+use super::codec::{FRAME_HEADER_LEN, MAGIC};
+use std::path::Path;
+
+/// Longest payload we believe when scanning (a larger length is garbage).
+const PAYLOAD_LEN_MAX: usize = 64 << 20;
+
+/// What a raw scan found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Highest sequence number of an intact frame.
+    pub last_good_seq: u64,
+    /// Intact frames found (copies included).
+    pub good_frames: usize,
+    /// Damaged frames: (file offset, the sequence number they claim, the
+    /// nearest intact sequence numbers before and after in the file).
+    pub damaged: Vec<Damage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub offset: usize,
+    pub claimed_seq: u64,
+    pub before: Option<u64>,
+    pub after: Option<u64>,
+}
+
+impl Damage {
+    /// The record this damage most likely belongs to.
+    pub fn seq(&self, last_good: u64) -> u64 {
+        let plausible = self.claimed_seq >= 1 && self.claimed_seq <= last_good + 1;
+        if plausible {
+            self.claimed_seq
+        } else {
+            self.before.map(|s| s + 1).unwrap_or(1)
+        }
+    }
+}
+
+/// Scan every file directly in `dir` (sled keeps `db` and `blobs/`).
+pub fn scan_dir(dir: &Path) -> std::io::Result<Scan> {
+    let mut total = Scan::default();
+    let mut files = vec![dir.join("db")];
+    if let Ok(rd) = std::fs::read_dir(dir.join("blobs")) {
+        for e in rd.flatten() {
+            files.push(e.path());
+        }
+    }
+    for f in files {
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        let s = scan_bytes(&bytes);
+        total.last_good_seq = total.last_good_seq.max(s.last_good_seq);
+        total.good_frames += s.good_frames;
+        total.damaged.extend(s.damaged);
+    }
+    Ok(total)
+}
+
+/// Scan raw bytes for frames.
+pub fn scan_bytes(bytes: &[u8]) -> Scan {
+    let mut scan = Scan::default();
+    let mut frames: Vec<(usize, u64, bool)> = Vec::new();
+    let mut i = 0;
+    while let Some(found) = find(&bytes[i..], &MAGIC) {
+        let o = i + found;
+        i = o + 1;
+        let Some(header) = bytes.get(o..o + FRAME_HEADER_LEN) else {
+            break;
+        };
+        let seq = u64::from_be_bytes(header[4..12].try_into().unwrap_or([0; 8]));
+        let len = u32::from_be_bytes(header[12..16].try_into().unwrap_or([0; 4])) as usize;
+        let crc = u32::from_be_bytes(header[16..20].try_into().unwrap_or([0; 4]));
+        let end = o + FRAME_HEADER_LEN + len;
+        let intact = len <= PAYLOAD_LEN_MAX
+            && bytes
+                .get(o + FRAME_HEADER_LEN..end)
+                .is_some_and(|payload| frame_crc(seq, len as u32, payload) == crc);
+        frames.push((o, seq, intact));
+    }
+    for (n, (o, seq, intact)) in frames.iter().enumerate() {
+        if *intact {
+            scan.good_frames += 1;
+            scan.last_good_seq = scan.last_good_seq.max(*seq);
+            continue;
+        }
+        let before = frames[..n].iter().rev().find(|f| f.2).map(|f| f.1);
+        let after = frames[n + 1..].iter().find(|f| f.2).map(|f| f.1);
+        scan.damaged.push(Damage {
+            offset: *o,
+            claimed_seq: *seq,
+            before,
+            after,
+        });
+    }
+    scan
+}
+
+/// The checksum a frame carries.
+pub fn frame_crc(seq: u64, len: u32, payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&seq.to_be_bytes());
+    h.update(&len.to_be_bytes());
+    h.update(payload);
+    h.finalize()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,535 @@
+//! sled used as an ordered event log with snapshots. The only module that
+//! imports sled.
+//!
+//! Layout of a data directory:
+//! - `LOCK`: held (OS file lock) by the one process that has the store open;
+//!   its text names the holder (pid, command, since when).
+//! - `sled/`: the sled database, with trees
+//!   - `log`: key = seq (u64 BE), value = framed `Envelope` (see `codec`);
+//!   - `snapshots`: key = seq, value = framed `State` after that record;
+//!     the newest [`SNAPSHOTS_KEPT`] are kept;
+//!   - `meta`: the store format version.
+//!
+//! Recovery = newest snapshot that decodes + replay of the log after it.
+//! A snapshot that fails its checksum is skipped (an older one, or the log
+//! from the start, is used instead); a log record that fails is an error
+//! naming its sequence number: the log is the truth and is never guessed.
+
+pub mod codec;
+pub mod forensic;
+
+use crate::core::{apply, Envelope, State};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Version of the store layout and record encoding.
+pub const FORMAT_VERSION: u32 = 1;
+/// Snapshots kept; older ones are removed when a new one is saved.
+pub const SNAPSHOTS_KEPT: usize = 3;
+
+const SLED_DIR: &str = "sled";
+const LOCK_FILE: &str = "LOCK";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store in {dir} is in use by {holder}; one process owns a store at a time: \
+         stop it, or let several users share the store through `depot serve`"
+    )]
+    Locked { dir: PathBuf, holder: String },
+    #[error("record {seq} of the log is damaged: {reason}; run `depot check` for details and restore from a backup (`depot restore`)")]
+    Corrupt { seq: u64, reason: String },
+    #[error("the store file is damaged and cannot be opened ({reason}); run `depot check` and restore from a backup (`depot restore`)")]
+    Unreadable { reason: String },
+    #[error("the log has a gap: record {expected} is missing (found {found})")]
+    Gap { expected: u64, found: u64 },
+    #[error("the store was written by format version {found}; this depot reads version {FORMAT_VERSION}")]
+    Version { found: u32 },
+    #[error("no snapshot at record {0}")]
+    NoSnapshot(u64),
+    #[error("{0} does not hold a depot store")]
+    NotAStore(PathBuf),
+    #[error("{0} already holds a store (or other files); choose an empty directory")]
+    NotEmpty(PathBuf),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("storage failed: {0}")]
+    Sled(String),
+    #[error("cannot encode a record: {0}")]
+    Encode(String),
+    #[error("injected fault: {0}")]
+    Injected(&'static str),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Sled(e.to_string())
+    }
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
+    let what = what.into();
+    move |source| StoreError::Io { what, source }
+}
+
+/// Faults a test can ask the store to simulate (fault injection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The next `append` fails before writing anything.
+    FailAppend,
+    /// The next `flush` fails (as with ENOSPC): what was appended is not durable.
+    FailFlush,
+}
+
+/// What recovery found.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    pub state: State,
+    /// The snapshot recovery started from, if any.
+    pub snapshot_seq: Option<u64>,
+    /// Snapshots skipped because they failed their checksum or did not decode.
+    pub skipped_snapshots: Vec<(u64, String)>,
+    /// Log records replayed after the snapshot.
+    pub replayed: u64,
+}
+
+/// What a backup or restore copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyInfo {
+    pub records: u64,
+    pub snapshots: usize,
+    pub last_seq: u64,
+}
+
+/// An open store. Cheap to clone (shared handles).
+#[derive(Clone)]
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    log: sled::Tree,
+    snapshots: sled::Tree,
+    meta: sled::Tree,
+    _lock: Arc<File>,
+    faults: Arc<std::sync::Mutex<Vec<Fault>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
+}
+
+fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+fn key_seq(key: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = key.try_into().ok()?;
+    Some(u64::from_be_bytes(b))
+}
+
+impl Store {
+    /// Does `dir` hold a store?
+    pub fn is_store(dir: &Path) -> bool {
+        dir.join(SLED_DIR).join("conf").exists() || dir.join(SLED_DIR).join("db").exists()
+    }
+
+    /// Open (or create) the store in `dir`, taking its lock.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let lock = take_lock(dir)?;
+        let sled_dir = dir.join(SLED_DIR);
+        let db = open_sled(&sled_dir)?;
+        let store = Store {
+            dir: dir.to_path_buf(),
+            log: db.open_tree("log")?,
+            snapshots: db.open_tree("snapshots")?,
+            meta: db.open_tree("meta")?,
+            db,
+            _lock: Arc::new(lock),
+            faults: Arc::default(),
+        };
+        match store.meta.get("format")? {
+            None => {
+                store.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
+                store.db.flush()?;
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(0);
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::Version { found });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Ask the store to simulate a fault on its next write (tests).
+    pub fn inject(&self, fault: Fault) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.push(fault);
+        }
+    }
+
+    fn take_fault(&self, which: Fault) -> bool {
+        match self.faults.lock() {
+            Ok(mut f) => match f.iter().position(|x| *x == which) {
+                Some(i) => {
+                    f.remove(i);
+                    true
+                }
+                None => false,
+            },
+            Err(_) => false,
+        }
+    }
+
+    /// Sequence number of the last log record (0 for an empty log).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.log.last()?.and_then(|(k, _)| key_seq(&k)).unwrap_or(0))
+    }
+
+    /// Append envelopes to the log in one atomic batch (not yet durable:
+    /// call [`Store::flush`]). Sequence numbers must follow the last one.
+    pub fn append(&self, envs: &[Envelope]) -> Result<(), StoreError> {
+        if self.take_fault(Fault::FailAppend) {
+            return Err(StoreError::Injected("append failed"));
+        }
+        if envs.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for env in envs {
+            let bytes =
+                codec::encode(env.seq, env).map_err(|e| StoreError::Encode(e.to_string()))?;
+            batch.insert(&seq_key(env.seq), bytes);
+        }
+        self.log.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Make everything appended so far durable (fsync).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if self.take_fault(Fault::FailFlush) {
+            return Err(StoreError::Injected(
+                "flush failed (no space left on device)",
+            ));
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Read one record.
+    pub fn get(&self, seq: u64) -> Result<Option<Envelope>, StoreError> {
+        match self.log.get(seq_key(seq))? {
+            None => Ok(None),
+            Some(v) => codec::decode(seq, &v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    seq,
+                    reason: e.to_string(),
+                }),
+        }
+    }
+
+    /// Iterate the log from record `from`, checking each record's frame and
+    /// that sequence numbers are contiguous.
+    pub fn scan(&self, from: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
+        let mut expected = from.max(1);
+        let mut done = false;
+        self.log.range(seq_key(from.max(1))..).map_while(move |r| {
+            if done {
+                return None;
+            }
+            let item = (|| {
+                let (k, v) = r?;
+                let seq = key_seq(&k).ok_or(StoreError::Corrupt {
+                    seq: expected,
+                    reason: "log key is not a sequence number".into(),
+                })?;
+                if seq != expected {
+                    return Err(StoreError::Gap {
+                        expected,
+                        found: seq,
+                    });
+                }
+                let env: Envelope = codec::decode(seq, &v).map_err(|e| StoreError::Corrupt {
+                    seq,
+                    reason: e.to_string(),
+                })?;
+                expected += 1;
+                Ok(env)
+            })();
+            if item.is_err() {
+                done = true;
+            }
+            Some(item)
+        })
+    }
+
+    /// Save a snapshot of `state` (taken after record `state.seq`), durable,
+    /// and drop all but the newest [`SNAPSHOTS_KEPT`].
+    pub fn save_snapshot(&self, state: &State) -> Result<(), StoreError> {
+        let bytes =
+            codec::encode(state.seq, state).map_err(|e| StoreError::Encode(e.to_string()))?;
+        self.snapshots.insert(seq_key(state.seq), bytes)?;
+        let seqs = self.snapshot_seqs()?;
+        if seqs.len() > SNAPSHOTS_KEPT {
+            for s in &seqs[..seqs.len() - SNAPSHOTS_KEPT] {
+                self.snapshots.remove(seq_key(*s))?;
+            }
+        }
+        self.flush()
+    }
+
+    /// Sequence numbers of stored snapshots, ascending.
+    pub fn snapshot_seqs(&self) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.snapshots.iter().keys() {
+            if let Some(s) = key_seq(&r?) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Load the snapshot taken after record `seq`.
+    pub fn load_snapshot(&self, seq: u64) -> Result<State, StoreError> {
+        let bytes = self
+            .snapshots
+            .get(seq_key(seq))?
+            .ok_or(StoreError::NoSnapshot(seq))?;
+        codec::decode(seq, &bytes).map_err(|e| StoreError::Corrupt {
+            seq,
+            reason: format!("snapshot: {e}"),
+        })
+    }
+
+    /// Rebuild the state: newest good snapshot, then the log after it.
+    pub fn recover(&self) -> Result<Recovery, StoreError> {
+        let last = self.last_seq()?;
+        let mut skipped = Vec::new();
+        let mut start: Option<(u64, State)> = None;
+        for seq in self.snapshot_seqs()?.into_iter().rev() {
+            if seq > last {
+                skipped.push((seq, format!("beyond the end of the log ({last})")));
+                continue;
+            }
+            match self.load_snapshot(seq) {
+                Ok(state) if state.seq == seq => {
+                    start = Some((seq, state));
+                    break;
+                }
+                Ok(state) => {
+                    skipped.push((seq, format!("holds the state of record {}", state.seq)))
+                }
+                Err(e) => skipped.push((seq, e.to_string())),
+            }
+        }
+        for (seq, why) in &skipped {
+            tracing::warn!(seq, why = %why, "skipping a snapshot during recovery");
+        }
+        let (snapshot_seq, mut state) = match start {
+            Some((s, st)) => (Some(s), st),
+            None => (None, State::default()),
+        };
+        let mut replayed = 0;
+        for env in self.scan(state.seq + 1) {
+            let env = env?;
+            apply(&mut state, &env);
+            replayed += 1;
+        }
+        if state.seq != last {
+            return Err(StoreError::Gap {
+                expected: state.seq + 1,
+                found: last,
+            });
+        }
+        Ok(Recovery {
+            state,
+            snapshot_seq,
+            skipped_snapshots: skipped,
+            replayed,
+        })
+    }
+
+    /// Write a consistent copy of this store into `dest` (new or empty).
+    /// Records are copied as stored (frames checked on the way).
+    pub fn backup(&self, dest: &Path) -> Result<CopyInfo, StoreError> {
+        self.flush()?;
+        copy_store(self, dest)
+    }
+
+    /// Restore the backup in `src` into `dir`, which must not hold a store.
+    pub fn restore(src: &Path, dir: &Path) -> Result<CopyInfo, StoreError> {
+        if !Store::is_store(src) {
+            return Err(StoreError::NotAStore(src.to_path_buf()));
+        }
+        let from = Store::open(src)?;
+        // Verify the whole backup before writing anything.
+        from.recover()?;
+        copy_store(&from, dir)
+    }
+
+    /// Raw access for tests that damage a record on purpose (fault
+    /// injection: a torn or corrupt record, a corrupt snapshot).
+    pub fn overwrite_raw(&self, tree: RawTree, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        let t = match tree {
+            RawTree::Log => &self.log,
+            RawTree::Snapshots => &self.snapshots,
+        };
+        t.insert(seq_key(seq), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The raw bytes of a record or snapshot.
+    pub fn read_raw(&self, tree: RawTree, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = match tree {
+            RawTree::Log => &self.log,
+            RawTree::Snapshots => &self.snapshots,
+        };
+        Ok(t.get(seq_key(seq))?.map(|v| v.to_vec()))
+    }
+}
+
+/// Which tree [`Store::overwrite_raw`] writes.
+#[derive(Debug, Clone, Copy)]
+pub enum RawTree {
+    Log,
+    Snapshots,
+}
+
+fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
+    if dest.exists() {
+        let empty = std::fs::read_dir(dest)
+            .map_err(io(format!("reading {}", dest.display())))?
+            .next()
+            .is_none();
+        if !empty {
+            return Err(StoreError::NotEmpty(dest.to_path_buf()));
+        }
+    }
+    let to = Store::open(dest)?;
+    let mut records = 0;
+    let mut last_seq = 0;
+    let mut batch = sled::Batch::default();
+    let mut in_batch = 0;
+    for r in from.log.iter() {
+        let (k, v) = r?;
+        let seq = key_seq(&k).unwrap_or(0);
+        codec::unframe(seq, &v).map_err(|e| StoreError::Corrupt {
+            seq,
+            reason: e.to_string(),
+        })?;
+        batch.insert(k, v);
+        in_batch += 1;
+        records += 1;
+        last_seq = seq;
+        if in_batch == 10_000 {
+            to.log.apply_batch(std::mem::take(&mut batch))?;
+            in_batch = 0;
+        }
+    }
+    to.log.apply_batch(batch)?;
+    let mut snapshots = 0;
+    for r in from.snapshots.iter() {
+        let (k, v) = r?;
+        let seq = key_seq(&k).unwrap_or(0);
+        if codec::unframe(seq, &v).is_ok() {
+            to.snapshots.insert(k, v)?;
+            snapshots += 1;
+        }
+    }
+    to.flush()?;
+    Ok(CopyInfo {
+        records,
+        snapshots,
+        last_seq,
+    })
+}
+
+/// Take the store's lock, or say who holds it.
+fn take_lock(dir: &Path) -> Result<File, StoreError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io(format!("opening {}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "another process".to_string());
+            return Err(StoreError::Locked {
+                dir: dir.to_path_buf(),
+                holder,
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(io(format!("locking {}", path.display()))(e))
+        }
+    }
+    let cmd: Vec<String> = std::env::args().take(3).collect();
+    let text = format!(
+        "pid {} (`{}`, since {})\n",
+        std::process::id(),
+        cmd.join(" "),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    file.set_len(0)
+        .and_then(|_| file.write_all(text.as_bytes()))
+        .and_then(|_| file.sync_all())
+        .map_err(io(format!("writing {}", path.display())))?;
+    Ok(file)
+}
+
+/// Open sled. sled 0.34 panics (rather than erring) on some damaged
+/// segments; catch that, and name the damaged record from a raw scan.
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(dir);
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    std::panic::set_hook(prev);
+    let reason = match result {
+        Ok(Ok(db)) => return Ok(db),
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "sled could not read its file".into()),
+    };
+    match forensic::scan_dir(dir) {
+        Ok(scan) => match scan.damaged.first() {
+            Some(d) => Err(StoreError::Corrupt {
+                seq: d.seq(scan.last_good_seq),
+                reason: format!(
+                    "checksum mismatch at byte {} of the store file (sled: {reason})",
+                    d.offset
+                ),
+            }),
+            None => Err(StoreError::Unreadable { reason }),
+        },
+        Err(_) => Err(StoreError::Unreadable { reason }),
+    }
+}

@@ -1,0 +1,319 @@
+//! Store and engine: group commit, idempotency, atomic units, recovery,
+//! snapshots, fault injection, locking, backup and restore.
+
+use depot::core::auth::Role;
+use depot::core::master::{Operator, PaymentTerms};
+use depot::core::CommandBody;
+use depot::engine::{Engine, EngineConfig, EngineError, Submission};
+use depot::store::{Fault, RawTree, Store, StoreError};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+fn admin() -> CommandBody {
+    CommandBody::CreateOperator(Operator {
+        code: "ADMIN".into(),
+        name: "Admin".into(),
+        roles: vec![Role::Admin],
+        ssh_keys: vec![],
+        default_warehouse: None,
+        keymap: String::new(),
+        active: true,
+    })
+}
+
+fn terms(code: &str, days: u32) -> CommandBody {
+    CommandBody::CreatePaymentTerms(PaymentTerms {
+        code: code.into(),
+        description: format!("net {days}"),
+        net_days: days,
+        discount_days: 0,
+        discount_pct: Decimal::ZERO,
+    })
+}
+
+fn sub(body: CommandBody, key: Option<&str>) -> Submission {
+    Submission {
+        operator: "ADMIN".into(),
+        session: "test".into(),
+        key: key.map(str::to_string),
+        body,
+    }
+}
+
+fn config(snapshot_every: u64) -> EngineConfig {
+    EngineConfig {
+        snapshot_every,
+        ..EngineConfig::default()
+    }
+}
+
+fn started(dir: &std::path::Path, snapshot_every: u64) -> Engine {
+    let engine = Engine::start(Store::open(dir).unwrap(), config(snapshot_every)).unwrap();
+    if engine.read(|s| s.seq) == 0 {
+        let r = engine.submit(sub(admin(), None)).unwrap();
+        assert!(r.outcome.is_ok());
+    }
+    engine
+}
+
+#[test]
+fn concurrent_submitters_get_contiguous_durable_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    let feed = engine.subscribe();
+    let seqs: Vec<u64> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|t| {
+                let e = engine.clone();
+                s.spawn(move || {
+                    (0..50)
+                        .map(|i| {
+                            let r = e.submit(sub(terms(&format!("T{t}-{i}"), i), None)).unwrap();
+                            assert!(r.outcome.is_ok(), "{r:?}");
+                            r.seq.unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (2..=401).collect::<Vec<u64>>());
+    let broadcast: usize = feed.try_iter().map(|b| b.len()).sum();
+    assert_eq!(broadcast, 400, "every committed record is broadcast once");
+    let live = engine.read(|s| s.clone());
+    engine.shutdown().unwrap();
+    assert!(matches!(
+        engine.submit(sub(terms("LATE", 1), None)),
+        Err(EngineError::Stopped)
+    ));
+    let store = Store::open(dir.path()).unwrap();
+    let rec = store.recover().unwrap();
+    assert_eq!(rec.state, live);
+    assert_eq!(
+        rec.snapshot_seq,
+        Some(401),
+        "clean shutdown saves a snapshot"
+    );
+    assert_eq!(rec.replayed, 0);
+    assert_eq!(store.scan(1).count(), 401);
+}
+
+#[test]
+fn a_repeated_key_gets_the_first_outcome_and_a_changed_body_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    let first = engine.submit(sub(terms("N30", 30), Some("k1"))).unwrap();
+    assert!(first.outcome.is_ok() && !first.duplicate);
+    let again = engine.submit(sub(terms("N30", 30), Some("k1"))).unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.seq, first.seq);
+    assert_eq!(again.outcome, first.outcome);
+    let conflict = engine.submit(sub(terms("N60", 60), Some("k1"))).unwrap();
+    assert_eq!(conflict.outcome.unwrap_err().code(), "key_conflict");
+    // A keyed rejection is logged, so its repeat gets the same rejection,
+    // even after the command would now succeed... it is the first outcome.
+    let dup = engine.submit(sub(terms("N30", 30), Some("k2"))).unwrap();
+    assert_eq!(dup.outcome.clone().unwrap_err().code(), "already_exists");
+    let seq_before = engine.read(|s| s.seq);
+    let dup2 = engine.submit(sub(terms("N30", 30), Some("k2"))).unwrap();
+    assert!(dup2.duplicate);
+    assert_eq!(dup2.outcome, dup.outcome);
+    assert_eq!(
+        engine.read(|s| s.seq),
+        seq_before,
+        "a duplicate adds nothing"
+    );
+    // An unkeyed rejection is not logged.
+    let r = engine.submit(sub(terms("N30", 30), None)).unwrap();
+    assert!(r.outcome.is_err() && r.seq.is_none());
+    assert_eq!(engine.read(|s| s.seq), seq_before);
+    engine.shutdown().unwrap();
+    // The key survives a restart (from the snapshot and from the log).
+    let engine = started(dir.path(), 1_000_000);
+    let after = engine.submit(sub(terms("N30", 30), Some("k1"))).unwrap();
+    assert!(after.duplicate);
+    assert_eq!(after.outcome, first.outcome);
+    engine.shutdown().unwrap();
+}
+
+#[test]
+fn submit_all_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    let before = engine.read(|s| s.clone());
+    let subs = vec![
+        sub(terms("A", 10), None),
+        sub(terms("B", 20), None),
+        sub(terms("A", 30), None), // duplicate code: refused
+        sub(terms("C", 40), None),
+    ];
+    match engine.submit_all(subs) {
+        Err(EngineError::Rejected { index, rejection }) => {
+            assert_eq!(index, 2);
+            assert_eq!(rejection.code(), "already_exists");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(engine.read(|s| s.clone()), before);
+    assert_eq!(
+        engine.with_store(|s| s.last_seq().unwrap()).unwrap(),
+        before.seq
+    );
+    let ok = engine
+        .submit_all(vec![sub(terms("A", 10), None), sub(terms("B", 20), None)])
+        .unwrap();
+    assert_eq!(ok.len(), 2);
+    assert_eq!(engine.read(|s| s.terms.len()), 2);
+    engine.shutdown().unwrap();
+}
+
+#[test]
+fn snapshots_are_taken_and_a_corrupt_newest_one_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 10);
+    for i in 0..45 {
+        let r = engine
+            .submit(sub(terms(&format!("T{i}"), i), None))
+            .unwrap();
+        assert!(r.outcome.is_ok());
+    }
+    let live = engine.read(|s| s.clone());
+    let seqs = engine.with_store(|s| s.snapshot_seqs().unwrap()).unwrap();
+    assert!(
+        seqs.len() == depot::store::SNAPSHOTS_KEPT,
+        "old snapshots are pruned: {seqs:?}"
+    );
+    let newest = *seqs.last().unwrap();
+    // Damage the newest snapshot's payload.
+    engine
+        .with_store(|s| {
+            let mut raw = s.read_raw(RawTree::Snapshots, newest).unwrap().unwrap();
+            let n = raw.len();
+            raw[n - 3] ^= 0xff;
+            s.overwrite_raw(RawTree::Snapshots, newest, &raw).unwrap();
+        })
+        .unwrap();
+    let rec = engine.with_store(|s| s.recover().unwrap()).unwrap();
+    assert_eq!(rec.state, live);
+    assert_eq!(rec.skipped_snapshots.len(), 1);
+    assert!(rec.snapshot_seq.unwrap() < newest);
+    assert!(rec.replayed > 0);
+    engine.shutdown().unwrap();
+}
+
+#[test]
+fn a_corrupt_log_record_is_named_by_its_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    for i in 0..9 {
+        engine
+            .submit(sub(terms(&format!("T{i}"), i), None))
+            .unwrap();
+    }
+    engine
+        .with_store(|s| {
+            let mut raw = s.read_raw(RawTree::Log, 5).unwrap().unwrap();
+            let n = raw.len();
+            raw[n - 1] ^= 0x01;
+            s.overwrite_raw(RawTree::Log, 5, &raw).unwrap();
+            match s.recover() {
+                Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, 5),
+                other => panic!("expected a corrupt record 5, got {other:?}"),
+            }
+            let msg = s.scan(1).find_map(|r| r.err()).unwrap().to_string();
+            assert!(msg.contains("record 5"), "{msg}");
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_failed_flush_acknowledges_nothing_and_stops_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    engine.submit(sub(terms("OK", 1), Some("ok"))).unwrap();
+    engine.with_store(|s| s.inject(Fault::FailFlush)).unwrap();
+    let r = engine.submit(sub(terms("LOST", 2), Some("lost")));
+    assert!(matches!(r, Err(EngineError::Store(_))), "{r:?}");
+    let r = engine.submit(sub(terms("AFTER", 3), None));
+    assert!(matches!(r, Err(EngineError::Failed)), "{r:?}");
+    drop(engine);
+}
+
+#[test]
+fn a_failed_append_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    engine.with_store(|s| s.inject(Fault::FailAppend)).unwrap();
+    let r = engine.submit(sub(terms("LOST", 2), None));
+    assert!(matches!(r, Err(EngineError::Store(_))));
+    assert_eq!(engine.with_store(|s| s.last_seq().unwrap()).unwrap(), 1);
+    let _ = engine.shutdown();
+    let engine = started(dir.path(), 1_000_000);
+    assert_eq!(engine.read(|s| s.seq), 1);
+    assert!(engine.read(|s| s.terms.is_empty()));
+    engine.shutdown().unwrap();
+}
+
+#[test]
+fn a_second_opener_is_told_who_holds_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Store::open(dir.path()).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Locked { .. }));
+    assert!(
+        msg.contains(&format!("pid {}", std::process::id())),
+        "{msg}"
+    );
+    assert!(msg.contains("depot serve"), "{msg}");
+    drop(first);
+    Store::open(dir.path()).unwrap();
+}
+
+#[test]
+fn backup_and_restore_reproduce_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    for i in 0..20 {
+        engine
+            .submit(sub(terms(&format!("T{i}"), i), None))
+            .unwrap();
+    }
+    let live = engine.read(|s| s.clone());
+    let backup = tempfile::tempdir().unwrap();
+    let info = engine
+        .with_store(|s| s.backup(&backup.path().join("b")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(info.records, 21);
+    engine.shutdown().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let restored = target.path().join("r");
+    // Restoring over an existing store is refused.
+    assert!(Store::restore(&backup.path().join("b"), dir.path()).is_err());
+    let info2 = Store::restore(&backup.path().join("b"), &restored).unwrap();
+    assert_eq!(info2.last_seq, 21);
+    let rec = Store::open(&restored).unwrap().recover().unwrap();
+    assert_eq!(rec.state, live);
+}
+
+#[test]
+fn the_clock_stamps_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let cfg = EngineConfig {
+        clock: Arc::new(move || t),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(Store::open(dir.path()).unwrap(), cfg).unwrap();
+    engine.submit(sub(admin(), None)).unwrap();
+    let env = engine.with_store(|s| s.get(1).unwrap().unwrap()).unwrap();
+    assert_eq!(env.time, t);
+    assert_eq!(env.operator, "ADMIN");
+    engine.shutdown().unwrap();
+}
