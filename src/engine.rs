@@ -378,7 +378,8 @@ impl Writer {
                 self.save_snapshot()
             } else {
                 Ok(())
-            };
+            }
+            .and_then(|_| self.store.close().map_err(EngineError::from));
             let _ = tx.send(result);
             return true;
         }

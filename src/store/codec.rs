@@ -10,6 +10,9 @@ use serde::{de::DeserializeOwned, Serialize};
 
 /// "DPT" and the frame format version.
 pub const MAGIC: [u8; 4] = *b"DPT\x01";
+/// Snapshots carry their own magic, so a raw scan for log records never
+/// mistakes a (recoverable) damaged snapshot for a lost record.
+pub const SNAPSHOT_MAGIC: [u8; 4] = *b"DPS\x01";
 /// Bytes before the payload.
 pub const FRAME_HEADER_LEN: usize = 20;
 
@@ -37,16 +40,29 @@ fn config() -> bincode::config::Configuration {
 
 /// Encode `value` as the frame of record `seq`.
 pub fn encode<T: Serialize>(seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {
-    let payload = bincode::serde::encode_to_vec(value, config())
-        .map_err(|e| CodecError::Encode(e.to_string()))?;
-    Ok(frame(seq, &payload))
+    encode_as(MAGIC, seq, value)
 }
 
-/// Frame an already encoded payload.
+/// Encode a snapshot (the state after record `seq`).
+pub fn encode_snapshot<T: Serialize>(seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {
+    encode_as(SNAPSHOT_MAGIC, seq, value)
+}
+
+fn encode_as<T: Serialize>(magic: [u8; 4], seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {
+    let payload = bincode::serde::encode_to_vec(value, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    Ok(frame_as(magic, seq, &payload))
+}
+
+/// Frame an already encoded log payload.
 pub fn frame(seq: u64, payload: &[u8]) -> Vec<u8> {
+    frame_as(MAGIC, seq, payload)
+}
+
+fn frame_as(magic: [u8; 4], seq: u64, payload: &[u8]) -> Vec<u8> {
     let len = payload.len() as u32;
     let mut out = Vec::with_capacity(FRAME_HEADER_LEN + payload.len());
-    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&magic);
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(&frame_crc(seq, len, payload).to_be_bytes());
@@ -56,12 +72,16 @@ pub fn frame(seq: u64, payload: &[u8]) -> Vec<u8> {
 
 /// Check the frame of record `seq` and return its payload.
 pub fn unframe(seq: u64, bytes: &[u8]) -> Result<&[u8], CodecError> {
+    unframe_as(MAGIC, seq, bytes)
+}
+
+fn unframe_as(expected: [u8; 4], seq: u64, bytes: &[u8]) -> Result<&[u8], CodecError> {
     let header = bytes
         .get(..FRAME_HEADER_LEN)
         .ok_or(CodecError::Short(bytes.len()))?;
     let mut magic = [0u8; 4];
     magic.copy_from_slice(&header[0..4]);
-    if magic != MAGIC {
+    if magic != expected {
         return Err(CodecError::Magic(magic));
     }
     let mut b8 = [0u8; 8];
@@ -94,7 +114,15 @@ pub fn unframe(seq: u64, bytes: &[u8]) -> Result<&[u8], CodecError> {
 
 /// Check and decode the frame of record `seq`.
 pub fn decode<T: DeserializeOwned>(seq: u64, bytes: &[u8]) -> Result<T, CodecError> {
-    let payload = unframe(seq, bytes)?;
+    decode_payload(unframe(seq, bytes)?)
+}
+
+/// Check and decode a snapshot frame.
+pub fn decode_snapshot<T: DeserializeOwned>(seq: u64, bytes: &[u8]) -> Result<T, CodecError> {
+    decode_payload(unframe_as(SNAPSHOT_MAGIC, seq, bytes)?)
+}
+
+fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
     let (value, used) = bincode::serde::decode_from_slice(payload, config())
         .map_err(|e| CodecError::Decode(e.to_string()))?;
     if used != payload.len() {

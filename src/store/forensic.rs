@@ -73,7 +73,8 @@ pub fn scan_bytes(bytes: &[u8]) -> Scan {
     let mut scan = Scan::default();
     let mut frames: Vec<(usize, u64, bool)> = Vec::new();
     let mut i = 0;
-    while let Some(found) = find(&bytes[i..], &MAGIC) {
+    let finder = memchr::memmem::Finder::new(&MAGIC);
+    while let Some(found) = bytes.get(i..).and_then(|b| finder.find(b)) {
         let o = i + found;
         i = o + 1;
         let Some(header) = bytes.get(o..o + FRAME_HEADER_LEN) else {
@@ -114,8 +115,4 @@ pub fn frame_crc(seq: u64, len: u32, payload: &[u8]) -> u32 {
     h.update(&len.to_be_bytes());
     h.update(payload);
     h.finalize()
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -31,6 +31,10 @@ pub const SNAPSHOTS_KEPT: usize = 3;
 
 const SLED_DIR: &str = "sled";
 const LOCK_FILE: &str = "LOCK";
+/// The last durable record, kept outside sled: sled 0.34 silently stops
+/// reading at a damaged segment, so a log shorter than this mark means
+/// records were lost, and we refuse rather than run on a truncated past.
+const MARK_FILE: &str = "COMMITTED";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -117,6 +121,8 @@ pub struct Store {
     meta: sled::Tree,
     _lock: Arc<File>,
     faults: Arc<std::sync::Mutex<Vec<Fault>>>,
+    /// Highest sequence number appended (durable after the next flush).
+    appended: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -145,6 +151,20 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         let lock = take_lock(dir)?;
         let sled_dir = dir.join(SLED_DIR);
+        // Before sled touches the file: sled 0.34 silently cuts its log at
+        // a damaged segment on open, destroying the evidence and the
+        // records after it. A raw scan finds damage in what was durable.
+        let mark = read_mark(dir);
+        if mark > 0 {
+            if let Ok(scan) = forensic::scan_dir(&sled_dir) {
+                if let Some(d) = scan.damaged.iter().find(|d| d.seq(mark) <= mark) {
+                    return Err(StoreError::Corrupt {
+                        seq: d.seq(mark),
+                        reason: format!("checksum mismatch at byte {} of the store file", d.offset),
+                    });
+                }
+            }
+        }
         let db = open_sled(&sled_dir)?;
         let store = Store {
             dir: dir.to_path_buf(),
@@ -154,6 +174,7 @@ impl Store {
             db,
             _lock: Arc::new(lock),
             faults: Arc::default(),
+            appended: Arc::default(),
         };
         match store.meta.get("format")? {
             None => {
@@ -169,7 +190,38 @@ impl Store {
                 }
             }
         }
+        let last = store.last_seq()?;
+        store
+            .appended
+            .store(last, std::sync::atomic::Ordering::SeqCst);
+        if mark > last {
+            return Err(lost_records(&sled_dir, last, mark));
+        }
         Ok(store)
+    }
+
+    /// The last record known to have been durable (0 when unknown).
+    pub fn mark(&self) -> u64 {
+        read_mark(&self.dir)
+    }
+
+    fn write_mark(&self, seq: u64, sync: bool) -> Result<(), StoreError> {
+        let path = self.dir.join(MARK_FILE);
+        let tmp = self.dir.join(format!("{MARK_FILE}.tmp"));
+        let write = || -> std::io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(format!("{seq}\n").as_bytes())?;
+            if sync {
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(io(format!("writing {}", path.display())))
+    }
+
+    /// Raw scan of the store file for damaged records (`depot check`).
+    pub fn forensic_scan(&self) -> Result<forensic::Scan, StoreError> {
+        forensic::scan_dir(&self.dir.join(SLED_DIR)).map_err(io("reading the store file"))
     }
 
     pub fn dir(&self) -> &Path {
@@ -217,6 +269,10 @@ impl Store {
             batch.insert(&seq_key(env.seq), bytes);
         }
         self.log.apply_batch(batch)?;
+        if let Some(last) = envs.last() {
+            self.appended
+                .fetch_max(last.seq, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(())
     }
 
@@ -228,7 +284,21 @@ impl Store {
             ));
         }
         self.db.flush()?;
-        Ok(())
+        // Not fsynced: it survives a killed process (page cache), and a
+        // stale mark after a power loss only weakens detection.
+        self.write_mark(
+            self.appended.load(std::sync::atomic::Ordering::SeqCst),
+            false,
+        )
+    }
+
+    /// Flush and make the durable mark itself durable (clean shutdown).
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.flush()?;
+        self.write_mark(
+            self.appended.load(std::sync::atomic::Ordering::SeqCst),
+            true,
+        )
     }
 
     /// Read one record.
@@ -282,8 +352,8 @@ impl Store {
     /// Save a snapshot of `state` (taken after record `state.seq`), durable,
     /// and drop all but the newest [`SNAPSHOTS_KEPT`].
     pub fn save_snapshot(&self, state: &State) -> Result<(), StoreError> {
-        let bytes =
-            codec::encode(state.seq, state).map_err(|e| StoreError::Encode(e.to_string()))?;
+        let bytes = codec::encode_snapshot(state.seq, state)
+            .map_err(|e| StoreError::Encode(e.to_string()))?;
         self.snapshots.insert(seq_key(state.seq), bytes)?;
         let seqs = self.snapshot_seqs()?;
         if seqs.len() > SNAPSHOTS_KEPT {
@@ -311,7 +381,7 @@ impl Store {
             .snapshots
             .get(seq_key(seq))?
             .ok_or(StoreError::NoSnapshot(seq))?;
-        codec::decode(seq, &bytes).map_err(|e| StoreError::Corrupt {
+        codec::decode_snapshot(seq, &bytes).map_err(|e| StoreError::Corrupt {
             seq,
             reason: format!("snapshot: {e}"),
         })
@@ -444,21 +514,51 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
         }
     }
     to.log.apply_batch(batch)?;
+    to.appended
+        .store(last_seq, std::sync::atomic::Ordering::SeqCst);
     let mut snapshots = 0;
     for r in from.snapshots.iter() {
         let (k, v) = r?;
         let seq = key_seq(&k).unwrap_or(0);
-        if codec::unframe(seq, &v).is_ok() {
+        if codec::decode_snapshot::<State>(seq, &v).is_ok() {
             to.snapshots.insert(k, v)?;
             snapshots += 1;
         }
     }
-    to.flush()?;
+    to.close()?;
     Ok(CopyInfo {
         records,
         snapshots,
         last_seq,
     })
+}
+
+fn read_mark(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join(MARK_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The log ends before the durable mark: name the damage if a raw scan
+/// finds it.
+fn lost_records(sled_dir: &Path, last: u64, mark: u64) -> StoreError {
+    let damaged = forensic::scan_dir(sled_dir)
+        .ok()
+        .and_then(|scan| scan.damaged.first().map(|d| (d.seq(mark), d.offset)));
+    match damaged {
+        Some((seq, offset)) => StoreError::Corrupt {
+            seq,
+            reason: format!(
+                "checksum mismatch at byte {offset} of the store file; sled can read the log \
+                 only up to record {last} of {mark}"
+            ),
+        },
+        None => StoreError::Corrupt {
+            seq: last + 1,
+            reason: format!("the log ends at record {last} but records up to {mark} were durable"),
+        },
+    }
 }
 
 /// Take the store's lock, or say who holds it.
