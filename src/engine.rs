@@ -351,6 +351,11 @@ impl Writer {
                 return false;
             }
         }
+        // Subscribers hear of a batch before its callers are answered, so
+        // a caller never sees a screen that has not caught up.
+        if !records.is_empty() {
+            self.broadcast(records);
+        }
         for w in waiters {
             match w {
                 Waiter::One(tx, r) => {
@@ -360,9 +365,6 @@ impl Writer {
                     let _ = tx.send(Ok(r));
                 }
             }
-        }
-        if !records.is_empty() {
-            self.broadcast(records);
         }
         let seq = self.read_seq();
         if seq >= self.last_snapshot + self.config.snapshot_every.max(1) {

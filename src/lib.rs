@@ -11,7 +11,11 @@
 //! - `ui`: the ratatui screens (Elm pattern), keymaps.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod check;
+pub mod cli;
 pub mod core;
 pub mod engine;
+pub mod io;
+pub mod logging;
 pub mod store;

@@ -1,1 +1,16 @@
-fn main() {}
+//! `depot`: clap wiring only; the work is in `depot::cli`.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = depot::cli::Args::parse();
+    match depot::cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("depot: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

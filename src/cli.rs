@@ -1,0 +1,556 @@
+//! The command-line edge (SPEC section 7). Errors get context here; the core
+//! stays typed. Names of subcommands and flags are a contract: add freely,
+//! rename nothing without an alias.
+
+use crate::core::{CommandBody, Envelope, Outcome};
+use crate::engine::{Engine, EngineConfig, EngineError, Reply, Submission};
+use crate::store::Store;
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "depot",
+    version,
+    about = "A keyboard-driven terminal ERP for wholesale distributors"
+)]
+pub struct Args {
+    /// Where the store lives (default: $XDG_DATA_HOME/depot or ~/.local/share/depot).
+    #[arg(long, global = true, env = "DEPOT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Operator for local use (sign-in is skipped in the TUI; default operator of `exec`).
+    #[arg(long, global = true, env = "DEPOT_OPERATOR")]
+    pub operator: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Create a demo store with the demo distributor's master data and stock.
+    Demo {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Scale::Small)]
+        scale: Scale,
+    },
+    /// Create an empty store with one admin operator.
+    Init {
+        /// Code of the first (admin) operator.
+        #[arg(long, default_value = "ADMIN")]
+        admin: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Run JSON-lines commands from FILE (or - for stdin); one outcome line per command.
+    Exec {
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Import master data from CSV: KIND is one of `depot import --help` kinds.
+    Import { kind: String, file: PathBuf },
+    /// Export master data as CSV, or `events` as JSON lines.
+    Export {
+        kind: String,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Replay the log, verify checksums and every invariant; print what was verified.
+    Check,
+    /// Write a consistent copy of the store to DEST (an empty or new directory).
+    Backup { dest: PathBuf },
+    /// Restore a backup from SRC into the data directory (which must not hold a store).
+    Restore { src: PathBuf },
+    /// Measure throughput and reopen time (see docs/performance.md).
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Durable master-data commands/s with K concurrent submitters.
+    Commands {
+        #[arg(long, default_value_t = 20_000)]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        submitters: usize,
+        /// Flush before acknowledging (the default); --no-durable keeps the store in a temp dir anyway.
+        #[arg(long, default_value_t = true)]
+        durable: bool,
+    },
+    /// Time to reopen a store of N events, with and without a snapshot.
+    Reopen {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Small,
+    Large,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// The data directory: the flag, else $XDG_DATA_HOME/depot, else ~/.local/share/depot.
+pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(d) = flag {
+        return Ok(d);
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(x).join("depot"));
+    }
+    let home = std::env::var_os("HOME").ok_or_else(|| {
+        anyhow!("neither --data-dir, DEPOT_DATA_DIR, XDG_DATA_HOME nor HOME is set")
+    })?;
+    Ok(PathBuf::from(home).join(".local/share/depot"))
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let dir = data_dir(args.data_dir.clone())?;
+    match args.command {
+        None => tui(&dir, args.operator),
+        Some(Cmd::Demo { seed, scale }) => {
+            if scale == Scale::Large {
+                bail!(
+                    "--scale large is not built yet (see the issue on the large-store generator)"
+                );
+            }
+            let n = create_demo(&dir, seed)?;
+            println!(
+                "created the demo distributor in {} ({n} commands)",
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Init { admin, name }) => {
+            init(&dir, &admin, &name)?;
+            println!(
+                "created an empty store in {} with admin operator {admin}",
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Exec { file }) => exec(&dir, &file, args.operator.as_deref()),
+        Some(Cmd::Import { kind, file }) => import(&dir, &kind, &file, args.operator.as_deref()),
+        Some(Cmd::Export { kind, format, out }) => export(&dir, &kind, format, out.as_deref()),
+        Some(Cmd::Check) => check(&dir),
+        Some(Cmd::Backup { dest }) => {
+            let store = open_store(&dir)?;
+            let info = store
+                .backup(&dest)
+                .with_context(|| format!("backing up to {}", dest.display()))?;
+            println!(
+                "backed up {} to {}: {info:?}",
+                dir.display(),
+                dest.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Restore { src }) => {
+            let info = Store::restore(&src, &dir)
+                .with_context(|| format!("restoring {} into {}", src.display(), dir.display()))?;
+            println!(
+                "restored {} into {}: {info:?}",
+                src.display(),
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Bench { which }) => crate::bench::run(which),
+    }
+}
+
+/// Open an existing store, with a clear error when there is none.
+pub fn open_store(dir: &Path) -> Result<Store> {
+    if !Store::is_store(dir) {
+        bail!(
+            "no store in {}: create one with `depot demo` or `depot init` (or pass --data-dir)",
+            dir.display()
+        );
+    }
+    Store::open(dir).map_err(|e| anyhow!("{e}"))
+}
+
+/// Open a store and start its engine (recovery included).
+pub fn open_engine(dir: &Path) -> Result<Engine> {
+    let store = open_store(dir)?;
+    Engine::start(store, EngineConfig::default())
+        .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))
+}
+
+fn refuse_existing(dir: &Path) -> Result<()> {
+    if Store::is_store(dir) {
+        bail!(
+            "{} already holds a store; choose another --data-dir",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Build the demo store through the engine, as the demo admin.
+pub fn create_demo(dir: &Path, seed: u64) -> Result<usize> {
+    refuse_existing(dir)?;
+    let today = chrono::Utc::now().date_naive();
+    let commands =
+        crate::io::demo::commands(today, seed).map_err(|e| anyhow!("demo fixtures: {e}"))?;
+    let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    let engine = Engine::start(store, EngineConfig::default()).map_err(|e| anyhow!("{e}"))?;
+    let n = commands.len();
+    let subs = commands
+        .into_iter()
+        .map(|body| Submission {
+            operator: crate::io::demo::DEMO_ADMIN.to_string(),
+            session: "demo".to_string(),
+            key: None,
+            body,
+        })
+        .collect();
+    engine
+        .submit_all(subs)
+        .map_err(|e| anyhow!("loading the demo: {e}"))?;
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(n)
+}
+
+fn init(dir: &Path, admin: &str, name: &str) -> Result<()> {
+    refuse_existing(dir)?;
+    let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    let engine = Engine::start(store, EngineConfig::default()).map_err(|e| anyhow!("{e}"))?;
+    let body = CommandBody::CreateOperator(crate::core::master::Operator {
+        code: admin.to_string(),
+        name: name.to_string(),
+        roles: vec![crate::core::auth::Role::Admin],
+        ssh_keys: Vec::new(),
+        default_warehouse: None,
+        keymap: String::new(),
+        active: true,
+    });
+    let reply = engine
+        .submit(Submission {
+            operator: admin.to_string(),
+            session: "init".into(),
+            key: None,
+            body,
+        })
+        .map_err(|e| anyhow!("{e}"))?;
+    if let Err(r) = reply.outcome {
+        bail!("cannot create admin {admin}: {r}");
+    }
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// The JSON outcome line of a reply.
+pub fn outcome_json(line: u64, key: Option<&str>, reply: &Result<Reply, EngineError>) -> Value {
+    match reply {
+        Ok(Reply {
+            seq,
+            outcome: Ok(events),
+            duplicate,
+        }) => {
+            json!({"line": line, "key": key, "ok": true, "seq": seq, "duplicate": duplicate, "events": events})
+        }
+        Ok(Reply {
+            seq,
+            outcome: Err(r),
+            duplicate,
+        }) => json!({"line": line, "key": key, "ok": false, "seq": seq, "duplicate": duplicate,
+                     "error": {"code": r.code(), "message": r.to_string()}}),
+        Err(e) => json!({"line": line, "key": key, "ok": false,
+                          "error": {"code": engine_error_code(e), "message": e.to_string()}}),
+    }
+}
+
+fn engine_error_code(e: &EngineError) -> &'static str {
+    match e {
+        EngineError::Rejected { rejection, .. } => rejection.code(),
+        EngineError::Store(_) => "store_failed",
+        EngineError::Failed => "engine_failed",
+        EngineError::Stopped => "engine_stopped",
+    }
+}
+
+fn error_line(line: u64, key: Option<&str>, code: &str, message: String) -> Value {
+    json!({"line": line, "key": key, "ok": false, "error": {"code": code, "message": message}})
+}
+
+/// Longest input line `exec` accepts.
+pub const EXEC_LINE_LEN_MAX: usize = 1 << 20;
+/// Commands `exec` keeps in flight (pipelining lets group commit batch them).
+pub const EXEC_IN_FLIGHT_MAX: usize = 512;
+
+/// Parse one JSON-lines input into a submission, or an error outcome.
+pub fn parse_exec_line(
+    text: &str,
+    default_operator: Option<&str>,
+) -> Result<Submission, (Option<String>, &'static str, String)> {
+    if text.len() > EXEC_LINE_LEN_MAX {
+        return Err((
+            None,
+            "line_too_long",
+            format!("a line may hold at most {EXEC_LINE_LEN_MAX} bytes"),
+        ));
+    }
+    let mut v: Value = serde_json::from_str(text)
+        .map_err(|e| (None, "invalid_json", format!("not valid JSON: {e}")))?;
+    let Some(obj) = v.as_object_mut() else {
+        return Err((None, "invalid_json", "a command is a JSON object".into()));
+    };
+    let key = match obj.remove("key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err((None, "invalid_key", "key must be a string".into())),
+    };
+    let operator = match obj.remove("operator") {
+        Some(Value::String(s)) => s,
+        None | Some(Value::Null) => match default_operator {
+            Some(o) => o.to_string(),
+            None => {
+                return Err((
+                    key,
+                    "no_operator",
+                    "no operator: add an \"operator\" field or pass --operator".into(),
+                ))
+            }
+        },
+        Some(_) => return Err((key, "invalid_command", "operator must be a string".into())),
+    };
+    let session = match obj.remove("session") {
+        Some(Value::String(s)) => s,
+        _ => "exec".to_string(),
+    };
+    let body: CommandBody =
+        serde_json::from_value(v).map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    Ok(Submission {
+        operator,
+        session,
+        key,
+        body,
+    })
+}
+
+fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCode> {
+    let input: Box<dyn BufRead + Send> = if file == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("opening {file}"))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let engine = open_engine(dir)?;
+    enum Pending {
+        Now(Value),
+        Wait(
+            u64,
+            Option<String>,
+            mpsc::Receiver<Result<Reply, EngineError>>,
+        ),
+    }
+    let (tx, rx) = mpsc::sync_channel::<Pending>(EXEC_IN_FLIGHT_MAX);
+    let reader_engine = engine.clone();
+    let default_operator = default_operator.map(str::to_string);
+    let reader = std::thread::spawn(move || -> Result<()> {
+        for (n, line) in input.split(b'\n').enumerate() {
+            let n = n as u64 + 1;
+            let bytes = line.context("reading input")?;
+            let pending = match String::from_utf8(bytes) {
+                Err(_) => Pending::Now(error_line(
+                    n,
+                    None,
+                    "invalid_json",
+                    "the line is not UTF-8".into(),
+                )),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => {
+                    match parse_exec_line(text.trim_end_matches('\r'), default_operator.as_deref())
+                    {
+                        Err((key, code, message)) => {
+                            Pending::Now(error_line(n, key.as_deref(), code, message))
+                        }
+                        Ok(sub) => {
+                            let key = sub.key.clone();
+                            Pending::Wait(n, key, reader_engine.submit_nowait(sub))
+                        }
+                    }
+                }
+            };
+            if tx.send(pending).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut failed = false;
+    for pending in rx {
+        let value = match pending {
+            Pending::Now(v) => {
+                failed = true;
+                v
+            }
+            Pending::Wait(n, key, r) => {
+                let reply = r.recv().unwrap_or(Err(EngineError::Stopped));
+                if !matches!(reply, Ok(Reply { outcome: Ok(_), .. })) {
+                    failed = true;
+                }
+                outcome_json(n, key.as_deref(), &reply)
+            }
+        };
+        serde_json::to_writer(&mut out, &value)?;
+        out.write_all(b"\n")?;
+        // Each answer is visible as soon as it is durable.
+        out.flush()?;
+    }
+    reader
+        .join()
+        .map_err(|_| anyhow!("the input reader panicked"))??;
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let engine = open_engine(dir)?;
+    let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN).to_string();
+    let rows = match engine.read(|s| crate::io::csv::parse_lines(kind, &text, s)) {
+        Ok(rows) => rows,
+        Err(e) => {
+            engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+            eprintln!("depot: {}: {e}; nothing was imported", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let n = rows.len();
+    let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+    let subs = rows
+        .into_iter()
+        .map(|(_, body)| Submission {
+            operator: operator.clone(),
+            session: "import".into(),
+            key: None,
+            body,
+        })
+        .collect();
+    match engine.submit_all(subs) {
+        Ok(_) => {
+            engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+            println!("imported {n} {kind} rows from {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(EngineError::Rejected { index, rejection }) => {
+            engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+            eprintln!(
+                "depot: {}: line {} refused ({}): {rejection}; nothing was imported",
+                file.display(),
+                lines.get(index).copied().unwrap_or(0),
+                rejection.code()
+            );
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(anyhow!("{e}")),
+    }
+}
+
+fn export(dir: &Path, kind: &str, format: Format, out: Option<&Path>) -> Result<ExitCode> {
+    let engine = open_engine(dir)?;
+    let mut w: Box<dyn Write> = match out {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    if kind == "events" {
+        engine
+            .with_store(|store| -> Result<()> {
+                for env in store.scan(1) {
+                    let env: Envelope = env.map_err(|e| anyhow!("{e}"))?;
+                    serde_json::to_writer(&mut w, &env)?;
+                    w.write_all(b"\n")?;
+                }
+                Ok(())
+            })
+            .map_err(|e| anyhow!("{e}"))??;
+    } else {
+        if format != Format::Csv {
+            bail!("master data exports as CSV only (--format csv)");
+        }
+        let text = engine
+            .read(|s| crate::io::csv::export(kind, s))
+            .map_err(|e| anyhow!("{e}"))?;
+        w.write_all(text.as_bytes())?;
+    }
+    w.flush()?;
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: &Path) -> Result<ExitCode> {
+    let store = open_store(dir)?;
+    match crate::check::verify(&store) {
+        Ok(report) => {
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            eprintln!("depot check: FAILED: {problem}");
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
+    if !Store::is_store(dir) {
+        let n = create_demo(dir, 0)?;
+        eprintln!(
+            "depot: no store in {}: created the demo distributor there ({n} commands). Sign in as ADMIN or any demo operator.",
+            dir.display()
+        );
+    }
+    let _ = operator;
+    bail!(
+        "the terminal UI is not in this build yet; a store is ready in {} (use `depot exec`, `depot export`, `depot check`)",
+        dir.display()
+    )
+}
+
+/// The user's keymap: $XDG_CONFIG_HOME/depot/keymap.toml or ~/.config/depot/keymap.toml, if present.
+pub fn user_keymap() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    let p = base.join("depot").join("keymap.toml");
+    p.exists().then_some(p)
+}
+
+/// The outcome of a log record as `exec` prints it (used by tests and tools).
+pub fn envelope_outcome(env: &Envelope) -> Value {
+    match &env.outcome {
+        Outcome::Committed(events) => json!({"seq": env.seq, "ok": true, "events": events}),
+        Outcome::Rejected(r) => {
+            json!({"seq": env.seq, "ok": false, "error": {"code": r.code(), "message": r.to_string()}})
+        }
+    }
+}

@@ -1,0 +1,1123 @@
+//! Master data as CSV (RFC 4180, one header row): the import path users
+//! and the demo use, and the export that reads back the same.
+//!
+//! Each kind is a table of columns: header name, where the value goes in
+//! the record (a dotted path), how the cell is read, whether a new record
+//! needs it. A row whose key already exists becomes an update that changes
+//! only the columns the file has; otherwise a create. Cells are checked
+//! here for form (a decimal, a date, a known value); the core then checks
+//! meaning (unknown codes, limits, decimals) when the commands are decided,
+//! and an import is all or nothing. See docs/import.md.
+
+use crate::core::master::{PostingKey, Record};
+use crate::core::{CommandBody, State};
+use chrono::{NaiveDate, NaiveTime};
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+/// Every kind `depot import` and `depot export` know, in load order.
+pub const KINDS: &[&str] = &[
+    "entities",
+    "accounts",
+    "posting-rules",
+    "fiscal-years",
+    "warehouses",
+    "bins",
+    "tax-codes",
+    "payment-terms",
+    "carriers",
+    "price-lists",
+    "items",
+    "list-prices",
+    "customers",
+    "contracts",
+    "suppliers",
+    "supplier-items",
+    "fx-rates",
+    "operators",
+    "opening-stock",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImportError {
+    #[error("unknown kind {kind:?}; the kinds are: {}", KINDS.join(", "))]
+    UnknownKind { kind: String },
+    #[error("line 1: unknown column {column:?}; the columns of {kind} are: {known}")]
+    UnknownColumn {
+        kind: String,
+        column: String,
+        known: String,
+    },
+    #[error("line 1: column {column:?} appears twice")]
+    DuplicateColumn { column: String },
+    #[error("line 1: the file has no column {column:?}, which {kind} needs")]
+    MissingColumn { kind: String, column: String },
+    #[error("line {line}: {problem}")]
+    Malformed { line: u64, problem: String },
+    #[error("line {line}, column {column}: {value:?} {problem}")]
+    Cell {
+        line: u64,
+        column: String,
+        value: String,
+        problem: String,
+    },
+    #[error("line {line}: {problem}")]
+    Row { line: u64, problem: String },
+    #[error("cannot export {kind}: {problem}")]
+    Export { kind: String, problem: String },
+}
+
+/// How a cell is read (and written back).
+#[derive(Clone, Copy, Debug)]
+enum T {
+    /// Any text (may be empty).
+    Text,
+    /// A decimal number.
+    Dec,
+    /// A decimal number or empty (none).
+    OptDec,
+    /// A whole number >= 0.
+    Int,
+    /// A whole number or empty (none).
+    OptInt,
+    Bool,
+    Date,
+    /// Text, or empty for none.
+    OptText,
+    /// One of the listed values.
+    Enum(&'static [&'static str]),
+    /// One of the listed values, or empty for none.
+    OptEnum(&'static [&'static str]),
+    /// `a;b;c` of the listed values.
+    EnumList(&'static [&'static str]),
+    /// `a;b;c` of texts.
+    List,
+    /// `5;7;9` whole numbers.
+    IntList,
+    /// `CASE=12;PALLET=480`: alternate units and their factors.
+    Units,
+    /// `4006381333931=EA;14006381333938=CASE` (a bare code is the base unit).
+    Barcodes,
+    /// `10=9.50;50=9.00`: minimum quantity = unit price.
+    Breaks,
+    /// `GND|Ground|17:00|3;EXP|Express|15:00|1`: code|name|cutoff|transit days.
+    Services,
+    /// `MAIN|12 Dock Rd|Springfield|IL|62701|US;...`: code|line1|city|region|postcode|country.
+    ShipTos,
+}
+
+const ROLES: &[&str] = &[
+    "counter_clerk",
+    "sales_rep",
+    "picker",
+    "packer",
+    "shipper",
+    "receiver",
+    "buyer",
+    "ar_clerk",
+    "ap_clerk",
+    "controller",
+    "supervisor",
+    "admin",
+];
+const CHANNELS: &[&str] = &[
+    "counter",
+    "field",
+    "phone",
+    "retail_chain",
+    "industrial",
+    "ecommerce",
+];
+const ACCOUNT_KINDS: &[&str] = &["asset", "liability", "equity", "revenue", "expense"];
+const CONTROLS: &[&str] = &["receivables", "payables", "inventory"];
+const BIN_KINDS: &[&str] = &["pick_face", "bulk", "dock", "quarantine"];
+const ABC: &[&str] = &["A", "B", "C"];
+const FREIGHT: &[&str] = &["prepaid", "prepaid_and_add", "collect"];
+
+/// One column: header, JSON path, cell type, needed to create.
+type Col = (&'static str, &'static str, T, bool);
+
+const ADDRESS: [Col; 6] = [
+    ("address_line1", "address.line1", T::Text, false),
+    ("address_line2", "address.line2", T::Text, false),
+    ("city", "address.city", T::Text, false),
+    ("region", "address.region", T::Text, false),
+    ("postcode", "address.postcode", T::Text, false),
+    ("country", "address.country", T::Text, false),
+];
+
+/// How the rows of a kind become commands.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A master record (`Record` variant name), keyed by these columns.
+    Record(&'static str, &'static [&'static str]),
+    PostingRules,
+    FiscalYears,
+    ListPrices,
+    SupplierItems,
+    FxRates,
+    OpeningStock,
+}
+
+struct Kind {
+    name: &'static str,
+    shape: Shape,
+    cols: Vec<Col>,
+}
+
+fn kind(name: &str) -> Option<Kind> {
+    use T::*;
+    let (shape, cols): (Shape, Vec<Col>) = match name {
+        "entities" => (
+            Shape::Record("entity", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("base_currency", "base_currency", Text, true),
+                ("tax_jurisdiction", "tax_jurisdiction", Text, true),
+                (
+                    "fiscal_year_start_month",
+                    "fiscal_year_start_month",
+                    Int,
+                    false,
+                ),
+                (
+                    "adjustment_approval_limit",
+                    "adjustment_approval_limit",
+                    Dec,
+                    false,
+                ),
+            ],
+        ),
+        "accounts" => (
+            Shape::Record("account", &["entity", "code"]),
+            vec![
+                ("entity", "entity", Text, true),
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("kind", "kind", Enum(ACCOUNT_KINDS), true),
+                ("control", "control", OptEnum(CONTROLS), false),
+            ],
+        ),
+        "posting-rules" => (
+            Shape::PostingRules,
+            vec![
+                ("entity", "entity", Text, true),
+                ("key", "key", Enum(POSTING_KEYS), true),
+                ("account", "account", Text, true),
+            ],
+        ),
+        "fiscal-years" => (
+            Shape::FiscalYears,
+            vec![
+                ("entity", "entity", Text, true),
+                ("year", "year", Int, true),
+            ],
+        ),
+        "warehouses" => {
+            let mut v = vec![
+                ("code", "code", Text, true),
+                ("entity", "entity", Text, true),
+                ("name", "name", Text, true),
+            ];
+            v.extend(ADDRESS);
+            (Shape::Record("warehouse", &["code"]), v)
+        }
+        "bins" => (
+            Shape::Record("bin", &["warehouse", "code"]),
+            vec![
+                ("warehouse", "warehouse", Text, true),
+                ("code", "code", Text, true),
+                ("zone", "zone", Text, true),
+                ("aisle", "aisle", Text, true),
+                ("pick_seq", "pick_seq", Int, true),
+                ("kind", "kind", Enum(BIN_KINDS), true),
+            ],
+        ),
+        "items" => (
+            Shape::Record("item", &["sku"]),
+            vec![
+                ("sku", "sku", Text, true),
+                ("description", "description", Text, true),
+                ("base_unit", "base_unit", Text, true),
+                ("qty_decimals", "qty_decimals", Int, false),
+                ("alt_units", "alt_units", Units, false),
+                ("barcodes", "barcodes", Barcodes, false),
+                ("weight_kg", "weight_kg", Dec, true),
+                ("tax_class", "tax_class", Text, true),
+                ("abc", "abc", Enum(ABC), true),
+                ("category", "category", Text, true),
+                ("lot_tracked", "lot_tracked", Bool, false),
+                ("margin_floor_pct", "margin_floor_pct", OptDec, false),
+                ("active", "active", Bool, false),
+            ],
+        ),
+        "customers" => (
+            Shape::Record("customer", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("entity", "entity", Text, true),
+                ("channel", "channel", Enum(CHANNELS), true),
+                ("currency", "currency", Text, true),
+                ("terms", "terms", Text, true),
+                ("credit_limit", "credit_limit", Dec, true),
+                ("grace_days", "grace_days", Int, false),
+                ("tax_exempt_cert", "tax_exempt_cert", Text, false),
+                ("price_list", "price_list", Text, true),
+                ("bill_line1", "bill_to.line1", Text, false),
+                ("bill_line2", "bill_to.line2", Text, false),
+                ("bill_city", "bill_to.city", Text, false),
+                ("bill_region", "bill_to.region", Text, false),
+                ("bill_postcode", "bill_to.postcode", Text, false),
+                ("bill_country", "bill_to.country", Text, false),
+                ("ship_to", "ship_to", ShipTos, false),
+                ("ship_complete", "ship_policy.ship_complete", Bool, false),
+                ("carrier", "ship_policy.carrier", OptText, false),
+                ("service", "ship_policy.service", OptText, false),
+                (
+                    "freight_terms",
+                    "ship_policy.freight_terms",
+                    Enum(FREIGHT),
+                    false,
+                ),
+                (
+                    "must_arrive_within_days",
+                    "ship_policy.must_arrive_within_days",
+                    OptInt,
+                    false,
+                ),
+                ("collections_name", "collections.name", Text, false),
+                ("collections_email", "collections.email", Text, false),
+                ("collections_phone", "collections.phone", Text, false),
+                ("active", "active", Bool, false),
+            ],
+        ),
+        "suppliers" => {
+            let mut v = vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("entity", "entity", Text, true),
+                ("currency", "currency", Text, true),
+                ("terms", "terms", Text, true),
+                ("lead_time_days", "lead_time_days", Int, true),
+                ("lead_time_history", "lead_time_history", IntList, false),
+                ("min_order_amount", "min_order_amount", Dec, false),
+                ("active", "active", Bool, false),
+            ];
+            v.extend(ADDRESS);
+            (Shape::Record("supplier", &["code"]), v)
+        }
+        "supplier-items" => (
+            Shape::SupplierItems,
+            vec![
+                ("supplier", "supplier", Text, true),
+                ("sku", "sku", Text, true),
+                ("supplier_sku", "supplier_sku", Text, true),
+                ("price", "price", Dec, true),
+                ("unit", "unit", Text, true),
+                ("min_qty", "min_qty", Dec, false),
+            ],
+        ),
+        "price-lists" => (
+            Shape::Record("price_list", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("currency", "currency", Text, true),
+            ],
+        ),
+        "list-prices" => (
+            Shape::ListPrices,
+            vec![
+                ("price_list", "price_list", Text, true),
+                ("sku", "sku", Text, true),
+                ("price", "price", Dec, true),
+                ("breaks", "breaks", Breaks, false),
+            ],
+        ),
+        "contracts" => (
+            Shape::Record("contract_price", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("customer", "customer", Text, true),
+                ("sku", "sku", Text, true),
+                ("currency", "currency", Text, true),
+                ("price", "price", Dec, true),
+                ("valid_from", "valid_from", Date, true),
+                ("valid_to", "valid_to", Date, true),
+                ("breaks", "breaks", Breaks, false),
+            ],
+        ),
+        "tax-codes" => (
+            Shape::Record("tax_code", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("jurisdiction", "jurisdiction", Text, true),
+                ("tax_class", "tax_class", Text, true),
+                ("rate_pct", "rate_pct", Dec, true),
+                ("description", "description", Text, true),
+            ],
+        ),
+        "carriers" => (
+            Shape::Record("carrier", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("services", "services", Services, true),
+            ],
+        ),
+        "payment-terms" => (
+            Shape::Record("payment_terms", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("description", "description", Text, true),
+                ("net_days", "net_days", Int, true),
+                ("discount_days", "discount_days", Int, false),
+                ("discount_pct", "discount_pct", Dec, false),
+            ],
+        ),
+        "fx-rates" => (
+            Shape::FxRates,
+            vec![
+                ("from", "from", Text, true),
+                ("to", "to", Text, true),
+                ("date", "date", Date, true),
+                ("rate", "rate", Dec, true),
+            ],
+        ),
+        "operators" => (
+            Shape::Record("operator", &["code"]),
+            vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("roles", "roles", EnumList(ROLES), true),
+                ("default_warehouse", "default_warehouse", OptText, false),
+                ("keymap", "keymap", Text, false),
+                ("ssh_keys", "ssh_keys", List, false),
+                ("active", "active", Bool, false),
+            ],
+        ),
+        "opening-stock" => (
+            Shape::OpeningStock,
+            vec![
+                ("warehouse", "warehouse", Text, true),
+                ("bin", "bin", Text, true),
+                ("sku", "sku", Text, true),
+                ("qty", "qty", Dec, true),
+                ("unit", "unit", OptText, false),
+                ("unit_cost", "unit_cost", Dec, true),
+                ("lot", "lot", OptText, false),
+                ("date", "date", OptText, false),
+            ],
+        ),
+        _ => return None,
+    };
+    let name = KINDS.iter().find(|k| **k == name)?;
+    Some(Kind { name, shape, cols })
+}
+
+const POSTING_KEYS: &[&str] = &[
+    "inventory",
+    "cogs",
+    "grni",
+    "receivables",
+    "payables",
+    "revenue",
+    "sales_returns",
+    "sales_tax",
+    "freight_income",
+    "bank",
+    "sales_discount",
+    "purchase_discount",
+    "write_off",
+    "purchase_price_variance",
+    "inventory_adjustment",
+    "opening_balance",
+    "fx_gain",
+    "fx_loss",
+    "intercompany_due_from",
+    "intercompany_due_to",
+    "in_transit",
+    "unapplied_cash",
+];
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(';').map(str::trim).filter(|p| !p.is_empty())
+}
+
+fn dec(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    if t.contains(['e', 'E']) {
+        return Err("is not a decimal number (write it without exponent)".into());
+    }
+    Decimal::from_str(t).map_err(|_| "is not a decimal number".to_string())
+}
+
+fn int(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u32>()
+        .map(u64::from)
+        .map_err(|_| "is not a whole number (0 to 4294967295)".to_string())
+}
+
+fn one_of(s: &str, allowed: &[&str]) -> Result<Value, String> {
+    let t = s.trim();
+    if allowed.contains(&t) {
+        Ok(json!(t))
+    } else {
+        Err(format!("is not one of: {}", allowed.join(", ")))
+    }
+}
+
+fn pairs(s: &str) -> Result<Vec<(&str, &str)>, String> {
+    split_list(s)
+        .map(|p| {
+            p.split_once('=')
+                .map(|(a, b)| (a.trim(), b.trim()))
+                .ok_or_else(|| format!("has {p:?} where NAME=VALUE was expected"))
+        })
+        .collect()
+}
+
+/// Read one cell into its JSON value.
+fn read_cell(t: T, s: &str) -> Result<Value, String> {
+    let s_trim = s.trim();
+    Ok(match t {
+        T::Text => json!(s_trim),
+        T::OptText => {
+            if s_trim.is_empty() {
+                Value::Null
+            } else {
+                json!(s_trim)
+            }
+        }
+        T::Dec => json!(dec(s)?.to_string()),
+        T::OptDec => {
+            if s_trim.is_empty() {
+                Value::Null
+            } else {
+                json!(dec(s)?.to_string())
+            }
+        }
+        T::Int => json!(int(s)?),
+        T::OptInt => {
+            if s_trim.is_empty() {
+                Value::Null
+            } else {
+                json!(int(s)?)
+            }
+        }
+        T::Bool => match s_trim.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => json!(true),
+            "false" | "no" | "n" | "0" | "" => json!(false),
+            _ => return Err("is not true or false".into()),
+        },
+        T::Date => json!(NaiveDate::parse_from_str(s_trim, "%Y-%m-%d")
+            .map_err(|_| "is not a date (YYYY-MM-DD)".to_string())?
+            .to_string()),
+        T::Enum(allowed) => one_of(s, allowed)?,
+        T::OptEnum(allowed) => {
+            if s_trim.is_empty() {
+                Value::Null
+            } else {
+                one_of(s, allowed)?
+            }
+        }
+        T::EnumList(allowed) => Value::Array(
+            split_list(s)
+                .map(|p| one_of(p, allowed))
+                .collect::<Result<_, _>>()?,
+        ),
+        T::List => Value::Array(split_list(s).map(|p| json!(p)).collect()),
+        T::IntList => Value::Array(
+            split_list(s)
+                .map(|p| int(p).map(|n| json!(n)))
+                .collect::<Result<_, _>>()?,
+        ),
+        T::Units => Value::Array(
+            pairs(s)?
+                .into_iter()
+                .map(|(u, f)| Ok(json!({"unit": u, "factor": dec(f)?.to_string()})))
+                .collect::<Result<_, String>>()?,
+        ),
+        T::Barcodes => Value::Array(
+            split_list(s)
+                .map(|p| match p.split_once('=') {
+                    Some((c, u)) => json!({"code": c.trim(), "unit": u.trim()}),
+                    None => json!({"code": p, "unit": ""}),
+                })
+                .collect(),
+        ),
+        T::Breaks => Value::Array(
+            pairs(s)?
+                .into_iter()
+                .map(|(q, p)| {
+                    Ok(json!({"min_qty": dec(q)?.to_string(), "price": dec(p)?.to_string()}))
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+        T::Services => Value::Array(
+            split_list(s)
+                .map(|p| {
+                    let f: Vec<&str> = p.split('|').map(str::trim).collect();
+                    let [code, name, cutoff, days] = f.as_slice() else {
+                        return Err(format!("has {p:?} where CODE|NAME|HH:MM|DAYS was expected"));
+                    };
+                    let cutoff = NaiveTime::parse_from_str(cutoff, "%H:%M")
+                        .map_err(|_| format!("has cutoff {cutoff:?}, not HH:MM"))?;
+                    Ok(json!({"code": code, "name": name,
+                              "cutoff": cutoff.format("%H:%M:%S").to_string(),
+                              "transit_days": int(days)?}))
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+        T::ShipTos => Value::Array(
+            split_list(s)
+                .map(|p| {
+                    let f: Vec<&str> = p.split('|').map(str::trim).collect();
+                    let [code, line1, city, region, postcode, country] = f.as_slice() else {
+                        return Err(format!(
+                            "has {p:?} where CODE|LINE1|CITY|REGION|POSTCODE|COUNTRY was expected"
+                        ));
+                    };
+                    Ok(
+                        json!({"code": code, "address": {"line1": line1, "line2": "",
+                        "city": city, "region": region, "postcode": postcode, "country": country}}),
+                    )
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// Write a JSON value back as a cell (the inverse of `read_cell`).
+fn write_cell(t: T, v: &Value) -> String {
+    let s = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let arr = || v.as_array().cloned().unwrap_or_default();
+    match t {
+        T::Bool => match v {
+            Value::Bool(true) => "true".into(),
+            _ => "false".into(),
+        },
+        T::EnumList(_) | T::List | T::IntList => arr().iter().map(s).collect::<Vec<_>>().join(";"),
+        T::Units => arr()
+            .iter()
+            .map(|u| format!("{}={}", s(&u["unit"]), s(&u["factor"])))
+            .collect::<Vec<_>>()
+            .join(";"),
+        T::Barcodes => arr()
+            .iter()
+            .map(|b| format!("{}={}", s(&b["code"]), s(&b["unit"])))
+            .collect::<Vec<_>>()
+            .join(";"),
+        T::Breaks => arr()
+            .iter()
+            .map(|b| format!("{}={}", s(&b["min_qty"]), s(&b["price"])))
+            .collect::<Vec<_>>()
+            .join(";"),
+        T::Services => arr()
+            .iter()
+            .map(|c| {
+                let cutoff = s(&c["cutoff"]);
+                format!(
+                    "{}|{}|{}|{}",
+                    s(&c["code"]),
+                    s(&c["name"]),
+                    cutoff.get(..5).unwrap_or(&cutoff),
+                    s(&c["transit_days"])
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        T::ShipTos => arr()
+            .iter()
+            .map(|x| {
+                let a = &x["address"];
+                format!(
+                    "{}|{}|{}|{}|{}|{}",
+                    s(&x["code"]),
+                    s(&a["line1"]),
+                    s(&a["city"]),
+                    s(&a["region"]),
+                    s(&a["postcode"]),
+                    s(&a["country"])
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        _ => s(v),
+    }
+}
+
+fn set_path(obj: &mut Map<String, Value>, path: &str, value: Value) {
+    match path.split_once('.') {
+        None => {
+            obj.insert(path.to_string(), value);
+        }
+        Some((head, rest)) => {
+            let entry = obj
+                .entry(head.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            if let Some(inner) = entry.as_object_mut() {
+                set_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn get_path<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(v, |v, p| &v[p])
+}
+
+/// The existing record a row updates, as JSON (None: the row creates).
+fn existing(state: &State, record: &str, key: &[String]) -> Option<Value> {
+    let k0 = key.first().cloned().unwrap_or_default();
+    let k1 = key.get(1).cloned().unwrap_or_default();
+    let v = match record {
+        "entity" => serde_json::to_value(state.entities.get(&k0)?),
+        "account" => serde_json::to_value(state.accounts.get(&(k0, k1))?),
+        "warehouse" => serde_json::to_value(state.warehouses.get(&k0)?),
+        "bin" => serde_json::to_value(state.bins.get(&(k0, k1))?),
+        "item" => serde_json::to_value(state.items.get(&k0)?),
+        "customer" => serde_json::to_value(state.customers.get(&k0)?),
+        "supplier" => serde_json::to_value(state.suppliers.get(&k0)?),
+        "price_list" => serde_json::to_value(state.price_lists.get(&k0)?),
+        "contract_price" => serde_json::to_value(state.contracts.get(&k0)?),
+        "tax_code" => serde_json::to_value(state.tax_codes.get(&k0)?),
+        "carrier" => serde_json::to_value(state.carriers.get(&k0)?),
+        "payment_terms" => serde_json::to_value(state.terms.get(&k0)?),
+        "operator" => serde_json::to_value(state.operators.get(&k0)?),
+        _ => return None,
+    };
+    v.ok()
+}
+
+/// Parse a CSV file of `kind` into the commands that load it.
+pub fn parse(kind_name: &str, text: &str, state: &State) -> Result<Vec<CommandBody>, ImportError> {
+    Ok(parse_lines(kind_name, text, state)?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect())
+}
+
+/// As [`parse`], with the line each command comes from.
+pub fn parse_lines(
+    kind_name: &str,
+    text: &str,
+    state: &State,
+) -> Result<Vec<(u64, CommandBody)>, ImportError> {
+    let kind = kind(kind_name).ok_or_else(|| ImportError::UnknownKind {
+        kind: kind_name.to_string(),
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ImportError::Malformed {
+            line: 1,
+            problem: e.to_string(),
+        })?
+        .clone();
+    // Map header positions to columns.
+    let mut cols: Vec<Col> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for h in headers.iter() {
+        let h = h.trim();
+        let col =
+            kind.cols
+                .iter()
+                .find(|c| c.0 == h)
+                .ok_or_else(|| ImportError::UnknownColumn {
+                    kind: kind.name.to_string(),
+                    column: h.to_string(),
+                    known: kind.cols.iter().map(|c| c.0).collect::<Vec<_>>().join(", "),
+                })?;
+        if !seen.insert(h.to_string()) {
+            return Err(ImportError::DuplicateColumn {
+                column: h.to_string(),
+            });
+        }
+        cols.push(*col);
+    }
+    let key_cols: Vec<&str> = match kind.shape {
+        Shape::Record(_, keys) => keys.to_vec(),
+        _ => kind.cols.iter().filter(|c| c.3).map(|c| c.0).collect(),
+    };
+    for k in &key_cols {
+        if !seen.contains(*k) {
+            return Err(ImportError::MissingColumn {
+                kind: kind.name.to_string(),
+                column: k.to_string(),
+            });
+        }
+    }
+    let mut rows: Vec<(u64, Map<String, Value>)> = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| ImportError::Malformed {
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            problem: match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => format!("has {len} fields where the header has {expected_len}"),
+                _ => e.to_string(),
+            },
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut obj = Map::new();
+        for (cell, col) in rec.iter().zip(&cols) {
+            let value = read_cell(col.2, cell).map_err(|problem| ImportError::Cell {
+                line,
+                column: col.0.to_string(),
+                value: cell.to_string(),
+                problem,
+            })?;
+            if col.3 && value == json!("") {
+                return Err(ImportError::Cell {
+                    line,
+                    column: col.0.to_string(),
+                    value: cell.to_string(),
+                    problem: "is empty but required".into(),
+                });
+            }
+            set_path(&mut obj, col.1, value);
+        }
+        rows.push((line, obj));
+    }
+    build(&kind, &cols, rows, state)
+}
+
+fn text_of(obj: &Map<String, Value>, k: &str) -> String {
+    obj.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn from_json<D: serde::de::DeserializeOwned>(line: u64, v: Value) -> Result<D, ImportError> {
+    serde_json::from_value(v).map_err(|e| ImportError::Row {
+        line,
+        problem: e.to_string(),
+    })
+}
+
+fn build(
+    kind: &Kind,
+    cols: &[Col],
+    rows: Vec<(u64, Map<String, Value>)>,
+    state: &State,
+) -> Result<Vec<(u64, CommandBody)>, ImportError> {
+    let mut out = Vec::with_capacity(rows.len());
+    match kind.shape {
+        Shape::Record(record, keys) => {
+            let mut created: BTreeMap<Vec<String>, Value> = BTreeMap::new();
+            for (line, obj) in rows {
+                let key: Vec<String> = keys.iter().map(|k| text_of(&obj, k)).collect();
+                let base = created
+                    .get(&key)
+                    .cloned()
+                    .or_else(|| existing(state, record, &key));
+                let create = base.is_none();
+                let mut merged = match base {
+                    Some(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                if create {
+                    for c in kind.cols.iter().filter(|c| c.3) {
+                        if !cols.iter().any(|x| x.0 == c.0) {
+                            return Err(ImportError::Row {
+                                line,
+                                problem: format!(
+                                    "column {} is needed to create {} {}",
+                                    c.0,
+                                    record.replace('_', " "),
+                                    key.join("/")
+                                ),
+                            });
+                        }
+                    }
+                }
+                for c in cols {
+                    set_path(
+                        &mut merged,
+                        c.1,
+                        get_path(&Value::Object(obj.clone()), c.1).clone(),
+                    );
+                }
+                if record == "item" {
+                    fill_barcode_units(&mut merged);
+                }
+                if record == "customer" && create {
+                    let sp = merged.entry("ship_policy").or_insert_with(|| json!({}));
+                    if let Some(sp) = sp.as_object_mut() {
+                        sp.entry("ship_complete").or_insert(json!(false));
+                        sp.entry("freight_terms").or_insert(json!("prepaid"));
+                    }
+                    merged.entry("bill_to").or_insert_with(|| json!({}));
+                }
+                if record == "carrier" || record == "price_list" || record == "supplier" {
+                    // Fields kept from the stored record, or empty on create.
+                    if record == "price_list" {
+                        merged.entry("prices").or_insert_with(|| json!({}));
+                    }
+                }
+                let value = Value::Object(merged);
+                created.insert(key.clone(), value.clone());
+                let rec: Record = from_json(line, json!({ record: value.clone() }))?;
+                // A row that changes nothing is skipped, so a whole file
+                // can be imported again with a few edits.
+                let unchanged = !create && existing(state, record, &key).as_ref() == Some(&value);
+                if !unchanged {
+                    out.push((line, CommandBody::upsert(rec, create)));
+                }
+            }
+        }
+        Shape::PostingRules => {
+            for (line, obj) in rows {
+                let key = PostingKey::parse(&text_of(&obj, "key")).ok_or(ImportError::Row {
+                    line,
+                    problem: "unknown posting key".into(),
+                })?;
+                let entity = text_of(&obj, "entity");
+                let account = text_of(&obj, "account");
+                if state.posting_rules.get(&(entity.clone(), key)) == Some(&account) {
+                    continue;
+                }
+                out.push((
+                    line,
+                    CommandBody::SetPostingRule {
+                        entity,
+                        key,
+                        account,
+                    },
+                ));
+            }
+        }
+        Shape::FiscalYears => {
+            for (line, obj) in rows {
+                let year = obj.get("year").and_then(Value::as_i64).unwrap_or(0);
+                let year = i32::try_from(year).map_err(|_| ImportError::Row {
+                    line,
+                    problem: "year out of range".into(),
+                })?;
+                out.push((
+                    line,
+                    CommandBody::DefineFiscalYear {
+                        entity: text_of(&obj, "entity"),
+                        year,
+                    },
+                ));
+            }
+        }
+        Shape::ListPrices => {
+            for (line, obj) in rows {
+                let price: crate::core::master::ListPrice = from_json(
+                    line,
+                    json!({"sku": obj.get("sku"), "price": obj.get("price"),
+                    "breaks": obj.get("breaks").cloned().unwrap_or(json!([]))}),
+                )?;
+                let price_list = text_of(&obj, "price_list");
+                let same = state
+                    .price_lists
+                    .get(&price_list)
+                    .and_then(|l| l.prices.get(&price.sku))
+                    == Some(&price);
+                if !same {
+                    out.push((line, CommandBody::SetListPrice { price_list, price }));
+                }
+            }
+        }
+        Shape::FxRates => {
+            for (line, obj) in rows {
+                let fx: crate::core::master::FxRate = from_json(line, Value::Object(obj))?;
+                let key = (fx.from.clone(), fx.to.clone(), fx.date);
+                if state.fx_rates.get(&key) != Some(&fx.rate) {
+                    out.push((line, CommandBody::SetFxRate(fx)));
+                }
+            }
+        }
+        Shape::OpeningStock => {
+            for (line, mut obj) in rows {
+                if let Some(d) = obj.get("date").and_then(Value::as_str) {
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| ImportError::Cell {
+                        line,
+                        column: "date".into(),
+                        value: d.to_string(),
+                        problem: "is not a date (YYYY-MM-DD)".into(),
+                    })?;
+                }
+                obj.insert("cmd".into(), json!("post_opening_stock"));
+                out.push((line, from_json(line, Value::Object(obj))?));
+            }
+        }
+        Shape::SupplierItems => {
+            // Rows grouped per supplier: each supplier's item list is
+            // replaced by the rows of the file, in one update.
+            let mut per: BTreeMap<String, (u64, Vec<Value>)> = BTreeMap::new();
+            for (line, mut obj) in rows {
+                let supplier = text_of(&obj, "supplier");
+                obj.remove("supplier");
+                obj.entry("min_qty").or_insert(json!("0"));
+                let e = per.entry(supplier).or_insert((line, Vec::new()));
+                e.1.push(Value::Object(obj));
+            }
+            for (supplier, (line, items)) in per {
+                let mut s =
+                    state
+                        .suppliers
+                        .get(&supplier)
+                        .cloned()
+                        .ok_or_else(|| ImportError::Row {
+                            line,
+                            problem: format!(
+                                "supplier {supplier} does not exist; import suppliers first"
+                            ),
+                        })?;
+                let items: Vec<crate::core::master::SupplierItem> =
+                    from_json(line, Value::Array(items))?;
+                if s.items != items {
+                    s.items = items;
+                    out.push((line, CommandBody::UpdateSupplier(s)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn fill_barcode_units(item: &mut Map<String, Value>) {
+    let base = item
+        .get("base_unit")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if let Some(Value::Array(codes)) = item.get_mut("barcodes") {
+        for b in codes {
+            if b["unit"] == json!("") {
+                b["unit"] = json!(base.clone());
+            }
+        }
+    }
+}
+
+/// Export `kind` from the state as CSV, in the format `parse` reads.
+pub fn export(kind_name: &str, state: &State) -> Result<String, ImportError> {
+    let kind = kind(kind_name).ok_or_else(|| ImportError::UnknownKind {
+        kind: kind_name.to_string(),
+    })?;
+    let err = |e: String| ImportError::Export {
+        kind: kind_name.to_string(),
+        problem: e,
+    };
+    let rows: Vec<Value> = rows_of(&kind, state).map_err(|e| err(e.to_string()))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(kind.cols.iter().map(|c| c.0))
+        .map_err(|e| err(e.to_string()))?;
+    for row in rows {
+        w.write_record(
+            kind.cols
+                .iter()
+                .map(|c| write_cell(c.2, get_path(&row, c.1))),
+        )
+        .map_err(|e| err(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| err(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| err(e.to_string()))
+}
+
+fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> {
+    fn all<T: serde::Serialize>(
+        it: impl Iterator<Item = T>,
+    ) -> Result<Vec<Value>, serde_json::Error> {
+        it.map(|r| serde_json::to_value(r)).collect()
+    }
+    Ok(match kind.name {
+        "entities" => all(state.entities.values())?,
+        "accounts" => all(state.accounts.values())?,
+        "warehouses" => all(state.warehouses.values())?,
+        "bins" => all(state.bins.values())?,
+        "items" => all(state.items.values())?,
+        "customers" => all(state.customers.values())?,
+        "suppliers" => all(state.suppliers.values())?,
+        "price-lists" => all(state.price_lists.values())?,
+        "contracts" => all(state.contracts.values())?,
+        "tax-codes" => all(state.tax_codes.values())?,
+        "carriers" => all(state.carriers.values())?,
+        "payment-terms" => all(state.terms.values())?,
+        "operators" => all(state.operators.values())?,
+        "posting-rules" => state
+            .posting_rules
+            .iter()
+            .map(|((e, k), a)| json!({"entity": e, "key": k.as_str(), "account": a}))
+            .collect(),
+        "fiscal-years" => {
+            let years: BTreeSet<(String, i32)> = state
+                .periods
+                .values()
+                .map(|p| (p.entity.clone(), chrono::Datelike::year(&p.end)))
+                .collect();
+            years
+                .into_iter()
+                .map(|(e, y)| json!({"entity": e, "year": y}))
+                .collect()
+        }
+        "list-prices" => {
+            let mut v = Vec::new();
+            for pl in state.price_lists.values() {
+                for p in pl.prices.values() {
+                    let mut o = serde_json::to_value(p)?;
+                    o["price_list"] = json!(pl.code);
+                    v.push(o);
+                }
+            }
+            v
+        }
+        "supplier-items" => {
+            let mut v = Vec::new();
+            for s in state.suppliers.values() {
+                for i in &s.items {
+                    let mut o = serde_json::to_value(i)?;
+                    o["supplier"] = json!(s.code);
+                    v.push(o);
+                }
+            }
+            v
+        }
+        "fx-rates" => state
+            .fx_rates
+            .iter()
+            .map(|((f, t, d), r)| json!({"from": f.0, "to": t.0, "date": d.to_string(), "rate": r.to_string()}))
+            .collect(),
+        "opening-stock" => state
+            .bin_stock
+            .iter()
+            .filter(|(_, q)| !q.is_zero())
+            .map(|(k, q)| {
+                let pool = state
+                    .warehouse_entity(&k.warehouse)
+                    .and_then(|e| state.costs.get(&(e.clone(), k.sku.clone())));
+                let cost = pool
+                    .filter(|p| !p.qty.is_zero())
+                    .map(|p| (p.value / p.qty).round_dp(4))
+                    .unwrap_or_default();
+                json!({"warehouse": k.warehouse, "bin": k.bin, "sku": k.sku, "qty": q.to_string(),
+                       "unit": null, "unit_cost": cost.to_string(), "lot": k.lot, "date": null})
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}

@@ -1,0 +1,164 @@
+//! The demo distributor: the CSV files of `fixtures/demo/`, loaded through
+//! the same import path users use (see `fixtures/demo/README.md`).
+
+use super::csv::{parse, ImportError};
+use crate::core::auth::Role;
+use crate::core::master::Operator;
+use crate::core::{apply, decide, Command, CommandBody, Envelope, Outcome, State};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+
+/// The demo's administrator (the operator that loads it).
+pub const DEMO_ADMIN: &str = "ADMIN";
+
+/// The demo files in load order (each may refer to codes of earlier ones).
+pub const FILES: &[(&str, &str)] = &[
+    ("entities", include_str!("../../fixtures/demo/entities.csv")),
+    ("accounts", include_str!("../../fixtures/demo/accounts.csv")),
+    (
+        "posting-rules",
+        include_str!("../../fixtures/demo/posting-rules.csv"),
+    ),
+    (
+        "warehouses",
+        include_str!("../../fixtures/demo/warehouses.csv"),
+    ),
+    ("bins", include_str!("../../fixtures/demo/bins.csv")),
+    (
+        "tax-codes",
+        include_str!("../../fixtures/demo/tax-codes.csv"),
+    ),
+    (
+        "payment-terms",
+        include_str!("../../fixtures/demo/payment-terms.csv"),
+    ),
+    ("carriers", include_str!("../../fixtures/demo/carriers.csv")),
+    (
+        "price-lists",
+        include_str!("../../fixtures/demo/price-lists.csv"),
+    ),
+    ("items", include_str!("../../fixtures/demo/items.csv")),
+    (
+        "list-prices",
+        include_str!("../../fixtures/demo/list-prices.csv"),
+    ),
+    (
+        "customers",
+        include_str!("../../fixtures/demo/customers.csv"),
+    ),
+    (
+        "contracts",
+        include_str!("../../fixtures/demo/contracts.csv"),
+    ),
+    (
+        "suppliers",
+        include_str!("../../fixtures/demo/suppliers.csv"),
+    ),
+    (
+        "supplier-items",
+        include_str!("../../fixtures/demo/supplier-items.csv"),
+    ),
+    ("fx-rates", include_str!("../../fixtures/demo/fx-rates.csv")),
+    (
+        "operators",
+        include_str!("../../fixtures/demo/operators.csv"),
+    ),
+    (
+        "opening-stock",
+        include_str!("../../fixtures/demo/opening-stock.csv"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("fixtures/demo/{file}.csv: {error}")]
+    Import { file: String, error: ImportError },
+    #[error("fixtures/demo/{file}.csv: command {index} refused: {rejection}")]
+    Refused {
+        file: String,
+        index: usize,
+        rejection: Box<crate::core::Rejection>,
+    },
+}
+
+/// The commands that build the demo distributor, as of `today`: the admin,
+/// every fixture file, fiscal years around today, opening stock dated
+/// today. `seed` is reserved for varying generated history.
+pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoError> {
+    let _ = seed;
+    let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap_or_default());
+    let mut state = State::default();
+    let mut out = Vec::new();
+    let mut push = |state: &mut State, file: &str, index: usize, body: CommandBody| {
+        let cmd = Command {
+            operator: DEMO_ADMIN.into(),
+            session: "demo".into(),
+            time,
+            key: None,
+            body,
+        };
+        let events = decide(state, &cmd).map_err(|rejection| DemoError::Refused {
+            file: file.to_string(),
+            index: index + 1,
+            rejection: Box::new(rejection),
+        })?;
+        apply(
+            state,
+            &Envelope {
+                seq: state.seq + 1,
+                time,
+                operator: cmd.operator.clone(),
+                session: cmd.session.clone(),
+                key: None,
+                digest: 0,
+                command: cmd.body.name(),
+                outcome: Outcome::Committed(events),
+            },
+        );
+        out.push(cmd.body);
+        Ok::<(), DemoError>(())
+    };
+    push(
+        &mut state,
+        "(admin)",
+        0,
+        CommandBody::CreateOperator(Operator {
+            code: DEMO_ADMIN.into(),
+            name: "Demo administrator".into(),
+            roles: vec![Role::Admin],
+            ssh_keys: vec![],
+            default_warehouse: None,
+            keymap: String::new(),
+            active: true,
+        }),
+    )?;
+    for (file, text) in FILES {
+        let bodies = parse(file, text, &state).map_err(|error| DemoError::Import {
+            file: file.to_string(),
+            error,
+        })?;
+        for (i, mut body) in bodies.into_iter().enumerate() {
+            if let CommandBody::PostOpeningStock { date, .. } = &mut body {
+                *date = Some(today);
+            }
+            push(&mut state, file, i, body)?;
+        }
+        if *file == "posting-rules" {
+            // Fiscal years around today, so the demo posts whatever the date.
+            let entities: Vec<String> = state.entities.keys().cloned().collect();
+            for e in entities {
+                for year in today.year() - 1..=today.year() + 1 {
+                    push(
+                        &mut state,
+                        "(fiscal years)",
+                        0,
+                        CommandBody::DefineFiscalYear {
+                            entity: e.clone(),
+                            year,
+                        },
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,290 @@
+//! The real binary, as a user drives it: demo + check, exec with valid and
+//! invalid commands, kill -9 in the middle of a stream, a second process on
+//! a store in use, a malformed import.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn depot(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("DEPOT_OPERATOR")
+        .output()
+        .expect("run depot")
+}
+
+fn depot_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn depot");
+    // Write from a thread: a large input would otherwise deadlock against
+    // the outcomes filling the stdout pipe.
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer").expect("write");
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn outcomes(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("outcome is JSON"))
+        .collect()
+}
+
+fn count_after(report: &str, label: &str) -> u64 {
+    let line = report
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no {label:?} in {report}"));
+    line.rsplit(':')
+        .next()
+        .and_then(|n| n.trim().split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {line}"))
+}
+
+#[test]
+fn demo_then_check_reports_what_it_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    let out = depot(&dir, &["demo"]);
+    assert!(out.status.success(), "demo failed: {}", text(&out.stderr));
+    let out = depot(&dir, &["check"]);
+    let report = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "check failed: {}{}",
+        report,
+        text(&out.stderr)
+    );
+    assert!(report.contains("depot check: OK"), "{report}");
+    assert!(
+        count_after(&report, "log records verified") > 1000,
+        "{report}"
+    );
+    assert!(
+        count_after(&report, "journal entries balanced") > 100,
+        "{report}"
+    );
+    assert!(count_after(&report, "snapshots equal") >= 1, "{report}");
+    // A second demo into the same directory is refused, not merged.
+    let again = depot(&dir, &["demo"]);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already holds a store"));
+}
+
+#[test]
+fn exec_commits_valid_lines_and_refuses_invalid_ones_without_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let before = depot(&dir, &["export", "payment-terms"]);
+    assert!(before.status.success(), "{}", text(&before.stderr));
+    let input = [
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"NET30","description":"Net 30","net_days":30}"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"NET30","description":"again","net_days":30}"#,
+        r#"this is not json"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"BAD CODE","description":"x","net_days":30}"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"D2","description":"x","net_days":30,"discount_days":10,"discount_pct":"2.123456"}"#,
+        r#"{"operator":"NOBODY","cmd":"create_payment_terms","code":"X1","description":"x","net_days":30}"#,
+        r#"{"operator":"ADMIN","cmd":"launch_rockets"}"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"NET60","description":"Net 60","net_days":60,"key":"k-60"}"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"NET60","description":"Net 60","net_days":60,"key":"k-60"}"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"NET90","description":"Net 90","net_days":90,"key":"k-60"}"#,
+        r#"{"cmd":"create_payment_terms","code":"NET10","description":"Net 10","net_days":10}"#,
+    ]
+    .join("\n");
+    let out = depot_stdin(&dir, &["exec", "-"], &input);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let o = outcomes(&out);
+    assert_eq!(o.len(), 11, "one outcome per line: {o:?}");
+    let code = |i: usize| o[i]["error"]["code"].as_str().unwrap_or("").to_string();
+    assert_eq!(o[0]["ok"], true);
+    assert!(o[0]["seq"].as_u64().unwrap() > 0);
+    assert_eq!(code(1), "already_exists");
+    assert_eq!(code(2), "invalid_json");
+    assert_eq!(code(3), "invalid_code");
+    assert_eq!(code(4), "too_many_decimals");
+    assert_eq!(code(5), "unknown_operator");
+    assert_eq!(code(6), "invalid_command");
+    assert_eq!(o[7]["ok"], true);
+    assert_eq!(o[8]["ok"], true);
+    assert_eq!(o[8]["duplicate"], true);
+    assert_eq!(
+        o[8]["seq"], o[7]["seq"],
+        "a repeat returns the first outcome"
+    );
+    assert_eq!(code(9), "key_conflict");
+    assert_eq!(code(10), "no_operator");
+    for (i, v) in o.iter().enumerate() {
+        assert_eq!(v["line"].as_u64(), Some(i as u64 + 1));
+    }
+    let after = depot(&dir, &["export", "payment-terms"]);
+    let after = text(&after.stdout);
+    assert!(
+        after.contains("NET30") && after.contains("NET60"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("BAD CODE")
+            && !after.contains("D2,")
+            && !after.contains("NET90")
+            && !after.contains("X1")
+    );
+    assert_eq!(
+        after.lines().count(),
+        text(&before.stdout).lines().count() + 2
+    );
+    let check = depot(&dir, &["check"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}
+
+#[test]
+fn a_second_process_gets_a_clear_error_naming_the_holder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["exec", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the holder has the store open: it answers a command.
+    let mut stdin = holder.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"operator":"ADMIN","cmd":"create_payment_terms","code":"N1","description":"n","net_days":1}}"#).unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("\"ok\":true"), "{line}");
+    let second = depot(&dir, &["check"]);
+    let err = text(&second.stderr);
+    assert!(!second.status.success());
+    assert!(
+        err.contains("in use") && err.contains(&holder.id().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("depot serve"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+}
+
+#[test]
+fn malformed_import_names_the_line_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    let bad = tmp.path().join("terms.csv");
+    std::fs::write(&bad, "code,description,net_days,discount_days,discount_pct\nNET30,Net 30,30,0,0\nNET45,Net 45,forty-five,0,0\n").unwrap();
+    let out = depot(&dir, &["import", "payment-terms", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains('3') && err.contains("net_days"),
+        "names line 3 and the column: {err}"
+    );
+    // A file that parses but holds a row the core refuses: nothing of it lands.
+    std::fs::write(&bad, "code,description,net_days,discount_days,discount_pct\nNET30,Net 30,30,0,0\nNET45,Net 45,45,50,0\n").unwrap();
+    let out = depot(&dir, &["import", "payment-terms", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nothing was imported"));
+    let after = text(&depot(&dir, &["export", "events"]).stdout);
+    assert_eq!(before, after, "the log is unchanged");
+}
+
+#[test]
+fn kill_9_loses_no_acknowledged_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let mut acked: Vec<String> = Vec::new();
+    let mut sent_total = 0usize;
+    for round in 0..4u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["exec", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let mut sent = 0;
+            for i in 0..100_000u64 {
+                let line = format!(
+                    r#"{{"operator":"ADMIN","key":"r{round}-{i}","cmd":"create_payment_terms","code":"R{round}-{i}","description":"round {round}","net_days":30}}"#
+                );
+                if writeln!(stdin, "{line}").is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            sent
+        });
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let stop_after = 200 + (round as usize * 397) % 900;
+        let mut line = String::new();
+        let mut seen = 0;
+        while seen < stop_after {
+            line.clear();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            let v: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["ok"], true, "{line}");
+            acked.push(v["key"].as_str().unwrap().to_string());
+            seen += 1;
+        }
+        // SIGKILL in the middle of the stream.
+        child.kill().unwrap();
+        let _ = child.wait();
+        sent_total += writer.join().unwrap();
+        assert!(seen == stop_after, "round {round}: only {seen} answers");
+    }
+    assert!(sent_total > acked.len());
+    let check = depot(&dir, &["check"]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    // Every acknowledged command is in the store: replaying it is a duplicate.
+    let replay: String = acked
+        .iter()
+        .map(|k| {
+            let (round, i) = k[1..].split_once('-').unwrap();
+            format!(
+                r#"{{"operator":"ADMIN","key":"{k}","cmd":"create_payment_terms","code":"R{round}-{i}","description":"round {round}","net_days":30}}"#
+            ) + "\n"
+        })
+        .collect();
+    let out = depot_stdin(&dir, &["exec", "-"], &replay);
+    for v in outcomes(&out) {
+        assert_eq!(v["duplicate"], true, "acknowledged but lost: {v}");
+    }
+}
