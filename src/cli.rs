@@ -521,18 +521,29 @@ fn check(dir: &Path) -> Result<ExitCode> {
 }
 
 fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
+    let mut notice = None;
     if !Store::is_store(dir) {
         let n = create_demo(dir, 0)?;
-        eprintln!(
-            "depot: no store in {}: created the demo distributor there ({n} commands). Sign in as ADMIN or any demo operator.",
+        let msg = format!(
+            "no store was in {}: created the demo distributor there ({n} commands); sign in as ADMIN or a demo operator (CLERK1, PICK1, ...)",
             dir.display()
         );
+        eprintln!("depot: {msg}");
+        notice = Some(msg);
     }
-    let _ = operator;
-    bail!(
-        "the terminal UI is not in this build yet; a store is ready in {} (use `depot exec`, `depot export`, `depot check`)",
-        dir.display()
-    )
+    crate::logging::to_file(dir)?;
+    let engine = open_engine(dir)?;
+    let backend = crate::ui_backend::EngineBackend::new(engine.clone());
+    let opts = crate::ui::UiOptions {
+        operator,
+        keymap_file: user_keymap(),
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        notice,
+    };
+    let result = crate::ui::run(&backend, opts);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    result.map_err(|e| anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The user's keymap: $XDG_CONFIG_HOME/depot/keymap.toml or ~/.config/depot/keymap.toml, if present.

@@ -201,6 +201,15 @@ impl Engine {
         f(&guard)
     }
 
+    /// Hold the state's read lock (screens read several things at once).
+    /// Keep it short: the writer waits for it.
+    pub fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        match self.shared.state.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
     /// Use the store directly (exports of the log, checks); `Stopped`
     /// after shutdown, which releases the store.
     pub fn with_store<R>(&self, f: impl FnOnce(&Store) -> R) -> Result<R, EngineError> {

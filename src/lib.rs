@@ -19,3 +19,5 @@ pub mod engine;
 pub mod io;
 pub mod logging;
 pub mod store;
+pub mod ui;
+pub mod ui_backend;

@@ -1,0 +1,187 @@
+//! The real binary in a real terminal (tmux), driven by keys as a person
+//! would: first start creates the demo, sign in, look up an item by a
+//! scanned barcode, resize to a warehouse terminal, quit with F3, and the
+//! terminal is restored. Needs tmux: fails (never skips) without it.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(dir: &Path, cols: u16, rows: u16, extra: &str) -> Tmux {
+        let status = Command::new("tmux").arg("-V").status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "tmux is required for this test (.ci/run installs it): apt-get install tmux"
+        );
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = format!(
+            "depot-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let cmd = format!(
+            "{extra} {} --data-dir {} ; echo DEPOT-EXITED-$?; sleep 30",
+            env!("CARGO_BIN_EXE_depot"),
+            dir.display()
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+                &cmd,
+            ])
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux new-session");
+        assert!(ok.success());
+        Tmux { name }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait (up to 60 s) until the screen shows `text`; panics with the screen otherwise.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!("timed out waiting for {text:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.name.as_str()];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux")
+            .args(&args)
+            .status()
+            .expect("send-keys")
+            .success());
+    }
+
+    fn literal(&self, text: &str) {
+        assert!(Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .expect("send-keys")
+            .success());
+    }
+
+    fn resize(&self, cols: u16, rows: u16) {
+        assert!(Command::new("tmux")
+            .args([
+                "resize-window",
+                "-t",
+                &self.name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string()
+            ])
+            .status()
+            .expect("resize-window")
+            .success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn first_start_sign_in_scan_resize_and_quit_restores_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let t = Tmux::start(&dir, 80, 24, "");
+    // First start: the demo is created and said so; sign-in screen.
+    t.wait_for("Operator code:");
+    t.wait_for("created the demo distributor");
+    t.literal("NOBODY");
+    t.keys(&["Enter"]);
+    t.wait_for("unknown operator");
+    t.keys(&["C-u"]);
+    t.literal("CLERK1");
+    t.keys(&["Enter"]);
+    t.wait_for("Customer lookup");
+    t.keys(&["Enter"]);
+    t.wait_for("SKU, description or scan");
+    // A scanner types a case GTIN-14 and Enter.
+    t.literal("10614141000026");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("FAS-1001 ");
+    assert!(s.contains("on hand"), "{s}");
+    // A warehouse terminal, then one too small, then back.
+    t.resize(40, 16);
+    t.wait_for("F3 quit");
+    t.resize(20, 5);
+    t.wait_for("too small");
+    t.resize(80, 24);
+    t.wait_for("FAS-1001 ");
+    // Focus is on the list after a scan: "?" opens the help.
+    t.keys(&["?"]);
+    t.wait_for("show or hide this help");
+    t.keys(&["Escape"]);
+    t.keys(&["F3"]);
+    let s = t.wait_for("DEPOT-EXITED-0");
+    assert!(!s.contains("panicked"), "{s}");
+    // The terminal is back to normal: not in the alternate screen.
+    let alt = Command::new("tmux")
+        .args(["display", "-p", "-t", &t.name, "#{alternate_on}"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+    // The store is intact after the session.
+    let check = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn a_bad_user_keymap_is_refused_before_the_screen_is_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let cfg = tmp.path().join("cfg");
+    std::fs::create_dir_all(cfg.join("depot")).unwrap();
+    std::fs::write(
+        cfg.join("depot/keymap.toml"),
+        "[list]\n\"x\" = \"teleport\"\n",
+    )
+    .unwrap();
+    let t = Tmux::start(&dir, 80, 24, &format!("XDG_CONFIG_HOME={}", cfg.display()));
+    let s = t.wait_for("DEPOT-EXITED-1");
+    assert!(s.contains("teleport") && s.contains("keymap"), "{s}");
+}
