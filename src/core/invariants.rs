@@ -134,7 +134,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
         *bins_sum.entry((&k.warehouse, &k.sku)).or_default() += *q;
     }
-    let mut entity_stock: BTreeMap<(Code, Code), Decimal> = BTreeMap::new();
+    let mut entity_stock: BTreeMap<(&Code, &Code), Decimal> = BTreeMap::new();
     for ((wh, sku), s) in &state.stock {
         let bins = bins_sum.get(&(wh, sku)).copied().unwrap_or_default();
         if bins != s.on_hand {
@@ -155,11 +155,11 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
         if let Some(e) = state.warehouse_entity(wh) {
-            *entity_stock.entry((e.clone(), sku.clone())).or_default() += s.on_hand;
+            *entity_stock.entry((e, sku)).or_default() += s.on_hand;
         }
     }
     for ((wh, sku), bins) in &bins_sum {
-        if !state.stock.contains_key(&((*wh).clone(), (*sku).clone())) && !bins.is_zero() {
+        if !bins.is_zero() && !state.stock.contains_key(&((*wh).clone(), (*sku).clone())) {
             return Err(Violation::WarehouseTotal {
                 warehouse: (*wh).clone(),
                 sku: (*sku).clone(),
@@ -171,7 +171,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     let mut pools_by_entity: BTreeMap<&Code, Decimal> = BTreeMap::new();
     for ((entity, sku), pool) in &state.costs {
         let stock = entity_stock
-            .get(&(entity.clone(), sku.clone()))
+            .get(&(entity, sku))
             .copied()
             .unwrap_or_default();
         if pool.qty != stock {

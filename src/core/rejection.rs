@@ -124,6 +124,46 @@ pub enum Rejection {
     InvalidKey { problem: String },
 }
 
+/// Every rejection code, for documentation and coverage tests. Keep in
+/// step with [`Rejection::code`].
+pub const ALL_CODES: &[&str] = &[
+    "unknown_operator",
+    "operator_inactive",
+    "not_permitted",
+    "bootstrap_needs_admin",
+    "already_exists",
+    "not_found",
+    "invalid_code",
+    "invalid_text",
+    "invalid_currency",
+    "negative",
+    "not_positive",
+    "too_many_decimals",
+    "out_of_range",
+    "invalid_barcode",
+    "barcode_in_use",
+    "duplicate",
+    "unknown_unit",
+    "wrong_entity",
+    "currency_mismatch",
+    "invalid_date_range",
+    "immutable",
+    "wrong_account_for_key",
+    "posting_rule_missing",
+    "no_period",
+    "period_not_open",
+    "periods_overlap",
+    "own_change",
+    "change_pending",
+    "unbalanced",
+    "inactive",
+    "lot_required",
+    "lot_not_expected",
+    "no_change",
+    "key_conflict",
+    "invalid_key",
+];
+
 impl Rejection {
     /// The stable snake_case code of this rejection.
     pub fn code(&self) -> &'static str {
