@@ -5,7 +5,7 @@ use crate::cli::BenchCmd;
 use crate::core::auth::Role;
 use crate::core::master::*;
 use crate::core::types::Currency;
-use crate::core::{apply, decide, Command, CommandBody, Envelope, Outcome, State};
+use crate::core::{execute, Command, CommandBody, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Result};
@@ -243,18 +243,7 @@ fn build_store(dir: &Path, events: u64) -> Result<State> {
             key: None,
             body,
         };
-        let events = decide(&state, &cmd).map_err(|r| anyhow!("bench setup refused: {r}"))?;
-        let env = Envelope {
-            seq: state.seq + 1,
-            time,
-            operator: cmd.operator.clone(),
-            session: cmd.session.clone(),
-            key: None,
-            digest: cmd.body.digest(),
-            command: cmd.body.name(),
-            outcome: Outcome::Committed(events),
-        };
-        apply(&mut state, &env);
+        let env = execute(&mut state, &cmd).map_err(|r| anyhow!("bench setup refused: {r}"))?;
         batch.push(env);
         if batch.len() == 10_000 {
             store.append(&batch).map_err(|e| anyhow!("{e}"))?;

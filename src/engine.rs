@@ -17,7 +17,7 @@
 //! - Every committed batch is broadcast to subscribers.
 
 use crate::core::rejection::Rejection;
-use crate::core::{apply, decide, Command, CommandBody, Envelope, Event, Outcome, State};
+use crate::core::{apply, decide, execute, Command, CommandBody, Envelope, Event, Outcome, State};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -520,22 +520,11 @@ impl Writer {
         for (index, mut sub) in subs.into_iter().enumerate() {
             sub.key = None;
             let cmd = self.command(sub);
-            let events = decide(&next, &cmd)
+            let env = execute(&mut next, &cmd)
                 .map_err(|rejection| EngineError::Rejected { index, rejection })?;
-            let env = Envelope {
-                seq: next.seq + 1,
-                time: cmd.time,
-                operator: cmd.operator.clone(),
-                session: cmd.session.clone(),
-                key: None,
-                digest: cmd.body.digest(),
-                command: cmd.body.name(),
-                outcome: Outcome::Committed(events.clone()),
-            };
-            apply(&mut next, &env);
             replies.push(Reply {
                 seq: Some(env.seq),
-                outcome: Ok(events),
+                outcome: Ok(env.events().to_vec()),
                 duplicate: false,
             });
             envs.push(env);

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::invariants::check_state;
 use depot::core::master::Channel;
-use depot::core::{apply, decide, Command, CommandBody, Envelope, Outcome, State};
+use depot::core::{execute, Command, CommandBody, State};
 use depot::io::csv::{export, parse, ImportError, KINDS};
 use depot::io::demo;
 
@@ -20,19 +20,7 @@ fn run(state: &mut State, body: CommandBody) -> Result<(), depot::core::Rejectio
         key: None,
         body,
     };
-    let events = decide(state, &cmd)?;
-    let env = Envelope {
-        seq: state.seq + 1,
-        time,
-        operator: cmd.operator.clone(),
-        session: "t".into(),
-        key: None,
-        digest: 0,
-        command: cmd.body.name(),
-        outcome: Outcome::Committed(events),
-    };
-    apply(state, &env);
-    Ok(())
+    execute(state, &cmd).map(|_| ())
 }
 
 fn demo_state() -> State {

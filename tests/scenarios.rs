@@ -10,7 +10,7 @@
 //! `{ create = "item", from = "FAS-1000", set = { sku = "NEW-1" } }`.
 
 use chrono::{TimeZone, Utc};
-use depot::core::{apply, decide, Command, CommandBody, Envelope, Outcome, State};
+use depot::core::{execute, Command, CommandBody, State};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -45,19 +45,7 @@ fn run(
         key,
         body,
     };
-    let events = decide(s, &cmd)?;
-    let env = Envelope {
-        seq: s.seq + 1,
-        time: cmd.time,
-        operator: cmd.operator.clone(),
-        session: cmd.session.clone(),
-        key: cmd.key.clone(),
-        digest: cmd.body.digest(),
-        command: cmd.body.name(),
-        outcome: Outcome::Committed(events.clone()),
-    };
-    apply(s, &env);
-    Ok(events)
+    execute(s, &cmd).map(|env| env.events().to_vec())
 }
 
 /// The stored record `kind`/`key` as JSON.

@@ -11,7 +11,7 @@ use chrono::{Duration, TimeZone, Utc};
 use depot::core::invariants::{check_state, first_difference, Replayer};
 use depot::core::master::*;
 use depot::core::types::Currency;
-use depot::core::{apply, decide, Command, CommandBody, Envelope, Outcome, State};
+use depot::core::{execute, Command, CommandBody, Envelope, State};
 use rust_decimal::Decimal;
 
 /// splitmix64: small, fast, good enough, no crate.
@@ -77,19 +77,8 @@ impl World {
             key: None,
             body,
         };
-        match decide(&self.state, &cmd) {
-            Ok(events) => {
-                let env = Envelope {
-                    seq: self.state.seq + 1,
-                    time,
-                    operator: cmd.operator.clone(),
-                    session: cmd.session.clone(),
-                    key: None,
-                    digest: cmd.body.digest(),
-                    command: cmd.body.name(),
-                    outcome: Outcome::Committed(events),
-                };
-                apply(&mut self.state, &env);
+        match execute(&mut self.state, &cmd) {
+            Ok(env) => {
                 self.log.push(env);
                 true
             }

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use depot::core::{apply, decide, Command, CommandBody, Envelope, Event, Outcome, State};
+use depot::core::{execute, Command, CommandBody, Event, State};
 use depot::ui::app::{App, Keymaps, Screen};
 use depot::ui::keymap::{Action, Context, Key, Keymap, KeymapError};
 use depot::ui::Backend;
@@ -37,18 +37,7 @@ fn demo() -> Fake {
                     key: None,
                     body,
                 };
-                let events = decide(&s, &cmd).unwrap();
-                let env = Envelope {
-                    seq: s.seq + 1,
-                    time,
-                    operator: "ADMIN".into(),
-                    session: "t".into(),
-                    key: None,
-                    digest: 0,
-                    command: cmd.body.name(),
-                    outcome: Outcome::Committed(events),
-                };
-                apply(&mut s, &env);
+                execute(&mut s, &cmd).unwrap();
             }
             s
         })

@@ -21,3 +21,23 @@ pub use decide::decide;
 pub use event::{Envelope, Event, Outcome};
 pub use rejection::Rejection;
 pub use state::State;
+
+/// Decide `cmd` against `state` and, if it commits, apply it as the next
+/// log record: the in-memory form of what the engine does (the demo
+/// builder, benchmarks and simulations use it). A rejection changes
+/// nothing and is not logged.
+pub fn execute(state: &mut State, cmd: &Command) -> Result<Envelope, Rejection> {
+    let events = decide(state, cmd)?;
+    let env = Envelope {
+        seq: state.seq + 1,
+        time: cmd.time,
+        operator: cmd.operator.clone(),
+        session: cmd.session.clone(),
+        key: cmd.key.clone(),
+        digest: cmd.body.digest(),
+        command: cmd.body.name(),
+        outcome: Outcome::Committed(events),
+    };
+    apply(state, &env);
+    Ok(env)
+}

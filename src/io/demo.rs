@@ -4,7 +4,7 @@
 use super::csv::{parse, ImportError};
 use crate::core::auth::Role;
 use crate::core::master::Operator;
-use crate::core::{apply, decide, Command, CommandBody, Envelope, Outcome, State};
+use crate::core::{execute, Command, CommandBody, State};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 
 /// The demo's administrator (the operator that loads it).
@@ -96,24 +96,11 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
             key: None,
             body,
         };
-        let events = decide(state, &cmd).map_err(|rejection| DemoError::Refused {
+        execute(state, &cmd).map_err(|rejection| DemoError::Refused {
             file: file.to_string(),
             index: index + 1,
             rejection: Box::new(rejection),
         })?;
-        apply(
-            state,
-            &Envelope {
-                seq: state.seq + 1,
-                time,
-                operator: cmd.operator.clone(),
-                session: cmd.session.clone(),
-                key: None,
-                digest: 0,
-                command: cmd.body.name(),
-                outcome: Outcome::Committed(events),
-            },
-        );
         out.push(cmd.body);
         Ok::<(), DemoError>(())
     };
