@@ -93,6 +93,11 @@ impl fmt::Display for CheckReport {
             f,
             "  subledger parties tied to control:         {}",
             self.state.subledger_parties
+        )?;
+        writeln!(
+            f,
+            "  orders whose lines hold the reservations:  {}",
+            self.state.orders
         )
     }
 }

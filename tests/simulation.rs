@@ -121,7 +121,105 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     };
     let items: Vec<&Item> = s.items.values().collect();
     let customers: Vec<&Customer> = s.customers.values().collect();
-    let body = match rng.below(12) {
+    let orders: Vec<&depot::core::sales::SalesOrder> = s.orders.values().collect();
+    let body = match rng.below(18) {
+        12..=14 => {
+            let c = rng.pick(&customers);
+            let whs: Vec<&String> = s
+                .warehouses
+                .values()
+                .filter(|w| w.entity == c.entity || rng.chance(5))
+                .map(|w| &w.code)
+                .collect();
+            let n = 1 + rng.below(4);
+            let lines = (0..n)
+                .map(|_| {
+                    let item = rng.pick(&items);
+                    depot::core::sales::LineInput {
+                        sku: item.sku.clone(),
+                        qty: {
+                            let dp = if rng.chance(95) { 0 } else { 2 };
+                            let q = rng.amount(80, dp);
+                            if rng.chance(80) {
+                                q.abs().max(Decimal::ONE)
+                            } else {
+                                q
+                            }
+                        },
+                        unit: if rng.chance(15) {
+                            Some("CASE".into())
+                        } else {
+                            None
+                        },
+                        warehouse: if whs.is_empty() {
+                            "CHI".into()
+                        } else {
+                            (*rng.pick(&whs)).clone()
+                        },
+                        price: if rng.chance(15) {
+                            Some(rng.amount(100, 2))
+                        } else {
+                            None
+                        },
+                    }
+                })
+                .collect();
+            CommandBody::PlaceOrder {
+                quote: rng.chance(15),
+                customer: if rng.chance(3) {
+                    "C9999".into()
+                } else {
+                    c.code.clone()
+                },
+                ship_to: None,
+                customer_po: format!("PO{step}"),
+                requested: None,
+                lines,
+            }
+        }
+        15 if !orders.is_empty() => {
+            let o = rng.pick(&orders);
+            match rng.below(3) {
+                0 => CommandBody::ConfirmQuote {
+                    number: o.number.clone(),
+                },
+                1 => CommandBody::CancelOrder {
+                    number: o.number.clone(),
+                    reason: "simulated".into(),
+                },
+                _ => CommandBody::CancelLine {
+                    number: o.number.clone(),
+                    line: 1 + rng.below(4) as u32,
+                    reason: "simulated".into(),
+                },
+            }
+        }
+        16 | 17 if !orders.is_empty() => {
+            let held: Vec<&&depot::core::sales::SalesOrder> =
+                orders.iter().filter(|o| !o.holds.is_empty()).collect();
+            let o = if held.is_empty() {
+                rng.pick(&orders)
+            } else {
+                *rng.pick(&held)
+            };
+            let hold = o
+                .holds
+                .first()
+                .copied()
+                .unwrap_or(depot::core::sales::Hold::Credit);
+            if rng.chance(75) {
+                CommandBody::ReleaseHold {
+                    number: o.number.clone(),
+                    hold,
+                }
+            } else {
+                CommandBody::RejectHold {
+                    number: o.number.clone(),
+                    hold,
+                    reason: "simulated".into(),
+                }
+            }
+        }
         0 => CommandBody::CreatePaymentTerms(PaymentTerms {
             code: if rng.chance(20) {
                 "NET30".into()
@@ -283,6 +381,23 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
             }
         }
     }
+    // Orders must reach every state, or the order commands prove little.
+    use depot::core::sales::OrderStatus;
+    for status in [
+        OrderStatus::Quote,
+        OrderStatus::Held,
+        OrderStatus::Open,
+        OrderStatus::Cancelled,
+    ] {
+        assert!(
+            w.state.orders.values().any(|o| o.status == status),
+            "seed {seed}: no order ended {status:?}"
+        );
+    }
+    assert!(
+        w.state.stock.values().any(|s| !s.reserved.is_zero()),
+        "seed {seed}: nothing was ever reserved"
+    );
     // The mix must exercise both outcomes, or the test proves little.
     assert!(
         committed > steps / 10,

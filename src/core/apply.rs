@@ -82,6 +82,15 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
             }
             apply_journal(state, journal);
         }
+        Event::OrderPlaced(_)
+        | Event::OrderConfirmed { .. }
+        | Event::HoldReleased { .. }
+        | Event::StockReserved { .. }
+        | Event::Backordered { .. }
+        | Event::ReservationReleased { .. }
+        | Event::LineCancelled { .. }
+        | Event::OrderCancelled { .. }
+        | Event::QuoteConfirmed { .. } => super::sales::apply_event(state, event),
     }
 }
 

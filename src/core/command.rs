@@ -128,6 +128,41 @@ pub enum CommandBody {
         #[serde(default)]
         date: Option<NaiveDate>,
     },
+    /// Place a sales order (or, with `quote`, a quote): lines are priced,
+    /// credit and margin checked, stock reserved or backordered.
+    PlaceOrder {
+        #[serde(default)]
+        quote: bool,
+        customer: Code,
+        #[serde(default)]
+        ship_to: Option<Code>,
+        #[serde(default)]
+        customer_po: String,
+        #[serde(default)]
+        requested: Option<NaiveDate>,
+        lines: Vec<crate::core::sales::LineInput>,
+    },
+    /// Turn a quote into an order at its quoted prices.
+    ConfirmQuote { number: Code },
+    /// Release a credit hold or a price approval (not on your own order).
+    ReleaseHold {
+        number: Code,
+        hold: crate::core::sales::Hold,
+    },
+    /// Reject a hold: the order is cancelled.
+    RejectHold {
+        number: Code,
+        hold: crate::core::sales::Hold,
+        reason: String,
+    },
+    /// Cancel a whole order, releasing its reservations.
+    CancelOrder { number: Code, reason: String },
+    /// Cancel one line of an order.
+    CancelLine {
+        number: Code,
+        line: u32,
+        reason: String,
+    },
 }
 
 impl CommandBody {
@@ -165,6 +200,10 @@ impl CommandBody {
             CreateOperator(_) | UpdateOperator(_) => Permission::ManageOperators,
             ApproveChange { .. } | RejectChange { .. } => Permission::ApproveChanges,
             PostOpeningStock { .. } => Permission::AdjustStock,
+            PlaceOrder { .. } | ConfirmQuote { .. } | CancelOrder { .. } | CancelLine { .. } => {
+                Permission::CaptureOrders
+            }
+            ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
         }
     }
 

@@ -8,6 +8,7 @@ use super::event::{Change, Event, StockMove};
 use super::master::*;
 use super::posting::{account_fits_key, Posting};
 use super::rejection::Rejection;
+use super::sales;
 use super::state::State;
 use super::types::*;
 use super::validate;
@@ -130,6 +131,24 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 date: date.unwrap_or_else(|| cmd.date()),
             },
         ),
+        CommandBody::PlaceOrder { .. } => sales::place(state, cmd),
+        CommandBody::ConfirmQuote { number } => sales::confirm_quote(state, number, cmd.date()),
+        CommandBody::ReleaseHold { number, hold } => {
+            sales::decide_hold(state, cmd, number, *hold, true, "")
+        }
+        CommandBody::RejectHold {
+            number,
+            hold,
+            reason,
+        } => sales::decide_hold(state, cmd, number, *hold, false, reason),
+        CommandBody::CancelOrder { number, reason } => {
+            sales::cancel(state, cmd, number, None, reason)
+        }
+        CommandBody::CancelLine {
+            number,
+            line,
+            reason,
+        } => sales::cancel(state, cmd, number, Some(*line), reason),
         _ => unreachable_master(),
     }
 }

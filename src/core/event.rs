@@ -4,6 +4,7 @@
 use super::master::*;
 use super::posting::JournalEntry;
 use super::rejection::Rejection;
+use super::sales::{Hold, SalesOrder};
 use super::types::Code;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -92,6 +93,51 @@ pub enum Event {
     OpeningStockPosted {
         moves: Vec<StockMove>,
         journal: JournalEntry,
+    },
+    // Order to cash (new variants at the end: bincode numbers variants).
+    /// A quote or order was placed, priced, and held or confirmed.
+    OrderPlaced(SalesOrder),
+    OrderConfirmed {
+        number: Code,
+    },
+    HoldReleased {
+        number: Code,
+        hold: Hold,
+        by: Code,
+    },
+    StockReserved {
+        number: Code,
+        line: u32,
+        warehouse: Code,
+        sku: Code,
+        qty: Decimal,
+    },
+    Backordered {
+        number: Code,
+        line: u32,
+        qty: Decimal,
+        promise: chrono::NaiveDate,
+    },
+    ReservationReleased {
+        number: Code,
+        line: u32,
+        warehouse: Code,
+        sku: Code,
+        qty: Decimal,
+    },
+    LineCancelled {
+        number: Code,
+        line: u32,
+    },
+    OrderCancelled {
+        number: Code,
+        by: Code,
+        reason: String,
+    },
+    /// A quote became an order, held or confirmed.
+    QuoteConfirmed {
+        number: Code,
+        holds: Vec<Hold>,
     },
 }
 

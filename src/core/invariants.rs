@@ -17,6 +17,19 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Violation {
+    #[error("{sku} in {warehouse}: {reserved} reserved, but open order lines hold {lines}")]
+    ReservedVsOrders {
+        warehouse: Code,
+        sku: Code,
+        reserved: Decimal,
+        lines: Decimal,
+    },
+    #[error("order {number} line {line}: {problem}")]
+    OrderLine {
+        number: Code,
+        line: u32,
+        problem: String,
+    },
     #[error("stock of {sku} in {warehouse}/{bin} is negative: {qty}")]
     NegativeStock {
         warehouse: Code,
@@ -118,6 +131,7 @@ pub struct Verified {
     pub accounts_with_balance: usize,
     pub subledger_parties: usize,
     pub entities: usize,
+    pub orders: usize,
 }
 
 /// Verify everything a single state must satisfy.
@@ -262,6 +276,53 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             }
         }
     }
+    // Reservations: each warehouse's reserved = what open order lines hold.
+    let mut held: BTreeMap<(&Code, &Code), Decimal> = BTreeMap::new();
+    for o in state.orders.values() {
+        for l in &o.lines {
+            let bad = if l.reserved < Decimal::ZERO || l.backordered < Decimal::ZERO {
+                Some("a negative reservation or backorder".to_string())
+            } else if l.reserved + l.backordered > l.qty {
+                Some(format!(
+                    "reserved {} + backordered {} exceed the {} ordered",
+                    l.reserved, l.backordered, l.qty
+                ))
+            } else if l.cancelled && !l.reserved.is_zero() {
+                Some("cancelled but still reserving stock".to_string())
+            } else {
+                None
+            };
+            if let Some(problem) = bad {
+                return Err(Violation::OrderLine {
+                    number: o.number.clone(),
+                    line: l.line,
+                    problem,
+                });
+            }
+            if !l.reserved.is_zero() {
+                *held.entry((&l.warehouse, &l.sku)).or_default() += l.reserved;
+            }
+        }
+    }
+    for ((wh, sku), s) in &state.stock {
+        let lines = held.remove(&(wh, sku)).unwrap_or_default();
+        if lines != s.reserved {
+            return Err(Violation::ReservedVsOrders {
+                warehouse: wh.clone(),
+                sku: sku.clone(),
+                reserved: s.reserved,
+                lines,
+            });
+        }
+    }
+    if let Some(((wh, sku), lines)) = held.into_iter().next() {
+        return Err(Violation::ReservedVsOrders {
+            warehouse: wh.clone(),
+            sku: sku.clone(),
+            reserved: Decimal::ZERO,
+            lines,
+        });
+    }
     Ok(Verified {
         master_records: state.master_count(),
         bins_with_stock: state.bin_stock.len(),
@@ -270,6 +331,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         accounts_with_balance: state.ledger.balances.len(),
         subledger_parties: state.ledger.subledger.len(),
         entities: state.entities.len(),
+        orders: state.orders.len(),
     })
 }
 

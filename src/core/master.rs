@@ -631,6 +631,7 @@ pub enum RecordKind {
     ChangeRequest,
     Unit,
     Barcode,
+    SalesOrder,
 }
 
 impl RecordKind {
@@ -654,6 +655,7 @@ impl RecordKind {
             RecordKind::ChangeRequest => "change request",
             RecordKind::Unit => "unit",
             RecordKind::Barcode => "barcode",
+            RecordKind::SalesOrder => "sales order",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod invariants;
 pub mod master;
 pub mod posting;
 pub mod rejection;
+pub mod sales;
 pub mod scan;
 pub mod state;
 pub mod types;

@@ -122,6 +122,20 @@ pub enum Rejection {
     KeyConflict { key: String },
     #[error("idempotency key {problem}")]
     InvalidKey { problem: String },
+    // Order to cash. New variants go at the end: keyed rejections are
+    // persisted, and bincode identifies a variant by its position.
+    #[error("item {sku} has no price on price list {price_list} and no contract")]
+    NoPrice { sku: String, price_list: String },
+    #[error("an order needs at least one line")]
+    EmptyOrder,
+    #[error("order {number} is {status:?}: cannot {action}")]
+    OrderState {
+        number: String,
+        status: crate::core::sales::OrderStatus,
+        action: String,
+    },
+    #[error("order {number} was placed by you: another operator must decide on its hold")]
+    OwnOrder { number: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -162,6 +176,10 @@ pub const ALL_CODES: &[&str] = &[
     "no_change",
     "key_conflict",
     "invalid_key",
+    "no_price",
+    "empty_order",
+    "order_state",
+    "own_order",
 ];
 
 impl Rejection {
@@ -203,6 +221,10 @@ impl Rejection {
             Rejection::NoChange => "no_change",
             Rejection::KeyConflict { .. } => "key_conflict",
             Rejection::InvalidKey { .. } => "invalid_key",
+            Rejection::NoPrice { .. } => "no_price",
+            Rejection::EmptyOrder => "empty_order",
+            Rejection::OrderState { .. } => "order_state",
+            Rejection::OwnOrder { .. } => "own_order",
         }
     }
 }

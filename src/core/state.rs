@@ -114,6 +114,9 @@ pub struct State {
     pub costs: BTreeMap<(Code, Code), CostPool>,
     pub ledger: Ledger,
     pub keys: BTreeMap<String, KeyUse>,
+    /// Quotes and sales orders by number, and the last number given.
+    pub orders: BTreeMap<Code, super::sales::SalesOrder>,
+    pub next_order: u64,
 }
 
 impl State {

@@ -1,0 +1,772 @@
+//! Order capture (SPEC 3.1, steps 1 and 2): quotes and sales orders, the
+//! price engine with the rule behind every price, the credit check, price
+//! approval below the margin floor, and allocation (reservation per line
+//! and warehouse, backorder with a promise date).
+//!
+//! An order is confirmed when it has no hold; only a confirmed order holds
+//! stock. Holds are released or rejected by an operator with the
+//! permission who did not place the order.
+
+use super::command::Command;
+use super::event::Event;
+use super::master::{Customer, Item, RecordKind};
+use super::rejection::Rejection;
+use super::state::State;
+use super::types::{Code, Currency};
+use super::validate;
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Most lines an order may have.
+pub const ORDER_LINES_MAX: usize = 500;
+/// Promise when nothing better is known: today + this many days.
+pub const DEFAULT_LEAD_DAYS: i64 = 14;
+/// Unit prices keep at most this many decimals.
+pub const PRICE_DECIMALS_MAX: u32 = 4;
+
+/// Where a price came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceRule {
+    /// A customer contract price (valid on the order date).
+    Contract { code: Code },
+    /// A quantity break of a customer contract.
+    ContractBreak { code: Code, min_qty: Decimal },
+    /// The list price of the customer's price list.
+    List { price_list: Code },
+    /// A quantity break of the customer's price list.
+    ListBreak { price_list: Code, min_qty: Decimal },
+    /// Typed by the operator.
+    Manual { by: Code },
+}
+
+impl std::fmt::Display for PriceRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PriceRule::Contract { code } => write!(f, "contract {code}"),
+            PriceRule::ContractBreak { code, min_qty } => {
+                write!(f, "contract {code}, break at {min_qty}")
+            }
+            PriceRule::List { price_list } => write!(f, "list {price_list}"),
+            PriceRule::ListBreak {
+                price_list,
+                min_qty,
+            } => write!(f, "list {price_list}, break at {min_qty}"),
+            PriceRule::Manual { by } => write!(f, "manual price by {by}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// Exposure over the credit limit.
+    Credit,
+    /// A manual price below the margin floor.
+    Price,
+}
+
+impl Hold {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::Credit => "credit hold",
+            Hold::Price => "price approval",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// A quote: prices given, nothing reserved, no credit used.
+    Quote,
+    /// An order waiting on a hold.
+    Held,
+    /// Confirmed: stock reserved (or backordered).
+    Open,
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line: u32,
+    pub sku: Code,
+    pub warehouse: Code,
+    /// Ordered quantity in base units.
+    pub qty: Decimal,
+    /// The unit it was ordered in and the quantity in that unit.
+    pub unit: Code,
+    pub unit_qty: Decimal,
+    /// Price per base unit in the order currency, and why.
+    pub price: Decimal,
+    pub rule: PriceRule,
+    /// Reserved in the warehouse (base units).
+    pub reserved: Decimal,
+    /// Waiting for stock, with the date promised.
+    pub backordered: Decimal,
+    pub promise: Option<NaiveDate>,
+    pub cancelled: bool,
+}
+
+impl OrderLine {
+    /// Value of the line (price x quantity), rounded to cents.
+    pub fn value(&self) -> Decimal {
+        if self.cancelled {
+            return Decimal::ZERO;
+        }
+        (self.price * self.qty).round_dp(2)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesOrder {
+    pub number: Code,
+    pub customer: Code,
+    pub entity: Code,
+    pub currency: Currency,
+    pub ship_to: Option<Code>,
+    pub customer_po: String,
+    pub date: NaiveDate,
+    pub requested: NaiveDate,
+    pub placed_by: Code,
+    pub status: OrderStatus,
+    pub holds: Vec<Hold>,
+    pub lines: Vec<OrderLine>,
+}
+
+impl SalesOrder {
+    pub fn value(&self) -> Decimal {
+        self.lines.iter().map(OrderLine::value).sum()
+    }
+}
+
+/// One line as a caller gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineInput {
+    pub sku: Code,
+    pub qty: Decimal,
+    #[serde(default)]
+    pub unit: Option<Code>,
+    pub warehouse: Code,
+    /// A manual unit price (per `unit`); none: the price engine's.
+    #[serde(default)]
+    pub price: Option<Decimal>,
+}
+
+/// The price engine: contract (valid on `date`, best break) before the
+/// customer's price list (best break), per base unit.
+pub fn price(
+    state: &State,
+    customer: &Customer,
+    item: &Item,
+    qty: Decimal,
+    date: NaiveDate,
+) -> Result<(Decimal, PriceRule), Rejection> {
+    let best_break = |breaks: &[super::master::QtyBreak]| {
+        breaks
+            .iter()
+            .filter(|b| b.min_qty <= qty)
+            .max_by_key(|b| b.min_qty)
+            .cloned()
+    };
+    let contract = state
+        .contracts
+        .values()
+        .filter(|c| {
+            c.customer == customer.code
+                && c.sku == item.sku
+                && c.valid_from <= date
+                && date <= c.valid_to
+        })
+        .min_by_key(|c| c.price);
+    if let Some(c) = contract {
+        return Ok(match best_break(&c.breaks) {
+            Some(b) if b.price < c.price => (
+                b.price,
+                PriceRule::ContractBreak {
+                    code: c.code.clone(),
+                    min_qty: b.min_qty,
+                },
+            ),
+            _ => (
+                c.price,
+                PriceRule::Contract {
+                    code: c.code.clone(),
+                },
+            ),
+        });
+    }
+    let lp = state
+        .price_lists
+        .get(&customer.price_list)
+        .and_then(|l| l.prices.get(&item.sku))
+        .ok_or_else(|| Rejection::NoPrice {
+            sku: item.sku.clone(),
+            price_list: customer.price_list.clone(),
+        })?;
+    Ok(match best_break(&lp.breaks) {
+        Some(b) if b.price < lp.price => (
+            b.price,
+            PriceRule::ListBreak {
+                price_list: customer.price_list.clone(),
+                min_qty: b.min_qty,
+            },
+        ),
+        _ => (
+            lp.price,
+            PriceRule::List {
+                price_list: customer.price_list.clone(),
+            },
+        ),
+    })
+}
+
+/// The lowest price per base unit the margin floor allows, in the order
+/// currency (None: no floor, or no cost known yet).
+pub fn floor_price(
+    state: &State,
+    entity: &str,
+    currency: &Currency,
+    item: &Item,
+    date: NaiveDate,
+) -> Option<Decimal> {
+    let pct = item
+        .margin_floor_pct
+        .or_else(|| state.category_floors.get(&item.category).copied())?;
+    let pool = state.costs.get(&(entity.to_string(), item.sku.clone()))?;
+    if pool.qty.is_zero() {
+        return None;
+    }
+    let cost = pool.value / pool.qty;
+    let base = state.entities.get(entity)?.base_currency.clone();
+    let cost = if &base == currency {
+        cost
+    } else {
+        cost * fx_rate(state, &base, currency, date)?
+    };
+    let keep = Decimal::ONE - pct / Decimal::from(100);
+    if keep <= Decimal::ZERO {
+        return None;
+    }
+    Some((cost / keep).round_dp(PRICE_DECIMALS_MAX))
+}
+
+/// The latest rate from `from` to `to` on or before `date`.
+pub fn fx_rate(state: &State, from: &Currency, to: &Currency, date: NaiveDate) -> Option<Decimal> {
+    state
+        .fx_rates
+        .range((from.clone(), to.clone(), NaiveDate::MIN)..=(from.clone(), to.clone(), date))
+        .next_back()
+        .map(|(_, r)| *r)
+}
+
+/// What the customer owes and has on order, in the customer's currency:
+/// open AR plus the open value of confirmed orders (the credit exposure
+/// before a new order).
+pub fn exposure(state: &State, customer: &Customer) -> Decimal {
+    let ar = state.customer_balance(&customer.code);
+    let orders: Decimal = state
+        .orders
+        .values()
+        .filter(|o| o.customer == customer.code && o.status == OrderStatus::Open)
+        .map(SalesOrder::value)
+        .sum();
+    ar + orders
+}
+
+/// The promise date for a backorder: the shortest lead time of a supplier
+/// of the item in the entity, else the default.
+pub fn promise_date(state: &State, entity: &str, sku: &str, today: NaiveDate) -> NaiveDate {
+    let days = state
+        .suppliers
+        .values()
+        .filter(|s| s.entity == entity && s.active && s.items.iter().any(|i| i.sku == sku))
+        .map(|s| i64::from(s.lead_time_days))
+        .min()
+        .unwrap_or(DEFAULT_LEAD_DAYS);
+    today + Duration::days(days)
+}
+
+/// Reserve what each line can get, backorder the rest.
+pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Event> {
+    let mut taken: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    let mut out = Vec::new();
+    for l in order.lines.iter().filter(|l| !l.cancelled) {
+        let want = l.qty - l.reserved - l.backordered;
+        if want <= Decimal::ZERO {
+            continue;
+        }
+        let key = (l.warehouse.clone(), l.sku.clone());
+        let st = state.stock.get(&key).cloned().unwrap_or_default();
+        let used = taken.get(&key).copied().unwrap_or_default();
+        let avail = (st.on_hand
+            - st.reserved
+            - st.in_pick
+            - used
+            - quarantined(state, &l.warehouse, &l.sku))
+        .max(Decimal::ZERO);
+        let reserve = want.min(avail);
+        if reserve > Decimal::ZERO {
+            *taken.entry(key).or_default() += reserve;
+            out.push(Event::StockReserved {
+                number: order.number.clone(),
+                line: l.line,
+                warehouse: l.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty: reserve,
+            });
+        }
+        let short = want - reserve;
+        if short > Decimal::ZERO {
+            out.push(Event::Backordered {
+                number: order.number.clone(),
+                line: l.line,
+                qty: short,
+                promise: promise_date(state, &order.entity, &l.sku, today),
+            });
+        }
+    }
+    out
+}
+
+/// Stock in quarantine bins is never allocated.
+fn quarantined(state: &State, warehouse: &str, sku: &str) -> Decimal {
+    state
+        .bin_stock
+        .iter()
+        .filter(|(k, _)| k.warehouse == warehouse && k.sku == sku)
+        .filter(|(k, _)| {
+            state
+                .bins
+                .get(&(k.warehouse.clone(), k.bin.clone()))
+                .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
+        })
+        .map(|(_, q)| *q)
+        .sum()
+}
+
+fn order_of<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Rejection> {
+    state.orders.get(number).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::SalesOrder,
+        key: number.to_string(),
+    })
+}
+
+/// Place a quote or an order (`CommandBody::PlaceOrder`).
+pub fn place(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
+    let super::command::CommandBody::PlaceOrder {
+        quote,
+        customer,
+        ship_to,
+        customer_po,
+        requested,
+        lines,
+    } = &cmd.body
+    else {
+        return Err(Rejection::NoChange);
+    };
+    let (quote, requested) = (*quote, *requested);
+    let today = cmd.time.date_naive();
+    let c = state
+        .customers
+        .get(customer)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Customer,
+            key: customer.to_string(),
+        })?;
+    if !c.active {
+        return Err(Rejection::Inactive {
+            kind: RecordKind::Customer,
+            key: c.code.clone(),
+        });
+    }
+    if let Some(s) = ship_to {
+        if !c.ship_to.iter().any(|x| &x.code == s) {
+            return Err(Rejection::NotFound {
+                kind: RecordKind::Customer,
+                key: format!("{}/ship-to {s}", c.code),
+            });
+        }
+    }
+    validate::text("customer_po", customer_po, false)?;
+    let requested = requested.unwrap_or(today);
+    if requested < today {
+        return Err(Rejection::InvalidDateRange {
+            from: today,
+            to: requested,
+        });
+    }
+    if lines.is_empty() {
+        return Err(Rejection::EmptyOrder);
+    }
+    if lines.len() > ORDER_LINES_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "lines".into(),
+            value: lines.len().to_string(),
+            min: "1".into(),
+            max: ORDER_LINES_MAX.to_string(),
+        });
+    }
+    let mut out_lines = Vec::with_capacity(lines.len());
+    let mut below_floor = false;
+    for (n, input) in lines.iter().enumerate() {
+        let item = state
+            .items
+            .get(&input.sku)
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Item,
+                key: input.sku.clone(),
+            })?;
+        if !item.active {
+            return Err(Rejection::Inactive {
+                kind: RecordKind::Item,
+                key: item.sku.clone(),
+            });
+        }
+        let wh = state
+            .warehouses
+            .get(&input.warehouse)
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Warehouse,
+                key: input.warehouse.clone(),
+            })?;
+        if wh.entity != c.entity {
+            return Err(Rejection::WrongEntity {
+                field: "warehouse".into(),
+                value: wh.code.clone(),
+                expected: c.entity.clone(),
+                actual: wh.entity.clone(),
+            });
+        }
+        let unit = input.unit.clone().unwrap_or_else(|| item.base_unit.clone());
+        let factor = item
+            .unit_factor(&unit)
+            .ok_or_else(|| Rejection::UnknownUnit {
+                sku: item.sku.clone(),
+                unit: unit.clone(),
+            })?;
+        validate::qty("qty", input.qty, item.qty_decimals)?;
+        let qty = input.qty * factor;
+        validate::qty("qty", qty, item.qty_decimals)?;
+        let (price, rule) = match input.price {
+            Some(p) => {
+                validate::price("price", p)?;
+                let per_base = (p / factor).round_dp(PRICE_DECIMALS_MAX);
+                if let Some(floor) = floor_price(state, &c.entity, &c.currency, item, today) {
+                    if per_base < floor {
+                        below_floor = true;
+                    }
+                }
+                (
+                    per_base,
+                    PriceRule::Manual {
+                        by: cmd.operator.clone(),
+                    },
+                )
+            }
+            None => price(state, c, item, qty, today)?,
+        };
+        out_lines.push(OrderLine {
+            line: n as u32 + 1,
+            sku: item.sku.clone(),
+            warehouse: wh.code.clone(),
+            qty,
+            unit,
+            unit_qty: input.qty,
+            price,
+            rule,
+            reserved: Decimal::ZERO,
+            backordered: Decimal::ZERO,
+            promise: None,
+            cancelled: false,
+        });
+    }
+    let number = format!("SO-{:06}", state.next_order + 1);
+    let order = SalesOrder {
+        number: number.clone(),
+        customer: c.code.clone(),
+        entity: c.entity.clone(),
+        currency: c.currency.clone(),
+        ship_to: ship_to.clone(),
+        customer_po: customer_po.to_string(),
+        date: today,
+        requested,
+        placed_by: cmd.operator.clone(),
+        status: OrderStatus::Quote,
+        holds: Vec::new(),
+        lines: out_lines,
+    };
+    if quote {
+        return Ok(vec![Event::OrderPlaced(order)]);
+    }
+    confirm(state, order, below_floor, today, false)
+}
+
+/// Check credit and price, then hold or confirm (and allocate).
+fn confirm(
+    state: &State,
+    mut order: SalesOrder,
+    below_floor: bool,
+    today: NaiveDate,
+    from_quote: bool,
+) -> Result<Vec<Event>, Rejection> {
+    let c = state
+        .customers
+        .get(&order.customer)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Customer,
+            key: order.customer.clone(),
+        })?;
+    let mut holds = Vec::new();
+    if exposure(state, c) + order.value() > c.credit_limit {
+        holds.push(Hold::Credit);
+    }
+    if below_floor {
+        holds.push(Hold::Price);
+    }
+    order.holds = holds;
+    order.status = if order.holds.is_empty() {
+        OrderStatus::Open
+    } else {
+        OrderStatus::Held
+    };
+    let alloc = if order.holds.is_empty() {
+        allocate(state, &order, today)
+    } else {
+        Vec::new()
+    };
+    let mut ev = vec![if from_quote {
+        Event::QuoteConfirmed {
+            number: order.number.clone(),
+            holds: order.holds.clone(),
+        }
+    } else {
+        Event::OrderPlaced(order)
+    }];
+    ev.extend(alloc);
+    Ok(ev)
+}
+
+/// A quote becomes an order at its quoted prices.
+pub fn confirm_quote(
+    state: &State,
+    number: &str,
+    today: NaiveDate,
+) -> Result<Vec<Event>, Rejection> {
+    let o = order_of(state, number)?;
+    if o.status != OrderStatus::Quote {
+        return Err(Rejection::OrderState {
+            number: number.to_string(),
+            status: o.status,
+            action: "confirm as a quote".into(),
+        });
+    }
+    let below = o.lines.iter().any(|l| {
+        matches!(l.rule, PriceRule::Manual { .. })
+            && state.items.get(&l.sku).is_some_and(|i| {
+                floor_price(state, &o.entity, &o.currency, i, today).is_some_and(|f| l.price < f)
+            })
+    });
+    confirm(state, o.clone(), below, today, true)
+}
+
+/// Release (or reject) a hold; the placer may not decide on their own order.
+pub fn decide_hold(
+    state: &State,
+    cmd: &Command,
+    number: &str,
+    hold: Hold,
+    release: bool,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let o = order_of(state, number)?;
+    if o.status != OrderStatus::Held || !o.holds.contains(&hold) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::SalesOrder,
+            key: format!("{number} {}", hold.as_str()),
+        });
+    }
+    if o.placed_by == cmd.operator {
+        return Err(Rejection::OwnOrder {
+            number: number.to_string(),
+        });
+    }
+    if !release {
+        validate::text("reason", reason, true)?;
+        return Ok(vec![Event::OrderCancelled {
+            number: number.to_string(),
+            by: cmd.operator.clone(),
+            reason: format!("{} rejected: {reason}", hold.as_str()),
+        }]);
+    }
+    let mut ev = vec![Event::HoldReleased {
+        number: number.to_string(),
+        hold,
+        by: cmd.operator.clone(),
+    }];
+    if o.holds.len() == 1 {
+        let mut confirmed = o.clone();
+        confirmed.holds.clear();
+        confirmed.status = OrderStatus::Open;
+        ev.push(Event::OrderConfirmed {
+            number: number.to_string(),
+        });
+        ev.extend(allocate(state, &confirmed, cmd.time.date_naive()));
+    }
+    Ok(ev)
+}
+
+/// Cancel a whole order or one line, releasing what it reserved.
+pub fn cancel(
+    state: &State,
+    cmd: &Command,
+    number: &str,
+    line: Option<u32>,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let o = order_of(state, number)?;
+    if o.status == OrderStatus::Cancelled {
+        return Err(Rejection::OrderState {
+            number: number.to_string(),
+            status: o.status,
+            action: "cancel".into(),
+        });
+    }
+    validate::text("reason", reason, true)?;
+    let targets: Vec<&OrderLine> = match line {
+        None => o.lines.iter().filter(|l| !l.cancelled).collect(),
+        Some(n) => {
+            let l = o
+                .lines
+                .iter()
+                .find(|l| l.line == n && !l.cancelled)
+                .ok_or_else(|| Rejection::NotFound {
+                    kind: RecordKind::SalesOrder,
+                    key: format!("{number} line {n}"),
+                })?;
+            vec![l]
+        }
+    };
+    let mut ev: Vec<Event> = targets
+        .iter()
+        .filter(|l| l.reserved > Decimal::ZERO)
+        .map(|l| Event::ReservationReleased {
+            number: number.to_string(),
+            line: l.line,
+            warehouse: l.warehouse.clone(),
+            sku: l.sku.clone(),
+            qty: l.reserved,
+        })
+        .collect();
+    let remaining = o.lines.iter().filter(|l| !l.cancelled).count();
+    match line {
+        Some(n) if remaining > 1 => ev.push(Event::LineCancelled {
+            number: number.to_string(),
+            line: n,
+        }),
+        _ => ev.push(Event::OrderCancelled {
+            number: number.to_string(),
+            by: cmd.operator.clone(),
+            reason: reason.to_string(),
+        }),
+    }
+    Ok(ev)
+}
+
+/// Apply the order events to the state.
+pub fn apply_event(state: &mut State, event: &Event) {
+    match event {
+        Event::OrderPlaced(o) => {
+            state.next_order += 1;
+            state.orders.insert(o.number.clone(), o.clone());
+        }
+        Event::QuoteConfirmed { number, holds } => {
+            if let Some(o) = state.orders.get_mut(number) {
+                o.holds = holds.clone();
+                o.status = if holds.is_empty() {
+                    OrderStatus::Open
+                } else {
+                    OrderStatus::Held
+                };
+            }
+        }
+        Event::OrderConfirmed { number } => {
+            if let Some(o) = state.orders.get_mut(number) {
+                o.status = OrderStatus::Open;
+                o.holds.clear();
+            }
+        }
+        Event::HoldReleased { number, hold, .. } => {
+            if let Some(o) = state.orders.get_mut(number) {
+                o.holds.retain(|h| h != hold);
+            }
+        }
+        Event::StockReserved {
+            number,
+            line,
+            warehouse,
+            sku,
+            qty,
+        } => {
+            if let Some(l) = line_mut(state, number, *line) {
+                l.reserved += *qty;
+            }
+            state
+                .stock
+                .entry((warehouse.clone(), sku.clone()))
+                .or_default()
+                .reserved += *qty;
+        }
+        Event::Backordered {
+            number,
+            line,
+            qty,
+            promise,
+        } => {
+            if let Some(l) = line_mut(state, number, *line) {
+                l.backordered += *qty;
+                l.promise = Some(*promise);
+            }
+        }
+        Event::ReservationReleased {
+            number,
+            line,
+            warehouse,
+            sku,
+            qty,
+        } => {
+            if let Some(l) = line_mut(state, number, *line) {
+                l.reserved -= *qty;
+            }
+            if let Some(st) = state.stock.get_mut(&(warehouse.clone(), sku.clone())) {
+                st.reserved -= *qty;
+            }
+        }
+        Event::LineCancelled { number, line } => {
+            if let Some(l) = line_mut(state, number, *line) {
+                l.cancelled = true;
+                l.backordered = Decimal::ZERO;
+            }
+        }
+        Event::OrderCancelled { number, .. } => {
+            if let Some(o) = state.orders.get_mut(number) {
+                o.status = OrderStatus::Cancelled;
+                for l in &mut o.lines {
+                    l.cancelled = true;
+                    l.backordered = Decimal::ZERO;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn line_mut<'a>(state: &'a mut State, number: &str, line: u32) -> Option<&'a mut OrderLine> {
+    state
+        .orders
+        .get_mut(number)?
+        .lines
+        .iter_mut()
+        .find(|l| l.line == line)
+}
