@@ -256,6 +256,43 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     other => other.to_string(),
                 }
             }
+            w if w.starts_with("in_pick:") => {
+                let parts: Vec<&str> = w.split(':').collect();
+                s.stock
+                    .get(&(parts[1].to_string(), parts[2].to_string()))
+                    .map(|x| x.in_pick)
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            w if w.starts_with("bin:") => {
+                // bin:WH:BIN:SKU (no lot)
+                let parts: Vec<&str> = w.split(':').collect();
+                let key = depot::core::state::BinKey {
+                    warehouse: parts[1].into(),
+                    bin: parts[2].into(),
+                    sku: parts[3].into(),
+                    lot: None,
+                };
+                s.bin_stock
+                    .get(&key)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            w if w.starts_with("pickline:") => {
+                // pickline:LIST:LINE:FIELD
+                let parts: Vec<&str> = w.splitn(4, ':').collect();
+                let n: u32 = parts[2].parse().unwrap();
+                let l = s.picks[parts[1]]
+                    .lines
+                    .iter()
+                    .find(|l| l.line == n)
+                    .unwrap();
+                match &serde_json::to_value(l).unwrap()[parts[3]] {
+                    Value::String(x) => x.clone(),
+                    other => other.to_string(),
+                }
+            }
             w if w.starts_with("field:") => {
                 // field:KIND:KEY:FIELD
                 let parts: Vec<&str> = w.splitn(4, ':').collect();

@@ -122,7 +122,61 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let items: Vec<&Item> = s.items.values().collect();
     let customers: Vec<&Customer> = s.customers.values().collect();
     let orders: Vec<&depot::core::sales::SalesOrder> = s.orders.values().collect();
-    let body = match rng.below(18) {
+    let picks: Vec<&depot::core::warehouse::PickList> = s
+        .picks
+        .values()
+        .filter(|p| p.status == depot::core::warehouse::PickStatus::Open)
+        .collect();
+    let body = match rng.below(24) {
+        18 | 19 if !orders.is_empty() => {
+            let open: Vec<&&depot::core::sales::SalesOrder> = orders
+                .iter()
+                .filter(|o| o.status == depot::core::sales::OrderStatus::Open)
+                .collect();
+            let o = if open.is_empty() {
+                rng.pick(&orders)
+            } else {
+                *rng.pick(&open)
+            };
+            CommandBody::ReleaseOrder {
+                number: o.number.clone(),
+            }
+        }
+        20..=22 if !picks.is_empty() => {
+            let p = rng.pick(&picks);
+            let l = rng.pick(&p.lines);
+            let open = l.qty - l.picked - l.short;
+            CommandBody::ConfirmPick {
+                list: p.number.clone(),
+                line: l.line,
+                bin: if rng.chance(90) {
+                    l.bin.clone()
+                } else {
+                    "B-01-01".into()
+                },
+                item: match rng.below(10) {
+                    0 => "0614141000012".into(),
+                    1 => "06141410000X".into(),
+                    _ => l.sku.clone(),
+                },
+                qty: Some(if rng.chance(80) {
+                    open.max(Decimal::ONE)
+                } else {
+                    Decimal::from(1 + rng.below(5) as i64)
+                }),
+                short: rng.chance(25),
+            }
+        }
+        23 if !picks.is_empty() => CommandBody::ShipPick {
+            list: rng.pick(&picks).number.clone(),
+            carrier: "UPS".into(),
+            service: if rng.chance(90) {
+                "GND".into()
+            } else {
+                "WARP".into()
+            },
+            tracking: format!("1Z{step}"),
+        },
         12..=14 => {
             let c = rng.pick(&customers);
             let whs: Vec<&String> = s
@@ -397,6 +451,10 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
     assert!(
         w.state.stock.values().any(|s| !s.reserved.is_zero()),
         "seed {seed}: nothing was ever reserved"
+    );
+    assert!(
+        !w.state.shipments.is_empty(),
+        "seed {seed}: nothing was ever shipped"
     );
     // The mix must exercise both outcomes, or the test proves little.
     assert!(

@@ -91,6 +91,11 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::LineCancelled { .. }
         | Event::OrderCancelled { .. }
         | Event::QuoteConfirmed { .. } => super::sales::apply_event(state, event),
+        Event::PickListCreated(_)
+        | Event::PickLineAdded { .. }
+        | Event::Picked { .. }
+        | Event::PickShort { .. }
+        | Event::Shipped { .. } => super::warehouse::apply_event(state, event),
     }
 }
 
@@ -204,6 +209,7 @@ pub fn apply_journal(state: &mut State, j: &JournalEntry) {
 pub fn journals(event: &Event) -> Vec<&JournalEntry> {
     match event {
         Event::OpeningStockPosted { journal, .. } => vec![journal],
+        Event::Shipped { journal, .. } => vec![journal],
         _ => Vec::new(),
     }
 }

@@ -163,6 +163,30 @@ pub enum CommandBody {
         line: u32,
         reason: String,
     },
+    /// Release a confirmed order's reservations to the warehouse: one pick
+    /// list per warehouse, lines in bin pick sequence.
+    ReleaseOrder { number: Code },
+    /// Confirm a pick line: the bin scanned, the item scanned (SKU,
+    /// barcode, GTIN, GS1-128), the quantity in the scanned unit (default 1,
+    /// or the GS1 count); `short` when the bin has no more.
+    ConfirmPick {
+        list: Code,
+        line: u32,
+        bin: String,
+        item: String,
+        #[serde(default)]
+        qty: Option<Decimal>,
+        #[serde(default)]
+        short: bool,
+    },
+    /// Ship everything picked on a pick list.
+    ShipPick {
+        list: Code,
+        carrier: Code,
+        service: Code,
+        #[serde(default)]
+        tracking: String,
+    },
 }
 
 impl CommandBody {
@@ -204,6 +228,8 @@ impl CommandBody {
                 Permission::CaptureOrders
             }
             ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
+            ReleaseOrder { .. } | ShipPick { .. } => Permission::Ship,
+            ConfirmPick { .. } => Permission::Pick,
         }
     }
 

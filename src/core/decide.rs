@@ -12,6 +12,7 @@ use super::sales;
 use super::state::State;
 use super::types::*;
 use super::validate;
+use super::warehouse;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
@@ -149,6 +150,21 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             line,
             reason,
         } => sales::cancel(state, cmd, number, Some(*line), reason),
+        CommandBody::ReleaseOrder { number } => warehouse::release(state, number),
+        CommandBody::ConfirmPick {
+            list,
+            line,
+            bin,
+            item,
+            qty,
+            short,
+        } => warehouse::confirm_pick(state, cmd, list, *line, bin, item, *qty, *short),
+        CommandBody::ShipPick {
+            list,
+            carrier,
+            service,
+            tracking,
+        } => warehouse::ship(state, cmd, list, carrier, service, tracking),
         _ => unreachable_master(),
     }
 }

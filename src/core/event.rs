@@ -6,6 +6,7 @@ use super::posting::JournalEntry;
 use super::rejection::Rejection;
 use super::sales::{Hold, SalesOrder};
 use super::types::Code;
+use super::warehouse::{PickLine, PickList, Shipment};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -138,6 +139,41 @@ pub enum Event {
     QuoteConfirmed {
         number: Code,
         holds: Vec<Hold>,
+    },
+    /// An order's reservations were released to a warehouse as a pick list.
+    PickListCreated(PickList),
+    /// After a short pick: the same order line from another bin.
+    PickLineAdded {
+        list: Code,
+        line: PickLine,
+    },
+    /// Goods left a bin for the order (scanned and confirmed).
+    Picked {
+        list: Code,
+        line: u32,
+        order: Code,
+        order_line: u32,
+        warehouse: Code,
+        bin: Code,
+        sku: Code,
+        lot: Option<Code>,
+        qty: Decimal,
+        by: Code,
+    },
+    /// The bin did not have what the line asked for.
+    PickShort {
+        list: Code,
+        line: u32,
+        order: Code,
+        order_line: u32,
+        warehouse: Code,
+        sku: Code,
+        qty: Decimal,
+    },
+    /// Picked goods left the building: stock and cost out, COGS posted.
+    Shipped {
+        shipment: Shipment,
+        journal: JournalEntry,
     },
 }
 

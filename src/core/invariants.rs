@@ -169,7 +169,8 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
         if let Some(e) = state.warehouse_entity(wh) {
-            *entity_stock.entry((e, sku)).or_default() += s.on_hand;
+            // Picked goods are out of their bin but still the entity's.
+            *entity_stock.entry((e, sku)).or_default() += s.on_hand + s.in_pick;
         }
     }
     for ((wh, sku), bins) in &bins_sum {
@@ -282,10 +283,12 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         for l in &o.lines {
             let bad = if l.reserved < Decimal::ZERO || l.backordered < Decimal::ZERO {
                 Some("a negative reservation or backorder".to_string())
-            } else if l.reserved + l.backordered > l.qty {
+            } else if l.picked < Decimal::ZERO || l.shipped < Decimal::ZERO {
+                Some("a negative picked or shipped quantity".to_string())
+            } else if l.reserved + l.backordered + l.picked + l.shipped > l.qty {
                 Some(format!(
-                    "reserved {} + backordered {} exceed the {} ordered",
-                    l.reserved, l.backordered, l.qty
+                    "reserved {} + backordered {} + picked {} + shipped {} exceed the {} ordered",
+                    l.reserved, l.backordered, l.picked, l.shipped, l.qty
                 ))
             } else if l.cancelled && !l.reserved.is_zero() {
                 Some("cancelled but still reserving stock".to_string())
@@ -304,7 +307,35 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             }
         }
     }
+    // Goods in pick = what open pick lists have picked.
+    let mut picking: BTreeMap<(&Code, &Code), Decimal> = BTreeMap::new();
+    for p in state.picks.values() {
+        if p.status != super::warehouse::PickStatus::Open {
+            continue;
+        }
+        for l in &p.lines {
+            if l.picked + l.short > l.qty || l.picked < Decimal::ZERO {
+                return Err(Violation::OrderLine {
+                    number: p.number.clone(),
+                    line: l.line,
+                    problem: format!("picked {} + short {} exceed {}", l.picked, l.short, l.qty),
+                });
+            }
+            *picking.entry((&p.warehouse, &l.sku)).or_default() += l.picked;
+        }
+    }
     for ((wh, sku), s) in &state.stock {
+        let in_lists = picking.get(&(wh, sku)).copied().unwrap_or_default();
+        if in_lists != s.in_pick {
+            return Err(Violation::OrderLine {
+                number: format!("{wh}/{sku}"),
+                line: 0,
+                problem: format!(
+                    "{} in pick, but open pick lists picked {in_lists}",
+                    s.in_pick
+                ),
+            });
+        }
         let lines = held.remove(&(wh, sku)).unwrap_or_default();
         if lines != s.reserved {
             return Err(Violation::ReservedVsOrders {

@@ -632,6 +632,7 @@ pub enum RecordKind {
     Unit,
     Barcode,
     SalesOrder,
+    PickList,
 }
 
 impl RecordKind {
@@ -656,6 +657,7 @@ impl RecordKind {
             RecordKind::Unit => "unit",
             RecordKind::Barcode => "barcode",
             RecordKind::SalesOrder => "sales order",
+            RecordKind::PickList => "pick list",
         }
     }
 }

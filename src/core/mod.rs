@@ -15,6 +15,7 @@ pub mod scan;
 pub mod state;
 pub mod types;
 pub mod validate;
+pub mod warehouse;
 
 pub use apply::apply;
 pub use command::{Command, CommandBody};

@@ -136,6 +136,24 @@ pub enum Rejection {
     },
     #[error("order {number} was placed by you: another operator must decide on its hold")]
     OwnOrder { number: String },
+    #[error("order {number} ships complete: line {line} is short {short}")]
+    ShipComplete {
+        number: String,
+        line: u32,
+        short: Decimal,
+    },
+    #[error("order {number} has nothing reserved to release")]
+    NothingToRelease { number: String },
+    #[error("pick list {list} {problem}")]
+    PickState { list: String, problem: String },
+    #[error("wrong bin: scanned {scanned}, the pick is from {expected}")]
+    WrongBin { expected: String, scanned: String },
+    #[error("wrong item: scanned {scanned}, the pick is {expected}")]
+    WrongItem { expected: String, scanned: String },
+    #[error("wrong lot: scanned {scanned}, the pick is lot {expected}")]
+    WrongLot { expected: String, scanned: String },
+    #[error("the scan cannot be read: {problem}")]
+    BadScan { problem: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -180,6 +198,13 @@ pub const ALL_CODES: &[&str] = &[
     "empty_order",
     "order_state",
     "own_order",
+    "ship_complete",
+    "nothing_to_release",
+    "pick_state",
+    "wrong_bin",
+    "wrong_item",
+    "wrong_lot",
+    "bad_scan",
 ];
 
 impl Rejection {
@@ -225,6 +250,13 @@ impl Rejection {
             Rejection::EmptyOrder => "empty_order",
             Rejection::OrderState { .. } => "order_state",
             Rejection::OwnOrder { .. } => "own_order",
+            Rejection::ShipComplete { .. } => "ship_complete",
+            Rejection::NothingToRelease { .. } => "nothing_to_release",
+            Rejection::PickState { .. } => "pick_state",
+            Rejection::WrongBin { .. } => "wrong_bin",
+            Rejection::WrongItem { .. } => "wrong_item",
+            Rejection::WrongLot { .. } => "wrong_lot",
+            Rejection::BadScan { .. } => "bad_scan",
         }
     }
 }

@@ -107,6 +107,11 @@ pub struct OrderLine {
     pub backordered: Decimal,
     pub promise: Option<NaiveDate>,
     pub cancelled: bool,
+    /// Picked and not yet shipped; shipped (base units).
+    #[serde(default)]
+    pub picked: Decimal,
+    #[serde(default)]
+    pub shipped: Decimal,
 }
 
 impl OrderLine {
@@ -293,7 +298,7 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
     let mut taken: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
     let mut out = Vec::new();
     for l in order.lines.iter().filter(|l| !l.cancelled) {
-        let want = l.qty - l.reserved - l.backordered;
+        let want = l.qty - l.reserved - l.backordered - l.picked - l.shipped;
         if want <= Decimal::ZERO {
             continue;
         }
@@ -480,6 +485,8 @@ pub fn place(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
             backordered: Decimal::ZERO,
             promise: None,
             cancelled: false,
+            picked: Decimal::ZERO,
+            shipped: Decimal::ZERO,
         });
     }
     let number = format!("SO-{:06}", state.next_order + 1);
@@ -634,6 +641,17 @@ pub fn cancel(
         });
     }
     validate::text("reason", reason, true)?;
+    if let Some(p) = state
+        .picks
+        .values()
+        .find(|p| p.order == number && p.status == super::warehouse::PickStatus::Open)
+    {
+        return Err(Rejection::OrderState {
+            number: number.to_string(),
+            status: o.status,
+            action: format!("cancel while pick list {} is open", p.number),
+        });
+    }
     let targets: Vec<&OrderLine> = match line {
         None => o.lines.iter().filter(|l| !l.cancelled).collect(),
         Some(n) => {
@@ -648,6 +666,13 @@ pub fn cancel(
             vec![l]
         }
     };
+    if let Some(l) = targets.iter().find(|l| l.shipped > Decimal::ZERO) {
+        return Err(Rejection::OrderState {
+            number: number.to_string(),
+            status: o.status,
+            action: format!("cancel line {}: it has shipped", l.line),
+        });
+    }
     let mut ev: Vec<Event> = targets
         .iter()
         .filter(|l| l.reserved > Decimal::ZERO)

@@ -117,6 +117,11 @@ pub struct State {
     /// Quotes and sales orders by number, and the last number given.
     pub orders: BTreeMap<Code, super::sales::SalesOrder>,
     pub next_order: u64,
+    /// Pick lists and shipments by number, and the last numbers given.
+    pub picks: BTreeMap<Code, super::warehouse::PickList>,
+    pub next_pick: u64,
+    pub shipments: BTreeMap<Code, super::warehouse::Shipment>,
+    pub next_shipment: u64,
 }
 
 impl State {

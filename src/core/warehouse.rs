@@ -1,0 +1,644 @@
+//! Release, pick and ship (SPEC 3.1, steps 3, 4 and 6): a confirmed order's
+//! reservations become a pick list per warehouse with lines in bin pick
+//! sequence; a picker confirms each line by scanning the bin and the item
+//! (SKU, internal barcode, GTIN, GS1-128 with (01)/(10)/(30)) and the
+//! quantity in any unit of the item; ship confirm takes what was picked
+//! out of stock at moving average cost (Dr COGS / Cr Inventory) and makes a
+//! shipment, the document invoices are made from.
+//!
+//! Picked goods have left their bin: they count in the warehouse's
+//! `in_pick` (and still in the item's cost pool) until shipped.
+
+use super::command::Command;
+use super::event::Event;
+use super::master::{BinKind, PostingKey, RecordKind};
+use super::posting::{JournalEntry, Posting};
+use super::rejection::Rejection;
+use super::sales::{promise_date, OrderStatus};
+use super::scan::{parse_scan, Scan};
+use super::state::{BinKey, State};
+use super::types::Code;
+use super::validate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PickStatus {
+    Open,
+    Shipped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickLine {
+    pub line: u32,
+    /// The order line it serves.
+    pub order_line: u32,
+    pub sku: Code,
+    pub bin: Code,
+    pub pick_seq: u32,
+    pub lot: Option<Code>,
+    /// To pick, picked, and found missing (base units).
+    pub qty: Decimal,
+    pub picked: Decimal,
+    pub short: Decimal,
+}
+
+impl PickLine {
+    pub fn open(&self) -> Decimal {
+        self.qty - self.picked - self.short
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickList {
+    pub number: Code,
+    pub order: Code,
+    pub warehouse: Code,
+    pub status: PickStatus,
+    pub lines: Vec<PickLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentLine {
+    pub order_line: u32,
+    pub sku: Code,
+    pub lot: Option<Code>,
+    pub qty: Decimal,
+    /// Order price per base unit, order currency.
+    pub price: Decimal,
+    /// Cost taken out of inventory, entity base currency.
+    pub cost: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub number: Code,
+    pub order: Code,
+    pub pick_list: Code,
+    pub customer: Code,
+    pub entity: Code,
+    pub warehouse: Code,
+    pub date: chrono::NaiveDate,
+    pub carrier: Code,
+    pub service: Code,
+    pub tracking: String,
+    pub lines: Vec<ShipmentLine>,
+    /// Invoiced by (none yet).
+    pub invoice: Option<Code>,
+}
+
+/// Stock of a bin not yet promised to an open pick line.
+fn bin_free(state: &State, key: &BinKey) -> Decimal {
+    let on_lists: Decimal = state
+        .picks
+        .values()
+        .filter(|p| p.status == PickStatus::Open && p.warehouse == key.warehouse)
+        .flat_map(|p| p.lines.iter())
+        .filter(|l| l.bin == key.bin && l.sku == key.sku && l.lot == key.lot)
+        .map(PickLine::open)
+        .sum();
+    state.bin_stock.get(key).copied().unwrap_or_default() - on_lists
+}
+
+/// Bins to pick `qty` of `sku` from: pickable bins (not quarantine, not
+/// dock) in pick sequence, lots in order; (bin, seq, lot, qty).
+fn choose_bins(
+    state: &State,
+    warehouse: &str,
+    sku: &str,
+    mut qty: Decimal,
+    taken: &mut BTreeMap<BinKey, Decimal>,
+) -> Vec<(Code, u32, Option<Code>, Decimal)> {
+    let mut candidates: Vec<(u32, BinKey, Decimal)> = state
+        .bin_stock
+        .keys()
+        .filter(|k| k.warehouse == warehouse && k.sku == sku)
+        .filter_map(|k| {
+            let bin = state.bins.get(&(k.warehouse.clone(), k.bin.clone()))?;
+            if matches!(bin.kind, BinKind::Quarantine | BinKind::Dock) {
+                return None;
+            }
+            let free = bin_free(state, k) - taken.get(k).copied().unwrap_or_default();
+            (free > Decimal::ZERO).then(|| (bin.pick_seq, k.clone(), free))
+        })
+        .collect();
+    // First expiry first out is approximated by lot order; then the walk.
+    candidates.sort_by(|a, b| (&a.1.lot, a.0).cmp(&(&b.1.lot, b.0)));
+    let mut out = Vec::new();
+    for (seq, key, free) in candidates {
+        if qty <= Decimal::ZERO {
+            break;
+        }
+        let take = free.min(qty);
+        qty -= take;
+        *taken.entry(key.clone()).or_default() += take;
+        out.push((key.bin, seq, key.lot, take));
+    }
+    out
+}
+
+fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32, Decimal> {
+    let mut out = BTreeMap::new();
+    for p in state.picks.values().filter(|p| p.order == number) {
+        for l in &p.lines {
+            // Shipped or open lines both count as released; a short is not.
+            *out.entry(l.order_line).or_default() += l.qty - l.short;
+        }
+    }
+    out
+}
+
+/// Release a confirmed order's reserved quantities to the warehouse.
+pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
+    let o = state
+        .orders
+        .get(number)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::SalesOrder,
+            key: number.to_string(),
+        })?;
+    if o.status != OrderStatus::Open {
+        return Err(Rejection::OrderState {
+            number: number.to_string(),
+            status: o.status,
+            action: "release to the warehouse".into(),
+        });
+    }
+    let ship_complete = state
+        .customers
+        .get(&o.customer)
+        .is_some_and(|c| c.ship_policy.ship_complete);
+    if ship_complete {
+        if let Some(l) = o
+            .lines
+            .iter()
+            .find(|l| !l.cancelled && l.backordered > Decimal::ZERO)
+        {
+            return Err(Rejection::ShipComplete {
+                number: number.to_string(),
+                line: l.line,
+                short: l.backordered,
+            });
+        }
+    }
+    let released = order_lines_released(state, number);
+    let mut per_wh: BTreeMap<Code, Vec<PickLine>> = BTreeMap::new();
+    let mut taken = BTreeMap::new();
+    for l in o.lines.iter().filter(|l| !l.cancelled) {
+        let already = released.get(&l.line).copied().unwrap_or_default();
+        let todo = l.reserved + l.picked - already;
+        if todo <= Decimal::ZERO {
+            continue;
+        }
+        for (bin, seq, lot, qty) in choose_bins(state, &l.warehouse, &l.sku, todo, &mut taken) {
+            per_wh
+                .entry(l.warehouse.clone())
+                .or_default()
+                .push(PickLine {
+                    line: 0,
+                    order_line: l.line,
+                    sku: l.sku.clone(),
+                    bin,
+                    pick_seq: seq,
+                    lot,
+                    qty,
+                    picked: Decimal::ZERO,
+                    short: Decimal::ZERO,
+                });
+        }
+    }
+    if per_wh.is_empty() {
+        return Err(Rejection::NothingToRelease {
+            number: number.to_string(),
+        });
+    }
+    let mut next = state.next_pick;
+    let mut out = Vec::new();
+    for (warehouse, mut lines) in per_wh {
+        lines.sort_by(|a, b| (a.pick_seq, &a.bin, &a.sku).cmp(&(b.pick_seq, &b.bin, &b.sku)));
+        for (i, l) in lines.iter_mut().enumerate() {
+            l.line = i as u32 + 1;
+        }
+        next += 1;
+        out.push(Event::PickListCreated(PickList {
+            number: format!("PK-{next:06}"),
+            order: number.to_string(),
+            warehouse,
+            status: PickStatus::Open,
+            lines,
+        }));
+    }
+    Ok(out)
+}
+
+/// Confirm one pick line by bin scan, item scan and quantity.
+#[allow(clippy::too_many_arguments)]
+pub fn confirm_pick(
+    state: &State,
+    cmd: &Command,
+    list: &str,
+    line: u32,
+    bin_scan: &str,
+    item_scan: &str,
+    qty: Option<Decimal>,
+    short: bool,
+) -> Result<Vec<Event>, Rejection> {
+    let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::PickList,
+        key: list.to_string(),
+    })?;
+    if p.status != PickStatus::Open {
+        return Err(Rejection::PickState {
+            list: list.to_string(),
+            problem: "is already shipped".into(),
+        });
+    }
+    let l = p
+        .lines
+        .iter()
+        .find(|l| l.line == line)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PickList,
+            key: format!("{list} line {line}"),
+        })?;
+    let open = l.open();
+    if open <= Decimal::ZERO {
+        return Err(Rejection::PickState {
+            list: list.to_string(),
+            problem: format!("line {line} is done"),
+        });
+    }
+    let bin = bin_scan.trim();
+    if bin != l.bin {
+        return Err(Rejection::WrongBin {
+            expected: l.bin.clone(),
+            scanned: bin.chars().take(40).collect(),
+        });
+    }
+    let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::Item,
+        key: l.sku.clone(),
+    })?;
+    let scanned = parse_scan(item_scan).map_err(|e| Rejection::BadScan {
+        problem: e.to_string(),
+    })?;
+    let (code, lot, count) = match &scanned {
+        Scan::Gtin(g) => (g.clone(), None, None),
+        Scan::Gs1(g) => match &g.gtin {
+            Some(gtin) => (gtin.clone(), g.lot.clone(), g.count),
+            None => {
+                return Err(Rejection::BadScan {
+                    problem: "the GS1 scan has no item number (01)".into(),
+                })
+            }
+        },
+        Scan::Text(t) => (t.clone(), None, None),
+    };
+    let (found, unit) = state
+        .item_by_code(&code)
+        .ok_or_else(|| Rejection::WrongItem {
+            expected: l.sku.clone(),
+            scanned: code.chars().take(40).collect(),
+        })?;
+    if found.sku != l.sku {
+        return Err(Rejection::WrongItem {
+            expected: l.sku.clone(),
+            scanned: found.sku.clone(),
+        });
+    }
+    if let (Some(want), Some(got)) = (&l.lot, &lot) {
+        if want != got {
+            return Err(Rejection::WrongLot {
+                expected: want.clone(),
+                scanned: got.clone(),
+            });
+        }
+    }
+    let factor = item.unit_factor(&unit).unwrap_or(Decimal::ONE);
+    let units = qty.or(count).unwrap_or(Decimal::ONE);
+    validate::qty("qty", units, item.qty_decimals)?;
+    let base = units * factor;
+    if base > open {
+        return Err(Rejection::OutOfRange {
+            field: "qty".into(),
+            value: base.to_string(),
+            min: "0".into(),
+            max: open.to_string(),
+        });
+    }
+    // A partial pick without `short` leaves the line open for the rest.
+    let mut ev = vec![Event::Picked {
+        list: list.to_string(),
+        line,
+        order: p.order.clone(),
+        order_line: l.order_line,
+        warehouse: p.warehouse.clone(),
+        bin: l.bin.clone(),
+        sku: l.sku.clone(),
+        lot: l.lot.clone(),
+        qty: base,
+        by: cmd.operator.clone(),
+    }];
+    let missing = open - base;
+    if short && missing > Decimal::ZERO {
+        ev.push(Event::PickShort {
+            list: list.to_string(),
+            line,
+            order: p.order.clone(),
+            order_line: l.order_line,
+            warehouse: p.warehouse.clone(),
+            sku: l.sku.clone(),
+            qty: missing,
+        });
+        // Another bin may have it; else the remainder waits for stock.
+        let mut taken = BTreeMap::new();
+        // The missing goods are not in the bin: do not offer it again.
+        let key = BinKey {
+            warehouse: p.warehouse.clone(),
+            bin: l.bin.clone(),
+            sku: l.sku.clone(),
+            lot: l.lot.clone(),
+        };
+        taken.insert(key, Decimal::MAX / Decimal::from(4));
+        let others = choose_bins(state, &p.warehouse, &l.sku, missing, &mut taken);
+        let found: Decimal = others.iter().map(|x| x.3).sum();
+        let first = p.lines.iter().map(|x| x.line).max().unwrap_or(0) + 1;
+        for (n, (bin, seq, lot, q)) in (first..).zip(others) {
+            ev.push(Event::PickLineAdded {
+                list: list.to_string(),
+                line: PickLine {
+                    line: n,
+                    order_line: l.order_line,
+                    sku: l.sku.clone(),
+                    bin,
+                    pick_seq: seq,
+                    lot,
+                    qty: q,
+                    picked: Decimal::ZERO,
+                    short: Decimal::ZERO,
+                },
+            });
+        }
+        let rest = missing - found;
+        if rest > Decimal::ZERO {
+            let entity = state
+                .orders
+                .get(&p.order)
+                .map(|o| o.entity.clone())
+                .unwrap_or_default();
+            ev.push(Event::ReservationReleased {
+                number: p.order.clone(),
+                line: l.order_line,
+                warehouse: p.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty: rest,
+            });
+            ev.push(Event::Backordered {
+                number: p.order.clone(),
+                line: l.order_line,
+                qty: rest,
+                promise: promise_date(state, &entity, &l.sku, cmd.date()),
+            });
+        }
+    }
+    Ok(ev)
+}
+
+/// Ship what was picked on a pick list.
+pub fn ship(
+    state: &State,
+    cmd: &Command,
+    list: &str,
+    carrier: &str,
+    service: &str,
+    tracking: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::PickList,
+        key: list.to_string(),
+    })?;
+    if p.status != PickStatus::Open {
+        return Err(Rejection::PickState {
+            list: list.to_string(),
+            problem: "is already shipped".into(),
+        });
+    }
+    if let Some(l) = p.lines.iter().find(|l| l.open() > Decimal::ZERO) {
+        return Err(Rejection::PickState {
+            list: list.to_string(),
+            problem: format!(
+                "line {} still has {} to pick (or to report short)",
+                l.line,
+                l.open()
+            ),
+        });
+    }
+    let c = state
+        .carriers
+        .get(carrier)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Carrier,
+            key: carrier.to_string(),
+        })?;
+    if !c.services.iter().any(|s| s.code == service) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Carrier,
+            key: format!("{carrier}/{service}"),
+        });
+    }
+    validate::text("tracking", tracking, false)?;
+    let o = state
+        .orders
+        .get(&p.order)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::SalesOrder,
+            key: p.order.clone(),
+        })?;
+    let currency = state
+        .entities
+        .get(&o.entity)
+        .map(|e| e.base_currency.clone())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: o.entity.clone(),
+        })?;
+    // Group picked quantities per order line and lot; cost each item at
+    // its moving average, the pool shrinking as units leave.
+    let mut per: BTreeMap<(u32, Code, Option<Code>), Decimal> = BTreeMap::new();
+    for l in p.lines.iter().filter(|l| l.picked > Decimal::ZERO) {
+        *per.entry((l.order_line, l.sku.clone(), l.lot.clone()))
+            .or_default() += l.picked;
+    }
+    if per.is_empty() {
+        return Err(Rejection::PickState {
+            list: list.to_string(),
+            problem: "has nothing picked".into(),
+        });
+    }
+    let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
+    let mut lines = Vec::new();
+    let number = format!("SH-{:06}", state.next_shipment + 1);
+    let mut posting = Posting::new(
+        state,
+        &o.entity,
+        cmd.date(),
+        &number,
+        "cost of goods shipped",
+    );
+    for ((order_line, sku, lot), qty) in per {
+        let pool = pools.entry(sku.clone()).or_insert_with(|| {
+            state
+                .costs
+                .get(&(o.entity.clone(), sku.clone()))
+                .cloned()
+                .unwrap_or_default()
+        });
+        let cost = pool.issue_value(qty, |v| currency.round(v));
+        pool.qty -= qty;
+        pool.value -= cost;
+        let price = o
+            .lines
+            .iter()
+            .find(|l| l.line == order_line)
+            .map(|l| l.price)
+            .unwrap_or_default();
+        posting = posting.debit(PostingKey::Cogs, cost, None).credit(
+            PostingKey::Inventory,
+            cost,
+            Some(&sku),
+        );
+        lines.push(ShipmentLine {
+            order_line,
+            sku,
+            lot,
+            qty,
+            price,
+            cost,
+        });
+    }
+    let journal: JournalEntry = posting.build()?;
+    Ok(vec![Event::Shipped {
+        shipment: Shipment {
+            number,
+            order: p.order.clone(),
+            pick_list: list.to_string(),
+            customer: o.customer.clone(),
+            entity: o.entity.clone(),
+            warehouse: p.warehouse.clone(),
+            date: cmd.date(),
+            carrier: carrier.to_string(),
+            service: service.to_string(),
+            tracking: tracking.to_string(),
+            lines,
+            invoice: None,
+        },
+        journal,
+    }])
+}
+
+/// Apply the warehouse events.
+pub fn apply_event(state: &mut State, event: &Event) {
+    match event {
+        Event::PickListCreated(p) => {
+            state.next_pick += 1;
+            state.picks.insert(p.number.clone(), p.clone());
+        }
+        Event::PickLineAdded { list, line } => {
+            if let Some(p) = state.picks.get_mut(list) {
+                p.lines.push(line.clone());
+            }
+        }
+        Event::Picked {
+            list,
+            line,
+            order,
+            order_line,
+            warehouse,
+            bin,
+            sku,
+            lot,
+            qty,
+            ..
+        } => {
+            if let Some(l) = state
+                .picks
+                .get_mut(list)
+                .and_then(|p| p.lines.iter_mut().find(|l| l.line == *line))
+            {
+                l.picked += *qty;
+            }
+            let key = BinKey {
+                warehouse: warehouse.clone(),
+                bin: bin.clone(),
+                sku: sku.clone(),
+                lot: lot.clone(),
+            };
+            let q = state.bin_stock.entry(key.clone()).or_default();
+            *q -= *qty;
+            if q.is_zero() {
+                state.bin_stock.remove(&key);
+            }
+            let st = state
+                .stock
+                .entry((warehouse.clone(), sku.clone()))
+                .or_default();
+            st.on_hand -= *qty;
+            st.reserved -= *qty;
+            st.in_pick += *qty;
+            if let Some(l) = state
+                .orders
+                .get_mut(order)
+                .and_then(|o| o.lines.iter_mut().find(|l| l.line == *order_line))
+            {
+                l.reserved -= *qty;
+                l.picked += *qty;
+            }
+        }
+        Event::PickShort {
+            list, line, qty, ..
+        } => {
+            if let Some(l) = state
+                .picks
+                .get_mut(list)
+                .and_then(|p| p.lines.iter_mut().find(|l| l.line == *line))
+            {
+                l.short += *qty;
+            }
+        }
+        Event::Shipped { shipment, journal } => {
+            state.next_shipment += 1;
+            if let Some(p) = state.picks.get_mut(&shipment.pick_list) {
+                p.status = PickStatus::Shipped;
+            }
+            for l in &shipment.lines {
+                if let Some(st) = state
+                    .stock
+                    .get_mut(&(shipment.warehouse.clone(), l.sku.clone()))
+                {
+                    st.in_pick -= l.qty;
+                }
+                let pool = state
+                    .costs
+                    .entry((shipment.entity.clone(), l.sku.clone()))
+                    .or_default();
+                pool.qty -= l.qty;
+                pool.value -= l.cost;
+                if let Some(ol) = state
+                    .orders
+                    .get_mut(&shipment.order)
+                    .and_then(|o| o.lines.iter_mut().find(|x| x.line == l.order_line))
+                {
+                    ol.picked -= l.qty;
+                    ol.shipped += l.qty;
+                }
+            }
+            super::apply::apply_journal(state, journal);
+            state
+                .shipments
+                .insert(shipment.number.clone(), shipment.clone());
+        }
+        _ => {}
+    }
+}
