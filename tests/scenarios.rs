@@ -293,6 +293,15 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     other => other.to_string(),
                 }
             }
+            w if w.starts_with("invoice:") => {
+                // invoice:NUMBER:FIELD
+                let parts: Vec<&str> = w.splitn(3, ':').collect();
+                let v = serde_json::to_value(&s.invoices[parts[1]]).unwrap();
+                match &v[parts[2]] {
+                    Value::String(x) => x.clone(),
+                    other => other.to_string(),
+                }
+            }
             w if w.starts_with("field:") => {
                 // field:KIND:KEY:FIELD
                 let parts: Vec<&str> = w.splitn(4, ':').collect();

@@ -127,7 +127,30 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .values()
         .filter(|p| p.status == depot::core::warehouse::PickStatus::Open)
         .collect();
-    let body = match rng.below(24) {
+    let uninvoiced: Vec<&depot::core::warehouse::Shipment> = s
+        .shipments
+        .values()
+        .filter(|x| x.invoice.is_none())
+        .collect();
+    let body = match rng.below(26) {
+        24 | 25 if !uninvoiced.is_empty() || rng.chance(5) => {
+            let mut list: Vec<String> = Vec::new();
+            if let Some(first) = uninvoiced.first() {
+                let first = if rng.chance(50) {
+                    *rng.pick(&uninvoiced)
+                } else {
+                    *first
+                };
+                list.push(first.number.clone());
+                // Sometimes a second shipment (of this customer, or not).
+                if rng.chance(30) {
+                    list.push(rng.pick(&uninvoiced).number.clone());
+                }
+            } else {
+                list.push("SH-999999".into());
+            }
+            CommandBody::InvoiceShipments { shipments: list }
+        }
         18 | 19 if !orders.is_empty() => {
             let open: Vec<&&depot::core::sales::SalesOrder> = orders
                 .iter()
@@ -176,6 +199,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 "WARP".into()
             },
             tracking: format!("1Z{step}"),
+            freight: if rng.chance(90) {
+                rng.amount(40, 2).abs()
+            } else {
+                rng.amount(40, 3)
+            },
         },
         12..=14 => {
             let c = rng.pick(&customers);
@@ -455,6 +483,10 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
     assert!(
         !w.state.shipments.is_empty(),
         "seed {seed}: nothing was ever shipped"
+    );
+    assert!(
+        !w.state.invoices.is_empty(),
+        "seed {seed}: nothing was ever invoiced"
     );
     // The mix must exercise both outcomes, or the test proves little.
     assert!(

@@ -96,6 +96,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::Picked { .. }
         | Event::PickShort { .. }
         | Event::Shipped { .. } => super::warehouse::apply_event(state, event),
+        Event::Invoiced { .. } => super::billing::apply_event(state, event),
     }
 }
 
@@ -210,6 +211,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
     match event {
         Event::OpeningStockPosted { journal, .. } => vec![journal],
         Event::Shipped { journal, .. } => vec![journal],
+        Event::Invoiced { journal, .. } => vec![journal],
         _ => Vec::new(),
     }
 }

@@ -64,14 +64,20 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::CounterClerk => &[ViewMasterData, SellAtCounter, CaptureOrders, TakePayment],
+            Role::CounterClerk => &[
+                ViewMasterData,
+                SellAtCounter,
+                CaptureOrders,
+                TakePayment,
+                Invoice,
+            ],
             Role::SalesRep => &[ViewMasterData, CaptureOrders, ManageCustomers],
             Role::Picker => &[ViewMasterData, Pick],
             Role::Packer => &[ViewMasterData, Pack],
             Role::Shipper => &[ViewMasterData, Ship],
             Role::Receiver => &[ViewMasterData, Receive, Putaway, ReceiveReturns],
             Role::Buyer => &[ViewMasterData, Purchase, ManageSuppliers],
-            Role::ArClerk => &[ViewMasterData, TakePayment, ManageCredit],
+            Role::ArClerk => &[ViewMasterData, TakePayment, ManageCredit, Invoice],
             Role::ApClerk => &[ViewMasterData, EnterSupplierInvoices, PaySuppliers],
             Role::Controller => &[
                 ViewMasterData,
@@ -139,6 +145,8 @@ pub enum Permission {
     PaySuppliers,
     ClosePeriods,
     ViewLedger,
+    /// Invoice shipments (new variants go last: persisted by position).
+    Invoice,
 }
 
 impl Permission {
@@ -168,6 +176,7 @@ impl Permission {
         Permission::PaySuppliers,
         Permission::ClosePeriods,
         Permission::ViewLedger,
+        Permission::Invoice,
     ];
 }
 

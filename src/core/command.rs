@@ -186,7 +186,13 @@ pub enum CommandBody {
         service: Code,
         #[serde(default)]
         tracking: String,
+        /// The carrier's charge (billed to the customer when their freight
+        /// terms are prepaid-and-add).
+        #[serde(default)]
+        freight: Decimal,
     },
+    /// Invoice one or several shipments of one customer.
+    InvoiceShipments { shipments: Vec<Code> },
 }
 
 impl CommandBody {
@@ -230,6 +236,7 @@ impl CommandBody {
             ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
             ReleaseOrder { .. } | ShipPick { .. } => Permission::Ship,
             ConfirmPick { .. } => Permission::Pick,
+            InvoiceShipments { .. } => Permission::Invoice,
         }
     }
 

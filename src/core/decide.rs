@@ -3,6 +3,7 @@
 //! All events of one command commit together or not at all.
 
 use super::auth::{allows, Role};
+use super::billing;
 use super::command::{Command, CommandBody};
 use super::event::{Change, Event, StockMove};
 use super::master::*;
@@ -164,7 +165,9 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             carrier,
             service,
             tracking,
-        } => warehouse::ship(state, cmd, list, carrier, service, tracking),
+            freight,
+        } => warehouse::ship(state, cmd, list, carrier, service, tracking, *freight),
+        CommandBody::InvoiceShipments { shipments } => billing::invoice(state, cmd, shipments),
         _ => unreachable_master(),
     }
 }

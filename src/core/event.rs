@@ -175,6 +175,11 @@ pub enum Event {
         shipment: Shipment,
         journal: JournalEntry,
     },
+    /// Shipments invoiced: AR up, revenue, tax and freight income posted.
+    Invoiced {
+        invoice: super::billing::Invoice,
+        journal: JournalEntry,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

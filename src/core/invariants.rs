@@ -354,6 +354,87 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             lines,
         });
     }
+    // Invoices: made from shipments, each shipment invoiced at most once,
+    // quantities as shipped; open amounts within the total; AR per
+    // customer = what their invoices still owe.
+    let mut owed: BTreeMap<(&Code, &Code), Decimal> = BTreeMap::new();
+    for inv in state.invoices.values() {
+        let bad = |problem: String| Violation::OrderLine {
+            number: inv.number.clone(),
+            line: 0,
+            problem,
+        };
+        if inv.open < Decimal::ZERO || inv.open > inv.total {
+            return Err(bad(format!("open {} outside 0..{}", inv.open, inv.total)));
+        }
+        for s in &inv.shipments {
+            let Some(sh) = state.shipments.get(s) else {
+                return Err(bad(format!("shipment {s} does not exist")));
+            };
+            if sh.invoice.as_ref() != Some(&inv.number) {
+                return Err(bad(format!(
+                    "shipment {s} is marked invoiced by {:?}",
+                    sh.invoice
+                )));
+            }
+            for l in &sh.lines {
+                let billed: Decimal = inv
+                    .lines
+                    .iter()
+                    .filter(|x| &x.shipment == s && x.order_line == l.order_line && x.sku == l.sku)
+                    .map(|x| x.qty)
+                    .sum();
+                let shipped: Decimal = sh
+                    .lines
+                    .iter()
+                    .filter(|x| x.order_line == l.order_line && x.sku == l.sku)
+                    .map(|x| x.qty)
+                    .sum();
+                if billed != shipped {
+                    return Err(bad(format!(
+                        "invoices {billed} of order line {} but shipment {s} shipped {shipped}",
+                        l.order_line
+                    )));
+                }
+            }
+        }
+        *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
+    }
+    for s in state.shipments.values() {
+        if let Some(n) = &s.invoice {
+            if !state
+                .invoices
+                .get(n)
+                .is_some_and(|i| i.shipments.contains(&s.number))
+            {
+                return Err(Violation::OrderLine {
+                    number: s.number.clone(),
+                    line: 0,
+                    problem: format!("marked invoiced by {n}, which does not list it"),
+                });
+            }
+        }
+    }
+    for ((entity, control, party), v) in &state.ledger.subledger {
+        if *control != Control::Receivables {
+            continue;
+        }
+        let open = owed.remove(&(entity, party)).unwrap_or_default();
+        if open != *v {
+            return Err(Violation::OrderLine {
+                number: format!("customer {party}"),
+                line: 0,
+                problem: format!("AR subledger {v} but open invoices {open}"),
+            });
+        }
+    }
+    if let Some(((_, party), open)) = owed.into_iter().find(|(_, v)| !v.is_zero()) {
+        return Err(Violation::OrderLine {
+            number: format!("customer {party}"),
+            line: 0,
+            problem: format!("open invoices {open} but no AR subledger"),
+        });
+    }
     Ok(Verified {
         master_records: state.master_count(),
         bins_with_stock: state.bin_stock.len(),

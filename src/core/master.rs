@@ -633,6 +633,7 @@ pub enum RecordKind {
     Barcode,
     SalesOrder,
     PickList,
+    Shipment,
 }
 
 impl RecordKind {
@@ -658,6 +659,7 @@ impl RecordKind {
             RecordKind::Barcode => "barcode",
             RecordKind::SalesOrder => "sales order",
             RecordKind::PickList => "pick list",
+            RecordKind::Shipment => "shipment",
         }
     }
 }

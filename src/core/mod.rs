@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod auth;
+pub mod billing;
 pub mod command;
 pub mod decide;
 pub mod event;

@@ -154,6 +154,13 @@ pub enum Rejection {
     WrongLot { expected: String, scanned: String },
     #[error("the scan cannot be read: {problem}")]
     BadScan { problem: String },
+    #[error("shipment {shipment} cannot be invoiced: {problem}")]
+    NotInvoiceable { shipment: String, problem: String },
+    #[error("no tax code for jurisdiction {jurisdiction} and tax class {tax_class}")]
+    NoTaxCode {
+        jurisdiction: String,
+        tax_class: String,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -205,6 +212,8 @@ pub const ALL_CODES: &[&str] = &[
     "wrong_item",
     "wrong_lot",
     "bad_scan",
+    "not_invoiceable",
+    "no_tax_code",
 ];
 
 impl Rejection {
@@ -257,6 +266,8 @@ impl Rejection {
             Rejection::WrongItem { .. } => "wrong_item",
             Rejection::WrongLot { .. } => "wrong_lot",
             Rejection::BadScan { .. } => "bad_scan",
+            Rejection::NotInvoiceable { .. } => "not_invoiceable",
+            Rejection::NoTaxCode { .. } => "no_tax_code",
         }
     }
 }

@@ -122,6 +122,8 @@ pub struct State {
     pub next_pick: u64,
     pub shipments: BTreeMap<Code, super::warehouse::Shipment>,
     pub next_shipment: u64,
+    pub invoices: BTreeMap<Code, super::billing::Invoice>,
+    pub next_invoice: u64,
 }
 
 impl State {

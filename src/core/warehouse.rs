@@ -85,6 +85,9 @@ pub struct Shipment {
     pub service: Code,
     pub tracking: String,
     pub lines: Vec<ShipmentLine>,
+    /// Freight charged by the carrier (entity currency).
+    #[serde(default)]
+    pub freight: Decimal,
     /// Invoiced by (none yet).
     pub invoice: Option<Code>,
 }
@@ -414,6 +417,7 @@ pub fn ship(
     carrier: &str,
     service: &str,
     tracking: &str,
+    freight: Decimal,
 ) -> Result<Vec<Event>, Rejection> {
     let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::PickList,
@@ -449,6 +453,7 @@ pub fn ship(
         });
     }
     validate::text("tracking", tracking, false)?;
+
     let o = state
         .orders
         .get(&p.order)
@@ -464,6 +469,7 @@ pub fn ship(
             kind: RecordKind::Entity,
             key: o.entity.clone(),
         })?;
+    validate::amount("freight", freight, &currency)?;
     // Group picked quantities per order line and lot; cost each item at
     // its moving average, the pool shrinking as units leave.
     let mut per: BTreeMap<(u32, Code, Option<Code>), Decimal> = BTreeMap::new();
@@ -532,6 +538,7 @@ pub fn ship(
             service: service.to_string(),
             tracking: tracking.to_string(),
             lines,
+            freight,
             invoice: None,
         },
         journal,

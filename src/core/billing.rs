@@ -1,0 +1,294 @@
+//! Invoicing (SPEC 3.1 step 7): invoices are made from shipments, never
+//! from orders: shipped quantities at order prices, tax per jurisdiction
+//! and tax class computed once per tax code on the sum of its lines (the
+//! WORKED-EXAMPLE policy), a non-taxable freight line when the customer's
+//! freight terms are prepaid-and-add, due and discount dates from the
+//! terms. Several shipments of one customer may go on one invoice; each
+//! shipment is invoiced exactly once. Posts Dr AR (customer) / Cr Revenue,
+//! Cr Sales tax, Cr Freight income, in the entity's base currency.
+
+use super::command::Command;
+use super::event::Event;
+use super::master::{FreightTerms, PostingKey, RecordKind};
+use super::posting::Posting;
+use super::rejection::Rejection;
+use super::sales::fx_rate;
+use super::state::State;
+use super::types::{Code, Currency};
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most shipments one invoice may collect.
+pub const INVOICE_SHIPMENTS_MAX: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub shipment: Code,
+    pub order: Code,
+    pub order_line: u32,
+    pub sku: Code,
+    pub qty: Decimal,
+    pub price: Decimal,
+    /// qty x price, rounded per line.
+    pub amount: Decimal,
+    pub tax_code: Option<Code>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxLine {
+    pub tax_code: Code,
+    pub rate_pct: Decimal,
+    pub taxable: Decimal,
+    pub tax: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    pub number: Code,
+    pub customer: Code,
+    pub entity: Code,
+    pub currency: Currency,
+    pub date: NaiveDate,
+    pub due: NaiveDate,
+    /// Early-payment discount: percent of the open amount, until this day.
+    pub discount_pct: Decimal,
+    pub discount_until: Option<NaiveDate>,
+    pub shipments: Vec<Code>,
+    pub lines: Vec<InvoiceLine>,
+    pub taxes: Vec<TaxLine>,
+    pub freight: Decimal,
+    pub total: Decimal,
+    /// Total minus payments and credits (invoice currency).
+    pub open: Decimal,
+    /// Rate to the entity's base currency, and the total there.
+    pub rate: Decimal,
+    pub base_total: Decimal,
+    /// What is still owed in the base currency (the AR subledger's part).
+    pub base_open: Decimal,
+}
+
+/// The jurisdiction a shipment is taxed in: the ship-to (else bill-to)
+/// country and region, e.g. `US-IL`.
+pub fn jurisdiction(state: &State, customer: &str, ship_to: Option<&str>) -> Option<Code> {
+    let c = state.customers.get(customer)?;
+    let addr = ship_to
+        .and_then(|s| c.ship_to.iter().find(|x| x.code == s))
+        .map(|s| &s.address)
+        .unwrap_or(&c.bill_to);
+    if addr.country.is_empty() || addr.region.is_empty() {
+        return None;
+    }
+    Some(format!("{}-{}", addr.country, addr.region))
+}
+
+pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<Event>, Rejection> {
+    if shipments.is_empty() {
+        return Err(Rejection::NotInvoiceable {
+            shipment: String::new(),
+            problem: "no shipment given".into(),
+        });
+    }
+    if shipments.len() > INVOICE_SHIPMENTS_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "shipments".into(),
+            value: shipments.len().to_string(),
+            min: "1".into(),
+            max: INVOICE_SHIPMENTS_MAX.to_string(),
+        });
+    }
+    let mut docs: Vec<&super::warehouse::Shipment> = Vec::new();
+    for (i, number) in shipments.iter().enumerate() {
+        if shipments[..i].contains(number) {
+            return Err(Rejection::Duplicate {
+                field: "shipments".into(),
+                value: number.clone(),
+            });
+        }
+        let s = state
+            .shipments
+            .get(number)
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Shipment,
+                key: number.clone(),
+            })?;
+        if let Some(inv) = &s.invoice {
+            return Err(Rejection::NotInvoiceable {
+                shipment: number.clone(),
+                problem: format!("is already on invoice {inv}"),
+            });
+        }
+        if let Some(first) = docs.first() {
+            if first.customer != s.customer || first.entity != s.entity {
+                return Err(Rejection::NotInvoiceable {
+                    shipment: number.clone(),
+                    problem: format!(
+                        "is for customer {}, the invoice for {}",
+                        s.customer, first.customer
+                    ),
+                });
+            }
+        }
+        docs.push(s);
+    }
+    let first = docs[0];
+    let c = state
+        .customers
+        .get(&first.customer)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Customer,
+            key: first.customer.clone(),
+        })?;
+    let order_currency = state
+        .orders
+        .get(&first.order)
+        .map(|o| o.currency.clone())
+        .unwrap_or_else(|| c.currency.clone());
+    let terms = state
+        .terms
+        .get(&c.terms)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PaymentTerms,
+            key: c.terms.clone(),
+        })?;
+    let base = state
+        .entities
+        .get(&first.entity)
+        .map(|e| e.base_currency.clone())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: first.entity.clone(),
+        })?;
+    let date = cmd.date();
+    let exempt = !c.tax_exempt_cert.trim().is_empty();
+    let mut lines = Vec::new();
+    let mut taxable: BTreeMap<Code, Decimal> = BTreeMap::new();
+    let mut freight = Decimal::ZERO;
+    for s in &docs {
+        let ship_to = state.orders.get(&s.order).and_then(|o| o.ship_to.clone());
+        let place = jurisdiction(state, &s.customer, ship_to.as_deref());
+        for l in &s.lines {
+            let amount = order_currency.round(l.qty * l.price);
+            let tax_code = if exempt {
+                None
+            } else {
+                let class = state
+                    .items
+                    .get(&l.sku)
+                    .map(|i| i.tax_class.clone())
+                    .unwrap_or_default();
+                let place = place.clone().ok_or_else(|| Rejection::NoTaxCode {
+                    jurisdiction: "(no ship-to region)".into(),
+                    tax_class: class.clone(),
+                })?;
+                let t = state
+                    .tax_codes
+                    .values()
+                    .find(|t| t.jurisdiction == place && t.tax_class == class)
+                    .ok_or_else(|| Rejection::NoTaxCode {
+                        jurisdiction: place.clone(),
+                        tax_class: class.clone(),
+                    })?;
+                *taxable.entry(t.code.clone()).or_default() += amount;
+                Some(t.code.clone())
+            };
+            lines.push(InvoiceLine {
+                shipment: s.number.clone(),
+                order: s.order.clone(),
+                order_line: l.order_line,
+                sku: l.sku.clone(),
+                qty: l.qty,
+                price: l.price,
+                amount,
+                tax_code,
+            });
+        }
+        if c.ship_policy.freight_terms == FreightTerms::PrepaidAndAdd {
+            freight += s.freight;
+        }
+    }
+    let taxes: Vec<TaxLine> = taxable
+        .into_iter()
+        .map(|(code, amount)| {
+            let rate = state
+                .tax_codes
+                .get(&code)
+                .map(|t| t.rate_pct)
+                .unwrap_or_default();
+            TaxLine {
+                tax_code: code,
+                rate_pct: rate,
+                taxable: amount,
+                tax: order_currency.round(amount * rate / Decimal::from(100)),
+            }
+        })
+        .collect();
+    let goods: Decimal = lines.iter().map(|l| l.amount).sum();
+    let tax: Decimal = taxes.iter().map(|t| t.tax).sum();
+    let total = goods + tax + freight;
+    let rate = if order_currency == base {
+        Decimal::ONE
+    } else {
+        fx_rate(state, &order_currency, &base, date).ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::FxRate,
+            key: format!("{order_currency}/{base} on or before {date}"),
+        })?
+    };
+    let (goods_b, tax_b, freight_b) = (
+        base.round(goods * rate),
+        base.round(tax * rate),
+        base.round(freight * rate),
+    );
+    let base_total = goods_b + tax_b + freight_b;
+    let number = format!("IN-{:06}", state.next_invoice + 1);
+    let journal = Posting::new(state, &first.entity, date, &number, "invoice")
+        .debit(PostingKey::Receivables, base_total, Some(&c.code))
+        .credit(PostingKey::Revenue, goods_b, None)
+        .credit(PostingKey::SalesTax, tax_b, None)
+        .credit(PostingKey::FreightIncome, freight_b, None)
+        .build()?;
+    let discount_until = (terms.discount_days > 0 && terms.discount_pct > Decimal::ZERO)
+        .then(|| date + Duration::days(i64::from(terms.discount_days)));
+    Ok(vec![Event::Invoiced {
+        invoice: Invoice {
+            number,
+            customer: c.code.clone(),
+            entity: first.entity.clone(),
+            currency: order_currency,
+            date,
+            due: date + Duration::days(i64::from(terms.net_days)),
+            discount_pct: if discount_until.is_some() {
+                terms.discount_pct
+            } else {
+                Decimal::ZERO
+            },
+            discount_until,
+            shipments: shipments.to_vec(),
+            lines,
+            taxes,
+            freight,
+            total,
+            open: total,
+            rate,
+            base_total,
+            base_open: base_total,
+        },
+        journal,
+    }])
+}
+
+pub fn apply_event(state: &mut State, event: &Event) {
+    if let Event::Invoiced { invoice, journal } = event {
+        state.next_invoice += 1;
+        for s in &invoice.shipments {
+            if let Some(sh) = state.shipments.get_mut(s) {
+                sh.invoice = Some(invoice.number.clone());
+            }
+        }
+        super::apply::apply_journal(state, journal);
+        state
+            .invoices
+            .insert(invoice.number.clone(), invoice.clone());
+    }
+}
