@@ -132,7 +132,54 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .values()
         .filter(|x| x.invoice.is_none())
         .collect();
-    let body = match rng.below(26) {
+    let open_invoices: Vec<&depot::core::billing::Invoice> = s
+        .invoices
+        .values()
+        .filter(|i| i.open > i.disputed)
+        .collect();
+    let body = match rng.below(29) {
+        26..=28 if !open_invoices.is_empty() => {
+            let inv = rng.pick(&open_invoices);
+            let open = inv.open - inv.disputed;
+            let pay = match rng.below(6) {
+                0 => open,
+                1 => (open / Decimal::from(2)).round_dp(2),
+                2 => open - Decimal::new(rng.below(900) as i64, 2),
+                3 => open + Decimal::from(10),
+                4 => (open * Decimal::new(99, 2)).round_dp(2),
+                _ => Decimal::new(rng.below(10_000) as i64, 2),
+            };
+            let method = *rng.pick(&[
+                depot::core::cash::Method::Cash,
+                depot::core::cash::Method::Cheque,
+                depot::core::cash::Method::Transfer,
+                depot::core::cash::Method::Credit,
+            ]);
+            let extra = if rng.chance(20) {
+                Decimal::from(rng.below(50) as i64)
+            } else {
+                Decimal::ZERO
+            };
+            CommandBody::ReceivePayment {
+                customer: if rng.chance(5) {
+                    "C0001".into()
+                } else {
+                    inv.customer.clone()
+                },
+                method,
+                amount: pay + extra,
+                reference: format!("R{step}"),
+                apply: if rng.chance(10) {
+                    vec![]
+                } else {
+                    vec![depot::core::cash::ApplyTo {
+                        invoice: inv.number.clone(),
+                        amount: pay,
+                        settle: rng.chance(30),
+                    }]
+                },
+            }
+        }
         24 | 25 if !uninvoiced.is_empty() || rng.chance(5) => {
             let mut list: Vec<String> = Vec::new();
             if let Some(first) = uninvoiced.first() {
@@ -487,6 +534,10 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
     assert!(
         !w.state.invoices.is_empty(),
         "seed {seed}: nothing was ever invoiced"
+    );
+    assert!(
+        !w.state.receipts.is_empty(),
+        "seed {seed}: no payment was ever received"
     );
     // The mix must exercise both outcomes, or the test proves little.
     assert!(

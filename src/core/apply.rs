@@ -97,6 +97,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::PickShort { .. }
         | Event::Shipped { .. } => super::warehouse::apply_event(state, event),
         Event::Invoiced { .. } => super::billing::apply_event(state, event),
+        Event::PaymentReceived { .. } => super::cash::apply_event(state, event),
     }
 }
 
@@ -212,6 +213,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::OpeningStockPosted { journal, .. } => vec![journal],
         Event::Shipped { journal, .. } => vec![journal],
         Event::Invoiced { journal, .. } => vec![journal],
+        Event::PaymentReceived { journal, .. } => vec![journal],
         _ => Vec::new(),
     }
 }

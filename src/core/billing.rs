@@ -67,6 +67,14 @@ pub struct Invoice {
     pub base_total: Decimal,
     /// What is still owed in the base currency (the AR subledger's part).
     pub base_open: Decimal,
+    /// Paid, and settled otherwise (early-payment discount, write-off).
+    #[serde(default)]
+    pub applied: Decimal,
+    #[serde(default)]
+    pub adjusted: Decimal,
+    /// Of the open amount, what the customer disputes.
+    #[serde(default)]
+    pub disputed: Decimal,
 }
 
 /// The jurisdiction a shipment is taxed in: the ship-to (else bill-to)
@@ -273,6 +281,9 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
             rate,
             base_total,
             base_open: base_total,
+            applied: Decimal::ZERO,
+            adjusted: Decimal::ZERO,
+            disputed: Decimal::ZERO,
         },
         journal,
     }])

@@ -193,6 +193,18 @@ pub enum CommandBody {
     },
     /// Invoice one or several shipments of one customer.
     InvoiceShipments { shipments: Vec<Code> },
+    /// A customer receipt applied to invoices; the rest stays as credit.
+    /// With `method: credit`, apply the customer's unapplied credit.
+    ReceivePayment {
+        customer: Code,
+        method: crate::core::cash::Method,
+        #[serde(default)]
+        amount: Decimal,
+        #[serde(default)]
+        reference: String,
+        #[serde(default)]
+        apply: Vec<crate::core::cash::ApplyTo>,
+    },
 }
 
 impl CommandBody {
@@ -237,6 +249,7 @@ impl CommandBody {
             ReleaseOrder { .. } | ShipPick { .. } => Permission::Ship,
             ConfirmPick { .. } => Permission::Pick,
             InvoiceShipments { .. } => Permission::Invoice,
+            ReceivePayment { .. } => Permission::TakePayment,
         }
     }
 

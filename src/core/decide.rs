@@ -4,6 +4,7 @@
 
 use super::auth::{allows, Role};
 use super::billing;
+use super::cash;
 use super::command::{Command, CommandBody};
 use super::event::{Change, Event, StockMove};
 use super::master::*;
@@ -168,6 +169,13 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             freight,
         } => warehouse::ship(state, cmd, list, carrier, service, tracking, *freight),
         CommandBody::InvoiceShipments { shipments } => billing::invoice(state, cmd, shipments),
+        CommandBody::ReceivePayment {
+            customer,
+            method,
+            amount,
+            reference,
+            apply,
+        } => cash::receive(state, cmd, customer, *method, *amount, reference, apply),
         _ => unreachable_master(),
     }
 }

@@ -180,6 +180,11 @@ pub enum Event {
         invoice: super::billing::Invoice,
         journal: JournalEntry,
     },
+    /// A customer receipt applied to invoices (or kept as credit).
+    PaymentReceived {
+        receipt: super::cash::Receipt,
+        journal: JournalEntry,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -367,6 +367,24 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         if inv.open < Decimal::ZERO || inv.open > inv.total {
             return Err(bad(format!("open {} outside 0..{}", inv.open, inv.total)));
         }
+        if inv.open != inv.total - inv.applied - inv.adjusted {
+            return Err(bad(format!(
+                "open {} is not total {} - applied {} - settled otherwise {}",
+                inv.open, inv.total, inv.applied, inv.adjusted
+            )));
+        }
+        if inv.disputed < Decimal::ZERO || inv.disputed > inv.open {
+            return Err(bad(format!(
+                "disputed {} outside 0..open {}",
+                inv.disputed, inv.open
+            )));
+        }
+        if inv.base_open < Decimal::ZERO || (inv.open.is_zero() != inv.base_open.is_zero()) {
+            return Err(bad(format!(
+                "base open {} does not follow open {}",
+                inv.base_open, inv.open
+            )));
+        }
         for s in &inv.shipments {
             let Some(sh) = state.shipments.get(s) else {
                 return Err(bad(format!("shipment {s} does not exist")));
@@ -425,6 +443,46 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 number: format!("customer {party}"),
                 line: 0,
                 problem: format!("AR subledger {v} but open invoices {open}"),
+            });
+        }
+    }
+    // Unapplied customer credit = the unapplied-cash account (checked for
+    // entities whose credits are all in the base currency).
+    for (code, entity) in &state.entities {
+        let mut sum = Decimal::ZERO;
+        let mut comparable = true;
+        for ((e, customer), v) in &state.unapplied {
+            if e != code {
+                continue;
+            }
+            if *v < Decimal::ZERO {
+                return Err(Violation::OrderLine {
+                    number: format!("customer {customer}"),
+                    line: 0,
+                    problem: format!("negative unapplied credit {v}"),
+                });
+            }
+            comparable &= state
+                .customers
+                .get(customer)
+                .is_some_and(|c| c.currency == entity.base_currency);
+            sum += *v;
+        }
+        let account = state
+            .posting_rules
+            .get(&(code.clone(), super::master::PostingKey::UnappliedCash));
+        let gl = account
+            .and_then(|a| state.ledger.balances.get(&(code.clone(), a.clone())))
+            .copied()
+            .unwrap_or_default();
+        if comparable && sum != -gl {
+            return Err(Violation::OrderLine {
+                number: format!("entity {code}"),
+                line: 0,
+                problem: format!(
+                    "unapplied credits {sum} but the unapplied cash account holds {}",
+                    -gl
+                ),
             });
         }
     }

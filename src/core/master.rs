@@ -634,6 +634,7 @@ pub enum RecordKind {
     SalesOrder,
     PickList,
     Shipment,
+    Invoice,
 }
 
 impl RecordKind {
@@ -660,6 +661,7 @@ impl RecordKind {
             RecordKind::SalesOrder => "sales order",
             RecordKind::PickList => "pick list",
             RecordKind::Shipment => "shipment",
+            RecordKind::Invoice => "invoice",
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod auth;
 pub mod billing;
+pub mod cash;
 pub mod command;
 pub mod decide;
 pub mod event;

@@ -161,6 +161,14 @@ pub enum Rejection {
         jurisdiction: String,
         tax_class: String,
     },
+    #[error("invoice {invoice} cannot be paid: {problem}")]
+    NotPayable { invoice: String, problem: String },
+    #[error("{amount} applied to {invoice}, which has {open} open")]
+    Overpaid {
+        invoice: String,
+        open: Decimal,
+        amount: Decimal,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -214,6 +222,8 @@ pub const ALL_CODES: &[&str] = &[
     "bad_scan",
     "not_invoiceable",
     "no_tax_code",
+    "not_payable",
+    "overpaid",
 ];
 
 impl Rejection {
@@ -268,6 +278,8 @@ impl Rejection {
             Rejection::BadScan { .. } => "bad_scan",
             Rejection::NotInvoiceable { .. } => "not_invoiceable",
             Rejection::NoTaxCode { .. } => "no_tax_code",
+            Rejection::NotPayable { .. } => "not_payable",
+            Rejection::Overpaid { .. } => "overpaid",
         }
     }
 }

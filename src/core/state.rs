@@ -124,6 +124,10 @@ pub struct State {
     pub next_shipment: u64,
     pub invoices: BTreeMap<Code, super::billing::Invoice>,
     pub next_invoice: u64,
+    pub receipts: BTreeMap<Code, super::cash::Receipt>,
+    pub next_receipt: u64,
+    /// Customers' unapplied credit: (entity, customer) -> amount.
+    pub unapplied: BTreeMap<(Code, Code), Decimal>,
 }
 
 impl State {

@@ -1,0 +1,316 @@
+//! Cash application (SPEC 3.1 step 8): a receipt (cash, card, cheque,
+//! transfer) applied to one or many invoices of the customer, partially or
+//! in full; an early-payment discount when the whole open amount is
+//! settled inside the window; a short payment that says it settles the
+//! invoice is written off within the tolerance, beyond it the difference
+//! is recorded as a dispute; what is not applied stays as the customer's
+//! unapplied credit, applicable later.
+//!
+//! Posts Dr Bank, Dr Sales discount, Dr Write-off / Cr AR (customer),
+//! Cr Unapplied cash, in the base currency; a receipt in another currency
+//! relieves AR at the invoice's rate and the difference is a realised FX
+//! gain or loss.
+
+use super::command::Command;
+use super::event::Event;
+use super::master::{PostingKey, RecordKind};
+use super::posting::Posting;
+use super::rejection::Rejection;
+use super::sales::fx_rate;
+use super::state::State;
+use super::types::Code;
+use super::validate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A short payment up to this much (per invoice, in its currency) is
+/// written off when the payer says it settles the invoice.
+pub const SHORT_PAY_TOLERANCE: Decimal = Decimal::from_parts(500, 0, 0, false, 2);
+/// Most invoices one receipt may be applied to.
+pub const APPLICATIONS_MAX: usize = 500;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Cash,
+    Card,
+    Cheque,
+    Transfer,
+    /// The customer's unapplied credit, applied to invoices.
+    Credit,
+}
+
+/// One application as the clerk gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyTo {
+    pub invoice: Code,
+    pub amount: Decimal,
+    /// The customer means this to settle the invoice: a short difference
+    /// within tolerance is written off, beyond it disputed.
+    #[serde(default)]
+    pub settle: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub invoice: Code,
+    pub amount: Decimal,
+    pub discount: Decimal,
+    pub write_off: Decimal,
+    pub disputed: Decimal,
+    /// AR relieved in the base currency.
+    pub base: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub number: Code,
+    pub customer: Code,
+    pub entity: Code,
+    pub date: chrono::NaiveDate,
+    pub method: Method,
+    pub amount: Decimal,
+    pub reference: String,
+    pub applications: Vec<Application>,
+    /// Left as the customer's credit (customer currency).
+    pub unapplied: Decimal,
+}
+
+pub fn receive(
+    state: &State,
+    cmd: &Command,
+    customer: &str,
+    method: Method,
+    amount: Decimal,
+    reference: &str,
+    apply: &[ApplyTo],
+) -> Result<Vec<Event>, Rejection> {
+    let c = state
+        .customers
+        .get(customer)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Customer,
+            key: customer.to_string(),
+        })?;
+    let date = cmd.date();
+    validate::text("reference", reference, false)?;
+    validate::amount("amount", amount, &c.currency)?;
+    let available = if method == Method::Credit {
+        state
+            .unapplied
+            .get(&(c.entity.clone(), c.code.clone()))
+            .copied()
+            .unwrap_or_default()
+    } else {
+        if amount <= Decimal::ZERO {
+            return Err(Rejection::NotPositive {
+                field: "amount".into(),
+                value: amount,
+            });
+        }
+        amount
+    };
+    if apply.len() > APPLICATIONS_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "apply".into(),
+            value: apply.len().to_string(),
+            min: "0".into(),
+            max: APPLICATIONS_MAX.to_string(),
+        });
+    }
+    let base = state
+        .entities
+        .get(&c.entity)
+        .map(|e| e.base_currency.clone())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: c.entity.clone(),
+        })?;
+    let rate_today = if c.currency == base {
+        Decimal::ONE
+    } else {
+        fx_rate(state, &c.currency, &base, date).ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::FxRate,
+            key: format!("{}/{base} on or before {date}", c.currency),
+        })?
+    };
+    let mut apps = Vec::new();
+    let mut applied = Decimal::ZERO;
+    for (i, a) in apply.iter().enumerate() {
+        if apply[..i].iter().any(|x| x.invoice == a.invoice) {
+            return Err(Rejection::Duplicate {
+                field: "apply".into(),
+                value: a.invoice.clone(),
+            });
+        }
+        let inv = state
+            .invoices
+            .get(&a.invoice)
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Invoice,
+                key: a.invoice.clone(),
+            })?;
+        if inv.customer != c.code {
+            return Err(Rejection::NotPayable {
+                invoice: a.invoice.clone(),
+                problem: format!("is for customer {}", inv.customer),
+            });
+        }
+        validate::amount("apply.amount", a.amount, &inv.currency)?;
+        if a.amount <= Decimal::ZERO {
+            return Err(Rejection::NotPositive {
+                field: "apply.amount".into(),
+                value: a.amount,
+            });
+        }
+        let open = inv.open - inv.disputed;
+        if open <= Decimal::ZERO {
+            return Err(Rejection::NotPayable {
+                invoice: a.invoice.clone(),
+                problem: "has nothing open".into(),
+            });
+        }
+        if a.amount > open {
+            return Err(Rejection::Overpaid {
+                invoice: a.invoice.clone(),
+                open,
+                amount: a.amount,
+            });
+        }
+        let in_window = inv.discount_until.is_some_and(|d| date <= d);
+        let discount = if in_window {
+            inv.currency
+                .round(open * inv.discount_pct / Decimal::from(100))
+        } else {
+            Decimal::ZERO
+        };
+        let (discount, write_off, disputed) = if a.amount == open {
+            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
+        } else if in_window && discount > Decimal::ZERO && a.amount + discount == open {
+            (discount, Decimal::ZERO, Decimal::ZERO)
+        } else if a.settle && open - a.amount <= SHORT_PAY_TOLERANCE {
+            (Decimal::ZERO, open - a.amount, Decimal::ZERO)
+        } else if a.settle {
+            (Decimal::ZERO, Decimal::ZERO, open - a.amount)
+        } else {
+            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
+        };
+        let settles = a.amount + discount + write_off == inv.open;
+        let relief = if settles {
+            inv.base_open
+        } else {
+            base.round((a.amount + discount + write_off) * inv.rate)
+                .min(inv.base_open)
+        };
+        applied += a.amount;
+        apps.push(Application {
+            invoice: a.invoice.clone(),
+            amount: a.amount,
+            discount,
+            write_off,
+            disputed,
+            base: relief,
+        });
+    }
+    if applied > available {
+        return Err(Rejection::Overpaid {
+            invoice: "(receipt)".into(),
+            open: available,
+            amount: applied,
+        });
+    }
+    let unapplied = if method == Method::Credit {
+        Decimal::ZERO
+    } else {
+        amount - applied
+    };
+    if method == Method::Credit && apps.is_empty() {
+        return Err(Rejection::NotPayable {
+            invoice: String::new(),
+            problem: "applying credit needs at least one invoice".into(),
+        });
+    }
+    let number = format!("RC-{:06}", state.next_receipt + 1);
+    let to_base = |x: Decimal| base.round(x * rate_today);
+    let mut p = Posting::new(state, &c.entity, date, &number, "customer receipt");
+    let mut debits = Decimal::ZERO;
+    let mut credits = Decimal::ZERO;
+    if method == Method::Credit {
+        let used = to_base(applied);
+        p = p.debit(PostingKey::UnappliedCash, used, None);
+        debits += used;
+    } else {
+        let bank = to_base(amount);
+        p = p.debit(PostingKey::Bank, bank, None);
+        debits += bank;
+        let un = to_base(unapplied);
+        p = p.credit(PostingKey::UnappliedCash, un, None);
+        credits += un;
+    }
+    for a in &apps {
+        let d = to_base(a.discount);
+        let w = to_base(a.write_off);
+        p = p
+            .debit(PostingKey::SalesDiscount, d, None)
+            .debit(PostingKey::WriteOff, w, None)
+            .credit(PostingKey::Receivables, a.base, Some(&c.code));
+        debits += d + w;
+        credits += a.base;
+    }
+    // A receipt in another currency than the base: AR leaves at the
+    // invoices' rates, cash comes in at today's; the rest is realised FX.
+    let diff = debits - credits;
+    if diff > Decimal::ZERO {
+        p = p.credit(PostingKey::FxGain, diff, None);
+    } else if diff < Decimal::ZERO {
+        p = p.debit(PostingKey::FxLoss, -diff, None);
+    }
+    let journal = p.build()?;
+    Ok(vec![Event::PaymentReceived {
+        receipt: Receipt {
+            number,
+            customer: c.code.clone(),
+            entity: c.entity.clone(),
+            date,
+            method,
+            amount: if method == Method::Credit {
+                applied
+            } else {
+                amount
+            },
+            reference: reference.to_string(),
+            applications: apps,
+            unapplied,
+        },
+        journal,
+    }])
+}
+
+pub fn apply_event(state: &mut State, event: &Event) {
+    if let Event::PaymentReceived { receipt, journal } = event {
+        state.next_receipt += 1;
+        for a in &receipt.applications {
+            if let Some(inv) = state.invoices.get_mut(&a.invoice) {
+                inv.applied += a.amount;
+                inv.adjusted += a.discount + a.write_off;
+                inv.disputed += a.disputed;
+                inv.open -= a.amount + a.discount + a.write_off;
+                inv.base_open -= a.base;
+            }
+        }
+        let key = (receipt.entity.clone(), receipt.customer.clone());
+        let un = state.unapplied.entry(key.clone()).or_default();
+        if receipt.method == Method::Credit {
+            *un -= receipt.amount;
+        } else {
+            *un += receipt.unapplied;
+        }
+        if un.is_zero() {
+            state.unapplied.remove(&key);
+        }
+        super::apply::apply_journal(state, journal);
+        state
+            .receipts
+            .insert(receipt.number.clone(), receipt.clone());
+    }
+}
