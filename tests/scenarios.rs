@@ -38,10 +38,20 @@ fn run(
     key: Option<String>,
     body: CommandBody,
 ) -> Result<Vec<depot::core::Event>, depot::core::Rejection> {
+    run_at(s, operator, key, body, now())
+}
+
+fn run_at(
+    s: &mut State,
+    operator: &str,
+    key: Option<String>,
+    body: CommandBody,
+    time: chrono::DateTime<Utc>,
+) -> Result<Vec<depot::core::Event>, depot::core::Rejection> {
     let cmd = Command {
         operator: operator.into(),
         session: "scenario".into(),
-        time: now(),
+        time,
         key,
         body,
     };
@@ -73,9 +83,21 @@ fn stored(s: &State, kind: &str, key: &str) -> Value {
     v.unwrap()
 }
 
+/// When a command happens: `at_ = "YYYY-MM-DD"` in its table, else now.
+fn at(t: &Value) -> chrono::DateTime<Utc> {
+    match t.get("at_").and_then(Value::as_str) {
+        Some(d) => {
+            let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("at_ is a date");
+            Utc.from_utc_datetime(&d.and_hms_opt(9, 0, 0).unwrap())
+        }
+        None => now(),
+    }
+}
+
 /// A command from its table: (operator, key, body).
 fn command(s: &State, t: &Value) -> (String, Option<String>, CommandBody) {
     let mut obj: Map<String, Value> = t.as_object().expect("a command is a table").clone();
+    obj.remove("at_");
     let operator = obj
         .remove("operator")
         .and_then(|v| v.as_str().map(str::to_string))
@@ -153,13 +175,13 @@ fn run_file(path: &Path) -> Vec<Outcome_> {
             .unwrap_or_default()
         {
             let (op, key, body) = command(&s, &g);
-            if let Err(r) = run(&mut s, &op, key, body) {
+            if let Err(r) = run_at(&mut s, &op, key, body, at(&g)) {
                 panic!("{ctx}: a given command was refused: {r}");
             }
         }
         let (op, key, body) = command(&s, &sc["when"]);
         let before = s.clone();
-        let result = run(&mut s, &op, key, body);
+        let result = run_at(&mut s, &op, key, body, at(&sc["when"]));
         let then = &sc["then"];
         let rejected = match (&result, then.get("rejected").and_then(Value::as_str)) {
             (Err(r), Some(code)) => {

@@ -280,6 +280,16 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
     ar + orders
 }
 
+/// Does the customer have an invoice open past its due date plus the
+/// customer's grace days (disputed amounts do not count)?
+pub fn past_due(state: &State, customer: &Customer, today: NaiveDate) -> bool {
+    let grace = Duration::days(i64::from(customer.grace_days));
+    state
+        .invoices
+        .values()
+        .any(|i| i.customer == customer.code && i.open > i.disputed && i.due + grace < today)
+}
+
 /// The promise date for a backorder: the shortest lead time of a supplier
 /// of the item in the entity, else the default.
 pub fn promise_date(state: &State, entity: &str, sku: &str, today: NaiveDate) -> NaiveDate {
@@ -526,7 +536,7 @@ fn confirm(
             key: order.customer.clone(),
         })?;
     let mut holds = Vec::new();
-    if exposure(state, c) + order.value() > c.credit_limit {
+    if exposure(state, c) + order.value() > c.credit_limit || past_due(state, c, today) {
         holds.push(Hold::Credit);
     }
     if below_floor {
