@@ -64,6 +64,18 @@ pub enum Cmd {
     },
     /// Replay the log, verify checksums and every invariant; print what was verified.
     Check,
+    /// A report: trial-balance, aging-ar, open-orders, backorders, stock.
+    Report {
+        name: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Only this entity.
+        #[arg(long)]
+        entity: Option<String>,
+        /// The day the report is as of (aging); default today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Write a consistent copy of the store to DEST (an empty or new directory).
     Backup { dest: PathBuf },
     /// Restore a backup from SRC into the data directory (which must not hold a store).
@@ -150,6 +162,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Cmd::Import { kind, file }) => import(&dir, &kind, &file, args.operator.as_deref()),
         Some(Cmd::Export { kind, format, out }) => export(&dir, &kind, format, out.as_deref()),
         Some(Cmd::Check) => check(&dir),
+        Some(Cmd::Report {
+            name,
+            format,
+            entity,
+            as_of,
+        }) => report(&dir, &name, format, entity.as_deref(), as_of),
         Some(Cmd::Backup { dest }) => {
             let store = open_store(&dir)?;
             let info = store
@@ -503,6 +521,27 @@ fn export(dir: &Path, kind: &str, format: Format, out: Option<&Path>) -> Result<
     }
     w.flush()?;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(
+    dir: &Path,
+    name: &str,
+    format: Format,
+    entity: Option<&str>,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<ExitCode> {
+    let engine = open_engine(dir)?;
+    let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let table = engine.read(|s| crate::report::build(name, s, entity, today));
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    let table = table.map_err(|e| anyhow!("{e}"))?;
+    let out = match format {
+        Format::Table => table.text(),
+        Format::Csv => table.csv(),
+        Format::Json => format!("{}\n", table.json()),
+    };
+    print!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 

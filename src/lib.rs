@@ -18,6 +18,7 @@ pub mod core;
 pub mod engine;
 pub mod io;
 pub mod logging;
+pub mod report;
 pub mod store;
 pub mod ui;
 pub mod ui_backend;

@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Version of the store layout and record encoding.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever a persisted type changes shape (bincode has no field
+/// names): 2 = order to cash documents (orders, picks, shipments, invoices,
+/// receipts) in the log and the state.
+pub const FORMAT_VERSION: u32 = 2;
 /// Snapshots kept; older ones are removed when a new one is saved.
 pub const SNAPSHOTS_KEPT: usize = 3;
 
@@ -45,6 +48,8 @@ pub enum StoreError {
     Locked { dir: PathBuf, holder: String },
     #[error("record {seq} of the log is damaged: {reason}; run `depot check` for details and restore from a backup (`depot restore`)")]
     Corrupt { seq: u64, reason: String },
+    #[error("record {seq} was written in a format this depot cannot read ({reason}); was the store written by another version of depot?")]
+    Incompatible { seq: u64, reason: String },
     #[error("the store file is damaged and cannot be opened ({reason}); run `depot check` and restore from a backup (`depot restore`)")]
     Unreadable { reason: String },
     #[error("the log has a gap: record {expected} is missing (found {found})")]
@@ -307,10 +312,7 @@ impl Store {
             None => Ok(None),
             Some(v) => codec::decode(seq, &v)
                 .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    seq,
-                    reason: e.to_string(),
-                }),
+                .map_err(|e| record_error(seq, e)),
         }
     }
 
@@ -335,10 +337,7 @@ impl Store {
                         found: seq,
                     });
                 }
-                let env: Envelope = codec::decode(seq, &v).map_err(|e| StoreError::Corrupt {
-                    seq,
-                    reason: e.to_string(),
-                })?;
+                let env: Envelope = codec::decode(seq, &v).map_err(|e| record_error(seq, e))?;
                 expected += 1;
                 Ok(env)
             })();
@@ -531,6 +530,18 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
         snapshots,
         last_seq,
     })
+}
+
+/// A frame that checks out but does not decode was written by another
+/// version; anything else is damage.
+fn record_error(seq: u64, e: codec::CodecError) -> StoreError {
+    match e {
+        codec::CodecError::Decode(reason) => StoreError::Incompatible { seq, reason },
+        other => StoreError::Corrupt {
+            seq,
+            reason: other.to_string(),
+        },
+    }
 }
 
 fn read_mark(dir: &Path) -> u64 {

@@ -1,0 +1,406 @@
+//! `depot report NAME`: tables read from the state's maintained balances
+//! and open documents (never by scanning history), printed as aligned
+//! text, CSV or JSON.
+
+use crate::core::billing::Invoice;
+use crate::core::sales::OrderStatus;
+use crate::core::State;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+/// The reports this build knows.
+pub const REPORTS: &[&str] = &[
+    "trial-balance",
+    "aging-ar",
+    "open-orders",
+    "backorders",
+    "stock",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReportError {
+    #[error("unknown report {name:?}; the reports are: {}", REPORTS.join(", "))]
+    Unknown { name: String },
+    #[error("unknown entity {0:?}")]
+    UnknownEntity(String),
+}
+
+/// A report: columns and rows of text (numbers already formatted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<&'static str>,
+    /// Columns that hold numbers (right-aligned in text).
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(title: String, cols: &[(&'static str, bool)]) -> Table {
+        Table {
+            title,
+            headers: cols.iter().map(|c| c.0).collect(),
+            numeric: cols.iter().map(|c| c.1).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Aligned text with a title line.
+    pub fn text(&self) -> String {
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+        }
+        let line = |cells: Vec<&str>| -> String {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let w = widths.get(i).copied().unwrap_or(0);
+                    if self.numeric.get(i).copied().unwrap_or(false) {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let mut out = format!("{}\n", self.title);
+        out += &line(self.headers.clone());
+        out.push('\n');
+        out += &widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ");
+        out.push('\n');
+        for r in &self.rows {
+            out += &line(r.iter().map(String::as_str).collect());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(&self.headers);
+        for r in &self.rows {
+            let _ = w.write_record(r);
+        }
+        w.into_inner()
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn json(&self) -> Value {
+        Value::Array(
+            self.rows
+                .iter()
+                .map(|r| {
+                    let mut m = Map::new();
+                    for (h, c) in self.headers.iter().zip(r) {
+                        m.insert(h.to_string(), Value::String(c.clone()));
+                    }
+                    Value::Object(m)
+                })
+                .collect(),
+        )
+    }
+}
+
+fn money(d: Decimal) -> String {
+    format!("{:.2}", d.round_dp(2))
+}
+
+fn qty(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// Build report `name` as of `today`, optionally for one entity.
+pub fn build(
+    name: &str,
+    s: &State,
+    entity: Option<&str>,
+    today: NaiveDate,
+) -> Result<Table, ReportError> {
+    if let Some(e) = entity {
+        if !s.entities.contains_key(e) {
+            return Err(ReportError::UnknownEntity(e.to_string()));
+        }
+    }
+    let wanted = |e: &str| entity.is_none_or(|x| x == e);
+    Ok(match name {
+        "trial-balance" => {
+            let mut t = Table::new(
+                format!("Trial balance as of {today}"),
+                &[
+                    ("entity", false),
+                    ("account", false),
+                    ("name", false),
+                    ("debit", true),
+                    ("credit", true),
+                ],
+            );
+            for code in s.entities.keys().filter(|e| wanted(e)) {
+                let (mut dr, mut cr) = (Decimal::ZERO, Decimal::ZERO);
+                for ((e, a), b) in s.ledger.balances.range((code.clone(), String::new())..) {
+                    if e != code {
+                        break;
+                    }
+                    if b.is_zero() {
+                        continue;
+                    }
+                    let name = s
+                        .accounts
+                        .get(&(e.clone(), a.clone()))
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default();
+                    let (d, c) = if *b > Decimal::ZERO {
+                        (*b, Decimal::ZERO)
+                    } else {
+                        (Decimal::ZERO, -*b)
+                    };
+                    dr += d;
+                    cr += c;
+                    t.rows.push(vec![
+                        e.clone(),
+                        a.clone(),
+                        name,
+                        if d.is_zero() { String::new() } else { money(d) },
+                        if c.is_zero() { String::new() } else { money(c) },
+                    ]);
+                }
+                t.rows.push(vec![
+                    code.clone(),
+                    "TOTAL".into(),
+                    String::new(),
+                    money(dr),
+                    money(cr),
+                ]);
+            }
+            t
+        }
+        "aging-ar" => {
+            let mut t = Table::new(
+                format!("AR aging as of {today} (days past due)"),
+                &[
+                    ("customer", false),
+                    ("name", false),
+                    ("currency", false),
+                    ("current", true),
+                    ("1-30", true),
+                    ("31-60", true),
+                    ("61-90", true),
+                    ("90+", true),
+                    ("total", true),
+                ],
+            );
+            let mut per: std::collections::BTreeMap<&str, ([Decimal; 5], String)> =
+                Default::default();
+            for inv in s
+                .invoices
+                .values()
+                .filter(|i| !i.open.is_zero() && wanted(&i.entity))
+            {
+                let (b, cur) = per
+                    .entry(inv.customer.as_str())
+                    .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
+                let _ = cur;
+                b[bucket(inv, today)] += inv.open;
+            }
+            let mut totals = [Decimal::ZERO; 5];
+            for (c, (b, cur)) in per {
+                let name = s
+                    .customers
+                    .get(c)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
+                let mut row = vec![c.to_string(), name, cur];
+                for (i, v) in b.iter().enumerate() {
+                    totals[i] += *v;
+                    row.push(money(*v));
+                }
+                row.push(money(b.iter().copied().sum()));
+                t.rows.push(row);
+            }
+            let mut row = vec!["TOTAL".into(), String::new(), String::new()];
+            row.extend(totals.iter().map(|v| money(*v)));
+            row.push(money(totals.iter().copied().sum()));
+            t.rows.push(row);
+            t
+        }
+        "open-orders" => {
+            let mut t = Table::new(
+                "Open orders".into(),
+                &[
+                    ("order", false),
+                    ("customer", false),
+                    ("status", false),
+                    ("holds", false),
+                    ("date", false),
+                    ("lines", true),
+                    ("value", true),
+                    ("reserved", true),
+                    ("backordered", true),
+                    ("shipped", true),
+                ],
+            );
+            for o in s.orders.values().filter(|o| wanted(&o.entity)) {
+                if !matches!(o.status, OrderStatus::Open | OrderStatus::Held) {
+                    continue;
+                }
+                let live = o.lines.iter().filter(|l| !l.cancelled);
+                let done = o
+                    .lines
+                    .iter()
+                    .filter(|l| !l.cancelled)
+                    .all(|l| l.shipped >= l.qty);
+                if done {
+                    continue;
+                }
+                let sum = |f: fn(&crate::core::sales::OrderLine) -> Decimal| -> Decimal {
+                    o.lines.iter().filter(|l| !l.cancelled).map(f).sum()
+                };
+                t.rows.push(vec![
+                    o.number.clone(),
+                    o.customer.clone(),
+                    format!("{:?}", o.status).to_lowercase(),
+                    o.holds
+                        .iter()
+                        .map(|h| h.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    o.date.to_string(),
+                    live.count().to_string(),
+                    money(o.value()),
+                    qty(sum(|l| l.reserved)),
+                    qty(sum(|l| l.backordered)),
+                    qty(sum(|l| l.shipped)),
+                ]);
+            }
+            t
+        }
+        "backorders" => {
+            let mut t = Table::new(
+                "Backorders (oldest promise first)".into(),
+                &[
+                    ("order", false),
+                    ("line", true),
+                    ("customer", false),
+                    ("sku", false),
+                    ("warehouse", false),
+                    ("qty", true),
+                    ("promise", false),
+                ],
+            );
+            let mut rows: Vec<(NaiveDate, Vec<String>)> = Vec::new();
+            for o in s
+                .orders
+                .values()
+                .filter(|o| wanted(&o.entity) && o.status == OrderStatus::Open)
+            {
+                for l in o
+                    .lines
+                    .iter()
+                    .filter(|l| !l.cancelled && l.backordered > Decimal::ZERO)
+                {
+                    let p = l.promise.unwrap_or(o.date);
+                    rows.push((
+                        p,
+                        vec![
+                            o.number.clone(),
+                            l.line.to_string(),
+                            o.customer.clone(),
+                            l.sku.clone(),
+                            l.warehouse.clone(),
+                            qty(l.backordered),
+                            p.to_string(),
+                        ],
+                    ));
+                }
+            }
+            rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            t.rows = rows.into_iter().map(|r| r.1).collect();
+            t
+        }
+        "stock" => {
+            let mut t = Table::new(
+                "Stock by warehouse and bin".into(),
+                &[
+                    ("warehouse", false),
+                    ("bin", false),
+                    ("sku", false),
+                    ("lot", false),
+                    ("on hand", true),
+                    ("reserved", true),
+                    ("in pick", true),
+                    ("available", true),
+                ],
+            );
+            for (k, q) in &s.bin_stock {
+                let ent = s
+                    .warehouse_entity(&k.warehouse)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                if !wanted(ent) {
+                    continue;
+                }
+                t.rows.push(vec![
+                    k.warehouse.clone(),
+                    k.bin.clone(),
+                    k.sku.clone(),
+                    k.lot.clone().unwrap_or_default(),
+                    qty(*q),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            for ((wh, sku), st) in &s.stock {
+                let ent = s.warehouse_entity(wh).map(String::as_str).unwrap_or("");
+                if !wanted(ent)
+                    || (st.on_hand.is_zero() && st.reserved.is_zero() && st.in_pick.is_zero())
+                {
+                    continue;
+                }
+                t.rows.push(vec![
+                    wh.clone(),
+                    "(total)".into(),
+                    sku.clone(),
+                    String::new(),
+                    qty(st.on_hand),
+                    qty(st.reserved),
+                    qty(st.in_pick),
+                    qty(st.on_hand - st.reserved),
+                ]);
+            }
+            t
+        }
+        other => {
+            return Err(ReportError::Unknown {
+                name: other.to_string(),
+            })
+        }
+    })
+}
+
+/// Aging bucket of an invoice: 0 current, 1 = 1-30, 2 = 31-60, 3 = 61-90, 4 = 90+.
+fn bucket(inv: &Invoice, today: NaiveDate) -> usize {
+    let days = (today - inv.due).num_days();
+    match days {
+        d if d <= 0 => 0,
+        1..=30 => 1,
+        31..=60 => 2,
+        61..=90 => 3,
+        _ => 4,
+    }
+}

@@ -1,0 +1,154 @@
+//! Order to cash through the real binary: `depot exec` drives a quote,
+//! its confirmation with a backorder, release, a short pick, ship with
+//! freight, invoice and two payments; `depot report trial-balance` must
+//! move by exactly the hand-computed amounts, account by account.
+//!
+//! Hand computation (demo data): C0002 (IL, 10.25 %, NET30, freight
+//! prepaid-and-add) quotes 70 FAS-1001 in CHI at the 24-break price 75.39
+//! (list 79.36). CHI has 60 (B-03-03: 12, R-01-02: 48) at 37.79: 60
+//! reserved, 10 backordered. The picker finds 45 of 48 in R-01-02 (short
+//! 3, no other bin: backordered). Shipped 57: COGS 57 x 37.79 = 2,154.03.
+//! Invoice: goods 57 x 75.39 = 4,297.23; tax 10.25 % = 440.466075 ->
+//! 440.47; freight 12.50; total 4,750.20. Paid 2,000.00 then 2,750.20.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn depot(dir: &Path, args: &[&str], input: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn depot");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let text = input.unwrap_or("").to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer").expect("write");
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// US01 trial balance: account -> debit minus credit.
+fn trial_balance(dir: &Path) -> BTreeMap<String, rust_decimal::Decimal> {
+    let out = depot(
+        dir,
+        &[
+            "report",
+            "trial-balance",
+            "--entity",
+            "US01",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let dec = |v: &Value| -> rust_decimal::Decimal {
+        v.as_str()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("decimal"))
+            .unwrap_or_default()
+    };
+    rows.iter()
+        .filter(|r| r["account"] != "TOTAL")
+        .map(|r| {
+            (
+                r["account"].as_str().unwrap().to_string(),
+                dec(&r["debit"]) - dec(&r["credit"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn quote_to_cash_moves_the_trial_balance_to_the_cent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"], None).status.success());
+    let before = trial_balance(&dir);
+    let steps = [
+        r#"{"operator":"REP1","cmd":"place_order","quote":true,"customer":"C0002","customer_po":"PO-77","lines":[{"sku":"FAS-1001","qty":"70","warehouse":"CHI"}]}"#,
+        r#"{"operator":"REP1","cmd":"confirm_quote","number":"SO-000001"}"#,
+        r#"{"operator":"SHIP1","cmd":"release_order","number":"SO-000001"}"#,
+        r#"{"operator":"PICK1","cmd":"confirm_pick","list":"PK-000001","line":1,"bin":"B-03-03","item":"0614141000029","qty":"12"}"#,
+        r#"{"operator":"PICK1","cmd":"confirm_pick","list":"PK-000001","line":2,"bin":"R-01-02","item":"FAS-1001","qty":"45","short":true}"#,
+        r#"{"operator":"SHIP1","cmd":"ship_pick","list":"PK-000001","carrier":"FEDEX","service":"GND","tracking":"7700","freight":"12.50"}"#,
+        r#"{"operator":"AR1","cmd":"invoice_shipments","shipments":["SH-000001"]}"#,
+        r#"{"operator":"AR1","cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"2000.00","reference":"CHQ 1","apply":[{"invoice":"IN-000001","amount":"2000.00"}]}"#,
+        r#"{"operator":"AR1","cmd":"receive_payment","customer":"C0002","method":"transfer","amount":"2750.20","reference":"WIRE 2","apply":[{"invoice":"IN-000001","amount":"2750.20"}]}"#,
+    ];
+    let out = depot(&dir, &["exec", "-"], Some(&(steps.join("\n") + "\n")));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), steps.len());
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["ok"], true, "step {}: {l}", i + 1);
+    }
+    // The invoice, as computed by hand.
+    let inv = lines[6]["events"][0]["invoiced"]["invoice"].clone();
+    assert_eq!(inv["total"], "4750.20", "{inv}");
+    assert_eq!(inv["taxes"][0]["tax"], "440.47");
+    assert_eq!(inv["freight"], "12.50");
+    let after = trial_balance(&dir);
+    let d = |s: &str| -> rust_decimal::Decimal { s.parse().unwrap() };
+    let delta = |acct: &str| {
+        after.get(acct).copied().unwrap_or_default() - before.get(acct).copied().unwrap_or_default()
+    };
+    assert_eq!(delta("1000"), d("4750.20"), "bank");
+    assert_eq!(delta("1100"), d("0"), "AR: paid in full");
+    assert_eq!(delta("1200"), d("-2154.03"), "inventory");
+    assert_eq!(delta("2200"), d("-440.47"), "sales tax");
+    assert_eq!(delta("4000"), d("-4297.23"), "revenue");
+    assert_eq!(delta("4200"), d("-12.50"), "freight income");
+    assert_eq!(delta("5000"), d("2154.03"), "COGS");
+    let changed: std::collections::BTreeSet<&str> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|a| !delta(a).is_zero())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        changed.into_iter().collect::<Vec<_>>(),
+        ["1000", "1200", "2200", "4000", "4200", "5000"],
+        "no other account moved"
+    );
+    // The rest of the order waits: 10 never reserved + 3 short.
+    let out = depot(&dir, &["report", "backorders", "--format", "csv"], None);
+    let csv = text(&out.stdout);
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("SO-000001,1,C0002,FAS-1001,CHI,13,")),
+        "{csv}"
+    );
+    let out = depot(&dir, &["report", "aging-ar", "--entity", "US01"], None);
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stdout).contains("C0002"),
+        "paid invoices do not age"
+    );
+    let check = depot(&dir, &["check"], None);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    // An unknown report is a clear error.
+    let out = depot(&dir, &["report", "profit-forecast"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("trial-balance"));
+}
