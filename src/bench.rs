@@ -23,6 +23,7 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
             durable,
         } => commands(count, submitters, durable),
         BenchCmd::Reopen { events } => reopen(events),
+        BenchCmd::O2c { cycles, submitters } => crate::bench_o2c::run(cycles, submitters),
     }
 }
 

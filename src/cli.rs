@@ -99,6 +99,13 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = true)]
         durable: bool,
     },
+    /// Full order-to-cash cycles/s, in memory and durable with K submitters.
+    O2c {
+        #[arg(long, default_value_t = 20_000)]
+        cycles: u64,
+        #[arg(long, default_value_t = 64)]
+        submitters: usize,
+    },
     /// Time to reopen a store of N events, with and without a snapshot.
     Reopen {
         #[arg(long, default_value_t = 1_000_000)]

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod bench_o2c;
 pub mod check;
 pub mod cli;
 pub mod core;

@@ -167,9 +167,11 @@ pub fn apply_move(state: &mut State, m: &StockMove) {
     };
     let q = state.bin_stock.entry(key.clone()).or_default();
     *q += m.qty;
-    if q.is_zero() {
+    let zero = q.is_zero();
+    if zero {
         state.bin_stock.remove(&key);
     }
+    state.index.bin_changed(&key, zero);
     let totals = state
         .stock
         .entry((m.warehouse.clone(), m.sku.clone()))

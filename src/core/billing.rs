@@ -296,6 +296,14 @@ pub fn apply_event(state: &mut State, event: &Event) {
             if let Some(sh) = state.shipments.get_mut(s) {
                 sh.invoice = Some(invoice.number.clone());
             }
+            super::state::Indexes::remove(&mut state.index.uninvoiced, &invoice.customer, s);
+        }
+        if !invoice.open.is_zero() {
+            super::state::Indexes::add(
+                &mut state.index.open_invoices,
+                &invoice.customer,
+                &invoice.number,
+            );
         }
         super::apply::apply_journal(state, journal);
         state

@@ -296,6 +296,13 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 inv.disputed += a.disputed;
                 inv.open -= a.amount + a.discount + a.write_off;
                 inv.base_open -= a.base;
+                if inv.open.is_zero() {
+                    super::state::Indexes::remove(
+                        &mut state.index.open_invoices,
+                        &receipt.customer,
+                        &a.invoice,
+                    );
+                }
             }
         }
         let key = (receipt.entity.clone(), receipt.customer.clone());

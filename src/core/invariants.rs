@@ -493,6 +493,62 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             problem: format!("open invoices {open} but no AR subledger"),
         });
     }
+    // The indexes over open documents agree with the documents.
+    {
+        use super::state::Indexes;
+        let mut want = Indexes::default();
+        for p in state.picks.values() {
+            if p.status == super::warehouse::PickStatus::Open {
+                want.open_picks.insert(p.number.clone());
+            }
+            want.picks_by_order
+                .entry(p.order.clone())
+                .or_default()
+                .push(p.number.clone());
+        }
+        for o in state.orders.values() {
+            let unshipped = o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty);
+            if o.status == super::sales::OrderStatus::Open && unshipped {
+                Indexes::add(&mut want.open_orders, &o.customer, &o.number);
+            }
+        }
+        for s in state.shipments.values().filter(|s| s.invoice.is_none()) {
+            Indexes::add(&mut want.uninvoiced, &s.customer, &s.number);
+        }
+        for i in state.invoices.values().filter(|i| !i.open.is_zero()) {
+            Indexes::add(&mut want.open_invoices, &i.customer, &i.number);
+        }
+        for k in state.bin_stock.keys() {
+            want.bin_changed(k, false);
+        }
+        let mut have = state.index.clone();
+        for v in have.picks_by_order.values_mut() {
+            v.sort();
+        }
+        for v in want.picks_by_order.values_mut() {
+            v.sort();
+        }
+        if have != want {
+            let what = if have.open_picks != want.open_picks {
+                "open pick lists"
+            } else if have.picks_by_order != want.picks_by_order {
+                "pick lists by order"
+            } else if have.open_orders != want.open_orders {
+                "open orders by customer"
+            } else if have.uninvoiced != want.uninvoiced {
+                "uninvoiced shipments by customer"
+            } else if have.item_bins != want.item_bins {
+                "bins by item"
+            } else {
+                "open invoices by customer"
+            };
+            return Err(Violation::OrderLine {
+                number: "index".into(),
+                line: 0,
+                problem: format!("the index of {what} disagrees with the documents"),
+            });
+        }
+    }
     Ok(Verified {
         master_records: state.master_count(),
         bins_with_stock: state.bin_stock.len(),

@@ -11,7 +11,7 @@ use super::command::Command;
 use super::event::Event;
 use super::master::{Customer, Item, RecordKind};
 use super::rejection::Rejection;
-use super::state::State;
+use super::state::{Indexes, State};
 use super::types::{Code, Currency};
 use super::validate;
 use chrono::{Duration, NaiveDate};
@@ -267,17 +267,27 @@ pub fn fx_rate(state: &State, from: &Currency, to: &Currency, date: NaiveDate) -
 }
 
 /// What the customer owes and has on order, in the customer's currency:
-/// open AR plus the open value of confirmed orders (the credit exposure
-/// before a new order).
+/// open AR, plus shipped-not-invoiced, plus the unshipped value of
+/// confirmed orders (the credit exposure before a new order).
 pub fn exposure(state: &State, customer: &Customer) -> Decimal {
     let ar = state.customer_balance(&customer.code);
-    let orders: Decimal = state
-        .orders
-        .values()
-        .filter(|o| o.customer == customer.code && o.status == OrderStatus::Open)
-        .map(SalesOrder::value)
+    let docs = |m: &std::collections::BTreeMap<Code, std::collections::BTreeSet<Code>>| {
+        m.get(&customer.code).cloned().unwrap_or_default()
+    };
+    let orders: Decimal = docs(&state.index.open_orders)
+        .iter()
+        .filter_map(|n| state.orders.get(n))
+        .filter(|o| o.status == OrderStatus::Open)
+        .flat_map(|o| o.lines.iter().filter(|l| !l.cancelled))
+        .map(|l| (l.price * (l.qty - l.shipped)).round_dp(2))
         .sum();
-    ar + orders
+    let uninvoiced: Decimal = docs(&state.index.uninvoiced)
+        .iter()
+        .filter_map(|n| state.shipments.get(n))
+        .flat_map(|s| s.lines.iter())
+        .map(|l| (l.price * l.qty).round_dp(2))
+        .sum();
+    ar + orders + uninvoiced
 }
 
 /// Does the customer have an invoice open past its due date plus the
@@ -285,9 +295,13 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
 pub fn past_due(state: &State, customer: &Customer, today: NaiveDate) -> bool {
     let grace = Duration::days(i64::from(customer.grace_days));
     state
-        .invoices
-        .values()
-        .any(|i| i.customer == customer.code && i.open > i.disputed && i.due + grace < today)
+        .index
+        .open_invoices
+        .get(&customer.code)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| state.invoices.get(n))
+        .any(|i| i.open > i.disputed && i.due + grace < today)
 }
 
 /// The promise date for a backorder: the shortest lead time of a supplier
@@ -348,9 +362,12 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
 /// Stock in quarantine bins is never allocated.
 fn quarantined(state: &State, warehouse: &str, sku: &str) -> Decimal {
     state
-        .bin_stock
-        .iter()
-        .filter(|(k, _)| k.warehouse == warehouse && k.sku == sku)
+        .index
+        .item_bins
+        .get(&(warehouse.to_string(), sku.to_string()))
+        .into_iter()
+        .flatten()
+        .filter_map(|k| state.bin_stock.get(k).map(|q| (k, q)))
         .filter(|(k, _)| {
             state
                 .bins
@@ -652,9 +669,13 @@ pub fn cancel(
     }
     validate::text("reason", reason, true)?;
     if let Some(p) = state
-        .picks
-        .values()
-        .find(|p| p.order == number && p.status == super::warehouse::PickStatus::Open)
+        .index
+        .picks_by_order
+        .get(number)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| state.picks.get(n))
+        .find(|p| p.status == super::warehouse::PickStatus::Open)
     {
         return Err(Rejection::OrderState {
             number: number.to_string(),
@@ -714,12 +735,16 @@ pub fn apply_event(state: &mut State, event: &Event) {
     match event {
         Event::OrderPlaced(o) => {
             state.next_order += 1;
+            if o.status == OrderStatus::Open {
+                Indexes::add(&mut state.index.open_orders, &o.customer, &o.number);
+            }
             state.orders.insert(o.number.clone(), o.clone());
         }
         Event::QuoteConfirmed { number, holds } => {
             if let Some(o) = state.orders.get_mut(number) {
                 o.holds = holds.clone();
                 o.status = if holds.is_empty() {
+                    Indexes::add(&mut state.index.open_orders, &o.customer, number);
                     OrderStatus::Open
                 } else {
                     OrderStatus::Held
@@ -730,6 +755,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             if let Some(o) = state.orders.get_mut(number) {
                 o.status = OrderStatus::Open;
                 o.holds.clear();
+                Indexes::add(&mut state.index.open_orders, &o.customer, number);
             }
         }
         Event::HoldReleased { number, hold, .. } => {
@@ -786,6 +812,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         Event::OrderCancelled { number, .. } => {
             if let Some(o) = state.orders.get_mut(number) {
+                Indexes::remove(&mut state.index.open_orders, &o.customer, number);
                 o.status = OrderStatus::Cancelled;
                 for l in &mut o.lines {
                     l.cancelled = true;

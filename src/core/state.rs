@@ -128,6 +128,60 @@ pub struct State {
     pub next_receipt: u64,
     /// Customers' unapplied credit: (entity, customer) -> amount.
     pub unapplied: BTreeMap<(Code, Code), Decimal>,
+    /// Indexes over open documents, so that no command scans history.
+    pub index: Indexes,
+}
+
+/// Open documents by who they belong to, maintained by `apply`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Indexes {
+    /// Pick lists not yet shipped.
+    pub open_picks: std::collections::BTreeSet<Code>,
+    /// Every pick list of an order.
+    pub picks_by_order: BTreeMap<Code, Vec<Code>>,
+    /// Confirmed orders with something left to ship, per customer.
+    pub open_orders: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    /// Shipments not yet invoiced, per customer.
+    pub uninvoiced: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    /// Invoices with an open amount, per customer.
+    pub open_invoices: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    /// The bins holding an item in a warehouse: (warehouse, sku) -> keys.
+    pub item_bins: BTreeMap<(Code, Code), std::collections::BTreeSet<BinKey>>,
+}
+
+impl Indexes {
+    /// Keep `item_bins` in step after a bin's quantity changed.
+    pub fn bin_changed(&mut self, key: &BinKey, now_zero: bool) {
+        let k = (key.warehouse.clone(), key.sku.clone());
+        if now_zero {
+            if let Some(set) = self.item_bins.get_mut(&k) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.item_bins.remove(&k);
+                }
+            }
+        } else {
+            self.item_bins.entry(k).or_default().insert(key.clone());
+        }
+    }
+
+    pub fn add(map: &mut BTreeMap<Code, std::collections::BTreeSet<Code>>, owner: &str, doc: &str) {
+        map.entry(owner.to_string())
+            .or_default()
+            .insert(doc.to_string());
+    }
+    pub fn remove(
+        map: &mut BTreeMap<Code, std::collections::BTreeSet<Code>>,
+        owner: &str,
+        doc: &str,
+    ) {
+        if let Some(set) = map.get_mut(owner) {
+            set.remove(doc);
+            if set.is_empty() {
+                map.remove(owner);
+            }
+        }
+    }
 }
 
 impl State {

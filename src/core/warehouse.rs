@@ -16,7 +16,7 @@ use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
 use super::sales::{promise_date, OrderStatus};
 use super::scan::{parse_scan, Scan};
-use super::state::{BinKey, State};
+use super::state::{BinKey, Indexes, State};
 use super::types::Code;
 use super::validate;
 use rust_decimal::Decimal;
@@ -95,9 +95,11 @@ pub struct Shipment {
 /// Stock of a bin not yet promised to an open pick line.
 fn bin_free(state: &State, key: &BinKey) -> Decimal {
     let on_lists: Decimal = state
-        .picks
-        .values()
-        .filter(|p| p.status == PickStatus::Open && p.warehouse == key.warehouse)
+        .index
+        .open_picks
+        .iter()
+        .filter_map(|n| state.picks.get(n))
+        .filter(|p| p.warehouse == key.warehouse)
         .flat_map(|p| p.lines.iter())
         .filter(|l| l.bin == key.bin && l.sku == key.sku && l.lot == key.lot)
         .map(PickLine::open)
@@ -115,9 +117,11 @@ fn choose_bins(
     taken: &mut BTreeMap<BinKey, Decimal>,
 ) -> Vec<(Code, u32, Option<Code>, Decimal)> {
     let mut candidates: Vec<(u32, BinKey, Decimal)> = state
-        .bin_stock
-        .keys()
-        .filter(|k| k.warehouse == warehouse && k.sku == sku)
+        .index
+        .item_bins
+        .get(&(warehouse.to_string(), sku.to_string()))
+        .into_iter()
+        .flatten()
         .filter_map(|k| {
             let bin = state.bins.get(&(k.warehouse.clone(), k.bin.clone()))?;
             if matches!(bin.kind, BinKind::Quarantine | BinKind::Dock) {
@@ -144,7 +148,13 @@ fn choose_bins(
 
 fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32, Decimal> {
     let mut out = BTreeMap::new();
-    for p in state.picks.values().filter(|p| p.order == number) {
+    let lists = state
+        .index
+        .picks_by_order
+        .get(number)
+        .cloned()
+        .unwrap_or_default();
+    for p in lists.iter().filter_map(|n| state.picks.get(n)) {
         for l in &p.lines {
             // Shipped or open lines both count as released; a short is not.
             *out.entry(l.order_line).or_default() += l.qty - l.short;
@@ -550,6 +560,13 @@ pub fn apply_event(state: &mut State, event: &Event) {
     match event {
         Event::PickListCreated(p) => {
             state.next_pick += 1;
+            state.index.open_picks.insert(p.number.clone());
+            state
+                .index
+                .picks_by_order
+                .entry(p.order.clone())
+                .or_default()
+                .push(p.number.clone());
             state.picks.insert(p.number.clone(), p.clone());
         }
         Event::PickLineAdded { list, line } => {
@@ -584,9 +601,11 @@ pub fn apply_event(state: &mut State, event: &Event) {
             };
             let q = state.bin_stock.entry(key.clone()).or_default();
             *q -= *qty;
-            if q.is_zero() {
+            let zero = q.is_zero();
+            if zero {
                 state.bin_stock.remove(&key);
             }
+            state.index.bin_changed(&key, zero);
             let st = state
                 .stock
                 .entry((warehouse.clone(), sku.clone()))
@@ -616,6 +635,12 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         Event::Shipped { shipment, journal } => {
             state.next_shipment += 1;
+            state.index.open_picks.remove(&shipment.pick_list);
+            Indexes::add(
+                &mut state.index.uninvoiced,
+                &shipment.customer,
+                &shipment.number,
+            );
             if let Some(p) = state.picks.get_mut(&shipment.pick_list) {
                 p.status = PickStatus::Shipped;
             }
@@ -639,6 +664,12 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 {
                     ol.picked -= l.qty;
                     ol.shipped += l.qty;
+                }
+            }
+            if let Some(o) = state.orders.get(&shipment.order) {
+                if o.lines.iter().all(|l| l.cancelled || l.shipped >= l.qty) {
+                    let (c, n) = (o.customer.clone(), o.number.clone());
+                    Indexes::remove(&mut state.index.open_orders, &c, &n);
                 }
             }
             super::apply::apply_journal(state, journal);

@@ -128,6 +128,7 @@ pub struct Store {
     faults: Arc<std::sync::Mutex<Vec<Fault>>>,
     /// Highest sequence number appended (durable after the next flush).
     appended: Arc<std::sync::atomic::AtomicU64>,
+    mark_file: Arc<std::sync::Mutex<Option<File>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -180,6 +181,7 @@ impl Store {
             _lock: Arc::new(lock),
             faults: Arc::default(),
             appended: Arc::default(),
+            mark_file: Arc::default(),
         };
         match store.meta.get("format")? {
             None => {
@@ -210,16 +212,32 @@ impl Store {
         read_mark(&self.dir)
     }
 
+    /// Overwrite the mark in place: a fixed-width number, one `pwrite`
+    /// per flush (no create/rename on the commit path).
     fn write_mark(&self, seq: u64, sync: bool) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
         let path = self.dir.join(MARK_FILE);
-        let tmp = self.dir.join(format!("{MARK_FILE}.tmp"));
         let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(format!("{seq}\n").as_bytes())?;
-            if sync {
-                f.sync_all()?;
+            let mut guard = match self.mark_file.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            if guard.is_none() {
+                *guard = Some(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&path)?,
+                );
             }
-            std::fs::rename(&tmp, &path)
+            if let Some(f) = guard.as_ref() {
+                f.write_all_at(format!("{seq:020}\n").as_bytes(), 0)?;
+                if sync {
+                    f.sync_all()?;
+                }
+            }
+            Ok(())
         };
         write().map_err(io(format!("writing {}", path.display())))
     }

@@ -1,0 +1,279 @@
+//! `depot bench o2c`: full order-to-cash cycles (order of 3 lines,
+//! allocate, release, pick x3, ship, invoice, payment: 9 commands) over the
+//! demo distributor, in memory (decide + apply) and durable through the
+//! engine with K concurrent submitters (each its own customers).
+
+use crate::core::auth::Role;
+use crate::core::cash::{ApplyTo, Method};
+use crate::core::master::Operator;
+use crate::core::sales::LineInput;
+use crate::core::{execute, Command, CommandBody, Event, Rejection, State};
+use crate::engine::{Engine, EngineConfig, Submission};
+use crate::store::Store;
+use anyhow::{anyhow, bail, Result};
+use rust_decimal::Decimal;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const ITEMS: [&str; 3] = ["FAS-1001", "ELE-1002", "SAF-1003"];
+const BINS: [&str; 3] = ["A-01-01", "A-01-02", "A-01-03"];
+/// Stock posted for the bench, per item: enough for any run.
+const BENCH_STOCK: i64 = 100_000_000;
+
+/// The commands that prepare a demo store for the bench: stock for the
+/// three items in their own bins, and a bench operator with every role.
+fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
+    let mut out = crate::io::demo::commands(today, 0).map_err(|e| anyhow!("{e}"))?;
+    out.push(CommandBody::CreateOperator(Operator {
+        code: "BENCH".into(),
+        name: "Bench operator".into(),
+        roles: vec![Role::Admin],
+        ssh_keys: vec![],
+        default_warehouse: None,
+        keymap: String::new(),
+        active: true,
+    }));
+    for (sku, bin) in ITEMS.iter().zip(BINS) {
+        out.push(CommandBody::PostOpeningStock {
+            warehouse: "CHI".into(),
+            bin: bin.into(),
+            sku: sku.to_string(),
+            qty: Decimal::from(BENCH_STOCK),
+            unit: None,
+            unit_cost: Decimal::new(1250, 2),
+            lot: None,
+            date: Some(today),
+        });
+    }
+    Ok(out)
+}
+
+/// US customers that can take a cycle (in stock, taxable, not exempt).
+fn customers(s: &State) -> Vec<String> {
+    s.customers
+        .values()
+        .filter(|c| c.entity == "US01" && c.active && c.tax_exempt_cert.is_empty())
+        .map(|c| c.code.clone())
+        .collect()
+}
+
+/// One cycle through `run` (which submits a command and returns its
+/// events); returns the number of commands.
+fn cycle(
+    customer: &str,
+    run: &mut dyn FnMut(&str, CommandBody) -> Result<Vec<Event>>,
+) -> Result<u64> {
+    let lines = ITEMS
+        .iter()
+        .map(|sku| LineInput {
+            sku: sku.to_string(),
+            qty: Decimal::ONE,
+            unit: None,
+            warehouse: "CHI".into(),
+            price: None,
+        })
+        .collect();
+    let ev = run(
+        "BENCH",
+        CommandBody::PlaceOrder {
+            quote: false,
+            customer: customer.into(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines,
+        },
+    )?;
+    let number = match ev.first() {
+        Some(Event::OrderPlaced(o)) if o.holds.is_empty() => o.number.clone(),
+        other => bail!("the order was not confirmed: {other:?}"),
+    };
+    let ev = run("BENCH", CommandBody::ReleaseOrder { number })?;
+    let list = match ev.first() {
+        Some(Event::PickListCreated(p)) => p.clone(),
+        other => bail!("no pick list: {other:?}"),
+    };
+    for l in &list.lines {
+        run(
+            "BENCH",
+            CommandBody::ConfirmPick {
+                list: list.number.clone(),
+                line: l.line,
+                bin: l.bin.clone(),
+                item: l.sku.clone(),
+                qty: Some(l.qty),
+                short: false,
+            },
+        )?;
+    }
+    let ev = run(
+        "BENCH",
+        CommandBody::ShipPick {
+            list: list.number.clone(),
+            carrier: "UPS".into(),
+            service: "GND".into(),
+            tracking: String::new(),
+            freight: Decimal::new(950, 2),
+        },
+    )?;
+    let shipment = match ev.first() {
+        Some(Event::Shipped { shipment, .. }) => shipment.number.clone(),
+        other => bail!("not shipped: {other:?}"),
+    };
+    let ev = run(
+        "BENCH",
+        CommandBody::InvoiceShipments {
+            shipments: vec![shipment],
+        },
+    )?;
+    let (invoice, total) = match ev.first() {
+        Some(Event::Invoiced { invoice, .. }) => (invoice.number.clone(), invoice.total),
+        other => bail!("not invoiced: {other:?}"),
+    };
+    run(
+        "BENCH",
+        CommandBody::ReceivePayment {
+            customer: customer.into(),
+            method: Method::Transfer,
+            amount: total,
+            reference: invoice.clone(),
+            apply: vec![ApplyTo {
+                invoice,
+                amount: total,
+                settle: false,
+            }],
+        },
+    )?;
+    Ok(5 + list.lines.len() as u64)
+}
+
+fn refused(r: Rejection) -> anyhow::Error {
+    anyhow!("refused ({}): {r}", r.code())
+}
+
+pub fn run(cycles: u64, submitters: usize) -> Result<ExitCode> {
+    if cycles == 0 || submitters == 0 {
+        bail!("--cycles and --submitters must be at least 1");
+    }
+    let today = chrono::Utc::now().date_naive();
+    // In memory: decide + apply, one thread.
+    let mut state = State::default();
+    let time = chrono::Utc::now();
+    for body in prepare(today)? {
+        let cmd = Command {
+            operator: "ADMIN".into(),
+            session: "bench".into(),
+            time,
+            key: None,
+            body,
+        };
+        execute(&mut state, &cmd).map_err(refused)?;
+    }
+    let custs = customers(&state);
+    if custs.is_empty() {
+        bail!("the demo has no customer to bench with");
+    }
+    let base = state.clone();
+    let t = Instant::now();
+    let mut commands = 0;
+    for n in 0..cycles {
+        let c = &custs[n as usize % custs.len()];
+        commands += cycle(c, &mut |op, body| {
+            let cmd = Command {
+                operator: op.into(),
+                session: "bench".into(),
+                time,
+                key: None,
+                body,
+            };
+            execute(&mut state, &cmd)
+                .map(|e| e.events().to_vec())
+                .map_err(refused)
+        })?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "bench o2c in memory: {cycles} cycles ({commands} commands) in {secs:.2} s: {:.0} cycles/s",
+        cycles as f64 / secs
+    );
+    crate::core::invariants::check_state(&state).map_err(|v| anyhow!("after the bench: {v}"))?;
+
+    // Durable: the engine, K submitters, each with its own customers.
+    let dir = tempdir()?;
+    let engine = Engine::start(
+        Store::open(&dir.0).map_err(|e| anyhow!("{e}"))?,
+        EngineConfig::default(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let setup: Vec<Submission> = prepare(today)?
+        .into_iter()
+        .map(|body| Submission {
+            operator: "ADMIN".into(),
+            session: "bench".into(),
+            key: None,
+            body,
+        })
+        .collect();
+    engine.submit_all(setup).map_err(|e| anyhow!("{e}"))?;
+    drop(base);
+    let per = (cycles / submitters as u64).max(1);
+    let t = Instant::now();
+    let total: u64 = std::thread::scope(|scope| -> Result<u64> {
+        let handles: Vec<_> = (0..submitters)
+            .map(|k| {
+                let engine = engine.clone();
+                let mine: Vec<String> = custs.iter().skip(k).step_by(submitters).cloned().collect();
+                let mine = if mine.is_empty() {
+                    vec![custs[k % custs.len()].clone()]
+                } else {
+                    mine
+                };
+                scope.spawn(move || -> Result<u64> {
+                    let mut n = 0;
+                    for i in 0..per {
+                        n += cycle(&mine[i as usize % mine.len()], &mut |op, body| {
+                            let r = engine
+                                .submit(Submission {
+                                    operator: op.into(),
+                                    session: format!("bench-{k}"),
+                                    key: None,
+                                    body,
+                                })
+                                .map_err(|e| anyhow!("{e}"))?;
+                            r.outcome.map_err(refused)
+                        })?;
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.join().map_err(|_| anyhow!("a submitter panicked"))??;
+        }
+        Ok(sum)
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    let done = per * submitters as u64;
+    println!(
+        "bench o2c durable: {done} cycles ({total} commands) with {submitters} submitters in {secs:.2} s: {:.0} cycles/s, {:.0} commands/s",
+        done as f64 / secs,
+        total as f64 / secs
+    );
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    println!("reproduce: depot bench o2c --cycles {cycles} --submitters {submitters}");
+    Ok(ExitCode::SUCCESS)
+}
+
+struct TempDir(std::path::PathBuf);
+fn tempdir() -> Result<TempDir> {
+    let p = std::env::temp_dir().join(format!("depot-bench-o2c-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p)?;
+    Ok(TempDir(p))
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
