@@ -27,9 +27,10 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
     }
 }
 
-struct TempDir(PathBuf);
+/// A scratch store directory, removed when dropped.
+pub(crate) struct TempDir(pub(crate) PathBuf);
 impl TempDir {
-    fn new(tag: &str) -> Result<TempDir> {
+    pub(crate) fn new(tag: &str) -> Result<TempDir> {
         let p = std::env::temp_dir().join(format!("depot-bench-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p)?;

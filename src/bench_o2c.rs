@@ -199,7 +199,7 @@ pub fn run(cycles: u64, submitters: usize) -> Result<ExitCode> {
     crate::core::invariants::check_state(&state).map_err(|v| anyhow!("after the bench: {v}"))?;
 
     // Durable: the engine, K submitters, each with its own customers.
-    let dir = tempdir()?;
+    let dir = crate::bench::TempDir::new("o2c")?;
     let engine = Engine::start(
         Store::open(&dir.0).map_err(|e| anyhow!("{e}"))?,
         EngineConfig::default(),
@@ -263,17 +263,4 @@ pub fn run(cycles: u64, submitters: usize) -> Result<ExitCode> {
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     println!("reproduce: depot bench o2c --cycles {cycles} --submitters {submitters}");
     Ok(ExitCode::SUCCESS)
-}
-
-struct TempDir(std::path::PathBuf);
-fn tempdir() -> Result<TempDir> {
-    let p = std::env::temp_dir().join(format!("depot-bench-o2c-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p)?;
-    Ok(TempDir(p))
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -224,6 +224,14 @@ fn run_file(path: &Path) -> Vec<Outcome_> {
     out
 }
 
+/// A JSON value as the text a state check compares.
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(x) => x.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Checks on the state after a committed command.
 fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
     for (what, want) in checks {
@@ -258,11 +266,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("order:") => {
                 // order:NUMBER:FIELD
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
-                let o = serde_json::to_value(&s.orders[parts[1]]).unwrap();
-                match &o[parts[2]] {
-                    Value::String(x) => x.clone(),
-                    other => other.to_string(),
-                }
+                text_of(&serde_json::to_value(&s.orders[parts[1]]).unwrap()[parts[2]])
             }
             w if w.starts_with("line:") => {
                 // line:NUMBER:LINE:FIELD
@@ -318,27 +322,16 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("invoice:") => {
                 // invoice:NUMBER:FIELD
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
-                let v = serde_json::to_value(&s.invoices[parts[1]]).unwrap();
-                match &v[parts[2]] {
-                    Value::String(x) => x.clone(),
-                    other => other.to_string(),
-                }
+                text_of(&serde_json::to_value(&s.invoices[parts[1]]).unwrap()[parts[2]])
             }
             w if w.starts_with("field:") => {
                 // field:KIND:KEY:FIELD
                 let parts: Vec<&str> = w.splitn(4, ':').collect();
-                let v = stored(s, parts[1], parts[2]);
-                match &v[parts[3]] {
-                    Value::String(x) => x.clone(),
-                    other => other.to_string(),
-                }
+                text_of(&stored(s, parts[1], parts[2])[parts[3]])
             }
             other => panic!("{ctx}: unknown state check {other}"),
         };
-        let want = match want {
-            Value::String(x) => x.clone(),
-            other => other.to_string(),
-        };
+        let want = text_of(want);
         assert_eq!(got, want, "{ctx}: {what}");
     }
 }
