@@ -490,7 +490,7 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         if let Err(v) = check_state(&w.state) {
             panic!(
                 "seed {seed} step {step} ({name} by {op}): invariant broken: {v}\n\
-                 rerun: DEPOT_SEED={seed} cargo test --test simulation"
+                 rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 3000)"
             );
         }
         if step % replay_every == 0 || step == steps {
@@ -506,7 +506,7 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
             if let Some(what) = first_difference(&r.state, &w.state) {
                 panic!(
                     "seed {seed} step {step}: replaying the log differs in {what}\n\
-                     rerun: DEPOT_SEED={seed} cargo test --test simulation"
+                     rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 3000)"
                 );
             }
         }
@@ -571,7 +571,14 @@ fn random_master_data_commands_keep_every_invariant() {
 #[test]
 #[ignore = "long mode: cargo test --release --test simulation -- --ignored"]
 fn long_simulation() {
-    for seed in 100..110 {
+    let seeds = match std::env::var("DEPOT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        Some(s) => vec![s],
+        None => (100..110).collect(),
+    };
+    for seed in seeds {
         simulate(seed, 20_000, 10_000);
     }
 }

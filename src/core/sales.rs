@@ -809,6 +809,13 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 l.cancelled = true;
                 l.backordered = Decimal::ZERO;
             }
+            // The rest may all have shipped: nothing left open.
+            if let Some(o) = state.orders.get(number) {
+                if o.lines.iter().all(|l| l.cancelled || l.shipped >= l.qty) {
+                    let c = o.customer.clone();
+                    Indexes::remove(&mut state.index.open_orders, &c, number);
+                }
+            }
         }
         Event::OrderCancelled { number, .. } => {
             if let Some(o) = state.orders.get_mut(number) {
