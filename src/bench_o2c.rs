@@ -1,5 +1,5 @@
 //! `depot bench o2c`: full order-to-cash cycles (order of 3 lines,
-//! allocate, release, pick x3, ship, invoice, payment: 9 commands) over the
+//! allocate, release, pick x3, pack, ship, invoice, payment: 10 commands) over the
 //! demo distributor, in memory (decide + apply) and durable through the
 //! engine with K concurrent submitters (each its own customers).
 
@@ -61,6 +61,7 @@ fn customers(s: &State) -> Vec<String> {
 /// events); returns the number of commands.
 fn cycle(
     customer: &str,
+    weights: &std::collections::BTreeMap<String, Decimal>,
     run: &mut dyn FnMut(&str, CommandBody) -> Result<Vec<Event>>,
 ) -> Result<u64> {
     let lines = ITEMS
@@ -106,6 +107,24 @@ fn cycle(
             },
         )?;
     }
+    let mut contents = Vec::new();
+    let mut kg = Decimal::ZERO;
+    for l in &list.lines {
+        contents.push(crate::core::pack::CartonInput {
+            item: l.sku.clone(),
+            qty: Some(l.qty),
+        });
+        kg += l.qty * weights.get(&l.sku).copied().unwrap_or_default();
+    }
+    run(
+        "BENCH",
+        CommandBody::PackCarton {
+            list: list.number.clone(),
+            contents,
+            weight: kg.round_dp(3),
+            tare: Decimal::ZERO,
+        },
+    )?;
     let ev = run(
         "BENCH",
         CommandBody::ShipPick {
@@ -173,12 +192,17 @@ pub fn run(cycles: u64, submitters: usize) -> Result<ExitCode> {
     if custs.is_empty() {
         bail!("the demo has no customer to bench with");
     }
+    let weights: std::collections::BTreeMap<String, Decimal> = ITEMS
+        .iter()
+        .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+        .collect();
+    let weights = &weights;
     let base = state.clone();
     let t = Instant::now();
     let mut commands = 0;
     for n in 0..cycles {
         let c = &custs[n as usize % custs.len()];
-        commands += cycle(c, &mut |op, body| {
+        commands += cycle(c, weights, &mut |op, body| {
             let cmd = Command {
                 operator: op.into(),
                 session: "bench".into(),
@@ -231,7 +255,7 @@ pub fn run(cycles: u64, submitters: usize) -> Result<ExitCode> {
                 scope.spawn(move || -> Result<u64> {
                     let mut n = 0;
                     for i in 0..per {
-                        n += cycle(&mine[i as usize % mine.len()], &mut |op, body| {
+                        n += cycle(&mine[i as usize % mine.len()], weights, &mut |op, body| {
                             let r = engine
                                 .submit(Submission {
                                     operator: op.into(),

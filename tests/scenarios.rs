@@ -324,6 +324,21 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
                 text_of(&serde_json::to_value(&s.invoices[parts[1]]).unwrap()[parts[2]])
             }
+            w if w.starts_with("doc:") => {
+                // doc:KIND:NUMBER:/json/pointer into a document
+                let parts: Vec<&str> = w.splitn(4, ':').collect();
+                let doc = match parts[1] {
+                    "picks" => serde_json::to_value(&s.picks[parts[2]]),
+                    "shipments" => serde_json::to_value(&s.shipments[parts[2]]),
+                    "orders" => serde_json::to_value(&s.orders[parts[2]]),
+                    "invoices" => serde_json::to_value(&s.invoices[parts[2]]),
+                    "returns" => serde_json::to_value(&s.returns[parts[2]]),
+                    other => panic!("{ctx}: unknown document kind {other}"),
+                }
+                .unwrap();
+                let got = doc.pointer(parts[3]);
+                text_of(got.unwrap_or_else(|| panic!("{ctx}: {w} not in {doc}")))
+            }
             w if w.starts_with("field:") => {
                 // field:KIND:KEY:FIELD
                 let parts: Vec<&str> = w.splitn(4, ':').collect();

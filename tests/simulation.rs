@@ -138,7 +138,125 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .values()
         .filter(|i| i.open > i.disputed)
         .collect();
-    let body = match rng.below(29) {
+    let rmas: Vec<&depot::core::returns::Rma> = s
+        .returns
+        .values()
+        .filter(|r| r.status == depot::core::returns::ReturnStatus::Authorized)
+        .collect();
+    let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().collect();
+    let body = match rng.below(35) {
+        29 | 30 if !picks.is_empty() => {
+            // Pack what is picked and not packed yet, weighed right, off,
+            // or with too much; sometimes a scan of something else.
+            let p = rng.pick(&picks);
+            let room = depot::core::pack::packed_vs_picked(p);
+            let mut contents = Vec::new();
+            let mut kg = Decimal::ZERO;
+            for (sku, (picked, packed)) in room {
+                let mut q = picked - packed;
+                if rng.chance(10) {
+                    q += Decimal::ONE;
+                }
+                if q > Decimal::ZERO {
+                    kg += q * s.items.get(sku).map(|i| i.weight_kg).unwrap_or_default();
+                    contents.push(depot::core::pack::CartonInput {
+                        item: if rng.chance(5) {
+                            "FAS-1003".into()
+                        } else {
+                            sku.clone()
+                        },
+                        qty: Some(q),
+                    });
+                }
+            }
+            let weight = match rng.below(10) {
+                0 => kg * Decimal::new(8, 1),
+                1 => Decimal::ZERO,
+                _ => kg,
+            }
+            .round_dp(3);
+            CommandBody::PackCarton {
+                list: p.number.clone(),
+                contents,
+                weight: weight.max(Decimal::new(1, 1)),
+                tare: Decimal::ZERO,
+            }
+        }
+        31 if !picks.is_empty() => {
+            let p = rng.pick(&picks);
+            let carton = p.cartons.first().map_or(1, |c| c.number);
+            if rng.chance(60) {
+                CommandBody::ReleaseCarton {
+                    list: p.number.clone(),
+                    carton,
+                }
+            } else {
+                CommandBody::UnpackCarton {
+                    list: p.number.clone(),
+                    carton,
+                }
+            }
+        }
+        32 | 33 if !invoices.is_empty() => {
+            let inv = rng.pick(&invoices);
+            let n = 1 + rng.below(inv.lines.len().min(3));
+            let lines = (0..n)
+                .map(|_| {
+                    let line = 1 + rng.below(inv.lines.len() + 1) as u32;
+                    let l = inv.lines.get(line as usize - 1);
+                    let left = l.map_or(Decimal::ONE, |l| l.qty - l.returned);
+                    depot::core::returns::ReturnInput {
+                        line,
+                        qty: if rng.chance(70) {
+                            left.max(Decimal::ONE)
+                        } else {
+                            Decimal::from(1 + rng.below(3) as i64)
+                        },
+                        disposition: if rng.chance(75) {
+                            depot::core::returns::Disposition::Restock
+                        } else {
+                            depot::core::returns::Disposition::Scrap
+                        },
+                    }
+                })
+                .collect();
+            CommandBody::AuthorizeReturn {
+                invoice: inv.number.clone(),
+                reason: "simulated".into(),
+                lines,
+            }
+        }
+        34 if !rmas.is_empty() => {
+            let r = rng.pick(&rmas);
+            if rng.chance(15) {
+                CommandBody::CancelReturn {
+                    rma: r.number.clone(),
+                    reason: "simulated".into(),
+                }
+            } else {
+                let lines = if rng.chance(30) {
+                    let l = rng.pick(&r.lines);
+                    vec![depot::core::returns::ReceiveInput {
+                        line: l.line,
+                        qty: Decimal::from(1 + rng.below(2) as i64),
+                    }]
+                } else {
+                    vec![]
+                };
+                CommandBody::ReceiveReturn {
+                    rma: r.number.clone(),
+                    bin: match rng.below(10) {
+                        0 => None,
+                        1 => Some("NOBIN".into()),
+                        _ => Some(
+                            rng.pick(&["A-01-01", "B-02-03", "R-01-01", "QUAR-1"])
+                                .to_string(),
+                        ),
+                    },
+                    lines,
+                }
+            }
+        }
         26..=28 if !open_invoices.is_empty() => {
             let inv = rng.pick(&open_invoices);
             let open = inv.open - inv.disputed;
@@ -539,6 +657,10 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
     assert!(
         !w.state.receipts.is_empty(),
         "seed {seed}: no payment was ever received"
+    );
+    assert!(
+        !w.state.credit_memos.is_empty(),
+        "seed {seed}: no return was ever credited"
     );
     // The mix must exercise both outcomes, or the test proves little.
     assert!(

@@ -98,6 +98,13 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::Shipped { .. } => super::warehouse::apply_event(state, event),
         Event::Invoiced { .. } => super::billing::apply_event(state, event),
         Event::PaymentReceived { .. } => super::cash::apply_event(state, event),
+        Event::CartonPacked { .. }
+        | Event::CartonReleased { .. }
+        | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
+        Event::ReturnAuthorized(_)
+        | Event::ReturnCancelled { .. }
+        | Event::ReturnReceived { .. }
+        | Event::CreditMemoIssued { .. } => super::returns::apply_event(state, event),
     }
 }
 

@@ -34,6 +34,11 @@ pub struct InvoiceLine {
     /// qty x price, rounded per line.
     pub amount: Decimal,
     pub tax_code: Option<Code>,
+    /// Authorized for return so far, and credited (base units).
+    #[serde(default)]
+    pub returned: Decimal,
+    #[serde(default)]
+    pub credited: Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +47,9 @@ pub struct TaxLine {
     pub rate_pct: Decimal,
     pub taxable: Decimal,
     pub tax: Decimal,
+    /// Of the taxable amount, what credit memos gave back.
+    #[serde(default)]
+    pub credited: Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +83,9 @@ pub struct Invoice {
     /// Of the open amount, what the customer disputes.
     #[serde(default)]
     pub disputed: Decimal,
+    /// Taken off by credit memos.
+    #[serde(default)]
+    pub credited: Decimal,
 }
 
 /// The jurisdiction a shipment is taxed in: the ship-to (else bill-to)
@@ -210,6 +221,8 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
                 price: l.price,
                 amount,
                 tax_code,
+                returned: Decimal::ZERO,
+                credited: Decimal::ZERO,
             });
         }
         if c.ship_policy.freight_terms == FreightTerms::PrepaidAndAdd {
@@ -229,6 +242,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
                 rate_pct: rate,
                 taxable: amount,
                 tax: order_currency.round(amount * rate / Decimal::from(100)),
+                credited: Decimal::ZERO,
             }
         })
         .collect();
@@ -284,6 +298,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
             applied: Decimal::ZERO,
             adjusted: Decimal::ZERO,
             disputed: Decimal::ZERO,
+            credited: Decimal::ZERO,
         },
         journal,
     }])

@@ -205,6 +205,38 @@ pub enum CommandBody {
         #[serde(default)]
         apply: Vec<crate::core::cash::ApplyTo>,
     },
+    /// Pack one carton of a pick list: the items scanned in and the scale
+    /// weight (kg, less `tare`); off by more than the tolerance, the carton
+    /// is held for a supervisor.
+    PackCarton {
+        list: Code,
+        contents: Vec<crate::core::pack::CartonInput>,
+        weight: Decimal,
+        #[serde(default)]
+        tare: Decimal,
+    },
+    /// Accept a held carton's weight (a supervisor who did not pack it).
+    ReleaseCarton { list: Code, carton: u32 },
+    /// Take a carton apart to pack again.
+    UnpackCarton { list: Code, carton: u32 },
+    /// Authorize a return (RMA) of invoice lines (1-based), each to be
+    /// restocked or scrapped.
+    AuthorizeReturn {
+        invoice: Code,
+        reason: String,
+        lines: Vec<crate::core::returns::ReturnInput>,
+    },
+    /// Receive returned goods (all expected, or `lines`) into `bin` and
+    /// issue the credit memo.
+    ReceiveReturn {
+        rma: Code,
+        #[serde(default)]
+        bin: Option<Code>,
+        #[serde(default)]
+        lines: Vec<crate::core::returns::ReceiveInput>,
+    },
+    /// Cancel a return nothing of which has arrived.
+    CancelReturn { rma: Code, reason: String },
 }
 
 impl CommandBody {
@@ -250,6 +282,10 @@ impl CommandBody {
             ConfirmPick { .. } => Permission::Pick,
             InvoiceShipments { .. } => Permission::Invoice,
             ReceivePayment { .. } => Permission::TakePayment,
+            PackCarton { .. } | UnpackCarton { .. } => Permission::Pack,
+            ReleaseCarton { .. } => Permission::ReleaseHolds,
+            AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
+            ReceiveReturn { .. } => Permission::ReceiveReturns,
         }
     }
 

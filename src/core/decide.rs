@@ -167,7 +167,26 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             service,
             tracking,
             freight,
-        } => warehouse::ship(state, cmd, list, carrier, service, tracking, *freight),
+        } => warehouse::ship(state, cmd, list, carrier, service, tracking, *freight, true),
+        CommandBody::PackCarton {
+            list,
+            contents,
+            weight,
+            tare,
+        } => super::pack::pack(state, cmd, list, contents, *weight, *tare),
+        CommandBody::ReleaseCarton { list, carton } => {
+            super::pack::release(state, cmd, list, *carton)
+        }
+        CommandBody::UnpackCarton { list, carton } => super::pack::unpack(state, list, *carton),
+        CommandBody::AuthorizeReturn {
+            invoice,
+            reason,
+            lines,
+        } => super::returns::authorize(state, cmd, invoice, reason, lines),
+        CommandBody::ReceiveReturn { rma, bin, lines } => {
+            super::returns::receive(state, cmd, rma, bin.as_deref(), lines)
+        }
+        CommandBody::CancelReturn { rma, reason } => super::returns::cancel(state, rma, reason),
         CommandBody::InvoiceShipments { shipments } => billing::invoice(state, cmd, shipments),
         CommandBody::ReceivePayment {
             customer,

@@ -185,6 +185,41 @@ pub enum Event {
         receipt: super::cash::Receipt,
         journal: JournalEntry,
     },
+    /// A carton of a pick list packed and weighed (held when off weight).
+    CartonPacked {
+        list: Code,
+        carton: super::pack::Carton,
+    },
+    /// A supervisor accepted a held carton's weight.
+    CartonReleased {
+        list: Code,
+        carton: u32,
+        by: Code,
+    },
+    /// A carton taken apart to pack again.
+    CartonUnpacked {
+        list: Code,
+        carton: u32,
+    },
+    /// A return authorized against invoice lines.
+    ReturnAuthorized(super::returns::Rma),
+    ReturnCancelled {
+        rma: Code,
+        reason: String,
+    },
+    /// Returned goods received: (return line, qty), restocked at their
+    /// original cost (Dr Inventory / Cr COGS) or scrapped.
+    ReturnReceived {
+        rma: Code,
+        lines: Vec<(u32, Decimal)>,
+        moves: Vec<StockMove>,
+        journal: Option<JournalEntry>,
+    },
+    /// Dr Sales returns, Dr Sales tax / Cr AR (and unapplied credit).
+    CreditMemoIssued {
+        memo: super::returns::CreditMemo,
+        journal: JournalEntry,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -367,11 +367,22 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         if inv.open < Decimal::ZERO || inv.open > inv.total {
             return Err(bad(format!("open {} outside 0..{}", inv.open, inv.total)));
         }
-        if inv.open != inv.total - inv.applied - inv.adjusted {
+        if inv.open != inv.total - inv.applied - inv.adjusted - inv.credited {
             return Err(bad(format!(
-                "open {} is not total {} - applied {} - settled otherwise {}",
-                inv.open, inv.total, inv.applied, inv.adjusted
+                "open {} is not total {} - applied {} - settled otherwise {} - credited {}",
+                inv.open, inv.total, inv.applied, inv.adjusted, inv.credited
             )));
+        }
+        for (i, l) in inv.lines.iter().enumerate() {
+            if l.credited < Decimal::ZERO || l.credited > l.returned || l.returned > l.qty {
+                return Err(bad(format!(
+                    "line {}: credited {} / returned {} / invoiced {} out of order",
+                    i + 1,
+                    l.credited,
+                    l.returned,
+                    l.qty
+                )));
+            }
         }
         if inv.disputed < Decimal::ZERO || inv.disputed > inv.open {
             return Err(bad(format!(
@@ -417,6 +428,89 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             }
         }
         *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
+    }
+    // Returns: what is authorized, received and credited per invoice line
+    // agrees with the RMAs and credit memos.
+    let mut returned: BTreeMap<(&Code, u32), Decimal> = BTreeMap::new();
+    let mut credited: BTreeMap<(&Code, u32), Decimal> = BTreeMap::new();
+    let mut credited_total: BTreeMap<&Code, Decimal> = BTreeMap::new();
+    for r in state.returns.values() {
+        use super::returns::ReturnStatus;
+        for l in &r.lines {
+            if l.received < Decimal::ZERO || l.received > l.qty {
+                return Err(Violation::OrderLine {
+                    number: r.number.clone(),
+                    line: l.line,
+                    problem: format!("received {} of {}", l.received, l.qty),
+                });
+            }
+            let counts = if r.status == ReturnStatus::Cancelled {
+                l.received
+            } else {
+                l.qty
+            };
+            *returned.entry((&r.invoice, l.invoice_line)).or_default() += counts;
+        }
+        let all_in = r.lines.iter().all(|l| l.received >= l.qty);
+        if all_in != (r.status == ReturnStatus::Received) {
+            return Err(Violation::OrderLine {
+                number: r.number.clone(),
+                line: 0,
+                problem: format!("status {:?} but all received: {all_in}", r.status),
+            });
+        }
+    }
+    for m in state.credit_memos.values() {
+        for l in &m.lines {
+            *credited.entry((&m.invoice, l.invoice_line)).or_default() += l.qty;
+        }
+        *credited_total.entry(&m.invoice).or_default() += m.to_invoice;
+        if m.to_invoice + m.to_credit != m.total || m.to_credit < Decimal::ZERO {
+            return Err(Violation::OrderLine {
+                number: m.number.clone(),
+                line: 0,
+                problem: format!(
+                    "total {} is not {} to the invoice + {} credit",
+                    m.total, m.to_invoice, m.to_credit
+                ),
+            });
+        }
+    }
+    for inv in state.invoices.values() {
+        for (i, l) in inv.lines.iter().enumerate() {
+            let n = i as u32 + 1;
+            let r = returned.remove(&(&inv.number, n)).unwrap_or_default();
+            let c = credited.remove(&(&inv.number, n)).unwrap_or_default();
+            if r != l.returned || c != l.credited {
+                return Err(Violation::OrderLine {
+                    number: inv.number.clone(),
+                    line: n,
+                    problem: format!(
+                        "returned {} / credited {} but the returns say {r} / {c}",
+                        l.returned, l.credited
+                    ),
+                });
+            }
+        }
+        let c = credited_total.remove(&inv.number).unwrap_or_default();
+        if c != inv.credited {
+            return Err(Violation::OrderLine {
+                number: inv.number.clone(),
+                line: 0,
+                problem: format!("credited {} but its credit memos {c}", inv.credited),
+            });
+        }
+    }
+    if let Some(((inv, line), _)) = returned
+        .into_iter()
+        .chain(credited)
+        .find(|(_, v)| !v.is_zero())
+    {
+        return Err(Violation::OrderLine {
+            number: inv.clone(),
+            line,
+            problem: "returned or credited on a line its invoice does not have".into(),
+        });
     }
     for s in state.shipments.values() {
         if let Some(n) = &s.invoice {

@@ -635,6 +635,7 @@ pub enum RecordKind {
     PickList,
     Shipment,
     Invoice,
+    Return,
 }
 
 impl RecordKind {
@@ -662,6 +663,7 @@ impl RecordKind {
             RecordKind::PickList => "pick list",
             RecordKind::Shipment => "shipment",
             RecordKind::Invoice => "invoice",
+            RecordKind::Return => "return",
         }
     }
 }

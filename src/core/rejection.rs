@@ -163,6 +163,8 @@ pub enum Rejection {
     },
     #[error("invoice {invoice} cannot be paid: {problem}")]
     NotPayable { invoice: String, problem: String },
+    #[error("{document} cannot be returned: {problem}")]
+    NotReturnable { document: String, problem: String },
     #[error("{amount} applied to {invoice}, which has {open} open")]
     Overpaid {
         invoice: String,
@@ -224,6 +226,7 @@ pub const ALL_CODES: &[&str] = &[
     "no_tax_code",
     "not_payable",
     "overpaid",
+    "not_returnable",
 ];
 
 impl Rejection {
@@ -280,6 +283,7 @@ impl Rejection {
             Rejection::NoTaxCode { .. } => "no_tax_code",
             Rejection::NotPayable { .. } => "not_payable",
             Rejection::Overpaid { .. } => "overpaid",
+            Rejection::NotReturnable { .. } => "not_returnable",
         }
     }
 }

@@ -126,6 +126,11 @@ pub struct State {
     pub next_invoice: u64,
     pub receipts: BTreeMap<Code, super::cash::Receipt>,
     pub next_receipt: u64,
+    /// Returns (RMAs) and credit memos by number, and the last numbers given.
+    pub returns: BTreeMap<Code, super::returns::Rma>,
+    pub next_return: u64,
+    pub credit_memos: BTreeMap<Code, super::returns::CreditMemo>,
+    pub next_credit_memo: u64,
     /// Customers' unapplied credit: (entity, customer) -> amount.
     pub unapplied: BTreeMap<(Code, Code), Decimal>,
     /// Indexes over open documents, so that no command scans history.

@@ -58,6 +58,9 @@ pub struct PickList {
     pub warehouse: Code,
     pub status: PickStatus,
     pub lines: Vec<PickLine>,
+    /// Cartons packed so far.
+    #[serde(default)]
+    pub cartons: Vec<super::pack::Carton>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +93,9 @@ pub struct Shipment {
     pub freight: Decimal,
     /// Invoiced by (none yet).
     pub invoice: Option<Code>,
+    /// The cartons that left (empty for goods handed over at the counter).
+    #[serde(default)]
+    pub cartons: Vec<super::pack::Carton>,
 }
 
 /// Stock of a bin not yet promised to an open pick line.
@@ -241,6 +247,7 @@ pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
             warehouse,
             status: PickStatus::Open,
             lines,
+            cartons: Vec::new(),
         }));
     }
     Ok(out)
@@ -419,7 +426,9 @@ pub fn confirm_pick(
     Ok(ev)
 }
 
-/// Ship what was picked on a pick list.
+/// Ship what was picked on a pick list (packed in cartons, unless the
+/// goods are handed over at the counter).
+#[allow(clippy::too_many_arguments)]
 pub fn ship(
     state: &State,
     cmd: &Command,
@@ -428,6 +437,7 @@ pub fn ship(
     service: &str,
     tracking: &str,
     freight: Decimal,
+    require_pack: bool,
 ) -> Result<Vec<Event>, Rejection> {
     let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::PickList,
@@ -448,6 +458,9 @@ pub fn ship(
                 l.open()
             ),
         });
+    }
+    if require_pack {
+        super::pack::ready_to_ship(p)?;
     }
     let c = state
         .carriers
@@ -550,6 +563,7 @@ pub fn ship(
             lines,
             freight,
             invoice: None,
+            cartons: p.cartons.clone(),
         },
         journal,
     }])

@@ -27,8 +27,9 @@ use std::sync::Arc;
 /// Version of the store layout and record encoding.
 /// Bumped whenever a persisted type changes shape (bincode has no field
 /// names): 2 = order to cash documents (orders, picks, shipments, invoices,
-/// receipts) in the log and the state.
-pub const FORMAT_VERSION: u32 = 2;
+/// receipts) in the log and the state; 3 = cartons on pick lists and
+/// shipments, returns and credit memos on invoices.
+pub const FORMAT_VERSION: u32 = 3;
 /// Snapshots kept; older ones are removed when a new one is saved.
 pub const SNAPSHOTS_KEPT: usize = 3;
 
