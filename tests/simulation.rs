@@ -144,7 +144,41 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .filter(|r| r.status == depot::core::returns::ReturnStatus::Authorized)
         .collect();
     let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().collect();
-    let body = match rng.below(35) {
+    let body = match rng.below(37) {
+        35 | 36 => {
+            let c = rng.pick(&customers);
+            let n = 1 + rng.below(3);
+            let lines = (0..n)
+                .map(|_| depot::core::counter::CounterLine {
+                    sku: rng.pick(&items).sku.clone(),
+                    qty: Decimal::from(1 + rng.below(4) as i64),
+                    unit: None,
+                    price: if rng.chance(10) {
+                        Some(rng.amount(100, 2))
+                    } else {
+                        None
+                    },
+                })
+                .collect();
+            CommandBody::CounterSale {
+                customer: c.code.clone(),
+                warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                lines,
+                payment: match rng.below(4) {
+                    0 => None,
+                    1 => Some(depot::core::counter::CounterPayment {
+                        method: depot::core::cash::Method::Card,
+                        amount: Some(rng.amount(300, 2).abs()),
+                        reference: String::new(),
+                    }),
+                    _ => Some(depot::core::counter::CounterPayment {
+                        method: depot::core::cash::Method::Cash,
+                        amount: None,
+                        reference: String::new(),
+                    }),
+                },
+            }
+        }
         29 | 30 if !picks.is_empty() => {
             // Pack what is picked and not packed yet, weighed right, off,
             // or with too much; sometimes a scan of something else.
@@ -657,6 +691,10 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
     assert!(
         !w.state.receipts.is_empty(),
         "seed {seed}: no payment was ever received"
+    );
+    assert!(
+        w.log.iter().any(|e| e.command == "counter_sale"),
+        "seed {seed}: no counter sale ever went through"
     );
     assert!(
         !w.state.credit_memos.is_empty(),

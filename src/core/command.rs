@@ -237,6 +237,15 @@ pub enum CommandBody {
     },
     /// Cancel a return nothing of which has arrived.
     CancelReturn { rma: Code, reason: String },
+    /// A counter sale: order, pick, hand-over, invoice and (optionally)
+    /// payment in one commit, from stock on the shelf of `warehouse`.
+    CounterSale {
+        customer: Code,
+        warehouse: Code,
+        lines: Vec<crate::core::counter::CounterLine>,
+        #[serde(default)]
+        payment: Option<crate::core::counter::CounterPayment>,
+    },
 }
 
 impl CommandBody {
@@ -286,6 +295,7 @@ impl CommandBody {
             ReleaseCarton { .. } => Permission::ReleaseHolds,
             AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
             ReceiveReturn { .. } => Permission::ReceiveReturns,
+            CounterSale { .. } => Permission::SellAtCounter,
         }
     }
 

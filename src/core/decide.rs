@@ -167,7 +167,9 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             service,
             tracking,
             freight,
-        } => warehouse::ship(state, cmd, list, carrier, service, tracking, *freight, true),
+        } => warehouse::ship(
+            state, cmd, list, carrier, service, tracking, *freight, false,
+        ),
         CommandBody::PackCarton {
             list,
             contents,
@@ -187,6 +189,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             super::returns::receive(state, cmd, rma, bin.as_deref(), lines)
         }
         CommandBody::CancelReturn { rma, reason } => super::returns::cancel(state, rma, reason),
+        CommandBody::CounterSale {
+            customer,
+            warehouse,
+            lines,
+            payment,
+        } => super::counter::sell(state, cmd, customer, warehouse, lines, payment.as_ref()),
         CommandBody::InvoiceShipments { shipments } => billing::invoice(state, cmd, shipments),
         CommandBody::ReceivePayment {
             customer,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod billing;
 pub mod cash;
 pub mod command;
+pub mod counter;
 pub mod decide;
 pub mod event;
 pub mod invariants;

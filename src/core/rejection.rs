@@ -163,6 +163,8 @@ pub enum Rejection {
     },
     #[error("invoice {invoice} cannot be paid: {problem}")]
     NotPayable { invoice: String, problem: String },
+    #[error("counter sale refused: {problem}")]
+    CounterSale { problem: String },
     #[error("{document} cannot be returned: {problem}")]
     NotReturnable { document: String, problem: String },
     #[error("{amount} applied to {invoice}, which has {open} open")]
@@ -227,6 +229,7 @@ pub const ALL_CODES: &[&str] = &[
     "not_payable",
     "overpaid",
     "not_returnable",
+    "counter_sale",
 ];
 
 impl Rejection {
@@ -284,6 +287,7 @@ impl Rejection {
             Rejection::NotPayable { .. } => "not_payable",
             Rejection::Overpaid { .. } => "overpaid",
             Rejection::NotReturnable { .. } => "not_returnable",
+            Rejection::CounterSale { .. } => "counter_sale",
         }
     }
 }

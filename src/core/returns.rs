@@ -199,13 +199,15 @@ pub fn authorize(
             })?;
         match &warehouse {
             None => warehouse = Some(sh.warehouse.clone()),
-            Some(w) if *w != sh.warehouse => return Err(not_returnable(
-                invoice,
-                format!(
+            Some(w) if *w != sh.warehouse => {
+                return Err(not_returnable(
+                    invoice,
+                    format!(
                     "line {} was shipped from {}, the others from {w}: one return per warehouse",
                     r.line, sh.warehouse
                 ),
-            )),
+                ))
+            }
             Some(_) => {}
         }
         let (mut qty, mut cost, mut lot) = (Decimal::ZERO, Decimal::ZERO, None);

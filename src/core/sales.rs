@@ -387,6 +387,12 @@ fn order_of<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Reject
 
 /// Place a quote or an order (`CommandBody::PlaceOrder`).
 pub fn place(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
+    place_paid(state, cmd, false)
+}
+
+/// Place an order; `paid_now` (a counter sale paid in full on the spot)
+/// uses no credit, so it skips the credit check.
+pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Event>, Rejection> {
     let super::command::CommandBody::PlaceOrder {
         quote,
         customer,
@@ -534,7 +540,7 @@ pub fn place(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
     if quote {
         return Ok(vec![Event::OrderPlaced(order)]);
     }
-    confirm(state, order, below_floor, today, false)
+    confirm(state, order, below_floor, today, false, paid_now)
 }
 
 /// Check credit and price, then hold or confirm (and allocate).
@@ -544,6 +550,7 @@ fn confirm(
     below_floor: bool,
     today: NaiveDate,
     from_quote: bool,
+    paid_now: bool,
 ) -> Result<Vec<Event>, Rejection> {
     let c = state
         .customers
@@ -553,7 +560,8 @@ fn confirm(
             key: order.customer.clone(),
         })?;
     let mut holds = Vec::new();
-    if exposure(state, c) + order.value() > c.credit_limit || past_due(state, c, today) {
+    let over = exposure(state, c) + order.value() > c.credit_limit || past_due(state, c, today);
+    if over && !paid_now {
         holds.push(Hold::Credit);
     }
     if below_floor {
@@ -602,7 +610,7 @@ pub fn confirm_quote(
                 floor_price(state, &o.entity, &o.currency, i, today).is_some_and(|f| l.price < f)
             })
     });
-    confirm(state, o.clone(), below, today, true)
+    confirm(state, o.clone(), below, today, true, false)
 }
 
 /// Release (or reject) a hold; the placer may not decide on their own order.

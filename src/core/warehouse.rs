@@ -426,8 +426,8 @@ pub fn confirm_pick(
     Ok(ev)
 }
 
-/// Ship what was picked on a pick list (packed in cartons, unless the
-/// goods are handed over at the counter).
+/// Ship what was picked on a pick list: packed in cartons, or, with
+/// `at_counter`, handed over the counter unpacked.
 #[allow(clippy::too_many_arguments)]
 pub fn ship(
     state: &State,
@@ -437,7 +437,7 @@ pub fn ship(
     service: &str,
     tracking: &str,
     freight: Decimal,
-    require_pack: bool,
+    at_counter: bool,
 ) -> Result<Vec<Event>, Rejection> {
     let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::PickList,
@@ -459,7 +459,7 @@ pub fn ship(
             ),
         });
     }
-    if require_pack {
+    if !at_counter {
         super::pack::ready_to_ship(p)?;
     }
     let c = state
