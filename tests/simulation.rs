@@ -144,7 +144,39 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .filter(|r| r.status == depot::core::returns::ReturnStatus::Authorized)
         .collect();
     let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().collect();
-    let body = match rng.below(37) {
+    let body = match rng.below(39) {
+        37 | 38 if !orders.is_empty() => {
+            let o = rng.pick(&orders);
+            if rng.chance(70) {
+                let l = rng.pick(&o.lines);
+                CommandBody::ChangeOrderLine {
+                    number: o.number.clone(),
+                    line: if rng.chance(95) { l.line } else { 99 },
+                    qty: if rng.chance(70) {
+                        let d = Decimal::from(rng.below(9) as i64 - 4);
+                        Some((l.unit_qty + d).max(Decimal::ZERO))
+                    } else {
+                        None
+                    },
+                    price: if rng.chance(40) {
+                        Some(rng.amount(150, 2))
+                    } else {
+                        None
+                    },
+                }
+            } else {
+                CommandBody::AddOrderLines {
+                    number: o.number.clone(),
+                    lines: vec![depot::core::sales::LineInput {
+                        sku: rng.pick(&items).sku.clone(),
+                        qty: Decimal::from(1 + rng.below(20) as i64),
+                        unit: None,
+                        warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                        price: None,
+                    }],
+                }
+            }
+        }
         35 | 36 => {
             let c = rng.pick(&customers);
             let n = 1 + rng.below(3);
@@ -692,6 +724,17 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         !w.state.receipts.is_empty(),
         "seed {seed}: no payment was ever received"
     );
+    for cmd in [
+        "change_order_line",
+        "add_order_lines",
+        "pack_carton",
+        "receive_return",
+    ] {
+        assert!(
+            w.log.iter().any(|e| e.command == cmd),
+            "seed {seed}: no {cmd} ever went through"
+        );
+    }
     assert!(
         w.log.iter().any(|e| e.command == "counter_sale"),
         "seed {seed}: no counter sale ever went through"

@@ -105,6 +105,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::ReturnCancelled { .. }
         | Event::ReturnReceived { .. }
         | Event::CreditMemoIssued { .. } => super::returns::apply_event(state, event),
+        Event::LineChanged { .. } | Event::LinesAdded { .. } => {
+            super::change::apply_event(state, event)
+        }
     }
 }
 

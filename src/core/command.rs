@@ -237,6 +237,20 @@ pub enum CommandBody {
     },
     /// Cancel a return nothing of which has arrived.
     CancelReturn { rma: Code, reason: String },
+    /// Change an order line's quantity (in its ordered unit) or price.
+    ChangeOrderLine {
+        number: Code,
+        line: u32,
+        #[serde(default)]
+        qty: Option<Decimal>,
+        #[serde(default)]
+        price: Option<Decimal>,
+    },
+    /// Add lines to a quote or order, priced by the price engine.
+    AddOrderLines {
+        number: Code,
+        lines: Vec<crate::core::sales::LineInput>,
+    },
     /// A counter sale: order, pick, hand-over, invoice and (optionally)
     /// payment in one commit, from stock on the shelf of `warehouse`.
     CounterSale {
@@ -296,6 +310,7 @@ impl CommandBody {
             AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
             ReceiveReturn { .. } => Permission::ReceiveReturns,
             CounterSale { .. } => Permission::SellAtCounter,
+            ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
         }
     }
 

@@ -189,6 +189,15 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             super::returns::receive(state, cmd, rma, bin.as_deref(), lines)
         }
         CommandBody::CancelReturn { rma, reason } => super::returns::cancel(state, rma, reason),
+        CommandBody::ChangeOrderLine {
+            number,
+            line,
+            qty,
+            price,
+        } => super::change::change_line(state, cmd, number, *line, *qty, *price),
+        CommandBody::AddOrderLines { number, lines } => {
+            super::change::add_lines(state, cmd, number, lines)
+        }
         CommandBody::CounterSale {
             customer,
             warehouse,

@@ -220,6 +220,20 @@ pub enum Event {
         memo: super::returns::CreditMemo,
         journal: JournalEntry,
     },
+    /// An order line's quantity or price changed; the line as it is now
+    /// (stock events that follow adjust its reservation).
+    LineChanged {
+        number: Code,
+        line: super::sales::OrderLine,
+        backorder_cut: Decimal,
+        by: Code,
+    },
+    /// Lines added to an order (stock events follow).
+    LinesAdded {
+        number: Code,
+        lines: Vec<super::sales::OrderLine>,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

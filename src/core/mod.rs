@@ -5,6 +5,7 @@ pub mod apply;
 pub mod auth;
 pub mod billing;
 pub mod cash;
+pub mod change;
 pub mod command;
 pub mod counter;
 pub mod decide;

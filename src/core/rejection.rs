@@ -163,6 +163,8 @@ pub enum Rejection {
     },
     #[error("invoice {invoice} cannot be paid: {problem}")]
     NotPayable { invoice: String, problem: String },
+    #[error("order {number} cannot be changed: {problem}")]
+    OrderChange { number: String, problem: String },
     #[error("counter sale refused: {problem}")]
     CounterSale { problem: String },
     #[error("{document} cannot be returned: {problem}")]
@@ -230,6 +232,7 @@ pub const ALL_CODES: &[&str] = &[
     "overpaid",
     "not_returnable",
     "counter_sale",
+    "order_change",
 ];
 
 impl Rejection {
@@ -288,6 +291,7 @@ impl Rejection {
             Rejection::Overpaid { .. } => "overpaid",
             Rejection::NotReturnable { .. } => "not_returnable",
             Rejection::CounterSale { .. } => "counter_sale",
+            Rejection::OrderChange { .. } => "order_change",
         }
     }
 }

@@ -152,7 +152,7 @@ fn choose_bins(
     out
 }
 
-fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32, Decimal> {
+pub(crate) fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32, Decimal> {
     let mut out = BTreeMap::new();
     let lists = state
         .index
