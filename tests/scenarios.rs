@@ -333,6 +333,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "orders" => serde_json::to_value(&s.orders[parts[2]]),
                     "invoices" => serde_json::to_value(&s.invoices[parts[2]]),
                     "returns" => serde_json::to_value(&s.returns[parts[2]]),
+                    "waves" => serde_json::to_value(&s.waves[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

@@ -393,8 +393,18 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             } else {
                 *rng.pick(&open)
             };
-            CommandBody::ReleaseOrder {
-                number: o.number.clone(),
+            if rng.chance(25) {
+                CommandBody::ReleaseWave {
+                    warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                    carrier: rng
+                        .pick(&["FEDEX", "UPS", "WILLCALL", "OWN", "NOPE"])
+                        .to_string(),
+                    service: None,
+                }
+            } else {
+                CommandBody::ReleaseOrder {
+                    number: o.number.clone(),
+                }
             }
         }
         20..=22 if !picks.is_empty() => {

@@ -95,7 +95,8 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::PickLineAdded { .. }
         | Event::Picked { .. }
         | Event::PickShort { .. }
-        | Event::Shipped { .. } => super::warehouse::apply_event(state, event),
+        | Event::Shipped { .. }
+        | Event::WaveReleased(_) => super::warehouse::apply_event(state, event),
         Event::Invoiced { .. } => super::billing::apply_event(state, event),
         Event::PaymentReceived { .. } => super::cash::apply_event(state, event),
         Event::CartonPacked { .. }

@@ -166,6 +166,14 @@ pub enum CommandBody {
     /// Release a confirmed order's reservations to the warehouse: one pick
     /// list per warehouse, lines in bin pick sequence.
     ReleaseOrder { number: Code },
+    /// Release, as one wave, every confirmed order of a warehouse that
+    /// ships with a carrier (and service), oldest requested date first.
+    ReleaseWave {
+        warehouse: Code,
+        carrier: Code,
+        #[serde(default)]
+        service: Option<Code>,
+    },
     /// Confirm a pick line: the bin scanned, the item scanned (SKU,
     /// barcode, GTIN, GS1-128), the quantity in the scanned unit (default 1,
     /// or the GS1 count); `short` when the bin has no more.
@@ -301,7 +309,7 @@ impl CommandBody {
                 Permission::CaptureOrders
             }
             ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
-            ReleaseOrder { .. } | ShipPick { .. } => Permission::Ship,
+            ReleaseOrder { .. } | ReleaseWave { .. } | ShipPick { .. } => Permission::Ship,
             ConfirmPick { .. } => Permission::Pick,
             InvoiceShipments { .. } => Permission::Invoice,
             ReceivePayment { .. } => Permission::TakePayment,

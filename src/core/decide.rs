@@ -153,6 +153,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             reason,
         } => sales::cancel(state, cmd, number, Some(*line), reason),
         CommandBody::ReleaseOrder { number } => warehouse::release(state, number),
+        CommandBody::ReleaseWave {
+            warehouse,
+            carrier,
+            service,
+        } => warehouse::release_wave(state, cmd, warehouse, carrier, service.as_deref()),
         CommandBody::ConfirmPick {
             list,
             line,

@@ -234,6 +234,8 @@ pub enum Event {
         lines: Vec<super::sales::OrderLine>,
         by: Code,
     },
+    /// A wave released (its pick lists follow).
+    WaveReleased(super::warehouse::Wave),
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

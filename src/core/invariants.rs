@@ -429,6 +429,22 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
         *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
     }
+    // Waves: each list of a wave exists and names the wave.
+    for w in state.waves.values() {
+        for n in &w.lists {
+            if !state
+                .picks
+                .get(n)
+                .is_some_and(|p| p.wave.as_ref() == Some(&w.number) && p.warehouse == w.warehouse)
+            {
+                return Err(Violation::OrderLine {
+                    number: w.number.clone(),
+                    line: 0,
+                    problem: format!("pick list {n} is not a list of this wave"),
+                });
+            }
+        }
+    }
     // Returns: what is authorized, received and credited per invoice line
     // agrees with the RMAs and credit memos.
     let mut returned: BTreeMap<(&Code, u32), Decimal> = BTreeMap::new();

@@ -138,6 +138,11 @@ pub struct SalesOrder {
     pub status: OrderStatus,
     pub holds: Vec<Hold>,
     pub lines: Vec<OrderLine>,
+    /// How it ships: the customer's carrier and service when placed.
+    #[serde(default)]
+    pub carrier: Option<Code>,
+    #[serde(default)]
+    pub service: Option<Code>,
 }
 
 impl SalesOrder {
@@ -536,6 +541,8 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
         status: OrderStatus::Quote,
         holds: Vec::new(),
         lines: out_lines,
+        carrier: c.ship_policy.carrier.clone(),
+        service: c.ship_policy.service.clone(),
     };
     if quote {
         return Ok(vec![Event::OrderPlaced(order)]);

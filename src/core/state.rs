@@ -126,6 +126,9 @@ pub struct State {
     pub next_invoice: u64,
     pub receipts: BTreeMap<Code, super::cash::Receipt>,
     pub next_receipt: u64,
+    /// Waves released, and the last number given.
+    pub waves: BTreeMap<Code, super::warehouse::Wave>,
+    pub next_wave: u64,
     /// Returns (RMAs) and credit memos by number, and the last numbers given.
     pub returns: BTreeMap<Code, super::returns::Rma>,
     pub next_return: u64,

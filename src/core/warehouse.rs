@@ -61,6 +61,9 @@ pub struct PickList {
     /// Cartons packed so far.
     #[serde(default)]
     pub cartons: Vec<super::pack::Carton>,
+    /// The wave it was released in, if any.
+    #[serde(default)]
+    pub wave: Option<Code>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +174,25 @@ pub(crate) fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32,
 
 /// Release a confirmed order's reserved quantities to the warehouse.
 pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
+    let lists = release_lists(state, number, None, state.next_pick, &mut BTreeMap::new())?;
+    if lists.is_empty() {
+        return Err(Rejection::NothingToRelease {
+            number: number.to_string(),
+        });
+    }
+    Ok(lists.into_iter().map(Event::PickListCreated).collect())
+}
+
+/// The pick lists releasing an order would make (one per warehouse, or
+/// only for `only`), numbered after `next`; `taken` carries what earlier
+/// lists of the same command already took from each bin.
+fn release_lists(
+    state: &State,
+    number: &str,
+    only: Option<&str>,
+    mut next: u64,
+    taken: &mut BTreeMap<BinKey, Decimal>,
+) -> Result<Vec<PickList>, Rejection> {
     let o = state
         .orders
         .get(number)
@@ -204,14 +226,16 @@ pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
     }
     let released = order_lines_released(state, number);
     let mut per_wh: BTreeMap<Code, Vec<PickLine>> = BTreeMap::new();
-    let mut taken = BTreeMap::new();
     for l in o.lines.iter().filter(|l| !l.cancelled) {
+        if only.is_some_and(|w| w != l.warehouse) {
+            continue;
+        }
         let already = released.get(&l.line).copied().unwrap_or_default();
         let todo = l.reserved + l.picked - already;
         if todo <= Decimal::ZERO {
             continue;
         }
-        for (bin, seq, lot, qty) in choose_bins(state, &l.warehouse, &l.sku, todo, &mut taken) {
+        for (bin, seq, lot, qty) in choose_bins(state, &l.warehouse, &l.sku, todo, taken) {
             per_wh
                 .entry(l.warehouse.clone())
                 .or_default()
@@ -228,12 +252,6 @@ pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
                 });
         }
     }
-    if per_wh.is_empty() {
-        return Err(Rejection::NothingToRelease {
-            number: number.to_string(),
-        });
-    }
-    let mut next = state.next_pick;
     let mut out = Vec::new();
     for (warehouse, mut lines) in per_wh {
         lines.sort_by(|a, b| (a.pick_seq, &a.bin, &a.sku).cmp(&(b.pick_seq, &b.bin, &b.sku)));
@@ -241,15 +259,135 @@ pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
             l.line = i as u32 + 1;
         }
         next += 1;
-        out.push(Event::PickListCreated(PickList {
+        out.push(PickList {
             number: format!("PK-{next:06}"),
             order: number.to_string(),
             warehouse,
             status: PickStatus::Open,
             lines,
             cartons: Vec::new(),
-        }));
+            wave: None,
+        });
     }
+    Ok(out)
+}
+
+/// Most orders one wave releases.
+pub const WAVE_ORDERS_MAX: usize = 500;
+
+/// A wave: the pick lists of one warehouse for one carrier (and service)
+/// released together to make its cutoff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wave {
+    pub number: Code,
+    pub warehouse: Code,
+    pub carrier: Code,
+    pub service: Option<Code>,
+    /// The carrier's next cutoff when released (UTC).
+    pub cutoff: chrono::NaiveDateTime,
+    pub lists: Vec<Code>,
+    pub released_by: Code,
+}
+
+/// Release, as one wave, every confirmed order of `warehouse` that ships
+/// with `carrier` (and `service`), oldest requested date first: lines in
+/// bin pick sequence per list, bins shared fairly in that order. Orders a
+/// policy holds back (ship-complete and short) are left for a later wave.
+pub fn release_wave(
+    state: &State,
+    cmd: &Command,
+    warehouse: &str,
+    carrier: &str,
+    service: Option<&str>,
+) -> Result<Vec<Event>, Rejection> {
+    if !state.warehouses.contains_key(warehouse) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Warehouse,
+            key: warehouse.to_string(),
+        });
+    }
+    let c = state
+        .carriers
+        .get(carrier)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Carrier,
+            key: carrier.to_string(),
+        })?;
+    let services: Vec<_> = c
+        .services
+        .iter()
+        .filter(|s| service.is_none_or(|x| x == s.code))
+        .collect();
+    if services.is_empty() {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Carrier,
+            key: format!("{carrier}/{}", service.unwrap_or_default()),
+        });
+    }
+    // The next cutoff of the wave's services from now.
+    let now = cmd.time.naive_utc();
+    let cutoff = services
+        .iter()
+        .map(|s| {
+            let today = now.date().and_time(s.cutoff);
+            if today >= now {
+                today
+            } else {
+                today + chrono::Duration::days(1)
+            }
+        })
+        .min()
+        .unwrap_or(now);
+    let mut candidates: Vec<&super::sales::SalesOrder> = state
+        .index
+        .open_orders
+        .values()
+        .flatten()
+        .filter_map(|n| state.orders.get(n))
+        .filter(|o| {
+            o.carrier.as_deref() == Some(carrier)
+                && service.is_none_or(|s| o.service.as_deref() == Some(s))
+                && o.lines
+                    .iter()
+                    .any(|l| !l.cancelled && l.warehouse == warehouse && l.reserved > Decimal::ZERO)
+        })
+        .collect();
+    candidates
+        .sort_by(|a, b| (a.requested, a.date, &a.number).cmp(&(b.requested, b.date, &b.number)));
+    let mut taken = BTreeMap::new();
+    let mut next = state.next_pick;
+    let mut lists = Vec::new();
+    for o in candidates.into_iter().take(WAVE_ORDERS_MAX) {
+        match release_lists(state, &o.number, Some(warehouse), next, &mut taken) {
+            Ok(made) => {
+                next += made.len() as u64;
+                lists.extend(made);
+            }
+            // Held back by policy: the next wave takes it.
+            Err(Rejection::ShipComplete { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if lists.is_empty() {
+        return Err(Rejection::NothingToRelease {
+            number: format!("wave {warehouse}/{carrier}"),
+        });
+    }
+    let number = format!("WV-{:06}", state.next_wave + 1);
+    for l in &mut lists {
+        l.wave = Some(number.clone());
+    }
+    let wave = Wave {
+        number,
+        warehouse: warehouse.to_string(),
+        carrier: carrier.to_string(),
+        service: service.map(str::to_string),
+        cutoff,
+        lists: lists.iter().map(|l| l.number.clone()).collect(),
+        released_by: cmd.operator.clone(),
+    };
+    let mut out = vec![Event::WaveReleased(wave)];
+    out.extend(lists.into_iter().map(Event::PickListCreated));
     Ok(out)
 }
 
@@ -582,6 +720,10 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 .or_default()
                 .push(p.number.clone());
             state.picks.insert(p.number.clone(), p.clone());
+        }
+        Event::WaveReleased(w) => {
+            state.next_wave += 1;
+            state.waves.insert(w.number.clone(), w.clone());
         }
         Event::PickLineAdded { list, line } => {
             if let Some(p) = state.picks.get_mut(list) {
