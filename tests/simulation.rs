@@ -684,7 +684,7 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         if let Err(v) = check_state(&w.state) {
             panic!(
                 "seed {seed} step {step} ({name} by {op}): invariant broken: {v}\n\
-                 rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 3000)"
+                 rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 12500)"
             );
         }
         if step % replay_every == 0 || step == steps {
@@ -700,7 +700,7 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
             if let Some(what) = first_difference(&r.state, &w.state) {
                 panic!(
                     "seed {seed} step {step}: replaying the log differs in {what}\n\
-                     rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 3000)"
+                     rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 12500)"
                 );
             }
         }
@@ -770,15 +770,34 @@ fn seeds() -> Vec<u64> {
         .and_then(|s| s.parse().ok())
     {
         Some(s) => vec![s],
-        None => vec![1, 2, 3, 4],
+        None => (1..=8).collect(),
     }
 }
 
+/// Steps per seed in the normal run: 8 seeds x 12,500 = 100,000 commands,
+/// every invariant checked after each.
+const STEPS: u64 = 12_500;
+
+/// Run the seeds on every core: each seed is its own world.
+fn in_parallel(seeds: Vec<u64>, steps: u64, replay_every: u64) {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let queue = std::sync::Mutex::new(seeds);
+    std::thread::scope(|scope| {
+        for _ in 0..cores {
+            scope.spawn(|| loop {
+                let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                match next {
+                    Some(seed) => simulate(seed, steps, replay_every),
+                    None => break,
+                }
+            });
+        }
+    });
+}
+
 #[test]
-fn random_master_data_commands_keep_every_invariant() {
-    for seed in seeds() {
-        simulate(seed, 3_000, 1_500);
-    }
+fn random_commands_keep_every_invariant() {
+    in_parallel(seeds(), STEPS, 5_000);
 }
 
 #[test]
@@ -791,7 +810,5 @@ fn long_simulation() {
         Some(s) => vec![s],
         None => (100..110).collect(),
     };
-    for seed in seeds {
-        simulate(seed, 20_000, 10_000);
-    }
+    in_parallel(seeds, 20_000, 10_000);
 }
