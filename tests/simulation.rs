@@ -746,6 +746,13 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         );
     }
     assert!(
+        w.log.iter().any(|e| e
+            .events()
+            .iter()
+            .any(|x| matches!(x, depot::core::Event::BackorderFilled { .. }))),
+        "seed {seed}: no backorder was ever filled"
+    );
+    assert!(
         w.log.iter().any(|e| e.command == "counter_sale"),
         "seed {seed}: no counter sale ever went through"
     );

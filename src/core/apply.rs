@@ -90,7 +90,8 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::ReservationReleased { .. }
         | Event::LineCancelled { .. }
         | Event::OrderCancelled { .. }
-        | Event::QuoteConfirmed { .. } => super::sales::apply_event(state, event),
+        | Event::QuoteConfirmed { .. }
+        | Event::BackorderFilled { .. } => super::sales::apply_event(state, event),
         Event::PickListCreated(_)
         | Event::PickLineAdded { .. }
         | Event::Picked { .. }

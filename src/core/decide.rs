@@ -133,7 +133,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 lot: lot.as_deref(),
                 date: date.unwrap_or_else(|| cmd.date()),
             },
-        ),
+        )
+        .map(|mut ev| {
+            sales::fill_backorders(state, &mut ev);
+            ev
+        }),
         CommandBody::PlaceOrder { .. } => sales::place(state, cmd),
         CommandBody::ConfirmQuote { number } => sales::confirm_quote(state, number, cmd.date()),
         CommandBody::ReleaseHold { number, hold } => {

@@ -236,6 +236,14 @@ pub enum Event {
     },
     /// A wave released (its pick lists follow).
     WaveReleased(super::warehouse::Wave),
+    /// Arrived stock reserved for a backordered line (oldest promise first).
+    BackorderFilled {
+        number: Code,
+        line: u32,
+        warehouse: Code,
+        sku: Code,
+        qty: Decimal,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

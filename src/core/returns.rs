@@ -509,6 +509,8 @@ pub fn receive(
         },
         journal,
     });
+    // Restocked goods go to backorders first.
+    super::sales::fill_backorders(state, &mut events);
     Ok(events)
 }
 

@@ -364,6 +364,76 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
     out
 }
 
+/// Stock arrived (the moves of `events`): give what is free to backordered
+/// lines of confirmed orders in those warehouses, oldest promise first,
+/// and append the `BackorderFilled` events. Stock put into quarantine is
+/// not free.
+pub fn fill_backorders(state: &State, events: &mut Vec<Event>) {
+    let mut arriving: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    for e in events.iter() {
+        let moves = match e {
+            Event::OpeningStockPosted { moves, .. } | Event::ReturnReceived { moves, .. } => moves,
+            _ => continue,
+        };
+        for m in moves.iter().filter(|m| m.qty > Decimal::ZERO) {
+            let quarantine = state
+                .bins
+                .get(&(m.warehouse.clone(), m.bin.clone()))
+                .is_some_and(|b| b.kind == super::master::BinKind::Quarantine);
+            if !quarantine {
+                *arriving
+                    .entry((m.warehouse.clone(), m.sku.clone()))
+                    .or_default() += m.qty;
+            }
+        }
+    }
+    if arriving.is_empty() || state.index.open_orders.is_empty() {
+        return;
+    }
+    // (promise, order date, number, line, warehouse, sku, backordered)
+    let mut waiting = Vec::new();
+    for n in state.index.open_orders.values().flatten() {
+        let Some(o) = state.orders.get(n) else {
+            continue;
+        };
+        if o.status != OrderStatus::Open {
+            continue;
+        }
+        for l in &o.lines {
+            if !l.cancelled
+                && l.backordered > Decimal::ZERO
+                && arriving.contains_key(&(l.warehouse.clone(), l.sku.clone()))
+            {
+                waiting.push((l.promise, o.date, &o.number, l));
+            }
+        }
+    }
+    waiting.sort_by(|a, b| (a.0, a.1, a.2, a.3.line).cmp(&(b.0, b.1, b.2, b.3.line)));
+    let mut free: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    for (key, qty) in &arriving {
+        let st = state.stock.get(key).cloned().unwrap_or_default();
+        let f = st.on_hand + qty - st.reserved - st.in_pick - quarantined(state, &key.0, &key.1);
+        free.insert(key.clone(), f.max(Decimal::ZERO));
+    }
+    for (_, _, number, l) in waiting {
+        let Some(f) = free.get_mut(&(l.warehouse.clone(), l.sku.clone())) else {
+            continue;
+        };
+        let qty = l.backordered.min(*f);
+        if qty <= Decimal::ZERO {
+            continue;
+        }
+        *f -= qty;
+        events.push(Event::BackorderFilled {
+            number: number.clone(),
+            line: l.line,
+            warehouse: l.warehouse.clone(),
+            sku: l.sku.clone(),
+            qty,
+        });
+    }
+}
+
 /// Stock in quarantine bins is never allocated.
 fn quarantined(state: &State, warehouse: &str, sku: &str) -> Decimal {
     state
@@ -804,6 +874,26 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 l.backordered += *qty;
                 l.promise = Some(*promise);
             }
+        }
+        Event::BackorderFilled {
+            number,
+            line,
+            warehouse,
+            sku,
+            qty,
+        } => {
+            if let Some(l) = line_mut(state, number, *line) {
+                l.backordered -= *qty;
+                l.reserved += *qty;
+                if l.backordered.is_zero() {
+                    l.promise = None;
+                }
+            }
+            state
+                .stock
+                .entry((warehouse.clone(), sku.clone()))
+                .or_default()
+                .reserved += *qty;
         }
         Event::ReservationReleased {
             number,
