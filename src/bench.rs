@@ -23,7 +23,11 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
             durable,
         } => commands(count, submitters, durable),
         BenchCmd::Reopen { events } => reopen(events),
-        BenchCmd::O2c { cycles, submitters } => crate::bench_o2c::run(cycles, submitters),
+        BenchCmd::O2c {
+            cycles,
+            durable,
+            submitters,
+        } => crate::bench_o2c::run(cycles, durable, submitters),
     }
 }
 
@@ -125,13 +129,13 @@ fn commands(count: u64, submitters: usize, durable: bool) -> Result<ExitCode> {
             .unwrap_or(0)
     };
     let n = per * submitters as u64;
-    println!(
+    crate::say!(
         "bench commands: {n} durable={durable} submitters={submitters}: {:.0} commands/s; ack latency p50 {} us, p99 {} us",
         n as f64 / secs,
         pct(0.5),
         pct(0.99)
     );
-    println!("reproduce: depot bench commands --count {count} --submitters {submitters}");
+    crate::say!("reproduce: depot bench commands --count {count} --submitters {submitters}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -261,7 +265,7 @@ fn reopen(events: u64) -> Result<ExitCode> {
     let dir = TempDir::new("reopen")?;
     let t0 = Instant::now();
     let built = build_store(&dir.0, events)?;
-    println!(
+    crate::say!(
         "built a store of {events} records in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
@@ -273,9 +277,10 @@ fn reopen(events: u64) -> Result<ExitCode> {
         if rec.state != built {
             bail!("recovered state differs from the built state");
         }
-        println!(
+        crate::say!(
             "bench reopen: {events} events {label}: {secs:.3} s (snapshot at {:?}, replayed {})",
-            rec.snapshot_seq, rec.replayed
+            rec.snapshot_seq,
+            rec.replayed
         );
         Ok(())
     };
@@ -285,6 +290,6 @@ fn reopen(events: u64) -> Result<ExitCode> {
         store.save_snapshot(&built).map_err(|e| anyhow!("{e}"))?;
     }
     time_recover("with snapshot")?;
-    println!("reproduce: depot bench reopen --events {events}");
+    crate::say!("reproduce: depot bench reopen --events {events}");
     Ok(ExitCode::SUCCESS)
 }

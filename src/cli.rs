@@ -99,10 +99,13 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = true)]
         durable: bool,
     },
-    /// Full order-to-cash cycles/s, in memory and durable with K submitters.
+    /// Full order-to-cash cycles/s in memory; with --durable also through
+    /// the engine and the store with K submitters.
     O2c {
         #[arg(long, default_value_t = 20_000)]
         cycles: u64,
+        #[arg(long)]
+        durable: bool,
         #[arg(long, default_value_t = 64)]
         submitters: usize,
     },
@@ -151,7 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
             let n = create_demo(&dir, seed)?;
-            println!(
+            crate::say!(
                 "created the demo distributor in {} ({n} commands)",
                 dir.display()
             );
@@ -159,7 +162,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Some(Cmd::Init { admin, name }) => {
             init(&dir, &admin, &name)?;
-            println!(
+            crate::say!(
                 "created an empty store in {} with admin operator {admin}",
                 dir.display()
             );
@@ -180,7 +183,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let info = store
                 .backup(&dest)
                 .with_context(|| format!("backing up to {}", dest.display()))?;
-            println!(
+            crate::say!(
                 "backed up {} to {}: {info:?}",
                 dir.display(),
                 dest.display()
@@ -190,7 +193,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Cmd::Restore { src }) => {
             let info = Store::restore(&src, &dir)
                 .with_context(|| format!("restoring {} into {}", src.display(), dir.display()))?;
-            println!(
+            crate::say!(
                 "restored {} into {}: {info:?}",
                 src.display(),
                 dir.display()
@@ -481,7 +484,7 @@ fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result
     match engine.submit_all(subs) {
         Ok(_) => {
             engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-            println!("imported {n} {kind} rows from {}", file.display());
+            crate::say!("imported {n} {kind} rows from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Err(EngineError::Rejected { index, rejection }) => {

@@ -440,7 +440,12 @@ impl Writer {
         sub: Submission,
     ) -> (Reply, Option<Envelope>) {
         let cmd = self.command(sub);
-        let digest = cmd.body.digest();
+        // Only a keyed command is ever compared by its digest.
+        let digest = if cmd.key.is_some() {
+            cmd.body.digest()
+        } else {
+            0
+        };
         if let Some(key) = &cmd.key {
             if let Some(used) = state.keys.get(key) {
                 if used.digest != digest {
@@ -494,7 +499,7 @@ impl Writer {
             session: cmd.session.clone(),
             key: cmd.key.clone(),
             digest,
-            command: cmd.body.name(),
+            command: cmd.body.name().to_string(),
             outcome: match &result {
                 Ok(ev) => Outcome::Committed(ev.clone()),
                 Err(r) => Outcome::Rejected(r.clone()),

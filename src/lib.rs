@@ -11,6 +11,16 @@
 //! - `ui`: the ratatui screens (Elm pattern), keymaps.
 #![forbid(unsafe_code)]
 
+/// `println!` for status lines that never panics: a reader that went away
+/// (`depot bench ... | head -1`) loses the rest, nothing else.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod bench;
 pub mod bench_o2c;
 pub mod check;

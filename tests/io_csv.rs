@@ -102,7 +102,7 @@ fn every_kind_exports_what_it_imports() {
             continue;
         }
         assert!(text.lines().count() > 1, "{kind}: the demo has some");
-        let names: Vec<String> = commands.iter().map(|c| c.name()).collect();
+        let names: Vec<String> = commands.iter().map(|c| c.name().to_string()).collect();
         assert!(
             names.is_empty(),
             "{kind}: importing the export changes something: {names:?}"

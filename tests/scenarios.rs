@@ -135,6 +135,8 @@ fn command(s: &State, t: &Value) -> (String, Option<String>, CommandBody) {
     }
     let body: CommandBody = serde_json::from_value(Value::Object(obj.clone()))
         .unwrap_or_else(|e| panic!("not a command: {e}: {obj:?}"));
+    // The name logged with each record is the JSON `cmd`.
+    assert_eq!(Some(body.name()), obj.get("cmd").and_then(Value::as_str));
     (operator, key, body)
 }
 

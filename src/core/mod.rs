@@ -42,8 +42,13 @@ pub fn execute(state: &mut State, cmd: &Command) -> Result<Envelope, Rejection> 
         operator: cmd.operator.clone(),
         session: cmd.session.clone(),
         key: cmd.key.clone(),
-        digest: cmd.body.digest(),
-        command: cmd.body.name(),
+        // Only a keyed command is ever compared by its digest.
+        digest: if cmd.key.is_some() {
+            cmd.body.digest()
+        } else {
+            0
+        },
+        command: cmd.body.name().to_string(),
         outcome: Outcome::Committed(events),
     };
     apply(state, &env);
