@@ -166,6 +166,7 @@ fn setup() -> Vec<CommandBody> {
             tax_jurisdiction: "US-TX".into(),
             fiscal_year_start_month: 1,
             adjustment_approval_limit: Decimal::ZERO,
+            po_approval_limit: Decimal::ZERO,
         }),
         acct("1300", AccountKind::Asset, Some(Control::Inventory)),
         acct("3900", AccountKind::Equity, None),

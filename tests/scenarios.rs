@@ -336,6 +336,9 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "invoices" => serde_json::to_value(&s.invoices[parts[2]]),
                     "returns" => serde_json::to_value(&s.returns[parts[2]]),
                     "waves" => serde_json::to_value(&s.waves[parts[2]]),
+                    "purchase_orders" => serde_json::to_value(&s.purchase_orders[parts[2]]),
+                    "supplier_invoices" => serde_json::to_value(&s.supplier_invoices[parts[2]]),
+                    "goods_receipts" => serde_json::to_value(&s.goods_receipts[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

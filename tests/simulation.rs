@@ -144,7 +144,185 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .filter(|r| r.status == depot::core::returns::ReturnStatus::Authorized)
         .collect();
     let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().collect();
-    let body = match rng.below(39) {
+    let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
+    let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
+    let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
+    let body = match rng.below(47) {
+        39 | 40 => {
+            let sup = rng.pick(&suppliers);
+            let whs: Vec<&String> = s
+                .warehouses
+                .values()
+                .filter(|w| w.entity == sup.entity || rng.chance(5))
+                .map(|w| &w.code)
+                .collect();
+            let n = 1 + rng.below(3);
+            let lines = (0..n)
+                .map(|_| {
+                    let listed = !sup.items.is_empty() && rng.chance(85);
+                    depot::core::purchasing::PoLineInput {
+                        sku: if listed {
+                            rng.pick(&sup.items).sku.clone()
+                        } else {
+                            rng.pick(&items).sku.clone()
+                        },
+                        qty: {
+                            let max = if rng.chance(10) { 400 } else { 20 };
+                            Decimal::from(1 + rng.below(max) as i64)
+                        },
+                        unit: None,
+                        price: if rng.chance(15) {
+                            Some(rng.amount(200, 2).abs())
+                        } else {
+                            None
+                        },
+                        expected: None,
+                    }
+                })
+                .collect();
+            CommandBody::CreatePurchaseOrder {
+                supplier: sup.code.clone(),
+                warehouse: if whs.is_empty() {
+                    "CHI".into()
+                } else {
+                    (*rng.pick(&whs)).clone()
+                },
+                lines,
+            }
+        }
+        41 if !pos.is_empty() => {
+            let po = rng.pick(&pos);
+            match rng.below(4) {
+                0 | 1 => CommandBody::ApprovePurchaseOrder {
+                    number: po.number.clone(),
+                },
+                2 => CommandBody::ClosePurchaseOrder {
+                    number: po.number.clone(),
+                    reason: "simulated".into(),
+                },
+                _ => CommandBody::CancelPurchaseOrder {
+                    number: po.number.clone(),
+                    reason: "simulated".into(),
+                },
+            }
+        }
+        42 | 43 if !pos.is_empty() => {
+            let po = rng.pick(&pos);
+            let l = rng.pick(&po.lines);
+            let open = (l.qty - l.received).max(Decimal::ONE);
+            let lot_tracked = s.items.get(&l.sku).is_some_and(|i| i.lot_tracked);
+            CommandBody::ReceivePurchase {
+                po: po.number.clone(),
+                bin: if rng.chance(90) {
+                    "DOCK-1".into()
+                } else {
+                    "QUAR-1".into()
+                },
+                lines: vec![depot::core::purchasing::ReceiveInput {
+                    item: if rng.chance(95) {
+                        l.sku.clone()
+                    } else {
+                        "FAS-1003".into()
+                    },
+                    qty: Some(if rng.chance(70) {
+                        open
+                    } else {
+                        Decimal::from(1 + rng.below(30) as i64)
+                    }),
+                    lot: if lot_tracked != rng.chance(5) {
+                        Some(format!("L{}", rng.below(3)))
+                    } else {
+                        None
+                    },
+                }],
+            }
+        }
+        44 => {
+            // Put away what sits at a dock or in quarantine.
+            let at: Vec<&depot::core::state::BinKey> = s
+                .bin_stock
+                .keys()
+                .filter(|k| k.bin.starts_with("DOCK") || k.bin.starts_with("QUAR"))
+                .collect();
+            if at.is_empty() {
+                CommandBody::PutAway {
+                    warehouse: "CHI".into(),
+                    from: "DOCK-1".into(),
+                    sku: "FAS-1001".into(),
+                    lot: None,
+                    qty: Decimal::ONE,
+                    to: "B-03-03".into(),
+                    reason: String::new(),
+                }
+            } else {
+                let k = rng.pick(&at);
+                let have = s.bin_stock.get(*k).copied().unwrap_or_default();
+                let directed = depot::core::purchasing::directed_bin(s, &k.warehouse, &k.sku);
+                CommandBody::PutAway {
+                    warehouse: k.warehouse.clone(),
+                    from: k.bin.clone(),
+                    sku: k.sku.clone(),
+                    lot: k.lot.clone(),
+                    qty: if rng.chance(80) { have } else { Decimal::ONE },
+                    to: match directed {
+                        Some(d) if rng.chance(80) => d,
+                        _ => rng.pick(&["A-01-01", "R-01-01", "DOCK-2"]).to_string(),
+                    },
+                    reason: if rng.chance(50) {
+                        "simulated".into()
+                    } else {
+                        String::new()
+                    },
+                }
+            }
+        }
+        45 if !pos.is_empty() => {
+            let po = rng.pick(&pos);
+            let l = rng.pick(&po.lines);
+            let q = (l.received - l.invoiced).max(Decimal::ONE);
+            CommandBody::EnterSupplierInvoice {
+                supplier: po.supplier.clone(),
+                reference: format!("S{step}"),
+                lines: vec![depot::core::purchasing::InvoiceLineInput {
+                    po: po.number.clone(),
+                    line: l.line,
+                    qty: if rng.chance(85) {
+                        q
+                    } else {
+                        q + Decimal::from(5)
+                    },
+                    price: match rng.below(10) {
+                        0 => (l.price * Decimal::new(110, 2)).round_dp(4),
+                        1 => (l.price * Decimal::new(101, 2)).round_dp(4),
+                        _ => l.price,
+                    },
+                }],
+            }
+        }
+        46 if !ap.is_empty() => {
+            let inv = rng.pick(&ap);
+            match rng.below(5) {
+                0 => CommandBody::ApproveSupplierInvoice {
+                    number: inv.number.clone(),
+                },
+                1 => CommandBody::RejectSupplierInvoice {
+                    number: inv.number.clone(),
+                    reason: "simulated".into(),
+                },
+                _ => CommandBody::PaySupplier {
+                    supplier: inv.supplier.clone(),
+                    reference: format!("P{step}"),
+                    apply: vec![depot::core::purchasing::ApApplyTo {
+                        invoice: inv.number.clone(),
+                        amount: if rng.chance(70) {
+                            inv.open
+                        } else {
+                            (inv.open / Decimal::from(2)).round_dp(2)
+                        },
+                    }],
+                },
+            }
+        }
         37 | 38 if !orders.is_empty() => {
             let o = rng.pick(&orders);
             if rng.chance(70) {

@@ -259,6 +259,55 @@ pub enum CommandBody {
         number: Code,
         lines: Vec<crate::core::sales::LineInput>,
     },
+    /// Create a purchase order (approval needed above the entity's limit).
+    CreatePurchaseOrder {
+        supplier: Code,
+        warehouse: Code,
+        lines: Vec<crate::core::purchasing::PoLineInput>,
+    },
+    /// Approve a purchase order (not the buyer).
+    ApprovePurchaseOrder { number: Code },
+    /// Cancel a purchase order nothing of which arrived.
+    CancelPurchaseOrder { number: Code, reason: String },
+    /// Close a purchase order short: the rest will not come.
+    ClosePurchaseOrder { number: Code, reason: String },
+    /// Receive goods against a PO into a receiving bin (items scanned).
+    ReceivePurchase {
+        po: Code,
+        bin: Code,
+        lines: Vec<crate::core::purchasing::ReceiveInput>,
+    },
+    /// Move goods from a receiving bin to storage, confirmed by bin scan.
+    PutAway {
+        warehouse: Code,
+        from: Code,
+        sku: Code,
+        #[serde(default)]
+        lot: Option<Code>,
+        qty: Decimal,
+        /// The bin scanned.
+        to: String,
+        /// Why not the directed bin, when it is not.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Enter a supplier invoice against PO lines (three-way matched).
+    EnterSupplierInvoice {
+        supplier: Code,
+        reference: String,
+        lines: Vec<crate::core::purchasing::InvoiceLineInput>,
+    },
+    /// Approve a held supplier invoice's price differences.
+    ApproveSupplierInvoice { number: Code },
+    /// Reject a held supplier invoice.
+    RejectSupplierInvoice { number: Code, reason: String },
+    /// Pay supplier invoices.
+    PaySupplier {
+        supplier: Code,
+        #[serde(default)]
+        reference: String,
+        apply: Vec<crate::core::purchasing::ApApplyTo>,
+    },
     /// A counter sale: order, pick, hand-over, invoice and (optionally)
     /// payment in one commit, from stock on the shelf of `warehouse`.
     CounterSale {
@@ -318,6 +367,16 @@ impl CommandBody {
             AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
             ReceiveReturn { .. } => Permission::ReceiveReturns,
             CounterSale { .. } => Permission::SellAtCounter,
+            CreatePurchaseOrder { .. } | CancelPurchaseOrder { .. } | ClosePurchaseOrder { .. } => {
+                Permission::Purchase
+            }
+            ApprovePurchaseOrder { .. }
+            | ApproveSupplierInvoice { .. }
+            | RejectSupplierInvoice { .. } => Permission::ApproveChanges,
+            ReceivePurchase { .. } => Permission::Receive,
+            PutAway { .. } => Permission::Putaway,
+            EnterSupplierInvoice { .. } => Permission::EnterSupplierInvoices,
+            PaySupplier { .. } => Permission::PaySuppliers,
             ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
         }
     }
@@ -382,6 +441,16 @@ impl CommandBody {
             ChangeOrderLine { .. } => "change_order_line",
             AddOrderLines { .. } => "add_order_lines",
             CounterSale { .. } => "counter_sale",
+            CreatePurchaseOrder { .. } => "create_purchase_order",
+            ApprovePurchaseOrder { .. } => "approve_purchase_order",
+            CancelPurchaseOrder { .. } => "cancel_purchase_order",
+            ClosePurchaseOrder { .. } => "close_purchase_order",
+            ReceivePurchase { .. } => "receive_purchase",
+            PutAway { .. } => "put_away",
+            EnterSupplierInvoice { .. } => "enter_supplier_invoice",
+            ApproveSupplierInvoice { .. } => "approve_supplier_invoice",
+            RejectSupplierInvoice { .. } => "reject_supplier_invoice",
+            PaySupplier { .. } => "pay_supplier",
         }
     }
 

@@ -207,6 +207,58 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::AddOrderLines { number, lines } => {
             super::change::add_lines(state, cmd, number, lines)
         }
+        CommandBody::CreatePurchaseOrder {
+            supplier,
+            warehouse,
+            lines,
+        } => super::purchasing::create(state, cmd, supplier, warehouse, lines),
+        CommandBody::ApprovePurchaseOrder { number } => {
+            super::purchasing::approve(state, cmd, number)
+        }
+        CommandBody::CancelPurchaseOrder { number, reason } => {
+            super::purchasing::end(state, cmd, number, reason, false)
+        }
+        CommandBody::ClosePurchaseOrder { number, reason } => {
+            super::purchasing::end(state, cmd, number, reason, true)
+        }
+        CommandBody::ReceivePurchase { po, bin, lines } => {
+            super::purchasing::receive(state, cmd, po, bin, lines)
+        }
+        CommandBody::PutAway {
+            warehouse,
+            from,
+            sku,
+            lot,
+            qty,
+            to,
+            reason,
+        } => super::purchasing::put_away(
+            state,
+            cmd,
+            warehouse,
+            from,
+            sku,
+            lot.as_deref(),
+            *qty,
+            to,
+            reason,
+        ),
+        CommandBody::EnterSupplierInvoice {
+            supplier,
+            reference,
+            lines,
+        } => super::purchasing::enter_invoice(state, cmd, supplier, reference, lines),
+        CommandBody::ApproveSupplierInvoice { number } => {
+            super::purchasing::approve_invoice(state, cmd, number)
+        }
+        CommandBody::RejectSupplierInvoice { number, reason } => {
+            super::purchasing::reject_invoice(state, cmd, number, reason)
+        }
+        CommandBody::PaySupplier {
+            supplier,
+            reference,
+            apply,
+        } => super::purchasing::pay(state, cmd, supplier, reference, apply),
         CommandBody::CounterSale {
             customer,
             warehouse,

@@ -236,6 +236,55 @@ pub enum Event {
     },
     /// A wave released (its pick lists follow).
     WaveReleased(super::warehouse::Wave),
+    PurchaseOrderCreated(super::purchasing::PurchaseOrder),
+    PurchaseOrderApproved {
+        number: Code,
+        by: Code,
+    },
+    PurchaseOrderCancelled {
+        number: Code,
+        by: Code,
+        reason: String,
+    },
+    /// Closed short: what did not arrive will not.
+    PurchaseOrderClosed {
+        number: Code,
+        by: Code,
+        reason: String,
+    },
+    /// Goods received against a PO: Dr Inventory / Cr GRNI.
+    GoodsReceived {
+        receipt: super::purchasing::GoodsReceipt,
+        moves: Vec<StockMove>,
+        journal: JournalEntry,
+    },
+    /// Goods moved from a receiving bin to storage.
+    PutAway {
+        moves: Vec<StockMove>,
+        directed: Code,
+        reason: String,
+        by: Code,
+    },
+    /// A supplier invoice, posted when it matched (Dr GRNI, PPV / Cr AP).
+    SupplierInvoiceEntered {
+        invoice: super::purchasing::SupplierInvoice,
+        journal: Option<JournalEntry>,
+    },
+    SupplierInvoiceApproved {
+        number: Code,
+        by: Code,
+        journal: JournalEntry,
+    },
+    SupplierInvoiceRejected {
+        number: Code,
+        by: Code,
+        reason: String,
+    },
+    /// Dr AP / Cr Bank (and purchase discount).
+    SupplierPaid {
+        payment: super::purchasing::SupplierPayment,
+        journal: JournalEntry,
+    },
     /// Arrived stock reserved for a backordered line (oldest promise first).
     BackorderFilled {
         number: Code,

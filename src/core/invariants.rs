@@ -430,6 +430,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
         *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
     }
+    check_purchasing(state)?;
     // Waves: each list of a wave exists and names the wave.
     for w in state.waves.values() {
         for n in &w.lists {
@@ -617,6 +618,155 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         entities: state.entities.len(),
         orders: state.orders.len(),
     })
+}
+
+/// Purchasing: PO lines against their receipts and invoices; GRNI =
+/// received not invoiced at the receipt values; AP per supplier = what
+/// its posted invoices still owe.
+fn check_purchasing(state: &State) -> Result<(), Violation> {
+    use super::master::PostingKey;
+    use super::purchasing::{relief, ApStatus};
+    let bad = |number: &str, line: u32, problem: String| Violation::OrderLine {
+        number: number.to_string(),
+        line,
+        problem,
+    };
+    let mut received: HashMap<(&Code, u32), (Decimal, Decimal)> = HashMap::new();
+    for r in state.goods_receipts.values() {
+        for l in &r.lines {
+            let e = received.entry((&r.po, l.po_line)).or_default();
+            e.0 += l.qty;
+            e.1 += l.value;
+        }
+    }
+    let mut grni: HashMap<&Code, Decimal> = HashMap::new();
+    for po in state.purchase_orders.values() {
+        let base = state
+            .entities
+            .get(&po.entity)
+            .map(|e| e.base_currency.clone())
+            .unwrap_or_else(|| super::types::Currency::new("USD"));
+        for l in &po.lines {
+            let (q, v) = received.remove(&(&po.number, l.line)).unwrap_or_default();
+            if q != l.received || v != l.received_value {
+                return Err(bad(
+                    &po.number,
+                    l.line,
+                    format!(
+                        "received {} ({}) but its receipts say {q} ({v})",
+                        l.received, l.received_value
+                    ),
+                ));
+            }
+            let decimals = state.items.get(&l.sku).map_or(0, |i| i.qty_decimals);
+            let max = l.max_receipt(decimals);
+            if l.received > max || l.invoiced < Decimal::ZERO || l.invoiced > l.received {
+                return Err(bad(
+                    &po.number,
+                    l.line,
+                    format!(
+                        "ordered {} received {} invoiced {} out of order",
+                        l.qty, l.received, l.invoiced
+                    ),
+                ));
+            }
+            if l.relieved != relief(l, l.invoiced, &base) {
+                return Err(bad(
+                    &po.number,
+                    l.line,
+                    format!(
+                        "GRNI relieved {} does not follow {} invoiced",
+                        l.relieved, l.invoiced
+                    ),
+                ));
+            }
+            *grni.entry(&po.entity).or_default() += l.received_value - l.relieved;
+        }
+    }
+    if let Some(((po, line), _)) = received.into_iter().next() {
+        return Err(bad(
+            po,
+            line,
+            "a receipt of a PO line that does not exist".into(),
+        ));
+    }
+    let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut refs = 0usize;
+    for inv in state.supplier_invoices.values() {
+        if !state
+            .index
+            .supplier_refs
+            .contains(&(inv.supplier.clone(), inv.reference.clone()))
+        {
+            return Err(bad(&inv.number, 0, "its reference is not indexed".into()));
+        }
+        refs += 1;
+        let posted = matches!(inv.status, ApStatus::Open | ApStatus::Paid);
+        let open_ok = if posted {
+            inv.open == inv.total - inv.paid - inv.discounted
+                && inv.open >= Decimal::ZERO
+                && (inv.status == ApStatus::Paid) == inv.open.is_zero()
+                && inv.open.is_zero() == inv.base_open.is_zero()
+        } else {
+            inv.open == inv.total && inv.paid.is_zero()
+        };
+        if !open_ok {
+            return Err(bad(
+                &inv.number,
+                0,
+                format!(
+                    "{:?}: open {} of {} with {} paid and {} discount",
+                    inv.status, inv.open, inv.total, inv.paid, inv.discounted
+                ),
+            ));
+        }
+        if posted {
+            *owed.entry((&inv.entity, &inv.supplier)).or_default() += inv.base_open;
+        }
+    }
+    if refs != state.index.supplier_refs.len() {
+        return Err(bad(
+            "index",
+            0,
+            "supplier invoice references disagree".into(),
+        ));
+    }
+    for ((entity, control, party), v) in &state.ledger.subledger {
+        if *control != Control::Payables {
+            continue;
+        }
+        let open = owed.remove(&(entity, party)).unwrap_or_default();
+        if open != -*v {
+            return Err(bad(
+                &format!("supplier {party}"),
+                0,
+                format!("AP subledger {} but open invoices {open}", -*v),
+            ));
+        }
+    }
+    if let Some(((_, party), open)) = owed.into_iter().find(|(_, v)| !v.is_zero()) {
+        return Err(bad(
+            &format!("supplier {party}"),
+            0,
+            format!("open invoices {open} but no AP subledger"),
+        ));
+    }
+    for code in state.entities.keys() {
+        let account = state.posting_rules.get(&(code.clone(), PostingKey::Grni));
+        let gl = account
+            .and_then(|a| state.ledger.balances.get(&(code.clone(), a.clone())))
+            .copied()
+            .unwrap_or_default();
+        let want = grni.get(code).copied().unwrap_or_default();
+        if -gl != want {
+            return Err(bad(
+                &format!("entity {code}"),
+                0,
+                format!("GRNI account {} but received not invoiced {want}", -gl),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_indexes(state: &State) -> Result<(), Violation> {

@@ -27,6 +27,10 @@ pub struct Entity {
     /// Receipts and issues of stock above this value need an approval.
     #[serde(default)]
     pub adjustment_approval_limit: Decimal,
+    /// Purchase orders above this value (base currency) need an approval
+    /// by someone other than the buyer; zero: every one does.
+    #[serde(default)]
+    pub po_approval_limit: Decimal,
 }
 
 fn one() -> u32 {
@@ -636,6 +640,8 @@ pub enum RecordKind {
     Shipment,
     Invoice,
     Return,
+    PurchaseOrder,
+    SupplierInvoice,
 }
 
 impl RecordKind {
@@ -664,6 +670,8 @@ impl RecordKind {
             RecordKind::Shipment => "shipment",
             RecordKind::Invoice => "invoice",
             RecordKind::Return => "return",
+            RecordKind::PurchaseOrder => "purchase order",
+            RecordKind::SupplierInvoice => "supplier invoice",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod invariants;
 pub mod master;
 pub mod pack;
 pub mod posting;
+pub mod purchasing;
 pub mod rejection;
 pub mod returns;
 pub mod sales;

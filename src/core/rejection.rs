@@ -146,11 +146,11 @@ pub enum Rejection {
     NothingToRelease { number: String },
     #[error("pick list {list} {problem}")]
     PickState { list: String, problem: String },
-    #[error("wrong bin: scanned {scanned}, the pick is from {expected}")]
+    #[error("wrong bin: scanned {scanned}, expected {expected}")]
     WrongBin { expected: String, scanned: String },
-    #[error("wrong item: scanned {scanned}, the pick is {expected}")]
+    #[error("wrong item: scanned {scanned}, expected {expected}")]
     WrongItem { expected: String, scanned: String },
-    #[error("wrong lot: scanned {scanned}, the pick is lot {expected}")]
+    #[error("wrong lot: scanned {scanned}, expected lot {expected}")]
     WrongLot { expected: String, scanned: String },
     #[error("the scan cannot be read: {problem}")]
     BadScan { problem: String },
@@ -165,6 +165,16 @@ pub enum Rejection {
     NotPayable { invoice: String, problem: String },
     #[error("order {number} cannot be changed: {problem}")]
     OrderChange { number: String, problem: String },
+    #[error("{document} {problem}")]
+    PurchaseState { document: String, problem: String },
+    #[error("{po} line {line}: {qty} more would make {received} + {qty} of {ordered} ordered, beyond the over-receipt tolerance")]
+    OverReceipt {
+        po: String,
+        line: u32,
+        ordered: Decimal,
+        received: Decimal,
+        qty: Decimal,
+    },
     #[error("counter sale refused: {problem}")]
     CounterSale { problem: String },
     #[error("{document} cannot be returned: {problem}")]
@@ -233,6 +243,8 @@ pub const ALL_CODES: &[&str] = &[
     "not_returnable",
     "counter_sale",
     "order_change",
+    "purchase_state",
+    "over_receipt",
 ];
 
 impl Rejection {
@@ -292,6 +304,8 @@ impl Rejection {
             Rejection::NotReturnable { .. } => "not_returnable",
             Rejection::CounterSale { .. } => "counter_sale",
             Rejection::OrderChange { .. } => "order_change",
+            Rejection::PurchaseState { .. } => "purchase_state",
+            Rejection::OverReceipt { .. } => "over_receipt",
         }
     }
 }

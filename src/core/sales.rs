@@ -369,24 +369,34 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
 /// and append the `BackorderFilled` events. Stock put into quarantine is
 /// not free.
 pub fn fill_backorders(state: &State, events: &mut Vec<Event>) {
-    let mut arriving: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    // Net quantity per (warehouse, sku) into allocatable bins, and into
+    // any bin (a putaway out of quarantine frees stock; one from the dock
+    // to a shelf does not).
+    let mut arriving: std::collections::BTreeMap<(Code, Code), (Decimal, Decimal)> =
+        Default::default();
     for e in events.iter() {
         let moves = match e {
-            Event::OpeningStockPosted { moves, .. } | Event::ReturnReceived { moves, .. } => moves,
+            Event::OpeningStockPosted { moves, .. }
+            | Event::ReturnReceived { moves, .. }
+            | Event::GoodsReceived { moves, .. }
+            | Event::PutAway { moves, .. } => moves,
             _ => continue,
         };
-        for m in moves.iter().filter(|m| m.qty > Decimal::ZERO) {
+        for m in moves {
             let quarantine = state
                 .bins
                 .get(&(m.warehouse.clone(), m.bin.clone()))
                 .is_some_and(|b| b.kind == super::master::BinKind::Quarantine);
+            let e = arriving
+                .entry((m.warehouse.clone(), m.sku.clone()))
+                .or_default();
+            e.1 += m.qty;
             if !quarantine {
-                *arriving
-                    .entry((m.warehouse.clone(), m.sku.clone()))
-                    .or_default() += m.qty;
+                e.0 += m.qty;
             }
         }
     }
+    arriving.retain(|_, (free, _)| *free > Decimal::ZERO);
     if arriving.is_empty() || state.index.open_orders.is_empty() {
         return;
     }
@@ -410,9 +420,12 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>) {
     }
     waiting.sort_by(|a, b| (a.0, a.1, a.2, a.3.line).cmp(&(b.0, b.1, b.2, b.3.line)));
     let mut free: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
-    for (key, qty) in &arriving {
+    for (key, (to_free, to_all)) in &arriving {
         let st = state.stock.get(key).cloned().unwrap_or_default();
-        let f = st.on_hand + qty - st.reserved - st.in_pick - quarantined(state, &key.0, &key.1);
+        // After the moves: on hand grows by all of them, quarantine by
+        // those into quarantine bins.
+        let quarantine_after = quarantined(state, &key.0, &key.1) + (*to_all - *to_free);
+        let f = st.on_hand + *to_all - st.reserved - st.in_pick - quarantine_after;
         free.insert(key.clone(), f.max(Decimal::ZERO));
     }
     for (_, _, number, l) in waiting {

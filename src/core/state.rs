@@ -126,6 +126,16 @@ pub struct State {
     pub next_invoice: u64,
     pub receipts: BTreeMap<Code, super::cash::Receipt>,
     pub next_receipt: u64,
+    /// Purchasing: orders, goods receipts, supplier invoices and payments
+    /// by number, and the last numbers given.
+    pub purchase_orders: BTreeMap<Code, super::purchasing::PurchaseOrder>,
+    pub next_po: u64,
+    pub goods_receipts: BTreeMap<Code, super::purchasing::GoodsReceipt>,
+    pub next_goods_receipt: u64,
+    pub supplier_invoices: BTreeMap<Code, super::purchasing::SupplierInvoice>,
+    pub next_supplier_invoice: u64,
+    pub supplier_payments: BTreeMap<Code, super::purchasing::SupplierPayment>,
+    pub next_supplier_payment: u64,
     /// Waves released, and the last number given.
     pub waves: BTreeMap<Code, super::warehouse::Wave>,
     pub next_wave: u64,
@@ -155,6 +165,8 @@ pub struct Indexes {
     pub open_invoices: BTreeMap<Code, std::collections::BTreeSet<Code>>,
     /// The bins holding an item in a warehouse: (warehouse, sku) -> keys.
     pub item_bins: BTreeMap<(Code, Code), std::collections::BTreeSet<BinKey>>,
+    /// Supplier invoice references entered: (supplier, their number).
+    pub supplier_refs: std::collections::BTreeSet<(Code, String)>,
 }
 
 impl Indexes {

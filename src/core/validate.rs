@@ -291,6 +291,7 @@ fn entity(state: &State, x: &Entity, create: bool) -> R {
         x.adjustment_approval_limit,
         &x.base_currency,
     )?;
+    amount("po_approval_limit", x.po_approval_limit, &x.base_currency)?;
     if !create {
         if let Some(old) = state.entities.get(&x.code) {
             if old.base_currency != x.base_currency {

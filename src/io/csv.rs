@@ -189,6 +189,7 @@ fn kind(name: &str) -> Option<Kind> {
                     Dec,
                     false,
                 ),
+                ("po_approval_limit", "po_approval_limit", Dec, false),
             ],
         ),
         "accounts" => (
