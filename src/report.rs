@@ -16,6 +16,9 @@ pub const REPORTS: &[&str] = &[
     "open-orders",
     "backorders",
     "stock",
+    "stock-valuation",
+    "open-pos",
+    "grni",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -381,6 +384,142 @@ pub fn build(
                     qty(st.reserved),
                     qty(st.in_pick),
                     qty(st.on_hand - st.reserved),
+                ]);
+            }
+            t
+        }
+        "stock-valuation" => {
+            // From the maintained cost pools: no history scanned.
+            let mut t = Table::new(
+                "Stock valuation at moving average cost".into(),
+                &[
+                    ("entity", false),
+                    ("sku", false),
+                    ("qty", true),
+                    ("value", true),
+                    ("average cost", true),
+                ],
+            );
+            let mut totals: std::collections::BTreeMap<&str, Decimal> = Default::default();
+            for ((e, sku), pool) in &s.costs {
+                if !wanted(e) || (pool.qty.is_zero() && pool.value.is_zero()) {
+                    continue;
+                }
+                *totals.entry(e.as_str()).or_default() += pool.value;
+                let avg = if pool.qty.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    (pool.value / pool.qty).round_dp(4)
+                };
+                t.rows.push(vec![
+                    e.clone(),
+                    sku.clone(),
+                    qty(pool.qty),
+                    money(pool.value),
+                    avg.normalize().to_string(),
+                ]);
+            }
+            for (e, v) in totals {
+                t.rows.push(vec![
+                    e.to_string(),
+                    "TOTAL".into(),
+                    String::new(),
+                    money(v),
+                    String::new(),
+                ]);
+            }
+            t
+        }
+        "open-pos" => {
+            let mut t = Table::new(
+                "Open purchase orders".into(),
+                &[
+                    ("po", false),
+                    ("line", true),
+                    ("supplier", false),
+                    ("warehouse", false),
+                    ("sku", false),
+                    ("ordered", true),
+                    ("received", true),
+                    ("open", true),
+                    ("expected", false),
+                    ("late", false),
+                ],
+            );
+            for po in s
+                .index
+                .open_pos
+                .iter()
+                .filter_map(|n| s.purchase_orders.get(n))
+            {
+                if !wanted(&po.entity) {
+                    continue;
+                }
+                for l in po.lines.iter().filter(|l| l.open() > Decimal::ZERO) {
+                    t.rows.push(vec![
+                        po.number.clone(),
+                        l.line.to_string(),
+                        po.supplier.clone(),
+                        po.warehouse.clone(),
+                        l.sku.clone(),
+                        qty(l.qty),
+                        qty(l.received),
+                        qty(l.open()),
+                        l.expected.to_string(),
+                        if l.expected < today {
+                            "late".into()
+                        } else {
+                            String::new()
+                        },
+                    ]);
+                }
+            }
+            t
+        }
+        "grni" => {
+            let mut t = Table::new(
+                "Goods received not invoiced".into(),
+                &[
+                    ("po", false),
+                    ("line", true),
+                    ("supplier", false),
+                    ("sku", false),
+                    ("received", true),
+                    ("invoiced", true),
+                    ("value", true),
+                ],
+            );
+            let mut totals: std::collections::BTreeMap<&str, Decimal> = Default::default();
+            for po in s.purchase_orders.values() {
+                if !wanted(&po.entity) {
+                    continue;
+                }
+                for l in &po.lines {
+                    let v = l.received_value - l.relieved;
+                    if v.is_zero() {
+                        continue;
+                    }
+                    *totals.entry(po.entity.as_str()).or_default() += v;
+                    t.rows.push(vec![
+                        po.number.clone(),
+                        l.line.to_string(),
+                        po.supplier.clone(),
+                        l.sku.clone(),
+                        qty(l.received),
+                        qty(l.invoiced),
+                        money(v),
+                    ]);
+                }
+            }
+            for (e, v) in totals {
+                t.rows.push(vec![
+                    format!("TOTAL {e}"),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    money(v),
                 ]);
             }
             t

@@ -147,7 +147,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
-    let body = match rng.below(47) {
+    let body = match rng.below(48) {
         39 | 40 => {
             let sup = rng.pick(&suppliers);
             let whs: Vec<&String> = s
@@ -297,6 +297,25 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         _ => l.price,
                     },
                 }],
+            }
+        }
+        47 if !s.goods_receipts.is_empty() => {
+            let grs: Vec<&String> = s.goods_receipts.keys().collect();
+            let mut receipts = vec![(*rng.pick(&grs)).clone()];
+            if rng.chance(20) {
+                receipts.push((*rng.pick(&grs)).clone());
+            }
+            CommandBody::AllocateLandedCost {
+                supplier: rng.pick(&suppliers).code.clone(),
+                reference: format!("L{step}"),
+                kind: "freight".into(),
+                amount: rng.amount(300, 2),
+                basis: if rng.chance(50) {
+                    depot::core::landed::Basis::Value
+                } else {
+                    depot::core::landed::Basis::Weight
+                },
+                receipts,
             }
         }
         46 if !ap.is_empty() => {

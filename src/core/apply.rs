@@ -91,7 +91,8 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::LineCancelled { .. }
         | Event::OrderCancelled { .. }
         | Event::QuoteConfirmed { .. }
-        | Event::BackorderFilled { .. } => super::sales::apply_event(state, event),
+        | Event::BackorderFilled { .. }
+        | Event::Repromised { .. } => super::sales::apply_event(state, event),
         Event::PickListCreated(_)
         | Event::PickLineAdded { .. }
         | Event::Picked { .. }
@@ -117,6 +118,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::SupplierInvoiceApproved { .. }
         | Event::SupplierInvoiceRejected { .. }
         | Event::SupplierPaid { .. } => super::purchasing::apply_event(state, event),
+        Event::LandedCostAllocated { .. } => super::landed::apply_event(state, event),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
@@ -244,6 +246,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::SupplierInvoiceEntered { journal, .. } => journal.iter().collect(),
         Event::SupplierInvoiceApproved { journal, .. } => vec![journal],
         Event::SupplierPaid { journal, .. } => vec![journal],
+        Event::LandedCostAllocated { journal, .. } => vec![journal],
         // Listed one by one so that a new event with a journal cannot be
         // missed by `depot check` and the replay checks.
         Event::MasterUpserted(_)
@@ -276,6 +279,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::LinesAdded { .. }
         | Event::WaveReleased(_)
         | Event::BackorderFilled { .. }
+        | Event::Repromised { .. }
         | Event::PurchaseOrderCreated(_)
         | Event::PurchaseOrderApproved { .. }
         | Event::PurchaseOrderCancelled { .. }

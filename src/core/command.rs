@@ -301,6 +301,16 @@ pub enum CommandBody {
     ApproveSupplierInvoice { number: Code },
     /// Reject a held supplier invoice.
     RejectSupplierInvoice { number: Code, reason: String },
+    /// A freight or duty charge billed by `supplier`, spread over goods
+    /// receipts by value or weight (on hand: into cost; sold: COGS).
+    AllocateLandedCost {
+        supplier: Code,
+        reference: String,
+        kind: Code,
+        amount: Decimal,
+        basis: crate::core::landed::Basis,
+        receipts: Vec<Code>,
+    },
     /// Pay supplier invoices.
     PaySupplier {
         supplier: Code,
@@ -375,7 +385,9 @@ impl CommandBody {
             | RejectSupplierInvoice { .. } => Permission::ApproveChanges,
             ReceivePurchase { .. } => Permission::Receive,
             PutAway { .. } => Permission::Putaway,
-            EnterSupplierInvoice { .. } => Permission::EnterSupplierInvoices,
+            EnterSupplierInvoice { .. } | AllocateLandedCost { .. } => {
+                Permission::EnterSupplierInvoices
+            }
             PaySupplier { .. } => Permission::PaySuppliers,
             ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
         }
@@ -451,6 +463,7 @@ impl CommandBody {
             ApproveSupplierInvoice { .. } => "approve_supplier_invoice",
             RejectSupplierInvoice { .. } => "reject_supplier_invoice",
             PaySupplier { .. } => "pay_supplier",
+            AllocateLandedCost { .. } => "allocate_landed_cost",
         }
     }
 

@@ -135,7 +135,7 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             },
         )
         .map(|mut ev| {
-            sales::fill_backorders(state, &mut ev);
+            sales::fill_backorders(state, &mut ev, cmd.date());
             ev
         }),
         CommandBody::PlaceOrder { .. } => sales::place(state, cmd),
@@ -254,6 +254,16 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::RejectSupplierInvoice { number, reason } => {
             super::purchasing::reject_invoice(state, cmd, number, reason)
         }
+        CommandBody::AllocateLandedCost {
+            supplier,
+            reference,
+            kind,
+            amount,
+            basis,
+            receipts,
+        } => super::landed::allocate(
+            state, cmd, supplier, reference, kind, *amount, *basis, receipts,
+        ),
         CommandBody::PaySupplier {
             supplier,
             reference,

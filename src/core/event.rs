@@ -285,6 +285,21 @@ pub enum Event {
         payment: super::purchasing::SupplierPayment,
         journal: JournalEntry,
     },
+    /// A freight or duty charge spread over receipt lines: Dr Inventory
+    /// (on hand), Dr COGS (sold) / Cr AP, owed as a supplier invoice.
+    LandedCostAllocated {
+        invoice: super::purchasing::SupplierInvoice,
+        kind: Code,
+        basis: super::landed::Basis,
+        shares: Vec<super::landed::LandedShare>,
+        journal: JournalEntry,
+    },
+    /// A backordered line's promise date moved (stock came, or not).
+    Repromised {
+        number: Code,
+        line: u32,
+        promise: chrono::NaiveDate,
+    },
     /// Arrived stock reserved for a backordered line (oldest promise first).
     BackorderFilled {
         number: Code,

@@ -724,6 +724,21 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
             *owed.entry((&inv.entity, &inv.supplier)).or_default() += inv.base_open;
         }
     }
+    let open = state
+        .purchase_orders
+        .values()
+        .filter(|p| p.status == super::purchasing::PoStatus::Open)
+        .count();
+    if open != state.index.open_pos.len()
+        || state.index.open_pos.iter().any(|n| {
+            state
+                .purchase_orders
+                .get(n)
+                .is_none_or(|p| p.status != super::purchasing::PoStatus::Open)
+        })
+    {
+        return Err(bad("index", 0, "open purchase orders disagree".into()));
+    }
     if refs != state.index.supplier_refs.len() {
         return Err(bad(
             "index",

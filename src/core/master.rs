@@ -642,6 +642,7 @@ pub enum RecordKind {
     Return,
     PurchaseOrder,
     SupplierInvoice,
+    GoodsReceipt,
 }
 
 impl RecordKind {
@@ -672,6 +673,7 @@ impl RecordKind {
             RecordKind::Return => "return",
             RecordKind::PurchaseOrder => "purchase order",
             RecordKind::SupplierInvoice => "supplier invoice",
+            RecordKind::GoodsReceipt => "goods receipt",
         }
     }
 }

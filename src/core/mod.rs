@@ -11,6 +11,7 @@ pub mod counter;
 pub mod decide;
 pub mod event;
 pub mod invariants;
+pub mod landed;
 pub mod master;
 pub mod pack;
 pub mod posting;

@@ -630,7 +630,7 @@ pub fn receive(
         moves,
         journal,
     }];
-    super::sales::fill_backorders(state, &mut ev);
+    super::sales::fill_backorders(state, &mut ev, cmd.date());
     Ok(ev)
 }
 
@@ -780,7 +780,7 @@ pub fn put_away(
         by: cmd.operator.clone(),
     }];
     // Out of quarantine, goods become available for backorders.
-    super::sales::fill_backorders(state, &mut ev);
+    super::sales::fill_backorders(state, &mut ev, cmd.date());
     Ok(ev)
 }
 
@@ -1222,6 +1222,9 @@ pub fn apply_event(state: &mut State, event: &Event) {
     match event {
         Event::PurchaseOrderCreated(po) => {
             state.next_po += 1;
+            if po.status == PoStatus::Open {
+                state.index.open_pos.insert(po.number.clone());
+            }
             state.purchase_orders.insert(po.number.clone(), po.clone());
         }
         Event::PurchaseOrderApproved { number, by } => {
@@ -1229,16 +1232,19 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 po.status = PoStatus::Open;
                 po.approved_by = Some(by.clone());
             }
+            state.index.open_pos.insert(number.clone());
         }
         Event::PurchaseOrderCancelled { number, .. } => {
             if let Some(po) = state.purchase_orders.get_mut(number) {
                 po.status = PoStatus::Cancelled;
             }
+            state.index.open_pos.remove(number);
         }
         Event::PurchaseOrderClosed { number, .. } => {
             if let Some(po) = state.purchase_orders.get_mut(number) {
                 po.status = PoStatus::Closed;
             }
+            state.index.open_pos.remove(number);
         }
         Event::GoodsReceived {
             receipt,

@@ -510,7 +510,7 @@ pub fn receive(
         journal,
     });
     // Restocked goods go to backorders first.
-    super::sales::fill_backorders(state, &mut events);
+    super::sales::fill_backorders(state, &mut events, cmd.date());
     Ok(events)
 }
 

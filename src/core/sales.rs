@@ -322,9 +322,107 @@ pub fn promise_date(state: &State, entity: &str, sku: &str, today: NaiveDate) ->
     today + Duration::days(days)
 }
 
+/// Scheduled receipts of an item into a warehouse: the open quantities of
+/// approved purchase order lines by expected date, less what `received_now`
+/// (this command's receipts, per PO and line) takes.
+pub fn scheduled(
+    state: &State,
+    warehouse: &str,
+    sku: &str,
+    received_now: &std::collections::BTreeMap<(Code, u32), Decimal>,
+) -> Vec<(NaiveDate, Decimal)> {
+    let mut out: Vec<(NaiveDate, Decimal)> = state
+        .index
+        .open_pos
+        .iter()
+        .filter_map(|n| state.purchase_orders.get(n))
+        .filter(|po| po.warehouse == warehouse)
+        .flat_map(|po| {
+            po.lines.iter().filter(|l| l.sku == sku).map(move |l| {
+                let now = received_now
+                    .get(&(po.number.clone(), l.line))
+                    .copied()
+                    .unwrap_or_default();
+                (l.expected, (l.open() - now).max(Decimal::ZERO))
+            })
+        })
+        .filter(|(_, q)| *q > Decimal::ZERO)
+        .collect();
+    out.sort();
+    out
+}
+
+/// What confirmed orders already wait for of an item in a warehouse.
+fn backordered_ahead(state: &State, warehouse: &str, sku: &str) -> Decimal {
+    state
+        .index
+        .open_orders
+        .values()
+        .flatten()
+        .filter_map(|n| state.orders.get(n))
+        .filter(|o| o.status == OrderStatus::Open)
+        .flat_map(|o| o.lines.iter())
+        .filter(|l| !l.cancelled && l.warehouse == warehouse && l.sku == sku)
+        .map(|l| l.backordered)
+        .sum()
+}
+
+/// The date `qty` more of an item can be promised in a warehouse, with
+/// `ahead` already waiting: the expected date of the scheduled receipt
+/// that covers it, else the supplier lead time (not before the last
+/// scheduled receipt).
+#[allow(clippy::too_many_arguments)]
+pub fn promise_for(
+    state: &State,
+    entity: &str,
+    warehouse: &str,
+    sku: &str,
+    ahead: Decimal,
+    qty: Decimal,
+    today: NaiveDate,
+    received_now: &std::collections::BTreeMap<(Code, u32), Decimal>,
+) -> NaiveDate {
+    let mut cum = Decimal::ZERO;
+    let mut last = today;
+    for (date, q) in scheduled(state, warehouse, sku, received_now) {
+        cum += q;
+        last = last.max(date);
+        if cum >= ahead + qty {
+            return date.max(today);
+        }
+    }
+    // Beyond what is on order: a new order's lead time, and never before
+    // those already waiting for what is on order (first come, first served).
+    promise_date(state, entity, sku, today).max(last)
+}
+
+/// Promise for a new backorder of `qty` (nothing received by this command).
+pub fn promise_new(
+    state: &State,
+    entity: &str,
+    warehouse: &str,
+    sku: &str,
+    also_ahead: Decimal,
+    qty: Decimal,
+    today: NaiveDate,
+) -> NaiveDate {
+    let ahead = backordered_ahead(state, warehouse, sku) + also_ahead;
+    promise_for(
+        state,
+        entity,
+        warehouse,
+        sku,
+        ahead,
+        qty,
+        today,
+        &Default::default(),
+    )
+}
+
 /// Reserve what each line can get, backorder the rest.
 pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Event> {
     let mut taken: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    let mut short_here: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
     let mut out = Vec::new();
     for l in order.lines.iter().filter(|l| !l.cancelled) {
         let want = l.qty - l.reserved - l.backordered - l.picked - l.shipped;
@@ -342,7 +440,7 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
         .max(Decimal::ZERO);
         let reserve = want.min(avail);
         if reserve > Decimal::ZERO {
-            *taken.entry(key).or_default() += reserve;
+            *taken.entry(key.clone()).or_default() += reserve;
             out.push(Event::StockReserved {
                 number: order.number.clone(),
                 line: l.line,
@@ -353,12 +451,22 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
         }
         let short = want - reserve;
         if short > Decimal::ZERO {
+            let before = short_here.get(&key).copied().unwrap_or_default();
             out.push(Event::Backordered {
                 number: order.number.clone(),
                 line: l.line,
                 qty: short,
-                promise: promise_date(state, &order.entity, &l.sku, today),
+                promise: promise_new(
+                    state,
+                    &order.entity,
+                    &l.warehouse,
+                    &l.sku,
+                    before,
+                    short,
+                    today,
+                ),
             });
+            *short_here.entry(key).or_default() += short;
         }
     }
     out
@@ -368,7 +476,7 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
 /// lines of confirmed orders in those warehouses, oldest promise first,
 /// and append the `BackorderFilled` events. Stock put into quarantine is
 /// not free.
-pub fn fill_backorders(state: &State, events: &mut Vec<Event>) {
+pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate) {
     // Net quantity per (warehouse, sku) into allocatable bins, and into
     // any bin (a putaway out of quarantine frees stock; one from the dock
     // to a shelf does not).
@@ -428,23 +536,64 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>) {
         let f = st.on_hand + *to_all - st.reserved - st.in_pick - quarantine_after;
         free.insert(key.clone(), f.max(Decimal::ZERO));
     }
-    for (_, _, number, l) in waiting {
-        let Some(f) = free.get_mut(&(l.warehouse.clone(), l.sku.clone())) else {
+    // What this command received per PO line no longer comes later.
+    let mut received_now: std::collections::BTreeMap<(Code, u32), Decimal> = Default::default();
+    for e in events.iter() {
+        if let Event::GoodsReceived { receipt, .. } = e {
+            for l in &receipt.lines {
+                *received_now
+                    .entry((receipt.po.clone(), l.po_line))
+                    .or_default() += l.qty;
+            }
+        }
+    }
+    let mut ahead: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    let mut more = Vec::new();
+    for (promise, _, number, l) in waiting {
+        let key = (l.warehouse.clone(), l.sku.clone());
+        let Some(f) = free.get_mut(&key) else {
             continue;
         };
         let qty = l.backordered.min(*f);
-        if qty <= Decimal::ZERO {
-            continue;
+        if qty > Decimal::ZERO {
+            *f -= qty;
+            more.push(Event::BackorderFilled {
+                number: number.clone(),
+                line: l.line,
+                warehouse: l.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty,
+            });
         }
-        *f -= qty;
-        events.push(Event::BackorderFilled {
-            number: number.clone(),
-            line: l.line,
-            warehouse: l.warehouse.clone(),
-            sku: l.sku.clone(),
-            qty,
-        });
+        // The rest waits: its promise follows the receipts still to come.
+        let rest = l.backordered - qty;
+        if rest > Decimal::ZERO {
+            let before = ahead.get(&key).copied().unwrap_or_default();
+            let entity = state
+                .warehouse_entity(&l.warehouse)
+                .cloned()
+                .unwrap_or_default();
+            let p = promise_for(
+                state,
+                &entity,
+                &l.warehouse,
+                &l.sku,
+                before,
+                rest,
+                today,
+                &received_now,
+            );
+            if Some(p) != promise {
+                more.push(Event::Repromised {
+                    number: number.clone(),
+                    line: l.line,
+                    promise: p,
+                });
+            }
+            *ahead.entry(key).or_default() += rest;
+        }
     }
+    events.extend(more);
 }
 
 /// Stock in quarantine bins is never allocated.
@@ -885,6 +1034,15 @@ pub fn apply_event(state: &mut State, event: &Event) {
         } => {
             if let Some(l) = line_mut(state, number, *line) {
                 l.backordered += *qty;
+                l.promise = Some(*promise);
+            }
+        }
+        Event::Repromised {
+            number,
+            line,
+            promise,
+        } => {
+            if let Some(l) = line_mut(state, number, *line) {
                 l.promise = Some(*promise);
             }
         }

@@ -165,6 +165,9 @@ pub struct Indexes {
     pub open_invoices: BTreeMap<Code, std::collections::BTreeSet<Code>>,
     /// The bins holding an item in a warehouse: (warehouse, sku) -> keys.
     pub item_bins: BTreeMap<(Code, Code), std::collections::BTreeSet<BinKey>>,
+    /// Approved purchase orders not closed: their open lines are the
+    /// scheduled receipts ATP and promises count on.
+    pub open_pos: std::collections::BTreeSet<Code>,
     /// Supplier invoice references entered: (supplier, their number).
     pub supplier_refs: std::collections::BTreeSet<(Code, String)>,
 }

@@ -14,7 +14,7 @@ use super::event::Event;
 use super::master::{BinKind, PostingKey, RecordKind};
 use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
-use super::sales::{promise_date, OrderStatus};
+use super::sales::OrderStatus;
 use super::scan::{parse_scan, Scan};
 use super::state::{BinKey, Indexes, State};
 use super::types::Code;
@@ -557,7 +557,15 @@ pub fn confirm_pick(
                 number: p.order.clone(),
                 line: l.order_line,
                 qty: rest,
-                promise: promise_date(state, &entity, &l.sku, cmd.date()),
+                promise: super::sales::promise_new(
+                    state,
+                    &entity,
+                    &p.warehouse,
+                    &l.sku,
+                    Decimal::ZERO,
+                    rest,
+                    cmd.date(),
+                ),
             });
         }
     }
