@@ -19,6 +19,7 @@ pub const REPORTS: &[&str] = &[
     "stock-valuation",
     "open-pos",
     "grni",
+    "count-accuracy",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -519,6 +520,52 @@ pub fn build(
                     String::new(),
                     String::new(),
                     String::new(),
+                    money(v),
+                ]);
+            }
+            t
+        }
+        "count-accuracy" => {
+            let mut t = Table::new(
+                "Inventory accuracy of settled counts".into(),
+                &[
+                    ("warehouse", false),
+                    ("abc", false),
+                    ("counts", true),
+                    ("accurate", true),
+                    ("accuracy %", true),
+                    ("adjusted value", true),
+                ],
+            );
+            let mut by: std::collections::BTreeMap<(&str, String), (u64, u64, Decimal)> =
+                Default::default();
+            for c in s.counts.values() {
+                let Some(accurate) = c.accurate else { continue };
+                if c.status != crate::core::counts::CountStatus::Posted {
+                    continue;
+                }
+                let ent = s
+                    .warehouse_entity(&c.warehouse)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                if !wanted(ent) {
+                    continue;
+                }
+                let e = by
+                    .entry((c.warehouse.as_str(), format!("{:?}", c.abc)))
+                    .or_default();
+                e.0 += 1;
+                e.1 += u64::from(accurate);
+                e.2 += c.value;
+            }
+            for ((wh, abc), (n, ok, v)) in by {
+                let pct = Decimal::from(ok * 100) / Decimal::from(n.max(1));
+                t.rows.push(vec![
+                    wh.to_string(),
+                    abc,
+                    n.to_string(),
+                    ok.to_string(),
+                    pct.round_dp(1).to_string(),
                     money(v),
                 ]);
             }

@@ -147,7 +147,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
-    let body = match rng.below(48) {
+    let body = match rng.below(51) {
         39 | 40 => {
             let sup = rng.pick(&suppliers);
             let whs: Vec<&String> = s
@@ -316,6 +316,50 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     depot::core::landed::Basis::Weight
                 },
                 receipts,
+            }
+        }
+        48 => CommandBody::ScheduleCounts {
+            warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+            limit: 1 + rng.below(5),
+            skus: if rng.chance(50) {
+                vec![rng.pick(&items).sku.clone()]
+            } else {
+                vec![]
+            },
+        },
+        49 | 50 if !s.index.open_counts.is_empty() => {
+            let open: Vec<&String> = s.index.open_counts.iter().collect();
+            let c = &s.counts[*rng.pick(&open)];
+            let book = s
+                .bin_stock
+                .get(&depot::core::state::BinKey {
+                    warehouse: c.warehouse.clone(),
+                    bin: c.bin.clone(),
+                    sku: c.sku.clone(),
+                    lot: c.lot.clone(),
+                })
+                .copied()
+                .unwrap_or_default();
+            if c.status == depot::core::counts::CountStatus::AwaitingApproval {
+                CommandBody::ApproveCount {
+                    count: c.number.clone(),
+                }
+            } else {
+                let qty = match rng.below(4) {
+                    0 => book,
+                    1 => (book - Decimal::from(1 + rng.below(5) as i64)).max(Decimal::ZERO),
+                    2 => Decimal::ZERO,
+                    _ => book + Decimal::from(rng.below(5) as i64),
+                };
+                CommandBody::EnterCount {
+                    count: c.number.clone(),
+                    qty,
+                    reason: if rng.chance(80) {
+                        Some(depot::core::counts::Reason::Correction)
+                    } else {
+                        None
+                    },
+                }
             }
         }
         46 if !ap.is_empty() => {

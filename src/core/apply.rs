@@ -119,6 +119,11 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::SupplierInvoiceRejected { .. }
         | Event::SupplierPaid { .. } => super::purchasing::apply_event(state, event),
         Event::LandedCostAllocated { .. } => super::landed::apply_event(state, event),
+        Event::CountsScheduled { .. }
+        | Event::RecountNeeded { .. }
+        | Event::CountHeld { .. }
+        | Event::CountSettled { .. }
+        | Event::CountApproved { .. } => super::counts::apply_event(state, event),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
@@ -247,6 +252,13 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::SupplierInvoiceApproved { journal, .. } => vec![journal],
         Event::SupplierPaid { journal, .. } => vec![journal],
         Event::LandedCostAllocated { journal, .. } => vec![journal],
+        Event::CountSettled { adjustment, .. } => {
+            adjustment.iter().filter_map(|(_, j)| j.as_ref()).collect()
+        }
+        Event::CountApproved { adjustment, .. } => adjustment.1.iter().collect(),
+        Event::CountsScheduled { .. } | Event::RecountNeeded { .. } | Event::CountHeld { .. } => {
+            Vec::new()
+        }
         // Listed one by one so that a new event with a journal cannot be
         // missed by `depot check` and the replay checks.
         Event::MasterUpserted(_)

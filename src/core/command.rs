@@ -311,6 +311,26 @@ pub enum CommandBody {
         basis: crate::core::landed::Basis,
         receipts: Vec<Code>,
     },
+    /// Create the cycle counts due in a warehouse (A monthly, B quarterly,
+    /// C yearly), at most `limit` (default 50).
+    ScheduleCounts {
+        warehouse: Code,
+        #[serde(default = "fifty")]
+        limit: usize,
+        /// Count these items now, due or not (e.g. after a short pick).
+        #[serde(default)]
+        skus: Vec<Code>,
+    },
+    /// Enter a blind count; a variance is counted again by someone else,
+    /// and the recount needs a reason to adjust.
+    EnterCount {
+        count: Code,
+        qty: Decimal,
+        #[serde(default)]
+        reason: Option<crate::core::counts::Reason>,
+    },
+    /// Approve a count variance above the approval limit.
+    ApproveCount { count: Code },
     /// Pay supplier invoices.
     PaySupplier {
         supplier: Code,
@@ -389,6 +409,9 @@ impl CommandBody {
                 Permission::EnterSupplierInvoices
             }
             PaySupplier { .. } => Permission::PaySuppliers,
+            ScheduleCounts { .. } => Permission::AdjustStock,
+            EnterCount { .. } => Permission::Putaway,
+            ApproveCount { .. } => Permission::ApproveChanges,
             ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
         }
     }
@@ -464,6 +487,9 @@ impl CommandBody {
             RejectSupplierInvoice { .. } => "reject_supplier_invoice",
             PaySupplier { .. } => "pay_supplier",
             AllocateLandedCost { .. } => "allocate_landed_cost",
+            ScheduleCounts { .. } => "schedule_counts",
+            EnterCount { .. } => "enter_count",
+            ApproveCount { .. } => "approve_count",
         }
     }
 
@@ -540,6 +566,10 @@ impl CommandBody {
             (Record::Operator(r), false) => UpdateOperator(r),
         }
     }
+}
+
+fn fifty() -> usize {
+    50
 }
 
 /// Currency helper for commands that carry a bare code.

@@ -264,6 +264,15 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         } => super::landed::allocate(
             state, cmd, supplier, reference, kind, *amount, *basis, receipts,
         ),
+        CommandBody::ScheduleCounts {
+            warehouse,
+            limit,
+            skus,
+        } => super::counts::schedule(state, cmd, warehouse, *limit, skus),
+        CommandBody::EnterCount { count, qty, reason } => {
+            super::counts::enter(state, cmd, count, *qty, *reason)
+        }
+        CommandBody::ApproveCount { count } => super::counts::approve(state, cmd, count),
         CommandBody::PaySupplier {
             supplier,
             reference,

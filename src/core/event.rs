@@ -294,6 +294,40 @@ pub enum Event {
         shares: Vec<super::landed::LandedShare>,
         journal: JournalEntry,
     },
+    /// Cycle counts created (one per bin position of the items due).
+    CountsScheduled {
+        counts: Vec<super::counts::Count>,
+    },
+    /// The first count differed from the book: count again.
+    RecountNeeded {
+        number: Code,
+        first: (Decimal, Code),
+    },
+    /// A confirmed variance above the approval limit waits.
+    CountHeld {
+        number: Code,
+        second: (Decimal, Code),
+        book: Decimal,
+        variance: Decimal,
+        value: Decimal,
+        reason: super::counts::Reason,
+    },
+    /// A count settled: as the book, or with its adjustment posted.
+    CountSettled {
+        number: Code,
+        first: (Decimal, Code),
+        second: Option<(Decimal, Code)>,
+        book: Decimal,
+        accurate: bool,
+        reason: Option<super::counts::Reason>,
+        adjustment: Option<(StockMove, Option<JournalEntry>)>,
+    },
+    /// A held variance approved and posted.
+    CountApproved {
+        number: Code,
+        by: Code,
+        adjustment: (StockMove, Option<JournalEntry>),
+    },
     /// A backordered line's promise date moved (stock came, or not).
     Repromised {
         number: Code,

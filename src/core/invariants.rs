@@ -861,6 +861,21 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if n != size(&idx.open_invoices) {
         return Err(bad("open invoices by customer"));
     }
+    let open_counts = state
+        .counts
+        .values()
+        .filter(|c| c.status != super::counts::CountStatus::Posted)
+        .count();
+    if open_counts != idx.open_counts.len()
+        || idx.open_counts.iter().any(|n| {
+            state
+                .counts
+                .get(n)
+                .is_none_or(|c| c.status == super::counts::CountStatus::Posted)
+        })
+    {
+        return Err(bad("open counts"));
+    }
     // Every indexed bin holds stock, and as many as hold stock are indexed.
     let mut indexed = 0usize;
     for ((wh, sku), set) in &idx.item_bins {

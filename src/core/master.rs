@@ -643,6 +643,7 @@ pub enum RecordKind {
     PurchaseOrder,
     SupplierInvoice,
     GoodsReceipt,
+    Count,
 }
 
 impl RecordKind {
@@ -674,6 +675,7 @@ impl RecordKind {
             RecordKind::PurchaseOrder => "purchase order",
             RecordKind::SupplierInvoice => "supplier invoice",
             RecordKind::GoodsReceipt => "goods receipt",
+            RecordKind::Count => "count",
         }
     }
 }

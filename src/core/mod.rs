@@ -8,6 +8,7 @@ pub mod cash;
 pub mod change;
 pub mod command;
 pub mod counter;
+pub mod counts;
 pub mod decide;
 pub mod event;
 pub mod invariants;

@@ -175,6 +175,8 @@ pub enum Rejection {
         received: Decimal,
         qty: Decimal,
     },
+    #[error("count {count} {problem}")]
+    CountState { count: String, problem: String },
     #[error("counter sale refused: {problem}")]
     CounterSale { problem: String },
     #[error("{document} cannot be returned: {problem}")]
@@ -245,6 +247,7 @@ pub const ALL_CODES: &[&str] = &[
     "order_change",
     "purchase_state",
     "over_receipt",
+    "count_state",
 ];
 
 impl Rejection {
@@ -306,6 +309,7 @@ impl Rejection {
             Rejection::OrderChange { .. } => "order_change",
             Rejection::PurchaseState { .. } => "purchase_state",
             Rejection::OverReceipt { .. } => "over_receipt",
+            Rejection::CountState { .. } => "count_state",
         }
     }
 }

@@ -136,6 +136,11 @@ pub struct State {
     pub next_supplier_invoice: u64,
     pub supplier_payments: BTreeMap<Code, super::purchasing::SupplierPayment>,
     pub next_supplier_payment: u64,
+    /// Cycle counts by number, the last number given, and when each item
+    /// was last counted in each warehouse.
+    pub counts: BTreeMap<Code, super::counts::Count>,
+    pub next_count: u64,
+    pub last_counted: BTreeMap<(Code, Code), NaiveDate>,
     /// Waves released, and the last number given.
     pub waves: BTreeMap<Code, super::warehouse::Wave>,
     pub next_wave: u64,
@@ -168,6 +173,8 @@ pub struct Indexes {
     /// Approved purchase orders not closed: their open lines are the
     /// scheduled receipts ATP and promises count on.
     pub open_pos: std::collections::BTreeSet<Code>,
+    /// Counts not yet settled.
+    pub open_counts: std::collections::BTreeSet<Code>,
     /// Supplier invoice references entered: (supplier, their number).
     pub supplier_refs: std::collections::BTreeSet<(Code, String)>,
 }

@@ -1,0 +1,619 @@
+//! Cycle counts (SPEC 3.3): counts scheduled by ABC class (A monthly, B
+//! quarterly, C yearly), one per bin position, counted blind (the counter
+//! never sees the book quantity); a count that differs from the book is
+//! counted again by someone else; a confirmed variance is posted with a
+//! reason code (Dr/Cr Inventory against Inventory adjustment, at moving
+//! average cost), above the entity's approval limit only once approved.
+//! Each count records whether the book was right (inventory accuracy).
+//!
+//! Stock found missing that was promised is taken back: open pick lines
+//! of the bin are shorted and the order lines backordered, then other
+//! reservations in the warehouse, youngest order first.
+
+use super::command::Command;
+use super::event::{Event, StockMove};
+use super::master::{Abc, PostingKey, RecordKind};
+use super::posting::{JournalEntry, Posting};
+use super::rejection::Rejection;
+use super::sales::{promise_new, OrderStatus};
+use super::state::{BinKey, State};
+use super::types::Code;
+use super::validate;
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Most counts one schedule creates.
+pub const SCHEDULE_MAX: usize = 500;
+
+/// Days between counts of an item by its ABC class.
+pub fn interval(abc: Abc) -> i64 {
+    match abc {
+        Abc::A => 30,
+        Abc::B => 91,
+        Abc::C => 365,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountStatus {
+    Open,
+    /// The first count differed from the book: count again.
+    Recount,
+    /// A variance above the approval limit, waiting for an approval.
+    AwaitingApproval,
+    Posted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Damage,
+    Theft,
+    Found,
+    Correction,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub number: Code,
+    pub warehouse: Code,
+    pub bin: Code,
+    pub sku: Code,
+    pub lot: Option<Code>,
+    pub abc: Abc,
+    pub created: NaiveDate,
+    pub status: CountStatus,
+    pub first: Option<(Decimal, Code)>,
+    pub second: Option<(Decimal, Code)>,
+    /// Book quantity when it was settled, the variance and its value.
+    pub book: Decimal,
+    pub variance: Decimal,
+    pub value: Decimal,
+    pub reason: Option<Reason>,
+    /// Was the book right (set when the count is settled)?
+    pub accurate: Option<bool>,
+}
+
+impl Count {
+    fn key(&self) -> BinKey {
+        BinKey {
+            warehouse: self.warehouse.clone(),
+            bin: self.bin.clone(),
+            sku: self.sku.clone(),
+            lot: self.lot.clone(),
+        }
+    }
+}
+
+/// Create the counts due in a warehouse (never counted first, then the
+/// longest ago), or of the given items now, one per bin position holding
+/// stock, at most `limit`.
+pub fn schedule(
+    state: &State,
+    cmd: &Command,
+    warehouse: &str,
+    limit: usize,
+    skus: &[Code],
+) -> Result<Vec<Event>, Rejection> {
+    for sku in skus {
+        if !state.items.contains_key(sku) {
+            return Err(Rejection::NotFound {
+                kind: RecordKind::Item,
+                key: sku.clone(),
+            });
+        }
+    }
+    if !state.warehouses.contains_key(warehouse) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Warehouse,
+            key: warehouse.to_string(),
+        });
+    }
+    if limit == 0 || limit > SCHEDULE_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "limit".into(),
+            value: limit.to_string(),
+            min: "1".into(),
+            max: SCHEDULE_MAX.to_string(),
+        });
+    }
+    let today = cmd.date();
+    let counting: std::collections::BTreeSet<BinKey> = state
+        .index
+        .open_counts
+        .iter()
+        .filter_map(|n| state.counts.get(n))
+        .map(Count::key)
+        .collect();
+    // (last counted, sku, abc) of items due.
+    let mut due: Vec<(Option<NaiveDate>, &Code, Abc)> = state
+        .index
+        .item_bins
+        .range((warehouse.to_string(), String::new())..)
+        .take_while(|((w, _), _)| w == warehouse)
+        .filter_map(|((_, sku), _)| {
+            let item = state.items.get(sku)?;
+            let last = state
+                .last_counted
+                .get(&(warehouse.to_string(), sku.clone()))
+                .copied();
+            let is_due = if skus.is_empty() {
+                last.is_none_or(|d| d + Duration::days(interval(item.abc)) <= today)
+            } else {
+                skus.contains(sku)
+            };
+            is_due.then_some((last, sku, item.abc))
+        })
+        .collect();
+    due.sort();
+    let mut out = Vec::new();
+    let mut next = state.next_count;
+    for (_, sku, abc) in due {
+        let keys = state
+            .index
+            .item_bins
+            .get(&(warehouse.to_string(), sku.clone()))
+            .into_iter()
+            .flatten();
+        for k in keys {
+            if out.len() >= limit {
+                break;
+            }
+            if counting.contains(k) {
+                continue;
+            }
+            next += 1;
+            out.push(Count {
+                number: format!("CT-{next:06}"),
+                warehouse: k.warehouse.clone(),
+                bin: k.bin.clone(),
+                sku: k.sku.clone(),
+                lot: k.lot.clone(),
+                abc,
+                created: today,
+                status: CountStatus::Open,
+                first: None,
+                second: None,
+                book: Decimal::ZERO,
+                variance: Decimal::ZERO,
+                value: Decimal::ZERO,
+                reason: None,
+                accurate: None,
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(Rejection::CountState {
+            count: warehouse.to_string(),
+            problem: "has no count due".into(),
+        });
+    }
+    Ok(vec![Event::CountsScheduled { counts: out }])
+}
+
+fn count_of<'a>(state: &'a State, number: &str) -> Result<&'a Count, Rejection> {
+    state.counts.get(number).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::Count,
+        key: number.to_string(),
+    })
+}
+
+/// Enter a counted quantity (blind). The first count that differs from
+/// the book asks for a recount by someone else; the recount settles it.
+pub fn enter(
+    state: &State,
+    cmd: &Command,
+    number: &str,
+    qty: Decimal,
+    reason: Option<Reason>,
+) -> Result<Vec<Event>, Rejection> {
+    let c = count_of(state, number)?;
+    let decimals = state.items.get(&c.sku).map_or(0, |i| i.qty_decimals);
+    if qty < Decimal::ZERO {
+        return Err(Rejection::Negative {
+            field: "qty".into(),
+            value: qty,
+        });
+    }
+    if !qty.is_zero() {
+        validate::qty("qty", qty, decimals)?;
+    }
+    let book = state.bin_stock.get(&c.key()).copied().unwrap_or_default();
+    let by = cmd.operator.clone();
+    match c.status {
+        CountStatus::Open if qty == book => Ok(vec![Event::CountSettled {
+            number: number.to_string(),
+            second: None,
+            first: (qty, by),
+            book,
+            accurate: true,
+            reason: None,
+            adjustment: None,
+        }]),
+        CountStatus::Open => Ok(vec![Event::RecountNeeded {
+            number: number.to_string(),
+            first: (qty, by),
+        }]),
+        CountStatus::Recount => {
+            let first = c.first.clone().unwrap_or((qty, by.clone()));
+            if first.1 == by {
+                return Err(Rejection::CountState {
+                    count: number.to_string(),
+                    problem: format!("was counted first by {by}: the recount is someone else's"),
+                });
+            }
+            if qty == book {
+                return Ok(vec![Event::CountSettled {
+                    number: number.to_string(),
+                    first,
+                    second: Some((qty, by)),
+                    book,
+                    accurate: true,
+                    reason: None,
+                    adjustment: None,
+                }]);
+            }
+            let Some(reason) = reason else {
+                return Err(Rejection::InvalidText {
+                    field: "reason".into(),
+                    problem: "is needed for an adjustment: damage, theft, found or correction"
+                        .into(),
+                });
+            };
+            let (variance, value) = valued(state, c, qty - book)?;
+            let limit = state
+                .warehouse_entity(&c.warehouse)
+                .and_then(|e| state.entities.get(e))
+                .map(|e| e.adjustment_approval_limit)
+                .unwrap_or_default();
+            if value.abs() > limit {
+                return Ok(vec![Event::CountHeld {
+                    number: number.to_string(),
+                    second: (qty, by),
+                    book,
+                    variance,
+                    value,
+                    reason,
+                }]);
+            }
+            let mut ev = vec![];
+            let adj = adjustment(state, cmd, c, variance, &mut ev)?;
+            let mut out = vec![Event::CountSettled {
+                number: number.to_string(),
+                first,
+                second: Some((qty, by)),
+                book,
+                accurate: false,
+                reason: Some(reason),
+                adjustment: Some(adj),
+            }];
+            out.extend(ev);
+            Ok(out)
+        }
+        CountStatus::AwaitingApproval | CountStatus::Posted => Err(Rejection::CountState {
+            count: number.to_string(),
+            problem: "is not open for counting".into(),
+        }),
+    }
+}
+
+/// Approve a held variance (not one of the counters).
+pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, Rejection> {
+    let c = count_of(state, number)?;
+    if c.status != CountStatus::AwaitingApproval {
+        return Err(Rejection::CountState {
+            count: number.to_string(),
+            problem: "is not waiting for an approval".into(),
+        });
+    }
+    let counted_by =
+        |x: &Option<(Decimal, Code)>| x.as_ref().is_some_and(|(_, b)| *b == cmd.operator);
+    if counted_by(&c.first) || counted_by(&c.second) {
+        return Err(Rejection::CountState {
+            count: number.to_string(),
+            problem: format!("was counted by {}: someone else approves it", cmd.operator),
+        });
+    }
+    let book = state.bin_stock.get(&c.key()).copied().unwrap_or_default();
+    if book + c.variance < Decimal::ZERO {
+        return Err(Rejection::CountState {
+            count: number.to_string(),
+            problem: format!(
+                "the bin holds {book} now; a variance of {} would make it negative: count again",
+                c.variance
+            ),
+        });
+    }
+    let (variance, _) = valued(state, c, c.variance)?;
+    let mut ev = vec![];
+    let adj = adjustment(state, cmd, c, variance, &mut ev)?;
+    let mut out = vec![Event::CountApproved {
+        number: number.to_string(),
+        by: cmd.operator.clone(),
+        adjustment: adj,
+    }];
+    out.extend(ev);
+    Ok(out)
+}
+
+/// The variance and its value at moving average cost (base currency).
+fn valued(state: &State, c: &Count, variance: Decimal) -> Result<(Decimal, Decimal), Rejection> {
+    let entity = state
+        .warehouse_entity(&c.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let cur = state
+        .entities
+        .get(&entity)
+        .map(|e| e.base_currency.clone())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: entity.clone(),
+        })?;
+    let pool = state
+        .costs
+        .get(&(entity, c.sku.clone()))
+        .cloned()
+        .unwrap_or_default();
+    let value = if variance < Decimal::ZERO {
+        -pool.issue_value(-variance, |v| cur.round(v))
+    } else if pool.qty.is_zero() {
+        Decimal::ZERO
+    } else {
+        cur.round(variance * pool.value / pool.qty)
+    };
+    Ok((variance, value))
+}
+
+/// The stock move and journal of a variance, and in `extra` the events
+/// that take back promises of stock that is not there.
+fn adjustment(
+    state: &State,
+    cmd: &Command,
+    c: &Count,
+    variance: Decimal,
+    extra: &mut Vec<Event>,
+) -> Result<(StockMove, Option<JournalEntry>), Rejection> {
+    let (_, value) = valued(state, c, variance)?;
+    let entity = state
+        .warehouse_entity(&c.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let mv = StockMove {
+        entity: entity.clone(),
+        warehouse: c.warehouse.clone(),
+        bin: c.bin.clone(),
+        sku: c.sku.clone(),
+        lot: c.lot.clone(),
+        qty: variance,
+        value,
+    };
+    let journal = if value.is_zero() {
+        None
+    } else {
+        Some(
+            Posting::new(state, &entity, cmd.date(), &c.number, "count adjustment")
+                .debit(PostingKey::Inventory, value, Some(&c.sku))
+                .credit(PostingKey::InventoryAdjustment, value, None)
+                .build()?,
+        )
+    };
+    if variance < Decimal::ZERO {
+        take_back(state, cmd, c, -variance, extra);
+    }
+    Ok((mv, journal))
+}
+
+/// `missing` units of a bin are gone: short the bin's open pick lines
+/// beyond what is left, then release reservations the warehouse can no
+/// longer cover, youngest order first; what is taken back is backordered.
+fn take_back(state: &State, cmd: &Command, c: &Count, missing: Decimal, out: &mut Vec<Event>) {
+    let key = c.key();
+    let left = state.bin_stock.get(&key).copied().unwrap_or_default() - missing;
+    let entity = state
+        .warehouse_entity(&c.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let mut released = Decimal::ZERO;
+    let mut demand = Decimal::ZERO;
+    for p in state
+        .index
+        .open_picks
+        .iter()
+        .filter_map(|n| state.picks.get(n))
+        .filter(|p| p.warehouse == c.warehouse)
+    {
+        for l in &p.lines {
+            if l.bin != c.bin || l.sku != c.sku || l.lot != c.lot || l.open() <= Decimal::ZERO {
+                continue;
+            }
+            demand += l.open();
+            let cut = (demand - left).min(l.open());
+            if cut <= Decimal::ZERO {
+                continue;
+            }
+            out.push(Event::PickShort {
+                list: p.number.clone(),
+                line: l.line,
+                order: p.order.clone(),
+                order_line: l.order_line,
+                warehouse: p.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty: cut,
+            });
+            out.push(Event::ReservationReleased {
+                number: p.order.clone(),
+                line: l.order_line,
+                warehouse: p.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty: cut,
+            });
+            out.push(Event::Backordered {
+                number: p.order.clone(),
+                line: l.order_line,
+                qty: cut,
+                promise: promise_new(
+                    state,
+                    &entity,
+                    &c.warehouse,
+                    &c.sku,
+                    Decimal::ZERO,
+                    cut,
+                    cmd.date(),
+                ),
+            });
+            released += cut;
+        }
+    }
+    // The warehouse as a whole: reserved must stay within what is there.
+    let st = state
+        .stock
+        .get(&(c.warehouse.clone(), c.sku.clone()))
+        .cloned()
+        .unwrap_or_default();
+    let mut excess = (st.reserved - released) - (st.on_hand - missing + st.in_pick);
+    if excess <= Decimal::ZERO {
+        return;
+    }
+    let mut orders: Vec<&super::sales::SalesOrder> = state
+        .index
+        .open_orders
+        .values()
+        .flatten()
+        .filter_map(|n| state.orders.get(n))
+        .filter(|o| o.status == OrderStatus::Open)
+        .collect();
+    orders.sort_by(|a, b| (b.date, &b.number).cmp(&(a.date, &a.number)));
+    for o in orders {
+        let on_lists = super::warehouse::order_lines_released(state, &o.number);
+        for l in o
+            .lines
+            .iter()
+            .filter(|l| !l.cancelled && l.warehouse == c.warehouse && l.sku == c.sku)
+        {
+            if excess <= Decimal::ZERO {
+                return;
+            }
+            let open_on_lists =
+                (on_lists.get(&l.line).copied().unwrap_or_default() - l.picked - l.shipped)
+                    .max(Decimal::ZERO);
+            // Reserved and not on a pick list (the pick lists' part was
+            // dealt with above, bin by bin).
+            let free = l.reserved - open_on_lists;
+            let cut = free.min(excess);
+            if cut <= Decimal::ZERO {
+                continue;
+            }
+            excess -= cut;
+            out.push(Event::ReservationReleased {
+                number: o.number.clone(),
+                line: l.line,
+                warehouse: c.warehouse.clone(),
+                sku: c.sku.clone(),
+                qty: cut,
+            });
+            out.push(Event::Backordered {
+                number: o.number.clone(),
+                line: l.line,
+                qty: cut,
+                promise: promise_new(
+                    state,
+                    &entity,
+                    &c.warehouse,
+                    &c.sku,
+                    Decimal::ZERO,
+                    cut,
+                    cmd.date(),
+                ),
+            });
+        }
+    }
+}
+
+fn settle(state: &mut State, number: &str, adjustment: &Option<(StockMove, Option<JournalEntry>)>) {
+    if let Some((mv, j)) = adjustment {
+        super::apply::apply_move(state, mv);
+        if let Some(j) = j {
+            super::apply::apply_journal(state, j);
+        }
+    }
+    state.index.open_counts.remove(number);
+    if let Some(c) = state.counts.get(number) {
+        let k = (c.warehouse.clone(), c.sku.clone());
+        let d = c.created;
+        let e = state.last_counted.entry(k).or_insert(d);
+        *e = (*e).max(d);
+    }
+}
+
+pub fn apply_event(state: &mut State, event: &Event) {
+    match event {
+        Event::CountsScheduled { counts } => {
+            for c in counts {
+                state.next_count += 1;
+                state.index.open_counts.insert(c.number.clone());
+                state.counts.insert(c.number.clone(), c.clone());
+            }
+        }
+        Event::RecountNeeded { number, first } => {
+            if let Some(c) = state.counts.get_mut(number) {
+                c.status = CountStatus::Recount;
+                c.first = Some(first.clone());
+            }
+        }
+        Event::CountHeld {
+            number,
+            second,
+            book,
+            variance,
+            value,
+            reason,
+        } => {
+            if let Some(c) = state.counts.get_mut(number) {
+                c.status = CountStatus::AwaitingApproval;
+                c.second = Some(second.clone());
+                c.book = *book;
+                c.variance = *variance;
+                c.value = *value;
+                c.reason = Some(*reason);
+                c.accurate = Some(false);
+            }
+        }
+        Event::CountSettled {
+            number,
+            first,
+            second,
+            book,
+            accurate,
+            reason,
+            adjustment,
+        } => {
+            if let Some(c) = state.counts.get_mut(number) {
+                c.status = CountStatus::Posted;
+                c.first = Some(first.clone());
+                c.second = second.clone();
+                c.book = *book;
+                c.accurate = Some(*accurate);
+                c.reason = *reason;
+                if let Some((mv, _)) = adjustment {
+                    c.variance = mv.qty;
+                    c.value = mv.value;
+                }
+            }
+            settle(state, number, adjustment);
+        }
+        Event::CountApproved {
+            number, adjustment, ..
+        } => {
+            if let Some(c) = state.counts.get_mut(number) {
+                c.status = CountStatus::Posted;
+                c.variance = adjustment.0.qty;
+                c.value = adjustment.0.value;
+            }
+            settle(state, number, &Some(adjustment.clone()));
+        }
+        _ => {}
+    }
+}
