@@ -55,13 +55,7 @@ pub fn allocate(
     basis: Basis,
     receipts: &[Code],
 ) -> Result<Vec<Event>, Rejection> {
-    let s = state
-        .suppliers
-        .get(supplier)
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Supplier,
-            key: supplier.to_string(),
-        })?;
+    let s = super::purchasing::supplier_of(state, supplier)?;
     validate::text("reference", reference, true)?;
     validate::code("kind", kind)?;
     validate::amount("amount", amount, &s.currency)?;

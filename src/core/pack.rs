@@ -9,7 +9,6 @@ use super::command::Command;
 use super::event::Event;
 use super::master::RecordKind;
 use super::rejection::Rejection;
-use super::scan::{parse_scan, Scan};
 use super::state::State;
 use super::types::Code;
 use super::validate;
@@ -155,26 +154,8 @@ pub fn pack(
     let room = packed_vs_picked(p);
     let mut lines: Vec<CartonLine> = Vec::new();
     for c in contents {
-        let (code, count) = match parse_scan(&c.item).map_err(|e| Rejection::BadScan {
-            problem: e.to_string(),
-        })? {
-            Scan::Gtin(g) => (g, None),
-            Scan::Gs1(g) => match g.gtin {
-                Some(gtin) => (gtin, g.count),
-                None => {
-                    return Err(Rejection::BadScan {
-                        problem: "the GS1 scan has no item number (01)".into(),
-                    })
-                }
-            },
-            Scan::Text(t) => (t, None),
-        };
-        let (item, unit) = state
-            .item_by_code(&code)
-            .ok_or_else(|| Rejection::WrongItem {
-                expected: format!("an item picked on {list}"),
-                scanned: code.chars().take(40).collect(),
-            })?;
+        let scanned = state.scanned_item(&c.item, &format!("an item picked on {list}"))?;
+        let (item, unit, count) = (scanned.item, scanned.unit, scanned.count);
         let units = c.qty.or(count).unwrap_or(Decimal::ONE);
         validate::qty("qty", units, item.qty_decimals)?;
         if units <= Decimal::ZERO {

@@ -15,7 +15,6 @@ use super::master::{BinKind, PostingKey, RecordKind};
 use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
 use super::sales::fx_rate;
-use super::scan::{parse_scan, Scan};
 use super::state::{BinKey, State};
 use super::types::{Code, Currency};
 use super::validate;
@@ -240,6 +239,19 @@ fn po_of<'a>(state: &'a State, number: &str) -> Result<&'a PurchaseOrder, Reject
         })
 }
 
+pub(crate) fn supplier_of<'a>(
+    state: &'a State,
+    code: &str,
+) -> Result<&'a super::master::Supplier, Rejection> {
+    state
+        .suppliers
+        .get(code)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Supplier,
+            key: code.to_string(),
+        })
+}
+
 fn po_state(number: &str, problem: impl Into<String>) -> Rejection {
     Rejection::PurchaseState {
         document: number.to_string(),
@@ -282,13 +294,7 @@ pub fn create(
     warehouse: &str,
     lines: &[PoLineInput],
 ) -> Result<Vec<Event>, Rejection> {
-    let s = state
-        .suppliers
-        .get(supplier)
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Supplier,
-            key: supplier.to_string(),
-        })?;
+    let s = supplier_of(state, supplier)?;
     if !s.active {
         return Err(Rejection::Inactive {
             kind: RecordKind::Supplier,
@@ -514,27 +520,8 @@ pub fn receive(
     let mut taken: std::collections::BTreeMap<u32, Decimal> = Default::default();
     let mut out: Vec<ReceiptLine> = Vec::new();
     for input in lines {
-        let (code, gs1_lot, count) =
-            match parse_scan(&input.item).map_err(|e| Rejection::BadScan {
-                problem: e.to_string(),
-            })? {
-                Scan::Gtin(g) => (g, None, None),
-                Scan::Gs1(g) => match g.gtin {
-                    Some(gtin) => (gtin, g.lot, g.count),
-                    None => {
-                        return Err(Rejection::BadScan {
-                            problem: "the GS1 scan has no item number (01)".into(),
-                        })
-                    }
-                },
-                Scan::Text(t) => (t, None, None),
-            };
-        let (item, unit) = state
-            .item_by_code(&code)
-            .ok_or_else(|| Rejection::WrongItem {
-                expected: format!("an item on {number}"),
-                scanned: code.chars().take(40).collect(),
-            })?;
+        let scanned = state.scanned_item(&input.item, &format!("an item on {number}"))?;
+        let (item, unit, gs1_lot, count) = (scanned.item, scanned.unit, scanned.lot, scanned.count);
         let units = input.qty.or(count).unwrap_or(Decimal::ONE);
         validate::qty("qty", units, item.qty_decimals)?;
         let qty = units * item.unit_factor(&unit).unwrap_or(Decimal::ONE);
@@ -882,13 +869,7 @@ pub fn enter_invoice(
     reference: &str,
     lines: &[InvoiceLineInput],
 ) -> Result<Vec<Event>, Rejection> {
-    let s = state
-        .suppliers
-        .get(supplier)
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Supplier,
-            key: supplier.to_string(),
-        })?;
+    let s = supplier_of(state, supplier)?;
     validate::text("reference", reference, true)?;
     if state
         .index
@@ -1070,13 +1051,7 @@ pub fn pay(
     reference: &str,
     apply: &[ApApplyTo],
 ) -> Result<Vec<Event>, Rejection> {
-    let s = state
-        .suppliers
-        .get(supplier)
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Supplier,
-            key: supplier.to_string(),
-        })?;
+    let s = supplier_of(state, supplier)?;
     validate::text("reference", reference, false)?;
     if apply.is_empty() || apply.len() > LINES_MAX {
         return Err(Rejection::OutOfRange {

@@ -155,6 +155,14 @@ pub struct State {
     pub index: Indexes,
 }
 
+/// What an item scan was read as.
+pub struct ScannedItem<'a> {
+    pub item: &'a Item,
+    pub unit: Code,
+    pub lot: Option<Code>,
+    pub count: Option<Decimal>,
+}
+
 /// Open documents by who they belong to, maintained by `apply`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indexes {
@@ -261,6 +269,44 @@ impl State {
         let key = super::scan::barcode_key(code).ok()?;
         let (sku, unit) = self.barcodes.get(&key)?;
         self.items.get(sku).map(|i| (i, unit.clone()))
+    }
+
+    /// Read an item scan (SKU, barcode, GTIN, GS1-128): the item, the unit
+    /// the barcode stands for, and the GS1 lot (10) and count (30) if any.
+    /// `expected` says what was wanted when the scan is no known item.
+    pub fn scanned_item(
+        &self,
+        scan: &str,
+        expected: &str,
+    ) -> Result<ScannedItem<'_>, super::rejection::Rejection> {
+        use super::rejection::Rejection;
+        use super::scan::{parse_scan, Scan};
+        let (code, lot, count) = match parse_scan(scan).map_err(|e| Rejection::BadScan {
+            problem: e.to_string(),
+        })? {
+            Scan::Gtin(g) => (g, None, None),
+            Scan::Gs1(g) => match g.gtin {
+                Some(gtin) => (gtin, g.lot, g.count),
+                None => {
+                    return Err(Rejection::BadScan {
+                        problem: "the GS1 scan has no item number (01)".into(),
+                    })
+                }
+            },
+            Scan::Text(t) => (t, None, None),
+        };
+        let (item, unit) = self
+            .item_by_code(&code)
+            .ok_or_else(|| Rejection::WrongItem {
+                expected: expected.to_string(),
+                scanned: code.chars().take(40).collect(),
+            })?;
+        Ok(ScannedItem {
+            item,
+            unit,
+            lot,
+            count,
+        })
     }
 
     /// Number of master records, for `depot check` and the status line.

@@ -15,7 +15,6 @@ use super::master::{BinKind, PostingKey, RecordKind};
 use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
 use super::sales::OrderStatus;
-use super::scan::{parse_scan, Scan};
 use super::state::{BinKey, Indexes, State};
 use super::types::Code;
 use super::validate;
@@ -439,27 +438,8 @@ pub fn confirm_pick(
         kind: RecordKind::Item,
         key: l.sku.clone(),
     })?;
-    let scanned = parse_scan(item_scan).map_err(|e| Rejection::BadScan {
-        problem: e.to_string(),
-    })?;
-    let (code, lot, count) = match &scanned {
-        Scan::Gtin(g) => (g.clone(), None, None),
-        Scan::Gs1(g) => match &g.gtin {
-            Some(gtin) => (gtin.clone(), g.lot.clone(), g.count),
-            None => {
-                return Err(Rejection::BadScan {
-                    problem: "the GS1 scan has no item number (01)".into(),
-                })
-            }
-        },
-        Scan::Text(t) => (t.clone(), None, None),
-    };
-    let (found, unit) = state
-        .item_by_code(&code)
-        .ok_or_else(|| Rejection::WrongItem {
-            expected: l.sku.clone(),
-            scanned: code.chars().take(40).collect(),
-        })?;
+    let scanned = state.scanned_item(item_scan, &l.sku)?;
+    let (found, unit, lot, count) = (scanned.item, scanned.unit, scanned.lot, scanned.count);
     if found.sku != l.sku {
         return Err(Rejection::WrongItem {
             expected: l.sku.clone(),
