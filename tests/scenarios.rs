@@ -340,6 +340,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "supplier_invoices" => serde_json::to_value(&s.supplier_invoices[parts[2]]),
                     "goods_receipts" => serde_json::to_value(&s.goods_receipts[parts[2]]),
                     "counts" => serde_json::to_value(&s.counts[parts[2]]),
+                    "transfers" => serde_json::to_value(&s.transfers[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

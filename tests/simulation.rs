@@ -147,7 +147,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
-    let body = match rng.below(51) {
+    let body = match rng.below(52) {
         39 | 40 => {
             let sup = rng.pick(&suppliers);
             let whs: Vec<&String> = s
@@ -359,6 +359,42 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     } else {
                         None
                     },
+                }
+            }
+        }
+        51 => {
+            // Ship some of what a bin holds to another warehouse, or
+            // receive one on the way.
+            let on_way: Vec<&String> = s
+                .transfers
+                .values()
+                .filter(|t| t.status == depot::core::transfer::TransferStatus::InTransit)
+                .map(|t| &t.number)
+                .collect();
+            if !on_way.is_empty() && rng.chance(50) {
+                CommandBody::ReceiveTransfer {
+                    number: (*rng.pick(&on_way)).clone(),
+                    bin: rng
+                        .pick(&["B-03-03", "R-01-01", "DOCK-1", "NOBIN"])
+                        .to_string(),
+                }
+            } else {
+                let keys: Vec<&depot::core::state::BinKey> = s.bin_stock.keys().collect();
+                let k = rng.pick(&keys);
+                let have = s.bin_stock.get(*k).copied().unwrap_or_default();
+                CommandBody::ShipTransfer {
+                    from: k.warehouse.clone(),
+                    to: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                    lines: vec![depot::core::transfer::TransferInput {
+                        bin: k.bin.clone(),
+                        sku: k.sku.clone(),
+                        lot: k.lot.clone(),
+                        qty: if rng.chance(50) {
+                            have
+                        } else {
+                            Decimal::from(1 + rng.below(5) as i64)
+                        },
+                    }],
                 }
             }
         }

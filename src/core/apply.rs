@@ -119,6 +119,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::SupplierInvoiceRejected { .. }
         | Event::SupplierPaid { .. } => super::purchasing::apply_event(state, event),
         Event::LandedCostAllocated { .. } => super::landed::apply_event(state, event),
+        Event::TransferShipped { .. } | Event::TransferReceived { .. } => {
+            super::transfer::apply_event(state, event)
+        }
         Event::CountsScheduled { .. }
         | Event::RecountNeeded { .. }
         | Event::CountHeld { .. }
@@ -252,6 +255,9 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::SupplierInvoiceApproved { journal, .. } => vec![journal],
         Event::SupplierPaid { journal, .. } => vec![journal],
         Event::LandedCostAllocated { journal, .. } => vec![journal],
+        Event::TransferShipped { journal, .. } | Event::TransferReceived { journal, .. } => {
+            vec![journal]
+        }
         Event::CountSettled { adjustment, .. } => {
             adjustment.iter().filter_map(|(_, j)| j.as_ref()).collect()
         }

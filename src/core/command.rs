@@ -331,6 +331,14 @@ pub enum CommandBody {
     },
     /// Approve a count variance above the approval limit.
     ApproveCount { count: Code },
+    /// Ship goods from bins of one warehouse to another of the entity.
+    ShipTransfer {
+        from: Code,
+        to: Code,
+        lines: Vec<crate::core::transfer::TransferInput>,
+    },
+    /// Receive a transfer in full into a bin of its destination.
+    ReceiveTransfer { number: Code, bin: Code },
     /// Pay supplier invoices.
     PaySupplier {
         supplier: Code,
@@ -410,6 +418,8 @@ impl CommandBody {
             }
             PaySupplier { .. } => Permission::PaySuppliers,
             ScheduleCounts { .. } => Permission::AdjustStock,
+            ShipTransfer { .. } => Permission::Ship,
+            ReceiveTransfer { .. } => Permission::Receive,
             EnterCount { .. } => Permission::Putaway,
             ApproveCount { .. } => Permission::ApproveChanges,
             ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
@@ -488,6 +498,8 @@ impl CommandBody {
             PaySupplier { .. } => "pay_supplier",
             AllocateLandedCost { .. } => "allocate_landed_cost",
             ScheduleCounts { .. } => "schedule_counts",
+            ShipTransfer { .. } => "ship_transfer",
+            ReceiveTransfer { .. } => "receive_transfer",
             EnterCount { .. } => "enter_count",
             ApproveCount { .. } => "approve_count",
         }

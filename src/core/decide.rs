@@ -273,6 +273,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             super::counts::enter(state, cmd, count, *qty, *reason)
         }
         CommandBody::ApproveCount { count } => super::counts::approve(state, cmd, count),
+        CommandBody::ShipTransfer { from, to, lines } => {
+            super::transfer::ship(state, cmd, from, to, lines)
+        }
+        CommandBody::ReceiveTransfer { number, bin } => {
+            super::transfer::receive(state, cmd, number, bin)
+        }
         CommandBody::PaySupplier {
             supplier,
             reference,

@@ -328,6 +328,19 @@ pub enum Event {
         by: Code,
         adjustment: (StockMove, Option<JournalEntry>),
     },
+    /// Goods left a warehouse for another: Dr In transit / Cr Inventory.
+    TransferShipped {
+        transfer: super::transfer::Transfer,
+        moves: Vec<StockMove>,
+        journal: JournalEntry,
+    },
+    /// A transfer arrived: Dr Inventory / Cr In transit.
+    TransferReceived {
+        number: Code,
+        bin: Code,
+        moves: Vec<StockMove>,
+        journal: JournalEntry,
+    },
     /// A backordered line's promise date moved (stock came, or not).
     Repromised {
         number: Code,

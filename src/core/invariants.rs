@@ -431,6 +431,29 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
     }
     check_purchasing(state)?;
+    // In transit: the account holds what transfers on the way carry.
+    for code in state.entities.keys() {
+        let want: Decimal = state
+            .transfers
+            .values()
+            .filter(|t| &t.entity == code && t.status == super::transfer::TransferStatus::InTransit)
+            .flat_map(|t| t.lines.iter())
+            .map(|l| l.value)
+            .sum();
+        let gl = state
+            .posting_rules
+            .get(&(code.clone(), super::master::PostingKey::InTransit))
+            .and_then(|a| state.ledger.balances.get(&(code.clone(), a.clone())))
+            .copied()
+            .unwrap_or_default();
+        if gl != want {
+            return Err(Violation::OrderLine {
+                number: format!("entity {code}"),
+                line: 0,
+                problem: format!("in-transit account {gl} but transfers on the way carry {want}"),
+            });
+        }
+    }
     // Waves: each list of a wave exists and names the wave.
     for w in state.waves.values() {
         for n in &w.lists {

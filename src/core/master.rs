@@ -644,6 +644,7 @@ pub enum RecordKind {
     SupplierInvoice,
     GoodsReceipt,
     Count,
+    Transfer,
 }
 
 impl RecordKind {
@@ -676,6 +677,7 @@ impl RecordKind {
             RecordKind::SupplierInvoice => "supplier invoice",
             RecordKind::GoodsReceipt => "goods receipt",
             RecordKind::Count => "count",
+            RecordKind::Transfer => "transfer",
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod returns;
 pub mod sales;
 pub mod scan;
 pub mod state;
+pub mod transfer;
 pub mod types;
 pub mod validate;
 pub mod warehouse;

@@ -487,6 +487,7 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
             Event::OpeningStockPosted { moves, .. }
             | Event::ReturnReceived { moves, .. }
             | Event::GoodsReceived { moves, .. }
+            | Event::TransferReceived { moves, .. }
             | Event::PutAway { moves, .. } => moves,
             _ => continue,
         };

@@ -141,6 +141,9 @@ pub struct State {
     pub counts: BTreeMap<Code, super::counts::Count>,
     pub next_count: u64,
     pub last_counted: BTreeMap<(Code, Code), NaiveDate>,
+    /// Transfers between warehouses, and the last number given.
+    pub transfers: BTreeMap<Code, super::transfer::Transfer>,
+    pub next_transfer: u64,
     /// Waves released, and the last number given.
     pub waves: BTreeMap<Code, super::warehouse::Wave>,
     pub next_wave: u64,

@@ -1,0 +1,304 @@
+//! Transfers between warehouses of one entity (SPEC 3.3): goods leave the
+//! source bins at moving average cost into an in-transit bucket (Dr In
+//! transit / Cr Inventory) and arrive in a bin of the destination (Dr
+//! Inventory / Cr In transit), where they are offered to backorders. Only
+//! stock nobody is promised may leave: not what open pick lines expect
+//! from the bin, not what the warehouse has reserved.
+//!
+//! Transfers between entities (at a transfer price, due-to / due-from in
+//! both ledgers) are not built yet.
+
+use super::command::Command;
+use super::event::{Event, StockMove};
+use super::master::{PostingKey, RecordKind};
+use super::posting::{JournalEntry, Posting};
+use super::rejection::Rejection;
+use super::state::{BinKey, State};
+use super::types::Code;
+use super::validate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most lines one transfer may carry.
+pub const TRANSFER_LINES_MAX: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    InTransit,
+    Received,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferInput {
+    pub bin: Code,
+    pub sku: Code,
+    #[serde(default)]
+    pub lot: Option<Code>,
+    /// Base units.
+    pub qty: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferLine {
+    pub from_bin: Code,
+    pub sku: Code,
+    pub lot: Option<Code>,
+    pub qty: Decimal,
+    /// Cost that left the pool (base currency).
+    pub value: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub number: Code,
+    pub entity: Code,
+    pub from: Code,
+    pub to: Code,
+    pub shipped: chrono::NaiveDate,
+    pub shipped_by: Code,
+    pub status: TransferStatus,
+    pub lines: Vec<TransferLine>,
+    pub received_bin: Option<Code>,
+}
+
+fn refuse(what: &str, problem: impl Into<String>) -> Rejection {
+    Rejection::PurchaseState {
+        document: what.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// Ship goods from bins of one warehouse to another of the same entity.
+pub fn ship(
+    state: &State,
+    cmd: &Command,
+    from: &str,
+    to: &str,
+    lines: &[TransferInput],
+) -> Result<Vec<Event>, Rejection> {
+    let wh = |code: &str| {
+        state
+            .warehouses
+            .get(code)
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Warehouse,
+                key: code.to_string(),
+            })
+    };
+    let (src, dst) = (wh(from)?, wh(to)?);
+    if src.code == dst.code {
+        return Err(refuse("a transfer", "goes from one warehouse to another"));
+    }
+    if src.entity != dst.entity {
+        return Err(Rejection::WrongEntity {
+            field: "to".into(),
+            value: dst.code.clone(),
+            expected: src.entity.clone(),
+            actual: dst.entity.clone(),
+        });
+    }
+    if lines.is_empty() || lines.len() > TRANSFER_LINES_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "lines".into(),
+            value: lines.len().to_string(),
+            min: "1".into(),
+            max: TRANSFER_LINES_MAX.to_string(),
+        });
+    }
+    let cur = state
+        .entities
+        .get(&src.entity)
+        .map(|e| e.base_currency.clone())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: src.entity.clone(),
+        })?;
+    let mut taken_bin: BTreeMap<BinKey, Decimal> = BTreeMap::new();
+    let mut taken_wh: BTreeMap<Code, Decimal> = BTreeMap::new();
+    let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
+    let mut out = Vec::new();
+    for l in lines {
+        let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Item,
+            key: l.sku.clone(),
+        })?;
+        validate::qty("qty", l.qty, item.qty_decimals)?;
+        let key = BinKey {
+            warehouse: src.code.clone(),
+            bin: l.bin.clone(),
+            sku: l.sku.clone(),
+            lot: l.lot.clone(),
+        };
+        let in_bin = state.bin_stock.get(&key).copied().unwrap_or_default();
+        let promised: Decimal = state
+            .index
+            .open_picks
+            .iter()
+            .filter_map(|n| state.picks.get(n))
+            .filter(|p| p.warehouse == src.code)
+            .flat_map(|p| p.lines.iter())
+            .filter(|x| x.bin == l.bin && x.sku == l.sku && x.lot == l.lot)
+            .map(super::warehouse::PickLine::open)
+            .sum();
+        let used = taken_bin.entry(key.clone()).or_default();
+        let bin_free = in_bin - promised - *used;
+        let st = state
+            .stock
+            .get(&(src.code.clone(), l.sku.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let wh_used = taken_wh.entry(l.sku.clone()).or_default();
+        let wh_free = st.on_hand + st.in_pick - st.reserved - *wh_used;
+        let free = bin_free.min(wh_free).max(Decimal::ZERO);
+        if l.qty > free {
+            return Err(Rejection::OutOfRange {
+                field: format!("qty of {} from {}", l.sku, l.bin),
+                value: l.qty.to_string(),
+                min: "0".into(),
+                max: free.to_string(),
+            });
+        }
+        *used += l.qty;
+        *wh_used += l.qty;
+        let pool = pools.entry(l.sku.clone()).or_insert_with(|| {
+            state
+                .costs
+                .get(&(src.entity.clone(), l.sku.clone()))
+                .cloned()
+                .unwrap_or_default()
+        });
+        let value = pool.issue_value(l.qty, |v| cur.round(v));
+        pool.qty -= l.qty;
+        pool.value -= value;
+        out.push(TransferLine {
+            from_bin: l.bin.clone(),
+            sku: l.sku.clone(),
+            lot: l.lot.clone(),
+            qty: l.qty,
+            value,
+        });
+    }
+    let number = format!("TR-{:06}", state.next_transfer + 1);
+    let mut p = Posting::new(state, &src.entity, cmd.date(), &number, "transfer shipped");
+    let mut moves = Vec::new();
+    for l in &out {
+        p = p.debit(PostingKey::InTransit, l.value, None).credit(
+            PostingKey::Inventory,
+            l.value,
+            Some(&l.sku),
+        );
+        moves.push(StockMove {
+            entity: src.entity.clone(),
+            warehouse: src.code.clone(),
+            bin: l.from_bin.clone(),
+            sku: l.sku.clone(),
+            lot: l.lot.clone(),
+            qty: -l.qty,
+            value: -l.value,
+        });
+    }
+    let journal = p.build()?;
+    Ok(vec![Event::TransferShipped {
+        transfer: Transfer {
+            number,
+            entity: src.entity.clone(),
+            from: src.code.clone(),
+            to: dst.code.clone(),
+            shipped: cmd.date(),
+            shipped_by: cmd.operator.clone(),
+            status: TransferStatus::InTransit,
+            lines: out,
+            received_bin: None,
+        },
+        moves,
+        journal,
+    }])
+}
+
+/// Receive a transfer in full into a bin of the destination.
+pub fn receive(
+    state: &State,
+    cmd: &Command,
+    number: &str,
+    bin: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let t = state
+        .transfers
+        .get(number)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Transfer,
+            key: number.to_string(),
+        })?;
+    if t.status != TransferStatus::InTransit {
+        return Err(refuse(number, "is already received"));
+    }
+    let b = state
+        .bins
+        .get(&(t.to.clone(), bin.trim().to_string()))
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Bin,
+            key: format!("{}/{}", t.to, bin.trim()),
+        })?;
+    let mut p = Posting::new(state, &t.entity, cmd.date(), number, "transfer received");
+    let mut moves = Vec::new();
+    for l in &t.lines {
+        p = p
+            .debit(PostingKey::Inventory, l.value, Some(&l.sku))
+            .credit(PostingKey::InTransit, l.value, None);
+        moves.push(StockMove {
+            entity: t.entity.clone(),
+            warehouse: t.to.clone(),
+            bin: b.code.clone(),
+            sku: l.sku.clone(),
+            lot: l.lot.clone(),
+            qty: l.qty,
+            value: l.value,
+        });
+    }
+    let journal: JournalEntry = p.build()?;
+    let mut ev = vec![Event::TransferReceived {
+        number: number.to_string(),
+        bin: b.code.clone(),
+        moves,
+        journal,
+    }];
+    super::sales::fill_backorders(state, &mut ev, cmd.date());
+    Ok(ev)
+}
+
+pub fn apply_event(state: &mut State, event: &Event) {
+    match event {
+        Event::TransferShipped {
+            transfer,
+            moves,
+            journal,
+        } => {
+            state.next_transfer += 1;
+            for m in moves {
+                super::apply::apply_move(state, m);
+            }
+            super::apply::apply_journal(state, journal);
+            state
+                .transfers
+                .insert(transfer.number.clone(), transfer.clone());
+        }
+        Event::TransferReceived {
+            number,
+            bin,
+            moves,
+            journal,
+        } => {
+            if let Some(t) = state.transfers.get_mut(number) {
+                t.status = TransferStatus::Received;
+                t.received_bin = Some(bin.clone());
+            }
+            for m in moves {
+                super::apply::apply_move(state, m);
+            }
+            super::apply::apply_journal(state, journal);
+        }
+        _ => {}
+    }
+}
