@@ -394,6 +394,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         } else {
                             Decimal::from(1 + rng.below(5) as i64)
                         },
+                        price: if rng.chance(50) {
+                            Some(rng.amount(100, 2).abs())
+                        } else {
+                            None
+                        },
                     }],
                 }
             }

@@ -255,9 +255,14 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::SupplierInvoiceApproved { journal, .. } => vec![journal],
         Event::SupplierPaid { journal, .. } => vec![journal],
         Event::LandedCostAllocated { journal, .. } => vec![journal],
-        Event::TransferShipped { journal, .. } | Event::TransferReceived { journal, .. } => {
-            vec![journal]
-        }
+        Event::TransferShipped {
+            journal,
+            dest_journal,
+            ..
+        } => std::iter::once(journal)
+            .chain(dest_journal.iter())
+            .collect(),
+        Event::TransferReceived { journal, .. } => vec![journal],
         Event::CountSettled { adjustment, .. } => {
             adjustment.iter().filter_map(|(_, j)| j.as_ref()).collect()
         }

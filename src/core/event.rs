@@ -333,6 +333,8 @@ pub enum Event {
         transfer: super::transfer::Transfer,
         moves: Vec<StockMove>,
         journal: JournalEntry,
+        /// Between entities: the destination's Dr In transit / Cr Due to.
+        dest_journal: Option<JournalEntry>,
     },
     /// A transfer arrived: Dr Inventory / Cr In transit.
     TransferReceived {

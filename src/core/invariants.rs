@@ -431,14 +431,17 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
     }
     check_purchasing(state)?;
-    // In transit: the account holds what transfers on the way carry.
+    // In transit: the account holds what transfers on the way carry; the
+    // destination's entity carries them.
     for code in state.entities.keys() {
         let want: Decimal = state
             .transfers
             .values()
-            .filter(|t| &t.entity == code && t.status == super::transfer::TransferStatus::InTransit)
+            .filter(|t| {
+                &t.to_entity == code && t.status == super::transfer::TransferStatus::InTransit
+            })
             .flat_map(|t| t.lines.iter())
-            .map(|l| l.value)
+            .map(|l| l.dest_value)
             .sum();
         let gl = state
             .posting_rules

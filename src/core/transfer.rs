@@ -5,8 +5,12 @@
 //! stock nobody is promised may leave: not what open pick lines expect
 //! from the bin, not what the warehouse has reserved.
 //!
-//! Transfers between entities (at a transfer price, due-to / due-from in
-//! both ledgers) are not built yet.
+//! Between entities the goods are sold at a transfer price: the source
+//! books the sale (Dr Due from / Cr Revenue) and the cost out (Dr COGS /
+//! Cr Inventory); the destination owes it (Dr In transit / Cr Due to, in
+//! its own currency at the day's rate) and takes the goods into its stock
+//! at that value on receipt. Due-to and due-from are eliminated on
+//! consolidation.
 
 use super::command::Command;
 use super::event::{Event, StockMove};
@@ -38,6 +42,10 @@ pub struct TransferInput {
     pub lot: Option<Code>,
     /// Base units.
     pub qty: Decimal,
+    /// Transfer price per base unit in the source entity's currency
+    /// (needed, and only allowed, between entities).
+    #[serde(default)]
+    pub price: Option<Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,12 +56,20 @@ pub struct TransferLine {
     pub qty: Decimal,
     /// Cost that left the pool (base currency).
     pub value: Decimal,
+    /// Between entities: the transfer value in the source's currency and
+    /// in the destination's (what its stock receives).
+    #[serde(default)]
+    pub price_value: Decimal,
+    #[serde(default)]
+    pub dest_value: Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     pub number: Code,
     pub entity: Code,
+    /// The destination's entity (the same unless intercompany).
+    pub to_entity: Code,
     pub from: Code,
     pub to: Code,
     pub shipped: chrono::NaiveDate,
@@ -91,14 +107,7 @@ pub fn ship(
     if src.code == dst.code {
         return Err(refuse("a transfer", "goes from one warehouse to another"));
     }
-    if src.entity != dst.entity {
-        return Err(Rejection::WrongEntity {
-            field: "to".into(),
-            value: dst.code.clone(),
-            expected: src.entity.clone(),
-            actual: dst.entity.clone(),
-        });
-    }
+    let intercompany = src.entity != dst.entity;
     if lines.is_empty() || lines.len() > TRANSFER_LINES_MAX {
         return Err(Rejection::OutOfRange {
             field: "lines".into(),
@@ -107,14 +116,28 @@ pub fn ship(
             max: TRANSFER_LINES_MAX.to_string(),
         });
     }
-    let cur = state
-        .entities
-        .get(&src.entity)
-        .map(|e| e.base_currency.clone())
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Entity,
-            key: src.entity.clone(),
-        })?;
+    let currency = |e: &str| {
+        state
+            .entities
+            .get(e)
+            .map(|x| x.base_currency.clone())
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Entity,
+                key: e.to_string(),
+            })
+    };
+    let cur = currency(&src.entity)?;
+    let dest_cur = currency(&dst.entity)?;
+    let rate = if cur == dest_cur {
+        Decimal::ONE
+    } else {
+        super::sales::fx_rate(state, &cur, &dest_cur, cmd.date()).ok_or_else(|| {
+            Rejection::NotFound {
+                kind: RecordKind::FxRate,
+                key: format!("{cur}/{dest_cur} on or before {}", cmd.date()),
+            }
+        })?
+    };
     let mut taken_bin: BTreeMap<BinKey, Decimal> = BTreeMap::new();
     let mut taken_wh: BTreeMap<Code, Decimal> = BTreeMap::new();
     let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
@@ -125,6 +148,25 @@ pub fn ship(
             key: l.sku.clone(),
         })?;
         validate::qty("qty", l.qty, item.qty_decimals)?;
+        let price = match (intercompany, l.price) {
+            (true, Some(p)) => {
+                validate::price("price", p)?;
+                p
+            }
+            (true, None) => {
+                return Err(refuse(
+                    "an intercompany transfer",
+                    format!("needs a transfer price for {}", l.sku),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(refuse(
+                    "a transfer within an entity",
+                    "moves goods at cost: no price",
+                ))
+            }
+            (false, None) => Decimal::ZERO,
+        };
         let key = BinKey {
             warehouse: src.code.clone(),
             bin: l.bin.clone(),
@@ -172,23 +214,47 @@ pub fn ship(
         let value = pool.issue_value(l.qty, |v| cur.round(v));
         pool.qty -= l.qty;
         pool.value -= value;
+        let price_value = cur.round(l.qty * price);
         out.push(TransferLine {
             from_bin: l.bin.clone(),
             sku: l.sku.clone(),
             lot: l.lot.clone(),
             qty: l.qty,
             value,
+            price_value,
+            dest_value: if intercompany {
+                dest_cur.round(price_value * rate)
+            } else {
+                value
+            },
         });
     }
     let number = format!("TR-{:06}", state.next_transfer + 1);
     let mut p = Posting::new(state, &src.entity, cmd.date(), &number, "transfer shipped");
+    let mut dest = Posting::new(
+        state,
+        &dst.entity,
+        cmd.date(),
+        &number,
+        "intercompany transfer",
+    );
     let mut moves = Vec::new();
     for l in &out {
-        p = p.debit(PostingKey::InTransit, l.value, None).credit(
-            PostingKey::Inventory,
-            l.value,
-            Some(&l.sku),
-        );
+        p = if intercompany {
+            dest = dest
+                .debit(PostingKey::InTransit, l.dest_value, None)
+                .credit(PostingKey::IntercompanyDueTo, l.dest_value, None);
+            p.debit(PostingKey::Cogs, l.value, None)
+                .credit(PostingKey::Inventory, l.value, Some(&l.sku))
+                .debit(PostingKey::IntercompanyDueFrom, l.price_value, None)
+                .credit(PostingKey::Revenue, l.price_value, None)
+        } else {
+            p.debit(PostingKey::InTransit, l.value, None).credit(
+                PostingKey::Inventory,
+                l.value,
+                Some(&l.sku),
+            )
+        };
         moves.push(StockMove {
             entity: src.entity.clone(),
             warehouse: src.code.clone(),
@@ -200,10 +266,16 @@ pub fn ship(
         });
     }
     let journal = p.build()?;
+    let dest_journal = if intercompany {
+        Some(dest.build()?)
+    } else {
+        None
+    };
     Ok(vec![Event::TransferShipped {
         transfer: Transfer {
             number,
             entity: src.entity.clone(),
+            to_entity: dst.entity.clone(),
             from: src.code.clone(),
             to: dst.code.clone(),
             shipped: cmd.date(),
@@ -214,6 +286,7 @@ pub fn ship(
         },
         moves,
         journal,
+        dest_journal,
     }])
 }
 
@@ -241,20 +314,20 @@ pub fn receive(
             kind: RecordKind::Bin,
             key: format!("{}/{}", t.to, bin.trim()),
         })?;
-    let mut p = Posting::new(state, &t.entity, cmd.date(), number, "transfer received");
+    let mut p = Posting::new(state, &t.to_entity, cmd.date(), number, "transfer received");
     let mut moves = Vec::new();
     for l in &t.lines {
         p = p
-            .debit(PostingKey::Inventory, l.value, Some(&l.sku))
-            .credit(PostingKey::InTransit, l.value, None);
+            .debit(PostingKey::Inventory, l.dest_value, Some(&l.sku))
+            .credit(PostingKey::InTransit, l.dest_value, None);
         moves.push(StockMove {
-            entity: t.entity.clone(),
+            entity: t.to_entity.clone(),
             warehouse: t.to.clone(),
             bin: b.code.clone(),
             sku: l.sku.clone(),
             lot: l.lot.clone(),
             qty: l.qty,
-            value: l.value,
+            value: l.dest_value,
         });
     }
     let journal: JournalEntry = p.build()?;
@@ -274,12 +347,16 @@ pub fn apply_event(state: &mut State, event: &Event) {
             transfer,
             moves,
             journal,
+            dest_journal,
         } => {
             state.next_transfer += 1;
             for m in moves {
                 super::apply::apply_move(state, m);
             }
             super::apply::apply_journal(state, journal);
+            if let Some(j) = dest_journal {
+                super::apply::apply_journal(state, j);
+            }
             state
                 .transfers
                 .insert(transfer.number.clone(), transfer.clone());
