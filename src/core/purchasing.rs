@@ -581,9 +581,8 @@ pub fn receive(
             value: base.round(qty * target.price * rate),
         });
     }
-    if b.kind == BinKind::Quarantine {
-        // Allowed: goods to inspect; they are not allocated from there.
-    }
+    // Any bin of the warehouse may receive: a dock door, or quarantine for
+    // goods to inspect (never allocated from there until put away).
     let number_gr = format!("GR-{:06}", state.next_goods_receipt + 1);
     let mut p = Posting::new(state, &po.entity, date, &number_gr, "goods received");
     let mut moves = Vec::new();
