@@ -192,7 +192,23 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         }
         41 if !pos.is_empty() => {
             let po = rng.pick(&pos);
-            match rng.below(4) {
+            match rng.below(5) {
+                4 => {
+                    let l = rng.pick(&po.lines);
+                    CommandBody::ChangePurchaseOrderLine {
+                        number: po.number.clone(),
+                        line: l.line,
+                        qty: Some(
+                            (l.unit_qty + Decimal::from(rng.below(7) as i64 - 3)).max(Decimal::ONE),
+                        ),
+                        price: if rng.chance(30) {
+                            Some(rng.amount(200, 2).abs())
+                        } else {
+                            None
+                        },
+                        expected: None,
+                    }
+                }
                 0 | 1 => CommandBody::ApprovePurchaseOrder {
                     number: po.number.clone(),
                 },

@@ -110,6 +110,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::CreditMemoIssued { .. } => super::returns::apply_event(state, event),
         Event::PurchaseOrderCreated(_)
         | Event::PurchaseOrderApproved { .. }
+        | Event::PurchaseOrderChanged { .. }
         | Event::PurchaseOrderCancelled { .. }
         | Event::PurchaseOrderClosed { .. }
         | Event::GoodsReceived { .. }
@@ -305,6 +306,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::Repromised { .. }
         | Event::PurchaseOrderCreated(_)
         | Event::PurchaseOrderApproved { .. }
+        | Event::PurchaseOrderChanged { .. }
         | Event::PurchaseOrderCancelled { .. }
         | Event::PurchaseOrderClosed { .. }
         | Event::PutAway { .. }

@@ -265,6 +265,18 @@ pub enum CommandBody {
         warehouse: Code,
         lines: Vec<crate::core::purchasing::PoLineInput>,
     },
+    /// Change a PO line: quantity (ordered unit), price (per that unit),
+    /// expected date.
+    ChangePurchaseOrderLine {
+        number: Code,
+        line: u32,
+        #[serde(default)]
+        qty: Option<Decimal>,
+        #[serde(default)]
+        price: Option<Decimal>,
+        #[serde(default)]
+        expected: Option<NaiveDate>,
+    },
     /// Approve a purchase order (not the buyer).
     ApprovePurchaseOrder { number: Code },
     /// Cancel a purchase order nothing of which arrived.
@@ -405,9 +417,10 @@ impl CommandBody {
             AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
             ReceiveReturn { .. } => Permission::ReceiveReturns,
             CounterSale { .. } => Permission::SellAtCounter,
-            CreatePurchaseOrder { .. } | CancelPurchaseOrder { .. } | ClosePurchaseOrder { .. } => {
-                Permission::Purchase
-            }
+            CreatePurchaseOrder { .. }
+            | ChangePurchaseOrderLine { .. }
+            | CancelPurchaseOrder { .. }
+            | ClosePurchaseOrder { .. } => Permission::Purchase,
             ApprovePurchaseOrder { .. }
             | ApproveSupplierInvoice { .. }
             | RejectSupplierInvoice { .. } => Permission::ApproveChanges,
@@ -488,6 +501,7 @@ impl CommandBody {
             CounterSale { .. } => "counter_sale",
             CreatePurchaseOrder { .. } => "create_purchase_order",
             ApprovePurchaseOrder { .. } => "approve_purchase_order",
+            ChangePurchaseOrderLine { .. } => "change_purchase_order_line",
             CancelPurchaseOrder { .. } => "cancel_purchase_order",
             ClosePurchaseOrder { .. } => "close_purchase_order",
             ReceivePurchase { .. } => "receive_purchase",

@@ -473,7 +473,9 @@ fn take_back(state: &State, cmd: &Command, c: &Count, missing: Decimal, out: &mu
         .get(&(c.warehouse.clone(), c.sku.clone()))
         .cloned()
         .unwrap_or_default();
-    let mut excess = (st.reserved - released) - (st.on_hand - missing + st.in_pick);
+    // Reserved stock must be on hand: what is picked for other orders does
+    // not cover it.
+    let mut excess = (st.reserved - released) - (st.on_hand - missing);
     if excess <= Decimal::ZERO {
         return;
     }

@@ -212,6 +212,13 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             warehouse,
             lines,
         } => super::purchasing::create(state, cmd, supplier, warehouse, lines),
+        CommandBody::ChangePurchaseOrderLine {
+            number,
+            line,
+            qty,
+            price,
+            expected,
+        } => super::purchasing::change_line(state, cmd, number, *line, *qty, *price, *expected),
         CommandBody::ApprovePurchaseOrder { number } => {
             super::purchasing::approve(state, cmd, number)
         }

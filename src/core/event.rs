@@ -241,6 +241,16 @@ pub enum Event {
         number: Code,
         by: Code,
     },
+    /// A PO line changed (quantity, price, expected date); above the
+    /// approval limit the PO waits for an approval again.
+    PurchaseOrderChanged {
+        number: Code,
+        line: super::purchasing::PoLine,
+        total: Decimal,
+        base_total: Decimal,
+        needs_approval: bool,
+        by: Code,
+    },
     PurchaseOrderCancelled {
         number: Code,
         by: Code,

@@ -428,6 +428,105 @@ pub fn create(
     })])
 }
 
+/// Change a PO line's quantity (in its ordered unit), price (per that
+/// unit) or expected date. Never below what was received; a change that
+/// takes the PO above the entity's approval limit needs an approval again.
+#[allow(clippy::too_many_arguments)]
+pub fn change_line(
+    state: &State,
+    cmd: &Command,
+    number: &str,
+    line: u32,
+    qty: Option<Decimal>,
+    price: Option<Decimal>,
+    expected: Option<NaiveDate>,
+) -> Result<Vec<Event>, Rejection> {
+    let po = po_of(state, number)?;
+    if matches!(po.status, PoStatus::Closed | PoStatus::Cancelled) {
+        return Err(po_state(number, "is closed"));
+    }
+    let l = po
+        .lines
+        .iter()
+        .find(|l| l.line == line)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PurchaseOrder,
+            key: format!("{number} line {line}"),
+        })?;
+    let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::Item,
+        key: l.sku.clone(),
+    })?;
+    let factor = item.unit_factor(&l.unit).unwrap_or(Decimal::ONE);
+    let mut new = l.clone();
+    if let Some(q) = qty {
+        validate::qty("qty", q, item.qty_decimals)?;
+        new.unit_qty = q;
+        new.qty = q * factor;
+        if new.qty < l.received {
+            return Err(po_state(
+                number,
+                format!(
+                    "line {line} has {} received: it cannot go below that",
+                    l.received
+                ),
+            ));
+        }
+    }
+    if let Some(p) = price {
+        validate::price("price", p)?;
+        if l.received > Decimal::ZERO {
+            return Err(po_state(
+                number,
+                format!(
+                    "line {line} has receipts at its price: the invoice settles any difference"
+                ),
+            ));
+        }
+        new.price = (p / factor).round_dp(COST_DECIMALS);
+    }
+    if let Some(d) = expected {
+        if d < cmd.date() {
+            return Err(Rejection::InvalidDateRange {
+                from: cmd.date(),
+                to: d,
+            });
+        }
+        new.expected = d;
+    }
+    if new == *l {
+        return Err(Rejection::NoChange);
+    }
+    let total: Decimal = po
+        .lines
+        .iter()
+        .map(|x| {
+            if x.line == line {
+                new.value()
+            } else {
+                x.value()
+            }
+        })
+        .sum();
+    let base = base_currency(state, &po.entity)?;
+    let rate = to_base(state, &po.currency, &base, cmd.date())?;
+    let base_total = base.round(total * rate);
+    let limit = state
+        .entities
+        .get(&po.entity)
+        .map(|e| e.po_approval_limit)
+        .unwrap_or_default();
+    let reapprove = base_total > limit && base_total > po.base_total;
+    Ok(vec![Event::PurchaseOrderChanged {
+        number: number.to_string(),
+        line: new,
+        total,
+        base_total,
+        needs_approval: reapprove,
+        by: cmd.operator.clone(),
+    }])
+}
+
 pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, Rejection> {
     let po = po_of(state, number)?;
     if po.status != PoStatus::AwaitingApproval {
@@ -1200,6 +1299,31 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 state.index.open_pos.insert(po.number.clone());
             }
             state.purchase_orders.insert(po.number.clone(), po.clone());
+        }
+        Event::PurchaseOrderChanged {
+            number,
+            line,
+            total,
+            base_total,
+            needs_approval,
+            by,
+        } => {
+            if let Some(po) = state.purchase_orders.get_mut(number) {
+                if let Some(l) = po.lines.iter_mut().find(|l| l.line == line.line) {
+                    *l = line.clone();
+                }
+                po.total = *total;
+                po.base_total = *base_total;
+                if *needs_approval {
+                    po.status = PoStatus::AwaitingApproval;
+                    po.approved_by = None;
+                    // The change is the buyer's now: someone else approves.
+                    po.buyer = by.clone();
+                }
+            }
+            if *needs_approval {
+                state.index.open_pos.remove(number);
+            }
         }
         Event::PurchaseOrderApproved { number, by } => {
             if let Some(po) = state.purchase_orders.get_mut(number) {

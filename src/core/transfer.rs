@@ -192,7 +192,9 @@ pub fn ship(
             .cloned()
             .unwrap_or_default();
         let wh_used = taken_wh.entry(l.sku.clone()).or_default();
-        let wh_free = st.on_hand + st.in_pick - st.reserved - *wh_used;
+        // Reserved stock must stay on hand: goods picked for other orders
+        // (in pick) do not cover it.
+        let wh_free = st.on_hand - st.reserved - *wh_used;
         let free = bin_free.min(wh_free).max(Decimal::ZERO);
         if l.qty > free {
             return Err(Rejection::OutOfRange {
