@@ -276,14 +276,17 @@ pub enum Event {
         by: Code,
     },
     /// A supplier invoice, posted when it matched (Dr GRNI, PPV / Cr AP).
+    /// `reliefs`: the GRNI each line relieved (empty while held).
     SupplierInvoiceEntered {
         invoice: super::purchasing::SupplierInvoice,
         journal: Option<JournalEntry>,
+        reliefs: Vec<Decimal>,
     },
     SupplierInvoiceApproved {
         number: Code,
         by: Code,
         journal: JournalEntry,
+        reliefs: Vec<Decimal>,
     },
     SupplierInvoiceRejected {
         number: Code,

@@ -651,7 +651,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
 /// its posted invoices still owe.
 fn check_purchasing(state: &State) -> Result<(), Violation> {
     use super::master::PostingKey;
-    use super::purchasing::{relief, ApStatus};
+    use super::purchasing::ApStatus;
     let bad = |number: &str, line: u32, problem: String| Violation::OrderLine {
         number: number.to_string(),
         line,
@@ -667,11 +667,6 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
     }
     let mut grni: HashMap<&Code, Decimal> = HashMap::new();
     for po in state.purchase_orders.values() {
-        let base = state
-            .entities
-            .get(&po.entity)
-            .map(|e| e.base_currency.clone())
-            .unwrap_or_else(|| super::types::Currency::new("USD"));
         for l in &po.lines {
             let (q, v) = received.remove(&(&po.number, l.line)).unwrap_or_default();
             if q != l.received || v != l.received_value {
@@ -696,13 +691,17 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
                     ),
                 ));
             }
-            if l.relieved != relief(l, l.invoiced, &base) {
+            let all_in = l.invoiced == l.received;
+            if l.relieved < Decimal::ZERO
+                || l.relieved > l.received_value
+                || (all_in && l.relieved != l.received_value)
+            {
                 return Err(bad(
                     &po.number,
                     l.line,
                     format!(
-                        "GRNI relieved {} does not follow {} invoiced",
-                        l.relieved, l.invoiced
+                        "GRNI relieved {} of {} received value with {} of {} invoiced",
+                        l.relieved, l.received_value, l.invoiced, l.received
                     ),
                 ));
             }

@@ -910,12 +910,17 @@ fn match_line(
 
 /// The posting of a matched (or approved) invoice: Dr GRNI for what the
 /// received goods were booked at, Dr/Cr price variance for the rest, Cr AP.
-fn post_invoice(state: &State, inv: &SupplierInvoice) -> Result<JournalEntry, Rejection> {
+fn post_invoice(
+    state: &State,
+    inv: &SupplierInvoice,
+) -> Result<(JournalEntry, Vec<Decimal>), Rejection> {
     let base = base_currency(state, &inv.entity)?;
     let mut grni = Decimal::ZERO;
-    // Cumulative per PO line over this invoice, so that two lines of the
-    // same PO line relieve correctly.
-    let mut seen: std::collections::BTreeMap<(Code, u32), Decimal> = Default::default();
+    // Running (invoiced, relieved) per PO line over this invoice, so that
+    // two lines of the same PO line relieve correctly.
+    let mut running: std::collections::BTreeMap<(Code, u32), (Decimal, Decimal)> =
+        Default::default();
+    let mut reliefs = Vec::with_capacity(inv.lines.len());
     for l in &inv.lines {
         let pl = po_of(state, &l.po)?
             .lines
@@ -925,16 +930,17 @@ fn post_invoice(state: &State, inv: &SupplierInvoice) -> Result<JournalEntry, Re
                 kind: RecordKind::PurchaseOrder,
                 key: format!("{} line {}", l.po, l.po_line),
             })?;
-        let before = seen
-            .get(&(l.po.clone(), l.po_line))
-            .copied()
-            .unwrap_or_default();
-        let after = before + l.qty;
-        seen.insert((l.po.clone(), l.po_line), after);
-        grni += relief(pl, pl.invoiced + after, &base) - relief(pl, pl.invoiced + before, &base);
+        let run = running
+            .entry((l.po.clone(), l.po_line))
+            .or_insert((pl.invoiced, pl.relieved));
+        let r = relief_for(pl.received, pl.received_value, run.0, run.1, l.qty, &base);
+        run.0 += l.qty;
+        run.1 += r;
+        grni += r;
+        reliefs.push(r);
     }
     let ppv = inv.base_total - grni;
-    Posting::new(
+    let journal = Posting::new(
         state,
         &inv.entity,
         inv.date,
@@ -944,19 +950,31 @@ fn post_invoice(state: &State, inv: &SupplierInvoice) -> Result<JournalEntry, Re
     .debit(PostingKey::Grni, grni, None)
     .debit(PostingKey::PurchasePriceVariance, ppv, None)
     .credit(PostingKey::Payables, inv.base_total, Some(&inv.supplier))
-    .build()
+    .build()?;
+    Ok((journal, reliefs))
 }
 
-/// GRNI relieved once `invoiced` base units of a line are invoiced: the
-/// received value in proportion, all of it when everything received is.
-pub fn relief(pl: &PoLine, invoiced: Decimal, base: &Currency) -> Decimal {
-    if pl.received.is_zero() {
-        return Decimal::ZERO;
+/// GRNI to relieve when `q` more units of a PO line are invoiced: the
+/// value of what is received and not yet invoiced, in proportion, and all
+/// that is left with the last unit (so nothing lingers in GRNI whatever
+/// the receipts' rates and rounding).
+pub fn relief_for(
+    received: Decimal,
+    received_value: Decimal,
+    invoiced: Decimal,
+    relieved: Decimal,
+    q: Decimal,
+    base: &Currency,
+) -> Decimal {
+    let open_q = received - invoiced;
+    let open_v = received_value - relieved;
+    if q >= open_q {
+        open_v
+    } else if open_q <= Decimal::ZERO {
+        Decimal::ZERO
+    } else {
+        base.round(open_v * q / open_q)
     }
-    if invoiced >= pl.received {
-        return pl.received_value;
-    }
-    base.round(pl.received_value * invoiced / pl.received)
 }
 
 /// Enter a supplier invoice; it posts when it matches, else it is held.
@@ -1053,14 +1071,16 @@ pub fn enter_invoice(
         problems,
         entered_by: cmd.operator.clone(),
     };
-    let journal = if inv.status == ApStatus::Open {
-        Some(post_invoice(state, &inv)?)
+    let (journal, reliefs) = if inv.status == ApStatus::Open {
+        let (j, r) = post_invoice(state, &inv)?;
+        (Some(j), r)
     } else {
-        None
+        (None, Vec::new())
     };
     Ok(vec![Event::SupplierInvoiceEntered {
         invoice: inv,
         journal,
+        reliefs,
     }])
 }
 
@@ -1103,11 +1123,12 @@ pub fn approve_invoice(
             ));
         }
     }
-    let journal = post_invoice(state, inv)?;
+    let (journal, reliefs) = post_invoice(state, inv)?;
     Ok(vec![Event::SupplierInvoiceApproved {
         number: number.to_string(),
         by: cmd.operator.clone(),
         journal,
+        reliefs,
     }])
 }
 
@@ -1268,25 +1289,18 @@ pub fn pay(
 }
 
 /// Book an invoice's lines on its PO lines (when it posts).
-fn book_invoice(state: &mut State, number: &str) {
+fn book_invoice(state: &mut State, number: &str, reliefs: &[Decimal]) {
     let Some(inv) = state.supplier_invoices.get(number).cloned() else {
         return;
     };
-    let base = state
-        .entities
-        .get(&inv.entity)
-        .map(|e| e.base_currency.clone())
-        .unwrap_or_else(|| Currency::new("USD"));
-    for l in &inv.lines {
+    for (l, r) in inv.lines.iter().zip(reliefs) {
         if let Some(pl) = state
             .purchase_orders
             .get_mut(&l.po)
             .and_then(|p| p.lines.iter_mut().find(|x| x.line == l.po_line))
         {
-            let before = relief(pl, pl.invoiced, &base);
             pl.invoiced += l.qty;
-            let after = relief(pl, pl.invoiced, &base);
-            pl.relieved += after - before;
+            pl.relieved += *r;
         }
     }
 }
@@ -1371,7 +1385,11 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 super::apply::apply_move(state, m);
             }
         }
-        Event::SupplierInvoiceEntered { invoice, journal } => {
+        Event::SupplierInvoiceEntered {
+            invoice,
+            journal,
+            reliefs,
+        } => {
             state.next_supplier_invoice += 1;
             state
                 .index
@@ -1381,17 +1399,20 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 .supplier_invoices
                 .insert(invoice.number.clone(), invoice.clone());
             if let Some(j) = journal {
-                book_invoice(state, &invoice.number);
+                book_invoice(state, &invoice.number, reliefs);
                 super::apply::apply_journal(state, j);
             }
         }
         Event::SupplierInvoiceApproved {
-            number, journal, ..
+            number,
+            journal,
+            reliefs,
+            ..
         } => {
             if let Some(inv) = state.supplier_invoices.get_mut(number) {
                 inv.status = ApStatus::Open;
             }
-            book_invoice(state, number);
+            book_invoice(state, number, reliefs);
             super::apply::apply_journal(state, journal);
         }
         Event::SupplierInvoiceRejected { number, .. } => {
