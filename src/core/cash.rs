@@ -259,13 +259,7 @@ pub fn receive(
     }
     // A receipt in another currency than the base: AR leaves at the
     // invoices' rates, cash comes in at today's; the rest is realised FX.
-    let diff = debits - credits;
-    if diff > Decimal::ZERO {
-        p = p.credit(PostingKey::FxGain, diff, None);
-    } else if diff < Decimal::ZERO {
-        p = p.debit(PostingKey::FxLoss, -diff, None);
-    }
-    let journal = p.build()?;
+    let journal = p.fx_difference(debits - credits).build()?;
     Ok(vec![Event::PaymentReceived {
         receipt: Receipt {
             number,

@@ -11,7 +11,6 @@ use super::master::{PostingKey, RecordKind};
 use super::posting::Posting;
 use super::purchasing::{ApStatus, SupplierInvoice};
 use super::rejection::Rejection;
-use super::sales::fx_rate;
 use super::state::State;
 use super::types::Code;
 use super::validate;
@@ -84,22 +83,8 @@ pub fn allocate(
         });
     }
     let date = cmd.date();
-    let base = state
-        .entities
-        .get(&s.entity)
-        .map(|e| e.base_currency.clone())
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Entity,
-            key: s.entity.clone(),
-        })?;
-    let rate = if s.currency == base {
-        Decimal::ONE
-    } else {
-        fx_rate(state, &s.currency, &base, date).ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::FxRate,
-            key: format!("{}/{base} on or before {date}", s.currency),
-        })?
-    };
+    let base = super::purchasing::base_currency(state, &s.entity)?;
+    let rate = super::purchasing::to_base(state, &s.currency, &base, date)?;
     let base_amount = base.round(amount * rate);
     // (receipt, line, sku, qty, weight of the line for the basis)
     let mut lines = Vec::new();

@@ -91,6 +91,19 @@ impl<'a> Posting<'a> {
 
     /// Resolve accounts, round to the base currency, check the period is
     /// open and the entry balances.
+    /// Close a difference of `debits - credits` between the two sides of a
+    /// foreign-currency settlement: a surplus of debits is a realised FX
+    /// gain (credit), a shortfall a loss (debit).
+    pub fn fx_difference(self, diff: Decimal) -> Self {
+        if diff > Decimal::ZERO {
+            self.credit(PostingKey::FxGain, diff, None)
+        } else if diff < Decimal::ZERO {
+            self.debit(PostingKey::FxLoss, -diff, None)
+        } else {
+            self
+        }
+    }
+
     pub fn build(self) -> Result<JournalEntry, Rejection> {
         let state = self.state;
         let entity = state

@@ -259,7 +259,7 @@ fn po_state(number: &str, problem: impl Into<String>) -> Rejection {
     }
 }
 
-fn to_base(
+pub(crate) fn to_base(
     state: &State,
     from: &Currency,
     to: &Currency,
@@ -274,7 +274,7 @@ fn to_base(
     })
 }
 
-fn base_currency(state: &State, entity: &str) -> Result<Currency, Rejection> {
+pub(crate) fn base_currency(state: &State, entity: &str) -> Result<Currency, Rejection> {
     state
         .entities
         .get(entity)
@@ -807,16 +807,7 @@ pub fn put_away(
     };
     let have = state.bin_stock.get(&key).copied().unwrap_or_default();
     // Goods promised to open pick lists stay where the picker expects them.
-    let on_lists: Decimal = state
-        .index
-        .open_picks
-        .iter()
-        .filter_map(|n| state.picks.get(n))
-        .filter(|p| p.warehouse == warehouse)
-        .flat_map(|p| p.lines.iter())
-        .filter(|l| l.bin == from && l.sku == sku && l.lot.as_deref() == lot)
-        .map(|l| l.open())
-        .sum();
+    let on_lists = super::warehouse::bin_promised(state, &key);
     if qty > have - on_lists {
         return Err(Rejection::OutOfRange {
             field: "qty".into(),
@@ -1267,13 +1258,7 @@ pub fn pay(
         debits += a.base;
         credits += d;
     }
-    let diff = debits - credits;
-    if diff > Decimal::ZERO {
-        p = p.credit(PostingKey::FxGain, diff, None);
-    } else if diff < Decimal::ZERO {
-        p = p.debit(PostingKey::FxLoss, -diff, None);
-    }
-    let journal = p.build()?;
+    let journal = p.fx_difference(debits - credits).build()?;
     Ok(vec![Event::SupplierPaid {
         payment: SupplierPayment {
             number,

@@ -473,7 +473,7 @@ pub fn receive(
         base.round(to_invoice * inv.rate).min(inv.base_open)
     };
     let credit_b = base.round(to_credit * inv.rate);
-    let mut p = Posting::new(
+    let p = Posting::new(
         state,
         &r.entity,
         date,
@@ -484,13 +484,9 @@ pub fn receive(
     .debit(PostingKey::SalesTax, tax_b, None)
     .credit(PostingKey::Receivables, base_to_invoice, Some(&r.customer))
     .credit(PostingKey::UnappliedCash, credit_b, None);
-    let diff = goods_b + tax_b - base_to_invoice - credit_b;
-    if diff > Decimal::ZERO {
-        p = p.credit(PostingKey::FxGain, diff, None);
-    } else if diff < Decimal::ZERO {
-        p = p.debit(PostingKey::FxLoss, -diff, None);
-    }
-    let journal: JournalEntry = p.build()?;
+    let journal: JournalEntry = p
+        .fx_difference(goods_b + tax_b - base_to_invoice - credit_b)
+        .build()?;
     events.push(Event::CreditMemoIssued {
         memo: CreditMemo {
             number: memo_no,

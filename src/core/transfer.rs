@@ -116,28 +116,9 @@ pub fn ship(
             max: TRANSFER_LINES_MAX.to_string(),
         });
     }
-    let currency = |e: &str| {
-        state
-            .entities
-            .get(e)
-            .map(|x| x.base_currency.clone())
-            .ok_or_else(|| Rejection::NotFound {
-                kind: RecordKind::Entity,
-                key: e.to_string(),
-            })
-    };
-    let cur = currency(&src.entity)?;
-    let dest_cur = currency(&dst.entity)?;
-    let rate = if cur == dest_cur {
-        Decimal::ONE
-    } else {
-        super::sales::fx_rate(state, &cur, &dest_cur, cmd.date()).ok_or_else(|| {
-            Rejection::NotFound {
-                kind: RecordKind::FxRate,
-                key: format!("{cur}/{dest_cur} on or before {}", cmd.date()),
-            }
-        })?
-    };
+    let cur = super::purchasing::base_currency(state, &src.entity)?;
+    let dest_cur = super::purchasing::base_currency(state, &dst.entity)?;
+    let rate = super::purchasing::to_base(state, &cur, &dest_cur, cmd.date())?;
     let mut taken_bin: BTreeMap<BinKey, Decimal> = BTreeMap::new();
     let mut taken_wh: BTreeMap<Code, Decimal> = BTreeMap::new();
     let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
@@ -174,16 +155,7 @@ pub fn ship(
             lot: l.lot.clone(),
         };
         let in_bin = state.bin_stock.get(&key).copied().unwrap_or_default();
-        let promised: Decimal = state
-            .index
-            .open_picks
-            .iter()
-            .filter_map(|n| state.picks.get(n))
-            .filter(|p| p.warehouse == src.code)
-            .flat_map(|p| p.lines.iter())
-            .filter(|x| x.bin == l.bin && x.sku == l.sku && x.lot == l.lot)
-            .map(super::warehouse::PickLine::open)
-            .sum();
+        let promised = super::warehouse::bin_promised(state, &key);
         let used = taken_bin.entry(key.clone()).or_default();
         let bin_free = in_bin - promised - *used;
         let st = state

@@ -100,9 +100,9 @@ pub struct Shipment {
     pub cartons: Vec<super::pack::Carton>,
 }
 
-/// Stock of a bin not yet promised to an open pick line.
-fn bin_free(state: &State, key: &BinKey) -> Decimal {
-    let on_lists: Decimal = state
+/// What open pick lines still expect to take from a bin position.
+pub(crate) fn bin_promised(state: &State, key: &BinKey) -> Decimal {
+    state
         .index
         .open_picks
         .iter()
@@ -111,8 +111,12 @@ fn bin_free(state: &State, key: &BinKey) -> Decimal {
         .flat_map(|p| p.lines.iter())
         .filter(|l| l.bin == key.bin && l.sku == key.sku && l.lot == key.lot)
         .map(PickLine::open)
-        .sum();
-    state.bin_stock.get(key).copied().unwrap_or_default() - on_lists
+        .sum()
+}
+
+/// Stock of a bin not yet promised to an open pick line.
+fn bin_free(state: &State, key: &BinKey) -> Decimal {
+    state.bin_stock.get(key).copied().unwrap_or_default() - bin_promised(state, key)
 }
 
 /// Bins to pick `qty` of `sku` from: pickable bins (not quarantine, not
