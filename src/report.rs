@@ -20,6 +20,7 @@ pub const REPORTS: &[&str] = &[
     "open-pos",
     "grni",
     "count-accuracy",
+    "replenishment",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -474,6 +475,42 @@ pub fn build(
                         },
                     ]);
                 }
+            }
+            t
+        }
+        "replenishment" => {
+            let mut t = Table::new(
+                format!("Replenishment suggestions as of {today}, by supplier"),
+                &[
+                    ("supplier", false),
+                    ("warehouse", false),
+                    ("sku", false),
+                    ("description", false),
+                    ("position", true),
+                    ("reorder_at", true),
+                    ("order_up_to", true),
+                    ("suggested", true),
+                    ("unit", false),
+                    ("reason", false),
+                ],
+            );
+            for g in crate::core::replenish::suggestions(s, today, None) {
+                let entity = s.warehouses.get(&g.warehouse).map(|w| w.entity.as_str());
+                if !entity.is_some_and(wanted) {
+                    continue;
+                }
+                t.rows.push(vec![
+                    g.supplier.clone().unwrap_or_else(|| "(none)".into()),
+                    g.warehouse,
+                    g.sku,
+                    g.description,
+                    qty(g.position),
+                    qty(g.reorder_point),
+                    qty(g.order_up_to),
+                    qty(g.unit_qty),
+                    g.unit,
+                    g.reason,
+                ]);
             }
             t
         }

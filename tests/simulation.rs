@@ -62,6 +62,12 @@ fn gtin13(rng: &mut Rng, valid: bool) -> String {
     format!("{body}{check}")
 }
 
+/// When step `step` happens: ten minutes apart, so that a normal run spans
+/// weeks of shipped demand (12,500 steps: 87 days).
+fn time_of(step: u64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap() + Duration::minutes(step as i64 * 10)
+}
+
 struct World {
     state: State,
     log: Vec<Envelope>,
@@ -69,8 +75,7 @@ struct World {
 
 impl World {
     fn run(&mut self, operator: &str, body: CommandBody, step: u64) -> bool {
-        let time =
-            Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap() + Duration::seconds(step as i64);
+        let time = time_of(step);
         let cmd = Command {
             operator: operator.into(),
             session: "sim".into(),
@@ -147,7 +152,88 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
-    let body = match rng.below(52) {
+    let body = match rng.below(53) {
+        52 => {
+            use depot::core::master::{ReplenishmentMethod, ReplenishmentPolicy};
+            let drafts: Vec<&String> = s
+                .index
+                .unsent_pos
+                .iter()
+                .filter(|n| {
+                    s.purchase_orders[*n].status == depot::core::purchasing::PoStatus::Draft
+                })
+                .collect();
+            let today = time_of(step).date_naive();
+            let list = depot::core::replenish::suggestions(s, today, None);
+            match rng.below(6) {
+                0 | 1 => {
+                    let wh = (*rng.pick(&["CHI", "DAL", "TOR", "NOPE"])).to_string();
+                    let sku = rng.pick(&items).sku.clone();
+                    let exists = s.replenishment.contains_key(&(wh.clone(), sku.clone()));
+                    let p = ReplenishmentPolicy {
+                        warehouse: wh,
+                        sku,
+                        method: if rng.chance(50) {
+                            ReplenishmentMethod::MinMax
+                        } else {
+                            ReplenishmentMethod::ReorderPoint
+                        },
+                        min: Decimal::from(rng.below(40) as i64),
+                        max: Decimal::from(rng.below(300) as i64),
+                        service_level_pct: *rng.pick(&[
+                            Decimal::from(50),
+                            Decimal::new(975, 1),
+                            Decimal::new(999, 1),
+                            Decimal::from(100),
+                        ]),
+                        review_days: rng.below(15) as u32,
+                        history_weeks: *rng.pick(&[2, 4, 13]),
+                        supplier: if rng.chance(30) {
+                            Some(rng.pick(&suppliers).code.clone())
+                        } else {
+                            None
+                        },
+                        active: rng.chance(90),
+                    };
+                    if exists != rng.chance(5) {
+                        CommandBody::UpdateReplenishmentPolicy(p)
+                    } else {
+                        CommandBody::CreateReplenishmentPolicy(p)
+                    }
+                }
+                2..=4 if !list.is_empty() => {
+                    let g = rng.pick(&list);
+                    let mut lines = Vec::new();
+                    for x in list
+                        .iter()
+                        .filter(|x| x.supplier == g.supplier && x.warehouse == g.warehouse)
+                    {
+                        if rng.chance(30) {
+                            continue;
+                        }
+                        lines.push(depot::core::replenish::AcceptLine {
+                            sku: x.sku.clone(),
+                            qty: if rng.chance(20) {
+                                Some(Decimal::from(1 + rng.below(5) as i64))
+                            } else {
+                                None
+                            },
+                        });
+                    }
+                    CommandBody::AcceptReplenishment {
+                        supplier: g.supplier.clone().unwrap_or_else(|| "V001".into()),
+                        warehouse: g.warehouse.clone(),
+                        lines,
+                    }
+                }
+                _ if !drafts.is_empty() => CommandBody::SubmitPurchaseOrder {
+                    number: (*rng.pick(&drafts)).clone(),
+                },
+                _ => CommandBody::SubmitPurchaseOrder {
+                    number: "PO-999999".into(),
+                },
+            }
+        }
         39 | 40 => {
             let sup = rng.pick(&suppliers);
             let whs: Vec<&String> = s
@@ -1037,6 +1123,8 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         "add_order_lines",
         "pack_carton",
         "receive_return",
+        "accept_replenishment",
+        "submit_purchase_order",
     ] {
         assert!(
             w.log.iter().any(|e| e.command == cmd),

@@ -113,6 +113,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::PurchaseOrderChanged { .. }
         | Event::PurchaseOrderCancelled { .. }
         | Event::PurchaseOrderClosed { .. }
+        | Event::PurchaseOrderSubmitted { .. }
         | Event::GoodsReceived { .. }
         | Event::PutAway { .. }
         | Event::SupplierInvoiceEntered { .. }
@@ -186,6 +187,11 @@ fn upsert(state: &mut State, r: &Record) {
         }
         Record::Operator(x) => {
             state.operators.insert(x.code.clone(), x);
+        }
+        Record::Replenishment(x) => {
+            state
+                .replenishment
+                .insert((x.warehouse.clone(), x.sku.clone()), x);
         }
     }
 }
@@ -309,6 +315,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::PurchaseOrderChanged { .. }
         | Event::PurchaseOrderCancelled { .. }
         | Event::PurchaseOrderClosed { .. }
+        | Event::PurchaseOrderSubmitted { .. }
         | Event::PutAway { .. }
         | Event::SupplierInvoiceRejected { .. } => Vec::new(),
     }

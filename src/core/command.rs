@@ -358,6 +358,21 @@ pub enum CommandBody {
         reference: String,
         apply: Vec<crate::core::purchasing::ApApplyTo>,
     },
+    /// Create an item's replenishment policy in a warehouse.
+    CreateReplenishmentPolicy(ReplenishmentPolicy),
+    /// Replace a replenishment policy.
+    UpdateReplenishmentPolicy(ReplenishmentPolicy),
+    /// Accept replenishment suggestions of one supplier for one warehouse:
+    /// a draft purchase order with a line per item (the suggested quantity
+    /// unless the buyer gives another).
+    AcceptReplenishment {
+        supplier: Code,
+        warehouse: Code,
+        lines: Vec<crate::core::replenish::AcceptLine>,
+    },
+    /// Send a draft purchase order: open, or waiting for an approval above
+    /// the entity's limit.
+    SubmitPurchaseOrder { number: Code },
     /// A counter sale: order, pick, hand-over, invoice and (optionally)
     /// payment in one commit, from stock on the shelf of `warehouse`.
     CounterSale {
@@ -418,6 +433,10 @@ impl CommandBody {
             ReceiveReturn { .. } => Permission::ReceiveReturns,
             CounterSale { .. } => Permission::SellAtCounter,
             CreatePurchaseOrder { .. }
+            | CreateReplenishmentPolicy(_)
+            | UpdateReplenishmentPolicy(_)
+            | AcceptReplenishment { .. }
+            | SubmitPurchaseOrder { .. }
             | ChangePurchaseOrderLine { .. }
             | CancelPurchaseOrder { .. }
             | ClosePurchaseOrder { .. } => Permission::Purchase,
@@ -516,6 +535,10 @@ impl CommandBody {
             ReceiveTransfer { .. } => "receive_transfer",
             EnterCount { .. } => "enter_count",
             ApproveCount { .. } => "approve_count",
+            CreateReplenishmentPolicy(_) => "create_replenishment_policy",
+            UpdateReplenishmentPolicy(_) => "update_replenishment_policy",
+            AcceptReplenishment { .. } => "accept_replenishment",
+            SubmitPurchaseOrder { .. } => "submit_purchase_order",
         }
     }
 
@@ -556,6 +579,8 @@ impl CommandBody {
             UpdatePaymentTerms(r) => (Record::PaymentTerms(r), false),
             CreateOperator(r) => (Record::Operator(r), true),
             UpdateOperator(r) => (Record::Operator(r), false),
+            CreateReplenishmentPolicy(r) => (Record::Replenishment(r), true),
+            UpdateReplenishmentPolicy(r) => (Record::Replenishment(r), false),
             _ => return None,
         })
     }
@@ -590,6 +615,8 @@ impl CommandBody {
             (Record::PaymentTerms(r), false) => UpdatePaymentTerms(r),
             (Record::Operator(r), true) => CreateOperator(r),
             (Record::Operator(r), false) => UpdateOperator(r),
+            (Record::Replenishment(r), true) => CreateReplenishmentPolicy(r),
+            (Record::Replenishment(r), false) => UpdateReplenishmentPolicy(r),
         }
     }
 }

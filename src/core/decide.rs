@@ -219,6 +219,14 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             price,
             expected,
         } => super::purchasing::change_line(state, cmd, number, *line, *qty, *price, *expected),
+        CommandBody::SubmitPurchaseOrder { number } => {
+            super::purchasing::submit(state, cmd, number)
+        }
+        CommandBody::AcceptReplenishment {
+            supplier,
+            warehouse,
+            lines,
+        } => super::replenish::accept(state, cmd, supplier, warehouse, lines),
         CommandBody::ApprovePurchaseOrder { number } => {
             super::purchasing::approve(state, cmd, number)
         }
@@ -425,6 +433,12 @@ fn same_as_stored(state: &State, r: &Record) -> bool {
         Record::Carrier(x) => state.carriers.get(&x.code) == Some(x),
         Record::PaymentTerms(x) => state.terms.get(&x.code) == Some(x),
         Record::Operator(x) => state.operators.get(&x.code) == Some(x),
+        Record::Replenishment(x) => {
+            state
+                .replenishment
+                .get(&(x.warehouse.clone(), x.sku.clone()))
+                == Some(x)
+        }
     }
 }
 

@@ -370,6 +370,13 @@ pub enum Event {
         sku: Code,
         qty: Decimal,
     },
+    /// A draft PO sent: open, or waiting for an approval (not by `by`).
+    PurchaseOrderSubmitted {
+        number: Code,
+        by: Code,
+        base_total: Decimal,
+        needs_approval: bool,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -749,20 +749,34 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
             *owed.entry((&inv.entity, &inv.supplier)).or_default() += inv.base_open;
         }
     }
-    let open = state
-        .purchase_orders
-        .values()
-        .filter(|p| p.status == super::purchasing::PoStatus::Open)
-        .count();
-    if open != state.index.open_pos.len()
-        || state.index.open_pos.iter().any(|n| {
-            state
-                .purchase_orders
-                .get(n)
-                .is_none_or(|p| p.status != super::purchasing::PoStatus::Open)
-        })
-    {
-        return Err(bad("index", 0, "open purchase orders disagree".into()));
+    use super::purchasing::PoStatus;
+    for (index, name, wanted) in [
+        (
+            &state.index.open_pos,
+            "open purchase orders",
+            &[PoStatus::Open][..],
+        ),
+        (
+            &state.index.unsent_pos,
+            "draft and unapproved purchase orders",
+            &[PoStatus::Draft, PoStatus::AwaitingApproval][..],
+        ),
+    ] {
+        let n = state
+            .purchase_orders
+            .values()
+            .filter(|p| wanted.contains(&p.status))
+            .count();
+        if n != index.len()
+            || index.iter().any(|n| {
+                state
+                    .purchase_orders
+                    .get(n)
+                    .is_none_or(|p| !wanted.contains(&p.status))
+            })
+        {
+            return Err(bad("index", 0, format!("{name} disagree")));
+        }
     }
     if refs != state.index.supplier_refs.len() {
         return Err(bad(
@@ -1024,7 +1038,10 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         stock,
         costs,
         ledger,
-        keys
+        keys,
+        replenishment,
+        demand,
+        lots
     );
     None
 }

@@ -484,6 +484,55 @@ pub struct Supplier {
     pub active: bool,
 }
 
+/// How an item is replenished in a warehouse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplenishmentMethod {
+    /// Order up to `max` when the stock position falls to `min` or below.
+    MinMax,
+    /// Reorder point: demand forecast over the supplier's lead time plus
+    /// safety stock from the demand's variability at a service level;
+    /// order up to the reorder point plus the review period's demand.
+    ReorderPoint,
+}
+
+/// The replenishment policy of an item in one warehouse (SPEC 3.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplenishmentPolicy {
+    pub warehouse: Code,
+    pub sku: Code,
+    pub method: ReplenishmentMethod,
+    /// Min/max levels in base units (min/max method).
+    #[serde(default)]
+    pub min: Decimal,
+    #[serde(default)]
+    pub max: Decimal,
+    /// Chance in percent of not running out during a lead time (reorder
+    /// point method), 50 to 99.9.
+    #[serde(default = "ninety_five")]
+    pub service_level_pct: Decimal,
+    /// Days between reviews: the order covers them too (reorder point).
+    #[serde(default)]
+    pub review_days: u32,
+    /// Weeks of shipped demand the forecast reads (reorder point), 4 to 104.
+    #[serde(default = "thirteen")]
+    pub history_weeks: u32,
+    /// The supplier to buy from; default: the cheapest active supplier of
+    /// the warehouse's entity that lists the item.
+    #[serde(default)]
+    pub supplier: Option<Code>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn ninety_five() -> Decimal {
+    Decimal::from(95)
+}
+
+fn thirteen() -> u32 {
+    13
+}
+
 /// A quantity break: from `min_qty` base units, the unit price is `price`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QtyBreak {
@@ -611,6 +660,7 @@ pub enum Record {
     Carrier(Carrier),
     PaymentTerms(PaymentTerms),
     Operator(Operator),
+    Replenishment(ReplenishmentPolicy),
 }
 
 /// The kind of a master record, for messages and lookups.
@@ -645,6 +695,7 @@ pub enum RecordKind {
     GoodsReceipt,
     Count,
     Transfer,
+    ReplenishmentPolicy,
 }
 
 impl RecordKind {
@@ -678,6 +729,7 @@ impl RecordKind {
             RecordKind::GoodsReceipt => "goods receipt",
             RecordKind::Count => "count",
             RecordKind::Transfer => "transfer",
+            RecordKind::ReplenishmentPolicy => "replenishment policy",
         }
     }
 }
@@ -704,6 +756,7 @@ impl Record {
             Record::Carrier(_) => RecordKind::Carrier,
             Record::PaymentTerms(_) => RecordKind::PaymentTerms,
             Record::Operator(_) => RecordKind::Operator,
+            Record::Replenishment(_) => RecordKind::ReplenishmentPolicy,
         }
     }
 
@@ -723,6 +776,7 @@ impl Record {
             Record::Carrier(r) => r.code.clone(),
             Record::PaymentTerms(r) => r.code.clone(),
             Record::Operator(r) => r.code.clone(),
+            Record::Replenishment(r) => format!("{}/{}", r.warehouse, r.sku),
         }
     }
 }

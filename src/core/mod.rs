@@ -18,6 +18,7 @@ pub mod pack;
 pub mod posting;
 pub mod purchasing;
 pub mod rejection;
+pub mod replenish;
 pub mod returns;
 pub mod sales;
 pub mod scan;

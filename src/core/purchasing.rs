@@ -41,6 +41,9 @@ pub enum PoStatus {
     /// Closed short or fully received and invoiced.
     Closed,
     Cancelled,
+    /// Made from accepted replenishment suggestions: the buyer may still
+    /// change it; it counts as on order but is not sent until submitted.
+    Draft,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +79,9 @@ pub struct PoLine {
     /// Base units invoiced, and the GRNI value they relieved.
     pub invoiced: Decimal,
     pub relieved: Decimal,
+    /// Why it was ordered, when a replenishment suggestion made it.
+    #[serde(default)]
+    pub reason: String,
 }
 
 impl PoLine {
@@ -294,6 +300,29 @@ pub fn create(
     warehouse: &str,
     lines: &[PoLineInput],
 ) -> Result<Vec<Event>, Rejection> {
+    Ok(vec![Event::PurchaseOrderCreated(build(
+        state, cmd, supplier, warehouse, lines,
+    )?)])
+}
+
+/// Whether a PO of `base_total` needs an approval in `entity`.
+fn above_limit(state: &State, entity: &str, base_total: Decimal) -> bool {
+    let limit = state
+        .entities
+        .get(entity)
+        .map(|e| e.po_approval_limit)
+        .unwrap_or_default();
+    base_total > limit
+}
+
+/// The purchase order `create` would make.
+pub(crate) fn build(
+    state: &State,
+    cmd: &Command,
+    supplier: &str,
+    warehouse: &str,
+    lines: &[PoLineInput],
+) -> Result<PurchaseOrder, Rejection> {
     let s = supplier_of(state, supplier)?;
     if !s.active {
         return Err(Rejection::Inactive {
@@ -397,18 +426,14 @@ pub fn create(
             received_value: Decimal::ZERO,
             invoiced: Decimal::ZERO,
             relieved: Decimal::ZERO,
+            reason: String::new(),
         });
     }
     let total: Decimal = out.iter().map(PoLine::value).sum();
     let base = base_currency(state, &s.entity)?;
     let rate = to_base(state, &s.currency, &base, today)?;
     let base_total = base.round(total * rate);
-    let limit = state
-        .entities
-        .get(&s.entity)
-        .map(|e| e.po_approval_limit)
-        .unwrap_or_default();
-    Ok(vec![Event::PurchaseOrderCreated(PurchaseOrder {
+    Ok(PurchaseOrder {
         number: format!("PO-{:06}", state.next_po + 1),
         supplier: s.code.clone(),
         entity: s.entity.clone(),
@@ -416,7 +441,7 @@ pub fn create(
         currency: s.currency.clone(),
         date: today,
         buyer: cmd.operator.clone(),
-        status: if base_total > limit {
+        status: if above_limit(state, &s.entity, base_total) {
             PoStatus::AwaitingApproval
         } else {
             PoStatus::Open
@@ -425,7 +450,26 @@ pub fn create(
         lines: out,
         total,
         base_total,
-    })])
+    })
+}
+
+/// Send a draft PO: open, or waiting for an approval by someone other
+/// than the buyer who sends it when above the entity's limit (valued at
+/// today's rate).
+pub fn submit(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, Rejection> {
+    let po = po_of(state, number)?;
+    if po.status != PoStatus::Draft {
+        return Err(po_state(number, "is not a draft"));
+    }
+    let base = base_currency(state, &po.entity)?;
+    let rate = to_base(state, &po.currency, &base, cmd.date())?;
+    let base_total = base.round(po.total * rate);
+    Ok(vec![Event::PurchaseOrderSubmitted {
+        number: number.to_string(),
+        by: cmd.operator.clone(),
+        base_total,
+        needs_approval: above_limit(state, &po.entity, base_total),
+    }])
 }
 
 /// Change a PO line's quantity (in its ordered unit), price (per that
@@ -511,12 +555,10 @@ pub fn change_line(
     let base = base_currency(state, &po.entity)?;
     let rate = to_base(state, &po.currency, &base, cmd.date())?;
     let base_total = base.round(total * rate);
-    let limit = state
-        .entities
-        .get(&po.entity)
-        .map(|e| e.po_approval_limit)
-        .unwrap_or_default();
-    let reapprove = base_total > limit && base_total > po.base_total;
+    // A draft is approved, if need be, when it is sent.
+    let reapprove = po.status != PoStatus::Draft
+        && above_limit(state, &po.entity, base_total)
+        && base_total > po.base_total;
     Ok(vec![Event::PurchaseOrderChanged {
         number: number.to_string(),
         line: new,
@@ -529,8 +571,10 @@ pub fn change_line(
 
 pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, Rejection> {
     let po = po_of(state, number)?;
-    if po.status != PoStatus::AwaitingApproval {
-        return Err(po_state(number, "is not waiting for an approval"));
+    match po.status {
+        PoStatus::AwaitingApproval => {}
+        PoStatus::Draft => return Err(po_state(number, "is a draft: submit it first")),
+        _ => return Err(po_state(number, "is not waiting for an approval")),
     }
     if po.buyer == cmd.operator {
         return Err(Rejection::OwnOrder {
@@ -593,6 +637,7 @@ pub fn receive(
             number,
             match po.status {
                 PoStatus::AwaitingApproval => "waits for its approval",
+                PoStatus::Draft => "is a draft: submit it first",
                 _ => "is closed",
             },
         ));
@@ -1296,6 +1341,8 @@ pub fn apply_event(state: &mut State, event: &Event) {
             state.next_po += 1;
             if po.status == PoStatus::Open {
                 state.index.open_pos.insert(po.number.clone());
+            } else {
+                state.index.unsent_pos.insert(po.number.clone());
             }
             state.purchase_orders.insert(po.number.clone(), po.clone());
         }
@@ -1322,6 +1369,25 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
             if *needs_approval {
                 state.index.open_pos.remove(number);
+                state.index.unsent_pos.insert(number.clone());
+            }
+        }
+        Event::PurchaseOrderSubmitted {
+            number,
+            by,
+            base_total,
+            needs_approval,
+        } => {
+            if let Some(po) = state.purchase_orders.get_mut(number) {
+                po.base_total = *base_total;
+                po.buyer = by.clone();
+                if *needs_approval {
+                    po.status = PoStatus::AwaitingApproval;
+                } else {
+                    po.status = PoStatus::Open;
+                    state.index.unsent_pos.remove(number);
+                    state.index.open_pos.insert(number.clone());
+                }
             }
         }
         Event::PurchaseOrderApproved { number, by } => {
@@ -1329,6 +1395,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 po.status = PoStatus::Open;
                 po.approved_by = Some(by.clone());
             }
+            state.index.unsent_pos.remove(number);
             state.index.open_pos.insert(number.clone());
         }
         Event::PurchaseOrderCancelled { number, .. } => {
@@ -1336,12 +1403,14 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 po.status = PoStatus::Cancelled;
             }
             state.index.open_pos.remove(number);
+            state.index.unsent_pos.remove(number);
         }
         Event::PurchaseOrderClosed { number, .. } => {
             if let Some(po) = state.purchase_orders.get_mut(number) {
                 po.status = PoStatus::Closed;
             }
             state.index.open_pos.remove(number);
+            state.index.unsent_pos.remove(number);
         }
         Event::GoodsReceived {
             receipt,

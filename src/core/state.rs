@@ -154,8 +154,50 @@ pub struct State {
     pub next_credit_memo: u64,
     /// Customers' unapplied credit: (entity, customer) -> amount.
     pub unapplied: BTreeMap<(Code, Code), Decimal>,
+    /// Replenishment policies: (warehouse, sku) -> policy.
+    pub replenishment: BTreeMap<(Code, Code), ReplenishmentPolicy>,
+    /// Shipped demand per week: (warehouse, sku) -> Monday of the week ->
+    /// base units shipped (the newest `DEMAND_WEEKS_KEPT` weeks).
+    pub demand: BTreeMap<(Code, Code), BTreeMap<NaiveDate, Decimal>>,
+    /// Lots of lot-tracked items: (sku, lot) -> expiry and first receipt.
+    pub lots: BTreeMap<(Code, Code), Lot>,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
+}
+
+/// Weeks of shipped demand kept per item and warehouse.
+pub const DEMAND_WEEKS_KEPT: usize = 104;
+
+/// A lot of an item: when it expires (if it does) and when it first came in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    pub expiry: Option<NaiveDate>,
+    pub received: NaiveDate,
+}
+
+impl State {
+    /// Record `qty` shipped from `warehouse` on `date` as demand of its week.
+    pub fn record_demand(&mut self, warehouse: &str, sku: &str, date: NaiveDate, qty: Decimal) {
+        use chrono::Datelike;
+        let monday =
+            date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
+        let weeks = self
+            .demand
+            .entry((warehouse.to_string(), sku.to_string()))
+            .or_default();
+        *weeks.entry(monday).or_default() += qty;
+        while weeks.len() > DEMAND_WEEKS_KEPT {
+            weeks.pop_first();
+        }
+    }
+
+    /// Expiry of a lot, if it has one.
+    pub fn lot_expiry(&self, sku: &str, lot: Option<&str>) -> Option<NaiveDate> {
+        let lot = lot?;
+        self.lots
+            .get(&(sku.to_string(), lot.to_string()))
+            .and_then(|l| l.expiry)
+    }
 }
 
 /// What an item scan was read as.
@@ -184,6 +226,9 @@ pub struct Indexes {
     /// Approved purchase orders not closed: their open lines are the
     /// scheduled receipts ATP and promises count on.
     pub open_pos: std::collections::BTreeSet<Code>,
+    /// Draft POs and POs waiting for an approval: on order for
+    /// replenishment, not yet scheduled receipts.
+    pub unsent_pos: std::collections::BTreeSet<Code>,
     /// Counts not yet settled.
     pub open_counts: std::collections::BTreeSet<Code>,
     /// Supplier invoice references entered: (supplier, their number).
@@ -327,5 +372,6 @@ impl State {
             + self.carriers.len()
             + self.terms.len()
             + self.operators.len()
+            + self.replenishment.len()
     }
 }

@@ -158,6 +158,19 @@ fn no_duplicates<'a>(field: &str, values: impl Iterator<Item = &'a str>) -> R {
     Ok(())
 }
 
+/// A list of 1 to `max` entries (lines of a document).
+pub fn count(field: &str, len: usize, max: usize) -> R {
+    if len == 0 || len > max {
+        return Err(Rejection::OutOfRange {
+            field: field.into(),
+            value: len.to_string(),
+            min: "1".into(),
+            max: max.to_string(),
+        });
+    }
+    Ok(())
+}
+
 fn bounded(field: &str, len: usize, max: usize) -> R {
     if len > max {
         return Err(Rejection::OutOfRange {
@@ -224,6 +237,9 @@ pub fn record(state: &State, r: &Record, create: bool) -> R {
         Record::Carrier(x) => state.carriers.contains_key(&x.code),
         Record::PaymentTerms(x) => state.terms.contains_key(&x.code),
         Record::Operator(x) => state.operators.contains_key(&x.code),
+        Record::Replenishment(x) => state
+            .replenishment
+            .contains_key(&(x.warehouse.clone(), x.sku.clone())),
     };
     match r {
         // Key fields are validated before the existence check so that a
@@ -235,6 +251,10 @@ pub fn record(state: &State, r: &Record, create: bool) -> R {
         Record::Bin(x) => {
             code("warehouse", &x.warehouse)?;
             code("code", &x.code)?;
+        }
+        Record::Replenishment(x) => {
+            code("warehouse", &x.warehouse)?;
+            code("sku", &x.sku)?;
         }
         _ => code(key_field(r), &key)?,
     }
@@ -264,7 +284,78 @@ pub fn record(state: &State, r: &Record, create: bool) -> R {
         Record::Carrier(x) => carrier(x),
         Record::PaymentTerms(x) => terms(x),
         Record::Operator(x) => operator(state, x, create),
+        Record::Replenishment(x) => replenishment(state, x),
     }
+}
+
+/// Service levels a reorder point may be computed for, in percent.
+pub const SERVICE_LEVEL_MIN: Decimal = Decimal::from_parts(50, 0, 0, false, 0);
+pub const SERVICE_LEVEL_MAX: Decimal = Decimal::from_parts(999, 0, 0, false, 1);
+
+fn replenishment(state: &State, x: &ReplenishmentPolicy) -> R {
+    let wh = exists(
+        state.warehouses.get(&x.warehouse),
+        RecordKind::Warehouse,
+        &x.warehouse,
+    )?;
+    let item = exists(state.items.get(&x.sku), RecordKind::Item, &x.sku)?;
+    match x.method {
+        ReplenishmentMethod::MinMax => {
+            if x.min.is_sign_negative() && !x.min.is_zero() {
+                return Err(Rejection::Negative {
+                    field: "min".into(),
+                    value: x.min,
+                });
+            }
+            decimals("min", x.min, item.qty_decimals)?;
+            range("min", x.min, Decimal::ZERO, QTY_MAX)?;
+            qty("max", x.max, item.qty_decimals)?;
+            if x.max <= x.min {
+                return Err(Rejection::OutOfRange {
+                    field: "max".into(),
+                    value: x.max.to_string(),
+                    min: format!("more than min ({})", x.min),
+                    max: QTY_MAX.to_string(),
+                });
+            }
+        }
+        ReplenishmentMethod::ReorderPoint => {
+            decimals("service_level_pct", x.service_level_pct, 1)?;
+            range(
+                "service_level_pct",
+                x.service_level_pct,
+                SERVICE_LEVEL_MIN,
+                SERVICE_LEVEL_MAX,
+            )?;
+            days("review_days", x.review_days)?;
+            if !(4..=104).contains(&x.history_weeks) {
+                return Err(Rejection::OutOfRange {
+                    field: "history_weeks".into(),
+                    value: x.history_weeks.to_string(),
+                    min: "4".into(),
+                    max: "104".into(),
+                });
+            }
+        }
+    }
+    if let Some(code) = &x.supplier {
+        let s = exists(state.suppliers.get(code), RecordKind::Supplier, code)?;
+        if s.entity != wh.entity {
+            return Err(Rejection::WrongEntity {
+                field: "supplier".into(),
+                value: s.code.clone(),
+                expected: wh.entity.clone(),
+                actual: s.entity.clone(),
+            });
+        }
+        if !s.items.iter().any(|i| i.sku == x.sku) {
+            return Err(Rejection::NotFound {
+                kind: RecordKind::Supplier,
+                key: format!("{}: item {}", s.code, x.sku),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn key_field(r: &Record) -> &'static str {

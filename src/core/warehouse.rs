@@ -805,6 +805,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                     .or_default();
                 pool.qty -= l.qty;
                 pool.value -= l.cost;
+                state.record_demand(&shipment.warehouse, &l.sku, shipment.date, l.qty);
                 if let Some(ol) = state
                     .orders
                     .get_mut(&shipment.order)

@@ -38,6 +38,7 @@ pub const KINDS: &[&str] = &[
     "fx-rates",
     "operators",
     "opening-stock",
+    "replenishment",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -82,6 +83,10 @@ enum T {
     Int,
     /// A whole number or empty (none).
     OptInt,
+    /// A decimal number, or empty for the given default.
+    DecOr(&'static str),
+    /// A whole number, or empty for the given default.
+    IntOr(u32),
     Bool,
     Date,
     /// Text, or empty for none.
@@ -401,6 +406,26 @@ fn kind(name: &str) -> Option<Kind> {
                 ("active", "active", Bool, false),
             ],
         ),
+        "replenishment" => (
+            Shape::Record("replenishment", &["warehouse", "sku"]),
+            vec![
+                ("warehouse", "warehouse", Text, true),
+                ("sku", "sku", Text, true),
+                (
+                    "method",
+                    "method",
+                    Enum(&["min_max", "reorder_point"]),
+                    true,
+                ),
+                ("min", "min", DecOr("0"), false),
+                ("max", "max", DecOr("0"), false),
+                ("service_level_pct", "service_level_pct", DecOr("95"), false),
+                ("review_days", "review_days", IntOr(0), false),
+                ("history_weeks", "history_weeks", IntOr(13), false),
+                ("supplier", "supplier", OptText, false),
+                ("active", "active", Bool, false),
+            ],
+        ),
         "opening-stock" => (
             Shape::OpeningStock,
             vec![
@@ -504,6 +529,10 @@ fn read_cell(t: T, s: &str) -> Result<Value, String> {
             }
         }
         T::Int => json!(int(s)?),
+        T::DecOr(d) if s_trim.is_empty() => json!(d),
+        T::DecOr(_) => json!(dec(s)?.to_string()),
+        T::IntOr(d) if s_trim.is_empty() => json!(d),
+        T::IntOr(_) => json!(int(s)?),
         T::OptInt => {
             if s_trim.is_empty() {
                 Value::Null
@@ -698,6 +727,7 @@ fn existing(state: &State, record: &str, key: &[String]) -> Option<Value> {
         "carrier" => serde_json::to_value(state.carriers.get(&k0)?),
         "payment_terms" => serde_json::to_value(state.terms.get(&k0)?),
         "operator" => serde_json::to_value(state.operators.get(&k0)?),
+        "replenishment" => serde_json::to_value(state.replenishment.get(&(k0, k1))?),
         _ => return None,
     };
     v.ok()
@@ -1060,6 +1090,7 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
         "carriers" => all(state.carriers.values())?,
         "payment-terms" => all(state.terms.values())?,
         "operators" => all(state.operators.values())?,
+        "replenishment" => all(state.replenishment.values())?,
         "posting-rules" => state
             .posting_rules
             .iter()

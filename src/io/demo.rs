@@ -66,6 +66,10 @@ pub const FILES: &[(&str, &str)] = &[
         "opening-stock",
         include_str!("../../fixtures/demo/opening-stock.csv"),
     ),
+    (
+        "replenishment",
+        include_str!("../../fixtures/demo/replenishment.csv"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

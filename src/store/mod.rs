@@ -28,8 +28,10 @@ use std::sync::Arc;
 /// Bumped whenever a persisted type changes shape (bincode has no field
 /// names): 2 = order to cash documents (orders, picks, shipments, invoices,
 /// receipts) in the log and the state; 3 = cartons on pick lists and
-/// shipments, returns and credit memos on invoices.
-pub const FORMAT_VERSION: u32 = 3;
+/// shipments, returns and credit memos on invoices; 4 = replenishment
+/// policies, shipped demand and lots (with expiry) in the state, draft POs
+/// and the reason of a suggested PO line.
+pub const FORMAT_VERSION: u32 = 4;
 /// Snapshots kept; older ones are removed when a new one is saved.
 pub const SNAPSHOTS_KEPT: usize = 3;
 
