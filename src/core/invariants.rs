@@ -44,13 +44,12 @@ pub enum Violation {
         bins: Decimal,
         total: Decimal,
     },
-    #[error("stock of {sku} in {warehouse}: reserved {reserved} exceeds on hand {on_hand} + in pick {in_pick}")]
+    #[error("stock of {sku} in {warehouse}: reserved {reserved} exceeds on hand {on_hand}")]
     OverReserved {
         warehouse: Code,
         sku: Code,
         reserved: Decimal,
         on_hand: Decimal,
-        in_pick: Decimal,
     },
     #[error("cost pool of {sku} in {entity} holds {pool} units, its warehouses {stock}")]
     PoolQty {
@@ -159,13 +158,14 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 total: s.on_hand,
             });
         }
-        if s.reserved > s.on_hand + s.in_pick || s.reserved < Decimal::ZERO {
+        // Reserved stock is still in its bins: picking takes it out of
+        // both on hand and reserved at once.
+        if s.reserved > s.on_hand || s.reserved < Decimal::ZERO {
             return Err(Violation::OverReserved {
                 warehouse: wh.clone(),
                 sku: sku.clone(),
                 reserved: s.reserved,
                 on_hand: s.on_hand,
-                in_pick: s.in_pick,
             });
         }
         if let Some(e) = state.warehouse_entity(wh) {

@@ -432,12 +432,9 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
         let key = (l.warehouse.clone(), l.sku.clone());
         let st = state.stock.get(&key).cloned().unwrap_or_default();
         let used = taken.get(&key).copied().unwrap_or_default();
-        let avail = (st.on_hand
-            - st.reserved
-            - st.in_pick
-            - used
-            - quarantined(state, &l.warehouse, &l.sku))
-        .max(Decimal::ZERO);
+        // Picked goods have left on hand already (they are in `in_pick`).
+        let avail = (st.on_hand - st.reserved - used - quarantined(state, &l.warehouse, &l.sku))
+            .max(Decimal::ZERO);
         let reserve = want.min(avail);
         if reserve > Decimal::ZERO {
             *taken.entry(key.clone()).or_default() += reserve;
@@ -534,7 +531,7 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
         // After the moves: on hand grows by all of them, quarantine by
         // those into quarantine bins.
         let quarantine_after = quarantined(state, &key.0, &key.1) + (*to_all - *to_free);
-        let f = st.on_hand + *to_all - st.reserved - st.in_pick - quarantine_after;
+        let f = st.on_hand + *to_all - st.reserved - quarantine_after;
         free.insert(key.clone(), f.max(Decimal::ZERO));
     }
     // What this command received per PO line no longer comes later.
