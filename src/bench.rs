@@ -226,6 +226,7 @@ fn stock_post(n: u64) -> CommandBody {
         unit_cost: Decimal::new(125 + (n % 100) as i64, 2),
         lot: None,
         date: None,
+        expiry: None,
     }
 }
 

@@ -43,6 +43,7 @@ fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
             unit_cost: Decimal::new(1250, 2),
             lot: None,
             date: Some(today),
+            expiry: None,
         });
     }
     Ok(out)

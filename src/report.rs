@@ -345,6 +345,7 @@ pub fn build(
                     ("bin", false),
                     ("sku", false),
                     ("lot", false),
+                    ("expires", false),
                     ("on hand", true),
                     ("reserved", true),
                     ("in pick", true),
@@ -364,6 +365,11 @@ pub fn build(
                     k.bin.clone(),
                     k.sku.clone(),
                     k.lot.clone().unwrap_or_default(),
+                    match s.lot_expiry(&k.sku, k.lot.as_deref()) {
+                        Some(d) if d < today => format!("{d} EXPIRED"),
+                        Some(d) => d.to_string(),
+                        None => String::new(),
+                    },
                     qty(*q),
                     String::new(),
                     String::new(),
@@ -382,10 +388,15 @@ pub fn build(
                     "(total)".into(),
                     sku.clone(),
                     String::new(),
+                    String::new(),
                     qty(st.on_hand),
                     qty(st.reserved),
                     qty(st.in_pick),
-                    qty(st.on_hand - st.reserved),
+                    // Quarantined and expired stock is not available.
+                    qty((st.on_hand
+                        - st.reserved
+                        - crate::core::sales::unavailable(s, wh, sku, today))
+                    .max(Decimal::ZERO)),
                 ]);
             }
             t

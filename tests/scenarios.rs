@@ -284,6 +284,14 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     other => other.to_string(),
                 }
             }
+            w if w.starts_with("lot:") => {
+                // lot:SKU:LOT -> its expiry date, or "none"
+                let parts: Vec<&str> = w.split(':').collect();
+                match s.lots.get(&(parts[1].to_string(), parts[2].to_string())) {
+                    Some(l) => l.expiry.map_or("none".into(), |d| d.to_string()),
+                    None => "unregistered".into(),
+                }
+            }
             w if w.starts_with("in_pick:") => {
                 let parts: Vec<&str> = w.split(':').collect();
                 s.stock

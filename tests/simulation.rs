@@ -152,7 +152,42 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
-    let body = match rng.below(53) {
+    let body = match rng.below(54) {
+        53 => {
+            // Adjust a bin holding stock (sometimes one that does not).
+            let keys: Vec<&depot::core::state::BinKey> = s.bin_stock.keys().collect();
+            let k = if keys.is_empty() || rng.chance(5) {
+                depot::core::state::BinKey {
+                    warehouse: "CHI".into(),
+                    bin: "B-03-03".into(),
+                    sku: rng.pick(&items).sku.clone(),
+                    lot: None,
+                }
+            } else {
+                (*rng.pick(&keys)).clone()
+            };
+            let held = s.bin_stock.get(&k).copied().unwrap_or_default();
+            let qty = match rng.below(4) {
+                0 => -held,
+                1 => Decimal::from(1 + rng.below(20) as i64),
+                2 => -Decimal::from(1 + rng.below(5) as i64),
+                _ => -(held + Decimal::ONE),
+            };
+            use depot::core::counts::Reason;
+            CommandBody::AdjustStock {
+                warehouse: k.warehouse,
+                bin: k.bin,
+                sku: k.sku,
+                lot: k.lot,
+                qty,
+                reason: *rng.pick(&[
+                    Reason::Damage,
+                    Reason::Theft,
+                    Reason::Found,
+                    Reason::Correction,
+                ]),
+            }
+        }
         52 => {
             use depot::core::master::{ReplenishmentMethod, ReplenishmentPolicy};
             let drafts: Vec<&String> = s
@@ -335,6 +370,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         Some(format!("L{}", rng.below(3)))
                     } else {
                         None
+                    },
+                    expiry: match rng.below(4) {
+                        0 => chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + rng.below(31) as u32),
+                        1 => chrono::NaiveDate::from_ymd_opt(2027, 6, 30),
+                        _ => None,
                     },
                 }],
             }
@@ -997,6 +1037,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 } else {
                     None
                 },
+                expiry: if rng.chance(60) {
+                    chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + rng.below(31) as u32)
+                } else {
+                    None
+                },
             }
         }
         6 => {
@@ -1125,6 +1170,7 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         "receive_return",
         "accept_replenishment",
         "submit_purchase_order",
+        "adjust_stock",
     ] {
         assert!(
             w.log.iter().any(|e| e.command == cmd),
@@ -1137,6 +1183,16 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
             .iter()
             .any(|x| matches!(x, depot::core::Event::BackorderFilled { .. }))),
         "seed {seed}: no backorder was ever filled"
+    );
+    assert!(
+        w.log.iter().any(|e| e.events().iter().any(|x| matches!(
+            x,
+            depot::core::Event::LotRegistered {
+                expiry: Some(_),
+                ..
+            }
+        ))),
+        "seed {seed}: no lot with an expiry date was ever registered"
     );
     assert!(
         w.log.iter().any(|e| e.command == "counter_sale"),

@@ -121,6 +121,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::SupplierInvoiceRejected { .. }
         | Event::SupplierPaid { .. } => super::purchasing::apply_event(state, event),
         Event::LandedCostAllocated { .. } => super::landed::apply_event(state, event),
+        Event::LotRegistered { .. } => super::lots::apply_event(state, event),
         Event::TransferShipped { .. } | Event::TransferReceived { .. } => {
             super::transfer::apply_event(state, event)
         }
@@ -128,7 +129,8 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::RecountNeeded { .. }
         | Event::CountHeld { .. }
         | Event::CountSettled { .. }
-        | Event::CountApproved { .. } => super::counts::apply_event(state, event),
+        | Event::CountApproved { .. }
+        | Event::StockAdjusted { .. } => super::counts::apply_event(state, event),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
@@ -274,6 +276,9 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
             adjustment.iter().filter_map(|(_, j)| j.as_ref()).collect()
         }
         Event::CountApproved { adjustment, .. } => adjustment.1.iter().collect(),
+        Event::StockAdjusted { adjustment, .. } => {
+            adjustment.iter().flat_map(|(_, j)| j.iter()).collect()
+        }
         Event::CountsScheduled { .. } | Event::RecountNeeded { .. } | Event::CountHeld { .. } => {
             Vec::new()
         }
@@ -316,6 +321,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::PurchaseOrderCancelled { .. }
         | Event::PurchaseOrderClosed { .. }
         | Event::PurchaseOrderSubmitted { .. }
+        | Event::LotRegistered { .. }
         | Event::PutAway { .. }
         | Event::SupplierInvoiceRejected { .. } => Vec::new(),
     }

@@ -127,6 +127,9 @@ pub enum CommandBody {
         lot: Option<Code>,
         #[serde(default)]
         date: Option<NaiveDate>,
+        /// The lot's expiry date, if it has one.
+        #[serde(default)]
+        expiry: Option<NaiveDate>,
     },
     /// Place a sales order (or, with `quote`, a quote): lines are priced,
     /// credit and margin checked, stock reserved or backordered.
@@ -373,6 +376,16 @@ pub enum CommandBody {
     /// Send a draft purchase order: open, or waiting for an approval above
     /// the entity's limit.
     SubmitPurchaseOrder { number: Code },
+    /// Adjust a bin's stock by a signed quantity (base units) for a reason.
+    AdjustStock {
+        warehouse: Code,
+        bin: Code,
+        sku: Code,
+        #[serde(default)]
+        lot: Option<Code>,
+        qty: Decimal,
+        reason: crate::core::counts::Reason,
+    },
     /// A counter sale: order, pick, hand-over, invoice and (optionally)
     /// payment in one commit, from stock on the shelf of `warehouse`.
     CounterSale {
@@ -418,7 +431,7 @@ impl CommandBody {
             | SetCategoryMarginFloor { .. } => Permission::ManagePricing,
             CreateOperator(_) | UpdateOperator(_) => Permission::ManageOperators,
             ApproveChange { .. } | RejectChange { .. } => Permission::ApproveChanges,
-            PostOpeningStock { .. } => Permission::AdjustStock,
+            PostOpeningStock { .. } | AdjustStock { .. } => Permission::AdjustStock,
             PlaceOrder { .. } | ConfirmQuote { .. } | CancelOrder { .. } | CancelLine { .. } => {
                 Permission::CaptureOrders
             }
@@ -539,6 +552,7 @@ impl CommandBody {
             UpdateReplenishmentPolicy(_) => "update_replenishment_policy",
             AcceptReplenishment { .. } => "accept_replenishment",
             SubmitPurchaseOrder { .. } => "submit_purchase_order",
+            AdjustStock { .. } => "adjust_stock",
         }
     }
 

@@ -139,7 +139,7 @@ pub fn sell(
     step(&mut scratch, &mut out, placed);
 
     // Pick from the bins the warehouse would send a picker to.
-    let released = super::warehouse::release(&scratch, &order.number)?;
+    let released = super::warehouse::release(&scratch, &order.number, cmd.date())?;
     let lists: Vec<_> = released
         .iter()
         .filter_map(|e| match e {

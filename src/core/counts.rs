@@ -74,6 +74,10 @@ pub struct Count {
     pub reason: Option<Reason>,
     /// Was the book right (set when the count is settled)?
     pub accurate: Option<bool>,
+    /// A stock adjustment someone made (`adjust_stock`), not a count: it
+    /// says nothing of the book's accuracy and schedules no count.
+    #[serde(default)]
+    pub manual: bool,
 }
 
 impl Count {
@@ -181,6 +185,7 @@ pub fn schedule(
                 value: Decimal::ZERO,
                 reason: None,
                 accurate: None,
+                manual: false,
             });
         }
     }
@@ -542,7 +547,7 @@ fn settle(state: &mut State, number: &str, adjustment: &Option<(StockMove, Optio
         }
     }
     state.index.open_counts.remove(number);
-    if let Some(c) = state.counts.get(number) {
+    if let Some(c) = state.counts.get(number).filter(|c| !c.manual) {
         let k = (c.warehouse.clone(), c.sku.clone());
         let d = c.created;
         let e = state.last_counted.entry(k).or_insert(d);
@@ -550,8 +555,142 @@ fn settle(state: &mut State, number: &str, adjustment: &Option<(StockMove, Optio
     }
 }
 
+/// Most units one adjustment may move.
+pub const ADJUST_MAX: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
+/// Adjust a bin's stock by `qty` (negative: out) for a reason: posted at
+/// moving average cost against inventory adjustment, or above the
+/// entity's adjustment limit held for an approval by someone else
+/// (`approve_count`). Stock taken out that was promised is taken back as
+/// a short count would.
+#[allow(clippy::too_many_arguments)]
+pub fn adjust(
+    state: &State,
+    cmd: &Command,
+    warehouse: &str,
+    bin: &str,
+    sku: &str,
+    lot: Option<&str>,
+    qty: Decimal,
+    reason: Reason,
+) -> Result<Vec<Event>, Rejection> {
+    if !state
+        .bins
+        .contains_key(&(warehouse.to_string(), bin.to_string()))
+    {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Bin,
+            key: format!("{warehouse}/{bin}"),
+        });
+    }
+    let item = state.items.get(sku).ok_or_else(|| Rejection::NotFound {
+        kind: RecordKind::Item,
+        key: sku.to_string(),
+    })?;
+    match (item.lot_tracked, lot) {
+        (true, None) => {
+            return Err(Rejection::LotRequired {
+                sku: item.sku.clone(),
+            })
+        }
+        (false, Some(_)) => {
+            return Err(Rejection::LotNotExpected {
+                sku: item.sku.clone(),
+            })
+        }
+        (_, Some(l)) => validate::code("lot", l)?,
+        _ => {}
+    }
+    if qty.is_zero() {
+        return Err(Rejection::NotPositive {
+            field: "qty".into(),
+            value: qty,
+        });
+    }
+    validate::qty("qty", qty.abs(), item.qty_decimals)?;
+    if qty.abs() > ADJUST_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "qty".into(),
+            value: qty.to_string(),
+            min: format!("-{ADJUST_MAX}"),
+            max: ADJUST_MAX.to_string(),
+        });
+    }
+    let key = BinKey {
+        warehouse: warehouse.to_string(),
+        bin: bin.to_string(),
+        sku: sku.to_string(),
+        lot: lot.map(str::to_string),
+    };
+    let book = state.bin_stock.get(&key).copied().unwrap_or_default();
+    if book + qty < Decimal::ZERO {
+        return Err(Rejection::OutOfRange {
+            field: "qty".into(),
+            value: qty.to_string(),
+            min: format!("-{book} (the bin holds {book})"),
+            max: ADJUST_MAX.to_string(),
+        });
+    }
+    // Stock found in a lot never seen is a new lot (no expiry known).
+    let mut lots = super::lots::NewLots::default();
+    if qty > Decimal::ZERO {
+        lots.check(state, sku, lot, None, cmd.date())?;
+    }
+    let mut c = Count {
+        number: format!("CT-{:06}", state.next_count + 1),
+        warehouse: warehouse.to_string(),
+        bin: bin.to_string(),
+        sku: sku.to_string(),
+        lot: lot.map(str::to_string),
+        abc: item.abc,
+        created: cmd.date(),
+        status: CountStatus::Posted,
+        first: Some((book + qty, cmd.operator.clone())),
+        second: None,
+        book,
+        variance: qty,
+        value: Decimal::ZERO,
+        reason: Some(reason),
+        accurate: None,
+        manual: true,
+    };
+    let (_, value) = valued(state, &c, qty)?;
+    c.value = value;
+    let limit = state
+        .warehouse_entity(warehouse)
+        .and_then(|e| state.entities.get(e))
+        .map(|e| e.adjustment_approval_limit)
+        .unwrap_or_default();
+    let mut out: Vec<Event> = lots.events(cmd.date()).collect();
+    if value.abs() > limit {
+        c.status = CountStatus::AwaitingApproval;
+        out.push(Event::StockAdjusted {
+            count: c,
+            adjustment: None,
+        });
+        return Ok(out);
+    }
+    let mut extra = vec![];
+    let adj = adjustment(state, cmd, &c, qty, &mut extra)?;
+    out.push(Event::StockAdjusted {
+        count: c,
+        adjustment: Some(adj),
+    });
+    out.extend(extra);
+    Ok(out)
+}
+
 pub fn apply_event(state: &mut State, event: &Event) {
     match event {
+        Event::StockAdjusted { count, adjustment } => {
+            state.next_count += 1;
+            state.counts.insert(count.number.clone(), count.clone());
+            if count.status == CountStatus::Posted {
+                settle(state, &count.number, adjustment);
+            } else {
+                state.index.open_counts.insert(count.number.clone());
+            }
+        }
         Event::CountsScheduled { counts } => {
             for c in counts {
                 state.next_count += 1;

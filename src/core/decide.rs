@@ -121,9 +121,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             unit_cost,
             lot,
             date,
+            expiry,
         } => opening_stock(
             state,
             OpeningStock {
+                expiry: *expiry,
                 warehouse,
                 bin,
                 sku,
@@ -156,7 +158,7 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             line,
             reason,
         } => sales::cancel(state, cmd, number, Some(*line), reason),
-        CommandBody::ReleaseOrder { number } => warehouse::release(state, number),
+        CommandBody::ReleaseOrder { number } => warehouse::release(state, number, cmd.date()),
         CommandBody::ReleaseWave {
             warehouse,
             carrier,
@@ -288,6 +290,23 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             super::counts::enter(state, cmd, count, *qty, *reason)
         }
         CommandBody::ApproveCount { count } => super::counts::approve(state, cmd, count),
+        CommandBody::AdjustStock {
+            warehouse,
+            bin,
+            sku,
+            lot,
+            qty,
+            reason,
+        } => super::counts::adjust(
+            state,
+            cmd,
+            warehouse,
+            bin,
+            sku,
+            lot.as_deref(),
+            *qty,
+            *reason,
+        ),
         CommandBody::ShipTransfer { from, to, lines } => {
             super::transfer::ship(state, cmd, from, to, lines)
         }
@@ -662,6 +681,7 @@ struct OpeningStock<'a> {
     unit_cost: Decimal,
     lot: Option<&'a str>,
     date: NaiveDate,
+    expiry: Option<NaiveDate>,
 }
 
 /// Resolve a quantity in any unit of an item to base units, checked.
@@ -722,6 +742,8 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
         (_, Some(l)) => validate::code("lot", l)?,
         _ => {}
     }
+    let mut lots = super::lots::NewLots::default();
+    lots.check(state, &item.sku, o.lot, o.expiry, o.date)?;
     let entity = state
         .entities
         .get(&wh.entity)
@@ -744,7 +766,8 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
         .debit(PostingKey::Inventory, value, Some(o.sku))
         .credit(PostingKey::OpeningBalance, value, None)
         .build()?;
-    Ok(vec![Event::OpeningStockPosted {
+    let mut events: Vec<Event> = lots.events(o.date).collect();
+    events.push(Event::OpeningStockPosted {
         moves: vec![StockMove {
             entity: wh.entity.clone(),
             warehouse: o.warehouse.into(),
@@ -755,5 +778,6 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
             value,
         }],
         journal,
-    }])
+    });
+    Ok(events)
 }

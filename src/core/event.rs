@@ -377,6 +377,19 @@ pub enum Event {
         base_total: Decimal,
         needs_approval: bool,
     },
+    /// A lot first taken into stock, with its expiry date if it has one.
+    LotRegistered {
+        sku: Code,
+        lot: Code,
+        expiry: Option<chrono::NaiveDate>,
+        received: chrono::NaiveDate,
+    },
+    /// Stock adjusted by hand for a reason (a count document marked
+    /// manual): posted now, or held for an approval (no adjustment yet).
+    StockAdjusted {
+        count: super::counts::Count,
+        adjustment: Option<(StockMove, Option<JournalEntry>)>,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -146,6 +146,24 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
         *bins_sum.entry((&k.warehouse, &k.sku)).or_default() += *q;
+        // Stock of a lot-tracked item is always in a lot registered when
+        // it came in; other items' stock never is.
+        let tracked = state.items.get(&k.sku).is_some_and(|i| i.lot_tracked);
+        let problem = match &k.lot {
+            Some(l) if !state.lots.contains_key(&(k.sku.clone(), l.clone())) => {
+                Some(format!("lot {l} was never registered"))
+            }
+            Some(l) if !tracked => Some(format!("lot {l} of an item not lot-tracked")),
+            None if tracked => Some("stock of a lot-tracked item without a lot".into()),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(Violation::OrderLine {
+                number: format!("bin {}/{} {}", k.warehouse, k.bin, k.sku),
+                line: 0,
+                problem,
+            });
+        }
     }
     let mut entity_stock: HashMap<(&Code, &Code), Decimal> = HashMap::new();
     for ((wh, sku), s) in &state.stock {

@@ -127,6 +127,9 @@ pub struct ReceiveInput {
     pub qty: Option<Decimal>,
     #[serde(default)]
     pub lot: Option<Code>,
+    /// The lot's expiry date (default: the GS1 (17) of the scan, if any).
+    #[serde(default)]
+    pub expiry: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,9 +303,14 @@ pub fn create(
     warehouse: &str,
     lines: &[PoLineInput],
 ) -> Result<Vec<Event>, Rejection> {
-    Ok(vec![Event::PurchaseOrderCreated(build(
-        state, cmd, supplier, warehouse, lines,
-    )?)])
+    let po = build(state, cmd, supplier, warehouse, lines)?;
+    let mut change = super::sales::ScheduleChange::default();
+    if po.status == PoStatus::Open {
+        change.add_po(&po);
+    }
+    let mut out = vec![Event::PurchaseOrderCreated(po)];
+    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    Ok(out)
 }
 
 /// Whether a PO of `base_total` needs an approval in `entity`.
@@ -464,12 +472,19 @@ pub fn submit(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, 
     let base = base_currency(state, &po.entity)?;
     let rate = to_base(state, &po.currency, &base, cmd.date())?;
     let base_total = base.round(po.total * rate);
-    Ok(vec![Event::PurchaseOrderSubmitted {
+    let needs_approval = above_limit(state, &po.entity, base_total);
+    let mut change = super::sales::ScheduleChange::default();
+    if !needs_approval {
+        change.add_po(po);
+    }
+    let mut out = vec![Event::PurchaseOrderSubmitted {
         number: number.to_string(),
         by: cmd.operator.clone(),
         base_total,
-        needs_approval: above_limit(state, &po.entity, base_total),
-    }])
+        needs_approval,
+    }];
+    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    Ok(out)
 }
 
 /// Change a PO line's quantity (in its ordered unit), price (per that
@@ -559,14 +574,32 @@ pub fn change_line(
     let reapprove = po.status != PoStatus::Draft
         && above_limit(state, &po.entity, base_total)
         && base_total > po.base_total;
-    Ok(vec![Event::PurchaseOrderChanged {
+    let mut change = super::sales::ScheduleChange::default();
+    if po.status == PoStatus::Open {
+        if reapprove {
+            change.drop_po(po);
+        } else {
+            change.gone.insert((po.number.clone(), l.line), l.open());
+            if new.open() > Decimal::ZERO {
+                change.added.push((
+                    po.warehouse.clone(),
+                    new.sku.clone(),
+                    new.expected,
+                    new.open(),
+                ));
+            }
+        }
+    }
+    let mut out = vec![Event::PurchaseOrderChanged {
         number: number.to_string(),
         line: new,
         total,
         base_total,
         needs_approval: reapprove,
         by: cmd.operator.clone(),
-    }])
+    }];
+    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    Ok(out)
 }
 
 pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, Rejection> {
@@ -581,10 +614,14 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
             number: number.to_string(),
         });
     }
-    Ok(vec![Event::PurchaseOrderApproved {
+    let mut change = super::sales::ScheduleChange::default();
+    change.add_po(po);
+    let mut out = vec![Event::PurchaseOrderApproved {
         number: number.to_string(),
         by: cmd.operator.clone(),
-    }])
+    }];
+    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    Ok(out)
 }
 
 /// Cancel a PO nothing of which arrived, or close one short (`close`):
@@ -608,7 +645,11 @@ pub fn end(
             "has receipts: close it short instead of cancelling",
         ));
     }
-    Ok(vec![if close {
+    let mut change = super::sales::ScheduleChange::default();
+    if po.status == PoStatus::Open {
+        change.drop_po(po);
+    }
+    let mut out = vec![if close {
         Event::PurchaseOrderClosed {
             number: number.to_string(),
             by: cmd.operator.clone(),
@@ -620,7 +661,9 @@ pub fn end(
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }
-    }])
+    }];
+    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    Ok(out)
 }
 
 /// Receive goods against an open PO into a receiving bin.
@@ -663,9 +706,20 @@ pub fn receive(
     // Quantities taken per PO line in this receipt.
     let mut taken: std::collections::BTreeMap<u32, Decimal> = Default::default();
     let mut out: Vec<ReceiptLine> = Vec::new();
+    let mut lots = super::lots::NewLots::default();
     for input in lines {
         let scanned = state.scanned_item(&input.item, &format!("an item on {number}"))?;
         let (item, unit, gs1_lot, count) = (scanned.item, scanned.unit, scanned.lot, scanned.count);
+        let gs1_expiry = match &scanned.expiry {
+            Some(raw) => {
+                Some(
+                    super::scan::gs1_date(raw, date).ok_or_else(|| Rejection::BadScan {
+                        problem: format!("GS1 (17) {raw} is not a date YYMMDD"),
+                    })?,
+                )
+            }
+            None => None,
+        };
         let units = input.qty.or(count).unwrap_or(Decimal::ONE);
         validate::qty("qty", units, item.qty_decimals)?;
         let qty = units * item.unit_factor(&unit).unwrap_or(Decimal::ONE);
@@ -684,6 +738,13 @@ pub fn receive(
             (_, Some(l)) => validate::code("lot", l)?,
             _ => {}
         }
+        lots.check(
+            state,
+            &item.sku,
+            lot.as_deref(),
+            input.expiry.or(gs1_expiry),
+            date,
+        )?;
         // The first line of this item with room (over-receipt tolerance
         // on the last one).
         let candidates: Vec<&PoLine> = po.lines.iter().filter(|l| l.sku == item.sku).collect();
@@ -745,7 +806,8 @@ pub fn receive(
         });
     }
     let journal = p.build()?;
-    let mut ev = vec![Event::GoodsReceived {
+    let mut ev: Vec<Event> = lots.events(date).collect();
+    ev.push(Event::GoodsReceived {
         receipt: GoodsReceipt {
             number: number_gr,
             po: number.to_string(),
@@ -759,7 +821,7 @@ pub fn receive(
         },
         moves,
         journal,
-    }];
+    });
     super::sales::fill_backorders(state, &mut ev, cmd.date());
     Ok(ev)
 }

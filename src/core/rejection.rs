@@ -150,6 +150,12 @@ pub enum Rejection {
     WrongBin { expected: String, scanned: String },
     #[error("wrong item: scanned {scanned}, expected {expected}")]
     WrongItem { expected: String, scanned: String },
+    #[error("lot {lot} of {sku}: {problem}")]
+    LotExpiry {
+        sku: String,
+        lot: String,
+        problem: String,
+    },
     #[error("wrong lot: scanned {scanned}, expected lot {expected}")]
     WrongLot { expected: String, scanned: String },
     #[error("the scan cannot be read: {problem}")]
@@ -237,6 +243,7 @@ pub const ALL_CODES: &[&str] = &[
     "wrong_bin",
     "wrong_item",
     "wrong_lot",
+    "lot_expiry",
     "bad_scan",
     "not_invoiceable",
     "no_tax_code",
@@ -299,6 +306,7 @@ impl Rejection {
             Rejection::WrongBin { .. } => "wrong_bin",
             Rejection::WrongItem { .. } => "wrong_item",
             Rejection::WrongLot { .. } => "wrong_lot",
+            Rejection::LotExpiry { .. } => "lot_expiry",
             Rejection::BadScan { .. } => "bad_scan",
             Rejection::NotInvoiceable { .. } => "not_invoiceable",
             Rejection::NoTaxCode { .. } => "no_tax_code",

@@ -322,14 +322,58 @@ pub fn promise_date(state: &State, entity: &str, sku: &str, today: NaiveDate) ->
     today + Duration::days(days)
 }
 
+/// How a command changes the receipts promises are made from, before its
+/// events are applied.
+#[derive(Clone, Debug, Default)]
+pub struct ScheduleChange {
+    /// Quantities of PO lines that no longer come: received by this
+    /// command, or their PO closed. (PO, line) -> base units.
+    pub gone: std::collections::BTreeMap<(Code, u32), Decimal>,
+    /// Receipts newly scheduled: (warehouse, sku, expected, qty).
+    pub added: Vec<(Code, Code, NaiveDate, Decimal)>,
+}
+
+impl ScheduleChange {
+    /// Every open quantity of `po` leaves (closed, cancelled, unapproved).
+    pub fn drop_po(&mut self, po: &super::purchasing::PurchaseOrder) {
+        for l in &po.lines {
+            *self.gone.entry((po.number.clone(), l.line)).or_default() += l.open();
+        }
+    }
+
+    /// Every open quantity of `po` becomes a scheduled receipt.
+    pub fn add_po(&mut self, po: &super::purchasing::PurchaseOrder) {
+        for l in po.lines.iter().filter(|l| l.open() > Decimal::ZERO) {
+            self.added
+                .push((po.warehouse.clone(), l.sku.clone(), l.expected, l.open()));
+        }
+    }
+
+    /// The (warehouse, sku) pairs whose scheduled receipts it changes.
+    fn items(&self, state: &State) -> std::collections::BTreeSet<(Code, Code)> {
+        let mut out: std::collections::BTreeSet<(Code, Code)> = self
+            .added
+            .iter()
+            .map(|(w, s, _, _)| (w.clone(), s.clone()))
+            .collect();
+        for (po, line) in self.gone.keys() {
+            if let Some(p) = state.purchase_orders.get(po) {
+                if let Some(l) = p.lines.iter().find(|l| l.line == *line) {
+                    out.insert((p.warehouse.clone(), l.sku.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Scheduled receipts of an item into a warehouse: the open quantities of
-/// approved purchase order lines by expected date, less what `received_now`
-/// (this command's receipts, per PO and line) takes.
+/// approved purchase order lines by expected date, as `change` leaves them.
 pub fn scheduled(
     state: &State,
     warehouse: &str,
     sku: &str,
-    received_now: &std::collections::BTreeMap<(Code, u32), Decimal>,
+    change: &ScheduleChange,
 ) -> Vec<(NaiveDate, Decimal)> {
     let mut out: Vec<(NaiveDate, Decimal)> = state
         .index
@@ -339,7 +383,8 @@ pub fn scheduled(
         .filter(|po| po.warehouse == warehouse)
         .flat_map(|po| {
             po.lines.iter().filter(|l| l.sku == sku).map(move |l| {
-                let now = received_now
+                let now = change
+                    .gone
                     .get(&(po.number.clone(), l.line))
                     .copied()
                     .unwrap_or_default();
@@ -348,7 +393,72 @@ pub fn scheduled(
         })
         .filter(|(_, q)| *q > Decimal::ZERO)
         .collect();
+    out.extend(
+        change
+            .added
+            .iter()
+            .filter(|(w, s, _, _)| w == warehouse && s == sku)
+            .map(|(_, _, d, q)| (*d, *q)),
+    );
     out.sort();
+    out
+}
+
+/// Move the promises of backordered lines waiting for items whose
+/// scheduled receipts `change` changes (a PO sent, approved, changed or
+/// ended): oldest promise first, each after those ahead of it.
+pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Vec<Event> {
+    let items = change.items(state);
+    if items.is_empty() {
+        return Vec::new();
+    }
+    let mut waiting = Vec::new();
+    for o in state
+        .index
+        .open_orders
+        .values()
+        .flatten()
+        .filter_map(|n| state.orders.get(n))
+        .filter(|o| o.status == OrderStatus::Open)
+    {
+        for l in &o.lines {
+            if !l.cancelled
+                && l.backordered > Decimal::ZERO
+                && items.contains(&(l.warehouse.clone(), l.sku.clone()))
+            {
+                waiting.push((l.promise, o.date, &o.number, l));
+            }
+        }
+    }
+    waiting.sort_by(|a, b| (a.0, a.1, a.2, a.3.line).cmp(&(b.0, b.1, b.2, b.3.line)));
+    let mut ahead: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    let mut out = Vec::new();
+    for (promise, _, number, l) in waiting {
+        let key = (l.warehouse.clone(), l.sku.clone());
+        let before = ahead.get(&key).copied().unwrap_or_default();
+        let entity = state
+            .warehouse_entity(&l.warehouse)
+            .cloned()
+            .unwrap_or_default();
+        let p = promise_for(
+            state,
+            &entity,
+            &l.warehouse,
+            &l.sku,
+            before,
+            l.backordered,
+            today,
+            change,
+        );
+        if Some(p) != promise {
+            out.push(Event::Repromised {
+                number: number.clone(),
+                line: l.line,
+                promise: p,
+            });
+        }
+        *ahead.entry(key).or_default() += l.backordered;
+    }
     out
 }
 
@@ -380,11 +490,11 @@ pub fn promise_for(
     ahead: Decimal,
     qty: Decimal,
     today: NaiveDate,
-    received_now: &std::collections::BTreeMap<(Code, u32), Decimal>,
+    change: &ScheduleChange,
 ) -> NaiveDate {
     let mut cum = Decimal::ZERO;
     let mut last = today;
-    for (date, q) in scheduled(state, warehouse, sku, received_now) {
+    for (date, q) in scheduled(state, warehouse, sku, change) {
         cum += q;
         last = last.max(date);
         if cum >= ahead + qty {
@@ -433,8 +543,9 @@ pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Even
         let st = state.stock.get(&key).cloned().unwrap_or_default();
         let used = taken.get(&key).copied().unwrap_or_default();
         // Picked goods have left on hand already (they are in `in_pick`).
-        let avail = (st.on_hand - st.reserved - used - quarantined(state, &l.warehouse, &l.sku))
-            .max(Decimal::ZERO);
+        let avail =
+            (st.on_hand - st.reserved - used - unavailable(state, &l.warehouse, &l.sku, today))
+                .max(Decimal::ZERO);
         let reserve = want.min(avail);
         if reserve > Decimal::ZERO {
             *taken.entry(key.clone()).or_default() += reserve;
@@ -492,7 +603,10 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
             let quarantine = state
                 .bins
                 .get(&(m.warehouse.clone(), m.bin.clone()))
-                .is_some_and(|b| b.kind == super::master::BinKind::Quarantine);
+                .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
+                || state
+                    .lot_expiry(&m.sku, m.lot.as_deref())
+                    .is_some_and(|d| d < today);
             let e = arriving
                 .entry((m.warehouse.clone(), m.sku.clone()))
                 .or_default();
@@ -530,16 +644,17 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
         let st = state.stock.get(key).cloned().unwrap_or_default();
         // After the moves: on hand grows by all of them, quarantine by
         // those into quarantine bins.
-        let quarantine_after = quarantined(state, &key.0, &key.1) + (*to_all - *to_free);
+        let quarantine_after = unavailable(state, &key.0, &key.1, today) + (*to_all - *to_free);
         let f = st.on_hand + *to_all - st.reserved - quarantine_after;
         free.insert(key.clone(), f.max(Decimal::ZERO));
     }
     // What this command received per PO line no longer comes later.
-    let mut received_now: std::collections::BTreeMap<(Code, u32), Decimal> = Default::default();
+    let mut received_now = ScheduleChange::default();
     for e in events.iter() {
         if let Event::GoodsReceived { receipt, .. } = e {
             for l in &receipt.lines {
                 *received_now
+                    .gone
                     .entry((receipt.po.clone(), l.po_line))
                     .or_default() += l.qty;
             }
@@ -594,8 +709,9 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
     events.extend(more);
 }
 
-/// Stock in quarantine bins is never allocated.
-fn quarantined(state: &State, warehouse: &str, sku: &str) -> Decimal {
+/// Stock never allocated: in quarantine bins, or of a lot expired by
+/// `today`.
+pub(crate) fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) -> Decimal {
     state
         .index
         .item_bins
@@ -608,6 +724,9 @@ fn quarantined(state: &State, warehouse: &str, sku: &str) -> Decimal {
                 .bins
                 .get(&(k.warehouse.clone(), k.bin.clone()))
                 .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
+                || state
+                    .lot_expiry(&k.sku, k.lot.as_deref())
+                    .is_some_and(|d| d < today)
         })
         .map(|(_, q)| *q)
         .sum()

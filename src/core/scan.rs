@@ -7,6 +7,7 @@
 //! (0x1D); labels typed by hand use the human-readable `(01)...(10)...` form.
 //! Both are accepted.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -238,6 +239,34 @@ fn parse_gs1(mut s: &str) -> Result<Gs1, ScanError> {
     Ok(g)
 }
 
+/// A GS1 date (YYMMDD) as a date: the century is the one that puts the
+/// year within 49 years before and 50 after `today` (GS1 General
+/// Specifications 7.12); day 00 is the last day of the month.
+pub fn gs1_date(yymmdd: &str, today: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    if yymmdd.len() != 6 || !yymmdd.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let yy: i32 = yymmdd[0..2].parse().ok()?;
+    let mm: u32 = yymmdd[2..4].parse().ok()?;
+    let dd: u32 = yymmdd[4..6].parse().ok()?;
+    let century = today.year() / 100 * 100;
+    let diff = yy - today.year() % 100;
+    let year = if diff >= 51 {
+        century - 100 + yy
+    } else if diff <= -50 {
+        century + 100 + yy
+    } else {
+        century + yy
+    };
+    if dd == 0 {
+        let first = NaiveDate::from_ymd_opt(year, mm, 1)?;
+        let next = first.checked_add_months(chrono::Months::new(1))?;
+        return next.pred_opt();
+    }
+    NaiveDate::from_ymd_opt(year, mm, dd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +295,25 @@ mod tests {
         };
         assert_eq!(g.gtin.as_deref(), Some("04006381333931"));
         assert_eq!(g.lot.as_deref(), Some("LOT42"));
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(
+            gs1_date("270131", today),
+            NaiveDate::from_ymd_opt(2027, 1, 31)
+        );
+        assert_eq!(
+            gs1_date("270200", today),
+            NaiveDate::from_ymd_opt(2027, 2, 28)
+        );
+        assert_eq!(
+            gs1_date("990101", today),
+            NaiveDate::from_ymd_opt(1999, 1, 1)
+        );
+        assert_eq!(
+            gs1_date("761231", today),
+            NaiveDate::from_ymd_opt(2076, 12, 31)
+        );
+        assert_eq!(gs1_date("271301", today), None);
+        assert_eq!(gs1_date("27013", today), None);
         assert_eq!(g.count, Some(Decimal::from(12)));
         let Ok(Scan::Gs1(h)) = parse_scan("(01)04006381333931(10)LOT42(30)12") else {
             panic!("not gs1")

@@ -206,6 +206,8 @@ pub struct ScannedItem<'a> {
     pub unit: Code,
     pub lot: Option<Code>,
     pub count: Option<Decimal>,
+    /// GS1 (17) as scanned, YYMMDD (see `scan::gs1_date`).
+    pub expiry: Option<String>,
 }
 
 /// Open documents by who they belong to, maintained by `apply`.
@@ -329,19 +331,19 @@ impl State {
     ) -> Result<ScannedItem<'_>, super::rejection::Rejection> {
         use super::rejection::Rejection;
         use super::scan::{parse_scan, Scan};
-        let (code, lot, count) = match parse_scan(scan).map_err(|e| Rejection::BadScan {
+        let (code, lot, count, expiry) = match parse_scan(scan).map_err(|e| Rejection::BadScan {
             problem: e.to_string(),
         })? {
-            Scan::Gtin(g) => (g, None, None),
+            Scan::Gtin(g) => (g, None, None, None),
             Scan::Gs1(g) => match g.gtin {
-                Some(gtin) => (gtin, g.lot, g.count),
+                Some(gtin) => (gtin, g.lot, g.count, g.expiry),
                 None => {
                     return Err(Rejection::BadScan {
                         problem: "the GS1 scan has no item number (01)".into(),
                     })
                 }
             },
-            Scan::Text(t) => (t, None, None),
+            Scan::Text(t) => (t, None, None, None),
         };
         let (item, unit) = self
             .item_by_code(&code)
@@ -354,6 +356,7 @@ impl State {
             unit,
             lot,
             count,
+            expiry,
         })
     }
 

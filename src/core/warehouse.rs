@@ -120,15 +120,18 @@ fn bin_free(state: &State, key: &BinKey) -> Decimal {
 }
 
 /// Bins to pick `qty` of `sku` from: pickable bins (not quarantine, not
-/// dock) in pick sequence, lots in order; (bin, seq, lot, qty).
+/// dock), first expiry first out (then the lot received first), then in
+/// pick sequence; lots expired by `today` are never picked.
+/// (bin, seq, lot, qty).
 fn choose_bins(
     state: &State,
     warehouse: &str,
     sku: &str,
     mut qty: Decimal,
     taken: &mut BTreeMap<BinKey, Decimal>,
+    today: chrono::NaiveDate,
 ) -> Vec<(Code, u32, Option<Code>, Decimal)> {
-    let mut candidates: Vec<(u32, BinKey, Decimal)> = state
+    let mut candidates: Vec<(super::lots::LotOrder, u32, BinKey, Decimal)> = state
         .index
         .item_bins
         .get(&(warehouse.to_string(), sku.to_string()))
@@ -139,14 +142,17 @@ fn choose_bins(
             if matches!(bin.kind, BinKind::Quarantine | BinKind::Dock) {
                 return None;
             }
+            let order = super::lots::LotOrder::of(state, sku, k.lot.as_deref());
+            if order.expired(today) {
+                return None;
+            }
             let free = bin_free(state, k) - taken.get(k).copied().unwrap_or_default();
-            (free > Decimal::ZERO).then(|| (bin.pick_seq, k.clone(), free))
+            (free > Decimal::ZERO).then(|| (order, bin.pick_seq, k.clone(), free))
         })
         .collect();
-    // First expiry first out is approximated by lot order; then the walk.
-    candidates.sort_by(|a, b| (&a.1.lot, a.0).cmp(&(&b.1.lot, b.0)));
+    candidates.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
     let mut out = Vec::new();
-    for (seq, key, free) in candidates {
+    for (_, seq, key, free) in candidates {
         if qty <= Decimal::ZERO {
             break;
         }
@@ -176,8 +182,19 @@ pub(crate) fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32,
 }
 
 /// Release a confirmed order's reserved quantities to the warehouse.
-pub fn release(state: &State, number: &str) -> Result<Vec<Event>, Rejection> {
-    let lists = release_lists(state, number, None, state.next_pick, &mut BTreeMap::new())?;
+pub fn release(
+    state: &State,
+    number: &str,
+    today: chrono::NaiveDate,
+) -> Result<Vec<Event>, Rejection> {
+    let lists = release_lists(
+        state,
+        number,
+        None,
+        state.next_pick,
+        &mut BTreeMap::new(),
+        today,
+    )?;
     if lists.is_empty() {
         return Err(Rejection::NothingToRelease {
             number: number.to_string(),
@@ -195,6 +212,7 @@ fn release_lists(
     only: Option<&str>,
     mut next: u64,
     taken: &mut BTreeMap<BinKey, Decimal>,
+    today: chrono::NaiveDate,
 ) -> Result<Vec<PickList>, Rejection> {
     let o = state
         .orders
@@ -238,7 +256,7 @@ fn release_lists(
         if todo <= Decimal::ZERO {
             continue;
         }
-        for (bin, seq, lot, qty) in choose_bins(state, &l.warehouse, &l.sku, todo, taken) {
+        for (bin, seq, lot, qty) in choose_bins(state, &l.warehouse, &l.sku, todo, taken, today) {
             per_wh
                 .entry(l.warehouse.clone())
                 .or_default()
@@ -361,7 +379,14 @@ pub fn release_wave(
     let mut next = state.next_pick;
     let mut lists = Vec::new();
     for o in candidates.into_iter().take(WAVE_ORDERS_MAX) {
-        match release_lists(state, &o.number, Some(warehouse), next, &mut taken) {
+        match release_lists(
+            state,
+            &o.number,
+            Some(warehouse),
+            next,
+            &mut taken,
+            cmd.date(),
+        ) {
             Ok(made) => {
                 next += made.len() as u64;
                 lists.extend(made);
@@ -504,7 +529,7 @@ pub fn confirm_pick(
             lot: l.lot.clone(),
         };
         taken.insert(key, Decimal::MAX / Decimal::from(4));
-        let others = choose_bins(state, &p.warehouse, &l.sku, missing, &mut taken);
+        let others = choose_bins(state, &p.warehouse, &l.sku, missing, &mut taken, cmd.date());
         let found: Decimal = others.iter().map(|x| x.3).sum();
         let first = p.lines.iter().map(|x| x.line).max().unwrap_or(0) + 1;
         for (n, (bin, seq, lot, q)) in (first..).zip(others) {

@@ -437,6 +437,7 @@ fn kind(name: &str) -> Option<Kind> {
                 ("unit_cost", "unit_cost", Dec, true),
                 ("lot", "lot", OptText, false),
                 ("date", "date", OptText, false),
+                ("expiry", "expiry", OptText, false),
             ],
         ),
         _ => return None,
@@ -983,13 +984,17 @@ fn build(
         }
         Shape::OpeningStock => {
             for (line, mut obj) in rows {
-                if let Some(d) = obj.get("date").and_then(Value::as_str) {
-                    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| ImportError::Cell {
-                        line,
-                        column: "date".into(),
-                        value: d.to_string(),
-                        problem: "is not a date (YYYY-MM-DD)".into(),
-                    })?;
+                for column in ["date", "expiry"] {
+                    if let Some(d) = obj.get(column).and_then(Value::as_str) {
+                        NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                            ImportError::Cell {
+                                line,
+                                column: column.into(),
+                                value: d.to_string(),
+                                problem: "is not a date (YYYY-MM-DD)".into(),
+                            }
+                        })?;
+                    }
                 }
                 obj.insert("cmd".into(), json!("post_opening_stock"));
                 out.push((line, from_json(line, Value::Object(obj))?));
