@@ -587,20 +587,7 @@ pub fn adjust(
         kind: RecordKind::Item,
         key: sku.to_string(),
     })?;
-    match (item.lot_tracked, lot) {
-        (true, None) => {
-            return Err(Rejection::LotRequired {
-                sku: item.sku.clone(),
-            })
-        }
-        (false, Some(_)) => {
-            return Err(Rejection::LotNotExpected {
-                sku: item.sku.clone(),
-            })
-        }
-        (_, Some(l)) => validate::code("lot", l)?,
-        _ => {}
-    }
+    super::lots::lot_given(item, lot)?;
     if qty.is_zero() {
         return Err(Rejection::NotPositive {
             field: "qty".into(),

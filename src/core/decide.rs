@@ -728,20 +728,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
     }
     let qty = base_qty(item, o.qty, o.unit)?;
     validate::price("unit_cost", o.unit_cost)?;
-    match (item.lot_tracked, o.lot) {
-        (true, None) => {
-            return Err(Rejection::LotRequired {
-                sku: item.sku.clone(),
-            })
-        }
-        (false, Some(_)) => {
-            return Err(Rejection::LotNotExpected {
-                sku: item.sku.clone(),
-            })
-        }
-        (_, Some(l)) => validate::code("lot", l)?,
-        _ => {}
-    }
+    super::lots::lot_given(item, o.lot)?;
     let mut lots = super::lots::NewLots::default();
     lots.check(state, &item.sku, o.lot, o.expiry, o.date)?;
     let entity = state

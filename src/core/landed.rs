@@ -74,14 +74,7 @@ pub fn allocate(
             value: reference.trim().to_string(),
         });
     }
-    if receipts.is_empty() || receipts.len() > RECEIPTS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "receipts".into(),
-            value: receipts.len().to_string(),
-            min: "1".into(),
-            max: RECEIPTS_MAX.to_string(),
-        });
-    }
+    validate::count("receipts", receipts.len(), RECEIPTS_MAX)?;
     let date = cmd.date();
     let base = super::purchasing::base_currency(state, &s.entity)?;
     let rate = super::purchasing::to_base(state, &s.currency, &base, date)?;

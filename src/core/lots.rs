@@ -14,6 +14,20 @@ use super::types::Code;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
+/// A lot is given exactly when the item is lot-tracked, and is a code.
+pub fn lot_given(item: &super::master::Item, lot: Option<&str>) -> Result<(), Rejection> {
+    match (item.lot_tracked, lot) {
+        (true, None) => Err(Rejection::LotRequired {
+            sku: item.sku.clone(),
+        }),
+        (false, Some(_)) => Err(Rejection::LotNotExpected {
+            sku: item.sku.clone(),
+        }),
+        (_, Some(l)) => super::validate::code("lot", l),
+        _ => Ok(()),
+    }
+}
+
 /// Where a lot comes in the first-expiry-first-out order.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LotOrder {

@@ -692,14 +692,7 @@ pub fn receive(
             kind: RecordKind::Bin,
             key: format!("{}/{}", po.warehouse, bin.trim()),
         })?;
-    if lines.is_empty() || lines.len() > LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: LINES_MAX.to_string(),
-        });
-    }
+    validate::count("lines", lines.len(), LINES_MAX)?;
     let date = cmd.date();
     let base = base_currency(state, &po.entity)?;
     let rate = to_base(state, &po.currency, &base, date)?;
@@ -724,20 +717,7 @@ pub fn receive(
         validate::qty("qty", units, item.qty_decimals)?;
         let qty = units * item.unit_factor(&unit).unwrap_or(Decimal::ONE);
         let lot = input.lot.clone().or(gs1_lot);
-        match (item.lot_tracked, &lot) {
-            (true, None) => {
-                return Err(Rejection::LotRequired {
-                    sku: item.sku.clone(),
-                })
-            }
-            (false, Some(_)) => {
-                return Err(Rejection::LotNotExpected {
-                    sku: item.sku.clone(),
-                })
-            }
-            (_, Some(l)) => validate::code("lot", l)?,
-            _ => {}
-        }
+        super::lots::lot_given(item, lot.as_deref())?;
         lots.check(
             state,
             &item.sku,
@@ -1095,14 +1075,7 @@ pub fn enter_invoice(
             value: reference.trim().to_string(),
         });
     }
-    if lines.is_empty() || lines.len() > LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: LINES_MAX.to_string(),
-        });
-    }
+    validate::count("lines", lines.len(), LINES_MAX)?;
     let date = cmd.date();
     let mut problems = Vec::new();
     let mut out = Vec::new();
@@ -1270,14 +1243,7 @@ pub fn pay(
 ) -> Result<Vec<Event>, Rejection> {
     let s = supplier_of(state, supplier)?;
     validate::text("reference", reference, false)?;
-    if apply.is_empty() || apply.len() > LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "apply".into(),
-            value: apply.len().to_string(),
-            min: "1".into(),
-            max: LINES_MAX.to_string(),
-        });
-    }
+    validate::count("apply", apply.len(), LINES_MAX)?;
     let date = cmd.date();
     let base = base_currency(state, &s.entity)?;
     let rate = to_base(state, &s.currency, &base, date)?;

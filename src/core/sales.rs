@@ -404,14 +404,15 @@ pub fn scheduled(
     out
 }
 
-/// Move the promises of backordered lines waiting for items whose
-/// scheduled receipts `change` changes (a PO sent, approved, changed or
-/// ended): oldest promise first, each after those ahead of it.
-pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Vec<Event> {
-    let items = change.items(state);
-    if items.is_empty() {
-        return Vec::new();
-    }
+/// A backordered line waiting for stock: (promise, order date, order, line).
+type Waiting<'a> = (Option<NaiveDate>, NaiveDate, &'a Code, &'a OrderLine);
+
+/// Backordered lines of confirmed orders waiting for the items `wanted`
+/// says, in turn: oldest promise first, then oldest order.
+fn waiting_backorders<'a>(
+    state: &'a State,
+    wanted: impl Fn(&str, &str) -> bool,
+) -> Vec<Waiting<'a>> {
     let mut waiting = Vec::new();
     for o in state
         .index
@@ -422,44 +423,67 @@ pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Ve
         .filter(|o| o.status == OrderStatus::Open)
     {
         for l in &o.lines {
-            if !l.cancelled
-                && l.backordered > Decimal::ZERO
-                && items.contains(&(l.warehouse.clone(), l.sku.clone()))
-            {
+            if !l.cancelled && l.backordered > Decimal::ZERO && wanted(&l.warehouse, &l.sku) {
                 waiting.push((l.promise, o.date, &o.number, l));
             }
         }
     }
     waiting.sort_by(|a, b| (a.0, a.1, a.2, a.3.line).cmp(&(b.0, b.1, b.2, b.3.line)));
-    let mut ahead: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
-    let mut out = Vec::new();
-    for (promise, _, number, l) in waiting {
-        let key = (l.warehouse.clone(), l.sku.clone());
-        let before = ahead.get(&key).copied().unwrap_or_default();
-        let entity = state
-            .warehouse_entity(&l.warehouse)
-            .cloned()
-            .unwrap_or_default();
-        let p = promise_for(
-            state,
-            &entity,
-            &l.warehouse,
-            &l.sku,
-            before,
-            l.backordered,
-            today,
-            change,
-        );
-        if Some(p) != promise {
-            out.push(Event::Repromised {
-                number: number.clone(),
-                line: l.line,
-                promise: p,
-            });
-        }
-        *ahead.entry(key).or_default() += l.backordered;
+    waiting
+}
+
+/// The promise for `qty` still waiting on line `l` after those `ahead` of
+/// it, as a `Repromised` event when it moves; `ahead` then counts it too.
+#[allow(clippy::too_many_arguments)]
+fn promise_in_turn(
+    state: &State,
+    w: &Waiting<'_>,
+    qty: Decimal,
+    ahead: &mut std::collections::BTreeMap<(Code, Code), Decimal>,
+    today: NaiveDate,
+    change: &ScheduleChange,
+) -> Option<Event> {
+    let (promise, _, number, l) = *w;
+    let key = (l.warehouse.clone(), l.sku.clone());
+    let before = ahead.get(&key).copied().unwrap_or_default();
+    let entity = state
+        .warehouse_entity(&l.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let p = promise_for(
+        state,
+        &entity,
+        &l.warehouse,
+        &l.sku,
+        before,
+        qty,
+        today,
+        change,
+    );
+    *ahead.entry(key).or_default() += qty;
+    (Some(p) != promise).then(|| Event::Repromised {
+        number: number.clone(),
+        line: l.line,
+        promise: p,
+    })
+}
+
+/// Move the promises of backordered lines waiting for items whose
+/// scheduled receipts `change` changes (a PO sent, approved, changed or
+/// ended): oldest promise first, each after those ahead of it.
+pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Vec<Event> {
+    let items = change.items(state);
+    if items.is_empty() {
+        return Vec::new();
     }
-    out
+    let waiting = waiting_backorders(state, |w, s| {
+        items.contains(&(w.to_string(), s.to_string()))
+    });
+    let mut ahead = Default::default();
+    waiting
+        .iter()
+        .filter_map(|w| promise_in_turn(state, w, w.3.backordered, &mut ahead, today, change))
+        .collect()
 }
 
 /// What confirmed orders already wait for of an item in a warehouse.
@@ -620,25 +644,9 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
     if arriving.is_empty() || state.index.open_orders.is_empty() {
         return;
     }
-    // (promise, order date, number, line, warehouse, sku, backordered)
-    let mut waiting = Vec::new();
-    for n in state.index.open_orders.values().flatten() {
-        let Some(o) = state.orders.get(n) else {
-            continue;
-        };
-        if o.status != OrderStatus::Open {
-            continue;
-        }
-        for l in &o.lines {
-            if !l.cancelled
-                && l.backordered > Decimal::ZERO
-                && arriving.contains_key(&(l.warehouse.clone(), l.sku.clone()))
-            {
-                waiting.push((l.promise, o.date, &o.number, l));
-            }
-        }
-    }
-    waiting.sort_by(|a, b| (a.0, a.1, a.2, a.3.line).cmp(&(b.0, b.1, b.2, b.3.line)));
+    let waiting = waiting_backorders(state, |w, s| {
+        arriving.contains_key(&(w.to_string(), s.to_string()))
+    });
     let mut free: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
     for (key, (to_free, to_all)) in &arriving {
         let st = state.stock.get(key).cloned().unwrap_or_default();
@@ -660,9 +668,10 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
             }
         }
     }
-    let mut ahead: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    let mut ahead = Default::default();
     let mut more = Vec::new();
-    for (promise, _, number, l) in waiting {
+    for w in &waiting {
+        let (_, _, number, l) = *w;
         let key = (l.warehouse.clone(), l.sku.clone());
         let Some(f) = free.get_mut(&key) else {
             continue;
@@ -681,29 +690,14 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
         // The rest waits: its promise follows the receipts still to come.
         let rest = l.backordered - qty;
         if rest > Decimal::ZERO {
-            let before = ahead.get(&key).copied().unwrap_or_default();
-            let entity = state
-                .warehouse_entity(&l.warehouse)
-                .cloned()
-                .unwrap_or_default();
-            let p = promise_for(
+            more.extend(promise_in_turn(
                 state,
-                &entity,
-                &l.warehouse,
-                &l.sku,
-                before,
+                w,
                 rest,
+                &mut ahead,
                 today,
                 &received_now,
-            );
-            if Some(p) != promise {
-                more.push(Event::Repromised {
-                    number: number.clone(),
-                    line: l.line,
-                    promise: p,
-                });
-            }
-            *ahead.entry(key).or_default() += rest;
+            ));
         }
     }
     events.extend(more);

@@ -108,14 +108,7 @@ pub fn ship(
         return Err(refuse("a transfer", "goes from one warehouse to another"));
     }
     let intercompany = src.entity != dst.entity;
-    if lines.is_empty() || lines.len() > TRANSFER_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: TRANSFER_LINES_MAX.to_string(),
-        });
-    }
+    validate::count("lines", lines.len(), TRANSFER_LINES_MAX)?;
     let cur = super::purchasing::base_currency(state, &src.entity)?;
     let dest_cur = super::purchasing::base_currency(state, &dst.entity)?;
     let rate = super::purchasing::to_base(state, &cur, &dest_cur, cmd.date())?;
