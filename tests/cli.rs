@@ -288,3 +288,24 @@ fn kill_9_loses_no_acknowledged_command() {
         assert_eq!(v["duplicate"], true, "acknowledged but lost: {v}");
     }
 }
+
+#[test]
+fn exec_sets_a_posting_rule_by_posting_key_as_key_is_the_idempotency_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let input = [
+        r#"{"operator":"ADMIN","cmd":"create_entity","code":"X01","name":"New Co","base_currency":"USD","tax_jurisdiction":"US-IL"}"#,
+        r#"{"operator":"ADMIN","cmd":"create_account","entity":"X01","code":"1000","name":"Bank","kind":"asset"}"#,
+        r#"{"operator":"ADMIN","cmd":"set_posting_rule","entity":"X01","posting_key":"bank","account":"1000","key":"rule-1"}"#,
+        r#"{"operator":"ADMIN","cmd":"set_posting_rule","entity":"X01","posting_key":"bank","account":"1000","key":"rule-1"}"#,
+    ]
+    .join("\n");
+    let out = depot_stdin(&dir, &["exec", "-"], &input);
+    let o = outcomes(&out);
+    assert_eq!(o.len(), 4, "{}", text(&out.stderr));
+    assert!(o.iter().all(|v| v["ok"] == true), "{o:?}");
+    assert_eq!(o[3]["duplicate"], true);
+    let rules = text(&depot(&dir, &["export", "posting-rules"]).stdout);
+    assert!(rules.contains("X01,bank,1000"), "{rules}");
+}

@@ -97,6 +97,9 @@ pub enum CommandBody {
     /// Map a posting key to an account (a change of an existing rule needs approval).
     SetPostingRule {
         entity: Code,
+        /// `posting_key` in JSON: a line's `key` is its idempotency key in
+        /// `depot exec`, so it cannot name the posting key there.
+        #[serde(rename = "posting_key", alias = "key")]
         key: PostingKey,
         account: Code,
     },

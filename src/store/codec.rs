@@ -10,9 +10,16 @@ use serde::{de::DeserializeOwned, Serialize};
 
 /// "DPT" and the frame format version.
 pub const MAGIC: [u8; 4] = *b"DPT\x01";
+/// Version of the in-memory `State` as snapshots encode it. Bump it when
+/// `State` (or anything it holds that the log does not) changes shape:
+/// snapshots of another version are skipped and the state is rebuilt from
+/// the log, so a state change needs no migration (the log's types do; see
+/// `store::FORMAT_VERSION`).
+pub const STATE_VERSION: u8 = 2;
 /// Snapshots carry their own magic, so a raw scan for log records never
-/// mistakes a (recoverable) damaged snapshot for a lost record.
-pub const SNAPSHOT_MAGIC: [u8; 4] = *b"DPS\x01";
+/// mistakes a (recoverable) damaged snapshot for a lost record; its last
+/// byte is the state version.
+pub const SNAPSHOT_MAGIC: [u8; 4] = [b'D', b'P', b'S', STATE_VERSION];
 /// Bytes before the payload.
 pub const FRAME_HEADER_LEN: usize = 20;
 
@@ -22,6 +29,11 @@ pub enum CodecError {
     Short(usize),
     #[error("unknown frame format (magic {0:02x?})")]
     Magic([u8; 4]),
+    #[error(
+        "a snapshot of state version {0} (this depot's is {STATE_VERSION}): \
+         the state is rebuilt from the log"
+    )]
+    StateVersion(u8),
     #[error("frame claims record {claimed} but is stored as record {stored}")]
     WrongSeq { claimed: u64, stored: u64 },
     #[error("payload length {claimed} does not match the {actual} bytes stored")]
@@ -82,6 +94,9 @@ fn unframe_as(expected: [u8; 4], seq: u64, bytes: &[u8]) -> Result<&[u8], CodecE
     let mut magic = [0u8; 4];
     magic.copy_from_slice(&header[0..4]);
     if magic != expected {
+        if expected == SNAPSHOT_MAGIC && magic[..3] == SNAPSHOT_MAGIC[..3] {
+            return Err(CodecError::StateVersion(magic[3]));
+        }
         return Err(CodecError::Magic(magic));
     }
     let mut b8 = [0u8; 8];
@@ -156,5 +171,22 @@ mod tests {
             );
         }
         assert!(decode::<u64>(1, &bytes[..10]).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_of_another_state_version_is_named_as_such() {
+        let mut bytes = encode_snapshot(3, &42u64).unwrap();
+        assert_eq!(decode_snapshot::<u64>(3, &bytes).unwrap(), 42);
+        bytes[3] = STATE_VERSION - 1;
+        assert_eq!(
+            decode_snapshot::<u64>(3, &bytes),
+            Err(CodecError::StateVersion(STATE_VERSION - 1))
+        );
+        // A log frame is no snapshot, whatever its version.
+        let log = encode(3, &42u64).unwrap();
+        assert!(matches!(
+            decode_snapshot::<u64>(3, &log),
+            Err(CodecError::Magic(_))
+        ));
     }
 }

@@ -24,9 +24,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Version of the store layout and record encoding.
-/// Bumped whenever a persisted type changes shape (bincode has no field
-/// names): 2 = order to cash documents (orders, picks, shipments, invoices,
+/// Version of the store layout and of the log's records (`Envelope`, the
+/// events and the documents they carry). Bumped whenever one of those
+/// changes shape (bincode has no field names; new enum variants at the end
+/// are compatible), and then old stores need a migration: the stores under
+/// `fixtures/stores/` must keep opening (tests/store_compat.rs). A change
+/// to `State` alone bumps `codec::STATE_VERSION` instead: old snapshots
+/// are skipped and the state rebuilt from the log. History: 2 = order to cash documents (orders, picks, shipments, invoices,
 /// receipts) in the log and the state; 3 = cartons on pick lists and
 /// shipments, returns and credit memos on invoices; 4 = replenishment
 /// policies, shipped demand and lots (with expiry) in the state, draft POs
@@ -61,6 +65,8 @@ pub enum StoreError {
     Version { found: u32 },
     #[error("no snapshot at record {0}")]
     NoSnapshot(u64),
+    #[error("snapshot after record {seq} is {reason}")]
+    OldSnapshot { seq: u64, reason: String },
     #[error("{0} does not hold a depot store")]
     NotAStore(PathBuf),
     #[error("{0} already holds a store (or other files); choose an empty directory")]
@@ -401,9 +407,15 @@ impl Store {
             .snapshots
             .get(seq_key(seq))?
             .ok_or(StoreError::NoSnapshot(seq))?;
-        codec::decode_snapshot(seq, &bytes).map_err(|e| StoreError::Corrupt {
-            seq,
-            reason: format!("snapshot: {e}"),
+        codec::decode_snapshot(seq, &bytes).map_err(|e| match e {
+            codec::CodecError::StateVersion(_) => StoreError::OldSnapshot {
+                seq,
+                reason: e.to_string(),
+            },
+            e => StoreError::Corrupt {
+                seq,
+                reason: format!("snapshot: {e}"),
+            },
         })
     }
 
