@@ -15,7 +15,7 @@ use super::event::{Event, StockMove};
 use super::master::{Abc, PostingKey, RecordKind};
 use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
-use super::sales::{promise_new, OrderStatus};
+use super::sales::promise_new;
 use super::state::{BinKey, State};
 use super::types::Code;
 use super::validate;
@@ -484,14 +484,8 @@ fn take_back(state: &State, cmd: &Command, c: &Count, missing: Decimal, out: &mu
     if excess <= Decimal::ZERO {
         return;
     }
-    let mut orders: Vec<&super::sales::SalesOrder> = state
-        .index
-        .open_orders
-        .values()
-        .flatten()
-        .filter_map(|n| state.orders.get(n))
-        .filter(|o| o.status == OrderStatus::Open)
-        .collect();
+    let mut orders: Vec<&super::sales::SalesOrder> =
+        super::sales::confirmed_orders(state).collect();
     orders.sort_by(|a, b| (b.date, &b.number).cmp(&(a.date, &a.number)));
     for o in orders {
         let on_lists = super::warehouse::order_lines_released(state, &o.number);

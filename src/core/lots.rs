@@ -28,12 +28,12 @@ pub fn lot_given(item: &super::master::Item, lot: Option<&str>) -> Result<(), Re
     }
 }
 
-/// Where a lot comes in the first-expiry-first-out order.
+/// Where a lot comes in the first-expiry-first-out order: by expiry (a lot
+/// that never expires as the last possible date), then the lot received
+/// first, then the lot code.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LotOrder {
-    /// Lots that never expire come after every dated one.
-    no_expiry: bool,
-    expiry: Option<NaiveDate>,
+    expiry: NaiveDate,
     received: Option<NaiveDate>,
     lot: Option<Code>,
 }
@@ -41,10 +41,8 @@ pub struct LotOrder {
 impl LotOrder {
     pub fn of(state: &State, sku: &str, lot: Option<&str>) -> LotOrder {
         let known = lot.and_then(|l| state.lots.get(&(sku.to_string(), l.to_string())));
-        let expiry = known.and_then(|l| l.expiry);
         LotOrder {
-            no_expiry: expiry.is_none(),
-            expiry,
+            expiry: known.and_then(|l| l.expiry).unwrap_or(NaiveDate::MAX),
             received: known.map(|l| l.received),
             lot: lot.map(str::to_string),
         }
@@ -52,7 +50,7 @@ impl LotOrder {
 
     /// Past its expiry date (a lot may still go on the day it expires).
     pub fn expired(&self, today: NaiveDate) -> bool {
-        self.expiry.is_some_and(|d| d < today)
+        self.expiry < today
     }
 }
 

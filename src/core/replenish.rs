@@ -34,39 +34,40 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// `n` x 10^-`scale`, at compile time.
+const fn d(n: u32, scale: u32) -> Decimal {
+    Decimal::from_parts(n, 0, 0, false, scale)
+}
+
 /// Standard normal quantiles: (service level %, z).
-const Z_TABLE: &[(i64, u32, i64, u32)] = &[
-    (50, 0, 0, 0),
-    (60, 0, 2533, 4),
-    (70, 0, 5244, 4),
-    (75, 0, 6745, 4),
-    (80, 0, 8416, 4),
-    (85, 0, 10364, 4),
-    (90, 0, 12816, 4),
-    (92, 0, 14051, 4),
-    (94, 0, 15548, 4),
-    (95, 0, 16449, 4),
-    (96, 0, 17507, 4),
-    (97, 0, 18808, 4),
-    (975, 1, 19600, 4),
-    (98, 0, 20537, 4),
-    (985, 1, 21701, 4),
-    (99, 0, 23263, 4),
-    (995, 1, 25758, 4),
-    (999, 1, 30902, 4),
+const Z_TABLE: [(Decimal, Decimal); 18] = [
+    (d(50, 0), d(0, 0)),
+    (d(60, 0), d(2533, 4)),
+    (d(70, 0), d(5244, 4)),
+    (d(75, 0), d(6745, 4)),
+    (d(80, 0), d(8416, 4)),
+    (d(85, 0), d(10364, 4)),
+    (d(90, 0), d(12816, 4)),
+    (d(92, 0), d(14051, 4)),
+    (d(94, 0), d(15548, 4)),
+    (d(95, 0), d(16449, 4)),
+    (d(96, 0), d(17507, 4)),
+    (d(97, 0), d(18808, 4)),
+    (d(975, 1), d(19600, 4)),
+    (d(98, 0), d(20537, 4)),
+    (d(985, 1), d(21701, 4)),
+    (d(99, 0), d(23263, 4)),
+    (d(995, 1), d(25758, 4)),
+    (d(999, 1), d(30902, 4)),
 ];
 
 /// The safety factor z for a service level in percent (50 to 99.9).
 pub fn z_for(service_level_pct: Decimal) -> Decimal {
-    let table: Vec<(Decimal, Decimal)> = Z_TABLE
-        .iter()
-        .map(|&(p, ps, z, zs)| (Decimal::new(p, ps), Decimal::new(z, zs)))
-        .collect();
-    let mut prev = table[0];
+    let mut prev = Z_TABLE[0];
     if service_level_pct <= prev.0 {
         return prev.1;
     }
-    for &(p, z) in &table[1..] {
+    for &(p, z) in &Z_TABLE[1..] {
         if service_level_pct <= p {
             let t = (service_level_pct - prev.0) / (p - prev.0);
             return (prev.1 + (z - prev.1) * t).round_dp(4);
@@ -126,13 +127,7 @@ struct Pipeline {
 
 fn pipeline(state: &State) -> Pipeline {
     let mut p = Pipeline::default();
-    for o in state
-        .index
-        .open_orders
-        .values()
-        .flatten()
-        .filter_map(|n| state.orders.get(n))
-    {
+    for o in super::sales::confirmed_orders(state) {
         for l in o.lines.iter().filter(|l| !l.cancelled) {
             if l.backordered > Decimal::ZERO {
                 *p.backordered
@@ -390,7 +385,7 @@ pub fn accept(
 ) -> Result<Vec<Event>, Rejection> {
     validate::count("lines", lines.len(), purchasing::LINES_MAX)?;
     let mut seen = BTreeSet::new();
-    let list = suggestions(state, cmd.date(), Some(warehouse));
+    let pipe = pipeline(state);
     let mut inputs = Vec::with_capacity(lines.len());
     let mut reasons = Vec::with_capacity(lines.len());
     for l in lines {
@@ -400,9 +395,13 @@ pub fn accept(
                 value: l.sku.clone(),
             });
         }
-        let s = list
-            .iter()
-            .find(|s| s.sku == l.sku && s.supplier.as_deref() == Some(supplier))
+        // Only the suggestion of this item's policy is made, not the list.
+        let s = state
+            .replenishment
+            .get(&(warehouse.to_string(), l.sku.clone()))
+            .filter(|p| p.active)
+            .and_then(|p| suggest(state, &pipe, p, cmd.date()))
+            .filter(|s| s.supplier.as_deref() == Some(supplier))
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::ReplenishmentPolicy,
                 key: format!("a suggestion for {warehouse}/{} from {supplier}", l.sku),

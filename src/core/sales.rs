@@ -404,6 +404,18 @@ pub fn scheduled(
     out
 }
 
+/// Confirmed orders (status open) with something left to ship, through the
+/// open-orders index: the orders stock and promises are owed to.
+pub(crate) fn confirmed_orders(state: &State) -> impl Iterator<Item = &SalesOrder> {
+    state
+        .index
+        .open_orders
+        .values()
+        .flatten()
+        .filter_map(|n| state.orders.get(n))
+        .filter(|o| o.status == OrderStatus::Open)
+}
+
 /// A backordered line waiting for stock: (promise, order date, order, line).
 type Waiting<'a> = (Option<NaiveDate>, NaiveDate, &'a Code, &'a OrderLine);
 
@@ -414,14 +426,7 @@ fn waiting_backorders<'a>(
     wanted: impl Fn(&str, &str) -> bool,
 ) -> Vec<Waiting<'a>> {
     let mut waiting = Vec::new();
-    for o in state
-        .index
-        .open_orders
-        .values()
-        .flatten()
-        .filter_map(|n| state.orders.get(n))
-        .filter(|o| o.status == OrderStatus::Open)
-    {
+    for o in confirmed_orders(state) {
         for l in &o.lines {
             if !l.cancelled && l.backordered > Decimal::ZERO && wanted(&l.warehouse, &l.sku) {
                 waiting.push((l.promise, o.date, &o.number, l));
@@ -488,13 +493,7 @@ pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Ve
 
 /// What confirmed orders already wait for of an item in a warehouse.
 fn backordered_ahead(state: &State, warehouse: &str, sku: &str) -> Decimal {
-    state
-        .index
-        .open_orders
-        .values()
-        .flatten()
-        .filter_map(|n| state.orders.get(n))
-        .filter(|o| o.status == OrderStatus::Open)
+    confirmed_orders(state)
         .flat_map(|o| o.lines.iter())
         .filter(|l| !l.cancelled && l.warehouse == warehouse && l.sku == sku)
         .map(|l| l.backordered)
