@@ -54,13 +54,17 @@ pub enum Cmd {
     },
     /// Import master data from CSV: KIND is one of `depot import --help` kinds.
     Import { kind: String, file: PathBuf },
-    /// Export master data as CSV, or `events` as JSON lines.
+    /// Export master data as CSV, `events` as JSON lines, `journal` as an
+    /// hledger or beancount journal, or `gl` (journal lines) as CSV.
     Export {
         kind: String,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// `journal` and `gl`: only this entity's ledger.
+        #[arg(long)]
+        entity: Option<String>,
     },
     /// Replay the log, verify checksums and every invariant; print what was verified.
     Check,
@@ -127,6 +131,10 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    /// `depot export journal` only.
+    Hledger,
+    /// `depot export journal` only.
+    Beancount,
 }
 
 /// The data directory: the flag, else $XDG_DATA_HOME/depot, else ~/.local/share/depot.
@@ -170,7 +178,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Some(Cmd::Exec { file }) => exec(&dir, &file, args.operator.as_deref()),
         Some(Cmd::Import { kind, file }) => import(&dir, &kind, &file, args.operator.as_deref()),
-        Some(Cmd::Export { kind, format, out }) => export(&dir, &kind, format, out.as_deref()),
+        Some(Cmd::Export {
+            kind,
+            format,
+            out,
+            entity,
+        }) => export(&dir, &kind, format, out.as_deref(), entity.as_deref()),
         Some(Cmd::Check) => check(&dir),
         Some(Cmd::Report {
             name,
@@ -501,7 +514,25 @@ fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result
     }
 }
 
-fn export(dir: &Path, kind: &str, format: Format, out: Option<&Path>) -> Result<ExitCode> {
+fn export(
+    dir: &Path,
+    kind: &str,
+    format: Format,
+    out: Option<&Path>,
+    entity: Option<&str>,
+) -> Result<ExitCode> {
+    use crate::io::journal::{self, JournalFormat};
+    let journal_format = match (kind, format) {
+        ("journal", Format::Hledger) => Some(JournalFormat::Hledger),
+        ("journal", Format::Beancount) => Some(JournalFormat::Beancount),
+        ("journal", _) => bail!("the journal exports as --format hledger or --format beancount"),
+        ("gl", Format::Csv) => None,
+        ("gl", _) => bail!("the general ledger lines export as CSV only (--format csv)"),
+        (_, Format::Hledger | Format::Beancount) => {
+            bail!("--format {format:?} is for `depot export journal` only")
+        }
+        _ => None,
+    };
     let engine = open_engine(dir)?;
     let mut w: Box<dyn Write> = match out {
         Some(p) => Box::new(BufWriter::new(
@@ -509,7 +540,33 @@ fn export(dir: &Path, kind: &str, format: Format, out: Option<&Path>) -> Result<
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    if kind == "events" {
+    if let Some(jf) = journal_format {
+        let summary = engine
+            .with_store(|store| {
+                let state = engine.state();
+                journal::export_journal(&state, store.scan(1), jf, entity, &mut w)
+            })
+            .map_err(|e| anyhow!("{e}"))??;
+        tracing::info!(?summary, "journal exported");
+    } else if kind == "gl" {
+        engine
+            .with_store(|store| -> Result<u64> {
+                let state = engine.state();
+                let filter = journal::GlFilter {
+                    entity: entity.map(str::to_string),
+                    ..Default::default()
+                };
+                let mut csv = csv::Writer::from_writer(&mut w);
+                csv.write_record(journal::GL_COLUMNS)?;
+                let n = journal::gl_rows(&state, store.scan(1), &filter, |r| {
+                    csv.write_record(&r)
+                        .map_err(|e| journal::ExportError::Io(e.into()))
+                })?;
+                csv.flush()?;
+                Ok(n)
+            })
+            .map_err(|e| anyhow!("{e}"))??;
+    } else if kind == "events" {
         engine
             .with_store(|store| -> Result<()> {
                 for env in store.scan(1) {
@@ -550,6 +607,9 @@ fn report(
         Format::Table => table.text(),
         Format::Csv => table.csv(),
         Format::Json => format!("{}\n", table.json()),
+        Format::Hledger | Format::Beancount => {
+            bail!("reports print as --format table, csv or json")
+        }
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)

@@ -1100,7 +1100,9 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     (op, body)
 }
 
-fn simulate(seed: u64, steps: u64, replay_every: u64) {
+/// Run `steps` random commands on the demo, checking every invariant after
+/// each and replaying the log every `replay_every` steps.
+fn run_world(seed: u64, steps: u64, replay_every: u64) -> (World, u64) {
     let mut w = demo_world();
     let mut rng = Rng(seed);
     let mut committed = 0u64;
@@ -1134,6 +1136,11 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
             }
         }
     }
+    (w, committed)
+}
+
+fn simulate(seed: u64, steps: u64, replay_every: u64) {
+    let (w, committed) = run_world(seed, steps, replay_every);
     // Orders must reach every state, or the order commands prove little.
     use depot::core::sales::OrderStatus;
     for status in [
@@ -1260,4 +1267,91 @@ fn long_simulation() {
         None => (100..110).collect(),
     };
     in_parallel(seeds, 20_000, 10_000);
+}
+
+/// A tool the ledger test needs; missing is a failure, not a skip.
+fn tool(name: &str) -> std::process::Command {
+    let found = std::process::Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{name} is not installed: .ci/run installs hledger (apt) and beancount (pip)"
+    );
+    std::process::Command::new(name)
+}
+
+fn run_ok(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().expect("tool runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The ledger of a seeded run, exported, read by hledger and beancount:
+/// both check it strictly (declared accounts and commodities, balanced
+/// transactions, the period-end balance assertions), and hledger's balance
+/// of every account equals depot's trial balance to the cent.
+#[test]
+fn ledger_exports_pass_hledger_and_beancount() {
+    use depot::io::journal::{account_names, export_journal, JournalFormat};
+    let seed = std::env::var("DEPOT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let (w, _) = run_world(seed, 4_000, 4_000);
+    let dir = std::env::temp_dir().join(format!("depot-ledger-{}-{seed}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hl = dir.join("depot.journal");
+    let bc = dir.join("depot.beancount");
+    for (path, format) in [
+        (&hl, JournalFormat::Hledger),
+        (&bc, JournalFormat::Beancount),
+    ] {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        let log = w.log.iter().cloned().map(Ok::<_, String>);
+        let sum = export_journal(&w.state, log, format, None, &mut f).unwrap();
+        assert_eq!(
+            sum.entries + sum.empty,
+            w.state.ledger.entries,
+            "every journal entry exported"
+        );
+        assert!(sum.assertions > 0, "period-end balance assertions written");
+        std::io::Write::flush(&mut f).unwrap();
+    }
+    run_ok(tool("hledger").arg("-f").arg(&hl).args(["check", "-s"]));
+    run_ok(tool("bean-check").arg(&bc));
+
+    // hledger's balances against depot's trial balance.
+    let names = account_names(&w.state);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let tb = depot::report::build("trial-balance", &w.state, None, today).unwrap();
+    let mut ours = std::collections::BTreeMap::new();
+    for r in tb.rows.iter().filter(|r| r[1] != "TOTAL") {
+        let amount = |c: &str| -> Decimal { c.parse().unwrap_or_default() };
+        let name = names[&(r[0].clone(), r[1].clone())].clone();
+        ours.insert(name, amount(&r[3]) - amount(&r[4]));
+    }
+    let csv = run_ok(tool("hledger").arg("-f").arg(&hl).args([
+        "bal",
+        "--flat",
+        "--no-total",
+        "-O",
+        "csv",
+    ]));
+    let mut theirs = std::collections::BTreeMap::new();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').map(|c| c.trim_matches('"')).collect();
+        let amount = cells[1].split_whitespace().next().unwrap();
+        theirs.insert(cells[0].to_string(), amount.parse::<Decimal>().unwrap());
+    }
+    theirs.retain(|_, v| !v.is_zero());
+    assert!(ours.len() > 10, "a run posts to many accounts: {ours:?}");
+    assert_eq!(theirs, ours, "hledger bal differs from the trial balance");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,4 +1,6 @@
-//! Edges that move data in and out: CSV master data, the demo distributor.
+//! Edges that move data in and out: CSV master data, the demo distributor,
+//! the general ledger as hledger / beancount journals and CSV.
 
 pub mod csv;
 pub mod demo;
+pub mod journal;
