@@ -239,6 +239,42 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
     for (what, want) in checks {
         let got = match what.as_str() {
             "pending_changes" => s.changes.len().to_string(),
+            w if w.starts_with("period:") => {
+                // period:ENTITY:CODE -> open, closed or locked
+                let parts: Vec<&str> = w.split(':').collect();
+                let p = s
+                    .periods
+                    .values()
+                    .find(|p| p.entity == parts[1] && p.code == parts[2])
+                    .unwrap_or_else(|| panic!("{ctx}: no period {w}"));
+                text_of(&serde_json::to_value(p.status).unwrap())
+            }
+            w if w.starts_with("period_balance:") => {
+                // period_balance:ENTITY:PERIOD:ACCOUNT, debit minus credit
+                let parts: Vec<&str> = w.split(':').collect();
+                s.ledger
+                    .period_balances
+                    .get(&(
+                        parts[1].to_string(),
+                        parts[2].to_string(),
+                        parts[3].to_string(),
+                    ))
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            w if w.starts_with("subledger:") => {
+                // subledger:ENTITY:CONTROL:PARTY, debit minus credit
+                let parts: Vec<&str> = w.split(':').collect();
+                let control: depot::core::master::Control =
+                    serde_json::from_value(Value::String(parts[2].into())).unwrap();
+                s.ledger
+                    .subledger
+                    .get(&(parts[1].to_string(), control, parts[3].to_string()))
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string()
+            }
             w if w.starts_with("balance:") => {
                 // balance:ENTITY:ACCOUNT, debit minus credit
                 let parts: Vec<&str> = w.split(':').collect();
@@ -349,6 +385,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "goods_receipts" => serde_json::to_value(&s.goods_receipts[parts[2]]),
                     "counts" => serde_json::to_value(&s.counts[parts[2]]),
                     "transfers" => serde_json::to_value(&s.transfers[parts[2]]),
+                    "journals" => serde_json::to_value(&s.manual_journals[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

@@ -8,7 +8,7 @@
 //! 200,000 commands (ten seeds; check_state after every step on the demo
 //! state costs about a millisecond, which bounds it): `cargo test --release --test simulation -- --ignored`.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Datelike, Duration, TimeZone, Utc};
 use depot::core::invariants::{check_state, first_difference, Replayer};
 use depot::core::master::*;
 use depot::core::types::Currency;
@@ -109,6 +109,18 @@ fn demo_world() -> World {
             for body in depot::io::demo::commands(today, 0).unwrap() {
                 assert!(w.run("ADMIN", body, 0));
             }
+            // Customers billed in another currency than their entity's,
+            // so that realised and unrealised FX happen.
+            for (from, code, currency, list) in [
+                ("C0002", "CX01", "CAD", "LIST-CAD"),
+                ("C0005", "CX02", "USD", "LIST-USD"),
+            ] {
+                let mut c = w.state.customers[from].clone();
+                c.code = code.into();
+                c.currency = Currency::new(currency);
+                c.price_list = list.into();
+                assert!(w.run("ADMIN", CommandBody::CreateCustomer(c), 0));
+            }
             (w.state, w.log)
         })
         .clone();
@@ -152,7 +164,85 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
-    let body = match rng.below(54) {
+    let body = match rng.below(56) {
+        54 | 55 => {
+            // Financial control: periods, manual entries, revaluation.
+            let entity = rng.pick(&["US01", "CA01", "XX01"]).to_string();
+            let today = time_of(step).date_naive();
+            // One of the three periods before today's; closing today's
+            // would stop the world until someone reopens it.
+            let first = today.with_day(1).unwrap_or(today);
+            let day = first - Duration::days(1 + 30 * rng.below(3) as i64);
+            let period = s
+                .period_of(&entity, day)
+                .map_or_else(|| "FY1999-01".to_string(), |p| p.code.clone());
+            let accounts: Vec<&String> = s
+                .accounts
+                .keys()
+                .filter(|(e, _)| *e == entity)
+                .map(|(_, a)| a)
+                .collect();
+            let account = |rng: &mut Rng| {
+                if accounts.is_empty() {
+                    "9999".to_string()
+                } else {
+                    (*rng.pick(&accounts)).clone()
+                }
+            };
+            match rng.below(9) {
+                0 => CommandBody::ClosePeriod { entity, period },
+                1 => CommandBody::LockPeriod { entity, period },
+                2 => CommandBody::ReopenPeriod {
+                    entity,
+                    period,
+                    reason: "simulated correction".into(),
+                },
+                3 => CommandBody::RevalueFx { entity, period },
+                8 => {
+                    // The month just ended, as a controller would.
+                    let period = s
+                        .period_of(&entity, first - Duration::days(1))
+                        .map_or_else(|| "FY1999-01".to_string(), |p| p.code.clone());
+                    CommandBody::RevalueFx { entity, period }
+                }
+                4 => {
+                    let numbers: Vec<&String> = s.manual_journals.keys().collect();
+                    let number = if numbers.is_empty() || rng.chance(10) {
+                        "JE-999999".to_string()
+                    } else {
+                        (*rng.pick(&numbers)).clone()
+                    };
+                    CommandBody::ReverseJournalEntry {
+                        number,
+                        date: rng.chance(30).then_some(day),
+                    }
+                }
+                _ => {
+                    let amount = rng.amount(5_000, 2);
+                    let mut lines = vec![
+                        depot::core::ledger::ManualLine {
+                            account: account(rng),
+                            debit: amount,
+                            credit: Decimal::ZERO,
+                        },
+                        depot::core::ledger::ManualLine {
+                            account: account(rng),
+                            debit: Decimal::ZERO,
+                            credit: if rng.chance(90) { amount } else { amount + Decimal::ONE },
+                        },
+                    ];
+                    if rng.chance(10) {
+                        lines.pop();
+                    }
+                    CommandBody::PostJournalEntry {
+                        entity,
+                        date: rng.chance(30).then_some(day),
+                        memo: "simulated accrual".into(),
+                        lines,
+                    }
+                }
+            }
+        }
         53 => {
             // Adjust a bin holding stock (sometimes one that does not).
             let keys: Vec<&depot::core::state::BinKey> = s.bin_stock.keys().collect();
@@ -872,7 +962,16 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             },
         },
         12..=14 => {
-            let c = rng.pick(&customers);
+            // One order in eight for a customer billed in a foreign currency.
+            let foreign: Vec<&Customer> = ["CX01", "CX02"]
+                .iter()
+                .filter_map(|c| s.customers.get(*c))
+                .collect();
+            let c = if rng.chance(12) && !foreign.is_empty() {
+                rng.pick(&foreign)
+            } else {
+                rng.pick(&customers)
+            };
             let whs: Vec<&String> = s
                 .warehouses
                 .values()
@@ -1178,6 +1277,10 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) {
         "accept_replenishment",
         "submit_purchase_order",
         "adjust_stock",
+        "post_journal_entry",
+        "reverse_journal_entry",
+        "close_period",
+        "revalue_fx",
     ] {
         assert!(
             w.log.iter().any(|e| e.command == cmd),
@@ -1355,3 +1458,4 @@ fn ledger_exports_pass_hledger_and_beancount() {
     assert_eq!(theirs, ours, "hledger bal differs from the trial balance");
     let _ = std::fs::remove_dir_all(&dir);
 }
+

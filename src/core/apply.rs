@@ -131,6 +131,11 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::CountSettled { .. }
         | Event::CountApproved { .. }
         | Event::StockAdjusted { .. } => super::counts::apply_event(state, event),
+        Event::PeriodsClosed { .. }
+        | Event::PeriodsLocked { .. }
+        | Event::PeriodsReopened { .. }
+        | Event::JournalPosted { .. }
+        | Event::FxRevalued { .. } => super::ledger::apply_event(state, event),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
@@ -280,6 +285,13 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
             adjustment.iter().flat_map(|(_, j)| j.iter()).collect()
         }
         Event::CountsScheduled { .. } | Event::RecountNeeded { .. } | Event::CountHeld { .. } => {
+            Vec::new()
+        }
+        Event::JournalPosted { journal, .. } => vec![journal],
+        Event::FxRevalued {
+            journal, reversal, ..
+        } => vec![journal, reversal],
+        Event::PeriodsClosed { .. } | Event::PeriodsLocked { .. } | Event::PeriodsReopened { .. } => {
             Vec::new()
         }
         // Listed one by one so that a new event with a journal cannot be

@@ -83,6 +83,7 @@ impl Role {
                 ViewMasterData,
                 ManageFinanceSetup,
                 ClosePeriods,
+                PostJournals,
                 AdjustStock,
                 ViewLedger,
                 ApproveChanges,
@@ -147,6 +148,8 @@ pub enum Permission {
     ViewLedger,
     /// Invoice shipments (new variants go last: persisted by position).
     Invoice,
+    /// Manual journal entries, their reversal, FX revaluation.
+    PostJournals,
 }
 
 impl Permission {
@@ -177,6 +180,7 @@ impl Permission {
         Permission::ClosePeriods,
         Permission::ViewLedger,
         Permission::Invoice,
+        Permission::PostJournals,
     ];
 }
 

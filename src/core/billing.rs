@@ -88,6 +88,26 @@ pub struct Invoice {
     pub credited: Decimal,
 }
 
+/// What settling `settled` (document currency) of a document relieves of
+/// its base-currency balance: all of it when the document is settled in
+/// full, else the settled amount at the document's rate, but never so much
+/// that the base balance reaches zero while something is still open (which
+/// rounding would otherwise do on a small remainder).
+pub fn base_relief(
+    base: &Currency,
+    settled: Decimal,
+    open: Decimal,
+    base_open: Decimal,
+    rate: Decimal,
+) -> Decimal {
+    if settled == open {
+        return base_open;
+    }
+    base.round(settled * rate)
+        .min(base_open - base.minor_unit())
+        .max(Decimal::ZERO)
+}
+
 /// The jurisdiction a shipment is taxed in: the ship-to (else bill-to)
 /// country and region, e.g. `US-IL`.
 pub fn jurisdiction(state: &State, customer: &str, ship_to: Option<&str>) -> Option<Code> {

@@ -195,13 +195,13 @@ pub fn receive(
         } else {
             (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
         };
-        let settles = a.amount + discount + write_off == inv.open;
-        let relief = if settles {
-            inv.base_open
-        } else {
-            base.round((a.amount + discount + write_off) * inv.rate)
-                .min(inv.base_open)
-        };
+        let relief = super::billing::base_relief(
+            &base,
+            a.amount + discount + write_off,
+            inv.open,
+            inv.base_open,
+            inv.rate,
+        );
         applied += a.amount;
         apps.push(Application {
             invoice: a.invoice.clone(),

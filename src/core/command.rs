@@ -398,6 +398,36 @@ pub enum CommandBody {
         #[serde(default)]
         payment: Option<crate::core::counter::CounterPayment>,
     },
+    /// Close every open period of an entity up to and including `period`;
+    /// refused while the close checklist has a blocking item open.
+    ClosePeriod { entity: Code, period: Code },
+    /// Lock closed periods up to and including `period`: never reopened.
+    LockPeriod { entity: Code, period: Code },
+    /// Ask to reopen a closed period (and the closed ones after it);
+    /// somebody else approves with `approve_change`.
+    ReopenPeriod {
+        entity: Code,
+        period: Code,
+        reason: String,
+    },
+    /// A manual journal entry to accounts that are not control accounts,
+    /// dated the command's day unless given.
+    PostJournalEntry {
+        entity: Code,
+        #[serde(default)]
+        date: Option<NaiveDate>,
+        memo: String,
+        lines: Vec<crate::core::ledger::ManualLine>,
+    },
+    /// Reverse a manual journal entry into an open period.
+    ReverseJournalEntry {
+        number: Code,
+        #[serde(default)]
+        date: Option<NaiveDate>,
+    },
+    /// Revalue the entity's open foreign-currency AR and AP at the period
+    /// end rate; the reversal is dated the next period's first day.
+    RevalueFx { entity: Code, period: Code },
 }
 
 impl CommandBody {
@@ -471,6 +501,10 @@ impl CommandBody {
             EnterCount { .. } => Permission::Putaway,
             ApproveCount { .. } => Permission::ApproveChanges,
             ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
+            ClosePeriod { .. } | LockPeriod { .. } | ReopenPeriod { .. } => Permission::ClosePeriods,
+            PostJournalEntry { .. } | ReverseJournalEntry { .. } | RevalueFx { .. } => {
+                Permission::PostJournals
+            }
         }
     }
 
@@ -556,6 +590,12 @@ impl CommandBody {
             AcceptReplenishment { .. } => "accept_replenishment",
             SubmitPurchaseOrder { .. } => "submit_purchase_order",
             AdjustStock { .. } => "adjust_stock",
+            ClosePeriod { .. } => "close_period",
+            LockPeriod { .. } => "lock_period",
+            ReopenPeriod { .. } => "reopen_period",
+            PostJournalEntry { .. } => "post_journal_entry",
+            ReverseJournalEntry { .. } => "reverse_journal_entry",
+            RevalueFx { .. } => "revalue_fx",
         }
     }
 

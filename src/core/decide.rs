@@ -332,6 +332,25 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             reference,
             apply,
         } => cash::receive(state, cmd, customer, *method, *amount, reference, apply),
+        CommandBody::ClosePeriod { entity, period } => {
+            super::ledger::close(state, cmd, entity, period)
+        }
+        CommandBody::LockPeriod { entity, period } => super::ledger::lock(state, cmd, entity, period),
+        CommandBody::ReopenPeriod {
+            entity,
+            period,
+            reason,
+        } => super::ledger::request_reopen(state, cmd, entity, period, reason),
+        CommandBody::PostJournalEntry {
+            entity,
+            date,
+            memo,
+            lines,
+        } => super::ledger::post_manual(state, cmd, entity, *date, memo, lines),
+        CommandBody::ReverseJournalEntry { number, date } => {
+            super::ledger::reverse_manual(state, cmd, number, *date)
+        }
+        CommandBody::RevalueFx { entity, period } => super::ledger::revalue(state, cmd, entity, period),
         _ => unreachable_master(),
     }
 }
@@ -488,7 +507,7 @@ fn governed_changes(state: &State, r: &Record) -> Vec<String> {
     fields
 }
 
-fn request_change(state: &State, cmd: &Command, change: Change, fields: Vec<String>) -> D {
+pub(crate) fn request_change(state: &State, cmd: &Command, change: Change, fields: Vec<String>) -> D {
     let subject = change.subject();
     if let Some(open) = state
         .changes
@@ -555,6 +574,11 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
         Change::CategoryMarginFloor { category, pct } => Event::CategoryMarginFloorSet {
             category: category.clone(),
             pct: *pct,
+        },
+        Change::ReopenPeriod { entity, period, .. } => Event::PeriodsReopened {
+            periods: super::ledger::reopenable(state, entity, period)?,
+            entity: entity.clone(),
+            by: cmd.operator.clone(),
         },
     };
     Ok(vec![approved, applied])

@@ -27,6 +27,11 @@ pub enum Change {
         category: Code,
         pct: Option<Decimal>,
     },
+    ReopenPeriod {
+        entity: Code,
+        period: Code,
+        reason: String,
+    },
 }
 
 impl Change {
@@ -39,6 +44,9 @@ impl Change {
             }
             Change::CategoryMarginFloor { category, .. } => {
                 format!("margin floor of category {category}")
+            }
+            Change::ReopenPeriod { entity, period, .. } => {
+                format!("period {entity}/{period}")
             }
         }
     }
@@ -389,6 +397,40 @@ pub enum Event {
     StockAdjusted {
         count: super::counts::Count,
         adjustment: Option<(StockMove, Option<JournalEntry>)>,
+    },
+    /// Periods of an entity closed (every open one up to the one named).
+    PeriodsClosed {
+        entity: Code,
+        periods: Vec<Code>,
+        by: Code,
+    },
+    /// Closed periods locked: never reopened.
+    PeriodsLocked {
+        entity: Code,
+        periods: Vec<Code>,
+        by: Code,
+    },
+    /// Closed periods reopened after an approved request.
+    PeriodsReopened {
+        entity: Code,
+        periods: Vec<Code>,
+        by: Code,
+    },
+    /// A manual journal entry, or the reversal of one.
+    JournalPosted {
+        number: Code,
+        journal: JournalEntry,
+        by: Code,
+        reverses: Option<Code>,
+    },
+    /// Open foreign-currency AR/AP revalued at a period end, and the
+    /// reversal dated the next period's first day.
+    FxRevalued {
+        entity: Code,
+        period: Code,
+        items: Vec<super::ledger::RevaluedItem>,
+        journal: JournalEntry,
+        reversal: JournalEntry,
     },
 }
 

@@ -112,6 +112,13 @@ pub enum Violation {
         entity: Code,
         account: Code,
     },
+    #[error("record {seq}: journal {doc} posts {key} to account {account}, whose control does not take it")]
+    KeyOnWrongAccount {
+        seq: u64,
+        doc: String,
+        account: Code,
+        key: &'static str,
+    },
     #[error("record {seq} follows record {prev}: the log has a gap or is out of order")]
     Sequence { seq: u64, prev: u64 },
     #[error(
@@ -1011,6 +1018,21 @@ impl Replayer {
                             account: l.account.clone(),
                         });
                     }
+                    // A control account takes only its own subledger's
+                    // key (so manual lines never reach one).
+                    let control = self
+                        .state
+                        .accounts
+                        .get(&(j.entity.clone(), l.account.clone()))
+                        .and_then(|a| a.control);
+                    if control != l.key.control() {
+                        return Err(Violation::KeyOnWrongAccount {
+                            seq: env.seq,
+                            doc: j.doc.clone(),
+                            account: l.account.clone(),
+                            key: l.key.as_str(),
+                        });
+                    }
                 }
                 self.journals += 1;
                 self.journal_lines += j.lines.len() as u64;
@@ -1059,7 +1081,13 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         keys,
         replenishment,
         demand,
-        lots
+        lots,
+        manual_journals,
+        next_journal,
+        revaluations
     );
+    if a != b {
+        return Some("documents (orders, picks, invoices, POs, counts...)");
+    }
     None
 }

@@ -95,10 +95,20 @@ pub enum PostingKey {
     IntercompanyDueTo,
     InTransit,
     UnappliedCash,
+    // New keys at the end: bincode numbers variants.
+    /// Period-end revaluation of open foreign-currency AR / AP.
+    UnrealisedFxGain,
+    UnrealisedFxLoss,
+    /// Small differences written off in bank reconciliation.
+    BankCharges,
+    /// A line of a manual journal entry: the account is named by the entry,
+    /// not by a posting rule (never a control account).
+    Manual,
 }
 
 impl PostingKey {
-    pub const ALL: [PostingKey; 22] = [
+    /// Every key that a posting rule maps (all but `Manual`).
+    pub const ALL: [PostingKey; 25] = [
         PostingKey::Inventory,
         PostingKey::Cogs,
         PostingKey::Grni,
@@ -121,6 +131,9 @@ impl PostingKey {
         PostingKey::IntercompanyDueTo,
         PostingKey::InTransit,
         PostingKey::UnappliedCash,
+        PostingKey::UnrealisedFxGain,
+        PostingKey::UnrealisedFxLoss,
+        PostingKey::BankCharges,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,11 +160,26 @@ impl PostingKey {
             PostingKey::IntercompanyDueTo => "intercompany_due_to",
             PostingKey::InTransit => "in_transit",
             PostingKey::UnappliedCash => "unapplied_cash",
+            PostingKey::UnrealisedFxGain => "unrealised_fx_gain",
+            PostingKey::UnrealisedFxLoss => "unrealised_fx_loss",
+            PostingKey::BankCharges => "bank_charges",
+            PostingKey::Manual => "manual",
         }
     }
 
     pub fn parse(s: &str) -> Option<PostingKey> {
         PostingKey::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+
+    /// Keys whose account must equal open documents (GRNI = received not
+    /// invoiced, unapplied cash = customers' credits, in transit = goods
+    /// shipped between warehouses): like control accounts, only those
+    /// documents post to them, never a manual entry.
+    pub fn document_tied(self) -> bool {
+        matches!(
+            self,
+            PostingKey::Grni | PostingKey::UnappliedCash | PostingKey::InTransit
+        )
     }
 
     /// The control an account must carry to receive this key, if any.
@@ -696,6 +724,7 @@ pub enum RecordKind {
     Count,
     Transfer,
     ReplenishmentPolicy,
+    JournalEntry,
 }
 
 impl RecordKind {
@@ -730,6 +759,7 @@ impl RecordKind {
             RecordKind::Count => "count",
             RecordKind::Transfer => "transfer",
             RecordKind::ReplenishmentPolicy => "replenishment policy",
+            RecordKind::JournalEntry => "journal entry",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod decide;
 pub mod event;
 pub mod invariants;
 pub mod landed;
+pub mod ledger;
 pub mod lots;
 pub mod master;
 pub mod pack;

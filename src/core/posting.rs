@@ -64,7 +64,9 @@ pub struct Posting<'a> {
     date: NaiveDate,
     doc: String,
     memo: String,
-    lines: Vec<(PostingKey, Decimal, Option<Code>)>,
+    /// Key, the account when the entry names it (manual lines), signed
+    /// amount, subledger party.
+    lines: Vec<(PostingKey, Option<Code>, Decimal, Option<Code>)>,
 }
 
 impl<'a> Posting<'a> {
@@ -80,12 +82,20 @@ impl<'a> Posting<'a> {
     }
 
     pub fn debit(mut self, key: PostingKey, amount: Decimal, sub: Option<&str>) -> Self {
-        self.lines.push((key, amount, sub.map(str::to_string)));
+        self.lines.push((key, None, amount, sub.map(str::to_string)));
         self
     }
 
     pub fn credit(mut self, key: PostingKey, amount: Decimal, sub: Option<&str>) -> Self {
-        self.lines.push((key, -amount, sub.map(str::to_string)));
+        self.lines.push((key, None, -amount, sub.map(str::to_string)));
+        self
+    }
+
+    /// A line to an account named by the entry (debit minus credit), not
+    /// through a posting rule: manual entries and reversals.
+    pub fn to_account(mut self, key: PostingKey, account: &str, signed: Decimal, sub: Option<&str>) -> Self {
+        self.lines
+            .push((key, Some(account.to_string()), signed, sub.map(str::to_string)));
         self
     }
 
@@ -115,12 +125,15 @@ impl<'a> Posting<'a> {
             })?;
         let period = open_period(state, &self.entity, self.date)?;
         let mut lines = Vec::with_capacity(self.lines.len());
-        for (key, amount, sub) in self.lines {
+        for (key, named, amount, sub) in self.lines {
             let amount = entity.base_currency.round(amount);
             if amount.is_zero() {
                 continue;
             }
-            let account = resolve_account(state, &self.entity, key)?;
+            let account = match named {
+                Some(a) => a,
+                None => resolve_account(state, &self.entity, key)?,
+            };
             let (debit, credit) = if amount > Decimal::ZERO {
                 (amount, Decimal::ZERO)
             } else {

@@ -1300,13 +1300,13 @@ pub fn pay(
                 amount: a.amount,
             });
         }
-        let settles = a.amount + discount == inv.open;
-        let relief = if settles {
-            inv.base_open
-        } else {
-            base.round((a.amount + discount) * inv.rate)
-                .min(inv.base_open)
-        };
+        let relief = super::billing::base_relief(
+            &base,
+            a.amount + discount,
+            inv.open,
+            inv.base_open,
+            inv.rate,
+        );
         apps.push(ApApplication {
             invoice: a.invoice.clone(),
             amount: a.amount,

@@ -193,6 +193,20 @@ pub enum Rejection {
         open: Decimal,
         amount: Decimal,
     },
+    #[error("period {period} of entity {entity} {problem}")]
+    PeriodState {
+        entity: String,
+        period: String,
+        problem: String,
+    },
+    #[error("period {period} of entity {entity} cannot close: {items}")]
+    CloseBlocked {
+        entity: String,
+        period: String,
+        items: String,
+    },
+    #[error("account {account} is a control account: only its subledger or documents post to it")]
+    ControlAccount { account: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -255,6 +269,9 @@ pub const ALL_CODES: &[&str] = &[
     "purchase_state",
     "over_receipt",
     "count_state",
+    "period_state",
+    "close_blocked",
+    "control_account",
 ];
 
 impl Rejection {
@@ -312,6 +329,9 @@ impl Rejection {
             Rejection::NoTaxCode { .. } => "no_tax_code",
             Rejection::NotPayable { .. } => "not_payable",
             Rejection::Overpaid { .. } => "overpaid",
+            Rejection::PeriodState { .. } => "period_state",
+            Rejection::CloseBlocked { .. } => "close_blocked",
+            Rejection::ControlAccount { .. } => "control_account",
             Rejection::NotReturnable { .. } => "not_returnable",
             Rejection::CounterSale { .. } => "counter_sale",
             Rejection::OrderChange { .. } => "order_change",

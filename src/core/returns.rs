@@ -467,11 +467,8 @@ pub fn receive(
     let to_invoice = total.min(inv.open);
     let to_credit = total - to_invoice;
     let (goods_b, tax_b) = (base.round(goods * inv.rate), base.round(tax * inv.rate));
-    let base_to_invoice = if to_invoice == inv.open {
-        inv.base_open
-    } else {
-        base.round(to_invoice * inv.rate).min(inv.base_open)
-    };
+    let base_to_invoice =
+        super::billing::base_relief(&base, to_invoice, inv.open, inv.base_open, inv.rate);
     let credit_b = base.round(to_credit * inv.rate);
     let p = Posting::new(
         state,

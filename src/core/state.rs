@@ -161,6 +161,14 @@ pub struct State {
     pub demand: BTreeMap<(Code, Code), BTreeMap<NaiveDate, Decimal>>,
     /// Lots of lot-tracked items: (sku, lot) -> expiry and first receipt.
     pub lots: BTreeMap<(Code, Code), Lot>,
+    /// Manual journal entries (kept to be reversed), by number.
+    #[serde(default)]
+    pub manual_journals: BTreeMap<Code, super::ledger::ManualJournal>,
+    #[serde(default)]
+    pub next_journal: u64,
+    /// (entity, period) revalued at its end.
+    #[serde(default)]
+    pub revaluations: std::collections::BTreeSet<(Code, Code)>,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
 }
@@ -297,6 +305,16 @@ impl State {
                     .map(|s| (wh, s))
             })
             .collect()
+    }
+
+    /// Sum of an entity's subledger for one control (every party).
+    pub fn subledger_total(&self, entity: &str, control: Control) -> Decimal {
+        self.ledger
+            .subledger
+            .range((entity.to_string(), control, String::new())..)
+            .take_while(|((e, c, _), _)| e == entity && *c == control)
+            .map(|(_, v)| *v)
+            .sum()
     }
 
     /// Open receivable balance of a customer in its entity's base currency.

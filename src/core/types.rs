@@ -80,6 +80,11 @@ impl Currency {
         }
     }
 
+    /// The smallest amount of this currency (0.01 for USD, 1 for JPY).
+    pub fn minor_unit(&self) -> Decimal {
+        Decimal::new(1, self.minor_units())
+    }
+
     /// Round an amount to this currency's minor unit, half away from zero.
     pub fn round(&self, amount: Decimal) -> Decimal {
         round_half_away(amount, self.minor_units())

@@ -469,6 +469,9 @@ const POSTING_KEYS: &[&str] = &[
     "intercompany_due_to",
     "in_transit",
     "unapplied_cash",
+    "unrealised_fx_gain",
+    "unrealised_fx_loss",
+    "bank_charges",
 ];
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
@@ -1157,4 +1160,16 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
             .collect(),
         _ => Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn posting_keys_are_the_cores() {
+        let core: Vec<&str> = crate::core::master::PostingKey::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(super::POSTING_KEYS, core.as_slice());
+    }
 }
