@@ -23,6 +23,7 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
             durable,
         } => commands(count, submitters, durable),
         BenchCmd::Reopen { events } => reopen(events),
+        BenchCmd::Ledger { lines, keep } => crate::bench_ledger::run(lines, keep.as_deref()),
         BenchCmd::O2c {
             cycles,
             durable,

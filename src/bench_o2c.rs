@@ -15,14 +15,14 @@ use rust_decimal::Decimal;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const ITEMS: [&str; 3] = ["FAS-1001", "ELE-1002", "SAF-1003"];
+pub(crate) const ITEMS: [&str; 3] = ["FAS-1001", "ELE-1002", "SAF-1003"];
 const BINS: [&str; 3] = ["A-01-01", "A-01-02", "A-01-03"];
 /// Stock posted for the bench, per item: enough for any run.
 const BENCH_STOCK: i64 = 100_000_000;
 
 /// The commands that prepare a demo store for the bench: stock for the
 /// three items in their own bins, and a bench operator with every role.
-fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
+pub(crate) fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
     let mut out = crate::io::demo::commands(today, 0).map_err(|e| anyhow!("{e}"))?;
     out.push(CommandBody::CreateOperator(Operator {
         code: "BENCH".into(),
@@ -50,7 +50,7 @@ fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
 }
 
 /// US customers that can take a cycle (in stock, taxable, not exempt).
-fn customers(s: &State) -> Vec<String> {
+pub(crate) fn customers(s: &State) -> Vec<String> {
     s.customers
         .values()
         .filter(|c| c.entity == "US01" && c.active && c.tax_exempt_cert.is_empty())
@@ -59,10 +59,12 @@ fn customers(s: &State) -> Vec<String> {
 }
 
 /// One cycle through `run` (which submits a command and returns its
-/// events); returns the number of commands.
-fn cycle(
+/// events); returns the number of commands. Without `pay` the invoice
+/// stays open.
+pub(crate) fn cycle(
     customer: &str,
     weights: &std::collections::BTreeMap<String, Decimal>,
+    pay: bool,
     run: &mut dyn FnMut(&str, CommandBody) -> Result<Vec<Event>>,
 ) -> Result<u64> {
     let lines = ITEMS
@@ -150,6 +152,9 @@ fn cycle(
         Some(Event::Invoiced { invoice, .. }) => (invoice.number.clone(), invoice.total),
         other => bail!("not invoiced: {other:?}"),
     };
+    if !pay {
+        return Ok(5 + list.lines.len() as u64);
+    }
     run(
         "BENCH",
         CommandBody::ReceivePayment {
@@ -203,7 +208,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
     let mut commands = 0;
     for n in 0..cycles {
         let c = &custs[n as usize % custs.len()];
-        commands += cycle(c, weights, &mut |op, body| {
+        commands += cycle(c, weights, true, &mut |op, body| {
             let cmd = Command {
                 operator: op.into(),
                 session: "bench".into(),
@@ -263,17 +268,22 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
                 scope.spawn(move || -> Result<u64> {
                     let mut n = 0;
                     for i in 0..per {
-                        n += cycle(&mine[i as usize % mine.len()], weights, &mut |op, body| {
-                            let r = engine
-                                .submit(Submission {
-                                    operator: op.into(),
-                                    session: format!("bench-{k}"),
-                                    key: None,
-                                    body,
-                                })
-                                .map_err(|e| anyhow!("{e}"))?;
-                            r.outcome.map_err(refused)
-                        })?;
+                        n += cycle(
+                            &mine[i as usize % mine.len()],
+                            weights,
+                            true,
+                            &mut |op, body| {
+                                let r = engine
+                                    .submit(Submission {
+                                        operator: op.into(),
+                                        session: format!("bench-{k}"),
+                                        key: None,
+                                        body,
+                                    })
+                                    .map_err(|e| anyhow!("{e}"))?;
+                                r.outcome.map_err(refused)
+                            },
+                        )?;
                     }
                     Ok(n)
                 })

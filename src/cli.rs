@@ -68,7 +68,7 @@ pub enum Cmd {
     },
     /// Replay the log, verify checksums and every invariant; print what was verified.
     Check,
-    /// A report: trial-balance, aging-ar, open-orders, backorders, stock.
+    /// A report (`depot report list` names them all).
     Report {
         name: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -76,9 +76,29 @@ pub enum Cmd {
         /// Only this entity.
         #[arg(long)]
         entity: Option<String>,
-        /// The day the report is as of (aging); default today.
+        /// The day the report is as of (aging, the period of pl, balance
+        /// sheet and close checklist); default today.
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+        /// `statement`: the customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// `margin`: by customer, channel or item.
+        #[arg(long)]
+        by: Option<String>,
+        /// `trial-balance`: consolidated across entities in this currency.
+        #[arg(long)]
+        currency: Option<String>,
+        /// `gl`: only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// `gl`: only the journal lines of this document (the drill from a
+        /// document to its postings).
+        #[arg(long)]
+        doc: Option<String>,
+        /// `gl`: journal entries dated from this day.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
     },
     /// Write a consistent copy of the store to DEST (an empty or new directory).
     Backup { dest: PathBuf },
@@ -112,6 +132,15 @@ pub enum BenchCmd {
         durable: bool,
         #[arg(long, default_value_t = 64)]
         submitters: usize,
+    },
+    /// Trial balance and AR aging on a store of at least N journal lines,
+    /// and `hledger bal` on the same ledger exported.
+    Ledger {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        /// Build the store here (an empty directory) and keep it.
+        #[arg(long)]
+        keep: Option<PathBuf>,
     },
     /// Time to reopen a store of N events, with and without a snapshot.
     Reopen {
@@ -190,7 +219,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
             format,
             entity,
             as_of,
-        }) => report(&dir, &name, format, entity.as_deref(), as_of),
+            customer,
+            by,
+            currency,
+            account,
+            doc,
+            from,
+        }) => {
+            let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let options = crate::report::Options {
+                entity,
+                today,
+                customer,
+                by,
+                currency,
+            };
+            let gl = crate::io::journal::GlFilter {
+                entity: options.entity.clone(),
+                account,
+                doc,
+                from,
+                to: as_of,
+            };
+            report(&dir, &name, format, &options, &gl)
+        }
         Some(Cmd::Backup { dest }) => {
             let store = open_store(&dir)?;
             let info = store
@@ -595,14 +647,44 @@ fn report(
     dir: &Path,
     name: &str,
     format: Format,
-    entity: Option<&str>,
-    as_of: Option<chrono::NaiveDate>,
+    options: &crate::report::Options,
+    gl: &crate::io::journal::GlFilter,
 ) -> Result<ExitCode> {
+    use crate::io::journal;
+    if matches!(format, Format::Hledger | Format::Beancount) {
+        bail!("reports print as --format table, csv or json");
+    }
     let engine = open_engine(dir)?;
-    let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let table = engine.read(|s| crate::report::build(name, s, entity, today));
+    let table: Result<crate::report::Table> = if name == "gl" {
+        // The general ledger detail is history: read from the log.
+        engine
+            .with_store(|store| -> Result<crate::report::Table> {
+                let state = engine.state();
+                if let Some(e) = &gl.entity {
+                    if !state.entities.contains_key(e) {
+                        bail!("unknown entity {e:?}");
+                    }
+                }
+                let cols: Vec<(&'static str, bool)> = journal::GL_COLUMNS
+                    .iter()
+                    .map(|c| (*c, matches!(*c, "seq" | "debit" | "credit")))
+                    .collect();
+                let mut t = crate::report::Table::new("General ledger detail".into(), &cols);
+                journal::gl_rows(&state, store.scan(1), gl, |r| {
+                    t.rows.push(r);
+                    Ok(())
+                })?;
+                Ok(t)
+            })
+            .map_err(|e| anyhow!("{e}"))
+            .and_then(|t| t)
+    } else {
+        engine
+            .read(|s| crate::report::build_with(name, s, options))
+            .map_err(|e| anyhow!("{e}"))
+    };
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    let table = table.map_err(|e| anyhow!("{e}"))?;
+    let table = table?;
     let out = match format {
         Format::Table => table.text(),
         Format::Csv => table.csv(),

@@ -22,6 +22,7 @@ macro_rules! say {
 }
 
 pub mod bench;
+pub mod bench_ledger;
 pub mod bench_o2c;
 pub mod check;
 pub mod cli;

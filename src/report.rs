@@ -2,12 +2,13 @@
 //! and open documents (never by scanning history), printed as aligned
 //! text, CSV or JSON.
 
-use crate::core::billing::Invoice;
 use crate::core::sales::OrderStatus;
 use crate::core::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+
+mod finance;
 
 /// The reports this build knows.
 pub const REPORTS: &[&str] = &[
@@ -21,6 +22,15 @@ pub const REPORTS: &[&str] = &[
     "grni",
     "count-accuracy",
     "replenishment",
+    "pl",
+    "balance-sheet",
+    "aging-ap",
+    "statement",
+    "close-checklist",
+    "margin",
+    "dso",
+    "gl",
+    "bank-rec",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -29,6 +39,51 @@ pub enum ReportError {
     Unknown { name: String },
     #[error("unknown entity {0:?}")]
     UnknownEntity(String),
+    #[error("unknown customer {0:?}")]
+    UnknownCustomer(String),
+    #[error("report {0} needs {1}")]
+    Needs(&'static str, &'static str),
+    #[error("{option} {value:?}: expected {expected}")]
+    BadOption {
+        option: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("no {from}/{to} rate (nor {to}/{from}) on or before {date}")]
+    NoRate {
+        from: String,
+        to: String,
+        date: NaiveDate,
+    },
+    #[error("report gl reads the event log: run it as `depot report gl`")]
+    NeedsLog,
+}
+
+/// What a report is asked for beyond its name.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Only this entity.
+    pub entity: Option<String>,
+    /// The day the report is as of.
+    pub today: NaiveDate,
+    /// `statement`: the customer.
+    pub customer: Option<String>,
+    /// `margin`: customer, channel or item.
+    pub by: Option<String>,
+    /// `trial-balance`: consolidate every entity into this currency.
+    pub currency: Option<String>,
+}
+
+impl Options {
+    pub fn new(entity: Option<&str>, today: NaiveDate) -> Options {
+        Options {
+            entity: entity.map(str::to_string),
+            today,
+            customer: None,
+            by: None,
+            currency: None,
+        }
+    }
 }
 
 /// A report: columns and rows of text (numbers already formatted).
@@ -42,7 +97,7 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(title: String, cols: &[(&'static str, bool)]) -> Table {
+    pub fn new(title: String, cols: &[(&'static str, bool)]) -> Table {
         Table {
             title,
             headers: cols.iter().map(|c| c.0).collect(),
@@ -123,7 +178,10 @@ impl Table {
 }
 
 fn money(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
+    let d = d.round_dp(2);
+    // Never "-0.00": a rounded or eliminated zero is zero.
+    let d = if d.is_zero() { Decimal::ZERO } else { d };
+    format!("{d:.2}")
 }
 
 fn qty(d: Decimal) -> String {
@@ -137,6 +195,13 @@ pub fn build(
     entity: Option<&str>,
     today: NaiveDate,
 ) -> Result<Table, ReportError> {
+    build_with(name, s, &Options::new(entity, today))
+}
+
+/// Build report `name` with its options.
+pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportError> {
+    let entity = o.entity.as_deref();
+    let today = o.today;
     if let Some(e) = entity {
         if !s.entities.contains_key(e) {
             return Err(ReportError::UnknownEntity(e.to_string()));
@@ -144,6 +209,18 @@ pub fn build(
     }
     let wanted = |e: &str| entity.is_none_or(|x| x == e);
     Ok(match name {
+        "trial-balance" if o.currency.is_some() => {
+            finance::consolidated_tb(s, o, o.currency.as_deref().unwrap_or_default())?
+        }
+        "pl" => finance::pl(s, o),
+        "balance-sheet" => finance::balance_sheet(s, o),
+        "aging-ap" => finance::aging_ap(s, o),
+        "statement" => finance::statement(s, o)?,
+        "close-checklist" => finance::close_checklist(s, o),
+        "margin" => finance::margin(s, o)?,
+        "dso" => finance::dso(s, o),
+        "bank-rec" => finance::bank_rec(s, o),
+        "gl" => return Err(ReportError::NeedsLog),
         "trial-balance" => {
             let mut t = Table::new(
                 format!("Trial balance as of {today}"),
@@ -211,16 +288,19 @@ pub fn build(
             );
             let mut per: std::collections::BTreeMap<&str, ([Decimal; 5], String)> =
                 Default::default();
+            // Open invoices only, from their index: never the history.
             for inv in s
-                .invoices
+                .index
+                .open_invoices
                 .values()
+                .flatten()
+                .filter_map(|n| s.invoices.get(n))
                 .filter(|i| !i.open.is_zero() && wanted(&i.entity))
             {
-                let (b, cur) = per
+                let (b, _) = per
                     .entry(inv.customer.as_str())
                     .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
-                let _ = cur;
-                b[bucket(inv, today)] += inv.open;
+                b[finance::bucket_of(inv.due, today)] += inv.open;
             }
             let mut totals = [Decimal::ZERO; 5];
             for (c, (b, cur)) in per {
@@ -625,16 +705,4 @@ pub fn build(
             })
         }
     })
-}
-
-/// Aging bucket of an invoice: 0 current, 1 = 1-30, 2 = 31-60, 3 = 61-90, 4 = 90+.
-fn bucket(inv: &Invoice, today: NaiveDate) -> usize {
-    let days = (today - inv.due).num_days();
-    match days {
-        d if d <= 0 => 0,
-        1..=30 => 1,
-        31..=60 => 2,
-        61..=90 => 3,
-        _ => 4,
-    }
 }

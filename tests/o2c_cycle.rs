@@ -118,6 +118,30 @@ fn quote_to_cash_moves_the_trial_balance_to_the_cent() {
         text(&check.stdout),
         text(&check.stderr)
     );
+    // The drill from the invoice to its journal lines: AR 4,750.20 against
+    // revenue, sales tax and freight income, nothing else.
+    let out = depot(
+        &dir,
+        &["report", "gl", "--doc", "IN-000001", "--format", "json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let gl: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let sum = |col: &str| -> rust_decimal::Decimal {
+        gl.iter()
+            .filter_map(|r| r[col].as_str().filter(|x| !x.is_empty()))
+            .map(|x| x.parse::<rust_decimal::Decimal>().unwrap())
+            .sum()
+    };
+    assert!(gl.iter().all(|r| r["doc"] == "IN-000001"), "{gl:#?}");
+    assert_eq!(sum("debit"), d("4750.20"), "{gl:#?}");
+    assert_eq!(sum("credit"), d("4750.20"));
+    let accounts: std::collections::BTreeSet<&str> =
+        gl.iter().map(|r| r["account"].as_str().unwrap()).collect();
+    assert_eq!(
+        accounts.into_iter().collect::<Vec<_>>(),
+        ["1100", "2200", "4000", "4200"]
+    );
     // An unknown report is a clear error.
     let out = depot(&dir, &["report", "profit-forecast"], None);
     assert!(!out.status.success());

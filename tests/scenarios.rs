@@ -386,6 +386,8 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "counts" => serde_json::to_value(&s.counts[parts[2]]),
                     "transfers" => serde_json::to_value(&s.transfers[parts[2]]),
                     "journals" => serde_json::to_value(&s.manual_journals[parts[2]]),
+                    "bank_lines" => serde_json::to_value(&s.bank_lines[parts[2]]),
+                    "book_items" => serde_json::to_value(&s.book_items[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

@@ -136,6 +136,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::PeriodsReopened { .. }
         | Event::JournalPosted { .. }
         | Event::FxRevalued { .. } => super::ledger::apply_event(state, event),
+        Event::BankStatementImported { .. }
+        | Event::BankMatched { .. }
+        | Event::BankLinePosted { .. } => super::bank::apply_event(state, event),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
@@ -232,7 +235,15 @@ pub fn apply_move(state: &mut State, m: &StockMove) {
 }
 
 /// Post a journal entry to the maintained balances.
+/// Apply a journal entry to the balances; if it moved a bank account the
+/// books gain an uncleared item for bank reconciliation.
 pub fn apply_journal(state: &mut State, j: &JournalEntry) {
+    apply_journal_untracked(state, j);
+    super::bank::track(state, j);
+}
+
+/// Apply a journal entry that bank reconciliation itself posts.
+pub fn apply_journal_untracked(state: &mut State, j: &JournalEntry) {
     let ledger = &mut state.ledger;
     for l in &j.lines {
         let signed = l.signed();
@@ -291,9 +302,14 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::FxRevalued {
             journal, reversal, ..
         } => vec![journal, reversal],
-        Event::PeriodsClosed { .. } | Event::PeriodsLocked { .. } | Event::PeriodsReopened { .. } => {
-            Vec::new()
+        Event::BankMatched { matches, .. } => {
+            matches.iter().filter_map(|m| m.journal.as_ref()).collect()
         }
+        Event::BankLinePosted { journal, .. } => vec![journal],
+        Event::BankStatementImported { .. } => Vec::new(),
+        Event::PeriodsClosed { .. }
+        | Event::PeriodsLocked { .. }
+        | Event::PeriodsReopened { .. } => Vec::new(),
         // Listed one by one so that a new event with a journal cannot be
         // missed by `depot check` and the replay checks.
         Event::MasterUpserted(_)

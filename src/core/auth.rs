@@ -77,13 +77,20 @@ impl Role {
             Role::Shipper => &[ViewMasterData, Ship],
             Role::Receiver => &[ViewMasterData, Receive, Putaway, ReceiveReturns],
             Role::Buyer => &[ViewMasterData, Purchase, ManageSuppliers],
-            Role::ArClerk => &[ViewMasterData, TakePayment, ManageCredit, Invoice],
+            Role::ArClerk => &[
+                ViewMasterData,
+                TakePayment,
+                ManageCredit,
+                Invoice,
+                ReconcileBank,
+            ],
             Role::ApClerk => &[ViewMasterData, EnterSupplierInvoices, PaySuppliers],
             Role::Controller => &[
                 ViewMasterData,
                 ManageFinanceSetup,
                 ClosePeriods,
                 PostJournals,
+                ReconcileBank,
                 AdjustStock,
                 ViewLedger,
                 ApproveChanges,
@@ -150,6 +157,8 @@ pub enum Permission {
     Invoice,
     /// Manual journal entries, their reversal, FX revaluation.
     PostJournals,
+    /// Import bank statements and match them to the books.
+    ReconcileBank,
 }
 
 impl Permission {
@@ -181,6 +190,7 @@ impl Permission {
         Permission::ViewLedger,
         Permission::Invoice,
         Permission::PostJournals,
+        Permission::ReconcileBank,
     ];
 }
 

@@ -428,6 +428,40 @@ pub enum CommandBody {
     /// Revalue the entity's open foreign-currency AR and AP at the period
     /// end rate; the reversal is dated the next period's first day.
     RevalueFx { entity: Code, period: Code },
+    /// Load a bank statement of the entity's bank account: its lines wait
+    /// to be matched to receipts, payments and other bank postings.
+    ImportBankStatement {
+        entity: Code,
+        /// The bank's statement number; a statement is imported once.
+        statement: String,
+        lines: Vec<crate::core::bank::StatementLine>,
+    },
+    /// Match what can be matched without doubt: same amount (or within
+    /// `tolerance`, the difference written off to bank charges), dated
+    /// within `window_days`, the reference deciding between candidates.
+    /// Ambiguous lines are left for `match_bank_line`.
+    AutoMatchBank {
+        entity: Code,
+        #[serde(default)]
+        window_days: Option<u32>,
+        #[serde(default)]
+        tolerance: Option<rust_decimal::Decimal>,
+    },
+    /// Match a statement line to one or more uncleared book items; a
+    /// difference within `tolerance` is written off to bank charges.
+    MatchBankLine {
+        line: Code,
+        items: Vec<Code>,
+        #[serde(default)]
+        tolerance: Option<rust_decimal::Decimal>,
+    },
+    /// Post a statement line the books do not have (bank fees, interest)
+    /// against an account, clearing it.
+    PostBankLine {
+        line: Code,
+        account: Code,
+        memo: String,
+    },
 }
 
 impl CommandBody {
@@ -501,7 +535,13 @@ impl CommandBody {
             EnterCount { .. } => Permission::Putaway,
             ApproveCount { .. } => Permission::ApproveChanges,
             ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
-            ClosePeriod { .. } | LockPeriod { .. } | ReopenPeriod { .. } => Permission::ClosePeriods,
+            ClosePeriod { .. } | LockPeriod { .. } | ReopenPeriod { .. } => {
+                Permission::ClosePeriods
+            }
+            ImportBankStatement { .. }
+            | AutoMatchBank { .. }
+            | MatchBankLine { .. }
+            | PostBankLine { .. } => Permission::ReconcileBank,
             PostJournalEntry { .. } | ReverseJournalEntry { .. } | RevalueFx { .. } => {
                 Permission::PostJournals
             }
@@ -596,6 +636,10 @@ impl CommandBody {
             PostJournalEntry { .. } => "post_journal_entry",
             ReverseJournalEntry { .. } => "reverse_journal_entry",
             RevalueFx { .. } => "revalue_fx",
+            ImportBankStatement { .. } => "import_bank_statement",
+            AutoMatchBank { .. } => "auto_match_bank",
+            MatchBankLine { .. } => "match_bank_line",
+            PostBankLine { .. } => "post_bank_line",
         }
     }
 

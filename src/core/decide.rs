@@ -335,7 +335,9 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::ClosePeriod { entity, period } => {
             super::ledger::close(state, cmd, entity, period)
         }
-        CommandBody::LockPeriod { entity, period } => super::ledger::lock(state, cmd, entity, period),
+        CommandBody::LockPeriod { entity, period } => {
+            super::ledger::lock(state, cmd, entity, period)
+        }
         CommandBody::ReopenPeriod {
             entity,
             period,
@@ -350,7 +352,29 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::ReverseJournalEntry { number, date } => {
             super::ledger::reverse_manual(state, cmd, number, *date)
         }
-        CommandBody::RevalueFx { entity, period } => super::ledger::revalue(state, cmd, entity, period),
+        CommandBody::RevalueFx { entity, period } => {
+            super::ledger::revalue(state, cmd, entity, period)
+        }
+        CommandBody::ImportBankStatement {
+            entity,
+            statement,
+            lines,
+        } => super::bank::import(state, cmd, entity, statement, lines),
+        CommandBody::AutoMatchBank {
+            entity,
+            window_days,
+            tolerance,
+        } => super::bank::auto_match(state, cmd, entity, *window_days, *tolerance),
+        CommandBody::MatchBankLine {
+            line,
+            items,
+            tolerance,
+        } => super::bank::match_line(state, cmd, line, items, *tolerance),
+        CommandBody::PostBankLine {
+            line,
+            account,
+            memo,
+        } => super::bank::post_line(state, cmd, line, account, memo),
         _ => unreachable_master(),
     }
 }
@@ -507,7 +531,12 @@ fn governed_changes(state: &State, r: &Record) -> Vec<String> {
     fields
 }
 
-pub(crate) fn request_change(state: &State, cmd: &Command, change: Change, fields: Vec<String>) -> D {
+pub(crate) fn request_change(
+    state: &State,
+    cmd: &Command,
+    change: Change,
+    fields: Vec<String>,
+) -> D {
     let subject = change.subject();
     if let Some(open) = state
         .changes

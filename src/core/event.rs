@@ -432,6 +432,27 @@ pub enum Event {
         journal: JournalEntry,
         reversal: JournalEntry,
     },
+    /// A bank statement loaded: its lines wait to be matched.
+    BankStatementImported {
+        entity: Code,
+        account: Code,
+        statement: String,
+        lines: Vec<super::bank::BankLine>,
+        by: Code,
+    },
+    /// Statement lines matched to book items (a write-off journal for a
+    /// difference within tolerance).
+    BankMatched {
+        matches: Vec<super::bank::BankMatch>,
+        auto: bool,
+        by: Code,
+    },
+    /// A statement line the books did not have, posted and cleared.
+    BankLinePosted {
+        line: Code,
+        journal: JournalEntry,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -659,6 +659,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     // The indexes over open documents agree with the documents (checked
     // by membership and counts, without building a second index).
     check_indexes(state)?;
+    check_bank(state)?;
     Ok(Verified {
         master_records: state.master_count(),
         bins_with_stock: state.bin_stock.len(),
@@ -848,6 +849,111 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
     Ok(())
 }
 
+/// Bank reconciliation: every cleared statement line is explained by its
+/// book items and write-off to the cent, each book item is cleared by at
+/// most the one line that names it, and the open indexes list exactly the
+/// open lines and items.
+fn check_bank(state: &State) -> Result<(), Violation> {
+    use super::bank::Cleared;
+    let bad = |id: &str, problem: String| Violation::OrderLine {
+        number: format!("bank {id}"),
+        line: 0,
+        problem,
+    };
+    let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut open_lines = 0usize;
+    for (id, l) in &state.bank_lines {
+        let listed = state.index.unmatched_bank_lines.contains(id);
+        match &l.cleared {
+            None => {
+                open_lines += 1;
+                if !listed {
+                    return Err(bad(id, "is open but not in the unmatched index".into()));
+                }
+            }
+            Some(c) => {
+                if listed {
+                    return Err(bad(id, "is cleared but in the unmatched index".into()));
+                }
+                if let Cleared::Matched {
+                    items, write_off, ..
+                } = c
+                {
+                    let mut sum = *write_off;
+                    for i in items {
+                        let it = state
+                            .book_items
+                            .get(i)
+                            .ok_or_else(|| bad(id, format!("names unknown book item {i}")))?;
+                        if it.cleared_by.as_deref() != Some(id.as_str()) {
+                            return Err(bad(id, format!("names {i}, which it did not clear")));
+                        }
+                        if claimed.insert(i, id).is_some() {
+                            return Err(bad(id, format!("{i} is cleared twice")));
+                        }
+                        sum += it.amount;
+                    }
+                    if sum != l.amount {
+                        return Err(bad(
+                            id,
+                            format!("is {} but its items and write-off come to {sum}", l.amount),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if open_lines != state.index.unmatched_bank_lines.len() {
+        return Err(bad(
+            "lines",
+            "the unmatched index lists lines that are not".into(),
+        ));
+    }
+    let mut uncleared = 0usize;
+    for (id, it) in &state.book_items {
+        let listed = state
+            .index
+            .uncleared_book_items
+            .get(&it.entity)
+            .is_some_and(|s| s.contains(id));
+        match &it.cleared_by {
+            None => {
+                uncleared += 1;
+                if !listed {
+                    return Err(bad(id, "is uncleared but not in the index".into()));
+                }
+            }
+            Some(line) => {
+                if listed || claimed.get(id.as_str()) != Some(&line.as_str()) {
+                    return Err(bad(
+                        id,
+                        format!("says {line} cleared it, which does not name it"),
+                    ));
+                }
+            }
+        }
+    }
+    let indexed: usize = state
+        .index
+        .uncleared_book_items
+        .values()
+        .map(|s| {
+            if s.is_empty() {
+                usize::MAX / 2
+            } else {
+                s.len()
+            }
+        })
+        .sum();
+    if uncleared != indexed {
+        return Err(bad(
+            "items",
+            "the uncleared index lists items that are not".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn check_indexes(state: &State) -> Result<(), Violation> {
     use std::collections::BTreeSet;
     let bad = |what: &str| Violation::OrderLine {
@@ -924,6 +1030,17 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     }
     if n != size(&idx.open_invoices) {
         return Err(bad("open invoices by customer"));
+    }
+    n = 0;
+    for i in state.supplier_invoices.values() {
+        let open = i.status == super::purchasing::ApStatus::Open && !i.open.is_zero();
+        if open != member(&idx.open_supplier_invoices, &i.supplier, &i.number) {
+            return Err(bad("open supplier invoices by supplier"));
+        }
+        n += usize::from(open);
+    }
+    if n != size(&idx.open_supplier_invoices) {
+        return Err(bad("open supplier invoices by supplier"));
     }
     let open_counts = state
         .counts
@@ -1084,7 +1201,12 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         lots,
         manual_journals,
         next_journal,
-        revaluations
+        revaluations,
+        bank_lines,
+        bank_statements,
+        next_bank_line,
+        book_items,
+        next_book_item
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");

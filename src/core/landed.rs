@@ -229,6 +229,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
         state
             .supplier_invoices
             .insert(invoice.number.clone(), invoice.clone());
+        super::purchasing::track_open(state, &invoice.number);
         super::apply::apply_journal(state, journal);
     }
 }

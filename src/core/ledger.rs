@@ -156,7 +156,11 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
 
     // Goods received, not yet invoiced by the supplier (accrued as GRNI).
     let (mut n, mut v) = (0u64, Decimal::ZERO);
-    for po in state.purchase_orders.values().filter(|p| p.entity == entity) {
+    for po in state
+        .purchase_orders
+        .values()
+        .filter(|p| p.entity == entity)
+    {
         for l in &po.lines {
             let open = l.received_value - l.relieved;
             if !open.is_zero() {
@@ -253,12 +257,53 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
         ));
     }
 
+    // Bank accounts reconciled: every statement line dated by the period
+    // end explained. Uncleared book items (cheques not yet presented,
+    // deposits in transit) are normal and only counted.
+    let (mut n, mut v) = (0u64, Decimal::ZERO);
+    for l in state
+        .index
+        .unmatched_bank_lines
+        .iter()
+        .filter_map(|id| state.bank_lines.get(id))
+    {
+        if l.entity == entity && l.date <= end {
+            n += 1;
+            v += l.amount;
+        }
+    }
+    let (mut outstanding, mut ov) = (0u64, Decimal::ZERO);
+    for it in state
+        .index
+        .uncleared_book_items
+        .get(entity)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| state.book_items.get(id))
+    {
+        if it.date <= end {
+            outstanding += 1;
+            ov += it.amount;
+        }
+    }
+    items.push(item(
+        "bank_reconciled",
+        true,
+        n,
+        v,
+        format!(
+            "{n} statement line(s) unmatched; {outstanding} book item(s) outstanding ({ov}): see `depot report bank-rec`"
+        ),
+    ));
+
     // Foreign-currency open items revalued at the period end.
     let foreign = open_foreign_items(state, entity, end).count() as u64;
     let period = state.period_of(entity, end).map(|p| p.code.clone());
-    let done = period
-        .as_ref()
-        .is_some_and(|p| state.revaluations.contains(&(entity.to_string(), p.clone())));
+    let done = period.as_ref().is_some_and(|p| {
+        state
+            .revaluations
+            .contains(&(entity.to_string(), p.clone()))
+    });
     items.push(item(
         "fx_revaluation",
         true,
@@ -304,12 +349,13 @@ fn open_foreign_items<'a>(
         });
     let base = state.entities.get(entity).map(|e| e.base_currency.clone());
     let ap = state
-        .supplier_invoices
+        .index
+        .open_supplier_invoices
         .values()
+        .flatten()
+        .filter_map(|n| state.supplier_invoices.get(n))
         .filter(move |i| i.entity == entity && Some(&i.currency) != base.as_ref())
-        .filter(move |i| {
-            i.status == super::purchasing::ApStatus::Open && !i.open.is_zero() && i.date <= end
-        })
+        .filter(move |i| i.date <= end)
         .map(|i| {
             (
                 i.number.clone(),
@@ -486,12 +532,7 @@ pub fn post_manual(
 
 /// Reverse a manual journal entry: the same lines, sides swapped, dated in
 /// an open period (the command's day unless given).
-pub fn reverse_manual(
-    state: &State,
-    cmd: &Command,
-    number: &str,
-    date: Option<NaiveDate>,
-) -> D {
+pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<NaiveDate>) -> D {
     let original = state
         .manual_journals
         .get(number)
@@ -561,13 +602,14 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         .map(|e| e.base_currency.clone())
         .unwrap_or_else(|| Currency::new("USD"));
     let mut items = Vec::new();
-    for (document, party, control, currency, open, carried) in open_foreign_items(state, entity, target.end) {
-        let rate = fx_rate(state, &currency, &base, target.end).ok_or_else(|| {
-            Rejection::NotFound {
+    for (document, party, control, currency, open, carried) in
+        open_foreign_items(state, entity, target.end)
+    {
+        let rate =
+            fx_rate(state, &currency, &base, target.end).ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::FxRate,
                 key: format!("{currency}/{base} on or before {}", target.end),
-            }
-        })?;
+            })?;
         let revalued = base.round(open * rate);
         items.push(RevaluedItem {
             document,
@@ -639,7 +681,10 @@ pub fn apply_event(state: &mut State, event: &Event) {
             reverses,
         } => {
             super::apply::apply_journal(state, journal);
-            if let Some(orig) = reverses.as_ref().and_then(|r| state.manual_journals.get_mut(r)) {
+            if let Some(orig) = reverses
+                .as_ref()
+                .and_then(|r| state.manual_journals.get_mut(r))
+            {
                 orig.reversed_by = Some(number.clone());
             }
             state.manual_journals.insert(

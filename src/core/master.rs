@@ -725,6 +725,9 @@ pub enum RecordKind {
     Transfer,
     ReplenishmentPolicy,
     JournalEntry,
+    BankStatement,
+    BankLine,
+    BookItem,
 }
 
 impl RecordKind {
@@ -760,6 +763,9 @@ impl RecordKind {
             RecordKind::Transfer => "transfer",
             RecordKind::ReplenishmentPolicy => "replenishment policy",
             RecordKind::JournalEntry => "journal entry",
+            RecordKind::BankStatement => "bank statement",
+            RecordKind::BankLine => "bank statement line",
+            RecordKind::BookItem => "uncleared bank item",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod auth;
+pub mod bank;
 pub mod billing;
 pub mod cash;
 pub mod change;

@@ -82,20 +82,32 @@ impl<'a> Posting<'a> {
     }
 
     pub fn debit(mut self, key: PostingKey, amount: Decimal, sub: Option<&str>) -> Self {
-        self.lines.push((key, None, amount, sub.map(str::to_string)));
+        self.lines
+            .push((key, None, amount, sub.map(str::to_string)));
         self
     }
 
     pub fn credit(mut self, key: PostingKey, amount: Decimal, sub: Option<&str>) -> Self {
-        self.lines.push((key, None, -amount, sub.map(str::to_string)));
+        self.lines
+            .push((key, None, -amount, sub.map(str::to_string)));
         self
     }
 
     /// A line to an account named by the entry (debit minus credit), not
     /// through a posting rule: manual entries and reversals.
-    pub fn to_account(mut self, key: PostingKey, account: &str, signed: Decimal, sub: Option<&str>) -> Self {
-        self.lines
-            .push((key, Some(account.to_string()), signed, sub.map(str::to_string)));
+    pub fn to_account(
+        mut self,
+        key: PostingKey,
+        account: &str,
+        signed: Decimal,
+        sub: Option<&str>,
+    ) -> Self {
+        self.lines.push((
+            key,
+            Some(account.to_string()),
+            signed,
+            sub.map(str::to_string),
+        ));
         self
     }
 

@@ -1347,6 +1347,24 @@ pub fn pay(
 }
 
 /// Book an invoice's lines on its PO lines (when it posts).
+/// Keep `index.open_supplier_invoices` in step with a supplier invoice's
+/// status and open amount.
+pub(crate) fn track_open(state: &mut State, number: &str) {
+    let Some(inv) = state.supplier_invoices.get(number) else {
+        return;
+    };
+    let (supplier, open) = (
+        inv.supplier.clone(),
+        inv.status == ApStatus::Open && !inv.open.is_zero(),
+    );
+    let map = &mut state.index.open_supplier_invoices;
+    if open {
+        super::state::Indexes::add(map, &supplier, number);
+    } else {
+        super::state::Indexes::remove(map, &supplier, number);
+    }
+}
+
 fn book_invoice(state: &mut State, number: &str, reliefs: &[Decimal]) {
     let Some(inv) = state.supplier_invoices.get(number).cloned() else {
         return;
@@ -1484,6 +1502,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 book_invoice(state, &invoice.number, reliefs);
                 super::apply::apply_journal(state, j);
             }
+            track_open(state, &invoice.number);
         }
         Event::SupplierInvoiceApproved {
             number,
@@ -1496,6 +1515,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
             book_invoice(state, number, reliefs);
             super::apply::apply_journal(state, journal);
+            track_open(state, number);
         }
         Event::SupplierInvoiceRejected { number, .. } => {
             if let Some(inv) = state.supplier_invoices.get_mut(number) {
@@ -1514,6 +1534,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                         inv.status = ApStatus::Paid;
                     }
                 }
+                track_open(state, &a.invoice);
             }
             super::apply::apply_journal(state, journal);
             state

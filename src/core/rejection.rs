@@ -207,6 +207,8 @@ pub enum Rejection {
     },
     #[error("account {account} is a control account: only its subledger or documents post to it")]
     ControlAccount { account: String },
+    #[error("bank statement line {line}: {problem}")]
+    BankMatch { line: String, problem: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -272,6 +274,7 @@ pub const ALL_CODES: &[&str] = &[
     "period_state",
     "close_blocked",
     "control_account",
+    "bank_match",
 ];
 
 impl Rejection {
@@ -332,6 +335,7 @@ impl Rejection {
             Rejection::PeriodState { .. } => "period_state",
             Rejection::CloseBlocked { .. } => "close_blocked",
             Rejection::ControlAccount { .. } => "control_account",
+            Rejection::BankMatch { .. } => "bank_match",
             Rejection::NotReturnable { .. } => "not_returnable",
             Rejection::CounterSale { .. } => "counter_sale",
             Rejection::OrderChange { .. } => "order_change",

@@ -169,6 +169,14 @@ pub struct State {
     /// (entity, period) revalued at its end.
     #[serde(default)]
     pub revaluations: std::collections::BTreeSet<(Code, Code)>,
+    /// Bank statement lines by id, and the statements imported:
+    /// (entity, statement number).
+    pub bank_lines: BTreeMap<Code, super::bank::BankLine>,
+    pub bank_statements: std::collections::BTreeSet<(Code, String)>,
+    pub next_bank_line: u64,
+    /// What moved through each entity's bank account by the books.
+    pub book_items: BTreeMap<Code, super::bank::BookItem>,
+    pub next_book_item: u64,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
 }
@@ -243,6 +251,13 @@ pub struct Indexes {
     pub open_counts: std::collections::BTreeSet<Code>,
     /// Supplier invoice references entered: (supplier, their number).
     pub supplier_refs: std::collections::BTreeSet<(Code, String)>,
+    /// Posted supplier invoices with an open amount, per supplier: what
+    /// AP aging and revaluation read.
+    pub open_supplier_invoices: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    /// Bank statement lines not yet matched.
+    pub unmatched_bank_lines: std::collections::BTreeSet<Code>,
+    /// Book items not yet cleared by a statement line, per entity.
+    pub uncleared_book_items: BTreeMap<Code, std::collections::BTreeSet<Code>>,
 }
 
 impl Indexes {

@@ -41,9 +41,14 @@ pub const KINDS: &[&str] = &[
     "replenishment",
 ];
 
+/// Documents `depot import` loads but does not export as master data:
+/// a bank statement (`entity,statement,date,amount,reference,description`,
+/// one command per entity and statement).
+pub const DOCUMENT_KINDS: &[&str] = &["bank-statement"];
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ImportError {
-    #[error("unknown kind {kind:?}; the kinds are: {}", KINDS.join(", "))]
+    #[error("unknown kind {kind:?}; the kinds are: {}, {}", KINDS.join(", "), DOCUMENT_KINDS.join(", "))]
     UnknownKind { kind: String },
     #[error("line 1: unknown column {column:?}; the columns of {kind} are: {known}")]
     UnknownColumn {
@@ -164,6 +169,7 @@ enum Shape {
     SupplierItems,
     FxRates,
     OpeningStock,
+    BankStatement,
 }
 
 struct Kind {
@@ -440,9 +446,20 @@ fn kind(name: &str) -> Option<Kind> {
                 ("expiry", "expiry", OptText, false),
             ],
         ),
+        "bank-statement" => (
+            Shape::BankStatement,
+            vec![
+                ("entity", "entity", Text, true),
+                ("statement", "statement", Text, true),
+                ("date", "date", Date, true),
+                ("amount", "amount", Dec, true),
+                ("reference", "reference", Text, false),
+                ("description", "description", Text, false),
+            ],
+        ),
         _ => return None,
     };
-    let name = KINDS.iter().find(|k| **k == name)?;
+    let name = KINDS.iter().chain(DOCUMENT_KINDS).find(|k| **k == name)?;
     Some(Kind { name, shape, cols })
 }
 
@@ -983,6 +1000,32 @@ fn build(
                 if state.fx_rates.get(&key) != Some(&fx.rate) {
                     out.push((line, CommandBody::SetFxRate(fx)));
                 }
+            }
+        }
+        Shape::BankStatement => {
+            // One command per (entity, statement): a statement loads whole
+            // or not at all.
+            let mut per: BTreeMap<(String, String), (u64, Vec<Value>)> = BTreeMap::new();
+            for (line, mut obj) in rows {
+                let key = (text_of(&obj, "entity"), text_of(&obj, "statement"));
+                obj.remove("entity");
+                obj.remove("statement");
+                per.entry(key)
+                    .or_insert((line, Vec::new()))
+                    .1
+                    .push(Value::Object(obj));
+            }
+            for ((entity, statement), (line, lines)) in per {
+                let lines: Vec<crate::core::bank::StatementLine> =
+                    from_json(line, Value::Array(lines))?;
+                out.push((
+                    line,
+                    CommandBody::ImportBankStatement {
+                        entity,
+                        statement,
+                        lines,
+                    },
+                ));
             }
         }
         Shape::OpeningStock => {

@@ -1,0 +1,621 @@
+//! Bank reconciliation: statements imported from the bank, matched to what
+//! the books say went through the entity's bank account.
+//!
+//! Every journal entry that moves the bank account (the account of the
+//! `bank` posting rule) leaves an uncleared *book item*: a receipt, a
+//! supplier payment, a refund, a manual entry. A statement's lines are
+//! matched to book items, automatically where there is no doubt (same
+//! amount, dated within a window, the reference deciding between equals),
+//! by hand for the rest: several book items to one line (a deposit of many
+//! cheques), a small difference written off to bank charges within a
+//! tolerance, or a line the books never had (fees, interest) posted to an
+//! account. Unmatched lines stay open and keep the period from closing;
+//! uncleared book items are the outstanding cheques and deposits in
+//! transit a reconciliation lists.
+
+use super::command::Command;
+use super::event::Event;
+use super::master::{PostingKey, RecordKind};
+use super::posting::{JournalEntry, Posting};
+use super::rejection::Rejection;
+use super::state::State;
+use super::types::Code;
+use super::validate;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+type D = Result<Vec<Event>, Rejection>;
+
+/// Lines of one statement, at most.
+pub const STATEMENT_LINES_MAX: usize = 10_000;
+/// Auto-match date window when none is given: the bank books a cheque a
+/// few days after it was received.
+pub const WINDOW_DAYS_DEFAULT: u32 = 5;
+pub const WINDOW_DAYS_MAX: u32 = 60;
+/// The largest difference that may be written off, in base currency units.
+pub const TOLERANCE_MAX: Decimal = Decimal::from_parts(5000, 0, 0, false, 2);
+
+/// A line of a statement as the bank gives it: money in is positive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    pub date: NaiveDate,
+    pub amount: Decimal,
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// How a statement line was explained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cleared {
+    /// Matched to these book items (and a difference written off).
+    Matched {
+        items: Vec<Code>,
+        write_off: Decimal,
+        auto: bool,
+    },
+    /// Posted to an account: the books did not have it.
+    Posted { account: Code },
+}
+
+/// A statement line kept in the state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankLine {
+    /// `BL-000001`.
+    pub id: Code,
+    pub entity: Code,
+    pub account: Code,
+    pub statement: String,
+    pub date: NaiveDate,
+    pub amount: Decimal,
+    pub reference: String,
+    pub description: String,
+    pub cleared: Option<Cleared>,
+}
+
+/// What the books say moved through the bank account, one per journal
+/// entry (its bank lines netted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookItem {
+    /// `BK-000001`.
+    pub id: Code,
+    pub entity: Code,
+    pub account: Code,
+    pub date: NaiveDate,
+    /// Into the bank positive, out negative.
+    pub amount: Decimal,
+    pub doc: String,
+    pub memo: String,
+    /// The statement line that cleared it.
+    pub cleared_by: Option<Code>,
+}
+
+/// One line matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankMatch {
+    pub line: Code,
+    pub items: Vec<Code>,
+    /// Statement amount less the book items' sum, written off.
+    pub write_off: Decimal,
+    pub journal: Option<JournalEntry>,
+}
+
+/// The entity's bank account: where the `bank` posting rule points.
+pub fn bank_account<'a>(state: &'a State, entity: &str) -> Option<&'a Code> {
+    state
+        .posting_rules
+        .get(&(entity.to_string(), PostingKey::Bank))
+}
+
+/// The reference a book item carries: its receipt's or supplier payment's
+/// reference, else nothing.
+pub fn book_reference<'a>(state: &'a State, item: &BookItem) -> &'a str {
+    if let Some(r) = state.receipts.get(&item.doc) {
+        return &r.reference;
+    }
+    if let Some(p) = state.supplier_payments.get(&item.doc) {
+        return &p.reference;
+    }
+    ""
+}
+
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a statement reference names this book item: its document
+/// number or its payment reference, ignoring case, spaces and punctuation.
+fn reference_matches(state: &State, line: &BankLine, item: &BookItem) -> bool {
+    let r = norm(&line.reference);
+    if r.is_empty() {
+        return false;
+    }
+    let doc = norm(&item.doc);
+    let reference = norm(book_reference(state, item));
+    (!doc.is_empty() && r.contains(&doc)) || (!reference.is_empty() && r == reference)
+}
+
+pub fn import(
+    state: &State,
+    cmd: &Command,
+    entity: &str,
+    statement: &str,
+    lines: &[StatementLine],
+) -> D {
+    let e = state
+        .entities
+        .get(entity)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: entity.to_string(),
+        })?;
+    validate::text("statement", statement, true)?;
+    if state
+        .bank_statements
+        .contains(&(entity.to_string(), statement.to_string()))
+    {
+        return Err(Rejection::AlreadyExists {
+            kind: RecordKind::BankStatement,
+            key: format!("{entity}/{statement}"),
+        });
+    }
+    let account = bank_account(state, entity)
+        .ok_or(Rejection::PostingRuleMissing {
+            entity: entity.to_string(),
+            key: PostingKey::Bank,
+        })?
+        .clone();
+    if lines.is_empty() {
+        return Err(Rejection::InvalidText {
+            field: "lines".into(),
+            problem: "a statement needs at least one line".into(),
+        });
+    }
+    validate::count("lines", lines.len(), STATEMENT_LINES_MAX)?;
+    let mut out = Vec::with_capacity(lines.len());
+    let latest = cmd.date() + chrono::Duration::days(1);
+    for (i, l) in lines.iter().enumerate() {
+        let field = |f: &str| format!("lines[{i}].{f}");
+        if l.amount.is_zero() {
+            return Err(Rejection::NotPositive {
+                field: field("amount"),
+                value: l.amount,
+            });
+        }
+        validate::amount(&field("amount"), l.amount.abs(), &e.base_currency)?;
+        validate::text(&field("reference"), &l.reference, false)?;
+        validate::text(&field("description"), &l.description, false)?;
+        if l.date > latest {
+            return Err(Rejection::InvalidText {
+                field: field("date"),
+                problem: format!("{} is in the future", l.date),
+            });
+        }
+        out.push(BankLine {
+            id: format!("BL-{:06}", state.next_bank_line + 1 + i as u64),
+            entity: entity.to_string(),
+            account: account.clone(),
+            statement: statement.to_string(),
+            date: l.date,
+            amount: l.amount,
+            reference: l.reference.trim().to_string(),
+            description: l.description.trim().to_string(),
+            cleared: None,
+        });
+    }
+    Ok(vec![Event::BankStatementImported {
+        entity: entity.to_string(),
+        account,
+        statement: statement.to_string(),
+        lines: out,
+        by: cmd.operator.clone(),
+    }])
+}
+
+fn tolerance_of(t: Option<Decimal>, state: &State, entity: &str) -> Result<Decimal, Rejection> {
+    let t = t.unwrap_or_default();
+    if let Some(e) = state.entities.get(entity) {
+        validate::amount("tolerance", t, &e.base_currency)?;
+    }
+    if t > TOLERANCE_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "tolerance".into(),
+            value: t.to_string(),
+            min: "0".into(),
+            max: TOLERANCE_MAX.to_string(),
+        });
+    }
+    Ok(t)
+}
+
+/// What a reconciliation posting is dated: the statement line's day if
+/// its period is open, else the day of the command (a fee found after the
+/// close goes into the open period, as a correction would).
+fn posting_date(state: &State, line: &BankLine, today: NaiveDate) -> NaiveDate {
+    let open = |d: NaiveDate| {
+        state
+            .period_of(&line.entity, d)
+            .is_some_and(|p| p.status == super::master::PeriodStatus::Open)
+    };
+    if open(line.date) || !open(today) {
+        line.date
+    } else {
+        today
+    }
+}
+
+/// The journal writing off `diff` (statement less books): the bank
+/// account moves by it, bank charges by the opposite.
+fn write_off_journal(
+    state: &State,
+    line: &BankLine,
+    diff: Decimal,
+    today: NaiveDate,
+) -> Result<JournalEntry, Rejection> {
+    let memo = format!("bank difference on {} ({})", line.id, line.statement);
+    let date = posting_date(state, line, today);
+    Posting::new(state, &line.entity, date, &line.id, &memo)
+        .to_account(PostingKey::Bank, &line.account, diff, None)
+        .debit(PostingKey::BankCharges, -diff, None)
+        .build()
+}
+
+fn open_line<'a>(state: &'a State, id: &str) -> Result<&'a BankLine, Rejection> {
+    let line = state
+        .bank_lines
+        .get(id)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::BankLine,
+            key: id.to_string(),
+        })?;
+    if line.cleared.is_some() {
+        return Err(Rejection::BankMatch {
+            line: id.to_string(),
+            problem: "is matched already".into(),
+        });
+    }
+    Ok(line)
+}
+
+pub fn auto_match(
+    state: &State,
+    cmd: &Command,
+    entity: &str,
+    window_days: Option<u32>,
+    tolerance: Option<Decimal>,
+) -> D {
+    if !state.entities.contains_key(entity) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: entity.to_string(),
+        });
+    }
+    let window = window_days.unwrap_or(WINDOW_DAYS_DEFAULT);
+    if window > WINDOW_DAYS_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "window_days".into(),
+            value: window.to_string(),
+            min: "0".into(),
+            max: WINDOW_DAYS_MAX.to_string(),
+        });
+    }
+    let tolerance = tolerance_of(tolerance, state, entity)?;
+    // Uncleared items by amount, so each line looks only at its range.
+    let mut items: BTreeMap<Decimal, Vec<&BookItem>> = BTreeMap::new();
+    for it in state
+        .index
+        .uncleared_book_items
+        .get(entity)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| state.book_items.get(id))
+    {
+        items.entry(it.amount).or_default().push(it);
+    }
+    let mut lines: Vec<&BankLine> = state
+        .index
+        .unmatched_bank_lines
+        .iter()
+        .filter_map(|id| state.bank_lines.get(id))
+        .filter(|l| l.entity == entity)
+        .collect();
+    let mut taken: BTreeSet<&str> = BTreeSet::new();
+    let mut matches = Vec::new();
+    // Rounds: a line in doubt only because of an item another line took
+    // without doubt is decided in the next round.
+    loop {
+        let mut choice: BTreeMap<&str, &BookItem> = BTreeMap::new();
+        for line in &lines {
+            let near: Vec<&BookItem> = items
+                .range(line.amount - tolerance..=line.amount + tolerance)
+                .flat_map(|(_, v)| v.iter().copied())
+                .filter(|it| {
+                    !taken.contains(it.id.as_str())
+                        && it.account == line.account
+                        && (it.date - line.date).num_days().unsigned_abs() <= u64::from(window)
+                        && it.amount.is_sign_negative() == line.amount.is_sign_negative()
+                })
+                .collect();
+            let by_ref: Vec<&BookItem> = near
+                .iter()
+                .copied()
+                .filter(|it| reference_matches(state, line, it))
+                .collect();
+            let exact: Vec<&BookItem> = near
+                .iter()
+                .copied()
+                .filter(|it| it.amount == line.amount)
+                .collect();
+            let pick = if by_ref.len() == 1 {
+                Some(by_ref[0])
+            } else if by_ref.is_empty() && exact.len() == 1 {
+                Some(exact[0])
+            } else if by_ref.is_empty() && exact.is_empty() && near.len() == 1 {
+                Some(near[0])
+            } else {
+                None
+            };
+            if let Some(it) = pick {
+                choice.insert(&line.id, it);
+            }
+        }
+        // A book item two lines chose is in doubt: neither takes it.
+        let mut chosen: BTreeMap<&str, usize> = BTreeMap::new();
+        for it in choice.values() {
+            *chosen.entry(it.id.as_str()).or_default() += 1;
+        }
+        let mut progress = false;
+        let mut rest = Vec::with_capacity(lines.len());
+        for line in lines {
+            let Some(it) = choice
+                .get(line.id.as_str())
+                .filter(|it| chosen.get(it.id.as_str()).copied() == Some(1))
+            else {
+                rest.push(line);
+                continue;
+            };
+            let diff = line.amount - it.amount;
+            let journal = if diff.is_zero() {
+                None
+            } else {
+                // A write-off that cannot post waits for a manual match.
+                match write_off_journal(state, line, diff, cmd.date()) {
+                    Ok(j) => Some(j),
+                    Err(_) => {
+                        rest.push(line);
+                        continue;
+                    }
+                }
+            };
+            taken.insert(it.id.as_str());
+            progress = true;
+            matches.push(BankMatch {
+                line: line.id.clone(),
+                items: vec![it.id.clone()],
+                write_off: diff,
+                journal,
+            });
+        }
+        lines = rest;
+        if !progress {
+            break;
+        }
+    }
+    if matches.is_empty() {
+        return Err(Rejection::NoChange);
+    }
+    Ok(vec![Event::BankMatched {
+        matches,
+        auto: true,
+        by: cmd.operator.clone(),
+    }])
+}
+
+pub fn match_line(
+    state: &State,
+    cmd: &Command,
+    id: &str,
+    items: &[Code],
+    tolerance: Option<Decimal>,
+) -> D {
+    let line = open_line(state, id)?;
+    let tolerance = tolerance_of(tolerance, state, &line.entity)?;
+    if items.is_empty() {
+        return Err(Rejection::BankMatch {
+            line: id.to_string(),
+            problem: "names no book item (post_bank_line posts what the books lack)".into(),
+        });
+    }
+    validate::count("items", items.len(), STATEMENT_LINES_MAX)?;
+    let mut seen = BTreeSet::new();
+    let mut sum = Decimal::ZERO;
+    for i in items {
+        let it = state.book_items.get(i).ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::BookItem,
+            key: i.clone(),
+        })?;
+        if !seen.insert(i) {
+            return Err(Rejection::Duplicate {
+                field: "items".into(),
+                value: i.clone(),
+            });
+        }
+        if let Some(by) = &it.cleared_by {
+            return Err(Rejection::BankMatch {
+                line: id.to_string(),
+                problem: format!("{i} was cleared already by {by}"),
+            });
+        }
+        if it.entity != line.entity || it.account != line.account {
+            return Err(Rejection::BankMatch {
+                line: id.to_string(),
+                problem: format!(
+                    "{i} is on {}/{}, the line on {}/{}",
+                    it.entity, it.account, line.entity, line.account
+                ),
+            });
+        }
+        sum += it.amount;
+    }
+    let diff = line.amount - sum;
+    if diff.abs() > tolerance {
+        return Err(Rejection::BankMatch {
+            line: id.to_string(),
+            problem: format!(
+                "is {} but the items come to {sum}: a difference of {diff} is beyond the tolerance of {tolerance}",
+                line.amount
+            ),
+        });
+    }
+    let journal = if diff.is_zero() {
+        None
+    } else {
+        Some(write_off_journal(state, line, diff, cmd.date())?)
+    };
+    Ok(vec![Event::BankMatched {
+        matches: vec![BankMatch {
+            line: id.to_string(),
+            items: items.to_vec(),
+            write_off: diff,
+            journal,
+        }],
+        auto: false,
+        by: cmd.operator.clone(),
+    }])
+}
+
+pub fn post_line(state: &State, cmd: &Command, id: &str, account: &str, memo: &str) -> D {
+    let line = open_line(state, id)?;
+    validate::text("memo", memo, true)?;
+    let acct = state
+        .accounts
+        .get(&(line.entity.clone(), account.to_string()))
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Account,
+            key: format!("{}/{account}", line.entity),
+        })?;
+    let tied = state
+        .posting_rules
+        .iter()
+        .any(|((e, k), a)| *e == line.entity && a == account && k.document_tied());
+    if acct.control.is_some() || tied || account == line.account {
+        return Err(Rejection::ControlAccount {
+            account: account.to_string(),
+        });
+    }
+    let date = posting_date(state, line, cmd.date());
+    let journal = Posting::new(state, &line.entity, date, &line.id, memo)
+        .to_account(PostingKey::Bank, &line.account, line.amount, None)
+        .to_account(PostingKey::Manual, account, -line.amount, None)
+        .build()?;
+    Ok(vec![Event::BankLinePosted {
+        line: id.to_string(),
+        journal,
+        by: cmd.operator.clone(),
+    }])
+}
+
+/// After a journal entry was applied: if it moved the entity's bank
+/// account, the books have a new uncleared item.
+pub fn track(state: &mut State, j: &JournalEntry) {
+    let Some(account) = bank_account(state, &j.entity).cloned() else {
+        return;
+    };
+    let amount: Decimal = j
+        .lines
+        .iter()
+        .filter(|l| l.account == account)
+        .map(|l| l.debit - l.credit)
+        .sum();
+    if amount.is_zero() {
+        return;
+    }
+    state.next_book_item += 1;
+    let id = format!("BK-{:06}", state.next_book_item);
+    state
+        .index
+        .uncleared_book_items
+        .entry(j.entity.clone())
+        .or_default()
+        .insert(id.clone());
+    state.book_items.insert(
+        id.clone(),
+        BookItem {
+            id,
+            entity: j.entity.clone(),
+            account,
+            date: j.date,
+            amount,
+            doc: j.doc.clone(),
+            memo: j.memo.clone(),
+            cleared_by: None,
+        },
+    );
+}
+
+pub fn apply_event(state: &mut State, event: &Event) {
+    match event {
+        Event::BankStatementImported {
+            entity,
+            statement,
+            lines,
+            ..
+        } => {
+            state
+                .bank_statements
+                .insert((entity.clone(), statement.clone()));
+            for l in lines {
+                state.next_bank_line += 1;
+                state.index.unmatched_bank_lines.insert(l.id.clone());
+                state.bank_lines.insert(l.id.clone(), l.clone());
+            }
+        }
+        Event::BankMatched { matches, auto, .. } => {
+            for m in matches {
+                if let Some(j) = &m.journal {
+                    // The write-off is part of the match: not a new item.
+                    super::apply::apply_journal_untracked(state, j);
+                }
+                let mut entity = None;
+                if let Some(l) = state.bank_lines.get_mut(&m.line) {
+                    l.cleared = Some(Cleared::Matched {
+                        items: m.items.clone(),
+                        write_off: m.write_off,
+                        auto: *auto,
+                    });
+                    entity = Some(l.entity.clone());
+                }
+                state.index.unmatched_bank_lines.remove(&m.line);
+                for i in &m.items {
+                    if let Some(it) = state.book_items.get_mut(i) {
+                        it.cleared_by = Some(m.line.clone());
+                    }
+                    if let Some(e) = &entity {
+                        super::state::Indexes::remove(&mut state.index.uncleared_book_items, e, i);
+                    }
+                }
+            }
+        }
+        Event::BankLinePosted { line, journal, .. } => {
+            super::apply::apply_journal_untracked(state, journal);
+            if let Some(l) = state.bank_lines.get_mut(line) {
+                let account = journal
+                    .lines
+                    .iter()
+                    .find(|x| x.account != l.account)
+                    .map(|x| x.account.clone())
+                    .unwrap_or_default();
+                l.cleared = Some(Cleared::Posted { account });
+            }
+            state.index.unmatched_bank_lines.remove(line);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,780 @@
+//! Financial statements and control reports: P&L, balance sheet, AP aging,
+//! customer statement, close checklist, margin, DSO and the consolidated
+//! trial balance. Balances come from the per-period balances the ledger
+//! maintains (never from history); documents from the state.
+
+use super::{money, qty, Options, ReportError, Table};
+use crate::core::master::{AccountKind, Period, PostingKey};
+use crate::core::sales::fx_rate;
+use crate::core::types::Currency;
+use crate::core::State;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// The periods of an entity that start on or before `as_of`, in order.
+fn periods_through<'a>(s: &'a State, entity: &str, as_of: NaiveDate) -> Vec<&'a Period> {
+    s.periods
+        .range((entity.to_string(), NaiveDate::MIN)..=(entity.to_string(), as_of))
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// Fiscal year of a period code (`FY2026-03` -> `FY2026`).
+fn fiscal_year(code: &str) -> &str {
+    code.split_once('-').map_or(code, |(y, _)| y)
+}
+
+/// Debit-minus-credit of every account of `entity` summed over `periods`.
+fn sum_periods(s: &State, entity: &str, periods: &[&Period]) -> BTreeMap<String, Decimal> {
+    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    for p in periods {
+        let lo = (entity.to_string(), p.code.clone(), String::new());
+        for ((e, code, account), v) in s.ledger.period_balances.range(lo..) {
+            if e != entity || *code != p.code {
+                break;
+            }
+            *out.entry(account.clone()).or_default() += *v;
+        }
+    }
+    out
+}
+
+fn entities<'a>(s: &'a State, o: &Options) -> Vec<&'a String> {
+    s.entities
+        .keys()
+        .filter(|e| o.entity.as_deref().is_none_or(|x| x == e.as_str()))
+        .collect()
+}
+
+fn account_name(s: &State, entity: &str, code: &str) -> String {
+    s.accounts
+        .get(&(entity.to_string(), code.to_string()))
+        .map(|a| a.name.clone())
+        .unwrap_or_default()
+}
+
+fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind> {
+    s.accounts
+        .get(&(entity.to_string(), code.to_string()))
+        .map(|a| a.kind)
+}
+
+/// Profit and loss of the period holding `as_of`, and the fiscal year to
+/// that period's end. Revenue shows as positive, expenses as positive.
+pub fn pl(s: &State, o: &Options) -> Table {
+    let mut t = Table::new(
+        format!("Profit and loss, period holding {}", o.today),
+        &[
+            ("entity", false),
+            ("account", false),
+            ("name", false),
+            ("period", true),
+            ("year_to_date", true),
+        ],
+    );
+    for e in entities(s, o) {
+        let Some(current) = s.period_of(e, o.today) else {
+            continue;
+        };
+        let fy = fiscal_year(&current.code);
+        let all = periods_through(s, e, o.today);
+        let ytd: Vec<&Period> = all
+            .iter()
+            .copied()
+            .filter(|p| fiscal_year(&p.code) == fy)
+            .collect();
+        let per = sum_periods(s, e, &[current]);
+        let year = sum_periods(s, e, &ytd);
+        let mut net = (Decimal::ZERO, Decimal::ZERO);
+        for (kind, sign, total) in [
+            (AccountKind::Revenue, Decimal::NEGATIVE_ONE, "Total revenue"),
+            (AccountKind::Expense, Decimal::ONE, "Total expenses"),
+        ] {
+            let mut sum = (Decimal::ZERO, Decimal::ZERO);
+            for (code, y) in &year {
+                if kind_of(s, e, code) != Some(kind) {
+                    continue;
+                }
+                let p = per.get(code).copied().unwrap_or_default() * sign;
+                let y = *y * sign;
+                if p.is_zero() && y.is_zero() {
+                    continue;
+                }
+                sum.0 += p;
+                sum.1 += y;
+                t.rows.push(vec![
+                    e.clone(),
+                    code.clone(),
+                    account_name(s, e, code),
+                    money(p),
+                    money(y),
+                ]);
+            }
+            t.rows.push(vec![
+                e.clone(),
+                String::new(),
+                total.into(),
+                money(sum.0),
+                money(sum.1),
+            ]);
+            if kind == AccountKind::Revenue {
+                net = sum;
+            } else {
+                net = (net.0 - sum.0, net.1 - sum.1);
+            }
+        }
+        t.rows.push(vec![
+            e.clone(),
+            String::new(),
+            format!("Net income ({})", current.code),
+            money(net.0),
+            money(net.1),
+        ]);
+    }
+    t
+}
+
+/// Balance sheet at the end of the period holding `as_of`: assets,
+/// liabilities and equity, with the earnings not yet closed to retained
+/// earnings shown as their own line, so that both sides agree.
+pub fn balance_sheet(s: &State, o: &Options) -> Table {
+    let mut t = Table::new(
+        format!("Balance sheet, end of the period holding {}", o.today),
+        &[
+            ("entity", false),
+            ("section", false),
+            ("account", false),
+            ("name", false),
+            ("balance", true),
+        ],
+    );
+    for e in entities(s, o) {
+        let all = periods_through(s, e, o.today);
+        let bal = sum_periods(s, e, &all);
+        let mut totals: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for (section, kind, sign) in [
+            ("assets", AccountKind::Asset, Decimal::ONE),
+            ("liabilities", AccountKind::Liability, Decimal::NEGATIVE_ONE),
+            ("equity", AccountKind::Equity, Decimal::NEGATIVE_ONE),
+        ] {
+            for (code, b) in &bal {
+                if kind_of(s, e, code) != Some(kind) || b.is_zero() {
+                    continue;
+                }
+                *totals.entry(section).or_default() += *b * sign;
+                t.rows.push(vec![
+                    e.clone(),
+                    section.into(),
+                    code.clone(),
+                    account_name(s, e, code),
+                    money(*b * sign),
+                ]);
+            }
+            if kind == AccountKind::Equity {
+                let earnings = -bal
+                    .iter()
+                    .filter(|(c, _)| {
+                        matches!(
+                            kind_of(s, e, c),
+                            Some(AccountKind::Revenue | AccountKind::Expense)
+                        )
+                    })
+                    .map(|(_, b)| *b)
+                    .sum::<Decimal>();
+                *totals.entry(section).or_default() += earnings;
+                t.rows.push(vec![
+                    e.clone(),
+                    section.into(),
+                    String::new(),
+                    "Earnings not yet closed".into(),
+                    money(earnings),
+                ]);
+            }
+            t.rows.push(vec![
+                e.clone(),
+                section.into(),
+                String::new(),
+                format!("Total {section}"),
+                money(totals.get(section).copied().unwrap_or_default()),
+            ]);
+        }
+        let le = totals.get("liabilities").copied().unwrap_or_default()
+            + totals.get("equity").copied().unwrap_or_default();
+        t.rows.push(vec![
+            e.clone(),
+            String::new(),
+            String::new(),
+            "Total liabilities and equity".into(),
+            money(le),
+        ]);
+    }
+    t
+}
+
+/// Days-past-due bucket (current, 1-30, 31-60, 61-90, 90+).
+pub(super) fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
+    match (today - due).num_days() {
+        d if d <= 0 => 0,
+        1..=30 => 1,
+        31..=60 => 2,
+        61..=90 => 3,
+        _ => 4,
+    }
+}
+
+/// AP aging: what each supplier is owed, by days past due, in the
+/// supplier's currency.
+pub fn aging_ap(s: &State, o: &Options) -> Table {
+    let mut t = Table::new(
+        format!("AP aging as of {} (days past due)", o.today),
+        &[
+            ("supplier", false),
+            ("name", false),
+            ("currency", false),
+            ("current", true),
+            ("1-30", true),
+            ("31-60", true),
+            ("61-90", true),
+            ("90+", true),
+            ("total", true),
+        ],
+    );
+    let mut per: BTreeMap<&str, ([Decimal; 5], String)> = BTreeMap::new();
+    for inv in s
+        .index
+        .open_supplier_invoices
+        .values()
+        .flatten()
+        .filter_map(|n| s.supplier_invoices.get(n))
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity))
+    {
+        let (b, _) = per
+            .entry(inv.supplier.as_str())
+            .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
+        b[bucket_of(inv.due, o.today)] += inv.open;
+    }
+    let mut totals = [Decimal::ZERO; 5];
+    for (sup, (b, cur)) in per {
+        let name = s
+            .suppliers
+            .get(sup)
+            .map(|x| x.name.clone())
+            .unwrap_or_default();
+        let mut row = vec![sup.to_string(), name, cur];
+        for (i, v) in b.iter().enumerate() {
+            totals[i] += *v;
+            row.push(money(*v));
+        }
+        row.push(money(b.iter().copied().sum()));
+        t.rows.push(row);
+    }
+    let mut row = vec!["TOTAL".into(), String::new(), String::new()];
+    row.extend(totals.iter().map(|v| money(*v)));
+    row.push(money(totals.iter().copied().sum()));
+    t.rows.push(row);
+    t
+}
+
+/// A customer's statement: invoices, payments, discounts and write-offs,
+/// credit memos in date order with the running balance (customer currency).
+pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
+    let code = o
+        .customer
+        .as_deref()
+        .ok_or(ReportError::Needs("statement", "--customer CODE"))?;
+    let c = s
+        .customers
+        .get(code)
+        .ok_or_else(|| ReportError::UnknownCustomer(code.to_string()))?;
+    let mut t = Table::new(
+        format!(
+            "Statement of {} {} as of {} ({})",
+            c.code, c.name, o.today, c.currency
+        ),
+        &[
+            ("date", false),
+            ("document", false),
+            ("what", false),
+            ("due", false),
+            ("amount", true),
+            ("balance", true),
+        ],
+    );
+    // (date, order within the day, document, what, due, signed amount)
+    let mut lines: Vec<(NaiveDate, u8, String, String, String, Decimal)> = Vec::new();
+    for inv in s.invoices.values().filter(|i| i.customer == code) {
+        lines.push((
+            inv.date,
+            0,
+            inv.number.clone(),
+            format!("invoice, {} open", money(inv.open)),
+            inv.due.to_string(),
+            inv.total,
+        ));
+    }
+    for r in s.receipts.values().filter(|r| r.customer == code) {
+        lines.push((
+            r.date,
+            1,
+            r.number.clone(),
+            format!("payment {}", r.reference),
+            String::new(),
+            -r.amount,
+        ));
+        for a in &r.applications {
+            if !a.discount.is_zero() {
+                lines.push((
+                    r.date,
+                    2,
+                    a.invoice.clone(),
+                    "early-payment discount".into(),
+                    String::new(),
+                    -a.discount,
+                ));
+            }
+            if !a.write_off.is_zero() {
+                lines.push((
+                    r.date,
+                    2,
+                    a.invoice.clone(),
+                    "short payment written off".into(),
+                    String::new(),
+                    -a.write_off,
+                ));
+            }
+        }
+    }
+    for m in s.credit_memos.values().filter(|m| m.customer == code) {
+        lines.push((
+            m.date,
+            3,
+            m.number.clone(),
+            format!("credit memo for {}", m.invoice),
+            String::new(),
+            -m.total,
+        ));
+    }
+    lines.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    let mut balance = Decimal::ZERO;
+    let mut aging = [Decimal::ZERO; 5];
+    for (date, _, doc, what, due, amount) in lines {
+        if date > o.today {
+            continue;
+        }
+        balance += amount;
+        t.rows.push(vec![
+            date.to_string(),
+            doc,
+            what,
+            due,
+            money(amount),
+            money(balance),
+        ]);
+    }
+    for inv in s
+        .index
+        .open_invoices
+        .get(code)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| s.invoices.get(n))
+    {
+        aging[bucket_of(inv.due, o.today)] += inv.open;
+    }
+    for (label, v) in ["current", "1-30", "31-60", "61-90", "90+"]
+        .iter()
+        .zip(aging)
+    {
+        t.rows.push(vec![
+            String::new(),
+            String::new(),
+            format!("open {label} days past due"),
+            String::new(),
+            money(v),
+            String::new(),
+        ]);
+    }
+    t.rows.push(vec![
+        o.today.to_string(),
+        String::new(),
+        "balance due (open invoices less credit on account)".into(),
+        String::new(),
+        String::new(),
+        money(balance),
+    ]);
+    Ok(t)
+}
+
+/// The close checklist of each entity for the period holding `as_of`.
+pub fn close_checklist(s: &State, o: &Options) -> Table {
+    let mut t = Table::new(
+        format!("Close checklist, period holding {}", o.today),
+        &[
+            ("entity", false),
+            ("period", false),
+            ("check", false),
+            ("blocking", false),
+            ("status", false),
+            ("count", true),
+            ("amount", true),
+            ("detail", false),
+        ],
+    );
+    for e in entities(s, o) {
+        let Some(p) = s.period_of(e, o.today) else {
+            continue;
+        };
+        for item in crate::core::ledger::checklist(s, e, p.end) {
+            t.rows.push(vec![
+                e.clone(),
+                p.code.clone(),
+                item.check.into(),
+                if item.blocking { "yes" } else { "no" }.into(),
+                if item.is_open() { "OPEN" } else { "ok" }.into(),
+                item.count.to_string(),
+                money(item.amount),
+                item.detail,
+            ]);
+        }
+    }
+    t
+}
+
+/// Gross margin of invoiced sales, in each entity's base currency, by
+/// customer (default), channel or item.
+pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
+    let by = o.by.as_deref().unwrap_or("customer");
+    if !matches!(by, "customer" | "channel" | "item") {
+        return Err(ReportError::BadOption {
+            option: "--by",
+            value: by.to_string(),
+            expected: "customer, channel or item",
+        });
+    }
+    let mut t = Table::new(
+        format!("Gross margin of invoiced sales by {by} (base currency)"),
+        &[
+            ("entity", false),
+            (by_header(by), false),
+            ("quantity", true),
+            ("revenue", true),
+            ("cost", true),
+            ("margin", true),
+            ("margin_pct", true),
+        ],
+    );
+    // (entity, key) -> (qty, revenue, cost)
+    let mut acc: BTreeMap<(String, String), (Decimal, Decimal, Decimal)> = BTreeMap::new();
+    for inv in s
+        .invoices
+        .values()
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= o.today)
+    {
+        let base = s
+            .entities
+            .get(&inv.entity)
+            .map(|e| e.base_currency.clone())
+            .unwrap_or_else(|| Currency::new("USD"));
+        let channel = s
+            .customers
+            .get(&inv.customer)
+            .map(|c| c.channel.as_str())
+            .unwrap_or("");
+        for l in &inv.lines {
+            let cost = s
+                .shipments
+                .get(&l.shipment)
+                .and_then(|sh| sh.lines.iter().find(|x| x.order_line == l.order_line))
+                .map(|x| x.cost)
+                .unwrap_or_default();
+            let key = match by {
+                "channel" => channel.to_string(),
+                "item" => l.sku.clone(),
+                _ => inv.customer.clone(),
+            };
+            let a = acc.entry((inv.entity.clone(), key)).or_default();
+            a.0 += l.qty;
+            a.1 += base.round(l.amount * inv.rate);
+            a.2 += cost;
+        }
+    }
+    for ((e, key), (q, rev, cost)) in acc {
+        let m = rev - cost;
+        let pct = if rev.is_zero() {
+            String::new()
+        } else {
+            format!("{:.1}", (m * Decimal::from(100) / rev).round_dp(1))
+        };
+        t.rows
+            .push(vec![e, key, qty(q), money(rev), money(cost), money(m), pct]);
+    }
+    Ok(t)
+}
+
+fn by_header(by: &str) -> &'static str {
+    match by {
+        "channel" => "channel",
+        "item" => "item",
+        _ => "customer",
+    }
+}
+
+/// Days sales outstanding: open receivables over the sales of the three
+/// periods ending with the one holding `as_of`, times their days.
+pub fn dso(s: &State, o: &Options) -> Table {
+    let mut t = Table::new(
+        format!("Days sales outstanding as of {}", o.today),
+        &[
+            ("entity", false),
+            ("receivables", true),
+            ("sales_3_periods", true),
+            ("days", true),
+            ("dso", true),
+        ],
+    );
+    for e in entities(s, o) {
+        let all = periods_through(s, e, o.today);
+        let last3: Vec<&Period> = all.iter().rev().take(3).copied().collect();
+        let days: i64 = last3.iter().map(|p| (p.end - p.start).num_days() + 1).sum();
+        let sums = sum_periods(s, e, &last3);
+        let mut sales = Decimal::ZERO;
+        for key in [PostingKey::Revenue, PostingKey::SalesReturns] {
+            if let Some(a) = s.posting_rules.get(&(e.clone(), key)) {
+                sales -= sums.get(a).copied().unwrap_or_default();
+            }
+        }
+        let ar = s.subledger_total(e, crate::core::master::Control::Receivables);
+        let dso = if sales > Decimal::ZERO {
+            format!("{:.1}", (ar * Decimal::from(days) / sales).round_dp(1))
+        } else {
+            String::new()
+        };
+        t.rows.push(vec![
+            e.clone(),
+            money(ar),
+            money(sales),
+            days.to_string(),
+            dso,
+        ]);
+    }
+    t
+}
+
+/// The rate from `from` to `to` on or before `date`: the direct rate, else
+/// the inverse of the opposite one.
+fn rate_between(s: &State, from: &Currency, to: &Currency, date: NaiveDate) -> Option<Decimal> {
+    if from == to {
+        return Some(Decimal::ONE);
+    }
+    fx_rate(s, from, to, date).or_else(|| {
+        fx_rate(s, to, from, date)
+            .filter(|r| !r.is_zero())
+            .map(|r| (Decimal::ONE / r).round_dp(10))
+    })
+}
+
+/// Trial balance of every entity translated into `currency` at the rate of
+/// `as_of` (current-rate method), account by account code, with the
+/// intercompany due-to / due-from balances shown and eliminated. The
+/// translation difference (rounding, and intercompany balances that do not
+/// offset at today's rate) is its own line, so the result balances.
+pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, ReportError> {
+    let to = Currency::new(currency);
+    if !to.is_valid() {
+        return Err(ReportError::BadOption {
+            option: "--currency",
+            value: currency.to_string(),
+            expected: "a currency code such as USD",
+        });
+    }
+    let mut t = Table::new(
+        format!(
+            "Consolidated trial balance in {to} at the rates of {}",
+            o.today
+        ),
+        &[
+            ("account", false),
+            ("name", false),
+            ("entities", true),
+            ("eliminated", true),
+            ("consolidated", true),
+        ],
+    );
+    // account code -> (name, translated, eliminated)
+    let mut rows: BTreeMap<String, (String, Decimal, Decimal)> = BTreeMap::new();
+    let mut difference = Decimal::ZERO;
+    for (code, e) in &s.entities {
+        let rate =
+            rate_between(s, &e.base_currency, &to, o.today).ok_or_else(|| ReportError::NoRate {
+                from: e.base_currency.to_string(),
+                to: to.to_string(),
+                date: o.today,
+            })?;
+        let intercompany: Vec<&String> = [
+            PostingKey::IntercompanyDueFrom,
+            PostingKey::IntercompanyDueTo,
+        ]
+        .iter()
+        .filter_map(|k| s.posting_rules.get(&(code.clone(), *k)))
+        .collect();
+        let mut entity_sum = Decimal::ZERO;
+        for ((ent, account), b) in s.ledger.balances.range((code.clone(), String::new())..) {
+            if ent != code {
+                break;
+            }
+            if b.is_zero() {
+                continue;
+            }
+            let v = to.round(*b * rate);
+            entity_sum += v;
+            let r = rows
+                .entry(account.clone())
+                .or_insert_with(|| (account_name(s, code, account), Decimal::ZERO, Decimal::ZERO));
+            r.1 += v;
+            if intercompany.contains(&account) {
+                r.2 -= v;
+            }
+        }
+        // Each ledger balances; translated account by account it may be a
+        // few cents off.
+        difference -= entity_sum;
+    }
+    let eliminated: Decimal = rows.values().map(|r| r.2).sum();
+    let (mut te, mut tx, mut tc) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for (code, (name, v, x)) in &rows {
+        te += *v;
+        tx += *x;
+        tc += *v + *x;
+        t.rows.push(vec![
+            code.clone(),
+            name.clone(),
+            money(*v),
+            money(*x),
+            money(*v + *x),
+        ]);
+    }
+    let cta = difference - eliminated;
+    t.rows.push(vec![
+        "CTA".into(),
+        "Translation and intercompany difference".into(),
+        money(difference),
+        money(-eliminated),
+        money(cta),
+    ]);
+    te += difference;
+    tx -= eliminated;
+    tc += cta;
+    t.rows.push(vec![
+        "TOTAL".into(),
+        String::new(),
+        money(te),
+        money(tx),
+        money(tc),
+    ]);
+    Ok(t)
+}
+
+/// Bank reconciliation of each entity's bank account: the statement lines
+/// not yet matched (with why not), the book items the bank has not yet
+/// shown, and the statement balance they imply.
+pub fn bank_rec(s: &State, o: &Options) -> Table {
+    use crate::core::bank;
+    let mut t = Table::new(
+        "Bank reconciliation".to_string(),
+        &[
+            ("entity", false),
+            ("account", false),
+            ("what", false),
+            ("id", false),
+            ("date", false),
+            ("amount", true),
+            ("reference", false),
+            ("note", false),
+        ],
+    );
+    for e in entities(s, o) {
+        let Some(account) = bank::bank_account(s, e) else {
+            continue;
+        };
+        let row = |what: &str, id: &str, date: String, amount: Decimal, r: &str, note: String| {
+            vec![
+                e.clone(),
+                account.clone(),
+                what.to_string(),
+                id.to_string(),
+                date,
+                money(amount),
+                r.to_string(),
+                note,
+            ]
+        };
+        let items: Vec<&bank::BookItem> = s
+            .index
+            .uncleared_book_items
+            .get(e)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.book_items.get(id))
+            .collect();
+        let mut unmatched = Decimal::ZERO;
+        for l in s
+            .index
+            .unmatched_bank_lines
+            .iter()
+            .filter_map(|id| s.bank_lines.get(id))
+            .filter(|l| &l.entity == e)
+        {
+            unmatched += l.amount;
+            let same = items
+                .iter()
+                .filter(|it| {
+                    it.amount == l.amount
+                        && (it.date - l.date).num_days().unsigned_abs()
+                            <= u64::from(bank::WINDOW_DAYS_DEFAULT)
+                })
+                .count();
+            let note = match same {
+                0 => "no book item of this amount: match by hand or post_bank_line".to_string(),
+                1 => "one book item of this amount: auto_match_bank".to_string(),
+                n => format!("ambiguous: {n} book items of this amount: match_bank_line"),
+            };
+            t.rows.push(row(
+                "statement line unmatched",
+                &l.id,
+                l.date.to_string(),
+                l.amount,
+                &l.reference,
+                note,
+            ));
+        }
+        let mut outstanding = Decimal::ZERO;
+        for it in &items {
+            outstanding += it.amount;
+            t.rows.push(row(
+                "book item outstanding",
+                &it.id,
+                it.date.to_string(),
+                it.amount,
+                bank::book_reference(s, it),
+                format!("{} {}", it.doc, it.memo),
+            ));
+        }
+        let book = s
+            .ledger
+            .balances
+            .get(&(e.clone(), account.clone()))
+            .copied()
+            .unwrap_or_default();
+        for (what, v) in [
+            ("book balance", book),
+            ("less book items outstanding", -outstanding),
+            ("plus statement lines unmatched", unmatched),
+            ("statement balance implied", book - outstanding + unmatched),
+        ] {
+            t.rows
+                .push(row(what, "", String::new(), v, "", String::new()));
+        }
+    }
+    t
+}

@@ -1,0 +1,469 @@
+//! Financial statements against hand-computed figures: profit and loss and
+//! balance sheet after an order to cash, a customer statement, AP aging,
+//! margin, DSO, and the consolidated trial balance with an intercompany
+//! transfer shown and eliminated.
+//!
+//! In process, on the demo data as of 2026-11-25 (as the scenarios are), so
+//! the rates and prices are fixed.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::{execute, Command, CommandBody, State};
+use depot::report::{build_with, Options};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn demo() -> State {
+    let mut s = State::default();
+    for body in depot::io::demo::commands(day("2026-11-25"), 0).unwrap() {
+        exec_body(&mut s, "ADMIN", body, "2026-11-25");
+    }
+    s
+}
+
+fn exec_body(s: &mut State, operator: &str, body: CommandBody, at: &str) -> Vec<Value> {
+    let cmd = Command {
+        operator: operator.into(),
+        session: "finance".into(),
+        time: Utc.from_utc_datetime(&day(at).and_hms_opt(9, 0, 0).unwrap()),
+        key: None,
+        body,
+    };
+    match execute(s, &cmd) {
+        Ok(env) => env
+            .events()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect(),
+        Err(r) => panic!("{operator} rejected: {r:?}"),
+    }
+}
+
+/// Run a command written as in `depot exec` (without the operator).
+fn exec(s: &mut State, operator: &str, json: &str, at: &str) -> Vec<Value> {
+    let body: CommandBody = serde_json::from_str(json).expect("command json");
+    exec_body(s, operator, body, at)
+}
+
+fn options(entity: Option<&str>, as_of: &str) -> Options {
+    Options::new(entity, day(as_of))
+}
+
+/// A report's rows as JSON objects.
+fn rows(s: &State, name: &str, o: &Options) -> Vec<Value> {
+    match build_with(name, s, o).unwrap().json() {
+        Value::Array(rows) => rows,
+        other => panic!("{other}"),
+    }
+}
+
+/// The cell `col` of the first row where every (key, value) matches.
+fn cell(rows: &[Value], keys: &[(&str, &str)], col: &str) -> Decimal {
+    let r = rows
+        .iter()
+        .find(|r| keys.iter().all(|(k, v)| r[*k] == *v))
+        .unwrap_or_else(|| panic!("no row {keys:?} in {rows:#?}"));
+    d(r[col].as_str().unwrap())
+}
+
+/// An order of 12 FAS-1001 from CHI for C0002 (IL, 10.25 %), picked,
+/// packed and shipped with `freight`.
+fn ship(s: &mut State, at: &str, freight: &str) {
+    exec(
+        s,
+        "CLERK1",
+        r#"{"cmd":"place_order","customer":"C0002","lines":[{"sku":"FAS-1001","qty":"12","warehouse":"CHI"}]}"#,
+        at,
+    );
+    exec(
+        s,
+        "SHIP1",
+        r#"{"cmd":"release_order","number":"SO-000001"}"#,
+        at,
+    );
+    exec(
+        s,
+        "PICK1",
+        r#"{"cmd":"confirm_pick","list":"PK-000001","line":1,"bin":"B-03-03","item":"FAS-1001","qty":"12"}"#,
+        at,
+    );
+    exec(
+        s,
+        "PACK1",
+        r#"{"cmd":"pack_carton","list":"PK-000001","contents":[{"item":"FAS-1001","qty":"12"}],"weight":"15.8"}"#,
+        at,
+    );
+    exec(
+        s,
+        "SHIP1",
+        &format!(
+            r#"{{"cmd":"ship_pick","list":"PK-000001","carrier":"FEDEX","service":"GND","tracking":"1","freight":"{freight}"}}"#
+        ),
+        at,
+    );
+}
+
+/// [`ship`] with 12.50 freight, invoiced: goods 12 x 79.36 (list, under
+/// the 24 break) = 952.32, tax 97.612800 -> 97.61, total 1,062.43; COGS
+/// 12 x 37.79 = 453.48.
+fn sell(s: &mut State, at: &str) -> Value {
+    ship(s, at, "12.50");
+    let ev = exec(
+        s,
+        "AR1",
+        r#"{"cmd":"invoice_shipments","shipments":["SH-000001"]}"#,
+        at,
+    );
+    ev[0]["invoiced"]["invoice"].clone()
+}
+
+#[test]
+fn pl_and_balance_sheet_move_by_an_order_to_cash() {
+    let mut s = demo();
+    let o = options(Some("US01"), "2026-11-25");
+    let pl0 = rows(&s, "pl", &o);
+    let bs0 = rows(&s, "balance-sheet", &o);
+    let inv = sell(&mut s, "2026-11-25");
+    assert_eq!(inv["total"], "1062.43", "{inv}");
+    let pl1 = rows(&s, "pl", &o);
+    let bs1 = rows(&s, "balance-sheet", &o);
+
+    let net = "Net income (FY2026-11)";
+    let moved = |a: &[Value], b: &[Value], keys: &[(&str, &str)], col: &str| {
+        let get = |r: &[Value]| {
+            r.iter()
+                .find(|x| keys.iter().all(|(k, v)| x[*k] == *v))
+                .map(|x| d(x[col].as_str().unwrap()))
+                .unwrap_or_default()
+        };
+        get(b) - get(a)
+    };
+    // Revenue 952.32, freight 12.50, COGS 453.48: net income +511.34, in
+    // the period and the year to date alike.
+    for col in ["period", "year_to_date"] {
+        assert_eq!(moved(&pl0, &pl1, &[("account", "4000")], col), d("952.32"));
+        assert_eq!(moved(&pl0, &pl1, &[("account", "4200")], col), d("12.50"));
+        assert_eq!(moved(&pl0, &pl1, &[("account", "5000")], col), d("453.48"));
+        assert_eq!(
+            moved(&pl0, &pl1, &[("name", "Total revenue")], col),
+            d("964.82")
+        );
+        assert_eq!(moved(&pl0, &pl1, &[("name", net)], col), d("511.34"));
+    }
+    // Net income is revenue less expenses, row by row.
+    let total = |name: &str| cell(&pl1, &[("name", name)], "period");
+    assert_eq!(total(net), total("Total revenue") - total("Total expenses"));
+    // Balance sheet: AR +1,062.43, inventory -453.48, sales tax owed
+    // +97.61, earnings +511.34; and it balances before and after.
+    assert_eq!(
+        moved(&bs0, &bs1, &[("account", "1100")], "balance"),
+        d("1062.43")
+    );
+    assert_eq!(
+        moved(&bs0, &bs1, &[("account", "1200")], "balance"),
+        d("-453.48")
+    );
+    assert_eq!(
+        moved(&bs0, &bs1, &[("account", "2200")], "balance"),
+        d("97.61")
+    );
+    assert_eq!(
+        moved(
+            &bs0,
+            &bs1,
+            &[("name", "Earnings not yet closed")],
+            "balance"
+        ),
+        d("511.34")
+    );
+    for bs in [&bs0, &bs1] {
+        assert_eq!(
+            cell(bs, &[("name", "Total assets")], "balance"),
+            cell(bs, &[("name", "Total liabilities and equity")], "balance"),
+            "{bs:#?}"
+        );
+    }
+    // The earnings line is what the P&L says since the books began.
+    assert_eq!(
+        cell(&bs1, &[("name", "Earnings not yet closed")], "balance"),
+        cell(&pl1, &[("name", net)], "year_to_date"),
+        "the demo's books begin in this fiscal year"
+    );
+
+    // Margin of the sale: 952.32 - 453.48 = 498.84, 52.4 %.
+    let m = rows(&s, "margin", &o);
+    assert_eq!(cell(&m, &[("customer", "C0002")], "margin"), d("498.84"));
+    assert_eq!(cell(&m, &[("customer", "C0002")], "margin_pct"), d("52.4"));
+    let by_item = rows(
+        &s,
+        "margin",
+        &Options {
+            by: Some("item".into()),
+            ..o.clone()
+        },
+    );
+    assert_eq!(cell(&by_item, &[("item", "FAS-1001")], "cost"), d("453.48"));
+    assert!(build_with(
+        "margin",
+        &s,
+        &Options {
+            by: Some("colour".into()),
+            ..o.clone()
+        }
+    )
+    .is_err());
+
+    // DSO: receivables over three periods' sales (Sep, Oct, Nov: 91 days).
+    let dso = rows(&s, "dso", &o);
+    let ar = cell(&dso, &[("entity", "US01")], "receivables");
+    let sales = cell(&dso, &[("entity", "US01")], "sales_3_periods");
+    assert_eq!(cell(&dso, &[("entity", "US01")], "days"), d("91"));
+    assert_eq!(
+        cell(&dso, &[("entity", "US01")], "dso"),
+        (ar * d("91") / sales).round_dp(1)
+    );
+    assert_eq!(
+        ar,
+        cell(&bs1, &[("account", "1100")], "balance"),
+        "receivables are the AR control account"
+    );
+}
+
+#[test]
+fn statement_lists_invoice_payment_and_the_balance_due() {
+    let mut s = demo();
+    let inv = sell(&mut s, "2026-11-25");
+    let number = inv["number"].as_str().unwrap().to_string();
+    exec(
+        &mut s,
+        "AR1",
+        &format!(
+            r#"{{"cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"400.00","reference":"CHQ 9","apply":[{{"invoice":"{number}","amount":"400.00"}}]}}"#
+        ),
+        "2026-11-26",
+    );
+    let o = Options {
+        customer: Some("C0002".into()),
+        ..options(None, "2026-11-27")
+    };
+    let st = rows(&s, "statement", &o);
+    assert_eq!(cell(&st, &[("document", &number)], "amount"), d("1062.43"));
+    assert_eq!(
+        cell(&st, &[("what", "payment CHQ 9")], "amount"),
+        d("-400.00")
+    );
+    assert_eq!(
+        cell(&st, &[("what", "payment CHQ 9")], "balance"),
+        d("662.43")
+    );
+    assert_eq!(
+        cell(
+            &st,
+            &[("what", "balance due (open invoices less credit on account)")],
+            "balance"
+        ),
+        d("662.43")
+    );
+    // NET30 from the 25th: current.
+    assert_eq!(
+        cell(&st, &[("what", "open current days past due")], "amount"),
+        d("662.43")
+    );
+    // As of the day before the payment, the payment is not on it.
+    let before = rows(
+        &s,
+        "statement",
+        &Options {
+            today: day("2026-11-25"),
+            ..o.clone()
+        },
+    );
+    assert!(before.iter().all(|r| r["what"] != "payment CHQ 9"));
+    // A customer is required and must exist.
+    assert!(build_with("statement", &s, &options(None, "2026-11-27")).is_err());
+    assert!(build_with(
+        "statement",
+        &s,
+        &Options {
+            customer: Some("NOPE".into()),
+            ..o
+        }
+    )
+    .is_err());
+}
+
+#[test]
+fn aging_ap_reads_open_supplier_invoices_by_days_past_due() {
+    let mut s = demo();
+    exec(
+        &mut s,
+        "BUY1",
+        r#"{"cmd":"create_purchase_order","supplier":"V001","warehouse":"CHI","lines":[{"sku":"FAS-1001","qty":"10"}]}"#,
+        "2026-11-25",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_purchase","po":"PO-000001","bin":"DOCK-1","lines":[{"item":"FAS-1001","qty":"10"}]}"#,
+        "2026-11-25",
+    );
+    let ev = exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"enter_supplier_invoice","supplier":"V001","reference":"V-1","lines":[{"po":"PO-000001","line":1,"qty":"10","price":"37.79"}]}"#,
+        "2026-11-25",
+    );
+    let inv = &ev[0]["supplier_invoice_entered"]["invoice"];
+    assert_eq!(inv["status"], "open", "{inv}");
+    assert_eq!(inv["total"], "377.90");
+    let due = day(inv["due"].as_str().unwrap());
+    let o = |as_of: NaiveDate| Options::new(Some("US01"), as_of);
+    let a = rows(&s, "aging-ap", &o(due));
+    assert_eq!(cell(&a, &[("supplier", "V001")], "current"), d("377.90"));
+    let later = due + chrono::Duration::days(45);
+    let a = rows(&s, "aging-ap", &o(later));
+    assert_eq!(cell(&a, &[("supplier", "V001")], "31-60"), d("377.90"));
+    assert_eq!(cell(&a, &[("supplier", "TOTAL")], "total"), d("377.90"));
+    // Paid in part: only the rest ages; paid in full: off the report.
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"pay_supplier","supplier":"V001","reference":"ACH 1","apply":[{"invoice":"AP-000001","amount":"100.00"}]}"#,
+        "2026-11-26",
+    );
+    let a = rows(&s, "aging-ap", &o(later));
+    assert_eq!(cell(&a, &[("supplier", "V001")], "31-60"), d("277.90"));
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"pay_supplier","supplier":"V001","reference":"ACH 2","apply":[{"invoice":"AP-000001","amount":"277.90"}]}"#,
+        "2026-11-27",
+    );
+    let a = rows(&s, "aging-ap", &o(later));
+    assert!(a.iter().all(|r| r["supplier"] != "V001"), "{a:#?}");
+    assert!(s.index.open_supplier_invoices.is_empty());
+}
+
+/// CHI (US01, USD) ships 10 FAS-1001 to TOR (CA01, CAD) at 40.00 on
+/// 2026-11-25: US01 due-from (1300) 400.00; CA01 due-to (2400) 556.12 CAD
+/// at that day's 1.3903. Consolidated in USD:
+/// - as of 2026-11-25, CAD->USD is 0.71926922: 556.12 CAD -> 400.00, the
+///   intercompany balances offset exactly and eliminate to nothing;
+/// - as of 2026-11-28, CAD->USD is 0.71725721: 556.12 CAD -> 398.88; both
+///   are eliminated (-400.00, +398.88) and the 1.12 they no longer offset
+///   by is a translation difference.
+///
+/// Each column totals zero.
+#[test]
+fn consolidated_trial_balance_eliminates_intercompany() {
+    let mut s = demo();
+    exec(
+        &mut s,
+        "SHIP1",
+        r#"{"cmd":"ship_transfer","from":"CHI","to":"TOR","lines":[{"bin":"R-01-02","sku":"FAS-1001","qty":"10","price":"40.00"}]}"#,
+        "2026-11-25",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_transfer","number":"TR-000001","bin":"B-03-03"}"#,
+        "2026-11-25",
+    );
+    let consolidated = |as_of: &str| {
+        rows(
+            &s,
+            "trial-balance",
+            &Options {
+                currency: Some("USD".into()),
+                ..options(None, as_of)
+            },
+        )
+    };
+    let tb = consolidated("2026-11-25");
+    let acct = |tb: &[Value], a: &str, col: &str| cell(tb, &[("account", a)], col);
+    assert_eq!(acct(&tb, "1300", "entities"), d("400.00"));
+    assert_eq!(acct(&tb, "2400", "entities"), d("-400.00"));
+    for a in ["1300", "2400"] {
+        assert_eq!(acct(&tb, a, "consolidated"), d("0.00"), "{a}");
+    }
+    assert_eq!(acct(&tb, "CTA", "eliminated"), d("0.00"));
+
+    let tb = consolidated("2026-11-28");
+    assert_eq!(acct(&tb, "1300", "eliminated"), d("-400.00"));
+    assert_eq!(acct(&tb, "2400", "entities"), d("-398.88"));
+    assert_eq!(acct(&tb, "2400", "eliminated"), d("398.88"));
+    assert_eq!(acct(&tb, "CTA", "eliminated"), d("1.12"));
+    for col in ["entities", "eliminated", "consolidated"] {
+        assert_eq!(acct(&tb, "TOTAL", col), d("0.00"), "{col}");
+        let sum: Decimal = tb
+            .iter()
+            .filter(|r| r["account"] != "TOTAL")
+            .map(|r| d(r[col].as_str().unwrap()))
+            .sum();
+        assert_eq!(sum, d("0.00"), "{col} adds up to its total");
+    }
+    // Inventory at TOR, translated: 556.12 CAD x 0.71725721 = 398.88 in
+    // the consolidated 1250 alongside US01's own stock.
+    let per_entity = |e: &str| rows(&s, "trial-balance", &options(Some(e), "2026-11-28"));
+    let ca = per_entity("CA01");
+    let bal = |tb: &[Value], a: &str| {
+        let r = tb.iter().find(|r| r["account"] == a).unwrap();
+        let n = |c: &str| {
+            r[c].as_str()
+                .filter(|x| !x.is_empty())
+                .map(d)
+                .unwrap_or_default()
+        };
+        n("debit") - n("credit")
+    };
+    assert_eq!(bal(&ca, "2400"), d("-556.12"));
+    // No rate into the asked currency: a clear error.
+    assert!(build_with(
+        "trial-balance",
+        &s,
+        &Options {
+            currency: Some("JPY".into()),
+            ..options(None, "2026-11-28")
+        }
+    )
+    .is_err());
+}
+
+#[test]
+fn close_checklist_names_what_blocks_the_close() {
+    let mut s = demo();
+    // Shipped, not invoiced: the close of November is blocked.
+    ship(&mut s, "2026-11-25", "0");
+    let o = options(Some("US01"), "2026-11-25");
+    let c = rows(&s, "close-checklist", &o);
+    let row = c
+        .iter()
+        .find(|r| r["check"] == "shipments_not_invoiced")
+        .unwrap();
+    assert_eq!(row["status"], "OPEN", "{row}");
+    assert_eq!(row["blocking"], "yes");
+    assert_eq!(row["count"], "1");
+    for sub in ["ar_subledger", "ap_subledger", "inventory_subledger"] {
+        let r = c.iter().find(|r| r["check"] == sub).unwrap();
+        assert_eq!(r["status"], "ok", "{r}");
+    }
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"invoice_shipments","shipments":["SH-000001"]}"#,
+        "2026-11-25",
+    );
+    let c = rows(&s, "close-checklist", &o);
+    let row = c
+        .iter()
+        .find(|r| r["check"] == "shipments_not_invoiced")
+        .unwrap();
+    assert_eq!(row["status"], "ok", "{row}");
+}
