@@ -607,7 +607,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         }
         "grni" => {
             let mut t = Table::new(
-                "Goods received not invoiced".into(),
+                format!("Goods received not invoiced, aged as of {today}"),
                 &[
                     ("po", false),
                     ("line", true),
@@ -616,9 +616,39 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     ("received", true),
                     ("invoiced", true),
                     ("value", true),
+                    ("oldest_open_receipt", false),
+                    ("age_days", true),
                 ],
             );
-            let mut totals: std::collections::BTreeMap<&str, Decimal> = Default::default();
+            // Receipts of the lines still accrued, oldest first: invoices
+            // relieve the oldest receipts first, so the open part's age is
+            // that of the first receipt not fully invoiced.
+            let open: std::collections::BTreeSet<(&str, u32)> = s
+                .purchase_orders
+                .values()
+                .filter(|po| wanted(&po.entity))
+                .flat_map(|po| {
+                    po.lines
+                        .iter()
+                        .filter(|l| !(l.received_value - l.relieved).is_zero())
+                        .map(move |l| (po.number.as_str(), l.line))
+                })
+                .collect();
+            let mut receipts: std::collections::BTreeMap<(&str, u32), Vec<(NaiveDate, Decimal)>> =
+                Default::default();
+            if !open.is_empty() {
+                for gr in s.goods_receipts.values() {
+                    for l in &gr.lines {
+                        if open.contains(&(gr.po.as_str(), l.po_line)) {
+                            receipts
+                                .entry((gr.po.as_str(), l.po_line))
+                                .or_default()
+                                .push((gr.date, l.qty));
+                        }
+                    }
+                }
+            }
+            let mut totals: std::collections::BTreeMap<&str, [Decimal; 4]> = Default::default();
             for po in s.purchase_orders.values() {
                 if !wanted(&po.entity) {
                     continue;
@@ -628,7 +658,28 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     if v.is_zero() {
                         continue;
                     }
-                    *totals.entry(po.entity.as_str()).or_default() += v;
+                    let mut rs = receipts
+                        .remove(&(po.number.as_str(), l.line))
+                        .unwrap_or_default();
+                    rs.sort();
+                    let mut invoiced = l.invoiced;
+                    let mut oldest = None;
+                    for (d, q) in rs {
+                        if invoiced >= q {
+                            invoiced -= q;
+                        } else {
+                            oldest = Some(d);
+                            break;
+                        }
+                    }
+                    let age = oldest.map(|d| (today - d).num_days().max(0));
+                    let bucket = match age.unwrap_or(0) {
+                        0..=30 => 0,
+                        31..=60 => 1,
+                        61..=90 => 2,
+                        _ => 3,
+                    };
+                    totals.entry(po.entity.as_str()).or_default()[bucket] += v;
                     t.rows.push(vec![
                         po.number.clone(),
                         l.line.to_string(),
@@ -637,10 +688,25 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                         qty(l.received),
                         qty(l.invoiced),
                         money(v),
+                        oldest.map(|d| d.to_string()).unwrap_or_default(),
+                        age.map(|a| a.to_string()).unwrap_or_default(),
                     ]);
                 }
             }
-            for (e, v) in totals {
+            for (e, b) in totals {
+                for (label, v) in ["0-30", "31-60", "61-90", "90+"].iter().zip(b) {
+                    t.rows.push(vec![
+                        format!("TOTAL {e} {label} days"),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        money(v),
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
                 t.rows.push(vec![
                     format!("TOTAL {e}"),
                     String::new(),
@@ -648,7 +714,9 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     String::new(),
                     String::new(),
                     String::new(),
-                    money(v),
+                    money(b.iter().copied().sum()),
+                    String::new(),
+                    String::new(),
                 ]);
             }
             t

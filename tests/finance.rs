@@ -467,3 +467,47 @@ fn close_checklist_names_what_blocks_the_close() {
         .unwrap();
     assert_eq!(row["status"], "ok", "{row}");
 }
+
+/// GRNI ages by the oldest receipt not yet invoiced: invoices relieve the
+/// oldest receipts first.
+#[test]
+fn grni_ages_by_the_oldest_receipt_not_invoiced() {
+    let mut s = demo();
+    exec(
+        &mut s,
+        "BUY1",
+        r#"{"cmd":"create_purchase_order","supplier":"V001","warehouse":"CHI","lines":[{"sku":"FAS-1001","qty":"10"}]}"#,
+        "2026-11-25",
+    );
+    for (q, at) in [("4", "2026-11-25"), ("6", "2026-11-27")] {
+        exec(
+            &mut s,
+            "RECV1",
+            &format!(
+                r#"{{"cmd":"receive_purchase","po":"PO-000001","bin":"DOCK-1","lines":[{{"item":"FAS-1001","qty":"{q}"}}]}}"#
+            ),
+            at,
+        );
+    }
+    let o = options(Some("US01"), "2027-01-30");
+    let g = rows(&s, "grni", &o);
+    let row = g.iter().find(|r| r["po"] == "PO-000001").unwrap();
+    assert_eq!(row["oldest_open_receipt"], "2026-11-25", "{row}");
+    assert_eq!(row["age_days"], "66");
+    assert_eq!(
+        cell(&g, &[("po", "TOTAL US01 61-90 days")], "value"),
+        d("377.90"),
+        "10 x 37.79, all of it from the 25th on"
+    );
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"enter_supplier_invoice","supplier":"V001","reference":"V-2","lines":[{"po":"PO-000001","line":1,"qty":"4","price":"37.79"}]}"#,
+        "2026-11-28",
+    );
+    let g = rows(&s, "grni", &o);
+    let row = g.iter().find(|r| r["po"] == "PO-000001").unwrap();
+    assert_eq!(row["oldest_open_receipt"], "2026-11-27", "{row}");
+    assert_eq!(row["age_days"], "64");
+    assert_eq!(row["value"], "226.74", "6 x 37.79 still accrued");
+}
