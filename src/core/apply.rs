@@ -139,6 +139,11 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::BankStatementImported { .. }
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. } => super::bank::apply_event(state, event),
+        Event::ListPriceSet { price_list, price } => {
+            if let Some(list) = state.price_lists.get_mut(price_list) {
+                list.prices.insert(price.sku.clone(), price.clone());
+            }
+        }
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
@@ -306,7 +311,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
             matches.iter().filter_map(|m| m.journal.as_ref()).collect()
         }
         Event::BankLinePosted { journal, .. } => vec![journal],
-        Event::BankStatementImported { .. } => Vec::new(),
+        Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }
         | Event::PeriodsReopened { .. } => Vec::new(),

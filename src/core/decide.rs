@@ -38,9 +38,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             if list.prices.get(&price.sku) == Some(price) {
                 return Err(Rejection::NoChange);
             }
-            let mut list = list.clone();
-            list.prices.insert(price.sku.clone(), price.clone());
-            Ok(vec![Event::MasterUpserted(Record::PriceList(list))])
+            // One price, not the whole list: a list of 100,000 prices
+            // would otherwise be written to the log for every price set.
+            Ok(vec![Event::ListPriceSet {
+                price_list: price_list.clone(),
+                price: price.clone(),
+            }])
         }
         CommandBody::SetPostingRule {
             entity,

@@ -453,6 +453,11 @@ pub enum Event {
         journal: JournalEntry,
         by: Code,
     },
+    /// One list price set (or changed) in a price list.
+    ListPriceSet {
+        price_list: Code,
+        price: super::master::ListPrice,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only
