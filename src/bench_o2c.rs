@@ -67,11 +67,32 @@ pub(crate) fn cycle(
     pay: bool,
     run: &mut dyn FnMut(&str, CommandBody) -> Result<Vec<Event>>,
 ) -> Result<u64> {
-    let lines = ITEMS
+    let lines: Vec<(String, Decimal)> = ITEMS
         .iter()
-        .map(|sku| LineInput {
-            sku: sku.to_string(),
-            qty: Decimal::ONE,
+        .map(|sku| (sku.to_string(), Decimal::ONE))
+        .collect();
+    cycle_lines(
+        customer,
+        &lines,
+        &|sku| weights.get(sku).copied().unwrap_or_default(),
+        pay,
+        run,
+    )
+}
+
+/// One cycle of an order for `lines` (sku, base quantity) from CHI.
+pub(crate) fn cycle_lines(
+    customer: &str,
+    lines: &[(String, Decimal)],
+    weight: &dyn Fn(&str) -> Decimal,
+    pay: bool,
+    run: &mut dyn FnMut(&str, CommandBody) -> Result<Vec<Event>>,
+) -> Result<u64> {
+    let lines = lines
+        .iter()
+        .map(|(sku, qty)| LineInput {
+            sku: sku.clone(),
+            qty: *qty,
             unit: None,
             warehouse: "CHI".into(),
             price: None,
@@ -130,7 +151,7 @@ pub(crate) fn cycle(
             item: l.sku.clone(),
             qty: Some(l.qty),
         });
-        kg += l.qty * weights.get(&l.sku).copied().unwrap_or_default();
+        kg += l.qty * weight(&l.sku);
     }
     run(
         "BENCH",

@@ -32,12 +32,26 @@ pub struct Args {
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
-    /// Create a demo store with the demo distributor's master data and stock.
+    /// Create a demo store with the demo distributor's master data and stock;
+    /// `--scale large` adds a year of history through the engine (100,000
+    /// items, 10,000 customers, 1,000,000 order lines unless told otherwise).
     Demo {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[arg(long, value_enum, default_value_t = Scale::Small)]
         scale: Scale,
+        /// `--scale large`: generated items.
+        #[arg(long)]
+        items: Option<u64>,
+        /// `--scale large`: generated customers.
+        #[arg(long)]
+        customers: Option<u64>,
+        /// `--scale large`: order lines of history.
+        #[arg(long)]
+        order_lines: Option<u64>,
+        /// `--scale large`: concurrent submitters writing the history.
+        #[arg(long)]
+        submitters: Option<usize>,
     },
     /// Create an empty store with one admin operator.
     Init {
@@ -184,11 +198,41 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let dir = data_dir(args.data_dir.clone())?;
     match args.command {
         None => tui(&dir, args.operator),
-        Some(Cmd::Demo { seed, scale }) => {
+        Some(Cmd::Demo {
+            seed,
+            scale,
+            items,
+            customers,
+            order_lines,
+            submitters,
+        }) => {
             if scale == Scale::Large {
-                bail!(
-                    "--scale large is not built yet (see the issue on the large-store generator)"
+                refuse_existing(&dir)?;
+                let d = crate::large::Spec::large(seed);
+                let spec = crate::large::Spec {
+                    items: items.unwrap_or(d.items),
+                    customers: customers.unwrap_or(d.customers),
+                    order_lines: order_lines.unwrap_or(d.order_lines),
+                    submitters: submitters.unwrap_or(d.submitters),
+                    ..d
+                };
+                let built = crate::large::build(&dir, spec)?;
+                crate::say!(
+                    "created a large demo store in {}: {} commands, {} orders, {} order lines, in {:.0} s",
+                    dir.display(),
+                    built.commands,
+                    built.orders,
+                    built.order_lines,
+                    built.seconds
                 );
+                return Ok(ExitCode::SUCCESS);
+            }
+            if items.is_some()
+                || customers.is_some()
+                || order_lines.is_some()
+                || submitters.is_some()
+            {
+                bail!("--items, --customers, --order-lines and --submitters go with --scale large");
             }
             let n = create_demo(&dir, seed)?;
             crate::say!(

@@ -29,6 +29,7 @@ pub mod cli;
 pub mod core;
 pub mod engine;
 pub mod io;
+pub mod large;
 pub mod logging;
 pub mod report;
 pub mod store;

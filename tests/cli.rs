@@ -423,3 +423,55 @@ fn bank_statement_import_matches_what_it_can_and_shows_the_rest() {
     let check = depot(&dir, &["check"]);
     assert!(check.status.success(), "{}", text(&check.stdout));
 }
+
+#[test]
+fn a_large_demo_is_history_through_the_engine_and_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    let out = depot(
+        &dir,
+        &[
+            "demo",
+            "--scale",
+            "large",
+            "--items",
+            "300",
+            "--customers",
+            "40",
+            "--order-lines",
+            "1000",
+            "--submitters",
+            "4",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("200 orders, 1000 order lines"),
+        "{}",
+        text(&out.stdout)
+    );
+    let check = depot(&dir, &["check"]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    let report = text(&check.stdout);
+    assert_eq!(count_after(&report, "orders whose lines hold"), 200);
+    // 528 demo items and 300 generated; 160 demo customers and 40.
+    assert!(report.contains("828 / 200 /"), "{report}");
+    // One invoice in ten is left open, and ages.
+    let out = depot(&dir, &["report", "aging-ar", "--format", "csv"]);
+    let csv = text(&out.stdout);
+    let total = csv.lines().last().unwrap_or_default();
+    assert!(total.starts_with("TOTAL,"), "{csv}");
+    assert!(!total.ends_with(",0.00"), "{csv}");
+    // A large store is refused over an existing one.
+    let again = depot(&dir, &["demo", "--scale", "large", "--items", "1"]);
+    assert!(!again.status.success());
+    // The sizes go with --scale large only.
+    let other = tmp.path().join("e");
+    let out = depot(&other, &["demo", "--items", "10"]);
+    assert!(!out.status.success());
+}

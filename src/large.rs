@@ -1,0 +1,305 @@
+//! `depot demo --scale large`: the demo distributor grown to a store that
+//! has run for a year: 100,000 items, 10,000 customers and 1,000,000 order
+//! lines of history, every one of them a command through the engine (so
+//! the store is what a real year leaves: the log, snapshots, the indexes).
+//!
+//! The history is full order-to-cash cycles (order, release, pick, pack,
+//! ship, invoice, payment) from K concurrent submitters, each with its own
+//! customers, the engine's clock stepping from a year ago to today; one
+//! invoice in ten is left open, so AR aging has something in every bucket.
+
+use crate::bench_o2c::cycle_lines;
+use crate::core::auth::Role;
+use crate::core::master::{Item, ListPrice, Operator};
+use crate::core::{execute, Command, CommandBody, Event, State};
+use crate::engine::{Engine, EngineConfig, Submission};
+use crate::store::Store;
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What to build.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub items: u64,
+    pub customers: u64,
+    pub order_lines: u64,
+    pub lines_per_order: u64,
+    pub submitters: usize,
+    pub seed: u64,
+}
+
+impl Spec {
+    pub fn large(seed: u64) -> Spec {
+        Spec {
+            items: 100_000,
+            customers: 10_000,
+            order_lines: 1_000_000,
+            lines_per_order: 5,
+            submitters: 16,
+            seed,
+        }
+    }
+}
+
+/// What was built.
+#[derive(Debug)]
+pub struct Built {
+    pub commands: u64,
+    pub orders: u64,
+    pub order_lines: u64,
+    pub seconds: f64,
+}
+
+/// SplitMix64: a small deterministic generator, one per submitter.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const ITEM_PREFIX: &str = "GEN-";
+const CUSTOMER_PREFIX: &str = "G";
+/// Opening stock per generated item: more than its share of the history.
+const STOCK_PER_ITEM: i64 = 10_000;
+
+fn sku(n: u64) -> String {
+    format!("{ITEM_PREFIX}{n:06}")
+}
+
+/// Submit `bodies` in all-or-nothing batches.
+fn load(engine: &Engine, bodies: Vec<CommandBody>, what: &str) -> Result<u64> {
+    let n = bodies.len() as u64;
+    let mut it = bodies.into_iter().peekable();
+    while it.peek().is_some() {
+        let batch: Vec<Submission> = it
+            .by_ref()
+            .take(5_000)
+            .map(|body| Submission {
+                operator: crate::io::demo::DEMO_ADMIN.into(),
+                session: "generate".into(),
+                key: None,
+                body,
+            })
+            .collect();
+        engine
+            .submit_all(batch)
+            .map_err(|e| anyhow!("loading {what}: {e}"))?;
+    }
+    Ok(n)
+}
+
+pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
+    if spec.items == 0 || spec.customers == 0 || spec.lines_per_order == 0 || spec.submitters == 0 {
+        bail!("a large store needs items, customers, order lines and submitters");
+    }
+    let t0 = Instant::now();
+    let now = Utc::now();
+    let span = Duration::days(360);
+    let start = now - span;
+    // The engine's clock: a year ago at first, stepping to now as the
+    // history is written.
+    let origin = start.timestamp();
+    let offset = Arc::new(AtomicU64::new(0));
+    let clock_offset = offset.clone();
+    let clock = Arc::new(move || -> DateTime<Utc> {
+        let secs = origin + clock_offset.load(Ordering::Relaxed) as i64;
+        DateTime::from_timestamp(secs, 0).unwrap_or_else(Utc::now)
+    });
+    let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    let engine = Engine::start(
+        store,
+        EngineConfig {
+            // The state is large: a snapshot per million records.
+            snapshot_every: 1_000_000,
+            clock,
+            ..EngineConfig::default()
+        },
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+
+    // The demo distributor as of a year ago, and templates from it.
+    let demo = crate::io::demo::commands(start.date_naive(), spec.seed)
+        .map_err(|e| anyhow!("demo fixtures: {e}"))?;
+    let mut state = State::default();
+    for body in &demo {
+        let cmd = Command {
+            operator: crate::io::demo::DEMO_ADMIN.into(),
+            session: "generate".into(),
+            time: start,
+            key: None,
+            body: body.clone(),
+        };
+        execute(&mut state, &cmd).map_err(|r| anyhow!("demo refused: {r}"))?;
+    }
+    let item_t: Item = state
+        .items
+        .get("FAS-1001")
+        .cloned()
+        .context("the demo has no FAS-1001 to copy items from")?;
+    let cust_t = state
+        .customers
+        .get("C0001")
+        .cloned()
+        .context("the demo has no C0001 to copy customers from")?;
+    let bins: Vec<String> = state
+        .bins
+        .values()
+        .filter(|b| b.warehouse == "CHI" && b.kind == crate::core::master::BinKind::PickFace)
+        .map(|b| b.code.clone())
+        .collect();
+    if bins.is_empty() {
+        bail!("the demo has no pick face in CHI");
+    }
+    let mut commands = load(&engine, demo, "the demo")?;
+
+    let mut bodies = vec![CommandBody::CreateOperator(Operator {
+        code: "GEN".into(),
+        name: "History generator".into(),
+        roles: vec![Role::Admin],
+        ssh_keys: vec![],
+        default_warehouse: None,
+        keymap: String::new(),
+        active: true,
+    })];
+    let mut rng = Rng(spec.seed ^ 0x5EED);
+    let mut weights: std::collections::HashMap<String, Decimal> =
+        std::collections::HashMap::with_capacity(spec.items as usize);
+    for n in 1..=spec.items {
+        let mut item = item_t.clone();
+        item.sku = sku(n);
+        item.description = format!("Generated item {n}");
+        item.barcodes = Vec::new();
+        item.weight_kg = Decimal::new(100 + rng.below(5_000) as i64, 3);
+        weights.insert(item.sku.clone(), item.weight_kg);
+        bodies.push(CommandBody::CreateItem(item));
+    }
+    commands += load(&engine, std::mem::take(&mut bodies), "items")?;
+    for n in 1..=spec.items {
+        let cost = Decimal::new(100 + rng.below(20_000) as i64, 2);
+        bodies.push(CommandBody::SetListPrice {
+            price_list: cust_t.price_list.clone(),
+            price: ListPrice {
+                sku: sku(n),
+                price: (cost * Decimal::new(185, 2)).round_dp(2),
+                breaks: Vec::new(),
+            },
+        });
+        bodies.push(CommandBody::PostOpeningStock {
+            warehouse: "CHI".into(),
+            bin: bins[(n as usize) % bins.len()].clone(),
+            sku: sku(n),
+            qty: Decimal::from(STOCK_PER_ITEM),
+            unit: None,
+            unit_cost: cost,
+            lot: None,
+            date: Some(start.date_naive()),
+            expiry: None,
+        });
+    }
+    commands += load(&engine, std::mem::take(&mut bodies), "prices and stock")?;
+    for n in 1..=spec.customers {
+        let mut c = cust_t.clone();
+        c.code = format!("{CUSTOMER_PREFIX}{n:05}");
+        c.name = format!("Generated customer {n}");
+        c.credit_limit = Decimal::from(100_000_000);
+        c.ship_to = Vec::new();
+        bodies.push(CommandBody::CreateCustomer(c));
+    }
+    commands += load(&engine, bodies, "customers")?;
+    crate::say!(
+        "master data: {} items, {} customers ({commands} commands) in {:.1} s",
+        spec.items,
+        spec.customers,
+        t0.elapsed().as_secs_f64()
+    );
+
+    // History: K submitters, each cycling its own customers.
+    let orders = spec.order_lines.div_ceil(spec.lines_per_order);
+    let done = AtomicU64::new(0);
+    let span_secs = span.num_seconds().max(1) as u64;
+    let t1 = Instant::now();
+    let history: Vec<u64> = std::thread::scope(|scope| -> Result<Vec<u64>> {
+        let handles: Vec<_> = (0..spec.submitters)
+            .map(|k| {
+                let engine = engine.clone();
+                let weights = &weights;
+                let done = &done;
+                let offset = &offset;
+                scope.spawn(move || -> Result<u64> {
+                    let mut rng = Rng(spec.seed.wrapping_mul(31).wrapping_add(k as u64 + 1));
+                    let mut commands = 0u64;
+                    let mut run = |op: &str, body: CommandBody| -> Result<Vec<Event>> {
+                        let reply = engine
+                            .submit(Submission {
+                                operator: op.into(),
+                                session: format!("generate-{k}"),
+                                key: None,
+                                body,
+                            })
+                            .map_err(|e| anyhow!("{e}"))?;
+                        commands += 1;
+                        reply
+                            .outcome
+                            .map_err(|r| anyhow!("refused ({}): {r}", r.code()))
+                    };
+                    loop {
+                        let n = done.fetch_add(1, Ordering::Relaxed);
+                        if n >= orders {
+                            break;
+                        }
+                        offset.fetch_max(n * span_secs / orders, Ordering::Relaxed);
+                        let customer = format!(
+                            "{CUSTOMER_PREFIX}{:05}",
+                            1 + (k as u64 + spec.submitters as u64 * rng.below(spec.customers))
+                                % spec.customers
+                        );
+                        let mut lines: Vec<(String, Decimal)> = Vec::new();
+                        while (lines.len() as u64) < spec.lines_per_order {
+                            let s = sku(1 + rng.below(spec.items));
+                            if !lines.iter().any(|(x, _)| *x == s) {
+                                lines.push((s, Decimal::from(1 + rng.below(5))));
+                            }
+                        }
+                        let weight = |s: &str| weights.get(s).copied().unwrap_or_default();
+                        cycle_lines(&customer, &lines, &weight, n % 10 != 9, &mut |op, body| {
+                            run(if op == "BENCH" { "GEN" } else { op }, body)
+                        })?;
+                    }
+                    Ok(commands)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("a submitter panicked"))?)
+            .collect()
+    })?;
+    let history_commands: u64 = history.iter().sum();
+    commands += history_commands;
+    offset.store(span_secs, Ordering::Relaxed);
+    crate::say!(
+        "history: {orders} orders ({} order lines, {history_commands} commands) in {:.1} s",
+        orders * spec.lines_per_order,
+        t1.elapsed().as_secs_f64()
+    );
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(Built {
+        commands,
+        orders,
+        order_lines: orders * spec.lines_per_order,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
