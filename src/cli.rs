@@ -327,7 +327,15 @@ pub fn open_store(dir: &Path) -> Result<Store> {
 /// Open a store and start its engine (recovery included).
 pub fn open_engine(dir: &Path) -> Result<Engine> {
     let store = open_store(dir)?;
-    Engine::start(store, EngineConfig::default())
+    let mut config = EngineConfig::default();
+    // Records between snapshots: DEPOT_SNAPSHOT_EVERY (the crash test
+    // snapshots often, so that kills land during snapshots too).
+    if let Ok(v) = std::env::var("DEPOT_SNAPSHOT_EVERY") {
+        config.snapshot_every = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            anyhow!("DEPOT_SNAPSHOT_EVERY={v:?}: expected a number of records > 0")
+        })?;
+    }
+    Engine::start(store, config)
         .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))
 }
 
