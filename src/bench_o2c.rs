@@ -288,6 +288,10 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
     engine.submit_all(setup).map_err(|e| anyhow!("{e}"))?;
     drop(base);
     let per = (cycles / submitters as u64).max(1);
+    let (first_seq, flushes_before) = engine
+        .with_store(|s| Ok::<_, crate::store::StoreError>((s.last_seq()? + 1, s.flushes())))
+        .map_err(|e| anyhow!("{e}"))?
+        .map_err(|e| anyhow!("{e}"))?;
     let t = Instant::now();
     let total: u64 = std::thread::scope(|scope| -> Result<u64> {
         let handles: Vec<_> = (0..submitters)
@@ -336,7 +340,51 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         done as f64 / secs,
         total as f64 / secs
     );
+    // The ceiling: the same record bytes appended to a bare sled tree with
+    // the same group-commit cadence (records per flush), nothing else.
+    let (records, flushes) = engine
+        .with_store(|s| -> Result<(Vec<Vec<u8>>, u64)> {
+            let last = s.last_seq().map_err(|e| anyhow!("{e}"))?;
+            let mut out = Vec::with_capacity((last + 1).saturating_sub(first_seq) as usize);
+            for seq in first_seq..=last {
+                if let Some(b) = s
+                    .read_raw(crate::store::RawTree::Log, seq)
+                    .map_err(|e| anyhow!("{e}"))?
+                {
+                    out.push(b);
+                }
+            }
+            Ok((out, s.flushes() - flushes_before))
+        })
+        .map_err(|e| anyhow!("{e}"))??;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    let per_flush = (records.len() as u64).div_ceil(flushes.max(1)).max(1) as usize;
+    let raw_dir = crate::bench::TempDir::new("o2c-raw")?;
+    let db = sled::Config::new()
+        .path(&raw_dir.0)
+        .open()
+        .map_err(|e| anyhow!("{e}"))?;
+    let tree = db.open_tree("log").map_err(|e| anyhow!("{e}"))?;
+    let t = Instant::now();
+    for (i, chunk) in records.chunks(per_flush).enumerate() {
+        let mut batch = sled::Batch::default();
+        for (j, r) in chunk.iter().enumerate() {
+            let seq = first_seq + (i * per_flush + j) as u64;
+            batch.insert(&seq.to_be_bytes(), r.as_slice());
+        }
+        tree.apply_batch(batch).map_err(|e| anyhow!("{e}"))?;
+        db.flush().map_err(|e| anyhow!("{e}"))?;
+    }
+    let raw_secs = t.elapsed().as_secs_f64();
+    let raw_rate = records.len() as f64 / raw_secs;
+    let ours = total as f64 / secs;
+    crate::say!(
+        "raw sled ceiling: {} records ({} MB) in {} flushes of {per_flush} in {raw_secs:.2} s: {raw_rate:.0} records/s; depot durable is {:.0} % of it",
+        records.len(),
+        records.iter().map(Vec::len).sum::<usize>() / 1_000_000,
+        flushes,
+        100.0 * ours / raw_rate
+    );
     crate::say!("reproduce: depot bench o2c --cycles {cycles} --durable --submitters {submitters}");
     Ok(ExitCode::SUCCESS)
 }

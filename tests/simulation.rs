@@ -1536,17 +1536,27 @@ fn random_commands_keep_every_invariant() {
     in_parallel(seeds(), STEPS, 5_000);
 }
 
+/// Long mode: 500 seeds x 20,000 steps = 10,000,000 commands, every
+/// invariant after every step, the log replayed every 10,000 steps.
+/// `DEPOT_SIM_SEEDS=N` runs N seeds (from 100), `DEPOT_SIM_STEPS=S` steps
+/// each; `DEPOT_SEED=N` replays one.
 #[test]
 #[ignore = "long mode: cargo test --release --test simulation -- --ignored"]
 fn long_simulation() {
-    let seeds = match std::env::var("DEPOT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
+    let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse::<u64>().ok());
+    let steps = env("DEPOT_SIM_STEPS").unwrap_or(20_000);
+    let seeds = match env("DEPOT_SEED") {
         Some(s) => vec![s],
-        None => (100..110).collect(),
+        None => (100..100 + env("DEPOT_SIM_SEEDS").unwrap_or(500)).collect(),
     };
-    in_parallel(seeds, 20_000, 10_000);
+    let n = seeds.len() as u64;
+    let t = std::time::Instant::now();
+    in_parallel(seeds, steps, 10_000);
+    eprintln!(
+        "long simulation: {n} seeds x {steps} steps = {} commands in {:.0} s",
+        n * steps,
+        t.elapsed().as_secs_f64()
+    );
 }
 
 /// A tool the ledger test needs; missing is a failure, not a skip.

@@ -137,6 +137,9 @@ pub struct Store {
     faults: Arc<std::sync::Mutex<Vec<Fault>>>,
     /// Highest sequence number appended (durable after the next flush).
     appended: Arc<std::sync::atomic::AtomicU64>,
+    /// Flushes since this store was opened (the group-commit cadence the
+    /// benchmarks compare against raw sled).
+    flushes: Arc<std::sync::atomic::AtomicU64>,
     mark_file: Arc<std::sync::Mutex<Option<File>>>,
 }
 
@@ -190,6 +193,7 @@ impl Store {
             _lock: Arc::new(lock),
             faults: Arc::default(),
             appended: Arc::default(),
+            flushes: Arc::default(),
             mark_file: Arc::default(),
         };
         match store.meta.get("format")? {
@@ -214,6 +218,11 @@ impl Store {
             return Err(lost_records(&sled_dir, last, mark));
         }
         Ok(store)
+    }
+
+    /// Flushes since the store was opened.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The last record known to have been durable (0 when unknown).
@@ -316,6 +325,8 @@ impl Store {
             ));
         }
         self.db.flush()?;
+        self.flushes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Not fsynced: it survives a killed process (page cache), and a
         // stale mark after a power loss only weakens detection.
         self.write_mark(
