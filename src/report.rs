@@ -302,25 +302,12 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
                 b[finance::bucket_of(inv.due, today)] += inv.open;
             }
-            let mut totals = [Decimal::ZERO; 5];
-            for (c, (b, cur)) in per {
-                let name = s
-                    .customers
+            finance::aging_rows(&mut t, per, |c| {
+                s.customers
                     .get(c)
                     .map(|x| x.name.clone())
-                    .unwrap_or_default();
-                let mut row = vec![c.to_string(), name, cur];
-                for (i, v) in b.iter().enumerate() {
-                    totals[i] += *v;
-                    row.push(money(*v));
-                }
-                row.push(money(b.iter().copied().sum()));
-                t.rows.push(row);
-            }
-            let mut row = vec!["TOTAL".into(), String::new(), String::new()];
-            row.extend(totals.iter().map(|v| money(*v)));
-            row.push(money(totals.iter().copied().sum()));
-            t.rows.push(row);
+                    .unwrap_or_default()
+            });
             t
         }
         "open-orders" => {

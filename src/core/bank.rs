@@ -494,18 +494,9 @@ pub fn match_line(
 pub fn post_line(state: &State, cmd: &Command, id: &str, account: &str, memo: &str) -> D {
     let line = open_line(state, id)?;
     validate::text("memo", memo, true)?;
-    let acct = state
-        .accounts
-        .get(&(line.entity.clone(), account.to_string()))
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Account,
-            key: format!("{}/{account}", line.entity),
-        })?;
-    let tied = state
-        .posting_rules
-        .iter()
-        .any(|((e, k), a)| *e == line.entity && a == account && k.document_tied());
-    if acct.control.is_some() || tied || account == line.account {
+    super::ledger::postable(state, &line.entity, account)?;
+    if account == line.account {
+        // The bank account against itself would explain nothing.
         return Err(Rejection::ControlAccount {
             account: account.to_string(),
         });

@@ -467,6 +467,29 @@ fn status_word(s: PeriodStatus) -> &'static str {
 
 /// A manual journal entry: named accounts of the entity's chart, never a
 /// control account (those are fed only by their subledgers).
+/// An account a person may post to by hand: it exists, and it is neither
+/// a control account nor one that open documents must equal (GRNI,
+/// unapplied cash, in transit).
+pub fn postable(state: &State, entity: &str, account: &str) -> Result<(), Rejection> {
+    let a = state
+        .accounts
+        .get(&(entity.to_string(), account.to_string()))
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Account,
+            key: format!("{entity}/{account}"),
+        })?;
+    let tied = state
+        .posting_rules
+        .iter()
+        .any(|((e, k), x)| e == entity && x == account && k.document_tied());
+    if a.control.is_some() || tied {
+        return Err(Rejection::ControlAccount {
+            account: account.to_string(),
+        });
+    }
+    Ok(())
+}
+
 pub fn post_manual(
     state: &State,
     cmd: &Command,
@@ -489,22 +512,7 @@ pub fn post_manual(
     let mut p = Posting::new(state, entity, date, &number, memo);
     for (i, l) in lines.iter().enumerate() {
         let field = |f: &str| format!("lines[{i}].{f}");
-        let account = state
-            .accounts
-            .get(&(entity.to_string(), l.account.clone()))
-            .ok_or_else(|| Rejection::NotFound {
-                kind: RecordKind::Account,
-                key: format!("{entity}/{}", l.account),
-            })?;
-        let tied = state
-            .posting_rules
-            .iter()
-            .any(|((e, k), a)| e == entity && *a == l.account && k.document_tied());
-        if account.control.is_some() || tied {
-            return Err(Rejection::ControlAccount {
-                account: l.account.clone(),
-            });
-        }
+        postable(state, entity, &l.account)?;
         validate::amount(&field("debit"), l.debit, &e.base_currency)?;
         validate::amount(&field("credit"), l.credit, &e.base_currency)?;
         if l.debit.is_zero() == l.credit.is_zero() {

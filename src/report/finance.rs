@@ -254,14 +254,25 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
             .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
         b[bucket_of(inv.due, o.today)] += inv.open;
     }
-    let mut totals = [Decimal::ZERO; 5];
-    for (sup, (b, cur)) in per {
-        let name = s
-            .suppliers
+    aging_rows(&mut t, per, |sup| {
+        s.suppliers
             .get(sup)
             .map(|x| x.name.clone())
-            .unwrap_or_default();
-        let mut row = vec![sup.to_string(), name, cur];
+            .unwrap_or_default()
+    });
+    t
+}
+
+/// The rows of an aging: one per party (code, name, currency, the five
+/// buckets, total) and a TOTAL row.
+pub(super) fn aging_rows(
+    t: &mut Table,
+    per: BTreeMap<&str, ([Decimal; 5], String)>,
+    name: impl Fn(&str) -> String,
+) {
+    let mut totals = [Decimal::ZERO; 5];
+    for (party, (b, cur)) in per {
+        let mut row = vec![party.to_string(), name(party), cur];
         for (i, v) in b.iter().enumerate() {
             totals[i] += *v;
             row.push(money(*v));
@@ -273,7 +284,6 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
     row.extend(totals.iter().map(|v| money(*v)));
     row.push(money(totals.iter().copied().sum()));
     t.rows.push(row);
-    t
 }
 
 /// A customer's statement: invoices, payments, discounts and write-offs,
