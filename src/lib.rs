@@ -28,6 +28,7 @@ pub mod check;
 pub mod cli;
 pub mod core;
 pub mod engine;
+pub mod fuzz;
 pub mod io;
 pub mod large;
 pub mod logging;

@@ -137,9 +137,32 @@ pub fn decode_snapshot<T: DeserializeOwned>(seq: u64, bytes: &[u8]) -> Result<T,
     decode_payload(unframe_as(SNAPSHOT_MAGIC, seq, bytes)?)
 }
 
+/// Decode with a bound on what the payload may claim: a damaged or hostile
+/// length prefix (a string of 3 EB) is a decode error, never an allocation
+/// that aborts the process (found by fuzzing the record decoder). Decoded
+/// values never need more than a small multiple of their encoded size, so
+/// the bound is the first tier at least 16 times the payload.
+fn decode_limited<T: DeserializeOwned, const N: usize>(
+    payload: &[u8],
+) -> Result<(T, usize), bincode::error::DecodeError> {
+    bincode::serde::decode_from_slice(payload, config().with_limit::<N>())
+}
+
 fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
-    let (value, used) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|e| CodecError::Decode(e.to_string()))?;
+    const KIB: usize = 1 << 10;
+    const MIB: usize = 1 << 20;
+    const GIB: usize = 1 << 30;
+    let need = payload.len().saturating_mul(16);
+    let decoded = if need <= 64 * KIB {
+        decode_limited::<T, { 64 * KIB }>(payload)
+    } else if need <= 16 * MIB {
+        decode_limited::<T, { 16 * MIB }>(payload)
+    } else if need <= GIB {
+        decode_limited::<T, GIB>(payload)
+    } else {
+        decode_limited::<T, { 64 * GIB }>(payload)
+    };
+    let (value, used) = decoded.map_err(|e| CodecError::Decode(e.to_string()))?;
     if used != payload.len() {
         return Err(CodecError::Decode(format!(
             "{} trailing bytes after the value",
@@ -152,6 +175,25 @@ fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_length_prefix_is_a_decode_error_not_an_allocation() {
+        // A string claiming 2^60 bytes (varint: 253 then a u64), inside a
+        // frame with a valid checksum: found by fuzzing, it used to abort
+        // the process trying to allocate it.
+        let mut payload = vec![253u8];
+        payload.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        payload.extend_from_slice(b"abc");
+        let framed = frame(3, &payload);
+        match decode::<String>(3, &framed) {
+            Err(CodecError::Decode(_)) => {}
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        match decode::<Vec<String>>(3, &framed) {
+            Err(CodecError::Decode(_)) => {}
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn round_trip_and_every_flipped_byte_is_detected() {
