@@ -293,7 +293,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         .map_err(|e| anyhow!("{e}"))?
         .map_err(|e| anyhow!("{e}"))?;
     let t = Instant::now();
-    let total: u64 = std::thread::scope(|scope| -> Result<u64> {
+    let total = std::thread::scope(|scope| -> Result<(u64, Vec<u32>)> {
         let handles: Vec<_> = (0..submitters)
             .map(|k| {
                 let engine = engine.clone();
@@ -303,14 +303,17 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
                 } else {
                     mine
                 };
-                scope.spawn(move || -> Result<u64> {
+                scope.spawn(move || -> Result<(u64, Vec<u32>)> {
                     let mut n = 0;
+                    // Acknowledge latency of every command, in microseconds.
+                    let mut lat = Vec::with_capacity(per as usize * 9);
                     for i in 0..per {
                         n += cycle(
                             &mine[i as usize % mine.len()],
                             weights,
                             true,
                             &mut |op, body| {
+                                let t = Instant::now();
                                 let r = engine
                                     .submit(Submission {
                                         operator: op.into(),
@@ -319,26 +322,44 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
                                         body,
                                     })
                                     .map_err(|e| anyhow!("{e}"))?;
+                                lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
                                 r.outcome.map_err(refused)
                             },
                         )?;
                     }
-                    Ok(n)
+                    Ok((n, lat))
                 })
             })
             .collect();
         let mut sum = 0;
+        let mut lat = Vec::new();
         for h in handles {
-            sum += h.join().map_err(|_| anyhow!("a submitter panicked"))??;
+            let (n, l) = h.join().map_err(|_| anyhow!("a submitter panicked"))??;
+            sum += n;
+            lat.extend(l);
         }
-        Ok(sum)
+        Ok((sum, lat))
     })?;
+    let (total, mut lat) = total;
+    lat.sort_unstable();
+    let pct = |p: usize| {
+        lat.get((lat.len() * p / 100).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     let secs = t.elapsed().as_secs_f64();
     let done = per * submitters as u64;
     crate::say!(
         "bench o2c durable: {done} cycles ({total} commands) with {submitters} submitters in {secs:.2} s: {:.0} cycles/s, {:.0} commands/s",
         done as f64 / secs,
         total as f64 / secs
+    );
+    crate::say!(
+        "acknowledge latency under that load: p50 {} µs, p99 {} µs, max {} µs ({} commands)",
+        pct(50),
+        pct(99),
+        lat.last().copied().unwrap_or(0),
+        lat.len()
     );
     // The ceiling: the same record bytes appended to a bare sled tree with
     // the same group-commit cadence (records per flush), nothing else.
