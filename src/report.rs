@@ -272,43 +272,27 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             t
         }
         "aging-ar" => {
-            let mut t = Table::new(
-                format!("AR aging as of {today} (days past due)"),
-                &[
-                    ("customer", false),
-                    ("name", false),
-                    ("currency", false),
-                    ("current", true),
-                    ("1-30", true),
-                    ("31-60", true),
-                    ("61-90", true),
-                    ("90+", true),
-                    ("total", true),
-                ],
-            );
-            let mut per: std::collections::BTreeMap<&str, ([Decimal; 5], String)> =
-                Default::default();
             // Open invoices only, from their index: never the history.
-            for inv in s
+            let open = s
                 .index
                 .open_invoices
                 .values()
                 .flatten()
                 .filter_map(|n| s.invoices.get(n))
                 .filter(|i| !i.open.is_zero() && wanted(&i.entity))
-            {
-                let (b, _) = per
-                    .entry(inv.customer.as_str())
-                    .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
-                b[finance::bucket_of(inv.due, today)] += inv.open;
-            }
-            finance::aging_rows(&mut t, per, |c| {
-                s.customers
-                    .get(c)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_default()
-            });
-            t
+                .map(|i| (i.customer.as_str(), &i.currency, i.due, i.open));
+            finance::aging(
+                format!("AR aging as of {today} (days past due)"),
+                "customer",
+                open,
+                today,
+                |c| {
+                    s.customers
+                        .get(c)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default()
+                },
+            )
         }
         "open-orders" => {
             let mut t = Table::new(

@@ -11,35 +11,14 @@
 //! --ignored` kills 200 times. A failure prints its seed; `DEPOT_CRASH_SEED`
 //! replays it.
 
+mod common;
+use common::{depot, text};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn depot(dir: &Path, args: &[&str], input: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("DEPOT_OPERATOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn depot");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let text = input.unwrap_or("").to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let out = child.wait_with_output().expect("wait");
-    let _ = writer.join();
-    out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 struct Rng(u64);
 impl Rng {

@@ -1346,7 +1346,6 @@ pub fn pay(
     }])
 }
 
-/// Book an invoice's lines on its PO lines (when it posts).
 /// Keep `index.open_supplier_invoices` in step with a supplier invoice's
 /// status and open amount.
 pub(crate) fn track_open(state: &mut State, number: &str) {
@@ -1365,6 +1364,7 @@ pub(crate) fn track_open(state: &mut State, number: &str) {
     }
 }
 
+/// Book an invoice's lines on its PO lines (when it posts).
 fn book_invoice(state: &mut State, number: &str, reliefs: &[Decimal]) {
     let Some(inv) = state.supplier_invoices.get(number).cloned() else {
         return;

@@ -226,10 +226,42 @@ pub(super) fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
 /// AP aging: what each supplier is owed, by days past due, in the
 /// supplier's currency.
 pub fn aging_ap(s: &State, o: &Options) -> Table {
-    let mut t = Table::new(
+    let open = s
+        .index
+        .open_supplier_invoices
+        .values()
+        .flatten()
+        .filter_map(|n| s.supplier_invoices.get(n))
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity))
+        .map(|i| (i.supplier.as_str(), &i.currency, i.due, i.open));
+    aging(
         format!("AP aging as of {} (days past due)", o.today),
+        "supplier",
+        open,
+        o.today,
+        |sup| {
+            s.suppliers
+                .get(sup)
+                .map(|x| x.name.clone())
+                .unwrap_or_default()
+        },
+    )
+}
+
+/// An aging table from open items (party, currency, due, open amount):
+/// a row per party (code, name, currency, the five buckets, total) and a
+/// TOTAL row.
+pub(super) fn aging<'a>(
+    title: String,
+    party_header: &'static str,
+    open: impl Iterator<Item = (&'a str, &'a Currency, NaiveDate, Decimal)>,
+    today: NaiveDate,
+    name: impl Fn(&str) -> String,
+) -> Table {
+    let mut t = Table::new(
+        title,
         &[
-            ("supplier", false),
+            (party_header, false),
             ("name", false),
             ("currency", false),
             ("current", true),
@@ -240,39 +272,16 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
             ("total", true),
         ],
     );
-    let mut per: BTreeMap<&str, ([Decimal; 5], String)> = BTreeMap::new();
-    for inv in s
-        .index
-        .open_supplier_invoices
-        .values()
-        .flatten()
-        .filter_map(|n| s.supplier_invoices.get(n))
-        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity))
-    {
+    let mut per: BTreeMap<&str, ([Decimal; 5], &Currency)> = BTreeMap::new();
+    for (party, currency, due, amount) in open {
         let (b, _) = per
-            .entry(inv.supplier.as_str())
-            .or_insert_with(|| ([Decimal::ZERO; 5], inv.currency.to_string()));
-        b[bucket_of(inv.due, o.today)] += inv.open;
+            .entry(party)
+            .or_insert_with(|| ([Decimal::ZERO; 5], currency));
+        b[bucket_of(due, today)] += amount;
     }
-    aging_rows(&mut t, per, |sup| {
-        s.suppliers
-            .get(sup)
-            .map(|x| x.name.clone())
-            .unwrap_or_default()
-    });
-    t
-}
-
-/// The rows of an aging: one per party (code, name, currency, the five
-/// buckets, total) and a TOTAL row.
-pub(super) fn aging_rows(
-    t: &mut Table,
-    per: BTreeMap<&str, ([Decimal; 5], String)>,
-    name: impl Fn(&str) -> String,
-) {
     let mut totals = [Decimal::ZERO; 5];
     for (party, (b, cur)) in per {
-        let mut row = vec![party.to_string(), name(party), cur];
+        let mut row = vec![party.to_string(), name(party), cur.to_string()];
         for (i, v) in b.iter().enumerate() {
             totals[i] += *v;
             row.push(money(*v));
@@ -284,6 +293,7 @@ pub(super) fn aging_rows(
     row.extend(totals.iter().map(|v| money(*v)));
     row.push(money(totals.iter().copied().sum()));
     t.rows.push(row);
+    t
 }
 
 /// A customer's statement: invoices, payments, discounts and write-offs,
