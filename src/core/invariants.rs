@@ -12,7 +12,8 @@ use super::master::{Control, PeriodStatus};
 use super::state::State;
 use super::types::Code;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -142,7 +143,7 @@ pub struct Verified {
 
 /// Verify everything a single state must satisfy.
 pub fn check_state(state: &State) -> Result<Verified, Violation> {
-    let mut bins_sum: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut bins_sum: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     for (k, q) in &state.bin_stock {
         if *q < Decimal::ZERO {
             return Err(Violation::NegativeStock {
@@ -172,7 +173,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
-    let mut entity_stock: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut entity_stock: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     for ((wh, sku), s) in &state.stock {
         let bins = bins_sum.remove(&(wh, sku)).unwrap_or_default();
         if bins != s.on_hand {
@@ -247,7 +248,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
-    let mut by_period: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut by_period: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     for ((entity, _, account), b) in &state.ledger.period_balances {
         *by_period.entry((entity, account)).or_default() += *b;
     }
@@ -304,7 +305,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
     }
     // Reservations: each warehouse's reserved = what open order lines hold.
-    let mut held: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut held: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     for o in state.orders.values() {
         for l in &o.lines {
             let bad = if l.reserved < Decimal::ZERO || l.backordered < Decimal::ZERO {
@@ -334,7 +335,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
     }
     // Goods in pick = what open pick lists have picked.
-    let mut picking: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut picking: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     for p in state.picks.values() {
         if p.status != super::warehouse::PickStatus::Open {
             continue;
@@ -383,7 +384,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     // Invoices: made from shipments, each shipment invoiced at most once,
     // quantities as shipped; open amounts within the total; AR per
     // customer = what their invoices still owe.
-    let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     for inv in state.invoices.values() {
         let bad = |problem: String| Violation::OrderLine {
             number: inv.number.clone(),
@@ -683,7 +684,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
         line,
         problem,
     };
-    let mut received: HashMap<(&Code, u32), (Decimal, Decimal)> = HashMap::new();
+    let mut received: HashMap<(&Code, u32), (Decimal, Decimal)> = HashMap::default();
     for r in state.goods_receipts.values() {
         for l in &r.lines {
             let e = received.entry((&r.po, l.po_line)).or_default();
@@ -691,7 +692,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
             e.1 += l.value;
         }
     }
-    let mut grni: HashMap<&Code, Decimal> = HashMap::new();
+    let mut grni: HashMap<&Code, Decimal> = HashMap::default();
     for po in state.purchase_orders.values() {
         for l in &po.lines {
             let (q, v) = received.remove(&(&po.number, l.line)).unwrap_or_default();
@@ -741,7 +742,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
             "a receipt of a PO line that does not exist".into(),
         ));
     }
-    let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::new();
+    let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::default();
     let mut refs = 0usize;
     for inv in state.supplier_invoices.values() {
         if !state
@@ -1058,13 +1059,14 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         return Err(bad("open counts"));
     }
     // Every indexed bin holds stock, and as many as hold stock are indexed.
+    let holding: FxHashSet<&super::state::BinKey> = state.bin_stock.keys().collect();
     let mut indexed = 0usize;
     for ((wh, sku), set) in &idx.item_bins {
         if set.is_empty() {
             return Err(bad("bins by item"));
         }
         for k in set {
-            if &k.warehouse != wh || &k.sku != sku || !state.bin_stock.contains_key(k) {
+            if &k.warehouse != wh || &k.sku != sku || !holding.contains(k) {
                 return Err(bad("bins by item"));
             }
         }
