@@ -32,13 +32,75 @@ fn time_ms(runs: usize, mut f: impl FnMut() -> Result<usize>) -> Result<(f64, f6
     Ok((t[0], t[t.len() / 2], rows))
 }
 
+/// Build, in memory, order-to-cash history over the demo distributor until
+/// the ledger holds at least `lines` journal lines, spread over the 180 days
+/// before `now`; one cycle in three is left unpaid. Every record goes to
+/// `keep` (the bench appends them to a store). Returns the state and the
+/// number of cycles. Also used by the criterion benches.
+pub fn history(
+    lines: u64,
+    now: chrono::DateTime<chrono::Utc>,
+    keep: &mut dyn FnMut(Envelope) -> Result<()>,
+) -> Result<(State, u64)> {
+    let span = chrono::Duration::days(180);
+    let mut state = State::default();
+    let mut exec = |state: &mut State,
+                    operator: &str,
+                    time: chrono::DateTime<chrono::Utc>,
+                    body|
+     -> Result<Vec<crate::core::Event>> {
+        let cmd = Command {
+            operator: operator.into(),
+            session: "bench".into(),
+            time,
+            key: None,
+            body,
+        };
+        let env = execute(state, &cmd).map_err(refused)?;
+        let events = match &env.outcome {
+            Outcome::Committed(ev) => ev.clone(),
+            Outcome::Rejected(r) => return Err(refused(r.clone())),
+        };
+        keep(env)?;
+        Ok(events)
+    };
+    let start = now - span;
+    for body in prepare(start.date_naive())? {
+        exec(&mut state, "ADMIN", start, body)?;
+    }
+    let custs = customers(&state);
+    if custs.is_empty() {
+        bail!("the demo has no customer to bench with");
+    }
+    let weights: std::collections::BTreeMap<String, Decimal> = ITEMS
+        .iter()
+        .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+        .collect();
+    // Lines per cycle, measured on the first; the history is spread evenly.
+    let mut n = 0u64;
+    let mut per_cycle = 0u64;
+    while state.ledger.lines < lines {
+        let estimate = lines.checked_div(per_cycle).unwrap_or(1).max(1);
+        let at = start + span * (n.min(estimate) as i32) / (estimate as i32).max(1);
+        let before = state.ledger.lines;
+        let c = &custs[n as usize % custs.len()];
+        cycle(c, &weights, n % 3 != 2, &mut |op, body| {
+            exec(&mut state, op, at, body)
+        })?;
+        if per_cycle == 0 {
+            per_cycle = (state.ledger.lines - before).max(1);
+        }
+        n += 1;
+    }
+    Ok((state, n))
+}
+
 pub fn run(lines: u64, keep: Option<&std::path::Path>) -> Result<ExitCode> {
     if lines == 0 {
         bail!("--lines must be at least 1");
     }
     let now = chrono::Utc::now();
     let today = now.date_naive();
-    let span = chrono::Duration::days(180);
     let scratch;
     let dir = match keep {
         Some(d) => {
@@ -57,62 +119,16 @@ pub fn run(lines: u64, keep: Option<&std::path::Path>) -> Result<ExitCode> {
         }
     };
     let store = Store::open(&dir).map_err(|e| anyhow!("{e}"))?;
-    let mut state = State::default();
     let mut batch: Vec<Envelope> = Vec::with_capacity(10_000);
-    let exec = |state: &mut State,
-                batch: &mut Vec<Envelope>,
-                operator: &str,
-                time: chrono::DateTime<chrono::Utc>,
-                body|
-     -> Result<Vec<crate::core::Event>> {
-        let cmd = Command {
-            operator: operator.into(),
-            session: "bench".into(),
-            time,
-            key: None,
-            body,
-        };
-        let env = execute(state, &cmd).map_err(refused)?;
-        let events = match &env.outcome {
-            Outcome::Committed(ev) => ev.clone(),
-            Outcome::Rejected(r) => return Err(refused(r.clone())),
-        };
+    let t = Instant::now();
+    let (state, n) = history(lines, now, &mut |env| {
         batch.push(env);
         if batch.len() >= 10_000 {
-            store.append(batch).map_err(|e| anyhow!("{e}"))?;
+            store.append(&batch).map_err(|e| anyhow!("{e}"))?;
             batch.clear();
         }
-        Ok(events)
-    };
-    let start = now - span;
-    for body in prepare(start.date_naive())? {
-        exec(&mut state, &mut batch, "ADMIN", start, body)?;
-    }
-    let custs = customers(&state);
-    if custs.is_empty() {
-        bail!("the demo has no customer to bench with");
-    }
-    let weights: std::collections::BTreeMap<String, Decimal> = ITEMS
-        .iter()
-        .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
-        .collect();
-    let t = Instant::now();
-    // Lines per cycle, measured on the first; the history is spread evenly.
-    let mut n = 0u64;
-    let mut per_cycle = 0u64;
-    while state.ledger.lines < lines {
-        let estimate = lines.checked_div(per_cycle).unwrap_or(1).max(1);
-        let at = start + span * (n.min(estimate) as i32) / (estimate as i32).max(1);
-        let before = state.ledger.lines;
-        let c = &custs[n as usize % custs.len()];
-        cycle(c, &weights, n % 3 != 2, &mut |op, body| {
-            exec(&mut state, &mut batch, op, at, body)
-        })?;
-        if per_cycle == 0 {
-            per_cycle = (state.ledger.lines - before).max(1);
-        }
-        n += 1;
-    }
+        Ok(())
+    })?;
     store.append(&batch).map_err(|e| anyhow!("{e}"))?;
     store.flush().map_err(|e| anyhow!("{e}"))?;
     let open: usize = state.index.open_invoices.values().map(|s| s.len()).sum();

@@ -15,14 +15,14 @@ use rust_decimal::Decimal;
 use std::process::ExitCode;
 use std::time::Instant;
 
-pub(crate) const ITEMS: [&str; 3] = ["FAS-1001", "ELE-1002", "SAF-1003"];
+pub const ITEMS: [&str; 3] = ["FAS-1001", "ELE-1002", "SAF-1003"];
 const BINS: [&str; 3] = ["A-01-01", "A-01-02", "A-01-03"];
 /// Stock posted for the bench, per item: enough for any run.
 const BENCH_STOCK: i64 = 100_000_000;
 
 /// The commands that prepare a demo store for the bench: stock for the
 /// three items in their own bins, and a bench operator with every role.
-pub(crate) fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
+pub fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
     let mut out = crate::io::demo::commands(today, 0).map_err(|e| anyhow!("{e}"))?;
     out.push(CommandBody::CreateOperator(Operator {
         code: "BENCH".into(),
@@ -50,7 +50,7 @@ pub(crate) fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
 }
 
 /// US customers that can take a cycle (in stock, taxable, not exempt).
-pub(crate) fn customers(s: &State) -> Vec<String> {
+pub fn customers(s: &State) -> Vec<String> {
     s.customers
         .values()
         .filter(|c| c.entity == "US01" && c.active && c.tax_exempt_cert.is_empty())
@@ -61,7 +61,7 @@ pub(crate) fn customers(s: &State) -> Vec<String> {
 /// One cycle through `run` (which submits a command and returns its
 /// events); returns the number of commands. Without `pay` the invoice
 /// stays open.
-pub(crate) fn cycle(
+pub fn cycle(
     customer: &str,
     weights: &std::collections::BTreeMap<String, Decimal>,
     pay: bool,
