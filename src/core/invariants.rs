@@ -9,7 +9,7 @@
 use super::apply::{apply, journals};
 use super::event::Envelope;
 use super::master::{Control, PeriodStatus};
-use super::state::State;
+use super::state::{Map, Set, State};
 use super::types::Code;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
@@ -956,17 +956,16 @@ fn check_bank(state: &State) -> Result<(), Violation> {
 }
 
 fn check_indexes(state: &State) -> Result<(), Violation> {
-    use std::collections::BTreeSet;
     let bad = |what: &str| Violation::OrderLine {
         number: "index".into(),
         line: 0,
         problem: format!("the index of {what} disagrees with the documents"),
     };
     let idx = &state.index;
-    let member = |m: &BTreeMap<Code, BTreeSet<Code>>, owner: &str, doc: &str| {
+    let member = |m: &Map<Code, Set<Code>>, owner: &str, doc: &str| {
         m.get(owner).is_some_and(|set| set.contains(doc))
     };
-    let size = |m: &BTreeMap<Code, BTreeSet<Code>>| -> usize {
+    let size = |m: &Map<Code, Set<Code>>| -> usize {
         m.values()
             .map(|s| {
                 if s.is_empty() {

@@ -723,8 +723,14 @@ pub fn apply_event(state: &mut State, event: &Event) {
 }
 
 fn set_status(state: &mut State, entity: &str, periods: &[Code], status: PeriodStatus) {
-    for p in state.periods.values_mut() {
-        if p.entity == entity && periods.contains(&p.code) {
+    let keys: Vec<_> = state
+        .periods
+        .iter()
+        .filter(|(_, p)| p.entity == entity && periods.contains(&p.code))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in keys {
+        if let Some(p) = state.periods.get_mut(&k) {
             p.status = status;
         }
     }

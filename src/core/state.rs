@@ -1,6 +1,6 @@
 //! The in-memory state: master data, stock, cost pools, ledger balances,
 //! pending change requests, idempotency keys. Built only by `apply`.
-//! BTreeMaps everywhere so that a snapshot of the same state is the same bytes.
+//! Ordered maps everywhere so that a snapshot of the same state is the same bytes.
 
 use super::event::Change;
 use super::master::*;
@@ -8,7 +8,16 @@ use super::types::{Code, Currency};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+
+/// The state's maps and sets are persistent (imbl): a clone shares every
+/// node and costs O(1), a write copies only the path it changes when a
+/// clone is alive, and nothing when none is. A counter sale decides its
+/// chain of steps on a scratch clone, and a reader can hold a consistent
+/// copy while the writer goes on, at no cost proportional to the history.
+/// They serialize exactly as the std B-tree maps and sets did (same order,
+/// same bytes), so stores written before read unchanged.
+pub type Map<K, V> = imbl::OrdMap<K, V>;
+pub type Set<T> = imbl::OrdSet<T>;
 
 /// Where a quantity of stock sits: warehouse, bin, item and lot.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -72,11 +81,11 @@ pub struct KeyUse {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     /// (entity, account) -> debit minus credit.
-    pub balances: BTreeMap<(Code, Code), Decimal>,
+    pub balances: Map<(Code, Code), Decimal>,
     /// (entity, period, account) -> debit minus credit of that period.
-    pub period_balances: BTreeMap<(Code, Code, Code), Decimal>,
+    pub period_balances: Map<(Code, Code, Code), Decimal>,
     /// (entity, control, party) -> debit minus credit.
-    pub subledger: BTreeMap<(Code, Control, Code), Decimal>,
+    pub subledger: Map<(Code, Control, Code), Decimal>,
     pub entries: u64,
     pub lines: u64,
 }
@@ -85,97 +94,97 @@ pub struct Ledger {
 pub struct State {
     /// Sequence number of the last applied log record.
     pub seq: u64,
-    pub entities: BTreeMap<Code, Entity>,
-    pub accounts: BTreeMap<(Code, Code), Account>,
-    pub posting_rules: BTreeMap<(Code, PostingKey), Code>,
+    pub entities: Map<Code, Entity>,
+    pub accounts: Map<(Code, Code), Account>,
+    pub posting_rules: Map<(Code, PostingKey), Code>,
     /// (entity, start date) -> period.
-    pub periods: BTreeMap<(Code, NaiveDate), Period>,
-    pub warehouses: BTreeMap<Code, Warehouse>,
-    pub bins: BTreeMap<(Code, Code), Bin>,
-    pub items: BTreeMap<Code, Item>,
+    pub periods: Map<(Code, NaiveDate), Period>,
+    pub warehouses: Map<Code, Warehouse>,
+    pub bins: Map<(Code, Code), Bin>,
+    pub items: Map<Code, Item>,
     /// barcode key (see `scan::barcode_key`) -> (sku, unit).
-    pub barcodes: BTreeMap<String, (Code, Code)>,
-    pub customers: BTreeMap<Code, Customer>,
-    pub suppliers: BTreeMap<Code, Supplier>,
-    pub price_lists: BTreeMap<Code, PriceList>,
-    pub contracts: BTreeMap<Code, ContractPrice>,
-    pub tax_codes: BTreeMap<Code, TaxCode>,
-    pub carriers: BTreeMap<Code, Carrier>,
-    pub terms: BTreeMap<Code, PaymentTerms>,
-    pub fx_rates: BTreeMap<(Currency, Currency, NaiveDate), Decimal>,
-    pub operators: BTreeMap<Code, Operator>,
-    pub category_floors: BTreeMap<Code, Decimal>,
-    pub changes: BTreeMap<u64, ChangeRequest>,
+    pub barcodes: Map<String, (Code, Code)>,
+    pub customers: Map<Code, Customer>,
+    pub suppliers: Map<Code, Supplier>,
+    pub price_lists: Map<Code, PriceList>,
+    pub contracts: Map<Code, ContractPrice>,
+    pub tax_codes: Map<Code, TaxCode>,
+    pub carriers: Map<Code, Carrier>,
+    pub terms: Map<Code, PaymentTerms>,
+    pub fx_rates: Map<(Currency, Currency, NaiveDate), Decimal>,
+    pub operators: Map<Code, Operator>,
+    pub category_floors: Map<Code, Decimal>,
+    pub changes: Map<u64, ChangeRequest>,
     pub next_change_id: u64,
-    pub bin_stock: BTreeMap<BinKey, Decimal>,
+    pub bin_stock: Map<BinKey, Decimal>,
     /// (warehouse, sku) -> totals.
-    pub stock: BTreeMap<(Code, Code), WarehouseStock>,
+    pub stock: Map<(Code, Code), WarehouseStock>,
     /// (entity, sku) -> moving average pool.
-    pub costs: BTreeMap<(Code, Code), CostPool>,
+    pub costs: Map<(Code, Code), CostPool>,
     pub ledger: Ledger,
-    pub keys: BTreeMap<String, KeyUse>,
+    pub keys: Map<String, KeyUse>,
     /// Quotes and sales orders by number, and the last number given.
-    pub orders: BTreeMap<Code, super::sales::SalesOrder>,
+    pub orders: Map<Code, super::sales::SalesOrder>,
     pub next_order: u64,
     /// Pick lists and shipments by number, and the last numbers given.
-    pub picks: BTreeMap<Code, super::warehouse::PickList>,
+    pub picks: Map<Code, super::warehouse::PickList>,
     pub next_pick: u64,
-    pub shipments: BTreeMap<Code, super::warehouse::Shipment>,
+    pub shipments: Map<Code, super::warehouse::Shipment>,
     pub next_shipment: u64,
-    pub invoices: BTreeMap<Code, super::billing::Invoice>,
+    pub invoices: Map<Code, super::billing::Invoice>,
     pub next_invoice: u64,
-    pub receipts: BTreeMap<Code, super::cash::Receipt>,
+    pub receipts: Map<Code, super::cash::Receipt>,
     pub next_receipt: u64,
     /// Purchasing: orders, goods receipts, supplier invoices and payments
     /// by number, and the last numbers given.
-    pub purchase_orders: BTreeMap<Code, super::purchasing::PurchaseOrder>,
+    pub purchase_orders: Map<Code, super::purchasing::PurchaseOrder>,
     pub next_po: u64,
-    pub goods_receipts: BTreeMap<Code, super::purchasing::GoodsReceipt>,
+    pub goods_receipts: Map<Code, super::purchasing::GoodsReceipt>,
     pub next_goods_receipt: u64,
-    pub supplier_invoices: BTreeMap<Code, super::purchasing::SupplierInvoice>,
+    pub supplier_invoices: Map<Code, super::purchasing::SupplierInvoice>,
     pub next_supplier_invoice: u64,
-    pub supplier_payments: BTreeMap<Code, super::purchasing::SupplierPayment>,
+    pub supplier_payments: Map<Code, super::purchasing::SupplierPayment>,
     pub next_supplier_payment: u64,
     /// Cycle counts by number, the last number given, and when each item
     /// was last counted in each warehouse.
-    pub counts: BTreeMap<Code, super::counts::Count>,
+    pub counts: Map<Code, super::counts::Count>,
     pub next_count: u64,
-    pub last_counted: BTreeMap<(Code, Code), NaiveDate>,
+    pub last_counted: Map<(Code, Code), NaiveDate>,
     /// Transfers between warehouses, and the last number given.
-    pub transfers: BTreeMap<Code, super::transfer::Transfer>,
+    pub transfers: Map<Code, super::transfer::Transfer>,
     pub next_transfer: u64,
     /// Waves released, and the last number given.
-    pub waves: BTreeMap<Code, super::warehouse::Wave>,
+    pub waves: Map<Code, super::warehouse::Wave>,
     pub next_wave: u64,
     /// Returns (RMAs) and credit memos by number, and the last numbers given.
-    pub returns: BTreeMap<Code, super::returns::Rma>,
+    pub returns: Map<Code, super::returns::Rma>,
     pub next_return: u64,
-    pub credit_memos: BTreeMap<Code, super::returns::CreditMemo>,
+    pub credit_memos: Map<Code, super::returns::CreditMemo>,
     pub next_credit_memo: u64,
     /// Customers' unapplied credit: (entity, customer) -> amount.
-    pub unapplied: BTreeMap<(Code, Code), Decimal>,
+    pub unapplied: Map<(Code, Code), Decimal>,
     /// Replenishment policies: (warehouse, sku) -> policy.
-    pub replenishment: BTreeMap<(Code, Code), ReplenishmentPolicy>,
+    pub replenishment: Map<(Code, Code), ReplenishmentPolicy>,
     /// Shipped demand per week: (warehouse, sku) -> Monday of the week ->
     /// base units shipped (the newest `DEMAND_WEEKS_KEPT` weeks).
-    pub demand: BTreeMap<(Code, Code), BTreeMap<NaiveDate, Decimal>>,
+    pub demand: Map<(Code, Code), Map<NaiveDate, Decimal>>,
     /// Lots of lot-tracked items: (sku, lot) -> expiry and first receipt.
-    pub lots: BTreeMap<(Code, Code), Lot>,
+    pub lots: Map<(Code, Code), Lot>,
     /// Manual journal entries (kept to be reversed), by number.
     #[serde(default)]
-    pub manual_journals: BTreeMap<Code, super::ledger::ManualJournal>,
+    pub manual_journals: Map<Code, super::ledger::ManualJournal>,
     #[serde(default)]
     pub next_journal: u64,
     /// (entity, period) revalued at its end.
     #[serde(default)]
-    pub revaluations: std::collections::BTreeSet<(Code, Code)>,
+    pub revaluations: Set<(Code, Code)>,
     /// Bank statement lines by id, and the statements imported:
     /// (entity, statement number).
-    pub bank_lines: BTreeMap<Code, super::bank::BankLine>,
-    pub bank_statements: std::collections::BTreeSet<(Code, String)>,
+    pub bank_lines: Map<Code, super::bank::BankLine>,
+    pub bank_statements: Set<(Code, String)>,
     pub next_bank_line: u64,
     /// What moved through each entity's bank account by the books.
-    pub book_items: BTreeMap<Code, super::bank::BookItem>,
+    pub book_items: Map<Code, super::bank::BookItem>,
     pub next_book_item: u64,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
@@ -203,7 +212,9 @@ impl State {
             .or_default();
         *weeks.entry(monday).or_default() += qty;
         while weeks.len() > DEMAND_WEEKS_KEPT {
-            weeks.pop_first();
+            if let Some(first) = weeks.get_min().map(|(k, _)| *k) {
+                weeks.remove(&first);
+            }
         }
     }
 
@@ -230,34 +241,34 @@ pub struct ScannedItem<'a> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indexes {
     /// Pick lists not yet shipped.
-    pub open_picks: std::collections::BTreeSet<Code>,
+    pub open_picks: Set<Code>,
     /// Every pick list of an order.
-    pub picks_by_order: BTreeMap<Code, Vec<Code>>,
+    pub picks_by_order: Map<Code, Vec<Code>>,
     /// Confirmed orders with something left to ship, per customer.
-    pub open_orders: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    pub open_orders: Map<Code, Set<Code>>,
     /// Shipments not yet invoiced, per customer.
-    pub uninvoiced: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    pub uninvoiced: Map<Code, Set<Code>>,
     /// Invoices with an open amount, per customer.
-    pub open_invoices: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    pub open_invoices: Map<Code, Set<Code>>,
     /// The bins holding an item in a warehouse: (warehouse, sku) -> keys.
-    pub item_bins: BTreeMap<(Code, Code), std::collections::BTreeSet<BinKey>>,
+    pub item_bins: Map<(Code, Code), Set<BinKey>>,
     /// Approved purchase orders not closed: their open lines are the
     /// scheduled receipts ATP and promises count on.
-    pub open_pos: std::collections::BTreeSet<Code>,
+    pub open_pos: Set<Code>,
     /// Draft POs and POs waiting for an approval: on order for
     /// replenishment, not yet scheduled receipts.
-    pub unsent_pos: std::collections::BTreeSet<Code>,
+    pub unsent_pos: Set<Code>,
     /// Counts not yet settled.
-    pub open_counts: std::collections::BTreeSet<Code>,
+    pub open_counts: Set<Code>,
     /// Supplier invoice references entered: (supplier, their number).
-    pub supplier_refs: std::collections::BTreeSet<(Code, String)>,
+    pub supplier_refs: Set<(Code, String)>,
     /// Posted supplier invoices with an open amount, per supplier: what
     /// AP aging and revaluation read.
-    pub open_supplier_invoices: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    pub open_supplier_invoices: Map<Code, Set<Code>>,
     /// Bank statement lines not yet matched.
-    pub unmatched_bank_lines: std::collections::BTreeSet<Code>,
+    pub unmatched_bank_lines: Set<Code>,
     /// Book items not yet cleared by a statement line, per entity.
-    pub uncleared_book_items: BTreeMap<Code, std::collections::BTreeSet<Code>>,
+    pub uncleared_book_items: Map<Code, Set<Code>>,
 }
 
 impl Indexes {
@@ -276,16 +287,12 @@ impl Indexes {
         }
     }
 
-    pub fn add(map: &mut BTreeMap<Code, std::collections::BTreeSet<Code>>, owner: &str, doc: &str) {
+    pub fn add(map: &mut Map<Code, Set<Code>>, owner: &str, doc: &str) {
         map.entry(owner.to_string())
             .or_default()
             .insert(doc.to_string());
     }
-    pub fn remove(
-        map: &mut BTreeMap<Code, std::collections::BTreeSet<Code>>,
-        owner: &str,
-        doc: &str,
-    ) {
+    pub fn remove(map: &mut Map<Code, Set<Code>>, owner: &str, doc: &str) {
         if let Some(set) = map.get_mut(owner) {
             set.remove(doc);
             if set.is_empty() {
