@@ -96,6 +96,9 @@ pub fn sell(
         body,
     };
     let paid_in_full = payment.is_some_and(|p| p.amount.is_none());
+    // Each step is decided on the state the steps before it leave. The
+    // copy shares every node with `state` (persistent maps): O(1), and a
+    // step's write copies only the path it changes.
     let mut scratch = state.clone();
     let mut out = Vec::new();
 
