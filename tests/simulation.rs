@@ -1351,8 +1351,10 @@ fn run_world(seed: u64, steps: u64, replay_every: u64) -> (World, u64) {
         if w.run(&op, body, step) {
             committed += 1;
             if let Err(v) = check_state(&w.state) {
+                let events = w.log.last().map(|e| e.events().to_vec());
                 panic!(
                     "seed {seed} step {step} ({name} by {op}): invariant broken: {v}\n\
+                     its events: {events:#?}\n\
                      rerun: DEPOT_SEED={seed} cargo test --test simulation (add --release -- --ignored past step 12500)"
                 );
             }

@@ -236,7 +236,16 @@ pub fn receive(
     let mut debits = Decimal::ZERO;
     let mut credits = Decimal::ZERO;
     if method == Method::Credit {
-        let used = to_base(applied);
+        // The credit leaves the unapplied-cash account at what it carries
+        // (the rates it came in at), all of it when all is used; the
+        // difference to the invoices' rates is realised FX below.
+        let key = (c.entity.clone(), c.code.clone());
+        let carried = state.unapplied_base.get(&key).copied().unwrap_or_default();
+        let used = if applied == available || available.is_zero() {
+            carried
+        } else {
+            base.round(applied * carried / available)
+        };
         p = p.debit(PostingKey::UnappliedCash, used, None);
         debits += used;
     } else {
@@ -309,6 +318,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
         if un.is_zero() {
             state.unapplied.remove(&key);
         }
+        super::state::add_unapplied_base(state, key, journal);
         super::apply::apply_journal(state, journal);
         state
             .receipts

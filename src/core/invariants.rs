@@ -610,41 +610,71 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
-    // Unapplied customer credit = the unapplied-cash account (checked for
-    // entities whose credits are all in the base currency).
-    for (code, entity) in &state.entities {
-        let mut sum = Decimal::ZERO;
-        let mut comparable = true;
-        for ((e, customer), v) in &state.unapplied {
-            if e != code {
-                continue;
-            }
-            if *v < Decimal::ZERO {
-                return Err(Violation::OrderLine {
-                    number: format!("customer {customer}"),
-                    line: 0,
-                    problem: format!("negative unapplied credit {v}"),
-                });
-            }
-            comparable &= state
-                .customers
-                .get(customer)
-                .is_some_and(|c| c.currency == entity.base_currency);
-            sum += *v;
+    // Unapplied customer credit: never negative, nor what it is carried
+    // at; nothing carried for a customer without credit (using all of a
+    // credit relieves all it carried); carried at its amount for customers
+    // billed in the base currency; and per entity the carried values are
+    // what the unapplied-cash account holds.
+    for ((e, customer), v) in &state.unapplied {
+        let carried = state
+            .unapplied_base
+            .get(&(e.clone(), customer.clone()))
+            .copied()
+            .unwrap_or_default();
+        let same_currency = state
+            .customers
+            .get(customer)
+            .zip(state.entities.get(e))
+            .is_some_and(|(c, en)| c.currency == en.base_currency);
+        let problem = if *v < Decimal::ZERO {
+            Some(format!("negative unapplied credit {v}"))
+        } else if v.is_zero() || carried < Decimal::ZERO {
+            Some(format!("unapplied credit {v} carried at {carried}"))
+        } else if same_currency && carried != *v {
+            Some(format!(
+                "unapplied credit {v} in the base currency carried at {carried}"
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Violation::OrderLine {
+                number: format!("customer {customer}"),
+                line: 0,
+                problem,
+            });
         }
-        let account = state
+    }
+    if let Some(((_, customer), carried)) = state
+        .unapplied_base
+        .iter()
+        .find(|(k, _)| !state.unapplied.contains_key(*k))
+    {
+        return Err(Violation::OrderLine {
+            number: format!("customer {customer}"),
+            line: 0,
+            problem: format!("no unapplied credit, but {carried} still carried for it"),
+        });
+    }
+    for code in state.entities.keys() {
+        let sum: Decimal = state
+            .unapplied_base
+            .iter()
+            .filter(|((e, _), _)| e == code)
+            .map(|(_, v)| *v)
+            .sum();
+        let gl = state
             .posting_rules
-            .get(&(code.clone(), super::master::PostingKey::UnappliedCash));
-        let gl = account
+            .get(&(code.clone(), super::master::PostingKey::UnappliedCash))
             .and_then(|a| state.ledger.balances.get(&(code.clone(), a.clone())))
             .copied()
             .unwrap_or_default();
-        if comparable && sum != -gl {
+        if sum != -gl {
             return Err(Violation::OrderLine {
                 number: format!("entity {code}"),
                 line: 0,
                 problem: format!(
-                    "unapplied credits {sum} but the unapplied cash account holds {}",
+                    "unapplied credits carried at {sum} but the unapplied cash account holds {}",
                     -gl
                 ),
             });
@@ -1202,6 +1232,8 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         lots,
         manual_journals,
         next_journal,
+        unapplied,
+        unapplied_base,
         revaluations,
         bank_lines,
         bank_statements,

@@ -177,12 +177,17 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
         format!("{n} PO line(s) accrued in GRNI: see `depot report grni`"),
     ));
 
-    // Cash received and not applied to invoices.
+    // Cash received and not applied to invoices, at what the unapplied-cash
+    // account carries for it (the base currency, whatever the customer's).
     let (mut n, mut v) = (0u64, Decimal::ZERO);
-    for ((e, _), amount) in &state.unapplied {
+    for ((e, customer), amount) in &state.unapplied {
         if e == entity && !amount.is_zero() {
             n += 1;
-            v += *amount;
+            v += state
+                .unapplied_base
+                .get(&(e.clone(), customer.clone()))
+                .copied()
+                .unwrap_or_default();
         }
     }
     items.push(item(

@@ -586,7 +586,8 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
             if !memo.to_credit.is_zero() {
                 let key = (memo.entity.clone(), memo.customer.clone());
-                *state.unapplied.entry(key).or_default() += memo.to_credit;
+                *state.unapplied.entry(key.clone()).or_default() += memo.to_credit;
+                super::state::add_unapplied_base(state, key, journal);
             }
             super::apply::apply_journal(state, journal);
             state.credit_memos.insert(memo.number.clone(), memo.clone());

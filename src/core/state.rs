@@ -163,6 +163,11 @@ pub struct State {
     pub next_credit_memo: u64,
     /// Customers' unapplied credit: (entity, customer) -> amount.
     pub unapplied: Map<(Code, Code), Decimal>,
+    /// What the unapplied-cash account carries for each of those credits,
+    /// in the entity's base currency: a foreign credit stays at the rates
+    /// it came in at until it is used, and using all of it relieves all of
+    /// this, so that no cent is left stranded in the account.
+    pub unapplied_base: Map<(Code, Code), Decimal>,
     /// Replenishment policies: (warehouse, sku) -> policy.
     pub replenishment: Map<(Code, Code), ReplenishmentPolicy>,
     /// Shipped demand per week: (warehouse, sku) -> Monday of the week ->
@@ -188,6 +193,29 @@ pub struct State {
     pub next_book_item: u64,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
+}
+
+/// Follow what a journal does to the unapplied-cash account for one
+/// customer's credit (credits add, debits relieve), in the base currency.
+pub fn add_unapplied_base(
+    state: &mut State,
+    key: (Code, Code),
+    journal: &super::posting::JournalEntry,
+) {
+    let delta: Decimal = journal
+        .lines
+        .iter()
+        .filter(|l| l.key == PostingKey::UnappliedCash)
+        .map(|l| l.credit - l.debit)
+        .sum();
+    if delta.is_zero() {
+        return;
+    }
+    let carried = state.unapplied_base.entry(key.clone()).or_default();
+    *carried += delta;
+    if carried.is_zero() {
+        state.unapplied_base.remove(&key);
+    }
 }
 
 /// Weeks of shipped demand kept per item and warehouse.
