@@ -470,8 +470,6 @@ fn status_word(s: PeriodStatus) -> &'static str {
     }
 }
 
-/// A manual journal entry: named accounts of the entity's chart, never a
-/// control account (those are fed only by their subledgers).
 /// An account a person may post to by hand: it exists, and it is neither
 /// a control account nor one that open documents must equal (GRNI,
 /// unapplied cash, in transit).
