@@ -55,10 +55,11 @@ pub struct Built {
     pub seconds: f64,
 }
 
-/// SplitMix64: a small deterministic generator, one per submitter.
-struct Rng(u64);
+/// SplitMix64: a small deterministic generator (one per submitter here;
+/// the simulation's random commands draw from it too).
+pub struct Rng(pub u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -66,7 +67,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 }
 

@@ -16,16 +16,12 @@ use depot::core::types::Currency;
 use depot::core::{execute, Command, CommandBody, Envelope, State};
 use rust_decimal::Decimal;
 
-/// splitmix64: small, fast, good enough, no crate.
-struct Rng(u64);
+/// The generator's splitmix64, with what random commands draw.
+struct Rng(depot::large::Rng);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
@@ -1340,7 +1336,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
 /// each and replaying the log every `replay_every` steps.
 fn run_world(seed: u64, steps: u64, replay_every: u64) -> (World, u64) {
     let mut w = demo_world();
-    let mut rng = Rng(seed);
+    let mut rng = Rng(depot::large::Rng(seed));
     let mut committed = 0u64;
     for step in 1..=steps {
         let (op, body) = random_command(&mut rng, &w.state, step);
