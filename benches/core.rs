@@ -141,6 +141,7 @@ fn counter_body(customer: &str) -> CommandBody {
             amount: None,
             reference: String::new(),
         }),
+        payments: Vec::new(),
     }
 }
 

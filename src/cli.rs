@@ -782,8 +782,13 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
         keymap_file: user_keymap(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         notice,
+        session: format!(
+            "tty-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_millis()
+        ),
     };
-    let result = crate::ui::run(&backend, opts);
+    let result = crate::ui::run(&backend, &|w| engine.watch(w), opts);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     result.map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)

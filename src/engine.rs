@@ -91,11 +91,29 @@ pub type Committed = Arc<Vec<Envelope>>;
 
 type Subscribers = Arc<Mutex<Vec<Sender<Committed>>>>;
 
+/// A consistent, durable view of the state: what had been flushed after
+/// record `seq`. Taking one costs O(1) (the state's maps are persistent),
+/// and holding one never blocks the writer: screens draw from it.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub seq: u64,
+    pub state: Arc<State>,
+}
+
+/// Told the new sequence number after each durable batch; returns false
+/// to be forgotten (its session has gone). It runs on the writer thread:
+/// it must not block (a flag and a channel send, no more).
+pub type Watcher = Box<dyn Fn(u64) -> bool + Send>;
+
+type Watchers = Arc<Mutex<Vec<Watcher>>>;
+
 /// What every handle shares. The writer holds only the state, the store
 /// and the subscribers (not the channel), so dropping the last handle
 /// ends the writer and releases the store.
 struct Shared {
     state: Arc<RwLock<State>>,
+    published: Arc<Mutex<View>>,
+    watchers: Watchers,
     store: RwLock<Option<Store>>,
     subscribers: Subscribers,
     tx: Mutex<Option<Sender<Msg>>>,
@@ -120,7 +138,13 @@ impl Engine {
             "store recovered"
         );
         let (tx, rx) = mpsc::channel();
+        let published = Arc::new(Mutex::new(View {
+            seq: rec.state.seq,
+            state: Arc::new(rec.state.clone()),
+        }));
         let shared = Arc::new(Shared {
+            published: published.clone(),
+            watchers: Watchers::default(),
             state: Arc::new(RwLock::new(rec.state)),
             store: RwLock::new(Some(store.clone())),
             subscribers: Subscribers::default(),
@@ -129,11 +153,14 @@ impl Engine {
         });
         let state = shared.state.clone();
         let subscribers = shared.subscribers.clone();
+        let watchers = shared.watchers.clone();
         let handle = std::thread::Builder::new()
             .name("depot-writer".into())
             .spawn(move || {
                 Writer {
                     state,
+                    published,
+                    watchers,
                     store,
                     subscribers,
                     config,
@@ -220,6 +247,23 @@ impl Engine {
         guard.as_ref().map(f).ok_or(EngineError::Stopped)
     }
 
+    /// The newest durable view of the state: O(1), never waits for the
+    /// writer beyond a pointer copy.
+    pub fn view(&self) -> View {
+        match self.shared.published.lock() {
+            Ok(v) => v.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Call `f` with the new sequence number after every durable batch
+    /// (bounded: a session merges notices behind a flag, see `ui::session`).
+    pub fn watch(&self, f: Watcher) {
+        if let Ok(mut w) = self.shared.watchers.lock() {
+            w.push(f);
+        }
+    }
+
     /// Receive every committed batch from now on.
     pub fn subscribe(&self) -> Receiver<Committed> {
         let (tx, rx) = mpsc::channel();
@@ -264,6 +308,8 @@ impl Engine {
 
 struct Writer {
     state: Arc<RwLock<State>>,
+    published: Arc<Mutex<View>>,
+    watchers: Watchers,
     store: Store,
     subscribers: Subscribers,
     config: EngineConfig,
@@ -415,6 +461,26 @@ impl Writer {
     }
 
     fn broadcast(&self, records: Vec<Envelope>) {
+        // Publish the durable state first, so that whoever is told of the
+        // batch finds it in the view.
+        let view = {
+            let state = match self.state.read() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            View {
+                seq: state.seq,
+                state: Arc::new(state.clone()),
+            }
+        };
+        let seq = view.seq;
+        match self.published.lock() {
+            Ok(mut p) => *p = view,
+            Err(p) => *p.into_inner() = view,
+        }
+        if let Ok(mut w) = self.watchers.lock() {
+            w.retain(|f| f(seq));
+        }
         let batch: Committed = Arc::new(records);
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.retain(|s| s.send(batch.clone()).is_ok());

@@ -8,7 +8,10 @@
 //!   The only module that imports sled.
 //! - `engine`: one writer thread, group commit, idempotency, subscriptions.
 //! - `io`: CSV import/export of master data, JSON-lines `exec`.
-//! - `ui`: the ratatui screens (Elm pattern), keymaps.
+//! - `query`: view-models (lookups, counter sale preview, order life) for
+//!   screens, reports and `serve`; no ratatui in them.
+//! - `ui`: the ratatui screens (a `Screen` trait, one module per screen),
+//!   keymaps, the session loop.
 #![forbid(unsafe_code)]
 
 /// `println!` for status lines that never panics: a reader that went away
@@ -32,6 +35,7 @@ pub mod fuzz;
 pub mod io;
 pub mod large;
 pub mod logging;
+pub mod query;
 pub mod report;
 pub mod store;
 pub mod ui;

@@ -1,38 +1,50 @@
-//! The UI's view of a running engine: reads take the engine's read lock,
-//! writes are commands like any other.
+//! The UI's view of a running engine: reads are the engine's published
+//! view (O(1), never the writer's lock), writes are keyed commands.
 
-use crate::core::{CommandBody, Event, State};
-use crate::engine::{Engine, Submission};
+use crate::engine::{Engine, EngineError, Submission, View};
+use crate::ui::screen::{Request, Submitted};
+use chrono::{DateTime, Utc};
 
 pub struct EngineBackend {
     engine: Engine,
-    session: String,
 }
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> EngineBackend {
-        EngineBackend {
-            engine,
-            session: format!("tty-{}", std::process::id()),
-        }
+        EngineBackend { engine }
+    }
+}
+
+/// A reply from the engine as a screen sees it.
+pub fn submitted(reply: Result<crate::engine::Reply, EngineError>) -> Submitted {
+    match reply {
+        Ok(r) => match r.outcome {
+            Ok(events) => Submitted::Committed {
+                seq: r.seq.unwrap_or(0),
+                events,
+                duplicate: r.duplicate,
+            },
+            Err(rej) => Submitted::Refused(rej),
+        },
+        Err(e) => Submitted::Stopped(e.to_string()),
     }
 }
 
 impl crate::ui::Backend for EngineBackend {
-    fn state(&self) -> Box<dyn std::ops::Deref<Target = State> + '_> {
-        Box::new(self.engine.state())
+    fn view(&self) -> View {
+        self.engine.view()
     }
 
-    fn submit(&self, operator: &str, body: CommandBody) -> Result<Vec<Event>, String> {
-        let reply = self
-            .engine
-            .submit(Submission {
-                operator: operator.to_string(),
-                session: self.session.clone(),
-                key: None,
-                body,
-            })
-            .map_err(|e| e.to_string())?;
-        reply.outcome.map_err(|r| r.to_string())
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn submit(&self, operator: &str, session: &str, req: Request) -> Submitted {
+        submitted(self.engine.submit(Submission {
+            operator: operator.to_string(),
+            session: session.to_string(),
+            key: Some(req.key),
+            body: req.body,
+        }))
     }
 }

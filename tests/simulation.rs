@@ -856,6 +856,24 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         reference: String::new(),
                     }),
                 },
+                // Sometimes a split tender on top: a card for part, cash
+                // for the rest (or two "rests", which is refused).
+                payments: if rng.chance(5) {
+                    vec![
+                        depot::core::counter::CounterPayment {
+                            method: depot::core::cash::Method::Card,
+                            amount: Some(rng.amount(60, 2).abs()),
+                            reference: "VISA".into(),
+                        },
+                        depot::core::counter::CounterPayment {
+                            method: depot::core::cash::Method::Cash,
+                            amount: None,
+                            reference: String::new(),
+                        },
+                    ]
+                } else {
+                    Vec::new()
+                },
             }
         }
         29 | 30 if !picks.is_empty() => {

@@ -115,7 +115,7 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn first_start_sign_in_scan_resize_and_quit_restores_the_terminal() {
+fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let t = Tmux::start(&dir, 80, 24, "");
@@ -126,9 +126,40 @@ fn first_start_sign_in_scan_resize_and_quit_restores_the_terminal() {
     t.keys(&["Enter"]);
     t.wait_for("unknown operator");
     t.keys(&["C-u"]);
-    t.literal("CLERK1");
+    t.literal("clerk1");
     t.keys(&["Enter"]);
-    t.wait_for("Customer lookup");
+    t.wait_for("Counter sale");
+    // A walk-in counter sale: Enter opens it, Enter takes the walk-in
+    // customer, two scans (a burst, then Enter), Enter pays, Enter takes
+    // the exact cash.
+    t.keys(&["Enter"]);
+    t.wait_for("Enter: walk-in");
+    t.keys(&["Enter"]);
+    t.wait_for("WALKIN-US01");
+    t.literal("0614141000029");
+    t.keys(&["Enter"]);
+    t.wait_for("FAS-1001");
+    t.literal("0614141000012");
+    t.keys(&["Enter"]);
+    t.wait_for("FAS-1000");
+    let s = t.wait_for("TOTAL");
+    t.keys(&["Enter"]);
+    t.wait_for("Tender");
+    t.keys(&["Enter"]);
+    let s2 = t.wait_for("SOLD");
+    // "SOLD invoice INV-... total 123.45 USD"
+    let sold = s2.lines().find(|l| l.contains("SOLD")).unwrap().to_string();
+    let words: Vec<&str> = sold.split_whitespace().collect();
+    let inv = words[words.iter().position(|w| *w == "invoice").unwrap() + 1].to_string();
+    let total = words[words.iter().position(|w| *w == "total").unwrap() + 1].replace(',', "");
+    assert!(
+        s.contains(&words[words.iter().position(|w| *w == "total").unwrap() + 1].to_string()),
+        "{s}"
+    );
+    // Back to the menu, then the item lookup (its first letter jumps).
+    t.keys(&["Escape"]);
+    t.wait_for("Order inquiry");
+    t.literal("I");
     t.keys(&["Enter"]);
     t.wait_for("SKU, description or scan");
     // A scanner types a case GTIN-14 and Enter.
@@ -138,14 +169,14 @@ fn first_start_sign_in_scan_resize_and_quit_restores_the_terminal() {
     assert!(s.contains("on hand"), "{s}");
     // A warehouse terminal, then one too small, then back.
     t.resize(40, 16);
-    t.wait_for("F3 quit");
+    t.wait_for("Carriage bolt");
     t.resize(20, 5);
-    t.wait_for("too small");
+    t.wait_for("needs");
     t.resize(80, 24);
     t.wait_for("FAS-1001 ");
     // Focus is on the list after a scan: "?" opens the help.
     t.keys(&["?"]);
-    t.wait_for("show or hide this help");
+    t.wait_for("keys: item_lookup");
     t.keys(&["Escape"]);
     t.keys(&["F3"]);
     let s = t.wait_for("DEPOT-EXITED-0");
@@ -156,17 +187,29 @@ fn first_start_sign_in_scan_resize_and_quit_restores_the_terminal() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
-    // The store is intact after the session.
-    let check = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(&dir)
-        .arg("check")
-        .output()
-        .unwrap();
+    // The store is intact after the session, and the invoice the screen
+    // printed is in the ledger with the same total receivable.
+    let depot = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_depot"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let check = depot(&["check"]);
     assert!(
         check.status.success(),
         "{}",
         String::from_utf8_lossy(&check.stderr)
+    );
+    let gl = depot(&["report", "gl", "--doc", &inv, "--format", "csv"]);
+    let gl = String::from_utf8_lossy(&gl.stdout).to_string();
+    assert!(gl.contains(&inv), "{gl}");
+    assert!(
+        gl.lines()
+            .any(|l| l.contains(",1100,") && l.contains(&total)),
+        "the receivable of {inv} is {total} in the ledger:\n{gl}"
     );
 }
 
@@ -183,5 +226,5 @@ fn a_bad_user_keymap_is_refused_before_the_screen_is_taken() {
     .unwrap();
     let t = Tmux::start(&dir, 80, 24, &format!("XDG_CONFIG_HOME={}", cfg.display()));
     let s = t.wait_for("DEPOT-EXITED-1");
-    assert!(s.contains("teleport") && s.contains("keymap"), "{s}");
+    assert!(s.contains("unknown action") && s.contains("keymap") && s.contains("line 2"), "{s}");
 }

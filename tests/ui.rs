@@ -1,277 +1,452 @@
-//! The screens, driven with key events and drawn into ratatui's TestBackend
-//! over the demo distributor's state.
+//! The screens, driven with keys and scans against the real core (an
+//! in-memory backend over the demo distributor, fixed clock) and drawn
+//! into ratatui's TestBackend.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use depot::core::{execute, Command, CommandBody, Event, State};
-use depot::ui::app::{App, Keymaps, Screen};
-use depot::ui::keymap::{Action, Context, Key, Keymap, KeymapError};
-use depot::ui::Backend;
+use depot::core::{CommandBody, Event};
+use depot::ui::app::{App, Keymaps};
+use depot::ui::key::{Key, KeyCode};
+use depot::ui::keymap::{Action, Context, Keymap, KeymapError};
+use depot::ui::testing::{demo_state, Driver, MemBackend};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
+use rust_decimal::Decimal;
 
-struct Fake(State);
-
-impl Backend for Fake {
-    fn state(&self) -> Box<dyn std::ops::Deref<Target = State> + '_> {
-        Box::new(&self.0)
-    }
-    fn submit(&self, _operator: &str, _body: CommandBody) -> Result<Vec<Event>, String> {
-        Err("read-only test backend".into())
-    }
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
 }
 
-fn demo() -> Fake {
-    static DEMO: std::sync::OnceLock<State> = std::sync::OnceLock::new();
-    Fake(
-        DEMO.get_or_init(|| {
-            let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-            let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap());
-            let mut s = State::default();
-            for body in depot::io::demo::commands(today, 0).unwrap() {
-                let cmd = Command {
-                    operator: "ADMIN".into(),
-                    session: "t".into(),
-                    time,
-                    key: None,
-                    body,
-                };
-                execute(&mut s, &cmd).unwrap();
-            }
-            s
-        })
-        .clone(),
-    )
+fn demo() -> MemBackend {
+    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
+    MemBackend::new(demo_state(today()), now)
 }
 
-fn app(b: &Fake, operator: Option<&str>) -> App {
-    App::new(
-        Keymaps::load(None).unwrap(),
-        false,
-        operator.map(str::to_string),
-        b,
-    )
+/// The first barcode of an item (what its box label carries).
+fn barcode(b: &MemBackend, sku: &str) -> String {
+    b.state.borrow().items[sku].barcodes[0].code.clone()
 }
 
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn typed(a: &mut App, b: &Fake, text: &str) {
-    for c in text.chars() {
-        a.on_key(key(KeyCode::Char(c)), b);
-    }
-}
-
-fn enter(a: &mut App, b: &Fake) {
-    a.on_key(key(KeyCode::Enter), b);
-}
-
-fn draw(a: &mut App, b: &Fake, w: u16, h: u16) -> (String, Terminal<TestBackend>) {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| a.view(f, b)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    (out, t)
-}
-
-fn screen(a: &mut App, b: &Fake) -> String {
-    draw(a, b, 80, 24).0
+fn counter_sales(b: &MemBackend) -> usize {
+    b.log
+        .borrow()
+        .iter()
+        .filter(|(_, r)| matches!(r.body, CommandBody::CounterSale { .. }))
+        .count()
 }
 
 #[test]
 fn an_unknown_or_inactive_operator_cannot_sign_in() {
     let b = demo();
-    let mut a = app(&b, None);
-    typed(&mut a, &b, "NOBODY");
-    enter(&mut a, &b);
-    assert!(matches!(a.screen, Screen::SignIn { .. }));
-    assert!(a.operator.is_none());
-    assert!(screen(&mut a, &b).contains("unknown operator \"NOBODY\""));
-    let mut b2 = demo();
-    b2.0.operators.get_mut("PICK1").unwrap().active = false;
-    let mut a = app(&b2, Some("PICK1"));
-    assert!(a.operator.is_none());
-    assert!(screen(&mut a, &b2).contains("PICK1 is inactive"));
-    // A valid code signs in and opens the menu.
-    let mut a = app(&b, None);
-    typed(&mut a, &b, "CLERK1");
-    enter(&mut a, &b);
-    assert_eq!(a.operator.as_deref(), Some("CLERK1"));
-    assert!(matches!(a.screen, Screen::Menu { .. }));
+    let mut d = Driver::new(&b, None);
+    d.typed("NOBODY").press("enter");
+    assert!(d.app.operator.is_none());
+    assert!(d.screen(80, 24).contains("unknown operator \"NOBODY\""));
+    let b2 = demo();
+    b2.state
+        .borrow_mut()
+        .operators
+        .get_mut("PICK1")
+        .unwrap()
+        .active = false;
+    let mut d2 = Driver::new(&b2, Some("PICK1"));
+    assert!(d2.app.operator.is_none());
+    assert!(d2.screen(80, 24).contains("PICK1 is inactive"));
+    // A valid code (in any case) signs in and opens the menu.
+    d.press("ctrl-u").typed("clerk1").press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    assert_eq!(d.app.screen_name(), "menu");
 }
 
 #[test]
 fn the_menu_shows_what_the_role_may_open() {
     let b = demo();
-    let labels = |op: &str| -> Vec<&'static str> {
-        app(&b, Some(op))
-            .menu(&b)
-            .into_iter()
-            .map(|(l, _)| l)
-            .collect()
-    };
-    let picker = labels("PICK1");
-    assert!(picker.contains(&"Item lookup") && picker.contains(&"Pick"));
-    assert!(!picker.contains(&"Customer lookup") && !picker.contains(&"Order entry"));
-    let clerk = labels("CLERK1");
-    assert!(clerk.contains(&"Customer lookup") && clerk.contains(&"Counter sale"));
-    assert!(!clerk.contains(&"Period close") && !clerk.contains(&"Pick"));
-    let admin = labels("ADMIN");
-    assert_eq!(admin.len(), depot::ui::app::MENU.len());
+    let menu = |op: &str| Driver::new(&b, Some(op)).screen(80, 24);
+    let picker = menu("PICK1");
+    assert!(picker.contains("Item lookup") && picker.contains("Pick"));
+    assert!(!picker.contains("Customer lookup") && !picker.contains("Counter sale"));
+    let clerk = menu("CLERK1");
+    assert!(clerk.contains("Counter sale") && clerk.contains("Order inquiry"));
+    assert!(!clerk.contains("Period close"), "{clerk}");
     // A screen that is not built yet says so and stays on the menu.
-    let mut a = app(&b, Some("PICK1"));
-    a.on_key(key(KeyCode::Char('j')), &b);
-    enter(&mut a, &b);
-    assert!(matches!(a.screen, Screen::Menu { .. }));
-    assert!(screen(&mut a, &b).contains("Pick is not built yet"));
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.press("j").press("enter");
+    assert_eq!(d.app.screen_name(), "menu");
+    assert!(d.screen(80, 24).contains("Pick is not built yet"));
+    // Esc on the menu signs out.
+    d.press("esc");
+    assert!(d.app.operator.is_none());
+    assert_eq!(d.app.screen_name(), "sign_in");
 }
 
 #[test]
-fn item_search_narrows_and_a_scan_finds_the_item() {
+fn item_lookup_narrows_forgives_a_typo_and_a_scan_finds_the_item() {
     let b = demo();
-    let mut a = app(&b, Some("ADMIN"));
-    enter(&mut a, &b); // Item lookup
-    assert!(matches!(a.screen, Screen::Items(_)));
-    typed(&mut a, &b, "sealant");
-    let s = screen(&mut a, &b);
-    let n =
-        b.0.items
-            .values()
-            .filter(|i| i.description.to_lowercase().contains("sealant"))
-            .count();
-    assert!(n > 0 && n < 20);
-    assert!(s.contains(&format!("{n} found")), "{s}");
-    // Scan a case barcode (GTIN-14) of an item that did not match.
-    let item =
-        b.0.items
-            .values()
-            .find(|i| i.sku.starts_with("TOO"))
-            .unwrap();
-    let case = item.barcodes.iter().find(|c| c.code.len() == 14).unwrap();
-    a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL), &b);
-    typed(&mut a, &b, &case.code);
-    enter(&mut a, &b);
-    let s = screen(&mut a, &b);
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    // Item lookup is the third row of the menu.
+    d.typed("i").press("enter");
+    assert_eq!(d.app.screen_name(), "item_lookup");
+    d.typed("carriage bolt");
+    let s = d.screen(80, 24);
+    assert!(s.contains("FAS-1001"), "{s}");
+    d.press("ctrl-u").typed("carrage bolt");
+    let s = d.screen(80, 24);
+    assert!(s.contains("FAS-1001"), "a typo still finds it:\n{s}");
+    let code = barcode(&b, "FAS-1001");
+    d.press("ctrl-u").scan(&code);
+    let s = d.screen(80, 24);
+    assert!(s.contains("Carriage bolt") && s.contains("on hand"), "{s}");
+    d.press("/").scan("0000000000000");
+    let s = d.screen(80, 24);
     assert!(
-        s.contains(&format!("{} {}", item.sku, item.description)),
+        s.contains("not a readable scan") || s.contains("no item has barcode"),
         "{s}"
     );
-    // GS1-128 with AIs (01), (10), (30) finds the item by its GTIN.
-    a.on_key(key(KeyCode::Char('/')), &b);
-    a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL), &b);
-    typed(&mut a, &b, &format!("(01){}(10)LOT7(30)12", case.code));
-    enter(&mut a, &b);
-    assert!(screen(&mut a, &b).contains(&format!("{} {}", item.sku, item.description)));
-    // A garbled scan: a clear message, nothing selected, no panic.
-    a.on_key(key(KeyCode::Char('/')), &b);
-    a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL), &b);
-    typed(&mut a, &b, "06141410000");
-    typed(&mut a, &b, "99");
-    enter(&mut a, &b);
-    let s = screen(&mut a, &b);
-    assert!(s.contains("check digit"), "{s}");
-    // Stock per warehouse is shown from the state.
-    let (sku, wh) =
-        b.0.stock
-            .iter()
-            .find(|(_, st)| !st.on_hand.is_zero())
-            .map(|((w, s), _)| (s.clone(), w.clone()))
-            .unwrap();
-    a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL), &b);
-    typed(&mut a, &b, &sku);
-    enter(&mut a, &b);
-    let on_hand = b.0.stock[&(wh.clone(), sku.clone())]
-        .on_hand
-        .normalize()
-        .to_string();
-    let s = screen(&mut a, &b);
-    let row = s
-        .lines()
-        .find(|l| l.contains(&format!("│{wh} ")))
-        .unwrap_or("");
-    assert!(row.contains(&on_hand), "{wh} {on_hand}: {s}");
+}
+
+/// The walk-in sale of the issue: Enter (walk-in customer), three scans,
+/// Enter (pay), Enter (cash, the exact amount): 3 keys besides the scans.
+#[test]
+fn a_walk_in_sale_of_three_scans_paid_in_cash() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter"); // menu: Counter sale is the first row
+    assert_eq!(d.app.screen_name(), "counter_sale");
+    let before = b.state.borrow().seq;
+    let mut keys = 0;
+    d.press("enter");
+    keys += 1;
+    for sku in ["FAS-1001", "FAS-1000", "FAS-1001"] {
+        let code = barcode(&b, sku);
+        d.scan(&code);
+    }
+    let s = d.screen(132, 43);
+    assert!(s.contains("WALKIN-US01") && s.contains("TOTAL"), "{s}");
+    assert!(s.contains("list LIST-USD"), "the price says its rule:\n{s}");
+    d.press("enter");
+    keys += 1;
+    d.press("enter");
+    keys += 1;
+    assert!(keys <= 15);
+    assert_eq!(counter_sales(&b), 1, "one sale, one command");
+    let s = d.screen(80, 24);
+    assert!(s.contains("SOLD") && s.contains("invoice"), "{s}");
+    // The sale is in the books: one invoice, paid, its total the ledger's.
+    let st = b.state.borrow();
+    assert!(st.seq > before);
+    let inv = st
+        .invoices
+        .values()
+        .find(|i| i.customer == "WALKIN-US01")
+        .expect("an invoice for the walk-in customer");
+    assert_eq!(inv.open, Decimal::ZERO);
+    assert_eq!(inv.lines.len(), 2, "two lines: the repeated scan counts up");
+    assert!(
+        s.contains(&depot::query::money(inv.total, &inv.currency)),
+        "{s}"
+    );
+    drop(st);
+    // Enter again starts the next sale, never resends this one.
+    d.press("enter").press("enter");
+    assert_eq!(counter_sales(&b), 1);
+    assert_eq!(d.app.screen_name(), "counter_sale");
 }
 
 #[test]
-fn customer_lookup_shows_terms_credit_and_balance() {
+fn a_split_tender_with_change_due() {
     let b = demo();
-    let mut a = app(&b, Some("AR1"));
-    let pos = a
-        .menu(&b)
-        .iter()
-        .position(|(l, _)| *l == "Customer lookup")
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("f8");
+    d.typed("k10").press("enter"); // 10.00 by card
+    d.typed("c500").press("enter"); // cash, 500 given
+    let s = d.screen(80, 24);
+    assert!(s.contains("SOLD"), "{s}");
+    let st = b.state.borrow();
+    let inv = st
+        .invoices
+        .values()
+        .find(|i| i.customer == "WALKIN-US01")
         .unwrap();
-    for _ in 0..pos {
-        a.on_key(key(KeyCode::Down), &b);
+    let change = Decimal::from(510) - inv.total;
+    assert!(
+        s.contains(&depot::query::money(change, &inv.currency)),
+        "{s}"
+    );
+    let paid: Vec<_> = st
+        .receipts
+        .values()
+        .filter(|r| r.customer == "WALKIN-US01")
+        .map(|r| (r.method, r.amount))
+        .collect();
+    assert_eq!(paid.len(), 2, "{paid:?}");
+    assert!(paid.contains(&(depot::core::cash::Method::Card, Decimal::from(10))));
+    assert!(paid.contains(&(
+        depot::core::cash::Method::Cash,
+        inv.total - Decimal::from(10)
+    )));
+}
+
+#[test]
+fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.typed("99999*FAS-1001").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("line 2 FAS-1001") && s.contains("not on the shelf"),
+        "{s}"
+    );
+    d.press("f8");
+    assert_eq!(counter_sales(&b), 0);
+    // Fix the quantity on the line: up to the lines, type 1, Enter.
+    d.press("up").typed("1").press("enter");
+    d.press("f8").press("enter");
+    assert_eq!(counter_sales(&b), 1);
+    assert!(d.screen(80, 24).contains("SOLD"));
+}
+
+#[test]
+fn removing_a_line_and_leaving_a_sale_ask_first() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("up").press("f9");
+    assert!(d.screen(80, 24).contains("Remove line 2"));
+    d.press("n");
+    assert!(d.screen(80, 24).contains("FAS-1001"));
+    d.press("f9").press("y");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("FAS-1001") && s.contains("FAS-1000"), "{s}");
+    d.press("esc").press("esc");
+    assert!(d.screen(80, 24).contains("Cancel this sale"));
+    d.press("y");
+    assert_eq!(d.app.screen_name(), "menu");
+    assert_eq!(counter_sales(&b), 0);
+}
+
+#[test]
+fn order_inquiry_shows_a_sale_and_follows_another_session() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.press("enter").press("enter");
+    let inv = b
+        .state
+        .borrow()
+        .invoices
+        .values()
+        .find(|i| i.customer == "WALKIN-US01")
+        .unwrap()
+        .number
+        .clone();
+    let order = b
+        .state
+        .borrow()
+        .orders
+        .values()
+        .find(|o| o.customer == "WALKIN-US01")
+        .unwrap()
+        .number
+        .clone();
+    d.press("esc"); // done -> menu
+    d.press("j").press("enter");
+    assert_eq!(d.app.screen_name(), "order_inquiry");
+    d.typed(&order).press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&inv) && s.contains("shipped") && s.contains("WILLCALL"),
+        "{s}"
+    );
+}
+
+#[test]
+fn every_offered_action_has_a_key_in_both_keymaps() {
+    let maps = Keymaps::load(None).unwrap();
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    let check = |app: &App| {
+        let Some(top) = app.top() else { return };
+        for km in [&maps.default, &maps.classic] {
+            for (a, what) in top.actions() {
+                assert!(
+                    km.key_for(top.name(), app.context(), a).is_some(),
+                    "{}: {what} ({a:?}) has no key",
+                    top.name()
+                );
+            }
+        }
+    };
+    check(&d.app);
+    for keys in [
+        &["enter"][..],
+        &["enter", "enter"],
+        &["up", "enter"],
+        &["f8"],
+        &["esc", "esc", "y", "j", "enter"],
+        &["enter", "esc", "j", "j", "enter"],
+        &["enter", "f4"],
+    ] {
+        let mut d = Driver::new(&b, Some("CLERK1"));
+        d.press("enter");
+        d.scan(&barcode(&b, "FAS-1000"));
+        for k in keys {
+            d.press(k);
+            check(&d.app);
+        }
     }
-    enter(&mut a, &b);
-    assert!(matches!(a.screen, Screen::Customers(_)));
-    let c = b.0.customers.values().nth(7).unwrap().clone();
-    typed(&mut a, &b, &c.code);
-    enter(&mut a, &b);
-    let s = screen(&mut a, &b);
-    assert!(s.contains(&c.name), "{s}");
-    assert!(s.contains(&c.terms), "{s}");
-    assert!(s.contains("open balance"), "{s}");
+    d.press("?");
+    assert!(d.app.help);
 }
 
 #[test]
 fn help_is_built_from_the_active_keymap() {
     let b = demo();
-    let mut a = app(&b, Some("CLERK1"));
-    a.on_key(key(KeyCode::Char('?')), &b);
-    assert!(a.help);
-    let s = screen(&mut a, &b);
-    assert!(s.contains("keys (list)"), "{s}");
-    assert!(s.contains("show or hide this help"));
-    assert!(s.contains("quit depot") && s.contains("F3"));
-    assert!(s.contains("next line") && s.contains('j'));
-    a.on_key(key(KeyCode::Esc), &b);
-    assert!(!a.help);
-    // AR1 uses the classic keymap: no j/k, F8 pages, F12 goes back.
-    let mut a = app(&b, Some("AR1"));
-    a.on_key(key(KeyCode::F(1)), &b);
-    let s = screen(&mut a, &b);
-    assert!(s.contains("F12") && !s.contains("j down"), "{s}");
-    a.on_key(key(KeyCode::Esc), &b);
-    a.on_key(key(KeyCode::Char('j')), &b);
-    assert_eq!(a.screen, Screen::Menu { selected: 0 });
-    a.on_key(key(KeyCode::F(8)), &b);
-    assert_ne!(a.screen, Screen::Menu { selected: 0 });
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("?");
+    let s = d.screen(80, 24);
+    assert!(s.contains("keys: menu") && s.contains("F3"), "{s}");
+    d.press("esc");
+    assert!(!d.app.help);
+    // AR1 uses the classic keymap: no j/k; F1 is help.
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.press("f1");
+    let s = d.screen(80, 24);
+    assert!(s.contains("F1") && !s.contains(" j "), "{s}");
 }
 
 #[test]
-fn screens_at_80x24_and_40x16() {
+fn snapshots_of_each_screen_at_80x24_and_132x43() {
     let b = demo();
-    let mut a = app(&b, Some("CLERK1"));
-    insta::assert_snapshot!("menu_80x24", screen(&mut a, &b));
-    enter(&mut a, &b);
-    typed(&mut a, &b, "FAS-1001");
-    enter(&mut a, &b);
-    insta::assert_snapshot!("item_80x24", screen(&mut a, &b));
-    insta::assert_snapshot!("item_40x16", draw(&mut a, &b, 40, 16).0);
-    a.on_key(key(KeyCode::Esc), &b);
-    insta::assert_snapshot!("item_list_40x16", draw(&mut a, &b, 40, 16).0);
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    insta::assert_snapshot!("menu_80x24", d.screen(80, 24));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.typed("2*FAS-1000").press("enter");
+    insta::assert_snapshot!("counter_sale_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("counter_sale_132x43", d.screen(132, 43));
+    d.press("f8");
+    insta::assert_snapshot!("counter_tender_80x24", d.screen(80, 24));
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.typed("i").press("enter").typed("FAS-1001").press("enter");
+    insta::assert_snapshot!("item_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("item_132x43", d.screen(132, 43));
+    insta::assert_snapshot!("item_40x16", d.screen(40, 16));
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.typed("cu").press("enter").typed("C0001").press("enter");
+    insta::assert_snapshot!("customer_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("customer_132x43", d.screen(132, 43));
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.typed("o").press("enter");
+    insta::assert_snapshot!("orders_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("orders_132x43", d.screen(132, 43));
 }
 
 #[test]
-fn a_tiny_terminal_gets_a_message_not_a_panic() {
+fn tiny_terminals_get_a_message_not_a_panic() {
     let b = demo();
-    let mut a = app(&b, Some("PICK1"));
-    for (w, h) in [(20, 5), (39, 16), (40, 15), (1, 1), (0, 0)] {
-        let (s, _) = draw(&mut a, &b, w, h);
-        if w >= 20 {
-            assert!(s.contains("too small"), "{w}x{h}: {s}");
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter");
+    for (w, h) in [(79, 24), (40, 16), (20, 5), (19, 4), (1, 1), (0, 0)] {
+        let s = d.screen(w, h);
+        if w >= 20 && h >= 5 {
+            assert!(s.contains("needs"), "{w}x{h}: {s}");
         }
     }
+}
+
+/// Random keys and sizes on every screen: no panic, and no command is
+/// ever submitted twice under one key (a screen never resends).
+#[test]
+fn random_keys_and_resizes_never_panic_or_submit_twice() {
+    let seed: u64 = std::env::var("DEPOT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261130);
+    let mut x = seed;
+    let mut next = move || {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let named = [
+        "enter",
+        "esc",
+        "tab",
+        "backtab",
+        "up",
+        "down",
+        "f1",
+        "f4",
+        "f5",
+        "f8",
+        "f9",
+        "f10",
+        "f12",
+        "backspace",
+        "ctrl-u",
+        "y",
+        "n",
+        "j",
+        "k",
+        "/",
+        "*",
+        "?",
+    ];
+    let b = demo();
+    let scans = [
+        barcode(&b, "FAS-1000"),
+        barcode(&b, "FAS-1001"),
+        "]C10110614141000026".to_string(),
+        "garbled\u{1b}[".to_string(),
+    ];
+    for op in ["CLERK1", "ADMIN", "PICK1", "SUP1"] {
+        let mut d = Driver::new(&b, Some(op));
+        for step in 0..3000 {
+            match next() % 10 {
+                0..=4 => {
+                    let k = named[(next() % named.len() as u64) as usize];
+                    if k == "f3" {
+                        continue;
+                    }
+                    d.press(k);
+                }
+                5..=6 => {
+                    let c = (b'0' + (next() % 43) as u8) as char;
+                    d.key(Key::plain(KeyCode::Char(c)));
+                }
+                7 => {
+                    let s = &scans[(next() % scans.len() as u64) as usize];
+                    d.scan(s);
+                }
+                _ => {
+                    let w = (next() % 140) as u16;
+                    let h = (next() % 50) as u16;
+                    d.screen(w, h);
+                }
+            }
+            if d.app.quit || d.app.operator.is_none() {
+                d = Driver::new(&b, Some(op));
+            }
+            let _ = step;
+        }
+    }
+    let log = b.log.borrow();
+    let mut keys: Vec<&String> = log.iter().map(|(_, r)| &r.key).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "a key was submitted twice (seed {seed})");
+    depot::core::invariants::check_state(&b.state.borrow())
+        .unwrap_or_else(|v| panic!("invariant broken (seed {seed}): {v}"));
 }
 
 #[test]
@@ -281,21 +456,26 @@ fn no_color_draws_without_colours() {
         Keymaps::load(None).unwrap(),
         true,
         Some("CLERK1".into()),
+        "t",
         &b,
     );
-    enter(&mut a, &b);
-    typed(&mut a, &b, "bolt");
-    let (_, t) = draw(&mut a, &b, 80, 24);
-    let buf = t.backend().buffer();
-    for cell in buf.content() {
+    a.on_key(Key::parse("enter").unwrap(), &b);
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| a.view(f, &b)).unwrap();
+    for cell in t.backend().buffer().content() {
         assert!(
             matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
             "a coloured cell under NO_COLOR: {cell:?}"
         );
     }
-    // With colours, the title bar is coloured.
-    let mut a = app(&b, Some("CLERK1"));
-    let (_, t) = draw(&mut a, &b, 80, 24);
+    let mut a = App::new(
+        Keymaps::load(None).unwrap(),
+        false,
+        Some("CLERK1".into()),
+        "t",
+        &b,
+    );
+    t.draw(|f| a.view(f, &b)).unwrap();
     assert!(t
         .backend()
         .buffer()
@@ -309,20 +489,28 @@ fn a_user_keymap_merges_over_the_default_and_bad_ones_are_named() {
     let user = "[list]\n\"x\" = \"down\"\n\"j\" = \"none\"\n";
     let km = Keymap::build("default", Some(("mine.toml", user))).unwrap();
     let k = |s: &str| Key::parse(s).unwrap();
-    assert_eq!(km.action(Context::List, &k("x")), Some(Action::Down));
-    assert_eq!(km.action(Context::List, &k("j")), None);
-    assert_eq!(km.action(Context::List, &k("k")), Some(Action::Up));
+    assert_eq!(
+        km.action("menu", Context::List, &k("x")),
+        Some(Action::Down)
+    );
+    assert_eq!(km.action("menu", Context::List, &k("j")), None);
+    assert_eq!(km.action("menu", Context::List, &k("k")), Some(Action::Up));
     // Global keys that type a character do not fire while typing.
-    assert_eq!(km.action(Context::Input, &k("?")), None);
-    assert_eq!(km.action(Context::Input, &k("f1")), Some(Action::Help));
+    assert_eq!(km.action("counter_sale", Context::Form, &k("?")), None);
+    assert_eq!(
+        km.action("counter_sale", Context::Form, &k("f1")),
+        Some(Action::Help)
+    );
     let bad = |text: &str| Keymap::build("default", Some(("mine.toml", text))).unwrap_err();
     let e = bad("[list]\n\"x\" = \"fly\"\n");
-    assert!(matches!(e, KeymapError::Action { .. }));
+    assert!(matches!(e, KeymapError::Action { line: 2, .. }), "{e}");
     assert!(e.to_string().contains("\"x\"") && e.to_string().contains("fly"));
     let e = bad("[list]\n\"hyper-x\" = \"down\"\n");
     assert!(matches!(e, KeymapError::Key { .. }), "{e}");
     let e = bad("[lists]\n\"x\" = \"down\"\n");
     assert!(e.to_string().contains("[lists]"), "{e}");
+    let e = bad("[screen.nosuch]\n\"x\" = \"down\"\n");
+    assert!(e.to_string().contains("screen.nosuch"), "{e}");
     let e = bad("[list\n");
     assert!(
         e.to_string().contains("mine.toml") && e.to_string().contains("TOML"),
@@ -332,7 +520,40 @@ fn a_user_keymap_merges_over_the_default_and_bad_ones_are_named() {
         Keymap::build("emacs", None),
         Err(KeymapError::UnknownBase(_))
     ));
-    // The file on disk: a missing file is an error, not an empty keymap.
     let missing = std::path::Path::new("/nonexistent/keymap.toml");
     assert!(depot::ui::keymaps(Some(missing)).is_err());
+}
+
+#[test]
+fn the_shipped_keymaps_bind_no_key_twice_in_a_section() {
+    for (name, text) in [
+        ("default", depot::ui::keymap::DEFAULT),
+        ("classic", depot::ui::keymap::CLASSIC),
+    ] {
+        let mut km = Keymap::default();
+        km.merge(name, text)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn a_committed_sale_reports_its_invoice_event() {
+    // The typed outcome carries the events: the screen shows the invoice
+    // number from them, not from a second read.
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.press("enter").press("enter");
+    let req = b.log.borrow().last().unwrap().1.clone();
+    let out = depot::ui::Backend::submit(&b, "CLERK1", "t", req);
+    match out {
+        depot::ui::screen::Submitted::Committed {
+            duplicate, events, ..
+        } => {
+            assert!(duplicate, "the same key is the same sale");
+            assert!(events.iter().any(|e| matches!(e, Event::Invoiced { .. })));
+        }
+        other => panic!("{other:?}"),
+    }
 }

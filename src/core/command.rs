@@ -391,12 +391,16 @@ pub enum CommandBody {
     },
     /// A counter sale: order, pick, hand-over, invoice and (optionally)
     /// payment in one commit, from stock on the shelf of `warehouse`.
+    /// `payment` is one tender; `payments` several (split tender), paid
+    /// in order; a tender without an amount pays the rest.
     CounterSale {
         customer: Code,
         warehouse: Code,
         lines: Vec<crate::core::counter::CounterLine>,
         #[serde(default)]
         payment: Option<crate::core::counter::CounterPayment>,
+        #[serde(default)]
+        payments: Vec<crate::core::counter::CounterPayment>,
     },
     /// Close every open period of an entity up to and including `period`;
     /// refused while the close checklist has a blocking item open.

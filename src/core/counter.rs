@@ -49,10 +49,72 @@ pub struct CounterPayment {
     pub reference: String,
 }
 
-fn refuse(problem: impl Into<String>) -> Rejection {
-    Rejection::CounterSale {
-        problem: problem.into(),
+/// The step of a counter sale that refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterStep {
+    /// Checking how the customer pays.
+    Tender,
+    /// Pricing, credit and price floor, reservation.
+    Order,
+    /// Taking the goods from the bins.
+    Pick,
+    /// Invoicing what was handed over.
+    Invoice,
+    /// Applying the payment.
+    Payment,
+}
+
+impl std::fmt::Display for CounterStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CounterStep::Tender => "tender",
+            CounterStep::Order => "order",
+            CounterStep::Pick => "pick",
+            CounterStep::Invoice => "invoice",
+            CounterStep::Payment => "payment",
+        })
     }
+}
+
+/// Why a counter sale was refused, as data a screen can act on (which
+/// line, how much, what the limit is).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterRefusal {
+    #[error("pay with cash, card, cheque or transfer; apply credit afterwards")]
+    CreditTender,
+    #[error("only one tender may pay \"the rest\" (give the others an amount)")]
+    RestTwice,
+    #[error("the sale would go on credit hold: credit limit {limit} exceeded by {over} (exposure {exposure} + sale {sale}); take payment in full or place it as an order")]
+    CreditLimit {
+        limit: Decimal,
+        exposure: Decimal,
+        sale: Decimal,
+        over: Decimal,
+    },
+    #[error("the sale would go on credit hold: an invoice is past due; take payment in full or place it as an order")]
+    PastDue,
+    #[error("line {line} {sku}: price {price} is below the margin floor {floor}: the sale would wait for price approval; place it as an order")]
+    BelowFloor {
+        line: u32,
+        sku: Code,
+        price: Decimal,
+        floor: Decimal,
+    },
+    #[error("line {line} {sku}: {short} not on the shelf in {warehouse}")]
+    NotOnShelf {
+        line: u32,
+        sku: Code,
+        warehouse: Code,
+        short: Decimal,
+    },
+    #[error("the core produced no {what} (a defect: nothing was changed)")]
+    Missing { what: String },
+}
+
+fn refuse(step: CounterStep, reason: CounterRefusal) -> Rejection {
+    Rejection::CounterSaleRefused { step, reason }
 }
 
 /// Run one step on the scratch state and keep its events.
@@ -64,18 +126,22 @@ fn step(scratch: &mut State, out: &mut Vec<Event>, events: Vec<Event>) -> Vec<Ev
     events
 }
 
+/// Sell from the shelf. `tenders` pay in order; a tender without an
+/// amount pays what the others leave (at most one may), and with one the
+/// sale is paid in full and uses no credit.
 pub fn sell(
     state: &State,
     cmd: &Command,
     customer: &str,
     warehouse: &str,
     lines: &[CounterLine],
-    payment: Option<&CounterPayment>,
+    tenders: &[&CounterPayment],
 ) -> Result<Vec<Event>, Rejection> {
-    if payment.is_some_and(|p| p.method == Method::Credit) {
-        return Err(refuse(
-            "pay with cash, card, cheque or transfer; apply credit afterwards",
-        ));
+    if tenders.iter().any(|p| p.method == Method::Credit) {
+        return Err(refuse(CounterStep::Tender, CounterRefusal::CreditTender));
+    }
+    if tenders.iter().filter(|p| p.amount.is_none()).count() > 1 {
+        return Err(refuse(CounterStep::Tender, CounterRefusal::RestTwice));
     }
     let c = state
         .customers
@@ -95,7 +161,7 @@ pub fn sell(
         key: None,
         body,
     };
-    let paid_in_full = payment.is_some_and(|p| p.amount.is_none());
+    let paid_in_full = tenders.iter().any(|p| p.amount.is_none());
     // Each step is decided on the state the steps before it leave. The
     // copy shares every node with `state` (persistent maps): O(1), and a
     // step's write copies only the path it changes.
@@ -123,21 +189,40 @@ pub fn sell(
     let placed = super::sales::place_paid(&scratch, &place, paid_in_full)?;
     let order = match placed.first() {
         Some(Event::OrderPlaced(o)) => o.clone(),
-        _ => return Err(refuse("the order was not placed")),
+        _ => {
+            return Err(refuse(
+                CounterStep::Order,
+                CounterRefusal::Missing {
+                    what: "order".into(),
+                },
+            ))
+        }
     };
     if let Some(h) = order.holds.first() {
-        return Err(refuse(format!(
-            "the sale would go on {}: place it as an order instead",
-            h.as_str()
-        )));
+        return Err(refuse(
+            CounterStep::Order,
+            hold_reason(state, cmd, c, &order, *h),
+        ));
     }
     if let Some(Event::Backordered { line, qty, .. }) = placed
         .iter()
         .find(|e| matches!(e, Event::Backordered { .. }))
     {
-        return Err(refuse(format!(
-            "line {line}: {qty} not on the shelf in {warehouse}"
-        )));
+        let sku = order
+            .lines
+            .iter()
+            .find(|l| l.line == *line)
+            .map(|l| l.sku.clone())
+            .unwrap_or_default();
+        return Err(refuse(
+            CounterStep::Order,
+            CounterRefusal::NotOnShelf {
+                line: *line,
+                sku,
+                warehouse: warehouse.to_string(),
+                short: *qty,
+            },
+        ));
     }
     step(&mut scratch, &mut out, placed);
 
@@ -189,17 +274,29 @@ pub fn sell(
     let invoiced = super::billing::invoice(&scratch, cmd, &shipments)?;
     let (number, total) = match invoiced.first() {
         Some(Event::Invoiced { invoice, .. }) => (invoice.number.clone(), invoice.total),
-        _ => return Err(refuse("nothing was invoiced")),
+        _ => {
+            return Err(refuse(
+                CounterStep::Invoice,
+                CounterRefusal::Missing {
+                    what: "invoice".into(),
+                },
+            ))
+        }
     };
     step(&mut scratch, &mut out, invoiced);
-    if let Some(p) = payment {
-        let amount = p.amount.unwrap_or(total);
-        if amount > total {
-            return Err(Rejection::Overpaid {
-                invoice: number,
-                open: total,
-                amount,
-            });
+    let given: Decimal = tenders.iter().filter_map(|p| p.amount).sum();
+    if given > total {
+        return Err(Rejection::Overpaid {
+            invoice: number,
+            open: total,
+            amount: given,
+        });
+    }
+    for p in tenders {
+        let amount = p.amount.unwrap_or(total - given);
+        if amount.is_zero() && p.amount.is_none() {
+            // The others paid it all: nothing left for "the rest".
+            continue;
         }
         let paid = super::cash::receive(
             &scratch,
@@ -209,7 +306,7 @@ pub fn sell(
             amount,
             &p.reference,
             &[ApplyTo {
-                invoice: number,
+                invoice: number.clone(),
                 amount,
                 settle: false,
             }],
@@ -217,4 +314,55 @@ pub fn sell(
         step(&mut scratch, &mut out, paid);
     }
     Ok(out)
+}
+
+/// Why the order of a counter sale would be held, with the figures.
+fn hold_reason(
+    state: &State,
+    cmd: &Command,
+    c: &super::master::Customer,
+    order: &super::sales::SalesOrder,
+    hold: super::sales::Hold,
+) -> CounterRefusal {
+    match hold {
+        super::sales::Hold::Credit => {
+            let exposure = super::sales::exposure(state, c);
+            let sale = order.value();
+            let over = exposure + sale - c.credit_limit;
+            if over > Decimal::ZERO {
+                CounterRefusal::CreditLimit {
+                    limit: c.credit_limit,
+                    exposure,
+                    sale,
+                    over,
+                }
+            } else {
+                CounterRefusal::PastDue
+            }
+        }
+        super::sales::Hold::Price => {
+            let below = order.lines.iter().find_map(|l| {
+                let item = state.items.get(&l.sku)?;
+                let floor = super::sales::floor_price(
+                    state,
+                    &order.entity,
+                    &order.currency,
+                    item,
+                    cmd.date(),
+                )?;
+                (l.price < floor).then(|| (l.line, l.sku.clone(), l.price, floor))
+            });
+            match below {
+                Some((line, sku, price, floor)) => CounterRefusal::BelowFloor {
+                    line,
+                    sku,
+                    price,
+                    floor,
+                },
+                None => CounterRefusal::Missing {
+                    what: "line below the floor".into(),
+                },
+            }
+        }
+    }
 }

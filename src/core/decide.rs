@@ -326,7 +326,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             warehouse,
             lines,
             payment,
-        } => super::counter::sell(state, cmd, customer, warehouse, lines, payment.as_ref()),
+            payments,
+        } => {
+            let tenders: Vec<_> = payment.iter().chain(payments.iter()).collect();
+            super::counter::sell(state, cmd, customer, warehouse, lines, &tenders)
+        }
         CommandBody::InvoiceShipments { shipments } => billing::invoice(state, cmd, shipments),
         CommandBody::ReceivePayment {
             customer,

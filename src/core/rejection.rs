@@ -209,6 +209,15 @@ pub enum Rejection {
     ControlAccount { account: String },
     #[error("bank statement line {line}: {problem}")]
     BankMatch { line: String, problem: String },
+    /// A counter sale refused for a reason of its own (stock, credit,
+    /// price floor, tender), typed so that a screen can point at the step
+    /// and the line. Replaces `CounterSale { problem }`, which old stores
+    /// may still hold.
+    #[error("counter sale refused ({step}): {reason}")]
+    CounterSaleRefused {
+        step: crate::core::counter::CounterStep,
+        reason: crate::core::counter::CounterRefusal,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -337,7 +346,7 @@ impl Rejection {
             Rejection::ControlAccount { .. } => "control_account",
             Rejection::BankMatch { .. } => "bank_match",
             Rejection::NotReturnable { .. } => "not_returnable",
-            Rejection::CounterSale { .. } => "counter_sale",
+            Rejection::CounterSale { .. } | Rejection::CounterSaleRefused { .. } => "counter_sale",
             Rejection::OrderChange { .. } => "order_change",
             Rejection::PurchaseState { .. } => "purchase_state",
             Rejection::OverReceipt { .. } => "over_receipt",

@@ -1,237 +1,151 @@
-//! Keymaps: TOML files mapping keys to actions per context. The default
+//! Keymaps: TOML files mapping keys to actions per section. The default
 //! keymap is built in; a named base (`default`, `classic`) is merged over
-//! it, then the user's file. The help overlay is generated from the result,
-//! so it always shows the keys that actually work.
+//! it, then the user's file. A key is resolved through a chain of
+//! sections: the screen's own (`[screen.counter_sale]`), then its kind
+//! (`[form]` falls back to `[input]`; `[list]`; `[input]`; `[confirm]`),
+//! then `[global]`. The key bar and the help overlay are built from the
+//! same chain, so they always show the keys that actually work.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+pub use super::key::{Key, KeyCode};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 
 pub const DEFAULT: &str = include_str!("../../keymaps/default.toml");
 pub const CLASSIC: &str = include_str!("../../keymaps/classic.toml");
 
-/// What a key does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Action {
-    Help,
-    Quit,
-    Up,
-    Down,
-    Top,
-    Bottom,
-    PageUp,
-    PageDown,
-    Open,
-    Back,
-    Search,
-    Submit,
-    Cancel,
-    DeleteBack,
-    Clear,
+macro_rules! actions {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $describe:literal;)*) => {
+        /// What a key does. Screens receive actions, never raw keys (except
+        /// the characters typed into a field).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Action {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The name used in keymap files.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name,)* }
+            }
+
+            /// What the help overlay says it does (screens may say more).
+            pub fn describe(self) -> &'static str {
+                match self { $(Action::$variant => $describe,)* }
+            }
+        }
+    };
+}
+
+actions! {
+    /// Show or hide the keys of this screen.
+    Help = "help", "show or hide this help";
+    /// Leave depot (F3 on green screens).
+    Quit = "quit", "exit depot";
+    /// Previous line.
+    Up = "up", "previous line";
+    /// Next line.
+    Down = "down", "next line";
+    /// First line.
+    Top = "top", "first line";
+    /// Last line.
+    Bottom = "bottom", "last line";
+    /// A page up.
+    PageUp = "page_up", "page up";
+    /// A page down.
+    PageDown = "page_down", "page down";
+    /// Open the selected line.
+    Open = "open", "open the selected line";
+    /// Back to the previous screen.
+    Back = "back", "back to the previous screen";
+    /// Filter the list (type to narrow, or scan).
+    Search = "search", "filter the list (type or scan)";
+    /// Accept the field: look up what was typed or scanned.
+    Submit = "submit", "accept what was typed or scanned";
+    /// Leave the field or screen without doing anything.
+    Cancel = "cancel", "cancel, nothing is changed";
+    /// Delete the last character.
+    DeleteBack = "delete_back", "delete the last character";
+    /// Clear the field.
+    Clear = "clear", "clear the field";
+    /// Next field.
+    NextField = "next_field", "next field";
+    /// Previous field.
+    PrevField = "prev_field", "previous field";
+    /// Look up a value for the field under the cursor (F4 prompt).
+    Lookup = "lookup", "look up a value for this field";
+    /// Read the data again.
+    Refresh = "refresh", "refresh";
+    /// Take payment.
+    Pay = "pay", "take payment";
+    /// Complete the document: commit it.
+    Complete = "complete", "complete: commit the document";
+    /// Remove the selected line (asks first).
+    DeleteLine = "delete_line", "remove the selected line";
+    /// Answer yes to a question.
+    Yes = "yes", "yes, go ahead";
+    /// Answer no to a question.
+    No = "no", "no, leave it as it is";
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
-        Action::Help,
-        Action::Quit,
-        Action::Up,
-        Action::Down,
-        Action::Top,
-        Action::Bottom,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Open,
-        Action::Back,
-        Action::Search,
-        Action::Submit,
-        Action::Cancel,
-        Action::DeleteBack,
-        Action::Clear,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Help => "help",
-            Action::Quit => "quit",
-            Action::Up => "up",
-            Action::Down => "down",
-            Action::Top => "top",
-            Action::Bottom => "bottom",
-            Action::PageUp => "page_up",
-            Action::PageDown => "page_down",
-            Action::Open => "open",
-            Action::Back => "back",
-            Action::Search => "search",
-            Action::Submit => "submit",
-            Action::Cancel => "cancel",
-            Action::DeleteBack => "delete_back",
-            Action::Clear => "clear",
-        }
-    }
-
-    /// What the help overlay says it does.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Action::Help => "show or hide this help",
-            Action::Quit => "quit depot",
-            Action::Up => "previous line",
-            Action::Down => "next line",
-            Action::Top => "first line",
-            Action::Bottom => "last line",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Open => "open the selected line",
-            Action::Back => "back to the previous screen",
-            Action::Search => "type to search (or scan)",
-            Action::Submit => "look up what was typed or scanned",
-            Action::Cancel => "leave the field",
-            Action::DeleteBack => "delete the last character",
-            Action::Clear => "clear the field",
-        }
-    }
-
     fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == s)
+        Action::ALL.iter().copied().find(|a| a.name() == s)
     }
 }
 
-/// Where a binding applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The kind of place the focus is in; each has a keymap section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Context {
     Global,
+    /// Browsing a list or a menu.
     List,
+    /// Typing into a single field (search, sign-in, a scan).
     Input,
+    /// A screen of several fields; falls back to `[input]`.
+    Form,
+    /// A yes/no question.
+    Confirm,
 }
 
 impl Context {
-    pub const ALL: [Context; 3] = [Context::Global, Context::List, Context::Input];
+    pub const ALL: [Context; 5] = [
+        Context::Global,
+        Context::List,
+        Context::Input,
+        Context::Form,
+        Context::Confirm,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Context::Global => "global",
             Context::List => "list",
             Context::Input => "input",
+            Context::Form => "form",
+            Context::Confirm => "confirm",
         }
+    }
+    /// Does a typing key type here (rather than act)?
+    fn types(self) -> bool {
+        matches!(self, Context::Input | Context::Form)
     }
 }
 
-/// A key as written in a keymap file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub code: KeyCode,
-    pub ctrl: bool,
-    pub alt: bool,
+/// A section of a keymap file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Section {
+    Kind(Context),
+    /// `[screen.NAME]`: one screen's own keys.
+    Screen(String),
 }
 
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let k = |x: &Key| (x.ctrl, x.alt, format!("{:?}", x.code));
-        k(self).cmp(&k(other))
-    }
-}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Key {
-    pub fn from_event(e: &KeyEvent) -> Key {
-        let code = match e.code {
-            // Shifted letters arrive as the upper-case character.
-            KeyCode::Char(c) => KeyCode::Char(c),
-            KeyCode::BackTab => KeyCode::Tab,
-            other => other,
-        };
-        Key {
-            code,
-            ctrl: e.modifiers.contains(KeyModifiers::CONTROL),
-            alt: e.modifiers.contains(KeyModifiers::ALT),
-        }
-    }
-
-    /// Does this key type a character into a field?
-    pub fn types(&self) -> bool {
-        matches!(self.code, KeyCode::Char(_)) && !self.ctrl && !self.alt
-    }
-
-    pub fn parse(s: &str) -> Option<Key> {
-        let mut rest = s;
-        let mut ctrl = false;
-        let mut alt = false;
-        loop {
-            if let Some(r) = rest.strip_prefix("ctrl-") {
-                ctrl = true;
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix("alt-") {
-                alt = true;
-                rest = r;
-            } else {
-                break;
-            }
-        }
-        let code = match rest {
-            "enter" => KeyCode::Enter,
-            "esc" => KeyCode::Esc,
-            "tab" => KeyCode::Tab,
-            "backspace" => KeyCode::Backspace,
-            "space" => KeyCode::Char(' '),
-            "up" => KeyCode::Up,
-            "down" => KeyCode::Down,
-            "left" => KeyCode::Left,
-            "right" => KeyCode::Right,
-            "pageup" => KeyCode::PageUp,
-            "pagedown" => KeyCode::PageDown,
-            "home" => KeyCode::Home,
-            "end" => KeyCode::End,
-            f if f.len() >= 2
-                && (f.starts_with('f') || f.starts_with('F'))
-                && f[1..].chars().all(|c| c.is_ascii_digit()) =>
-            {
-                let n: u8 = f[1..].parse().ok()?;
-                if !(1..=12).contains(&n) {
-                    return None;
-                }
-                KeyCode::F(n)
-            }
-            c => {
-                let mut chars = c.chars();
-                let ch = chars.next()?;
-                if chars.next().is_some() || ch.is_control() {
-                    return None;
-                }
-                KeyCode::Char(ch)
-            }
-        };
-        Some(Key { code, ctrl, alt })
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.ctrl {
-            f.write_str("ctrl-")?;
-        }
-        if self.alt {
-            f.write_str("alt-")?;
-        }
-        match self.code {
-            KeyCode::Enter => f.write_str("enter"),
-            KeyCode::Esc => f.write_str("esc"),
-            KeyCode::Tab => f.write_str("tab"),
-            KeyCode::Backspace => f.write_str("backspace"),
-            KeyCode::Char(' ') => f.write_str("space"),
-            KeyCode::Up => f.write_str("up"),
-            KeyCode::Down => f.write_str("down"),
-            KeyCode::Left => f.write_str("left"),
-            KeyCode::Right => f.write_str("right"),
-            KeyCode::PageUp => f.write_str("pageup"),
-            KeyCode::PageDown => f.write_str("pagedown"),
-            KeyCode::Home => f.write_str("home"),
-            KeyCode::End => f.write_str("end"),
-            KeyCode::F(n) => write!(f, "F{n}"),
-            KeyCode::Char(c) => write!(f, "{c}"),
-            _ => f.write_str("?"),
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Section::Kind(c) => f.write_str(c.name()),
+            Section::Screen(s) => write!(f, "screen.{s}"),
         }
     }
 }
@@ -240,25 +154,38 @@ impl fmt::Display for Key {
 pub enum KeymapError {
     #[error("keymap {file}: not valid TOML: {message}")]
     Toml { file: String, message: String },
-    #[error("keymap {file}: unknown section [{section}] (sections: global, list, input)")]
-    Section { file: String, section: String },
-    #[error("keymap {file}: [{section}] {key:?}: not a key name (e.g. \"j\", \"enter\", \"ctrl-u\", \"f3\")")]
+    #[error("keymap {file}: unknown section [{section}] (sections: global, list, input, form, confirm, screen.NAME with NAME one of {screens})")]
+    Section {
+        file: String,
+        section: String,
+        screens: String,
+    },
+    #[error("keymap {file}, line {line}: [{section}] {key:?}: not a key name (e.g. \"j\", \"enter\", \"ctrl-u\", \"f3\")")]
     Key {
         file: String,
+        line: usize,
         section: String,
         key: String,
     },
-    #[error("keymap {file}: [{section}] {key:?} = {action:?}: unknown action (actions: {known})")]
+    #[error("keymap {file}, line {line}: [{section}] {key:?} = {action:?}: unknown action (actions: {})", action_names())]
     Action {
         file: String,
+        line: usize,
         section: String,
         key: String,
         action: String,
-        known: String,
     },
-    #[error("keymap {file}: [{section}] {key:?}: the action must be a string")]
+    #[error("keymap {file}, line {line}: [{section}] {key:?}: the action must be a string")]
     NotString {
         file: String,
+        line: usize,
+        section: String,
+        key: String,
+    },
+    #[error("keymap {file}, line {line}: [{section}] binds {key} twice")]
+    Twice {
+        file: String,
+        line: usize,
         section: String,
         key: String,
     },
@@ -268,10 +195,34 @@ pub enum KeymapError {
     UnknownBase(String),
 }
 
+fn action_names() -> String {
+    Action::ALL
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The active bindings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Keymap {
-    pub bindings: BTreeMap<(Context, Key), Action>,
+    pub bindings: BTreeMap<(Section, Key), Action>,
+}
+
+/// The line of `text` where `key` is written as a binding (1-based; 0
+/// when it cannot be found, e.g. an inline table).
+fn line_of(text: &str, key: &str) -> usize {
+    let quoted = format!("\"{key}\"");
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            (t.starts_with(&quoted)
+                || t.starts_with(&format!("{key} "))
+                || t.starts_with(&format!("{key}=")))
+                && t.contains('=')
+        })
+        .map(|i| i + 1)
+        .unwrap_or(0)
 }
 
 impl Keymap {
@@ -299,92 +250,150 @@ impl Keymap {
                 file: file.to_string(),
                 message: e.to_string().trim().to_string(),
             })?;
-        for (section, keys) in &table {
+        let bad_section = |section: &str| KeymapError::Section {
+            file: file.to_string(),
+            section: section.to_string(),
+            screens: super::screens::NAMES.join(", "),
+        };
+        let mut sections: Vec<(Section, &toml::Table)> = Vec::new();
+        for (name, value) in &table {
+            let Some(keys) = value.as_table() else {
+                return Err(bad_section(name));
+            };
+            if name == "screen" {
+                for (screen, keys) in keys {
+                    let Some(keys) = keys.as_table() else {
+                        return Err(bad_section(&format!("screen.{screen}")));
+                    };
+                    if !super::screens::NAMES.contains(&screen.as_str()) {
+                        return Err(bad_section(&format!("screen.{screen}")));
+                    }
+                    sections.push((Section::Screen(screen.clone()), keys));
+                }
+                continue;
+            }
             let ctx = Context::ALL
                 .into_iter()
-                .find(|c| c.name() == section)
-                .ok_or_else(|| KeymapError::Section {
-                    file: file.to_string(),
-                    section: section.clone(),
-                })?;
-            let Some(keys) = keys.as_table() else {
-                return Err(KeymapError::Section {
-                    file: file.to_string(),
-                    section: section.clone(),
-                });
-            };
+                .find(|c| c.name() == name)
+                .ok_or_else(|| bad_section(name))?;
+            sections.push((Section::Kind(ctx), keys));
+        }
+        for (section, keys) in sections {
+            let mut seen: BTreeMap<Key, &str> = BTreeMap::new();
             for (k, v) in keys {
+                let line = line_of(text, k);
                 let key = Key::parse(k).ok_or_else(|| KeymapError::Key {
                     file: file.to_string(),
-                    section: section.clone(),
+                    line,
+                    section: section.to_string(),
                     key: k.clone(),
                 })?;
+                // "F3" and "f3" are one key: a section may name it once.
+                if seen.insert(key, k).is_some() {
+                    return Err(KeymapError::Twice {
+                        file: file.to_string(),
+                        line,
+                        section: section.to_string(),
+                        key: key.to_string(),
+                    });
+                }
                 let name = v.as_str().ok_or_else(|| KeymapError::NotString {
                     file: file.to_string(),
-                    section: section.clone(),
+                    line,
+                    section: section.to_string(),
                     key: k.clone(),
                 })?;
                 if name == "none" {
-                    self.bindings.remove(&(ctx, key));
+                    self.bindings.remove(&(section.clone(), key));
                     continue;
                 }
                 let action = Action::parse(name).ok_or_else(|| KeymapError::Action {
                     file: file.to_string(),
-                    section: section.clone(),
+                    line,
+                    section: section.to_string(),
                     key: k.clone(),
                     action: name.to_string(),
-                    known: Action::ALL.map(|a| a.name()).join(", "),
                 })?;
-                self.bindings.insert((ctx, key), action);
+                self.bindings.insert((section.clone(), key), action);
             }
         }
         Ok(())
     }
 
-    /// What `key` does in `ctx` (global bindings apply unless the key
-    /// types a character into a focused field).
-    pub fn action(&self, ctx: Context, key: &Key) -> Option<Action> {
-        if let Some(a) = self.bindings.get(&(ctx, *key)) {
-            return Some(*a);
+    /// The sections a key is looked up in, most specific first.
+    fn chain(screen: &str, ctx: Context) -> Vec<Section> {
+        let mut out = vec![Section::Screen(screen.to_string()), Section::Kind(ctx)];
+        if ctx == Context::Form {
+            out.push(Section::Kind(Context::Input));
         }
-        if ctx == Context::Input && key.types() {
-            return None;
+        if ctx != Context::Global {
+            out.push(Section::Kind(Context::Global));
         }
-        self.bindings.get(&(Context::Global, *key)).copied()
+        out
     }
 
-    /// The first key bound to `action` in `ctx` (or globally), for hints.
-    pub fn key_for(&self, ctx: Context, action: Action) -> Option<Key> {
-        let find = |c: Context| {
-            self.bindings
+    /// Is this binding usable where the focus is? In a field, a key that
+    /// types a character types it, unless the field's own sections bind it.
+    fn usable(section: &Section, ctx: Context, key: &Key) -> bool {
+        !(ctx.types() && *section == Section::Kind(Context::Global) && key.types())
+    }
+
+    /// What `key` does on `screen` with the focus in `ctx`.
+    pub fn action(&self, screen: &str, ctx: Context, key: &Key) -> Option<Action> {
+        Self::chain(screen, ctx)
+            .into_iter()
+            .filter(|s| Self::usable(s, ctx, key))
+            .find_map(|s| self.bindings.get(&(s, *key)).copied())
+    }
+
+    /// Every key that does `action` on `screen` in `ctx` (the chain's
+    /// first binding of a key wins), function keys and named keys first.
+    pub fn keys_for(&self, screen: &str, ctx: Context, action: Action) -> Vec<Key> {
+        let mut keys: Vec<Key> = Vec::new();
+        for s in Self::chain(screen, ctx) {
+            for ((bs, k), _) in self
+                .bindings
                 .iter()
-                .filter(|((bc, k), a)| {
-                    *bc == c
-                        && **a == action
-                        && !(ctx == Context::Input && c == Context::Global && k.types())
-                })
-                .map(|((_, k), _)| *k)
-                .min_by_key(|k| (matches!(k.code, KeyCode::Char(_)), k.ctrl, k.alt))
-        };
-        find(ctx).or_else(|| find(Context::Global))
-    }
-
-    /// Help lines for a context: (keys, what they do), one per action.
-    pub fn help(&self, ctx: Context) -> Vec<(String, &'static str)> {
-        let mut per: BTreeMap<Action, Vec<String>> = BTreeMap::new();
-        for c in [ctx, Context::Global] {
-            for ((bc, k), a) in &self.bindings {
-                if *bc == c && !(ctx == Context::Input && c == Context::Global && k.types()) {
-                    let keys = per.entry(*a).or_default();
-                    let name = k.to_string();
-                    if !keys.contains(&name) {
-                        keys.push(name);
-                    }
+                .filter(|((bs, _), a)| *bs == s && **a == action)
+            {
+                if Self::usable(bs, ctx, k)
+                    && !keys.contains(k)
+                    && self.action(screen, ctx, k) == Some(action)
+                {
+                    keys.push(*k);
                 }
             }
         }
-        per.into_iter()
-            .map(|(a, keys)| (keys.join(" "), a.describe()))
+        keys.sort_by_key(|k| (matches!(k.code, KeyCode::Char(_)), k.ctrl, k.alt));
+        keys
+    }
+
+    /// The first key for `action`, for the key bar.
+    pub fn key_for(&self, screen: &str, ctx: Context, action: Action) -> Option<Key> {
+        self.keys_for(screen, ctx, action).into_iter().next()
+    }
+
+    /// Help lines: (keys, what they do) for each action offered.
+    pub fn help(
+        &self,
+        screen: &str,
+        ctx: Context,
+        offered: &[(Action, &'static str)],
+    ) -> Vec<(String, &'static str)> {
+        offered
+            .iter()
+            .map(|(a, what)| {
+                let keys = self.keys_for(screen, ctx, *a);
+                let keys = if keys.is_empty() {
+                    "(no key)".to_string()
+                } else {
+                    keys.iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                (keys, *what)
+            })
             .collect()
     }
 }
@@ -394,15 +403,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_parse_and_print() {
-        for s in [
-            "j", "G", "?", "enter", "ctrl-u", "alt-x", "f12", "pagedown", "space",
-        ] {
-            let k = Key::parse(s).unwrap();
-            assert_eq!(Key::parse(&k.to_string()), Some(k), "{s}");
-        }
-        assert!(Key::parse("f13").is_none());
-        assert!(Key::parse("enterr").is_none());
-        assert!(Key::parse("").is_none());
+    fn a_screen_section_overrides_its_kind_and_global() {
+        let mut km = Keymap::build("default", None).unwrap();
+        km.merge("t", "[screen.counter_sale]\n\"f6\" = \"pay\"\n")
+            .unwrap();
+        let f6 = Key::parse("f6").unwrap();
+        assert_eq!(
+            km.action("counter_sale", Context::Form, &f6),
+            Some(Action::Pay)
+        );
+        assert_eq!(km.action("item_lookup", Context::Form, &f6), None);
+        // A typing key types in a field even when [global] binds it.
+        let q = Key::parse("?").unwrap();
+        assert_eq!(km.action("counter_sale", Context::Form, &q), None);
+        assert_eq!(km.action("menu", Context::List, &q), Some(Action::Help));
+    }
+
+    #[test]
+    fn one_key_twice_in_a_section_is_refused_with_its_line() {
+        let err = Keymap::build(
+            "default",
+            Some((
+                "mine.toml",
+                "[list]\n\"F3\" = \"quit\"\n\"f3\" = \"back\"\n",
+            )),
+        )
+        .unwrap_err();
+        assert!(matches!(err, KeymapError::Twice { line: 3, .. }), "{err:?}");
     }
 }

@@ -1,22 +1,46 @@
-//! The terminal screens (ratatui + crossterm, the Elm pattern of
-//! DESIGN.md): `app` holds the model, `on_key` updates it, `view` draws it.
+//! The terminal screens (ratatui + crossterm; DESIGN.md "Screens").
+//!
+//! - `key`: our own key type; `keymap`: sections per screen falling back
+//!   to `[form]`/`[list]`/`[input]`/`[confirm]` and `[global]`.
+//! - `screen`: the `Screen` trait and the flows screens return; one
+//!   module per screen in `screens/`, listed in the menu table there.
+//! - `app`: the frame (header, status line with the key bar, help,
+//!   confirm, the screen stack); `session`: the loop fed by one inbox.
+//! - View-models live in `crate::query`, outside ratatui.
+//!
 //! A screen never changes business state except by submitting a command
-//! through its `Backend`. This module owns the terminal: raw mode and the
-//! alternate screen are restored on exit and on panic (ratatui's panic
-//! hook), and nothing is printed while the UI runs (logs go to a file).
+//! (`Flow::Submit`) with an idempotency key. The terminal is restored on
+//! exit and on panic (ratatui's panic hook), and nothing is printed while
+//! the UI runs (logs go to a file).
 
 pub mod app;
+pub mod key;
 pub mod keymap;
+pub mod lookup;
+pub mod screen;
+pub mod screens;
+pub mod session;
+pub mod testing;
+pub mod theme;
+pub mod widgets;
 
-use crate::core::{CommandBody, Event, State};
+use crate::engine::View;
+use chrono::{DateTime, Utc};
+use screen::{Request, Submitted};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// What the screens need from a running depot: a read view of the state,
-/// and a way to submit commands as the signed-in operator.
+/// What the screens need from a running depot: the published view, the
+/// clock, and a way to submit commands as the signed-in operator.
 pub trait Backend {
-    fn state(&self) -> Box<dyn std::ops::Deref<Target = State> + '_>;
-    fn submit(&self, operator: &str, body: CommandBody) -> Result<Vec<Event>, String>;
+    /// The newest durable view (O(1)).
+    fn view(&self) -> View;
+    /// Now (the engine's clock stamps commands; this one prices previews).
+    fn now(&self) -> DateTime<Utc>;
+    /// Submit and wait until it is durable or refused.
+    fn submit(&self, operator: &str, session: &str, req: Request) -> Submitted;
 }
 
 pub struct UiOptions {
@@ -28,6 +52,8 @@ pub struct UiOptions {
     pub no_color: bool,
     /// A message for the status line at start (e.g. "created the demo").
     pub notice: Option<String>,
+    /// The session's name (logged with every command it submits).
+    pub session: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,36 +81,57 @@ pub fn keymaps(file: Option<&std::path::Path>) -> Result<app::Keymaps, UiError> 
     )?)
 }
 
-/// Run the UI on the terminal until the operator quits.
-pub fn run(backend: &dyn Backend, opts: UiOptions) -> Result<(), UiError> {
+/// How often the slow timer ticks.
+const TICK_MS: u64 = 30_000;
+
+/// Run the UI on the local terminal until the operator quits.
+/// `watch` registers the session's commit watcher with the engine.
+pub fn run(
+    backend: &dyn Backend,
+    watch: &dyn Fn(crate::engine::Watcher),
+    opts: UiOptions,
+) -> Result<(), UiError> {
     // Everything that can fail for a reason the user must fix (a bad
     // keymap) fails before the terminal is touched.
     let maps = keymaps(opts.keymap_file.as_deref())?;
-    let mut app = app::App::new(maps, opts.no_color, opts.operator, backend);
+    let mut app = app::App::new(maps, opts.no_color, opts.operator, &opts.session, backend);
     if let Some(n) = opts.notice {
-        app.status = Some((n, false));
+        app.notice = Some(screen::Notice::info(n));
     }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pending = Arc::new(AtomicBool::new(false));
+    watch(session::commit_watcher(tx.clone(), pending.clone()));
+    // Keys and resizes from crossterm.
+    let keys_tx = tx.clone();
+    std::thread::Builder::new()
+        .name("depot-keys".into())
+        .spawn(move || loop {
+            let msg = match crossterm::event::read() {
+                Ok(crossterm::event::Event::Key(k)) => match key::Key::from_crossterm(&k) {
+                    Some(k) => session::Inbox::Key(k),
+                    None => continue,
+                },
+                Ok(crossterm::event::Event::Resize(..)) => session::Inbox::Resize,
+                Ok(_) => continue,
+                Err(_) => session::Inbox::Closed,
+            };
+            let closed = msg == session::Inbox::Closed;
+            if keys_tx.send(msg).is_err() || closed {
+                break;
+            }
+        })?;
+    std::thread::Builder::new()
+        .name("depot-tick".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(TICK_MS));
+            if tx.send(session::Inbox::Tick).is_err() {
+                break;
+            }
+        })?;
     // ratatui::try_init: raw mode, alternate screen, and a panic hook that
     // restores the terminal before the panic message is printed.
     let mut terminal = ratatui::try_init()?;
-    let result = (|| -> Result<(), UiError> {
-        while !app.quit {
-            terminal.draw(|f| app.view(f, backend))?;
-            // Redraw at least every half second so other sessions' changes
-            // show without a key press.
-            if crossterm::event::poll(Duration::from_millis(500))? {
-                match crossterm::event::read()? {
-                    crossterm::event::Event::Key(k)
-                        if k.kind == crossterm::event::KeyEventKind::Press =>
-                    {
-                        app.on_key(k, backend)
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Ok(())
-    })();
+    let result = session::run(&mut terminal, &mut app, backend, &rx, &pending);
     ratatui::restore();
     result
 }

@@ -1,0 +1,28 @@
+//! View-models: typed rows read from the state for screens, reports and
+//! (later) `depot serve`, with no ratatui in them. Each is a plain
+//! function of the state (and the day), or a cache keyed by what it was
+//! built from.
+
+pub mod lookup;
+pub mod order;
+pub mod sale;
+
+pub use crate::core::types::format_amount;
+use crate::core::types::Currency;
+use rust_decimal::Decimal;
+
+/// An amount in a currency, as every screen shows it: the currency's
+/// minor unit, thousands separated ("1,234.50"; "1,235" in JPY).
+pub fn money(amount: Decimal, currency: &Currency) -> String {
+    format_amount(amount, currency.minor_units())
+}
+
+/// A quantity without trailing zeros ("12", "2.5").
+pub fn qty(q: Decimal) -> String {
+    let n = q.normalize();
+    if n.is_zero() {
+        "0".to_string()
+    } else {
+        n.to_string()
+    }
+}

@@ -1,0 +1,145 @@
+//! The counter sale as the clerk builds it: each line priced by the price
+//! engine with its rule, availability here and elsewhere, and the totals
+//! with tax. The preview runs the very decision the commit will run (the
+//! core is pure), on the published view, so what the screen shows is what
+//! the sale will post, or the exact refusal it would get.
+
+use crate::core::counter::{CounterLine, CounterPayment};
+use crate::core::rejection::Rejection;
+use crate::core::sales::PriceRule;
+use crate::core::types::{Code, Currency};
+use crate::core::{decide, Command, CommandBody, Event, State};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// One previewed line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviewLine {
+    pub line: u32,
+    pub sku: Code,
+    pub unit: Code,
+    pub unit_qty: Decimal,
+    /// Price per unit sold (the unit on the line), and its rule.
+    pub unit_price: Decimal,
+    pub rule: PriceRule,
+    pub value: Decimal,
+    /// Cost of the goods (entity currency) and margin percent, if known.
+    pub cost: Option<Decimal>,
+}
+
+/// What the sale would post.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    pub currency: Currency,
+    pub lines: Vec<PreviewLine>,
+    pub goods: Decimal,
+    pub tax: Decimal,
+    pub freight: Decimal,
+    pub total: Decimal,
+}
+
+/// Stock available to sell now, per warehouse: on hand less reserved and
+/// in picks.
+pub fn available(s: &State, sku: &str) -> Vec<(Code, Decimal)> {
+    s.warehouses
+        .keys()
+        .filter_map(|wh| {
+            s.stock
+                .get(&(wh.clone(), sku.to_string()))
+                .map(|st| (wh.clone(), st.on_hand - st.reserved - st.in_pick))
+        })
+        .collect()
+}
+
+/// The counter sale command for these inputs.
+pub fn body(
+    customer: &str,
+    warehouse: &str,
+    lines: &[CounterLine],
+    tenders: Vec<CounterPayment>,
+) -> CommandBody {
+    CommandBody::CounterSale {
+        customer: customer.to_string(),
+        warehouse: warehouse.to_string(),
+        lines: lines.to_vec(),
+        payment: None,
+        payments: tenders,
+    }
+}
+
+/// Decide the sale on `s` without committing it.
+pub fn preview(
+    s: &State,
+    operator: &str,
+    now: DateTime<Utc>,
+    body: CommandBody,
+) -> Result<Preview, Rejection> {
+    let cmd = Command {
+        operator: operator.to_string(),
+        session: "preview".into(),
+        time: now,
+        key: None,
+        body,
+    };
+    let events = decide(s, &cmd)?;
+    let mut out = Preview {
+        currency: Currency::new("USD"),
+        lines: Vec::new(),
+        goods: Decimal::ZERO,
+        tax: Decimal::ZERO,
+        freight: Decimal::ZERO,
+        total: Decimal::ZERO,
+    };
+    let mut costs: Vec<(u32, Decimal)> = Vec::new();
+    for e in &events {
+        match e {
+            Event::OrderPlaced(o) => {
+                out.currency = o.currency.clone();
+                for l in &o.lines {
+                    let per_unit = if l.unit_qty.is_zero() {
+                        l.price
+                    } else {
+                        (l.price * l.qty / l.unit_qty).round_dp(4)
+                    };
+                    out.lines.push(PreviewLine {
+                        line: l.line,
+                        sku: l.sku.clone(),
+                        unit: l.unit.clone(),
+                        unit_qty: l.unit_qty,
+                        unit_price: per_unit.normalize(),
+                        rule: l.rule.clone(),
+                        value: l.value(),
+                        cost: None,
+                    });
+                }
+            }
+            Event::Shipped { shipment, .. } => {
+                for l in &shipment.lines {
+                    costs.push((l.order_line, l.cost));
+                }
+            }
+            Event::Invoiced { invoice, .. } => {
+                out.goods = invoice.lines.iter().map(|l| l.amount).sum();
+                out.tax = invoice.taxes.iter().map(|t| t.tax).sum();
+                out.freight = invoice.freight;
+                out.total = invoice.total;
+            }
+            _ => {}
+        }
+    }
+    for (line, cost) in costs {
+        if let Some(l) = out.lines.iter_mut().find(|l| l.line == line) {
+            *l.cost.get_or_insert(Decimal::ZERO) += cost;
+        }
+    }
+    Ok(out)
+}
+
+/// Margin percent of a line (None without a cost or a value).
+pub fn margin_pct(l: &PreviewLine) -> Option<Decimal> {
+    let cost = l.cost?;
+    if l.value.is_zero() {
+        return None;
+    }
+    Some(((l.value - cost) / l.value * Decimal::from(100)).round_dp(1))
+}

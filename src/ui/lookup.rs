@@ -1,0 +1,291 @@
+//! The lookup every code field shares: a query line (typed or scanned), a
+//! list of matches best first, a detail of the selected row; list and
+//! detail side by side from 80 columns, one at a time below. Used by the
+//! lookup screens and as the F4 prompt of form fields.
+
+use super::keymap::{Action, Context};
+use super::screen::Input;
+use super::theme::Theme;
+use super::widgets::{fit, moved, TextField};
+use crate::query::lookup::Found;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// From this width on, list and detail side by side.
+pub const WIDE: u16 = 80;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Query,
+    List,
+}
+
+/// What a lookup did with an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Picked {
+    /// Still looking.
+    No,
+    /// The operator chose this code (Enter on a row, or an exact scan).
+    Code(String),
+    /// Esc on an empty query: leave.
+    Leave,
+}
+
+pub struct Lookup {
+    pub query: TextField,
+    pub focus: Focus,
+    pub selected: usize,
+    /// Narrow layout: the detail is shown instead of the list.
+    pub detail: bool,
+    pub found: Found,
+    pub error: Option<String>,
+    page: usize,
+}
+
+impl Default for Lookup {
+    fn default() -> Self {
+        Lookup::new()
+    }
+}
+
+impl Lookup {
+    pub fn new() -> Lookup {
+        Lookup {
+            query: TextField::default(),
+            focus: Focus::Query,
+            selected: 0,
+            detail: false,
+            found: Found::default(),
+            error: None,
+            page: 10,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        match self.focus {
+            Focus::Query => Context::Input,
+            Focus::List => Context::List,
+        }
+    }
+
+    pub fn selected_code(&self) -> Option<&String> {
+        self.found.codes.get(self.selected)
+    }
+
+    /// Handle an input; `search` runs the query against the view.
+    /// `pick_on_enter`: Enter on a row picks it (F4 prompts), rather than
+    /// showing its detail (lookup screens).
+    pub fn handle(
+        &mut self,
+        input: Input,
+        search: &mut dyn FnMut(&str) -> Found,
+        pick_on_enter: bool,
+    ) -> Picked {
+        let n = self.found.codes.len();
+        match (self.focus, input) {
+            (Focus::Query, Input::Action(Action::Submit)) => {
+                self.error = None;
+                self.found = search(&self.query.text);
+                match self.found.exact.clone() {
+                    Some(Ok(code)) => {
+                        if pick_on_enter {
+                            return Picked::Code(code);
+                        }
+                        self.selected = self
+                            .found
+                            .codes
+                            .iter()
+                            .position(|c| *c == code)
+                            .unwrap_or(0);
+                        self.focus = Focus::List;
+                        self.detail = true;
+                    }
+                    Some(Err(e)) => self.error = Some(e),
+                    None if self.found.codes.is_empty() => {
+                        self.error = Some(format!("nothing matches {:?}", self.query.trimmed()))
+                    }
+                    None => {
+                        self.focus = Focus::List;
+                        self.detail = self.found.codes.len() == 1;
+                    }
+                }
+            }
+            (Focus::Query, Input::Action(Action::Cancel)) => {
+                if self.query.text.is_empty() {
+                    return Picked::Leave;
+                }
+                self.query.text.clear();
+                self.selected = 0;
+                self.found = search("");
+            }
+            (
+                Focus::Query,
+                Input::Action(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)),
+            ) => {
+                self.selected = moved(self.selected, n, a, self.page);
+            }
+            (Focus::Query, other) => {
+                if self.query.edit(other) {
+                    self.selected = 0;
+                    self.detail = false;
+                    self.error = None;
+                    self.found = search(&self.query.text);
+                }
+            }
+            (Focus::List, Input::Action(Action::Back)) => {
+                if self.detail {
+                    self.detail = false;
+                } else {
+                    self.focus = Focus::Query;
+                }
+            }
+            (Focus::List, Input::Action(Action::Open)) => {
+                if pick_on_enter {
+                    if let Some(c) = self.selected_code() {
+                        return Picked::Code(c.clone());
+                    }
+                }
+                self.detail = n > 0;
+            }
+            (Focus::List, Input::Action(Action::Search)) => {
+                // A new search: what is typed or scanned next replaces the
+                // old query.
+                self.focus = Focus::Query;
+                self.detail = false;
+                self.query.take();
+                self.selected = 0;
+                self.found = search("");
+            }
+            (Focus::List, Input::Action(a)) => {
+                self.selected = moved(self.selected, n, a, self.page);
+            }
+            (Focus::List, Input::Char(c)) => {
+                // Typing (or a scanner) on the list starts a new search.
+                self.focus = Focus::Query;
+                self.query = TextField::new(&c.to_string());
+                self.selected = 0;
+                self.detail = false;
+                self.found = search(&self.query.text);
+            }
+        }
+        self.selected = self.selected.min(self.found.codes.len().saturating_sub(1));
+        Picked::No
+    }
+
+    /// Draw: `label` gives a row's text, `detail` the selected row's lines.
+    pub fn render(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        theme: Theme,
+        prompt: &str,
+        label: &dyn Fn(&str) -> String,
+        detail: &dyn Fn(&str) -> Vec<Line<'static>>,
+    ) {
+        if area.height == 0 || area.width == 0 {
+            return;
+        }
+        let [search, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        self.page = rest.height.saturating_sub(2).max(1) as usize;
+        let focused = self.focus == Focus::Query;
+        let qw = (search.width as usize).saturating_sub(2).min(40);
+        let mut spans = vec![
+            Span::styled("/ ", theme.label()),
+            self.query.span(
+                focused,
+                qw.min(self.query.text.chars().count() + 1).max(1),
+                theme,
+            ),
+        ];
+        spans.push(Span::styled(
+            match &self.error {
+                Some(e) => format!("  {e}"),
+                None if self.query.text.is_empty() && focused => format!("  {prompt}"),
+                None => format!("  {} found", self.found.total),
+            },
+            if self.error.is_some() {
+                theme.error()
+            } else {
+                theme.dim()
+            },
+        ));
+        f.render_widget(Paragraph::new(Line::from(spans)), search);
+        let wide = area.width >= WIDE;
+        let (list_area, detail_area) = if wide {
+            let [a, b] =
+                Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)])
+                    .areas(rest);
+            (Some(a), Some(b))
+        } else if self.detail {
+            (None, Some(rest))
+        } else {
+            (Some(rest), None)
+        };
+        if let Some(a) = list_area {
+            let w = a.width.saturating_sub(1) as usize;
+            let items: Vec<ListItem> = self
+                .found
+                .codes
+                .iter()
+                .map(|c| ListItem::new(fit(&label(c), w)))
+                .collect();
+            let mut st = ListState::default();
+            if !self.found.codes.is_empty() {
+                st.select(Some(self.selected));
+            }
+            let list = List::new(items)
+                .block(Block::new().borders(Borders::TOP | Borders::RIGHT))
+                .highlight_style(if self.focus == Focus::List {
+                    theme.selected()
+                } else {
+                    theme.selected().add_modifier(Modifier::DIM)
+                });
+            f.render_stateful_widget(list, a, &mut st);
+        }
+        if let Some(a) = detail_area {
+            let lines = self.selected_code().map(|c| detail(c)).unwrap_or_default();
+            f.render_widget(
+                Paragraph::new(lines)
+                    .block(Block::new().borders(Borders::TOP))
+                    .wrap(Wrap { trim: false }),
+                a,
+            );
+        }
+    }
+
+    /// Refresh the rows after a commit (the query stays).
+    pub fn refresh(&mut self, search: &mut dyn FnMut(&str) -> Found) {
+        self.found = search(&self.query.text);
+        self.selected = self.selected.min(self.found.codes.len().saturating_sub(1));
+    }
+}
+
+/// A label: value line of a detail pane.
+pub fn field(theme: Theme, label: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label:<13}"), theme.label()),
+        Span::raw(value),
+    ])
+}
+
+/// Keys a lookup offers, for the key bar.
+pub fn actions(focus: Focus) -> Vec<(Action, &'static str)> {
+    match focus {
+        Focus::Query => vec![
+            (Action::Submit, "look up"),
+            (Action::Down, "next row"),
+            (Action::Cancel, "clear / back"),
+            (Action::Help, "keys"),
+        ],
+        Focus::List => vec![
+            (Action::Open, "open"),
+            (Action::Search, "search"),
+            (Action::Back, "back"),
+            (Action::Help, "keys"),
+        ],
+    }
+}

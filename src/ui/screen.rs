@@ -1,0 +1,186 @@
+//! The screen trait every screen implements, and the flows a screen
+//! returns instead of changing the app: stay, push, pop, replace, submit a
+//! command, ask for confirmation, quit. A screen reads the published view
+//! in `Ctx` and changes business state only through `Flow::Submit`.
+
+use super::keymap::{Action, Context, Keymap};
+use super::theme::Theme;
+use crate::core::rejection::Rejection;
+use crate::core::{CommandBody, Event, State};
+use crate::engine::View;
+use crate::query::lookup::{Found, Lookups};
+use chrono::{DateTime, NaiveDate, Utc};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use std::cell::{Cell, RefCell};
+
+/// What a screen is given to decide and to draw: the published view, who
+/// is signed in, the clock, the theme and keymap. Read-only.
+pub struct Ctx<'a> {
+    pub view: &'a View,
+    pub operator: &'a str,
+    pub now: DateTime<Utc>,
+    pub theme: Theme,
+    pub keymap: &'a Keymap,
+    /// The session's name (the engine logs it with every command).
+    pub session: &'a str,
+    /// Counter for idempotency keys (see `new_key`).
+    pub keys: &'a Cell<u64>,
+    /// The session's lookup indexes (built once per change of master data).
+    pub lookups: &'a RefCell<Lookups>,
+}
+
+impl Ctx<'_> {
+    pub fn state(&self) -> &State {
+        &self.view.state
+    }
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+    /// A fresh idempotency key, unique to this session. A screen takes one
+    /// per document it is about to commit and keeps it until the document
+    /// is done, so a second Enter or a resent command never acts twice.
+    pub fn new_key(&self) -> String {
+        let n = self.keys.get() + 1;
+        self.keys.set(n);
+        format!("{}-{n}", self.session)
+    }
+    /// Items matching a query (see `query::lookup`).
+    pub fn find_items(&self, query: &str) -> Found {
+        self.lookups.borrow_mut().items(self.state(), query)
+    }
+    /// Customers matching a query.
+    pub fn find_customers(&self, query: &str) -> Found {
+        self.lookups.borrow_mut().customers(self.state(), query)
+    }
+    /// The signed-in operator's record.
+    pub fn operator_record(&self) -> Option<&crate::core::master::Operator> {
+        self.state().operators.get(self.operator)
+    }
+}
+
+/// What a screen gets from a key: an action from the keymap, or a
+/// character typed (or scanned) into its focused field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Action(Action),
+    Char(char),
+}
+
+/// A command a screen wants committed, with its idempotency key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub key: String,
+    pub body: CommandBody,
+}
+
+/// The typed answer to a submission.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Submitted {
+    /// Durable at `seq`; `duplicate`: the key was used before and this is
+    /// the first outcome, not a second action.
+    Committed {
+        seq: u64,
+        events: Vec<Event>,
+        duplicate: bool,
+    },
+    /// Refused by the core, with the reason.
+    Refused(Rejection),
+    /// The engine could not take it (stopped, or the store failed):
+    /// nothing was acknowledged.
+    Stopped(String),
+}
+
+/// What a screen asks the app to do.
+pub enum Flow {
+    Stay,
+    /// Open a screen over this one.
+    Push(Box<dyn Screen>),
+    /// Close this screen.
+    Pop,
+    /// Close this screen and open another in its place.
+    Replace(Box<dyn Screen>),
+    /// Commit a command; the outcome comes back to `Screen::submitted`.
+    Submit(Box<Request>),
+    /// Ask a yes/no question; the answer comes back to
+    /// `Screen::confirmed`.
+    Confirm(String),
+    /// Sign in as this operator (the sign-in screen).
+    SignIn(String),
+    Quit,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Flow::Stay => f.write_str("Stay"),
+            Flow::Push(s) => write!(f, "Push({})", s.name()),
+            Flow::Pop => f.write_str("Pop"),
+            Flow::Replace(s) => write!(f, "Replace({})", s.name()),
+            Flow::Submit(r) => write!(f, "Submit({:?})", r.key),
+            Flow::Confirm(q) => write!(f, "Confirm({q:?})"),
+            Flow::SignIn(o) => write!(f, "SignIn({o})"),
+            Flow::Quit => f.write_str("Quit"),
+        }
+    }
+}
+
+/// A message for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+impl Notice {
+    pub fn info(text: impl Into<String>) -> Notice {
+        Notice {
+            text: text.into(),
+            error: false,
+        }
+    }
+    pub fn error(text: impl Into<String>) -> Notice {
+        Notice {
+            text: text.into(),
+            error: true,
+        }
+    }
+}
+
+/// Desk screens need this much room; warehouse screens say less.
+pub const DESK: (u16, u16) = (80, 24);
+
+/// One screen. One module per screen under `ui::screens`.
+pub trait Screen {
+    /// Its keymap section name: `[screen.NAME]` (also in `screens::NAMES`).
+    fn name(&self) -> &'static str;
+    /// The title in the header.
+    fn title(&self) -> String;
+    /// Where the focus is (selects the keymap sections).
+    fn context(&self) -> Context;
+    /// Smallest (width, height) it can be used at; below it the frame
+    /// says so instead of drawing the screen.
+    fn min_size(&self) -> (u16, u16) {
+        DESK
+    }
+    /// The actions it offers now, with what they do here (key bar, help).
+    fn actions(&self) -> Vec<(Action, &'static str)>;
+    /// An action or a typed character.
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow;
+    /// The outcome of a `Flow::Submit` it returned.
+    fn submitted(&mut self, _outcome: Submitted, _ctx: &Ctx) -> Flow {
+        Flow::Stay
+    }
+    /// The answer to a `Flow::Confirm` it returned.
+    fn confirmed(&mut self, _yes: bool, _ctx: &Ctx) -> Flow {
+        Flow::Stay
+    }
+    /// Another session (or this one) committed: the view in `ctx` is new.
+    fn committed(&mut self, _ctx: &Ctx) {}
+    /// A message for the status line, taken once.
+    fn notice(&mut self) -> Option<Notice> {
+        None
+    }
+    /// Draw into `area` (never larger than the terminal; may be tiny).
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx);
+}

@@ -1,0 +1,1166 @@
+//! Counter sale: a walk-in or account customer buys what is on the shelf.
+//! Customer (Enter alone: the walk-in cash customer), then lines by scan,
+//! SKU or description (`3*SKU` for three; a case barcode sells a case),
+//! each priced by the price engine with its rule and with what is free
+//! here and at the other warehouses; running totals with tax from the
+//! same decision the commit will make. F8 (or Enter on an empty scan
+//! field) takes payment: cash with change due, card, cheque, transfer,
+//! split across tenders, or the rest on account. The sale commits as one
+//! `counter_sale` command under one idempotency key, so a double Enter
+//! never sells twice.
+
+use crate::core::cash::Method;
+use crate::core::counter::{CounterLine, CounterPayment, CounterRefusal};
+use crate::core::rejection::Rejection;
+use crate::core::types::{Code, Currency};
+use crate::core::{Event, State};
+use crate::query::lookup::item_exact;
+use crate::query::sale::{self, margin_pct, Preview};
+use crate::query::{money, qty};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::lookup::{Lookup, Picked};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::{centered, fit, TextField};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// Most lines a counter sale takes (the core's order limit is higher;
+/// a counter ticket this long is a typo or a stuck scanner).
+pub const LINES_MAX: usize = 99;
+/// Most of one item on a line typed at the counter.
+pub const LINE_QTY_MAX: i64 = 100_000;
+
+/// The walk-in (cash) customer of an entity: `WALKIN-<entity>`.
+pub fn walk_in(s: &State, entity: &str) -> Option<Code> {
+    let code = format!("WALKIN-{entity}");
+    s.customers
+        .get(&code)
+        .filter(|c| c.active)
+        .map(|c| c.code.clone())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Customer,
+    Entry,
+    Lines,
+    Tender,
+    Done,
+}
+
+/// A payment the clerk has taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tender {
+    pub method: Method,
+    pub amount: Decimal,
+}
+
+/// What the screen asked to confirm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ask {
+    RemoveLine,
+    Leave,
+    OnAccount,
+}
+
+/// Where an F4 lookup will put its pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Prompt {
+    Customer,
+    Item,
+}
+
+pub struct CounterSale {
+    pub focus: Focus,
+    pub customer: Option<Code>,
+    pub customer_field: TextField,
+    pub warehouse: Code,
+    pub lines: Vec<CounterLine>,
+    pub selected: usize,
+    pub entry: TextField,
+    /// Quantity typed over the selected line (Lines focus).
+    pub line_edit: TextField,
+    pub tenders: Vec<Tender>,
+    pub method: Method,
+    pub amount: TextField,
+    /// Idempotency key of this sale; a new one for the next sale.
+    pub key: String,
+    prompt: Option<(Prompt, Lookup)>,
+    asking: Option<Ask>,
+    preview: Option<(u64, usize, Result<Preview, Rejection>)>,
+    /// Changes to the inputs since the start (for the preview cache).
+    edits: usize,
+    /// The sale done: invoice number, total, change due.
+    pub done: Option<(Code, Decimal, Decimal, Currency)>,
+    /// A submission is on its way (a second Enter waits for it).
+    pending: bool,
+    notice: Option<Notice>,
+    /// The line a refusal is about.
+    pub bad_line: Option<u32>,
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Cash => "cash",
+        Method::Card => "card",
+        Method::Cheque => "cheque",
+        Method::Transfer => "transfer",
+        Method::Credit => "credit",
+    }
+}
+
+impl CounterSale {
+    pub fn new(ctx: &Ctx) -> CounterSale {
+        let s = ctx.state();
+        let warehouse = ctx
+            .operator_record()
+            .and_then(|o| o.default_warehouse.clone())
+            .filter(|w| s.warehouses.contains_key(w))
+            .or_else(|| s.warehouses.keys().next().cloned())
+            .unwrap_or_default();
+        CounterSale {
+            focus: Focus::Customer,
+            customer: None,
+            customer_field: TextField::default(),
+            warehouse,
+            lines: Vec::new(),
+            selected: 0,
+            entry: TextField::default(),
+            line_edit: TextField::default(),
+            tenders: Vec::new(),
+            method: Method::Cash,
+            amount: TextField::default(),
+            key: ctx.new_key(),
+            prompt: None,
+            asking: None,
+            preview: None,
+            edits: 0,
+            done: None,
+            pending: false,
+            notice: None,
+            bad_line: None,
+        }
+    }
+
+    fn entity(&self, s: &State) -> Option<Code> {
+        s.warehouse_entity(&self.warehouse).cloned()
+    }
+
+    fn changed(&mut self) {
+        self.edits += 1;
+        self.bad_line = None;
+    }
+
+    /// The preview for the current inputs, decided at most once per view
+    /// and change of the inputs.
+    pub fn preview(&mut self, ctx: &Ctx) -> Option<&Result<Preview, Rejection>> {
+        let customer = self.customer.clone()?;
+        if self.lines.is_empty() {
+            return None;
+        }
+        let fresh =
+            matches!(&self.preview, Some((seq, e, _)) if *seq == ctx.view.seq && *e == self.edits);
+        if !fresh {
+            // Priced as if paid in full: the tender does not change prices.
+            let body = sale::body(
+                &customer,
+                &self.warehouse,
+                &self.lines,
+                vec![CounterPayment {
+                    method: Method::Cash,
+                    amount: None,
+                    reference: String::new(),
+                }],
+            );
+            let p = sale::preview(ctx.state(), ctx.operator, ctx.now, body);
+            self.preview = Some((ctx.view.seq, self.edits, p));
+        }
+        self.preview.as_ref().map(|(_, _, p)| p)
+    }
+
+    fn total(&mut self, ctx: &Ctx) -> Option<(Decimal, Currency)> {
+        match self.preview(ctx) {
+            Some(Ok(p)) => Some((p.total, p.currency.clone())),
+            _ => None,
+        }
+    }
+
+    fn set_customer(&mut self, code: Code, ctx: &Ctx) {
+        let s = ctx.state();
+        if let Some(c) = s.customers.get(&code) {
+            if self.entity(s).as_deref() != Some(c.entity.as_str()) {
+                self.notice = Some(Notice::error(format!(
+                    "{} buys from entity {}; this counter ({}) sells for {}",
+                    c.code,
+                    c.entity,
+                    self.warehouse,
+                    self.entity(s).unwrap_or_default()
+                )));
+                return;
+            }
+            self.customer_field = TextField::new(&c.code);
+            self.customer = Some(c.code.clone());
+            self.focus = Focus::Entry;
+            self.changed();
+        }
+    }
+
+    /// Enter on the customer field.
+    fn accept_customer(&mut self, ctx: &Ctx) -> Flow {
+        let s = ctx.state();
+        let typed = self.customer_field.trimmed().to_string();
+        if typed.is_empty() {
+            match self.entity(s).and_then(|e| walk_in(s, &e)) {
+                Some(c) => self.set_customer(c, ctx),
+                None => {
+                    self.notice = Some(Notice::error(
+                        "no walk-in customer (WALKIN-<entity>) is set up: type a customer or F4",
+                    ))
+                }
+            }
+            return Flow::Stay;
+        }
+        let found = ctx.find_customers(&typed);
+        match (&found.exact, found.codes.as_slice()) {
+            (Some(Ok(code)), _) => self.set_customer(code.clone(), ctx),
+            (_, [one]) => self.set_customer(one.clone(), ctx),
+            _ => self.open_prompt(Prompt::Customer, &typed, ctx),
+        }
+        Flow::Stay
+    }
+
+    fn open_prompt(&mut self, kind: Prompt, query: &str, ctx: &Ctx) {
+        let mut l = Lookup::new();
+        l.query = TextField::new(query);
+        l.refresh(&mut |q| match kind {
+            Prompt::Customer => ctx.find_customers(q),
+            Prompt::Item => ctx.find_items(q),
+        });
+        self.prompt = Some((kind, l));
+    }
+
+    /// Add `q` of `sku` in `unit` (merging with a line of the same item
+    /// and unit).
+    fn add_line(&mut self, sku: Code, unit: Option<Code>, q: Decimal) {
+        if let Some(i) = self
+            .lines
+            .iter()
+            .position(|l| l.sku == sku && l.unit == unit && l.price.is_none())
+        {
+            self.lines[i].qty += q;
+            self.selected = i;
+        } else if self.lines.len() >= LINES_MAX {
+            self.notice = Some(Notice::error(format!(
+                "a counter sale takes at most {LINES_MAX} lines"
+            )));
+            return;
+        } else {
+            self.lines.push(CounterLine {
+                sku,
+                qty: q,
+                unit,
+                price: None,
+            });
+            self.selected = self.lines.len() - 1;
+        }
+        self.changed();
+    }
+
+    /// Enter on the scan field: `code`, `N*code`, a barcode or a GS1 scan.
+    fn accept_entry(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.entry.trimmed().to_string();
+        if text.is_empty() {
+            if self.lines.is_empty() {
+                self.notice = Some(Notice::error("scan or type an item first"));
+                return Flow::Stay;
+            }
+            return self.start_payment(ctx);
+        }
+        let (count, code) = match text.split_once('*') {
+            Some((n, code)) => match parse_qty(n) {
+                Ok(n) => (n, code.trim().to_string()),
+                Err(e) => {
+                    self.notice = Some(Notice::error(e));
+                    return Flow::Stay;
+                }
+            },
+            None => (Decimal::ONE, text.clone()),
+        };
+        let s = ctx.state();
+        let scan = crate::core::scan::parse_scan(&code).ok();
+        let scanned_qty = match &scan {
+            Some(crate::core::scan::Scan::Gs1(g)) => g.count,
+            _ => None,
+        };
+        match item_exact(s, &code) {
+            Some(Ok(sku)) => {
+                let unit = s
+                    .item_by_code(&code)
+                    .map(|(_, u)| u)
+                    .or_else(|| gs1_unit(s, scan.as_ref()))
+                    .filter(|u| s.items.get(&sku).is_some_and(|i| *u != i.base_unit));
+                self.entry.take();
+                self.add_line(sku, unit, scanned_qty.unwrap_or(Decimal::ONE) * count);
+            }
+            Some(Err(e)) => {
+                self.notice = Some(Notice::error(format!("{e} (\u{7})")));
+                self.entry.take();
+            }
+            None => {
+                let found = ctx.find_items(&code);
+                if let [one] = found.codes.as_slice() {
+                    self.entry.take();
+                    self.add_line(one.clone(), None, count);
+                } else if found.codes.is_empty() {
+                    self.notice = Some(Notice::error(format!("no item matches {code:?}")));
+                } else {
+                    self.open_prompt(Prompt::Item, &code, ctx);
+                }
+            }
+        }
+        Flow::Stay
+    }
+
+    fn start_payment(&mut self, ctx: &Ctx) -> Flow {
+        match self.preview(ctx) {
+            Some(Ok(_)) => {
+                self.focus = Focus::Tender;
+                self.amount.take();
+                Flow::Stay
+            }
+            Some(Err(r)) => {
+                let r = r.clone();
+                self.show_refusal(&r);
+                Flow::Stay
+            }
+            None => {
+                self.notice = Some(Notice::error("choose a customer and add lines first"));
+                Flow::Stay
+            }
+        }
+    }
+
+    fn paid(&self) -> Decimal {
+        self.tenders.iter().map(|t| t.amount).sum()
+    }
+
+    /// Enter on the amount: take this tender; complete when paid.
+    fn accept_tender(&mut self, ctx: &Ctx) -> Flow {
+        let Some((total, _)) = self.total(ctx) else {
+            self.focus = Focus::Entry;
+            return Flow::Stay;
+        };
+        let rest = total - self.paid();
+        let given = match self.amount.trimmed() {
+            "" => rest,
+            t => match parse_money(t) {
+                Ok(a) => a,
+                Err(e) => {
+                    self.notice = Some(Notice::error(e));
+                    return Flow::Stay;
+                }
+            },
+        };
+        if given > rest && self.method != Method::Cash {
+            self.notice = Some(Notice::error(format!(
+                "{} is more than the {} due: only cash gives change",
+                given, rest
+            )));
+            return Flow::Stay;
+        }
+        self.amount.take();
+        if given >= rest {
+            // Paid: this tender takes the rest (change for cash).
+            return self.complete(Some((self.method, given - rest)), ctx);
+        }
+        self.tenders.push(Tender {
+            method: self.method,
+            amount: given,
+        });
+        Flow::Stay
+    }
+
+    /// Commit the sale: earlier tenders with their amounts, `last` (if
+    /// any) paying the rest; without it the rest goes on account.
+    fn complete(&mut self, last: Option<(Method, Decimal)>, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        let Some(customer) = self.customer.clone() else {
+            return Flow::Stay;
+        };
+        let mut tenders: Vec<CounterPayment> = self
+            .tenders
+            .iter()
+            .map(|t| CounterPayment {
+                method: t.method,
+                amount: Some(t.amount),
+                reference: String::new(),
+            })
+            .collect();
+        let mut change = Decimal::ZERO;
+        if let Some((m, ch)) = last {
+            tenders.push(CounterPayment {
+                method: m,
+                amount: None,
+                reference: String::new(),
+            });
+            change = ch;
+        }
+        let currency = self
+            .total(ctx)
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| Currency::new("USD"));
+        self.done = Some((String::new(), Decimal::ZERO, change, currency));
+        self.pending = true;
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: sale::body(&customer, &self.warehouse, &self.lines, tenders),
+        }))
+    }
+
+    fn show_refusal(&mut self, r: &Rejection) {
+        self.bad_line = match r {
+            Rejection::CounterSaleRefused {
+                reason:
+                    CounterRefusal::NotOnShelf { line, .. } | CounterRefusal::BelowFloor { line, .. },
+                ..
+            } => Some(*line),
+            _ => None,
+        };
+        if let Some(l) = self.bad_line {
+            self.selected = (l as usize)
+                .saturating_sub(1)
+                .min(self.lines.len().saturating_sub(1));
+        }
+        self.notice = Some(Notice::error(r.to_string()));
+    }
+
+    /// Start the next sale (a new key).
+    fn reset(&mut self, ctx: &Ctx) {
+        let warehouse = self.warehouse.clone();
+        *self = CounterSale::new(ctx);
+        self.warehouse = warehouse;
+    }
+
+    fn edit_line_qty(&mut self, ctx: &Ctx) {
+        let text = self.line_edit.take();
+        let text = text.trim();
+        if text.is_empty() {
+            self.focus = Focus::Entry;
+            return;
+        }
+        let mut parts = text.split_whitespace();
+        let q = match parts.next().map(parse_qty) {
+            Some(Ok(q)) => q,
+            Some(Err(e)) => {
+                self.notice = Some(Notice::error(e));
+                return;
+            }
+            None => return,
+        };
+        let unit = parts.next().map(|u| u.to_uppercase());
+        let s = ctx.state();
+        let Some(line) = self.lines.get_mut(self.selected) else {
+            return;
+        };
+        if let Some(u) = &unit {
+            let known = s
+                .items
+                .get(&line.sku)
+                .is_some_and(|i| i.base_unit == *u || i.alt_units.iter().any(|a| a.unit == *u));
+            if !known {
+                self.notice = Some(Notice::error(format!("{} is not sold in {u}", line.sku)));
+                return;
+            }
+            line.unit = Some(u.clone());
+        }
+        line.qty = q;
+        self.changed();
+    }
+}
+
+/// The unit a GS1 scan's item number (01) names, if it is a barcode.
+fn gs1_unit(s: &State, scan: Option<&crate::core::scan::Scan>) -> Option<Code> {
+    match scan {
+        Some(crate::core::scan::Scan::Gs1(g)) => g
+            .gtin
+            .as_ref()
+            .and_then(|gtin| s.item_by_code(gtin))
+            .map(|(_, u)| u),
+        _ => None,
+    }
+}
+
+/// A quantity typed at the counter: positive, at most 4 decimals, sane.
+pub fn parse_qty(t: &str) -> Result<Decimal, String> {
+    let t = t.trim();
+    if !t.chars().all(|c| c.is_ascii_digit() || c == '.') || t.is_empty() {
+        return Err(format!("{t:?} is not a quantity (digits, e.g. 3 or 2.5)"));
+    }
+    let q: Decimal = t
+        .parse()
+        .map_err(|_| format!("{t:?} is not a quantity (digits, e.g. 3 or 2.5)"))?;
+    if q <= Decimal::ZERO {
+        return Err(format!("quantity must be more than zero (got {t})"));
+    }
+    if q.scale() > 4 {
+        return Err(format!("quantity {t} has more than 4 decimals"));
+    }
+    if q > Decimal::from(LINE_QTY_MAX) {
+        return Err(format!(
+            "quantity {t} is more than {LINE_QTY_MAX} on one line"
+        ));
+    }
+    Ok(q)
+}
+
+/// An amount typed at the counter: digits, a point, at most 2 decimals.
+pub fn parse_money(t: &str) -> Result<Decimal, String> {
+    let t = t.trim();
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(format!("{t:?} is not an amount (e.g. 50 or 43.20)"));
+    }
+    let a: Decimal = t
+        .parse()
+        .map_err(|_| format!("{t:?} is not an amount (e.g. 50 or 43.20)"))?;
+    if a.scale() > 2 {
+        return Err(format!("amount {t} has more than 2 decimals"));
+    }
+    if a <= Decimal::ZERO {
+        return Err(format!("amount must be more than zero (got {t})"));
+    }
+    if a > Decimal::from(10_000_000) {
+        return Err(format!("amount {t} is more than a counter takes"));
+    }
+    Ok(a)
+}
+
+impl Screen for CounterSale {
+    fn name(&self) -> &'static str {
+        "counter_sale"
+    }
+    fn title(&self) -> String {
+        "counter sale".into()
+    }
+    fn context(&self) -> Context {
+        if let Some((_, l)) = &self.prompt {
+            return l.context();
+        }
+        match self.focus {
+            Focus::Done => Context::List,
+            _ => Context::Form,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        if let Some((_, l)) = &self.prompt {
+            let mut a = crate::ui::lookup::actions(l.focus);
+            a[0].1 = "choose";
+            return a;
+        }
+        match self.focus {
+            Focus::Customer => vec![
+                (Action::Submit, "customer (empty: walk-in)"),
+                (Action::Lookup, "find customer"),
+                (Action::Cancel, "leave"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Entry => vec![
+                (Action::Submit, "add item (empty: pay)"),
+                (Action::Lookup, "find item"),
+                (Action::Pay, "pay"),
+                (Action::Up, "lines"),
+                (Action::PrevField, "customer"),
+                (Action::Cancel, "cancel sale"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Lines => vec![
+                (Action::Submit, "set qty [unit]"),
+                (Action::DeleteLine, "remove line"),
+                (Action::Up, "previous line"),
+                (Action::Down, "next line"),
+                (Action::Cancel, "back to scan"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Tender => vec![
+                (Action::Submit, "take amount (empty: all)"),
+                (Action::NextField, "method"),
+                (Action::Complete, "rest on account"),
+                (Action::Cancel, "back to lines"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Done => vec![
+                (Action::Open, "next sale"),
+                (Action::Back, "menu"),
+                (Action::Help, "keys"),
+            ],
+        }
+    }
+
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if let Some((kind, mut l)) = self.prompt.take() {
+            let picked = l.handle(
+                input,
+                &mut |q| match kind {
+                    Prompt::Customer => ctx.find_customers(q),
+                    Prompt::Item => ctx.find_items(q),
+                },
+                true,
+            );
+            match picked {
+                Picked::No => self.prompt = Some((kind, l)),
+                Picked::Leave => {}
+                Picked::Code(code) => match kind {
+                    Prompt::Customer => self.set_customer(code, ctx),
+                    Prompt::Item => {
+                        let count = self
+                            .entry
+                            .trimmed()
+                            .split_once('*')
+                            .and_then(|(n, _)| parse_qty(n).ok())
+                            .unwrap_or(Decimal::ONE);
+                        self.entry.take();
+                        self.add_line(code, None, count);
+                        self.focus = Focus::Entry;
+                    }
+                },
+            }
+            return Flow::Stay;
+        }
+        if self.pending {
+            // The sale is on its way: nothing may change it now.
+            return Flow::Stay;
+        }
+        match (self.focus, input) {
+            (Focus::Done, Input::Action(Action::Open | Action::Submit)) => {
+                self.reset(ctx);
+                Flow::Stay
+            }
+            (Focus::Done, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::Done, _) => Flow::Stay,
+
+            (Focus::Customer, Input::Action(Action::Submit | Action::NextField)) => {
+                self.accept_customer(ctx)
+            }
+            (Focus::Customer, Input::Action(Action::Lookup)) => {
+                let q = self.customer_field.text.clone();
+                self.open_prompt(Prompt::Customer, &q, ctx);
+                Flow::Stay
+            }
+            (Focus::Customer, Input::Action(Action::Cancel)) => self.leave(),
+            (Focus::Customer, other) => {
+                if self.customer_field.edit(other) {
+                    self.customer = None;
+                    self.changed();
+                }
+                Flow::Stay
+            }
+
+            (Focus::Entry, Input::Action(Action::Submit)) => self.accept_entry(ctx),
+            (Focus::Entry, Input::Action(Action::Lookup)) => {
+                let q = self.entry.text.clone();
+                let q = q.split_once('*').map(|(_, c)| c.to_string()).unwrap_or(q);
+                self.open_prompt(Prompt::Item, &q, ctx);
+                Flow::Stay
+            }
+            (Focus::Entry, Input::Action(Action::Pay | Action::Complete)) => {
+                self.start_payment(ctx)
+            }
+            (Focus::Entry, Input::Action(Action::Up | Action::NextField))
+                if !self.lines.is_empty() =>
+            {
+                self.focus = Focus::Lines;
+                self.selected = self.lines.len() - 1;
+                Flow::Stay
+            }
+            (Focus::Entry, Input::Action(Action::PrevField)) => {
+                self.focus = Focus::Customer;
+                Flow::Stay
+            }
+            (Focus::Entry, Input::Action(Action::Cancel)) => self.leave(),
+            (Focus::Entry, other) => {
+                self.entry.edit(other);
+                Flow::Stay
+            }
+
+            (Focus::Lines, Input::Action(Action::Up)) => {
+                self.selected = self.selected.saturating_sub(1);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Down)) => {
+                if self.selected + 1 >= self.lines.len() {
+                    self.focus = Focus::Entry;
+                } else {
+                    self.selected += 1;
+                }
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Submit)) => {
+                self.edit_line_qty(ctx);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::DeleteLine)) => {
+                match self.lines.get(self.selected) {
+                    Some(l) => {
+                        let q = format!(
+                            "Remove line {} ({} x {})?",
+                            self.selected + 1,
+                            qty(l.qty),
+                            l.sku
+                        );
+                        self.asking = Some(Ask::RemoveLine);
+                        Flow::Confirm(q)
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (
+                Focus::Lines,
+                Input::Action(Action::Cancel | Action::NextField | Action::PrevField),
+            ) => {
+                self.line_edit.take();
+                self.focus = Focus::Entry;
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Pay)) => self.start_payment(ctx),
+            (Focus::Lines, other) => {
+                self.line_edit.edit(other);
+                Flow::Stay
+            }
+
+            (Focus::Tender, Input::Action(Action::Submit)) => self.accept_tender(ctx),
+            (Focus::Tender, Input::Action(Action::NextField | Action::Down)) => {
+                self.method = next_method(self.method, 1);
+                Flow::Stay
+            }
+            (Focus::Tender, Input::Action(Action::PrevField | Action::Up)) => {
+                self.method = next_method(self.method, 3);
+                Flow::Stay
+            }
+            (Focus::Tender, Input::Action(Action::Complete)) => {
+                self.asking = Some(Ask::OnAccount);
+                Flow::Confirm("Put the rest on the customer's account?".into())
+            }
+            (Focus::Tender, Input::Action(Action::Cancel)) => {
+                self.tenders.clear();
+                self.amount.take();
+                self.focus = Focus::Entry;
+                Flow::Stay
+            }
+            (Focus::Tender, Input::Char(c)) if c.is_ascii_alphabetic() => {
+                self.method = match c.to_ascii_lowercase() {
+                    'c' => Method::Cash,
+                    'k' | 'r' => Method::Card,
+                    'q' | 'h' => Method::Cheque,
+                    't' | 'b' => Method::Transfer,
+                    _ => self.method,
+                };
+                Flow::Stay
+            }
+            (Focus::Tender, other) => {
+                self.amount.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        self.pending = false;
+        match outcome {
+            Submitted::Committed {
+                events, duplicate, ..
+            } => {
+                let inv = events.iter().find_map(|e| match e {
+                    Event::Invoiced { invoice, .. } => {
+                        Some((invoice.number.clone(), invoice.total))
+                    }
+                    _ => None,
+                });
+                let (number, total) = inv.unwrap_or_default();
+                if let Some(d) = self.done.as_mut() {
+                    d.0 = number.clone();
+                    d.1 = total;
+                }
+                self.focus = Focus::Done;
+                self.notice = Some(Notice::info(format!(
+                    "{}sale complete: invoice {number}",
+                    if duplicate {
+                        "(already committed) "
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            Submitted::Refused(r) => {
+                self.done = None;
+                self.tenders.clear();
+                self.focus = Focus::Entry;
+                self.show_refusal(&r);
+            }
+            Submitted::Stopped(e) => {
+                // Nothing was acknowledged; the same key is kept, so a retry
+                // after a restart can never sell twice.
+                self.done = None;
+                self.focus = Focus::Tender;
+                self.notice = Some(Notice::error(format!("not completed: {e}")));
+            }
+        }
+        let _ = ctx;
+        Flow::Stay
+    }
+
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        self.answer(yes, ctx)
+    }
+
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let s = ctx.state();
+        let show_margin = ctx.operator_record().is_some_and(|o| {
+            o.roles.iter().any(|r| {
+                let p = r.permissions();
+                p.contains(&crate::core::auth::Permission::ManagePricing)
+                    || p.contains(&crate::core::auth::Permission::ReleaseHolds)
+                    || p.contains(&crate::core::auth::Permission::ViewLedger)
+            })
+        });
+        let [head, scan, table, totals] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(3),
+        ])
+        .areas(area);
+
+        // Customer and credit.
+        let cust = self.customer.as_ref().and_then(|c| s.customers.get(c));
+        let w = head.width as usize;
+        let mut l1 = vec![
+            Span::styled("Customer ", theme.label()),
+            self.customer_field
+                .span(self.focus == Focus::Customer, 12, theme),
+            Span::raw(" "),
+        ];
+        let mut l2 = vec![
+            Span::styled("Counter  ", theme.label()),
+            Span::raw(self.warehouse.clone()),
+        ];
+        match cust {
+            Some(c) => {
+                l1.push(Span::raw(fit(&c.name, w.saturating_sub(24))));
+                let exposure = crate::core::sales::exposure(s, c);
+                l2.push(Span::raw(format!(
+                    "   terms {}   credit available {} {}",
+                    c.terms,
+                    money(c.credit_limit - exposure, &c.currency),
+                    c.currency
+                )));
+            }
+            None => l1.push(Span::styled("Enter: walk-in  F4: find", theme.dim())),
+        }
+        f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), head);
+
+        let scan_line = Line::from(vec![
+            Span::styled("Scan/SKU ", theme.label()),
+            self.entry.span(self.focus == Focus::Entry, 24, theme),
+            Span::styled("  N*code for N; Enter on empty: pay", theme.dim()),
+        ]);
+        f.render_widget(Paragraph::new(scan_line), scan);
+
+        // Lines.
+        let preview = self.preview(ctx).cloned();
+        let lines_pv = match &preview {
+            Some(Ok(p)) => Some(p.clone()),
+            _ => None,
+        };
+        let wide = area.width >= 110;
+        let mut header = vec![
+            "#",
+            "SKU",
+            "Description",
+            "Qty",
+            "Unit",
+            "Price",
+            "Amount",
+            "Rule",
+        ];
+        if show_margin {
+            header.push("Marg%");
+        }
+        header.push(if wide {
+            "Free here / elsewhere"
+        } else {
+            "Free +other"
+        });
+        let rows: Vec<Row> = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let item = s.items.get(&l.sku);
+                let pl = lines_pv.as_ref().and_then(|p| p.lines.get(i));
+                let avail = sale::available(s, &l.sku);
+                let here = avail
+                    .iter()
+                    .find(|(w, _)| *w == self.warehouse)
+                    .map(|(_, a)| qty(*a))
+                    .unwrap_or_else(|| "0".into());
+                let other: Vec<String> = avail
+                    .iter()
+                    .filter(|(w, a)| *w != self.warehouse && *a > Decimal::ZERO)
+                    .map(|(w, a)| format!("{w} {}", qty(*a)))
+                    .collect();
+                let cur = lines_pv
+                    .as_ref()
+                    .map(|p| p.currency.clone())
+                    .unwrap_or_else(|| Currency::new("USD"));
+                let mut cells = vec![
+                    (i + 1).to_string(),
+                    l.sku.clone(),
+                    item.map(|i| i.description.clone()).unwrap_or_default(),
+                    if self.focus == Focus::Lines
+                        && i == self.selected
+                        && !self.line_edit.text.is_empty()
+                    {
+                        format!("{}_", self.line_edit.text)
+                    } else {
+                        qty(l.qty)
+                    },
+                    l.unit
+                        .clone()
+                        .or_else(|| item.map(|i| i.base_unit.clone()))
+                        .unwrap_or_default(),
+                    pl.map(|p| money(p.unit_price, &cur)).unwrap_or_default(),
+                    pl.map(|p| money(p.value, &cur)).unwrap_or_default(),
+                    pl.map(|p| {
+                        let r = p.rule.to_string();
+                        if wide {
+                            r
+                        } else {
+                            // "list", "contract", "manual": the rule's kind.
+                            r.split_whitespace().next().unwrap_or("").to_string()
+                        }
+                    })
+                    .unwrap_or_default(),
+                ];
+                if show_margin {
+                    cells.push(
+                        pl.and_then(margin_pct)
+                            .map(|m| m.to_string())
+                            .unwrap_or_default(),
+                    );
+                }
+                let elsewhere: Decimal = avail
+                    .iter()
+                    .filter(|(w, a)| *w != self.warehouse && *a > Decimal::ZERO)
+                    .map(|(_, a)| *a)
+                    .sum();
+                cells.push(if wide {
+                    format!(
+                        "{here} / {}",
+                        if other.is_empty() {
+                            "-".into()
+                        } else {
+                            other.join(" ")
+                        }
+                    )
+                } else {
+                    format!("{here} +{}", qty(elsewhere))
+                });
+                let style = if self.bad_line == Some((i + 1) as u32) {
+                    theme.error()
+                } else {
+                    ratatui::style::Style::new()
+                };
+                Row::new(cells).style(style)
+            })
+            .collect();
+        let mut widths = vec![
+            Constraint::Length(2),
+            Constraint::Length(10),
+            Constraint::Min(if wide { 24 } else { 8 }),
+            Constraint::Length(5),
+            Constraint::Length(4),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(if wide { 22 } else { 8 }),
+        ];
+        if show_margin {
+            widths.push(Constraint::Length(6));
+        }
+        widths.push(Constraint::Length(if wide { 24 } else { 11 }));
+        let mut st = TableState::default();
+        if self.focus == Focus::Lines {
+            st.select(Some(self.selected));
+        }
+        let t = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.label()))
+            .row_highlight_style(theme.selected())
+            .block(Block::new().borders(Borders::TOP | Borders::BOTTOM));
+        f.render_stateful_widget(t, table, &mut st);
+
+        // Totals, tender or the refusal the sale would get.
+        let mut out: Vec<Line> = Vec::new();
+        match &preview {
+            Some(Ok(p)) => {
+                let c = &p.currency;
+                out.push(Line::from(vec![
+                    Span::styled("Goods ", theme.label()),
+                    Span::raw(money(p.goods, c)),
+                    Span::styled("  Tax ", theme.label()),
+                    Span::raw(money(p.tax, c)),
+                    Span::styled("  Freight ", theme.label()),
+                    Span::raw(money(p.freight, c)),
+                    Span::styled("  TOTAL ", theme.label()),
+                    Span::styled(format!("{} {c}", money(p.total, c)), theme.good()),
+                ]));
+                if self.focus == Focus::Tender {
+                    let rest = p.total - self.paid();
+                    let paid: Vec<String> = self
+                        .tenders
+                        .iter()
+                        .map(|t| format!("{} {}", method_name(t.method), money(t.amount, c)))
+                        .collect();
+                    out.push(Line::from(vec![
+                        Span::styled("Paid ", theme.label()),
+                        Span::raw(if paid.is_empty() {
+                            "-".into()
+                        } else {
+                            paid.join(", ")
+                        }),
+                        Span::styled("   Due ", theme.label()),
+                        Span::styled(money(rest, c), theme.good()),
+                    ]));
+                    let change = parse_money(self.amount.trimmed())
+                        .ok()
+                        .filter(|a| *a > rest && self.method == Method::Cash)
+                        .map(|a| format!("   change {}", money(a - rest, c)))
+                        .unwrap_or_default();
+                    out.push(Line::from(vec![
+                        Span::styled("Tender ", theme.label()),
+                        Span::styled(format!("[{}]", method_name(self.method)), theme.selected()),
+                        Span::raw(" "),
+                        self.amount.span(true, 12, theme),
+                        Span::styled(
+                            format!("{change}  c cash k card q cheque t transfer"),
+                            theme.dim(),
+                        ),
+                    ]));
+                }
+            }
+            Some(Err(r)) => out.push(Line::from(Span::styled(
+                fit(&r.to_string(), area.width as usize),
+                theme.error(),
+            ))),
+            None => out.push(Line::from(Span::styled("no lines yet", theme.dim()))),
+        }
+        if let (Focus::Done, Some((inv, total, change, cur))) = (self.focus, &self.done) {
+            out = vec![
+                Line::from(vec![
+                    Span::styled("SOLD ", theme.good()),
+                    Span::raw(format!("invoice {inv}  total {} {cur}", money(*total, cur))),
+                ]),
+                Line::from(vec![
+                    Span::styled("Change due ", theme.label()),
+                    Span::styled(money(*change, cur), theme.good()),
+                ]),
+                Line::from(Span::styled("Enter: next sale   Esc: menu", theme.dim())),
+            ];
+        }
+        f.render_widget(Paragraph::new(out), totals);
+
+        if let Some((kind, l)) = self.prompt.as_mut() {
+            let pop = centered(
+                area,
+                area.width.saturating_sub(4),
+                area.height.saturating_sub(2),
+            );
+            f.render_widget(Clear, pop);
+            let block = Block::bordered().title(match kind {
+                Prompt::Customer => " find customer ",
+                Prompt::Item => " find item ",
+            });
+            let inner = block.inner(pop);
+            f.render_widget(block, pop);
+            match kind {
+                Prompt::Customer => l.render(
+                    f,
+                    inner,
+                    theme,
+                    "code, name, phone or city",
+                    &|c| {
+                        s.customers
+                            .get(c)
+                            .map(|x| format!("{:<10} {}", x.code, x.name))
+                            .unwrap_or_default()
+                    },
+                    &|c| super::customer_lookup::customer_detail(s, c, theme),
+                ),
+                Prompt::Item => l.render(
+                    f,
+                    inner,
+                    theme,
+                    "SKU, description or scan",
+                    &|c| {
+                        s.items
+                            .get(c)
+                            .map(|i| format!("{:<10} {}", i.sku, i.description))
+                            .unwrap_or_default()
+                    },
+                    &|c| super::item_lookup::item_detail(s, c, theme),
+                ),
+            }
+        }
+    }
+}
+
+impl CounterSale {
+    /// Leave the screen: asks first when a sale is under way.
+    fn leave(&mut self) -> Flow {
+        if self.lines.is_empty() {
+            Flow::Pop
+        } else {
+            self.asking = Some(Ask::Leave);
+            Flow::Confirm(format!(
+                "Cancel this sale of {} lines? Nothing is sold.",
+                self.lines.len()
+            ))
+        }
+    }
+
+    fn answer(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        let Some(ask) = self.asking.take() else {
+            return Flow::Stay;
+        };
+        if !yes {
+            return Flow::Stay;
+        }
+        match ask {
+            Ask::Leave => Flow::Pop,
+            Ask::RemoveLine if self.selected < self.lines.len() => {
+                self.lines.remove(self.selected);
+                self.selected = self.selected.min(self.lines.len().saturating_sub(1));
+                if self.lines.is_empty() {
+                    self.focus = Focus::Entry;
+                }
+                self.changed();
+                Flow::Stay
+            }
+            Ask::RemoveLine => Flow::Stay,
+            Ask::OnAccount => self.complete(None, ctx),
+        }
+    }
+}
+
+fn next_method(m: Method, step: usize) -> Method {
+    const ORDER: [Method; 4] = [Method::Cash, Method::Card, Method::Cheque, Method::Transfer];
+    let i = ORDER.iter().position(|x| *x == m).unwrap_or(0);
+    ORDER[(i + step) % ORDER.len()]
+}

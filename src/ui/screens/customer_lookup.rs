@@ -1,0 +1,155 @@
+//! Customer inquiry: search by code, name words, phone or city; terms,
+//! credit limit, open balance and what is still available, shipping
+//! policy and contacts.
+
+use crate::core::State;
+use crate::query::money;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::lookup::{self, field, Lookup, Picked};
+use crate::ui::screen::{Ctx, Flow, Input, Screen};
+use crate::ui::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+pub struct CustomerLookup {
+    pub lookup: Lookup,
+    started: bool,
+}
+
+impl Default for CustomerLookup {
+    fn default() -> Self {
+        CustomerLookup::new()
+    }
+}
+
+impl CustomerLookup {
+    pub fn new() -> CustomerLookup {
+        CustomerLookup {
+            lookup: Lookup::new(),
+            started: false,
+        }
+    }
+}
+
+impl Screen for CustomerLookup {
+    fn name(&self) -> &'static str {
+        "customer_lookup"
+    }
+    fn title(&self) -> String {
+        "customers".into()
+    }
+    fn context(&self) -> Context {
+        self.lookup.context()
+    }
+    fn min_size(&self) -> (u16, u16) {
+        (20, 8)
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        lookup::actions(self.lookup.focus)
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match self
+            .lookup
+            .handle(input, &mut |q| ctx.find_customers(q), false)
+        {
+            Picked::Leave => Flow::Pop,
+            _ => Flow::Stay,
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        self.lookup.refresh(&mut |q| ctx.find_customers(q));
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        if !self.started {
+            self.started = true;
+            self.lookup.refresh(&mut |q| ctx.find_customers(q));
+        }
+        let s = ctx.state();
+        let theme = ctx.theme;
+        self.lookup.render(
+            f,
+            area,
+            theme,
+            "code, name, phone or city",
+            &|c| {
+                s.customers
+                    .get(c)
+                    .map(|x| format!("{:<7} {}", x.code, x.name))
+                    .unwrap_or_default()
+            },
+            &|c| customer_detail(s, c, theme),
+        );
+    }
+}
+
+pub fn customer_detail(s: &State, code: &str, theme: Theme) -> Vec<Line<'static>> {
+    let Some(c) = s.customers.get(code) else {
+        return vec![Line::from(format!("customer {code} no longer exists"))];
+    };
+    let balance = s.customer_balance(code);
+    let exposure = crate::core::sales::exposure(s, c);
+    let terms = s
+        .terms
+        .get(&c.terms)
+        .map(|t| format!("{} ({})", t.code, t.description))
+        .unwrap_or_else(|| c.terms.clone());
+    let p = &c.ship_policy;
+    let cur = &c.currency;
+    vec![
+        Line::from(Span::styled(
+            format!("{} {}", c.code, c.name),
+            theme.label().add_modifier(Modifier::BOLD),
+        )),
+        field(
+            theme,
+            "channel",
+            format!("{}  {} {}", c.channel.as_str(), c.entity, c.currency),
+        ),
+        field(theme, "terms", terms),
+        field(theme, "credit limit", money(c.credit_limit, cur)),
+        field(theme, "open balance", money(balance, cur)),
+        field(theme, "exposure", money(exposure, cur)),
+        field(theme, "available", money(c.credit_limit - exposure, cur)),
+        field(theme, "price list", c.price_list.clone()),
+        field(
+            theme,
+            "ships",
+            format!(
+                "{} {}  {}{}",
+                p.carrier.clone().unwrap_or_else(|| "-".into()),
+                p.service.clone().unwrap_or_default(),
+                p.freight_terms.as_str(),
+                if p.ship_complete {
+                    "  complete only"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        field(
+            theme,
+            "bill to",
+            format!(
+                "{}, {} {}",
+                c.bill_to.city, c.bill_to.region, c.bill_to.country
+            ),
+        ),
+        field(theme, "ship-tos", c.ship_to.len().to_string()),
+        field(
+            theme,
+            "collections",
+            format!("{} {}", c.collections.name, c.collections.phone),
+        ),
+        field(
+            theme,
+            "tax exempt",
+            if c.tax_exempt_cert.is_empty() {
+                "no".into()
+            } else {
+                c.tax_exempt_cert.clone()
+            },
+        ),
+    ]
+}

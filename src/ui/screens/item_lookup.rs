@@ -1,0 +1,169 @@
+//! Item inquiry: search by SKU, description words or barcode (or scan);
+//! the item's units, barcodes and stock by warehouse with what is free to
+//! sell. Usable on warehouse terminals (40x16).
+
+use crate::core::State;
+use crate::query::qty;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::lookup::{self, field, Lookup, Picked};
+use crate::ui::screen::{Ctx, Flow, Input, Screen};
+use crate::ui::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+pub struct ItemLookup {
+    pub lookup: Lookup,
+    started: bool,
+}
+
+impl Default for ItemLookup {
+    fn default() -> Self {
+        ItemLookup::new()
+    }
+}
+
+impl ItemLookup {
+    pub fn new() -> ItemLookup {
+        ItemLookup {
+            lookup: Lookup::new(),
+            started: false,
+        }
+    }
+}
+
+impl Screen for ItemLookup {
+    fn name(&self) -> &'static str {
+        "item_lookup"
+    }
+    fn title(&self) -> String {
+        "items".into()
+    }
+    fn context(&self) -> Context {
+        self.lookup.context()
+    }
+    fn min_size(&self) -> (u16, u16) {
+        (20, 8)
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        lookup::actions(self.lookup.focus)
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match self.lookup.handle(input, &mut |q| ctx.find_items(q), false) {
+            Picked::Leave => Flow::Pop,
+            _ => Flow::Stay,
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        self.lookup.refresh(&mut |q| ctx.find_items(q));
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        if !self.started {
+            self.started = true;
+            self.lookup.refresh(&mut |q| ctx.find_items(q));
+        }
+        let s = ctx.state();
+        let theme = ctx.theme;
+        self.lookup.render(
+            f,
+            area,
+            theme,
+            "SKU, description or scan",
+            &|c| {
+                s.items
+                    .get(c)
+                    .map(|i| format!("{:<10} {}", i.sku, i.description))
+                    .unwrap_or_default()
+            },
+            &|c| item_detail(s, c, theme),
+        );
+    }
+}
+
+pub fn item_detail(s: &State, sku: &str, theme: Theme) -> Vec<Line<'static>> {
+    let Some(i) = s.items.get(sku) else {
+        return vec![Line::from(format!("item {sku} no longer exists"))];
+    };
+    let mut out = vec![
+        Line::from(Span::styled(
+            format!("{} {}", i.sku, i.description),
+            theme.label().add_modifier(Modifier::BOLD),
+        )),
+        field(
+            theme,
+            "category",
+            format!(
+                "{}  class {:?}{}",
+                i.category,
+                i.abc,
+                if i.active { "" } else { "  INACTIVE" }
+            ),
+        ),
+        field(
+            theme,
+            "units",
+            std::iter::once(i.base_unit.clone())
+                .chain(
+                    i.alt_units
+                        .iter()
+                        .map(|u| format!("{}={}", u.unit, u.factor.normalize())),
+                )
+                .collect::<Vec<_>>()
+                .join("  "),
+        ),
+        field(
+            theme,
+            "weight",
+            format!("{} kg / {}", i.weight_kg.normalize(), i.base_unit),
+        ),
+        field(
+            theme,
+            "barcodes",
+            i.barcodes
+                .iter()
+                .map(|b| format!("{} {}", b.code, b.unit))
+                .collect::<Vec<_>>()
+                .join("  "),
+        ),
+        field(
+            theme,
+            "tax class",
+            format!(
+                "{}{}",
+                i.tax_class,
+                if i.lot_tracked { "  lot tracked" } else { "" }
+            ),
+        ),
+        Line::from(""),
+        Line::from(Span::styled(
+            format!(
+                "{:<5}{:>9}{:>9}{:>8}{:>9}",
+                "wh", "on hand", "reserved", "in pick", "avail"
+            ),
+            theme.label(),
+        )),
+    ];
+    let mut any = false;
+    for wh in s.warehouses.keys() {
+        if let Some(st) = s.stock.get(&(wh.clone(), sku.to_string())) {
+            any = true;
+            let avail = st.on_hand - st.reserved - st.in_pick;
+            out.push(Line::from(format!(
+                "{:<5}{:>9}{:>9}{:>8}{:>9}",
+                wh,
+                qty(st.on_hand),
+                qty(st.reserved),
+                qty(st.in_pick),
+                qty(avail)
+            )));
+        }
+    }
+    if !any {
+        out.push(Line::from(Span::styled(
+            "no stock in any warehouse",
+            theme.dim(),
+        )));
+    }
+    out
+}

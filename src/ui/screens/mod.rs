@@ -1,0 +1,135 @@
+//! One module per screen, and the menu table: a new screen is one file
+//! and one row here.
+
+pub mod counter_sale;
+pub mod customer_lookup;
+pub mod item_lookup;
+pub mod menu;
+pub mod order_inquiry;
+pub mod sign_in;
+
+use super::screen::{Ctx, Screen};
+use crate::core::auth::Permission;
+
+/// Every screen's keymap name (`[screen.NAME]` sections).
+pub const NAMES: &[&str] = &[
+    "sign_in",
+    "menu",
+    "item_lookup",
+    "customer_lookup",
+    "counter_sale",
+    "order_inquiry",
+];
+
+/// Opens a screen for the signed-in operator.
+pub type Open = fn(&Ctx) -> Box<dyn Screen>;
+
+/// A row of the menu: what it is called, who may open it (any of these
+/// permissions), and how to open it (None: not built yet).
+pub struct Entry {
+    pub label: &'static str,
+    pub permissions: &'static [Permission],
+    pub open: Option<Open>,
+}
+
+const ANY_DESK: &[Permission] = &[
+    Permission::CaptureOrders,
+    Permission::SellAtCounter,
+    Permission::ManageCustomers,
+    Permission::ManageCredit,
+    Permission::TakePayment,
+    Permission::ViewLedger,
+    Permission::ApproveChanges,
+];
+
+pub const MENU: &[Entry] = &[
+    Entry {
+        label: "Counter sale",
+        permissions: &[Permission::SellAtCounter],
+        open: Some(|ctx| Box::new(counter_sale::CounterSale::new(ctx))),
+    },
+    Entry {
+        label: "Order inquiry",
+        permissions: ANY_DESK,
+        open: Some(|_| Box::new(order_inquiry::OrderInquiry::new())),
+    },
+    Entry {
+        label: "Item lookup",
+        permissions: &[Permission::ViewMasterData],
+        open: Some(|_| Box::new(item_lookup::ItemLookup::new())),
+    },
+    Entry {
+        label: "Customer lookup",
+        permissions: ANY_DESK,
+        open: Some(|_| Box::new(customer_lookup::CustomerLookup::new())),
+    },
+    Entry {
+        label: "Order entry",
+        permissions: &[Permission::CaptureOrders],
+        open: None,
+    },
+    Entry {
+        label: "Pick",
+        permissions: &[Permission::Pick],
+        open: None,
+    },
+    Entry {
+        label: "Pack",
+        permissions: &[Permission::Pack],
+        open: None,
+    },
+    Entry {
+        label: "Ship",
+        permissions: &[Permission::Ship],
+        open: None,
+    },
+    Entry {
+        label: "Receive",
+        permissions: &[Permission::Receive],
+        open: None,
+    },
+    Entry {
+        label: "Put away",
+        permissions: &[Permission::Putaway],
+        open: None,
+    },
+    Entry {
+        label: "Purchasing",
+        permissions: &[Permission::Purchase],
+        open: None,
+    },
+    Entry {
+        label: "Cash application",
+        permissions: &[Permission::TakePayment],
+        open: None,
+    },
+    Entry {
+        label: "Supplier invoices",
+        permissions: &[Permission::EnterSupplierInvoices],
+        open: None,
+    },
+    Entry {
+        label: "Period close",
+        permissions: &[Permission::ClosePeriods],
+        open: None,
+    },
+    Entry {
+        label: "Exception queue",
+        permissions: &[Permission::ApproveChanges],
+        open: None,
+    },
+];
+
+/// The menu rows `operator` may open.
+pub fn menu_for(ctx: &Ctx) -> Vec<&'static Entry> {
+    let Some(op) = ctx.operator_record() else {
+        return Vec::new();
+    };
+    MENU.iter()
+        .filter(|e| {
+            op.roles
+                .iter()
+                .any(|r| r.permissions().iter().any(|p| e.permissions.contains(p)))
+        })
+        .collect()
+}

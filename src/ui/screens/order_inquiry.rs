@@ -1,0 +1,445 @@
+//! Order inquiry: find an order (number, customer code or name; newest
+//! first) and see its whole life on one page: lines with reserved,
+//! backordered and promised, holds, pick lists and cartons, shipments
+//! with carrier and tracking, invoices with what is open, payments and
+//! credit memos. Refreshes live when another session changes the order.
+
+use crate::core::sales::OrderStatus;
+use crate::core::State;
+use crate::query::order::{order_life, OrderLife};
+use crate::query::{money, qty};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Screen};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{fit, moved, TextField};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+use ratatui::Frame;
+
+/// Most orders listed.
+const LIST_MAX: usize = 300;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Filter,
+    List,
+    Detail,
+}
+
+pub struct OrderInquiry {
+    pub filter: TextField,
+    pub focus: Focus,
+    pub selected: usize,
+    pub scroll: u16,
+    /// Order numbers listed, cached by (view seq, filter).
+    rows: Option<(u64, String, Vec<String>)>,
+    page: usize,
+}
+
+impl Default for OrderInquiry {
+    fn default() -> Self {
+        OrderInquiry::new()
+    }
+}
+
+impl OrderInquiry {
+    pub fn new() -> OrderInquiry {
+        OrderInquiry {
+            filter: TextField::default(),
+            focus: Focus::Filter,
+            selected: 0,
+            scroll: 0,
+            rows: None,
+            page: 10,
+        }
+    }
+
+    /// Open straight on one order.
+    pub fn of(number: &str) -> OrderInquiry {
+        let mut o = OrderInquiry::new();
+        o.filter = TextField::new(number);
+        o.focus = Focus::Detail;
+        o
+    }
+
+    fn rows(&mut self, ctx: &Ctx) -> Vec<String> {
+        let f = self.filter.trimmed().to_lowercase();
+        let fresh = matches!(&self.rows, Some((seq, q, _)) if *seq == ctx.view.seq && *q == f);
+        if !fresh {
+            let s = ctx.state();
+            let rows: Vec<String> = s
+                .orders
+                .values()
+                .rev()
+                .filter(|o| {
+                    f.is_empty()
+                        || o.number.to_lowercase().contains(&f)
+                        || o.customer.to_lowercase().contains(&f)
+                        || s.customers
+                            .get(&o.customer)
+                            .is_some_and(|c| c.name.to_lowercase().contains(&f))
+                })
+                .take(LIST_MAX)
+                .map(|o| o.number.clone())
+                .collect();
+            self.rows = Some((ctx.view.seq, f, rows));
+        }
+        self.rows.as_ref().map(|r| r.2.clone()).unwrap_or_default()
+    }
+}
+
+impl Screen for OrderInquiry {
+    fn name(&self) -> &'static str {
+        "order_inquiry"
+    }
+    fn title(&self) -> String {
+        "order inquiry".into()
+    }
+    fn context(&self) -> Context {
+        match self.focus {
+            Focus::Filter => Context::Input,
+            _ => Context::List,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.focus {
+            Focus::Filter => vec![
+                (Action::Submit, "list"),
+                (Action::Down, "next order"),
+                (Action::Cancel, "clear / back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::List => vec![
+                (Action::Open, "open order"),
+                (Action::Search, "filter"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Detail => vec![
+                (Action::Down, "scroll"),
+                (Action::Back, "back to list"),
+                (Action::Help, "keys"),
+            ],
+        }
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        let rows = self.rows(ctx);
+        let n = rows.len();
+        match (self.focus, input) {
+            (Focus::Filter, Input::Action(Action::Submit)) => {
+                let exact = rows
+                    .iter()
+                    .position(|r| r.eq_ignore_ascii_case(self.filter.trimmed()));
+                match exact {
+                    Some(i) => {
+                        self.selected = i;
+                        self.focus = Focus::Detail;
+                        self.scroll = 0;
+                    }
+                    None if n > 0 => self.focus = Focus::List,
+                    None => {}
+                }
+            }
+            (Focus::Filter, Input::Action(Action::Cancel)) => {
+                if self.filter.text.is_empty() {
+                    return Flow::Pop;
+                }
+                self.filter.take();
+                self.selected = 0;
+            }
+            (
+                Focus::Filter,
+                Input::Action(a @ (Action::Down | Action::Up | Action::PageDown | Action::PageUp)),
+            ) => {
+                self.focus = Focus::List;
+                self.selected = moved(self.selected, n, a, self.page);
+            }
+            (Focus::Filter, other) if self.filter.edit(other) => self.selected = 0,
+            (Focus::List, Input::Action(Action::Open)) if n > 0 => {
+                self.focus = Focus::Detail;
+                self.scroll = 0;
+            }
+            (Focus::List, Input::Action(Action::Search)) => self.focus = Focus::Filter,
+            (Focus::List, Input::Action(Action::Back)) => return Flow::Pop,
+            (Focus::List, Input::Action(a)) => {
+                self.selected = moved(self.selected, n, a, self.page)
+            }
+            (Focus::List, Input::Char(c)) => {
+                self.focus = Focus::Filter;
+                self.filter = TextField::new(&c.to_string());
+                self.selected = 0;
+            }
+            (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) => {
+                self.focus = if n > 0 { Focus::List } else { Focus::Filter };
+            }
+            (Focus::Detail, Input::Action(Action::Down)) => {
+                self.scroll = self.scroll.saturating_add(1)
+            }
+            (Focus::Detail, Input::Action(Action::Up)) => {
+                self.scroll = self.scroll.saturating_sub(1)
+            }
+            (Focus::Detail, Input::Action(Action::PageDown)) => {
+                self.scroll = self.scroll.saturating_add(self.page as u16)
+            }
+            (Focus::Detail, Input::Action(Action::PageUp)) => {
+                self.scroll = self.scroll.saturating_sub(self.page as u16)
+            }
+            (Focus::Detail, Input::Action(Action::Top)) => self.scroll = 0,
+            _ => {}
+        }
+        Flow::Stay
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let rows = self.rows(ctx);
+        self.selected = self.selected.min(rows.len().saturating_sub(1));
+        let theme = ctx.theme;
+        let s = ctx.state();
+        let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        self.page = rest.height.saturating_sub(2).max(1) as usize;
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("/ ", theme.label()),
+                self.filter.span(self.focus == Focus::Filter, 20, theme),
+                Span::styled(
+                    format!(
+                        "  order number, customer code or name  {} listed",
+                        rows.len()
+                    ),
+                    theme.dim(),
+                ),
+            ])),
+            top,
+        );
+        if self.focus == Focus::Detail {
+            let lines = match rows.get(self.selected).and_then(|n| order_life(s, n)) {
+                Some(life) => life_lines(s, &life, theme),
+                None => vec![Line::from("no such order")],
+            };
+            f.render_widget(
+                Paragraph::new(lines)
+                    .scroll((self.scroll, 0))
+                    .block(Block::new().borders(Borders::TOP)),
+                rest,
+            );
+            return;
+        }
+        let w = rest.width as usize;
+        let items: Vec<ListItem> = rows
+            .iter()
+            .filter_map(|n| s.orders.get(n))
+            .map(|o| {
+                let name = s
+                    .customers
+                    .get(&o.customer)
+                    .map(|c| c.name.as_str())
+                    .unwrap_or("");
+                ListItem::new(fit(
+                    &format!(
+                        "{:<10} {} {:<7} {:<22} {:>12} {}",
+                        o.number,
+                        o.date,
+                        o.customer,
+                        fit(name, 22),
+                        money(o.value(), &o.currency),
+                        status(o)
+                    ),
+                    w,
+                ))
+            })
+            .collect();
+        let mut st = ListState::default();
+        if !rows.is_empty() {
+            st.select(Some(self.selected));
+        }
+        f.render_stateful_widget(
+            List::new(items)
+                .block(Block::new().borders(Borders::TOP))
+                .highlight_style(theme.selected()),
+            rest,
+            &mut st,
+        );
+    }
+}
+
+/// Where an order stands, in a word or two.
+pub fn status(o: &crate::core::sales::SalesOrder) -> String {
+    let live = o.lines.iter().filter(|l| !l.cancelled);
+    let (mut ordered, mut shipped, mut back) = (0i64, 0i64, false);
+    for l in live {
+        ordered += 1;
+        if l.shipped >= l.qty {
+            shipped += 1;
+        }
+        back |= l.backordered > rust_decimal::Decimal::ZERO;
+    }
+    match o.status {
+        OrderStatus::Quote => "quote".into(),
+        OrderStatus::Cancelled => "cancelled".into(),
+        OrderStatus::Held => format!(
+            "HELD: {}",
+            o.holds
+                .iter()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        OrderStatus::Open if ordered > 0 && shipped == ordered => "shipped".into(),
+        OrderStatus::Open if back => "backordered".into(),
+        OrderStatus::Open if shipped > 0 => "part shipped".into(),
+        OrderStatus::Open => "open".into(),
+    }
+}
+
+fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
+    let o = &life.order;
+    let c = &o.currency;
+    let name = s
+        .customers
+        .get(&o.customer)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let h = |t: &str| Line::from(Span::styled(t.to_string(), theme.label()));
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", o.number), theme.good()),
+            Span::raw(format!(
+                "{} {}  placed {} by {}  requested {}  PO {}",
+                o.customer,
+                name,
+                o.date,
+                o.placed_by,
+                o.requested,
+                if o.customer_po.is_empty() {
+                    "-"
+                } else {
+                    &o.customer_po
+                }
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("status ", theme.label()),
+            Span::styled(
+                status(o),
+                if o.status == OrderStatus::Held {
+                    theme.error()
+                } else {
+                    theme.good()
+                },
+            ),
+            Span::raw(format!(
+                "   value {} {c}   ship via {} {}",
+                money(o.value(), c),
+                o.carrier.clone().unwrap_or_else(|| "-".into()),
+                o.service.clone().unwrap_or_default()
+            )),
+        ]),
+    ];
+    if o.holds.contains(&crate::core::sales::Hold::Credit) {
+        out.push(Line::from(Span::styled(
+            "credit hold: a supervisor (release_hold) releases or rejects it",
+            theme.error(),
+        )));
+    }
+    out.push(h(
+        " #  SKU        wh       qty  unit   price    reserved backord. promise    picked shipped",
+    ));
+    for l in &o.lines {
+        out.push(Line::from(format!(
+            "{:>2}  {:<10} {:<4} {:>7} {:<5} {:>8} {:>9} {:>8} {:<10} {:>6} {:>7}{}",
+            l.line,
+            l.sku,
+            l.warehouse,
+            qty(l.unit_qty),
+            l.unit,
+            money(l.price, c),
+            qty(l.reserved),
+            qty(l.backordered),
+            l.promise
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into()),
+            qty(l.picked),
+            qty(l.shipped),
+            if l.cancelled { "  cancelled" } else { "" }
+        )));
+    }
+    if !life.picks.is_empty() {
+        out.push(h("pick lists"));
+        for p in &life.picks {
+            out.push(Line::from(format!(
+                "  {} {} {:?}  {} lines  {} cartons{}",
+                p.number,
+                p.warehouse,
+                p.status,
+                p.lines.len(),
+                p.cartons.len(),
+                p.wave
+                    .as_ref()
+                    .map(|w| format!("  wave {w}"))
+                    .unwrap_or_default()
+            )));
+        }
+    }
+    if !life.shipments.is_empty() {
+        out.push(h("shipments"));
+        for sh in &life.shipments {
+            out.push(Line::from(format!(
+                "  {} {} {} {} tracking {}  freight {}  {}",
+                sh.number,
+                sh.date,
+                sh.carrier,
+                sh.service,
+                if sh.tracking.is_empty() {
+                    "-"
+                } else {
+                    &sh.tracking
+                },
+                money(sh.freight, c),
+                sh.invoice
+                    .as_ref()
+                    .map(|i| format!("invoiced {i}"))
+                    .unwrap_or_else(|| "NOT INVOICED".into())
+            )));
+        }
+    }
+    if !life.invoices.is_empty() {
+        out.push(h("invoices"));
+        for i in &life.invoices {
+            out.push(Line::from(format!(
+                "  {} {} due {}  total {}  open {} {}",
+                i.number,
+                i.date,
+                i.due,
+                money(i.total, &i.currency),
+                money(i.open, &i.currency),
+                i.currency
+            )));
+        }
+    }
+    if !life.receipts.is_empty() {
+        out.push(h("payments"));
+        for r in &life.receipts {
+            out.push(Line::from(format!(
+                "  {} {} {:?} {} {}",
+                r.number,
+                r.date,
+                r.method,
+                money(r.amount, c),
+                r.reference
+            )));
+        }
+    }
+    if !life.credit_memos.is_empty() {
+        out.push(h("credit memos"));
+        for m in &life.credit_memos {
+            out.push(Line::from(format!(
+                "  {} {} RMA {} total {}",
+                m.number,
+                m.date,
+                m.rma,
+                money(m.total, &m.currency)
+            )));
+        }
+    }
+    out
+}

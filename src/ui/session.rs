@@ -1,0 +1,77 @@
+//! The session loop: one inbox fed by keys, resizes, commit notices and a
+//! slow timer; a frame is drawn after the inbox is drained, never on a
+//! poll. Keys that arrive together (a wedge scanner's burst) are handled
+//! one by one and drawn once. Commit notices are merged behind a flag, so
+//! a slow screen never grows a queue. The terminal is any ratatui
+//! backend: crossterm locally, bytes over SSH later.
+
+use super::app::App;
+use super::key::Key;
+use super::{Backend, UiError};
+use ratatui::Terminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+
+/// What wakes a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inbox {
+    Key(Key),
+    /// The terminal changed size (the new size is read from it).
+    Resize,
+    /// Something was committed (merged: one pending notice at most).
+    Commit,
+    /// The slow timer (the date may have changed).
+    Tick,
+    /// The input went away (terminal closed, SSH channel gone).
+    Closed,
+}
+
+/// A commit watcher for a session's inbox: at most one `Commit` waits in
+/// the inbox at a time. Returns false once the inbox is gone.
+pub fn commit_watcher(tx: Sender<Inbox>, pending: Arc<AtomicBool>) -> crate::engine::Watcher {
+    Box::new(move |_seq| {
+        if pending.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        tx.send(Inbox::Commit).is_ok()
+    })
+}
+
+/// Run `app` on `terminal` until it quits or the input closes.
+pub fn run<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    backend: &dyn Backend,
+    inbox: &Receiver<Inbox>,
+    commit_pending: &AtomicBool,
+) -> Result<(), UiError>
+where
+    UiError: From<B::Error>,
+{
+    terminal.draw(|f| app.view(f, backend))?;
+    while !app.quit {
+        let Ok(first) = inbox.recv() else { break };
+        let mut msg = Some(first);
+        while let Some(m) = msg {
+            match m {
+                Inbox::Key(k) => app.on_key(k, backend),
+                Inbox::Resize => {
+                    terminal.autoresize()?;
+                }
+                Inbox::Commit => {
+                    commit_pending.store(false, Ordering::Release);
+                    app.committed(backend);
+                }
+                Inbox::Tick => {}
+                Inbox::Closed => return Ok(()),
+            }
+            if app.quit {
+                return Ok(());
+            }
+            msg = inbox.try_recv().ok();
+        }
+        terminal.draw(|f| app.view(f, backend))?;
+    }
+    Ok(())
+}

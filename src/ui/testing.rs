@@ -1,0 +1,199 @@
+//! A harness for screen tests and UI benchmarks: the real core behind an
+//! in-memory backend with a fixed clock, keys pressed, text typed, codes
+//! scanned as a wedge scanner sends them (a burst, then Enter), the
+//! commands a screen submitted, and the frame drawn at any size.
+
+use super::app::{App, Keymaps};
+use super::key::{Key, KeyCode};
+use super::screen::{Request, Submitted};
+use super::Backend;
+use crate::core::rejection::Rejection;
+use crate::core::{execute, CommandBody, State};
+use crate::engine::View;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The core in memory: commands decided and applied as the engine does
+/// (keys remembered: a repeat returns the first outcome), no store.
+pub struct MemBackend {
+    pub state: RefCell<State>,
+    pub now: DateTime<Utc>,
+    keys: RefCell<HashMap<String, (CommandBody, String, Submitted)>>,
+    /// Every submission that reached the core, keyed or not.
+    pub log: RefCell<Vec<(String, Request)>>,
+}
+
+impl MemBackend {
+    pub fn new(state: State, now: DateTime<Utc>) -> MemBackend {
+        MemBackend {
+            state: RefCell::new(state),
+            now,
+            keys: RefCell::default(),
+            log: RefCell::default(),
+        }
+    }
+
+    /// Run a command as `operator` outside any screen (another session).
+    pub fn exec(&self, operator: &str, body: CommandBody) -> Result<(), Rejection> {
+        let cmd = crate::core::Command {
+            operator: operator.to_string(),
+            session: "other".into(),
+            time: self.now,
+            key: None,
+            body,
+        };
+        let mut s = self.state.borrow_mut();
+        execute(&mut s, &cmd).map(|_| ())
+    }
+}
+
+impl Backend for MemBackend {
+    fn view(&self) -> View {
+        let s = self.state.borrow();
+        View {
+            seq: s.seq,
+            state: Arc::new(s.clone()),
+        }
+    }
+    fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+    fn submit(&self, operator: &str, session: &str, req: Request) -> Submitted {
+        self.log
+            .borrow_mut()
+            .push((operator.to_string(), req.clone()));
+        if let Some((body, op, first)) = self.keys.borrow().get(&req.key) {
+            if *body != req.body || op != operator {
+                return Submitted::Refused(Rejection::KeyConflict { key: req.key });
+            }
+            return match first.clone() {
+                Submitted::Committed { seq, events, .. } => Submitted::Committed {
+                    seq,
+                    events,
+                    duplicate: true,
+                },
+                other => other,
+            };
+        }
+        let cmd = crate::core::Command {
+            operator: operator.to_string(),
+            session: session.to_string(),
+            time: self.now,
+            key: Some(req.key.clone()),
+            body: req.body.clone(),
+        };
+        let out = {
+            let mut s = self.state.borrow_mut();
+            match execute(&mut s, &cmd) {
+                Ok(env) => match env.outcome {
+                    crate::core::Outcome::Committed(events) => Submitted::Committed {
+                        seq: env.seq,
+                        events,
+                        duplicate: false,
+                    },
+                    crate::core::Outcome::Rejected(r) => Submitted::Refused(r),
+                },
+                Err(r) => Submitted::Refused(r),
+            }
+        };
+        self.keys
+            .borrow_mut()
+            .insert(req.key, (req.body, operator.to_string(), out.clone()));
+        out
+    }
+}
+
+/// The demo distributor's state on `today`, built through the same
+/// commands `depot demo` submits (cached per process).
+pub fn demo_state(today: NaiveDate) -> State {
+    static DEMO: std::sync::OnceLock<State> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap_or_default());
+        let mut s = State::default();
+        if let Ok(cmds) = crate::io::demo::commands(today, 0) {
+            for body in cmds {
+                let cmd = crate::core::Command {
+                    operator: "ADMIN".into(),
+                    session: "demo".into(),
+                    time,
+                    key: None,
+                    body,
+                };
+                if let Err(e) = execute(&mut s, &cmd) {
+                    tracing::error!(error = %e, "demo command refused");
+                }
+            }
+        }
+        s
+    })
+    .clone()
+}
+
+/// A session on a backend, with helpers to drive it.
+pub struct Driver<'a> {
+    pub app: App,
+    pub backend: &'a MemBackend,
+}
+
+impl<'a> Driver<'a> {
+    pub fn new(backend: &'a MemBackend, operator: Option<&str>) -> Driver<'a> {
+        let maps = Keymaps::load(None).unwrap_or_else(|_| Keymaps {
+            default: Default::default(),
+            classic: Default::default(),
+        });
+        Driver {
+            app: App::new(maps, false, operator.map(str::to_string), "test", backend),
+            backend,
+        }
+    }
+    pub fn key(&mut self, k: Key) -> &mut Self {
+        self.app.on_key(k, self.backend);
+        self
+    }
+    /// A key by its keymap name (`enter`, `f8`, `ctrl-u`).
+    pub fn press(&mut self, name: &str) -> &mut Self {
+        match Key::parse(name) {
+            Some(k) => self.key(k),
+            None => self,
+        }
+    }
+    pub fn typed(&mut self, text: &str) -> &mut Self {
+        for c in text.chars() {
+            self.key(Key::plain(KeyCode::Char(c)));
+        }
+        self
+    }
+    /// A wedge scanner: the characters, then Enter.
+    pub fn scan(&mut self, code: &str) -> &mut Self {
+        self.typed(code);
+        self.key(Key::plain(KeyCode::Enter))
+    }
+    /// Another session committed: tell the screens.
+    pub fn committed(&mut self) -> &mut Self {
+        self.app.committed(self.backend);
+        self
+    }
+    /// The frame at `w` x `h`, as text.
+    pub fn screen(&mut self, w: u16, h: u16) -> String {
+        let Ok(mut t) = Terminal::new(TestBackend::new(w, h));
+        let backend = self.backend;
+        if t.draw(|f| self.app.view(f, backend)).is_err() {
+            return String::new();
+        }
+        let buf = t.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..h {
+            let mut line = String::new();
+            for x in 0..w {
+                line.push_str(buf[(x, y)].symbol());
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,103 @@
+//! Small building blocks shared by screens: a text field that a person
+//! types into or a wedge scanner bursts into, list movement, a popup area.
+
+use super::keymap::Action;
+use super::screen::Input;
+use super::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+
+/// Longest text a field accepts (a scan is at most 128 characters).
+pub const INPUT_MAX: usize = 128;
+
+/// A one-line text field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextField {
+    pub text: String,
+}
+
+impl TextField {
+    pub fn new(text: &str) -> TextField {
+        TextField {
+            text: text.to_string(),
+        }
+    }
+    /// Apply an editing input; true if the text changed.
+    pub fn edit(&mut self, input: Input) -> bool {
+        match input {
+            Input::Action(Action::DeleteBack) => self.text.pop().is_some(),
+            Input::Action(Action::Clear) => {
+                let had = !self.text.is_empty();
+                self.text.clear();
+                had
+            }
+            Input::Char(c) if self.text.chars().count() < INPUT_MAX && !c.is_control() => {
+                self.text.push(c);
+                true
+            }
+            _ => false,
+        }
+    }
+    pub fn take(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
+    pub fn trimmed(&self) -> &str {
+        self.text.trim()
+    }
+    /// The field drawn `width` wide (the end shown when it is longer).
+    pub fn span(&self, focused: bool, width: usize, theme: Theme) -> Span<'static> {
+        let cursor = if focused { "_" } else { "" };
+        let shown = format!("{}{cursor}", self.text);
+        let n = shown.chars().count();
+        let shown: String = if n > width {
+            shown.chars().skip(n - width).collect()
+        } else {
+            format!("{shown:<width$}")
+        };
+        Span::styled(shown, theme.field(focused))
+    }
+}
+
+/// Move a selection through `n` rows.
+pub fn moved(selected: usize, n: usize, action: Action, page: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let last = n - 1;
+    let page = page.max(1);
+    match action {
+        Action::Down => (selected + 1).min(last),
+        Action::Up => selected.saturating_sub(1),
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::PageDown => (selected + page).min(last),
+        Action::PageUp => selected.saturating_sub(page),
+        _ => selected.min(last),
+    }
+}
+
+/// A centred area of at most `w` x `h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Text cut to `width` characters (with "~" when cut).
+pub fn fit(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut s: String = text.chars().take(width - 1).collect();
+    s.push('~');
+    s
+}
