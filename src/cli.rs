@@ -4,6 +4,7 @@
 
 use crate::core::{CommandBody, Envelope, Outcome};
 use crate::engine::{Engine, EngineConfig, EngineError, Reply, Submission};
+use crate::io::activity::StepError;
 use crate::store::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -11,7 +12,9 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +55,11 @@ pub enum Cmd {
         /// `--scale large`: concurrent submitters writing the history.
         #[arg(long)]
         submitters: Option<usize>,
+        /// Add a business in motion (orders in every state, open invoices
+        /// in every aging bucket, purchase orders, a return), as the first
+        /// start of the TUI does.
+        #[arg(long)]
+        activity: bool,
     },
     /// Create an empty store with one admin operator.
     Init {
@@ -205,6 +213,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             customers,
             order_lines,
             submitters,
+            activity,
         }) => {
             if scale == Scale::Large {
                 refuse_existing(&dir)?;
@@ -234,7 +243,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             {
                 bail!("--items, --customers, --order-lines and --submitters go with --scale large");
             }
-            let n = create_demo(&dir, seed)?;
+            let n = create_demo(&dir, seed, activity)?;
             crate::say!(
                 "created the demo distributor in {} ({n} commands)",
                 dir.display()
@@ -350,14 +359,25 @@ fn refuse_existing(dir: &Path) -> Result<()> {
 }
 
 /// Build the demo store through the engine, as the demo admin.
-pub fn create_demo(dir: &Path, seed: u64) -> Result<usize> {
+pub fn create_demo(dir: &Path, seed: u64, activity: bool) -> Result<usize> {
     refuse_existing(dir)?;
-    let today = chrono::Utc::now().date_naive();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
     let commands =
         crate::io::demo::commands(today, seed).map_err(|e| anyhow!("demo fixtures: {e}"))?;
     let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
-    let engine = Engine::start(store, EngineConfig::default()).map_err(|e| anyhow!("{e}"))?;
-    let n = commands.len();
+    // The activity is dated back: the engine's clock is the script's.
+    let clock_ms = Arc::new(AtomicI64::new(now.timestamp_millis()));
+    let read = clock_ms.clone();
+    let config = EngineConfig {
+        clock: Arc::new(move || {
+            chrono::DateTime::from_timestamp_millis(read.load(Ordering::SeqCst))
+                .unwrap_or_else(chrono::Utc::now)
+        }),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(store, config).map_err(|e| anyhow!("{e}"))?;
+    let mut n = commands.len();
     let subs = commands
         .into_iter()
         .map(|body| Submission {
@@ -370,6 +390,25 @@ pub fn create_demo(dir: &Path, seed: u64) -> Result<usize> {
     engine
         .submit_all(subs)
         .map_err(|e| anyhow!("loading the demo: {e}"))?;
+    if activity {
+        let state = engine.view().state;
+        let mut run = |days: i64, operator: &str, body: CommandBody| {
+            let at = now - chrono::Duration::days(days);
+            clock_ms.store(at.timestamp_millis(), Ordering::SeqCst);
+            let reply = engine.submit(Submission {
+                operator: operator.to_string(),
+                session: "demo".to_string(),
+                key: None,
+                body,
+            });
+            match reply {
+                Ok(r) => r.outcome.map_err(StepError::Refused),
+                Err(e) => Err(StepError::Failed(e.to_string())),
+            }
+        };
+        n += crate::io::activity::run(&state, today, &mut run).map_err(|e| anyhow!("{e}"))?;
+        clock_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::SeqCst);
+    }
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(n)
 }
@@ -766,7 +805,7 @@ fn check(dir: &Path) -> Result<ExitCode> {
 fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
     let mut notice = None;
     if !Store::is_store(dir) {
-        let n = create_demo(dir, 0)?;
+        let n = create_demo(dir, 0, true)?;
         let msg = format!(
             "no store was in {}: created the demo distributor there ({n} commands); sign in as ADMIN or a demo operator (CLERK1, PICK1, ...)",
             dir.display()

@@ -461,8 +461,8 @@ fn a_large_demo_is_history_through_the_engine_and_checks() {
     );
     let report = text(&check.stdout);
     assert_eq!(count_after(&report, "orders whose lines hold"), 200);
-    // 528 demo items and 300 generated; 160 demo customers and 40.
-    assert!(report.contains("828 / 200 /"), "{report}");
+    // 528 demo items and 300 generated; 162 demo customers (two walk-in) and 40.
+    assert!(report.contains("828 / 202 /"), "{report}");
     // One invoice in ten is left open, and ages.
     let out = depot(&dir, &["report", "aging-ar", "--format", "csv"]);
     let csv = text(&out.stdout);
@@ -476,4 +476,40 @@ fn a_large_demo_is_history_through_the_engine_and_checks() {
     let other = tmp.path().join("e");
     let out = depot(&other, &["demo", "--items", "10"]);
     assert!(!out.status.success());
+}
+
+#[test]
+fn the_demo_with_activity_is_a_business_in_motion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let out = depot(&dir, &["demo", "--activity"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let check = depot(&dir, &["check"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let report = |name: &str| {
+        let out = depot(&dir, &["report", name, "--format", "csv"]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // Orders held on credit, backordered, reserved; quotes are not open orders.
+    let orders = report("open-orders");
+    assert!(orders.contains("credit hold"), "{orders}");
+    let backorders = report("backorders");
+    assert!(backorders.lines().count() >= 2, "{backorders}");
+    // Open invoices in at least four aging buckets.
+    let aging = report("aging-ar");
+    let total = aging
+        .lines()
+        .find(|l| l.starts_with("TOTAL"))
+        .unwrap_or_default();
+    let nonzero = total
+        .split(',')
+        .filter_map(|c| c.parse::<rust_decimal::Decimal>().ok())
+        .filter(|v| *v > rust_decimal::Decimal::ZERO)
+        .count();
+    assert!(nonzero >= 5, "four buckets and the total: {total}");
+    // A late purchase order and one still due.
+    let pos = report("open-pos");
+    assert!(pos.contains("late"), "{pos}");
+    assert!(pos.lines().count() >= 3, "{pos}");
 }

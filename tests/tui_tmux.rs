@@ -226,5 +226,8 @@ fn a_bad_user_keymap_is_refused_before_the_screen_is_taken() {
     .unwrap();
     let t = Tmux::start(&dir, 80, 24, &format!("XDG_CONFIG_HOME={}", cfg.display()));
     let s = t.wait_for("DEPOT-EXITED-1");
-    assert!(s.contains("unknown action") && s.contains("keymap") && s.contains("line 2"), "{s}");
+    assert!(
+        s.contains("unknown action") && s.contains("keymap") && s.contains("line 2"),
+        "{s}"
+    );
 }

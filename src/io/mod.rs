@@ -1,6 +1,7 @@
 //! Edges that move data in and out: CSV master data, the demo distributor,
 //! the general ledger as hledger / beancount journals and CSV.
 
+pub mod activity;
 pub mod csv;
 pub mod demo;
 pub mod journal;

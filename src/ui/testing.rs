@@ -107,8 +107,9 @@ impl Backend for MemBackend {
     }
 }
 
-/// The demo distributor's state on `today`, built through the same
-/// commands `depot demo` submits (cached per process).
+/// The demo distributor's state on `today` with its activity (what the
+/// first start of the TUI creates), built through the same commands
+/// (cached per process: the first `today` asked for wins).
 pub fn demo_state(today: NaiveDate) -> State {
     static DEMO: std::sync::OnceLock<State> = std::sync::OnceLock::new();
     DEMO.get_or_init(|| {
@@ -128,7 +129,30 @@ pub fn demo_state(today: NaiveDate) -> State {
                 }
             }
         }
-        s
+        let loaded = s.clone();
+        let cell = RefCell::new(s);
+        let mut run = |days: i64, operator: &str, body: CommandBody| {
+            let cmd = crate::core::Command {
+                operator: operator.to_string(),
+                session: "demo".into(),
+                time: time - chrono::Duration::days(days),
+                key: None,
+                body,
+            };
+            match execute(&mut cell.borrow_mut(), &cmd) {
+                Ok(env) => match env.outcome {
+                    crate::core::Outcome::Committed(ev) => Ok(ev),
+                    crate::core::Outcome::Rejected(r) => {
+                        Err(crate::io::activity::StepError::Refused(r))
+                    }
+                },
+                Err(r) => Err(crate::io::activity::StepError::Refused(r)),
+            }
+        };
+        if let Err(e) = crate::io::activity::run(&loaded, today, &mut run) {
+            tracing::error!(error = %e, "demo activity refused");
+        }
+        cell.into_inner()
     })
     .clone()
 }

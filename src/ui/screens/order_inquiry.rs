@@ -242,7 +242,7 @@ impl Screen for OrderInquiry {
                         o.customer,
                         fit(name, 22),
                         money(o.value(), &o.currency),
-                        status(o)
+                        status(s, o)
                     ),
                     w,
                 ))
@@ -262,8 +262,37 @@ impl Screen for OrderInquiry {
     }
 }
 
-/// Where an order stands, in a word or two.
-pub fn status(o: &crate::core::sales::SalesOrder) -> String {
+/// Where an order stands, in a word or two (with its pick lists).
+pub fn status(s: &State, o: &crate::core::sales::SalesOrder) -> String {
+    let word = base_status(o);
+    if word != "open" {
+        return word;
+    }
+    let lists: Vec<_> = s
+        .index
+        .picks_by_order
+        .get(&o.number)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| s.picks.get(p))
+        .filter(|p| p.status == crate::core::warehouse::PickStatus::Open)
+        .collect();
+    if lists.iter().any(|p| !p.cartons.is_empty()) {
+        "packed".into()
+    } else if lists.iter().any(|p| {
+        p.lines
+            .iter()
+            .any(|l| l.picked > rust_decimal::Decimal::ZERO)
+    }) {
+        "picked".into()
+    } else if !lists.is_empty() {
+        "released".into()
+    } else {
+        word
+    }
+}
+
+fn base_status(o: &crate::core::sales::SalesOrder) -> String {
     let live = o.lines.iter().filter(|l| !l.cancelled);
     let (mut ordered, mut shipped, mut back) = (0i64, 0i64, false);
     for l in live {
@@ -320,7 +349,7 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
         Line::from(vec![
             Span::styled("status ", theme.label()),
             Span::styled(
-                status(o),
+                status(s, o),
                 if o.status == OrderStatus::Held {
                     theme.error()
                 } else {
