@@ -83,8 +83,7 @@ fn the_menu_shows_what_the_role_may_open() {
 fn item_lookup_narrows_forgives_a_typo_and_a_scan_finds_the_item() {
     let b = demo();
     let mut d = Driver::new(&b, Some("ADMIN"));
-    // Item lookup is the third row of the menu.
-    d.typed("i").press("enter");
+    d.open("Item lookup").unwrap();
     assert_eq!(d.app.screen_name(), "item_lookup");
     d.typed("carriage bolt");
     let s = d.screen(80, 24);
@@ -256,7 +255,7 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
         .number
         .clone();
     d.press("esc"); // done -> menu
-    d.press("j").press("enter");
+    d.open("Order inquiry").unwrap();
     assert_eq!(d.app.screen_name(), "order_inquiry");
     d.typed(&order).press("enter");
     let s = d.screen(132, 43);
@@ -334,16 +333,22 @@ fn snapshots_of_each_screen_at_80x24_and_132x43() {
     d.press("f8");
     insta::assert_snapshot!("counter_tender_80x24", d.screen(80, 24));
     let mut d = Driver::new(&b, Some("ADMIN"));
-    d.typed("i").press("enter").typed("FAS-1001").press("enter");
+    d.open("Item lookup")
+        .unwrap()
+        .typed("FAS-1001")
+        .press("enter");
     insta::assert_snapshot!("item_80x24", d.screen(80, 24));
     insta::assert_snapshot!("item_132x43", d.screen(132, 43));
     insta::assert_snapshot!("item_40x16", d.screen(40, 16));
     let mut d = Driver::new(&b, Some("ADMIN"));
-    d.typed("cu").press("enter").typed("C0001").press("enter");
+    d.open("Customer lookup")
+        .unwrap()
+        .typed("C0001")
+        .press("enter");
     insta::assert_snapshot!("customer_80x24", d.screen(80, 24));
     insta::assert_snapshot!("customer_132x43", d.screen(132, 43));
     let mut d = Driver::new(&b, Some("ADMIN"));
-    d.typed("o").press("enter");
+    d.open("Order inquiry").unwrap();
     insta::assert_snapshot!("orders_80x24", d.screen(80, 24));
     insta::assert_snapshot!("orders_132x43", d.screen(132, 43));
 }
@@ -556,4 +561,196 @@ fn a_committed_sale_reports_its_invoice_event() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A phone order: customer by name, a line larger than the shelf is
+/// backordered with its promise date, F10 places it.
+#[test]
+fn a_phone_order_with_a_backordered_line_shows_its_promise() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap();
+    assert_eq!(d.app.screen_name(), "order_entry");
+    // Several customers are called Lakeside: the lookup offers them, the
+    // best match first; Enter moves to the list, Enter takes it.
+    d.typed("Lakeside").press("enter");
+    if d.screen(132, 43).contains("find customer") {
+        d.press("enter").press("enter");
+    }
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("C0001") && s.contains("available"),
+        "credit shown:\n{s}"
+    );
+    d.press("enter")
+        .typed("PO-777")
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d.typed("2*FAS-1000").press("enter");
+    d.typed("400*FAS-1003").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("not placed yet") && s.contains("backordered"),
+        "the preview says it:\n{s}"
+    );
+    let line2 = s
+        .lines()
+        .find(|l| l.contains("FAS-1003"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line2.contains("list"), "{line2}");
+    let before = b.state.borrow().orders.len();
+    d.press("f10");
+    let st = b.state.borrow();
+    assert_eq!(st.orders.len(), before + 1);
+    let o = st.orders.values().next_back().unwrap();
+    assert_eq!(o.customer, "C0001");
+    assert_eq!(o.customer_po, "PO-777");
+    let l = &o.lines[1];
+    assert!(
+        l.backordered > Decimal::ZERO && l.promise.is_some(),
+        "{l:?}"
+    );
+    let shown = l.promise.unwrap().format("%m-%d").to_string();
+    drop(st);
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&shown) && s.contains("placed"),
+        "promise {shown} shown:\n{s}"
+    );
+    // F10 again does not place it twice.
+    d.press("f10");
+    assert_eq!(b.state.borrow().orders.len(), before + 1);
+}
+
+#[test]
+fn an_open_order_changed_and_a_line_cancelled_with_a_confirm() {
+    let b = demo();
+    // The demo's open order of C0001 with two lines.
+    let number = b
+        .state
+        .borrow()
+        .orders
+        .values()
+        .rev()
+        .find(|o| {
+            o.customer == "C0001"
+                && o.lines.len() == 2
+                && o.status == depot::core::sales::OrderStatus::Open
+        })
+        .map(|o| o.number.clone())
+        .expect("an open order of C0001 in the demo");
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap();
+    d.press("backtab").typed(&number).press("enter");
+    assert!(d
+        .screen(132, 43)
+        .contains(&format!("order entry · {number}")));
+    // Line 1 to 3 units.
+    d.press("up").press("up").typed("3").press("enter");
+    assert_eq!(
+        b.state.borrow().orders[&number].lines[0].unit_qty,
+        Decimal::from(3)
+    );
+    // Cancel line 2: asked first; "no" changes nothing.
+    d.press("down").press("f9");
+    assert!(d.screen(132, 43).contains("Cancel line 2"));
+    d.press("n");
+    assert!(!b.state.borrow().orders[&number].lines[1].cancelled);
+    d.press("f9").press("y");
+    assert!(b.state.borrow().orders[&number].lines[1].cancelled);
+    // A new line on the open order.
+    d.press("esc").typed("FAS-1001").press("enter");
+    assert_eq!(b.state.borrow().orders[&number].lines.len(), 3);
+}
+
+/// Two sessions on one real engine: the rep has a held order open; the
+/// supervisor releases the hold in another session; the rep's session is
+/// told once (merged notices) and its screen no longer shows the hold.
+#[test]
+fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
+    use depot::engine::{Engine, EngineConfig, Submission};
+    use depot::ui::session::{commit_watcher, Inbox};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    depot::cli::create_demo(&dir, 0, true).unwrap();
+    let engine = Engine::start(
+        depot::store::Store::open(&dir).unwrap(),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    let backend = depot::ui_backend::EngineBackend::new(engine.clone());
+    let held = engine
+        .view()
+        .state
+        .orders
+        .values()
+        .find(|o| !o.holds.is_empty())
+        .map(|o| o.number.clone())
+        .expect("a held order in the demo");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pending = Arc::new(AtomicBool::new(false));
+    engine.watch(commit_watcher(tx, pending.clone()));
+    let mut app = App::new(
+        Keymaps::load(None).unwrap(),
+        false,
+        Some("REP1".into()),
+        "rep",
+        &backend,
+    );
+    let press = |app: &mut App, k: &str| app.on_key(Key::parse(k).unwrap(), &backend);
+    let draw = |app: &mut App| {
+        let mut t = Terminal::new(TestBackend::new(132, 43)).unwrap();
+        t.draw(|f| app.view(f, &backend)).unwrap();
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect::<String>()
+    };
+    // Order entry is the rep's first menu row; its first field takes an order number.
+    press(&mut app, "enter");
+    press(&mut app, "backtab");
+    for c in held.chars() {
+        app.on_key(Key::plain(KeyCode::Char(c)), &backend);
+    }
+    press(&mut app, "enter");
+    let s = draw(&mut app);
+    assert!(s.contains("CREDIT HOLD") && s.contains("SUP1"), "{s}");
+    let hold = engine.view().state.orders[&held].holds[0];
+    let reply = engine
+        .submit(Submission {
+            operator: "SUP1".into(),
+            session: "supervisor".into(),
+            key: None,
+            body: CommandBody::ReleaseHold {
+                number: held.clone(),
+                hold,
+            },
+        })
+        .unwrap();
+    assert!(reply.outcome.is_ok(), "{reply:?}");
+    // Two more commits: still one notice waiting (merged, bounded).
+    for _ in 0..2 {
+        let _ = engine.submit(Submission {
+            operator: "SUP1".into(),
+            session: "supervisor".into(),
+            key: None,
+            body: CommandBody::ReleaseHold {
+                number: held.clone(),
+                hold,
+            },
+        });
+    }
+    let notices: Vec<Inbox> = rx.try_iter().collect();
+    assert_eq!(notices, vec![Inbox::Commit], "one merged notice");
+    pending.store(false, Ordering::Release);
+    app.committed(&backend);
+    let s = draw(&mut app);
+    assert!(!s.contains("CREDIT HOLD"), "{s}");
+    engine.shutdown().unwrap();
 }

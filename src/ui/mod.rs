@@ -14,6 +14,7 @@
 //! the UI runs (logs go to a file).
 
 pub mod app;
+pub mod entry;
 pub mod key;
 pub mod keymap;
 pub mod lookup;

@@ -196,6 +196,19 @@ impl<'a> Driver<'a> {
         self.typed(code);
         self.key(Key::plain(KeyCode::Enter))
     }
+    /// From the menu, open the row labelled `label` (None: not offered).
+    pub fn open(&mut self, label: &str) -> Option<&mut Self> {
+        self.press("g");
+        for _ in 0..40 {
+            let screen = self.screen(100, 40);
+            if screen.lines().any(|l| l.contains(&format!("> {label}"))) {
+                self.press("enter");
+                return Some(self);
+            }
+            self.press("j");
+        }
+        None
+    }
     /// Another session committed: tell the screens.
     pub fn committed(&mut self) -> &mut Self {
         self.app.committed(self.backend);

@@ -14,9 +14,9 @@ use crate::core::counter::{CounterLine, CounterPayment, CounterRefusal};
 use crate::core::rejection::Rejection;
 use crate::core::types::{Code, Currency};
 use crate::core::{Event, State};
-use crate::query::lookup::item_exact;
 use crate::query::sale::{self, margin_pct, Preview};
 use crate::query::{money, qty};
+use crate::ui::entry::{parse_money, parse_qty, resolve, Resolved};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Lookup, Picked};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -30,8 +30,6 @@ use rust_decimal::Decimal;
 /// Most lines a counter sale takes (the core's order limit is higher;
 /// a counter ticket this long is a typo or a stuck scanner).
 pub const LINES_MAX: usize = 99;
-/// Most of one item on a line typed at the counter.
-pub const LINE_QTY_MAX: i64 = 100_000;
 
 /// The walk-in (cash) customer of an entity: `WALKIN-<entity>`.
 pub fn walk_in(s: &State, entity: &str) -> Option<Code> {
@@ -279,46 +277,20 @@ impl CounterSale {
             }
             return self.start_payment(ctx);
         }
-        let (count, code) = match text.split_once('*') {
-            Some((n, code)) => match parse_qty(n) {
-                Ok(n) => (n, code.trim().to_string()),
-                Err(e) => {
-                    self.notice = Some(Notice::error(e));
-                    return Flow::Stay;
-                }
-            },
-            None => (Decimal::ONE, text.clone()),
-        };
-        let s = ctx.state();
-        let scan = crate::core::scan::parse_scan(&code).ok();
-        let scanned_qty = match &scan {
-            Some(crate::core::scan::Scan::Gs1(g)) => g.count,
-            _ => None,
-        };
-        match item_exact(s, &code) {
-            Some(Ok(sku)) => {
-                let unit = s
-                    .item_by_code(&code)
-                    .map(|(_, u)| u)
-                    .or_else(|| gs1_unit(s, scan.as_ref()))
-                    .filter(|u| s.items.get(&sku).is_some_and(|i| *u != i.base_unit));
-                self.entry.take();
-                self.add_line(sku, unit, scanned_qty.unwrap_or(Decimal::ONE) * count);
+        match resolve(ctx, &text) {
+            Resolved::Item(e) if e.warehouse.is_some() || e.price.is_some() => {
+                self.notice = Some(Notice::error(
+                    "the counter sells from its own shelf at the engine's price: no @warehouse or =price here",
+                ));
             }
-            Some(Err(e)) => {
-                self.notice = Some(Notice::error(format!("{e} (\u{7})")));
+            Resolved::Item(e) => {
                 self.entry.take();
+                self.add_line(e.sku, e.unit, e.qty);
             }
-            None => {
-                let found = ctx.find_items(&code);
-                if let [one] = found.codes.as_slice() {
-                    self.entry.take();
-                    self.add_line(one.clone(), None, count);
-                } else if found.codes.is_empty() {
-                    self.notice = Some(Notice::error(format!("no item matches {code:?}")));
-                } else {
-                    self.open_prompt(Prompt::Item, &code, ctx);
-                }
+            Resolved::Choose { query, .. } => self.open_prompt(Prompt::Item, &query, ctx),
+            Resolved::Error(e) => {
+                self.notice = Some(Notice::error(e));
+                self.entry.take();
             }
         }
         Flow::Stay
@@ -481,62 +453,6 @@ impl CounterSale {
         line.qty = q;
         self.changed();
     }
-}
-
-/// The unit a GS1 scan's item number (01) names, if it is a barcode.
-fn gs1_unit(s: &State, scan: Option<&crate::core::scan::Scan>) -> Option<Code> {
-    match scan {
-        Some(crate::core::scan::Scan::Gs1(g)) => g
-            .gtin
-            .as_ref()
-            .and_then(|gtin| s.item_by_code(gtin))
-            .map(|(_, u)| u),
-        _ => None,
-    }
-}
-
-/// A quantity typed at the counter: positive, at most 4 decimals, sane.
-pub fn parse_qty(t: &str) -> Result<Decimal, String> {
-    let t = t.trim();
-    if !t.chars().all(|c| c.is_ascii_digit() || c == '.') || t.is_empty() {
-        return Err(format!("{t:?} is not a quantity (digits, e.g. 3 or 2.5)"));
-    }
-    let q: Decimal = t
-        .parse()
-        .map_err(|_| format!("{t:?} is not a quantity (digits, e.g. 3 or 2.5)"))?;
-    if q <= Decimal::ZERO {
-        return Err(format!("quantity must be more than zero (got {t})"));
-    }
-    if q.scale() > 4 {
-        return Err(format!("quantity {t} has more than 4 decimals"));
-    }
-    if q > Decimal::from(LINE_QTY_MAX) {
-        return Err(format!(
-            "quantity {t} is more than {LINE_QTY_MAX} on one line"
-        ));
-    }
-    Ok(q)
-}
-
-/// An amount typed at the counter: digits, a point, at most 2 decimals.
-pub fn parse_money(t: &str) -> Result<Decimal, String> {
-    let t = t.trim();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return Err(format!("{t:?} is not an amount (e.g. 50 or 43.20)"));
-    }
-    let a: Decimal = t
-        .parse()
-        .map_err(|_| format!("{t:?} is not an amount (e.g. 50 or 43.20)"))?;
-    if a.scale() > 2 {
-        return Err(format!("amount {t} has more than 2 decimals"));
-    }
-    if a <= Decimal::ZERO {
-        return Err(format!("amount must be more than zero (got {t})"));
-    }
-    if a > Decimal::from(10_000_000) {
-        return Err(format!("amount {t} is more than a counter takes"));
-    }
-    Ok(a)
 }
 
 impl Screen for CounterSale {

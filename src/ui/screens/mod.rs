@@ -5,6 +5,7 @@ pub mod counter_sale;
 pub mod customer_lookup;
 pub mod item_lookup;
 pub mod menu;
+pub mod order_entry;
 pub mod order_inquiry;
 pub mod sign_in;
 
@@ -19,6 +20,7 @@ pub const NAMES: &[&str] = &[
     "customer_lookup",
     "counter_sale",
     "order_inquiry",
+    "order_entry",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -49,6 +51,11 @@ pub const MENU: &[Entry] = &[
         open: Some(|ctx| Box::new(counter_sale::CounterSale::new(ctx))),
     },
     Entry {
+        label: "Order entry",
+        permissions: &[Permission::CaptureOrders],
+        open: Some(|ctx| Box::new(order_entry::OrderEntry::new(ctx))),
+    },
+    Entry {
         label: "Order inquiry",
         permissions: ANY_DESK,
         open: Some(|_| Box::new(order_inquiry::OrderInquiry::new())),
@@ -62,11 +69,6 @@ pub const MENU: &[Entry] = &[
         label: "Customer lookup",
         permissions: ANY_DESK,
         open: Some(|_| Box::new(customer_lookup::CustomerLookup::new())),
-    },
-    Entry {
-        label: "Order entry",
-        permissions: &[Permission::CaptureOrders],
-        open: None,
     },
     Entry {
         label: "Pick",

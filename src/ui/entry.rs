@@ -1,0 +1,146 @@
+//! What a clerk types or scans into a line-entry field, understood once
+//! for every screen: `[qty*]code[@warehouse][=price]`, where `code` is a
+//! SKU, a barcode (a case barcode means a case), a GS1-128 scan (its count
+//! is the quantity) or words of a description. Quantities and amounts
+//! follow one grammar: digits and a point, no sign, no exponent.
+
+use super::screen::Ctx;
+use crate::core::scan::{parse_scan, Scan};
+use crate::core::types::Code;
+use crate::query::lookup::item_exact;
+use rust_decimal::Decimal;
+
+/// Most of one item on a line typed at a screen.
+pub const LINE_QTY_MAX: i64 = 1_000_000;
+/// Most an amount typed at a screen may be.
+pub const AMOUNT_MAX: i64 = 100_000_000;
+
+/// A line as entered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entered {
+    pub sku: Code,
+    /// The unit, when not the item's base unit (a case barcode).
+    pub unit: Option<Code>,
+    pub qty: Decimal,
+    pub warehouse: Option<Code>,
+    pub price: Option<Decimal>,
+}
+
+/// What the entry resolved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Item(Entered),
+    /// Several items match: offer a lookup on this query.
+    Choose {
+        query: String,
+        qty: Decimal,
+    },
+    Error(String),
+}
+
+fn decimal(t: &str, what: &str, max_dp: u32, max: i64) -> Result<Decimal, String> {
+    let t = t.trim();
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(format!("{t:?} is not {what} (digits, e.g. 3 or 2.5)"));
+    }
+    let d: Decimal = t
+        .parse()
+        .map_err(|_| format!("{t:?} is not {what} (digits, e.g. 3 or 2.5)"))?;
+    if d <= Decimal::ZERO {
+        return Err(format!("{what} must be more than zero (got {t})"));
+    }
+    if d.scale() > max_dp {
+        return Err(format!("{what} {t} has more than {max_dp} decimals"));
+    }
+    if d > Decimal::from(max) {
+        return Err(format!("{what} {t} is more than {max}"));
+    }
+    Ok(d)
+}
+
+/// A quantity typed: positive, at most 4 decimals, at most `LINE_QTY_MAX`.
+pub fn parse_qty(t: &str) -> Result<Decimal, String> {
+    decimal(t, "a quantity", 4, LINE_QTY_MAX)
+}
+
+/// An amount typed: positive, at most 2 decimals.
+pub fn parse_money(t: &str) -> Result<Decimal, String> {
+    decimal(t, "an amount", 2, AMOUNT_MAX)
+}
+
+/// A unit price typed: positive, at most 4 decimals.
+pub fn parse_price(t: &str) -> Result<Decimal, String> {
+    decimal(t, "a price", 4, AMOUNT_MAX)
+}
+
+/// Understand an entry.
+pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
+    let text = text.trim();
+    let (rest, price) = match text.rsplit_once('=') {
+        Some((r, p)) => match parse_price(p) {
+            Ok(p) => (r, Some(p)),
+            Err(e) => return Resolved::Error(e),
+        },
+        None => (text, None),
+    };
+    let (rest, warehouse) = match rest.rsplit_once('@') {
+        Some((r, w)) => {
+            let w = w.trim().to_uppercase();
+            if !ctx.state().warehouses.contains_key(&w) {
+                return Resolved::Error(format!("no warehouse {w}"));
+            }
+            (r, Some(w))
+        }
+        None => (rest, None),
+    };
+    let (count, code) = match rest.split_once('*') {
+        Some((n, code)) => match parse_qty(n) {
+            Ok(n) => (n, code.trim()),
+            Err(e) => return Resolved::Error(e),
+        },
+        None => (Decimal::ONE, rest.trim()),
+    };
+    if code.is_empty() {
+        return Resolved::Error("type or scan an item".into());
+    }
+    let s = ctx.state();
+    let scan = parse_scan(code).ok();
+    let (scanned_qty, gtin) = match &scan {
+        Some(Scan::Gs1(g)) => (g.count, g.gtin.clone()),
+        _ => (None, None),
+    };
+    match item_exact(s, code) {
+        Some(Ok(sku)) => {
+            let unit = s
+                .item_by_code(code)
+                .map(|(_, u)| u)
+                .or_else(|| gtin.and_then(|g| s.item_by_code(&g)).map(|(_, u)| u))
+                .filter(|u| s.items.get(&sku).is_some_and(|i| *u != i.base_unit));
+            Resolved::Item(Entered {
+                sku,
+                unit,
+                qty: scanned_qty.unwrap_or(Decimal::ONE) * count,
+                warehouse,
+                price,
+            })
+        }
+        Some(Err(e)) => Resolved::Error(e),
+        None => {
+            let found = ctx.find_items(code);
+            match found.codes.as_slice() {
+                [one] => Resolved::Item(Entered {
+                    sku: one.clone(),
+                    unit: None,
+                    qty: count,
+                    warehouse,
+                    price,
+                }),
+                [] => Resolved::Error(format!("no item matches {code:?}")),
+                _ => Resolved::Choose {
+                    query: code.to_string(),
+                    qty: count,
+                },
+            }
+        }
+    }
+}

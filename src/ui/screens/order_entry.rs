@@ -1,0 +1,1114 @@
+//! Order entry (sales rep, phone desk): a new order or quote, or a change
+//! to an open one. Header: customer (F4), ship-to (space cycles), customer
+//! PO, requested date, order or quote. Lines: `[qty*]code[@WH][=price]`;
+//! each shows its price and rule, what would be reserved and what
+//! backordered with its promise date, decided by the core on the published
+//! view exactly as the commit will be. The customer's credit is always on
+//! screen, and an order that would be held says why and who can release
+//! it. F10 places the order (or confirms a quote). Typing an existing
+//! order number in the first field opens it for change: quantities and
+//! prices (`5`, `=12.50`), new lines, a line cancelled through a confirm.
+
+use crate::core::auth::Permission;
+use crate::core::rejection::Rejection;
+use crate::core::sales::{Hold, LineInput, OrderStatus, SalesOrder};
+use crate::core::types::Code;
+use crate::core::{decide, Command, CommandBody, Event, State};
+use crate::query::{money, qty};
+use crate::ui::entry::{parse_price, parse_qty, resolve, Entered, Resolved};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::lookup::{Lookup, Picked};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::{centered, fit, TextField};
+use chrono::NaiveDate;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Order,
+    Customer,
+    ShipTo,
+    Po,
+    Requested,
+    Kind,
+    Entry,
+    Lines,
+}
+
+const HEADER: [Focus; 6] = [
+    Focus::Order,
+    Focus::Customer,
+    Focus::ShipTo,
+    Focus::Po,
+    Focus::Requested,
+    Focus::Kind,
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ask {
+    CancelLine(u32),
+    RemoveLine(usize),
+    Leave,
+}
+
+/// One line as the screen shows it (from the preview or the order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownLine {
+    pub line: u32,
+    pub sku: Code,
+    pub warehouse: Code,
+    pub unit: Code,
+    pub unit_qty: Decimal,
+    pub price: Decimal,
+    pub rule: String,
+    pub value: Decimal,
+    pub reserved: Decimal,
+    pub backordered: Decimal,
+    pub promise: Option<NaiveDate>,
+    pub shipped: Decimal,
+    pub cancelled: bool,
+}
+
+fn shown(o: &SalesOrder) -> Vec<ShownLine> {
+    o.lines
+        .iter()
+        .map(|l| ShownLine {
+            line: l.line,
+            sku: l.sku.clone(),
+            warehouse: l.warehouse.clone(),
+            unit: l.unit.clone(),
+            unit_qty: l.unit_qty,
+            price: if l.unit_qty.is_zero() {
+                l.price
+            } else {
+                (l.price * l.qty / l.unit_qty).round_dp(4).normalize()
+            },
+            rule: l.rule.to_string(),
+            value: l.value(),
+            reserved: l.reserved,
+            backordered: l.backordered,
+            promise: l.promise,
+            shipped: l.shipped,
+            cancelled: l.cancelled,
+        })
+        .collect()
+}
+
+/// The order a new entry would place: the core's decision on the view.
+fn preview(
+    s: &State,
+    operator: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    body: CommandBody,
+) -> Result<SalesOrder, Rejection> {
+    let cmd = Command {
+        operator: operator.to_string(),
+        session: "preview".into(),
+        time: now,
+        key: None,
+        body,
+    };
+    let events = decide(s, &cmd)?;
+    let mut order = match events.first() {
+        Some(Event::OrderPlaced(o)) => o.clone(),
+        _ => return Err(Rejection::EmptyOrder),
+    };
+    for e in &events {
+        match e {
+            Event::StockReserved { line, qty, .. } => {
+                if let Some(l) = order.lines.iter_mut().find(|l| l.line == *line) {
+                    l.reserved += *qty;
+                }
+            }
+            Event::Backordered {
+                line, qty, promise, ..
+            } => {
+                if let Some(l) = order.lines.iter_mut().find(|l| l.line == *line) {
+                    l.backordered += *qty;
+                    l.promise = Some(*promise);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(order)
+}
+
+/// Who may release a hold on `o` (the permission, and not its placer).
+pub fn releasers(s: &State, o: &SalesOrder) -> Vec<Code> {
+    s.operators
+        .values()
+        .filter(|op| {
+            op.active
+                && op.code != o.placed_by
+                && op
+                    .roles
+                    .iter()
+                    .any(|r| r.permissions().contains(&Permission::ReleaseHolds))
+        })
+        .map(|op| op.code.clone())
+        .collect()
+}
+
+pub struct OrderEntry {
+    pub focus: Focus,
+    pub number: TextField,
+    /// Change mode: the open order or quote being changed.
+    pub loaded: Option<Code>,
+    pub customer_field: TextField,
+    pub customer: Option<Code>,
+    pub ship_to: Option<Code>,
+    pub po: TextField,
+    pub requested: TextField,
+    pub quote: bool,
+    pub lines: Vec<LineInput>,
+    pub entry: TextField,
+    pub line_edit: TextField,
+    pub selected: usize,
+    pub warehouse: Code,
+    key: String,
+    prompt: Option<(bool, Lookup)>,
+    asking: Option<Ask>,
+    cache: Option<(u64, usize, Result<SalesOrder, Rejection>)>,
+    edits: usize,
+    pending: bool,
+    notice: Option<Notice>,
+}
+
+impl OrderEntry {
+    pub fn new(ctx: &Ctx) -> OrderEntry {
+        let s = ctx.state();
+        let warehouse = ctx
+            .operator_record()
+            .and_then(|o| o.default_warehouse.clone())
+            .filter(|w| s.warehouses.contains_key(w))
+            .unwrap_or_default();
+        OrderEntry {
+            focus: Focus::Customer,
+            number: TextField::default(),
+            loaded: None,
+            customer_field: TextField::default(),
+            customer: None,
+            ship_to: None,
+            po: TextField::default(),
+            requested: TextField::default(),
+            quote: false,
+            lines: Vec::new(),
+            entry: TextField::default(),
+            line_edit: TextField::default(),
+            selected: 0,
+            warehouse,
+            key: ctx.new_key(),
+            prompt: None,
+            asking: None,
+            cache: None,
+            edits: 0,
+            pending: false,
+            notice: None,
+        }
+    }
+
+    fn changed(&mut self) {
+        self.edits += 1;
+    }
+
+    /// The warehouse a new line ships from: the one typed, else the
+    /// screen's (the operator's), else the customer's entity's first.
+    fn line_warehouse(&self, s: &State, typed: Option<Code>) -> Code {
+        if let Some(w) = typed {
+            return w;
+        }
+        let entity = self
+            .customer
+            .as_ref()
+            .and_then(|c| s.customers.get(c))
+            .map(|c| c.entity.clone());
+        let fits = |w: &Code| entity.is_none() || s.warehouse_entity(w) == entity.as_ref();
+        if !self.warehouse.is_empty() && fits(&self.warehouse) {
+            return self.warehouse.clone();
+        }
+        s.warehouses
+            .keys()
+            .find(|w| fits(w))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn requested_date(&self) -> Result<Option<NaiveDate>, String> {
+        match self.requested.trimmed() {
+            "" => Ok(None),
+            t => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| format!("requested date {t:?}: write it as 2026-12-24")),
+        }
+    }
+
+    fn body(&self) -> Option<CommandBody> {
+        Some(CommandBody::PlaceOrder {
+            quote: self.quote,
+            customer: self.customer.clone()?,
+            ship_to: self.ship_to.clone(),
+            customer_po: self.po.trimmed().to_string(),
+            requested: self.requested_date().ok().flatten(),
+            lines: self.lines.clone(),
+        })
+    }
+
+    /// The order to show: the loaded one, or the preview of a new one.
+    fn order(&mut self, ctx: &Ctx) -> Option<Result<SalesOrder, Rejection>> {
+        if let Some(n) = &self.loaded {
+            return ctx.state().orders.get(n).cloned().map(Ok);
+        }
+        if self.lines.is_empty() {
+            return None;
+        }
+        let fresh =
+            matches!(&self.cache, Some((seq, e, _)) if *seq == ctx.view.seq && *e == self.edits);
+        if !fresh {
+            let p = self
+                .body()
+                .map(|b| preview(ctx.state(), ctx.operator, ctx.now, b))?;
+            self.cache = Some((ctx.view.seq, self.edits, p));
+        }
+        self.cache.as_ref().map(|c| c.2.clone())
+    }
+
+    fn set_customer(&mut self, code: Code, ctx: &Ctx) {
+        let s = ctx.state();
+        let Some(c) = s.customers.get(&code) else {
+            return;
+        };
+        if !c.active {
+            self.notice = Some(Notice::error(format!("customer {} is inactive", c.code)));
+            return;
+        }
+        self.customer_field = TextField::new(&c.code);
+        self.customer = Some(c.code.clone());
+        self.ship_to = None;
+        self.focus = Focus::ShipTo;
+        self.changed();
+    }
+
+    fn load(&mut self, ctx: &Ctx) {
+        let n = self.number.trimmed().to_uppercase();
+        if n.is_empty() {
+            self.loaded = None;
+            self.focus = Focus::Customer;
+            return;
+        }
+        match ctx.state().orders.get(&n) {
+            Some(o) if matches!(o.status, OrderStatus::Cancelled) => {
+                self.notice = Some(Notice::error(format!("{n} is cancelled")));
+            }
+            Some(o) => {
+                self.loaded = Some(o.number.clone());
+                self.customer = Some(o.customer.clone());
+                self.customer_field = TextField::new(&o.customer);
+                self.quote = o.status == OrderStatus::Quote;
+                self.focus = Focus::Entry;
+                self.notice = Some(Notice::info(format!(
+                    "{n}: change quantities or prices, add or cancel lines"
+                )));
+            }
+            None => self.notice = Some(Notice::error(format!("no order {n}"))),
+        }
+    }
+
+    fn next_field(&mut self, back: bool) {
+        let order: Vec<Focus> = HEADER.iter().copied().chain([Focus::Entry]).collect();
+        let i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        self.focus = order[if back { (i + n - 1) % n } else { (i + 1) % n }];
+    }
+
+    fn submit(&mut self, body: CommandBody, fresh_key: bool, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        self.pending = true;
+        let key = if fresh_key {
+            ctx.new_key()
+        } else {
+            self.key.clone()
+        };
+        Flow::Submit(Box::new(Request { key, body }))
+    }
+
+    fn accept_entry(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.entry.trimmed().to_string();
+        if text.is_empty() {
+            return Flow::Stay;
+        }
+        match resolve(ctx, &text) {
+            Resolved::Item(e) => {
+                self.entry.take();
+                self.add(e, ctx)
+            }
+            Resolved::Choose { query, .. } => {
+                let mut l = Lookup::new();
+                l.query = TextField::new(&query);
+                l.refresh(&mut |q| ctx.find_items(q));
+                self.prompt = Some((false, l));
+                Flow::Stay
+            }
+            Resolved::Error(e) => {
+                self.notice = Some(Notice::error(e));
+                Flow::Stay
+            }
+        }
+    }
+
+    fn add(&mut self, e: Entered, ctx: &Ctx) -> Flow {
+        let s = ctx.state();
+        let line = LineInput {
+            sku: e.sku,
+            qty: e.qty,
+            unit: e.unit,
+            warehouse: self.line_warehouse(s, e.warehouse),
+            price: e.price,
+        };
+        if let Some(n) = self.loaded.clone() {
+            return self.submit(
+                CommandBody::AddOrderLines {
+                    number: n,
+                    lines: vec![line],
+                },
+                true,
+                ctx,
+            );
+        }
+        if let Some(l) = self.lines.iter_mut().find(|l| {
+            l.sku == line.sku
+                && l.warehouse == line.warehouse
+                && l.unit == line.unit
+                && l.price == line.price
+        }) {
+            l.qty += line.qty;
+        } else if self.lines.len() >= crate::core::sales::ORDER_LINES_MAX {
+            self.notice = Some(Notice::error("an order takes at most 500 lines"));
+            return Flow::Stay;
+        } else {
+            self.lines.push(line);
+        }
+        self.selected = self.lines.len().saturating_sub(1);
+        self.changed();
+        Flow::Stay
+    }
+
+    /// Enter on a line: `5` (quantity), `=12.50` (price) or both.
+    fn edit_line(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.line_edit.take();
+        let text = text.trim();
+        if text.is_empty() {
+            self.focus = Focus::Entry;
+            return Flow::Stay;
+        }
+        let (q, p) = match text.split_once('=') {
+            Some((q, p)) => (q.trim(), Some(p)),
+            None => (text, None),
+        };
+        let qv = if q.is_empty() {
+            None
+        } else {
+            match parse_qty(q) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.notice = Some(Notice::error(e));
+                    return Flow::Stay;
+                }
+            }
+        };
+        let pv = match p.map(parse_price) {
+            Some(Ok(v)) => Some(v),
+            Some(Err(e)) => {
+                self.notice = Some(Notice::error(e));
+                return Flow::Stay;
+            }
+            None => None,
+        };
+        if let Some(n) = self.loaded.clone() {
+            let Some(line) = ctx
+                .state()
+                .orders
+                .get(&n)
+                .and_then(|o| o.lines.get(self.selected))
+                .map(|l| l.line)
+            else {
+                return Flow::Stay;
+            };
+            return self.submit(
+                CommandBody::ChangeOrderLine {
+                    number: n,
+                    line,
+                    qty: qv,
+                    price: pv,
+                },
+                true,
+                ctx,
+            );
+        }
+        if let Some(l) = self.lines.get_mut(self.selected) {
+            if let Some(q) = qv {
+                l.qty = q;
+            }
+            if pv.is_some() {
+                l.price = pv;
+            }
+            self.changed();
+        }
+        Flow::Stay
+    }
+
+    fn complete(&mut self, ctx: &Ctx) -> Flow {
+        if let Some(n) = self.loaded.clone() {
+            let quote = ctx
+                .state()
+                .orders
+                .get(&n)
+                .is_some_and(|o| o.status == OrderStatus::Quote);
+            if quote {
+                return self.submit(CommandBody::ConfirmQuote { number: n }, true, ctx);
+            }
+            self.notice = Some(Notice::info(format!(
+                "{n}: every change is already committed"
+            )));
+            return Flow::Stay;
+        }
+        if let Err(e) = self.requested_date() {
+            self.notice = Some(Notice::error(e));
+            self.focus = Focus::Requested;
+            return Flow::Stay;
+        }
+        match (self.body(), self.lines.is_empty()) {
+            (Some(b), false) => self.submit(b, false, ctx),
+            _ => {
+                self.notice = Some(Notice::error("a customer and at least one line first"));
+                Flow::Stay
+            }
+        }
+    }
+
+    fn shown_count(&self, ctx: &Ctx) -> usize {
+        match &self.loaded {
+            Some(n) => ctx
+                .state()
+                .orders
+                .get(n)
+                .map(|o| o.lines.len())
+                .unwrap_or(0),
+            None => self.lines.len(),
+        }
+    }
+}
+
+impl Screen for OrderEntry {
+    fn name(&self) -> &'static str {
+        "order_entry"
+    }
+    fn title(&self) -> String {
+        match &self.loaded {
+            Some(n) => format!("order entry · {n}"),
+            None if self.quote => "order entry · new quote".into(),
+            None => "order entry · new order".into(),
+        }
+    }
+    fn context(&self) -> Context {
+        match &self.prompt {
+            Some((_, l)) => l.context(),
+            None => Context::Form,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        if let Some((_, l)) = &self.prompt {
+            let mut a = crate::ui::lookup::actions(l.focus);
+            a[0].1 = "choose";
+            return a;
+        }
+        let mut a = match self.focus {
+            Focus::Order => vec![(Action::Submit, "open order (empty: new)")],
+            Focus::Customer => vec![(Action::Submit, "customer"), (Action::Lookup, "find")],
+            Focus::ShipTo | Focus::Kind => vec![(Action::Submit, "next"), (Action::Down, "change")],
+            Focus::Po | Focus::Requested => vec![(Action::Submit, "next")],
+            Focus::Entry => vec![
+                (Action::Submit, "add line"),
+                (Action::Lookup, "find item"),
+                (Action::Up, "lines"),
+            ],
+            Focus::Lines => vec![
+                (Action::Submit, "qty / =price"),
+                (Action::DeleteLine, "cancel line"),
+                (Action::Down, "next"),
+            ],
+        };
+        a.push((
+            Action::Complete,
+            if self.loaded.is_some() {
+                "confirm quote"
+            } else {
+                "place"
+            },
+        ));
+        a.push((Action::NextField, "next field"));
+        a.push((Action::Cancel, "back"));
+        a.push((Action::Help, "keys"));
+        a
+    }
+
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if let Some((_, mut l)) = self.prompt.take() {
+            let customer = self.focus == Focus::Customer;
+            let picked = l.handle(
+                input,
+                &mut |q| {
+                    if customer {
+                        ctx.find_customers(q)
+                    } else {
+                        ctx.find_items(q)
+                    }
+                },
+                true,
+            );
+            match picked {
+                Picked::No => self.prompt = Some((customer, l)),
+                Picked::Leave => {}
+                Picked::Code(c) if customer => self.set_customer(c, ctx),
+                Picked::Code(c) => {
+                    self.entry.take();
+                    let e = Entered {
+                        sku: c,
+                        unit: None,
+                        qty: Decimal::ONE,
+                        warehouse: None,
+                        price: None,
+                    };
+                    return self.add(e, ctx);
+                }
+            }
+            return Flow::Stay;
+        }
+        if self.pending {
+            return Flow::Stay;
+        }
+        let s = ctx.state();
+        match (self.focus, input) {
+            (_, Input::Action(Action::Complete)) => self.complete(ctx),
+            (Focus::Lines, Input::Action(Action::NextField | Action::PrevField))
+            | (_, Input::Action(Action::NextField)) => {
+                self.next_field(false);
+                Flow::Stay
+            }
+            (_, Input::Action(Action::PrevField)) => {
+                self.next_field(true);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Entry;
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Cancel)) => {
+                if self.lines.is_empty() {
+                    Flow::Pop
+                } else {
+                    self.asking = Some(Ask::Leave);
+                    Flow::Confirm(format!(
+                        "Leave without placing this order of {} lines?",
+                        self.lines.len()
+                    ))
+                }
+            }
+            (Focus::Order, Input::Action(Action::Submit)) => {
+                self.load(ctx);
+                Flow::Stay
+            }
+            (Focus::Order, other) => {
+                self.number.edit(other);
+                Flow::Stay
+            }
+            (Focus::Customer, Input::Action(Action::Submit)) => {
+                let typed = self.customer_field.trimmed().to_string();
+                let found = ctx.find_customers(&typed);
+                match (&found.exact, found.codes.as_slice()) {
+                    (Some(Ok(c)), _) => self.set_customer(c.clone(), ctx),
+                    (_, [one]) if !typed.is_empty() => self.set_customer(one.clone(), ctx),
+                    _ => {
+                        let mut l = Lookup::new();
+                        l.query = TextField::new(&typed);
+                        l.refresh(&mut |q| ctx.find_customers(q));
+                        self.prompt = Some((true, l));
+                    }
+                }
+                Flow::Stay
+            }
+            (Focus::Customer, Input::Action(Action::Lookup)) => {
+                let mut l = Lookup::new();
+                l.query = self.customer_field.clone();
+                l.refresh(&mut |q| ctx.find_customers(q));
+                self.prompt = Some((true, l));
+                Flow::Stay
+            }
+            (Focus::Customer, other) => {
+                if self.loaded.is_none() && self.customer_field.edit(other) {
+                    self.customer = None;
+                    self.changed();
+                }
+                Flow::Stay
+            }
+            (Focus::ShipTo, Input::Action(Action::Down | Action::Up))
+            | (Focus::ShipTo, Input::Char(' ')) => {
+                let tos: Vec<Code> = self
+                    .customer
+                    .as_ref()
+                    .and_then(|c| s.customers.get(c))
+                    .map(|c| c.ship_to.iter().map(|t| t.code.clone()).collect())
+                    .unwrap_or_default();
+                let i = self
+                    .ship_to
+                    .as_ref()
+                    .and_then(|t| tos.iter().position(|x| x == t));
+                self.ship_to = match i {
+                    None => tos.first().cloned(),
+                    Some(i) => tos.get(i + 1).cloned(),
+                };
+                self.changed();
+                Flow::Stay
+            }
+            (Focus::Kind, Input::Action(Action::Down | Action::Up))
+            | (Focus::Kind, Input::Char(' ')) => {
+                if self.loaded.is_none() {
+                    self.quote = !self.quote;
+                    self.changed();
+                }
+                Flow::Stay
+            }
+            (
+                Focus::ShipTo | Focus::Po | Focus::Requested | Focus::Kind,
+                Input::Action(Action::Submit),
+            ) => {
+                self.next_field(false);
+                Flow::Stay
+            }
+            (Focus::Po, other) => {
+                if self.po.edit(other) {
+                    self.changed();
+                }
+                Flow::Stay
+            }
+            (Focus::Requested, other) => {
+                if self.requested.edit(other) {
+                    self.changed();
+                }
+                Flow::Stay
+            }
+            (Focus::Entry, Input::Action(Action::Submit)) => self.accept_entry(ctx),
+            (Focus::Entry, Input::Action(Action::Lookup)) => {
+                let mut l = Lookup::new();
+                l.query = self.entry.clone();
+                l.refresh(&mut |q| ctx.find_items(q));
+                self.prompt = Some((false, l));
+                Flow::Stay
+            }
+            (Focus::Entry, Input::Action(Action::Up)) => {
+                let n = self.shown_count(ctx);
+                if n > 0 {
+                    self.focus = Focus::Lines;
+                    self.selected = n - 1;
+                }
+                Flow::Stay
+            }
+            (Focus::Entry, other) => {
+                self.entry.edit(other);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Up)) => {
+                self.selected = self.selected.saturating_sub(1);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Down)) => {
+                if self.selected + 1 >= self.shown_count(ctx) {
+                    self.focus = Focus::Entry;
+                } else {
+                    self.selected += 1;
+                }
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Submit)) => self.edit_line(ctx),
+            (Focus::Lines, Input::Action(Action::DeleteLine)) => {
+                if let Some(n) = &self.loaded {
+                    let Some(l) = s.orders.get(n).and_then(|o| o.lines.get(self.selected)) else {
+                        return Flow::Stay;
+                    };
+                    if l.cancelled {
+                        self.notice = Some(Notice::error(format!(
+                            "line {} is already cancelled",
+                            l.line
+                        )));
+                        return Flow::Stay;
+                    }
+                    self.asking = Some(Ask::CancelLine(l.line));
+                    return Flow::Confirm(format!(
+                        "Cancel line {} of {n} ({} x {})? Its reservation is released.",
+                        l.line,
+                        qty(l.unit_qty),
+                        l.sku
+                    ));
+                }
+                match self.lines.get(self.selected) {
+                    Some(l) => {
+                        self.asking = Some(Ask::RemoveLine(self.selected));
+                        Flow::Confirm(format!(
+                            "Remove line {} ({} x {})?",
+                            self.selected + 1,
+                            qty(l.qty),
+                            l.sku
+                        ))
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Lines, other) => {
+                self.line_edit.edit(other);
+                Flow::Stay
+            }
+            (_, _) => Flow::Stay,
+        }
+    }
+
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        let Some(ask) = self.asking.take() else {
+            return Flow::Stay;
+        };
+        if !yes {
+            return Flow::Stay;
+        }
+        match ask {
+            Ask::Leave => Flow::Pop,
+            Ask::RemoveLine(i) => {
+                if i < self.lines.len() {
+                    self.lines.remove(i);
+                    self.selected = self.selected.min(self.lines.len().saturating_sub(1));
+                    self.changed();
+                }
+                if self.lines.is_empty() {
+                    self.focus = Focus::Entry;
+                }
+                Flow::Stay
+            }
+            Ask::CancelLine(line) => match self.loaded.clone() {
+                Some(number) => self.submit(
+                    CommandBody::CancelLine {
+                        number,
+                        line,
+                        reason: format!("cancelled at order entry by {}", ctx.operator),
+                    },
+                    true,
+                    ctx,
+                ),
+                None => Flow::Stay,
+            },
+        }
+    }
+
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        self.pending = false;
+        match outcome {
+            Submitted::Committed {
+                events, duplicate, ..
+            } => {
+                let placed = events.iter().find_map(|e| match e {
+                    Event::OrderPlaced(o) => Some(o.clone()),
+                    _ => None,
+                });
+                match placed {
+                    Some(o) => {
+                        let state = if o.status == OrderStatus::Quote {
+                            "quote".to_string()
+                        } else if o.holds.is_empty() {
+                            "confirmed".to_string()
+                        } else {
+                            format!(
+                                "on {}: {} can release it",
+                                o.holds
+                                    .iter()
+                                    .map(|h| h.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                releasers(ctx.state(), &o).join(", ")
+                            )
+                        };
+                        self.notice = Some(Notice::info(format!(
+                            "{}{} placed, {state}",
+                            if duplicate {
+                                "(already committed) "
+                            } else {
+                                ""
+                            },
+                            o.number
+                        )));
+                        // Stay on it, in change mode: what was placed is what is shown.
+                        self.number = TextField::new(&o.number);
+                        self.loaded = Some(o.number.clone());
+                        self.lines.clear();
+                        self.key = ctx.new_key();
+                        self.focus = Focus::Entry;
+                    }
+                    None => {
+                        self.line_edit.take();
+                        self.notice = Some(Notice::info("changed"));
+                    }
+                }
+            }
+            Submitted::Refused(r) => self.notice = Some(Notice::error(r.to_string())),
+            Submitted::Stopped(e) => self.notice = Some(Notice::error(format!("not done: {e}"))),
+        }
+        Flow::Stay
+    }
+
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let s = ctx.state();
+        let order = self.order(ctx);
+        let [head, credit, scan, table, foot] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(2),
+        ])
+        .areas(area);
+        let cust = self.customer.as_ref().and_then(|c| s.customers.get(c));
+        let lbl = |t: &str| Span::styled(t.to_string(), theme.label());
+        let ship_to = self.ship_to.clone().unwrap_or_else(|| "bill-to".into());
+        let l1 = Line::from(vec![
+            lbl("Order "),
+            self.number.span(self.focus == Focus::Order, 10, theme),
+            lbl("  Customer "),
+            self.customer_field
+                .span(self.focus == Focus::Customer, 10, theme),
+            Span::raw(" "),
+            Span::raw(fit(cust.map(|c| c.name.as_str()).unwrap_or(""), 28)),
+        ]);
+        let l2 = Line::from(vec![
+            lbl("Ship to "),
+            Span::styled(
+                format!("{ship_to:<8}"),
+                theme.field(self.focus == Focus::ShipTo),
+            ),
+            lbl(" PO "),
+            self.po.span(self.focus == Focus::Po, 12, theme),
+            lbl(" Requested "),
+            self.requested
+                .span(self.focus == Focus::Requested, 10, theme),
+            lbl(" Type "),
+            Span::styled(
+                if self.quote { "quote" } else { "order" },
+                theme.field(self.focus == Focus::Kind),
+            ),
+        ]);
+        f.render_widget(Paragraph::new(vec![l1, l2]), head);
+
+        // Credit, always visible; a hold says why and who releases it.
+        let credit_line = match (cust, &order) {
+            (Some(c), o) => {
+                let exposure = crate::core::sales::exposure(s, c);
+                let cur = &c.currency;
+                let mut spans = vec![
+                    lbl("Credit "),
+                    Span::raw(format!(
+                        "limit {}  exposure {}  available {} {cur}  terms {}",
+                        money(c.credit_limit, cur),
+                        money(exposure, cur),
+                        money(c.credit_limit - exposure, cur),
+                        c.terms
+                    )),
+                ];
+                if let Some(Ok(o)) = o {
+                    if o.holds.contains(&Hold::Credit) {
+                        spans.push(Span::styled(
+                            format!("  CREDIT HOLD: {} can release", releasers(s, o).join(", ")),
+                            theme.error(),
+                        ));
+                    }
+                    if o.holds.contains(&Hold::Price) {
+                        spans.push(Span::styled("  PRICE APPROVAL", theme.error()));
+                    }
+                }
+                Line::from(spans)
+            }
+            (None, _) => Line::from(Span::styled(
+                "type a customer code, name or phone; F4 finds",
+                theme.dim(),
+            )),
+        };
+        f.render_widget(Paragraph::new(credit_line), credit);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                lbl("Item "),
+                self.entry.span(self.focus == Focus::Entry, 24, theme),
+                Span::styled("  [qty*]code[@WH][=price]", theme.dim()),
+            ])),
+            scan,
+        );
+
+        let rows_src: Vec<ShownLine> = match &order {
+            Some(Ok(o)) => shown(o),
+            _ => Vec::new(),
+        };
+        let wide = area.width >= 110;
+        let header = Row::new(vec![
+            "#", "SKU", "WH", "Qty", "Unit", "Price", "Amount", "Rule", "Resv", "Back", "Promise",
+        ])
+        .style(theme.label());
+        let rows: Vec<Row> = rows_src
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let editing = self.focus == Focus::Lines
+                    && i == self.selected
+                    && !self.line_edit.text.is_empty();
+                let cur = cust
+                    .map(|c| c.currency.clone())
+                    .unwrap_or_else(|| crate::core::types::Currency::new("USD"));
+                let rule = if wide {
+                    l.rule.clone()
+                } else {
+                    l.rule.split_whitespace().next().unwrap_or("").to_string()
+                };
+                let row = Row::new(vec![
+                    l.line.to_string(),
+                    l.sku.clone(),
+                    l.warehouse.clone(),
+                    if editing {
+                        format!("{}_", self.line_edit.text)
+                    } else {
+                        qty(l.unit_qty)
+                    },
+                    l.unit.clone(),
+                    money(l.price, &cur),
+                    money(l.value, &cur),
+                    rule,
+                    qty(l.reserved),
+                    qty(l.backordered),
+                    l.promise
+                        .map(|d| d.format("%m-%d").to_string())
+                        .unwrap_or_default(),
+                ]);
+                if l.cancelled {
+                    row.style(theme.dim())
+                } else if l.backordered > Decimal::ZERO {
+                    row.style(theme.label())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let widths = [
+            Constraint::Length(3),
+            Constraint::Length(10),
+            Constraint::Length(4),
+            Constraint::Length(6),
+            Constraint::Length(5),
+            Constraint::Length(9),
+            Constraint::Length(10),
+            Constraint::Length(if wide { 26 } else { 8 }),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(6),
+        ];
+        let mut st = TableState::default();
+        if self.focus == Focus::Lines {
+            st.select(Some(self.selected));
+        }
+        f.render_stateful_widget(
+            Table::new(rows, widths)
+                .header(header)
+                .row_highlight_style(theme.selected())
+                .block(Block::new().borders(Borders::TOP | Borders::BOTTOM)),
+            table,
+            &mut st,
+        );
+        let foot_lines = match &order {
+            Some(Ok(o)) => {
+                let back: Decimal = o.lines.iter().map(|l| l.backordered).sum();
+                vec![Line::from(vec![
+                    lbl("Value "),
+                    Span::styled(
+                        format!("{} {}", money(o.value(), &o.currency), o.currency),
+                        theme.good(),
+                    ),
+                    Span::raw(format!(
+                        "   {}{}",
+                        if self.loaded.is_some() {
+                            format!("status {}", super::order_inquiry::status(s, o))
+                        } else {
+                            "not placed yet (F10 places it)".into()
+                        },
+                        if back > Decimal::ZERO {
+                            format!("   {} backordered", qty(back))
+                        } else {
+                            String::new()
+                        }
+                    )),
+                ])]
+            }
+            Some(Err(r)) => vec![Line::from(Span::styled(
+                fit(&r.to_string(), area.width as usize),
+                theme.error(),
+            ))],
+            None => vec![Line::from(Span::styled("no lines yet", theme.dim()))],
+        };
+        f.render_widget(Paragraph::new(foot_lines), foot);
+
+        if let Some((customer, l)) = self.prompt.as_mut() {
+            let pop = centered(
+                area,
+                area.width.saturating_sub(4),
+                area.height.saturating_sub(2),
+            );
+            f.render_widget(Clear, pop);
+            let block = Block::bordered().title(if *customer {
+                " find customer "
+            } else {
+                " find item "
+            });
+            let inner = block.inner(pop);
+            f.render_widget(block, pop);
+            if *customer {
+                l.render(
+                    f,
+                    inner,
+                    theme,
+                    "code, name, phone or city",
+                    &|c| {
+                        s.customers
+                            .get(c)
+                            .map(|x| format!("{:<10} {}", x.code, x.name))
+                            .unwrap_or_default()
+                    },
+                    &|c| super::customer_lookup::customer_detail(s, c, theme),
+                );
+            } else {
+                l.render(
+                    f,
+                    inner,
+                    theme,
+                    "SKU, description or scan",
+                    &|c| {
+                        s.items
+                            .get(c)
+                            .map(|i| format!("{:<10} {}", i.sku, i.description))
+                            .unwrap_or_default()
+                    },
+                    &|c| super::item_lookup::item_detail(s, c, theme),
+                );
+            }
+        }
+    }
+}
