@@ -29,6 +29,7 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
             durable,
             submitters,
         } => crate::bench_o2c::run(cycles, durable, submitters),
+        BenchCmd::Screens { .. } => bail!("depot bench screens runs on the store of --data-dir"),
     }
 }
 

@@ -135,6 +135,12 @@ pub enum Cmd {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
+    /// Key event to finished frame (p50/p99) on the store in --data-dir:
+    /// item lookup per keystroke, adding an order line, opening an order.
+    Screens {
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
     /// Durable master-data commands/s with K concurrent submitters.
     Commands {
         #[arg(long, default_value_t = 20_000)]
@@ -318,6 +324,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Cmd::Bench {
+            which: BenchCmd::Screens { rounds },
+        }) => crate::bench_screens::run(&dir, rounds),
         Some(Cmd::Bench { which }) => crate::bench::run(which),
     }
 }

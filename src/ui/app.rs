@@ -245,6 +245,24 @@ impl App {
         self.run(flow, backend, &view, 0);
     }
 
+    /// Open a screen over the current one (tools and tests; the menu does
+    /// the same).
+    pub fn open_screen(&mut self, open: super::screens::Open, backend: &dyn Backend) {
+        let view = backend.view();
+        let screen = {
+            let ctx = ctx!(self, &view, backend.now());
+            open(&ctx)
+        };
+        self.stack.push(screen);
+    }
+
+    /// Close the screen on top (never the last one).
+    pub fn close_screen(&mut self) {
+        if self.stack.len() > 1 {
+            self.stack.pop();
+        }
+    }
+
     /// Something was committed: let the screens catch up with the view.
     pub fn committed(&mut self, backend: &dyn Backend) {
         let view = backend.view();

@@ -1,0 +1,164 @@
+//! `depot bench screens`: key event to finished frame, as a clerk feels
+//! it, on a real store (the large demo is the one that matters): each
+//! measured key goes through the keymap, the screen's update (lookups,
+//! the core's preview decision) and a full draw of a 132x43 frame into
+//! an off-screen buffer. Prints p50, p99 and max per job.
+
+use crate::ui::app::{App, Keymaps};
+use crate::ui::key::{Key, KeyCode};
+use crate::ui::screen::Ctx;
+use crate::ui::screens::{
+    item_lookup::ItemLookup, order_entry::OrderEntry, order_inquiry::OrderInquiry,
+};
+use crate::ui::Backend;
+use crate::ui_backend::EngineBackend;
+use anyhow::{anyhow, Result};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+struct Bench<'a> {
+    app: App,
+    backend: &'a EngineBackend,
+    term: Terminal<TestBackend>,
+}
+
+impl Bench<'_> {
+    /// One key, then a frame; the time of both.
+    fn key(&mut self, k: Key) -> Result<Duration> {
+        let t = Instant::now();
+        self.app.on_key(k, self.backend);
+        let backend = self.backend;
+        let app = &mut self.app;
+        self.term
+            .draw(|f| app.view(f, backend))
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(t.elapsed())
+    }
+    fn typed(&mut self, text: &str) -> Result<Vec<Duration>> {
+        text.chars()
+            .map(|c| self.key(Key::plain(KeyCode::Char(c))))
+            .collect()
+    }
+    fn press(&mut self, name: &str) -> Result<Duration> {
+        self.key(Key::parse(name).ok_or_else(|| anyhow!("no key {name}"))?)
+    }
+}
+
+fn report(what: &str, mut d: Vec<Duration>) {
+    if d.is_empty() {
+        crate::say!("{what:<44} no samples");
+        return;
+    }
+    d.sort();
+    let at = |p: f64| d[((d.len() as f64 * p).ceil() as usize).clamp(1, d.len()) - 1];
+    let us = |x: Duration| x.as_secs_f64() * 1e6;
+    crate::say!(
+        "{what:<44} n={:<6} p50 {:>8.0} us  p99 {:>8.0} us  max {:>8.0} us",
+        d.len(),
+        us(at(0.50)),
+        us(at(0.99)),
+        us(*d.last().unwrap_or(&Duration::ZERO))
+    );
+}
+
+pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
+    let engine = crate::cli::open_engine(dir)?;
+    let backend = EngineBackend::new(engine.clone());
+    let view = backend.view();
+    let s = &view.state;
+    crate::say!(
+        "store {}: {} items, {} customers, {} orders; frames 132x43",
+        dir.display(),
+        s.items.len(),
+        s.customers.len(),
+        s.orders.len()
+    );
+    let maps = Keymaps::load(None)?;
+    let mut b = Bench {
+        app: App::new(maps, false, Some("ADMIN".into()), "bench", &backend),
+        backend: &backend,
+        term: Terminal::new(TestBackend::new(132, 43)).map_err(|e| anyhow!("{e}"))?,
+    };
+    let step = (s.items.len() / rounds.max(1)).max(1);
+    let skus: Vec<String> = s.items.keys().step_by(step).take(rounds).cloned().collect();
+    let words: Vec<String> = s
+        .items
+        .values()
+        .step_by(step)
+        .take(rounds)
+        .filter_map(|i| {
+            i.description
+                .split_whitespace()
+                .next()
+                .map(|w| w.to_lowercase())
+        })
+        .collect();
+    let customer = s
+        .customers
+        .values()
+        .find(|c| c.active && c.credit_limit > rust_decimal::Decimal::from(100_000))
+        .or_else(|| s.customers.values().find(|c| c.active))
+        .map(|c| c.code.clone())
+        .ok_or_else(|| anyhow!("no customer in the store"))?;
+    let orders: Vec<String> = s
+        .orders
+        .keys()
+        .rev()
+        .step_by(7)
+        .take(rounds)
+        .cloned()
+        .collect();
+    drop(view);
+
+    // 1. Item lookup, per keystroke (the first builds the index: apart).
+    b.app
+        .open_screen(|_: &Ctx| Box::new(ItemLookup::new()), b.backend);
+    let cold = b.typed("a")?;
+    b.press("ctrl-u")?;
+    let mut per_key = Vec::new();
+    for q in skus.iter().chain(words.iter()) {
+        per_key.extend(b.typed(q)?);
+        b.press("ctrl-u")?;
+    }
+    report("item lookup: first key (index build)", cold);
+    report("item lookup: per keystroke", per_key);
+    b.press("esc")?;
+
+    // 2. Adding an order line (Enter on `1*SKU`), order entry preview.
+    let mut add = Vec::new();
+    let mut placed = 0;
+    for chunk in skus.chunks(25) {
+        b.app
+            .open_screen(|ctx: &Ctx| Box::new(OrderEntry::new(ctx)), b.backend);
+        b.typed(&customer)?;
+        b.press("enter")?;
+        for _ in 0..4 {
+            b.press("enter")?; // ship-to, PO, requested, type
+        }
+        for sku in chunk {
+            b.typed(&format!("1*{sku}"))?;
+            add.push(b.press("enter")?);
+        }
+        placed += 1;
+        b.app.close_screen();
+    }
+    report(&format!("order entry: add a line ({placed} orders)"), add);
+
+    // 3. Opening an order inquiry on an order number.
+    let mut open = Vec::new();
+    b.app
+        .open_screen(|_: &Ctx| Box::new(OrderInquiry::new()), b.backend);
+    for n in &orders {
+        b.typed(n)?;
+        open.push(b.press("enter")?);
+        b.press("esc")?;
+        b.press("/")?;
+        b.press("ctrl-u")?;
+    }
+    report("order inquiry: open an order", open);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
