@@ -73,8 +73,12 @@ fn the_menu_shows_what_the_role_may_open() {
     d.press("j").press("enter");
     assert_eq!(d.app.screen_name(), "menu");
     assert!(d.screen(80, 24).contains("Pick is not built yet"));
-    // Esc on the menu signs out.
+    // Esc on the menu signs out, after asking.
     d.press("esc");
+    assert!(d.screen(80, 24).contains("Sign out?"));
+    d.press("n");
+    assert!(d.app.operator.is_some());
+    d.press("esc").press("y");
     assert!(d.app.operator.is_none());
     assert_eq!(d.app.screen_name(), "sign_in");
 }
@@ -572,10 +576,10 @@ fn a_phone_order_with_a_backordered_line_shows_its_promise() {
     d.open("Order entry").unwrap();
     assert_eq!(d.app.screen_name(), "order_entry");
     // Several customers are called Lakeside: the lookup offers them, the
-    // best match first; Enter moves to the list, Enter takes it.
+    // best match first; Enter takes it.
     d.typed("Lakeside").press("enter");
     if d.screen(132, 43).contains("find customer") {
-        d.press("enter").press("enter");
+        d.press("enter");
     }
     let s = d.screen(132, 43);
     assert!(
@@ -753,4 +757,51 @@ fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
     let s = draw(&mut app);
     assert!(!s.contains("CREDIT HOLD"), "{s}");
     engine.shutdown().unwrap();
+}
+
+#[test]
+fn a_screen_too_small_to_show_takes_no_keys_and_quit_asks_with_a_sale_open() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    let s = d.screen(40, 16);
+    assert!(s.contains("needs 80x24"), "{s}");
+    // Enter, Enter would pay: not while the sale cannot be seen.
+    d.press("enter").press("enter");
+    assert_eq!(counter_sales(&b), 0);
+    assert!(d.screen(40, 16).contains("too small"));
+    d.screen(80, 24);
+    // F3 with a sale open asks first; "no" keeps the sale.
+    d.press("f3");
+    assert!(d.screen(80, 24).contains("Exit depot?"));
+    d.press("n");
+    assert!(!d.app.quit);
+    d.press("enter").press("enter");
+    assert_eq!(counter_sales(&b), 1);
+    // Nothing open: F3 exits at once.
+    d.press("f3");
+    assert!(d.app.quit);
+}
+
+#[test]
+fn free_stock_is_what_allocation_would_give() {
+    // Picked goods have left on hand: free = on hand - reserved (not less
+    // what is in picks again).
+    let b = demo();
+    let st = b.state.borrow();
+    let (key, ws) = st
+        .stock
+        .iter()
+        .find(|(_, w)| w.in_pick > Decimal::ZERO)
+        .map(|(k, w)| (k.clone(), w.clone()))
+        .expect("the demo has a picked order");
+    let today = b.now.date_naive();
+    let free = depot::query::sale::available(&st, &key.1, today)
+        .into_iter()
+        .find(|(w, _)| *w == key.0)
+        .map(|(_, f)| f)
+        .unwrap();
+    let unavailable = depot::core::sales::unavailable(&st, &key.0, &key.1, today);
+    assert_eq!(free, (ws.on_hand - ws.reserved - unavailable).max(Decimal::ZERO));
 }

@@ -704,7 +704,9 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
 
 /// Stock never allocated: in quarantine bins, or of a lot expired by
 /// `today`.
-pub(crate) fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) -> Decimal {
+/// Stock on hand that cannot be promised today (quarantine bins, expired
+/// lots): what allocation leaves out of the free quantity.
+pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) -> Decimal {
     state
         .index
         .item_bins

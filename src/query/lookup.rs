@@ -200,7 +200,9 @@ impl Lookups {
             });
             self.items_of = Some(s.items.clone());
         }
-        let (mut codes, mut total) = self.items.search(query);
+        // Descriptions are indexed with "," and "/" as spaces ("5/16 in"):
+        // the query is read the same way.
+        let (mut codes, mut total) = self.items.search(&query.replace([',', '/'], " "));
         let exact = item_exact(s, query);
         if let Some(Ok(code)) = &exact {
             if let Some(p) = codes.iter().position(|c| c == code) {

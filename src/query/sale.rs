@@ -38,15 +38,18 @@ pub struct Preview {
     pub total: Decimal,
 }
 
-/// Stock available to sell now, per warehouse: on hand less reserved and
-/// in picks.
-pub fn available(s: &State, sku: &str) -> Vec<(Code, Decimal)> {
+/// Free to promise now, per warehouse, as allocation counts it: on hand
+/// (picked goods have left it) less reserved, less what cannot be sold
+/// today (quarantine, expired lots), never below zero.
+pub fn available(s: &State, sku: &str, today: chrono::NaiveDate) -> Vec<(Code, Decimal)> {
     s.warehouses
         .keys()
         .filter_map(|wh| {
-            s.stock
-                .get(&(wh.clone(), sku.to_string()))
-                .map(|st| (wh.clone(), st.on_hand - st.reserved - st.in_pick))
+            s.stock.get(&(wh.clone(), sku.to_string())).map(|st| {
+                let free =
+                    st.on_hand - st.reserved - crate::core::sales::unavailable(s, wh, sku, today);
+                (wh.clone(), free.max(Decimal::ZERO))
+            })
         })
         .collect()
 }
@@ -142,4 +145,16 @@ pub fn margin_pct(l: &PreviewLine) -> Option<Decimal> {
         return None;
     }
     Some(((l.value - cost) / l.value * Decimal::from(100)).round_dp(1))
+}
+
+/// A price rule in ten characters: `list`, `break>=45`, `contract`,
+/// `contr>=100`, `manual`.
+pub fn rule_short(r: &PriceRule) -> String {
+    match r {
+        PriceRule::Contract { .. } => "contract".into(),
+        PriceRule::ContractBreak { min_qty, .. } => format!("contr>={}", min_qty.normalize()),
+        PriceRule::List { .. } => "list".into(),
+        PriceRule::ListBreak { min_qty, .. } => format!("break>={}", min_qty.normalize()),
+        PriceRule::Manual { .. } => "manual".into(),
+    }
 }

@@ -68,6 +68,11 @@ pub struct App {
     lookups: RefCell<Lookups>,
     /// What this session submitted, in order (bounded).
     pub submitted: Vec<Request>,
+    /// The size of the last frame drawn (keys are not taken by a screen
+    /// the frame could not show).
+    last_size: Option<(u16, u16)>,
+    /// The confirm on screen is the app's own "quit with work open?".
+    quitting: bool,
 }
 
 macro_rules! ctx {
@@ -109,6 +114,8 @@ impl App {
             keys: Cell::new(0),
             lookups: RefCell::default(),
             submitted: Vec::new(),
+            last_size: None,
+            quitting: false,
         };
         if let Some(op) = operator {
             app.sign_in(&op, &backend.view());
@@ -202,6 +209,10 @@ impl App {
                 _ => return,
             };
             self.confirm = None;
+            if std::mem::take(&mut self.quitting) {
+                self.quit = yes;
+                return;
+            }
             let flow = {
                 let ctx = ctx!(self, &view, now);
                 match self.stack.last_mut() {
@@ -218,7 +229,18 @@ impl App {
                 return;
             }
             Some(Action::Quit) => {
-                self.quit = true;
+                if self.stack.iter().any(|s| s.dirty()) {
+                    self.quitting = true;
+                    self.confirm = Some("Exit depot? The work on this screen is not saved.".into());
+                } else {
+                    self.quit = true;
+                }
+                return;
+            }
+            _ if !self.fits() => {
+                // The frame says the terminal is too small: the screen is
+                // not shown, so it takes no keys (F3 still exits).
+                self.notice = Some(Notice::error("the terminal is too small for this screen"));
                 return;
             }
             Some(Action::Refresh) => {
@@ -261,6 +283,15 @@ impl App {
         if self.stack.len() > 1 {
             self.stack.pop();
         }
+    }
+
+    /// Was the screen on top shown in the last frame?
+    fn fits(&self) -> bool {
+        let (Some((w, h)), Some(s)) = (self.last_size, self.stack.last()) else {
+            return true;
+        };
+        let (mw, mh) = s.min_size();
+        w >= MIN_WIDTH && h >= MIN_HEIGHT && w >= mw && h >= mh
     }
 
     /// Something was committed: let the screens catch up with the view.
@@ -332,6 +363,7 @@ impl App {
     /// Draw the whole frame.
     pub fn view(&mut self, f: &mut Frame, backend: &dyn Backend) {
         let area = f.area();
+        self.last_size = Some((area.width, area.height));
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!(
                 "depot: terminal {}x{} too small ({MIN_WIDTH}x{MIN_HEIGHT} at least)",
@@ -369,8 +401,10 @@ impl App {
         };
         let left = format!(" depot · {title}");
         let w = top.width as usize;
-        let who = fit(&who, w.saturating_sub(left.chars().count() + 1));
-        let pad = w.saturating_sub(left.chars().count() + who.chars().count() + 1);
+        let who = fit(&who, w.saturating_sub(left.chars().count() + 2));
+        let pad = w
+            .saturating_sub(left.chars().count() + who.chars().count() + 1)
+            .max(1);
         f.render_widget(
             Paragraph::new(fit(&format!("{left}{}{who} ", " ".repeat(pad)), w))
                 .style(self.theme.title()),
@@ -381,7 +415,7 @@ impl App {
             let (mw, mh) = s.min_size();
             if body.width < mw || body.height + 2 < mh {
                 let msg = format!(
-                    "{} needs {mw}x{mh}; this terminal is {}x{}. Make it larger, or F3 to exit.",
+                    "F3 exits. {} needs {mw}x{mh}; this terminal is {}x{}.",
                     s.title(),
                     area.width,
                     area.height

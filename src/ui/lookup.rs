@@ -107,6 +107,13 @@ impl Lookup {
                     None if self.found.codes.is_empty() => {
                         self.error = Some(format!("nothing matches {:?}", self.query.trimmed()))
                     }
+                    // A prompt takes the highlighted row (the best match
+                    // unless the operator moved): one Enter.
+                    None if pick_on_enter => {
+                        if let Some(c) = self.found.codes.get(self.selected) {
+                            return Picked::Code(c.clone());
+                        }
+                    }
                     None => {
                         self.focus = Focus::List;
                         self.detail = self.found.codes.len() == 1;

@@ -177,6 +177,10 @@ pub trait Screen {
     }
     /// Another session (or this one) committed: the view in `ctx` is new.
     fn committed(&mut self, _ctx: &Ctx) {}
+    /// Is there work on this screen that leaving would lose?
+    fn dirty(&self) -> bool {
+        false
+    }
     /// A message for the status line, taken once.
     fn notice(&mut self) -> Option<Notice> {
         None

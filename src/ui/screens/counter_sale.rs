@@ -505,7 +505,7 @@ impl Screen for CounterSale {
                 (Action::Submit, "take amount (empty: all)"),
                 (Action::NextField, "method"),
                 (Action::Complete, "rest on account"),
-                (Action::Cancel, "back to lines"),
+                (Action::Cancel, "back to the scan field"),
                 (Action::Help, "keys"),
             ],
             Focus::Done => vec![
@@ -661,7 +661,7 @@ impl Screen for CounterSale {
                 Flow::Confirm("Put the rest on the customer's account?".into())
             }
             (Focus::Tender, Input::Action(Action::Cancel)) => {
-                self.tenders.clear();
+                // Back to the scan field; tenders already taken stay.
                 self.amount.take();
                 self.focus = Focus::Entry;
                 Flow::Stay
@@ -730,6 +730,10 @@ impl Screen for CounterSale {
 
     fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
         self.answer(yes, ctx)
+    }
+
+    fn dirty(&self) -> bool {
+        !self.lines.is_empty() && self.focus != Focus::Done
     }
 
     fn notice(&mut self) -> Option<Notice> {
@@ -822,7 +826,7 @@ impl Screen for CounterSale {
             .map(|(i, l)| {
                 let item = s.items.get(&l.sku);
                 let pl = lines_pv.as_ref().and_then(|p| p.lines.get(i));
-                let avail = sale::available(s, &l.sku);
+                let avail = sale::available(s, &l.sku, ctx.today());
                 let here = avail
                     .iter()
                     .find(|(w, _)| *w == self.warehouse)
@@ -856,12 +860,10 @@ impl Screen for CounterSale {
                     pl.map(|p| money(p.unit_price, &cur)).unwrap_or_default(),
                     pl.map(|p| money(p.value, &cur)).unwrap_or_default(),
                     pl.map(|p| {
-                        let r = p.rule.to_string();
                         if wide {
-                            r
+                            fit(&p.rule.to_string(), 22)
                         } else {
-                            // "list", "contract", "manual": the rule's kind.
-                            r.split_whitespace().next().unwrap_or("").to_string()
+                            sale::rule_short(&p.rule)
                         }
                     })
                     .unwrap_or_default(),
@@ -906,7 +908,7 @@ impl Screen for CounterSale {
             Constraint::Length(4),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(if wide { 22 } else { 8 }),
+            Constraint::Length(if wide { 22 } else { 10 }),
         ];
         if show_margin {
             widths.push(Constraint::Length(6));
@@ -1030,7 +1032,7 @@ impl Screen for CounterSale {
                             .map(|i| format!("{:<10} {}", i.sku, i.description))
                             .unwrap_or_default()
                     },
-                    &|c| super::item_lookup::item_detail(s, c, theme),
+                    &|c| super::item_lookup::item_detail(s, c, theme, ctx.today()),
                 ),
             }
         }

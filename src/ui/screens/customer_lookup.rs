@@ -97,7 +97,7 @@ pub fn customer_detail(s: &State, code: &str, theme: Theme) -> Vec<Line<'static>
         .unwrap_or_else(|| c.terms.clone());
     let p = &c.ship_policy;
     let cur = &c.currency;
-    vec![
+    let mut out = vec![
         Line::from(Span::styled(
             format!("{} {}", c.code, c.name),
             theme.label().add_modifier(Modifier::BOLD),
@@ -151,5 +151,55 @@ pub fn customer_detail(s: &State, code: &str, theme: Theme) -> Vec<Line<'static>
                 c.tax_exempt_cert.clone()
             },
         ),
-    ]
+    ];
+    // Open invoices, oldest due first, with days past due.
+    let today = s
+        .invoices
+        .values()
+        .map(|i| i.date)
+        .max()
+        .unwrap_or_default();
+    let mut open: Vec<_> = s
+        .index
+        .open_invoices
+        .get(code)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| s.invoices.get(n))
+        .collect();
+    open.sort_by_key(|i| i.due);
+    if !open.is_empty() {
+        out.push(Line::from(Span::styled("open invoices", theme.label())));
+        for i in open.iter().take(ROWS_MAX) {
+            let late = (today - i.due).num_days();
+            out.push(Line::from(format!(
+                "  {} due {} {:>12}{}",
+                i.number,
+                i.due,
+                money(i.open, &i.currency),
+                if late > 0 {
+                    format!("  {late} days late")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+    }
+    let recent = crate::query::order::recent_orders(s, code, ROWS_MAX);
+    if !recent.is_empty() {
+        out.push(Line::from(Span::styled("recent orders", theme.label())));
+        for o in &recent {
+            out.push(Line::from(format!(
+                "  {} {} {:>12} {}",
+                o.number,
+                o.date,
+                money(o.value(), &o.currency),
+                super::order_inquiry::status(s, o)
+            )));
+        }
+    }
+    out
 }
+
+/// Most invoices and orders a customer detail lists.
+const ROWS_MAX: usize = 8;

@@ -76,12 +76,17 @@ impl Screen for ItemLookup {
                     .map(|i| format!("{:<10} {}", i.sku, i.description))
                     .unwrap_or_default()
             },
-            &|c| item_detail(s, c, theme),
+            &|c| item_detail(s, c, theme, ctx.today()),
         );
     }
 }
 
-pub fn item_detail(s: &State, sku: &str, theme: Theme) -> Vec<Line<'static>> {
+pub fn item_detail(
+    s: &State,
+    sku: &str,
+    theme: Theme,
+    today: chrono::NaiveDate,
+) -> Vec<Line<'static>> {
     let Some(i) = s.items.get(sku) else {
         return vec![Line::from(format!("item {sku} no longer exists"))];
     };
@@ -139,16 +144,22 @@ pub fn item_detail(s: &State, sku: &str, theme: Theme) -> Vec<Line<'static>> {
         Line::from(Span::styled(
             format!(
                 "{:<5}{:>9}{:>9}{:>8}{:>9}",
-                "wh", "on hand", "reserved", "in pick", "avail"
+                "wh", "on hand", "reserved", "in pick", "free"
             ),
             theme.label(),
         )),
     ];
     let mut any = false;
+    let free = crate::query::sale::available(s, sku, today);
     for wh in s.warehouses.keys() {
         if let Some(st) = s.stock.get(&(wh.clone(), sku.to_string())) {
             any = true;
-            let avail = st.on_hand - st.reserved - st.in_pick;
+            // Picked goods have left on hand (they are "in pick").
+            let avail = free
+                .iter()
+                .find(|(w, _)| w == wh)
+                .map(|(_, a)| *a)
+                .unwrap_or_default();
             out.push(Line::from(format!(
                 "{:<5}{:>9}{:>9}{:>8}{:>9}",
                 wh,
@@ -165,5 +176,62 @@ pub fn item_detail(s: &State, sku: &str, theme: Theme) -> Vec<Line<'static>> {
             theme.dim(),
         )));
     }
+    // Bins and lots, with expiry where the item has lots.
+    let bins: Vec<Line<'static>> = s
+        .bin_stock
+        .iter()
+        .filter(|(k, q)| k.sku == sku && **q > rust_decimal::Decimal::ZERO)
+        .take(BIN_ROWS_MAX)
+        .map(|(k, q)| {
+            let lot = match &k.lot {
+                Some(l) => format!(
+                    "  lot {l}{}",
+                    s.lot_expiry(sku, Some(l))
+                        .map(|d| format!(" exp {d}"))
+                        .unwrap_or_default()
+                ),
+                None => String::new(),
+            };
+            Line::from(format!(
+                "  {:<5}{:<10}{:>8}{lot}",
+                k.warehouse,
+                k.bin,
+                qty(*q)
+            ))
+        })
+        .collect();
+    if !bins.is_empty() {
+        out.push(Line::from(Span::styled("bins", theme.label())));
+        out.extend(bins);
+    }
+    // On order: open purchase order lines, with their expected dates.
+    let on_order: Vec<Line<'static>> = s
+        .index
+        .open_pos
+        .iter()
+        .filter_map(|n| s.purchase_orders.get(n))
+        .flat_map(|po| {
+            po.lines
+                .iter()
+                .filter(|l| l.sku == sku && l.qty > l.received)
+                .map(move |l| {
+                    Line::from(format!(
+                        "  {} {:<4}{:>8} expected {}",
+                        po.number,
+                        po.warehouse,
+                        qty(l.qty - l.received),
+                        l.expected
+                    ))
+                })
+        })
+        .take(BIN_ROWS_MAX)
+        .collect();
+    if !on_order.is_empty() {
+        out.push(Line::from(Span::styled("on order", theme.label())));
+        out.extend(on_order);
+    }
     out
 }
+
+/// Most bin and PO rows an item detail lists.
+const BIN_ROWS_MAX: usize = 20;

@@ -61,7 +61,9 @@ impl Screen for Menu {
                     None => Flow::Stay,
                 }
             }
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => Flow::Pop,
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                Flow::Confirm("Sign out?".into())
+            }
             Input::Action(a) => {
                 self.selected = moved(self.selected, entries.len(), a, self.page);
                 Flow::Stay
@@ -81,6 +83,13 @@ impl Screen for Menu {
                 }
                 Flow::Stay
             }
+        }
+    }
+    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        if yes {
+            Flow::Pop
+        } else {
+            Flow::Stay
         }
     }
     fn notice(&mut self) -> Option<Notice> {

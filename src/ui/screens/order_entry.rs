@@ -65,6 +65,7 @@ pub struct ShownLine {
     pub unit_qty: Decimal,
     pub price: Decimal,
     pub rule: String,
+    pub short_rule: String,
     pub value: Decimal,
     pub reserved: Decimal,
     pub backordered: Decimal,
@@ -88,6 +89,7 @@ fn shown(o: &SalesOrder) -> Vec<ShownLine> {
                 (l.price * l.qty / l.unit_qty).round_dp(4).normalize()
             },
             rule: l.rule.to_string(),
+            short_rule: crate::query::sale::rule_short(&l.rule),
             value: l.value(),
             reserved: l.reserved,
             backordered: l.backordered,
@@ -309,6 +311,11 @@ impl OrderEntry {
                 self.customer = Some(o.customer.clone());
                 self.customer_field = TextField::new(&o.customer);
                 self.quote = o.status == OrderStatus::Quote;
+                // The header as placed (read-only here: no command changes it).
+                self.ship_to = o.ship_to.clone();
+                self.po = TextField::new(&o.customer_po);
+                self.requested = TextField::new(&o.requested.to_string());
+                self.lines.clear();
                 self.focus = Focus::Entry;
                 self.notice = Some(Notice::info(format!(
                     "{n}: change quantities or prices, add or cancel lines"
@@ -877,7 +884,7 @@ impl Screen for OrderEntry {
         let order = self.order(ctx);
         let [head, credit, scan, table, foot] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(1),
+            Constraint::Length(2),
             Constraint::Length(1),
             Constraint::Min(3),
             Constraint::Length(2),
@@ -915,11 +922,11 @@ impl Screen for OrderEntry {
         f.render_widget(Paragraph::new(vec![l1, l2]), head);
 
         // Credit, always visible; a hold says why and who releases it.
-        let credit_line = match (cust, &order) {
+        let credit_lines = match (cust, &order) {
             (Some(c), o) => {
                 let exposure = crate::core::sales::exposure(s, c);
                 let cur = &c.currency;
-                let mut spans = vec![
+                let mut lines = vec![Line::from(vec![
                     lbl("Credit "),
                     Span::raw(format!(
                         "limit {}  exposure {}  available {} {cur}  terms {}",
@@ -928,26 +935,39 @@ impl Screen for OrderEntry {
                         money(c.credit_limit - exposure, cur),
                         c.terms
                     )),
-                ];
+                ])];
                 if let Some(Ok(o)) = o {
+                    let mut why = Vec::new();
                     if o.holds.contains(&Hold::Credit) {
-                        spans.push(Span::styled(
-                            format!("  CREDIT HOLD: {} can release", releasers(s, o).join(", ")),
-                            theme.error(),
-                        ));
+                        let over = exposure + o.value() - c.credit_limit;
+                        why.push(if over > Decimal::ZERO {
+                            format!("CREDIT HOLD: over the limit by {}", money(over, cur))
+                        } else {
+                            "CREDIT HOLD: an invoice is past due".to_string()
+                        });
                     }
                     if o.holds.contains(&Hold::Price) {
-                        spans.push(Span::styled("  PRICE APPROVAL", theme.error()));
+                        why.push("PRICE APPROVAL: a price is below the margin floor".into());
+                    }
+                    if !why.is_empty() {
+                        lines.push(Line::from(Span::styled(
+                            format!(
+                                "{}; {} can release",
+                                why.join("; "),
+                                releasers(s, o).join(", ")
+                            ),
+                            theme.error(),
+                        )));
                     }
                 }
-                Line::from(spans)
+                lines
             }
-            (None, _) => Line::from(Span::styled(
+            (None, _) => vec![Line::from(Span::styled(
                 "type a customer code, name or phone; F4 finds",
                 theme.dim(),
-            )),
+            ))],
         };
-        f.render_widget(Paragraph::new(credit_line), credit);
+        f.render_widget(Paragraph::new(credit_lines), credit);
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 lbl("Item "),
@@ -976,10 +996,12 @@ impl Screen for OrderEntry {
                 let cur = cust
                     .map(|c| c.currency.clone())
                     .unwrap_or_else(|| crate::core::types::Currency::new("USD"));
-                let rule = if wide {
-                    l.rule.clone()
+                let rule = if l.cancelled {
+                    "CANCELLED".to_string()
+                } else if wide {
+                    fit(&l.rule, 26)
                 } else {
-                    l.rule.split_whitespace().next().unwrap_or("").to_string()
+                    l.short_rule.clone()
                 };
                 let row = Row::new(vec![
                     l.line.to_string(),
@@ -1017,7 +1039,7 @@ impl Screen for OrderEntry {
             Constraint::Length(5),
             Constraint::Length(9),
             Constraint::Length(10),
-            Constraint::Length(if wide { 26 } else { 8 }),
+            Constraint::Length(if wide { 26 } else { 10 }),
             Constraint::Length(5),
             Constraint::Length(5),
             Constraint::Length(6),
@@ -1106,7 +1128,7 @@ impl Screen for OrderEntry {
                             .map(|i| format!("{:<10} {}", i.sku, i.description))
                             .unwrap_or_default()
                     },
-                    &|c| super::item_lookup::item_detail(s, c, theme),
+                    &|c| super::item_lookup::item_detail(s, c, theme, ctx.today()),
                 );
             }
         }
