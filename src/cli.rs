@@ -7,6 +7,7 @@ use crate::engine::{Engine, EngineConfig, EngineError, Reply, Submission};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -441,11 +442,21 @@ pub const EXEC_LINE_LEN_MAX: usize = 1 << 20;
 /// Commands `exec` keeps in flight (pipelining lets group commit batch them).
 pub const EXEC_IN_FLIGHT_MAX: usize = 512;
 
+/// Longest session name an `exec` line may carry (characters).
+pub const SESSION_LEN_MAX: usize = 64;
+
 /// Parse one JSON-lines input into a submission, or an error outcome.
+///
+/// Strict: a duplicate member anywhere, an unknown field at any level, a
+/// decimal outside the one grammar (`"1E2"`, `"+10"`, `".5"`), a session
+/// that is not a short printable string or an operator that cannot be an
+/// operator code are each refused, naming the field: a typo must never
+/// change what a command means.
 pub fn parse_exec_line(
     text: &str,
     default_operator: Option<&str>,
 ) -> Result<Submission, (Option<String>, &'static str, String)> {
+    use crate::io::jsonl::{self, StrictError};
     if text.len() > EXEC_LINE_LEN_MAX {
         return Err((
             None,
@@ -453,11 +464,10 @@ pub fn parse_exec_line(
             format!("a line may hold at most {EXEC_LINE_LEN_MAX} bytes"),
         ));
     }
-    let mut v: Value = serde_json::from_str(text)
-        .map_err(|e| (None, "invalid_json", format!("not valid JSON: {e}")))?;
-    let Some(obj) = v.as_object_mut() else {
-        return Err((None, "invalid_json", "a command is a JSON object".into()));
-    };
+    let mut obj = jsonl::parse_object(text).map_err(|e| match e {
+        StrictError::Duplicate(_) => (None, "invalid_command", e.to_string()),
+        StrictError::Syntax(_) | StrictError::NotObject => (None, "invalid_json", e.to_string()),
+    })?;
     let key = match obj.remove("key") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -477,12 +487,54 @@ pub fn parse_exec_line(
         },
         Some(_) => return Err((key, "invalid_command", "operator must be a string".into())),
     };
+    if let Some(p) = crate::core::types::code_problem(&operator) {
+        return Err((
+            key,
+            "invalid_command",
+            format!(
+                "operator {:?} {p}: an operator is a code",
+                operator.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
     let session = match obj.remove("session") {
-        Some(Value::String(s)) => s,
-        _ => "exec".to_string(),
+        None | Some(Value::Null) => "exec".to_string(),
+        Some(Value::String(s)) => {
+            if s.is_empty()
+                || s.chars().count() > SESSION_LEN_MAX
+                || s.chars().any(char::is_control)
+            {
+                return Err((
+                    key,
+                    "invalid_command",
+                    format!(
+                        "session must be 1 to {SESSION_LEN_MAX} characters without control characters"
+                    ),
+                ));
+            }
+            s
+        }
+        Some(_) => return Err((key, "invalid_command", "session must be a string".into())),
     };
-    let body: CommandBody =
-        serde_json::from_value(v).map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    let input = Value::Object(obj);
+    let body = CommandBody::deserialize(&input)
+        .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    // A string read back as another one is a decimal written outside the
+    // grammar ("1E2" read as 100): refuse it as imports do.
+    let output = serde_json::to_value(&body)
+        .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    for (path, value) in jsonl::noncanonical(&input, &output) {
+        if let Some(problem) = crate::core::types::decimal_problem(&value) {
+            return Err((
+                key,
+                "invalid_command",
+                format!(
+                    "{path} {:?} {problem}",
+                    value.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
+    }
     Ok(Submission {
         operator,
         session,

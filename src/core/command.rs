@@ -34,7 +34,7 @@ impl Command {
 /// Everything depot can be asked to do. One doc line per variant; the
 /// JSON form is documented in `docs/commands.md`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommandBody {
     /// Create a legal entity.
     CreateEntity(Entity),

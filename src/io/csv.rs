@@ -15,7 +15,6 @@ use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 /// Every kind `depot import` and `depot export` know, in load order.
 pub const KINDS: &[&str] = &[
@@ -496,11 +495,7 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 }
 
 fn dec(s: &str) -> Result<Decimal, String> {
-    let t = s.trim();
-    if t.contains(['e', 'E']) {
-        return Err("is not a decimal number (write it without exponent)".into());
-    }
-    Decimal::from_str(t).map_err(|_| "is not a decimal number".to_string())
+    crate::core::types::parse_decimal(s.trim()).map_err(str::to_string)
 }
 
 fn int(s: &str) -> Result<u64, String> {

@@ -4,3 +4,4 @@
 pub mod csv;
 pub mod demo;
 pub mod journal;
+pub mod jsonl;
