@@ -34,8 +34,13 @@ use std::sync::Arc;
 /// receipts) in the log and the state; 3 = cartons on pick lists and
 /// shipments, returns and credit memos on invoices; 4 = replenishment
 /// policies, shipped demand and lots (with expiry) in the state, draft POs
-/// and the reason of a suggested PO line.
-pub const FORMAT_VERSION: u32 = 4;
+/// and the reason of a suggested PO line; 5 = log frames of version 2,
+/// whose envelope carries a SHA-256 key digest (version 1 frames, with a
+/// CRC32, are still read: a format 4 store opens and is marked 5, since
+/// what this depot appends an older one cannot read).
+pub const FORMAT_VERSION: u32 = 5;
+/// Older formats this depot opens as they are.
+const FORMAT_VERSIONS_READ: [u32; 1] = [4];
 /// Snapshots kept; older ones are removed when a new one is saved.
 pub const SNAPSHOTS_KEPT: usize = 3;
 
@@ -205,7 +210,10 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .unwrap_or(0);
-                if found != FORMAT_VERSION {
+                if FORMAT_VERSIONS_READ.contains(&found) {
+                    store.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
+                    store.db.flush()?;
+                } else if found != FORMAT_VERSION {
                     return Err(StoreError::Version { found });
                 }
             }
@@ -348,7 +356,7 @@ impl Store {
     pub fn get(&self, seq: u64) -> Result<Option<Envelope>, StoreError> {
         match self.log.get(seq_key(seq))? {
             None => Ok(None),
-            Some(v) => codec::decode(seq, &v)
+            Some(v) => codec::decode_envelope(seq, &v)
                 .map(Some)
                 .map_err(|e| record_error(seq, e)),
         }
@@ -375,7 +383,7 @@ impl Store {
                         found: seq,
                     });
                 }
-                let env: Envelope = codec::decode(seq, &v).map_err(|e| record_error(seq, e))?;
+                let env = codec::decode_envelope(seq, &v).map_err(|e| record_error(seq, e))?;
                 expected += 1;
                 Ok(env)
             })();
