@@ -439,6 +439,8 @@ fn error_line(line: u64, key: Option<&str>, code: &str, message: String) -> Valu
 
 /// Longest input line `exec` accepts.
 pub const EXEC_LINE_LEN_MAX: usize = 1 << 20;
+/// The byte order mark some editors write at the start of a UTF-8 file.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 /// Commands `exec` keeps in flight (pipelining lets group commit batch them).
 pub const EXEC_IN_FLIGHT_MAX: usize = 512;
 
@@ -563,10 +565,28 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
     let reader_engine = engine.clone();
     let default_operator = default_operator.map(str::to_string);
     let reader = std::thread::spawn(move || -> Result<()> {
-        for (n, line) in input.split(b'\n').enumerate() {
-            let n = n as u64 + 1;
-            let bytes = line.context("reading input")?;
+        let mut input = input;
+        let mut buf = Vec::new();
+        let mut n = 0u64;
+        // Each line is bounded before it is buffered: an endless line
+        // without a newline costs at most EXEC_LINE_LEN_MAX bytes.
+        while let Some(too_long) =
+            crate::io::jsonl::read_line_bounded(&mut input, &mut buf, EXEC_LINE_LEN_MAX)
+                .context("reading input")?
+        {
+            n += 1;
+            if n == 1 && buf.starts_with(UTF8_BOM) {
+                // A BOM some editors put first: not part of the command.
+                buf.drain(..UTF8_BOM.len());
+            }
+            let bytes = std::mem::take(&mut buf);
             let pending = match String::from_utf8(bytes) {
+                _ if too_long => Pending::Now(error_line(
+                    n,
+                    None,
+                    "line_too_long",
+                    format!("a line may hold at most {EXEC_LINE_LEN_MAX} bytes"),
+                )),
                 Err(_) => Pending::Now(error_line(
                     n,
                     None,
@@ -627,8 +647,31 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
 }
 
 fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = bytes.get(..at).unwrap_or_default();
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1);
+            // Column in characters, as an editor shows it.
+            let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
+                .chars()
+                .count()
+                + 1;
+            eprintln!(
+                "depot: {}: line {line}, column {column}: byte 0x{:02x} is not UTF-8 (save the file as UTF-8); nothing was imported",
+                file.display(),
+                bytes.get(at).copied().unwrap_or(0)
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let engine = open_engine(dir)?;
     let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN).to_string();
     let rows = match engine.read(|s| crate::io::csv::parse_lines(kind, &text, s)) {

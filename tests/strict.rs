@@ -215,3 +215,169 @@ fn imports_use_the_same_decimal_grammar() {
         text(&out.stderr)
     );
 }
+
+fn init(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("d");
+    let out = depot(&dir, &["init"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
+fn answers(out: &std::process::Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect()
+}
+
+const TERMS: &str = r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"N45","description":"Net 45","net_days":45}"#;
+
+#[test]
+fn session_and_operator_are_bounded_and_checked() {
+    for (session, ok) in [
+        (r#""tty3""#, true),
+        (r#"null"#, true),
+        (r#"7"#, false),
+        (r#"{"a":1}"#, false),
+        (r#""""#, false),
+        (r#""tty\u0007""#, false),
+        (r#""a\nb""#, false),
+    ] {
+        let line = TERMS.replace(r#""cmd""#, &format!(r#""session":{session},"cmd""#));
+        match parse(&line) {
+            Ok(_) => assert!(ok, "session {session} accepted"),
+            Err((code, msg)) => {
+                assert!(!ok, "session {session} refused: {msg}");
+                assert_eq!(code, "invalid_command");
+                assert!(msg.contains("session"), "{msg}");
+            }
+        }
+    }
+    let long = format!(r#""{}""#, "s".repeat(500_000));
+    refused(
+        &TERMS.replace(r#""cmd""#, &format!(r#""session":{long},"cmd""#)),
+        "invalid_command",
+        "session",
+    );
+    // An operator is a code: 100 KB of it is refused at the edge.
+    let big = "O".repeat(100_000);
+    let line = TERMS.replace(r#""ADMIN""#, &format!(r#""{big}""#));
+    match parse_exec_line(&line.replacen('{', r#"{"key":"k","#, 1), None) {
+        Ok(_) => panic!("a 100 KB operator accepted"),
+        Err((key, code, msg)) => {
+            assert_eq!(code, "invalid_command");
+            assert_eq!(key.as_deref(), Some("k"));
+            assert!(msg.contains("operator") && msg.len() < 300, "{msg}");
+        }
+    }
+}
+
+#[test]
+fn a_key_is_measured_in_characters_a_bom_is_accepted_a_long_line_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = init(tmp.path());
+    let keyed = |key: &str, code: &str| {
+        TERMS
+            .replace("N45", code)
+            .replacen('{', &format!(r#"{{"key":"{key}","#), 1)
+    };
+    let input = [
+        // A BOM before the first line, as some editors save.
+        format!("\u{feff}{}", TERMS),
+        // 128 characters, 256 bytes: accepted.
+        keyed(&"é".repeat(128), "K128"),
+        // 129 characters: refused.
+        keyed(&"é".repeat(129), "K129"),
+        // 2 MiB without a newline before the next line's end: refused alone.
+        format!("{}{}", " ".repeat(2 << 20), TERMS.replace("N45", "LONG")),
+        TERMS.replace("N45", "AFTER"),
+    ]
+    .join("\n");
+    let out = depot(&dir, &["exec", "-"], Some(&(input + "\n")));
+    let a = answers(&out);
+    assert_eq!(a.len(), 5, "{}", text(&out.stderr));
+    assert_eq!(a[0]["ok"], true, "BOM: {}", a[0]);
+    assert_eq!(a[1]["ok"], true, "128 characters: {}", a[1]);
+    assert_eq!(a[2]["error"]["code"], "invalid_key", "{}", a[2]);
+    assert_eq!(a[3]["error"]["code"], "line_too_long", "{}", a[3]);
+    assert_eq!(a[3]["line"], 4);
+    assert_eq!(a[4]["ok"], true, "{}", a[4]);
+    assert_eq!(a[4]["line"], 5);
+}
+
+#[test]
+fn an_import_refuses_a_code_twice_and_names_a_bad_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = init(tmp.path());
+    let before = text(&depot(&dir, &["export", "events"], None).stdout);
+    let file = tmp.path().join("terms.csv");
+    let import = || {
+        depot(
+            &dir,
+            &[
+                "--operator",
+                "ADMIN",
+                "import",
+                "payment-terms",
+                file.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    std::fs::write(
+        &file,
+        "code,description,net_days\nN30,Net 30,30\nN60,Net 60,60\nN30,Net thirty,31\n",
+    )
+    .unwrap();
+    let out = import();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("line 4") && err.contains("line 2"), "{err}");
+    // A Latin-1 byte on line 3, column 8.
+    let mut bytes = b"code,description,net_days\nN30,Net 30,30\nN60,Net \xe960,60\n".to_vec();
+    std::fs::write(&file, &bytes).unwrap();
+    let out = import();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 3, column 9") && err.contains("0xe9"),
+        "{err}"
+    );
+    bytes.clear();
+    assert_eq!(
+        text(&depot(&dir, &["export", "events"], None).stdout),
+        before,
+        "nothing was imported"
+    );
+}
+
+#[test]
+fn a_store_whose_lock_file_was_deleted_is_in_use_not_damaged() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = init(tmp.path());
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["exec", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    writeln!(stdin, "{TERMS}").unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("\"ok\":true"), "{line}");
+    std::fs::remove_file(dir.join("LOCK")).unwrap();
+    let second = depot(&dir, &["check"], None);
+    let err = text(&second.stderr);
+    assert!(!second.status.success());
+    assert!(err.contains("in use"), "{err}");
+    assert!(!err.contains("damaged"), "{err}");
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+}

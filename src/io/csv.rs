@@ -872,8 +872,21 @@ fn build(
     match kind.shape {
         Shape::Record(record, keys) => {
             let mut created: BTreeMap<Vec<String>, Value> = BTreeMap::new();
+            let mut first_line: BTreeMap<Vec<String>, u64> = BTreeMap::new();
             for (line, obj) in rows {
                 let key: Vec<String> = keys.iter().map(|k| text_of(&obj, k)).collect();
+                // Twice in one file: which row is meant? Refuse rather than
+                // let the last one win.
+                if let Some(first) = first_line.insert(key.clone(), line) {
+                    return Err(ImportError::Row {
+                        line,
+                        problem: format!(
+                            "{} {} is on line {first} too: a file may hold each record once",
+                            record.replace('_', " "),
+                            key.join("/")
+                        ),
+                    });
+                }
                 let base = created
                     .get(&key)
                     .cloned()

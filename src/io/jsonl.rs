@@ -94,6 +94,46 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Read one line (without its `\n`) into `buf`, never holding more than
+/// `max` bytes of it: the rest of a longer line is read and dropped.
+/// `None` at the end of the input; `Some(true)` when the line was longer
+/// than `max` (then `buf` is empty).
+pub fn read_line_bounded(
+    r: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(any.then_some(too_long));
+        }
+        any = true;
+        let newline = memchr::memchr(b'\n', chunk);
+        let part = &chunk[..newline.unwrap_or(chunk.len())];
+        if !too_long {
+            if buf.len() + part.len() > max {
+                too_long = true;
+                *buf = Vec::new();
+            } else {
+                buf.extend_from_slice(part);
+            }
+        }
+        let used = newline.map_or(chunk.len(), |i| i + 1);
+        r.consume(used);
+        if newline.is_some() {
+            return Ok(Some(too_long));
+        }
+    }
+}
+
 /// Parse one line as a JSON object, refusing duplicate members anywhere.
 pub fn parse_object(text: &str) -> Result<Map<String, Value>, StrictError> {
     match serde_json::from_str::<Strict>(text) {
@@ -154,6 +194,7 @@ pub fn noncanonical(input: &Value, output: &Value) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::io::Read;
 
     #[test]
     fn duplicate_members_are_refused_at_any_depth() {
@@ -171,6 +212,38 @@ mod tests {
             m.map(Value::Object),
             Ok(json!({"a":{"x":1},"b":{"x":2},"c":[1.5,null,true]}))
         );
+    }
+
+    #[test]
+    fn a_line_is_bounded_before_it_is_buffered() {
+        // 256 MB without a newline, then a short line.
+        let endless = std::io::repeat(b'x').take(256 << 20);
+        let mut r = std::io::BufReader::new(endless.chain(&b"\n{}\nlast"[..]));
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1 << 20).unwrap(),
+            Some(true)
+        );
+        assert!(
+            buf.capacity() <= (1 << 20) + (8 << 10),
+            "{}",
+            buf.capacity()
+        );
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1 << 20).unwrap(),
+            Some(false)
+        );
+        assert_eq!(buf, b"{}");
+        assert_eq!(
+            read_line_bounded(&mut r, &mut buf, 1 << 20).unwrap(),
+            Some(false)
+        );
+        assert_eq!(buf, b"last");
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 1 << 20).unwrap(), None);
+        // Exactly the limit is accepted.
+        let mut r = std::io::BufReader::new(&b"abcd\nabcde\n"[..]);
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 4).unwrap(), Some(false));
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 4).unwrap(), Some(true));
     }
 
     #[test]

@@ -675,6 +675,18 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     std::panic::set_hook(prev);
     let reason = match result {
         Ok(Ok(db)) => return Ok(db),
+        // sled's own lock on its file: another process holds the store
+        // although our LOCK file was free (it was deleted or replaced
+        // while held). In use, not damaged.
+        Ok(Err(e)) if e.to_string().contains("could not acquire lock") => {
+            let store_dir = dir.parent().unwrap_or(dir).to_path_buf();
+            return Err(StoreError::Locked {
+                dir: store_dir,
+                holder: "another process (the store's LOCK file was removed or replaced \
+                         while that process held it)"
+                    .into(),
+            });
+        }
         Ok(Err(e)) => e.to_string(),
         Err(panic) => panic
             .downcast_ref::<String>()
