@@ -322,7 +322,14 @@ pub fn open_store(dir: &Path) -> Result<Store> {
             dir.display()
         );
     }
-    Store::open(dir).map_err(|e| anyhow!("{e}"))
+    let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    if let Some(mode) = store.exposed() {
+        eprintln!(
+            "depot: warning: {}",
+            crate::store::privacy::warning(dir, mode)
+        );
+    }
+    Ok(store)
 }
 
 /// Open a store and start its engine (recovery included).

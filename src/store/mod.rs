@@ -17,10 +17,12 @@
 
 pub mod codec;
 pub mod forensic;
+pub mod privacy;
 
 use crate::core::{apply, Envelope, State};
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -169,9 +171,17 @@ impl Store {
         dir.join(SLED_DIR).join("conf").exists() || dir.join(SLED_DIR).join("db").exists()
     }
 
-    /// Open (or create) the store in `dir`, taking its lock.
+    /// Open (or create) the store in `dir`, taking its lock. A new store
+    /// is private: its directory 0700, its files 0600 (as PostgreSQL
+    /// insists on for its data directory); see [`Store::exposed`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let empty = std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+        create_private_dir(dir)?;
+        if empty {
+            // A new or empty directory given to hold a new store: ours to
+            // close. (A directory with other things in it is left alone.)
+            privacy::set_private(dir).map_err(io(format!("making {} private", dir.display())))?;
+        }
         let lock = take_lock(dir)?;
         let sled_dir = dir.join(SLED_DIR);
         // Before sled touches the file: sled 0.34 silently cuts its log at
@@ -222,6 +232,7 @@ impl Store {
         store
             .appended
             .store(last, std::sync::atomic::Ordering::SeqCst);
+        store.tighten();
         if mark > last {
             return Err(lost_records(&sled_dir, last, mark));
         }
@@ -254,6 +265,7 @@ impl Store {
                         .create(true)
                         .truncate(false)
                         .write(true)
+                        .mode(privacy::FILE_MODE)
                         .open(&path)?,
                 );
             }
@@ -349,7 +361,33 @@ impl Store {
         self.write_mark(
             self.appended.load(std::sync::atomic::Ordering::SeqCst),
             true,
-        )
+        )?;
+        self.tighten();
+        Ok(())
+    }
+
+    /// In a private store directory, give the files sled (or anything)
+    /// created since with the process umask 0600, and directories 0700.
+    /// A directory its owner opened to others is left as it is (and
+    /// [`Store::exposed`] says so).
+    fn tighten(&self) {
+        if privacy::exposed(&self.dir).is_none() {
+            for name in [SLED_DIR, LOCK_FILE, MARK_FILE, "depot.log"] {
+                let path = self.dir.join(name);
+                if !path.exists() {
+                    continue;
+                }
+                if let Err(e) = privacy::set_private_tree(&path) {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot tighten permissions");
+                }
+            }
+        }
+    }
+
+    /// `Some(mode)` when other users can reach the store: its directory
+    /// has group or other permissions (`mode`).
+    pub fn exposed(&self) -> Option<u32> {
+        privacy::exposed(&self.dir)
     }
 
     /// Read one record.
@@ -624,6 +662,16 @@ fn lost_records(sled_dir: &Path, last: u64, mark: u64) -> StoreError {
     }
 }
 
+/// Create `dir` (and missing parents) 0700, as the umask allows no more.
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(privacy::DIR_MODE)
+        .create(dir)
+        .map_err(io(format!("creating {}", dir.display())))
+}
+
 /// Take the store's lock, or say who holds it.
 fn take_lock(dir: &Path) -> Result<File, StoreError> {
     let path = dir.join(LOCK_FILE);
@@ -632,6 +680,7 @@ fn take_lock(dir: &Path) -> Result<File, StoreError> {
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(privacy::FILE_MODE)
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
     match file.try_lock() {
