@@ -323,6 +323,9 @@ pub fn open_store(dir: &Path) -> Result<Store> {
         );
     }
     let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    for note in store.take_notices() {
+        eprintln!("depot: warning: {note}");
+    }
     if let Some(mode) = store.exposed() {
         eprintln!(
             "depot: warning: {}",
@@ -343,8 +346,13 @@ pub fn open_engine(dir: &Path) -> Result<Engine> {
             anyhow!("DEPOT_SNAPSHOT_EVERY={v:?}: expected a number of records > 0")
         })?;
     }
-    Engine::start(store, config)
-        .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))
+    let engine = Engine::start(store, config)
+        .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))?;
+    // What recovery skipped (a damaged snapshot), naming it.
+    for note in engine.with_store(Store::take_notices).unwrap_or_default() {
+        eprintln!("depot: warning: {note}");
+    }
+    Ok(engine)
 }
 
 fn refuse_existing(dir: &Path) -> Result<()> {

@@ -52,6 +52,17 @@ const LOCK_FILE: &str = "LOCK";
 /// reading at a damaged segment, so a log shorter than this mark means
 /// records were lost, and we refuse rather than run on a truncated past.
 const MARK_FILE: &str = "COMMITTED";
+/// `meta` key naming the snapshots tree when it is not `snapshots`.
+const SNAPSHOT_TREE_KEY: &str = "snapshot_tree";
+
+fn open_snapshot_tree(db: &sled::Db) -> Result<sled::Tree, StoreError> {
+    let meta = db.open_tree("meta")?;
+    let name = meta
+        .get(SNAPSHOT_TREE_KEY)?
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_else(|| "snapshots".into());
+    Ok(db.open_tree(name)?)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -84,6 +95,11 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "no space left on the device holding {dir}: free some space and run depot again; \
+         nothing acknowledged is lost (do not restore a backup)"
+    )]
+    NoSpace { dir: PathBuf },
     #[error("storage failed: {0}")]
     Sled(String),
     #[error("cannot encode a record: {0}")]
@@ -138,7 +154,9 @@ pub struct Store {
     dir: PathBuf,
     db: sled::Db,
     log: sled::Tree,
-    snapshots: sled::Tree,
+    /// The tree snapshots go to: `snapshots`, or a fresh one named in
+    /// `meta` once sled could not read the old one (see `recover`).
+    snapshots: Arc<std::sync::RwLock<sled::Tree>>,
     meta: sled::Tree,
     _lock: Arc<File>,
     faults: Arc<std::sync::Mutex<Vec<Fault>>>,
@@ -148,6 +166,8 @@ pub struct Store {
     /// benchmarks compare against raw sled).
     flushes: Arc<std::sync::atomic::AtomicU64>,
     mark_file: Arc<std::sync::Mutex<Option<File>>>,
+    /// What opening and recovering repaired or skipped, for the user.
+    notices: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -198,11 +218,34 @@ impl Store {
                 }
             }
         }
+        // An interrupted sled snapshot (a full disk, a kill) leaves a
+        // half-written `snap.*.generating` that sled 0.34 then prefers to
+        // every complete one and refuses to open past. It is only sled's
+        // index of its own log segments, rebuilt from them without it.
+        let mut notices = Vec::new();
+        for path in sled_leftovers(&sled_dir) {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    let note = format!(
+                        "removed {}, the remains of an interrupted sled snapshot (nothing of the log is lost)",
+                        path.display()
+                    );
+                    tracing::warn!("{note}");
+                    notices.push(note);
+                }
+                Err(e) => {
+                    return Err(io(format!(
+                        "removing {}, the remains of an interrupted sled snapshot",
+                        path.display()
+                    ))(e))
+                }
+            }
+        }
         let db = open_sled(&sled_dir)?;
         let store = Store {
             dir: dir.to_path_buf(),
             log: db.open_tree("log")?,
-            snapshots: db.open_tree("snapshots")?,
+            snapshots: Arc::new(std::sync::RwLock::new(open_snapshot_tree(&db)?)),
             meta: db.open_tree("meta")?,
             db,
             _lock: Arc::new(lock),
@@ -210,6 +253,7 @@ impl Store {
             appended: Arc::default(),
             flushes: Arc::default(),
             mark_file: Arc::default(),
+            notices: Arc::new(std::sync::Mutex::new(notices)),
         };
         match store.meta.get("format")? {
             None => {
@@ -237,6 +281,25 @@ impl Store {
             return Err(lost_records(&sled_dir, last, mark));
         }
         Ok(store)
+    }
+
+    /// What opening and recovery repaired or skipped (leftovers removed,
+    /// snapshots skipped), each naming the file or record: the CLI prints
+    /// them as warnings.
+    /// Each is handed out once.
+    pub fn take_notices(&self) -> Vec<String> {
+        match self.notices.lock() {
+            Ok(mut n) => std::mem::take(&mut *n),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
+    }
+
+    fn notice(&self, text: String) {
+        tracing::warn!("{text}");
+        match self.notices.lock() {
+            Ok(mut n) => n.push(text),
+            Err(p) => p.into_inner().push(text),
+        }
     }
 
     /// Flushes since the store was opened.
@@ -437,11 +500,12 @@ impl Store {
     pub fn save_snapshot(&self, state: &State) -> Result<(), StoreError> {
         let bytes = codec::encode_snapshot(state.seq, state)
             .map_err(|e| StoreError::Encode(e.to_string()))?;
-        self.snapshots.insert(seq_key(state.seq), bytes)?;
+        let tree = self.snapshot_tree();
+        tree.insert(seq_key(state.seq), bytes)?;
         let seqs = self.snapshot_seqs()?;
         if seqs.len() > SNAPSHOTS_KEPT {
             for s in &seqs[..seqs.len() - SNAPSHOTS_KEPT] {
-                self.snapshots.remove(seq_key(*s))?;
+                tree.remove(seq_key(*s))?;
             }
         }
         self.flush()
@@ -450,7 +514,7 @@ impl Store {
     /// Sequence numbers of stored snapshots, ascending.
     pub fn snapshot_seqs(&self) -> Result<Vec<u64>, StoreError> {
         let mut out = Vec::new();
-        for r in self.snapshots.iter().keys() {
+        for r in self.snapshot_tree().iter().keys() {
             if let Some(s) = key_seq(&r?) {
                 out.push(s);
             }
@@ -458,10 +522,42 @@ impl Store {
         Ok(out)
     }
 
+    fn snapshot_tree(&self) -> sled::Tree {
+        match self.snapshots.read() {
+            Ok(t) => t.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// sled cannot read the snapshots tree (a blob under `sled/blobs/`
+    /// deleted or damaged): leave it, and keep snapshots in a fresh tree
+    /// from now on. The log is untouched; sled cannot drop a tree it
+    /// cannot read, so the old one's pages stay until a restore.
+    fn abandon_snapshot_tree(&self) -> Result<(), StoreError> {
+        let current = self
+            .meta
+            .get(SNAPSHOT_TREE_KEY)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_else(|| "snapshots".into());
+        let n: u64 = current
+            .rsplit_once('.')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(0);
+        let name = format!("snapshots.{}", n + 1);
+        let tree = self.db.open_tree(&name)?;
+        self.meta.insert(SNAPSHOT_TREE_KEY, name.as_bytes())?;
+        self.db.flush()?;
+        match self.snapshots.write() {
+            Ok(mut t) => *t = tree,
+            Err(p) => *p.into_inner() = tree,
+        }
+        Ok(())
+    }
+
     /// Load the snapshot taken after record `seq`.
     pub fn load_snapshot(&self, seq: u64) -> Result<State, StoreError> {
         let bytes = self
-            .snapshots
+            .snapshot_tree()
             .get(seq_key(seq))?
             .ok_or(StoreError::NoSnapshot(seq))?;
         codec::decode_snapshot(seq, &bytes).map_err(|e| match e {
@@ -476,12 +572,28 @@ impl Store {
         })
     }
 
-    /// Rebuild the state: newest good snapshot, then the log after it.
+    /// Rebuild the state: newest good snapshot, then the log after it. A
+    /// snapshot that is damaged, or that sled cannot read at all, is
+    /// skipped with a notice naming it: an older one or the whole log is
+    /// replayed instead (the log is the truth; snapshots only save time).
     pub fn recover(&self) -> Result<Recovery, StoreError> {
         let last = self.last_seq()?;
         let mut skipped = Vec::new();
         let mut start: Option<(u64, State)> = None;
-        for seq in self.snapshot_seqs()?.into_iter().rev() {
+        let mut unreadable = false;
+        let seqs = match self.snapshot_seqs() {
+            Ok(s) => s,
+            Err(e) => {
+                unreadable = true;
+                self.notice(format!(
+                    "the snapshots in {} cannot be read ({e}); the state is rebuilt from the \
+                     whole log (nothing is lost) and new snapshots are kept apart from them",
+                    self.dir.join(SLED_DIR).join("blobs").display()
+                ));
+                Vec::new()
+            }
+        };
+        for seq in seqs.into_iter().rev() {
             if seq > last {
                 skipped.push((seq, format!("beyond the end of the log ({last})")));
                 continue;
@@ -494,11 +606,29 @@ impl Store {
                 Ok(state) => {
                     skipped.push((seq, format!("holds the state of record {}", state.seq)))
                 }
-                Err(e) => skipped.push((seq, e.to_string())),
+                Err(e) => {
+                    // sled itself failed (not our frame check): the tree
+                    // cannot take new snapshots either.
+                    unreadable |= matches!(e, StoreError::Sled(_));
+                    skipped.push((seq, e.to_string()))
+                }
             }
         }
         for (seq, why) in &skipped {
-            tracing::warn!(seq, why = %why, "skipping a snapshot during recovery");
+            // A snapshot of an older state version is skipped by design.
+            if !why.contains("state version") {
+                self.notice(format!(
+                    "skipped the snapshot after record {seq} ({why}); the state is rebuilt from {}",
+                    match &start {
+                        Some((s, _)) =>
+                            format!("the snapshot after record {s} and the log after it"),
+                        None => "the whole log".into(),
+                    }
+                ));
+            }
+        }
+        if unreadable {
+            self.abandon_snapshot_tree()?;
         }
         let (snapshot_seq, mut state) = match start {
             Some((s, st)) => (Some(s), st),
@@ -546,8 +676,8 @@ impl Store {
     /// injection: a torn or corrupt record, a corrupt snapshot).
     pub fn overwrite_raw(&self, tree: RawTree, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
         let t = match tree {
-            RawTree::Log => &self.log,
-            RawTree::Snapshots => &self.snapshots,
+            RawTree::Log => self.log.clone(),
+            RawTree::Snapshots => self.snapshot_tree(),
         };
         t.insert(seq_key(seq), bytes)?;
         self.db.flush()?;
@@ -557,8 +687,8 @@ impl Store {
     /// The raw bytes of a record or snapshot.
     pub fn read_raw(&self, tree: RawTree, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let t = match tree {
-            RawTree::Log => &self.log,
-            RawTree::Snapshots => &self.snapshots,
+            RawTree::Log => self.log.clone(),
+            RawTree::Snapshots => self.snapshot_tree(),
         };
         Ok(t.get(seq_key(seq))?.map(|v| v.to_vec()))
     }
@@ -606,11 +736,11 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
     to.appended
         .store(last_seq, std::sync::atomic::Ordering::SeqCst);
     let mut snapshots = 0;
-    for r in from.snapshots.iter() {
+    for r in from.snapshot_tree().iter() {
         let (k, v) = r?;
         let seq = key_seq(&k).unwrap_or(0);
         if codec::decode_snapshot::<State>(seq, &v).is_ok() {
-            to.snapshots.insert(k, v)?;
+            to.snapshot_tree().insert(k, v)?;
             snapshots += 1;
         }
     }
@@ -660,6 +790,37 @@ fn lost_records(sled_dir: &Path, last: u64, mark: u64) -> StoreError {
             reason: format!("the log ends at record {last} but records up to {mark} were durable"),
         },
     }
+}
+
+/// sled snapshot files (`snap.<lsn>.generating`) that an interrupted
+/// write left incomplete: at most 12 bytes, or their trailing CRC32 does
+/// not match (sled writes the body, its length and its CRC, syncs, and
+/// only then renames the file; a complete one is left for sled).
+fn sled_leftovers(sled_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(sled_dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("snap.") && name.ends_with(".generating")) {
+            continue;
+        }
+        let complete = std::fs::read(e.path()).is_ok_and(|bytes| {
+            let n = bytes.len();
+            n > 12 && {
+                let mut crc = [0u8; 4];
+                crc.copy_from_slice(&bytes[n - 4..]);
+                u32::from_le_bytes(crc) == crc32fast::hash(&bytes[..n - 12])
+            }
+        });
+        if !complete {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Create `dir` (and missing parents) 0700, as the umask allows no more.
@@ -734,6 +895,14 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
                 holder: "another process (the store's LOCK file was removed or replaced \
                          while that process held it)"
                     .into(),
+            });
+        }
+        // A full disk is not damage: say so, and that nothing is lost.
+        Ok(Err(sled::Error::Io(e)))
+            if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) =>
+        {
+            return Err(StoreError::NoSpace {
+                dir: dir.parent().unwrap_or(dir).to_path_buf(),
             });
         }
         Ok(Err(e)) => e.to_string(),
