@@ -293,6 +293,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let info = store
                 .backup(&dest)
                 .with_context(|| format!("backing up to {}", dest.display()))?;
+            for note in store.take_notices() {
+                eprintln!("depot: warning: {note}");
+            }
             crate::say!(
                 "backed up {} to {}: {info:?}",
                 dir.display(),

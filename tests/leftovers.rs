@@ -83,6 +83,16 @@ fn a_missing_snapshot_blob_falls_back_to_the_log_with_a_warning() {
         report.contains("DAMAGED") && report.contains("blobs"),
         "{report}"
     );
+    // A backup copies the log and says it left the snapshot behind.
+    let backup = tmp.path().join("backup");
+    let out = depot(&dir, &["backup", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not copied"),
+        "{}",
+        text(&out.stderr)
+    );
+    checked_ok(&backup);
     // Work goes on, with a warning naming what was skipped.
     let line = r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"N45","description":"Net 45","net_days":45}"#;
     let out = depot(&dir, &["exec", "-"], Some(&format!("{line}\n")));

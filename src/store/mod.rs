@@ -222,10 +222,22 @@ impl Store {
         // half-written `snap.*.generating` that sled 0.34 then prefers to
         // every complete one and refuses to open past. It is only sled's
         // index of its own log segments, rebuilt from them without it.
+        // Looked for only when sled refuses to open, never while another
+        // process may be writing one (sled's own lock is taken first, so
+        // a holder whose LOCK file was deleted is "in use", not cleaned).
         let mut notices = Vec::new();
-        for path in sled_leftovers(&sled_dir) {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {
+        let db = match open_sled(&sled_dir) {
+            Ok(db) => db,
+            Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
+                let leftovers = sled_leftovers(&sled_dir);
+                if leftovers.is_empty() {
+                    return Err(e);
+                }
+                for path in leftovers {
+                    std::fs::remove_file(&path).map_err(io(format!(
+                        "removing {}, the remains of an interrupted sled snapshot",
+                        path.display()
+                    )))?;
                     let note = format!(
                         "removed {}, the remains of an interrupted sled snapshot (nothing of the log is lost)",
                         path.display()
@@ -233,15 +245,10 @@ impl Store {
                     tracing::warn!("{note}");
                     notices.push(note);
                 }
-                Err(e) => {
-                    return Err(io(format!(
-                        "removing {}, the remains of an interrupted sled snapshot",
-                        path.display()
-                    ))(e))
-                }
+                open_sled(&sled_dir)?
             }
-        }
-        let db = open_sled(&sled_dir)?;
+            Err(e) => return Err(e),
+        };
         let store = Store {
             dir: dir.to_path_buf(),
             log: db.open_tree("log")?,
@@ -736,8 +743,13 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
     to.appended
         .store(last_seq, std::sync::atomic::Ordering::SeqCst);
     let mut snapshots = 0;
+    // Snapshots are copied when they can be read: a backup never fails
+    // for a snapshot sled cannot read (the log alone rebuilds the state).
     for r in from.snapshot_tree().iter() {
-        let (k, v) = r?;
+        let Ok((k, v)) = r else {
+            from.notice("a snapshot could not be read and was not copied (the log was)".into());
+            break;
+        };
         let seq = key_seq(&k).unwrap_or(0);
         if codec::decode_snapshot::<State>(seq, &v).is_ok() {
             to.snapshot_tree().insert(k, v)?;
