@@ -119,3 +119,29 @@ fn a_missing_snapshot_blob_falls_back_to_the_log_with_a_warning() {
         text(&out.stderr)
     );
 }
+
+/// What sled cannot open and depot cannot repair is named: the directory
+/// of the sled database, and what a restore would cost.
+#[test]
+fn an_unopenable_sled_database_is_named_with_what_a_restore_loses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo(tmp.path());
+    // A complete-looking sled snapshot (not a leftover) full of garbage.
+    std::fs::write(
+        dir.join("sled").join("snap.FFFFFFFFFFFFFFF2"),
+        vec![7u8; 300],
+    )
+    .unwrap();
+    let out = depot(&dir, &["check"], None);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&dir.join("sled").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("loses everything committed after"), "{err}");
+    assert!(
+        dir.join("sled").join("snap.FFFFFFFFFFFFFFF2").exists(),
+        "not a leftover: left alone"
+    );
+}

@@ -71,12 +71,16 @@ pub enum StoreError {
          stop it, or let several users share the store through `depot serve`"
     )]
     Locked { dir: PathBuf, holder: String },
-    #[error("record {seq} of the log is damaged: {reason}; run `depot check` for details and restore from a backup (`depot restore`)")]
+    #[error("record {seq} of the log is damaged: {reason}; run `depot check` for details and restore from a backup (`depot restore`: records committed after the backup was taken are lost)")]
     Corrupt { seq: u64, reason: String },
     #[error("record {seq} was written in a format this depot cannot read ({reason}); was the store written by another version of depot?")]
     Incompatible { seq: u64, reason: String },
-    #[error("the store file is damaged and cannot be opened ({reason}); run `depot check` and restore from a backup (`depot restore`)")]
-    Unreadable { reason: String },
+    #[error(
+        "the sled database in {dir} cannot be opened ({reason}); no record of the log was found \
+         damaged by a raw scan. `depot check` reports the same; restoring a backup (`depot \
+         restore`) loses everything committed after the backup was taken, so keep a copy of {dir} first"
+    )]
+    Unreadable { dir: PathBuf, reason: String },
     #[error("the log has a gap: record {expected} is missing (found {found})")]
     Gap { expected: u64, found: u64 },
     #[error("the store was written by format version {found}; this depot reads version {FORMAT_VERSION}")]
@@ -933,8 +937,14 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
                     d.offset
                 ),
             }),
-            None => Err(StoreError::Unreadable { reason }),
+            None => Err(StoreError::Unreadable {
+                dir: dir.to_path_buf(),
+                reason,
+            }),
         },
-        Err(_) => Err(StoreError::Unreadable { reason }),
+        Err(_) => Err(StoreError::Unreadable {
+            dir: dir.to_path_buf(),
+            reason,
+        }),
     }
 }
