@@ -223,10 +223,7 @@ fn codec(c: &mut Criterion) {
         b.iter_batched(
             || bytes.clone(),
             |bytes| {
-                black_box(
-                    depot::store::codec::decode::<depot::core::Envelope>(env.seq, &bytes)
-                        .expect("decodes"),
-                )
+                black_box(depot::store::codec::decode_envelope(env.seq, &bytes).expect("decodes"))
             },
             BatchSize::SmallInput,
         )

@@ -18,6 +18,10 @@ pub struct CheckReport {
     /// Snapshots of an older state version: not compared, never loaded
     /// (opening rebuilds the state from the log past them).
     pub old_snapshots: usize,
+    /// Snapshots that are damaged or unreadable: named, skipped when the
+    /// store opens (the state is rebuilt from the log), replaced by the
+    /// next snapshot.
+    pub damaged_snapshots: Vec<String>,
     pub state: Verified,
     pub items: usize,
     pub customers: usize,
@@ -57,6 +61,12 @@ impl fmt::Display for CheckReport {
             "  snapshots equal to the replayed state:     {}",
             self.snapshots
         )?;
+        for d in &self.damaged_snapshots {
+            writeln!(
+                f,
+                "  DAMAGED, skipped (the log is intact; opening replays it): {d}"
+            )?;
+        }
         if self.old_snapshots > 0 {
             writeln!(
                 f,
@@ -125,7 +135,19 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
             d.offset
         ));
     }
-    let snapshots = store.snapshot_seqs().map_err(|e| e.to_string())?;
+    // A snapshot sled cannot read, or that fails its checksum, is damage
+    // to report, but costs nothing: opening skips it and replays the log.
+    let mut damaged_snapshots = Vec::new();
+    let snapshots = match store.snapshot_seqs() {
+        Ok(s) => s,
+        Err(e) => {
+            damaged_snapshots.push(format!(
+                "the snapshots under {} cannot be read: {e}",
+                store.dir().join("sled").join("blobs").display()
+            ));
+            Vec::new()
+        }
+    };
     let mut pending: std::collections::VecDeque<u64> = snapshots.iter().copied().collect();
     let mut replay = Replayer::default();
     let mut compared = 0;
@@ -142,7 +164,10 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
                         old += 1;
                         continue;
                     }
-                    Err(e) => return Err(format!("snapshot at record {seq}: {e}")),
+                    Err(e) => {
+                        damaged_snapshots.push(format!("snapshot after record {seq}: {e}"));
+                        continue;
+                    }
                 };
                 if let Some(what) = first_difference(&snap, &replay.state) {
                     return Err(format!(
@@ -177,6 +202,7 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
         journal_lines: replay.journal_lines,
         snapshots: compared,
         old_snapshots: old,
+        damaged_snapshots,
         items: replay.state.items.len(),
         customers: replay.state.customers.len(),
         operators: replay.state.operators.len(),

@@ -8,6 +8,7 @@ use crate::io::activity::StepError;
 use crate::store::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -307,6 +308,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let info = store
                 .backup(&dest)
                 .with_context(|| format!("backing up to {}", dest.display()))?;
+            for note in store.take_notices() {
+                eprintln!("depot: warning: {note}");
+            }
             crate::say!(
                 "backed up {} to {}: {info:?}",
                 dir.display(),
@@ -339,7 +343,17 @@ pub fn open_store(dir: &Path) -> Result<Store> {
             dir.display()
         );
     }
-    Store::open(dir).map_err(|e| anyhow!("{e}"))
+    let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    for note in store.take_notices() {
+        eprintln!("depot: warning: {note}");
+    }
+    if let Some(mode) = store.exposed() {
+        eprintln!(
+            "depot: warning: {}",
+            crate::store::privacy::warning(dir, mode)
+        );
+    }
+    Ok(store)
 }
 
 /// Open a store and start its engine (recovery included).
@@ -353,8 +367,13 @@ pub fn open_engine(dir: &Path) -> Result<Engine> {
             anyhow!("DEPOT_SNAPSHOT_EVERY={v:?}: expected a number of records > 0")
         })?;
     }
-    Engine::start(store, config)
-        .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))
+    let engine = Engine::start(store, config)
+        .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))?;
+    // What recovery skipped (a damaged snapshot), naming it.
+    for note in engine.with_store(Store::take_notices).unwrap_or_default() {
+        eprintln!("depot: warning: {note}");
+    }
+    Ok(engine)
 }
 
 fn refuse_existing(dir: &Path) -> Result<()> {
@@ -486,14 +505,26 @@ fn error_line(line: u64, key: Option<&str>, code: &str, message: String) -> Valu
 
 /// Longest input line `exec` accepts.
 pub const EXEC_LINE_LEN_MAX: usize = 1 << 20;
+/// The byte order mark some editors write at the start of a UTF-8 file.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 /// Commands `exec` keeps in flight (pipelining lets group commit batch them).
 pub const EXEC_IN_FLIGHT_MAX: usize = 512;
 
+/// Longest session name an `exec` line may carry (characters).
+pub const SESSION_LEN_MAX: usize = 64;
+
 /// Parse one JSON-lines input into a submission, or an error outcome.
+///
+/// Strict: a duplicate member anywhere, an unknown field at any level, a
+/// decimal outside the one grammar (`"1E2"`, `"+10"`, `".5"`), a session
+/// that is not a short printable string or an operator that cannot be an
+/// operator code are each refused, naming the field: a typo must never
+/// change what a command means.
 pub fn parse_exec_line(
     text: &str,
     default_operator: Option<&str>,
 ) -> Result<Submission, (Option<String>, &'static str, String)> {
+    use crate::io::jsonl::{self, StrictError};
     if text.len() > EXEC_LINE_LEN_MAX {
         return Err((
             None,
@@ -501,11 +532,10 @@ pub fn parse_exec_line(
             format!("a line may hold at most {EXEC_LINE_LEN_MAX} bytes"),
         ));
     }
-    let mut v: Value = serde_json::from_str(text)
-        .map_err(|e| (None, "invalid_json", format!("not valid JSON: {e}")))?;
-    let Some(obj) = v.as_object_mut() else {
-        return Err((None, "invalid_json", "a command is a JSON object".into()));
-    };
+    let mut obj = jsonl::parse_object(text).map_err(|e| match e {
+        StrictError::Duplicate(_) => (None, "invalid_command", e.to_string()),
+        StrictError::Syntax(_) | StrictError::NotObject => (None, "invalid_json", e.to_string()),
+    })?;
     let key = match obj.remove("key") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -525,12 +555,54 @@ pub fn parse_exec_line(
         },
         Some(_) => return Err((key, "invalid_command", "operator must be a string".into())),
     };
+    if let Some(p) = crate::core::types::code_problem(&operator) {
+        return Err((
+            key,
+            "invalid_command",
+            format!(
+                "operator {:?} {p}: an operator is a code",
+                operator.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
     let session = match obj.remove("session") {
-        Some(Value::String(s)) => s,
-        _ => "exec".to_string(),
+        None | Some(Value::Null) => "exec".to_string(),
+        Some(Value::String(s)) => {
+            if s.is_empty()
+                || s.chars().count() > SESSION_LEN_MAX
+                || s.chars().any(char::is_control)
+            {
+                return Err((
+                    key,
+                    "invalid_command",
+                    format!(
+                        "session must be 1 to {SESSION_LEN_MAX} characters without control characters"
+                    ),
+                ));
+            }
+            s
+        }
+        Some(_) => return Err((key, "invalid_command", "session must be a string".into())),
     };
-    let body: CommandBody =
-        serde_json::from_value(v).map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    let input = Value::Object(obj);
+    let body = CommandBody::deserialize(&input)
+        .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    // A string read back as another one is a decimal written outside the
+    // grammar ("1E2" read as 100): refuse it as imports do.
+    let output = serde_json::to_value(&body)
+        .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    for (path, value) in jsonl::noncanonical(&input, &output) {
+        if let Some(problem) = crate::core::types::decimal_problem(&value) {
+            return Err((
+                key,
+                "invalid_command",
+                format!(
+                    "{path} {:?} {problem}",
+                    value.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
+    }
     Ok(Submission {
         operator,
         session,
@@ -559,10 +631,28 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
     let reader_engine = engine.clone();
     let default_operator = default_operator.map(str::to_string);
     let reader = std::thread::spawn(move || -> Result<()> {
-        for (n, line) in input.split(b'\n').enumerate() {
-            let n = n as u64 + 1;
-            let bytes = line.context("reading input")?;
+        let mut input = input;
+        let mut buf = Vec::new();
+        let mut n = 0u64;
+        // Each line is bounded before it is buffered: an endless line
+        // without a newline costs at most EXEC_LINE_LEN_MAX bytes.
+        while let Some(too_long) =
+            crate::io::jsonl::read_line_bounded(&mut input, &mut buf, EXEC_LINE_LEN_MAX)
+                .context("reading input")?
+        {
+            n += 1;
+            if n == 1 && buf.starts_with(UTF8_BOM) {
+                // A BOM some editors put first: not part of the command.
+                buf.drain(..UTF8_BOM.len());
+            }
+            let bytes = std::mem::take(&mut buf);
             let pending = match String::from_utf8(bytes) {
+                _ if too_long => Pending::Now(error_line(
+                    n,
+                    None,
+                    "line_too_long",
+                    format!("a line may hold at most {EXEC_LINE_LEN_MAX} bytes"),
+                )),
                 Err(_) => Pending::Now(error_line(
                     n,
                     None,
@@ -623,8 +713,31 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
 }
 
 fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = bytes.get(..at).unwrap_or_default();
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1);
+            // Column in characters, as an editor shows it.
+            let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
+                .chars()
+                .count()
+                + 1;
+            eprintln!(
+                "depot: {}: line {line}, column {column}: byte 0x{:02x} is not UTF-8 (save the file as UTF-8); nothing was imported",
+                file.display(),
+                bytes.get(at).copied().unwrap_or(0)
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let engine = open_engine(dir)?;
     let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN).to_string();
     let rows = match engine.read(|s| crate::io::csv::parse_lines(kind, &text, s)) {

@@ -4,8 +4,9 @@
 //! in one sled batch, flushes once, and only then answers (group commit).
 //!
 //! - Idempotency: a command with a key that was used before gets the first
-//!   outcome back (`duplicate: true`), if its body is the same; a different
-//!   body under a used key is refused (`key_conflict`). A keyed command
+//!   outcome back (`duplicate: true`), if its body is the same (SHA-256 of
+//!   its JSON) and it comes from the same operator; a different body, or
+//!   the same key from another operator, is refused (`key_conflict`). A keyed command
 //!   that is rejected is logged too, so its repeat gets the same rejection.
 //! - Fail-stop: if the store cannot append or flush, nothing of the batch is
 //!   acknowledged, every waiting caller gets the error, and the engine
@@ -17,7 +18,9 @@
 //! - Every committed batch is broadcast to subscribers.
 
 use crate::core::rejection::Rejection;
-use crate::core::{apply, decide, execute, Command, CommandBody, Envelope, Event, Outcome, State};
+use crate::core::{
+    apply, decide, execute, Command, CommandBody, Envelope, Event, KeyDigest, Outcome, State,
+};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -510,11 +513,18 @@ impl Writer {
         let digest = if cmd.key.is_some() {
             cmd.body.digest()
         } else {
-            0
+            KeyDigest::None
         };
         if let Some(key) = &cmd.key {
             if let Some(used) = state.keys.get(key) {
-                if used.digest != digest {
+                // The first outcome goes only to the operator who sent the
+                // command, and only for the same command (its SHA-256).
+                let same = used.operator == cmd.operator
+                    && match &used.digest {
+                        KeyDigest::Sha256(_) => used.digest == digest,
+                        legacy => cmd.body.matches(legacy),
+                    };
+                if !same {
                     let reply = Reply {
                         seq: None,
                         outcome: Err(Rejection::KeyConflict { key: key.clone() }),

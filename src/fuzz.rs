@@ -101,10 +101,10 @@ pub fn scan(data: &[u8]) {
 /// payload decoder itself sees arbitrary bytes.
 pub fn store_record(data: &[u8]) {
     use crate::store::codec;
-    let _ = codec::decode::<crate::core::Envelope>(1, data);
+    let _ = codec::decode_envelope(1, data);
     let _ = codec::decode_snapshot::<State>(1, data);
     let framed = codec::frame(7, data);
-    if let Ok(env) = codec::decode::<crate::core::Envelope>(7, &framed) {
+    if let Ok(env) = codec::decode_envelope(7, &framed) {
         // What decodes re-encodes.
         let again = codec::encode(7, &env);
         assert!(again.is_ok(), "a decoded record does not encode again");

@@ -2,6 +2,7 @@
 //! owns the terminal). `DEPOT_LOG` sets the filter (default `info`).
 
 use anyhow::{Context, Result};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -12,6 +13,7 @@ pub fn to_file(dir: &Path) -> Result<()> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(crate::store::privacy::FILE_MODE)
         .open(&path)
         .with_context(|| format!("opening the log file {}", path.display()))?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("DEPOT_LOG")

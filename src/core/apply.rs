@@ -18,7 +18,8 @@ pub fn apply(state: &mut State, env: &Envelope) {
             key.clone(),
             KeyUse {
                 seq: env.seq,
-                digest: env.digest,
+                digest: env.digest.clone(),
+                operator: env.operator.clone(),
             },
         );
     }

@@ -39,6 +39,7 @@ pub const TOLERANCE_MAX: Decimal = Decimal::from_parts(5000, 0, 0, false, 2);
 
 /// A line of a statement as the bank gives it: money in is positive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatementLine {
     pub date: NaiveDate,
     pub amount: Decimal,

@@ -42,6 +42,7 @@ pub enum Method {
 
 /// One application as the clerk gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApplyTo {
     pub invoice: Code,
     pub amount: Decimal,

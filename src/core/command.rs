@@ -4,6 +4,7 @@
 //! tagged JSON form: `{"cmd": "create_item", "sku": "A-100", ...}`.
 
 use super::auth::Permission;
+use super::event::KeyDigest;
 use super::master::*;
 use super::types::{Code, Currency};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,7 +35,7 @@ impl Command {
 /// Everything depot can be asked to do. One doc line per variant; the
 /// JSON form is documented in `docs/commands.md`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommandBody {
     /// Create a legal entity.
     CreateEntity(Entity),
@@ -647,11 +648,37 @@ impl CommandBody {
         }
     }
 
-    /// A stable digest of the command body, so that a reused idempotency
-    /// key with a different command is caught.
-    pub fn digest(&self) -> u32 {
+    /// A digest of the command body (SHA-256 of its JSON), so that a
+    /// reused idempotency key with a different command is caught: two
+    /// bodies that differ in any byte never compare equal in practice.
+    pub fn digest(&self) -> KeyDigest {
+        use sha2::Digest;
+        use std::fmt::Write;
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let hash = sha2::Sha256::digest(&bytes);
+        let mut hex = String::with_capacity(64);
+        for b in hash {
+            let _ = write!(hex, "{b:02x}");
+        }
+        KeyDigest::Sha256(hex)
+    }
+
+    /// The CRC32 digest records before format 5 carry.
+    pub fn crc32(&self) -> u32 {
         let bytes = serde_json::to_vec(self).unwrap_or_default();
         crc32fast::hash(&bytes)
+    }
+
+    /// Is this body the one a key was first used with?
+    pub fn matches(&self, digest: &KeyDigest) -> bool {
+        match digest {
+            KeyDigest::None => false,
+            // Keys used before SHA-256 digests: as compared then. Refusing
+            // them would make a client that retries across the upgrade
+            // send the command again under a new key (done twice).
+            KeyDigest::Crc32(c) => self.crc32() == *c,
+            KeyDigest::Sha256(_) => self.digest() == *digest,
+        }
     }
 
     /// Split a create/update command into its record and whether it creates.

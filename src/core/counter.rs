@@ -29,6 +29,7 @@ pub const WILL_CALL: (&str, &str) = ("WILLCALL", "PICKUP");
 
 /// One line of a counter sale (the warehouse is the counter's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CounterLine {
     pub sku: Code,
     pub qty: Decimal,
@@ -41,6 +42,7 @@ pub struct CounterLine {
 /// How the customer pays at the counter; `amount` defaults to the whole
 /// invoice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CounterPayment {
     pub method: Method,
     #[serde(default)]

@@ -395,7 +395,7 @@ fn unreachable_master() -> D {
 /// command's permission. An empty store accepts only the first admin.
 fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
     if let Some(k) = &cmd.key {
-        if k.is_empty() || k.len() > super::command::KEY_LEN_MAX {
+        if k.is_empty() || k.chars().count() > super::command::KEY_LEN_MAX {
             return Err(Rejection::InvalidKey {
                 problem: "must be 1 to 128 characters".into(),
             });

@@ -478,10 +478,55 @@ pub struct Envelope {
     pub operator: Code,
     pub session: String,
     pub key: Option<String>,
-    /// Digest of the command body (see `CommandBody::digest`).
+    /// Digest of a keyed command's body (see `CommandBody::digest`).
+    pub digest: KeyDigest,
+    pub command: String,
+    pub outcome: Outcome,
+}
+
+/// What a keyed command is compared by when its key comes again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyDigest {
+    /// The command carried no key.
+    None,
+    /// CRC32 of the body's JSON: records written before format 5 (a
+    /// collision can be found in seconds, so only old records carry it).
+    Crc32(u32),
+    /// SHA-256 of the body's JSON, lowercase hex.
+    Sha256(String),
+}
+
+/// The log record as formats up to 4 wrote it (frame version 1): the same
+/// fields, with a CRC32 digest (0 when the command carried no key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopeV1 {
+    pub seq: u64,
+    pub time: DateTime<Utc>,
+    pub operator: Code,
+    pub session: String,
+    pub key: Option<String>,
     pub digest: u32,
     pub command: String,
     pub outcome: Outcome,
+}
+
+impl From<EnvelopeV1> for Envelope {
+    fn from(v: EnvelopeV1) -> Envelope {
+        Envelope {
+            digest: match v.key {
+                Some(_) => KeyDigest::Crc32(v.digest),
+                None => KeyDigest::None,
+            },
+            seq: v.seq,
+            time: v.time,
+            operator: v.operator,
+            session: v.session,
+            key: v.key,
+            command: v.command,
+            outcome: v.outcome,
+        }
+    }
 }
 
 impl Envelope {

@@ -29,6 +29,7 @@ pub const MANUAL_LINES_MAX: usize = 200;
 /// One line of a manual journal entry as typed: an account and either a
 /// debit or a credit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManualLine {
     pub account: Code,
     #[serde(default)]

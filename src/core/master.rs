@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 /// A legal entity with its own ledger and base currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entity {
     pub code: Code,
     pub name: String,
@@ -59,6 +60,7 @@ pub enum Control {
 
 /// A general-ledger account of one entity's chart of accounts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Account {
     pub entity: Code,
     pub code: Code,
@@ -204,6 +206,7 @@ pub enum PeriodStatus {
 
 /// One period of an entity's fiscal calendar.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Period {
     pub entity: Code,
     /// `FY2026-01` style name.
@@ -215,6 +218,7 @@ pub struct Period {
 
 /// A stocking site, owned by one entity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Warehouse {
     pub code: Code,
     pub entity: Code,
@@ -255,6 +259,7 @@ impl BinKind {
 
 /// A storage location inside a warehouse.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Bin {
     pub warehouse: Code,
     pub code: Code,
@@ -275,6 +280,7 @@ pub enum Abc {
 
 /// An alternate unit of an item: `factor` base units make one `unit`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AltUnit {
     pub unit: Code,
     pub factor: Decimal,
@@ -282,6 +288,7 @@ pub struct AltUnit {
 
 /// A barcode printed on an item or on a pack of it (GTIN or internal).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Barcode {
     pub code: String,
     /// The unit one scan of this barcode stands for (base or alternate).
@@ -290,6 +297,7 @@ pub struct Barcode {
 
 /// A stocked item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Item {
     pub sku: Code,
     pub description: String,
@@ -334,6 +342,7 @@ impl Item {
 
 /// A postal address (flat, so CSV maps onto it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default)]
     pub line1: String,
@@ -417,6 +426,7 @@ impl FreightTerms {
 
 /// How a customer wants to be shipped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShipPolicy {
     /// Hold the order until every line can ship.
     pub ship_complete: bool,
@@ -432,6 +442,7 @@ pub struct ShipPolicy {
 
 /// A named contact (collections, purchasing).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Contact {
     #[serde(default)]
     pub name: String,
@@ -443,6 +454,7 @@ pub struct Contact {
 
 /// A customer of one selling entity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Customer {
     pub code: Code,
     pub name: String,
@@ -472,6 +484,7 @@ pub struct Customer {
 
 /// A delivery address of a customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShipTo {
     pub code: Code,
     pub address: Address,
@@ -479,6 +492,7 @@ pub struct ShipTo {
 
 /// An item a supplier sells us.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SupplierItem {
     pub sku: Code,
     pub supplier_sku: String,
@@ -491,6 +505,7 @@ pub struct SupplierItem {
 
 /// A supplier of one buying entity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Supplier {
     pub code: Code,
     pub name: String,
@@ -526,6 +541,7 @@ pub enum ReplenishmentMethod {
 
 /// The replenishment policy of an item in one warehouse (SPEC 3.4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReplenishmentPolicy {
     pub warehouse: Code,
     pub sku: Code,
@@ -563,6 +579,7 @@ fn thirteen() -> u32 {
 
 /// A quantity break: from `min_qty` base units, the unit price is `price`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QtyBreak {
     pub min_qty: Decimal,
     pub price: Decimal,
@@ -570,6 +587,7 @@ pub struct QtyBreak {
 
 /// A list price of an item with its quantity breaks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListPrice {
     pub sku: Code,
     /// Price per base unit.
@@ -580,6 +598,7 @@ pub struct ListPrice {
 
 /// A price list in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PriceList {
     pub code: Code,
     pub name: String,
@@ -590,6 +609,7 @@ pub struct PriceList {
 
 /// A customer's contract price for an item, valid between two dates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContractPrice {
     /// Contract reference, unique.
     pub code: Code,
@@ -605,6 +625,7 @@ pub struct ContractPrice {
 
 /// A tax rate for a jurisdiction and tax class.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TaxCode {
     pub code: Code,
     pub jurisdiction: Code,
@@ -616,6 +637,7 @@ pub struct TaxCode {
 
 /// A level of service of a carrier with its daily cutoff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CarrierService {
     pub code: Code,
     pub name: String,
@@ -625,6 +647,7 @@ pub struct CarrierService {
 
 /// A carrier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Carrier {
     pub code: Code,
     pub name: String,
@@ -633,6 +656,7 @@ pub struct Carrier {
 
 /// Payment terms such as 2/10 net 30.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PaymentTerms {
     pub code: Code,
     pub description: String,
@@ -646,6 +670,7 @@ pub struct PaymentTerms {
 
 /// An FX rate: one unit of `from` is worth `rate` units of `to` on `date`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FxRate {
     pub from: Currency,
     pub to: Currency,
@@ -655,6 +680,7 @@ pub struct FxRate {
 
 /// A person who signs in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Operator {
     pub code: Code,
     pub name: String,

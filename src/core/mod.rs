@@ -34,7 +34,7 @@ pub mod warehouse;
 pub use apply::apply;
 pub use command::{Command, CommandBody};
 pub use decide::decide;
-pub use event::{Envelope, Event, Outcome};
+pub use event::{Envelope, Event, KeyDigest, Outcome};
 pub use rejection::Rejection;
 pub use state::State;
 
@@ -54,7 +54,7 @@ pub fn execute(state: &mut State, cmd: &Command) -> Result<Envelope, Rejection> 
         digest: if cmd.key.is_some() {
             cmd.body.digest()
         } else {
-            0
+            event::KeyDigest::None
         },
         command: cmd.body.name().to_string(),
         outcome: Outcome::Committed(events),

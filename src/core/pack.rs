@@ -29,6 +29,7 @@ pub const CARTON_LINES_MAX: usize = 200;
 /// One scan into a carton: the item (SKU, barcode, GTIN, GS1-128) and the
 /// quantity in the scanned unit (default 1, or the GS1 count).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CartonInput {
     pub item: String,
     #[serde(default)]

@@ -47,6 +47,7 @@ pub enum PoStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PoLineInput {
     pub sku: Code,
     pub qty: Decimal,
@@ -119,6 +120,7 @@ pub struct PurchaseOrder {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiveInput {
     /// The item scanned (SKU, barcode, GTIN, GS1-128 with (10) lot and (30) count).
     pub item: String,
@@ -156,6 +158,7 @@ pub struct GoodsReceipt {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InvoiceLineInput {
     pub po: Code,
     pub line: u32,
@@ -213,6 +216,7 @@ pub struct SupplierInvoice {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApApplyTo {
     pub invoice: Code,
     pub amount: Decimal,

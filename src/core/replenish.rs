@@ -79,6 +79,7 @@ pub fn z_for(service_level_pct: Decimal) -> Decimal {
 
 /// A buyer's line accepting a suggestion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptLine {
     pub sku: Code,
     /// In the suggestion's (supplier's) unit; default: the suggested quantity.

@@ -42,6 +42,7 @@ pub enum ReturnStatus {
 /// One line to authorize: the invoice line (1-based), base units, and
 /// what happens to the goods.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReturnInput {
     pub line: u32,
     pub qty: Decimal,
@@ -50,6 +51,7 @@ pub struct ReturnInput {
 
 /// One line to receive (default: everything still expected).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiveInput {
     pub line: u32,
     pub qty: Decimal,

@@ -153,6 +153,7 @@ impl SalesOrder {
 
 /// One line as a caller gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LineInput {
     pub sku: Code,
     pub qty: Decimal,

@@ -74,7 +74,10 @@ pub struct ChangeRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyUse {
     pub seq: u64,
-    pub digest: u32,
+    pub digest: super::event::KeyDigest,
+    /// Who used it: a repeat from anybody else is a conflict, never an
+    /// answer with the first outcome.
+    pub operator: Code,
 }
 
 /// Balances maintained by apply so that reports never scan history.

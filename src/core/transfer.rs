@@ -35,6 +35,7 @@ pub enum TransferStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransferInput {
     pub bin: Code,
     pub sku: Code,

@@ -22,6 +22,38 @@ pub const QTY_DECIMALS_MAX: u32 = 4;
 /// Rates (FX, percentages) carry at most this many decimals.
 pub const RATE_DECIMALS_MAX: u32 = 8;
 
+/// Why `s` is not a decimal as depot writes them, or `None`: an optional
+/// `-`, digits, and optionally a point followed by digits (`"10"`,
+/// `"-0.5"`, `"1234.5678"`). No exponent (`"1E2"`), no `+`, no bare point
+/// (`".5"`, `"5."`), no spaces, no thousands separators. The one grammar
+/// of `depot exec` and of every import, so a value means the same
+/// wherever it is typed.
+pub fn decimal_problem(s: &str) -> Option<&'static str> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if s.contains(['e', 'E']) {
+        return Some("is not a decimal number (write it without exponent)");
+    }
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+        return Some(
+            "is not a decimal number (digits with an optional - and decimal point, e.g. -12.50)",
+        );
+    }
+    None
+}
+
+/// Parse a decimal written in the one grammar of [`decimal_problem`].
+pub fn parse_decimal(s: &str) -> Result<Decimal, &'static str> {
+    if let Some(p) = decimal_problem(s) {
+        return Err(p);
+    }
+    Decimal::from_str(s).map_err(|_| "is not a decimal number (too many digits)")
+}
+
 /// A master-data code: 1..=32 characters of `A-Z a-z 0-9 . _ - /`.
 pub type Code = String;
 

@@ -15,7 +15,6 @@ use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 /// Every kind `depot import` and `depot export` know, in load order.
 pub const KINDS: &[&str] = &[
@@ -496,11 +495,7 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 }
 
 fn dec(s: &str) -> Result<Decimal, String> {
-    let t = s.trim();
-    if t.contains(['e', 'E']) {
-        return Err("is not a decimal number (write it without exponent)".into());
-    }
-    Decimal::from_str(t).map_err(|_| "is not a decimal number".to_string())
+    crate::core::types::parse_decimal(s.trim()).map_err(str::to_string)
 }
 
 fn int(s: &str) -> Result<u64, String> {
@@ -877,8 +872,21 @@ fn build(
     match kind.shape {
         Shape::Record(record, keys) => {
             let mut created: BTreeMap<Vec<String>, Value> = BTreeMap::new();
+            let mut first_line: BTreeMap<Vec<String>, u64> = BTreeMap::new();
             for (line, obj) in rows {
                 let key: Vec<String> = keys.iter().map(|k| text_of(&obj, k)).collect();
+                // Twice in one file: which row is meant? Refuse rather than
+                // let the last one win.
+                if let Some(first) = first_line.insert(key.clone(), line) {
+                    return Err(ImportError::Row {
+                        line,
+                        problem: format!(
+                            "{} {} is on line {first} too: a file may hold each record once",
+                            record.replace('_', " "),
+                            key.join("/")
+                        ),
+                    });
+                }
                 let base = created
                     .get(&key)
                     .cloned()

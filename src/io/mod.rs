@@ -5,3 +5,4 @@ pub mod activity;
 pub mod csv;
 pub mod demo;
 pub mod journal;
+pub mod jsonl;

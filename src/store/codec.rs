@@ -6,16 +6,23 @@
 //! (u32 BE), CRC32 over seq || length || payload, payload (bincode).
 
 use super::forensic::frame_crc;
+use crate::core::event::{Envelope, EnvelopeV1};
 use serde::{de::DeserializeOwned, Serialize};
 
-/// "DPT" and the frame format version.
-pub const MAGIC: [u8; 4] = *b"DPT\x01";
+/// "DPT" and the frame format version of log records: 2 since store
+/// format 5 (the envelope carries a SHA-256 key digest).
+pub const MAGIC: [u8; 4] = *b"DPT\x02";
+/// Log frames of store formats up to 4: an [`EnvelopeV1`] inside (CRC32
+/// key digest). Still read; never written.
+pub const MAGIC_V1: [u8; 4] = *b"DPT\x01";
+/// Frame format versions of log records this depot reads.
+pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// Version of the in-memory `State` as snapshots encode it. Bump it when
 /// `State` (or anything it holds that the log does not) changes shape:
 /// snapshots of another version are skipped and the state is rebuilt from
 /// the log, so a state change needs no migration (the log's types do; see
 /// `store::FORMAT_VERSION`).
-pub const STATE_VERSION: u8 = 4;
+pub const STATE_VERSION: u8 = 5;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
@@ -82,9 +89,27 @@ fn frame_as(magic: [u8; 4], seq: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Check the frame of record `seq` and return its payload.
+/// Check the frame of log record `seq` (any version this depot reads) and
+/// return its payload.
 pub fn unframe(seq: u64, bytes: &[u8]) -> Result<&[u8], CodecError> {
-    unframe_as(MAGIC, seq, bytes)
+    unframe_log(seq, bytes).map(|(_, payload)| payload)
+}
+
+/// Check a log frame of any readable version: (version, payload).
+fn unframe_log(seq: u64, bytes: &[u8]) -> Result<(u8, &[u8]), CodecError> {
+    let magic = match bytes.get(..4) {
+        Some(m) if m == MAGIC_V1 => MAGIC_V1,
+        _ => MAGIC,
+    };
+    unframe_as(magic, seq, bytes).map(|payload| (magic[3], payload))
+}
+
+/// Check and decode log record `seq`, whichever frame version wrote it.
+pub fn decode_envelope(seq: u64, bytes: &[u8]) -> Result<Envelope, CodecError> {
+    match unframe_log(seq, bytes)? {
+        (1, payload) => decode_payload::<EnvelopeV1>(payload).map(Envelope::from),
+        (_, payload) => decode_payload::<Envelope>(payload),
+    }
 }
 
 fn unframe_as(expected: [u8; 4], seq: u64, bytes: &[u8]) -> Result<&[u8], CodecError> {
@@ -127,9 +152,10 @@ fn unframe_as(expected: [u8; 4], seq: u64, bytes: &[u8]) -> Result<&[u8], CodecE
     Ok(payload)
 }
 
-/// Check and decode the frame of record `seq`.
+/// Check and decode the frame of record `seq` (current frame version; log
+/// records are read with [`decode_envelope`]).
 pub fn decode<T: DeserializeOwned>(seq: u64, bytes: &[u8]) -> Result<T, CodecError> {
-    decode_payload(unframe(seq, bytes)?)
+    decode_payload(unframe_as(MAGIC, seq, bytes)?)
 }
 
 /// Check and decode a snapshot frame.
@@ -213,6 +239,38 @@ mod tests {
             );
         }
         assert!(decode::<u64>(1, &bytes[..10]).is_err());
+    }
+
+    #[test]
+    fn log_frames_of_version_1_still_decode_with_their_crc32_digest() {
+        use crate::core::event::{KeyDigest, Outcome};
+        let v1 = EnvelopeV1 {
+            seq: 9,
+            time: chrono::DateTime::<chrono::Utc>::default(),
+            operator: "ADMIN".into(),
+            session: "exec".into(),
+            key: Some("k".into()),
+            digest: 0xdead_beef,
+            command: "create_item".into(),
+            outcome: Outcome::Committed(vec![]),
+        };
+        let bytes = encode_as(MAGIC_V1, 9, &v1).unwrap();
+        let env = decode_envelope(9, &bytes).unwrap();
+        assert_eq!(env.digest, KeyDigest::Crc32(0xdead_beef));
+        assert_eq!(env.operator, "ADMIN");
+        let unkeyed = EnvelopeV1 {
+            key: None,
+            digest: 0,
+            ..v1.clone()
+        };
+        let bytes = encode_as(MAGIC_V1, 9, &unkeyed).unwrap();
+        assert_eq!(decode_envelope(9, &bytes).unwrap().digest, KeyDigest::None);
+        // What this depot writes is version 2 and reads back the same.
+        let bytes = encode(9, &env).unwrap();
+        assert_eq!(bytes[..4], MAGIC);
+        assert_eq!(decode_envelope(9, &bytes).unwrap(), env);
+        // A version-1 frame is no version-2 record and vice versa.
+        assert!(decode::<Envelope>(9, &encode_as(MAGIC_V1, 9, &v1).unwrap()).is_err());
     }
 
     #[test]

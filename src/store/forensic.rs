@@ -9,7 +9,7 @@
 //! sled may hold several copies of a record (node rewrites): a record is
 //! reported damaged when one of its copies fails its checksum.
 
-use super::codec::{FRAME_HEADER_LEN, MAGIC};
+use super::codec::{FRAME_HEADER_LEN, LOG_FRAME_VERSIONS, MAGIC};
 use std::path::Path;
 
 /// Longest payload we believe when scanning (a larger length is garbage).
@@ -73,13 +73,17 @@ pub fn scan_bytes(bytes: &[u8]) -> Scan {
     let mut scan = Scan::default();
     let mut frames: Vec<(usize, u64, bool)> = Vec::new();
     let mut i = 0;
-    let finder = memchr::memmem::Finder::new(&MAGIC);
+    // "DPT", then a log frame version this depot reads.
+    let finder = memchr::memmem::Finder::new(&MAGIC[..3]);
     while let Some(found) = bytes.get(i..).and_then(|b| finder.find(b)) {
         let o = i + found;
         i = o + 1;
         let Some(header) = bytes.get(o..o + FRAME_HEADER_LEN) else {
             break;
         };
+        if !LOG_FRAME_VERSIONS.contains(&header[3]) {
+            continue;
+        }
         let seq = u64::from_be_bytes(header[4..12].try_into().unwrap_or([0; 8]));
         let len = u32::from_be_bytes(header[12..16].try_into().unwrap_or([0; 4])) as usize;
         let crc = u32::from_be_bytes(header[16..20].try_into().unwrap_or([0; 4]));

@@ -17,10 +17,12 @@
 
 pub mod codec;
 pub mod forensic;
+pub mod privacy;
 
 use crate::core::{apply, Envelope, State};
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,8 +36,13 @@ use std::sync::Arc;
 /// receipts) in the log and the state; 3 = cartons on pick lists and
 /// shipments, returns and credit memos on invoices; 4 = replenishment
 /// policies, shipped demand and lots (with expiry) in the state, draft POs
-/// and the reason of a suggested PO line.
-pub const FORMAT_VERSION: u32 = 4;
+/// and the reason of a suggested PO line; 5 = log frames of version 2,
+/// whose envelope carries a SHA-256 key digest (version 1 frames, with a
+/// CRC32, are still read: a format 4 store opens and is marked 5, since
+/// what this depot appends an older one cannot read).
+pub const FORMAT_VERSION: u32 = 5;
+/// Older formats this depot opens as they are.
+const FORMAT_VERSIONS_READ: [u32; 1] = [4];
 /// Snapshots kept; older ones are removed when a new one is saved.
 pub const SNAPSHOTS_KEPT: usize = 3;
 
@@ -45,6 +52,17 @@ const LOCK_FILE: &str = "LOCK";
 /// reading at a damaged segment, so a log shorter than this mark means
 /// records were lost, and we refuse rather than run on a truncated past.
 const MARK_FILE: &str = "COMMITTED";
+/// `meta` key naming the snapshots tree when it is not `snapshots`.
+const SNAPSHOT_TREE_KEY: &str = "snapshot_tree";
+
+fn open_snapshot_tree(db: &sled::Db) -> Result<sled::Tree, StoreError> {
+    let meta = db.open_tree("meta")?;
+    let name = meta
+        .get(SNAPSHOT_TREE_KEY)?
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_else(|| "snapshots".into());
+    Ok(db.open_tree(name)?)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -53,12 +71,16 @@ pub enum StoreError {
          stop it, or let several users share the store through `depot serve`"
     )]
     Locked { dir: PathBuf, holder: String },
-    #[error("record {seq} of the log is damaged: {reason}; run `depot check` for details and restore from a backup (`depot restore`)")]
+    #[error("record {seq} of the log is damaged: {reason}; run `depot check` for details and restore from a backup (`depot restore`: records committed after the backup was taken are lost)")]
     Corrupt { seq: u64, reason: String },
     #[error("record {seq} was written in a format this depot cannot read ({reason}); was the store written by another version of depot?")]
     Incompatible { seq: u64, reason: String },
-    #[error("the store file is damaged and cannot be opened ({reason}); run `depot check` and restore from a backup (`depot restore`)")]
-    Unreadable { reason: String },
+    #[error(
+        "the sled database in {dir} cannot be opened ({reason}); no record of the log was found \
+         damaged by a raw scan. `depot check` reports the same; restoring a backup (`depot \
+         restore`) loses everything committed after the backup was taken, so keep a copy of {dir} first"
+    )]
+    Unreadable { dir: PathBuf, reason: String },
     #[error("the log has a gap: record {expected} is missing (found {found})")]
     Gap { expected: u64, found: u64 },
     #[error("the store was written by format version {found}; this depot reads version {FORMAT_VERSION}")]
@@ -77,6 +99,11 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "no space left on the device holding {dir}: free some space and run depot again; \
+         nothing acknowledged is lost (do not restore a backup)"
+    )]
+    NoSpace { dir: PathBuf },
     #[error("storage failed: {0}")]
     Sled(String),
     #[error("cannot encode a record: {0}")]
@@ -131,7 +158,9 @@ pub struct Store {
     dir: PathBuf,
     db: sled::Db,
     log: sled::Tree,
-    snapshots: sled::Tree,
+    /// The tree snapshots go to: `snapshots`, or a fresh one named in
+    /// `meta` once sled could not read the old one (see `recover`).
+    snapshots: Arc<std::sync::RwLock<sled::Tree>>,
     meta: sled::Tree,
     _lock: Arc<File>,
     faults: Arc<std::sync::Mutex<Vec<Fault>>>,
@@ -141,6 +170,8 @@ pub struct Store {
     /// benchmarks compare against raw sled).
     flushes: Arc<std::sync::atomic::AtomicU64>,
     mark_file: Arc<std::sync::Mutex<Option<File>>>,
+    /// What opening and recovering repaired or skipped, for the user.
+    notices: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -164,9 +195,17 @@ impl Store {
         dir.join(SLED_DIR).join("conf").exists() || dir.join(SLED_DIR).join("db").exists()
     }
 
-    /// Open (or create) the store in `dir`, taking its lock.
+    /// Open (or create) the store in `dir`, taking its lock. A new store
+    /// is private: its directory 0700, its files 0600 (as PostgreSQL
+    /// insists on for its data directory); see [`Store::exposed`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let empty = std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+        create_private_dir(dir)?;
+        if empty {
+            // A new or empty directory given to hold a new store: ours to
+            // close. (A directory with other things in it is left alone.)
+            privacy::set_private(dir).map_err(io(format!("making {} private", dir.display())))?;
+        }
         let lock = take_lock(dir)?;
         let sled_dir = dir.join(SLED_DIR);
         // Before sled touches the file: sled 0.34 silently cuts its log at
@@ -183,11 +222,41 @@ impl Store {
                 }
             }
         }
-        let db = open_sled(&sled_dir)?;
+        // An interrupted sled snapshot (a full disk, a kill) leaves a
+        // half-written `snap.*.generating` that sled 0.34 then prefers to
+        // every complete one and refuses to open past. It is only sled's
+        // index of its own log segments, rebuilt from them without it.
+        // Looked for only when sled refuses to open, never while another
+        // process may be writing one (sled's own lock is taken first, so
+        // a holder whose LOCK file was deleted is "in use", not cleaned).
+        let mut notices = Vec::new();
+        let db = match open_sled(&sled_dir) {
+            Ok(db) => db,
+            Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
+                let leftovers = sled_leftovers(&sled_dir);
+                if leftovers.is_empty() {
+                    return Err(e);
+                }
+                for path in leftovers {
+                    std::fs::remove_file(&path).map_err(io(format!(
+                        "removing {}, the remains of an interrupted sled snapshot",
+                        path.display()
+                    )))?;
+                    let note = format!(
+                        "removed {}, the remains of an interrupted sled snapshot (nothing of the log is lost)",
+                        path.display()
+                    );
+                    tracing::warn!("{note}");
+                    notices.push(note);
+                }
+                open_sled(&sled_dir)?
+            }
+            Err(e) => return Err(e),
+        };
         let store = Store {
             dir: dir.to_path_buf(),
             log: db.open_tree("log")?,
-            snapshots: db.open_tree("snapshots")?,
+            snapshots: Arc::new(std::sync::RwLock::new(open_snapshot_tree(&db)?)),
             meta: db.open_tree("meta")?,
             db,
             _lock: Arc::new(lock),
@@ -195,6 +264,7 @@ impl Store {
             appended: Arc::default(),
             flushes: Arc::default(),
             mark_file: Arc::default(),
+            notices: Arc::new(std::sync::Mutex::new(notices)),
         };
         match store.meta.get("format")? {
             None => {
@@ -205,7 +275,10 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .unwrap_or(0);
-                if found != FORMAT_VERSION {
+                if FORMAT_VERSIONS_READ.contains(&found) {
+                    store.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
+                    store.db.flush()?;
+                } else if found != FORMAT_VERSION {
                     return Err(StoreError::Version { found });
                 }
             }
@@ -214,10 +287,30 @@ impl Store {
         store
             .appended
             .store(last, std::sync::atomic::Ordering::SeqCst);
+        store.tighten();
         if mark > last {
             return Err(lost_records(&sled_dir, last, mark));
         }
         Ok(store)
+    }
+
+    /// What opening and recovery repaired or skipped (leftovers removed,
+    /// snapshots skipped), each naming the file or record: the CLI prints
+    /// them as warnings.
+    /// Each is handed out once.
+    pub fn take_notices(&self) -> Vec<String> {
+        match self.notices.lock() {
+            Ok(mut n) => std::mem::take(&mut *n),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
+    }
+
+    fn notice(&self, text: String) {
+        tracing::warn!("{text}");
+        match self.notices.lock() {
+            Ok(mut n) => n.push(text),
+            Err(p) => p.into_inner().push(text),
+        }
     }
 
     /// Flushes since the store was opened.
@@ -246,6 +339,7 @@ impl Store {
                         .create(true)
                         .truncate(false)
                         .write(true)
+                        .mode(privacy::FILE_MODE)
                         .open(&path)?,
                 );
             }
@@ -341,14 +435,40 @@ impl Store {
         self.write_mark(
             self.appended.load(std::sync::atomic::Ordering::SeqCst),
             true,
-        )
+        )?;
+        self.tighten();
+        Ok(())
+    }
+
+    /// In a private store directory, give the files sled (or anything)
+    /// created since with the process umask 0600, and directories 0700.
+    /// A directory its owner opened to others is left as it is (and
+    /// [`Store::exposed`] says so).
+    fn tighten(&self) {
+        if privacy::exposed(&self.dir).is_none() {
+            for name in [SLED_DIR, LOCK_FILE, MARK_FILE, "depot.log"] {
+                let path = self.dir.join(name);
+                if !path.exists() {
+                    continue;
+                }
+                if let Err(e) = privacy::set_private_tree(&path) {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot tighten permissions");
+                }
+            }
+        }
+    }
+
+    /// `Some(mode)` when other users can reach the store: its directory
+    /// has group or other permissions (`mode`).
+    pub fn exposed(&self) -> Option<u32> {
+        privacy::exposed(&self.dir)
     }
 
     /// Read one record.
     pub fn get(&self, seq: u64) -> Result<Option<Envelope>, StoreError> {
         match self.log.get(seq_key(seq))? {
             None => Ok(None),
-            Some(v) => codec::decode(seq, &v)
+            Some(v) => codec::decode_envelope(seq, &v)
                 .map(Some)
                 .map_err(|e| record_error(seq, e)),
         }
@@ -375,7 +495,7 @@ impl Store {
                         found: seq,
                     });
                 }
-                let env: Envelope = codec::decode(seq, &v).map_err(|e| record_error(seq, e))?;
+                let env = codec::decode_envelope(seq, &v).map_err(|e| record_error(seq, e))?;
                 expected += 1;
                 Ok(env)
             })();
@@ -391,11 +511,12 @@ impl Store {
     pub fn save_snapshot(&self, state: &State) -> Result<(), StoreError> {
         let bytes = codec::encode_snapshot(state.seq, state)
             .map_err(|e| StoreError::Encode(e.to_string()))?;
-        self.snapshots.insert(seq_key(state.seq), bytes)?;
+        let tree = self.snapshot_tree();
+        tree.insert(seq_key(state.seq), bytes)?;
         let seqs = self.snapshot_seqs()?;
         if seqs.len() > SNAPSHOTS_KEPT {
             for s in &seqs[..seqs.len() - SNAPSHOTS_KEPT] {
-                self.snapshots.remove(seq_key(*s))?;
+                tree.remove(seq_key(*s))?;
             }
         }
         self.flush()
@@ -404,7 +525,7 @@ impl Store {
     /// Sequence numbers of stored snapshots, ascending.
     pub fn snapshot_seqs(&self) -> Result<Vec<u64>, StoreError> {
         let mut out = Vec::new();
-        for r in self.snapshots.iter().keys() {
+        for r in self.snapshot_tree().iter().keys() {
             if let Some(s) = key_seq(&r?) {
                 out.push(s);
             }
@@ -412,10 +533,42 @@ impl Store {
         Ok(out)
     }
 
+    fn snapshot_tree(&self) -> sled::Tree {
+        match self.snapshots.read() {
+            Ok(t) => t.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// sled cannot read the snapshots tree (a blob under `sled/blobs/`
+    /// deleted or damaged): leave it, and keep snapshots in a fresh tree
+    /// from now on. The log is untouched; sled cannot drop a tree it
+    /// cannot read, so the old one's pages stay until a restore.
+    fn abandon_snapshot_tree(&self) -> Result<(), StoreError> {
+        let current = self
+            .meta
+            .get(SNAPSHOT_TREE_KEY)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_else(|| "snapshots".into());
+        let n: u64 = current
+            .rsplit_once('.')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(0);
+        let name = format!("snapshots.{}", n + 1);
+        let tree = self.db.open_tree(&name)?;
+        self.meta.insert(SNAPSHOT_TREE_KEY, name.as_bytes())?;
+        self.db.flush()?;
+        match self.snapshots.write() {
+            Ok(mut t) => *t = tree,
+            Err(p) => *p.into_inner() = tree,
+        }
+        Ok(())
+    }
+
     /// Load the snapshot taken after record `seq`.
     pub fn load_snapshot(&self, seq: u64) -> Result<State, StoreError> {
         let bytes = self
-            .snapshots
+            .snapshot_tree()
             .get(seq_key(seq))?
             .ok_or(StoreError::NoSnapshot(seq))?;
         codec::decode_snapshot(seq, &bytes).map_err(|e| match e {
@@ -430,12 +583,28 @@ impl Store {
         })
     }
 
-    /// Rebuild the state: newest good snapshot, then the log after it.
+    /// Rebuild the state: newest good snapshot, then the log after it. A
+    /// snapshot that is damaged, or that sled cannot read at all, is
+    /// skipped with a notice naming it: an older one or the whole log is
+    /// replayed instead (the log is the truth; snapshots only save time).
     pub fn recover(&self) -> Result<Recovery, StoreError> {
         let last = self.last_seq()?;
         let mut skipped = Vec::new();
         let mut start: Option<(u64, State)> = None;
-        for seq in self.snapshot_seqs()?.into_iter().rev() {
+        let mut unreadable = false;
+        let seqs = match self.snapshot_seqs() {
+            Ok(s) => s,
+            Err(e) => {
+                unreadable = true;
+                self.notice(format!(
+                    "the snapshots in {} cannot be read ({e}); the state is rebuilt from the \
+                     whole log (nothing is lost) and new snapshots are kept apart from them",
+                    self.dir.join(SLED_DIR).join("blobs").display()
+                ));
+                Vec::new()
+            }
+        };
+        for seq in seqs.into_iter().rev() {
             if seq > last {
                 skipped.push((seq, format!("beyond the end of the log ({last})")));
                 continue;
@@ -448,11 +617,29 @@ impl Store {
                 Ok(state) => {
                     skipped.push((seq, format!("holds the state of record {}", state.seq)))
                 }
-                Err(e) => skipped.push((seq, e.to_string())),
+                Err(e) => {
+                    // sled itself failed (not our frame check): the tree
+                    // cannot take new snapshots either.
+                    unreadable |= matches!(e, StoreError::Sled(_));
+                    skipped.push((seq, e.to_string()))
+                }
             }
         }
         for (seq, why) in &skipped {
-            tracing::warn!(seq, why = %why, "skipping a snapshot during recovery");
+            // A snapshot of an older state version is skipped by design.
+            if !why.contains("state version") {
+                self.notice(format!(
+                    "skipped the snapshot after record {seq} ({why}); the state is rebuilt from {}",
+                    match &start {
+                        Some((s, _)) =>
+                            format!("the snapshot after record {s} and the log after it"),
+                        None => "the whole log".into(),
+                    }
+                ));
+            }
+        }
+        if unreadable {
+            self.abandon_snapshot_tree()?;
         }
         let (snapshot_seq, mut state) = match start {
             Some((s, st)) => (Some(s), st),
@@ -500,8 +687,8 @@ impl Store {
     /// injection: a torn or corrupt record, a corrupt snapshot).
     pub fn overwrite_raw(&self, tree: RawTree, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
         let t = match tree {
-            RawTree::Log => &self.log,
-            RawTree::Snapshots => &self.snapshots,
+            RawTree::Log => self.log.clone(),
+            RawTree::Snapshots => self.snapshot_tree(),
         };
         t.insert(seq_key(seq), bytes)?;
         self.db.flush()?;
@@ -511,8 +698,8 @@ impl Store {
     /// The raw bytes of a record or snapshot.
     pub fn read_raw(&self, tree: RawTree, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let t = match tree {
-            RawTree::Log => &self.log,
-            RawTree::Snapshots => &self.snapshots,
+            RawTree::Log => self.log.clone(),
+            RawTree::Snapshots => self.snapshot_tree(),
         };
         Ok(t.get(seq_key(seq))?.map(|v| v.to_vec()))
     }
@@ -560,11 +747,16 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
     to.appended
         .store(last_seq, std::sync::atomic::Ordering::SeqCst);
     let mut snapshots = 0;
-    for r in from.snapshots.iter() {
-        let (k, v) = r?;
+    // Snapshots are copied when they can be read: a backup never fails
+    // for a snapshot sled cannot read (the log alone rebuilds the state).
+    for r in from.snapshot_tree().iter() {
+        let Ok((k, v)) = r else {
+            from.notice("a snapshot could not be read and was not copied (the log was)".into());
+            break;
+        };
         let seq = key_seq(&k).unwrap_or(0);
         if codec::decode_snapshot::<State>(seq, &v).is_ok() {
-            to.snapshots.insert(k, v)?;
+            to.snapshot_tree().insert(k, v)?;
             snapshots += 1;
         }
     }
@@ -616,6 +808,47 @@ fn lost_records(sled_dir: &Path, last: u64, mark: u64) -> StoreError {
     }
 }
 
+/// sled snapshot files (`snap.<lsn>.generating`) that an interrupted
+/// write left incomplete: at most 12 bytes, or their trailing CRC32 does
+/// not match (sled writes the body, its length and its CRC, syncs, and
+/// only then renames the file; a complete one is left for sled).
+fn sled_leftovers(sled_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(sled_dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("snap.") && name.ends_with(".generating")) {
+            continue;
+        }
+        let complete = std::fs::read(e.path()).is_ok_and(|bytes| {
+            let n = bytes.len();
+            n > 12 && {
+                let mut crc = [0u8; 4];
+                crc.copy_from_slice(&bytes[n - 4..]);
+                u32::from_le_bytes(crc) == crc32fast::hash(&bytes[..n - 12])
+            }
+        });
+        if !complete {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Create `dir` (and missing parents) 0700, as the umask allows no more.
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(privacy::DIR_MODE)
+        .create(dir)
+        .map_err(io(format!("creating {}", dir.display())))
+}
+
 /// Take the store's lock, or say who holds it.
 fn take_lock(dir: &Path) -> Result<File, StoreError> {
     let path = dir.join(LOCK_FILE);
@@ -624,6 +857,7 @@ fn take_lock(dir: &Path) -> Result<File, StoreError> {
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(privacy::FILE_MODE)
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
     match file.try_lock() {
@@ -667,6 +901,26 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     std::panic::set_hook(prev);
     let reason = match result {
         Ok(Ok(db)) => return Ok(db),
+        // sled's own lock on its file: another process holds the store
+        // although our LOCK file was free (it was deleted or replaced
+        // while held). In use, not damaged.
+        Ok(Err(e)) if e.to_string().contains("could not acquire lock") => {
+            let store_dir = dir.parent().unwrap_or(dir).to_path_buf();
+            return Err(StoreError::Locked {
+                dir: store_dir,
+                holder: "another process (the store's LOCK file was removed or replaced \
+                         while that process held it)"
+                    .into(),
+            });
+        }
+        // A full disk is not damage: say so, and that nothing is lost.
+        Ok(Err(sled::Error::Io(e)))
+            if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) =>
+        {
+            return Err(StoreError::NoSpace {
+                dir: dir.parent().unwrap_or(dir).to_path_buf(),
+            });
+        }
         Ok(Err(e)) => e.to_string(),
         Err(panic) => panic
             .downcast_ref::<String>()
@@ -683,8 +937,14 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
                     d.offset
                 ),
             }),
-            None => Err(StoreError::Unreadable { reason }),
+            None => Err(StoreError::Unreadable {
+                dir: dir.to_path_buf(),
+                reason,
+            }),
         },
-        Err(_) => Err(StoreError::Unreadable { reason }),
+        Err(_) => Err(StoreError::Unreadable {
+            dir: dir.to_path_buf(),
+            reason,
+        }),
     }
 }

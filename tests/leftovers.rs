@@ -1,0 +1,147 @@
+//! A store never becomes unopenable because a sled snapshot was
+//! interrupted (issue 15, item 1): a full disk or a kill leaves a
+//! half-made `sled/snap.*.generating`, which sled 0.34 prefers to every
+//! complete snapshot and then refuses to open past.
+
+mod common;
+
+use common::{depot, text};
+use std::path::Path;
+
+fn demo(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("d");
+    let out = depot(&dir, &["demo"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
+fn checked_ok(dir: &Path) -> String {
+    let out = depot(dir, &["check"], None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("depot check: OK"));
+    text(&out.stderr)
+}
+
+#[test]
+fn a_half_made_sled_snapshot_is_removed_and_the_store_opens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo(tmp.path());
+    let records = text(&depot(&dir, &["export", "events"], None).stdout)
+        .lines()
+        .count();
+    // What a write that hit ENOSPC leaves: empty, or cut short.
+    for (name, bytes) in [
+        ("snap.FFFFFFFFFFFFFFF0.generating", Vec::new()),
+        ("snap.FFFFFFFFFFFFFFF1.generating", vec![7u8; 300]),
+    ] {
+        let leftover = dir.join("sled").join(name);
+        std::fs::write(&leftover, &bytes).unwrap();
+        let warned = checked_ok(&dir);
+        assert!(
+            warned.contains(name) && warned.contains("interrupted"),
+            "{warned}"
+        );
+        assert!(!leftover.exists(), "{name} was left");
+        let after = text(&depot(&dir, &["export", "events"], None).stdout)
+            .lines()
+            .count();
+        assert_eq!(after, records, "nothing of the log is lost");
+    }
+    // And nothing to say the next time.
+    assert!(!checked_ok(&dir).contains("warning"));
+}
+
+/// Issue 15, item 2: the newest snapshot's blob deleted made every open
+/// fail with "No such file or directory". The log is intact, so the store
+/// opens from the whole log, says which snapshots it skipped, and keeps
+/// new snapshots apart from the unreadable ones.
+#[test]
+fn a_missing_snapshot_blob_falls_back_to_the_log_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo(tmp.path());
+    // Reopened once, the shutdown snapshot is large enough to be a blob.
+    checked_ok(&dir);
+    let blobs = dir.join("sled").join("blobs");
+    let files: Vec<_> = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!files.is_empty(), "no snapshot blob to remove");
+    for f in &files {
+        std::fs::remove_file(f).unwrap();
+    }
+    // check: OK (the log is intact), the damage named.
+    let out = depot(&dir, &["check"], None);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(
+        report.contains("DAMAGED") && report.contains("blobs"),
+        "{report}"
+    );
+    // A backup copies the log and says it left the snapshot behind.
+    let backup = tmp.path().join("backup");
+    let out = depot(&dir, &["backup", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not copied"),
+        "{}",
+        text(&out.stderr)
+    );
+    checked_ok(&backup);
+    // Work goes on, with a warning naming what was skipped.
+    let line = r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"N45","description":"Net 45","net_days":45}"#;
+    let out = depot(&dir, &["exec", "-"], Some(&format!("{line}\n")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"ok\":true"));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot be read") && err.contains("whole log"),
+        "{err}"
+    );
+    // The snapshot taken at that shutdown is whole; no damage is left to
+    // report, and the next open is quiet.
+    let out = depot(&dir, &["check"], None);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(!report.contains("DAMAGED"), "{report}");
+    assert!(
+        report.contains("snapshots equal to the replayed state:     1"),
+        "{report}"
+    );
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// What sled cannot open and depot cannot repair is named: the directory
+/// of the sled database, and what a restore would cost.
+#[test]
+fn an_unopenable_sled_database_is_named_with_what_a_restore_loses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo(tmp.path());
+    // A complete-looking sled snapshot (not a leftover) full of garbage.
+    std::fs::write(
+        dir.join("sled").join("snap.FFFFFFFFFFFFFFF2"),
+        vec![7u8; 300],
+    )
+    .unwrap();
+    let out = depot(&dir, &["check"], None);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&dir.join("sled").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("loses everything committed after"), "{err}");
+    assert!(
+        dir.join("sled").join("snap.FFFFFFFFFFFFFFF2").exists(),
+        "not a leftover: left alone"
+    );
+}
