@@ -148,6 +148,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
             super::change::apply_event(state, event)
         }
     }
+    super::landed::track(state, event);
 }
 
 fn upsert(state: &mut State, r: &Record) {

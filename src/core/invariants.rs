@@ -1239,7 +1239,9 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         bank_statements,
         next_bank_line,
         book_items,
-        next_book_item
+        next_book_item,
+        issued,
+        receipt_pools
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");

@@ -193,6 +193,14 @@ pub struct State {
     pub next_book_item: u64,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
+    /// Units that ever left each item's cost pool to be consumed
+    /// ((entity, sku) -> cumulative quantity), and each goods receipt's
+    /// pool right after it ((receipt, sku) -> see `landed::ReceiptPool`):
+    /// what the landed-cost split needs. Derived by `apply` from the log.
+    #[serde(default)]
+    pub issued: Map<(Code, Code), Decimal>,
+    #[serde(default)]
+    pub receipt_pools: Map<(Code, Code), super::landed::ReceiptPool>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one
