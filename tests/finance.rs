@@ -11,6 +11,7 @@ use depot::core::{execute, Command, CommandBody, State};
 use depot::report::{build_with, Options};
 use rust_decimal::Decimal;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -510,4 +511,136 @@ fn grni_ages_by_the_oldest_receipt_not_invoiced() {
     assert_eq!(row["oldest_open_receipt"], "2026-11-27", "{row}");
     assert_eq!(row["age_days"], "64");
     assert_eq!(row["value"], "226.74", "6 x 37.79 still accrued");
+}
+
+/// Pick every line of `list` from the bins it names, pack one carton of
+/// `weight` kg and ship it (no freight).
+fn pick_pack_ship(s: &mut State, list: &str, weight: &str, at: &str) {
+    let pick = s.picks[list].clone();
+    let mut contents: BTreeMap<String, Decimal> = BTreeMap::new();
+    for l in &pick.lines {
+        exec(
+            s,
+            "PICK1",
+            &serde_json::json!({"cmd":"confirm_pick","list":list,"line":l.line,"bin":l.bin,
+                "item":l.sku,"qty":l.qty.to_string()})
+            .to_string(),
+            at,
+        );
+        *contents.entry(l.sku.clone()).or_default() += l.qty;
+    }
+    let contents: Vec<Value> = contents
+        .iter()
+        .map(|(sku, q)| serde_json::json!({"item":sku,"qty":q.to_string()}))
+        .collect();
+    exec(
+        s,
+        "PACK1",
+        &serde_json::json!({"cmd":"pack_carton","list":list,"contents":contents,"weight":weight})
+            .to_string(),
+        at,
+    );
+    exec(
+        s,
+        "SHIP1",
+        &serde_json::json!({"cmd":"ship_pick","list":list,"carrier":"FEDEX","service":"GND",
+            "tracking":"2","freight":"0"})
+        .to_string(),
+        at,
+    );
+}
+
+/// Issue 16 item 2: a credit memo later applied to a new invoice was shown
+/// twice on the statement (as the credit memo and again as the receipt
+/// that applied it). By hand, C0002 (IL, 10.25 %, FAS-1001 at 79.36):
+///
+/// - 11-25 IN-000001 1,062.43 ([`sell`]), paid in full the same day.
+/// - 11-26 two units returned, restocked: CM-000001 goods 2 x 79.36 =
+///   158.72, tax 10.25 % x 158.72 = 16.2688 -> 16.27, total 174.99; the
+///   invoice is paid, so all of it is credit on account. Balance -174.99.
+/// - 11-27 IN-000002: 3 x 79.36 = 238.08, tax 24.4032 -> 24.40, no
+///   freight, total 262.48. Balance 87.49.
+/// - 11-27 the credit of 174.99 applied to IN-000002: it leaves 262.48 -
+///   174.99 = 87.49 open. The balance does not move (the credit was
+///   counted when the memo was issued): 87.49, which is what C0002 owes and
+///   the AR aging total. Counting the application again gave -87.50.
+#[test]
+fn statement_counts_credit_applied_to_a_later_invoice_once() {
+    let mut s = demo();
+    let inv = sell(&mut s, "2026-11-25");
+    assert_eq!(inv["total"], "1062.43");
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"transfer","amount":"1062.43","reference":"W1","apply":[{"invoice":"IN-000001","amount":"1062.43"}]}"#,
+        "2026-11-25",
+    );
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"authorize_return","invoice":"IN-000001","reason":"damaged","lines":[{"line":1,"qty":"2","disposition":"restock"}]}"#,
+        "2026-11-26",
+    );
+    let ev = exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_return","rma":"RMA-000001","bin":"B-03-03"}"#,
+        "2026-11-26",
+    );
+    let memo = ev
+        .iter()
+        .find_map(|e| e.get("credit_memo_issued"))
+        .expect("a credit memo");
+    assert_eq!(memo["memo"]["total"], "174.99", "{memo}");
+    assert_eq!(memo["memo"]["to_credit"], "174.99");
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"place_order","customer":"C0002","lines":[{"sku":"FAS-1001","qty":"3","warehouse":"CHI"}]}"#,
+        "2026-11-27",
+    );
+    exec(
+        &mut s,
+        "SHIP1",
+        r#"{"cmd":"release_order","number":"SO-000002"}"#,
+        "2026-11-27",
+    );
+    pick_pack_ship(&mut s, "PK-000002", "3.93", "2026-11-27");
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"invoice_shipments","shipments":["SH-000002"]}"#,
+        "2026-11-27",
+    );
+    assert_eq!(ev[0]["invoiced"]["invoice"]["total"], "262.48");
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"credit","amount":"0","apply":[{"invoice":"IN-000002","amount":"174.99"}]}"#,
+        "2026-11-27",
+    );
+    assert_eq!(s.invoices["IN-000002"].open, d("87.49"));
+
+    let o = Options {
+        customer: Some("C0002".into()),
+        ..options(Some("US01"), "2026-11-27")
+    };
+    let st = rows(&s, "statement", &o);
+    let due = cell(
+        &st,
+        &[("what", "balance due (open invoices less credit on account)")],
+        "balance",
+    );
+    assert_eq!(due, d("87.49"), "{st:#?}");
+    assert_eq!(
+        cell(&st, &[("document", "CM-000001")], "balance"),
+        d("-174.99")
+    );
+    assert_eq!(
+        cell(&st, &[("document", "IN-000002")], "balance"),
+        d("87.49")
+    );
+    // The AR aging says the same.
+    let aging = rows(&s, "aging-ar", &options(Some("US01"), "2026-11-27"));
+    assert_eq!(cell(&aging, &[("customer", "C0002")], "total"), due);
 }

@@ -334,14 +334,23 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
         ));
     }
     for r in s.receipts.values().filter(|r| r.customer == code) {
-        lines.push((
-            r.date,
-            1,
-            r.number.clone(),
-            format!("payment {}", r.reference),
-            String::new(),
-            -r.amount,
-        ));
+        // Applying credit on account moves no money: the credit was
+        // counted when it arose (the credit memo, or the overpayment), so
+        // it is listed for the record and leaves the balance as it is.
+        let (what, amount) = if r.method == crate::core::cash::Method::Credit {
+            let to: Vec<&str> = r.applications.iter().map(|a| a.invoice.as_str()).collect();
+            (
+                format!(
+                    "credit on account {} applied to {}",
+                    money(r.amount),
+                    to.join(", ")
+                ),
+                Decimal::ZERO,
+            )
+        } else {
+            (format!("payment {}", r.reference), -r.amount)
+        };
+        lines.push((r.date, 1, r.number.clone(), what, String::new(), amount));
         for a in &r.applications {
             if !a.discount.is_zero() {
                 lines.push((
