@@ -644,3 +644,66 @@ fn statement_counts_credit_applied_to_a_later_invoice_once() {
     let aging = rows(&s, "aging-ar", &options(Some("US01"), "2026-11-27"));
     assert_eq!(cell(&aging, &[("customer", "C0002")], "total"), due);
 }
+
+/// Issue 16 item 7: the margin report counts returns. [`sell`] gives
+/// C0002 12 FAS-1001: revenue 952.32, cost 12 x 37.79 = 453.48, margin
+/// 498.84. Two come back restocked: revenue 2 x 79.36 = 158.72 credited,
+/// their cost 2 x 37.79 = 75.58 back into stock: 10 sold, revenue 793.60,
+/// cost 377.90, margin 415.70, 415.70 / 793.60 = 52.38 % -> 52.4. One more
+/// comes back scrapped: revenue 79.36 credited, the cost stays spent: 9
+/// sold, revenue 714.24, cost 377.90, margin 336.34, 47.09 % -> 47.1.
+#[test]
+fn margin_takes_returns_and_their_credit_memos_off() {
+    let mut s = demo();
+    sell(&mut s, "2026-11-25");
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"authorize_return","invoice":"IN-000001","reason":"overstock","lines":[{"line":1,"qty":"2","disposition":"restock"}]}"#,
+        "2026-11-26",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_return","rma":"RMA-000001","bin":"B-03-03"}"#,
+        "2026-11-26",
+    );
+    let o = options(Some("US01"), "2026-11-26");
+    let m = rows(&s, "margin", &o);
+    let c = [("customer", "C0002")];
+    assert_eq!(cell(&m, &c, "quantity"), d("10"), "{m:#?}");
+    assert_eq!(cell(&m, &c, "revenue"), d("793.60"));
+    assert_eq!(cell(&m, &c, "cost"), d("377.90"));
+    assert_eq!(cell(&m, &c, "margin"), d("415.70"));
+    assert_eq!(cell(&m, &c, "margin_pct"), d("52.4"));
+    // As of the day of the sale the return is not on it yet.
+    let m = rows(&s, "margin", &options(Some("US01"), "2026-11-25"));
+    assert_eq!(cell(&m, &c, "margin"), d("498.84"));
+
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"authorize_return","invoice":"IN-000001","reason":"damaged","lines":[{"line":1,"qty":"1","disposition":"scrap"}]}"#,
+        "2026-11-26",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_return","rma":"RMA-000002"}"#,
+        "2026-11-26",
+    );
+    let m = rows(
+        &s,
+        "margin",
+        &Options {
+            by: Some("item".into()),
+            ..o
+        },
+    );
+    let i = [("item", "FAS-1001")];
+    assert_eq!(cell(&m, &i, "quantity"), d("9"), "{m:#?}");
+    assert_eq!(cell(&m, &i, "revenue"), d("714.24"));
+    assert_eq!(cell(&m, &i, "cost"), d("377.90"));
+    assert_eq!(cell(&m, &i, "margin"), d("336.34"));
+    assert_eq!(cell(&m, &i, "margin_pct"), d("47.1"));
+}

@@ -213,10 +213,14 @@ pub fn receive(
         });
     }
     if applied > available {
-        return Err(Rejection::Overpaid {
-            invoice: "(receipt)".into(),
-            open: available,
-            amount: applied,
+        return Err(if method == Method::Credit {
+            Rejection::InsufficientCredit {
+                customer: c.code.clone(),
+                available: c.currency.round(available),
+                applied,
+            }
+        } else {
+            Rejection::ReceiptOverapplied { amount, applied }
         });
     }
     let unapplied = if method == Method::Credit {

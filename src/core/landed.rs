@@ -85,9 +85,9 @@ pub fn allocate(
         .supplier_refs
         .contains(&(s.code.clone(), reference.trim().to_string()))
     {
-        return Err(Rejection::Duplicate {
-            field: "reference".into(),
-            value: reference.trim().to_string(),
+        return Err(Rejection::DuplicateSupplierReference {
+            supplier: s.code.clone(),
+            reference: reference.trim().to_string(),
         });
     }
     validate::count("receipts", receipts.len(), RECEIPTS_MAX)?;

@@ -209,6 +209,23 @@ pub enum Rejection {
     ControlAccount { account: String },
     #[error("bank statement line {line}: {problem}")]
     BankMatch { line: String, problem: String },
+    // New variants at the end: bincode numbers variants, and keyed
+    // rejections are persisted.
+    #[error(
+        "supplier {supplier} already has an invoice with reference {reference}: \
+         each supplier reference is entered once"
+    )]
+    DuplicateSupplierReference { supplier: String, reference: String },
+    #[error(
+        "customer {customer} has {available} of credit on account, less than the {applied} applied"
+    )]
+    InsufficientCredit {
+        customer: String,
+        available: Decimal,
+        applied: Decimal,
+    },
+    #[error("the receipt brings {amount} but {applied} is applied to invoices")]
+    ReceiptOverapplied { amount: Decimal, applied: Decimal },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -275,6 +292,9 @@ pub const ALL_CODES: &[&str] = &[
     "close_blocked",
     "control_account",
     "bank_match",
+    "duplicate_reference",
+    "insufficient_credit",
+    "receipt_overapplied",
 ];
 
 impl Rejection {
@@ -342,6 +362,9 @@ impl Rejection {
             Rejection::PurchaseState { .. } => "purchase_state",
             Rejection::OverReceipt { .. } => "over_receipt",
             Rejection::CountState { .. } => "count_state",
+            Rejection::DuplicateSupplierReference { .. } => "duplicate_reference",
+            Rejection::InsufficientCredit { .. } => "insufficient_credit",
+            Rejection::ReceiptOverapplied { .. } => "receipt_overapplied",
         }
     }
 }

@@ -470,8 +470,8 @@ pub fn close_checklist(s: &State, o: &Options) -> Table {
     t
 }
 
-/// Gross margin of invoiced sales, in each entity's base currency, by
-/// customer (default), channel or item.
+/// Gross margin of invoiced sales less returns (credit memos), in each
+/// entity's base currency, by customer (default), channel or item.
 pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
     let by = o.by.as_deref().unwrap_or("customer");
     if !matches!(by, "customer" | "channel" | "item") {
@@ -482,7 +482,7 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
         });
     }
     let mut t = Table::new(
-        format!("Gross margin of invoiced sales by {by} (base currency)"),
+        format!("Gross margin of invoiced sales less returns by {by} (base currency)"),
         &[
             ("entity", false),
             (by_header(by), false),
@@ -526,6 +526,62 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
             a.0 += l.qty;
             a.1 += base.round(l.amount * inv.rate);
             a.2 += cost;
+        }
+    }
+    // Returns: each credit memo takes back its goods' revenue and quantity;
+    // goods restocked bring their cost back (as the return's Dr Inventory /
+    // Cr COGS did: the part that completes a return line takes what is
+    // left of its rounded value), goods scrapped leave it in the margin.
+    // (rma, return line) -> quantity credited so far, memos in number order.
+    let mut back: BTreeMap<(&str, u32), Decimal> = BTreeMap::new();
+    for m in s
+        .credit_memos
+        .values()
+        .filter(|m| o.entity.as_deref().is_none_or(|e| e == m.entity) && m.date <= o.today)
+    {
+        let base = s
+            .entities
+            .get(&m.entity)
+            .map(|e| e.base_currency.clone())
+            .unwrap_or_else(|| Currency::new("USD"));
+        let rate = s.invoices.get(&m.invoice).map_or(Decimal::ONE, |i| i.rate);
+        let channel = s
+            .customers
+            .get(&m.customer)
+            .map(|c| c.channel.as_str())
+            .unwrap_or("");
+        let rma = s.returns.get(&m.rma);
+        for l in &m.lines {
+            let restocked = rma
+                .and_then(|r| {
+                    r.lines
+                        .iter()
+                        .find(|x| x.invoice_line == l.invoice_line && x.sku == l.sku)
+                })
+                .filter(|x| x.disposition == crate::core::returns::Disposition::Restock);
+            let cost = match restocked {
+                Some(x) => {
+                    let before = back.entry((m.rma.as_str(), x.line)).or_default();
+                    let after = *before + l.qty;
+                    let v = if after >= x.qty {
+                        base.round(x.qty * x.unit_cost) - base.round(*before * x.unit_cost)
+                    } else {
+                        base.round(l.qty * x.unit_cost)
+                    };
+                    *before = after;
+                    v
+                }
+                None => Decimal::ZERO,
+            };
+            let key = match by {
+                "channel" => channel.to_string(),
+                "item" => l.sku.clone(),
+                _ => m.customer.clone(),
+            };
+            let a = acc.entry((m.entity.clone(), key)).or_default();
+            a.0 -= l.qty;
+            a.1 -= base.round(l.amount * rate);
+            a.2 -= cost;
         }
     }
     for ((e, key), (q, rev, cost)) in acc {
