@@ -707,3 +707,176 @@ fn margin_takes_returns_and_their_credit_memos_off() {
     assert_eq!(cell(&m, &i, "margin"), d("336.34"));
     assert_eq!(cell(&m, &i, "margin_pct"), d("47.1"));
 }
+
+/// Issue 16 item 3: reports as of three dates of a month, all read from
+/// the same final state. December 2026 on the demo (C0002 owes nothing and
+/// FAS-1001 is 120 at 4,534.80 in US01 before it):
+///
+/// - 12-05: 12 FAS-1001 shipped and invoiced to C0002 ([`sell`]):
+///   IN-000001 1,062.43 (goods 952.32, tax 97.61, freight 12.50), COGS
+///   12 x 37.79 = 453.48; due 2027-01-04.
+/// - 12-15: C0002 pays 400.00; 10 FAS-1001 received at 37.79 (377.90,
+///   Dr Inventory / Cr GRNI) and invoiced by V001 (Dr GRNI / Cr AP 377.90).
+/// - 12-25: V001 paid 377.90; C0002 pays the 662.43 left.
+///
+/// As of 12-10: AR +1,062.43, bank 0, inventory -453.48, FAS-1001 108 at
+/// 4,081.32, nobody owed; 5 entries later (2 on the 15th... 12-15: payment,
+/// receipt, supplier invoice; 12-25: two payments).
+/// As of 12-20: AR +662.43, bank +400.00, inventory -453.48 + 377.90 =
+/// -75.58, AP -377.90, GRNI 0, FAS-1001 118 at 4,459.22; 2 entries later.
+/// As of 12-31: AR 0, bank 400.00 + 662.43 - 377.90 = +684.53, AP 0,
+/// inventory -75.58; nothing later.
+#[test]
+fn reports_as_of_three_dates_of_a_month() {
+    let mut s = demo();
+    let o = |d: &str| options(Some("US01"), d);
+    let tb0 = rows(&s, "trial-balance", &o("2026-11-30"));
+    let val0 = rows(&s, "stock-valuation", &o("2026-11-30"));
+    let fas = [("entity", "US01"), ("sku", "FAS-1001")];
+    assert_eq!(cell(&val0, &fas, "qty"), d("120"));
+    assert_eq!(cell(&val0, &fas, "value"), d("4534.80"));
+
+    let inv = sell(&mut s, "2026-12-05");
+    assert_eq!(inv["total"], "1062.43");
+    assert_eq!(inv["due"], "2027-01-04");
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"400.00","reference":"CHQ 1","apply":[{"invoice":"IN-000001","amount":"400.00"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "BUY1",
+        r#"{"cmd":"create_purchase_order","supplier":"V001","warehouse":"CHI","lines":[{"sku":"FAS-1001","qty":"10"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_purchase","po":"PO-000001","bin":"DOCK-1","lines":[{"item":"FAS-1001","qty":"10"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"enter_supplier_invoice","supplier":"V001","reference":"V-1","lines":[{"po":"PO-000001","line":1,"qty":"10","price":"37.79"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"pay_supplier","supplier":"V001","reference":"ACH 1","apply":[{"invoice":"AP-000001","amount":"377.90"}]}"#,
+        "2026-12-25",
+    );
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"662.43","reference":"CHQ 2","apply":[{"invoice":"IN-000001","amount":"662.43"}]}"#,
+        "2026-12-25",
+    );
+
+    // Trial balance: debit minus credit moved since November, per account.
+    let signed = |rows: &[Value], account: &str| -> Decimal {
+        rows.iter()
+            .find(|r| r["entity"] == "US01" && r["account"] == account)
+            .map(|r| {
+                let v = |c: &str| {
+                    r[c].as_str()
+                        .filter(|x| !x.is_empty())
+                        .map(d)
+                        .unwrap_or_default()
+                };
+                v("debit") - v("credit")
+            })
+            .unwrap_or_default()
+    };
+    let moved = |day: &str, account: &str| {
+        signed(&rows(&s, "trial-balance", &o(day)), account) - signed(&tb0, account)
+    };
+    for (day, bank, ar, inv, grni, ap) in [
+        ("2026-12-10", "0", "1062.43", "-453.48", "0", "0"),
+        ("2026-12-20", "400.00", "662.43", "-75.58", "0", "-377.90"),
+        ("2026-12-31", "684.53", "0", "-75.58", "0", "0"),
+    ] {
+        assert_eq!(moved(day, "1000"), d(bank), "bank as of {day}");
+        assert_eq!(moved(day, "1100"), d(ar), "AR as of {day}");
+        assert_eq!(moved(day, "1200"), d(inv), "inventory as of {day}");
+        assert_eq!(moved(day, "2100"), d(grni), "GRNI as of {day}");
+        assert_eq!(moved(day, "2000"), d(ap), "AP as of {day}");
+        assert_eq!(moved(day, "4000"), d("-952.32"), "sales as of {day}");
+        assert_eq!(moved(day, "5000"), d("453.48"), "COGS as of {day}");
+    }
+    // Entries dated after the day are left out and footnoted.
+    let tb = build_with("trial-balance", &s, &o("2026-12-10")).unwrap();
+    assert!(tb.title.contains("by posting date"), "{}", tb.title);
+    assert_eq!(
+        tb.notes,
+        ["5 journal entries dated after 2026-12-10 not included"]
+    );
+    let tb = build_with("trial-balance", &s, &o("2026-12-20")).unwrap();
+    assert_eq!(
+        tb.notes,
+        ["2 journal entries dated after 2026-12-20 not included"]
+    );
+    assert!(build_with("trial-balance", &s, &o("2026-12-31"))
+        .unwrap()
+        .notes
+        .is_empty());
+
+    // AR aging: IN-000001 (due 2027-01-04, current) open as it was.
+    let c2 = [("customer", "C0002")];
+    let ar = |day: &str| rows(&s, "aging-ar", &o(day));
+    assert_eq!(cell(&ar("2026-12-10"), &c2, "current"), d("1062.43"));
+    assert_eq!(cell(&ar("2026-12-20"), &c2, "current"), d("662.43"));
+    assert!(ar("2026-12-31").iter().all(|r| r["customer"] != "C0002"));
+    assert!(ar("2026-12-04").iter().all(|r| r["customer"] != "C0002"));
+    // AP aging: AP-000001 (entered 12-15, paid 12-25).
+    let ap = |day: &str| rows(&s, "aging-ap", &o(day));
+    assert!(ap("2026-12-10").iter().all(|r| r["supplier"] != "V001"));
+    assert_eq!(
+        cell(&ap("2026-12-20"), &[("supplier", "V001")], "total"),
+        d("377.90")
+    );
+    assert!(ap("2026-12-31").iter().all(|r| r["supplier"] != "V001"));
+
+    // Stock valuation of FAS-1001 in US01.
+    let val = |day: &str| rows(&s, "stock-valuation", &o(day));
+    for (day, q, v) in [
+        ("2026-12-10", "108", "4081.32"),
+        ("2026-12-20", "118", "4459.22"),
+        ("2026-12-31", "118", "4459.22"),
+    ] {
+        assert_eq!(cell(&val(day), &fas, "qty"), d(q), "qty as of {day}");
+        assert_eq!(cell(&val(day), &fas, "value"), d(v), "value as of {day}");
+    }
+    let t = build_with("stock-valuation", &s, &o("2026-12-10")).unwrap();
+    assert!(t.title.contains("by event time"), "{}", t.title);
+    assert_eq!(t.notes.len(), 1, "{:?}", t.notes);
+
+    // Consolidated trial balance in USD: US01's AR as it was (CA01 has
+    // none).
+    let ctb = |day: &str| {
+        let o = Options {
+            currency: Some("USD".into()),
+            ..options(None, day)
+        };
+        rows(&s, "trial-balance", &o)
+    };
+    assert_eq!(
+        cell(&ctb("2026-12-10"), &[("account", "1100")], "consolidated"),
+        d("1062.43")
+    );
+    assert_eq!(
+        cell(&ctb("2026-12-20"), &[("account", "1100")], "consolidated"),
+        d("662.43")
+    );
+
+    // Close checklist: AR and its control account as at each period end.
+    let cl = rows(&s, "close-checklist", &o("2026-11-30"));
+    let ar_line = cl
+        .iter()
+        .find(|r| r["check"] == "ar_subledger")
+        .expect("ar_subledger");
+    assert_eq!(ar_line["status"], "ok", "{ar_line}");
+}

@@ -223,19 +223,82 @@ pub(super) fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
     }
 }
 
+/// AR aging: what each customer owes, by days past due, in the
+/// customer's currency, as the documents dated up to `as_of` left it:
+/// invoices dated after it are not yet there, and what receipts and
+/// credit memos dated after it took off an invoice is still open.
+pub fn aging_ar(s: &State, o: &Options) -> Table {
+    let as_of = o.today;
+    // invoice -> what documents dated after `as_of` took off it.
+    let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for r in s.receipts.values().filter(|r| r.date > as_of) {
+        for a in &r.applications {
+            *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount + a.write_off;
+        }
+    }
+    for m in s.credit_memos.values().filter(|m| m.date > as_of) {
+        *later.entry(m.invoice.as_str()).or_default() += m.to_invoice;
+    }
+    let mut numbers: std::collections::BTreeSet<&str> = s
+        .index
+        .open_invoices
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    numbers.extend(later.keys().copied());
+    let open = numbers
+        .into_iter()
+        .filter_map(|n| s.invoices.get(n))
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= as_of)
+        .map(|i| {
+            let extra = later.get(i.number.as_str()).copied().unwrap_or_default();
+            (i.customer.as_str(), &i.currency, i.due, i.open + extra)
+        })
+        .filter(|x| !x.3.is_zero());
+    aging(
+        format!("AR aging as of {as_of} (days past due; documents by their date)"),
+        "customer",
+        open,
+        as_of,
+        |c| {
+            s.customers
+                .get(c)
+                .map(|x| x.name.clone())
+                .unwrap_or_default()
+        },
+    )
+}
+
 /// AP aging: what each supplier is owed, by days past due, in the
-/// supplier's currency.
+/// supplier's currency, as the documents dated up to `as_of` left it.
 pub fn aging_ap(s: &State, o: &Options) -> Table {
-    let open = s
+    let as_of = o.today;
+    let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for p in s.supplier_payments.values().filter(|p| p.date > as_of) {
+        for a in &p.applications {
+            *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount;
+        }
+    }
+    let mut numbers: std::collections::BTreeSet<&str> = s
         .index
         .open_supplier_invoices
         .values()
         .flatten()
+        .map(String::as_str)
+        .collect();
+    numbers.extend(later.keys().copied());
+    let open = numbers
+        .into_iter()
         .filter_map(|n| s.supplier_invoices.get(n))
-        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity))
-        .map(|i| (i.supplier.as_str(), &i.currency, i.due, i.open));
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= as_of)
+        .map(|i| {
+            let extra = later.get(i.number.as_str()).copied().unwrap_or_default();
+            (i.supplier.as_str(), &i.currency, i.due, i.open + extra)
+        })
+        .filter(|x| !x.3.is_zero());
     aging(
-        format!("AP aging as of {} (days past due)", o.today),
+        format!("AP aging as of {as_of} (days past due; documents by their date)"),
         "supplier",
         open,
         o.today,
@@ -438,7 +501,10 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
 /// The close checklist of each entity for the period holding `as_of`.
 pub fn close_checklist(s: &State, o: &Options) -> Table {
     let mut t = Table::new(
-        format!("Close checklist, period holding {}", o.today),
+        format!(
+            "Close checklist, period holding {} (ledger lines by posting date to the period end)",
+            o.today
+        ),
         &[
             ("entity", false),
             ("period", false),
@@ -675,7 +741,7 @@ pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, 
     }
     let mut t = Table::new(
         format!(
-            "Consolidated trial balance in {to} at the rates of {}",
+            "Consolidated trial balance in {to} as of {} at that day's rates (by posting date)",
             o.today
         ),
         &[
@@ -704,10 +770,7 @@ pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, 
         .filter_map(|k| s.posting_rules.get(&(code.clone(), *k)))
         .collect();
         let mut entity_sum = Decimal::ZERO;
-        for ((ent, account), b) in s.ledger.balances.range((code.clone(), String::new())..) {
-            if ent != code {
-                break;
-            }
+        for (account, b) in &s.balances_as_of(code, o.today) {
             if b.is_zero() {
                 continue;
             }
@@ -757,6 +820,7 @@ pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, 
         money(tx),
         money(tc),
     ]);
+    t.note_later_entries(s, None, o.today);
     Ok(t)
 }
 
