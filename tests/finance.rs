@@ -880,3 +880,45 @@ fn reports_as_of_three_dates_of_a_month() {
         .expect("ar_subledger");
     assert_eq!(ar_line["status"], "ok", "{ar_line}");
 }
+
+/// A refund of credit on account shows on the statement and raises the
+/// balance back: C0002 pays 500.00 applied to nothing (balance -500.00),
+/// 200.00 is refunded (balance -300.00, still owed to the customer).
+#[test]
+fn statement_shows_a_refund_of_credit() {
+    let mut s = demo();
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"cash","amount":"500.00"}"#,
+        "2026-11-25",
+    );
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"refund_credit","customer":"C0002","amount":"200.00","reference":"CHQ OUT 1"}"#,
+        "2026-11-26",
+    );
+    assert_eq!(ev[0]["credit_refunded"]["refund"]["number"], "RF-000001");
+    let o = Options {
+        customer: Some("C0002".into()),
+        ..options(Some("US01"), "2026-11-26")
+    };
+    let st = rows(&s, "statement", &o);
+    assert_eq!(
+        cell(&st, &[("document", "RF-000001")], "amount"),
+        d("200.00")
+    );
+    assert_eq!(
+        cell(
+            &st,
+            &[("what", "balance due (open invoices less credit on account)")],
+            "balance"
+        ),
+        d("-300.00")
+    );
+    assert_eq!(
+        s.unapplied[&("US01".to_string(), "C0002".to_string())],
+        d("300.00")
+    );
+}

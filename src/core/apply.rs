@@ -143,7 +143,8 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::BankStatementImported { .. }
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
-        | Event::ListPriceSet { .. } => {}
+        | Event::ListPriceSet { .. }
+        | Event::CreditRefunded { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -223,7 +224,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::Shipped { .. }
         | Event::WaveReleased(_) => super::warehouse::apply_event(state, event),
         Event::Invoiced { .. } => super::billing::apply_event(state, event),
-        Event::PaymentReceived { .. } => super::cash::apply_event(state, event),
+        Event::PaymentReceived { .. } | Event::CreditRefunded { .. } => {
+            super::cash::apply_event(state, event)
+        }
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -447,6 +450,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
             matches.iter().filter_map(|m| m.journal.as_ref()).collect()
         }
         Event::BankLinePosted { journal, .. } => vec![journal],
+        Event::CreditRefunded { journal, .. } => vec![journal],
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }

@@ -462,6 +462,13 @@ pub enum CommandBody {
         account: Code,
         memo: String,
     },
+    /// Pay back part or all of a customer's unapplied credit.
+    RefundCredit {
+        customer: Code,
+        amount: Decimal,
+        #[serde(default)]
+        reference: String,
+    },
 }
 
 impl CommandBody {
@@ -506,7 +513,7 @@ impl CommandBody {
             ReleaseOrder { .. } | ReleaseWave { .. } | ShipPick { .. } => Permission::Ship,
             ConfirmPick { .. } => Permission::Pick,
             InvoiceShipments { .. } => Permission::Invoice,
-            ReceivePayment { .. } => Permission::TakePayment,
+            ReceivePayment { .. } | RefundCredit { .. } => Permission::TakePayment,
             PackCarton { .. } | UnpackCarton { .. } => Permission::Pack,
             ReleaseCarton { .. } => Permission::ReleaseHolds,
             AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
@@ -640,6 +647,7 @@ impl CommandBody {
             AutoMatchBank { .. } => "auto_match_bank",
             MatchBankLine { .. } => "match_bank_line",
             PostBankLine { .. } => "post_bank_line",
+            RefundCredit { .. } => "refund_credit",
         }
     }
 

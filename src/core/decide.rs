@@ -378,6 +378,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             account,
             memo,
         } => super::bank::post_line(state, cmd, line, account, memo),
+        CommandBody::RefundCredit {
+            customer,
+            amount,
+            reference,
+        } => cash::refund(state, cmd, customer, *amount, reference),
         _ => unreachable_master(),
     }
 }

@@ -362,7 +362,8 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::BankStatementImported { .. }
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
-        | Event::ListPriceSet { .. } => {}
+        | Event::ListPriceSet { .. }
+        | Event::CreditRefunded { .. } => {}
     }
 }
 

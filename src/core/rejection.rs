@@ -217,7 +217,7 @@ pub enum Rejection {
     )]
     DuplicateSupplierReference { supplier: String, reference: String },
     #[error(
-        "customer {customer} has {available} of credit on account, less than the {applied} applied"
+        "customer {customer} has {available} of credit on account, not the {applied} asked for"
     )]
     InsufficientCredit {
         customer: String,

@@ -216,6 +216,11 @@ pub struct State {
     /// that day (quantity and value): stock valuation as of any date.
     #[serde(default)]
     pub pool_days: Map<(Code, Code, NaiveDate), CostPool>,
+    /// Customer credit paid back, by number, and the last number given.
+    #[serde(default)]
+    pub refunds: Map<Code, super::cash::Refund>,
+    #[serde(default)]
+    pub next_refund: u64,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -437,6 +437,16 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
             }
         }
     }
+    for r in s.refunds.values().filter(|r| r.customer == code) {
+        lines.push((
+            r.date,
+            4,
+            r.number.clone(),
+            format!("credit on account refunded {}", r.reference),
+            String::new(),
+            r.amount,
+        ));
+    }
     for m in s.credit_memos.values().filter(|m| m.customer == code) {
         lines.push((
             m.date,
