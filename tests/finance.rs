@@ -922,3 +922,29 @@ fn statement_shows_a_refund_of_credit() {
         d("300.00")
     );
 }
+
+/// A credit memo not from a return (an allowance) comes off revenue in the
+/// margin and off the invoice: [`sell`] gives 952.32 revenue, 453.48 cost;
+/// an allowance of 52.32 on the line (tax 10.25 % x 52.32 = 5.3628 ->
+/// 5.36) leaves revenue 900.00, margin 446.52, quantity 12, and the
+/// invoice 1,062.43 - 57.68 = 1,004.75 open.
+#[test]
+fn an_allowance_credits_the_invoice_and_the_margin() {
+    let mut s = demo();
+    sell(&mut s, "2026-11-25");
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"issue_credit_memo","invoice":"IN-000001","reason":"price adjustment","lines":[{"line":1,"amount":"52.32"}]}"#,
+        "2026-11-26",
+    );
+    let memo = &ev[0]["credit_memo_issued"]["memo"];
+    assert_eq!(memo["total"], "57.68", "{memo}");
+    assert_eq!(s.invoices["IN-000001"].open, d("1004.75"));
+    let m = rows(&s, "margin", &options(Some("US01"), "2026-11-26"));
+    let c = [("customer", "C0002")];
+    assert_eq!(cell(&m, &c, "quantity"), d("12"));
+    assert_eq!(cell(&m, &c, "revenue"), d("900.00"));
+    assert_eq!(cell(&m, &c, "margin"), d("446.52"));
+    depot::core::invariants::check_state(&s).expect("invariants");
+}

@@ -462,6 +462,13 @@ pub enum CommandBody {
         account: Code,
         memo: String,
     },
+    /// A credit memo that is not from a return (price adjustment,
+    /// allowance, rebate) on lines of an invoice.
+    IssueCreditMemo {
+        invoice: Code,
+        reason: String,
+        lines: Vec<crate::core::returns::AllowanceInput>,
+    },
     /// Pay back part or all of a customer's unapplied credit.
     RefundCredit {
         customer: Code,
@@ -512,7 +519,7 @@ impl CommandBody {
             ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
             ReleaseOrder { .. } | ReleaseWave { .. } | ShipPick { .. } => Permission::Ship,
             ConfirmPick { .. } => Permission::Pick,
-            InvoiceShipments { .. } => Permission::Invoice,
+            InvoiceShipments { .. } | IssueCreditMemo { .. } => Permission::Invoice,
             ReceivePayment { .. } | RefundCredit { .. } => Permission::TakePayment,
             PackCarton { .. } | UnpackCarton { .. } => Permission::Pack,
             ReleaseCarton { .. } => Permission::ReleaseHolds,
@@ -648,6 +655,7 @@ impl CommandBody {
             MatchBankLine { .. } => "match_bank_line",
             PostBankLine { .. } => "post_bank_line",
             RefundCredit { .. } => "refund_credit",
+            IssueCreditMemo { .. } => "issue_credit_memo",
         }
     }
 

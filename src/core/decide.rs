@@ -383,6 +383,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             amount,
             reference,
         } => cash::refund(state, cmd, customer, *amount, reference),
+        CommandBody::IssueCreditMemo {
+            invoice,
+            reason,
+            lines,
+        } => super::returns::allowance(state, cmd, invoice, reason, lines),
         _ => unreachable_master(),
     }
 }

@@ -221,6 +221,10 @@ pub struct State {
     pub refunds: Map<Code, super::cash::Refund>,
     #[serde(default)]
     pub next_refund: u64,
+    /// What credit memos not from a return took off each invoice line:
+    /// (invoice, line) -> amount (invoice currency).
+    #[serde(default)]
+    pub allowances: Map<(Code, u32), Decimal>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one
