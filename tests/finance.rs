@@ -831,6 +831,18 @@ fn reports_as_of_three_dates_of_a_month() {
     assert_eq!(cell(&ar("2026-12-20"), &c2, "current"), d("662.43"));
     assert!(ar("2026-12-31").iter().all(|r| r["customer"] != "C0002"));
     assert!(ar("2026-12-04").iter().all(|r| r["customer"] != "C0002"));
+    assert_eq!(
+        build_with("aging-ar", &s, &o("2026-12-04")).unwrap().notes,
+        ["1 invoice(s) dated after 2026-12-04 not included"]
+    );
+    assert!(build_with("aging-ar", &s, &o("2026-12-31"))
+        .unwrap()
+        .notes
+        .is_empty());
+    assert_eq!(
+        build_with("aging-ap", &s, &o("2026-12-10")).unwrap().notes,
+        ["1 supplier invoice(s) dated after 2026-12-10 not included"]
+    );
     // AP aging: AP-000001 (entered 12-15, paid 12-25).
     let ap = |day: &str| rows(&s, "aging-ap", &o(day));
     assert!(ap("2026-12-10").iter().all(|r| r["supplier"] != "V001"));

@@ -256,7 +256,7 @@ pub fn aging_ar(s: &State, o: &Options) -> Table {
             (i.customer.as_str(), &i.currency, i.due, i.open + extra)
         })
         .filter(|x| !x.3.is_zero());
-    aging(
+    let mut t = aging(
         format!("AR aging as of {as_of} (days past due; documents by their date)"),
         "customer",
         open,
@@ -267,7 +267,18 @@ pub fn aging_ar(s: &State, o: &Options) -> Table {
                 .map(|x| x.name.clone())
                 .unwrap_or_default()
         },
-    )
+    );
+    let later = s
+        .invoices
+        .values()
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
+        .count();
+    if later > 0 {
+        t.notes.push(format!(
+            "{later} invoice(s) dated after {as_of} not included"
+        ));
+    }
+    t
 }
 
 /// AP aging: what each supplier is owed, by days past due, in the
@@ -297,7 +308,7 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
             (i.supplier.as_str(), &i.currency, i.due, i.open + extra)
         })
         .filter(|x| !x.3.is_zero());
-    aging(
+    let mut t = aging(
         format!("AP aging as of {as_of} (days past due; documents by their date)"),
         "supplier",
         open,
@@ -308,7 +319,18 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
                 .map(|x| x.name.clone())
                 .unwrap_or_default()
         },
-    )
+    );
+    let later = s
+        .supplier_invoices
+        .values()
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
+        .count();
+    if later > 0 {
+        t.notes.push(format!(
+            "{later} supplier invoice(s) dated after {as_of} not included"
+        ));
+    }
+    t
 }
 
 /// An aging table from open items (party, currency, due, open amount):
