@@ -94,6 +94,8 @@ pub struct Table {
     /// Columns that hold numbers (right-aligned in text).
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+    /// Footnotes printed under the text form (not rows of the data).
+    pub notes: Vec<String>,
 }
 
 impl Table {
@@ -103,6 +105,19 @@ impl Table {
             headers: cols.iter().map(|c| c.0).collect(),
             numeric: cols.iter().map(|c| c.1).collect(),
             rows: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Footnote the journal entries dated after `as_of` that a report by
+    /// posting date leaves out.
+    pub(crate) fn note_later_entries(&mut self, s: &State, entity: Option<&str>, as_of: NaiveDate) {
+        let later = s.entries_after(entity, as_of);
+        if later > 0 {
+            self.notes.push(format!(
+                "{later} journal entr{} dated after {as_of} not included",
+                if later == 1 { "y" } else { "ies" }
+            ));
         }
     }
 
@@ -145,6 +160,9 @@ impl Table {
         for r in &self.rows {
             out += &line(r.iter().map(String::as_str).collect());
             out.push('\n');
+        }
+        for n in &self.notes {
+            out += &format!("* {n}\n");
         }
         out
     }
@@ -223,7 +241,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         "gl" => return Err(ReportError::NeedsLog),
         "trial-balance" => {
             let mut t = Table::new(
-                format!("Trial balance as of {today}"),
+                format!("Trial balance as of {today} (by posting date)"),
                 &[
                     ("entity", false),
                     ("account", false),
@@ -234,22 +252,20 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             );
             for code in s.entities.keys().filter(|e| wanted(e)) {
                 let (mut dr, mut cr) = (Decimal::ZERO, Decimal::ZERO);
-                for ((e, a), b) in s.ledger.balances.range((code.clone(), String::new())..) {
-                    if e != code {
-                        break;
-                    }
+                for (a, b) in s.balances_as_of(code, today) {
                     if b.is_zero() {
                         continue;
                     }
+                    let e = code;
                     let name = s
                         .accounts
                         .get(&(e.clone(), a.clone()))
                         .map(|x| x.name.clone())
                         .unwrap_or_default();
-                    let (d, c) = if *b > Decimal::ZERO {
-                        (*b, Decimal::ZERO)
+                    let (d, c) = if b > Decimal::ZERO {
+                        (b, Decimal::ZERO)
                     } else {
-                        (Decimal::ZERO, -*b)
+                        (Decimal::ZERO, -b)
                     };
                     dr += d;
                     cr += c;
@@ -269,31 +285,10 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     money(cr),
                 ]);
             }
+            t.note_later_entries(s, entity, today);
             t
         }
-        "aging-ar" => {
-            // Open invoices only, from their index: never the history.
-            let open = s
-                .index
-                .open_invoices
-                .values()
-                .flatten()
-                .filter_map(|n| s.invoices.get(n))
-                .filter(|i| !i.open.is_zero() && wanted(&i.entity))
-                .map(|i| (i.customer.as_str(), &i.currency, i.due, i.open));
-            finance::aging(
-                format!("AR aging as of {today} (days past due)"),
-                "customer",
-                open,
-                today,
-                |c| {
-                    s.customers
-                        .get(c)
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default()
-                },
-            )
-        }
+        "aging-ar" => finance::aging_ar(s, o),
         "open-orders" => {
             let mut t = Table::new(
                 "Open orders".into(),
@@ -453,9 +448,9 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             t
         }
         "stock-valuation" => {
-            // From the maintained cost pools: no history scanned.
+            // From the pools' dated movements, up to the day asked for.
             let mut t = Table::new(
-                "Stock valuation at moving average cost".into(),
+                format!("Stock valuation at moving average cost as of {today} (by event time)"),
                 &[
                     ("entity", false),
                     ("sku", false),
@@ -465,19 +460,34 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 ],
             );
             let mut totals: std::collections::BTreeMap<&str, Decimal> = Default::default();
-            for ((e, sku), pool) in &s.costs {
-                if !wanted(e) || (pool.qty.is_zero() && pool.value.is_zero()) {
+            let mut pools: std::collections::BTreeMap<(&str, &str), crate::core::state::CostPool> =
+                Default::default();
+            let mut later = 0u64;
+            for ((e, sku, day), d) in &s.pool_days {
+                if !wanted(e) {
                     continue;
                 }
-                *totals.entry(e.as_str()).or_default() += pool.value;
+                if *day > today {
+                    later += 1;
+                    continue;
+                }
+                let p = pools.entry((e.as_str(), sku.as_str())).or_default();
+                p.qty += d.qty;
+                p.value += d.value;
+            }
+            for ((e, sku), pool) in &pools {
+                if pool.qty.is_zero() && pool.value.is_zero() {
+                    continue;
+                }
+                *totals.entry(*e).or_default() += pool.value;
                 let avg = if pool.qty.is_zero() {
                     Decimal::ZERO
                 } else {
                     (pool.value / pool.qty).round_dp(4)
                 };
                 t.rows.push(vec![
-                    e.clone(),
-                    sku.clone(),
+                    e.to_string(),
+                    sku.to_string(),
                     qty(pool.qty),
                     money(pool.value),
                     avg.normalize().to_string(),
@@ -491,6 +501,11 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     money(v),
                     String::new(),
                 ]);
+            }
+            if later > 0 {
+                t.notes.push(format!(
+                    "{later} item-day(s) of stock movements after {today} not included"
+                ));
             }
             t
         }

@@ -11,6 +11,7 @@ use depot::core::{execute, Command, CommandBody, State};
 use depot::report::{build_with, Options};
 use rust_decimal::Decimal;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -510,4 +511,452 @@ fn grni_ages_by_the_oldest_receipt_not_invoiced() {
     assert_eq!(row["oldest_open_receipt"], "2026-11-27", "{row}");
     assert_eq!(row["age_days"], "64");
     assert_eq!(row["value"], "226.74", "6 x 37.79 still accrued");
+}
+
+/// Pick every line of `list` from the bins it names, pack one carton of
+/// `weight` kg and ship it (no freight).
+fn pick_pack_ship(s: &mut State, list: &str, weight: &str, at: &str) {
+    let pick = s.picks[list].clone();
+    let mut contents: BTreeMap<String, Decimal> = BTreeMap::new();
+    for l in &pick.lines {
+        exec(
+            s,
+            "PICK1",
+            &serde_json::json!({"cmd":"confirm_pick","list":list,"line":l.line,"bin":l.bin,
+                "item":l.sku,"qty":l.qty.to_string()})
+            .to_string(),
+            at,
+        );
+        *contents.entry(l.sku.clone()).or_default() += l.qty;
+    }
+    let contents: Vec<Value> = contents
+        .iter()
+        .map(|(sku, q)| serde_json::json!({"item":sku,"qty":q.to_string()}))
+        .collect();
+    exec(
+        s,
+        "PACK1",
+        &serde_json::json!({"cmd":"pack_carton","list":list,"contents":contents,"weight":weight})
+            .to_string(),
+        at,
+    );
+    exec(
+        s,
+        "SHIP1",
+        &serde_json::json!({"cmd":"ship_pick","list":list,"carrier":"FEDEX","service":"GND",
+            "tracking":"2","freight":"0"})
+        .to_string(),
+        at,
+    );
+}
+
+/// Issue 16 item 2: a credit memo later applied to a new invoice was shown
+/// twice on the statement (as the credit memo and again as the receipt
+/// that applied it). By hand, C0002 (IL, 10.25 %, FAS-1001 at 79.36):
+///
+/// - 11-25 IN-000001 1,062.43 ([`sell`]), paid in full the same day.
+/// - 11-26 two units returned, restocked: CM-000001 goods 2 x 79.36 =
+///   158.72, tax 10.25 % x 158.72 = 16.2688 -> 16.27, total 174.99; the
+///   invoice is paid, so all of it is credit on account. Balance -174.99.
+/// - 11-27 IN-000002: 3 x 79.36 = 238.08, tax 24.4032 -> 24.40, no
+///   freight, total 262.48. Balance 87.49.
+/// - 11-27 the credit of 174.99 applied to IN-000002: it leaves 262.48 -
+///   174.99 = 87.49 open. The balance does not move (the credit was
+///   counted when the memo was issued): 87.49, which is what C0002 owes and
+///   the AR aging total. Counting the application again gave -87.50.
+#[test]
+fn statement_counts_credit_applied_to_a_later_invoice_once() {
+    let mut s = demo();
+    let inv = sell(&mut s, "2026-11-25");
+    assert_eq!(inv["total"], "1062.43");
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"transfer","amount":"1062.43","reference":"W1","apply":[{"invoice":"IN-000001","amount":"1062.43"}]}"#,
+        "2026-11-25",
+    );
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"authorize_return","invoice":"IN-000001","reason":"damaged","lines":[{"line":1,"qty":"2","disposition":"restock"}]}"#,
+        "2026-11-26",
+    );
+    let ev = exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_return","rma":"RMA-000001","bin":"B-03-03"}"#,
+        "2026-11-26",
+    );
+    let memo = ev
+        .iter()
+        .find_map(|e| e.get("credit_memo_issued"))
+        .expect("a credit memo");
+    assert_eq!(memo["memo"]["total"], "174.99", "{memo}");
+    assert_eq!(memo["memo"]["to_credit"], "174.99");
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"place_order","customer":"C0002","lines":[{"sku":"FAS-1001","qty":"3","warehouse":"CHI"}]}"#,
+        "2026-11-27",
+    );
+    exec(
+        &mut s,
+        "SHIP1",
+        r#"{"cmd":"release_order","number":"SO-000002"}"#,
+        "2026-11-27",
+    );
+    pick_pack_ship(&mut s, "PK-000002", "3.93", "2026-11-27");
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"invoice_shipments","shipments":["SH-000002"]}"#,
+        "2026-11-27",
+    );
+    assert_eq!(ev[0]["invoiced"]["invoice"]["total"], "262.48");
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"credit","amount":"0","apply":[{"invoice":"IN-000002","amount":"174.99"}]}"#,
+        "2026-11-27",
+    );
+    assert_eq!(s.invoices["IN-000002"].open, d("87.49"));
+
+    let o = Options {
+        customer: Some("C0002".into()),
+        ..options(Some("US01"), "2026-11-27")
+    };
+    let st = rows(&s, "statement", &o);
+    let due = cell(
+        &st,
+        &[("what", "balance due (open invoices less credit on account)")],
+        "balance",
+    );
+    assert_eq!(due, d("87.49"), "{st:#?}");
+    assert_eq!(
+        cell(&st, &[("document", "CM-000001")], "balance"),
+        d("-174.99")
+    );
+    assert_eq!(
+        cell(&st, &[("document", "IN-000002")], "balance"),
+        d("87.49")
+    );
+    // The AR aging says the same.
+    let aging = rows(&s, "aging-ar", &options(Some("US01"), "2026-11-27"));
+    assert_eq!(cell(&aging, &[("customer", "C0002")], "total"), due);
+}
+
+/// Issue 16 item 7: the margin report counts returns. [`sell`] gives
+/// C0002 12 FAS-1001: revenue 952.32, cost 12 x 37.79 = 453.48, margin
+/// 498.84. Two come back restocked: revenue 2 x 79.36 = 158.72 credited,
+/// their cost 2 x 37.79 = 75.58 back into stock: 10 sold, revenue 793.60,
+/// cost 377.90, margin 415.70, 415.70 / 793.60 = 52.38 % -> 52.4. One more
+/// comes back scrapped: revenue 79.36 credited, the cost stays spent: 9
+/// sold, revenue 714.24, cost 377.90, margin 336.34, 47.09 % -> 47.1.
+#[test]
+fn margin_takes_returns_and_their_credit_memos_off() {
+    let mut s = demo();
+    sell(&mut s, "2026-11-25");
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"authorize_return","invoice":"IN-000001","reason":"overstock","lines":[{"line":1,"qty":"2","disposition":"restock"}]}"#,
+        "2026-11-26",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_return","rma":"RMA-000001","bin":"B-03-03"}"#,
+        "2026-11-26",
+    );
+    let o = options(Some("US01"), "2026-11-26");
+    let m = rows(&s, "margin", &o);
+    let c = [("customer", "C0002")];
+    assert_eq!(cell(&m, &c, "quantity"), d("10"), "{m:#?}");
+    assert_eq!(cell(&m, &c, "revenue"), d("793.60"));
+    assert_eq!(cell(&m, &c, "cost"), d("377.90"));
+    assert_eq!(cell(&m, &c, "margin"), d("415.70"));
+    assert_eq!(cell(&m, &c, "margin_pct"), d("52.4"));
+    // As of the day of the sale the return is not on it yet.
+    let m = rows(&s, "margin", &options(Some("US01"), "2026-11-25"));
+    assert_eq!(cell(&m, &c, "margin"), d("498.84"));
+
+    exec(
+        &mut s,
+        "CLERK1",
+        r#"{"cmd":"authorize_return","invoice":"IN-000001","reason":"damaged","lines":[{"line":1,"qty":"1","disposition":"scrap"}]}"#,
+        "2026-11-26",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_return","rma":"RMA-000002"}"#,
+        "2026-11-26",
+    );
+    let m = rows(
+        &s,
+        "margin",
+        &Options {
+            by: Some("item".into()),
+            ..o
+        },
+    );
+    let i = [("item", "FAS-1001")];
+    assert_eq!(cell(&m, &i, "quantity"), d("9"), "{m:#?}");
+    assert_eq!(cell(&m, &i, "revenue"), d("714.24"));
+    assert_eq!(cell(&m, &i, "cost"), d("377.90"));
+    assert_eq!(cell(&m, &i, "margin"), d("336.34"));
+    assert_eq!(cell(&m, &i, "margin_pct"), d("47.1"));
+}
+
+/// Issue 16 item 3: reports as of three dates of a month, all read from
+/// the same final state. December 2026 on the demo (C0002 owes nothing and
+/// FAS-1001 is 120 at 4,534.80 in US01 before it):
+///
+/// - 12-05: 12 FAS-1001 shipped and invoiced to C0002 ([`sell`]):
+///   IN-000001 1,062.43 (goods 952.32, tax 97.61, freight 12.50), COGS
+///   12 x 37.79 = 453.48; due 2027-01-04.
+/// - 12-15: C0002 pays 400.00; 10 FAS-1001 received at 37.79 (377.90,
+///   Dr Inventory / Cr GRNI) and invoiced by V001 (Dr GRNI / Cr AP 377.90).
+/// - 12-25: V001 paid 377.90; C0002 pays the 662.43 left.
+///
+/// As of 12-10: AR +1,062.43, bank 0, inventory -453.48, FAS-1001 108 at
+/// 4,081.32, nobody owed; 5 entries later (2 on the 15th... 12-15: payment,
+/// receipt, supplier invoice; 12-25: two payments).
+/// As of 12-20: AR +662.43, bank +400.00, inventory -453.48 + 377.90 =
+/// -75.58, AP -377.90, GRNI 0, FAS-1001 118 at 4,459.22; 2 entries later.
+/// As of 12-31: AR 0, bank 400.00 + 662.43 - 377.90 = +684.53, AP 0,
+/// inventory -75.58; nothing later.
+#[test]
+fn reports_as_of_three_dates_of_a_month() {
+    let mut s = demo();
+    let o = |d: &str| options(Some("US01"), d);
+    let tb0 = rows(&s, "trial-balance", &o("2026-11-30"));
+    let val0 = rows(&s, "stock-valuation", &o("2026-11-30"));
+    let fas = [("entity", "US01"), ("sku", "FAS-1001")];
+    assert_eq!(cell(&val0, &fas, "qty"), d("120"));
+    assert_eq!(cell(&val0, &fas, "value"), d("4534.80"));
+
+    let inv = sell(&mut s, "2026-12-05");
+    assert_eq!(inv["total"], "1062.43");
+    assert_eq!(inv["due"], "2027-01-04");
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"400.00","reference":"CHQ 1","apply":[{"invoice":"IN-000001","amount":"400.00"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "BUY1",
+        r#"{"cmd":"create_purchase_order","supplier":"V001","warehouse":"CHI","lines":[{"sku":"FAS-1001","qty":"10"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "RECV1",
+        r#"{"cmd":"receive_purchase","po":"PO-000001","bin":"DOCK-1","lines":[{"item":"FAS-1001","qty":"10"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"enter_supplier_invoice","supplier":"V001","reference":"V-1","lines":[{"po":"PO-000001","line":1,"qty":"10","price":"37.79"}]}"#,
+        "2026-12-15",
+    );
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"pay_supplier","supplier":"V001","reference":"ACH 1","apply":[{"invoice":"AP-000001","amount":"377.90"}]}"#,
+        "2026-12-25",
+    );
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"662.43","reference":"CHQ 2","apply":[{"invoice":"IN-000001","amount":"662.43"}]}"#,
+        "2026-12-25",
+    );
+
+    // Trial balance: debit minus credit moved since November, per account.
+    let signed = |rows: &[Value], account: &str| -> Decimal {
+        rows.iter()
+            .find(|r| r["entity"] == "US01" && r["account"] == account)
+            .map(|r| {
+                let v = |c: &str| {
+                    r[c].as_str()
+                        .filter(|x| !x.is_empty())
+                        .map(d)
+                        .unwrap_or_default()
+                };
+                v("debit") - v("credit")
+            })
+            .unwrap_or_default()
+    };
+    let moved = |day: &str, account: &str| {
+        signed(&rows(&s, "trial-balance", &o(day)), account) - signed(&tb0, account)
+    };
+    for (day, bank, ar, inv, grni, ap) in [
+        ("2026-12-10", "0", "1062.43", "-453.48", "0", "0"),
+        ("2026-12-20", "400.00", "662.43", "-75.58", "0", "-377.90"),
+        ("2026-12-31", "684.53", "0", "-75.58", "0", "0"),
+    ] {
+        assert_eq!(moved(day, "1000"), d(bank), "bank as of {day}");
+        assert_eq!(moved(day, "1100"), d(ar), "AR as of {day}");
+        assert_eq!(moved(day, "1200"), d(inv), "inventory as of {day}");
+        assert_eq!(moved(day, "2100"), d(grni), "GRNI as of {day}");
+        assert_eq!(moved(day, "2000"), d(ap), "AP as of {day}");
+        assert_eq!(moved(day, "4000"), d("-952.32"), "sales as of {day}");
+        assert_eq!(moved(day, "5000"), d("453.48"), "COGS as of {day}");
+    }
+    // Entries dated after the day are left out and footnoted.
+    let tb = build_with("trial-balance", &s, &o("2026-12-10")).unwrap();
+    assert!(tb.title.contains("by posting date"), "{}", tb.title);
+    assert_eq!(
+        tb.notes,
+        ["5 journal entries dated after 2026-12-10 not included"]
+    );
+    let tb = build_with("trial-balance", &s, &o("2026-12-20")).unwrap();
+    assert_eq!(
+        tb.notes,
+        ["2 journal entries dated after 2026-12-20 not included"]
+    );
+    assert!(build_with("trial-balance", &s, &o("2026-12-31"))
+        .unwrap()
+        .notes
+        .is_empty());
+
+    // AR aging: IN-000001 (due 2027-01-04, current) open as it was.
+    let c2 = [("customer", "C0002")];
+    let ar = |day: &str| rows(&s, "aging-ar", &o(day));
+    assert_eq!(cell(&ar("2026-12-10"), &c2, "current"), d("1062.43"));
+    assert_eq!(cell(&ar("2026-12-20"), &c2, "current"), d("662.43"));
+    assert!(ar("2026-12-31").iter().all(|r| r["customer"] != "C0002"));
+    assert!(ar("2026-12-04").iter().all(|r| r["customer"] != "C0002"));
+    assert_eq!(
+        build_with("aging-ar", &s, &o("2026-12-04")).unwrap().notes,
+        ["1 invoice(s) dated after 2026-12-04 not included"]
+    );
+    assert!(build_with("aging-ar", &s, &o("2026-12-31"))
+        .unwrap()
+        .notes
+        .is_empty());
+    assert_eq!(
+        build_with("aging-ap", &s, &o("2026-12-10")).unwrap().notes,
+        ["1 supplier invoice(s) dated after 2026-12-10 not included"]
+    );
+    // AP aging: AP-000001 (entered 12-15, paid 12-25).
+    let ap = |day: &str| rows(&s, "aging-ap", &o(day));
+    assert!(ap("2026-12-10").iter().all(|r| r["supplier"] != "V001"));
+    assert_eq!(
+        cell(&ap("2026-12-20"), &[("supplier", "V001")], "total"),
+        d("377.90")
+    );
+    assert!(ap("2026-12-31").iter().all(|r| r["supplier"] != "V001"));
+
+    // Stock valuation of FAS-1001 in US01.
+    let val = |day: &str| rows(&s, "stock-valuation", &o(day));
+    for (day, q, v) in [
+        ("2026-12-10", "108", "4081.32"),
+        ("2026-12-20", "118", "4459.22"),
+        ("2026-12-31", "118", "4459.22"),
+    ] {
+        assert_eq!(cell(&val(day), &fas, "qty"), d(q), "qty as of {day}");
+        assert_eq!(cell(&val(day), &fas, "value"), d(v), "value as of {day}");
+    }
+    let t = build_with("stock-valuation", &s, &o("2026-12-10")).unwrap();
+    assert!(t.title.contains("by event time"), "{}", t.title);
+    assert_eq!(t.notes.len(), 1, "{:?}", t.notes);
+
+    // Consolidated trial balance in USD: US01's AR as it was (CA01 has
+    // none).
+    let ctb = |day: &str| {
+        let o = Options {
+            currency: Some("USD".into()),
+            ..options(None, day)
+        };
+        rows(&s, "trial-balance", &o)
+    };
+    assert_eq!(
+        cell(&ctb("2026-12-10"), &[("account", "1100")], "consolidated"),
+        d("1062.43")
+    );
+    assert_eq!(
+        cell(&ctb("2026-12-20"), &[("account", "1100")], "consolidated"),
+        d("662.43")
+    );
+
+    // Close checklist: AR and its control account as at each period end.
+    let cl = rows(&s, "close-checklist", &o("2026-11-30"));
+    let ar_line = cl
+        .iter()
+        .find(|r| r["check"] == "ar_subledger")
+        .expect("ar_subledger");
+    assert_eq!(ar_line["status"], "ok", "{ar_line}");
+}
+
+/// A refund of credit on account shows on the statement and raises the
+/// balance back: C0002 pays 500.00 applied to nothing (balance -500.00),
+/// 200.00 is refunded (balance -300.00, still owed to the customer).
+#[test]
+fn statement_shows_a_refund_of_credit() {
+    let mut s = demo();
+    exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"receive_payment","customer":"C0002","method":"cash","amount":"500.00"}"#,
+        "2026-11-25",
+    );
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"refund_credit","customer":"C0002","amount":"200.00","reference":"CHQ OUT 1"}"#,
+        "2026-11-26",
+    );
+    assert_eq!(ev[0]["credit_refunded"]["refund"]["number"], "RF-000001");
+    let o = Options {
+        customer: Some("C0002".into()),
+        ..options(Some("US01"), "2026-11-26")
+    };
+    let st = rows(&s, "statement", &o);
+    assert_eq!(
+        cell(&st, &[("document", "RF-000001")], "amount"),
+        d("200.00")
+    );
+    assert_eq!(
+        cell(
+            &st,
+            &[("what", "balance due (open invoices less credit on account)")],
+            "balance"
+        ),
+        d("-300.00")
+    );
+    assert_eq!(
+        s.unapplied[&("US01".to_string(), "C0002".to_string())],
+        d("300.00")
+    );
+}
+
+/// A credit memo not from a return (an allowance) comes off revenue in the
+/// margin and off the invoice: [`sell`] gives 952.32 revenue, 453.48 cost;
+/// an allowance of 52.32 on the line (tax 10.25 % x 52.32 = 5.3628 ->
+/// 5.36) leaves revenue 900.00, margin 446.52, quantity 12, and the
+/// invoice 1,062.43 - 57.68 = 1,004.75 open.
+#[test]
+fn an_allowance_credits_the_invoice_and_the_margin() {
+    let mut s = demo();
+    sell(&mut s, "2026-11-25");
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"issue_credit_memo","invoice":"IN-000001","reason":"price adjustment","lines":[{"line":1,"amount":"52.32"}]}"#,
+        "2026-11-26",
+    );
+    let memo = &ev[0]["credit_memo_issued"]["memo"];
+    assert_eq!(memo["total"], "57.68", "{memo}");
+    assert_eq!(s.invoices["IN-000001"].open, d("1004.75"));
+    let m = rows(&s, "margin", &options(Some("US01"), "2026-11-26"));
+    let c = [("customer", "C0002")];
+    assert_eq!(cell(&m, &c, "quantity"), d("12"));
+    assert_eq!(cell(&m, &c, "revenue"), d("900.00"));
+    assert_eq!(cell(&m, &c, "margin"), d("446.52"));
+    depot::core::invariants::check_state(&s).expect("invariants");
 }

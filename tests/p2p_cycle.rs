@@ -12,9 +12,11 @@
 //! 120 to B-03-03. Counter sale of 150 to C0006 at the 120-break 71.42:
 //! 10,713.00 + tax 10.25 % 1,098.0825 -> 1,098.08 = 11,811.08 in cash;
 //! COGS 150 x 37.79 = 5,668.50, leaving 90 at 3,401.10. Freight 120.00
-//! billed by V002 over GR-000001 by value: of the 120 received, 90 are
-//! still on hand (the pool holds 90): 90.00 to stock, 30.00 to COGS; the
-//! average cost becomes (3,401.10 + 90.00) / 90 = 38.79. V001 is paid
+//! billed by V002 over GR-000001 by value, split by the policy of
+//! WORKED-EXAMPLE.md (share of the pool issued since the receipt): the
+//! pool right after GR-000001 held 120 + 120 = 240, and 150 were issued
+//! since, so to COGS 120.00 x 150 / 240 = 75.00 and 45.00 to stock; the
+//! average cost becomes (3,401.10 + 45.00) / 90 = 38.29. V001 is paid
 //! 4,800.00.
 
 mod common;
@@ -48,8 +50,8 @@ fn procure_to_pay_moves_the_trial_balance_to_the_cent() {
         .unwrap()
         .contains("price 40.00 but the PO says 37.79"));
     let shares = &lines[6]["events"][0]["landed_cost_allocated"]["shares"][0];
-    assert_eq!(shares["to_stock"], "90.00", "{shares}");
-    assert_eq!(shares["to_cogs"], "30.00");
+    assert_eq!(shares["to_stock"], "45.00", "{shares}");
+    assert_eq!(shares["to_cogs"], "75.00");
 
     let after = trial_balance(&dir);
     let d = |s: &str| -> rust_decimal::Decimal { s.parse().unwrap() };
@@ -63,8 +65,8 @@ fn procure_to_pay_moves_the_trial_balance_to_the_cent() {
     );
     assert_eq!(
         delta("1200"),
-        d("-1043.70"),
-        "inventory: +4,534.80 -5,668.50 +90.00"
+        d("-1088.70"),
+        "inventory: +4,534.80 -5,668.50 +45.00"
     );
     assert_eq!(
         delta("2000"),
@@ -80,8 +82,8 @@ fn procure_to_pay_moves_the_trial_balance_to_the_cent() {
     assert_eq!(delta("4000"), d("-10713.00"), "revenue");
     assert_eq!(
         delta("5000"),
-        d("5698.50"),
-        "COGS: 5,668.50 + 30.00 landed on sold goods"
+        d("5743.50"),
+        "COGS: 5,668.50 + 75.00 landed on sold goods"
     );
     assert_eq!(delta("5100"), d("265.20"), "purchase price variance");
     let changed: Vec<&str> = after
@@ -118,8 +120,8 @@ fn procure_to_pay_moves_the_trial_balance_to_the_cent() {
         .find(|r| r["sku"] == "FAS-1001")
         .expect("FAS-1001");
     assert_eq!(fas["qty"], "90", "{fas}");
-    assert_eq!(fas["value"], "3491.10");
-    assert_eq!(fas["average cost"], "38.79");
+    assert_eq!(fas["value"], "3446.10");
+    assert_eq!(fas["average cost"], "38.29");
     // Nothing left to invoice; the PO still expects 5 cases.
     let out = depot(&dir, &["report", "grni", "--format", "csv"], None);
     assert_eq!(

@@ -803,5 +803,8 @@ fn free_stock_is_what_allocation_would_give() {
         .map(|(_, f)| f)
         .unwrap();
     let unavailable = depot::core::sales::unavailable(&st, &key.0, &key.1, today);
-    assert_eq!(free, (ws.on_hand - ws.reserved - unavailable).max(Decimal::ZERO));
+    assert_eq!(
+        free,
+        (ws.on_hand - ws.reserved - unavailable).max(Decimal::ZERO)
+    );
 }

@@ -6,12 +6,28 @@ use super::event::{Envelope, Event, StockMove};
 use super::master::Record;
 use super::posting::JournalEntry;
 use super::scan;
-use super::state::{BinKey, ChangeRequest, KeyUse, State};
+use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, State};
+use std::collections::BTreeSet;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
 pub fn apply(state: &mut State, env: &Envelope) {
+    let day = env.time.date_naive();
     for event in env.events() {
+        let keys = pool_keys(event);
+        let before: Vec<CostPool> = keys
+            .iter()
+            .map(|k| state.costs.get(k).cloned().unwrap_or_default())
+            .collect();
         apply_event(state, env.seq, event);
+        for (k, b) in keys.into_iter().zip(before) {
+            let a = state.costs.get(&k).cloned().unwrap_or_default();
+            let (dq, dv) = (a.qty - b.qty, a.value - b.value);
+            if !dq.is_zero() || !dv.is_zero() {
+                let d = state.pool_days.entry((k.0, k.1, day)).or_default();
+                d.qty += dq;
+                d.value += dv;
+            }
+        }
     }
     if let Some(key) = &env.key {
         state.keys.insert(
@@ -24,6 +40,114 @@ pub fn apply(state: &mut State, env: &Envelope) {
         );
     }
     state.seq = env.seq;
+}
+
+/// The item cost pools (entity, sku) an event may change, each once, so
+/// that `apply` can date what it did to them (`State::pool_days`). Every
+/// event is named so that a new one that moves stock must be listed here.
+fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
+    let mut keys = BTreeSet::new();
+    let mut moves = |ms: &[StockMove]| {
+        for m in ms {
+            keys.insert((m.entity.clone(), m.sku.clone()));
+        }
+    };
+    match event {
+        Event::OpeningStockPosted { moves: ms, .. }
+        | Event::ReturnReceived { moves: ms, .. }
+        | Event::GoodsReceived { moves: ms, .. }
+        | Event::PutAway { moves: ms, .. }
+        | Event::TransferShipped { moves: ms, .. }
+        | Event::TransferReceived { moves: ms, .. } => moves(ms),
+        Event::CountSettled {
+            adjustment: Some((m, _)),
+            ..
+        }
+        | Event::CountApproved {
+            adjustment: (m, _), ..
+        }
+        | Event::StockAdjusted {
+            adjustment: Some((m, _)),
+            ..
+        } => moves(std::slice::from_ref(m)),
+        Event::Shipped { shipment, .. } => {
+            for l in &shipment.lines {
+                keys.insert((shipment.entity.clone(), l.sku.clone()));
+            }
+        }
+        Event::LandedCostAllocated {
+            invoice, shares, ..
+        } => {
+            for x in shares {
+                keys.insert((invoice.entity.clone(), x.sku.clone()));
+            }
+        }
+        Event::CountSettled {
+            adjustment: None, ..
+        }
+        | Event::StockAdjusted {
+            adjustment: None, ..
+        }
+        | Event::Picked { .. }
+        | Event::MasterUpserted(_)
+        | Event::PostingRuleSet { .. }
+        | Event::CategoryMarginFloorSet { .. }
+        | Event::PeriodsDefined { .. }
+        | Event::FxRateSet(_)
+        | Event::ChangeRequested { .. }
+        | Event::ChangeApproved { .. }
+        | Event::ChangeRejected { .. }
+        | Event::OrderPlaced(_)
+        | Event::OrderConfirmed { .. }
+        | Event::HoldReleased { .. }
+        | Event::StockReserved { .. }
+        | Event::Backordered { .. }
+        | Event::ReservationReleased { .. }
+        | Event::LineCancelled { .. }
+        | Event::OrderCancelled { .. }
+        | Event::QuoteConfirmed { .. }
+        | Event::PickListCreated(_)
+        | Event::PickLineAdded { .. }
+        | Event::PickShort { .. }
+        | Event::Invoiced { .. }
+        | Event::PaymentReceived { .. }
+        | Event::CartonPacked { .. }
+        | Event::CartonReleased { .. }
+        | Event::CartonUnpacked { .. }
+        | Event::ReturnAuthorized(_)
+        | Event::ReturnCancelled { .. }
+        | Event::CreditMemoIssued { .. }
+        | Event::LineChanged { .. }
+        | Event::LinesAdded { .. }
+        | Event::WaveReleased(_)
+        | Event::PurchaseOrderCreated(_)
+        | Event::PurchaseOrderApproved { .. }
+        | Event::PurchaseOrderChanged { .. }
+        | Event::PurchaseOrderCancelled { .. }
+        | Event::PurchaseOrderClosed { .. }
+        | Event::SupplierInvoiceEntered { .. }
+        | Event::SupplierInvoiceApproved { .. }
+        | Event::SupplierInvoiceRejected { .. }
+        | Event::SupplierPaid { .. }
+        | Event::CountsScheduled { .. }
+        | Event::RecountNeeded { .. }
+        | Event::CountHeld { .. }
+        | Event::Repromised { .. }
+        | Event::BackorderFilled { .. }
+        | Event::PurchaseOrderSubmitted { .. }
+        | Event::LotRegistered { .. }
+        | Event::PeriodsClosed { .. }
+        | Event::PeriodsLocked { .. }
+        | Event::PeriodsReopened { .. }
+        | Event::JournalPosted { .. }
+        | Event::FxRevalued { .. }
+        | Event::BankStatementImported { .. }
+        | Event::BankMatched { .. }
+        | Event::BankLinePosted { .. }
+        | Event::ListPriceSet { .. }
+        | Event::CreditRefunded { .. } => {}
+    }
+    keys.into_iter().collect()
 }
 
 pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
@@ -101,7 +225,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::Shipped { .. }
         | Event::WaveReleased(_) => super::warehouse::apply_event(state, event),
         Event::Invoiced { .. } => super::billing::apply_event(state, event),
-        Event::PaymentReceived { .. } => super::cash::apply_event(state, event),
+        Event::PaymentReceived { .. } | Event::CreditRefunded { .. } => {
+            super::cash::apply_event(state, event)
+        }
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -149,6 +275,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
             super::change::apply_event(state, event)
         }
     }
+    super::landed::track(state, event);
 }
 
 fn upsert(state: &mut State, r: &Record) {
@@ -261,13 +388,25 @@ pub fn apply_journal_untracked(state: &mut State, j: &JournalEntry) {
             .period_balances
             .entry((j.entity.clone(), j.period.clone(), l.account.clone()))
             .or_default() += signed;
+        *ledger
+            .daily
+            .entry((j.entity.clone(), j.date, l.account.clone()))
+            .or_default() += signed;
         if let (Some(control), Some(sub)) = (l.key.control(), &l.sub) {
             *ledger
                 .subledger
                 .entry((j.entity.clone(), control, sub.clone()))
                 .or_default() += signed;
+            *ledger
+                .daily_sub
+                .entry((j.entity.clone(), j.date, control))
+                .or_default() += signed;
         }
     }
+    *ledger
+        .daily_entries
+        .entry((j.entity.clone(), j.date))
+        .or_default() += 1;
     ledger.entries += 1;
     ledger.lines += j.lines.len() as u64;
 }
@@ -312,6 +451,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
             matches.iter().filter_map(|m| m.journal.as_ref()).collect()
         }
         Event::BankLinePosted { journal, .. } => vec![journal],
+        Event::CreditRefunded { journal, .. } => vec![journal],
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }

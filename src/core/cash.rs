@@ -214,10 +214,14 @@ pub fn receive(
         });
     }
     if applied > available {
-        return Err(Rejection::Overpaid {
-            invoice: "(receipt)".into(),
-            open: available,
-            amount: applied,
+        return Err(if method == Method::Credit {
+            Rejection::InsufficientCredit {
+                customer: c.code.clone(),
+                available: c.currency.round(available),
+                applied,
+            }
+        } else {
+            Rejection::ReceiptOverapplied { amount, applied }
         });
     }
     let unapplied = if method == Method::Credit {
@@ -290,7 +294,101 @@ pub fn receive(
     }])
 }
 
+/// Credit on account paid back to the customer (`refund_credit`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub number: Code,
+    pub customer: Code,
+    pub entity: Code,
+    pub date: chrono::NaiveDate,
+    /// In the customer's currency.
+    pub amount: Decimal,
+    pub reference: String,
+}
+
+/// Pay back part or all of a customer's unapplied credit: Dr Unapplied
+/// cash (what the account carries for that part of the credit) / Cr Bank
+/// (at today's rate); in a foreign currency the difference is realised FX.
+pub fn refund(
+    state: &State,
+    cmd: &Command,
+    customer: &str,
+    amount: Decimal,
+    reference: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let c = state
+        .customers
+        .get(customer)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Customer,
+            key: customer.to_string(),
+        })?;
+    validate::text("reference", reference, false)?;
+    validate::amount("amount", amount, &c.currency)?;
+    if amount <= Decimal::ZERO {
+        return Err(Rejection::NotPositive {
+            field: "amount".into(),
+            value: amount,
+        });
+    }
+    let key = (c.entity.clone(), c.code.clone());
+    let available = state.unapplied.get(&key).copied().unwrap_or_default();
+    if amount > available {
+        return Err(Rejection::InsufficientCredit {
+            customer: c.code.clone(),
+            available: c.currency.round(available),
+            applied: amount,
+        });
+    }
+    let date = cmd.date();
+    let base = super::purchasing::base_currency(state, &c.entity)?;
+    let rate = if c.currency == base {
+        Decimal::ONE
+    } else {
+        fx_rate(state, &c.currency, &base, date).ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::FxRate,
+            key: format!("{}/{base} on or before {date}", c.currency),
+        })?
+    };
+    let carried = state.unapplied_base.get(&key).copied().unwrap_or_default();
+    let used = if amount == available {
+        carried
+    } else {
+        base.round(amount * carried / available)
+    };
+    let bank = base.round(amount * rate);
+    let number = format!("RF-{:06}", state.next_refund + 1);
+    let journal = Posting::new(state, &c.entity, date, &number, "credit refunded")
+        .debit(PostingKey::UnappliedCash, used, None)
+        .credit(PostingKey::Bank, bank, None)
+        .fx_difference(used - bank)
+        .build()?;
+    Ok(vec![Event::CreditRefunded {
+        refund: Refund {
+            number,
+            customer: c.code.clone(),
+            entity: c.entity.clone(),
+            date,
+            amount,
+            reference: reference.to_string(),
+        },
+        journal,
+    }])
+}
+
 pub fn apply_event(state: &mut State, event: &Event) {
+    if let Event::CreditRefunded { refund, journal } = event {
+        state.next_refund += 1;
+        let key = (refund.entity.clone(), refund.customer.clone());
+        let un = state.unapplied.entry(key.clone()).or_default();
+        *un -= refund.amount;
+        if un.is_zero() {
+            state.unapplied.remove(&key);
+        }
+        super::state::add_unapplied_base(state, key, journal);
+        super::apply::apply_journal(state, journal);
+        state.refunds.insert(refund.number.clone(), refund.clone());
+    }
     if let Event::PaymentReceived { receipt, journal } = event {
         state.next_receipt += 1;
         for a in &receipt.applications {

@@ -467,6 +467,20 @@ pub enum CommandBody {
         account: Code,
         memo: String,
     },
+    /// A credit memo that is not from a return (price adjustment,
+    /// allowance, rebate) on lines of an invoice.
+    IssueCreditMemo {
+        invoice: Code,
+        reason: String,
+        lines: Vec<crate::core::returns::AllowanceInput>,
+    },
+    /// Pay back part or all of a customer's unapplied credit.
+    RefundCredit {
+        customer: Code,
+        amount: Decimal,
+        #[serde(default)]
+        reference: String,
+    },
 }
 
 impl CommandBody {
@@ -510,8 +524,8 @@ impl CommandBody {
             ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
             ReleaseOrder { .. } | ReleaseWave { .. } | ShipPick { .. } => Permission::Ship,
             ConfirmPick { .. } => Permission::Pick,
-            InvoiceShipments { .. } => Permission::Invoice,
-            ReceivePayment { .. } => Permission::TakePayment,
+            InvoiceShipments { .. } | IssueCreditMemo { .. } => Permission::Invoice,
+            ReceivePayment { .. } | RefundCredit { .. } => Permission::TakePayment,
             PackCarton { .. } | UnpackCarton { .. } => Permission::Pack,
             ReleaseCarton { .. } => Permission::ReleaseHolds,
             AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
@@ -645,6 +659,8 @@ impl CommandBody {
             AutoMatchBank { .. } => "auto_match_bank",
             MatchBankLine { .. } => "match_bank_line",
             PostBankLine { .. } => "post_bank_line",
+            RefundCredit { .. } => "refund_credit",
+            IssueCreditMemo { .. } => "issue_credit_memo",
         }
     }
 

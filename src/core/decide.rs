@@ -382,6 +382,16 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             account,
             memo,
         } => super::bank::post_line(state, cmd, line, account, memo),
+        CommandBody::RefundCredit {
+            customer,
+            amount,
+            reference,
+        } => cash::refund(state, cmd, customer, *amount, reference),
+        CommandBody::IssueCreditMemo {
+            invoice,
+            reason,
+            lines,
+        } => super::returns::allowance(state, cmd, invoice, reason, lines),
         _ => unreachable_master(),
     }
 }

@@ -458,6 +458,12 @@ pub enum Event {
         price_list: Code,
         price: super::master::ListPrice,
     },
+    /// A customer's unapplied credit paid back: Dr Unapplied cash / Cr
+    /// Bank (and realised FX).
+    CreditRefunded {
+        refund: super::cash::Refund,
+        journal: JournalEntry,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -90,6 +90,12 @@ pub enum Violation {
         periods: Decimal,
         balance: Decimal,
     },
+    #[error("{what}: the dated movements add up to {dated}, the balance is {current}")]
+    DatedTotals {
+        what: String,
+        dated: Decimal,
+        current: Decimal,
+    },
     #[error("record {seq}: journal {doc} does not balance ({debit} / {credit})")]
     JournalUnbalanced {
         seq: u64,
@@ -263,6 +269,41 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 account: account.clone(),
                 periods,
                 balance: *balance,
+            });
+        }
+    }
+    // The dated balances (reports as of a day) add up to the balances, and
+    // the dated pool movements to the cost pools.
+    let mut by_day: HashMap<(&Code, &Code), Decimal> = HashMap::default();
+    for ((entity, _, account), b) in &state.ledger.daily {
+        *by_day.entry((entity, account)).or_default() += *b;
+    }
+    for ((entity, account), balance) in &state.ledger.balances {
+        let days = by_day.get(&(entity, account)).copied().unwrap_or_default();
+        if days != *balance {
+            return Err(Violation::DatedTotals {
+                what: format!("account {account} of {entity}"),
+                dated: days,
+                current: *balance,
+            });
+        }
+    }
+    let mut pool_days: HashMap<(&Code, &Code), (Decimal, Decimal)> = HashMap::default();
+    for ((entity, sku, _), d) in &state.pool_days {
+        let p = pool_days.entry((entity, sku)).or_default();
+        p.0 += d.qty;
+        p.1 += d.value;
+    }
+    for ((entity, sku), pool) in &state.costs {
+        let (q, v) = pool_days.get(&(entity, sku)).copied().unwrap_or_default();
+        if q != pool.qty || v != pool.value {
+            return Err(Violation::DatedTotals {
+                what: format!(
+                    "cost pool of {sku} in {entity} (quantity {q} by day, {} now)",
+                    pool.qty
+                ),
+                dated: v,
+                current: pool.value,
             });
         }
     }
@@ -1239,7 +1280,10 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         bank_statements,
         next_bank_line,
         book_items,
-        next_book_item
+        next_book_item,
+        issued,
+        receipt_pools,
+        pool_days
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");

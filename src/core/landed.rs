@@ -1,9 +1,26 @@
 //! Landed cost (SPEC 3.2): a freight or duty charge billed by a supplier
 //! (a carrier, a customs broker) is allocated to the lines of goods
-//! receipts by value or by weight. For each item the part still on hand
-//! raises its moving average cost (Dr Inventory); the part already sold
-//! goes to COGS; Cr AP to the supplier who billed it, as an open supplier
-//! invoice to be paid like any other.
+//! receipts by value or by weight. Each line's share is split between the
+//! item's cost pool (Dr Inventory, raising its moving average) and COGS by
+//! the policy of `shared/WORKED-EXAMPLE.md`: the share of the item's
+//! average-cost pool issued since the receipt,
+//!
+//! `to_cogs = share x issued_since_receipt / qty_on_hand_right_after_receipt`
+//!
+//! (at most the whole share), rounded half away from zero to the cent, the
+//! rest to inventory; Cr AP to the supplier who billed it, as an open
+//! supplier invoice to be paid like any other.
+//!
+//! What counts as issued from the pool (`track`): units that left the
+//! entity's pool to be consumed — shipped (orders and counter sales),
+//! counted or adjusted away, sent to another entity. Not issued: moves
+//! between bins, a transfer between two warehouses of the same entity (the
+//! goods stay the entity's), and returns restocked. A restocked return does
+//! not reduce "issued": the unit left the pool before the charge was known
+//! and took its share of the charge with it to COGS, and it comes back at
+//! the cost it left with, so the charge already spent on it stays in COGS.
+//! "On hand right after the receipt" is the entity's pool (every
+//! warehouse) once the receipt's goods are in it.
 
 use super::command::Command;
 use super::event::Event;
@@ -17,7 +34,6 @@ use super::validate;
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Most receipts one charge may be spread over.
 pub const RECEIPTS_MAX: usize = 100;
@@ -69,9 +85,9 @@ pub fn allocate(
         .supplier_refs
         .contains(&(s.code.clone(), reference.trim().to_string()))
     {
-        return Err(Rejection::Duplicate {
-            field: "reference".into(),
-            value: reference.trim().to_string(),
+        return Err(Rejection::DuplicateSupplierReference {
+            supplier: s.code.clone(),
+            reference: reference.trim().to_string(),
         });
     }
     validate::count("receipts", receipts.len(), RECEIPTS_MAX)?;
@@ -129,36 +145,24 @@ pub fn allocate(
     let mut shares = Vec::with_capacity(lines.len());
     let mut given = Decimal::ZERO;
     let count = lines.len();
-    // On hand per item, shrinking as earlier lines of the same item take it.
-    let mut on_hand: BTreeMap<Code, Decimal> = BTreeMap::new();
-    for (i, (receipt, po_line, sku, qty, w)) in lines.into_iter().enumerate() {
+    for (i, (receipt, po_line, sku, _qty, w)) in lines.into_iter().enumerate() {
         let share = if i + 1 == count {
             base_amount - given
         } else {
             base.round(base_amount * w / total_w)
         };
         given += share;
-        let left = on_hand.entry(sku.clone()).or_insert_with(|| {
-            state
-                .costs
-                .get(&(s.entity.clone(), sku.clone()))
-                .map(|p| p.qty)
-                .unwrap_or_default()
-        });
-        let still = qty.min(*left).max(Decimal::ZERO);
-        *left -= still;
-        let to_stock = if qty.is_zero() {
-            Decimal::ZERO
-        } else {
-            base.round(share * still / qty)
+        let to_cogs = match issued_share(state, &s.entity, &receipt, &sku) {
+            Some(part) => base.round(share * part),
+            None => share,
         };
         shares.push(LandedShare {
             receipt,
             po_line,
             sku,
             share,
-            to_stock,
-            to_cogs: share - to_stock,
+            to_stock: share - to_cogs,
+            to_cogs,
         });
     }
     let number = format!("AP-{:06}", state.next_supplier_invoice + 1);
@@ -202,6 +206,165 @@ pub fn allocate(
         shares,
         journal,
     }])
+}
+
+/// An item's pool right after a goods receipt: its quantity on hand (the
+/// entity's, every warehouse) and how much had been issued from it ever
+/// (`State::issued`) at that moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptPool {
+    pub qty_after: Decimal,
+    pub issued_before: Decimal,
+}
+
+/// The part of a charge on `receipt`'s `sku` that goes to COGS, as a
+/// fraction in [0, 1]: issued since the receipt over the pool right after
+/// it. `None` when the pool is empty now: nothing is left to carry the
+/// charge, so all of it is spent (the pool never keeps value without
+/// units). A receipt with no record of its pool (none can be: `track`
+/// notes every one) leaves the whole share in stock.
+fn issued_share(state: &State, entity: &str, receipt: &str, sku: &str) -> Option<Decimal> {
+    let key = (entity.to_string(), sku.to_string());
+    let now = state.costs.get(&key).map(|p| p.qty).unwrap_or_default();
+    if now <= Decimal::ZERO {
+        return None;
+    }
+    let Some(rp) = state
+        .receipt_pools
+        .get(&(receipt.to_string(), sku.to_string()))
+    else {
+        return Some(Decimal::ZERO);
+    };
+    if rp.qty_after <= Decimal::ZERO {
+        return None;
+    }
+    let issued = state.issued.get(&key).copied().unwrap_or_default() - rp.issued_before;
+    Some(issued.max(Decimal::ZERO).min(rp.qty_after) / rp.qty_after)
+}
+
+fn issue(state: &mut State, entity: &Code, sku: &Code, qty: Decimal) {
+    if qty > Decimal::ZERO {
+        *state
+            .issued
+            .entry((entity.clone(), sku.clone()))
+            .or_default() += qty;
+    }
+}
+
+/// Follow what the landed-cost split needs (see the module doc): units
+/// issued from each pool, and each receipt's pool right after it. Called
+/// by `apply` after the event itself was applied. Every event is named so
+/// that a new one that moves stock must be classified here.
+pub fn track(state: &mut State, event: &Event) {
+    match event {
+        Event::GoodsReceived { receipt, .. } => {
+            for l in &receipt.lines {
+                let key = (receipt.entity.clone(), l.sku.clone());
+                let pool = ReceiptPool {
+                    qty_after: state.costs.get(&key).map(|p| p.qty).unwrap_or_default(),
+                    issued_before: state.issued.get(&key).copied().unwrap_or_default(),
+                };
+                state
+                    .receipt_pools
+                    .insert((receipt.number.clone(), l.sku.clone()), pool);
+            }
+        }
+        Event::Shipped { shipment, .. } => {
+            for l in &shipment.lines {
+                issue(state, &shipment.entity, &l.sku, l.qty);
+            }
+        }
+        Event::CountSettled {
+            adjustment: Some((m, _)),
+            ..
+        }
+        | Event::CountApproved {
+            adjustment: (m, _), ..
+        }
+        | Event::StockAdjusted {
+            adjustment: Some((m, _)),
+            ..
+        } => issue(state, &m.entity, &m.sku, -m.qty),
+        Event::TransferShipped {
+            transfer, moves, ..
+        } => {
+            if transfer.entity != transfer.to_entity {
+                for m in moves {
+                    issue(state, &m.entity, &m.sku, -m.qty);
+                }
+            }
+        }
+        // Stock that comes in, moves within the entity, or no stock at all.
+        Event::CountSettled {
+            adjustment: None, ..
+        }
+        | Event::StockAdjusted {
+            adjustment: None, ..
+        }
+        | Event::TransferReceived { .. }
+        | Event::OpeningStockPosted { .. }
+        | Event::ReturnReceived { .. }
+        | Event::PutAway { .. }
+        | Event::Picked { .. }
+        | Event::MasterUpserted(_)
+        | Event::PostingRuleSet { .. }
+        | Event::CategoryMarginFloorSet { .. }
+        | Event::PeriodsDefined { .. }
+        | Event::FxRateSet(_)
+        | Event::ChangeRequested { .. }
+        | Event::ChangeApproved { .. }
+        | Event::ChangeRejected { .. }
+        | Event::OrderPlaced(_)
+        | Event::OrderConfirmed { .. }
+        | Event::HoldReleased { .. }
+        | Event::StockReserved { .. }
+        | Event::Backordered { .. }
+        | Event::ReservationReleased { .. }
+        | Event::LineCancelled { .. }
+        | Event::OrderCancelled { .. }
+        | Event::QuoteConfirmed { .. }
+        | Event::PickListCreated(_)
+        | Event::PickLineAdded { .. }
+        | Event::PickShort { .. }
+        | Event::Invoiced { .. }
+        | Event::PaymentReceived { .. }
+        | Event::CartonPacked { .. }
+        | Event::CartonReleased { .. }
+        | Event::CartonUnpacked { .. }
+        | Event::ReturnAuthorized(_)
+        | Event::ReturnCancelled { .. }
+        | Event::CreditMemoIssued { .. }
+        | Event::LineChanged { .. }
+        | Event::LinesAdded { .. }
+        | Event::WaveReleased(_)
+        | Event::PurchaseOrderCreated(_)
+        | Event::PurchaseOrderApproved { .. }
+        | Event::PurchaseOrderChanged { .. }
+        | Event::PurchaseOrderCancelled { .. }
+        | Event::PurchaseOrderClosed { .. }
+        | Event::SupplierInvoiceEntered { .. }
+        | Event::SupplierInvoiceApproved { .. }
+        | Event::SupplierInvoiceRejected { .. }
+        | Event::SupplierPaid { .. }
+        | Event::LandedCostAllocated { .. }
+        | Event::CountsScheduled { .. }
+        | Event::RecountNeeded { .. }
+        | Event::CountHeld { .. }
+        | Event::Repromised { .. }
+        | Event::BackorderFilled { .. }
+        | Event::PurchaseOrderSubmitted { .. }
+        | Event::LotRegistered { .. }
+        | Event::PeriodsClosed { .. }
+        | Event::PeriodsLocked { .. }
+        | Event::PeriodsReopened { .. }
+        | Event::JournalPosted { .. }
+        | Event::FxRevalued { .. }
+        | Event::BankStatementImported { .. }
+        | Event::BankMatched { .. }
+        | Event::BankLinePosted { .. }
+        | Event::ListPriceSet { .. }
+        | Event::CreditRefunded { .. } => {}
+    }
 }
 
 pub fn apply_event(state: &mut State, event: &Event) {

@@ -233,7 +233,9 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
         format!("{n} supplier invoice(s) held by the three-way match"),
     ));
 
-    // Subledgers against their control accounts.
+    // Subledgers against their control accounts, both from entries dated
+    // up to the period end (by posting date).
+    let as_of = state.balances_as_of(entity, end);
     for (check, control) in [
         ("ar_subledger", Control::Receivables),
         ("ap_subledger", Control::Payables),
@@ -243,16 +245,9 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
             .accounts
             .iter()
             .filter(|((e, _), a)| e == entity && a.control == Some(control))
-            .map(|((e, code), _)| {
-                state
-                    .ledger
-                    .balances
-                    .get(&(e.clone(), code.clone()))
-                    .copied()
-                    .unwrap_or_default()
-            })
+            .map(|((_, code), _)| as_of.get(code).copied().unwrap_or_default())
             .sum();
-        let sub = state.subledger_total(entity, control);
+        let sub = state.subledger_total_as_of(entity, control, end);
         let diff = gl - sub;
         items.push(item(
             check,

@@ -1074,9 +1074,9 @@ pub fn enter_invoice(
         .supplier_refs
         .contains(&(s.code.clone(), reference.trim().to_string()))
     {
-        return Err(Rejection::Duplicate {
-            field: "reference".into(),
-            value: reference.trim().to_string(),
+        return Err(Rejection::DuplicateSupplierReference {
+            supplier: s.code.clone(),
+            reference: reference.trim().to_string(),
         });
     }
     validate::count("lines", lines.len(), LINES_MAX)?;

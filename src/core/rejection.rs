@@ -218,6 +218,23 @@ pub enum Rejection {
         step: crate::core::counter::CounterStep,
         reason: crate::core::counter::CounterRefusal,
     },
+    // New variants at the end: bincode numbers variants, and keyed
+    // rejections are persisted.
+    #[error(
+        "supplier {supplier} already has an invoice with reference {reference}: \
+         each supplier reference is entered once"
+    )]
+    DuplicateSupplierReference { supplier: String, reference: String },
+    #[error(
+        "customer {customer} has {available} of credit on account, not the {applied} asked for"
+    )]
+    InsufficientCredit {
+        customer: String,
+        available: Decimal,
+        applied: Decimal,
+    },
+    #[error("the receipt brings {amount} but {applied} is applied to invoices")]
+    ReceiptOverapplied { amount: Decimal, applied: Decimal },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -284,6 +301,9 @@ pub const ALL_CODES: &[&str] = &[
     "close_blocked",
     "control_account",
     "bank_match",
+    "duplicate_reference",
+    "insufficient_credit",
+    "receipt_overapplied",
 ];
 
 impl Rejection {
@@ -351,6 +371,9 @@ impl Rejection {
             Rejection::PurchaseState { .. } => "purchase_state",
             Rejection::OverReceipt { .. } => "over_receipt",
             Rejection::CountState { .. } => "count_state",
+            Rejection::DuplicateSupplierReference { .. } => "duplicate_reference",
+            Rejection::InsufficientCredit { .. } => "insufficient_credit",
+            Rejection::ReceiptOverapplied { .. } => "receipt_overapplied",
         }
     }
 }

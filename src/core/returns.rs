@@ -509,6 +509,159 @@ pub fn receive(
     Ok(events)
 }
 
+/// One invoice line's allowance (a price adjustment, allowance or rebate
+/// not from a return), in the invoice currency, before tax.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowanceInput {
+    pub line: u32,
+    pub amount: Decimal,
+}
+
+/// A credit memo that is not from a return: goods amounts taken off
+/// invoice lines, their tax computed per tax code on the sum of the lines
+/// (cumulatively, so that crediting everything gives back exactly the
+/// invoice's tax); Dr Sales returns and allowances, Dr Sales tax / Cr AR
+/// on the invoice's open amount, the rest as the customer's credit. A line
+/// cannot be credited more than its amount less what returns of it are
+/// worth and earlier allowances took.
+pub fn allowance(
+    state: &State,
+    cmd: &Command,
+    invoice: &str,
+    reason: &str,
+    lines: &[AllowanceInput],
+) -> Result<Vec<Event>, Rejection> {
+    let inv = state
+        .invoices
+        .get(invoice)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Invoice,
+            key: invoice.to_string(),
+        })?;
+    validate::text("reason", reason, true)?;
+    if lines.is_empty() || lines.len() > RETURN_LINES_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "lines".into(),
+            value: lines.len().to_string(),
+            min: "1".into(),
+            max: RETURN_LINES_MAX.to_string(),
+        });
+    }
+    let cur = &inv.currency;
+    let base = super::purchasing::base_currency(state, &inv.entity)?;
+    let mut credit_lines = Vec::new();
+    let mut taxable: std::collections::BTreeMap<Code, Decimal> = Default::default();
+    for (i, a) in lines.iter().enumerate() {
+        if lines[..i].iter().any(|x| x.line == a.line) {
+            return Err(Rejection::Duplicate {
+                field: "lines".into(),
+                value: a.line.to_string(),
+            });
+        }
+        let il = a
+            .line
+            .checked_sub(1)
+            .and_then(|n| inv.lines.get(n as usize))
+            .ok_or_else(|| Rejection::OutOfRange {
+                field: "line".into(),
+                value: a.line.to_string(),
+                min: "1".into(),
+                max: inv.lines.len().to_string(),
+            })?;
+        validate::amount("amount", a.amount, cur)?;
+        if a.amount <= Decimal::ZERO {
+            return Err(Rejection::NotPositive {
+                field: "amount".into(),
+                value: a.amount,
+            });
+        }
+        let worth = cumulative(il.qty, il.amount, |x| cur.round(x * il.price));
+        let allowed = state
+            .allowances
+            .get(&(inv.number.clone(), a.line))
+            .copied()
+            .unwrap_or_default();
+        let room = (il.amount - worth(il.returned) - allowed).max(Decimal::ZERO);
+        if a.amount > room {
+            return Err(Rejection::OutOfRange {
+                field: format!("amount of line {}", a.line),
+                value: a.amount.to_string(),
+                min: "0.01".into(),
+                max: cur.round(room).to_string(),
+            });
+        }
+        if let Some(t) = &il.tax_code {
+            *taxable.entry(t.clone()).or_default() += a.amount;
+        }
+        credit_lines.push(CreditLine {
+            invoice_line: a.line,
+            sku: il.sku.clone(),
+            qty: Decimal::ZERO,
+            amount: a.amount,
+        });
+    }
+    let mut taxes = Vec::new();
+    for (code, amount) in taxable {
+        let Some(t) = inv.taxes.iter().find(|t| t.tax_code == code) else {
+            continue;
+        };
+        let worth = cumulative(t.taxable, t.tax, |x| {
+            cur.round(x * t.rate_pct / Decimal::from(100))
+        });
+        taxes.push(CreditTax {
+            tax_code: code,
+            taxable: amount,
+            tax: worth(t.credited + amount) - worth(t.credited),
+        });
+    }
+    let goods: Decimal = credit_lines.iter().map(|l| l.amount).sum();
+    let tax: Decimal = taxes.iter().map(|t| t.tax).sum();
+    let total = goods + tax;
+    let to_invoice = total.min(inv.open).max(Decimal::ZERO);
+    let to_credit = total - to_invoice;
+    let (goods_b, tax_b) = (base.round(goods * inv.rate), base.round(tax * inv.rate));
+    let base_to_invoice =
+        super::billing::base_relief(&base, to_invoice, inv.open, inv.base_open, inv.rate);
+    let credit_b = base.round(to_credit * inv.rate);
+    let date = cmd.date();
+    let memo_no = format!("CM-{:06}", state.next_credit_memo + 1);
+    let journal: JournalEntry = Posting::new(
+        state,
+        &inv.entity,
+        date,
+        &memo_no,
+        "credit memo (allowance)",
+    )
+    .debit(PostingKey::SalesReturns, goods_b, None)
+    .debit(PostingKey::SalesTax, tax_b, None)
+    .credit(
+        PostingKey::Receivables,
+        base_to_invoice,
+        Some(&inv.customer),
+    )
+    .credit(PostingKey::UnappliedCash, credit_b, None)
+    .fx_difference(goods_b + tax_b - base_to_invoice - credit_b)
+    .build()?;
+    Ok(vec![Event::CreditMemoIssued {
+        memo: CreditMemo {
+            number: memo_no,
+            rma: String::new(),
+            invoice: inv.number.clone(),
+            customer: inv.customer.clone(),
+            entity: inv.entity.clone(),
+            currency: cur.clone(),
+            date,
+            lines: credit_lines,
+            taxes,
+            total,
+            to_invoice,
+            to_credit,
+            base_to_invoice,
+        },
+        journal,
+    }])
+}
+
 pub fn apply_event(state: &mut State, event: &Event) {
     match event {
         Event::ReturnAuthorized(r) => {
@@ -560,6 +713,14 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         Event::CreditMemoIssued { memo, journal } => {
             state.next_credit_memo += 1;
+            if memo.rma.is_empty() {
+                for l in &memo.lines {
+                    *state
+                        .allowances
+                        .entry((memo.invoice.clone(), l.invoice_line))
+                        .or_default() += l.amount;
+                }
+            }
             if let Some(r) = state.returns.get_mut(&memo.rma) {
                 r.credit_memos.push(memo.number.clone());
             }

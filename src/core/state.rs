@@ -91,6 +91,17 @@ pub struct Ledger {
     pub subledger: Map<(Code, Control, Code), Decimal>,
     pub entries: u64,
     pub lines: u64,
+    /// (entity, posting date, account) -> debit minus credit posted that
+    /// day: balances as of any date (`State::balances_as_of`).
+    #[serde(default)]
+    pub daily: Map<(Code, NaiveDate, Code), Decimal>,
+    /// (entity, posting date, control) -> what subledger lines (a party or
+    /// item named) posted that day to the control.
+    #[serde(default)]
+    pub daily_sub: Map<(Code, NaiveDate, Control), Decimal>,
+    /// (entity, posting date) -> journal entries dated that day.
+    #[serde(default)]
+    pub daily_entries: Map<(Code, NaiveDate), u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +207,27 @@ pub struct State {
     pub next_book_item: u64,
     /// Indexes over open documents, so that no command scans history.
     pub index: Indexes,
+    /// Units that ever left each item's cost pool to be consumed
+    /// ((entity, sku) -> cumulative quantity), and each goods receipt's
+    /// pool right after it ((receipt, sku) -> see `landed::ReceiptPool`):
+    /// what the landed-cost split needs. Derived by `apply` from the log.
+    #[serde(default)]
+    pub issued: Map<(Code, Code), Decimal>,
+    #[serde(default)]
+    pub receipt_pools: Map<(Code, Code), super::landed::ReceiptPool>,
+    /// (entity, sku, day of the event) -> what the item's cost pool moved
+    /// that day (quantity and value): stock valuation as of any date.
+    #[serde(default)]
+    pub pool_days: Map<(Code, Code, NaiveDate), CostPool>,
+    /// Customer credit paid back, by number, and the last number given.
+    #[serde(default)]
+    pub refunds: Map<Code, super::cash::Refund>,
+    #[serde(default)]
+    pub next_refund: u64,
+    /// What credit memos not from a return took off each invoice line:
+    /// (invoice, line) -> amount (invoice currency).
+    #[serde(default)]
+    pub allowances: Map<(Code, u32), Decimal>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one
@@ -361,6 +393,52 @@ impl State {
     }
 
     /// Sum of an entity's subledger for one control (every party).
+    /// Each account's balance of `entity` from entries dated on or before
+    /// `as_of` (by posting date).
+    pub fn balances_as_of(
+        &self,
+        entity: &str,
+        as_of: NaiveDate,
+    ) -> std::collections::BTreeMap<Code, Decimal> {
+        let mut out: std::collections::BTreeMap<Code, Decimal> = Default::default();
+        let lo = (entity.to_string(), NaiveDate::MIN, String::new());
+        for ((e, day, account), v) in self.ledger.daily.range(lo..) {
+            if e != entity || *day > as_of {
+                break;
+            }
+            *out.entry(account.clone()).or_default() += *v;
+        }
+        out
+    }
+
+    /// A control's subledger total of `entity` from entries dated on or
+    /// before `as_of`.
+    pub fn subledger_total_as_of(
+        &self,
+        entity: &str,
+        control: Control,
+        as_of: NaiveDate,
+    ) -> Decimal {
+        self.ledger
+            .daily_sub
+            .range((entity.to_string(), NaiveDate::MIN, control)..)
+            .take_while(|((e, day, _), _)| e == entity && *day <= as_of)
+            .filter(|((_, _, c), _)| *c == control)
+            .map(|(_, v)| *v)
+            .sum()
+    }
+
+    /// Journal entries of `entity` (every entity when `None`) dated after
+    /// `as_of`: what a report as of that day leaves out.
+    pub fn entries_after(&self, entity: Option<&str>, as_of: NaiveDate) -> u64 {
+        self.ledger
+            .daily_entries
+            .iter()
+            .filter(|((e, day), _)| *day > as_of && entity.is_none_or(|x| x == e))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
     pub fn subledger_total(&self, entity: &str, control: Control) -> Decimal {
         self.ledger
             .subledger

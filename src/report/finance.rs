@@ -223,19 +223,93 @@ pub(super) fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
     }
 }
 
+/// AR aging: what each customer owes, by days past due, in the
+/// customer's currency, as the documents dated up to `as_of` left it:
+/// invoices dated after it are not yet there, and what receipts and
+/// credit memos dated after it took off an invoice is still open.
+pub fn aging_ar(s: &State, o: &Options) -> Table {
+    let as_of = o.today;
+    // invoice -> what documents dated after `as_of` took off it.
+    let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for r in s.receipts.values().filter(|r| r.date > as_of) {
+        for a in &r.applications {
+            *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount + a.write_off;
+        }
+    }
+    for m in s.credit_memos.values().filter(|m| m.date > as_of) {
+        *later.entry(m.invoice.as_str()).or_default() += m.to_invoice;
+    }
+    let mut numbers: std::collections::BTreeSet<&str> = s
+        .index
+        .open_invoices
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    numbers.extend(later.keys().copied());
+    let open = numbers
+        .into_iter()
+        .filter_map(|n| s.invoices.get(n))
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= as_of)
+        .map(|i| {
+            let extra = later.get(i.number.as_str()).copied().unwrap_or_default();
+            (i.customer.as_str(), &i.currency, i.due, i.open + extra)
+        })
+        .filter(|x| !x.3.is_zero());
+    let mut t = aging(
+        format!("AR aging as of {as_of} (days past due; documents by their date)"),
+        "customer",
+        open,
+        as_of,
+        |c| {
+            s.customers
+                .get(c)
+                .map(|x| x.name.clone())
+                .unwrap_or_default()
+        },
+    );
+    let later = s
+        .invoices
+        .values()
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
+        .count();
+    if later > 0 {
+        t.notes.push(format!(
+            "{later} invoice(s) dated after {as_of} not included"
+        ));
+    }
+    t
+}
+
 /// AP aging: what each supplier is owed, by days past due, in the
-/// supplier's currency.
+/// supplier's currency, as the documents dated up to `as_of` left it.
 pub fn aging_ap(s: &State, o: &Options) -> Table {
-    let open = s
+    let as_of = o.today;
+    let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for p in s.supplier_payments.values().filter(|p| p.date > as_of) {
+        for a in &p.applications {
+            *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount;
+        }
+    }
+    let mut numbers: std::collections::BTreeSet<&str> = s
         .index
         .open_supplier_invoices
         .values()
         .flatten()
+        .map(String::as_str)
+        .collect();
+    numbers.extend(later.keys().copied());
+    let open = numbers
+        .into_iter()
         .filter_map(|n| s.supplier_invoices.get(n))
-        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity))
-        .map(|i| (i.supplier.as_str(), &i.currency, i.due, i.open));
-    aging(
-        format!("AP aging as of {} (days past due)", o.today),
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= as_of)
+        .map(|i| {
+            let extra = later.get(i.number.as_str()).copied().unwrap_or_default();
+            (i.supplier.as_str(), &i.currency, i.due, i.open + extra)
+        })
+        .filter(|x| !x.3.is_zero());
+    let mut t = aging(
+        format!("AP aging as of {as_of} (days past due; documents by their date)"),
         "supplier",
         open,
         o.today,
@@ -245,7 +319,18 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
                 .map(|x| x.name.clone())
                 .unwrap_or_default()
         },
-    )
+    );
+    let later = s
+        .supplier_invoices
+        .values()
+        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
+        .count();
+    if later > 0 {
+        t.notes.push(format!(
+            "{later} supplier invoice(s) dated after {as_of} not included"
+        ));
+    }
+    t
 }
 
 /// An aging table from open items (party, currency, due, open amount):
@@ -334,14 +419,23 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
         ));
     }
     for r in s.receipts.values().filter(|r| r.customer == code) {
-        lines.push((
-            r.date,
-            1,
-            r.number.clone(),
-            format!("payment {}", r.reference),
-            String::new(),
-            -r.amount,
-        ));
+        // Applying credit on account moves no money: the credit was
+        // counted when it arose (the credit memo, or the overpayment), so
+        // it is listed for the record and leaves the balance as it is.
+        let (what, amount) = if r.method == crate::core::cash::Method::Credit {
+            let to: Vec<&str> = r.applications.iter().map(|a| a.invoice.as_str()).collect();
+            (
+                format!(
+                    "credit on account {} applied to {}",
+                    money(r.amount),
+                    to.join(", ")
+                ),
+                Decimal::ZERO,
+            )
+        } else {
+            (format!("payment {}", r.reference), -r.amount)
+        };
+        lines.push((r.date, 1, r.number.clone(), what, String::new(), amount));
         for a in &r.applications {
             if !a.discount.is_zero() {
                 lines.push((
@@ -364,6 +458,16 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
                 ));
             }
         }
+    }
+    for r in s.refunds.values().filter(|r| r.customer == code) {
+        lines.push((
+            r.date,
+            4,
+            r.number.clone(),
+            format!("credit on account refunded {}", r.reference),
+            String::new(),
+            r.amount,
+        ));
     }
     for m in s.credit_memos.values().filter(|m| m.customer == code) {
         lines.push((
@@ -429,7 +533,10 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
 /// The close checklist of each entity for the period holding `as_of`.
 pub fn close_checklist(s: &State, o: &Options) -> Table {
     let mut t = Table::new(
-        format!("Close checklist, period holding {}", o.today),
+        format!(
+            "Close checklist, period holding {} (ledger lines by posting date to the period end)",
+            o.today
+        ),
         &[
             ("entity", false),
             ("period", false),
@@ -461,8 +568,8 @@ pub fn close_checklist(s: &State, o: &Options) -> Table {
     t
 }
 
-/// Gross margin of invoiced sales, in each entity's base currency, by
-/// customer (default), channel or item.
+/// Gross margin of invoiced sales less returns (credit memos), in each
+/// entity's base currency, by customer (default), channel or item.
 pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
     let by = o.by.as_deref().unwrap_or("customer");
     if !matches!(by, "customer" | "channel" | "item") {
@@ -473,7 +580,7 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
         });
     }
     let mut t = Table::new(
-        format!("Gross margin of invoiced sales by {by} (base currency)"),
+        format!("Gross margin of invoiced sales less returns by {by} (base currency)"),
         &[
             ("entity", false),
             (by_header(by), false),
@@ -517,6 +624,62 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
             a.0 += l.qty;
             a.1 += base.round(l.amount * inv.rate);
             a.2 += cost;
+        }
+    }
+    // Returns: each credit memo takes back its goods' revenue and quantity;
+    // goods restocked bring their cost back (as the return's Dr Inventory /
+    // Cr COGS did: the part that completes a return line takes what is
+    // left of its rounded value), goods scrapped leave it in the margin.
+    // (rma, return line) -> quantity credited so far, memos in number order.
+    let mut back: BTreeMap<(&str, u32), Decimal> = BTreeMap::new();
+    for m in s
+        .credit_memos
+        .values()
+        .filter(|m| o.entity.as_deref().is_none_or(|e| e == m.entity) && m.date <= o.today)
+    {
+        let base = s
+            .entities
+            .get(&m.entity)
+            .map(|e| e.base_currency.clone())
+            .unwrap_or_else(|| Currency::new("USD"));
+        let rate = s.invoices.get(&m.invoice).map_or(Decimal::ONE, |i| i.rate);
+        let channel = s
+            .customers
+            .get(&m.customer)
+            .map(|c| c.channel.as_str())
+            .unwrap_or("");
+        let rma = s.returns.get(&m.rma);
+        for l in &m.lines {
+            let restocked = rma
+                .and_then(|r| {
+                    r.lines
+                        .iter()
+                        .find(|x| x.invoice_line == l.invoice_line && x.sku == l.sku)
+                })
+                .filter(|x| x.disposition == crate::core::returns::Disposition::Restock);
+            let cost = match restocked {
+                Some(x) => {
+                    let before = back.entry((m.rma.as_str(), x.line)).or_default();
+                    let after = *before + l.qty;
+                    let v = if after >= x.qty {
+                        base.round(x.qty * x.unit_cost) - base.round(*before * x.unit_cost)
+                    } else {
+                        base.round(l.qty * x.unit_cost)
+                    };
+                    *before = after;
+                    v
+                }
+                None => Decimal::ZERO,
+            };
+            let key = match by {
+                "channel" => channel.to_string(),
+                "item" => l.sku.clone(),
+                _ => m.customer.clone(),
+            };
+            let a = acc.entry((m.entity.clone(), key)).or_default();
+            a.0 -= l.qty;
+            a.1 -= base.round(l.amount * rate);
+            a.2 -= cost;
         }
     }
     for ((e, key), (q, rev, cost)) in acc {
@@ -610,7 +773,7 @@ pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, 
     }
     let mut t = Table::new(
         format!(
-            "Consolidated trial balance in {to} at the rates of {}",
+            "Consolidated trial balance in {to} as of {} at that day's rates (by posting date)",
             o.today
         ),
         &[
@@ -639,10 +802,7 @@ pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, 
         .filter_map(|k| s.posting_rules.get(&(code.clone(), *k)))
         .collect();
         let mut entity_sum = Decimal::ZERO;
-        for ((ent, account), b) in s.ledger.balances.range((code.clone(), String::new())..) {
-            if ent != code {
-                break;
-            }
+        for (account, b) in &s.balances_as_of(code, o.today) {
             if b.is_zero() {
                 continue;
             }
@@ -692,6 +852,7 @@ pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, 
         money(tx),
         money(tc),
     ]);
+    t.note_later_entries(s, None, o.today);
     Ok(t)
 }
 
