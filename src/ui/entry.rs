@@ -2,7 +2,8 @@
 //! for every screen: `[qty*]code[@warehouse][=price]`, where `code` is a
 //! SKU, a barcode (a case barcode means a case), a GS1-128 scan (its count
 //! is the quantity) or words of a description. Quantities and amounts
-//! follow one grammar: digits and a point, no sign, no exponent.
+//! follow the one decimal grammar of exec and imports
+//! (`core::types::parse_decimal`), positive only.
 
 use super::screen::Ctx;
 use crate::core::scan::{parse_scan, Scan};
@@ -38,14 +39,12 @@ pub enum Resolved {
     Error(String),
 }
 
+/// A positive decimal in the one grammar of exec and imports
+/// (`core::types::parse_decimal`: digits and a point, no sign, exponent or
+/// thousands separator), with at most `max_dp` decimals and at most `max`.
 fn decimal(t: &str, what: &str, max_dp: u32, max: i64) -> Result<Decimal, String> {
     let t = t.trim();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return Err(format!("{t:?} is not {what} (digits, e.g. 3 or 2.5)"));
-    }
-    let d: Decimal = t
-        .parse()
-        .map_err(|_| format!("{t:?} is not {what} (digits, e.g. 3 or 2.5)"))?;
+    let d = crate::core::types::parse_decimal(t).map_err(|p| format!("{what} {t:?} {p}"))?;
     if d <= Decimal::ZERO {
         return Err(format!("{what} must be more than zero (got {t})"));
     }
@@ -142,5 +141,22 @@ pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screens_read_numbers_in_the_one_grammar() {
+        assert_eq!(parse_qty("2.5"), Ok(Decimal::new(25, 1)));
+        assert_eq!(parse_money("43.20"), Ok(Decimal::new(4320, 2)));
+        for bad in ["1E2", "+5", ".5", "5.", "1,000", "-3", "0", "", "abc"] {
+            assert!(parse_qty(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(parse_money("12.345").is_err());
+        assert!(parse_qty("1.23456").is_err());
+        assert!(parse_qty("1000001").is_err());
     }
 }

@@ -296,3 +296,94 @@ pub fn actions(focus: Focus) -> Vec<(Action, &'static str)> {
         ],
     }
 }
+
+/// What an F4 prompt looks up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Customer,
+    Item,
+}
+
+/// An F4 prompt over a form: a lookup of one kind in a popup, where Enter
+/// takes the highlighted row.
+pub struct Prompt {
+    pub kind: Kind,
+    pub lookup: Lookup,
+}
+
+impl Prompt {
+    pub fn open(kind: Kind, query: &str, ctx: &super::screen::Ctx) -> Prompt {
+        let mut lookup = Lookup::new();
+        lookup.query = TextField::new(query);
+        let mut p = Prompt { kind, lookup };
+        let kind = p.kind;
+        p.lookup.refresh(&mut |q| search(kind, q, ctx));
+        p
+    }
+    pub fn handle(&mut self, input: Input, ctx: &super::screen::Ctx) -> Picked {
+        let kind = self.kind;
+        self.lookup
+            .handle(input, &mut |q| search(kind, q, ctx), true)
+    }
+    pub fn context(&self) -> Context {
+        self.lookup.context()
+    }
+    pub fn actions(&self) -> Vec<(Action, &'static str)> {
+        let mut a = actions(self.lookup.focus);
+        if let Some(first) = a.first_mut() {
+            first.1 = "choose";
+        }
+        a
+    }
+    /// Draw the popup over `area`.
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &super::screen::Ctx) {
+        let pop = super::widgets::centered(
+            area,
+            area.width.saturating_sub(4),
+            area.height.saturating_sub(2),
+        );
+        f.render_widget(ratatui::widgets::Clear, pop);
+        let block = Block::bordered().title(match self.kind {
+            Kind::Customer => " find customer ",
+            Kind::Item => " find item ",
+        });
+        let inner = block.inner(pop);
+        f.render_widget(block, pop);
+        let (s, theme, today) = (ctx.state(), ctx.theme, ctx.today());
+        match self.kind {
+            Kind::Customer => self.lookup.render(
+                f,
+                inner,
+                theme,
+                "code, name, phone or city",
+                &|c| {
+                    s.customers
+                        .get(c)
+                        .map(|x| format!("{:<10} {}", x.code, x.name))
+                        .unwrap_or_default()
+                },
+                &|c| super::screens::customer_lookup::customer_detail(s, c, theme),
+            ),
+            Kind::Item => self.lookup.render(
+                f,
+                inner,
+                theme,
+                "SKU, description or scan",
+                &|c| {
+                    s.items
+                        .get(c)
+                        .map(|i| format!("{:<10} {}", i.sku, i.description))
+                        .unwrap_or_default()
+                },
+                &|c| super::screens::item_lookup::item_detail(s, c, theme, today),
+            ),
+        }
+    }
+}
+
+fn search(kind: Kind, q: &str, ctx: &super::screen::Ctx) -> Found {
+    match kind {
+        Kind::Customer => ctx.find_customers(q),
+        Kind::Item => ctx.find_items(q),
+    }
+}

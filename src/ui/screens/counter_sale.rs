@@ -18,12 +18,12 @@ use crate::query::sale::{self, margin_pct, Preview};
 use crate::query::{money, qty};
 use crate::ui::entry::{parse_money, parse_qty, resolve, Resolved};
 use crate::ui::keymap::{Action, Context};
-use crate::ui::lookup::{Lookup, Picked};
+use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{centered, fit, TextField};
+use crate::ui::widgets::{fit, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
 
@@ -64,13 +64,6 @@ enum Ask {
     OnAccount,
 }
 
-/// Where an F4 lookup will put its pick.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Prompt {
-    Customer,
-    Item,
-}
-
 pub struct CounterSale {
     pub focus: Focus,
     pub customer: Option<Code>,
@@ -86,7 +79,7 @@ pub struct CounterSale {
     pub amount: TextField,
     /// Idempotency key of this sale; a new one for the next sale.
     pub key: String,
-    prompt: Option<(Prompt, Lookup)>,
+    prompt: Option<Prompt>,
     asking: Option<Ask>,
     preview: Option<(u64, usize, Result<Preview, Rejection>)>,
     /// Changes to the inputs since the start (for the preview cache).
@@ -225,19 +218,9 @@ impl CounterSale {
         match (&found.exact, found.codes.as_slice()) {
             (Some(Ok(code)), _) => self.set_customer(code.clone(), ctx),
             (_, [one]) => self.set_customer(one.clone(), ctx),
-            _ => self.open_prompt(Prompt::Customer, &typed, ctx),
+            _ => self.prompt = Some(Prompt::open(Kind::Customer, &typed, ctx)),
         }
         Flow::Stay
-    }
-
-    fn open_prompt(&mut self, kind: Prompt, query: &str, ctx: &Ctx) {
-        let mut l = Lookup::new();
-        l.query = TextField::new(query);
-        l.refresh(&mut |q| match kind {
-            Prompt::Customer => ctx.find_customers(q),
-            Prompt::Item => ctx.find_items(q),
-        });
-        self.prompt = Some((kind, l));
     }
 
     /// Add `q` of `sku` in `unit` (merging with a line of the same item
@@ -287,7 +270,9 @@ impl CounterSale {
                 self.entry.take();
                 self.add_line(e.sku, e.unit, e.qty);
             }
-            Resolved::Choose { query, .. } => self.open_prompt(Prompt::Item, &query, ctx),
+            Resolved::Choose { query, .. } => {
+                self.prompt = Some(Prompt::open(Kind::Item, &query, ctx))
+            }
             Resolved::Error(e) => {
                 self.notice = Some(Notice::error(e));
                 self.entry.take();
@@ -463,8 +448,8 @@ impl Screen for CounterSale {
         "counter sale".into()
     }
     fn context(&self) -> Context {
-        if let Some((_, l)) = &self.prompt {
-            return l.context();
+        if let Some(p) = &self.prompt {
+            return p.context();
         }
         match self.focus {
             Focus::Done => Context::List,
@@ -472,10 +457,8 @@ impl Screen for CounterSale {
         }
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        if let Some((_, l)) = &self.prompt {
-            let mut a = crate::ui::lookup::actions(l.focus);
-            a[0].1 = "choose";
-            return a;
+        if let Some(p) = &self.prompt {
+            return p.actions();
         }
         match self.focus {
             Focus::Customer => vec![
@@ -517,21 +500,13 @@ impl Screen for CounterSale {
     }
 
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        if let Some((kind, mut l)) = self.prompt.take() {
-            let picked = l.handle(
-                input,
-                &mut |q| match kind {
-                    Prompt::Customer => ctx.find_customers(q),
-                    Prompt::Item => ctx.find_items(q),
-                },
-                true,
-            );
-            match picked {
-                Picked::No => self.prompt = Some((kind, l)),
+        if let Some(mut p) = self.prompt.take() {
+            match p.handle(input, ctx) {
+                Picked::No => self.prompt = Some(p),
                 Picked::Leave => {}
-                Picked::Code(code) => match kind {
-                    Prompt::Customer => self.set_customer(code, ctx),
-                    Prompt::Item => {
+                Picked::Code(code) => match p.kind {
+                    Kind::Customer => self.set_customer(code, ctx),
+                    Kind::Item => {
                         let count = self
                             .entry
                             .trimmed()
@@ -563,7 +538,7 @@ impl Screen for CounterSale {
             }
             (Focus::Customer, Input::Action(Action::Lookup)) => {
                 let q = self.customer_field.text.clone();
-                self.open_prompt(Prompt::Customer, &q, ctx);
+                self.prompt = Some(Prompt::open(Kind::Customer, &q, ctx));
                 Flow::Stay
             }
             (Focus::Customer, Input::Action(Action::Cancel)) => self.leave(),
@@ -579,7 +554,7 @@ impl Screen for CounterSale {
             (Focus::Entry, Input::Action(Action::Lookup)) => {
                 let q = self.entry.text.clone();
                 let q = q.split_once('*').map(|(_, c)| c.to_string()).unwrap_or(q);
-                self.open_prompt(Prompt::Item, &q, ctx);
+                self.prompt = Some(Prompt::open(Kind::Item, &q, ctx));
                 Flow::Stay
             }
             (Focus::Entry, Input::Action(Action::Pay | Action::Complete)) => {
@@ -994,47 +969,8 @@ impl Screen for CounterSale {
         }
         f.render_widget(Paragraph::new(out), totals);
 
-        if let Some((kind, l)) = self.prompt.as_mut() {
-            let pop = centered(
-                area,
-                area.width.saturating_sub(4),
-                area.height.saturating_sub(2),
-            );
-            f.render_widget(Clear, pop);
-            let block = Block::bordered().title(match kind {
-                Prompt::Customer => " find customer ",
-                Prompt::Item => " find item ",
-            });
-            let inner = block.inner(pop);
-            f.render_widget(block, pop);
-            match kind {
-                Prompt::Customer => l.render(
-                    f,
-                    inner,
-                    theme,
-                    "code, name, phone or city",
-                    &|c| {
-                        s.customers
-                            .get(c)
-                            .map(|x| format!("{:<10} {}", x.code, x.name))
-                            .unwrap_or_default()
-                    },
-                    &|c| super::customer_lookup::customer_detail(s, c, theme),
-                ),
-                Prompt::Item => l.render(
-                    f,
-                    inner,
-                    theme,
-                    "SKU, description or scan",
-                    &|c| {
-                        s.items
-                            .get(c)
-                            .map(|i| format!("{:<10} {}", i.sku, i.description))
-                            .unwrap_or_default()
-                    },
-                    &|c| super::item_lookup::item_detail(s, c, theme, ctx.today()),
-                ),
-            }
+        if let Some(p) = self.prompt.as_mut() {
+            p.render(f, area, ctx);
         }
     }
 }

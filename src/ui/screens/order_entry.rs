@@ -17,13 +17,13 @@ use crate::core::{decide, Command, CommandBody, Event, State};
 use crate::query::{money, qty};
 use crate::ui::entry::{parse_price, parse_qty, resolve, Entered, Resolved};
 use crate::ui::keymap::{Action, Context};
-use crate::ui::lookup::{Lookup, Picked};
+use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{centered, fit, TextField};
+use crate::ui::widgets::{fit, TextField};
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
 
@@ -173,7 +173,7 @@ pub struct OrderEntry {
     pub selected: usize,
     pub warehouse: Code,
     key: String,
-    prompt: Option<(bool, Lookup)>,
+    prompt: Option<Prompt>,
     asking: Option<Ask>,
     cache: Option<(u64, usize, Result<SalesOrder, Rejection>)>,
     edits: usize,
@@ -356,10 +356,7 @@ impl OrderEntry {
                 self.add(e, ctx)
             }
             Resolved::Choose { query, .. } => {
-                let mut l = Lookup::new();
-                l.query = TextField::new(&query);
-                l.refresh(&mut |q| ctx.find_items(q));
-                self.prompt = Some((false, l));
+                self.prompt = Some(Prompt::open(Kind::Item, &query, ctx));
                 Flow::Stay
             }
             Resolved::Error(e) => {
@@ -525,15 +522,13 @@ impl Screen for OrderEntry {
     }
     fn context(&self) -> Context {
         match &self.prompt {
-            Some((_, l)) => l.context(),
+            Some(p) => p.context(),
             None => Context::Form,
         }
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        if let Some((_, l)) = &self.prompt {
-            let mut a = crate::ui::lookup::actions(l.focus);
-            a[0].1 = "choose";
-            return a;
+        if let Some(p) = &self.prompt {
+            return p.actions();
         }
         let mut a = match self.focus {
             Focus::Order => vec![(Action::Submit, "open order (empty: new)")],
@@ -551,14 +546,13 @@ impl Screen for OrderEntry {
                 (Action::Down, "next"),
             ],
         };
-        a.push((
-            Action::Complete,
-            if self.loaded.is_some() {
-                "confirm quote"
-            } else {
-                "place"
-            },
-        ));
+        let done = match (&self.loaded, self.quote) {
+            (Some(_), true) => "confirm quote",
+            (Some(_), false) => "(committed)",
+            (None, true) => "place quote",
+            (None, false) => "place order",
+        };
+        a.push((Action::Complete, done));
         a.push((Action::NextField, "next field"));
         a.push((Action::Cancel, "back"));
         a.push((Action::Help, "keys"));
@@ -566,23 +560,11 @@ impl Screen for OrderEntry {
     }
 
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        if let Some((_, mut l)) = self.prompt.take() {
-            let customer = self.focus == Focus::Customer;
-            let picked = l.handle(
-                input,
-                &mut |q| {
-                    if customer {
-                        ctx.find_customers(q)
-                    } else {
-                        ctx.find_items(q)
-                    }
-                },
-                true,
-            );
-            match picked {
-                Picked::No => self.prompt = Some((customer, l)),
+        if let Some(mut p) = self.prompt.take() {
+            match p.handle(input, ctx) {
+                Picked::No => self.prompt = Some(p),
                 Picked::Leave => {}
-                Picked::Code(c) if customer => self.set_customer(c, ctx),
+                Picked::Code(c) if p.kind == Kind::Customer => self.set_customer(c, ctx),
                 Picked::Code(c) => {
                     self.entry.take();
                     let e = Entered {
@@ -641,26 +623,36 @@ impl Screen for OrderEntry {
                 match (&found.exact, found.codes.as_slice()) {
                     (Some(Ok(c)), _) => self.set_customer(c.clone(), ctx),
                     (_, [one]) if !typed.is_empty() => self.set_customer(one.clone(), ctx),
-                    _ => {
-                        let mut l = Lookup::new();
-                        l.query = TextField::new(&typed);
-                        l.refresh(&mut |q| ctx.find_customers(q));
-                        self.prompt = Some((true, l));
-                    }
+                    _ => self.prompt = Some(Prompt::open(Kind::Customer, &typed, ctx)),
                 }
                 Flow::Stay
             }
             (Focus::Customer, Input::Action(Action::Lookup)) => {
-                let mut l = Lookup::new();
-                l.query = self.customer_field.clone();
-                l.refresh(&mut |q| ctx.find_customers(q));
-                self.prompt = Some((true, l));
+                let q = self.customer_field.text.clone();
+                self.prompt = Some(Prompt::open(Kind::Customer, &q, ctx));
                 Flow::Stay
             }
             (Focus::Customer, other) => {
                 if self.loaded.is_none() && self.customer_field.edit(other) {
                     self.customer = None;
                     self.changed();
+                }
+                Flow::Stay
+            }
+            (
+                Focus::ShipTo | Focus::Po | Focus::Requested | Focus::Kind,
+                Input::Char(_)
+                | Input::Action(Action::DeleteBack | Action::Clear | Action::Up | Action::Down),
+            ) if self.loaded.is_some() => {
+                self.notice = Some(Notice::error(
+                    "the header of a placed order is not changed here: lines only",
+                ));
+                Flow::Stay
+            }
+            (Focus::Requested, Input::Action(Action::Submit)) => {
+                match self.requested_date() {
+                    Ok(_) => self.next_field(false),
+                    Err(e) => self.notice = Some(Notice::error(e)),
                 }
                 Flow::Stay
             }
@@ -691,10 +683,7 @@ impl Screen for OrderEntry {
                 }
                 Flow::Stay
             }
-            (
-                Focus::ShipTo | Focus::Po | Focus::Requested | Focus::Kind,
-                Input::Action(Action::Submit),
-            ) => {
+            (Focus::ShipTo | Focus::Po | Focus::Kind, Input::Action(Action::Submit)) => {
                 self.next_field(false);
                 Flow::Stay
             }
@@ -712,10 +701,8 @@ impl Screen for OrderEntry {
             }
             (Focus::Entry, Input::Action(Action::Submit)) => self.accept_entry(ctx),
             (Focus::Entry, Input::Action(Action::Lookup)) => {
-                let mut l = Lookup::new();
-                l.query = self.entry.clone();
-                l.refresh(&mut |q| ctx.find_items(q));
-                self.prompt = Some((false, l));
+                let q = self.entry.text.clone();
+                self.prompt = Some(Prompt::open(Kind::Item, &q, ctx));
                 Flow::Stay
             }
             (Focus::Entry, Input::Action(Action::Up)) => {
@@ -1088,49 +1075,8 @@ impl Screen for OrderEntry {
         };
         f.render_widget(Paragraph::new(foot_lines), foot);
 
-        if let Some((customer, l)) = self.prompt.as_mut() {
-            let pop = centered(
-                area,
-                area.width.saturating_sub(4),
-                area.height.saturating_sub(2),
-            );
-            f.render_widget(Clear, pop);
-            let block = Block::bordered().title(if *customer {
-                " find customer "
-            } else {
-                " find item "
-            });
-            let inner = block.inner(pop);
-            f.render_widget(block, pop);
-            if *customer {
-                l.render(
-                    f,
-                    inner,
-                    theme,
-                    "code, name, phone or city",
-                    &|c| {
-                        s.customers
-                            .get(c)
-                            .map(|x| format!("{:<10} {}", x.code, x.name))
-                            .unwrap_or_default()
-                    },
-                    &|c| super::customer_lookup::customer_detail(s, c, theme),
-                );
-            } else {
-                l.render(
-                    f,
-                    inner,
-                    theme,
-                    "SKU, description or scan",
-                    &|c| {
-                        s.items
-                            .get(c)
-                            .map(|i| format!("{:<10} {}", i.sku, i.description))
-                            .unwrap_or_default()
-                    },
-                    &|c| super::item_lookup::item_detail(s, c, theme, ctx.today()),
-                );
-            }
+        if let Some(p) = self.prompt.as_mut() {
+            p.render(f, area, ctx);
         }
     }
 }
