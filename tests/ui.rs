@@ -648,10 +648,15 @@ fn an_open_order_changed_and_a_line_cancelled_with_a_confirm() {
     let mut d = Driver::new(&b, Some("REP1"));
     d.open("Order entry").unwrap();
     d.press("backtab").typed(&number).press("enter");
-    assert!(d
-        .screen(132, 43)
-        .contains(&format!("order entry · {number}")));
-    // Line 1 to 3 units.
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("order entry · {number}")), "{s}");
+    // The header shows the order as placed, and is not edited here.
+    let po = b.state.borrow().orders[&number].customer_po.clone();
+    assert!(!po.is_empty() && s.contains(&po), "{po}:\n{s}");
+    d.press("backtab").press("backtab").typed("X");
+    assert!(d.screen(132, 43).contains("not changed here"));
+    d.press("tab").press("tab"); // back to the item field
+                                 // Line 1 to 3 units.
     d.press("up").press("up").typed("3").press("enter");
     assert_eq!(
         b.state.borrow().orders[&number].lines[0].unit_qty,
