@@ -213,6 +213,72 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     );
 }
 
+/// A phone order in the real binary: a line larger than the shelf is
+/// backordered with its promise date on screen; then the order is changed
+/// and a line cancelled through its confirm step.
+#[test]
+fn a_phone_order_with_a_backorder_then_changed_and_a_line_cancelled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let t = Tmux::start(&dir, 132, 43, "");
+    t.wait_for("Operator code:");
+    t.literal("REP1");
+    t.keys(&["Enter"]);
+    t.wait_for("Order entry");
+    t.keys(&["Enter"]);
+    t.wait_for("type a customer code");
+    t.literal("C0001");
+    t.keys(&["Enter"]);
+    t.wait_for("Lakeside");
+    t.keys(&["Enter"]); // ship-to
+    t.literal("PO-4242");
+    t.keys(&["Enter", "Enter", "Enter"]); // PO, requested, type
+    t.literal("2*FAS-1000");
+    t.keys(&["Enter"]);
+    t.wait_for("FAS-1000");
+    t.literal("400*FAS-1003");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("backordered");
+    assert!(s.contains("not placed yet"), "{s}");
+    t.keys(&["F10"]);
+    let s = t.wait_for("placed, confirmed");
+    // The backordered line shows its promise date (month-day).
+    let line = s
+        .lines()
+        .find(|l| l.contains("FAS-1003"))
+        .unwrap_or_default();
+    assert!(
+        line.split_whitespace()
+            .any(|w| w.len() == 5 && w.as_bytes()[2] == b'-'),
+        "a promise date on the line: {line}"
+    );
+    // Change line 1 to 3, then cancel line 2: asked first.
+    t.keys(&["Up", "Up"]);
+    t.literal("3");
+    t.keys(&["Enter"]);
+    t.wait_for("changed");
+    t.keys(&["Down", "F9"]);
+    t.wait_for("Cancel line 2");
+    t.keys(&["y"]);
+    t.wait_for("CANCELLED");
+    // Two Esc bytes in one burst read as alt-Esc: one at a time, as hands do.
+    t.keys(&["Escape"]);
+    t.wait_for("Item _");
+    t.keys(&["Escape"]);
+    t.wait_for("Order inquiry");
+    t.keys(&["F3"]);
+    t.wait_for("DEPOT-EXITED-0");
+    // The store says the same: line 1 for 3, line 2 cancelled.
+    let out = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["report", "open-orders", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(csv.lines().any(|l| l.contains("C0001")), "{csv}");
+}
+
 #[test]
 fn a_bad_user_keymap_is_refused_before_the_screen_is_taken() {
     let tmp = tempfile::tempdir().unwrap();
