@@ -419,6 +419,16 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         super::state::add_unapplied_base(state, key, journal);
         super::apply::apply_journal(state, journal);
+        for a in &receipt.applications {
+            let of = state
+                .index
+                .receipts_by_invoice
+                .entry(a.invoice.clone())
+                .or_default();
+            if !of.contains(&receipt.number) {
+                of.push(receipt.number.clone());
+            }
+        }
         state
             .receipts
             .insert(receipt.number.clone(), receipt.clone());

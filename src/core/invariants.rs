@@ -1068,6 +1068,43 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     {
         return Err(bad("pick lists"));
     }
+    for sh in state.shipments.values() {
+        let listed = idx
+            .shipments_by_order
+            .get(&sh.order)
+            .is_some_and(|v| v.contains(&sh.number));
+        if !listed {
+            return Err(bad("shipments by order"));
+        }
+    }
+    if state.shipments.len() != idx.shipments_by_order.values().map(Vec::len).sum::<usize>() {
+        return Err(bad("shipments by order"));
+    }
+    let mut applied = 0usize;
+    for r in state.receipts.values() {
+        let mut invoices: Vec<&Code> = r.applications.iter().map(|a| &a.invoice).collect();
+        invoices.sort();
+        invoices.dedup();
+        for inv in invoices {
+            let listed = idx
+                .receipts_by_invoice
+                .get(inv)
+                .is_some_and(|v| v.contains(&r.number));
+            if !listed {
+                return Err(bad("receipts by invoice"));
+            }
+            applied += 1;
+        }
+    }
+    if applied
+        != idx
+            .receipts_by_invoice
+            .values()
+            .map(Vec::len)
+            .sum::<usize>()
+    {
+        return Err(bad("receipts by invoice"));
+    }
     let mut n = 0usize;
     for o in state.orders.values() {
         let unshipped = o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty);

@@ -307,6 +307,12 @@ pub struct Indexes {
     pub open_picks: Set<Code>,
     /// Every pick list of an order.
     pub picks_by_order: Map<Code, Vec<Code>>,
+    /// Every shipment of an order (order inquiry reads them without a
+    /// scan of all shipments).
+    pub shipments_by_order: Map<Code, Vec<Code>>,
+    /// Every receipt applied to an invoice (receipts never change after
+    /// they are recorded).
+    pub receipts_by_invoice: Map<Code, Vec<Code>>,
     /// Confirmed orders with something left to ship, per customer.
     pub open_orders: Map<Code, Set<Code>>,
     /// Shipments not yet invoiced, per customer.

@@ -848,6 +848,12 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
             super::apply::apply_journal(state, journal);
             state
+                .index
+                .shipments_by_order
+                .entry(shipment.order.clone())
+                .or_default()
+                .push(shipment.number.clone());
+            state
                 .shipments
                 .insert(shipment.number.clone(), shipment.clone());
         }

@@ -161,6 +161,11 @@ impl Index {
             hits = Some(h);
         }
         let total = scored.len();
+        // Only the best ROWS_MAX are shown: select them, then sort those.
+        if scored.len() > ROWS_MAX {
+            scored.select_nth_unstable_by_key(ROWS_MAX, |(s, i)| (*s, *i));
+            scored.truncate(ROWS_MAX);
+        }
         scored.sort_by_key(|(s, i)| (*s, *i));
         let codes = scored
             .iter()

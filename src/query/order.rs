@@ -33,10 +33,12 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         .filter_map(|p| s.picks.get(p).cloned())
         .collect();
     let shipments: Vec<Shipment> = s
-        .shipments
-        .values()
-        .filter(|sh| sh.order == number)
-        .cloned()
+        .index
+        .shipments_by_order
+        .get(number)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| s.shipments.get(n).cloned())
         .collect();
     let mut invoices: Vec<Invoice> = Vec::new();
     for sh in &shipments {
@@ -46,12 +48,22 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
             }
         }
     }
-    let paid = |r: &Receipt| {
-        r.applications
-            .iter()
-            .any(|a| invoices.iter().any(|i| i.number == a.invoice))
-    };
-    let receipts: Vec<Receipt> = s.receipts.values().filter(|r| paid(r)).cloned().collect();
+    let mut receipts: Vec<Receipt> = Vec::new();
+    for i in &invoices {
+        for n in s
+            .index
+            .receipts_by_invoice
+            .get(&i.number)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(r) = s.receipts.get(n) {
+                if !receipts.iter().any(|x| x.number == r.number) {
+                    receipts.push(r.clone());
+                }
+            }
+        }
+    }
     let credit_memos: Vec<CreditMemo> = s
         .credit_memos
         .values()

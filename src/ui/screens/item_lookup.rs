@@ -177,10 +177,14 @@ pub fn item_detail(
         )));
     }
     // Bins and lots, with expiry where the item has lots.
+    // Through the index of the item's bins: never a scan of all stock.
     let bins: Vec<Line<'static>> = s
-        .bin_stock
-        .iter()
-        .filter(|(k, q)| k.sku == sku && **q > rust_decimal::Decimal::ZERO)
+        .warehouses
+        .keys()
+        .filter_map(|wh| s.index.item_bins.get(&(wh.clone(), sku.to_string())))
+        .flatten()
+        .filter_map(|k| s.bin_stock.get(k).map(|q| (k, *q)))
+        .filter(|(_, q)| *q > rust_decimal::Decimal::ZERO)
         .take(BIN_ROWS_MAX)
         .map(|(k, q)| {
             let lot = match &k.lot {
@@ -196,7 +200,7 @@ pub fn item_detail(
                 "  {:<5}{:<10}{:>8}{lot}",
                 k.warehouse,
                 k.bin,
-                qty(*q)
+                qty(q)
             ))
         })
         .collect();
