@@ -29,8 +29,10 @@ struct Entry {
 pub struct Found {
     /// Codes of the best matches, best first (at most `ROWS_MAX`).
     pub codes: Vec<Code>,
-    /// How many records match in all.
+    /// How many records match in all (at least, when not `complete`).
     pub total: usize,
+    /// Whether `total` counts every match (false: the page filled first).
+    pub complete: bool,
     /// A scan or exact code: the record it names, or why it names none.
     pub exact: Option<Result<Code, String>>,
 }
@@ -39,6 +41,8 @@ pub struct Found {
 #[derive(Default)]
 pub struct Index {
     entries: Vec<Entry>,
+    /// Lower-case codes, sorted, with their entry: prefix ranges.
+    by_code: Vec<(String, usize)>,
     /// The last query and the entries it matched (for narrowing).
     last: Option<(String, Vec<usize>)>,
 }
@@ -117,10 +121,20 @@ impl Index {
                 text: text(v).to_lowercase(),
             })
             .collect();
+        let mut by_code: Vec<(String, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code.to_lowercase(), i))
+            .collect();
+        by_code.sort();
+        self.by_code = by_code;
         self.last = None;
     }
 
-    fn search(&mut self, query: &str) -> (Vec<Code>, usize) {
+    /// The best rows for `query`, how many match, and whether that count
+    /// is complete (false: at least that many; the page filled early).
+    fn search(&mut self, query: &str) -> (Vec<Code>, usize, bool) {
         let raw = query.trim().to_lowercase();
         let q = words(&raw);
         if q.is_empty() {
@@ -130,50 +144,75 @@ impl Index {
                 .take(ROWS_MAX)
                 .map(|e| e.code.clone())
                 .collect();
-            return (codes, self.entries.len());
+            return (codes, self.entries.len(), true);
         }
-        // Exact words first. A query that only grew can only match fewer
-        // records: filter the last hits instead of everything.
+        // 1. The code itself, then codes starting with the query: a range
+        //    of the sorted codes, found by binary search.
+        let lo = self
+            .by_code
+            .partition_point(|(c, _)| c.as_str() < raw.as_str());
+        let hi = lo + self.by_code[lo..].partition_point(|(c, _)| c.starts_with(raw.as_str()));
+        let mut ranked: Vec<usize> = self.by_code[lo..hi]
+            .iter()
+            .take(ROWS_MAX)
+            .map(|(_, i)| *i)
+            .collect();
+        let mut total = hi - lo;
+        // 2. Every word anywhere, in index order, until the page is full.
+        //    A query that only grew can only match fewer records: filter
+        //    the last complete hits instead of everything.
         let candidates: Vec<usize> = match &self.last {
             Some((prev, hits)) if !prev.is_empty() && raw.starts_with(prev.as_str()) => {
                 hits.clone()
             }
             _ => (0..self.entries.len()).collect(),
         };
-        let run = |cands: &mut dyn Iterator<Item = usize>, typos: bool| -> Vec<(u8, usize)> {
-            cands
+        let mut hits: Vec<usize> = Vec::new();
+        let mut complete = true;
+        for i in candidates {
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
+            let Some(sc) = score(e, &q, &raw, false) else {
+                continue;
+            };
+            hits.push(i);
+            if sc <= 1 {
+                continue; // counted with the code range
+            }
+            if ranked.len() >= ROWS_MAX {
+                complete = false;
+                break;
+            }
+            ranked.push(i);
+            total += 1;
+        }
+        let mut typo = false;
+        if ranked.is_empty() {
+            // Nothing as typed: allow one typo per word, over everything.
+            typo = true;
+            let mut scored: Vec<(u8, usize)> = (0..self.entries.len())
                 .filter_map(|i| {
                     self.entries
                         .get(i)
-                        .and_then(|e| score(e, &q, &raw, typos))
+                        .and_then(|e| score(e, &q, &raw, true))
                         .map(|s| (s, i))
                 })
-                .collect()
-        };
-        let mut scored = run(&mut candidates.into_iter(), false);
-        let mut hits: Option<Vec<usize>> = None;
-        if scored.is_empty() {
-            // Nothing as typed: allow one typo per word, over everything.
-            scored = run(&mut (0..self.entries.len()), true);
-        } else {
-            let mut h: Vec<usize> = scored.iter().map(|(_, i)| *i).collect();
-            h.sort_unstable();
-            hits = Some(h);
+                .collect();
+            total = scored.len();
+            if scored.len() > ROWS_MAX {
+                scored.select_nth_unstable_by_key(ROWS_MAX, |(s, i)| (*s, *i));
+                scored.truncate(ROWS_MAX);
+            }
+            scored.sort_by_key(|(s, i)| (*s, *i));
+            ranked = scored.into_iter().map(|(_, i)| i).collect();
         }
-        let total = scored.len();
-        // Only the best ROWS_MAX are shown: select them, then sort those.
-        if scored.len() > ROWS_MAX {
-            scored.select_nth_unstable_by_key(ROWS_MAX, |(s, i)| (*s, *i));
-            scored.truncate(ROWS_MAX);
-        }
-        scored.sort_by_key(|(s, i)| (*s, *i));
-        let codes = scored
+        let codes = ranked
             .iter()
-            .take(ROWS_MAX)
-            .filter_map(|(_, i)| self.entries.get(*i).map(|e| e.code.clone()))
+            .filter_map(|i| self.entries.get(*i).map(|e| e.code.clone()))
             .collect();
-        self.last = hits.map(|h| (raw, h));
-        (codes, total)
+        self.last = (complete && !typo).then_some((raw, hits));
+        (codes, total, complete)
     }
 }
 
@@ -207,7 +246,7 @@ impl Lookups {
         }
         // Descriptions are indexed with "," and "/" as spaces ("5/16 in"):
         // the query is read the same way.
-        let (mut codes, mut total) = self.items.search(&query.replace([',', '/'], " "));
+        let (mut codes, mut total, complete) = self.items.search(&query.replace([',', '/'], " "));
         let exact = item_exact(s, query);
         if let Some(Ok(code)) = &exact {
             if let Some(p) = codes.iter().position(|c| c == code) {
@@ -222,6 +261,7 @@ impl Lookups {
             exact: exact.filter(|e| e.is_ok() || codes.is_empty()),
             codes,
             total,
+            complete,
         }
     }
 
@@ -240,11 +280,12 @@ impl Lookups {
             });
             self.customers_of = Some(s.customers.clone());
         }
-        let (codes, total) = self.customers.search(query);
+        let (codes, total, complete) = self.customers.search(query);
         let exact = s.customers.get(query.trim()).map(|c| Ok(c.code.clone()));
         Found {
             codes,
             total,
+            complete,
             exact,
         }
     }
@@ -277,7 +318,40 @@ pub fn item_exact(s: &State, query: &str) -> Option<Result<Code, String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::near;
+    use super::*;
+
+    fn index(n: usize) -> Index {
+        let mut m: Map<Code, String> = Map::new();
+        for i in 0..n {
+            m.insert(format!("ITM-{i:04}"), format!("hex bolt {}", i % 7));
+        }
+        let mut ix = Index::default();
+        ix.rebuild(&m, |d| d.clone());
+        ix
+    }
+
+    #[test]
+    fn the_code_first_then_its_prefix_range_then_words_capped_at_a_page() {
+        let mut ix = index(1200);
+        let (codes, total, complete) = ix.search("ITM-0005");
+        assert_eq!(codes.first().map(String::as_str), Some("ITM-0005"));
+        assert_eq!((total, complete), (1, true));
+        let (codes, total, complete) = ix.search("itm-00");
+        assert_eq!((codes.len(), total, complete), (100, 100, true));
+        let (codes, total, complete) = ix.search("itm");
+        assert_eq!((codes.len(), total, complete), (ROWS_MAX, 1200, true));
+        // Words in every description: the page fills, the count is "at least".
+        let (codes, total, complete) = ix.search("bolt");
+        assert_eq!((codes.len(), complete), (ROWS_MAX, false));
+        assert_eq!(total, ROWS_MAX);
+        // Narrowing a complete search gives what a fresh search gives.
+        let narrowed = ix.search("itm-01");
+        let mut fresh = index(1200);
+        assert_eq!(narrowed, fresh.search("itm-01"));
+        // A typo is forgiven only when nothing matches as typed.
+        let (codes, _, _) = ix.search("blot 3");
+        assert!(!codes.is_empty());
+    }
 
     #[test]
     fn one_edit_is_near_two_are_not() {

@@ -212,7 +212,8 @@ impl Lookup {
             match &self.error {
                 Some(e) => format!("  {e}"),
                 None if self.query.text.is_empty() && focused => format!("  {prompt}"),
-                None => format!("  {} found", self.found.total),
+                None if self.found.complete => format!("  {} found", self.found.total),
+                None => format!("  {}+ found", self.found.total),
             },
             if self.error.is_some() {
                 theme.error()
