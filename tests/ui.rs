@@ -351,6 +351,19 @@ fn snapshots_of_each_screen_at_80x24_and_132x43() {
         .press("enter");
     insta::assert_snapshot!("customer_80x24", d.screen(80, 24));
     insta::assert_snapshot!("customer_132x43", d.screen(132, 43));
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter")
+        .typed("PO-9")
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d.typed("5*FAS-1003")
+        .press("enter")
+        .typed("2*FAS-1000")
+        .press("enter");
+    insta::assert_snapshot!("order_entry_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("order_entry_132x43", d.screen(132, 43));
     let mut d = Driver::new(&b, Some("ADMIN"));
     d.open("Order inquiry").unwrap();
     insta::assert_snapshot!("orders_80x24", d.screen(80, 24));
@@ -604,6 +617,11 @@ fn a_phone_order_with_a_backordered_line_shows_its_promise() {
         .unwrap_or_default()
         .to_string();
     assert!(line2.contains("list"), "{line2}");
+    // Exit with the order not placed asks first; "no" keeps it.
+    d.press("f3");
+    assert!(d.screen(132, 43).contains("Exit depot?"));
+    d.press("n");
+    assert!(!d.app.quit);
     let before = b.state.borrow().orders.len();
     d.press("f10");
     let st = b.state.borrow();

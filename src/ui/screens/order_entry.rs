@@ -861,6 +861,11 @@ impl Screen for OrderEntry {
         Flow::Stay
     }
 
+    fn dirty(&self) -> bool {
+        // A new order not placed yet (a placed one is committed already).
+        self.loaded.is_none() && !self.lines.is_empty()
+    }
+
     fn notice(&mut self) -> Option<Notice> {
         self.notice.take()
     }
@@ -1019,17 +1024,18 @@ impl Screen for OrderEntry {
             })
             .collect();
         let widths = [
+            // 80 columns: 70 of cells and 10 of spacing.
             Constraint::Length(3),
             Constraint::Length(10),
             Constraint::Length(4),
-            Constraint::Length(6),
             Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(10),
-            Constraint::Length(if wide { 26 } else { 10 }),
+            Constraint::Length(if wide { 26 } else { 9 }),
             Constraint::Length(5),
             Constraint::Length(5),
-            Constraint::Length(6),
+            Constraint::Length(7),
         ];
         let mut st = TableState::default();
         if self.focus == Focus::Lines {
