@@ -363,7 +363,7 @@ impl Prompt {
                         .map(|x| format!("{:<10} {}", x.code, x.name))
                         .unwrap_or_default()
                 },
-                &|c| super::screens::customer_lookup::customer_detail(s, c, theme),
+                &|c| super::screens::customer_lookup::customer_detail(s, c, theme, today),
             ),
             Kind::Item => self.lookup.render(
                 f,

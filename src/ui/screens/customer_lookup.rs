@@ -79,12 +79,17 @@ impl Screen for CustomerLookup {
                     .map(|x| format!("{:<7} {}", x.code, x.name))
                     .unwrap_or_default()
             },
-            &|c| customer_detail(s, c, theme),
+            &|c| customer_detail(s, c, theme, ctx.today()),
         );
     }
 }
 
-pub fn customer_detail(s: &State, code: &str, theme: Theme) -> Vec<Line<'static>> {
+pub fn customer_detail(
+    s: &State,
+    code: &str,
+    theme: Theme,
+    today: chrono::NaiveDate,
+) -> Vec<Line<'static>> {
     let Some(c) = s.customers.get(code) else {
         return vec![Line::from(format!("customer {code} no longer exists"))];
     };
@@ -153,12 +158,6 @@ pub fn customer_detail(s: &State, code: &str, theme: Theme) -> Vec<Line<'static>
         ),
     ];
     // Open invoices, oldest due first, with days past due.
-    let today = s
-        .invoices
-        .values()
-        .map(|i| i.date)
-        .max()
-        .unwrap_or_default();
     let mut open: Vec<_> = s
         .index
         .open_invoices
