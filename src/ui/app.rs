@@ -8,7 +8,7 @@
 
 use super::key::Key;
 use super::keymap::{Action, Context, Keymap, KeymapError};
-use super::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use super::screen::{Ctx, Flow, Input, Notice, Screen, Submitted};
 use super::screens::{menu::Menu, sign_in::SignIn};
 use super::theme::Theme;
 use super::widgets::{centered, fit};
@@ -26,8 +26,6 @@ pub const MIN_WIDTH: u16 = 20;
 pub const MIN_HEIGHT: u16 = 5;
 /// Flows a single key may chain (submit → outcome → submit ...).
 const FLOW_DEPTH_MAX: usize = 8;
-/// Submissions remembered for tests and the audit of a session.
-const SUBMITTED_MAX: usize = 10_000;
 
 /// The keymaps an operator may pick (by `Operator::keymap`), each with the
 /// user's own file merged over it.
@@ -66,8 +64,6 @@ pub struct App {
     session: String,
     keys: Cell<u64>,
     lookups: RefCell<Lookups>,
-    /// What this session submitted, in order (bounded).
-    pub submitted: Vec<Request>,
     /// The size of the last frame drawn (keys are not taken by a screen
     /// the frame could not show).
     last_size: Option<(u16, u16)>,
@@ -113,7 +109,6 @@ impl App {
             session: session.to_string(),
             keys: Cell::new(0),
             lookups: RefCell::default(),
-            submitted: Vec::new(),
             last_size: None,
             quitting: false,
         };
@@ -126,10 +121,6 @@ impl App {
         app
     }
 
-    pub fn keymap(&self) -> &Keymap {
-        &self.keymap
-    }
-
     /// The screen on top (its keymap name).
     pub fn screen_name(&self) -> &'static str {
         self.stack.last().map(|s| s.name()).unwrap_or("sign_in")
@@ -139,7 +130,7 @@ impl App {
         self.stack.last().map(|s| s.as_ref())
     }
 
-    /// Downcast helper for tests: the top screen as `T`.
+    /// Where the focus is: the confirm question, else the top screen's.
     pub fn context(&self) -> Context {
         if self.confirm.is_some() {
             return Context::Confirm;
@@ -340,9 +331,6 @@ impl App {
                     self.notice = Some(Notice::error("sign in first"));
                     return;
                 };
-                if self.submitted.len() < SUBMITTED_MAX {
-                    self.submitted.push((*req).clone());
-                }
                 let outcome = backend.submit(&op, &self.session, *req);
                 if let Submitted::Stopped(e) = &outcome {
                     tracing::error!(error = %e, "submission not acknowledged");

@@ -55,14 +55,6 @@ impl OrderInquiry {
         }
     }
 
-    /// Open straight on one order.
-    pub fn of(number: &str) -> OrderInquiry {
-        let mut o = OrderInquiry::new();
-        o.filter = TextField::new(number);
-        o.focus = Focus::Detail;
-        o
-    }
-
     fn rows(&mut self, ctx: &Ctx) -> Vec<String> {
         let f = self.filter.trimmed().to_lowercase();
         let fresh = matches!(&self.rows, Some((seq, q, _)) if *seq == ctx.view.seq && *q == f);
