@@ -90,11 +90,49 @@ pub fn item_detail(
     let Some(i) = s.items.get(sku) else {
         return vec![Line::from(format!("item {sku} no longer exists"))];
     };
+    // Stock first: on a handheld (40x8) it is what fits under the name.
     let mut out = vec![
         Line::from(Span::styled(
             format!("{} {}", i.sku, i.description),
             theme.label().add_modifier(Modifier::BOLD),
         )),
+        Line::from(Span::styled(
+            format!(
+                "{:<5}{:>9}{:>9}{:>8}{:>9}",
+                "wh", "on hand", "reserved", "in pick", "free"
+            ),
+            theme.label(),
+        )),
+    ];
+    let mut any = false;
+    let free = crate::query::sale::available(s, sku, today);
+    for wh in s.warehouses.keys() {
+        if let Some(st) = s.stock.get(&(wh.clone(), sku.to_string())) {
+            any = true;
+            // Picked goods have left on hand (they are "in pick").
+            let avail = free
+                .iter()
+                .find(|(w, _)| w == wh)
+                .map(|(_, a)| *a)
+                .unwrap_or_default();
+            out.push(Line::from(format!(
+                "{:<5}{:>9}{:>9}{:>8}{:>9}",
+                wh,
+                qty(st.on_hand),
+                qty(st.reserved),
+                qty(st.in_pick),
+                qty(avail)
+            )));
+        }
+    }
+    if !any {
+        out.push(Line::from(Span::styled(
+            "no stock in any warehouse",
+            theme.dim(),
+        )));
+    }
+    out.push(Line::from(""));
+    out.extend([
         field(
             theme,
             "category",
@@ -140,42 +178,7 @@ pub fn item_detail(
                 if i.lot_tracked { "  lot tracked" } else { "" }
             ),
         ),
-        Line::from(""),
-        Line::from(Span::styled(
-            format!(
-                "{:<5}{:>9}{:>9}{:>8}{:>9}",
-                "wh", "on hand", "reserved", "in pick", "free"
-            ),
-            theme.label(),
-        )),
-    ];
-    let mut any = false;
-    let free = crate::query::sale::available(s, sku, today);
-    for wh in s.warehouses.keys() {
-        if let Some(st) = s.stock.get(&(wh.clone(), sku.to_string())) {
-            any = true;
-            // Picked goods have left on hand (they are "in pick").
-            let avail = free
-                .iter()
-                .find(|(w, _)| w == wh)
-                .map(|(_, a)| *a)
-                .unwrap_or_default();
-            out.push(Line::from(format!(
-                "{:<5}{:>9}{:>9}{:>8}{:>9}",
-                wh,
-                qty(st.on_hand),
-                qty(st.reserved),
-                qty(st.in_pick),
-                qty(avail)
-            )));
-        }
-    }
-    if !any {
-        out.push(Line::from(Span::styled(
-            "no stock in any warehouse",
-            theme.dim(),
-        )));
-    }
+    ]);
     // Bins and lots, with expiry where the item has lots.
     // Through the index of the item's bins: never a scan of all stock.
     let bins: Vec<Line<'static>> = s
