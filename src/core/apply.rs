@@ -145,7 +145,12 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
-        | Event::CreditRefunded { .. } => {}
+        | Event::CreditRefunded { .. }
+        | Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared => {}
     }
     keys.into_iter().collect()
 }
@@ -228,6 +233,11 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::PaymentReceived { .. } | Event::CreditRefunded { .. } => {
             super::cash::apply_event(state, event)
         }
+        Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared => super::signin::apply_event(state, event),
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -453,6 +463,11 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::BankLinePosted { journal, .. } => vec![journal],
         Event::CreditRefunded { journal, .. } => vec![journal],
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
+        Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }
         | Event::PeriodsReopened { .. } => Vec::new(),

@@ -363,7 +363,12 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
-        | Event::CreditRefunded { .. } => {}
+        | Event::CreditRefunded { .. }
+        | Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared => {}
     }
 }
 
