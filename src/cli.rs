@@ -77,6 +77,20 @@ pub enum Cmd {
     Passwd { operator: String },
     /// Lift OPERATOR's sign-in lock (as --operator, with manage_operators).
     Unlock { operator: String },
+    /// Own the store and serve every operator over SSH (public keys of
+    /// operators only): the screens, and `report`, `exec -` and `check`
+    /// as commands. Stops cleanly on SIGTERM or Ctrl-C.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:2222")]
+        listen: String,
+        /// Print the host key's fingerprint and exit.
+        #[arg(long)]
+        fingerprint: bool,
+        /// Close a connection idle this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        idle_timeout: u64,
+    },
     /// Run JSON-lines commands from FILE (or - for stdin); one outcome line per command.
     Exec {
         #[arg(default_value = "-")]
@@ -300,6 +314,42 @@ pub fn run(args: Args) -> Result<ExitCode> {
             crate::say!("{operator} unlocked");
             Ok(ExitCode::SUCCESS)
         }
+        Some(Cmd::Serve {
+            listen,
+            fingerprint,
+            idle_timeout,
+        }) => {
+            if fingerprint {
+                // Made on first start, so that it can be told to clients
+                // before anyone connects.
+                if !Store::is_store(&dir) {
+                    bail!(
+                        "no store in {}: `depot demo` or `depot init` first",
+                        dir.display()
+                    );
+                }
+                let key = crate::serve::host_key(&dir)?;
+                println!("{}", crate::serve::fingerprint(key.public_key()));
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !Store::is_store(&dir) {
+                bail!(
+                    "no store in {}: `depot demo` or `depot init` first",
+                    dir.display()
+                );
+            }
+            crate::logging::to_file(&dir)?;
+            let engine = open_engine(&dir)?;
+            crate::serve::serve(
+                &dir,
+                engine,
+                crate::serve::ServeOptions {
+                    listen,
+                    idle_timeout: std::time::Duration::from_secs(idle_timeout.max(1)),
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Cmd::Exec { file }) => exec(&dir, &file, args.operator.as_deref()),
         Some(Cmd::Import { kind, file }) => import(&dir, &kind, &file, args.operator.as_deref()),
         Some(Cmd::Export {
@@ -309,34 +359,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             entity,
         }) => export(&dir, &kind, format, out.as_deref(), entity.as_deref()),
         Some(Cmd::Check) => check(&dir),
-        Some(Cmd::Report {
-            name,
-            format,
-            entity,
-            as_of,
-            customer,
-            by,
-            currency,
-            account,
-            doc,
-            from,
-        }) => {
-            let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let options = crate::report::Options {
-                entity,
-                today,
-                customer,
-                by,
-                currency,
+        Some(cmd @ Cmd::Report { .. }) => {
+            let Some((name, format, options, gl)) = report_options(&cmd) else {
+                bail!("not a report command");
             };
-            let gl = crate::io::journal::GlFilter {
-                entity: options.entity.clone(),
-                account,
-                doc,
-                from,
-                to: as_of,
-            };
-            report(&dir, &name, format, &options, &gl)
+            report(&dir, name, format, &options, &gl)
         }
         Some(Cmd::Backup { dest }) => {
             let store = open_store(&dir)?;
@@ -673,6 +700,29 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
         Box::new(std::io::BufReader::new(f))
     };
     let engine = open_engine(dir)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let failed = exec_stream(&engine, input, &mut out, default_operator, false);
+    drop(out);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(if failed? {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// JSON-lines commands from `input` through a running engine, one outcome
+/// line each to `out` as soon as it is durable; true if any failed. With
+/// `only_default` (over SSH), a line naming another operator than
+/// `default_operator` is refused: the authenticated operator acts.
+pub fn exec_stream(
+    engine: &Engine,
+    input: Box<dyn BufRead + Send>,
+    out: &mut dyn Write,
+    default_operator: Option<&str>,
+    only_default: bool,
+) -> Result<bool> {
     enum Pending {
         Now(Value),
         Wait(
@@ -720,6 +770,21 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
                         Err((key, code, message)) => {
                             Pending::Now(error_line(n, key.as_deref(), code, message))
                         }
+                        Ok(sub)
+                            if only_default
+                                && Some(sub.operator.as_str()) != default_operator.as_deref() =>
+                        {
+                            Pending::Now(error_line(
+                                n,
+                                sub.key.as_deref(),
+                                "operator_mismatch",
+                                format!(
+                                    "you are signed in as {}: a line cannot act as {}",
+                                    default_operator.as_deref().unwrap_or(""),
+                                    sub.operator
+                                ),
+                            ))
+                        }
                         Ok(sub) => {
                             let key = sub.key.clone();
                             Pending::Wait(n, key, reader_engine.submit_nowait(sub))
@@ -733,8 +798,6 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
         }
         Ok(())
     });
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
     let mut failed = false;
     for pending in rx {
         let value = match pending {
@@ -750,7 +813,7 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
                 outcome_json(n, key.as_deref(), &reply)
             }
         };
-        serde_json::to_writer(&mut out, &value)?;
+        serde_json::to_writer(&mut *out, &value)?;
         out.write_all(b"\n")?;
         // Each answer is visible as soon as it is durable.
         out.flush()?;
@@ -758,12 +821,7 @@ fn exec(dir: &Path, file: &str, default_operator: Option<&str>) -> Result<ExitCo
     reader
         .join()
         .map_err(|_| anyhow!("the input reader panicked"))??;
-    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    Ok(if failed {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(failed)
 }
 
 fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result<ExitCode> {
@@ -917,16 +975,80 @@ fn report(
     options: &crate::report::Options,
     gl: &crate::io::journal::GlFilter,
 ) -> Result<ExitCode> {
-    use crate::io::journal;
     if matches!(format, Format::Hledger | Format::Beancount) {
         bail!("reports print as --format table, csv or json");
     }
     let engine = open_engine(dir)?;
+    let out = report_text(&engine, name, format, options, gl);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    print!("{}", out?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report's options as the command line gives them.
+fn report_options(
+    cmd: &Cmd,
+) -> Option<(
+    &str,
+    Format,
+    crate::report::Options,
+    crate::io::journal::GlFilter,
+)> {
+    let Cmd::Report {
+        name,
+        format,
+        entity,
+        as_of,
+        customer,
+        by,
+        currency,
+        account,
+        doc,
+        from,
+    } = cmd
+    else {
+        return None;
+    };
+    let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let options = crate::report::Options {
+        entity: entity.clone(),
+        today,
+        customer: customer.clone(),
+        by: by.clone(),
+        currency: currency.clone(),
+    };
+    let gl = crate::io::journal::GlFilter {
+        entity: entity.clone(),
+        account: account.clone(),
+        doc: doc.clone(),
+        from: *from,
+        to: *as_of,
+    };
+    Some((name.as_str(), *format, options, gl))
+}
+
+/// `report ...` as parsed, against a running engine (`depot serve`).
+pub fn report_from_args(engine: &Engine, args: &Args) -> Result<String> {
+    let Some((name, format, options, gl)) = args.command.as_ref().and_then(report_options) else {
+        bail!("not a report command");
+    };
+    report_text(engine, name, format, &options, &gl)
+}
+
+/// A report printed from a running engine's state (and its log for `gl`).
+pub fn report_text(
+    engine: &Engine,
+    name: &str,
+    format: Format,
+    options: &crate::report::Options,
+    gl: &crate::io::journal::GlFilter,
+) -> Result<String> {
+    use crate::io::journal;
     let table: Result<crate::report::Table> = if name == "gl" {
         // The general ledger detail is history: read from the log.
         engine
             .with_store(|store| -> Result<crate::report::Table> {
-                let state = engine.state();
+                let state = engine.view().state;
                 if let Some(e) = &gl.entity {
                     if !state.entities.contains_key(e) {
                         bail!("unknown entity {e:?}");
@@ -946,22 +1068,17 @@ fn report(
             .map_err(|e| anyhow!("{e}"))
             .and_then(|t| t)
     } else {
-        engine
-            .read(|s| crate::report::build_with(name, s, options))
-            .map_err(|e| anyhow!("{e}"))
+        crate::report::build_with(name, &engine.view().state, options).map_err(|e| anyhow!("{e}"))
     };
-    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     let table = table?;
-    let out = match format {
+    Ok(match format {
         Format::Table => table.text(),
         Format::Csv => table.csv(),
         Format::Json => format!("{}\n", table.json()),
         Format::Hledger | Format::Beancount => {
             bail!("reports print as --format table, csv or json")
         }
-    };
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn check(dir: &Path) -> Result<ExitCode> {

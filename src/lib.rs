@@ -38,6 +38,7 @@ pub mod large;
 pub mod logging;
 pub mod query;
 pub mod report;
+pub mod serve;
 pub mod store;
 pub mod ui;
 pub mod ui_backend;

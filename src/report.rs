@@ -206,6 +206,19 @@ fn qty(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
+/// What an operator needs to read report `name` (over SSH; the local
+/// command line is the store's owner). The books and what they imply
+/// (margins, statements, valuation) need `view_ledger`; the operational
+/// lists need only `view_master_data`.
+pub fn permission(name: &str) -> crate::core::auth::Permission {
+    use crate::core::auth::Permission;
+    match name {
+        "open-orders" | "backorders" | "stock" | "open-pos" | "replenishment"
+        | "count-accuracy" | "list" => Permission::ViewMasterData,
+        _ => Permission::ViewLedger,
+    }
+}
+
 /// Build report `name` as of `today`, optionally for one entity.
 pub fn build(
     name: &str,

@@ -493,6 +493,10 @@ pub enum CommandBody {
         verified: bool,
         #[serde(default)]
         station: String,
+        /// Signed in over SSH with this public key (its SHA-256
+        /// fingerprint): the key is the identity, no PIN is asked.
+        #[serde(default)]
+        ssh_key: Option<String>,
     },
     /// Lift a sign-in lockout and forget the failures.
     UnlockOperator { operator: Code },

@@ -395,9 +395,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::SetPassword { operator, hash } => {
             super::signin::set_password(state, cmd, operator, hash)
         }
-        CommandBody::SignIn { verified, station } => {
-            super::signin::sign_in(state, cmd, *verified, station)
-        }
+        CommandBody::SignIn {
+            verified,
+            station,
+            ssh_key,
+        } => super::signin::sign_in(state, cmd, *verified, station, ssh_key.as_deref()),
         CommandBody::UnlockOperator { operator } => super::signin::unlock(state, operator),
         CommandBody::DeclareDemo => super::signin::declare_demo(state),
         _ => unreachable_master(),

@@ -474,6 +474,8 @@ pub enum Event {
         operator: Code,
         station: String,
         at: DateTime<Utc>,
+        /// The SSH key's fingerprint when signed in over SSH.
+        ssh_key: Option<String>,
     },
     /// A sign-in with a wrong secret; `failures` in a row, and the lock
     /// it brought on when it reached the limit.

@@ -139,6 +139,7 @@ pub fn sign_in(
     cmd: &Command,
     verified: bool,
     station: &str,
+    ssh_key: Option<&str>,
 ) -> Result<Vec<Event>, Rejection> {
     if station.chars().count() > STATION_LEN_MAX || station.chars().any(char::is_control) {
         return Err(Rejection::InvalidText {
@@ -158,6 +159,16 @@ pub fn sign_in(
         });
     }
     let station = station.to_string();
+    if verified && ssh_key.is_some() {
+        // Over SSH the key is the identity (the server checked it
+        // against the operator's keys); no PIN is involved.
+        return Ok(vec![Event::SignedIn {
+            operator: cmd.operator.clone(),
+            station,
+            at: cmd.time,
+            ssh_key: ssh_key.map(|k| k.chars().take(HASH_LEN_MAX).collect()),
+        }]);
+    }
     if verified {
         match state.credentials.get(&cmd.operator) {
             None => {
@@ -176,6 +187,7 @@ pub fn sign_in(
             operator: cmd.operator.clone(),
             station,
             at: cmd.time,
+            ssh_key: None,
         }]);
     }
     let failures = record.failures.saturating_add(1);

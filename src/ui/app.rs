@@ -69,6 +69,12 @@ pub struct App {
     last_size: Option<(u16, u16)>,
     /// The confirm on screen is the app's own "quit with work open?".
     quitting: bool,
+    /// Why the session was ended from outside (key revoked, operator
+    /// made inactive), to say once the screen is gone.
+    pub closed_because: Option<String>,
+    /// Signed in by something outside the app (an SSH key): signing out
+    /// ends the session rather than asking for another operator.
+    remote: bool,
 }
 
 macro_rules! ctx {
@@ -111,6 +117,8 @@ impl App {
             lookups: RefCell::default(),
             last_size: None,
             quitting: false,
+            closed_because: None,
+            remote: false,
         };
         if let Some(op) = operator {
             let view = backend.view();
@@ -130,6 +138,24 @@ impl App {
                     "this store is not a demo: sign in with your PIN or password",
                 ))];
             }
+        }
+        app
+    }
+
+    /// A session whose operator was authenticated elsewhere (an SSH key):
+    /// signed in at once, on any store.
+    pub fn authenticated(
+        keymaps: Keymaps,
+        no_color: bool,
+        operator: &str,
+        session: &str,
+        backend: &dyn Backend,
+    ) -> App {
+        let mut app = App::new(keymaps, no_color, None, session, backend);
+        app.remote = true;
+        app.sign_in(operator, &backend.view());
+        if app.operator.is_none() {
+            app.quit = true;
         }
         app
     }
@@ -182,6 +208,10 @@ impl App {
     fn sign_out(&mut self) {
         if let Some(op) = self.operator.take() {
             tracing::info!(operator = %op, session = %self.session, "signed out");
+        }
+        if self.remote {
+            self.quit = true;
+            return;
         }
         self.keymap = self.keymaps.default.clone();
         self.stack = vec![Box::new(SignIn::default())];

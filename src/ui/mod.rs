@@ -15,6 +15,7 @@
 
 pub mod app;
 pub mod entry;
+pub mod input;
 pub mod key;
 pub mod keymap;
 pub mod lookup;

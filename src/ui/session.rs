@@ -49,6 +49,23 @@ pub fn run<B: ratatui::backend::Backend>(
 where
     UiError: From<B::Error>,
 {
+    run_checked(terminal, app, backend, inbox, commit_pending, &|_| None)
+}
+
+/// `run`, and after every commit ask `allowed` whether the session may go
+/// on (over SSH: is the operator still active, the key still theirs?); a
+/// reason ends it, kept in `app.closed_because`.
+pub fn run_checked<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    backend: &dyn Backend,
+    inbox: &Receiver<Inbox>,
+    commit_pending: &AtomicBool,
+    allowed: &dyn Fn(&crate::engine::View) -> Option<String>,
+) -> Result<(), UiError>
+where
+    UiError: From<B::Error>,
+{
     terminal.draw(|f| app.view(f, backend))?;
     while !app.quit {
         let Ok(first) = inbox.recv() else { break };
@@ -61,6 +78,10 @@ where
                 }
                 Inbox::Commit => {
                     commit_pending.store(false, Ordering::Release);
+                    if let Some(why) = allowed(&backend.view()) {
+                        app.closed_because = Some(why);
+                        return Ok(());
+                    }
                     app.committed(backend);
                 }
                 Inbox::Tick => {}

@@ -146,6 +146,7 @@ impl SignIn {
             body: CommandBody::SignIn {
                 verified,
                 station: ctx.session.chars().take(64).collect(),
+                ssh_key: None,
             },
         }
     }

@@ -1,0 +1,1020 @@
+//! `depot serve`: the one process that owns the store, every operator a
+//! terminal over SSH (the way apps-over-SSH servers work: no system sshd,
+//! any SSH client is a workstation).
+//!
+//! - Authentication by public key only: the SSH user name is an operator
+//!   code, the key one of that operator's `ssh_keys` (master data, changed
+//!   by `update_operator`, so audited). Inactive operators and revoked keys
+//!   are refused at the next login, and an open session whose key or
+//!   operator goes is closed at the next commit. Failures are logged and
+//!   rate-limited per source address.
+//! - An interactive session runs the same session loop as the local
+//!   terminal (`ui::session`), on its own thread, with bytes in (parsed by
+//!   `ui::input`, which keeps partial escape sequences across chunks) and
+//!   bytes out through a bounded queue: a client that cannot keep up is
+//!   dropped with a log line, never waited for.
+//! - `ssh -p PORT OP@host report NAME ...`, `exec` (JSON lines on stdin)
+//!   and `check` run non-interactively as the authenticated operator.
+//! - SIGTERM or SIGINT: stop accepting, tell the sessions, finish the
+//!   committing batch, snapshot, exit 0.
+
+use crate::engine::{Engine, View};
+use crate::ui::input::InputParser;
+use crate::ui::screen::{Request, Submitted};
+use crate::ui::session::Inbox;
+use anyhow::{anyhow, Context, Result};
+use russh::keys::{HashAlg, PrivateKey, PublicKey};
+use russh::server::{self, Auth, Msg, Server as _, Session};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The host key's file in the data directory (OpenSSH format, 0600).
+pub const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
+/// Frames queued for a client before it counts as too slow and is dropped.
+const OUT_QUEUE: usize = 64;
+/// Failed logins per source address within `FAIL_WINDOW` before further
+/// attempts from it are refused unseen.
+const FAILS_MAX: usize = 10;
+const FAIL_WINDOW: Duration = Duration::from_secs(60);
+/// Quiet time after a lone ESC before it counts as the Esc key.
+const ESC_WAIT: Duration = Duration::from_millis(40);
+
+pub struct ServeOptions {
+    pub listen: String,
+    pub idle_timeout: Duration,
+}
+
+/// The server's host key: read from the data directory, or made on the
+/// first start (ed25519, written 0600).
+pub fn host_key(dir: &Path) -> Result<PrivateKey> {
+    let path = dir.join(HOST_KEY_FILE);
+    if path.exists() {
+        return PrivateKey::read_openssh_file(&path)
+            .map_err(|e| anyhow!("reading the host key {}: {e}", path.display()));
+    }
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut seed = [0u8; 32];
+    OsRng.fill_bytes(&mut seed);
+    let pair = russh::keys::ssh_key::private::Ed25519Keypair::from_seed(&seed);
+    let key = PrivateKey::from(pair);
+    let text = key
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .map_err(|e| anyhow!("encoding the host key: {e}"))?;
+    write_private(&path, text.as_bytes())?;
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// `SHA256:...` of a key, as `ssh-keygen -lf` prints it.
+pub fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// Does the operator `user` exist, is active, and list `key`?
+fn key_allowed(view: &View, user: &str, key: &PublicKey) -> Result<(), &'static str> {
+    let op = view.state.operators.get(user).ok_or("no such operator")?;
+    if !op.active {
+        return Err("operator inactive");
+    }
+    let listed = op
+        .ssh_keys
+        .iter()
+        .any(|k| PublicKey::from_openssh(k.trim()).is_ok_and(|p| p.key_data() == key.key_data()));
+    if listed {
+        Ok(())
+    } else {
+        Err("key not listed for the operator")
+    }
+}
+
+/// What the server shares between its connections.
+#[derive(Clone)]
+struct Shared {
+    engine: Engine,
+    keymaps: Arc<crate::ui::app::Keymaps>,
+    failures: Arc<Mutex<HashMap<IpAddr, VecDeque<Instant>>>>,
+    /// Every interactive session's inbox (to tell them when stopping).
+    sessions: Arc<Mutex<HashMap<u64, mpsc::Sender<Inbox>>>>,
+    next_session: Arc<AtomicU64>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Shared {
+    fn limited(&self, ip: Option<IpAddr>) -> bool {
+        let Some(ip) = ip else { return false };
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let q = f.entry(ip).or_default();
+        while q.front().is_some_and(|t| t.elapsed() > FAIL_WINDOW) {
+            q.pop_front();
+        }
+        q.len() >= FAILS_MAX
+    }
+    fn failed(&self, ip: Option<IpAddr>) {
+        let Some(ip) = ip else { return };
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let q = f.entry(ip).or_default();
+        q.push_back(Instant::now());
+        while q.len() > FAILS_MAX {
+            q.pop_front();
+        }
+    }
+}
+
+struct Server {
+    shared: Shared,
+}
+
+impl server::Server for Server {
+    type Handler = Client;
+    fn new_client(&mut self, peer: Option<SocketAddr>) -> Client {
+        Client {
+            shared: self.shared.clone(),
+            peer,
+            operator: None,
+            key: None,
+            channels: HashMap::new(),
+        }
+    }
+}
+
+/// The size of a remote terminal, as the client last said.
+#[derive(Clone)]
+struct RemoteSize(Arc<std::sync::atomic::AtomicU32>);
+
+impl RemoteSize {
+    fn new(w: u16, h: u16) -> RemoteSize {
+        RemoteSize(Arc::new(std::sync::atomic::AtomicU32::new(
+            (u32::from(w) << 16) | u32::from(h),
+        )))
+    }
+    fn set(&self, w: u16, h: u16) {
+        self.0
+            .store((u32::from(w) << 16) | u32::from(h), Ordering::Release);
+    }
+    fn get(&self) -> (u16, u16) {
+        let v = self.0.load(Ordering::Acquire);
+        ((v >> 16) as u16, (v & 0xffff) as u16)
+    }
+}
+
+impl Default for RemoteSize {
+    fn default() -> RemoteSize {
+        RemoteSize::new(80, 24)
+    }
+}
+
+/// crossterm's backend writing to the SSH channel, except for what it
+/// would ask the local terminal: the size is the client's (pty request,
+/// window changes), and the cursor is where depot last put it.
+struct RemoteBackend {
+    inner: ratatui::backend::CrosstermBackend<ChannelWriter>,
+    size: RemoteSize,
+    cursor: ratatui::layout::Position,
+}
+
+impl ratatui::backend::Backend for RemoteBackend {
+    type Error = std::io::Error;
+    fn draw<'a, I>(&mut self, content: I) -> std::io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+    fn hide_cursor(&mut self) -> std::io::Result<()> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> std::io::Result<()> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> std::io::Result<ratatui::layout::Position> {
+        Ok(self.cursor)
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> std::io::Result<()> {
+        let p = position.into();
+        self.cursor = p;
+        self.inner.set_cursor_position(p)
+    }
+    fn clear(&mut self) -> std::io::Result<()> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> std::io::Result<()> {
+        self.inner.clear_region(clear_type)
+    }
+    fn size(&self) -> std::io::Result<ratatui::layout::Size> {
+        let (w, h) = self.size.get();
+        Ok(ratatui::layout::Size::new(w, h))
+    }
+    fn window_size(&mut self) -> std::io::Result<ratatui::backend::WindowSize> {
+        Ok(ratatui::backend::WindowSize {
+            columns_rows: self.size()?,
+            pixels: ratatui::layout::Size::new(0, 0),
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        ratatui::backend::Backend::flush(&mut self.inner)
+    }
+}
+
+impl Write for RemoteBackend {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Write::flush(&mut self.inner)
+    }
+}
+
+/// One channel of a connection.
+#[derive(Default)]
+struct Chan {
+    size: RemoteSize,
+    no_color: bool,
+    inbox: Option<mpsc::Sender<Inbox>>,
+    parser: Arc<Mutex<InputParser>>,
+    /// Bytes of input since the last ESC wait began (a newer chunk
+    /// cancels an older wait).
+    generation: Arc<AtomicU64>,
+    stdin: Option<mpsc::SyncSender<Option<Vec<u8>>>>,
+}
+
+struct Client {
+    shared: Shared,
+    peer: Option<SocketAddr>,
+    operator: Option<String>,
+    key: Option<PublicKey>,
+    channels: HashMap<ChannelId, Chan>,
+}
+
+impl Client {
+    fn station(&self) -> String {
+        match self.peer {
+            Some(p) => format!("ssh {p}"),
+            None => "ssh".into(),
+        }
+    }
+}
+
+impl server::Handler for Client {
+    type Error = anyhow::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let ip = self.peer.map(|p| p.ip());
+        if self.shared.limited(ip) {
+            tracing::warn!(peer = ?self.peer, user, "login refused: too many failures from this address");
+            return Ok(Auth::reject());
+        }
+        match key_allowed(&self.shared.engine.view(), user, offer.public_key) {
+            Ok(()) => Ok(Auth::Accept),
+            Err(_) => Ok(Auth::reject()),
+        }
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let ip = self.peer.map(|p| p.ip());
+        if self.shared.limited(ip) {
+            tracing::warn!(peer = ?self.peer, user, "login refused: too many failures from this address");
+            return Ok(Auth::reject());
+        }
+        match key_allowed(&self.shared.engine.view(), user, key.public_key) {
+            Ok(()) => {
+                tracing::info!(peer = ?self.peer, operator = user, key = %fingerprint(key.public_key), "ssh login");
+                self.operator = Some(user.to_string());
+                self.key = Some(key.public_key.clone());
+                Ok(Auth::Accept)
+            }
+            Err(why) => {
+                self.shared.failed(ip);
+                tracing::warn!(peer = ?self.peer, user, key = %fingerprint(key.public_key), why, "ssh login refused");
+                Ok(Auth::reject())
+            }
+        }
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.insert(channel.id(), Chan::default());
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.size.set(clamp(col_width), clamp(row_height));
+        }
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        value: &str,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if name == "NO_COLOR" && !value.is_empty() {
+            if let Some(c) = self.channels.get_mut(&channel) {
+                c.no_color = true;
+            }
+        }
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.size.set(clamp(col_width), clamp(row_height));
+            if let Some(tx) = &c.inbox {
+                let _ = tx.send(Inbox::Resize);
+            }
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let (Some(operator), Some(key)) = (self.operator.clone(), self.key.clone()) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let station = self.station();
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let size = chan.size.clone();
+        let (tx, rx) = mpsc::channel();
+        chan.inbox = Some(tx.clone());
+        let id = self.shared.next_session.fetch_add(1, Ordering::Relaxed) + 1;
+        self.shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, tx.clone());
+        let shared = self.shared.clone();
+        let handle = session.handle();
+        let no_color = chan.no_color;
+        session.channel_success(channel)?;
+        std::thread::Builder::new()
+            .name(format!("depot-ssh-{id}"))
+            .spawn(move || {
+                let (out, forwarder) = screen_session(ScreenSession {
+                    shared: shared.clone(),
+                    id,
+                    operator: operator.clone(),
+                    key,
+                    station,
+                    size,
+                    no_color,
+                    handle: handle.clone(),
+                    channel,
+                    inbox: (tx, rx),
+                });
+                if let Err(e) = &out {
+                    tracing::warn!(operator, session = id, error = %e, "ssh session ended");
+                }
+                shared
+                    .sessions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+                let code = u32::from(out.is_err());
+                shared.runtime.block_on(async move {
+                    if let Some(f) = forwarder {
+                        let _ = f.await;
+                    }
+                    let _ = handle.exit_status_request(channel, code).await;
+                    let _ = handle.eof(channel).await;
+                    let _ = handle.close(channel).await;
+                });
+            })?;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(operator) = self.operator.clone() else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let line = String::from_utf8_lossy(data).to_string();
+        let (stdin_tx, stdin_rx) = mpsc::sync_channel(16);
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.stdin = Some(stdin_tx);
+        }
+        let shared = self.shared.clone();
+        let handle = session.handle();
+        session.channel_success(channel)?;
+        tracing::info!(operator, command = %line, peer = ?self.peer, "ssh exec");
+        std::thread::Builder::new()
+            .name("depot-ssh-exec".into())
+            .spawn(move || {
+                let rt = shared.runtime.clone();
+                let mut out = ChannelWriter::blocking(rt.clone(), handle.clone(), channel, false);
+                let mut err = ChannelWriter::blocking(rt.clone(), handle.clone(), channel, true);
+                let input = StdinReader {
+                    rx: stdin_rx,
+                    buf: Vec::new(),
+                    pos: 0,
+                    done: false,
+                };
+                let code = match run_exec(&shared.engine, &operator, &line, input, &mut out) {
+                    Ok(code) => code,
+                    Err(e) => {
+                        let _ = writeln!(err, "depot: {e:#}");
+                        1
+                    }
+                };
+                let pending = [out.finish(), err.finish()];
+                rt.block_on(async move {
+                    for f in pending.into_iter().flatten() {
+                        let _ = f.await;
+                    }
+                    let _ = handle.exit_status_request(channel, code).await;
+                    let _ = handle.eof(channel).await;
+                    let _ = handle.close(channel).await;
+                });
+            })?;
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(c) = self.channels.get(&channel) else {
+            return Ok(());
+        };
+        if let Some(tx) = &c.stdin {
+            let _ = tx.send(Some(data.to_vec()));
+            return Ok(());
+        }
+        let Some(tx) = c.inbox.clone() else {
+            return Ok(());
+        };
+        let (keys, waiting) = {
+            let mut p = c.parser.lock().unwrap_or_else(|e| e.into_inner());
+            (p.feed(data), p.waiting())
+        };
+        for k in keys {
+            let _ = tx.send(Inbox::Key(k));
+        }
+        let gen = c.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        if waiting {
+            let parser = c.parser.clone();
+            let generation = c.generation.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(ESC_WAIT).await;
+                if generation.load(Ordering::Acquire) != gen {
+                    return;
+                }
+                let keys = parser.lock().unwrap_or_else(|e| e.into_inner()).flush();
+                for k in keys {
+                    let _ = tx.send(Inbox::Key(k));
+                }
+            });
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            if let Some(tx) = c.stdin.take() {
+                let _ = tx.send(None);
+            }
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(c) = self.channels.remove(&channel) {
+            if let Some(tx) = c.inbox {
+                let _ = tx.send(Inbox::Closed);
+            }
+            if let Some(tx) = c.stdin {
+                let _ = tx.send(None);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // The connection is gone (killed client, dead link): end its
+        // sessions so their threads do not wait for keys that never come.
+        for (_, c) in self.channels.drain() {
+            if let Some(tx) = c.inbox {
+                let _ = tx.send(Inbox::Closed);
+            }
+            if let Some(tx) = c.stdin {
+                let _ = tx.try_send(None);
+            }
+        }
+    }
+}
+
+fn clamp(n: u32) -> u16 {
+    n.clamp(1, 1000) as u16
+}
+
+/// Bytes to the client. For a screen session (`bounded`), `flush` hands
+/// a frame to a bounded queue and fails when the client is too slow; for
+/// an exec, it waits for room (the output is the answer).
+struct ChannelWriter {
+    buf: Vec<u8>,
+    tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    bounded: bool,
+    forwarder: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ChannelWriter {
+    fn start(
+        rt: &tokio::runtime::Handle,
+        handle: server::Handle,
+        channel: ChannelId,
+        stderr: bool,
+        bounded: bool,
+    ) -> ChannelWriter {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(OUT_QUEUE);
+        let forwarder = rt.spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                let sent = if stderr {
+                    handle.extended_data(channel, 1, bytes).await
+                } else {
+                    handle.data(channel, bytes).await
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        });
+        ChannelWriter {
+            buf: Vec::new(),
+            tx: Some(tx),
+            bounded,
+            forwarder: Some(forwarder),
+        }
+    }
+    /// Flush, close the queue and let the forwarder send what it holds:
+    /// await the handle returned before closing the channel.
+    fn finish(&mut self) -> Option<tokio::task::JoinHandle<()>> {
+        let _ = self.flush();
+        self.tx = None;
+        self.forwarder.take()
+    }
+    fn screen(rt: &tokio::runtime::Handle, handle: server::Handle, channel: ChannelId) -> Self {
+        ChannelWriter::start(rt, handle, channel, false, true)
+    }
+    fn blocking(
+        rt: tokio::runtime::Handle,
+        handle: server::Handle,
+        channel: ChannelId,
+        stderr: bool,
+    ) -> Self {
+        ChannelWriter::start(&rt, handle, channel, stderr, false)
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        if !self.bounded && self.buf.len() > 32 * 1024 {
+            self.flush()?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.buf);
+        let Some(tx) = &self.tx else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the output is closed",
+            ));
+        };
+        let sent = if self.bounded {
+            tx.try_send(bytes).map_err(|e| match e {
+                tokio::sync::mpsc::error::TrySendError::Full(_) => "the client cannot keep up",
+                tokio::sync::mpsc::error::TrySendError::Closed(_) => "the client is gone",
+            })
+        } else {
+            tx.blocking_send(bytes).map_err(|_| "the client is gone")
+        };
+        sent.map_err(|m| std::io::Error::new(std::io::ErrorKind::BrokenPipe, m))
+    }
+}
+
+/// Stdin of an exec channel as a reader (EOF when the client sends it).
+struct StdinReader {
+    rx: mpsc::Receiver<Option<Vec<u8>>>,
+    buf: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl std::io::Read for StdinReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Some(b)) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Ok(None) | Err(_) => self.done = true,
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+struct ScreenSession {
+    shared: Shared,
+    id: u64,
+    operator: String,
+    key: PublicKey,
+    station: String,
+    size: RemoteSize,
+    no_color: bool,
+    handle: server::Handle,
+    channel: ChannelId,
+    inbox: (mpsc::Sender<Inbox>, mpsc::Receiver<Inbox>),
+}
+
+type SshTerminal = ratatui::Terminal<RemoteBackend>;
+
+/// One operator's screens over SSH, until they quit or the link goes;
+/// with the output's forwarder, to await before the channel is closed.
+fn screen_session(s: ScreenSession) -> (Result<()>, Option<tokio::task::JoinHandle<()>>) {
+    use ratatui::Terminal;
+    let mut writer = ChannelWriter::screen(&s.shared.runtime, s.handle.clone(), s.channel);
+    // The terminal owns the writer; the forwarder is awaited once the
+    // terminal (and with it the queue's sender) is dropped.
+    let forwarder = writer.forwarder.take();
+    let backend = RemoteBackend {
+        inner: ratatui::backend::CrosstermBackend::new(writer),
+        size: s.size.clone(),
+        cursor: ratatui::layout::Position::new(0, 0),
+    };
+    let mut terminal = match Terminal::new(backend) {
+        Ok(t) => t,
+        Err(e) => return (Err(e.into()), None),
+    };
+    let result = run_screens(&mut terminal, s);
+    let _ = ratatui::backend::Backend::flush(terminal.backend_mut());
+    drop(terminal);
+    (result, forwarder)
+}
+
+fn run_screens(terminal: &mut SshTerminal, s: ScreenSession) -> Result<()> {
+    use crossterm::{cursor, execute, terminal};
+    let backend = crate::ui_backend::EngineBackend::new(s.shared.engine.clone());
+    let session_name = format!("ssh-{}-{}", s.id, chrono::Utc::now().timestamp_millis());
+    // The sign-in over SSH is the key: audited as such (a locked or
+    // inactive operator is refused here too).
+    let fp = fingerprint(&s.key);
+    let outcome = crate::ui::Backend::submit(
+        &backend,
+        &s.operator,
+        &session_name,
+        Request {
+            key: format!("{session_name}-signin"),
+            body: crate::core::CommandBody::SignIn {
+                verified: true,
+                station: s.station.chars().take(64).collect(),
+                ssh_key: Some(fp.clone()),
+            },
+        },
+    );
+    let refused = match outcome {
+        Submitted::Refused(r) => Some(r.to_string()),
+        Submitted::Stopped(e) => Some(e),
+        Submitted::Committed { .. } => None,
+    };
+    if let Some(r) = refused {
+        let _ = write!(terminal.backend_mut(), "depot: not signed in: {r}\r\n");
+        let _ = terminal.backend_mut().flush();
+        return Err(anyhow!("sign-in refused: {r}"));
+    }
+    let mut app = crate::ui::app::App::authenticated(
+        (*s.shared.keymaps).clone(),
+        s.no_color,
+        &s.operator,
+        &session_name,
+        &backend,
+    );
+    let (tx, rx) = s.inbox;
+    let pending = Arc::new(AtomicBool::new(false));
+    s.shared.engine.watch(crate::ui::session::commit_watcher(
+        tx.clone(),
+        pending.clone(),
+    ));
+    execute!(
+        terminal.backend_mut(),
+        terminal::EnterAlternateScreen,
+        cursor::Hide
+    )?;
+    terminal.clear()?;
+    let operator = s.operator.clone();
+    let key = s.key.clone();
+    let allowed = move |view: &View| -> Option<String> {
+        key_allowed(view, &operator, &key)
+            .err()
+            .map(|why| format!("session closed: {why}"))
+    };
+    let result =
+        crate::ui::session::run_checked(terminal, &mut app, &backend, &rx, &pending, &allowed);
+    let _ = execute!(
+        terminal.backend_mut(),
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+    if let Some(why) = app.closed_because.take() {
+        let _ = write!(terminal.backend_mut(), "depot: {why}\r\n");
+    }
+    let _ = terminal.backend_mut().flush();
+    result.map_err(|e| anyhow!("{e}"))
+}
+
+/// Split a command line as a shell would for simple words: whitespace
+/// separates, single and double quotes group.
+pub fn split_words(line: &str) -> Result<Vec<String>> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err(anyhow!("an unclosed quote in {line:?}"));
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// Run a command line sent over SSH as `operator`; the exit status.
+fn run_exec(
+    engine: &Engine,
+    operator: &str,
+    line: &str,
+    input: StdinReader,
+    out: &mut dyn Write,
+) -> Result<u32> {
+    use clap::Parser;
+    let mut words = split_words(line)?;
+    if words.first().map(String::as_str) == Some("depot") {
+        words.remove(0);
+    }
+    let args = crate::cli::Args::try_parse_from(std::iter::once("depot".to_string()).chain(words))
+        .map_err(|e| anyhow!("{}", e.to_string().trim_end()))?;
+    if args.operator.as_deref().is_some_and(|o| o != operator) {
+        return Err(anyhow!(
+            "over SSH you are {operator}: --operator {} is refused",
+            args.operator.unwrap_or_default()
+        ));
+    }
+    let roles = engine
+        .view()
+        .state
+        .operators
+        .get(operator)
+        .map(|o| o.roles.clone())
+        .unwrap_or_default();
+    let may = |p: crate::core::auth::Permission| crate::core::auth::allows(&roles, p);
+    match args.command {
+        Some(crate::cli::Cmd::Report { .. }) => {
+            let Some(crate::cli::Cmd::Report { name, .. }) = &args.command else {
+                return Ok(2);
+            };
+            let need = crate::report::permission(name);
+            if !may(need) {
+                return Err(anyhow!("{operator} may not read {name} (needs {need})"));
+            }
+            let text = crate::cli::report_from_args(engine, &args)?;
+            out.write_all(text.as_bytes())?;
+            Ok(0)
+        }
+        Some(crate::cli::Cmd::Exec { file }) if file == "-" => {
+            let failed = crate::cli::exec_stream(
+                engine,
+                Box::new(std::io::BufReader::new(input)),
+                out,
+                Some(operator),
+                true,
+            )?;
+            Ok(if failed { 2 } else { 0 })
+        }
+        Some(crate::cli::Cmd::Exec { .. }) => {
+            Err(anyhow!("over SSH, exec reads its commands from stdin: `exec -`"))
+        }
+        Some(crate::cli::Cmd::Check) => {
+            if !may(crate::core::auth::Permission::ViewLedger) {
+                return Err(anyhow!("{operator} may not run check (needs view_ledger)"));
+            }
+            let report = engine
+                .with_store(crate::check::verify)
+                .map_err(|e| anyhow!("{e}"))?
+                .map_err(|p| anyhow!("check FAILED: {p}"))?;
+            write!(out, "{report}")?;
+            Ok(0)
+        }
+        _ => Err(anyhow!(
+            "over SSH: `report NAME ...`, `exec -` (JSON lines on stdin) and `check`; without a command, the screens"
+        )),
+    }
+}
+
+/// Where `depot serve` says it is listening (for `depot` run locally
+/// while it runs, which names the ssh command to use).
+pub fn listen_file(dir: &Path) -> PathBuf {
+    dir.join("serve.addr")
+}
+
+/// Run the server until SIGTERM or SIGINT.
+pub fn serve(dir: &Path, engine: Engine, opts: ServeOptions) -> Result<()> {
+    let key = host_key(dir)?;
+    let fp = fingerprint(key.public_key());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("depot-serve")
+        .build()?;
+    let keymaps = crate::ui::keymaps(None).map_err(|e| anyhow!("{e}"))?;
+    let shared = Shared {
+        engine: engine.clone(),
+        keymaps: Arc::new(keymaps),
+        failures: Arc::default(),
+        sessions: Arc::default(),
+        next_session: Arc::default(),
+        runtime: runtime.handle().clone(),
+    };
+    let config = Arc::new(server::Config {
+        methods: MethodSet::from(&[MethodKind::PublicKey][..]),
+        auth_rejection_time: Duration::from_millis(300),
+        auth_rejection_time_initial: Some(Duration::from_millis(0)),
+        inactivity_timeout: Some(opts.idle_timeout),
+        keys: vec![key],
+        nodelay: true,
+        ..Default::default()
+    });
+    let sessions = shared.sessions.clone();
+    let result: Result<()> = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&opts.listen)
+            .await
+            .with_context(|| format!("listening on {}", opts.listen))?;
+        let addr = listener.local_addr()?;
+        let _ = std::fs::write(listen_file(dir), addr.to_string());
+        crate::say!("depot serve: listening on {addr}");
+        crate::say!("host key {fp}");
+        tracing::info!(%addr, fingerprint = %fp, "serving");
+        let mut server = Server { shared };
+        let running = server.run_on_socket(config, &listener);
+        let stop = running.handle();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = running => { r?; }
+            _ = term.recv() => { stop.shutdown("depot serve is stopping".into()); }
+            _ = tokio::signal::ctrl_c() => { stop.shutdown("depot serve is stopping".into()); }
+        }
+        Ok(())
+    });
+    // Tell every session; give them a moment to restore their terminals.
+    let inboxes: Vec<_> = sessions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    for tx in &inboxes {
+        let _ = tx.send(Inbox::Closed);
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline
+        && !sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let _ = std::fs::remove_file(listen_file(dir));
+    result?;
+    engine.snapshot().map_err(|e| anyhow!("{e}"))?;
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    crate::say!("depot serve: stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_like_a_shell() {
+        assert_eq!(
+            split_words("report trial-balance --format csv").unwrap(),
+            ["report", "trial-balance", "--format", "csv"]
+        );
+        assert_eq!(
+            split_words("report 'a b' \"c d\"").unwrap(),
+            ["report", "a b", "c d"]
+        );
+        assert!(split_words("report 'open").is_err());
+    }
+}

@@ -1,0 +1,356 @@
+//! `depot serve` with the real OpenSSH client: operators log in by key,
+//! drive the screens, see what another session commits, and run reports
+//! and commands as themselves. Needs `ssh`, `ssh-keygen` (openssh-client)
+//! and tmux: fails, never skips, without them (.ci/run installs them).
+
+mod tmux;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use tmux::Tmux;
+
+fn depot(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_depot"));
+    c.arg("--data-dir").arg(dir);
+    c
+}
+
+fn need(tool: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{tool} is required for this test (.ci/run installs openssh-client): apt-get install openssh-client"
+    );
+}
+
+/// A new ed25519 key pair in `dir`: (private key file, public key line).
+fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen");
+    assert!(ok.success());
+    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    (path, public.trim().to_string())
+}
+
+/// The update_operator line giving a demo operator these keys.
+fn keys_line(code: &str, name: &str, role: &str, wh: &str, keys: &[&str]) -> String {
+    serde_json::json!({
+        "cmd": "update_operator", "operator": "ADMIN", "code": code, "name": name,
+        "roles": [role], "default_warehouse": if wh.is_empty() { None } else { Some(wh) },
+        "keymap": "default", "ssh_keys": keys, "active": true
+    })
+    .to_string()
+}
+
+fn exec_local(dir: &Path, lines: &str) -> String {
+    let mut child = depot(dir)
+        .args(["exec", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    fingerprint: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = depot(dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("depot serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut port = None;
+        let mut fingerprint = None;
+        while port.is_none() || fingerprint.is_none() {
+            let line = lines.next().expect("serve said where it listens").unwrap();
+            if let Some(addr) = line.strip_prefix("depot serve: listening on ") {
+                port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
+            }
+            if let Some(fp) = line.strip_prefix("host key ") {
+                fingerprint = Some(fp.to_string());
+            }
+        }
+        // Keep reading its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            port: port.unwrap(),
+            fingerprint: fingerprint.unwrap(),
+        }
+    }
+
+    fn ssh_args(&self, key: &Path, user: &str) -> Vec<String> {
+        [
+            "-p",
+            &self.port.to_string(),
+            "-i",
+            &key.display().to_string(),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "LogLevel=ERROR",
+            &format!("{user}@127.0.0.1"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A non-interactive command over SSH, with `stdin`.
+    fn ssh(&self, key: &Path, user: &str, command: &str, stdin: &str) -> Output {
+        let mut child = Command::new("ssh")
+            .args(["-o", "BatchMode=yes"])
+            .args(self.ssh_args(key, user))
+            .arg(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ssh");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "serve did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// On hand of `sku` in `wh` as the stock report gives it.
+fn on_hand(dir: &Path, wh: &str, sku: &str) -> rust_decimal::Decimal {
+    let out = depot(dir)
+        .args(["report", "stock", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (w, b, s, q) = (col("warehouse"), col("bin"), col("sku"), col("on hand"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[w] == wh && f[s] == sku && f[b] == "(total)")
+        .map(|f| f[q].parse::<rust_decimal::Decimal>().unwrap_or_default())
+        .sum()
+}
+
+#[test]
+fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    let (k_stranger, _) = keygen(tmp.path(), "stranger");
+    exec_local(
+        &dir,
+        &[
+            keys_line(
+                "CLERK1",
+                "Maria Counter",
+                "counter_clerk",
+                "CHI",
+                &[&p_clerk],
+            ),
+            keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+            keys_line("PICK1", "Luis Picker", "picker", "CHI", &[&p_pick]),
+        ]
+        .join("\n"),
+    );
+    let before = on_hand(&dir, "CHI", "FAS-1001");
+    let server = Server::start(&dir);
+    // The host key is in the data directory, private, and its
+    // fingerprint is the one printed.
+    let key_file = dir.join("ssh_host_ed25519_key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(server.fingerprint.starts_with("SHA256:"));
+
+    // The clerk at a terminal: the menu, then an item's stock.
+    let cmd = format!(
+        "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+        server.ssh_args(&k_clerk, "CLERK1").join(" ")
+    );
+    let t = Tmux::run(&cmd, 80, 24);
+    t.wait_for("Counter sale");
+    t.wait_for("CLERK1");
+    t.literal("i");
+    t.keys(&["Enter"]);
+    t.wait_for("SKU, description or scan");
+    t.literal("FAS-1001");
+    let s = t.wait_for("│FAS-1001");
+    assert!(s.contains("on hand") && s.contains("CHI"), "{s}");
+    let chi_on_hand = |screen: &str| -> rust_decimal::Decimal {
+        let line = screen
+            .lines()
+            .find(|l| l.contains("│CHI"))
+            .unwrap_or_else(|| panic!("no CHI line:\n{screen}"));
+        let after_bar = line.split('│').nth(1).unwrap();
+        after_bar
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        chi_on_hand(&s),
+        before,
+        "the screen and the stock report agree"
+    );
+    // Another session (the admin, by a command over SSH) adds stock:
+    // the clerk's screen shows it without a key pressed.
+    let adjust = r#"{"cmd":"adjust_stock","warehouse":"CHI","bin":"B-03-03","sku":"FAS-1001","qty":"7","reason":"found"}"#;
+    let o = server.ssh(&k_admin, "ADMIN", "exec -", adjust);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
+    let after = before + rust_decimal::Decimal::from(7);
+    let start = Instant::now();
+    while chi_on_hand(&t.screen()) != after {
+        assert!(start.elapsed() < Duration::from_secs(30), "{}", t.screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Keys decide who one is: a stranger's key, and the clerk's key
+    // under another operator's name, are refused.
+    let o = server.ssh(&k_stranger, "ADMIN", "report stock", "");
+    assert_eq!(o.status.code(), Some(255), "{}", text(&o));
+    let o = server.ssh(&k_clerk, "REP1", "report stock", "");
+    assert_eq!(o.status.code(), Some(255), "{}", text(&o));
+
+    // A picker cannot read the books nor post a payment, by report or
+    // by a crafted line, nor act as someone else.
+    let o = server.ssh(&k_pick, "PICK1", "report trial-balance", "");
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("may not read trial-balance"),
+        "{}",
+        text(&o)
+    );
+    let pay = r#"{"cmd":"receive_payment","customer":"C0001","amount":"10.00","method":"cheque","reference":"X1"}"#;
+    let o = server.ssh(&k_pick, "PICK1", "exec -", pay);
+    assert!(text(&o).contains("not_permitted"), "{}", text(&o));
+    let as_admin = adjust.replace("{\"cmd\"", "{\"operator\":\"ADMIN\",\"cmd\"");
+    let o = server.ssh(&k_pick, "PICK1", "exec -", &as_admin);
+    assert!(text(&o).contains("operator_mismatch"), "{}", text(&o));
+    let o = server.ssh(&k_pick, "PICK1", "--operator ADMIN report stock", "");
+    assert!(!o.status.success(), "{}", text(&o));
+
+    // The controller's report over SSH, as the server sees the store.
+    let o = server.ssh(&k_admin, "ADMIN", "report trial-balance --format csv", "");
+    assert!(o.status.success(), "{}", text(&o));
+    let remote_tb = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        remote_tb.contains("5200,Inventory adjustments"),
+        "{remote_tb}"
+    );
+
+    // The clerk's key is revoked: the open session closes at once and
+    // the next login is refused.
+    let o = server.ssh(
+        &k_admin,
+        "ADMIN",
+        "exec -",
+        &keys_line("CLERK1", "Maria Counter", "counter_clerk", "CHI", &[])
+            .replace("\"operator\":\"ADMIN\",", ""),
+    );
+    assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
+    t.wait_for("key not listed");
+    t.wait_for("SSH-EXITED");
+    let o = server.ssh(&k_clerk, "CLERK1", "report stock", "");
+    assert_eq!(o.status.code(), Some(255), "{}", text(&o));
+
+    // SIGTERM: a clean stop; the store checks and reports the same
+    // locally as it did over SSH.
+    let status = server.stop();
+    assert!(status.success(), "{status:?}");
+    let local = depot(&dir)
+        .args(["report", "trial-balance", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&local.stdout), remote_tb);
+    assert_eq!(
+        on_hand(&dir, "CHI", "FAS-1001"),
+        before + rust_decimal::Decimal::from(7)
+    );
+    let check = depot(&dir).arg("check").output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
+    // The sign-ins over SSH are in the audit trail with their key.
+    let events = depot(&dir).args(["export", "events"]).output().unwrap();
+    let events = String::from_utf8_lossy(&events.stdout);
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("signed_in") && l.contains("CLERK1") && l.contains("SHA256:")),
+        "no SSH sign-in in the log"
+    );
+}

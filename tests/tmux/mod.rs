@@ -1,0 +1,132 @@
+//! A real terminal for tests: tmux, driven by keys as a person would,
+//! read by waiting for text (never by sleeping a fixed time). Tests that
+//! use it fail, never skip, without tmux.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    pub name: String,
+}
+
+impl Tmux {
+    /// An operator's first sign-in: the code, then a new PIN twice.
+    pub fn first_sign_in(&self, code: &str) {
+        self.literal(code);
+        self.keys(&["Enter"]);
+        self.wait_for("first sign-in");
+        self.literal("4711");
+        self.keys(&["Enter"]);
+        self.wait_for("type it again");
+        self.literal("4711");
+        self.keys(&["Enter"]);
+    }
+
+    pub fn start(dir: &Path, cols: u16, rows: u16, extra: &str) -> Tmux {
+        let cmd = format!(
+            "{extra} {} --data-dir {} ; echo DEPOT-EXITED-$?; sleep 30",
+            env!("CARGO_BIN_EXE_depot"),
+            dir.display()
+        );
+        Tmux::run(&cmd, cols, rows)
+    }
+
+    /// Any shell command in a new tmux window of `cols` x `rows`.
+    pub fn run(cmd: &str, cols: u16, rows: u16) -> Tmux {
+        let status = Command::new("tmux").arg("-V").status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "tmux is required for this test (.ci/run installs it): apt-get install tmux"
+        );
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = format!(
+            "depot-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+                cmd,
+            ])
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux new-session");
+        assert!(ok.success());
+        Tmux { name }
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait (up to 60 s) until the screen shows `text`; panics with the screen otherwise.
+    pub fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!("timed out waiting for {text:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.name.as_str()];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux")
+            .args(&args)
+            .status()
+            .expect("send-keys")
+            .success());
+    }
+
+    pub fn literal(&self, text: &str) {
+        assert!(Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .expect("send-keys")
+            .success());
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) {
+        assert!(Command::new("tmux")
+            .args([
+                "resize-window",
+                "-t",
+                &self.name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string()
+            ])
+            .status()
+            .expect("resize-window")
+            .success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
