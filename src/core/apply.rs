@@ -145,7 +145,11 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
-        | Event::CreditRefunded { .. } => {}
+        | Event::CreditRefunded { .. }
+        | Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => {}
     }
     keys.into_iter().collect()
 }
@@ -228,6 +232,10 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::PaymentReceived { .. } | Event::CreditRefunded { .. } => {
             super::cash::apply_event(state, event)
         }
+        Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => super::printing::apply_event(state, event),
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -453,6 +461,10 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::BankLinePosted { journal, .. } => vec![journal],
         Event::CreditRefunded { journal, .. } => vec![journal],
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
+        Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }
         | Event::PeriodsReopened { .. } => Vec::new(),

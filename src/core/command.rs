@@ -481,6 +481,23 @@ pub enum CommandBody {
         #[serde(default)]
         reference: String,
     },
+    /// Create or replace a printer (`kind`: lp, raw or folder; `target`:
+    /// the queue, `host:port` or folder).
+    SetPrinter(crate::core::printing::Printer),
+    /// Set (or, with no `printer`, clear) the default printer of an
+    /// operator (`{"operator":"CLERK1"}`) or of a warehouse station
+    /// (`{"station":{"warehouse":"CHI","station":"PACK1"}}`).
+    SetDefaultPrinter {
+        scope: crate::core::printing::PrinterScope,
+        #[serde(default)]
+        printer: Option<Code>,
+    },
+    /// Set an entity's document profile: letterhead address, phone,
+    /// email, tax registration, remittance lines, GS1 company prefix.
+    SetDocumentProfile(crate::core::printing::DocumentProfile),
+    /// Record a print of a document, printed or failed (what `depot
+    /// print` and the screens do after every print).
+    RecordPrint(crate::core::printing::PrintRecord),
 }
 
 impl CommandBody {
@@ -564,6 +581,9 @@ impl CommandBody {
             PostJournalEntry { .. } | ReverseJournalEntry { .. } | RevalueFx { .. } => {
                 Permission::PostJournals
             }
+            SetPrinter(_) | SetDefaultPrinter { .. } => Permission::ManageMasterData,
+            SetDocumentProfile(_) => Permission::ManageFinanceSetup,
+            RecordPrint(_) => Permission::ViewMasterData,
         }
     }
 
@@ -661,6 +681,10 @@ impl CommandBody {
             PostBankLine { .. } => "post_bank_line",
             RefundCredit { .. } => "refund_credit",
             IssueCreditMemo { .. } => "issue_credit_memo",
+            SetPrinter(_) => "set_printer",
+            SetDefaultPrinter { .. } => "set_default_printer",
+            SetDocumentProfile(_) => "set_document_profile",
+            RecordPrint(_) => "record_print",
         }
     }
 

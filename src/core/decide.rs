@@ -392,6 +392,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             reason,
             lines,
         } => super::returns::allowance(state, cmd, invoice, reason, lines),
+        CommandBody::SetPrinter(p) => super::printing::set_printer(state, p),
+        CommandBody::SetDefaultPrinter { scope, printer } => {
+            super::printing::set_default(state, scope, printer)
+        }
+        CommandBody::SetDocumentProfile(p) => super::printing::set_profile(state, p),
+        CommandBody::RecordPrint(r) => super::printing::record_print(state, cmd, r),
         _ => unreachable_master(),
     }
 }

@@ -363,7 +363,11 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
-        | Event::CreditRefunded { .. } => {}
+        | Event::CreditRefunded { .. }
+        | Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => {}
     }
 }
 

@@ -228,6 +228,19 @@ pub struct State {
     /// (invoice, line) -> amount (invoice currency).
     #[serde(default)]
     pub allowances: Map<(Code, u32), Decimal>,
+    /// Printers by code, and the default printer of each operator and
+    /// station (issue 17).
+    #[serde(default)]
+    pub printers: Map<Code, super::printing::Printer>,
+    #[serde(default)]
+    pub default_printers: Map<super::printing::PrinterScope, Code>,
+    /// Each entity's letterhead, tax registration and remittance details.
+    #[serde(default)]
+    pub doc_profiles: Map<Code, super::printing::DocumentProfile>,
+    /// (document kind, number) -> its prints: the state reprints are
+    /// built from, and how many printed or failed.
+    #[serde(default)]
+    pub prints: Map<(Code, Code), super::printing::PrintHistory>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one
@@ -531,5 +544,7 @@ impl State {
             + self.terms.len()
             + self.operators.len()
             + self.replenishment.len()
+            + self.printers.len()
+            + self.doc_profiles.len()
     }
 }
