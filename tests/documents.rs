@@ -429,6 +429,68 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     let b = std::fs::read_to_string(&again).unwrap();
     assert_eq!(a, b, "a reprint shows the same, whatever happened since");
     assert!(a.contains("*** COPY ***"));
+    // The prints are in the log, and the store still checks out.
+    let out = common::depot(d, &["check"], None);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+}
+
+#[test]
+fn a_folder_printer_keeps_each_print_and_a_reprint_after_a_payment_shows_the_same_figures() {
+    let b = demo();
+    let dir = tempfile::tempdir().unwrap();
+    b.exec(
+        "ADMIN",
+        CommandBody::SetPrinter(Printer {
+            code: "SPOOL".into(),
+            name: "Spool folder".into(),
+            kind: PrinterKind::Folder,
+            target: dir.path().display().to_string(),
+            active: true,
+        }),
+    )
+    .unwrap();
+    let s = b.state.borrow().clone();
+    let inv = s
+        .invoices
+        .values()
+        .find(|i| i.open > Decimal::ZERO && i.currency.0 == "USD")
+        .unwrap()
+        .clone();
+    let mut req = PrintRequest::new(DocKind::Invoice, &inv.number, today());
+    req.printer = Some("SPOOL".into());
+    req.format = Some(Format::Text);
+    let first = print_document(&b, "ADMIN", "test", &req).unwrap();
+    assert!(!first.copy);
+    // The customer pays the invoice in full.
+    b.exec(
+        "ADMIN",
+        CommandBody::ReceivePayment {
+            customer: inv.customer.clone(),
+            method: depot::core::cash::Method::Transfer,
+            amount: inv.open,
+            reference: "WIRE 1".into(),
+            apply: vec![depot::core::cash::ApplyTo {
+                invoice: inv.number.clone(),
+                amount: inv.open,
+                settle: true,
+            }],
+        },
+    )
+    .unwrap();
+    let now = build(&b.state.borrow(), DocKind::Invoice, &inv.number, opts()).unwrap();
+    assert_eq!(now.total("Balance due"), Some(Decimal::ZERO));
+    let again = print_document(&b, "ADMIN", "test", &req).unwrap();
+    assert!(again.copy);
+    assert_eq!(again.as_of, first.as_of);
+    let a = std::fs::read_to_string(&first.destination).unwrap();
+    let c = std::fs::read_to_string(&again.destination).unwrap();
+    assert_ne!(first.destination, again.destination);
+    assert!(c.contains("*** COPY ***") && !a.contains("COPY"));
+    assert_eq!(
+        a.lines().filter(|l| l.contains("USD")).collect::<Vec<_>>(),
+        c.lines().filter(|l| l.contains("USD")).collect::<Vec<_>>(),
+        "the reprint shows the figures of the first print"
+    );
 }
 
 #[test]

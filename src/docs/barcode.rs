@@ -56,7 +56,7 @@ pub fn modules(b: &Barcode) -> Option<Vec<u8>> {
         // the other fixed-length numeric AIs we print are all digits).
         Symbology::Gs1_128 => {
             let raw: String = b.data.chars().filter(|c| c.is_ascii_digit()).collect();
-            if raw.len() % 2 != 0 || raw.len() != b.data.len() - bracket_len(&b.data) {
+            if !raw.len().is_multiple_of(2) || raw.len() != b.data.len() - bracket_len(&b.data) {
                 return None;
             }
             format!("\u{0106}\u{0179}{raw}")

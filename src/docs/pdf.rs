@@ -258,7 +258,8 @@ pub fn render(doc: &Document) -> Vec<u8> {
     let xref = out.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for o in offsets {
-        let _ = write!(tail, "{o:010} 00000 n \n");
+        // Each entry is 20 bytes: the space before the newline counts.
+        let _ = writeln!(tail, "{o:010} 00000 n ");
     }
     let _ = write!(
         tail,
