@@ -70,6 +70,13 @@ pub enum Cmd {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// Set OPERATOR's PIN or password, read from the first line of stdin
+    /// (hashed with argon2id; the secret is never stored). Done as
+    /// --operator: a supervisor resetting it (the operator chooses a new
+    /// one at the next sign-in) or, without --operator, the operator.
+    Passwd { operator: String },
+    /// Lift OPERATOR's sign-in lock (as --operator, with manage_operators).
+    Unlock { operator: String },
     /// Run JSON-lines commands from FILE (or - for stdin); one outcome line per command.
     Exec {
         #[arg(default_value = "-")]
@@ -305,6 +312,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Cmd::Passwd { operator }) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the new PIN or password from stdin")?;
+            let secret = line.trim_end_matches(['\n', '\r']);
+            let hash = crate::io::password::hash(secret).map_err(|e| anyhow!("{e}"))?;
+            let by = args.operator.clone().unwrap_or_else(|| operator.clone());
+            let body = CommandBody::SetPassword {
+                operator: operator.clone(),
+                hash,
+            };
+            submit_one(&dir, &by, "passwd", body)?;
+            crate::say!("PIN or password of {operator} set");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Unlock { operator }) => {
+            let by = args
+                .operator
+                .clone()
+                .ok_or_else(|| anyhow!("depot unlock needs --operator (who unlocks)"))?;
+            let body = CommandBody::UnlockOperator {
+                operator: operator.clone(),
+            };
+            submit_one(&dir, &by, "unlock", body)?;
+            crate::say!("{operator} unlocked");
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Cmd::Exec { file }) => exec(&dir, &file, args.operator.as_deref()),
         Some(Cmd::Import { kind, file }) => import(&dir, &kind, &file, args.operator.as_deref()),
         Some(Cmd::Export {
@@ -531,6 +566,25 @@ fn init(dir: &Path, admin: &str, name: &str) -> Result<()> {
     }
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// Submit one command to the store in `dir` as `operator`; a refusal is
+/// an error naming the rejection.
+fn submit_one(dir: &Path, operator: &str, session: &str, body: CommandBody) -> Result<()> {
+    let engine = open_engine(dir)?;
+    let reply = engine.submit(Submission {
+        operator: operator.to_string(),
+        session: session.into(),
+        key: None,
+        body,
+    });
+    let shut = engine.shutdown();
+    let reply = reply.map_err(|e| anyhow!("{e}"))?;
+    shut.map_err(|e| anyhow!("{e}"))?;
+    match reply.outcome {
+        Ok(_) => Ok(()),
+        Err(r) => bail!("refused ({}): {r}", r.code()),
+    }
 }
 
 /// The JSON outcome line of a reply.

@@ -65,6 +65,21 @@ fn demo() -> MemBackend {
     b
 }
 
+/// The text with the record it is as of masked: snapshots do not change
+/// when the demo gains a command (the tests check `as_of` themselves).
+fn masked(t: &str) -> String {
+    match t.rfind("as of record ") {
+        Some(i) => {
+            let start = i + "as of record ".len();
+            let end = t[start..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(t.len(), |e| start + e);
+            format!("{}N{}", &t[..start], &t[end..])
+        }
+        None => t.to_string(),
+    }
+}
+
 fn opts() -> BuildOptions {
     BuildOptions {
         today: today(),
@@ -149,7 +164,7 @@ fn every_document_of_the_demo_renders_as_text() {
         assert!(t.contains("Northwind Industrial Supply"), "{t}");
         assert!(t.contains(&d.title), "{t}");
         let name = format!("{kind}-{}", number.replace('/', "-"));
-        insta::assert_snapshot!(name, t);
+        insta::assert_snapshot!(name, masked(&t));
     }
 }
 
@@ -711,7 +726,7 @@ fn a_counter_sale_invoice_shows_what_was_paid() {
     assert_eq!(d.title, "INVOICE (COUNTER SALE)");
     assert_eq!(d.total("Paid"), Some(inv.total));
     assert_eq!(d.total("Balance due"), Some(Decimal::ZERO));
-    insta::assert_snapshot!("counter-sale-invoice", text::render(&d));
+    insta::assert_snapshot!("counter-sale-invoice", masked(&text::render(&d)));
 }
 
 #[test]

@@ -102,6 +102,11 @@ fn command(s: &State, t: &Value) -> (String, Option<String>, CommandBody) {
         .remove("operator")
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| "ADMIN".into());
+    // `operator` names who acts; a command's own `operator` field is
+    // written `operator_`.
+    if let Some(v) = obj.remove("operator_") {
+        obj.insert("operator".into(), v);
+    }
     let key = obj
         .remove("key_")
         .and_then(|v| v.as_str().map(str::to_string));
@@ -388,6 +393,8 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "journals" => serde_json::to_value(&s.manual_journals[parts[2]]),
                     "bank_lines" => serde_json::to_value(&s.bank_lines[parts[2]]),
                     "book_items" => serde_json::to_value(&s.book_items[parts[2]]),
+                    "sign_ins" => serde_json::to_value(&s.sign_ins[parts[2]]),
+                    "credentials" => serde_json::to_value(&s.credentials[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

@@ -12,6 +12,18 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// An operator's first sign-in: the code, then a new PIN twice.
+    fn first_sign_in(&self, code: &str) {
+        self.literal(code);
+        self.keys(&["Enter"]);
+        self.wait_for("first sign-in");
+        self.literal("4711");
+        self.keys(&["Enter"]);
+        self.wait_for("type it again");
+        self.literal("4711");
+        self.keys(&["Enter"]);
+    }
+
     fn start(dir: &Path, cols: u16, rows: u16, extra: &str) -> Tmux {
         let status = Command::new("tmux").arg("-V").status();
         assert!(
@@ -126,8 +138,8 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     t.keys(&["Enter"]);
     t.wait_for("unknown operator");
     t.keys(&["C-u"]);
-    t.literal("clerk1");
-    t.keys(&["Enter"]);
+    // First sign-in: the clerk chooses a PIN, typed twice.
+    t.first_sign_in("clerk1");
     t.wait_for("Counter sale");
     // A walk-in counter sale: Enter opens it, Enter takes the walk-in
     // customer, two scans (a burst, then Enter), Enter pays, Enter takes
@@ -222,8 +234,7 @@ fn a_phone_order_with_a_backorder_then_changed_and_a_line_cancelled() {
     let dir = tmp.path().join("store");
     let t = Tmux::start(&dir, 132, 43, "");
     t.wait_for("Operator code:");
-    t.literal("REP1");
-    t.keys(&["Enter"]);
+    t.first_sign_in("REP1");
     t.wait_for("Order entry");
     t.keys(&["Enter"]);
     t.wait_for("type a customer code");

@@ -52,10 +52,120 @@ fn an_unknown_or_inactive_operator_cannot_sign_in() {
     let mut d2 = Driver::new(&b2, Some("PICK1"));
     assert!(d2.app.operator.is_none());
     assert!(d2.screen(80, 24).contains("PICK1 is inactive"));
-    // A valid code (in any case) signs in and opens the menu.
+    // A valid code (in any case) asks for the PIN; the first sign-in
+    // chooses one, typed twice, and opens the menu.
     d.press("ctrl-u").typed("clerk1").press("enter");
+    assert!(d.screen(80, 24).contains("first sign-in: choose a PIN"));
+    d.typed("4711").press("enter").typed("4711").press("enter");
     assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
     assert_eq!(d.app.screen_name(), "menu");
+}
+
+fn sign_ins(b: &MemBackend, op: &str) -> Vec<String> {
+    b.log
+        .borrow()
+        .iter()
+        .filter(|(o, r)| o == op && matches!(r.body, CommandBody::SignIn { .. }))
+        .map(|(_, r)| format!("{:?}", r.body))
+        .collect()
+}
+
+#[test]
+fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
+    let b = demo();
+    let mut d = Driver::new(&b, None);
+    // First sign-in: a PIN too short is refused, two different entries
+    // are refused, then it is set (as a hash) and the operator is in.
+    d.typed("CLERK1").press("enter").typed("12").press("enter");
+    assert!(d.screen(80, 24).contains("at least 4 characters"));
+    d.typed("4711").press("enter").typed("4712").press("enter");
+    assert!(d.screen(80, 24).contains("the two entries differ"));
+    assert!(d.app.operator.is_none());
+    d.typed("4711").press("enter").typed("4711").press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    let hash = b.state.borrow().credentials["CLERK1"].hash.clone();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("4711"));
+    // The screen never shows the PIN.
+    d.press("esc").press("y");
+    d.typed("CLERK1").press("enter").typed("4711");
+    let s = d.screen(80, 24);
+    assert!(s.contains("****") && !s.contains("4711"), "{s}");
+    d.press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    assert_eq!(sign_ins(&b, "CLERK1").len(), 2);
+    // Wrong PINs: each is audited and says how many tries are left;
+    // the fifth locks the operator, even against the right PIN.
+    d.press("esc").press("y");
+    d.typed("CLERK1").press("enter");
+    for left in (1..=4).rev() {
+        d.typed("0000").press("enter");
+        let s = d.screen(80, 24);
+        assert!(s.contains(&format!("({left} more tries")), "{s}");
+    }
+    d.typed("0000").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("CLERK1 is locked until 15:15 UTC"), "{s}");
+    assert!(d.app.operator.is_none());
+    assert_eq!(b.state.borrow().sign_ins["CLERK1"].failures, 5);
+    d.press("ctrl-u").typed("CLERK1").press("enter");
+    assert!(d.screen(80, 24).contains("locked until"));
+    assert_eq!(d.app.screen_name(), "sign_in");
+    assert_eq!(sign_ins(&b, "CLERK1").len(), 7);
+    // A supervisor unlocks (another session); the right PIN works again.
+    b.exec(
+        "ADMIN",
+        CommandBody::UnlockOperator {
+            operator: "CLERK1".into(),
+        },
+    )
+    .unwrap();
+    d.press("enter").typed("4711").press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    // A reset by a supervisor: the old PIN no longer works, the reset
+    // one does once, and the operator must choose a new one.
+    let reset = depot::io::password::hash("9999").unwrap();
+    b.exec(
+        "ADMIN",
+        CommandBody::SetPassword {
+            operator: "CLERK1".into(),
+            hash: reset,
+        },
+    )
+    .unwrap();
+    d.press("esc").press("y");
+    d.typed("CLERK1")
+        .press("enter")
+        .typed("4711")
+        .press("enter");
+    assert!(d.app.operator.is_none());
+    d.typed("9999").press("enter");
+    assert!(d.screen(80, 24).contains("was reset: choose a new one"));
+    d.typed("2468").press("enter").typed("2468").press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    let c = b.state.borrow().credentials["CLERK1"].clone();
+    assert!(!c.must_change && depot::io::password::verify("2468", &c.hash));
+}
+
+#[test]
+fn operator_flag_skips_sign_in_only_on_the_demo() {
+    let b = demo();
+    assert!(b.state.borrow().demo, "depot demo declares itself");
+    assert_eq!(
+        Driver::new(&b, Some("CLERK1")).app.operator.as_deref(),
+        Some("CLERK1")
+    );
+    // The same store not declared a demo: --operator only fills the code.
+    b.state.borrow_mut().demo = false;
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    assert!(d.app.operator.is_none());
+    let s = d.screen(80, 24);
+    assert!(s.contains("first sign-in: choose a PIN"), "{s}");
+    d.typed("4711").press("enter").typed("4711").press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    assert!(d.screen(80, 24).contains("this store is not a demo"));
+    d.typed("4711").press("enter");
+    assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
 }
 
 #[test]

@@ -146,6 +146,11 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
         | Event::CreditRefunded { .. }
+        | Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared
         | Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
@@ -232,6 +237,11 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::PaymentReceived { .. } | Event::CreditRefunded { .. } => {
             super::cash::apply_event(state, event)
         }
+        Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared => super::signin::apply_event(state, event),
         Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
@@ -461,6 +471,11 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::BankLinePosted { journal, .. } => vec![journal],
         Event::CreditRefunded { journal, .. } => vec![journal],
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
+        Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared => Vec::new(),
         Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)

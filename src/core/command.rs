@@ -481,6 +481,24 @@ pub enum CommandBody {
         #[serde(default)]
         reference: String,
     },
+    /// Set an operator's PIN or password, given as an argon2 PHC hash made
+    /// at the edge (the secret itself never reaches the log). Anyone may
+    /// set their own; `manage_operators` sets somebody else's, who must
+    /// then choose a new one at sign-in.
+    SetPassword { operator: Code, hash: String },
+    /// The command's operator signs in: `verified` says whether the edge
+    /// found the typed secret to match the stored hash. Failures count
+    /// towards a lockout; both are in the audit trail.
+    SignIn {
+        verified: bool,
+        #[serde(default)]
+        station: String,
+    },
+    /// Lift a sign-in lockout and forget the failures.
+    UnlockOperator { operator: Code },
+    /// Mark a new store as the demo distributor (`depot demo`): there
+    /// `--operator` may skip the sign-in.
+    DeclareDemo,
     /// Create or replace a printer (`kind`: lp, raw or folder; `target`:
     /// the queue, `host:port` or folder).
     SetPrinter(crate::core::printing::Printer),
@@ -581,6 +599,10 @@ impl CommandBody {
             PostJournalEntry { .. } | ReverseJournalEntry { .. } | RevalueFx { .. } => {
                 Permission::PostJournals
             }
+            // Every operator signs in and sets their own password; setting
+            // somebody else's needs `manage_operators` (checked in decide).
+            SetPassword { .. } | SignIn { .. } => Permission::ViewMasterData,
+            UnlockOperator { .. } | DeclareDemo => Permission::ManageOperators,
             SetPrinter(_) | SetDefaultPrinter { .. } => Permission::ManageMasterData,
             SetDocumentProfile(_) => Permission::ManageFinanceSetup,
             RecordPrint(_) => Permission::ViewMasterData,
@@ -681,6 +703,10 @@ impl CommandBody {
             PostBankLine { .. } => "post_bank_line",
             RefundCredit { .. } => "refund_credit",
             IssueCreditMemo { .. } => "issue_credit_memo",
+            SetPassword { .. } => "set_password",
+            SignIn { .. } => "sign_in",
+            UnlockOperator { .. } => "unlock_operator",
+            DeclareDemo => "declare_demo",
             SetPrinter(_) => "set_printer",
             SetDefaultPrinter { .. } => "set_default_printer",
             SetDocumentProfile(_) => "set_document_profile",

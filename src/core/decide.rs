@@ -392,6 +392,14 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             reason,
             lines,
         } => super::returns::allowance(state, cmd, invoice, reason, lines),
+        CommandBody::SetPassword { operator, hash } => {
+            super::signin::set_password(state, cmd, operator, hash)
+        }
+        CommandBody::SignIn { verified, station } => {
+            super::signin::sign_in(state, cmd, *verified, station)
+        }
+        CommandBody::UnlockOperator { operator } => super::signin::unlock(state, operator),
+        CommandBody::DeclareDemo => super::signin::declare_demo(state),
         CommandBody::SetPrinter(p) => super::printing::set_printer(state, p),
         CommandBody::SetDefaultPrinter { scope, printer } => {
             super::printing::set_default(state, scope, printer)

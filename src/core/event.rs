@@ -464,6 +464,32 @@ pub enum Event {
         refund: super::cash::Refund,
         journal: JournalEntry,
     },
+    /// An operator's PIN or password set (its hash).
+    PasswordSet {
+        operator: Code,
+        credential: super::signin::Credential,
+    },
+    /// An operator signed in from a station.
+    SignedIn {
+        operator: Code,
+        station: String,
+        at: DateTime<Utc>,
+    },
+    /// A sign-in with a wrong secret; `failures` in a row, and the lock
+    /// it brought on when it reached the limit.
+    SignInFailed {
+        operator: Code,
+        station: String,
+        at: DateTime<Utc>,
+        failures: u32,
+        locked_until: Option<DateTime<Utc>>,
+    },
+    /// A supervisor lifted an operator's sign-in lock.
+    OperatorUnlocked {
+        operator: Code,
+    },
+    /// The store is the demo distributor.
+    DemoDeclared,
     /// A printer created or replaced.
     PrinterSet(super::printing::Printer),
     /// An operator's or a station's default printer set (or cleared).

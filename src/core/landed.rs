@@ -364,6 +364,11 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
         | Event::CreditRefunded { .. }
+        | Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared
         | Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)

@@ -26,6 +26,7 @@ pub mod replenish;
 pub mod returns;
 pub mod sales;
 pub mod scan;
+pub mod signin;
 pub mod state;
 pub mod transfer;
 pub mod types;

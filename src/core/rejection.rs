@@ -235,6 +235,20 @@ pub enum Rejection {
     },
     #[error("the receipt brings {amount} but {applied} is applied to invoices")]
     ReceiptOverapplied { amount: Decimal, applied: Decimal },
+    #[error(
+        "operator {operator} is locked after repeated failed sign-ins until {until} \
+         (UTC); a supervisor can unlock"
+    )]
+    SignInLocked {
+        operator: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    #[error("operator {operator} must choose a new PIN or password first")]
+    PasswordNeeded { operator: String },
+    #[error("the password hash is {problem}")]
+    BadCredential { problem: String },
+    #[error("only a new store can be declared the demo (this one has documents)")]
+    DemoNeedsNewStore,
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -304,6 +318,10 @@ pub const ALL_CODES: &[&str] = &[
     "duplicate_reference",
     "insufficient_credit",
     "receipt_overapplied",
+    "sign_in_locked",
+    "password_needed",
+    "bad_credential",
+    "demo_needs_new_store",
 ];
 
 impl Rejection {
@@ -374,6 +392,10 @@ impl Rejection {
             Rejection::DuplicateSupplierReference { .. } => "duplicate_reference",
             Rejection::InsufficientCredit { .. } => "insufficient_credit",
             Rejection::ReceiptOverapplied { .. } => "receipt_overapplied",
+            Rejection::SignInLocked { .. } => "sign_in_locked",
+            Rejection::PasswordNeeded { .. } => "password_needed",
+            Rejection::BadCredential { .. } => "bad_credential",
+            Rejection::DemoNeedsNewStore => "demo_needs_new_store",
         }
     }
 }

@@ -228,6 +228,15 @@ pub struct State {
     /// (invoice, line) -> amount (invoice currency).
     #[serde(default)]
     pub allowances: Map<(Code, u32), Decimal>,
+    /// Operators' PIN or password hashes, and their sign-in history that
+    /// the lockout needs.
+    #[serde(default)]
+    pub credentials: Map<Code, super::signin::Credential>,
+    #[serde(default)]
+    pub sign_ins: Map<Code, super::signin::SignInRecord>,
+    /// Made by `depot demo`: `--operator` may skip the sign-in.
+    #[serde(default)]
+    pub demo: bool,
     /// Printers by code, and the default printer of each operator and
     /// station (issue 17).
     #[serde(default)]

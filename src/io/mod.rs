@@ -6,3 +6,4 @@ pub mod csv;
 pub mod demo;
 pub mod journal;
 pub mod jsonl;
+pub mod password;

@@ -113,9 +113,22 @@ impl App {
             quitting: false,
         };
         if let Some(op) = operator {
-            app.sign_in(&op, &backend.view());
-            if app.operator.is_none() {
-                app.stack = vec![Box::new(SignIn::new(&op))];
+            let view = backend.view();
+            if view.state.demo {
+                app.sign_in(&op, &view);
+                if app.operator.is_none() {
+                    app.stack = vec![Box::new(SignIn::new(&op))];
+                }
+            } else {
+                // Only the demo skips the sign-in: on a store in real
+                // use `--operator` names who signs in, nothing more.
+                tracing::info!(operator = %op, "--operator on a store that is not a demo: sign-in asked");
+                app.stack = vec![Box::new(SignIn::for_operator(
+                    &op,
+                    &view.state,
+                    backend.now(),
+                    "this store is not a demo: sign in with your PIN or password",
+                ))];
             }
         }
         app
@@ -325,6 +338,27 @@ impl App {
             }
             Flow::Confirm(q) => self.confirm = Some(q),
             Flow::SignIn(code) => self.sign_in(&code, view),
+            Flow::SubmitAs { operator, requests } => {
+                let mut last = None;
+                for req in requests {
+                    let outcome = backend.submit(&operator, &self.session, req);
+                    let go_on = matches!(outcome, Submitted::Committed { .. });
+                    last = Some(outcome);
+                    if !go_on {
+                        break;
+                    }
+                }
+                let Some(outcome) = last else { return };
+                let view = backend.view();
+                let next = {
+                    let ctx = ctx!(self, &view, backend.now());
+                    match self.stack.last_mut() {
+                        Some(s) => s.submitted(outcome, &ctx),
+                        None => Flow::Stay,
+                    }
+                };
+                self.run(next, backend, &view, depth + 1);
+            }
             Flow::Quit => self.quit = true,
             Flow::Submit(req) => {
                 let Some(op) = self.operator.clone() else {

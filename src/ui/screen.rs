@@ -107,6 +107,13 @@ pub enum Flow {
     Confirm(String),
     /// Sign in as this operator (the sign-in screen).
     SignIn(String),
+    /// Submit these requests in order as `operator`, who is not signed in
+    /// yet (the sign-in screen only); the last outcome (or the first that
+    /// did not commit) goes to `submitted`.
+    SubmitAs {
+        operator: String,
+        requests: Vec<Request>,
+    },
     Quit,
 }
 
@@ -120,6 +127,9 @@ impl std::fmt::Debug for Flow {
             Flow::Submit(r) => write!(f, "Submit({:?})", r.key),
             Flow::Confirm(q) => write!(f, "Confirm({q:?})"),
             Flow::SignIn(o) => write!(f, "SignIn({o})"),
+            Flow::SubmitAs { operator, requests } => {
+                write!(f, "SubmitAs({operator}, {} requests)", requests.len())
+            }
             Flow::Quit => f.write_str("Quit"),
         }
     }

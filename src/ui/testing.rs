@@ -185,8 +185,17 @@ impl<'a> Driver<'a> {
             default: Default::default(),
             classic: Default::default(),
         });
+        // Each driver is its own session, as each terminal is: keys are
+        // unique per session.
+        static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = if n == 0 {
+            "test".to_string()
+        } else {
+            format!("test{n}")
+        };
         Driver {
-            app: App::new(maps, false, operator.map(str::to_string), "test", backend),
+            app: App::new(maps, false, operator.map(str::to_string), &session, backend),
             backend,
         }
     }
