@@ -444,6 +444,41 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     let b = std::fs::read_to_string(&again).unwrap();
     assert_eq!(a, b, "a reprint shows the same, whatever happened since");
     assert!(a.contains("*** COPY ***"));
+    // Printers and defaults through `depot exec`, in the JSON of
+    // docs/commands.md: the operator's default printer is a folder.
+    let spool = d.join("spool");
+    std::fs::create_dir(&spool).unwrap();
+    let set_printer = format!(
+        r#"{{"operator":"ADMIN","cmd":"set_printer","code":"SPOOL","name":"Spool","kind":"folder","target":"{}"}}"#,
+        spool.display()
+    );
+    common::exec_all(
+        d,
+        &[
+            &set_printer,
+            r#"{"operator":"ADMIN","cmd":"set_default_printer","scope":{"operator":"ADMIN"},"printer":"SPOOL"}"#,
+            r#"{"operator":"ADMIN","cmd":"set_document_profile","entity":"US01","tax_registration":"36-1234567","remittance":["Bank X, account 1"],"gs1_prefix":"0614141"}"#,
+        ],
+    );
+    let out = common::depot(
+        d,
+        &["print", "statement", "C0003", "--format", "text"],
+        None,
+    );
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let said = common::text(&out.stdout);
+    assert!(said.contains("printer SPOOL"), "{said}");
+    let files: Vec<_> = std::fs::read_dir(&spool).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let t = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(
+        t.contains("STATEMENT") && t.contains("Tax registration 36-1234567"),
+        "{t}"
+    );
+    // A printer that is not there: exit 1, the reason, nothing printed.
+    let out = common::depot(d, &["print", "invoice", inv, "--printer", "NOPE"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::text(&out.stderr).contains("printer NOPE does not exist"));
     // The prints are in the log, and the store still checks out.
     let out = common::depot(d, &["check"], None);
     assert!(out.status.success(), "{}", common::text(&out.stderr));
