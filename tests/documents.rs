@@ -303,6 +303,11 @@ fn the_carton_label_sscc_has_its_check_digit_and_scans_back() {
 fn a_label_without_a_gs1_prefix_says_what_is_missing() {
     let now = Utc.from_utc_datetime(&today().and_hms_opt(10, 0, 0).unwrap());
     let b = MemBackend::new(demo_state(today()), now);
+    b.exec(
+        "ADMIN",
+        CommandBody::SetDocumentProfile(profile("US01", "")),
+    )
+    .unwrap();
     let s = b.state.borrow().clone();
     let id = carton_id(&s);
     let e = build(&s, DocKind::CartonLabel, &id, opts()).unwrap_err();

@@ -553,7 +553,5 @@ impl State {
             + self.terms.len()
             + self.operators.len()
             + self.replenishment.len()
-            + self.printers.len()
-            + self.doc_profiles.len()
     }
 }

@@ -349,6 +349,8 @@ pub fn print_document(
                 send_lp(&p.target, &title, format, &bytes),
             ),
             PrinterKind::Folder => {
+                // A spool folder that is not there yet is made.
+                let _ = std::fs::create_dir_all(&p.target);
                 let path = Path::new(&p.target)
                     .join(file_name(req.kind, &req.doc, doc.as_of, doc.copy, format));
                 (path.display().to_string(), write_file(&path, &bytes))
