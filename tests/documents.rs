@@ -828,3 +828,48 @@ fn printers_and_profiles_are_checked_by_the_core() {
         .unwrap_err();
     assert_eq!(e.code(), "not_permitted");
 }
+
+/// A statement reprinted weeks later is dated and aged as the first print.
+#[test]
+fn a_reprinted_statement_keeps_its_date_and_aging() {
+    let b = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let customer = b
+        .state
+        .borrow()
+        .index
+        .open_invoices
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let mut req = PrintRequest::new(DocKind::Statement, &customer, today());
+    req.out = Some(dir.path().join("first.txt"));
+    let first = print_document(&b, "ADMIN", "test", &req).unwrap();
+    req.today = today() + chrono::Duration::days(45);
+    req.out = Some(dir.path().join("later.txt"));
+    let later = print_document(&b, "ADMIN", "test", &req).unwrap();
+    assert!(later.copy && !first.copy);
+    let a = std::fs::read_to_string(dir.path().join("first.txt")).unwrap();
+    let c = std::fs::read_to_string(dir.path().join("later.txt")).unwrap();
+    // The same words and figures, but for the COPY marks (which move the
+    // title's column).
+    let words = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .filter(|w| !w.contains("COPY") && *w != "***")
+            .map(|w| w.trim_end_matches(',').to_string())
+            .collect()
+    };
+    assert_eq!(words(&a), words(&c));
+    assert!(c.contains("*** COPY ***"));
+    assert!(c.contains(&format!("Statement date  {}", today())), "{c}");
+    let h = b
+        .state
+        .borrow()
+        .prints
+        .get(&("statement".to_string(), customer.clone()))
+        .cloned()
+        .unwrap();
+    assert_eq!((h.printed, h.date), (2, Some(today())));
+    assert_eq!(h.last.date, Some(today()));
+}

@@ -114,6 +114,9 @@ pub struct PrintRecord {
     /// A reprint, marked COPY.
     pub copy: bool,
     pub status: PrintStatus,
+    /// The day the document is dated (a statement's aging counts to it).
+    #[serde(default)]
+    pub date: Option<chrono::NaiveDate>,
 }
 
 /// What the state remembers of a document's prints.
@@ -122,6 +125,9 @@ pub struct PrintHistory {
     /// The state the first successful print was built from: every reprint
     /// is built from it too, so it shows the same figures.
     pub as_of: Option<u64>,
+    /// And the day it was dated.
+    #[serde(default)]
+    pub date: Option<chrono::NaiveDate>,
     pub printed: u32,
     pub failed: u32,
     pub last: PrintRecord,
@@ -316,7 +322,10 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 Some(h) => {
                     if ok {
                         h.printed += 1;
-                        h.as_of.get_or_insert(r.as_of);
+                        if h.as_of.is_none() {
+                            h.as_of = Some(r.as_of);
+                            h.date = r.date;
+                        }
                     } else {
                         h.failed += 1;
                     }
@@ -327,6 +336,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                         key,
                         PrintHistory {
                             as_of: ok.then_some(r.as_of),
+                            date: if ok { r.date } else { None },
                             printed: u32::from(ok),
                             failed: u32::from(!ok),
                             last: r.clone(),

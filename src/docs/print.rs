@@ -164,6 +164,15 @@ pub fn replay(store: &crate::store::Store, seq: u64) -> Result<State, String> {
     Ok(state)
 }
 
+/// The state and the day a document's first successful print was built
+/// from, if it was printed.
+pub fn first_print(state: &State, kind: DocKind, doc: &str) -> Option<(u64, Option<NaiveDate>)> {
+    state
+        .prints
+        .get(&(kind.as_str().to_string(), doc.to_string()))
+        .and_then(|h| h.as_of.map(|seq| (seq, h.date)))
+}
+
 /// Build a document as `depot print` would (original or COPY), without
 /// printing it: (document, whether it is a reprint).
 pub fn document_for(
@@ -173,12 +182,10 @@ pub fn document_for(
     today: NaiveDate,
 ) -> Result<Document, PrintError> {
     let view = backend.view();
-    let first = view
-        .state
-        .prints
-        .get(&(kind.as_str().to_string(), doc.to_string()))
-        .and_then(|h| h.as_of);
-    let (state, copy) = match first {
+    let first = first_print(&view.state, kind, doc);
+    // A reprint is dated as the first print was.
+    let today = first.and_then(|(_, d)| d).unwrap_or(today);
+    let (state, copy) = match first.map(|(seq, _)| seq) {
         Some(seq) => (
             state_at(backend, seq).map_err(|reason| PrintError::History {
                 kind,
@@ -373,6 +380,11 @@ pub fn print_document(
         destination: reason_text(&destination),
         copy: doc.copy,
         status,
+        date: Some(
+            first_print(&view.state, req.kind, &req.doc)
+                .and_then(|(_, d)| d)
+                .unwrap_or(req.today),
+        ),
     };
     // Every attempt is its own record: a key no other attempt has (the
     // view it started from, the clock, the process, a counter).
