@@ -317,25 +317,51 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
         d.totals.push(total("Freight", inv.freight, cur));
     }
     d.totals.push(total("Total", inv.total, cur));
-    let paid: Decimal = state
+    // What receipts applied to it (as of the document's state).
+    let receipts: Vec<(&crate::core::cash::Receipt, &crate::core::cash::Application)> = state
         .index
         .receipts_by_invoice
         .get(&inv.number)
         .into_iter()
         .flatten()
         .filter_map(|r| state.receipts.get(r))
-        .flat_map(|r| r.applications.iter())
-        .filter(|a| a.invoice == inv.number)
-        .map(|a| a.amount + a.discount + a.write_off)
-        .sum();
-    if !paid.is_zero() || !inv.credited.is_zero() {
+        .flat_map(|r| {
+            r.applications
+                .iter()
+                .filter(|a| a.invoice == inv.number)
+                .map(move |a| (r, a))
+        })
+        .collect();
+    let paid: Decimal = receipts.iter().map(|(_, a)| a.amount).sum();
+    let allowed: Decimal = receipts.iter().map(|(_, a)| a.discount + a.write_off).sum();
+    if !paid.is_zero() || !allowed.is_zero() || !inv.credited.is_zero() {
         if !paid.is_zero() {
             d.totals.push(total("Paid", paid, cur));
+        }
+        if !allowed.is_zero() {
+            d.totals.push(total("Discount and write-off", allowed, cur));
         }
         if !inv.credited.is_zero() {
             d.totals.push(total("Credited", inv.credited, cur));
         }
         d.totals.push(total("Balance due", inv.open, cur));
+    }
+    for (r, a) in &receipts {
+        let method = serde_json::to_value(r.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let reference = if r.reference.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", r.reference)
+        };
+        d.notes.push(format!(
+            "Paid {} by {method} ({}{reference}): {} {cur}",
+            r.date,
+            r.number,
+            money(a.amount, cur)
+        ));
     }
     if !c.tax_exempt_cert.is_empty() {
         d.notes
