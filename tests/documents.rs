@@ -280,6 +280,12 @@ fn the_carton_label_sscc_has_its_check_digit_and_scans_back() {
     let carrier = d.fields.iter().find(|(l, _)| l == "Carrier").unwrap();
     assert!(z.contains(&carrier.1), "{z}");
     assert!(d.fields.iter().any(|(l, _)| l == "Service"));
+    // The order number as Code 128 too.
+    let order = d.fields.iter().find(|(l, _)| l == "Order").unwrap();
+    assert!(
+        z.contains(&format!("^BCN,90,Y,N,N,N^FD{}^FS", order.1)),
+        "{z}"
+    );
     // A reprint carries the same SSCC, marked COPY.
     let copy = build(
         &s,

@@ -893,6 +893,7 @@ fn carton_label(state: &State, id: &str) -> Result<Document, DocError> {
     field(&mut d, "Weight", format!("{} kg", c.weight.normalize()));
     let sscc = carton_sscc(state, p, c.number)?;
     field(&mut d, "SSCC", sscc.clone());
+    d.barcodes.push(code128("order", &p.order));
     d.barcodes.push(Barcode {
         label: "SSCC".into(),
         symbology: Symbology::Gs1_128,

@@ -63,16 +63,17 @@ pub fn render(doc: &Document) -> Result<String, DocError> {
     let _ = writeln!(out, "^FO30,{}^GB752,3,3^FS", y + 6);
     y += 30;
     for b in &doc.barcodes {
-        let mode = match b.symbology {
-            Symbology::Gs1_128 => "D",
-            Symbology::Code128 => "N",
+        // The SSCC large (GS1-128, UCC/EAN mode), references smaller.
+        let (mode, width, height) = match b.symbology {
+            Symbology::Gs1_128 => ("D", 3, 200),
+            Symbology::Code128 => ("N", 2, 90),
         };
         let _ = writeln!(
             out,
-            "^FO60,{y}^BY3^BCN,200,Y,N,N,{mode}^FD{}^FS",
+            "^FO60,{y}^BY{width}^BCN,{height},Y,N,N,{mode}^FD{}^FS",
             fd(&b.data)
         );
-        y += 260;
+        y += height + 50;
     }
     out.push_str("^PQ1\n^XZ\n");
     Ok(out)
