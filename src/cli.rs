@@ -148,6 +148,30 @@ pub enum Cmd {
     Backup { dest: PathBuf },
     /// Restore a backup from SRC into the data directory (which must not hold a store).
     Restore { src: PathBuf },
+    /// Print a document: KIND is invoice, credit-memo, acknowledgment
+    /// (quote or order), statement (DOC: the customer), purchase-order,
+    /// pick-ticket, packing-slip or carton-label (DOC: PICKLIST/N),
+    /// bill-of-lading (DOC: the shipment). To a printer (--printer, or the
+    /// station's or operator's default) or a file (--out, `-` for stdout).
+    /// A reprint is built from the state of the first print and marked
+    /// COPY; every print, printed or failed, is in the audit trail.
+    Print {
+        kind: String,
+        doc: String,
+        #[arg(long, value_enum)]
+        format: Option<DocFormat>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        printer: Option<String>,
+        /// The station printed from (its default printer first), in the
+        /// operator's default warehouse, or WAREHOUSE/STATION.
+        #[arg(long)]
+        station: Option<String>,
+        /// The statement's date (default today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Measure throughput and reopen time (see docs/performance.md).
     Bench {
         #[command(subcommand)]
@@ -197,6 +221,22 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1_000_000)]
         events: u64,
     },
+    /// Time to build and render documents (text and PDF): an invoice of
+    /// 5 lines and a statement of N open items, in memory.
+    Documents {
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        #[arg(long, default_value_t = 200)]
+        open_items: usize,
+    },
+}
+
+/// Output format of `depot print`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocFormat {
+    Pdf,
+    Text,
+    Zpl,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -393,6 +433,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Cmd::Bench {
             which: BenchCmd::Screens { rounds },
         }) => crate::bench_screens::run(&dir, rounds),
+        Some(Cmd::Bench {
+            which: BenchCmd::Documents { rounds, open_items },
+        }) => crate::bench_docs::run(rounds, open_items),
+        Some(Cmd::Print {
+            kind,
+            doc,
+            format,
+            out,
+            printer,
+            station,
+            as_of,
+        }) => print(
+            &dir,
+            args.operator,
+            PrintArgs {
+                kind,
+                doc,
+                format,
+                out,
+                printer,
+                station,
+                as_of,
+            },
+        ),
         Some(Cmd::Bench { which }) => crate::bench::run(which),
     }
 }
@@ -1142,6 +1206,95 @@ pub fn envelope_outcome(env: &Envelope) -> Value {
         Outcome::Committed(events) => json!({"seq": env.seq, "ok": true, "events": events}),
         Outcome::Rejected(r) => {
             json!({"seq": env.seq, "ok": false, "error": {"code": r.code(), "message": r.to_string()}})
+        }
+    }
+}
+
+/// What `depot print` was asked.
+struct PrintArgs {
+    kind: String,
+    doc: String,
+    format: Option<DocFormat>,
+    out: Option<PathBuf>,
+    printer: Option<String>,
+    station: Option<String>,
+    as_of: Option<chrono::NaiveDate>,
+}
+
+fn print(dir: &Path, operator: Option<String>, a: PrintArgs) -> Result<ExitCode> {
+    use crate::docs::{print::PrintRequest, DocKind, Format as F};
+    let Some(kind) = DocKind::parse(&a.kind) else {
+        let kinds: Vec<&str> = DocKind::ALL.iter().map(|k| k.as_str()).collect();
+        bail!(
+            "unknown document kind {:?}; the kinds are: {}",
+            a.kind,
+            kinds.join(", ")
+        );
+    };
+    let operator = operator.unwrap_or_else(|| crate::io::demo::DEMO_ADMIN.to_string());
+    let engine = open_engine(dir)?;
+    let station = match a.station {
+        None => None,
+        Some(s) => match s.split_once('/') {
+            Some((w, st)) => Some((w.to_string(), st.to_string())),
+            None => {
+                let wh = engine.read(|st| {
+                    st.operators
+                        .get(&operator)
+                        .and_then(|o| o.default_warehouse.clone())
+                });
+                match wh {
+                    Some(w) => Some((w, s)),
+                    None => bail!(
+                        "--station {s}: operator {operator} has no default warehouse; \
+                         name it as WAREHOUSE/{s}"
+                    ),
+                }
+            }
+        },
+    };
+    let req = PrintRequest {
+        kind,
+        doc: a.doc,
+        format: a.format.map(|f| match f {
+            DocFormat::Pdf => F::Pdf,
+            DocFormat::Text => F::Text,
+            DocFormat::Zpl => F::Zpl,
+        }),
+        printer: a.printer,
+        station,
+        out: a.out,
+        today: a.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+    };
+    let backend = crate::ui_backend::EngineBackend::new(engine.clone());
+    let result = crate::docs::print::print_document(&backend, &operator, "cli", &req);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    match result {
+        Ok(o) => {
+            let to_stdout = req.out.as_deref() == Some(Path::new("-"));
+            let line = format!(
+                "printed {} {}{} ({}, {} bytes, as of record {}) to {}; audit record {}",
+                o.kind,
+                o.doc,
+                if o.copy { " as a COPY" } else { "" },
+                o.format.as_str(),
+                o.bytes,
+                o.as_of,
+                o.printer
+                    .map(|p| format!("printer {p} ({})", o.destination))
+                    .unwrap_or(o.destination),
+                o.audit_seq
+            );
+            if to_stdout {
+                eprintln!("depot: {line}");
+            } else {
+                crate::say!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("depot: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -25,12 +25,14 @@ macro_rules! say {
 }
 
 pub mod bench;
+pub mod bench_docs;
 pub mod bench_ledger;
 pub mod bench_o2c;
 pub mod bench_screens;
 pub mod check;
 pub mod cli;
 pub mod core;
+pub mod docs;
 pub mod engine;
 pub mod fuzz;
 pub mod io;

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 mod finance;
+pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
 
 /// The reports this build knows.
 pub const REPORTS: &[&str] = &[

@@ -47,4 +47,16 @@ impl crate::ui::Backend for EngineBackend {
             body: req.body,
         }))
     }
+
+    fn state_at(&self, seq: u64) -> Option<std::sync::Arc<crate::core::State>> {
+        let view = self.engine.view();
+        if view.seq == seq {
+            return Some(view.state);
+        }
+        self.engine
+            .with_store(|s| crate::docs::print::replay(s, seq))
+            .ok()?
+            .ok()
+            .map(std::sync::Arc::new)
+    }
 }

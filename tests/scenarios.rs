@@ -395,6 +395,8 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "book_items" => serde_json::to_value(&s.book_items[parts[2]]),
                     "sign_ins" => serde_json::to_value(&s.sign_ins[parts[2]]),
                     "credentials" => serde_json::to_value(&s.credentials[parts[2]]),
+                    "printers" => serde_json::to_value(&s.printers[parts[2]]),
+                    "doc_profiles" => serde_json::to_value(&s.doc_profiles[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

@@ -150,7 +150,11 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::SignedIn { .. }
         | Event::SignInFailed { .. }
         | Event::OperatorUnlocked { .. }
-        | Event::DemoDeclared => {}
+        | Event::DemoDeclared
+        | Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => {}
     }
     keys.into_iter().collect()
 }
@@ -238,6 +242,10 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::SignInFailed { .. }
         | Event::OperatorUnlocked { .. }
         | Event::DemoDeclared => super::signin::apply_event(state, event),
+        Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => super::printing::apply_event(state, event),
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -468,6 +476,10 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::SignInFailed { .. }
         | Event::OperatorUnlocked { .. }
         | Event::DemoDeclared => Vec::new(),
+        Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }
         | Event::PeriodsReopened { .. } => Vec::new(),

@@ -503,6 +503,23 @@ pub enum CommandBody {
     /// Mark a new store as the demo distributor (`depot demo`): there
     /// `--operator` may skip the sign-in.
     DeclareDemo,
+    /// Create or replace a printer (`kind`: lp, raw or folder; `target`:
+    /// the queue, `host:port` or folder).
+    SetPrinter(crate::core::printing::Printer),
+    /// Set (or, with no `printer`, clear) the default printer of an
+    /// operator (`{"operator":"CLERK1"}`) or of a warehouse station
+    /// (`{"station":{"warehouse":"CHI","station":"PACK1"}}`).
+    SetDefaultPrinter {
+        scope: crate::core::printing::PrinterScope,
+        #[serde(default)]
+        printer: Option<Code>,
+    },
+    /// Set an entity's document profile: letterhead address, phone,
+    /// email, tax registration, remittance lines, GS1 company prefix.
+    SetDocumentProfile(crate::core::printing::DocumentProfile),
+    /// Record a print of a document, printed or failed (what `depot
+    /// print` and the screens do after every print).
+    RecordPrint(crate::core::printing::PrintRecord),
 }
 
 impl CommandBody {
@@ -590,6 +607,9 @@ impl CommandBody {
             // somebody else's needs `manage_operators` (checked in decide).
             SetPassword { .. } | SignIn { .. } => Permission::ViewMasterData,
             UnlockOperator { .. } | DeclareDemo => Permission::ManageOperators,
+            SetPrinter(_) | SetDefaultPrinter { .. } => Permission::ManageMasterData,
+            SetDocumentProfile(_) => Permission::ManageFinanceSetup,
+            RecordPrint(_) => Permission::ViewMasterData,
         }
     }
 
@@ -691,6 +711,10 @@ impl CommandBody {
             SignIn { .. } => "sign_in",
             UnlockOperator { .. } => "unlock_operator",
             DeclareDemo => "declare_demo",
+            SetPrinter(_) => "set_printer",
+            SetDefaultPrinter { .. } => "set_default_printer",
+            SetDocumentProfile(_) => "set_document_profile",
+            RecordPrint(_) => "record_print",
         }
     }
 

@@ -402,6 +402,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         } => super::signin::sign_in(state, cmd, *verified, station, ssh_key.as_deref()),
         CommandBody::UnlockOperator { operator } => super::signin::unlock(state, operator),
         CommandBody::DeclareDemo => super::signin::declare_demo(state),
+        CommandBody::SetPrinter(p) => super::printing::set_printer(state, p),
+        CommandBody::SetDefaultPrinter { scope, printer } => {
+            super::printing::set_default(state, scope, printer)
+        }
+        CommandBody::SetDocumentProfile(p) => super::printing::set_profile(state, p),
+        CommandBody::RecordPrint(r) => super::printing::record_print(state, cmd, r),
         _ => unreachable_master(),
     }
 }

@@ -492,6 +492,17 @@ pub enum Event {
     },
     /// The store is the demo distributor.
     DemoDeclared,
+    /// A printer created or replaced.
+    PrinterSet(super::printing::Printer),
+    /// An operator's or a station's default printer set (or cleared).
+    DefaultPrinterSet {
+        scope: super::printing::PrinterScope,
+        printer: Option<Code>,
+    },
+    /// An entity's letterhead, tax registration and remittance details.
+    DocumentProfileSet(super::printing::DocumentProfile),
+    /// A document printed, or a print that failed: the audit of prints.
+    DocumentPrinted(super::printing::PrintRecord),
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -368,7 +368,11 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::SignedIn { .. }
         | Event::SignInFailed { .. }
         | Event::OperatorUnlocked { .. }
-        | Event::DemoDeclared => {}
+        | Event::DemoDeclared
+        | Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_)
+        | Event::DocumentPrinted(_) => {}
     }
 }
 

@@ -754,6 +754,8 @@ pub enum RecordKind {
     BankStatement,
     BankLine,
     BookItem,
+    // New kinds at the end: rejections naming a kind are persisted.
+    Printer,
 }
 
 impl RecordKind {
@@ -792,6 +794,7 @@ impl RecordKind {
             RecordKind::BankStatement => "bank statement",
             RecordKind::BankLine => "bank statement line",
             RecordKind::BookItem => "uncleared bank item",
+            RecordKind::Printer => "printer",
         }
     }
 }

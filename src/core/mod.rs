@@ -19,6 +19,7 @@ pub mod lots;
 pub mod master;
 pub mod pack;
 pub mod posting;
+pub mod printing;
 pub mod purchasing;
 pub mod rejection;
 pub mod replenish;

@@ -37,6 +37,8 @@ pub struct Gs1 {
     pub count: Option<Decimal>,
     /// AI (17), expiry date as YYMMDD.
     pub expiry: Option<String>,
+    /// AI (00), serial shipping container code (18 digits).
+    pub sscc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -211,6 +213,15 @@ fn parse_gs1(mut s: &str) -> Result<Gs1, ScanError> {
             });
         }
         match ai {
+            "00" => {
+                if !value.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(ScanError::BadField {
+                        ai: ai.into(),
+                        reason: "an SSCC is 18 digits",
+                    });
+                }
+                g.sscc = Some(value.to_string())
+            }
             "01" | "02" => g.gtin = Some(normalise_gtin(value)?),
             "10" => g.lot = Some(value.to_string()),
             "17" => {

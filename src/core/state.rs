@@ -237,6 +237,19 @@ pub struct State {
     /// Made by `depot demo`: `--operator` may skip the sign-in.
     #[serde(default)]
     pub demo: bool,
+    /// Printers by code, and the default printer of each operator and
+    /// station (issue 17).
+    #[serde(default)]
+    pub printers: Map<Code, super::printing::Printer>,
+    #[serde(default)]
+    pub default_printers: Map<super::printing::PrinterScope, Code>,
+    /// Each entity's letterhead, tax registration and remittance details.
+    #[serde(default)]
+    pub doc_profiles: Map<Code, super::printing::DocumentProfile>,
+    /// (document kind, number) -> its prints: the state reprints are
+    /// built from, and how many printed or failed.
+    #[serde(default)]
+    pub prints: Map<(Code, Code), super::printing::PrintHistory>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -38,6 +38,8 @@ pub const KINDS: &[&str] = &[
     "operators",
     "opening-stock",
     "replenishment",
+    "document-profiles",
+    "printers",
 ];
 
 /// Documents `depot import` loads but does not export as master data:
@@ -169,6 +171,10 @@ enum Shape {
     FxRates,
     OpeningStock,
     BankStatement,
+    /// Printers and document profiles: set whole by one command
+    /// (`set_printer`, `set_document_profile`), keyed by their first column.
+    Printers,
+    DocumentProfiles,
 }
 
 struct Kind {
@@ -445,6 +451,28 @@ fn kind(name: &str) -> Option<Kind> {
                 ("expiry", "expiry", OptText, false),
             ],
         ),
+        "printers" => (
+            Shape::Printers,
+            vec![
+                ("code", "code", Text, true),
+                ("name", "name", Text, true),
+                ("kind", "kind", Enum(&["lp", "raw", "folder"]), true),
+                ("target", "target", Text, true),
+                ("active", "active", Bool, false),
+            ],
+        ),
+        "document-profiles" => {
+            let mut v = vec![("entity", "entity", Text, true)];
+            v.extend(ADDRESS);
+            v.extend([
+                ("phone", "phone", Text, false),
+                ("email", "email", Text, false),
+                ("tax_registration", "tax_registration", Text, false),
+                ("remittance", "remittance", List, false),
+                ("gs1_prefix", "gs1_prefix", Text, false),
+            ]);
+            (Shape::DocumentProfiles, v)
+        }
         "bank-statement" => (
             Shape::BankStatement,
             vec![
@@ -946,6 +974,50 @@ fn build(
                 }
             }
         }
+        Shape::Printers | Shape::DocumentProfiles => {
+            let printers = matches!(kind.shape, Shape::Printers);
+            let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+            for (line, obj) in rows {
+                let key = text_of(&obj, if printers { "code" } else { "entity" });
+                if let Some(first) = seen.insert(key.clone(), line) {
+                    return Err(ImportError::Row {
+                        line,
+                        problem: format!(
+                            "{key} is on line {first} too: a file may hold each record once"
+                        ),
+                    });
+                }
+                // Columns left out keep what is stored.
+                let stored = if printers {
+                    state.printers.get(&key).map(serde_json::to_value)
+                } else {
+                    state.doc_profiles.get(&key).map(serde_json::to_value)
+                };
+                let mut merged = match stored {
+                    Some(Ok(Value::Object(m))) => m,
+                    _ => Map::new(),
+                };
+                for c in cols {
+                    set_path(
+                        &mut merged,
+                        c.1,
+                        get_path(&Value::Object(obj.clone()), c.1).clone(),
+                    );
+                }
+                if printers {
+                    let p: crate::core::printing::Printer = from_json(line, Value::Object(merged))?;
+                    if state.printers.get(&p.code) != Some(&p) {
+                        out.push((line, CommandBody::SetPrinter(p)));
+                    }
+                } else {
+                    let p: crate::core::printing::DocumentProfile =
+                        from_json(line, Value::Object(merged))?;
+                    if state.doc_profiles.get(&p.entity) != Some(&p) {
+                        out.push((line, CommandBody::SetDocumentProfile(p)));
+                    }
+                }
+            }
+        }
         Shape::PostingRules => {
             for (line, obj) in rows {
                 let key = PostingKey::parse(&text_of(&obj, "key")).ok_or(ImportError::Row {
@@ -1150,6 +1222,8 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
         "payment-terms" => all(state.terms.values())?,
         "operators" => all(state.operators.values())?,
         "replenishment" => all(state.replenishment.values())?,
+        "printers" => all(state.printers.values())?,
+        "document-profiles" => all(state.doc_profiles.values())?,
         "posting-rules" => state
             .posting_rules
             .iter()

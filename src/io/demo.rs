@@ -70,6 +70,11 @@ pub const FILES: &[(&str, &str)] = &[
         "replenishment",
         include_str!("../../fixtures/demo/replenishment.csv"),
     ),
+    (
+        "document-profiles",
+        include_str!("../../fixtures/demo/document-profiles.csv"),
+    ),
+    ("printers", include_str!("../../fixtures/demo/printers.csv")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -213,7 +213,7 @@ pub fn balance_sheet(s: &State, o: &Options) -> Table {
 }
 
 /// Days-past-due bucket (current, 1-30, 31-60, 61-90, 90+).
-pub(super) fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
+pub fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
     match (today - due).num_days() {
         d if d <= 0 => 0,
         1..=30 => 1,
@@ -381,31 +381,46 @@ pub(super) fn aging<'a>(
     t
 }
 
-/// A customer's statement: invoices, payments, discounts and write-offs,
-/// credit memos in date order with the running balance (customer currency).
-pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
-    let code = o
-        .customer
-        .as_deref()
-        .ok_or(ReportError::Needs("statement", "--customer CODE"))?;
+/// One line of a customer's statement, signed (+ what the customer
+/// owes more, - what it paid or was credited), in the customer's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    pub date: NaiveDate,
+    pub document: String,
+    pub what: String,
+    /// The due date of an invoice (empty for other lines).
+    pub due: String,
+    pub amount: Decimal,
+    /// The running balance after this line.
+    pub balance: Decimal,
+}
+
+/// A customer's statement as figures: what the `statement` report prints
+/// and the statement document (`crate::docs`) shows, computed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementData {
+    pub customer: String,
+    pub currency: Currency,
+    pub lines: Vec<StatementLine>,
+    /// Open invoices by days past due: current, 1-30, 31-60, 61-90, 90+.
+    pub aging: [Decimal; 5],
+    /// Balance due (open invoices less credit on account).
+    pub balance: Decimal,
+}
+
+/// The aging buckets' names, in the order of [`StatementData::aging`].
+pub const AGING_LABELS: [&str; 5] = ["current", "1-30", "31-60", "61-90", "90+"];
+
+/// The figures of a customer's statement as of `today`.
+pub fn statement_data(
+    s: &State,
+    code: &str,
+    today: NaiveDate,
+) -> Result<StatementData, ReportError> {
     let c = s
         .customers
         .get(code)
         .ok_or_else(|| ReportError::UnknownCustomer(code.to_string()))?;
-    let mut t = Table::new(
-        format!(
-            "Statement of {} {} as of {} ({})",
-            c.code, c.name, o.today, c.currency
-        ),
-        &[
-            ("date", false),
-            ("document", false),
-            ("what", false),
-            ("due", false),
-            ("amount", true),
-            ("balance", true),
-        ],
-    );
     // (date, order within the day, document, what, due, signed amount)
     let mut lines: Vec<(NaiveDate, u8, String, String, String, Decimal)> = Vec::new();
     for inv in s.invoices.values().filter(|i| i.customer == code) {
@@ -482,19 +497,20 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
     lines.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
     let mut balance = Decimal::ZERO;
     let mut aging = [Decimal::ZERO; 5];
-    for (date, _, doc, what, due, amount) in lines {
-        if date > o.today {
+    let mut out = Vec::new();
+    for (date, _, document, what, due, amount) in lines {
+        if date > today {
             continue;
         }
         balance += amount;
-        t.rows.push(vec![
-            date.to_string(),
-            doc,
+        out.push(StatementLine {
+            date,
+            document,
             what,
             due,
-            money(amount),
-            money(balance),
-        ]);
+            amount,
+            balance,
+        });
     }
     for inv in s
         .index
@@ -504,12 +520,54 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
         .flatten()
         .filter_map(|n| s.invoices.get(n))
     {
-        aging[bucket_of(inv.due, o.today)] += inv.open;
+        aging[bucket_of(inv.due, today)] += inv.open;
     }
-    for (label, v) in ["current", "1-30", "31-60", "61-90", "90+"]
-        .iter()
-        .zip(aging)
-    {
+    Ok(StatementData {
+        customer: c.code.clone(),
+        currency: c.currency.clone(),
+        lines: out,
+        aging,
+        balance,
+    })
+}
+
+/// A customer's statement: invoices, payments, discounts and write-offs,
+/// credit memos in date order with the running balance (customer currency).
+pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
+    let code = o
+        .customer
+        .as_deref()
+        .ok_or(ReportError::Needs("statement", "--customer CODE"))?;
+    let c = s
+        .customers
+        .get(code)
+        .ok_or_else(|| ReportError::UnknownCustomer(code.to_string()))?;
+    let mut t = Table::new(
+        format!(
+            "Statement of {} {} as of {} ({})",
+            c.code, c.name, o.today, c.currency
+        ),
+        &[
+            ("date", false),
+            ("document", false),
+            ("what", false),
+            ("due", false),
+            ("amount", true),
+            ("balance", true),
+        ],
+    );
+    let data = statement_data(s, code, o.today)?;
+    for l in data.lines {
+        t.rows.push(vec![
+            l.date.to_string(),
+            l.document,
+            l.what,
+            l.due,
+            money(l.amount),
+            money(l.balance),
+        ]);
+    }
+    for (label, v) in AGING_LABELS.iter().zip(data.aging) {
         t.rows.push(vec![
             String::new(),
             String::new(),
@@ -525,7 +583,7 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
         "balance due (open invoices less credit on account)".into(),
         String::new(),
         String::new(),
-        money(balance),
+        money(data.balance),
     ]);
     Ok(t)
 }

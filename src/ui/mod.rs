@@ -43,6 +43,12 @@ pub trait Backend {
     fn now(&self) -> DateTime<Utc>;
     /// Submit and wait until it is durable or refused.
     fn submit(&self, operator: &str, session: &str, req: Request) -> Submitted;
+    /// The state right after record `seq`, when this backend keeps its
+    /// history (reprints are built from it); `None` when it does not.
+    fn state_at(&self, seq: u64) -> Option<Arc<crate::core::State>> {
+        let view = self.view();
+        (view.seq == seq).then_some(view.state)
+    }
 }
 
 pub struct UiOptions {

@@ -25,16 +25,26 @@ pub struct MemBackend {
     keys: RefCell<HashMap<String, (CommandBody, String, Submitted)>>,
     /// Every submission that reached the core, keyed or not.
     pub log: RefCell<Vec<(String, Request)>>,
+    /// The state after each record since the backend was made (a clone
+    /// costs O(1)): what reprints are built from.
+    history: RefCell<std::collections::BTreeMap<u64, State>>,
 }
 
 impl MemBackend {
     pub fn new(state: State, now: DateTime<Utc>) -> MemBackend {
+        let history = RefCell::new([(state.seq, state.clone())].into_iter().collect());
         MemBackend {
             state: RefCell::new(state),
             now,
             keys: RefCell::default(),
             log: RefCell::default(),
+            history,
         }
+    }
+
+    fn remember(&self) {
+        let s = self.state.borrow().clone();
+        self.history.borrow_mut().insert(s.seq, s);
     }
 
     /// Run a command as `operator` outside any screen (another session).
@@ -46,8 +56,9 @@ impl MemBackend {
             key: None,
             body,
         };
-        let mut s = self.state.borrow_mut();
-        execute(&mut s, &cmd).map(|_| ())
+        let out = execute(&mut self.state.borrow_mut(), &cmd).map(|_| ());
+        self.remember();
+        out
     }
 }
 
@@ -100,10 +111,15 @@ impl Backend for MemBackend {
                 Err(r) => Submitted::Refused(r),
             }
         };
+        self.remember();
         self.keys
             .borrow_mut()
             .insert(req.key, (req.body, operator.to_string(), out.clone()));
         out
+    }
+
+    fn state_at(&self, seq: u64) -> Option<Arc<State>> {
+        self.history.borrow().get(&seq).cloned().map(Arc::new)
     }
 }
 

@@ -1,0 +1,1003 @@
+//! From committed state to a [`Document`]: pure functions of the state,
+//! no I/O, no clock (the statement's date comes in with the options).
+
+use super::barcode::{sscc, sscc_element};
+use super::{
+    Barcode, Column, DocError, DocKind, Document, Letterhead, Party, Row, Symbology, Total,
+};
+use crate::core::master::{Address, Customer};
+use crate::core::pack::Carton;
+use crate::core::state::State;
+use crate::core::types::Currency;
+use crate::core::warehouse::PickList;
+use crate::query::{money, qty};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// What a document is built with beyond the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// The statement's date (aging is counted to it).
+    pub today: NaiveDate,
+    /// A reprint: marked COPY.
+    pub copy: bool,
+}
+
+/// Build document `kind` number `doc` from `state` (as of `state.seq`).
+pub fn build(
+    state: &State,
+    kind: DocKind,
+    doc: &str,
+    opts: BuildOptions,
+) -> Result<Document, DocError> {
+    let mut d = match kind {
+        DocKind::Invoice => invoice(state, doc)?,
+        DocKind::CreditMemo => credit_memo(state, doc)?,
+        DocKind::Acknowledgment => acknowledgment(state, doc)?,
+        DocKind::Statement => statement(state, doc, opts.today)?,
+        DocKind::PurchaseOrder => purchase_order(state, doc)?,
+        DocKind::PickTicket => pick_ticket(state, doc)?,
+        DocKind::PackingSlip => packing_slip(state, doc)?,
+        DocKind::CartonLabel => carton_label(state, doc)?,
+        DocKind::BillOfLading => bill_of_lading(state, doc)?,
+    };
+    d.copy = opts.copy;
+    d.as_of = state.seq;
+    Ok(d)
+}
+
+fn not_found(kind: DocKind, doc: &str) -> DocError {
+    DocError::NotFound {
+        kind,
+        doc: doc.chars().take(40).collect(),
+    }
+}
+
+fn incomplete(kind: DocKind, doc: &str, problem: impl Into<String>) -> DocError {
+    DocError::Incomplete {
+        kind,
+        doc: doc.chars().take(40).collect(),
+        problem: problem.into(),
+    }
+}
+
+fn address_lines(a: &Address) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in [&a.line1, &a.line2] {
+        if !l.trim().is_empty() {
+            out.push(l.trim().to_string());
+        }
+    }
+    let city: Vec<&str> = [&a.city, &a.region, &a.postcode]
+        .into_iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !city.is_empty() {
+        out.push(city.join(" "));
+    }
+    if !a.country.trim().is_empty() {
+        out.push(a.country.trim().to_string());
+    }
+    out
+}
+
+/// The entity's letterhead: its name, then its document profile.
+fn letterhead(state: &State, entity: &str) -> Letterhead {
+    let name = state
+        .entities
+        .get(entity)
+        .map(|e| e.name.clone())
+        .unwrap_or_else(|| entity.to_string());
+    let Some(p) = state.doc_profiles.get(entity) else {
+        return Letterhead {
+            name,
+            lines: Vec::new(),
+            tax_registration: String::new(),
+        };
+    };
+    let mut lines = address_lines(&p.address);
+    let contact: Vec<&str> = [p.phone.as_str(), p.email.as_str()]
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    if !contact.is_empty() {
+        lines.push(contact.join("  "));
+    }
+    Letterhead {
+        name,
+        lines,
+        tax_registration: p.tax_registration.clone(),
+    }
+}
+
+fn remittance(state: &State, entity: &str) -> Vec<String> {
+    match state.doc_profiles.get(entity) {
+        Some(p) if !p.remittance.is_empty() => {
+            let mut out = vec!["Remit to:".to_string()];
+            out.extend(p.remittance.iter().map(|l| format!("  {l}")));
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn bill_to(c: &Customer) -> Party {
+    Party {
+        label: "Bill to".into(),
+        name: format!("{} ({})", c.name, c.code),
+        lines: address_lines(&c.bill_to),
+    }
+}
+
+fn ship_to(c: &Customer, code: Option<&str>) -> Party {
+    let address = code
+        .and_then(|code| c.ship_to.iter().find(|s| s.code == code))
+        .map(|s| &s.address)
+        .unwrap_or(&c.bill_to);
+    Party {
+        label: "Ship to".into(),
+        name: c.name.clone(),
+        lines: address_lines(address),
+    }
+}
+
+fn terms_text(state: &State, code: &str) -> String {
+    state
+        .terms
+        .get(code)
+        .map(|t| t.description.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn total(label: &str, value: Decimal, c: &Currency) -> Total {
+    Total {
+        label: label.to_string(),
+        value,
+        text: format!("{} {c}", money(value, c)),
+    }
+}
+
+fn cols(spec: &[(&str, bool)]) -> Vec<Column> {
+    spec.iter()
+        .map(|(t, n)| Column {
+            title: t.to_string(),
+            numeric: *n,
+        })
+        .collect()
+}
+
+fn description(state: &State, sku: &str) -> String {
+    state
+        .items
+        .get(sku)
+        .map(|i| i.description.clone())
+        .unwrap_or_default()
+}
+
+fn unit_of(state: &State, sku: &str) -> String {
+    state
+        .items
+        .get(sku)
+        .map(|i| i.base_unit.clone())
+        .unwrap_or_default()
+}
+
+fn code128(label: &str, data: &str) -> Barcode {
+    Barcode {
+        label: label.to_string(),
+        symbology: Symbology::Code128,
+        data: data.to_string(),
+    }
+}
+
+/// The barcode a picker scans for an item: its base unit's GTIN when it
+/// has one, else its SKU.
+fn item_barcode(state: &State, sku: &str) -> Barcode {
+    let code = state
+        .items
+        .get(sku)
+        .and_then(|i| {
+            i.barcodes
+                .iter()
+                .find(|b| b.unit == i.base_unit)
+                .map(|b| b.code.clone())
+        })
+        .unwrap_or_else(|| sku.to_string());
+    code128("item", &code)
+}
+
+fn empty(kind: DocKind, title: &str, number: &str, letterhead: Letterhead) -> Document {
+    Document {
+        kind,
+        title: title.to_string(),
+        number: number.to_string(),
+        copy: false,
+        as_of: 0,
+        letterhead,
+        parties: Vec::new(),
+        fields: Vec::new(),
+        columns: Vec::new(),
+        rows: Vec::new(),
+        totals: Vec::new(),
+        notes: Vec::new(),
+        barcodes: Vec::new(),
+    }
+}
+
+fn field(d: &mut Document, label: &str, value: impl Into<String>) {
+    let v = value.into();
+    if !v.trim().is_empty() {
+        d.fields.push((label.to_string(), v));
+    }
+}
+
+fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
+    let kind = DocKind::Invoice;
+    let inv = state
+        .invoices
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let c = state
+        .customers
+        .get(&inv.customer)
+        .ok_or_else(|| incomplete(kind, number, format!("customer {} is gone", inv.customer)))?;
+    let counter = inv.shipments.iter().any(|s| {
+        state
+            .shipments
+            .get(s)
+            .is_some_and(|s| s.carrier == crate::core::counter::WILL_CALL.0)
+    });
+    let title = if counter {
+        "INVOICE (COUNTER SALE)"
+    } else {
+        "INVOICE"
+    };
+    let mut d = empty(kind, title, &inv.number, letterhead(state, &inv.entity));
+    d.parties.push(bill_to(c));
+    let first_ship = inv.shipments.first().and_then(|s| state.shipments.get(s));
+    let order = first_ship.and_then(|s| state.orders.get(&s.order));
+    if !counter {
+        d.parties
+            .push(ship_to(c, order.and_then(|o| o.ship_to.as_deref())));
+    }
+    field(&mut d, "Invoice date", inv.date.to_string());
+    field(&mut d, "Due date", inv.due.to_string());
+    field(&mut d, "Terms", terms_text(state, &c.terms));
+    if let Some(o) = order {
+        field(&mut d, "Order", o.number.clone());
+        field(&mut d, "Customer PO", o.customer_po.clone());
+    }
+    field(&mut d, "Shipments", inv.shipments.join(", "));
+    if !inv.discount_pct.is_zero() {
+        if let Some(until) = inv.discount_until {
+            field(
+                &mut d,
+                "Discount",
+                format!("{}% if paid by {until}", inv.discount_pct.normalize()),
+            );
+        }
+    }
+    field(&mut d, "Currency", inv.currency.to_string());
+    d.columns = cols(&[
+        ("#", true),
+        ("Item", false),
+        ("Description", false),
+        ("Qty", true),
+        ("Unit", false),
+        ("Price", true),
+        ("Amount", true),
+    ]);
+    let cur = &inv.currency;
+    let mut subtotal = Decimal::ZERO;
+    for (i, l) in inv.lines.iter().enumerate() {
+        subtotal += l.amount;
+        d.rows.push(Row {
+            cells: vec![
+                (i + 1).to_string(),
+                l.sku.clone(),
+                description(state, &l.sku),
+                qty(l.qty),
+                unit_of(state, &l.sku),
+                crate::core::types::format_amount(l.price, l.price.scale().max(cur.minor_units())),
+                money(l.amount, cur),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    d.totals.push(total("Subtotal", subtotal, cur));
+    for t in &inv.taxes {
+        d.totals.push(total(
+            &format!("Tax {} {}%", t.tax_code, t.rate_pct.normalize()),
+            t.tax,
+            cur,
+        ));
+    }
+    if !inv.freight.is_zero() {
+        d.totals.push(total("Freight", inv.freight, cur));
+    }
+    d.totals.push(total("Total", inv.total, cur));
+    // What receipts applied to it (as of the document's state).
+    let receipts: Vec<(&crate::core::cash::Receipt, &crate::core::cash::Application)> = state
+        .index
+        .receipts_by_invoice
+        .get(&inv.number)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| state.receipts.get(r))
+        .flat_map(|r| {
+            r.applications
+                .iter()
+                .filter(|a| a.invoice == inv.number)
+                .map(move |a| (r, a))
+        })
+        .collect();
+    let paid: Decimal = receipts.iter().map(|(_, a)| a.amount).sum();
+    let allowed: Decimal = receipts.iter().map(|(_, a)| a.discount + a.write_off).sum();
+    if !paid.is_zero() || !allowed.is_zero() || !inv.credited.is_zero() {
+        if !paid.is_zero() {
+            d.totals.push(total("Paid", paid, cur));
+        }
+        if !allowed.is_zero() {
+            d.totals.push(total("Discount and write-off", allowed, cur));
+        }
+        if !inv.credited.is_zero() {
+            d.totals.push(total("Credited", inv.credited, cur));
+        }
+        d.totals.push(total("Balance due", inv.open, cur));
+    }
+    for (r, a) in &receipts {
+        let method = serde_json::to_value(r.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let reference = if r.reference.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", r.reference)
+        };
+        d.notes.push(format!(
+            "Paid {} by {method} ({}{reference}): {} {cur}",
+            r.date,
+            r.number,
+            money(a.amount, cur)
+        ));
+    }
+    if !c.tax_exempt_cert.is_empty() {
+        d.notes
+            .push(format!("Tax exempt, certificate {}", c.tax_exempt_cert));
+    }
+    d.notes.extend(remittance(state, &inv.entity));
+    d.barcodes.push(code128("invoice", &inv.number));
+    Ok(d)
+}
+
+fn credit_memo(state: &State, number: &str) -> Result<Document, DocError> {
+    let kind = DocKind::CreditMemo;
+    let m = state
+        .credit_memos
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let c = state
+        .customers
+        .get(&m.customer)
+        .ok_or_else(|| incomplete(kind, number, format!("customer {} is gone", m.customer)))?;
+    let mut d = empty(kind, "CREDIT MEMO", &m.number, letterhead(state, &m.entity));
+    d.parties.push(bill_to(c));
+    field(&mut d, "Date", m.date.to_string());
+    field(&mut d, "For invoice", m.invoice.clone());
+    field(&mut d, "Return", m.rma.clone());
+    field(&mut d, "Currency", m.currency.to_string());
+    d.columns = cols(&[
+        ("Inv line", true),
+        ("Item", false),
+        ("Description", false),
+        ("Qty", true),
+        ("Amount", true),
+    ]);
+    let cur = &m.currency;
+    let mut subtotal = Decimal::ZERO;
+    for l in &m.lines {
+        subtotal += l.amount;
+        d.rows.push(Row {
+            cells: vec![
+                l.invoice_line.to_string(),
+                l.sku.clone(),
+                description(state, &l.sku),
+                qty(l.qty),
+                money(l.amount, cur),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    d.totals.push(total("Subtotal", subtotal, cur));
+    for t in &m.taxes {
+        d.totals
+            .push(total(&format!("Tax {}", t.tax_code), t.tax, cur));
+    }
+    d.totals.push(total("Total credit", m.total, cur));
+    if !m.to_invoice.is_zero() {
+        d.totals.push(total(
+            &format!("Applied to {}", m.invoice),
+            m.to_invoice,
+            cur,
+        ));
+    }
+    if !m.to_credit.is_zero() {
+        d.totals.push(total("Credit on account", m.to_credit, cur));
+    }
+    Ok(d)
+}
+
+fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
+    use crate::core::sales::OrderStatus;
+    let kind = DocKind::Acknowledgment;
+    let o = state
+        .orders
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let c = state
+        .customers
+        .get(&o.customer)
+        .ok_or_else(|| incomplete(kind, number, format!("customer {} is gone", o.customer)))?;
+    let title = if o.status == OrderStatus::Quote {
+        "QUOTATION"
+    } else {
+        "ORDER ACKNOWLEDGMENT"
+    };
+    let mut d = empty(kind, title, &o.number, letterhead(state, &o.entity));
+    d.parties.push(bill_to(c));
+    d.parties.push(ship_to(c, o.ship_to.as_deref()));
+    field(&mut d, "Date", o.date.to_string());
+    field(&mut d, "Requested", o.requested.to_string());
+    field(&mut d, "Customer PO", o.customer_po.clone());
+    field(&mut d, "Terms", terms_text(state, &c.terms));
+    if let Some(carrier) = &o.carrier {
+        field(
+            &mut d,
+            "Ship via",
+            format!("{carrier} {}", o.service.clone().unwrap_or_default()),
+        );
+    }
+    field(&mut d, "Currency", o.currency.to_string());
+    d.columns = cols(&[
+        ("#", true),
+        ("Item", false),
+        ("Description", false),
+        ("Qty", true),
+        ("Unit", false),
+        ("Price", true),
+        ("Amount", true),
+        ("Promised", false),
+    ]);
+    let cur = &o.currency;
+    let mut subtotal = Decimal::ZERO;
+    for l in o.lines.iter().filter(|l| !l.cancelled) {
+        let amount = cur.round(l.qty * l.price);
+        subtotal += amount;
+        let promise = if l.backordered.is_zero() {
+            String::new()
+        } else {
+            l.promise.map(|p| p.to_string()).unwrap_or_default()
+        };
+        d.rows.push(Row {
+            cells: vec![
+                l.line.to_string(),
+                l.sku.clone(),
+                description(state, &l.sku),
+                qty(l.qty),
+                unit_of(state, &l.sku),
+                crate::core::types::format_amount(l.price, l.price.scale().max(cur.minor_units())),
+                money(amount, cur),
+                promise,
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    d.totals.push(total("Subtotal", subtotal, cur));
+    d.notes
+        .push("Tax and freight are added on the invoice.".to_string());
+    d.barcodes.push(code128("order", &o.number));
+    Ok(d)
+}
+
+fn statement(state: &State, code: &str, today: NaiveDate) -> Result<Document, DocError> {
+    let kind = DocKind::Statement;
+    let c = state
+        .customers
+        .get(code)
+        .ok_or_else(|| not_found(kind, code))?;
+    // The figures of the `statement` report, computed once for both.
+    let data = crate::report::statement_data(state, code, today)
+        .map_err(|e| incomplete(kind, code, e.to_string()))?;
+    let cur = &data.currency;
+    let mut d = empty(kind, "STATEMENT", &c.code, letterhead(state, &c.entity));
+    d.parties.push(bill_to(c));
+    field(&mut d, "Statement date", today.to_string());
+    field(&mut d, "Terms", terms_text(state, &c.terms));
+    field(&mut d, "Currency", cur.to_string());
+    d.columns = cols(&[
+        ("Invoice", false),
+        ("Date", false),
+        ("Due", false),
+        ("Days late", true),
+        ("Amount", true),
+        ("Open", true),
+        ("Balance", true),
+    ]);
+    // Open items, oldest due first, with their running balance.
+    let mut open: Vec<&crate::core::billing::Invoice> = state
+        .index
+        .open_invoices
+        .get(code)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| state.invoices.get(n))
+        .filter(|i| i.date <= today)
+        .collect();
+    open.sort_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
+    let mut running = Decimal::ZERO;
+    for inv in open {
+        running += inv.open;
+        let late = (today - inv.due).num_days().max(0);
+        d.rows.push(Row {
+            cells: vec![
+                inv.number.clone(),
+                inv.date.to_string(),
+                inv.due.to_string(),
+                late.to_string(),
+                money(inv.total, cur),
+                money(inv.open, cur),
+                money(running, cur),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    for (label, v) in crate::report::AGING_LABELS.iter().zip(data.aging) {
+        let name = if *label == "current" {
+            "Current".to_string()
+        } else {
+            format!("{label} days past due")
+        };
+        d.totals.push(total(&name, v, cur));
+    }
+    d.totals.push(total("Open invoices", running, cur));
+    d.totals.push(total("Balance due", data.balance, cur));
+    if data.balance != running {
+        d.notes.push(format!(
+            "Balance due is the open invoices less {} of credit on account.",
+            money(running - data.balance, cur)
+        ));
+    }
+    d.notes.extend(remittance(state, &c.entity));
+    Ok(d)
+}
+
+fn purchase_order(state: &State, number: &str) -> Result<Document, DocError> {
+    let kind = DocKind::PurchaseOrder;
+    let po = state
+        .purchase_orders
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let mut d = empty(
+        kind,
+        "PURCHASE ORDER",
+        &po.number,
+        letterhead(state, &po.entity),
+    );
+    if let Some(s) = state.suppliers.get(&po.supplier) {
+        d.parties.push(Party {
+            label: "Supplier".into(),
+            name: format!("{} ({})", s.name, s.code),
+            lines: address_lines(&s.address),
+        });
+        field(&mut d, "Terms", terms_text(state, &s.terms));
+    }
+    if let Some(w) = state.warehouses.get(&po.warehouse) {
+        d.parties.push(Party {
+            label: "Deliver to".into(),
+            name: w.name.clone(),
+            lines: address_lines(&w.address),
+        });
+    }
+    field(&mut d, "Date", po.date.to_string());
+    field(&mut d, "Buyer", po.buyer.clone());
+    field(&mut d, "Currency", po.currency.to_string());
+    d.columns = cols(&[
+        ("#", true),
+        ("Item", false),
+        ("Your item", false),
+        ("Description", false),
+        ("Qty", true),
+        ("Unit", false),
+        ("Price", true),
+        ("Amount", true),
+        ("Expected", false),
+    ]);
+    let cur = &po.currency;
+    for l in &po.lines {
+        d.rows.push(Row {
+            cells: vec![
+                l.line.to_string(),
+                l.sku.clone(),
+                l.supplier_sku.clone(),
+                description(state, &l.sku),
+                qty(l.unit_qty),
+                l.unit.clone(),
+                crate::core::types::format_amount(l.price, l.price.scale().max(cur.minor_units())),
+                money(cur.round(l.unit_qty * l.price), cur),
+                l.expected.to_string(),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    d.totals.push(total("Total", po.total, cur));
+    d.barcodes.push(code128("PO", &po.number));
+    Ok(d)
+}
+
+fn pick_ticket(state: &State, number: &str) -> Result<Document, DocError> {
+    let kind = DocKind::PickTicket;
+    let p = state
+        .picks
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let entity = state
+        .warehouse_entity(&p.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let mut d = empty(kind, "PICK TICKET", &p.number, letterhead(state, &entity));
+    let order = state.orders.get(&p.order);
+    if let Some(o) = order {
+        if let Some(c) = state.customers.get(&o.customer) {
+            d.parties.push(ship_to(c, o.ship_to.as_deref()));
+        }
+    }
+    field(&mut d, "Warehouse", p.warehouse.clone());
+    field(&mut d, "Order", p.order.clone());
+    if let Some(w) = &p.wave {
+        field(&mut d, "Wave", w.clone());
+    }
+    if let Some(o) = order {
+        field(&mut d, "Requested", o.requested.to_string());
+        if let Some(carrier) = &o.carrier {
+            field(
+                &mut d,
+                "Ship via",
+                format!("{carrier} {}", o.service.clone().unwrap_or_default()),
+            );
+        }
+    }
+    d.columns = cols(&[
+        ("Seq", true),
+        ("Bin", false),
+        ("Item", false),
+        ("Description", false),
+        ("Lot", false),
+        ("Qty", true),
+        ("Unit", false),
+        ("Picked", true),
+    ]);
+    // In the walking order of the pick path.
+    let mut lines: Vec<_> = p.lines.iter().collect();
+    lines.sort_by(|a, b| (a.pick_seq, &a.bin, a.line).cmp(&(b.pick_seq, &b.bin, b.line)));
+    let mut total_qty = Decimal::ZERO;
+    for l in lines {
+        total_qty += l.qty;
+        d.rows.push(Row {
+            cells: vec![
+                l.pick_seq.to_string(),
+                l.bin.clone(),
+                l.sku.clone(),
+                description(state, &l.sku),
+                l.lot.clone().unwrap_or_default(),
+                qty(l.qty),
+                unit_of(state, &l.sku),
+                if l.picked.is_zero() {
+                    "____".into()
+                } else {
+                    qty(l.picked)
+                },
+            ],
+            barcodes: vec![code128("bin", &l.bin), item_barcode(state, &l.sku)],
+        });
+    }
+    d.totals.push(Total {
+        label: "Lines".into(),
+        value: Decimal::from(p.lines.len() as u64),
+        text: p.lines.len().to_string(),
+    });
+    d.totals.push(Total {
+        label: "Units".into(),
+        value: total_qty,
+        text: qty(total_qty),
+    });
+    d.barcodes.push(code128("pick list", &p.number));
+    Ok(d)
+}
+
+/// A carton named `LIST/N`: its pick list and the carton (packed on the
+/// list, or shipped with it).
+fn carton<'a>(
+    state: &'a State,
+    kind: DocKind,
+    id: &str,
+) -> Result<(&'a PickList, &'a Carton, usize), DocError> {
+    let (list, n) = id.rsplit_once('/').ok_or_else(|| DocError::CartonId {
+        kind,
+        doc: id.chars().take(40).collect(),
+    })?;
+    let n: u32 = n.parse().map_err(|_| DocError::CartonId {
+        kind,
+        doc: id.chars().take(40).collect(),
+    })?;
+    let p = state.picks.get(list).ok_or_else(|| not_found(kind, id))?;
+    let cartons: &'a [Carton] = if p.cartons.is_empty() {
+        state
+            .index
+            .shipments_by_order
+            .get(&p.order)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| state.shipments.get(s))
+            .find(|s| s.pick_list == p.number)
+            .map(|s| s.cartons.as_slice())
+            .unwrap_or(&[])
+    } else {
+        &p.cartons
+    };
+    let c = cartons
+        .iter()
+        .find(|c| c.number == n)
+        .ok_or_else(|| not_found(kind, id))?;
+    Ok((p, c, cartons.len()))
+}
+
+fn shipment_of<'a>(state: &'a State, p: &PickList) -> Option<&'a crate::core::warehouse::Shipment> {
+    state
+        .index
+        .shipments_by_order
+        .get(&p.order)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| state.shipments.get(s))
+        .find(|s| s.pick_list == p.number)
+}
+
+fn packing_slip(state: &State, id: &str) -> Result<Document, DocError> {
+    let kind = DocKind::PackingSlip;
+    let (p, c, of) = carton(state, kind, id)?;
+    let entity = state
+        .warehouse_entity(&p.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let mut d = empty(kind, "PACKING SLIP", id, letterhead(state, &entity));
+    let order = state.orders.get(&p.order);
+    if let Some(o) = order {
+        if let Some(cu) = state.customers.get(&o.customer) {
+            d.parties.push(ship_to(cu, o.ship_to.as_deref()));
+        }
+        field(&mut d, "Order", o.number.clone());
+        field(&mut d, "Customer PO", o.customer_po.clone());
+    }
+    field(&mut d, "Carton", format!("{} of {of}", c.number));
+    field(&mut d, "Pick list", p.number.clone());
+    field(&mut d, "Weight", format!("{} kg", c.weight.normalize()));
+    d.columns = cols(&[
+        ("Item", false),
+        ("Description", false),
+        ("Qty", true),
+        ("Unit", false),
+    ]);
+    let mut units = Decimal::ZERO;
+    for l in &c.lines {
+        units += l.qty;
+        d.rows.push(Row {
+            cells: vec![
+                l.sku.clone(),
+                description(state, &l.sku),
+                qty(l.qty),
+                unit_of(state, &l.sku),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    d.totals.push(Total {
+        label: "Units".into(),
+        value: units,
+        text: qty(units),
+    });
+    d.barcodes.push(code128("order", &p.order));
+    Ok(d)
+}
+
+/// The SSCC of a carton: the entity's GS1 company prefix, then a serial
+/// reference made of the pick list's number and the carton's, so that a
+/// reprint carries the same code.
+pub fn carton_sscc(state: &State, p: &PickList, carton: u32) -> Result<String, DocError> {
+    let kind = DocKind::CartonLabel;
+    let id = format!("{}/{carton}", p.number);
+    let entity = state
+        .warehouse_entity(&p.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let prefix = state
+        .doc_profiles
+        .get(&entity)
+        .map(|pr| pr.gs1_prefix.clone())
+        .unwrap_or_default();
+    if prefix.is_empty() {
+        return Err(incomplete(
+            kind,
+            &id,
+            format!("entity {entity} has no GS1 company prefix: set it with set_document_profile"),
+        ));
+    }
+    let list_no: u64 = p
+        .number
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .map_err(|_| incomplete(kind, &id, "the pick list number has no digits"))?;
+    let serial = list_no
+        .checked_mul(1000)
+        .and_then(|v| v.checked_add(u64::from(carton % 1000)))
+        .ok_or_else(|| incomplete(kind, &id, "the pick list number is too long"))?;
+    sscc(0, &prefix, serial).map_err(|e| incomplete(kind, &id, e.to_string()))
+}
+
+fn carton_label(state: &State, id: &str) -> Result<Document, DocError> {
+    let kind = DocKind::CartonLabel;
+    let (p, c, of) = carton(state, kind, id)?;
+    let entity = state
+        .warehouse_entity(&p.warehouse)
+        .cloned()
+        .unwrap_or_default();
+    let mut lh = letterhead(state, &entity);
+    // A label's sender is the warehouse the carton leaves.
+    if let Some(w) = state.warehouses.get(&p.warehouse) {
+        lh.lines = address_lines(&w.address);
+    }
+    let mut d = empty(kind, "CARTON LABEL", id, lh);
+    let order = state.orders.get(&p.order);
+    if let Some(o) = order {
+        if let Some(cu) = state.customers.get(&o.customer) {
+            d.parties.push(ship_to(cu, o.ship_to.as_deref()));
+        }
+    }
+    let shipment = shipment_of(state, p);
+    let (carrier, service) = match (shipment, order) {
+        (Some(s), _) => (s.carrier.clone(), s.service.clone()),
+        (None, Some(o)) => (
+            o.carrier.clone().unwrap_or_default(),
+            o.service.clone().unwrap_or_default(),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let carrier_name = state
+        .carriers
+        .get(&carrier)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| carrier.clone());
+    field(&mut d, "Carrier", carrier_name);
+    field(&mut d, "Service", service);
+    if let Some(s) = shipment {
+        field(&mut d, "Tracking", s.tracking.clone());
+    }
+    field(&mut d, "Order", p.order.clone());
+    if let Some(o) = order {
+        field(&mut d, "Customer PO", o.customer_po.clone());
+    }
+    field(&mut d, "Carton", format!("{} of {of}", c.number));
+    field(&mut d, "Weight", format!("{} kg", c.weight.normalize()));
+    let sscc = carton_sscc(state, p, c.number)?;
+    field(&mut d, "SSCC", sscc.clone());
+    d.barcodes.push(code128("order", &p.order));
+    d.barcodes.push(Barcode {
+        label: "SSCC".into(),
+        symbology: Symbology::Gs1_128,
+        data: sscc_element(&sscc),
+    });
+    Ok(d)
+}
+
+fn bill_of_lading(state: &State, number: &str) -> Result<Document, DocError> {
+    let kind = DocKind::BillOfLading;
+    let s = state
+        .shipments
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let mut d = empty(
+        kind,
+        "BILL OF LADING (SUMMARY)",
+        &s.number,
+        letterhead(state, &s.entity),
+    );
+    if let Some(w) = state.warehouses.get(&s.warehouse) {
+        d.parties.push(Party {
+            label: "Shipper".into(),
+            name: w.name.clone(),
+            lines: address_lines(&w.address),
+        });
+    }
+    let order = state.orders.get(&s.order);
+    if let Some(c) = state.customers.get(&s.customer) {
+        let mut consignee = ship_to(c, order.and_then(|o| o.ship_to.as_deref()));
+        consignee.label = "Consignee".into();
+        d.parties.push(consignee);
+        field(
+            &mut d,
+            "Freight terms",
+            c.ship_policy.freight_terms.as_str(),
+        );
+    }
+    let carrier_name = state
+        .carriers
+        .get(&s.carrier)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| s.carrier.clone());
+    field(&mut d, "Date", s.date.to_string());
+    field(&mut d, "Carrier", format!("{carrier_name} {}", s.service));
+    field(&mut d, "Tracking", s.tracking.clone());
+    field(&mut d, "Order", s.order.clone());
+    if let Some(o) = order {
+        field(&mut d, "Customer PO", o.customer_po.clone());
+    }
+    d.columns = cols(&[
+        ("Carton", true),
+        ("SSCC", false),
+        ("Units", true),
+        ("Weight kg", true),
+    ]);
+    let list = state.picks.get(&s.pick_list);
+    let mut weight = Decimal::ZERO;
+    for c in &s.cartons {
+        weight += c.weight;
+        let units: Decimal = c.lines.iter().map(|l| l.qty).sum();
+        let code = list
+            .and_then(|p| carton_sscc(state, p, c.number).ok())
+            .unwrap_or_default();
+        d.rows.push(Row {
+            cells: vec![
+                c.number.to_string(),
+                code,
+                qty(units),
+                c.weight.normalize().to_string(),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    if s.cartons.is_empty() {
+        // Handed over without cartons: the goods by item.
+        for l in &s.lines {
+            let w = state
+                .items
+                .get(&l.sku)
+                .map(|i| i.weight_kg * l.qty)
+                .unwrap_or_default();
+            weight += w;
+            d.rows.push(Row {
+                cells: vec![
+                    String::new(),
+                    format!("{} {}", l.sku, description(state, &l.sku)),
+                    qty(l.qty),
+                    w.round_dp(3).normalize().to_string(),
+                ],
+                barcodes: Vec::new(),
+            });
+        }
+    }
+    d.totals.push(Total {
+        label: "Cartons".into(),
+        value: Decimal::from(s.cartons.len() as u64),
+        text: s.cartons.len().to_string(),
+    });
+    d.totals.push(Total {
+        label: "Total weight kg".into(),
+        value: weight,
+        text: weight.round_dp(3).normalize().to_string(),
+    });
+    d.barcodes.push(code128("shipment", &s.number));
+    Ok(d)
+}

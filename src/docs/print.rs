@@ -1,0 +1,443 @@
+//! Printing: the one function screens and `depot print` call
+//! ([`print_document`]). It builds the document from committed state (a
+//! reprint from the state its first print was built from, marked COPY),
+//! renders it, sends it to a printer (a CUPS queue through `lp`, a raw
+//! TCP port such as a label printer's 9100, or a folder) or a file, and
+//! records the print, printed or failed, through the core
+//! (`record_print`): the audit trail has what, who, which printer and
+//! how it went. A failed print is an error naming the printer and why,
+//! never lost silently: the operator retries it.
+
+use super::{build, render, BuildOptions, DocError, DocKind, Document, Format};
+use crate::core::printing::PrinterScope;
+use crate::core::printing::{reason_text, PrintRecord, PrintStatus, Printer, PrinterKind};
+use crate::core::{CommandBody, State};
+use crate::ui::screen::{Request, Submitted};
+use crate::ui::Backend;
+use chrono::NaiveDate;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a raw printer may take to accept the connection and the data.
+pub const RAW_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What to print, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintRequest {
+    pub kind: DocKind,
+    /// Document number (a carton: `PICKLIST/N`; a statement: the customer).
+    pub doc: String,
+    /// Default: ZPL for a carton label on a raw printer, else PDF (text
+    /// for a file named `.txt`).
+    pub format: Option<Format>,
+    /// A printer by code; default: the station's, then the operator's.
+    pub printer: Option<String>,
+    /// The warehouse station the operator prints from (its default
+    /// printer comes first): (warehouse, station).
+    pub station: Option<(String, String)>,
+    /// Write to this file instead of a printer.
+    pub out: Option<PathBuf>,
+    /// The statement's date.
+    pub today: NaiveDate,
+}
+
+impl PrintRequest {
+    pub fn new(kind: DocKind, doc: &str, today: NaiveDate) -> PrintRequest {
+        PrintRequest {
+            kind,
+            doc: doc.to_string(),
+            format: None,
+            printer: None,
+            station: None,
+            out: None,
+            today,
+        }
+    }
+}
+
+/// A print that went out (and is in the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintOutcome {
+    pub kind: DocKind,
+    pub doc: String,
+    pub format: Format,
+    /// The state it was built from.
+    pub as_of: u64,
+    /// A reprint, marked COPY.
+    pub copy: bool,
+    pub printer: Option<String>,
+    /// Queue, address or path.
+    pub destination: String,
+    pub bytes: usize,
+    /// The log record of the print's audit entry.
+    pub audit_seq: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error(transparent)]
+    Document(#[from] DocError),
+    #[error(
+        "no printer: name one (--printer), or set a default for the operator or the station \
+         (set_default_printer)"
+    )]
+    NoPrinter,
+    #[error("printer {0} does not exist")]
+    UnknownPrinter(String),
+    #[error("printer {0} is inactive")]
+    InactivePrinter(String),
+    #[error(
+        "the state as of record {seq}, which the first print of {kind} {doc} was built from, \
+         cannot be read: {reason}"
+    )]
+    History {
+        kind: DocKind,
+        doc: String,
+        seq: u64,
+        reason: String,
+    },
+    /// The print failed; the failure is in the audit trail (`audit_seq`,
+    /// `None` if even that could not be written).
+    #[error("{kind} {doc} was NOT printed on {destination}: {reason}{}", match audit_seq {
+        Some(s) => format!(" (recorded in the audit trail as record {s}; print it again when the printer is back)"),
+        None => " (and the failure could not be recorded)".to_string(),
+    })]
+    Failed {
+        kind: DocKind,
+        doc: String,
+        destination: String,
+        reason: String,
+        audit_seq: Option<u64>,
+    },
+    /// The document went out but its print could not be recorded.
+    #[error("{kind} {doc} went to {destination}, but the print could not be recorded: {reason}")]
+    Audit {
+        kind: DocKind,
+        doc: String,
+        destination: String,
+        reason: String,
+    },
+}
+
+/// The state as it was right after record `seq`, for a reprint. The
+/// default is the newest view when it is that record; an engine replays
+/// its log (see `EngineBackend`).
+pub fn state_at(backend: &dyn Backend, seq: u64) -> Result<Arc<State>, String> {
+    let view = backend.view();
+    if view.seq == seq {
+        return Ok(view.state);
+    }
+    backend.state_at(seq).ok_or_else(|| {
+        format!(
+            "record {seq} is not the newest ({}) and the history is not kept here",
+            view.seq
+        )
+    })
+}
+
+/// Replay a store's log up to record `seq` (from the newest snapshot at or
+/// before it that reads).
+pub fn replay(store: &crate::store::Store, seq: u64) -> Result<State, String> {
+    let snaps = store.snapshot_seqs().map_err(|e| e.to_string())?;
+    let mut state = snaps
+        .iter()
+        .rev()
+        .filter(|s| **s <= seq)
+        .find_map(|s| store.load_snapshot(*s).ok())
+        .unwrap_or_default();
+    if state.seq < seq {
+        for env in store.scan(state.seq + 1) {
+            let env = env.map_err(|e| e.to_string())?;
+            if env.seq > seq {
+                break;
+            }
+            crate::core::apply(&mut state, &env);
+        }
+    }
+    if state.seq != seq {
+        return Err(format!("the log ends at record {}", state.seq));
+    }
+    Ok(state)
+}
+
+/// The state and the day a document's first successful print was built
+/// from, if it was printed.
+pub fn first_print(state: &State, kind: DocKind, doc: &str) -> Option<(u64, Option<NaiveDate>)> {
+    state
+        .prints
+        .get(&(kind.as_str().to_string(), doc.to_string()))
+        .and_then(|h| h.as_of.map(|seq| (seq, h.date)))
+}
+
+/// Build a document as `depot print` would (original or COPY), without
+/// printing it: (document, whether it is a reprint).
+pub fn document_for(
+    backend: &dyn Backend,
+    kind: DocKind,
+    doc: &str,
+    today: NaiveDate,
+) -> Result<Document, PrintError> {
+    let view = backend.view();
+    let first = first_print(&view.state, kind, doc);
+    // A reprint is dated as the first print was.
+    let today = first.and_then(|(_, d)| d).unwrap_or(today);
+    let (state, copy) = match first.map(|(seq, _)| seq) {
+        Some(seq) => (
+            state_at(backend, seq).map_err(|reason| PrintError::History {
+                kind,
+                doc: doc.to_string(),
+                seq,
+                reason,
+            })?,
+            true,
+        ),
+        None => (view.state, false),
+    };
+    Ok(build(&state, kind, doc, BuildOptions { today, copy })?)
+}
+
+/// The printer a request goes to: named, the station's default, the
+/// operator's default.
+pub fn choose_printer(
+    state: &State,
+    operator: &str,
+    req: &PrintRequest,
+) -> Result<Printer, PrintError> {
+    let code = match &req.printer {
+        Some(p) => p.clone(),
+        None => {
+            let station = req.station.as_ref().and_then(|(w, s)| {
+                state.default_printers.get(&PrinterScope::Station {
+                    warehouse: w.clone(),
+                    station: s.clone(),
+                })
+            });
+            let own = state
+                .default_printers
+                .get(&PrinterScope::Operator(operator.to_string()));
+            station.or(own).cloned().ok_or(PrintError::NoPrinter)?
+        }
+    };
+    let p = state
+        .printers
+        .get(&code)
+        .ok_or_else(|| PrintError::UnknownPrinter(code.chars().take(40).collect()))?;
+    if !p.active {
+        return Err(PrintError::InactivePrinter(p.code.clone()));
+    }
+    Ok(p.clone())
+}
+
+fn default_format(kind: DocKind, printer: Option<&Printer>, out: Option<&Path>) -> Format {
+    if let Some(p) = out {
+        return match p.extension().and_then(|e| e.to_str()) {
+            Some("txt") => Format::Text,
+            Some("zpl") => Format::Zpl,
+            _ => Format::Pdf,
+        };
+    }
+    match printer.map(|p| p.kind) {
+        Some(PrinterKind::Raw) if kind == DocKind::CartonLabel => Format::Zpl,
+        Some(PrinterKind::Raw) => Format::Text,
+        _ => Format::Pdf,
+    }
+}
+
+/// Send bytes to a raw TCP printer (a label printer's port 9100).
+pub fn send_raw(target: &str, bytes: &[u8]) -> Result<(), String> {
+    let addrs: Vec<SocketAddr> = target
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {target}: {e}"))?
+        .collect();
+    let mut last = format!("{target} has no address");
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, RAW_TIMEOUT) {
+            Ok(mut s) => {
+                s.set_write_timeout(Some(RAW_TIMEOUT))
+                    .map_err(|e| e.to_string())?;
+                s.write_all(bytes)
+                    .and_then(|_| s.flush())
+                    .map_err(|e| format!("sending to {a}: {e}"))?;
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                return Ok(());
+            }
+            Err(e) => last = format!("cannot connect to {a}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+/// Send bytes to a CUPS queue through `lp` (found on PATH).
+pub fn send_lp(queue: &str, title: &str, format: Format, bytes: &[u8]) -> Result<(), String> {
+    let mut cmd = Command::new("lp");
+    cmd.arg("-d").arg(queue).arg("-t").arg(title);
+    if format == Format::Zpl {
+        cmd.arg("-o").arg("raw");
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run lp: {e} (is CUPS' lp installed and on PATH?)"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(bytes)
+            .map_err(|e| format!("writing to lp: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("waiting for lp: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("lp failed ({}): {}", out.status, err.trim()));
+    }
+    Ok(())
+}
+
+fn file_name(kind: DocKind, doc: &str, as_of: u64, copy: bool, format: Format) -> String {
+    let safe: String = doc
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "{kind}-{safe}-{as_of}{}.{}",
+        if copy { "-copy" } else { "" },
+        format.extension()
+    )
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if path.as_os_str() == "-" {
+        return std::io::stdout()
+            .write_all(bytes)
+            .map_err(|e| format!("writing to stdout: {e}"));
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Print a document: build it (a reprint as of its first print's state,
+/// marked COPY), render it, send it, and record the print in the audit
+/// trail, printed or failed. The one function screens and `depot print`
+/// call.
+pub fn print_document(
+    backend: &dyn Backend,
+    operator: &str,
+    session: &str,
+    req: &PrintRequest,
+) -> Result<PrintOutcome, PrintError> {
+    let view = backend.view();
+    let doc = document_for(backend, req.kind, &req.doc, req.today)?;
+    let printer = match &req.out {
+        Some(_) => None,
+        None => Some(choose_printer(&view.state, operator, req)?),
+    };
+    let format = req
+        .format
+        .unwrap_or_else(|| default_format(req.kind, printer.as_ref(), req.out.as_deref()));
+    let bytes = render(&doc, format)?;
+    let title = format!("{} {}", req.kind, req.doc);
+    let (destination, sent) = match (&req.out, &printer) {
+        (Some(path), _) => (path.display().to_string(), write_file(path, &bytes)),
+        (None, Some(p)) => match p.kind {
+            PrinterKind::Raw => (p.target.clone(), send_raw(&p.target, &bytes)),
+            PrinterKind::Lp => (
+                format!("lp queue {}", p.target),
+                send_lp(&p.target, &title, format, &bytes),
+            ),
+            PrinterKind::Folder => {
+                // A spool folder that is not there yet is made.
+                let _ = std::fs::create_dir_all(&p.target);
+                let path = Path::new(&p.target)
+                    .join(file_name(req.kind, &req.doc, doc.as_of, doc.copy, format));
+                (path.display().to_string(), write_file(&path, &bytes))
+            }
+        },
+        (None, None) => return Err(PrintError::NoPrinter),
+    };
+    let status = match &sent {
+        Ok(()) => PrintStatus::Printed,
+        Err(e) => PrintStatus::Failed {
+            reason: reason_text(e),
+        },
+    };
+    let record = PrintRecord {
+        kind: req.kind.as_str().to_string(),
+        doc: req.doc.clone(),
+        as_of: doc.as_of,
+        format: format.as_str().to_string(),
+        printer: printer.as_ref().map(|p| p.code.clone()),
+        destination: reason_text(&destination),
+        copy: doc.copy,
+        status,
+        date: Some(
+            first_print(&view.state, req.kind, &req.doc)
+                .and_then(|(_, d)| d)
+                .unwrap_or(req.today),
+        ),
+    };
+    // Every attempt is its own record: a key no other attempt has (the
+    // view it started from, the clock, the process, a counter).
+    static ATTEMPTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let key: String = format!(
+        "print/{}/{}/{}/{n}/{}/{}",
+        view.seq,
+        backend.now().timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id(),
+        req.kind,
+        req.doc,
+    )
+    .chars()
+    .take(128)
+    .collect();
+    let audited = backend.submit(
+        operator,
+        session,
+        Request {
+            key,
+            body: CommandBody::RecordPrint(record),
+        },
+    );
+    let audit = match audited {
+        Submitted::Committed { seq, .. } => Ok(seq),
+        Submitted::Refused(r) => Err(r.to_string()),
+        Submitted::Stopped(e) => Err(e),
+    };
+    match (sent, audit) {
+        (Ok(()), Ok(seq)) => Ok(PrintOutcome {
+            kind: req.kind,
+            doc: req.doc.clone(),
+            format,
+            as_of: doc.as_of,
+            copy: doc.copy,
+            printer: printer.map(|p| p.code),
+            destination,
+            bytes: bytes.len(),
+            audit_seq: seq,
+        }),
+        (Ok(()), Err(reason)) => Err(PrintError::Audit {
+            kind: req.kind,
+            doc: req.doc.clone(),
+            destination,
+            reason,
+        }),
+        (Err(reason), audit) => Err(PrintError::Failed {
+            kind: req.kind,
+            doc: req.doc.clone(),
+            destination,
+            reason,
+            audit_seq: audit.ok(),
+        }),
+    }
+}
