@@ -40,7 +40,11 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     t.keys(&["Enter"]);
     t.wait_for("Tender");
     t.keys(&["Enter"]);
+    let started = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
     let s2 = t.wait_for("SOLD");
+    // The invoice is printed at once, to the clerk's printer (the demo's
+    // is a spool folder).
+    t.wait_for("printed on SPOOL");
     // "SOLD invoice INV-... total 123.45 USD"
     let sold = s2.lines().find(|l| l.contains("SOLD")).unwrap().to_string();
     let words: Vec<&str> = sold.split_whitespace().collect();
@@ -96,6 +100,33 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
         check.status.success(),
         "{}",
         String::from_utf8_lossy(&check.stderr)
+    );
+    // The printed invoice (its PDF, read back as text) carries the total
+    // the screen showed.
+    let printed = std::fs::read_dir("/tmp/depot-prints")
+        .expect("the demo's spool folder")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&format!("invoice-{inv}-")) && name.ends_with(".pdf")
+        })
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= started)
+        })
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .expect("a printed invoice PDF");
+    let pdf = Command::new("pdftotext")
+        .arg(printed.path())
+        .arg("-")
+        .output()
+        .expect("pdftotext is required (.ci/run installs poppler-utils)");
+    let pdf_text = String::from_utf8_lossy(&pdf.stdout).into_owned();
+    let shown_total = words[words.iter().position(|w| *w == "total").unwrap() + 1];
+    assert!(
+        pdf_text.contains(&inv) && pdf_text.contains(shown_total),
+        "{pdf_text}"
     );
     let gl = depot(&["report", "gl", "--doc", &inv, "--format", "csv"]);
     let gl = String::from_utf8_lossy(&gl.stdout).to_string();

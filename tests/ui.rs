@@ -677,7 +677,23 @@ fn a_committed_sale_reports_its_invoice_event() {
     d.press("enter").press("enter");
     d.scan(&barcode(&b, "FAS-1000"));
     d.press("enter").press("enter");
-    let req = b.log.borrow().last().unwrap().1.clone();
+    let req = b
+        .log
+        .borrow()
+        .iter()
+        .rev()
+        .find(|(_, r)| matches!(r.body, CommandBody::CounterSale { .. }))
+        .unwrap()
+        .1
+        .clone();
+    // The invoice was printed right after the sale, and the print audited.
+    assert!(
+        matches!(
+            b.log.borrow().last().unwrap().1.body,
+            CommandBody::RecordPrint(_)
+        ),
+        "the sale's invoice is printed and the print recorded"
+    );
     let out = depot::ui::Backend::submit(&b, "CLERK1", "t", req);
     match out {
         depot::ui::screen::Submitted::Committed {

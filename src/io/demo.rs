@@ -158,5 +158,16 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
             }
         }
     }
+    // The counter clerk's invoices go to files (no CUPS queue is needed
+    // to try the demo): /tmp/depot-prints.
+    push(
+        &mut state,
+        "(default printers)",
+        0,
+        CommandBody::SetDefaultPrinter {
+            scope: crate::core::printing::PrinterScope::Operator("CLERK1".into()),
+            printer: Some("SPOOL".into()),
+        },
+    )?;
     Ok(out)
 }

@@ -368,6 +368,24 @@ impl App {
             }
             Flow::Confirm(q) => self.confirm = Some(q),
             Flow::SignIn(code) => self.sign_in(&code, view),
+            Flow::Print(req) => {
+                let Some(op) = self.operator.clone() else {
+                    self.notice = Some(Notice::error("sign in first"));
+                    return;
+                };
+                self.notice = Some(
+                    match crate::docs::print::print_document(backend, &op, &self.session, &req) {
+                        Ok(done) => Notice::info(format!(
+                            "{} {}printed on {} ({})",
+                            done.doc,
+                            if done.copy { "copy " } else { "" },
+                            done.printer.as_deref().unwrap_or("file"),
+                            done.destination
+                        )),
+                        Err(e) => Notice::error(format!("{e}")),
+                    },
+                );
+            }
             Flow::SubmitAs { operator, requests } => {
                 let mut last = None;
                 for req in requests {

@@ -88,6 +88,8 @@ actions! {
     Yes = "yes", "yes, go ahead";
     /// Answer no to a question.
     No = "no", "no, leave it as it is";
+    /// Print the document again (to the operator's or station's printer).
+    Print = "print", "print the document (again)";
 }
 
 impl Action {

@@ -104,6 +104,21 @@ fn method_name(m: Method) -> &'static str {
 }
 
 impl CounterSale {
+    /// Print the completed sale's invoice (again: marked COPY).
+    fn print(&self, ctx: &Ctx) -> Flow {
+        match &self.done {
+            Some((inv, ..)) if !inv.is_empty() => {
+                let req = crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::Invoice,
+                    inv,
+                    ctx.today(),
+                );
+                Flow::Print(Box::new(req))
+            }
+            _ => Flow::Stay,
+        }
+    }
+
     pub fn new(ctx: &Ctx) -> CounterSale {
         let s = ctx.state();
         let warehouse = ctx
@@ -492,6 +507,7 @@ impl Screen for CounterSale {
                 (Action::Help, "keys"),
             ],
             Focus::Done => vec![
+                (Action::Print, "print the invoice again"),
                 (Action::Open, "next sale"),
                 (Action::Back, "menu"),
                 (Action::Help, "keys"),
@@ -531,6 +547,7 @@ impl Screen for CounterSale {
                 Flow::Stay
             }
             (Focus::Done, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::Done, Input::Action(Action::Print)) => self.print(ctx),
             (Focus::Done, _) => Flow::Stay,
 
             (Focus::Customer, Input::Action(Action::Submit | Action::NextField)) => {
@@ -676,6 +693,11 @@ impl Screen for CounterSale {
                     d.1 = total;
                 }
                 self.focus = Focus::Done;
+                if !duplicate && !number.is_empty() {
+                    // The customer takes the invoice: printed at once, to
+                    // the counter's (or the clerk's) printer.
+                    return self.print(ctx);
+                }
                 self.notice = Some(Notice::info(format!(
                     "{}sale complete: invoice {number}",
                     if duplicate {
