@@ -469,7 +469,26 @@ pub fn open_store(dir: &Path) -> Result<Store> {
             dir.display()
         );
     }
-    let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
+    let store = match Store::open(dir) {
+        Ok(s) => s,
+        Err(e @ crate::store::StoreError::Locked { .. }) => {
+            // A running `depot serve` owns it: say how to reach it.
+            let addr = std::fs::read_to_string(crate::serve::listen_file(dir)).ok();
+            match addr
+                .as_deref()
+                .map(str::trim)
+                .and_then(|a| a.rsplit_once(':'))
+            {
+                Some((host, port)) => bail!(
+                    "{e}\n`depot serve` is serving this store on {host}:{port}: reach it with \
+                     `ssh -p {port} OPERATOR@{host}` (the screens), or \
+                     `ssh -p {port} OPERATOR@{host} report NAME ...`, `... exec -`, `... check`"
+                ),
+                None => bail!("{e}"),
+            }
+        }
+        Err(e) => bail!("{e}"),
+    };
     for note in store.take_notices() {
         eprintln!("depot: warning: {note}");
     }

@@ -280,6 +280,16 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    // The local command line, while the server owns the store, says how
+    // to reach it.
+    let local = depot(&dir).args(["report", "stock"]).output().unwrap();
+    assert!(!local.status.success());
+    assert!(
+        text(&local).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
+        "{}",
+        text(&local)
+    );
+
     // Keys decide who one is: a stranger's key, and the clerk's key
     // under another operator's name, are refused.
     let o = server.ssh(&k_stranger, "ADMIN", "report stock", "");
