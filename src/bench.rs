@@ -30,6 +30,7 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
             submitters,
         } => crate::bench_o2c::run(cycles, durable, submitters),
         BenchCmd::Screens { .. } => bail!("depot bench screens runs on the store of --data-dir"),
+        BenchCmd::Serve { .. } => bail!("depot bench serve is handled by the command line"),
         BenchCmd::Documents { rounds, open_items } => crate::bench_docs::run(rounds, open_items),
     }
 }

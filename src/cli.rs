@@ -181,6 +181,18 @@ pub enum Cmd {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
+    /// Many SSH sessions on one `depot serve` (loopback, a fresh demo
+    /// store): keystroke to frame p50/p99, commands/s, memory per session.
+    Serve {
+        #[arg(long, default_value_t = 200)]
+        sessions: usize,
+        #[arg(long, default_value_t = 4)]
+        committers: usize,
+        #[arg(long, default_value_t = 20)]
+        keys: usize,
+        #[arg(long, default_value_t = 200)]
+        think_ms: u64,
+    },
     /// Key event to finished frame (p50/p99) on the store in --data-dir:
     /// item lookup per keystroke, adding an order line, opening an order.
     Screens {
@@ -433,6 +445,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Cmd::Bench {
             which: BenchCmd::Screens { rounds },
         }) => crate::bench_screens::run(&dir, rounds),
+        Some(Cmd::Bench {
+            which:
+                BenchCmd::Serve {
+                    sessions,
+                    committers,
+                    keys,
+                    think_ms,
+                },
+        }) => {
+            crate::bench_serve::run(crate::bench_serve::ServeBench {
+                sessions,
+                committers,
+                keys,
+                think_ms,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Cmd::Bench {
             which: BenchCmd::Documents { rounds, open_items },
         }) => crate::bench_docs::run(rounds, open_items),

@@ -29,6 +29,7 @@ pub mod bench_docs;
 pub mod bench_ledger;
 pub mod bench_o2c;
 pub mod bench_screens;
+pub mod bench_serve;
 pub mod check;
 pub mod cli;
 pub mod core;

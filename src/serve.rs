@@ -188,6 +188,10 @@ struct RemoteBackend {
     inner: ratatui::backend::CrosstermBackend<ChannelWriter>,
     size: RemoteSize,
     cursor: ratatui::layout::Position,
+    /// Known visibility of the cursor (None: not said yet): a frame
+    /// drawn on a commit that changed nothing on this screen sends no
+    /// bytes at all, not even another "hide the cursor".
+    cursor_shown: Option<bool>,
 }
 
 impl ratatui::backend::Backend for RemoteBackend {
@@ -199,9 +203,17 @@ impl ratatui::backend::Backend for RemoteBackend {
         self.inner.draw(content)
     }
     fn hide_cursor(&mut self) -> std::io::Result<()> {
+        if self.cursor_shown == Some(false) {
+            return Ok(());
+        }
+        self.cursor_shown = Some(false);
         self.inner.hide_cursor()
     }
     fn show_cursor(&mut self) -> std::io::Result<()> {
+        if self.cursor_shown == Some(true) {
+            return Ok(());
+        }
+        self.cursor_shown = Some(true);
         self.inner.show_cursor()
     }
     fn get_cursor_position(&mut self) -> std::io::Result<ratatui::layout::Position> {
@@ -730,6 +742,7 @@ fn screen_session(s: ScreenSession) -> (Result<()>, Option<tokio::task::JoinHand
         inner: ratatui::backend::CrosstermBackend::new(writer),
         size: s.size.clone(),
         cursor: ratatui::layout::Position::new(0, 0),
+        cursor_shown: None,
     };
     let mut terminal = match Terminal::new(backend) {
         Ok(t) => t,
@@ -927,6 +940,25 @@ pub fn listen_file(dir: &Path) -> PathBuf {
 
 /// Run the server until SIGTERM or SIGINT.
 pub fn serve(dir: &Path, engine: Engine, opts: ServeOptions) -> Result<()> {
+    serve_until(dir, engine, opts, Stop::Signals, |_| {})
+}
+
+/// What stops the server.
+pub enum Stop {
+    /// SIGTERM or Ctrl-C (`depot serve`).
+    Signals,
+    /// This channel's message or its sender going (a bench, a test).
+    When(tokio::sync::oneshot::Receiver<()>),
+}
+
+/// `serve`, stopped by `stop`; `ready` learns the address once listening.
+pub fn serve_until(
+    dir: &Path,
+    engine: Engine,
+    opts: ServeOptions,
+    stop_on: Stop,
+    ready: impl FnOnce(SocketAddr) + Send,
+) -> Result<()> {
     let key = host_key(dir)?;
     let fp = fingerprint(key.public_key());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -962,14 +994,26 @@ pub fn serve(dir: &Path, engine: Engine, opts: ServeOptions) -> Result<()> {
         crate::say!("depot serve: listening on {addr}");
         crate::say!("host key {fp}");
         tracing::info!(%addr, fingerprint = %fp, "serving");
+        ready(addr);
         let mut server = Server { shared };
         let running = server.run_on_socket(config, &listener);
         let stop = running.handle();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = running => { r?; }
-            _ = term.recv() => { stop.shutdown("depot serve is stopping".into()); }
-            _ = tokio::signal::ctrl_c() => { stop.shutdown("depot serve is stopping".into()); }
+        match stop_on {
+            Stop::Signals => {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::select! {
+                    r = running => { r?; }
+                    _ = term.recv() => { stop.shutdown("depot serve is stopping".into()); }
+                    _ = tokio::signal::ctrl_c() => { stop.shutdown("depot serve is stopping".into()); }
+                }
+            }
+            Stop::When(rx) => {
+                tokio::select! {
+                    r = running => { r?; }
+                    _ = rx => { stop.shutdown("depot serve is stopping".into()); }
+                }
+            }
         }
         Ok(())
     });
