@@ -131,7 +131,7 @@ async fn screen_session(
         tokio::time::sleep(think).await;
         // What other sessions' commits redrew is not this key's frame.
         while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, ch.wait()).await {}
-        let k: &[u8] = if i % 2 == 0 { b"j" } else { b"k" };
+        let k: &[u8] = if i.is_multiple_of(2) { b"j" } else { b"k" };
         let t = Instant::now();
         ch.data(k).await?;
         // The frame moves the selection: the "> " marker is redrawn.
@@ -163,7 +163,7 @@ async fn committer(
     let mut n = 0u64;
     let mut buf = Vec::new();
     while !done.load(std::sync::atomic::Ordering::Acquire) {
-        let qty = if n % 2 == 0 { "1" } else { "-1" };
+        let qty = if n.is_multiple_of(2) { "1" } else { "-1" };
         let line = format!(
             "{{\"cmd\":\"adjust_stock\",\"warehouse\":\"CHI\",\"bin\":\"B-03-03\",\"sku\":\"FAS-1001\",\"qty\":\"{qty}\",\"reason\":\"correction\"}}\n"
         );
