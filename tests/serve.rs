@@ -364,3 +364,65 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
         "no SSH sign-in in the log"
     );
 }
+
+#[test]
+fn a_credit_hold_on_screen_clears_when_a_supervisor_releases_it_from_another_terminal() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_rep, p_rep) = keygen(tmp.path(), "rep");
+    let (k_sup, p_sup) = keygen(tmp.path(), "sup");
+    exec_local(
+        &dir,
+        &[
+            keys_line("REP1", "Dev Field", "sales_rep", "", &[&p_rep]),
+            keys_line("SUP1", "Sam Supervisor", "supervisor", "CHI", &[&p_sup]),
+        ]
+        .join("\n"),
+    );
+    // An order on credit hold in the living demo.
+    let orders = depot(&dir)
+        .args(["report", "open-orders", "--format", "csv"])
+        .output()
+        .unwrap();
+    let orders = String::from_utf8_lossy(&orders.stdout).into_owned();
+    let held = orders
+        .lines()
+        .find(|l| l.contains("credit hold"))
+        .and_then(|l| l.split(',').next())
+        .expect("a held order in the demo")
+        .to_string();
+    let server = Server::start(&dir);
+    let cmd = format!(
+        "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+        server.ssh_args(&k_rep, "REP1").join(" ")
+    );
+    let t = Tmux::run(&cmd, 132, 43);
+    t.wait_for("Order entry");
+    // Order entry is the rep's first row; its first field takes an order.
+    t.keys(&["Enter"]);
+    t.wait_for("type a customer code");
+    t.keys(&["BTab"]);
+    t.literal(&held);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("CREDIT HOLD");
+    assert!(s.contains(&held), "{s}");
+    // The supervisor, on another terminal, releases it.
+    let release = format!(r#"{{"cmd":"release_hold","number":"{held}","hold":"credit"}}"#);
+    let o = server.ssh(&k_sup, "SUP1", "exec -", &release);
+    assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
+    // The rep's screen follows without a key pressed.
+    let start = Instant::now();
+    while t.screen().contains("CREDIT HOLD") {
+        assert!(start.elapsed() < Duration::from_secs(30), "{}", t.screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(t.screen().contains(&held));
+    assert!(server.stop().success());
+}
