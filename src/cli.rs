@@ -74,9 +74,15 @@ pub enum Cmd {
     /// (hashed with argon2id; the secret is never stored). Done as
     /// --operator: a supervisor resetting it (the operator chooses a new
     /// one at the next sign-in) or, without --operator, the operator.
-    Passwd { operator: String },
+    Passwd {
+        #[arg(value_name = "OPERATOR")]
+        code: String,
+    },
     /// Lift OPERATOR's sign-in lock (as --operator, with manage_operators).
-    Unlock { operator: String },
+    Unlock {
+        #[arg(value_name = "OPERATOR")]
+        code: String,
+    },
     /// Own the store and serve every operator over SSH (public keys of
     /// operators only): the screens, and `report`, `exec -` and `check`
     /// as commands. Stops cleanly on SIGTERM or Ctrl-C.
@@ -338,29 +344,42 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Passwd { operator }) => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .context("reading the new PIN or password from stdin")?;
-            let secret = line.trim_end_matches(['\n', '\r']);
-            let hash = crate::io::password::hash(secret).map_err(|e| anyhow!("{e}"))?;
+        Some(Cmd::Passwd { code: operator }) => {
+            let secret = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                // At a terminal: typed twice, never shown.
+                let first = read_secret("New PIN or password: ")?;
+                crate::io::password::check_policy(&first).map_err(|e| anyhow!("{e}"))?;
+                if read_secret("Again: ")? != first {
+                    bail!("the two entries differ: nothing was changed");
+                }
+                first
+            } else {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the new PIN or password from stdin")?;
+                if line.is_empty() {
+                    bail!("no PIN or password on stdin: nothing was changed");
+                }
+                line.trim_end_matches(['\n', '\r']).to_string()
+            };
+            let hash = crate::io::password::hash(&secret).map_err(|e| anyhow!("{e}"))?;
             let by = args.operator.clone().unwrap_or_else(|| operator.clone());
             let body = CommandBody::SetPassword {
-                operator: operator.clone(),
+                code: operator.clone(),
                 hash,
             };
             submit_one(&dir, &by, "passwd", body)?;
             crate::say!("PIN or password of {operator} set");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Unlock { operator }) => {
+        Some(Cmd::Unlock { code: operator }) => {
             let by = args
                 .operator
                 .clone()
                 .ok_or_else(|| anyhow!("depot unlock needs --operator (who unlocks)"))?;
             let body = CommandBody::UnlockOperator {
-                operator: operator.clone(),
+                code: operator.clone(),
             };
             submit_one(&dir, &by, "unlock", body)?;
             crate::say!("{operator} unlocked");
@@ -1059,7 +1078,8 @@ fn export(
         engine
             .with_store(|store| -> Result<()> {
                 for env in store.scan(1) {
-                    let env: Envelope = env.map_err(|e| anyhow!("{e}"))?;
+                    let mut env: Envelope = env.map_err(|e| anyhow!("{e}"))?;
+                    redact_secrets(&mut env);
                     serde_json::to_writer(&mut w, &env)?;
                     w.write_all(b"\n")?;
                 }
@@ -1093,7 +1113,7 @@ fn report(
     let engine = open_engine(dir)?;
     let out = report_text(&engine, name, format, options, gl);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    print!("{}", out?);
+    emit(&out?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1197,7 +1217,7 @@ fn check(dir: &Path) -> Result<ExitCode> {
     let store = open_store(dir)?;
     match crate::check::verify(&store) {
         Ok(report) => {
-            print!("{report}");
+            emit(&report.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Err(problem) => {
@@ -1246,6 +1266,57 @@ pub fn user_keymap() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
     let p = base.join("depot").join("keymap.toml");
     p.exists().then_some(p)
+}
+
+/// Read a secret at the terminal without echo (raw mode, restored after).
+fn read_secret(prompt: &str) -> Result<String> {
+    use crossterm::event::{read, Event, KeyCode, KeyEventKind, KeyModifiers};
+    eprint!("{prompt}");
+    crossterm::terminal::enable_raw_mode()?;
+    let mut secret = String::new();
+    let outcome = loop {
+        match read() {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(anyhow!("interrupted: nothing was changed"))
+                }
+                KeyCode::Backspace => {
+                    secret.pop();
+                }
+                KeyCode::Char(c) if secret.chars().count() < 1024 => secret.push(c),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(anyhow!("reading the terminal: {e}")),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    outcome.map(|()| secret)
+}
+
+/// Write `text` to stdout; a reader that went away (`| head`) is not an
+/// error of ours.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
+}
+
+/// An exported audit trail says that a PIN or password was set, by whom
+/// and when, never its hash: a 4-digit PIN's argon2 hash falls to a
+/// search of all 10,000 in minutes, so hashes stay in the private store.
+fn redact_secrets(env: &mut Envelope) {
+    if let Outcome::Committed(events) = &mut env.outcome {
+        for e in events {
+            if let crate::core::Event::PasswordSet { credential, .. } = e {
+                credential.hash = "(redacted)".into();
+            }
+        }
+    }
 }
 
 /// The outcome of a log record as `exec` prints it (used by tests and tools).

@@ -88,6 +88,17 @@ pub fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
+/// The operator an SSH user name names (codes are typed in any case, as
+/// at the sign-in screen).
+fn operator_code(view: &View, user: &str) -> Option<String> {
+    let ops = &view.state.operators;
+    if ops.contains_key(user) {
+        return Some(user.to_string());
+    }
+    let upper = user.to_uppercase();
+    ops.contains_key(&upper).then_some(upper)
+}
+
 /// Does the operator `user` exist, is active, and list `key`?
 fn key_allowed(view: &View, user: &str, key: &PublicKey) -> Result<(), &'static str> {
     let op = view.state.operators.get(user).ok_or("no such operator")?;
@@ -260,6 +271,8 @@ impl Write for RemoteBackend {
 /// One channel of a connection.
 #[derive(Default)]
 struct Chan {
+    /// The client asked for a terminal.
+    pty: bool,
     size: RemoteSize,
     no_color: bool,
     inbox: Option<mpsc::Sender<Inbox>>,
@@ -302,7 +315,10 @@ impl server::Handler for Client {
         }
         match key_allowed(&self.shared.engine.view(), user, offer.public_key) {
             Ok(()) => Ok(Auth::Accept),
-            Err(_) => Ok(Auth::reject()),
+            Err(why) => {
+                tracing::warn!(peer = ?self.peer, user, key = %fingerprint(offer.public_key), why, "ssh key refused");
+                Ok(Auth::reject())
+            }
         }
     }
 
@@ -316,10 +332,12 @@ impl server::Handler for Client {
             tracing::warn!(peer = ?self.peer, user, "login refused: too many failures from this address");
             return Ok(Auth::reject());
         }
-        match key_allowed(&self.shared.engine.view(), user, key.public_key) {
+        let view = self.shared.engine.view();
+        match key_allowed(&view, user, key.public_key) {
             Ok(()) => {
-                tracing::info!(peer = ?self.peer, operator = user, key = %fingerprint(key.public_key), "ssh login");
-                self.operator = Some(user.to_string());
+                let code = operator_code(&view, user).unwrap_or_else(|| user.to_string());
+                tracing::info!(peer = ?self.peer, operator = %code, key = %fingerprint(key.public_key), "ssh login");
+                self.operator = Some(code);
                 self.key = Some(key.public_key.clone());
                 Ok(Auth::Accept)
             }
@@ -354,6 +372,7 @@ impl server::Handler for Client {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(c) = self.channels.get_mut(&channel) {
+            c.pty = true;
             c.size.set(clamp(col_width), clamp(row_height));
         }
         session.channel_success(channel)?;
@@ -407,6 +426,18 @@ impl server::Handler for Client {
             session.channel_failure(channel)?;
             return Ok(());
         };
+        if !chan.pty {
+            // No terminal: the screens would write escape codes into a
+            // pipe and wait for keys that never come.
+            session.channel_success(channel)?;
+            let msg = "depot: the screens need a terminal (ssh -t); without one, give a command: \
+                       report NAME ..., exec - (JSON lines on stdin), check\r\n";
+            session.extended_data(channel, 1, msg.as_bytes().to_vec())?;
+            session.exit_status_request(channel, 2)?;
+            session.eof(channel)?;
+            session.close(channel)?;
+            return Ok(());
+        }
         let size = chan.size.clone();
         let (tx, rx) = mpsc::channel();
         chan.inbox = Some(tx.clone());
@@ -860,6 +891,11 @@ pub fn split_words(line: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
+/// What a command over SSH may be.
+const SSH_COMMANDS: &str = "over SSH: `report NAME [--format table|csv|json] [--as-of DATE] ...` \
+     (`report list` names them), `exec -` (JSON lines on stdin), `check`; \
+     without a command (ssh -t), the screens";
+
 /// Run a command line sent over SSH as `operator`; the exit status.
 fn run_exec(
     engine: &Engine,
@@ -873,8 +909,14 @@ fn run_exec(
     if words.first().map(String::as_str) == Some("depot") {
         words.remove(0);
     }
-    let args = crate::cli::Args::try_parse_from(std::iter::once("depot".to_string()).chain(words))
-        .map_err(|e| anyhow!("{}", e.to_string().trim_end()))?;
+    let args =
+        match crate::cli::Args::try_parse_from(std::iter::once("depot".to_string()).chain(words)) {
+            Ok(a) => a,
+            Err(e) => {
+                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                return Err(anyhow!("{first}\n{SSH_COMMANDS}"));
+            }
+        };
     if args.operator.as_deref().is_some_and(|o| o != operator) {
         return Err(anyhow!(
             "over SSH you are {operator}: --operator {} is refused",
@@ -912,9 +954,9 @@ fn run_exec(
             )?;
             Ok(if failed { 2 } else { 0 })
         }
-        Some(crate::cli::Cmd::Exec { .. }) => {
-            Err(anyhow!("over SSH, exec reads its commands from stdin: `exec -`"))
-        }
+        Some(crate::cli::Cmd::Exec { .. }) => Err(anyhow!(
+            "over SSH, exec reads its commands from stdin: `exec -`"
+        )),
         Some(crate::cli::Cmd::Check) => {
             if !may(crate::core::auth::Permission::ViewLedger) {
                 return Err(anyhow!("{operator} may not run check (needs view_ledger)"));
@@ -926,9 +968,7 @@ fn run_exec(
             write!(out, "{report}")?;
             Ok(0)
         }
-        _ => Err(anyhow!(
-            "over SSH: `report NAME ...`, `exec -` (JSON lines on stdin) and `check`; without a command, the screens"
-        )),
+        _ => Err(anyhow!("{SSH_COMMANDS}")),
     }
 }
 

@@ -513,3 +513,67 @@ fn the_demo_with_activity_is_a_business_in_motion() {
     assert!(pos.contains("late"), "{pos}");
     assert!(pos.lines().count() >= 3, "{pos}");
 }
+
+#[test]
+fn a_supervisor_resets_and_unlocks_by_command_line_and_the_trail_holds_no_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir, &["demo"]).status.success());
+    // A reset as ADMIN (global --operator): the clerk must change it.
+    let o = depot_stdin(&dir, &["--operator", "ADMIN", "passwd", "CLERK1"], "9999\n");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Locked by five failures, unlocked by an exec line (its own `code`).
+    let fail = r#"{"operator":"CLERK1","cmd":"sign_in","verified":false}"#;
+    let five = [fail; 5].join("\n");
+    let o = depot_stdin(&dir, &["exec", "-"], &five);
+    assert!(
+        text(&o.stdout).contains("locked_until\":\"20"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = depot_stdin(
+        &dir,
+        &["exec", "-"],
+        r#"{"operator":"CLERK1","cmd":"sign_in","verified":true}"#,
+    );
+    assert!(
+        text(&o.stdout).contains("sign_in_locked"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = depot_stdin(
+        &dir,
+        &["--operator", "ADMIN", "exec", "-"],
+        r#"{"cmd":"unlock_operator","code":"CLERK1"}"#,
+    );
+    assert!(
+        text(&o.stdout).contains("operator_unlocked"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = depot(&dir, &["--operator", "ADMIN", "unlock", "CLERK1"]);
+    assert!(!o.status.success(), "nothing left to unlock");
+    // The export names who set it and that it must change, not the hash.
+    let o = depot(&dir, &["export", "events"]);
+    let events = text(&o.stdout);
+    let set = events
+        .lines()
+        .find(|l| l.contains("password_set"))
+        .expect("the reset is in the trail");
+    assert!(
+        set.contains("\"set_by\":\"ADMIN\"") && set.contains("\"must_change\":true"),
+        "{set}"
+    );
+    assert!(!events.contains("$argon2"), "no hash leaves the store");
+    // A reader that stops early is not a crash.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} --data-dir {} report stock | head -1",
+            env!("CARGO_BIN_EXE_depot"),
+            dir.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
+}

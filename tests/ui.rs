@@ -100,14 +100,18 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
     for left in (1..=4).rev() {
         d.typed("0000").press("enter");
         let s = d.screen(80, 24);
-        assert!(s.contains(&format!("({left} more tries")), "{s}");
+        let tries = if left == 1 { "try" } else { "tries" };
+        assert!(s.contains(&format!("({left} more {tries} before")), "{s}");
     }
     d.typed("0000").press("enter");
     let s = d.screen(80, 24);
     assert!(s.contains("CLERK1 is locked until 15:15 UTC"), "{s}");
     assert!(d.app.operator.is_none());
     assert_eq!(b.state.borrow().sign_ins["CLERK1"].failures, 5);
-    d.press("ctrl-u").typed("CLERK1").press("enter");
+    // The code field is emptied: a PIN typed next is never shown.
+    let s = d.screen(80, 24);
+    assert!(!s.contains("CLERK1_"), "{s}");
+    d.typed("CLERK1").press("enter");
     assert!(d.screen(80, 24).contains("locked until"));
     assert_eq!(d.app.screen_name(), "sign_in");
     assert_eq!(sign_ins(&b, "CLERK1").len(), 7);
@@ -115,11 +119,15 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
     b.exec(
         "ADMIN",
         CommandBody::UnlockOperator {
-            operator: "CLERK1".into(),
+            code: "CLERK1".into(),
         },
     )
     .unwrap();
-    d.press("enter").typed("4711").press("enter");
+    d.press("ctrl-u")
+        .typed("CLERK1")
+        .press("enter")
+        .typed("4711")
+        .press("enter");
     assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
     // A reset by a supervisor: the old PIN no longer works, the reset
     // one does once, and the operator must choose a new one.
@@ -127,7 +135,7 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
     b.exec(
         "ADMIN",
         CommandBody::SetPassword {
-            operator: "CLERK1".into(),
+            code: "CLERK1".into(),
             hash: reset,
         },
     )

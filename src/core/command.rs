@@ -481,11 +481,11 @@ pub enum CommandBody {
         #[serde(default)]
         reference: String,
     },
-    /// Set an operator's PIN or password, given as an argon2 PHC hash made
+    /// Set operator `code`'s PIN or password, given as an argon2 PHC hash made
     /// at the edge (the secret itself never reaches the log). Anyone may
     /// set their own; `manage_operators` sets somebody else's, who must
     /// then choose a new one at sign-in.
-    SetPassword { operator: Code, hash: String },
+    SetPassword { code: Code, hash: String },
     /// The command's operator signs in: `verified` says whether the edge
     /// found the typed secret to match the stored hash. Failures count
     /// towards a lockout; both are in the audit trail.
@@ -499,7 +499,7 @@ pub enum CommandBody {
         ssh_key: Option<String>,
     },
     /// Lift a sign-in lockout and forget the failures.
-    UnlockOperator { operator: Code },
+    UnlockOperator { code: Code },
     /// Mark a new store as the demo distributor (`depot demo`): there
     /// `--operator` may skip the sign-in.
     DeclareDemo,

@@ -392,15 +392,15 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             reason,
             lines,
         } => super::returns::allowance(state, cmd, invoice, reason, lines),
-        CommandBody::SetPassword { operator, hash } => {
-            super::signin::set_password(state, cmd, operator, hash)
+        CommandBody::SetPassword { code, hash } => {
+            super::signin::set_password(state, cmd, code, hash)
         }
         CommandBody::SignIn {
             verified,
             station,
             ssh_key,
         } => super::signin::sign_in(state, cmd, *verified, station, ssh_key.as_deref()),
-        CommandBody::UnlockOperator { operator } => super::signin::unlock(state, operator),
+        CommandBody::UnlockOperator { code } => super::signin::unlock(state, code),
         CommandBody::DeclareDemo => super::signin::declare_demo(state),
         CommandBody::SetPrinter(p) => super::printing::set_printer(state, p),
         CommandBody::SetDefaultPrinter { scope, printer } => {

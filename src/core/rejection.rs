@@ -236,8 +236,9 @@ pub enum Rejection {
     #[error("the receipt brings {amount} but {applied} is applied to invoices")]
     ReceiptOverapplied { amount: Decimal, applied: Decimal },
     #[error(
-        "operator {operator} is locked after repeated failed sign-ins until {until} \
-         (UTC); a supervisor can unlock"
+        "operator {operator} is locked after repeated failed sign-ins until {}; \
+         a supervisor can unlock",
+        .until.format("%Y-%m-%d %H:%M UTC")
     )]
     SignInLocked {
         operator: String,

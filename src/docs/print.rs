@@ -82,8 +82,8 @@ pub enum PrintError {
     #[error(transparent)]
     Document(#[from] DocError),
     #[error(
-        "no printer: name one (--printer), or set a default for the operator or the station \
-         (set_default_printer)"
+        "no printer: name one (--printer), write a file (--out FILE, or --out - for the \
+         screen), or set a default for the operator or the station (set_default_printer)"
     )]
     NoPrinter,
     #[error("printer {0} does not exist")]
@@ -326,6 +326,39 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Write a print into a spool folder under `name`, never over an earlier
+/// print (a second copy, or another store printing into the same folder,
+/// gets `-2`, `-3`, ... before the extension), readable by its owner only:
+/// documents carry customers' data.
+fn spool_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    for n in 1..=1000u32 {
+        let candidate = if n == 1 {
+            name.to_string()
+        } else {
+            format!("{stem}-{n}.{ext}")
+        };
+        let path = dir.join(&candidate);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                return f
+                    .write_all(bytes)
+                    .map(|_| path.clone())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+    Err(format!("{} holds 1000 prints named {name}", dir.display()))
+}
+
 /// Print a document: build it (a reprint as of its first print's state,
 /// marked COPY), render it, send it, and record the print in the audit
 /// trail, printed or failed. The one function screens and `depot print`
@@ -358,9 +391,11 @@ pub fn print_document(
             PrinterKind::Folder => {
                 // A spool folder that is not there yet is made.
                 let _ = std::fs::create_dir_all(&p.target);
-                let path = Path::new(&p.target)
-                    .join(file_name(req.kind, &req.doc, doc.as_of, doc.copy, format));
-                (path.display().to_string(), write_file(&path, &bytes))
+                let name = file_name(req.kind, &req.doc, doc.as_of, doc.copy, format);
+                match spool_file(Path::new(&p.target), &name, &bytes) {
+                    Ok(path) => (path.display().to_string(), Ok(())),
+                    Err(e) => (p.target.clone(), Err(e)),
+                }
             }
         },
         (None, None) => return Err(PrintError::NoPrinter),

@@ -18,6 +18,8 @@ pub enum PasswordError {
     TooLong,
     #[error("a PIN or password cannot hold control characters")]
     Control,
+    #[error("a PIN or password cannot be only spaces")]
+    Blank,
     #[error("the two entries differ")]
     Mismatch,
     #[error("could not hash the secret: {0}")]
@@ -35,6 +37,9 @@ pub fn check_policy(secret: &str) -> Result<(), PasswordError> {
     }
     if secret.chars().any(char::is_control) {
         return Err(PasswordError::Control);
+    }
+    if secret.trim().is_empty() {
+        return Err(PasswordError::Blank);
     }
     Ok(())
 }

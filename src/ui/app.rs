@@ -122,11 +122,24 @@ impl App {
         };
         if let Some(op) = operator {
             let view = backend.view();
-            if view.state.demo {
+            let locked = view
+                .state
+                .sign_ins
+                .get(&op)
+                .and_then(|r| r.locked_at(backend.now()))
+                .is_some();
+            if view.state.demo && !locked {
                 app.sign_in(&op, &view);
                 if app.operator.is_none() {
                     app.stack = vec![Box::new(SignIn::new(&op))];
                 }
+            } else if locked {
+                app.stack = vec![Box::new(SignIn::for_operator(
+                    &op,
+                    &view.state,
+                    backend.now(),
+                    "",
+                ))];
             } else {
                 // Only the demo skips the sign-in: on a store in real
                 // use `--operator` names who signs in, nothing more.

@@ -109,6 +109,7 @@ impl SignIn {
             return;
         }
         if let Some(until) = state.sign_ins.get(&op.code).and_then(|r| r.locked_at(now)) {
+            self.code = TextField::default();
             self.error(format!(
                 "{} is locked until {} UTC after {FAILURES_BEFORE_LOCK} failed sign-ins; a supervisor can unlock",
                 op.code,
@@ -212,7 +213,7 @@ impl SignIn {
                         Request {
                             key: ctx.new_key(),
                             body: CommandBody::SetPassword {
-                                operator: self.operator.clone(),
+                                code: self.operator.clone(),
                                 hash,
                             },
                         },
@@ -303,12 +304,16 @@ impl Screen for SignIn {
                                         until.format("%H:%M")
                                     );
                                     self.restart();
+                                    // Whatever is typed next must not
+                                    // land after the code, in clear.
+                                    self.code = TextField::default();
                                     self.error(msg);
                                 }
                                 None => {
                                     let left = FAILURES_BEFORE_LOCK.saturating_sub(*failures);
+                                    let tries = if left == 1 { "try" } else { "tries" };
                                     self.error(format!(
-                                        "wrong PIN or password ({left} more tries before a lock)"
+                                        "wrong PIN or password ({left} more {tries} before a lock)"
                                     ));
                                 }
                             }
