@@ -88,6 +88,10 @@ actions! {
     Yes = "yes", "yes, go ahead";
     /// Answer no to a question.
     No = "no", "no, leave it as it is";
+    /// Report a pick line short (the bin has less than asked).
+    Short = "short", "report the line short";
+    /// Leave this task for later and take the next one.
+    Skip = "skip", "skip: come back to it later";
 }
 
 impl Action {

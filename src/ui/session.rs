@@ -47,6 +47,7 @@ pub fn run<B: ratatui::backend::Backend>(
     commit_pending: &AtomicBool,
 ) -> Result<(), UiError>
 where
+    B: std::io::Write,
     UiError: From<B::Error>,
 {
     terminal.draw(|f| app.view(f, backend))?;
@@ -72,6 +73,12 @@ where
             msg = inbox.try_recv().ok();
         }
         terminal.draw(|f| app.view(f, backend))?;
+        if app.take_bell() {
+            // BEL: the handheld beeps at a refused scan.
+            let out = terminal.backend_mut();
+            out.write_all(b"\x07")?;
+            std::io::Write::flush(out)?;
+        }
     }
     Ok(())
 }

@@ -7,6 +7,8 @@ pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
+pub mod rf;
+pub mod rf_pick;
 pub mod sign_in;
 
 use super::screen::{Ctx, Screen};
@@ -21,6 +23,7 @@ pub const NAMES: &[&str] = &[
     "counter_sale",
     "order_inquiry",
     "order_entry",
+    "rf_pick",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -73,7 +76,7 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Pick",
         permissions: &[Permission::Pick],
-        open: None,
+        open: Some(|ctx| Box::new(rf_pick::RfPick::new(ctx))),
     },
     Entry {
         label: "Pack",

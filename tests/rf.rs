@@ -1,0 +1,474 @@
+//! The warehouse (RF) screens driven as a picker does, with a wedge
+//! scanner (a burst of characters, then Enter), against the real core over
+//! the demo distributor (fixed clock), drawn at the handheld sizes.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::sales::LineInput;
+use depot::core::{CommandBody, State};
+use depot::ui::app::Keymaps;
+use depot::ui::screens::rf_pick::{tasks, Task};
+use depot::ui::testing::{demo_state, Driver, MemBackend};
+use rust_decimal::Decimal;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn demo() -> MemBackend {
+    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
+    MemBackend::new(demo_state(today()), now)
+}
+
+/// The demo with the day's FedEx wave released in Chicago (the demo's
+/// own open pick list is in it too): a picker's morning.
+fn demo_wave() -> MemBackend {
+    let b = demo();
+    b.exec(
+        "SHIP1",
+        CommandBody::ReleaseWave {
+            warehouse: "CHI".into(),
+            carrier: "FEDEX".into(),
+            service: None,
+        },
+    )
+    .unwrap();
+    b
+}
+
+/// The first barcode of an item (what its box label carries).
+fn barcode(b: &MemBackend, sku: &str) -> String {
+    b.state.borrow().items[sku].barcodes[0].code.clone()
+}
+
+fn open_tasks(b: &MemBackend, wh: &str) -> Vec<Task> {
+    tasks(&b.state.borrow(), wh, &[])
+}
+
+fn picks(b: &MemBackend) -> Vec<(u32, Option<Decimal>, bool, String)> {
+    b.log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::ConfirmPick {
+                line,
+                qty,
+                short,
+                item,
+                ..
+            } => Some((*line, *qty, *short, item.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn line_of(s: &State, list: &str, line: u32) -> depot::core::warehouse::PickLine {
+    s.picks[list]
+        .lines
+        .iter()
+        .find(|l| l.line == line)
+        .unwrap()
+        .clone()
+}
+
+/// Items with free stock in `wh` (distinct SKUs, sorted), at most `n`.
+fn stocked(s: &State, wh: &str, n: usize) -> Vec<String> {
+    let mut skus: Vec<String> = s
+        .bin_stock
+        .iter()
+        .filter(|(k, q)| k.warehouse == wh && **q >= Decimal::from(5) && k.lot.is_none())
+        .map(|(k, _)| k.sku.clone())
+        .collect();
+    skus.sort();
+    skus.dedup();
+    skus.truncate(n);
+    skus
+}
+
+/// An order of one unit of each of `skus` from `wh`, placed and released:
+/// its pick list's number.
+fn released_order(
+    b: &MemBackend,
+    customer: &str,
+    wh: &str,
+    skus: &[String],
+    qty: Decimal,
+) -> String {
+    let lines = skus
+        .iter()
+        .map(|s| LineInput {
+            sku: s.clone(),
+            qty,
+            unit: None,
+            warehouse: wh.into(),
+            price: None,
+        })
+        .collect();
+    b.exec(
+        "ADMIN",
+        CommandBody::PlaceOrder {
+            quote: false,
+            customer: customer.into(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines,
+        },
+    )
+    .unwrap();
+    let number = b
+        .state
+        .borrow()
+        .orders
+        .values()
+        .filter(|o| o.customer == customer)
+        .map(|o| o.number.clone())
+        .max()
+        .unwrap();
+    let holds = b.state.borrow().orders[&number].holds.clone();
+    for hold in holds {
+        b.exec(
+            "SUP1",
+            CommandBody::ReleaseHold {
+                number: number.clone(),
+                hold,
+            },
+        )
+        .unwrap();
+    }
+    b.exec(
+        "ADMIN",
+        CommandBody::ReleaseOrder {
+            number: number.clone(),
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    s.picks
+        .values()
+        .filter(|p| p.order == number)
+        .map(|p| p.number.clone())
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn the_menu_opens_pick_for_a_picker() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    assert_eq!(d.app.screen_name(), "rf_pick");
+    let s = d.screen(40, 16);
+    let first = &open_tasks(&b, "CHI")[0];
+    assert!(s.contains(&format!("BIN  {}", first.bin)), "{s}");
+    assert!(s.contains(&first.sku), "{s}");
+}
+
+#[test]
+fn a_pick_with_a_wrong_bin_and_a_wrong_item_refused_with_the_bell() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    // A bin of the warehouse that is not the one asked for.
+    let other_bin = b
+        .state
+        .borrow()
+        .bins
+        .keys()
+        .find(|(w, c)| w == "CHI" && *c != t.bin)
+        .unwrap()
+        .1
+        .clone();
+    let bells = d.app.bells;
+    d.scan(&other_bin);
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("wrong bin {other_bin}")), "{s}");
+    d.scan(&t.bin.to_lowercase());
+    assert!(d.screen(40, 16).contains("BIN  ") && d.screen(40, 16).contains(" ok"));
+    // The wrong item: refused, nothing submitted.
+    let wrong = if t.sku == "FAS-1000" {
+        "FAS-1001"
+    } else {
+        "FAS-1000"
+    };
+    d.scan(&barcode(&b, wrong));
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(
+        d.screen(40, 16).contains(&format!("wrong item {wrong}")),
+        "{}",
+        d.screen(40, 16)
+    );
+    // A garbled GTIN: the scan's problem, with the bell.
+    d.scan("0614141000013");
+    assert_eq!(d.app.bells, bells + 3);
+    assert!(d.screen(80, 24).contains("check digit"));
+    assert!(picks(&b).is_empty());
+    // The right item by its barcode, then Enter: the expected quantity.
+    d.scan(&barcode(&b, &t.sku));
+    if t.open > Decimal::ONE {
+        assert!(d
+            .screen(40, 16)
+            .contains(&format!("Enter: pick {}", t.open)));
+        d.press("enter");
+    }
+    let log = picks(&b);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].1, Some(t.open));
+    let l = line_of(&b.state.borrow(), &t.list, t.line);
+    assert_eq!(l.picked, t.open);
+    // The next task is on screen; a second Enter picks nothing.
+    d.press("enter").press("enter");
+    assert_eq!(picks(&b).len(), 1);
+    let next = &open_tasks(&b, "CHI")[0];
+    assert!(d.screen(40, 16).contains(&format!("BIN  {}", next.bin)));
+}
+
+#[test]
+fn repeated_scans_count_up_and_enter_after_several_takes_the_count() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "TOR", 1);
+    let list = released_order(&b, "C0010", "TOR", &skus, Decimal::from(3));
+    let t = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!((t.list.as_str(), t.open), (list.as_str(), Decimal::from(3)));
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    d.scan(&t.bin).scan(&barcode(&b, &t.sku));
+    assert!(d.screen(40, 16).contains("Enter: pick 3"));
+    d.scan(&t.sku);
+    let s = d.screen(40, 16);
+    assert!(s.contains("got 2") && s.contains("Enter: pick 2"), "{s}");
+    d.press("enter");
+    assert_eq!(picks(&b)[0].1, Some(Decimal::from(2)));
+    // The line stays first with one to go; one more scan completes it.
+    let t2 = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!((t2.line, t2.open), (t.line, Decimal::ONE));
+    d.scan(&t.bin).scan(&barcode(&b, &t.sku));
+    assert_eq!(picks(&b).len(), 2);
+    assert_eq!(
+        line_of(&b.state.borrow(), &list, t.line).picked,
+        Decimal::from(3)
+    );
+    // Typed quantity after a scan: picks that many (a new line of 3).
+    let list2 = released_order(&b, "C0010", "TOR", &skus, Decimal::from(3));
+    d.committed();
+    let t3 = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!(t3.list, list2);
+    d.scan(&t3.bin).scan(&t3.sku).typed("4").press("enter");
+    assert!(d.screen(80, 24).contains("at most 3"));
+    d.typed("2").press("enter");
+    assert_eq!(picks(&b)[2].1, Some(Decimal::from(2)));
+}
+
+#[test]
+fn a_short_pick_with_a_reason_backorders_or_offers_another_bin() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    // Short before the bin is scanned: refused.
+    d.press("f6");
+    assert!(d.screen(40, 16).contains("scan the bin first"));
+    d.scan(&t.bin);
+    d.press("f6");
+    let s = d.screen(40, 16);
+    assert!(s.contains("1 bin empty") && s.contains("why>"), "{s}");
+    // Esc: not short after all.
+    d.press("esc");
+    assert!(!d.screen(40, 16).contains("why>"));
+    d.press("f6").typed("1");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1, Some(Decimal::ZERO));
+    assert!(log[0].2, "short");
+    let st = b.state.borrow();
+    let l = line_of(&st, &t.list, t.line);
+    assert_eq!(l.short, t.open);
+    assert_eq!(l.picked, Decimal::ZERO);
+    // The rest was offered from another bin, or backordered.
+    let added = st.picks[&t.list].lines.len() > l.line as usize
+        && st.picks[&t.list]
+            .lines
+            .iter()
+            .any(|x| x.line > l.line && x.sku == t.sku);
+    let order = &st.orders[&t.order];
+    let backordered = order
+        .lines
+        .iter()
+        .any(|x| x.line == l.order_line && x.backordered > Decimal::ZERO);
+    assert!(added || backordered);
+    drop(st);
+    let s = d.screen(80, 24);
+    assert!(s.contains("rest from") || s.contains("backordered"), "{s}");
+}
+
+#[test]
+fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
+    let b = demo_wave();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    let before = b.state.borrow().bin_stock.clone();
+    b.exec(
+        "PICK1",
+        CommandBody::ConfirmPick {
+            list: t.list.clone(),
+            line: t.line,
+            bin: t.bin.clone(),
+            item: t.sku.clone(),
+            qty: Some(Decimal::ZERO),
+            short: true,
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    assert_eq!(s.bin_stock, before, "nothing left a bin");
+    assert_eq!(line_of(&s, &t.list, t.line).short, t.open);
+    drop(s);
+    // Zero without `short` is still refused.
+    let t2 = open_tasks(&b, "CHI")[0].clone();
+    let r = b.exec(
+        "PICK1",
+        CommandBody::ConfirmPick {
+            list: t2.list.clone(),
+            line: t2.line,
+            bin: t2.bin.clone(),
+            item: t2.sku.clone(),
+            qty: Some(Decimal::ZERO),
+            short: false,
+        },
+    );
+    assert!(r.is_err());
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}
+
+#[test]
+fn skip_comes_back_last_and_a_released_wave_shows_up() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "CHI", 2);
+    released_order(&b, "C0002", "CHI", &skus, Decimal::ONE);
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let before = open_tasks(&b, "CHI");
+    assert!(before.len() >= 2);
+    d.press("f7");
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("BIN  {}", before[1].bin)), "{s}");
+    assert!(
+        s.contains(&format!("2/{}", before.len())) || s.contains(&format!("1/{}", before.len()))
+    );
+    // Another session releases a wave: the list grows on screen.
+    b.exec(
+        "SHIP1",
+        CommandBody::ReleaseWave {
+            warehouse: "CHI".into(),
+            carrier: "FEDEX".into(),
+            service: None,
+        },
+    )
+    .unwrap();
+    d.committed();
+    let after = tasks(&b.state.borrow(), "CHI", &[]);
+    assert!(after.len() > before.len());
+    let s = d.screen(80, 24);
+    assert!(s.contains("new work"), "{s}");
+    assert!(s.contains(&format!("/{}", after.len())), "{s}");
+}
+
+#[test]
+fn a_scan_before_the_bin_counts_and_the_bin_is_asked_for() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    d.scan(&barcode(&b, &t.sku));
+    assert!(d.screen(40, 16).contains("item OK"));
+    assert!(picks(&b).is_empty());
+    d.scan(&t.bin);
+    if t.open > Decimal::ONE {
+        d.press("enter");
+    }
+    assert_eq!(picks(&b).len(), 1);
+}
+
+#[test]
+fn two_hundred_scans_as_fast_as_they_come_are_applied_once_in_order() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "TOR", 100);
+    assert_eq!(skus.len(), 100);
+    let list = released_order(&b, "C0010", "TOR", &skus, Decimal::ONE);
+    let work = open_tasks(&b, "TOR");
+    assert_eq!(work.len(), 100);
+    assert!(work
+        .iter()
+        .all(|t| t.list == list && t.open == Decimal::ONE));
+    // PICK2 works in Toronto.
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    let mut scans = Vec::new();
+    for t in &work {
+        scans.push(t.bin.clone());
+        scans.push(barcode(&b, &t.sku));
+    }
+    assert_eq!(scans.len(), 200);
+    // No frame between scans: the burst is handled before anything draws.
+    for s in &scans {
+        d.scan(s);
+    }
+    let log = picks(&b);
+    assert_eq!(log.len(), 100);
+    let order: Vec<u32> = log.iter().map(|x| x.0).collect();
+    let expected: Vec<u32> = work.iter().map(|t| t.line).collect();
+    assert_eq!(order, expected, "applied in scan order");
+    let keys: std::collections::BTreeSet<String> =
+        b.log.borrow().iter().map(|(_, r)| r.key.clone()).collect();
+    assert_eq!(keys.len(), b.log.borrow().len(), "one key per pick");
+    let s = b.state.borrow();
+    assert!(s.picks[&list]
+        .lines
+        .iter()
+        .all(|l| l.picked == Decimal::ONE && l.short.is_zero()));
+    drop(s);
+    assert!(d.screen(40, 16).contains("Nothing to pick"));
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}
+
+#[test]
+fn every_rf_action_has_a_key_in_both_keymaps() {
+    let maps = Keymaps::load(None).unwrap();
+    let b = demo_wave();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let mut check = |d: &mut Driver| {
+        let app = &d.app;
+        let top = app.top().unwrap();
+        for km in [&maps.default, &maps.classic] {
+            for (a, what) in top.actions() {
+                assert!(
+                    km.key_for(top.name(), app.context(), a).is_some(),
+                    "{}: {what} ({a:?}) has no key",
+                    top.name()
+                );
+            }
+        }
+    };
+    check(&mut d);
+    d.scan(&t.bin);
+    check(&mut d);
+    d.press("f6");
+    check(&mut d);
+}
+
+#[test]
+fn snapshots_of_pick_at_handheld_and_desk_sizes() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    d.scan(&t.bin);
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("pick_{w}x{h}"), d.screen(w, h));
+    }
+    d.press("f6");
+    insta::assert_snapshot!("pick_short_20x16", d.screen(20, 16));
+    insta::assert_snapshot!("pick_short_40x8", d.screen(40, 8));
+}
