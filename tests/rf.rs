@@ -438,7 +438,7 @@ fn every_rf_action_has_a_key_in_both_keymaps() {
     let t = open_tasks(&b, "CHI")[0].clone();
     let mut d = Driver::new(&b, Some("PICK1"));
     d.open("Pick").unwrap();
-    let mut check = |d: &mut Driver| {
+    let check = |d: &mut Driver| {
         let app = &d.app;
         let top = app.top().unwrap();
         for km in [&maps.default, &maps.classic] {

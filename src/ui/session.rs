@@ -39,7 +39,7 @@ pub fn commit_watcher(tx: Sender<Inbox>, pending: Arc<AtomicBool>) -> crate::eng
 }
 
 /// Run `app` on `terminal` until it quits or the input closes.
-pub fn run<B: ratatui::backend::Backend>(
+pub fn run<B>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     backend: &dyn Backend,
@@ -47,7 +47,7 @@ pub fn run<B: ratatui::backend::Backend>(
     commit_pending: &AtomicBool,
 ) -> Result<(), UiError>
 where
-    B: std::io::Write,
+    B: ratatui::backend::Backend + std::io::Write,
     UiError: From<B::Error>,
 {
     terminal.draw(|f| app.view(f, backend))?;
