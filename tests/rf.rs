@@ -472,3 +472,40 @@ fn snapshots_of_pick_at_handheld_and_desk_sizes() {
     insta::assert_snapshot!("pick_short_20x16", d.screen(20, 16));
     insta::assert_snapshot!("pick_short_40x8", d.screen(40, 8));
 }
+
+#[test]
+fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
+    let b = demo_wave();
+    // A lot-controlled line: the task with several to pick asks for LOT7.
+    let t = open_tasks(&b, "CHI")
+        .into_iter()
+        .find(|t| t.open > Decimal::ONE)
+        .unwrap();
+    {
+        let mut s = b.state.borrow_mut();
+        let p = s.picks.get_mut(&t.list).unwrap();
+        p.lines.iter_mut().find(|l| l.line == t.line).unwrap().lot = Some("LOT7".into());
+    }
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    while d.app.top().is_some() && !d.screen(40, 16).contains(&format!("BIN  {}", t.bin)) {
+        d.press("f7");
+    }
+    assert!(d.screen(40, 16).contains("LOT  LOT7"));
+    d.scan(&t.bin);
+    let gtin = format!("{:0>14}", barcode(&b, &t.sku));
+    let bells = d.app.bells;
+    d.scan(&format!("(01){gtin}(10)LOT8"));
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("wrong lot LOT8: pick lot LOT7"));
+    // Expired on 2026-01-31 (the clock says 2026-11-25), as a scanner
+    // sends it: symbology prefix and GS separators.
+    d.scan(&format!("]C101{gtin}17260131\u{1d}10LOT7"));
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(d.screen(80, 24).contains("expired 2026-01-31"));
+    // The right lot, not expired: counted.
+    d.scan(&format!("]C101{gtin}17271231\u{1d}10LOT7"));
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(d.screen(40, 16).contains("got 1"), "{}", d.screen(40, 16));
+    assert!(picks(&b).is_empty());
+}
