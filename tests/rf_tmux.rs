@@ -234,6 +234,9 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
             t.scan(wrong);
             t.wait_for(&format!("wrong item {wrong}"));
             wrong_done = true;
+            // The rest on the narrowest handheld.
+            t.resize(20, 16);
+            t.wait_until("20 columns", |x| x.lines().all(|l| l.chars().count() <= 20));
         }
         t.scan(&sku);
         if qty > 1 && !short_done {

@@ -492,11 +492,10 @@ impl Screen for RfPick {
                     }
                 }
                 let what = self.task().map(|t| t.sku.clone()).unwrap_or_default();
-                let mut text = format!("picked {} {what}", fmt_qty(picked));
-                for m in msg {
-                    text.push_str("; ");
-                    text.push_str(&m);
-                }
+                // What a short led to first: a 20-column status line
+                // shows the start.
+                msg.push(format!("picked {} {what}", fmt_qty(picked)));
+                let mut text = msg.join("; ");
                 self.reset_progress();
                 // The task is done (or partly: it stays first).
                 self.tasks = tasks(ctx.state(), &self.warehouse, &self.skipped);
