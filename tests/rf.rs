@@ -509,3 +509,133 @@ fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
     assert!(d.screen(40, 16).contains("got 1"), "{}", d.screen(40, 16));
     assert!(picks(&b).is_empty());
 }
+
+/// The demo's list that is picked and waiting to be packed in Chicago.
+fn picked_list(b: &MemBackend) -> depot::core::warehouse::PickList {
+    let s = b.state.borrow();
+    let n = depot::ui::screens::rf_pack::to_pack(&s, "CHI")[0].clone();
+    s.picks[&n].clone()
+}
+
+#[test]
+fn pack_scans_items_into_a_carton_and_a_weight_mismatch_is_held_with_the_expected_weight() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("{} {}", p.number, p.order)));
+    // The order number finds its list.
+    d.scan(&p.order);
+    let bells = d.app.bells;
+    let other = if sku == "FAS-1001" {
+        "FAS-1000"
+    } else {
+        "FAS-1001"
+    };
+    d.scan(other);
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("not on the list"));
+    for _ in 0..n.to_string().parse::<u32>().unwrap() {
+        d.scan(&barcode(&b, &sku));
+    }
+    d.scan(&sku);
+    assert_eq!(d.app.bells, bells + 2, "more than picked");
+    assert!(d.screen(40, 16).contains(&format!("+ {sku} {n}")));
+    d.press("enter");
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("EXP  {} kg", kg.normalize())));
+    // A scale that types like a wedge: far too heavy.
+    d.scan("9.5 kg");
+    assert_eq!(d.app.bells, bells + 3);
+    let s = d.screen(40, 16);
+    assert!(s.contains("HELD"), "{s}");
+    assert!(s.contains(&format!("exp {} kg", kg.normalize())), "{s}");
+    let st = b.state.borrow();
+    let c = &st.picks[&p.number].cartons[0];
+    assert!(c.held);
+    assert_eq!(c.weight, Decimal::new(95, 1));
+    assert_eq!(c.lines[0].qty, n);
+}
+
+#[test]
+fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter");
+    for _ in 0..n.to_string().parse::<u32>().unwrap() {
+        d.scan(&sku);
+    }
+    d.press("enter").scan(&kg.round_dp(2).to_string());
+    assert!(
+        d.screen(80, 24).contains("carton 1 packed"),
+        "{}",
+        d.screen(80, 24)
+    );
+    assert!(!b.state.borrow().picks[&p.number].cartons[0].held);
+    // Ship: the list is ready; Enter takes it (oldest first), Enter the
+    // order's carrier, the tracking number by scan.
+    // The shipper takes the same handheld: sign out, sign in (one
+    // session, so its idempotency keys go on counting).
+    d.press("esc").press("esc").press("y");
+    d.typed("SHIP1").press("enter");
+    d.open("Ship").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&p.number), "{s}");
+    d.scan(&p.order);
+    let (c, sv) = {
+        let st = b.state.borrow();
+        let o = &st.orders[&p.order];
+        (o.carrier.clone().unwrap(), o.service.clone().unwrap())
+    };
+    assert!(d.screen(40, 16).contains(&format!("VIA  {c} {sv}")));
+    d.press("enter");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("scan the tracking number"));
+    d.scan("1Z999AA10123456784");
+    let s = d.screen(80, 24);
+    assert!(s.contains("shipped SH-"), "{s}");
+    let st = b.state.borrow();
+    assert_eq!(
+        st.picks[&p.number].status,
+        depot::core::warehouse::PickStatus::Shipped
+    );
+    let sh = st
+        .shipments
+        .values()
+        .find(|x| x.pick_list == p.number)
+        .unwrap();
+    assert_eq!(sh.tracking, "1Z999AA10123456784");
+    assert_eq!((&sh.carrier, &sh.service), (&c, &sv));
+}
+
+#[test]
+fn snapshots_of_pack_and_ship_at_handheld_and_desk_sizes() {
+    let b = demo();
+    let p = picked_list(&b);
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter").scan(&p.lines[0].sku);
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("pack_{w}x{h}"), d.screen(w, h));
+    }
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("ship_{w}x{h}"), d.screen(w, h));
+    }
+    d.press("enter");
+    for (w, h) in [(20, 16), (40, 8)] {
+        insta::assert_snapshot!(format!("ship_via_{w}x{h}"), d.screen(w, h));
+    }
+}

@@ -8,7 +8,9 @@ pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
 pub mod rf;
+pub mod rf_pack;
 pub mod rf_pick;
+pub mod rf_ship;
 pub mod sign_in;
 
 use super::screen::{Ctx, Screen};
@@ -24,6 +26,8 @@ pub const NAMES: &[&str] = &[
     "order_inquiry",
     "order_entry",
     "rf_pick",
+    "rf_pack",
+    "rf_ship",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -81,12 +85,12 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Pack",
         permissions: &[Permission::Pack],
-        open: None,
+        open: Some(|ctx| Box::new(rf_pack::RfPack::new(ctx))),
     },
     Entry {
         label: "Ship",
         permissions: &[Permission::Ship],
-        open: None,
+        open: Some(|ctx| Box::new(rf_ship::RfShip::new(ctx))),
     },
     Entry {
         label: "Receive",

@@ -68,3 +68,31 @@ pub fn draw(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize) {
 pub fn field_line(label: &str, text: &str, theme: Theme) -> RfLine {
     RfLine::styled(theme.label(), format!("{label}> ")).push(theme.field(true), format!("{text}_"))
 }
+
+/// The warehouse an RF screen works in: the operator's, else the first.
+pub fn warehouse_of(ctx: &crate::ui::screen::Ctx) -> crate::core::types::Code {
+    let s = ctx.state();
+    ctx.operator_record()
+        .and_then(|o| o.default_warehouse.clone())
+        .filter(|w| s.warehouses.contains_key(w))
+        .or_else(|| s.warehouses.keys().next().cloned())
+        .unwrap_or_default()
+}
+
+/// The open pick list a scan names in `warehouse`: its number, or its
+/// order's number (the first of the order's lists that `ok` accepts).
+pub fn list_from_scan(
+    s: &crate::core::State,
+    warehouse: &str,
+    text: &str,
+    ok: impl Fn(&crate::core::warehouse::PickList) -> bool,
+) -> Option<crate::core::types::Code> {
+    let up = text.trim().to_ascii_uppercase();
+    s.index
+        .open_picks
+        .iter()
+        .filter_map(|n| s.picks.get(n))
+        .filter(|p| p.warehouse == warehouse && (p.number == up || p.order == up))
+        .find(|p| ok(p))
+        .map(|p| p.number.clone())
+}
