@@ -259,6 +259,80 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
         });
     }
     assert!(wrong_done && short_done, "the wave had a line of several");
+    // F3 goes back to the menu; Esc there signs out (asked first).
+    t.keys(&["F3"]);
+    t.wait_for("screens");
+    let sign_in_as = |who: &str, screen: &str| {
+        t.keys(&["Escape"]);
+        t.wait_for("Sign out?");
+        t.keys(&["y"]);
+        t.wait_for("Operator code:");
+        t.literal(who);
+        t.keys(&["Enter"]);
+        t.wait_for(screen);
+        t.literal(&screen[..1].to_lowercase());
+        t.keys(&["Enter"]);
+        t.wait_for("list>");
+    };
+    // The packer packs every list picked, weighing each carton at the
+    // weight shown.
+    sign_in_as("PACK1", "Pack");
+    let mut cartons = 0;
+    loop {
+        let s = t.wait_for("list>");
+        if s.contains("to pack (0)") {
+            break;
+        }
+        t.keys(&["Enter"]);
+        let s = t.wait_for("item>");
+        let todo: Vec<(String, u32)> = s
+            .lines()
+            .skip_while(|l| !l.starts_with("to pack:"))
+            .skip(1)
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some((w.next()?.to_string(), w.next()?.parse().ok()?))
+            })
+            .collect();
+        assert!(!todo.is_empty(), "{s}");
+        for (sku, n) in &todo {
+            for _ in 0..*n {
+                t.scan(sku);
+            }
+            t.wait_for(&format!("+ {sku} {n}"));
+        }
+        t.keys(&["Enter"]);
+        let s = t.wait_for("EXP  ");
+        let kg = field(&s, "EXP  ").unwrap();
+        t.scan(&format!("{kg} kg"));
+        t.wait_for("packed");
+        cartons += 1;
+    }
+    assert!(cartons >= 2, "the wave's lists and the demo's picked one");
+    // The shipper ships them all, scanning a tracking number each.
+    t.keys(&["F3"]);
+    t.wait_for("screens");
+    sign_in_as("SHIP1", "Ship");
+    let mut shipments = Vec::new();
+    loop {
+        let s = t.wait_for("list>");
+        if s.contains("to ship (0)") {
+            break;
+        }
+        t.keys(&["Enter"]);
+        t.wait_for("via>");
+        t.keys(&["Enter"]);
+        t.wait_for("track>");
+        t.scan(&format!("1Z{:06}", shipments.len()));
+        let s = t.wait_for("shipped SH-");
+        let sh = s
+            .split_whitespace()
+            .find(|w| w.starts_with("SH-"))
+            .unwrap()
+            .to_string();
+        shipments.push(sh);
+    }
+    assert!(shipments.len() >= 2);
     t.keys(&["F3"]);
     t.wait_for("screens");
     t.keys(&["F3"]);
@@ -280,15 +354,33 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
         .filter(|e| e.to_string().contains("\"pick_short\""))
         .count();
     assert_eq!(shorts, 1);
-    // What left the bins is in pick (not yet shipped): the stock report.
+    // Everything picked has shipped: nothing is left in pick.
     let stock = depot(&dir, &["report", "stock", "--format", "csv"]);
     assert!(
-        stock.lines().any(|l| l.starts_with("CHI,")
+        !stock.lines().any(|l| l.starts_with("CHI,")
             && l.split(',')
                 .nth(7)
                 .is_some_and(|p| !p.is_empty() && p != "0")),
         "{stock}"
     );
+    assert_eq!(commands(mine, "pack_carton").len(), cartons);
+    assert_eq!(commands(mine, "ship_pick").len(), shipments.len());
+    // Each shipment took its goods out of inventory at cost in the ledger.
+    for sh in &shipments {
+        let gl = depot(&dir, &["report", "gl", "--doc", sh, "--format", "csv"]);
+        assert!(
+            gl.lines().filter(|l| l.contains(sh.as_str())).count() >= 2,
+            "{gl}"
+        );
+    }
+    // The orders say shipped.
+    let orders = depot(&dir, &["report", "open-orders", "--format", "csv"]);
+    let shipped_orders = orders
+        .lines()
+        .skip(1)
+        .filter(|l| l.rsplit(',').next().is_some_and(|x| x != "0"))
+        .count();
+    assert!(shipped_orders >= 1, "{orders}");
 }
 
 #[test]
