@@ -155,7 +155,18 @@ fn released_order(
 fn the_menu_opens_pick_for_a_picker() {
     let b = demo_wave();
     let mut d = Driver::new(&b, Some("PICK1"));
-    d.open("Pick").unwrap();
+    // A numbered menu: the digit opens the row.
+    let menu = d.screen(20, 16);
+    insta::assert_snapshot!("menu_picker_20x16", menu);
+    let n = menu
+        .lines()
+        .find_map(|l| {
+            l.split_once(" Pick")
+                .map(|(a, _)| a.trim_end().chars().last())
+        })
+        .flatten()
+        .unwrap();
+    d.typed(&n.to_string());
     assert_eq!(d.app.screen_name(), "rf_pick");
     let s = d.screen(40, 16);
     let first = &open_tasks(&b, "CHI")[0];

@@ -201,7 +201,15 @@ impl<'a> Driver<'a> {
         self.press("g");
         for _ in 0..40 {
             let screen = self.screen(100, 40);
-            if screen.lines().any(|l| l.contains(&format!("> {label}"))) {
+            // "> 3 Pick": the selected row, its number, its label.
+            let selected = |l: &str| {
+                l.split_once("> ").is_some_and(|(_, r)| {
+                    r.trim_start_matches(|c: char| c.is_ascii_digit())
+                        .trim_start()
+                        .starts_with(label)
+                })
+            };
+            if screen.lines().any(selected) {
                 self.press("enter");
                 return Some(self);
             }
