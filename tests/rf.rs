@@ -650,3 +650,154 @@ fn snapshots_of_pack_and_ship_at_handheld_and_desk_sizes() {
         insta::assert_snapshot!(format!("ship_via_{w}x{h}"), d.screen(w, h));
     }
 }
+
+#[test]
+fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tolerance() {
+    let b = demo();
+    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
+    let line = b.state.borrow().purchase_orders[&po]
+        .lines
+        .iter()
+        .find(|l| l.open() > Decimal::ZERO)
+        .unwrap()
+        .clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    assert!(d.screen(40, 16).contains(&po));
+    d.scan(&po.to_lowercase());
+    assert!(d.screen(40, 16).contains("BIN  DOCK-1"));
+    d.press("enter");
+    // An item not on the PO.
+    let other = b
+        .state
+        .borrow()
+        .items
+        .keys()
+        .find(|k| {
+            !b.state.borrow().purchase_orders[&po]
+                .lines
+                .iter()
+                .any(|l| &l.sku == *k)
+        })
+        .unwrap()
+        .clone();
+    let bells = d.app.bells;
+    d.scan(&other);
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("not on this PO"));
+    // One scan, then the count typed: far over the tolerance is refused.
+    d.scan(&line.sku);
+    let max = line.max_receipt(0);
+    d.scan(&(max - line.received + Decimal::ONE).to_string());
+    assert_eq!(d.app.bells, bells + 2);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("{} ordered, at most {max}", line.qty.normalize())),
+        "{s}"
+    );
+    d.scan(&line.open().to_string());
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("+ {} {}", line.sku, line.open())));
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("received GR-"), "{s}");
+    let st = b.state.borrow();
+    let key = depot::core::state::BinKey {
+        warehouse: "CHI".into(),
+        bin: "DOCK-1".into(),
+        sku: line.sku.clone(),
+        lot: None,
+    };
+    assert_eq!(st.bin_stock.get(&key).copied(), Some(line.open()));
+    assert_eq!(
+        st.purchase_orders[&po]
+            .lines
+            .iter()
+            .find(|l| l.line == line.line)
+            .unwrap()
+            .received,
+        line.qty
+    );
+}
+
+#[test]
+fn receive_asks_the_lot_and_expiry_of_a_lot_tracked_item_once() {
+    let b = demo();
+    b.exec(
+        "BUY1",
+        CommandBody::CreatePurchaseOrder {
+            supplier: "V008".into(),
+            warehouse: "CHI".into(),
+            lines: vec![depot::core::purchasing::PoLineInput {
+                sku: "BRK-1040".into(),
+                qty: Decimal::from(2),
+                unit: None,
+                price: None,
+                expected: None,
+            }],
+        },
+    )
+    .unwrap();
+    let po = b
+        .state
+        .borrow()
+        .purchase_orders
+        .keys()
+        .max()
+        .unwrap()
+        .clone();
+    let _ = b.exec(
+        "BUY1",
+        CommandBody::SubmitPurchaseOrder { number: po.clone() },
+    );
+    if b.state.borrow().purchase_orders[&po].status != depot::core::purchasing::PoStatus::Open {
+        b.exec(
+            "SUP1",
+            CommandBody::ApprovePurchaseOrder { number: po.clone() },
+        )
+        .unwrap();
+    }
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter");
+    d.scan("BRK-1040");
+    assert!(d.screen(40, 8).contains("lot> _"), "{}", d.screen(40, 8));
+    d.scan("l77");
+    assert!(d.screen(40, 8).contains("exp> _"));
+    d.scan("2027-06-30");
+    d.scan("BRK-1040");
+    let s = d.screen(40, 16);
+    assert!(s.contains("+ BRK-1040 2 L77"), "{s}");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("received GR-"));
+    let st = b.state.borrow();
+    let key = depot::core::state::BinKey {
+        warehouse: "CHI".into(),
+        bin: "DOCK-1".into(),
+        sku: "BRK-1040".into(),
+        lot: Some("L77".into()),
+    };
+    assert_eq!(st.bin_stock.get(&key).copied(), Some(Decimal::from(2)));
+}
+
+#[test]
+fn snapshots_of_receive_at_handheld_and_desk_sizes() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    insta::assert_snapshot!("receive_due_40x8", d.screen(40, 8));
+    d.press("enter").press("enter");
+    let po = d.screen(80, 24);
+    let sku = po
+        .lines()
+        .skip_while(|l| !l.starts_with("on the PO:"))
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    d.scan(&sku);
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("receive_{w}x{h}"), d.screen(w, h));
+    }
+}

@@ -10,6 +10,7 @@ pub mod order_inquiry;
 pub mod rf;
 pub mod rf_pack;
 pub mod rf_pick;
+pub mod rf_receive;
 pub mod rf_ship;
 pub mod sign_in;
 
@@ -28,6 +29,7 @@ pub const NAMES: &[&str] = &[
     "rf_pick",
     "rf_pack",
     "rf_ship",
+    "rf_receive",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -95,7 +97,7 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Receive",
         permissions: &[Permission::Receive],
-        open: None,
+        open: Some(|ctx| Box::new(rf_receive::RfReceive::new(ctx))),
     },
     Entry {
         label: "Put away",
