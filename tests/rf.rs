@@ -801,3 +801,100 @@ fn snapshots_of_receive_at_handheld_and_desk_sizes() {
         insta::assert_snapshot!(format!("receive_{w}x{h}"), d.screen(w, h));
     }
 }
+
+#[test]
+fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
+    let b = demo();
+    // Receive a PO line to the dock first (as the receive screen does).
+    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
+    let line = b.state.borrow().purchase_orders[&po]
+        .lines
+        .iter()
+        .find(|l| l.open() > Decimal::ONE)
+        .unwrap()
+        .clone();
+    b.exec(
+        "RECV1",
+        CommandBody::ReceivePurchase {
+            po: po.clone(),
+            bin: "DOCK-1".into(),
+            lines: vec![depot::core::purchasing::ReceiveInput {
+                item: line.sku.clone(),
+                qty: Some(Decimal::from(2)),
+                lot: None,
+                expiry: None,
+            }],
+        },
+    )
+    .unwrap();
+    let directed =
+        depot::core::purchasing::directed_bin(&b.state.borrow(), "CHI", &line.sku).unwrap();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Put away").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("DOCK-1 {} 2", line.sku)), "{s}");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("putaway_list_{w}x{h}"), d.screen(w, h));
+    }
+    d.scan(&barcode(&b, &line.sku));
+    let s = d.screen(20, 16);
+    assert!(s.contains(&format!("TO   {directed}")), "{s}");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("putaway_{w}x{h}"), d.screen(w, h));
+    }
+    // One of the two, to the directed bin.
+    d.scan("1");
+    let bells = d.app.bells;
+    d.scan("DOCK-2");
+    assert_eq!(d.app.bells, bells + 1, "a dock is not storage");
+    d.scan(&directed.to_lowercase());
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("1 {} to {directed}", line.sku)));
+    // The other one elsewhere: the reason is asked and kept.
+    let other = b
+        .state
+        .borrow()
+        .bins
+        .values()
+        .find(|x| {
+            x.warehouse == "CHI"
+                && x.code != directed
+                && x.kind == depot::core::master::BinKind::Bulk
+        })
+        .unwrap()
+        .code
+        .clone();
+    d.press("enter").scan(&other);
+    assert!(d.screen(40, 8).contains("1 directed bin full"));
+    d.typed("1");
+    assert!(
+        d.screen(80, 24).contains(&format!("to {other}")),
+        "{}",
+        d.screen(80, 24)
+    );
+    let st = b.state.borrow();
+    let at = |bin: &str| {
+        st.bin_stock
+            .get(&depot::core::state::BinKey {
+                warehouse: "CHI".into(),
+                bin: bin.into(),
+                sku: line.sku.clone(),
+                lot: None,
+            })
+            .copied()
+            .unwrap_or_default()
+    };
+    assert_eq!(at("DOCK-1"), Decimal::ZERO);
+    assert!(at(&other) >= Decimal::ONE);
+    let puts: Vec<String> = b
+        .log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::PutAway { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(puts, vec![String::new(), "directed bin full".to_string()]);
+}

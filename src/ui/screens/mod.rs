@@ -10,6 +10,7 @@ pub mod order_inquiry;
 pub mod rf;
 pub mod rf_pack;
 pub mod rf_pick;
+pub mod rf_putaway;
 pub mod rf_receive;
 pub mod rf_ship;
 pub mod sign_in;
@@ -30,6 +31,7 @@ pub const NAMES: &[&str] = &[
     "rf_pack",
     "rf_ship",
     "rf_receive",
+    "rf_putaway",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -102,7 +104,7 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Put away",
         permissions: &[Permission::Putaway],
-        open: None,
+        open: Some(|ctx| Box::new(rf_putaway::RfPutAway::new(ctx))),
     },
     Entry {
         label: "Purchasing",
