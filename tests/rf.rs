@@ -3,6 +3,7 @@
 //! the demo distributor (fixed clock), drawn at the handheld sizes.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::counts::CountStatus;
 use depot::core::sales::LineInput;
 use depot::core::{CommandBody, State};
 use depot::ui::app::Keymaps;
@@ -897,4 +898,74 @@ fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
         })
         .collect();
     assert_eq!(puts, vec![String::new(), "directed bin full".to_string()]);
+}
+
+#[test]
+fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
+    let b = demo();
+    b.exec(
+        "SUP1",
+        CommandBody::ScheduleCounts {
+            warehouse: "CHI".into(),
+            limit: 3,
+            skus: vec![],
+        },
+    )
+    .unwrap();
+    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
+    assert!(!list.is_empty());
+    let c = b.state.borrow().counts[&list[0]].clone();
+    let book = b
+        .state
+        .borrow()
+        .bin_stock
+        .get(&depot::core::state::BinKey {
+            warehouse: c.warehouse.clone(),
+            bin: c.bin.clone(),
+            sku: c.sku.clone(),
+            lot: c.lot.clone(),
+        })
+        .copied()
+        .unwrap_or_default();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("BIN  {}", c.bin)), "{s}");
+    // Blind: the book quantity is not on screen.
+    assert!(!s.contains(&format!(" {book}")) || book.is_zero(), "{s}");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("count_{w}x{h}"), d.screen(w, h));
+    }
+    let bells = d.app.bells;
+    d.scan("NOT-A-BIN");
+    assert_eq!(d.app.bells, bells + 1);
+    d.scan(&c.bin).scan(&c.sku);
+    // One less than the book: a recount by someone else.
+    let off = (book - Decimal::ONE).max(Decimal::ZERO);
+    d.scan(&off.to_string());
+    assert!(d.screen(80, 24).contains("someone else recounts"));
+    assert!(
+        !depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1")
+            .contains(&c.number)
+    );
+    // Another counter (ADMIN here) recounts and finds the same: reason.
+    let mut e = Driver::session(&b, Some("ADMIN"), "handheld-2");
+    e.open("Count").unwrap();
+    while !e.screen(40, 16).contains(&c.number) {
+        panic!("{}", e.screen(40, 16));
+    }
+    assert!(e.screen(40, 16).contains("RECOUNT"));
+    e.scan(&c.bin).scan(&c.sku).scan(&off.to_string());
+    let s = e.screen(40, 8);
+    assert!(s.contains("1 damage"), "{s}");
+    e.typed("4");
+    let s = e.screen(80, 24);
+    assert!(s.contains("counted:"), "{s}");
+    let st = b.state.borrow();
+    let done = &st.counts[&c.number];
+    assert!(matches!(
+        done.status,
+        CountStatus::Posted | CountStatus::AwaitingApproval
+    ));
+    assert_eq!(done.reason, Some(depot::core::counts::Reason::Correction));
 }

@@ -165,12 +165,17 @@ pub struct Driver<'a> {
 
 impl<'a> Driver<'a> {
     pub fn new(backend: &'a MemBackend, operator: Option<&str>) -> Driver<'a> {
+        Driver::session(backend, operator, "test")
+    }
+    /// A second session on the same backend needs its own name (its
+    /// idempotency keys are `NAME-1`, `NAME-2`, ...).
+    pub fn session(backend: &'a MemBackend, operator: Option<&str>, name: &str) -> Driver<'a> {
         let maps = Keymaps::load(None).unwrap_or_else(|_| Keymaps {
             default: Default::default(),
             classic: Default::default(),
         });
         Driver {
-            app: App::new(maps, false, operator.map(str::to_string), "test", backend),
+            app: App::new(maps, false, operator.map(str::to_string), name, backend),
             backend,
         }
     }
@@ -204,9 +209,11 @@ impl<'a> Driver<'a> {
             // "> 3 Pick": the selected row, its number, its label.
             let selected = |l: &str| {
                 l.split_once("> ").is_some_and(|(_, r)| {
-                    r.trim_start_matches(|c: char| c.is_ascii_digit())
+                    let r = r
+                        .trim_start_matches(|c: char| c.is_ascii_digit())
                         .trim_start()
-                        .starts_with(label)
+                        .trim_end_matches(|c: char| c == '│' || c == ' ');
+                    r == label || r.starts_with(&format!("{label} ("))
                 })
             };
             if screen.lines().any(selected) {

@@ -8,6 +8,7 @@ pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
 pub mod rf;
+pub mod rf_count;
 pub mod rf_pack;
 pub mod rf_pick;
 pub mod rf_putaway;
@@ -32,6 +33,7 @@ pub const NAMES: &[&str] = &[
     "rf_ship",
     "rf_receive",
     "rf_putaway",
+    "rf_count",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -105,6 +107,11 @@ pub const MENU: &[Entry] = &[
         label: "Put away",
         permissions: &[Permission::Putaway],
         open: Some(|ctx| Box::new(rf_putaway::RfPutAway::new(ctx))),
+    },
+    Entry {
+        label: "Count",
+        permissions: &[Permission::Putaway],
+        open: Some(|ctx| Box::new(rf_count::RfCount::new(ctx))),
     },
     Entry {
         label: "Purchasing",
