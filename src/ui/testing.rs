@@ -212,7 +212,7 @@ impl<'a> Driver<'a> {
                     let r = r
                         .trim_start_matches(|c: char| c.is_ascii_digit())
                         .trim_start()
-                        .trim_end_matches(|c: char| c == '│' || c == ' ');
+                        .trim_end_matches(['│', ' ']);
                     r == label || r.starts_with(&format!("{label} ("))
                 })
             };
