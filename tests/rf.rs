@@ -951,9 +951,8 @@ fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
     // Another counter (ADMIN here) recounts and finds the same: reason.
     let mut e = Driver::session(&b, Some("ADMIN"), "handheld-2");
     e.open("Count").unwrap();
-    while !e.screen(40, 16).contains(&c.number) {
-        panic!("{}", e.screen(40, 16));
-    }
+    let s = e.screen(40, 16);
+    assert!(s.contains(&c.number), "{s}");
     assert!(e.screen(40, 16).contains("RECOUNT"));
     e.scan(&c.bin).scan(&c.sku).scan(&off.to_string());
     let s = e.screen(40, 8);
