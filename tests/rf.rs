@@ -468,6 +468,22 @@ fn every_rf_action_has_a_key_in_both_keymaps() {
     check(&mut d);
     d.press("f6");
     check(&mut d);
+    // Every other warehouse screen, at its first two steps.
+    for (op, label) in [
+        ("PACK1", "Pack"),
+        ("SHIP1", "Ship"),
+        ("RECV1", "Receive"),
+        ("RECV1", "Put away"),
+        ("RECV1", "Count"),
+    ] {
+        let mut d = Driver::new(&b, Some(op));
+        d.open(label).unwrap();
+        check(&mut d);
+        d.press("enter");
+        check(&mut d);
+        d.press("esc");
+        check(&mut d);
+    }
 }
 
 #[test]

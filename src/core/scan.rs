@@ -61,6 +61,8 @@ pub enum ScanError {
     BadField { ai: String, reason: &'static str },
     #[error("the scan holds characters a barcode cannot carry")]
     Garbled,
+    #[error("GS1 field ({ai}) {value} is not a date YYMMDD (or a date and time)")]
+    BadDate { ai: String, value: String },
 }
 
 /// The GS1 check digit of the digits before it (mod 10, weights 3,1 from the right).
@@ -287,7 +289,10 @@ fn check_value(def: &AiDef, ai: &str, value: &str) -> Result<(), ScanError> {
             }
         }
         Rule::Date | Rule::DateHhMm | Rule::DateOptHhMm | Rule::DateRange | Rule::DateHhOptMmSs => {
-            Err(bad(ai, "is not a date (YYMMDD)"))
+            Err(ScanError::BadDate {
+                ai: ai.to_string(),
+                value: value.to_string(),
+            })
         }
         Rule::Temperature => Err(bad(ai, "is six digits and an optional '-'")),
     }
