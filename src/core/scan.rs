@@ -218,8 +218,10 @@ fn check_value(def: &AiDef, ai: &str, value: &str) -> Result<(), ScanError> {
         }
         rest = r;
     }
+    // Two digits at `i` of `t` (none when `t` is shorter: never a panic).
+    let num = |t: &str, i: usize| -> Option<u32> { t.get(i..i + 2)?.parse().ok() };
     let date_ok = |d: &str, day00: bool| -> bool {
-        let (Ok(mm), Ok(dd)) = (d[2..4].parse::<u32>(), d[4..6].parse::<u32>()) else {
+        let (Some(yy), Some(mm), Some(dd)) = (num(d, 0), num(d, 2), num(d, 4)) else {
             return false;
         };
         if !(1..=12).contains(&mm) {
@@ -229,15 +231,10 @@ fn check_value(def: &AiDef, ai: &str, value: &str) -> Result<(), ScanError> {
             return day00;
         }
         // 2000 is a leap year: a 29th of February is possible any century.
-        let yy: i32 = d[0..2].parse().unwrap_or(0);
-        NaiveDate::from_ymd_opt(2000 + yy, mm, dd).is_some() || (mm == 2 && dd == 29 && yy % 4 == 0)
+        NaiveDate::from_ymd_opt(2000 + yy as i32, mm, dd).is_some()
     };
-    let hhmm_ok = |t: &str| -> bool {
-        let (Ok(h), Ok(m)) = (t[0..2].parse::<u32>(), t[2..4].parse::<u32>()) else {
-            return false;
-        };
-        h < 24 && m < 60
-    };
+    let hhmm_ok = |t: &str| num(t, 0).is_some_and(|h| h < 24) && num(t, 2).is_some_and(|m| m < 60);
+    let tail = |i: usize| value.get(i..).unwrap_or_default();
     match def.rule {
         Rule::None | Rule::Decimal | Rule::IsoDecimal => Ok(()),
         Rule::CheckDigit => {
@@ -251,37 +248,39 @@ fn check_value(def: &AiDef, ai: &str, value: &str) -> Result<(), ScanError> {
             }
             Ok(())
         }
-        Rule::Date if date_ok(value, true) => Ok(()),
-        Rule::DateHhMm if date_ok(&value[..6], false) && hhmm_ok(&value[6..]) => Ok(()),
+        Rule::Date if value.len() == 6 && date_ok(value, true) => Ok(()),
+        Rule::DateHhMm if value.len() == 10 && date_ok(value, false) && hhmm_ok(tail(6)) => Ok(()),
         Rule::DateOptHhMm
-            if date_ok(&value[..6], false)
-                && (value.len() == 6 || (value.len() == 10 && hhmm_ok(&value[6..]))) =>
+            if date_ok(value, false)
+                && (value.len() == 6 || (value.len() == 10 && hhmm_ok(tail(6)))) =>
         {
             Ok(())
         }
         Rule::DateRange
-            if date_ok(&value[..6], false)
-                && (value.len() == 6 || (value.len() == 12 && date_ok(&value[6..], false))) =>
+            if date_ok(value, false)
+                && (value.len() == 6 || (value.len() == 12 && date_ok(tail(6), false))) =>
         {
             Ok(())
         }
         Rule::DateHhOptMmSs
-            if date_ok(&value[..6], false)
-                && value[6..8].parse::<u32>().is_ok_and(|h| h < 24)
+            if date_ok(value, false)
+                && num(value, 6).is_some_and(|h| h < 24)
                 && matches!(value.len(), 8 | 10 | 12)
-                && value.as_bytes()[8..].chunks(2).all(|c| {
-                    std::str::from_utf8(c)
-                        .ok()
-                        .and_then(|x| x.parse::<u32>().ok())
-                        .is_some_and(|x| x < 60)
-                }) =>
+                && (8..value.len())
+                    .step_by(2)
+                    .all(|i| num(value, i).is_some_and(|x| x < 60)) =>
         {
             Ok(())
         }
         Rule::Temperature if value.len() == 6 || value.ends_with('-') => Ok(()),
         Rule::LatLong => {
-            let lat: u64 = value[..10].parse().map_err(|_| bad(ai, "must be digits"))?;
-            let lon: u64 = value[10..].parse().map_err(|_| bad(ai, "must be digits"))?;
+            let part = |r: std::ops::Range<usize>| -> Result<u64, ScanError> {
+                value
+                    .get(r)
+                    .and_then(|x| x.parse().ok())
+                    .ok_or_else(|| bad(ai, "must be digits"))
+            };
+            let (lat, lon) = (part(0..10)?, part(10..20)?);
             if lat <= 1_800_000_000 && lon <= 3_600_000_000 {
                 Ok(())
             } else {
