@@ -475,6 +475,7 @@ fn every_rf_action_has_a_key_in_both_keymaps() {
         ("RECV1", "Receive"),
         ("RECV1", "Put away"),
         ("RECV1", "Count"),
+        ("RECV1", "Receive transfer"),
     ] {
         let mut d = Driver::new(&b, Some(op));
         d.open(label).unwrap();
@@ -983,4 +984,61 @@ fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
         CountStatus::Posted | CountStatus::AwaitingApproval
     ));
     assert_eq!(done.reason, Some(depot::core::counts::Reason::Correction));
+}
+
+#[test]
+fn a_transfer_in_transit_is_received_at_the_dock() {
+    let b = demo();
+    // Ship two of a stocked item from Dallas to Chicago.
+    let (bin, sku) = {
+        let s = b.state.borrow();
+        let (k, _) = s
+            .bin_stock
+            .iter()
+            .find(|(k, q)| k.warehouse == "DAL" && k.lot.is_none() && **q >= Decimal::from(5))
+            .unwrap();
+        (k.bin.clone(), k.sku.clone())
+    };
+    b.exec(
+        "SHIP1",
+        CommandBody::ShipTransfer {
+            from: "DAL".into(),
+            to: "CHI".into(),
+            lines: vec![depot::core::transfer::TransferInput {
+                bin,
+                sku: sku.clone(),
+                lot: None,
+                qty: Decimal::from(2),
+                price: None,
+            }],
+        },
+    )
+    .unwrap();
+    let number =
+        depot::ui::screens::rf_transfer_in::in_transit(&b.state.borrow(), "CHI")[0].clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive transfer").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("{number} from DAL")), "{s}");
+    d.scan("NOPE-1");
+    assert!(d.screen(80, 24).contains("not in transit"));
+    d.press("enter");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("transfer_in_{w}x{h}"), d.screen(w, h));
+    }
+    d.scan("DOCK-2").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("received {number} into DOCK-2")), "{s}");
+    let st = b.state.borrow();
+    assert_eq!(
+        st.bin_stock
+            .get(&depot::core::state::BinKey {
+                warehouse: "CHI".into(),
+                bin: "DOCK-2".into(),
+                sku,
+                lot: None,
+            })
+            .copied(),
+        Some(Decimal::from(2))
+    );
 }

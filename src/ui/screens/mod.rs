@@ -14,6 +14,7 @@ pub mod rf_pick;
 pub mod rf_putaway;
 pub mod rf_receive;
 pub mod rf_ship;
+pub mod rf_transfer_in;
 pub mod sign_in;
 
 use super::screen::{Ctx, Screen};
@@ -34,6 +35,7 @@ pub const NAMES: &[&str] = &[
     "rf_receive",
     "rf_putaway",
     "rf_count",
+    "rf_transfer_in",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -107,6 +109,11 @@ pub const MENU: &[Entry] = &[
         label: "Put away",
         permissions: &[Permission::Putaway],
         open: Some(|ctx| Box::new(rf_putaway::RfPutAway::new(ctx))),
+    },
+    Entry {
+        label: "Receive transfer",
+        permissions: &[Permission::Receive],
+        open: Some(|ctx| Box::new(rf_transfer_in::RfTransferIn::new(ctx))),
     },
     Entry {
         label: "Count",
