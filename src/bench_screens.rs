@@ -3,6 +3,12 @@
 //! measured key goes through the keymap, the screen's update (lookups,
 //! the core's preview decision) and a full draw of a 132x43 frame into
 //! an off-screen buffer. Prints p50, p99 and max per job.
+//!
+//! `--rf`: scan to screen updated on the Pick screen at 40x16, each scan
+//! a wedge burst (its characters, Enter) handled as the session loop does
+//! (every key, then one frame), the item scans committing `confirm_pick`
+//! durably through the engine. It releases every carrier's wave in the
+//! picker's warehouse first and picks for real: run it on a copy.
 
 use crate::ui::app::{App, Keymaps};
 use crate::ui::key::{Key, KeyCode};
@@ -159,6 +165,159 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
         b.press("ctrl-u")?;
     }
     report("order inquiry: open an order", open);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One wedge scan: every character and Enter handled, then one frame (as
+/// the session loop does with a burst); the time of all of it.
+fn scan(b: &mut Bench, code: &str) -> Result<Duration> {
+    let t = Instant::now();
+    for c in code.chars() {
+        b.app.on_key(Key::plain(KeyCode::Char(c)), b.backend);
+    }
+    b.app.on_key(Key::plain(KeyCode::Enter), b.backend);
+    let backend = b.backend;
+    let app = &mut b.app;
+    b.term
+        .draw(|f| app.view(f, backend))
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(t.elapsed())
+}
+
+pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
+    use crate::ui::screen::Request;
+    use crate::ui::screens::rf_pick::{tasks, RfPick};
+    let engine = crate::cli::open_engine(dir)?;
+    let backend = EngineBackend::new(engine.clone());
+    let operator = "ADMIN";
+    let warehouse = {
+        let v = backend.view();
+        v.state
+            .operators
+            .get(operator)
+            .and_then(|o| o.default_warehouse.clone())
+            .or_else(|| v.state.warehouses.keys().next().cloned())
+            .ok_or_else(|| anyhow!("no warehouse in the store"))?
+    };
+    // Work to pick: orders of one unit of `rounds` stocked items (20
+    // lines each) for the customer with the most credit, released; then
+    // every carrier's wave in the warehouse.
+    let (skus, customer) = {
+        let v = backend.view();
+        let s = &v.state;
+        let entity = s.warehouse_entity(&warehouse).cloned().unwrap_or_default();
+        let mut skus: Vec<String> = s
+            .bin_stock
+            .iter()
+            .filter(|(k, q)| {
+                k.warehouse == warehouse && k.lot.is_none() && **q >= rust_decimal::Decimal::from(5)
+            })
+            .map(|(k, _)| k.sku.clone())
+            .collect();
+        skus.dedup();
+        skus.truncate(rounds);
+        let customer = s
+            .customers
+            .values()
+            .filter(|c| c.active && c.entity == entity)
+            .max_by_key(|c| c.credit_limit)
+            .map(|c| c.code.clone())
+            .ok_or_else(|| anyhow!("no customer for {entity}"))?;
+        (skus, customer)
+    };
+    let pid = std::process::id();
+    for (i, chunk) in skus.chunks(20).enumerate() {
+        let placed = backend.submit(
+            operator,
+            "bench",
+            Request {
+                key: format!("bench-rf-order-{pid}-{i}"),
+                body: crate::core::CommandBody::PlaceOrder {
+                    quote: false,
+                    customer: customer.clone(),
+                    ship_to: None,
+                    customer_po: String::new(),
+                    requested: None,
+                    lines: chunk
+                        .iter()
+                        .map(|sku| crate::core::sales::LineInput {
+                            sku: sku.clone(),
+                            qty: rust_decimal::Decimal::ONE,
+                            unit: None,
+                            warehouse: warehouse.clone(),
+                            price: None,
+                        })
+                        .collect(),
+                },
+            },
+        );
+        let number = match placed {
+            crate::ui::screen::Submitted::Committed { events, .. } => {
+                events.iter().find_map(|e| match e {
+                    crate::core::Event::OrderPlaced(order) => Some(order.number.clone()),
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        if let Some(number) = number {
+            let _ = backend.submit(
+                operator,
+                "bench",
+                Request {
+                    key: format!("bench-rf-release-{pid}-{i}"),
+                    body: crate::core::CommandBody::ReleaseOrder { number },
+                },
+            );
+        }
+    }
+    let carriers: Vec<String> = backend.view().state.carriers.keys().cloned().collect();
+    for (i, c) in carriers.iter().enumerate() {
+        let _ = backend.submit(
+            operator,
+            "bench",
+            Request {
+                key: format!("bench-rf-wave-{pid}-{i}"),
+                body: crate::core::CommandBody::ReleaseWave {
+                    warehouse: warehouse.clone(),
+                    carrier: c.clone(),
+                    service: None,
+                },
+            },
+        );
+    }
+    let work = tasks(&backend.view().state, &warehouse, &[]);
+    crate::say!(
+        "store {}: {} pick tasks in {warehouse}; Pick screen 40x16, durable commits",
+        dir.display(),
+        work.len()
+    );
+    let maps = Keymaps::load(None)?;
+    let mut b = Bench {
+        app: App::new(maps, false, Some(operator.into()), "bench", &backend),
+        backend: &backend,
+        term: Terminal::new(TestBackend::new(40, 16)).map_err(|e| anyhow!("{e}"))?,
+    };
+    b.app
+        .open_screen(|ctx: &Ctx| Box::new(RfPick::new(ctx)), b.backend);
+    let (mut bins, mut commits) = (Vec::new(), Vec::new());
+    for t in work.iter().take(rounds) {
+        bins.push(scan(&mut b, &t.bin)?);
+        let first = scan(&mut b, &t.sku)?;
+        if t.open > rust_decimal::Decimal::ONE {
+            // One scan, then Enter takes the expected quantity: the commit.
+            commits.push(scan(&mut b, "")?);
+        } else {
+            commits.push(first);
+        }
+    }
+    let picked = commits.len();
+    report("pick: bin scan to screen updated", bins);
+    report(
+        &format!("pick: scan to screen, durable commit ({picked})"),
+        commits,
+    );
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -204,6 +204,10 @@ pub enum BenchCmd {
     Screens {
         #[arg(long, default_value_t = 200)]
         rounds: usize,
+        /// Instead: scan to screen updated on the Pick screen, committing
+        /// real picks durably (releases waves first): run it on a copy.
+        #[arg(long)]
+        rf: bool,
     },
     /// Durable master-data commands/s with K concurrent submitters.
     Commands {
@@ -462,7 +466,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Bench {
-            which: BenchCmd::Screens { rounds },
+            which: BenchCmd::Screens { rounds, rf: false },
         }) => crate::bench_screens::run(&dir, rounds),
         Some(Cmd::Bench {
             which:
@@ -505,6 +509,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 as_of,
             },
         ),
+        Some(Cmd::Bench {
+            which: BenchCmd::Screens { rounds, rf: true },
+        }) => crate::bench_screens::run_rf(&dir, rounds),
         Some(Cmd::Bench { which }) => crate::bench::run(which),
     }
 }

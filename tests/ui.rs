@@ -187,10 +187,10 @@ fn the_menu_shows_what_the_role_may_open() {
     assert!(clerk.contains("Counter sale") && clerk.contains("Order inquiry"));
     assert!(!clerk.contains("Period close"), "{clerk}");
     // A screen that is not built yet says so and stays on the menu.
-    let mut d = Driver::new(&b, Some("PICK1"));
-    d.press("j").press("enter");
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.press("P").press("enter");
     assert_eq!(d.app.screen_name(), "menu");
-    assert!(d.screen(80, 24).contains("Pick is not built yet"));
+    assert!(d.screen(80, 24).contains("is not built yet"));
     // Esc on the menu signs out, after asking.
     d.press("esc");
     assert!(d.screen(80, 24).contains("Sign out?"));

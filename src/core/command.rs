@@ -183,7 +183,8 @@ pub enum CommandBody {
     },
     /// Confirm a pick line: the bin scanned, the item scanned (SKU,
     /// barcode, GTIN, GS1-128), the quantity in the scanned unit (default 1,
-    /// or the GS1 count); `short` when the bin has no more.
+    /// or the GS1 count); `short` when the bin has no more (with `qty` 0:
+    /// the bin was empty, nothing picked).
     ConfirmPick {
         list: Code,
         line: u32,

@@ -1,12 +1,17 @@
 //! Barcodes and scans: GTIN-8/12/13/14 check digits and normalisation, and a
-//! table-driven GS1-128 element-string parser for the application
-//! identifiers a warehouse meets ((01) GTIN, (10) lot, (30) count, plus the
-//! common date and weight AIs so that a real label parses whole).
+//! GS1 element-string parser driven by the whole table of application
+//! identifiers (`gs1_ai`): fixed and variable lengths, character sets,
+//! check digits, dates (day 00 too), implied decimal points. The symbology
+//! identifiers of GS1-128 (`]C1`), GS1 DataMatrix (`]d2`), GS1 QR (`]Q3`),
+//! GS1 DataBar (`]e0`) and GS1 DotCode (`]J1`) are understood. depot uses
+//! (00), (01)/(02), (10), (17), (30)/(37); every other AI is kept on the
+//! scan (`Gs1::other`); an AI not in the table is refused by name.
 //!
 //! A scanner is a keyboard wedge: the FNC1 separator arrives as ASCII GS
 //! (0x1D); labels typed by hand use the human-readable `(01)...(10)...` form.
 //! Both are accepted.
 
+use super::gs1_ai::{self, AiDef, Part, Rule};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -37,8 +42,11 @@ pub struct Gs1 {
     pub count: Option<Decimal>,
     /// AI (17), expiry date as YYMMDD.
     pub expiry: Option<String>,
-    /// AI (00), serial shipping container code (18 digits).
+    /// AI (00), the serial shipping container code (18 digits).
     pub sscc: Option<String>,
+    /// Every other AI of the scan, as (AI, value) in scan order: kept, not
+    /// dropped (see `ai_decimal` for the `310n`-style numbers).
+    pub other: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -53,6 +61,8 @@ pub enum ScanError {
     BadField { ai: String, reason: &'static str },
     #[error("the scan holds characters a barcode cannot carry")]
     Garbled,
+    #[error("GS1 field ({ai}) {value} is not a date YYMMDD (or a date and time)")]
+    BadDate { ai: String, value: String },
 }
 
 /// The GS1 check digit of the digits before it (mod 10, weights 3,1 from the right).
@@ -100,30 +110,11 @@ pub fn barcode_key(s: &str) -> Result<String, ScanError> {
     }
 }
 
-/// Fixed lengths of the AIs we accept; `None` means variable (ends at GS).
-const AIS: &[(&str, Option<usize>)] = &[
-    ("00", Some(18)),
-    ("01", Some(14)),
-    ("02", Some(14)),
-    ("10", None),
-    ("11", Some(6)),
-    ("13", Some(6)),
-    ("15", Some(6)),
-    ("17", Some(6)),
-    ("21", None),
-    ("30", None),
-    ("37", None),
-    ("3100", Some(6)),
-    ("3101", Some(6)),
-    ("3102", Some(6)),
-    ("3103", Some(6)),
-    ("400", None),
-];
+/// The symbology identifiers of GS1 data carriers: GS1-128, GS1
+/// DataMatrix, GS1 QR Code, GS1 DataBar (and composites), GS1 DotCode.
+pub const GS1_SYMBOLOGIES: [&str; 5] = ["]C1", "]d2", "]Q3", "]e0", "]J1"];
 
-/// Longest a variable-length field may be.
-const VAR_LEN_MAX: usize = 30;
-
-/// Parse what a scanner sent: a GS1-128 element string (with `]C1` symbology
+/// Parse what a scanner sent: a GS1 element string (with a GS1 symbology
 /// prefix, GS separators or the bracketed human form), a bare GTIN, or text.
 pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
     let s = raw.trim_matches(|c: char| c == '\r' || c == '\n' || c == ' ');
@@ -133,8 +124,10 @@ pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
     if s.len() > 128 || s.chars().any(|c| c.is_control() && c != GS) {
         return Err(ScanError::Garbled);
     }
-    if let Some(rest) = s.strip_prefix("]C1") {
-        return parse_gs1(rest).map(Scan::Gs1);
+    for prefix in GS1_SYMBOLOGIES {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            return parse_gs1(rest).map(Scan::Gs1);
+        }
     }
     if s.starts_with('(') {
         return parse_gs1(&bracketed_to_raw(s)?).map(Scan::Gs1);
@@ -179,6 +172,147 @@ fn bracketed_to_raw(s: &str) -> Result<String, ScanError> {
     Ok(out)
 }
 
+fn bad(ai: &str, reason: &'static str) -> ScanError {
+    ScanError::BadField {
+        ai: ai.to_string(),
+        reason,
+    }
+}
+
+/// Check one value against its AI's components and rule.
+fn check_value(def: &AiDef, ai: &str, value: &str) -> Result<(), ScanError> {
+    if !value.is_ascii() {
+        return Err(bad(ai, "holds a character GS1 does not allow"));
+    }
+    let n = value.len();
+    if n < def.min_len() || n > def.max_len() {
+        return Err(if def.fixed() {
+            bad(ai, "has the wrong length")
+        } else {
+            bad(ai, "is empty or too long")
+        });
+    }
+    // Split the value over the components: each takes at least its
+    // minimum; the variable one (there is at most one) takes the rest.
+    let mut rest = value;
+    let mut first_part = "";
+    let mut spare = n - def.min_len();
+    for (i, p) in def.parts.iter().enumerate() {
+        let grow = spare.min(p.max() - p.min());
+        spare -= grow;
+        let (v, r) = rest.split_at((p.min() + grow).min(rest.len()));
+        if i == 0 {
+            first_part = v;
+        }
+        let ok = match p {
+            Part::N(..) => v.bytes().all(|b| b.is_ascii_digit()),
+            Part::X(..) => v.chars().all(gs1_ai::cset82),
+            Part::Y(..) => v.chars().all(gs1_ai::cset39),
+            Part::Z(..) => v.chars().all(gs1_ai::cset64),
+        };
+        if !ok {
+            return Err(match p {
+                Part::N(..) => bad(ai, "must be digits"),
+                _ => bad(ai, "holds a character GS1 does not allow"),
+            });
+        }
+        rest = r;
+    }
+    // Two digits at `i` of `t` (none when `t` is shorter: never a panic).
+    let num = |t: &str, i: usize| -> Option<u32> { t.get(i..i + 2)?.parse().ok() };
+    let date_ok = |d: &str, day00: bool| -> bool {
+        let (Some(yy), Some(mm), Some(dd)) = (num(d, 0), num(d, 2), num(d, 4)) else {
+            return false;
+        };
+        if !(1..=12).contains(&mm) {
+            return false;
+        }
+        if dd == 0 {
+            return day00;
+        }
+        // 2000 is a leap year: a 29th of February is possible any century.
+        NaiveDate::from_ymd_opt(2000 + yy as i32, mm, dd).is_some()
+    };
+    let hhmm_ok = |t: &str| num(t, 0).is_some_and(|h| h < 24) && num(t, 2).is_some_and(|m| m < 60);
+    let tail = |i: usize| value.get(i..).unwrap_or_default();
+    match def.rule {
+        Rule::None | Rule::Decimal | Rule::IsoDecimal => Ok(()),
+        Rule::CheckDigit => {
+            let (body, check) = first_part.split_at(first_part.len().saturating_sub(1));
+            let expected = gtin_check_digit(body).ok_or(ScanError::Garbled)?;
+            if check.chars().next().and_then(|c| c.to_digit(10)) != Some(expected) {
+                return Err(ScanError::CheckDigit {
+                    value: first_part.to_string(),
+                    expected,
+                });
+            }
+            Ok(())
+        }
+        Rule::Date if value.len() == 6 && date_ok(value, true) => Ok(()),
+        Rule::DateHhMm if value.len() == 10 && date_ok(value, false) && hhmm_ok(tail(6)) => Ok(()),
+        Rule::DateOptHhMm
+            if date_ok(value, false)
+                && (value.len() == 6 || (value.len() == 10 && hhmm_ok(tail(6)))) =>
+        {
+            Ok(())
+        }
+        Rule::DateRange
+            if date_ok(value, false)
+                && (value.len() == 6 || (value.len() == 12 && date_ok(tail(6), false))) =>
+        {
+            Ok(())
+        }
+        Rule::DateHhOptMmSs
+            if date_ok(value, false)
+                && num(value, 6).is_some_and(|h| h < 24)
+                && matches!(value.len(), 8 | 10 | 12)
+                && (8..value.len())
+                    .step_by(2)
+                    .all(|i| num(value, i).is_some_and(|x| x < 60)) =>
+        {
+            Ok(())
+        }
+        Rule::Temperature if value.len() == 6 || value.ends_with('-') => Ok(()),
+        Rule::LatLong => {
+            let part = |r: std::ops::Range<usize>| -> Result<u64, ScanError> {
+                value
+                    .get(r)
+                    .and_then(|x| x.parse().ok())
+                    .ok_or_else(|| bad(ai, "must be digits"))
+            };
+            let (lat, lon) = (part(0..10)?, part(10..20)?);
+            if lat <= 1_800_000_000 && lon <= 3_600_000_000 {
+                Ok(())
+            } else {
+                Err(bad(ai, "is not a latitude and longitude"))
+            }
+        }
+        Rule::Date | Rule::DateHhMm | Rule::DateOptHhMm | Rule::DateRange | Rule::DateHhOptMmSs => {
+            Err(ScanError::BadDate {
+                ai: ai.to_string(),
+                value: value.to_string(),
+            })
+        }
+        Rule::Temperature => Err(bad(ai, "is six digits and an optional '-'")),
+    }
+}
+
+/// The value of a decimal AI (`310n`, `392n`, `393n`...) as a number.
+pub fn ai_decimal(ai: &str, value: &str) -> Option<Decimal> {
+    let (def, full) = gs1_ai::lookup(ai)?;
+    if full != ai {
+        return None;
+    }
+    let n = u32::from(ai.as_bytes().last()? - b'0');
+    let digits = match def.rule {
+        Rule::Decimal => value,
+        Rule::IsoDecimal => value.get(3..)?,
+        _ => return None,
+    };
+    let m: i64 = digits.parse().ok()?;
+    Some(Decimal::new(m, n))
+}
+
 fn parse_gs1(mut s: &str) -> Result<Gs1, ScanError> {
     let mut g = Gs1::default();
     while !s.is_empty() {
@@ -186,64 +320,39 @@ fn parse_gs1(mut s: &str) -> Result<Gs1, ScanError> {
         if s.is_empty() {
             break;
         }
-        let Some(&(ai, len)) = AIS.iter().find(|(ai, _)| s.starts_with(ai)) else {
-            let ai: String = s.chars().take(2).collect();
-            return Err(ScanError::UnknownAi { ai });
+        let Some((def, ai)) = gs1_ai::lookup(s) else {
+            // Name what was not understood: the AI as far as it can be told.
+            let ai: String = s.chars().take_while(char::is_ascii_digit).take(4).collect();
+            return Err(ScanError::UnknownAi {
+                ai: if ai.is_empty() {
+                    s.chars().take(4).collect()
+                } else {
+                    ai
+                },
+            });
         };
         let rest = &s[ai.len()..];
-        let (value, next) = match len {
-            Some(n) => {
-                if rest.len() < n || !rest.is_char_boundary(n) {
-                    return Err(ScanError::BadField {
-                        ai: ai.into(),
-                        reason: "too short",
-                    });
-                }
-                rest.split_at(n)
+        let (value, next) = if def.fixed() {
+            let n = def.max_len();
+            if rest.len() < n || !rest.is_char_boundary(n) {
+                return Err(bad(ai, "too short"));
             }
-            None => {
-                let end = rest.find(GS).unwrap_or(rest.len());
-                rest.split_at(end)
-            }
+            rest.split_at(n)
+        } else {
+            let end = rest.find(GS).unwrap_or(rest.len());
+            rest.split_at(end)
         };
-        if value.is_empty() || value.len() > VAR_LEN_MAX {
-            return Err(ScanError::BadField {
-                ai: ai.into(),
-                reason: "empty or longer than 30 characters",
-            });
-        }
+        check_value(def, ai, value)?;
         match ai {
-            "00" => {
-                if !value.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(ScanError::BadField {
-                        ai: ai.into(),
-                        reason: "an SSCC is 18 digits",
-                    });
-                }
-                g.sscc = Some(value.to_string())
-            }
+            "00" => g.sscc = Some(value.to_string()),
             "01" | "02" => g.gtin = Some(normalise_gtin(value)?),
             "10" => g.lot = Some(value.to_string()),
-            "17" => {
-                if !value.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(ScanError::BadField {
-                        ai: ai.into(),
-                        reason: "a date is six digits YYMMDD",
-                    });
-                }
-                g.expiry = Some(value.to_string())
-            }
+            "17" => g.expiry = Some(value.to_string()),
             "30" | "37" => {
-                if value.len() > 8 || !value.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(ScanError::BadField {
-                        ai: ai.into(),
-                        reason: "a count is up to 8 digits",
-                    });
-                }
                 let n: u64 = value.parse().map_err(|_| ScanError::Garbled)?;
                 g.count = Some(Decimal::from(n));
             }
-            _ => {}
+            _ => g.other.push((ai.to_string(), value.to_string())),
         }
         s = next;
     }
@@ -336,7 +445,7 @@ mod tests {
     fn garbled_scans_are_errors_not_panics() {
         assert_eq!(parse_scan(""), Err(ScanError::Empty));
         assert!(parse_scan("(01)123").is_err());
-        assert!(parse_scan("(99)x").is_err());
+        assert!(parse_scan("(23)x").is_err());
         assert!(parse_scan("(01").is_err());
         assert!(parse_scan("]C101").is_err());
         assert!(parse_scan("A\u{7}B").is_err());

@@ -485,7 +485,11 @@ pub fn confirm_pick(
     }
     let factor = item.unit_factor(&unit).unwrap_or(Decimal::ONE);
     let units = qty.or(count).unwrap_or(Decimal::ONE);
-    validate::qty("qty", units, item.qty_decimals)?;
+    // Short with nothing found (an empty bin): no pick, only the short.
+    let none_found = short && units.is_zero();
+    if !none_found {
+        validate::qty("qty", units, item.qty_decimals)?;
+    }
     let base = units * factor;
     if base > open {
         return Err(Rejection::OutOfRange {
@@ -496,18 +500,21 @@ pub fn confirm_pick(
         });
     }
     // A partial pick without `short` leaves the line open for the rest.
-    let mut ev = vec![Event::Picked {
-        list: list.to_string(),
-        line,
-        order: p.order.clone(),
-        order_line: l.order_line,
-        warehouse: p.warehouse.clone(),
-        bin: l.bin.clone(),
-        sku: l.sku.clone(),
-        lot: l.lot.clone(),
-        qty: base,
-        by: cmd.operator.clone(),
-    }];
+    let mut ev = Vec::new();
+    if !none_found {
+        ev.push(Event::Picked {
+            list: list.to_string(),
+            line,
+            order: p.order.clone(),
+            order_line: l.order_line,
+            warehouse: p.warehouse.clone(),
+            bin: l.bin.clone(),
+            sku: l.sku.clone(),
+            lot: l.lot.clone(),
+            qty: base,
+            by: cmd.operator.clone(),
+        });
+    }
     let missing = open - base;
     if short && missing > Decimal::ZERO {
         ev.push(Event::PickShort {

@@ -75,6 +75,10 @@ pub struct App {
     /// Signed in by something outside the app (an SSH key): signing out
     /// ends the session rather than asking for another operator.
     remote: bool,
+    /// Bells rung so far (a notice with `bell`); the session loop sends
+    /// BEL to the terminal for each one not yet rung.
+    pub bells: u64,
+    bells_rung: u64,
 }
 
 macro_rules! ctx {
@@ -119,6 +123,8 @@ impl App {
             quitting: false,
             closed_because: None,
             remote: false,
+            bells: 0,
+            bells_rung: 0,
         };
         if let Some(op) = operator {
             let view = backend.view();
@@ -348,12 +354,25 @@ impl App {
         for s in self.stack.iter_mut() {
             s.committed(&ctx);
         }
+        // A screen may say what changed (a wave released to a picker).
+        self.take_notice();
     }
 
     fn take_notice(&mut self) {
         if let Some(n) = self.stack.last_mut().and_then(|s| s.notice()) {
+            if n.bell {
+                self.bells += 1;
+            }
             self.notice = Some(n);
         }
+    }
+
+    /// A bell is due (rung once however many were raised since the last
+    /// frame: a burst of bad scans beeps, it does not buzz).
+    pub fn take_bell(&mut self) -> bool {
+        let due = self.bells > self.bells_rung;
+        self.bells_rung = self.bells;
+        due
     }
 
     fn run(&mut self, flow: Flow, backend: &dyn Backend, view: &View, depth: usize) {

@@ -90,6 +90,10 @@ actions! {
     No = "no", "no, leave it as it is";
     /// Print the document again (to the operator's or station's printer).
     Print = "print", "print the document (again)";
+    /// Report a pick line short (the bin has less than asked).
+    Short = "short", "report the line short";
+    /// Leave this task for later and take the next one.
+    Skip = "skip", "skip: come back to it later";
 }
 
 impl Action {

@@ -144,6 +144,8 @@ impl std::fmt::Debug for Flow {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// Ring the terminal bell (BEL) with it: a refused scan on a handheld.
+    pub bell: bool,
 }
 
 impl Notice {
@@ -151,12 +153,23 @@ impl Notice {
         Notice {
             text: text.into(),
             error: false,
+            bell: false,
         }
     }
     pub fn error(text: impl Into<String>) -> Notice {
         Notice {
             text: text.into(),
             error: true,
+            bell: false,
+        }
+    }
+    /// An error the operator must hear: the terminal bell rings with it
+    /// (a wrong bin, item or lot scanned on a handheld).
+    pub fn bell(text: impl Into<String>) -> Notice {
+        Notice {
+            text: text.into(),
+            error: true,
+            bell: true,
         }
     }
 }

@@ -39,7 +39,7 @@ pub fn commit_watcher(tx: Sender<Inbox>, pending: Arc<AtomicBool>) -> crate::eng
 }
 
 /// Run `app` on `terminal` until it quits or the input closes.
-pub fn run<B: ratatui::backend::Backend>(
+pub fn run<B>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     backend: &dyn Backend,
@@ -47,6 +47,7 @@ pub fn run<B: ratatui::backend::Backend>(
     commit_pending: &AtomicBool,
 ) -> Result<(), UiError>
 where
+    B: ratatui::backend::Backend + std::io::Write,
     UiError: From<B::Error>,
 {
     run_checked(terminal, app, backend, inbox, commit_pending, &|_| None)
@@ -55,7 +56,7 @@ where
 /// `run`, and after every commit ask `allowed` whether the session may go
 /// on (over SSH: is the operator still active, the key still theirs?); a
 /// reason ends it, kept in `app.closed_because`.
-pub fn run_checked<B: ratatui::backend::Backend>(
+pub fn run_checked<B>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     backend: &dyn Backend,
@@ -64,6 +65,7 @@ pub fn run_checked<B: ratatui::backend::Backend>(
     allowed: &dyn Fn(&crate::engine::View) -> Option<String>,
 ) -> Result<(), UiError>
 where
+    B: ratatui::backend::Backend + std::io::Write,
     UiError: From<B::Error>,
 {
     terminal.draw(|f| app.view(f, backend))?;
@@ -93,6 +95,12 @@ where
             msg = inbox.try_recv().ok();
         }
         terminal.draw(|f| app.view(f, backend))?;
+        if app.take_bell() {
+            // BEL: the handheld beeps at a refused scan.
+            let out = terminal.backend_mut();
+            std::io::Write::write_all(out, b"\x07")?;
+            std::io::Write::flush(out)?;
+        }
     }
     Ok(())
 }

@@ -181,18 +181,25 @@ pub struct Driver<'a> {
 
 impl<'a> Driver<'a> {
     pub fn new(backend: &'a MemBackend, operator: Option<&str>) -> Driver<'a> {
+        Driver::session(backend, operator, "test")
+    }
+    /// A second session on the same backend needs its own name (its
+    /// idempotency keys are `NAME-1`, `NAME-2`, ...).
+    pub fn session(backend: &'a MemBackend, operator: Option<&str>, name: &str) -> Driver<'a> {
         let maps = Keymaps::load(None).unwrap_or_else(|_| Keymaps {
             default: Default::default(),
             classic: Default::default(),
         });
         // Each driver is its own session, as each terminal is: keys are
-        // unique per session.
+        // unique per session. Drivers made by `new` are numbered.
         static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let session = if n == 0 {
-            "test".to_string()
+        let session = if name == "test" {
+            match SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                0 => "test".to_string(),
+                n => format!("test{n}"),
+            }
         } else {
-            format!("test{n}")
+            name.to_string()
         };
         Driver {
             app: App::new(maps, false, operator.map(str::to_string), &session, backend),
@@ -226,7 +233,17 @@ impl<'a> Driver<'a> {
         self.press("g");
         for _ in 0..40 {
             let screen = self.screen(100, 40);
-            if screen.lines().any(|l| l.contains(&format!("> {label}"))) {
+            // "> 3 Pick": the selected row, its number, its label.
+            let selected = |l: &str| {
+                l.split_once("> ").is_some_and(|(_, r)| {
+                    let r = r
+                        .trim_start_matches(|c: char| c.is_ascii_digit())
+                        .trim_start()
+                        .trim_end_matches(['│', ' ']);
+                    r == label || r.starts_with(&format!("{label} ("))
+                })
+            };
+            if screen.lines().any(selected) {
                 self.press("enter");
                 return Some(self);
             }

@@ -1,5 +1,6 @@
 //! The menu: the screens the operator's roles may open. Enter opens,
-//! typing the first letters jumps, Esc signs out.
+//! typing the first letters jumps, a digit opens that row (handhelds),
+//! Esc signs out.
 
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
@@ -68,6 +69,15 @@ impl Screen for Menu {
                 self.selected = moved(self.selected, entries.len(), a, self.page);
                 Flow::Stay
             }
+            Input::Char(c @ '1'..='9') => {
+                // A handheld's numbered menu: the digit opens that row.
+                let i = c as usize - '1' as usize;
+                if i < entries.len() {
+                    self.selected = i;
+                    return self.handle(Input::Action(Action::Open), ctx);
+                }
+                Flow::Stay
+            }
             Input::Char(c) => {
                 // Jump to the next entry starting with the letter typed.
                 let c = c.to_ascii_lowercase();
@@ -100,12 +110,25 @@ impl Screen for Menu {
         self.page = area.height.saturating_sub(2).max(1) as usize;
         let items: Vec<ListItem> = entries
             .iter()
-            .map(|e| match e.open {
-                None => ListItem::new(Line::from(vec![
-                    Span::styled(e.label, ctx.theme.dim()),
-                    Span::styled(" (not built yet)", ctx.theme.dim()),
-                ])),
-                Some(_) => ListItem::new(e.label),
+            .enumerate()
+            .map(|(i, e)| {
+                // Rows 1 to 9 open with their digit (handhelds).
+                let n = if i < 9 {
+                    format!("{} ", i + 1)
+                } else {
+                    "  ".to_string()
+                };
+                match e.open {
+                    None => ListItem::new(Line::from(vec![
+                        Span::styled(n, ctx.theme.dim()),
+                        Span::styled(e.label, ctx.theme.dim()),
+                        Span::styled(" (not built yet)", ctx.theme.dim()),
+                    ])),
+                    Some(_) => ListItem::new(Line::from(vec![
+                        Span::styled(n, ctx.theme.dim()),
+                        Span::raw(e.label),
+                    ])),
+                }
             })
             .collect();
         let mut st = ListState::default()

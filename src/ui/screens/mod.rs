@@ -7,6 +7,14 @@ pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
+pub mod rf;
+pub mod rf_count;
+pub mod rf_pack;
+pub mod rf_pick;
+pub mod rf_putaway;
+pub mod rf_receive;
+pub mod rf_ship;
+pub mod rf_transfer_in;
 pub mod sign_in;
 
 use super::screen::{Ctx, Screen};
@@ -21,6 +29,13 @@ pub const NAMES: &[&str] = &[
     "counter_sale",
     "order_inquiry",
     "order_entry",
+    "rf_pick",
+    "rf_pack",
+    "rf_ship",
+    "rf_receive",
+    "rf_putaway",
+    "rf_count",
+    "rf_transfer_in",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -73,27 +88,37 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Pick",
         permissions: &[Permission::Pick],
-        open: None,
+        open: Some(|ctx| Box::new(rf_pick::RfPick::new(ctx))),
     },
     Entry {
         label: "Pack",
         permissions: &[Permission::Pack],
-        open: None,
+        open: Some(|ctx| Box::new(rf_pack::RfPack::new(ctx))),
     },
     Entry {
         label: "Ship",
         permissions: &[Permission::Ship],
-        open: None,
+        open: Some(|ctx| Box::new(rf_ship::RfShip::new(ctx))),
     },
     Entry {
         label: "Receive",
         permissions: &[Permission::Receive],
-        open: None,
+        open: Some(|ctx| Box::new(rf_receive::RfReceive::new(ctx))),
     },
     Entry {
         label: "Put away",
         permissions: &[Permission::Putaway],
-        open: None,
+        open: Some(|ctx| Box::new(rf_putaway::RfPutAway::new(ctx))),
+    },
+    Entry {
+        label: "Receive transfer",
+        permissions: &[Permission::Receive],
+        open: Some(|ctx| Box::new(rf_transfer_in::RfTransferIn::new(ctx))),
+    },
+    Entry {
+        label: "Count",
+        permissions: &[Permission::Putaway],
+        open: Some(|ctx| Box::new(rf_count::RfCount::new(ctx))),
     },
     Entry {
         label: "Purchasing",

@@ -1,0 +1,334 @@
+//! Count (RF): blind cycle counts of the warehouse, in bin pick sequence:
+//! the counts scheduled (open), and the recounts of counts someone else
+//! counted first (a count that differed from the book is counted again by
+//! another person). Scan the bin, scan the item, type what is there (0 for
+//! nothing) and Enter: one `enter_count` command. The book quantity is
+//! never shown. A recount that still differs needs a reason (1 damage, 2
+//! theft, 3 found, 4 correction), asked when the core says so.
+
+use super::rf::{draw, field_line, RfLine, RF_MIN};
+use crate::core::counts::{CountStatus, Reason};
+use crate::core::rejection::Rejection;
+use crate::core::types::Code;
+use crate::core::{CommandBody, Event, State};
+use crate::query::qty as fmt_qty;
+use crate::ui::entry::parse_qty;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+pub const REASONS: [(Reason, &str); 4] = [
+    (Reason::Damage, "damage"),
+    (Reason::Theft, "theft"),
+    (Reason::Found, "found"),
+    (Reason::Correction, "correction"),
+];
+
+/// Counts `operator` may count in `warehouse`, in bin pick sequence: open
+/// ones, and recounts first counted by someone else.
+pub fn counts_for(s: &State, warehouse: &str, operator: &str) -> Vec<Code> {
+    let mut v: Vec<(u32, Code, Code)> = s
+        .index
+        .open_counts
+        .iter()
+        .filter_map(|n| s.counts.get(n))
+        .filter(|c| c.warehouse == warehouse)
+        .filter(|c| match c.status {
+            CountStatus::Open => true,
+            CountStatus::Recount => c.first.as_ref().is_some_and(|f| f.1 != operator),
+            _ => false,
+        })
+        .map(|c| {
+            let seq = s
+                .bins
+                .get(&(c.warehouse.clone(), c.bin.clone()))
+                .map_or(u32::MAX, |b| b.pick_seq);
+            (seq, c.bin.clone(), c.number.clone())
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|x| x.2).collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Bin,
+    Item,
+    Qty,
+    Reason,
+}
+
+pub struct RfCount {
+    pub warehouse: Code,
+    pub current: Option<Code>,
+    pub step: Step,
+    pub field: TextField,
+    /// The quantity entered (kept for the reason step).
+    pub qty: Decimal,
+    pub key: String,
+    pub done: usize,
+    notice: Option<Notice>,
+}
+
+impl RfCount {
+    pub fn new(ctx: &Ctx) -> RfCount {
+        let warehouse = super::rf::warehouse_of(ctx);
+        RfCount {
+            current: counts_for(ctx.state(), &warehouse, ctx.operator)
+                .first()
+                .cloned(),
+            warehouse,
+            step: Step::Bin,
+            field: TextField::default(),
+            qty: Decimal::ZERO,
+            key: ctx.new_key(),
+            done: 0,
+            notice: None,
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    fn next(&mut self, ctx: &Ctx) {
+        let list = counts_for(ctx.state(), &self.warehouse, ctx.operator);
+        if !self.current.as_ref().is_some_and(|c| list.contains(c)) {
+            self.current = list.first().cloned();
+            self.step = Step::Bin;
+        }
+    }
+
+    fn submit(&mut self, reason: Option<Reason>) -> Flow {
+        let Some(count) = self.current.clone() else {
+            return Flow::Stay;
+        };
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: CommandBody::EnterCount {
+                count,
+                qty: self.qty,
+                reason,
+            },
+        }))
+    }
+
+    fn accept(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.field.take();
+        let text = text.trim();
+        let s = ctx.state();
+        let Some(c) = self.current.as_ref().and_then(|n| s.counts.get(n)).cloned() else {
+            self.notice = Some(Notice::info("nothing to count"));
+            return Flow::Stay;
+        };
+        match self.step {
+            Step::Bin => {
+                if text.eq_ignore_ascii_case(&c.bin) {
+                    self.step = Step::Item;
+                    Flow::Stay
+                } else if text.is_empty() {
+                    self.refuse(format!("scan bin {}", c.bin))
+                } else {
+                    self.refuse(format!("wrong bin {text}: go to {}", c.bin))
+                }
+            }
+            Step::Item => match s.scanned_item(text, &c.sku) {
+                Ok(si) if si.item.sku == c.sku => {
+                    if let (Some(want), Some(got)) = (&c.lot, &si.lot) {
+                        if want != got {
+                            return self.refuse(format!("wrong lot {got}: count lot {want}"));
+                        }
+                    }
+                    self.step = Step::Qty;
+                    Flow::Stay
+                }
+                Ok(si) => self.refuse(format!("wrong item {}: count {}", si.item.sku, c.sku)),
+                Err(Rejection::BadScan { problem }) => self.refuse(problem),
+                Err(_) => self.refuse(format!("wrong item {text}: count {}", c.sku)),
+            },
+            Step::Qty => match parse_qty(text) {
+                Ok(q) if q >= Decimal::ZERO => {
+                    self.qty = q;
+                    self.submit(None)
+                }
+                _ if text == "0" => {
+                    self.qty = Decimal::ZERO;
+                    self.submit(None)
+                }
+                _ => self.refuse("type the quantity counted (0: none)".into()),
+            },
+            Step::Reason => match text.parse::<usize>() {
+                Ok(n) if (1..=REASONS.len()).contains(&n) => self.submit(Some(REASONS[n - 1].0)),
+                _ => self.refuse(format!("reason 1 to {}", REASONS.len())),
+            },
+        }
+    }
+}
+
+impl Screen for RfCount {
+    fn name(&self) -> &'static str {
+        "rf_count"
+    }
+    fn title(&self) -> String {
+        "Count".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let what = match self.step {
+            Step::Bin => "confirm the bin",
+            Step::Item => "confirm the item",
+            Step::Qty => "enter the count",
+            Step::Reason => "choose the reason",
+        };
+        vec![
+            (Action::Submit, what),
+            (Action::Back, "back"),
+            (Action::Clear, "clear the field"),
+        ]
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Submit) => self.accept(ctx),
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                if !self.field.text.is_empty() {
+                    self.field.take();
+                    return Flow::Stay;
+                }
+                match self.step {
+                    Step::Bin => return Flow::Pop,
+                    Step::Item => self.step = Step::Bin,
+                    Step::Qty => self.step = Step::Item,
+                    Step::Reason => self.step = Step::Qty,
+                }
+                Flow::Stay
+            }
+            Input::Char(c) if self.step == Step::Reason && c.is_ascii_digit() => {
+                self.field.text = c.to_string();
+                self.accept(ctx)
+            }
+            other => {
+                self.field.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        match outcome {
+            Submitted::Committed { events, .. } => {
+                self.key = ctx.new_key();
+                self.done += 1;
+                let text = events
+                    .iter()
+                    .find_map(|e| match e {
+                        Event::RecountNeeded { .. } => {
+                            Some("counted: someone else recounts".to_string())
+                        }
+                        Event::CountHeld { .. } => Some("counted: waits for approval".to_string()),
+                        Event::CountSettled { .. } => Some("counted: done".to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "counted".into());
+                self.notice = Some(Notice::info(text));
+                self.current = None;
+                self.step = Step::Bin;
+                self.next(ctx);
+                Flow::Stay
+            }
+            Submitted::Refused(Rejection::InvalidText { field, .. })
+                if field == "reason" && self.step == Step::Qty =>
+            {
+                // The recount still differs: why?
+                self.key = ctx.new_key();
+                self.step = Step::Reason;
+                self.notice = Some(Notice::bell("differs again: reason?"));
+                Flow::Stay
+            }
+            Submitted::Refused(r) => {
+                self.key = ctx.new_key();
+                self.notice = Some(Notice::bell(r.to_string()));
+                Flow::Stay
+            }
+            Submitted::Stopped(e) => {
+                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+                Flow::Stay
+            }
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        self.next(ctx);
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let list = counts_for(s, &self.warehouse, ctx.operator);
+        let Some(c) = self.current.as_ref().and_then(|n| s.counts.get(n)) else {
+            let lines = vec![
+                RfLine::styled(th.good(), "Nothing to count"),
+                RfLine::plain(format!("in {}.", self.warehouse)),
+                RfLine::styled(th.dim(), format!("done this session: {}", self.done)),
+            ];
+            draw(f, area, &lines, 0);
+            return;
+        };
+        let pos = list
+            .iter()
+            .position(|n| *n == c.number)
+            .map_or(0, |p| p + 1);
+        let recount = if c.status == CountStatus::Recount {
+            " RECOUNT"
+        } else {
+            ""
+        };
+        let mut lines = vec![RfLine::styled(
+            th.dim(),
+            format!("{pos}/{} {}{recount}", list.len(), c.number),
+        )];
+        let ok = |b: bool| if b { " ok" } else { "" };
+        lines.push(
+            RfLine::styled(th.label(), "BIN  ")
+                .push(th.title(), c.bin.clone())
+                .push(th.good(), ok(self.step != Step::Bin)),
+        );
+        lines.push(
+            RfLine::styled(th.label(), "ITEM ")
+                .push(Default::default(), c.sku.clone())
+                .push(th.good(), ok(matches!(self.step, Step::Qty | Step::Reason))),
+        );
+        if let Some(l) = &c.lot {
+            lines.push(RfLine::styled(th.label(), "LOT  ").push(Default::default(), l.clone()));
+        }
+        let keep = lines.len();
+        let (label, hint) = match self.step {
+            Step::Bin => ("bin", "scan the bin".to_string()),
+            Step::Item => ("item", "scan the item".to_string()),
+            Step::Qty => ("qty", "count; 0: none".to_string()),
+            Step::Reason => ("why", format!("counted {}", fmt_qty(self.qty))),
+        };
+        lines.push(field_line(label, &self.field.text, th));
+        let keep = if self.step == Step::Reason {
+            for (i, (_, r)) in REASONS.iter().enumerate() {
+                lines.push(RfLine::plain(format!("{} {r}", i + 1)));
+            }
+            keep + REASONS.len() - 1
+        } else {
+            lines.push(RfLine::styled(th.dim(), hint));
+            keep
+        };
+        if let Some(i) = s.items.get(&c.sku) {
+            lines.push(RfLine::styled(th.dim(), i.description.clone()));
+        }
+        draw(f, area, &lines, keep);
+    }
+}

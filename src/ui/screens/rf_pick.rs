@@ -1,0 +1,639 @@
+//! Pick (RF): the picker's next task in bin sequence, from the open pick
+//! lists of the operator's warehouse (released one by one or in a wave):
+//! scan the bin, scan the item (SKU, barcode, GTIN, GS1-128 with its lot
+//! and count), then Enter accepts the expected quantity; scanning the item
+//! again counts up, and reaching the quantity confirms by itself. A wrong
+//! bin, item or lot, or an expired lot, is refused with a short message
+//! and the bell. F6 reports the line short with a reason (the core offers
+//! another bin or backorders the rest); F7 skips the task until the others
+//! are done. The task list follows other sessions' commits (a wave
+//! released, a list re-prioritised, a task done elsewhere).
+//!
+//! Whatever step the screen is at, a scan goes where it belongs: the
+//! expected bin confirms the bin, the item counts up (even before the bin:
+//! then the bin is asked for), a plain number is the quantity. Each
+//! confirmation is one `confirm_pick` command under its own idempotency
+//! key, kept until the core answers: a double Enter or a resent scan never
+//! picks twice.
+
+use super::rf::{draw, field_line, RfLine, RF_MIN};
+use crate::core::rejection::Rejection;
+use crate::core::scan::gs1_date;
+use crate::core::types::Code;
+use crate::core::{CommandBody, Event, State};
+use crate::query::qty as fmt_qty;
+use crate::ui::entry::parse_qty;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// Why a line is short (said on the screen and logged with the command;
+/// the core records the short quantity, not the reason).
+pub const SHORT_REASONS: [&str; 4] = ["bin empty", "damaged", "cannot find", "other"];
+
+/// One line of a pick list still to pick.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub list: Code,
+    pub line: u32,
+    pub wave: Option<Code>,
+    pub order: Code,
+    pub bin: Code,
+    pub seq: u32,
+    pub sku: Code,
+    pub lot: Option<Code>,
+    /// Still to pick (base units).
+    pub open: Decimal,
+}
+
+impl Task {
+    fn id(&self) -> (Code, u32) {
+        (self.list.clone(), self.line)
+    }
+}
+
+/// The open pick tasks of `warehouse`: by wave (or list), then bin pick
+/// sequence; the skipped ones last, in the order they were skipped.
+pub fn tasks(s: &State, warehouse: &str, skipped: &[(Code, u32)]) -> Vec<Task> {
+    let mut out: Vec<Task> = s
+        .index
+        .open_picks
+        .iter()
+        .filter_map(|n| s.picks.get(n))
+        .filter(|p| p.warehouse == warehouse)
+        .flat_map(|p| {
+            p.lines
+                .iter()
+                .filter(|l| l.open() > Decimal::ZERO)
+                .map(move |l| Task {
+                    list: p.number.clone(),
+                    line: l.line,
+                    wave: p.wave.clone(),
+                    order: p.order.clone(),
+                    bin: l.bin.clone(),
+                    seq: l.pick_seq,
+                    sku: l.sku.clone(),
+                    lot: l.lot.clone(),
+                    open: l.open(),
+                })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let ga = a.wave.as_ref().unwrap_or(&a.list);
+        let gb = b.wave.as_ref().unwrap_or(&b.list);
+        (ga, a.seq, &a.bin, &a.list, a.line).cmp(&(gb, b.seq, &b.bin, &b.list, b.line))
+    });
+    let rank = |t: &Task| skipped.iter().position(|x| *x == t.id());
+    out.sort_by_key(|t| rank(t).map_or(0, |i| i + 1));
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Bin,
+    Item,
+    Qty,
+    Reason,
+}
+
+pub struct RfPick {
+    pub warehouse: Code,
+    pub tasks: Vec<Task>,
+    /// The task being worked on (list, line).
+    pub current: Option<(Code, u32)>,
+    pub field: TextField,
+    pub bin_ok: bool,
+    /// The first item scan accepted and its unit factor.
+    first_scan: Option<(String, Decimal)>,
+    /// Several units scanned (box and case): submit in base units.
+    mixed: bool,
+    /// Counted so far by scans (base units).
+    pub counted: Decimal,
+    /// Item scans accepted for this task.
+    scans: u32,
+    asking_reason: bool,
+    pub skipped: Vec<(Code, u32)>,
+    /// Idempotency key of the next confirmation.
+    pub key: String,
+    /// Lines confirmed in this session.
+    pub done: usize,
+    notice: Option<Notice>,
+    asking_leave: bool,
+}
+
+impl RfPick {
+    pub fn new(ctx: &Ctx) -> RfPick {
+        let s = ctx.state();
+        let warehouse = ctx
+            .operator_record()
+            .and_then(|o| o.default_warehouse.clone())
+            .filter(|w| s.warehouses.contains_key(w))
+            .or_else(|| s.warehouses.keys().next().cloned())
+            .unwrap_or_default();
+        let mut p = RfPick {
+            tasks: tasks(s, &warehouse, &[]),
+            warehouse,
+            current: None,
+            field: TextField::default(),
+            bin_ok: false,
+            first_scan: None,
+            mixed: false,
+            counted: Decimal::ZERO,
+            scans: 0,
+            asking_reason: false,
+            skipped: Vec::new(),
+            key: ctx.new_key(),
+            done: 0,
+            notice: None,
+            asking_leave: false,
+        };
+        p.current = p.tasks.first().map(Task::id);
+        p
+    }
+
+    pub fn step(&self) -> Step {
+        if self.asking_reason {
+            Step::Reason
+        } else if !self.bin_ok {
+            Step::Bin
+        } else if self.scans == 0 {
+            Step::Item
+        } else {
+            Step::Qty
+        }
+    }
+
+    pub fn task(&self) -> Option<&Task> {
+        let cur = self.current.as_ref()?;
+        self.tasks
+            .iter()
+            .find(|t| t.list == cur.0 && t.line == cur.1)
+    }
+
+    fn in_progress(&self) -> bool {
+        self.bin_ok || self.scans > 0 || self.asking_reason
+    }
+
+    fn reset_progress(&mut self) {
+        self.field = TextField::default();
+        self.bin_ok = false;
+        self.first_scan = None;
+        self.mixed = false;
+        self.counted = Decimal::ZERO;
+        self.scans = 0;
+        self.asking_reason = false;
+    }
+
+    /// Read the tasks again from the view; keep the task in progress if it
+    /// is still open, else take the first.
+    fn reload(&mut self, s: &State) {
+        let before = self.tasks.len();
+        self.tasks = tasks(s, &self.warehouse, &self.skipped);
+        let still = self.task().is_some();
+        if !still {
+            if self.in_progress() {
+                self.notice = Some(Notice::bell("this task was done or cancelled elsewhere"));
+            }
+            self.reset_progress();
+        }
+        if !still || !self.in_progress() {
+            self.current = self.tasks.first().map(Task::id);
+        }
+        if self.tasks.len() > before {
+            self.notice = Some(Notice::info(format!(
+                "new work: {} to pick",
+                self.tasks.len()
+            )));
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    /// A scan or typed entry followed by Enter.
+    fn accept(&mut self, ctx: &Ctx) -> Flow {
+        let Some(t) = self.task().cloned() else {
+            self.field.take();
+            self.notice = Some(Notice::info("nothing to pick"));
+            return Flow::Stay;
+        };
+        let text = self.field.take();
+        let text = text.trim();
+        if self.asking_reason {
+            return match text.parse::<usize>() {
+                Ok(n) if (1..=SHORT_REASONS.len()).contains(&n) => self.short(n, ctx),
+                _ => self.refuse(format!("reason 1 to {}", SHORT_REASONS.len())),
+            };
+        }
+        if text.is_empty() {
+            return match self.step() {
+                Step::Qty if self.bin_ok => {
+                    // One scan: the expected quantity; several: the count.
+                    let base = if self.scans == 1 {
+                        t.open
+                    } else {
+                        self.counted
+                    };
+                    self.confirm(&t, base, false, ctx)
+                }
+                Step::Bin => {
+                    self.notice = Some(Notice::info(format!("scan bin {}", t.bin)));
+                    Flow::Stay
+                }
+                _ => {
+                    self.notice = Some(Notice::info(format!("scan item {}", t.sku)));
+                    Flow::Stay
+                }
+            };
+        }
+        let s = ctx.state();
+        // The expected bin.
+        if text.eq_ignore_ascii_case(&t.bin) {
+            self.bin_ok = true;
+            return self.maybe_done(&t, ctx);
+        }
+        // Another bin of this warehouse.
+        let is_bin = [text.to_string(), text.to_ascii_uppercase()]
+            .into_iter()
+            .any(|b| s.bins.contains_key(&(self.warehouse.clone(), b)));
+        if is_bin {
+            return self.refuse(format!("wrong bin {text}: go to {}", t.bin));
+        }
+        match s.scanned_item(text, &t.sku) {
+            Ok(si) if si.item.sku == t.sku => {
+                if let (Some(want), Some(got)) = (&t.lot, &si.lot) {
+                    if want != got {
+                        return self.refuse(format!("wrong lot {got}: pick lot {want}"));
+                    }
+                }
+                if let Some(exp) = &si.expiry {
+                    match gs1_date(exp, ctx.today()) {
+                        Some(d) if d < ctx.today() => {
+                            return self.refuse(format!(
+                                "lot {} expired {d}: do not pick",
+                                si.lot.as_deref().unwrap_or("-")
+                            ))
+                        }
+                        Some(_) => {}
+                        None => return self.refuse(format!("bad expiry date {exp}")),
+                    }
+                }
+                let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
+                let n = si.count.unwrap_or(Decimal::ONE) * factor;
+                if self.counted + n > t.open {
+                    return self.refuse(format!(
+                        "too many: {} of {} {}",
+                        fmt_qty(self.counted + n),
+                        fmt_qty(t.open),
+                        si.item.base_unit
+                    ));
+                }
+                match &self.first_scan {
+                    None => self.first_scan = Some((text.to_string(), factor)),
+                    Some((_, f)) if *f != factor => self.mixed = true,
+                    Some(_) => {}
+                }
+                self.counted += n;
+                self.scans += 1;
+                if !self.bin_ok {
+                    self.notice = Some(Notice::info(format!("item OK: scan bin {}", t.bin)));
+                    return Flow::Stay;
+                }
+                self.maybe_done(&t, ctx)
+            }
+            Ok(si) => self.refuse(format!("wrong item {}: pick {}", si.item.sku, t.sku)),
+            Err(Rejection::BadScan { problem }) => self.refuse(problem),
+            Err(_) => {
+                if self.bin_ok && self.scans > 0 {
+                    if let Ok(q) = parse_qty(text) {
+                        // A quantity typed, in the unit scanned.
+                        let factor = self.first_scan.as_ref().map_or(Decimal::ONE, |x| x.1);
+                        let base = q * factor;
+                        if base > t.open {
+                            return self.refuse(format!("at most {}", fmt_qty(t.open)));
+                        }
+                        return self.confirm(&t, base, false, ctx);
+                    }
+                }
+                if self.bin_ok {
+                    self.refuse(format!("wrong item {text}: pick {}", t.sku))
+                } else {
+                    self.refuse(format!("wrong bin {text}: go to {}", t.bin))
+                }
+            }
+        }
+    }
+
+    /// Bin and count complete: confirm at once.
+    fn maybe_done(&mut self, t: &Task, ctx: &Ctx) -> Flow {
+        if self.bin_ok && self.scans > 0 && self.counted == t.open {
+            return self.confirm(t, self.counted, false, ctx);
+        }
+        Flow::Stay
+    }
+
+    fn short(&mut self, reason: usize, ctx: &Ctx) -> Flow {
+        let Some(t) = self.task().cloned() else {
+            return Flow::Stay;
+        };
+        let why = SHORT_REASONS.get(reason - 1).copied().unwrap_or("other");
+        tracing::info!(list = %t.list, line = t.line, reason = why, key = %self.key, "pick short");
+        self.asking_reason = false;
+        self.confirm(&t, self.counted, true, ctx)
+    }
+
+    fn confirm(&mut self, t: &Task, base: Decimal, short: bool, _ctx: &Ctx) -> Flow {
+        let (item, qty) = match (&self.first_scan, self.mixed) {
+            (Some((scan, f)), false) if !f.is_zero() => (scan.clone(), base / *f),
+            _ => (t.sku.clone(), base),
+        };
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: CommandBody::ConfirmPick {
+                list: t.list.clone(),
+                line: t.line,
+                bin: t.bin.clone(),
+                item,
+                qty: Some(qty.normalize()),
+                short,
+            },
+        }))
+    }
+
+    fn skip(&mut self) {
+        let Some(t) = self.task().cloned() else {
+            return;
+        };
+        if self.tasks.len() < 2 {
+            self.notice = Some(Notice::info("nothing else to pick: this is the last task"));
+            return;
+        }
+        self.skipped.retain(|x| *x != t.id());
+        self.skipped.push(t.id());
+        self.reset_progress();
+        self.tasks = {
+            let mut v = std::mem::take(&mut self.tasks);
+            let pos = v.iter().position(|x| x.id() == t.id());
+            if let Some(p) = pos {
+                let x = v.remove(p);
+                v.push(x);
+            }
+            v
+        };
+        self.current = self.tasks.first().map(Task::id);
+        self.notice = Some(Notice::info(format!(
+            "skipped {} {}: it comes back last",
+            t.bin, t.sku
+        )));
+    }
+}
+
+impl Screen for RfPick {
+    fn name(&self) -> &'static str {
+        "rf_pick"
+    }
+    fn title(&self) -> String {
+        "Pick".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let mut v = vec![(Action::Submit, "accept the scan")];
+        if self.asking_reason {
+            v[0].1 = "choose the reason";
+            v.push((Action::Back, "not short"));
+            return v;
+        }
+        if self.bin_ok {
+            v.push((Action::Short, "short"));
+        }
+        if self.tasks.len() > 1 {
+            v.push((Action::Skip, "skip"));
+        }
+        v.push((Action::Back, "back"));
+        v.push((Action::Clear, "clear the field"));
+        v
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Submit) => self.accept(ctx),
+            Input::Action(Action::Short) => {
+                if self.task().is_none() {
+                    return Flow::Stay;
+                }
+                if !self.bin_ok {
+                    return self.refuse("scan the bin first".into());
+                }
+                self.field.take();
+                self.asking_reason = true;
+                Flow::Stay
+            }
+            Input::Action(Action::Skip) => {
+                if !self.asking_reason {
+                    self.skip();
+                }
+                Flow::Stay
+            }
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                if !self.field.text.is_empty() {
+                    self.field.take();
+                    Flow::Stay
+                } else if self.asking_reason {
+                    self.asking_reason = false;
+                    Flow::Stay
+                } else if self.scans > 0 {
+                    self.asking_leave = true;
+                    Flow::Confirm(format!(
+                        "Leave? {} counted are not confirmed.",
+                        fmt_qty(self.counted)
+                    ))
+                } else {
+                    Flow::Pop
+                }
+            }
+            Input::Char(c) if self.asking_reason && c.is_ascii_digit() => {
+                match c.to_digit(10).map(|d| d as usize) {
+                    Some(n) if (1..=SHORT_REASONS.len()).contains(&n) => self.short(n, ctx),
+                    _ => self.refuse(format!("reason 1 to {}", SHORT_REASONS.len())),
+                }
+            }
+            other => {
+                self.field.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        match outcome {
+            Submitted::Committed { events, .. } => {
+                self.done += 1;
+                self.key = ctx.new_key();
+                let mut picked = Decimal::ZERO;
+                let mut msg = Vec::new();
+                for e in &events {
+                    match e {
+                        Event::Picked { qty, .. } => picked += *qty,
+                        Event::PickLineAdded { line, .. } => {
+                            msg.push(format!("rest from {}", line.bin))
+                        }
+                        Event::Backordered { qty, .. } => {
+                            msg.push(format!("{} backordered", fmt_qty(*qty)))
+                        }
+                        _ => {}
+                    }
+                }
+                let what = self.task().map(|t| t.sku.clone()).unwrap_or_default();
+                // What a short led to first: a 20-column status line
+                // shows the start.
+                msg.push(format!("picked {} {what}", fmt_qty(picked)));
+                let mut text = msg.join("; ");
+                self.reset_progress();
+                // The task is done (or partly: it stays first).
+                self.tasks = tasks(ctx.state(), &self.warehouse, &self.skipped);
+                if self.task().is_none() {
+                    self.current = self.tasks.first().map(Task::id);
+                }
+                if self.tasks.is_empty() {
+                    text.push_str("; all picked");
+                }
+                self.notice = Some(Notice::info(text));
+                Flow::Stay
+            }
+            Submitted::Refused(r) => {
+                // A refused key is used up: the next try takes a new one.
+                self.key = ctx.new_key();
+                self.counted = Decimal::ZERO;
+                self.scans = 0;
+                self.first_scan = None;
+                self.mixed = false;
+                self.asking_reason = false;
+                self.reload(ctx.state());
+                self.notice = Some(Notice::bell(r.to_string()));
+                Flow::Stay
+            }
+            Submitted::Stopped(e) => {
+                // Not acknowledged: the same key again is safe.
+                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+                Flow::Stay
+            }
+        }
+    }
+    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        if std::mem::take(&mut self.asking_leave) && yes {
+            return Flow::Pop;
+        }
+        Flow::Stay
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        self.reload(ctx.state());
+    }
+    fn dirty(&self) -> bool {
+        self.scans > 0
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let Some(t) = self.task().cloned() else {
+            let lines = vec![
+                RfLine::styled(th.good(), "Nothing to pick"),
+                RfLine::plain(format!("in {}.", self.warehouse)),
+                RfLine::styled(th.dim(), format!("done this session: {}", self.done)),
+                RfLine::styled(th.dim(), "New work shows here."),
+            ];
+            draw(f, area, &lines, 0);
+            return;
+        };
+        let item = s.items.get(&t.sku);
+        let unit = item.map(|i| i.base_unit.clone()).unwrap_or_default();
+        let pos = self
+            .tasks
+            .iter()
+            .position(|x| x.id() == t.id())
+            .map_or(0, |p| p + 1);
+        let mut lines = Vec::new();
+        let group = t.wave.clone().map(|w| format!(" {w}")).unwrap_or_default();
+        lines.push(RfLine::styled(
+            th.dim(),
+            format!("{pos}/{} {} L{}{group}", self.tasks.len(), t.list, t.line),
+        ));
+        let ok = |b: bool| if b { " ok" } else { "" };
+        lines.push(
+            RfLine::styled(th.label(), "BIN  ")
+                .push(th.title(), t.bin.clone())
+                .push(th.good(), ok(self.bin_ok)),
+        );
+        lines.push(
+            RfLine::styled(th.label(), "ITEM ")
+                .push(Default::default(), t.sku.clone())
+                .push(th.good(), ok(self.scans > 0)),
+        );
+        let got = if self.scans > 0 {
+            format!(" got {}", fmt_qty(self.counted))
+        } else {
+            String::new()
+        };
+        lines.push(
+            RfLine::styled(th.label(), "QTY  ")
+                .push(Default::default(), format!("{} {unit}", fmt_qty(t.open)))
+                .push(th.good(), got),
+        );
+        if let Some(lot) = &t.lot {
+            lines.push(RfLine::styled(th.label(), "LOT  ").push(Default::default(), lot.clone()));
+        }
+        let keep = lines.len();
+        let (label, hint) = match self.step() {
+            Step::Bin if self.scans > 0 => ("bin", format!("item OK; scan bin {}", t.bin)),
+            Step::Bin => ("bin", "scan the bin".to_string()),
+            Step::Item => ("item", "scan the item".to_string()),
+            Step::Qty => {
+                let n = if self.scans == 1 {
+                    t.open
+                } else {
+                    self.counted
+                };
+                ("qty", format!("Enter: pick {}", fmt_qty(n)))
+            }
+            Step::Reason => ("short why", String::new()),
+        };
+        lines.push(field_line(label, &self.field.text, th));
+        let keep = if self.asking_reason {
+            // The reasons right under the field, all on screen at 40x8.
+            for (i, r) in SHORT_REASONS.iter().enumerate() {
+                lines.push(RfLine::plain(format!("{} {r}", i + 1)));
+            }
+            keep + SHORT_REASONS.len() - 1
+        } else {
+            lines.push(RfLine::styled(th.dim(), hint));
+            keep
+        };
+        if let Some(i) = item {
+            lines.push(RfLine::styled(th.dim(), i.description.clone()));
+        }
+        lines.push(RfLine::styled(th.dim(), format!("order {}", t.order)));
+        let next: Vec<&Task> = self.tasks.iter().filter(|x| x.id() != t.id()).collect();
+        if !next.is_empty() {
+            lines.push(RfLine::styled(th.label(), "next:"));
+            for n in next.iter().take(20) {
+                lines.push(RfLine::plain(format!(
+                    "{} {} {}",
+                    n.bin,
+                    n.sku,
+                    fmt_qty(n.open)
+                )));
+            }
+        }
+        draw(f, area, &lines, keep);
+    }
+}

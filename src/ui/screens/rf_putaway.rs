@@ -1,0 +1,342 @@
+//! Put away (RF): goods waiting in the receiving bins (dock, quarantine)
+//! of the warehouse. Scan the item (Enter alone takes the first waiting);
+//! the screen directs it to a bin (the pick face already holding the
+//! item, else a bulk bin, else an empty bin near its others); a number
+//! typed changes the quantity (all by default); scanning the directed bin
+//! moves it: one `put_away` command. Another storage bin asks why (1 the
+//! directed bin is full, 2 damaged, 3 other); a wrong bin is refused with
+//! the bell.
+
+use super::rf::{draw, field_line, RfLine, RF_MIN};
+use crate::core::master::BinKind;
+use crate::core::purchasing::directed_bin;
+use crate::core::state::BinKey;
+use crate::core::types::Code;
+use crate::core::{CommandBody, State};
+use crate::query::qty as fmt_qty;
+use crate::ui::entry::parse_qty;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// Why goods go elsewhere than the directed bin.
+pub const REASONS: [&str; 3] = ["directed bin full", "damaged", "other"];
+
+/// Stock waiting in the receiving bins of `warehouse` (not promised to a
+/// pick list): (bin key, quantity).
+pub fn waiting(s: &State, warehouse: &str) -> Vec<(BinKey, Decimal)> {
+    s.bins
+        .range((warehouse.to_string(), String::new())..)
+        .take_while(|((w, _), _)| w == warehouse)
+        .filter(|(_, b)| matches!(b.kind, BinKind::Dock | BinKind::Quarantine))
+        .flat_map(|(_, b)| {
+            s.bin_stock
+                .range(
+                    BinKey {
+                        warehouse: warehouse.to_string(),
+                        bin: b.code.clone(),
+                        sku: String::new(),
+                        lot: None,
+                    }..,
+                )
+                .take_while(move |(k, _)| k.warehouse == warehouse && k.bin == b.code)
+                .map(|(k, q)| (k.clone(), *q - crate::core::warehouse::bin_promised(s, k)))
+                .filter(|(_, q)| *q > Decimal::ZERO)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Item,
+    Bin,
+    Reason,
+}
+
+pub struct RfPutAway {
+    pub warehouse: Code,
+    pub from: Option<BinKey>,
+    pub qty: Decimal,
+    pub directed: Code,
+    /// The bin scanned when it is not the directed one.
+    pub to: Code,
+    pub step: Step,
+    pub field: TextField,
+    pub key: String,
+    notice: Option<Notice>,
+}
+
+impl RfPutAway {
+    pub fn new(ctx: &Ctx) -> RfPutAway {
+        RfPutAway {
+            warehouse: super::rf::warehouse_of(ctx),
+            from: None,
+            qty: Decimal::ZERO,
+            directed: String::new(),
+            to: String::new(),
+            step: Step::Item,
+            field: TextField::default(),
+            key: ctx.new_key(),
+            notice: None,
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    fn submit(&mut self, to: Code, reason: &str) -> Flow {
+        let Some(k) = self.from.clone() else {
+            return Flow::Stay;
+        };
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: CommandBody::PutAway {
+                warehouse: k.warehouse,
+                from: k.bin,
+                sku: k.sku,
+                lot: k.lot,
+                qty: self.qty,
+                to,
+                reason: reason.to_string(),
+            },
+        }))
+    }
+
+    fn accept(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.field.take();
+        let text = text.trim();
+        let s = ctx.state();
+        match self.step {
+            Step::Item => {
+                let rows = waiting(s, &self.warehouse);
+                let row = if text.is_empty() {
+                    rows.first().cloned()
+                } else {
+                    match s.scanned_item(text, "an item waiting to be put away") {
+                        Ok(si) => rows.iter().find(|(k, _)| k.sku == si.item.sku).cloned(),
+                        Err(e) => return self.refuse(e.to_string()),
+                    }
+                };
+                match row {
+                    Some((k, q)) => {
+                        self.directed =
+                            directed_bin(s, &self.warehouse, &k.sku).unwrap_or_default();
+                        self.from = Some(k);
+                        self.qty = q;
+                        self.step = Step::Bin;
+                        Flow::Stay
+                    }
+                    None if text.is_empty() => {
+                        self.notice = Some(Notice::info("nothing to put away"));
+                        Flow::Stay
+                    }
+                    None => self.refuse(format!("{text}: not waiting here")),
+                }
+            }
+            Step::Bin => {
+                if text.is_empty() {
+                    return self.refuse(format!("scan bin {}", self.directed));
+                }
+                let up = text.to_ascii_uppercase();
+                if up == self.directed {
+                    return self.submit(up, "");
+                }
+                match s.bins.get(&(self.warehouse.clone(), up.clone())) {
+                    Some(b) if matches!(b.kind, BinKind::PickFace | BinKind::Bulk) => {
+                        self.to = up;
+                        self.step = Step::Reason;
+                        Flow::Stay
+                    }
+                    Some(_) => self.refuse(format!("{up} is not a storage bin")),
+                    None => {
+                        let max = waiting(s, &self.warehouse)
+                            .into_iter()
+                            .find(|(k, _)| Some(k) == self.from.as_ref())
+                            .map_or(Decimal::ZERO, |x| x.1);
+                        match parse_qty(text) {
+                            Ok(q) if q > Decimal::ZERO && q <= max => {
+                                self.qty = q;
+                                Flow::Stay
+                            }
+                            Ok(_) => self.refuse(format!("at most {}", fmt_qty(max))),
+                            Err(_) => {
+                                self.refuse(format!("wrong bin {up}: go to {}", self.directed))
+                            }
+                        }
+                    }
+                }
+            }
+            Step::Reason => match text.parse::<usize>() {
+                Ok(n) if (1..=REASONS.len()).contains(&n) => {
+                    let to = self.to.clone();
+                    self.submit(to, REASONS[n - 1])
+                }
+                _ => self.refuse(format!("reason 1 to {}", REASONS.len())),
+            },
+        }
+    }
+}
+
+impl Screen for RfPutAway {
+    fn name(&self) -> &'static str {
+        "rf_putaway"
+    }
+    fn title(&self) -> String {
+        "Put away".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let what = match self.step {
+            Step::Item => "take the item",
+            Step::Bin => "confirm the bin",
+            Step::Reason => "choose the reason",
+        };
+        vec![
+            (Action::Submit, what),
+            (Action::Back, "back"),
+            (Action::Clear, "clear the field"),
+        ]
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Submit) => self.accept(ctx),
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                if !self.field.text.is_empty() {
+                    self.field.take();
+                    return Flow::Stay;
+                }
+                match self.step {
+                    Step::Reason => self.step = Step::Bin,
+                    Step::Bin => {
+                        self.from = None;
+                        self.step = Step::Item;
+                    }
+                    Step::Item => return Flow::Pop,
+                }
+                Flow::Stay
+            }
+            Input::Char(c) if self.step == Step::Reason && c.is_ascii_digit() => {
+                self.field.text = c.to_string();
+                self.accept(ctx)
+            }
+            other => {
+                self.field.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        match outcome {
+            Submitted::Committed { .. } => {
+                self.key = ctx.new_key();
+                let (sku, to) = match (&self.from, self.step) {
+                    (Some(k), Step::Reason) => (k.sku.clone(), self.to.clone()),
+                    (Some(k), _) => (k.sku.clone(), self.directed.clone()),
+                    _ => Default::default(),
+                };
+                self.notice = Some(Notice::info(format!("{} {sku} to {to}", fmt_qty(self.qty))));
+                self.from = None;
+                self.step = Step::Item;
+                Flow::Stay
+            }
+            Submitted::Refused(r) => {
+                self.key = ctx.new_key();
+                self.step = Step::Bin;
+                self.notice = Some(Notice::bell(r.to_string()));
+                Flow::Stay
+            }
+            Submitted::Stopped(e) => {
+                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+                Flow::Stay
+            }
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        if let Some(k) = &self.from {
+            let still = waiting(ctx.state(), &self.warehouse)
+                .iter()
+                .any(|(x, q)| x == k && *q >= self.qty);
+            if !still {
+                self.from = None;
+                self.step = Step::Item;
+                self.notice = Some(Notice::bell("moved elsewhere meanwhile"));
+            }
+        }
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let mut lines = Vec::new();
+        let keep;
+        match (&self.from, self.step) {
+            (None, _) | (_, Step::Item) => {
+                keep = 0;
+                lines.push(field_line("item", &self.field.text, th));
+                lines.push(RfLine::styled(th.dim(), "scan; Enter: first"));
+                let rows = waiting(s, &self.warehouse);
+                lines.push(RfLine::styled(
+                    th.label(),
+                    format!("waiting ({}):", rows.len()),
+                ));
+                for (k, q) in rows.iter().take(30) {
+                    lines.push(RfLine::plain(format!(
+                        "{} {} {}",
+                        k.bin,
+                        k.sku,
+                        fmt_qty(*q)
+                    )));
+                }
+            }
+            (Some(k), step) => {
+                lines.push(
+                    RfLine::styled(th.label(), "FROM ").push(Default::default(), k.bin.clone()),
+                );
+                lines.push(
+                    RfLine::styled(th.label(), "ITEM ").push(Default::default(), k.sku.clone()),
+                );
+                let lot = k
+                    .lot
+                    .as_ref()
+                    .map(|l| format!(" lot {l}"))
+                    .unwrap_or_default();
+                lines.push(
+                    RfLine::styled(th.label(), "QTY  ")
+                        .push(Default::default(), format!("{}{lot}", fmt_qty(self.qty))),
+                );
+                lines.push(
+                    RfLine::styled(th.label(), "TO   ").push(th.title(), self.directed.clone()),
+                );
+                keep = lines.len();
+                if step == Step::Reason {
+                    lines.push(field_line("why", &self.field.text, th));
+                    for (i, r) in REASONS.iter().enumerate() {
+                        lines.push(RfLine::plain(format!("{} {r}", i + 1)));
+                    }
+                } else {
+                    lines.push(field_line("bin", &self.field.text, th));
+                    lines.push(RfLine::styled(th.dim(), "scan the bin; n: qty"));
+                }
+            }
+        }
+        let keep = if self.step == Step::Reason {
+            keep + REASONS.len() - 1
+        } else {
+            keep
+        };
+        draw(f, area, &lines, keep);
+    }
+}

@@ -1,0 +1,538 @@
+//! Receive (RF): scan the purchase order (or the supplier: its oldest open
+//! PO for this warehouse; Enter alone takes the first due), Enter accepts
+//! the dock bin shown (or scan another receiving bin), then scan the items:
+//! each scan counts one (a case its units, a GS1 (30) its count; a number
+//! typed after a scan is the quantity of that scan instead). A lot-tracked
+//! item scanned without its GS1 lot (10) asks for the lot and then the
+//! expiry date; the next scans of that item go to the same lot. More than
+//! the PO line allows (its over-receipt tolerance) is refused with the
+//! bell and the tolerance shown. Enter on an empty field receives
+//! everything counted as one `receive_purchase` command.
+
+use super::rf::{draw, field_line, RfLine, RF_MIN};
+use crate::core::master::BinKind;
+use crate::core::purchasing::{PoStatus, ReceiveInput};
+use crate::core::rejection::Rejection;
+use crate::core::scan::gs1_date;
+use crate::core::types::Code;
+use crate::core::{CommandBody, Event, State};
+use crate::query::qty as fmt_qty;
+use crate::ui::entry::parse_qty;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use chrono::NaiveDate;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// Open purchase orders of `warehouse` with something still to come,
+/// oldest first.
+pub fn due(s: &State, warehouse: &str) -> Vec<Code> {
+    let mut v: Vec<(NaiveDate, Code)> = s
+        .index
+        .open_pos
+        .iter()
+        .filter_map(|n| s.purchase_orders.get(n))
+        .filter(|p| p.warehouse == warehouse && p.status == PoStatus::Open)
+        .filter(|p| p.lines.iter().any(|l| l.open() > Decimal::ZERO))
+        .map(|p| {
+            let first = p.lines.iter().map(|l| l.expected).min().unwrap_or(p.date);
+            (first, p.number.clone())
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|x| x.1).collect()
+}
+
+/// One counted line of the receipt: item, lot, expiry, base units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counted {
+    pub sku: Code,
+    pub lot: Option<Code>,
+    pub expiry: Option<NaiveDate>,
+    pub qty: Decimal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Po,
+    Bin,
+    Items,
+    Lot,
+    Expiry,
+}
+
+pub struct RfReceive {
+    pub warehouse: Code,
+    pub po: Option<Code>,
+    pub bin: Code,
+    pub step: Step,
+    pub field: TextField,
+    pub lines: Vec<Counted>,
+    /// The last scan counted (index into `lines`, base units it added, unit factor).
+    last: Option<(usize, Decimal, Decimal)>,
+    /// A lot-tracked item waiting for its lot / expiry: (sku, base units).
+    waiting: Option<(Code, Decimal, Option<Code>)>,
+    pub key: String,
+    notice: Option<Notice>,
+    asking_leave: bool,
+}
+
+impl RfReceive {
+    pub fn new(ctx: &Ctx) -> RfReceive {
+        RfReceive {
+            warehouse: super::rf::warehouse_of(ctx),
+            po: None,
+            bin: String::new(),
+            step: Step::Po,
+            field: TextField::default(),
+            lines: Vec::new(),
+            last: None,
+            waiting: None,
+            key: ctx.new_key(),
+            notice: None,
+            asking_leave: false,
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    /// Counted so far of `sku` (base units).
+    fn counted(&self, sku: &str) -> Decimal {
+        self.lines
+            .iter()
+            .filter(|l| l.sku == sku)
+            .map(|l| l.qty)
+            .sum()
+    }
+
+    /// Room left on the PO for `sku` (over-receipt tolerance included), and
+    /// the ordered and most-allowed quantities, for the message.
+    fn room(&self, s: &State, sku: &str) -> Option<(Decimal, Decimal, Decimal)> {
+        let po = s.purchase_orders.get(self.po.as_ref()?)?;
+        let dec = s.items.get(sku).map_or(0, |i| i.qty_decimals);
+        let lines: Vec<_> = po.lines.iter().filter(|l| l.sku == sku).collect();
+        if lines.is_empty() {
+            return None;
+        }
+        let max: Decimal = lines.iter().map(|l| l.max_receipt(dec)).sum();
+        let ordered: Decimal = lines.iter().map(|l| l.qty).sum();
+        let received: Decimal = lines.iter().map(|l| l.received).sum();
+        Some((max - received - self.counted(sku), ordered, max))
+    }
+
+    fn add(&mut self, s: &State, c: Counted, factor: Decimal) -> Flow {
+        let Some((room, ordered, max)) = self.room(s, &c.sku) else {
+            return self.refuse(format!("{} is not on this PO", c.sku));
+        };
+        if c.qty > room {
+            return self.refuse(format!(
+                "over: {} ordered, at most {} with the tolerance",
+                fmt_qty(ordered),
+                fmt_qty(max)
+            ));
+        }
+        let i = match self
+            .lines
+            .iter()
+            .position(|l| l.sku == c.sku && l.lot == c.lot && l.expiry == c.expiry)
+        {
+            Some(i) => {
+                self.lines[i].qty += c.qty;
+                i
+            }
+            None => {
+                self.lines.push(c.clone());
+                self.lines.len() - 1
+            }
+        };
+        self.last = Some((i, c.qty, factor));
+        Flow::Stay
+    }
+
+    fn accept(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.field.take();
+        let text = text.trim();
+        let s = ctx.state();
+        match self.step {
+            Step::Po => {
+                let queue = due(s, &self.warehouse);
+                let up = text.to_ascii_uppercase();
+                let found = if text.is_empty() {
+                    queue.first().cloned()
+                } else {
+                    queue
+                        .iter()
+                        .find(|n| {
+                            **n == up || s.purchase_orders.get(*n).is_some_and(|p| p.supplier == up)
+                        })
+                        .cloned()
+                };
+                match found {
+                    Some(po) => {
+                        self.po = Some(po);
+                        self.bin = s
+                            .bins
+                            .range((self.warehouse.clone(), String::new())..)
+                            .take_while(|((w, _), _)| *w == self.warehouse)
+                            .find(|(_, b)| b.kind == BinKind::Dock)
+                            .map(|(_, b)| b.code.clone())
+                            .unwrap_or_default();
+                        self.step = Step::Bin;
+                        Flow::Stay
+                    }
+                    None if text.is_empty() => {
+                        self.notice = Some(Notice::info("nothing due here"));
+                        Flow::Stay
+                    }
+                    None => self.refuse(format!("{text}: no open PO for {}", self.warehouse)),
+                }
+            }
+            Step::Bin => {
+                if !text.is_empty() {
+                    let up = text.to_ascii_uppercase();
+                    if !s.bins.contains_key(&(self.warehouse.clone(), up.clone())) {
+                        return self.refuse(format!("no bin {up} in {}", self.warehouse));
+                    }
+                    self.bin = up;
+                }
+                if self.bin.is_empty() {
+                    return self.refuse("scan the receiving bin".into());
+                }
+                self.step = Step::Items;
+                Flow::Stay
+            }
+            Step::Items => {
+                if text.is_empty() {
+                    return self.submit();
+                }
+                let po = self.po.clone().unwrap_or_default();
+                match s.scanned_item(text, &format!("an item on {po}")) {
+                    Ok(si) => {
+                        let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
+                        let qty = si.count.unwrap_or(Decimal::ONE) * factor;
+                        let sku = si.item.sku.clone();
+                        let expiry = match &si.expiry {
+                            Some(raw) => match gs1_date(raw, ctx.today()) {
+                                Some(d) => Some(d),
+                                None => return self.refuse(format!("bad expiry {raw}")),
+                            },
+                            None => None,
+                        };
+                        if si.item.lot_tracked && si.lot.is_none() {
+                            // The same item again: the lot typed last time.
+                            if let Some(prev) = self
+                                .lines
+                                .iter()
+                                .rev()
+                                .find(|l| l.sku == sku && l.lot.is_some())
+                                .cloned()
+                            {
+                                return self.add(s, Counted { qty, ..prev }, factor);
+                            }
+                            if self.room(s, &sku).is_none() {
+                                return self.refuse(format!("{sku} is not on this PO"));
+                            }
+                            self.waiting = Some((sku, qty, None));
+                            self.step = Step::Lot;
+                            return Flow::Stay;
+                        }
+                        if !si.item.lot_tracked && si.lot.is_some() {
+                            return self.refuse(format!("{sku} has no lots"));
+                        }
+                        self.add(
+                            s,
+                            Counted {
+                                sku,
+                                lot: si.lot.clone(),
+                                expiry,
+                                qty,
+                            },
+                            factor,
+                        )
+                    }
+                    Err(Rejection::BadScan { problem }) => self.refuse(problem),
+                    Err(_) => {
+                        // A number after a scan: that scan's quantity.
+                        if let (Some((i, added, factor)), Ok(q)) = (self.last, parse_qty(text)) {
+                            let sku = self.lines.get(i).map(|l| l.sku.clone()).unwrap_or_default();
+                            let new = q * factor;
+                            if let Some(l) = self.lines.get_mut(i) {
+                                l.qty -= added;
+                            }
+                            let room = self.room(s, &sku).map_or(Decimal::ZERO, |r| r.0);
+                            if new > room || new <= Decimal::ZERO {
+                                if let Some(l) = self.lines.get_mut(i) {
+                                    l.qty += added;
+                                }
+                                let (_, ordered, max) = self.room(s, &sku).unwrap_or_default();
+                                return self.refuse(format!(
+                                    "over: {} ordered, at most {} with the tolerance",
+                                    fmt_qty(ordered),
+                                    fmt_qty(max)
+                                ));
+                            }
+                            if let Some(l) = self.lines.get_mut(i) {
+                                l.qty += new;
+                            }
+                            self.last = Some((i, new, factor));
+                            return Flow::Stay;
+                        }
+                        self.refuse(format!("{text}: not an item on {po}"))
+                    }
+                }
+            }
+            Step::Lot => {
+                let lot = text.to_ascii_uppercase();
+                if lot.is_empty() || crate::core::types::code_problem(&lot).is_some() {
+                    return self.refuse("type the lot on the label".into());
+                }
+                if let Some(w) = &mut self.waiting {
+                    w.2 = Some(lot);
+                }
+                self.step = Step::Expiry;
+                Flow::Stay
+            }
+            Step::Expiry => {
+                let expiry = if text.is_empty() {
+                    None
+                } else {
+                    match NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .ok()
+                        .or_else(|| gs1_date(text, ctx.today()))
+                    {
+                        Some(d) => Some(d),
+                        None => return self.refuse("expiry: 2027-03-31 or 270331".into()),
+                    }
+                };
+                let Some((sku, qty, lot)) = self.waiting.take() else {
+                    self.step = Step::Items;
+                    return Flow::Stay;
+                };
+                self.step = Step::Items;
+                self.add(
+                    s,
+                    Counted {
+                        sku,
+                        lot,
+                        expiry,
+                        qty,
+                    },
+                    Decimal::ONE,
+                )
+            }
+        }
+    }
+
+    fn submit(&mut self) -> Flow {
+        if self.lines.iter().all(|l| l.qty <= Decimal::ZERO) {
+            return self.refuse("scan what arrived first".into());
+        }
+        let (Some(po), bin) = (self.po.clone(), self.bin.clone()) else {
+            return Flow::Stay;
+        };
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: CommandBody::ReceivePurchase {
+                po,
+                bin,
+                lines: self
+                    .lines
+                    .iter()
+                    .filter(|l| l.qty > Decimal::ZERO)
+                    .map(|l| ReceiveInput {
+                        item: l.sku.clone(),
+                        qty: Some(l.qty),
+                        lot: l.lot.clone(),
+                        expiry: l.expiry,
+                    })
+                    .collect(),
+            },
+        }))
+    }
+}
+
+impl Screen for RfReceive {
+    fn name(&self) -> &'static str {
+        "rf_receive"
+    }
+    fn title(&self) -> String {
+        "Receive".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let what = match self.step {
+            Step::Po => "take the PO",
+            Step::Bin => "accept the bin",
+            Step::Items if self.lines.is_empty() => "count the item",
+            Step::Items => "count / receive all",
+            Step::Lot => "the lot",
+            Step::Expiry => "the expiry",
+        };
+        vec![
+            (Action::Submit, what),
+            (Action::Back, "back"),
+            (Action::Clear, "clear the field"),
+        ]
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Submit) => self.accept(ctx),
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                if !self.field.text.is_empty() {
+                    self.field.take();
+                    return Flow::Stay;
+                }
+                match self.step {
+                    Step::Lot | Step::Expiry => {
+                        self.waiting = None;
+                        self.step = Step::Items;
+                    }
+                    Step::Items if !self.lines.is_empty() => {
+                        self.asking_leave = true;
+                        return Flow::Confirm("Drop what was counted?".into());
+                    }
+                    Step::Items => self.step = Step::Bin,
+                    Step::Bin => {
+                        self.po = None;
+                        self.step = Step::Po;
+                    }
+                    Step::Po => return Flow::Pop,
+                }
+                Flow::Stay
+            }
+            other => {
+                self.field.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        match outcome {
+            Submitted::Committed { events, .. } => {
+                self.key = ctx.new_key();
+                let gr = events.iter().find_map(|e| match e {
+                    Event::GoodsReceived { receipt, .. } => Some(receipt.number.clone()),
+                    _ => None,
+                });
+                self.notice = Some(Notice::info(format!(
+                    "received {}: put away next",
+                    gr.unwrap_or_default()
+                )));
+                self.lines.clear();
+                self.last = None;
+                self.po = None;
+                self.step = Step::Po;
+                Flow::Stay
+            }
+            Submitted::Refused(r) => {
+                self.key = ctx.new_key();
+                self.notice = Some(Notice::bell(r.to_string()));
+                Flow::Stay
+            }
+            Submitted::Stopped(e) => {
+                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+                Flow::Stay
+            }
+        }
+    }
+    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        if std::mem::take(&mut self.asking_leave) && yes {
+            self.lines.clear();
+            self.last = None;
+            self.step = Step::Bin;
+        }
+        Flow::Stay
+    }
+    fn dirty(&self) -> bool {
+        !self.lines.is_empty()
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let mut lines = Vec::new();
+        let keep;
+        match (&self.po, self.step) {
+            (None, _) | (_, Step::Po) => {
+                keep = 0;
+                lines.push(field_line("po", &self.field.text, th));
+                lines.push(RfLine::styled(th.dim(), "scan PO or supplier"));
+                let queue = due(s, &self.warehouse);
+                lines.push(RfLine::styled(
+                    th.label(),
+                    format!("due ({}):", queue.len()),
+                ));
+                for n in queue.iter().take(30) {
+                    let p = s.purchase_orders.get(n);
+                    lines.push(RfLine::plain(format!(
+                        "{n} {}",
+                        p.map(|p| p.supplier.clone()).unwrap_or_default()
+                    )));
+                }
+            }
+            (Some(po), step) => {
+                let p = s.purchase_orders.get(po);
+                lines.push(RfLine::styled(
+                    th.dim(),
+                    format!("{po} {}", p.map(|p| p.supplier.clone()).unwrap_or_default()),
+                ));
+                lines.push(
+                    RfLine::styled(th.label(), "BIN  ").push(Default::default(), self.bin.clone()),
+                );
+                if let Some((sku, q, lot)) = &self.waiting {
+                    lines.push(
+                        RfLine::styled(th.label(), "ITEM ")
+                            .push(Default::default(), format!("{sku} {}", fmt_qty(*q))),
+                    );
+                    if let Some(l) = lot {
+                        lines.push(
+                            RfLine::styled(th.label(), "LOT  ").push(Default::default(), l.clone()),
+                        );
+                    }
+                }
+                keep = lines.len();
+                let (label, hint) = match step {
+                    Step::Bin => ("bin", "Enter accepts the bin"),
+                    Step::Lot => ("lot", "type the lot"),
+                    Step::Expiry => ("exp", "YYYY-MM-DD; Enter: none"),
+                    _ if self.lines.is_empty() => ("item", "scan items"),
+                    _ => ("item", "Enter: receive all"),
+                };
+                lines.push(field_line(label, &self.field.text, th));
+                lines.push(RfLine::styled(th.dim(), hint));
+                for l in &self.lines {
+                    let lot = l.lot.as_ref().map(|x| format!(" {x}")).unwrap_or_default();
+                    lines.push(RfLine::plain(format!(
+                        "+ {} {}{lot}",
+                        l.sku,
+                        fmt_qty(l.qty)
+                    )));
+                }
+                if let Some(p) = p {
+                    lines.push(RfLine::styled(th.label(), "on the PO:"));
+                    for l in p.lines.iter().filter(|l| l.open() > Decimal::ZERO) {
+                        lines.push(RfLine::plain(format!(
+                            "{} {} of {}",
+                            l.sku,
+                            fmt_qty(l.received + self.counted(&l.sku).min(l.open())),
+                            fmt_qty(l.qty)
+                        )));
+                    }
+                }
+            }
+        }
+        draw(f, area, &lines, keep);
+    }
+}

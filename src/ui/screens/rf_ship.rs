@@ -1,0 +1,317 @@
+//! Ship (RF): the pick lists of the warehouse that are picked, packed and
+//! not held, oldest first. Scan the list (or its order; Enter alone takes
+//! the first), Enter accepts the order's carrier and service (or type
+//! `UPS 2DA`), scan the tracking number, and Enter ships: one `ship_pick`
+//! command. Lists for the will-call carrier (a customer picking up at the
+//! counter) are listed apart; their "tracking" is the name of who collected.
+
+use super::rf::{draw, field_line, list_from_scan, RfLine, RF_MIN};
+use crate::core::pack::packed_vs_picked;
+use crate::core::types::Code;
+use crate::core::warehouse::{PickList, PickStatus};
+use crate::core::{CommandBody, Event, State};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// The carrier of counter pick-ups (the demo's `WILLCALL`).
+pub const WILL_CALL: &str = "WILLCALL";
+
+/// Is a list ready to ship: nothing left to pick, everything picked in
+/// cartons, no carton held?
+pub fn ready(p: &PickList) -> bool {
+    p.status == PickStatus::Open
+        && p.lines.iter().all(|l| l.open() <= Decimal::ZERO)
+        && p.lines.iter().any(|l| l.picked > Decimal::ZERO)
+        && packed_vs_picked(p).values().all(|(pk, pa)| pk == pa)
+        && p.cartons.iter().all(|c| !c.held)
+}
+
+/// The order's carrier and service for a list.
+fn carrier_of(s: &State, p: &PickList) -> (Code, Code) {
+    let o = s.orders.get(&p.order);
+    (
+        o.and_then(|o| o.carrier.clone()).unwrap_or_default(),
+        o.and_then(|o| o.service.clone()).unwrap_or_default(),
+    )
+}
+
+/// Lists ready to ship in `warehouse`: (list, will-call?).
+pub fn to_ship(s: &State, warehouse: &str) -> Vec<(Code, bool)> {
+    s.index
+        .open_picks
+        .iter()
+        .filter_map(|n| s.picks.get(n))
+        .filter(|p| p.warehouse == warehouse && ready(p))
+        .map(|p| (p.number.clone(), carrier_of(s, p).0 == WILL_CALL))
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    List,
+    Carrier,
+    Tracking,
+}
+
+pub struct RfShip {
+    pub warehouse: Code,
+    pub list: Option<Code>,
+    pub carrier: Code,
+    pub service: Code,
+    pub step: Step,
+    pub field: TextField,
+    pub key: String,
+    notice: Option<Notice>,
+}
+
+impl RfShip {
+    pub fn new(ctx: &Ctx) -> RfShip {
+        RfShip {
+            warehouse: super::rf::warehouse_of(ctx),
+            list: None,
+            carrier: String::new(),
+            service: String::new(),
+            step: Step::List,
+            field: TextField::default(),
+            key: ctx.new_key(),
+            notice: None,
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    fn accept(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.field.take();
+        let text = text.trim();
+        let s = ctx.state();
+        match self.step {
+            Step::List => {
+                let found = if text.is_empty() {
+                    to_ship(s, &self.warehouse).first().map(|x| x.0.clone())
+                } else {
+                    list_from_scan(s, &self.warehouse, text, ready)
+                };
+                match found.and_then(|l| s.picks.get(&l).cloned()) {
+                    Some(p) => {
+                        let (c, sv) = carrier_of(s, &p);
+                        self.carrier = c;
+                        self.service = sv;
+                        self.list = Some(p.number);
+                        self.step = Step::Carrier;
+                        Flow::Stay
+                    }
+                    None if text.is_empty() => {
+                        self.notice = Some(Notice::info("nothing to ship"));
+                        Flow::Stay
+                    }
+                    None => self.refuse(format!("{text}: nothing ready to ship")),
+                }
+            }
+            Step::Carrier => {
+                if !text.is_empty() {
+                    let mut w = text.split_whitespace();
+                    let c = w.next().unwrap_or_default().to_ascii_uppercase();
+                    let sv = w.next().map(|x| x.to_ascii_uppercase());
+                    let Some(car) = s.carriers.get(&c) else {
+                        return self.refuse(format!("no carrier {c}"));
+                    };
+                    let sv = match sv {
+                        Some(x) => x,
+                        None => car
+                            .services
+                            .first()
+                            .map(|x| x.code.clone())
+                            .unwrap_or_default(),
+                    };
+                    if !car.services.iter().any(|x| x.code == sv) {
+                        return self.refuse(format!("{c} has no service {sv}"));
+                    }
+                    self.carrier = c;
+                    self.service = sv;
+                }
+                if self.carrier.is_empty() || self.service.is_empty() {
+                    return self.refuse("type the carrier and service, e.g. UPS GND".into());
+                }
+                self.step = Step::Tracking;
+                Flow::Stay
+            }
+            Step::Tracking => {
+                if text.is_empty() && self.carrier != WILL_CALL {
+                    return self.refuse("scan the tracking number".into());
+                }
+                if text.is_empty() {
+                    return self.refuse("type the name of who collects".into());
+                }
+                let Some(list) = self.list.clone() else {
+                    return Flow::Stay;
+                };
+                Flow::Submit(Box::new(Request {
+                    key: self.key.clone(),
+                    body: CommandBody::ShipPick {
+                        list,
+                        carrier: self.carrier.clone(),
+                        service: self.service.clone(),
+                        tracking: text.to_string(),
+                        freight: Decimal::ZERO,
+                    },
+                }))
+            }
+        }
+    }
+}
+
+impl Screen for RfShip {
+    fn name(&self) -> &'static str {
+        "rf_ship"
+    }
+    fn title(&self) -> String {
+        "Ship".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let what = match self.step {
+            Step::List => "take the list",
+            Step::Carrier => "accept the carrier",
+            Step::Tracking => "ship",
+        };
+        vec![
+            (Action::Submit, what),
+            (Action::Back, "back"),
+            (Action::Clear, "clear the field"),
+        ]
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Submit) => self.accept(ctx),
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                if !self.field.text.is_empty() {
+                    self.field.take();
+                    return Flow::Stay;
+                }
+                match self.step {
+                    Step::Tracking => self.step = Step::Carrier,
+                    Step::Carrier => {
+                        self.step = Step::List;
+                        self.list = None;
+                    }
+                    Step::List => return Flow::Pop,
+                }
+                Flow::Stay
+            }
+            other => {
+                self.field.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        match outcome {
+            Submitted::Committed { events, .. } => {
+                self.key = ctx.new_key();
+                let sh = events.iter().find_map(|e| match e {
+                    Event::Shipped { shipment, .. } => Some(shipment.number.clone()),
+                    _ => None,
+                });
+                self.notice = Some(Notice::info(format!("shipped {}", sh.unwrap_or_default())));
+                self.list = None;
+                self.step = Step::List;
+                Flow::Stay
+            }
+            Submitted::Refused(r) => {
+                self.key = ctx.new_key();
+                self.notice = Some(Notice::bell(r.to_string()));
+                Flow::Stay
+            }
+            Submitted::Stopped(e) => {
+                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+                Flow::Stay
+            }
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        if let Some(l) = &self.list {
+            if !ctx.state().picks.get(l).is_some_and(ready) {
+                self.list = None;
+                self.step = Step::List;
+                self.notice = Some(Notice::bell("the list changed elsewhere"));
+            }
+        }
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let mut lines = Vec::new();
+        let keep;
+        match (&self.list, self.step) {
+            (None, _) | (_, Step::List) => {
+                keep = 0;
+                lines.push(field_line("list", &self.field.text, th));
+                lines.push(RfLine::styled(th.dim(), "scan list or order"));
+                let queue = to_ship(s, &self.warehouse);
+                for (title, wc) in [("to ship", false), ("will call", true)] {
+                    let these: Vec<&Code> =
+                        queue.iter().filter(|x| x.1 == wc).map(|x| &x.0).collect();
+                    lines.push(RfLine::styled(
+                        th.label(),
+                        format!("{title} ({}):", these.len()),
+                    ));
+                    for l in these.into_iter().take(20) {
+                        let p = s.picks.get(l);
+                        let order = p.map(|p| p.order.clone()).unwrap_or_default();
+                        let cust = s
+                            .orders
+                            .get(&order)
+                            .map(|o| o.customer.clone())
+                            .unwrap_or_default();
+                        lines.push(RfLine::plain(format!("{l} {order} {cust}")));
+                    }
+                }
+            }
+            (Some(list), step) => {
+                let p = s.picks.get(list);
+                let order = p.map(|p| p.order.clone()).unwrap_or_default();
+                lines.push(RfLine::styled(th.dim(), format!("{list} {order}")));
+                lines.push(RfLine::styled(th.label(), "CTNS ").push(
+                    Default::default(),
+                    format!(
+                        "{} {} kg",
+                        p.map_or(0, |p| p.cartons.len()),
+                        p.map(|p| p.cartons.iter().map(|c| c.weight).sum::<Decimal>())
+                            .unwrap_or_default()
+                    ),
+                ));
+                lines.push(RfLine::styled(th.label(), "VIA  ").push(
+                    Default::default(),
+                    format!("{} {}", self.carrier, self.service),
+                ));
+                keep = lines.len();
+                if step == Step::Carrier {
+                    lines.push(field_line("via", &self.field.text, th));
+                    lines.push(RfLine::styled(th.dim(), "Enter accepts"));
+                } else if self.carrier == WILL_CALL {
+                    lines.push(field_line("name", &self.field.text, th));
+                    lines.push(RfLine::styled(th.dim(), "who collects; Enter"));
+                } else {
+                    lines.push(field_line("track", &self.field.text, th));
+                    lines.push(RfLine::styled(th.dim(), "scan tracking"));
+                }
+            }
+        }
+        draw(f, area, &lines, keep);
+    }
+}

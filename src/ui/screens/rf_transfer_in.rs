@@ -1,0 +1,226 @@
+//! Receive a transfer (RF): the transfers in transit to the warehouse.
+//! Scan the transfer number (Enter alone takes the oldest), Enter accepts
+//! the dock bin shown (or scan another bin of the warehouse), and Enter
+//! receives the whole transfer there: one `receive_transfer` command. The
+//! goods then wait at the dock for Put away.
+
+use super::rf::{draw, field_line, RfLine, RF_MIN};
+use crate::core::master::BinKind;
+use crate::core::transfer::TransferStatus;
+use crate::core::types::Code;
+use crate::core::{CommandBody, State};
+use crate::query::qty as fmt_qty;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+/// Transfers in transit to `warehouse`, oldest first.
+pub fn in_transit(s: &State, warehouse: &str) -> Vec<Code> {
+    let mut v: Vec<(chrono::NaiveDate, Code)> = s
+        .transfers
+        .values()
+        .filter(|t| t.to == warehouse && t.status == TransferStatus::InTransit)
+        .map(|t| (t.shipped, t.number.clone()))
+        .collect();
+    v.sort();
+    v.into_iter().map(|x| x.1).collect()
+}
+
+pub struct RfTransferIn {
+    pub warehouse: Code,
+    pub transfer: Option<Code>,
+    pub bin: Code,
+    pub field: TextField,
+    pub key: String,
+    notice: Option<Notice>,
+}
+
+impl RfTransferIn {
+    pub fn new(ctx: &Ctx) -> RfTransferIn {
+        let warehouse = super::rf::warehouse_of(ctx);
+        let bin = ctx
+            .state()
+            .bins
+            .range((warehouse.clone(), String::new())..)
+            .take_while(|((w, _), _)| *w == warehouse)
+            .find(|(_, b)| b.kind == BinKind::Dock)
+            .map(|(_, b)| b.code.clone())
+            .unwrap_or_default();
+        RfTransferIn {
+            warehouse,
+            transfer: None,
+            bin,
+            field: TextField::default(),
+            key: ctx.new_key(),
+            notice: None,
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    fn accept(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.field.take();
+        let up = text.trim().to_ascii_uppercase();
+        let s = ctx.state();
+        match &self.transfer {
+            None => {
+                let queue = in_transit(s, &self.warehouse);
+                let found = if up.is_empty() {
+                    queue.first().cloned()
+                } else {
+                    queue.iter().find(|n| **n == up).cloned()
+                };
+                match found {
+                    Some(t) => {
+                        self.transfer = Some(t);
+                        Flow::Stay
+                    }
+                    None if up.is_empty() => {
+                        self.notice = Some(Notice::info("nothing in transit to here"));
+                        Flow::Stay
+                    }
+                    None => self.refuse(format!("{up}: not in transit to {}", self.warehouse)),
+                }
+            }
+            Some(number) => {
+                if !up.is_empty() {
+                    if !s.bins.contains_key(&(self.warehouse.clone(), up.clone())) {
+                        return self.refuse(format!("no bin {up} in {}", self.warehouse));
+                    }
+                    self.bin = up;
+                    return Flow::Stay;
+                }
+                Flow::Submit(Box::new(Request {
+                    key: self.key.clone(),
+                    body: CommandBody::ReceiveTransfer {
+                        number: number.clone(),
+                        bin: self.bin.clone(),
+                    },
+                }))
+            }
+        }
+    }
+}
+
+impl Screen for RfTransferIn {
+    fn name(&self) -> &'static str {
+        "rf_transfer_in"
+    }
+    fn title(&self) -> String {
+        "Receive transfer".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let what = if self.transfer.is_none() {
+            "take the transfer"
+        } else {
+            "receive / set the bin"
+        };
+        vec![
+            (Action::Submit, what),
+            (Action::Back, "back"),
+            (Action::Clear, "clear the field"),
+        ]
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Submit) => self.accept(ctx),
+            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+                if !self.field.text.is_empty() {
+                    self.field.take();
+                } else if self.transfer.is_some() {
+                    self.transfer = None;
+                } else {
+                    return Flow::Pop;
+                }
+                Flow::Stay
+            }
+            other => {
+                self.field.edit(other);
+                Flow::Stay
+            }
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        match outcome {
+            Submitted::Committed { .. } => {
+                self.key = ctx.new_key();
+                self.notice = Some(Notice::info(format!(
+                    "received {} into {}: put away next",
+                    self.transfer.take().unwrap_or_default(),
+                    self.bin
+                )));
+                Flow::Stay
+            }
+            Submitted::Refused(r) => {
+                self.key = ctx.new_key();
+                self.notice = Some(Notice::bell(r.to_string()));
+                Flow::Stay
+            }
+            Submitted::Stopped(e) => {
+                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+                Flow::Stay
+            }
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        if let Some(t) = &self.transfer {
+            if !in_transit(ctx.state(), &self.warehouse).contains(t) {
+                self.transfer = None;
+                self.notice = Some(Notice::bell("received elsewhere meanwhile"));
+            }
+        }
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let mut lines = Vec::new();
+        match self.transfer.as_ref().and_then(|n| s.transfers.get(n)) {
+            None => {
+                lines.push(field_line("xfer", &self.field.text, th));
+                lines.push(RfLine::styled(th.dim(), "scan the transfer"));
+                let queue = in_transit(s, &self.warehouse);
+                lines.push(RfLine::styled(
+                    th.label(),
+                    format!("in transit ({}):", queue.len()),
+                ));
+                for n in queue.iter().take(30) {
+                    let from = s
+                        .transfers
+                        .get(n)
+                        .map(|t| t.from.clone())
+                        .unwrap_or_default();
+                    lines.push(RfLine::plain(format!("{n} from {from}")));
+                }
+                draw(f, area, &lines, 0);
+            }
+            Some(t) => {
+                lines.push(RfLine::styled(
+                    th.dim(),
+                    format!("{} from {}", t.number, t.from),
+                ));
+                lines.push(RfLine::styled(th.label(), "BIN  ").push(th.title(), self.bin.clone()));
+                let keep = lines.len();
+                lines.push(field_line("bin", &self.field.text, th));
+                lines.push(RfLine::styled(th.dim(), "Enter receives all"));
+                for l in &t.lines {
+                    lines.push(RfLine::plain(format!("{} {}", l.sku, fmt_qty(l.qty))));
+                }
+                draw(f, area, &lines, keep);
+            }
+        }
+    }
+}

@@ -1,0 +1,1044 @@
+//! The warehouse (RF) screens driven as a picker does, with a wedge
+//! scanner (a burst of characters, then Enter), against the real core over
+//! the demo distributor (fixed clock), drawn at the handheld sizes.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::counts::CountStatus;
+use depot::core::sales::LineInput;
+use depot::core::{CommandBody, State};
+use depot::ui::app::Keymaps;
+use depot::ui::screens::rf_pick::{tasks, Task};
+use depot::ui::testing::{demo_state, Driver, MemBackend};
+use rust_decimal::Decimal;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn demo() -> MemBackend {
+    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
+    MemBackend::new(demo_state(today()), now)
+}
+
+/// The demo with the day's FedEx wave released in Chicago (the demo's
+/// own open pick list is in it too): a picker's morning.
+fn demo_wave() -> MemBackend {
+    let b = demo();
+    b.exec(
+        "SHIP1",
+        CommandBody::ReleaseWave {
+            warehouse: "CHI".into(),
+            carrier: "FEDEX".into(),
+            service: None,
+        },
+    )
+    .unwrap();
+    b
+}
+
+/// The first barcode of an item (what its box label carries).
+fn barcode(b: &MemBackend, sku: &str) -> String {
+    b.state.borrow().items[sku].barcodes[0].code.clone()
+}
+
+fn open_tasks(b: &MemBackend, wh: &str) -> Vec<Task> {
+    tasks(&b.state.borrow(), wh, &[])
+}
+
+fn picks(b: &MemBackend) -> Vec<(u32, Option<Decimal>, bool, String)> {
+    b.log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::ConfirmPick {
+                line,
+                qty,
+                short,
+                item,
+                ..
+            } => Some((*line, *qty, *short, item.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn line_of(s: &State, list: &str, line: u32) -> depot::core::warehouse::PickLine {
+    s.picks[list]
+        .lines
+        .iter()
+        .find(|l| l.line == line)
+        .unwrap()
+        .clone()
+}
+
+/// Items with free stock in `wh` (distinct SKUs, sorted), at most `n`.
+fn stocked(s: &State, wh: &str, n: usize) -> Vec<String> {
+    let mut skus: Vec<String> = s
+        .bin_stock
+        .iter()
+        .filter(|(k, q)| k.warehouse == wh && **q >= Decimal::from(5) && k.lot.is_none())
+        .map(|(k, _)| k.sku.clone())
+        .collect();
+    skus.sort();
+    skus.dedup();
+    skus.truncate(n);
+    skus
+}
+
+/// An order of one unit of each of `skus` from `wh`, placed and released:
+/// its pick list's number.
+fn released_order(
+    b: &MemBackend,
+    customer: &str,
+    wh: &str,
+    skus: &[String],
+    qty: Decimal,
+) -> String {
+    let lines = skus
+        .iter()
+        .map(|s| LineInput {
+            sku: s.clone(),
+            qty,
+            unit: None,
+            warehouse: wh.into(),
+            price: None,
+        })
+        .collect();
+    b.exec(
+        "ADMIN",
+        CommandBody::PlaceOrder {
+            quote: false,
+            customer: customer.into(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines,
+        },
+    )
+    .unwrap();
+    let number = b
+        .state
+        .borrow()
+        .orders
+        .values()
+        .filter(|o| o.customer == customer)
+        .map(|o| o.number.clone())
+        .max()
+        .unwrap();
+    let holds = b.state.borrow().orders[&number].holds.clone();
+    for hold in holds {
+        b.exec(
+            "SUP1",
+            CommandBody::ReleaseHold {
+                number: number.clone(),
+                hold,
+            },
+        )
+        .unwrap();
+    }
+    b.exec(
+        "ADMIN",
+        CommandBody::ReleaseOrder {
+            number: number.clone(),
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    s.picks
+        .values()
+        .filter(|p| p.order == number)
+        .map(|p| p.number.clone())
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn the_menu_opens_pick_for_a_picker() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    // A numbered menu: the digit opens the row.
+    let menu = d.screen(20, 16);
+    insta::assert_snapshot!("menu_picker_20x16", menu);
+    let n = menu
+        .lines()
+        .find_map(|l| {
+            l.split_once(" Pick")
+                .map(|(a, _)| a.trim_end().chars().last())
+        })
+        .flatten()
+        .unwrap();
+    d.typed(&n.to_string());
+    assert_eq!(d.app.screen_name(), "rf_pick");
+    let s = d.screen(40, 16);
+    let first = &open_tasks(&b, "CHI")[0];
+    assert!(s.contains(&format!("BIN  {}", first.bin)), "{s}");
+    assert!(s.contains(&first.sku), "{s}");
+}
+
+#[test]
+fn a_pick_with_a_wrong_bin_and_a_wrong_item_refused_with_the_bell() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    // A bin of the warehouse that is not the one asked for.
+    let other_bin = b
+        .state
+        .borrow()
+        .bins
+        .keys()
+        .find(|(w, c)| w == "CHI" && *c != t.bin)
+        .unwrap()
+        .1
+        .clone();
+    let bells = d.app.bells;
+    d.scan(&other_bin);
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("wrong bin {other_bin}")), "{s}");
+    d.scan(&t.bin.to_lowercase());
+    assert!(d.screen(40, 16).contains("BIN  ") && d.screen(40, 16).contains(" ok"));
+    // The wrong item: refused, nothing submitted.
+    let wrong = if t.sku == "FAS-1000" {
+        "FAS-1001"
+    } else {
+        "FAS-1000"
+    };
+    d.scan(&barcode(&b, wrong));
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(
+        d.screen(40, 16).contains(&format!("wrong item {wrong}")),
+        "{}",
+        d.screen(40, 16)
+    );
+    // A garbled GTIN: the scan's problem, with the bell.
+    d.scan("0614141000013");
+    assert_eq!(d.app.bells, bells + 3);
+    assert!(d.screen(80, 24).contains("check digit"));
+    assert!(picks(&b).is_empty());
+    // The right item by its barcode, then Enter: the expected quantity.
+    d.scan(&barcode(&b, &t.sku));
+    if t.open > Decimal::ONE {
+        assert!(d
+            .screen(40, 16)
+            .contains(&format!("Enter: pick {}", t.open)));
+        d.press("enter");
+    }
+    let log = picks(&b);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].1, Some(t.open));
+    let l = line_of(&b.state.borrow(), &t.list, t.line);
+    assert_eq!(l.picked, t.open);
+    // The next task is on screen; a second Enter picks nothing.
+    d.press("enter").press("enter");
+    assert_eq!(picks(&b).len(), 1);
+    let next = &open_tasks(&b, "CHI")[0];
+    assert!(d.screen(40, 16).contains(&format!("BIN  {}", next.bin)));
+}
+
+#[test]
+fn repeated_scans_count_up_and_enter_after_several_takes_the_count() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "TOR", 1);
+    let list = released_order(&b, "C0010", "TOR", &skus, Decimal::from(3));
+    let t = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!((t.list.as_str(), t.open), (list.as_str(), Decimal::from(3)));
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    d.scan(&t.bin).scan(&barcode(&b, &t.sku));
+    assert!(d.screen(40, 16).contains("Enter: pick 3"));
+    d.scan(&t.sku);
+    let s = d.screen(40, 16);
+    assert!(s.contains("got 2") && s.contains("Enter: pick 2"), "{s}");
+    d.press("enter");
+    assert_eq!(picks(&b)[0].1, Some(Decimal::from(2)));
+    // The line stays first with one to go; one more scan completes it.
+    let t2 = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!((t2.line, t2.open), (t.line, Decimal::ONE));
+    d.scan(&t.bin).scan(&barcode(&b, &t.sku));
+    assert_eq!(picks(&b).len(), 2);
+    assert_eq!(
+        line_of(&b.state.borrow(), &list, t.line).picked,
+        Decimal::from(3)
+    );
+    // Typed quantity after a scan: picks that many (a new line of 3).
+    let list2 = released_order(&b, "C0010", "TOR", &skus, Decimal::from(3));
+    d.committed();
+    let t3 = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!(t3.list, list2);
+    d.scan(&t3.bin).scan(&t3.sku).typed("4").press("enter");
+    assert!(d.screen(80, 24).contains("at most 3"));
+    d.typed("2").press("enter");
+    assert_eq!(picks(&b)[2].1, Some(Decimal::from(2)));
+}
+
+#[test]
+fn a_short_pick_with_a_reason_backorders_or_offers_another_bin() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    // Short before the bin is scanned: refused.
+    d.press("f6");
+    assert!(d.screen(40, 16).contains("scan the bin first"));
+    d.scan(&t.bin);
+    d.press("f6");
+    let s = d.screen(40, 16);
+    assert!(s.contains("1 bin empty") && s.contains("why>"), "{s}");
+    // Esc: not short after all.
+    d.press("esc");
+    assert!(!d.screen(40, 16).contains("why>"));
+    d.press("f6").typed("1");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1, Some(Decimal::ZERO));
+    assert!(log[0].2, "short");
+    let st = b.state.borrow();
+    let l = line_of(&st, &t.list, t.line);
+    assert_eq!(l.short, t.open);
+    assert_eq!(l.picked, Decimal::ZERO);
+    // The rest was offered from another bin, or backordered.
+    let added = st.picks[&t.list].lines.len() > l.line as usize
+        && st.picks[&t.list]
+            .lines
+            .iter()
+            .any(|x| x.line > l.line && x.sku == t.sku);
+    let order = &st.orders[&t.order];
+    let backordered = order
+        .lines
+        .iter()
+        .any(|x| x.line == l.order_line && x.backordered > Decimal::ZERO);
+    assert!(added || backordered);
+    drop(st);
+    let s = d.screen(80, 24);
+    assert!(s.contains("rest from") || s.contains("backordered"), "{s}");
+}
+
+#[test]
+fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
+    let b = demo_wave();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    let before = b.state.borrow().bin_stock.clone();
+    b.exec(
+        "PICK1",
+        CommandBody::ConfirmPick {
+            list: t.list.clone(),
+            line: t.line,
+            bin: t.bin.clone(),
+            item: t.sku.clone(),
+            qty: Some(Decimal::ZERO),
+            short: true,
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    assert_eq!(s.bin_stock, before, "nothing left a bin");
+    assert_eq!(line_of(&s, &t.list, t.line).short, t.open);
+    drop(s);
+    // Zero without `short` is still refused.
+    let t2 = open_tasks(&b, "CHI")[0].clone();
+    let r = b.exec(
+        "PICK1",
+        CommandBody::ConfirmPick {
+            list: t2.list.clone(),
+            line: t2.line,
+            bin: t2.bin.clone(),
+            item: t2.sku.clone(),
+            qty: Some(Decimal::ZERO),
+            short: false,
+        },
+    );
+    assert!(r.is_err());
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}
+
+#[test]
+fn skip_comes_back_last_and_a_released_wave_shows_up() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "CHI", 2);
+    released_order(&b, "C0002", "CHI", &skus, Decimal::ONE);
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let before = open_tasks(&b, "CHI");
+    assert!(before.len() >= 2);
+    d.press("f7");
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("BIN  {}", before[1].bin)), "{s}");
+    assert!(
+        s.contains(&format!("2/{}", before.len())) || s.contains(&format!("1/{}", before.len()))
+    );
+    // Another session releases a wave: the list grows on screen.
+    b.exec(
+        "SHIP1",
+        CommandBody::ReleaseWave {
+            warehouse: "CHI".into(),
+            carrier: "FEDEX".into(),
+            service: None,
+        },
+    )
+    .unwrap();
+    d.committed();
+    let after = tasks(&b.state.borrow(), "CHI", &[]);
+    assert!(after.len() > before.len());
+    let s = d.screen(80, 24);
+    assert!(s.contains("new work"), "{s}");
+    assert!(s.contains(&format!("/{}", after.len())), "{s}");
+}
+
+#[test]
+fn a_scan_before_the_bin_counts_and_the_bin_is_asked_for() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    d.scan(&barcode(&b, &t.sku));
+    assert!(d.screen(40, 16).contains("item OK"));
+    assert!(picks(&b).is_empty());
+    d.scan(&t.bin);
+    if t.open > Decimal::ONE {
+        d.press("enter");
+    }
+    assert_eq!(picks(&b).len(), 1);
+}
+
+#[test]
+fn two_hundred_scans_as_fast_as_they_come_are_applied_once_in_order() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "TOR", 100);
+    assert_eq!(skus.len(), 100);
+    let list = released_order(&b, "C0010", "TOR", &skus, Decimal::ONE);
+    let work = open_tasks(&b, "TOR");
+    assert_eq!(work.len(), 100);
+    assert!(work
+        .iter()
+        .all(|t| t.list == list && t.open == Decimal::ONE));
+    // PICK2 works in Toronto.
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    let mut scans = Vec::new();
+    for t in &work {
+        scans.push(t.bin.clone());
+        scans.push(barcode(&b, &t.sku));
+    }
+    assert_eq!(scans.len(), 200);
+    // No frame between scans: the burst is handled before anything draws.
+    for s in &scans {
+        d.scan(s);
+    }
+    let log = picks(&b);
+    assert_eq!(log.len(), 100);
+    let order: Vec<u32> = log.iter().map(|x| x.0).collect();
+    let expected: Vec<u32> = work.iter().map(|t| t.line).collect();
+    assert_eq!(order, expected, "applied in scan order");
+    let keys: std::collections::BTreeSet<String> =
+        b.log.borrow().iter().map(|(_, r)| r.key.clone()).collect();
+    assert_eq!(keys.len(), b.log.borrow().len(), "one key per pick");
+    let s = b.state.borrow();
+    assert!(s.picks[&list]
+        .lines
+        .iter()
+        .all(|l| l.picked == Decimal::ONE && l.short.is_zero()));
+    drop(s);
+    assert!(d.screen(40, 16).contains("Nothing to pick"));
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}
+
+#[test]
+fn every_rf_action_has_a_key_in_both_keymaps() {
+    let maps = Keymaps::load(None).unwrap();
+    let b = demo_wave();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let check = |d: &mut Driver| {
+        let app = &d.app;
+        let top = app.top().unwrap();
+        for km in [&maps.default, &maps.classic] {
+            for (a, what) in top.actions() {
+                assert!(
+                    km.key_for(top.name(), app.context(), a).is_some(),
+                    "{}: {what} ({a:?}) has no key",
+                    top.name()
+                );
+            }
+        }
+    };
+    check(&mut d);
+    d.scan(&t.bin);
+    check(&mut d);
+    d.press("f6");
+    check(&mut d);
+    // Every other warehouse screen, at its first two steps.
+    for (op, label) in [
+        ("PACK1", "Pack"),
+        ("SHIP1", "Ship"),
+        ("RECV1", "Receive"),
+        ("RECV1", "Put away"),
+        ("RECV1", "Count"),
+        ("RECV1", "Receive transfer"),
+    ] {
+        let mut d = Driver::new(&b, Some(op));
+        d.open(label).unwrap();
+        check(&mut d);
+        d.press("enter");
+        check(&mut d);
+        d.press("esc");
+        check(&mut d);
+    }
+}
+
+#[test]
+fn snapshots_of_pick_at_handheld_and_desk_sizes() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    d.scan(&t.bin);
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("pick_{w}x{h}"), d.screen(w, h));
+    }
+    d.press("f6");
+    insta::assert_snapshot!("pick_short_20x16", d.screen(20, 16));
+    insta::assert_snapshot!("pick_short_40x8", d.screen(40, 8));
+}
+
+#[test]
+fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
+    let b = demo_wave();
+    // A lot-controlled line: the task with several to pick asks for LOT7.
+    let t = open_tasks(&b, "CHI")
+        .into_iter()
+        .find(|t| t.open > Decimal::ONE)
+        .unwrap();
+    {
+        let mut s = b.state.borrow_mut();
+        let p = s.picks.get_mut(&t.list).unwrap();
+        p.lines.iter_mut().find(|l| l.line == t.line).unwrap().lot = Some("LOT7".into());
+    }
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    while d.app.top().is_some() && !d.screen(40, 16).contains(&format!("BIN  {}", t.bin)) {
+        d.press("f7");
+    }
+    assert!(d.screen(40, 16).contains("LOT  LOT7"));
+    d.scan(&t.bin);
+    let gtin = format!("{:0>14}", barcode(&b, &t.sku));
+    let bells = d.app.bells;
+    d.scan(&format!("(01){gtin}(10)LOT8"));
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("wrong lot LOT8: pick lot LOT7"));
+    // Expired on 2026-01-31 (the clock says 2026-11-25), as a scanner
+    // sends it: symbology prefix and GS separators.
+    d.scan(&format!("]C101{gtin}17260131\u{1d}10LOT7"));
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(d.screen(80, 24).contains("expired 2026-01-31"));
+    // The right lot, not expired: counted.
+    d.scan(&format!("]C101{gtin}17271231\u{1d}10LOT7"));
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(d.screen(40, 16).contains("got 1"), "{}", d.screen(40, 16));
+    assert!(picks(&b).is_empty());
+}
+
+/// The demo's list that is picked and waiting to be packed in Chicago.
+fn picked_list(b: &MemBackend) -> depot::core::warehouse::PickList {
+    let s = b.state.borrow();
+    let n = depot::ui::screens::rf_pack::to_pack(&s, "CHI")[0].clone();
+    s.picks[&n].clone()
+}
+
+#[test]
+fn pack_scans_items_into_a_carton_and_a_weight_mismatch_is_held_with_the_expected_weight() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("{} {}", p.number, p.order)));
+    // The order number finds its list.
+    d.scan(&p.order);
+    let bells = d.app.bells;
+    let other = if sku == "FAS-1001" {
+        "FAS-1000"
+    } else {
+        "FAS-1001"
+    };
+    d.scan(other);
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("not on the list"));
+    for _ in 0..n.to_string().parse::<u32>().unwrap() {
+        d.scan(&barcode(&b, &sku));
+    }
+    d.scan(&sku);
+    assert_eq!(d.app.bells, bells + 2, "more than picked");
+    assert!(d.screen(40, 16).contains(&format!("+ {sku} {n}")));
+    d.press("enter");
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("EXP  {} kg", kg.normalize())));
+    // A scale that types like a wedge: far too heavy.
+    d.scan("9.5 kg");
+    assert_eq!(d.app.bells, bells + 3);
+    let s = d.screen(40, 16);
+    assert!(s.contains("HELD"), "{s}");
+    assert!(s.contains(&format!("exp {} kg", kg.normalize())), "{s}");
+    let st = b.state.borrow();
+    let c = &st.picks[&p.number].cartons[0];
+    assert!(c.held);
+    assert_eq!(c.weight, Decimal::new(95, 1));
+    assert_eq!(c.lines[0].qty, n);
+}
+
+#[test]
+fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter");
+    for _ in 0..n.to_string().parse::<u32>().unwrap() {
+        d.scan(&sku);
+    }
+    d.press("enter").scan(&kg.round_dp(2).to_string());
+    assert!(
+        d.screen(80, 24).contains("carton 1 packed"),
+        "{}",
+        d.screen(80, 24)
+    );
+    assert!(!b.state.borrow().picks[&p.number].cartons[0].held);
+    // Ship: the list is ready; Enter takes it (oldest first), Enter the
+    // order's carrier, the tracking number by scan.
+    // The shipper takes the same handheld: sign out, sign in (one
+    // session, so its idempotency keys go on counting).
+    d.press("esc").press("esc").press("y");
+    d.typed("SHIP1").press("enter");
+    d.open("Ship").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&p.number), "{s}");
+    d.scan(&p.order);
+    let (c, sv) = {
+        let st = b.state.borrow();
+        let o = &st.orders[&p.order];
+        (o.carrier.clone().unwrap(), o.service.clone().unwrap())
+    };
+    assert!(d.screen(40, 16).contains(&format!("VIA  {c} {sv}")));
+    d.press("enter");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("scan the tracking number"));
+    d.scan("1Z999AA10123456784");
+    let s = d.screen(80, 24);
+    assert!(s.contains("shipped SH-"), "{s}");
+    let st = b.state.borrow();
+    assert_eq!(
+        st.picks[&p.number].status,
+        depot::core::warehouse::PickStatus::Shipped
+    );
+    let sh = st
+        .shipments
+        .values()
+        .find(|x| x.pick_list == p.number)
+        .unwrap();
+    assert_eq!(sh.tracking, "1Z999AA10123456784");
+    assert_eq!((&sh.carrier, &sh.service), (&c, &sv));
+}
+
+#[test]
+fn snapshots_of_pack_and_ship_at_handheld_and_desk_sizes() {
+    let b = demo();
+    let p = picked_list(&b);
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter").scan(&p.lines[0].sku);
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("pack_{w}x{h}"), d.screen(w, h));
+    }
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("ship_{w}x{h}"), d.screen(w, h));
+    }
+    d.press("enter");
+    for (w, h) in [(20, 16), (40, 8)] {
+        insta::assert_snapshot!(format!("ship_via_{w}x{h}"), d.screen(w, h));
+    }
+}
+
+#[test]
+fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tolerance() {
+    let b = demo();
+    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
+    let line = b.state.borrow().purchase_orders[&po]
+        .lines
+        .iter()
+        .find(|l| l.open() > Decimal::ZERO)
+        .unwrap()
+        .clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    assert!(d.screen(40, 16).contains(&po));
+    d.scan(&po.to_lowercase());
+    assert!(d.screen(40, 16).contains("BIN  DOCK-1"));
+    d.press("enter");
+    // An item not on the PO.
+    let other = b
+        .state
+        .borrow()
+        .items
+        .keys()
+        .find(|k| {
+            !b.state.borrow().purchase_orders[&po]
+                .lines
+                .iter()
+                .any(|l| &l.sku == *k)
+        })
+        .unwrap()
+        .clone();
+    let bells = d.app.bells;
+    d.scan(&other);
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("not on this PO"));
+    // One scan, then the count typed: far over the tolerance is refused.
+    d.scan(&line.sku);
+    let max = line.max_receipt(0);
+    d.scan(&(max - line.received + Decimal::ONE).to_string());
+    assert_eq!(d.app.bells, bells + 2);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("{} ordered, at most {max}", line.qty.normalize())),
+        "{s}"
+    );
+    d.scan(&line.open().to_string());
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("+ {} {}", line.sku, line.open())));
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("received GR-"), "{s}");
+    let st = b.state.borrow();
+    let key = depot::core::state::BinKey {
+        warehouse: "CHI".into(),
+        bin: "DOCK-1".into(),
+        sku: line.sku.clone(),
+        lot: None,
+    };
+    assert_eq!(st.bin_stock.get(&key).copied(), Some(line.open()));
+    assert_eq!(
+        st.purchase_orders[&po]
+            .lines
+            .iter()
+            .find(|l| l.line == line.line)
+            .unwrap()
+            .received,
+        line.qty
+    );
+}
+
+#[test]
+fn receive_asks_the_lot_and_expiry_of_a_lot_tracked_item_once() {
+    let b = demo();
+    b.exec(
+        "BUY1",
+        CommandBody::CreatePurchaseOrder {
+            supplier: "V008".into(),
+            warehouse: "CHI".into(),
+            lines: vec![depot::core::purchasing::PoLineInput {
+                sku: "BRK-1040".into(),
+                qty: Decimal::from(2),
+                unit: None,
+                price: None,
+                expected: None,
+            }],
+        },
+    )
+    .unwrap();
+    let po = b
+        .state
+        .borrow()
+        .purchase_orders
+        .keys()
+        .max()
+        .unwrap()
+        .clone();
+    let _ = b.exec(
+        "BUY1",
+        CommandBody::SubmitPurchaseOrder { number: po.clone() },
+    );
+    if b.state.borrow().purchase_orders[&po].status != depot::core::purchasing::PoStatus::Open {
+        b.exec(
+            "SUP1",
+            CommandBody::ApprovePurchaseOrder { number: po.clone() },
+        )
+        .unwrap();
+    }
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter");
+    d.scan("BRK-1040");
+    assert!(d.screen(40, 8).contains("lot> _"), "{}", d.screen(40, 8));
+    d.scan("l77");
+    assert!(d.screen(40, 8).contains("exp> _"));
+    d.scan("2027-06-30");
+    d.scan("BRK-1040");
+    let s = d.screen(40, 16);
+    assert!(s.contains("+ BRK-1040 2 L77"), "{s}");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("received GR-"));
+    let st = b.state.borrow();
+    let key = depot::core::state::BinKey {
+        warehouse: "CHI".into(),
+        bin: "DOCK-1".into(),
+        sku: "BRK-1040".into(),
+        lot: Some("L77".into()),
+    };
+    assert_eq!(st.bin_stock.get(&key).copied(), Some(Decimal::from(2)));
+}
+
+#[test]
+fn snapshots_of_receive_at_handheld_and_desk_sizes() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    insta::assert_snapshot!("receive_due_40x8", d.screen(40, 8));
+    d.press("enter").press("enter");
+    let po = d.screen(80, 24);
+    let sku = po
+        .lines()
+        .skip_while(|l| !l.starts_with("on the PO:"))
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    d.scan(&sku);
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("receive_{w}x{h}"), d.screen(w, h));
+    }
+}
+
+#[test]
+fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
+    let b = demo();
+    // Receive a PO line to the dock first (as the receive screen does).
+    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
+    let line = b.state.borrow().purchase_orders[&po]
+        .lines
+        .iter()
+        .find(|l| l.open() > Decimal::ONE)
+        .unwrap()
+        .clone();
+    b.exec(
+        "RECV1",
+        CommandBody::ReceivePurchase {
+            po: po.clone(),
+            bin: "DOCK-1".into(),
+            lines: vec![depot::core::purchasing::ReceiveInput {
+                item: line.sku.clone(),
+                qty: Some(Decimal::from(2)),
+                lot: None,
+                expiry: None,
+            }],
+        },
+    )
+    .unwrap();
+    let directed =
+        depot::core::purchasing::directed_bin(&b.state.borrow(), "CHI", &line.sku).unwrap();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Put away").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("DOCK-1 {} 2", line.sku)), "{s}");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("putaway_list_{w}x{h}"), d.screen(w, h));
+    }
+    d.scan(&barcode(&b, &line.sku));
+    let s = d.screen(20, 16);
+    assert!(s.contains(&format!("TO   {directed}")), "{s}");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("putaway_{w}x{h}"), d.screen(w, h));
+    }
+    // One of the two, to the directed bin.
+    d.scan("1");
+    let bells = d.app.bells;
+    d.scan("DOCK-2");
+    assert_eq!(d.app.bells, bells + 1, "a dock is not storage");
+    d.scan(&directed.to_lowercase());
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("1 {} to {directed}", line.sku)));
+    // The other one elsewhere: the reason is asked and kept.
+    let other = b
+        .state
+        .borrow()
+        .bins
+        .values()
+        .find(|x| {
+            x.warehouse == "CHI"
+                && x.code != directed
+                && x.kind == depot::core::master::BinKind::Bulk
+        })
+        .unwrap()
+        .code
+        .clone();
+    d.press("enter").scan(&other);
+    assert!(d.screen(40, 8).contains("1 directed bin full"));
+    d.typed("1");
+    assert!(
+        d.screen(80, 24).contains(&format!("to {other}")),
+        "{}",
+        d.screen(80, 24)
+    );
+    let st = b.state.borrow();
+    let at = |bin: &str| {
+        st.bin_stock
+            .get(&depot::core::state::BinKey {
+                warehouse: "CHI".into(),
+                bin: bin.into(),
+                sku: line.sku.clone(),
+                lot: None,
+            })
+            .copied()
+            .unwrap_or_default()
+    };
+    assert_eq!(at("DOCK-1"), Decimal::ZERO);
+    assert!(at(&other) >= Decimal::ONE);
+    let puts: Vec<String> = b
+        .log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::PutAway { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(puts, vec![String::new(), "directed bin full".to_string()]);
+}
+
+#[test]
+fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
+    let b = demo();
+    b.exec(
+        "SUP1",
+        CommandBody::ScheduleCounts {
+            warehouse: "CHI".into(),
+            limit: 3,
+            skus: vec![],
+        },
+    )
+    .unwrap();
+    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
+    assert!(!list.is_empty());
+    let c = b.state.borrow().counts[&list[0]].clone();
+    let book = b
+        .state
+        .borrow()
+        .bin_stock
+        .get(&depot::core::state::BinKey {
+            warehouse: c.warehouse.clone(),
+            bin: c.bin.clone(),
+            sku: c.sku.clone(),
+            lot: c.lot.clone(),
+        })
+        .copied()
+        .unwrap_or_default();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("BIN  {}", c.bin)), "{s}");
+    // Blind: the book quantity is not on screen.
+    assert!(!s.contains(&format!(" {book}")) || book.is_zero(), "{s}");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("count_{w}x{h}"), d.screen(w, h));
+    }
+    let bells = d.app.bells;
+    d.scan("NOT-A-BIN");
+    assert_eq!(d.app.bells, bells + 1);
+    d.scan(&c.bin).scan(&c.sku);
+    // One less than the book: a recount by someone else.
+    let off = (book - Decimal::ONE).max(Decimal::ZERO);
+    d.scan(&off.to_string());
+    assert!(d.screen(80, 24).contains("someone else recounts"));
+    assert!(
+        !depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1")
+            .contains(&c.number)
+    );
+    // Another counter (ADMIN here) recounts and finds the same: reason.
+    let mut e = Driver::session(&b, Some("ADMIN"), "handheld-2");
+    e.open("Count").unwrap();
+    let s = e.screen(40, 16);
+    assert!(s.contains(&c.number), "{s}");
+    assert!(e.screen(40, 16).contains("RECOUNT"));
+    e.scan(&c.bin).scan(&c.sku).scan(&off.to_string());
+    let s = e.screen(40, 8);
+    assert!(s.contains("1 damage"), "{s}");
+    e.typed("4");
+    let s = e.screen(80, 24);
+    assert!(s.contains("counted:"), "{s}");
+    let st = b.state.borrow();
+    let done = &st.counts[&c.number];
+    assert!(matches!(
+        done.status,
+        CountStatus::Posted | CountStatus::AwaitingApproval
+    ));
+    assert_eq!(done.reason, Some(depot::core::counts::Reason::Correction));
+}
+
+#[test]
+fn a_transfer_in_transit_is_received_at_the_dock() {
+    let b = demo();
+    // Ship two of a stocked item from Dallas to Chicago.
+    let (bin, sku) = {
+        let s = b.state.borrow();
+        let (k, _) = s
+            .bin_stock
+            .iter()
+            .find(|(k, q)| k.warehouse == "DAL" && k.lot.is_none() && **q >= Decimal::from(5))
+            .unwrap();
+        (k.bin.clone(), k.sku.clone())
+    };
+    b.exec(
+        "SHIP1",
+        CommandBody::ShipTransfer {
+            from: "DAL".into(),
+            to: "CHI".into(),
+            lines: vec![depot::core::transfer::TransferInput {
+                bin,
+                sku: sku.clone(),
+                lot: None,
+                qty: Decimal::from(2),
+                price: None,
+            }],
+        },
+    )
+    .unwrap();
+    let number =
+        depot::ui::screens::rf_transfer_in::in_transit(&b.state.borrow(), "CHI")[0].clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive transfer").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("{number} from DAL")), "{s}");
+    d.scan("NOPE-1");
+    assert!(d.screen(80, 24).contains("not in transit"));
+    d.press("enter");
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("transfer_in_{w}x{h}"), d.screen(w, h));
+    }
+    d.scan("DOCK-2").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("received {number} into DOCK-2")), "{s}");
+    let st = b.state.borrow();
+    assert_eq!(
+        st.bin_stock
+            .get(&depot::core::state::BinKey {
+                warehouse: "CHI".into(),
+                bin: "DOCK-2".into(),
+                sku,
+                lot: None,
+            })
+            .copied(),
+        Some(Decimal::from(2))
+    );
+}
