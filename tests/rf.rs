@@ -612,12 +612,30 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
         d.screen(80, 24)
     );
     assert!(!b.state.borrow().picks[&p.number].cartons[0].held);
+    // The carton's label and packing slip printed (the demo packer's
+    // printer is a spool folder), each print audited.
+    let printed: Vec<String> = b
+        .log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            depot::core::CommandBody::RecordPrint(p) => Some(format!("{} {}", p.kind, p.doc)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        printed.contains(&format!("carton-label {}/1", p.number))
+            && printed.contains(&format!("packing-slip {}/1", p.number)),
+        "{printed:?}"
+    );
     // Ship: the list is ready; Enter takes it (oldest first), Enter the
     // order's carrier, the tracking number by scan.
     // The shipper takes the same handheld: sign out, sign in (one
     // session, so its idempotency keys go on counting).
     d.press("esc").press("esc").press("y");
+    // Their first sign-in: a PIN, typed twice.
     d.typed("SHIP1").press("enter");
+    d.typed("4711").press("enter").typed("4711").press("enter");
     d.open("Ship").unwrap();
     let s = d.screen(40, 16);
     assert!(s.contains(&p.number), "{s}");

@@ -6,118 +6,15 @@
 //! (`depot check`, the event log, the stock report). A second test fires a
 //! burst of 40 scans in one write and finds each applied once, in order.
 //! Needs tmux: fails (never skips) without it. (The helpers are those of
-//! tests/tui_tmux.rs.)
+//! tests/tmux.)
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    name: String,
-}
+mod tmux;
 
-impl Tmux {
-    fn start(dir: &Path, cols: u16, rows: u16, extra: &str) -> Tmux {
-        let status = Command::new("tmux").arg("-V").status();
-        assert!(
-            matches!(status, Ok(s) if s.success()),
-            "tmux is required for this test (.ci/run installs it): apt-get install tmux"
-        );
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let name = format!(
-            "depot-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
-        let cmd = format!(
-            "{extra} {} --data-dir {} ; echo DEPOT-EXITED-$?; sleep 30",
-            env!("CARGO_BIN_EXE_depot"),
-            dir.display()
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &cols.to_string(),
-                "-y",
-                &rows.to_string(),
-                &cmd,
-            ])
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux new-session");
-        assert!(ok.success());
-        Tmux { name }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Wait (up to 60 s) until the screen shows `text`; panics with the screen otherwise.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(60) {
-                panic!("timed out waiting for {text:?}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.name.as_str()];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux")
-            .args(&args)
-            .status()
-            .expect("send-keys")
-            .success());
-    }
-
-    fn literal(&self, text: &str) {
-        assert!(Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, "-l", text])
-            .status()
-            .expect("send-keys")
-            .success());
-    }
-
-    fn resize(&self, cols: u16, rows: u16) {
-        assert!(Command::new("tmux")
-            .args([
-                "resize-window",
-                "-t",
-                &self.name,
-                "-x",
-                &cols.to_string(),
-                "-y",
-                &rows.to_string()
-            ])
-            .status()
-            .expect("resize-window")
-            .success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
+use tmux::Tmux;
 
 impl Tmux {
     /// Wait (up to 60 s) until `ok` holds for the screen.
@@ -211,8 +108,7 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
     let before = events(&dir).len();
     let t = Tmux::start(&dir, 40, 16, "");
     t.wait_for("Operator code:");
-    t.literal("PICK1");
-    t.keys(&["Enter"]);
+    t.first_sign_in("PICK1");
     t.wait_for("Pick");
     t.literal("p");
     t.keys(&["Enter"]);
@@ -267,8 +163,7 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
         t.wait_for("Sign out?");
         t.keys(&["y"]);
         t.wait_for("Operator code:");
-        t.literal(who);
-        t.keys(&["Enter"]);
+        t.first_sign_in(who);
         t.wait_for(screen);
         t.literal(&screen[..1].to_lowercase());
         t.keys(&["Enter"]);
@@ -441,8 +336,7 @@ fn a_burst_of_forty_scans_in_one_write_is_applied_once_in_order() {
     let before = events(&dir).len();
     let t = Tmux::start(&dir, 40, 8, "");
     t.wait_for("Operator code:");
-    t.literal("PICK2");
-    t.keys(&["Enter"]);
+    t.first_sign_in("PICK2");
     t.wait_for("Pick");
     t.literal("p");
     t.keys(&["Enter"]);

@@ -169,5 +169,16 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
             printer: Some("SPOOL".into()),
         },
     )?;
+    // The packer's labels and packing slips too (a real dock sets its
+    // station's label printer: set_default_printer with a station).
+    push(
+        &mut state,
+        "(default printers)",
+        0,
+        CommandBody::SetDefaultPrinter {
+            scope: crate::core::printing::PrinterScope::Operator("PACK1".into()),
+            printer: Some("SPOOL".into()),
+        },
+    )?;
     Ok(out)
 }

@@ -400,23 +400,39 @@ impl App {
             }
             Flow::Confirm(q) => self.confirm = Some(q),
             Flow::SignIn(code) => self.sign_in(&code, view),
-            Flow::Print(req) => {
+            Flow::Print(requests) => {
                 let Some(op) = self.operator.clone() else {
                     self.notice = Some(Notice::error("sign in first"));
                     return;
                 };
-                self.notice = Some(
-                    match crate::docs::print::print_document(backend, &op, &self.session, &req) {
-                        Ok(done) => Notice::info(format!(
+                let mut said = Vec::new();
+                let mut failed = None;
+                for req in &requests {
+                    match crate::docs::print::print_document(backend, &op, &self.session, req) {
+                        Ok(done) => said.push(format!(
                             "{} {}printed on {} ({})",
                             done.doc,
                             if done.copy { "copy " } else { "" },
                             done.printer.as_deref().unwrap_or("file"),
                             done.destination
                         )),
-                        Err(e) => Notice::error(format!("{e}")),
-                    },
-                );
+                        // The first failure is what the operator must see.
+                        Err(e) => {
+                            failed.get_or_insert_with(|| format!("{e}"));
+                        }
+                    }
+                }
+                // What the screen just said ("carton 1 packed") comes first.
+                let before = self
+                    .notice
+                    .take()
+                    .filter(|n| !n.error)
+                    .map(|n| format!("{}; ", n.text))
+                    .unwrap_or_default();
+                self.notice = Some(match failed {
+                    Some(e) => Notice::error(format!("{before}{e}")),
+                    None => Notice::info(format!("{before}{}", said.join("; "))),
+                });
             }
             Flow::SubmitAs { operator, requests } => {
                 let mut last = None;

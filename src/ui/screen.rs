@@ -107,9 +107,9 @@ pub enum Flow {
     Confirm(String),
     /// Sign in as this operator (the sign-in screen).
     SignIn(String),
-    /// Print a document (the app prints through `docs::print` and says
-    /// how it went on the status line; every print is audited).
-    Print(Box<crate::docs::print::PrintRequest>),
+    /// Print documents, in order (the app prints through `docs::print` and
+    /// says how it went on the status line; every print is audited).
+    Print(Vec<crate::docs::print::PrintRequest>),
     /// Submit these requests in order as `operator`, who is not signed in
     /// yet (the sign-in screen only); the last outcome (or the first that
     /// did not commit) goes to `submitted`.
@@ -130,7 +130,7 @@ impl std::fmt::Debug for Flow {
             Flow::Submit(r) => write!(f, "Submit({:?})", r.key),
             Flow::Confirm(q) => write!(f, "Confirm({q:?})"),
             Flow::SignIn(o) => write!(f, "SignIn({o})"),
-            Flow::Print(r) => write!(f, "Print({:?} {})", r.kind, r.doc),
+            Flow::Print(r) => write!(f, "Print({} documents)", r.len()),
             Flow::SubmitAs { operator, requests } => {
                 write!(f, "SubmitAs({operator}, {} requests)", requests.len())
             }

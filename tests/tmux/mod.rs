@@ -16,10 +16,10 @@ impl Tmux {
     pub fn first_sign_in(&self, code: &str) {
         self.literal(code);
         self.keys(&["Enter"]);
-        self.wait_for("first sign-in");
+        self.wait_for("New PIN");
         self.literal("4711");
         self.keys(&["Enter"]);
-        self.wait_for("type it again");
+        self.wait_for("Again:");
         self.literal("4711");
         self.keys(&["Enter"]);
     }

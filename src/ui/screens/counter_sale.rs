@@ -113,7 +113,7 @@ impl CounterSale {
                     inv,
                     ctx.today(),
                 );
-                Flow::Print(Box::new(req))
+                Flow::Print(vec![req])
             }
             _ => Flow::Stay,
         }

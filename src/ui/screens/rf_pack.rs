@@ -256,10 +256,26 @@ impl Screen for RfPack {
                         });
                     }
                 }
-                // ==== PRINT HOOK (documents issue) ====
-                // Print the carton label and, when the list is all packed,
-                // the packing slip here: the list is `self.list`, the
-                // carton `self.last`. Not built in this branch.
+                // The carton's label and packing slip print at once, unless
+                // the carton is held on its weight (printed when released).
+                let print = match (&self.list, self.last) {
+                    (Some(list), Some((n, _, _, false))) => {
+                        let id = format!("{list}/{n}");
+                        vec![
+                            crate::docs::print::PrintRequest::new(
+                                crate::docs::DocKind::CartonLabel,
+                                &id,
+                                ctx.today(),
+                            ),
+                            crate::docs::print::PrintRequest::new(
+                                crate::docs::DocKind::PackingSlip,
+                                &id,
+                                ctx.today(),
+                            ),
+                        ]
+                    }
+                    _ => Vec::new(),
+                };
                 self.carton.clear();
                 let s = ctx.state();
                 if self.remaining(s).is_empty() {
@@ -268,7 +284,11 @@ impl Screen for RfPack {
                 } else {
                     self.step = Step::Items;
                 }
-                Flow::Stay
+                if print.is_empty() {
+                    Flow::Stay
+                } else {
+                    Flow::Print(print)
+                }
             }
             Submitted::Refused(r) => {
                 self.key = ctx.new_key();
