@@ -88,14 +88,14 @@ pub enum CounterRefusal {
     CreditTender,
     #[error("only one tender may pay \"the rest\" (give the others an amount)")]
     RestTwice,
-    #[error("the sale would go on credit hold: credit limit {limit} exceeded by {over} (exposure {exposure} + sale {sale}); take payment in full or place it as an order")]
+    #[error("take payment in full or place it as an order: credit limit {limit} exceeded by {over} (exposure {exposure} + sale before tax {sale}) would put the sale on credit hold")]
     CreditLimit {
         limit: Decimal,
         exposure: Decimal,
         sale: Decimal,
         over: Decimal,
     },
-    #[error("the sale would go on credit hold: an invoice is past due; take payment in full or place it as an order")]
+    #[error("take payment in full or place it as an order: an invoice is past due, so the sale would go on credit hold")]
     PastDue,
     #[error("line {line} {sku}: price {price} is below the margin floor {floor}: the sale would wait for price approval; place it as an order")]
     BelowFloor {
