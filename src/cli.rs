@@ -294,6 +294,9 @@ pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let dir = data_dir(args.data_dir.clone())?;
+    if let Some(code) = through_running_server(&dir, &args)? {
+        return Ok(code);
+    }
     match args.command {
         None => tui(&dir, args.operator),
         Some(Cmd::Demo {
@@ -667,6 +670,32 @@ fn init(dir: &Path, admin: &str, name: &str) -> Result<()> {
     }
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// `report`, `exec` and `check` while `depot serve` owns the store: sent
+/// through its Unix socket (owner only), answered from its engine.
+fn through_running_server(dir: &Path, args: &Args) -> Result<Option<ExitCode>> {
+    if !crate::serve::socket_path(dir).exists() {
+        return Ok(None);
+    }
+    let (argv, stdin): (Vec<String>, Option<Box<dyn std::io::Read + Send>>) = match &args.command {
+        Some(Cmd::Report { .. }) => (std::env::args().skip(1).collect(), None),
+        Some(Cmd::Check) => (vec!["check".into()], None),
+        Some(Cmd::Exec { file }) => {
+            let input: Box<dyn std::io::Read + Send> = if file == "-" {
+                Box::new(std::io::stdin())
+            } else {
+                Box::new(std::fs::File::open(file).with_context(|| format!("opening {file}"))?)
+            };
+            (vec!["exec".into(), "-".into()], Some(input))
+        }
+        _ => return Ok(None),
+    };
+    match crate::serve::through_server(dir, argv, args.operator.clone(), stdin) {
+        None => Ok(None),
+        Some(Ok(code)) => Ok(Some(ExitCode::from(code.min(255) as u8))),
+        Some(Err(e)) => Err(e),
+    }
 }
 
 /// Submit one command to the store in `dir` as `operator`; a refusal is

@@ -225,7 +225,12 @@ impl ratatui::backend::Backend for RemoteBackend {
             return Ok(());
         }
         self.cursor_shown = Some(true);
-        self.inner.show_cursor()
+        // Also called when the terminal is dropped: a client already gone
+        // has no cursor to show.
+        match self.inner.show_cursor() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }
     fn get_cursor_position(&mut self) -> std::io::Result<ratatui::layout::Position> {
         Ok(self.cursor)
@@ -923,43 +928,74 @@ fn run_exec(
             args.operator.unwrap_or_default()
         ));
     }
-    let roles = engine
-        .view()
-        .state
-        .operators
-        .get(operator)
-        .map(|o| o.roles.clone())
-        .unwrap_or_default();
-    let may = |p: crate::core::auth::Permission| crate::core::auth::allows(&roles, p);
-    match args.command {
-        Some(crate::cli::Cmd::Report { .. }) => {
-            let Some(crate::cli::Cmd::Report { name, .. }) = &args.command else {
-                return Ok(2);
-            };
-            let need = crate::report::permission(name);
-            if !may(need) {
-                return Err(anyhow!("{operator} may not read {name} (needs {need})"));
+    dispatch(engine, Caller::Ssh(operator), &args, Box::new(input), out)
+}
+
+/// Who runs a command through the server.
+#[derive(Clone, Copy)]
+enum Caller<'a> {
+    /// An operator authenticated by key: their permissions apply.
+    Ssh(&'a str),
+    /// The store's owner on this machine, through the Unix socket (mode
+    /// 0600): as trusted as `depot` run on the store itself.
+    Local(Option<&'a str>),
+}
+
+/// Run a parsed command against the running engine; the exit status.
+fn dispatch(
+    engine: &Engine,
+    caller: Caller,
+    args: &crate::cli::Args,
+    input: Box<dyn std::io::Read + Send>,
+    out: &mut dyn Write,
+) -> Result<u32> {
+    let may = |p: crate::core::auth::Permission| match caller {
+        Caller::Local(_) => Ok(()),
+        Caller::Ssh(operator) => {
+            let roles = engine
+                .view()
+                .state
+                .operators
+                .get(operator)
+                .map(|o| o.roles.clone())
+                .unwrap_or_default();
+            if crate::core::auth::allows(&roles, p) {
+                Ok(())
+            } else {
+                Err(operator.to_string())
             }
-            let text = crate::cli::report_from_args(engine, &args)?;
+        }
+    };
+    match &args.command {
+        Some(crate::cli::Cmd::Report { name, .. }) => {
+            let need = crate::report::permission(name);
+            if let Err(op) = may(need) {
+                return Err(anyhow!("{op} may not read {name} (needs {need})"));
+            }
+            let text = crate::cli::report_from_args(engine, args)?;
             out.write_all(text.as_bytes())?;
             Ok(0)
         }
         Some(crate::cli::Cmd::Exec { file }) if file == "-" => {
+            let (default, only) = match caller {
+                Caller::Ssh(op) => (Some(op), true),
+                Caller::Local(op) => (op, false),
+            };
             let failed = crate::cli::exec_stream(
                 engine,
                 Box::new(std::io::BufReader::new(input)),
                 out,
-                Some(operator),
-                true,
+                default,
+                only,
             )?;
             Ok(if failed { 2 } else { 0 })
         }
         Some(crate::cli::Cmd::Exec { .. }) => Err(anyhow!(
-            "over SSH, exec reads its commands from stdin: `exec -`"
+            "through the server, exec reads its commands from stdin: `exec -`"
         )),
         Some(crate::cli::Cmd::Check) => {
-            if !may(crate::core::auth::Permission::ViewLedger) {
-                return Err(anyhow!("{operator} may not run check (needs view_ledger)"));
+            if let Err(op) = may(crate::core::auth::Permission::ViewLedger) {
+                return Err(anyhow!("{op} may not run check (needs view_ledger)"));
             }
             let report = engine
                 .with_store(crate::check::verify)
@@ -970,6 +1006,174 @@ fn run_exec(
         }
         _ => Err(anyhow!("{SSH_COMMANDS}")),
     }
+}
+
+/// The Unix socket of a running server in the data directory: the local
+/// `depot report/exec/check` go through it instead of being refused.
+pub fn socket_path(dir: &Path) -> PathBuf {
+    dir.join("serve.sock")
+}
+
+/// Frames on the socket, server to client: a tag byte (1 stdout, 2
+/// stderr, 3 exit status), a big-endian u32 length, the bytes.
+const TAG_OUT: u8 = 1;
+const TAG_ERR: u8 = 2;
+const TAG_EXIT: u8 = 3;
+
+fn frame(w: &mut impl Write, tag: u8, bytes: &[u8]) -> std::io::Result<()> {
+    w.write_all(&[tag])?;
+    w.write_all(&(bytes.len() as u32).to_be_bytes())?;
+    w.write_all(bytes)
+}
+
+/// Writes stdout frames to the socket.
+struct FrameWriter<'a>(&'a std::os::unix::net::UnixStream);
+
+impl Write for FrameWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut s = self.0;
+        frame(&mut s, TAG_OUT, buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The request's first line: the command line and who runs it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LocalRequest {
+    args: Vec<String>,
+    operator: Option<String>,
+}
+
+fn serve_local(engine: Engine, stream: std::os::unix::net::UnixStream) {
+    use clap::Parser;
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut header = String::new();
+    if reader.read_line(&mut header).is_err() {
+        return;
+    }
+    let result = serde_json::from_str::<LocalRequest>(&header)
+        .map_err(|e| anyhow!("a bad request on the socket: {e}"))
+        .and_then(|req| {
+            let args = crate::cli::Args::try_parse_from(
+                std::iter::once("depot".to_string()).chain(req.args),
+            )
+            .map_err(|e| anyhow!("{}", e.to_string().trim_end()))?;
+            tracing::info!(command = ?args.command, "local command through the server");
+            let op = req.operator.clone();
+            dispatch(
+                &engine,
+                Caller::Local(op.as_deref()),
+                &args,
+                Box::new(reader),
+                &mut FrameWriter(&stream),
+            )
+        });
+    let mut s = &stream;
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = frame(&mut s, TAG_ERR, format!("depot: {e:#}\n").as_bytes());
+            1
+        }
+    };
+    let _ = frame(&mut s, TAG_EXIT, &code.to_be_bytes());
+}
+
+/// Listen on the data directory's socket (owner only) until the process
+/// ends; each connection on its own thread.
+fn listen_local(dir: &Path, engine: Engine) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = socket_path(dir);
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path)
+        .with_context(|| format!("listening on {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    std::thread::Builder::new()
+        .name("depot-local".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let engine = engine.clone();
+                let _ = std::thread::Builder::new()
+                    .name("depot-local-cmd".into())
+                    .spawn(move || serve_local(engine, stream));
+            }
+        })?;
+    Ok(())
+}
+
+/// Run `args` through the server listening in `dir`, if one is: stdin is
+/// sent along (for `exec -`), the output printed; None when no server
+/// answers there.
+pub fn through_server(
+    dir: &Path,
+    args: Vec<String>,
+    operator: Option<String>,
+    stdin: Option<Box<dyn std::io::Read + Send>>,
+) -> Option<Result<u32>> {
+    use std::io::Read;
+    let stream = std::os::unix::net::UnixStream::connect(socket_path(dir)).ok()?;
+    let run = || -> Result<u32> {
+        let mut w = &stream;
+        let header = serde_json::to_string(&LocalRequest { args, operator })?;
+        w.write_all(header.as_bytes())?;
+        w.write_all(b"\n")?;
+        let sender = match stdin {
+            Some(mut input) => {
+                let mut sock = stream.try_clone()?;
+                Some(std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut input, &mut sock);
+                    let _ = sock.shutdown(std::net::Shutdown::Write);
+                }))
+            }
+            None => {
+                stream.shutdown(std::net::Shutdown::Write)?;
+                None
+            }
+        };
+        let mut r = &stream;
+        let stdout = std::io::stdout();
+        let stderr = std::io::stderr();
+        loop {
+            let mut head = [0u8; 5];
+            if r.read_exact(&mut head).is_err() {
+                return Err(anyhow!("the server closed the connection"));
+            }
+            let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+            let mut body = vec![0u8; len];
+            r.read_exact(&mut body)?;
+            match head[0] {
+                TAG_OUT => {
+                    let mut o = stdout.lock();
+                    if o.write_all(&body).and_then(|_| o.flush()).is_err() {
+                        return Ok(0);
+                    }
+                }
+                TAG_ERR => {
+                    let _ = stderr.lock().write_all(&body);
+                }
+                TAG_EXIT => {
+                    if let Some(t) = sender {
+                        let _ = t.join();
+                    }
+                    let code = body
+                        .get(..4)
+                        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                        .unwrap_or(1);
+                    return Ok(code);
+                }
+                _ => return Err(anyhow!("a bad frame from the server")),
+            }
+        }
+    };
+    Some(run())
 }
 
 /// Where `depot serve` says it is listening (for `depot` run locally
@@ -1025,6 +1229,7 @@ pub fn serve_until(
         ..Default::default()
     });
     let sessions = shared.sessions.clone();
+    listen_local(dir, engine.clone())?;
     let result: Result<()> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&opts.listen)
             .await
@@ -1078,6 +1283,7 @@ pub fn serve_until(
     }
     runtime.shutdown_timeout(Duration::from_secs(1));
     let _ = std::fs::remove_file(listen_file(dir));
+    let _ = std::fs::remove_file(socket_path(dir));
     result?;
     engine.snapshot().map_err(|e| anyhow!("{e}"))?;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;

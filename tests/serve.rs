@@ -280,14 +280,45 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    // The local command line, while the server owns the store, says how
-    // to reach it.
-    let local = depot(&dir).args(["report", "stock"]).output().unwrap();
-    assert!(!local.status.success());
+    // The local command line, while the server owns the store: reports,
+    // exec and check go through the server (its Unix socket, owner only);
+    // what cannot says how to reach it.
+    let local = depot(&dir)
+        .args(["report", "stock", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(local.status.success(), "{}", text(&local));
     assert!(
-        text(&local).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
+        String::from_utf8_lossy(&local.stdout).contains("CHI,(total),FAS-1001"),
         "{}",
         text(&local)
+    );
+    let mut child = depot(&dir)
+        .args(["--operator", "ADMIN", "exec", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let plus_minus = [
+        adjust.replace("\"7\"", "\"1\""),
+        adjust.replace("\"7\"", "\"-1\""),
+    ]
+    .join("\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{plus_minus}\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o).matches("\"ok\":true").count(), 2, "{}", text(&o));
+    let export = depot(&dir).args(["export", "operators"]).output().unwrap();
+    assert!(!export.status.success());
+    assert!(
+        text(&export).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
+        "{}",
+        text(&export)
     );
 
     // Keys decide who one is: a stranger's key, and the clerk's key
@@ -319,6 +350,12 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     let o = server.ssh(&k_admin, "ADMIN", "report trial-balance --format csv", "");
     assert!(o.status.success(), "{}", text(&o));
     let remote_tb = String::from_utf8_lossy(&o.stdout).into_owned();
+    // The same report run locally while the server runs: the server's.
+    let local = depot(&dir)
+        .args(["report", "trial-balance", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&local.stdout), remote_tb);
     assert!(
         remote_tb.contains("5200,Inventory adjustments"),
         "{remote_tb}"
