@@ -841,10 +841,18 @@ fn run_screens(terminal: &mut SshTerminal, s: ScreenSession) -> Result<()> {
     terminal.clear()?;
     let operator = s.operator.clone();
     let key = s.key.clone();
+    // Every commit asks; only a change to the operator's record can change
+    // the answer, so the keys are parsed again only then (200 sessions
+    // times every commit would otherwise parse keys on the hot path).
+    let checked: std::cell::RefCell<Option<crate::core::master::Operator>> = Default::default();
     let allowed = move |view: &View| -> Option<String> {
-        key_allowed(view, &operator, &key)
-            .err()
-            .map(|why| format!("session closed: {why}"))
+        let now = view.state.operators.get(&operator);
+        if now.is_some() && checked.borrow().as_ref() == now {
+            return None;
+        }
+        let verdict = key_allowed(view, &operator, &key);
+        *checked.borrow_mut() = verdict.is_ok().then(|| now.cloned()).flatten();
+        verdict.err().map(|why| format!("session closed: {why}"))
     };
     let result =
         crate::ui::session::run_checked(terminal, &mut app, &backend, &rx, &pending, &allowed);

@@ -10,27 +10,12 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 mod tmux;
 
 use tmux::Tmux;
 
 impl Tmux {
-    /// Wait (up to 60 s) until `ok` holds for the screen.
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(60) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
     /// A wedge scanner: the characters and Enter (CR) in one write.
     fn scan(&self, code: &str) {
         self.literal(&format!("{code}\r"));

@@ -8,7 +8,7 @@ mod tmux;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tmux::Tmux;
 
 fn depot(dir: &Path) -> Command {
@@ -153,17 +153,15 @@ impl Server {
             .status()
             .unwrap()
             .success());
-        let start = Instant::now();
-        loop {
+        // Polled at most 600 times 50 ms apart: a bound for a server that
+        // hangs, not a speed check.
+        for _ in 0..600 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "serve did not stop"
-            );
             std::thread::sleep(Duration::from_millis(50));
         }
+        panic!("serve did not stop on SIGTERM");
     }
 }
 
@@ -249,22 +247,19 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     t.literal("FAS-1001");
     let s = t.wait_for("│FAS-1001");
     assert!(s.contains("on hand") && s.contains("CHI"), "{s}");
-    let chi_on_hand = |screen: &str| -> rust_decimal::Decimal {
-        let line = screen
-            .lines()
-            .find(|l| l.contains("│CHI"))
-            .unwrap_or_else(|| panic!("no CHI line:\n{screen}"));
-        let after_bar = line.split('│').nth(1).unwrap();
-        after_bar
+    // The CHI row's on-hand figure in the item's detail, if shown.
+    let chi_on_hand = |screen: &str| -> Option<rust_decimal::Decimal> {
+        let line = screen.lines().find(|l| l.contains("│CHI"))?;
+        line.split('│')
+            .nth(1)?
             .split_whitespace()
-            .nth(1)
-            .unwrap()
+            .nth(1)?
             .parse()
-            .unwrap()
+            .ok()
     };
     assert_eq!(
         chi_on_hand(&s),
-        before,
+        Some(before),
         "the screen and the stock report agree"
     );
     // Another session (the admin, by a command over SSH) adds stock:
@@ -274,11 +269,7 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
     let after = before + rust_decimal::Decimal::from(7);
-    let start = Instant::now();
-    while chi_on_hand(&t.screen()) != after {
-        assert!(start.elapsed() < Duration::from_secs(30), "{}", t.screen());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    t.wait_until("the added stock", |s| chi_on_hand(s) == Some(after));
 
     // The local command line, while the server owns the store: reports,
     // exec and check go through the server (its Unix socket, owner only);
@@ -455,11 +446,7 @@ fn a_credit_hold_on_screen_clears_when_a_supervisor_releases_it_from_another_ter
     let o = server.ssh(&k_sup, "SUP1", "exec -", &release);
     assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
     // The rep's screen follows without a key pressed.
-    let start = Instant::now();
-    while t.screen().contains("CREDIT HOLD") {
-        assert!(start.elapsed() < Duration::from_secs(30), "{}", t.screen());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(t.screen().contains(&held));
+    let s = t.wait_until("the hold gone", |s| !s.contains("CREDIT HOLD"));
+    assert!(s.contains(&held), "{s}");
     assert!(server.stop().success());
 }

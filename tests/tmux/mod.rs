@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Tmux {
     pub name: String,
@@ -73,19 +73,25 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Wait (up to 60 s) until the screen shows `text`; panics with the screen otherwise.
+    /// Wait until the screen shows `text`; panics with the screen if it
+    /// never does (a liveness bound, not a speed check).
     pub fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
+        self.wait_until(&format!("{text:?}"), |s| s.contains(text))
+    }
+
+    /// Wait until `ok` holds for the screen; panics with the screen if it
+    /// never does. Polls every 50 ms, at most 1,200 times (a liveness
+    /// bound for a hung program, not a speed check).
+    pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let mut s = self.screen();
+        for _ in 0..1200 {
+            if ok(&s) {
                 return s;
             }
-            if start.elapsed() > Duration::from_secs(60) {
-                panic!("timed out waiting for {text:?}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
+            s = self.screen();
         }
+        panic!("never saw {what}; screen:\n{s}");
     }
 
     pub fn keys(&self, keys: &[&str]) {
