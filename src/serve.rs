@@ -553,7 +553,11 @@ impl server::Handler for Client {
             return Ok(());
         };
         if let Some(tx) = &c.stdin {
-            let _ = tx.send(Some(data.to_vec()));
+            // The queue to the command is bounded (back-pressure on a
+            // client streaming a large `exec -`): waiting for room must not
+            // hold a runtime worker every other session needs.
+            let bytes = data.to_vec();
+            let _ = tokio::task::block_in_place(|| tx.send(Some(bytes)));
             return Ok(());
         }
         let Some(tx) = c.inbox.clone() else {
