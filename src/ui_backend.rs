@@ -48,6 +48,22 @@ impl crate::ui::Backend for EngineBackend {
         }))
     }
 
+    fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {
+        self.engine
+            .with_store(|s| {
+                seqs.iter()
+                    .filter_map(|q| match s.get(*q) {
+                        Ok(env) => env,
+                        Err(e) => {
+                            tracing::warn!(seq = q, error = %e, "log record unreadable");
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn state_at(&self, seq: u64) -> Option<std::sync::Arc<crate::core::State>> {
         let view = self.engine.view();
         if view.seq == seq {

@@ -7,7 +7,7 @@ use depot::core::{CommandBody, Event};
 use depot::ui::app::{App, Keymaps};
 use depot::ui::key::{Key, KeyCode};
 use depot::ui::keymap::{Action, Context, Keymap, KeymapError};
-use depot::ui::testing::{demo_state, Driver, MemBackend};
+use depot::ui::testing::{Driver, MemBackend};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
@@ -19,7 +19,7 @@ fn today() -> NaiveDate {
 
 fn demo() -> MemBackend {
     let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::new(demo_state(today()), now)
+    MemBackend::demo(today(), now)
 }
 
 /// The first barcode of an item (what its box label carries).
@@ -385,6 +385,46 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
         s.contains(&inv) && s.contains("shipped") && s.contains("WILLCALL"),
         "{s}"
     );
+    // Who did what when, from the log: the one counter_sale record by
+    // CLERK1, with what it did to the order.
+    let total = b.state.borrow().invoices[&inv].total;
+    let total = depot::query::money(total, &b.state.borrow().invoices[&inv].currency);
+    assert!(s.contains("history (who, when, what"), "{s}");
+    assert!(s.contains("CLERK1   counter_sale"), "{s}");
+    assert!(s.contains("line 1: 1 picked from"), "{s}");
+    assert!(s.contains(&format!("invoiced {inv} total {total}")), "{s}");
+    // Enter drills to the journal lines: the invoice's entry with its
+    // total on both sides, and the payment's.
+    d.press("enter");
+    let j = d.screen(132, 43);
+    assert!(j.contains("journal lines of its documents"), "{j}");
+    let entry = j
+        .lines()
+        .skip_while(|l| !(l.contains(&inv) && l.contains("US01")))
+        .take_while(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(entry.contains(&total), "{j}");
+    assert!(
+        j.matches(&format!(" {total} ")).count() >= 2,
+        "the invoice's debit and its total: {j}"
+    );
+    d.press("esc");
+    assert!(d.screen(132, 43).contains("history (who, when, what"));
+    // A backend that cannot read the records says so instead of showing
+    // an empty history.
+    let blind = MemBackend::new(b.state.borrow().clone(), b.now);
+    let mut d = Driver::new(&blind, Some("CLERK1"));
+    d.open("Order inquiry").unwrap();
+    d.typed(&order).press("enter");
+    let s = d.screen(132, 43);
+    // (the sale, and the invoice it printed)
+    let n = b.state.borrow().order_history[&order].len();
+    assert_eq!(n, 2);
+    assert!(
+        s.contains(&format!("{n} records of this order could not be read")),
+        "{s}"
+    );
 }
 
 #[test]
@@ -486,6 +526,12 @@ fn snapshots_of_each_screen_at_80x24_and_132x43() {
     d.open("Order inquiry").unwrap();
     insta::assert_snapshot!("orders_80x24", d.screen(80, 24));
     insta::assert_snapshot!("orders_132x43", d.screen(132, 43));
+    // One order's life with its history, and the drill to its journals.
+    d.typed("SO-000009").press("enter");
+    insta::assert_snapshot!("order_life_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("order_life_132x43", d.screen(132, 43));
+    d.press("enter");
+    insta::assert_snapshot!("order_journals_132x43", d.screen(132, 43));
 }
 
 #[test]

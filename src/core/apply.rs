@@ -39,7 +39,154 @@ pub fn apply(state: &mut State, env: &Envelope) {
             },
         );
     }
+    // Each order the record touched remembers it (once), read after the
+    // events so that documents the record made are found.
+    let mut orders: BTreeSet<super::types::Code> = BTreeSet::new();
+    for event in env.events() {
+        orders.extend(orders_touched(state, event));
+    }
+    for order in orders {
+        if state.orders.contains_key(&order) {
+            let seqs = state.order_history.entry(order).or_default();
+            if seqs.last() != Some(&env.seq) {
+                seqs.push(env.seq);
+            }
+        }
+    }
     state.seq = env.seq;
+}
+
+/// The sales orders an (applied) event is about, directly or through one
+/// of their documents. Every event is named, so that a new one is placed
+/// here on purpose.
+pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
+    let of_invoice = |number: &str| -> Vec<super::types::Code> {
+        let mut out: Vec<super::types::Code> = state
+            .invoices
+            .get(number)
+            .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
+            .unwrap_or_default();
+        out.sort();
+        out.dedup();
+        out
+    };
+    let of_pick = |list: &str| -> Vec<super::types::Code> {
+        state
+            .picks
+            .get(list)
+            .map(|p| vec![p.order.clone()])
+            .unwrap_or_default()
+    };
+    let of_rma = |rma: &str| -> Vec<super::types::Code> {
+        state
+            .returns
+            .get(rma)
+            .map(|r| of_invoice(&r.invoice))
+            .unwrap_or_default()
+    };
+    match event {
+        Event::OrderPlaced(o) => vec![o.number.clone()],
+        Event::OrderConfirmed { number }
+        | Event::HoldReleased { number, .. }
+        | Event::StockReserved { number, .. }
+        | Event::Backordered { number, .. }
+        | Event::ReservationReleased { number, .. }
+        | Event::LineCancelled { number, .. }
+        | Event::OrderCancelled { number, .. }
+        | Event::QuoteConfirmed { number, .. }
+        | Event::LineChanged { number, .. }
+        | Event::LinesAdded { number, .. }
+        | Event::Repromised { number, .. }
+        | Event::BackorderFilled { number, .. } => vec![number.clone()],
+        Event::PickListCreated(p) => vec![p.order.clone()],
+        Event::Picked { order, .. } | Event::PickShort { order, .. } => vec![order.clone()],
+        Event::PickLineAdded { list, .. }
+        | Event::CartonPacked { list, .. }
+        | Event::CartonReleased { list, .. }
+        | Event::CartonUnpacked { list, .. } => of_pick(list),
+        Event::Shipped { shipment, .. } => vec![shipment.order.clone()],
+        Event::Invoiced { invoice, .. } => of_invoice(&invoice.number),
+        Event::PaymentReceived { receipt, .. } => {
+            let mut out: Vec<super::types::Code> = receipt
+                .applications
+                .iter()
+                .flat_map(|a| of_invoice(&a.invoice))
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        }
+        Event::ReturnAuthorized(rma) => of_invoice(&rma.invoice),
+        Event::ReturnCancelled { rma, .. } | Event::ReturnReceived { rma, .. } => of_rma(rma),
+        Event::CreditMemoIssued { memo, .. } => of_invoice(&memo.invoice),
+        Event::DocumentPrinted(p) => match p.kind.as_str() {
+            "invoice" => of_invoice(&p.doc),
+            "credit-memo" => state
+                .credit_memos
+                .get(&p.doc)
+                .map(|m| of_invoice(&m.invoice))
+                .unwrap_or_default(),
+            "acknowledgment" => vec![p.doc.clone()],
+            "pick-ticket" => of_pick(&p.doc),
+            "packing-slip" | "carton-label" => of_pick(p.doc.split('/').next().unwrap_or_default()),
+            "bill-of-lading" => state
+                .shipments
+                .get(&p.doc)
+                .map(|s| vec![s.order.clone()])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        },
+        Event::MasterUpserted(_)
+        | Event::PostingRuleSet { .. }
+        | Event::CategoryMarginFloorSet { .. }
+        | Event::PeriodsDefined { .. }
+        | Event::FxRateSet(_)
+        | Event::ChangeRequested { .. }
+        | Event::ChangeApproved { .. }
+        | Event::ChangeRejected { .. }
+        | Event::OpeningStockPosted { .. }
+        | Event::WaveReleased(_)
+        | Event::PurchaseOrderCreated(_)
+        | Event::PurchaseOrderApproved { .. }
+        | Event::PurchaseOrderChanged { .. }
+        | Event::PurchaseOrderCancelled { .. }
+        | Event::PurchaseOrderClosed { .. }
+        | Event::GoodsReceived { .. }
+        | Event::PutAway { .. }
+        | Event::SupplierInvoiceEntered { .. }
+        | Event::SupplierInvoiceApproved { .. }
+        | Event::SupplierInvoiceRejected { .. }
+        | Event::SupplierPaid { .. }
+        | Event::LandedCostAllocated { .. }
+        | Event::CountsScheduled { .. }
+        | Event::RecountNeeded { .. }
+        | Event::CountHeld { .. }
+        | Event::CountSettled { .. }
+        | Event::CountApproved { .. }
+        | Event::TransferShipped { .. }
+        | Event::TransferReceived { .. }
+        | Event::PurchaseOrderSubmitted { .. }
+        | Event::LotRegistered { .. }
+        | Event::StockAdjusted { .. }
+        | Event::PeriodsClosed { .. }
+        | Event::PeriodsLocked { .. }
+        | Event::PeriodsReopened { .. }
+        | Event::JournalPosted { .. }
+        | Event::FxRevalued { .. }
+        | Event::BankStatementImported { .. }
+        | Event::BankMatched { .. }
+        | Event::BankLinePosted { .. }
+        | Event::ListPriceSet { .. }
+        | Event::CreditRefunded { .. }
+        | Event::PasswordSet { .. }
+        | Event::SignedIn { .. }
+        | Event::SignInFailed { .. }
+        | Event::OperatorUnlocked { .. }
+        | Event::DemoDeclared
+        | Event::PrinterSet(_)
+        | Event::DefaultPrinterSet { .. }
+        | Event::DocumentProfileSet(_) => Vec::new(),
+    }
 }
 
 /// The item cost pools (entity, sku) an event may change, each once, so

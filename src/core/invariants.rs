@@ -1032,6 +1032,23 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         line: 0,
         problem: format!("the index of {what} disagrees with the documents"),
     };
+    // Each order's history: its own records, ascending, none after the
+    // state's last record, the first one placing it (`depot check`
+    // proves the rest by replay).
+    if state.order_history.len() != state.orders.len() {
+        return Err(bad("order histories"));
+    }
+    for (number, seqs) in state.order_history.iter() {
+        let ascending = seqs.windows(2).all(|w| w[0] < w[1]);
+        let known = state.orders.contains_key(number);
+        if !known || seqs.is_empty() || !ascending || seqs.last() > Some(&state.seq) {
+            return Err(Violation::OrderLine {
+                number: number.clone(),
+                line: 0,
+                problem: "its history disagrees with the log".into(),
+            });
+        }
+    }
     let idx = &state.index;
     let member = |m: &Map<Code, Set<Code>>, owner: &str, doc: &str| {
         m.get(owner).is_some_and(|set| set.contains(doc))

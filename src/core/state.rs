@@ -250,6 +250,14 @@ pub struct State {
     /// built from, and how many printed or failed.
     #[serde(default)]
     pub prints: Map<(Code, Code), super::printing::PrintHistory>,
+    /// Order number -> the log records that touched the order or one of
+    /// its documents (pick lists, cartons, shipments, invoices, payments,
+    /// returns, credit memos, prints), ascending: the order inquiry reads
+    /// "who did what when" from these records without scanning the log.
+    /// `depot check` proves it by replay (the replayed state equals every
+    /// snapshot).
+    #[serde(default)]
+    pub order_history: Map<Code, Vec<u64>>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -91,3 +91,222 @@ pub fn recent_orders(s: &State, customer: &str, max: usize) -> Vec<SalesOrder> {
         .cloned()
         .collect()
 }
+
+/// One record of an order's life as the log tells it: when, who, which
+/// command, and what it did to this order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryRow {
+    pub seq: u64,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub operator: String,
+    pub command: String,
+    pub what: Vec<String>,
+}
+
+/// The journal entries an order's records posted (shipments at cost,
+/// invoices, payments, returns and credit memos), each with its record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalOf {
+    pub seq: u64,
+    pub entry: crate::core::posting::JournalEntry,
+}
+
+/// The log records of order `number` (`State::order_history`), newest
+/// last, described for a person. `records` are those records as the
+/// store returned them; a record it could not return is left out.
+pub fn order_history(
+    s: &State,
+    number: &str,
+    records: &[crate::core::Envelope],
+) -> Vec<HistoryRow> {
+    records
+        .iter()
+        .map(|env| HistoryRow {
+            seq: env.seq,
+            time: env.time,
+            operator: env.operator.clone(),
+            command: env.command.clone(),
+            what: env
+                .events()
+                .iter()
+                .filter(|e| touches(s, e, number))
+                .filter_map(|e| describe(s, e, number))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The journal entries of the order's records (see `JournalOf`).
+pub fn order_journals(
+    s: &State,
+    number: &str,
+    records: &[crate::core::Envelope],
+) -> Vec<JournalOf> {
+    let mut out = Vec::new();
+    for env in records {
+        for e in env.events().iter().filter(|e| touches(s, e, number)) {
+            for j in crate::core::apply::journals(e) {
+                out.push(JournalOf {
+                    seq: env.seq,
+                    entry: j.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn touches(s: &State, e: &crate::core::Event, number: &str) -> bool {
+    crate::core::apply::orders_touched(s, e)
+        .iter()
+        .any(|o| o == number)
+}
+
+/// What an event did to order `number`, in a few words (None: nothing a
+/// person needs in the order's history).
+fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
+    use super::{money, qty};
+    use crate::core::Event as E;
+    let currency = s.orders.get(number).map(|o| o.currency.clone())?;
+    let c = &currency;
+    Some(match e {
+        E::OrderPlaced(o) => format!(
+            "{} placed: {} lines, {} {c}",
+            if o.status == crate::core::sales::OrderStatus::Quote {
+                "quote"
+            } else {
+                "order"
+            },
+            o.lines.len(),
+            money(o.value(), c)
+        ),
+        E::OrderConfirmed { .. } => "confirmed".into(),
+        E::QuoteConfirmed { holds, .. } if holds.is_empty() => "quote made an order".into(),
+        E::QuoteConfirmed { holds, .. } => format!(
+            "quote made an order, held: {}",
+            holds
+                .iter()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        E::HoldReleased { hold, by, .. } => format!("{} hold released by {by}", hold.as_str()),
+        E::StockReserved {
+            line,
+            warehouse,
+            qty: q,
+            ..
+        } => format!("line {line}: {} reserved in {warehouse}", qty(*q)),
+        E::Backordered {
+            line,
+            qty: q,
+            promise,
+            ..
+        } => format!("line {line}: {} backordered, promised {promise}", qty(*q)),
+        E::ReservationReleased { line, qty: q, .. } => {
+            format!("line {line}: {} reservation given back", qty(*q))
+        }
+        E::LineCancelled { line, .. } => format!("line {line} cancelled"),
+        E::OrderCancelled { by, reason, .. } => format!("cancelled by {by}: {reason}"),
+        E::LineChanged { line, by, .. } => format!(
+            "line {} changed by {by}: {} {} at {}",
+            line.line,
+            qty(line.unit_qty),
+            line.unit,
+            money(line.price, c)
+        ),
+        E::LinesAdded { lines, by, .. } => format!("{} lines added by {by}", lines.len()),
+        E::Repromised { line, promise, .. } => format!("line {line}: promise moved to {promise}"),
+        E::BackorderFilled {
+            line,
+            qty: q,
+            warehouse,
+            ..
+        } => format!("line {line}: {} backorder filled in {warehouse}", qty(*q)),
+        E::PickListCreated(p) => format!(
+            "pick list {} released in {}{}",
+            p.number,
+            p.warehouse,
+            p.wave
+                .as_ref()
+                .map(|w| format!(" (wave {w})"))
+                .unwrap_or_default()
+        ),
+        E::PickLineAdded { list, .. } => format!("pick list {list}: a line added"),
+        E::Picked {
+            order_line,
+            bin,
+            qty: q,
+            lot,
+            by,
+            ..
+        } => format!(
+            "line {order_line}: {} picked from {bin}{} by {by}",
+            qty(*q),
+            lot.as_ref()
+                .map(|l| format!(" lot {l}"))
+                .unwrap_or_default()
+        ),
+        E::PickShort {
+            order_line, qty: q, ..
+        } => format!("line {order_line}: {} short", qty(*q)),
+        E::CartonPacked { list, carton } => format!(
+            "{list} carton {} packed, {} kg{}",
+            carton.number,
+            qty(carton.weight),
+            if carton.held { " (HELD: weight)" } else { "" }
+        ),
+        E::CartonReleased { list, carton, by } => {
+            format!("{list} carton {carton} released by {by}")
+        }
+        E::CartonUnpacked { list, carton } => format!("{list} carton {carton} unpacked"),
+        E::Shipped { shipment, .. } => format!(
+            "shipped {} via {} {}{}",
+            shipment.number,
+            shipment.carrier,
+            shipment.service,
+            if shipment.tracking.is_empty() {
+                String::new()
+            } else {
+                format!(" tracking {}", shipment.tracking)
+            }
+        ),
+        E::Invoiced { invoice, .. } => format!(
+            "invoiced {} total {} {}",
+            invoice.number,
+            money(invoice.total, &invoice.currency),
+            invoice.currency
+        ),
+        E::PaymentReceived { receipt, .. } => format!(
+            "payment {} {:?} {} {c}{}",
+            receipt.number,
+            receipt.method,
+            money(receipt.amount, c),
+            if receipt.reference.is_empty() {
+                String::new()
+            } else {
+                format!(" ref {}", receipt.reference)
+            }
+        ),
+        E::ReturnAuthorized(rma) => format!("return {} authorised", rma.number),
+        E::ReturnCancelled { rma, reason } => format!("return {rma} cancelled: {reason}"),
+        E::ReturnReceived { rma, .. } => format!("return {rma} received"),
+        E::CreditMemoIssued { memo, .. } => format!(
+            "credit memo {} total {} {}",
+            memo.number,
+            money(memo.total, &memo.currency),
+            memo.currency
+        ),
+        E::DocumentPrinted(p) => format!(
+            "{} {} {}{}",
+            p.kind,
+            p.doc,
+            if p.copy { "reprinted" } else { "printed" },
+            p.printer
+                .as_ref()
+                .map(|x| format!(" on {x}"))
+                .unwrap_or_default()
+        ),
+        _ => return None,
+    })
+}

@@ -82,9 +82,10 @@ pub struct App {
 }
 
 macro_rules! ctx {
-    ($self:ident, $view:expr, $now:expr) => {
+    ($self:ident, $view:expr, $now:expr, $backend:expr) => {
         Ctx {
             view: $view,
+            backend: $backend,
             operator: $self.operator.as_deref().unwrap_or(""),
             now: $now,
             theme: $self.theme,
@@ -267,7 +268,7 @@ impl App {
                 return;
             }
             let flow = {
-                let ctx = ctx!(self, &view, now);
+                let ctx = ctx!(self, &view, now, backend);
                 match self.stack.last_mut() {
                     Some(s) => s.confirmed(yes, &ctx),
                     None => Flow::Stay,
@@ -311,7 +312,7 @@ impl App {
         };
         self.notice = None;
         let flow = {
-            let ctx = ctx!(self, &view, now);
+            let ctx = ctx!(self, &view, now, backend);
             match self.stack.last_mut() {
                 Some(s) => s.handle(input, &ctx),
                 None => Flow::Stay,
@@ -325,7 +326,7 @@ impl App {
     pub fn open_screen(&mut self, open: super::screens::Open, backend: &dyn Backend) {
         let view = backend.view();
         let screen = {
-            let ctx = ctx!(self, &view, backend.now());
+            let ctx = ctx!(self, &view, backend.now(), backend);
             open(&ctx)
         };
         self.stack.push(screen);
@@ -350,7 +351,7 @@ impl App {
     /// Something was committed: let the screens catch up with the view.
     pub fn committed(&mut self, backend: &dyn Backend) {
         let view = backend.view();
-        let ctx = ctx!(self, &view, backend.now());
+        let ctx = ctx!(self, &view, backend.now(), backend);
         for s in self.stack.iter_mut() {
             s.committed(&ctx);
         }
@@ -447,7 +448,7 @@ impl App {
                 let Some(outcome) = last else { return };
                 let view = backend.view();
                 let next = {
-                    let ctx = ctx!(self, &view, backend.now());
+                    let ctx = ctx!(self, &view, backend.now(), backend);
                     match self.stack.last_mut() {
                         Some(s) => s.submitted(outcome, &ctx),
                         None => Flow::Stay,
@@ -467,7 +468,7 @@ impl App {
                 }
                 let view = backend.view();
                 let next = {
-                    let ctx = ctx!(self, &view, backend.now());
+                    let ctx = ctx!(self, &view, backend.now(), backend);
                     match self.stack.last_mut() {
                         Some(s) => s.submitted(outcome, &ctx),
                         None => Flow::Stay,
@@ -528,7 +529,7 @@ impl App {
                 .style(self.theme.title()),
             top,
         );
-        let ctx = ctx!(self, &view, now);
+        let ctx = ctx!(self, &view, now, backend);
         if let Some(s) = self.stack.last_mut() {
             let (mw, mh) = s.min_size();
             if body.width < mw || body.height + 2 < mh {

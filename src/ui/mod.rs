@@ -49,6 +49,12 @@ pub trait Backend {
         let view = self.view();
         (view.seq == seq).then_some(view.state)
     }
+    /// The log records `seqs` that this backend can read, in the order
+    /// asked (the order inquiry's history); none when it keeps no log.
+    fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {
+        let _ = seqs;
+        Vec::new()
+    }
 }
 
 pub struct UiOptions {

@@ -18,6 +18,8 @@ use std::cell::{Cell, RefCell};
 /// is signed in, the clock, the theme and keymap. Read-only.
 pub struct Ctx<'a> {
     pub view: &'a View,
+    /// The backend, for what the view does not hold (log records).
+    pub backend: &'a dyn super::Backend,
     pub operator: &'a str,
     pub now: DateTime<Utc>,
     pub theme: Theme,

@@ -8,13 +8,14 @@ use super::key::{Key, KeyCode};
 use super::screen::{Request, Submitted};
 use super::Backend;
 use crate::core::rejection::Rejection;
+use crate::core::Envelope;
 use crate::core::{execute, CommandBody, State};
 use crate::engine::View;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The core in memory: commands decided and applied as the engine does
@@ -28,6 +29,9 @@ pub struct MemBackend {
     /// The state after each record since the backend was made (a clone
     /// costs O(1)): what reprints are built from.
     history: RefCell<std::collections::BTreeMap<u64, State>>,
+    /// The log records this backend knows (those it committed, and those
+    /// it was made with): what the order inquiry's history reads.
+    records: RefCell<BTreeMap<u64, Envelope>>,
 }
 
 impl MemBackend {
@@ -39,7 +43,17 @@ impl MemBackend {
             keys: RefCell::default(),
             log: RefCell::default(),
             history,
+            records: RefCell::default(),
         }
+    }
+
+    /// The demo (`demo_state`) with the log records that made it, as a
+    /// store opened on the first start would serve them.
+    pub fn demo(today: NaiveDate, now: DateTime<Utc>) -> MemBackend {
+        let (state, log) = demo(today);
+        let b = MemBackend::new(state, now);
+        *b.records.borrow_mut() = log;
+        b
     }
 
     fn remember(&self) {
@@ -56,7 +70,9 @@ impl MemBackend {
             key: None,
             body,
         };
-        let out = execute(&mut self.state.borrow_mut(), &cmd).map(|_| ());
+        let out = execute(&mut self.state.borrow_mut(), &cmd).map(|env| {
+            self.records.borrow_mut().insert(env.seq, env);
+        });
         self.remember();
         out
     }
@@ -100,14 +116,17 @@ impl Backend for MemBackend {
         let out = {
             let mut s = self.state.borrow_mut();
             match execute(&mut s, &cmd) {
-                Ok(env) => match env.outcome {
-                    crate::core::Outcome::Committed(events) => Submitted::Committed {
-                        seq: env.seq,
-                        events,
-                        duplicate: false,
-                    },
-                    crate::core::Outcome::Rejected(r) => Submitted::Refused(r),
-                },
+                Ok(env) => {
+                    self.records.borrow_mut().insert(env.seq, env.clone());
+                    match env.outcome {
+                        crate::core::Outcome::Committed(events) => Submitted::Committed {
+                            seq: env.seq,
+                            events,
+                            duplicate: false,
+                        },
+                        crate::core::Outcome::Rejected(r) => Submitted::Refused(r),
+                    }
+                }
                 Err(r) => Submitted::Refused(r),
             }
         };
@@ -121,13 +140,26 @@ impl Backend for MemBackend {
     fn state_at(&self, seq: u64) -> Option<Arc<State>> {
         self.history.borrow().get(&seq).cloned().map(Arc::new)
     }
+
+    fn records(&self, seqs: &[u64]) -> Vec<Envelope> {
+        let records = self.records.borrow();
+        seqs.iter()
+            .filter_map(|q| records.get(q).cloned())
+            .collect()
+    }
 }
 
 /// The demo distributor's state on `today` with its activity (what the
 /// first start of the TUI creates), built through the same commands
 /// (cached per process: the first `today` asked for wins).
 pub fn demo_state(today: NaiveDate) -> State {
-    static DEMO: std::sync::OnceLock<State> = std::sync::OnceLock::new();
+    demo(today).0
+}
+
+/// The demo's state and the log records of its activity (orders and
+/// what followed them), cached per process like `demo_state`.
+fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
+    static DEMO: std::sync::OnceLock<(State, BTreeMap<u64, Envelope>)> = std::sync::OnceLock::new();
     DEMO.get_or_init(|| {
         let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap_or_default());
         let mut s = State::default();
@@ -147,6 +179,7 @@ pub fn demo_state(today: NaiveDate) -> State {
         }
         let loaded = s.clone();
         let cell = RefCell::new(s);
+        let log = RefCell::new(BTreeMap::new());
         let mut run = |days: i64, operator: &str, body: CommandBody| {
             let cmd = crate::core::Command {
                 operator: operator.to_string(),
@@ -156,8 +189,11 @@ pub fn demo_state(today: NaiveDate) -> State {
                 body,
             };
             match execute(&mut cell.borrow_mut(), &cmd) {
-                Ok(env) => match env.outcome {
-                    crate::core::Outcome::Committed(ev) => Ok(ev),
+                Ok(env) => match env.outcome.clone() {
+                    crate::core::Outcome::Committed(ev) => {
+                        log.borrow_mut().insert(env.seq, env);
+                        Ok(ev)
+                    }
                     crate::core::Outcome::Rejected(r) => {
                         Err(crate::io::activity::StepError::Refused(r))
                     }
@@ -168,7 +204,7 @@ pub fn demo_state(today: NaiveDate) -> State {
         if let Err(e) = crate::io::activity::run(&loaded, today, &mut run) {
             tracing::error!(error = %e, "demo activity refused");
         }
-        cell.into_inner()
+        (cell.into_inner(), log.into_inner())
     })
     .clone()
 }

@@ -2,11 +2,15 @@
 //! first) and see its whole life on one page: lines with reserved,
 //! backordered and promised, holds, pick lists and cartons, shipments
 //! with carrier and tracking, invoices with what is open, payments and
-//! credit memos. Refreshes live when another session changes the order.
+//! credit memos, and who did what when (read from the event log). Enter
+//! on an order drills to the journal lines its documents posted.
+//! Refreshes live when another session changes the order.
 
 use crate::core::sales::OrderStatus;
 use crate::core::State;
-use crate::query::order::{order_life, OrderLife};
+use crate::query::order::{
+    order_history, order_journals, order_life, HistoryRow, JournalOf, OrderLife,
+};
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Screen};
@@ -25,6 +29,19 @@ pub enum Focus {
     Filter,
     List,
     Detail,
+    /// The journal lines of the order's documents.
+    Journal,
+}
+
+/// An order's history and journals as read from the log, kept until the
+/// order or the view changes.
+struct History {
+    order: String,
+    seq: u64,
+    rows: Vec<HistoryRow>,
+    journals: Vec<JournalOf>,
+    /// Records of the order the backend could not return.
+    missing: usize,
 }
 
 pub struct OrderInquiry {
@@ -35,6 +52,7 @@ pub struct OrderInquiry {
     /// Order numbers listed, cached by (view seq, filter).
     rows: Option<(u64, String, Vec<String>)>,
     page: usize,
+    history: Option<History>,
 }
 
 impl Default for OrderInquiry {
@@ -52,7 +70,33 @@ impl OrderInquiry {
             scroll: 0,
             rows: None,
             page: 10,
+            history: None,
         }
+    }
+
+    /// The open order's history, read from the log once per order and
+    /// view (a handful of records: O(records of the order)).
+    fn history(&mut self, ctx: &Ctx, number: &str) -> &History {
+        let stale = !matches!(&self.history, Some(h) if h.order == number && h.seq == ctx.view.seq);
+        if stale || self.history.is_none() {
+            let s = ctx.state();
+            let seqs = s.order_history.get(number).cloned().unwrap_or_default();
+            let records = ctx.backend.records(&seqs);
+            self.history = Some(History {
+                order: number.to_string(),
+                seq: ctx.view.seq,
+                rows: order_history(s, number, &records),
+                journals: order_journals(s, number, &records),
+                missing: seqs.len().saturating_sub(records.len()),
+            });
+        }
+        self.history.get_or_insert_with(|| History {
+            order: number.to_string(),
+            seq: ctx.view.seq,
+            rows: Vec::new(),
+            journals: Vec::new(),
+            missing: 0,
+        })
     }
 
     fn rows(&mut self, ctx: &Ctx) -> Vec<String> {
@@ -109,8 +153,14 @@ impl Screen for OrderInquiry {
                 (Action::Help, "keys"),
             ],
             Focus::Detail => vec![
+                (Action::Open, "journal lines"),
                 (Action::Down, "scroll"),
                 (Action::Back, "back to list"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Journal => vec![
+                (Action::Down, "scroll"),
+                (Action::Back, "back to order"),
                 (Action::Help, "keys"),
             ],
         }
@@ -165,19 +215,27 @@ impl Screen for OrderInquiry {
             (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) => {
                 self.focus = if n > 0 { Focus::List } else { Focus::Filter };
             }
-            (Focus::Detail, Input::Action(Action::Down)) => {
+            (Focus::Detail, Input::Action(Action::Open)) => {
+                self.focus = Focus::Journal;
+                self.scroll = 0;
+            }
+            (Focus::Journal, Input::Action(Action::Back | Action::Cancel)) => {
+                self.focus = Focus::Detail;
+                self.scroll = 0;
+            }
+            (Focus::Detail | Focus::Journal, Input::Action(Action::Down)) => {
                 self.scroll = self.scroll.saturating_add(1)
             }
-            (Focus::Detail, Input::Action(Action::Up)) => {
+            (Focus::Detail | Focus::Journal, Input::Action(Action::Up)) => {
                 self.scroll = self.scroll.saturating_sub(1)
             }
-            (Focus::Detail, Input::Action(Action::PageDown)) => {
+            (Focus::Detail | Focus::Journal, Input::Action(Action::PageDown)) => {
                 self.scroll = self.scroll.saturating_add(self.page as u16)
             }
-            (Focus::Detail, Input::Action(Action::PageUp)) => {
+            (Focus::Detail | Focus::Journal, Input::Action(Action::PageUp)) => {
                 self.scroll = self.scroll.saturating_sub(self.page as u16)
             }
-            (Focus::Detail, Input::Action(Action::Top)) => self.scroll = 0,
+            (Focus::Detail | Focus::Journal, Input::Action(Action::Top)) => self.scroll = 0,
             _ => {}
         }
         Flow::Stay
@@ -203,9 +261,20 @@ impl Screen for OrderInquiry {
             ])),
             top,
         );
-        if self.focus == Focus::Detail {
-            let lines = match rows.get(self.selected).and_then(|n| order_life(s, n)) {
-                Some(life) => life_lines(s, &life, theme),
+        if matches!(self.focus, Focus::Detail | Focus::Journal) {
+            let number = rows.get(self.selected).cloned().unwrap_or_default();
+            let journal = self.focus == Focus::Journal;
+            let lines = match order_life(s, &number) {
+                Some(life) => {
+                    let h = self.history(ctx, &number);
+                    if journal {
+                        journal_lines(s, &life, h, theme)
+                    } else {
+                        let mut out = life_lines(s, &life, theme);
+                        out.extend(history_lines(h, theme));
+                        out
+                    }
+                }
                 None => vec![Line::from("no such order")],
             };
             f.render_widget(
@@ -461,6 +530,107 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
                 money(m.total, &m.currency)
             )));
         }
+    }
+    out
+}
+
+/// Who did what when: one line per record, then what it did to the order.
+fn history_lines(h: &History, theme: Theme) -> Vec<Line<'static>> {
+    let mut out = vec![Line::from(Span::styled(
+        "history (who, when, what; Enter: journal lines)".to_string(),
+        theme.label(),
+    ))];
+    for r in &h.rows {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("  {} ", r.time.format("%Y-%m-%d %H:%M")),
+                theme.dim(),
+            ),
+            Span::raw(format!("{:<8} {}  #{}", r.operator, r.command, r.seq)),
+        ]));
+        for w in &r.what {
+            out.push(Line::from(format!("      {w}")));
+        }
+    }
+    if h.missing > 0 {
+        out.push(Line::from(Span::styled(
+            format!(
+                "  {} records of this order could not be read from the log",
+                h.missing
+            ),
+            theme.error(),
+        )));
+    }
+    out
+}
+
+/// The journal entries the order's documents posted, line by line with
+/// the account's name, and their totals.
+fn journal_lines(s: &State, life: &OrderLife, h: &History, theme: Theme) -> Vec<Line<'static>> {
+    let o = &life.order;
+    let mut out = vec![Line::from(vec![
+        Span::styled(format!("{} ", o.number), theme.good()),
+        Span::raw(format!(
+            "journal lines of its documents ({} {})",
+            h.journals.len(),
+            if h.journals.len() == 1 {
+                "entry"
+            } else {
+                "entries"
+            }
+        )),
+    ])];
+    if h.journals.is_empty() {
+        out.push(Line::from(
+            "nothing posted yet: shipments, invoices, payments and returns post",
+        ));
+    }
+    for j in &h.journals {
+        let e = &j.entry;
+        let ccy = s
+            .entities
+            .get(&e.entity)
+            .map(|x| x.base_currency.clone())
+            .unwrap_or_else(|| o.currency.clone());
+        out.push(Line::from(Span::styled(
+            format!(
+                "{} {} {} {}  period {}  #{}",
+                e.date, e.entity, e.doc, e.memo, e.period, j.seq
+            ),
+            theme.label(),
+        )));
+        for l in &e.lines {
+            let name = s
+                .accounts
+                .get(&(e.entity.clone(), l.account.clone()))
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            out.push(Line::from(format!(
+                "  {:<6} {:<26} {:>12} {:>12} {}",
+                l.account,
+                fit(&name, 26),
+                if l.debit.is_zero() {
+                    String::new()
+                } else {
+                    money(l.debit, &ccy)
+                },
+                if l.credit.is_zero() {
+                    String::new()
+                } else {
+                    money(l.credit, &ccy)
+                },
+                l.sub.clone().unwrap_or_default()
+            )));
+        }
+        out.push(Line::from(Span::styled(
+            format!(
+                "  {:<33} {:>12} {:>12} {ccy}",
+                "",
+                money(e.debits(), &ccy),
+                money(e.credits(), &ccy)
+            ),
+            theme.dim(),
+        )));
     }
     out
 }
