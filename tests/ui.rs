@@ -321,6 +321,13 @@ fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
         s.contains("line 2 FAS-1001") && s.contains("not on the shelf"),
         "{s}"
     );
+    // The refused sale still shows each line's price and its rule (the
+    // walk-in's list price of FAS-1000 is 46.02 a box).
+    let row = s
+        .lines()
+        .find(|l| l.contains("FAS-1000") && !l.contains("not on"))
+        .unwrap_or_default();
+    assert!(row.contains("46.02") && row.contains("list"), "{s}");
     d.press("f8");
     assert_eq!(counter_sales(&b), 0);
     // Fix the quantity on the line: up to the lines, type 1, Enter.
@@ -411,6 +418,13 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
     );
     d.press("esc");
     assert!(d.screen(132, 43).contains("history (who, when, what"));
+    // The invoice number (or the shipment's) finds the order and Enter
+    // opens it.
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.open("Order inquiry").unwrap();
+    d.typed(&inv.to_lowercase()).press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("{order} WALKIN-US01")), "{s}");
     // A backend that cannot read the records says so instead of showing
     // an empty history.
     let blind = MemBackend::new(b.state.borrow().clone(), b.now);

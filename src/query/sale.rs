@@ -98,23 +98,7 @@ pub fn preview(
         match e {
             Event::OrderPlaced(o) => {
                 out.currency = o.currency.clone();
-                for l in &o.lines {
-                    let per_unit = if l.unit_qty.is_zero() {
-                        l.price
-                    } else {
-                        (l.price * l.qty / l.unit_qty).round_dp(4)
-                    };
-                    out.lines.push(PreviewLine {
-                        line: l.line,
-                        sku: l.sku.clone(),
-                        unit: l.unit.clone(),
-                        unit_qty: l.unit_qty,
-                        unit_price: per_unit.normalize(),
-                        rule: l.rule.clone(),
-                        value: l.value(),
-                        cost: None,
-                    });
-                }
+                out.lines = lines_of(o);
             }
             Event::Shipped { shipment, .. } => {
                 for l in &shipment.lines {
@@ -157,4 +141,76 @@ pub fn rule_short(r: &PriceRule) -> String {
         PriceRule::ListBreak { min_qty, .. } => format!("break>={}", min_qty.normalize()),
         PriceRule::Manual { .. } => "manual".into(),
     }
+}
+
+/// An order's lines as a sale shows them (price per the unit sold).
+fn lines_of(o: &crate::core::sales::SalesOrder) -> Vec<PreviewLine> {
+    o.lines
+        .iter()
+        .map(|l| {
+            let per_unit = if l.unit_qty.is_zero() {
+                l.price
+            } else {
+                (l.price * l.qty / l.unit_qty).round_dp(4)
+            };
+            PreviewLine {
+                line: l.line,
+                sku: l.sku.clone(),
+                unit: l.unit.clone(),
+                unit_qty: l.unit_qty,
+                unit_price: per_unit.normalize(),
+                rule: l.rule.clone(),
+                value: l.value(),
+                cost: None,
+            }
+        })
+        .collect()
+}
+
+/// The lines as the price engine prices them, without the rest of the
+/// sale: what a refused sale still shows (a line not on the shelf or a
+/// credit refusal does not make the other prices unknown). No totals.
+pub fn priced_lines(
+    s: &State,
+    operator: &str,
+    now: DateTime<Utc>,
+    customer: &str,
+    warehouse: &str,
+    lines: &[CounterLine],
+) -> Option<Preview> {
+    let cmd = Command {
+        operator: operator.to_string(),
+        session: "preview".into(),
+        time: now,
+        key: None,
+        body: CommandBody::PlaceOrder {
+            quote: true,
+            customer: customer.to_string(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines: lines
+                .iter()
+                .map(|l| crate::core::sales::LineInput {
+                    sku: l.sku.clone(),
+                    qty: l.qty,
+                    unit: l.unit.clone(),
+                    warehouse: warehouse.to_string(),
+                    price: l.price,
+                })
+                .collect(),
+        },
+    };
+    let events = crate::core::sales::place_paid(s, &cmd, true).ok()?;
+    events.iter().find_map(|e| match e {
+        Event::OrderPlaced(o) => Some(Preview {
+            currency: o.currency.clone(),
+            lines: lines_of(o),
+            goods: Decimal::ZERO,
+            tax: Decimal::ZERO,
+            freight: Decimal::ZERO,
+            total: Decimal::ZERO,
+        }),
+        _ => None,
+    })
 }

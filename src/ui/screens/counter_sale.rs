@@ -795,7 +795,11 @@ impl Screen for CounterSale {
         let preview = self.preview(ctx).cloned();
         let lines_pv = match &preview {
             Some(Ok(p)) => Some(p.clone()),
-            _ => None,
+            // Refused as a whole: each line still shows its price.
+            Some(Err(_)) => self.customer.as_ref().and_then(|c| {
+                sale::priced_lines(s, ctx.operator, ctx.now, c, &self.warehouse, &self.lines)
+            }),
+            None => None,
         };
         let wide = area.width >= 110;
         let mut header = vec![

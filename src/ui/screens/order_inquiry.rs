@@ -104,20 +104,37 @@ impl OrderInquiry {
         let fresh = matches!(&self.rows, Some((seq, q, _)) if *seq == ctx.view.seq && *q == f);
         if !fresh {
             let s = ctx.state();
-            let rows: Vec<String> = s
-                .orders
-                .values()
+            // An invoice, shipment or pick list number finds its orders.
+            let upper = f.to_uppercase();
+            let mut by_doc: Vec<String> = s
+                .invoices
+                .get(&upper)
+                .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
+                .or_else(|| s.shipments.get(&upper).map(|sh| vec![sh.order.clone()]))
+                .or_else(|| s.picks.get(&upper).map(|p| vec![p.order.clone()]))
+                .unwrap_or_default();
+            by_doc.sort();
+            by_doc.dedup();
+            let rows: Vec<String> = by_doc
+                .iter()
                 .rev()
-                .filter(|o| {
-                    f.is_empty()
-                        || o.number.to_lowercase().contains(&f)
-                        || o.customer.to_lowercase().contains(&f)
-                        || s.customers
-                            .get(&o.customer)
-                            .is_some_and(|c| c.name.to_lowercase().contains(&f))
-                })
+                .cloned()
+                .chain(
+                    s.orders
+                        .values()
+                        .rev()
+                        .filter(|o| {
+                            f.is_empty()
+                                || o.number.to_lowercase().contains(&f)
+                                || o.customer.to_lowercase().contains(&f)
+                                || s.customers
+                                    .get(&o.customer)
+                                    .is_some_and(|c| c.name.to_lowercase().contains(&f))
+                        })
+                        .map(|o| o.number.clone())
+                        .filter(|n| !by_doc.contains(n)),
+                )
                 .take(LIST_MAX)
-                .map(|o| o.number.clone())
                 .collect();
             self.rows = Some((ctx.view.seq, f, rows));
         }
@@ -170,9 +187,19 @@ impl Screen for OrderInquiry {
         let n = rows.len();
         match (self.focus, input) {
             (Focus::Filter, Input::Action(Action::Submit)) => {
+                // An order number, or a document of exactly one order,
+                // opens it.
                 let exact = rows
                     .iter()
-                    .position(|r| r.eq_ignore_ascii_case(self.filter.trimmed()));
+                    .position(|r| r.eq_ignore_ascii_case(self.filter.trimmed()))
+                    .or_else(|| {
+                        let upper = self.filter.trimmed().to_uppercase();
+                        let s = ctx.state();
+                        let one = s.invoices.contains_key(&upper)
+                            || s.shipments.contains_key(&upper)
+                            || s.picks.contains_key(&upper);
+                        (one && n == 1).then_some(0)
+                    });
                 match exact {
                     Some(i) => {
                         self.selected = i;
@@ -253,7 +280,7 @@ impl Screen for OrderInquiry {
                 self.filter.span(self.focus == Focus::Filter, 20, theme),
                 Span::styled(
                     format!(
-                        "  order number, customer code or name  {} listed",
+                        "  order, customer, invoice or shipment  {} listed",
                         rows.len()
                     ),
                     theme.dim(),
