@@ -553,7 +553,7 @@ impl App {
         let status = match &self.notice {
             Some(n) if n.error => Line::from(Span::styled(fit(&n.text, w), self.theme.error())),
             Some(n) => Line::from(fit(&n.text, w)),
-            None => Line::from(Span::styled(fit(&self.key_bar(), w), self.theme.dim())),
+            None => Line::from(Span::styled(fit(&self.key_bar_in(w), w), self.theme.dim())),
         };
         f.render_widget(Paragraph::new(status), bottom);
         if let Some(q) = &self.confirm {
@@ -576,6 +576,10 @@ impl App {
     }
 
     fn bar(&self, actions: &[(Action, &'static str)]) -> String {
+        self.bar_items(actions).join("  ")
+    }
+
+    fn bar_items(&self, actions: &[(Action, &'static str)]) -> Vec<String> {
         let ctx = self.context();
         actions
             .iter()
@@ -584,8 +588,48 @@ impl App {
                     .key_for(self.screen_name(), ctx, *a)
                     .map(|k| format!("{k} {what}"))
             })
-            .collect::<Vec<_>>()
-            .join("  ")
+            .collect()
+    }
+
+    /// The key bar in `width` columns: whole entries in the screen's order
+    /// (never one cut in the middle); when some do not fit, the help key
+    /// stays last so that the rest are one key away.
+    pub fn key_bar_in(&self, w: usize) -> String {
+        let full = self.key_bar();
+        if full.chars().count() <= w {
+            return full;
+        }
+        let Some(s) = self.stack.last() else {
+            return full;
+        };
+        let actions = if self.confirm.is_some() {
+            return full;
+        } else {
+            s.actions()
+        };
+        let help = self
+            .keymap
+            .key_for(self.screen_name(), self.context(), Action::Help)
+            .map(|k| format!("{k} more keys"))
+            .unwrap_or_default();
+        let rest: Vec<(Action, &'static str)> = actions
+            .into_iter()
+            .filter(|(a, _)| *a != Action::Help)
+            .collect();
+        let mut out: Vec<String> = Vec::new();
+        let mut used = help.chars().count();
+        for item in self.bar_items(&rest) {
+            let n = item.chars().count() + 2;
+            if used + n > w {
+                break;
+            }
+            used += n;
+            out.push(item);
+        }
+        if !help.is_empty() {
+            out.push(help);
+        }
+        out.join("  ")
     }
 
     /// Help lines for the screen on top: every action it offers with all
