@@ -1268,7 +1268,7 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
     if !Store::is_store(dir) {
         let n = create_demo(dir, 0, true)?;
         let msg = format!(
-            "no store was in {}: created the demo distributor there ({n} commands); sign in as ADMIN or a demo operator (CLERK1, PICK1, ...)",
+            "created the demo distributor in {} ({n} commands)",
             dir.display()
         );
         eprintln!("depot: {msg}");

@@ -158,6 +158,12 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
 fn operator_flag_skips_sign_in_only_on_the_demo() {
     let b = demo();
     assert!(b.state.borrow().demo, "depot demo declares itself");
+    // Its sign-in says who to try; a store that is not a demo does not.
+    let s = Driver::new(&b, None).screen(80, 24);
+    assert!(
+        s.contains("Demo store. Operators:") && s.contains("CLERK1"),
+        "{s}"
+    );
     assert_eq!(
         Driver::new(&b, Some("CLERK1")).app.operator.as_deref(),
         Some("CLERK1")
@@ -170,6 +176,7 @@ fn operator_flag_skips_sign_in_only_on_the_demo() {
     assert!(s.contains("first sign-in: choose a PIN"), "{s}");
     d.typed("4711").press("enter").typed("4711").press("enter");
     assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
+    assert!(!Driver::new(&b, None).screen(80, 24).contains("Demo store"));
     let mut d = Driver::new(&b, Some("CLERK1"));
     assert!(d.screen(80, 24).contains("this store is not a demo"));
     d.typed("4711").press("enter");

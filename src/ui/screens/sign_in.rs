@@ -382,6 +382,24 @@ impl Screen for SignIn {
             None => lines.push(Line::from("")),
         }
         lines.push(Line::from(Span::styled(hint, ctx.theme.dim())));
+        if self.step == Step::Code && ctx.state().demo {
+            // A demo store says who to try (a first sign-in sets a PIN).
+            let ops: Vec<String> = ctx
+                .state()
+                .operators
+                .values()
+                .filter(|o| o.active)
+                .map(|o| o.code.clone())
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "Demo store. Operators: {}. A first sign-in sets the PIN.",
+                    ops.join(", ")
+                ),
+                ctx.theme.dim(),
+            )));
+        }
         f.render_widget(
             Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false }),
             inner,
