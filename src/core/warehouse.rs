@@ -489,6 +489,19 @@ pub fn confirm_pick(
     let none_found = short && units.is_zero();
     if !none_found {
         validate::qty("qty", units, item.qty_decimals)?;
+        // A lot that expired since it was allocated (or scanned past its
+        // date) never leaves: short the line and the core re-offers
+        // another lot or backorders (it may still go on its last day).
+        let picked = lot.as_deref().or(l.lot.as_deref());
+        if let Some(expiry) = state.lot_expiry(&l.sku, picked) {
+            if expiry < cmd.date() {
+                return Err(Rejection::LotExpiry {
+                    sku: l.sku.clone(),
+                    lot: picked.unwrap_or_default().to_string(),
+                    problem: format!("expired on {expiry}: do not pick it, short the line"),
+                });
+            }
+        }
     }
     let base = units * factor;
     if base > open {
