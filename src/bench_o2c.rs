@@ -141,6 +141,7 @@ pub(crate) fn cycle_lines(
                 item: l.sku.clone(),
                 qty: Some(l.qty),
                 short: false,
+                reason: None,
             },
         )?;
     }

@@ -297,6 +297,11 @@ fn a_short_pick_with_a_reason_backorders_or_offers_another_bin() {
     let l = line_of(&st, &t.list, t.line);
     assert_eq!(l.short, t.open);
     assert_eq!(l.picked, Decimal::ZERO);
+    // The reason chosen (1: bin empty) is kept by the core.
+    assert_eq!(
+        st.short_reasons.get(&(t.list.clone(), t.line)),
+        Some(&depot::core::warehouse::ShortReason::BinEmpty)
+    );
     // The rest was offered from another bin, or backordered.
     let added = st.picks[&t.list].lines.len() > l.line as usize
         && st.picks[&t.list]
@@ -328,6 +333,7 @@ fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
             item: t.sku.clone(),
             qty: Some(Decimal::ZERO),
             short: true,
+            reason: None,
         },
     )
     .unwrap();
@@ -346,6 +352,7 @@ fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
             item: t2.sku.clone(),
             qty: Some(Decimal::ZERO),
             short: false,
+            reason: None,
         },
     );
     assert!(r.is_err());

@@ -370,6 +370,15 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     other => other.to_string(),
                 }
             }
+            w if w.starts_with("short_reason:") => {
+                // short_reason:LIST:LINE
+                let parts: Vec<&str> = w.splitn(3, ':').collect();
+                let line: u32 = parts[2].parse().expect("a line number");
+                s.short_reasons
+                    .get(&(parts[1].to_string(), line))
+                    .map(|r| r.as_str().to_string())
+                    .unwrap_or_else(|| "none".into())
+            }
             w if w.starts_with("invoice:") => {
                 // invoice:NUMBER:FIELD
                 let parts: Vec<&str> = w.splitn(3, ':').collect();

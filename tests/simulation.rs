@@ -1095,6 +1095,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     Decimal::from(1 + rng.below(5) as i64)
                 }),
                 short: rng.chance(25),
+                reason: if rng.chance(50) {
+                    Some(depot::core::warehouse::ShortReason::Damaged)
+                } else {
+                    None
+                },
             }
         }
         23 if !picks.is_empty() => CommandBody::ShipPick {

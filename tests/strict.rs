@@ -381,3 +381,14 @@ fn a_store_whose_lock_file_was_deleted_is_in_use_not_damaged() {
     drop(stdin);
     assert!(holder.wait().unwrap().success());
 }
+
+#[test]
+fn a_short_reason_is_one_of_the_known_ones() {
+    let pick = r#"{"operator":"PICK1","cmd":"confirm_pick","list":"PK-000001","line":1,"bin":"B-03-03","item":"FAS-1001","qty":"10","short":true,"reason":"damaged"}"#;
+    assert_eq!(parse(pick), Ok("confirm_pick"));
+    refused(
+        &pick.replace(r#""damaged""#, r#""stolen""#),
+        "invalid_command",
+        "stolen",
+    );
+}

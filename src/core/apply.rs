@@ -101,6 +101,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         Event::PickListCreated(p) => vec![p.order.clone()],
         Event::Picked { order, .. } | Event::PickShort { order, .. } => vec![order.clone()],
         Event::PickLineAdded { list, .. }
+        | Event::PickShortReason { list, .. }
         | Event::CartonPacked { list, .. }
         | Event::CartonReleased { list, .. }
         | Event::CartonUnpacked { list, .. } => of_pick(list),
@@ -255,6 +256,7 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::QuoteConfirmed { .. }
         | Event::PickListCreated(_)
         | Event::PickLineAdded { .. }
+        | Event::PickShortReason { .. }
         | Event::PickShort { .. }
         | Event::Invoiced { .. }
         | Event::PaymentReceived { .. }
@@ -376,6 +378,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::Repromised { .. } => super::sales::apply_event(state, event),
         Event::PickListCreated(_)
         | Event::PickLineAdded { .. }
+        | Event::PickShortReason { .. }
         | Event::Picked { .. }
         | Event::PickShort { .. }
         | Event::Shipped { .. }
@@ -651,6 +654,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::QuoteConfirmed { .. }
         | Event::PickListCreated(_)
         | Event::PickLineAdded { .. }
+        | Event::PickShortReason { .. }
         | Event::Picked { .. }
         | Event::PickShort { .. }
         | Event::CartonPacked { .. }

@@ -194,6 +194,10 @@ pub enum CommandBody {
         qty: Option<Decimal>,
         #[serde(default)]
         short: bool,
+        /// Why it is short (left out of the command's JSON when absent,
+        /// so keys of older clients keep their digest).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<crate::core::warehouse::ShortReason>,
     },
     /// Ship everything picked on a pick list.
     ShipPick {

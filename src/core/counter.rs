@@ -88,7 +88,7 @@ pub enum CounterRefusal {
     CreditTender,
     #[error("only one tender may pay \"the rest\" (give the others an amount)")]
     RestTwice,
-    #[error("take payment in full or place it as an order: credit limit {limit} exceeded by {over} (exposure {exposure} + sale before tax {sale}) would put the sale on credit hold")]
+    #[error("take payment in full or place it as an order: credit limit {limit} exceeded by {over} (exposure {exposure} + {sale} of this sale on account) would put the sale on credit hold")]
     CreditLimit {
         limit: Decimal,
         exposure: Decimal,
@@ -250,6 +250,7 @@ pub fn sell(
                 &l.sku,
                 Some(l.qty),
                 false,
+                None,
             )?;
             step(&mut scratch, &mut out, picked);
         }
@@ -293,6 +294,26 @@ pub fn sell(
             open: total,
             amount: given,
         });
+    }
+    // What goes on account is the invoice with its tax and freight, not
+    // the order's goods: the order's check above cannot see the tax.
+    if !paid_in_full {
+        if let Some(c) = state.customers.get(customer) {
+            let exposure = super::sales::exposure(state, c);
+            let sale = total - given;
+            let over = exposure + sale - c.credit_limit;
+            if over > Decimal::ZERO {
+                return Err(refuse(
+                    CounterStep::Order,
+                    CounterRefusal::CreditLimit {
+                        limit: c.credit_limit,
+                        exposure,
+                        sale,
+                        over,
+                    },
+                ));
+            }
+        }
     }
     for p in tenders {
         let amount = p.amount.unwrap_or(total - given);

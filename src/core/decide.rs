@@ -174,7 +174,8 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             item,
             qty,
             short,
-        } => warehouse::confirm_pick(state, cmd, list, *line, bin, item, *qty, *short),
+            reason,
+        } => warehouse::confirm_pick(state, cmd, list, *line, bin, item, *qty, *short, *reason),
         CommandBody::ShipPick {
             list,
             carrier,

@@ -503,6 +503,13 @@ pub enum Event {
     DocumentProfileSet(super::printing::DocumentProfile),
     /// A document printed, or a print that failed: the audit of prints.
     DocumentPrinted(super::printing::PrintRecord),
+    /// Why a pick line came up short (with `PickShort`, when the picker
+    /// said): what the supervisor's exception queue shows.
+    PickShortReason {
+        list: Code,
+        line: u32,
+        reason: super::warehouse::ShortReason,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -1049,6 +1049,17 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
             });
         }
     }
+    // A short reason belongs to a pick line that came up short.
+    for (list, line) in state.short_reasons.keys() {
+        let short = state
+            .picks
+            .get(list)
+            .and_then(|p| p.lines.iter().find(|l| l.line == *line))
+            .is_some_and(|l| l.short > Decimal::ZERO);
+        if !short {
+            return Err(bad("short reasons"));
+        }
+    }
     let idx = &state.index;
     let member = |m: &Map<Code, Set<Code>>, owner: &str, doc: &str| {
         m.get(owner).is_some_and(|set| set.contains(doc))

@@ -325,6 +325,7 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::QuoteConfirmed { .. }
         | Event::PickListCreated(_)
         | Event::PickLineAdded { .. }
+        | Event::PickShortReason { .. }
         | Event::PickShort { .. }
         | Event::Invoiced { .. }
         | Event::PaymentReceived { .. }

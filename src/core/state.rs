@@ -258,6 +258,9 @@ pub struct State {
     /// snapshot).
     #[serde(default)]
     pub order_history: Map<Code, Vec<u64>>,
+    /// (pick list, line) -> why the picker said it was short.
+    #[serde(default)]
+    pub short_reasons: Map<(Code, u32), super::warehouse::ShortReason>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -29,6 +29,34 @@ pub enum PickStatus {
     Shipped,
 }
 
+/// Why a picker found less than the line asks (the RF screen's numbered
+/// choices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortReason {
+    BinEmpty,
+    Damaged,
+    CannotFind,
+    Other,
+}
+
+impl ShortReason {
+    pub const ALL: [ShortReason; 4] = [
+        ShortReason::BinEmpty,
+        ShortReason::Damaged,
+        ShortReason::CannotFind,
+        ShortReason::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShortReason::BinEmpty => "bin empty",
+            ShortReason::Damaged => "damaged",
+            ShortReason::CannotFind => "cannot find",
+            ShortReason::Other => "other",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickLine {
     pub line: u32,
@@ -430,7 +458,14 @@ pub fn confirm_pick(
     item_scan: &str,
     qty: Option<Decimal>,
     short: bool,
+    reason: Option<ShortReason>,
 ) -> Result<Vec<Event>, Rejection> {
+    if reason.is_some() && !short {
+        return Err(Rejection::InvalidText {
+            field: "reason".into(),
+            problem: "is the reason a line is short: give it with short".into(),
+        });
+    }
     let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::PickList,
         key: list.to_string(),
@@ -539,6 +574,13 @@ pub fn confirm_pick(
             sku: l.sku.clone(),
             qty: missing,
         });
+        if let Some(reason) = reason {
+            ev.push(Event::PickShortReason {
+                list: list.to_string(),
+                line,
+                reason,
+            });
+        }
         // Another bin may have it; else the remainder waits for stock.
         let mut taken = BTreeMap::new();
         // The missing goods are not in the bin: do not offer it again.
@@ -814,6 +856,9 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 l.reserved -= *qty;
                 l.picked += *qty;
             }
+        }
+        Event::PickShortReason { list, line, reason } => {
+            state.short_reasons.insert((list.clone(), *line), *reason);
         }
         Event::PickShort {
             list, line, qty, ..

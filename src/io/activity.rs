@@ -325,6 +325,7 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
                     item: l.sku.clone(),
                     qty: Some(l.qty),
                     short: false,
+                    reason: None,
                 },
             )?;
             n += 1;

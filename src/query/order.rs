@@ -250,6 +250,9 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
         E::PickShort {
             order_line, qty: q, ..
         } => format!("line {order_line}: {} short", qty(*q)),
+        E::PickShortReason { list, line, reason } => {
+            format!("{list} line {line} short: {}", reason.as_str())
+        }
         E::CartonPacked { list, carton } => format!(
             "{list} carton {} packed, {} kg{}",
             carton.number,

@@ -20,6 +20,7 @@ use super::rf::{draw, field_line, RfLine, RF_MIN};
 use crate::core::rejection::Rejection;
 use crate::core::scan::gs1_date;
 use crate::core::types::Code;
+use crate::core::warehouse::ShortReason;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
 use crate::ui::entry::parse_qty;
@@ -30,9 +31,9 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 use rust_decimal::Decimal;
 
-/// Why a line is short (said on the screen and logged with the command;
-/// the core records the short quantity, not the reason).
-pub const SHORT_REASONS: [&str; 4] = ["bin empty", "damaged", "cannot find", "other"];
+/// Why a line is short, in the order the screen numbers them (the core
+/// records the reason with the short quantity).
+pub const SHORT_REASONS: [ShortReason; 4] = ShortReason::ALL;
 
 /// One line of a pick list still to pick.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,7 +240,7 @@ impl RfPick {
                     } else {
                         self.counted
                     };
-                    self.confirm(&t, base, false, ctx)
+                    self.confirm(&t, base, None, ctx)
                 }
                 Step::Bin => {
                     self.notice = Some(Notice::info(format!("scan bin {}", t.bin)));
@@ -317,7 +318,7 @@ impl RfPick {
                         if base > t.open {
                             return self.refuse(format!("at most {}", fmt_qty(t.open)));
                         }
-                        return self.confirm(&t, base, false, ctx);
+                        return self.confirm(&t, base, None, ctx);
                     }
                 }
                 if self.bin_ok {
@@ -332,7 +333,7 @@ impl RfPick {
     /// Bin and count complete: confirm at once.
     fn maybe_done(&mut self, t: &Task, ctx: &Ctx) -> Flow {
         if self.bin_ok && self.scans > 0 && self.counted == t.open {
-            return self.confirm(t, self.counted, false, ctx);
+            return self.confirm(t, self.counted, None, ctx);
         }
         Flow::Stay
     }
@@ -341,13 +342,18 @@ impl RfPick {
         let Some(t) = self.task().cloned() else {
             return Flow::Stay;
         };
-        let why = SHORT_REASONS.get(reason - 1).copied().unwrap_or("other");
-        tracing::info!(list = %t.list, line = t.line, reason = why, key = %self.key, "pick short");
+        let why = SHORT_REASONS
+            .get(reason.saturating_sub(1))
+            .copied()
+            .unwrap_or(ShortReason::Other);
+        tracing::info!(list = %t.list, line = t.line, reason = why.as_str(), key = %self.key, "pick short");
         self.asking_reason = false;
-        self.confirm(&t, self.counted, true, ctx)
+        self.confirm(&t, self.counted, Some(why), ctx)
     }
 
-    fn confirm(&mut self, t: &Task, base: Decimal, short: bool, _ctx: &Ctx) -> Flow {
+    /// Confirm what was counted; with a reason, the rest of the line is
+    /// short.
+    fn confirm(&mut self, t: &Task, base: Decimal, short: Option<ShortReason>, _ctx: &Ctx) -> Flow {
         let (item, qty) = match (&self.first_scan, self.mixed) {
             (Some((scan, f)), false) if !f.is_zero() => (scan.clone(), base / *f),
             _ => (t.sku.clone(), base),
@@ -360,7 +366,8 @@ impl RfPick {
                 bin: t.bin.clone(),
                 item,
                 qty: Some(qty.normalize()),
-                short,
+                short: short.is_some(),
+                reason: short,
             },
         }))
     }
@@ -611,7 +618,7 @@ impl Screen for RfPick {
         let keep = if self.asking_reason {
             // The reasons right under the field, all on screen at 40x8.
             for (i, r) in SHORT_REASONS.iter().enumerate() {
-                lines.push(RfLine::plain(format!("{} {r}", i + 1)));
+                lines.push(RfLine::plain(format!("{} {}", i + 1, r.as_str())));
             }
             keep + SHORT_REASONS.len() - 1
         } else {
