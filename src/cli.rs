@@ -96,6 +96,10 @@ pub enum Cmd {
         /// Close a connection idle this many seconds.
         #[arg(long, default_value_t = 3600)]
         idle_timeout: u64,
+        /// Keep a screen session whose link went this many seconds for its
+        /// operator's next login, which lands where it was (0: not kept).
+        #[arg(long, default_value_t = crate::serve::RESUME_WINDOW_SECS)]
+        resume_window: u64,
     },
     /// Run JSON-lines commands from FILE (or - for stdin); one outcome line per command.
     Exec {
@@ -396,6 +400,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             listen,
             fingerprint,
             idle_timeout,
+            resume_window,
         }) => {
             if fingerprint {
                 // Made on first start, so that it can be told to clients
@@ -424,6 +429,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 crate::serve::ServeOptions {
                     listen,
                     idle_timeout: std::time::Duration::from_secs(idle_timeout.max(1)),
+                    resume_window: std::time::Duration::from_secs(resume_window),
                 },
             )?;
             Ok(ExitCode::SUCCESS)

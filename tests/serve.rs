@@ -78,8 +78,13 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Server {
         let mut child = depot(dir)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("depot serve");
@@ -448,5 +453,300 @@ fn a_credit_hold_on_screen_clears_when_a_supervisor_releases_it_from_another_ter
     // The rep's screen follows without a key pressed.
     let s = t.wait_until("the hold gone", |s| !s.contains("CREDIT HOLD"));
     assert!(s.contains(&held), "{s}");
+    assert!(server.stop().success());
+}
+
+/// Exec lines as ADMIN against the store (no server running): the JSON
+/// outcomes.
+fn exec_values(dir: &Path, lines: &str) -> Vec<serde_json::Value> {
+    exec_local(dir, lines)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// An order of `n` items, 2 each, from Toronto released to a pick list:
+/// its (list, [(bin, sku)]) in pick order.
+fn a_pick_list(dir: &Path, n: usize) -> (String, Vec<(String, String)>) {
+    let stock = String::from_utf8_lossy(
+        &depot(dir)
+            .args(["report", "stock", "--format", "csv"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    let mut skus: Vec<String> = stock
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.first() == Some(&"TOR")
+                && f.get(3) == Some(&"")
+                && f.get(5).and_then(|q| q.parse::<f64>().ok()).unwrap_or(0.0) >= 5.0)
+                .then(|| f[2].to_string())
+        })
+        .collect();
+    skus.sort();
+    skus.dedup();
+    skus.truncate(n);
+    assert_eq!(skus.len(), n, "{stock}");
+    let lines: Vec<String> = skus
+        .iter()
+        .map(|s| format!(r#"{{"sku":"{s}","qty":"2","warehouse":"TOR"}}"#))
+        .collect();
+    let placed = exec_values(
+        dir,
+        &format!(
+            r#"{{"operator":"ADMIN","cmd":"place_order","customer":"C0010","lines":[{}]}}"#,
+            lines.join(",")
+        ),
+    );
+    assert_eq!(placed[0]["ok"], true, "{placed:?}");
+    let text = placed[0].to_string();
+    let number = text
+        .split("\"SO-")
+        .nth(1)
+        .map(|r| format!("SO-{}", &r[..6]))
+        .unwrap();
+    let released = exec_values(
+        dir,
+        &format!(r#"{{"operator":"ADMIN","cmd":"release_order","number":"{number}"}}"#),
+    );
+    let list = &released[0]["events"][0]["pick_list_created"];
+    let plan = list["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["bin"].as_str().unwrap().to_string(),
+                l["sku"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (list["number"].as_str().unwrap().to_string(), plan)
+}
+
+/// Every event of the log as JSON (the server stopped).
+fn events(dir: &Path) -> Vec<serde_json::Value> {
+    let out = depot(dir)
+        .args(["export", "events", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// On hand in one bin, as the stock report gives it.
+fn in_bin(dir: &Path, bin: &str, sku: &str) -> rust_decimal::Decimal {
+    let out = depot(dir)
+        .args(["report", "stock", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (w, b, s, q) = (col("warehouse"), col("bin"), col("sku"), col("on hand"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[w] == "TOR" && f[s] == sku && f[b] == bin)
+        .map(|f| f[q].parse::<rust_decimal::Decimal>().unwrap_or_default())
+        .sum()
+}
+
+/// A wedge scanner: the characters and Enter in one write.
+fn scan(t: &Tmux, code: &str) {
+    t.literal(&format!("{code}\r"));
+}
+
+#[test]
+fn a_picker_whose_link_dies_mid_pick_logs_in_again_to_the_same_entry_and_no_scan_counts_twice() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    exec_local(
+        &dir,
+        &keys_line("PICK2", "Toronto Picker", "picker", "TOR", &[&p_pick]),
+    );
+    let (list, plan) = a_pick_list(&dir, 3);
+    let before: Vec<rust_decimal::Decimal> = plan.iter().map(|(b, s)| in_bin(&dir, b, s)).collect();
+    let log_before = events(&dir).len();
+    let server = Server::start(&dir);
+    let login = || {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_pick, "PICK2").join(" ")
+        );
+        Tmux::run(&cmd, 40, 16)
+    };
+    let t = login();
+    t.wait_for("Pick");
+    t.literal("p");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("BIN  {}", plan[0].0));
+    // The first line, whole: bin, item, Enter for the 2.
+    scan(&t, &plan[0].0);
+    t.wait_for(&format!("{} ok", plan[0].0));
+    scan(&t, &plan[0].1);
+    t.wait_for("Enter: pick 2");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("BIN  {}", plan[1].0));
+    // The second: bin and item scanned, the quantity half typed ...
+    scan(&t, &plan[1].0);
+    t.wait_for(&format!("{} ok", plan[1].0));
+    scan(&t, &plan[1].1);
+    t.wait_for("got 1");
+    t.literal("2");
+    t.wait_for("qty> 2_");
+    // ... when the link dies (the client is killed).
+    drop(t);
+    // Logging in again lands on the same line with the same entry.
+    let t = login();
+    let s = t.wait_for("resumed your session from");
+    let s = if s.contains("qty> 2_") {
+        s
+    } else {
+        t.wait_for("qty> 2_")
+    };
+    assert!(s.contains(&format!("BIN  {} ok", plan[1].0)), "{s}");
+    assert!(s.contains("got 1"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("BIN  {}", plan[2].0));
+    // The third: the scan that completes it is sent and the client
+    // killed at once, the submission perhaps in flight.
+    scan(&t, &plan[2].0);
+    t.wait_for(&format!("{} ok", plan[2].0));
+    scan(&t, &plan[2].1);
+    t.wait_for("got 1");
+    scan(&t, &plan[2].1);
+    drop(t);
+    let t = login();
+    let s = t.wait_until("the session resumed", |s| {
+        s.contains("resumed your session") || s.contains("Nothing to pick") || s.contains("got 1")
+    });
+    assert!(
+        !s.contains("screens"),
+        "resumed on the Pick screen, not the menu: {s}"
+    );
+    // Whatever reached the server before the link died counted once:
+    // finish as the screen asks.
+    let s = t.wait_until("the pick screen", |s| {
+        s.contains("Nothing to pick") || s.contains("got 1")
+    });
+    if !s.contains("Nothing to pick") {
+        scan(&t, &plan[2].1);
+    }
+    t.wait_for("Nothing to pick");
+    // Quitting on purpose keeps nothing: the next login is a fresh menu.
+    t.keys(&["F3"]);
+    t.wait_for("screens");
+    t.keys(&["F3"]);
+    t.wait_for("SSH-EXITED");
+    drop(t);
+    let t = login();
+    let s = t.wait_for("screens");
+    assert!(!s.contains("resumed"), "{s}");
+    drop(t);
+    assert!(server.stop().success());
+
+    // Every line picked once, 2 each, under one key each; the bins gave
+    // exactly 2 each; the store checks.
+    let log = events(&dir);
+    let picks: Vec<&serde_json::Value> = log[log_before..]
+        .iter()
+        .filter(|e| e["command"] == "confirm_pick")
+        .collect();
+    assert_eq!(picks.len(), 3, "{picks:#?}");
+    let keys: std::collections::HashSet<String> =
+        picks.iter().map(|e| e["key"].to_string()).collect();
+    assert_eq!(keys.len(), 3);
+    let all = log[log_before..]
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(all.matches("\"picked\"").count(), 3, "{all}");
+    for (line, ((bin, sku), was)) in plan.iter().zip(&before).enumerate() {
+        assert_eq!(
+            in_bin(&dir, bin, sku),
+            *was - rust_decimal::Decimal::from(2),
+            "line {} of {list}: {bin} {sku}",
+            line + 1
+        );
+    }
+    let check = depot(&dir).arg("check").output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
+    let server_log = std::fs::read_to_string(dir.join("depot.log")).unwrap();
+    assert!(server_log.contains("ssh session parked"), "{server_log}");
+    assert!(server_log.contains("ssh session resumed"), "{server_log}");
+}
+
+#[test]
+fn after_the_resume_window_a_login_gets_a_fresh_menu() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    exec_local(
+        &dir,
+        &keys_line("PICK2", "Toronto Picker", "picker", "TOR", &[&p_pick]),
+    );
+    a_pick_list(&dir, 1);
+    let server = Server::start_with(&dir, &["--resume-window", "1"]);
+    let login = || {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_pick, "PICK2").join(" ")
+        );
+        Tmux::run(&cmd, 40, 16)
+    };
+    let t = login();
+    t.wait_for("Pick");
+    t.literal("p");
+    t.keys(&["Enter"]);
+    t.wait_for("bin> _");
+    t.literal("HALF");
+    t.wait_for("bin> HALF_");
+    drop(t);
+    // The server discards the parked session once its window passes
+    // (polled in its log, within the tmux helper's bound).
+    let log = dir.join("depot.log");
+    let discarded = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("parked ssh session discarded")
+    };
+    // At most 1,200 polls 50 ms apart: a bound for a hung server, not a
+    // speed check.
+    let mut seen = discarded();
+    for _ in 0..1200 {
+        if seen {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        seen = discarded();
+    }
+    assert!(seen, "the parked session was never discarded");
+    let t = login();
+    let s = t.wait_for("screens");
+    assert!(!s.contains("HALF") && !s.contains("resumed"), "{s}");
+    drop(t);
     assert!(server.stop().success());
 }
