@@ -553,7 +553,7 @@ impl server::Handler for Client {
                     Ok(code) => code,
                     Err(e) => {
                         let _ = writeln!(err, "depot: {e:#}");
-                        1
+                        exit_code(&e)
                     }
                 };
                 let pending = [out.finish(), err.finish()];
@@ -1136,8 +1136,9 @@ pub fn split_words(line: &str) -> Result<Vec<String>> {
 
 /// What a command over SSH may be.
 const SSH_COMMANDS: &str = "over SSH: `report NAME [--format table|csv|json] [--as-of DATE] ...` \
-     (`report list` names them), `exec -` (JSON lines on stdin), `check`; \
-     without a command (ssh -t), the screens";
+     (`report list` names them), `exec -` (JSON lines on stdin), `check`, \
+     `export KIND [--format F]` (to stdout), `import KIND` (CSV on stdin), \
+     `backup DIR` (a new directory on the server); without a command (ssh -t), the screens";
 
 /// Run a command line sent over SSH as `operator`; the exit status.
 fn run_exec(
@@ -1168,6 +1169,17 @@ fn run_exec(
     }
     dispatch(engine, Caller::Ssh(operator), &args, Box::new(input), out)
 }
+
+/// The exit status of a command that failed: a refusal says its own
+/// (an import refused as a whole: 2), anything else 1.
+fn exit_code(e: &anyhow::Error) -> u32 {
+    e.downcast_ref::<crate::cli::Refused>()
+        .map_or(1, |r| u32::from(r.code))
+}
+
+/// Largest file `import` takes through the server (read whole, as the
+/// local import does).
+const IMPORT_MAX: u64 = 256 * 1024 * 1024;
 
 /// Who runs a command through the server.
 #[derive(Clone, Copy)]
@@ -1242,8 +1254,94 @@ fn dispatch(
             write!(out, "{report}")?;
             Ok(0)
         }
+        Some(crate::cli::Cmd::Export {
+            kind,
+            format,
+            out: file,
+            entity,
+        }) => {
+            use crate::core::auth::Permission;
+            let need = match kind.as_str() {
+                "events" | "journal" | "gl" => Permission::ViewLedger,
+                "operators" => Permission::ManageOperators,
+                _ => Permission::ViewMasterData,
+            };
+            if let Err(op) = may(need) {
+                return Err(anyhow!("{op} may not export {kind} (needs {need})"));
+            }
+            if file.is_some() {
+                return Err(anyhow!(
+                    "through the server, export writes to its output: `export {kind} > FILE`"
+                ));
+            }
+            crate::cli::export_to(engine, kind, *format, entity.as_deref(), out)?;
+            Ok(0)
+        }
+        Some(crate::cli::Cmd::Import { kind, file }) => {
+            if file != Path::new("-") {
+                return Err(anyhow!(
+                    "through the server, import reads its file from stdin: `import {kind} < FILE`"
+                ));
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(input, IMPORT_MAX + 1),
+                &mut bytes,
+            )?;
+            if bytes.len() as u64 > IMPORT_MAX {
+                return Err(anyhow!(
+                    "the file is larger than {} MiB; nothing was imported",
+                    IMPORT_MAX >> 20
+                ));
+            }
+            // Each row is authorised by the core as the operator, as a
+            // command line is.
+            let operator = match caller {
+                Caller::Ssh(op) => op,
+                Caller::Local(op) => op.unwrap_or(crate::io::demo::DEMO_ADMIN),
+            };
+            let done = crate::cli::import_bytes(engine, kind, bytes, "stdin", operator)?;
+            writeln!(out, "{done}")?;
+            Ok(0)
+        }
+        Some(crate::cli::Cmd::Backup { dest }) => {
+            // A copy of everything, operators' credentials included.
+            if let Err(op) = may(crate::core::auth::Permission::ManageOperators) {
+                return Err(anyhow!(
+                    "{op} may not take a backup (needs manage_operators)"
+                ));
+            }
+            if !dest.is_absolute() {
+                return Err(anyhow!(
+                    "through the server, backup takes an absolute directory on the server: {}",
+                    dest.display()
+                ));
+            }
+            let (seq, info) = online_backup(engine, dest)?;
+            writeln!(
+                out,
+                "backed up to {} as of seq {seq}: {} records, {} snapshots",
+                dest.display(),
+                info.records,
+                info.snapshots
+            )?;
+            Ok(0)
+        }
         _ => Err(anyhow!("{SSH_COMMANDS}")),
     }
+}
+
+/// Back up the running store into `dest` as of the newest published
+/// (durable) record, while the writer goes on: the copy holds exactly
+/// the commands committed up to that sequence number.
+pub fn online_backup(engine: &Engine, dest: &Path) -> Result<(u64, crate::store::CopyInfo)> {
+    let seq = engine.view().seq;
+    tracing::info!(dest = %dest.display(), seq, "online backup");
+    let info = engine
+        .with_store(|store| store.backup_upto(dest, seq))
+        .map_err(|e| anyhow!("{e}"))?
+        .with_context(|| format!("backing up to {}", dest.display()))?;
+    Ok((seq, info))
 }
 
 /// The Unix socket of a running server in the data directory: the local
@@ -1318,7 +1416,7 @@ fn serve_local(engine: Engine, stream: std::os::unix::net::UnixStream) {
         Ok(code) => code,
         Err(e) => {
             let _ = frame(&mut s, TAG_ERR, format!("depot: {e:#}\n").as_bytes());
-            1
+            exit_code(&e)
         }
     };
     let _ = frame(&mut s, TAG_EXIT, &code.to_be_bytes());
@@ -1355,6 +1453,7 @@ pub fn through_server(
     args: Vec<String>,
     operator: Option<String>,
     stdin: Option<Box<dyn std::io::Read + Send>>,
+    sink: Option<Box<dyn Write + Send>>,
 ) -> Option<Result<u32>> {
     use std::io::Read;
     let stream = std::os::unix::net::UnixStream::connect(socket_path(dir)).ok()?;
@@ -1379,6 +1478,7 @@ pub fn through_server(
         let mut r = &stream;
         let stdout = std::io::stdout();
         let stderr = std::io::stderr();
+        let mut sink = sink;
         loop {
             let mut head = [0u8; 5];
             if r.read_exact(&mut head).is_err() {
@@ -1388,18 +1488,24 @@ pub fn through_server(
             let mut body = vec![0u8; len];
             r.read_exact(&mut body)?;
             match head[0] {
-                TAG_OUT => {
-                    let mut o = stdout.lock();
-                    if o.write_all(&body).and_then(|_| o.flush()).is_err() {
-                        return Ok(0);
+                TAG_OUT => match sink.as_mut() {
+                    Some(file) => file.write_all(&body)?,
+                    None => {
+                        let mut o = stdout.lock();
+                        if o.write_all(&body).and_then(|_| o.flush()).is_err() {
+                            return Ok(0);
+                        }
                     }
-                }
+                },
                 TAG_ERR => {
                     let _ = stderr.lock().write_all(&body);
                 }
                 TAG_EXIT => {
                     if let Some(t) = sender {
                         let _ = t.join();
+                    }
+                    if let Some(mut file) = sink {
+                        file.flush()?;
                     }
                     let code = body
                         .get(..4)

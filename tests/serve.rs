@@ -309,12 +309,15 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(text(&o).matches("\"ok\":true").count(), 2, "{}", text(&o));
-    let export = depot(&dir).args(["export", "operators"]).output().unwrap();
-    assert!(!export.status.success());
+    let unlock = depot(&dir)
+        .args(["--operator", "ADMIN", "unlock", "CLERK1"])
+        .output()
+        .unwrap();
+    assert!(!unlock.status.success());
     assert!(
-        text(&export).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
+        text(&unlock).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
         "{}",
-        text(&export)
+        text(&unlock)
     );
 
     // Keys decide who one is: a stranger's key, and the clerk's key
@@ -749,4 +752,206 @@ fn after_the_resume_window_a_login_gets_a_fresh_menu() {
     assert!(!s.contains("HALF") && !s.contains("resumed"), "{s}");
     drop(t);
     assert!(server.stop().success());
+}
+
+#[test]
+fn export_import_and_an_online_backup_under_load_go_through_the_server() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    exec_local(
+        &dir,
+        &[
+            keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+            keys_line("PICK1", "Luis Picker", "picker", "CHI", &[&p_pick]),
+        ]
+        .join("\n"),
+    );
+    let server = Server::start(&dir);
+
+    // Export over SSH and locally (through the socket) agree; --out
+    // writes the file here.
+    let o = server.ssh(&k_admin, "ADMIN", "export customers", "");
+    assert!(o.status.success(), "{}", text(&o));
+    let remote = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(remote.lines().count() > 5, "{remote}");
+    let local = depot(&dir).args(["export", "customers"]).output().unwrap();
+    assert!(local.status.success(), "{}", text(&local));
+    assert_eq!(String::from_utf8_lossy(&local.stdout), remote);
+    let file = tmp.path().join("customers.csv");
+    let o = depot(&dir)
+        .args(["export", "customers", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), remote);
+
+    // A picker may not read the log, change terms, nor take a backup.
+    let o = server.ssh(&k_pick, "PICK1", "export events", "");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("may not export events"), "{}", text(&o));
+    let terms = "code,description,net_days\nNET99,Net 99,99\n";
+    let o = server.ssh(&k_pick, "PICK1", "import payment-terms", terms);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("nothing was imported"), "{}", text(&o));
+    let o = server.ssh(
+        &k_pick,
+        "PICK1",
+        &format!("backup {}", tmp.path().join("nope").display()),
+        "",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("may not take a backup"), "{}", text(&o));
+    assert!(!tmp.path().join("nope").exists());
+
+    // Imports: over SSH from stdin, and locally from a file, as the
+    // operator; a bad row imports nothing.
+    let o = server.ssh(&k_admin, "ADMIN", "import payment-terms", terms);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("imported 1 payment-terms rows"),
+        "{}",
+        text(&o)
+    );
+    let bad = "code,description,net_days\nNET98,Net 98,98\nNET96,Net 96,abc\n";
+    let o = server.ssh(&k_admin, "ADMIN", "import payment-terms", bad);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("nothing was imported"), "{}", text(&o));
+    let csv = tmp.path().join("terms.csv");
+    std::fs::write(&csv, "code,description,net_days\nNET97,Net 97,97\n").unwrap();
+    let o = depot(&dir)
+        .args(["--operator", "ADMIN", "import", "payment-terms"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = server.ssh(&k_admin, "ADMIN", "export payment-terms", "");
+    let now = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(now.contains("NET99,") && now.contains("NET97,"), "{now}");
+    assert!(!now.contains("NET98") && !now.contains("NET96"), "{now}");
+
+    // An online backup while another client commits in a loop (batches
+    // of 20 over SSH, each acknowledged line's key and seq kept).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rounds = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let committer = {
+        let (stop, rounds) = (stop.clone(), rounds.clone());
+        let ssh_args = server.ssh_args(&k_admin, "ADMIN");
+        std::thread::spawn(move || {
+            let mut acked: Vec<(String, u64)> = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                let lines: String = (0..20)
+                    .map(|_| {
+                        i += 1;
+                        format!(
+                            r#"{{"key":"load-{i}","cmd":"adjust_stock","warehouse":"CHI","bin":"B-03-03","sku":"FAS-1001","qty":"1","reason":"found"}}"#
+                        ) + "\n"
+                    })
+                    .collect();
+                let mut child = Command::new("ssh")
+                    .args(["-o", "BatchMode=yes"])
+                    .args(&ssh_args)
+                    .arg("exec -")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(lines.as_bytes())
+                    .unwrap();
+                let out = child.wait_with_output().unwrap();
+                for l in String::from_utf8_lossy(&out.stdout).lines() {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    assert_eq!(v["ok"], true, "{v}");
+                    acked.push((
+                        v["key"].as_str().unwrap().to_string(),
+                        v["seq"].as_u64().unwrap(),
+                    ));
+                }
+                rounds.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            }
+            acked
+        })
+    };
+    // Polled at most 1,200 times 50 ms apart: a bound for a stuck
+    // client, not a speed check.
+    let wait_rounds = |n: usize| {
+        for _ in 0..1200 {
+            if rounds.load(std::sync::atomic::Ordering::Acquire) >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the committer never did {n} rounds");
+    };
+    wait_rounds(2);
+    let dest = tmp.path().join("backup");
+    let o = depot(&dir).arg("backup").arg(&dest).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let seq_of = |o: &Output| -> u64 {
+        let t = text(o);
+        t.split("as of seq ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no seq in {t}"))
+    };
+    let seq = seq_of(&o);
+    let done = rounds.load(std::sync::atomic::Ordering::Acquire);
+    // The same over SSH, as the administrator, into a directory on the
+    // server.
+    let dest2 = tmp.path().join("backup2");
+    let o = server.ssh(
+        &k_admin,
+        "ADMIN",
+        &format!("backup {}", dest2.display()),
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let seq2 = seq_of(&o);
+    assert!(seq2 >= seq);
+    // The others kept working: more rounds commit after the backup.
+    wait_rounds(done + 2);
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let acked = committer.join().unwrap();
+    assert!(acked.iter().any(|(_, s)| *s > seq2), "commits went on");
+    assert!(acked.iter().any(|(_, s)| *s <= seq), "commits before it");
+    assert!(server.stop().success());
+
+    let all = events(&dir);
+    for (backup, seq) in [(&dest, seq), (&dest2, seq2)] {
+        let restored = tmp.path().join(format!("restored-{seq}"));
+        let o = depot(&restored)
+            .arg("restore")
+            .arg(backup)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let o = depot(&restored).arg("check").output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        // Exactly the log up to the backup's seq: every command
+        // acknowledged at or before it, none after.
+        let got = events(&restored);
+        let want: Vec<&serde_json::Value> = all
+            .iter()
+            .filter(|e| e["seq"].as_u64().is_some_and(|s| s <= seq))
+            .collect();
+        assert_eq!(got.len(), want.len());
+        assert!(got.iter().zip(&want).all(|(a, b)| a == *b));
+        assert_eq!(got.last().and_then(|e| e["seq"].as_u64()), Some(seq));
+        let keys: std::collections::HashSet<&str> =
+            got.iter().filter_map(|e| e["key"].as_str()).collect();
+        for (key, s) in &acked {
+            assert_eq!(keys.contains(key.as_str()), *s <= seq, "{key} at {s}");
+        }
+    }
 }
