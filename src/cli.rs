@@ -84,8 +84,9 @@ pub enum Cmd {
         code: String,
     },
     /// Own the store and serve every operator over SSH (public keys of
-    /// operators only): the screens, and `report`, `exec -` and `check`
-    /// as commands. Stops cleanly on SIGTERM or Ctrl-C.
+    /// operators only): the screens (resumed after a dropped link), and
+    /// `report`, `exec -`, `check`, `export`, `import` and `backup` as
+    /// commands. Stops cleanly on SIGTERM or Ctrl-C.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:2222")]
@@ -159,7 +160,8 @@ pub enum Cmd {
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
     },
-    /// Write a consistent copy of the store to DEST (an empty or new directory).
+    /// Write a consistent copy of the store to DEST (an empty or new
+    /// directory); while `depot serve` runs, online through it.
     Backup { dest: PathBuf },
     /// Restore a backup from SRC into the data directory (which must not hold a store).
     Restore { src: PathBuf },

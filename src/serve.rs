@@ -13,8 +13,14 @@
 //!   `ui::input`, which keeps partial escape sequences across chunks) and
 //!   bytes out through a bounded queue: a client that cannot keep up is
 //!   dropped with a log line, never waited for.
-//! - `ssh -p PORT OP@host report NAME ...`, `exec` (JSON lines on stdin)
-//!   and `check` run non-interactively as the authenticated operator.
+//! - A screen session whose link goes (not quit) is parked for
+//!   `--resume-window`: the operator's next interactive login takes it
+//!   over where it was (the session's thread and App live on; each link
+//!   brings its own terminal and inbox).
+//! - `ssh -p PORT OP@host report NAME ...`, `exec` (JSON lines on stdin),
+//!   `check`, `export`, `import` (CSV on stdin) and `backup` (online, as
+//!   of one seq) run non-interactively as the authenticated operator; the
+//!   local command line reaches the same through `serve.sock`.
 //! - SIGTERM or SIGINT: stop accepting, tell the sessions, finish the
 //!   committing batch, snapshot, exit 0.
 
