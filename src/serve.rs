@@ -882,8 +882,7 @@ fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
             return;
         }
         let since = crate::ui::Backend::now(&backend);
-        tracing::info!(operator, session = id, why, window = ?shared.resume_window, "ssh session parked: its link went");
-        match park(&shared, id, &operator, &key) {
+        match park(&shared, id, &operator, &key, &why) {
             Some(next) => {
                 link = *next;
                 resumed_from = Some(since);
@@ -896,12 +895,14 @@ fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
 /// Wait for the operator's next login within the resume window; None
 /// (the session discarded, logged) when the window passes, the operator
 /// or the key is no longer allowed, or the server stops.
-fn park(shared: &Shared, id: u64, operator: &str, key: &PublicKey) -> Option<Box<Link>> {
+fn park(shared: &Shared, id: u64, operator: &str, key: &PublicKey, why: &str) -> Option<Box<Link>> {
     let (tx, rx) = mpsc::channel();
     lock(&shared.parked)
         .entry(operator.to_string())
         .or_default()
         .push(Parked { id, attach: tx });
+    // Logged once a login can find it.
+    tracing::info!(operator, session = id, why, window = ?shared.resume_window, "ssh session parked: its link went");
     let deadline = Instant::now() + shared.resume_window;
     let why = loop {
         let left = deadline.saturating_duration_since(Instant::now());

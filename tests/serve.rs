@@ -561,6 +561,25 @@ fn in_bin(dir: &Path, bin: &str, sku: &str) -> rust_decimal::Decimal {
         .sum()
 }
 
+/// Wait until the server has parked `n` sessions in all (its log): a
+/// login before that would find nothing to resume yet. At most 1,200
+/// polls 50 ms apart: a bound for a hung server, not a speed check.
+fn parked(dir: &Path, n: usize) {
+    let count = || {
+        std::fs::read_to_string(dir.join("depot.log"))
+            .unwrap_or_default()
+            .matches("ssh session parked")
+            .count()
+    };
+    for _ in 0..1200 {
+        if count() >= n {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server parked {} sessions, not {n}", count());
+}
+
 /// A wedge scanner: the characters and Enter in one write.
 fn scan(t: &Tmux, code: &str) {
     t.literal(&format!("{code}\r"));
@@ -614,6 +633,7 @@ fn a_picker_whose_link_dies_mid_pick_logs_in_again_to_the_same_entry_and_no_scan
     t.wait_for("qty> 2_");
     // ... when the link dies (the client is killed).
     drop(t);
+    parked(&dir, 1);
     // Logging in again lands on the same line with the same entry.
     let t = login();
     let s = t.wait_for("resumed your session from");
@@ -634,6 +654,7 @@ fn a_picker_whose_link_dies_mid_pick_logs_in_again_to_the_same_entry_and_no_scan
     t.wait_for("got 1");
     scan(&t, &plan[2].1);
     drop(t);
+    parked(&dir, 2);
     let t = login();
     let s = t.wait_until("the session resumed", |s| {
         s.contains("resumed your session") || s.contains("Nothing to pick") || s.contains("got 1")
@@ -954,4 +975,81 @@ fn export_import_and_an_online_backup_under_load_go_through_the_server() {
             assert_eq!(keys.contains(key.as_str()), *s <= seq, "{key} at {s}");
         }
     }
+}
+
+#[test]
+fn a_parked_session_is_discarded_when_its_key_is_revoked() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    exec_local(
+        &dir,
+        &[
+            keys_line("PICK2", "Toronto Picker", "picker", "TOR", &[&p_pick]),
+            keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+        ]
+        .join("\n"),
+    );
+    a_pick_list(&dir, 1);
+    let server = Server::start(&dir);
+    let login = || {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_pick, "PICK2").join(" ")
+        );
+        Tmux::run(&cmd, 40, 16)
+    };
+    let t = login();
+    t.wait_for("Pick");
+    t.literal("p");
+    t.keys(&["Enter"]);
+    t.wait_for("bin> _");
+    t.literal("HALF");
+    t.wait_for("bin> HALF_");
+    drop(t);
+    let log = dir.join("depot.log");
+    let logged = |what: &str| {
+        // At most 1,200 polls 50 ms apart: a bound, not a speed check.
+        for _ in 0..1200 {
+            if std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains(what)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("never logged {what:?}");
+    };
+    logged("ssh session parked");
+    // The key is removed, then given back: the parked session is gone.
+    let set_keys = |keys: &[&str]| {
+        let line = keys_line("PICK2", "Toronto Picker", "picker", "TOR", keys)
+            .replace("\"operator\":\"ADMIN\",", "");
+        let o = server.ssh(&k_admin, "ADMIN", "exec -", &line);
+        assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
+    };
+    set_keys(&[]);
+    logged("key not listed for the operator");
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text
+            .lines()
+            .any(|l| l.contains("parked ssh session discarded") && l.contains("key not listed")),
+        "{log_text}"
+    );
+    set_keys(&[&p_pick]);
+    let t = login();
+    let s = t.wait_for("screens");
+    assert!(!s.contains("HALF") && !s.contains("resumed"), "{s}");
+    drop(t);
+    assert!(server.stop().success());
 }
