@@ -587,6 +587,9 @@ fn scan(t: &Tmux, code: &str) {
 
 #[test]
 fn a_picker_whose_link_dies_mid_pick_logs_in_again_to_the_same_entry_and_no_scan_counts_twice() {
+    // One tmux session for the whole test: killing the client's session
+    // then starting the next must not find the tmux server exiting.
+    let _keeper = Tmux::run("sleep 300", 20, 5);
     need("ssh");
     need("ssh-keygen");
     let tmp = tempfile::tempdir().unwrap();
@@ -718,6 +721,9 @@ fn a_picker_whose_link_dies_mid_pick_logs_in_again_to_the_same_entry_and_no_scan
 
 #[test]
 fn after_the_resume_window_a_login_gets_a_fresh_menu() {
+    // One tmux session for the whole test: killing the client's session
+    // then starting the next must not find the tmux server exiting.
+    let _keeper = Tmux::run("sleep 300", 20, 5);
     need("ssh");
     need("ssh-keygen");
     let tmp = tempfile::tempdir().unwrap();
@@ -979,6 +985,9 @@ fn export_import_and_an_online_backup_under_load_go_through_the_server() {
 
 #[test]
 fn a_parked_session_is_discarded_when_its_key_is_revoked() {
+    // One tmux session for the whole test: killing the client's session
+    // then starting the next must not find the tmux server exiting.
+    let _keeper = Tmux::run("sleep 300", 20, 5);
     need("ssh");
     need("ssh-keygen");
     let tmp = tempfile::tempdir().unwrap();
