@@ -214,6 +214,7 @@ fn run_in(dir: &Path, b: &ServeBench) -> Result<()> {
             crate::serve::ServeOptions {
                 listen: "127.0.0.1:0".into(),
                 idle_timeout: Duration::from_secs(600),
+                resume_window: Duration::ZERO,
             },
             crate::serve::Stop::When(stop_rx),
             move |a| {

@@ -84,8 +84,9 @@ pub enum Cmd {
         code: String,
     },
     /// Own the store and serve every operator over SSH (public keys of
-    /// operators only): the screens, and `report`, `exec -` and `check`
-    /// as commands. Stops cleanly on SIGTERM or Ctrl-C.
+    /// operators only): the screens (resumed after a dropped link), and
+    /// `report`, `exec -`, `check`, `export`, `import` and `backup` as
+    /// commands. Stops cleanly on SIGTERM or Ctrl-C.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:2222")]
@@ -96,14 +97,23 @@ pub enum Cmd {
         /// Close a connection idle this many seconds.
         #[arg(long, default_value_t = 3600)]
         idle_timeout: u64,
+        /// Keep a screen session whose link went this many seconds for its
+        /// operator's next login, which lands where it was (0: not kept).
+        #[arg(long, default_value_t = crate::serve::RESUME_WINDOW_SECS)]
+        resume_window: u64,
     },
     /// Run JSON-lines commands from FILE (or - for stdin); one outcome line per command.
     Exec {
         #[arg(default_value = "-")]
         file: String,
     },
-    /// Import master data from CSV: KIND is one of `depot import --help` kinds.
-    Import { kind: String, file: PathBuf },
+    /// Import master data from CSV: KIND is one of `depot import --help`
+    /// kinds; FILE `-` (the default) reads stdin.
+    Import {
+        kind: String,
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
     /// Export master data as CSV, `events` as JSON lines, `journal` as an
     /// hledger or beancount journal, or `gl` (journal lines) as CSV.
     Export {
@@ -150,7 +160,8 @@ pub enum Cmd {
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
     },
-    /// Write a consistent copy of the store to DEST (an empty or new directory).
+    /// Write a consistent copy of the store to DEST (an empty or new
+    /// directory); while `depot serve` runs, online through it.
     Backup { dest: PathBuf },
     /// Restore a backup from SRC into the data directory (which must not hold a store).
     Restore { src: PathBuf },
@@ -396,6 +407,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             listen,
             fingerprint,
             idle_timeout,
+            resume_window,
         }) => {
             if fingerprint {
                 // Made on first start, so that it can be told to clients
@@ -424,6 +436,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 crate::serve::ServeOptions {
                     listen,
                     idle_timeout: std::time::Duration::from_secs(idle_timeout.max(1)),
+                    resume_window: std::time::Duration::from_secs(resume_window),
                 },
             )?;
             Ok(ExitCode::SUCCESS)
@@ -452,9 +465,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 eprintln!("depot: warning: {note}");
             }
             crate::say!(
-                "backed up {} to {}: {info:?}",
+                "backed up {} to {} as of seq {}: {info:?}",
                 dir.display(),
-                dest.display()
+                dest.display(),
+                info.last_seq
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -540,7 +554,8 @@ pub fn open_store(dir: &Path) -> Result<Store> {
                 Some((host, port)) => bail!(
                     "{e}\n`depot serve` is serving this store on {host}:{port}: reach it with \
                      `ssh -p {port} OPERATOR@{host}` (the screens), or \
-                     `ssh -p {port} OPERATOR@{host} report NAME ...`, `... exec -`, `... check`"
+                     `ssh -p {port} OPERATOR@{host} report NAME ...`, `... exec -`, `... check`, \
+                     `... export KIND`, `... import KIND < FILE`, `... backup DIR`"
                 ),
                 None => bail!("{e}"),
             }
@@ -672,12 +687,14 @@ fn init(dir: &Path, admin: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// `report`, `exec` and `check` while `depot serve` owns the store: sent
-/// through its Unix socket (owner only), answered from its engine.
+/// `report`, `exec`, `check`, `export`, `import` and `backup` while
+/// `depot serve` owns the store: sent through its Unix socket (owner
+/// only), answered from its engine.
 fn through_running_server(dir: &Path, args: &Args) -> Result<Option<ExitCode>> {
     if !crate::serve::socket_path(dir).exists() {
         return Ok(None);
     }
+    let mut sink: Option<Box<dyn Write + Send>> = None;
     let (argv, stdin): (Vec<String>, Option<Box<dyn std::io::Read + Send>>) = match &args.command {
         Some(Cmd::Report { .. }) => (std::env::args().skip(1).collect(), None),
         Some(Cmd::Check) => (vec!["check".into()], None),
@@ -689,9 +706,55 @@ fn through_running_server(dir: &Path, args: &Args) -> Result<Option<ExitCode>> {
             };
             (vec!["exec".into(), "-".into()], Some(input))
         }
+        Some(Cmd::Import { kind, file }) => {
+            let input: Box<dyn std::io::Read + Send> = if file == Path::new("-") {
+                Box::new(std::io::stdin())
+            } else {
+                Box::new(
+                    std::fs::File::open(file)
+                        .with_context(|| format!("reading {}", file.display()))?,
+                )
+            };
+            (vec!["import".into(), kind.clone(), "-".into()], Some(input))
+        }
+        Some(Cmd::Export {
+            kind,
+            format,
+            out,
+            entity,
+        }) => {
+            // The file is written here, by this process, as without a
+            // server; the server sends the export.
+            journal_format(kind, *format)?;
+            if let Some(p) = out {
+                sink = Some(Box::new(BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                )));
+            }
+            let mut argv = vec![
+                "export".to_string(),
+                kind.clone(),
+                "--format".into(),
+                format!("{format:?}").to_lowercase(),
+            ];
+            if let Some(e) = entity {
+                argv.extend(["--entity".to_string(), e.clone()]);
+            }
+            (argv, None)
+        }
+        Some(Cmd::Backup { dest }) => {
+            // The server's working directory is not ours.
+            let dest = std::path::absolute(dest)
+                .with_context(|| format!("resolving {}", dest.display()))?;
+            (
+                vec!["backup".into(), dest.to_string_lossy().into_owned()],
+                None,
+            )
+        }
         _ => return Ok(None),
     };
-    match crate::serve::through_server(dir, argv, args.operator.clone(), stdin) {
+    match crate::serve::through_server(dir, argv, args.operator.clone(), stdin, sink) {
         None => Ok(None),
         Some(Ok(code)) => Ok(Some(ExitCode::from(code.min(255) as u8))),
         Some(Err(e)) => Err(e),
@@ -992,7 +1055,61 @@ pub fn exec_stream(
 }
 
 fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = read_input(file)?;
+    let engine = open_engine(dir)?;
+    let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN);
+    let done = import_bytes(&engine, kind, bytes, &file.display().to_string(), operator);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    match done {
+        Ok(msg) => {
+            crate::say!("{msg}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => match e.downcast_ref::<Refused>() {
+            Some(r) => {
+                eprintln!("depot: {}", r.message);
+                Ok(ExitCode::from(r.code))
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// A file's bytes, or stdin's for `-`.
+fn read_input(file: &Path) -> Result<Vec<u8>> {
+    if file == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("reading stdin")?;
+        return Ok(bytes);
+    }
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// A command refused as a whole, with its exit status (nothing changed).
+#[derive(Debug)]
+pub struct Refused {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Import a CSV (`source` names it in messages) into a running engine as
+/// `operator`, all rows or none: what was done, or `Refused` (exit 2).
+pub fn import_bytes(
+    engine: &Engine,
+    kind: &str,
+    bytes: Vec<u8>,
+    source: &str,
+    operator: &str,
+) -> Result<String> {
+    let refused = |message: String| anyhow::Error::new(Refused { code: 2, message });
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -1009,64 +1126,52 @@ fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result
                 .chars()
                 .count()
                 + 1;
-            eprintln!(
-                "depot: {}: line {line}, column {column}: byte 0x{:02x} is not UTF-8 (save the file as UTF-8); nothing was imported",
-                file.display(),
+            return Err(refused(format!(
+                "{source}: line {line}, column {column}: byte 0x{:02x} is not UTF-8 (save the file as UTF-8); nothing was imported",
                 bytes.get(at).copied().unwrap_or(0)
-            );
-            return Ok(ExitCode::from(2));
+            )));
         }
     };
-    let engine = open_engine(dir)?;
-    let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN).to_string();
-    let rows = match engine.read(|s| crate::io::csv::parse_lines(kind, &text, s)) {
-        Ok(rows) => rows,
-        Err(e) => {
-            engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-            eprintln!("depot: {}: {e}; nothing was imported", file.display());
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let rows = engine
+        .read(|s| crate::io::csv::parse_lines(kind, &text, s))
+        .map_err(|e| refused(format!("{source}: {e}; nothing was imported")))?;
     let n = rows.len();
     let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
     let subs = rows
         .into_iter()
         .map(|(_, body)| Submission {
-            operator: operator.clone(),
+            operator: operator.to_string(),
             session: "import".into(),
             key: None,
             body,
         })
         .collect();
     match engine.submit_all(subs) {
-        Ok(_) => {
-            engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-            crate::say!("imported {n} {kind} rows from {}", file.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(EngineError::Rejected { index, rejection }) => {
-            engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-            eprintln!(
-                "depot: {}: line {} refused ({}): {rejection}; nothing was imported",
-                file.display(),
-                lines.get(index).copied().unwrap_or(0),
-                rejection.code()
-            );
-            Ok(ExitCode::from(2))
-        }
+        Ok(_) => Ok(format!("imported {n} {kind} rows from {source}")),
+        Err(EngineError::Rejected { index, rejection }) => Err(refused(format!(
+            "{source}: line {} refused ({}): {rejection}; nothing was imported",
+            lines.get(index).copied().unwrap_or(0),
+            rejection.code()
+        ))),
         Err(e) => Err(anyhow!("{e}")),
     }
 }
 
-fn export(
-    dir: &Path,
-    kind: &str,
-    format: Format,
-    out: Option<&Path>,
-    entity: Option<&str>,
-) -> Result<ExitCode> {
-    use crate::io::journal::{self, JournalFormat};
-    let journal_format = match (kind, format) {
+/// The log up to record `upto`.
+fn scan_upto(
+    store: &Store,
+    upto: u64,
+) -> impl Iterator<Item = Result<Envelope, crate::store::StoreError>> + '_ {
+    store
+        .scan(1)
+        .take_while(move |e| e.as_ref().map_or(true, |e| e.seq <= upto))
+}
+
+/// The journal's format for `export KIND --format F`, or an error for a
+/// format the kind does not take.
+fn journal_format(kind: &str, format: Format) -> Result<Option<crate::io::journal::JournalFormat>> {
+    use crate::io::journal::JournalFormat;
+    Ok(match (kind, format) {
         ("journal", Format::Hledger) => Some(JournalFormat::Hledger),
         ("journal", Format::Beancount) => Some(JournalFormat::Beancount),
         ("journal", _) => bail!("the journal exports as --format hledger or --format beancount"),
@@ -1076,7 +1181,17 @@ fn export(
             bail!("--format {format:?} is for `depot export journal` only")
         }
         _ => None,
-    };
+    })
+}
+
+fn export(
+    dir: &Path,
+    kind: &str,
+    format: Format,
+    out: Option<&Path>,
+    entity: Option<&str>,
+) -> Result<ExitCode> {
+    journal_format(kind, format)?;
     let engine = open_engine(dir)?;
     let mut w: Box<dyn Write> = match out {
         Some(p) => Box::new(BufWriter::new(
@@ -1084,25 +1199,45 @@ fn export(
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
+    let done = export_to(&engine, kind, format, entity, &mut w);
+    let flushed = w.flush();
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    done?;
+    flushed?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Export `kind` from a running engine to `w`: the state and the log as
+/// of one published sequence number (commits after it are not included).
+pub fn export_to(
+    engine: &Engine,
+    kind: &str,
+    format: Format,
+    entity: Option<&str>,
+    w: &mut dyn Write,
+) -> Result<()> {
+    use crate::io::journal;
+    let journal_format = journal_format(kind, format)?;
+    let view = engine.view();
+    let upto = view.seq;
+    let mut w = w;
     if let Some(jf) = journal_format {
         let summary = engine
             .with_store(|store| {
-                let state = engine.state();
-                journal::export_journal(&state, store.scan(1), jf, entity, &mut w)
+                journal::export_journal(&view.state, scan_upto(store, upto), jf, entity, &mut w)
             })
             .map_err(|e| anyhow!("{e}"))??;
         tracing::info!(?summary, "journal exported");
     } else if kind == "gl" {
         engine
             .with_store(|store| -> Result<u64> {
-                let state = engine.state();
                 let filter = journal::GlFilter {
                     entity: entity.map(str::to_string),
                     ..Default::default()
                 };
                 let mut csv = csv::Writer::from_writer(&mut w);
                 csv.write_record(journal::GL_COLUMNS)?;
-                let n = journal::gl_rows(&state, store.scan(1), &filter, |r| {
+                let n = journal::gl_rows(&view.state, scan_upto(store, upto), &filter, |r| {
                     csv.write_record(&r)
                         .map_err(|e| journal::ExportError::Io(e.into()))
                 })?;
@@ -1113,7 +1248,7 @@ fn export(
     } else if kind == "events" {
         engine
             .with_store(|store| -> Result<()> {
-                for env in store.scan(1) {
+                for env in scan_upto(store, upto) {
                     let mut env: Envelope = env.map_err(|e| anyhow!("{e}"))?;
                     redact_secrets(&mut env);
                     serde_json::to_writer(&mut w, &env)?;
@@ -1126,14 +1261,11 @@ fn export(
         if format != Format::Csv {
             bail!("master data exports as CSV only (--format csv)");
         }
-        let text = engine
-            .read(|s| crate::io::csv::export(kind, s))
-            .map_err(|e| anyhow!("{e}"))?;
+        let text = crate::io::csv::export(kind, &view.state).map_err(|e| anyhow!("{e}"))?;
         w.write_all(text.as_bytes())?;
     }
     w.flush()?;
-    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn report(

@@ -13,8 +13,14 @@
 //!   `ui::input`, which keeps partial escape sequences across chunks) and
 //!   bytes out through a bounded queue: a client that cannot keep up is
 //!   dropped with a log line, never waited for.
-//! - `ssh -p PORT OP@host report NAME ...`, `exec` (JSON lines on stdin)
-//!   and `check` run non-interactively as the authenticated operator.
+//! - A screen session whose link goes (not quit) is parked for
+//!   `--resume-window`: the operator's next interactive login takes it
+//!   over where it was (the session's thread and App live on; each link
+//!   brings its own terminal and inbox).
+//! - `ssh -p PORT OP@host report NAME ...`, `exec` (JSON lines on stdin),
+//!   `check`, `export`, `import` (CSV on stdin) and `backup` (online, as
+//!   of one seq) run non-interactively as the authenticated operator; the
+//!   local command line reaches the same through `serve.sock`.
 //! - SIGTERM or SIGINT: stop accepting, tell the sessions, finish the
 //!   committing batch, snapshot, exit 0.
 
@@ -48,7 +54,13 @@ const ESC_WAIT: Duration = Duration::from_millis(40);
 pub struct ServeOptions {
     pub listen: String,
     pub idle_timeout: Duration,
+    /// How long a screen session whose link went waits for its
+    /// operator's next login (zero: not kept).
+    pub resume_window: Duration,
 }
+
+/// The default of `--resume-window`, in seconds.
+pub const RESUME_WINDOW_SECS: u64 = 300;
 
 /// The server's host key: read from the data directory, or made on the
 /// first start (ed25519, written 0600).
@@ -126,6 +138,12 @@ struct Shared {
     sessions: Arc<Mutex<HashMap<u64, mpsc::Sender<Inbox>>>>,
     next_session: Arc<AtomicU64>,
     runtime: tokio::runtime::Handle,
+    /// Screen sessions whose link went, by operator (the latest last),
+    /// each waiting up to `resume_window` for its operator's next login.
+    parked: Arc<Mutex<HashMap<String, Vec<Parked>>>>,
+    resume_window: Duration,
+    /// The server is stopping: a session that ends is not parked.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -137,6 +155,40 @@ impl Shared {
             q.pop_front();
         }
         q.len() >= FAILS_MAX
+    }
+    /// Hand `link` to the operator's most recently parked session: its id,
+    /// or the link back when there is none.
+    fn resume(&self, operator: &str, mut link: Box<Link>) -> Result<u64, Box<Link>> {
+        let mut parked = lock(&self.parked);
+        loop {
+            let Some(p) = parked.get_mut(operator).and_then(Vec::pop) else {
+                parked.remove(operator);
+                return Err(link);
+            };
+            if parked.get(operator).is_some_and(Vec::is_empty) {
+                parked.remove(operator);
+            }
+            match p.attach.send(link) {
+                Ok(()) => return Ok(p.id),
+                // Its thread is gone (discarded just now).
+                Err(mpsc::SendError(back)) => link = back,
+            }
+        }
+    }
+    /// Take session `id` off the parked list: false when a login has
+    /// taken it already.
+    fn unpark(&self, operator: &str, id: u64) -> bool {
+        let mut parked = lock(&self.parked);
+        let Some(list) = parked.get_mut(operator) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|p| p.id != id);
+        let found = list.len() < before;
+        if list.is_empty() {
+            parked.remove(operator);
+        }
+        found
     }
     fn failed(&self, ip: Option<IpAddr>) {
         let Some(ip) = ip else { return };
@@ -443,52 +495,32 @@ impl server::Handler for Client {
             session.close(channel)?;
             return Ok(());
         }
-        let size = chan.size.clone();
         let (tx, rx) = mpsc::channel();
         chan.inbox = Some(tx.clone());
-        let id = self.shared.next_session.fetch_add(1, Ordering::Relaxed) + 1;
-        self.shared
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, tx.clone());
-        let shared = self.shared.clone();
-        let handle = session.handle();
-        let no_color = chan.no_color;
+        let link = Link {
+            handle: session.handle(),
+            channel,
+            size: chan.size.clone(),
+            no_color: chan.no_color,
+            key,
+            station,
+            inbox: (tx, rx),
+        };
         session.channel_success(channel)?;
+        // A session of this operator whose link went, still in its window:
+        // this login takes it over where it was.
+        let link = match self.shared.resume(&operator, Box::new(link)) {
+            Ok(id) => {
+                tracing::info!(operator, session = id, peer = ?self.peer, "ssh session resumed");
+                return Ok(());
+            }
+            Err(link) => link,
+        };
+        let id = self.shared.next_session.fetch_add(1, Ordering::Relaxed) + 1;
+        let shared = self.shared.clone();
         std::thread::Builder::new()
             .name(format!("depot-ssh-{id}"))
-            .spawn(move || {
-                let (out, forwarder) = screen_session(ScreenSession {
-                    shared: shared.clone(),
-                    id,
-                    operator: operator.clone(),
-                    key,
-                    station,
-                    size,
-                    no_color,
-                    handle: handle.clone(),
-                    channel,
-                    inbox: (tx, rx),
-                });
-                if let Err(e) = &out {
-                    tracing::warn!(operator, session = id, error = %e, "ssh session ended");
-                }
-                shared
-                    .sessions
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&id);
-                let code = u32::from(out.is_err());
-                shared.runtime.block_on(async move {
-                    if let Some(f) = forwarder {
-                        let _ = f.await;
-                    }
-                    let _ = handle.exit_status_request(channel, code).await;
-                    let _ = handle.eof(channel).await;
-                    let _ = handle.close(channel).await;
-                });
-            })?;
+            .spawn(move || screen_session(shared, id, operator, *link))?;
         Ok(())
     }
 
@@ -527,7 +559,7 @@ impl server::Handler for Client {
                     Ok(code) => code,
                     Err(e) => {
                         let _ = writeln!(err, "depot: {e:#}");
-                        1
+                        exit_code(&e)
                     }
                 };
                 let pending = [out.finish(), err.finish()];
@@ -755,61 +787,242 @@ impl std::io::Read for StdinReader {
     }
 }
 
-struct ScreenSession {
-    shared: Shared,
-    id: u64,
-    operator: String,
-    key: PublicKey,
-    station: String,
-    size: RemoteSize,
-    no_color: bool,
+/// Where a screen session draws and reads its keys: one SSH channel. A
+/// session keeps its screens across links (resume); each link has its
+/// own inbox, so that nothing the old one says reaches the new one.
+struct Link {
     handle: server::Handle,
     channel: ChannelId,
+    size: RemoteSize,
+    no_color: bool,
+    key: PublicKey,
+    station: String,
     inbox: (mpsc::Sender<Inbox>, mpsc::Receiver<Inbox>),
+}
+
+/// A screen session whose link went, waiting for its operator to log in
+/// again: a login hands it the new link through `attach`.
+struct Parked {
+    id: u64,
+    attach: mpsc::Sender<Box<Link>>,
+}
+
+/// How a link of a screen session ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    /// The operator quit (signed out, F3 from the menu): nothing to keep.
+    Quit,
+    /// Closed from outside: key revoked, operator inactive, sign-in
+    /// refused, the server stopping.
+    Closed,
+    /// The link went (client killed, connection reset, too slow).
+    Lost(String),
 }
 
 type SshTerminal = ratatui::Terminal<RemoteBackend>;
 
-/// One operator's screens over SSH, until they quit or the link goes;
-/// with the output's forwarder, to await before the channel is closed.
-fn screen_session(s: ScreenSession) -> (Result<()>, Option<tokio::task::JoinHandle<()>>) {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One operator's screens over SSH, on its thread: the first link, and
+/// after a lost link, the next login of the operator within the resume
+/// window (the same App: screen stack, task, half-typed entry).
+fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
+    let backend = crate::ui_backend::EngineBackend::new(shared.engine.clone());
+    let session_name = format!("ssh-{id}-{}", chrono::Utc::now().timestamp_millis());
+    let mut app: Option<crate::ui::app::App> = None;
+    let mut link = first;
+    let mut links = 0u32;
+    let mut resumed_from = None;
+    loop {
+        links += 1;
+        let handle = link.handle.clone();
+        let channel = link.channel;
+        let key = link.key.clone();
+        lock(&shared.sessions).insert(id, link.inbox.0.clone());
+        let (end, forwarder) = run_link(
+            &shared,
+            &operator,
+            &session_name,
+            links,
+            &mut app,
+            &backend,
+            link,
+            resumed_from,
+        );
+        lock(&shared.sessions).remove(&id);
+        let code = u32::from(matches!(&end, Err(_) | Ok(End::Lost(_))));
+        if let Err(e) = &end {
+            tracing::warn!(operator, session = id, error = %e, "ssh session ended");
+        }
+        shared.runtime.block_on(async move {
+            if let Some(f) = forwarder {
+                // A dead client's window never opens: do not wait for it.
+                let abort = f.abort_handle();
+                if tokio::time::timeout(Duration::from_secs(2), f)
+                    .await
+                    .is_err()
+                {
+                    abort.abort();
+                }
+            }
+            let _ = handle.exit_status_request(channel, code).await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        });
+        let why = match end {
+            Ok(End::Lost(why)) => why,
+            _ => return,
+        };
+        if app.is_none()
+            || shared.resume_window.is_zero()
+            || shared.stopping.load(Ordering::Acquire)
+        {
+            return;
+        }
+        let since = crate::ui::Backend::now(&backend);
+        match park(&shared, id, &operator, &key, &why) {
+            Some(next) => {
+                link = *next;
+                resumed_from = Some(since);
+            }
+            None => return,
+        }
+    }
+}
+
+/// Wait for the operator's next login within the resume window; None
+/// (the session discarded, logged) when the window passes, the operator
+/// or the key is no longer allowed, or the server stops.
+fn park(shared: &Shared, id: u64, operator: &str, key: &PublicKey, why: &str) -> Option<Box<Link>> {
+    let (tx, rx) = mpsc::channel();
+    lock(&shared.parked)
+        .entry(operator.to_string())
+        .or_default()
+        .push(Parked { id, attach: tx });
+    // Logged once a login can find it.
+    tracing::info!(operator, session = id, why, window = ?shared.resume_window, "ssh session parked: its link went");
+    let deadline = Instant::now() + shared.resume_window;
+    let why = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break "the resume window passed".to_string();
+        }
+        match rx.recv_timeout(left.min(Duration::from_secs(1))) {
+            Ok(link) => return Some(link),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                tracing::info!(
+                    operator,
+                    session = id,
+                    "parked ssh session discarded: the server is stopping"
+                );
+                return None;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(why) = key_allowed(&shared.engine.view(), operator, key) {
+                    break why.to_string();
+                }
+            }
+        }
+    };
+    if shared.unpark(operator, id) {
+        tracing::info!(operator, session = id, why, "parked ssh session discarded");
+        None
+    } else {
+        // A login took it just now: its link is already sent.
+        rx.try_recv().ok()
+    }
+}
+
+/// One link of a screen session: sign in (again, on a resumed link: the
+/// audit trail has every login with its station and key), draw, run until
+/// the operator quits or the link goes; with the output's forwarder, to
+/// await before the channel is closed.
+#[allow(clippy::too_many_arguments)]
+fn run_link(
+    shared: &Shared,
+    operator: &str,
+    session_name: &str,
+    links: u32,
+    app: &mut Option<crate::ui::app::App>,
+    backend: &crate::ui_backend::EngineBackend,
+    link: Link,
+    resumed_from: Option<chrono::DateTime<chrono::Utc>>,
+) -> (Result<End>, Option<tokio::task::JoinHandle<()>>) {
     use ratatui::Terminal;
-    let mut writer = ChannelWriter::screen(&s.shared.runtime, s.handle.clone(), s.channel);
+    let mut writer = ChannelWriter::screen(&shared.runtime, link.handle.clone(), link.channel);
     // The terminal owns the writer; the forwarder is awaited once the
     // terminal (and with it the queue's sender) is dropped.
     let forwarder = writer.forwarder.take();
-    let backend = RemoteBackend {
+    let backend_out = RemoteBackend {
         inner: ratatui::backend::CrosstermBackend::new(writer),
-        size: s.size.clone(),
+        size: link.size.clone(),
         cursor: ratatui::layout::Position::new(0, 0),
         cursor_shown: None,
     };
-    let mut terminal = match Terminal::new(backend) {
+    let mut terminal = match Terminal::new(backend_out) {
         Ok(t) => t,
-        Err(e) => return (Err(e.into()), None),
+        Err(e) => return (Err(e.into()), forwarder),
     };
-    let result = run_screens(&mut terminal, s);
+    let (tx, rx) = link.inbox;
+    let pending = Arc::new(AtomicBool::new(false));
+    let result = run_screens(
+        &mut terminal,
+        shared,
+        operator,
+        session_name,
+        links,
+        app,
+        backend,
+        (&link.key, &link.station, link.no_color),
+        (tx, &rx, &pending),
+        resumed_from,
+    );
+    // The commit watcher of this link goes at the next commit: its inbox
+    // is gone and no notice is pending.
+    drop(rx);
+    pending.store(false, Ordering::Release);
     let _ = ratatui::backend::Backend::flush(terminal.backend_mut());
     drop(terminal);
     (result, forwarder)
 }
 
-fn run_screens(terminal: &mut SshTerminal, s: ScreenSession) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn run_screens(
+    terminal: &mut SshTerminal,
+    shared: &Shared,
+    operator: &str,
+    session_name: &str,
+    links: u32,
+    app: &mut Option<crate::ui::app::App>,
+    backend: &crate::ui_backend::EngineBackend,
+    (key, station, no_color): (&PublicKey, &str, bool),
+    (tx, rx, pending): (
+        mpsc::Sender<Inbox>,
+        &mpsc::Receiver<Inbox>,
+        &Arc<AtomicBool>,
+    ),
+    resumed_from: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<End> {
     use crossterm::{cursor, execute, terminal};
-    let backend = crate::ui_backend::EngineBackend::new(s.shared.engine.clone());
-    let session_name = format!("ssh-{}-{}", s.id, chrono::Utc::now().timestamp_millis());
     // The sign-in over SSH is the key: audited as such (a locked or
     // inactive operator is refused here too).
-    let fp = fingerprint(&s.key);
+    let fp = fingerprint(key);
+    let request_key = if links == 1 {
+        format!("{session_name}-signin")
+    } else {
+        format!("{session_name}-resume-{links}")
+    };
     let outcome = crate::ui::Backend::submit(
-        &backend,
-        &s.operator,
-        &session_name,
+        backend,
+        operator,
+        session_name,
         Request {
-            key: format!("{session_name}-signin"),
+            key: request_key,
             body: crate::core::CommandBody::SignIn {
                 verified: true,
-                station: s.station.chars().take(64).collect(),
+                station: station.chars().take(64).collect(),
                 ssh_key: Some(fp.clone()),
             },
         },
@@ -824,42 +1037,51 @@ fn run_screens(terminal: &mut SshTerminal, s: ScreenSession) -> Result<()> {
         let _ = terminal.backend_mut().flush();
         return Err(anyhow!("sign-in refused: {r}"));
     }
-    let mut app = crate::ui::app::App::authenticated(
-        (*s.shared.keymaps).clone(),
-        s.no_color,
-        &s.operator,
-        &session_name,
-        &backend,
-    );
-    let (tx, rx) = s.inbox;
-    let pending = Arc::new(AtomicBool::new(false));
-    s.shared.engine.watch(crate::ui::session::commit_watcher(
-        tx.clone(),
-        pending.clone(),
-    ));
+    let app = match app {
+        Some(app) => {
+            if let Some(since) = resumed_from {
+                app.notice = Some(crate::ui::screen::Notice::info(format!(
+                    "resumed your session from {}",
+                    since.format("%H:%M")
+                )));
+            }
+            // What was committed while the link was down.
+            app.committed(backend);
+            app
+        }
+        None => app.insert(crate::ui::app::App::authenticated(
+            (*shared.keymaps).clone(),
+            no_color,
+            operator,
+            session_name,
+            backend,
+        )),
+    };
+    shared
+        .engine
+        .watch(crate::ui::session::commit_watcher(tx, pending.clone()));
     execute!(
         terminal.backend_mut(),
         terminal::EnterAlternateScreen,
         cursor::Hide
     )?;
     terminal.clear()?;
-    let operator = s.operator.clone();
-    let key = s.key.clone();
+    let owner = operator.to_string();
+    let key = key.clone();
     // Every commit asks; only a change to the operator's record can change
     // the answer, so the keys are parsed again only then (200 sessions
     // times every commit would otherwise parse keys on the hot path).
     let checked: std::cell::RefCell<Option<crate::core::master::Operator>> = Default::default();
     let allowed = move |view: &View| -> Option<String> {
-        let now = view.state.operators.get(&operator);
+        let now = view.state.operators.get(&owner);
         if now.is_some() && checked.borrow().as_ref() == now {
             return None;
         }
-        let verdict = key_allowed(view, &operator, &key);
+        let verdict = key_allowed(view, &owner, &key);
         *checked.borrow_mut() = verdict.is_ok().then(|| now.cloned()).flatten();
         verdict.err().map(|why| format!("session closed: {why}"))
     };
-    let result =
-        crate::ui::session::run_checked(terminal, &mut app, &backend, &rx, &pending, &allowed);
+    let result = crate::ui::session::run_checked(terminal, app, backend, rx, pending, &allowed);
     let _ = execute!(
         terminal.backend_mut(),
         terminal::LeaveAlternateScreen,
@@ -867,9 +1089,20 @@ fn run_screens(terminal: &mut SshTerminal, s: ScreenSession) -> Result<()> {
     );
     if let Some(why) = app.closed_because.take() {
         let _ = write!(terminal.backend_mut(), "depot: {why}\r\n");
+        let _ = terminal.backend_mut().flush();
+        return Ok(End::Closed);
     }
     let _ = terminal.backend_mut().flush();
-    result.map_err(|e| anyhow!("{e}"))
+    if app.quit {
+        return Ok(End::Quit);
+    }
+    if shared.stopping.load(Ordering::Acquire) {
+        return Ok(End::Closed);
+    }
+    Ok(End::Lost(match result {
+        Ok(()) => "the connection closed".to_string(),
+        Err(e) => e.to_string(),
+    }))
 }
 
 /// Split a command line as a shell would for simple words: whitespace
@@ -910,8 +1143,9 @@ pub fn split_words(line: &str) -> Result<Vec<String>> {
 
 /// What a command over SSH may be.
 const SSH_COMMANDS: &str = "over SSH: `report NAME [--format table|csv|json] [--as-of DATE] ...` \
-     (`report list` names them), `exec -` (JSON lines on stdin), `check`; \
-     without a command (ssh -t), the screens";
+     (`report list` names them), `exec -` (JSON lines on stdin), `check`, \
+     `export KIND [--format F]` (to stdout), `import KIND` (CSV on stdin), \
+     `backup DIR` (a new directory on the server); without a command (ssh -t), the screens";
 
 /// Run a command line sent over SSH as `operator`; the exit status.
 fn run_exec(
@@ -942,6 +1176,17 @@ fn run_exec(
     }
     dispatch(engine, Caller::Ssh(operator), &args, Box::new(input), out)
 }
+
+/// The exit status of a command that failed: a refusal says its own
+/// (an import refused as a whole: 2), anything else 1.
+fn exit_code(e: &anyhow::Error) -> u32 {
+    e.downcast_ref::<crate::cli::Refused>()
+        .map_or(1, |r| u32::from(r.code))
+}
+
+/// Largest file `import` takes through the server (read whole, as the
+/// local import does).
+const IMPORT_MAX: u64 = 256 * 1024 * 1024;
 
 /// Who runs a command through the server.
 #[derive(Clone, Copy)]
@@ -1016,8 +1261,94 @@ fn dispatch(
             write!(out, "{report}")?;
             Ok(0)
         }
+        Some(crate::cli::Cmd::Export {
+            kind,
+            format,
+            out: file,
+            entity,
+        }) => {
+            use crate::core::auth::Permission;
+            let need = match kind.as_str() {
+                "events" | "journal" | "gl" => Permission::ViewLedger,
+                "operators" => Permission::ManageOperators,
+                _ => Permission::ViewMasterData,
+            };
+            if let Err(op) = may(need) {
+                return Err(anyhow!("{op} may not export {kind} (needs {need})"));
+            }
+            if file.is_some() {
+                return Err(anyhow!(
+                    "through the server, export writes to its output: `export {kind} > FILE`"
+                ));
+            }
+            crate::cli::export_to(engine, kind, *format, entity.as_deref(), out)?;
+            Ok(0)
+        }
+        Some(crate::cli::Cmd::Import { kind, file }) => {
+            if file != Path::new("-") {
+                return Err(anyhow!(
+                    "through the server, import reads its file from stdin: `import {kind} < FILE`"
+                ));
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(input, IMPORT_MAX + 1),
+                &mut bytes,
+            )?;
+            if bytes.len() as u64 > IMPORT_MAX {
+                return Err(anyhow!(
+                    "the file is larger than {} MiB; nothing was imported",
+                    IMPORT_MAX >> 20
+                ));
+            }
+            // Each row is authorised by the core as the operator, as a
+            // command line is.
+            let operator = match caller {
+                Caller::Ssh(op) => op,
+                Caller::Local(op) => op.unwrap_or(crate::io::demo::DEMO_ADMIN),
+            };
+            let done = crate::cli::import_bytes(engine, kind, bytes, "stdin", operator)?;
+            writeln!(out, "{done}")?;
+            Ok(0)
+        }
+        Some(crate::cli::Cmd::Backup { dest }) => {
+            // A copy of everything, operators' credentials included.
+            if let Err(op) = may(crate::core::auth::Permission::ManageOperators) {
+                return Err(anyhow!(
+                    "{op} may not take a backup (needs manage_operators)"
+                ));
+            }
+            if !dest.is_absolute() {
+                return Err(anyhow!(
+                    "through the server, backup takes an absolute directory on the server: {}",
+                    dest.display()
+                ));
+            }
+            let (seq, info) = online_backup(engine, dest)?;
+            writeln!(
+                out,
+                "backed up to {} as of seq {seq}: {} records, {} snapshots",
+                dest.display(),
+                info.records,
+                info.snapshots
+            )?;
+            Ok(0)
+        }
         _ => Err(anyhow!("{SSH_COMMANDS}")),
     }
+}
+
+/// Back up the running store into `dest` as of the newest published
+/// (durable) record, while the writer goes on: the copy holds exactly
+/// the commands committed up to that sequence number.
+pub fn online_backup(engine: &Engine, dest: &Path) -> Result<(u64, crate::store::CopyInfo)> {
+    let seq = engine.view().seq;
+    tracing::info!(dest = %dest.display(), seq, "online backup");
+    let info = engine
+        .with_store(|store| store.backup_upto(dest, seq))
+        .map_err(|e| anyhow!("{e}"))?
+        .with_context(|| format!("backing up to {}", dest.display()))?;
+    Ok((seq, info))
 }
 
 /// The Unix socket of a running server in the data directory: the local
@@ -1092,7 +1423,7 @@ fn serve_local(engine: Engine, stream: std::os::unix::net::UnixStream) {
         Ok(code) => code,
         Err(e) => {
             let _ = frame(&mut s, TAG_ERR, format!("depot: {e:#}\n").as_bytes());
-            1
+            exit_code(&e)
         }
     };
     let _ = frame(&mut s, TAG_EXIT, &code.to_be_bytes());
@@ -1129,6 +1460,7 @@ pub fn through_server(
     args: Vec<String>,
     operator: Option<String>,
     stdin: Option<Box<dyn std::io::Read + Send>>,
+    sink: Option<Box<dyn Write + Send>>,
 ) -> Option<Result<u32>> {
     use std::io::Read;
     let stream = std::os::unix::net::UnixStream::connect(socket_path(dir)).ok()?;
@@ -1153,6 +1485,7 @@ pub fn through_server(
         let mut r = &stream;
         let stdout = std::io::stdout();
         let stderr = std::io::stderr();
+        let mut sink = sink;
         loop {
             let mut head = [0u8; 5];
             if r.read_exact(&mut head).is_err() {
@@ -1162,18 +1495,24 @@ pub fn through_server(
             let mut body = vec![0u8; len];
             r.read_exact(&mut body)?;
             match head[0] {
-                TAG_OUT => {
-                    let mut o = stdout.lock();
-                    if o.write_all(&body).and_then(|_| o.flush()).is_err() {
-                        return Ok(0);
+                TAG_OUT => match sink.as_mut() {
+                    Some(file) => file.write_all(&body)?,
+                    None => {
+                        let mut o = stdout.lock();
+                        if o.write_all(&body).and_then(|_| o.flush()).is_err() {
+                            return Ok(0);
+                        }
                     }
-                }
+                },
                 TAG_ERR => {
                     let _ = stderr.lock().write_all(&body);
                 }
                 TAG_EXIT => {
                     if let Some(t) = sender {
                         let _ = t.join();
+                    }
+                    if let Some(mut file) = sink {
+                        file.flush()?;
                     }
                     let code = body
                         .get(..4)
@@ -1230,6 +1569,9 @@ pub fn serve_until(
         sessions: Arc::default(),
         next_session: Arc::default(),
         runtime: runtime.handle().clone(),
+        parked: Arc::default(),
+        resume_window: opts.resume_window,
+        stopping: Arc::default(),
     };
     let config = Arc::new(server::Config {
         methods: MethodSet::from(&[MethodKind::PublicKey][..]),
@@ -1238,9 +1580,15 @@ pub fn serve_until(
         inactivity_timeout: Some(opts.idle_timeout),
         keys: vec![key],
         nodelay: true,
+        // A link that dies without a word (a handheld out of range) is
+        // noticed within a minute, and its session parked for resume.
+        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_max: 3,
         ..Default::default()
     });
     let sessions = shared.sessions.clone();
+    let parked = shared.parked.clone();
+    let stopping = shared.stopping.clone();
     listen_local(dir, engine.clone())?;
     let result: Result<()> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&opts.listen)
@@ -1274,7 +1622,10 @@ pub fn serve_until(
         }
         Ok(())
     });
-    // Tell every session; give them a moment to restore their terminals.
+    // Parked sessions are not kept (their threads end), and every open
+    // one is told; give them a moment to restore their terminals.
+    stopping.store(true, Ordering::Release);
+    lock(&parked).clear();
     let inboxes: Vec<_> = sessions
         .lock()
         .unwrap_or_else(|p| p.into_inner())

@@ -78,8 +78,13 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Server {
         let mut child = depot(dir)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("depot serve");
@@ -304,12 +309,15 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(text(&o).matches("\"ok\":true").count(), 2, "{}", text(&o));
-    let export = depot(&dir).args(["export", "operators"]).output().unwrap();
-    assert!(!export.status.success());
+    let unlock = depot(&dir)
+        .args(["--operator", "ADMIN", "unlock", "CLERK1"])
+        .output()
+        .unwrap();
+    assert!(!unlock.status.success());
     assert!(
-        text(&export).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
+        text(&unlock).contains(&format!("ssh -p {} OPERATOR@127.0.0.1", server.port)),
         "{}",
-        text(&export)
+        text(&unlock)
     );
 
     // Keys decide who one is: a stranger's key, and the clerk's key
@@ -448,5 +456,609 @@ fn a_credit_hold_on_screen_clears_when_a_supervisor_releases_it_from_another_ter
     // The rep's screen follows without a key pressed.
     let s = t.wait_until("the hold gone", |s| !s.contains("CREDIT HOLD"));
     assert!(s.contains(&held), "{s}");
+    assert!(server.stop().success());
+}
+
+/// Exec lines as ADMIN against the store (no server running): the JSON
+/// outcomes.
+fn exec_values(dir: &Path, lines: &str) -> Vec<serde_json::Value> {
+    exec_local(dir, lines)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// An order of `n` items, 2 each, from Toronto released to a pick list:
+/// its (list, [(bin, sku)]) in pick order.
+fn a_pick_list(dir: &Path, n: usize) -> (String, Vec<(String, String)>) {
+    let stock = String::from_utf8_lossy(
+        &depot(dir)
+            .args(["report", "stock", "--format", "csv"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    let mut skus: Vec<String> = stock
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.first() == Some(&"TOR")
+                && f.get(3) == Some(&"")
+                && f.get(5).and_then(|q| q.parse::<f64>().ok()).unwrap_or(0.0) >= 5.0)
+                .then(|| f[2].to_string())
+        })
+        .collect();
+    skus.sort();
+    skus.dedup();
+    skus.truncate(n);
+    assert_eq!(skus.len(), n, "{stock}");
+    let lines: Vec<String> = skus
+        .iter()
+        .map(|s| format!(r#"{{"sku":"{s}","qty":"2","warehouse":"TOR"}}"#))
+        .collect();
+    let placed = exec_values(
+        dir,
+        &format!(
+            r#"{{"operator":"ADMIN","cmd":"place_order","customer":"C0010","lines":[{}]}}"#,
+            lines.join(",")
+        ),
+    );
+    assert_eq!(placed[0]["ok"], true, "{placed:?}");
+    let text = placed[0].to_string();
+    let number = text
+        .split("\"SO-")
+        .nth(1)
+        .map(|r| format!("SO-{}", &r[..6]))
+        .unwrap();
+    let released = exec_values(
+        dir,
+        &format!(r#"{{"operator":"ADMIN","cmd":"release_order","number":"{number}"}}"#),
+    );
+    let list = &released[0]["events"][0]["pick_list_created"];
+    let plan = list["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["bin"].as_str().unwrap().to_string(),
+                l["sku"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (list["number"].as_str().unwrap().to_string(), plan)
+}
+
+/// Every event of the log as JSON (the server stopped).
+fn events(dir: &Path) -> Vec<serde_json::Value> {
+    let out = depot(dir)
+        .args(["export", "events", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// On hand in one bin, as the stock report gives it.
+fn in_bin(dir: &Path, bin: &str, sku: &str) -> rust_decimal::Decimal {
+    let out = depot(dir)
+        .args(["report", "stock", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (w, b, s, q) = (col("warehouse"), col("bin"), col("sku"), col("on hand"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[w] == "TOR" && f[s] == sku && f[b] == bin)
+        .map(|f| f[q].parse::<rust_decimal::Decimal>().unwrap_or_default())
+        .sum()
+}
+
+/// Wait until the server has parked `n` sessions in all (its log): a
+/// login before that would find nothing to resume yet. At most 1,200
+/// polls 50 ms apart: a bound for a hung server, not a speed check.
+fn parked(dir: &Path, n: usize) {
+    let count = || {
+        std::fs::read_to_string(dir.join("depot.log"))
+            .unwrap_or_default()
+            .matches("ssh session parked")
+            .count()
+    };
+    for _ in 0..1200 {
+        if count() >= n {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server parked {} sessions, not {n}", count());
+}
+
+/// A wedge scanner: the characters and Enter in one write.
+fn scan(t: &Tmux, code: &str) {
+    t.literal(&format!("{code}\r"));
+}
+
+#[test]
+fn a_picker_whose_link_dies_mid_pick_logs_in_again_to_the_same_entry_and_no_scan_counts_twice() {
+    // One tmux session for the whole test: killing the client's session
+    // then starting the next must not find the tmux server exiting.
+    let _keeper = Tmux::run("sleep 300", 20, 5);
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    exec_local(
+        &dir,
+        &keys_line("PICK2", "Toronto Picker", "picker", "TOR", &[&p_pick]),
+    );
+    let (list, plan) = a_pick_list(&dir, 3);
+    let before: Vec<rust_decimal::Decimal> = plan.iter().map(|(b, s)| in_bin(&dir, b, s)).collect();
+    let log_before = events(&dir).len();
+    let server = Server::start(&dir);
+    let login = || {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_pick, "PICK2").join(" ")
+        );
+        Tmux::run(&cmd, 40, 16)
+    };
+    let t = login();
+    t.wait_for("Pick");
+    t.literal("p");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("BIN  {}", plan[0].0));
+    // The first line, whole: bin, item, Enter for the 2.
+    scan(&t, &plan[0].0);
+    t.wait_for(&format!("{} ok", plan[0].0));
+    scan(&t, &plan[0].1);
+    t.wait_for("Enter: pick 2");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("BIN  {}", plan[1].0));
+    // The second: bin and item scanned, the quantity half typed ...
+    scan(&t, &plan[1].0);
+    t.wait_for(&format!("{} ok", plan[1].0));
+    scan(&t, &plan[1].1);
+    t.wait_for("got 1");
+    t.literal("2");
+    t.wait_for("qty> 2_");
+    // ... when the link dies (the client is killed).
+    drop(t);
+    parked(&dir, 1);
+    // Logging in again lands on the same line with the same entry.
+    let t = login();
+    let s = t.wait_for("resumed your session from");
+    let s = if s.contains("qty> 2_") {
+        s
+    } else {
+        t.wait_for("qty> 2_")
+    };
+    assert!(s.contains(&format!("BIN  {} ok", plan[1].0)), "{s}");
+    assert!(s.contains("got 1"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("BIN  {}", plan[2].0));
+    // The third: the scan that completes it is sent and the client
+    // killed at once, the submission perhaps in flight.
+    scan(&t, &plan[2].0);
+    t.wait_for(&format!("{} ok", plan[2].0));
+    scan(&t, &plan[2].1);
+    t.wait_for("got 1");
+    scan(&t, &plan[2].1);
+    drop(t);
+    parked(&dir, 2);
+    let t = login();
+    let s = t.wait_until("the session resumed", |s| {
+        s.contains("resumed your session") || s.contains("Nothing to pick") || s.contains("got 1")
+    });
+    assert!(
+        !s.contains("screens"),
+        "resumed on the Pick screen, not the menu: {s}"
+    );
+    // Whatever reached the server before the link died counted once:
+    // finish as the screen asks.
+    let s = t.wait_until("the pick screen", |s| {
+        s.contains("Nothing to pick") || s.contains("got 1")
+    });
+    if !s.contains("Nothing to pick") {
+        scan(&t, &plan[2].1);
+    }
+    t.wait_for("Nothing to pick");
+    // Quitting on purpose keeps nothing: the next login is a fresh menu.
+    t.keys(&["F3"]);
+    t.wait_for("screens");
+    t.keys(&["F3"]);
+    t.wait_for("SSH-EXITED");
+    drop(t);
+    let t = login();
+    let s = t.wait_for("screens");
+    assert!(!s.contains("resumed"), "{s}");
+    drop(t);
+    assert!(server.stop().success());
+
+    // Every line picked once, 2 each, under one key each; the bins gave
+    // exactly 2 each; the store checks.
+    let log = events(&dir);
+    let picks: Vec<&serde_json::Value> = log[log_before..]
+        .iter()
+        .filter(|e| e["command"] == "confirm_pick")
+        .collect();
+    assert_eq!(picks.len(), 3, "{picks:#?}");
+    let keys: std::collections::HashSet<String> =
+        picks.iter().map(|e| e["key"].to_string()).collect();
+    assert_eq!(keys.len(), 3);
+    let all = log[log_before..]
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(all.matches("\"picked\"").count(), 3, "{all}");
+    for (line, ((bin, sku), was)) in plan.iter().zip(&before).enumerate() {
+        assert_eq!(
+            in_bin(&dir, bin, sku),
+            *was - rust_decimal::Decimal::from(2),
+            "line {} of {list}: {bin} {sku}",
+            line + 1
+        );
+    }
+    let check = depot(&dir).arg("check").output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
+    let server_log = std::fs::read_to_string(dir.join("depot.log")).unwrap();
+    assert!(server_log.contains("ssh session parked"), "{server_log}");
+    assert!(server_log.contains("ssh session resumed"), "{server_log}");
+}
+
+#[test]
+fn after_the_resume_window_a_login_gets_a_fresh_menu() {
+    // One tmux session for the whole test: killing the client's session
+    // then starting the next must not find the tmux server exiting.
+    let _keeper = Tmux::run("sleep 300", 20, 5);
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    exec_local(
+        &dir,
+        &keys_line("PICK2", "Toronto Picker", "picker", "TOR", &[&p_pick]),
+    );
+    a_pick_list(&dir, 1);
+    let server = Server::start_with(&dir, &["--resume-window", "1"]);
+    let login = || {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_pick, "PICK2").join(" ")
+        );
+        Tmux::run(&cmd, 40, 16)
+    };
+    let t = login();
+    t.wait_for("Pick");
+    t.literal("p");
+    t.keys(&["Enter"]);
+    t.wait_for("bin> _");
+    t.literal("HALF");
+    t.wait_for("bin> HALF_");
+    drop(t);
+    // The server discards the parked session once its window passes
+    // (polled in its log, within the tmux helper's bound).
+    let log = dir.join("depot.log");
+    let discarded = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("parked ssh session discarded")
+    };
+    // At most 1,200 polls 50 ms apart: a bound for a hung server, not a
+    // speed check.
+    let mut seen = discarded();
+    for _ in 0..1200 {
+        if seen {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        seen = discarded();
+    }
+    assert!(seen, "the parked session was never discarded");
+    let t = login();
+    let s = t.wait_for("screens");
+    assert!(!s.contains("HALF") && !s.contains("resumed"), "{s}");
+    drop(t);
+    assert!(server.stop().success());
+}
+
+#[test]
+fn export_import_and_an_online_backup_under_load_go_through_the_server() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    exec_local(
+        &dir,
+        &[
+            keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+            keys_line("PICK1", "Luis Picker", "picker", "CHI", &[&p_pick]),
+        ]
+        .join("\n"),
+    );
+    let server = Server::start(&dir);
+
+    // Export over SSH and locally (through the socket) agree; --out
+    // writes the file here.
+    let o = server.ssh(&k_admin, "ADMIN", "export customers", "");
+    assert!(o.status.success(), "{}", text(&o));
+    let remote = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(remote.lines().count() > 5, "{remote}");
+    let local = depot(&dir).args(["export", "customers"]).output().unwrap();
+    assert!(local.status.success(), "{}", text(&local));
+    assert_eq!(String::from_utf8_lossy(&local.stdout), remote);
+    let file = tmp.path().join("customers.csv");
+    let o = depot(&dir)
+        .args(["export", "customers", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), remote);
+
+    // A picker may not read the log, change terms, nor take a backup.
+    let o = server.ssh(&k_pick, "PICK1", "export events", "");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("may not export events"), "{}", text(&o));
+    let terms = "code,description,net_days\nNET99,Net 99,99\n";
+    let o = server.ssh(&k_pick, "PICK1", "import payment-terms", terms);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("nothing was imported"), "{}", text(&o));
+    let o = server.ssh(
+        &k_pick,
+        "PICK1",
+        &format!("backup {}", tmp.path().join("nope").display()),
+        "",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("may not take a backup"), "{}", text(&o));
+    assert!(!tmp.path().join("nope").exists());
+
+    // Imports: over SSH from stdin, and locally from a file, as the
+    // operator; a bad row imports nothing.
+    let o = server.ssh(&k_admin, "ADMIN", "import payment-terms", terms);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("imported 1 payment-terms rows"),
+        "{}",
+        text(&o)
+    );
+    let bad = "code,description,net_days\nNET98,Net 98,98\nNET96,Net 96,abc\n";
+    let o = server.ssh(&k_admin, "ADMIN", "import payment-terms", bad);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("nothing was imported"), "{}", text(&o));
+    let csv = tmp.path().join("terms.csv");
+    std::fs::write(&csv, "code,description,net_days\nNET97,Net 97,97\n").unwrap();
+    let o = depot(&dir)
+        .args(["--operator", "ADMIN", "import", "payment-terms"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = server.ssh(&k_admin, "ADMIN", "export payment-terms", "");
+    let now = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(now.contains("NET99,") && now.contains("NET97,"), "{now}");
+    assert!(!now.contains("NET98") && !now.contains("NET96"), "{now}");
+
+    // An online backup while another client commits in a loop (batches
+    // of 20 over SSH, each acknowledged line's key and seq kept).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rounds = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let committer = {
+        let (stop, rounds) = (stop.clone(), rounds.clone());
+        let ssh_args = server.ssh_args(&k_admin, "ADMIN");
+        std::thread::spawn(move || {
+            let mut acked: Vec<(String, u64)> = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                let lines: String = (0..20)
+                    .map(|_| {
+                        i += 1;
+                        format!(
+                            r#"{{"key":"load-{i}","cmd":"adjust_stock","warehouse":"CHI","bin":"B-03-03","sku":"FAS-1001","qty":"1","reason":"found"}}"#
+                        ) + "\n"
+                    })
+                    .collect();
+                let mut child = Command::new("ssh")
+                    .args(["-o", "BatchMode=yes"])
+                    .args(&ssh_args)
+                    .arg("exec -")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(lines.as_bytes())
+                    .unwrap();
+                let out = child.wait_with_output().unwrap();
+                for l in String::from_utf8_lossy(&out.stdout).lines() {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    assert_eq!(v["ok"], true, "{v}");
+                    acked.push((
+                        v["key"].as_str().unwrap().to_string(),
+                        v["seq"].as_u64().unwrap(),
+                    ));
+                }
+                rounds.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            }
+            acked
+        })
+    };
+    // Polled at most 1,200 times 50 ms apart: a bound for a stuck
+    // client, not a speed check.
+    let wait_rounds = |n: usize| {
+        for _ in 0..1200 {
+            if rounds.load(std::sync::atomic::Ordering::Acquire) >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the committer never did {n} rounds");
+    };
+    wait_rounds(2);
+    let dest = tmp.path().join("backup");
+    let o = depot(&dir).arg("backup").arg(&dest).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let seq_of = |o: &Output| -> u64 {
+        let t = text(o);
+        t.split("as of seq ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no seq in {t}"))
+    };
+    let seq = seq_of(&o);
+    let done = rounds.load(std::sync::atomic::Ordering::Acquire);
+    // The same over SSH, as the administrator, into a directory on the
+    // server.
+    let dest2 = tmp.path().join("backup2");
+    let o = server.ssh(
+        &k_admin,
+        "ADMIN",
+        &format!("backup {}", dest2.display()),
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let seq2 = seq_of(&o);
+    assert!(seq2 >= seq);
+    // The others kept working: more rounds commit after the backup.
+    wait_rounds(done + 2);
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let acked = committer.join().unwrap();
+    assert!(acked.iter().any(|(_, s)| *s > seq2), "commits went on");
+    assert!(acked.iter().any(|(_, s)| *s <= seq), "commits before it");
+    assert!(server.stop().success());
+
+    let all = events(&dir);
+    for (backup, seq) in [(&dest, seq), (&dest2, seq2)] {
+        let restored = tmp.path().join(format!("restored-{seq}"));
+        let o = depot(&restored)
+            .arg("restore")
+            .arg(backup)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let o = depot(&restored).arg("check").output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        // Exactly the log up to the backup's seq: every command
+        // acknowledged at or before it, none after.
+        let got = events(&restored);
+        let want: Vec<&serde_json::Value> = all
+            .iter()
+            .filter(|e| e["seq"].as_u64().is_some_and(|s| s <= seq))
+            .collect();
+        assert_eq!(got.len(), want.len());
+        assert!(got.iter().zip(&want).all(|(a, b)| a == *b));
+        assert_eq!(got.last().and_then(|e| e["seq"].as_u64()), Some(seq));
+        let keys: std::collections::HashSet<&str> =
+            got.iter().filter_map(|e| e["key"].as_str()).collect();
+        for (key, s) in &acked {
+            assert_eq!(keys.contains(key.as_str()), *s <= seq, "{key} at {s}");
+        }
+    }
+}
+
+#[test]
+fn a_parked_session_is_discarded_when_its_key_is_revoked() {
+    // One tmux session for the whole test: killing the client's session
+    // then starting the next must not find the tmux server exiting.
+    let _keeper = Tmux::run("sleep 300", 20, 5);
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir)
+        .args(["demo", "--activity"])
+        .status()
+        .unwrap()
+        .success());
+    let (k_pick, p_pick) = keygen(tmp.path(), "pick");
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    exec_local(
+        &dir,
+        &[
+            keys_line("PICK2", "Toronto Picker", "picker", "TOR", &[&p_pick]),
+            keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+        ]
+        .join("\n"),
+    );
+    a_pick_list(&dir, 1);
+    let server = Server::start(&dir);
+    let login = || {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_pick, "PICK2").join(" ")
+        );
+        Tmux::run(&cmd, 40, 16)
+    };
+    let t = login();
+    t.wait_for("Pick");
+    t.literal("p");
+    t.keys(&["Enter"]);
+    t.wait_for("bin> _");
+    t.literal("HALF");
+    t.wait_for("bin> HALF_");
+    drop(t);
+    let log = dir.join("depot.log");
+    let logged = |what: &str| {
+        // At most 1,200 polls 50 ms apart: a bound, not a speed check.
+        for _ in 0..1200 {
+            if std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains(what)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("never logged {what:?}");
+    };
+    logged("ssh session parked");
+    // The key is removed, then given back: the parked session is gone.
+    let set_keys = |keys: &[&str]| {
+        let line = keys_line("PICK2", "Toronto Picker", "picker", "TOR", keys)
+            .replace("\"operator\":\"ADMIN\",", "");
+        let o = server.ssh(&k_admin, "ADMIN", "exec -", &line);
+        assert!(text(&o).contains("\"ok\":true"), "{}", text(&o));
+    };
+    set_keys(&[]);
+    logged("key not listed for the operator");
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text
+            .lines()
+            .any(|l| l.contains("parked ssh session discarded") && l.contains("key not listed")),
+        "{log_text}"
+    );
+    set_keys(&[&p_pick]);
+    let t = login();
+    let s = t.wait_for("screens");
+    assert!(!s.contains("HALF") && !s.contains("resumed"), "{s}");
+    drop(t);
     assert!(server.stop().success());
 }

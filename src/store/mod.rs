@@ -669,7 +669,21 @@ impl Store {
     /// Records are copied as stored (frames checked on the way).
     pub fn backup(&self, dest: &Path) -> Result<CopyInfo, StoreError> {
         self.flush()?;
-        copy_store(self, dest)
+        copy_store(self, dest, u64::MAX)
+    }
+
+    /// An online backup: the log up to record `upto` (durable already)
+    /// and the snapshots up to it, while the writer goes on appending
+    /// after it. The copy is the store as of `upto`, exactly.
+    pub fn backup_upto(&self, dest: &Path, upto: u64) -> Result<CopyInfo, StoreError> {
+        let info = copy_store(self, dest, upto)?;
+        if info.last_seq != upto {
+            return Err(StoreError::Gap {
+                expected: upto,
+                found: info.last_seq,
+            });
+        }
+        Ok(info)
     }
 
     /// Restore the backup in `src` into `dir`, which must not hold a store.
@@ -680,7 +694,7 @@ impl Store {
         let from = Store::open(src)?;
         // Verify the whole backup before writing anything.
         from.recover()?;
-        copy_store(&from, dir)
+        copy_store(&from, dir, u64::MAX)
     }
 
     /// Raw access for tests that damage a record on purpose (fault
@@ -712,7 +726,8 @@ pub enum RawTree {
     Snapshots,
 }
 
-fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
+/// Copy the log records and snapshots up to `upto` of `from` into `dest`.
+fn copy_store(from: &Store, dest: &Path, upto: u64) -> Result<CopyInfo, StoreError> {
     if dest.exists() {
         let empty = std::fs::read_dir(dest)
             .map_err(io(format!("reading {}", dest.display())))?
@@ -730,6 +745,9 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
     for r in from.log.iter() {
         let (k, v) = r?;
         let seq = key_seq(&k).unwrap_or(0);
+        if seq > upto {
+            break;
+        }
         codec::unframe(seq, &v).map_err(|e| StoreError::Corrupt {
             seq,
             reason: e.to_string(),
@@ -755,6 +773,9 @@ fn copy_store(from: &Store, dest: &Path) -> Result<CopyInfo, StoreError> {
             break;
         };
         let seq = key_seq(&k).unwrap_or(0);
+        if seq > upto {
+            break;
+        }
         if codec::decode_snapshot::<State>(seq, &v).is_ok() {
             to.snapshot_tree().insert(k, v)?;
             snapshots += 1;
