@@ -1032,3 +1032,28 @@ fn free_stock_is_what_allocation_would_give() {
         (ws.on_hand - ws.reserved - unavailable).max(Decimal::ZERO)
     );
 }
+
+#[test]
+fn a_long_sale_keeps_the_newest_line_in_sight_and_never_cuts_an_amount() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    for n in 0..18 {
+        d.typed(&format!("FAS-10{n:02}")).press("enter");
+    }
+    let s = d.screen(80, 24);
+    // The 18th line is on screen while the clerk scans on.
+    assert!(s.contains("FAS-1017"), "{s}");
+    // A quantity whose amount does not fit its column shows #, never a
+    // shorter number.
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("99999*FAS-1003").press("enter");
+    let s = d.screen(80, 24);
+    let row = s
+        .lines()
+        .find(|l| l.contains("FAS-1003") && l.contains("99999"))
+        .unwrap_or_default();
+    assert!(row.contains("5,224,947.75") || row.contains("####"), "{s}");
+    assert!(!row.contains("5,224,947 "), "{s}");
+}

@@ -171,14 +171,26 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
     let c = &currency;
     Some(match e {
         E::OrderPlaced(o) => format!(
-            "{} placed: {} lines, {} {c}",
+            "{} placed: {}, {} {c}{}",
             if o.status == crate::core::sales::OrderStatus::Quote {
                 "quote"
             } else {
                 "order"
             },
-            o.lines.len(),
-            money(o.value(), c)
+            plural(o.lines.len(), "line"),
+            money(o.value(), c),
+            if o.holds.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; HELD: {}",
+                    o.holds
+                        .iter()
+                        .map(|h| h.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         ),
         E::OrderConfirmed { .. } => "confirmed".into(),
         E::QuoteConfirmed { holds, .. } if holds.is_empty() => "quote made an order".into(),
@@ -190,7 +202,7 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        E::HoldReleased { hold, by, .. } => format!("{} hold released by {by}", hold.as_str()),
+        E::HoldReleased { hold, by, .. } => format!("{} released by {by}", hold.as_str()),
         E::StockReserved {
             line,
             warehouse,
@@ -208,14 +220,27 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
         }
         E::LineCancelled { line, .. } => format!("line {line} cancelled"),
         E::OrderCancelled { by, reason, .. } => format!("cancelled by {by}: {reason}"),
-        E::LineChanged { line, by, .. } => format!(
-            "line {} changed by {by}: {} {} at {}",
+        E::LineChanged {
+            line,
+            by,
+            backorder_cut,
+            ..
+        } => format!(
+            "line {} changed by {by}: {} {} at {} ({}){}",
             line.line,
             qty(line.unit_qty),
             line.unit,
-            money(line.price, c)
+            money(line.price, c),
+            crate::query::sale::rule_short(&line.rule),
+            if backorder_cut.is_zero() {
+                String::new()
+            } else {
+                format!(", {} taken off the backorder", qty(*backorder_cut))
+            }
         ),
-        E::LinesAdded { lines, by, .. } => format!("{} lines added by {by}", lines.len()),
+        E::LinesAdded { lines, by, .. } => {
+            format!("{} added by {by}", plural(lines.len(), "line"))
+        }
         E::Repromised { line, promise, .. } => format!("line {line}: promise moved to {promise}"),
         E::BackorderFilled {
             line,
@@ -232,7 +257,15 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
                 .map(|w| format!(" (wave {w})"))
                 .unwrap_or_default()
         ),
-        E::PickLineAdded { list, .. } => format!("pick list {list}: a line added"),
+        E::PickLineAdded { list, line } => format!(
+            "{list}: the rest ({}) offered from {}{}",
+            qty(line.qty),
+            line.bin,
+            line.lot
+                .as_ref()
+                .map(|l| format!(" lot {l}"))
+                .unwrap_or_default()
+        ),
         E::Picked {
             order_line,
             bin,
@@ -291,7 +324,20 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
                 format!(" ref {}", receipt.reference)
             }
         ),
-        E::ReturnAuthorized(rma) => format!("return {} authorised", rma.number),
+        E::ReturnAuthorized(rma) => format!(
+            "return {} authorised: {}{}",
+            rma.number,
+            rma.lines
+                .iter()
+                .map(|l| format!("{} {}", qty(l.qty), l.sku))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if rma.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", rma.reason)
+            }
+        ),
         E::ReturnCancelled { rma, reason } => format!("return {rma} cancelled: {reason}"),
         E::ReturnReceived { rma, .. } => format!("return {rma} received"),
         E::CreditMemoIssued { memo, .. } => format!(
@@ -312,4 +358,13 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
         ),
         _ => return None,
     })
+}
+
+/// `n thing` or `n things`.
+fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
 }

@@ -858,8 +858,10 @@ impl Screen for CounterSale {
                         .clone()
                         .or_else(|| item.map(|i| i.base_unit.clone()))
                         .unwrap_or_default(),
-                    pl.map(|p| money(p.unit_price, &cur)).unwrap_or_default(),
-                    pl.map(|p| money(p.value, &cur)).unwrap_or_default(),
+                    pl.map(|p| num(money(p.unit_price, &cur), 9))
+                        .unwrap_or_default(),
+                    pl.map(|p| num(money(p.value, &cur), 12))
+                        .unwrap_or_default(),
                     pl.map(|p| {
                         if wide {
                             fit(&p.rule.to_string(), 22)
@@ -907,15 +909,18 @@ impl Screen for CounterSale {
             Constraint::Min(if wide { 24 } else { 8 }),
             Constraint::Length(5),
             Constraint::Length(4),
-            Constraint::Length(8),
             Constraint::Length(9),
+            Constraint::Length(12),
             Constraint::Length(if wide { 22 } else { 10 }),
         ];
         if show_margin {
             widths.push(Constraint::Length(6));
         }
         widths.push(Constraint::Length(if wide { 24 } else { 11 }));
-        let mut st = TableState::default();
+        // The newest line stays in sight while scanning (the table
+        // scrolls to the end); on the lines, to the one selected.
+        let visible = table.height.saturating_sub(3) as usize;
+        let mut st = TableState::default().with_offset(self.lines.len().saturating_sub(visible));
         if self.focus == Focus::Lines {
             st.select(Some(self.selected));
         }
@@ -1043,4 +1048,14 @@ fn next_method(m: Method, step: usize) -> Method {
     const ORDER: [Method; 4] = [Method::Cash, Method::Card, Method::Cheque, Method::Transfer];
     let i = ORDER.iter().position(|x| *x == m).unwrap_or(0);
     ORDER[(i + step) % ORDER.len()]
+}
+
+/// An amount in `width` columns, or `#` across them when it does not fit
+/// (as a spreadsheet does): a cut number would read as another amount.
+fn num(text: String, width: usize) -> String {
+    if text.chars().count() > width {
+        "#".repeat(width)
+    } else {
+        text
+    }
 }

@@ -229,7 +229,12 @@ impl Screen for OrderInquiry {
                 self.focus = Focus::Detail;
                 self.scroll = 0;
             }
-            (Focus::List, Input::Action(Action::Search)) => self.focus = Focus::Filter,
+            (Focus::List, Input::Action(Action::Search)) => {
+                // A new search, as in the lookups.
+                self.focus = Focus::Filter;
+                self.filter.take();
+                self.selected = 0;
+            }
             (Focus::List, Input::Action(Action::Back)) => return Flow::Pop,
             (Focus::List, Input::Action(a)) => {
                 self.selected = moved(self.selected, n, a, self.page)
@@ -242,7 +247,7 @@ impl Screen for OrderInquiry {
             (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) => {
                 self.focus = if n > 0 { Focus::List } else { Focus::Filter };
             }
-            (Focus::Detail, Input::Action(Action::Open)) => {
+            (Focus::Detail, Input::Action(Action::Open | Action::Submit)) => {
                 self.focus = Focus::Journal;
                 self.scroll = 0;
             }
@@ -280,7 +285,7 @@ impl Screen for OrderInquiry {
                 self.filter.span(self.focus == Focus::Filter, 20, theme),
                 Span::styled(
                     format!(
-                        "  order, customer, invoice or shipment  {} listed",
+                        "  order, customer, invoice, shipment, pick list  {} listed",
                         rows.len()
                     ),
                     theme.dim(),
@@ -297,13 +302,18 @@ impl Screen for OrderInquiry {
                     if journal {
                         journal_lines(s, &life, h, theme)
                     } else {
-                        let mut out = life_lines(s, &life, theme);
+                        let mut out = life_lines(s, &life, theme, rest.width >= 100);
                         out.extend(history_lines(h, theme));
                         out
                     }
                 }
                 None => vec![Line::from("no such order")],
             };
+            // Never scroll past the last page.
+            let last = lines
+                .len()
+                .saturating_sub(rest.height.saturating_sub(1) as usize);
+            self.scroll = self.scroll.min(last as u16);
             f.render_widget(
                 Paragraph::new(lines)
                     .scroll((self.scroll, 0))
@@ -408,7 +418,9 @@ fn base_status(o: &crate::core::sales::SalesOrder) -> String {
     }
 }
 
-fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
+/// One order's life; `wide` from 100 columns (the line table takes every
+/// column), else laid out to fit 80.
+fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line<'static>> {
     let o = &life.order;
     let c = &o.currency;
     let name = s
@@ -420,20 +432,19 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
     let mut out = vec![
         Line::from(vec![
             Span::styled(format!("{} ", o.number), theme.good()),
-            Span::raw(format!(
-                "{} {}  placed {} by {}  requested {}  PO {}",
-                o.customer,
-                name,
-                o.date,
-                o.placed_by,
-                o.requested,
-                if o.customer_po.is_empty() {
-                    "-"
-                } else {
-                    &o.customer_po
-                }
-            )),
+            Span::raw(format!("{} {}", o.customer, name)),
         ]),
+        Line::from(format!(
+            "placed {} by {}  requested {}  customer PO {}",
+            o.date,
+            o.placed_by,
+            o.requested,
+            if o.customer_po.is_empty() {
+                "-"
+            } else {
+                &o.customer_po
+            }
+        )),
         Line::from(vec![
             Span::styled("status ", theme.label()),
             Span::styled(
@@ -452,33 +463,93 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
             )),
         ]),
     ];
-    if o.holds.contains(&crate::core::sales::Hold::Credit) {
+    if o.status == OrderStatus::Held {
+        let who = crate::ui::screens::order_entry::releasers(s, o).join(", ");
         out.push(Line::from(Span::styled(
-            "credit hold: a supervisor (release_hold) releases or rejects it",
+            format!(
+                "{} can release or reject the {}",
+                if who.is_empty() {
+                    "nobody active"
+                } else {
+                    &who
+                },
+                o.holds
+                    .iter()
+                    .map(|h| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
             theme.error(),
         )));
     }
-    out.push(h(
-        " #  SKU        wh       qty  unit   price    reserved backord. promise    picked shipped",
-    ));
+    // Quantities and prices in the unit sold; picked and shipped in base
+    // units (what the warehouse counts).
+    out.push(h(if wide {
+        " #  SKU        wh       qty  unit      price    reserved backord. promise    picked shipped"
+    } else {
+        " #  SKU            qty unit      price  resvd  b/ord promise  picked  shipd"
+    }));
     for l in &o.lines {
-        out.push(Line::from(format!(
-            "{:>2}  {:<10} {:<4} {:>7} {:<5} {:>8} {:>9} {:>8} {:<10} {:>6} {:>7}{}",
-            l.line,
-            l.sku,
-            l.warehouse,
-            qty(l.unit_qty),
-            l.unit,
-            money(l.price, c),
-            qty(l.reserved),
-            qty(l.backordered),
-            l.promise
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "-".into()),
-            qty(l.picked),
-            qty(l.shipped),
-            if l.cancelled { "  cancelled" } else { "" }
-        )));
+        let per_unit = if l.unit_qty.is_zero() {
+            l.price
+        } else {
+            (l.price * l.qty / l.unit_qty).round_dp(4)
+        };
+        let promise = l
+            .promise
+            .filter(|_| l.backordered > rust_decimal::Decimal::ZERO && !l.cancelled)
+            .map(|d| {
+                if wide {
+                    d.to_string()
+                } else {
+                    d.format("%m-%d").to_string()
+                }
+            })
+            .unwrap_or_else(|| "-".into());
+        let line = if l.cancelled {
+            format!(
+                "{:>2}  {:<10} {:>7} {:<5} {:>10}  CANCELLED",
+                l.line,
+                l.sku,
+                qty(l.unit_qty),
+                l.unit,
+                money(per_unit, c)
+            )
+        } else if wide {
+            format!(
+                "{:>2}  {:<10} {:<4} {:>7} {:<5} {:>10} {:>9} {:>8} {:<10} {:>6} {:>7}",
+                l.line,
+                l.sku,
+                l.warehouse,
+                qty(l.unit_qty),
+                l.unit,
+                money(per_unit, c),
+                qty(l.reserved),
+                qty(l.backordered),
+                promise,
+                qty(l.picked),
+                qty(l.shipped),
+            )
+        } else {
+            format!(
+                "{:>2}  {:<10} {:>7} {:<5} {:>10} {:>6} {:>6} {:<7} {:>6} {:>6}",
+                l.line,
+                fit(&l.sku, 10),
+                qty(l.unit_qty),
+                fit(&l.unit, 5),
+                money(per_unit, c),
+                qty(l.reserved),
+                qty(l.backordered),
+                promise,
+                qty(l.picked),
+                qty(l.shipped),
+            )
+        };
+        out.push(if l.cancelled {
+            Line::from(Span::styled(line, theme.dim()))
+        } else {
+            Line::from(line)
+        });
     }
     if !life.picks.is_empty() {
         out.push(h("pick lists"));
@@ -501,21 +572,24 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme) -> Vec<Line<'static>> {
         out.push(h("shipments"));
         for sh in &life.shipments {
             out.push(Line::from(format!(
-                "  {} {} {} {} tracking {}  freight {}  {}",
+                "  {} {} {} {}  {}",
                 sh.number,
                 sh.date,
                 sh.carrier,
                 sh.service,
+                sh.invoice
+                    .as_ref()
+                    .map(|i| format!("invoiced {i}"))
+                    .unwrap_or_else(|| "NOT INVOICED".into())
+            )));
+            out.push(Line::from(format!(
+                "      tracking {}  freight {}",
                 if sh.tracking.is_empty() {
                     "-"
                 } else {
                     &sh.tracking
                 },
                 money(sh.freight, c),
-                sh.invoice
-                    .as_ref()
-                    .map(|i| format!("invoiced {i}"))
-                    .unwrap_or_else(|| "NOT INVOICED".into())
             )));
         }
     }
@@ -621,8 +695,8 @@ fn journal_lines(s: &State, life: &OrderLife, h: &History, theme: Theme) -> Vec<
             .unwrap_or_else(|| o.currency.clone());
         out.push(Line::from(Span::styled(
             format!(
-                "{} {} {} {}  period {}  #{}",
-                e.date, e.entity, e.doc, e.memo, e.period, j.seq
+                "#{} {} {} {} period {}  {}",
+                j.seq, e.date, e.entity, e.doc, e.period, e.memo
             ),
             theme.label(),
         )));
