@@ -94,6 +94,11 @@ pub struct App {
 struct PrintBatch {
     id: u64,
     operator: String,
+    /// What the screen said before the print ("carton 1 packed; "), and
+    /// the "printing…" notice (empty: none was shown): the outcome keeps
+    /// the first while the second is still on the status line.
+    before: String,
+    shown: String,
     left: usize,
     said: Vec<String>,
     failed: Vec<String>,
@@ -428,6 +433,8 @@ impl App {
         let mut batch = PrintBatch {
             id,
             operator: op.clone(),
+            before,
+            shown: String::new(),
             left: 0,
             said: Vec::new(),
             failed: Vec::new(),
@@ -460,12 +467,10 @@ impl App {
             }
         }
         if batch.left == 0 {
-            self.close_batch(batch, &before);
+            self.close_batch(batch);
         } else {
-            self.notice = Some(Notice::info(format!(
-                "{before}printing {}…",
-                going.join(", ")
-            )));
+            batch.shown = format!("{}printing {}…", batch.before, going.join(", "));
+            self.notice = Some(Notice::info(batch.shown.clone()));
             self.batches.push_back(batch);
         }
     }
@@ -524,7 +529,15 @@ impl App {
 
     /// A batch is done: say how it went (a failure first: it is what the
     /// operator must act on).
-    fn close_batch(&mut self, batch: PrintBatch, before: &str) {
+    fn close_batch(&mut self, batch: PrintBatch) {
+        // The operator moved on (a key cleared the "printing…" notice, or
+        // another notice came): the print's outcome alone.
+        let still = if batch.shown.is_empty() {
+            true
+        } else {
+            self.notice.as_ref().is_some_and(|n| n.text == batch.shown)
+        };
+        let before = if still { batch.before.as_str() } else { "" };
         if batch.failed.is_empty() {
             // A newer error on screen is not covered by a success.
             if !self.notice.as_ref().is_some_and(|n| n.error) {
@@ -594,7 +607,7 @@ impl App {
         self.finish_job(backend, &mut batch, job, sent);
         batch.left = batch.left.saturating_sub(1);
         if batch.left == 0 {
-            self.close_batch(batch, "");
+            self.close_batch(batch);
         } else {
             self.batches.insert(at, batch);
         }
