@@ -110,7 +110,7 @@ pub fn run(rounds: usize, open_items: usize) -> Result<ExitCode> {
         let (d, size) = time(rounds, || {
             let d = build(&s, kind, doc, opts).map_err(|e| anyhow!("{e}"))?;
             Ok(if is_pdf {
-                pdf::render(&d).len()
+                pdf::render(&d).map_err(|e| anyhow!("{e}"))?.len()
             } else {
                 text::render(&d).len()
             })

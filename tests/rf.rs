@@ -621,6 +621,7 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     assert!(!b.state.borrow().picks[&p.number].cartons[0].held);
     // The carton's label and packing slip printed (the demo packer's
     // printer is a spool folder), each print audited.
+    d.wait_prints();
     let printed: Vec<String> = b
         .log
         .borrow()

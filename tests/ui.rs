@@ -372,6 +372,8 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
     d.press("enter").press("enter");
     d.scan(&barcode(&b, "FAS-1000"));
     d.press("enter").press("enter");
+    // The invoice prints off the session loop; its audit entry follows.
+    d.wait_prints();
     let inv = b
         .state
         .borrow()
@@ -752,6 +754,9 @@ fn a_committed_sale_reports_its_invoice_event() {
     d.press("enter").press("enter");
     d.scan(&barcode(&b, "FAS-1000"));
     d.press("enter").press("enter");
+    // The invoice goes to the print worker; its audit entry is recorded
+    // when the print is done.
+    d.wait_prints();
     let req = b
         .log
         .borrow()
@@ -1056,4 +1061,125 @@ fn a_long_sale_keeps_the_newest_line_in_sight_and_never_cuts_an_amount() {
         .unwrap_or_default();
     assert!(row.contains("5,224,947.75") || row.contains("####"), "{s}");
     assert!(!row.contains("5,224,947 "), "{s}");
+}
+
+/// A raw 9100 printer that does not answer: a listener with a backlog
+/// of 0 whose accept queue is full (it never accepts), so a connection to
+/// it hangs, as to a printer that is off the network, until the send
+/// gives up after `RAW_TIMEOUT`. Returns the listener, the connections
+/// that fill its queue (kept open) and its address.
+fn hung_printer() -> (socket2::Socket, Vec<std::net::TcpStream>, String) {
+    use socket2::{Domain, Socket, Type};
+    let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    l.bind(&any.into()).unwrap();
+    l.listen(0).unwrap();
+    let addr = l.local_addr().unwrap().as_socket().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)) {
+            Ok(c) => held.push(c),
+            Err(_) => break,
+        }
+    }
+    assert!(held.len() < 64, "the listener's queue never filled");
+    (l, held, addr.to_string())
+}
+
+/// Printing never holds the screen: the counter sale hands its invoice to
+/// the session's print worker and shows "printing…"; a key pressed while
+/// the printer hangs is handled at once; the failure comes back as a
+/// notice with the retry key and an audit entry; ctrl-p sends it again.
+#[test]
+fn a_hung_printer_does_not_hold_the_screen_and_the_failure_can_be_retried() {
+    use depot::core::printing::{PrintStatus, Printer, PrinterKind, PrinterScope};
+    let b = demo();
+    let (_listener, _held, target) = hung_printer();
+    b.exec(
+        "ADMIN",
+        CommandBody::SetPrinter(Printer {
+            code: "HUNG".into(),
+            name: "Counter printer, unplugged".into(),
+            kind: PrinterKind::Raw,
+            target,
+            active: true,
+        }),
+    )
+    .unwrap();
+    b.exec(
+        "ADMIN",
+        CommandBody::SetDefaultPrinter {
+            scope: PrinterScope::Operator("CLERK1".into()),
+            printer: Some("HUNG".into()),
+        },
+    )
+    .unwrap();
+    let records = |b: &MemBackend| {
+        b.log
+            .borrow()
+            .iter()
+            .filter_map(|(_, r)| match &r.body {
+                CommandBody::RecordPrint(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.press("enter").press("enter");
+    let s = d.screen(100, 30);
+    assert!(s.contains("SOLD"), "{s}");
+    assert!(
+        s.contains("printing invoice") && s.contains("on HUNG"),
+        "{s}"
+    );
+    assert!(records(&b).is_empty(), "recorded when the print is done");
+    // The screen takes the next key while the printer hangs: Esc goes
+    // back to the menu.
+    d.press("esc");
+    d.wait_until("the menu", 100, 30, |s| s.contains("Order inquiry"));
+    assert!(d.app.printing(), "the print is still out");
+    // The failure, when the send gives up: what, where, the retry key.
+    let s = d.wait_until("the print's failure", 100, 30, |s| {
+        s.contains("print failed on HUNG (ctrl-p to retry)")
+    });
+    assert!(
+        s.contains("connection timed out") || s.contains("cannot connect"),
+        "{s}"
+    );
+    let r = records(&b);
+    assert_eq!(r.len(), 1);
+    assert!(matches!(r[0].status, PrintStatus::Failed { .. }), "{r:?}");
+    assert_eq!(d.app.failed_prints.len(), 1);
+    // The printer is back (on another port): ctrl-p sends the invoice again.
+    let back = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = back.local_addr().unwrap().port();
+    let got = std::thread::spawn(move || {
+        let (mut c, _) = back.accept().unwrap();
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut c, &mut buf).unwrap();
+        buf
+    });
+    b.exec(
+        "ADMIN",
+        CommandBody::SetPrinter(Printer {
+            code: "HUNG".into(),
+            name: "Counter printer".into(),
+            kind: PrinterKind::Raw,
+            target: format!("127.0.0.1:{port}"),
+            active: true,
+        }),
+    )
+    .unwrap();
+    d.committed();
+    d.press("ctrl-p");
+    let s = d.wait_until("the print done", 100, 30, |s| s.contains("printed on HUNG"));
+    assert!(!s.contains("COPY"), "a failed print fixed nothing: {s}");
+    assert!(!got.join().unwrap().is_empty());
+    let r = records(&b);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[1].status, PrintStatus::Printed);
+    assert!(!r[1].copy && r[1].doc == r[0].doc);
+    assert!(d.app.failed_prints.is_empty());
 }

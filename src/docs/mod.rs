@@ -112,6 +112,12 @@ pub enum DocError {
         format: &'static str,
         available: &'static str,
     },
+    #[error("{kind} {doc}: the PDF could not be written: {problem}")]
+    Pdf {
+        kind: DocKind,
+        doc: String,
+        problem: String,
+    },
 }
 
 /// Who sends the document: the entity's name, letterhead lines and tax
@@ -246,7 +252,7 @@ impl Format {
 pub fn render(doc: &Document, format: Format) -> Result<Vec<u8>, DocError> {
     match format {
         Format::Text => Ok(text::render(doc).into_bytes()),
-        Format::Pdf => Ok(pdf::render(doc)),
+        Format::Pdf => pdf::render(doc),
         Format::Zpl => zpl::render(doc).map(String::into_bytes),
     }
 }

@@ -1,7 +1,10 @@
-//! PDF of a document: a small writer of our own, on the standard 14
-//! fonts (Courier and Courier-Bold, which every PDF reader has, so no
-//! font is embedded), with Code 128 symbols drawn as filled rectangles.
-//! Why not a crate: see docs/performance.md ("Documents: the PDF writer").
+//! PDF of a document, written by krilla with an embedded, subsetted
+//! TrueType font (DejaVu Sans Mono and its bold, `assets/fonts/`, Bitstream
+//! Vera licence): every character the font has prints as it is ("Müller
+//! Großhandel", "Café Québec", "Łódź"); one it lacks (CJK: "東京") prints as
+//! U+FFFD, the visible replacement character, never as a blank or a wrong
+//! letter. Code 128 symbols are drawn as filled rectangles. Why krilla:
+//! docs/performance.md ("Documents").
 //!
 //! The page shows the lines of [`super::text::layout`]: the letterhead,
 //! parties, fields and the table's head repeat on every page, rows flow
@@ -9,9 +12,16 @@
 //! and every page carries "Page n of N".
 
 use super::barcode::modules;
-use super::text::{ascii, layout, Layout};
-use super::{Barcode, Document};
-use std::fmt::Write as _;
+use super::text::{layout, Layout};
+use super::{Barcode, DocError, Document};
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::page::PageSettings;
+use krilla::paint::Fill;
+use krilla::surface::Surface;
+use krilla::text::{Font, GlyphId, KrillaGlyph};
+use skrifa::instance::{LocationRef, Size};
+use skrifa::MetadataProvider;
+use std::sync::LazyLock;
 
 /// US Letter, in points.
 const PAGE_W: f32 = 612.0;
@@ -103,33 +113,112 @@ fn paginate(l: &Layout) -> Vec<Vec<Item>> {
     pages
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in ascii(s).chars() {
-        match c {
-            '\\' | '(' | ')' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+/// The fonts, built into the binary (no font files to install).
+static MONO_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
+static MONO_BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono-Bold.ttf");
+
+/// The character printed for one the font has no glyph for.
+pub const REPLACEMENT: char = '\u{fffd}';
+
+/// A font: its bytes (for the glyph lookup) and krilla's handle (parsed
+/// once; krilla subsets it into each PDF).
+struct Face {
+    bytes: &'static [u8],
+    font: Option<Font>,
 }
 
-fn text(out: &mut String, font: &str, size: f32, x: f32, y: f32, s: &str) {
-    let _ = writeln!(
-        out,
-        "BT /{font} {size} Tf {x:.2} {y:.2} Td ({}) Tj ET",
-        escape(s)
+impl Face {
+    fn load(bytes: &'static [u8]) -> Face {
+        Face {
+            bytes,
+            font: Font::new(bytes.into(), 0),
+        }
+    }
+}
+
+static REGULAR: LazyLock<Face> = LazyLock::new(|| Face::load(MONO_TTF));
+static BOLD: LazyLock<Face> = LazyLock::new(|| Face::load(MONO_BOLD_TTF));
+
+/// Whether the documents' font can show `c` (else it prints as
+/// [`REPLACEMENT`]).
+pub fn has_glyph(c: char) -> bool {
+    !c.is_control()
+        && skrifa::FontRef::new(MONO_TTF)
+            .ok()
+            .and_then(|f| f.charmap().map(c))
+            .is_some_and(|g| g.to_u32() != 0)
+}
+
+/// The glyphs of a line, one per character (the layout is monospaced;
+/// no shaping), and the text they stand for (what a reader extracts):
+/// characters without a glyph become [`REPLACEMENT`] in both.
+fn glyphs(face: &Face, s: &str) -> (String, Vec<KrillaGlyph>) {
+    let Ok(f) = skrifa::FontRef::new(face.bytes) else {
+        return (String::new(), Vec::new());
+    };
+    let cmap = f.charmap();
+    let metrics = f.glyph_metrics(Size::unscaled(), LocationRef::default());
+    let upem = f64::from(
+        f.metrics(Size::unscaled(), LocationRef::default())
+            .units_per_em,
+    );
+    let upem = if upem > 0.0 { upem as f32 } else { 2048.0 };
+    let lookup = |c: char| {
+        if c.is_control() {
+            return None;
+        }
+        cmap.map(c).filter(|g| g.to_u32() != 0)
+    };
+    let fallback = lookup(REPLACEMENT).map(|g| (REPLACEMENT, g));
+    let mut text = String::with_capacity(s.len());
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        let Some((c, g)) = lookup(c).map(|g| (c, g)).or(fallback) else {
+            continue;
+        };
+        let start = text.len();
+        text.push(c);
+        let advance = metrics.advance_width(g).unwrap_or(0.0) / upem;
+        out.push(KrillaGlyph::new(
+            GlyphId::new(g.to_u32()),
+            advance,
+            0.0,
+            0.0,
+            0.0,
+            start..text.len(),
+            None,
+        ));
+    }
+    (text, out)
+}
+
+/// Draw a line of text with its baseline at `y` points from the page's
+/// bottom (PDF's usual way up; krilla counts from the top).
+fn text(surface: &mut Surface, bold: bool, size: f32, x: f32, y: f32, s: &str) {
+    let face: &Face = if bold { &BOLD } else { &REGULAR };
+    let Some(font) = face.font.clone() else {
+        return;
+    };
+    let (shown, gs) = glyphs(face, s);
+    if gs.is_empty() {
+        return;
+    }
+    surface.draw_glyphs(
+        Point::from_xy(x, PAGE_H - y),
+        &gs,
+        font,
+        &shown,
+        size,
+        false,
     );
 }
 
 /// Draw a symbol's bars from (x, y) upwards; its width.
-fn bars(out: &mut String, b: &Barcode, x: f32, y: f32, h: f32) -> f32 {
+fn bars(surface: &mut Surface, b: &Barcode, x: f32, y: f32, h: f32) -> f32 {
     let Some(m) = modules(b) else {
         return 0.0;
     };
+    let mut path = PathBuilder::new();
     let mut i = 0;
     while i < m.len() {
         if m.get(i) == Some(&1) {
@@ -137,34 +226,38 @@ fn bars(out: &mut String, b: &Barcode, x: f32, y: f32, h: f32) -> f32 {
             while m.get(i) == Some(&1) {
                 i += 1;
             }
-            let _ = writeln!(
-                out,
-                "{:.2} {y:.2} {:.2} {h:.2} re f",
+            if let Some(r) = Rect::from_xywh(
                 x + start as f32 * MODULE,
-                (i - start) as f32 * MODULE
-            );
+                PAGE_H - y - h,
+                (i - start) as f32 * MODULE,
+                h,
+            ) {
+                path.push_rect(r);
+            }
         } else {
             i += 1;
         }
     }
+    if let Some(p) = path.finish() {
+        surface.draw_path(&p);
+    }
     m.len() as f32 * MODULE
 }
 
-fn page_content(doc: &Document, items: &[Item], n: usize, of: usize) -> String {
-    let mut out = String::new();
+fn page_content(surface: &mut Surface, doc: &Document, items: &[Item], n: usize, of: usize) {
+    surface.set_fill(Some(Fill::default()));
     let mut y = TOP;
     for item in items {
         match item {
             Item::Text { line, bold } => {
                 y -= LEADING;
-                let font = if *bold { "F2" } else { "F1" };
-                text(&mut out, font, FONT_SIZE, LEFT, y, line);
+                text(surface, *bold, FONT_SIZE, LEFT, y, line);
             }
             Item::Bars(codes) => {
                 y -= ROW_BAR_H + 4.0;
                 let mut x = LEFT + 36.0;
                 for b in codes {
-                    let w = bars(&mut out, b, x, y + 2.0, ROW_BAR_H);
+                    let w = bars(surface, b, x, y + 2.0, ROW_BAR_H);
                     x += w + 24.0;
                 }
             }
@@ -173,101 +266,58 @@ fn page_content(doc: &Document, items: &[Item], n: usize, of: usize) -> String {
     // The foot: the document's own barcodes, its name, the page number.
     let mut x = LEFT;
     for b in &doc.barcodes {
-        let w = bars(&mut out, b, x, 52.0, 30.0);
+        let w = bars(surface, b, x, 52.0, 30.0);
         if w > 0.0 {
-            text(&mut out, "F1", 7.0, x, 44.0, &b.data);
+            text(surface, false, 7.0, x, 44.0, &b.data);
             x += w + 30.0;
         }
     }
     let copy = if doc.copy { "  COPY" } else { "" };
     text(
-        &mut out,
-        "F1",
+        surface,
+        false,
         8.0,
         LEFT,
         28.0,
         &format!("{} {}{copy}", doc.title, doc.number),
     );
     let page = format!("Page {n} of {of}");
+    // A monospaced font: 0.6 em a character.
     text(
-        &mut out,
-        "F1",
+        surface,
+        false,
         8.0,
-        PAGE_W - LEFT - page.len() as f32 * 4.8,
+        PAGE_W - LEFT - page.len() as f32 * 8.0 * 0.6,
         28.0,
         &page,
     );
-    out
 }
 
 /// The document as a PDF file.
-pub fn render(doc: &Document) -> Vec<u8> {
+pub fn render(doc: &Document) -> Result<Vec<u8>, DocError> {
     let pages = paginate(&layout(doc));
     let count = pages.len();
-    // Objects: 1 catalog, 2 pages, 3 Courier, 4 Courier-Bold, 5 info,
-    // then a page and its content stream for each page.
-    let mut objects: Vec<Vec<u8>> = Vec::new();
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    let kids: Vec<String> = (0..count).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
-    objects.push(
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {count} >>",
-            kids.join(" ")
-        )
-        .into_bytes(),
-    );
-    for font in ["Courier", "Courier-Bold"] {
-        objects.push(
-            format!(
-                "<< /Type /Font /Subtype /Type1 /BaseFont /{font} /Encoding /WinAnsiEncoding >>"
-            )
-            .into_bytes(),
-        );
-    }
-    objects.push(
-        format!(
-            "<< /Title ({} {}) /Producer (depot) >>",
-            escape(&doc.title),
-            escape(&doc.number)
-        )
-        .into_bytes(),
+    let mut pdf = krilla::Document::new();
+    pdf.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(format!("{} {}", doc.title, doc.number))
+            .producer("depot".into()),
     );
     for (i, items) in pages.iter().enumerate() {
-        let content = page_content(doc, items, i + 1, count);
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] \
-                 /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
-                7 + 2 * i
-            )
-            .into_bytes(),
-        );
-        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-        stream.extend_from_slice(content.as_bytes());
-        stream.extend_from_slice(b"\nendstream");
-        objects.push(stream);
+        let Some(settings) = PageSettings::from_wh(PAGE_W, PAGE_H) else {
+            continue;
+        };
+        let mut page = pdf.start_page_with(settings);
+        let mut surface = page.surface();
+        page_content(&mut surface, doc, items, i + 1, count);
+        surface.finish();
+        page.finish();
     }
-    let mut out: Vec<u8> = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for o in offsets {
-        // Each entry is 20 bytes: the space before the newline counts.
-        let _ = writeln!(tail, "{o:010} 00000 n ");
-    }
-    let _ = write!(
-        tail,
-        "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
-    );
-    out.extend_from_slice(tail.as_bytes());
-    out
+    pdf.finish().map_err(|e| DocError::Pdf {
+        kind: doc.kind,
+        doc: doc.number.clone(),
+        problem: format!("{e:?}"),
+    })
 }
 
 /// Pages a document takes (for tests and the bench).

@@ -359,16 +359,51 @@ fn spool_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
     Err(format!("{} holds 1000 prints named {name}", dir.display()))
 }
 
-/// Print a document: build it (a reprint as of its first print's state,
-/// marked COPY), render it, send it, and record the print in the audit
-/// trail, printed or failed. The one function screens and `depot print`
-/// call.
-pub fn print_document(
+/// A print made ready on the caller's thread: the document built and
+/// rendered, the printer chosen, the audit record waiting for the
+/// outcome. [`send`] does the I/O (on any thread: a screen hands it to
+/// its print worker), [`finish`] records how it went.
+#[derive(Debug, Clone)]
+pub struct PrintJob {
+    pub req: PrintRequest,
+    pub format: Format,
+    pub as_of: u64,
+    pub copy: bool,
+    pub printer: Option<Printer>,
+    pub bytes: Vec<u8>,
+    /// The view the job was made from (part of the audit entry's key).
+    view_seq: u64,
+    /// The document's date (a reprint's is the first print's).
+    date: NaiveDate,
+}
+
+impl PrintJob {
+    /// Where the job goes, as the operator knows it: the printer's code
+    /// or "file".
+    pub fn printer_name(&self) -> String {
+        match (&self.req.out, &self.printer) {
+            (Some(p), _) => p.display().to_string(),
+            (None, Some(p)) => p.code.clone(),
+            (None, None) => "file".to_string(),
+        }
+    }
+}
+
+/// How a job's send went: where it went (queue, address or path) and
+/// whether it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub destination: String,
+    pub result: Result<(), String>,
+}
+
+/// Build, render and route a print without sending it. An error here
+/// (no such document, no printer) prints nothing and records nothing.
+pub fn prepare(
     backend: &dyn Backend,
     operator: &str,
-    session: &str,
     req: &PrintRequest,
-) -> Result<PrintOutcome, PrintError> {
+) -> Result<PrintJob, PrintError> {
     let view = backend.view();
     let doc = document_for(backend, req.kind, &req.doc, req.today)?;
     let printer = match &req.out {
@@ -379,27 +414,71 @@ pub fn print_document(
         .format
         .unwrap_or_else(|| default_format(req.kind, printer.as_ref(), req.out.as_deref()));
     let bytes = render(&doc, format)?;
+    let date = first_print(&view.state, req.kind, &req.doc)
+        .and_then(|(_, d)| d)
+        .unwrap_or(req.today);
+    Ok(PrintJob {
+        req: req.clone(),
+        format,
+        as_of: doc.as_of,
+        copy: doc.copy,
+        printer,
+        bytes,
+        view_seq: view.seq,
+        date,
+    })
+}
+
+/// Send a job's bytes to its printer or file: the I/O, and nothing else
+/// (no state, no backend), so it may run on a worker thread. A raw
+/// printer that does not answer takes up to [`RAW_TIMEOUT`].
+pub fn send(job: &PrintJob) -> Sent {
+    let req = &job.req;
     let title = format!("{} {}", req.kind, req.doc);
-    let (destination, sent) = match (&req.out, &printer) {
-        (Some(path), _) => (path.display().to_string(), write_file(path, &bytes)),
+    let (destination, result) = match (&req.out, &job.printer) {
+        (Some(path), _) => (path.display().to_string(), write_file(path, &job.bytes)),
         (None, Some(p)) => match p.kind {
-            PrinterKind::Raw => (p.target.clone(), send_raw(&p.target, &bytes)),
+            PrinterKind::Raw => (p.target.clone(), send_raw(&p.target, &job.bytes)),
             PrinterKind::Lp => (
                 format!("lp queue {}", p.target),
-                send_lp(&p.target, &title, format, &bytes),
+                send_lp(&p.target, &title, job.format, &job.bytes),
             ),
             PrinterKind::Folder => {
                 // A spool folder that is not there yet is made.
                 let _ = std::fs::create_dir_all(&p.target);
-                let name = file_name(req.kind, &req.doc, doc.as_of, doc.copy, format);
-                match spool_file(Path::new(&p.target), &name, &bytes) {
+                let name = file_name(req.kind, &req.doc, job.as_of, job.copy, job.format);
+                match spool_file(Path::new(&p.target), &name, &job.bytes) {
                     Ok(path) => (path.display().to_string(), Ok(())),
                     Err(e) => (p.target.clone(), Err(e)),
                 }
             }
         },
-        (None, None) => return Err(PrintError::NoPrinter),
+        (None, None) => (
+            "nowhere".to_string(),
+            Err("no printer and no file".to_string()),
+        ),
     };
+    Sent {
+        destination,
+        result,
+    }
+}
+
+/// Record a sent (or failed) job in the audit trail (`record_print`) and
+/// say how it went: printed, failed (and recorded), or printed but not
+/// recorded.
+pub fn finish(
+    backend: &dyn Backend,
+    operator: &str,
+    session: &str,
+    job: &PrintJob,
+    sent: Sent,
+) -> Result<PrintOutcome, PrintError> {
+    let req = &job.req;
+    let Sent {
+        destination,
+        result: sent,
+    } = sent;
     let status = match &sent {
         Ok(()) => PrintStatus::Printed,
         Err(e) => PrintStatus::Failed {
@@ -409,17 +488,13 @@ pub fn print_document(
     let record = PrintRecord {
         kind: req.kind.as_str().to_string(),
         doc: req.doc.clone(),
-        as_of: doc.as_of,
-        format: format.as_str().to_string(),
-        printer: printer.as_ref().map(|p| p.code.clone()),
+        as_of: job.as_of,
+        format: job.format.as_str().to_string(),
+        printer: job.printer.as_ref().map(|p| p.code.clone()),
         destination: reason_text(&destination),
-        copy: doc.copy,
+        copy: job.copy,
         status,
-        date: Some(
-            first_print(&view.state, req.kind, &req.doc)
-                .and_then(|(_, d)| d)
-                .unwrap_or(req.today),
-        ),
+        date: Some(job.date),
     };
     // Every attempt is its own record: a key no other attempt has (the
     // view it started from, the clock, the process, a counter).
@@ -427,7 +502,7 @@ pub fn print_document(
     let n = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let key: String = format!(
         "print/{}/{}/{}/{n}/{}/{}",
-        view.seq,
+        job.view_seq,
         backend.now().timestamp_nanos_opt().unwrap_or_default(),
         std::process::id(),
         req.kind,
@@ -453,12 +528,12 @@ pub fn print_document(
         (Ok(()), Ok(seq)) => Ok(PrintOutcome {
             kind: req.kind,
             doc: req.doc.clone(),
-            format,
-            as_of: doc.as_of,
-            copy: doc.copy,
-            printer: printer.map(|p| p.code),
+            format: job.format,
+            as_of: job.as_of,
+            copy: job.copy,
+            printer: job.printer.as_ref().map(|p| p.code.clone()),
             destination,
-            bytes: bytes.len(),
+            bytes: job.bytes.len(),
             audit_seq: seq,
         }),
         (Ok(()), Err(reason)) => Err(PrintError::Audit {
@@ -475,4 +550,20 @@ pub fn print_document(
             audit_seq: audit.ok(),
         }),
     }
+}
+
+/// Print a document: build it (a reprint as of its first print's state,
+/// marked COPY), render it, send it, and record the print in the audit
+/// trail, printed or failed; [`prepare`], [`send`] and [`finish`] in a
+/// row. `depot print` calls it; screens call the three steps, the send
+/// on their print worker.
+pub fn print_document(
+    backend: &dyn Backend,
+    operator: &str,
+    session: &str,
+    req: &PrintRequest,
+) -> Result<PrintOutcome, PrintError> {
+    let job = prepare(backend, operator, req)?;
+    let sent = send(&job);
+    finish(backend, operator, session, &job, sent)
 }

@@ -1,10 +1,19 @@
-//! Plain text of a document (email bodies, receipts, tests), and the
-//! line layout the PDF renderer pages: both show the same lines.
+//! Plain text of a document (email bodies, receipts, line printers,
+//! tests), and the line layout the PDF renderer pages: both show the
+//! same lines. Text is UTF-8 and keeps every printable character (a
+//! customer named "Müller Großhandel" stays so); control characters
+//! become `?`. The text pages as the PDF does: [`PAGE_LINES`] lines a
+//! page, a form feed between pages, the head repeated and "Page n of m"
+//! at the foot of each.
 
 use super::{Barcode, Document, Symbology};
 
 /// Characters per line.
 pub const WIDTH: usize = 80;
+
+/// Lines per page of the text format: 66, a US Letter page at 6 lines
+/// an inch (line printers' default).
+pub const PAGE_LINES: usize = 66;
 
 /// A document laid out in lines: what repeats on every page (`header`,
 /// `table_head`), the rows (each with the barcodes drawn under it), and
@@ -23,7 +32,7 @@ pub struct RowLines {
     pub barcodes: Vec<Barcode>,
 }
 
-/// Printable ASCII only: what every printer and the standard PDF fonts
+/// Printable ASCII only: what a label printer's built-in ZPL fonts
 /// carry (other characters become `?`).
 pub fn ascii(s: &str) -> String {
     s.chars()
@@ -37,8 +46,16 @@ pub fn ascii(s: &str) -> String {
         .collect()
 }
 
+/// Every character but control characters (tabs, escape sequences),
+/// which become `?`: what a text document and the PDF's lines carry.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 fn fit(s: &str, w: usize) -> String {
-    let s = ascii(s);
+    let s = printable(s);
     if s.chars().count() <= w {
         return s;
     }
@@ -74,7 +91,7 @@ fn widths(doc: &Document) -> Vec<usize> {
     for r in &doc.rows {
         for (i, cell) in r.cells.iter().enumerate().take(n) {
             if let Some(x) = w.get_mut(i) {
-                *x = (*x).max(ascii(cell).chars().count());
+                *x = (*x).max(printable(cell).chars().count());
             }
         }
     }
@@ -210,7 +227,7 @@ pub fn layout(doc: &Document) -> Layout {
         footer.push(format!(
             "{:>lw$}  {:>tw$}",
             fit(&t.label, WIDTH - tw - 2),
-            ascii(&t.text),
+            printable(&t.text),
             lw = WIDTH - tw - 2
         ));
     }
@@ -232,27 +249,75 @@ pub fn layout(doc: &Document) -> Layout {
     }
 }
 
-/// The document as plain text, one page (a terminal, an email, a receipt
-/// printer do not page).
+/// The document as plain text, in pages of [`PAGE_LINES`] lines.
 pub fn render(doc: &Document) -> String {
+    render_paged(doc, PAGE_LINES)
+}
+
+/// The document as plain text in pages of `page_lines` lines (at least
+/// the head, a row and the foot): the head (letterhead, parties, fields,
+/// table head) repeats on every page, rows are never split, the totals
+/// and notes close the last page, and every page ends with the
+/// document's name and "Page n of m". Pages are separated by a form
+/// feed.
+pub fn render_paged(doc: &Document, page_lines: usize) -> String {
     let l = layout(doc);
-    let mut out = String::new();
-    for line in l
-        .header
-        .iter()
-        .chain(&l.table_head)
-        .chain(l.rows.iter().flat_map(|r| r.lines.iter()))
-        .chain(&l.footer)
-    {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "\n{} {} as of record {}{}\n",
+    let closing = format!(
+        "{} {} as of record {}{}",
         doc.kind,
         doc.number,
         doc.as_of,
         if doc.copy { ", COPY" } else { "" }
+    );
+    let head: Vec<&String> = l.header.iter().chain(&l.table_head).collect();
+    // Each page ends with a blank line and the foot line.
+    let room = page_lines.saturating_sub(2).max(head.len() + 2);
+    let mut pages: Vec<Vec<&str>> = Vec::new();
+    let mut page: Vec<&str> = head.iter().map(|s| s.as_str()).collect();
+    let mut rows_on_page = 0;
+    for r in &l.rows {
+        if page.len() + r.lines.len() > room && rows_on_page > 0 {
+            pages.push(std::mem::replace(
+                &mut page,
+                head.iter().map(|s| s.as_str()).collect(),
+            ));
+            rows_on_page = 0;
+        }
+        page.extend(r.lines.iter().map(String::as_str));
+        rows_on_page += 1;
+    }
+    let blank = String::new();
+    for line in l.footer.iter().chain([&blank, &closing]) {
+        if page.len() + 1 > room {
+            pages.push(std::mem::replace(
+                &mut page,
+                head.iter().map(|s| s.as_str()).collect(),
+            ));
+        }
+        page.push(line);
+    }
+    pages.push(page);
+    let count = pages.len();
+    let name = printable(&format!(
+        "{} {}{}",
+        doc.title,
+        doc.number,
+        if doc.copy { "  COPY" } else { "" }
     ));
+    let mut out = String::new();
+    for (i, p) in pages.iter().enumerate() {
+        if i > 0 {
+            out.push('\u{c}');
+        }
+        for line in p {
+            out.push_str(line);
+            out.push('\n');
+        }
+        let number = format!("Page {} of {count}", i + 1);
+        let w = WIDTH.saturating_sub(number.len() + 2);
+        out.push('\n');
+        out.push_str(&format!("{}  {number}", pad(&name, w, false)));
+        out.push('\n');
+    }
     out
 }

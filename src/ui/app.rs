@@ -79,6 +79,30 @@ pub struct App {
     /// BEL to the terminal for each one not yet rung.
     pub bells: u64,
     bells_rung: u64,
+    /// The session's print worker (started at the first print).
+    prints: Option<super::print_worker::PrintWorker>,
+    /// Prints handed to the worker and not finished, a batch per
+    /// `Flow::Print`, oldest first.
+    batches: std::collections::VecDeque<PrintBatch>,
+    next_batch: u64,
+    /// The prints that failed last: ctrl-p (`print`) sends them again.
+    pub failed_prints: Vec<crate::docs::print::PrintRequest>,
+}
+
+/// The prints of one `Flow::Print`: the operator hears of them together
+/// when the last is done.
+struct PrintBatch {
+    id: u64,
+    operator: String,
+    /// What the screen said before the print ("carton 1 packed; "), and
+    /// the "printing…" notice (empty: none was shown): the outcome keeps
+    /// the first while the second is still on the status line.
+    before: String,
+    shown: String,
+    left: usize,
+    said: Vec<String>,
+    failed: Vec<String>,
+    retry: Vec<crate::docs::print::PrintRequest>,
 }
 
 macro_rules! ctx {
@@ -126,6 +150,10 @@ impl App {
             remote: false,
             bells: 0,
             bells_rung: 0,
+            prints: None,
+            batches: Default::default(),
+            next_batch: 0,
+            failed_prints: Vec::new(),
         };
         if let Some(op) = operator {
             let view = backend.view();
@@ -291,6 +319,14 @@ impl App {
                 }
                 return;
             }
+            Some(Action::Print) if !self.failed_prints.is_empty() => {
+                // The prints that failed go again (as originals: a failed
+                // print fixed nothing).
+                let again = std::mem::take(&mut self.failed_prints);
+                self.notice = None;
+                self.print(again, backend);
+                return;
+            }
             _ if !self.fits() => {
                 // The frame says the terminal is too small: the screen is
                 // not shown, so it takes no keys (F3 still exits).
@@ -376,6 +412,208 @@ impl App {
         due
     }
 
+    /// Print documents without waiting for the printers: each is built
+    /// and rendered here (in memory), then handed to the session's print
+    /// worker; the screen says "printing…" and goes on taking keys. The
+    /// outcome comes back through [`App::poll_prints`].
+    fn print(&mut self, requests: Vec<crate::docs::print::PrintRequest>, backend: &dyn Backend) {
+        use crate::docs::print::{prepare, Sent};
+        let Some(op) = self.operator.clone() else {
+            self.notice = Some(Notice::error("sign in first"));
+            return;
+        };
+        // What the screen just said ("carton 1 packed") comes first.
+        let before = self
+            .notice
+            .take()
+            .filter(|n| !n.error)
+            .map(|n| format!("{}; ", n.text))
+            .unwrap_or_default();
+        let id = self.next_batch;
+        self.next_batch += 1;
+        let mut batch = PrintBatch {
+            id,
+            operator: op.clone(),
+            before,
+            shown: String::new(),
+            left: 0,
+            said: Vec::new(),
+            failed: Vec::new(),
+            retry: Vec::new(),
+        };
+        let mut going = Vec::new();
+        for req in &requests {
+            let job = match prepare(backend, &op, req) {
+                Ok(job) => job,
+                // No such document, no printer: nothing to retry.
+                Err(e) => {
+                    batch.failed.push(e.to_string());
+                    continue;
+                }
+            };
+            let name = job.printer_name();
+            match self.hand_over(id, job) {
+                Ok(()) => {
+                    batch.left += 1;
+                    going.push(format!("{} {} on {name}", req.kind, req.doc));
+                }
+                Err(refused) => {
+                    let (job, why) = *refused;
+                    let sent = Sent {
+                        destination: name,
+                        result: Err(why),
+                    };
+                    self.finish_job(backend, &mut batch, &job, sent);
+                }
+            }
+        }
+        if batch.left == 0 {
+            self.close_batch(batch);
+        } else {
+            batch.shown = format!("{}printing {}…", batch.before, going.join(", "));
+            self.notice = Some(Notice::info(batch.shown.clone()));
+            self.batches.push_back(batch);
+        }
+    }
+
+    fn hand_over(
+        &mut self,
+        id: u64,
+        job: crate::docs::print::PrintJob,
+    ) -> Result<(), super::print_worker::Refused> {
+        if self.prints.is_none() {
+            match super::print_worker::PrintWorker::start() {
+                Ok(w) => self.prints = Some(w),
+                Err(e) => {
+                    return Err(Box::new((
+                        job,
+                        format!("cannot start the print worker: {e}"),
+                    )))
+                }
+            }
+        }
+        match self.prints.as_mut() {
+            Some(w) => w.submit(id, job),
+            None => Err(Box::new((job, "no print worker".to_string()))),
+        }
+    }
+
+    /// Record a finished job in the audit trail and note how it went.
+    fn finish_job(
+        &mut self,
+        backend: &dyn Backend,
+        batch: &mut PrintBatch,
+        job: &crate::docs::print::PrintJob,
+        sent: crate::docs::print::Sent,
+    ) {
+        use crate::docs::print::{finish, PrintError};
+        let printer = job.printer_name();
+        match finish(backend, &batch.operator, &self.session, job, sent) {
+            Ok(done) => batch.said.push(format!(
+                "{} {}printed on {} ({})",
+                done.doc,
+                if done.copy { "copy " } else { "" },
+                done.printer.as_deref().unwrap_or("file"),
+                done.destination
+            )),
+            Err(PrintError::Failed { reason, doc, .. }) => {
+                // The retry key before the reason: a narrow status line
+                // cuts the end.
+                batch.failed.push(format!(
+                    "{doc}: print failed on {printer} (ctrl-p to retry): {reason}"
+                ));
+                batch.retry.push(job.req.clone());
+            }
+            Err(e) => batch.failed.push(e.to_string()),
+        }
+    }
+
+    /// A batch is done: say how it went (a failure first: it is what the
+    /// operator must act on).
+    fn close_batch(&mut self, batch: PrintBatch) {
+        // The operator moved on (a key cleared the "printing…" notice, or
+        // another notice came): the print's outcome alone.
+        let still = if batch.shown.is_empty() {
+            true
+        } else {
+            self.notice.as_ref().is_some_and(|n| n.text == batch.shown)
+        };
+        let before = if still { batch.before.as_str() } else { "" };
+        if batch.failed.is_empty() {
+            // A newer error on screen is not covered by a success.
+            if !self.notice.as_ref().is_some_and(|n| n.error) {
+                self.notice = Some(Notice::info(format!("{before}{}", batch.said.join("; "))));
+            }
+        } else {
+            self.failed_prints = batch.retry;
+            self.notice = Some(Notice::error(format!(
+                "{before}{}",
+                batch.failed.join("; ")
+            )));
+        }
+    }
+
+    /// Prints handed to the worker and not collected yet.
+    pub fn printing(&self) -> bool {
+        self.prints.as_ref().is_some_and(|w| w.pending() > 0)
+    }
+
+    /// Collect the prints the worker finished: each is recorded in the
+    /// audit trail (`record_print`) and, when its batch is done, said on
+    /// the status line. True when any was collected.
+    pub fn poll_prints(&mut self, backend: &dyn Backend) -> bool {
+        let mut done = Vec::new();
+        if let Some(w) = self.prints.as_mut() {
+            while let Some(d) = w.try_done() {
+                done.push(d);
+            }
+        }
+        let any = !done.is_empty();
+        for (tag, job, sent) in done {
+            self.collect(tag, &job, sent, backend);
+        }
+        any
+    }
+
+    /// Wait (up to `within`) for the prints still out, collecting each: a
+    /// session that ends still records its prints.
+    pub fn finish_prints(&mut self, backend: &dyn Backend, within: std::time::Duration) {
+        let until = std::time::Instant::now() + within;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if !self.printing() || left.is_zero() {
+                break;
+            }
+            let got = self.prints.as_mut().and_then(|w| w.wait_done(left));
+            if let Some((tag, job, sent)) = got {
+                self.collect(tag, &job, sent, backend);
+            }
+        }
+    }
+
+    fn collect(
+        &mut self,
+        tag: u64,
+        job: &crate::docs::print::PrintJob,
+        sent: crate::docs::print::Sent,
+        backend: &dyn Backend,
+    ) {
+        let Some(at) = self.batches.iter().position(|b| b.id == tag) else {
+            tracing::error!(batch = tag, "a finished print of no batch");
+            return;
+        };
+        let Some(mut batch) = self.batches.remove(at) else {
+            return;
+        };
+        self.finish_job(backend, &mut batch, job, sent);
+        batch.left = batch.left.saturating_sub(1);
+        if batch.left == 0 {
+            self.close_batch(batch);
+        } else {
+            self.batches.insert(at, batch);
+        }
+    }
+
     fn run(&mut self, flow: Flow, backend: &dyn Backend, view: &View, depth: usize) {
         self.take_notice();
         if depth > FLOW_DEPTH_MAX {
@@ -401,40 +639,7 @@ impl App {
             }
             Flow::Confirm(q) => self.confirm = Some(q),
             Flow::SignIn(code) => self.sign_in(&code, view),
-            Flow::Print(requests) => {
-                let Some(op) = self.operator.clone() else {
-                    self.notice = Some(Notice::error("sign in first"));
-                    return;
-                };
-                let mut said = Vec::new();
-                let mut failed = None;
-                for req in &requests {
-                    match crate::docs::print::print_document(backend, &op, &self.session, req) {
-                        Ok(done) => said.push(format!(
-                            "{} {}printed on {} ({})",
-                            done.doc,
-                            if done.copy { "copy " } else { "" },
-                            done.printer.as_deref().unwrap_or("file"),
-                            done.destination
-                        )),
-                        // The first failure is what the operator must see.
-                        Err(e) => {
-                            failed.get_or_insert_with(|| format!("{e}"));
-                        }
-                    }
-                }
-                // What the screen just said ("carton 1 packed") comes first.
-                let before = self
-                    .notice
-                    .take()
-                    .filter(|n| !n.error)
-                    .map(|n| format!("{}; ", n.text))
-                    .unwrap_or_default();
-                self.notice = Some(match failed {
-                    Some(e) => Notice::error(format!("{before}{e}")),
-                    None => Notice::info(format!("{before}{}", said.join("; "))),
-                });
-            }
+            Flow::Print(requests) => self.print(requests, backend),
             Flow::SubmitAs { operator, requests } => {
                 let mut last = None;
                 for req in requests {

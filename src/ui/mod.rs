@@ -19,6 +19,7 @@ pub mod input;
 pub mod key;
 pub mod keymap;
 pub mod lookup;
+pub mod print_worker;
 pub mod screen;
 pub mod screens;
 pub mod session;

@@ -2,16 +2,25 @@
 //! slow timer; a frame is drawn after the inbox is drained, never on a
 //! poll. Keys that arrive together (a wedge scanner's burst) are handled
 //! one by one and drawn once. Commit notices are merged behind a flag, so
-//! a slow screen never grows a queue. The terminal is any ratatui
-//! backend: crossterm locally, bytes over SSH later.
+//! a slow screen never grows a queue. While prints are out with the
+//! session's print worker, the loop also wakes every [`PRINT_POLL`] to
+//! collect the finished ones (and record them); when it ends, it waits
+//! for them (at most [`PRINT_DRAIN`]) so that every print is audited.
+//! The terminal is any ratatui backend: crossterm locally, bytes over SSH.
 
 use super::app::App;
 use super::key::Key;
 use super::{Backend, UiError};
 use ratatui::Terminal;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the loop looks for finished prints while some are out.
+pub const PRINT_POLL: Duration = Duration::from_millis(50);
+/// How long an ending session waits for its prints still out.
+pub const PRINT_DRAIN: Duration = Duration::from_secs(12);
 
 /// What wakes a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,10 +77,39 @@ where
     B: ratatui::backend::Backend + std::io::Write,
     UiError: From<B::Error>,
 {
+    let result = serve_inbox(terminal, app, backend, inbox, commit_pending, allowed);
+    app.finish_prints(backend, PRINT_DRAIN);
+    result
+}
+
+fn serve_inbox<B>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    backend: &dyn Backend,
+    inbox: &Receiver<Inbox>,
+    commit_pending: &AtomicBool,
+    allowed: &dyn Fn(&crate::engine::View) -> Option<String>,
+) -> Result<(), UiError>
+where
+    B: ratatui::backend::Backend + std::io::Write,
+    UiError: From<B::Error>,
+{
     terminal.draw(|f| app.view(f, backend))?;
     while !app.quit {
-        let Ok(first) = inbox.recv() else { break };
-        let mut msg = Some(first);
+        let first = if app.printing() {
+            match inbox.recv_timeout(PRINT_POLL) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match inbox.recv() {
+                Ok(m) => Some(m),
+                Err(_) => break,
+            }
+        };
+        let woke = first.is_some();
+        let mut msg = first;
         while let Some(m) = msg {
             match m {
                 Inbox::Key(k) => app.on_key(k, backend),
@@ -93,6 +131,10 @@ where
                 return Ok(());
             }
             msg = inbox.try_recv().ok();
+        }
+        // A poll that found no finished print draws nothing.
+        if !app.poll_prints(backend) && !woke {
+            continue;
         }
         terminal.draw(|f| app.view(f, backend))?;
         if app.take_bell() {

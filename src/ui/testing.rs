@@ -292,6 +292,33 @@ impl<'a> Driver<'a> {
         self.app.committed(self.backend);
         self
     }
+    /// Collect the prints the session's worker finished (the session
+    /// loop does this while prints are out).
+    pub fn prints(&mut self) -> &mut Self {
+        self.app.poll_prints(self.backend);
+        self
+    }
+    /// Wait until no print is out, collecting (and recording) each.
+    pub fn wait_prints(&mut self) -> &mut Self {
+        self.app
+            .finish_prints(self.backend, std::time::Duration::from_secs(60));
+        self
+    }
+    /// Wait until `ok` holds for the frame at `w` x `h`, collecting
+    /// finished prints between looks; panics with the frame if it never
+    /// does. Polls every 25 ms, at most 2,400 times (a liveness bound for
+    /// a hung session, not a speed check).
+    pub fn wait_until(&mut self, what: &str, w: u16, h: u16, ok: impl Fn(&str) -> bool) -> String {
+        let mut s = self.prints().screen(w, h);
+        for _ in 0..2400 {
+            if ok(&s) {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            s = self.prints().screen(w, h);
+        }
+        panic!("never saw {what}; screen:\n{s}");
+    }
     /// The frame at `w` x `h`, as text.
     pub fn screen(&mut self, w: u16, h: u16) -> String {
         let Ok(mut t) = Terminal::new(TestBackend::new(w, h));
