@@ -960,3 +960,243 @@ fn an_allowance_credits_the_invoice_and_the_margin() {
     assert_eq!(cell(&m, &c, "margin"), d("446.52"));
     depot::core::invariants::check_state(&s).expect("invariants");
 }
+
+/// A command at an exact UTC instant (RFC 3339); its rejection if refused.
+fn try_at(
+    s: &mut State,
+    operator: &str,
+    json: &serde_json::Value,
+    at: &str,
+) -> Result<Vec<Value>, depot::core::Rejection> {
+    let body: CommandBody = serde_json::from_value(json.clone()).expect("command json");
+    let cmd = Command {
+        operator: operator.into(),
+        session: "finance".into(),
+        time: chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&Utc),
+        key: None,
+        body,
+    };
+    execute(s, &cmd).map(|env| {
+        env.events()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect()
+    })
+}
+
+fn at(s: &mut State, operator: &str, json: serde_json::Value, when: &str) -> Vec<Value> {
+    try_at(s, operator, &json, when).unwrap_or_else(|r| panic!("{operator}: {r}"))
+}
+
+/// Order, pick, pack, ship and invoice `qty` of `sku` from `warehouse` to
+/// `customer`, every step at the UTC instant `when`: the invoice.
+fn invoice_at(
+    s: &mut State,
+    customer: &str,
+    sku: &str,
+    qty: &str,
+    warehouse: &str,
+    when: &str,
+) -> Value {
+    let order = format!("SO-{:06}", s.next_order + 1);
+    at(
+        s,
+        "CLERK1",
+        serde_json::json!({"cmd":"place_order","customer":customer,
+            "lines":[{"sku":sku,"qty":qty,"warehouse":warehouse}]}),
+        when,
+    );
+    at(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"release_order","number":order}),
+        when,
+    );
+    let list = s
+        .picks
+        .values()
+        .find(|p| p.order == order)
+        .map(|p| p.number.clone())
+        .unwrap();
+    let pick = s.picks[&list].clone();
+    let mut weight = Decimal::ZERO;
+    for l in &pick.lines {
+        at(
+            s,
+            "PICK1",
+            serde_json::json!({"cmd":"confirm_pick","list":list,"line":l.line,"bin":l.bin,
+                "item":l.sku,"qty":l.qty.to_string()}),
+            when,
+        );
+        weight += l.qty * s.items[&l.sku].weight_kg;
+    }
+    at(
+        s,
+        "PACK1",
+        serde_json::json!({"cmd":"pack_carton","list":list,
+            "contents":[{"item":sku,"qty":qty}],"weight":weight.to_string()}),
+        when,
+    );
+    let carrier = s.customers[customer]
+        .ship_policy
+        .carrier
+        .clone()
+        .unwrap_or_default();
+    let service = s.customers[customer]
+        .ship_policy
+        .service
+        .clone()
+        .unwrap_or_default();
+    let shipped = at(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"ship_pick","list":list,"carrier":carrier,"service":service,
+            "tracking":"TZ","freight":"0"}),
+        when,
+    );
+    let shipment = shipped
+        .iter()
+        .find_map(|e| e["shipped"]["shipment"]["number"].as_str())
+        .unwrap()
+        .to_string();
+    let ev = at(
+        s,
+        "AR1",
+        serde_json::json!({"cmd":"invoice_shipments","shipments":[shipment]}),
+        when,
+    );
+    ev[0]["invoiced"].clone()
+}
+
+/// Issue 16 item 6: business dates are local dates. An invoice at 23:30
+/// on 30 November in Chicago (05:30 UTC on 1 December) and in Toronto
+/// (04:30 UTC) is dated 30 November, posts to FY2026-11, is due 30 days
+/// (NET30, Chicago's C0002) or 15 days (NET15, Toronto's C0005) from
+/// that date, and ages from the local date: on the evening of its due
+/// date it is current, though it is already the next day in UTC.
+#[test]
+fn an_invoice_late_in_the_evening_is_dated_where_it_happens() {
+    let mut s = demo();
+    let chi = invoice_at(
+        &mut s,
+        "C0002",
+        "FAS-1001",
+        "12",
+        "CHI",
+        "2026-12-01T05:30:00Z",
+    );
+    assert_eq!(chi["invoice"]["date"], "2026-11-30");
+    assert_eq!(chi["journal"]["date"], "2026-11-30");
+    assert_eq!(chi["journal"]["period"], "FY2026-11");
+    assert_eq!(chi["invoice"]["due"], "2026-12-30");
+    let tor = invoice_at(
+        &mut s,
+        "C0005",
+        "FAS-1000",
+        "2",
+        "TOR",
+        "2026-12-01T04:30:00Z",
+    );
+    assert_eq!(tor["invoice"]["date"], "2026-11-30");
+    assert_eq!(tor["journal"]["period"], "FY2026-11");
+    assert_eq!(tor["invoice"]["due"], "2026-12-15");
+    // The shipments too (warehouse dates) and COGS with them.
+    assert!(s.shipments.values().all(|x| x.date == day("2026-11-30")));
+    let chi_total = Decimal::from_str_exact(chi["invoice"]["total"].as_str().unwrap()).unwrap();
+
+    // Aging without --as-of: "today" is the entity's local date. At
+    // 2026-12-31 03:00 UTC it is still 30 December in Chicago: the
+    // invoice due 30 December is current, not a day past due.
+    let mut o = Options::new(Some("US01"), day("2000-01-01"));
+    o.now = Some(Utc.with_ymd_and_hms(2026, 12, 31, 3, 0, 0).unwrap());
+    let r = rows(&s, "aging-ar", &o);
+    assert_eq!(cell(&r, &[("customer", "C0002")], "current"), chi_total);
+    assert_eq!(cell(&r, &[("customer", "C0002")], "1-30"), d("0.00"));
+    // An hour after local midnight it is one day past due.
+    o.now = Some(Utc.with_ymd_and_hms(2026, 12, 31, 7, 0, 0).unwrap());
+    let r = rows(&s, "aging-ar", &o);
+    assert_eq!(cell(&r, &[("customer", "C0002")], "1-30"), chi_total);
+
+    // November closes with both invoices in it.
+    at(
+        &mut s,
+        "CTRL1",
+        serde_json::json!({"cmd":"close_period","entity":"US01","period":"FY2026-11"}),
+        "2026-12-01T15:00:00Z",
+    );
+    // Replaying the log (events only) gives the same state: dates are in
+    // the events, never recomputed.
+    depot::core::invariants::check_state(&s).unwrap();
+}
+
+/// A carrier's cutoff is read on the warehouse's clock: FEDEX's 17:00
+/// cutoff for a wave released at 15:00 Chicago time (21:00 UTC) is 17:00
+/// Chicago the same day, 23:00 UTC (read as UTC it would have been 17:00
+/// UTC the next day).
+#[test]
+fn a_wave_cutoff_is_read_in_the_warehouse_zone() {
+    let mut s = demo();
+    let cutoff = s.carriers["FEDEX"]
+        .services
+        .iter()
+        .find(|x| x.code == "GND")
+        .unwrap()
+        .cutoff;
+    at(
+        &mut s,
+        "CLERK1",
+        serde_json::json!({"cmd":"place_order","customer":"C0002",
+            "lines":[{"sku":"FAS-1001","qty":"12","warehouse":"CHI"}]}),
+        "2026-11-25T15:00:00Z",
+    );
+    // The local time of release is one hour before the cutoff.
+    let local_release = cutoff - chrono::Duration::hours(1);
+    let release_utc = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        .unwrap()
+        .and_time(local_release)
+        + chrono::Duration::hours(6);
+    let ev = at(
+        &mut s,
+        "SHIP1",
+        serde_json::json!({"cmd":"release_wave","warehouse":"CHI","carrier":"FEDEX","service":"GND"}),
+        &format!("{}Z", release_utc.format("%Y-%m-%dT%H:%M:%S")),
+    );
+    let want = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        .unwrap()
+        .and_time(cutoff)
+        + chrono::Duration::hours(6);
+    assert_eq!(
+        ev[0]["wave_released"]["cutoff"],
+        want.format("%Y-%m-%dT%H:%M:%S").to_string()
+    );
+}
+
+/// A time zone change on a store with history is a change request,
+/// effective from a future date, and never rewrites what was dated.
+#[test]
+fn a_time_zone_change_is_governed_and_takes_effect_from_its_date() {
+    let mut s = demo();
+    let set = serde_json::json!({"cmd":"set_time_zone","entity":"US01","zone":"America/Denver","from":"2026-12-01"});
+    let ev = at(&mut s, "ADMIN", set, "2026-11-25T15:00:00Z");
+    assert!(ev[0].get("change_requested").is_some());
+    let ev = at(
+        &mut s,
+        "SUP1",
+        serde_json::json!({"cmd":"approve_change","id":1}),
+        "2026-11-26T15:00:00Z",
+    );
+    assert!(ev[1].get("time_zone_set").is_some());
+    // Before 1 December, Chicago's date still; after, Denver's.
+    let chicago_night = Utc.with_ymd_and_hms(2026, 11, 30, 5, 30, 0).unwrap();
+    assert_eq!(
+        depot::core::zone::entity_date(&s, "US01", chicago_night),
+        day("2026-11-29")
+    );
+    let denver_night = Utc.with_ymd_and_hms(2026, 12, 2, 6, 30, 0).unwrap();
+    assert_eq!(
+        depot::core::zone::entity_date(&s, "US01", denver_night),
+        day("2026-12-01")
+    );
+}

@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
 pub fn apply(state: &mut State, env: &Envelope) {
-    let day = env.time.date_naive();
     for event in env.events() {
         let keys = pool_keys(event);
         let before: Vec<CostPool> = keys
@@ -23,6 +22,8 @@ pub fn apply(state: &mut State, env: &Envelope) {
             let a = state.costs.get(&k).cloned().unwrap_or_default();
             let (dq, dv) = (a.qty - b.qty, a.value - b.value);
             if !dq.is_zero() || !dv.is_zero() {
+                // The entity's business date of the record's time.
+                let day = super::zone::entity_date(state, &k.0, env.time);
                 let d = state.pool_days.entry((k.0, k.1, day)).or_default();
                 d.qty += dq;
                 d.value += dv;
@@ -154,7 +155,8 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
-        | Event::DocumentPrinted(_) => {}
+        | Event::DocumentPrinted(_)
+        | Event::TimeZoneSet { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -246,6 +248,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
         | Event::DocumentPrinted(_) => super::printing::apply_event(state, event),
+        Event::TimeZoneSet { .. } => super::zone::apply_event(state, event),
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -479,7 +482,8 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
-        | Event::DocumentPrinted(_) => Vec::new(),
+        | Event::DocumentPrinted(_)
+        | Event::TimeZoneSet { .. } => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }
         | Event::PeriodsReopened { .. } => Vec::new(),

@@ -32,6 +32,12 @@ pub enum Change {
         period: Code,
         reason: String,
     },
+    /// An entity's or a warehouse's time zone from a date on.
+    TimeZone {
+        place: super::zone::Place,
+        zone: String,
+        from: chrono::NaiveDate,
+    },
 }
 
 impl Change {
@@ -48,6 +54,7 @@ impl Change {
             Change::ReopenPeriod { entity, period, .. } => {
                 format!("period {entity}/{period}")
             }
+            Change::TimeZone { place, .. } => format!("time zone of {place}"),
         }
     }
 }
@@ -503,6 +510,12 @@ pub enum Event {
     DocumentProfileSet(super::printing::DocumentProfile),
     /// A document printed, or a print that failed: the audit of prints.
     DocumentPrinted(super::printing::PrintRecord),
+    /// A place's time zone from a date on (its business dates).
+    TimeZoneSet {
+        place: super::zone::Place,
+        zone: String,
+        from: chrono::NaiveDate,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

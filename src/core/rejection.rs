@@ -250,6 +250,17 @@ pub enum Rejection {
     BadCredential { problem: String },
     #[error("only a new store can be declared the demo (this one has documents)")]
     DemoNeedsNewStore,
+    #[error("{zone:?} is not an IANA time zone (e.g. America/Chicago)")]
+    UnknownTimeZone { zone: String },
+    #[error(
+        "the time zone of {place} cannot change from {from}: dates already given would change; \
+         the earliest is {earliest}"
+    )]
+    TimeZoneRetroactive {
+        place: String,
+        from: chrono::NaiveDate,
+        earliest: chrono::NaiveDate,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -323,6 +334,8 @@ pub const ALL_CODES: &[&str] = &[
     "password_needed",
     "bad_credential",
     "demo_needs_new_store",
+    "unknown_time_zone",
+    "time_zone_retroactive",
 ];
 
 impl Rejection {
@@ -397,6 +410,8 @@ impl Rejection {
             Rejection::PasswordNeeded { .. } => "password_needed",
             Rejection::BadCredential { .. } => "bad_credential",
             Rejection::DemoNeedsNewStore => "demo_needs_new_store",
+            Rejection::UnknownTimeZone { .. } => "unknown_time_zone",
+            Rejection::TimeZoneRetroactive { .. } => "time_zone_retroactive",
         }
     }
 }

@@ -250,6 +250,10 @@ pub struct State {
     /// built from, and how many printed or failed.
     #[serde(default)]
     pub prints: Map<(Code, Code), super::printing::PrintHistory>,
+    /// Each entity's and warehouse's time zone history (issue 16): empty
+    /// in stores written before, whose business dates stay UTC days.
+    #[serde(default)]
+    pub zones: Map<super::zone::Place, Vec<super::zone::ZoneFrom>>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -112,7 +112,7 @@ pub fn ship(
     validate::count("lines", lines.len(), TRANSFER_LINES_MAX)?;
     let cur = super::purchasing::base_currency(state, &src.entity)?;
     let dest_cur = super::purchasing::base_currency(state, &dst.entity)?;
-    let rate = super::purchasing::to_base(state, &cur, &dest_cur, cmd.date())?;
+    let rate = super::purchasing::to_base(state, &cur, &dest_cur, cmd.warehouse_date(state, from))?;
     let mut taken_bin: BTreeMap<BinKey, Decimal> = BTreeMap::new();
     let mut taken_wh: BTreeMap<Code, Decimal> = BTreeMap::new();
     let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
@@ -198,11 +198,17 @@ pub fn ship(
         });
     }
     let number = format!("TR-{:06}", state.next_transfer + 1);
-    let mut p = Posting::new(state, &src.entity, cmd.date(), &number, "transfer shipped");
+    let mut p = Posting::new(
+        state,
+        &src.entity,
+        cmd.warehouse_date(state, from),
+        &number,
+        "transfer shipped",
+    );
     let mut dest = Posting::new(
         state,
         &dst.entity,
-        cmd.date(),
+        cmd.warehouse_date(state, from),
         &number,
         "intercompany transfer",
     );
@@ -246,7 +252,7 @@ pub fn ship(
             to_entity: dst.entity.clone(),
             from: src.code.clone(),
             to: dst.code.clone(),
-            shipped: cmd.date(),
+            shipped: cmd.warehouse_date(state, from),
             shipped_by: cmd.operator.clone(),
             status: TransferStatus::InTransit,
             lines: out,
@@ -282,7 +288,13 @@ pub fn receive(
             kind: RecordKind::Bin,
             key: format!("{}/{}", t.to, bin.trim()),
         })?;
-    let mut p = Posting::new(state, &t.to_entity, cmd.date(), number, "transfer received");
+    let mut p = Posting::new(
+        state,
+        &t.to_entity,
+        cmd.warehouse_date(state, &t.to),
+        number,
+        "transfer received",
+    );
     let mut moves = Vec::new();
     for l in &t.lines {
         p = p
@@ -305,7 +317,7 @@ pub fn receive(
         moves,
         journal,
     }];
-    super::sales::fill_backorders(state, &mut ev, cmd.date());
+    super::sales::fill_backorders(state, &mut ev, cmd.warehouse_date(state, &t.to));
     Ok(ev)
 }
 

@@ -304,7 +304,8 @@ pub struct Wave {
     pub warehouse: Code,
     pub carrier: Code,
     pub service: Option<Code>,
-    /// The carrier's next cutoff when released (UTC).
+    /// The carrier's next cutoff when released, read on the warehouse's
+    /// clock and kept as UTC.
     pub cutoff: chrono::NaiveDateTime,
     pub lists: Vec<Code>,
     pub released_by: Code,
@@ -345,8 +346,10 @@ pub fn release_wave(
             key: format!("{carrier}/{}", service.unwrap_or_default()),
         });
     }
-    // The next cutoff of the wave's services from now.
-    let now = cmd.time.naive_utc();
+    // The next cutoff of the wave's services from now, read on the
+    // warehouse's clock (a 17:00 cutoff is 17:00 where the dock is).
+    let place = super::zone::Place::Warehouse(warehouse.to_string());
+    let now = super::zone::local_time(state, &place, cmd.time);
     let cutoff = services
         .iter()
         .map(|s| {
@@ -359,6 +362,7 @@ pub fn release_wave(
         })
         .min()
         .unwrap_or(now);
+    let cutoff = super::zone::to_utc(state, &place, cmd.time, cutoff);
     let mut candidates: Vec<&super::sales::SalesOrder> = state
         .index
         .open_orders
@@ -385,7 +389,7 @@ pub fn release_wave(
             Some(warehouse),
             next,
             &mut taken,
-            cmd.date(),
+            cmd.warehouse_date(state, warehouse),
         ) {
             Ok(made) => {
                 next += made.len() as u64;
@@ -536,7 +540,14 @@ pub fn confirm_pick(
             lot: l.lot.clone(),
         };
         taken.insert(key, Decimal::MAX / Decimal::from(4));
-        let others = choose_bins(state, &p.warehouse, &l.sku, missing, &mut taken, cmd.date());
+        let others = choose_bins(
+            state,
+            &p.warehouse,
+            &l.sku,
+            missing,
+            &mut taken,
+            cmd.warehouse_date(state, &p.warehouse),
+        );
         let found: Decimal = others.iter().map(|x| x.3).sum();
         let first = p.lines.iter().map(|x| x.line).max().unwrap_or(0) + 1;
         for (n, (bin, seq, lot, q)) in (first..).zip(others) {
@@ -580,7 +591,7 @@ pub fn confirm_pick(
                     &l.sku,
                     Decimal::ZERO,
                     rest,
-                    cmd.date(),
+                    cmd.warehouse_date(state, &p.warehouse),
                 ),
             });
         }
@@ -674,7 +685,7 @@ pub fn ship(
     let mut posting = Posting::new(
         state,
         &o.entity,
-        cmd.date(),
+        cmd.warehouse_date(state, &p.warehouse),
         &number,
         "cost of goods shipped",
     );
@@ -718,7 +729,7 @@ pub fn ship(
             customer: o.customer.clone(),
             entity: o.entity.clone(),
             warehouse: p.warehouse.clone(),
-            date: cmd.date(),
+            date: cmd.warehouse_date(state, &p.warehouse),
             carrier: carrier.to_string(),
             service: service.to_string(),
             tracking: tracking.to_string(),

@@ -22,8 +22,9 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// snapshots of another version are skipped and the state is rebuilt from
 /// the log, so a state change needs no migration (the log's types do; see
 /// `store::FORMAT_VERSION`). 8: printers, default printers, document
-/// profiles and print histories (issue 17).
-pub const STATE_VERSION: u8 = 8;
+/// profiles and print histories (issue 17). 9: time zones of entities
+/// and warehouses (issue 16).
+pub const STATE_VERSION: u8 = 9;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
