@@ -1200,3 +1200,178 @@ fn a_time_zone_change_is_governed_and_takes_effect_from_its_date() {
         day("2026-12-01")
     );
 }
+
+/// The year-end close by hand. On the demo, US01 sells [`sell`] on
+/// 2026-11-25: revenue 952.32 (4000), freight income 12.50 (4200), COGS
+/// 453.48 (5000); the profit is 952.32 + 12.50 - 453.48 = 511.34. Every
+/// period of FY2026 closed on 2027-01-05, `close_year` posts YE-US01-2026
+/// dated 2026-12-31 in FY2026-12: Dr 4000 952.32, Dr 4200 12.50, Cr 5000
+/// 453.48, Cr 3100 retained earnings 511.34. The P&L still shows the
+/// year's result; the balance sheet carries it in retained earnings. The
+/// approval that reopens FY2026-06 reverses it, and the log replays with
+/// every invariant (a closing entry is the one posting a closed period
+/// takes).
+#[test]
+fn the_year_end_close_moves_the_result_to_retained_earnings() {
+    let mut log = Vec::new();
+    let mut s = State::default();
+    let mut run = |s: &mut State, op: &str, json: serde_json::Value, when: &str| {
+        let body: CommandBody = serde_json::from_value(json).unwrap();
+        let cmd = Command {
+            operator: op.into(),
+            session: "finance".into(),
+            time: Utc.from_utc_datetime(&day(when).and_hms_opt(15, 0, 0).unwrap()),
+            key: None,
+            body,
+        };
+        let env = execute(s, &cmd).unwrap_or_else(|r| panic!("{op}: {r}"));
+        log.push(env.clone());
+        env.events()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect::<Vec<_>>()
+    };
+    for body in depot::io::demo::commands(day("2026-11-25"), 0).unwrap() {
+        run(
+            &mut s,
+            "ADMIN",
+            serde_json::to_value(&body).unwrap(),
+            "2026-11-25",
+        );
+    }
+    sell_logged(&mut s, &mut run);
+    let bal = |s: &State, a: &str| {
+        s.ledger
+            .balances
+            .get(&("US01".to_string(), a.to_string()))
+            .copied()
+            .unwrap_or_default()
+    };
+    assert_eq!(bal(&s, "4000"), d("-952.32"));
+    assert_eq!(bal(&s, "4200"), d("-12.50"));
+    assert_eq!(bal(&s, "5000"), d("453.48"));
+
+    // Not while a period of the year is open.
+    let too_soon = serde_json::json!({"cmd":"close_year","entity":"US01","year":2026});
+    assert!(matches!(
+        try_at(&mut s, "CTRL1", &too_soon, "2027-01-05T15:00:00Z"),
+        Err(depot::core::Rejection::YearClose { .. })
+    ));
+    run(
+        &mut s,
+        "CTRL1",
+        serde_json::json!({"cmd":"close_period","entity":"US01","period":"FY2026-12"}),
+        "2027-01-05",
+    );
+    let ev = run(&mut s, "CTRL1", too_soon.clone(), "2027-01-05");
+    let j = &ev[0]["year_closed"]["journal"];
+    assert_eq!(j["date"], "2026-12-31");
+    assert_eq!(j["period"], "FY2026-12");
+    assert_eq!(j["doc"], "YE-US01-2026");
+    let line = |acct: &str| {
+        let l = j["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["account"] == acct)
+            .unwrap_or_else(|| panic!("no line {acct}"));
+        (
+            d(l["debit"].as_str().unwrap()),
+            d(l["credit"].as_str().unwrap()),
+        )
+    };
+    assert_eq!(line("4000"), (d("952.32"), d("0")));
+    assert_eq!(line("4200"), (d("12.50"), d("0")));
+    assert_eq!(line("5000"), (d("0"), d("453.48")));
+    assert_eq!(line("3100"), (d("0"), d("511.34")));
+    assert_eq!(j["lines"].as_array().unwrap().len(), 4);
+    assert_eq!(bal(&s, "3100"), d("-511.34"));
+    assert_eq!(bal(&s, "4000"), d("0"));
+    assert_eq!(bal(&s, "5000"), d("0"));
+
+    // The P&L of December shows the year's result, not its transfer.
+    let pl = rows(&s, "pl", &options(Some("US01"), "2026-12-31"));
+    assert_eq!(
+        cell(&pl, &[("account", "4000")], "year_to_date"),
+        d("952.32")
+    );
+    // The balance sheet: retained earnings 511.34, no current earnings.
+    let bs = rows(&s, "balance-sheet", &options(Some("US01"), "2026-12-31"));
+    assert_eq!(cell(&bs, &[("account", "3100")], "balance"), d("511.34"));
+
+    // Once only.
+    assert!(matches!(
+        try_at(&mut s, "CTRL1", &too_soon, "2027-01-05T16:00:00Z"),
+        Err(depot::core::Rejection::YearClose { .. })
+    ));
+    // Reopening June reopens December and reverses the close.
+    run(
+        &mut s,
+        "CTRL1",
+        serde_json::json!({"cmd":"reopen_period","entity":"US01","period":"FY2026-06",
+            "reason":"supplier credit dated June"}),
+        "2027-01-06",
+    );
+    let ev = run(
+        &mut s,
+        "ADMIN",
+        serde_json::json!({"cmd":"approve_change","id":1}),
+        "2027-01-06",
+    );
+    assert_eq!(ev[2]["year_reopened"]["journal"]["doc"], "YE-US01-2026-REV");
+    assert_eq!(bal(&s, "3100"), d("0"));
+    assert_eq!(bal(&s, "4000"), d("-952.32"));
+    assert!(s.year_closes.is_empty());
+
+    // The log replays from empty with every invariant, to the same state.
+    let mut r = depot::core::invariants::Replayer::default();
+    for env in &log {
+        r.step(env).unwrap_or_else(|v| panic!("{v}"));
+    }
+    assert!(r.state == s);
+    depot::core::invariants::check_state(&s).unwrap();
+}
+
+/// [`sell`] through a logging runner.
+fn sell_logged(
+    s: &mut State,
+    run: &mut impl FnMut(&mut State, &str, serde_json::Value, &str) -> Vec<Value>,
+) {
+    let at = "2026-11-25";
+    run(
+        s,
+        "CLERK1",
+        serde_json::json!({"cmd":"place_order","customer":"C0002","lines":[{"sku":"FAS-1001","qty":"12","warehouse":"CHI"}]}),
+        at,
+    );
+    run(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"release_order","number":"SO-000001"}),
+        at,
+    );
+    run(
+        s,
+        "PICK1",
+        serde_json::json!({"cmd":"confirm_pick","list":"PK-000001","line":1,"bin":"B-03-03","item":"FAS-1001","qty":"12"}),
+        at,
+    );
+    run(
+        s,
+        "PACK1",
+        serde_json::json!({"cmd":"pack_carton","list":"PK-000001","contents":[{"item":"FAS-1001","qty":"12"}],"weight":"15.8"}),
+        at,
+    );
+    run(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"ship_pick","list":"PK-000001","carrier":"FEDEX","service":"GND","tracking":"1","freight":"12.50"}),
+        at,
+    );
+    run(
+        s,
+        "AR1",
+        serde_json::json!({"cmd":"invoice_shipments","shipments":["SH-000001"]}),
+        at,
+    );
+}

@@ -156,7 +156,9 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
         | Event::DocumentPrinted(_)
-        | Event::TimeZoneSet { .. } => {}
+        | Event::TimeZoneSet { .. }
+        | Event::YearClosed { .. }
+        | Event::YearReopened { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -249,6 +251,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::DocumentProfileSet(_)
         | Event::DocumentPrinted(_) => super::printing::apply_event(state, event),
         Event::TimeZoneSet { .. } => super::zone::apply_event(state, event),
+        Event::YearClosed { .. } | Event::YearReopened { .. } => {
+            super::yearend::apply_event(state, event)
+        }
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -473,6 +478,13 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         }
         Event::BankLinePosted { journal, .. } => vec![journal],
         Event::CreditRefunded { journal, .. } => vec![journal],
+        Event::YearClosed { journal, .. } | Event::YearReopened { journal, .. } => {
+            if journal.lines.is_empty() {
+                Vec::new()
+            } else {
+                vec![journal]
+            }
+        }
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
         Event::PasswordSet { .. }
         | Event::SignedIn { .. }

@@ -535,6 +535,9 @@ pub enum CommandBody {
         #[serde(default)]
         from: Option<NaiveDate>,
     },
+    /// Close an entity's fiscal year (every period closed): its profit or
+    /// loss moves to retained earnings. Undone only by a reopen approval.
+    CloseYear { entity: Code, year: i32 },
 }
 
 impl CommandBody {
@@ -626,6 +629,7 @@ impl CommandBody {
             SetDocumentProfile(_) => Permission::ManageFinanceSetup,
             RecordPrint(_) => Permission::ViewMasterData,
             SetTimeZone { .. } => Permission::ManageMasterData,
+            CloseYear { .. } => Permission::ClosePeriods,
         }
     }
 
@@ -732,6 +736,7 @@ impl CommandBody {
             SetDocumentProfile(_) => "set_document_profile",
             RecordPrint(_) => "record_print",
             SetTimeZone { .. } => "set_time_zone",
+            CloseYear { .. } => "close_year",
         }
     }
 

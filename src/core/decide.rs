@@ -418,6 +418,7 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             zone,
             from,
         } => super::zone::set(state, cmd, entity, warehouse, zone, *from),
+        CommandBody::CloseYear { entity, year } => super::yearend::close(state, cmd, entity, *year),
         _ => unreachable_master(),
     }
 }
@@ -616,6 +617,25 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
         approved_by: cmd.operator.clone(),
     };
     // The world may have moved since the request: validate again.
+    if let Change::ReopenPeriod { entity, period, .. } = &req.change {
+        // Reopening a closed year's last period undoes its year close.
+        let periods = super::ledger::reopenable(state, entity, period)?;
+        let mut out = vec![
+            approved,
+            Event::PeriodsReopened {
+                entity: entity.clone(),
+                periods: periods.clone(),
+                by: cmd.operator.clone(),
+            },
+        ];
+        out.extend(super::yearend::reopened(
+            state,
+            entity,
+            &periods,
+            &cmd.operator,
+        ));
+        return Ok(out);
+    }
     let applied = match &req.change {
         Change::Record(r) => {
             // Governed fields from the request onto the record as it is now,

@@ -516,6 +516,22 @@ pub enum Event {
         zone: String,
         from: chrono::NaiveDate,
     },
+    /// A fiscal year closed: its profit or loss moved to retained earnings
+    /// by a closing entry dated the year's last day (no lines when the
+    /// year had none). The one posting a closed period takes.
+    YearClosed {
+        entity: Code,
+        year: i32,
+        journal: JournalEntry,
+        by: Code,
+    },
+    /// A reopen approval undid a year close: the closing entry reversed.
+    YearReopened {
+        entity: Code,
+        year: i32,
+        journal: JournalEntry,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

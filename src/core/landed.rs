@@ -373,7 +373,9 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
         | Event::DocumentPrinted(_)
-        | Event::TimeZoneSet { .. } => {}
+        | Event::TimeZoneSet { .. }
+        | Event::YearClosed { .. }
+        | Event::YearReopened { .. } => {}
     }
 }
 

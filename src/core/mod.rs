@@ -33,6 +33,7 @@ pub mod transfer;
 pub mod types;
 pub mod validate;
 pub mod warehouse;
+pub mod yearend;
 pub mod zone;
 
 pub use apply::apply;

@@ -261,6 +261,12 @@ pub enum Rejection {
         from: chrono::NaiveDate,
         earliest: chrono::NaiveDate,
     },
+    #[error("fiscal year {year} of {entity} {problem}")]
+    YearClose {
+        entity: String,
+        year: i32,
+        problem: String,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -336,6 +342,7 @@ pub const ALL_CODES: &[&str] = &[
     "demo_needs_new_store",
     "unknown_time_zone",
     "time_zone_retroactive",
+    "year_close",
 ];
 
 impl Rejection {
@@ -412,6 +419,7 @@ impl Rejection {
             Rejection::DemoNeedsNewStore => "demo_needs_new_store",
             Rejection::UnknownTimeZone { .. } => "unknown_time_zone",
             Rejection::TimeZoneRetroactive { .. } => "time_zone_retroactive",
+            Rejection::YearClose { .. } => "year_close",
         }
     }
 }

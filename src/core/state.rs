@@ -254,6 +254,9 @@ pub struct State {
     /// in stores written before, whose business dates stay UTC days.
     #[serde(default)]
     pub zones: Map<super::zone::Place, Vec<super::zone::ZoneFrom>>,
+    /// Closed fiscal years: (entity, year) -> the closing entry.
+    #[serde(default)]
+    pub year_closes: Map<(Code, i32), super::yearend::YearClose>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one
