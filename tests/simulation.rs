@@ -327,6 +327,13 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         - rng.below(2) as i32,
                 },
                 0 => CommandBody::ClosePeriod { entity, period },
+                // Intercompany balances settled (often more than is owed).
+                5 if rng.chance(40) => CommandBody::SettleIntercompany {
+                    payee: if entity == "US01" { "CA01" } else { "US01" }.to_string(),
+                    payer: entity,
+                    amount: rng.amount(800, 2),
+                    reference: "simulated wire".into(),
+                },
                 1 => CommandBody::LockPeriod { entity, period },
                 2 => CommandBody::ReopenPeriod {
                     entity,

@@ -158,7 +158,8 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::DocumentPrinted(_)
         | Event::TimeZoneSet { .. }
         | Event::YearClosed { .. }
-        | Event::YearReopened { .. } => {}
+        | Event::YearReopened { .. }
+        | Event::IntercompanySettled { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -253,6 +254,14 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::TimeZoneSet { .. } => super::zone::apply_event(state, event),
         Event::YearClosed { .. } | Event::YearReopened { .. } => {
             super::yearend::apply_event(state, event)
+        }
+        Event::IntercompanySettled {
+            journal,
+            payee_journal,
+            ..
+        } => {
+            apply_journal(state, journal);
+            apply_journal(state, payee_journal);
         }
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
@@ -478,6 +487,11 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         }
         Event::BankLinePosted { journal, .. } => vec![journal],
         Event::CreditRefunded { journal, .. } => vec![journal],
+        Event::IntercompanySettled {
+            journal,
+            payee_journal,
+            ..
+        } => vec![journal, payee_journal],
         Event::YearClosed { journal, .. } | Event::YearReopened { journal, .. } => {
             if journal.lines.is_empty() {
                 Vec::new()

@@ -538,6 +538,15 @@ pub enum CommandBody {
     /// Close an entity's fiscal year (every period closed): its profit or
     /// loss moves to retained earnings. Undone only by a reopen approval.
     CloseYear { entity: Code, year: i32 },
+    /// Settle intercompany balances through the banks: `payer` pays
+    /// `amount` (its base currency) of what it owes `payee`.
+    SettleIntercompany {
+        payer: Code,
+        payee: Code,
+        amount: Decimal,
+        #[serde(default)]
+        reference: String,
+    },
 }
 
 impl CommandBody {
@@ -630,6 +639,7 @@ impl CommandBody {
             RecordPrint(_) => Permission::ViewMasterData,
             SetTimeZone { .. } => Permission::ManageMasterData,
             CloseYear { .. } => Permission::ClosePeriods,
+            SettleIntercompany { .. } => Permission::PostJournals,
         }
     }
 
@@ -737,6 +747,7 @@ impl CommandBody {
             RecordPrint(_) => "record_print",
             SetTimeZone { .. } => "set_time_zone",
             CloseYear { .. } => "close_year",
+            SettleIntercompany { .. } => "settle_intercompany",
         }
     }
 

@@ -419,6 +419,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             from,
         } => super::zone::set(state, cmd, entity, warehouse, zone, *from),
         CommandBody::CloseYear { entity, year } => super::yearend::close(state, cmd, entity, *year),
+        CommandBody::SettleIntercompany {
+            payer,
+            payee,
+            amount,
+            reference,
+        } => super::transfer::settle(state, cmd, payer, payee, *amount, reference),
         _ => unreachable_master(),
     }
 }

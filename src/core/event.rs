@@ -532,6 +532,18 @@ pub enum Event {
         journal: JournalEntry,
         by: Code,
     },
+    /// Intercompany balances settled through the banks: the payer's Dr
+    /// Due to / Cr Bank, the payee's Dr Bank / Cr Due from (at `rate`).
+    IntercompanySettled {
+        number: Code,
+        payer: Code,
+        payee: Code,
+        amount: Decimal,
+        rate: Decimal,
+        journal: JournalEntry,
+        payee_journal: JournalEntry,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -375,7 +375,8 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::DocumentPrinted(_)
         | Event::TimeZoneSet { .. }
         | Event::YearClosed { .. }
-        | Event::YearReopened { .. } => {}
+        | Event::YearReopened { .. }
+        | Event::IntercompanySettled { .. } => {}
     }
 }
 

@@ -267,6 +267,8 @@ pub enum Rejection {
         year: i32,
         problem: String,
     },
+    #[error("intercompany settlement refused: {problem}")]
+    IntercompanySettlement { problem: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -343,6 +345,7 @@ pub const ALL_CODES: &[&str] = &[
     "unknown_time_zone",
     "time_zone_retroactive",
     "year_close",
+    "intercompany_settlement",
 ];
 
 impl Rejection {
@@ -420,6 +423,7 @@ impl Rejection {
             Rejection::UnknownTimeZone { .. } => "unknown_time_zone",
             Rejection::TimeZoneRetroactive { .. } => "time_zone_retroactive",
             Rejection::YearClose { .. } => "year_close",
+            Rejection::IntercompanySettlement { .. } => "intercompany_settlement",
         }
     }
 }
