@@ -1286,6 +1286,7 @@ fn the_year_end_close_moves_the_result_to_retained_earnings() {
     assert_eq!(line("3100"), (d("0"), d("511.34")));
     assert_eq!(j["lines"].as_array().unwrap().len(), 4);
     assert_eq!(bal(&s, "3100"), d("-511.34"));
+    depot::core::invariants::check_state(&s).unwrap_or_else(|v| panic!("{v}"));
     assert_eq!(bal(&s, "4000"), d("0"));
     assert_eq!(bal(&s, "5000"), d("0"));
 

@@ -297,27 +297,26 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 yc.period
             )));
         }
+        let mut year: BTreeMap<&Code, Decimal> = BTreeMap::new();
         for p in &periods {
             let lo = (entity.clone(), p.code.clone(), String::new());
             for ((e, code, account), v) in state.ledger.period_balances.range(lo..) {
                 if e != entity || *code != p.code {
                     break;
                 }
-                {
-                    let kind = state
-                        .accounts
-                        .get(&(e.clone(), account.clone()))
-                        .map(|a| a.kind);
-                    if matches!(kind, Some(AccountKind::Revenue | AccountKind::Expense))
-                        && !v.is_zero()
-                    {
-                        return Err(problem(format!(
-                            "account {account} holds {v} for period {}",
-                            p.code
-                        )));
-                    }
+                let kind = state
+                    .accounts
+                    .get(&(e.clone(), account.clone()))
+                    .map(|a| a.kind);
+                if matches!(kind, Some(AccountKind::Revenue | AccountKind::Expense)) {
+                    *year.entry(account).or_default() += *v;
                 }
             }
+        }
+        if let Some((account, v)) = year.iter().find(|(_, v)| !v.is_zero()) {
+            return Err(problem(format!(
+                "account {account} holds {v} over the year's periods"
+            )));
         }
     }
     // The dated balances (reports as of a day) add up to the balances, and
