@@ -1331,6 +1331,48 @@ fn the_year_end_close_moves_the_result_to_retained_earnings() {
     }
     assert!(r.state == s);
     depot::core::invariants::check_state(&s).unwrap();
+
+    // hledger and beancount read the closing entry and its reversal and
+    // check the whole ledger strictly (balanced, period-end assertions).
+    use depot::io::journal::{export_journal, JournalFormat};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format, tool, args) in [
+        (
+            "ye.journal",
+            JournalFormat::Hledger,
+            "hledger",
+            vec!["check", "-s", "-f"],
+        ),
+        (
+            "ye.beancount",
+            JournalFormat::Beancount,
+            "bean-check",
+            vec![],
+        ),
+    ] {
+        let path = dir.path().join(name);
+        let mut f = std::fs::File::create(&path).unwrap();
+        let sum = export_journal(
+            &s,
+            log.iter().cloned().map(Ok::<_, String>),
+            format,
+            None,
+            &mut f,
+        )
+        .unwrap();
+        assert_eq!(sum.entries + sum.empty, s.ledger.entries);
+        let out = std::process::Command::new(tool)
+            .args(&args)
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} is not installed ({e}): .ci/run installs it"));
+        assert!(
+            out.status.success(),
+            "{tool}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// [`sell`] through a logging runner.
