@@ -1316,6 +1316,7 @@ fn report_options(
         customer: customer.clone(),
         by: by.clone(),
         currency: currency.clone(),
+        now: as_of.is_none().then(chrono::Utc::now),
     };
     let gl = crate::io::journal::GlFilter {
         entity: entity.clone(),

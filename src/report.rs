@@ -73,6 +73,9 @@ pub struct Options {
     pub by: Option<String>,
     /// `trial-balance`: consolidate every entity into this currency.
     pub currency: Option<String>,
+    /// Without `--as-of`: the clock, so that "today" is the local date of
+    /// the entity asked for (of the entity furthest ahead when none is).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Options {
@@ -83,6 +86,7 @@ impl Options {
             customer: None,
             by: None,
             currency: None,
+            now: None,
         }
     }
 }
@@ -232,6 +236,18 @@ pub fn build(
 
 /// Build report `name` with its options.
 pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportError> {
+    let local;
+    let o = match o.now {
+        Some(now) => {
+            local = Options {
+                today: crate::core::zone::today(s, o.entity.as_deref(), now),
+                now: None,
+                ..o.clone()
+            };
+            &local
+        }
+        None => o,
+    };
     let entity = o.entity.as_deref();
     let today = o.today;
     if let Some(e) = entity {

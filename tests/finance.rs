@@ -960,3 +960,461 @@ fn an_allowance_credits_the_invoice_and_the_margin() {
     assert_eq!(cell(&m, &c, "margin"), d("446.52"));
     depot::core::invariants::check_state(&s).expect("invariants");
 }
+
+/// A command at an exact UTC instant (RFC 3339); its rejection if refused.
+fn try_at(
+    s: &mut State,
+    operator: &str,
+    json: &serde_json::Value,
+    at: &str,
+) -> Result<Vec<Value>, depot::core::Rejection> {
+    let body: CommandBody = serde_json::from_value(json.clone()).expect("command json");
+    let cmd = Command {
+        operator: operator.into(),
+        session: "finance".into(),
+        time: chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&Utc),
+        key: None,
+        body,
+    };
+    execute(s, &cmd).map(|env| {
+        env.events()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect()
+    })
+}
+
+fn at(s: &mut State, operator: &str, json: serde_json::Value, when: &str) -> Vec<Value> {
+    try_at(s, operator, &json, when).unwrap_or_else(|r| panic!("{operator}: {r}"))
+}
+
+/// Order, pick, pack, ship and invoice `qty` of `sku` from `warehouse` to
+/// `customer`, every step at the UTC instant `when`: the invoice.
+fn invoice_at(
+    s: &mut State,
+    customer: &str,
+    sku: &str,
+    qty: &str,
+    warehouse: &str,
+    when: &str,
+) -> Value {
+    let order = format!("SO-{:06}", s.next_order + 1);
+    at(
+        s,
+        "CLERK1",
+        serde_json::json!({"cmd":"place_order","customer":customer,
+            "lines":[{"sku":sku,"qty":qty,"warehouse":warehouse}]}),
+        when,
+    );
+    at(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"release_order","number":order}),
+        when,
+    );
+    let list = s
+        .picks
+        .values()
+        .find(|p| p.order == order)
+        .map(|p| p.number.clone())
+        .unwrap();
+    let pick = s.picks[&list].clone();
+    let mut weight = Decimal::ZERO;
+    for l in &pick.lines {
+        at(
+            s,
+            "PICK1",
+            serde_json::json!({"cmd":"confirm_pick","list":list,"line":l.line,"bin":l.bin,
+                "item":l.sku,"qty":l.qty.to_string()}),
+            when,
+        );
+        weight += l.qty * s.items[&l.sku].weight_kg;
+    }
+    at(
+        s,
+        "PACK1",
+        serde_json::json!({"cmd":"pack_carton","list":list,
+            "contents":[{"item":sku,"qty":qty}],"weight":weight.to_string()}),
+        when,
+    );
+    let carrier = s.customers[customer]
+        .ship_policy
+        .carrier
+        .clone()
+        .unwrap_or_default();
+    let service = s.customers[customer]
+        .ship_policy
+        .service
+        .clone()
+        .unwrap_or_default();
+    let shipped = at(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"ship_pick","list":list,"carrier":carrier,"service":service,
+            "tracking":"TZ","freight":"0"}),
+        when,
+    );
+    let shipment = shipped
+        .iter()
+        .find_map(|e| e["shipped"]["shipment"]["number"].as_str())
+        .unwrap()
+        .to_string();
+    let ev = at(
+        s,
+        "AR1",
+        serde_json::json!({"cmd":"invoice_shipments","shipments":[shipment]}),
+        when,
+    );
+    ev[0]["invoiced"].clone()
+}
+
+/// Issue 16 item 6: business dates are local dates. An invoice at 23:30
+/// on 30 November in Chicago (05:30 UTC on 1 December) and in Toronto
+/// (04:30 UTC) is dated 30 November, posts to FY2026-11, is due 30 days
+/// (NET30, Chicago's C0002) or 15 days (NET15, Toronto's C0005) from
+/// that date, and ages from the local date: on the evening of its due
+/// date it is current, though it is already the next day in UTC.
+#[test]
+fn an_invoice_late_in_the_evening_is_dated_where_it_happens() {
+    let mut s = demo();
+    let chi = invoice_at(
+        &mut s,
+        "C0002",
+        "FAS-1001",
+        "12",
+        "CHI",
+        "2026-12-01T05:30:00Z",
+    );
+    assert_eq!(chi["invoice"]["date"], "2026-11-30");
+    assert_eq!(chi["journal"]["date"], "2026-11-30");
+    assert_eq!(chi["journal"]["period"], "FY2026-11");
+    assert_eq!(chi["invoice"]["due"], "2026-12-30");
+    let tor = invoice_at(
+        &mut s,
+        "C0005",
+        "FAS-1000",
+        "2",
+        "TOR",
+        "2026-12-01T04:30:00Z",
+    );
+    assert_eq!(tor["invoice"]["date"], "2026-11-30");
+    assert_eq!(tor["journal"]["period"], "FY2026-11");
+    assert_eq!(tor["invoice"]["due"], "2026-12-15");
+    // The shipments too (warehouse dates) and COGS with them.
+    assert!(s.shipments.values().all(|x| x.date == day("2026-11-30")));
+    let chi_total = Decimal::from_str_exact(chi["invoice"]["total"].as_str().unwrap()).unwrap();
+
+    // Aging without --as-of: "today" is the entity's local date. At
+    // 2026-12-31 03:00 UTC it is still 30 December in Chicago: the
+    // invoice due 30 December is current, not a day past due.
+    let mut o = Options::new(Some("US01"), day("2000-01-01"));
+    o.now = Some(Utc.with_ymd_and_hms(2026, 12, 31, 3, 0, 0).unwrap());
+    let r = rows(&s, "aging-ar", &o);
+    assert_eq!(cell(&r, &[("customer", "C0002")], "current"), chi_total);
+    assert_eq!(cell(&r, &[("customer", "C0002")], "1-30"), d("0.00"));
+    // An hour after local midnight it is one day past due.
+    o.now = Some(Utc.with_ymd_and_hms(2026, 12, 31, 7, 0, 0).unwrap());
+    let r = rows(&s, "aging-ar", &o);
+    assert_eq!(cell(&r, &[("customer", "C0002")], "1-30"), chi_total);
+
+    // November closes with both invoices in it.
+    at(
+        &mut s,
+        "CTRL1",
+        serde_json::json!({"cmd":"close_period","entity":"US01","period":"FY2026-11"}),
+        "2026-12-01T15:00:00Z",
+    );
+    // Replaying the log (events only) gives the same state: dates are in
+    // the events, never recomputed.
+    depot::core::invariants::check_state(&s).unwrap();
+}
+
+/// A carrier's cutoff is read on the warehouse's clock: FEDEX's 17:00
+/// cutoff for a wave released at 15:00 Chicago time (21:00 UTC) is 17:00
+/// Chicago the same day, 23:00 UTC (read as UTC it would have been 17:00
+/// UTC the next day).
+#[test]
+fn a_wave_cutoff_is_read_in_the_warehouse_zone() {
+    let mut s = demo();
+    let cutoff = s.carriers["FEDEX"]
+        .services
+        .iter()
+        .find(|x| x.code == "GND")
+        .unwrap()
+        .cutoff;
+    at(
+        &mut s,
+        "CLERK1",
+        serde_json::json!({"cmd":"place_order","customer":"C0002",
+            "lines":[{"sku":"FAS-1001","qty":"12","warehouse":"CHI"}]}),
+        "2026-11-25T15:00:00Z",
+    );
+    // The local time of release is one hour before the cutoff.
+    let local_release = cutoff - chrono::Duration::hours(1);
+    let release_utc = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        .unwrap()
+        .and_time(local_release)
+        + chrono::Duration::hours(6);
+    let ev = at(
+        &mut s,
+        "SHIP1",
+        serde_json::json!({"cmd":"release_wave","warehouse":"CHI","carrier":"FEDEX","service":"GND"}),
+        &format!("{}Z", release_utc.format("%Y-%m-%dT%H:%M:%S")),
+    );
+    let want = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        .unwrap()
+        .and_time(cutoff)
+        + chrono::Duration::hours(6);
+    assert_eq!(
+        ev[0]["wave_released"]["cutoff"],
+        want.format("%Y-%m-%dT%H:%M:%S").to_string()
+    );
+}
+
+/// A time zone change on a store with history is a change request,
+/// effective from a future date, and never rewrites what was dated.
+#[test]
+fn a_time_zone_change_is_governed_and_takes_effect_from_its_date() {
+    let mut s = demo();
+    let set = serde_json::json!({"cmd":"set_time_zone","entity":"US01","zone":"America/Denver","from":"2026-12-01"});
+    let ev = at(&mut s, "ADMIN", set, "2026-11-25T15:00:00Z");
+    assert!(ev[0].get("change_requested").is_some());
+    let ev = at(
+        &mut s,
+        "SUP1",
+        serde_json::json!({"cmd":"approve_change","id":1}),
+        "2026-11-26T15:00:00Z",
+    );
+    assert!(ev[1].get("time_zone_set").is_some());
+    // Before 1 December, Chicago's date still; after, Denver's.
+    let chicago_night = Utc.with_ymd_and_hms(2026, 11, 30, 5, 30, 0).unwrap();
+    assert_eq!(
+        depot::core::zone::entity_date(&s, "US01", chicago_night),
+        day("2026-11-29")
+    );
+    let denver_night = Utc.with_ymd_and_hms(2026, 12, 2, 6, 30, 0).unwrap();
+    assert_eq!(
+        depot::core::zone::entity_date(&s, "US01", denver_night),
+        day("2026-12-01")
+    );
+}
+
+/// The year-end close by hand. On the demo, US01 sells [`sell`] on
+/// 2026-11-25: revenue 952.32 (4000), freight income 12.50 (4200), COGS
+/// 453.48 (5000); the profit is 952.32 + 12.50 - 453.48 = 511.34. Every
+/// period of FY2026 closed on 2027-01-05, `close_year` posts YE-US01-2026
+/// dated 2026-12-31 in FY2026-12: Dr 4000 952.32, Dr 4200 12.50, Cr 5000
+/// 453.48, Cr 3100 retained earnings 511.34. The P&L still shows the
+/// year's result; the balance sheet carries it in retained earnings. The
+/// approval that reopens FY2026-06 reverses it, and the log replays with
+/// every invariant (a closing entry is the one posting a closed period
+/// takes).
+#[test]
+fn the_year_end_close_moves_the_result_to_retained_earnings() {
+    let mut log = Vec::new();
+    let mut s = State::default();
+    let mut run = |s: &mut State, op: &str, json: serde_json::Value, when: &str| {
+        let body: CommandBody = serde_json::from_value(json).unwrap();
+        let cmd = Command {
+            operator: op.into(),
+            session: "finance".into(),
+            time: Utc.from_utc_datetime(&day(when).and_hms_opt(15, 0, 0).unwrap()),
+            key: None,
+            body,
+        };
+        let env = execute(s, &cmd).unwrap_or_else(|r| panic!("{op}: {r}"));
+        log.push(env.clone());
+        env.events()
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect::<Vec<_>>()
+    };
+    for body in depot::io::demo::commands(day("2026-11-25"), 0).unwrap() {
+        run(
+            &mut s,
+            "ADMIN",
+            serde_json::to_value(&body).unwrap(),
+            "2026-11-25",
+        );
+    }
+    sell_logged(&mut s, &mut run);
+    let bal = |s: &State, a: &str| {
+        s.ledger
+            .balances
+            .get(&("US01".to_string(), a.to_string()))
+            .copied()
+            .unwrap_or_default()
+    };
+    assert_eq!(bal(&s, "4000"), d("-952.32"));
+    assert_eq!(bal(&s, "4200"), d("-12.50"));
+    assert_eq!(bal(&s, "5000"), d("453.48"));
+
+    // Not while a period of the year is open.
+    let too_soon = serde_json::json!({"cmd":"close_year","entity":"US01","year":2026});
+    assert!(matches!(
+        try_at(&mut s, "CTRL1", &too_soon, "2027-01-05T15:00:00Z"),
+        Err(depot::core::Rejection::YearClose { .. })
+    ));
+    run(
+        &mut s,
+        "CTRL1",
+        serde_json::json!({"cmd":"close_period","entity":"US01","period":"FY2026-12"}),
+        "2027-01-05",
+    );
+    let ev = run(&mut s, "CTRL1", too_soon.clone(), "2027-01-05");
+    let j = &ev[0]["year_closed"]["journal"];
+    assert_eq!(j["date"], "2026-12-31");
+    assert_eq!(j["period"], "FY2026-12");
+    assert_eq!(j["doc"], "YE-US01-2026");
+    let line = |acct: &str| {
+        let l = j["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["account"] == acct)
+            .unwrap_or_else(|| panic!("no line {acct}"));
+        (
+            d(l["debit"].as_str().unwrap()),
+            d(l["credit"].as_str().unwrap()),
+        )
+    };
+    assert_eq!(line("4000"), (d("952.32"), d("0")));
+    assert_eq!(line("4200"), (d("12.50"), d("0")));
+    assert_eq!(line("5000"), (d("0"), d("453.48")));
+    assert_eq!(line("3100"), (d("0"), d("511.34")));
+    assert_eq!(j["lines"].as_array().unwrap().len(), 4);
+    assert_eq!(bal(&s, "3100"), d("-511.34"));
+    depot::core::invariants::check_state(&s).unwrap_or_else(|v| panic!("{v}"));
+    assert_eq!(bal(&s, "4000"), d("0"));
+    assert_eq!(bal(&s, "5000"), d("0"));
+
+    // The P&L of December shows the year's result, not its transfer.
+    let pl = rows(&s, "pl", &options(Some("US01"), "2026-12-31"));
+    assert_eq!(
+        cell(&pl, &[("account", "4000")], "year_to_date"),
+        d("952.32")
+    );
+    // The balance sheet: retained earnings 511.34, no current earnings.
+    let bs = rows(&s, "balance-sheet", &options(Some("US01"), "2026-12-31"));
+    assert_eq!(cell(&bs, &[("account", "3100")], "balance"), d("511.34"));
+
+    // Once only.
+    assert!(matches!(
+        try_at(&mut s, "CTRL1", &too_soon, "2027-01-05T16:00:00Z"),
+        Err(depot::core::Rejection::YearClose { .. })
+    ));
+    // Reopening June reopens December and reverses the close.
+    run(
+        &mut s,
+        "CTRL1",
+        serde_json::json!({"cmd":"reopen_period","entity":"US01","period":"FY2026-06",
+            "reason":"supplier credit dated June"}),
+        "2027-01-06",
+    );
+    let ev = run(
+        &mut s,
+        "ADMIN",
+        serde_json::json!({"cmd":"approve_change","id":1}),
+        "2027-01-06",
+    );
+    assert_eq!(ev[2]["year_reopened"]["journal"]["doc"], "YE-US01-2026-REV");
+    assert_eq!(bal(&s, "3100"), d("0"));
+    assert_eq!(bal(&s, "4000"), d("-952.32"));
+    assert!(s.year_closes.is_empty());
+
+    // The log replays from empty with every invariant, to the same state.
+    let mut r = depot::core::invariants::Replayer::default();
+    for env in &log {
+        r.step(env).unwrap_or_else(|v| panic!("{v}"));
+    }
+    assert!(r.state == s);
+    depot::core::invariants::check_state(&s).unwrap();
+
+    // hledger and beancount read the closing entry and its reversal and
+    // check the whole ledger strictly (balanced, period-end assertions).
+    use depot::io::journal::{export_journal, JournalFormat};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format, tool, args) in [
+        (
+            "ye.journal",
+            JournalFormat::Hledger,
+            "hledger",
+            vec!["check", "-s", "-f"],
+        ),
+        (
+            "ye.beancount",
+            JournalFormat::Beancount,
+            "bean-check",
+            vec![],
+        ),
+    ] {
+        let path = dir.path().join(name);
+        let mut f = std::fs::File::create(&path).unwrap();
+        let sum = export_journal(
+            &s,
+            log.iter().cloned().map(Ok::<_, String>),
+            format,
+            None,
+            &mut f,
+        )
+        .unwrap();
+        assert_eq!(sum.entries + sum.empty, s.ledger.entries);
+        let out = std::process::Command::new(tool)
+            .args(&args)
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} is not installed ({e}): .ci/run installs it"));
+        assert!(
+            out.status.success(),
+            "{tool}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// [`sell`] through a logging runner.
+fn sell_logged(
+    s: &mut State,
+    run: &mut impl FnMut(&mut State, &str, serde_json::Value, &str) -> Vec<Value>,
+) {
+    let at = "2026-11-25";
+    run(
+        s,
+        "CLERK1",
+        serde_json::json!({"cmd":"place_order","customer":"C0002","lines":[{"sku":"FAS-1001","qty":"12","warehouse":"CHI"}]}),
+        at,
+    );
+    run(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"release_order","number":"SO-000001"}),
+        at,
+    );
+    run(
+        s,
+        "PICK1",
+        serde_json::json!({"cmd":"confirm_pick","list":"PK-000001","line":1,"bin":"B-03-03","item":"FAS-1001","qty":"12"}),
+        at,
+    );
+    run(
+        s,
+        "PACK1",
+        serde_json::json!({"cmd":"pack_carton","list":"PK-000001","contents":[{"item":"FAS-1001","qty":"12"}],"weight":"15.8"}),
+        at,
+    );
+    run(
+        s,
+        "SHIP1",
+        serde_json::json!({"cmd":"ship_pick","list":"PK-000001","carrier":"FEDEX","service":"GND","tracking":"1","freight":"12.50"}),
+        at,
+    );
+    run(
+        s,
+        "AR1",
+        serde_json::json!({"cmd":"invoice_shipments","shipments":["SH-000001"]}),
+        at,
+    );
+}

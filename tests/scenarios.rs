@@ -83,9 +83,13 @@ fn stored(s: &State, kind: &str, key: &str) -> Value {
     v.unwrap()
 }
 
-/// When a command happens: `at_ = "YYYY-MM-DD"` in its table, else now.
+/// When a command happens: `at_ = "YYYY-MM-DD"` (09:00 UTC) or an RFC 3339
+/// instant in its table, else now.
 fn at(t: &Value) -> chrono::DateTime<Utc> {
     match t.get("at_").and_then(Value::as_str) {
+        Some(d) if d.contains('T') => chrono::DateTime::parse_from_rfc3339(d)
+            .expect("at_ is an RFC 3339 instant")
+            .with_timezone(&Utc),
         Some(d) => {
             let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("at_ is a date");
             Utc.from_utc_datetime(&d.and_hms_opt(9, 0, 0).unwrap())

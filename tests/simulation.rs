@@ -319,7 +319,21 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 }
             };
             match rng.below(9) {
+                // Now and then the year of that period (refused while
+                // any of its periods is open, or when closed already).
+                0 if rng.chance(30) => CommandBody::CloseYear {
+                    entity,
+                    year: depot::core::yearend::year_of(&period).unwrap_or(1999)
+                        - rng.below(2) as i32,
+                },
                 0 => CommandBody::ClosePeriod { entity, period },
+                // Intercompany balances settled (often more than is owed).
+                5 if rng.chance(40) => CommandBody::SettleIntercompany {
+                    payee: if entity == "US01" { "CA01" } else { "US01" }.to_string(),
+                    payer: entity,
+                    amount: rng.amount(800, 2),
+                    reference: "simulated wire".into(),
+                },
                 1 => CommandBody::LockPeriod { entity, period },
                 2 => CommandBody::ReopenPeriod {
                     entity,
@@ -1502,6 +1516,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "post_journal_entry",
         "reverse_journal_entry",
         "close_period",
+        "close_year",
         "revalue_fx",
         "import_bank_statement",
         "auto_match_bank",

@@ -75,6 +75,26 @@ fn stores_written_by_earlier_versions_open_check_and_report_the_same() {
             let want = std::fs::read_to_string(src.join(format!("{r}.csv"))).expect("report");
             assert_eq!(report(&dir, r), want, "{name}: report {r} differs");
         }
+        // Written before time zones: its dates stay UTC days until an
+        // admin sets a zone, which (the store has history) is a change
+        // request effective from a future date, not an immediate switch.
+        let out = exec_all(
+            &dir,
+            &[
+                r#"{"operator":"ADMIN","cmd":"set_time_zone","entity":"US01","zone":"America/Chicago","from":"2099-01-01"}"#,
+            ],
+        );
+        assert!(
+            out[0].to_string().contains("change_requested"),
+            "{name}: {}",
+            out[0]
+        );
+        let out = depot(&dir, &["check"], None);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        for r in REPORTS {
+            let want = std::fs::read_to_string(src.join(format!("{r}.csv"))).expect("report");
+            assert_eq!(report(&dir, r), want, "{name}: report {r} differs after");
+        }
     }
 }
 

@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
 pub fn apply(state: &mut State, env: &Envelope) {
-    let day = env.time.date_naive();
     for event in env.events() {
         let keys = pool_keys(event);
         let before: Vec<CostPool> = keys
@@ -23,6 +22,8 @@ pub fn apply(state: &mut State, env: &Envelope) {
             let a = state.costs.get(&k).cloned().unwrap_or_default();
             let (dq, dv) = (a.qty - b.qty, a.value - b.value);
             if !dq.is_zero() || !dv.is_zero() {
+                // The entity's business date of the record's time.
+                let day = super::zone::entity_date(state, &k.0, env.time);
                 let d = state.pool_days.entry((k.0, k.1, day)).or_default();
                 d.qty += dq;
                 d.value += dv;
@@ -186,7 +187,11 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::DemoDeclared
         | Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
-        | Event::DocumentProfileSet(_) => Vec::new(),
+        | Event::DocumentProfileSet(_)
+        | Event::TimeZoneSet { .. }
+        | Event::YearClosed { .. }
+        | Event::YearReopened { .. }
+        | Event::IntercompanySettled { .. } => Vec::new(),
     }
 }
 
@@ -303,7 +308,11 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
-        | Event::DocumentPrinted(_) => {}
+        | Event::DocumentPrinted(_)
+        | Event::TimeZoneSet { .. }
+        | Event::YearClosed { .. }
+        | Event::YearReopened { .. }
+        | Event::IntercompanySettled { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -396,6 +405,18 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
         | Event::DocumentPrinted(_) => super::printing::apply_event(state, event),
+        Event::TimeZoneSet { .. } => super::zone::apply_event(state, event),
+        Event::YearClosed { .. } | Event::YearReopened { .. } => {
+            super::yearend::apply_event(state, event)
+        }
+        Event::IntercompanySettled {
+            journal,
+            payee_journal,
+            ..
+        } => {
+            apply_journal(state, journal);
+            apply_journal(state, payee_journal);
+        }
         Event::CartonPacked { .. }
         | Event::CartonReleased { .. }
         | Event::CartonUnpacked { .. } => super::pack::apply_event(state, event),
@@ -620,6 +641,18 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         }
         Event::BankLinePosted { journal, .. } => vec![journal],
         Event::CreditRefunded { journal, .. } => vec![journal],
+        Event::IntercompanySettled {
+            journal,
+            payee_journal,
+            ..
+        } => vec![journal, payee_journal],
+        Event::YearClosed { journal, .. } | Event::YearReopened { journal, .. } => {
+            if journal.lines.is_empty() {
+                Vec::new()
+            } else {
+                vec![journal]
+            }
+        }
         Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
         Event::PasswordSet { .. }
         | Event::SignedIn { .. }
@@ -629,7 +662,8 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
-        | Event::DocumentPrinted(_) => Vec::new(),
+        | Event::DocumentPrinted(_)
+        | Event::TimeZoneSet { .. } => Vec::new(),
         Event::PeriodsClosed { .. }
         | Event::PeriodsLocked { .. }
         | Event::PeriodsReopened { .. } => Vec::new(),

@@ -181,7 +181,7 @@ pub fn import(
     }
     validate::count("lines", lines.len(), STATEMENT_LINES_MAX)?;
     let mut out = Vec::with_capacity(lines.len());
-    let latest = cmd.date() + chrono::Duration::days(1);
+    let latest = cmd.entity_date(state, entity) + chrono::Duration::days(1);
     for (i, l) in lines.iter().enumerate() {
         let field = |f: &str| format!("lines[{i}].{f}");
         if l.amount.is_zero() {
@@ -387,7 +387,7 @@ pub fn auto_match(
                 None
             } else {
                 // A write-off that cannot post waits for a manual match.
-                match write_off_journal(state, line, diff, cmd.date()) {
+                match write_off_journal(state, line, diff, cmd.entity_date(state, entity)) {
                     Ok(j) => Some(j),
                     Err(_) => {
                         rest.push(line);
@@ -478,7 +478,12 @@ pub fn match_line(
     let journal = if diff.is_zero() {
         None
     } else {
-        Some(write_off_journal(state, line, diff, cmd.date())?)
+        Some(write_off_journal(
+            state,
+            line,
+            diff,
+            cmd.entity_date(state, &line.entity),
+        )?)
     };
     Ok(vec![Event::BankMatched {
         matches: vec![BankMatch {
@@ -502,7 +507,7 @@ pub fn post_line(state: &State, cmd: &Command, id: &str, account: &str, memo: &s
             account: account.to_string(),
         });
     }
-    let date = posting_date(state, line, cmd.date());
+    let date = posting_date(state, line, cmd.entity_date(state, &line.entity));
     let journal = Posting::new(state, &line.entity, date, &line.id, memo)
         .to_account(PostingKey::Bank, &line.account, line.amount, None)
         .to_account(PostingKey::Manual, account, -line.amount, None)

@@ -199,7 +199,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
             kind: RecordKind::Entity,
             key: first.entity.clone(),
         })?;
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &first.entity);
     let exempt = !c.tax_exempt_cert.trim().is_empty();
     let mut lines = Vec::new();
     let mut taxable: BTreeMap<Code, Decimal> = BTreeMap::new();

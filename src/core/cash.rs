@@ -93,7 +93,7 @@ pub fn receive(
             kind: RecordKind::Customer,
             key: customer.to_string(),
         })?;
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &c.entity);
     validate::text("reference", reference, false)?;
     validate::amount("amount", amount, &c.currency)?;
     let available = if method == Method::Credit {
@@ -340,7 +340,7 @@ pub fn refund(
             applied: amount,
         });
     }
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &c.entity);
     let base = super::purchasing::base_currency(state, &c.entity)?;
     let rate = if c.currency == base {
         Decimal::ONE

@@ -122,7 +122,7 @@ pub fn change_line(
         key: l.sku.clone(),
     })?;
     let factor = item.unit_factor(&l.unit).unwrap_or(Decimal::ONE);
-    let today = cmd.date();
+    let today = cmd.entity_date(state, &o.entity);
     let mut new = l.clone();
     if let Some(q) = qty {
         validate::qty("qty", q, item.qty_decimals)?;
@@ -251,7 +251,7 @@ pub fn add_lines(
         _ => return Err(Rejection::NoChange),
     };
     let first = o.lines.iter().map(|l| l.line).max().unwrap_or(0);
-    let today = cmd.date();
+    let today = cmd.entity_date(state, &o.entity);
     let mut added = Vec::with_capacity(priced.len());
     for (i, mut l) in priced.into_iter().enumerate() {
         l.line = first + i as u32 + 1;

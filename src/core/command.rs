@@ -26,7 +26,8 @@ pub struct Command {
 }
 
 impl Command {
-    /// The business date of the command: the day of its timestamp (UTC).
+    /// The UTC day of the command's timestamp. Business dates are local:
+    /// `entity_date` and `warehouse_date` (core::zone) give them.
     pub fn date(&self) -> NaiveDate {
         self.time.date_naive()
     }
@@ -525,6 +526,31 @@ pub enum CommandBody {
     /// Record a print of a document, printed or failed (what `depot
     /// print` and the screens do after every print).
     RecordPrint(crate::core::printing::PrintRecord),
+    /// Set the IANA time zone of an entity (finance dates) or a warehouse
+    /// (stock and shipping dates). A place with nothing dated yet takes it
+    /// at once; otherwise it is a change request effective `from` a future
+    /// date (tomorrow unless given), approved by somebody else.
+    SetTimeZone {
+        #[serde(default)]
+        entity: Option<Code>,
+        #[serde(default)]
+        warehouse: Option<Code>,
+        zone: String,
+        #[serde(default)]
+        from: Option<NaiveDate>,
+    },
+    /// Close an entity's fiscal year (every period closed): its profit or
+    /// loss moves to retained earnings. Undone only by a reopen approval.
+    CloseYear { entity: Code, year: i32 },
+    /// Settle intercompany balances through the banks: `payer` pays
+    /// `amount` (its base currency) of what it owes `payee`.
+    SettleIntercompany {
+        payer: Code,
+        payee: Code,
+        amount: Decimal,
+        #[serde(default)]
+        reference: String,
+    },
 }
 
 impl CommandBody {
@@ -615,6 +641,9 @@ impl CommandBody {
             SetPrinter(_) | SetDefaultPrinter { .. } => Permission::ManageMasterData,
             SetDocumentProfile(_) => Permission::ManageFinanceSetup,
             RecordPrint(_) => Permission::ViewMasterData,
+            SetTimeZone { .. } => Permission::ManageMasterData,
+            CloseYear { .. } => Permission::ClosePeriods,
+            SettleIntercompany { .. } => Permission::PostJournals,
         }
     }
 
@@ -720,6 +749,9 @@ impl CommandBody {
             SetDefaultPrinter { .. } => "set_default_printer",
             SetDocumentProfile(_) => "set_document_profile",
             RecordPrint(_) => "record_print",
+            SetTimeZone { .. } => "set_time_zone",
+            CloseYear { .. } => "close_year",
+            SettleIntercompany { .. } => "settle_intercompany",
         }
     }
 

@@ -229,7 +229,11 @@ pub fn sell(
     step(&mut scratch, &mut out, placed);
 
     // Pick from the bins the warehouse would send a picker to.
-    let released = super::warehouse::release(&scratch, &order.number, cmd.date())?;
+    let released = super::warehouse::release(
+        &scratch,
+        &order.number,
+        cmd.warehouse_date(state, warehouse),
+    )?;
     let lists: Vec<_> = released
         .iter()
         .filter_map(|e| match e {
@@ -371,7 +375,7 @@ fn hold_reason(
                     &order.entity,
                     &order.currency,
                     item,
-                    cmd.date(),
+                    cmd.entity_date(state, &order.entity),
                 )?;
                 (l.price < floor).then(|| (l.line, l.sku.clone(), l.price, floor))
             });

@@ -123,7 +123,7 @@ pub fn schedule(
             max: SCHEDULE_MAX.to_string(),
         });
     }
-    let today = cmd.date();
+    let today = cmd.warehouse_date(state, warehouse);
     let counting: std::collections::BTreeSet<BinKey> = state
         .index
         .open_counts
@@ -399,10 +399,16 @@ fn adjustment(
         None
     } else {
         Some(
-            Posting::new(state, &entity, cmd.date(), &c.number, "count adjustment")
-                .debit(PostingKey::Inventory, value, Some(&c.sku))
-                .credit(PostingKey::InventoryAdjustment, value, None)
-                .build()?,
+            Posting::new(
+                state,
+                &entity,
+                cmd.warehouse_date(state, &c.warehouse),
+                &c.number,
+                "count adjustment",
+            )
+            .debit(PostingKey::Inventory, value, Some(&c.sku))
+            .credit(PostingKey::InventoryAdjustment, value, None)
+            .build()?,
         )
     };
     if variance < Decimal::ZERO {
@@ -466,7 +472,7 @@ fn take_back(state: &State, cmd: &Command, c: &Count, missing: Decimal, out: &mu
                     &c.sku,
                     Decimal::ZERO,
                     cut,
-                    cmd.date(),
+                    cmd.warehouse_date(state, &c.warehouse),
                 ),
             });
             released += cut;
@@ -526,7 +532,7 @@ fn take_back(state: &State, cmd: &Command, c: &Count, missing: Decimal, out: &mu
                     &c.sku,
                     Decimal::ZERO,
                     cut,
-                    cmd.date(),
+                    cmd.warehouse_date(state, &c.warehouse),
                 ),
             });
         }
@@ -615,7 +621,7 @@ pub fn adjust(
     // Stock found in a lot never seen is a new lot (no expiry known).
     let mut lots = super::lots::NewLots::default();
     if qty > Decimal::ZERO {
-        lots.check(state, sku, lot, None, cmd.date())?;
+        lots.check(state, sku, lot, None, cmd.warehouse_date(state, warehouse))?;
     }
     let mut c = Count {
         number: format!("CT-{:06}", state.next_count + 1),
@@ -624,7 +630,7 @@ pub fn adjust(
         sku: sku.to_string(),
         lot: lot.map(str::to_string),
         abc: item.abc,
-        created: cmd.date(),
+        created: cmd.warehouse_date(state, warehouse),
         status: CountStatus::Posted,
         first: Some((book + qty, cmd.operator.clone())),
         second: None,
@@ -642,7 +648,7 @@ pub fn adjust(
         .and_then(|e| state.entities.get(e))
         .map(|e| e.adjustment_approval_limit)
         .unwrap_or_default();
-    let mut out: Vec<Event> = lots.events(cmd.date()).collect();
+    let mut out: Vec<Event> = lots.events(cmd.warehouse_date(state, warehouse)).collect();
     if value.abs() > limit {
         c.status = CountStatus::AwaitingApproval;
         out.push(Event::StockAdjusted {

@@ -136,15 +136,17 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 unit: unit.as_deref(),
                 unit_cost: *unit_cost,
                 lot: lot.as_deref(),
-                date: date.unwrap_or_else(|| cmd.date()),
+                date: date.unwrap_or_else(|| cmd.warehouse_date(state, warehouse)),
             },
         )
         .map(|mut ev| {
-            sales::fill_backorders(state, &mut ev, cmd.date());
+            sales::fill_backorders(state, &mut ev, cmd.warehouse_date(state, warehouse));
             ev
         }),
         CommandBody::PlaceOrder { .. } => sales::place(state, cmd),
-        CommandBody::ConfirmQuote { number } => sales::confirm_quote(state, number, cmd.date()),
+        CommandBody::ConfirmQuote { number } => {
+            sales::confirm_quote(state, number, order_date(state, cmd, number))
+        }
         CommandBody::ReleaseHold { number, hold } => {
             sales::decide_hold(state, cmd, number, *hold, true, "")
         }
@@ -161,7 +163,9 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             line,
             reason,
         } => sales::cancel(state, cmd, number, Some(*line), reason),
-        CommandBody::ReleaseOrder { number } => warehouse::release(state, number, cmd.date()),
+        CommandBody::ReleaseOrder { number } => {
+            warehouse::release(state, number, order_date(state, cmd, number))
+        }
         CommandBody::ReleaseWave {
             warehouse,
             carrier,
@@ -409,6 +413,19 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         }
         CommandBody::SetDocumentProfile(p) => super::printing::set_profile(state, p),
         CommandBody::RecordPrint(r) => super::printing::record_print(state, cmd, r),
+        CommandBody::SetTimeZone {
+            entity,
+            warehouse,
+            zone,
+            from,
+        } => super::zone::set(state, cmd, entity, warehouse, zone, *from),
+        CommandBody::CloseYear { entity, year } => super::yearend::close(state, cmd, entity, *year),
+        CommandBody::SettleIntercompany {
+            payer,
+            payee,
+            amount,
+            reference,
+        } => super::transfer::settle(state, cmd, payer, payee, *amount, reference),
         _ => unreachable_master(),
     }
 }
@@ -607,6 +624,25 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
         approved_by: cmd.operator.clone(),
     };
     // The world may have moved since the request: validate again.
+    if let Change::ReopenPeriod { entity, period, .. } = &req.change {
+        // Reopening a closed year's last period undoes its year close.
+        let periods = super::ledger::reopenable(state, entity, period)?;
+        let mut out = vec![
+            approved,
+            Event::PeriodsReopened {
+                entity: entity.clone(),
+                periods: periods.clone(),
+                by: cmd.operator.clone(),
+            },
+        ];
+        out.extend(super::yearend::reopened(
+            state,
+            entity,
+            &periods,
+            &cmd.operator,
+        ));
+        return Ok(out);
+    }
     let applied = match &req.change {
         Change::Record(r) => {
             // Governed fields from the request onto the record as it is now,
@@ -643,6 +679,9 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
             entity: entity.clone(),
             by: cmd.operator.clone(),
         },
+        Change::TimeZone { place, zone, from } => {
+            super::zone::approved(state, cmd, place, zone, *from)?
+        }
     };
     Ok(vec![approved, applied])
 }
@@ -854,4 +893,14 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
         journal,
     });
     Ok(events)
+}
+
+/// The business date of a command about sales order `number`: its
+/// entity's (UTC days when the order is unknown; the command refuses it).
+fn order_date(state: &State, cmd: &Command, number: &str) -> NaiveDate {
+    state
+        .orders
+        .get(number)
+        .map(|o| cmd.entity_date(state, &o.entity))
+        .unwrap_or_else(|| cmd.date())
 }

@@ -32,6 +32,12 @@ pub enum Change {
         period: Code,
         reason: String,
     },
+    /// An entity's or a warehouse's time zone from a date on.
+    TimeZone {
+        place: super::zone::Place,
+        zone: String,
+        from: chrono::NaiveDate,
+    },
 }
 
 impl Change {
@@ -48,6 +54,7 @@ impl Change {
             Change::ReopenPeriod { entity, period, .. } => {
                 format!("period {entity}/{period}")
             }
+            Change::TimeZone { place, .. } => format!("time zone of {place}"),
         }
     }
 }
@@ -509,6 +516,40 @@ pub enum Event {
         list: Code,
         line: u32,
         reason: super::warehouse::ShortReason,
+    },
+    /// A place's time zone from a date on (its business dates).
+    TimeZoneSet {
+        place: super::zone::Place,
+        zone: String,
+        from: chrono::NaiveDate,
+    },
+    /// A fiscal year closed: its profit or loss moved to retained earnings
+    /// by a closing entry dated the year's last day (no lines when the
+    /// year had none). The one posting a closed period takes.
+    YearClosed {
+        entity: Code,
+        year: i32,
+        journal: JournalEntry,
+        by: Code,
+    },
+    /// A reopen approval undid a year close: the closing entry reversed.
+    YearReopened {
+        entity: Code,
+        year: i32,
+        journal: JournalEntry,
+        by: Code,
+    },
+    /// Intercompany balances settled through the banks: the payer's Dr
+    /// Due to / Cr Bank, the payee's Dr Bank / Cr Due from (at `rate`).
+    IntercompanySettled {
+        number: Code,
+        payer: Code,
+        payee: Code,
+        amount: Decimal,
+        rate: Decimal,
+        journal: JournalEntry,
+        payee_journal: JournalEntry,
+        by: Code,
     },
 }
 

@@ -7,8 +7,8 @@
 //! empty), and replay reproducing the state exactly.
 
 use super::apply::{apply, journals};
-use super::event::Envelope;
-use super::master::{Control, PeriodStatus};
+use super::event::{Envelope, Event};
+use super::master::{AccountKind, Control, PeriodStatus, PostingKey};
 use super::state::{Map, Set, State};
 use super::types::Code;
 use rust_decimal::Decimal;
@@ -125,6 +125,12 @@ pub enum Violation {
         doc: String,
         account: Code,
         key: &'static str,
+    },
+    #[error("fiscal year {year} of {entity} is closed but {problem}")]
+    YearClose {
+        entity: Code,
+        year: i32,
+        problem: String,
     },
     #[error("record {seq} follows record {prev}: the log has a gap or is out of order")]
     Sequence { seq: u64, prev: u64 },
@@ -270,6 +276,47 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 periods,
                 balance: *balance,
             });
+        }
+    }
+    // A closed fiscal year: every period closed, and its profit and loss
+    // (revenue and expense accounts over its periods) all in retained
+    // earnings, so nil.
+    for ((entity, year), yc) in &state.year_closes {
+        let periods = super::yearend::periods_of(state, entity, *year);
+        let problem = |p: String| Violation::YearClose {
+            entity: entity.clone(),
+            year: *year,
+            problem: p,
+        };
+        if let Some(open) = periods.iter().find(|p| p.status == PeriodStatus::Open) {
+            return Err(problem(format!("period {} is open", open.code)));
+        }
+        if periods.last().map(|p| &p.code) != Some(&yc.period) {
+            return Err(problem(format!(
+                "its closing entry is in {}, not its last period",
+                yc.period
+            )));
+        }
+        let mut year: BTreeMap<&Code, Decimal> = BTreeMap::new();
+        for p in &periods {
+            let lo = (entity.clone(), p.code.clone(), String::new());
+            for ((e, code, account), v) in state.ledger.period_balances.range(lo..) {
+                if e != entity || *code != p.code {
+                    break;
+                }
+                let kind = state
+                    .accounts
+                    .get(&(e.clone(), account.clone()))
+                    .map(|a| a.kind);
+                if matches!(kind, Some(AccountKind::Revenue | AccountKind::Expense)) {
+                    *year.entry(account).or_default() += *v;
+                }
+            }
+        }
+        if let Some((account, v)) = year.iter().find(|(_, v)| !v.is_zero()) {
+            return Err(problem(format!(
+                "account {account} holds {v} over the year's periods"
+            )));
         }
     }
     // The dated balances (reports as of a day) add up to the balances, and
@@ -1247,11 +1294,38 @@ impl Replayer {
                         credit: j.credits(),
                     });
                 }
-                let open = self
-                    .state
-                    .period_of(&j.entity, j.date)
-                    .is_some_and(|p| p.status == PeriodStatus::Open && p.code == j.period);
-                if !open {
+                let here = self.state.period_of(&j.entity, j.date);
+                let open =
+                    here.is_some_and(|p| p.status == PeriodStatus::Open && p.code == j.period);
+                // The one exception (docs/finance.md): a year's closing
+                // entry, and its reversal by a reopen approval, post into
+                // the year's last period, which is closed, and touch only
+                // revenue, expense and retained-earnings lines.
+                let closing =
+                    matches!(event, Event::YearClosed { .. } | Event::YearReopened { .. })
+                        && here.is_some_and(|p| {
+                            p.status != PeriodStatus::Open
+                                && p.code == j.period
+                                && super::yearend::year_of(&p.code).is_some_and(|y| {
+                                    super::yearend::periods_of(&self.state, &j.entity, y)
+                                        .iter()
+                                        .all(|x| x.status != PeriodStatus::Open)
+                                        && super::yearend::periods_of(&self.state, &j.entity, y)
+                                            .last()
+                                            .is_some_and(|x| x.code == p.code)
+                                })
+                        })
+                        && j.lines.iter().all(|l| {
+                            l.key == PostingKey::RetainedEarnings
+                                || matches!(
+                                    self.state
+                                        .accounts
+                                        .get(&(j.entity.clone(), l.account.clone()))
+                                        .map(|a| a.kind),
+                                    Some(AccountKind::Revenue | AccountKind::Expense)
+                                )
+                        });
+                if !open && !closing {
                     return Err(Violation::ClosedPeriod {
                         seq: env.seq,
                         doc: j.doc.clone(),

@@ -91,7 +91,7 @@ pub fn allocate(
         });
     }
     validate::count("receipts", receipts.len(), RECEIPTS_MAX)?;
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &s.entity);
     let base = super::purchasing::base_currency(state, &s.entity)?;
     let rate = super::purchasing::to_base(state, &s.currency, &base, date)?;
     let base_amount = base.round(amount * rate);
@@ -373,7 +373,11 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::PrinterSet(_)
         | Event::DefaultPrinterSet { .. }
         | Event::DocumentProfileSet(_)
-        | Event::DocumentPrinted(_) => {}
+        | Event::DocumentPrinted(_)
+        | Event::TimeZoneSet { .. }
+        | Event::YearClosed { .. }
+        | Event::YearReopened { .. }
+        | Event::IntercompanySettled { .. } => {}
     }
 }
 

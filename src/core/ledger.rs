@@ -506,7 +506,7 @@ pub fn post_manual(
             kind: RecordKind::Entity,
             key: entity.to_string(),
         })?;
-    let date = date.unwrap_or_else(|| cmd.date());
+    let date = date.unwrap_or_else(|| cmd.entity_date(state, entity));
     let number = format!("JE-{:06}", state.next_journal.max(1));
     let mut p = Posting::new(state, entity, date, &number, memo);
     for (i, l) in lines.iter().enumerate() {
@@ -561,7 +561,7 @@ pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<N
     }
     let j = &original.journal;
     let new = format!("JE-{:06}", state.next_journal.max(1));
-    let date = date.unwrap_or_else(|| cmd.date());
+    let date = date.unwrap_or_else(|| cmd.entity_date(state, &j.entity));
     let memo = format!("reversal of {number}: {}", j.memo);
     let mut p = Posting::new(state, &j.entity, date, &new, &memo);
     for l in &j.lines {
@@ -583,7 +583,7 @@ pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<N
 /// document's own rate.
 pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
     let target = find_period(state, entity, period)?;
-    if cmd.date() < target.end {
+    if cmd.entity_date(state, entity) < target.end {
         return Err(period_state(
             entity,
             period,

@@ -106,11 +106,13 @@ pub enum PostingKey {
     /// A line of a manual journal entry: the account is named by the entry,
     /// not by a posting rule (never a control account).
     Manual,
+    /// Where the year-end close puts the year's profit or loss.
+    RetainedEarnings,
 }
 
 impl PostingKey {
     /// Every key that a posting rule maps (all but `Manual`).
-    pub const ALL: [PostingKey; 25] = [
+    pub const ALL: [PostingKey; 26] = [
         PostingKey::Inventory,
         PostingKey::Cogs,
         PostingKey::Grni,
@@ -136,6 +138,7 @@ impl PostingKey {
         PostingKey::UnrealisedFxGain,
         PostingKey::UnrealisedFxLoss,
         PostingKey::BankCharges,
+        PostingKey::RetainedEarnings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -166,6 +169,7 @@ impl PostingKey {
             PostingKey::UnrealisedFxLoss => "unrealised_fx_loss",
             PostingKey::BankCharges => "bank_charges",
             PostingKey::Manual => "manual",
+            PostingKey::RetainedEarnings => "retained_earnings",
         }
     }
 

@@ -33,6 +33,8 @@ pub mod transfer;
 pub mod types;
 pub mod validate;
 pub mod warehouse;
+pub mod yearend;
+pub mod zone;
 
 pub use apply::apply;
 pub use command::{Command, CommandBody};

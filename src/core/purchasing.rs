@@ -313,7 +313,11 @@ pub fn create(
         change.add_po(&po);
     }
     let mut out = vec![Event::PurchaseOrderCreated(po)];
-    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    out.extend(super::sales::repromise(
+        state,
+        &change,
+        cmd.warehouse_date(state, warehouse),
+    ));
     Ok(out)
 }
 
@@ -368,7 +372,7 @@ pub(crate) fn build(
             max: LINES_MAX.to_string(),
         });
     }
-    let today = cmd.date();
+    let today = cmd.warehouse_date(state, warehouse);
     let mut out = Vec::with_capacity(lines.len());
     for (n, input) in lines.iter().enumerate() {
         let item = state
@@ -474,7 +478,12 @@ pub fn submit(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, 
         return Err(po_state(number, "is not a draft"));
     }
     let base = base_currency(state, &po.entity)?;
-    let rate = to_base(state, &po.currency, &base, cmd.date())?;
+    let rate = to_base(
+        state,
+        &po.currency,
+        &base,
+        cmd.entity_date(state, &po.entity),
+    )?;
     let base_total = base.round(po.total * rate);
     let needs_approval = above_limit(state, &po.entity, base_total);
     let mut change = super::sales::ScheduleChange::default();
@@ -487,7 +496,11 @@ pub fn submit(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, 
         base_total,
         needs_approval,
     }];
-    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    out.extend(super::sales::repromise(
+        state,
+        &change,
+        cmd.warehouse_date(state, &po.warehouse),
+    ));
     Ok(out)
 }
 
@@ -549,9 +562,9 @@ pub fn change_line(
         new.price = (p / factor).round_dp(COST_DECIMALS);
     }
     if let Some(d) = expected {
-        if d < cmd.date() {
+        if d < cmd.warehouse_date(state, &po.warehouse) {
             return Err(Rejection::InvalidDateRange {
-                from: cmd.date(),
+                from: cmd.warehouse_date(state, &po.warehouse),
                 to: d,
             });
         }
@@ -572,7 +585,12 @@ pub fn change_line(
         })
         .sum();
     let base = base_currency(state, &po.entity)?;
-    let rate = to_base(state, &po.currency, &base, cmd.date())?;
+    let rate = to_base(
+        state,
+        &po.currency,
+        &base,
+        cmd.entity_date(state, &po.entity),
+    )?;
     let base_total = base.round(total * rate);
     // A draft is approved, if need be, when it is sent.
     let reapprove = po.status != PoStatus::Draft
@@ -602,7 +620,11 @@ pub fn change_line(
         needs_approval: reapprove,
         by: cmd.operator.clone(),
     }];
-    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    out.extend(super::sales::repromise(
+        state,
+        &change,
+        cmd.warehouse_date(state, &po.warehouse),
+    ));
     Ok(out)
 }
 
@@ -624,7 +646,11 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
         number: number.to_string(),
         by: cmd.operator.clone(),
     }];
-    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    out.extend(super::sales::repromise(
+        state,
+        &change,
+        cmd.warehouse_date(state, &po.warehouse),
+    ));
     Ok(out)
 }
 
@@ -666,7 +692,11 @@ pub fn end(
             reason: reason.to_string(),
         }
     }];
-    out.extend(super::sales::repromise(state, &change, cmd.date()));
+    out.extend(super::sales::repromise(
+        state,
+        &change,
+        cmd.warehouse_date(state, &po.warehouse),
+    ));
     Ok(out)
 }
 
@@ -697,7 +727,7 @@ pub fn receive(
             key: format!("{}/{}", po.warehouse, bin.trim()),
         })?;
     validate::count("lines", lines.len(), LINES_MAX)?;
-    let date = cmd.date();
+    let date = cmd.warehouse_date(state, &po.warehouse);
     let base = base_currency(state, &po.entity)?;
     let rate = to_base(state, &po.currency, &base, date)?;
     // Quantities taken per PO line in this receipt.
@@ -806,7 +836,7 @@ pub fn receive(
         moves,
         journal,
     });
-    super::sales::fill_backorders(state, &mut ev, cmd.date());
+    super::sales::fill_backorders(state, &mut ev, cmd.warehouse_date(state, &po.warehouse));
     Ok(ev)
 }
 
@@ -947,7 +977,7 @@ pub fn put_away(
         by: cmd.operator.clone(),
     }];
     // Out of quarantine, goods become available for backorders.
-    super::sales::fill_backorders(state, &mut ev, cmd.date());
+    super::sales::fill_backorders(state, &mut ev, cmd.warehouse_date(state, warehouse));
     Ok(ev)
 }
 
@@ -1080,7 +1110,7 @@ pub fn enter_invoice(
         });
     }
     validate::count("lines", lines.len(), LINES_MAX)?;
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &s.entity);
     let mut problems = Vec::new();
     let mut out = Vec::new();
     for l in lines {
@@ -1248,7 +1278,7 @@ pub fn pay(
     let s = supplier_of(state, supplier)?;
     validate::text("reference", reference, false)?;
     validate::count("apply", apply.len(), LINES_MAX)?;
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &s.entity);
     let base = base_currency(state, &s.entity)?;
     let rate = to_base(state, &s.currency, &base, date)?;
     let mut apps = Vec::new();

@@ -250,6 +250,25 @@ pub enum Rejection {
     BadCredential { problem: String },
     #[error("only a new store can be declared the demo (this one has documents)")]
     DemoNeedsNewStore,
+    #[error("{zone:?} is not an IANA time zone (e.g. America/Chicago)")]
+    UnknownTimeZone { zone: String },
+    #[error(
+        "the time zone of {place} cannot change from {from}: dates already given would change; \
+         the earliest is {earliest}"
+    )]
+    TimeZoneRetroactive {
+        place: String,
+        from: chrono::NaiveDate,
+        earliest: chrono::NaiveDate,
+    },
+    #[error("fiscal year {year} of {entity} {problem}")]
+    YearClose {
+        entity: String,
+        year: i32,
+        problem: String,
+    },
+    #[error("intercompany settlement refused: {problem}")]
+    IntercompanySettlement { problem: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -323,6 +342,10 @@ pub const ALL_CODES: &[&str] = &[
     "password_needed",
     "bad_credential",
     "demo_needs_new_store",
+    "unknown_time_zone",
+    "time_zone_retroactive",
+    "year_close",
+    "intercompany_settlement",
 ];
 
 impl Rejection {
@@ -397,6 +420,10 @@ impl Rejection {
             Rejection::PasswordNeeded { .. } => "password_needed",
             Rejection::BadCredential { .. } => "bad_credential",
             Rejection::DemoNeedsNewStore => "demo_needs_new_store",
+            Rejection::UnknownTimeZone { .. } => "unknown_time_zone",
+            Rejection::TimeZoneRetroactive { .. } => "time_zone_retroactive",
+            Rejection::YearClose { .. } => "year_close",
+            Rejection::IntercompanySettlement { .. } => "intercompany_settlement",
         }
     }
 }

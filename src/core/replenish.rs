@@ -401,7 +401,7 @@ pub fn accept(
             .replenishment
             .get(&(warehouse.to_string(), l.sku.clone()))
             .filter(|p| p.active)
-            .and_then(|p| suggest(state, &pipe, p, cmd.date()))
+            .and_then(|p| suggest(state, &pipe, p, cmd.warehouse_date(state, warehouse)))
             .filter(|s| s.supplier.as_deref() == Some(supplier))
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::ReplenishmentPolicy,

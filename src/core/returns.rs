@@ -246,7 +246,7 @@ pub fn authorize(
         customer: inv.customer.clone(),
         entity: inv.entity.clone(),
         warehouse: warehouse.unwrap_or_default(),
-        date: cmd.date(),
+        date: cmd.entity_date(state, &inv.entity),
         reason: reason.to_string(),
         authorized_by: cmd.operator.clone(),
         status: ReturnStatus::Authorized,
@@ -392,7 +392,7 @@ pub fn receive(
             Some(found.code.clone())
         }
     };
-    let date = cmd.date();
+    let date = cmd.warehouse_date(state, &r.warehouse);
     let memo_no = format!("CM-{:06}", state.next_credit_memo + 1);
     // Goods back into stock at their original cost.
     let mut moves = Vec::new();
@@ -505,7 +505,7 @@ pub fn receive(
         journal,
     });
     // Restocked goods go to backorders first.
-    super::sales::fill_backorders(state, &mut events, cmd.date());
+    super::sales::fill_backorders(state, &mut events, cmd.warehouse_date(state, &r.warehouse));
     Ok(events)
 }
 
@@ -623,7 +623,7 @@ pub fn allowance(
     let base_to_invoice =
         super::billing::base_relief(&base, to_invoice, inv.open, inv.base_open, inv.rate);
     let credit_b = base.round(to_credit * inv.rate);
-    let date = cmd.date();
+    let date = cmd.entity_date(state, &inv.entity);
     let memo_no = format!("CM-{:06}", state.next_credit_memo + 1);
     let journal: JournalEntry = Posting::new(
         state,

@@ -755,7 +755,11 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
         return Err(Rejection::NoChange);
     };
     let (quote, requested) = (*quote, *requested);
-    let today = cmd.time.date_naive();
+    let today = state
+        .customers
+        .get(customer)
+        .map(|c| cmd.entity_date(state, &c.entity))
+        .unwrap_or_else(|| cmd.date());
     let c = state
         .customers
         .get(customer)
@@ -1006,7 +1010,11 @@ pub fn decide_hold(
         ev.push(Event::OrderConfirmed {
             number: number.to_string(),
         });
-        ev.extend(allocate(state, &confirmed, cmd.time.date_naive()));
+        ev.extend(allocate(
+            state,
+            &confirmed,
+            cmd.entity_date(state, &o.entity),
+        ));
     }
     Ok(ev)
 }

@@ -261,6 +261,13 @@ pub struct State {
     /// (pick list, line) -> why the picker said it was short.
     #[serde(default)]
     pub short_reasons: Map<(Code, u32), super::warehouse::ShortReason>,
+    /// Each entity's and warehouse's time zone history (issue 16): empty
+    /// in stores written before, whose business dates stay UTC days.
+    #[serde(default)]
+    pub zones: Map<super::zone::Place, Vec<super::zone::ZoneFrom>>,
+    /// Closed fiscal years: (entity, year) -> the closing entry.
+    #[serde(default)]
+    pub year_closes: Map<(Code, i32), super::yearend::YearClose>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

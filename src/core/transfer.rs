@@ -112,7 +112,7 @@ pub fn ship(
     validate::count("lines", lines.len(), TRANSFER_LINES_MAX)?;
     let cur = super::purchasing::base_currency(state, &src.entity)?;
     let dest_cur = super::purchasing::base_currency(state, &dst.entity)?;
-    let rate = super::purchasing::to_base(state, &cur, &dest_cur, cmd.date())?;
+    let rate = super::purchasing::to_base(state, &cur, &dest_cur, cmd.warehouse_date(state, from))?;
     let mut taken_bin: BTreeMap<BinKey, Decimal> = BTreeMap::new();
     let mut taken_wh: BTreeMap<Code, Decimal> = BTreeMap::new();
     let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
@@ -198,11 +198,18 @@ pub fn ship(
         });
     }
     let number = format!("TR-{:06}", state.next_transfer + 1);
-    let mut p = Posting::new(state, &src.entity, cmd.date(), &number, "transfer shipped");
+    let mut p = Posting::new(
+        state,
+        &src.entity,
+        cmd.warehouse_date(state, from),
+        &number,
+        "transfer shipped",
+    );
+    // The destination books it on its own calendar (finance: the entity).
     let mut dest = Posting::new(
         state,
         &dst.entity,
-        cmd.date(),
+        cmd.entity_date(state, &dst.entity),
         &number,
         "intercompany transfer",
     );
@@ -246,7 +253,7 @@ pub fn ship(
             to_entity: dst.entity.clone(),
             from: src.code.clone(),
             to: dst.code.clone(),
-            shipped: cmd.date(),
+            shipped: cmd.warehouse_date(state, from),
             shipped_by: cmd.operator.clone(),
             status: TransferStatus::InTransit,
             lines: out,
@@ -282,7 +289,13 @@ pub fn receive(
             kind: RecordKind::Bin,
             key: format!("{}/{}", t.to, bin.trim()),
         })?;
-    let mut p = Posting::new(state, &t.to_entity, cmd.date(), number, "transfer received");
+    let mut p = Posting::new(
+        state,
+        &t.to_entity,
+        cmd.warehouse_date(state, &t.to),
+        number,
+        "transfer received",
+    );
     let mut moves = Vec::new();
     for l in &t.lines {
         p = p
@@ -305,7 +318,7 @@ pub fn receive(
         moves,
         journal,
     }];
-    super::sales::fill_backorders(state, &mut ev, cmd.date());
+    super::sales::fill_backorders(state, &mut ev, cmd.warehouse_date(state, &t.to));
     Ok(ev)
 }
 
@@ -346,4 +359,98 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         _ => {}
     }
+}
+
+/// Settle intercompany balances through the banks: `payer` pays `amount`
+/// (its base currency) of what it owes (due to) to `payee`, which receives
+/// it at the day's rate against what it is owed (due from). Payer: Dr Due
+/// to / Cr Bank; payee: Dr Bank / Cr Due from (the same share of its
+/// balance as the payer pays of its own), the difference realised FX. The
+/// payer may not pay more than it owes.
+pub fn settle(
+    state: &State,
+    cmd: &Command,
+    payer: &str,
+    payee: &str,
+    amount: Decimal,
+    reference: &str,
+) -> Result<Vec<Event>, Rejection> {
+    super::validate::text("reference", reference, false)?;
+    let base_of = |e: &str| super::purchasing::base_currency(state, e);
+    let (from_cur, to_cur) = (base_of(payer)?, base_of(payee)?);
+    if payer == payee {
+        return Err(Rejection::IntercompanySettlement {
+            problem: format!("{payer} cannot settle with itself"),
+        });
+    }
+    super::validate::amount("amount", amount, &from_cur)?;
+    if amount <= Decimal::ZERO {
+        return Err(Rejection::NotPositive {
+            field: "amount".into(),
+            value: amount,
+        });
+    }
+    let carried = |e: &str, key: PostingKey| -> Result<Decimal, Rejection> {
+        let account = super::posting::resolve_account(state, e, key)?;
+        Ok(state
+            .ledger
+            .balances
+            .get(&(e.to_string(), account))
+            .copied()
+            .unwrap_or_default())
+    };
+    // A liability is a credit balance: what the payer owes is its negative.
+    let owes = -carried(payer, PostingKey::IntercompanyDueTo)?;
+    if amount > owes {
+        return Err(Rejection::IntercompanySettlement {
+            problem: format!(
+                "{payer} owes {} {from_cur} to intercompany, less than {amount}",
+                if owes > Decimal::ZERO {
+                    owes
+                } else {
+                    Decimal::ZERO
+                }
+            ),
+        });
+    }
+    let payee_date = cmd.entity_date(state, payee);
+    let rate = super::purchasing::to_base(state, &from_cur, &to_cur, payee_date)?;
+    let received = to_cur.round(amount * rate);
+    let owed = carried(payee, PostingKey::IntercompanyDueFrom)?;
+    if owed <= Decimal::ZERO {
+        return Err(Rejection::IntercompanySettlement {
+            problem: format!("{payee} is owed nothing by intercompany"),
+        });
+    }
+    // The payee relieves the same share of what it carries as the payer
+    // pays of what it owes; cash received beyond (or short of) it, at
+    // today's rate, is realised FX.
+    let relieved = if amount == owes {
+        owed
+    } else {
+        to_cur.round(owed * amount / owes)
+    };
+    let number = format!("ICS-{:06}", state.seq + 1);
+    let memo = format!("intercompany settlement {payer} to {payee} {reference}")
+        .trim()
+        .to_string();
+    let journal = Posting::new(state, payer, cmd.entity_date(state, payer), &number, &memo)
+        .debit(PostingKey::IntercompanyDueTo, amount, None)
+        .credit(PostingKey::Bank, amount, None)
+        .build()?;
+    let payee_journal = Posting::new(state, payee, payee_date, &number, &memo)
+        .debit(PostingKey::Bank, received, None)
+        .credit(PostingKey::IntercompanyDueFrom, relieved, None)
+        .fx_difference(received - relieved)
+        .build()?;
+    Ok(vec![Event::IntercompanySettled {
+        number,
+        payer: payer.to_string(),
+        payee: payee.to_string(),
+        amount,
+        rate,
+        journal,
+        payee_journal,
+        by: cmd.operator.clone(),
+    }])
 }

@@ -332,7 +332,8 @@ pub struct Wave {
     pub warehouse: Code,
     pub carrier: Code,
     pub service: Option<Code>,
-    /// The carrier's next cutoff when released (UTC).
+    /// The carrier's next cutoff when released, read on the warehouse's
+    /// clock and kept as UTC.
     pub cutoff: chrono::NaiveDateTime,
     pub lists: Vec<Code>,
     pub released_by: Code,
@@ -373,8 +374,10 @@ pub fn release_wave(
             key: format!("{carrier}/{}", service.unwrap_or_default()),
         });
     }
-    // The next cutoff of the wave's services from now.
-    let now = cmd.time.naive_utc();
+    // The next cutoff of the wave's services from now, read on the
+    // warehouse's clock (a 17:00 cutoff is 17:00 where the dock is).
+    let place = super::zone::Place::Warehouse(warehouse.to_string());
+    let now = super::zone::local_time(state, &place, cmd.time);
     let cutoff = services
         .iter()
         .map(|s| {
@@ -387,6 +390,7 @@ pub fn release_wave(
         })
         .min()
         .unwrap_or(now);
+    let cutoff = super::zone::to_utc(state, &place, cmd.time, cutoff);
     let mut candidates: Vec<&super::sales::SalesOrder> = state
         .index
         .open_orders
@@ -413,7 +417,7 @@ pub fn release_wave(
             Some(warehouse),
             next,
             &mut taken,
-            cmd.date(),
+            cmd.warehouse_date(state, warehouse),
         ) {
             Ok(made) => {
                 next += made.len() as u64;
@@ -529,7 +533,7 @@ pub fn confirm_pick(
         // another lot or backorders (it may still go on its last day).
         let picked = lot.as_deref().or(l.lot.as_deref());
         if let Some(expiry) = state.lot_expiry(&l.sku, picked) {
-            if expiry < cmd.date() {
+            if expiry < cmd.warehouse_date(state, &p.warehouse) {
                 return Err(Rejection::LotExpiry {
                     sku: l.sku.clone(),
                     lot: picked.unwrap_or_default().to_string(),
@@ -591,7 +595,14 @@ pub fn confirm_pick(
             lot: l.lot.clone(),
         };
         taken.insert(key, Decimal::MAX / Decimal::from(4));
-        let others = choose_bins(state, &p.warehouse, &l.sku, missing, &mut taken, cmd.date());
+        let others = choose_bins(
+            state,
+            &p.warehouse,
+            &l.sku,
+            missing,
+            &mut taken,
+            cmd.warehouse_date(state, &p.warehouse),
+        );
         let found: Decimal = others.iter().map(|x| x.3).sum();
         let first = p.lines.iter().map(|x| x.line).max().unwrap_or(0) + 1;
         for (n, (bin, seq, lot, q)) in (first..).zip(others) {
@@ -635,7 +646,7 @@ pub fn confirm_pick(
                     &l.sku,
                     Decimal::ZERO,
                     rest,
-                    cmd.date(),
+                    cmd.warehouse_date(state, &p.warehouse),
                 ),
             });
         }
@@ -729,7 +740,7 @@ pub fn ship(
     let mut posting = Posting::new(
         state,
         &o.entity,
-        cmd.date(),
+        cmd.warehouse_date(state, &p.warehouse),
         &number,
         "cost of goods shipped",
     );
@@ -773,7 +784,7 @@ pub fn ship(
             customer: o.customer.clone(),
             entity: o.entity.clone(),
             warehouse: p.warehouse.clone(),
-            date: cmd.date(),
+            date: cmd.warehouse_date(state, &p.warehouse),
             carrier: carrier.to_string(),
             service: service.to_string(),
             tracking: tracking.to_string(),

@@ -516,6 +516,7 @@ const POSTING_KEYS: &[&str] = &[
     "unrealised_fx_gain",
     "unrealised_fx_loss",
     "bank_charges",
+    "retained_earnings",
 ];
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {

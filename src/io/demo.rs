@@ -77,6 +77,16 @@ pub const FILES: &[(&str, &str)] = &[
     ("printers", include_str!("../../fixtures/demo/printers.csv")),
 ];
 
+/// The demo's time zones: (entity, warehouse, IANA zone). Dallas is on
+/// Central time like Chicago; Toronto on Eastern.
+pub const ZONES: &[(Option<&str>, Option<&str>, &str)] = &[
+    (Some("US01"), None, "America/Chicago"),
+    (Some("CA01"), None, "America/Toronto"),
+    (None, Some("CHI"), "America/Chicago"),
+    (None, Some("DAL"), "America/Chicago"),
+    (None, Some("TOR"), "America/Toronto"),
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("fixtures/demo/{file}.csv: {error}")]
@@ -139,6 +149,23 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
                 *date = Some(today);
             }
             push(&mut state, file, i, body)?;
+        }
+        if *file == "warehouses" {
+            // Business dates are local dates: the entities' and the
+            // warehouses' time zones, set before anything is dated.
+            for (i, (entity, warehouse, zone)) in ZONES.iter().enumerate() {
+                push(
+                    &mut state,
+                    "(time zones)",
+                    i,
+                    CommandBody::SetTimeZone {
+                        entity: entity.map(str::to_string),
+                        warehouse: warehouse.map(str::to_string),
+                        zone: zone.to_string(),
+                        from: None,
+                    },
+                )?;
+            }
         }
         if *file == "posting-rules" {
             // Fiscal years around today, so the demo posts whatever the date.

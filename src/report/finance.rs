@@ -84,8 +84,20 @@ pub fn pl(s: &State, o: &Options) -> Table {
             .copied()
             .filter(|p| fiscal_year(&p.code) == fy)
             .collect();
-        let per = sum_periods(s, e, &[current]);
-        let year = sum_periods(s, e, &ytd);
+        let mut per = sum_periods(s, e, &[current]);
+        let mut year = sum_periods(s, e, &ytd);
+        // A year's closing entry moves its result to retained earnings: the
+        // profit and loss shows the result, so leaves the entry out.
+        for yc in s.year_closes.values().filter(|y| &y.entity == e) {
+            for l in &yc.journal.lines {
+                if yc.period == current.code {
+                    *per.entry(l.account.clone()).or_default() -= l.signed();
+                }
+                if ytd.iter().any(|p| p.code == yc.period) {
+                    *year.entry(l.account.clone()).or_default() -= l.signed();
+                }
+            }
+        }
         let mut net = (Decimal::ZERO, Decimal::ZERO);
         for (kind, sign, total) in [
             (AccountKind::Revenue, Decimal::NEGATIVE_ONE, "Total revenue"),

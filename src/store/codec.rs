@@ -23,8 +23,8 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// the log, so a state change needs no migration (the log's types do; see
 /// `store::FORMAT_VERSION`). 8: printers, default printers, document
 /// profiles and print histories (issue 17). 9: each order's history (the
-/// log records that touched it, for the order inquiry) and the reasons
-/// of short picks.
+/// log records that touched it, for the order inquiry), the reasons of
+/// short picks, and time zones of entities and warehouses (issue 16).
 pub const STATE_VERSION: u8 = 9;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
