@@ -1183,3 +1183,19 @@ fn a_hung_printer_does_not_hold_the_screen_and_the_failure_can_be_retried() {
     assert!(!r[1].copy && r[1].doc == r[0].doc);
     assert!(d.app.failed_prints.is_empty());
 }
+
+#[test]
+fn putting_the_rest_on_account_says_how_much() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").typed("C0001").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.press("f8").press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Put the rest ("), "{s}");
+    assert!(s.contains("USD) on the customer's account?"), "{s}");
+    // At 20x5 the size message keeps the sizes in sight.
+    d.press("esc");
+    let s = d.screen(20, 5);
+    assert!(s.contains("20x5"), "{s}");
+}

@@ -739,10 +739,10 @@ impl App {
             let (mw, mh) = s.min_size();
             if body.width < mw || body.height + 2 < mh {
                 let msg = format!(
-                    "F3 exits. {} needs {mw}x{mh}; this terminal is {}x{}.",
-                    s.title(),
+                    "{}x{}: {} needs {mw}x{mh}. F3 exits.",
                     area.width,
-                    area.height
+                    area.height,
+                    s.title(),
                 );
                 f.render_widget(
                     Paragraph::new(msg)

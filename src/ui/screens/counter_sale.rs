@@ -650,7 +650,11 @@ impl Screen for CounterSale {
             }
             (Focus::Tender, Input::Action(Action::Complete)) => {
                 self.asking = Some(Ask::OnAccount);
-                Flow::Confirm("Put the rest on the customer's account?".into())
+                let rest = self
+                    .total(ctx)
+                    .map(|(t, c)| format!(" ({} {c})", money(t - self.paid(), &c)))
+                    .unwrap_or_default();
+                Flow::Confirm(format!("Put the rest{rest} on the customer's account?"))
             }
             (Focus::Tender, Input::Action(Action::Cancel)) => {
                 // Back to the scan field; tenders already taken stay.
