@@ -1199,3 +1199,31 @@ fn putting_the_rest_on_account_says_how_much() {
     let s = d.screen(20, 5);
     assert!(s.contains("20x5"), "{s}");
 }
+
+#[test]
+fn confirming_a_quote_makes_the_screen_an_order() {
+    let b = demo();
+    let quote = b
+        .state
+        .borrow()
+        .orders
+        .values()
+        .find(|o| o.status == depot::core::sales::OrderStatus::Quote)
+        .unwrap()
+        .number
+        .clone();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().press("backtab");
+    d.typed(&quote).press("enter");
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("quote {quote} is an order now")), "{s}");
+    assert_ne!(
+        b.state.borrow().orders[&quote].status,
+        depot::core::sales::OrderStatus::Quote
+    );
+    // The next frame's header no longer calls it a quote.
+    d.press("f5");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("quote"), "{s}");
+}

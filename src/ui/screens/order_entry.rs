@@ -851,7 +851,29 @@ impl Screen for OrderEntry {
                     }
                     None => {
                         self.line_edit.take();
-                        self.notice = Some(Notice::info("changed"));
+                        let confirmed = events.iter().find_map(|e| match e {
+                            Event::QuoteConfirmed { number, holds } => Some((number, holds)),
+                            _ => None,
+                        });
+                        self.notice = Some(Notice::info(match confirmed {
+                            // The quote is an order now: the header says so.
+                            Some((number, holds)) => {
+                                self.quote = false;
+                                if holds.is_empty() {
+                                    format!("quote {number} is an order now")
+                                } else {
+                                    format!(
+                                        "quote {number} is an order now, held: {}",
+                                        holds
+                                            .iter()
+                                            .map(|h| h.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                }
+                            }
+                            None => "changed".into(),
+                        }));
                     }
                 }
             }
