@@ -804,14 +804,11 @@ impl App {
         if full.chars().count() <= w {
             return full;
         }
-        let Some(s) = self.stack.last() else {
+        // A confirm's yes / no always fit.
+        let Some(s) = self.stack.last().filter(|_| self.confirm.is_none()) else {
             return full;
         };
-        let actions = if self.confirm.is_some() {
-            return full;
-        } else {
-            s.actions()
-        };
+        let actions = s.actions();
         let help = self
             .keymap
             .key_for(self.screen_name(), self.context(), Action::Help)

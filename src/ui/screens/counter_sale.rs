@@ -81,7 +81,9 @@ pub struct CounterSale {
     pub key: String,
     prompt: Option<Prompt>,
     asking: Option<Ask>,
-    preview: Option<(u64, usize, Result<Preview, Rejection>)>,
+    /// The sale decided on the view, and when refused the lines priced
+    /// alone (what the table still shows), cached by (view, edits).
+    preview: Option<(u64, usize, Result<Preview, Rejection>, Option<Preview>)>,
     /// Changes to the inputs since the start (for the preview cache).
     edits: usize,
     /// The sale done: invoice number, total, change due.
@@ -167,8 +169,7 @@ impl CounterSale {
         if self.lines.is_empty() {
             return None;
         }
-        let fresh =
-            matches!(&self.preview, Some((seq, e, _)) if *seq == ctx.view.seq && *e == self.edits);
+        let fresh = matches!(&self.preview, Some((seq, e, _, _)) if *seq == ctx.view.seq && *e == self.edits);
         if !fresh {
             // Priced as if paid in full: the tender does not change prices.
             let body = sale::body(
@@ -182,9 +183,21 @@ impl CounterSale {
                 }],
             );
             let p = sale::preview(ctx.state(), ctx.operator, ctx.now, body);
-            self.preview = Some((ctx.view.seq, self.edits, p));
+            // Refused as a whole: each line still shows its price.
+            let priced = match &p {
+                Ok(_) => None,
+                Err(_) => sale::priced_lines(
+                    ctx.state(),
+                    ctx.operator,
+                    ctx.now,
+                    &customer,
+                    &self.warehouse,
+                    &self.lines,
+                ),
+            };
+            self.preview = Some((ctx.view.seq, self.edits, p, priced));
         }
-        self.preview.as_ref().map(|(_, _, p)| p)
+        self.preview.as_ref().map(|(_, _, p, _)| p)
     }
 
     fn total(&mut self, ctx: &Ctx) -> Option<(Decimal, Currency)> {
@@ -799,10 +812,7 @@ impl Screen for CounterSale {
         let preview = self.preview(ctx).cloned();
         let lines_pv = match &preview {
             Some(Ok(p)) => Some(p.clone()),
-            // Refused as a whole: each line still shows its price.
-            Some(Err(_)) => self.customer.as_ref().and_then(|c| {
-                sale::priced_lines(s, ctx.operator, ctx.now, c, &self.warehouse, &self.lines)
-            }),
+            Some(Err(_)) => self.preview.as_ref().and_then(|(_, _, _, l)| l.clone()),
             None => None,
         };
         let wide = area.width >= 110;

@@ -77,25 +77,20 @@ impl OrderInquiry {
     /// The open order's history, read from the log once per order and
     /// view (a handful of records: O(records of the order)).
     fn history(&mut self, ctx: &Ctx, number: &str) -> &History {
-        let stale = !matches!(&self.history, Some(h) if h.order == number && h.seq == ctx.view.seq);
-        if stale || self.history.is_none() {
+        if !matches!(&self.history, Some(h) if h.order == number && h.seq == ctx.view.seq) {
+            self.history = None;
+        }
+        self.history.get_or_insert_with(|| {
             let s = ctx.state();
             let seqs = s.order_history.get(number).cloned().unwrap_or_default();
             let records = ctx.backend.records(&seqs);
-            self.history = Some(History {
+            History {
                 order: number.to_string(),
                 seq: ctx.view.seq,
                 rows: order_history(s, number, &records),
                 journals: order_journals(s, number, &records),
                 missing: seqs.len().saturating_sub(records.len()),
-            });
-        }
-        self.history.get_or_insert_with(|| History {
-            order: number.to_string(),
-            seq: ctx.view.seq,
-            rows: Vec::new(),
-            journals: Vec::new(),
-            missing: 0,
+            }
         })
     }
 
