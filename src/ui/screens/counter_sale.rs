@@ -27,6 +27,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
 
+/// (view seq, edits, the sale decided, the lines priced alone if refused).
+type Cached = (u64, usize, Result<Preview, Rejection>, Option<Preview>);
+
 /// Most lines a counter sale takes (the core's order limit is higher;
 /// a counter ticket this long is a typo or a stuck scanner).
 pub const LINES_MAX: usize = 99;
@@ -83,7 +86,7 @@ pub struct CounterSale {
     asking: Option<Ask>,
     /// The sale decided on the view, and when refused the lines priced
     /// alone (what the table still shows), cached by (view, edits).
-    preview: Option<(u64, usize, Result<Preview, Rejection>, Option<Preview>)>,
+    preview: Option<Cached>,
     /// Changes to the inputs since the start (for the preview cache).
     edits: usize,
     /// The sale done: invoice number, total, change due.
