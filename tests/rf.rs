@@ -1068,3 +1068,214 @@ fn a_transfer_in_transit_is_received_at_the_dock() {
         Some(Decimal::from(2))
     );
 }
+
+/// A bin of `wh` with at least `n` free units of an item without lots
+/// (nothing promised from it): (bin, sku, on hand).
+fn free_stock(b: &MemBackend, wh: &str, n: i64) -> (String, String, Decimal) {
+    let s = b.state.borrow();
+    let (k, q) = s
+        .bin_stock
+        .iter()
+        .find(|(k, q)| {
+            k.warehouse == wh
+                && k.lot.is_none()
+                && **q >= Decimal::from(n)
+                && s.bins[&(k.warehouse.clone(), k.bin.clone())].kind
+                    == depot::core::master::BinKind::PickFace
+                && !s.picks.values().any(|p| {
+                    p.status == depot::core::warehouse::PickStatus::Open
+                        && p.lines.iter().any(|l| l.bin == k.bin && l.sku == k.sku)
+                })
+        })
+        .unwrap();
+    (k.bin.clone(), k.sku.clone(), *q)
+}
+
+#[test]
+fn transfer_out_picks_bin_by_bin_and_ships_once_after_a_confirm() {
+    let b = demo();
+    let (bin, sku, on_hand) = free_stock(&b, "CHI", 5);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Transfer out").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains("from CHI") && s.contains("DAL"), "{s}");
+    let bells = d.app.bells;
+    // Another entity's warehouse needs a transfer price: not here.
+    d.scan("TOR");
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("transfer price"));
+    d.scan("NOWHERE");
+    assert!(d.screen(80, 24).contains("no warehouse NOWHERE"));
+    d.scan("dal");
+    // An item before its bin is refused; then the bin, two scans of the
+    // item and a typed quantity (in the unit scanned).
+    d.scan(&barcode(&b, &sku));
+    assert!(d.screen(80, 24).contains("scan the bin first"));
+    d.scan(&bin)
+        .scan(&barcode(&b, &sku))
+        .scan(&barcode(&b, &sku));
+    assert!(d.screen(40, 16).contains(&format!("{bin} {sku} 2")));
+    for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
+        insta::assert_snapshot!(format!("transfer_out_{w}x{h}"), d.screen(w, h));
+    }
+    // More than the bin holds is refused with the bell, nothing changed.
+    let bells = d.app.bells;
+    d.scan(&(on_hand + Decimal::ONE).to_string());
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains("free in"));
+    d.scan("3");
+    assert!(d.screen(40, 16).contains(&format!("{bin} {sku} 3")));
+    // Enter leaves the bin, Enter again asks to ship; no says nothing.
+    d.press("enter").press("enter");
+    assert!(d
+        .screen(80, 24)
+        .contains("Ship 1 line(s), 3 units, to DAL?"));
+    d.press("n");
+    assert!(b.state.borrow().transfers.is_empty());
+    d.press("enter").press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("shipped to DAL"), "{s}");
+    let ships: Vec<_> = b
+        .log
+        .borrow()
+        .iter()
+        .filter(|(_, r)| matches!(r.body, CommandBody::ShipTransfer { .. }))
+        .map(|(_, r)| r.body.clone())
+        .collect();
+    assert_eq!(ships.len(), 1);
+    let st = b.state.borrow();
+    let t = st.transfers.values().next().unwrap();
+    assert_eq!((t.from.as_str(), t.to.as_str()), ("CHI", "DAL"));
+    assert_eq!(t.lines.len(), 1);
+    assert_eq!(t.lines[0].qty, Decimal::from(3));
+    let left = st
+        .bin_stock
+        .get(&depot::core::state::BinKey {
+            warehouse: "CHI".into(),
+            bin: bin.clone(),
+            sku: sku.clone(),
+            lot: None,
+        })
+        .copied()
+        .unwrap_or_default();
+    assert_eq!(left, on_hand - Decimal::from(3));
+    // The transfer arrives at Dallas's receive-transfer queue.
+    assert!(depot::ui::screens::rf_transfer_in::in_transit(&st, "DAL").contains(&t.number));
+}
+
+#[test]
+fn a_count_takes_the_item_before_the_bin_and_counts_by_scanning() {
+    let b = demo();
+    b.exec(
+        "SUP1",
+        CommandBody::ScheduleCounts {
+            warehouse: "CHI".into(),
+            limit: 3,
+            skus: vec![],
+        },
+    )
+    .unwrap();
+    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
+    let c = b.state.borrow().counts[&list[0]].clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    // The item first: accepted, the bin asked for.
+    d.scan(&barcode(&b, &c.sku));
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("item OK: scan bin {}", c.bin)));
+    d.scan(&c.bin);
+    // Straight to the quantity: three scans of the item count three.
+    for _ in 0..3 {
+        d.scan(&barcode(&b, &c.sku));
+    }
+    assert!(d.screen(40, 16).contains("scanned 3: Enter"));
+    // Another item is refused with the bell and counts nothing.
+    let other = b
+        .state
+        .borrow()
+        .items
+        .keys()
+        .find(|k| **k != c.sku)
+        .cloned()
+        .unwrap();
+    let bells = d.app.bells;
+    d.scan(&other);
+    assert_eq!(d.app.bells, bells + 1);
+    d.press("enter");
+    let entered: Vec<Decimal> = b
+        .log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::EnterCount { qty, .. } => Some(*qty),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(entered, vec![Decimal::from(3)]);
+}
+
+#[test]
+fn a_scale_weight_at_the_carton_packs_and_an_item_at_the_scale_goes_into_the_carton() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    assert!(n >= Decimal::from(2), "the demo list picks at least two");
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter").scan(&sku);
+    // Enter closes the carton; an item scanned at the scale reopens it.
+    d.press("enter").scan(&sku);
+    assert!(d.screen(40, 16).contains(&format!("+ {sku} 2")));
+    for _ in 2..n.to_string().parse::<u32>().unwrap() {
+        d.scan(&sku);
+    }
+    // A bare number at the carton is not a weight: nothing is packed.
+    d.scan("3");
+    assert!(b.state.borrow().picks[&p.number].cartons.is_empty());
+    // The scale types the weight with its unit: the carton is packed.
+    d.scan(&format!("{} kg", kg.round_dp(2)));
+    assert!(d.screen(80, 24).contains("carton 1 packed"));
+    let st = b.state.borrow();
+    assert_eq!(st.picks[&p.number].cartons.len(), 1);
+    assert_eq!(st.picks[&p.number].cartons[0].lines[0].qty, n);
+}
+
+#[test]
+fn receive_takes_an_item_scanned_at_the_bin_step_and_a_bin_scanned_while_counting() {
+    let b = demo();
+    let (po, sku) = {
+        let st = b.state.borrow();
+        depot::ui::screens::rf_receive::due(&st, "CHI")
+            .into_iter()
+            .find_map(|po| {
+                st.purchase_orders[&po]
+                    .lines
+                    .iter()
+                    .find(|l| !st.items[&l.sku].lot_tracked)
+                    .map(|l| (po.clone(), l.sku.clone()))
+            })
+            .expect("a PO due in Chicago with an item without lots")
+    };
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po);
+    // The item at once: the dock bin shown is accepted and the scan counts.
+    d.scan(&barcode(&b, &sku));
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("+ {sku}")) || s.contains(&sku), "{s}");
+    // Another bin of the warehouse scanned while counting: received there.
+    d.scan("DOCK-2");
+    assert!(d.screen(80, 24).contains("receiving into DOCK-2"));
+    d.press("enter");
+    let st = b.state.borrow();
+    let gr = st
+        .goods_receipts
+        .values()
+        .find(|r| r.po == po)
+        .expect("received");
+    assert_eq!(gr.bin, "DOCK-2");
+    assert!(gr.lines.iter().any(|l| l.sku == sku));
+}

@@ -15,6 +15,7 @@ pub mod rf_putaway;
 pub mod rf_receive;
 pub mod rf_ship;
 pub mod rf_transfer_in;
+pub mod rf_transfer_out;
 pub mod sign_in;
 
 use super::screen::{Ctx, Screen};
@@ -36,6 +37,7 @@ pub const NAMES: &[&str] = &[
     "rf_putaway",
     "rf_count",
     "rf_transfer_in",
+    "rf_transfer_out",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -114,6 +116,11 @@ pub const MENU: &[Entry] = &[
         label: "Receive transfer",
         permissions: &[Permission::Receive],
         open: Some(|ctx| Box::new(rf_transfer_in::RfTransferIn::new(ctx))),
+    },
+    Entry {
+        label: "Transfer out",
+        permissions: &[Permission::Ship],
+        open: Some(|ctx| Box::new(rf_transfer_out::RfTransferOut::new(ctx))),
     },
     Entry {
         label: "Count",

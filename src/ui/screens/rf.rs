@@ -96,3 +96,76 @@ pub fn list_from_scan(
         .find(|p| ok(p))
         .map(|p| p.number.clone())
 }
+
+/// What a key means on an RF screen, read the same on every one: Enter
+/// accepts the field; F3 / Esc first empties a field with text in it (a
+/// half scan is dropped, nothing else), and only an empty field means
+/// going back a step; anything else edits the field.
+pub enum RfKey {
+    Accept,
+    Back,
+    Stay,
+}
+
+pub fn rf_key(field: &mut crate::ui::widgets::TextField, input: crate::ui::screen::Input) -> RfKey {
+    use crate::ui::keymap::Action;
+    use crate::ui::screen::Input;
+    match input {
+        Input::Action(Action::Submit) => RfKey::Accept,
+        Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
+            if field.text.is_empty() {
+                RfKey::Back
+            } else {
+                field.take();
+                RfKey::Stay
+            }
+        }
+        other => {
+            field.edit(other);
+            RfKey::Stay
+        }
+    }
+}
+
+/// The key bar of a one-field RF screen: Enter does `what`.
+pub fn rf_actions(what: &'static str) -> Vec<(crate::ui::keymap::Action, &'static str)> {
+    use crate::ui::keymap::Action;
+    vec![
+        (Action::Submit, what),
+        (Action::Back, "back"),
+        (Action::Clear, "clear the field"),
+    ]
+}
+
+/// The core's answer to an RF screen's command, taken alike everywhere.
+pub enum Answer {
+    /// Durable: the events it made (the next command takes a new key).
+    Done(Vec<crate::core::Event>),
+    /// Refused: the key is used up, the next try takes a new one.
+    Refused(crate::core::rejection::Rejection, crate::ui::screen::Notice),
+    /// Not acknowledged (the engine stopped or the store failed): the
+    /// same key again is safe, so it is kept for the retry.
+    Stopped(crate::ui::screen::Notice),
+}
+
+pub fn answer(
+    outcome: crate::ui::screen::Submitted,
+    key: &mut String,
+    ctx: &crate::ui::screen::Ctx,
+) -> Answer {
+    use crate::ui::screen::{Notice, Submitted};
+    match outcome {
+        Submitted::Committed { events, .. } => {
+            *key = ctx.new_key();
+            Answer::Done(events)
+        }
+        Submitted::Refused(r) => {
+            *key = ctx.new_key();
+            let n = Notice::bell(r.to_string());
+            Answer::Refused(r, n)
+        }
+        Submitted::Stopped(e) => {
+            Answer::Stopped(Notice::bell(format!("not saved ({e}): Enter to retry")))
+        }
+    }
+}

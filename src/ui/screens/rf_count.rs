@@ -6,7 +6,7 @@
 //! never shown. A recount that still differs needs a reason (1 damage, 2
 //! theft, 3 found, 4 correction), asked when the core says so.
 
-use super::rf::{draw, field_line, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
 use crate::core::counts::{CountStatus, Reason};
 use crate::core::rejection::Rejection;
 use crate::core::types::Code;
@@ -70,6 +70,11 @@ pub struct RfCount {
     pub qty: Decimal,
     pub key: String,
     pub done: usize,
+    /// Units counted by scanning the item (each scan its GS1 count or one
+    /// unit, times the scanned unit's factor): Enter alone enters them.
+    pub tally: Decimal,
+    /// The item was scanned before its bin (the bin is asked next).
+    pub item_first: bool,
     notice: Option<Notice>,
 }
 
@@ -86,6 +91,8 @@ impl RfCount {
             qty: Decimal::ZERO,
             key: ctx.new_key(),
             done: 0,
+            tally: Decimal::ZERO,
+            item_first: false,
             notice: None,
         }
     }
@@ -99,7 +106,37 @@ impl RfCount {
         let list = counts_for(ctx.state(), &self.warehouse, ctx.operator);
         if !self.current.as_ref().is_some_and(|c| list.contains(c)) {
             self.current = list.first().cloned();
-            self.step = Step::Bin;
+            self.reset();
+        }
+    }
+
+    /// Back to the bin of the current count, nothing scanned.
+    fn reset(&mut self) {
+        self.step = Step::Bin;
+        self.tally = Decimal::ZERO;
+        self.item_first = false;
+    }
+
+    /// A scan of the count's item (lot checked): how many units it counts.
+    fn item_scan(
+        &self,
+        s: &State,
+        c: &crate::core::counts::Count,
+        text: &str,
+    ) -> Result<Decimal, String> {
+        match s.scanned_item(text, &c.sku) {
+            Ok(si) if si.item.sku == c.sku => {
+                if let (Some(want), Some(got)) = (&c.lot, &si.lot) {
+                    if want != got {
+                        return Err(format!("wrong lot {got}: count lot {want}"));
+                    }
+                }
+                let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
+                Ok(si.count.unwrap_or(Decimal::ONE) * factor)
+            }
+            Ok(si) => Err(format!("wrong item {}: count {}", si.item.sku, c.sku)),
+            Err(Rejection::BadScan { problem }) => Err(problem),
+            Err(_) => Err(format!("wrong item {text}: count {}", c.sku)),
         }
     }
 
@@ -125,41 +162,66 @@ impl RfCount {
             self.notice = Some(Notice::info("nothing to count"));
             return Flow::Stay;
         };
+        // Whatever the step, a scan goes where it belongs: the count's bin
+        // confirms the bin, its item confirms the item (before the bin:
+        // then the bin is asked for) and, once confirmed, counts up.
         match self.step {
             Step::Bin => {
                 if text.eq_ignore_ascii_case(&c.bin) {
-                    self.step = Step::Item;
+                    self.step = if self.item_first {
+                        Step::Qty
+                    } else {
+                        Step::Item
+                    };
                     Flow::Stay
                 } else if text.is_empty() {
                     self.refuse(format!("scan bin {}", c.bin))
-                } else {
+                } else if s
+                    .bins
+                    .contains_key(&(self.warehouse.clone(), text.to_ascii_uppercase()))
+                {
                     self.refuse(format!("wrong bin {text}: go to {}", c.bin))
+                } else {
+                    match self.item_scan(s, &c, text) {
+                        Ok(_) => {
+                            self.item_first = true;
+                            self.notice =
+                                Some(Notice::info(format!("item OK: scan bin {}", c.bin)));
+                            Flow::Stay
+                        }
+                        Err(_) => self.refuse(format!("wrong bin {text}: go to {}", c.bin)),
+                    }
                 }
             }
-            Step::Item => match s.scanned_item(text, &c.sku) {
-                Ok(si) if si.item.sku == c.sku => {
-                    if let (Some(want), Some(got)) = (&c.lot, &si.lot) {
-                        if want != got {
-                            return self.refuse(format!("wrong lot {got}: count lot {want}"));
-                        }
-                    }
+            Step::Item if text.eq_ignore_ascii_case(&c.bin) => Flow::Stay,
+            Step::Item => match self.item_scan(s, &c, text) {
+                Ok(_) => {
                     self.step = Step::Qty;
                     Flow::Stay
                 }
-                Ok(si) => self.refuse(format!("wrong item {}: count {}", si.item.sku, c.sku)),
-                Err(Rejection::BadScan { problem }) => self.refuse(problem),
-                Err(_) => self.refuse(format!("wrong item {text}: count {}", c.sku)),
+                Err(e) => self.refuse(e),
             },
+            Step::Qty if text.is_empty() => {
+                if self.tally > Decimal::ZERO {
+                    self.qty = self.tally;
+                    self.submit(None)
+                } else {
+                    self.refuse("type the quantity counted (0: none)".into())
+                }
+            }
+            // A plain number is the quantity (item numbers are longer).
             Step::Qty => match parse_qty(text) {
-                Ok(q) if q >= Decimal::ZERO => {
+                Ok(q) if q >= Decimal::ZERO && text.len() < 8 => {
                     self.qty = q;
                     self.submit(None)
                 }
-                _ if text == "0" => {
-                    self.qty = Decimal::ZERO;
-                    self.submit(None)
-                }
-                _ => self.refuse("type the quantity counted (0: none)".into()),
+                _ => match self.item_scan(s, &c, text) {
+                    Ok(n) => {
+                        self.tally += n;
+                        Flow::Stay
+                    }
+                    Err(e) => self.refuse(e),
+                },
             },
             Step::Reason => match text.parse::<usize>() {
                 Ok(n) if (1..=REASONS.len()).contains(&n) => self.submit(Some(REASONS[n - 1].0)),
@@ -183,48 +245,50 @@ impl Screen for RfCount {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        let what = match self.step {
+        rf_actions(match self.step {
             Step::Bin => "confirm the bin",
             Step::Item => "confirm the item",
+            Step::Qty if self.tally > Decimal::ZERO => "count / enter the scans",
             Step::Qty => "enter the count",
             Step::Reason => "choose the reason",
-        };
-        vec![
-            (Action::Submit, what),
-            (Action::Back, "back"),
-            (Action::Clear, "clear the field"),
-        ]
+        })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        match input {
-            Input::Action(Action::Submit) => self.accept(ctx),
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                if !self.field.text.is_empty() {
-                    self.field.take();
-                    return Flow::Stay;
-                }
+        if let Input::Char(c) = input {
+            if self.step == Step::Reason && c.is_ascii_digit() {
+                self.field.text = c.to_string();
+                return self.accept(ctx);
+            }
+        }
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.accept(ctx),
+            RfKey::Back => {
                 match self.step {
                     Step::Bin => return Flow::Pop,
                     Step::Item => self.step = Step::Bin,
-                    Step::Qty => self.step = Step::Item,
+                    Step::Qty => {
+                        self.tally = Decimal::ZERO;
+                        self.step = Step::Item;
+                    }
                     Step::Reason => self.step = Step::Qty,
                 }
                 Flow::Stay
             }
-            Input::Char(c) if self.step == Step::Reason && c.is_ascii_digit() => {
-                self.field.text = c.to_string();
-                self.accept(ctx)
-            }
-            other => {
-                self.field.edit(other);
-                Flow::Stay
-            }
+            RfKey::Stay => Flow::Stay,
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { events, .. } => {
+        if let Submitted::Refused(Rejection::InvalidText { field, .. }) = &outcome {
+            if field == "reason" && self.step == Step::Qty {
+                // The recount still differs: why?
                 self.key = ctx.new_key();
+                self.step = Step::Reason;
+                self.notice = Some(Notice::bell("differs again: reason?"));
+                return Flow::Stay;
+            }
+        }
+        self.notice = Some(match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(events) => {
                 self.done += 1;
                 let text = events
                     .iter()
@@ -237,31 +301,14 @@ impl Screen for RfCount {
                         _ => None,
                     })
                     .unwrap_or_else(|| "counted".into());
-                self.notice = Some(Notice::info(text));
                 self.current = None;
-                self.step = Step::Bin;
+                self.reset();
                 self.next(ctx);
-                Flow::Stay
+                Notice::info(text)
             }
-            Submitted::Refused(Rejection::InvalidText { field, .. })
-                if field == "reason" && self.step == Step::Qty =>
-            {
-                // The recount still differs: why?
-                self.key = ctx.new_key();
-                self.step = Step::Reason;
-                self.notice = Some(Notice::bell("differs again: reason?"));
-                Flow::Stay
-            }
-            Submitted::Refused(r) => {
-                self.key = ctx.new_key();
-                self.notice = Some(Notice::bell(r.to_string()));
-                Flow::Stay
-            }
-            Submitted::Stopped(e) => {
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
-                Flow::Stay
-            }
-        }
+            Answer::Refused(_, n) | Answer::Stopped(n) => n,
+        });
+        Flow::Stay
     }
     fn committed(&mut self, ctx: &Ctx) {
         self.next(ctx);
@@ -304,7 +351,10 @@ impl Screen for RfCount {
         lines.push(
             RfLine::styled(th.label(), "ITEM ")
                 .push(Default::default(), c.sku.clone())
-                .push(th.good(), ok(matches!(self.step, Step::Qty | Step::Reason))),
+                .push(
+                    th.good(),
+                    ok(self.item_first || matches!(self.step, Step::Qty | Step::Reason)),
+                ),
         );
         if let Some(l) = &c.lot {
             lines.push(RfLine::styled(th.label(), "LOT  ").push(Default::default(), l.clone()));
@@ -313,7 +363,10 @@ impl Screen for RfCount {
         let (label, hint) = match self.step {
             Step::Bin => ("bin", "scan the bin".to_string()),
             Step::Item => ("item", "scan the item".to_string()),
-            Step::Qty => ("qty", "count; 0: none".to_string()),
+            Step::Qty if self.tally > Decimal::ZERO => {
+                ("qty", format!("scanned {}: Enter", fmt_qty(self.tally)))
+            }
+            Step::Qty => ("qty", "count or scan; 0: none".to_string()),
             Step::Reason => ("why", format!("counted {}", fmt_qty(self.qty))),
         };
         lines.push(field_line(label, &self.field.text, th));

@@ -8,7 +8,9 @@
 //! An item not on the list, or more than was picked, is refused with the
 //! bell before anything is submitted.
 
-use super::rf::{draw, field_line, list_from_scan, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, list_from_scan, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::pack::{packed_vs_picked, CartonInput};
 use crate::core::types::Code;
 use crate::core::warehouse::PickStatus;
@@ -133,7 +135,27 @@ impl RfPack {
                     return Flow::Stay;
                 }
                 let left = self.remaining(s);
-                match s.scanned_item(text, "an item of the list") {
+                let item = s.scanned_item(text, "an item of the list");
+                if item.is_err() {
+                    // A scale typing the weight into a filled carton packs it;
+                    // another list scanned into an empty one takes that list.
+                    // (at the carton, a weight shows itself by its point or
+                    // its unit: a bare number is not taken for one).
+                    let marked = text.contains('.') || text.to_ascii_lowercase().ends_with("kg");
+                    if let (Some(w), true, false) = (weight(text), marked, self.carton.is_empty()) {
+                        return self.pack(w);
+                    }
+                    if self.carton.is_empty() {
+                        let queue = to_pack(s, &self.warehouse);
+                        if let Some(l) =
+                            list_from_scan(s, &self.warehouse, text, |p| queue.contains(&p.number))
+                        {
+                            self.list = Some(l);
+                            return Flow::Stay;
+                        }
+                    }
+                }
+                match item {
                     Ok(si) => {
                         let sku = si.item.sku.clone();
                         let Some(room) = left.get(&sku).copied() else {
@@ -150,33 +172,53 @@ impl RfPack {
                     Err(e) => self.refuse(e.to_string()),
                 }
             }
-            Step::Weight => {
-                let t = text.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
-                let w = match t.parse::<Decimal>() {
-                    Ok(w) if w > Decimal::ZERO => w,
-                    _ => return self.refuse("type or weigh the carton (kg)".into()),
-                };
-                let Some(list) = self.list.clone() else {
-                    return Flow::Stay;
-                };
-                Flow::Submit(Box::new(Request {
-                    key: self.key.clone(),
-                    body: CommandBody::PackCarton {
-                        list,
-                        contents: self
-                            .carton
-                            .iter()
-                            .map(|(sku, q)| CartonInput {
-                                item: sku.clone(),
-                                qty: Some(*q),
-                            })
-                            .collect(),
-                        weight: w,
-                        tare: Decimal::ZERO,
-                    },
-                }))
-            }
+            Step::Weight => match weight(text) {
+                Some(w) => self.pack(w),
+                // An item scanned at the scale: the carton is not closed
+                // after all; the scan goes into it.
+                None if s.scanned_item(text, "").is_ok() => {
+                    self.step = Step::Items;
+                    self.field.text = text.to_string();
+                    self.accept(ctx)
+                }
+                None => self.refuse("type or weigh the carton (kg)".into()),
+            },
         }
+    }
+
+    /// Pack the carton at scale weight `w` (kg): one `pack_carton`.
+    fn pack(&mut self, w: Decimal) -> Flow {
+        let Some(list) = self.list.clone() else {
+            return Flow::Stay;
+        };
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: CommandBody::PackCarton {
+                list,
+                contents: self
+                    .carton
+                    .iter()
+                    .map(|(sku, q)| CartonInput {
+                        item: sku.clone(),
+                        qty: Some(*q),
+                    })
+                    .collect(),
+                weight: w,
+                tare: Decimal::ZERO,
+            },
+        }))
+    }
+}
+
+/// A scale weight as a scale or a person types it (`2.62`, `2.62 kg`,
+/// `2.62kg`): positive kilograms, else None.
+fn weight(text: &str) -> Option<Decimal> {
+    let t = text
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
+    match t.parse::<Decimal>() {
+        Ok(w) if w > Decimal::ZERO => Some(w),
+        _ => None,
     }
 }
 
@@ -194,53 +236,38 @@ impl Screen for RfPack {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        let what = match self.step {
+        rf_actions(match self.step {
             Step::List => "take the list",
             Step::Items if self.carton.is_empty() => "add the item",
             Step::Items => "add / close carton",
             Step::Weight => "pack",
-        };
-        vec![
-            (Action::Submit, what),
-            (Action::Back, "back"),
-            (Action::Clear, "clear the field"),
-        ]
+        })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        match input {
-            Input::Action(Action::Submit) => self.accept(ctx),
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                if !self.field.text.is_empty() {
-                    self.field.take();
-                    return Flow::Stay;
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.accept(ctx),
+            RfKey::Back => match self.step {
+                Step::Weight => {
+                    self.step = Step::Items;
+                    Flow::Stay
                 }
-                match self.step {
-                    Step::Weight => {
-                        self.step = Step::Items;
-                        Flow::Stay
-                    }
-                    Step::Items if !self.carton.is_empty() => {
-                        self.asking_leave = true;
-                        Flow::Confirm("Empty the carton? Its scans are dropped.".into())
-                    }
-                    Step::Items => {
-                        self.step = Step::List;
-                        self.list = None;
-                        Flow::Stay
-                    }
-                    Step::List => Flow::Pop,
+                Step::Items if !self.carton.is_empty() => {
+                    self.asking_leave = true;
+                    Flow::Confirm("Empty the carton? Its scans are dropped.".into())
                 }
-            }
-            other => {
-                self.field.edit(other);
-                Flow::Stay
-            }
+                Step::Items => {
+                    self.step = Step::List;
+                    self.list = None;
+                    Flow::Stay
+                }
+                Step::List => Flow::Pop,
+            },
+            RfKey::Stay => Flow::Stay,
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { events, .. } => {
-                self.key = ctx.new_key();
+        match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(events) => {
                 for e in &events {
                     if let Event::CartonPacked { carton, .. } = e {
                         self.last =
@@ -290,14 +317,13 @@ impl Screen for RfPack {
                     Flow::Print(print)
                 }
             }
-            Submitted::Refused(r) => {
-                self.key = ctx.new_key();
+            Answer::Refused(_, n) => {
                 self.step = Step::Items;
-                self.notice = Some(Notice::bell(r.to_string()));
+                self.notice = Some(n);
                 Flow::Stay
             }
-            Submitted::Stopped(e) => {
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+            Answer::Stopped(n) => {
+                self.notice = Some(n);
                 Flow::Stay
             }
         }

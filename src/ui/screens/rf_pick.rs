@@ -16,7 +16,7 @@
 //! key, kept until the core answers: a double Enter or a resent scan never
 //! picks twice.
 
-use super::rf::{draw, field_line, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, Answer, RfLine, RF_MIN};
 use crate::core::rejection::Rejection;
 use crate::core::scan::gs1_date;
 use crate::core::types::Code;
@@ -480,10 +480,9 @@ impl Screen for RfPick {
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { events, .. } => {
+        match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(events) => {
                 self.done += 1;
-                self.key = ctx.new_key();
                 let mut picked = Decimal::ZERO;
                 let mut msg = Vec::new();
                 for e in &events {
@@ -515,21 +514,18 @@ impl Screen for RfPick {
                 self.notice = Some(Notice::info(text));
                 Flow::Stay
             }
-            Submitted::Refused(r) => {
-                // A refused key is used up: the next try takes a new one.
-                self.key = ctx.new_key();
+            Answer::Refused(_, n) => {
                 self.counted = Decimal::ZERO;
                 self.scans = 0;
                 self.first_scan = None;
                 self.mixed = false;
                 self.asking_reason = false;
                 self.reload(ctx.state());
-                self.notice = Some(Notice::bell(r.to_string()));
+                self.notice = Some(n);
                 Flow::Stay
             }
-            Submitted::Stopped(e) => {
-                // Not acknowledged: the same key again is safe.
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
+            Answer::Stopped(n) => {
+                self.notice = Some(n);
                 Flow::Stay
             }
         }

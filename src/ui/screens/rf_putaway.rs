@@ -7,7 +7,7 @@
 //! directed bin is full, 2 damaged, 3 other); a wrong bin is refused with
 //! the bell.
 
-use super::rf::{draw, field_line, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
 use crate::core::master::BinKind;
 use crate::core::purchasing::directed_bin;
 use crate::core::state::BinKey;
@@ -164,9 +164,28 @@ impl RfPutAway {
                                 self.qty = q;
                                 Flow::Stay
                             }
-                            Ok(_) => self.refuse(format!("at most {}", fmt_qty(max))),
-                            Err(_) => {
-                                self.refuse(format!("wrong bin {up}: go to {}", self.directed))
+                            Ok(_) if text.len() < 8 => {
+                                self.refuse(format!("at most {}", fmt_qty(max)))
+                            }
+                            _ => {
+                                // Another waiting item scanned: that one
+                                // is put away instead.
+                                let other = s.scanned_item(text, "").ok().and_then(|si| {
+                                    waiting(s, &self.warehouse)
+                                        .into_iter()
+                                        .find(|(k, _)| k.sku == si.item.sku)
+                                });
+                                match other {
+                                    Some((k, q)) => {
+                                        self.directed = directed_bin(s, &self.warehouse, &k.sku)
+                                            .unwrap_or_default();
+                                        self.from = Some(k);
+                                        self.qty = q;
+                                        Flow::Stay
+                                    }
+                                    None => self
+                                        .refuse(format!("wrong bin {up}: go to {}", self.directed)),
+                                }
                             }
                         }
                     }
@@ -197,25 +216,22 @@ impl Screen for RfPutAway {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        let what = match self.step {
+        rf_actions(match self.step {
             Step::Item => "take the item",
             Step::Bin => "confirm the bin",
             Step::Reason => "choose the reason",
-        };
-        vec![
-            (Action::Submit, what),
-            (Action::Back, "back"),
-            (Action::Clear, "clear the field"),
-        ]
+        })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        match input {
-            Input::Action(Action::Submit) => self.accept(ctx),
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                if !self.field.text.is_empty() {
-                    self.field.take();
-                    return Flow::Stay;
-                }
+        if let Input::Char(c) = input {
+            if self.step == Step::Reason && c.is_ascii_digit() {
+                self.field.text = c.to_string();
+                return self.accept(ctx);
+            }
+        }
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.accept(ctx),
+            RfKey::Back => {
                 match self.step {
                     Step::Reason => self.step = Step::Bin,
                     Step::Bin => {
@@ -226,41 +242,28 @@ impl Screen for RfPutAway {
                 }
                 Flow::Stay
             }
-            Input::Char(c) if self.step == Step::Reason && c.is_ascii_digit() => {
-                self.field.text = c.to_string();
-                self.accept(ctx)
-            }
-            other => {
-                self.field.edit(other);
-                Flow::Stay
-            }
+            RfKey::Stay => Flow::Stay,
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { .. } => {
-                self.key = ctx.new_key();
+        self.notice = Some(match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(_) => {
                 let (sku, to) = match (&self.from, self.step) {
                     (Some(k), Step::Reason) => (k.sku.clone(), self.to.clone()),
                     (Some(k), _) => (k.sku.clone(), self.directed.clone()),
                     _ => Default::default(),
                 };
-                self.notice = Some(Notice::info(format!("{} {sku} to {to}", fmt_qty(self.qty))));
                 self.from = None;
                 self.step = Step::Item;
-                Flow::Stay
+                Notice::info(format!("{} {sku} to {to}", fmt_qty(self.qty)))
             }
-            Submitted::Refused(r) => {
-                self.key = ctx.new_key();
+            Answer::Refused(_, n) => {
                 self.step = Step::Bin;
-                self.notice = Some(Notice::bell(r.to_string()));
-                Flow::Stay
+                n
             }
-            Submitted::Stopped(e) => {
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
-                Flow::Stay
-            }
-        }
+            Answer::Stopped(n) => n,
+        });
+        Flow::Stay
     }
     fn committed(&mut self, ctx: &Ctx) {
         if let Some(k) = &self.from {

@@ -9,7 +9,7 @@
 //! bell and the tolerance shown. Enter on an empty field receives
 //! everything counted as one `receive_purchase` command.
 
-use super::rf::{draw, field_line, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
 use crate::core::master::BinKind;
 use crate::core::purchasing::{PoStatus, ReceiveInput};
 use crate::core::rejection::Rejection;
@@ -193,22 +193,44 @@ impl RfReceive {
                 }
             }
             Step::Bin => {
+                let mut item = None;
                 if !text.is_empty() {
                     let up = text.to_ascii_uppercase();
-                    if !s.bins.contains_key(&(self.warehouse.clone(), up.clone())) {
+                    if s.bins.contains_key(&(self.warehouse.clone(), up.clone())) {
+                        self.bin = up;
+                    } else if s.scanned_item(text, "").is_ok() {
+                        // The first item scanned already: the bin shown
+                        // is accepted and the scan counts.
+                        item = Some(text.to_string());
+                    } else {
                         return self.refuse(format!("no bin {up} in {}", self.warehouse));
                     }
-                    self.bin = up;
                 }
                 if self.bin.is_empty() {
                     return self.refuse("scan the receiving bin".into());
                 }
                 self.step = Step::Items;
-                Flow::Stay
+                match item {
+                    Some(t) => {
+                        self.field.text = t;
+                        self.accept(ctx)
+                    }
+                    None => Flow::Stay,
+                }
             }
             Step::Items => {
                 if text.is_empty() {
                     return self.submit();
+                }
+                // A bin of the warehouse scanned while counting: the goods
+                // go there instead.
+                let up = text.to_ascii_uppercase();
+                if s.scanned_item(text, "").is_err()
+                    && s.bins.contains_key(&(self.warehouse.clone(), up.clone()))
+                {
+                    self.notice = Some(Notice::info(format!("receiving into {up}")));
+                    self.bin = up;
+                    return Flow::Stay;
                 }
                 let po = self.po.clone().unwrap_or_default();
                 match s.scanned_item(text, &format!("an item on {po}")) {
@@ -370,28 +392,19 @@ impl Screen for RfReceive {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        let what = match self.step {
+        rf_actions(match self.step {
             Step::Po => "take the PO",
             Step::Bin => "accept the bin",
             Step::Items if self.lines.is_empty() => "count the item",
             Step::Items => "count / receive all",
             Step::Lot => "the lot",
             Step::Expiry => "the expiry",
-        };
-        vec![
-            (Action::Submit, what),
-            (Action::Back, "back"),
-            (Action::Clear, "clear the field"),
-        ]
+        })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        match input {
-            Input::Action(Action::Submit) => self.accept(ctx),
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                if !self.field.text.is_empty() {
-                    self.field.take();
-                    return Flow::Stay;
-                }
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.accept(ctx),
+            RfKey::Back => {
                 match self.step {
                     Step::Lot | Step::Expiry => {
                         self.waiting = None;
@@ -410,40 +423,28 @@ impl Screen for RfReceive {
                 }
                 Flow::Stay
             }
-            other => {
-                self.field.edit(other);
-                Flow::Stay
-            }
+            RfKey::Stay => Flow::Stay,
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { events, .. } => {
-                self.key = ctx.new_key();
+        self.notice = Some(match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(events) => {
                 let gr = events.iter().find_map(|e| match e {
                     Event::GoodsReceived { receipt, .. } => Some(receipt.number.clone()),
                     _ => None,
                 });
-                self.notice = Some(Notice::info(format!(
-                    "received {}: put away next",
-                    gr.unwrap_or_default()
-                )));
                 self.lines.clear();
                 self.last = None;
                 self.po = None;
                 self.step = Step::Po;
-                Flow::Stay
+                Notice::info(format!(
+                    "received {}: put away next",
+                    gr.unwrap_or_default()
+                ))
             }
-            Submitted::Refused(r) => {
-                self.key = ctx.new_key();
-                self.notice = Some(Notice::bell(r.to_string()));
-                Flow::Stay
-            }
-            Submitted::Stopped(e) => {
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
-                Flow::Stay
-            }
-        }
+            Answer::Refused(_, n) | Answer::Stopped(n) => n,
+        });
+        Flow::Stay
     }
     fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
         if std::mem::take(&mut self.asking_leave) && yes {

@@ -5,7 +5,9 @@
 //! command. Lists for the will-call carrier (a customer picking up at the
 //! counter) are listed apart; their "tracking" is the name of who collected.
 
-use super::rf::{draw, field_line, list_from_scan, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, list_from_scan, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::pack::packed_vs_picked;
 use crate::core::types::Code;
 use crate::core::warehouse::{PickList, PickStatus};
@@ -181,25 +183,16 @@ impl Screen for RfShip {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        let what = match self.step {
+        rf_actions(match self.step {
             Step::List => "take the list",
             Step::Carrier => "accept the carrier",
             Step::Tracking => "ship",
-        };
-        vec![
-            (Action::Submit, what),
-            (Action::Back, "back"),
-            (Action::Clear, "clear the field"),
-        ]
+        })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        match input {
-            Input::Action(Action::Submit) => self.accept(ctx),
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                if !self.field.text.is_empty() {
-                    self.field.take();
-                    return Flow::Stay;
-                }
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.accept(ctx),
+            RfKey::Back => {
                 match self.step {
                     Step::Tracking => self.step = Step::Carrier,
                     Step::Carrier => {
@@ -210,35 +203,23 @@ impl Screen for RfShip {
                 }
                 Flow::Stay
             }
-            other => {
-                self.field.edit(other);
-                Flow::Stay
-            }
+            RfKey::Stay => Flow::Stay,
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { events, .. } => {
-                self.key = ctx.new_key();
+        self.notice = Some(match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(events) => {
                 let sh = events.iter().find_map(|e| match e {
                     Event::Shipped { shipment, .. } => Some(shipment.number.clone()),
                     _ => None,
                 });
-                self.notice = Some(Notice::info(format!("shipped {}", sh.unwrap_or_default())));
                 self.list = None;
                 self.step = Step::List;
-                Flow::Stay
+                Notice::info(format!("shipped {}", sh.unwrap_or_default()))
             }
-            Submitted::Refused(r) => {
-                self.key = ctx.new_key();
-                self.notice = Some(Notice::bell(r.to_string()));
-                Flow::Stay
-            }
-            Submitted::Stopped(e) => {
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
-                Flow::Stay
-            }
-        }
+            Answer::Refused(_, n) | Answer::Stopped(n) => n,
+        });
+        Flow::Stay
     }
     fn committed(&mut self, ctx: &Ctx) {
         if let Some(l) = &self.list {

@@ -4,7 +4,7 @@
 //! receives the whole transfer there: one `receive_transfer` command. The
 //! goods then wait at the dock for Put away.
 
-use super::rf::{draw, field_line, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
 use crate::core::master::BinKind;
 use crate::core::transfer::TransferStatus;
 use crate::core::types::Code;
@@ -121,57 +121,33 @@ impl Screen for RfTransferIn {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        let what = if self.transfer.is_none() {
+        rf_actions(if self.transfer.is_none() {
             "take the transfer"
         } else {
             "receive / set the bin"
-        };
-        vec![
-            (Action::Submit, what),
-            (Action::Back, "back"),
-            (Action::Clear, "clear the field"),
-        ]
+        })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        match input {
-            Input::Action(Action::Submit) => self.accept(ctx),
-            Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                if !self.field.text.is_empty() {
-                    self.field.take();
-                } else if self.transfer.is_some() {
-                    self.transfer = None;
-                } else {
-                    return Flow::Pop;
-                }
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.accept(ctx),
+            RfKey::Back if self.transfer.is_some() => {
+                self.transfer = None;
                 Flow::Stay
             }
-            other => {
-                self.field.edit(other);
-                Flow::Stay
-            }
+            RfKey::Back => Flow::Pop,
+            RfKey::Stay => Flow::Stay,
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        match outcome {
-            Submitted::Committed { .. } => {
-                self.key = ctx.new_key();
-                self.notice = Some(Notice::info(format!(
-                    "received {} into {}: put away next",
-                    self.transfer.take().unwrap_or_default(),
-                    self.bin
-                )));
-                Flow::Stay
-            }
-            Submitted::Refused(r) => {
-                self.key = ctx.new_key();
-                self.notice = Some(Notice::bell(r.to_string()));
-                Flow::Stay
-            }
-            Submitted::Stopped(e) => {
-                self.notice = Some(Notice::bell(format!("not saved ({e}): Enter to retry")));
-                Flow::Stay
-            }
-        }
+        self.notice = Some(match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(_) => Notice::info(format!(
+                "received {} into {}: put away next",
+                self.transfer.take().unwrap_or_default(),
+                self.bin
+            )),
+            Answer::Refused(_, n) | Answer::Stopped(n) => n,
+        });
+        Flow::Stay
     }
     fn committed(&mut self, ctx: &Ctx) {
         if let Some(t) = &self.transfer {
