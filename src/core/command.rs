@@ -551,6 +551,26 @@ pub enum CommandBody {
         #[serde(default)]
         reference: String,
     },
+    /// Approve an exception of the queue: its document's own approval
+    /// (release the hold, approve the change, ...), never by whoever
+    /// raised it.
+    ApproveException { id: u64 },
+    /// Reject an exception with a reason (cancel the held order, reject
+    /// the change or the invoice, ...).
+    RejectException { id: u64, reason: String },
+    /// Give an exception to a role or an operator.
+    ReassignException {
+        id: u64,
+        to: crate::core::exceptions::Owner,
+    },
+    /// Comment on an exception.
+    CommentException { id: u64, text: String },
+    /// Put an exception out of the queue until a business date.
+    SnoozeException {
+        id: u64,
+        until: NaiveDate,
+        reason: String,
+    },
 }
 
 impl CommandBody {
@@ -644,6 +664,11 @@ impl CommandBody {
             SetTimeZone { .. } => Permission::ManageMasterData,
             CloseYear { .. } => Permission::ClosePeriods,
             SettleIntercompany { .. } => Permission::PostJournals,
+            // Approve and reject need the permission of the document's own
+            // command too (checked when they dispatch to it).
+            ApproveException { .. } | RejectException { .. } => Permission::ApproveChanges,
+            ReassignException { .. } | SnoozeException { .. } => Permission::ApproveChanges,
+            CommentException { .. } => Permission::ViewMasterData,
         }
     }
 
@@ -752,6 +777,11 @@ impl CommandBody {
             SetTimeZone { .. } => "set_time_zone",
             CloseYear { .. } => "close_year",
             SettleIntercompany { .. } => "settle_intercompany",
+            ApproveException { .. } => "approve_exception",
+            RejectException { .. } => "reject_exception",
+            ReassignException { .. } => "reassign_exception",
+            CommentException { .. } => "comment_exception",
+            SnoozeException { .. } => "snooze_exception",
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod counter_sale;
 pub mod customer_lookup;
+pub mod exceptions;
 pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
@@ -36,6 +37,7 @@ pub const NAMES: &[&str] = &[
     "rf_putaway",
     "rf_count",
     "rf_transfer_in",
+    "exceptions",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -143,7 +145,7 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Exception queue",
         permissions: &[Permission::ApproveChanges],
-        open: None,
+        open: Some(|_| Box::new(exceptions::Exceptions::new())),
     },
 ];
 
