@@ -205,3 +205,75 @@ fn with_two_admins_a_second_identity_waits_for_the_other_admin() {
     assert_eq!(s.operators["REP1"].name, "Dev Field Jr");
     assert!(!s.operators["REP1"].roles.contains(&Role::Supervisor));
 }
+
+#[test]
+fn the_permissions_report_is_the_table_the_core_enforces() {
+    use depot::core::command::{permission_of, NAMES};
+    let unique: std::collections::BTreeSet<_> = NAMES.iter().collect();
+    assert_eq!(unique.len(), NAMES.len());
+    for n in NAMES {
+        assert!(permission_of(n).is_some(), "{n} has no permission");
+    }
+    let (s, _) = demo();
+    let t = depot::report::build("permissions", &s, None, now().date_naive()).unwrap();
+    assert_eq!(t.rows.len(), NAMES.len());
+    let row = |cmd: &str| t.rows.iter().find(|r| r[0] == cmd).unwrap().clone();
+    let col = |h: &str| t.headers.iter().position(|x| *x == h).unwrap();
+    let release = row("release_hold");
+    assert_eq!(release[1], "release_holds");
+    assert_eq!(release[col("supervisor")], "yes");
+    assert_eq!(release[col("picker")], "");
+    assert_eq!(row("approve_exception")[col("controller")], "yes");
+    // What the report says is what decide does.
+    let mut s2 = s.clone();
+    run(
+        &mut s2,
+        "CLERK1",
+        serde_json::from_value(
+            serde_json::json!({"cmd": "place_order", "customer": "C0006",
+            "lines": [{"sku": "TOO-1000", "qty": "20", "warehouse": "CHI"}]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let e = run(
+        &mut s2,
+        "PICK1",
+        CommandBody::ReleaseHold {
+            number: "SO-000001".into(),
+            hold: depot::core::sales::Hold::Credit,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "not_permitted");
+}
+
+#[test]
+fn the_exceptions_report_lists_open_and_cleared_with_ages() {
+    let (mut s, _) = demo();
+    for _ in 0..2 {
+        run(
+            &mut s,
+            "CLERK1",
+            serde_json::from_value(
+                serde_json::json!({"cmd": "place_order", "customer": "C0006",
+                "lines": [{"sku": "TOO-1000", "qty": "20", "warehouse": "CHI"}]}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    }
+    run(&mut s, "SUP1", CommandBody::ApproveException { id: 2 }).unwrap();
+    let as_of = now().date_naive() + chrono::Duration::days(3);
+    let t = depot::report::build("exceptions", &s, None, as_of).unwrap();
+    assert_eq!(t.rows.len(), 2);
+    let col = |h: &str| t.headers.iter().position(|x| *x == h).unwrap();
+    // Open first, aged to the report's day; cleared with who and how.
+    assert_eq!(t.rows[0][col("id")], "1");
+    assert_eq!(t.rows[0][col("status")], "open");
+    assert_eq!(t.rows[0][col("age days")], "3");
+    assert_eq!(t.rows[1][col("status")], "cleared");
+    assert_eq!(t.rows[1][col("age days")], "0");
+    assert_eq!(t.rows[1][col("cleared by")], "SUP1");
+    assert_eq!(t.rows[1][col("how")], "released");
+}

@@ -338,8 +338,10 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                         .map(|c| (c.credit_limit, super::sales::exposure(state, c)))
                         .unwrap_or_default();
                     format!(
-                        "{} {} {value}: exposure {exposure}, limit {limit}",
-                        o.customer, o.currency
+                        "{} {} {value}: with it, exposure {} over the limit {limit}",
+                        o.customer,
+                        o.currency,
+                        exposure + value
                     )
                 }
                 Hold::Price => {

@@ -397,7 +397,7 @@ impl Screen for Exceptions {
         let s = ctx.state();
         let theme = ctx.theme;
         let [head, list, detail, prompt] = Layout::vertical([
-            Constraint::Length(2),
+            Constraint::Length(3),
             Constraint::Min(3),
             Constraint::Length(4),
             Constraint::Length(1),
@@ -421,10 +421,28 @@ impl Screen for Exceptions {
                 theme,
             ),
         ]);
-        f.render_widget(Paragraph::new(vec![Line::from(spans), filter]), head);
         // The queue.
         self.page = list.height.saturating_sub(2).max(1) as usize;
         let wide = list.width >= 110;
+        let columns = if wide {
+            format!(
+                "     {:>4} {:<7} {:<24} {:<6} {:<5} {:<12} {:>18} {:>4}  {}",
+                "id", "kind", "document", "entity", "whse", "owner", "amount", "age", "party"
+            )
+        } else {
+            format!(
+                "     {:>3} {:<6} {:<22} {:>16} {:>4} {}",
+                "id", "kind", "document", "amount", "age", "owner"
+            )
+        };
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(spans),
+                filter,
+                Line::from(Span::styled(columns, theme.dim())),
+            ]),
+            head,
+        );
         let items: Vec<ListItem> = rows
             .iter()
             .filter_map(|id| s.exceptions.get(id))
