@@ -849,6 +849,33 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     how,
                 ]);
             }
+            // Kinds that need a clock, computed as of the report's day.
+            for b in crate::core::exceptions::backorders_past_promise(s, today) {
+                if let Some(o) = s.orders.get(&b.order) {
+                    if !wanted(&o.entity) {
+                        continue;
+                    }
+                }
+                t.rows.push(vec![
+                    String::new(),
+                    "backorder_past_promise".into(),
+                    String::new(),
+                    format!("order {} line {}", b.order, b.line),
+                    s.orders
+                        .get(&b.order)
+                        .map(|o| o.entity.clone())
+                        .unwrap_or_default(),
+                    b.warehouse.clone(),
+                    crate::core::auth::Role::Supervisor.to_string(),
+                    b.qty.to_string(),
+                    b.sku.clone(),
+                    format!("promised {}", b.promise),
+                    "open (as of today)".into(),
+                    b.days.to_string(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
             t
         }
         "permissions" => {

@@ -277,3 +277,39 @@ fn the_exceptions_report_lists_open_and_cleared_with_ages() {
     assert_eq!(t.rows[1][col("cleared by")], "SUP1");
     assert_eq!(t.rows[1][col("how")], "released");
 }
+
+#[test]
+fn a_backorder_past_its_promise_is_an_exception_on_the_day_after() {
+    let (mut s, _) = demo();
+    // More than the shelf: the rest is backordered with a promise date.
+    let env = run(
+        &mut s,
+        "CLERK1",
+        serde_json::from_value(
+            serde_json::json!({"cmd": "place_order", "customer": "C0001",
+            "lines": [{"sku": "FAS-1003", "qty": "400", "warehouse": "CHI"}]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let promise = env
+        .events()
+        .iter()
+        .find_map(|e| match e {
+            Event::Backordered { promise, .. } => Some(*promise),
+            _ => None,
+        })
+        .expect("a backorder");
+    use depot::core::exceptions::backorders_past_promise;
+    // The clock is passed in: not yet on the promise day, then one day late.
+    assert!(backorders_past_promise(&s, promise).is_empty());
+    let late = backorders_past_promise(&s, promise + chrono::Duration::days(1));
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].days, 1);
+    let t =
+        depot::report::build("exceptions", &s, None, promise + chrono::Duration::days(2)).unwrap();
+    assert!(t
+        .rows
+        .iter()
+        .any(|r| r[1] == "backorder_past_promise" && r[11] == "2"));
+}

@@ -1077,11 +1077,55 @@ pub fn apply_event(state: &mut State, env: &Envelope, event: &Event) {
                 .short_acknowledged
                 .insert((list.clone(), *line), *short);
         }
-        Event::IdentityLinked { operator, person } => {
-            if operator != person {
-                state.persons.insert(operator.clone(), person.clone());
-            }
+        Event::IdentityLinked { operator, person } if operator != person => {
+            state.persons.insert(operator.clone(), person.clone());
         }
         _ => {}
     }
+}
+
+/// An exception that needs a clock: computed from the documents as of a
+/// business date passed in (never stored: it is true or not on the day).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overdue {
+    pub order: Code,
+    pub line: u32,
+    pub customer: Code,
+    pub warehouse: Code,
+    pub sku: Code,
+    pub qty: Decimal,
+    pub promise: NaiveDate,
+    /// Days past the promise on `today`.
+    pub days: i64,
+}
+
+/// Backordered lines of confirmed orders whose promise date is before
+/// `today` (the caller's clock): the "backorder past its promise" kind.
+pub fn backorders_past_promise(state: &State, today: NaiveDate) -> Vec<Overdue> {
+    let mut out = Vec::new();
+    for number in state.index.open_orders.values().flatten() {
+        let Some(o) = state.orders.get(number) else {
+            continue;
+        };
+        for l in o
+            .lines
+            .iter()
+            .filter(|l| !l.cancelled && l.backordered > Decimal::ZERO)
+        {
+            if let Some(promise) = l.promise.filter(|p| *p < today) {
+                out.push(Overdue {
+                    order: o.number.clone(),
+                    line: l.line,
+                    customer: o.customer.clone(),
+                    warehouse: l.warehouse.clone(),
+                    sku: l.sku.clone(),
+                    qty: l.backordered,
+                    promise,
+                    days: (today - promise).num_days(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| b.days.cmp(&a.days).then(a.order.cmp(&b.order)));
+    out
 }

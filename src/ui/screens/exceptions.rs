@@ -158,7 +158,7 @@ impl Exceptions {
     }
 
     /// The command the prompt's text stands for, or why not.
-    fn from_prompt(&self, p: Prompt, id: u64, text: &str) -> Result<CommandBody, String> {
+    fn command_of(p: Prompt, id: u64, text: &str) -> Result<CommandBody, String> {
         let text = text.trim();
         match p {
             Prompt::Reject => Ok(CommandBody::RejectException {
@@ -345,7 +345,7 @@ impl Screen for Exceptions {
                     return Flow::Stay;
                 };
                 let text = self.input.trimmed().to_string();
-                match self.from_prompt(p, id, &text) {
+                match Self::command_of(p, id, &text) {
                     Ok(body) => {
                         self.focus = Focus::List;
                         self.input.take();
