@@ -571,6 +571,9 @@ pub enum CommandBody {
         until: NaiveDate,
         reason: String,
     },
+    /// Escalate the exceptions older than their kind's service level to
+    /// the next role (as of the command's time).
+    EscalateExceptions,
 }
 
 impl CommandBody {
@@ -690,6 +693,7 @@ impl CommandBody {
             ReassignException { .. } => "reassign_exception",
             CommentException { .. } => "comment_exception",
             SnoozeException { .. } => "snooze_exception",
+            EscalateExceptions => "escalate_exceptions",
         }
     }
 
@@ -914,6 +918,7 @@ pub const NAMES: &[&str] = &[
     "reassign_exception",
     "comment_exception",
     "snooze_exception",
+    "escalate_exceptions",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1002,6 +1007,7 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "approve_exception" | "reject_exception" => Permission::ApproveChanges,
         "reassign_exception" | "snooze_exception" => Permission::ApproveChanges,
         "comment_exception" => Permission::ViewMasterData,
+        "escalate_exceptions" => Permission::ApproveChanges,
         _ => return None,
     })
 }

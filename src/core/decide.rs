@@ -441,6 +441,7 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::SnoozeException { id, until, reason } => {
             super::exceptions::snooze(state, cmd, *id, *until, reason)
         }
+        CommandBody::EscalateExceptions => super::exceptions::escalate(state, cmd),
         _ => unreachable_master(),
     }
 }

@@ -275,6 +275,62 @@ impl Exception {
     }
 }
 
+/// Days an exception of a kind may wait before it escalates (its service
+/// level).
+pub fn sla_days(kind: ExceptionKind) -> i64 {
+    match kind {
+        ExceptionKind::CreditHold
+        | ExceptionKind::PriceApproval
+        | ExceptionKind::ShortPick
+        | ExceptionKind::CartonWeight => 1,
+        ExceptionKind::PoApproval | ExceptionKind::PeriodReopen => 2,
+        ExceptionKind::CountVariance | ExceptionKind::GovernedChange => 3,
+        ExceptionKind::ThreeWayMatch => 5,
+    }
+}
+
+/// The role an exception escalates to from its owner role.
+pub fn next_role(role: Role) -> Option<Role> {
+    match role {
+        Role::Admin => None,
+        Role::Supervisor | Role::Controller => Some(Role::Admin),
+        _ => Some(Role::Supervisor),
+    }
+}
+
+/// Escalate every exception in the queue older than its service level
+/// (as of the command's time: the engine's clock) from its owner role to
+/// the next one. Exceptions given to a person and snoozed ones stay.
+pub fn escalate(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
+    let mut out = Vec::new();
+    for id in state.open_exceptions.values() {
+        let Some(x) = state.exceptions.get(id) else {
+            continue;
+        };
+        let today = match (&x.warehouse, &x.entity) {
+            (Some(w), _) => cmd.warehouse_date(state, w),
+            (None, Some(e)) => cmd.entity_date(state, e),
+            (None, None) => cmd.date(),
+        };
+        if !x.in_queue(today) || x.age_days(cmd.time) <= sla_days(x.kind) {
+            continue;
+        }
+        if let Owner::Role(r) = &x.owner {
+            if let Some(next) = next_role(*r) {
+                out.push(Event::ExceptionReassigned {
+                    id: x.id,
+                    owner: Owner::Role(next),
+                    by: cmd.operator.clone(),
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Rejection::NoChange);
+    }
+    Ok(out)
+}
+
 /// What the document's state says about an exception that should be open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Facts {
