@@ -32,6 +32,8 @@ pub const REPORTS: &[&str] = &[
     "dso",
     "gl",
     "bank-rec",
+    "exceptions",
+    "permissions",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -219,7 +221,7 @@ pub fn permission(name: &str) -> crate::core::auth::Permission {
     use crate::core::auth::Permission;
     match name {
         "open-orders" | "backorders" | "stock" | "open-pos" | "replenishment"
-        | "count-accuracy" | "list" => Permission::ViewMasterData,
+        | "count-accuracy" | "list" | "exceptions" | "permissions" => Permission::ViewMasterData,
         _ => Permission::ViewLedger,
     }
 }
@@ -781,6 +783,142 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     money(v),
                 ]);
             }
+            t
+        }
+        "exceptions" => {
+            // Open first (oldest first), then cleared (latest first), with
+            // their ages in days as of the report's day.
+            let mut t = Table::new(
+                format!("Exceptions as of {today}: open and cleared, with ages"),
+                &[
+                    ("id", true),
+                    ("kind", false),
+                    ("severity", false),
+                    ("document", false),
+                    ("entity", false),
+                    ("warehouse", false),
+                    ("owner", false),
+                    ("amount", true),
+                    ("unit", false),
+                    ("raised", false),
+                    ("status", false),
+                    ("age days", true),
+                    ("cleared by", false),
+                    ("how", false),
+                ],
+            );
+            use crate::core::exceptions::ExceptionStatus;
+            let mut xs: Vec<_> = s
+                .exceptions
+                .values()
+                .filter(|x| x.entity.as_deref().is_none_or(wanted))
+                .collect();
+            xs.sort_by_key(|x| (!x.is_open(), x.raised_at, x.id));
+            for x in xs {
+                let (status, end, by, how) = match &x.status {
+                    ExceptionStatus::Open => {
+                        ("open".to_string(), today, String::new(), String::new())
+                    }
+                    ExceptionStatus::Snoozed { until, reason } => (
+                        format!("snoozed until {until}"),
+                        today,
+                        String::new(),
+                        reason.clone(),
+                    ),
+                    ExceptionStatus::Cleared { how, by, at, .. } => (
+                        "cleared".to_string(),
+                        at.date_naive(),
+                        by.clone(),
+                        how.clone(),
+                    ),
+                };
+                t.rows.push(vec![
+                    x.id.to_string(),
+                    x.kind.as_str().to_string(),
+                    x.severity.as_str().to_string(),
+                    x.blocked.to_string(),
+                    x.entity.clone().unwrap_or_default(),
+                    x.warehouse.clone().unwrap_or_default(),
+                    x.owner.to_string(),
+                    x.amount.to_string(),
+                    x.unit.clone(),
+                    x.raised_at.format("%Y-%m-%d %H:%M").to_string(),
+                    status,
+                    (end - x.date).num_days().max(0).to_string(),
+                    by,
+                    how,
+                ]);
+            }
+            // Kinds that need a clock, computed as of the report's day.
+            for b in crate::core::exceptions::backorders_past_promise(s, today) {
+                if let Some(o) = s.orders.get(&b.order) {
+                    if !wanted(&o.entity) {
+                        continue;
+                    }
+                }
+                t.rows.push(vec![
+                    String::new(),
+                    "backorder_past_promise".into(),
+                    String::new(),
+                    format!("order {} line {}", b.order, b.line),
+                    s.orders
+                        .get(&b.order)
+                        .map(|o| o.entity.clone())
+                        .unwrap_or_default(),
+                    b.warehouse.clone(),
+                    crate::core::auth::Role::Supervisor.to_string(),
+                    b.qty.to_string(),
+                    b.sku.clone(),
+                    format!("promised {}", b.promise),
+                    "open (as of today)".into(),
+                    b.days.to_string(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            t
+        }
+        "permissions" => {
+            // Every command by every role, from the table `decide` checks.
+            use crate::core::auth::{allows, Role};
+            let mut t = Table::new(
+                "Permissions: which role may run each command".into(),
+                &[
+                    ("command", false),
+                    ("permission", false),
+                    ("counter_clerk", false),
+                    ("sales_rep", false),
+                    ("picker", false),
+                    ("packer", false),
+                    ("shipper", false),
+                    ("receiver", false),
+                    ("buyer", false),
+                    ("ar_clerk", false),
+                    ("ap_clerk", false),
+                    ("controller", false),
+                    ("supervisor", false),
+                    ("admin", false),
+                ],
+            );
+            for name in crate::core::command::NAMES {
+                let p = crate::core::command::permission_of(name)
+                    .unwrap_or(crate::core::auth::Permission::ManageOperators);
+                let mut row = vec![name.to_string(), p.to_string()];
+                for r in Role::ALL {
+                    row.push(if allows(&[r], p) {
+                        "yes".into()
+                    } else {
+                        String::new()
+                    });
+                }
+                t.rows.push(row);
+            }
+            t.notes.push(
+                "approve_exception and reject_exception also need the permission of the \
+                 document's own command (release_hold, approve_change, ...); nobody approves \
+                 what they (under any of their operator codes) requested"
+                    .into(),
+            );
             t
         }
         other => {

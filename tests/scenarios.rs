@@ -248,6 +248,13 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
     for (what, want) in checks {
         let got = match what.as_str() {
             "pending_changes" => s.changes.len().to_string(),
+            // The exception queue: how many are open, and the person an
+            // operator code is tied to (itself when none).
+            "open_exceptions" => s.open_exceptions.len().to_string(),
+            w if w.starts_with("person:") => {
+                let op = &w["person:".len()..];
+                depot::core::exceptions::person_of(s, op).to_string()
+            }
             w if w.starts_with("period:") => {
                 // period:ENTITY:CODE -> open, closed or locked
                 let parts: Vec<&str> = w.split(':').collect();
@@ -410,6 +417,10 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "credentials" => serde_json::to_value(&s.credentials[parts[2]]),
                     "printers" => serde_json::to_value(&s.printers[parts[2]]),
                     "doc_profiles" => serde_json::to_value(&s.doc_profiles[parts[2]]),
+                    "exceptions" => serde_json::to_value(
+                        &s.exceptions[&parts[2].parse::<u64>().expect("an exception id")],
+                    ),
+                    "operators" => serde_json::to_value(&s.operators[parts[2]]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

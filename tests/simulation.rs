@@ -1211,6 +1211,32 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 },
             }
         }
+        // The exception queue's actions on any open exception (every
+        // kind): the invariant holds the queue to the documents.
+        16 | 17 if !s.open_exceptions.is_empty() && rng.chance(40) => {
+            let open: Vec<u64> = s.open_exceptions.values().copied().collect();
+            let id = *rng.pick(&open);
+            match rng.below(6) {
+                0 | 1 => CommandBody::ApproveException { id },
+                2 => CommandBody::RejectException {
+                    id,
+                    reason: "simulated".into(),
+                },
+                3 => CommandBody::SnoozeException {
+                    id,
+                    until: time_of(step).date_naive() + Duration::days(1 + rng.below(5) as i64),
+                    reason: "simulated".into(),
+                },
+                4 => CommandBody::CommentException {
+                    id,
+                    text: "simulated".into(),
+                },
+                _ => CommandBody::ReassignException {
+                    id,
+                    to: depot::core::exceptions::Owner::Role(depot::core::auth::Role::Controller),
+                },
+            }
+        }
         16 | 17 if !orders.is_empty() => {
             let held: Vec<&&depot::core::sales::SalesOrder> =
                 orders.iter().filter(|o| !o.holds.is_empty()).collect();

@@ -18,6 +18,9 @@ pub fn apply(state: &mut State, env: &Envelope) {
             .map(|k| state.costs.get(k).cloned().unwrap_or_default())
             .collect();
         apply_event(state, env.seq, event);
+        super::exceptions::apply_event(state, env, event);
+        // The queue follows the documents in the same record.
+        super::exceptions::sync(state, env, event);
         for (k, b) in keys.into_iter().zip(before) {
             let a = state.costs.get(&k).cloned().unwrap_or_default();
             let (dq, dv) = (a.qty - b.qty, a.value - b.value);
@@ -191,7 +194,12 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::TimeZoneSet { .. }
         | Event::YearClosed { .. }
         | Event::YearReopened { .. }
-        | Event::IntercompanySettled { .. } => Vec::new(),
+        | Event::IntercompanySettled { .. }
+        | Event::ExceptionReassigned { .. }
+        | Event::ExceptionCommented { .. }
+        | Event::ExceptionSnoozed { .. }
+        | Event::IdentityLinked { .. } => Vec::new(),
+        Event::ShortPickAcknowledged { list, .. } => of_pick(list),
     }
 }
 
@@ -312,7 +320,12 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::TimeZoneSet { .. }
         | Event::YearClosed { .. }
         | Event::YearReopened { .. }
-        | Event::IntercompanySettled { .. } => {}
+        | Event::IntercompanySettled { .. }
+        | Event::ShortPickAcknowledged { .. }
+        | Event::ExceptionReassigned { .. }
+        | Event::ExceptionCommented { .. }
+        | Event::ExceptionSnoozed { .. }
+        | Event::IdentityLinked { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -463,6 +476,13 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::LineChanged { .. } | Event::LinesAdded { .. } => {
             super::change::apply_event(state, event)
         }
+        // The queue's own events: `exceptions::apply_event` (it needs the
+        // record's time).
+        Event::ShortPickAcknowledged { .. }
+        | Event::ExceptionReassigned { .. }
+        | Event::ExceptionCommented { .. }
+        | Event::ExceptionSnoozed { .. }
+        | Event::IdentityLinked { .. } => {}
     }
     super::landed::track(state, event);
 }
@@ -709,6 +729,11 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::PurchaseOrderSubmitted { .. }
         | Event::LotRegistered { .. }
         | Event::PutAway { .. }
-        | Event::SupplierInvoiceRejected { .. } => Vec::new(),
+        | Event::SupplierInvoiceRejected { .. }
+        | Event::ShortPickAcknowledged { .. }
+        | Event::ExceptionReassigned { .. }
+        | Event::ExceptionCommented { .. }
+        | Event::ExceptionSnoozed { .. }
+        | Event::IdentityLinked { .. } => Vec::new(),
     }
 }

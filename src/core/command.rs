@@ -551,100 +551,36 @@ pub enum CommandBody {
         #[serde(default)]
         reference: String,
     },
+    /// Approve an exception of the queue: its document's own approval
+    /// (release the hold, approve the change, ...), never by whoever
+    /// raised it.
+    ApproveException { id: u64 },
+    /// Reject an exception with a reason (cancel the held order, reject
+    /// the change or the invoice, ...).
+    RejectException { id: u64, reason: String },
+    /// Give an exception to a role or an operator.
+    ReassignException {
+        id: u64,
+        to: crate::core::exceptions::Owner,
+    },
+    /// Comment on an exception.
+    CommentException { id: u64, text: String },
+    /// Put an exception out of the queue until a business date.
+    SnoozeException {
+        id: u64,
+        until: NaiveDate,
+        reason: String,
+    },
+    /// Escalate the exceptions older than their kind's service level to
+    /// the next role (as of the command's time).
+    EscalateExceptions,
 }
 
 impl CommandBody {
     /// The permission an operator needs to issue this command.
     pub fn permission(&self) -> Permission {
-        use CommandBody::*;
-        match self {
-            CreateEntity(_)
-            | UpdateEntity(_)
-            | CreateAccount(_)
-            | UpdateAccount(_)
-            | SetPostingRule { .. }
-            | DefineFiscalYear { .. }
-            | SetFxRate(_) => Permission::ManageFinanceSetup,
-            CreateWarehouse(_)
-            | UpdateWarehouse(_)
-            | CreateBin(_)
-            | UpdateBin(_)
-            | CreateItem(_)
-            | UpdateItem(_)
-            | CreateTaxCode(_)
-            | UpdateTaxCode(_)
-            | CreateCarrier(_)
-            | UpdateCarrier(_)
-            | CreatePaymentTerms(_)
-            | UpdatePaymentTerms(_) => Permission::ManageMasterData,
-            CreateCustomer(_) | UpdateCustomer(_) => Permission::ManageCustomers,
-            CreateSupplier(_) | UpdateSupplier(_) => Permission::ManageSuppliers,
-            CreatePriceList(_)
-            | UpdatePriceList(_)
-            | SetListPrice { .. }
-            | CreateContractPrice(_)
-            | UpdateContractPrice(_)
-            | SetCategoryMarginFloor { .. } => Permission::ManagePricing,
-            CreateOperator(_) | UpdateOperator(_) => Permission::ManageOperators,
-            ApproveChange { .. } | RejectChange { .. } => Permission::ApproveChanges,
-            PostOpeningStock { .. } | AdjustStock { .. } => Permission::AdjustStock,
-            PlaceOrder { .. } | ConfirmQuote { .. } | CancelOrder { .. } | CancelLine { .. } => {
-                Permission::CaptureOrders
-            }
-            ReleaseHold { .. } | RejectHold { .. } => Permission::ReleaseHolds,
-            ReleaseOrder { .. } | ReleaseWave { .. } | ShipPick { .. } => Permission::Ship,
-            ConfirmPick { .. } => Permission::Pick,
-            InvoiceShipments { .. } | IssueCreditMemo { .. } => Permission::Invoice,
-            ReceivePayment { .. } | RefundCredit { .. } => Permission::TakePayment,
-            PackCarton { .. } | UnpackCarton { .. } => Permission::Pack,
-            ReleaseCarton { .. } => Permission::ReleaseHolds,
-            AuthorizeReturn { .. } | CancelReturn { .. } => Permission::CaptureOrders,
-            ReceiveReturn { .. } => Permission::ReceiveReturns,
-            CounterSale { .. } => Permission::SellAtCounter,
-            CreatePurchaseOrder { .. }
-            | CreateReplenishmentPolicy(_)
-            | UpdateReplenishmentPolicy(_)
-            | AcceptReplenishment { .. }
-            | SubmitPurchaseOrder { .. }
-            | ChangePurchaseOrderLine { .. }
-            | CancelPurchaseOrder { .. }
-            | ClosePurchaseOrder { .. } => Permission::Purchase,
-            ApprovePurchaseOrder { .. }
-            | ApproveSupplierInvoice { .. }
-            | RejectSupplierInvoice { .. } => Permission::ApproveChanges,
-            ReceivePurchase { .. } => Permission::Receive,
-            PutAway { .. } => Permission::Putaway,
-            EnterSupplierInvoice { .. } | AllocateLandedCost { .. } => {
-                Permission::EnterSupplierInvoices
-            }
-            PaySupplier { .. } => Permission::PaySuppliers,
-            ScheduleCounts { .. } => Permission::AdjustStock,
-            ShipTransfer { .. } => Permission::Ship,
-            ReceiveTransfer { .. } => Permission::Receive,
-            EnterCount { .. } => Permission::Putaway,
-            ApproveCount { .. } => Permission::ApproveChanges,
-            ChangeOrderLine { .. } | AddOrderLines { .. } => Permission::CaptureOrders,
-            ClosePeriod { .. } | LockPeriod { .. } | ReopenPeriod { .. } => {
-                Permission::ClosePeriods
-            }
-            ImportBankStatement { .. }
-            | AutoMatchBank { .. }
-            | MatchBankLine { .. }
-            | PostBankLine { .. } => Permission::ReconcileBank,
-            PostJournalEntry { .. } | ReverseJournalEntry { .. } | RevalueFx { .. } => {
-                Permission::PostJournals
-            }
-            // Every operator signs in and sets their own password; setting
-            // somebody else's needs `manage_operators` (checked in decide).
-            SetPassword { .. } | SignIn { .. } => Permission::ViewMasterData,
-            UnlockOperator { .. } | DeclareDemo => Permission::ManageOperators,
-            SetPrinter(_) | SetDefaultPrinter { .. } => Permission::ManageMasterData,
-            SetDocumentProfile(_) => Permission::ManageFinanceSetup,
-            RecordPrint(_) => Permission::ViewMasterData,
-            SetTimeZone { .. } => Permission::ManageMasterData,
-            CloseYear { .. } => Permission::ClosePeriods,
-            SettleIntercompany { .. } => Permission::PostJournals,
-        }
+        // Fail closed: a name missing from the table needs an admin.
+        permission_of(self.name()).unwrap_or(Permission::ManageOperators)
     }
 
     /// The snake_case name of the command, as in the JSON `cmd` field
@@ -752,6 +688,12 @@ impl CommandBody {
             SetTimeZone { .. } => "set_time_zone",
             CloseYear { .. } => "close_year",
             SettleIntercompany { .. } => "settle_intercompany",
+            ApproveException { .. } => "approve_exception",
+            RejectException { .. } => "reject_exception",
+            ReassignException { .. } => "reassign_exception",
+            CommentException { .. } => "comment_exception",
+            SnoozeException { .. } => "snooze_exception",
+            EscalateExceptions => "escalate_exceptions",
         }
     }
 
@@ -867,4 +809,205 @@ fn fifty() -> usize {
 /// Currency helper for commands that carry a bare code.
 pub fn currency(code: &str) -> Currency {
     Currency::new(code)
+}
+
+/// Every command's name, in the order the enum declares them.
+pub const NAMES: &[&str] = &[
+    "create_entity",
+    "update_entity",
+    "create_account",
+    "update_account",
+    "create_warehouse",
+    "update_warehouse",
+    "create_bin",
+    "update_bin",
+    "create_item",
+    "update_item",
+    "create_customer",
+    "update_customer",
+    "create_supplier",
+    "update_supplier",
+    "create_price_list",
+    "update_price_list",
+    "set_list_price",
+    "create_contract_price",
+    "update_contract_price",
+    "create_tax_code",
+    "update_tax_code",
+    "create_carrier",
+    "update_carrier",
+    "create_payment_terms",
+    "update_payment_terms",
+    "create_operator",
+    "update_operator",
+    "set_posting_rule",
+    "set_category_margin_floor",
+    "define_fiscal_year",
+    "set_fx_rate",
+    "approve_change",
+    "reject_change",
+    "post_opening_stock",
+    "place_order",
+    "confirm_quote",
+    "release_hold",
+    "reject_hold",
+    "cancel_order",
+    "cancel_line",
+    "release_order",
+    "release_wave",
+    "confirm_pick",
+    "ship_pick",
+    "invoice_shipments",
+    "receive_payment",
+    "pack_carton",
+    "release_carton",
+    "unpack_carton",
+    "authorize_return",
+    "receive_return",
+    "cancel_return",
+    "change_order_line",
+    "add_order_lines",
+    "counter_sale",
+    "create_purchase_order",
+    "approve_purchase_order",
+    "change_purchase_order_line",
+    "cancel_purchase_order",
+    "close_purchase_order",
+    "receive_purchase",
+    "put_away",
+    "enter_supplier_invoice",
+    "approve_supplier_invoice",
+    "reject_supplier_invoice",
+    "pay_supplier",
+    "allocate_landed_cost",
+    "schedule_counts",
+    "ship_transfer",
+    "receive_transfer",
+    "enter_count",
+    "approve_count",
+    "create_replenishment_policy",
+    "update_replenishment_policy",
+    "accept_replenishment",
+    "submit_purchase_order",
+    "adjust_stock",
+    "close_period",
+    "lock_period",
+    "reopen_period",
+    "post_journal_entry",
+    "reverse_journal_entry",
+    "revalue_fx",
+    "import_bank_statement",
+    "auto_match_bank",
+    "match_bank_line",
+    "post_bank_line",
+    "refund_credit",
+    "issue_credit_memo",
+    "set_password",
+    "sign_in",
+    "unlock_operator",
+    "declare_demo",
+    "set_printer",
+    "set_default_printer",
+    "set_document_profile",
+    "record_print",
+    "set_time_zone",
+    "close_year",
+    "settle_intercompany",
+    "approve_exception",
+    "reject_exception",
+    "reassign_exception",
+    "comment_exception",
+    "snooze_exception",
+    "escalate_exceptions",
+];
+
+/// The permission each command needs, by its name: the one table the core
+/// enforces (`decide` checks `CommandBody::permission`, which reads it) and
+/// `depot report permissions` prints.
+pub fn permission_of(name: &str) -> Option<Permission> {
+    Some(match name {
+        "create_entity" | "update_entity" | "create_account" | "update_account"
+        | "set_posting_rule" | "define_fiscal_year" | "set_fx_rate" => {
+            Permission::ManageFinanceSetup
+        }
+        "create_warehouse"
+        | "update_warehouse"
+        | "create_bin"
+        | "update_bin"
+        | "create_item"
+        | "update_item"
+        | "create_tax_code"
+        | "update_tax_code"
+        | "create_carrier"
+        | "update_carrier"
+        | "create_payment_terms"
+        | "update_payment_terms" => Permission::ManageMasterData,
+        "create_customer" | "update_customer" => Permission::ManageCustomers,
+        "create_supplier" | "update_supplier" => Permission::ManageSuppliers,
+        "create_price_list"
+        | "update_price_list"
+        | "set_list_price"
+        | "create_contract_price"
+        | "update_contract_price"
+        | "set_category_margin_floor" => Permission::ManagePricing,
+        "create_operator" | "update_operator" => Permission::ManageOperators,
+        "approve_change" | "reject_change" => Permission::ApproveChanges,
+        "post_opening_stock" | "adjust_stock" => Permission::AdjustStock,
+        "place_order" | "confirm_quote" | "cancel_order" | "cancel_line" => {
+            Permission::CaptureOrders
+        }
+        "release_hold" | "reject_hold" => Permission::ReleaseHolds,
+        "release_order" | "release_wave" | "ship_pick" => Permission::Ship,
+        "confirm_pick" => Permission::Pick,
+        "invoice_shipments" | "issue_credit_memo" => Permission::Invoice,
+        "receive_payment" | "refund_credit" => Permission::TakePayment,
+        "pack_carton" | "unpack_carton" => Permission::Pack,
+        "release_carton" => Permission::ReleaseHolds,
+        "authorize_return" | "cancel_return" => Permission::CaptureOrders,
+        "receive_return" => Permission::ReceiveReturns,
+        "counter_sale" => Permission::SellAtCounter,
+        "create_purchase_order"
+        | "create_replenishment_policy"
+        | "update_replenishment_policy"
+        | "accept_replenishment"
+        | "submit_purchase_order"
+        | "change_purchase_order_line"
+        | "cancel_purchase_order"
+        | "close_purchase_order" => Permission::Purchase,
+        "approve_purchase_order" | "approve_supplier_invoice" | "reject_supplier_invoice" => {
+            Permission::ApproveChanges
+        }
+        "receive_purchase" => Permission::Receive,
+        "put_away" => Permission::Putaway,
+        "enter_supplier_invoice" | "allocate_landed_cost" => Permission::EnterSupplierInvoices,
+        "pay_supplier" => Permission::PaySuppliers,
+        "schedule_counts" => Permission::AdjustStock,
+        "ship_transfer" => Permission::Ship,
+        "receive_transfer" => Permission::Receive,
+        "enter_count" => Permission::Putaway,
+        "approve_count" => Permission::ApproveChanges,
+        "change_order_line" | "add_order_lines" => Permission::CaptureOrders,
+        "close_period" | "lock_period" | "reopen_period" => Permission::ClosePeriods,
+        "import_bank_statement" | "auto_match_bank" | "match_bank_line" | "post_bank_line" => {
+            Permission::ReconcileBank
+        }
+        "post_journal_entry" | "reverse_journal_entry" | "revalue_fx" => Permission::PostJournals,
+        // Every operator signs in and sets their own password; setting
+        // somebody else's needs `manage_operators` (checked in decide).
+        "set_password" | "sign_in" => Permission::ViewMasterData,
+        "unlock_operator" | "declare_demo" => Permission::ManageOperators,
+        "set_printer" | "set_default_printer" => Permission::ManageMasterData,
+        "set_document_profile" => Permission::ManageFinanceSetup,
+        "record_print" => Permission::ViewMasterData,
+        "set_time_zone" => Permission::ManageMasterData,
+        "close_year" => Permission::ClosePeriods,
+        "settle_intercompany" => Permission::PostJournals,
+        // Approve and reject need the permission of the document's own
+        // command too (checked when they dispatch to it).
+        "approve_exception" | "reject_exception" => Permission::ApproveChanges,
+        "reassign_exception" | "snooze_exception" => Permission::ApproveChanges,
+        "comment_exception" => Permission::ViewMasterData,
+        "escalate_exceptions" => Permission::ApproveChanges,
+        _ => return None,
+    })
 }

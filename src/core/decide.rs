@@ -426,6 +426,22 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             amount,
             reference,
         } => super::transfer::settle(state, cmd, payer, payee, *amount, reference),
+        CommandBody::ApproveException { id } => {
+            super::exceptions::decide_action(state, cmd, *id, true, "")
+        }
+        CommandBody::RejectException { id, reason } => {
+            super::exceptions::decide_action(state, cmd, *id, false, reason)
+        }
+        CommandBody::ReassignException { id, to } => {
+            super::exceptions::reassign(state, cmd, *id, to)
+        }
+        CommandBody::CommentException { id, text } => {
+            super::exceptions::comment(state, cmd, *id, text)
+        }
+        CommandBody::SnoozeException { id, until, reason } => {
+            super::exceptions::snooze(state, cmd, *id, *until, reason)
+        }
+        CommandBody::EscalateExceptions => super::exceptions::escalate(state, cmd),
         _ => unreachable_master(),
     }
 }
@@ -437,6 +453,28 @@ fn unreachable_master() -> D {
 
 /// Who may do it: a known, active operator whose roles grant the
 /// command's permission. An empty store accepts only the first admin.
+/// Does the command's operator hold `permission` (for an action whose
+/// permission depends on what it acts on)?
+pub(crate) fn authorize_as(
+    state: &State,
+    cmd: &Command,
+    permission: super::auth::Permission,
+) -> Result<(), Rejection> {
+    let op = state
+        .operators
+        .get(&cmd.operator)
+        .ok_or_else(|| Rejection::UnknownOperator {
+            operator: cmd.operator.chars().take(40).collect(),
+        })?;
+    if !allows(&op.roles, permission) {
+        return Err(Rejection::NotPermitted {
+            operator: op.code.clone(),
+            permission,
+        });
+    }
+    Ok(())
+}
+
 fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
     if let Some(k) = &cmd.key {
         if k.is_empty() || k.chars().count() > super::command::KEY_LEN_MAX {
@@ -478,6 +516,14 @@ fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
 
 fn upsert(state: &State, cmd: &Command, record: Record, create: bool) -> D {
     validate::record(state, &record, create)?;
+    if let Record::Operator(op) = &record {
+        if !create && same_as_stored(state, &record) {
+            return Err(Rejection::NoChange);
+        }
+        if let Some(events) = grant(state, cmd, op, create)? {
+            return Ok(events);
+        }
+    }
     if create {
         return Ok(vec![Event::MasterUpserted(record)]);
     }
@@ -496,6 +542,81 @@ fn upsert(state: &State, cmd: &Command, record: Record, create: bool) -> D {
     }
     events.extend(request_change(state, cmd, Change::Record(record), fields)?);
     Ok(events)
+}
+
+/// Does a role approve somebody else's work (changes, holds, operators)?
+pub fn approving_role(role: Role) -> bool {
+    use super::auth::Permission as P;
+    role.permissions()
+        .iter()
+        .any(|p| matches!(p, P::ApproveChanges | P::ReleaseHolds | P::ManageOperators))
+}
+
+/// Granting a role that approves (creating an operator who holds one, or
+/// adding one): with another admin to approve it, a governed change (the
+/// operator's other fields apply now; a new operator waits whole); with
+/// none, it applies now, and a new admin is tied in the audit to the
+/// admin who made it, so that segregation of duties treats them as one.
+/// `None`: nothing approving is granted, an ordinary upsert.
+fn grant(
+    state: &State,
+    cmd: &Command,
+    op: &Operator,
+    create: bool,
+) -> Result<Option<Vec<Event>>, Rejection> {
+    if state.operators.is_empty() {
+        return Ok(None);
+    }
+    let before: &[Role] = state
+        .operators
+        .get(&op.code)
+        .map(|o| o.roles.as_slice())
+        .unwrap_or(&[]);
+    if !op
+        .roles
+        .iter()
+        .any(|r| approving_role(*r) && !before.contains(r))
+    {
+        return Ok(None);
+    }
+    let me = super::exceptions::person_of(state, &cmd.operator);
+    let other_admin = state.operators.values().any(|o| {
+        o.active
+            && o.roles.contains(&Role::Admin)
+            && super::exceptions::person_of(state, &o.code) != me
+            && o.code != op.code
+    });
+    let record = Record::Operator(op.clone());
+    if other_admin {
+        let mut events = Vec::new();
+        if !create {
+            if let Some(now) =
+                with_governed_fields(state, &record, None).filter(|r| !same_as_stored(state, r))
+            {
+                events.push(Event::MasterUpserted(now));
+            }
+        }
+        events.extend(request_change(
+            state,
+            cmd,
+            Change::Record(record),
+            vec!["roles".into()],
+        )?);
+        return Ok(Some(events));
+    }
+    // Alone, an admin who makes another admin makes a second identity of
+    // themselves as far as anyone can tell: tied, so that it never
+    // approves their requests. (Supervisors and controllers a lone admin
+    // creates stay separate people: someone must approve the admin's own
+    // changes.)
+    let mut events = vec![Event::MasterUpserted(record)];
+    if op.code != me && op.roles.contains(&Role::Admin) && !before.contains(&Role::Admin) {
+        events.push(Event::IdentityLinked {
+            operator: op.code.clone(),
+            person: me.to_string(),
+        });
+    }
+    Ok(Some(events))
 }
 
 /// The stored record with its non-governed fields taken from `record` and
@@ -526,6 +647,16 @@ fn with_governed_fields(
             let mut i = x.clone();
             i.margin_floor_pct = src.margin_floor_pct;
             Some(Record::Item(i))
+        }
+        (Record::Operator(x), g) => {
+            let old = state.operators.get(&x.code)?;
+            let src = match g {
+                Some(Record::Operator(g)) => g,
+                _ => old,
+            };
+            let mut o = x.clone();
+            o.roles = src.roles.clone();
+            Some(Record::Operator(o))
         }
         _ => None,
     }
@@ -616,8 +747,23 @@ fn pending(state: &State, id: u64) -> Result<&super::state::ChangeRequest, Rejec
 
 fn approve(state: &State, cmd: &Command, id: u64) -> D {
     let req = pending(state, id)?;
-    if req.requested_by == cmd.operator {
+    // The same person under another operator code is still the requester.
+    if super::exceptions::person_of(state, &req.requested_by)
+        == super::exceptions::person_of(state, &cmd.operator)
+    {
         return Err(Rejection::OwnChange { id });
+    }
+    // A role that approves is granted by another admin only.
+    if matches!(req.change, Change::Record(Record::Operator(_)))
+        && !state
+            .operators
+            .get(&cmd.operator)
+            .is_some_and(|o| o.roles.contains(&Role::Admin))
+    {
+        return Err(Rejection::NotPermitted {
+            operator: cmd.operator.clone(),
+            permission: super::auth::Permission::ManageOperators,
+        });
     }
     let approved = Event::ChangeApproved {
         id,
@@ -650,12 +796,17 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
             let current = match r {
                 Record::Customer(x) => state.customers.get(&x.code).cloned().map(Record::Customer),
                 Record::Item(x) => state.items.get(&x.sku).cloned().map(Record::Item),
+                Record::Operator(x) => state.operators.get(&x.code).cloned().map(Record::Operator),
                 _ => None,
             };
             let merged = current
                 .and_then(|cur| with_governed_fields(state, &cur, Some(r)))
                 .unwrap_or_else(|| r.clone());
-            validate::record(state, &merged, false)?;
+            // An operator asked for with an approving role does not exist
+            // until the approval creates it.
+            let create =
+                matches!(&merged, Record::Operator(o) if !state.operators.contains_key(&o.code));
+            validate::record(state, &merged, create)?;
             Event::MasterUpserted(merged)
         }
         Change::PostingRule {

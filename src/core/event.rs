@@ -551,6 +551,39 @@ pub enum Event {
         payee_journal: JournalEntry,
         by: Code,
     },
+    /// A short pick seen and accepted from the exception queue (up to
+    /// `short` on the line): its exception clears.
+    ShortPickAcknowledged {
+        list: Code,
+        line: u32,
+        short: Decimal,
+        by: Code,
+    },
+    /// An exception given to another role or person.
+    ExceptionReassigned {
+        id: u64,
+        owner: super::exceptions::Owner,
+        by: Code,
+    },
+    ExceptionCommented {
+        id: u64,
+        text: String,
+        by: Code,
+    },
+    /// Out of the queue until a business date, for a reason.
+    ExceptionSnoozed {
+        id: u64,
+        until: chrono::NaiveDate,
+        reason: String,
+        by: Code,
+    },
+    /// An operator code tied to the person behind it (who asked for it to
+    /// be created or given an approving role): segregation of duties
+    /// treats both as one.
+    IdentityLinked {
+        operator: Code,
+        person: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

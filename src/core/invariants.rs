@@ -138,6 +138,9 @@ pub enum Violation {
         "replaying the log from empty does not reproduce the state at record {seq}: {what} differ"
     )]
     ReplayMismatch { seq: u64, what: String },
+    /// The exception queue disagrees with the documents' holds.
+    #[error("exception queue: {problem}")]
+    Exceptions { problem: String },
 }
 
 /// What `check_state` looked at, for `depot check` to print.
@@ -779,6 +782,8 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     // by membership and counts, without building a second index).
     check_indexes(state)?;
     check_bank(state)?;
+    // The open exceptions are exactly what the documents' holds imply.
+    super::exceptions::check(state).map_err(|problem| Violation::Exceptions { problem })?;
     Ok(Verified {
         master_records: state.master_count(),
         bins_with_stock: state.bin_stock.len(),

@@ -377,7 +377,12 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::TimeZoneSet { .. }
         | Event::YearClosed { .. }
         | Event::YearReopened { .. }
-        | Event::IntercompanySettled { .. } => {}
+        | Event::IntercompanySettled { .. }
+        | Event::ShortPickAcknowledged { .. }
+        | Event::ExceptionReassigned { .. }
+        | Event::ExceptionCommented { .. }
+        | Event::ExceptionSnoozed { .. }
+        | Event::IdentityLinked { .. } => {}
     }
 }
 

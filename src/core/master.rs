@@ -760,6 +760,8 @@ pub enum RecordKind {
     BookItem,
     // New kinds at the end: rejections naming a kind are persisted.
     Printer,
+    /// An exception of the supervisor's queue.
+    Exception,
 }
 
 impl RecordKind {
@@ -799,6 +801,7 @@ impl RecordKind {
             RecordKind::BankLine => "bank statement line",
             RecordKind::BookItem => "uncleared bank item",
             RecordKind::Printer => "printer",
+            RecordKind::Exception => "exception",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod counter;
 pub mod counts;
 pub mod decide;
 pub mod event;
+pub mod exceptions;
 pub mod gs1_ai;
 pub mod invariants;
 pub mod landed;

@@ -269,6 +269,12 @@ pub enum Rejection {
     },
     #[error("intercompany settlement refused: {problem}")]
     IntercompanySettlement { problem: String },
+    /// Segregation of duties in the exception queue: the person who
+    /// raised it (under any of their operator codes) may not approve it.
+    #[error("you requested this {what} (exception {id}): somebody else must approve it")]
+    OwnRequest { id: u64, what: String },
+    #[error("exception {id} {problem}")]
+    ExceptionAction { id: u64, problem: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -346,6 +352,8 @@ pub const ALL_CODES: &[&str] = &[
     "time_zone_retroactive",
     "year_close",
     "intercompany_settlement",
+    "own_request",
+    "exception_action",
 ];
 
 impl Rejection {
@@ -424,6 +432,8 @@ impl Rejection {
             Rejection::TimeZoneRetroactive { .. } => "time_zone_retroactive",
             Rejection::YearClose { .. } => "year_close",
             Rejection::IntercompanySettlement { .. } => "intercompany_settlement",
+            Rejection::OwnRequest { .. } => "own_request",
+            Rejection::ExceptionAction { .. } => "exception_action",
         }
     }
 }

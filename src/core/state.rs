@@ -268,6 +268,23 @@ pub struct State {
     /// Closed fiscal years: (entity, year) -> the closing entry.
     #[serde(default)]
     pub year_closes: Map<(Code, i32), super::yearend::YearClose>,
+    /// The supervisor's exception queue (issue 20): every exception ever
+    /// raised by id (open, snoozed or cleared), the open one of each
+    /// blocked document, and the last id given. Raised and cleared by
+    /// `apply` from the documents' events (`exceptions::sync`).
+    #[serde(default)]
+    pub exceptions: Map<u64, super::exceptions::Exception>,
+    #[serde(default)]
+    pub open_exceptions: Map<super::exceptions::Blocked, u64>,
+    #[serde(default)]
+    pub next_exception: u64,
+    /// (pick list, line) -> the short quantity acknowledged from the queue.
+    #[serde(default)]
+    pub short_acknowledged: Map<(Code, u32), Decimal>,
+    /// Operator code -> the person behind it, when it was created or given
+    /// an approving role at another operator's request.
+    #[serde(default)]
+    pub persons: Map<Code, Code>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -94,6 +94,16 @@ actions! {
     Short = "short", "report the line short";
     /// Leave this task for later and take the next one.
     Skip = "skip", "skip: come back to it later";
+    /// Approve the selected exception (release the hold, approve the change).
+    Approve = "approve", "approve";
+    /// Reject the selected exception, with a reason.
+    Reject = "reject", "reject, with a reason";
+    /// Give the selected exception to a role or a person.
+    Reassign = "reassign", "reassign to a role or a person";
+    /// Comment on the selected exception.
+    Comment = "comment", "add a comment";
+    /// Put the selected exception out of the queue until a date.
+    Snooze = "snooze", "snooze until a date";
 }
 
 impl Action {

@@ -3,6 +3,7 @@
 
 pub mod counter_sale;
 pub mod customer_lookup;
+pub mod exceptions;
 pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
@@ -38,6 +39,7 @@ pub const NAMES: &[&str] = &[
     "rf_count",
     "rf_transfer_in",
     "rf_transfer_out",
+    "exceptions",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -150,7 +152,7 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Exception queue",
         permissions: &[Permission::ApproveChanges],
-        open: None,
+        open: Some(|_| Box::new(exceptions::Exceptions::new())),
     },
 ];
 

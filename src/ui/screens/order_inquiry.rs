@@ -74,6 +74,14 @@ impl OrderInquiry {
         }
     }
 
+    /// Opened on one order (the exception queue's Enter).
+    pub fn for_order(number: &str) -> OrderInquiry {
+        let mut o = OrderInquiry::new();
+        o.filter = TextField::new(number);
+        o.focus = Focus::Detail;
+        o
+    }
+
     /// The open order's history, read from the log once per order and
     /// view (a handful of records: O(records of the order)).
     fn history(&mut self, ctx: &Ctx, number: &str) -> &History {

@@ -1,0 +1,1187 @@
+//! The supervisor's exception queue (issue 20): one model for every hold
+//! and approval the core raises. An exception is never a second system:
+//! `apply` raises and clears it from the same events that put the document
+//! on hold or release it (`sync`), in the same log record, and `depot
+//! check` proves that the open exceptions are exactly what the documents'
+//! states imply (`expected_open`).
+//!
+//! The queue's own actions (approve, reject, reassign, comment, snooze)
+//! are commands: approve and reject dispatch to the command that clears
+//! the document (release the hold, approve the change, ...), so the same
+//! checks and segregation of duties apply, and every action is in the log.
+
+use super::auth::Role;
+use super::command::{Command, CommandBody};
+use super::event::{Change, Envelope, Event};
+use super::master::RecordKind;
+use super::rejection::Rejection;
+use super::sales::{Hold, OrderStatus};
+use super::state::State;
+use super::types::Code;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Most characters of a comment, a reason or a snooze reason.
+pub const TEXT_MAX: usize = 500;
+
+/// What kind of exception: each is raised by one kind of hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// An order over the customer's credit limit (or past due).
+    CreditHold,
+    /// A manual price below the margin floor: the margin needs approving.
+    PriceApproval,
+    /// A pick line found short in its bin.
+    ShortPick,
+    /// A packed carton off its expected weight.
+    CartonWeight,
+    /// A supplier invoice that failed the three-way match, held.
+    ThreeWayMatch,
+    /// A purchase order above the entity's approval limit.
+    PoApproval,
+    /// A count variance above the adjustment limit (or a manual
+    /// adjustment above it).
+    CountVariance,
+    /// A governed master-data change waiting for a second person.
+    GovernedChange,
+    /// A request to reopen a closed period.
+    PeriodReopen,
+}
+
+impl ExceptionKind {
+    pub const ALL: [ExceptionKind; 9] = [
+        ExceptionKind::CreditHold,
+        ExceptionKind::PriceApproval,
+        ExceptionKind::ShortPick,
+        ExceptionKind::CartonWeight,
+        ExceptionKind::ThreeWayMatch,
+        ExceptionKind::PoApproval,
+        ExceptionKind::CountVariance,
+        ExceptionKind::GovernedChange,
+        ExceptionKind::PeriodReopen,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionKind::CreditHold => "credit_hold",
+            ExceptionKind::PriceApproval => "price_approval",
+            ExceptionKind::ShortPick => "short_pick",
+            ExceptionKind::CartonWeight => "carton_weight",
+            ExceptionKind::ThreeWayMatch => "three_way_match",
+            ExceptionKind::PoApproval => "po_approval",
+            ExceptionKind::CountVariance => "count_variance",
+            ExceptionKind::GovernedChange => "governed_change",
+            ExceptionKind::PeriodReopen => "period_reopen",
+        }
+    }
+
+    /// A short label for narrow screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExceptionKind::CreditHold => "credit",
+            ExceptionKind::PriceApproval => "price",
+            ExceptionKind::ShortPick => "short",
+            ExceptionKind::CartonWeight => "weight",
+            ExceptionKind::ThreeWayMatch => "3-way",
+            ExceptionKind::PoApproval => "PO",
+            ExceptionKind::CountVariance => "count",
+            ExceptionKind::GovernedChange => "change",
+            ExceptionKind::PeriodReopen => "reopen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExceptionKind> {
+        let s = s.trim();
+        ExceptionKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.label().eq_ignore_ascii_case(s))
+    }
+
+    /// The role that owns a new exception of this kind (until reassigned).
+    pub fn default_owner(self) -> Role {
+        match self {
+            ExceptionKind::CreditHold
+            | ExceptionKind::PriceApproval
+            | ExceptionKind::ShortPick
+            | ExceptionKind::CartonWeight => Role::Supervisor,
+            ExceptionKind::ThreeWayMatch
+            | ExceptionKind::PoApproval
+            | ExceptionKind::CountVariance
+            | ExceptionKind::PeriodReopen => Role::Controller,
+            ExceptionKind::GovernedChange => Role::Admin,
+        }
+    }
+
+    /// Whether the kind has a reject action (the others are only approved,
+    /// or cleared by fixing the document).
+    pub fn can_reject(self) -> bool {
+        !matches!(
+            self,
+            ExceptionKind::ShortPick | ExceptionKind::CountVariance
+        )
+    }
+}
+
+impl std::fmt::Display for ExceptionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The document an exception blocks: also its identity in the queue (one
+/// open exception per blocked document and hold).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Blocked {
+    Order { number: Code, hold: Hold },
+    PickLine { list: Code, line: u32 },
+    Carton { list: Code, carton: u32 },
+    SupplierInvoice { number: Code },
+    PurchaseOrder { number: Code },
+    Count { number: Code },
+    Change { id: u64 },
+}
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Blocked::Order { number, .. } => write!(f, "order {number}"),
+            Blocked::PickLine { list, line } => write!(f, "pick {list} line {line}"),
+            Blocked::Carton { list, carton } => write!(f, "pick {list} carton {carton}"),
+            Blocked::SupplierInvoice { number } => write!(f, "supplier invoice {number}"),
+            Blocked::PurchaseOrder { number } => write!(f, "PO {number}"),
+            Blocked::Count { number } => write!(f, "count {number}"),
+            Blocked::Change { id } => write!(f, "change {id}"),
+        }
+    }
+}
+
+/// Who owns an exception: a role, or a person once assigned.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    Role(Role),
+    Operator(Code),
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Role(r) => write!(f, "{r}"),
+            Owner::Operator(o) => write!(f, "@{o}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Where an exception stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionStatus {
+    Open,
+    /// Still open, out of the queue until `until` (a business date).
+    Snoozed {
+        until: NaiveDate,
+        reason: String,
+    },
+    /// Cleared by the document: how (released, approved, cancelled, ...),
+    /// by whom (the log record's operator) and when.
+    Cleared {
+        how: String,
+        by: Code,
+        at: DateTime<Utc>,
+        seq: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub by: Code,
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    pub id: u64,
+    pub kind: ExceptionKind,
+    pub blocked: Blocked,
+    pub severity: Severity,
+    /// When the hold was raised (the log record's time and number) and
+    /// the business date it was raised on.
+    pub raised_at: DateTime<Utc>,
+    pub raised_seq: u64,
+    pub date: NaiveDate,
+    pub entity: Option<Code>,
+    pub warehouse: Option<Code>,
+    /// The customer or supplier concerned.
+    pub party: Option<Code>,
+    /// Who caused it (placed the order, entered the invoice, asked for the
+    /// change): never the one who approves it.
+    pub requested_by: Option<Code>,
+    pub owner: Owner,
+    /// The amount that matters (order value, invoice total, variance
+    /// value, short quantity, kg off) and what it is in.
+    pub amount: Decimal,
+    pub unit: Code,
+    pub summary: String,
+    pub status: ExceptionStatus,
+    pub comments: Vec<Comment>,
+}
+
+impl Exception {
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status, ExceptionStatus::Cleared { .. })
+    }
+
+    /// Open and not snoozed past `today`.
+    pub fn in_queue(&self, today: NaiveDate) -> bool {
+        match &self.status {
+            ExceptionStatus::Open => true,
+            ExceptionStatus::Snoozed { until, .. } => *until <= today,
+            ExceptionStatus::Cleared { .. } => false,
+        }
+    }
+
+    /// Whole days open as of `now` (until cleared, if it was).
+    pub fn age_days(&self, now: DateTime<Utc>) -> i64 {
+        let end = match &self.status {
+            ExceptionStatus::Cleared { at, .. } => *at,
+            _ => now,
+        };
+        (end - self.raised_at).num_days().max(0)
+    }
+}
+
+/// Days an exception of a kind may wait before it escalates (its service
+/// level).
+pub fn sla_days(kind: ExceptionKind) -> i64 {
+    match kind {
+        ExceptionKind::CreditHold
+        | ExceptionKind::PriceApproval
+        | ExceptionKind::ShortPick
+        | ExceptionKind::CartonWeight => 1,
+        ExceptionKind::PoApproval | ExceptionKind::PeriodReopen => 2,
+        ExceptionKind::CountVariance | ExceptionKind::GovernedChange => 3,
+        ExceptionKind::ThreeWayMatch => 5,
+    }
+}
+
+/// The role an exception escalates to from its owner role.
+pub fn next_role(role: Role) -> Option<Role> {
+    match role {
+        Role::Admin => None,
+        Role::Supervisor | Role::Controller => Some(Role::Admin),
+        _ => Some(Role::Supervisor),
+    }
+}
+
+/// Escalate every exception in the queue older than its service level
+/// (as of the command's time: the engine's clock) from its owner role to
+/// the next one. Exceptions given to a person and snoozed ones stay.
+pub fn escalate(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
+    let mut out = Vec::new();
+    for id in state.open_exceptions.values() {
+        let Some(x) = state.exceptions.get(id) else {
+            continue;
+        };
+        let today = match (&x.warehouse, &x.entity) {
+            (Some(w), _) => cmd.warehouse_date(state, w),
+            (None, Some(e)) => cmd.entity_date(state, e),
+            (None, None) => cmd.date(),
+        };
+        if !x.in_queue(today) || x.age_days(cmd.time) <= sla_days(x.kind) {
+            continue;
+        }
+        if let Owner::Role(r) = &x.owner {
+            if let Some(next) = next_role(*r) {
+                out.push(Event::ExceptionReassigned {
+                    id: x.id,
+                    owner: Owner::Role(next),
+                    by: cmd.operator.clone(),
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Rejection::NoChange);
+    }
+    Ok(out)
+}
+
+/// What the document's state says about an exception that should be open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    pub kind: ExceptionKind,
+    pub entity: Option<Code>,
+    pub warehouse: Option<Code>,
+    pub party: Option<Code>,
+    pub requested_by: Option<Code>,
+    pub amount: Decimal,
+    pub unit: Code,
+    pub summary: String,
+}
+
+/// Severity from the kind and the amount that matters.
+pub fn severity(kind: ExceptionKind, amount: Decimal) -> Severity {
+    let money = |a: Decimal| {
+        if a >= Decimal::from(50_000) {
+            Severity::Critical
+        } else if a >= Decimal::from(10_000) {
+            Severity::High
+        } else if a >= Decimal::from(1_000) {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    };
+    match kind {
+        ExceptionKind::PeriodReopen => Severity::High,
+        ExceptionKind::GovernedChange => Severity::Medium,
+        // A carton on hold stops a shipment at the dock.
+        ExceptionKind::CartonWeight => Severity::High,
+        ExceptionKind::ShortPick => Severity::Medium,
+        ExceptionKind::CreditHold | ExceptionKind::PriceApproval => {
+            money(amount).max(Severity::Medium)
+        }
+        ExceptionKind::ThreeWayMatch | ExceptionKind::PoApproval | ExceptionKind::CountVariance => {
+            money(amount.abs())
+        }
+    }
+}
+
+/// Is `blocked` on hold by its document's state now, and with what facts?
+/// The one definition both `apply` and the invariant use.
+pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
+    match blocked {
+        Blocked::Order { number, hold } => {
+            let o = state.orders.get(number)?;
+            if o.status != OrderStatus::Held || !o.holds.contains(hold) {
+                return None;
+            }
+            let kind = match hold {
+                Hold::Credit => ExceptionKind::CreditHold,
+                Hold::Price => ExceptionKind::PriceApproval,
+            };
+            let value = o.value();
+            let summary = match hold {
+                Hold::Credit => {
+                    let (limit, exposure) = state
+                        .customers
+                        .get(&o.customer)
+                        .map(|c| (c.credit_limit, super::sales::exposure(state, c)))
+                        .unwrap_or_default();
+                    format!(
+                        "{} {} {value}: with it, exposure {} over the limit {limit}",
+                        o.customer,
+                        o.currency,
+                        exposure + value
+                    )
+                }
+                Hold::Price => {
+                    let manual = o
+                        .lines
+                        .iter()
+                        .filter(|l| matches!(l.rule, super::sales::PriceRule::Manual { .. }))
+                        .map(|l| l.sku.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("{} below the margin floor: {manual}", o.customer)
+                }
+            };
+            Some(Facts {
+                kind,
+                entity: Some(o.entity.clone()),
+                warehouse: o.lines.first().map(|l| l.warehouse.clone()),
+                party: Some(o.customer.clone()),
+                requested_by: Some(o.placed_by.clone()),
+                amount: value,
+                unit: o.currency.to_string(),
+                summary,
+            })
+        }
+        Blocked::PickLine { list, line } => {
+            let p = state.picks.get(list)?;
+            if p.status != super::warehouse::PickStatus::Open {
+                return None;
+            }
+            let l = p.lines.iter().find(|l| l.line == *line)?;
+            let acked = state
+                .short_acknowledged
+                .get(&(list.clone(), *line))
+                .copied()
+                .unwrap_or_default();
+            if l.short <= acked {
+                return None;
+            }
+            let reason = state
+                .short_reasons
+                .get(&(list.clone(), *line))
+                .map(|r| format!(" ({r:?})"))
+                .unwrap_or_default();
+            Some(Facts {
+                kind: ExceptionKind::ShortPick,
+                entity: state.warehouse_entity(&p.warehouse).cloned(),
+                warehouse: Some(p.warehouse.clone()),
+                party: state.orders.get(&p.order).map(|o| o.customer.clone()),
+                requested_by: None,
+                amount: l.short - acked,
+                unit: "units".into(),
+                summary: format!(
+                    "{} short {} in bin {} for order {}{reason}",
+                    l.sku,
+                    l.short - acked,
+                    l.bin,
+                    p.order
+                ),
+            })
+        }
+        Blocked::Carton { list, carton } => {
+            let p = state.picks.get(list)?;
+            let c = p.cartons.iter().find(|c| c.number == *carton)?;
+            if !c.held {
+                return None;
+            }
+            Some(Facts {
+                kind: ExceptionKind::CartonWeight,
+                entity: state.warehouse_entity(&p.warehouse).cloned(),
+                warehouse: Some(p.warehouse.clone()),
+                party: state.orders.get(&p.order).map(|o| o.customer.clone()),
+                requested_by: Some(c.packed_by.clone()),
+                amount: c.weight - c.expected,
+                unit: "kg".into(),
+                summary: format!(
+                    "carton {carton} weighs {} kg, {} kg expected (order {})",
+                    c.weight, c.expected, p.order
+                ),
+            })
+        }
+        Blocked::SupplierInvoice { number } => {
+            let i = state.supplier_invoices.get(number)?;
+            if i.status != super::purchasing::ApStatus::Held {
+                return None;
+            }
+            Some(Facts {
+                kind: ExceptionKind::ThreeWayMatch,
+                entity: Some(i.entity.clone()),
+                warehouse: None,
+                party: Some(i.supplier.clone()),
+                requested_by: Some(i.entered_by.clone()),
+                amount: i.total,
+                unit: i.currency.to_string(),
+                summary: format!(
+                    "{} {}: {}",
+                    i.supplier,
+                    i.reference,
+                    i.problems.first().cloned().unwrap_or_default()
+                ),
+            })
+        }
+        Blocked::PurchaseOrder { number } => {
+            let po = state.purchase_orders.get(number)?;
+            if po.status != super::purchasing::PoStatus::AwaitingApproval {
+                return None;
+            }
+            Some(Facts {
+                kind: ExceptionKind::PoApproval,
+                entity: Some(po.entity.clone()),
+                warehouse: Some(po.warehouse.clone()),
+                party: Some(po.supplier.clone()),
+                requested_by: Some(po.buyer.clone()),
+                amount: po.base_total,
+                unit: state
+                    .entities
+                    .get(&po.entity)
+                    .map(|e| e.base_currency.to_string())
+                    .unwrap_or_default(),
+                summary: format!(
+                    "{} {} {} above the approval limit",
+                    po.supplier, po.currency, po.total
+                ),
+            })
+        }
+        Blocked::Count { number } => {
+            let c = state.counts.get(number)?;
+            if c.status != super::counts::CountStatus::AwaitingApproval {
+                return None;
+            }
+            let by = c
+                .second
+                .as_ref()
+                .or(c.first.as_ref())
+                .map(|(_, b)| b.clone());
+            Some(Facts {
+                kind: ExceptionKind::CountVariance,
+                entity: state.warehouse_entity(&c.warehouse).cloned(),
+                warehouse: Some(c.warehouse.clone()),
+                party: None,
+                requested_by: by,
+                amount: c.value,
+                unit: state
+                    .warehouse_entity(&c.warehouse)
+                    .and_then(|e| state.entities.get(e))
+                    .map(|e| e.base_currency.to_string())
+                    .unwrap_or_default(),
+                summary: format!(
+                    "{} in {}: variance {} (book {})",
+                    c.sku, c.bin, c.variance, c.book
+                ),
+            })
+        }
+        Blocked::Change { id } => {
+            let r = state.changes.get(id)?;
+            let (kind, entity) = match &r.change {
+                Change::ReopenPeriod { entity, .. } => {
+                    (ExceptionKind::PeriodReopen, Some(entity.clone()))
+                }
+                Change::PostingRule { entity, .. } => {
+                    (ExceptionKind::GovernedChange, Some(entity.clone()))
+                }
+                Change::Record(super::master::Record::Customer(c)) => {
+                    (ExceptionKind::GovernedChange, Some(c.entity.clone()))
+                }
+                _ => (ExceptionKind::GovernedChange, None),
+            };
+            let amount = match &r.change {
+                Change::Record(super::master::Record::Customer(c)) => c.credit_limit,
+                _ => Decimal::ZERO,
+            };
+            let what = match &r.change {
+                Change::ReopenPeriod { reason, .. } => format!(": {reason}"),
+                _ if r.fields.is_empty() => String::new(),
+                _ => format!(": {}", r.fields.join(", ")),
+            };
+            Some(Facts {
+                kind,
+                entity,
+                warehouse: None,
+                party: None,
+                requested_by: Some(r.requested_by.clone()),
+                amount,
+                unit: String::new(),
+                summary: format!("{}{what}", r.change.subject()),
+            })
+        }
+    }
+}
+
+/// The documents an (applied) event may have put on hold or released.
+/// Every event that changes a hold is named here; the invariant catches
+/// one forgotten.
+pub fn touched(state: &State, event: &Event) -> Vec<Blocked> {
+    let order = |n: &Code| {
+        vec![
+            Blocked::Order {
+                number: n.clone(),
+                hold: Hold::Credit,
+            },
+            Blocked::Order {
+                number: n.clone(),
+                hold: Hold::Price,
+            },
+        ]
+    };
+    // Everything of a pick list that may hold it (lines and cartons).
+    let list_all = |list: &Code| -> Vec<Blocked> {
+        let Some(p) = state.picks.get(list) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Blocked> = p
+            .lines
+            .iter()
+            .map(|l| Blocked::PickLine {
+                list: list.clone(),
+                line: l.line,
+            })
+            .collect();
+        out.extend(p.cartons.iter().map(|c| Blocked::Carton {
+            list: list.clone(),
+            carton: c.number,
+        }));
+        out
+    };
+    match event {
+        Event::OrderPlaced(o) => order(&o.number),
+        Event::QuoteConfirmed { number, .. }
+        | Event::HoldReleased { number, .. }
+        | Event::OrderConfirmed { number }
+        | Event::OrderCancelled { number, .. }
+        | Event::LineChanged { number, .. }
+        | Event::LinesAdded { number, .. } => order(number),
+        Event::PickShort { list, line, .. } => vec![Blocked::PickLine {
+            list: list.clone(),
+            line: *line,
+        }],
+        Event::Shipped { shipment, .. } => list_all(&shipment.pick_list),
+        Event::CartonPacked { list, carton } => vec![Blocked::Carton {
+            list: list.clone(),
+            carton: carton.number,
+        }],
+        Event::CartonReleased { list, carton, .. } | Event::CartonUnpacked { list, carton } => {
+            vec![Blocked::Carton {
+                list: list.clone(),
+                carton: *carton,
+            }]
+        }
+        Event::SupplierInvoiceEntered { invoice, .. } => vec![Blocked::SupplierInvoice {
+            number: invoice.number.clone(),
+        }],
+        Event::SupplierInvoiceApproved { number, .. }
+        | Event::SupplierInvoiceRejected { number, .. } => vec![Blocked::SupplierInvoice {
+            number: number.clone(),
+        }],
+        Event::PurchaseOrderCreated(po) => vec![Blocked::PurchaseOrder {
+            number: po.number.clone(),
+        }],
+        Event::PurchaseOrderApproved { number, .. }
+        | Event::PurchaseOrderChanged { number, .. }
+        | Event::PurchaseOrderCancelled { number, .. }
+        | Event::PurchaseOrderClosed { number, .. }
+        | Event::PurchaseOrderSubmitted { number, .. } => vec![Blocked::PurchaseOrder {
+            number: number.clone(),
+        }],
+        Event::CountHeld { number, .. }
+        | Event::CountSettled { number, .. }
+        | Event::CountApproved { number, .. } => vec![Blocked::Count {
+            number: number.clone(),
+        }],
+        Event::StockAdjusted { count, .. } => vec![Blocked::Count {
+            number: count.number.clone(),
+        }],
+        Event::ChangeRequested { id, .. }
+        | Event::ChangeApproved { id, .. }
+        | Event::ChangeRejected { id, .. } => vec![Blocked::Change { id: *id }],
+        Event::ShortPickAcknowledged { list, line, .. } => vec![Blocked::PickLine {
+            list: list.clone(),
+            line: *line,
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// How an event clears an exception, for the queue's history.
+fn how(event: &Event) -> String {
+    match event {
+        Event::HoldReleased { .. } => "released".into(),
+        Event::OrderCancelled { reason, .. } => format!("order cancelled: {reason}"),
+        Event::OrderConfirmed { .. } => "order confirmed".into(),
+        Event::Shipped { .. } => "shipped".into(),
+        Event::CartonReleased { .. } => "weight accepted".into(),
+        Event::CartonUnpacked { .. } => "carton unpacked to pack again".into(),
+        Event::SupplierInvoiceApproved { .. } => "approved".into(),
+        Event::SupplierInvoiceRejected { reason, .. } => format!("rejected: {reason}"),
+        Event::PurchaseOrderApproved { .. } => "approved".into(),
+        Event::PurchaseOrderCancelled { reason, .. } => format!("cancelled: {reason}"),
+        Event::PurchaseOrderClosed { reason, .. } => format!("closed: {reason}"),
+        Event::CountApproved { .. } => "approved".into(),
+        Event::CountSettled { .. } => "settled".into(),
+        Event::ChangeApproved { .. } => "approved".into(),
+        Event::ChangeRejected { reason, .. } => format!("rejected: {reason}"),
+        Event::ShortPickAcknowledged { .. } => "acknowledged".into(),
+        Event::LineChanged { .. } | Event::LinesAdded { .. } => "order changed".into(),
+        other => format!("{other:?}")
+            .split(['{', '(', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// Raise or clear the exceptions of what `event` touched, from the
+/// documents' state right after the event was applied.
+pub fn sync(state: &mut State, env: &Envelope, event: &Event) {
+    for blocked in touched(state, event) {
+        let open = state.open_exceptions.get(&blocked).copied();
+        match (implied(state, &blocked), open) {
+            (Some(facts), None) => raise(state, env, blocked, facts),
+            (Some(facts), Some(id)) => {
+                // Still held: keep what matters current (a changed order).
+                if let Some(x) = state.exceptions.get_mut(&id) {
+                    if x.amount != facts.amount || x.summary != facts.summary {
+                        x.amount = facts.amount;
+                        x.summary = facts.summary;
+                        x.severity = severity(x.kind, x.amount).max(x.severity);
+                    }
+                }
+            }
+            (None, Some(id)) => {
+                state.open_exceptions.remove(&blocked);
+                if let Some(x) = state.exceptions.get_mut(&id) {
+                    x.status = ExceptionStatus::Cleared {
+                        how: how(event),
+                        by: env.operator.clone(),
+                        at: env.time,
+                        seq: env.seq,
+                    };
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn raise(state: &mut State, env: &Envelope, blocked: Blocked, f: Facts) {
+    state.next_exception += 1;
+    let id = state.next_exception;
+    let date = match (&f.warehouse, &f.entity) {
+        (Some(w), _) => super::zone::warehouse_date(state, w, env.time),
+        (None, Some(e)) => super::zone::entity_date(state, e, env.time),
+        (None, None) => env.time.date_naive(),
+    };
+    let x = Exception {
+        id,
+        kind: f.kind,
+        blocked: blocked.clone(),
+        severity: severity(f.kind, f.amount),
+        raised_at: env.time,
+        raised_seq: env.seq,
+        date,
+        entity: f.entity,
+        warehouse: f.warehouse,
+        party: f.party,
+        requested_by: f.requested_by,
+        owner: Owner::Role(f.kind.default_owner()),
+        amount: f.amount,
+        unit: f.unit,
+        summary: f.summary,
+        status: ExceptionStatus::Open,
+        comments: Vec::new(),
+    };
+    state.exceptions.insert(id, x);
+    state.open_exceptions.insert(blocked, id);
+}
+
+/// Every document the state says is on hold now: what the open
+/// exceptions must equal (the invariant; `depot check` runs it).
+pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
+    let mut out = BTreeSet::new();
+    let mut add = |b: Blocked| {
+        if implied(state, &b).is_some() {
+            out.insert(b);
+        }
+    };
+    for o in state.orders.values() {
+        if o.status == OrderStatus::Held {
+            for h in &o.holds {
+                add(Blocked::Order {
+                    number: o.number.clone(),
+                    hold: *h,
+                });
+            }
+        }
+    }
+    for list in &state.index.open_picks {
+        if let Some(p) = state.picks.get(list) {
+            for l in p.lines.iter().filter(|l| l.short > Decimal::ZERO) {
+                add(Blocked::PickLine {
+                    list: list.clone(),
+                    line: l.line,
+                });
+            }
+        }
+    }
+    for p in state.picks.values() {
+        for c in p.cartons.iter().filter(|c| c.held) {
+            add(Blocked::Carton {
+                list: p.number.clone(),
+                carton: c.number,
+            });
+        }
+    }
+    for i in state.supplier_invoices.values() {
+        add(Blocked::SupplierInvoice {
+            number: i.number.clone(),
+        });
+    }
+    for po in &state.index.unsent_pos {
+        add(Blocked::PurchaseOrder { number: po.clone() });
+    }
+    for c in &state.index.open_counts {
+        add(Blocked::Count { number: c.clone() });
+    }
+    for id in state.changes.keys() {
+        add(Blocked::Change { id: *id });
+    }
+    out
+}
+
+/// The open exceptions against the documents: `Err` names the first
+/// orphan (open with no hold behind it) or missing one.
+pub fn check(state: &State) -> Result<(), String> {
+    let expected = expected_open(state);
+    for (b, id) in &state.open_exceptions {
+        let Some(x) = state.exceptions.get(id) else {
+            return Err(format!("{b}: open exception {id} does not exist"));
+        };
+        if !x.is_open() || x.blocked != *b {
+            return Err(format!(
+                "{b}: exception {id} is cleared or blocks {}",
+                x.blocked
+            ));
+        }
+        if !expected.contains(b) {
+            return Err(format!(
+                "exception {id} ({}) is open but {b} is not on hold",
+                x.kind
+            ));
+        }
+        if implied(state, b).map(|f| f.kind) != Some(x.kind) {
+            return Err(format!(
+                "exception {id}: kind {} does not match {b}",
+                x.kind
+            ));
+        }
+    }
+    if let Some(b) = expected
+        .iter()
+        .find(|b| !state.open_exceptions.contains_key(*b))
+    {
+        return Err(format!("{b} is on hold but has no open exception"));
+    }
+    let open = state.exceptions.values().filter(|x| x.is_open()).count();
+    if open != state.open_exceptions.len() {
+        return Err(format!(
+            "{open} exceptions are open but the queue's index holds {}",
+            state.open_exceptions.len()
+        ));
+    }
+    Ok(())
+}
+
+fn not_found(id: u64) -> Rejection {
+    Rejection::NotFound {
+        kind: RecordKind::Exception,
+        key: id.to_string(),
+    }
+}
+
+fn open_exception(state: &State, id: u64) -> Result<&Exception, Rejection> {
+    let x = state.exceptions.get(&id).ok_or_else(|| not_found(id))?;
+    if !x.is_open() {
+        return Err(Rejection::ExceptionAction {
+            id,
+            problem: "is cleared already".into(),
+        });
+    }
+    Ok(x)
+}
+
+/// The person behind an operator code: operators created or given an
+/// approving role at somebody's request count as that person for
+/// segregation of duties (see `State::persons`).
+pub fn person_of<'a>(state: &'a State, operator: &'a str) -> &'a str {
+    state
+        .persons
+        .get(operator)
+        .map(String::as_str)
+        .unwrap_or(operator)
+}
+
+/// Whether `operator` (or another identity of the same person) raised
+/// the exception.
+pub fn own_request(state: &State, x: &Exception, operator: &str) -> bool {
+    x.requested_by
+        .as_deref()
+        .is_some_and(|r| person_of(state, r) == person_of(state, operator))
+}
+
+/// The command that approves (`true`) or rejects an exception's document.
+pub fn clearing_command(x: &Exception, approve: bool, reason: &str) -> Option<CommandBody> {
+    let reason = reason.to_string();
+    Some(match (&x.blocked, approve) {
+        (Blocked::Order { number, hold }, true) => CommandBody::ReleaseHold {
+            number: number.clone(),
+            hold: *hold,
+        },
+        (Blocked::Order { number, hold }, false) => CommandBody::RejectHold {
+            number: number.clone(),
+            hold: *hold,
+            reason,
+        },
+        (Blocked::Carton { list, carton }, true) => CommandBody::ReleaseCarton {
+            list: list.clone(),
+            carton: *carton,
+        },
+        (Blocked::Carton { list, carton }, false) => CommandBody::UnpackCarton {
+            list: list.clone(),
+            carton: *carton,
+        },
+        (Blocked::SupplierInvoice { number }, true) => CommandBody::ApproveSupplierInvoice {
+            number: number.clone(),
+        },
+        (Blocked::SupplierInvoice { number }, false) => CommandBody::RejectSupplierInvoice {
+            number: number.clone(),
+            reason,
+        },
+        (Blocked::PurchaseOrder { number }, true) => CommandBody::ApprovePurchaseOrder {
+            number: number.clone(),
+        },
+        (Blocked::PurchaseOrder { number }, false) => CommandBody::CancelPurchaseOrder {
+            number: number.clone(),
+            reason,
+        },
+        (Blocked::Count { number }, true) => CommandBody::ApproveCount {
+            count: number.clone(),
+        },
+        (Blocked::Change { id }, true) => CommandBody::ApproveChange { id: *id },
+        (Blocked::Change { id }, false) => CommandBody::RejectChange { id: *id, reason },
+        (Blocked::PickLine { .. }, _) | (Blocked::Count { .. }, false) => return None,
+    })
+}
+
+/// Approve or reject an exception: segregation of duties first (a clear
+/// "you requested this"), then the document's own command decides, with
+/// its own permission from the one table (`CommandBody::permission`).
+pub fn decide_action(
+    state: &State,
+    cmd: &Command,
+    id: u64,
+    approve: bool,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let x = open_exception(state, id)?;
+    if approve && own_request(state, x, &cmd.operator) {
+        return Err(Rejection::OwnRequest {
+            id,
+            what: x.kind.as_str().replace('_', " "),
+        });
+    }
+    if !approve {
+        super::validate::text("reason", reason, true)?;
+        if reason.chars().count() > TEXT_MAX {
+            return Err(too_long("reason"));
+        }
+    }
+    if let (Blocked::PickLine { list, line }, true) = (&x.blocked, approve) {
+        let short = state
+            .picks
+            .get(list)
+            .and_then(|p| p.lines.iter().find(|l| l.line == *line))
+            .map(|l| l.short)
+            .unwrap_or_default();
+        super::decide::authorize_as(state, cmd, super::auth::Permission::ReleaseHolds)?;
+        return Ok(vec![Event::ShortPickAcknowledged {
+            list: list.clone(),
+            line: *line,
+            short,
+            by: cmd.operator.clone(),
+        }]);
+    }
+    let body = clearing_command(x, approve, reason).ok_or_else(|| Rejection::ExceptionAction {
+        id,
+        problem: format!(
+            "a {} cannot be rejected: {}",
+            x.kind.as_str().replace('_', " "),
+            match x.kind {
+                ExceptionKind::CountVariance => "count it again",
+                _ => "approve it or fix the document",
+            }
+        ),
+    })?;
+    let inner = Command {
+        body,
+        key: None,
+        ..cmd.clone()
+    };
+    super::decide::decide(state, &inner)
+}
+
+fn too_long(field: &str) -> Rejection {
+    Rejection::OutOfRange {
+        field: field.into(),
+        value: "longer".into(),
+        min: "1".into(),
+        max: format!("{TEXT_MAX} characters"),
+    }
+}
+
+fn text(field: &str, s: &str) -> Result<(), Rejection> {
+    super::validate::text(field, s, true)?;
+    if s.chars().count() > TEXT_MAX {
+        return Err(too_long(field));
+    }
+    Ok(())
+}
+
+/// Reassign an open exception to a role or an operator.
+pub fn reassign(
+    state: &State,
+    cmd: &Command,
+    id: u64,
+    to: &Owner,
+) -> Result<Vec<Event>, Rejection> {
+    let x = open_exception(state, id)?;
+    if let Owner::Operator(o) = to {
+        if !state.operators.get(o).is_some_and(|op| op.active) {
+            return Err(Rejection::NotFound {
+                kind: RecordKind::Operator,
+                key: o.clone(),
+            });
+        }
+    }
+    if x.owner == *to {
+        return Err(Rejection::NoChange);
+    }
+    Ok(vec![Event::ExceptionReassigned {
+        id,
+        owner: to.clone(),
+        by: cmd.operator.clone(),
+    }])
+}
+
+pub fn comment(
+    state: &State,
+    cmd: &Command,
+    id: u64,
+    text_: &str,
+) -> Result<Vec<Event>, Rejection> {
+    state.exceptions.get(&id).ok_or_else(|| not_found(id))?;
+    text("text", text_)?;
+    Ok(vec![Event::ExceptionCommented {
+        id,
+        text: text_.to_string(),
+        by: cmd.operator.clone(),
+    }])
+}
+
+pub fn snooze(
+    state: &State,
+    cmd: &Command,
+    id: u64,
+    until: NaiveDate,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let x = open_exception(state, id)?;
+    text("reason", reason)?;
+    let today = match (&x.warehouse, &x.entity) {
+        (Some(w), _) => cmd.warehouse_date(state, w),
+        (None, Some(e)) => cmd.entity_date(state, e),
+        (None, None) => cmd.date(),
+    };
+    if until <= today || until > today + chrono::Duration::days(366) {
+        return Err(Rejection::OutOfRange {
+            field: "until".into(),
+            value: until.to_string(),
+            min: (today + chrono::Duration::days(1)).to_string(),
+            max: (today + chrono::Duration::days(366)).to_string(),
+        });
+    }
+    Ok(vec![Event::ExceptionSnoozed {
+        id,
+        until,
+        reason: reason.to_string(),
+        by: cmd.operator.clone(),
+    }])
+}
+
+/// Apply the queue's own events (the document events raise and clear
+/// through `sync`).
+pub fn apply_event(state: &mut State, env: &Envelope, event: &Event) {
+    match event {
+        Event::ExceptionReassigned { id, owner, .. } => {
+            if let Some(x) = state.exceptions.get_mut(id) {
+                x.owner = owner.clone();
+            }
+        }
+        Event::ExceptionCommented { id, text, by } => {
+            if let Some(x) = state.exceptions.get_mut(id) {
+                x.comments.push(Comment {
+                    by: by.clone(),
+                    at: env.time,
+                    text: text.clone(),
+                });
+            }
+        }
+        Event::ExceptionSnoozed {
+            id, until, reason, ..
+        } => {
+            if let Some(x) = state.exceptions.get_mut(id) {
+                if x.is_open() {
+                    x.status = ExceptionStatus::Snoozed {
+                        until: *until,
+                        reason: reason.clone(),
+                    };
+                }
+            }
+        }
+        Event::ShortPickAcknowledged {
+            list, line, short, ..
+        } => {
+            state
+                .short_acknowledged
+                .insert((list.clone(), *line), *short);
+        }
+        Event::IdentityLinked { operator, person } if operator != person => {
+            state.persons.insert(operator.clone(), person.clone());
+        }
+        _ => {}
+    }
+}
+
+/// An exception that needs a clock: computed from the documents as of a
+/// business date passed in (never stored: it is true or not on the day).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overdue {
+    pub order: Code,
+    pub line: u32,
+    pub customer: Code,
+    pub warehouse: Code,
+    pub sku: Code,
+    pub qty: Decimal,
+    pub promise: NaiveDate,
+    /// Days past the promise on `today`.
+    pub days: i64,
+}
+
+/// Backordered lines of confirmed orders whose promise date is before
+/// `today` (the caller's clock): the "backorder past its promise" kind.
+pub fn backorders_past_promise(state: &State, today: NaiveDate) -> Vec<Overdue> {
+    let mut out = Vec::new();
+    for number in state.index.open_orders.values().flatten() {
+        let Some(o) = state.orders.get(number) else {
+            continue;
+        };
+        for l in o
+            .lines
+            .iter()
+            .filter(|l| !l.cancelled && l.backordered > Decimal::ZERO)
+        {
+            if let Some(promise) = l.promise.filter(|p| *p < today) {
+                out.push(Overdue {
+                    order: o.number.clone(),
+                    line: l.line,
+                    customer: o.customer.clone(),
+                    warehouse: l.warehouse.clone(),
+                    sku: l.sku.clone(),
+                    qty: l.backordered,
+                    promise,
+                    days: (today - promise).num_days(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| b.days.cmp(&a.days).then(a.order.cmp(&b.order)));
+    out
+}

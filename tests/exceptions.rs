@@ -1,0 +1,315 @@
+//! The exception queue beyond the scenario tables (fixtures/scenarios/
+//! exceptions.toml): the queue rebuilt by replay equals the one applied,
+//! and a store that already has two admins governs the grant of a role
+//! that approves.
+
+use chrono::{TimeZone, Utc};
+use depot::core::auth::Role;
+use depot::core::event::{Envelope, Event, KeyDigest, Outcome};
+use depot::core::exceptions::{Blocked, ExceptionKind};
+use depot::core::master::Operator;
+use depot::core::{apply, execute, Command, CommandBody, State};
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
+fn run(
+    s: &mut State,
+    operator: &str,
+    body: CommandBody,
+) -> Result<Envelope, depot::core::Rejection> {
+    execute(
+        s,
+        &Command {
+            operator: operator.into(),
+            session: "test".into(),
+            time: now(),
+            key: None,
+            body,
+        },
+    )
+}
+
+fn demo() -> (State, Vec<Envelope>) {
+    let mut s = State::default();
+    let mut log = Vec::new();
+    for body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
+        log.push(run(&mut s, "ADMIN", body).unwrap());
+    }
+    (s, log)
+}
+
+fn admin(code: &str) -> Operator {
+    Operator {
+        code: code.into(),
+        name: format!("Admin {code}"),
+        roles: vec![Role::Admin],
+        ssh_keys: vec![],
+        default_warehouse: None,
+        keymap: String::new(),
+        active: true,
+    }
+}
+
+#[test]
+fn the_queue_replays_to_the_same_state_and_matches_the_documents() {
+    let (mut s, mut log) = demo();
+    let order = |s: &mut State, log: &mut Vec<Envelope>, who: &str| {
+        let env = run(
+            s,
+            who,
+            serde_json::from_value(
+                serde_json::json!({"cmd": "place_order", "customer": "C0006",
+                "lines": [{"sku": "TOO-1000", "qty": "20", "warehouse": "CHI"}]}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        log.push(env);
+    };
+    order(&mut s, &mut log, "CLERK1");
+    order(&mut s, &mut log, "CLERK1");
+    order(&mut s, &mut log, "ADMIN");
+    assert_eq!(s.open_exceptions.len(), 3);
+    depot::core::invariants::check_state(&s).unwrap();
+    // Approve one, reject one, leave one.
+    log.push(run(&mut s, "SUP1", CommandBody::ApproveException { id: 1 }).unwrap());
+    log.push(
+        run(
+            &mut s,
+            "SUP1",
+            CommandBody::RejectException {
+                id: 2,
+                reason: "no deposit".into(),
+            },
+        )
+        .unwrap(),
+    );
+    // The owner of the order asks for its own approval: refused, named.
+    let refused = run(&mut s, "ADMIN", CommandBody::ApproveException { id: 3 }).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("you requested this credit hold"),
+        "{refused}"
+    );
+    assert_eq!(s.open_exceptions.len(), 1);
+    let open = s.open_exceptions.keys().next().unwrap().clone();
+    assert_eq!(
+        open,
+        Blocked::Order {
+            number: "SO-000003".into(),
+            hold: depot::core::sales::Hold::Credit
+        }
+    );
+    depot::core::invariants::check_state(&s).unwrap();
+    // An old store's snapshot is skipped: the replay of its log builds
+    // the same queue.
+    let mut replayed = State::default();
+    for env in &log {
+        apply(&mut replayed, env);
+    }
+    assert_eq!(replayed.exceptions, s.exceptions);
+    assert_eq!(replayed.open_exceptions, s.open_exceptions);
+    assert_eq!(s.exceptions[&1].kind, ExceptionKind::CreditHold);
+}
+
+#[test]
+fn an_orphan_exception_is_caught_by_the_invariant() {
+    let (mut s, _) = demo();
+    run(
+        &mut s,
+        "CLERK1",
+        serde_json::from_value(
+            serde_json::json!({"cmd": "place_order", "customer": "C0006",
+            "lines": [{"sku": "TOO-1000", "qty": "20", "warehouse": "CHI"}]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut orphan = s.clone();
+    orphan.orders.get_mut("SO-000001").unwrap().holds.clear();
+    orphan.orders.get_mut("SO-000001").unwrap().status = depot::core::sales::OrderStatus::Cancelled;
+    let err = depot::core::invariants::check_state(&orphan).unwrap_err();
+    assert!(err.to_string().contains("exception queue"), "{err}");
+    let mut missing = s.clone();
+    missing.open_exceptions.clear();
+    let err = depot::core::invariants::check_state(&missing).unwrap_err();
+    assert!(
+        err.to_string().contains("no open exception") || err.to_string().contains("exception"),
+        "{err}"
+    );
+}
+
+/// A store that already had two admins (made before grants were governed,
+/// so not tied to each other).
+fn two_admins() -> State {
+    let (mut s, _) = demo();
+    let seq = s.seq + 1;
+    apply(
+        &mut s,
+        &Envelope {
+            seq,
+            time: now(),
+            operator: "ADMIN".into(),
+            session: "old".into(),
+            key: None,
+            digest: KeyDigest::None,
+            command: "create_operator".into(),
+            outcome: Outcome::Committed(vec![Event::MasterUpserted(
+                depot::core::master::Record::Operator(admin("BOSS")),
+            )]),
+        },
+    );
+    s
+}
+
+#[test]
+fn with_two_admins_a_second_identity_waits_for_the_other_admin() {
+    let mut s = two_admins();
+    // ADMIN makes ADMIN2: a change request, no operator yet.
+    let env = run(
+        &mut s,
+        "ADMIN",
+        CommandBody::CreateOperator(admin("ADMIN2")),
+    )
+    .unwrap();
+    assert!(
+        matches!(env.events(), [Event::ChangeRequested { .. }]),
+        "{:?}",
+        env.events()
+    );
+    assert!(!s.operators.contains_key("ADMIN2"));
+    let id = match env.events() {
+        [Event::ChangeRequested { id, .. }] => *id,
+        _ => unreachable!(),
+    };
+    let x = s.exceptions.values().find(|x| x.is_open()).unwrap();
+    assert_eq!(x.kind, ExceptionKind::GovernedChange);
+    // Not by ADMIN, not by a supervisor: by the other admin.
+    assert!(run(&mut s, "ADMIN", CommandBody::ApproveChange { id }).is_err());
+    let sup = run(&mut s, "SUP1", CommandBody::ApproveChange { id }).unwrap_err();
+    assert_eq!(sup.code(), "not_permitted");
+    run(&mut s, "BOSS", CommandBody::ApproveChange { id }).unwrap();
+    assert!(s.operators["ADMIN2"].roles.contains(&Role::Admin));
+    assert!(s.open_exceptions.is_empty());
+    depot::core::invariants::check_state(&s).unwrap();
+    // Adding supervisor to a sales rep is governed too; the rest of the
+    // record applies now.
+    let mut rep = s.operators["REP1"].clone();
+    rep.roles.push(Role::Supervisor);
+    rep.name = "Dev Field Jr".into();
+    let env = run(&mut s, "ADMIN", CommandBody::UpdateOperator(rep)).unwrap();
+    assert_eq!(env.events().len(), 2, "{:?}", env.events());
+    assert_eq!(s.operators["REP1"].name, "Dev Field Jr");
+    assert!(!s.operators["REP1"].roles.contains(&Role::Supervisor));
+}
+
+#[test]
+fn the_permissions_report_is_the_table_the_core_enforces() {
+    use depot::core::command::{permission_of, NAMES};
+    let unique: std::collections::BTreeSet<_> = NAMES.iter().collect();
+    assert_eq!(unique.len(), NAMES.len());
+    for n in NAMES {
+        assert!(permission_of(n).is_some(), "{n} has no permission");
+    }
+    let (s, _) = demo();
+    let t = depot::report::build("permissions", &s, None, now().date_naive()).unwrap();
+    assert_eq!(t.rows.len(), NAMES.len());
+    let row = |cmd: &str| t.rows.iter().find(|r| r[0] == cmd).unwrap().clone();
+    let col = |h: &str| t.headers.iter().position(|x| *x == h).unwrap();
+    let release = row("release_hold");
+    assert_eq!(release[1], "release_holds");
+    assert_eq!(release[col("supervisor")], "yes");
+    assert_eq!(release[col("picker")], "");
+    assert_eq!(row("approve_exception")[col("controller")], "yes");
+    // What the report says is what decide does.
+    let mut s2 = s.clone();
+    run(
+        &mut s2,
+        "CLERK1",
+        serde_json::from_value(
+            serde_json::json!({"cmd": "place_order", "customer": "C0006",
+            "lines": [{"sku": "TOO-1000", "qty": "20", "warehouse": "CHI"}]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let e = run(
+        &mut s2,
+        "PICK1",
+        CommandBody::ReleaseHold {
+            number: "SO-000001".into(),
+            hold: depot::core::sales::Hold::Credit,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "not_permitted");
+}
+
+#[test]
+fn the_exceptions_report_lists_open_and_cleared_with_ages() {
+    let (mut s, _) = demo();
+    for _ in 0..2 {
+        run(
+            &mut s,
+            "CLERK1",
+            serde_json::from_value(
+                serde_json::json!({"cmd": "place_order", "customer": "C0006",
+                "lines": [{"sku": "TOO-1000", "qty": "20", "warehouse": "CHI"}]}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    }
+    run(&mut s, "SUP1", CommandBody::ApproveException { id: 2 }).unwrap();
+    let as_of = now().date_naive() + chrono::Duration::days(3);
+    let t = depot::report::build("exceptions", &s, None, as_of).unwrap();
+    assert_eq!(t.rows.len(), 2);
+    let col = |h: &str| t.headers.iter().position(|x| *x == h).unwrap();
+    // Open first, aged to the report's day; cleared with who and how.
+    assert_eq!(t.rows[0][col("id")], "1");
+    assert_eq!(t.rows[0][col("status")], "open");
+    assert_eq!(t.rows[0][col("age days")], "3");
+    assert_eq!(t.rows[1][col("status")], "cleared");
+    assert_eq!(t.rows[1][col("age days")], "0");
+    assert_eq!(t.rows[1][col("cleared by")], "SUP1");
+    assert_eq!(t.rows[1][col("how")], "released");
+}
+
+#[test]
+fn a_backorder_past_its_promise_is_an_exception_on_the_day_after() {
+    let (mut s, _) = demo();
+    // More than the shelf: the rest is backordered with a promise date.
+    let env = run(
+        &mut s,
+        "CLERK1",
+        serde_json::from_value(
+            serde_json::json!({"cmd": "place_order", "customer": "C0001",
+            "lines": [{"sku": "FAS-1003", "qty": "400", "warehouse": "CHI"}]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let promise = env
+        .events()
+        .iter()
+        .find_map(|e| match e {
+            Event::Backordered { promise, .. } => Some(*promise),
+            _ => None,
+        })
+        .expect("a backorder");
+    use depot::core::exceptions::backorders_past_promise;
+    // The clock is passed in: not yet on the promise day, then one day late.
+    assert!(backorders_past_promise(&s, promise).is_empty());
+    let late = backorders_past_promise(&s, promise + chrono::Duration::days(1));
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].days, 1);
+    let t =
+        depot::report::build("exceptions", &s, None, promise + chrono::Duration::days(2)).unwrap();
+    assert!(t
+        .rows
+        .iter()
+        .any(|r| r[1] == "backorder_past_promise" && r[11] == "2"));
+}

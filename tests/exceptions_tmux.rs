@@ -1,0 +1,106 @@
+//! The exception queue in the real binary in a real terminal (tmux): an
+//! order over its customer's credit limit waits on the supervisor's
+//! screen, the supervisor releases it there with one key, and the order
+//! goes on to picking. Needs tmux: fails (never skips) without it.
+
+use std::path::Path;
+use std::process::Command;
+
+mod tmux;
+
+use tmux::Tmux;
+
+fn depot(dir: &Path, args: &[&str], input: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(input.unwrap_or_default().as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "depot {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn exec(dir: &Path, line: &str) -> serde_json::Value {
+    let out = depot(dir, &["exec", "-"], Some(&format!("{line}\n")));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["ok"], true, "{line}: {v}");
+    v
+}
+
+#[test]
+fn a_credit_hold_is_released_on_the_supervisors_screen_and_the_order_goes_to_picking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    depot(&dir, &["demo"], None);
+    let placed = exec(
+        &dir,
+        r#"{"operator":"CLERK1","cmd":"place_order","customer":"C0006","lines":[{"sku":"TOO-1000","qty":"20","warehouse":"CHI"}]}"#,
+    );
+    let order = &placed["events"][0]["order_placed"];
+    assert_eq!(order["status"], "held", "{placed}");
+    let number = order["number"].as_str().unwrap().to_string();
+    // The store's report has it open, with its age.
+    let report = depot(&dir, &["report", "exceptions", "--format", "csv"], None);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains(&format!("order {number}"))
+                && l.contains("credit_hold")
+                && l.contains(",open,")),
+        "{report}"
+    );
+    let t = Tmux::start(&dir, 132, 43, "");
+    t.wait_for("Operator code:");
+    t.first_sign_in("SUP1");
+    t.wait_for("Exception queue");
+    // The menu jumps to the row starting with the letter typed.
+    t.literal("e");
+    t.keys(&["Enter"]);
+    t.wait_for("waiting, most severe");
+    t.wait_for(&format!("order {number}"));
+    // Narrow to the order, then approve with F2.
+    t.literal(&number);
+    t.keys(&["Enter"]);
+    t.wait_for("1 waiting");
+    t.keys(&["F2"]);
+    t.wait_for("cleared: released");
+    t.wait_for("nothing waits");
+    t.keys(&["F3"]);
+    t.wait_for("DEPOT-EXITED-0");
+    // The order is confirmed and goes to the warehouse.
+    let released = exec(
+        &dir,
+        &format!(r#"{{"operator":"SHIP1","cmd":"release_order","number":"{number}"}}"#),
+    );
+    assert!(
+        released["events"][0]["pick_list_created"]["order"] == number.as_str(),
+        "{released}"
+    );
+    let report = depot(&dir, &["report", "exceptions", "--format", "csv"], None);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains(&format!("order {number}"))
+                && l.contains(",cleared,")
+                && l.contains("SUP1")
+                && l.contains("released")),
+        "{report}"
+    );
+    let check = depot(&dir, &["check"], None);
+    assert!(!check.is_empty());
+}
