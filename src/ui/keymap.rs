@@ -94,6 +94,19 @@ actions! {
     Short = "short", "report the line short";
     /// Leave this task for later and take the next one.
     Skip = "skip", "skip: come back to it later";
+    /// Accept what the screen suggests (the cash application's match).
+    Accept = "accept", "accept the suggestion";
+    /// Settle the selected invoice short: write off within tolerance,
+    /// else dispute the difference.
+    Settle = "settle", "settle short: write off or dispute the rest";
+    /// Approve the selected document (not your own).
+    Approve = "approve", "approve (someone else's)";
+    /// Reject the selected document.
+    Reject = "reject", "reject";
+    /// Lock a closed period for good.
+    Lock = "lock", "lock the period";
+    /// Ask for a closed period to be reopened (an approval).
+    Reopen = "reopen", "ask to reopen the period";
 }
 
 impl Action {

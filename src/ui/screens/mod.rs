@@ -1,12 +1,14 @@
 //! One module per screen, and the menu table: a new screen is one file
 //! and one row here.
 
+pub mod cash_application;
 pub mod counter_sale;
 pub mod customer_lookup;
 pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
+pub mod period_close;
 pub mod rf;
 pub mod rf_count;
 pub mod rf_pack;
@@ -16,6 +18,7 @@ pub mod rf_receive;
 pub mod rf_ship;
 pub mod rf_transfer_in;
 pub mod sign_in;
+pub mod supplier_invoices;
 
 use super::screen::{Ctx, Screen};
 use crate::core::auth::Permission;
@@ -36,6 +39,9 @@ pub const NAMES: &[&str] = &[
     "rf_putaway",
     "rf_count",
     "rf_transfer_in",
+    "cash_application",
+    "supplier_invoices",
+    "period_close",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -128,17 +134,23 @@ pub const MENU: &[Entry] = &[
     Entry {
         label: "Cash application",
         permissions: &[Permission::TakePayment],
-        open: None,
+        open: Some(|ctx| Box::new(cash_application::CashApplication::new(ctx))),
     },
     Entry {
         label: "Supplier invoices",
-        permissions: &[Permission::EnterSupplierInvoices],
-        open: None,
+        // Entered and paid by AP, approved by someone else.
+        permissions: &[
+            Permission::EnterSupplierInvoices,
+            Permission::PaySuppliers,
+            Permission::ApproveChanges,
+        ],
+        open: Some(|ctx| Box::new(supplier_invoices::SupplierInvoices::new(ctx))),
     },
     Entry {
         label: "Period close",
-        permissions: &[Permission::ClosePeriods],
-        open: None,
+        // Closed by the controller, a reopen approved by someone else.
+        permissions: &[Permission::ClosePeriods, Permission::ApproveChanges],
+        open: Some(|_| Box::new(period_close::PeriodClose::new())),
     },
     Entry {
         label: "Exception queue",
