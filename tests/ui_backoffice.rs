@@ -557,6 +557,8 @@ fn random_keys_on_the_back_office_never_panic_or_submit_twice() {
         ("CTRL1", "Supplier invoices"),
         ("CTRL1", "Period close"),
         ("SUP1", "Period close"),
+        ("BUY1", "Purchasing"),
+        ("SUP1", "Purchasing"),
     ] {
         let fresh = || {
             let mut d = Driver::new(&b, Some(op));
@@ -601,4 +603,130 @@ fn random_keys_on_the_back_office_never_panic_or_submit_twice() {
     assert!(n > 0, "the random keys submitted something (seed {seed})");
     depot::core::invariants::check_state(&b.state.borrow())
         .unwrap_or_else(|v| panic!("invariant broken (seed {seed}): {v}"));
+}
+
+/// Every action the back-office screens offer, in each place their focus
+/// goes, has a key in both shipped keymaps.
+#[test]
+fn every_offered_action_on_the_back_office_has_a_key_in_both_keymaps() {
+    let maps = Keymaps::load(None).unwrap();
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    receive_first_po(&b);
+    let check = |app: &App| {
+        // (A question on screen answers with the confirm keys.)
+        if app.context() == depot::ui::keymap::Context::Confirm {
+            return;
+        }
+        let Some(top) = app.top() else { return };
+        for km in [&maps.default, &maps.classic] {
+            for (a, what) in top.actions() {
+                assert!(
+                    km.key_for(top.name(), app.context(), a).is_some(),
+                    "{}: {what} ({a:?}) has no key",
+                    top.name()
+                );
+            }
+        }
+    };
+    let walks: [(&str, &str, &[&str]); 5] = [
+        (
+            "Cash application",
+            "C0009",
+            &[
+                "enter", "enter", "1", "0", "enter", "enter", "enter", "enter", "esc", "f7", "esc",
+                "f4", "esc", "tab", "tab", "f12",
+            ],
+        ),
+        (
+            "Supplier invoices",
+            "V001",
+            &[
+                "enter", "enter", "enter", "enter", "esc", "tab", "f7", "esc", "tab", "esc",
+                "backtab",
+            ],
+        ),
+        ("Period close", "", &["f7", "esc", "f4", "esc", "down"]),
+        ("Supplier invoices", "", &["tab", "tab", "tab", "tab"]),
+        (
+            "Purchasing",
+            "",
+            &["enter", "esc", "/", "esc", "tab", "/", "esc"],
+        ),
+    ];
+    for op in ["ADMIN", "AR1", "AP1", "CTRL1", "BUY1"] {
+        for (screen, typed, keys) in walks {
+            let mut d = Driver::new(&b, Some(op));
+            if d.open(screen).is_none() {
+                continue;
+            }
+            check(&d.app);
+            d.typed(typed);
+            check(&d.app);
+            for k in keys {
+                d.press(k);
+                check(&d.app);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let before: Vec<String> = b.state.borrow().purchase_orders.keys().cloned().collect();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    insta::assert_snapshot!("purchasing_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("purchasing_132x43", d.screen(132, 43));
+    let s = d.screen(132, 43);
+    assert!(s.contains("why: "), "a suggestion with its reason: {s}");
+    // Change the first line's quantity, then accept its group.
+    d.press("enter").press("ctrl-u").typed("7").press("enter");
+    assert!(d.screen(132, 43).contains("7 "), "{}", d.screen(132, 43));
+    d.press("f10");
+    assert!(d.screen(80, 24).contains("into a draft PO?"));
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("draft PO-"), "{s}");
+    let po = {
+        let st = b.state.borrow();
+        let p = st
+            .purchase_orders
+            .values()
+            .find(|p| !before.contains(&p.number))
+            .expect("a new PO");
+        assert_eq!(p.status, PoStatus::Draft);
+        assert_eq!(
+            p.lines[0].unit_qty,
+            Decimal::from(7),
+            "the buyer's quantity"
+        );
+        assert!(!p.lines[0].reason.is_empty(), "the line keeps its reason");
+        p.number.clone()
+    };
+    // The purchase orders: the draft on top; submit it.
+    d.press("tab");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&po) && s.contains("draft"), "{s}");
+    assert!(s.contains("LATE"), "the demo's late PO is highlighted: {s}");
+    d.press("f10").press("y");
+    let st = b.state.borrow().purchase_orders[&po].status;
+    assert!(
+        matches!(st, PoStatus::Open | PoStatus::AwaitingApproval),
+        "{st:?}"
+    );
+    if st == PoStatus::AwaitingApproval {
+        // The buyer cannot approve it; the supervisor can.
+        d.press("f6").press("y");
+        assert_eq!(
+            b.state.borrow().purchase_orders[&po].status,
+            PoStatus::AwaitingApproval
+        );
+        let mut s1 = Driver::session(&b, Some("SUP1"), "sup");
+        s1.open("Purchasing").unwrap();
+        s1.press("tab").press("f6").press("y");
+        assert_eq!(b.state.borrow().purchase_orders[&po].status, PoStatus::Open);
+    }
 }

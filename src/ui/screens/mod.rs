@@ -9,6 +9,7 @@ pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
 pub mod period_close;
+pub mod purchasing;
 pub mod rf;
 pub mod rf_count;
 pub mod rf_pack;
@@ -42,6 +43,7 @@ pub const NAMES: &[&str] = &[
     "cash_application",
     "supplier_invoices",
     "period_close",
+    "purchasing",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -128,8 +130,9 @@ pub const MENU: &[Entry] = &[
     },
     Entry {
         label: "Purchasing",
-        permissions: &[Permission::Purchase],
-        open: None,
+        // Bought by the buyer, a PO above the limit approved by someone else.
+        permissions: &[Permission::Purchase, Permission::ApproveChanges],
+        open: Some(|_| Box::new(purchasing::Purchasing::new())),
     },
     Entry {
         label: "Cash application",

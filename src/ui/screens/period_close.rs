@@ -336,16 +336,28 @@ impl Screen for PeriodClose {
                     .filter_map(|e| match e {
                         Event::PeriodsClosed {
                             entity, periods, ..
-                        } => Some(format!("{entity} {} CLOSED", periods.join(", "))),
+                        } => Some(format!(
+                            "{entity} {} CLOSED{}",
+                            span(periods),
+                            count(periods)
+                        )),
                         Event::PeriodsLocked {
                             entity, periods, ..
-                        } => Some(format!("{entity} {} LOCKED", periods.join(", "))),
+                        } => Some(format!(
+                            "{entity} {} LOCKED{}",
+                            span(periods),
+                            count(periods)
+                        )),
                         Event::ChangeRequested { id, .. } => Some(format!(
                             "reopen asked (request {id}): someone else approves"
                         )),
                         Event::PeriodsReopened {
                             entity, periods, ..
-                        } => Some(format!("{entity} {} REOPENED", periods.join(", "))),
+                        } => Some(format!(
+                            "{entity} {} REOPENED{}",
+                            span(periods),
+                            count(periods)
+                        )),
                         _ => None,
                     })
                     .collect();
@@ -523,5 +535,30 @@ impl Screen for PeriodClose {
             Paragraph::new(lines).block(Block::new().borders(Borders::TOP).title(" checklist ")),
             right,
         );
+    }
+}
+
+/// Periods named shortly: `FY2026-10`, or `FY2025-01..FY2026-10`.
+fn span(periods: &[Code]) -> String {
+    match periods {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, .., last] => {
+            // Closing names the earlier ones first; reopening the later.
+            let (lo, hi) = if first <= last {
+                (first, last)
+            } else {
+                (last, first)
+            };
+            format!("{lo}..{hi}")
+        }
+    }
+}
+
+fn count(periods: &[Code]) -> String {
+    if periods.len() > 1 {
+        format!(" ({} periods)", periods.len())
+    } else {
+        String::new()
     }
 }
