@@ -391,10 +391,24 @@ fn a_month_closed_from_the_checklist_refuses_a_posting_and_reopens_through_an_ap
     t.wait_for(&format!("Close US01 {period}"));
     t.keys(&["y"]);
     t.wait_for(&format!("{period} CLOSED"));
-    // Nothing posts into it now.
+    // Nothing posts into it now (the TUI holds the store: quit first).
+    t.keys(&["F3"]);
+    t.wait_for("DEPOT-EXITED-0");
+    drop(t);
     let v = exec(&dir, &posting, false);
     assert_eq!(v["error"]["code"], "period_not_open", "{v}");
     // A reopen is asked with its reason...
+    let t = Tmux::start(&dir, 132, 43, "");
+    t.wait_for("Operator code:");
+    sign_in(&t, "CTRL1");
+    t.wait_for("Period close");
+    open(&t, "Period close");
+    t.wait_for(" checklist ");
+    t.keys(&["F4"]);
+    t.literal(&format!("US01 {period}"));
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("US01 {period}  "));
+    t.wait_for("CLOSED");
     t.keys(&["F7"]);
     t.wait_for("Why ");
     t.literal("late supplier invoice");
