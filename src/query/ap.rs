@@ -77,7 +77,7 @@ impl LineMatch {
                 (self.price_diff * Decimal::from(100) / po_price).round_dp(1)
             };
             parts.push(format!(
-                "price {}{} ({}{pct} %, over {} %)",
+                "price {}{} ({}{pct:.1} %, over {} %)",
                 if self.price_diff > Decimal::ZERO {
                     "+"
                 } else {

@@ -263,7 +263,9 @@ mod tests {
     fn effects_follow_the_core_rules() {
         let i = it("IN-1", dec!(100), dec!(2), 1);
         assert_eq!(effect(&i, dec!(98), false).discount, dec!(2));
-        assert_eq!(effect(&i, dec!(97), true).disputed, dec!(3));
+        // 3.00 short of the open amount: within tolerance, written off.
+        assert_eq!(effect(&i, dec!(97), true).write_off, dec!(3));
+        assert_eq!(effect(&i, dec!(90), true).disputed, dec!(10));
         let j = it("IN-2", dec!(100), Decimal::ZERO, 1);
         assert_eq!(effect(&j, dec!(96), true).write_off, dec!(4));
         assert_eq!(effect(&j, dec!(90), true).disputed, dec!(10));
