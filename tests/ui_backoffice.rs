@@ -115,6 +115,30 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
     // A second F10 (and y) on the now empty receipt submits nothing new.
     d.press("f10").press("y");
     assert_eq!(receipts(&b), 1);
+    // The 100.00 on account is refunded (F8: all of it, asked first).
+    d.press("f8");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Refund 100.00 USD of C0009"), "{s}");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("REFUNDED RF-"), "{s}");
+    {
+        let st = b.state.borrow();
+        assert!(!st.unapplied.keys().any(|(_, c)| c == "C0009"));
+        assert_eq!(
+            st.refunds
+                .values()
+                .filter(|r| r.customer == "C0009")
+                .map(|r| r.amount)
+                .sum::<Decimal>(),
+            Decimal::from(100)
+        );
+    }
+    // Nothing left to refund: said, nothing submitted.
+    let n = b.log.borrow().len();
+    d.press("f8");
+    assert!(d.screen(80, 24).contains("no credit on account"));
+    assert_eq!(b.log.borrow().len(), n);
     depot::core::invariants::check_state(&b.state.borrow()).unwrap();
 }
 

@@ -59,6 +59,7 @@ pub struct Alloc {
 enum Ask {
     Apply,
     Leave,
+    Refund(Decimal),
 }
 
 pub struct CashApplication {
@@ -345,6 +346,57 @@ impl CashApplication {
         (applied, d, w, x, credit)
     }
 
+    /// Pay back credit on account: the amount typed, else all of it.
+    fn refund(&mut self, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        let s = ctx.state();
+        let Some(c) = self.customer.as_ref().and_then(|c| s.customers.get(c)) else {
+            self.notice = Some(Notice::error("choose the customer first (F4 finds)"));
+            return Flow::Stay;
+        };
+        let credit = s
+            .unapplied
+            .get(&(c.entity.clone(), c.code.clone()))
+            .copied()
+            .unwrap_or_default();
+        if credit <= Decimal::ZERO {
+            self.notice = Some(Notice::error(format!(
+                "{} has no credit on account to refund",
+                c.code
+            )));
+            return Flow::Stay;
+        }
+        if !self.applied.is_empty() {
+            self.notice = Some(Notice::error(
+                "a refund pays out credit: take the applications off first (F9)",
+            ));
+            return Flow::Stay;
+        }
+        let amount = self
+            .receipt_amount()
+            .filter(|a| *a > Decimal::ZERO)
+            .unwrap_or(credit);
+        let cur = &c.currency;
+        if amount > credit {
+            self.notice = Some(Notice::error(format!(
+                "{} has {} on account, not {}",
+                c.code,
+                money(credit, cur),
+                money(amount, cur)
+            )));
+            return Flow::Stay;
+        }
+        self.asking = Some(Ask::Refund(amount));
+        Flow::Confirm(format!(
+            "Refund {} {cur} of {}'s credit on account ({})?",
+            money(amount, cur),
+            c.code,
+            money(credit, cur)
+        ))
+    }
+
     fn complete(&mut self, ctx: &Ctx) -> Flow {
         if self.pending {
             return Flow::Stay;
@@ -451,6 +503,7 @@ impl Screen for CashApplication {
         };
         a.push((Action::Accept, "take suggestion"));
         a.push((Action::Complete, "receive"));
+        a.push((Action::Pay, "refund credit"));
         a.push((Action::NextField, "next field"));
         if self.focus == Focus::Items {
             a.push((Action::Back, "header"));
@@ -532,6 +585,7 @@ impl Screen for CashApplication {
                 Flow::Stay
             }
             (_, Input::Action(Action::Complete)) => self.complete(ctx),
+            (_, Input::Action(Action::Pay)) => self.refund(ctx),
             (_, Input::Action(Action::Accept)) => {
                 self.accept_suggestion(ctx);
                 Flow::Stay
@@ -660,6 +714,20 @@ impl Screen for CashApplication {
         }
         match ask {
             Ask::Leave => Flow::Pop,
+            Ask::Refund(amount) => match self.customer.clone() {
+                Some(customer) if !self.pending => {
+                    self.pending = true;
+                    Flow::Submit(Box::new(Request {
+                        key: self.key.clone(),
+                        body: CommandBody::RefundCredit {
+                            customer,
+                            amount,
+                            reference: self.reference.trimmed().to_string(),
+                        },
+                    }))
+                }
+                _ => Flow::Stay,
+            },
             Ask::Apply => match self.body() {
                 Some(body) if !self.pending => {
                     self.pending = true;
@@ -682,6 +750,10 @@ impl Screen for CashApplication {
             Submitted::Committed {
                 events, duplicate, ..
             } => {
+                let refunded = events.iter().find_map(|e| match e {
+                    Event::CreditRefunded { refund, .. } => Some(refund.clone()),
+                    _ => None,
+                });
                 let receipt = events.iter().find_map(|e| match e {
                     Event::PaymentReceived { receipt, .. } => Some(receipt.clone()),
                     _ => None,
@@ -692,8 +764,13 @@ impl Screen for CashApplication {
                     .and_then(|c| ctx.state().customers.get(c))
                     .map(|c| c.currency.clone())
                     .unwrap_or_else(|| Currency::new("USD"));
-                self.notice = Some(Notice::info(match receipt {
-                    Some(r) => format!(
+                self.notice = Some(Notice::info(match (receipt, refunded) {
+                    (_, Some(r)) => format!(
+                        "REFUNDED {} {} of the credit on account",
+                        r.number,
+                        money(r.amount, &cur)
+                    ),
+                    (Some(r), None) => format!(
                         "{}RECEIVED {} {} applied to {} invoice(s), {} left as credit",
                         if duplicate {
                             "(already committed) "
@@ -705,7 +782,7 @@ impl Screen for CashApplication {
                         r.applications.len(),
                         money(r.unapplied, &cur)
                     ),
-                    None => "received".into(),
+                    (None, None) => "received".into(),
                 }));
                 self.applied.clear();
                 self.amount.take();
