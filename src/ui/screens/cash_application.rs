@@ -705,7 +705,7 @@ impl Screen for CashApplication {
         }
     }
 
-    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
         let Some(ask) = self.asking.take() else {
             return Flow::Stay;
         };
@@ -736,10 +736,7 @@ impl Screen for CashApplication {
                         body,
                     }))
                 }
-                _ => {
-                    let _ = ctx;
-                    Flow::Stay
-                }
+                _ => Flow::Stay,
             },
         }
     }

@@ -412,14 +412,12 @@ impl Screen for Purchasing {
                     }
                 }
                 if said.is_empty() {
-                    let s = ctx.state();
                     // Submitted or approved: say where the PO stands now.
                     let now = self
                         .orders(ctx)
                         .get(self.row)
                         .map(|p| format!("{} is {}", p.number, status(p)))
                         .unwrap_or_else(|| "done".into());
-                    let _ = s;
                     said.push(now);
                 }
                 Notice::info(said.join("; "))
