@@ -3,6 +3,8 @@
 //! function of the state (and the day), or a cache keyed by what it was
 //! built from.
 
+pub mod ap;
+pub mod cash;
 pub mod lookup;
 pub mod order;
 pub mod sale;

@@ -94,9 +94,10 @@ actions! {
     Short = "short", "report the line short";
     /// Leave this task for later and take the next one.
     Skip = "skip", "skip: come back to it later";
-    /// Approve the selected exception (release the hold, approve the change).
-    Approve = "approve", "approve";
-    /// Reject the selected exception, with a reason.
+    /// Approve the selected exception or document (release the hold,
+    /// approve the change): never your own request.
+    Approve = "approve", "approve (not your own request)";
+    /// Reject the selected exception or document, with a reason.
     Reject = "reject", "reject, with a reason";
     /// Give the selected exception to a role or a person.
     Reassign = "reassign", "reassign to a role or a person";
@@ -104,6 +105,15 @@ actions! {
     Comment = "comment", "add a comment";
     /// Put the selected exception out of the queue until a date.
     Snooze = "snooze", "snooze until a date";
+    /// Accept what the screen suggests (the cash application's match).
+    Accept = "accept", "accept the suggestion";
+    /// Settle the selected invoice short: write off within tolerance,
+    /// else dispute the difference.
+    Settle = "settle", "settle short: write off or dispute the rest";
+    /// Lock a closed period for good.
+    Lock = "lock", "lock the period";
+    /// Ask for a closed period to be reopened (an approval).
+    Reopen = "reopen", "ask to reopen the period";
 }
 
 impl Action {

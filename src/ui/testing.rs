@@ -266,7 +266,9 @@ impl<'a> Driver<'a> {
     }
     /// From the menu, open the row labelled `label` (None: not offered).
     pub fn open(&mut self, label: &str) -> Option<&mut Self> {
-        self.press("g");
+        // Home and Down move the menu in both shipped keymaps (the classic
+        // one has no g / j).
+        self.press("home");
         for _ in 0..40 {
             let screen = self.screen(100, 40);
             // "> 3 Pick": the selected row, its number, its label.
@@ -283,7 +285,7 @@ impl<'a> Driver<'a> {
                 self.press("enter");
                 return Some(self);
             }
-            self.press("j");
+            self.press("down");
         }
         None
     }

@@ -1,6 +1,7 @@
 //! One module per screen, and the menu table: a new screen is one file
 //! and one row here.
 
+pub mod cash_application;
 pub mod counter_sale;
 pub mod customer_lookup;
 pub mod exceptions;
@@ -8,6 +9,8 @@ pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
+pub mod period_close;
+pub mod purchasing;
 pub mod rf;
 pub mod rf_count;
 pub mod rf_pack;
@@ -18,6 +21,7 @@ pub mod rf_ship;
 pub mod rf_transfer_in;
 pub mod rf_transfer_out;
 pub mod sign_in;
+pub mod supplier_invoices;
 
 use super::screen::{Ctx, Screen};
 use crate::core::auth::Permission;
@@ -40,6 +44,10 @@ pub const NAMES: &[&str] = &[
     "rf_transfer_in",
     "rf_transfer_out",
     "exceptions",
+    "cash_application",
+    "supplier_invoices",
+    "period_close",
+    "purchasing",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -131,23 +139,30 @@ pub const MENU: &[Entry] = &[
     },
     Entry {
         label: "Purchasing",
-        permissions: &[Permission::Purchase],
-        open: None,
+        // Bought by the buyer, a PO above the limit approved by someone else.
+        permissions: &[Permission::Purchase, Permission::ApproveChanges],
+        open: Some(|_| Box::new(purchasing::Purchasing::new())),
     },
     Entry {
         label: "Cash application",
         permissions: &[Permission::TakePayment],
-        open: None,
+        open: Some(|ctx| Box::new(cash_application::CashApplication::new(ctx))),
     },
     Entry {
         label: "Supplier invoices",
-        permissions: &[Permission::EnterSupplierInvoices],
-        open: None,
+        // Entered and paid by AP, approved by someone else.
+        permissions: &[
+            Permission::EnterSupplierInvoices,
+            Permission::PaySuppliers,
+            Permission::ApproveChanges,
+        ],
+        open: Some(|ctx| Box::new(supplier_invoices::SupplierInvoices::new(ctx))),
     },
     Entry {
         label: "Period close",
-        permissions: &[Permission::ClosePeriods],
-        open: None,
+        // Closed by the controller, a reopen approved by someone else.
+        permissions: &[Permission::ClosePeriods, Permission::ApproveChanges],
+        open: Some(|_| Box::new(period_close::PeriodClose::new())),
     },
     Entry {
         label: "Exception queue",

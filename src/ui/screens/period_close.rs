@@ -1,0 +1,564 @@
+//! Period close (controller; approvals by someone else): every period of
+//! every entity with its status; for the selected one its close checklist,
+//! each blocking item shown with its count, amount and detail; close and
+//! lock with a confirm step; a reopen asked with its reason and approved
+//! by someone else (the core enforces it), pending requests shown on the
+//! period they are about.
+
+use crate::core::event::Change;
+use crate::core::master::{Period, PeriodStatus};
+use crate::core::state::ChangeRequest;
+use crate::core::types::Code;
+use crate::core::{CommandBody, Event, State};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::{fit, moved, TextField};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Periods,
+    Filter,
+    Reason,
+}
+
+enum Ask {
+    Close(Code, Code),
+    Lock(Code, Code),
+    Reopen(Code, Code, String),
+    Approve(u64),
+}
+
+pub struct PeriodClose {
+    pub focus: Focus,
+    pub filter: TextField,
+    pub reason: TextField,
+    pub selected: usize,
+    started: bool,
+    asking: Option<Ask>,
+    pending: bool,
+    page: usize,
+    notice: Option<Notice>,
+}
+
+pub fn status_name(p: &Period) -> &'static str {
+    match p.status {
+        PeriodStatus::Open => "open",
+        PeriodStatus::Closed => "CLOSED",
+        PeriodStatus::Locked => "LOCKED",
+    }
+}
+
+/// The pending reopen requests of a period.
+pub fn reopen_requests<'s>(s: &'s State, p: &Period) -> Vec<&'s ChangeRequest> {
+    s.changes
+        .values()
+        .filter(|c| {
+            matches!(&c.change, Change::ReopenPeriod { entity, period, .. }
+                if *entity == p.entity && *period == p.code)
+        })
+        .collect()
+}
+
+impl Default for PeriodClose {
+    fn default() -> Self {
+        PeriodClose::new()
+    }
+}
+
+impl PeriodClose {
+    pub fn new() -> PeriodClose {
+        PeriodClose {
+            focus: Focus::Periods,
+            filter: TextField::default(),
+            reason: TextField::default(),
+            selected: 0,
+            started: false,
+            asking: None,
+            pending: false,
+            page: 10,
+            notice: None,
+        }
+    }
+
+    fn rows<'s>(&self, s: &'s State) -> Vec<&'s Period> {
+        let f = self.filter.trimmed().to_ascii_uppercase();
+        s.periods
+            .values()
+            .filter(|p| {
+                f.is_empty()
+                    || format!("{} {} {}", p.entity, p.code, status_name(p))
+                        .to_ascii_uppercase()
+                        .contains(&f)
+            })
+            .collect()
+    }
+
+    /// Start on the first open period of the first entity whose end is
+    /// past: the one the controller closes next.
+    fn start(&mut self, ctx: &Ctx) {
+        let today = ctx.today();
+        let rows = self.rows(ctx.state());
+        self.selected = rows
+            .iter()
+            .position(|p| p.status == PeriodStatus::Open && p.end < today)
+            .or_else(|| rows.iter().position(|p| p.status == PeriodStatus::Open))
+            .unwrap_or(0);
+    }
+
+    fn submit(&mut self, key: String, body: CommandBody) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        self.pending = true;
+        Flow::Submit(Box::new(Request { key, body }))
+    }
+}
+
+impl Screen for PeriodClose {
+    fn name(&self) -> &'static str {
+        "period_close"
+    }
+    fn title(&self) -> String {
+        "period close".into()
+    }
+    fn context(&self) -> Context {
+        match self.focus {
+            Focus::Periods => Context::List,
+            _ => Context::Input,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.focus {
+            Focus::Periods => vec![
+                (Action::Complete, "close the period"),
+                (Action::Lock, "lock it"),
+                (Action::Reopen, "ask to reopen"),
+                (Action::Approve, "approve a reopen"),
+                (Action::Search, "filter"),
+                (Action::Down, "next period"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
+            Focus::Reason => vec![
+                (Action::Submit, "ask to reopen with this reason"),
+                (Action::Cancel, "back"),
+            ],
+        }
+    }
+
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        let s = ctx.state();
+        match (self.focus, input) {
+            (Focus::Filter, Input::Action(Action::Submit)) => {
+                self.focus = Focus::Periods;
+                Flow::Stay
+            }
+            (Focus::Filter, Input::Action(Action::Cancel)) => {
+                self.filter.take();
+                self.focus = Focus::Periods;
+                Flow::Stay
+            }
+            (Focus::Filter, other) => {
+                if self.filter.edit(other) {
+                    self.selected = 0;
+                }
+                Flow::Stay
+            }
+            (Focus::Reason, Input::Action(Action::Submit)) => {
+                let reason = self.reason.trimmed().to_string();
+                if reason.is_empty() {
+                    self.notice = Some(Notice::error("a reopen needs its reason"));
+                    return Flow::Stay;
+                }
+                self.focus = Focus::Periods;
+                let Some(p) = self.rows(s).get(self.selected).copied() else {
+                    return Flow::Stay;
+                };
+                self.asking = Some(Ask::Reopen(
+                    p.entity.clone(),
+                    p.code.clone(),
+                    reason.clone(),
+                ));
+                Flow::Confirm(format!(
+                    "Ask to reopen {} {} ({reason})? Someone else approves.",
+                    p.entity, p.code
+                ))
+            }
+            (Focus::Reason, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Periods;
+                Flow::Stay
+            }
+            (Focus::Reason, other) => {
+                self.reason.edit(other);
+                Flow::Stay
+            }
+            (Focus::Periods, Input::Action(Action::Search)) => {
+                self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (Focus::Periods, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (
+                Focus::Periods,
+                Input::Action(
+                    a @ (Action::Complete | Action::Lock | Action::Reopen | Action::Approve),
+                ),
+            ) => {
+                let Some(p) = self.rows(s).get(self.selected).copied() else {
+                    return Flow::Stay;
+                };
+                match (a, p.status) {
+                    (Action::Complete, PeriodStatus::Open) => {
+                        let blocking = crate::core::ledger::checklist(s, &p.entity, p.end)
+                            .into_iter()
+                            .filter(|i| i.blocking && i.is_open())
+                            .count();
+                        if blocking > 0 {
+                            self.notice = Some(Notice::error(format!(
+                                "{} {}: {blocking} blocking item(s) open on the checklist",
+                                p.entity, p.code
+                            )));
+                            return Flow::Stay;
+                        }
+                        self.asking = Some(Ask::Close(p.entity.clone(), p.code.clone()));
+                        Flow::Confirm(format!(
+                            "Close {} {} (and every open period before it)? Nothing posts into it after.",
+                            p.entity, p.code
+                        ))
+                    }
+                    (Action::Lock, PeriodStatus::Closed) => {
+                        self.asking = Some(Ask::Lock(p.entity.clone(), p.code.clone()));
+                        Flow::Confirm(format!(
+                            "LOCK {} {} for good (and every closed period before it)? A locked period never reopens.",
+                            p.entity, p.code
+                        ))
+                    }
+                    (Action::Reopen, PeriodStatus::Closed) => {
+                        self.reason = TextField::default();
+                        self.focus = Focus::Reason;
+                        Flow::Stay
+                    }
+                    (Action::Approve, _) => {
+                        let reqs = reopen_requests(s, p);
+                        match reqs.first() {
+                            Some(r) if r.requested_by == ctx.operator => {
+                                self.notice = Some(Notice::error(format!(
+                                    "you asked for this reopen: someone else approves it (request {})",
+                                    r.id
+                                )));
+                                Flow::Stay
+                            }
+                            Some(r) => {
+                                self.asking = Some(Ask::Approve(r.id));
+                                Flow::Confirm(format!(
+                                    "Approve reopening {} {} asked by {}?",
+                                    p.entity, p.code, r.requested_by
+                                ))
+                            }
+                            None => {
+                                self.notice = Some(Notice::error(format!(
+                                    "no reopen of {} {} is waiting",
+                                    p.entity, p.code
+                                )));
+                                Flow::Stay
+                            }
+                        }
+                    }
+                    (a, st) => {
+                        self.notice = Some(Notice::error(format!(
+                            "{} {} is {}: {} needs {}",
+                            p.entity,
+                            p.code,
+                            status_name(p),
+                            match a {
+                                Action::Complete => "closing",
+                                Action::Lock => "locking",
+                                _ => "reopening",
+                            },
+                            match (a, st) {
+                                (Action::Complete, _) => "an open period",
+                                _ => "a closed period",
+                            }
+                        )));
+                        Flow::Stay
+                    }
+                }
+            }
+            (Focus::Periods, Input::Action(a)) => {
+                let n = self.rows(s).len();
+                self.selected = moved(self.selected, n, a, self.page);
+                Flow::Stay
+            }
+            _ => Flow::Stay,
+        }
+    }
+
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        let Some(ask) = self.asking.take() else {
+            return Flow::Stay;
+        };
+        if !yes {
+            return Flow::Stay;
+        }
+        let key = ctx.new_key();
+        match ask {
+            Ask::Close(entity, period) => {
+                self.submit(key, CommandBody::ClosePeriod { entity, period })
+            }
+            Ask::Lock(entity, period) => {
+                self.submit(key, CommandBody::LockPeriod { entity, period })
+            }
+            Ask::Reopen(entity, period, reason) => self.submit(
+                key,
+                CommandBody::ReopenPeriod {
+                    entity,
+                    period,
+                    reason,
+                },
+            ),
+            Ask::Approve(id) => self.submit(key, CommandBody::ApproveChange { id }),
+        }
+    }
+
+    fn submitted(&mut self, outcome: Submitted, _ctx: &Ctx) -> Flow {
+        self.pending = false;
+        self.notice = Some(match outcome {
+            Submitted::Committed { events, .. } => {
+                let said: Vec<String> = events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::PeriodsClosed {
+                            entity, periods, ..
+                        } => Some(format!(
+                            "{entity} {} CLOSED{}",
+                            span(periods),
+                            count(periods)
+                        )),
+                        Event::PeriodsLocked {
+                            entity, periods, ..
+                        } => Some(format!(
+                            "{entity} {} LOCKED{}",
+                            span(periods),
+                            count(periods)
+                        )),
+                        Event::ChangeRequested { id, .. } => Some(format!(
+                            "reopen asked (request {id}): someone else approves"
+                        )),
+                        Event::PeriodsReopened {
+                            entity, periods, ..
+                        } => Some(format!(
+                            "{entity} {} REOPENED{}",
+                            span(periods),
+                            count(periods)
+                        )),
+                        _ => None,
+                    })
+                    .collect();
+                Notice::info(if said.is_empty() {
+                    "done".to_string()
+                } else {
+                    said.join("; ")
+                })
+            }
+            Submitted::Refused(r) => Notice::error(r.to_string()),
+            Submitted::Stopped(e) => Notice::error(format!("not done: {e}")),
+        });
+        Flow::Stay
+    }
+
+    fn committed(&mut self, ctx: &Ctx) {
+        let n = self.rows(ctx.state()).len();
+        self.selected = self.selected.min(n.saturating_sub(1));
+    }
+
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        if !self.started {
+            self.started = true;
+            self.start(ctx);
+        }
+        let theme = ctx.theme;
+        let s = ctx.state();
+        let wide = area.width >= 110;
+        let rows_src = self.rows(s);
+        self.selected = self.selected.min(rows_src.len().saturating_sub(1));
+        let list_w = if wide { 46 } else { 36 };
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(area);
+        let [list_area, foot] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(left);
+        self.page = list_area.height.saturating_sub(3).max(1) as usize;
+        let rows: Vec<Row> = rows_src
+            .iter()
+            .map(|p| {
+                let mut cells = vec![p.entity.clone(), p.code.clone(), status_name(p).to_string()];
+                if wide {
+                    cells.push(format!(
+                        "{}..{}",
+                        p.start.format("%m-%d"),
+                        p.end.format("%m-%d")
+                    ));
+                }
+                if !reopen_requests(s, p).is_empty() {
+                    cells.push("reopen?".into());
+                }
+                Row::new(cells)
+            })
+            .collect();
+        let widths: Vec<Constraint> = if wide {
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(10),
+                Constraint::Length(6),
+                Constraint::Length(12),
+                Constraint::Min(7),
+            ]
+        } else {
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(10),
+                Constraint::Length(6),
+                Constraint::Min(7),
+            ]
+        };
+        let mut st = TableState::default();
+        if !rows_src.is_empty() {
+            st.select(Some(self.selected));
+        }
+        let title = if self.filter.text.is_empty() && self.focus != Focus::Filter {
+            " periods ".to_string()
+        } else {
+            format!(" periods /{} ", self.filter.text)
+        };
+        f.render_stateful_widget(
+            Table::new(rows, widths)
+                .row_highlight_style(theme.selected())
+                .block(
+                    Block::new()
+                        .borders(Borders::TOP | Borders::RIGHT)
+                        .title(title),
+                ),
+            list_area,
+            &mut st,
+        );
+        let foot_line = match self.focus {
+            Focus::Filter => Line::from(vec![
+                Span::styled("/", theme.label()),
+                self.filter.span(true, 20, theme),
+            ]),
+            Focus::Reason => Line::from(vec![
+                Span::styled("Why ", theme.label()),
+                self.reason.span(true, list_w as usize - 6, theme),
+            ]),
+            Focus::Periods => Line::from(Span::styled("entity, period or status", theme.dim())),
+        };
+        f.render_widget(Paragraph::new(foot_line), foot);
+
+        let mut lines: Vec<Line> = Vec::new();
+        let detail_w = right.width.saturating_sub(1) as usize;
+        if let Some(p) = rows_src.get(self.selected) {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} {}  {}..{}  {}",
+                    p.entity,
+                    p.code,
+                    p.start,
+                    p.end.format("%m-%d"),
+                    status_name(p)
+                ),
+                theme.title(),
+            )));
+            let items = crate::core::ledger::checklist(s, &p.entity, p.end);
+            let blocking = items.iter().filter(|i| i.blocking && i.is_open()).count();
+            lines.push(Line::from(if p.status != PeriodStatus::Open {
+                Span::styled("closed: nothing posts into it", theme.dim())
+            } else if blocking > 0 {
+                Span::styled(
+                    format!("{blocking} blocking item(s) keep it from closing"),
+                    theme.error(),
+                )
+            } else {
+                Span::styled("nothing blocks the close", theme.good())
+            }));
+            for i in &items {
+                let mark = match (i.is_open(), i.blocking) {
+                    (false, _) => "ok  ",
+                    (true, true) => "BLCK",
+                    (true, false) => "note",
+                };
+                let text = if i.is_open() {
+                    format!(
+                        "{mark} {} {} ({}) {}",
+                        i.check.replace('_', " "),
+                        i.count,
+                        i.amount,
+                        i.detail
+                    )
+                } else {
+                    format!("{mark} {}", i.check.replace('_', " "))
+                };
+                let style = match (i.is_open(), i.blocking) {
+                    (true, true) => theme.error(),
+                    (false, _) => theme.dim(),
+                    _ => ratatui::style::Style::default(),
+                };
+                lines.push(Line::from(Span::styled(fit(&text, detail_w), style)));
+            }
+            for r in reopen_requests(s, p) {
+                let why = match &r.change {
+                    Change::ReopenPeriod { reason, .. } => reason.clone(),
+                    _ => String::new(),
+                };
+                lines.push(Line::from(Span::styled(
+                    fit(
+                        &format!(
+                            "reopen asked by {} ({why}): waiting for approval",
+                            r.requested_by
+                        ),
+                        detail_w,
+                    ),
+                    theme.label(),
+                )));
+            }
+        }
+        f.render_widget(
+            Paragraph::new(lines).block(Block::new().borders(Borders::TOP).title(" checklist ")),
+            right,
+        );
+    }
+}
+
+/// Periods named shortly: `FY2026-10`, or `FY2025-01..FY2026-10`.
+fn span(periods: &[Code]) -> String {
+    match periods {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, .., last] => {
+            // Closing names the earlier ones first; reopening the later.
+            let (lo, hi) = if first <= last {
+                (first, last)
+            } else {
+                (last, first)
+            };
+            format!("{lo}..{hi}")
+        }
+    }
+}
+
+fn count(periods: &[Code]) -> String {
+    if periods.len() > 1 {
+        format!(" ({} periods)", periods.len())
+    } else {
+        String::new()
+    }
+}

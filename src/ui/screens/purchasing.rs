@@ -1,0 +1,685 @@
+//! Purchasing (buyer): the replenishment worklist grouped by supplier and
+//! warehouse, each suggestion with its figures and the reason for its
+//! quantity; a quantity changed, a line left out, a group accepted into a
+//! draft PO after a confirm; then the POs with their approval status,
+//! late receipts highlighted, a draft submitted and a PO waiting for
+//! approval approved by someone other than its buyer.
+
+use crate::core::purchasing::{PoStatus, PurchaseOrder};
+use crate::core::replenish::{suggestions, AcceptLine, Suggestion};
+use crate::core::types::{parse_decimal, Code};
+use crate::core::{CommandBody, Event};
+use crate::query::{money, qty};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::{fit, moved, TextField};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Worklist,
+    EditQty,
+    Orders,
+    Filter,
+}
+
+enum Ask {
+    Accept(Code, Code, Vec<AcceptLine>),
+    Submit(Code),
+    Approve(Code),
+}
+
+pub struct Purchasing {
+    pub focus: Focus,
+    pub selected: usize,
+    pub row: usize,
+    /// (supplier, warehouse, sku) -> the buyer's quantity (supplier unit).
+    pub edits: BTreeMap<(Code, Code, Code), Decimal>,
+    /// Lines left out of their group's PO.
+    pub left_out: BTreeSet<(Code, Code, Code)>,
+    pub edit: TextField,
+    pub filter: TextField,
+    /// Where the filter was opened (it filters that list).
+    filter_from: Focus,
+    asking: Option<Ask>,
+    pending: bool,
+    page: usize,
+    notice: Option<Notice>,
+}
+
+/// Days late of a PO: its most overdue open line (0: none late).
+pub fn days_late(po: &PurchaseOrder, today: chrono::NaiveDate) -> i64 {
+    if !matches!(po.status, PoStatus::Open | PoStatus::AwaitingApproval) {
+        return 0;
+    }
+    po.lines
+        .iter()
+        .filter(|l| l.open() > Decimal::ZERO)
+        .map(|l| (today - l.expected).num_days())
+        .max()
+        .unwrap_or(0)
+        .max(0)
+}
+
+fn key_of(s: &Suggestion) -> (Code, Code, Code) {
+    (
+        s.supplier.clone().unwrap_or_default(),
+        s.warehouse.clone(),
+        s.sku.clone(),
+    )
+}
+
+impl Default for Purchasing {
+    fn default() -> Self {
+        Purchasing::new()
+    }
+}
+
+impl Purchasing {
+    pub fn new() -> Purchasing {
+        Purchasing {
+            focus: Focus::Worklist,
+            selected: 0,
+            row: 0,
+            edits: BTreeMap::new(),
+            left_out: BTreeSet::new(),
+            edit: TextField::default(),
+            filter: TextField::default(),
+            filter_from: Focus::Worklist,
+            asking: None,
+            pending: false,
+            page: 10,
+            notice: None,
+        }
+    }
+
+    /// The worklist, by supplier, warehouse and SKU (the filter keeps
+    /// what matches supplier, warehouse, SKU or description).
+    fn work(&self, ctx: &Ctx) -> Vec<Suggestion> {
+        let f = self.filter.trimmed().to_ascii_uppercase();
+        let mut v: Vec<Suggestion> = suggestions(ctx.state(), ctx.today(), None)
+            .into_iter()
+            .filter(|s| {
+                f.is_empty()
+                    || format!(
+                        "{} {} {} {}",
+                        s.supplier.clone().unwrap_or_default(),
+                        s.warehouse,
+                        s.sku,
+                        s.description
+                    )
+                    .to_ascii_uppercase()
+                    .contains(&f)
+            })
+            .collect();
+        v.sort_by_key(key_of);
+        v
+    }
+
+    fn orders<'s>(&self, ctx: &'s Ctx) -> Vec<&'s PurchaseOrder> {
+        let f = self.filter.trimmed().to_ascii_uppercase();
+        let mut v: Vec<&PurchaseOrder> = ctx
+            .state()
+            .purchase_orders
+            .values()
+            .filter(|p| {
+                matches!(
+                    p.status,
+                    PoStatus::Draft | PoStatus::AwaitingApproval | PoStatus::Open
+                )
+            })
+            .filter(|p| {
+                f.is_empty()
+                    || format!("{} {} {}", p.number, p.supplier, p.warehouse)
+                        .to_ascii_uppercase()
+                        .contains(&f)
+            })
+            .collect();
+        v.sort_by(|a, b| b.number.cmp(&a.number));
+        v
+    }
+
+    fn qty_of(&self, s: &Suggestion) -> Decimal {
+        self.edits.get(&key_of(s)).copied().unwrap_or(s.unit_qty)
+    }
+
+    fn submit(&mut self, key: String, body: CommandBody) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        self.pending = true;
+        Flow::Submit(Box::new(Request { key, body }))
+    }
+
+    fn accept_group(&mut self, ctx: &Ctx) -> Flow {
+        let work = self.work(ctx);
+        let Some(sel) = work.get(self.selected) else {
+            return Flow::Stay;
+        };
+        let Some(supplier) = sel.supplier.clone() else {
+            self.notice = Some(Notice::error(format!(
+                "{}: no active supplier of the entity lists it",
+                sel.sku
+            )));
+            return Flow::Stay;
+        };
+        let warehouse = sel.warehouse.clone();
+        let lines: Vec<AcceptLine> = work
+            .iter()
+            .filter(|s| s.supplier.as_ref() == Some(&supplier) && s.warehouse == warehouse)
+            .filter(|s| !self.left_out.contains(&key_of(s)))
+            .map(|s| AcceptLine {
+                sku: s.sku.clone(),
+                qty: self.edits.get(&key_of(s)).copied(),
+            })
+            .collect();
+        if lines.is_empty() {
+            self.notice = Some(Notice::error("every line of this group is left out"));
+            return Flow::Stay;
+        }
+        let q = format!(
+            "Accept {} suggestion(s) of {supplier} for {warehouse} into a draft PO?",
+            lines.len()
+        );
+        self.asking = Some(Ask::Accept(supplier, warehouse, lines));
+        Flow::Confirm(q)
+    }
+}
+
+impl Screen for Purchasing {
+    fn name(&self) -> &'static str {
+        "purchasing"
+    }
+    fn title(&self) -> String {
+        match self.focus {
+            Focus::Orders => "purchasing · purchase orders".into(),
+            _ => "purchasing · replenishment".into(),
+        }
+    }
+    fn context(&self) -> Context {
+        match self.focus {
+            Focus::Worklist | Focus::Orders => Context::List,
+            _ => Context::Input,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.focus {
+            Focus::Worklist => vec![
+                (Action::Open, "change the quantity"),
+                (Action::DeleteLine, "leave out / back in"),
+                (Action::Complete, "accept the group into a draft PO"),
+                (Action::Search, "filter"),
+                (Action::NextField, "purchase orders"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Orders => vec![
+                (Action::Complete, "submit the draft"),
+                (Action::Approve, "approve (not your own)"),
+                (Action::Search, "filter"),
+                (Action::NextField, "worklist"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::EditQty => vec![
+                (Action::Submit, "set the quantity"),
+                (Action::Cancel, "back"),
+            ],
+            Focus::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
+        }
+    }
+
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        match (self.focus, input) {
+            (Focus::Filter, Input::Action(Action::Submit)) => {
+                self.focus = self.back_to();
+                Flow::Stay
+            }
+            (Focus::Filter, Input::Action(Action::Cancel)) => {
+                self.filter.take();
+                self.focus = self.back_to();
+                Flow::Stay
+            }
+            (Focus::Filter, other) => {
+                if self.filter.edit(other) {
+                    self.selected = 0;
+                    self.row = 0;
+                }
+                Flow::Stay
+            }
+            (Focus::EditQty, Input::Action(Action::Submit)) => {
+                let work = self.work(ctx);
+                if let Some(s) = work.get(self.selected) {
+                    match parse_decimal(&self.edit.trimmed().replace(',', "")) {
+                        Ok(v) if v > Decimal::ZERO => {
+                            self.edits.insert(key_of(s), v);
+                            self.focus = Focus::Worklist;
+                        }
+                        _ => {
+                            self.notice = Some(Notice::error(format!(
+                                "a quantity above zero, in {}",
+                                s.unit
+                            )))
+                        }
+                    }
+                } else {
+                    self.focus = Focus::Worklist;
+                }
+                Flow::Stay
+            }
+            (Focus::EditQty, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Worklist;
+                Flow::Stay
+            }
+            (Focus::EditQty, other) => {
+                self.edit.edit(other);
+                Flow::Stay
+            }
+            (_, Input::Action(Action::NextField | Action::PrevField)) => {
+                self.focus = if self.focus == Focus::Orders {
+                    Focus::Worklist
+                } else {
+                    Focus::Orders
+                };
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Search)) => {
+                self.filter_from = self.focus;
+                self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::Worklist, Input::Action(Action::Open)) => {
+                if let Some(s) = self.work(ctx).get(self.selected) {
+                    self.edit = TextField::new(&self.qty_of(s).to_string());
+                    self.focus = Focus::EditQty;
+                }
+                Flow::Stay
+            }
+            (Focus::Worklist, Input::Action(Action::DeleteLine)) => {
+                if let Some(s) = self.work(ctx).get(self.selected) {
+                    let k = key_of(s);
+                    if !self.left_out.remove(&k) {
+                        self.left_out.insert(k);
+                    }
+                }
+                Flow::Stay
+            }
+            (Focus::Worklist, Input::Action(Action::Complete)) => self.accept_group(ctx),
+            (Focus::Worklist, Input::Action(a)) => {
+                let n = self.work(ctx).len();
+                self.selected = moved(self.selected, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::Orders, Input::Action(Action::Complete)) => {
+                let orders = self.orders(ctx);
+                match orders.get(self.row) {
+                    Some(p) if p.status == PoStatus::Draft => {
+                        let n = p.number.clone();
+                        let q = format!(
+                            "Submit draft {n} to {} ({} {})?",
+                            p.supplier,
+                            money(p.total, &p.currency),
+                            p.currency
+                        );
+                        self.asking = Some(Ask::Submit(n));
+                        Flow::Confirm(q)
+                    }
+                    Some(p) => {
+                        self.notice = Some(Notice::error(format!("{} is not a draft", p.number)));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(Action::Approve)) => {
+                let orders = self.orders(ctx);
+                match orders.get(self.row) {
+                    Some(p) if p.status == PoStatus::AwaitingApproval => {
+                        let n = p.number.clone();
+                        let q = format!(
+                            "Approve {n} of {} ({} {})?",
+                            p.buyer,
+                            money(p.total, &p.currency),
+                            p.currency
+                        );
+                        self.asking = Some(Ask::Approve(n));
+                        Flow::Confirm(q)
+                    }
+                    Some(p) => {
+                        self.notice = Some(Notice::error(format!(
+                            "{} is not waiting for an approval",
+                            p.number
+                        )));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(a)) => {
+                let n = self.orders(ctx).len();
+                self.row = moved(self.row, n, a, self.page);
+                Flow::Stay
+            }
+            _ => Flow::Stay,
+        }
+    }
+
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        let Some(ask) = self.asking.take() else {
+            return Flow::Stay;
+        };
+        if !yes {
+            return Flow::Stay;
+        }
+        let key = ctx.new_key();
+        match ask {
+            Ask::Accept(supplier, warehouse, lines) => self.submit(
+                key,
+                CommandBody::AcceptReplenishment {
+                    supplier,
+                    warehouse,
+                    lines,
+                },
+            ),
+            Ask::Submit(number) => self.submit(key, CommandBody::SubmitPurchaseOrder { number }),
+            Ask::Approve(number) => self.submit(key, CommandBody::ApprovePurchaseOrder { number }),
+        }
+    }
+
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        self.pending = false;
+        self.notice = Some(match outcome {
+            Submitted::Committed { events, .. } => {
+                let mut said = Vec::new();
+                for e in &events {
+                    if let Event::PurchaseOrderCreated(p) = e {
+                        said.push(format!("draft {} made for {}", p.number, p.supplier));
+                        // What was accepted leaves the worklist: forget
+                        // the edits of its lines.
+                        self.edits
+                            .retain(|(s, w, _), _| !(s == &p.supplier && w == &p.warehouse));
+                        self.left_out
+                            .retain(|(s, w, _)| !(s == &p.supplier && w == &p.warehouse));
+                    }
+                }
+                if said.is_empty() {
+                    // Submitted or approved: say where the PO stands now.
+                    let now = self
+                        .orders(ctx)
+                        .get(self.row)
+                        .map(|p| format!("{} is {}", p.number, status(p)))
+                        .unwrap_or_else(|| "done".into());
+                    said.push(now);
+                }
+                Notice::info(said.join("; "))
+            }
+            Submitted::Refused(r) => Notice::error(r.to_string()),
+            Submitted::Stopped(e) => Notice::error(format!("not done: {e}")),
+        });
+        Flow::Stay
+    }
+
+    fn committed(&mut self, ctx: &Ctx) {
+        self.selected = self.selected.min(self.work(ctx).len().saturating_sub(1));
+        self.row = self.row.min(self.orders(ctx).len().saturating_sub(1));
+    }
+
+    fn dirty(&self) -> bool {
+        !self.edits.is_empty() || !self.left_out.is_empty()
+    }
+
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let wide = area.width >= 110;
+        let [table_area, detail, foot] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.page = table_area.height.saturating_sub(3).max(1) as usize;
+        let filter_note = if self.filter.text.is_empty() && self.focus != Focus::Filter {
+            String::new()
+        } else {
+            format!("/{} ", self.filter.text)
+        };
+        let mut detail_lines: Vec<Line> = Vec::new();
+        if matches!(self.focus, Focus::Orders)
+            || (self.focus == Focus::Filter && self.filter_from == Focus::Orders)
+        {
+            let orders = self.orders(ctx);
+            self.row = self.row.min(orders.len().saturating_sub(1));
+            let today = ctx.today();
+            let rows: Vec<Row> = orders
+                .iter()
+                .map(|p| {
+                    let late = days_late(p, today);
+                    let mut cells = vec![
+                        p.number.clone(),
+                        p.supplier.clone(),
+                        p.warehouse.clone(),
+                        status(p),
+                        money(p.total, &p.currency),
+                        if late > 0 {
+                            format!("LATE {late}d")
+                        } else {
+                            String::new()
+                        },
+                    ];
+                    if wide {
+                        cells.push(p.buyer.clone());
+                        cells.push(p.approved_by.clone().unwrap_or_default());
+                        cells.push(p.date.to_string());
+                    }
+                    let row = Row::new(cells);
+                    if late > 0 {
+                        row.style(theme.error())
+                    } else {
+                        row
+                    }
+                })
+                .collect();
+            let mut header = vec!["PO", "Supplier", "WH", "Status", "Total", "Late"];
+            let mut widths = vec![
+                Constraint::Length(10),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(17),
+                Constraint::Length(12),
+                Constraint::Min(8),
+            ];
+            if wide {
+                header.extend(["Buyer", "Approved by", "Date"]);
+                widths.pop();
+                widths.extend([
+                    Constraint::Length(9),
+                    Constraint::Length(8),
+                    Constraint::Length(12),
+                    Constraint::Min(10),
+                ]);
+            }
+            let mut st = TableState::default();
+            if !orders.is_empty() {
+                st.select(Some(self.row));
+            }
+            f.render_stateful_widget(
+                Table::new(rows, widths)
+                    .header(Row::new(header).style(theme.label()))
+                    .row_highlight_style(theme.selected())
+                    .block(
+                        Block::new()
+                            .borders(Borders::TOP)
+                            .title(format!(" purchase orders ({}) {filter_note}", orders.len())),
+                    ),
+                table_area,
+                &mut st,
+            );
+            if let Some(p) = orders.get(self.row) {
+                for l in p.lines.iter().take(3) {
+                    let late = (today - l.expected).num_days();
+                    let text = format!(
+                        "{} {} ordered {} received {} expected {}{}",
+                        l.line,
+                        l.sku,
+                        qty(l.qty),
+                        qty(l.received),
+                        l.expected,
+                        if late > 0 && l.open() > Decimal::ZERO {
+                            format!("  {late} days late")
+                        } else {
+                            String::new()
+                        }
+                    );
+                    detail_lines.push(Line::from(fit(&text, area.width as usize)));
+                }
+            }
+        } else {
+            let work = self.work(ctx);
+            self.selected = self.selected.min(work.len().saturating_sub(1));
+            let mut last: Option<(Code, Code)> = None;
+            let rows: Vec<Row> = work
+                .iter()
+                .map(|s| {
+                    let group = (s.supplier.clone().unwrap_or_default(), s.warehouse.clone());
+                    let first = last.as_ref() != Some(&group);
+                    last = Some(group.clone());
+                    let out = self.left_out.contains(&key_of(s));
+                    let mut cells = vec![
+                        if first {
+                            format!(
+                                "{} {}",
+                                s.supplier.clone().unwrap_or_else(|| "(none)".into()),
+                                s.warehouse
+                            )
+                        } else {
+                            String::new()
+                        },
+                        s.sku.clone(),
+                        if out {
+                            "left out".into()
+                        } else {
+                            format!("{} {}", qty(self.qty_of(s)), s.unit)
+                        },
+                        qty(s.position),
+                        qty(s.reorder_point),
+                    ];
+                    if wide {
+                        cells.push(qty(s.weekly_demand));
+                        cells.push(s.lead_time_days.to_string());
+                        cells.push(s.reason.clone());
+                    }
+                    let row = Row::new(cells);
+                    if out {
+                        row.style(theme.dim())
+                    } else {
+                        row
+                    }
+                })
+                .collect();
+            let mut header = vec!["Supplier WH", "SKU", "Order", "Position", "Reorder at"];
+            let mut widths = vec![
+                Constraint::Length(12),
+                Constraint::Length(10),
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Min(10),
+            ];
+            if wide {
+                header.extend(["Wk demand", "Lead d", "Reason"]);
+                widths.pop();
+                widths.extend([
+                    Constraint::Length(10),
+                    Constraint::Length(10),
+                    Constraint::Length(6),
+                    Constraint::Min(30),
+                ]);
+            }
+            let mut st = TableState::default();
+            if !work.is_empty() {
+                st.select(Some(self.selected));
+            }
+            f.render_stateful_widget(
+                Table::new(rows, widths)
+                    .header(Row::new(header).style(theme.label()))
+                    .row_highlight_style(theme.selected())
+                    .block(Block::new().borders(Borders::TOP).title(format!(
+                        " replenishment worklist ({}) {filter_note}",
+                        work.len()
+                    ))),
+                table_area,
+                &mut st,
+            );
+            if let Some(s) = work.get(self.selected) {
+                detail_lines.push(Line::from(fit(
+                    &format!(
+                        "{} {}: on hand {} reserved {} backordered {} on order {} in transit {}",
+                        s.sku,
+                        s.description,
+                        qty(s.on_hand),
+                        qty(s.reserved),
+                        qty(s.backordered),
+                        qty(s.on_order),
+                        qty(s.in_transit)
+                    ),
+                    area.width as usize,
+                )));
+                detail_lines.push(Line::from(Span::styled(
+                    fit(&format!("why: {}", s.reason), area.width as usize),
+                    theme.dim(),
+                )));
+            } else {
+                detail_lines.push(Line::from(Span::styled(
+                    "nothing to reorder: every position is above its reorder point",
+                    theme.dim(),
+                )));
+            }
+        }
+        f.render_widget(Paragraph::new(detail_lines), detail);
+        let foot_line = match self.focus {
+            Focus::Filter => Line::from(vec![
+                Span::styled("Filter ", theme.label()),
+                self.filter.span(true, 20, theme),
+            ]),
+            Focus::EditQty => Line::from(vec![
+                Span::styled("Quantity ", theme.label()),
+                self.edit.span(true, 12, theme),
+            ]),
+            _ => Line::from(Span::styled("Tab: worklist / purchase orders", theme.dim())),
+        };
+        f.render_widget(Paragraph::new(foot_line), foot);
+    }
+}
+
+impl Purchasing {
+    fn back_to(&self) -> Focus {
+        if self.filter_from == Focus::Orders {
+            Focus::Orders
+        } else {
+            Focus::Worklist
+        }
+    }
+}
+
+/// A PO's status in words, with who approved it.
+pub fn status(p: &PurchaseOrder) -> String {
+    match p.status {
+        PoStatus::Draft => "draft".into(),
+        PoStatus::AwaitingApproval => "WAITING APPROVAL".into(),
+        PoStatus::Open => "open".into(),
+        PoStatus::Closed => "closed".into(),
+        PoStatus::Cancelled => "cancelled".into(),
+    }
+}

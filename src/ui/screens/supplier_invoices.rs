@@ -1,0 +1,1007 @@
+//! Supplier invoices (AP clerk; approvals by someone else): enter an
+//! invoice against the supplier's received PO lines, line by line, with
+//! the three-way match of each line (quantity, price, tolerance) and its
+//! exact difference before anything is committed; the worklist of held
+//! and open invoices with why each is held; approve or reject (the core
+//! refuses an approval by who entered it); the payment proposal (due, or
+//! losing its discount, within a week) paid in a run, one payment per
+//! supplier, after a confirm step.
+
+use crate::core::purchasing::{ApApplyTo, ApStatus, InvoiceLineInput};
+use crate::core::types::{parse_decimal, Code, Currency};
+use crate::core::{CommandBody, Event};
+use crate::query::ap::{match_line, matchable_lines, proposal, worklist, MatchLine, Proposed};
+use crate::query::{money, qty};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::{fit, moved, TextField};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Days ahead the payment proposal looks.
+pub const PROPOSAL_DAYS: i64 = 7;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Supplier,
+    Reference,
+    Lines,
+    EditLine,
+    Invoices,
+    Filter,
+    Reason,
+    /// The payment run pays what falls due (or loses its discount) by
+    /// this day.
+    Until,
+}
+
+enum Ask {
+    Enter,
+    Approve(Code),
+    Reject(Code, String),
+    PayRun,
+    Leave,
+}
+
+pub struct SupplierInvoices {
+    pub focus: Focus,
+    pub supplier_field: TextField,
+    pub supplier: Option<Code>,
+    pub reference: TextField,
+    /// (po, line) -> (qty, price) invoiced.
+    pub lines: BTreeMap<(Code, u32), (Decimal, Decimal)>,
+    pub edit: TextField,
+    pub filter: TextField,
+    /// Pay through: a date, or `+N` days (default +7).
+    pub until: TextField,
+    pub selected: usize,
+    pub row: usize,
+    asking: Option<Ask>,
+    /// Payments of the run still to submit (one per supplier).
+    run: Vec<(Code, Vec<Proposed>)>,
+    paid: usize,
+    pending: bool,
+    key: String,
+    page: usize,
+    notice: Option<Notice>,
+}
+
+impl SupplierInvoices {
+    pub fn new(ctx: &Ctx) -> SupplierInvoices {
+        // Who cannot enter invoices (an approver) starts on the worklist.
+        let enters = ctx.operator_record().is_some_and(|o| {
+            o.roles.iter().any(|r| {
+                r.permissions()
+                    .contains(&crate::core::auth::Permission::EnterSupplierInvoices)
+            })
+        });
+        SupplierInvoices {
+            focus: if enters {
+                Focus::Supplier
+            } else {
+                Focus::Invoices
+            },
+            supplier_field: TextField::default(),
+            supplier: None,
+            reference: TextField::default(),
+            lines: BTreeMap::new(),
+            edit: TextField::default(),
+            filter: TextField::default(),
+            until: TextField::default(),
+            selected: 0,
+            row: 0,
+            asking: None,
+            run: Vec::new(),
+            paid: 0,
+            pending: false,
+            key: ctx.new_key(),
+            page: 10,
+            notice: None,
+        }
+    }
+
+    fn matchable(&self, ctx: &Ctx) -> Vec<MatchLine> {
+        self.supplier
+            .as_ref()
+            .map(|s| matchable_lines(ctx.state(), s))
+            .unwrap_or_default()
+    }
+
+    fn rows<'s>(&self, ctx: &'s Ctx) -> Vec<&'s crate::core::purchasing::SupplierInvoice> {
+        let f = self.filter.trimmed().to_ascii_uppercase();
+        worklist(ctx.state())
+            .into_iter()
+            .filter(|i| {
+                f.is_empty()
+                    || i.number.to_ascii_uppercase().contains(&f)
+                    || i.supplier.to_ascii_uppercase().contains(&f)
+                    || i.reference.to_ascii_uppercase().contains(&f)
+            })
+            .collect()
+    }
+
+    /// The last day the run pays for (None: not a date).
+    fn until_date(&self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        let t = self.until.trimmed();
+        if t.is_empty() {
+            return Some(today + chrono::Duration::days(PROPOSAL_DAYS));
+        }
+        if let Some(n) = t.strip_prefix('+') {
+            let n: i64 = n.parse().ok().filter(|n| (0..=366).contains(n))?;
+            return Some(today + chrono::Duration::days(n));
+        }
+        chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+    }
+
+    fn proposal(&self, ctx: &Ctx) -> Vec<Proposed> {
+        let today = ctx.today();
+        match self.until_date(today) {
+            Some(until) => proposal(ctx.state(), today, until),
+            None => Vec::new(),
+        }
+    }
+
+    fn on_lines(&self) -> bool {
+        matches!(
+            self.focus,
+            Focus::Supplier | Focus::Reference | Focus::Lines | Focus::EditLine
+        )
+    }
+
+    fn submit(&mut self, body: CommandBody) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        self.pending = true;
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body,
+        }))
+    }
+
+    fn set_supplier(&mut self, ctx: &Ctx) {
+        let code = self.supplier_field.trimmed().to_ascii_uppercase();
+        let s = ctx.state();
+        match s.suppliers.get(&code).or_else(|| {
+            let t = self.supplier_field.trimmed().to_lowercase();
+            let hits: Vec<_> = s
+                .suppliers
+                .values()
+                .filter(|x| !t.is_empty() && x.name.to_lowercase().contains(&t))
+                .collect();
+            (hits.len() == 1).then(|| hits[0])
+        }) {
+            Some(sup) => {
+                if self.supplier.as_ref() != Some(&sup.code) {
+                    self.lines.clear();
+                    self.selected = 0;
+                }
+                self.supplier_field = TextField::new(&sup.code);
+                self.supplier = Some(sup.code.clone());
+                self.focus = Focus::Reference;
+            }
+            None => {
+                self.notice = Some(Notice::error(format!(
+                    "no supplier {:?} (code, or a word of the name)",
+                    self.supplier_field.trimmed()
+                )))
+            }
+        }
+    }
+
+    fn toggle_line(&mut self, ctx: &Ctx) {
+        let ml = self.matchable(ctx);
+        let Some(m) = ml.get(self.selected) else {
+            return;
+        };
+        let k = (m.po.clone(), m.line);
+        match self.lines.get(&k) {
+            None => {
+                self.lines.insert(k, (m.uninvoiced, m.price));
+            }
+            Some((q, p)) => {
+                self.edit = TextField::new(&format!("{q}@{p}"));
+                self.focus = Focus::EditLine;
+            }
+        }
+    }
+
+    fn set_line(&mut self, ctx: &Ctx) {
+        let ml = self.matchable(ctx);
+        let Some(m) = ml.get(self.selected) else {
+            self.focus = Focus::Lines;
+            return;
+        };
+        let text = self.edit.trimmed().replace(',', "");
+        let (q, p) = match text.split_once('@') {
+            Some((q, p)) => (q.trim().to_string(), Some(p.trim().to_string())),
+            None => (text.clone(), None),
+        };
+        let q = match parse_decimal(&q) {
+            Ok(v) if v > Decimal::ZERO => v,
+            _ => {
+                self.notice = Some(Notice::error(
+                    "quantity@price, e.g. 10@4.25 (base units, price per base unit)",
+                ));
+                return;
+            }
+        };
+        let p = match p.map(|p| parse_decimal(&p)) {
+            None => m.price,
+            Some(Ok(v)) if v >= Decimal::ZERO => v,
+            _ => {
+                self.notice = Some(Notice::error("the price is not a number"));
+                return;
+            }
+        };
+        self.lines.insert((m.po.clone(), m.line), (q, p));
+        self.focus = Focus::Lines;
+    }
+
+    fn invoice_body(&self) -> Option<CommandBody> {
+        Some(CommandBody::EnterSupplierInvoice {
+            supplier: self.supplier.clone()?,
+            reference: self.reference.trimmed().to_string(),
+            lines: self
+                .lines
+                .iter()
+                .map(|((po, line), (q, p))| InvoiceLineInput {
+                    po: po.clone(),
+                    line: *line,
+                    qty: *q,
+                    price: *p,
+                })
+                .collect(),
+        })
+    }
+
+    fn next_payment(&mut self, ctx: &Ctx) -> Flow {
+        let Some((supplier, items)) = self.run.first().cloned() else {
+            return Flow::Stay;
+        };
+        self.key = ctx.new_key();
+        self.submit(CommandBody::PaySupplier {
+            supplier,
+            reference: format!("payment run {}", ctx.today()),
+            apply: items
+                .iter()
+                .map(|p| ApApplyTo {
+                    invoice: p.invoice.clone(),
+                    amount: p.amount,
+                })
+                .collect(),
+        })
+    }
+}
+
+impl Screen for SupplierInvoices {
+    fn name(&self) -> &'static str {
+        "supplier_invoices"
+    }
+    fn title(&self) -> String {
+        if self.on_lines() {
+            match &self.supplier {
+                Some(s) => format!("supplier invoices · enter · {s}"),
+                None => "supplier invoices · enter".into(),
+            }
+        } else {
+            "supplier invoices · worklist".into()
+        }
+    }
+    fn context(&self) -> Context {
+        match self.focus {
+            Focus::Lines | Focus::Invoices => Context::List,
+            Focus::EditLine | Focus::Filter | Focus::Reason | Focus::Until => Context::Input,
+            _ => Context::Form,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        let mut a = match self.focus {
+            Focus::Supplier => vec![(Action::Submit, "supplier")],
+            Focus::Reference => vec![(Action::Submit, "their invoice number")],
+            Focus::Lines => vec![
+                (Action::Open, "invoice the line / qty@price"),
+                (Action::DeleteLine, "leave the line out"),
+            ],
+            Focus::EditLine => {
+                return vec![(Action::Submit, "set qty@price"), (Action::Cancel, "back")]
+            }
+            Focus::Filter => {
+                return vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")]
+            }
+            Focus::Reason => {
+                return vec![
+                    (Action::Submit, "reject with reason"),
+                    (Action::Cancel, "back"),
+                ]
+            }
+            Focus::Until => vec![(Action::Submit, "pay through (date or +days)")],
+            Focus::Invoices => vec![
+                (Action::Approve, "approve"),
+                (Action::Reject, "reject"),
+                (Action::Pay, "pay the proposal"),
+                (Action::Search, "filter"),
+            ],
+        };
+        if self.on_lines() {
+            a.push((Action::Complete, "enter the invoice"));
+        }
+        a.push((Action::NextField, "next / worklist"));
+        if matches!(self.focus, Focus::Lines | Focus::Invoices) {
+            a.push((Action::Back, "back"));
+        } else {
+            a.push((Action::Cancel, "back"));
+        }
+        a.push((Action::Help, "keys"));
+        a
+    }
+
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        match (self.focus, input) {
+            (Focus::Filter, Input::Action(Action::Submit)) => {
+                self.focus = Focus::Invoices;
+                Flow::Stay
+            }
+            (Focus::Filter, Input::Action(Action::Cancel)) => {
+                self.filter.take();
+                self.focus = Focus::Invoices;
+                Flow::Stay
+            }
+            (Focus::Filter, other) => {
+                if self.filter.edit(other) {
+                    self.row = 0;
+                }
+                Flow::Stay
+            }
+            (Focus::EditLine, Input::Action(Action::Submit)) => {
+                self.set_line(ctx);
+                Flow::Stay
+            }
+            (Focus::EditLine, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Lines;
+                Flow::Stay
+            }
+            (Focus::EditLine, other) => {
+                self.edit.edit(other);
+                Flow::Stay
+            }
+            (Focus::Reason, Input::Action(Action::Submit)) => {
+                let reason = self.edit.trimmed().to_string();
+                if reason.is_empty() {
+                    self.notice = Some(Notice::error("a rejection needs its reason"));
+                    return Flow::Stay;
+                }
+                let rows = self.rows(ctx);
+                let Some(inv) = rows.get(self.row).map(|i| i.number.clone()) else {
+                    self.focus = Focus::Invoices;
+                    return Flow::Stay;
+                };
+                self.focus = Focus::Invoices;
+                self.asking = Some(Ask::Reject(inv.clone(), reason.clone()));
+                Flow::Confirm(format!("Reject {inv}: {reason}?"))
+            }
+            (Focus::Reason, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Invoices;
+                Flow::Stay
+            }
+            (Focus::Reason, other) => {
+                self.edit.edit(other);
+                Flow::Stay
+            }
+            (_, Input::Action(Action::NextField)) => {
+                self.focus = match self.focus {
+                    Focus::Supplier => Focus::Reference,
+                    Focus::Reference => Focus::Lines,
+                    Focus::Lines => Focus::Invoices,
+                    Focus::Invoices => Focus::Until,
+                    _ => Focus::Supplier,
+                };
+                Flow::Stay
+            }
+            (_, Input::Action(Action::PrevField)) => {
+                self.focus = match self.focus {
+                    Focus::Reference => Focus::Supplier,
+                    Focus::Lines => Focus::Reference,
+                    Focus::Invoices => Focus::Lines,
+                    Focus::Until => Focus::Invoices,
+                    _ => Focus::Until,
+                };
+                Flow::Stay
+            }
+            (Focus::Until, Input::Action(Action::Submit)) => {
+                if self.until_date(ctx.today()).is_none() {
+                    self.notice = Some(Notice::error("pay through: YYYY-MM-DD or +days"));
+                } else {
+                    self.focus = Focus::Invoices;
+                }
+                Flow::Stay
+            }
+            (Focus::Until, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Invoices;
+                Flow::Stay
+            }
+            (Focus::Until, other) => {
+                self.until.edit(other);
+                Flow::Stay
+            }
+            (f, Input::Action(Action::Complete)) if self.on_lines() && f != Focus::Invoices => {
+                if self.supplier.is_none() {
+                    self.notice = Some(Notice::error("the supplier first"));
+                    return Flow::Stay;
+                }
+                if self.reference.trimmed().is_empty() {
+                    self.notice = Some(Notice::error("their invoice number first"));
+                    self.focus = Focus::Reference;
+                    return Flow::Stay;
+                }
+                if self.lines.is_empty() {
+                    self.notice = Some(Notice::error("at least one line (Enter on a PO line)"));
+                    return Flow::Stay;
+                }
+                let total: Decimal = self.lines.values().map(|(q, p)| (q * p).round_dp(2)).sum();
+                let ml = self.matchable(ctx);
+                let off = self
+                    .lines
+                    .iter()
+                    .filter(|((po, l), (q, p))| {
+                        ml.iter()
+                            .find(|m| &m.po == po && m.line == *l)
+                            .is_none_or(|m| !match_line(m, *q, *p).ok())
+                    })
+                    .count();
+                self.asking = Some(Ask::Enter);
+                Flow::Confirm(format!(
+                    "Enter {} of {} for {}: {} lines{}?",
+                    self.reference.trimmed(),
+                    self.supplier.clone().unwrap_or_default(),
+                    total,
+                    self.lines.len(),
+                    if off > 0 {
+                        format!(", {off} off the match: it will be HELD")
+                    } else {
+                        ", matched".into()
+                    }
+                ))
+            }
+            (Focus::Lines | Focus::Invoices, Input::Action(Action::Back)) => {
+                self.focus = Focus::Reference;
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Cancel)) => {
+                if self.lines.is_empty() {
+                    Flow::Pop
+                } else {
+                    self.asking = Some(Ask::Leave);
+                    Flow::Confirm("Leave without entering this invoice?".into())
+                }
+            }
+            (Focus::Supplier, Input::Action(Action::Submit)) => {
+                self.set_supplier(ctx);
+                Flow::Stay
+            }
+            (Focus::Supplier, other) => {
+                if self.supplier_field.edit(other) {
+                    self.supplier = None;
+                    self.lines.clear();
+                }
+                Flow::Stay
+            }
+            (Focus::Reference, Input::Action(Action::Submit)) => {
+                self.focus = Focus::Lines;
+                Flow::Stay
+            }
+            (Focus::Reference, other) => {
+                self.reference.edit(other);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::Open)) => {
+                self.toggle_line(ctx);
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::DeleteLine)) => {
+                let ml = self.matchable(ctx);
+                if let Some(m) = ml.get(self.selected) {
+                    self.lines.remove(&(m.po.clone(), m.line));
+                }
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(a)) => {
+                let n = self.matchable(ctx).len();
+                self.selected = moved(self.selected, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::Invoices, Input::Action(Action::Search)) => {
+                self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (Focus::Invoices, Input::Action(Action::Approve)) => {
+                let rows = self.rows(ctx);
+                match rows.get(self.row) {
+                    Some(i) if i.status == ApStatus::Held => {
+                        let n = i.number.clone();
+                        let why = i.problems.join("; ");
+                        self.asking = Some(Ask::Approve(n.clone()));
+                        Flow::Confirm(fit(&format!("Approve {n} ({why})?"), 200))
+                    }
+                    Some(i) => {
+                        self.notice = Some(Notice::error(format!(
+                            "{} is not held: nothing to approve",
+                            i.number
+                        )));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Invoices, Input::Action(Action::Reject)) => {
+                let rows = self.rows(ctx);
+                match rows.get(self.row) {
+                    Some(i) if i.status == ApStatus::Held => {
+                        self.edit = TextField::default();
+                        self.focus = Focus::Reason;
+                    }
+                    Some(i) => {
+                        self.notice = Some(Notice::error(format!(
+                            "{} is not held: only a held invoice is rejected",
+                            i.number
+                        )))
+                    }
+                    None => {}
+                }
+                Flow::Stay
+            }
+            (Focus::Invoices, Input::Action(Action::Pay)) => {
+                let p = self.proposal(ctx);
+                if p.is_empty() {
+                    self.notice = Some(Notice::error(
+                        "nothing due or losing a discount by the pay-through day (Tab)",
+                    ));
+                    return Flow::Stay;
+                }
+                let suppliers: std::collections::BTreeSet<&Code> =
+                    p.iter().map(|x| &x.supplier).collect();
+                let total: Decimal = p.iter().map(|x| x.amount).sum();
+                let disc: Decimal = p.iter().map(|x| x.discount).sum();
+                self.asking = Some(Ask::PayRun);
+                Flow::Confirm(format!(
+                    "Pay {} invoices of {} suppliers: {total}, discounts {disc}?",
+                    p.len(),
+                    suppliers.len()
+                ))
+            }
+            (Focus::Invoices, Input::Action(a)) => {
+                let n = self.rows(ctx).len();
+                self.row = moved(self.row, n, a, self.page);
+                Flow::Stay
+            }
+            _ => Flow::Stay,
+        }
+    }
+
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        let Some(ask) = self.asking.take() else {
+            return Flow::Stay;
+        };
+        if !yes {
+            return Flow::Stay;
+        }
+        match ask {
+            Ask::Leave => Flow::Pop,
+            Ask::Enter => match self.invoice_body() {
+                Some(b) => self.submit(b),
+                None => Flow::Stay,
+            },
+            Ask::Approve(number) => {
+                self.key = ctx.new_key();
+                self.submit(CommandBody::ApproveSupplierInvoice { number })
+            }
+            Ask::Reject(number, reason) => {
+                self.key = ctx.new_key();
+                self.submit(CommandBody::RejectSupplierInvoice { number, reason })
+            }
+            Ask::PayRun => {
+                let mut by: BTreeMap<Code, Vec<Proposed>> = BTreeMap::new();
+                for p in self.proposal(ctx) {
+                    by.entry(p.supplier.clone()).or_default().push(p);
+                }
+                self.run = by.into_iter().collect();
+                self.paid = 0;
+                self.next_payment(ctx)
+            }
+        }
+    }
+
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        self.pending = false;
+        let in_run = !self.run.is_empty();
+        match outcome {
+            Submitted::Committed { events, .. } => {
+                for e in &events {
+                    match e {
+                        Event::SupplierInvoiceEntered { invoice, .. } => {
+                            self.notice = Some(if invoice.status == ApStatus::Held {
+                                Notice::error(format!(
+                                    "{} HELD: {}",
+                                    invoice.number,
+                                    invoice.problems.join("; ")
+                                ))
+                            } else {
+                                Notice::info(format!(
+                                    "{} matched and posted, due {}",
+                                    invoice.number, invoice.due
+                                ))
+                            });
+                            self.lines.clear();
+                            self.reference.take();
+                            self.focus = Focus::Reference;
+                        }
+                        Event::SupplierInvoiceApproved { number, .. } => {
+                            self.notice = Some(Notice::info(format!(
+                                "{number} APPROVED: posted, open for payment"
+                            )));
+                        }
+                        Event::SupplierInvoiceRejected { number, .. } => {
+                            self.notice = Some(Notice::info(format!("{number} REJECTED")));
+                        }
+                        Event::SupplierPaid { payment, .. } => {
+                            self.paid += payment.applications.len();
+                        }
+                        _ => {}
+                    }
+                }
+                if in_run {
+                    self.run.remove(0);
+                    if self.run.is_empty() {
+                        self.notice = Some(Notice::info(format!(
+                            "payment run: {} invoices PAID",
+                            self.paid
+                        )));
+                    } else {
+                        self.key = ctx.new_key();
+                        return self.next_payment(ctx);
+                    }
+                } else if self.notice.is_none() {
+                    self.notice = Some(Notice::info("done"));
+                }
+                self.key = ctx.new_key();
+            }
+            Submitted::Refused(r) => {
+                self.key = ctx.new_key();
+                if in_run {
+                    self.run.clear();
+                    self.notice = Some(Notice::error(format!(
+                        "payment run stopped after {} invoices: {r}",
+                        self.paid
+                    )));
+                } else {
+                    self.notice = Some(Notice::error(r.to_string()));
+                }
+            }
+            Submitted::Stopped(e) => {
+                self.run.clear();
+                self.notice = Some(Notice::error(format!("not done: {e}")))
+            }
+        }
+        Flow::Stay
+    }
+
+    fn committed(&mut self, ctx: &Ctx) {
+        let ml = self.matchable(ctx);
+        self.lines
+            .retain(|(po, l), _| ml.iter().any(|m| &m.po == po && m.line == *l));
+        self.selected = self.selected.min(ml.len().saturating_sub(1));
+        self.row = self.row.min(self.rows(ctx).len().saturating_sub(1));
+    }
+
+    fn dirty(&self) -> bool {
+        !self.lines.is_empty()
+    }
+
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        if self.on_lines() {
+            self.render_enter(f, area, ctx);
+        } else {
+            self.render_worklist(f, area, ctx);
+        }
+    }
+}
+
+impl SupplierInvoices {
+    fn render_enter(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let s = ctx.state();
+        let wide = area.width >= 110;
+        let [head, table, foot] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(4),
+            Constraint::Length(2),
+        ])
+        .areas(area);
+        let lbl = |t: &str| Span::styled(t.to_string(), theme.label());
+        let sup = self.supplier.as_ref().and_then(|c| s.suppliers.get(c));
+        let l1 = Line::from(vec![
+            lbl("Supplier "),
+            self.supplier_field
+                .span(self.focus == Focus::Supplier, 8, theme),
+            Span::raw(" "),
+            Span::raw(fit(
+                sup.map(|x| x.name.as_str()).unwrap_or("code or name"),
+                30,
+            )),
+            lbl("  Their invoice "),
+            self.reference
+                .span(self.focus == Focus::Reference, 14, theme),
+        ]);
+        let ml = self.matchable(ctx);
+        let total: Decimal = self.lines.values().map(|(q, p)| (q * p).round_dp(2)).sum();
+        let cur = sup
+            .map(|x| x.currency.clone())
+            .unwrap_or_else(|| Currency::new("USD"));
+        let l2 = Line::from(vec![
+            lbl("Lines "),
+            Span::raw(format!("{} of {}", self.lines.len(), ml.len())),
+            lbl("  Total "),
+            Span::raw(format!("{} {cur}", money(total, &cur))),
+        ]);
+        f.render_widget(Paragraph::new(vec![l1, l2]), head);
+        self.selected = self.selected.min(ml.len().saturating_sub(1));
+        self.page = table.height.saturating_sub(3).max(1) as usize;
+        let mut header = vec![
+            "PO", "Ln", "SKU", "Rcvd", "PO price", "Inv", "Price", "Match",
+        ];
+        if wide {
+            header.push("Amount");
+        }
+        let rows: Vec<Row> = ml
+            .iter()
+            .map(|m| {
+                let k = (m.po.clone(), m.line);
+                let (inv_q, inv_p, result, ok) = match self.lines.get(&k) {
+                    Some((q, p)) => {
+                        let r = match_line(m, *q, *p);
+                        (qty(*q), p.to_string(), r.describe(m.price), r.ok())
+                    }
+                    None => (String::new(), String::new(), "-".into(), true),
+                };
+                let mut cells = vec![
+                    m.po.clone(),
+                    m.line.to_string(),
+                    m.sku.clone(),
+                    qty(m.uninvoiced),
+                    m.price.to_string(),
+                    inv_q,
+                    inv_p,
+                    result,
+                ];
+                if wide {
+                    cells.push(
+                        self.lines
+                            .get(&k)
+                            .map(|(q, p)| money((q * p).round_dp(2), &m.currency))
+                            .unwrap_or_default(),
+                    );
+                }
+                let row = Row::new(cells);
+                if ok {
+                    row
+                } else {
+                    row.style(theme.error())
+                }
+            })
+            .collect();
+        let widths: Vec<Constraint> = if wide {
+            vec![
+                Constraint::Length(10),
+                Constraint::Length(3),
+                Constraint::Length(10),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Min(30),
+                Constraint::Length(12),
+            ]
+        } else {
+            vec![
+                Constraint::Length(9),
+                Constraint::Length(2),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(7),
+                Constraint::Min(20),
+            ]
+        };
+        let mut st = TableState::default();
+        if matches!(self.focus, Focus::Lines | Focus::EditLine) && !ml.is_empty() {
+            st.select(Some(self.selected));
+        }
+        f.render_stateful_widget(
+            Table::new(rows, widths)
+                .header(Row::new(header).style(theme.label()))
+                .row_highlight_style(theme.selected())
+                .block(
+                    Block::new()
+                        .borders(Borders::TOP)
+                        .title(" received, not invoiced "),
+                ),
+            table,
+            &mut st,
+        );
+        let foot_line = if self.focus == Focus::EditLine {
+            Line::from(vec![
+                lbl("qty@price "),
+                self.edit.span(true, 20, theme),
+                Span::styled("  base units @ price per base unit", theme.dim()),
+            ])
+        } else if self.supplier.is_some() && ml.is_empty() {
+            Line::from(Span::styled(
+                "nothing received from this supplier waits for its invoice",
+                theme.dim(),
+            ))
+        } else {
+            Line::from(Span::styled(
+                "Enter takes a line (again: qty@price); F10 enters; Tab: worklist",
+                theme.dim(),
+            ))
+        };
+        f.render_widget(Paragraph::new(foot_line), foot);
+    }
+
+    fn render_worklist(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let wide = area.width >= 110;
+        let rows_src = self.rows(ctx);
+        self.row = self.row.min(rows_src.len().saturating_sub(1));
+        let prop = self.proposal(ctx);
+        let [table, detail, foot] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(4),
+            Constraint::Length(2),
+        ])
+        .areas(area);
+        self.page = table.height.saturating_sub(3).max(1) as usize;
+        let mut header = vec!["Invoice", "Supplier", "Their no.", "Status", "Due", "Open"];
+        if wide {
+            header.extend(["Total", "Entered by", "Pay run"]);
+        }
+        let rows: Vec<Row> = rows_src
+            .iter()
+            .map(|i| {
+                let mut cells = vec![
+                    i.number.clone(),
+                    i.supplier.clone(),
+                    i.reference.clone(),
+                    match i.status {
+                        ApStatus::Held => "HELD".to_string(),
+                        _ => "open".to_string(),
+                    },
+                    i.due.to_string(),
+                    money(i.open, &i.currency),
+                ];
+                if wide {
+                    cells.push(money(i.total, &i.currency));
+                    cells.push(i.entered_by.clone());
+                    cells.push(
+                        prop.iter()
+                            .find(|p| p.invoice == i.number)
+                            .map(|p| format!("{} ({})", money(p.amount, &i.currency), p.reason))
+                            .unwrap_or_default(),
+                    );
+                }
+                let row = Row::new(cells);
+                if i.status == ApStatus::Held {
+                    row.style(theme.error())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let widths: Vec<Constraint> = if wide {
+            vec![
+                Constraint::Length(10),
+                Constraint::Length(8),
+                Constraint::Length(14),
+                Constraint::Length(6),
+                Constraint::Length(10),
+                Constraint::Length(12),
+                Constraint::Length(12),
+                Constraint::Length(10),
+                Constraint::Min(20),
+            ]
+        } else {
+            vec![
+                Constraint::Length(10),
+                Constraint::Length(8),
+                Constraint::Length(14),
+                Constraint::Length(6),
+                Constraint::Length(10),
+                Constraint::Min(12),
+            ]
+        };
+        let mut st = TableState::default();
+        if !rows_src.is_empty() {
+            st.select(Some(self.row));
+        }
+        let title = if self.filter.text.is_empty() && self.focus != Focus::Filter {
+            format!(" held and open ({}) ", rows_src.len())
+        } else {
+            format!(" held and open ({}) /{} ", rows_src.len(), self.filter.text)
+        };
+        f.render_stateful_widget(
+            Table::new(rows, widths)
+                .header(Row::new(header).style(theme.label()))
+                .row_highlight_style(theme.selected())
+                .block(Block::new().borders(Borders::TOP).title(title)),
+            table,
+            &mut st,
+        );
+        let mut lines: Vec<Line> = Vec::new();
+        if let Some(i) = rows_src.get(self.row) {
+            if i.status == ApStatus::Held {
+                for p in &i.problems {
+                    lines.push(Line::from(Span::styled(
+                        format!("held: {p}"),
+                        theme.error(),
+                    )));
+                }
+                lines.push(Line::from(Span::styled(
+                    format!("entered by {}: someone else approves", i.entered_by),
+                    theme.dim(),
+                )));
+            } else {
+                lines.push(Line::from(format!(
+                    "{} open {} of {}, due {}{}",
+                    i.number,
+                    money(i.open, &i.currency),
+                    money(i.total, &i.currency),
+                    i.due,
+                    i.discount_until
+                        .map(|d| format!(", {} % discount until {d}", i.discount_pct))
+                        .unwrap_or_default()
+                )));
+            }
+        }
+        let total: Decimal = prop.iter().map(|p| p.amount).sum();
+        lines.push(Line::from(vec![
+            Span::styled("Pay through ", theme.label()),
+            self.until.span(self.focus == Focus::Until, 10, theme),
+            Span::raw(format!(
+                " {}: {} invoices, {}",
+                self.until_date(ctx.today())
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "not a date".into()),
+                prop.len(),
+                total
+            )),
+        ]));
+        f.render_widget(Paragraph::new(lines), detail);
+        let foot_line = match self.focus {
+            Focus::Filter => Line::from(vec![
+                Span::styled("Filter ", theme.label()),
+                self.filter.span(true, 20, theme),
+            ]),
+            Focus::Reason => Line::from(vec![
+                Span::styled("Reject because ", theme.label()),
+                self.edit.span(true, 40, theme),
+            ]),
+            _ => Line::from(Span::styled(
+                "approve / reject a held invoice; pay the proposal in a run",
+                theme.dim(),
+            )),
+        };
+        f.render_widget(Paragraph::new(foot_line), foot);
+    }
+}

@@ -1,0 +1,756 @@
+//! The back-office screens (cash application, supplier invoices, period
+//! close), driven with keys against the real core (an in-memory backend
+//! over the demo distributor, fixed clock) and drawn into ratatui's
+//! TestBackend.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::cash::Method;
+use depot::core::counter::CounterLine;
+use depot::core::CommandBody;
+use depot::ui::app::{App, Keymaps};
+use depot::ui::testing::{Driver, MemBackend};
+use rust_decimal::Decimal;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn demo() -> MemBackend {
+    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
+    MemBackend::demo(today(), now)
+}
+
+/// A counter sale on account (an invoice dated today, its discount
+/// window open for a 2-10-NET30 customer); returns the invoice number.
+fn sale_on_account(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
+    let before: Vec<String> = b.state.borrow().invoices.keys().cloned().collect();
+    b.exec(
+        "ADMIN",
+        CommandBody::CounterSale {
+            customer: customer.into(),
+            warehouse: "CHI".into(),
+            lines: vec![CounterLine {
+                sku: sku.into(),
+                qty: Decimal::from(qty),
+                unit: None,
+                price: None,
+            }],
+            payment: None,
+            payments: vec![],
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    s.invoices
+        .keys()
+        .find(|k| !before.contains(k))
+        .cloned()
+        .expect("the sale made an invoice")
+}
+
+/// (open, discount) of an invoice today.
+fn open_and_discount(b: &MemBackend, inv: &str) -> (Decimal, Decimal) {
+    let s = b.state.borrow();
+    let i = &s.invoices[inv];
+    let d = i
+        .currency
+        .round(i.open * i.discount_pct / Decimal::from(100));
+    (i.open, d)
+}
+
+fn receipts(b: &MemBackend) -> usize {
+    b.log
+        .borrow()
+        .iter()
+        .filter(|(_, r)| matches!(r.body, CommandBody::ReceivePayment { .. }))
+        .count()
+}
+
+#[test]
+fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
+    let b = demo();
+    let i1 = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let i2 = sale_on_account(&b, "C0009", "FAS-1001", 2);
+    let (o1, d1) = open_and_discount(&b, &i1);
+    let (o2, d2) = open_and_discount(&b, &i2);
+    assert!(d1 > Decimal::ZERO && d2 > Decimal::ZERO, "2-10-NET30 today");
+    let amount = o1 - d1 + o2 - d2 + Decimal::from(100);
+    // AR1 works with the classic keymap.
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").expect("AR1 may apply cash");
+    d.typed("C0009").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&i1) && s.contains(&i2), "{s}");
+    // Method: cheque (the first); amount; reference; to the items.
+    d.press("enter").typed(&amount.to_string()).press("enter");
+    d.typed("CHQ 4711").press("enter");
+    // Enter applies a row: what settles it, less its discount.
+    d.press("enter").press("down").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("paid, discount"), "{s}");
+    assert!(s.contains("credit 100.00"), "{s}");
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("100.00 left as credit?"), "{s}");
+    assert_eq!(receipts(&b), 0, "nothing before the confirm");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("RECEIVED RC-"), "{s}");
+    assert_eq!(receipts(&b), 1);
+    let st = b.state.borrow();
+    let r = st
+        .receipts
+        .values()
+        .find(|r| r.reference == "CHQ 4711")
+        .unwrap();
+    assert_eq!(r.method, Method::Cheque);
+    assert_eq!(r.applications.len(), 2);
+    assert_eq!(r.unapplied, Decimal::from(100));
+    assert_eq!(
+        r.applications.iter().map(|a| a.discount).sum::<Decimal>(),
+        d1 + d2
+    );
+    assert!(st.invoices[&i1].open.is_zero() && st.invoices[&i2].open.is_zero());
+    drop(st);
+    // A second F10 (and y) on the now empty receipt submits nothing new.
+    d.press("f10").press("y");
+    assert_eq!(receipts(&b), 1);
+    // The 100.00 on account is refunded (F8: all of it, asked first).
+    d.press("f8");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Refund 100.00 USD of C0009"), "{s}");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("REFUNDED RF-"), "{s}");
+    {
+        let st = b.state.borrow();
+        assert!(!st.unapplied.keys().any(|(_, c)| c == "C0009"));
+        assert_eq!(
+            st.refunds
+                .values()
+                .filter(|r| r.customer == "C0009")
+                .map(|r| r.amount)
+                .sum::<Decimal>(),
+            Decimal::from(100)
+        );
+    }
+    // Nothing left to refund: said, nothing submitted.
+    let n = b.log.borrow().len();
+    d.press("f8");
+    assert!(d.screen(80, 24).contains("no credit on account"));
+    assert_eq!(b.log.borrow().len(), n);
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}
+
+#[test]
+fn a_suggestion_is_shown_with_its_reason_and_taken_by_the_clerk() {
+    let b = demo();
+    let i1 = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let i2 = sale_on_account(&b, "C0009", "FAS-1001", 2);
+    let (o2, _) = open_and_discount(&b, &i2);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0009").press("enter").press("enter");
+    // Exactly the second invoice's open amount.
+    d.typed(&o2.to_string()).press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("because {i2} is open for exactly the amount")),
+        "{s}"
+    );
+    // A reference naming the first invoice wins.
+    d.typed(&format!("remit {i1}"));
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("the reference names {i1}")), "{s}");
+    d.press("f6");
+    let s = d.screen(132, 43);
+    assert!(s.contains("suggestion taken"), "{s}");
+    d.press("f10").press("y");
+    let st = b.state.borrow();
+    let r = st
+        .receipts
+        .values()
+        .find(|r| r.reference == format!("remit {i1}"))
+        .unwrap();
+    assert_eq!(r.applications.len(), 1);
+    assert_eq!(r.applications[0].invoice, i1);
+}
+
+#[test]
+fn a_short_payment_is_disputed_with_its_reason_or_written_off_within_tolerance() {
+    let b = demo();
+    let i1 = sale_on_account(&b, "C0002", "FAS-1000", 30);
+    let i2 = sale_on_account(&b, "C0002", "FAS-1001", 20);
+    let (o1, _) = open_and_discount(&b, &i1);
+    let (o2, _) = open_and_discount(&b, &i2);
+    let short1 = o1 - Decimal::from(40);
+    let short2 = o2 - Decimal::from(3);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0002").press("enter").press("enter");
+    d.typed(&(short1 + short2).to_string()).press("enter");
+    d.press("enter");
+    // First row: apply, change the amount, settle short: a dispute asks
+    // its reason.
+    d.press("enter").press("enter");
+    d.press("ctrl-u").typed(&short1.to_string()).press("enter");
+    d.press("f7");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Dispute reason"), "{s}");
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("needs its reason"), "{s}");
+    d.typed("two boxes damaged").press("enter");
+    // Second row: 3.00 short, within tolerance: written off.
+    d.press("down").press("enter").press("f7");
+    let s = d.screen(132, 43);
+    assert!(s.contains("disputed 40.00 (two boxes"), "{s}");
+    assert!(s.contains("paid, write-off 3.00"), "{s}");
+    d.press("f10").press("y");
+    let st = b.state.borrow();
+    assert_eq!(st.invoices[&i1].disputed, Decimal::from(40));
+    assert!(st.invoices[&i2].open.is_zero());
+    let r = st
+        .receipts
+        .values()
+        .find(|r| r.customer == "C0002" && r.applications.len() == 2)
+        .unwrap();
+    assert!(
+        r.reference
+            .contains(&format!("dispute {i1}: two boxes damaged")),
+        "{}",
+        r.reference
+    );
+    assert!(r.unapplied.is_zero());
+}
+
+#[test]
+fn the_open_items_follow_another_session_and_filter() {
+    let b = demo();
+    let i1 = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let i2 = sale_on_account(&b, "C0009", "FAS-1001", 2);
+    let (o1, _) = open_and_discount(&b, &i1);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0009").press("enter").press("enter");
+    d.typed("1000").press("enter").press("enter");
+    d.press("enter");
+    // The classic keymap filters a list with F4.
+    d.press("f4").typed(&i2[i2.len() - 2..]).press("enter");
+    let row = |s: &str, inv: &str| s.lines().any(|l| l.starts_with(inv));
+    let s = d.screen(80, 24);
+    assert!(row(&s, &i2) && !row(&s, &i1), "{s}");
+    d.press("f4").press("esc");
+    let s = d.screen(80, 24);
+    assert!(row(&s, &i1), "{s}");
+    // Another session pays the first invoice: it leaves the list, and the
+    // application to it leaves the receipt.
+    b.exec(
+        "ADMIN",
+        CommandBody::ReceivePayment {
+            customer: "C0009".into(),
+            method: Method::Transfer,
+            amount: o1,
+            reference: "wire".into(),
+            apply: vec![depot::core::cash::ApplyTo {
+                invoice: i1.clone(),
+                amount: o1,
+                settle: false,
+            }],
+        },
+    )
+    .unwrap();
+    d.committed();
+    let s = d.screen(80, 24);
+    assert!(!row(&s, &i1) && row(&s, &i2), "{s}");
+    assert!(s.contains("Applied 0.00"), "{s}");
+}
+
+#[test]
+fn snapshots_of_the_back_office_screens_at_80x24_and_132x43() {
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    sale_on_account(&b, "C0009", "FAS-1001", 2);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    insta::assert_snapshot!("cash_empty_80x24", d.screen(80, 24));
+    d.typed("C0009").press("enter").press("enter");
+    d.typed("500").press("enter").typed("CHQ 1").press("enter");
+    d.press("enter");
+    insta::assert_snapshot!("cash_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("cash_132x43", d.screen(132, 43));
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0004").press("enter");
+    insta::assert_snapshot!("cash_aged_80x24", d.screen(80, 24));
+}
+
+#[test]
+fn no_color_draws_the_back_office_without_colours() {
+    let b = demo();
+    let mut a = App::new(
+        Keymaps::load(None).unwrap(),
+        true,
+        Some("AR1".into()),
+        "t",
+        &b,
+    );
+    let mut d = Driver {
+        app: a,
+        backend: &b,
+    };
+    d.open("Cash application").unwrap();
+    d.typed("C0004").press("enter");
+    a = d.app;
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| a.view(f, &b)).unwrap();
+    for cell in t.backend().buffer().content() {
+        assert!(
+            matches!(cell.fg, ratatui::style::Color::Reset)
+                && matches!(cell.bg, ratatui::style::Color::Reset),
+            "a coloured cell under NO_COLOR: {cell:?}"
+        );
+    }
+}
+
+/// Receive a demo PO in full (its first line) at the dock; returns (po,
+/// base quantity, PO price per base unit).
+fn receive_first_po(b: &MemBackend) -> (String, Decimal, Decimal) {
+    let (po, sku, qty, price) = {
+        let s = b.state.borrow();
+        let po = s
+            .purchase_orders
+            .values()
+            .find(|p| {
+                p.supplier == "V001"
+                    && p.status == depot::core::purchasing::PoStatus::Open
+                    && p.lines[0].received.is_zero()
+            })
+            .expect("an open demo PO to V001");
+        let l = &po.lines[0];
+        (po.number.clone(), l.sku.clone(), l.qty, l.price)
+    };
+    b.exec(
+        "RECV1",
+        CommandBody::ReceivePurchase {
+            po: po.clone(),
+            bin: "DOCK-1".into(),
+            lines: vec![depot::core::purchasing::ReceiveInput {
+                item: sku,
+                qty: Some(qty),
+                lot: None,
+                expiry: None,
+            }],
+        },
+    )
+    .unwrap();
+    (po, qty, price)
+}
+
+fn ap_status(b: &MemBackend, reference: &str) -> depot::core::purchasing::ApStatus {
+    b.state
+        .borrow()
+        .supplier_invoices
+        .values()
+        .find(|i| i.reference == reference)
+        .map(|i| i.status)
+        .expect("the invoice")
+}
+
+#[test]
+fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
+    use depot::core::purchasing::ApStatus;
+    let b = demo();
+    let (po, qty, price) = receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices")
+        .expect("AP1 enters supplier invoices");
+    d.typed("V001")
+        .press("enter")
+        .typed("F-7781")
+        .press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&po), "{s}");
+    // Take the line, then invoice it 5 % dearer than the PO.
+    let dear = (price * Decimal::new(105, 2)).round_dp(2);
+    d.press("enter").press("enter");
+    d.press("ctrl-u")
+        .typed(&format!("{qty}@{dear}"))
+        .press("enter");
+    let s = d.screen(132, 43);
+    let diff = dear - price;
+    assert!(s.contains(&format!("price +{diff}")), "{s}");
+    assert!(s.contains("over 2 %"), "{s}");
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("it will be HELD"), "{s}");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("HELD"), "{s}");
+    assert_eq!(ap_status(&b, "F-7781"), ApStatus::Held);
+    // The clerk who entered it cannot approve it (the core says so).
+    d.press("tab").press("tab");
+    assert!(
+        d.screen(80, 24).contains("worklist"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("f6").press("y");
+    assert_eq!(ap_status(&b, "F-7781"), ApStatus::Held);
+    // The controller approves it from the worklist, with the problem shown.
+    let mut c = Driver::session(&b, Some("CTRL1"), "ctrl");
+    c.open("Supplier invoices").expect("CTRL1 approves");
+    let s = c.screen(80, 24);
+    assert!(
+        s.contains("held: ") && s.contains("more than 2 % apart"),
+        "{s}"
+    );
+    c.press("f6");
+    assert!(c.screen(80, 24).contains("Approve AP-"));
+    c.press("y");
+    assert!(
+        c.screen(80, 24).contains("APPROVED"),
+        "{}",
+        c.screen(80, 24)
+    );
+    assert_eq!(ap_status(&b, "F-7781"), ApStatus::Open);
+    // AP pays the run through the invoice's due date.
+    d.committed();
+    d.press("tab");
+    d.typed("+31").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("1 invoices"), "{s}");
+    d.press("f8");
+    assert!(d.screen(80, 24).contains("Pay 1 invoices of 1 suppliers"));
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("payment run: 1 invoices PAID"), "{s}");
+    assert_eq!(ap_status(&b, "F-7781"), ApStatus::Paid);
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}
+
+#[test]
+fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_approval() {
+    use depot::core::master::PeriodStatus;
+    let b = demo();
+    let status = |code: &str| {
+        b.state
+            .borrow()
+            .periods
+            .values()
+            .find(|p| p.entity == "US01" && p.code == code)
+            .map(|p| p.status)
+            .unwrap()
+    };
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").expect("CTRL1 closes periods");
+    // Narrow to October of US01.
+    d.press("f4").typed("US01 FY2026-10").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("US01 FY2026-10"), "{s}");
+    assert!(s.contains("nothing blocks the close"), "{s}");
+    d.press("f10");
+    assert!(d.screen(80, 24).contains("Close US01 FY2026-10"));
+    d.press("y");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Closed);
+    assert!(d.screen(80, 24).contains("CLOSED"));
+    // A posting into it is refused.
+    let r = b.exec(
+        "CTRL1",
+        CommandBody::PostJournalEntry {
+            entity: "US01".into(),
+            date: NaiveDate::from_ymd_opt(2026, 10, 31),
+            memo: "late accrual".into(),
+            lines: vec![
+                depot::core::ledger::ManualLine {
+                    account: "6400".into(),
+                    debit: Decimal::from(100),
+                    credit: Decimal::ZERO,
+                },
+                depot::core::ledger::ManualLine {
+                    account: "2200".into(),
+                    credit: Decimal::from(100),
+                    debit: Decimal::ZERO,
+                },
+            ],
+        },
+    );
+    assert!(
+        matches!(
+            r,
+            Err(depot::core::rejection::Rejection::PeriodNotOpen { .. })
+        ),
+        "{r:?}"
+    );
+    // Reopen: asked with a reason, not approved by who asked.
+    d.press("f7");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("needs its reason"));
+    d.typed("late supplier invoice").press("enter").press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("reopen asked by CTRL1"), "{s}");
+    d.press("f6");
+    assert!(d.screen(80, 24).contains("someone else approves"));
+    assert_eq!(status("FY2026-10"), PeriodStatus::Closed);
+    let mut s1 = Driver::session(&b, Some("SUP1"), "sup");
+    s1.open("Period close").expect("SUP1 approves");
+    s1.press("/").typed("US01 FY2026-10").press("enter");
+    s1.press("f6");
+    assert!(s1
+        .screen(80, 24)
+        .contains("Approve reopening US01 FY2026-10"));
+    s1.press("y");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Open);
+    assert!(
+        s1.screen(80, 24).contains("REOPENED"),
+        "{}",
+        s1.screen(80, 24)
+    );
+}
+
+#[test]
+fn snapshots_of_supplier_invoices_and_period_close() {
+    let b = demo();
+    receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001").press("enter").typed("F-1").press("enter");
+    d.press("enter");
+    insta::assert_snapshot!("ap_enter_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("ap_enter_132x43", d.screen(132, 43));
+    d.press("tab");
+    insta::assert_snapshot!("ap_worklist_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("ap_worklist_132x43", d.screen(132, 43));
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").unwrap();
+    insta::assert_snapshot!("period_close_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("period_close_132x43", d.screen(132, 43));
+}
+
+/// Random keys over the back-office screens (seeded): no panic, no key
+/// submitted twice, the state's invariants hold.
+#[test]
+fn random_keys_on_the_back_office_never_panic_or_submit_twice() {
+    use depot::ui::key::{Key, KeyCode};
+    let seed: u64 = std::env::var("DEPOT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261201);
+    let mut x = seed;
+    let mut next = move || {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let named = [
+        "enter",
+        "enter",
+        "esc",
+        "tab",
+        "backtab",
+        "up",
+        "down",
+        "f1",
+        "f4",
+        "f5",
+        "f6",
+        "f7",
+        "f8",
+        "f9",
+        "f10",
+        "f12",
+        "backspace",
+        "ctrl-u",
+        "y",
+        "y",
+        "n",
+        "/",
+        "@",
+        ".",
+        "+",
+    ];
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    sale_on_account(&b, "C0009", "FAS-1001", 2);
+    receive_first_po(&b);
+    for (op, screen) in [
+        ("AR1", "Cash application"),
+        ("AP1", "Supplier invoices"),
+        ("CTRL1", "Supplier invoices"),
+        ("CTRL1", "Period close"),
+        ("SUP1", "Period close"),
+        ("BUY1", "Purchasing"),
+        ("SUP1", "Purchasing"),
+    ] {
+        let fresh = || {
+            let mut d = Driver::new(&b, Some(op));
+            d.open(screen).unwrap();
+            d
+        };
+        let mut d = fresh();
+        for _ in 0..2500 {
+            match next() % 10 {
+                0..=5 => {
+                    let k = named[(next() % named.len() as u64) as usize];
+                    d.press(k);
+                }
+                6..=7 => {
+                    let c = (b'0' + (next() % 43) as u8) as char;
+                    d.key(Key::plain(KeyCode::Char(c)));
+                }
+                8 => {
+                    for w in ["C0009", "V001", "FY2026-10", "100", "7"] {
+                        if next() % 5 == 0 {
+                            d.typed(w);
+                        }
+                    }
+                }
+                _ => {
+                    let w = (next() % 140) as u16;
+                    let h = (next() % 50) as u16;
+                    d.screen(w, h);
+                }
+            }
+            if d.app.quit || d.app.operator.is_none() || d.app.screen_name() == "menu" {
+                d = fresh();
+            }
+        }
+    }
+    let log = b.log.borrow();
+    let mut keys: Vec<&String> = log.iter().map(|(_, r)| &r.key).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "a key was submitted twice (seed {seed})");
+    assert!(n > 0, "the random keys submitted something (seed {seed})");
+    depot::core::invariants::check_state(&b.state.borrow())
+        .unwrap_or_else(|v| panic!("invariant broken (seed {seed}): {v}"));
+}
+
+/// Every action the back-office screens offer, in each place their focus
+/// goes, has a key in both shipped keymaps.
+#[test]
+fn every_offered_action_on_the_back_office_has_a_key_in_both_keymaps() {
+    let maps = Keymaps::load(None).unwrap();
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    receive_first_po(&b);
+    let check = |app: &App| {
+        // (A question on screen answers with the confirm keys.)
+        if app.context() == depot::ui::keymap::Context::Confirm {
+            return;
+        }
+        let Some(top) = app.top() else { return };
+        for km in [&maps.default, &maps.classic] {
+            for (a, what) in top.actions() {
+                assert!(
+                    km.key_for(top.name(), app.context(), a).is_some(),
+                    "{}: {what} ({a:?}) has no key",
+                    top.name()
+                );
+            }
+        }
+    };
+    let walks: [(&str, &str, &[&str]); 5] = [
+        (
+            "Cash application",
+            "C0009",
+            &[
+                "enter", "enter", "1", "0", "enter", "enter", "enter", "enter", "esc", "f7", "esc",
+                "f4", "esc", "tab", "tab", "f12",
+            ],
+        ),
+        (
+            "Supplier invoices",
+            "V001",
+            &[
+                "enter", "enter", "enter", "enter", "esc", "tab", "f7", "esc", "tab", "esc",
+                "backtab",
+            ],
+        ),
+        ("Period close", "", &["f7", "esc", "f4", "esc", "down"]),
+        ("Supplier invoices", "", &["tab", "tab", "tab", "tab"]),
+        (
+            "Purchasing",
+            "",
+            &["enter", "esc", "/", "esc", "tab", "/", "esc"],
+        ),
+    ];
+    for op in ["ADMIN", "AR1", "AP1", "CTRL1", "BUY1"] {
+        for (screen, typed, keys) in walks {
+            let mut d = Driver::new(&b, Some(op));
+            if d.open(screen).is_none() {
+                continue;
+            }
+            check(&d.app);
+            d.typed(typed);
+            check(&d.app);
+            for k in keys {
+                d.press(k);
+                check(&d.app);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let before: Vec<String> = b.state.borrow().purchase_orders.keys().cloned().collect();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    insta::assert_snapshot!("purchasing_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("purchasing_132x43", d.screen(132, 43));
+    let s = d.screen(132, 43);
+    assert!(s.contains("why: "), "a suggestion with its reason: {s}");
+    // Change the first line's quantity, then accept its group.
+    d.press("enter").press("ctrl-u").typed("7").press("enter");
+    assert!(d.screen(132, 43).contains("7 "), "{}", d.screen(132, 43));
+    d.press("f10");
+    assert!(d.screen(80, 24).contains("into a draft PO?"));
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("draft PO-"), "{s}");
+    let po = {
+        let st = b.state.borrow();
+        let p = st
+            .purchase_orders
+            .values()
+            .find(|p| !before.contains(&p.number))
+            .expect("a new PO");
+        assert_eq!(p.status, PoStatus::Draft);
+        assert_eq!(
+            p.lines[0].unit_qty,
+            Decimal::from(7),
+            "the buyer's quantity"
+        );
+        assert!(!p.lines[0].reason.is_empty(), "the line keeps its reason");
+        p.number.clone()
+    };
+    // The purchase orders: the draft on top; submit it.
+    d.press("tab");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&po) && s.contains("draft"), "{s}");
+    assert!(s.contains("LATE"), "the demo's late PO is highlighted: {s}");
+    d.press("f10").press("y");
+    let st = b.state.borrow().purchase_orders[&po].status;
+    assert!(
+        matches!(st, PoStatus::Open | PoStatus::AwaitingApproval),
+        "{st:?}"
+    );
+    if st == PoStatus::AwaitingApproval {
+        // The buyer cannot approve it; the supervisor can.
+        d.press("f6").press("y");
+        assert_eq!(
+            b.state.borrow().purchase_orders[&po].status,
+            PoStatus::AwaitingApproval
+        );
+        let mut s1 = Driver::session(&b, Some("SUP1"), "sup");
+        s1.open("Purchasing").unwrap();
+        s1.press("tab").press("f6").press("y");
+        assert_eq!(b.state.borrow().purchase_orders[&po].status, PoStatus::Open);
+    }
+}
