@@ -110,6 +110,94 @@ pub type Watcher = Box<dyn Fn(u64) -> bool + Send>;
 
 type Watchers = Arc<Mutex<Vec<Watcher>>>;
 
+/// A phase of the writer's work longer than this is listed in
+/// [`WriterStats::slow`] (and logged): the trace that finds stalls.
+pub const SLOW_PHASE_US: u64 = 10_000;
+
+/// What the writer spent its time on since the engine started: the
+/// durable path's trace (`depot bench o2c --durable` prints it).
+#[derive(Clone, Debug, Default)]
+pub struct WriterStats {
+    /// Batches decided (group commits) and records logged.
+    pub batches: u64,
+    pub records: u64,
+    /// Flushes (fsyncs) of the log.
+    pub flushes: u64,
+    /// Total and longest time of each phase, in microseconds: deciding
+    /// and applying, appending to sled, flushing, publishing the view and
+    /// answering, saving snapshots.
+    pub total_us: [u64; PHASES.len()],
+    pub max_us: [u64; PHASES.len()],
+    /// Phases that took longer than [`SLOW_PHASE_US`]: (phase, when in
+    /// ms since the engine started, how long in µs); the first 1,000.
+    pub slow: Vec<(&'static str, u64, u64)>,
+}
+
+/// The phases [`WriterStats`] times.
+pub const PHASES: [&str; 5] = ["decide", "append", "flush", "publish", "snapshot"];
+
+impl WriterStats {
+    fn phase(&mut self, i: usize, since: std::time::Instant, start: std::time::Instant) {
+        let us = since.elapsed().as_micros().min(u64::MAX as u128) as u64;
+        if let (Some(t), Some(m)) = (self.total_us.get_mut(i), self.max_us.get_mut(i)) {
+            *t += us;
+            *m = (*m).max(us);
+        }
+        if us >= SLOW_PHASE_US {
+            let name = PHASES.get(i).copied().unwrap_or("?");
+            tracing::warn!(phase = name, ms = us / 1000, "slow writer phase");
+            if self.slow.len() < 1000 {
+                let at = since.duration_since(start).as_millis().min(u64::MAX as u128) as u64;
+                self.slow.push((name, at, us));
+            }
+        }
+    }
+
+    fn merge(&mut self, b: WriterStats) {
+        self.batches += b.batches;
+        self.records += b.records;
+        self.flushes += b.flushes;
+        for i in 0..PHASES.len() {
+            if let (Some(t), Some(m), Some(bt), Some(bm)) = (
+                self.total_us.get_mut(i),
+                self.max_us.get_mut(i),
+                b.total_us.get(i),
+                b.max_us.get(i),
+            ) {
+                *t += bt;
+                *m = (*m).max(*bm);
+            }
+        }
+        for x in b.slow {
+            if self.slow.len() < 1000 {
+                self.slow.push(x);
+            }
+        }
+    }
+
+    /// One line per phase: total and longest, then the slow ones.
+    pub fn report(&self) -> String {
+        let mut out = format!(
+            "writer: {} batches, {} records, {} flushes; phase total/max ms:",
+            self.batches, self.records, self.flushes
+        );
+        for (i, name) in PHASES.iter().enumerate() {
+            let t = self.total_us.get(i).copied().unwrap_or(0);
+            let m = self.max_us.get(i).copied().unwrap_or(0);
+            out.push_str(&format!(" {name} {:.0}/{:.1}", t as f64 / 1000.0, m as f64 / 1000.0));
+        }
+        if !self.slow.is_empty() {
+            out.push_str(&format!("; {} phases over {} ms:", self.slow.len(), SLOW_PHASE_US / 1000));
+            for (name, at, us) in self.slow.iter().take(20) {
+                out.push_str(&format!(" {name} {:.1} ms at {at} ms,", *us as f64 / 1000.0));
+            }
+        }
+        out
+    }
+}
+
+type Stats = Arc<Mutex<WriterStats>>;
+
 /// What every handle shares. The writer holds only the state, the store
 /// and the subscribers (not the channel), so dropping the last handle
 /// ends the writer and releases the store.
@@ -119,6 +207,7 @@ struct Shared {
     watchers: Watchers,
     store: RwLock<Option<Store>>,
     subscribers: Subscribers,
+    stats: Stats,
     tx: Mutex<Option<Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -151,12 +240,14 @@ impl Engine {
             state: Arc::new(RwLock::new(rec.state)),
             store: RwLock::new(Some(store.clone())),
             subscribers: Subscribers::default(),
+            stats: Stats::default(),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::default(),
         });
         let state = shared.state.clone();
         let subscribers = shared.subscribers.clone();
         let watchers = shared.watchers.clone();
+        let stats = shared.stats.clone();
         let handle = std::thread::Builder::new()
             .name("depot-writer".into())
             .spawn(move || {
@@ -169,6 +260,8 @@ impl Engine {
                     config,
                     last_snapshot,
                     failed: false,
+                    stats,
+                    started: std::time::Instant::now(),
                 }
                 .run(rx)
             })
@@ -267,6 +360,14 @@ impl Engine {
         }
     }
 
+    /// What the writer spent its time on so far (the durable path's trace).
+    pub fn stats(&self) -> WriterStats {
+        match self.shared.stats.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
     /// Receive every committed batch from now on.
     pub fn subscribe(&self) -> Receiver<Committed> {
         let (tx, rx) = mpsc::channel();
@@ -310,6 +411,8 @@ impl Engine {
 }
 
 struct Writer {
+    stats: Stats,
+    started: std::time::Instant,
     state: Arc<RwLock<State>>,
     published: Arc<Mutex<View>>,
     watchers: Watchers,
@@ -348,6 +451,8 @@ impl Writer {
         let mut snapshots = Vec::new();
         let mut records: Vec<Envelope> = Vec::new();
         let mut waiters: Vec<Waiter> = Vec::new();
+        let mut stats = WriterStats::default();
+        let t = std::time::Instant::now();
         {
             let mut state = match self.state.write() {
                 Ok(g) => g,
@@ -382,8 +487,19 @@ impl Writer {
                 }
             }
         }
+        stats.phase(0, t, self.started);
+        stats.batches = 1;
+        stats.records = records.len() as u64;
         if !records.is_empty() {
-            let written = self.store.append(&records).and_then(|_| self.store.flush());
+            let t = std::time::Instant::now();
+            let written = self.store.append(&records).and_then(|_| {
+                stats.phase(1, t, self.started);
+                let t = std::time::Instant::now();
+                let r = self.store.flush();
+                stats.phase(2, t, self.started);
+                stats.flushes = 1;
+                r
+            });
             if let Err(e) = written {
                 tracing::error!(error = %e, "store failed: stopping the engine");
                 self.failed = true;
@@ -411,6 +527,7 @@ impl Writer {
         }
         // Subscribers hear of a batch before its callers are answered, so
         // a caller never sees a screen that has not caught up.
+        let t = std::time::Instant::now();
         if !records.is_empty() {
             self.broadcast(records);
         }
@@ -424,12 +541,16 @@ impl Writer {
                 }
             }
         }
+        stats.phase(3, t, self.started);
         let seq = self.read_seq();
         if seq >= self.last_snapshot + self.config.snapshot_every.max(1) {
+            let t = std::time::Instant::now();
             if let Err(e) = self.save_snapshot() {
                 tracing::warn!(error = %e, "periodic snapshot failed (the log is intact)");
             }
+            stats.phase(4, t, self.started);
         }
+        self.add_stats(stats);
         for tx in snapshots {
             let _ = tx.send(self.save_snapshot().map(|_| self.read_seq()));
         }
@@ -444,6 +565,14 @@ impl Writer {
             return true;
         }
         false
+    }
+
+    fn add_stats(&self, b: WriterStats) {
+        let mut s = match self.stats.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        s.merge(b);
     }
 
     fn read_seq(&self) -> u64 {
