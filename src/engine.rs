@@ -255,11 +255,12 @@ pub struct Engine {
 }
 
 /// Batches decided and waiting for the flusher, beyond the one it is
-/// flushing: the writer runs at most this far ahead of the disk. The
-/// flusher takes all of them into its next flush, so the fsyncs stay as
-/// few as before while the writer never waits for one (with 1, batches
-/// of 64 submitters halved in size and the flushes doubled).
-const PIPELINE_DEPTH: usize = 16;
+/// flushing: the writer runs at most this far ahead of the disk, and
+/// while it waits to hand a batch on, commands gather into the next one.
+/// Measured (docs/performance.md): 16 made the writer decide three times
+/// as many tiny batches, each cloning the state for its view, and cut
+/// throughput by a third; 1 keeps the old writer's throughput.
+const PIPELINE_DEPTH: usize = 1;
 
 impl Engine {
     /// Recover the state from the store and start the writer thread.
