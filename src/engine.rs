@@ -1,31 +1,53 @@
-//! The engine: one writer thread owns the state; callers submit commands
-//! through a channel. The writer takes every pending command (up to
-//! `batch_max`), decides and applies them in order, appends their records
-//! in one sled batch, flushes once, and only then answers (group commit).
+//! The engine: callers submit commands through a channel; two threads
+//! make them durable in a pipeline (group commit):
+//!
+//! - the *writer* owns the state: it takes every pending command (up to
+//!   `batch_max`), decides and applies them in order, encodes their
+//!   records, and hands the batch to the flusher;
+//! - the *flusher* appends each batch to the sled log, flushes (fsync),
+//!   and only then publishes the batch's state and answers its callers.
+//!
+//! So batch N+1 is decided and applied while batch N is being flushed, and
+//! the flusher starts on N+1 (and any batch behind it, in one flush) the
+//! moment N's flush returns: no idle gap. Snapshots are encoded and saved
+//! on a third thread from an O(1) clone of a durable state (the maps are
+//! persistent), so neither the writer nor the flusher waits for one.
 //!
 //! - Idempotency: a command with a key that was used before gets the first
 //!   outcome back (`duplicate: true`), if its body is the same (SHA-256 of
 //!   its JSON) and it comes from the same operator; a different body, or
 //!   the same key from another operator, is refused (`key_conflict`). A keyed command
 //!   that is rejected is logged too, so its repeat gets the same rejection.
-//! - Fail-stop: if the store cannot append or flush, nothing of the batch is
-//!   acknowledged, every waiting caller gets the error, and the engine
+//!   A duplicate of a command still in flight is answered after that
+//!   command's batch is durable (batches are answered in order).
+//! - Fail-stop: if the store cannot append or flush a batch, nothing of it
+//!   is acknowledged, every waiting caller gets the error, and nothing
+//!   after it is acknowledged either: the batches decided behind it are
+//!   never appended and their callers get the error too; the engine
 //!   refuses everything after. The process must restart and recover; it
 //!   never answers from a state that disagrees with the disk.
-//! - Readers take the state's read lock; a batch is applied under the write
-//!   lock before its flush (readers may see it a flush early; no caller is
-//!   told it happened until it is durable).
+//! - Readers see durable state only: [`Engine::view`], [`Engine::read`]
+//!   and [`Engine::state`] give the state as of the last flushed batch,
+//!   published by the flusher before that batch's callers are answered.
+//!   The writer's own state (with the batches decided but not yet
+//!   flushed) is private to it, so no reader ever sees a batch that could
+//!   still be lost, and after a failed flush readers keep the last
+//!   durable state.
 //! - Every committed batch is broadcast to subscribers.
 
 use crate::core::rejection::Rejection;
 use crate::core::{
     apply, decide, execute, Command, CommandBody, Envelope, Event, KeyDigest, Outcome, State,
 };
+use crate::store::Encoded;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 /// A command as a caller submits it; the engine stamps the time.
 #[derive(Clone, Debug)]
@@ -104,21 +126,124 @@ pub struct View {
 }
 
 /// Told the new sequence number after each durable batch; returns false
-/// to be forgotten (its session has gone). It runs on the writer thread:
+/// to be forgotten (its session has gone). It runs on the flusher thread:
 /// it must not block (a flag and a channel send, no more).
 pub type Watcher = Box<dyn Fn(u64) -> bool + Send>;
 
 type Watchers = Arc<Mutex<Vec<Watcher>>>;
 
-/// What every handle shares. The writer holds only the state, the store
-/// and the subscribers (not the channel), so dropping the last handle
-/// ends the writer and releases the store.
+/// A phase of the writer's work longer than this is listed in
+/// [`WriterStats::slow`] (and logged): the trace that finds stalls.
+pub const SLOW_PHASE_US: u64 = 10_000;
+
+/// What the writer spent its time on since the engine started: the
+/// durable path's trace (`depot bench o2c --durable` prints it).
+#[derive(Clone, Debug, Default)]
+pub struct WriterStats {
+    /// Batches decided (group commits) and records decided (durable or
+    /// not: after a failed flush this counts records never logged).
+    pub batches: u64,
+    pub records: u64,
+    /// Flushes (fsyncs) of the log.
+    pub flushes: u64,
+    /// Total and longest time of each phase, in microseconds: deciding
+    /// and applying, appending to sled, flushing, publishing the view and
+    /// answering, saving snapshots.
+    pub total_us: [u64; PHASES.len()],
+    pub max_us: [u64; PHASES.len()],
+    /// Phases that took longer than [`SLOW_PHASE_US`]: (phase, when in
+    /// ms since the engine started, how long in µs); the first 1,000.
+    pub slow: Vec<(&'static str, u64, u64)>,
+}
+
+/// The phases [`WriterStats`] times.
+pub const PHASES: [&str; 5] = ["decide", "append", "flush", "publish", "snapshot"];
+
+impl WriterStats {
+    fn phase(&mut self, i: usize, since: std::time::Instant, start: std::time::Instant) {
+        let us = since.elapsed().as_micros().min(u64::MAX as u128) as u64;
+        if let (Some(t), Some(m)) = (self.total_us.get_mut(i), self.max_us.get_mut(i)) {
+            *t += us;
+            *m = (*m).max(us);
+        }
+        if us >= SLOW_PHASE_US {
+            let name = PHASES.get(i).copied().unwrap_or("?");
+            tracing::warn!(phase = name, ms = us / 1000, "slow writer phase");
+            if self.slow.len() < 1000 {
+                let at = since
+                    .duration_since(start)
+                    .as_millis()
+                    .min(u64::MAX as u128) as u64;
+                self.slow.push((name, at, us));
+            }
+        }
+    }
+
+    fn merge(&mut self, b: WriterStats) {
+        self.batches += b.batches;
+        self.records += b.records;
+        self.flushes += b.flushes;
+        for i in 0..PHASES.len() {
+            if let (Some(t), Some(m), Some(bt), Some(bm)) = (
+                self.total_us.get_mut(i),
+                self.max_us.get_mut(i),
+                b.total_us.get(i),
+                b.max_us.get(i),
+            ) {
+                *t += bt;
+                *m = (*m).max(*bm);
+            }
+        }
+        for x in b.slow {
+            if self.slow.len() < 1000 {
+                self.slow.push(x);
+            }
+        }
+    }
+
+    /// One line per phase: total and longest, then the slow ones.
+    pub fn report(&self) -> String {
+        let mut out = format!(
+            "writer: {} batches, {} records, {} flushes; phase total/max ms:",
+            self.batches, self.records, self.flushes
+        );
+        for (i, name) in PHASES.iter().enumerate() {
+            let t = self.total_us.get(i).copied().unwrap_or(0);
+            let m = self.max_us.get(i).copied().unwrap_or(0);
+            out.push_str(&format!(
+                " {name} {:.0}/{:.1}",
+                t as f64 / 1000.0,
+                m as f64 / 1000.0
+            ));
+        }
+        if !self.slow.is_empty() {
+            out.push_str(&format!(
+                "; {} phases over {} ms:",
+                self.slow.len(),
+                SLOW_PHASE_US / 1000
+            ));
+            for (name, at, us) in self.slow.iter().take(20) {
+                out.push_str(&format!(
+                    " {name} {:.1} ms at {at} ms,",
+                    *us as f64 / 1000.0
+                ));
+            }
+        }
+        out
+    }
+}
+
+type Stats = Arc<Mutex<WriterStats>>;
+
+/// What every handle shares. The threads hold only what they need (not
+/// the channel), so dropping the last handle ends them and releases the
+/// store.
 struct Shared {
-    state: Arc<RwLock<State>>,
     published: Arc<Mutex<View>>,
     watchers: Watchers,
     store: RwLock<Option<Store>>,
     subscribers: Subscribers,
+    stats: Stats,
     tx: Mutex<Option<Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -128,6 +253,14 @@ struct Shared {
 pub struct Engine {
     shared: Arc<Shared>,
 }
+
+/// Batches decided and waiting for the flusher, beyond the one it is
+/// flushing: the writer runs at most this far ahead of the disk, and
+/// while it waits to hand a batch on, commands gather into the next one.
+/// Measured (docs/performance.md): 16 made the writer decide three times
+/// as many tiny batches, each cloning the state for its view, and cut
+/// throughput by a third; 1 keeps the old writer's throughput.
+const PIPELINE_DEPTH: usize = 1;
 
 impl Engine {
     /// Recover the state from the store and start the writer thread.
@@ -148,36 +281,52 @@ impl Engine {
         let shared = Arc::new(Shared {
             published: published.clone(),
             watchers: Watchers::default(),
-            state: Arc::new(RwLock::new(rec.state)),
             store: RwLock::new(Some(store.clone())),
             subscribers: Subscribers::default(),
+            stats: Stats::default(),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::default(),
         });
-        let state = shared.state.clone();
-        let subscribers = shared.subscribers.clone();
-        let watchers = shared.watchers.clone();
+        let started = Instant::now();
+        let failed = Arc::new(AtomicBool::new(false));
+        let spawn_err = |e: std::io::Error| {
+            EngineError::Store(StoreError::Io {
+                what: "starting the writer thread".into(),
+                source: e,
+            })
+        };
+        let (flush_tx, flush_rx) = mpsc::sync_channel(PIPELINE_DEPTH);
+        let flusher = Flusher {
+            store: store.clone(),
+            published,
+            watchers: shared.watchers.clone(),
+            subscribers: shared.subscribers.clone(),
+            stats: shared.stats.clone(),
+            started,
+            failed: failed.clone(),
+            snapshot_every: config.snapshot_every.max(1),
+            last_snapshot,
+            snapshots: None,
+        };
+        let flusher = std::thread::Builder::new()
+            .name("depot-flusher".into())
+            .spawn(move || flusher.run(flush_rx))
+            .map_err(spawn_err)?;
+        let writer = Writer {
+            state: rec.state,
+            store,
+            config,
+            stats: shared.stats.clone(),
+            started,
+            failed,
+            stopped: false,
+            inflight: VecDeque::new(),
+            to_flusher: flush_tx,
+        };
         let handle = std::thread::Builder::new()
             .name("depot-writer".into())
-            .spawn(move || {
-                Writer {
-                    state,
-                    published,
-                    watchers,
-                    store,
-                    subscribers,
-                    config,
-                    last_snapshot,
-                    failed: false,
-                }
-                .run(rx)
-            })
-            .map_err(|e| {
-                EngineError::Store(StoreError::Io {
-                    what: "starting the writer thread".into(),
-                    source: e,
-                })
-            })?;
+            .spawn(move || writer.run(rx, flusher))
+            .map_err(spawn_err)?;
         if let Ok(mut w) = shared.writer.lock() {
             *w = Some(handle);
         }
@@ -222,22 +371,15 @@ impl Engine {
         rx.recv().unwrap_or(Err(EngineError::Stopped))
     }
 
-    /// Read the state (a consistent view between batches).
+    /// Read the newest durable state (see [`Engine::view`]).
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        let guard = match self.shared.state.read() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&guard)
+        f(&self.view().state)
     }
 
-    /// Hold the state's read lock (screens read several things at once).
-    /// Keep it short: the writer waits for it.
-    pub fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        match self.shared.state.read() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    /// The newest durable state, to read several things at once; holding
+    /// it never blocks the writer.
+    pub fn state(&self) -> Arc<State> {
+        self.view().state
     }
 
     /// Use the store directly (exports of the log, checks); `Stopped`
@@ -267,6 +409,14 @@ impl Engine {
         }
     }
 
+    /// What the writer spent its time on so far (the durable path's trace).
+    pub fn stats(&self) -> WriterStats {
+        match self.shared.stats.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
     /// Receive every committed batch from now on.
     pub fn subscribe(&self) -> Receiver<Committed> {
         let (tx, rx) = mpsc::channel();
@@ -276,7 +426,8 @@ impl Engine {
         rx
     }
 
-    /// Save a snapshot now; returns its sequence number.
+    /// Save a snapshot of the durable state now (after the snapshots
+    /// already under way); returns its sequence number.
     pub fn snapshot(&self) -> Result<u64, EngineError> {
         let (tx, rx) = mpsc::channel();
         if !self.send(Msg::Snapshot(tx)) {
@@ -286,7 +437,7 @@ impl Engine {
     }
 
     /// Stop accepting commands, finish what is queued, save a snapshot,
-    /// and join the writer. Other clones see `Stopped` afterwards.
+    /// and join the threads. Other clones see `Stopped` afterwards.
     pub fn shutdown(&self) -> Result<(), EngineError> {
         let (tx, rx) = mpsc::channel();
         let sent = self.send(Msg::Stop(tx));
@@ -309,15 +460,12 @@ impl Engine {
     }
 }
 
-struct Writer {
-    state: Arc<RwLock<State>>,
-    published: Arc<Mutex<View>>,
-    watchers: Watchers,
-    store: Store,
-    subscribers: Subscribers,
-    config: EngineConfig,
-    last_snapshot: u64,
-    failed: bool,
+fn add_stats(stats: &Stats, b: WriterStats) {
+    let mut s = match stats.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    s.merge(b);
 }
 
 /// Where a reply goes once the batch is durable.
@@ -326,8 +474,67 @@ enum Waiter {
     All(AllTx, Vec<Reply>),
 }
 
+impl Waiter {
+    fn answer(self) {
+        match self {
+            Waiter::One(tx, r) => {
+                let _ = tx.send(Ok(r));
+            }
+            Waiter::All(tx, r) => {
+                let _ = tx.send(Ok(r));
+            }
+        }
+    }
+
+    fn fail(self, err: impl Fn() -> EngineError) {
+        match self {
+            Waiter::One(tx, _) => {
+                let _ = tx.send(Err(err()));
+            }
+            Waiter::All(tx, _) => {
+                let _ = tx.send(Err(err()));
+            }
+        }
+    }
+}
+
+/// A decided batch on its way to the disk.
+struct Batch {
+    /// Its log records (empty when every command of it was refused or a
+    /// duplicate: it still waits for the batches before it).
+    records: Committed,
+    encoded: Encoded,
+    /// The state after it (None when it logged nothing).
+    state: Option<Arc<State>>,
+    waiters: Vec<Waiter>,
+}
+
+/// What the writer hands the flusher, in order.
+enum Item {
+    Batch(Batch),
+    Snapshot(Sender<Result<u64, EngineError>>),
+    Stop(Sender<Result<(), EngineError>>),
+}
+
+/// Decides and applies; owns the only state with undurable batches in it.
+struct Writer {
+    state: State,
+    store: Store,
+    config: EngineConfig,
+    stats: Stats,
+    started: Instant,
+    /// Set by the flusher when the store failed.
+    failed: Arc<AtomicBool>,
+    /// A stop was handed on: everything after is refused.
+    stopped: bool,
+    /// Batches handed to the flusher and not yet appended (a duplicate key
+    /// may point into one of them).
+    inflight: VecDeque<Committed>,
+    to_flusher: SyncSender<Item>,
+}
+
 impl Writer {
-    fn run(mut self, rx: Receiver<Msg>) {
+    fn run(mut self, rx: Receiver<Msg>, flusher: JoinHandle<()>) {
         while let Ok(first) = rx.recv() {
             let mut msgs = vec![first];
             while msgs.len() < self.config.batch_max {
@@ -337,157 +544,132 @@ impl Writer {
                 }
             }
             if self.batch(msgs) {
-                return;
+                break;
             }
         }
+        // The flusher drains what it was handed and ends.
+        drop(self.to_flusher);
+        let _ = flusher.join();
     }
 
-    /// Process one group of messages; true when the writer must stop.
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Decide one group of messages and hand it on; true when the writer
+    /// must stop.
     fn batch(&mut self, msgs: Vec<Msg>) -> bool {
-        let mut stop: Option<Sender<Result<(), EngineError>>> = None;
-        let mut snapshots = Vec::new();
+        let t = Instant::now();
+        let mut stats = WriterStats::default();
         let mut records: Vec<Envelope> = Vec::new();
         let mut waiters: Vec<Waiter> = Vec::new();
-        {
-            let mut state = match self.state.write() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            for msg in msgs {
-                if self.failed || stop.is_some() {
-                    refuse(msg, self.failed);
-                    continue;
-                }
-                match msg {
-                    Msg::One(sub, tx) => {
-                        let (reply, env) = self.one(&state, &records, *sub);
-                        if let Some(env) = env {
-                            apply(&mut state, &env);
-                            records.push(env);
-                        }
-                        waiters.push(Waiter::One(tx, reply));
+        let mut then: Vec<Item> = Vec::new();
+        self.prune_inflight();
+        for msg in msgs {
+            if self.failed() || self.stopped {
+                refuse(msg, self.failed());
+                continue;
+            }
+            match msg {
+                Msg::One(sub, tx) => {
+                    let (reply, env) = self.one(&self.state, &records, *sub);
+                    if let Some(env) = env {
+                        apply(&mut self.state, &env);
+                        records.push(env);
                     }
-                    Msg::All(subs, tx) => match self.all(&state, subs) {
-                        Ok((next, envs, replies)) => {
-                            *state = next;
-                            records.extend(envs);
-                            waiters.push(Waiter::All(tx, replies));
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                        }
-                    },
-                    Msg::Snapshot(tx) => snapshots.push(tx),
-                    Msg::Stop(tx) => stop = Some(tx),
+                    waiters.push(Waiter::One(tx, reply));
+                }
+                Msg::All(subs, tx) => match self.all(&self.state, subs) {
+                    Ok((next, envs, replies)) => {
+                        self.state = next;
+                        records.extend(envs);
+                        waiters.push(Waiter::All(tx, replies));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                },
+                Msg::Snapshot(tx) => then.push(Item::Snapshot(tx)),
+                Msg::Stop(tx) => {
+                    self.stopped = true;
+                    then.push(Item::Stop(tx));
                 }
             }
         }
-        if !records.is_empty() {
-            let written = self.store.append(&records).and_then(|_| self.store.flush());
-            if let Err(e) = written {
-                tracing::error!(error = %e, "store failed: stopping the engine");
-                self.failed = true;
+        let encoded = match Store::encode(&records) {
+            Ok(e) => e,
+            Err(e) => {
+                // Cannot happen for a record we built; fail-stop all the
+                // same, after what was handed on before.
+                tracing::error!(error = %e, "cannot encode a batch: stopping the engine");
+                self.failed.store(true, Ordering::SeqCst);
                 let msg = e.to_string();
                 for w in waiters {
-                    let err = || EngineError::Store(StoreError::Sled(msg.clone()));
-                    match w {
-                        Waiter::One(tx, _) => {
-                            let _ = tx.send(Err(err()));
-                        }
-                        Waiter::All(tx, _) => {
-                            let _ = tx.send(Err(err()));
-                        }
-                    }
+                    w.fail(|| EngineError::Store(StoreError::Sled(msg.clone())));
                 }
-                for tx in snapshots {
-                    let _ = tx.send(Err(EngineError::Failed));
-                }
-                if let Some(tx) = stop {
-                    let _ = tx.send(Err(EngineError::Failed));
-                    return true;
-                }
-                return false;
+                waiters = Vec::new();
+                records.clear();
+                Encoded::default()
             }
-        }
-        // Subscribers hear of a batch before its callers are answered, so
-        // a caller never sees a screen that has not caught up.
+        };
+        stats.batches = 1;
+        stats.records = records.len() as u64;
+        let state = if records.is_empty() {
+            None
+        } else {
+            Some(Arc::new(self.state.clone()))
+        };
+        let records: Committed = Arc::new(records);
+        stats.phase(0, t, self.started);
+        add_stats(&self.stats, stats);
         if !records.is_empty() {
-            self.broadcast(records);
+            self.inflight.push_back(records.clone());
         }
-        for w in waiters {
-            match w {
-                Waiter::One(tx, r) => {
-                    let _ = tx.send(Ok(r));
-                }
-                Waiter::All(tx, r) => {
-                    let _ = tx.send(Ok(r));
-                }
+        let mut items = Vec::with_capacity(1 + then.len());
+        if !waiters.is_empty() || !records.is_empty() {
+            items.push(Item::Batch(Batch {
+                records,
+                encoded,
+                state,
+                waiters,
+            }));
+        }
+        items.extend(then);
+        let mut stop = false;
+        for item in items {
+            stop |= matches!(item, Item::Stop(_));
+            if let Err(mpsc::SendError(item)) = self.to_flusher.send(item) {
+                // The flusher has ended (after a store failure).
+                refuse_item(item);
+                stop = true;
             }
         }
-        let seq = self.read_seq();
-        if seq >= self.last_snapshot + self.config.snapshot_every.max(1) {
-            if let Err(e) = self.save_snapshot() {
-                tracing::warn!(error = %e, "periodic snapshot failed (the log is intact)");
-            }
-        }
-        for tx in snapshots {
-            let _ = tx.send(self.save_snapshot().map(|_| self.read_seq()));
-        }
-        if let Some(tx) = stop {
-            let result = if self.read_seq() > self.last_snapshot {
-                self.save_snapshot()
-            } else {
-                Ok(())
-            }
-            .and_then(|_| self.store.close().map_err(EngineError::from));
-            let _ = tx.send(result);
-            return true;
-        }
-        false
+        stop
     }
 
-    fn read_seq(&self) -> u64 {
-        match self.state.read() {
-            Ok(g) => g.seq,
-            Err(p) => p.into_inner().seq,
+    /// Forget the in-flight batches the store has appended.
+    fn prune_inflight(&mut self) {
+        let appended = self.store.appended();
+        while self
+            .inflight
+            .front()
+            .is_some_and(|b| b.last().is_none_or(|e| e.seq <= appended))
+        {
+            self.inflight.pop_front();
         }
     }
 
-    fn save_snapshot(&mut self) -> Result<(), EngineError> {
-        let state = match self.state.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        self.store.save_snapshot(&state)?;
-        self.last_snapshot = state.seq;
-        Ok(())
-    }
-
-    fn broadcast(&self, records: Vec<Envelope>) {
-        // Publish the durable state first, so that whoever is told of the
-        // batch finds it in the view.
-        let view = {
-            let state = match self.state.read() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            View {
-                seq: state.seq,
-                state: Arc::new(state.clone()),
+    /// A record of this batch, of one in flight, or of the log.
+    fn record(&self, pending: &[Envelope], seq: u64) -> Result<Option<Envelope>, StoreError> {
+        if let Some(e) = pending.iter().find(|e| e.seq == seq) {
+            return Ok(Some(e.clone()));
+        }
+        for b in &self.inflight {
+            if let Some(e) = b.iter().find(|e| e.seq == seq) {
+                return Ok(Some(e.clone()));
             }
-        };
-        let seq = view.seq;
-        match self.published.lock() {
-            Ok(mut p) => *p = view,
-            Err(p) => *p.into_inner() = view,
         }
-        if let Ok(mut w) = self.watchers.lock() {
-            w.retain(|f| f(seq));
-        }
-        let batch: Committed = Arc::new(records);
-        if let Ok(mut subs) = self.subscribers.lock() {
-            subs.retain(|s| s.send(batch.clone()).is_ok());
-        }
+        self.store.get(seq)
     }
 
     fn command(&self, sub: Submission) -> Command {
@@ -532,10 +714,7 @@ impl Writer {
                     };
                     return (reply, None);
                 }
-                let first = match pending.iter().find(|e| e.seq == used.seq) {
-                    Some(e) => Ok(Some(e.clone())),
-                    None => self.store.get(used.seq),
-                };
+                let first = self.record(pending, used.seq);
                 let outcome = match first {
                     Ok(Some(env)) => match env.outcome {
                         Outcome::Committed(ev) => Ok(ev),
@@ -611,6 +790,318 @@ impl Writer {
             envs.push(env);
         }
         Ok((next, envs, replies))
+    }
+}
+
+/// Makes batches durable in order, then publishes and answers them.
+struct Flusher {
+    store: Store,
+    published: Arc<Mutex<View>>,
+    watchers: Watchers,
+    subscribers: Subscribers,
+    stats: Stats,
+    started: Instant,
+    failed: Arc<AtomicBool>,
+    snapshot_every: u64,
+    /// The newest durable state handed to the snapshot thread.
+    last_snapshot: u64,
+    snapshots: Option<Snapshotter>,
+}
+
+impl Flusher {
+    fn run(mut self, rx: Receiver<Item>) {
+        while let Ok(first) = rx.recv() {
+            // Every batch decided while the last flush ran goes into this
+            // one; a snapshot or stop request waits for the batches before it.
+            let mut group = Vec::new();
+            let mut then = None;
+            let mut next = Some(first);
+            while let Some(item) = next.take() {
+                match item {
+                    Item::Batch(b) => group.push(b),
+                    other => {
+                        then = Some(other);
+                        break;
+                    }
+                }
+                next = rx.try_recv().ok();
+            }
+            if !group.is_empty() {
+                self.commit(group);
+            }
+            match then {
+                Some(Item::Snapshot(tx)) => self.snapshot_now(tx),
+                Some(Item::Stop(tx)) => {
+                    let _ = tx.send(self.stop());
+                    return;
+                }
+                _ => {}
+            }
+        }
+        // Every handle dropped: finish the snapshot under way.
+        self.finish_snapshots();
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    fn commit(&mut self, group: Vec<Batch>) {
+        if self.failed() {
+            for b in group {
+                for w in b.waiters {
+                    w.fail(|| EngineError::Failed);
+                }
+            }
+            return;
+        }
+        let mut stats = WriterStats::default();
+        let logged = group.iter().any(|b| !b.records.is_empty());
+        if logged {
+            let t = Instant::now();
+            let mut encoded = Vec::with_capacity(group.len());
+            let mut rest = Vec::with_capacity(group.len());
+            for b in group {
+                encoded.push(b.encoded);
+                rest.push((b.records, b.state, b.waiters));
+            }
+            let written = self.store.append_encoded(encoded).and_then(|_| {
+                stats.phase(1, t, self.started);
+                let t = Instant::now();
+                let r = self.store.flush();
+                stats.phase(2, t, self.started);
+                stats.flushes = 1;
+                r
+            });
+            if let Err(e) = written {
+                tracing::error!(error = %e, "store failed: stopping the engine");
+                // Before anyone is answered: the writer refuses from now on.
+                self.failed.store(true, Ordering::SeqCst);
+                let msg = e.to_string();
+                for (_, _, waiters) in rest {
+                    for w in waiters {
+                        w.fail(|| EngineError::Store(StoreError::Sled(msg.clone())));
+                    }
+                }
+                add_stats(&self.stats, stats);
+                return;
+            }
+            self.publish(rest, &mut stats);
+        } else {
+            let rest = group
+                .into_iter()
+                .map(|b| (b.records, b.state, b.waiters))
+                .collect();
+            self.publish(rest, &mut stats);
+        }
+        add_stats(&self.stats, stats);
+    }
+
+    /// The batches are durable: publish the newest state, tell watchers
+    /// and subscribers, then answer the callers, in order; hand the state
+    /// to the snapshot thread when one is due.
+    #[allow(clippy::type_complexity)]
+    fn publish(
+        &mut self,
+        batches: Vec<(Committed, Option<Arc<State>>, Vec<Waiter>)>,
+        stats: &mut WriterStats,
+    ) {
+        let t = Instant::now();
+        let newest = batches.iter().rev().find_map(|(_, s, _)| s.clone());
+        if let Some(state) = &newest {
+            let view = View {
+                seq: state.seq,
+                state: state.clone(),
+            };
+            let seq = view.seq;
+            match self.published.lock() {
+                Ok(mut p) => *p = view,
+                Err(p) => *p.into_inner() = view,
+            }
+            if let Ok(mut w) = self.watchers.lock() {
+                w.retain(|f| f(seq));
+            }
+        }
+        // Subscribers hear of a batch before its callers are answered, so
+        // a caller never sees a screen that has not caught up.
+        let mut answers = Vec::new();
+        for (records, _, waiters) in batches {
+            if !records.is_empty() {
+                if let Ok(mut subs) = self.subscribers.lock() {
+                    subs.retain(|s| s.send(records.clone()).is_ok());
+                }
+            }
+            answers.extend(waiters);
+        }
+        for w in answers {
+            w.answer();
+        }
+        stats.phase(3, t, self.started);
+        if let Some(state) = newest {
+            let seq = state.seq;
+            if seq >= self.last_snapshot + self.snapshot_every && self.snapshotter().periodic(state)
+            {
+                self.last_snapshot = seq;
+            }
+        }
+    }
+
+    fn snapshotter(&mut self) -> &Snapshotter {
+        self.snapshots.get_or_insert_with(|| {
+            Snapshotter::start(self.store.clone(), self.stats.clone(), self.started)
+        })
+    }
+
+    fn durable(&self) -> Arc<State> {
+        match self.published.lock() {
+            Ok(v) => v.state.clone(),
+            Err(p) => p.into_inner().state.clone(),
+        }
+    }
+
+    fn snapshot_now(&mut self, tx: Sender<Result<u64, EngineError>>) {
+        if self.failed() {
+            let _ = tx.send(Err(EngineError::Failed));
+            return;
+        }
+        let state = self.durable();
+        self.last_snapshot = state.seq;
+        self.snapshotter().requested(state, tx);
+    }
+
+    fn finish_snapshots(&mut self) -> u64 {
+        match self.snapshots.take() {
+            Some(s) => s.finish(),
+            None => 0,
+        }
+    }
+
+    fn stop(&mut self) -> Result<(), EngineError> {
+        let saved = self.finish_snapshots();
+        if self.failed() {
+            return Err(EngineError::Failed);
+        }
+        let state = self.durable();
+        if state.seq > saved.max(self.recovered_snapshot()) {
+            let t = Instant::now();
+            self.store.save_snapshot(&state)?;
+            let mut stats = WriterStats::default();
+            stats.phase(4, t, self.started);
+            add_stats(&self.stats, stats);
+        }
+        self.store.close().map_err(EngineError::from)
+    }
+
+    /// The newest snapshot in the store (saved before this engine, or by it).
+    fn recovered_snapshot(&self) -> u64 {
+        self.store
+            .snapshot_seqs()
+            .ok()
+            .and_then(|s| s.last().copied())
+            .unwrap_or(0)
+    }
+}
+
+/// A snapshot to save, and who asked for it (None: a periodic one).
+type SnapJob = (Arc<State>, Option<Sender<Result<u64, EngineError>>>);
+
+/// Encodes and saves snapshots on its own thread, from O(1) clones of
+/// durable states: the writer and the flusher never wait for one. A
+/// periodic snapshot falling due while one is being saved is taken of
+/// the first durable state after that one is saved.
+struct Snapshotter {
+    tx: Sender<SnapJob>,
+    busy: Arc<AtomicBool>,
+    saved: Arc<std::sync::atomic::AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Snapshotter {
+    fn start(store: Store, stats: Stats, started: Instant) -> Snapshotter {
+        let (tx, rx) = mpsc::channel::<SnapJob>();
+        let busy = Arc::new(AtomicBool::new(false));
+        let saved = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (b, s) = (busy.clone(), saved.clone());
+        let handle = std::thread::Builder::new()
+            .name("depot-snapshots".into())
+            .spawn(move || {
+                while let Ok((state, reply)) = rx.recv() {
+                    let t = Instant::now();
+                    let result = store.save_snapshot(&state);
+                    let mut st = WriterStats::default();
+                    st.phase(4, t, started);
+                    add_stats(&stats, st);
+                    match &result {
+                        Ok(()) => {
+                            s.fetch_max(state.seq, Ordering::SeqCst);
+                        }
+                        Err(e) if reply.is_none() => {
+                            tracing::warn!(error = %e, "periodic snapshot failed (the log is intact)");
+                        }
+                        Err(_) => {}
+                    }
+                    if let Some(tx) = reply {
+                        let _ = tx.send(result.map(|_| state.seq).map_err(EngineError::from));
+                    }
+                    drop(state);
+                    b.store(false, Ordering::SeqCst);
+                }
+            })
+            .ok();
+        Snapshotter {
+            tx,
+            busy,
+            saved,
+            handle,
+        }
+    }
+
+    /// Hand a periodic snapshot over; false when one is being saved
+    /// (the next durable batch tries again) or there is no thread.
+    fn periodic(&self, state: Arc<State>) -> bool {
+        if self.handle.is_none() || self.busy.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.tx.send((state, None)).is_ok()
+    }
+
+    fn requested(&self, state: Arc<State>, reply: Sender<Result<u64, EngineError>>) {
+        if self.handle.is_none() {
+            let _ = reply.send(Err(EngineError::Stopped));
+            return;
+        }
+        self.busy.store(true, Ordering::SeqCst);
+        if let Err(mpsc::SendError((_, Some(reply)))) = self.tx.send((state, Some(reply))) {
+            let _ = reply.send(Err(EngineError::Stopped));
+        }
+    }
+
+    /// Wait for the snapshots queued; the newest saved.
+    fn finish(self) -> u64 {
+        let Snapshotter {
+            tx, saved, handle, ..
+        } = self;
+        drop(tx);
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+        saved.load(Ordering::SeqCst)
+    }
+}
+
+fn refuse_item(item: Item) {
+    match item {
+        Item::Batch(b) => {
+            for w in b.waiters {
+                w.fail(|| EngineError::Failed);
+            }
+        }
+        Item::Snapshot(tx) => {
+            let _ = tx.send(Err(EngineError::Failed));
+        }
+        Item::Stop(tx) => {
+            let _ = tx.send(Err(EngineError::Failed));
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //!   Master data, posting module, invariants (SPEC section 8), scan parser.
 //! - `store`: sled used as an ordered, checksummed event log with snapshots.
 //!   The only module that imports sled.
-//! - `engine`: one writer thread, group commit, idempotency, subscriptions.
+//! - `engine`: one writer thread and a flusher (pipelined group commit), idempotency, subscriptions.
 //! - `io`: CSV import/export of master data, JSON-lines `exec`.
 //! - `query`: view-models (lookups, counter sale preview, order life) for
 //!   screens, reports and `serve`; no ratatui in them.

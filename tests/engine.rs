@@ -180,7 +180,11 @@ fn snapshots_are_taken_and_a_corrupt_newest_one_falls_back() {
             .unwrap();
         assert!(r.outcome.is_ok());
     }
+    // Snapshots are saved on their own thread: one asked for now is
+    // saved after those already due.
+    let asked = engine.snapshot().unwrap();
     let live = engine.read(|s| s.clone());
+    assert_eq!(asked, live.seq);
     let seqs = engine.with_store(|s| s.snapshot_seqs().unwrap()).unwrap();
     assert!(
         seqs.len() == depot::store::SNAPSHOTS_KEPT,
@@ -315,5 +319,107 @@ fn the_clock_stamps_every_record() {
     let env = engine.with_store(|s| s.get(1).unwrap().unwrap()).unwrap();
     assert_eq!(env.time, t);
     assert_eq!(env.operator, "ADMIN");
+    engine.shutdown().unwrap();
+}
+
+/// Poll `f` until it holds (the threads of the engine run on their own).
+fn wait_until(what: &str, f: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Issue 21: the writer decides and applies batch N+1 while batch N is
+/// being flushed. A flush that hangs and then fails: the batches decided
+/// behind it are never acknowledged nor appended, no reader ever sees
+/// them, the engine stops, and the store reopens consistent with every
+/// acknowledged command in it.
+#[test]
+fn a_failed_flush_in_the_pipeline_acknowledges_nothing_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    for i in 0..5 {
+        let r = engine
+            .submit(sub(terms(&format!("OK{i}"), i), Some(&format!("ok{i}"))))
+            .unwrap();
+        assert!(r.outcome.is_ok());
+    }
+    let durable = engine.view().seq;
+    let terms_before = engine.read(|s| s.terms.len());
+    let decided_before = engine.stats().records;
+    engine.with_store(|s| s.inject(Fault::HoldFlush)).unwrap();
+    let held = engine.submit_nowait(sub(terms("HELD", 1), Some("held")));
+    wait_until("the flush hangs", || {
+        engine.with_store(|s| s.flush_held()).unwrap()
+    });
+    let behind: Vec<_> = (0..20)
+        .map(|i| {
+            engine.submit_nowait(sub(
+                terms(&format!("BEHIND{i}"), i),
+                Some(&format!("behind{i}")),
+            ))
+        })
+        .collect();
+    // Decided and applied in the writer's state while the flush hangs...
+    wait_until("a batch behind the hanging flush is decided", || {
+        engine.stats().records >= decided_before + 2
+    });
+    // ...and seen by no reader: they see the durable state only.
+    assert_eq!(engine.view().seq, durable);
+    assert_eq!(engine.read(|s| s.seq), durable);
+    assert_eq!(engine.state().terms.len(), terms_before);
+    engine.with_store(|s| s.release_flush()).unwrap();
+    let r = held.recv().unwrap();
+    assert!(matches!(r, Err(EngineError::Store(_))), "{r:?}");
+    for (i, rx) in behind.into_iter().enumerate() {
+        let r = rx.recv().unwrap();
+        assert!(
+            matches!(r, Err(EngineError::Store(_) | EngineError::Failed)),
+            "command {i} behind the failed flush: {r:?}"
+        );
+    }
+    let r = engine.submit(sub(terms("AFTER", 3), None));
+    assert!(matches!(r, Err(EngineError::Failed)), "{r:?}");
+    assert_eq!(engine.view().seq, durable, "readers keep the durable state");
+    assert_eq!(engine.read(|s| s.terms.len()), terms_before);
+    let logged = engine.with_store(|s| s.last_seq().unwrap()).unwrap();
+    assert!(
+        logged <= durable + 1,
+        "only the failed batch itself ({}) may be in the log: {logged}",
+        durable + 1
+    );
+    assert!(engine.stats().records > decided_before + (logged - durable));
+    let _ = engine.shutdown();
+    drop(engine);
+    // Reopened: consistent, every acknowledged command in it.
+    let store = Store::open(dir.path()).unwrap();
+    let rec = store.recover().unwrap();
+    assert_eq!(rec.state.seq, store.last_seq().unwrap());
+    depot::core::invariants::check_state(&rec.state).unwrap();
+    drop(store);
+    let engine = started(dir.path(), 1_000_000);
+    for i in 0..5 {
+        let r = engine
+            .submit(sub(terms(&format!("OK{i}"), i), Some(&format!("ok{i}"))))
+            .unwrap();
+        assert!(r.duplicate, "acknowledged command {i} is in the store");
+    }
+    for i in 0..20 {
+        let r = engine
+            .submit(sub(
+                terms(&format!("BEHIND{i}"), i),
+                Some(&format!("behind{i}")),
+            ))
+            .unwrap();
+        assert!(
+            !r.duplicate && r.outcome.is_ok(),
+            "command {i} behind the failed flush never reached the log: {r:?}"
+        );
+    }
     engine.shutdown().unwrap();
 }

@@ -130,7 +130,39 @@ pub enum Fault {
     FailAppend,
     /// The next `flush` fails (as with ENOSPC): what was appended is not durable.
     FailFlush,
+    /// The next `flush` waits until [`Store::release_flush`], then fails:
+    /// a disk that hangs and fails, with batches decided behind it.
+    HoldFlush,
 }
+
+/// Log records encoded and framed, ready to append: the engine encodes on
+/// the thread that decides, so the thread that flushes only writes.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    items: Vec<(u64, Vec<u8>)>,
+}
+
+impl Encoded {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The last sequence number in it.
+    pub fn last(&self) -> Option<u64> {
+        self.items.last().map(|(s, _)| *s)
+    }
+}
+
+/// The durable mark file, and the highest mark written to it (it never
+/// goes back: two threads flush, the engine's and the snapshots').
+#[derive(Default)]
+struct MarkFile {
+    file: Option<File>,
+    written: u64,
+}
+
+/// A flush held by [`Fault::HoldFlush`]: (held now, released).
+type Hold = Arc<(std::sync::Mutex<(bool, bool)>, std::sync::Condvar)>;
 
 /// What recovery found.
 #[derive(Debug, Clone)]
@@ -169,7 +201,8 @@ pub struct Store {
     /// Flushes since this store was opened (the group-commit cadence the
     /// benchmarks compare against raw sled).
     flushes: Arc<std::sync::atomic::AtomicU64>,
-    mark_file: Arc<std::sync::Mutex<Option<File>>>,
+    mark_file: Arc<std::sync::Mutex<MarkFile>>,
+    hold: Hold,
     /// What opening and recovering repaired or skipped, for the user.
     notices: Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -264,6 +297,7 @@ impl Store {
             appended: Arc::default(),
             flushes: Arc::default(),
             mark_file: Arc::default(),
+            hold: Hold::default(),
             notices: Arc::new(std::sync::Mutex::new(notices)),
         };
         match store.meta.get("format")? {
@@ -333,8 +367,8 @@ impl Store {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            if guard.is_none() {
-                *guard = Some(
+            if guard.file.is_none() {
+                guard.file = Some(
                     std::fs::OpenOptions::new()
                         .create(true)
                         .truncate(false)
@@ -343,12 +377,17 @@ impl Store {
                         .open(&path)?,
                 );
             }
-            if let Some(f) = guard.as_ref() {
+            if seq <= guard.written && !sync {
+                return Ok(());
+            }
+            let seq = seq.max(guard.written);
+            if let Some(f) = guard.file.as_ref() {
                 f.write_all_at(format!("{seq:020}\n").as_bytes(), 0)?;
                 if sync {
                     f.sync_all()?;
                 }
             }
+            guard.written = seq;
             Ok(())
         };
         write().map_err(io(format!("writing {}", path.display())))
@@ -361,6 +400,24 @@ impl Store {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Let a flush held by [`Fault::HoldFlush`] go on (and fail).
+    pub fn release_flush(&self) {
+        let (m, cv) = &*self.hold;
+        match m.lock() {
+            Ok(mut g) => g.1 = true,
+            Err(p) => p.into_inner().1 = true,
+        }
+        cv.notify_all();
+    }
+
+    /// Is a flush being held by [`Fault::HoldFlush`] now?
+    pub fn flush_held(&self) -> bool {
+        match self.hold.0.lock() {
+            Ok(g) => g.0,
+            Err(p) => p.into_inner().0,
+        }
     }
 
     /// Ask the store to simulate a fault on its next write (tests).
@@ -391,24 +448,46 @@ impl Store {
     /// Append envelopes to the log in one atomic batch (not yet durable:
     /// call [`Store::flush`]). Sequence numbers must follow the last one.
     pub fn append(&self, envs: &[Envelope]) -> Result<(), StoreError> {
-        if self.take_fault(Fault::FailAppend) {
-            return Err(StoreError::Injected("append failed"));
-        }
-        if envs.is_empty() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
+        self.append_encoded(vec![Store::encode(envs)?])
+    }
+
+    /// Encode and frame envelopes for [`Store::append_encoded`].
+    pub fn encode(envs: &[Envelope]) -> Result<Encoded, StoreError> {
+        let mut items = Vec::with_capacity(envs.len());
         for env in envs {
             let bytes =
                 codec::encode(env.seq, env).map_err(|e| StoreError::Encode(e.to_string()))?;
-            batch.insert(&seq_key(env.seq), bytes);
+            items.push((env.seq, bytes));
         }
+        Ok(Encoded { items })
+    }
+
+    /// Append encoded batches, in order, as one atomic sled batch (not yet
+    /// durable: call [`Store::flush`]).
+    pub fn append_encoded(&self, batches: Vec<Encoded>) -> Result<(), StoreError> {
+        if self.take_fault(Fault::FailAppend) {
+            return Err(StoreError::Injected("append failed"));
+        }
+        let mut batch = sled::Batch::default();
+        let mut last = None;
+        for e in batches {
+            for (seq, bytes) in e.items {
+                batch.insert(&seq_key(seq), bytes);
+                last = Some(seq);
+            }
+        }
+        let Some(last) = last else {
+            return Ok(());
+        };
         self.log.apply_batch(batch)?;
-        if let Some(last) = envs.last() {
-            self.appended
-                .fetch_max(last.seq, std::sync::atomic::Ordering::SeqCst);
-        }
+        self.appended
+            .fetch_max(last, std::sync::atomic::Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Highest sequence number appended (durable after the next flush).
+    pub fn appended(&self) -> u64 {
+        self.appended.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Make everything appended so far durable (fsync).
@@ -418,15 +497,40 @@ impl Store {
                 "flush failed (no space left on device)",
             ));
         }
+        if self.take_fault(Fault::HoldFlush) {
+            let (m, cv) = &*self.hold;
+            let mut g = match m.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            g.0 = true;
+            while !g.1 {
+                g = match cv.wait(g) {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+            }
+            *g = (false, false);
+            return Err(StoreError::Injected("flush failed after hanging"));
+        }
+        self.sync(true)
+    }
+
+    /// fsync what was appended before this call, and move the durable
+    /// mark to it. `count`: one of the engine's group commits (what
+    /// [`Store::flushes`] counts), not a snapshot's.
+    fn sync(&self, count: bool) -> Result<(), StoreError> {
+        // Read before the flush: a record appended while it runs (by
+        // another thread) may not be durable when it returns.
+        let upto = self.appended.load(std::sync::atomic::Ordering::SeqCst);
         self.db.flush()?;
-        self.flushes
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if count {
+            self.flushes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         // Not fsynced: it survives a killed process (page cache), and a
         // stale mark after a power loss only weakens detection.
-        self.write_mark(
-            self.appended.load(std::sync::atomic::Ordering::SeqCst),
-            false,
-        )
+        self.write_mark(upto, false)
     }
 
     /// Flush and make the durable mark itself durable (clean shutdown).
@@ -519,7 +623,9 @@ impl Store {
                 tree.remove(seq_key(*s))?;
             }
         }
-        self.flush()
+        // Not a group commit, and not where a test's injected flush
+        // fault is meant to land: the engine saves snapshots on their own thread.
+        self.sync(false)
     }
 
     /// Sequence numbers of stored snapshots, ascending.
@@ -572,6 +678,26 @@ impl Store {
             .get(seq_key(seq))?
             .ok_or(StoreError::NoSnapshot(seq))?;
         codec::decode_snapshot(seq, &bytes).map_err(|e| match e {
+            codec::CodecError::StateVersion(_) => StoreError::OldSnapshot {
+                seq,
+                reason: e.to_string(),
+            },
+            e => StoreError::Corrupt {
+                seq,
+                reason: format!("snapshot: {e}"),
+            },
+        })
+    }
+
+    /// Is the snapshot after record `seq` the encoding of `state`?
+    /// Compared byte by byte as `state` is encoded: no decoded copy of
+    /// the snapshot, no encoded copy of the state (`depot check`).
+    pub fn snapshot_matches(&self, seq: u64, state: &State) -> Result<bool, StoreError> {
+        let bytes = self
+            .snapshot_tree()
+            .get(seq_key(seq))?
+            .ok_or(StoreError::NoSnapshot(seq))?;
+        codec::snapshot_encodes(seq, &bytes, state).map_err(|e| match e {
             codec::CodecError::StateVersion(_) => StoreError::OldSnapshot {
                 seq,
                 reason: e.to_string(),
