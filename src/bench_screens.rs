@@ -18,7 +18,7 @@ use crate::ui::screens::{
 };
 use crate::ui::Backend;
 use crate::ui_backend::EngineBackend;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::path::Path;
@@ -259,7 +259,11 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
                     _ => None,
                 })
             }
-            _ => None,
+            crate::ui::screen::Submitted::Refused(r) => {
+                crate::say!("bench order {i} for {customer} refused: {r}");
+                None
+            }
+            crate::ui::screen::Submitted::Stopped(e) => bail!("the store stopped: {e}"),
         };
         if let Some(number) = number {
             let _ = backend.submit(
