@@ -201,7 +201,7 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
             .ok_or_else(|| anyhow!("no warehouse in the store"))?
     };
     // Work to pick: orders of one unit of `rounds` stocked items (20
-    // lines each) for the customer with the most credit, released; then
+    // lines each) for the customer with the most credit free, released; then
     // every carrier's wave in the warehouse.
     let (skus, customer) = {
         let v = backend.view();
@@ -221,11 +221,17 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
             .customers
             .values()
             .filter(|c| c.active && c.entity == entity)
-            .max_by_key(|c| c.credit_limit)
+            // The most credit still free: a large store's history uses
+            // up the biggest limits, and a held order picks nothing.
+            .max_by_key(|c| c.credit_limit - crate::core::sales::exposure(s, c))
             .map(|c| c.code.clone())
             .ok_or_else(|| anyhow!("no customer for {entity}"))?;
         (skus, customer)
     };
+    crate::say!(
+        "bench orders: {} stocked items of {warehouse} for {customer}",
+        skus.len()
+    );
     let pid = std::process::id();
     for (i, chunk) in skus.chunks(20).enumerate() {
         let placed = backend.submit(
@@ -266,7 +272,7 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
             crate::ui::screen::Submitted::Stopped(e) => bail!("the store stopped: {e}"),
         };
         if let Some(number) = number {
-            let _ = backend.submit(
+            let released = backend.submit(
                 operator,
                 "bench",
                 Request {
@@ -274,6 +280,9 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
                     body: crate::core::CommandBody::ReleaseOrder { number },
                 },
             );
+            if let crate::ui::screen::Submitted::Refused(r) = released {
+                crate::say!("bench order {i}: release refused: {r}");
+            }
         }
     }
     let carriers: Vec<String> = backend.view().state.carriers.keys().cloned().collect();
