@@ -84,7 +84,13 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     );
     let maps = Keymaps::load(None)?;
     let mut b = Bench {
-        app: App::new(maps, false, Some("ADMIN".into()), "bench", &backend),
+        app: App::new(
+            maps,
+            false,
+            Some("ADMIN".into()),
+            &bench_session(),
+            &backend,
+        ),
         backend: &backend,
         term: Terminal::new(TestBackend::new(132, 43)).map_err(|e| anyhow!("{e}"))?,
     };
@@ -186,27 +192,117 @@ fn scan(b: &mut Bench, code: &str) -> Result<Duration> {
 }
 
 pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
-    use crate::ui::screen::Request;
-    use crate::ui::screens::rf_pick::{tasks, RfPick};
+    use crate::ui::screens::rf_pick::RfPick;
     let engine = crate::cli::open_engine(dir)?;
     let backend = EngineBackend::new(engine.clone());
     let operator = "ADMIN";
-    let warehouse = {
-        let v = backend.view();
-        v.state
-            .operators
-            .get(operator)
-            .and_then(|o| o.default_warehouse.clone())
-            .or_else(|| v.state.warehouses.keys().next().cloned())
-            .ok_or_else(|| anyhow!("no warehouse in the store"))?
+    let warehouse = home_warehouse(&backend, operator)?;
+    let work = prepare_picks(&backend, operator, &warehouse, rounds)?;
+    crate::say!(
+        "store {}: {} pick tasks in {warehouse}; Pick screen 40x16, durable commits",
+        dir.display(),
+        work.len()
+    );
+    let maps = Keymaps::load(None)?;
+    let mut b = Bench {
+        app: App::new(
+            maps,
+            false,
+            Some(operator.into()),
+            &bench_session(),
+            &backend,
+        ),
+        backend: &backend,
+        term: Terminal::new(TestBackend::new(40, 16)).map_err(|e| anyhow!("{e}"))?,
     };
-    // Work to pick: orders of one unit of `rounds` stocked items (20
-    // lines each) for the customer with the most credit free, released; then
-    // every carrier's wave in the warehouse.
+    b.app
+        .open_screen(|ctx: &Ctx| Box::new(RfPick::new(ctx)), b.backend);
+    {
+        let backend = b.backend;
+        let app = &mut b.app;
+        b.term
+            .draw(|f| app.view(f, backend))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    // Driven by what the screen shows, as the picker is: a task the bench
+    // did not expect (a lot to scan, another bin) is not silently timed.
+    let (mut bins, mut commits) = (Vec::new(), Vec::new());
+    let before = picked_so_far(&backend);
+    while commits.len() < rounds {
+        let screen = glass(&b);
+        if screen.contains("Nothing to pick") {
+            break;
+        }
+        let head = screen.lines().nth(1).unwrap_or_default().to_string();
+        let (Some(bin), Some(sku), Some(qty)) = (
+            field(&screen, "BIN  "),
+            field(&screen, "ITEM "),
+            field(&screen, "QTY  "),
+        ) else {
+            bail!("no task on the Pick screen:\n{screen}");
+        };
+        bins.push(scan(&mut b, &bin)?);
+        if !glass(&b).contains(&format!("{bin} ok")) {
+            bail!("the bin scan was not taken:\n{}", glass(&b));
+        }
+        let first = scan(&mut b, &sku)?;
+        let commit = if qty == "1" {
+            first
+        } else {
+            // One scan, then Enter takes the expected quantity: the commit.
+            if !glass(&b).contains(&format!("Enter: pick {qty}")) {
+                bail!("the item scan was not taken:\n{}", glass(&b));
+            }
+            scan(&mut b, "")?
+        };
+        let after = glass(&b);
+        if !after.contains("Nothing to pick") && after.lines().nth(1).unwrap_or_default() == head {
+            bail!("the pick did not commit:\n{after}");
+        }
+        commits.push(commit);
+    }
+    let picked = picked_so_far(&backend) - before;
+    if picked != commits.len() {
+        bail!(
+            "{} picks timed but {picked} committed: the figures would lie",
+            commits.len()
+        );
+    }
+    report("pick: bin scan to screen updated", bins);
+    report(
+        &format!("pick: scan to screen, durable commit ({picked})"),
+        commits,
+    );
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The operator's own warehouse (else the store's first).
+pub(crate) fn home_warehouse(backend: &EngineBackend, operator: &str) -> Result<String> {
+    let v = backend.view();
+    v.state
+        .operators
+        .get(operator)
+        .and_then(|o| o.default_warehouse.clone())
+        .or_else(|| v.state.warehouses.keys().next().cloned())
+        .ok_or_else(|| anyhow!("no warehouse in the store"))
+}
+
+/// Work to pick in `warehouse`: orders of one unit of `rounds` stocked
+/// items (20 lines each) for the customer with the most credit free,
+/// released; then every carrier's wave. The open pick tasks, in the Pick
+/// screen's order. Refusals are said, not swallowed.
+pub(crate) fn prepare_picks(
+    backend: &EngineBackend,
+    operator: &str,
+    warehouse: &str,
+    rounds: usize,
+) -> Result<Vec<crate::ui::screens::rf_pick::Task>> {
+    use crate::ui::screen::{Request, Submitted};
     let (skus, customer) = {
         let v = backend.view();
         let s = &v.state;
-        let entity = s.warehouse_entity(&warehouse).cloned().unwrap_or_default();
+        let entity = s.warehouse_entity(warehouse).cloned().unwrap_or_default();
         let mut skus: Vec<String> = s
             .bin_stock
             .iter()
@@ -233,104 +329,103 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
         skus.len()
     );
     let pid = std::process::id();
+    let submit = |key: String, body| backend.submit(operator, "bench", Request { key, body });
     for (i, chunk) in skus.chunks(20).enumerate() {
-        let placed = backend.submit(
-            operator,
-            "bench",
-            Request {
-                key: format!("bench-rf-order-{pid}-{i}"),
-                body: crate::core::CommandBody::PlaceOrder {
-                    quote: false,
-                    customer: customer.clone(),
-                    ship_to: None,
-                    customer_po: String::new(),
-                    requested: None,
-                    lines: chunk
-                        .iter()
-                        .map(|sku| crate::core::sales::LineInput {
-                            sku: sku.clone(),
-                            qty: rust_decimal::Decimal::ONE,
-                            unit: None,
-                            warehouse: warehouse.clone(),
-                            price: None,
-                        })
-                        .collect(),
-                },
+        let placed = submit(
+            format!("bench-rf-order-{pid}-{i}"),
+            crate::core::CommandBody::PlaceOrder {
+                quote: false,
+                customer: customer.clone(),
+                ship_to: None,
+                customer_po: String::new(),
+                requested: None,
+                lines: chunk
+                    .iter()
+                    .map(|sku| crate::core::sales::LineInput {
+                        sku: sku.clone(),
+                        qty: rust_decimal::Decimal::ONE,
+                        unit: None,
+                        warehouse: warehouse.to_string(),
+                        price: None,
+                    })
+                    .collect(),
             },
         );
         let number = match placed {
-            crate::ui::screen::Submitted::Committed { events, .. } => {
-                events.iter().find_map(|e| match e {
-                    crate::core::Event::OrderPlaced(order) => Some(order.number.clone()),
-                    _ => None,
-                })
-            }
-            crate::ui::screen::Submitted::Refused(r) => {
+            Submitted::Committed { events, .. } => events.iter().find_map(|e| match e {
+                crate::core::Event::OrderPlaced(order) => Some(order.number.clone()),
+                _ => None,
+            }),
+            Submitted::Refused(r) => {
                 crate::say!("bench order {i} for {customer} refused: {r}");
                 None
             }
-            crate::ui::screen::Submitted::Stopped(e) => bail!("the store stopped: {e}"),
+            Submitted::Stopped(e) => bail!("the store stopped: {e}"),
         };
         if let Some(number) = number {
-            let released = backend.submit(
-                operator,
-                "bench",
-                Request {
-                    key: format!("bench-rf-release-{pid}-{i}"),
-                    body: crate::core::CommandBody::ReleaseOrder { number },
-                },
+            let released = submit(
+                format!("bench-rf-release-{pid}-{i}"),
+                crate::core::CommandBody::ReleaseOrder { number },
             );
-            if let crate::ui::screen::Submitted::Refused(r) = released {
+            if let Submitted::Refused(r) = released {
                 crate::say!("bench order {i}: release refused: {r}");
             }
         }
     }
     let carriers: Vec<String> = backend.view().state.carriers.keys().cloned().collect();
     for (i, c) in carriers.iter().enumerate() {
-        let _ = backend.submit(
-            operator,
-            "bench",
-            Request {
-                key: format!("bench-rf-wave-{pid}-{i}"),
-                body: crate::core::CommandBody::ReleaseWave {
-                    warehouse: warehouse.clone(),
-                    carrier: c.clone(),
-                    service: None,
-                },
+        let _ = submit(
+            format!("bench-rf-wave-{pid}-{i}"),
+            crate::core::CommandBody::ReleaseWave {
+                warehouse: warehouse.to_string(),
+                carrier: c.clone(),
+                service: None,
             },
         );
     }
-    let work = tasks(&backend.view().state, &warehouse, &[]);
-    crate::say!(
-        "store {}: {} pick tasks in {warehouse}; Pick screen 40x16, durable commits",
-        dir.display(),
-        work.len()
-    );
-    let maps = Keymaps::load(None)?;
-    let mut b = Bench {
-        app: App::new(maps, false, Some(operator.into()), "bench", &backend),
-        backend: &backend,
-        term: Terminal::new(TestBackend::new(40, 16)).map_err(|e| anyhow!("{e}"))?,
-    };
-    b.app
-        .open_screen(|ctx: &Ctx| Box::new(RfPick::new(ctx)), b.backend);
-    let (mut bins, mut commits) = (Vec::new(), Vec::new());
-    for t in work.iter().take(rounds) {
-        bins.push(scan(&mut b, &t.bin)?);
-        let first = scan(&mut b, &t.sku)?;
-        if t.open > rust_decimal::Decimal::ONE {
-            // One scan, then Enter takes the expected quantity: the commit.
-            commits.push(scan(&mut b, "")?);
-        } else {
-            commits.push(first);
-        }
-    }
-    let picked = commits.len();
-    report("pick: bin scan to screen updated", bins);
-    report(
-        &format!("pick: scan to screen, durable commit ({picked})"),
-        commits,
-    );
-    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::ui::screens::rf_pick::tasks(
+        &backend.view().state,
+        warehouse,
+        &[],
+    ))
+}
+
+/// The frame as text, a line per row.
+fn glass(b: &Bench) -> String {
+    let buf = b.term.backend().buffer();
+    let w = buf.area.width as usize;
+    buf.content
+        .chunks(w.max(1))
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The word after `label` on the screen.
+fn field(screen: &str, label: &str) -> Option<String> {
+    let at = screen.find(label)? + label.len();
+    screen[at..].split_whitespace().next().map(str::to_string)
+}
+
+/// Pick lines done in the store so far (each commit here finishes one).
+pub(crate) fn picked_so_far(backend: &EngineBackend) -> usize {
+    backend
+        .view()
+        .state
+        .picks
+        .values()
+        .flat_map(|p| p.lines.iter())
+        .filter(|l| l.open() == rust_decimal::Decimal::ZERO)
+        .count()
+}
+
+/// A session name of this run's own: screens key their commands
+/// "<session>-<n>", and a second run on the same store must not replay the
+/// first's keys (each would be refused as a key conflict, and timed).
+fn bench_session() -> String {
+    format!(
+        "bench-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    )
 }

@@ -20,6 +20,11 @@ pub struct ServeBench {
     pub committers: usize,
     pub keys: usize,
     pub think_ms: u64,
+    /// Also one handheld (PICK1, 40x16) scanning this many picks.
+    pub rf: usize,
+    /// Run on this store (it is changed: keys, orders, picks; use a copy)
+    /// instead of a fresh demo.
+    pub on: Option<PathBuf>,
 }
 
 struct NoCheck;
@@ -148,6 +153,206 @@ async fn screen_session(
     Ok(lat)
 }
 
+/// What a terminal shows, from the bytes the server sends: enough of
+/// VT100 for what ratatui writes (cursor moves, clears, SGR ignored), so
+/// the bench reads the screen as the picker sees it, not the byte stream
+/// (a redraw sends only the cells that changed).
+struct Glass {
+    w: usize,
+    h: usize,
+    cells: Vec<char>,
+    x: usize,
+    y: usize,
+    pending: Vec<u8>,
+}
+
+impl Glass {
+    fn new(w: usize, h: usize) -> Self {
+        Glass {
+            w,
+            h,
+            cells: vec![' '; w * h],
+            x: 0,
+            y: 0,
+            pending: Vec::new(),
+        }
+    }
+    fn feed(&mut self, data: &[u8]) {
+        self.pending.extend_from_slice(data);
+        let (text, rest) = match std::str::from_utf8(&self.pending) {
+            Ok(t) => (t.to_string(), Vec::new()),
+            Err(e) if e.error_len().is_none() => {
+                let cut = e.valid_up_to();
+                (
+                    String::from_utf8_lossy(&self.pending[..cut]).into_owned(),
+                    self.pending[cut..].to_vec(),
+                )
+            }
+            Err(_) => (
+                String::from_utf8_lossy(&self.pending).into_owned(),
+                Vec::new(),
+            ),
+        };
+        let mut chars = text.chars().peekable();
+        let mut leftover = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\x1b' => {
+                    let mut seq = String::from(c);
+                    match chars.next() {
+                        Some('[') => {
+                            seq.push('[');
+                            let mut params = String::new();
+                            let mut fin = None;
+                            for d in chars.by_ref() {
+                                seq.push(d);
+                                if ('\x40'..='\x7e').contains(&d) {
+                                    fin = Some(d);
+                                    break;
+                                }
+                                params.push(d);
+                            }
+                            match fin {
+                                Some(f) => self.csi(&params, f),
+                                // Split across packets: keep it for the next.
+                                None => leftover = seq,
+                            }
+                        }
+                        Some(_) => {}
+                        None => leftover = seq,
+                    }
+                    if !leftover.is_empty() {
+                        break;
+                    }
+                }
+                '\r' => self.x = 0,
+                '\n' => self.y = (self.y + 1).min(self.h.saturating_sub(1)),
+                c if !c.is_control() => {
+                    if self.x < self.w && self.y < self.h {
+                        self.cells[self.y * self.w + self.x] = c;
+                    }
+                    self.x += 1;
+                }
+                _ => {}
+            }
+        }
+        let mut keep = leftover.into_bytes();
+        keep.extend_from_slice(&rest);
+        self.pending = keep;
+    }
+    fn csi(&mut self, params: &str, f: char) {
+        let n: Vec<usize> = params
+            .trim_start_matches('?')
+            .split(';')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect();
+        let arg = |i: usize| n.get(i).copied().filter(|v| *v > 0).unwrap_or(1);
+        match f {
+            'H' | 'f' => {
+                self.y = (arg(0) - 1).min(self.h.saturating_sub(1));
+                self.x = (arg(1) - 1).min(self.w.saturating_sub(1));
+            }
+            'J' if n.first() == Some(&2) => self.cells.fill(' '),
+            'K' => {
+                let row = self.y * self.w;
+                for x in self.x..self.w {
+                    self.cells[row + x] = ' ';
+                }
+            }
+            _ => {}
+        }
+    }
+    fn text(&self) -> String {
+        self.cells
+            .chunks(self.w)
+            .map(|r| r.iter().collect::<String>().trim_end().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    /// The value after `label` on the screen (to the end of its word).
+    fn field(&self, label: &str) -> Option<String> {
+        let t = self.text();
+        let at = t.find(label)? + label.len();
+        t[at..].split_whitespace().next().map(str::to_string)
+    }
+}
+
+/// Read until the glass shows what `done` wants; the time it took.
+async fn until(
+    ch: &mut russh::Channel<russh::client::Msg>,
+    glass: &mut Glass,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> Result<()> {
+    while !done(&glass.text()) {
+        match tokio::time::timeout(Duration::from_secs(30), ch.wait()).await {
+            Ok(Some(ChannelMsg::Data { data })) => glass.feed(&data),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => bail!("the handheld never showed {what}:\n{}", glass.text()),
+        }
+    }
+    Ok(())
+}
+
+/// The handheld: PICK1 at 40x16 opens Pick and works `picks` tasks as a
+/// wedge scanner does (the bin, then the item, each a burst and Enter in
+/// one packet; Enter takes a quantity over one). Scan to screen updated:
+/// the time until the glass shows the scan's answer (the bin taken; the
+/// next task or the end after the durable commit).
+async fn rf_session(
+    addr: std::net::SocketAddr,
+    key: Arc<PrivateKey>,
+    picks: usize,
+    up: Arc<tokio::sync::Barrier>,
+) -> Result<(Vec<Duration>, Vec<Duration>)> {
+    let h = connect(addr, key, "PICK1").await?;
+    let mut ch = h.channel_open_session().await?;
+    ch.request_pty(false, "xterm", 40, 16, 0, 0, &[]).await?;
+    ch.request_shell(false).await?;
+    let mut glass = Glass::new(40, 16);
+    until(&mut ch, &mut glass, "the menu", |t| t.contains("Pick")).await?;
+    ch.data(&b"p\r"[..]).await?;
+    until(&mut ch, &mut glass, "a task", |t| {
+        t.contains("BIN  ") || t.contains("Nothing to pick")
+    })
+    .await?;
+    up.wait().await;
+    let (mut bins, mut items) = (Vec::new(), Vec::new());
+    while items.len() < picks && !glass.text().contains("Nothing to pick") {
+        let head = glass.text().lines().nth(1).unwrap_or_default().to_string();
+        let (Some(bin), Some(sku), Some(qty)) = (
+            glass.field("BIN  "),
+            glass.field("ITEM "),
+            glass.field("QTY  "),
+        ) else {
+            bail!("no task on the handheld:\n{}", glass.text());
+        };
+        let t = Instant::now();
+        ch.data(format!("{bin}\r").as_bytes()).await?;
+        let ok = format!("{bin} ok");
+        until(&mut ch, &mut glass, &ok, |x| x.contains(&ok)).await?;
+        bins.push(t.elapsed());
+        let next =
+            |x: &str| x.contains("Nothing to pick") || x.lines().nth(1).unwrap_or_default() != head;
+        if qty == "1" {
+            let t = Instant::now();
+            ch.data(format!("{sku}\r").as_bytes()).await?;
+            until(&mut ch, &mut glass, "the next task", next).await?;
+            items.push(t.elapsed());
+        } else {
+            ch.data(format!("{sku}\r").as_bytes()).await?;
+            let want = format!("Enter: pick {qty}");
+            until(&mut ch, &mut glass, &want, |x| x.contains(&want)).await?;
+            let t = Instant::now();
+            ch.data(&b"\r"[..]).await?;
+            until(&mut ch, &mut glass, "the next task", next).await?;
+            items.push(t.elapsed());
+        }
+    }
+    let _ = ch.eof().await;
+    Ok((bins, items))
+}
+
 /// One committing session: `exec -`, a stock adjustment a line, each
 /// answer awaited; how many committed.
 async fn committer(
@@ -189,6 +394,10 @@ async fn committer(
 }
 
 pub fn run(b: ServeBench) -> Result<()> {
+    if let Some(dir) = &b.on {
+        let engine = crate::cli::open_engine(dir)?;
+        return run_on(dir, engine, &b);
+    }
     let dir: PathBuf = std::env::temp_dir().join(format!(
         "depot-bench-serve-{}-{}",
         std::process::id(),
@@ -202,8 +411,24 @@ pub fn run(b: ServeBench) -> Result<()> {
 fn run_in(dir: &Path, b: &ServeBench) -> Result<()> {
     crate::cli::create_demo(dir, 0, false)?;
     let engine = crate::cli::open_engine(dir)?;
+    run_on(dir, engine, b)
+}
+
+fn run_on(dir: &Path, engine: Engine, b: &ServeBench) -> Result<()> {
     let key = Arc::new(client_key(&engine, "CLERK1")?);
     let admin_key = Arc::new(client_key(&engine, "ADMIN")?);
+    let pick_key = Arc::new(client_key(&engine, "PICK1")?);
+    // The core counts the picks the handheld made: a scan the screen did
+    // not take must not be timed as one.
+    let checker = crate::ui_backend::EngineBackend::new(engine.clone());
+    let probe = engine.clone();
+    let mut picked_before = 0;
+    if b.rf > 0 {
+        let warehouse = crate::bench_screens::home_warehouse(&checker, "PICK1")?;
+        let work = crate::bench_screens::prepare_picks(&checker, "ADMIN", &warehouse, b.rf)?;
+        crate::say!("{} pick tasks in {warehouse} for the handheld", work.len());
+        picked_before = crate::bench_screens::picked_so_far(&checker);
+    }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let server_dir = dir.to_path_buf();
@@ -231,8 +456,12 @@ fn run_in(dir: &Path, b: &ServeBench) -> Result<()> {
         .enable_all()
         .build()?;
     let think = Duration::from_millis(b.think_ms);
-    let (lat, commands, elapsed, rss_up) = rt.block_on(async {
-        let up = Arc::new(tokio::sync::Barrier::new(b.sessions + b.committers + 1));
+    let (lat, commands, elapsed, rss_up, rf) = rt.block_on(async {
+        let handhelds = usize::from(b.rf > 0);
+        let up = Arc::new(tokio::sync::Barrier::new(
+            b.sessions + b.committers + handhelds + 1,
+        ));
+        let rf = (b.rf > 0).then(|| tokio::spawn(rf_session(addr, pick_key, b.rf, up.clone())));
         let mut screens = Vec::new();
         for _ in 0..b.sessions {
             screens.push(tokio::spawn(screen_session(
@@ -261,14 +490,23 @@ fn run_in(dir: &Path, b: &ServeBench) -> Result<()> {
         for s in screens {
             lat.extend(s.await??);
         }
+        let rf = match rf {
+            Some(h) => Some(h.await??),
+            None => None,
+        };
         done.store(true, std::sync::atomic::Ordering::Release);
         let mut commands = 0u64;
         for c in committers {
             commands += c.await??;
         }
         let elapsed = t0.elapsed();
-        Ok::<_, anyhow::Error>((lat, commands, elapsed, rss_up))
+        Ok::<_, anyhow::Error>((lat, commands, elapsed, rss_up, rf))
     })?;
+    let picked = crate::bench_screens::picked_so_far(&checker) - picked_before;
+    drop(checker);
+    // Where a slow answer's time went (the writer's phases).
+    let writer = probe.stats().report();
+    drop(probe);
     let _ = stop_tx.send(());
     server
         .join()
@@ -293,6 +531,32 @@ fn run_in(dir: &Path, b: &ServeBench) -> Result<()> {
         elapsed.as_secs_f64(),
         commands as f64 / elapsed.as_secs_f64().max(1e-9)
     );
+    if let Some((mut bins, mut items)) = rf {
+        if picked != items.len() {
+            bail!(
+                "the handheld timed {} picks but {picked} committed: the figures would lie",
+                items.len()
+            );
+        }
+        bins.sort();
+        items.sort();
+        for (what, d) in [
+            ("handheld 40x16: bin scan to screen updated", &bins),
+            (
+                "handheld 40x16: item scan to screen, durable commit",
+                &items,
+            ),
+        ] {
+            println!(
+                "{what}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} scans)",
+                pct(d, 0.50).as_secs_f64() * 1e3,
+                pct(d, 0.99).as_secs_f64() * 1e3,
+                d.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+                d.len()
+            );
+        }
+    }
+    println!("{writer}");
     println!(
         "resident memory: {:.1} MiB before the sessions, {:.1} MiB with them: {:.0} KiB per session",
         rss_before as f64 / 1024.0,

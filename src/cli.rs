@@ -209,6 +209,15 @@ pub enum BenchCmd {
         keys: usize,
         #[arg(long, default_value_t = 200)]
         think_ms: u64,
+        /// Also a handheld (PICK1 at 40x16) scanning this many picks
+        /// (bin, item) while the others type and commit: scan to screen
+        /// updated at the client, durable commits.
+        #[arg(long, default_value_t = 0)]
+        rf: usize,
+        /// Run on this store instead of a fresh demo. It is changed (client
+        /// keys, bench orders, picks): give it a copy.
+        #[arg(long)]
+        on: Option<PathBuf>,
     },
     /// Key event to finished frame (p50/p99) on the store in --data-dir:
     /// item lookup per keystroke, adding an order line, opening an order.
@@ -492,6 +501,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     committers,
                     keys,
                     think_ms,
+                    rf,
+                    on,
                 },
         }) => {
             crate::bench_serve::run(crate::bench_serve::ServeBench {
@@ -499,6 +510,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 committers,
                 keys,
                 think_ms,
+                rf,
+                on,
             })?;
             Ok(ExitCode::SUCCESS)
         }
