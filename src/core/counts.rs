@@ -313,8 +313,10 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
             problem: "is not waiting for an approval".into(),
         });
     }
-    let counted_by =
-        |x: &Option<(Decimal, Code)>| x.as_ref().is_some_and(|(_, b)| *b == cmd.operator);
+    let counted_by = |x: &Option<(Decimal, Code)>| {
+        x.as_ref()
+            .is_some_and(|(_, b)| crate::core::exceptions::same_person(state, b, &cmd.operator))
+    };
     if counted_by(&c.first) || counted_by(&c.second) {
         return Err(Rejection::CountState {
             count: number.to_string(),

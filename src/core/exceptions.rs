@@ -904,7 +904,16 @@ pub fn person_of<'a>(state: &'a State, operator: &'a str) -> &'a str {
 pub fn own_request(state: &State, x: &Exception, operator: &str) -> bool {
     x.requested_by
         .as_deref()
-        .is_some_and(|r| person_of(state, r) == person_of(state, operator))
+        .is_some_and(|r| same_person(state, r, operator))
+}
+
+/// Whether two operator codes are one person (segregation of duties): the
+/// direct approving commands (release a hold or a carton, approve a PO, a
+/// supplier invoice or a count) ask this, as the exception queue does, so
+/// a tied second identity cannot approve its own person's work by going
+/// around the queue.
+pub fn same_person(state: &State, a: &str, b: &str) -> bool {
+    person_of(state, a) == person_of(state, b)
 }
 
 /// The command that approves (`true`) or rejects an exception's document.

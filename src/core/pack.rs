@@ -229,7 +229,7 @@ pub fn release(
             problem: format!("carton {carton} is not on a weight hold"),
         });
     }
-    if c.packed_by == cmd.operator {
+    if crate::core::exceptions::same_person(state, &c.packed_by, &cmd.operator) {
         return Err(Rejection::OwnOrder {
             number: format!("{list} carton {carton}"),
         });

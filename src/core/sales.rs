@@ -985,7 +985,7 @@ pub fn decide_hold(
             key: format!("{number} {}", hold.as_str()),
         });
     }
-    if o.placed_by == cmd.operator {
+    if crate::core::exceptions::same_person(state, &o.placed_by, &cmd.operator) {
         return Err(Rejection::OwnOrder {
             number: number.to_string(),
         });
