@@ -300,18 +300,21 @@ impl Store {
         // process may be writing one (sled's own lock is taken first, so
         // a holder whose LOCK file was deleted is "in use", not cleaned).
         let mut notices = Vec::new();
+        // A sled blob whose checksum fails is read by sled's recovery as
+        // the end of its log: it cuts the log there (losing what follows)
+        // and then fails to open. Moved aside first, it is a node sled no
+        // longer has, which it skips.
+        for path in damaged_blobs(&sled_dir) {
+            let note = move_blob_aside(dir, &path)?;
+            tracing::warn!("{note}");
+            notices.push(note);
+        }
         let db = match open_sled(&sled_dir) {
             Ok(db) => db,
             Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
                 let leftovers = sled_leftovers(&sled_dir);
-                let blobs = damaged_blobs(&sled_dir);
-                if leftovers.is_empty() && blobs.is_empty() {
+                if leftovers.is_empty() {
                     return Err(e);
-                }
-                for path in blobs {
-                    let note = move_blob_aside(dir, &path)?;
-                    tracing::warn!("{note}");
-                    notices.push(note);
                 }
                 for path in leftovers {
                     std::fs::remove_file(&path).map_err(io(format!(
@@ -1134,7 +1137,8 @@ fn move_blob_aside(dir: &Path, path: &Path) -> Result<String, StoreError> {
         path.display()
     )))?;
     Ok(format!(
-        "{} is damaged (its checksum fails) and sled could not open with it: moved to {}. \
+        "{} is damaged (its checksum fails: a flipped byte, or a write cut short) and sled \
+         cannot open with it: moved to {}. \
          A blob holds a snapshot or a large node; a snapshot it held is skipped and the state \
          rebuilt from the log, which the raw scan found intact. `depot check` verifies the whole \
          log and every snapshot left; a restore (`depot restore`) would lose everything \
