@@ -120,29 +120,50 @@ fn a_missing_snapshot_blob_falls_back_to_the_log_with_a_warning() {
     );
 }
 
-/// What sled cannot open and depot cannot repair is named: the directory
-/// of the sled database, and what a restore would cost.
+/// sled's own metadata damaged (here a complete-looking sled snapshot
+/// full of garbage) while every record of the log is intact: the log is
+/// rebuilt into a new sled database from the raw frames, the old one kept
+/// in `damaged/`, and a warning names both. The log is unchanged.
 #[test]
-fn an_unopenable_sled_database_is_named_with_what_a_restore_loses() {
+fn a_sled_database_sled_cannot_open_is_rebuilt_from_an_intact_log() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = demo(tmp.path());
-    // A complete-looking sled snapshot (not a leftover) full of garbage.
+    let records = text(&depot(&dir, &["export", "events"], None).stdout);
     std::fs::write(
         dir.join("sled").join("snap.FFFFFFFFFFFFFFF2"),
         vec![7u8; 300],
     )
     .unwrap();
     let out = depot(&dir, &["check"], None);
-    assert!(!out.status.success());
     let err = text(&out.stderr);
+    assert!(out.status.success(), "{}{err}", text(&out.stdout));
     assert!(
-        err.contains(&dir.join("sled").display().to_string()),
+        err.contains(&dir.join("sled").display().to_string())
+            && err.contains("rebuilt")
+            && err.contains("damaged/sled-")
+            && err.contains("do not restore"),
         "{err}"
     );
-    assert!(err.contains("loses everything committed after"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(dir.join("damaged"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(
-        dir.join("sled").join("snap.FFFFFFFFFFFFFFF2").exists(),
-        "not a leftover: left alone"
+        kept[0].join("snap.FFFFFFFFFFFFFFF2").exists(),
+        "kept as evidence"
+    );
+    assert_eq!(
+        text(&depot(&dir, &["export", "events"], None).stdout),
+        records,
+        "the log is unchanged"
+    );
+    let out = depot(&dir, &["check"], None);
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
     );
 }
 

@@ -9,7 +9,7 @@
 //! store unopenable.
 //!
 //! `cargo test --test sweep` runs a few dozen cases; the long mode,
-//! `cargo test --release --test sweep -- --ignored`, runs hundreds
+//! `cargo test --test sweep -- --ignored`, runs hundreds
 //! (`DEPOT_SWEEP_CASES`, `DEPOT_SWEEP_SEED`); figures in docs/performance.md.
 
 use std::collections::BTreeMap;
@@ -218,7 +218,14 @@ enum Verdict {
 }
 
 /// Damage one copy of the store; the verdict, or what went wrong.
-fn case(base: &Path, work: &Path, expected: &str, r: &Region, at: usize, op: Op) -> Result<Verdict, String> {
+fn case(
+    base: &Path,
+    work: &Path,
+    expected: &str,
+    r: &Region,
+    at: usize,
+    op: Op,
+) -> Result<Verdict, String> {
     let _ = std::fs::remove_dir_all(work);
     copy_dir(base, work);
     let path = work.join(&r.file);
@@ -241,21 +248,35 @@ fn case(base: &Path, work: &Path, expected: &str, r: &Region, at: usize, op: Op)
         if !(names_record || names_file) {
             return Err(format!("{what}: refused without naming what: {err}"));
         }
-        if r.class == Class::Snapshot {
-            return Err(format!("{what}: a damaged snapshot left the store unopenable: {err}"));
+        // A cut of `sled/db` takes every record after it too: the log
+        // is not intact then, and a refusal naming it is right.
+        let log_intact = matches!(op, Op::Flip(_)) || r.file != Path::new("sled/db");
+        if r.class == Class::Snapshot && log_intact {
+            return Err(format!(
+                "{what}: a damaged snapshot left the store unopenable: {err}"
+            ));
         }
         return Ok(Verdict::Detected);
     }
     // It opened: the replayed log must be the original, exactly.
     let out = depot(work, &["export", "events"], "");
     if !out.status.success() {
-        return Err(format!("{what}: check passed, export failed: {}", text(&out.stderr)));
+        return Err(format!(
+            "{what}: check passed, export failed: {}",
+            text(&out.stderr)
+        ));
     }
     if text(&out.stdout) != expected {
-        return Err(format!("{what}: check passed on a log that differs from the original (silently wrong)"));
+        return Err(format!(
+            "{what}: check passed on a log that differs from the original (silently wrong)"
+        ));
     }
     let warned = text(&check.stderr).contains("warning");
-    Ok(if warned { Verdict::Repaired } else { Verdict::Harmless })
+    Ok(if warned {
+        Verdict::Repaired
+    } else {
+        Verdict::Harmless
+    })
 }
 
 fn sweep(cases: usize, seed: u64) {
@@ -263,12 +284,21 @@ fn sweep(cases: usize, seed: u64) {
     let base_dir = tmp.path().join("base");
     let expected = base(&base_dir);
     let regions = regions(&base_dir);
-    let by_class: BTreeMap<Class, Vec<&Region>> = regions.iter().fold(BTreeMap::new(), |mut m, r| {
-        m.entry(r.class).or_insert_with(Vec::new).push(r);
-        m
-    });
-    for c in [Class::FrameHeader, Class::Payload, Class::Snapshot, Class::SledMetadata] {
-        assert!(by_class.contains_key(&c), "the base store has no {c:?} bytes: {regions:?}");
+    let by_class: BTreeMap<Class, Vec<&Region>> =
+        regions.iter().fold(BTreeMap::new(), |mut m, r| {
+            m.entry(r.class).or_insert_with(Vec::new).push(r);
+            m
+        });
+    for c in [
+        Class::FrameHeader,
+        Class::Payload,
+        Class::Snapshot,
+        Class::SledMetadata,
+    ] {
+        assert!(
+            by_class.contains_key(&c),
+            "the base store has no {c:?} bytes: {regions:?}"
+        );
     }
     let mut rng = Rng(seed.max(1));
     let work = tmp.path().join("work");
@@ -302,20 +332,34 @@ fn sweep(cases: usize, seed: u64) {
     for f in &failures {
         eprintln!("  FAILED {f}");
     }
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
 fn corruption_sweep_short() {
-    sweep(env_or("DEPOT_SWEEP_CASES", 32) as usize, env_or("DEPOT_SWEEP_SEED", 15));
+    sweep(
+        env_or("DEPOT_SWEEP_CASES", 32) as usize,
+        env_or("DEPOT_SWEEP_SEED", 15),
+    );
 }
 
 #[test]
-#[ignore = "long mode: cargo test --release --test sweep -- --ignored"]
+#[ignore = "long mode: cargo test --test sweep -- --ignored"]
 fn corruption_sweep_long() {
-    sweep(env_or("DEPOT_SWEEP_CASES", 600) as usize, env_or("DEPOT_SWEEP_SEED", 2026));
+    sweep(
+        env_or("DEPOT_SWEEP_CASES", 600) as usize,
+        env_or("DEPOT_SWEEP_SEED", 2026),
+    );
 }

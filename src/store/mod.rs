@@ -282,23 +282,6 @@ impl Store {
         // a damaged segment on open, destroying the evidence and the
         // records after it. A raw scan finds damage in what was durable.
         let mark = read_mark(dir);
-        if mark > 0 {
-            if let Ok(scan) = forensic::scan_dir(&sled_dir) {
-                if let Some(d) = scan.damaged.iter().find(|d| d.seq(mark) <= mark) {
-                    return Err(StoreError::Corrupt {
-                        seq: d.seq(mark),
-                        reason: format!("checksum mismatch at byte {} of the store file", d.offset),
-                    });
-                }
-            }
-        }
-        // An interrupted sled snapshot (a full disk, a kill) leaves a
-        // half-written `snap.*.generating` that sled 0.34 then prefers to
-        // every complete one and refuses to open past. It is only sled's
-        // index of its own log segments, rebuilt from them without it.
-        // Looked for only when sled refuses to open, never while another
-        // process may be writing one (sled's own lock is taken first, so
-        // a holder whose LOCK file was deleted is "in use", not cleaned).
         let mut notices = Vec::new();
         // A sled blob whose checksum fails is read by sled's recovery as
         // the end of its log: it cuts the log there (losing what follows)
@@ -309,13 +292,35 @@ impl Store {
             tracing::warn!("{note}");
             notices.push(note);
         }
+        // The raw files as they are before sled opens them (sled may cut
+        // its log on open): scanned for damage now, and kept to rebuild
+        // the log from if sled cannot open.
+        let raw = if Store::is_store(dir) {
+            forensic::read_files(&sled_dir)
+        } else {
+            Vec::new()
+        };
+        if mark > 0 {
+            let scan = forensic::scan_files(&raw);
+            if let Some(d) = scan.damaged.iter().find(|d| d.seq(mark) <= mark) {
+                return Err(StoreError::Corrupt {
+                    seq: d.seq(mark),
+                    reason: format!("checksum mismatch at byte {} of the store file", d.offset),
+                });
+            }
+        }
+        // An interrupted sled snapshot (a full disk, a kill) leaves a
+        // half-written `snap.*.generating` that sled 0.34 then prefers to
+        // every complete one and refuses to open past. It is only sled's
+        // index of its own log segments, rebuilt from them without it.
+        // Looked for only when sled refuses to open, never while another
+        // process may be writing one (sled's own lock is taken first, so
+        // a holder whose LOCK file was deleted is "in use", not cleaned).
         let db = match open_sled(&sled_dir) {
             Ok(db) => db,
             Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
                 let leftovers = sled_leftovers(&sled_dir);
-                if leftovers.is_empty() {
-                    return Err(e);
-                }
+                let retry = !leftovers.is_empty();
                 for path in leftovers {
                     std::fs::remove_file(&path).map_err(io(format!(
                         "removing {}, the remains of an interrupted sled snapshot",
@@ -328,10 +333,25 @@ impl Store {
                     tracing::warn!("{note}");
                     notices.push(note);
                 }
-                open_sled(&sled_dir)?
+                let again = if retry { open_sled(&sled_dir) } else { Err(e) };
+                match again {
+                    Ok(db) => db,
+                    Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
+                        match rebuild_log(dir, &sled_dir, &raw, mark, &e)? {
+                            Some((db, note)) => {
+                                tracing::warn!("{note}");
+                                notices.push(note);
+                                db
+                            }
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => return Err(e),
         };
+        drop(raw);
         let store = Store {
             dir: dir.to_path_buf(),
             log: db.open_tree("log")?,
@@ -1085,6 +1105,79 @@ fn sled_leftovers(sled_dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// sled cannot open its database, but every record of the log is intact
+/// in its files (sled's own metadata, or a snapshot, is what is
+/// damaged): rebuild the log into a new sled database from the raw
+/// frames, move the old one aside to `damaged/`, and open the new one
+/// (the state is replayed from the whole log; snapshots are not carried
+/// over). Done only when the files leave no doubt: no damaged log frame,
+/// no sequence number with two different frames, records 1..=N without a
+/// gap, and N at least the durable mark. Otherwise `None`: the error
+/// stands.
+fn rebuild_log(
+    dir: &Path,
+    sled_dir: &Path,
+    raw: &forensic::Files,
+    mark: u64,
+    why: &StoreError,
+) -> Result<Option<(sled::Db, String)>, StoreError> {
+    let found = forensic::records_in(raw);
+    let last = found.frames.keys().next_back().copied().unwrap_or(0);
+    let contiguous = found.frames.keys().copied().eq(1..=last);
+    if found.damaged > 0 || found.conflict.is_some() || !contiguous || last == 0 || last < mark {
+        return Ok(None);
+    }
+    // Every frame must also decode as a record this depot reads.
+    for (seq, frame) in &found.frames {
+        if codec::decode_envelope(*seq, frame).is_err() {
+            return Ok(None);
+        }
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let fresh = dir.join(format!("{SLED_DIR}.rebuilding"));
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(io(format!("removing {}", fresh.display())))?;
+    }
+    {
+        let db = open_sled(&fresh)?;
+        let log = db.open_tree("log")?;
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for (seq, frame) in &found.frames {
+            batch.insert(&seq_key(*seq), frame.as_slice());
+            n += 1;
+            if n % 10_000 == 0 {
+                log.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        log.apply_batch(batch)?;
+        db.open_tree("meta")?
+            .insert("format", &FORMAT_VERSION.to_be_bytes())?;
+        db.flush()?;
+    }
+    let aside = dir.join(DAMAGED_DIR);
+    create_private_dir(&aside)?;
+    let dest = aside.join(format!("{SLED_DIR}-{stamp}"));
+    std::fs::rename(sled_dir, &dest).map_err(io(format!("moving {} aside", sled_dir.display())))?;
+    std::fs::rename(&fresh, sled_dir).map_err(io(format!(
+        "moving the rebuilt log to {}",
+        sled_dir.display()
+    )))?;
+    let db = open_sled(sled_dir)?;
+    let note = format!(
+        "sled could not open {} ({why}), but every record of the log, 1 to {last}, is intact in \
+         its files (what is damaged is sled's own metadata or a snapshot): the log was rebuilt \
+         into a new sled database from them and the old one moved to {} (kept as evidence; \
+         delete it once `depot check` passes). Nothing acknowledged is lost (the last durable \
+         record was {mark}); snapshots were not carried over, so the state is rebuilt from the \
+         whole log. `depot check` verifies the rebuilt log; do not restore a backup, which \
+         would lose everything committed after it",
+        sled_dir.display(),
+        dest.display()
+    );
+    Ok(Some((db, note)))
 }
 
 /// Where damaged sled blobs are moved, in the store's directory.
