@@ -1165,7 +1165,18 @@ fn rebuild_log(
         "moving the rebuilt log to {}",
         sled_dir.display()
     )))?;
-    let db = open_sled(sled_dir)?;
+    // sled lets go of the file lock of the database just built a moment
+    // after its handle is dropped (its threads end on their own).
+    let mut tries = 0;
+    let db = loop {
+        match open_sled(sled_dir) {
+            Err(StoreError::Locked { .. }) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other?,
+        }
+    };
     let note = format!(
         "sled could not open {} ({why}), but every record of the log, 1 to {last}, is intact in \
          its files (what is damaged is sled's own metadata or a snapshot): the log was rebuilt \
