@@ -817,7 +817,7 @@ pub fn outcome_json(line: u64, key: Option<&str>, reply: &Result<Reply, EngineEr
 fn engine_error_code(e: &EngineError) -> &'static str {
     match e {
         EngineError::Rejected { rejection, .. } => rejection.code(),
-        EngineError::Store(_) => "store_failed",
+        EngineError::Store(_) | EngineError::Shutdown(_) => "store_failed",
         EngineError::Failed => "engine_failed",
         EngineError::Stopped => "engine_stopped",
     }

@@ -74,6 +74,13 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("the engine stopped after a store failure; restart depot to recover")]
     Failed,
+    /// Every command was answered; only the snapshot or the final flush
+    /// of a shutdown failed (a full disk): the log holds every answer.
+    #[error(
+        "could not finish the shutdown ({0}); every answer given stands: the log holds it, \
+         and the next start rebuilds the state from the log"
+    )]
+    Shutdown(StoreError),
     #[error("the engine has stopped")]
     Stopped,
     #[error("command {} of the batch refused: {rejection}", index + 1)]
@@ -982,14 +989,17 @@ impl Flusher {
             return Err(EngineError::Failed);
         }
         let state = self.durable();
+        let mut snapshot = Ok(());
         if state.seq > saved.max(self.recovered_snapshot()) {
             let t = Instant::now();
-            self.store.save_snapshot(&state)?;
+            snapshot = self.store.save_snapshot(&state);
             let mut stats = WriterStats::default();
             stats.phase(4, t, self.started);
             add_stats(&self.stats, stats);
         }
-        self.store.close().map_err(EngineError::from)
+        // Closed even when the snapshot failed: the mark is made durable.
+        let closed = self.store.close();
+        snapshot.and(closed).map_err(EngineError::Shutdown)
     }
 
     /// The newest snapshot in the store (saved before this engine, or by it).

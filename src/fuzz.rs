@@ -110,3 +110,127 @@ pub fn store_record(data: &[u8]) {
         assert!(again.is_ok(), "a decoded record does not encode again");
     }
 }
+
+/// The strict exec parser (issue 15): a line it accepts has no member
+/// the command drops (every member path of the input, but `key`,
+/// `operator`, `session` and nulls, is in the command written back), and
+/// no object in it has a member twice (counted here by a visitor of its
+/// own, not the parser's).
+pub fn exec_line_strict(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(sub) = crate::cli::parse_exec_line(text, Some("ADMIN")) else {
+        return;
+    };
+    let Ok(counted) = serde_json::from_str::<Counted>(text) else {
+        panic!("the strict parser accepted what serde_json does not read: {text:?}");
+    };
+    assert!(
+        !counted.duplicate,
+        "a line with a member twice was accepted: {text:?}"
+    );
+    let Ok(serde_json::Value::Object(mut input)) = serde_json::from_str(text) else {
+        panic!("the strict parser accepted a line that is not an object: {text:?}");
+    };
+    for k in ["key", "operator", "session"] {
+        input.remove(k);
+    }
+    let output = serde_json::to_value(&sub.body).unwrap_or(serde_json::Value::Null);
+    let mut missing = Vec::new();
+    dropped(&serde_json::Value::Object(input), &output, "", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "{} accepted with members it drops: {missing:?} in {text:?}",
+        sub.body.name()
+    );
+}
+
+/// Member paths of `input` (non-null) that `output` does not have.
+fn dropped(
+    input: &serde_json::Value,
+    output: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (input, output) {
+        (Value::Object(i), Value::Object(o)) => {
+            for (k, v) in i {
+                if v.is_null() {
+                    continue;
+                }
+                let p = format!("{path}.{k}");
+                match o.get(k) {
+                    Some(w) => dropped(v, w, &p, out),
+                    None => out.push(p),
+                }
+            }
+        }
+        (Value::Array(i), Value::Array(o)) => {
+            for (n, v) in i.iter().enumerate() {
+                match o.get(n) {
+                    Some(w) => dropped(v, w, &format!("{path}[{n}]"), out),
+                    None if v.is_null() => {}
+                    None => out.push(format!("{path}[{n}]")),
+                }
+            }
+        }
+        (Value::Object(i), _) if !i.is_empty() => out.push(path.to_string()),
+        _ => {}
+    }
+}
+
+/// Any JSON value; `duplicate` when some object in it has a member twice.
+struct Counted {
+    duplicate: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for Counted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CountVisitor)
+    }
+}
+
+struct CountVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CountVisitor {
+    type Value = Counted;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Counted, E> {
+        Ok(Counted { duplicate: false })
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Counted, E> {
+        Ok(Counted { duplicate: false })
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Counted, E> {
+        Ok(Counted { duplicate: false })
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Counted, E> {
+        Ok(Counted { duplicate: false })
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Counted, E> {
+        Ok(Counted { duplicate: false })
+    }
+    fn visit_unit<E>(self) -> Result<Counted, E> {
+        Ok(Counted { duplicate: false })
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Counted, A::Error> {
+        let mut duplicate = false;
+        while let Some(c) = seq.next_element::<Counted>()? {
+            duplicate |= c.duplicate;
+        }
+        Ok(Counted { duplicate })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Counted, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut duplicate = false;
+        while let Some(k) = map.next_key::<String>()? {
+            duplicate |= !seen.insert(k);
+            duplicate |= map.next_value::<Counted>()?.duplicate;
+        }
+        Ok(Counted { duplicate })
+    }
+}

@@ -38,3 +38,8 @@ fn scan_corpus() {
 fn store_record_corpus() {
     replay("store_record", depot::fuzz::store_record);
 }
+
+#[test]
+fn exec_line_strict_corpus() {
+    replay("exec_line_strict", depot::fuzz::exec_line_strict);
+}

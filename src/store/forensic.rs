@@ -47,31 +47,82 @@ impl Damage {
     }
 }
 
-/// Scan every file directly in `dir` (sled keeps `db` and `blobs/`).
-pub fn scan_dir(dir: &Path) -> std::io::Result<Scan> {
-    let mut total = Scan::default();
-    let mut files = vec![dir.join("db")];
+/// The raw files of a sled directory (`db` and `blobs/`), as read.
+pub type Files = Vec<(std::path::PathBuf, Vec<u8>)>;
+
+/// Read the files sled keeps its data in (`db` and `blobs/`).
+pub fn read_files(dir: &Path) -> Files {
+    let mut paths = vec![dir.join("db")];
     if let Ok(rd) = std::fs::read_dir(dir.join("blobs")) {
         for e in rd.flatten() {
-            files.push(e.path());
+            paths.push(e.path());
         }
     }
-    for f in files {
-        let Ok(bytes) = std::fs::read(&f) else {
-            continue;
-        };
-        let s = scan_bytes(&bytes);
+    paths
+        .into_iter()
+        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .collect()
+}
+
+/// Scan every file directly in `dir` (sled keeps `db` and `blobs/`).
+pub fn scan_dir(dir: &Path) -> std::io::Result<Scan> {
+    Ok(scan_files(&read_files(dir)))
+}
+
+/// Scan files already read.
+pub fn scan_files(files: &Files) -> Scan {
+    let mut total = Scan::default();
+    for (_, bytes) in files {
+        let s = scan_bytes(bytes);
         total.last_good_seq = total.last_good_seq.max(s.last_good_seq);
         total.good_frames += s.good_frames;
         total.damaged.extend(s.damaged);
     }
-    Ok(total)
+    total
 }
 
-/// Scan raw bytes for frames.
-pub fn scan_bytes(bytes: &[u8]) -> Scan {
-    let mut scan = Scan::default();
-    let mut frames: Vec<(usize, u64, bool)> = Vec::new();
+/// The log records whose frames are intact in the files of a sled
+/// directory, each once: what a rebuild of the log starts from.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// seq -> the whole frame, as stored.
+    pub frames: std::collections::BTreeMap<u64, Vec<u8>>,
+    /// A sequence number with two different intact frames (a number
+    /// reused after a failed write): the files cannot say which is right.
+    pub conflict: Option<u64>,
+    /// Damaged frames seen.
+    pub damaged: usize,
+}
+
+/// Collect the intact log frames of files read (`db` and `blobs/`).
+pub fn records_in(files: &Files) -> Records {
+    let mut out = Records::default();
+    for (_, bytes) in files {
+        for (o, seq, intact, end) in frames_in(bytes) {
+            if !intact {
+                out.damaged += 1;
+                continue;
+            }
+            let Some(frame) = bytes.get(o..end) else {
+                continue;
+            };
+            match out.frames.get(&seq) {
+                Some(have) if have.as_slice() != frame => {
+                    out.conflict = Some(out.conflict.map_or(seq, |c| c.min(seq)));
+                }
+                Some(_) => {}
+                None => {
+                    out.frames.insert(seq, frame.to_vec());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Frames in raw bytes: (offset, seq, intact, end).
+fn frames_in(bytes: &[u8]) -> Vec<(usize, u64, bool, usize)> {
+    let mut frames = Vec::new();
     let mut i = 0;
     // "DPT", then a log frame version this depot reads.
     let finder = memchr::memmem::Finder::new(&MAGIC[..3]);
@@ -92,8 +143,18 @@ pub fn scan_bytes(bytes: &[u8]) -> Scan {
             && bytes
                 .get(o + FRAME_HEADER_LEN..end)
                 .is_some_and(|payload| frame_crc(seq, len as u32, payload) == crc);
-        frames.push((o, seq, intact));
+        frames.push((o, seq, intact, end));
     }
+    frames
+}
+
+/// Scan raw bytes for frames.
+pub fn scan_bytes(bytes: &[u8]) -> Scan {
+    let mut scan = Scan::default();
+    let frames: Vec<(usize, u64, bool)> = frames_in(bytes)
+        .into_iter()
+        .map(|(o, seq, intact, _)| (o, seq, intact))
+        .collect();
     for (n, (o, seq, intact)) in frames.iter().enumerate() {
         if *intact {
             scan.good_frames += 1;

@@ -133,6 +133,22 @@ pub enum Fault {
     /// The next `flush` waits until [`Store::release_flush`], then fails:
     /// a disk that hangs and fails, with batches decided behind it.
     HoldFlush,
+    /// The next `append` meets a full disk (ENOSPC) before writing.
+    NoSpaceAppend,
+    /// The next `flush` meets a full disk: what was appended is not durable.
+    NoSpaceFlush,
+    /// The next write of the durable mark (`COMMITTED`) meets a full
+    /// disk, after sled's flush succeeded: the records are durable but
+    /// were not acknowledged.
+    NoSpaceMark,
+    /// The next snapshot save meets a full disk (periodic, requested, or
+    /// the one taken at shutdown).
+    NoSpaceSnapshot,
+}
+
+/// What a full disk answers a write.
+fn enospc() -> std::io::Error {
+    std::io::Error::from_raw_os_error(28)
 }
 
 /// Log records encoded and framed, ready to append: the engine encodes on
@@ -205,6 +221,27 @@ pub struct Store {
     hold: Hold,
     /// What opening and recovering repaired or skipped, for the user.
     notices: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Declared last: dropped after every other handle (see [`SledGuard`]).
+    guard: Arc<SledGuard>,
+}
+
+/// sled 0.34, once a write has failed (ENOSPC), waits forever in the
+/// flush it makes when its last handle is dropped: a process that
+/// answered `store_failed` would hang at exit instead of ending. After a
+/// failed write the last handle is never dropped (what was acknowledged
+/// was flushed before; what was not is not owed).
+struct SledGuard {
+    db: sled::Db,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for SledGuard {
+    fn drop(&mut self) {
+        if self.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            // A handle kept forever: sled's final flush never runs.
+            std::mem::forget(self.db.clone());
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -245,14 +282,31 @@ impl Store {
         // a damaged segment on open, destroying the evidence and the
         // records after it. A raw scan finds damage in what was durable.
         let mark = read_mark(dir);
+        let mut notices = Vec::new();
+        // A sled blob whose checksum fails is read by sled's recovery as
+        // the end of its log: it cuts the log there (losing what follows)
+        // and then fails to open. Moved aside first, it is a node sled no
+        // longer has, which it skips.
+        for path in damaged_blobs(&sled_dir) {
+            let note = move_blob_aside(dir, &path)?;
+            tracing::warn!("{note}");
+            notices.push(note);
+        }
+        // The raw files as they are before sled opens them (sled may cut
+        // its log on open): scanned for damage now, and kept to rebuild
+        // the log from if sled cannot open.
+        let raw = if Store::is_store(dir) {
+            forensic::read_files(&sled_dir)
+        } else {
+            Vec::new()
+        };
         if mark > 0 {
-            if let Ok(scan) = forensic::scan_dir(&sled_dir) {
-                if let Some(d) = scan.damaged.iter().find(|d| d.seq(mark) <= mark) {
-                    return Err(StoreError::Corrupt {
-                        seq: d.seq(mark),
-                        reason: format!("checksum mismatch at byte {} of the store file", d.offset),
-                    });
-                }
+            let scan = forensic::scan_files(&raw);
+            if let Some(d) = scan.damaged.iter().find(|d| d.seq(mark) <= mark) {
+                return Err(StoreError::Corrupt {
+                    seq: d.seq(mark),
+                    reason: format!("checksum mismatch at byte {} of the store file", d.offset),
+                });
             }
         }
         // An interrupted sled snapshot (a full disk, a kill) leaves a
@@ -262,14 +316,11 @@ impl Store {
         // Looked for only when sled refuses to open, never while another
         // process may be writing one (sled's own lock is taken first, so
         // a holder whose LOCK file was deleted is "in use", not cleaned).
-        let mut notices = Vec::new();
         let db = match open_sled(&sled_dir) {
             Ok(db) => db,
             Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
                 let leftovers = sled_leftovers(&sled_dir);
-                if leftovers.is_empty() {
-                    return Err(e);
-                }
+                let retry = !leftovers.is_empty();
                 for path in leftovers {
                     std::fs::remove_file(&path).map_err(io(format!(
                         "removing {}, the remains of an interrupted sled snapshot",
@@ -282,15 +333,34 @@ impl Store {
                     tracing::warn!("{note}");
                     notices.push(note);
                 }
-                open_sled(&sled_dir)?
+                let again = if retry { open_sled(&sled_dir) } else { Err(e) };
+                match again {
+                    Ok(db) => db,
+                    Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
+                        match rebuild_log(dir, &sled_dir, &raw, mark, &e)? {
+                            Some((db, note)) => {
+                                tracing::warn!("{note}");
+                                notices.push(note);
+                                db
+                            }
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => return Err(e),
         };
+        drop(raw);
         let store = Store {
             dir: dir.to_path_buf(),
             log: db.open_tree("log")?,
             snapshots: Arc::new(std::sync::RwLock::new(open_snapshot_tree(&db)?)),
             meta: db.open_tree("meta")?,
+            guard: Arc::new(SledGuard {
+                db: db.clone(),
+                failed: std::sync::atomic::AtomicBool::new(false),
+            }),
             db,
             _lock: Arc::new(lock),
             faults: Arc::default(),
@@ -302,16 +372,22 @@ impl Store {
         };
         match store.meta.get("format")? {
             None => {
-                store.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
-                store.db.flush()?;
+                store
+                    .meta
+                    .insert("format", &FORMAT_VERSION.to_be_bytes())
+                    .map_err(|e| store.fail(e))?;
+                store.db.flush().map_err(|e| store.fail(e))?;
             }
             Some(v) => {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .unwrap_or(0);
                 if FORMAT_VERSIONS_READ.contains(&found) {
-                    store.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
-                    store.db.flush()?;
+                    store
+                        .meta
+                        .insert("format", &FORMAT_VERSION.to_be_bytes())
+                        .map_err(|e| store.fail(e))?;
+                    store.db.flush().map_err(|e| store.fail(e))?;
                 } else if found != FORMAT_VERSION {
                     return Err(StoreError::Version { found });
                 }
@@ -339,6 +415,20 @@ impl Store {
         }
     }
 
+    /// A sled write failed: remember it (see [`SledGuard`]), and say a
+    /// full disk is one, not damage.
+    fn fail(&self, e: sled::Error) -> StoreError {
+        self.guard
+            .failed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        match e {
+            sled::Error::Io(e) if is_no_space(&e) => StoreError::NoSpace {
+                dir: self.dir.clone(),
+            },
+            e => StoreError::from(e),
+        }
+    }
+
     fn notice(&self, text: String) {
         tracing::warn!("{text}");
         match self.notices.lock() {
@@ -362,6 +452,9 @@ impl Store {
     fn write_mark(&self, seq: u64, sync: bool) -> Result<(), StoreError> {
         use std::os::unix::fs::FileExt;
         let path = self.dir.join(MARK_FILE);
+        if self.take_fault(Fault::NoSpaceMark) {
+            return Err(self.no_space(enospc()));
+        }
         let write = || -> std::io::Result<()> {
             let mut guard = match self.mark_file.lock() {
                 Ok(g) => g,
@@ -390,7 +483,21 @@ impl Store {
             guard.written = seq;
             Ok(())
         };
-        write().map_err(io(format!("writing {}", path.display())))
+        write().map_err(|e| {
+            if is_no_space(&e) {
+                self.no_space(e)
+            } else {
+                io(format!("writing {}", path.display()))(e)
+            }
+        })
+    }
+
+    /// A full disk, said as such (not damage: nothing acknowledged is lost).
+    fn no_space(&self, e: std::io::Error) -> StoreError {
+        tracing::warn!(error = %e, dir = %self.dir.display(), "no space left on the device");
+        StoreError::NoSpace {
+            dir: self.dir.clone(),
+        }
     }
 
     /// Raw scan of the store file for damaged records (`depot check`).
@@ -468,6 +575,9 @@ impl Store {
         if self.take_fault(Fault::FailAppend) {
             return Err(StoreError::Injected("append failed"));
         }
+        if self.take_fault(Fault::NoSpaceAppend) {
+            return Err(self.no_space(enospc()));
+        }
         let mut batch = sled::Batch::default();
         let mut last = None;
         for e in batches {
@@ -479,7 +589,7 @@ impl Store {
         let Some(last) = last else {
             return Ok(());
         };
-        self.log.apply_batch(batch)?;
+        self.log.apply_batch(batch).map_err(|e| self.fail(e))?;
         self.appended
             .fetch_max(last, std::sync::atomic::Ordering::SeqCst);
         Ok(())
@@ -496,6 +606,9 @@ impl Store {
             return Err(StoreError::Injected(
                 "flush failed (no space left on device)",
             ));
+        }
+        if self.take_fault(Fault::NoSpaceFlush) {
+            return Err(self.no_space(enospc()));
         }
         if self.take_fault(Fault::HoldFlush) {
             let (m, cv) = &*self.hold;
@@ -523,7 +636,7 @@ impl Store {
         // Read before the flush: a record appended while it runs (by
         // another thread) may not be durable when it returns.
         let upto = self.appended.load(std::sync::atomic::Ordering::SeqCst);
-        self.db.flush()?;
+        self.db.flush().map_err(|e| self.fail(e))?;
         if count {
             self.flushes
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -550,7 +663,7 @@ impl Store {
     /// [`Store::exposed`] says so).
     fn tighten(&self) {
         if privacy::exposed(&self.dir).is_none() {
-            for name in [SLED_DIR, LOCK_FILE, MARK_FILE, "depot.log"] {
+            for name in [SLED_DIR, LOCK_FILE, MARK_FILE, "depot.log", DAMAGED_DIR] {
                 let path = self.dir.join(name);
                 if !path.exists() {
                     continue;
@@ -613,14 +726,18 @@ impl Store {
     /// Save a snapshot of `state` (taken after record `state.seq`), durable,
     /// and drop all but the newest [`SNAPSHOTS_KEPT`].
     pub fn save_snapshot(&self, state: &State) -> Result<(), StoreError> {
+        if self.take_fault(Fault::NoSpaceSnapshot) {
+            return Err(self.no_space(enospc()));
+        }
         let bytes = codec::encode_snapshot(state.seq, state)
             .map_err(|e| StoreError::Encode(e.to_string()))?;
         let tree = self.snapshot_tree();
-        tree.insert(seq_key(state.seq), bytes)?;
+        tree.insert(seq_key(state.seq), bytes)
+            .map_err(|e| self.fail(e))?;
         let seqs = self.snapshot_seqs()?;
         if seqs.len() > SNAPSHOTS_KEPT {
             for s in &seqs[..seqs.len() - SNAPSHOTS_KEPT] {
-                tree.remove(seq_key(*s))?;
+                tree.remove(seq_key(*s)).map_err(|e| self.fail(e))?;
             }
         }
         // Not a group commit, and not where a test's injected flush
@@ -661,9 +778,11 @@ impl Store {
             .and_then(|(_, n)| n.parse().ok())
             .unwrap_or(0);
         let name = format!("snapshots.{}", n + 1);
-        let tree = self.db.open_tree(&name)?;
-        self.meta.insert(SNAPSHOT_TREE_KEY, name.as_bytes())?;
-        self.db.flush()?;
+        let tree = self.db.open_tree(&name).map_err(|e| self.fail(e))?;
+        self.meta
+            .insert(SNAPSHOT_TREE_KEY, name.as_bytes())
+            .map_err(|e| self.fail(e))?;
+        self.db.flush().map_err(|e| self.fail(e))?;
         match self.snapshots.write() {
             Ok(mut t) => *t = tree,
             Err(p) => *p.into_inner() = tree,
@@ -830,8 +949,8 @@ impl Store {
             RawTree::Log => self.log.clone(),
             RawTree::Snapshots => self.snapshot_tree(),
         };
-        t.insert(seq_key(seq), bytes)?;
-        self.db.flush()?;
+        t.insert(seq_key(seq), bytes).map_err(|e| self.fail(e))?;
+        self.db.flush().map_err(|e| self.fail(e))?;
         Ok(())
     }
 
@@ -883,11 +1002,13 @@ fn copy_store(from: &Store, dest: &Path, upto: u64) -> Result<CopyInfo, StoreErr
         records += 1;
         last_seq = seq;
         if in_batch == 10_000 {
-            to.log.apply_batch(std::mem::take(&mut batch))?;
+            to.log
+                .apply_batch(std::mem::take(&mut batch))
+                .map_err(|e| to.fail(e))?;
             in_batch = 0;
         }
     }
-    to.log.apply_batch(batch)?;
+    to.log.apply_batch(batch).map_err(|e| to.fail(e))?;
     to.appended
         .store(last_seq, std::sync::atomic::Ordering::SeqCst);
     let mut snapshots = 0;
@@ -903,7 +1024,7 @@ fn copy_store(from: &Store, dest: &Path, upto: u64) -> Result<CopyInfo, StoreErr
             break;
         }
         if codec::decode_snapshot::<State>(seq, &v).is_ok() {
-            to.snapshot_tree().insert(k, v)?;
+            to.snapshot_tree().insert(k, v).map_err(|e| to.fail(e))?;
             snapshots += 1;
         }
     }
@@ -986,6 +1107,158 @@ fn sled_leftovers(sled_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// sled cannot open its database, but every record of the log is intact
+/// in its files (sled's own metadata, or a snapshot, is what is
+/// damaged): rebuild the log into a new sled database from the raw
+/// frames, move the old one aside to `damaged/`, and open the new one
+/// (the state is replayed from the whole log; snapshots are not carried
+/// over). Done only when the files leave no doubt: no damaged log frame,
+/// no sequence number with two different frames, records 1..=N without a
+/// gap, and N at least the durable mark. Otherwise `None`: the error
+/// stands.
+fn rebuild_log(
+    dir: &Path,
+    sled_dir: &Path,
+    raw: &forensic::Files,
+    mark: u64,
+    why: &StoreError,
+) -> Result<Option<(sled::Db, String)>, StoreError> {
+    let found = forensic::records_in(raw);
+    let last = found.frames.keys().next_back().copied().unwrap_or(0);
+    let contiguous = found.frames.keys().copied().eq(1..=last);
+    if found.damaged > 0 || found.conflict.is_some() || !contiguous || last == 0 || last < mark {
+        return Ok(None);
+    }
+    // Every frame must also decode as a record this depot reads.
+    for (seq, frame) in &found.frames {
+        if codec::decode_envelope(*seq, frame).is_err() {
+            return Ok(None);
+        }
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let fresh = dir.join(format!("{SLED_DIR}.rebuilding"));
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(io(format!("removing {}", fresh.display())))?;
+    }
+    {
+        let db = open_sled(&fresh)?;
+        let log = db.open_tree("log")?;
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for (seq, frame) in &found.frames {
+            batch.insert(&seq_key(*seq), frame.as_slice());
+            n += 1;
+            if n % 10_000 == 0 {
+                log.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        log.apply_batch(batch)?;
+        db.open_tree("meta")?
+            .insert("format", &FORMAT_VERSION.to_be_bytes())?;
+        db.flush()?;
+    }
+    let aside = dir.join(DAMAGED_DIR);
+    create_private_dir(&aside)?;
+    let dest = aside.join(format!("{SLED_DIR}-{stamp}"));
+    std::fs::rename(sled_dir, &dest).map_err(io(format!("moving {} aside", sled_dir.display())))?;
+    std::fs::rename(&fresh, sled_dir).map_err(io(format!(
+        "moving the rebuilt log to {}",
+        sled_dir.display()
+    )))?;
+    // sled lets go of the file lock of the database just built a moment
+    // after its handle is dropped (its threads end on their own).
+    let mut tries = 0;
+    let db = loop {
+        match open_sled(sled_dir) {
+            Err(StoreError::Locked { .. }) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other?,
+        }
+    };
+    let note = format!(
+        "sled could not open {} ({why}), but every record of the log, 1 to {last}, is intact in \
+         its files (what is damaged is sled's own metadata or a snapshot): the log was rebuilt \
+         into a new sled database from them and the old one moved to {} (kept as evidence; \
+         delete it once `depot check` passes). Nothing acknowledged is lost (the last durable \
+         record was {mark}); snapshots were not carried over, so the state is rebuilt from the \
+         whole log. `depot check` verifies the rebuilt log; do not restore a backup, which \
+         would lose everything committed after it",
+        sled_dir.display(),
+        dest.display()
+    );
+    Ok(Some((db, note)))
+}
+
+/// Where damaged sled blobs are moved, in the store's directory.
+const DAMAGED_DIR: &str = "damaged";
+
+/// sled blobs (`sled/blobs/<lsn>`: a snapshot, or any node too large to
+/// sit in `sled/db`) whose own checksum fails, or cut shorter than their
+/// header. sled 0.34 refuses to open when its recovery reads one, but
+/// treats a missing blob as a node it no longer has: moved aside, the
+/// store opens, and what the blob held is found missing when read (a
+/// snapshot is then skipped and the state rebuilt from the log).
+fn damaged_blobs(sled_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(sled_dir.join("blobs")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let intact = std::fs::read(e.path()).is_ok_and(|bytes| {
+            bytes.len() >= 5 && {
+                let mut crc = [0u8; 4];
+                crc.copy_from_slice(&bytes[..4]);
+                u32::from_le_bytes(crc) == crc32fast::hash(&bytes[4..])
+            }
+        });
+        if !intact {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Move a damaged sled blob to `damaged/` in the store directory (kept,
+/// never deleted: it is evidence), and say what that means.
+fn move_blob_aside(dir: &Path, path: &Path) -> Result<String, StoreError> {
+    let aside = dir.join(DAMAGED_DIR);
+    create_private_dir(&aside)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut dest = aside.join(format!("sled-blob-{name}"));
+    let mut n = 1;
+    while dest.exists() {
+        dest = aside.join(format!("sled-blob-{name}.{n}"));
+        n += 1;
+    }
+    std::fs::rename(path, &dest).map_err(io(format!(
+        "moving the damaged sled blob {} aside",
+        path.display()
+    )))?;
+    Ok(format!(
+        "{} is damaged (its checksum fails: a flipped byte, or a write cut short) and sled \
+         cannot open with it: moved to {}. \
+         A blob holds a snapshot or a large node; a snapshot it held is skipped and the state \
+         rebuilt from the log, which the raw scan found intact. `depot check` verifies the whole \
+         log and every snapshot left; a restore (`depot restore`) would lose everything \
+         committed after the backup, so restore only if check reports the log damaged",
+        path.display(),
+        dest.display()
+    ))
+}
+
+/// ENOSPC (or a quota exceeded: EDQUOT).
+fn is_no_space(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || e.raw_os_error() == Some(28)
+}
+
 /// Create `dir` (and missing parents) 0700, as the umask allows no more.
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::DirBuilderExt;
@@ -1061,9 +1334,7 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
             });
         }
         // A full disk is not damage: say so, and that nothing is lost.
-        Ok(Err(sled::Error::Io(e)))
-            if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) =>
-        {
+        Ok(Err(sled::Error::Io(e))) if is_no_space(&e) => {
             return Err(StoreError::NoSpace {
                 dir: dir.parent().unwrap_or(dir).to_path_buf(),
             });
