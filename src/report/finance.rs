@@ -320,8 +320,37 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
             (i.supplier.as_str(), &i.currency, i.due, i.open + extra)
         })
         .filter(|x| !x.3.is_zero());
+    // What suppliers owe us back (debit notes less refunds dated up to
+    // `as_of`) sits in AP as a debit: shown as current and negative, so
+    // that the aging ties to the AP control account.
+    let mut debits: BTreeMap<&str, (&Currency, Decimal)> = BTreeMap::new();
+    for n in s
+        .supplier_debit_notes
+        .values()
+        .filter(|n| o.entity.as_deref().is_none_or(|e| e == n.entity) && n.date <= as_of)
+    {
+        debits
+            .entry(n.supplier.as_str())
+            .or_insert((&n.currency, Decimal::ZERO))
+            .1 -= n.amount;
+    }
+    for r in s
+        .supplier_refunds
+        .values()
+        .filter(|r| o.entity.as_deref().is_none_or(|e| e == r.entity) && r.date <= as_of)
+    {
+        if let Some(d) = debits.get_mut(r.supplier.as_str()) {
+            d.1 += r.amount;
+        }
+    }
+    let open = open.chain(
+        debits
+            .into_iter()
+            .filter(|(_, (_, v))| !v.is_zero())
+            .map(|(sup, (cur, v))| (sup, cur, as_of, v)),
+    );
     let mut t = aging(
-        format!("AP aging as of {as_of} (days past due; documents by their date)"),
+        format!("AP aging as of {as_of} (days past due; documents by their date; a supplier's debit balance is current and negative)"),
         "supplier",
         open,
         o.today,
@@ -440,7 +469,10 @@ pub fn statement_data(
             inv.date,
             0,
             inv.number.clone(),
-            format!("invoice, {} open", money(inv.open)),
+            match s.debit_memos.get(&inv.number) {
+                Some(m) => format!("debit memo on {}, {} open", m.invoice, money(inv.open)),
+                None => format!("invoice, {} open", money(inv.open)),
+            },
             inv.due.to_string(),
             inv.total,
         ));
