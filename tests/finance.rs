@@ -1418,3 +1418,103 @@ fn sell_logged(
         at,
     );
 }
+
+/// A debit memo is an AR document of its own: [`sell`] bills 1,062.43 on
+/// 25 November (due 25 December); on the 28th a debit memo adds 47.68 to
+/// line 1: tax 10.25 % x 47.68 = 4.8872 -> 4.89, total 52.57, due NET30
+/// from its own date (28 December). The statement, the AR aging and the
+/// margin include it from its date and not before it: balance due
+/// 1,062.43 on the 27th, 1,115.00 on the 28th; on 27 December the invoice
+/// is 2 days past due (1-30) and the debit memo current; revenue 952.32 +
+/// 47.68 = 1,000.00 less cost 453.48 = margin 546.52, still 12 units.
+#[test]
+fn a_debit_memo_is_billed_aged_and_stated_from_its_date() {
+    let mut s = demo();
+    sell(&mut s, "2026-11-25");
+    let ev = exec(
+        &mut s,
+        "AR1",
+        r#"{"cmd":"issue_debit_memo","invoice":"IN-000001","reason":"price adjustment","lines":[{"line":1,"amount":"47.68"}]}"#,
+        "2026-11-28",
+    );
+    let memo = &ev[0]["debit_memo_issued"]["memo"];
+    assert_eq!(memo["number"], "DM-000001", "{memo}");
+    assert_eq!(memo["total"], "52.57", "{memo}");
+    assert_eq!(s.invoices["DM-000001"].due, day("2026-12-28"));
+    depot::core::invariants::check_state(&s).expect("invariants");
+    let statement = |as_of: &str| {
+        let o = Options {
+            customer: Some("C0002".into()),
+            ..options(Some("US01"), as_of)
+        };
+        rows(&s, "statement", &o)
+    };
+    let due = [("what", "balance due (open invoices less credit on account)")];
+    let st = statement("2026-11-27");
+    assert_eq!(cell(&st, &due, "balance"), d("1062.43"));
+    assert!(!st.iter().any(|r| r["document"] == "DM-000001"));
+    let st = statement("2026-11-28");
+    assert_eq!(
+        cell(
+            &st,
+            &[
+                ("document", "DM-000001"),
+                ("what", "debit memo on IN-000001, 52.57 open")
+            ],
+            "amount"
+        ),
+        d("52.57")
+    );
+    assert_eq!(cell(&st, &due, "balance"), d("1115.00"));
+    let c = [("customer", "C0002")];
+    let aging = |as_of: &str| rows(&s, "aging-ar", &options(Some("US01"), as_of));
+    assert_eq!(cell(&aging("2026-11-27"), &c, "total"), d("1062.43"));
+    assert_eq!(cell(&aging("2026-11-28"), &c, "total"), d("1115.00"));
+    let dec = aging("2026-12-27");
+    assert_eq!(cell(&dec, &c, "1-30"), d("1062.43"));
+    assert_eq!(cell(&dec, &c, "current"), d("52.57"));
+    let m = rows(&s, "margin", &options(Some("US01"), "2026-11-28"));
+    assert_eq!(cell(&m, &c, "quantity"), d("12"));
+    assert_eq!(cell(&m, &c, "revenue"), d("1000.00"));
+    assert_eq!(cell(&m, &c, "margin"), d("546.52"));
+    let m = rows(&s, "margin", &options(Some("US01"), "2026-11-27"));
+    assert_eq!(cell(&m, &c, "revenue"), d("952.32"));
+}
+
+/// A supplier's debit balance shows in the AP aging as current and
+/// negative, from its date: a debit note of 250.00 on 26 November, a
+/// refund of 100.00 on the 27th; V001 has nothing open otherwise. AP
+/// aging: no V001 row on the 25th, -250.00 on the 26th, -150.00 on the
+/// 27th, which is what the AP account (2000) holds (debit 150.00).
+#[test]
+fn a_supplier_debit_balance_ages_in_ap_until_refunded() {
+    let mut s = demo();
+    exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"issue_supplier_debit_note","supplier":"V001","amount":"250.00","reason":"volume rebate"}"#,
+        "2026-11-26",
+    );
+    let ev = exec(
+        &mut s,
+        "AP1",
+        r#"{"cmd":"receive_supplier_refund","supplier":"V001","amount":"100.00","reference":"WIRE IN 5"}"#,
+        "2026-11-27",
+    );
+    assert_eq!(
+        ev[0]["supplier_refund_received"]["refund"]["number"],
+        "SR-000001"
+    );
+    depot::core::invariants::check_state(&s).expect("invariants");
+    let v = [("supplier", "V001")];
+    let aging = |as_of: &str| rows(&s, "aging-ap", &options(Some("US01"), as_of));
+    assert!(!aging("2026-11-25").iter().any(|r| r["supplier"] == "V001"));
+    assert_eq!(cell(&aging("2026-11-26"), &v, "current"), d("-250.00"));
+    let now = aging("2026-11-27");
+    assert_eq!(cell(&now, &v, "current"), d("-150.00"));
+    assert_eq!(cell(&now, &[("supplier", "TOTAL")], "total"), d("-150.00"));
+    assert_eq!(
+        s.ledger.balances[&("US01".to_string(), "2000".to_string())],
+        d("150.00")
+    );
+}

@@ -200,6 +200,8 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::ExceptionSnoozed { .. }
         | Event::IdentityLinked { .. } => Vec::new(),
         Event::ShortPickAcknowledged { list, .. } => of_pick(list),
+        Event::DebitMemoIssued { memo, .. } => of_invoice(&memo.invoice),
+        Event::SupplierDebitNoted { .. } | Event::SupplierRefundReceived { .. } => Vec::new(),
     }
 }
 
@@ -325,7 +327,10 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => {}
+        | Event::IdentityLinked { .. }
+        | Event::DebitMemoIssued { .. }
+        | Event::SupplierDebitNoted { .. }
+        | Event::SupplierRefundReceived { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -483,6 +488,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
         | Event::IdentityLinked { .. } => {}
+        Event::DebitMemoIssued { .. }
+        | Event::SupplierDebitNoted { .. }
+        | Event::SupplierRefundReceived { .. } => super::memo::apply_event(state, event),
     }
     super::landed::track(state, event);
 }
@@ -735,5 +743,8 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
         | Event::IdentityLinked { .. } => Vec::new(),
+        Event::DebitMemoIssued { journal, .. }
+        | Event::SupplierDebitNoted { journal, .. }
+        | Event::SupplierRefundReceived { journal, .. } => vec![journal],
     }
 }

@@ -574,6 +574,34 @@ pub enum CommandBody {
     /// Escalate the exceptions older than their kind's service level to
     /// the next role (as of the command's time).
     EscalateExceptions,
+    /// A debit memo on an invoice (not a shipment): amounts added to its
+    /// lines (a price adjusted up) and freight billed late.
+    IssueDebitMemo {
+        invoice: Code,
+        reason: String,
+        #[serde(default)]
+        lines: Vec<crate::core::returns::AllowanceInput>,
+        #[serde(default)]
+        freight: Decimal,
+    },
+    /// Give a supplier a debit balance (a rebate, an overcharge): what it
+    /// owes us back.
+    IssueSupplierDebitNote {
+        supplier: Code,
+        #[serde(default)]
+        invoice: Option<Code>,
+        amount: Decimal,
+        reason: String,
+        #[serde(default)]
+        reference: String,
+    },
+    /// Money in from a supplier against its debit balance.
+    ReceiveSupplierRefund {
+        supplier: Code,
+        amount: Decimal,
+        #[serde(default)]
+        reference: String,
+    },
 }
 
 impl CommandBody {
@@ -694,6 +722,9 @@ impl CommandBody {
             CommentException { .. } => "comment_exception",
             SnoozeException { .. } => "snooze_exception",
             EscalateExceptions => "escalate_exceptions",
+            IssueDebitMemo { .. } => "issue_debit_memo",
+            IssueSupplierDebitNote { .. } => "issue_supplier_debit_note",
+            ReceiveSupplierRefund { .. } => "receive_supplier_refund",
         }
     }
 
@@ -919,6 +950,9 @@ pub const NAMES: &[&str] = &[
     "comment_exception",
     "snooze_exception",
     "escalate_exceptions",
+    "issue_debit_memo",
+    "issue_supplier_debit_note",
+    "receive_supplier_refund",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -959,7 +993,7 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "release_hold" | "reject_hold" => Permission::ReleaseHolds,
         "release_order" | "release_wave" | "ship_pick" => Permission::Ship,
         "confirm_pick" => Permission::Pick,
-        "invoice_shipments" | "issue_credit_memo" => Permission::Invoice,
+        "invoice_shipments" | "issue_credit_memo" | "issue_debit_memo" => Permission::Invoice,
         "receive_payment" | "refund_credit" => Permission::TakePayment,
         "pack_carton" | "unpack_carton" => Permission::Pack,
         "release_carton" => Permission::ReleaseHolds,
@@ -980,7 +1014,8 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "receive_purchase" => Permission::Receive,
         "put_away" => Permission::Putaway,
         "enter_supplier_invoice" | "allocate_landed_cost" => Permission::EnterSupplierInvoices,
-        "pay_supplier" => Permission::PaySuppliers,
+        "pay_supplier" | "receive_supplier_refund" => Permission::PaySuppliers,
+        "issue_supplier_debit_note" => Permission::EnterSupplierInvoices,
         "schedule_counts" => Permission::AdjustStock,
         "ship_transfer" => Permission::Ship,
         "receive_transfer" => Permission::Receive,

@@ -392,6 +392,32 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             amount,
             reference,
         } => cash::refund(state, cmd, customer, *amount, reference),
+        CommandBody::IssueDebitMemo {
+            invoice,
+            reason,
+            lines,
+            freight,
+        } => super::memo::issue_debit_memo(state, cmd, invoice, reason, lines, *freight),
+        CommandBody::IssueSupplierDebitNote {
+            supplier,
+            invoice,
+            amount,
+            reason,
+            reference,
+        } => super::memo::issue_supplier_debit_note(
+            state,
+            cmd,
+            supplier,
+            invoice.as_deref(),
+            *amount,
+            reason,
+            reference,
+        ),
+        CommandBody::ReceiveSupplierRefund {
+            supplier,
+            amount,
+            reference,
+        } => super::memo::receive_supplier_refund(state, cmd, supplier, *amount, reference),
         CommandBody::IssueCreditMemo {
             invoice,
             reason,

@@ -584,6 +584,23 @@ pub enum Event {
         operator: Code,
         person: Code,
     },
+    /// A debit memo raised on an invoice: `document` is its AR document
+    /// (kept with the invoices); Dr AR / Cr Revenue, Sales tax, Freight.
+    DebitMemoIssued {
+        memo: super::memo::DebitMemo,
+        document: super::billing::Invoice,
+        journal: JournalEntry,
+    },
+    /// A supplier given a debit balance: Dr AP / Cr Purchase price variance.
+    SupplierDebitNoted {
+        note: super::memo::SupplierDebitNote,
+        journal: JournalEntry,
+    },
+    /// Money in from a supplier against its debit balance: Dr Bank / Cr AP.
+    SupplierRefundReceived {
+        refund: super::memo::SupplierRefund,
+        journal: JournalEntry,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -545,7 +545,57 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 }
             }
         }
+        // Only a debit memo bills no shipment.
+        if inv.shipments.is_empty() && !state.debit_memos.contains_key(&inv.number) {
+            return Err(bad("lists no shipment and is not a debit memo".into()));
+        }
         *owed.entry((&inv.entity, &inv.customer)).or_default() += inv.base_open;
+    }
+    // Debit memos: each is an AR document of no quantity on an invoice of
+    // the same customer that is not itself a debit memo, and its document
+    // bills what the memo says.
+    for m in state.debit_memos.values() {
+        let bad = |problem: String| Violation::OrderLine {
+            number: m.number.clone(),
+            line: 0,
+            problem,
+        };
+        let Some(doc) = state.invoices.get(&m.number) else {
+            return Err(bad("has no AR document".into()));
+        };
+        let on = state.invoices.get(&m.invoice);
+        if on.is_none_or(|i| i.customer != m.customer || i.entity != m.entity)
+            || state.debit_memos.contains_key(&m.invoice)
+        {
+            return Err(bad(format!(
+                "is on {}, which is not an invoice of customer {}",
+                m.invoice, m.customer
+            )));
+        }
+        let goods: Decimal = m.lines.iter().map(|l| l.amount).sum();
+        let tax: Decimal = doc.taxes.iter().map(|t| t.tax).sum();
+        if !doc.shipments.is_empty()
+            || doc.customer != m.customer
+            || doc.entity != m.entity
+            || doc.currency != m.currency
+            || doc.lines.len() != m.lines.len()
+            || doc
+                .lines
+                .iter()
+                .any(|l| !l.qty.is_zero() || !l.shipment.is_empty())
+            || tax != m.tax
+            || doc.freight != m.freight
+            || doc.total != m.total
+            || m.total != goods + m.tax + m.freight
+        {
+            return Err(bad(format!(
+                "its document bills {} ({} lines) but the memo says {} ({} lines)",
+                doc.total,
+                doc.lines.len(),
+                m.total,
+                m.lines.len()
+            )));
+        }
     }
     check_purchasing(state)?;
     // In transit: the account holds what transfers on the way carry; the
@@ -898,6 +948,62 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
         if posted {
             *owed.entry((&inv.entity, &inv.supplier)).or_default() += inv.base_open;
         }
+    }
+    // A supplier's debit balance (what it owes us back, from debit notes
+    // less refunds) sits in AP as a debit: the subledger is that less what
+    // its open invoices owe. The balance is never negative, is carried in
+    // the base currency at what the notes debited, and at its own amount
+    // for a supplier billing in the base currency.
+    let mut debit: HashMap<(&Code, &Code), Decimal> = HashMap::default();
+    for n in state.supplier_debit_notes.values() {
+        *debit.entry((&n.entity, &n.supplier)).or_default() += n.amount;
+    }
+    for r in state.supplier_refunds.values() {
+        *debit.entry((&r.entity, &r.supplier)).or_default() -= r.amount;
+    }
+    for ((e, sup), v) in &debit {
+        let held = state
+            .supplier_debit
+            .get(&((*e).clone(), (*sup).clone()))
+            .copied()
+            .unwrap_or_default();
+        let carried = state
+            .supplier_debit_base
+            .get(&((*e).clone(), (*sup).clone()))
+            .copied()
+            .unwrap_or_default();
+        let same_currency = state
+            .suppliers
+            .get(*sup)
+            .zip(state.entities.get(*e))
+            .is_some_and(|(s, en)| s.currency == en.base_currency);
+        if *v < Decimal::ZERO
+            || held != *v
+            || carried < Decimal::ZERO
+            || v.is_zero() != carried.is_zero()
+            || (same_currency && carried != *v)
+        {
+            return Err(bad(
+                &format!("supplier {sup}"),
+                0,
+                format!(
+                    "debit notes less refunds {v}, but a debit balance of {held} carried at {carried}"
+                ),
+            ));
+        }
+        *owed.entry((*e, *sup)).or_default() -= carried;
+    }
+    if state
+        .supplier_debit
+        .keys()
+        .chain(state.supplier_debit_base.keys())
+        .any(|(e, s)| !debit.contains_key(&(e, s)))
+    {
+        return Err(bad(
+            "supplier debit balances",
+            0,
+            "a debit balance without debit notes".into(),
+        ));
     }
     use super::purchasing::PoStatus;
     for (index, name, wanted) in [

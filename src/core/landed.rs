@@ -382,7 +382,10 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => {}
+        | Event::IdentityLinked { .. }
+        | Event::DebitMemoIssued { .. }
+        | Event::SupplierDebitNoted { .. }
+        | Event::SupplierRefundReceived { .. } => {}
     }
 }
 

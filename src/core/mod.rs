@@ -19,6 +19,7 @@ pub mod landed;
 pub mod ledger;
 pub mod lots;
 pub mod master;
+pub mod memo;
 pub mod pack;
 pub mod posting;
 pub mod printing;

@@ -275,6 +275,18 @@ pub enum Rejection {
     OwnRequest { id: u64, what: String },
     #[error("exception {id} {problem}")]
     ExceptionAction { id: u64, problem: String },
+    /// A debit memo or supplier debit note on a document it cannot be
+    /// raised on.
+    #[error("{document} cannot take a debit: {problem}")]
+    NotDebitable { document: String, problem: String },
+    #[error(
+        "supplier {supplier} owes us {available} (its debit balance), not the {asked} asked for"
+    )]
+    InsufficientSupplierDebit {
+        supplier: String,
+        available: Decimal,
+        asked: Decimal,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -354,6 +366,8 @@ pub const ALL_CODES: &[&str] = &[
     "intercompany_settlement",
     "own_request",
     "exception_action",
+    "not_debitable",
+    "insufficient_supplier_debit",
 ];
 
 impl Rejection {
@@ -434,6 +448,8 @@ impl Rejection {
             Rejection::IntercompanySettlement { .. } => "intercompany_settlement",
             Rejection::OwnRequest { .. } => "own_request",
             Rejection::ExceptionAction { .. } => "exception_action",
+            Rejection::NotDebitable { .. } => "not_debitable",
+            Rejection::InsufficientSupplierDebit { .. } => "insufficient_supplier_debit",
         }
     }
 }

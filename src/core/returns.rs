@@ -575,13 +575,18 @@ pub fn allowance(
                 value: a.amount,
             });
         }
-        let worth = cumulative(il.qty, il.amount, |x| cur.round(x * il.price));
+        // A debit memo's line bills no quantity: nothing of it is returned.
+        let returned_worth = if il.qty.is_zero() {
+            Decimal::ZERO
+        } else {
+            cumulative(il.qty, il.amount, |x| cur.round(x * il.price))(il.returned)
+        };
         let allowed = state
             .allowances
             .get(&(inv.number.clone(), a.line))
             .copied()
             .unwrap_or_default();
-        let room = (il.amount - worth(il.returned) - allowed).max(Decimal::ZERO);
+        let room = (il.amount - returned_worth - allowed).max(Decimal::ZERO);
         if a.amount > room {
             return Err(Rejection::OutOfRange {
                 field: format!("amount of line {}", a.line),

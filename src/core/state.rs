@@ -285,6 +285,27 @@ pub struct State {
     /// an approving role at another operator's request.
     #[serde(default)]
     pub persons: Map<Code, Code>,
+    /// Debit memos by number (their AR documents are in `invoices`), and
+    /// the last number given (issue 16).
+    #[serde(default)]
+    pub debit_memos: Map<Code, super::memo::DebitMemo>,
+    #[serde(default)]
+    pub next_debit_memo: u64,
+    /// Supplier debit notes and refunds by number, the last numbers given,
+    /// and each supplier's debit balance: (entity, supplier) -> what it
+    /// owes us in its currency, and what AP carries for it in the base.
+    #[serde(default)]
+    pub supplier_debit_notes: Map<Code, super::memo::SupplierDebitNote>,
+    #[serde(default)]
+    pub next_supplier_debit_note: u64,
+    #[serde(default)]
+    pub supplier_refunds: Map<Code, super::memo::SupplierRefund>,
+    #[serde(default)]
+    pub next_supplier_refund: u64,
+    #[serde(default)]
+    pub supplier_debit: Map<(Code, Code), Decimal>,
+    #[serde(default)]
+    pub supplier_debit_base: Map<(Code, Code), Decimal>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -248,7 +248,10 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
             .get(s)
             .is_some_and(|s| s.carrier == crate::core::counter::WILL_CALL.0)
     });
-    let title = if counter {
+    let debit_memo = state.debit_memos.get(&inv.number);
+    let title = if debit_memo.is_some() {
+        "DEBIT MEMO"
+    } else if counter {
         "INVOICE (COUNTER SALE)"
     } else {
         "INVOICE"
@@ -260,6 +263,10 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
     if !counter {
         d.parties
             .push(ship_to(c, order.and_then(|o| o.ship_to.as_deref())));
+    }
+    if let Some(m) = debit_memo {
+        field(&mut d, "Adjusts invoice", m.invoice.clone());
+        field(&mut d, "Reason", m.reason.clone());
     }
     field(&mut d, "Invoice date", inv.date.to_string());
     field(&mut d, "Due date", inv.due.to_string());

@@ -40,6 +40,20 @@ fn sum_periods(s: &State, entity: &str, periods: &[&Period]) -> BTreeMap<String,
     out
 }
 
+/// Debit-minus-credit of every account of `entity` from entries dated
+/// `from` to `to` (the ledger's day balances).
+fn sum_days(s: &State, entity: &str, from: NaiveDate, to: NaiveDate) -> BTreeMap<String, Decimal> {
+    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    let lo = (entity.to_string(), from, String::new());
+    for ((e, day, account), v) in s.ledger.daily.range(lo..) {
+        if e != entity || *day > to {
+            break;
+        }
+        *out.entry(account.clone()).or_default() += *v;
+    }
+    out
+}
+
 fn entities<'a>(s: &'a State, o: &Options) -> Vec<&'a String> {
     s.entities
         .keys()
@@ -64,7 +78,10 @@ fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind> {
 /// that period's end. Revenue shows as positive, expenses as positive.
 pub fn pl(s: &State, o: &Options) -> Table {
     let mut t = Table::new(
-        format!("Profit and loss, period holding {}", o.today),
+        format!(
+            "Profit and loss, period holding {} and year to date, to that day (by posting date)",
+            o.today
+        ),
         &[
             ("entity", false),
             ("account", false),
@@ -84,11 +101,17 @@ pub fn pl(s: &State, o: &Options) -> Table {
             .copied()
             .filter(|p| fiscal_year(&p.code) == fy)
             .collect();
-        let mut per = sum_periods(s, e, &[current]);
-        let mut year = sum_periods(s, e, &ytd);
+        // What was posted up to `as_of`: the period and the year to date.
+        let year_start = ytd.first().map_or(current.start, |p| p.start);
+        let mut per = sum_days(s, e, current.start, o.today);
+        let mut year = sum_days(s, e, year_start, o.today);
         // A year's closing entry moves its result to retained earnings: the
         // profit and loss shows the result, so leaves the entry out.
-        for yc in s.year_closes.values().filter(|y| &y.entity == e) {
+        for yc in s
+            .year_closes
+            .values()
+            .filter(|y| &y.entity == e && y.journal.date <= o.today)
+        {
             for l in &yc.journal.lines {
                 if yc.period == current.code {
                     *per.entry(l.account.clone()).or_default() -= l.signed();
@@ -152,7 +175,7 @@ pub fn pl(s: &State, o: &Options) -> Table {
 /// earnings shown as their own line, so that both sides agree.
 pub fn balance_sheet(s: &State, o: &Options) -> Table {
     let mut t = Table::new(
-        format!("Balance sheet, end of the period holding {}", o.today),
+        format!("Balance sheet at the end of {} (by posting date)", o.today),
         &[
             ("entity", false),
             ("section", false),
@@ -162,8 +185,7 @@ pub fn balance_sheet(s: &State, o: &Options) -> Table {
         ],
     );
     for e in entities(s, o) {
-        let all = periods_through(s, e, o.today);
-        let bal = sum_periods(s, e, &all);
+        let bal = s.balances_as_of(e, o.today);
         let mut totals: BTreeMap<&str, Decimal> = BTreeMap::new();
         for (section, kind, sign) in [
             ("assets", AccountKind::Asset, Decimal::ONE),
@@ -320,8 +342,37 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
             (i.supplier.as_str(), &i.currency, i.due, i.open + extra)
         })
         .filter(|x| !x.3.is_zero());
+    // What suppliers owe us back (debit notes less refunds dated up to
+    // `as_of`) sits in AP as a debit: shown as current and negative, so
+    // that the aging ties to the AP control account.
+    let mut debits: BTreeMap<&str, (&Currency, Decimal)> = BTreeMap::new();
+    for n in s
+        .supplier_debit_notes
+        .values()
+        .filter(|n| o.entity.as_deref().is_none_or(|e| e == n.entity) && n.date <= as_of)
+    {
+        debits
+            .entry(n.supplier.as_str())
+            .or_insert((&n.currency, Decimal::ZERO))
+            .1 -= n.amount;
+    }
+    for r in s
+        .supplier_refunds
+        .values()
+        .filter(|r| o.entity.as_deref().is_none_or(|e| e == r.entity) && r.date <= as_of)
+    {
+        if let Some(d) = debits.get_mut(r.supplier.as_str()) {
+            d.1 += r.amount;
+        }
+    }
+    let open = open.chain(
+        debits
+            .into_iter()
+            .filter(|(_, (_, v))| !v.is_zero())
+            .map(|(sup, (cur, v))| (sup, cur, as_of, v)),
+    );
     let mut t = aging(
-        format!("AP aging as of {as_of} (days past due; documents by their date)"),
+        format!("AP aging as of {as_of} (days past due; documents by their date; a supplier's debit balance is current and negative)"),
         "supplier",
         open,
         o.today,
@@ -440,7 +491,10 @@ pub fn statement_data(
             inv.date,
             0,
             inv.number.clone(),
-            format!("invoice, {} open", money(inv.open)),
+            match s.debit_memos.get(&inv.number) {
+                Some(m) => format!("debit memo on {}, {} open", m.invoice, money(inv.open)),
+                None => format!("invoice, {} open", money(inv.open)),
+            },
             inv.due.to_string(),
             inv.total,
         ));
