@@ -200,6 +200,10 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::ExceptionSnoozed { .. }
         | Event::IdentityLinked { .. } => Vec::new(),
         Event::ShortPickAcknowledged { list, .. } => of_pick(list),
+        Event::DepositTaken(d) => vec![d.order.clone()],
+        Event::DepositApplied { order, .. } | Event::DepositReleased { order, .. } => {
+            vec![order.clone()]
+        }
     }
 }
 
@@ -325,7 +329,10 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => {}
+        | Event::IdentityLinked { .. }
+        | Event::DepositTaken(_)
+        | Event::DepositApplied { .. }
+        | Event::DepositReleased { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -483,6 +490,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
         | Event::IdentityLinked { .. } => {}
+        Event::DepositTaken(_) | Event::DepositApplied { .. } | Event::DepositReleased { .. } => {
+            super::counter::apply_deposit_event(state, event)
+        }
     }
     super::landed::track(state, event);
 }
@@ -734,6 +744,9 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => Vec::new(),
+        | Event::IdentityLinked { .. }
+        | Event::DepositTaken(_)
+        | Event::DepositApplied { .. }
+        | Event::DepositReleased { .. } => Vec::new(),
     }
 }

@@ -574,6 +574,18 @@ pub enum CommandBody {
     /// Escalate the exceptions older than their kind's service level to
     /// the next role (as of the command's time).
     EscalateExceptions,
+    /// A will-call at the counter: the order is placed (carrier WILLCALL)
+    /// and reserved in full from the shelf of `warehouse`, released to a
+    /// pick list for the warehouse to pick later, and the tenders are
+    /// kept as a deposit for it (a tender without an amount pays the
+    /// whole order, tax included), applied to its invoice at pickup.
+    WillCallSale {
+        customer: Code,
+        warehouse: Code,
+        lines: Vec<crate::core::counter::CounterLine>,
+        #[serde(default)]
+        payments: Vec<crate::core::counter::CounterPayment>,
+    },
 }
 
 impl CommandBody {
@@ -694,6 +706,7 @@ impl CommandBody {
             CommentException { .. } => "comment_exception",
             SnoozeException { .. } => "snooze_exception",
             EscalateExceptions => "escalate_exceptions",
+            WillCallSale { .. } => "will_call_sale",
         }
     }
 
@@ -919,6 +932,7 @@ pub const NAMES: &[&str] = &[
     "comment_exception",
     "snooze_exception",
     "escalate_exceptions",
+    "will_call_sale",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -965,7 +979,7 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "release_carton" => Permission::ReleaseHolds,
         "authorize_return" | "cancel_return" => Permission::CaptureOrders,
         "receive_return" => Permission::ReceiveReturns,
-        "counter_sale" => Permission::SellAtCounter,
+        "counter_sale" | "will_call_sale" => Permission::SellAtCounter,
         "create_purchase_order"
         | "create_replenishment_policy"
         | "update_replenishment_policy"

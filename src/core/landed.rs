@@ -382,7 +382,10 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => {}
+        | Event::IdentityLinked { .. }
+        | Event::DepositTaken(_)
+        | Event::DepositApplied { .. }
+        | Event::DepositReleased { .. } => {}
     }
 }
 

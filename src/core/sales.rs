@@ -293,7 +293,8 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
         .flat_map(|s| s.lines.iter())
         .map(|l| (l.price * l.qty).round_dp(2))
         .sum();
-    ar + orders + uninvoiced
+    // A will-call's deposit already pays for part of what is on order.
+    ar + orders + uninvoiced - super::counter::earmarked(state, &customer.entity, &customer.code)
 }
 
 /// Does the customer have an invoice open past its due date plus the

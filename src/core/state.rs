@@ -285,6 +285,11 @@ pub struct State {
     /// an approving role at another operator's request.
     #[serde(default)]
     pub persons: Map<Code, Code>,
+    /// Will-call deposits not yet applied nor released, by order number
+    /// (state version 11): each is part of its customer's unapplied
+    /// credit, earmarked for the order.
+    #[serde(default)]
+    pub deposits: Map<Code, super::counter::Deposit>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -28,7 +28,8 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// 10: the exception queue, the short picks acknowledged from it and the
 /// identities tied to a person (issue 20); an older store's snapshot is
 /// skipped and the replay raises the exceptions of its holds.
-pub const STATE_VERSION: u8 = 10;
+/// 11: will-call deposits earmarked for their orders (issue 14).
+pub const STATE_VERSION: u8 = 11;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
