@@ -1371,3 +1371,40 @@ fn the_sold_screen_and_the_invoice_show_the_tenders_and_the_change() {
     );
     assert!(text.contains("by card"), "{text}");
 }
+
+/// Esc then Enter on the menu does not sign out: only `y` does.
+#[test]
+fn esc_then_enter_on_the_menu_stays_signed_in() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    assert_eq!(d.app.screen_name(), "menu");
+    d.press("esc");
+    assert!(d.screen(80, 24).contains("Sign out?"));
+    d.press("enter");
+    assert!(d.app.operator.is_some(), "Enter must not sign out");
+    assert_eq!(d.app.screen_name(), "menu");
+    d.press("esc").press("y");
+    assert!(d.app.operator.is_none());
+}
+
+/// A notice shows on its own line: the key bar stays in sight under it.
+#[test]
+fn a_notice_leaves_the_key_bar_visible() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.press("enter"); // nothing scanned yet: a notice
+    let s = d.screen(80, 24);
+    assert!(s.contains("scan or type an item first"), "{s}");
+    let rows: Vec<&str> = s.lines().collect();
+    let n = rows.len();
+    assert!(n >= 2, "{s}");
+    assert!(
+        rows[n - 1].contains("F8 pay") && rows[n - 1].contains("F1"),
+        "the key bar is the last row:\n{s}"
+    );
+    assert!(
+        !rows[n - 2].trim().is_empty() && !rows[n - 2].contains("F8 pay"),
+        "the notice is the row above:\n{s}"
+    );
+}
