@@ -1408,3 +1408,28 @@ fn a_notice_leaves_the_key_bar_visible() {
         "the notice is the row above:\n{s}"
     );
 }
+
+/// The finders show a customer's city and an item's free stock.
+#[test]
+fn the_finders_show_city_and_stock() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter");
+    d.typed("Keystone").press("f4");
+    let s = d.screen(80, 24);
+    assert!(s.contains("C0006") && s.contains("Joliet"), "{s}");
+    d.press("esc").press("esc");
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("FAS-1001").press("f4");
+    let s = d.screen(80, 24);
+    let free: Decimal = depot::query::sale::available(&b.state.borrow(), "FAS-1001", today())
+        .iter()
+        .map(|(_, q)| *q)
+        .sum();
+    let row = s
+        .lines()
+        .find(|l| l.contains("FAS-1001 ") && l.contains("bolt"))
+        .unwrap_or_default();
+    assert!(row.contains(&depot::query::qty(free)), "{s}");
+}
