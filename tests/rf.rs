@@ -1279,3 +1279,16 @@ fn receive_takes_an_item_scanned_at_the_bin_step_and_a_bin_scanned_while_countin
     assert_eq!(gr.bin, "DOCK-2");
     assert!(gr.lines.iter().any(|l| l.sku == sku));
 }
+
+/// The pick screen's help lists every key it takes: F6 short and F7 skip
+/// included, before the bin is scanned too.
+#[test]
+fn pick_help_lists_short_and_skip() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    d.press("f1");
+    let s = d.screen(40, 16);
+    assert!(s.contains("F6") && s.contains("short"), "{s}");
+    assert!(s.contains("F7") && s.contains("skip"), "{s}");
+}

@@ -1233,3 +1233,203 @@ fn confirming_a_quote_makes_the_screen_an_order() {
     let s = d.screen(80, 24);
     assert!(!s.contains("quote"), "{s}");
 }
+
+fn will_calls(b: &MemBackend) -> usize {
+    b.log
+        .borrow()
+        .iter()
+        .filter(|(_, r)| matches!(r.body, CommandBody::WillCallSale { .. }))
+        .count()
+}
+
+fn text_doc(b: &MemBackend, kind: depot::docs::DocKind, number: &str) -> String {
+    let st = b.state.borrow();
+    let doc = depot::docs::build::build(
+        &st,
+        kind,
+        number,
+        depot::docs::build::BuildOptions {
+            today: today(),
+            copy: false,
+        },
+    )
+    .unwrap();
+    depot::docs::text::render(&doc)
+}
+
+/// Pick later: F7 makes the sale a will-call. The order is placed and
+/// released to a WILLCALL pick list, the cash is a deposit earmarked for
+/// it, a will-call ticket prints, and the order inquiry shows it.
+#[test]
+fn a_will_call_takes_a_deposit_prints_a_ticket_and_the_inquiry_shows_it() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("f7");
+    assert!(d.screen(80, 24).contains("WILL-CALL (pick later)"));
+    d.press("f8").typed("c100").press("enter");
+    assert_eq!(will_calls(&b), 1, "one will-call, one command");
+    assert_eq!(counter_sales(&b), 0, "nothing sold from the shelf now");
+    d.wait_prints();
+    let s = d.screen(80, 24);
+    let (order, deposit) = {
+        let st = b.state.borrow();
+        let dep = st.deposits.values().next().expect("a deposit held").clone();
+        assert_eq!(st.orders[&dep.order].carrier.as_deref(), Some("WILLCALL"));
+        assert!(st.invoices.values().all(|i| i.customer != "WALKIN-US01"));
+        (dep.order.clone(), dep.taken)
+    };
+    assert!(s.contains("WILL-CALL") && s.contains(&order), "{s}");
+    assert!(s.contains("cash 100.00") && s.contains("Change"), "{s}");
+    // The ticket printed, and what it says.
+    assert!(
+        b.state
+            .borrow()
+            .prints
+            .contains_key(&("acknowledgment".to_string(), order.clone())),
+        "the will-call ticket was printed"
+    );
+    let ticket = text_doc(&b, depot::docs::DocKind::Acknowledgment, &order);
+    assert!(ticket.contains("WILL-CALL TICKET"), "{ticket}");
+    assert!(ticket.contains("Deposit paid"), "{ticket}");
+    assert!(ticket.contains("Bring this ticket"), "{ticket}");
+    // The change is what 100 leaves after the deposit (the whole order).
+    let change = Decimal::from(100) - deposit;
+    assert!(
+        s.contains(&depot::query::money(
+            change,
+            &depot::core::types::Currency::new("USD")
+        )),
+        "{s}"
+    );
+    d.press("esc");
+    d.open("Order inquiry").unwrap();
+    d.typed(&order).press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("will-call"), "{s}");
+    assert!(
+        s.contains(&format!(
+            "deposit {} of {} held",
+            depot::query::money(deposit, &depot::core::types::Currency::new("USD")),
+            depot::query::money(deposit, &depot::core::types::Currency::new("USD"))
+        )),
+        "{s}"
+    );
+    assert!(
+        s.contains("will-call deposit"),
+        "the history names it:\n{s}"
+    );
+}
+
+/// A refusal names every short line, and every one is marked.
+#[test]
+fn a_refusal_names_every_short_line() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("99999*FAS-1001").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.typed("99999*FAS-1002").press("enter");
+    d.press("f8");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("line 1 FAS-1001") && s.contains("line 3 FAS-1002"),
+        "{s}"
+    );
+    assert_eq!(counter_sales(&b), 0);
+}
+
+/// The SOLD screen and the printed cash invoice show what was tendered
+/// and the change given.
+#[test]
+fn the_sold_screen_and_the_invoice_show_the_tenders_and_the_change() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("f8");
+    d.typed("k10").press("enter");
+    d.typed("c500").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("SOLD"), "{s}");
+    assert!(s.contains("card 10.00") && s.contains("cash 500.00"), "{s}");
+    let inv = b
+        .state
+        .borrow()
+        .invoices
+        .values()
+        .find(|i| i.customer == "WALKIN-US01")
+        .unwrap()
+        .clone();
+    let change = depot::query::money(Decimal::from(510) - inv.total, &inv.currency);
+    assert!(s.contains(&change), "{s}");
+    let text = text_doc(&b, depot::docs::DocKind::Invoice, &inv.number);
+    assert!(
+        text.contains(&format!("tendered 500.00 change {change}")),
+        "{text}"
+    );
+    assert!(text.contains("by card"), "{text}");
+}
+
+/// Esc then Enter on the menu does not sign out: only `y` does.
+#[test]
+fn esc_then_enter_on_the_menu_stays_signed_in() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    assert_eq!(d.app.screen_name(), "menu");
+    d.press("esc");
+    assert!(d.screen(80, 24).contains("Sign out?"));
+    d.press("enter");
+    assert!(d.app.operator.is_some(), "Enter must not sign out");
+    assert_eq!(d.app.screen_name(), "menu");
+    d.press("esc").press("y");
+    assert!(d.app.operator.is_none());
+}
+
+/// A notice shows on its own line: the key bar stays in sight under it.
+#[test]
+fn a_notice_leaves_the_key_bar_visible() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.press("enter"); // nothing scanned yet: a notice
+    let s = d.screen(80, 24);
+    assert!(s.contains("scan or type an item first"), "{s}");
+    let rows: Vec<&str> = s.lines().collect();
+    let n = rows.len();
+    assert!(n >= 2, "{s}");
+    assert!(
+        rows[n - 1].contains("F8 pay") && rows[n - 1].contains("F1"),
+        "the key bar is the last row:\n{s}"
+    );
+    assert!(
+        !rows[n - 2].trim().is_empty() && !rows[n - 2].contains("F8 pay"),
+        "the notice is the row above:\n{s}"
+    );
+}
+
+/// The finders show a customer's city and an item's free stock.
+#[test]
+fn the_finders_show_city_and_stock() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter");
+    d.typed("Keystone").press("f4");
+    let s = d.screen(80, 24);
+    assert!(s.contains("C0006") && s.contains("Joliet"), "{s}");
+    d.press("esc").press("esc");
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("FAS-1001").press("f4");
+    let s = d.screen(80, 24);
+    let free: Decimal = depot::query::sale::available(&b.state.borrow(), "FAS-1001", today())
+        .iter()
+        .map(|(_, q)| *q)
+        .sum();
+    let row = s
+        .lines()
+        .find(|l| l.contains("FAS-1001 ") && l.contains("bolt"))
+        .unwrap_or_default();
+    assert!(row.contains(&depot::query::qty(free)), "{s}");
+}

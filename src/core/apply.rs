@@ -202,6 +202,10 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         Event::ShortPickAcknowledged { list, .. } => of_pick(list),
         Event::DebitMemoIssued { memo, .. } => of_invoice(&memo.invoice),
         Event::SupplierDebitNoted { .. } | Event::SupplierRefundReceived { .. } => Vec::new(),
+        Event::DepositTaken(d) => vec![d.order.clone()],
+        Event::DepositApplied { order, .. } | Event::DepositReleased { order, .. } => {
+            vec![order.clone()]
+        }
     }
 }
 
@@ -330,7 +334,10 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::IdentityLinked { .. }
         | Event::DebitMemoIssued { .. }
         | Event::SupplierDebitNoted { .. }
-        | Event::SupplierRefundReceived { .. } => {}
+        | Event::SupplierRefundReceived { .. }
+        | Event::DepositTaken(_)
+        | Event::DepositApplied { .. }
+        | Event::DepositReleased { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -491,6 +498,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::DebitMemoIssued { .. }
         | Event::SupplierDebitNoted { .. }
         | Event::SupplierRefundReceived { .. } => super::memo::apply_event(state, event),
+        Event::DepositTaken(_) | Event::DepositApplied { .. } | Event::DepositReleased { .. } => {
+            super::counter::apply_deposit_event(state, event)
+        }
     }
     super::landed::track(state, event);
 }
@@ -742,7 +752,10 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => Vec::new(),
+        | Event::IdentityLinked { .. }
+        | Event::DepositTaken(_)
+        | Event::DepositApplied { .. }
+        | Event::DepositReleased { .. } => Vec::new(),
         Event::DebitMemoIssued { journal, .. }
         | Event::SupplierDebitNoted { journal, .. }
         | Event::SupplierRefundReceived { journal, .. } => vec![journal],

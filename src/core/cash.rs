@@ -97,11 +97,13 @@ pub fn receive(
     validate::text("reference", reference, false)?;
     validate::amount("amount", amount, &c.currency)?;
     let available = if method == Method::Credit {
+        // Will-call deposits are earmarked for their orders.
         state
             .unapplied
             .get(&(c.entity.clone(), c.code.clone()))
             .copied()
             .unwrap_or_default()
+            - super::counter::earmarked(state, &c.entity, &c.code)
     } else {
         if amount <= Decimal::ZERO {
             return Err(Rejection::NotPositive {
@@ -246,10 +248,13 @@ pub fn receive(
         // difference to the invoices' rates is realised FX below.
         let key = (c.entity.clone(), c.code.clone());
         let carried = state.unapplied_base.get(&key).copied().unwrap_or_default();
-        let used = if applied == available || available.is_zero() {
+        // Against the whole credit (earmarked deposits included), so that
+        // using all of it relieves all it carries.
+        let whole = state.unapplied.get(&key).copied().unwrap_or_default();
+        let used = if applied == whole || whole.is_zero() {
             carried
         } else {
-            base.round(applied * carried / available)
+            base.round(applied * carried / whole)
         };
         p = p.debit(PostingKey::UnappliedCash, used, None);
         debits += used;
@@ -332,7 +337,18 @@ pub fn refund(
         });
     }
     let key = (c.entity.clone(), c.code.clone());
-    let available = state.unapplied.get(&key).copied().unwrap_or_default();
+    let total = state.unapplied.get(&key).copied().unwrap_or_default();
+    // Will-call deposits are earmarked for their orders: not refundable
+    // until released (the order cancelled or handed over).
+    let free = total - super::counter::earmarked(state, &c.entity, &c.code);
+    if amount > free {
+        return Err(Rejection::InsufficientCredit {
+            customer: c.code.clone(),
+            available: c.currency.round(free),
+            applied: amount,
+        });
+    }
+    let available = total;
     if amount > available {
         return Err(Rejection::InsufficientCredit {
             customer: c.code.clone(),

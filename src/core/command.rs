@@ -602,6 +602,18 @@ pub enum CommandBody {
         #[serde(default)]
         reference: String,
     },
+    /// A will-call at the counter: the order is placed (carrier WILLCALL)
+    /// and reserved in full from the shelf of `warehouse`, released to a
+    /// pick list for the warehouse to pick later, and the tenders are
+    /// kept as a deposit for it (a tender without an amount pays the
+    /// whole order, tax included), applied to its invoice at pickup.
+    WillCallSale {
+        customer: Code,
+        warehouse: Code,
+        lines: Vec<crate::core::counter::CounterLine>,
+        #[serde(default)]
+        payments: Vec<crate::core::counter::CounterPayment>,
+    },
 }
 
 impl CommandBody {
@@ -725,6 +737,7 @@ impl CommandBody {
             IssueDebitMemo { .. } => "issue_debit_memo",
             IssueSupplierDebitNote { .. } => "issue_supplier_debit_note",
             ReceiveSupplierRefund { .. } => "receive_supplier_refund",
+            WillCallSale { .. } => "will_call_sale",
         }
     }
 
@@ -953,6 +966,7 @@ pub const NAMES: &[&str] = &[
     "issue_debit_memo",
     "issue_supplier_debit_note",
     "receive_supplier_refund",
+    "will_call_sale",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -999,7 +1013,7 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "release_carton" => Permission::ReleaseHolds,
         "authorize_return" | "cancel_return" => Permission::CaptureOrders,
         "receive_return" => Permission::ReceiveReturns,
-        "counter_sale" => Permission::SellAtCounter,
+        "counter_sale" | "will_call_sale" => Permission::SellAtCounter,
         "create_purchase_order"
         | "create_replenishment_policy"
         | "update_replenishment_policy"

@@ -113,6 +113,51 @@ pub enum CounterRefusal {
     },
     #[error("the core produced no {what} (a defect: nothing was changed)")]
     Missing { what: String },
+    // New variants at the end: keyed rejections are persisted (bincode
+    // numbers variants).
+    /// Every line the shelf cannot fill, not only the first.
+    #[error("not on the shelf in {warehouse}: {}", shorts_text(lines))]
+    NotOnShelfLines {
+        warehouse: Code,
+        lines: Vec<ShortLine>,
+    },
+    /// A will-call deposit larger than what the order comes to.
+    #[error("the deposit {given} is more than the {total} the order comes to (tax included)")]
+    DepositOver { total: Decimal, given: Decimal },
+}
+
+/// A line of a counter sale or will-call the shelf cannot fill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortLine {
+    pub line: u32,
+    pub sku: Code,
+    /// What is missing, in base units.
+    pub short: Decimal,
+}
+
+fn shorts_text(lines: &[ShortLine]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("line {} {} short {}", l.line, l.sku, l.short.normalize()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A will-call order's deposit: what the customer paid at the counter and
+/// is kept as their unapplied credit, earmarked for the order until it is
+/// invoiced (at pickup), applied to its invoices; released as free credit
+/// when the order is cancelled or nothing is left to hand over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deposit {
+    pub order: Code,
+    pub customer: Code,
+    pub entity: Code,
+    /// Taken at the counter (customer currency).
+    pub taken: Decimal,
+    /// Not yet applied to an invoice nor released.
+    pub remaining: Decimal,
+    /// The receipts that brought it (one per tender).
+    pub receipts: Vec<Code>,
 }
 
 fn refuse(step: CounterStep, reason: CounterRefusal) -> Rejection {
@@ -206,26 +251,7 @@ pub fn sell(
             hold_reason(state, cmd, c, &order, *h),
         ));
     }
-    if let Some(Event::Backordered { line, qty, .. }) = placed
-        .iter()
-        .find(|e| matches!(e, Event::Backordered { .. }))
-    {
-        let sku = order
-            .lines
-            .iter()
-            .find(|l| l.line == *line)
-            .map(|l| l.sku.clone())
-            .unwrap_or_default();
-        return Err(refuse(
-            CounterStep::Order,
-            CounterRefusal::NotOnShelf {
-                line: *line,
-                sku,
-                warehouse: warehouse.to_string(),
-                short: *qty,
-            },
-        ));
-    }
+    refuse_short(&order, &placed, warehouse)?;
     step(&mut scratch, &mut out, placed);
 
     // Pick from the bins the warehouse would send a picker to.
@@ -234,63 +260,9 @@ pub fn sell(
         &order.number,
         cmd.warehouse_date(state, warehouse),
     )?;
-    let lists: Vec<_> = released
-        .iter()
-        .filter_map(|e| match e {
-            Event::PickListCreated(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect();
+    let lists = lists_of(&released);
     step(&mut scratch, &mut out, released);
-    let mut shipments = Vec::new();
-    for list in lists {
-        for l in &list.lines {
-            let picked = super::warehouse::confirm_pick(
-                &scratch,
-                cmd,
-                &list.number,
-                l.line,
-                &l.bin,
-                &l.sku,
-                Some(l.qty),
-                false,
-                None,
-            )?;
-            step(&mut scratch, &mut out, picked);
-        }
-        // Handed over the counter: no cartons, no freight.
-        let shipped = super::warehouse::ship(
-            &scratch,
-            cmd,
-            &list.number,
-            &carrier,
-            &service,
-            "",
-            Decimal::ZERO,
-            true,
-        )?;
-        for e in &shipped {
-            if let Event::Shipped { shipment, .. } = e {
-                shipments.push(shipment.number.clone());
-            }
-        }
-        step(&mut scratch, &mut out, shipped);
-    }
-
-    // Invoice, and the payment applied to it.
-    let invoiced = super::billing::invoice(&scratch, cmd, &shipments)?;
-    let (number, total) = match invoiced.first() {
-        Some(Event::Invoiced { invoice, .. }) => (invoice.number.clone(), invoice.total),
-        _ => {
-            return Err(refuse(
-                CounterStep::Invoice,
-                CounterRefusal::Missing {
-                    what: "invoice".into(),
-                },
-            ))
-        }
-    };
-    step(&mut scratch, &mut out, invoiced);
+    let (number, total) = hand_over(&mut scratch, &mut out, cmd, &lists, &carrier, &service)?;
     let given: Decimal = tenders.iter().filter_map(|p| p.amount).sum();
     if given > total {
         return Err(Rejection::Overpaid {
@@ -341,6 +313,399 @@ pub fn sell(
         step(&mut scratch, &mut out, paid);
     }
     Ok(out)
+}
+
+/// Refuse an order of the counter when the shelf cannot fill it, naming
+/// every short line.
+fn refuse_short(
+    order: &super::sales::SalesOrder,
+    placed: &[Event],
+    warehouse: &str,
+) -> Result<(), Rejection> {
+    let lines: Vec<ShortLine> = placed
+        .iter()
+        .filter_map(|e| match e {
+            Event::Backordered { line, qty, .. } => Some(ShortLine {
+                line: *line,
+                sku: order
+                    .lines
+                    .iter()
+                    .find(|l| l.line == *line)
+                    .map(|l| l.sku.clone())
+                    .unwrap_or_default(),
+                short: *qty,
+            }),
+            _ => None,
+        })
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(refuse(
+        CounterStep::Order,
+        CounterRefusal::NotOnShelfLines {
+            warehouse: warehouse.to_string(),
+            lines,
+        },
+    ))
+}
+
+fn lists_of(events: &[Event]) -> Vec<super::warehouse::PickList> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PickListCreated(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Pick every line of `lists` from its bin, hand the goods over the
+/// counter and invoice them: (invoice, total).
+fn hand_over(
+    scratch: &mut State,
+    out: &mut Vec<Event>,
+    cmd: &Command,
+    lists: &[super::warehouse::PickList],
+    carrier: &str,
+    service: &str,
+) -> Result<(Code, Decimal), Rejection> {
+    let mut shipments = Vec::new();
+    for list in lists {
+        for l in &list.lines {
+            let picked = super::warehouse::confirm_pick(
+                scratch,
+                cmd,
+                &list.number,
+                l.line,
+                &l.bin,
+                &l.sku,
+                Some(l.qty),
+                false,
+                None,
+            )?;
+            step(scratch, out, picked);
+        }
+        // Handed over the counter: no cartons, no freight.
+        let shipped = super::warehouse::ship(
+            scratch,
+            cmd,
+            &list.number,
+            carrier,
+            service,
+            "",
+            Decimal::ZERO,
+            true,
+        )?;
+        for e in &shipped {
+            if let Event::Shipped { shipment, .. } = e {
+                shipments.push(shipment.number.clone());
+            }
+        }
+        step(scratch, out, shipped);
+    }
+    let invoiced = super::billing::invoice(scratch, cmd, &shipments)?;
+    let found = match invoiced.first() {
+        Some(Event::Invoiced { invoice, .. }) => (invoice.number.clone(), invoice.total),
+        _ => {
+            return Err(refuse(
+                CounterStep::Invoice,
+                CounterRefusal::Missing {
+                    what: "invoice".into(),
+                },
+            ))
+        }
+    };
+    step(scratch, out, invoiced);
+    Ok(found)
+}
+
+/// A will-call: the counter takes the order and the payment now, the
+/// warehouse picks it later. The order (carrier WILLCALL) is placed and
+/// reserved in full from the shelf, released to a pick list at once, and
+/// the tenders are kept as a deposit: receipts not applied to any invoice
+/// (Dr Bank / Cr Unapplied cash), earmarked for the order, applied to its
+/// invoice when it is handed over (or invoiced otherwise). A tender
+/// without an amount pays the order's whole total, tax included (what the
+/// invoice of a full pickup today comes to); then no credit is used.
+pub fn will_call(
+    state: &State,
+    cmd: &Command,
+    customer: &str,
+    warehouse: &str,
+    lines: &[CounterLine],
+    tenders: &[&CounterPayment],
+) -> Result<Vec<Event>, Rejection> {
+    if tenders.iter().any(|p| p.method == Method::Credit) {
+        return Err(refuse(CounterStep::Tender, CounterRefusal::CreditTender));
+    }
+    if tenders.iter().filter(|p| p.amount.is_none()).count() > 1 {
+        return Err(refuse(CounterStep::Tender, CounterRefusal::RestTwice));
+    }
+    let c = state
+        .customers
+        .get(customer)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Customer,
+            key: customer.to_string(),
+        })?;
+    let sub = |body: CommandBody| Command {
+        operator: cmd.operator.clone(),
+        session: cmd.session.clone(),
+        time: cmd.time,
+        key: None,
+        body,
+    };
+    let paid_in_full = tenders.iter().any(|p| p.amount.is_none());
+    let mut scratch = state.clone();
+    let mut out = Vec::new();
+    let place = sub(CommandBody::PlaceOrder {
+        quote: false,
+        customer: customer.to_string(),
+        ship_to: None,
+        customer_po: String::new(),
+        requested: None,
+        lines: lines
+            .iter()
+            .map(|l| LineInput {
+                sku: l.sku.clone(),
+                qty: l.qty,
+                unit: l.unit.clone(),
+                warehouse: warehouse.to_string(),
+                price: l.price,
+            })
+            .collect(),
+    });
+    let mut placed = super::sales::place_paid(&scratch, &place, paid_in_full)?;
+    let mut order = match placed.first() {
+        Some(Event::OrderPlaced(o)) => o.clone(),
+        _ => {
+            return Err(refuse(
+                CounterStep::Order,
+                CounterRefusal::Missing {
+                    what: "order".into(),
+                },
+            ))
+        }
+    };
+    if let Some(h) = order.holds.first() {
+        return Err(refuse(
+            CounterStep::Order,
+            hold_reason(state, cmd, c, &order, *h),
+        ));
+    }
+    refuse_short(&order, &placed, warehouse)?;
+    // Collected at the counter, whatever the customer's usual carrier.
+    order.carrier = Some(WILL_CALL.0.to_string());
+    order.service = Some(WILL_CALL.1.to_string());
+    if let Some(first) = placed.first_mut() {
+        *first = Event::OrderPlaced(order.clone());
+    }
+    step(&mut scratch, &mut out, placed);
+    let released = super::warehouse::release(
+        &scratch,
+        &order.number,
+        cmd.warehouse_date(state, warehouse),
+    )?;
+    let lists = lists_of(&released);
+    step(&mut scratch, &mut out, released);
+    // What the invoice of the whole order handed over today comes to: the
+    // same steps on a copy that is thrown away (tax per code on the sum
+    // of its lines, exactly as the invoice will compute it).
+    let total = {
+        let mut what_if = scratch.clone();
+        let mut ignored = Vec::new();
+        hand_over(
+            &mut what_if,
+            &mut ignored,
+            cmd,
+            &lists,
+            WILL_CALL.0,
+            WILL_CALL.1,
+        )?
+        .1
+    };
+    let given: Decimal = tenders.iter().filter_map(|p| p.amount).sum();
+    if given > total {
+        return Err(refuse(
+            CounterStep::Tender,
+            CounterRefusal::DepositOver { total, given },
+        ));
+    }
+    let mut receipts = Vec::new();
+    let mut deposit = Decimal::ZERO;
+    for p in tenders {
+        let amount = p.amount.unwrap_or(total - given);
+        if amount.is_zero() && p.amount.is_none() {
+            continue;
+        }
+        let paid =
+            super::cash::receive(&scratch, cmd, customer, p.method, amount, &p.reference, &[])?;
+        for e in &paid {
+            if let Event::PaymentReceived { receipt, .. } = e {
+                receipts.push(receipt.number.clone());
+                deposit += receipt.unapplied;
+            }
+        }
+        step(&mut scratch, &mut out, paid);
+    }
+    if deposit > Decimal::ZERO {
+        out.push(Event::DepositTaken(Deposit {
+            order: order.number.clone(),
+            customer: c.code.clone(),
+            entity: c.entity.clone(),
+            taken: deposit,
+            remaining: deposit,
+            receipts,
+        }));
+    }
+    Ok(out)
+}
+
+/// Has an order nothing left to hand over (every line cancelled or
+/// shipped in full), or is it cancelled?
+fn finished(o: &super::sales::SalesOrder) -> bool {
+    o.status == super::sales::OrderStatus::Cancelled
+        || o.lines.iter().all(|l| l.cancelled || l.shipped >= l.qty)
+}
+
+/// After `events` (decided on `state`): apply the deposits of the orders
+/// on every invoice they make (Dr Unapplied cash / Cr AR, as a receipt of
+/// the customer's credit), and release what is left of the deposit of an
+/// order that is finished or cancelled. Returns `events` with these added.
+pub fn settle_deposits(
+    state: &State,
+    cmd: &Command,
+    events: Vec<Event>,
+) -> Result<Vec<Event>, Rejection> {
+    if state.deposits.is_empty() {
+        return Ok(events);
+    }
+    let mut scratch = state.clone();
+    let seq = scratch.seq;
+    for e in &events {
+        apply_event(&mut scratch, seq, e);
+    }
+    let mut out = events.clone();
+    for e in &events {
+        let Event::Invoiced { invoice, .. } = e else {
+            continue;
+        };
+        let mut orders: Vec<Code> = invoice.lines.iter().map(|l| l.order.clone()).collect();
+        orders.sort();
+        orders.dedup();
+        for order in orders {
+            let Some(d) = scratch.deposits.get(&order).cloned() else {
+                continue;
+            };
+            let open = scratch
+                .invoices
+                .get(&invoice.number)
+                .map(|i| i.open - i.disputed)
+                .unwrap_or_default();
+            let amount = d.remaining.min(open);
+            if amount <= Decimal::ZERO {
+                continue;
+            }
+            // The earmark goes first, so that the credit it frees pays
+            // the invoice.
+            let applied = vec![Event::DepositApplied {
+                order: order.clone(),
+                invoice: invoice.number.clone(),
+                amount,
+            }];
+            step(&mut scratch, &mut out, applied);
+            let paid = super::cash::receive(
+                &scratch,
+                cmd,
+                &d.customer,
+                Method::Credit,
+                amount,
+                &order,
+                &[ApplyTo {
+                    invoice: invoice.number.clone(),
+                    amount,
+                    settle: false,
+                }],
+            )?;
+            step(&mut scratch, &mut out, paid);
+        }
+    }
+    release_finished(&mut scratch, &mut out);
+    Ok(out)
+}
+
+/// After a ship confirm (`events`, decided on `state`): a will-call order
+/// with a deposit is invoiced at the hand-over and its deposit applied,
+/// so the customer leaves with the invoice paid as far as the deposit
+/// goes. Other shipments are left for invoicing as before.
+pub fn at_pickup(
+    state: &State,
+    cmd: &Command,
+    events: Vec<Event>,
+) -> Result<Vec<Event>, Rejection> {
+    let shipments: Vec<Code> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Shipped { shipment, .. } if state.deposits.contains_key(&shipment.order) => {
+                Some(shipment.number.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    if shipments.is_empty() {
+        return Ok(events);
+    }
+    let mut scratch = state.clone();
+    let mut out = Vec::new();
+    step(&mut scratch, &mut out, events);
+    let invoiced = super::billing::invoice(&scratch, cmd, &shipments)?;
+    out.extend(invoiced);
+    settle_deposits(state, cmd, out)
+}
+
+/// Release the rest of every deposit whose order is finished.
+fn release_finished(scratch: &mut State, out: &mut Vec<Event>) {
+    let done: Vec<(Code, Decimal)> = scratch
+        .deposits
+        .values()
+        .filter(|d| scratch.orders.get(&d.order).is_none_or(finished))
+        .map(|d| (d.order.clone(), d.remaining))
+        .collect();
+    for (order, amount) in done {
+        step(scratch, out, vec![Event::DepositReleased { order, amount }]);
+    }
+}
+
+/// Credit of a customer earmarked as will-call deposits (not free to be
+/// applied elsewhere or refunded).
+pub fn earmarked(state: &State, entity: &str, customer: &str) -> Decimal {
+    state
+        .deposits
+        .values()
+        .filter(|d| d.entity == entity && d.customer == customer)
+        .map(|d| d.remaining)
+        .sum()
+}
+
+pub fn apply_deposit_event(state: &mut State, event: &Event) {
+    match event {
+        Event::DepositTaken(d) => {
+            state.deposits.insert(d.order.clone(), d.clone());
+        }
+        Event::DepositApplied { order, amount, .. } => {
+            if let Some(d) = state.deposits.get_mut(order) {
+                d.remaining -= *amount;
+                if d.remaining <= Decimal::ZERO {
+                    state.deposits.remove(order);
+                }
+            }
+        }
+        Event::DepositReleased { order, .. } => {
+            state.deposits.remove(order);
+        }
+        _ => {}
+    }
 }
 
 /// Why the order of a counter sale would be held, with the figures.

@@ -156,13 +156,17 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             reason,
         } => sales::decide_hold(state, cmd, number, *hold, false, reason),
         CommandBody::CancelOrder { number, reason } => {
-            sales::cancel(state, cmd, number, None, reason)
+            let ev = sales::cancel(state, cmd, number, None, reason)?;
+            super::counter::settle_deposits(state, cmd, ev)
         }
         CommandBody::CancelLine {
             number,
             line,
             reason,
-        } => sales::cancel(state, cmd, number, Some(*line), reason),
+        } => {
+            let ev = sales::cancel(state, cmd, number, Some(*line), reason)?;
+            super::counter::settle_deposits(state, cmd, ev)
+        }
         CommandBody::ReleaseOrder { number } => {
             warehouse::release(state, number, order_date(state, cmd, number))
         }
@@ -186,9 +190,12 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             service,
             tracking,
             freight,
-        } => warehouse::ship(
-            state, cmd, list, carrier, service, tracking, *freight, false,
-        ),
+        } => {
+            let ev = warehouse::ship(
+                state, cmd, list, carrier, service, tracking, *freight, false,
+            )?;
+            super::counter::at_pickup(state, cmd, ev)
+        }
         CommandBody::PackCarton {
             list,
             contents,
@@ -336,7 +343,10 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             let tenders: Vec<_> = payment.iter().chain(payments.iter()).collect();
             super::counter::sell(state, cmd, customer, warehouse, lines, &tenders)
         }
-        CommandBody::InvoiceShipments { shipments } => billing::invoice(state, cmd, shipments),
+        CommandBody::InvoiceShipments { shipments } => {
+            let ev = billing::invoice(state, cmd, shipments)?;
+            super::counter::settle_deposits(state, cmd, ev)
+        }
         CommandBody::ReceivePayment {
             customer,
             method,
@@ -468,6 +478,15 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             super::exceptions::snooze(state, cmd, *id, *until, reason)
         }
         CommandBody::EscalateExceptions => super::exceptions::escalate(state, cmd),
+        CommandBody::WillCallSale {
+            customer,
+            warehouse,
+            lines,
+            payments,
+        } => {
+            let tenders: Vec<_> = payments.iter().collect();
+            super::counter::will_call(state, cmd, customer, warehouse, lines, &tenders)
+        }
         _ => unreachable_master(),
     }
 }

@@ -601,6 +601,22 @@ pub enum Event {
         refund: super::memo::SupplierRefund,
         journal: JournalEntry,
     },
+    /// A will-call's payment kept as the customer's credit, earmarked for
+    /// the order (the receipts themselves are `PaymentReceived`).
+    DepositTaken(super::counter::Deposit),
+    /// Part of a will-call deposit applied to the order's invoice (the
+    /// credit receipt that pays it follows in the same record).
+    DepositApplied {
+        order: Code,
+        invoice: Code,
+        amount: Decimal,
+    },
+    /// What is left of a deposit becomes free credit: the order was
+    /// cancelled or has nothing left to hand over.
+    DepositReleased {
+        order: Code,
+        amount: Decimal,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -786,6 +786,46 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
+    // Will-call deposits: each positive, for an order that exists and is
+    // not cancelled, of the order's customer; together no more than the
+    // customer's unapplied credit they are part of.
+    let mut earmarked: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
+    for d in state.deposits.values() {
+        let order = state.orders.get(&d.order);
+        let problem = if d.remaining <= Decimal::ZERO || d.remaining > d.taken {
+            Some(format!("deposit left {} of {} taken", d.remaining, d.taken))
+        } else if order.is_none_or(|o| o.customer != d.customer) {
+            Some(format!("deposit of {} for no order of theirs", d.customer))
+        } else if order.is_some_and(|o| o.status == super::sales::OrderStatus::Cancelled) {
+            Some("deposit still earmarked for a cancelled order".to_string())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Violation::OrderLine {
+                number: d.order.clone(),
+                line: 0,
+                problem,
+            });
+        }
+        *earmarked
+            .entry((d.entity.clone(), d.customer.clone()))
+            .or_default() += d.remaining;
+    }
+    for ((e, customer), v) in earmarked {
+        let credit = state
+            .unapplied
+            .get(&(e.clone(), customer.clone()))
+            .copied()
+            .unwrap_or_default();
+        if v > credit {
+            return Err(Violation::OrderLine {
+                number: format!("customer {customer}"),
+                line: 0,
+                problem: format!("deposits {v} earmarked but unapplied credit only {credit}"),
+            });
+        }
+    }
     if let Some(((_, customer), carried)) = state
         .unapplied_base
         .iter()

@@ -385,7 +385,10 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::IdentityLinked { .. }
         | Event::DebitMemoIssued { .. }
         | Event::SupplierDebitNoted { .. }
-        | Event::SupplierRefundReceived { .. } => {}
+        | Event::SupplierRefundReceived { .. }
+        | Event::DepositTaken(_)
+        | Event::DepositApplied { .. }
+        | Event::DepositReleased { .. } => {}
     }
 }
 

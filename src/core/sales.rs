@@ -293,7 +293,10 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
         .flat_map(|s| s.lines.iter())
         .map(|l| (l.price * l.qty).round_dp(2))
         .sum();
-    ar + orders + uninvoiced
+    // A will-call's deposit already pays for what is on order (never for
+    // more: the deposit includes the tax the orders' value leaves out).
+    let deposits = super::counter::earmarked(state, &customer.entity, &customer.code);
+    ar + orders - deposits.min(orders) + uninvoiced
 }
 
 /// Does the customer have an invoice open past its due date plus the

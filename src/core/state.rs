@@ -306,6 +306,11 @@ pub struct State {
     pub supplier_debit: Map<(Code, Code), Decimal>,
     #[serde(default)]
     pub supplier_debit_base: Map<(Code, Code), Decimal>,
+    /// Will-call deposits not yet applied nor released, by order number
+    /// (state version 11): each is part of its customer's unapplied
+    /// credit, earmarked for the order.
+    #[serde(default)]
+    pub deposits: Map<Code, super::counter::Deposit>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

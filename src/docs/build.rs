@@ -447,8 +447,12 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
         .customers
         .get(&o.customer)
         .ok_or_else(|| incomplete(kind, number, format!("customer {} is gone", o.customer)))?;
+    let will_call = o.status != OrderStatus::Quote
+        && o.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0);
     let title = if o.status == OrderStatus::Quote {
         "QUOTATION"
+    } else if will_call {
+        "WILL-CALL TICKET"
     } else {
         "ORDER ACKNOWLEDGMENT"
     };
@@ -502,8 +506,37 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
         });
     }
     d.totals.push(total("Subtotal", subtotal, cur));
-    d.notes
-        .push("Tax and freight are added on the invoice.".to_string());
+    if will_call {
+        let lists: Vec<String> = state
+            .index
+            .picks_by_order
+            .get(number)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        field(&mut d, "Pick list", lists.join(", "));
+        if let Some(dep) = state.deposits.get(number) {
+            d.totals.push(total("Deposit paid", dep.taken, cur));
+            if dep.remaining != dep.taken {
+                d.totals.push(total("Deposit held", dep.remaining, cur));
+            }
+            d.notes.push(format!(
+                "Deposit received {}: applied to the invoice when you collect.",
+                dep.receipts.join(", ")
+            ));
+        } else {
+            d.notes
+                .push("No deposit held: pay when you collect.".to_string());
+        }
+        d.notes.push(
+            "Bring this ticket to the counter to collect your goods; tax is on the invoice."
+                .to_string(),
+        );
+    } else {
+        d.notes
+            .push("Tax and freight are added on the invoice.".to_string());
+    }
     d.barcodes.push(code128("order", &o.number));
     Ok(d)
 }

@@ -19,6 +19,9 @@ pub struct OrderLife {
     /// Receipts that paid one of the invoices.
     pub receipts: Vec<Receipt>,
     pub credit_memos: Vec<CreditMemo>,
+    /// A will-call's deposit still held for it (not yet applied to an
+    /// invoice nor released).
+    pub deposit: Option<crate::core::counter::Deposit>,
 }
 
 /// The life of order `number` (None: no such order).
@@ -77,6 +80,7 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         invoices,
         receipts,
         credit_memos,
+        deposit: s.deposits.get(number).cloned(),
     })
 }
 
@@ -345,6 +349,20 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
             memo.number,
             money(memo.total, &memo.currency),
             memo.currency
+        ),
+        E::DepositTaken(d) => format!(
+            "will-call deposit {} {c} taken ({})",
+            money(d.taken, c),
+            d.receipts.join(", ")
+        ),
+        E::DepositApplied {
+            invoice, amount, ..
+        } => {
+            format!("deposit {} {c} applied to {invoice}", money(*amount, c))
+        }
+        E::DepositReleased { amount, .. } => format!(
+            "deposit {} {c} released to the customer's credit",
+            money(*amount, c)
         ),
         E::DocumentPrinted(p) => format!(
             "{} {} {}{}",

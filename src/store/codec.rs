@@ -29,7 +29,8 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// identities tied to a person (issue 20); an older store's snapshot is
 /// skipped and the replay raises the exceptions of its holds.
 /// 11: debit memos, supplier debit notes and refunds, and suppliers'
-/// debit balances (issue 16).
+/// debit balances (issue 16); will-call deposits earmarked for their
+/// orders (issue 14).
 pub const STATE_VERSION: u8 = 11;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last

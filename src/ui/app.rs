@@ -6,7 +6,7 @@
 //! Pure with respect to the terminal: tests drive it with keys and draw
 //! it into ratatui's `TestBackend`.
 
-use super::key::Key;
+use super::key::{Key, KeyCode};
 use super::keymap::{Action, Context, Keymap, KeymapError};
 use super::screen::{Ctx, Flow, Input, Notice, Screen, Submitted};
 use super::screens::{menu::Menu, sign_in::SignIn};
@@ -60,6 +60,8 @@ pub struct App {
     /// A question waiting for yes or no.
     pub confirm: Option<String>,
     pub notice: Option<Notice>,
+    /// The open question takes only an explicit yes (Enter says no).
+    pub confirm_strict: bool,
     pub quit: bool,
     session: String,
     keys: Cell<u64>,
@@ -140,6 +142,7 @@ impl App {
             help: false,
             confirm: None,
             notice: None,
+            confirm_strict: false,
             quit: false,
             session: session.to_string(),
             keys: Cell::new(0),
@@ -282,6 +285,8 @@ impl App {
         }
         if self.confirm.is_some() {
             let yes = match action {
+                // A strict question: Enter is no, only `y` says yes.
+                Some(Action::Yes) if self.confirm_strict && key.code == KeyCode::Enter => false,
                 Some(Action::Yes) => true,
                 Some(Action::No) => false,
                 Some(Action::Quit) => {
@@ -637,7 +642,14 @@ impl App {
                 self.stack.pop();
                 self.stack.push(s);
             }
-            Flow::Confirm(q) => self.confirm = Some(q),
+            Flow::Confirm(q) => {
+                self.confirm = Some(q);
+                self.confirm_strict = false;
+            }
+            Flow::ConfirmStrict(q) => {
+                self.confirm = Some(q);
+                self.confirm_strict = true;
+            }
             Flow::SignIn(code) => self.sign_in(&code, view),
             Flow::Print(requests) => self.print(requests, backend),
             Flow::SubmitAs { operator, requests } => {
@@ -698,9 +710,16 @@ impl App {
         }
         let view = backend.view();
         let now = backend.now();
-        let [top, body, bottom] = Layout::vertical([
+        // A notice takes its own line above the key bar while it shows
+        // (the keys stay in sight), when the terminal has the room.
+        let min_h = self.stack.last().map_or(0, |s| s.min_size().1);
+        // (A screen at its minimum height lends the row to the notice.)
+        let notice_rows =
+            u16::from(self.notice.is_some() && (area.height >= 12 || area.height > min_h.max(7)));
+        let [top, body, notice_area, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
+            Constraint::Length(notice_rows),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -737,7 +756,7 @@ impl App {
         let ctx = ctx!(self, &view, now, backend);
         if let Some(s) = self.stack.last_mut() {
             let (mw, mh) = s.min_size();
-            if body.width < mw || body.height + 2 < mh {
+            if body.width < mw || body.height + 2 + notice_rows < mh {
                 let msg = format!(
                     "{}x{}: {} needs {mw}x{mh}. F3 exits.",
                     area.width,
@@ -755,12 +774,23 @@ impl App {
             }
         }
         // A notice the screen raised while drawing (rare) shows next frame.
-        let status = match &self.notice {
-            Some(n) if n.error => Line::from(Span::styled(fit(&n.text, w), self.theme.error())),
-            Some(n) => Line::from(fit(&n.text, w)),
-            None => Line::from(Span::styled(fit(&self.key_bar_in(w), w), self.theme.dim())),
-        };
-        f.render_widget(Paragraph::new(status), bottom);
+        let notice = self.notice.as_ref().map(|n| {
+            if n.error {
+                Line::from(Span::styled(fit(&n.text, w), self.theme.error()))
+            } else {
+                Line::from(fit(&n.text, w))
+            }
+        });
+        let keys = Line::from(Span::styled(fit(&self.key_bar_in(w), w), self.theme.dim()));
+        match notice {
+            Some(n) if notice_rows > 0 => {
+                f.render_widget(Paragraph::new(n), notice_area);
+                f.render_widget(Paragraph::new(keys), bottom);
+            }
+            // Too few rows for both: the notice, as before.
+            Some(n) => f.render_widget(Paragraph::new(n), bottom),
+            None => f.render_widget(Paragraph::new(keys), bottom),
+        }
         if let Some(q) = &self.confirm {
             self.view_confirm(f, body, q);
         }

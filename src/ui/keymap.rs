@@ -114,6 +114,9 @@ actions! {
     Lock = "lock", "lock the period";
     /// Ask for a closed period to be reopened (an approval).
     Reopen = "reopen", "ask to reopen the period";
+    /// Counter: the goods are picked later (a will-call: the order and
+    /// its payment now, a ticket printed, the warehouse picks it).
+    WillCall = "will_call", "pick later: a will-call ticket";
 }
 
 impl Action {

@@ -245,8 +245,14 @@ impl Lookup {
             if !self.found.codes.is_empty() {
                 st.select(Some(self.selected));
             }
+            // The right border parts list from detail; alone, the list has
+            // its frame's border on the right already.
             let list = List::new(items)
-                .block(Block::new().borders(Borders::TOP | Borders::RIGHT))
+                .block(Block::new().borders(if wide {
+                    Borders::TOP | Borders::RIGHT
+                } else {
+                    Borders::TOP
+                }))
                 .highlight_style(if self.focus == Focus::List {
                     theme.selected()
                 } else {
@@ -360,7 +366,14 @@ impl Prompt {
                 &|c| {
                     s.customers
                         .get(c)
-                        .map(|x| format!("{:<10} {}", x.code, x.name))
+                        .map(|x| {
+                            // The city tells two of the same name apart.
+                            if x.bill_to.city.is_empty() {
+                                format!("{:<10} {}", x.code, x.name)
+                            } else {
+                                format!("{:<10} {}, {}", x.code, x.name, x.bill_to.city)
+                            }
+                        })
                         .unwrap_or_default()
                 },
                 &|c| super::screens::customer_lookup::customer_detail(s, c, theme, today),
@@ -373,7 +386,20 @@ impl Prompt {
                 &|c| {
                     s.items
                         .get(c)
-                        .map(|i| format!("{:<10} {}", i.sku, i.description))
+                        .map(|i| {
+                            // What is free to sell, in every warehouse.
+                            let free: rust_decimal::Decimal =
+                                crate::query::sale::available(s, &i.sku, today)
+                                    .iter()
+                                    .map(|(_, q)| *q)
+                                    .sum();
+                            format!(
+                                "{:<10} {:>7} {}",
+                                i.sku,
+                                crate::query::qty(free),
+                                i.description
+                            )
+                        })
                         .unwrap_or_default()
                 },
                 &|c| super::screens::item_lookup::item_detail(s, c, theme, today),

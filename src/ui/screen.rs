@@ -120,6 +120,9 @@ pub enum Flow {
         requests: Vec<Request>,
     },
     Quit,
+    /// Ask a yes/no question that only an explicit yes (`y`) answers yes:
+    /// Enter says no (signing out must not follow a stray Esc, Enter).
+    ConfirmStrict(String),
 }
 
 impl std::fmt::Debug for Flow {
@@ -137,6 +140,7 @@ impl std::fmt::Debug for Flow {
                 write!(f, "SubmitAs({operator}, {} requests)", requests.len())
             }
             Flow::Quit => f.write_str("Quit"),
+            Flow::ConfirmStrict(q) => write!(f, "ConfirmStrict({q:?})"),
         }
     }
 }

@@ -96,6 +96,14 @@ pub struct CounterSale {
     notice: Option<Notice>,
     /// The line a refusal is about.
     pub bad_line: Option<u32>,
+    /// Pick later: complete as a will-call (order, pick list, deposit).
+    pub will_call: bool,
+    /// Every line a refusal says is short.
+    pub short_lines: Vec<u32>,
+    /// The will-call done: order, pick list, deposit held.
+    pub will_call_done: Option<(Code, Code, Decimal)>,
+    /// The tenders of the sale done (method, amount tendered).
+    pub paid_with: Vec<(Method, Decimal)>,
 }
 
 fn method_name(m: Method) -> &'static str {
@@ -111,6 +119,15 @@ fn method_name(m: Method) -> &'static str {
 impl CounterSale {
     /// Print the completed sale's invoice (again: marked COPY).
     fn print(&self, ctx: &Ctx) -> Flow {
+        if let Some((order, ..)) = &self.will_call_done {
+            // The will-call ticket: the order acknowledgment of a
+            // WILLCALL order is titled and laid out as one.
+            return Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                crate::docs::DocKind::Acknowledgment,
+                order,
+                ctx.today(),
+            )]);
+        }
         match &self.done {
             Some((inv, ..)) if !inv.is_empty() => {
                 let req = crate::docs::print::PrintRequest::new(
@@ -153,6 +170,10 @@ impl CounterSale {
             pending: false,
             notice: None,
             bad_line: None,
+            will_call: false,
+            short_lines: Vec::new(),
+            will_call_done: None,
+            paid_with: Vec::new(),
         }
     }
 
@@ -163,6 +184,7 @@ impl CounterSale {
     fn changed(&mut self) {
         self.edits += 1;
         self.bad_line = None;
+        self.short_lines.clear();
     }
 
     /// The preview for the current inputs, decided at most once per view
@@ -390,23 +412,46 @@ impl CounterSale {
             })
             .collect();
         let mut change = Decimal::ZERO;
+        let (total, currency) = self
+            .total(ctx)
+            .unwrap_or_else(|| (Decimal::ZERO, Currency::new("USD")));
+        self.paid_with = self.tenders.iter().map(|t| (t.method, t.amount)).collect();
         if let Some((m, ch)) = last {
+            let tendered = total - self.paid() + ch;
+            self.paid_with.push((m, tendered));
+            // The cash receipt says what was handed over and the change
+            // given: the printed invoice shows both.
+            let reference = if m == Method::Cash && ch > Decimal::ZERO {
+                format!(
+                    "tendered {} change {}",
+                    money(tendered, &currency),
+                    money(ch, &currency)
+                )
+            } else {
+                String::new()
+            };
             tenders.push(CounterPayment {
                 method: m,
                 amount: None,
-                reference: String::new(),
+                reference,
             });
             change = ch;
         }
-        let currency = self
-            .total(ctx)
-            .map(|(_, c)| c)
-            .unwrap_or_else(|| Currency::new("USD"));
         self.done = Some((String::new(), Decimal::ZERO, change, currency));
         self.pending = true;
+        let body = if self.will_call {
+            crate::core::CommandBody::WillCallSale {
+                customer,
+                warehouse: self.warehouse.clone(),
+                lines: self.lines.clone(),
+                payments: tenders,
+            }
+        } else {
+            sale::body(&customer, &self.warehouse, &self.lines, tenders)
+        };
         Flow::Submit(Box::new(Request {
             key: self.key.clone(),
-            body: sale::body(&customer, &self.warehouse, &self.lines, tenders),
+            body,
         }))
     }
 
@@ -417,7 +462,18 @@ impl CounterSale {
                     CounterRefusal::NotOnShelf { line, .. } | CounterRefusal::BelowFloor { line, .. },
                 ..
             } => Some(*line),
+            Rejection::CounterSaleRefused {
+                reason: CounterRefusal::NotOnShelfLines { lines, .. },
+                ..
+            } => lines.first().map(|l| l.line),
             _ => None,
+        };
+        self.short_lines = match r {
+            Rejection::CounterSaleRefused {
+                reason: CounterRefusal::NotOnShelfLines { lines, .. },
+                ..
+            } => lines.iter().map(|l| l.line).collect(),
+            _ => Vec::new(),
         };
         if let Some(l) = self.bad_line {
             self.selected = (l as usize)
@@ -504,6 +560,7 @@ impl Screen for CounterSale {
                 (Action::Pay, "pay"),
                 (Action::Up, "lines"),
                 (Action::PrevField, "customer"),
+                (Action::WillCall, self.will_call_label()),
                 (Action::Cancel, "cancel sale"),
                 (Action::Help, "keys"),
             ],
@@ -519,7 +576,14 @@ impl Screen for CounterSale {
                 (Action::Submit, "take amount (empty: all)"),
                 (Action::NextField, "method"),
                 (Action::Complete, "rest on account"),
+                (Action::WillCall, self.will_call_label()),
                 (Action::Cancel, "back to the scan field"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Done if self.will_call_done.is_some() => vec![
+                (Action::Print, "print the ticket again"),
+                (Action::Open, "next sale"),
+                (Action::Back, "menu"),
                 (Action::Help, "keys"),
             ],
             Focus::Done => vec![
@@ -558,6 +622,15 @@ impl Screen for CounterSale {
             return Flow::Stay;
         }
         match (self.focus, input) {
+            (Focus::Entry | Focus::Lines | Focus::Tender, Input::Action(Action::WillCall)) => {
+                self.will_call = !self.will_call;
+                self.notice = Some(Notice::info(if self.will_call {
+                    "will-call: the goods are picked later; the payment is a deposit"
+                } else {
+                    "sold now from the shelf"
+                }));
+                Flow::Stay
+            }
             (Focus::Done, Input::Action(Action::Open | Action::Submit)) => {
                 self.reset(ctx);
                 Flow::Stay
@@ -700,6 +773,47 @@ impl Screen for CounterSale {
         match outcome {
             Submitted::Committed {
                 events, duplicate, ..
+            } if self.will_call => {
+                let order = events.iter().find_map(|e| match e {
+                    Event::OrderPlaced(o) => Some(o.number.clone()),
+                    _ => None,
+                });
+                let list = events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::PickListCreated(p) => Some(p.number.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let deposit = events
+                    .iter()
+                    .find_map(|e| match e {
+                        Event::DepositTaken(d) => Some(d.taken),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let total = self.total(ctx).map(|(t, _)| t).unwrap_or_default();
+                if let Some(d) = self.done.as_mut() {
+                    d.1 = total;
+                }
+                let order = order.unwrap_or_default();
+                self.will_call_done = Some((order.clone(), list, deposit));
+                self.focus = Focus::Done;
+                if !duplicate && !order.is_empty() {
+                    return self.print(ctx);
+                }
+                self.notice = Some(Notice::info(format!(
+                    "{}will-call {order} placed",
+                    if duplicate {
+                        "(already committed) "
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            Submitted::Committed {
+                events, duplicate, ..
             } => {
                 let inv = events.iter().find_map(|e| match e {
                     Event::Invoiced { invoice, .. } => {
@@ -789,6 +903,9 @@ impl Screen for CounterSale {
             Span::styled("Counter  ", theme.label()),
             Span::raw(self.warehouse.clone()),
         ];
+        if self.will_call {
+            l2.push(Span::styled("  WILL-CALL (pick later)", theme.selected()));
+        }
         match cust {
             Some(c) => {
                 l1.push(Span::raw(fit(&c.name, w.saturating_sub(24))));
@@ -912,7 +1029,9 @@ impl Screen for CounterSale {
                 } else {
                     format!("{here} +{}", qty(elsewhere))
                 });
-                let style = if self.bad_line == Some((i + 1) as u32) {
+                let style = if self.bad_line == Some((i + 1) as u32)
+                    || self.short_lines.contains(&((i + 1) as u32))
+                {
                     theme.error()
                 } else {
                     ratatui::style::Style::new()
@@ -1002,14 +1121,55 @@ impl Screen for CounterSale {
             ))),
             None => out.push(Line::from(Span::styled("no lines yet", theme.dim()))),
         }
+        let tendered = |cur: &Currency| -> String {
+            if self.paid_with.is_empty() {
+                "on account".to_string()
+            } else {
+                self.paid_with
+                    .iter()
+                    .map(|(m, a)| format!("{} {}", method_name(*m), money(*a, cur)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
         if let (Focus::Done, Some((inv, total, change, cur))) = (self.focus, &self.done) {
+            if let Some((order, list, deposit)) = &self.will_call_done {
+                out = vec![
+                    Line::from(vec![
+                        Span::styled("WILL-CALL ", theme.good()),
+                        Span::raw(format!(
+                            "order {order}  pick list {list}  total {} {cur}",
+                            money(*total, cur)
+                        )),
+                    ]),
+                    Line::from(vec![
+                        Span::styled("Deposit ", theme.label()),
+                        Span::raw(format!("{}  ", money(*deposit, cur))),
+                        Span::styled("Tendered ", theme.label()),
+                        Span::raw(tendered(cur)),
+                        Span::styled("  Change ", theme.label()),
+                        Span::styled(money(*change, cur), theme.good()),
+                    ]),
+                    Line::from(Span::styled(
+                        "ticket printed; the warehouse picks it.  Enter: next sale   Esc: menu",
+                        theme.dim(),
+                    )),
+                ];
+                f.render_widget(Paragraph::new(out), totals);
+                if let Some(p) = self.prompt.as_mut() {
+                    p.render(f, area, ctx);
+                }
+                return;
+            }
             out = vec![
                 Line::from(vec![
                     Span::styled("SOLD ", theme.good()),
                     Span::raw(format!("invoice {inv}  total {} {cur}", money(*total, cur))),
                 ]),
                 Line::from(vec![
-                    Span::styled("Change due ", theme.label()),
+                    Span::styled("Tendered ", theme.label()),
+                    Span::raw(tendered(cur)),
+                    Span::styled("  Change due ", theme.label()),
                     Span::styled(money(*change, cur), theme.good()),
                 ]),
                 Line::from(Span::styled("Enter: next sale   Esc: menu", theme.dim())),
@@ -1024,6 +1184,14 @@ impl Screen for CounterSale {
 }
 
 impl CounterSale {
+    fn will_call_label(&self) -> &'static str {
+        if self.will_call {
+            "sell now instead"
+        } else {
+            "pick later (will-call)"
+        }
+    }
+
     /// Leave the screen: asks first when a sale is under way.
     fn leave(&mut self) -> Flow {
         if self.lines.is_empty() {

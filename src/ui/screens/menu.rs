@@ -63,7 +63,7 @@ impl Screen for Menu {
                 }
             }
             Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
-                Flow::Confirm("Sign out?".into())
+                Flow::ConfirmStrict("Sign out? (y: sign out, Enter or n: stay)".into())
             }
             Input::Action(a) => {
                 self.selected = moved(self.selected, entries.len(), a, self.page);

@@ -554,6 +554,18 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
             Line::from(line)
         });
     }
+    if life.order.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0) {
+        out.push(h("will-call"));
+        out.push(Line::from(match &life.deposit {
+            Some(d) => format!(
+                "  collected at the counter; deposit {} of {} held ({})",
+                money(d.remaining, c),
+                money(d.taken, c),
+                d.receipts.join(", ")
+            ),
+            None => "  collected at the counter; no deposit held".to_string(),
+        }));
+    }
     if !life.picks.is_empty() {
         out.push(h("pick lists"));
         for p in &life.picks {

@@ -420,12 +420,17 @@ impl Screen for RfPick {
             v.push((Action::Back, "not short"));
             return v;
         }
-        if self.bin_ok {
-            v.push((Action::Short, "short"));
-        }
-        if self.tasks.len() > 1 {
-            v.push((Action::Skip, "skip"));
-        }
+        // Every action the screen takes is listed (help and key bar), even
+        // when it would only say what to do first.
+        v.push((
+            Action::Short,
+            if self.bin_ok {
+                "short"
+            } else {
+                "short (scan the bin first)"
+            },
+        ));
+        v.push((Action::Skip, "skip"));
         v.push((Action::Back, "back"));
         v.push((Action::Clear, "clear the field"));
         v
