@@ -230,9 +230,15 @@ pub struct Store {
 /// answered `store_failed` would hang at exit instead of ending. After a
 /// failed write the last handle is never dropped (what was acknowledged
 /// was flushed before; what was not is not owed).
+///
+/// A flush after a failed write may wait forever too (seen on a full
+/// tmpfs: the flush at shutdown never returned), so once a write failed
+/// the store flushes nothing more and answers the first failure again.
 struct SledGuard {
     db: sled::Db,
     failed: std::sync::atomic::AtomicBool,
+    /// The failure was a full disk.
+    no_space: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for SledGuard {
@@ -360,6 +366,7 @@ impl Store {
             guard: Arc::new(SledGuard {
                 db: db.clone(),
                 failed: std::sync::atomic::AtomicBool::new(false),
+                no_space: std::sync::atomic::AtomicBool::new(false),
             }),
             db,
             _lock: Arc::new(lock),
@@ -422,11 +429,32 @@ impl Store {
             .failed
             .store(true, std::sync::atomic::Ordering::SeqCst);
         match e {
-            sled::Error::Io(e) if is_no_space(&e) => StoreError::NoSpace {
-                dir: self.dir.clone(),
-            },
+            sled::Error::Io(e) if is_no_space(&e) => {
+                self.guard
+                    .no_space
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                StoreError::NoSpace {
+                    dir: self.dir.clone(),
+                }
+            }
             e => StoreError::from(e),
         }
+    }
+
+    /// After a failed write: the failure again, without touching sled
+    /// (see [`SledGuard`]).
+    fn failed_before(&self) -> Option<StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if !self.guard.failed.load(SeqCst) {
+            return None;
+        }
+        Some(if self.guard.no_space.load(SeqCst) {
+            StoreError::NoSpace {
+                dir: self.dir.clone(),
+            }
+        } else {
+            StoreError::Sled("an earlier write failed; nothing more is written".into())
+        })
     }
 
     fn notice(&self, text: String) {
@@ -636,6 +664,9 @@ impl Store {
         // Read before the flush: a record appended while it runs (by
         // another thread) may not be durable when it returns.
         let upto = self.appended.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some(e) = self.failed_before() {
+            return Err(e);
+        }
         self.db.flush().map_err(|e| self.fail(e))?;
         if count {
             self.flushes
