@@ -129,6 +129,21 @@ pub fn change_line(
         new.unit_qty = q;
         new.qty = q * factor;
         validate::qty("qty", new.qty, item.qty_decimals)?;
+        // A price the engine gave follows the quantity: a break earned by
+        // 500 is not kept by 43 (nor a better break missed), at the prices
+        // of the order's date. A typed price stays as typed.
+        if price.is_none() && !matches!(l.rule, PriceRule::Manual { .. }) {
+            let customer = state
+                .customers
+                .get(&o.customer)
+                .ok_or_else(|| Rejection::NotFound {
+                    kind: RecordKind::Customer,
+                    key: o.customer.clone(),
+                })?;
+            let (p, rule) = super::sales::price(state, customer, item, new.qty, o.date)?;
+            new.price = p;
+            new.rule = rule;
+        }
     }
     if let Some(p) = price {
         validate::price("price", p)?;
@@ -209,6 +224,10 @@ fn line_with(new: &OrderLine, old: &OrderLine, cut: Decimal) -> OrderLine {
     let mut l = new.clone();
     l.reserved = old.reserved;
     l.backordered = old.backordered - cut;
+    if l.backordered.is_zero() {
+        // Nothing left to promise.
+        l.promise = None;
+    }
     l
 }
 
