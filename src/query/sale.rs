@@ -131,14 +131,15 @@ pub fn margin_pct(l: &PreviewLine) -> Option<Decimal> {
     Some(((l.value - cost) / l.value * Decimal::from(100)).round_dp(1))
 }
 
-/// A price rule in ten characters: `list`, `break>=45`, `contract`,
-/// `contr>=100`, `manual`.
+/// A price rule in nine characters (the order entry's column at 80
+/// columns; `break>=250` was cut to `break>=25`, another break): `list`,
+/// `brk>=250`, `contract`, `ctr>=1000`, `manual`.
 pub fn rule_short(r: &PriceRule) -> String {
     match r {
         PriceRule::Contract { .. } => "contract".into(),
-        PriceRule::ContractBreak { min_qty, .. } => format!("contr>={}", min_qty.normalize()),
+        PriceRule::ContractBreak { min_qty, .. } => format!("ctr>={}", min_qty.normalize()),
         PriceRule::List { .. } => "list".into(),
-        PriceRule::ListBreak { min_qty, .. } => format!("break>={}", min_qty.normalize()),
+        PriceRule::ListBreak { min_qty, .. } => format!("brk>={}", min_qty.normalize()),
         PriceRule::Manual { .. } => "manual".into(),
     }
 }

@@ -976,6 +976,10 @@ impl Screen for OrderEntry {
                 }
                 lines
             }
+            (None, _) if self.focus == Focus::Order => vec![Line::from(Span::styled(
+                "type an order or quote number to change it; empty: a new order",
+                theme.dim(),
+            ))],
             (None, _) => vec![Line::from(Span::styled(
                 "type a customer code, name or phone; F4 finds",
                 theme.dim(),
