@@ -1,6 +1,6 @@
 //! Financial statements and control reports: P&L, balance sheet, AP aging,
-//! customer statement, close checklist, margin, DSO and the consolidated
-//! trial balance. Balances come from the per-period balances the ledger
+//! customer statement, close checklist, margin, DSO and bank
+//! reconciliation (the consolidated view is `consolidate.rs`). Balances come from the per-period balances the ledger
 //! maintains (never from history); documents from the state.
 
 use super::{money, qty, Options, ReportError, Table};
