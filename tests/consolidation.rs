@@ -189,6 +189,18 @@ fn cell(rows: &[Value], keys: &[(&str, &str)], col: &str) -> Decimal {
 #[test]
 fn two_entities_with_an_intercompany_sale_partly_resold() {
     let mut s = scenario();
+    // The close checklist counts the due-to among what to revalue.
+    let checklist = |s: &State| {
+        let o = Options::new(Some("CA01"), day("2026-11-30"));
+        match build_with("close-checklist", s, &o).unwrap().json() {
+            Value::Array(rows) => rows
+                .into_iter()
+                .find(|r| r["check"] == "fx_revaluation")
+                .unwrap(),
+            other => panic!("{other}"),
+        }
+    };
+    assert_eq!(checklist(&s)["count"], "1", "{:#}", checklist(&s));
     let ev = exec(
         &mut s,
         "CTRL1",
@@ -211,6 +223,7 @@ fn two_entities_with_an_intercompany_sale_partly_resold() {
     };
     assert_eq!(line("2400"), (d("0"), d("156.25")));
     assert_eq!(line("6250"), (d("156.25"), d("0")));
+    assert_eq!(checklist(&s)["count"], "0", "{:#}", checklist(&s));
     depot::core::invariants::check_state(&s).expect("invariants");
 
     // Profit and loss in USD, November (the year to date is the same:
