@@ -146,7 +146,8 @@ pub enum Cmd {
         /// `margin`: by customer, channel or item.
         #[arg(long)]
         by: Option<String>,
-        /// `trial-balance`: consolidated across entities in this currency.
+        /// `trial-balance`, `pl`, `balance-sheet`: every entity consolidated
+        /// in this currency (closing and average rates, eliminations).
         #[arg(long)]
         currency: Option<String>,
         /// `gl`: only this account.

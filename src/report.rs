@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+mod consolidate;
 mod finance;
+pub use consolidate::average_rate;
 pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
 
 /// The reports this build knows.
@@ -73,7 +75,8 @@ pub struct Options {
     pub customer: Option<String>,
     /// `margin`: customer, channel or item.
     pub by: Option<String>,
-    /// `trial-balance`: consolidate every entity into this currency.
+    /// `trial-balance`, `pl`, `balance-sheet`: consolidate every entity
+    /// into this currency.
     pub currency: Option<String>,
     /// Without `--as-of`: the clock, so that "today" is the local date of
     /// the entity asked for (of the entity furthest ahead when none is).
@@ -258,9 +261,23 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         }
     }
     let wanted = |e: &str| entity.is_none_or(|x| x == e);
+    if let Some(c) = &o.currency {
+        if !matches!(name, "trial-balance" | "pl" | "balance-sheet") {
+            return Err(ReportError::BadOption {
+                option: "--currency",
+                value: c.clone(),
+                expected: "only with trial-balance, pl or balance-sheet",
+            });
+        }
+    }
     Ok(match name {
-        "trial-balance" if o.currency.is_some() => {
-            finance::consolidated_tb(s, o, o.currency.as_deref().unwrap_or_default())?
+        "trial-balance" | "pl" | "balance-sheet" if o.currency.is_some() => {
+            let currency = o.currency.as_deref().unwrap_or_default();
+            match name {
+                "pl" => consolidate::pl(s, o, currency)?,
+                "balance-sheet" => consolidate::balance_sheet(s, o, currency)?,
+                _ => consolidate::trial_balance(s, o, currency)?,
+            }
         }
         "pl" => finance::pl(s, o),
         "balance-sheet" => finance::balance_sheet(s, o),

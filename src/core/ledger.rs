@@ -1,6 +1,7 @@
 //! Financial control: the period calendar (close, lock, reopen), the close
 //! checklist, manual journal entries and their reversal, and the period-end
-//! revaluation of open foreign-currency receivables and payables.
+//! revaluation of open foreign-currency receivables and payables and of an
+//! intercompany due-to owed in a foreign currency.
 //!
 //! Periods close in order: closing a period closes every open one before
 //! it, reopening one reopens every closed one after it, so the closed
@@ -298,7 +299,12 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
     ));
 
     // Foreign-currency open items revalued at the period end.
-    let foreign = open_foreign_items(state, entity, end).count() as u64;
+    // A due-to owed in a foreign currency is revalued with them.
+    let foreign = open_foreign_items(state, entity, end).count() as u64
+        + u64::from(matches!(
+            intercompany_due_to(state, entity, end),
+            Ok(Some(_))
+        ));
     let period = state.period_of(entity, end).map(|p| p.code.clone());
     let done = period.as_ref().is_some_and(|p| {
         state
@@ -629,6 +635,7 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
             revalued,
         });
     }
+    let intercompany = intercompany_due_to(state, entity, target.end)?;
     let doc = format!("REVAL-{entity}-{period}");
     let memo = format!("FX revaluation of open AR/AP at {}", target.end);
     let mut p = Posting::new(state, entity, target.end, &doc, &memo);
@@ -651,6 +658,14 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         r = r.credit(key, gain, Some(&it.party));
         net += gain;
     }
+    if let Some(ic) = &intercompany {
+        // A liability (a credit balance) that grew is a loss: the due-to
+        // line is debited what it moves by, the gain.
+        let gain = ic.revalued - ic.carried;
+        p = p.debit(PostingKey::IntercompanyDueTo, gain, None);
+        r = r.credit(PostingKey::IntercompanyDueTo, gain, None);
+        net += gain;
+    }
     if net > Decimal::ZERO {
         p = p.credit(PostingKey::UnrealisedFxGain, net, None);
         r = r.debit(PostingKey::UnrealisedFxGain, net, None);
@@ -667,6 +682,71 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         journal,
         reversal,
     }])
+}
+
+/// An entity's intercompany due-to valued in the currency it is owed in.
+pub struct IntercompanyBalance {
+    /// The entity owed: the only other one whose due-from carries a
+    /// balance.
+    pub counterparty: Code,
+    pub currency: Currency,
+    /// What the counterparty's due-from carries, in its currency.
+    pub owed: Decimal,
+    pub rate: Decimal,
+    /// The due-to's balance (debit minus credit, so negative) in the
+    /// entity's base, and what it is worth at the rate.
+    pub carried: Decimal,
+    pub revalued: Decimal,
+}
+
+/// The due-to of `entity` at `end` when it is owed in a foreign currency.
+/// An intercompany transfer is priced in the seller's currency, so the
+/// buyer's due-to is a debt in that currency, carried in the buyer's base
+/// at the day of the transfer; the seller's due-from carries it in its own
+/// currency, which is what the debt is worth. It is revalued when exactly
+/// one other entity carries a due-from balance (the pair is unambiguous)
+/// and that entity's base is not this one's; with more creditors the
+/// account does not say who is owed what, and it is left as carried.
+pub fn intercompany_due_to(
+    state: &State,
+    entity: &str,
+    end: NaiveDate,
+) -> Result<Option<IntercompanyBalance>, Rejection> {
+    let balance = |e: &str, key: PostingKey| -> Decimal {
+        state
+            .posting_rules
+            .get(&(e.to_string(), key))
+            .and_then(|a| state.balances_as_of(e, end).get(a).copied())
+            .unwrap_or_default()
+    };
+    let carried = balance(entity, PostingKey::IntercompanyDueTo);
+    if carried.is_zero() {
+        return Ok(None);
+    }
+    let creditors: Vec<&Code> = state
+        .entities
+        .keys()
+        .filter(|e| e.as_str() != entity)
+        .filter(|e| !balance(e, PostingKey::IntercompanyDueFrom).is_zero())
+        .collect();
+    let [creditor] = creditors.as_slice() else {
+        return Ok(None);
+    };
+    let base = super::purchasing::base_currency(state, entity)?;
+    let currency = super::purchasing::base_currency(state, creditor)?;
+    if currency == base {
+        return Ok(None);
+    }
+    let owed = balance(creditor, PostingKey::IntercompanyDueFrom);
+    let rate = super::purchasing::to_base(state, &currency, &base, end)?;
+    Ok(Some(IntercompanyBalance {
+        counterparty: (*creditor).clone(),
+        currency,
+        owed,
+        rate,
+        carried,
+        revalued: -base.round(owed * rate),
+    }))
 }
 
 /// Apply the ledger's own events.

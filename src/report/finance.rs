@@ -1,6 +1,6 @@
 //! Financial statements and control reports: P&L, balance sheet, AP aging,
-//! customer statement, close checklist, margin, DSO and the consolidated
-//! trial balance. Balances come from the per-period balances the ledger
+//! customer statement, close checklist, margin, DSO and bank
+//! reconciliation (the consolidated view is `consolidate.rs`). Balances come from the per-period balances the ledger
 //! maintains (never from history); documents from the state.
 
 use super::{money, qty, Options, ReportError, Table};
@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// The periods of an entity that start on or before `as_of`, in order.
-fn periods_through<'a>(s: &'a State, entity: &str, as_of: NaiveDate) -> Vec<&'a Period> {
+pub(super) fn periods_through<'a>(s: &'a State, entity: &str, as_of: NaiveDate) -> Vec<&'a Period> {
     s.periods
         .range((entity.to_string(), NaiveDate::MIN)..=(entity.to_string(), as_of))
         .map(|(_, p)| p)
@@ -21,7 +21,7 @@ fn periods_through<'a>(s: &'a State, entity: &str, as_of: NaiveDate) -> Vec<&'a 
 }
 
 /// Fiscal year of a period code (`FY2026-03` -> `FY2026`).
-fn fiscal_year(code: &str) -> &str {
+pub(super) fn fiscal_year(code: &str) -> &str {
     code.split_once('-').map_or(code, |(y, _)| y)
 }
 
@@ -42,7 +42,12 @@ fn sum_periods(s: &State, entity: &str, periods: &[&Period]) -> BTreeMap<String,
 
 /// Debit-minus-credit of every account of `entity` from entries dated
 /// `from` to `to` (the ledger's day balances).
-fn sum_days(s: &State, entity: &str, from: NaiveDate, to: NaiveDate) -> BTreeMap<String, Decimal> {
+pub(super) fn sum_days(
+    s: &State,
+    entity: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> BTreeMap<String, Decimal> {
     let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
     let lo = (entity.to_string(), from, String::new());
     for ((e, day, account), v) in s.ledger.daily.range(lo..) {
@@ -61,14 +66,14 @@ fn entities<'a>(s: &'a State, o: &Options) -> Vec<&'a String> {
         .collect()
 }
 
-fn account_name(s: &State, entity: &str, code: &str) -> String {
+pub(super) fn account_name(s: &State, entity: &str, code: &str) -> String {
     s.accounts
         .get(&(entity.to_string(), code.to_string()))
         .map(|a| a.name.clone())
         .unwrap_or_default()
 }
 
-fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind> {
+pub(super) fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind> {
     s.accounts
         .get(&(entity.to_string(), code.to_string()))
         .map(|a| a.kind)
@@ -870,7 +875,12 @@ pub fn dso(s: &State, o: &Options) -> Table {
 
 /// The rate from `from` to `to` on or before `date`: the direct rate, else
 /// the inverse of the opposite one.
-fn rate_between(s: &State, from: &Currency, to: &Currency, date: NaiveDate) -> Option<Decimal> {
+pub(super) fn rate_between(
+    s: &State,
+    from: &Currency,
+    to: &Currency,
+    date: NaiveDate,
+) -> Option<Decimal> {
     if from == to {
         return Some(Decimal::ONE);
     }
@@ -879,105 +889,6 @@ fn rate_between(s: &State, from: &Currency, to: &Currency, date: NaiveDate) -> O
             .filter(|r| !r.is_zero())
             .map(|r| (Decimal::ONE / r).round_dp(10))
     })
-}
-
-/// Trial balance of every entity translated into `currency` at the rate of
-/// `as_of` (current-rate method), account by account code, with the
-/// intercompany due-to / due-from balances shown and eliminated. The
-/// translation difference (rounding, and intercompany balances that do not
-/// offset at today's rate) is its own line, so the result balances.
-pub fn consolidated_tb(s: &State, o: &Options, currency: &str) -> Result<Table, ReportError> {
-    let to = Currency::new(currency);
-    if !to.is_valid() {
-        return Err(ReportError::BadOption {
-            option: "--currency",
-            value: currency.to_string(),
-            expected: "a currency code such as USD",
-        });
-    }
-    let mut t = Table::new(
-        format!(
-            "Consolidated trial balance in {to} as of {} at that day's rates (by posting date)",
-            o.today
-        ),
-        &[
-            ("account", false),
-            ("name", false),
-            ("entities", true),
-            ("eliminated", true),
-            ("consolidated", true),
-        ],
-    );
-    // account code -> (name, translated, eliminated)
-    let mut rows: BTreeMap<String, (String, Decimal, Decimal)> = BTreeMap::new();
-    let mut difference = Decimal::ZERO;
-    for (code, e) in &s.entities {
-        let rate =
-            rate_between(s, &e.base_currency, &to, o.today).ok_or_else(|| ReportError::NoRate {
-                from: e.base_currency.to_string(),
-                to: to.to_string(),
-                date: o.today,
-            })?;
-        let intercompany: Vec<&String> = [
-            PostingKey::IntercompanyDueFrom,
-            PostingKey::IntercompanyDueTo,
-        ]
-        .iter()
-        .filter_map(|k| s.posting_rules.get(&(code.clone(), *k)))
-        .collect();
-        let mut entity_sum = Decimal::ZERO;
-        for (account, b) in &s.balances_as_of(code, o.today) {
-            if b.is_zero() {
-                continue;
-            }
-            let v = to.round(*b * rate);
-            entity_sum += v;
-            let r = rows
-                .entry(account.clone())
-                .or_insert_with(|| (account_name(s, code, account), Decimal::ZERO, Decimal::ZERO));
-            r.1 += v;
-            if intercompany.contains(&account) {
-                r.2 -= v;
-            }
-        }
-        // Each ledger balances; translated account by account it may be a
-        // few cents off.
-        difference -= entity_sum;
-    }
-    let eliminated: Decimal = rows.values().map(|r| r.2).sum();
-    let (mut te, mut tx, mut tc) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    for (code, (name, v, x)) in &rows {
-        te += *v;
-        tx += *x;
-        tc += *v + *x;
-        t.rows.push(vec![
-            code.clone(),
-            name.clone(),
-            money(*v),
-            money(*x),
-            money(*v + *x),
-        ]);
-    }
-    let cta = difference - eliminated;
-    t.rows.push(vec![
-        "CTA".into(),
-        "Translation and intercompany difference".into(),
-        money(difference),
-        money(-eliminated),
-        money(cta),
-    ]);
-    te += difference;
-    tx -= eliminated;
-    tc += cta;
-    t.rows.push(vec![
-        "TOTAL".into(),
-        String::new(),
-        money(te),
-        money(tx),
-        money(tc),
-    ]);
-    t.note_later_entries(s, None, o.today);
-    Ok(t)
 }
 
 /// Bank reconciliation of each entity's bank account: the statement lines
