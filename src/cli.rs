@@ -916,6 +916,23 @@ pub fn parse_exec_line(
     // grammar ("1E2" read as 100): refuse it as imports do.
     let output = serde_json::to_value(&body)
         .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    // A command without fields (`escalate_exceptions`): serde reads any
+    // member beside `cmd` without a word, so name the first one here.
+    if let (Value::Object(i), Value::Object(o)) = (&input, &output) {
+        if o.len() == 1 {
+            if let Some(extra) = i.keys().find(|k| !o.contains_key(*k)) {
+                return Err((
+                    key,
+                    "invalid_command",
+                    format!(
+                        "unknown field `{}`: {} takes no fields",
+                        extra.chars().take(40).collect::<String>(),
+                        body.name()
+                    ),
+                ));
+            }
+        }
+    }
     for (path, value) in jsonl::noncanonical(&input, &output) {
         if let Some(problem) = crate::core::types::decimal_problem(&value) {
             return Err((
