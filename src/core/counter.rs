@@ -216,23 +216,7 @@ pub fn sell(
     let mut out = Vec::new();
 
     // Order: priced, confirmed and reserved, all of it.
-    let place = sub(CommandBody::PlaceOrder {
-        quote: false,
-        customer: customer.to_string(),
-        ship_to: None,
-        customer_po: String::new(),
-        requested: None,
-        lines: lines
-            .iter()
-            .map(|l| LineInput {
-                sku: l.sku.clone(),
-                qty: l.qty,
-                unit: l.unit.clone(),
-                warehouse: warehouse.to_string(),
-                price: l.price,
-            })
-            .collect(),
-    });
+    let place = sub(place_body(customer, warehouse, lines));
     let placed = super::sales::place_paid(&scratch, &place, paid_in_full)?;
     let order = match placed.first() {
         Some(Event::OrderPlaced(o)) => o.clone(),
@@ -459,23 +443,7 @@ pub fn will_call(
     let paid_in_full = tenders.iter().any(|p| p.amount.is_none());
     let mut scratch = state.clone();
     let mut out = Vec::new();
-    let place = sub(CommandBody::PlaceOrder {
-        quote: false,
-        customer: customer.to_string(),
-        ship_to: None,
-        customer_po: String::new(),
-        requested: None,
-        lines: lines
-            .iter()
-            .map(|l| LineInput {
-                sku: l.sku.clone(),
-                qty: l.qty,
-                unit: l.unit.clone(),
-                warehouse: warehouse.to_string(),
-                price: l.price,
-            })
-            .collect(),
-    });
+    let place = sub(place_body(customer, warehouse, lines));
     let mut placed = super::sales::place_paid(&scratch, &place, paid_in_full)?;
     let mut order = match placed.first() {
         Some(Event::OrderPlaced(o)) => o.clone(),
@@ -756,5 +724,27 @@ fn hold_reason(
                 },
             }
         }
+    }
+}
+
+/// The order a counter sale or a will-call places: every line from the
+/// counter's warehouse, at the engine's price unless one was typed.
+fn place_body(customer: &str, warehouse: &str, lines: &[CounterLine]) -> CommandBody {
+    CommandBody::PlaceOrder {
+        quote: false,
+        customer: customer.to_string(),
+        ship_to: None,
+        customer_po: String::new(),
+        requested: None,
+        lines: lines
+            .iter()
+            .map(|l| LineInput {
+                sku: l.sku.clone(),
+                qty: l.qty,
+                unit: l.unit.clone(),
+                warehouse: warehouse.to_string(),
+                price: l.price,
+            })
+            .collect(),
     }
 }
