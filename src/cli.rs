@@ -920,7 +920,13 @@ pub fn parse_exec_line(
     // member beside `cmd` without a word, so name the first one here.
     if let (Value::Object(i), Value::Object(o)) = (&input, &output) {
         if o.len() == 1 {
-            if let Some(extra) = i.keys().find(|k| !o.contains_key(*k)) {
+            // (A null member says nothing: a command whose optional
+            // fields are all left out writes back as `cmd` alone too.)
+            if let Some(extra) = i
+                .iter()
+                .find(|(k, v)| !v.is_null() && !o.contains_key(*k))
+                .map(|(k, _)| k)
+            {
                 return Err((
                     key,
                     "invalid_command",
