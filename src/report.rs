@@ -22,6 +22,7 @@ pub const REPORTS: &[&str] = &[
     "stock",
     "stock-valuation",
     "open-pos",
+    "supplier-performance",
     "grni",
     "count-accuracy",
     "replenishment",
@@ -223,8 +224,16 @@ fn qty(d: Decimal) -> String {
 pub fn permission(name: &str) -> crate::core::auth::Permission {
     use crate::core::auth::Permission;
     match name {
-        "open-orders" | "backorders" | "stock" | "open-pos" | "replenishment"
-        | "count-accuracy" | "list" | "exceptions" | "permissions" => Permission::ViewMasterData,
+        "open-orders"
+        | "backorders"
+        | "stock"
+        | "open-pos"
+        | "supplier-performance"
+        | "replenishment"
+        | "count-accuracy"
+        | "list"
+        | "exceptions"
+        | "permissions" => Permission::ViewMasterData,
         _ => Permission::ViewLedger,
     }
 }
@@ -555,6 +564,46 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 t.notes.push(format!(
                     "{later} item-day(s) of stock movements after {today} not included"
                 ));
+            }
+            t
+        }
+        "supplier-performance" => {
+            let mut t = Table::new(
+                format!("Supplier performance, PO lines due in the 365 days to {today}"),
+                &[
+                    ("supplier", false),
+                    ("name", false),
+                    ("entity", false),
+                    ("lines_due", true),
+                    ("on_time", true),
+                    ("on_time_pct", true),
+                    ("ordered", true),
+                    ("received", true),
+                    ("fill_pct", true),
+                    ("stated_lead_days", true),
+                    ("actual_lead_days", true),
+                    ("drift_days", true),
+                ],
+            );
+            let opt = |v: Option<Decimal>| v.map(|x| x.normalize().to_string()).unwrap_or_default();
+            for p in crate::query::supplier::performance(s, today, 365)
+                .into_iter()
+                .filter(|p| wanted(&p.entity))
+            {
+                t.rows.push(vec![
+                    p.supplier.clone(),
+                    p.name.clone(),
+                    p.entity.clone(),
+                    p.lines_due.to_string(),
+                    p.lines_on_time.to_string(),
+                    opt(p.on_time_pct()),
+                    qty(p.ordered),
+                    qty(p.received),
+                    opt(p.fill_pct()),
+                    p.stated_lead_days.to_string(),
+                    opt(p.actual_lead_days),
+                    opt(p.drift_days()),
+                ]);
             }
             t
         }

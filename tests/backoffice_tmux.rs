@@ -438,3 +438,89 @@ fn a_month_closed_from_the_checklist_refuses_a_posting_and_reopens_through_an_ap
     exec(&dir, &posting, true);
     depot(&dir, &["check"]);
 }
+
+#[test]
+fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved_by_someone_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    depot(&dir, &["demo"]);
+    let open_pos = |dir: &Path| -> Vec<String> {
+        csv(&depot(dir, &["report", "open-pos", "--format", "csv"]))
+            .into_iter()
+            .skip(1)
+            .map(|r| r[0].clone())
+            .collect()
+    };
+    let before = open_pos(&dir);
+    // The buyer: the worklist's first suggestion, its quantity raised past
+    // the entity's PO approval limit (25,000 USD), accepted into a draft.
+    let t = Tmux::start(&dir, 132, 43, "");
+    t.wait_for("Operator code:");
+    t.first_sign_in("BUY1");
+    t.wait_for("Purchasing");
+    open(&t, "Purchasing");
+    t.wait_for("replenishment worklist");
+    t.wait_for("why: ");
+    t.keys(&["Enter"]);
+    t.keys(&["C-u"]);
+    t.literal("1000");
+    t.keys(&["Enter"]);
+    t.wait_for("1000 CASE");
+    t.keys(&["F10"]);
+    t.wait_for("into a draft PO?");
+    t.keys(&["y"]);
+    let s = t.wait_for("made for");
+    let po = s
+        .split_whitespace()
+        .find(|w| w.starts_with("PO-"))
+        .unwrap_or_else(|| panic!("a draft PO number: {s}"))
+        .to_string();
+    // The purchase orders: the draft is on top; submit it.
+    t.keys(&["Tab"]);
+    t.wait_for("purchase orders (");
+    t.keys(&["F10"]);
+    t.wait_for(&format!("Submit draft {po}"));
+    t.keys(&["y"]);
+    t.wait_for(&format!("{po} is WAITING APPROVAL"));
+    // The buyer may not approve it (a buyer holds no approving role; the
+    // core checks that before it checks whose PO it is): the screen says why.
+    t.keys(&["F6"]);
+    t.wait_for(&format!("Approve {po} of BUY1"));
+    t.keys(&["y"]);
+    t.wait_for("BUY1 lacks the permission approve_changes");
+    t.keys(&["F3"]);
+    t.wait_for("DEPOT-EXITED-0");
+    drop(t);
+    assert!(
+        !open_pos(&dir).contains(&po),
+        "a PO waiting for approval is not open"
+    );
+    // The supervisor approves it.
+    let t = Tmux::start(&dir, 132, 43, "");
+    t.wait_for("Operator code:");
+    t.first_sign_in("SUP1");
+    t.wait_for("Purchasing");
+    open(&t, "Purchasing");
+    t.wait_for("replenishment worklist");
+    t.keys(&["Tab"]);
+    t.wait_for("purchase orders (");
+    t.keys(&["/"]);
+    t.literal(&po);
+    t.keys(&["Enter"]);
+    t.wait_for("WAITING APPROVAL");
+    t.keys(&["F6"]);
+    t.wait_for(&format!("Approve {po} of BUY1"));
+    t.keys(&["y"]);
+    t.wait_for(&format!("{po} is open"));
+    t.keys(&["F3"]);
+    let s = t.wait_for("DEPOT-EXITED-0");
+    assert!(!s.contains("panicked"), "{s}");
+    drop(t);
+    let after = open_pos(&dir);
+    assert!(after.contains(&po), "{po} is open: {after:?}");
+    assert!(
+        before.iter().all(|p| after.contains(p)),
+        "the other POs stay"
+    );
+    depot(&dir, &["check"]);
+}

@@ -754,3 +754,35 @@ fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
         assert_eq!(b.state.borrow().purchase_orders[&po].status, PoStatus::Open);
     }
 }
+
+#[test]
+fn supplier_performance_is_the_third_list_of_purchasing_and_matches_the_report() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    d.press("tab").press("tab");
+    insta::assert_snapshot!("purchasing_suppliers_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("purchasing_suppliers_132x43", d.screen(132, 43));
+    // Each supplier's row shows the report's figures for the same day.
+    let t = depot::report::build("supplier-performance", &b.state.borrow(), None, today()).unwrap();
+    assert!(!t.rows.is_empty());
+    let s = d.screen(132, 43);
+    for r in &t.rows {
+        let line = s
+            .lines()
+            .find(|l| l.starts_with(&r[0]))
+            .unwrap_or_else(|| panic!("{} on screen: {s}", r[0]));
+        assert!(
+            line.contains(&format!(" {} ", r[3])),
+            "lines due {}: {line}",
+            r[3]
+        );
+    }
+    // The filter keeps one supplier; Tab goes back to the worklist.
+    let first = t.rows[0][0].clone();
+    d.press("/").typed(&first).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("(1)"), "{s}");
+    d.press("tab");
+    assert!(d.screen(80, 24).contains("replenishment worklist"));
+}

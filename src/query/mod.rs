@@ -8,6 +8,7 @@ pub mod cash;
 pub mod lookup;
 pub mod order;
 pub mod sale;
+pub mod supplier;
 
 pub use crate::core::types::format_amount;
 use crate::core::types::Currency;

@@ -9,6 +9,7 @@ use crate::core::purchasing::{PoStatus, PurchaseOrder};
 use crate::core::replenish::{suggestions, AcceptLine, Suggestion};
 use crate::core::types::{parse_decimal, Code};
 use crate::core::{CommandBody, Event};
+use crate::query::supplier::{performance, SupplierPerformance};
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -25,6 +26,8 @@ pub enum Focus {
     Worklist,
     EditQty,
     Orders,
+    /// Supplier performance: on time, fill and lead-time drift.
+    Suppliers,
     Filter,
 }
 
@@ -38,6 +41,7 @@ pub struct Purchasing {
     pub focus: Focus,
     pub selected: usize,
     pub row: usize,
+    pub supplier_row: usize,
     /// (supplier, warehouse, sku) -> the buyer's quantity (supplier unit).
     pub edits: BTreeMap<(Code, Code, Code), Decimal>,
     /// Lines left out of their group's PO.
@@ -50,7 +54,13 @@ pub struct Purchasing {
     pending: bool,
     page: usize,
     notice: Option<Notice>,
+    /// Supplier performance as of (sequence, day): computed once per
+    /// commit, not per frame.
+    perf: Option<(u64, chrono::NaiveDate, Vec<SupplierPerformance>)>,
 }
+
+/// The window of supplier performance, in days up to today.
+const PERF_DAYS: u32 = 365;
 
 /// Days late of a PO: its most overdue open line (0: none late).
 pub fn days_late(po: &PurchaseOrder, today: chrono::NaiveDate) -> i64 {
@@ -86,6 +96,7 @@ impl Purchasing {
             focus: Focus::Worklist,
             selected: 0,
             row: 0,
+            supplier_row: 0,
             edits: BTreeMap::new(),
             left_out: BTreeSet::new(),
             edit: TextField::default(),
@@ -95,6 +106,7 @@ impl Purchasing {
             pending: false,
             page: 10,
             notice: None,
+            perf: None,
         }
     }
 
@@ -142,6 +154,29 @@ impl Purchasing {
             .collect();
         v.sort_by(|a, b| b.number.cmp(&a.number));
         v
+    }
+
+    /// Supplier performance over the last year, filtered like the lists.
+    fn suppliers(&mut self, ctx: &Ctx) -> Vec<SupplierPerformance> {
+        let (seq, today) = (ctx.view.seq, ctx.today());
+        if !matches!(&self.perf, Some((s, d, _)) if *s == seq && *d == today) {
+            self.perf = Some((seq, today, performance(ctx.state(), today, PERF_DAYS)));
+        }
+        let f = self.filter.trimmed().to_ascii_uppercase();
+        self.perf
+            .as_ref()
+            .map(|(_, _, v)| {
+                v.iter()
+                    .filter(|p| {
+                        f.is_empty()
+                            || format!("{} {} {}", p.supplier, p.name, p.entity)
+                                .to_ascii_uppercase()
+                                .contains(&f)
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn qty_of(&self, s: &Suggestion) -> Decimal {
@@ -198,12 +233,13 @@ impl Screen for Purchasing {
     fn title(&self) -> String {
         match self.focus {
             Focus::Orders => "purchasing · purchase orders".into(),
+            Focus::Suppliers => "purchasing · supplier performance".into(),
             _ => "purchasing · replenishment".into(),
         }
     }
     fn context(&self) -> Context {
         match self.focus {
-            Focus::Worklist | Focus::Orders => Context::List,
+            Focus::Worklist | Focus::Orders | Focus::Suppliers => Context::List,
             _ => Context::Input,
         }
     }
@@ -221,6 +257,12 @@ impl Screen for Purchasing {
             Focus::Orders => vec![
                 (Action::Complete, "submit the draft"),
                 (Action::Approve, "approve (not your own)"),
+                (Action::Search, "filter"),
+                (Action::NextField, "supplier performance"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Suppliers => vec![
                 (Action::Search, "filter"),
                 (Action::NextField, "worklist"),
                 (Action::Back, "back"),
@@ -252,6 +294,7 @@ impl Screen for Purchasing {
                 if self.filter.edit(other) {
                     self.selected = 0;
                     self.row = 0;
+                    self.supplier_row = 0;
                 }
                 Flow::Stay
             }
@@ -283,12 +326,11 @@ impl Screen for Purchasing {
                 self.edit.edit(other);
                 Flow::Stay
             }
-            (_, Input::Action(Action::NextField | Action::PrevField)) => {
-                self.focus = if self.focus == Focus::Orders {
-                    Focus::Worklist
-                } else {
-                    Focus::Orders
-                };
+            (_, Input::Action(a @ (Action::NextField | Action::PrevField))) => {
+                let order = [Focus::Worklist, Focus::Orders, Focus::Suppliers];
+                let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+                let step = if a == Action::NextField { 1 } else { 2 };
+                self.focus = order[(at + step) % order.len()];
                 Flow::Stay
             }
             (_, Input::Action(Action::Search)) => {
@@ -367,6 +409,11 @@ impl Screen for Purchasing {
             (Focus::Orders, Input::Action(a)) => {
                 let n = self.orders(ctx).len();
                 self.row = moved(self.row, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::Suppliers, Input::Action(a)) => {
+                let n = self.suppliers(ctx).len();
+                self.supplier_row = moved(self.supplier_row, n, a, self.page);
                 Flow::Stay
             }
             _ => Flow::Stay,
@@ -457,7 +504,11 @@ impl Screen for Purchasing {
             format!("/{} ", self.filter.text)
         };
         let mut detail_lines: Vec<Line> = Vec::new();
-        if matches!(self.focus, Focus::Orders)
+        if matches!(self.focus, Focus::Suppliers)
+            || (self.focus == Focus::Filter && self.filter_from == Focus::Suppliers)
+        {
+            self.render_suppliers(f, table_area, &filter_note, &mut detail_lines, ctx);
+        } else if matches!(self.focus, Focus::Orders)
             || (self.focus == Focus::Filter && self.filter_from == Focus::Orders)
         {
             let orders = self.orders(ctx);
@@ -657,7 +708,10 @@ impl Screen for Purchasing {
                 Span::styled("Quantity ", theme.label()),
                 self.edit.span(true, 12, theme),
             ]),
-            _ => Line::from(Span::styled("Tab: worklist / purchase orders", theme.dim())),
+            _ => Line::from(Span::styled(
+                "Tab: worklist / purchase orders / supplier performance",
+                theme.dim(),
+            )),
         };
         f.render_widget(Paragraph::new(foot_line), foot);
     }
@@ -665,12 +719,126 @@ impl Screen for Purchasing {
 
 impl Purchasing {
     fn back_to(&self) -> Focus {
-        if self.filter_from == Focus::Orders {
-            Focus::Orders
-        } else {
-            Focus::Worklist
+        match self.filter_from {
+            Focus::Orders | Focus::Suppliers => self.filter_from,
+            _ => Focus::Worklist,
         }
     }
+
+    /// The suppliers with their on-time, fill and lead-time figures; the
+    /// selected one in words under the list.
+    fn render_suppliers(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        filter_note: &str,
+        detail: &mut Vec<Line<'static>>,
+        ctx: &Ctx,
+    ) {
+        let theme = ctx.theme;
+        let wide = area.width >= 110;
+        let list = self.suppliers(ctx);
+        self.supplier_row = self.supplier_row.min(list.len().saturating_sub(1));
+        let opt = |v: Option<Decimal>, unit: &str| {
+            v.map(|x| format!("{}{unit}", x.normalize()))
+                .unwrap_or_else(|| "-".into())
+        };
+        let rows: Vec<Row> = list
+            .iter()
+            .map(|p| {
+                let mut cells = vec![
+                    p.supplier.clone(),
+                    p.name.clone(),
+                    p.lines_due.to_string(),
+                    opt(p.on_time_pct(), "%"),
+                    opt(p.fill_pct(), "%"),
+                    p.stated_lead_days.to_string(),
+                    opt(p.actual_lead_days, ""),
+                    p.drift_days().map(signed).unwrap_or_else(|| "-".into()),
+                ];
+                if wide {
+                    cells.push(p.entity.clone());
+                    cells.push(format!("{} of {}", qty(p.received), qty(p.ordered)));
+                }
+                Row::new(cells)
+            })
+            .collect();
+        let mut header = vec![
+            "Supplier", "Name", "Due", "On time", "Fill", "Lead", "Actual", "Drift",
+        ];
+        let mut widths = vec![
+            Constraint::Length(8),
+            Constraint::Min(12),
+            Constraint::Length(5),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(4),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ];
+        if wide {
+            header.extend(["Entity", "Units received"]);
+            widths.extend([Constraint::Length(6), Constraint::Length(24)]);
+        }
+        let mut st = TableState::default();
+        if !list.is_empty() {
+            st.select(Some(self.supplier_row));
+        }
+        f.render_stateful_widget(
+            Table::new(rows, widths)
+                .header(Row::new(header).style(theme.label()))
+                .row_highlight_style(theme.selected())
+                .block(Block::new().borders(Borders::TOP).title(format!(
+                    " supplier performance, {PERF_DAYS} days to {} ({}) {filter_note}",
+                    ctx.today(),
+                    list.len()
+                ))),
+            area,
+            &mut st,
+        );
+        if let Some(p) = list.get(self.supplier_row) {
+            let w = area.width as usize;
+            detail.push(Line::from(fit(
+                &if p.lines_due == 0 {
+                    format!(
+                        "{} {}: no PO line was due in the window",
+                        p.supplier, p.name
+                    )
+                } else {
+                    format!(
+                        "{} {}: {} of {} due lines on time, {} of {} units received",
+                        p.supplier,
+                        p.name,
+                        p.lines_on_time,
+                        p.lines_due,
+                        qty(p.received),
+                        qty(p.ordered),
+                    )
+                },
+                w,
+            )));
+            let actual = match (p.actual_lead_days, p.drift_days()) {
+                (Some(a), Some(d)) => format!("{} d ({} d)", a.normalize(), signed(d)),
+                _ => "- (no line received in full)".into(),
+            };
+            detail.push(Line::from(Span::styled(
+                fit(
+                    &format!(
+                        "lead time: stated {} d, actual {actual}",
+                        p.stated_lead_days
+                    ),
+                    w,
+                ),
+                theme.dim(),
+            )));
+        }
+    }
+}
+
+/// Days with their sign ("+1.5", "-2", "0").
+fn signed(d: Decimal) -> String {
+    let plus = if d > Decimal::ZERO { "+" } else { "" };
+    format!("{plus}{}", d.normalize())
 }
 
 /// A PO's status in words, with who approved it.
