@@ -134,7 +134,7 @@ pub enum Rejection {
         status: crate::core::sales::OrderStatus,
         action: String,
     },
-    #[error("order {number} was placed by you: another operator must decide on its hold")]
+    #[error("{number} is your own work (you placed, entered or packed it): another operator must decide on it")]
     OwnOrder { number: String },
     #[error("order {number} ships complete: line {line} is short {short}")]
     ShipComplete {
