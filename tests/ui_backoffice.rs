@@ -786,3 +786,41 @@ fn supplier_performance_is_the_third_list_of_purchasing_and_matches_the_report()
     d.press("tab");
     assert!(d.screen(80, 24).contains("replenishment worklist"));
 }
+
+/// The last print the session recorded: (kind, document).
+fn last_print(b: &MemBackend) -> (String, String) {
+    match &b.log.borrow().last().expect("a record").1.body {
+        CommandBody::RecordPrint(p) => (p.kind.clone(), p.doc.clone()),
+        other => panic!("the last command is a print record, not {other:?}"),
+    }
+}
+
+#[test]
+fn the_statement_prints_from_cash_application_and_a_po_from_purchasing() {
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").expect("AR1 may apply cash");
+    // Nothing to print before the customer is chosen.
+    let n = b.log.borrow().len();
+    d.press("ctrl-p");
+    assert!(d.screen(80, 24).contains("choose the customer first"));
+    assert_eq!(b.log.borrow().len(), n, "nothing printed");
+    d.typed("C0009").press("enter");
+    d.press("ctrl-p").wait_prints();
+    assert_eq!(last_print(&b), ("statement".into(), "C0009".into()));
+
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    d.press("tab");
+    let po = b
+        .state
+        .borrow()
+        .purchase_orders
+        .keys()
+        .next_back()
+        .cloned()
+        .expect("the demo has POs");
+    d.press("ctrl-p").wait_prints();
+    assert_eq!(last_print(&b), ("purchase-order".into(), po));
+}

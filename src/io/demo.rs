@@ -185,27 +185,20 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
             }
         }
     }
-    // The counter clerk's invoices go to files (no CUPS queue is needed
-    // to try the demo): /tmp/depot-prints.
-    push(
-        &mut state,
-        "(default printers)",
-        0,
-        CommandBody::SetDefaultPrinter {
-            scope: crate::core::printing::PrinterScope::Operator("CLERK1".into()),
-            printer: Some("SPOOL".into()),
-        },
-    )?;
-    // The packer's labels and packing slips too (a real dock sets its
-    // station's label printer: set_default_printer with a station).
-    push(
-        &mut state,
-        "(default printers)",
-        0,
-        CommandBody::SetDefaultPrinter {
-            scope: crate::core::printing::PrinterScope::Operator("PACK1".into()),
-            printer: Some("SPOOL".into()),
-        },
-    )?;
+    // The counter clerk's invoices, the packer's labels and packing slips
+    // and the office's statements and POs go to files (no CUPS queue is
+    // needed to try the demo): /tmp/depot-prints. A real dock sets its
+    // station's label printer (set_default_printer with a station).
+    for op in ["CLERK1", "PACK1", "AR1", "AP1", "BUY1", "CTRL1"] {
+        push(
+            &mut state,
+            "(default printers)",
+            0,
+            CommandBody::SetDefaultPrinter {
+                scope: crate::core::printing::PrinterScope::Operator(op.into()),
+                printer: Some("SPOOL".into()),
+            },
+        )?;
+    }
     Ok(out)
 }

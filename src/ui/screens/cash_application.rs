@@ -504,6 +504,9 @@ impl Screen for CashApplication {
         a.push((Action::Accept, "take suggestion"));
         a.push((Action::Complete, "receive"));
         a.push((Action::Pay, "refund credit"));
+        if self.customer.is_some() {
+            a.push((Action::Print, "print the statement"));
+        }
         a.push((Action::NextField, "next field"));
         if self.focus == Focus::Items {
             a.push((Action::Back, "header"));
@@ -528,6 +531,22 @@ impl Screen for CashApplication {
         }
         let n = self.shown(ctx).len();
         match (self.focus, input) {
+            // The customer's statement as of today (what they owe, their
+            // credit), printed through the documents module.
+            (
+                Focus::Customer | Focus::Method | Focus::Amount | Focus::Reference | Focus::Items,
+                Input::Action(Action::Print),
+            ) => match &self.customer {
+                Some(c) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::Statement,
+                    c,
+                    ctx.today(),
+                )]),
+                None => {
+                    self.notice = Some(Notice::error("choose the customer first (F4 finds)"));
+                    Flow::Stay
+                }
+            },
             (Focus::Filter, Input::Action(Action::Submit)) => {
                 self.focus = Focus::Items;
                 Flow::Stay

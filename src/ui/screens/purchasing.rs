@@ -257,6 +257,7 @@ impl Screen for Purchasing {
             Focus::Orders => vec![
                 (Action::Complete, "submit the draft"),
                 (Action::Approve, "approve (not your own)"),
+                (Action::Print, "print the PO"),
                 (Action::Search, "filter"),
                 (Action::NextField, "supplier performance"),
                 (Action::Back, "back"),
@@ -403,6 +404,16 @@ impl Screen for Purchasing {
                         )));
                         Flow::Stay
                     }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(Action::Print)) => {
+                match self.orders(ctx).get(self.row) {
+                    Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                        crate::docs::DocKind::PurchaseOrder,
+                        &p.number,
+                        ctx.today(),
+                    )]),
                     None => Flow::Stay,
                 }
             }
