@@ -26,6 +26,39 @@ struct Entry {
     /// that lacks one of a query's characters is passed over without
     /// reading its text (a rare letter no longer reads 100,000 texts).
     mask: u64,
+    /// The pairs of neighbouring characters `text` holds, as
+    /// `pairs_mask` gives them: a query word's pairs must all be there
+    /// ("fas-" passes over every item not of the FAS range without
+    /// reading its text; the single characters are in almost every one).
+    pairs: Pairs,
+}
+
+/// 256 bits, one per hashed pair of neighbouring characters.
+type Pairs = [u64; 4];
+
+/// The pairs of neighbouring characters of each space-separated word of
+/// `s`, hashed into 256 bits. A text containing a word (with no space)
+/// holds every pair of the word, so it holds all its bits.
+fn pairs_mask(s: &str) -> Pairs {
+    let mut m = [0u64; 4];
+    for w in s.split(' ') {
+        let mut prev: Option<char> = None;
+        for c in w.chars() {
+            if let Some(p) = prev {
+                let h = (p as u32).wrapping_mul(0x9E37_79B1).rotate_left(5)
+                    ^ (c as u32).wrapping_mul(0x85EB_CA6B);
+                let bit = (h >> 24) as usize;
+                m[bit / 64] |= 1u64 << (bit % 64);
+            }
+            prev = Some(c);
+        }
+    }
+    m
+}
+
+/// Whether `have` holds every bit of `need`.
+fn holds(have: &Pairs, need: &Pairs) -> bool {
+    have.iter().zip(need).all(|(h, n)| h & n == *n)
 }
 
 /// One bit per character class: a-z, 0-9, then the rest folded into the
@@ -139,6 +172,7 @@ impl Index {
                 Entry {
                     code: code.clone(),
                     mask: chars_mask(&text),
+                    pairs: pairs_mask(&text),
                     text,
                 }
             })
@@ -192,11 +226,12 @@ impl Index {
         let mut hits: Vec<usize> = Vec::new();
         let mut complete = true;
         let need = chars_mask(&q.concat());
+        let need_pairs = pairs_mask(&q.join(" "));
         for i in candidates {
             let Some(e) = self.entries.get(i) else {
                 continue;
             };
-            if e.mask & need != need {
+            if e.mask & need != need || !holds(&e.pairs, &need_pairs) {
                 continue;
             }
             let Some(sc) = score(e, &q, &raw, false) else {
@@ -380,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn the_character_mask_never_hides_a_match() {
+    fn the_character_and_pair_masks_never_hide_a_match() {
         // Every query over varied texts finds what a plain scan finds.
         let mut m: Map<Code, String> = Map::new();
         let words = [
@@ -396,6 +431,8 @@ mod tests {
         ix.rebuild(&m, |d| d.clone());
         for q in [
             "z", "q", "ü", "ł", "5", "16", "x-9", "café", "bolt 1", "hex z", "c00", "ź", "müll",
+            "ller", "qx-", "5/1", "afé", "ódź", "c01", "c1", "0 b", "zinc in", "olt", "C399",
+            "exh", "lto", "ff", "9 z",
         ] {
             let (codes, total, _) = ix.search(q);
             let lq = q.to_lowercase();

@@ -407,16 +407,14 @@ impl Screen for Purchasing {
                     None => Flow::Stay,
                 }
             }
-            (Focus::Orders, Input::Action(Action::Print)) => {
-                match self.orders(ctx).get(self.row) {
-                    Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
-                        crate::docs::DocKind::PurchaseOrder,
-                        &p.number,
-                        ctx.today(),
-                    )]),
-                    None => Flow::Stay,
-                }
-            }
+            (Focus::Orders, Input::Action(Action::Print)) => match self.orders(ctx).get(self.row) {
+                Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::PurchaseOrder,
+                    &p.number,
+                    ctx.today(),
+                )]),
+                None => Flow::Stay,
+            },
             (Focus::Orders, Input::Action(a)) => {
                 let n = self.orders(ctx).len();
                 self.row = moved(self.row, n, a, self.page);
