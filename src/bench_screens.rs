@@ -131,12 +131,27 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     let cold = b.typed("a")?;
     b.press("ctrl-u")?;
     let mut per_key = Vec::new();
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
     for q in skus.iter().chain(words.iter()) {
-        per_key.extend(b.typed(q)?);
+        let times = b.typed(q)?;
+        for (i, t) in times.iter().enumerate() {
+            slowest.push((*t, q.chars().take(i + 1).collect()));
+        }
+        per_key.extend(times);
         b.press("ctrl-u")?;
     }
     report("item lookup: first key (index build)", cold);
     report("item lookup: per keystroke", per_key);
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    crate::say!(
+        "  slowest keys (the query typed so far): {}",
+        slowest
+            .iter()
+            .take(8)
+            .map(|(t, q)| format!("{q:?} {} us", t.as_micros()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     b.press("esc")?;
 
     // 2. Adding an order line (Enter on `1*SKU`), order entry preview.
@@ -161,15 +176,17 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
 
     // 3. Opening an order inquiry on an order number.
     let mut open = Vec::new();
+    let mut filter = Vec::new();
     b.app
         .open_screen(|_: &Ctx| Box::new(OrderInquiry::new()), b.backend);
     for n in &orders {
-        b.typed(n)?;
+        filter.extend(b.typed(n)?);
         open.push(b.press("enter")?);
         b.press("esc")?;
         b.press("/")?;
         b.press("ctrl-u")?;
     }
+    report("order inquiry: filter, per keystroke of the number", filter);
     report("order inquiry: open an order", open);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)

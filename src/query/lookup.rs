@@ -92,10 +92,20 @@ pub struct Found {
 #[derive(Default)]
 pub struct Index {
     entries: Vec<Entry>,
-    /// Lower-case codes, sorted, with their entry: prefix ranges.
-    by_code: Vec<(String, usize)>,
-    /// The last query and the entries it matched (for narrowing).
-    last: Option<(String, Vec<usize>)>,
+    /// The entries' lower-case codes, in the entries' order (sorted):
+    /// a code prefix is a range of both.
+    by_code: Vec<String>,
+    /// The last complete search (for narrowing as the query grows).
+    last: Option<Last>,
+}
+
+/// A complete search: its query, its code range, and the entries outside
+/// that range its words matched.
+struct Last {
+    raw: String,
+    lo: usize,
+    hi: usize,
+    words: Vec<usize>,
 }
 
 fn words(q: &str) -> Vec<String> {
@@ -165,26 +175,27 @@ fn score(entry: &Entry, q: &[String], raw: &str, typos: bool) -> Option<u8> {
 
 impl Index {
     fn rebuild<V: Clone>(&mut self, map: &Map<Code, V>, text: impl Fn(&V) -> String) {
-        self.entries = map
+        let mut entries: Vec<(String, Entry)> = map
             .iter()
             .map(|(code, v)| {
                 let text = text(v).to_lowercase();
-                Entry {
-                    code: code.clone(),
-                    mask: chars_mask(&text),
-                    pairs: pairs_mask(&text),
-                    text,
-                }
+                (
+                    code.to_lowercase(),
+                    Entry {
+                        code: code.clone(),
+                        mask: chars_mask(&text),
+                        pairs: pairs_mask(&text),
+                        text,
+                    },
+                )
             })
             .collect();
-        let mut by_code: Vec<(String, usize)> = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.code.to_lowercase(), i))
-            .collect();
-        by_code.sort();
-        self.by_code = by_code;
+        // Entries in the order of their lower-case codes: a code prefix
+        // is then one range of entries (skipped whole by the word scan).
+        entries.sort_by(|a, b| (&a.0, &a.1.code).cmp(&(&b.0, &b.1.code)));
+        let (lower, entries): (Vec<String>, Vec<Entry>) = entries.into_iter().unzip();
+        self.by_code = lower;
+        self.entries = entries;
         self.last = None;
     }
 
@@ -203,27 +214,27 @@ impl Index {
             return (codes, self.entries.len(), true);
         }
         // 1. The code itself, then codes starting with the query: a range
-        //    of the sorted codes, found by binary search.
-        let lo = self
-            .by_code
-            .partition_point(|(c, _)| c.as_str() < raw.as_str());
-        let hi = lo + self.by_code[lo..].partition_point(|(c, _)| c.starts_with(raw.as_str()));
-        let mut ranked: Vec<usize> = self.by_code[lo..hi]
-            .iter()
-            .take(ROWS_MAX)
-            .map(|(_, i)| *i)
-            .collect();
+        //    of the entries (sorted by lower-case code), by binary search.
+        let lo = self.by_code.partition_point(|c| c.as_str() < raw.as_str());
+        let hi = lo + self.by_code[lo..].partition_point(|c| c.starts_with(raw.as_str()));
+        let mut ranked: Vec<usize> = (lo..hi).take(ROWS_MAX).collect();
         let mut total = hi - lo;
-        // 2. Every word anywhere, in index order, until the page is full.
-        //    A query that only grew can only match fewer records: filter
-        //    the last complete hits instead of everything.
-        let candidates: Vec<usize> = match &self.last {
-            Some((prev, hits)) if !prev.is_empty() && raw.starts_with(prev.as_str()) => {
-                hits.clone()
+        // 2. Every word anywhere, outside that range, in code order, until
+        //    the page is full. A query that only grew matches fewer: its
+        //    word matches are among the last query's word matches and the
+        //    entries of the last code range that left the new one.
+        let n = self.entries.len();
+        let candidates: Box<dyn Iterator<Item = usize>> = match &self.last {
+            Some(last) if !last.raw.is_empty() && raw.starts_with(last.raw.as_str()) => {
+                let mut c: Vec<usize> = last.words.clone();
+                c.extend(last.lo..lo.min(last.hi));
+                c.extend(hi.max(last.lo)..last.hi);
+                c.sort_unstable();
+                Box::new(c.into_iter())
             }
-            _ => (0..self.entries.len()).collect(),
+            _ => Box::new((0..lo).chain(hi..n)),
         };
-        let mut hits: Vec<usize> = Vec::new();
+        let mut found: Vec<usize> = Vec::new();
         let mut complete = true;
         let need = chars_mask(&q.concat());
         let need_pairs = pairs_mask(&q.join(" "));
@@ -231,20 +242,18 @@ impl Index {
             let Some(e) = self.entries.get(i) else {
                 continue;
             };
-            if e.mask & need != need || !holds(&e.pairs, &need_pairs) {
+            if (lo..hi).contains(&i)
+                || e.mask & need != need
+                || !holds(&e.pairs, &need_pairs)
+                || score(e, &q, &raw, false).is_none()
+            {
                 continue;
-            }
-            let Some(sc) = score(e, &q, &raw, false) else {
-                continue;
-            };
-            hits.push(i);
-            if sc <= 1 {
-                continue; // counted with the code range
             }
             if ranked.len() >= ROWS_MAX {
                 complete = false;
                 break;
             }
+            found.push(i);
             ranked.push(i);
             total += 1;
         }
@@ -272,7 +281,12 @@ impl Index {
             .iter()
             .filter_map(|i| self.entries.get(*i).map(|e| e.code.clone()))
             .collect();
-        self.last = (complete && !typo).then_some((raw, hits));
+        self.last = (complete && !typo).then_some(Last {
+            raw,
+            lo,
+            hi,
+            words: found,
+        });
         (codes, total, complete)
     }
 }
@@ -450,6 +464,17 @@ mod tests {
             let mut want: Vec<String> = want.into_iter().cloned().collect();
             want.sort();
             assert_eq!(got, want, "{q}");
+            ix.last = None;
+            // Typed a key at a time, each search narrowing the last, the
+            // same rows in the same order as a fresh search.
+            let mut typed = String::new();
+            let mut last = (Vec::new(), 0, true);
+            for c in q.chars() {
+                typed.push(c);
+                last = ix.search(&typed);
+            }
+            ix.last = None;
+            assert_eq!(last, ix.search(q), "{q} typed");
             ix.last = None;
         }
     }
