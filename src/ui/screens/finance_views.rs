@@ -600,6 +600,9 @@ const LIST_ACTIONS: [(Action, &str); 3] = [
 const FILTER_ACTIONS: [(Action, &str); 2] =
     [(Action::Submit, "keep filter"), (Action::Cancel, "clear")];
 
+/// What a grid was built from: view, scope, day and the state's seq.
+type GridKey = (View, Scope, NaiveDate, u64);
+
 /// The finance views screen.
 pub struct FinanceViews {
     pub view: View,
@@ -608,7 +611,7 @@ pub struct FinanceViews {
     pub as_of: Option<NaiveDate>,
     date: TextField,
     list: ListState,
-    cache: Option<((View, Scope, NaiveDate, u64), Arc<Grid>)>,
+    cache: Option<(GridKey, Arc<Grid>)>,
     journals: Arc<Journals>,
     notice: Option<Notice>,
 }
