@@ -188,6 +188,13 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     }
     report("order inquiry: filter, per keystroke of the number", filter);
     report("order inquiry: open an order", open);
+    b.app.close_screen();
+
+    // 4. Finance views: Enter on a trial balance account opens its GL
+    // lines (the first drill of a session reads the log's journal
+    // entries: apart), Esc goes back. On the entity with the most
+    // accounts, every account in turn.
+    drill_trial_balance(&mut b, rounds)?;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -445,4 +452,61 @@ fn bench_session() -> String {
         std::process::id(),
         chrono::Utc::now().timestamp_millis()
     )
+}
+
+fn drill_trial_balance(b: &mut Bench, rounds: usize) -> Result<()> {
+    use crate::ui::screens::finance_views::{scopes, FinanceViews, Scope};
+    let view = b.backend.view();
+    let s = &view.state;
+    // The day the screen opens on (`Ctx::today`).
+    let today = b.backend.now().date_naive();
+    // (scope index, accounts with a balance) of the biggest entity.
+    let Some((at, accounts)) = scopes(s)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, sc)| match sc {
+            Scope::Entity(e) => {
+                crate::query::finance::trial_balance(s, e, today).map(|tb| (i, tb.rows.len()))
+            }
+            Scope::Consolidated(_) => None,
+        })
+        .max_by_key(|x| x.1)
+    else {
+        bail!("no entity in the store");
+    };
+    drop(view);
+    if accounts == 0 {
+        bail!("no account with a balance");
+    }
+    b.app
+        .open_screen(|_: &Ctx| Box::new(FinanceViews::new()), b.backend);
+    for _ in 0..at {
+        b.press("f6")?;
+    }
+    b.press("home")?;
+    let cold = vec![b.press("enter")?];
+    b.press("esc")?;
+    let (mut drill, mut back) = (Vec::new(), Vec::new());
+    for i in 0..rounds {
+        b.press("home")?;
+        for _ in 0..(i % accounts) {
+            b.press("down")?;
+        }
+        drill.push(b.press("enter")?);
+        if b.app.screen_name() != "finance_gl" {
+            bail!(
+                "Enter on account {} did not open its GL lines",
+                i % accounts
+            );
+        }
+        back.push(b.press("esc")?);
+    }
+    report("finance views: first drill (reads the log)", cold);
+    report(
+        &format!("finance views: TB -> GL lines ({accounts} accts)"),
+        drill,
+    );
+    report("finance views: GL lines -> TB (back)", back);
+    b.app.close_screen();
+    Ok(())
 }

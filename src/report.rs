@@ -308,39 +308,27 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     ("credit", true),
                 ],
             );
+            // The same figures as the finance views screen shows.
             for code in s.entities.keys().filter(|e| wanted(e)) {
-                let (mut dr, mut cr) = (Decimal::ZERO, Decimal::ZERO);
-                for (a, b) in s.balances_as_of(code, today) {
-                    if b.is_zero() {
-                        continue;
-                    }
-                    let e = code;
-                    let name = s
-                        .accounts
-                        .get(&(e.clone(), a.clone()))
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default();
-                    let (d, c) = if b > Decimal::ZERO {
-                        (b, Decimal::ZERO)
-                    } else {
-                        (Decimal::ZERO, -b)
-                    };
-                    dr += d;
-                    cr += c;
+                let Some(tb) = crate::query::finance::trial_balance(s, code, today) else {
+                    continue;
+                };
+                let cell = |d: Decimal| if d.is_zero() { String::new() } else { money(d) };
+                for r in tb.rows {
                     t.rows.push(vec![
-                        e.clone(),
-                        a.clone(),
-                        name,
-                        if d.is_zero() { String::new() } else { money(d) },
-                        if c.is_zero() { String::new() } else { money(c) },
+                        code.clone(),
+                        r.account,
+                        r.name,
+                        cell(r.debit),
+                        cell(r.credit),
                     ]);
                 }
                 t.rows.push(vec![
                     code.clone(),
                     "TOTAL".into(),
                     String::new(),
-                    money(dr),
-                    money(cr),
+                    money(tb.debit),
+                    money(tb.credit),
                 ]);
             }
             t.note_later_entries(s, entity, today);

@@ -583,6 +583,7 @@ fn random_keys_on_the_back_office_never_panic_or_submit_twice() {
         ("SUP1", "Period close"),
         ("BUY1", "Purchasing"),
         ("SUP1", "Purchasing"),
+        ("CTRL1", "Finance views"),
     ] {
         let fresh = || {
             let mut d = Driver::new(&b, Some(op));
@@ -653,7 +654,7 @@ fn every_offered_action_on_the_back_office_has_a_key_in_both_keymaps() {
             }
         }
     };
-    let walks: [(&str, &str, &[&str]); 5] = [
+    let walks: [(&str, &str, &[&str]); 7] = [
         (
             "Cash application",
             "C0009",
@@ -677,6 +678,15 @@ fn every_offered_action_on_the_back_office_has_a_key_in_both_keymaps() {
             "",
             &["enter", "esc", "/", "esc", "tab", "/", "esc"],
         ),
+        (
+            "Finance views",
+            "",
+            &[
+                "f9", "esc", "/", "esc", "enter", "/", "esc", "home", "enter", "esc", "esc", "tab",
+                "tab", "tab", "enter", "/", "esc", "enter",
+            ],
+        ),
+        ("Finance views", "", &["f6", "f6", "tab", "enter", "tab"]),
     ];
     for op in ["ADMIN", "AR1", "AP1", "CTRL1", "BUY1"] {
         for (screen, typed, keys) in walks {
@@ -823,4 +833,254 @@ fn the_statement_prints_from_cash_application_and_a_po_from_purchasing() {
         .expect("the demo has POs");
     d.press("ctrl-p").wait_prints();
     assert_eq!(last_print(&b), ("purchase-order".into(), po));
+
+/// The TOTAL line of a trial balance on screen: (debit, credit) as shown.
+fn tb_total_line(screen: &str) -> (String, String) {
+    let line = screen
+        .lines()
+        .find(|l| l.trim_start().starts_with("TOTAL"))
+        .unwrap_or_else(|| panic!("no TOTAL line:\n{screen}"));
+    let nums: Vec<&str> = line
+        .split_whitespace()
+        .filter(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit() || c == '-')
+        })
+        .collect();
+    assert!(nums.len() >= 2, "{line}");
+    (
+        nums[nums.len() - 2].to_string(),
+        nums[nums.len() - 1].to_string(),
+    )
+}
+
+/// The TOTAL row of `depot report trial-balance` for an entity, parsed.
+fn report_tb_total(b: &MemBackend, entity: &str, as_of: NaiveDate) -> (Decimal, Decimal) {
+    let s = b.state.borrow();
+    let t = depot::report::build("trial-balance", &s, Some(entity), as_of).unwrap();
+    let row = t.rows.iter().find(|r| r[1] == "TOTAL").unwrap();
+    (row[3].parse().unwrap(), row[4].parse().unwrap())
+}
+
+fn usd(d: Decimal) -> String {
+    depot::query::money(d, &depot::core::types::Currency::new("USD"))
+}
+
+#[test]
+fn finance_views_trial_balance_as_of_any_date_equals_the_report_and_the_ledger() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views")
+        .expect("the controller reads the ledger");
+    insta::assert_snapshot!("finance_tb_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("finance_tb_132x43", d.screen(132, 43));
+    let entity = "CA01"; // the first scope: entities by code
+    for as_of in [today(), today() - chrono::Duration::days(20)] {
+        d.press("f9")
+            .press("ctrl-u")
+            .typed(&as_of.to_string())
+            .press("enter");
+        let s = d.screen(132, 43);
+        assert!(s.contains(&format!("as of {as_of}")), "{s}");
+        let (dr, cr) = report_tb_total(&b, entity, as_of);
+        assert_eq!(dr, cr, "the report balances");
+        // The ledger itself: the debit balances of every account that day.
+        let ledger: Decimal = b
+            .state
+            .borrow()
+            .balances_as_of(entity, as_of)
+            .values()
+            .filter(|v| **v > Decimal::ZERO)
+            .sum();
+        assert_eq!(dr, ledger);
+        let cad = |x| depot::query::money(x, &depot::core::types::Currency::new("CAD"));
+        assert_eq!(tb_total_line(&s), (cad(dr), cad(cr)), "{s}");
+    }
+    // F6: the next entity, US01, today.
+    d.press("f9")
+        .press("ctrl-u")
+        .typed(&today().to_string())
+        .press("enter");
+    d.press("f6");
+    let s = d.screen(132, 43);
+    assert!(s.contains("US01 (USD)"), "{s}");
+    let (dr, cr) = report_tb_total(&b, "US01", today());
+    assert_eq!(tb_total_line(&s), (usd(dr), usd(cr)), "{s}");
+    // A date that is no date says so and keeps the day.
+    d.press("f9")
+        .press("ctrl-u")
+        .typed("2026-13-01")
+        .press("enter");
+    assert!(d.screen(80, 24).contains("is not a date"));
+    d.press("esc");
+    assert!(d.screen(80, 24).contains(&format!("as of {}", today())));
+}
+
+#[test]
+fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
+    use depot::query::finance::{gl_lines, trial_balance, Journals};
+    use depot::ui::Backend;
+    let b = demo();
+    let seq = b.state.borrow().seq;
+    let mut j = Journals::default();
+    j.extend(&b.records(&(1..=seq).collect::<Vec<_>>()));
+    assert!(!j.entries.is_empty());
+    let s = b.state.borrow();
+    let mut checked = 0;
+    for e in s.entities.keys() {
+        for as_of in [today(), today() - chrono::Duration::days(20)] {
+            let tb = trial_balance(&s, e, as_of).unwrap();
+            for r in &tb.rows {
+                let lines = gl_lines(&j, e, &r.account, as_of);
+                let last = lines.last().map(|l| l.balance).unwrap_or_default();
+                assert_eq!(last, r.balance(), "{e} {} as of {as_of}", r.account);
+                let sum: Decimal = lines.iter().map(|l| l.debit - l.credit).sum();
+                assert_eq!(sum, r.balance());
+                assert!(lines.iter().all(|l| l.date <= as_of));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked} accounts checked");
+    drop(s);
+    // On screen: Enter on an account opens its GL lines, which end on the
+    // trial balance figure.
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    d.press("f6"); // US01
+    d.press("/")
+        .typed("Accounts receivable")
+        .press("enter")
+        .press("enter");
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    insta::assert_snapshot!("finance_gl_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("finance_gl_132x43", d.screen(132, 43));
+    let s = d.screen(132, 43);
+    let ar = b.state.borrow().balances_as_of("US01", today())["1100"];
+    assert!(
+        s.contains(&format!("balance {} = trial balance", usd(ar))),
+        "{s}"
+    );
+    // From a line to its document: an invoice opens the order inquiry.
+    let inv = {
+        let st = b.state.borrow();
+        st.invoices
+            .values()
+            .find(|i| i.entity == "US01")
+            .map(|i| i.number.clone())
+            .unwrap()
+    };
+    d.press("/").typed(&inv).press("enter").press("enter");
+    assert_eq!(d.app.screen_name(), "order_inquiry", "{}", d.screen(80, 24));
+    // Esc leaves the order inquiry (its detail, then its list), F3 goes
+    // back one level at a time, to the trial balance.
+    for _ in 0..3 {
+        if d.app.screen_name() == "finance_gl" {
+            break;
+        }
+        d.press("esc");
+    }
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    d.press("f3");
+    assert_eq!(d.app.screen_name(), "finance_views");
+}
+
+#[test]
+fn finance_views_a_document_without_a_screen_shows_its_journal_entry() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    d.press("f6"); // US01
+                   // Inventory: the opening stock posted it (documents OPEN-...), which
+                   // have no screen of their own.
+    d.press("/")
+        .typed("Inventory")
+        .press("enter")
+        .press("home")
+        .press("enter");
+    assert_eq!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
+    d.press("/")
+        .typed("OPEN-")
+        .press("enter")
+        .press("home")
+        .press("enter");
+    assert_eq!(d.app.screen_name(), "finance_doc", "{}", d.screen(80, 24));
+    let s = d.screen(80, 24);
+    insta::assert_snapshot!("finance_doc_80x24", s);
+    assert!(s.contains("1200"), "the inventory line: {s}");
+    assert!(!s.contains("no journal entry"), "{s}");
+    d.press("f12");
+    assert_eq!(d.app.screen_name(), "finance_gl");
+}
+
+#[test]
+fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
+    use depot::query::finance::ar_open_items;
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    sale_on_account(&b, "C0009", "FAS-1001", 2);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    d.press("f6"); // US01
+    d.press("tab").press("tab").press("tab");
+    let s = d.screen(80, 24);
+    assert!(s.contains("AR aging as of"), "{s}");
+    insta::assert_snapshot!("finance_aging_ar_80x24", s);
+    insta::assert_snapshot!("finance_aging_ar_132x43", d.screen(132, 43));
+    d.press("/").typed("C0009").press("enter").press("enter");
+    assert_eq!(d.app.screen_name(), "finance_items");
+    let s = d.screen(132, 43);
+    insta::assert_snapshot!("finance_items_132x43", s);
+    let st = b.state.borrow();
+    let expected: Vec<String> = st.index.open_invoices["C0009"].iter().cloned().collect();
+    assert!(!expected.is_empty());
+    // Exactly its open items: every one listed, nothing else.
+    assert!(s.contains(&format!("{} open items", expected.len())), "{s}");
+    for inv in &expected {
+        assert!(s.contains(inv.as_str()), "{inv}: {s}");
+    }
+    let items: Vec<_> = ar_open_items(&st, Some("US01"), today())
+        .into_iter()
+        .filter(|i| i.party == "C0009")
+        .collect();
+    assert_eq!(items.len(), expected.len());
+    let total: Decimal = items.iter().map(|i| i.open).sum();
+    let open: Decimal = expected.iter().map(|n| st.invoices[n].open).sum();
+    assert_eq!(total, open);
+    assert!(s.contains(&format!("total {} USD", usd(total))), "{s}");
+    // The aging report's row for the customer says the same.
+    let t = depot::report::build("aging-ar", &st, Some("US01"), today()).unwrap();
+    let row = t.rows.iter().find(|r| r[0] == "C0009").unwrap();
+    assert_eq!(row[8].parse::<Decimal>().unwrap(), total);
+    drop(st);
+    // AP aging: the suppliers, with a drill too.
+    d.press("esc").press("tab");
+    let s = d.screen(80, 24);
+    assert!(s.contains("AP aging as of"), "{s}");
+}
+
+#[test]
+fn finance_views_statements_and_consolidation_show_the_reports_figures() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    d.press("f6").press("tab"); // US01, P&L
+    let s = d.screen(132, 43);
+    insta::assert_snapshot!("finance_pl_132x43", s);
+    let t = depot::report::build("pl", &b.state.borrow(), Some("US01"), today()).unwrap();
+    let net = t.rows.last().unwrap();
+    let v: Decimal = net[4].parse().unwrap();
+    assert!(s.contains(&usd(v)), "net income year to date {v}: {s}");
+    d.press("tab"); // balance sheet
+    insta::assert_snapshot!("finance_bs_80x24", d.screen(80, 24));
+    // Consolidated in USD (the scopes after the entities).
+    d.press("backtab").press("backtab").press("f6").press("f6");
+    let s = d.screen(132, 43);
+    assert!(s.contains("all entities in USD"), "{s}");
+    assert!(s.contains("Consolidated trial balance in USD"), "{s}");
+    // A consolidated account drills nowhere: it says to choose an entity.
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "finance_views");
+    assert!(d.screen(80, 24).contains("choose an entity"));
 }

@@ -5,6 +5,7 @@
 
 pub mod ap;
 pub mod cash;
+pub mod finance;
 pub mod lookup;
 pub mod order;
 pub mod sale;

@@ -251,50 +251,18 @@ pub fn balance_sheet(s: &State, o: &Options) -> Table {
     t
 }
 
-/// Days-past-due bucket (current, 1-30, 31-60, 61-90, 90+).
-pub fn bucket_of(due: NaiveDate, today: NaiveDate) -> usize {
-    match (today - due).num_days() {
-        d if d <= 0 => 0,
-        1..=30 => 1,
-        31..=60 => 2,
-        61..=90 => 3,
-        _ => 4,
-    }
-}
+pub use crate::query::finance::bucket_of;
 
 /// AR aging: what each customer owes, by days past due, in the
-/// customer's currency, as the documents dated up to `as_of` left it:
-/// invoices dated after it are not yet there, and what receipts and
-/// credit memos dated after it took off an invoice is still open.
+/// customer's currency, as the documents dated up to `as_of` left it
+/// (the open items are `query::finance::ar_open_items`, which the finance
+/// views screen reads too).
 pub fn aging_ar(s: &State, o: &Options) -> Table {
     let as_of = o.today;
-    // invoice -> what documents dated after `as_of` took off it.
-    let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for r in s.receipts.values().filter(|r| r.date > as_of) {
-        for a in &r.applications {
-            *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount + a.write_off;
-        }
-    }
-    for m in s.credit_memos.values().filter(|m| m.date > as_of) {
-        *later.entry(m.invoice.as_str()).or_default() += m.to_invoice;
-    }
-    let mut numbers: std::collections::BTreeSet<&str> = s
-        .index
-        .open_invoices
-        .values()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    numbers.extend(later.keys().copied());
-    let open = numbers
-        .into_iter()
-        .filter_map(|n| s.invoices.get(n))
-        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= as_of)
-        .map(|i| {
-            let extra = later.get(i.number.as_str()).copied().unwrap_or_default();
-            (i.customer.as_str(), &i.currency, i.due, i.open + extra)
-        })
-        .filter(|x| !x.3.is_zero());
+    let items = crate::query::finance::ar_open_items(s, o.entity.as_deref(), as_of);
+    let open = items
+        .iter()
+        .map(|i| (i.party.as_str(), &i.currency, i.due, i.open));
     let mut t = aging(
         format!("AR aging as of {as_of} (days past due; documents by their date)"),
         "customer",
@@ -321,61 +289,15 @@ pub fn aging_ar(s: &State, o: &Options) -> Table {
 }
 
 /// AP aging: what each supplier is owed, by days past due, in the
-/// supplier's currency, as the documents dated up to `as_of` left it.
+/// supplier's currency, as the documents dated up to `as_of` left it; a
+/// supplier's debit balance is current and negative, so that the aging
+/// ties to the AP control account (`query::finance::ap_open_items`).
 pub fn aging_ap(s: &State, o: &Options) -> Table {
     let as_of = o.today;
-    let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for p in s.supplier_payments.values().filter(|p| p.date > as_of) {
-        for a in &p.applications {
-            *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount;
-        }
-    }
-    let mut numbers: std::collections::BTreeSet<&str> = s
-        .index
-        .open_supplier_invoices
-        .values()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    numbers.extend(later.keys().copied());
-    let open = numbers
-        .into_iter()
-        .filter_map(|n| s.supplier_invoices.get(n))
-        .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= as_of)
-        .map(|i| {
-            let extra = later.get(i.number.as_str()).copied().unwrap_or_default();
-            (i.supplier.as_str(), &i.currency, i.due, i.open + extra)
-        })
-        .filter(|x| !x.3.is_zero());
-    // What suppliers owe us back (debit notes less refunds dated up to
-    // `as_of`) sits in AP as a debit: shown as current and negative, so
-    // that the aging ties to the AP control account.
-    let mut debits: BTreeMap<&str, (&Currency, Decimal)> = BTreeMap::new();
-    for n in s
-        .supplier_debit_notes
-        .values()
-        .filter(|n| o.entity.as_deref().is_none_or(|e| e == n.entity) && n.date <= as_of)
-    {
-        debits
-            .entry(n.supplier.as_str())
-            .or_insert((&n.currency, Decimal::ZERO))
-            .1 -= n.amount;
-    }
-    for r in s
-        .supplier_refunds
-        .values()
-        .filter(|r| o.entity.as_deref().is_none_or(|e| e == r.entity) && r.date <= as_of)
-    {
-        if let Some(d) = debits.get_mut(r.supplier.as_str()) {
-            d.1 += r.amount;
-        }
-    }
-    let open = open.chain(
-        debits
-            .into_iter()
-            .filter(|(_, (_, v))| !v.is_zero())
-            .map(|(sup, (cur, v))| (sup, cur, as_of, v)),
-    );
+    let items = crate::query::finance::ap_open_items(s, o.entity.as_deref(), as_of);
+    let open = items
+        .iter()
+        .map(|i| (i.party.as_str(), &i.currency, i.due, i.open));
     let mut t = aging(
         format!("AP aging as of {as_of} (days past due; documents by their date; a supplier's debit balance is current and negative)"),
         "supplier",
@@ -477,7 +399,7 @@ pub struct StatementData {
 }
 
 /// The aging buckets' names, in the order of [`StatementData::aging`].
-pub const AGING_LABELS: [&str; 5] = ["current", "1-30", "31-60", "61-90", "90+"];
+pub use crate::query::finance::AGING_LABELS;
 
 /// The figures of a customer's statement as of `today`.
 pub fn statement_data(

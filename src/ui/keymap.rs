@@ -117,6 +117,10 @@ actions! {
     /// Counter: the goods are picked later (a will-call: the order and
     /// its payment now, a ticket printed, the warehouse picks it).
     WillCall = "will_call", "pick later: a will-call ticket";
+    /// Finance views: the next entity, or every entity consolidated.
+    Scope = "scope", "next entity, or consolidated";
+    /// Finance views: the day the figures are as of.
+    AsOf = "as_of", "the date the views are as of";
 }
 
 impl Action {

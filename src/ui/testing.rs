@@ -163,6 +163,9 @@ fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
     DEMO.get_or_init(|| {
         let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap_or_default());
         let mut s = State::default();
+        // Every record, master data too (opening balances post journal
+        // entries: the finance views' GL lines read them).
+        let mut records = BTreeMap::new();
         if let Ok(cmds) = crate::io::demo::commands(today, 0) {
             for body in cmds {
                 let cmd = crate::core::Command {
@@ -172,14 +175,17 @@ fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
                     key: None,
                     body,
                 };
-                if let Err(e) = execute(&mut s, &cmd) {
-                    tracing::error!(error = %e, "demo command refused");
+                match execute(&mut s, &cmd) {
+                    Ok(env) => {
+                        records.insert(env.seq, env);
+                    }
+                    Err(e) => tracing::error!(error = %e, "demo command refused"),
                 }
             }
         }
         let loaded = s.clone();
         let cell = RefCell::new(s);
-        let log = RefCell::new(BTreeMap::new());
+        let log = RefCell::new(records);
         let mut run = |days: i64, operator: &str, body: CommandBody| {
             let cmd = crate::core::Command {
                 operator: operator.to_string(),

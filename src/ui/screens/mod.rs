@@ -5,6 +5,7 @@ pub mod cash_application;
 pub mod counter_sale;
 pub mod customer_lookup;
 pub mod exceptions;
+pub mod finance_views;
 pub mod item_lookup;
 pub mod menu;
 pub mod order_entry;
@@ -48,6 +49,10 @@ pub const NAMES: &[&str] = &[
     "supplier_invoices",
     "period_close",
     "purchasing",
+    "finance_views",
+    "finance_gl",
+    "finance_items",
+    "finance_doc",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -168,6 +173,12 @@ pub const MENU: &[Entry] = &[
         label: "Exception queue",
         permissions: &[Permission::ApproveChanges],
         open: Some(|_| Box::new(exceptions::Exceptions::new())),
+    },
+    Entry {
+        label: "Finance views",
+        // The controller's (and anyone's who reads the ledger): read-only.
+        permissions: &[Permission::ViewLedger],
+        open: Some(|_| Box::new(finance_views::FinanceViews::new())),
     },
 ];
 

@@ -1,0 +1,1422 @@
+//! Finance views (controller; read-only): the trial balance, P&L, balance
+//! sheet, AR and AP aging of an entity or of every entity consolidated,
+//! as of any date. Enter drills: a trial balance (or P&L, balance sheet)
+//! account to its GL lines, a GL line to its document (the order inquiry
+//! for orders, invoices and shipments; otherwise the document's journal
+//! entries), an aging row to the customer's or supplier's open items.
+//!
+//! The figures are the reports' own: the entity trial balance and the
+//! open items come from `query::finance` (which `depot report` uses too),
+//! the P&L, balance sheet and consolidated statements are `depot report`'s
+//! tables, their amounts shown with the currency's formatter. GL lines are
+//! history, which the state does not keep: they are read from the log
+//! once, then only the records after it.
+
+use crate::core::types::{Code, Currency};
+use crate::core::State;
+use crate::query::finance::{self as fin, GlLine, Journals, OpenItem, Posted};
+use crate::query::money;
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
+use crate::ui::screens::order_inquiry::OrderInquiry;
+use crate::ui::widgets::{fit, moved, TextField};
+use chrono::NaiveDate;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The views, in Tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    TrialBalance,
+    ProfitLoss,
+    BalanceSheet,
+    AgingAr,
+    AgingAp,
+}
+
+impl View {
+    const ALL: [View; 5] = [
+        View::TrialBalance,
+        View::ProfitLoss,
+        View::BalanceSheet,
+        View::AgingAr,
+        View::AgingAp,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            View::TrialBalance => "Trial balance",
+            View::ProfitLoss => "P&L",
+            View::BalanceSheet => "Balance sheet",
+            View::AgingAr => "AR aging",
+            View::AgingAp => "AP aging",
+        }
+    }
+    fn step(self, by: isize) -> View {
+        let i = View::ALL.iter().position(|v| *v == self).unwrap_or(0) as isize;
+        View::ALL[(i + by).rem_euclid(View::ALL.len() as isize) as usize]
+    }
+}
+
+/// Whose figures: one entity, or every entity consolidated into a
+/// currency (one per base currency of the entities).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Entity(Code),
+    Consolidated(Currency),
+}
+
+impl Scope {
+    fn entity(&self) -> Option<&str> {
+        match self {
+            Scope::Entity(e) => Some(e),
+            Scope::Consolidated(_) => None,
+        }
+    }
+    fn label(&self, s: &State) -> String {
+        match self {
+            Scope::Entity(e) => {
+                let c = s
+                    .entities
+                    .get(e)
+                    .map(|x| x.base_currency.to_string())
+                    .unwrap_or_default();
+                format!("{e} ({c})")
+            }
+            Scope::Consolidated(c) => format!("all entities in {c}"),
+        }
+    }
+}
+
+/// Every scope of the state: its entities, then consolidated in each base
+/// currency they use.
+pub fn scopes(s: &State) -> Vec<Scope> {
+    let mut out: Vec<Scope> = s.entities.keys().cloned().map(Scope::Entity).collect();
+    let mut currencies: Vec<Currency> = s
+        .entities
+        .values()
+        .map(|e| e.base_currency.clone())
+        .collect();
+    currencies.sort_by(|a, b| a.0.cmp(&b.0));
+    currencies.dedup();
+    out.extend(currencies.into_iter().map(Scope::Consolidated));
+    out
+}
+
+/// Where Enter on a row goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drill {
+    None,
+    /// A consolidated row: its accounts are the entities'.
+    NeedEntity,
+    Gl {
+        entity: Code,
+        account: Code,
+    },
+    Party {
+        payables: bool,
+        party: Code,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct GridRow {
+    pub cells: Vec<String>,
+    pub drill: Drill,
+    /// A total or subtotal line (drawn bold).
+    pub total: bool,
+}
+
+/// A view's table: headers, which columns are numbers (right-aligned) and
+/// which may be left out on a narrow terminal, rows, footnotes.
+#[derive(Clone, Debug, Default)]
+pub struct Grid {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub numeric: Vec<bool>,
+    pub optional: Vec<bool>,
+    pub rows: Vec<GridRow>,
+    pub notes: Vec<String>,
+}
+
+fn amount(d: Decimal, c: &Currency) -> String {
+    money(d, c)
+}
+
+fn blank_zero(d: Decimal, c: &Currency) -> String {
+    if d.is_zero() {
+        String::new()
+    } else {
+        amount(d, c)
+    }
+}
+
+/// An entity's trial balance (`query::finance::trial_balance`).
+pub fn tb_grid(s: &State, entity: &str, as_of: NaiveDate) -> Grid {
+    let mut g = Grid {
+        title: format!("Trial balance {entity} as of {as_of} (by posting date)"),
+        headers: ["account", "name", "debit", "credit"]
+            .map(String::from)
+            .to_vec(),
+        numeric: vec![false, false, true, true],
+        optional: vec![false; 4],
+        ..Grid::default()
+    };
+    let Some(tb) = fin::trial_balance(s, entity, as_of) else {
+        return g;
+    };
+    let c = &tb.currency;
+    for r in &tb.rows {
+        g.rows.push(GridRow {
+            cells: vec![
+                r.account.clone(),
+                r.name.clone(),
+                blank_zero(r.debit, c),
+                blank_zero(r.credit, c),
+            ],
+            drill: Drill::Gl {
+                entity: entity.to_string(),
+                account: r.account.clone(),
+            },
+            total: false,
+        });
+    }
+    g.rows.push(GridRow {
+        cells: vec![
+            "TOTAL".into(),
+            if tb.debit == tb.credit {
+                "balanced".into()
+            } else {
+                "OUT OF BALANCE".into()
+            },
+            amount(tb.debit, c),
+            amount(tb.credit, c),
+        ],
+        drill: Drill::None,
+        total: true,
+    });
+    later_note(&mut g, s, Some(entity), as_of);
+    g
+}
+
+fn later_note(g: &mut Grid, s: &State, entity: Option<&str>, as_of: NaiveDate) {
+    let later = s.entries_after(entity, as_of);
+    if later > 0 {
+        g.notes.push(format!(
+            "{later} journal entr{} dated after {as_of} not included",
+            if later == 1 { "y" } else { "ies" }
+        ));
+    }
+}
+
+/// A `depot report` table as a grid: amounts reformatted in their
+/// currency (the entity's, or the consolidation's), the entity column
+/// left out for one entity, accounts drilled to their GL lines.
+pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Grid {
+    let mut o = crate::report::Options::new(scope.entity(), as_of);
+    if let Scope::Consolidated(c) = scope {
+        o.currency = Some(c.to_string());
+    }
+    let t = match crate::report::build_with(name, s, &o) {
+        Ok(t) => t,
+        Err(e) => {
+            return Grid {
+                title: format!("{name}: {e}"),
+                ..Grid::default()
+            }
+        }
+    };
+    let col = |h: &str| t.headers.iter().position(|x| *x == h);
+    let (entity_col, account_col) = (col("entity"), col("account"));
+    let keep: Vec<usize> = (0..t.headers.len())
+        .filter(|i| !(scope.entity().is_some() && Some(*i) == entity_col))
+        .collect();
+    let mut g = Grid {
+        title: t.title.clone(),
+        headers: keep
+            .iter()
+            .map(|i| t.headers[*i].replace('_', " "))
+            .collect(),
+        numeric: keep.iter().map(|i| t.numeric[*i]).collect(),
+        optional: keep
+            .iter()
+            .map(|i| matches!(t.headers[*i], "section" | "entities" | "eliminated"))
+            .collect(),
+        rows: Vec::new(),
+        notes: t.notes.clone(),
+    };
+    for r in &t.rows {
+        let entity = entity_col
+            .and_then(|i| r.get(i))
+            .map(String::as_str)
+            .or(scope.entity());
+        let currency = match (scope, entity.and_then(|e| s.entities.get(e))) {
+            (Scope::Consolidated(c), _) => c.clone(),
+            (_, Some(e)) => e.base_currency.clone(),
+            _ => Currency::new("XXX"),
+        };
+        let account = account_col
+            .and_then(|i| r.get(i))
+            .cloned()
+            .unwrap_or_default();
+        let is_account = entity.is_some_and(|e| {
+            s.accounts
+                .contains_key(&(e.to_string(), account.to_string()))
+        });
+        let drill = match (scope, entity) {
+            (Scope::Consolidated(_), _) if !account.is_empty() && account != "TOTAL" => {
+                Drill::NeedEntity
+            }
+            (Scope::Entity(_), Some(e)) if is_account => Drill::Gl {
+                entity: e.to_string(),
+                account: account.clone(),
+            },
+            _ => Drill::None,
+        };
+        let cells = keep
+            .iter()
+            .map(|i| {
+                let cell = r.get(*i).cloned().unwrap_or_default();
+                if t.numeric[*i] {
+                    Decimal::from_str(&cell).map_or(cell, |d| amount(d, &currency))
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        g.rows.push(GridRow {
+            cells,
+            drill,
+            total: account.is_empty() || account == "TOTAL",
+        });
+    }
+    g
+}
+
+fn party_name(s: &State, payables: bool, party: &str) -> String {
+    if payables {
+        s.suppliers.get(party).map(|x| x.name.clone())
+    } else {
+        s.customers.get(party).map(|x| x.name.clone())
+    }
+    .unwrap_or_default()
+}
+
+/// AR or AP aging from the open items (`query::finance`), a total per
+/// currency.
+pub fn aging_grid(s: &State, payables: bool, entity: Option<&str>, as_of: NaiveDate) -> Grid {
+    let items = if payables {
+        fin::ap_open_items(s, entity, as_of)
+    } else {
+        fin::ar_open_items(s, entity, as_of)
+    };
+    let mut headers = vec![
+        if payables { "supplier" } else { "customer" }.to_string(),
+        "name".into(),
+        "cur".into(),
+    ];
+    headers.extend(fin::AGING_LABELS.iter().map(|l| l.to_string()));
+    headers.push("total".into());
+    let mut g = Grid {
+        title: format!(
+            "{} aging as of {as_of} (days past due; documents by their date)",
+            if payables { "AP" } else { "AR" }
+        ),
+        numeric: (0..headers.len()).map(|i| i >= 3).collect(),
+        optional: (0..headers.len()).map(|i| i == 1).collect(),
+        headers,
+        ..Grid::default()
+    };
+    let mut totals: std::collections::BTreeMap<String, (Currency, [Decimal; 5])> =
+        Default::default();
+    for r in fin::aging(&items, as_of) {
+        let c = &r.currency;
+        let t = totals
+            .entry(c.to_string())
+            .or_insert_with(|| (c.clone(), [Decimal::ZERO; 5]));
+        for (i, v) in r.buckets.iter().enumerate() {
+            t.1[i] += *v;
+        }
+        let mut cells = vec![
+            r.party.clone(),
+            party_name(s, payables, &r.party),
+            c.to_string(),
+        ];
+        cells.extend(r.buckets.iter().map(|v| blank_zero(*v, c)));
+        cells.push(amount(r.total(), c));
+        g.rows.push(GridRow {
+            cells,
+            drill: Drill::Party {
+                payables,
+                party: r.party.clone(),
+            },
+            total: false,
+        });
+    }
+    for (code, (c, b)) in totals {
+        let mut cells = vec!["TOTAL".into(), String::new(), code];
+        cells.extend(b.iter().map(|v| amount(*v, &c)));
+        cells.push(amount(b.iter().copied().sum(), &c));
+        g.rows.push(GridRow {
+            cells,
+            drill: Drill::None,
+            total: true,
+        });
+    }
+    g
+}
+
+/// The grid of a view for a scope as of a day.
+pub fn grid(s: &State, view: View, scope: &Scope, as_of: NaiveDate) -> Grid {
+    match (view, scope) {
+        (View::TrialBalance, Scope::Entity(e)) => tb_grid(s, e, as_of),
+        (View::TrialBalance, _) => report_grid(s, "trial-balance", scope, as_of),
+        (View::ProfitLoss, _) => report_grid(s, "pl", scope, as_of),
+        (View::BalanceSheet, _) => report_grid(s, "balance-sheet", scope, as_of),
+        (View::AgingAr, _) => aging_grid(s, false, scope.entity(), as_of),
+        (View::AgingAp, _) => aging_grid(s, true, scope.entity(), as_of),
+    }
+}
+
+/// Bring a journal cache up to the view: read the log records after the
+/// last one read (all of them the first time).
+pub fn refresh_journals(j: &mut Arc<Journals>, ctx: &Ctx) {
+    let seq = ctx.view.seq;
+    if j.read_to >= seq {
+        return;
+    }
+    let seqs: Vec<u64> = (j.read_to + 1..=seq).collect();
+    let records = ctx.backend.records(&seqs);
+    let m = Arc::make_mut(j);
+    m.extend(&records);
+    m.read_through(seq);
+}
+
+/// Open a document: the order inquiry for an order, an invoice or a
+/// shipment; otherwise its journal entries.
+pub fn open_document(ctx: &Ctx, entity: &str, doc: &str, j: &Arc<Journals>) -> Flow {
+    let s = ctx.state();
+    let order = s
+        .invoices
+        .get(doc)
+        .and_then(|i| i.lines.first().map(|l| l.order.clone()))
+        .or_else(|| s.orders.get(doc).map(|o| o.number.clone()))
+        .or_else(|| s.shipments.get(doc).map(|sh| sh.order.clone()));
+    match order {
+        Some(o) if s.orders.contains_key(&o) => Flow::Push(Box::new(OrderInquiry::for_order(&o))),
+        _ => Flow::Push(Box::new(DocEntries::new(ctx, entity, doc, j.clone()))),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Filter,
+    Date,
+}
+
+/// The filter and selection of a list: `/` narrows it to rows containing
+/// the text (any cell, any case).
+#[derive(Default)]
+struct ListState {
+    focus: Option<Focus>,
+    filter: TextField,
+    selected: usize,
+    page: usize,
+}
+
+fn matches(cells: &[String], f: &str) -> bool {
+    f.is_empty()
+        || cells
+            .iter()
+            .any(|c| c.to_ascii_uppercase().contains(&f.to_ascii_uppercase()))
+}
+
+/// The table widths: each column as wide as its widest cell, the name (or
+/// description) column taking the rest; optional columns left out when the
+/// rest does not fit.
+fn layout(
+    headers: &[String],
+    optional: &[bool],
+    rows: &[Vec<String>],
+    width: u16,
+) -> Vec<Option<u16>> {
+    let widest: Vec<u16> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .chain(std::iter::once(&headers[i]))
+                .map(|c| c.chars().count() as u16)
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    let fill = headers
+        .iter()
+        .position(|h| matches!(h.as_str(), "name" | "description"));
+    let needed = |keep_optional: bool| -> u16 {
+        (0..headers.len())
+            .filter(|i| keep_optional || !optional[*i])
+            .map(|i| if Some(i) == fill { 12 } else { widest[i] } + 1)
+            .sum()
+    };
+    let keep_optional = needed(true) <= width;
+    (0..headers.len())
+        .map(|i| {
+            if optional[i] && !keep_optional {
+                None
+            } else if Some(i) == fill {
+                Some(0)
+            } else {
+                Some(widest[i])
+            }
+        })
+        .collect()
+}
+
+/// Draw rows as a table with a selection; returns the rows per page.
+#[allow(clippy::too_many_arguments)]
+fn draw_table(
+    f: &mut Frame,
+    area: Rect,
+    ctx: &Ctx,
+    title: &str,
+    headers: &[String],
+    numeric: &[bool],
+    optional: &[bool],
+    rows: &[(Vec<String>, bool)],
+    selected: usize,
+) -> usize {
+    let theme = ctx.theme;
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.0.clone()).collect();
+    let cols = layout(headers, optional, &cells, area.width);
+    let shown: Vec<usize> = (0..headers.len()).filter(|i| cols[*i].is_some()).collect();
+    let widths: Vec<Constraint> = shown
+        .iter()
+        .map(|i| match cols[*i] {
+            Some(0) => Constraint::Min(8),
+            Some(w) => Constraint::Length(w),
+            None => Constraint::Length(0),
+        })
+        .collect();
+    let cell = |i: usize, text: &str, w: Option<u16>| -> String {
+        match (numeric[i], w) {
+            (true, Some(w)) if w > 0 => format!("{text:>w$}", w = w as usize),
+            _ => text.to_string(),
+        }
+    };
+    let head = Row::new(
+        shown
+            .iter()
+            .map(|i| cell(*i, &headers[*i], cols[*i]))
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.label());
+    let body: Vec<Row> = rows
+        .iter()
+        .map(|(r, total)| {
+            let row = Row::new(
+                shown
+                    .iter()
+                    .map(|i| cell(*i, r.get(*i).map_or("", String::as_str), cols[*i]))
+                    .collect::<Vec<_>>(),
+            );
+            if *total {
+                row.style(Style::new().add_modifier(Modifier::BOLD))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut st = TableState::default();
+    if !rows.is_empty() {
+        st.select(Some(selected.min(rows.len() - 1)));
+    }
+    f.render_stateful_widget(
+        Table::new(body, widths)
+            .header(head)
+            .row_highlight_style(theme.selected())
+            .block(Block::new().borders(Borders::TOP).title(fit(
+                &format!(" {title} "),
+                area.width.saturating_sub(2) as usize,
+            ))),
+        area,
+        &mut st,
+    );
+    area.height.saturating_sub(2).max(1) as usize
+}
+
+/// The foot line of a list: the filter being typed, or a hint.
+fn foot_line<'a>(ctx: &Ctx, l: &ListState, hint: String) -> Line<'a> {
+    let theme = ctx.theme;
+    match l.focus {
+        Some(Focus::Filter) => Line::from(vec![
+            Span::styled("/", theme.label()),
+            l.filter.span(true, 30, theme),
+        ]),
+        _ if !l.filter.text.is_empty() => Line::from(vec![
+            Span::styled(format!("/{}", l.filter.text), theme.label()),
+            Span::styled(format!("  {hint}"), theme.dim()),
+        ]),
+        _ => Line::from(Span::styled(hint, theme.dim())),
+    }
+}
+
+/// The filter keys of a list; Some(flow) when the key was the filter's.
+fn filter_key(l: &mut ListState, input: Input) -> Option<Flow> {
+    if l.focus != Some(Focus::Filter) {
+        if input == Input::Action(Action::Search) {
+            l.focus = Some(Focus::Filter);
+            return Some(Flow::Stay);
+        }
+        return None;
+    }
+    match input {
+        Input::Action(Action::Submit) => l.focus = None,
+        Input::Action(Action::Cancel | Action::Back) => {
+            l.filter.take();
+            l.focus = None;
+        }
+        other => {
+            if l.filter.edit(other) {
+                l.selected = 0;
+            }
+        }
+    }
+    Some(Flow::Stay)
+}
+
+const LIST_ACTIONS: [(Action, &str); 3] = [
+    (Action::Search, "filter"),
+    (Action::Down, "next line"),
+    (Action::Help, "keys"),
+];
+
+const FILTER_ACTIONS: [(Action, &str); 2] =
+    [(Action::Submit, "keep filter"), (Action::Cancel, "clear")];
+
+/// What a grid was built from: view, scope, day and the state's seq.
+type GridKey = (View, Scope, NaiveDate, u64);
+
+/// The finance views screen.
+pub struct FinanceViews {
+    pub view: View,
+    pub scope: usize,
+    /// None until the first frame: then the operator's today.
+    pub as_of: Option<NaiveDate>,
+    date: TextField,
+    list: ListState,
+    cache: Option<(GridKey, Arc<Grid>)>,
+    journals: Arc<Journals>,
+    notice: Option<Notice>,
+}
+
+impl Default for FinanceViews {
+    fn default() -> Self {
+        FinanceViews::new()
+    }
+}
+
+impl FinanceViews {
+    pub fn new() -> FinanceViews {
+        FinanceViews {
+            view: View::TrialBalance,
+            scope: 0,
+            as_of: None,
+            date: TextField::default(),
+            list: ListState {
+                page: 10,
+                ..ListState::default()
+            },
+            cache: None,
+            journals: Arc::default(),
+            notice: None,
+        }
+    }
+
+    /// Opened on a view, scope and day (tests, benches).
+    pub fn at(view: View, scope: usize, as_of: NaiveDate) -> FinanceViews {
+        FinanceViews {
+            view,
+            scope,
+            as_of: Some(as_of),
+            ..FinanceViews::new()
+        }
+    }
+
+    fn as_of(&self, ctx: &Ctx) -> NaiveDate {
+        self.as_of.unwrap_or_else(|| ctx.today())
+    }
+
+    fn scope(&self, s: &State) -> Scope {
+        let all = scopes(s);
+        all.get(self.scope % all.len().max(1))
+            .cloned()
+            .unwrap_or(Scope::Consolidated(Currency::new("USD")))
+    }
+
+    /// The view's grid (built once per view, scope, day and state).
+    pub fn grid(&mut self, ctx: &Ctx) -> Arc<Grid> {
+        let key = (
+            self.view,
+            self.scope(ctx.state()),
+            self.as_of(ctx),
+            ctx.view.seq,
+        );
+        match &self.cache {
+            Some((k, g)) if *k == key => g.clone(),
+            _ => {
+                let g = Arc::new(grid(ctx.state(), key.0, &key.1, key.2));
+                self.cache = Some((key, g.clone()));
+                g
+            }
+        }
+    }
+
+    /// The rows the filter keeps (with their drill).
+    fn rows(&mut self, ctx: &Ctx) -> Vec<GridRow> {
+        let g = self.grid(ctx);
+        let f = self.list.filter.trimmed().to_string();
+        g.rows
+            .iter()
+            .filter(|r| r.total || matches(&r.cells, &f))
+            .cloned()
+            .collect()
+    }
+
+    fn drill(&mut self, ctx: &Ctx) -> Flow {
+        let rows = self.rows(ctx);
+        let Some(r) = rows.get(self.list.selected) else {
+            return Flow::Stay;
+        };
+        let as_of = self.as_of(ctx);
+        match &r.drill {
+            Drill::Gl { entity, account } => {
+                refresh_journals(&mut self.journals, ctx);
+                Flow::Push(Box::new(GlLines::new(
+                    ctx,
+                    entity,
+                    account,
+                    as_of,
+                    self.journals.clone(),
+                )))
+            }
+            Drill::Party { payables, party } => {
+                refresh_journals(&mut self.journals, ctx);
+                Flow::Push(Box::new(PartyItems::new(
+                    ctx,
+                    *payables,
+                    party,
+                    self.scope(ctx.state()).entity(),
+                    as_of,
+                    self.journals.clone(),
+                )))
+            }
+            Drill::NeedEntity => {
+                self.notice = Some(Notice::error(
+                    "consolidated: choose an entity (the next scope) to drill to its GL lines",
+                ));
+                Flow::Stay
+            }
+            Drill::None => Flow::Stay,
+        }
+    }
+}
+
+impl Screen for FinanceViews {
+    fn name(&self) -> &'static str {
+        "finance_views"
+    }
+    fn title(&self) -> String {
+        "finance views".into()
+    }
+    fn context(&self) -> Context {
+        match self.list.focus {
+            Some(Focus::Filter | Focus::Date) => Context::Input,
+            _ => Context::List,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.list.focus {
+            Some(Focus::Filter) => FILTER_ACTIONS.to_vec(),
+            Some(Focus::Date) => vec![
+                (Action::Submit, "show as of this date"),
+                (Action::Cancel, "keep the date"),
+            ],
+            _ => {
+                let mut a = vec![
+                    (Action::Open, "drill"),
+                    (Action::NextField, "next view"),
+                    (Action::Scope, "entity"),
+                    (Action::AsOf, "as of"),
+                ];
+                a.extend(LIST_ACTIONS);
+                a.insert(4, (Action::Back, "back"));
+                a
+            }
+        }
+    }
+
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if self.list.focus == Some(Focus::Date) {
+            match input {
+                Input::Action(Action::Submit) => {
+                    let t = self.date.trimmed().to_string();
+                    match NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
+                        Ok(d) => {
+                            self.as_of = Some(d);
+                            self.list.focus = None;
+                            self.list.selected = 0;
+                        }
+                        Err(_) => {
+                            self.notice = Some(Notice::error(format!(
+                                "{t:?} is not a date: YYYY-MM-DD, e.g. {}",
+                                self.as_of(ctx)
+                            )))
+                        }
+                    }
+                }
+                Input::Action(Action::Cancel | Action::Back) => self.list.focus = None,
+                other => {
+                    self.date.edit(other);
+                }
+            }
+            return Flow::Stay;
+        }
+        if let Some(flow) = filter_key(&mut self.list, input) {
+            return flow;
+        }
+        match input {
+            Input::Action(Action::Back | Action::Cancel) => Flow::Pop,
+            Input::Action(Action::Open) => self.drill(ctx),
+            Input::Action(a @ (Action::NextField | Action::PrevField)) => {
+                self.view = self.view.step(if a == Action::NextField { 1 } else { -1 });
+                self.list.selected = 0;
+                Flow::Stay
+            }
+            Input::Action(Action::Scope) => {
+                let n = scopes(ctx.state()).len().max(1);
+                self.scope = (self.scope + 1) % n;
+                self.list.selected = 0;
+                Flow::Stay
+            }
+            Input::Action(Action::AsOf) => {
+                self.date = TextField::new(&self.as_of(ctx).to_string());
+                self.list.focus = Some(Focus::Date);
+                Flow::Stay
+            }
+            Input::Action(Action::Refresh) => {
+                self.cache = None;
+                Flow::Stay
+            }
+            Input::Action(a) => {
+                let n = self.rows(ctx).len();
+                self.list.selected = moved(self.list.selected, n, a, self.list.page);
+                Flow::Stay
+            }
+            Input::Char(_) => Flow::Stay,
+        }
+    }
+
+    fn committed(&mut self, ctx: &Ctx) {
+        let n = self.rows(ctx).len();
+        self.list.selected = self.list.selected.min(n.saturating_sub(1));
+    }
+
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let s = ctx.state();
+        let scope = self.scope(s);
+        let as_of = self.as_of(ctx);
+        let g = self.grid(ctx);
+        let rows = self.rows(ctx);
+        self.list.selected = self.list.selected.min(rows.len().saturating_sub(1));
+        let [tabs, head, table, foot] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let mut spans: Vec<Span> = Vec::new();
+        for v in View::ALL {
+            let style = if v == self.view {
+                theme.title()
+            } else {
+                theme.dim()
+            };
+            spans.push(Span::styled(format!(" {} ", v.label()), style));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), tabs);
+        let date = if self.list.focus == Some(Focus::Date) {
+            self.date.span(true, 11, theme)
+        } else {
+            Span::styled(as_of.to_string(), theme.field(false))
+        };
+        let period = scope
+            .entity()
+            .and_then(|e| s.period_of(e, as_of))
+            .map(|p| format!("  period {}", p.code))
+            .unwrap_or_default();
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(scope.label(s), theme.label()),
+                Span::raw("  as of "),
+                date,
+                Span::styled(period, theme.dim()),
+            ])),
+            head,
+        );
+        let shown: Vec<(Vec<String>, bool)> =
+            rows.iter().map(|r| (r.cells.clone(), r.total)).collect();
+        self.list.page = draw_table(
+            f,
+            table,
+            ctx,
+            &g.title,
+            &g.headers,
+            &g.numeric,
+            &g.optional,
+            &shown,
+            self.list.selected,
+        );
+        let hint = g.notes.first().cloned().unwrap_or_else(|| {
+            match rows.get(self.list.selected).map(|r| &r.drill) {
+                Some(Drill::Gl { account, .. }) => format!("Enter: the GL lines of {account}"),
+                Some(Drill::Party { party, .. }) => format!("Enter: the open items of {party}"),
+                _ => "Tab: next view".to_string(),
+            }
+        });
+        let hint = fit(&hint, foot.width.saturating_sub(2) as usize);
+        f.render_widget(Paragraph::new(foot_line(ctx, &self.list, hint)), foot);
+    }
+}
+
+/// The GL lines of an account as of a day, with the running balance;
+/// Enter opens the line's document.
+pub struct GlLines {
+    pub entity: Code,
+    pub account: Code,
+    pub as_of: NaiveDate,
+    name: String,
+    currency: Currency,
+    journals: Arc<Journals>,
+    pub lines: Vec<GlLine>,
+    /// The account's trial balance figure (debit minus credit) that day.
+    pub balance: Decimal,
+    list: ListState,
+}
+
+impl GlLines {
+    pub fn new(
+        ctx: &Ctx,
+        entity: &str,
+        account: &str,
+        as_of: NaiveDate,
+        journals: Arc<Journals>,
+    ) -> GlLines {
+        let s = ctx.state();
+        let mut g = GlLines {
+            entity: entity.to_string(),
+            account: account.to_string(),
+            as_of,
+            name: s
+                .accounts
+                .get(&(entity.to_string(), account.to_string()))
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            currency: s
+                .entities
+                .get(entity)
+                .map(|e| e.base_currency.clone())
+                .unwrap_or_else(|| Currency::new("XXX")),
+            journals,
+            lines: Vec::new(),
+            balance: Decimal::ZERO,
+            list: ListState {
+                page: 10,
+                ..ListState::default()
+            },
+        };
+        g.load(ctx);
+        // Start on the newest line.
+        g.list.selected = g.lines.len().saturating_sub(1);
+        g
+    }
+
+    fn load(&mut self, ctx: &Ctx) {
+        refresh_journals(&mut self.journals, ctx);
+        self.lines = fin::gl_lines(&self.journals, &self.entity, &self.account, self.as_of);
+        self.balance = ctx
+            .state()
+            .balances_as_of(&self.entity, self.as_of)
+            .get(&self.account)
+            .copied()
+            .unwrap_or_default();
+    }
+
+    fn cells(&self, l: &GlLine) -> Vec<String> {
+        let c = &self.currency;
+        vec![
+            l.date.to_string(),
+            l.doc.clone(),
+            l.memo.clone(),
+            blank_zero(l.debit, c),
+            blank_zero(l.credit, c),
+            amount(l.balance, c),
+        ]
+    }
+
+    fn shown(&self) -> Vec<&GlLine> {
+        let f = self.list.filter.trimmed().to_string();
+        self.lines
+            .iter()
+            .filter(|l| matches(&[l.doc.clone(), l.memo.clone(), l.date.to_string()], &f))
+            .collect()
+    }
+}
+
+impl Screen for GlLines {
+    fn name(&self) -> &'static str {
+        "finance_gl"
+    }
+    fn title(&self) -> String {
+        format!("GL {} {}", self.entity, self.account)
+    }
+    fn context(&self) -> Context {
+        match self.list.focus {
+            Some(Focus::Filter) => Context::Input,
+            _ => Context::List,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.list.focus {
+            Some(Focus::Filter) => FILTER_ACTIONS.to_vec(),
+            _ => {
+                let mut a = vec![(Action::Open, "document"), (Action::Back, "back")];
+                a.extend(LIST_ACTIONS);
+                a
+            }
+        }
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if let Some(flow) = filter_key(&mut self.list, input) {
+            return flow;
+        }
+        match input {
+            Input::Action(Action::Back | Action::Cancel) => Flow::Pop,
+            Input::Action(Action::Open) => {
+                let doc = self.shown().get(self.list.selected).map(|l| l.doc.clone());
+                match doc {
+                    Some(d) => open_document(ctx, &self.entity, &d, &self.journals),
+                    None => Flow::Stay,
+                }
+            }
+            Input::Action(Action::Refresh) => {
+                self.load(ctx);
+                Flow::Stay
+            }
+            Input::Action(a) => {
+                let n = self.shown().len();
+                self.list.selected = moved(self.list.selected, n, a, self.list.page);
+                Flow::Stay
+            }
+            Input::Char(_) => Flow::Stay,
+        }
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        self.load(ctx);
+        let n = self.shown().len();
+        self.list.selected = self.list.selected.min(n.saturating_sub(1));
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let [head, table, foot] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(
+                    format!("{} {} {}", self.entity, self.account, self.name),
+                    theme.label(),
+                ),
+                Span::raw(format!("  to {} ({})", self.as_of, self.currency)),
+            ])),
+            head,
+        );
+        let rows: Vec<(Vec<String>, bool)> = self
+            .shown()
+            .iter()
+            .map(|l| (self.cells(l), false))
+            .collect();
+        let n = rows.len();
+        self.list.selected = self.list.selected.min(n.saturating_sub(1));
+        let headers =
+            ["date", "doc", "description", "debit", "credit", "balance"].map(String::from);
+        self.list.page = draw_table(
+            f,
+            table,
+            ctx,
+            &format!("{n} lines"),
+            &headers,
+            &[false, false, false, true, true, true],
+            &[false; 6],
+            &rows,
+            self.list.selected,
+        );
+        let last = self.lines.last().map_or(Decimal::ZERO, |l| l.balance);
+        let c = &self.currency;
+        let (text, style) = if last == self.balance {
+            (
+                format!(
+                    "balance {} = trial balance; Enter: the document",
+                    amount(self.balance, c)
+                ),
+                theme.dim(),
+            )
+        } else {
+            (
+                format!(
+                    "lines sum to {}, trial balance {}: log records missing",
+                    amount(last, c),
+                    amount(self.balance, c)
+                ),
+                theme.error(),
+            )
+        };
+        let line = match self.list.focus {
+            Some(Focus::Filter) => foot_line(ctx, &self.list, String::new()),
+            _ => Line::from(Span::styled(
+                fit(&text, foot.width.saturating_sub(1) as usize),
+                style,
+            )),
+        };
+        f.render_widget(Paragraph::new(line), foot);
+    }
+}
+
+/// A customer's or supplier's open items as of a day (what its aging row
+/// sums); Enter opens the document.
+pub struct PartyItems {
+    pub payables: bool,
+    pub party: Code,
+    pub as_of: NaiveDate,
+    name: String,
+    pub items: Vec<OpenItem>,
+    journals: Arc<Journals>,
+    list: ListState,
+}
+
+impl PartyItems {
+    pub fn new(
+        ctx: &Ctx,
+        payables: bool,
+        party: &str,
+        entity: Option<&str>,
+        as_of: NaiveDate,
+        journals: Arc<Journals>,
+    ) -> PartyItems {
+        let s = ctx.state();
+        let all = if payables {
+            fin::ap_open_items(s, entity, as_of)
+        } else {
+            fin::ar_open_items(s, entity, as_of)
+        };
+        PartyItems {
+            payables,
+            party: party.to_string(),
+            as_of,
+            name: party_name(s, payables, party),
+            items: all.into_iter().filter(|i| i.party == party).collect(),
+            journals,
+            list: ListState {
+                page: 10,
+                ..ListState::default()
+            },
+        }
+    }
+
+    fn shown(&self) -> Vec<&OpenItem> {
+        let f = self.list.filter.trimmed().to_string();
+        self.items
+            .iter()
+            .filter(|i| matches(&[i.doc.clone(), i.due.to_string()], &f))
+            .collect()
+    }
+}
+
+impl Screen for PartyItems {
+    fn name(&self) -> &'static str {
+        "finance_items"
+    }
+    fn title(&self) -> String {
+        format!("open items {}", self.party)
+    }
+    fn context(&self) -> Context {
+        match self.list.focus {
+            Some(Focus::Filter) => Context::Input,
+            _ => Context::List,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.list.focus {
+            Some(Focus::Filter) => FILTER_ACTIONS.to_vec(),
+            _ => {
+                let mut a = vec![(Action::Open, "document"), (Action::Back, "back")];
+                a.extend(LIST_ACTIONS);
+                a
+            }
+        }
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if let Some(flow) = filter_key(&mut self.list, input) {
+            return flow;
+        }
+        match input {
+            Input::Action(Action::Back | Action::Cancel) => Flow::Pop,
+            Input::Action(Action::Open) => {
+                let it = self
+                    .shown()
+                    .get(self.list.selected)
+                    .map(|i| (i.entity.clone(), i.doc.clone()));
+                match it {
+                    Some((_, d)) if d == fin::DEBIT_BALANCE => Flow::Stay,
+                    Some((e, d)) => {
+                        refresh_journals(&mut self.journals, ctx);
+                        open_document(ctx, &e, &d, &self.journals)
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            Input::Action(a) => {
+                let n = self.shown().len();
+                self.list.selected = moved(self.list.selected, n, a, self.list.page);
+                Flow::Stay
+            }
+            Input::Char(_) => Flow::Stay,
+        }
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let [head, table, foot] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("{} {}", self.party, self.name), theme.label()),
+                Span::raw(format!("  open items as of {}", self.as_of)),
+            ])),
+            head,
+        );
+        let rows: Vec<(Vec<String>, bool)> = self
+            .shown()
+            .iter()
+            .map(|i| {
+                let days = (self.as_of - i.due).num_days().max(0);
+                (
+                    vec![
+                        i.doc.clone(),
+                        i.date.to_string(),
+                        i.due.to_string(),
+                        days.to_string(),
+                        fin::AGING_LABELS[fin::bucket_of(i.due, self.as_of)].to_string(),
+                        i.currency.to_string(),
+                        amount(i.open, &i.currency),
+                    ],
+                    false,
+                )
+            })
+            .collect();
+        let n = rows.len();
+        self.list.selected = self.list.selected.min(n.saturating_sub(1));
+        let headers =
+            ["document", "date", "due", "days", "bucket", "cur", "open"].map(String::from);
+        self.list.page = draw_table(
+            f,
+            table,
+            ctx,
+            &format!("{n} open items"),
+            &headers,
+            &[false, false, false, true, false, false, true],
+            &[false; 7],
+            &rows,
+            self.list.selected,
+        );
+        let mut per: std::collections::BTreeMap<String, (Currency, Decimal)> = Default::default();
+        for i in &self.items {
+            per.entry(i.currency.to_string())
+                .or_insert((i.currency.clone(), Decimal::ZERO))
+                .1 += i.open;
+        }
+        let total: Vec<String> = per
+            .values()
+            .map(|(c, v)| format!("{} {c}", amount(*v, c)))
+            .collect();
+        let text = format!("total {}; Enter: the document", total.join(", "));
+        let line = match self.list.focus {
+            Some(Focus::Filter) => foot_line(ctx, &self.list, String::new()),
+            _ => Line::from(Span::styled(
+                fit(&text, foot.width.saturating_sub(1) as usize),
+                theme.dim(),
+            )),
+        };
+        f.render_widget(Paragraph::new(line), foot);
+    }
+}
+
+/// A document's journal entries (what it posted), for documents without a
+/// screen of their own.
+pub struct DocEntries {
+    pub entity: Code,
+    pub doc: String,
+    pub entries: Vec<Posted>,
+    currency: Currency,
+    scroll: usize,
+    page: usize,
+}
+
+impl DocEntries {
+    pub fn new(ctx: &Ctx, entity: &str, doc: &str, journals: Arc<Journals>) -> DocEntries {
+        let s = ctx.state();
+        DocEntries {
+            entity: entity.to_string(),
+            doc: doc.to_string(),
+            entries: fin::doc_entries(&journals, entity, doc)
+                .into_iter()
+                .cloned()
+                .collect(),
+            currency: s
+                .entities
+                .get(entity)
+                .map(|e| e.base_currency.clone())
+                .unwrap_or_else(|| Currency::new("XXX")),
+            scroll: 0,
+            page: 10,
+        }
+    }
+
+    fn lines(&self, s: &State, width: usize) -> Vec<(String, bool)> {
+        let c = &self.currency;
+        let mut out = Vec::new();
+        for p in &self.entries {
+            let e = &p.entry;
+            out.push((
+                format!("{}  {}  {}  (record {})", e.date, e.period, e.memo, p.seq),
+                true,
+            ));
+            for l in &e.lines {
+                let name = s
+                    .accounts
+                    .get(&(e.entity.clone(), l.account.clone()))
+                    .map(|a| a.name.as_str())
+                    .unwrap_or("");
+                let sub = l
+                    .sub
+                    .as_deref()
+                    .map(|x| format!(" {x}"))
+                    .unwrap_or_default();
+                let name_w = width.saturating_sub(8 + 14 + 14 + 2);
+                out.push((
+                    format!(
+                        "  {:<6} {:<name_w$}{:>14}{:>14}",
+                        l.account,
+                        fit(&format!("{name}{sub}"), name_w),
+                        blank_zero(l.debit, c),
+                        blank_zero(l.credit, c),
+                    ),
+                    false,
+                ));
+            }
+        }
+        if out.is_empty() {
+            out.push((
+                format!(
+                    "no journal entry of {} posts document {}",
+                    self.entity, self.doc
+                ),
+                false,
+            ));
+        }
+        out
+    }
+}
+
+impl Screen for DocEntries {
+    fn name(&self) -> &'static str {
+        "finance_doc"
+    }
+    fn title(&self) -> String {
+        format!("document {}", self.doc)
+    }
+    fn context(&self) -> Context {
+        Context::List
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        vec![
+            (Action::Back, "back"),
+            (Action::Down, "scroll"),
+            (Action::Help, "keys"),
+        ]
+    }
+    fn handle(&mut self, input: Input, _ctx: &Ctx) -> Flow {
+        match input {
+            Input::Action(Action::Back | Action::Cancel) => Flow::Pop,
+            Input::Action(a) => {
+                self.scroll = moved(self.scroll, usize::MAX / 2, a, self.page);
+                Flow::Stay
+            }
+            Input::Char(_) => Flow::Stay,
+        }
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let lines = self.lines(ctx.state(), area.width as usize);
+        self.page = area.height.saturating_sub(2).max(1) as usize;
+        let max = lines.len().saturating_sub(self.page);
+        self.scroll = self.scroll.min(max);
+        let [head, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("{} {}", self.entity, self.doc), theme.label()),
+                Span::raw(format!(
+                    "  {} journal entr{} ({})",
+                    self.entries.len(),
+                    if self.entries.len() == 1 { "y" } else { "ies" },
+                    self.currency
+                )),
+            ])),
+            head,
+        );
+        let shown: Vec<Line> = lines
+            .into_iter()
+            .skip(self.scroll)
+            .map(|(t, bold)| {
+                if bold {
+                    Line::from(Span::styled(t, theme.label()))
+                } else {
+                    Line::from(t)
+                }
+            })
+            .collect();
+        f.render_widget(
+            Paragraph::new(shown).block(Block::new().borders(Borders::TOP).title(" posted ")),
+            body,
+        );
+    }
+}
