@@ -833,6 +833,7 @@ fn the_statement_prints_from_cash_application_and_a_po_from_purchasing() {
         .expect("the demo has POs");
     d.press("ctrl-p").wait_prints();
     assert_eq!(last_print(&b), ("purchase-order".into(), po));
+}
 
 /// The TOTAL line of a trial balance on screen: (debit, credit) as shown.
 fn tb_total_line(screen: &str) -> (String, String) {
