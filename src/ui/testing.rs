@@ -141,6 +141,17 @@ impl Backend for MemBackend {
         self.history.borrow().get(&seq).cloned().map(Arc::new)
     }
 
+    fn log_range(&self, from: u64, to: u64) -> Vec<Envelope> {
+        if from > to {
+            return Vec::new();
+        }
+        self.records
+            .borrow()
+            .range(from..=to)
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<Envelope> {
         let records = self.records.borrow();
         seqs.iter()
@@ -163,6 +174,7 @@ fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
     DEMO.get_or_init(|| {
         let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap_or_default());
         let mut s = State::default();
+        let mut load = BTreeMap::new();
         if let Ok(cmds) = crate::io::demo::commands(today, 0) {
             for body in cmds {
                 let cmd = crate::core::Command {
@@ -172,14 +184,18 @@ fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
                     key: None,
                     body,
                 };
-                if let Err(e) = execute(&mut s, &cmd) {
-                    tracing::error!(error = %e, "demo command refused");
+                match execute(&mut s, &cmd) {
+                    // The load is in the log too (the audit reads it).
+                    Ok(env) => {
+                        load.insert(env.seq, env);
+                    }
+                    Err(e) => tracing::error!(error = %e, "demo command refused"),
                 }
             }
         }
         let loaded = s.clone();
         let cell = RefCell::new(s);
-        let log = RefCell::new(BTreeMap::new());
+        let log = RefCell::new(load);
         let mut run = |days: i64, operator: &str, body: CommandBody| {
             let cmd = crate::core::Command {
                 operator: operator.to_string(),

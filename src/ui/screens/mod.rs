@@ -1,6 +1,7 @@
 //! One module per screen, and the menu table: a new screen is one file
 //! and one row here.
 
+pub mod audit;
 pub mod cash_application;
 pub mod counter_sale;
 pub mod customer_lookup;
@@ -48,6 +49,7 @@ pub const NAMES: &[&str] = &[
     "supplier_invoices",
     "period_close",
     "purchasing",
+    "audit",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -166,8 +168,16 @@ pub const MENU: &[Entry] = &[
     },
     Entry {
         label: "Exception queue",
-        permissions: &[Permission::ApproveChanges],
+        // The data steward works its data-quality findings here.
+        permissions: &[Permission::ApproveChanges, Permission::ManageDataQuality],
         open: Some(|_| Box::new(exceptions::Exceptions::new())),
+    },
+    Entry {
+        label: "Audit trail",
+        // Who did what when: those who see the books (controller,
+        // supervisor, admin).
+        permissions: &[Permission::ViewLedger],
+        open: Some(|_| Box::new(audit::Audit::new())),
     },
 ];
 
