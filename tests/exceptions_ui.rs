@@ -211,7 +211,7 @@ fn the_audit_shows_a_master_data_change_with_its_before_and_after() {
     let s = d.screen(132, 43);
     let line = s
         .lines()
-        .find(|l| l.contains("lead_time_days"))
+        .find(|l| l.trim_matches(['│', ' ']).starts_with("lead_time_days"))
         .unwrap_or_else(|| panic!("no lead time in {s}"));
     let cells: Vec<&str> = line.trim_matches(['│', ' ']).split_whitespace().collect();
     assert_eq!(cells, ["lead_time_days", "3", "9"], "{line}");
