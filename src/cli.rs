@@ -154,12 +154,24 @@ pub enum Cmd {
         #[arg(long)]
         account: Option<String>,
         /// `gl`: only the journal lines of this document (the drill from a
-        /// document to its postings).
+        /// document to its postings); `audit`: only the log records that
+        /// name a document or record key containing this (any case).
         #[arg(long)]
         doc: Option<String>,
-        /// `gl`: journal entries dated from this day.
+        /// `gl`: journal entries dated from this day; `audit`: log records
+        /// from this day (UTC) on.
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
+        /// `audit`: log records up to and including this day (UTC).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// `audit`: only what this operator did (`--operator` is who runs
+        /// the report).
+        #[arg(long)]
+        who: Option<String>,
+        /// `audit`: only the log records of sessions whose name contains this.
+        #[arg(long)]
+        session: Option<String>,
     },
     /// Write a consistent copy of the store to DEST (an empty or new
     /// directory); while `depot serve` runs, online through it.
@@ -1342,10 +1354,14 @@ fn report_options(
         account,
         doc,
         from,
+        to,
+        who,
+        session,
     } = cmd
     else {
         return None;
     };
+    let (audit_from, audit_to) = crate::query::audit::Filter::days(*from, *to);
     let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let options = crate::report::Options {
         entity: entity.clone(),
@@ -1354,6 +1370,13 @@ fn report_options(
         by: by.clone(),
         currency: currency.clone(),
         now: as_of.is_none().then(chrono::Utc::now),
+        audit: crate::query::audit::Filter {
+            document: doc.clone(),
+            operator: who.clone(),
+            session: session.clone(),
+            from: audit_from,
+            to: audit_to,
+        },
     };
     let gl = crate::io::journal::GlFilter {
         entity: entity.clone(),
@@ -1402,6 +1425,20 @@ pub fn report_text(
                     Ok(())
                 })?;
                 Ok(t)
+            })
+            .map_err(|e| anyhow!("{e}"))
+            .and_then(|t| t)
+    } else if name == "audit" {
+        // The audit trail is history: read from the log, from its first
+        // record (each change is compared with the one before it).
+        engine
+            .with_store(|store| -> Result<crate::report::Table> {
+                let mut trail = crate::query::audit::Trail::new();
+                for env in store.scan(1) {
+                    let env = env.map_err(|e| anyhow!("{e}"))?;
+                    trail.extend(std::iter::once(&env));
+                }
+                Ok(crate::report::audit(&trail, &options.audit))
             })
             .map_err(|e| anyhow!("{e}"))
             .and_then(|t| t)

@@ -37,6 +37,7 @@ pub const REPORTS: &[&str] = &[
     "bank-rec",
     "exceptions",
     "permissions",
+    "audit",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,6 +64,8 @@ pub enum ReportError {
     },
     #[error("report gl reads the event log: run it as `depot report gl`")]
     NeedsLog,
+    #[error("report audit reads the event log: run it as `depot report audit`")]
+    AuditNeedsLog,
 }
 
 /// What a report is asked for beyond its name.
@@ -82,6 +85,8 @@ pub struct Options {
     /// Without `--as-of`: the clock, so that "today" is the local date of
     /// the entity asked for (of the entity furthest ahead when none is).
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// `audit`: document, operator, session and time range.
+    pub audit: crate::query::audit::Filter,
 }
 
 impl Options {
@@ -93,6 +98,7 @@ impl Options {
             by: None,
             currency: None,
             now: None,
+            audit: Default::default(),
         }
     }
 }
@@ -297,6 +303,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         "dso" => finance::dso(s, o),
         "bank-rec" => finance::bank_rec(s, o),
         "gl" => return Err(ReportError::NeedsLog),
+        "audit" => return Err(ReportError::AuditNeedsLog),
         "trial-balance" => {
             let mut t = Table::new(
                 format!("Trial balance as of {today} (by posting date)"),
@@ -952,6 +959,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     ("controller", false),
                     ("supervisor", false),
                     ("admin", false),
+                    ("data_steward", false),
                 ],
             );
             for name in crate::core::command::NAMES {
@@ -981,4 +989,60 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             })
         }
     })
+}
+
+/// `depot report audit`: the log records passing `filter`, newest first,
+/// one row per master-data field changed (the record's columns repeated)
+/// or one row for a record that changed no master data.
+pub fn audit(trail: &crate::query::audit::Trail, filter: &crate::query::audit::Filter) -> Table {
+    let mut t = Table::new(
+        "Audit trail: the event log, newest first (times UTC)".into(),
+        &[
+            ("seq", true),
+            ("time", false),
+            ("operator", false),
+            ("session", false),
+            ("command", false),
+            ("document", false),
+            ("summary", false),
+            ("record", false),
+            ("field", false),
+            ("before", false),
+            ("after", false),
+        ],
+    );
+    for r in trail.select(filter) {
+        let head = vec![
+            r.seq.to_string(),
+            r.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            r.operator.clone(),
+            r.session.clone(),
+            r.command.clone(),
+            r.document().to_string(),
+            r.summary.clone(),
+        ];
+        if r.changes.is_empty() {
+            let mut row = head.clone();
+            row.extend([String::new(), String::new(), String::new(), String::new()]);
+            t.rows.push(row);
+        }
+        for c in &r.changes {
+            let mut row = head.clone();
+            row.extend([
+                c.subject.clone(),
+                c.field.clone(),
+                c.before.clone(),
+                c.after.clone(),
+            ]);
+            t.rows.push(row);
+        }
+    }
+    if filter != &crate::query::audit::Filter::default() {
+        t.notes.push(format!(
+            "filtered: {} of {} log records",
+            trail.select(filter).len(),
+            trail.rows.len()
+        ));
+    }
+    t
 }

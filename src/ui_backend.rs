@@ -48,6 +48,25 @@ impl crate::ui::Backend for EngineBackend {
         }))
     }
 
+    fn log_range(&self, from: u64, to: u64) -> Vec<crate::core::Envelope> {
+        self.engine
+            .with_store(|s| {
+                let mut out = Vec::new();
+                for env in s.scan(from.max(1)) {
+                    match env {
+                        Ok(env) if env.seq > to => break,
+                        Ok(env) => out.push(env),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "log record unreadable");
+                            break;
+                        }
+                    }
+                }
+                out
+            })
+            .unwrap_or_default()
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {
         self.engine
             .with_store(|s| {

@@ -577,3 +577,50 @@ fn a_supervisor_resets_and_unlocks_by_command_line_and_the_trail_holds_no_hash()
         .unwrap();
     assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn report_audit_shows_before_and_after_and_its_filters_filter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let out = depot(&dir, &["demo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A supplier's lead time changed by the buyer, a payment term by the admin.
+    let input = [
+        r#"{"operator":"BUY1","cmd":"update_supplier","code":"V001","name":"Fastenal Wholesale","entity":"US01","currency":"USD","terms":"NET30","lead_time_days":9}"#,
+        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"NET75","description":"Net 75","net_days":75}"#,
+    ]
+    .join("\n");
+    let out = depot_stdin(&dir, &["exec", "-"], &input);
+    let o = outcomes(&out);
+    assert_eq!(o[0]["ok"], true, "{o:?}");
+    assert_eq!(o[1]["ok"], true, "{o:?}");
+    let report = |args: &[&str]| {
+        let mut all = vec!["report", "audit", "--format", "csv"];
+        all.extend_from_slice(args);
+        let out = depot(&dir, &all);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // The buyer's change: lead time 3 before, 9 after, under its operator.
+    let by_doc = report(&["--doc", "V001"]);
+    let line = by_doc
+        .lines()
+        .find(|l| l.contains("supplier V001") && l.contains(",lead_time_days,"))
+        .unwrap_or_else(|| panic!("no lead time change in {by_doc}"));
+    assert!(line.contains("BUY1"), "{line}");
+    assert!(line.ends_with(",lead_time_days,3,9"), "{line}");
+    // The document filter keeps only records naming V001.
+    assert!(!by_doc.contains("NET75"), "{by_doc}");
+    // The operator filter: each operator's records, nobody else's.
+    let by_buyer = report(&["--who", "buy1"]);
+    assert!(by_buyer.contains("update_supplier"), "{by_buyer}");
+    assert!(!by_buyer.contains("create_payment_terms"), "{by_buyer}");
+    let by_admin = report(&["--who", "ADMIN"]);
+    assert!(by_admin.contains("payment terms NET75"), "{by_admin}");
+    assert!(!by_admin.contains(",BUY1,"), "{by_admin}");
+    // A time range before everything holds nothing; no session is "nope".
+    let old = report(&["--to", "2000-01-01"]);
+    assert_eq!(old.lines().count(), 1, "only the header: {old}");
+    let none = report(&["--session", "nope"]);
+    assert_eq!(none.lines().count(), 1, "only the header: {none}");
+}

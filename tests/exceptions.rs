@@ -313,3 +313,89 @@ fn a_backorder_past_its_promise_is_an_exception_on_the_day_after() {
         .iter()
         .any(|r| r[1] == "backorder_past_promise" && r[11] == "2"));
 }
+
+fn rules(r: depot::core::quality::QualityRules) -> CommandBody {
+    CommandBody::SetDataQualityRules {
+        entity: None,
+        rules: r,
+    }
+}
+
+#[test]
+fn data_quality_findings_follow_the_records_and_replay_to_the_same_queue() {
+    use depot::core::quality::{QualityRule, QualityRules};
+    let (mut s, mut log) = demo();
+    log.push(run(&mut s, "DATA1", rules(QualityRules::all())).unwrap());
+    // The demo's master data: eight pairs of look-alike items, nothing else.
+    let dq = |s: &State| {
+        s.open_exceptions
+            .keys()
+            .filter(|b| matches!(b, Blocked::DataQuality { .. }))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(dq(&s).len(), 16, "{:?}", dq(&s));
+    assert!(dq(&s).iter().all(|b| matches!(
+        b,
+        Blocked::DataQuality {
+            rule: QualityRule::DuplicateItem,
+            ..
+        }
+    )));
+    let x = &s.exceptions[&s.open_exceptions[&dq(&s)[0]]];
+    assert_eq!(
+        x.owner,
+        depot::core::exceptions::Owner::Role(Role::DataSteward)
+    );
+    depot::core::invariants::check_state(&s).unwrap();
+    // Renaming one of a pair clears both of its findings in that record.
+    let mut item = s.items["TOO-1065"].clone();
+    item.description = format!("{} (heavy duty)", item.description);
+    log.push(run(&mut s, "DATA1", CommandBody::UpdateItem(item)).unwrap());
+    assert_eq!(dq(&s).len(), 14);
+    assert!(!dq(&s).iter().any(|b| b.to_string().contains("TOO-10")));
+    // Taking a supplier's lead time away raises one on that supplier.
+    let mut v = s.suppliers["V002"].clone();
+    v.lead_time_days = 0;
+    log.push(run(&mut s, "BUY1", CommandBody::UpdateSupplier(v)).unwrap());
+    assert!(dq(&s).contains(&Blocked::DataQuality {
+        rule: QualityRule::SupplierLeadTime,
+        key: "V002".into()
+    }));
+    depot::core::invariants::check_state(&s).unwrap();
+    // The replay of the log builds the same queue and the same index.
+    let mut replayed = State::default();
+    for env in &log {
+        apply(&mut replayed, env);
+    }
+    assert_eq!(replayed.exceptions, s.exceptions);
+    assert_eq!(replayed.open_exceptions, s.open_exceptions);
+    assert_eq!(replayed.quality_names, s.quality_names);
+}
+
+#[test]
+fn a_missing_data_quality_finding_is_caught_by_the_invariant() {
+    let (mut s, _) = demo();
+    run(
+        &mut s,
+        "DATA1",
+        rules(depot::core::quality::QualityRules {
+            item_weight: true,
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let mut item = s.items["FAS-1000"].clone();
+    item.weight_kg = rust_decimal::Decimal::ZERO;
+    run(&mut s, "ADMIN", CommandBody::UpdateItem(item)).unwrap();
+    assert_eq!(s.open_exceptions.len(), 1);
+    depot::core::invariants::check_state(&s).unwrap();
+    // A finding the record no longer implies (the weight fixed behind
+    // apply's back) is an orphan; one dropped from the queue is missing.
+    let mut orphan = s.clone();
+    orphan.items.get_mut("FAS-1000").unwrap().weight_kg = rust_decimal::Decimal::ONE;
+    assert!(depot::core::invariants::check_state(&orphan).is_err());
+    let mut missing = s.clone();
+    missing.open_exceptions.clear();
+    assert!(depot::core::invariants::check_state(&missing).is_err());
+}

@@ -188,3 +188,151 @@ fn the_queue_follows_commits_of_other_sessions() {
     let s = d.screen(132, 43);
     assert!(s.contains(&format!("order {order}")), "{s}");
 }
+
+/// The buyer changes supplier V001's lead time from 3 to 9 days.
+fn lead_time_changed(b: &MemBackend) {
+    let mut v = b.state.borrow().suppliers["V001"].clone();
+    v.lead_time_days = 9;
+    b.exec("BUY1", CommandBody::UpdateSupplier(v)).unwrap();
+}
+
+#[test]
+fn the_audit_shows_a_master_data_change_with_its_before_and_after() {
+    let b = demo();
+    lead_time_changed(&b);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Audit trail").expect("controllers see the audit");
+    let s = d.screen(132, 43);
+    // Newest first: the buyer's change is the selected line.
+    let first = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(first.contains("update_supplier"), "{s}");
+    assert!(first.contains("BUY1"), "{s}");
+    d.press("enter");
+    let s = d.screen(132, 43);
+    let line = s
+        .lines()
+        .find(|l| l.trim_matches(['│', ' ']).starts_with("lead_time_days"))
+        .unwrap_or_else(|| panic!("no lead time in {s}"));
+    let cells: Vec<&str> = line.trim_matches(['│', ' ']).split_whitespace().collect();
+    assert_eq!(cells, ["lead_time_days", "3", "9"], "{line}");
+    assert!(s.contains("supplier V001:"), "{s}");
+    // Back to the list.
+    d.press("esc");
+    assert!(d.screen(132, 43).contains("newest first"));
+}
+
+#[test]
+fn the_audit_filters_by_document_operator_session_and_days() {
+    let b = demo();
+    lead_time_changed(&b);
+    let total = b.state.borrow().seq;
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Audit trail").unwrap();
+    let count = |d: &mut Driver| -> (u64, u64) {
+        let s = d.screen(132, 43);
+        let line = s
+            .lines()
+            .find(|l| l.contains(" records (UTC)"))
+            .unwrap_or_else(|| panic!("no count in {s}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let i = words.iter().position(|w| *w == "of").unwrap();
+        (words[i - 1].parse().unwrap(), words[i + 1].parse().unwrap())
+    };
+    assert_eq!(count(&mut d), (total, total));
+    // Operator: only the buyer's records, every line naming BUY1.
+    d.press("/").press("tab").typed("buy1").press("enter");
+    let (n, all) = count(&mut d);
+    assert!(n >= 1 && n < all, "{n} of {all}");
+    let s = d.screen(132, 43);
+    let listed: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("│") && l.contains(" 20"))
+        .collect();
+    assert!(!listed.is_empty(), "{s}");
+    assert!(listed.iter().all(|l| l.contains("BUY1")), "{s}");
+    // Document: V001 among the buyer's records is one record.
+    d.press("/").typed("V001").press("enter");
+    assert_eq!(count(&mut d).0, 1);
+    // Session: the change came from session "other", not "demo".
+    d.press("/")
+        .press("tab")
+        .press("tab")
+        .typed("demo")
+        .press("enter");
+    assert_eq!(count(&mut d).0, 0);
+    assert!(d.screen(132, 43).contains("no record matches"));
+    // Esc in the filter clears every field.
+    d.press("/").press("esc");
+    assert_eq!(count(&mut d), (total, total));
+    // Days: nothing before 2026, everything up to today; a bad date is named.
+    d.press("/");
+    for _ in 0..4 {
+        d.press("tab");
+    }
+    d.typed("2025-12-31").press("enter");
+    assert_eq!(count(&mut d).0, 0);
+    d.press("/");
+    for _ in 0..4 {
+        d.press("tab");
+    }
+    d.press("ctrl-u").typed("2026-13-01").press("enter");
+    assert!(d.screen(132, 43).contains("is not a date"));
+    d.press("ctrl-u").typed("2026-11-25").press("enter");
+    assert_eq!(count(&mut d), (total, total));
+}
+
+#[test]
+fn a_picker_has_no_audit_and_every_audit_action_has_a_key() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    assert!(d.open("Audit trail").is_none());
+    let maps = depot::ui::app::Keymaps::load(None).unwrap();
+    for keys in [&[][..], &["/"], &["enter"]] {
+        let mut d = Driver::new(&b, Some("SUP1"));
+        d.open("Audit trail").unwrap();
+        for k in keys {
+            d.press(k);
+        }
+        let top = d.app.top().unwrap();
+        assert_eq!(top.name(), "audit");
+        for km in [&maps.default, &maps.classic] {
+            for (a, what) in top.actions() {
+                assert!(
+                    km.key_for(top.name(), d.app.context(), a).is_some(),
+                    "{what} ({a:?}) has no key"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn snapshots_of_the_audit_at_80x24_and_132x43() {
+    let b = demo();
+    lead_time_changed(&b);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Audit trail").unwrap();
+    insta::assert_snapshot!("audit_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("audit_132x43", d.screen(132, 43));
+    d.press("enter");
+    insta::assert_snapshot!("audit_detail_80x24", d.screen(80, 24));
+}
+
+#[test]
+fn the_data_steward_sees_the_demo_findings_in_the_queue() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.open("Exception queue")
+        .expect("the data steward works the queue");
+    d.typed("data").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("16 waiting"), "{s}");
+    assert!(s.contains("data_steward"), "{s}");
+    // A finding cannot be approved away: the core says to fix the record.
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed("data").press("enter");
+    d.press("f2");
+    let s = d.screen(132, 43);
+    assert!(s.contains("fix the record"), "{s}");
+}

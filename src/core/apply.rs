@@ -17,10 +17,14 @@ pub fn apply(state: &mut State, env: &Envelope) {
             .iter()
             .map(|k| state.costs.get(k).cloned().unwrap_or_default())
             .collect();
+        // Data quality: what the record replaced may change findings too.
+        let quality = super::quality::before(state, event);
         apply_event(state, env.seq, event);
+        super::quality::after(state, event);
         super::exceptions::apply_event(state, env, event);
         // The queue follows the documents in the same record.
         super::exceptions::sync(state, env, event);
+        super::exceptions::sync_blocked(state, env, event, quality);
         for (k, b) in keys.into_iter().zip(before) {
             let a = state.costs.get(&k).cloned().unwrap_or_default();
             let (dq, dv) = (a.qty - b.qty, a.value - b.value);
@@ -198,7 +202,8 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
-        | Event::IdentityLinked { .. } => Vec::new(),
+        | Event::IdentityLinked { .. }
+        | Event::DataQualityRulesSet { .. } => Vec::new(),
         Event::ShortPickAcknowledged { list, .. } => of_pick(list),
         Event::DebitMemoIssued { memo, .. } => of_invoice(&memo.invoice),
         Event::SupplierDebitNoted { .. } | Event::SupplierRefundReceived { .. } => Vec::new(),
@@ -212,7 +217,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
 /// The item cost pools (entity, sku) an event may change, each once, so
 /// that `apply` can date what it did to them (`State::pool_days`). Every
 /// event is named so that a new one that moves stock must be listed here.
-fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
+pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
     let mut keys = BTreeSet::new();
     let mut moves = |ms: &[StockMove]| {
         for m in ms {
@@ -337,7 +342,8 @@ fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
         | Event::SupplierRefundReceived { .. }
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }
-        | Event::DepositReleased { .. } => {}
+        | Event::DepositReleased { .. }
+        | Event::DataQualityRulesSet { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -353,6 +359,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
             state
                 .posting_rules
                 .insert((entity.clone(), *key), account.clone());
+        }
+        Event::DataQualityRulesSet { entity, rules } => {
+            state.quality_rules.insert(entity.clone(), rules.clone());
         }
         Event::CategoryMarginFloorSet { category, pct } => match pct {
             Some(p) => {
@@ -755,7 +764,8 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::IdentityLinked { .. }
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }
-        | Event::DepositReleased { .. } => Vec::new(),
+        | Event::DepositReleased { .. }
+        | Event::DataQualityRulesSet { .. } => Vec::new(),
         Event::DebitMemoIssued { journal, .. }
         | Event::SupplierDebitNoted { journal, .. }
         | Event::SupplierRefundReceived { journal, .. } => vec![journal],

@@ -21,10 +21,13 @@ pub enum Role {
     Controller,
     Supervisor,
     Admin,
+    /// Owns the data-quality findings until the records are fixed (new
+    /// roles go last: persisted by position).
+    DataSteward,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::CounterClerk,
         Role::SalesRep,
         Role::Picker,
@@ -37,6 +40,7 @@ impl Role {
         Role::Controller,
         Role::Supervisor,
         Role::Admin,
+        Role::DataSteward,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Role {
             Role::Controller => "controller",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::DataSteward => "data_steward",
         }
     }
 
@@ -103,6 +108,14 @@ impl Role {
                 ViewLedger,
             ],
             Role::Admin => Permission::ALL,
+            Role::DataSteward => &[
+                ViewMasterData,
+                ManageMasterData,
+                ManageCustomers,
+                ManageSuppliers,
+                ManagePricing,
+                ManageDataQuality,
+            ],
         }
     }
 }
@@ -159,6 +172,8 @@ pub enum Permission {
     PostJournals,
     /// Import bank statements and match them to the books.
     ReconcileBank,
+    /// Data-quality rules and their findings (the data steward).
+    ManageDataQuality,
 }
 
 impl Permission {
@@ -191,6 +206,7 @@ impl Permission {
         Permission::Invoice,
         Permission::PostJournals,
         Permission::ReconcileBank,
+        Permission::ManageDataQuality,
     ];
 }
 

@@ -614,6 +614,15 @@ pub enum CommandBody {
         #[serde(default)]
         payments: Vec<crate::core::counter::CounterPayment>,
     },
+    /// Set the data-quality rules and thresholds of an entity (without
+    /// one: the default for shared records and entities without rules).
+    /// The first set takes effect at once; a change of it is a governed
+    /// change approved by somebody else.
+    SetDataQualityRules {
+        #[serde(default)]
+        entity: Option<Code>,
+        rules: crate::core::quality::QualityRules,
+    },
 }
 
 impl CommandBody {
@@ -738,6 +747,7 @@ impl CommandBody {
             IssueSupplierDebitNote { .. } => "issue_supplier_debit_note",
             ReceiveSupplierRefund { .. } => "receive_supplier_refund",
             WillCallSale { .. } => "will_call_sale",
+            SetDataQualityRules { .. } => "set_data_quality_rules",
         }
     }
 
@@ -967,6 +977,7 @@ pub const NAMES: &[&str] = &[
     "issue_supplier_debit_note",
     "receive_supplier_refund",
     "will_call_sale",
+    "set_data_quality_rules",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1057,6 +1068,7 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "reassign_exception" | "snooze_exception" => Permission::ApproveChanges,
         "comment_exception" => Permission::ViewMasterData,
         "escalate_exceptions" => Permission::ApproveChanges,
+        "set_data_quality_rules" => Permission::ManageDataQuality,
         _ => return None,
     })
 }

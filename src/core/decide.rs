@@ -71,6 +71,9 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 pct: *pct,
             }])
         }
+        CommandBody::SetDataQualityRules { entity, rules } => {
+            quality_rules(state, cmd, entity.as_ref(), rules)
+        }
         CommandBody::DefineFiscalYear { entity, year } => fiscal_year(state, entity, *year),
         CommandBody::SetFxRate(fx) => {
             validate::currency("from", &fx.from)?;
@@ -878,8 +881,49 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
         Change::TimeZone { place, zone, from } => {
             super::zone::approved(state, cmd, place, zone, *from)?
         }
+        Change::DataQualityRules { entity, rules } => Event::DataQualityRulesSet {
+            entity: entity.clone(),
+            rules: rules.clone(),
+        },
     };
     Ok(vec![approved, applied])
+}
+
+/// Set an entity's data-quality rules: at once the first time, as a
+/// change request a second person approves afterwards.
+fn quality_rules(
+    state: &State,
+    cmd: &Command,
+    entity: Option<&Code>,
+    rules: &super::quality::QualityRules,
+) -> D {
+    if let Some(e) = entity {
+        validate::code("entity", e)?;
+        if !state.entities.contains_key(e) {
+            return Err(Rejection::NotFound {
+                kind: RecordKind::Entity,
+                key: e.clone(),
+            });
+        }
+    }
+    if let Some(p) = rules.price_below_cost_pct {
+        validate::pct("price_below_cost_pct", p, Decimal::from(100))?;
+    }
+    let key = entity.cloned();
+    let rules = rules.clone();
+    match state.quality_rules.get(&key) {
+        Some(old) if *old == rules => Err(Rejection::NoChange),
+        Some(old) => {
+            let fields = rules.changed_fields(old);
+            request_change(
+                state,
+                cmd,
+                Change::DataQualityRules { entity: key, rules },
+                fields,
+            )
+        }
+        None => Ok(vec![Event::DataQualityRulesSet { entity: key, rules }]),
+    }
 }
 
 fn check_posting_rule(

@@ -38,6 +38,11 @@ pub enum Change {
         zone: String,
         from: chrono::NaiveDate,
     },
+    /// The data-quality rules of an entity (None: the default).
+    DataQualityRules {
+        entity: Option<Code>,
+        rules: super::quality::QualityRules,
+    },
 }
 
 impl Change {
@@ -55,6 +60,10 @@ impl Change {
                 format!("period {entity}/{period}")
             }
             Change::TimeZone { place, .. } => format!("time zone of {place}"),
+            Change::DataQualityRules { entity, .. } => format!(
+                "data-quality rules of {}",
+                entity.as_deref().unwrap_or("every entity")
+            ),
         }
     }
 }
@@ -616,6 +625,11 @@ pub enum Event {
     DepositReleased {
         order: Code,
         amount: Decimal,
+    },
+    /// The data-quality rules of an entity (None: the default) set.
+    DataQualityRulesSet {
+        entity: Option<Code>,
+        rules: super::quality::QualityRules,
     },
 }
 

@@ -49,10 +49,13 @@ pub enum ExceptionKind {
     GovernedChange,
     /// A request to reopen a closed period.
     PeriodReopen,
+    /// A master record breaking a data-quality rule (`quality`), until
+    /// it is fixed.
+    DataQuality,
 }
 
 impl ExceptionKind {
-    pub const ALL: [ExceptionKind; 9] = [
+    pub const ALL: [ExceptionKind; 10] = [
         ExceptionKind::CreditHold,
         ExceptionKind::PriceApproval,
         ExceptionKind::ShortPick,
@@ -62,6 +65,7 @@ impl ExceptionKind {
         ExceptionKind::CountVariance,
         ExceptionKind::GovernedChange,
         ExceptionKind::PeriodReopen,
+        ExceptionKind::DataQuality,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl ExceptionKind {
             ExceptionKind::CountVariance => "count_variance",
             ExceptionKind::GovernedChange => "governed_change",
             ExceptionKind::PeriodReopen => "period_reopen",
+            ExceptionKind::DataQuality => "data_quality",
         }
     }
 
@@ -90,6 +95,7 @@ impl ExceptionKind {
             ExceptionKind::CountVariance => "count",
             ExceptionKind::GovernedChange => "change",
             ExceptionKind::PeriodReopen => "reopen",
+            ExceptionKind::DataQuality => "data",
         }
     }
 
@@ -112,6 +118,7 @@ impl ExceptionKind {
             | ExceptionKind::CountVariance
             | ExceptionKind::PeriodReopen => Role::Controller,
             ExceptionKind::GovernedChange => Role::Admin,
+            ExceptionKind::DataQuality => Role::DataSteward,
         }
     }
 
@@ -120,7 +127,7 @@ impl ExceptionKind {
     pub fn can_reject(self) -> bool {
         !matches!(
             self,
-            ExceptionKind::ShortPick | ExceptionKind::CountVariance
+            ExceptionKind::ShortPick | ExceptionKind::CountVariance | ExceptionKind::DataQuality
         )
     }
 }
@@ -136,13 +143,36 @@ impl std::fmt::Display for ExceptionKind {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Blocked {
-    Order { number: Code, hold: Hold },
-    PickLine { list: Code, line: u32 },
-    Carton { list: Code, carton: u32 },
-    SupplierInvoice { number: Code },
-    PurchaseOrder { number: Code },
-    Count { number: Code },
-    Change { id: u64 },
+    Order {
+        number: Code,
+        hold: Hold,
+    },
+    PickLine {
+        list: Code,
+        line: u32,
+    },
+    Carton {
+        list: Code,
+        carton: u32,
+    },
+    SupplierInvoice {
+        number: Code,
+    },
+    PurchaseOrder {
+        number: Code,
+    },
+    Count {
+        number: Code,
+    },
+    Change {
+        id: u64,
+    },
+    /// A master record breaking a data-quality rule: `key` is the item,
+    /// customer or supplier code, or `LIST/SKU` for a price.
+    DataQuality {
+        rule: super::quality::QualityRule,
+        key: Code,
+    },
 }
 
 impl std::fmt::Display for Blocked {
@@ -155,6 +185,9 @@ impl std::fmt::Display for Blocked {
             Blocked::PurchaseOrder { number } => write!(f, "PO {number}"),
             Blocked::Count { number } => write!(f, "count {number}"),
             Blocked::Change { id } => write!(f, "change {id}"),
+            Blocked::DataQuality { rule, key } => {
+                write!(f, "{} {key} ({})", rule.record(), rule.problem())
+            }
         }
     }
 }
@@ -286,6 +319,7 @@ pub fn sla_days(kind: ExceptionKind) -> i64 {
         ExceptionKind::PoApproval | ExceptionKind::PeriodReopen => 2,
         ExceptionKind::CountVariance | ExceptionKind::GovernedChange => 3,
         ExceptionKind::ThreeWayMatch => 5,
+        ExceptionKind::DataQuality => 7,
     }
 }
 
@@ -359,6 +393,7 @@ pub fn severity(kind: ExceptionKind, amount: Decimal) -> Severity {
     };
     match kind {
         ExceptionKind::PeriodReopen => Severity::High,
+        ExceptionKind::DataQuality => Severity::Low,
         ExceptionKind::GovernedChange => Severity::Medium,
         // A carton on hold stops a shipment at the dock.
         ExceptionKind::CartonWeight => Severity::High,
@@ -584,6 +619,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 summary: format!("{}{what}", r.change.subject()),
             })
         }
+        Blocked::DataQuality { rule, key } => super::quality::implied(state, *rule, key),
     }
 }
 
@@ -591,6 +627,12 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
 /// Every event that changes a hold is named here; the invariant catches
 /// one forgotten.
 pub fn touched(state: &State, event: &Event) -> Vec<Blocked> {
+    let mut out = touched_documents(state, event);
+    out.extend(super::quality::touched(state, event));
+    out
+}
+
+fn touched_documents(state: &State, event: &Event) -> Vec<Blocked> {
     let order = |n: &Code| {
         vec![
             Blocked::Order {
@@ -701,6 +743,8 @@ fn how(event: &Event) -> String {
         Event::ChangeRejected { reason, .. } => format!("rejected: {reason}"),
         Event::ShortPickAcknowledged { .. } => "acknowledged".into(),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => "order changed".into(),
+        Event::MasterUpserted(_) | Event::ListPriceSet { .. } => "record fixed".into(),
+        Event::DataQualityRulesSet { .. } => "data-quality rules changed".into(),
         other => format!("{other:?}")
             .split(['{', '(', ' '])
             .next()
@@ -712,7 +756,13 @@ fn how(event: &Event) -> String {
 /// Raise or clear the exceptions of what `event` touched, from the
 /// documents' state right after the event was applied.
 pub fn sync(state: &mut State, env: &Envelope, event: &Event) {
-    for blocked in touched(state, event) {
+    let blocked = touched(state, event);
+    sync_blocked(state, env, event, blocked);
+}
+
+/// Raise or clear the exceptions of `blocked` as `event` left them.
+pub fn sync_blocked(state: &mut State, env: &Envelope, event: &Event, blocked: Vec<Blocked>) {
+    for blocked in blocked {
         let open = state.open_exceptions.get(&blocked).copied();
         match (implied(state, &blocked), open) {
             (Some(facts), None) => raise(state, env, blocked, facts),
@@ -824,6 +874,7 @@ pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
     for id in state.changes.keys() {
         add(Blocked::Change { id: *id });
     }
+    out.extend(super::quality::expected(state));
     out
 }
 
@@ -956,7 +1007,9 @@ pub fn clearing_command(x: &Exception, approve: bool, reason: &str) -> Option<Co
         },
         (Blocked::Change { id }, true) => CommandBody::ApproveChange { id: *id },
         (Blocked::Change { id }, false) => CommandBody::RejectChange { id: *id, reason },
-        (Blocked::PickLine { .. }, _) | (Blocked::Count { .. }, false) => return None,
+        (Blocked::PickLine { .. }, _)
+        | (Blocked::Count { .. }, false)
+        | (Blocked::DataQuality { .. }, _) => return None,
     })
 }
 
@@ -1001,10 +1054,12 @@ pub fn decide_action(
     let body = clearing_command(x, approve, reason).ok_or_else(|| Rejection::ExceptionAction {
         id,
         problem: format!(
-            "a {} cannot be rejected: {}",
+            "a {} cannot be {}: {}",
             x.kind.as_str().replace('_', " "),
+            if approve { "approved" } else { "rejected" },
             match x.kind {
                 ExceptionKind::CountVariance => "count it again",
+                ExceptionKind::DataQuality => "fix the record (the finding clears itself)",
                 _ => "approve it or fix the document",
             }
         ),

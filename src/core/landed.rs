@@ -388,7 +388,8 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::SupplierRefundReceived { .. }
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }
-        | Event::DepositReleased { .. } => {}
+        | Event::DepositReleased { .. }
+        | Event::DataQualityRulesSet { .. } => {}
     }
 }
 

@@ -24,6 +24,7 @@ pub mod pack;
 pub mod posting;
 pub mod printing;
 pub mod purchasing;
+pub mod quality;
 pub mod rejection;
 pub mod replenish;
 pub mod returns;

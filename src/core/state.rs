@@ -311,6 +311,14 @@ pub struct State {
     /// credit, earmarked for the order.
     #[serde(default)]
     pub deposits: Map<Code, super::counter::Deposit>,
+    /// Data-quality rules by entity (`None`: the default) (state
+    /// version 12), and the index the duplicate rules read: (rule, scope,
+    /// normalised name) -> the active records of that name.
+    #[serde(default)]
+    pub quality_rules: Map<Option<Code>, super::quality::QualityRules>,
+    #[serde(default)]
+    pub quality_names:
+        Map<(super::quality::QualityRule, Code, String), std::collections::BTreeSet<Code>>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -142,6 +142,10 @@ const ORDERS: &[Order] = &[
 
 /// Purchase orders: days ago, supplier, sku, qty, expected in days (a
 /// negative number: late).
+/// When the data steward set the demo's data-quality rules: before the
+/// oldest order.
+const DATA_QUALITY_DAYS_AGO: i64 = 160;
+
 const POS: &[(i64, &str, &str, i64, i64)] = &[
     (20, "V001", "FAS-1001", 10, -5),
     (6, "V001", "FAS-1003", 20, 8),
@@ -203,6 +207,19 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
     let mut orders: Vec<&Order> = ORDERS.iter().collect();
     orders.sort_by_key(|o| std::cmp::Reverse(o.days_ago));
     let mut paid_in_full: Vec<(String, &'static str)> = Vec::new();
+    // The data steward turned every data-quality rule on before all this:
+    // what the master data breaks waits in the queue as findings.
+    go(
+        run,
+        "data-quality rules",
+        DATA_QUALITY_DAYS_AGO,
+        "DATA1",
+        CommandBody::SetDataQualityRules {
+            entity: None,
+            rules: crate::core::quality::QualityRules::all(),
+        },
+    )?;
+    n += 1;
     for (i, po) in POS.iter().enumerate() {
         let (days, supplier, sku, qty, expected) = *po;
         let what = format!("purchase order {}", i + 1);

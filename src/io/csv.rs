@@ -132,6 +132,7 @@ const ROLES: &[&str] = &[
     "controller",
     "supervisor",
     "admin",
+    "data_steward",
 ];
 const CHANNELS: &[&str] = &[
     "counter",

@@ -4,6 +4,7 @@
 //! built from.
 
 pub mod ap;
+pub mod audit;
 pub mod cash;
 pub mod finance;
 pub mod lookup;

@@ -30,8 +30,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// skipped and the replay raises the exceptions of its holds.
 /// 11: debit memos, supplier debit notes and refunds, and suppliers'
 /// debit balances (issue 16); will-call deposits earmarked for their
-/// orders (issue 14).
-pub const STATE_VERSION: u8 = 11;
+/// orders (issue 14). 12: data-quality rules and the duplicate-name
+/// index their findings read (issue 20); an older store's snapshot is
+/// skipped and the replay raises no finding (it set no rules).
+pub const STATE_VERSION: u8 = 12;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

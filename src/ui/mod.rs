@@ -56,6 +56,14 @@ pub trait Backend {
         let _ = seqs;
         Vec::new()
     }
+    /// The log records `from..=to` that this backend can read, in order
+    /// (the audit screen reads the log once, then what is new).
+    fn log_range(&self, from: u64, to: u64) -> Vec<crate::core::Envelope> {
+        if from > to {
+            return Vec::new();
+        }
+        self.records(&(from..=to).collect::<Vec<_>>())
+    }
 }
 
 pub struct UiOptions {

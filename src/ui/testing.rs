@@ -141,6 +141,17 @@ impl Backend for MemBackend {
         self.history.borrow().get(&seq).cloned().map(Arc::new)
     }
 
+    fn log_range(&self, from: u64, to: u64) -> Vec<Envelope> {
+        if from > to {
+            return Vec::new();
+        }
+        self.records
+            .borrow()
+            .range(from..=to)
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<Envelope> {
         let records = self.records.borrow();
         seqs.iter()

@@ -1,6 +1,7 @@
 //! One module per screen, and the menu table: a new screen is one file
 //! and one row here.
 
+pub mod audit;
 pub mod cash_application;
 pub mod counter_sale;
 pub mod customer_lookup;
@@ -53,6 +54,7 @@ pub const NAMES: &[&str] = &[
     "finance_gl",
     "finance_items",
     "finance_doc",
+    "audit",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -171,7 +173,8 @@ pub const MENU: &[Entry] = &[
     },
     Entry {
         label: "Exception queue",
-        permissions: &[Permission::ApproveChanges],
+        // The data steward works its data-quality findings here.
+        permissions: &[Permission::ApproveChanges, Permission::ManageDataQuality],
         open: Some(|_| Box::new(exceptions::Exceptions::new())),
     },
     Entry {
@@ -179,6 +182,13 @@ pub const MENU: &[Entry] = &[
         // The controller's (and anyone's who reads the ledger): read-only.
         permissions: &[Permission::ViewLedger],
         open: Some(|_| Box::new(finance_views::FinanceViews::new())),
+    },
+    Entry {
+        label: "Audit trail",
+        // Who did what when: those who see the books (controller,
+        // supervisor, admin).
+        permissions: &[Permission::ViewLedger],
+        open: Some(|_| Box::new(audit::Audit::new())),
     },
 ];
 

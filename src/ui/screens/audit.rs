@@ -1,0 +1,444 @@
+//! The audit screen (issue 20): the event log, newest first, filtered by
+//! document, operator, session and a range of days (UTC); Enter opens a
+//! record with the values before and after of every master-data field it
+//! changed. Read-only: the rows come from `query::audit`, read from the
+//! log once and then only the records committed since (the same rows as
+//! `depot report audit`).
+
+use crate::query::audit::{AuditRow, Filter, Trail};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
+use crate::ui::widgets::{fit, moved, TextField};
+use chrono::NaiveDate;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph};
+use ratatui::Frame;
+
+/// The filter fields, in tab order.
+pub const FIELDS: [&str; 5] = ["document", "operator", "session", "from", "to"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    /// Typing into filter field n (see `FIELDS`).
+    Filter(usize),
+    /// The selected record, with its before / after values.
+    Detail,
+}
+
+pub struct Audit {
+    pub focus: Focus,
+    pub fields: [TextField; 5],
+    pub selected: usize,
+    /// First line of the detail shown.
+    scroll: usize,
+    page: usize,
+    trail: Trail,
+    /// Rows (indexes into the trail) passing the filter, newest first,
+    /// cached by (trail seq, filter).
+    rows: Option<(u64, Filter, Vec<usize>)>,
+    notice: Option<Notice>,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit::new()
+    }
+}
+
+fn day(text: &str) -> Result<Option<NaiveDate>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| format!("{t:?} is not a date (YYYY-MM-DD)"))
+}
+
+impl Audit {
+    pub fn new() -> Audit {
+        Audit {
+            focus: Focus::List,
+            fields: Default::default(),
+            selected: 0,
+            scroll: 0,
+            page: 10,
+            trail: Trail::new(),
+            rows: None,
+            notice: None,
+        }
+    }
+
+    /// The filter the fields stand for (a date not yet complete is left
+    /// out until it parses).
+    pub fn filter(&self) -> Filter {
+        let text = |i: usize| {
+            let t = self.fields[i].trimmed();
+            (!t.is_empty()).then(|| t.to_string())
+        };
+        let (from, to) = Filter::days(
+            day(&self.fields[3].text).ok().flatten(),
+            day(&self.fields[4].text).ok().flatten(),
+        );
+        Filter {
+            document: text(0),
+            operator: text(1),
+            session: text(2),
+            from,
+            to,
+        }
+    }
+
+    /// Read the log records committed since the trail's last one.
+    fn catch_up(&mut self, ctx: &Ctx) {
+        let to = ctx.view.seq;
+        if self.trail.seq >= to {
+            return;
+        }
+        let records = ctx.backend.log_range(self.trail.seq + 1, to);
+        self.trail.extend(records.iter());
+        // Records this backend cannot read are skipped, not asked again.
+        self.trail.seq = self.trail.seq.max(to);
+    }
+
+    fn rows(&mut self, ctx: &Ctx) -> Vec<usize> {
+        self.catch_up(ctx);
+        let f = self.filter();
+        let fresh = matches!(&self.rows, Some((seq, q, _)) if *seq == self.trail.seq && *q == f);
+        if !fresh {
+            let n = self.trail.rows.len();
+            let rows: Vec<usize> = (0..n)
+                .rev()
+                .filter(|i| f.matches(&self.trail.rows[*i]))
+                .collect();
+            self.rows = Some((self.trail.seq, f, rows));
+        }
+        self.rows.as_ref().map(|r| r.2.clone()).unwrap_or_default()
+    }
+
+    fn current(&mut self, ctx: &Ctx) -> Option<&AuditRow> {
+        let rows = self.rows(ctx);
+        let i = *rows.get(self.selected.min(rows.len().saturating_sub(1)))?;
+        self.trail.rows.get(i)
+    }
+
+    fn check_dates(&mut self) -> bool {
+        for i in [3, 4] {
+            if let Err(e) = day(&self.fields[i].text) {
+                self.notice = Some(Notice::error(format!("{}: {e}", FIELDS[i])));
+                return false;
+            }
+        }
+        true
+    }
+
+    fn detail_lines(r: &AuditRow, width: usize) -> Vec<String> {
+        let mut out = vec![
+            format!(
+                "record {} at {} UTC by {}{}",
+                r.seq,
+                r.time.format("%Y-%m-%d %H:%M:%S"),
+                r.operator,
+                if r.session.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (session {})", r.session)
+                }
+            ),
+            format!("command {}", r.command),
+            format!("documents {}", r.documents.join(", ")),
+            format!("summary {}", r.summary),
+        ];
+        if r.changes.is_empty() {
+            out.push("no master data changed".into());
+            return out;
+        }
+        out.push(String::new());
+        let w = width.saturating_sub(4);
+        let (fw, vw) = (w * 3 / 10, w.saturating_sub(w * 3 / 10) / 2);
+        out.push(format!(
+            "{:<fw$} {:<vw$} {:<vw$}",
+            "field", "before", "after"
+        ));
+        let mut subject = "";
+        for c in &r.changes {
+            if c.subject != subject {
+                subject = &c.subject;
+                out.push(format!("{subject}:"));
+            }
+            out.push(format!(
+                "{:<fw$} {:<vw$} {:<vw$}",
+                fit(&format!("  {}", c.field), fw),
+                fit(&c.before, vw),
+                fit(&c.after, vw),
+            ));
+        }
+        out
+    }
+}
+
+impl Screen for Audit {
+    fn name(&self) -> &'static str {
+        "audit"
+    }
+    fn title(&self) -> String {
+        "audit trail".into()
+    }
+    fn context(&self) -> Context {
+        match self.focus {
+            Focus::List | Focus::Detail => Context::List,
+            Focus::Filter(_) => Context::Form,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.focus {
+            Focus::List => vec![
+                (Action::Open, "before / after of the record"),
+                (Action::Search, "filter"),
+                (Action::Down, "next record"),
+                (Action::Up, "previous record"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Filter(_) => vec![
+                (Action::Submit, "apply the filter"),
+                (Action::NextField, "next filter field"),
+                (Action::PrevField, "previous filter field"),
+                (Action::Clear, "clear the field"),
+                (Action::Cancel, "clear every filter"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Detail => vec![
+                (Action::Down, "scroll down"),
+                (Action::Up, "scroll up"),
+                (Action::Back, "back to the list"),
+                (Action::Help, "keys"),
+            ],
+        }
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        let n = self.rows(ctx).len();
+        match (self.focus, input) {
+            (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
+                if self.current(ctx).is_some() {
+                    self.scroll = 0;
+                    self.focus = Focus::Detail;
+                }
+                Flow::Stay
+            }
+            (Focus::List, Input::Action(Action::Search)) => {
+                self.focus = Focus::Filter(0);
+                Flow::Stay
+            }
+            (Focus::List, Input::Action(a)) => {
+                self.selected = moved(self.selected, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::List, Input::Char(c)) => {
+                // Typing starts the document filter.
+                self.focus = Focus::Filter(0);
+                self.fields[0] = TextField::new(&c.to_string());
+                self.selected = 0;
+                Flow::Stay
+            }
+            (Focus::Filter(_), Input::Action(Action::Submit)) => {
+                if self.check_dates() {
+                    self.focus = Focus::List;
+                }
+                Flow::Stay
+            }
+            (Focus::Filter(i), Input::Action(Action::NextField)) => {
+                self.focus = Focus::Filter((i + 1) % FIELDS.len());
+                Flow::Stay
+            }
+            (Focus::Filter(i), Input::Action(Action::PrevField)) => {
+                self.focus = Focus::Filter((i + FIELDS.len() - 1) % FIELDS.len());
+                Flow::Stay
+            }
+            (Focus::Filter(_), Input::Action(Action::Cancel)) => {
+                for f in &mut self.fields {
+                    f.take();
+                }
+                self.selected = 0;
+                self.focus = Focus::List;
+                Flow::Stay
+            }
+            (Focus::Filter(i), other) => {
+                if self.fields[i].edit(other) {
+                    self.selected = 0;
+                }
+                Flow::Stay
+            }
+            (Focus::Detail, Input::Action(Action::Back | Action::Cancel | Action::Open)) => {
+                self.focus = Focus::List;
+                Flow::Stay
+            }
+            (Focus::Detail, Input::Action(a)) => {
+                self.scroll = match a {
+                    Action::Down => self.scroll + 1,
+                    Action::Up => self.scroll.saturating_sub(1),
+                    Action::PageDown => self.scroll + self.page,
+                    Action::PageUp => self.scroll.saturating_sub(self.page),
+                    Action::Top => 0,
+                    _ => self.scroll,
+                };
+                Flow::Stay
+            }
+            (Focus::Detail, Input::Char(_)) => Flow::Stay,
+        }
+    }
+    fn committed(&mut self, _ctx: &Ctx) {
+        self.rows = None;
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let rows = self.rows(ctx);
+        let theme = ctx.theme;
+        if self.focus == Focus::Detail {
+            let width = area.width.saturating_sub(2) as usize;
+            let lines: Vec<Line> = match self.current(ctx) {
+                Some(r) => Self::detail_lines(r, width)
+                    .into_iter()
+                    .map(|l| Line::from(fit(&l, width)))
+                    .collect(),
+                None => vec![Line::from("the record is no longer listed")],
+            };
+            self.page = area.height.saturating_sub(2).max(1) as usize;
+            let max = lines.len().saturating_sub(self.page);
+            self.scroll = self.scroll.min(max);
+            let shown: Vec<Line> = lines.into_iter().skip(self.scroll).collect();
+            f.render_widget(
+                Paragraph::new(shown).block(Block::bordered().title(" before / after ")),
+                area,
+            );
+            return;
+        }
+        let [head, list, detail] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Min(3),
+            Constraint::Length(2),
+        ])
+        .areas(area);
+        let wide = area.width >= 110;
+        let field = |i: usize, w: usize| -> Vec<Span<'static>> {
+            vec![
+                Span::styled(format!("{} ", FIELDS[i]), theme.label()),
+                self.fields[i].span(self.focus == Focus::Filter(i), w, theme),
+                Span::raw(" "),
+            ]
+        };
+        let doc_w = if wide { 20 } else { 14 };
+        let mut first = field(0, doc_w);
+        first.extend(field(1, 10));
+        first.extend(field(2, if wide { 16 } else { 12 }));
+        let mut second = field(3, 10);
+        second.extend(field(4, 10));
+        second.push(Span::styled(
+            format!(" {} of {} records (UTC)", rows.len(), self.trail.rows.len()),
+            theme.dim(),
+        ));
+        let columns = if wide {
+            format!(
+                "  {:>6} {:<16} {:<8} {:<10} {:<22} {:<16} {}",
+                "seq", "time", "operator", "session", "command", "document", "summary"
+            )
+        } else {
+            format!(
+                "  {:>5} {:<11} {:<7} {:<18} {:<13} {}",
+                "seq", "time", "oper", "command", "document", "summary"
+            )
+        };
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(first),
+                Line::from(second),
+                Line::from(Span::styled(columns, theme.dim())),
+            ]),
+            head,
+        );
+        self.page = list.height.saturating_sub(2).max(1) as usize;
+        let items: Vec<ListItem> = rows
+            .iter()
+            .filter_map(|i| self.trail.rows.get(*i))
+            .map(|r| {
+                let mark = if r.refused {
+                    "x"
+                } else if r.changes.is_empty() {
+                    " "
+                } else {
+                    "*"
+                };
+                let text = if wide {
+                    format!(
+                        "{mark}{:>6} {:<16} {:<8} {:<10} {:<22} {:<16} {}",
+                        r.seq,
+                        r.time.format("%Y-%m-%d %H:%M"),
+                        fit(&r.operator, 8),
+                        fit(&r.session, 10),
+                        fit(&r.command, 22),
+                        fit(r.document(), 16),
+                        r.summary
+                    )
+                } else {
+                    format!(
+                        "{mark}{:>5} {:<11} {:<7} {:<18} {:<13} {}",
+                        r.seq,
+                        r.time.format("%m-%d %H:%M"),
+                        fit(&r.operator, 7),
+                        fit(&r.command, 18),
+                        fit(r.document(), 13),
+                        r.summary
+                    )
+                };
+                ListItem::new(Line::from(fit(
+                    &text,
+                    list.width.saturating_sub(4) as usize,
+                )))
+            })
+            .collect();
+        let empty = items.is_empty();
+        let mut st = ListState::default().with_selected(if empty {
+            None
+        } else {
+            Some(self.selected.min(rows.len() - 1))
+        });
+        let title = if empty {
+            " no record matches ".to_string()
+        } else {
+            " newest first; * changed master data ".to_string()
+        };
+        f.render_stateful_widget(
+            List::new(items)
+                .block(Block::bordered().title(title))
+                .highlight_style(theme.selected())
+                .highlight_symbol("> "),
+            list,
+            &mut st,
+        );
+        let width = detail.width as usize;
+        let mut lines = Vec::new();
+        if let Some(r) = st
+            .selected()
+            .and_then(|i| rows.get(i))
+            .and_then(|i| self.trail.rows.get(*i))
+        {
+            lines.push(Line::from(fit(&r.summary, width)));
+            let what = if r.changes.is_empty() {
+                format!("documents: {}", r.documents.join(", "))
+            } else {
+                format!(
+                    "{} field(s) changed, Enter shows before / after; {}",
+                    r.changes.len(),
+                    r.documents.join(", ")
+                )
+            };
+            lines.push(Line::from(Span::styled(fit(&what, width), theme.dim())));
+        }
+        f.render_widget(Paragraph::new(lines), detail);
+    }
+}
