@@ -614,6 +614,31 @@ pub enum CommandBody {
         #[serde(default)]
         payments: Vec<crate::core::counter::CounterPayment>,
     },
+    /// Settle an invoice's dispute (a short payment): write it off (all,
+    /// or `amount` of it with the rest reinstated) within the operator's
+    /// authority, or reinstate it as open receivable.
+    ResolveDispute {
+        invoice: Code,
+        action: crate::core::cash::DisputeAction,
+        #[serde(default)]
+        amount: Option<Decimal>,
+        reason: String,
+    },
+    /// Route an exception kind in an entity (or one of its warehouses):
+    /// the role that owns a new one, its service level in days and, for
+    /// the kinds computed on the clock, the days before it counts
+    /// (unchanged when not given). A governed change: a second person
+    /// approves it.
+    SetExceptionRouting {
+        entity: Code,
+        #[serde(default)]
+        warehouse: Option<Code>,
+        kind: crate::core::exceptions::ExceptionKind,
+        owner: crate::core::auth::Role,
+        sla_days: u32,
+        #[serde(default)]
+        after_days: Option<u32>,
+    },
 }
 
 impl CommandBody {
@@ -738,6 +763,8 @@ impl CommandBody {
             IssueSupplierDebitNote { .. } => "issue_supplier_debit_note",
             ReceiveSupplierRefund { .. } => "receive_supplier_refund",
             WillCallSale { .. } => "will_call_sale",
+            ResolveDispute { .. } => "resolve_dispute",
+            SetExceptionRouting { .. } => "set_exception_routing",
         }
     }
 
@@ -967,6 +994,8 @@ pub const NAMES: &[&str] = &[
     "issue_supplier_debit_note",
     "receive_supplier_refund",
     "will_call_sale",
+    "resolve_dispute",
+    "set_exception_routing",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1057,6 +1086,10 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "reassign_exception" | "snooze_exception" => Permission::ApproveChanges,
         "comment_exception" => Permission::ViewMasterData,
         "escalate_exceptions" => Permission::ApproveChanges,
+        // Within the operator's write-off authority (checked in decide).
+        "resolve_dispute" => Permission::ManageCredit,
+        // Governed: applies when somebody else approves it.
+        "set_exception_routing" => Permission::ApproveChanges,
         _ => return None,
     })
 }

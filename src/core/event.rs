@@ -38,6 +38,14 @@ pub enum Change {
         zone: String,
         from: chrono::NaiveDate,
     },
+    /// Who owns an exception kind in an entity (or one of its
+    /// warehouses), its service level and threshold.
+    ExceptionRouting {
+        entity: Code,
+        warehouse: Option<Code>,
+        kind: super::exceptions::ExceptionKind,
+        route: super::exceptions::Route,
+    },
 }
 
 impl Change {
@@ -55,6 +63,15 @@ impl Change {
                 format!("period {entity}/{period}")
             }
             Change::TimeZone { place, .. } => format!("time zone of {place}"),
+            Change::ExceptionRouting {
+                entity,
+                warehouse,
+                kind,
+                ..
+            } => match warehouse {
+                Some(w) => format!("exception routing {entity}/{w}/{kind}"),
+                None => format!("exception routing {entity}/{kind}"),
+            },
         }
     }
 }
@@ -616,6 +633,19 @@ pub enum Event {
     DepositReleased {
         order: Code,
         amount: Decimal,
+    },
+    /// An invoice's dispute settled: written off (with its journal) or
+    /// reinstated as open receivable.
+    DisputeResolved {
+        resolution: super::cash::DisputeResolution,
+        journal: Option<JournalEntry>,
+    },
+    /// An exception routing rule set (approved by a second person).
+    ExceptionRoutingSet {
+        entity: Code,
+        warehouse: Option<Code>,
+        kind: super::exceptions::ExceptionKind,
+        route: super::exceptions::Route,
     },
 }
 

@@ -388,7 +388,9 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::SupplierRefundReceived { .. }
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }
-        | Event::DepositReleased { .. } => {}
+        | Event::DepositReleased { .. }
+        | Event::DisputeResolved { .. }
+        | Event::ExceptionRoutingSet { .. } => {}
     }
 }
 

@@ -278,6 +278,10 @@ pub fn aging_ar(s: &State, o: &Options) -> Table {
     for m in s.credit_memos.values().filter(|m| m.date > as_of) {
         *later.entry(m.invoice.as_str()).or_default() += m.to_invoice;
     }
+    // A dispute written off later was still owed (disputed) as of then.
+    for d in s.dispute_resolutions.values().filter(|d| d.date > as_of) {
+        *later.entry(d.invoice.as_str()).or_default() += d.written_off;
+    }
     let mut numbers: std::collections::BTreeSet<&str> = s
         .index
         .open_invoices
@@ -553,6 +557,20 @@ pub fn statement_data(
             format!("credit on account refunded {}", r.reference),
             String::new(),
             r.amount,
+        ));
+    }
+    for d in s
+        .dispute_resolutions
+        .values()
+        .filter(|d| d.customer == code && !d.written_off.is_zero())
+    {
+        lines.push((
+            d.date,
+            3,
+            d.number.clone(),
+            format!("dispute on {} written off: {}", d.invoice, d.reason),
+            String::new(),
+            -d.written_off,
         ));
     }
     for m in s.credit_memos.values().filter(|m| m.customer == code) {

@@ -31,7 +31,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// 11: debit memos, supplier debit notes and refunds, and suppliers'
 /// debit balances (issue 16); will-call deposits earmarked for their
 /// orders (issue 14).
-pub const STATE_VERSION: u8 = 11;
+/// 12: disputes resolved (written off or reinstated, with their dates),
+/// the date each customer's credit on account has stood since, and the
+/// exception routing rules (issue 20).
+pub const STATE_VERSION: u8 = 12;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
