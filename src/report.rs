@@ -893,10 +893,22 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                         how.clone(),
                     ),
                 };
+                let age = (end - x.date).num_days().max(0);
+                // Severity from the amount and, while open, the age
+                // against the kind's service level.
+                let severity = if x.is_open() {
+                    crate::core::exceptions::severity_at(
+                        x.severity,
+                        age,
+                        crate::core::exceptions::route_of(s, x).sla_days,
+                    )
+                } else {
+                    x.severity
+                };
                 t.rows.push(vec![
                     x.id.to_string(),
                     x.kind.as_str().to_string(),
-                    x.severity.as_str().to_string(),
+                    severity.as_str().to_string(),
                     x.blocked.to_string(),
                     x.entity.clone().unwrap_or_default(),
                     x.warehouse.clone().unwrap_or_default(),
@@ -905,7 +917,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     x.unit.clone(),
                     x.raised_at.format("%Y-%m-%d %H:%M").to_string(),
                     status,
-                    (end - x.date).num_days().max(0).to_string(),
+                    age.to_string(),
                     by,
                     how,
                 ]);
@@ -933,6 +945,66 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     format!("promised {}", b.promise),
                     "open (as of today)".into(),
                     b.days.to_string(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            // The report's day as a clock: its end, so that a cutoff
+            // passed during the day counts.
+            let now = today
+                .and_hms_opt(23, 59, 59)
+                .map(|t| t.and_utc())
+                .unwrap_or_default();
+            use crate::core::exceptions::{
+                late_shipments, route, severity, severity_at, unapplied_cash, ExceptionKind,
+            };
+            for l in late_shipments(s, now) {
+                if !wanted(&l.entity) {
+                    continue;
+                }
+                let kind = ExceptionKind::LateShipment;
+                let r = route(s, kind, &l.entity, Some(&l.warehouse));
+                t.rows.push(vec![
+                    String::new(),
+                    kind.as_str().into(),
+                    severity_at(severity(kind, l.value), l.days, r.sla_days)
+                        .as_str()
+                        .into(),
+                    format!("order {} line {}", l.order, l.line),
+                    l.entity.clone(),
+                    l.warehouse.clone(),
+                    r.owner.to_string(),
+                    l.value.to_string(),
+                    l.currency.clone(),
+                    format!("ship by {}", l.ship_by.format("%Y-%m-%d %H:%M")),
+                    format!("open (as of today): must arrive {}", l.must_arrive),
+                    l.days.to_string(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            for c in unapplied_cash(s, now) {
+                if !wanted(&c.entity) {
+                    continue;
+                }
+                let kind = ExceptionKind::UnappliedCash;
+                let r = route(s, kind, &c.entity, None);
+                let past = c.days - i64::from(r.after_days);
+                t.rows.push(vec![
+                    String::new(),
+                    kind.as_str().into(),
+                    severity_at(severity(kind, c.amount), past, r.sla_days)
+                        .as_str()
+                        .into(),
+                    format!("credit of {}", c.customer),
+                    c.entity.clone(),
+                    String::new(),
+                    r.owner.to_string(),
+                    c.amount.to_string(),
+                    c.currency.clone(),
+                    format!("since {}", c.since),
+                    format!("open (as of today): over {} days", r.after_days),
+                    c.days.to_string(),
                     String::new(),
                     String::new(),
                 ]);

@@ -399,3 +399,165 @@ fn a_missing_data_quality_finding_is_caught_by_the_invariant() {
     missing.open_exceptions.clear();
     assert!(depot::core::invariants::check_state(&missing).is_err());
 }
+
+fn run_at(
+    s: &mut State,
+    operator: &str,
+    at: chrono::DateTime<Utc>,
+    json: serde_json::Value,
+) -> Result<Envelope, depot::core::Rejection> {
+    execute(
+        s,
+        &Command {
+            operator: operator.into(),
+            session: "test".into(),
+            time: at,
+            key: None,
+            body: serde_json::from_value(json).unwrap(),
+        },
+    )
+}
+
+/// C0002's invoice IN-000001 (1762.39), paid 1700.00 "in full": 62.39
+/// disputed.
+fn disputed_invoice(s: &mut State) {
+    use serde_json::json;
+    for (who, cmd) in [
+        (
+            "CLERK1",
+            json!({"cmd": "place_order", "customer": "C0002", "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
+        ),
+        (
+            "SHIP1",
+            json!({"cmd": "release_order", "number": "SO-000001"}),
+        ),
+        (
+            "PICK1",
+            json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 1, "bin": "B-03-03", "item": "FAS-1001", "qty": "12"}),
+        ),
+        (
+            "PICK1",
+            json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 2, "bin": "R-01-02", "item": "FAS-1001", "qty": "8"}),
+        ),
+        (
+            "PACK1",
+            json!({"cmd": "pack_carton", "list": "PK-000001", "contents": [{"item": "FAS-1001", "qty": "20"}], "weight": "26.22"}),
+        ),
+        (
+            "SHIP1",
+            json!({"cmd": "ship_pick", "list": "PK-000001", "carrier": "FEDEX", "service": "GND", "freight": "12.50"}),
+        ),
+        (
+            "AR1",
+            json!({"cmd": "invoice_shipments", "shipments": ["SH-000001"]}),
+        ),
+        (
+            "AR1",
+            json!({"cmd": "receive_payment", "customer": "C0002", "method": "transfer", "amount": "1700.00", "apply": [{"invoice": "IN-000001", "amount": "1700.00", "settle": true}]}),
+        ),
+    ] {
+        run_at(s, who, now(), cmd).unwrap();
+    }
+}
+
+#[test]
+fn a_written_off_dispute_keeps_its_date_for_aging_as_of_an_earlier_day() {
+    let (mut s, _) = demo();
+    disputed_invoice(&mut s);
+    assert_eq!(s.open_exceptions.len(), 1);
+    let later = now() + chrono::Duration::days(10);
+    run_at(
+        &mut s,
+        "AR1",
+        later,
+        serde_json::json!({"cmd": "resolve_dispute", "invoice": "IN-000001",
+            "action": "write_off", "reason": "damaged in transit"}),
+    )
+    .unwrap();
+    assert!(s.open_exceptions.is_empty());
+    depot::core::invariants::check_state(&s).unwrap();
+    let row = |day: chrono::NaiveDate| {
+        depot::report::build("aging-ar", &s, Some("US01"), day)
+            .unwrap()
+            .rows
+            .into_iter()
+            .find(|r| r[0] == "C0002")
+    };
+    // Before the write-off the disputed 62.39 was still owed.
+    let before = row(now().date_naive() + chrono::Duration::days(5)).expect("C0002 owed then");
+    assert_eq!(
+        before.last().map(String::as_str),
+        Some("62.39"),
+        "{before:?}"
+    );
+    // From its date on, nothing.
+    assert!(row(later.date_naive()).is_none());
+    // The statement lists the write-off and ends at zero.
+    let t = depot::report::build_with(
+        "statement",
+        &s,
+        &depot::report::Options {
+            customer: Some("C0002".into()),
+            ..depot::report::Options::new(None, later.date_naive())
+        },
+    )
+    .unwrap();
+    assert!(t.rows.iter().any(|r| r[2].contains("written off")), "{t:?}");
+    assert_eq!(t.rows.last().map(|r| r[5].as_str()), Some("0.00"));
+}
+
+#[test]
+fn the_report_lists_late_shipments_and_stale_credit_as_of_its_day() {
+    use serde_json::json;
+    let (mut s, _) = demo();
+    run_at(
+        &mut s,
+        "CLERK1",
+        now(),
+        json!({"cmd": "place_order", "customer": "C0041",
+        "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
+    )
+    .unwrap();
+    run_at(
+        &mut s,
+        "AR1",
+        now(),
+        json!({"cmd": "receive_payment", "customer": "C0002",
+        "method": "cash", "amount": "500.00"}),
+    )
+    .unwrap();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let kinds = |t: &depot::report::Table| -> Vec<(String, String, String)> {
+        t.rows
+            .iter()
+            .filter(|r| r[1] == "late_shipment" || r[1] == "unapplied_cash")
+            .map(|r| (r[1].clone(), r[3].clone(), r[6].clone()))
+            .collect()
+    };
+    // On the order's day: nothing late, the credit is fresh.
+    let t = depot::report::build("exceptions", &s, None, now().date_naive()).unwrap();
+    assert!(kinds(&t).is_empty(), "{:?}", kinds(&t));
+    // A week later the order is late; a month later the cash is stale too.
+    let t = depot::report::build("exceptions", &s, None, day(2)).unwrap();
+    assert_eq!(
+        kinds(&t),
+        vec![(
+            "late_shipment".to_string(),
+            "order SO-000001 line 1".to_string(),
+            "supervisor".to_string()
+        )]
+    );
+    let t = depot::report::build("exceptions", &s, None, day(30)).unwrap();
+    let k = kinds(&t);
+    assert!(
+        k.contains(&(
+            "unapplied_cash".to_string(),
+            "credit of C0002".to_string(),
+            "ar_clerk".to_string()
+        )),
+        "{k:?}"
+    );
+    // Medium by its value, two levels up past twice its service level.
+    let late = t.rows.iter().find(|r| r[1] == "late_shipment").unwrap();
+    assert_eq!(late[2], "critical", "{late:?}");
+}

@@ -251,6 +251,18 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             // The exception queue: how many are open, and the person an
             // operator code is tied to (itself when none).
             "open_exceptions" => s.open_exceptions.len().to_string(),
+            // Kinds computed on the clock: how many as of an instant.
+            w if w.starts_with("late_shipments@") || w.starts_with("unapplied_cash@") => {
+                let (what, at) = w.split_once('@').unwrap();
+                let at = chrono::DateTime::parse_from_rfc3339(at)
+                    .expect("an RFC 3339 instant after @")
+                    .with_timezone(&Utc);
+                match what {
+                    "late_shipments" => depot::core::exceptions::late_shipments(s, at).len(),
+                    _ => depot::core::exceptions::unapplied_cash(s, at).len(),
+                }
+                .to_string()
+            }
             w if w.starts_with("person:") => {
                 let op = &w["person:".len()..];
                 depot::core::exceptions::person_of(s, op).to_string()

@@ -1213,6 +1213,63 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 },
             }
         }
+        // Disputes settled directly (the queue's approve and reject do it
+        // too): written off, in part or in full, or reinstated.
+        16 | 17 if rng.chance(15) => {
+            let disputed: Vec<&depot::core::billing::Invoice> = s
+                .index
+                .open_invoices
+                .values()
+                .flatten()
+                .filter_map(|n| s.invoices.get(n))
+                .filter(|i| !i.disputed.is_zero())
+                .collect();
+            let (invoice, disputed) = match disputed.first() {
+                Some(_) => {
+                    let i = *rng.pick(&disputed);
+                    (i.number.clone(), i.disputed)
+                }
+                None => ("IN-000001".to_string(), Decimal::ONE),
+            };
+            let write_off = rng.chance(60);
+            CommandBody::ResolveDispute {
+                invoice,
+                action: if write_off {
+                    depot::core::cash::DisputeAction::WriteOff
+                } else {
+                    depot::core::cash::DisputeAction::Reinstate
+                },
+                amount: if write_off && rng.chance(30) {
+                    Some((disputed / Decimal::from(2)).round_dp(2))
+                } else {
+                    None
+                },
+                reason: "simulated".into(),
+            }
+        }
+        // Routing rules changed now and then (a governed change that the
+        // random approvals apply): exceptions raised later follow them.
+        16 | 17 if rng.chance(3) => {
+            use depot::core::exceptions::ExceptionKind;
+            let kind = *rng.pick(&ExceptionKind::ALL);
+            let entity = if rng.chance(80) { "US01" } else { "CA01" };
+            CommandBody::SetExceptionRouting {
+                entity: entity.into(),
+                warehouse: if rng.chance(30) {
+                    Some(if rng.chance(80) { "CHI" } else { "TOR" }.into())
+                } else {
+                    None
+                },
+                kind,
+                owner: *rng.pick(&depot::core::auth::Role::ALL),
+                sla_days: rng.below(6) as u32,
+                after_days: if rng.chance(50) {
+                    Some(rng.below(40) as u32)
+                } else {
+                    None
+                },
+            }
+        }
         // The exception queue's actions on any open exception (every
         // kind): the invariant holds the queue to the documents.
         16 | 17 if !s.open_exceptions.is_empty() && rng.chance(40) => {
@@ -1599,6 +1656,18 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) -> std::collections::BTree
             })
         }),
     );
+    // The kinds computed on the clock, as of the run's end and a month
+    // later: each names a document the state has.
+    for at in [time_of(steps), time_of(steps) + Duration::days(31)] {
+        for l in depot::core::exceptions::late_shipments(&w.state, at) {
+            assert!(w.state.orders.contains_key(&l.order) && l.qty > Decimal::ZERO);
+            seen.insert("a late shipment".into());
+        }
+        for c in depot::core::exceptions::unapplied_cash(&w.state, at) {
+            assert!(c.amount > Decimal::ZERO && c.days > 0, "seed {seed}: {c:?}");
+            seen.insert("unapplied cash past its limit".into());
+        }
+    }
     for e in &w.log {
         seen.insert(format!("command {}", e.command));
     }
@@ -1647,6 +1716,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "auto_match_bank",
         "match_bank_line",
         "post_bank_line",
+        "resolve_dispute",
     ] {
         wanted.push(format!("command {cmd}"));
     }

@@ -21,6 +21,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
         let quality = super::quality::before(state, event);
         apply_event(state, env.seq, event);
         super::quality::after(state, event);
+        super::cash::track_unapplied(state, event);
         super::exceptions::apply_event(state, env, event);
         // The queue follows the documents in the same record.
         super::exceptions::sync(state, env, event);
@@ -211,6 +212,8 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         Event::DepositApplied { order, .. } | Event::DepositReleased { order, .. } => {
             vec![order.clone()]
         }
+        Event::DisputeResolved { resolution, .. } => of_invoice(&resolution.invoice),
+        Event::ExceptionRoutingSet { .. } => Vec::new(),
     }
 }
 
@@ -343,7 +346,9 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }
         | Event::DepositReleased { .. }
-        | Event::DataQualityRulesSet { .. } => {}
+        | Event::DataQualityRulesSet { .. }
+        | Event::DisputeResolved { .. }
+        | Event::ExceptionRoutingSet { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -510,6 +515,9 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::DepositTaken(_) | Event::DepositApplied { .. } | Event::DepositReleased { .. } => {
             super::counter::apply_deposit_event(state, event)
         }
+        Event::DisputeResolved { .. } => super::cash::apply_dispute(state, event),
+        // The queue's own: `exceptions::apply_event`.
+        Event::ExceptionRoutingSet { .. } => {}
     }
     super::landed::track(state, event);
 }
@@ -769,5 +777,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::DebitMemoIssued { journal, .. }
         | Event::SupplierDebitNoted { journal, .. }
         | Event::SupplierRefundReceived { journal, .. } => vec![journal],
+        Event::DisputeResolved { journal, .. } => journal.iter().collect(),
+        Event::ExceptionRoutingSet { .. } => Vec::new(),
     }
 }

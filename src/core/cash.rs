@@ -450,3 +450,231 @@ pub fn apply_event(state: &mut State, event: &Event) {
             .insert(receipt.number.clone(), receipt.clone());
     }
 }
+
+/// How a dispute is settled (`resolve_dispute`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeAction {
+    /// The customer is right: the disputed amount (or the part given) is
+    /// written off (Dr Write-off / Cr AR); any rest is reinstated.
+    WriteOff,
+    /// The customer owes it: the disputed amount is open for payment
+    /// again (no posting: it never left AR).
+    Reinstate,
+}
+
+/// A dispute settled: kept with its date, so that AR aging as of an
+/// earlier day still shows what the write-off later took off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeResolution {
+    pub number: Code,
+    pub invoice: Code,
+    pub customer: Code,
+    pub entity: Code,
+    pub date: chrono::NaiveDate,
+    /// In the invoice's currency.
+    pub written_off: Decimal,
+    pub reinstated: Decimal,
+    /// AR relieved in the base currency by the write-off.
+    pub base: Decimal,
+    pub reason: String,
+}
+
+impl DisputeResolution {
+    /// How it cleared the exception, for the queue's history.
+    pub fn how(&self) -> String {
+        match (self.written_off.is_zero(), self.reinstated.is_zero()) {
+            (false, true) => format!("written off {}: {}", self.written_off, self.reason),
+            (true, _) => format!("reinstated {}: {}", self.reinstated, self.reason),
+            (false, false) => format!(
+                "written off {}, reinstated {}: {}",
+                self.written_off, self.reinstated, self.reason
+            ),
+        }
+    }
+}
+
+/// What an AR clerk may write off on one dispute, in the entity's base
+/// currency; a controller or an admin has no limit of this kind.
+pub const AR_CLERK_WRITE_OFF_MAX: Decimal = Decimal::from_parts(100_000, 0, 0, false, 2);
+
+/// The most `roles` may write off at once (`None`: no limit).
+pub fn write_off_authority(roles: &[super::auth::Role]) -> Option<Decimal> {
+    use super::auth::Role;
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Admin | Role::Controller))
+    {
+        return None;
+    }
+    Some(AR_CLERK_WRITE_OFF_MAX)
+}
+
+/// Settle an invoice's dispute: write it off (all of it, or `amount` of
+/// it with the rest reinstated) within the operator's authority, or
+/// reinstate it as open receivable.
+pub fn resolve_dispute(
+    state: &State,
+    cmd: &Command,
+    invoice: &str,
+    action: DisputeAction,
+    amount: Option<Decimal>,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let inv = state
+        .invoices
+        .get(invoice)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Invoice,
+            key: invoice.to_string(),
+        })?;
+    if inv.disputed <= Decimal::ZERO {
+        return Err(Rejection::NotDisputed {
+            invoice: inv.number.clone(),
+        });
+    }
+    validate::text("reason", reason, true)?;
+    if reason.chars().count() > super::exceptions::TEXT_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "reason".into(),
+            value: "longer".into(),
+            min: "1".into(),
+            max: format!("{} characters", super::exceptions::TEXT_MAX),
+        });
+    }
+    let written_off = match (action, amount) {
+        (DisputeAction::Reinstate, None) => Decimal::ZERO,
+        (DisputeAction::Reinstate, Some(_)) => {
+            return Err(Rejection::OutOfRange {
+                field: "amount".into(),
+                value: "given".into(),
+                min: "none (a reinstatement takes the whole dispute)".into(),
+                max: "none".into(),
+            })
+        }
+        (DisputeAction::WriteOff, None) => inv.disputed,
+        (DisputeAction::WriteOff, Some(a)) => {
+            validate::amount("amount", a, &inv.currency)?;
+            if a <= Decimal::ZERO || a > inv.disputed {
+                return Err(Rejection::OutOfRange {
+                    field: "amount".into(),
+                    value: a.to_string(),
+                    min: inv.currency.minor_unit().to_string(),
+                    max: inv.disputed.to_string(),
+                });
+            }
+            a
+        }
+    };
+    let base = state
+        .entities
+        .get(&inv.entity)
+        .map(|e| e.base_currency.clone())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: inv.entity.clone(),
+        })?;
+    let relief = if written_off.is_zero() {
+        Decimal::ZERO
+    } else {
+        super::billing::base_relief(&base, written_off, inv.open, inv.base_open, inv.rate)
+    };
+    if written_off > Decimal::ZERO {
+        let roles = state
+            .operators
+            .get(&cmd.operator)
+            .map(|o| o.roles.as_slice())
+            .unwrap_or(&[]);
+        if let Some(limit) = write_off_authority(roles) {
+            if relief > limit {
+                return Err(Rejection::AboveAuthority {
+                    operator: cmd.operator.clone(),
+                    amount: relief,
+                    limit,
+                });
+            }
+        }
+    }
+    let date = cmd.entity_date(state, &inv.entity);
+    let number = format!("DR-{:06}", state.next_dispute_resolution + 1);
+    let journal = if written_off.is_zero() {
+        None
+    } else {
+        Some(
+            Posting::new(state, &inv.entity, date, &number, "dispute written off")
+                .debit(PostingKey::WriteOff, relief, None)
+                .credit(PostingKey::Receivables, relief, Some(&inv.customer))
+                .build()?,
+        )
+    };
+    Ok(vec![Event::DisputeResolved {
+        resolution: DisputeResolution {
+            number,
+            invoice: inv.number.clone(),
+            customer: inv.customer.clone(),
+            entity: inv.entity.clone(),
+            date,
+            written_off,
+            reinstated: inv.disputed - written_off,
+            base: relief,
+            reason: reason.to_string(),
+        },
+        journal,
+    }])
+}
+
+/// Apply `DisputeResolved`.
+pub fn apply_dispute(state: &mut State, event: &Event) {
+    let Event::DisputeResolved {
+        resolution: r,
+        journal,
+    } = event
+    else {
+        return;
+    };
+    state.next_dispute_resolution += 1;
+    if let Some(inv) = state.invoices.get_mut(&r.invoice) {
+        inv.disputed = Decimal::ZERO;
+        inv.adjusted += r.written_off;
+        inv.open -= r.written_off;
+        inv.base_open -= r.base;
+        if inv.open.is_zero() {
+            super::state::Indexes::remove(&mut state.index.open_invoices, &r.customer, &r.invoice);
+        }
+    }
+    if let Some(j) = journal {
+        super::apply::apply_journal(state, j);
+    }
+    state
+        .dispute_resolutions
+        .insert(r.number.clone(), r.clone());
+}
+
+/// Keep `State::unapplied_since` in step after an event that may have
+/// changed a customer's credit on account: the day it rose from zero,
+/// forgotten when it falls back to zero.
+pub fn track_unapplied(state: &mut State, event: &Event) {
+    let (key, date) = match event {
+        Event::PaymentReceived { receipt, .. } => (
+            (receipt.entity.clone(), receipt.customer.clone()),
+            receipt.date,
+        ),
+        Event::CreditRefunded { refund, .. } => (
+            (refund.entity.clone(), refund.customer.clone()),
+            refund.date,
+        ),
+        Event::CreditMemoIssued { memo, .. } => {
+            ((memo.entity.clone(), memo.customer.clone()), memo.date)
+        }
+        _ => return,
+    };
+    if state
+        .unapplied
+        .get(&key)
+        .is_some_and(|v| *v > Decimal::ZERO)
+    {
+        state.unapplied_since.entry(key).or_insert(date);
+    } else {
+        state.unapplied_since.remove(&key);
+    }
+}

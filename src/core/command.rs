@@ -623,6 +623,31 @@ pub enum CommandBody {
         entity: Option<Code>,
         rules: crate::core::quality::QualityRules,
     },
+    /// Settle an invoice's dispute (a short payment): write it off (all,
+    /// or `amount` of it with the rest reinstated) within the operator's
+    /// authority, or reinstate it as open receivable.
+    ResolveDispute {
+        invoice: Code,
+        action: crate::core::cash::DisputeAction,
+        #[serde(default)]
+        amount: Option<Decimal>,
+        reason: String,
+    },
+    /// Route an exception kind in an entity (or one of its warehouses):
+    /// the role that owns a new one, its service level in days and, for
+    /// the kinds computed on the clock, the days before it counts
+    /// (unchanged when not given). A governed change: a second person
+    /// approves it.
+    SetExceptionRouting {
+        entity: Code,
+        #[serde(default)]
+        warehouse: Option<Code>,
+        kind: crate::core::exceptions::ExceptionKind,
+        owner: crate::core::auth::Role,
+        sla_days: u32,
+        #[serde(default)]
+        after_days: Option<u32>,
+    },
 }
 
 impl CommandBody {
@@ -748,6 +773,8 @@ impl CommandBody {
             ReceiveSupplierRefund { .. } => "receive_supplier_refund",
             WillCallSale { .. } => "will_call_sale",
             SetDataQualityRules { .. } => "set_data_quality_rules",
+            ResolveDispute { .. } => "resolve_dispute",
+            SetExceptionRouting { .. } => "set_exception_routing",
         }
     }
 
@@ -978,6 +1005,8 @@ pub const NAMES: &[&str] = &[
     "receive_supplier_refund",
     "will_call_sale",
     "set_data_quality_rules",
+    "resolve_dispute",
+    "set_exception_routing",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1069,6 +1098,10 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "comment_exception" => Permission::ViewMasterData,
         "escalate_exceptions" => Permission::ApproveChanges,
         "set_data_quality_rules" => Permission::ManageDataQuality,
+        // Within the operator's write-off authority (checked in decide).
+        "resolve_dispute" => Permission::ManageCredit,
+        // Governed: applies when somebody else approves it.
+        "set_exception_routing" => Permission::ApproveChanges,
         _ => return None,
     })
 }

@@ -490,6 +490,58 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             let tenders: Vec<_> = payments.iter().collect();
             super::counter::will_call(state, cmd, customer, warehouse, lines, &tenders)
         }
+        CommandBody::ResolveDispute {
+            invoice,
+            action,
+            amount,
+            reason,
+        } => cash::resolve_dispute(state, cmd, invoice, *action, *amount, reason),
+        CommandBody::SetExceptionRouting {
+            entity,
+            warehouse,
+            kind,
+            owner,
+            sla_days,
+            after_days,
+        } => {
+            let (warehouse, route) = super::exceptions::check_routing(
+                state,
+                entity,
+                warehouse.as_deref(),
+                *kind,
+                *owner,
+                *sla_days,
+                *after_days,
+            )?;
+            let now = super::exceptions::route(state, *kind, entity, warehouse.as_deref());
+            let set = state
+                .exception_routing
+                .get(&(entity.clone(), warehouse.clone(), *kind));
+            if set == Some(&route) || (set.is_none() && now == route) {
+                return Err(Rejection::NoChange);
+            }
+            let mut fields = Vec::new();
+            if now.owner != route.owner {
+                fields.push("owner".to_string());
+            }
+            if now.sla_days != route.sla_days {
+                fields.push("sla_days".to_string());
+            }
+            if now.after_days != route.after_days {
+                fields.push("after_days".to_string());
+            }
+            request_change(
+                state,
+                cmd,
+                Change::ExceptionRouting {
+                    entity: entity.clone(),
+                    warehouse,
+                    kind: *kind,
+                    route,
+                },
+                fields,
+            )
+        }
         _ => unreachable_master(),
     }
 }
@@ -885,6 +937,28 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
             entity: entity.clone(),
             rules: rules.clone(),
         },
+        Change::ExceptionRouting {
+            entity,
+            warehouse,
+            kind,
+            route,
+        } => {
+            super::exceptions::check_routing(
+                state,
+                entity,
+                warehouse.as_deref(),
+                *kind,
+                route.owner,
+                route.sla_days,
+                Some(route.after_days),
+            )?;
+            Event::ExceptionRoutingSet {
+                entity: entity.clone(),
+                warehouse: warehouse.clone(),
+                kind: *kind,
+                route: *route,
+            }
+        }
     };
     Ok(vec![approved, applied])
 }

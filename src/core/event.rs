@@ -43,6 +43,14 @@ pub enum Change {
         entity: Option<Code>,
         rules: super::quality::QualityRules,
     },
+    /// Who owns an exception kind in an entity (or one of its
+    /// warehouses), its service level and threshold.
+    ExceptionRouting {
+        entity: Code,
+        warehouse: Option<Code>,
+        kind: super::exceptions::ExceptionKind,
+        route: super::exceptions::Route,
+    },
 }
 
 impl Change {
@@ -64,6 +72,15 @@ impl Change {
                 "data-quality rules of {}",
                 entity.as_deref().unwrap_or("every entity")
             ),
+            Change::ExceptionRouting {
+                entity,
+                warehouse,
+                kind,
+                ..
+            } => match warehouse {
+                Some(w) => format!("exception routing {entity}/{w}/{kind}"),
+                None => format!("exception routing {entity}/{kind}"),
+            },
         }
     }
 }
@@ -630,6 +647,19 @@ pub enum Event {
     DataQualityRulesSet {
         entity: Option<Code>,
         rules: super::quality::QualityRules,
+    },
+    /// An invoice's dispute settled: written off (with its journal) or
+    /// reinstated as open receivable.
+    DisputeResolved {
+        resolution: super::cash::DisputeResolution,
+        journal: Option<JournalEntry>,
+    },
+    /// An exception routing rule set (approved by a second person).
+    ExceptionRoutingSet {
+        entity: Code,
+        warehouse: Option<Code>,
+        kind: super::exceptions::ExceptionKind,
+        route: super::exceptions::Route,
     },
 }
 

@@ -49,13 +49,23 @@ pub enum ExceptionKind {
     GovernedChange,
     /// A request to reopen a closed period.
     PeriodReopen,
+    /// An invoice paid short and disputed: the difference is written off
+    /// or reinstated as open receivable (`resolve_dispute`).
+    ShortPayment,
+    /// An order line not shipped in time for the customer's must-arrive
+    /// date (past the carrier's cutoff of its last ship day): computed on
+    /// the clock (`late_shipments`), never stored.
+    LateShipment,
+    /// A customer's credit on account (cash not applied) older than the
+    /// entity's limit: computed on the clock (`unapplied_cash`).
+    UnappliedCash,
     /// A master record breaking a data-quality rule (`quality`), until
     /// it is fixed.
     DataQuality,
 }
 
 impl ExceptionKind {
-    pub const ALL: [ExceptionKind; 10] = [
+    pub const ALL: [ExceptionKind; 13] = [
         ExceptionKind::CreditHold,
         ExceptionKind::PriceApproval,
         ExceptionKind::ShortPick,
@@ -65,6 +75,9 @@ impl ExceptionKind {
         ExceptionKind::CountVariance,
         ExceptionKind::GovernedChange,
         ExceptionKind::PeriodReopen,
+        ExceptionKind::ShortPayment,
+        ExceptionKind::LateShipment,
+        ExceptionKind::UnappliedCash,
         ExceptionKind::DataQuality,
     ];
 
@@ -79,6 +92,9 @@ impl ExceptionKind {
             ExceptionKind::CountVariance => "count_variance",
             ExceptionKind::GovernedChange => "governed_change",
             ExceptionKind::PeriodReopen => "period_reopen",
+            ExceptionKind::ShortPayment => "short_payment",
+            ExceptionKind::LateShipment => "late_shipment",
+            ExceptionKind::UnappliedCash => "unapplied_cash",
             ExceptionKind::DataQuality => "data_quality",
         }
     }
@@ -95,6 +111,9 @@ impl ExceptionKind {
             ExceptionKind::CountVariance => "count",
             ExceptionKind::GovernedChange => "change",
             ExceptionKind::PeriodReopen => "reopen",
+            ExceptionKind::ShortPayment => "dispute",
+            ExceptionKind::LateShipment => "late",
+            ExceptionKind::UnappliedCash => "cash",
             ExceptionKind::DataQuality => "data",
         }
     }
@@ -118,8 +137,19 @@ impl ExceptionKind {
             | ExceptionKind::CountVariance
             | ExceptionKind::PeriodReopen => Role::Controller,
             ExceptionKind::GovernedChange => Role::Admin,
+            ExceptionKind::ShortPayment | ExceptionKind::UnappliedCash => Role::ArClerk,
+            ExceptionKind::LateShipment => Role::Supervisor,
             ExceptionKind::DataQuality => Role::DataSteward,
         }
+    }
+
+    /// Kinds that are true or not on a day (computed from the documents
+    /// and the clock, never stored in the queue).
+    pub fn clock_passed(self) -> bool {
+        matches!(
+            self,
+            ExceptionKind::LateShipment | ExceptionKind::UnappliedCash
+        )
     }
 
     /// Whether the kind has a reject action (the others are only approved,
@@ -127,7 +157,11 @@ impl ExceptionKind {
     pub fn can_reject(self) -> bool {
         !matches!(
             self,
-            ExceptionKind::ShortPick | ExceptionKind::CountVariance | ExceptionKind::DataQuality
+            ExceptionKind::ShortPick
+                | ExceptionKind::CountVariance
+                | ExceptionKind::LateShipment
+                | ExceptionKind::UnappliedCash
+                | ExceptionKind::DataQuality
         )
     }
 }
@@ -167,6 +201,10 @@ pub enum Blocked {
     Change {
         id: u64,
     },
+    /// A customer invoice with a disputed amount.
+    Invoice {
+        number: Code,
+    },
     /// A master record breaking a data-quality rule: `key` is the item,
     /// customer or supplier code, or `LIST/SKU` for a price.
     DataQuality {
@@ -185,6 +223,7 @@ impl std::fmt::Display for Blocked {
             Blocked::PurchaseOrder { number } => write!(f, "PO {number}"),
             Blocked::Count { number } => write!(f, "count {number}"),
             Blocked::Change { id } => write!(f, "change {id}"),
+            Blocked::Invoice { number } => write!(f, "invoice {number}"),
             Blocked::DataQuality { rule, key } => {
                 write!(f, "{} {key} ({})", rule.record(), rule.problem())
             }
@@ -315,12 +354,146 @@ pub fn sla_days(kind: ExceptionKind) -> i64 {
         ExceptionKind::CreditHold
         | ExceptionKind::PriceApproval
         | ExceptionKind::ShortPick
-        | ExceptionKind::CartonWeight => 1,
+        | ExceptionKind::CartonWeight
+        | ExceptionKind::LateShipment => 1,
         ExceptionKind::PoApproval | ExceptionKind::PeriodReopen => 2,
         ExceptionKind::CountVariance | ExceptionKind::GovernedChange => 3,
-        ExceptionKind::ThreeWayMatch => 5,
-        ExceptionKind::DataQuality => 7,
+        ExceptionKind::ThreeWayMatch | ExceptionKind::UnappliedCash => 5,
+        ExceptionKind::ShortPayment | ExceptionKind::DataQuality => 7,
     }
+}
+
+/// How an exception kind is routed in an entity (or one of its
+/// warehouses): the role that owns a new one, the days it may wait before
+/// it escalates (its service level), and for the kinds computed on the
+/// clock, the days the condition must have lasted before it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub owner: Role,
+    pub sla_days: u32,
+    pub after_days: u32,
+}
+
+/// Longest service level or threshold a routing rule may set, in days.
+pub const ROUTE_DAYS_MAX: u32 = 365;
+
+/// What every entity has until its routing is changed: today's owners
+/// and service levels.
+pub fn default_route(kind: ExceptionKind) -> Route {
+    Route {
+        owner: kind.default_owner(),
+        sla_days: u32::try_from(sla_days(kind)).unwrap_or(1),
+        after_days: match kind {
+            ExceptionKind::UnappliedCash => UNAPPLIED_CASH_DAYS,
+            _ => 0,
+        },
+    }
+}
+
+/// The routing of `kind` for a document of `entity` (and `warehouse`): the
+/// warehouse's rule, else the entity's, else the default.
+pub fn route(state: &State, kind: ExceptionKind, entity: &str, warehouse: Option<&str>) -> Route {
+    let at = |w: Option<&str>| {
+        state
+            .exception_routing
+            .get(&(entity.to_string(), w.map(str::to_string), kind))
+            .copied()
+    };
+    warehouse
+        .and_then(|w| at(Some(w)))
+        .or_else(|| at(None))
+        .unwrap_or_else(|| default_route(kind))
+}
+
+/// The routing that applies to an exception.
+pub fn route_of(state: &State, x: &Exception) -> Route {
+    match &x.entity {
+        Some(e) => route(state, x.kind, e, x.warehouse.as_deref()),
+        None => default_route(x.kind),
+    }
+}
+
+/// Severity now: from the amount at raise, one level higher once the
+/// exception is older than its service level and two once it is twice
+/// as old (never past critical).
+pub fn severity_at(base: Severity, age_days: i64, sla_days: u32) -> Severity {
+    let sla = i64::from(sla_days.max(1));
+    let steps = if age_days > 2 * sla {
+        2
+    } else if age_days > sla {
+        1
+    } else {
+        0
+    };
+    let all = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    let i = all.iter().position(|s| *s == base).unwrap_or(0);
+    all[(i + steps).min(all.len() - 1)]
+}
+
+/// A routing rule as asked: the entity and warehouse known (the warehouse
+/// the entity's), the days within bounds. The threshold not given stays
+/// what it is. Returns the warehouse and the route to set.
+pub fn check_routing(
+    state: &State,
+    entity: &str,
+    warehouse: Option<&str>,
+    kind: ExceptionKind,
+    owner: Role,
+    sla_days: u32,
+    after_days: Option<u32>,
+) -> Result<(Option<Code>, Route), Rejection> {
+    if !state.entities.contains_key(entity) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::Entity,
+            key: entity.chars().take(40).collect(),
+        });
+    }
+    if let Some(w) = warehouse {
+        let wh = state.warehouses.get(w).ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Warehouse,
+            key: w.chars().take(40).collect(),
+        })?;
+        if wh.entity != entity {
+            return Err(Rejection::OutOfRange {
+                field: "warehouse".into(),
+                value: w.to_string(),
+                min: format!("a warehouse of {entity}"),
+                max: format!("a warehouse of {entity}"),
+            });
+        }
+    }
+    let days = |field: &str, v: u32, min: u32| {
+        if v < min || v > ROUTE_DAYS_MAX {
+            return Err(Rejection::OutOfRange {
+                field: field.into(),
+                value: v.to_string(),
+                min: min.to_string(),
+                max: ROUTE_DAYS_MAX.to_string(),
+            });
+        }
+        Ok(())
+    };
+    days("sla_days", sla_days, 1)?;
+    let after = match after_days {
+        Some(a) => {
+            days("after_days", a, 0)?;
+            a
+        }
+        None => route(state, kind, entity, warehouse).after_days,
+    };
+    Ok((
+        warehouse.map(str::to_string),
+        Route {
+            owner,
+            sla_days,
+            after_days: after,
+        },
+    ))
 }
 
 /// The role an exception escalates to from its owner role.
@@ -346,7 +519,7 @@ pub fn escalate(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
             (None, Some(e)) => cmd.entity_date(state, e),
             (None, None) => cmd.date(),
         };
-        if !x.in_queue(today) || x.age_days(cmd.time) <= sla_days(x.kind) {
+        if !x.in_queue(today) || x.age_days(cmd.time) <= i64::from(route_of(state, x).sla_days) {
             continue;
         }
         if let Owner::Role(r) = &x.owner {
@@ -401,9 +574,13 @@ pub fn severity(kind: ExceptionKind, amount: Decimal) -> Severity {
         ExceptionKind::CreditHold | ExceptionKind::PriceApproval => {
             money(amount).max(Severity::Medium)
         }
-        ExceptionKind::ThreeWayMatch | ExceptionKind::PoApproval | ExceptionKind::CountVariance => {
-            money(amount.abs())
-        }
+        ExceptionKind::ThreeWayMatch
+        | ExceptionKind::PoApproval
+        | ExceptionKind::CountVariance
+        | ExceptionKind::ShortPayment
+        | ExceptionKind::UnappliedCash => money(amount.abs()),
+        // A customer waits: never less than medium.
+        ExceptionKind::LateShipment => money(amount).max(Severity::Medium),
     }
 }
 
@@ -585,13 +762,34 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 ),
             })
         }
+        Blocked::Invoice { number } => {
+            let i = state.invoices.get(number)?;
+            if i.disputed <= Decimal::ZERO {
+                return None;
+            }
+            Some(Facts {
+                kind: ExceptionKind::ShortPayment,
+                entity: Some(i.entity.clone()),
+                warehouse: None,
+                party: Some(i.customer.clone()),
+                // The customer's claim: whoever recorded the receipt may
+                // settle it within their authority.
+                requested_by: None,
+                amount: i.disputed,
+                unit: i.currency.to_string(),
+                summary: format!(
+                    "{} disputes {} of invoice {} (open {}, due {})",
+                    i.customer, i.disputed, i.number, i.open, i.due
+                ),
+            })
+        }
         Blocked::Change { id } => {
             let r = state.changes.get(id)?;
             let (kind, entity) = match &r.change {
                 Change::ReopenPeriod { entity, .. } => {
                     (ExceptionKind::PeriodReopen, Some(entity.clone()))
                 }
-                Change::PostingRule { entity, .. } => {
+                Change::PostingRule { entity, .. } | Change::ExceptionRouting { entity, .. } => {
                     (ExceptionKind::GovernedChange, Some(entity.clone()))
                 }
                 Change::Record(super::master::Record::Customer(c)) => {
@@ -719,6 +917,19 @@ fn touched_documents(state: &State, event: &Event) -> Vec<Blocked> {
             list: list.clone(),
             line: *line,
         }],
+        Event::PaymentReceived { receipt, .. } => receipt
+            .applications
+            .iter()
+            .map(|a| Blocked::Invoice {
+                number: a.invoice.clone(),
+            })
+            .collect(),
+        Event::CreditMemoIssued { memo, .. } => vec![Blocked::Invoice {
+            number: memo.invoice.clone(),
+        }],
+        Event::DisputeResolved { resolution, .. } => vec![Blocked::Invoice {
+            number: resolution.invoice.clone(),
+        }],
         _ => Vec::new(),
     }
 }
@@ -742,6 +953,9 @@ fn how(event: &Event) -> String {
         Event::ChangeApproved { .. } => "approved".into(),
         Event::ChangeRejected { reason, .. } => format!("rejected: {reason}"),
         Event::ShortPickAcknowledged { .. } => "acknowledged".into(),
+        Event::DisputeResolved { resolution, .. } => resolution.how(),
+        Event::PaymentReceived { .. } => "paid".into(),
+        Event::CreditMemoIssued { .. } => "credited".into(),
         Event::LineChanged { .. } | Event::LinesAdded { .. } => "order changed".into(),
         Event::MasterUpserted(_) | Event::ListPriceSet { .. } => "record fixed".into(),
         Event::DataQualityRulesSet { .. } => "data-quality rules changed".into(),
@@ -800,6 +1014,12 @@ fn raise(state: &mut State, env: &Envelope, blocked: Blocked, f: Facts) {
         (None, Some(e)) => super::zone::entity_date(state, e, env.time),
         (None, None) => env.time.date_naive(),
     };
+    // Who owns it: the routing in force when it is raised.
+    let owner = f
+        .entity
+        .as_deref()
+        .map(|e| route(state, f.kind, e, f.warehouse.as_deref()).owner)
+        .unwrap_or_else(|| f.kind.default_owner());
     let x = Exception {
         id,
         kind: f.kind,
@@ -812,7 +1032,7 @@ fn raise(state: &mut State, env: &Envelope, blocked: Blocked, f: Facts) {
         warehouse: f.warehouse,
         party: f.party,
         requested_by: f.requested_by,
-        owner: Owner::Role(f.kind.default_owner()),
+        owner: Owner::Role(owner),
         amount: f.amount,
         unit: f.unit,
         summary: f.summary,
@@ -873,6 +1093,12 @@ pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
     }
     for id in state.changes.keys() {
         add(Blocked::Change { id: *id });
+    }
+    // A disputed amount is part of the open amount: only open invoices.
+    for number in state.index.open_invoices.values().flatten() {
+        add(Blocked::Invoice {
+            number: number.clone(),
+        });
     }
     out.extend(super::quality::expected(state));
     out
@@ -1007,6 +1233,20 @@ pub fn clearing_command(x: &Exception, approve: bool, reason: &str) -> Option<Co
         },
         (Blocked::Change { id }, true) => CommandBody::ApproveChange { id: *id },
         (Blocked::Change { id }, false) => CommandBody::RejectChange { id: *id, reason },
+        (Blocked::Invoice { number }, approve) => CommandBody::ResolveDispute {
+            invoice: number.clone(),
+            action: if approve {
+                super::cash::DisputeAction::WriteOff
+            } else {
+                super::cash::DisputeAction::Reinstate
+            },
+            amount: None,
+            reason: if approve {
+                "written off from the exception queue".into()
+            } else {
+                reason
+            },
+        },
         (Blocked::PickLine { .. }, _)
         | (Blocked::Count { .. }, false)
         | (Blocked::DataQuality { .. }, _) => return None,
@@ -1200,6 +1440,16 @@ pub fn apply_event(state: &mut State, env: &Envelope, event: &Event) {
         Event::IdentityLinked { operator, person } if operator != person => {
             state.persons.insert(operator.clone(), person.clone());
         }
+        Event::ExceptionRoutingSet {
+            entity,
+            warehouse,
+            kind,
+            route,
+        } => {
+            state
+                .exception_routing
+                .insert((entity.clone(), warehouse.clone(), *kind), *route);
+        }
         _ => {}
     }
 }
@@ -1247,5 +1497,170 @@ pub fn backorders_past_promise(state: &State, today: NaiveDate) -> Vec<Overdue> 
         }
     }
     out.sort_by(|a, b| b.days.cmp(&a.days).then(a.order.cmp(&b.order)));
+    out
+}
+
+/// An order line that can no longer make its customer's must-arrive date:
+/// not shipped by the carrier's cutoff on the last day that would.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LateLine {
+    pub order: Code,
+    pub line: u32,
+    pub entity: Code,
+    pub customer: Code,
+    pub warehouse: Code,
+    pub sku: Code,
+    /// Left to ship (base units) and what it is worth (order currency).
+    pub qty: Decimal,
+    pub value: Decimal,
+    pub currency: Code,
+    pub must_arrive: NaiveDate,
+    /// The cutoff it had to ship by, on the warehouse's clock.
+    pub ship_by: chrono::NaiveDateTime,
+    /// Whole days past `ship_by` (0 on the day it passed).
+    pub days: i64,
+}
+
+/// When an order must have shipped to arrive in time: the carrier
+/// service's cutoff on the must-arrive date less its transit days (the end
+/// of that day when the order names no service), on the warehouse's clock.
+/// `None` when the customer sets no must-arrive days.
+pub fn ship_by(
+    state: &State,
+    o: &super::sales::SalesOrder,
+) -> Option<(NaiveDate, chrono::NaiveDateTime)> {
+    let c = state.customers.get(&o.customer)?;
+    let days = c.ship_policy.must_arrive_within_days?;
+    let must_arrive = o.date + chrono::Duration::days(i64::from(days));
+    let service = o.carrier.as_ref().and_then(|carrier| {
+        let svc = o.service.as_ref()?;
+        state
+            .carriers
+            .get(carrier)?
+            .services
+            .iter()
+            .find(|s| &s.code == svc)
+    });
+    let at = match service {
+        Some(s) => {
+            (must_arrive - chrono::Duration::days(i64::from(s.transit_days))).and_time(s.cutoff)
+        }
+        None => must_arrive.and_hms_opt(23, 59, 59)?,
+    };
+    Some((must_arrive, at))
+}
+
+/// Order lines past their ship-by cutoff (`ship_by`) without shipping as
+/// of `now` (the caller's clock), more than the routing's grace days:
+/// the "late shipment" kind.
+pub fn late_shipments(state: &State, now: DateTime<Utc>) -> Vec<LateLine> {
+    let mut out = Vec::new();
+    for number in state.index.open_orders.values().flatten() {
+        let Some(o) = state.orders.get(number) else {
+            continue;
+        };
+        if o.status != OrderStatus::Open {
+            continue;
+        }
+        let Some((must_arrive, at)) = ship_by(state, o) else {
+            continue;
+        };
+        for l in o.lines.iter().filter(|l| !l.cancelled && l.qty > l.shipped) {
+            let place = super::zone::Place::Warehouse(l.warehouse.clone());
+            let local = super::zone::local_time(state, &place, now);
+            if local <= at {
+                continue;
+            }
+            let days = (local - at).num_days();
+            let grace = route(
+                state,
+                ExceptionKind::LateShipment,
+                &o.entity,
+                Some(l.warehouse.as_str()),
+            )
+            .after_days;
+            if days < i64::from(grace) {
+                continue;
+            }
+            let qty = l.qty - l.shipped;
+            out.push(LateLine {
+                order: o.number.clone(),
+                line: l.line,
+                entity: o.entity.clone(),
+                customer: o.customer.clone(),
+                warehouse: l.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty,
+                value: (l.price * qty).round_dp(2),
+                currency: o.currency.to_string(),
+                must_arrive,
+                ship_by: at,
+                days,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.ship_by
+            .cmp(&b.ship_by)
+            .then(a.order.cmp(&b.order))
+            .then(a.line.cmp(&b.line))
+    });
+    out
+}
+
+/// A customer's credit on account (cash received, not applied) standing
+/// longer than its entity allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleCredit {
+    pub entity: Code,
+    pub customer: Code,
+    /// Free credit (not earmarked for a will-call), customer currency.
+    pub amount: Decimal,
+    pub currency: Code,
+    /// The day the credit has stood since (without falling to zero).
+    pub since: NaiveDate,
+    /// Days since `since` on the entity's date of `now`.
+    pub days: i64,
+}
+
+/// Days a customer's credit may stand unapplied before it is an
+/// exception, unless the entity's routing says otherwise.
+pub const UNAPPLIED_CASH_DAYS: u32 = 30;
+
+/// Credit on account older than the entity's limit as of `now`: the
+/// "unapplied cash older than N days" kind.
+pub fn unapplied_cash(state: &State, now: DateTime<Utc>) -> Vec<StaleCredit> {
+    let mut out = Vec::new();
+    for ((entity, customer), total) in &state.unapplied {
+        let free = *total - super::counter::earmarked(state, entity, customer);
+        if free <= Decimal::ZERO {
+            continue;
+        }
+        let Some(since) = state
+            .unapplied_since
+            .get(&(entity.clone(), customer.clone()))
+            .copied()
+        else {
+            continue;
+        };
+        let today = super::zone::entity_date(state, entity, now);
+        let days = (today - since).num_days();
+        if days <= i64::from(route(state, ExceptionKind::UnappliedCash, entity, None).after_days) {
+            continue;
+        }
+        out.push(StaleCredit {
+            entity: entity.clone(),
+            customer: customer.clone(),
+            amount: free,
+            currency: state
+                .customers
+                .get(customer)
+                .map(|c| c.currency.to_string())
+                .unwrap_or_default(),
+            since,
+            days,
+        });
+    }
+    out.sort_by(|a, b| b.days.cmp(&a.days).then(a.customer.cmp(&b.customer)));
     out
 }

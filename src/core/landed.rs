@@ -389,7 +389,9 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }
         | Event::DepositReleased { .. }
-        | Event::DataQualityRulesSet { .. } => {}
+        | Event::DataQualityRulesSet { .. }
+        | Event::DisputeResolved { .. }
+        | Event::ExceptionRoutingSet { .. } => {}
     }
 }
 

@@ -287,6 +287,14 @@ pub enum Rejection {
         available: Decimal,
         asked: Decimal,
     },
+    #[error("invoice {invoice} has no disputed amount to resolve")]
+    NotDisputed { invoice: String },
+    #[error("{operator} may write off up to {limit}, not {amount}: give it to a controller")]
+    AboveAuthority {
+        operator: String,
+        amount: Decimal,
+        limit: Decimal,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -368,6 +376,8 @@ pub const ALL_CODES: &[&str] = &[
     "exception_action",
     "not_debitable",
     "insufficient_supplier_debit",
+    "not_disputed",
+    "above_authority",
 ];
 
 impl Rejection {
@@ -450,6 +460,8 @@ impl Rejection {
             Rejection::ExceptionAction { .. } => "exception_action",
             Rejection::NotDebitable { .. } => "not_debitable",
             Rejection::InsufficientSupplierDebit { .. } => "insufficient_supplier_debit",
+            Rejection::NotDisputed { .. } => "not_disputed",
+            Rejection::AboveAuthority { .. } => "above_authority",
         }
     }
 }

@@ -319,6 +319,22 @@ pub struct State {
     #[serde(default)]
     pub quality_names:
         Map<(super::quality::QualityRule, Code, String), std::collections::BTreeSet<Code>>,
+    /// Disputes settled (written off or reinstated) by number, and the
+    /// last number given (state version 12).
+    #[serde(default)]
+    pub dispute_resolutions: Map<Code, super::cash::DisputeResolution>,
+    #[serde(default)]
+    pub next_dispute_resolution: u64,
+    /// (entity, customer) -> the day its credit on account has stood
+    /// since without falling to zero: what "unapplied cash older than N
+    /// days" reads.
+    #[serde(default)]
+    pub unapplied_since: Map<(Code, Code), NaiveDate>,
+    /// Exception routing rules set (governed): (entity, warehouse or none
+    /// for the whole entity, kind) -> owner, service level, threshold.
+    #[serde(default)]
+    pub exception_routing:
+        Map<(Code, Option<Code>, super::exceptions::ExceptionKind), super::exceptions::Route>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

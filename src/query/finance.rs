@@ -212,6 +212,10 @@ pub fn ar_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<O
     for m in s.credit_memos.values().filter(|m| m.date > as_of) {
         *later.entry(m.invoice.as_str()).or_default() += m.to_invoice;
     }
+    // A dispute written off later was still owed (disputed) as of then.
+    for d in s.dispute_resolutions.values().filter(|d| d.date > as_of) {
+        *later.entry(d.invoice.as_str()).or_default() += d.written_off;
+    }
     let mut numbers: std::collections::BTreeSet<&str> = s
         .index
         .open_invoices

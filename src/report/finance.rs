@@ -477,6 +477,20 @@ pub fn statement_data(
             r.amount,
         ));
     }
+    for d in s
+        .dispute_resolutions
+        .values()
+        .filter(|d| d.customer == code && !d.written_off.is_zero())
+    {
+        lines.push((
+            d.date,
+            3,
+            d.number.clone(),
+            format!("dispute on {} written off: {}", d.invoice, d.reason),
+            String::new(),
+            -d.written_off,
+        ));
+    }
     for m in s.credit_memos.values().filter(|m| m.customer == code) {
         lines.push((
             m.date,

@@ -32,7 +32,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// debit balances (issue 16); will-call deposits earmarked for their
 /// orders (issue 14). 12: data-quality rules and the duplicate-name
 /// index their findings read (issue 20); an older store's snapshot is
-/// skipped and the replay raises no finding (it set no rules).
+/// skipped and the replay raises no finding (it set no rules); and
+/// disputes resolved (written off or reinstated, with their dates),
+/// the date each customer's credit on account has stood since, and the
+/// exception routing rules (issue 20).
 pub const STATE_VERSION: u8 = 12;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
