@@ -142,7 +142,7 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     }
     report("item lookup: first key (index build)", cold);
     report("item lookup: per keystroke", per_key);
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     crate::say!(
         "  slowest keys (the query typed so far): {}",
         slowest

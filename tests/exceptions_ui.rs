@@ -336,3 +336,33 @@ fn the_data_steward_sees_the_demo_findings_in_the_queue() {
     let s = d.screen(132, 43);
     assert!(s.contains("fix the record"), "{s}");
 }
+
+/// The kinds computed on the clock are counted in the queue's header, as
+/// of the session's clock: none on the demo's day; months later the
+/// demo's backorders are past their promise, counted as the report lists
+/// them.
+#[test]
+fn the_header_counts_what_the_clock_has_made_overdue() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").expect("SUP1 supervises");
+    assert!(
+        !d.screen(132, 43).contains("| now:"),
+        "{}",
+        d.screen(132, 43)
+    );
+    let later = Utc.from_utc_datetime(
+        &(today() + chrono::Duration::days(120))
+            .and_hms_opt(15, 0, 0)
+            .unwrap(),
+    );
+    let b = MemBackend::demo(today(), later);
+    let past =
+        depot::core::exceptions::backorders_past_promise(&b.state.borrow(), later.date_naive())
+            .len();
+    assert!(past > 0, "the demo has backorders with promises");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").expect("SUP1 supervises");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("| now: past promise {past}")), "{s}");
+}

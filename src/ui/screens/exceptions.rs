@@ -58,6 +58,10 @@ pub struct Exceptions {
     notice: Option<Notice>,
     /// The exception the pending submission acts on.
     acting: Option<u64>,
+    /// The kinds computed on the clock (backorders past their promise,
+    /// late shipments, unapplied cash past its days), counted once per
+    /// commit and minute: (seq, minute, counts).
+    clock: Option<(u64, i64, [usize; 3])>,
 }
 
 impl Default for Exceptions {
@@ -130,6 +134,27 @@ impl Exceptions {
             rows: None,
             notice: None,
             acting: None,
+            clock: None,
+        }
+    }
+
+    /// How many of each kind computed on the clock are due now: they are
+    /// never stored, so they are counted in the header, not listed (the
+    /// report lists them: `depot report exceptions`).
+    fn clock_counts(&mut self, ctx: &Ctx) -> [usize; 3] {
+        let minute = ctx.now.timestamp() / 60;
+        match self.clock {
+            Some((seq, m, c)) if seq == ctx.view.seq && m == minute => c,
+            _ => {
+                let s = ctx.state();
+                let c = [
+                    crate::core::exceptions::backorders_past_promise(s, ctx.today()).len(),
+                    crate::core::exceptions::late_shipments(s, ctx.now).len(),
+                    crate::core::exceptions::unapplied_cash(s, ctx.now).len(),
+                ];
+                self.clock = Some((ctx.view.seq, minute, c));
+                c
+            }
         }
     }
 
@@ -412,6 +437,19 @@ impl Screen for Exceptions {
         }
         if snoozed > 0 {
             spans.push(Span::styled(format!("  ({snoozed} snoozed)"), theme.dim()));
+        }
+        let clock = self.clock_counts(ctx);
+        if clock.iter().any(|n| *n > 0) {
+            let said: Vec<String> = ["past promise", "late to ship", "old credit"]
+                .iter()
+                .zip(clock)
+                .filter(|(_, n)| *n > 0)
+                .map(|(what, n)| format!("{what} {n}"))
+                .collect();
+            spans.push(Span::styled(
+                format!("  | now: {}", said.join(", ")),
+                theme.error(),
+            ));
         }
         let filter = Line::from(vec![
             Span::styled("filter ", theme.label()),
