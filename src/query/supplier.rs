@@ -71,7 +71,11 @@ fn pct(part: Decimal, whole: Decimal) -> Option<Decimal> {
 /// Every active supplier's performance over the `days` up to `as_of`, by
 /// supplier code (suppliers with nothing due are listed with zero lines).
 pub fn performance(state: &State, as_of: NaiveDate, days: u32) -> Vec<SupplierPerformance> {
-    let from = as_of - chrono::Duration::days(i64::from(days));
+    // `as_of` comes from `--as-of`: at the calendar's first days the
+    // window starts at its first day (never a panic).
+    let from = as_of
+        .checked_sub_signed(chrono::Duration::days(i64::from(days)))
+        .unwrap_or(NaiveDate::MIN);
     // The receipts of each PO line up to `as_of`: (po, line) -> (date, qty).
     let mut got: BTreeMap<(&str, u32), Vec<(NaiveDate, Decimal)>> = BTreeMap::new();
     for r in state.goods_receipts.values().filter(|r| r.date <= as_of) {
@@ -275,6 +279,8 @@ mod tests {
         assert_eq!(later.fill_pct(), Some(Decimal::new(850, 1)));
         // A window that ends before anything was due: nothing to say.
         let early = &performance(&s, d("2026-06-10"), 365)[0];
+        // The calendar's first day: an empty window, not a panic.
+        assert_eq!(performance(&s, NaiveDate::MIN, 365)[0].lines_due, 0);
         assert_eq!(early.lines_due, 0);
         assert_eq!(early.on_time_pct(), None);
         assert_eq!(early.drift_days(), None);
