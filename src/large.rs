@@ -33,6 +33,24 @@ pub struct Spec {
     pub seed: u64,
 }
 
+/// The back-office extras a large store also holds, in proportion to its
+/// history (a million order lines: a key account with 1,000 open invoices
+/// for the cash application screen, and 10,000 orders waiting on credit
+/// hold for the exception queue), at least one of each.
+fn extras(order_lines: u64) -> (u64, u64) {
+    (
+        (order_lines / 1_000).max(1),
+        (order_lines / 100).max(1),
+    )
+}
+
+/// The key account: every invoice of its own left open.
+pub const KEY_ACCOUNT: &str = "GKEY";
+/// Customers whose every order waits on credit hold (a limit of 1).
+const HOLD_PREFIX: &str = "GHOLD";
+/// Held orders per held customer.
+const HOLDS_PER_CUSTOMER: u64 = 200;
+
 impl Spec {
     pub fn large(seed: u64) -> Spec {
         Spec {
@@ -219,6 +237,22 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         c.ship_to = Vec::new();
         bodies.push(CommandBody::CreateCustomer(c));
     }
+    let (key_invoices, holds) = extras(spec.order_lines);
+    let hold_customers = holds.div_ceil(HOLDS_PER_CUSTOMER);
+    let mut key = cust_t.clone();
+    key.code = KEY_ACCOUNT.into();
+    key.name = "Generated key account".into();
+    key.credit_limit = Decimal::from(100_000_000);
+    key.ship_to = Vec::new();
+    bodies.push(CommandBody::CreateCustomer(key));
+    for n in 1..=hold_customers {
+        let mut c = cust_t.clone();
+        c.code = format!("{HOLD_PREFIX}{n:03}");
+        c.name = format!("Generated customer on hold {n}");
+        c.credit_limit = Decimal::ONE;
+        c.ship_to = Vec::new();
+        bodies.push(CommandBody::CreateCustomer(c));
+    }
     commands += load(&engine, bodies, "customers")?;
     crate::say!(
         "master data: {} items, {} customers ({commands} commands) in {:.1} s",
@@ -290,11 +324,67 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     })?;
     let history_commands: u64 = history.iter().sum();
     commands += history_commands;
-    offset.store(span_secs, Ordering::Relaxed);
     crate::say!(
         "history: {orders} orders ({} order lines, {history_commands} commands) in {:.1} s",
         orders * spec.lines_per_order,
         t1.elapsed().as_secs_f64()
+    );
+
+    // The key account: one-line orders over the last 90 days, shipped and
+    // invoiced, none paid, so its open items span the aging buckets.
+    let t2 = Instant::now();
+    let mut rng = Rng(spec.seed ^ 0x6B65_7921);
+    let mut extra = 0u64;
+    let mut run = |op: &str, body: CommandBody| -> Result<Vec<Event>> {
+        let reply = engine
+            .submit(Submission {
+                operator: if op == "BENCH" { "GEN".into() } else { op.into() },
+                session: "generate-extras".into(),
+                key: None,
+                body,
+            })
+            .map_err(|e| anyhow!("{e}"))?;
+        extra += 1;
+        reply
+            .outcome
+            .map_err(|r| anyhow!("refused ({}): {r}", r.code()))
+    };
+    let recent = span_secs.saturating_sub(90 * 86_400);
+    for n in 0..key_invoices {
+        offset.store(recent + n * (span_secs - recent) / key_invoices, Ordering::Relaxed);
+        let s = sku(1 + rng.below(spec.items));
+        let weight = |s: &str| weights.get(s).copied().unwrap_or_default();
+        let lines = [(s, Decimal::from(1 + rng.below(5)))];
+        cycle_lines(KEY_ACCOUNT, &lines, &weight, false, &mut run)?;
+    }
+    // Orders on credit hold: each an open exception in the queue.
+    offset.store(span_secs, Ordering::Relaxed);
+    for n in 0..holds {
+        let customer = format!("{HOLD_PREFIX}{:03}", 1 + n % hold_customers);
+        let body = CommandBody::PlaceOrder {
+            quote: false,
+            customer,
+            ship_to: None,
+            customer_po: format!("HOLD-{n}"),
+            requested: None,
+            lines: vec![crate::core::sales::LineInput {
+                sku: sku(1 + rng.below(spec.items)),
+                qty: Decimal::from(1 + rng.below(5)),
+                unit: None,
+                warehouse: "CHI".into(),
+                price: None,
+            }],
+        };
+        match run("GEN", body)?.first() {
+            Some(Event::OrderPlaced(o)) if !o.holds.is_empty() => {}
+            other => bail!("an order of a customer over its limit was not held: {other:?}"),
+        }
+    }
+    commands += extra;
+    crate::say!(
+        "extras: {key_invoices} open invoices of {KEY_ACCOUNT}, {holds} orders on credit hold \
+         ({extra} commands) in {:.1} s",
+        t2.elapsed().as_secs_f64()
     );
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(Built {

@@ -460,9 +460,23 @@ fn a_large_demo_is_history_through_the_engine_and_checks() {
         text(&check.stderr)
     );
     let report = text(&check.stdout);
-    assert_eq!(count_after(&report, "orders whose lines hold"), 200);
-    // 528 demo items and 300 generated; 162 demo customers (two walk-in) and 40.
-    assert!(report.contains("828 / 202 /"), "{report}");
+    // 200 orders of history, one of the key account, ten on credit hold.
+    assert_eq!(count_after(&report, "orders whose lines hold"), 211);
+    // 528 demo items and 300 generated; 162 demo customers (two walk-in),
+    // 40 generated, the key account and one customer on hold.
+    assert!(report.contains("828 / 204 /"), "{report}");
+    assert!(
+        text(&out.stdout).contains("1 open invoices of GKEY, 10 orders on credit hold"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The held orders are open exceptions of the queue.
+    let out2 = depot(&dir, &["report", "exceptions", "--format", "csv"]);
+    let held = text(&out2.stdout)
+        .lines()
+        .filter(|l| l.contains(",credit_hold,") && l.contains(",open,"))
+        .count();
+    assert!(held >= 10, "{}", text(&out2.stdout));
     // One invoice in ten is left open, and ages.
     let out = depot(&dir, &["report", "aging-ar", "--format", "csv"]);
     let csv = text(&out.stdout);
