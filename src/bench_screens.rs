@@ -195,8 +195,102 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     // entries: apart), Esc goes back. On the entity with the most
     // accounts, every account in turn.
     drill_trial_balance(&mut b, rounds)?;
+
+    // 5. The exception queue: opening it (the first frame computes the
+    // queue and the kinds on the clock), then filters typed a key at a
+    // time, and moving down the list.
+    exception_queue(&mut b, rounds)?;
+
+    // 6. Cash application on the customer with the most open invoices.
+    open_items(&mut b, rounds)?;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Time to open a screen and draw its first frame.
+fn opened(
+    b: &mut Bench,
+    open: impl FnOnce(&Ctx) -> Box<dyn crate::ui::screen::Screen>,
+) -> Result<Duration> {
+    let t = Instant::now();
+    b.app.open_screen(open, b.backend);
+    let backend = b.backend;
+    let app = &mut b.app;
+    b.term
+        .draw(|f| app.view(f, backend))
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(t.elapsed())
+}
+
+fn exception_queue(b: &mut Bench, rounds: usize) -> Result<()> {
+    use crate::ui::screens::exceptions::Exceptions;
+    let open = b.backend.view().state.open_exceptions.len();
+    let mut first = Vec::new();
+    let mut filter = Vec::new();
+    let mut down = Vec::new();
+    let filters = ["credit", "chi age>3", "ghold00", "supervisor"];
+    for i in 0..rounds.clamp(1, 20) {
+        first.push(opened(b, |_: &Ctx| Box::new(Exceptions::new()))?);
+        for _ in 0..10 {
+            down.push(b.press("down")?);
+        }
+        b.press("/")?;
+        filter.extend(b.typed(filters[i % filters.len()])?);
+        b.app.close_screen();
+    }
+    report(&format!("exception queue: open ({open} open)"), first);
+    report("exception queue: filter, per keystroke", filter);
+    report("exception queue: down", down);
+    Ok(())
+}
+
+fn open_items(b: &mut Bench, rounds: usize) -> Result<()> {
+    use crate::ui::screens::cash_application::CashApplication;
+    let (customer, n) = {
+        let view = b.backend.view();
+        let s = &view.state;
+        let mut open: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for i in s
+            .invoices
+            .values()
+            .filter(|i| i.open > rust_decimal::Decimal::ZERO)
+        {
+            *open.entry(i.customer.as_str()).or_default() += 1;
+        }
+        let Some((c, n)) = open
+            .into_iter()
+            .max_by_key(|(c, n)| (*n, std::cmp::Reverse(*c)))
+        else {
+            bail!("no open invoice in the store");
+        };
+        (c.to_string(), n)
+    };
+    let mut first = Vec::new();
+    let mut down = Vec::new();
+    let mut filter = Vec::new();
+    for _ in 0..rounds.clamp(1, 20) {
+        let c = customer.clone();
+        first.push(opened(b, move |ctx: &Ctx| {
+            Box::new(CashApplication::for_customer(ctx, &c))
+        })?);
+        // Method, amount, reference, then the open items.
+        for _ in 0..3 {
+            b.press("tab")?;
+        }
+        for _ in 0..20 {
+            down.push(b.press("down")?);
+        }
+        b.press("/")?;
+        filter.extend(b.typed("in-0")?);
+        b.app.close_screen();
+    }
+    report(
+        &format!("cash application: open {customer} ({n} open invoices)"),
+        first,
+    );
+    report("cash application: down the open items", down);
+    report("cash application: filter, per keystroke", filter);
+    Ok(())
 }
 
 /// One wedge scan: every character and Enter handled, then one frame (as

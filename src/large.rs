@@ -38,10 +38,7 @@ pub struct Spec {
 /// for the cash application screen, and 10,000 orders waiting on credit
 /// hold for the exception queue), at least one of each.
 fn extras(order_lines: u64) -> (u64, u64) {
-    (
-        (order_lines / 1_000).max(1),
-        (order_lines / 100).max(1),
-    )
+    ((order_lines / 1_000).max(1), (order_lines / 100).max(1))
 }
 
 /// The key account: every invoice of its own left open.
@@ -338,7 +335,11 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     let mut run = |op: &str, body: CommandBody| -> Result<Vec<Event>> {
         let reply = engine
             .submit(Submission {
-                operator: if op == "BENCH" { "GEN".into() } else { op.into() },
+                operator: if op == "BENCH" {
+                    "GEN".into()
+                } else {
+                    op.into()
+                },
                 session: "generate-extras".into(),
                 key: None,
                 body,
@@ -351,7 +352,10 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     };
     let recent = span_secs.saturating_sub(90 * 86_400);
     for n in 0..key_invoices {
-        offset.store(recent + n * (span_secs - recent) / key_invoices, Ordering::Relaxed);
+        offset.store(
+            recent + n * (span_secs - recent) / key_invoices,
+            Ordering::Relaxed,
+        );
         let s = sku(1 + rng.below(spec.items));
         let weight = |s: &str| weights.get(s).copied().unwrap_or_default();
         let lines = [(s, Decimal::from(1 + rng.below(5)))];

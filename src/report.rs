@@ -896,15 +896,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 let age = (end - x.date).num_days().max(0);
                 // Severity from the amount and, while open, the age
                 // against the kind's service level.
-                let severity = if x.is_open() {
-                    crate::core::exceptions::severity_at(
-                        x.severity,
-                        age,
-                        crate::core::exceptions::route_of(s, x).sla_days,
-                    )
-                } else {
-                    x.severity
-                };
+                let severity = crate::core::exceptions::severity_on(s, x, today);
                 t.rows.push(vec![
                     x.id.to_string(),
                     x.kind.as_str().to_string(),

@@ -466,14 +466,23 @@ fn a_written_off_dispute_keeps_its_date_for_aging_as_of_an_earlier_day() {
     disputed_invoice(&mut s);
     assert_eq!(s.open_exceptions.len(), 1);
     let later = now() + chrono::Duration::days(10);
-    run_at(
-        &mut s,
-        "AR1",
-        later,
-        serde_json::json!({"cmd": "resolve_dispute", "invoice": "IN-000001",
-            "action": "write_off", "reason": "damaged in transit"}),
-    )
-    .unwrap();
+    let write_off = serde_json::json!({"cmd": "resolve_dispute", "invoice": "IN-000001",
+        "action": "write_off", "reason": "damaged in transit"});
+    // AR1 took the short payment: writing it off is somebody else's
+    // decision, and the refusal changes nothing.
+    let before_refusal = s.clone();
+    match run_at(&mut s, "AR1", later, write_off.clone()) {
+        Err(depot::core::Rejection::OwnRequest { id, .. }) => {
+            assert_eq!(Some(&id), s.open_exceptions.values().next());
+        }
+        other => panic!("AR1 wrote off its own dispute: {other:?}"),
+    }
+    assert_eq!(s, before_refusal);
+    // The queue shows who asked.
+    let x = s.exceptions.values().next().unwrap();
+    assert_eq!(x.requested_by.as_deref(), Some("AR1"));
+    // The controller may.
+    run_at(&mut s, "CTRL1", later, write_off).unwrap();
     assert!(s.open_exceptions.is_empty());
     depot::core::invariants::check_state(&s).unwrap();
     let row = |day: chrono::NaiveDate| {

@@ -365,4 +365,23 @@ fn the_header_counts_what_the_clock_has_made_overdue() {
     d.open("Exception queue").expect("SUP1 supervises");
     let s = d.screen(132, 43);
     assert!(s.contains(&format!("| now: past promise {past}")), "{s}");
+    // They are listed too, as work of the queue: filtered on their kind,
+    // each one's order is one key away.
+    d.typed("backorder").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("{past} waiting")), "{s}");
+    assert!(s.contains("days past the promise"), "{s}");
+    // Nothing to approve on a computed row: the screen says where the
+    // work is, and no command is submitted.
+    let seq = b.state.borrow().seq;
+    d.press("f2");
+    let s = d.screen(132, 43);
+    assert!(s.contains("computed on the clock"), "{s}");
+    assert_eq!(b.state.borrow().seq, seq);
+    let first =
+        depot::core::exceptions::backorders_past_promise(&b.state.borrow(), later.date_naive());
+    d.press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("order inquiry"), "{s}");
+    assert!(first.iter().any(|o| s.contains(o.order.as_str())), "{s}");
 }

@@ -939,6 +939,15 @@ fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
                 let sum: Decimal = lines.iter().map(|l| l.debit - l.credit).sum();
                 assert_eq!(sum, r.balance());
                 assert!(lines.iter().all(|l| l.date <= as_of));
+                // The index by account misses no line of the log.
+                let every = j
+                    .entries
+                    .iter()
+                    .filter(|p| p.entry.entity == *e && p.entry.date <= as_of)
+                    .flat_map(|p| p.entry.lines.iter())
+                    .filter(|l| l.account == r.account)
+                    .count();
+                assert_eq!(lines.len(), every, "{e} {}", r.account);
                 checked += 1;
             }
         }
@@ -1084,4 +1093,142 @@ fn finance_views_statements_and_consolidation_show_the_reports_figures() {
     d.press("enter");
     assert_eq!(d.app.screen_name(), "finance_views");
     assert!(d.screen(80, 24).contains("choose an entity"));
+}
+
+/// The count in a list's title, e.g. " purchase orders (12) ".
+fn title_count(screen: &str, title: &str) -> usize {
+    let at = screen
+        .find(&format!("{title} ("))
+        .unwrap_or_else(|| panic!("no {title:?}:\n{screen}"));
+    let rest = &screen[at + title.len() + 2..];
+    rest[..rest.find(')').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn purchasing_keeps_a_filter_per_list() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    let work = title_count(&d.screen(132, 43), "replenishment worklist");
+    assert!(work > 1, "the demo has a worklist");
+    d.press("tab");
+    let all = title_count(&d.screen(132, 43), "purchase orders");
+    let po = b
+        .state
+        .borrow()
+        .purchase_orders
+        .keys()
+        .next_back()
+        .cloned()
+        .unwrap();
+    d.press("/").typed(&po).press("enter");
+    let s = d.screen(132, 43);
+    assert_eq!(title_count(&s, "purchase orders"), 1, "{s}");
+    assert!(all > 1);
+    // Back on the worklist: the PO number does not filter it.
+    d.press("shift-tab");
+    assert_eq!(
+        title_count(&d.screen(132, 43), "replenishment worklist"),
+        work
+    );
+    // And the orders keep theirs.
+    d.press("tab");
+    assert_eq!(title_count(&d.screen(132, 43), "purchase orders"), 1);
+}
+
+#[test]
+fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
+    let b = demo();
+    // CX01: C0002 billed in CAD from US01 (USD books), as in the ledger
+    // scenarios.
+    let mut cx = b.state.borrow().customers["C0002"].clone();
+    cx.code = "CX01".into();
+    cx.currency = depot::core::types::Currency::new("CAD");
+    cx.price_list = "LIST-CAD".into();
+    b.exec("ADMIN", CommandBody::CreateCustomer(cx)).unwrap();
+    for (who, cmd) in [
+        (
+            "ADMIN",
+            serde_json::json!({"cmd": "set_fx_rate", "from": "CAD", "to": "USD", "date": "2026-11-25", "rate": "0.7200"}),
+        ),
+        (
+            "CLERK1",
+            serde_json::json!({"cmd": "place_order", "customer": "CX01", "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
+        ),
+    ] {
+        b.exec(who, serde_json::from_value(cmd).unwrap()).unwrap();
+    }
+    let order = b.state.borrow().orders.keys().next_back().cloned().unwrap();
+    b.exec(
+        "SHIP1",
+        serde_json::from_value(serde_json::json!({"cmd": "release_order", "number": order}))
+            .unwrap(),
+    )
+    .unwrap();
+    let (list, lines) = {
+        let s = b.state.borrow();
+        let (code, p) = s.picks.iter().next_back().unwrap();
+        (
+            code.clone(),
+            p.lines
+                .iter()
+                .map(|l| (l.line, l.bin.clone(), l.qty))
+                .collect::<Vec<_>>(),
+        )
+    };
+    for (line, bin, qty) in lines {
+        b.exec("PICK1", serde_json::from_value(serde_json::json!({"cmd": "confirm_pick", "list": list, "line": line, "bin": bin, "item": "FAS-1001", "qty": qty.to_string()})).unwrap()).unwrap();
+    }
+    b.exec("PACK1", serde_json::from_value(serde_json::json!({"cmd": "pack_carton", "list": list, "contents": [{"item": "FAS-1001", "qty": "20"}], "weight": "26.22"})).unwrap()).unwrap();
+    b.exec("SHIP1", serde_json::from_value(serde_json::json!({"cmd": "ship_pick", "list": list, "carrier": "FEDEX", "service": "GND", "freight": "12.50"})).unwrap()).unwrap();
+    let shipment = b
+        .state
+        .borrow()
+        .shipments
+        .keys()
+        .next_back()
+        .cloned()
+        .unwrap();
+    b.exec(
+        "AR1",
+        serde_json::from_value(
+            serde_json::json!({"cmd": "invoice_shipments", "shipments": [shipment]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    b.exec("ADMIN", serde_json::from_value(serde_json::json!({"cmd": "set_fx_rate", "from": "CAD", "to": "USD", "date": "2026-11-30", "rate": "0.7000"})).unwrap()).unwrap();
+    let seq = b.state.borrow().seq;
+
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").unwrap();
+    d.press("/").typed("US01 FY2026-11").press("enter");
+    d.press("f9");
+    let s = d.screen(132, 43);
+    assert!(s.contains("Revalue US01's open foreign-currency"), "{s}");
+    // No: nothing is submitted.
+    d.press("n");
+    assert_eq!(b.state.borrow().seq, seq);
+    // Before the period ends the core refuses, and says why.
+    d.press("f9").press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("has not ended"), "{s}");
+    assert_eq!(b.state.borrow().seq, seq);
+    // On its last day the revaluation runs and the checklist item clears.
+    let end = Utc.from_utc_datetime(
+        &NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(18, 0, 0)
+            .unwrap(),
+    );
+    let b = MemBackend::new(b.state.borrow().clone(), end);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").unwrap();
+    d.press("/").typed("US01 FY2026-11").press("enter");
+    assert!(d.screen(132, 43).contains("not revalued"));
+    d.press("f9").press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("US01 FY2026-11: 1 open item(s) revalued"), "{s}");
+    assert!(!s.contains("not revalued"), "{s}");
+    assert_eq!(b.state.borrow().seq, seq + 1);
 }

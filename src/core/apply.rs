@@ -22,6 +22,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
         apply_event(state, env.seq, event);
         super::quality::after(state, event);
         super::cash::track_unapplied(state, event);
+        super::cash::track_disputes(state, &env.operator, event);
         super::exceptions::apply_event(state, env, event);
         // The queue follows the documents in the same record.
         super::exceptions::sync(state, env, event);

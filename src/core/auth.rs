@@ -99,6 +99,8 @@ impl Role {
                 AdjustStock,
                 ViewLedger,
                 ApproveChanges,
+                // Writes off what an AR clerk may not (their own disputes).
+                ManageCredit,
             ],
             Role::Supervisor => &[
                 ViewMasterData,

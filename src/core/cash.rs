@@ -580,6 +580,23 @@ pub fn resolve_dispute(
         super::billing::base_relief(&base, written_off, inv.open, inv.base_open, inv.rate)
     };
     if written_off > Decimal::ZERO {
+        // Segregation of duties: who took the short payment does not
+        // write it off (under any of their operator codes).
+        if let Some(by) = state.dispute_by.get(&inv.number) {
+            if super::exceptions::same_person(state, by, &cmd.operator) {
+                let id = state
+                    .open_exceptions
+                    .get(&super::exceptions::Blocked::Invoice {
+                        number: inv.number.clone(),
+                    })
+                    .copied()
+                    .unwrap_or_default();
+                return Err(Rejection::OwnRequest {
+                    id,
+                    what: format!("dispute of invoice {}", inv.number),
+                });
+            }
+        }
         let roles = state
             .operators
             .get(&cmd.operator)
@@ -653,6 +670,37 @@ pub fn apply_dispute(state: &mut State, event: &Event) {
 /// Keep `State::unapplied_since` in step after an event that may have
 /// changed a customer's credit on account: the day it rose from zero,
 /// forgotten when it falls back to zero.
+/// Who recorded each open dispute (segregation of duties: whoever took
+/// the short payment may reinstate it but not write it off); forgotten
+/// when the invoice is no longer disputed.
+pub fn track_disputes(state: &mut State, operator: &str, event: &Event) {
+    let invoices: Vec<&Code> = match event {
+        Event::PaymentReceived { receipt, .. } => {
+            for a in receipt
+                .applications
+                .iter()
+                .filter(|a| a.disputed > Decimal::ZERO)
+            {
+                state
+                    .dispute_by
+                    .insert(a.invoice.clone(), operator.to_string());
+            }
+            receipt.applications.iter().map(|a| &a.invoice).collect()
+        }
+        Event::DisputeResolved { resolution, .. } => vec![&resolution.invoice],
+        _ => return,
+    };
+    for i in invoices {
+        if state
+            .invoices
+            .get(i)
+            .is_none_or(|inv| inv.disputed <= Decimal::ZERO)
+        {
+            state.dispute_by.remove(i);
+        }
+    }
+}
+
 pub fn track_unapplied(state: &mut State, event: &Event) {
     let (key, date) = match event {
         Event::PaymentReceived { receipt, .. } => (

@@ -406,6 +406,18 @@ pub fn route(state: &State, kind: ExceptionKind, entity: &str, warehouse: Option
 }
 
 /// The routing that applies to an exception.
+/// The severity an exception has on `today`: while open, its amount's
+/// severity raised a step for each service level its age has passed
+/// (the queue sorts by this, the report prints it); once cleared, as
+/// it was raised.
+pub fn severity_on(state: &State, x: &Exception, today: NaiveDate) -> Severity {
+    if !x.is_open() {
+        return x.severity;
+    }
+    let age = (today - x.date).num_days().max(0);
+    severity_at(x.severity, age, route_of(state, x).sla_days)
+}
+
 pub fn route_of(state: &State, x: &Exception) -> Route {
     match &x.entity {
         Some(e) => route(state, x.kind, e, x.warehouse.as_deref()),
@@ -772,9 +784,9 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 entity: Some(i.entity.clone()),
                 warehouse: None,
                 party: Some(i.customer.clone()),
-                // The customer's claim: whoever recorded the receipt may
-                // settle it within their authority.
-                requested_by: None,
+                // The customer's claim, recorded by whoever took the
+                // receipt: somebody else writes it off.
+                requested_by: state.dispute_by.get(number).cloned(),
                 amount: i.disputed,
                 unit: i.currency.to_string(),
                 summary: format!(

@@ -330,6 +330,10 @@ pub struct State {
     /// days" reads.
     #[serde(default)]
     pub unapplied_since: Map<(Code, Code), NaiveDate>,
+    /// Invoices in dispute -> the operator who recorded the short payment
+    /// (the receipt): somebody else writes the dispute off.
+    #[serde(default)]
+    pub dispute_by: Map<Code, Code>,
     /// Exception routing rules set (governed): (entity, warehouse or none
     /// for the whole entity, kind) -> owner, service level, threshold.
     #[serde(default)]

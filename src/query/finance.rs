@@ -10,7 +10,7 @@ use crate::core::types::{Code, Currency};
 use crate::core::{Envelope, State};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One account of a trial balance: its balance on the debit or the
 /// credit side (the other zero).
@@ -93,6 +93,11 @@ pub struct Journals {
     /// The last log record read.
     pub read_to: u64,
     pub entries: Vec<Posted>,
+    /// (entity, account) -> the entries with a line on it, in log order:
+    /// an account's GL drill reads its own entries, not the whole log.
+    by_account: HashMap<(Code, Code), Vec<usize>>,
+    /// (entity, document) -> its entries, in log order.
+    by_doc: HashMap<(Code, String), Vec<usize>>,
 }
 
 impl Journals {
@@ -105,6 +110,20 @@ impl Journals {
             }
             for ev in env.events() {
                 for j in journals(ev) {
+                    let at = self.entries.len();
+                    let mut accounts: Vec<&Code> = j.lines.iter().map(|l| &l.account).collect();
+                    accounts.sort();
+                    accounts.dedup();
+                    for a in accounts {
+                        self.by_account
+                            .entry((j.entity.clone(), a.clone()))
+                            .or_default()
+                            .push(at);
+                    }
+                    self.by_doc
+                        .entry((j.entity.clone(), j.doc.clone()))
+                        .or_default()
+                        .push(at);
                     self.entries.push(Posted {
                         seq: env.seq,
                         entry: j.clone(),
@@ -143,9 +162,14 @@ pub struct GlLine {
 /// one's balance is the account's trial balance figure that day.
 pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> Vec<GlLine> {
     let mut out: Vec<GlLine> = Vec::new();
-    for p in &j.entries {
+    let at = j
+        .by_account
+        .get(&(entity.to_string(), account.to_string()))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for p in at.iter().filter_map(|i| j.entries.get(*i)) {
         let e = &p.entry;
-        if e.entity != entity || e.date > as_of {
+        if e.date > as_of {
             continue;
         }
         for l in e.lines.iter().filter(|l| l.account == account) {
@@ -174,9 +198,12 @@ pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> 
 
 /// The journal entries of `entity` posted for document `doc`, in log order.
 pub fn doc_entries<'j>(j: &'j Journals, entity: &str, doc: &str) -> Vec<&'j Posted> {
-    j.entries
+    j.by_doc
+        .get(&(entity.to_string(), doc.to_string()))
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
-        .filter(|p| p.entry.entity == entity && p.entry.doc == doc)
+        .filter_map(|i| j.entries.get(*i))
         .collect()
 }
 

@@ -364,7 +364,11 @@ impl App {
 
     /// Open a screen over the current one (tools and tests; the menu does
     /// the same).
-    pub fn open_screen(&mut self, open: super::screens::Open, backend: &dyn Backend) {
+    pub fn open_screen(
+        &mut self,
+        open: impl FnOnce(&Ctx) -> Box<dyn super::screen::Screen>,
+        backend: &dyn Backend,
+    ) {
         let view = backend.view();
         let screen = {
             let ctx = ctx!(self, &view, backend.now(), backend);

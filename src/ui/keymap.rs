@@ -121,6 +121,9 @@ actions! {
     Scope = "scope", "next entity, or consolidated";
     /// Finance views: the day the figures are as of.
     AsOf = "as_of", "the date the views are as of";
+    /// Period close: revalue open foreign-currency items at the period's
+    /// closing rate.
+    Revalue = "revalue", "revalue foreign currency at the period end";
 }
 
 impl Action {

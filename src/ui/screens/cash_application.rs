@@ -103,6 +103,16 @@ impl CashApplication {
         }
     }
 
+    /// The screen opened on a customer (from the exception queue: its
+    /// credit left unapplied), ready for a receipt or to apply the credit.
+    pub fn for_customer(ctx: &Ctx, code: &str) -> CashApplication {
+        let mut s = CashApplication::new(ctx);
+        if ctx.state().customers.contains_key(code) {
+            s.set_customer(code.to_string(), ctx);
+        }
+        s
+    }
+
     fn items(&self, ctx: &Ctx) -> Vec<OpenItem> {
         match &self.customer {
             Some(c) => open_items(ctx.state(), c, ctx.today()),

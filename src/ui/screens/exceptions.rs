@@ -7,9 +7,18 @@
 //! a reason, reassign, comment, snooze until a date. Every action is a
 //! core command: a refusal is shown with its reason ("you requested this
 //! ..."), and the list follows every commit.
+//!
+//! The kinds that are true or not on a day (backorders past their
+//! promise, late shipments, credit left unapplied too long) are computed
+//! from the documents on the clock, never stored: they are listed among
+//! the others with their severity and age, Enter opens the document
+//! where the work is (the order, the customer's cash application), and
+//! they leave the list when that work is done.
 
 use crate::core::auth::Role;
-use crate::core::exceptions::{Blocked, Exception, ExceptionKind, ExceptionStatus, Owner};
+use crate::core::exceptions::{
+    Blocked, Exception, ExceptionKind, ExceptionStatus, Owner, Severity,
+};
 use crate::core::CommandBody;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -19,6 +28,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
+use rust_decimal::Decimal;
 
 /// What the prompt line is asking for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,21 +57,167 @@ pub enum Focus {
     Prompt(Prompt),
 }
 
+/// Where a computed exception's work is done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Order(String),
+    Customer(String),
+}
+
+/// An exception computed on the clock (not stored in the queue).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockRow {
+    /// The column label: "backorder", "late", "cash".
+    pub what: &'static str,
+    pub document: String,
+    pub entity: String,
+    pub warehouse: String,
+    pub owner: Role,
+    pub amount: Decimal,
+    pub unit: String,
+    pub party: String,
+    /// Days the condition has lasted (past the promise, the cutoff, the
+    /// limit of days).
+    pub days: i64,
+    pub severity: Severity,
+    pub summary: String,
+    pub target: Target,
+}
+
+/// A row of the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Row {
+    Held(u64),
+    Clock(Box<ClockRow>),
+}
+
+/// The kinds computed on the clock, as of `now`.
+pub fn clock_rows(s: &crate::core::State, now: DateTime<Utc>, today: NaiveDate) -> Vec<ClockRow> {
+    use crate::core::exceptions::{
+        backorders_past_promise, late_shipments, route, severity, severity_at, unapplied_cash,
+    };
+    let mut out = Vec::new();
+    for b in backorders_past_promise(s, today) {
+        let entity = s
+            .orders
+            .get(&b.order)
+            .map(|o| o.entity.clone())
+            .unwrap_or_default();
+        // Owned and judged as late shipments are: a customer waits.
+        let r = route(s, ExceptionKind::LateShipment, &entity, Some(&b.warehouse));
+        out.push(ClockRow {
+            what: "backorder",
+            document: format!("order {} line {}", b.order, b.line),
+            entity,
+            warehouse: b.warehouse.clone(),
+            owner: r.owner,
+            amount: b.qty,
+            unit: b.sku.clone(),
+            party: b.customer.clone(),
+            days: b.days,
+            severity: severity_at(Severity::Medium, b.days, r.sla_days),
+            summary: format!(
+                "{} {} backordered for {}, promised {}: {} days past the promise",
+                b.qty, b.sku, b.customer, b.promise, b.days
+            ),
+            target: Target::Order(b.order),
+        });
+    }
+    for l in late_shipments(s, now) {
+        let r = route(
+            s,
+            ExceptionKind::LateShipment,
+            &l.entity,
+            Some(&l.warehouse),
+        );
+        out.push(ClockRow {
+            what: "late",
+            document: format!("order {} line {}", l.order, l.line),
+            entity: l.entity.clone(),
+            warehouse: l.warehouse.clone(),
+            owner: r.owner,
+            amount: l.value,
+            unit: l.currency.clone(),
+            party: l.customer.clone(),
+            days: l.days,
+            severity: severity_at(
+                severity(ExceptionKind::LateShipment, l.value),
+                l.days,
+                r.sla_days,
+            ),
+            summary: format!(
+                "{} {} for {} had to ship by {} to arrive by {}",
+                l.qty,
+                l.sku,
+                l.customer,
+                l.ship_by.format("%Y-%m-%d %H:%M"),
+                l.must_arrive
+            ),
+            target: Target::Order(l.order),
+        });
+    }
+    for c in unapplied_cash(s, now) {
+        let r = route(s, ExceptionKind::UnappliedCash, &c.entity, None);
+        out.push(ClockRow {
+            what: "cash",
+            document: format!("credit of {}", c.customer),
+            entity: c.entity.clone(),
+            warehouse: String::new(),
+            owner: r.owner,
+            amount: c.amount,
+            unit: c.currency.clone(),
+            party: c.customer.clone(),
+            days: c.days,
+            severity: severity_at(
+                severity(ExceptionKind::UnappliedCash, c.amount),
+                c.days,
+                r.sla_days,
+            ),
+            summary: format!(
+                "{} {} on account since {}, not applied: apply it or refund it",
+                c.amount, c.currency, c.since
+            ),
+            target: Target::Customer(c.customer),
+        });
+    }
+    out
+}
+
+/// Does the computed row pass the filter words (all must match)?
+pub fn clock_matches(r: &ClockRow, filter: &str) -> bool {
+    filter.split_whitespace().all(|w| {
+        if let Some(n) = w.strip_prefix("age>").and_then(|n| n.parse::<i64>().ok()) {
+            return r.days > n;
+        }
+        let w = w.to_lowercase();
+        [
+            r.what,
+            r.document.as_str(),
+            r.entity.as_str(),
+            r.warehouse.as_str(),
+            r.owner.as_str(),
+            r.party.as_str(),
+        ]
+        .iter()
+        .any(|h| h.to_lowercase().contains(&w))
+    })
+}
+
 pub struct Exceptions {
     pub focus: Focus,
     pub filter: TextField,
     pub input: TextField,
     pub selected: usize,
     page: usize,
-    /// Ids listed, cached by (view seq, filter).
-    rows: Option<(u64, String, Vec<u64>)>,
+    /// Rows listed, cached by (view seq, minute, filter).
+    rows: Option<(u64, i64, String, Vec<Row>)>,
     notice: Option<Notice>,
     /// The exception the pending submission acts on.
     acting: Option<u64>,
     /// The kinds computed on the clock (backorders past their promise,
-    /// late shipments, unapplied cash past its days), counted once per
-    /// commit and minute: (seq, minute, counts).
-    clock: Option<(u64, i64, [usize; 3])>,
+    /// late shipments, unapplied cash past its days), computed once per
+    /// commit and minute: (seq, minute, rows).
+    clock: Option<(u64, i64, Vec<ClockRow>)>,
 }
 
 impl Default for Exceptions {
@@ -108,19 +264,55 @@ pub fn queue(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Vec<u64> {
-    let mut rows: Vec<&Exception> = s
+    let rows: Vec<&Exception> = s
         .open_exceptions
         .values()
         .filter_map(|id| s.exceptions.get(id))
         .filter(|x| x.in_queue(today) && matches(x, filter, now))
         .collect();
-    rows.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
+    let mut rows: Vec<(Severity, &Exception)> = rows
+        .into_iter()
+        .map(|x| (crate::core::exceptions::severity_on(s, x, today), x))
+        .collect();
+    rows.sort_by(|(sa, a), (sb, b)| {
+        sb.cmp(sa)
             .then(a.raised_at.cmp(&b.raised_at))
             .then(a.id.cmp(&b.id))
     });
-    rows.into_iter().map(|x| x.id).collect()
+    rows.into_iter().map(|(_, x)| x.id).collect()
+}
+
+/// The held exceptions (`queue`) and the computed ones merged: most
+/// severe first, then the longest waiting.
+pub fn merged(
+    s: &crate::core::State,
+    held: Vec<u64>,
+    clock: &[ClockRow],
+    filter: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Vec<Row> {
+    let mut keyed: Vec<(Severity, DateTime<Utc>, Row)> = held
+        .into_iter()
+        .filter_map(|id| {
+            let x = s.exceptions.get(&id)?;
+            Some((
+                crate::core::exceptions::severity_on(s, x, today),
+                x.raised_at,
+                Row::Held(id),
+            ))
+        })
+        .collect();
+    keyed.extend(clock.iter().filter(|r| clock_matches(r, filter)).map(|r| {
+        (
+            r.severity,
+            now - chrono::Duration::days(r.days),
+            Row::Clock(Box::new(r.clone())),
+        )
+    }));
+    // Stable: within a severity and a moment, held rows keep their order.
+    keyed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    keyed.into_iter().map(|(_, _, r)| r).collect()
 }
 
 impl Exceptions {
@@ -138,40 +330,58 @@ impl Exceptions {
         }
     }
 
-    /// How many of each kind computed on the clock are due now: they are
-    /// never stored, so they are counted in the header, not listed (the
-    /// report lists them: `depot report exceptions`).
-    fn clock_counts(&mut self, ctx: &Ctx) -> [usize; 3] {
+    /// The kinds computed on the clock, due now: computed once per
+    /// commit and minute (a day turning makes them due, not a commit).
+    fn clock(&mut self, ctx: &Ctx) -> &[ClockRow] {
         let minute = ctx.now.timestamp() / 60;
-        match self.clock {
-            Some((seq, m, c)) if seq == ctx.view.seq && m == minute => c,
-            _ => {
-                let s = ctx.state();
-                let c = [
-                    crate::core::exceptions::backorders_past_promise(s, ctx.today()).len(),
-                    crate::core::exceptions::late_shipments(s, ctx.now).len(),
-                    crate::core::exceptions::unapplied_cash(s, ctx.now).len(),
-                ];
-                self.clock = Some((ctx.view.seq, minute, c));
-                c
-            }
-        }
-    }
-
-    fn rows(&mut self, ctx: &Ctx) -> Vec<u64> {
-        let f = self.filter.trimmed().to_string();
-        let fresh = matches!(&self.rows, Some((seq, q, _)) if *seq == ctx.view.seq && *q == f);
+        let fresh =
+            matches!(&self.clock, Some((seq, m, _)) if *seq == ctx.view.seq && *m == minute);
         if !fresh {
-            let rows = queue(ctx.state(), &f, ctx.now, ctx.today());
-            self.rows = Some((ctx.view.seq, f, rows));
+            let rows = clock_rows(ctx.state(), ctx.now, ctx.today());
+            self.clock = Some((ctx.view.seq, minute, rows));
         }
-        self.rows.as_ref().map(|r| r.2.clone()).unwrap_or_default()
+        self.clock
+            .as_ref()
+            .map(|c| c.2.as_slice())
+            .unwrap_or_default()
     }
 
-    fn current(&mut self, ctx: &Ctx) -> Option<u64> {
+    fn rows(&mut self, ctx: &Ctx) -> Vec<Row> {
+        let f = self.filter.trimmed().to_string();
+        let minute = ctx.now.timestamp() / 60;
+        let fresh = matches!(&self.rows, Some((seq, m, q, _)) if *seq == ctx.view.seq && *m == minute && *q == f);
+        if !fresh {
+            let held = queue(ctx.state(), &f, ctx.now, ctx.today());
+            let clock = self.clock(ctx).to_vec();
+            let rows = merged(ctx.state(), held, &clock, &f, ctx.now, ctx.today());
+            self.rows = Some((ctx.view.seq, minute, f, rows));
+        }
+        self.rows.as_ref().map(|r| r.3.clone()).unwrap_or_default()
+    }
+
+    fn current_row(&mut self, ctx: &Ctx) -> Option<Row> {
         let rows = self.rows(ctx);
         rows.get(self.selected.min(rows.len().saturating_sub(1)))
-            .copied()
+            .cloned()
+    }
+
+    /// The held exception selected; on a computed one, says why there is
+    /// nothing to act on from here.
+    fn current(&mut self, ctx: &Ctx) -> Option<u64> {
+        match self.current_row(ctx)? {
+            Row::Held(id) => Some(id),
+            Row::Clock(r) => {
+                let done = match r.target {
+                    Target::Order(_) => "it clears when the order ships or its promise moves",
+                    Target::Customer(_) => "it clears when the credit is applied or refunded",
+                };
+                self.notice = Some(Notice::info(format!(
+                    "{} is computed on the clock: {done} (Enter opens it)",
+                    r.document
+                )));
+                None
+            }
+        }
     }
 
     fn submit(&mut self, ctx: &Ctx, id: u64, body: CommandBody) -> Flow {
@@ -303,8 +513,16 @@ impl Screen for Exceptions {
         match (self.focus, input) {
             (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
-                match self.current(ctx) {
-                    Some(id) => self.open_document(ctx, id),
+                match self.current_row(ctx) {
+                    Some(Row::Held(id)) => self.open_document(ctx, id),
+                    Some(Row::Clock(r)) => match r.target {
+                        Target::Order(n) => {
+                            Flow::Push(Box::new(super::order_inquiry::OrderInquiry::for_order(&n)))
+                        }
+                        Target::Customer(c) => Flow::Push(Box::new(
+                            super::cash_application::CashApplication::for_customer(ctx, &c),
+                        )),
+                    },
                     None => Flow::Stay,
                 }
             }
@@ -438,14 +656,19 @@ impl Screen for Exceptions {
         if snoozed > 0 {
             spans.push(Span::styled(format!("  ({snoozed} snoozed)"), theme.dim()));
         }
-        let clock = self.clock_counts(ctx);
-        if clock.iter().any(|n| *n > 0) {
-            let said: Vec<String> = ["past promise", "late to ship", "old credit"]
-                .iter()
-                .zip(clock)
-                .filter(|(_, n)| *n > 0)
-                .map(|(what, n)| format!("{what} {n}"))
-                .collect();
+        let clock = self.clock(ctx);
+        let counted = |what: &str| clock.iter().filter(|r| r.what == what).count();
+        let said: Vec<String> = [
+            ("backorder", "past promise"),
+            ("late", "late to ship"),
+            ("cash", "old credit"),
+        ]
+        .iter()
+        .map(|(what, label)| (label, counted(what)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(label, n)| format!("{label} {n}"))
+        .collect();
+        if !said.is_empty() {
             spans.push(Span::styled(
                 format!("  | now: {}", said.join(", ")),
                 theme.error(),
@@ -481,42 +704,73 @@ impl Screen for Exceptions {
             ]),
             head,
         );
+        let mark = |sev: Severity| match sev {
+            Severity::Critical => "!!",
+            Severity::High => "! ",
+            Severity::Medium => "· ",
+            Severity::Low => "  ",
+        };
+        // A finding of a master record has no amount: left blank.
+        let money = |amount: Decimal, unit: &str| {
+            if amount.is_zero() && unit.is_empty() {
+                String::new()
+            } else {
+                format!("{amount} {unit}")
+            }
+        };
         let items: Vec<ListItem> = rows
             .iter()
-            .filter_map(|id| s.exceptions.get(id))
-            .map(|x| {
-                let sev = match x.severity {
-                    crate::core::exceptions::Severity::Critical => "!!",
-                    crate::core::exceptions::Severity::High => "! ",
-                    crate::core::exceptions::Severity::Medium => "· ",
-                    crate::core::exceptions::Severity::Low => "  ",
+            .filter_map(|row| {
+                // (severity, id, kind, document, entity, warehouse, owner,
+                // amount, age, party)
+                let cols = match row {
+                    Row::Held(id) => {
+                        let x = s.exceptions.get(id)?;
+                        (
+                            crate::core::exceptions::severity_on(s, x, ctx.today()),
+                            x.id.to_string(),
+                            x.kind.label(),
+                            x.blocked.to_string(),
+                            x.entity.clone().unwrap_or_default(),
+                            x.warehouse.clone().unwrap_or_default(),
+                            x.owner.to_string(),
+                            money(x.amount, &x.unit),
+                            age(ctx.now, x.raised_at),
+                            x.party.clone().unwrap_or_default(),
+                        )
+                    }
+                    Row::Clock(r) => (
+                        r.severity,
+                        "-".to_string(),
+                        r.what,
+                        r.document.clone(),
+                        r.entity.clone(),
+                        r.warehouse.clone(),
+                        r.owner.as_str().to_string(),
+                        money(r.amount, &r.unit),
+                        format!("{}d", r.days),
+                        r.party.clone(),
+                    ),
                 };
-                let amount = format!("{} {}", x.amount, x.unit);
+                let (sev, id, kind, doc, entity, whse, owner, amount, age, party) = cols;
+                let sev = mark(sev);
                 let text = if wide {
                     format!(
-                        "{sev}{:>4} {:<7} {:<24} {:<6} {:<5} {:<12} {:>18} {:>4}  {}",
-                        x.id,
-                        x.kind.label(),
-                        fit(&x.blocked.to_string(), 24),
-                        x.entity.clone().unwrap_or_default(),
-                        x.warehouse.clone().unwrap_or_default(),
-                        fit(&x.owner.to_string(), 12),
+                        "{sev}{id:>4} {kind:<7} {:<24} {entity:<6} {whse:<5} {:<12} {:>18} {age:>4}  {party}",
+                        fit(&doc, 24),
+                        fit(&owner, 12),
                         fit(&amount, 18),
-                        age(ctx.now, x.raised_at),
-                        x.party.clone().unwrap_or_default(),
                     )
                 } else {
                     format!(
-                        "{sev}{:>3} {:<6} {:<22} {:>16} {:>4} {}",
-                        x.id,
-                        x.kind.label(),
-                        fit(&x.blocked.to_string(), 22),
+                        "{sev}{id:>3} {:<6} {:<22} {:>16} {age:>4} {}",
+                        fit(kind, 6),
+                        fit(&doc, 22),
                         fit(&amount, 16),
-                        age(ctx.now, x.raised_at),
-                        fit(&x.owner.to_string(), 10),
+                        fit(&owner, 10),
                     )
                 };
-                ListItem::new(Line::from(text))
+                Some(ListItem::new(Line::from(text)))
             })
             .collect();
         let empty = items.is_empty();
@@ -540,11 +794,30 @@ impl Screen for Exceptions {
         );
         // The selected exception: what, who asked, the last comment.
         let mut lines = Vec::new();
-        if let Some(x) = st
-            .selected()
-            .and_then(|i| rows.get(i))
-            .and_then(|id| s.exceptions.get(id))
-        {
+        let selected = st.selected().and_then(|i| rows.get(i));
+        if let Some(Row::Clock(r)) = selected {
+            lines.push(Line::from(fit(&r.summary, detail.width as usize)));
+            lines.push(Line::from(Span::styled(
+                fit(
+                    &format!(
+                        "computed on the clock: {} days, owner {}, {} severity; Enter opens {}",
+                        r.days,
+                        r.owner.as_str(),
+                        r.severity.as_str(),
+                        match &r.target {
+                            Target::Order(n) => format!("order {n}"),
+                            Target::Customer(c) => format!("the cash application of {c}"),
+                        }
+                    ),
+                    detail.width as usize,
+                ),
+                theme.dim(),
+            )));
+        }
+        if let Some(x) = selected.and_then(|r| match r {
+            Row::Held(id) => s.exceptions.get(id),
+            Row::Clock(_) => None,
+        }) {
             lines.push(Line::from(fit(&x.summary, detail.width as usize)));
             lines.push(Line::from(Span::styled(
                 fit(
@@ -554,7 +827,7 @@ impl Screen for Exceptions {
                         x.date,
                         x.requested_by.clone().unwrap_or_else(|| "-".into()),
                         x.owner,
-                        x.severity.as_str()
+                        crate::core::exceptions::severity_on(s, x, ctx.today()).as_str()
                     ),
                     detail.width as usize,
                 ),

@@ -30,6 +30,7 @@ enum Ask {
     Lock(Code, Code),
     Reopen(Code, Code, String),
     Approve(u64),
+    Revalue(Code, Code),
 }
 
 pub struct PeriodClose {
@@ -136,6 +137,7 @@ impl Screen for PeriodClose {
             Focus::Periods => vec![
                 (Action::Complete, "close the period"),
                 (Action::Lock, "lock it"),
+                (Action::Revalue, "revalue FX at its end"),
                 (Action::Reopen, "ask to reopen"),
                 (Action::Approve, "approve a reopen"),
                 (Action::Search, "filter"),
@@ -208,7 +210,11 @@ impl Screen for PeriodClose {
             (
                 Focus::Periods,
                 Input::Action(
-                    a @ (Action::Complete | Action::Lock | Action::Reopen | Action::Approve),
+                    a @ (Action::Complete
+                    | Action::Lock
+                    | Action::Reopen
+                    | Action::Approve
+                    | Action::Revalue),
                 ),
             ) => {
                 let Some(p) = self.rows(s).get(self.selected).copied() else {
@@ -231,6 +237,13 @@ impl Screen for PeriodClose {
                         Flow::Confirm(format!(
                             "Close {} {} (and every open period before it)? Nothing posts into it after.",
                             p.entity, p.code
+                        ))
+                    }
+                    (Action::Revalue, PeriodStatus::Open) => {
+                        self.asking = Some(Ask::Revalue(p.entity.clone(), p.code.clone()));
+                        Flow::Confirm(format!(
+                            "Revalue {}'s open foreign-currency receivables and payables at the {} closing rate? The gain or loss posts on {} and reverses the day after.",
+                            p.entity, p.code, p.end
                         ))
                     }
                     (Action::Lock, PeriodStatus::Closed) => {
@@ -280,10 +293,11 @@ impl Screen for PeriodClose {
                             match a {
                                 Action::Complete => "closing",
                                 Action::Lock => "locking",
+                                Action::Revalue => "revaluing",
                                 _ => "reopening",
                             },
                             match (a, st) {
-                                (Action::Complete, _) => "an open period",
+                                (Action::Complete | Action::Revalue, _) => "an open period",
                                 _ => "a closed period",
                             }
                         )));
@@ -324,6 +338,9 @@ impl Screen for PeriodClose {
                 },
             ),
             Ask::Approve(id) => self.submit(key, CommandBody::ApproveChange { id }),
+            Ask::Revalue(entity, period) => {
+                self.submit(key, CommandBody::RevalueFx { entity, period })
+            }
         }
     }
 
@@ -347,6 +364,18 @@ impl Screen for PeriodClose {
                             "{entity} {} LOCKED{}",
                             span(periods),
                             count(periods)
+                        )),
+                        Event::FxRevalued {
+                            entity,
+                            period,
+                            items,
+                            journal,
+                            ..
+                        } => Some(format!(
+                            "{entity} {period}: {} open item(s) revalued, {} posted ({}), reversed the next day",
+                            items.len(),
+                            journal.lines.iter().map(|l| l.debit).sum::<rust_decimal::Decimal>(),
+                            journal.doc
                         )),
                         Event::ChangeRequested { id, .. } => Some(format!(
                             "reopen asked (request {id}): someone else approves"

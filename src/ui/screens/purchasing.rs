@@ -47,7 +47,9 @@ pub struct Purchasing {
     /// Lines left out of their group's PO.
     pub left_out: BTreeSet<(Code, Code, Code)>,
     pub edit: TextField,
-    pub filter: TextField,
+    /// A filter per list (worklist, purchase orders, supplier
+    /// performance): filtering one leaves the others whole.
+    pub filters: [TextField; 3],
     /// Where the filter was opened (it filters that list).
     filter_from: Focus,
     asking: Option<Ask>,
@@ -100,7 +102,7 @@ impl Purchasing {
             edits: BTreeMap::new(),
             left_out: BTreeSet::new(),
             edit: TextField::default(),
-            filter: TextField::default(),
+            filters: Default::default(),
             filter_from: Focus::Worklist,
             asking: None,
             pending: false,
@@ -113,7 +115,7 @@ impl Purchasing {
     /// The worklist, by supplier, warehouse and SKU (the filter keeps
     /// what matches supplier, warehouse, SKU or description).
     fn work(&self, ctx: &Ctx) -> Vec<Suggestion> {
-        let f = self.filter.trimmed().to_ascii_uppercase();
+        let f = self.filters[0].trimmed().to_ascii_uppercase();
         let mut v: Vec<Suggestion> = suggestions(ctx.state(), ctx.today(), None)
             .into_iter()
             .filter(|s| {
@@ -134,7 +136,7 @@ impl Purchasing {
     }
 
     fn orders<'s>(&self, ctx: &'s Ctx) -> Vec<&'s PurchaseOrder> {
-        let f = self.filter.trimmed().to_ascii_uppercase();
+        let f = self.filters[1].trimmed().to_ascii_uppercase();
         let mut v: Vec<&PurchaseOrder> = ctx
             .state()
             .purchase_orders
@@ -162,7 +164,7 @@ impl Purchasing {
         if !matches!(&self.perf, Some((s, d, _)) if *s == seq && *d == today) {
             self.perf = Some((seq, today, performance(ctx.state(), today, PERF_DAYS)));
         }
-        let f = self.filter.trimmed().to_ascii_uppercase();
+        let f = self.filters[2].trimmed().to_ascii_uppercase();
         self.perf
             .as_ref()
             .map(|(_, _, v)| {
@@ -287,12 +289,14 @@ impl Screen for Purchasing {
                 Flow::Stay
             }
             (Focus::Filter, Input::Action(Action::Cancel)) => {
-                self.filter.take();
+                let at = self.list();
+                self.filters[at].take();
                 self.focus = self.back_to();
                 Flow::Stay
             }
             (Focus::Filter, other) => {
-                if self.filter.edit(other) {
+                let at = self.list();
+                if self.filters[at].edit(other) {
                     self.selected = 0;
                     self.row = 0;
                     self.supplier_row = 0;
@@ -507,10 +511,11 @@ impl Screen for Purchasing {
         ])
         .areas(area);
         self.page = table_area.height.saturating_sub(3).max(1) as usize;
-        let filter_note = if self.filter.text.is_empty() && self.focus != Focus::Filter {
+        let filter = &self.filters[self.list()];
+        let filter_note = if filter.text.is_empty() && self.focus != Focus::Filter {
             String::new()
         } else {
-            format!("/{} ", self.filter.text)
+            format!("/{} ", filter.text)
         };
         let mut detail_lines: Vec<Line> = Vec::new();
         if matches!(self.focus, Focus::Suppliers)
@@ -711,7 +716,7 @@ impl Screen for Purchasing {
         let foot_line = match self.focus {
             Focus::Filter => Line::from(vec![
                 Span::styled("Filter ", theme.label()),
-                self.filter.span(true, 20, theme),
+                self.filters[self.list()].span(true, 20, theme),
             ]),
             Focus::EditQty => Line::from(vec![
                 Span::styled("Quantity ", theme.label()),
@@ -727,6 +732,21 @@ impl Screen for Purchasing {
 }
 
 impl Purchasing {
+    /// The list shown (and filtered): 0 worklist, 1 purchase orders, 2
+    /// supplier performance.
+    fn list(&self) -> usize {
+        let on = if self.focus == Focus::Filter {
+            self.filter_from
+        } else {
+            self.focus
+        };
+        match on {
+            Focus::Orders => 1,
+            Focus::Suppliers => 2,
+            _ => 0,
+        }
+    }
+
     fn back_to(&self) -> Focus {
         match self.filter_from {
             Focus::Orders | Focus::Suppliers => self.filter_from,
