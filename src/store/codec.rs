@@ -36,7 +36,7 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// disputes resolved (written off or reinstated, with their dates),
 /// the date each customer's credit on account has stood since, and the
 /// exception routing rules (issue 20).
-pub const STATE_VERSION: u8 = 12;
+pub const STATE_VERSION: u8 = 13;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
