@@ -121,6 +121,12 @@ actions! {
     Scope = "scope", "next entity, or consolidated";
     /// Finance views: the day the figures are as of.
     AsOf = "as_of", "the date the views are as of";
+    /// Read a file typed on screen into a command (a bank statement).
+    Import = "import", "import a file";
+    /// Supplier invoices: a freight or duty charge allocated to receipts.
+    Charge = "charge", "a landed-cost charge (freight, duty)";
+    /// Bank reconciliation: mark the period's reconciliation done.
+    Reconciled = "reconciled", "mark the period's reconciliation done";
 }
 
 impl Action {
