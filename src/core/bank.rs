@@ -177,13 +177,13 @@ pub fn explain(state: &State, line: &BankLine) -> Option<String> {
             };
             let days = (it.date - line.date).num_days().abs();
             let why = if reference_matches(state, line, it) {
-                format!("auto: the reference names {}", it.doc)
+                format!("auto: reference names {}", it.doc)
             } else if write_off.is_zero() {
-                format!("auto: the only {} in {days} day(s) ({})", it.amount, it.doc)
+                format!("auto: only {} in {days} day(s), {}", it.amount, it.doc)
             } else {
-                format!("auto: the only item within the tolerance ({})", it.doc)
+                format!("auto: only one in tolerance, {}", it.doc)
             };
-            Some(format!("{why} {}{}", it.id, wo(*write_off)))
+            Some(format!("{why}{}", wo(*write_off)))
         }
     }
 }

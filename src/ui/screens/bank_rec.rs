@@ -1056,7 +1056,7 @@ impl Screen for BankRec {
         };
         let (line_area, item_area) = if wide {
             let [a, b] =
-                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                     .areas(body);
             (Some(a), Some(b))
         } else if self.list == Focus::Items {
