@@ -1187,7 +1187,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert!(s.contains("auto: only 500.00 in 0 day(s), RC-"), "{s}");
     {
         let st = b.state.borrow();
-        assert_eq!(st.book_items[&chq3].cleared_by.is_some(), true);
+        assert!(st.book_items[&chq3].cleared_by.is_some());
         assert!(
             st.book_items[&chq2].cleared_by.is_none(),
             "CHQ 2 is in transit"
@@ -1409,7 +1409,12 @@ fn a_remittance_advice_prints_after_the_payment_run_and_again_on_request() {
         Some(p.applications.iter().map(|a| a.amount + a.discount).sum())
     );
     let text = depot::docs::text::render(&doc);
-    for want in ["REMITTANCE ADVICE", "F-9001", &inv.number, &p.reference] {
+    for want in [
+        "REMITTANCE ADVICE",
+        "F-9001",
+        inv.number.as_str(),
+        p.reference.as_str(),
+    ] {
         assert!(text.contains(want), "{want} in\n{text}");
     }
     insta::assert_snapshot!("remittance_advice_text", text);

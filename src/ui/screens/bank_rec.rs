@@ -44,7 +44,7 @@ pub enum Focus {
 }
 
 enum Ask {
-    Import(CommandBody),
+    Import(Box<CommandBody>),
     AutoMatch,
     Match(Code, Vec<Code>, Decimal),
     Post(Code, Code, String),
@@ -240,14 +240,14 @@ fn with_defaults(text: &str, entity: &str, statement: &str) -> Result<String, St
         }
         v
     };
-    let mut head = headers.clone();
+    let mut head = headers;
     if add_entity {
         head.push("entity".into());
     }
     if add_statement {
         head.push("statement".into());
     }
-    w.write_record(&head).map_err(|e| e.to_string())?;
+    w.write_record(head).map_err(|e| e.to_string())?;
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("line {}: {e}", i + 2))?;
         w.write_record(extend(rec.iter().map(str::to_string).collect()))
@@ -574,7 +574,7 @@ impl BankRec {
                     money(out, &cur)
                 );
                 self.focus = self.list;
-                self.ask(Ask::Import(body), q)
+                self.ask(Ask::Import(Box::new(body)), q)
             }
         }
     }
@@ -869,7 +869,7 @@ impl Screen for BankRec {
             return Flow::Stay;
         }
         match ask {
-            Ask::Import(body) => self.submit(body),
+            Ask::Import(body) => self.submit(*body),
             Ask::AutoMatch => match (self.entity.clone(), self.tolerance_value()) {
                 (Some(entity), Some(t)) => self.submit(CommandBody::AutoMatchBank {
                     entity,

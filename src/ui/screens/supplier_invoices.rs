@@ -67,7 +67,7 @@ enum Ask {
     Approve(Code),
     Reject(Code, String),
     PayRun,
-    Charge(CommandBody),
+    Charge(Box<CommandBody>),
     Leave,
 }
 
@@ -340,7 +340,7 @@ impl SupplierInvoices {
     }
 
     /// The command of the charge on screen, or what is missing.
-    fn charge_body(&self, ctx: &Ctx) -> Result<CommandBody, String> {
+    fn charge_body(&self) -> Result<CommandBody, String> {
         let c = self.charge.as_ref().ok_or("no charge")?;
         let supplier = self.supplier.clone().ok_or("the supplier first")?;
         let reference = self.reference.trimmed().to_string();
@@ -365,7 +365,6 @@ impl SupplierInvoices {
         if receipts.is_empty() {
             return Err("the goods receipts it is for (GR-...)".into());
         }
-        let _ = ctx;
         Ok(CommandBody::AllocateLandedCost {
             supplier,
             reference,
@@ -379,7 +378,7 @@ impl SupplierInvoices {
     /// What the charge on screen would allocate, as the core computes it
     /// (nothing is committed).
     fn charge_preview(&self, ctx: &Ctx) -> Result<Vec<crate::core::landed::LandedShare>, String> {
-        let body = self.charge_body(ctx)?;
+        let body = self.charge_body()?;
         let CommandBody::AllocateLandedCost {
             supplier,
             reference,
@@ -484,7 +483,7 @@ impl SupplierInvoices {
                     };
                     return Flow::Stay;
                 }
-                let body = match self.charge_body(ctx) {
+                let body = match self.charge_body() {
                     Ok(b) => b,
                     Err(e) => {
                         self.notice = Some(Notice::error(e));
@@ -517,7 +516,7 @@ impl SupplierInvoices {
                     receipts.join(" "),
                     shares.len()
                 );
-                self.asking = Some(Ask::Charge(body));
+                self.asking = Some(Ask::Charge(Box::new(body)));
                 Flow::Confirm(q)
             }
             other => {
@@ -916,7 +915,7 @@ impl Screen for SupplierInvoices {
             }
             Ask::Charge(body) => {
                 self.key = ctx.new_key();
-                self.submit(body)
+                self.submit(*body)
             }
             Ask::PayRun => {
                 let mut by: BTreeMap<Code, Vec<Proposed>> = BTreeMap::new();
