@@ -584,6 +584,7 @@ fn random_keys_on_the_back_office_never_panic_or_submit_twice() {
         ("BUY1", "Purchasing"),
         ("SUP1", "Purchasing"),
         ("CTRL1", "Finance views"),
+        ("AR1", "Bank reconciliation"),
     ] {
         let fresh = || {
             let mut d = Driver::new(&b, Some(op));
@@ -1231,4 +1232,374 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
     assert!(s.contains("US01 FY2026-11: 1 open item(s) revalued"), "{s}");
     assert!(!s.contains("not revalued"), "{s}");
     assert_eq!(b.state.borrow().seq, seq + 1);
+/// A receipt on account (nothing applied): a book item in the bank.
+fn cheque(b: &MemBackend, customer: &str, amount: &str, reference: &str) {
+    b.exec(
+        "AR1",
+        CommandBody::ReceivePayment {
+            customer: customer.into(),
+            method: Method::Cheque,
+            amount: amount.parse().unwrap(),
+            reference: reference.into(),
+            apply: vec![],
+        },
+    )
+    .unwrap();
+}
+
+/// The book item of the receipt with this reference.
+fn book_item_of(b: &MemBackend, reference: &str) -> String {
+    let s = b.state.borrow();
+    let r = s
+        .receipts
+        .values()
+        .find(|r| r.reference == reference)
+        .expect("the receipt");
+    s.book_items
+        .values()
+        .find(|i| i.doc == r.number)
+        .map(|i| i.id.clone())
+        .expect("its book item")
+}
+
+/// Five cheques in the books, and a statement file: one deposit of 500
+/// (no reference), one naming CHQ 3, one deposit of two cheques (CHQ 4 +
+/// CHQ 5) and a service fee the books do not have. CHQ 2 is in transit.
+fn bank_fixture(b: &MemBackend, dir: &std::path::Path) -> std::path::PathBuf {
+    cheque(b, "C0002", "500.00", "CHQ 1");
+    cheque(b, "C0003", "250.00", "CHQ 2");
+    cheque(b, "C0004", "250.00", "CHQ 3");
+    cheque(b, "C0005", "120.00", "CHQ 4");
+    cheque(b, "C0006", "80.00", "CHQ 5");
+    let path = dir.join("NOV-25.csv");
+    std::fs::write(
+        &path,
+        "date,amount,reference,description\n\
+         2026-11-25,500.00,,deposit\n\
+         2026-11-25,250.00,CHQ 3,deposit\n\
+         2026-11-25,200.00,,deposit 2 items\n\
+         2026-11-25,-12.50,,monthly service fee\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
+    use depot::core::bank::Cleared;
+    use depot::ui::screens::bank_rec::figures;
+    let b = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = bank_fixture(&b, tmp.path());
+    let (chq2, chq3, chq4, chq5) = (
+        book_item_of(&b, "CHQ 2"),
+        book_item_of(&b, "CHQ 3"),
+        book_item_of(&b, "CHQ 4"),
+        book_item_of(&b, "CHQ 5"),
+    );
+    let book_before = figures(&b.state.borrow(), "US01").book;
+    // The AR clerk (classic keymap) reconciles.
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation")
+        .expect("AR1 reconciles the bank");
+    // A file that is not there: said, nothing submitted.
+    let n = b.log.borrow().len();
+    d.press("f9").typed("/no/such/file.csv").press("enter");
+    assert!(d.screen(80, 24).contains("/no/such/file.csv"));
+    assert_eq!(b.log.borrow().len(), n);
+    d.press("ctrl-u")
+        .typed(&path.to_string_lossy())
+        .press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("Import statement NOV-25 of US01: 4 line(s)"),
+        "{s}"
+    );
+    assert_eq!(b.log.borrow().len(), n, "nothing before the confirm");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("IMPORTED statement NOV-25: 4 line(s)"), "{s}");
+    // Automatic: the 500 (the only one of its amount) and the line naming
+    // CHQ 3, each with its reason.
+    d.press("f6");
+    assert!(d
+        .screen(80, 24)
+        .contains("Match US01's 4 open line(s) automatically"));
+    d.press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("AUTO-MATCHED 2 line(s); 2 line(s) open"), "{s}");
+    assert!(s.contains("auto: reference names RC-"), "{s}");
+    assert!(s.contains("auto: only 500.00 in 0 day(s), RC-"), "{s}");
+    {
+        let st = b.state.borrow();
+        assert!(st.book_items[&chq3].cleared_by.is_some());
+        assert!(
+            st.book_items[&chq2].cleared_by.is_none(),
+            "CHQ 2 is in transit"
+        );
+    }
+    // By hand: the 200.00 deposit is CHQ 4 + CHQ 5. The open lines come
+    // first: the deposit, then the fee.
+    d.press("enter");
+    let items: Vec<String> = {
+        let st = b.state.borrow();
+        let mut v: Vec<String> = st.index.uncleared_book_items["US01"]
+            .iter()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    };
+    let pos = |id: &str| items.iter().position(|i| i == id).unwrap();
+    for _ in 0..pos(&chq4) {
+        d.press("down");
+    }
+    d.press("enter");
+    for _ in pos(&chq4)..pos(&chq5) {
+        d.press("down");
+    }
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("diff 0.00"), "{s}");
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("to {chq4}, {chq5}?")),
+        "the confirm names both items: {s}"
+    );
+    d.press("y");
+    assert!(d
+        .screen(80, 24)
+        .contains("MATCHED 1 line(s); 1 line(s) open"));
+    // The fee: F7 on the line, bank charges offered, the memo from the
+    // statement.
+    d.press("backtab");
+    d.press("f7");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Post to account 6500"), "{s}");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("monthly service fee"));
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Post BL-"), "{s}");
+    assert!(s.contains("-12.50 USD) to 6500"), "{s}");
+    d.press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("POSTED BL-"), "{s}");
+    assert!(
+        s.contains("Reconciled: every statement line explained"),
+        "{s}"
+    );
+    // Through the query layer: every line explained, CHQ 2 outstanding,
+    // the statement balance the book less the cheque in transit.
+    let st = b.state.borrow();
+    let f = figures(&st, "US01");
+    assert_eq!(f.unmatched_lines, 0);
+    assert_eq!(f.lines, 4);
+    assert_eq!(f.book, book_before - Decimal::new(1250, 2));
+    assert_eq!(f.implied(), f.book - f.outstanding);
+    assert!(st.index.uncleared_book_items["US01"].contains(&chq2));
+    let manual = st
+        .bank_lines
+        .values()
+        .find(|l| l.amount == Decimal::from(200))
+        .unwrap();
+    assert_eq!(
+        manual.cleared,
+        Some(Cleared::Matched {
+            items: vec![chq4.clone(), chq5.clone()],
+            write_off: Decimal::ZERO,
+            auto: false
+        })
+    );
+    let fee = st
+        .bank_lines
+        .values()
+        .find(|l| l.amount == Decimal::new(-1250, 2))
+        .unwrap();
+    assert_eq!(
+        fee.cleared,
+        Some(Cleared::Posted {
+            account: "6500".into()
+        })
+    );
+    let charges = st
+        .ledger
+        .balances
+        .get(&("US01".to_string(), "6500".to_string()))
+        .copied()
+        .unwrap_or_default();
+    assert_eq!(charges, Decimal::new(1250, 2));
+    depot::core::invariants::check_state(&st).unwrap();
+}
+
+#[test]
+fn bank_rec_refuses_a_match_beyond_the_tolerance_and_a_second_import() {
+    let b = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = bank_fixture(&b, tmp.path());
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Bank reconciliation")
+        .expect("the controller reconciles");
+    d.press("f9")
+        .typed(&path.to_string_lossy())
+        .press("enter")
+        .press("y");
+    // The 200.00 deposit against CHQ 4 alone: 80.00 apart, refused on
+    // screen, nothing submitted.
+    let chq4 = book_item_of(&b, "CHQ 4");
+    d.press("/").typed("200").press("enter").press("enter");
+    d.press("f4").press("esc");
+    d.press("/").typed(&chq4).press("enter");
+    d.press("enter");
+    let n = b.log.borrow().len();
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("beyond the tolerance of 5.00"), "{s}");
+    assert_eq!(b.log.borrow().len(), n);
+    // The same file again: the core refuses the statement number.
+    d.press("esc");
+    d.press("f9")
+        .typed(&path.to_string_lossy())
+        .press("enter")
+        .press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("US01/NOV-25 already exists"), "{s}");
+    assert_eq!(
+        b.state
+            .borrow()
+            .bank_lines
+            .values()
+            .filter(|l| l.statement == "NOV-25")
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn snapshots_of_bank_reconciliation() {
+    let b = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = bank_fixture(&b, tmp.path());
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    insta::assert_snapshot!("bank_rec_empty_80x24", d.screen(80, 24));
+    d.press("f9")
+        .typed(&path.to_string_lossy())
+        .press("enter")
+        .press("y");
+    d.press("f6").press("y");
+    insta::assert_snapshot!("bank_rec_80x24", d.screen(80, 24));
+    insta::assert_snapshot!("bank_rec_132x43", d.screen(132, 43));
+    d.press("tab");
+    insta::assert_snapshot!("bank_rec_items_80x24", d.screen(80, 24));
+    let s = d.screen(20, 5);
+    assert!(s.contains("20x5"), "{s}");
+}
+
+#[test]
+fn a_remittance_advice_prints_after_the_payment_run_and_again_on_request() {
+    use depot::docs::{build, BuildOptions, DocKind};
+    let b = demo();
+    let (po, qty, price) = receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001")
+        .press("enter")
+        .typed("F-9001")
+        .press("enter");
+    assert!(d.screen(80, 24).contains(&po));
+    d.press("enter").press("enter");
+    d.press("ctrl-u")
+        .typed(&format!("{qty}@{price}"))
+        .press("enter");
+    d.press("f10").press("y");
+    d.press("tab").press("tab");
+    d.press("tab").typed("+31").press("enter");
+    d.press("f8").press("y").wait_prints();
+    let s = d.screen(80, 24);
+    assert!(s.contains("payment run: 1 invoices PAID"), "{s}");
+    let pay = b
+        .state
+        .borrow()
+        .supplier_payments
+        .values()
+        .find(|p| p.supplier == "V001")
+        .map(|p| p.number.clone())
+        .expect("the payment");
+    assert_eq!(last_print(&b), ("remittance-advice".into(), pay.clone()));
+    // Reprinted with the print key.
+    let n = b.log.borrow().len();
+    d.press("ctrl-p").wait_prints();
+    assert_eq!(b.log.borrow().len(), n + 1);
+    assert_eq!(last_print(&b), ("remittance-advice".into(), pay.clone()));
+    // What it says: the supplier's invoice number, ours, the amount paid
+    // and the payment's reference.
+    let st = b.state.borrow();
+    let p = &st.supplier_payments[&pay];
+    let inv = &st.supplier_invoices[&p.applications[0].invoice];
+    let doc = build(
+        &st,
+        DocKind::RemittanceAdvice,
+        &pay,
+        BuildOptions {
+            today: today(),
+            copy: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(doc.total("Payment"), Some(p.amount));
+    assert_eq!(
+        doc.total("Invoices settled"),
+        Some(p.applications.iter().map(|a| a.amount + a.discount).sum())
+    );
+    let text = depot::docs::text::render(&doc);
+    for want in [
+        "REMITTANCE ADVICE",
+        "F-9001",
+        inv.number.as_str(),
+        p.reference.as_str(),
+    ] {
+        assert!(text.contains(want), "{want} in\n{text}");
+    }
+    insta::assert_snapshot!("remittance_advice_text", text);
+}
+
+#[test]
+fn a_freight_charge_is_allocated_to_the_receipt_from_supplier_invoices() {
+    let b = demo();
+    receive_first_po(&b);
+    let gr = b
+        .state
+        .borrow()
+        .goods_receipts
+        .values()
+        .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)))
+        .map(|r| r.number.clone())
+        .unwrap();
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001").press("enter").typed("FRT-1").press("enter");
+    d.press("f2");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&gr), "the latest receipt is offered: {s}");
+    d.typed("150").press("enter").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("allocation (not entered yet)"), "{s}");
+    let n = b.log.borrow().len();
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Enter freight FRT-1 of V001"), "{s}");
+    assert_eq!(b.log.borrow().len(), n, "nothing before the confirm");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("ALLOCATED over"), "{s}");
+    let st = b.state.borrow();
+    let inv = st
+        .supplier_invoices
+        .values()
+        .find(|i| i.reference == "FRT-1")
+        .expect("the charge is an open supplier invoice");
+    assert_eq!(inv.total, Decimal::from(150));
+    depot::core::invariants::check_state(&st).unwrap();
 }

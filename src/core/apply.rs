@@ -214,7 +214,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
             vec![order.clone()]
         }
         Event::DisputeResolved { resolution, .. } => of_invoice(&resolution.invoice),
-        Event::ExceptionRoutingSet { .. } => Vec::new(),
+        Event::ExceptionRoutingSet { .. } | Event::BankReconciled { .. } => Vec::new(),
     }
 }
 
@@ -349,7 +349,8 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::DepositReleased { .. }
         | Event::DataQualityRulesSet { .. }
         | Event::DisputeResolved { .. }
-        | Event::ExceptionRoutingSet { .. } => {}
+        | Event::ExceptionRoutingSet { .. }
+        | Event::BankReconciled { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -494,7 +495,8 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::FxRevalued { .. } => super::ledger::apply_event(state, event),
         Event::BankStatementImported { .. }
         | Event::BankMatched { .. }
-        | Event::BankLinePosted { .. } => super::bank::apply_event(state, event),
+        | Event::BankLinePosted { .. }
+        | Event::BankReconciled { .. } => super::bank::apply_event(state, event),
         Event::ListPriceSet { price_list, price } => {
             if let Some(list) = state.price_lists.get_mut(price_list) {
                 list.prices.insert(price.sku.clone(), price.clone());
@@ -779,6 +781,6 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::SupplierDebitNoted { journal, .. }
         | Event::SupplierRefundReceived { journal, .. } => vec![journal],
         Event::DisputeResolved { journal, .. } => journal.iter().collect(),
-        Event::ExceptionRoutingSet { .. } => Vec::new(),
+        Event::ExceptionRoutingSet { .. } | Event::BankReconciled { .. } => Vec::new(),
     }
 }

@@ -133,7 +133,7 @@ fn norm(s: &str) -> String {
 
 /// Whether a statement reference names this book item: its document
 /// number or its payment reference, ignoring case, spaces and punctuation.
-fn reference_matches(state: &State, line: &BankLine, item: &BookItem) -> bool {
+pub fn reference_matches(state: &State, line: &BankLine, item: &BookItem) -> bool {
     let r = norm(&line.reference);
     if r.is_empty() {
         return false;
@@ -141,6 +141,51 @@ fn reference_matches(state: &State, line: &BankLine, item: &BookItem) -> bool {
     let doc = norm(&item.doc);
     let reference = norm(book_reference(state, item));
     (!doc.is_empty() && r.contains(&doc)) || (!reference.is_empty() && r == reference)
+}
+
+/// Why a statement line is cleared, in words a clerk reads: which rule
+/// matched it automatically (the reference, the only item of that amount
+/// in the window, the only one within the tolerance), what was matched by
+/// hand, or the account it was posted to. `None` while it is open.
+pub fn explain(state: &State, line: &BankLine) -> Option<String> {
+    let wo = |w: Decimal| {
+        if w.is_zero() {
+            String::new()
+        } else {
+            format!(", {w} written off")
+        }
+    };
+    match line.cleared.as_ref()? {
+        Cleared::Posted { account } => Some(format!("posted to {account}")),
+        Cleared::Matched {
+            items,
+            write_off,
+            auto: false,
+        } => Some(format!(
+            "matched by hand to {}{}",
+            items.join(" "),
+            wo(*write_off)
+        )),
+        Cleared::Matched {
+            items,
+            write_off,
+            auto: true,
+        } => {
+            let first = items.first().and_then(|i| state.book_items.get(i));
+            let Some(it) = first else {
+                return Some(format!("auto: {}{}", items.join(" "), wo(*write_off)));
+            };
+            let days = (it.date - line.date).num_days().abs();
+            let why = if reference_matches(state, line, it) {
+                format!("auto: reference names {}", it.doc)
+            } else if write_off.is_zero() {
+                format!("auto: only {} in {days} day(s), {}", it.amount, it.doc)
+            } else {
+                format!("auto: only one in tolerance, {}", it.doc)
+            };
+            Some(format!("{why}{}", wo(*write_off)))
+        }
+    }
 }
 
 pub fn import(
@@ -519,6 +564,87 @@ pub fn post_line(state: &State, cmd: &Command, id: &str, account: &str, memo: &s
     }])
 }
 
+/// Mark the bank reconciliation of `period` done: every statement line
+/// dated by its end explained. The event carries the figures agreed on as
+/// of the period's end (book balance, what the bank had not shown yet,
+/// the statement balance they imply).
+pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
+    let p = super::ledger::find_period(state, entity, period)?;
+    let account = bank_account(state, entity)
+        .ok_or(Rejection::PostingRuleMissing {
+            entity: entity.to_string(),
+            key: PostingKey::Bank,
+        })?
+        .clone();
+    let end = p.end;
+    let open = state
+        .index
+        .unmatched_bank_lines
+        .iter()
+        .filter_map(|id| state.bank_lines.get(id))
+        .filter(|l| l.entity == entity && l.date <= end)
+        .count() as u64;
+    if open > 0 {
+        return Err(Rejection::BankUnreconciled {
+            entity: entity.to_string(),
+            period: period.to_string(),
+            lines: open,
+        });
+    }
+    if state
+        .bank_reconciled
+        .contains_key(&(entity.to_string(), period.to_string()))
+    {
+        return Err(Rejection::NoChange);
+    }
+    let line_date = |id: &str| state.bank_lines.get(id).map(|l| l.date);
+    // Outstanding at the end: in the books by then, not cleared by a line
+    // dated by then.
+    let outstanding: Decimal = state
+        .book_items
+        .values()
+        .filter(|it| it.entity == entity && it.account == account && it.date <= end)
+        .filter(|it| {
+            it.cleared_by
+                .as_deref()
+                .and_then(line_date)
+                .is_none_or(|d| d > end)
+        })
+        .map(|it| it.amount)
+        .sum();
+    // On the statement by the end, in the books only after it.
+    let early: Decimal = state
+        .bank_lines
+        .values()
+        .filter(|l| l.entity == entity && l.date <= end)
+        .filter_map(|l| match &l.cleared {
+            Some(Cleared::Matched { items, .. }) => Some(
+                items
+                    .iter()
+                    .filter_map(|i| state.book_items.get(i))
+                    .filter(|it| it.date > end)
+                    .map(|it| it.amount)
+                    .sum::<Decimal>(),
+            ),
+            _ => None,
+        })
+        .sum();
+    let book = state
+        .balances_as_of(entity, end)
+        .get(&account)
+        .copied()
+        .unwrap_or_default();
+    Ok(vec![Event::BankReconciled {
+        entity: entity.to_string(),
+        period: period.to_string(),
+        account,
+        book,
+        outstanding,
+        statement: book - outstanding + early,
+        by: cmd.operator.clone(),
+    }])
+}
+
 /// After a journal entry was applied: if it moved the entity's bank
 /// account, the books have a new uncleared item.
 pub fn track(state: &mut State, j: &JournalEntry) {
@@ -612,6 +738,13 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 l.cleared = Some(Cleared::Posted { account });
             }
             state.index.unmatched_bank_lines.remove(line);
+        }
+        Event::BankReconciled {
+            entity, period, by, ..
+        } => {
+            state
+                .bank_reconciled
+                .insert((entity.clone(), period.clone()), by.clone());
         }
         _ => {}
     }

@@ -648,6 +648,9 @@ pub enum CommandBody {
         #[serde(default)]
         after_days: Option<u32>,
     },
+    /// Mark an entity's bank reconciliation of a period done: refused
+    /// while a statement line dated by the period's end is unexplained.
+    MarkBankReconciled { entity: Code, period: Code },
 }
 
 impl CommandBody {
@@ -775,6 +778,7 @@ impl CommandBody {
             SetDataQualityRules { .. } => "set_data_quality_rules",
             ResolveDispute { .. } => "resolve_dispute",
             SetExceptionRouting { .. } => "set_exception_routing",
+            MarkBankReconciled { .. } => "mark_bank_reconciled",
         }
     }
 
@@ -1077,9 +1081,11 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "approve_count" => Permission::ApproveChanges,
         "change_order_line" | "add_order_lines" => Permission::CaptureOrders,
         "close_period" | "lock_period" | "reopen_period" => Permission::ClosePeriods,
-        "import_bank_statement" | "auto_match_bank" | "match_bank_line" | "post_bank_line" => {
-            Permission::ReconcileBank
-        }
+        "import_bank_statement"
+        | "auto_match_bank"
+        | "match_bank_line"
+        | "post_bank_line"
+        | "mark_bank_reconciled" => Permission::ReconcileBank,
         "post_journal_entry" | "reverse_journal_entry" | "revalue_fx" => Permission::PostJournals,
         // Every operator signs in and sets their own password; setting
         // somebody else's needs `manage_operators` (checked in decide).

@@ -400,6 +400,9 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             account,
             memo,
         } => super::bank::post_line(state, cmd, line, account, memo),
+        CommandBody::MarkBankReconciled { entity, period } => {
+            super::bank::mark_reconciled(state, cmd, entity, period)
+        }
         CommandBody::RefundCredit {
             customer,
             amount,

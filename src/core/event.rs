@@ -661,6 +661,19 @@ pub enum Event {
         kind: super::exceptions::ExceptionKind,
         route: super::exceptions::Route,
     },
+    /// A period's bank reconciliation marked done, with the figures it
+    /// agreed on as of the period's end: the bank account's book balance,
+    /// the book items the bank had not shown, the statement balance they
+    /// imply.
+    BankReconciled {
+        entity: Code,
+        period: Code,
+        account: Code,
+        book: Decimal,
+        outstanding: Decimal,
+        statement: Decimal,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -1568,6 +1568,7 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         revaluations,
         bank_lines,
         bank_statements,
+        bank_reconciled,
         next_bank_line,
         book_items,
         next_book_item,

@@ -391,7 +391,8 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::DepositReleased { .. }
         | Event::DataQualityRulesSet { .. }
         | Event::DisputeResolved { .. }
-        | Event::ExceptionRoutingSet { .. } => {}
+        | Event::ExceptionRoutingSet { .. }
+        | Event::BankReconciled { .. } => {}
     }
 }
 

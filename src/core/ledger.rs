@@ -78,7 +78,11 @@ fn calendar<'a>(state: &'a State, entity: &str) -> Vec<&'a Period> {
         .collect()
 }
 
-fn find_period<'a>(state: &'a State, entity: &str, period: &str) -> Result<&'a Period, Rejection> {
+pub(crate) fn find_period<'a>(
+    state: &'a State,
+    entity: &str,
+    period: &str,
+) -> Result<&'a Period, Rejection> {
     if !state.entities.contains_key(entity) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Entity,
@@ -288,14 +292,24 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
             ov += it.amount;
         }
     }
+    let marked = state.period_of(entity, end).and_then(|p| {
+        state
+            .bank_reconciled
+            .get(&(entity.to_string(), p.code.clone()))
+    });
     items.push(item(
         "bank_reconciled",
         true,
         n,
         v,
-        format!(
-            "{n} statement line(s) unmatched; {outstanding} book item(s) outstanding ({ov}): see `depot report bank-rec`"
-        ),
+        match marked {
+            Some(by) => format!(
+                "{n} statement line(s) unmatched; {outstanding} book item(s) outstanding ({ov}); reconciliation marked done by {by}"
+            ),
+            None => format!(
+                "{n} statement line(s) unmatched; {outstanding} book item(s) outstanding ({ov}): see `depot report bank-rec`"
+            ),
+        },
     ));
 
     // Foreign-currency open items revalued at the period end.

@@ -295,6 +295,12 @@ pub enum Rejection {
         amount: Decimal,
         limit: Decimal,
     },
+    #[error("the bank reconciliation of {entity} {period} is not done: {lines} statement line(s) dated by its end are unmatched")]
+    BankUnreconciled {
+        entity: String,
+        period: String,
+        lines: u64,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -439,6 +445,7 @@ impl Rejection {
             Rejection::CloseBlocked { .. } => "close_blocked",
             Rejection::ControlAccount { .. } => "control_account",
             Rejection::BankMatch { .. } => "bank_match",
+            Rejection::BankUnreconciled { .. } => "bank_unreconciled",
             Rejection::NotReturnable { .. } => "not_returnable",
             Rejection::CounterSale { .. } | Rejection::CounterSaleRefused { .. } => "counter_sale",
             Rejection::OrderChange { .. } => "order_change",

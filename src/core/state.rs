@@ -339,6 +339,10 @@ pub struct State {
     #[serde(default)]
     pub exception_routing:
         Map<(Code, Option<Code>, super::exceptions::ExceptionKind), super::exceptions::Route>,
+    /// (entity, period) whose bank reconciliation was marked done, and
+    /// who marked it.
+    #[serde(default)]
+    pub bank_reconciled: Map<(Code, Code), Code>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

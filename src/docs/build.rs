@@ -40,6 +40,7 @@ pub fn build(
         DocKind::PackingSlip => packing_slip(state, doc)?,
         DocKind::CartonLabel => carton_label(state, doc)?,
         DocKind::BillOfLading => bill_of_lading(state, doc)?,
+        DocKind::RemittanceAdvice => remittance_advice(state, doc)?,
     };
     d.copy = opts.copy;
     d.as_of = state.seq;
@@ -673,6 +674,85 @@ fn purchase_order(state: &State, number: &str) -> Result<Document, DocError> {
     }
     d.totals.push(total("Total", po.total, cur));
     d.barcodes.push(code128("PO", &po.number));
+    Ok(d)
+}
+
+/// What a supplier payment paid: each invoice (their number and ours),
+/// its total, the discount taken and the amount paid, with the payment's
+/// reference, so the supplier can apply it.
+fn remittance_advice(state: &State, number: &str) -> Result<Document, DocError> {
+    let kind = DocKind::RemittanceAdvice;
+    let p = state
+        .supplier_payments
+        .get(number)
+        .ok_or_else(|| not_found(kind, number))?;
+    let mut d = empty(
+        kind,
+        "REMITTANCE ADVICE",
+        &p.number,
+        letterhead(state, &p.entity),
+    );
+    let supplier = state.suppliers.get(&p.supplier);
+    let cur = p
+        .applications
+        .iter()
+        .find_map(|a| state.supplier_invoices.get(&a.invoice))
+        .map(|i| i.currency.clone())
+        .or_else(|| supplier.map(|s| s.currency.clone()))
+        .unwrap_or_else(|| Currency::new("USD"));
+    match supplier {
+        Some(s) => d.parties.push(Party {
+            label: "Paid to".into(),
+            name: format!("{} ({})", s.name, s.code),
+            lines: address_lines(&s.address),
+        }),
+        None => d.parties.push(Party {
+            label: "Paid to".into(),
+            name: p.supplier.clone(),
+            lines: Vec::new(),
+        }),
+    }
+    field(&mut d, "Payment date", p.date.to_string());
+    field(&mut d, "Payment reference", p.reference.clone());
+    field(&mut d, "Currency", cur.to_string());
+    d.columns = cols(&[
+        ("Your invoice", false),
+        ("Our ref", false),
+        ("Invoice date", false),
+        ("Invoice total", true),
+        ("Discount", true),
+        ("Paid", true),
+    ]);
+    let mut discount = Decimal::ZERO;
+    for a in &p.applications {
+        let inv = state.supplier_invoices.get(&a.invoice);
+        discount += a.discount;
+        d.rows.push(Row {
+            cells: vec![
+                inv.map(|i| i.reference.clone()).unwrap_or_default(),
+                a.invoice.clone(),
+                inv.map(|i| i.date.to_string()).unwrap_or_default(),
+                inv.map(|i| money(i.total, &cur)).unwrap_or_default(),
+                money(a.discount, &cur),
+                money(a.amount, &cur),
+            ],
+            barcodes: Vec::new(),
+        });
+    }
+    let applied: Decimal = p.applications.iter().map(|a| a.amount).sum();
+    d.totals
+        .push(total("Invoices settled", applied + discount, &cur));
+    d.totals.push(total("Discounts taken", discount, &cur));
+    d.totals.push(total("Payment", p.amount, &cur));
+    if p.amount != applied {
+        d.notes.push(format!(
+            "{} of the payment is on account (not applied to an invoice).",
+            money(p.amount - applied, &cur)
+        ));
+    }
+    d.notes
+        .push("Please apply this payment to the invoices listed above.".into());
+    d.barcodes.push(code128("payment", &p.number));
     Ok(d)
 }
 

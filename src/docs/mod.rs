@@ -1,6 +1,6 @@
 //! Documents (issue 17): invoices, credit memos, quotes and order
 //! acknowledgments, customer statements, purchase orders, pick tickets,
-//! packing slips, bills of lading and carton labels.
+//! packing slips, bills of lading, carton labels and remittance advices.
 //!
 //! An edge, not the core. A [`Document`] is a typed view of committed
 //! state as of a sequence number, built by [`build()`] with no I/O; it is
@@ -41,10 +41,13 @@ pub enum DocKind {
     CartonLabel,
     /// A bill of lading summary, by shipment number.
     BillOfLading,
+    /// A remittance advice: which supplier invoices a payment paid, by
+    /// supplier payment number.
+    RemittanceAdvice,
 }
 
 impl DocKind {
-    pub const ALL: [DocKind; 9] = [
+    pub const ALL: [DocKind; 10] = [
         DocKind::Invoice,
         DocKind::CreditMemo,
         DocKind::Acknowledgment,
@@ -54,6 +57,7 @@ impl DocKind {
         DocKind::PackingSlip,
         DocKind::CartonLabel,
         DocKind::BillOfLading,
+        DocKind::RemittanceAdvice,
     ];
 
     /// The name `depot print` takes and the audit trail records.
@@ -68,6 +72,7 @@ impl DocKind {
             DocKind::PackingSlip => "packing-slip",
             DocKind::CartonLabel => "carton-label",
             DocKind::BillOfLading => "bill-of-lading",
+            DocKind::RemittanceAdvice => "remittance-advice",
         }
     }
 
@@ -82,6 +87,7 @@ impl DocKind {
                 "pick" => Some(DocKind::PickTicket),
                 "label" => Some(DocKind::CartonLabel),
                 "bol" => Some(DocKind::BillOfLading),
+                "remittance" => Some(DocKind::RemittanceAdvice),
                 _ => None,
             })
     }

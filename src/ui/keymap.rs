@@ -124,6 +124,12 @@ actions! {
     /// Period close: revalue open foreign-currency items at the period's
     /// closing rate.
     Revalue = "revalue", "revalue foreign currency at the period end";
+    /// Read a file typed on screen into a command (a bank statement).
+    Import = "import", "import a file";
+    /// Supplier invoices: a freight or duty charge allocated to receipts.
+    Charge = "charge", "a landed-cost charge (freight, duty)";
+    /// Bank reconciliation: mark the period's reconciliation done.
+    Reconciled = "reconciled", "mark the period's reconciliation done";
 }
 
 impl Action {

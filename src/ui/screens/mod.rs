@@ -2,6 +2,7 @@
 //! and one row here.
 
 pub mod audit;
+pub mod bank_rec;
 pub mod cash_application;
 pub mod counter_sale;
 pub mod customer_lookup;
@@ -55,6 +56,7 @@ pub const NAMES: &[&str] = &[
     "finance_items",
     "finance_doc",
     "audit",
+    "bank_rec",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -189,6 +191,12 @@ pub const MENU: &[Entry] = &[
         // supervisor, admin).
         permissions: &[Permission::ViewLedger],
         open: Some(|_| Box::new(audit::Audit::new())),
+    },
+    Entry {
+        label: "Bank reconciliation",
+        // The AR clerk and the controller reconcile.
+        permissions: &[Permission::ReconcileBank],
+        open: Some(|ctx| Box::new(bank_rec::BankRec::new(ctx))),
     },
 ];
 

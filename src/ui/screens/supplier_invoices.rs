@@ -37,6 +37,29 @@ pub enum Focus {
     /// The payment run pays what falls due (or loses its discount) by
     /// this day.
     Until,
+    /// A landed-cost charge (freight, duty) being entered.
+    Charge,
+}
+
+/// The part of the landed-cost charge being typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChargeField {
+    Kind,
+    Amount,
+    Basis,
+    Receipts,
+}
+
+/// A freight or duty charge billed by the supplier on screen (their
+/// invoice number is the reference), spread over goods receipts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub field: ChargeField,
+    pub kind: TextField,
+    pub amount: TextField,
+    pub basis: crate::core::landed::Basis,
+    /// Goods receipt numbers, separated by spaces or commas.
+    pub receipts: TextField,
 }
 
 enum Ask {
@@ -44,6 +67,7 @@ enum Ask {
     Approve(Code),
     Reject(Code, String),
     PayRun,
+    Charge(Box<CommandBody>),
     Leave,
 }
 
@@ -64,6 +88,13 @@ pub struct SupplierInvoices {
     /// Payments of the run still to submit (one per supplier).
     run: Vec<(Code, Vec<Proposed>)>,
     paid: usize,
+    /// The supplier payments of the last run: their remittance advices
+    /// print when the run ends and again with the print key.
+    pub remitted: Vec<Code>,
+    /// The landed-cost charge being entered.
+    pub charge: Option<Charge>,
+    /// The allocation of the last charge entered: (its invoice, shares).
+    pub allocated: Option<(Code, Vec<crate::core::landed::LandedShare>)>,
     pending: bool,
     key: String,
     page: usize,
@@ -97,6 +128,9 @@ impl SupplierInvoices {
             asking: None,
             run: Vec::new(),
             paid: 0,
+            remitted: Vec::new(),
+            charge: None,
+            allocated: None,
             pending: false,
             key: ctx.new_key(),
             page: 10,
@@ -148,7 +182,7 @@ impl SupplierInvoices {
     fn on_lines(&self) -> bool {
         matches!(
             self.focus,
-            Focus::Supplier | Focus::Reference | Focus::Lines | Focus::EditLine
+            Focus::Supplier | Focus::Reference | Focus::Lines | Focus::EditLine | Focus::Charge
         )
     }
 
@@ -259,6 +293,262 @@ impl SupplierInvoices {
         })
     }
 
+    /// The remittance advices of the last run's payments.
+    fn remittances(&self, ctx: &Ctx) -> Vec<crate::docs::print::PrintRequest> {
+        self.remitted
+            .iter()
+            .map(|p| {
+                crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::RemittanceAdvice,
+                    p,
+                    ctx.today(),
+                )
+            })
+            .collect()
+    }
+
+    /// Print the remittance advices again: the last run's, else the
+    /// latest payment to the selected invoice's supplier.
+    fn reprint(&mut self, ctx: &Ctx) -> Flow {
+        if !self.remitted.is_empty() {
+            return Flow::Print(self.remittances(ctx));
+        }
+        let s = ctx.state();
+        let supplier = self
+            .rows(ctx)
+            .get(self.row)
+            .map(|i| i.supplier.clone())
+            .or_else(|| self.supplier.clone());
+        let latest = s
+            .supplier_payments
+            .values()
+            .filter(|p| supplier.as_ref().is_none_or(|c| &p.supplier == c))
+            .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)));
+        match latest {
+            Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                crate::docs::DocKind::RemittanceAdvice,
+                &p.number,
+                ctx.today(),
+            )]),
+            None => {
+                self.notice = Some(Notice::error(
+                    "no supplier payment to print a remittance advice of",
+                ));
+                Flow::Stay
+            }
+        }
+    }
+
+    /// The command of the charge on screen, or what is missing.
+    fn charge_body(&self) -> Result<CommandBody, String> {
+        let c = self.charge.as_ref().ok_or("no charge")?;
+        let supplier = self.supplier.clone().ok_or("the supplier first")?;
+        let reference = self.reference.trimmed().to_string();
+        if reference.is_empty() {
+            return Err("their invoice number first".into());
+        }
+        let kind = c.kind.trimmed().to_ascii_lowercase();
+        if kind.is_empty() {
+            return Err("what the charge is (freight, duty)".into());
+        }
+        let amount = parse_decimal(&c.amount.trimmed().replace(',', ""))
+            .ok()
+            .filter(|a| *a > Decimal::ZERO)
+            .ok_or("the charge's amount, above zero")?;
+        let receipts: Vec<Code> = c
+            .receipts
+            .trimmed()
+            .split([' ', ','])
+            .filter(|r| !r.is_empty())
+            .map(|r| r.to_ascii_uppercase())
+            .collect();
+        if receipts.is_empty() {
+            return Err("the goods receipts it is for (GR-...)".into());
+        }
+        Ok(CommandBody::AllocateLandedCost {
+            supplier,
+            reference,
+            kind,
+            amount,
+            basis: c.basis,
+            receipts,
+        })
+    }
+
+    /// What the charge on screen would allocate, as the core computes it
+    /// (nothing is committed).
+    fn charge_preview(&self, ctx: &Ctx) -> Result<Vec<crate::core::landed::LandedShare>, String> {
+        let body = self.charge_body()?;
+        let CommandBody::AllocateLandedCost {
+            supplier,
+            reference,
+            kind,
+            amount,
+            basis,
+            receipts,
+        } = &body
+        else {
+            return Err("no charge".into());
+        };
+        let cmd = crate::core::Command {
+            operator: ctx.operator.to_string(),
+            session: ctx.session.to_string(),
+            time: ctx.now,
+            key: None,
+            body: body.clone(),
+        };
+        match crate::core::landed::allocate(
+            ctx.state(),
+            &cmd,
+            supplier,
+            reference,
+            kind,
+            *amount,
+            *basis,
+            receipts,
+        ) {
+            Ok(events) => Ok(events
+                .into_iter()
+                .find_map(|e| match e {
+                    Event::LandedCostAllocated { shares, .. } => Some(shares),
+                    _ => None,
+                })
+                .unwrap_or_default()),
+            Err(r) => Err(r.to_string()),
+        }
+    }
+
+    fn start_charge(&mut self, ctx: &Ctx) {
+        let s = ctx.state();
+        let Some(sup) = self.supplier.as_ref().and_then(|c| s.suppliers.get(c)) else {
+            self.notice = Some(Notice::error(
+                "the supplier who bills the charge first (a carrier, a broker)",
+            ));
+            self.focus = Focus::Supplier;
+            return;
+        };
+        // The entity's latest receipt: what a freight bill is usually for.
+        let latest = s
+            .goods_receipts
+            .values()
+            .filter(|r| r.entity == sup.entity)
+            .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)))
+            .map(|r| r.number.clone())
+            .unwrap_or_default();
+        self.charge = Some(Charge {
+            field: ChargeField::Amount,
+            kind: TextField::new("freight"),
+            amount: TextField::default(),
+            basis: crate::core::landed::Basis::Value,
+            receipts: TextField::new(&latest),
+        });
+        self.allocated = None;
+        self.focus = Focus::Charge;
+    }
+
+    fn charge_input(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        use crate::core::landed::Basis;
+        let Some(c) = self.charge.as_mut() else {
+            self.focus = Focus::Reference;
+            return Flow::Stay;
+        };
+        match input {
+            Input::Action(Action::Cancel) => {
+                self.charge = None;
+                self.focus = Focus::Reference;
+                Flow::Stay
+            }
+            Input::Action(Action::NextField | Action::PrevField) => {
+                let order = [
+                    ChargeField::Kind,
+                    ChargeField::Amount,
+                    ChargeField::Basis,
+                    ChargeField::Receipts,
+                ];
+                let i = order.iter().position(|f| *f == c.field).unwrap_or(0);
+                let j = if input == Input::Action(Action::PrevField) {
+                    (i + 3) % 4
+                } else {
+                    (i + 1) % 4
+                };
+                c.field = order[j];
+                Flow::Stay
+            }
+            Input::Action(Action::Submit) => {
+                if c.field != ChargeField::Receipts {
+                    c.field = match c.field {
+                        ChargeField::Kind => ChargeField::Amount,
+                        ChargeField::Amount => ChargeField::Basis,
+                        _ => ChargeField::Receipts,
+                    };
+                    return Flow::Stay;
+                }
+                let body = match self.charge_body() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.notice = Some(Notice::error(e));
+                        return Flow::Stay;
+                    }
+                };
+                let shares = match self.charge_preview(ctx) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        self.notice = Some(Notice::error(e));
+                        return Flow::Stay;
+                    }
+                };
+                let CommandBody::AllocateLandedCost {
+                    supplier,
+                    reference,
+                    kind,
+                    amount,
+                    basis,
+                    receipts,
+                } = &body
+                else {
+                    return Flow::Stay;
+                };
+                let stock: Decimal = shares.iter().map(|x| x.to_stock).sum();
+                let cogs: Decimal = shares.iter().map(|x| x.to_cogs).sum();
+                let q = format!(
+                    "Enter {kind} {reference} of {supplier}: {amount} by {} over {} ({} lines: {stock} to stock, {cogs} to COGS)?",
+                    if *basis == Basis::Value { "value" } else { "weight" },
+                    receipts.join(" "),
+                    shares.len()
+                );
+                self.asking = Some(Ask::Charge(Box::new(body)));
+                Flow::Confirm(q)
+            }
+            other => {
+                match c.field {
+                    ChargeField::Kind => {
+                        c.kind.edit(other);
+                    }
+                    ChargeField::Amount => {
+                        c.amount.edit(other);
+                    }
+                    ChargeField::Receipts => {
+                        c.receipts.edit(other);
+                    }
+                    ChargeField::Basis => {
+                        if matches!(
+                            other,
+                            Input::Char(_) | Input::Action(Action::Up | Action::Down)
+                        ) {
+                            c.basis = match (other, c.basis) {
+                                (Input::Char('v' | 'V'), _) => Basis::Value,
+                                (Input::Char('w' | 'W'), _) => Basis::Weight,
+                                (_, Basis::Value) => Basis::Weight,
+                                (_, Basis::Weight) => Basis::Value,
+                            };
+                        }
+                    }
+                }
+                Flow::Stay
+            }
+        }
+    }
+
     fn next_payment(&mut self, ctx: &Ctx) -> Flow {
         let Some((supplier, items)) = self.run.first().cloned() else {
             return Flow::Stay;
@@ -295,7 +585,9 @@ impl Screen for SupplierInvoices {
     fn context(&self) -> Context {
         match self.focus {
             Focus::Lines | Focus::Invoices => Context::List,
-            Focus::EditLine | Focus::Filter | Focus::Reason | Focus::Until => Context::Input,
+            Focus::EditLine | Focus::Filter | Focus::Reason | Focus::Until | Focus::Charge => {
+                Context::Input
+            }
             _ => Context::Form,
         }
     }
@@ -320,15 +612,24 @@ impl Screen for SupplierInvoices {
                 ]
             }
             Focus::Until => vec![(Action::Submit, "pay through (date or +days)")],
+            Focus::Charge => {
+                return vec![
+                    (Action::Submit, "next / allocate"),
+                    (Action::NextField, "next part"),
+                    (Action::Cancel, "back"),
+                ]
+            }
             Focus::Invoices => vec![
                 (Action::Approve, "approve"),
                 (Action::Reject, "reject"),
                 (Action::Pay, "pay the proposal"),
+                (Action::Print, "print the remittance advices"),
                 (Action::Search, "filter"),
             ],
         };
         if self.on_lines() {
             a.push((Action::Complete, "enter the invoice"));
+            a.push((Action::Charge, "a freight or duty charge"));
         }
         a.push((Action::NextField, "next / worklist"));
         if matches!(self.focus, Focus::Lines | Focus::Invoices) {
@@ -345,6 +646,11 @@ impl Screen for SupplierInvoices {
             return Flow::Stay;
         }
         match (self.focus, input) {
+            (Focus::Charge, input) => self.charge_input(input, ctx),
+            (Focus::Supplier | Focus::Reference | Focus::Lines, Input::Action(Action::Charge)) => {
+                self.start_charge(ctx);
+                Flow::Stay
+            }
             (Focus::Filter, Input::Action(Action::Submit)) => {
                 self.focus = Focus::Invoices;
                 Flow::Stay
@@ -557,6 +863,7 @@ impl Screen for SupplierInvoices {
                 }
                 Flow::Stay
             }
+            (Focus::Invoices, Input::Action(Action::Print)) => self.reprint(ctx),
             (Focus::Invoices, Input::Action(Action::Pay)) => {
                 let p = self.proposal(ctx);
                 if p.is_empty() {
@@ -606,6 +913,10 @@ impl Screen for SupplierInvoices {
                 self.key = ctx.new_key();
                 self.submit(CommandBody::RejectSupplierInvoice { number, reason })
             }
+            Ask::Charge(body) => {
+                self.key = ctx.new_key();
+                self.submit(*body)
+            }
             Ask::PayRun => {
                 let mut by: BTreeMap<Code, Vec<Proposed>> = BTreeMap::new();
                 for p in self.proposal(ctx) {
@@ -613,6 +924,7 @@ impl Screen for SupplierInvoices {
                 }
                 self.run = by.into_iter().collect();
                 self.paid = 0;
+                self.remitted.clear();
                 self.next_payment(ctx)
             }
         }
@@ -650,8 +962,25 @@ impl Screen for SupplierInvoices {
                         Event::SupplierInvoiceRejected { number, .. } => {
                             self.notice = Some(Notice::info(format!("{number} REJECTED")));
                         }
+                        Event::LandedCostAllocated {
+                            invoice, shares, ..
+                        } => {
+                            let stock: Decimal = shares.iter().map(|x| x.to_stock).sum();
+                            let cogs: Decimal = shares.iter().map(|x| x.to_cogs).sum();
+                            self.notice = Some(Notice::info(format!(
+                                "{} {} ALLOCATED over {} line(s): {stock} to stock, {cogs} to COGS; open for payment",
+                                invoice.number,
+                                money(invoice.total, &invoice.currency),
+                                shares.len()
+                            )));
+                            self.allocated = Some((invoice.number.clone(), shares.clone()));
+                            self.charge = None;
+                            self.reference.take();
+                            self.focus = Focus::Reference;
+                        }
                         Event::SupplierPaid { payment, .. } => {
                             self.paid += payment.applications.len();
+                            self.remitted.push(payment.number.clone());
                         }
                         _ => {}
                     }
@@ -660,9 +989,12 @@ impl Screen for SupplierInvoices {
                     self.run.remove(0);
                     if self.run.is_empty() {
                         self.notice = Some(Notice::info(format!(
-                            "payment run: {} invoices PAID",
+                            "payment run: {} invoices PAID; remittance advices printed",
                             self.paid
                         )));
+                        self.key = ctx.new_key();
+                        // Each supplier is told what the payment paid.
+                        return Flow::Print(self.remittances(ctx));
                     } else {
                         self.key = ctx.new_key();
                         return self.next_payment(ctx);
@@ -680,6 +1012,9 @@ impl Screen for SupplierInvoices {
                         "payment run stopped after {} invoices: {r}",
                         self.paid
                     )));
+                    if !self.remitted.is_empty() {
+                        return Flow::Print(self.remittances(ctx));
+                    }
                 } else {
                     self.notice = Some(Notice::error(r.to_string()));
                 }
@@ -718,6 +1053,101 @@ impl Screen for SupplierInvoices {
 }
 
 impl SupplierInvoices {
+    /// The landed-cost charge: its allocation to the receipt lines (as the
+    /// core would make it, or as it made it), and the charge's fields.
+    fn render_charge(&mut self, f: &mut Frame, table: Rect, foot: Rect, ctx: &Ctx) {
+        use crate::core::landed::Basis;
+        let theme = ctx.theme;
+        let lbl = |t: &str| Span::styled(t.to_string(), theme.label());
+        let (title, shares, problem) = match (&self.charge, &self.allocated) {
+            (Some(_), _) => match self.charge_preview(ctx) {
+                Ok(sh) => (" allocation (not entered yet) ".to_string(), sh, None),
+                Err(e) => (" allocation ".to_string(), Vec::new(), Some(e)),
+            },
+            (None, Some((inv, sh))) => (format!(" allocated by {inv} "), sh.clone(), None),
+            (None, None) => (String::new(), Vec::new(), None),
+        };
+        let base = self
+            .supplier
+            .as_ref()
+            .and_then(|c| ctx.state().suppliers.get(c))
+            .and_then(|x| ctx.state().entities.get(&x.entity))
+            .map(|e| e.base_currency.clone())
+            .unwrap_or_else(|| Currency::new("USD"));
+        let rows: Vec<Row> = shares
+            .iter()
+            .map(|x| {
+                Row::new(vec![
+                    x.receipt.clone(),
+                    x.po_line.to_string(),
+                    x.sku.clone(),
+                    money(x.share, &base),
+                    money(x.to_stock, &base),
+                    money(x.to_cogs, &base),
+                ])
+            })
+            .collect();
+        let block = Block::new().borders(Borders::TOP).title(title);
+        if let Some(p) = problem {
+            f.render_widget(
+                Paragraph::new(Line::from(Span::styled(p, theme.dim()))).block(block),
+                table,
+            );
+        } else {
+            f.render_widget(
+                Table::new(
+                    rows,
+                    [
+                        Constraint::Length(10),
+                        Constraint::Length(3),
+                        Constraint::Length(10),
+                        Constraint::Length(12),
+                        Constraint::Length(12),
+                        Constraint::Min(10),
+                    ],
+                )
+                .header(
+                    Row::new(["Receipt", "Ln", "SKU", "Share", "To stock", "To COGS"])
+                        .style(theme.label()),
+                )
+                .block(block),
+                table,
+            );
+        }
+        let lines = match &self.charge {
+            Some(c) => {
+                let on = |x: ChargeField| self.focus == Focus::Charge && c.field == x;
+                vec![
+                    Line::from(vec![
+                        lbl("Charge "),
+                        c.kind.span(on(ChargeField::Kind), 8, theme),
+                        lbl(" amount "),
+                        c.amount.span(on(ChargeField::Amount), 10, theme),
+                        lbl(" by "),
+                        Span::styled(
+                            if c.basis == Basis::Value {
+                                "value "
+                            } else {
+                                "weight"
+                            },
+                            theme.field(on(ChargeField::Basis)),
+                        ),
+                    ]),
+                    Line::from(vec![
+                        lbl("Receipts "),
+                        c.receipts.span(on(ChargeField::Receipts), 30, theme),
+                        Span::styled(" Tab: next part; Enter allocates", theme.dim()),
+                    ]),
+                ]
+            }
+            None => vec![Line::from(Span::styled(
+                "F2: another charge; Tab: the lines",
+                theme.dim(),
+            ))],
+        };
+        f.render_widget(Paragraph::new(lines), foot);
+    }
+
     fn render_enter(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let s = ctx.state();
@@ -755,6 +1185,13 @@ impl SupplierInvoices {
             Span::raw(format!("{} {cur}", money(total, &cur))),
         ]);
         f.render_widget(Paragraph::new(vec![l1, l2]), head);
+        if self.charge.is_some()
+            || (self.allocated.is_some()
+                && matches!(self.focus, Focus::Supplier | Focus::Reference))
+        {
+            self.render_charge(f, table, foot, ctx);
+            return;
+        }
         self.selected = self.selected.min(ml.len().saturating_sub(1));
         self.page = table.height.saturating_sub(3).max(1) as usize;
         let mut header = vec![
