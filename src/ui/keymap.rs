@@ -121,6 +121,10 @@ actions! {
     Scope = "scope", "next entity, or consolidated";
     /// Finance views: the day the figures are as of.
     AsOf = "as_of", "the date the views are as of";
+    /// Master data: a new record of the kind listed.
+    New = "new", "new record";
+    /// Master data: the history of the record's changes (the audit).
+    History = "history", "history of the record's changes";
 }
 
 impl Action {

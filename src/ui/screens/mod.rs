@@ -8,6 +8,7 @@ pub mod customer_lookup;
 pub mod exceptions;
 pub mod finance_views;
 pub mod item_lookup;
+pub mod master_data;
 pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
@@ -55,6 +56,7 @@ pub const NAMES: &[&str] = &[
     "finance_items",
     "finance_doc",
     "audit",
+    "master_data",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -189,6 +191,22 @@ pub const MENU: &[Entry] = &[
         // supervisor, admin).
         permissions: &[Permission::ViewLedger],
         open: Some(|_| Box::new(audit::Audit::new())),
+    },
+    Entry {
+        label: "Master data",
+        // The roles that own master data: the data steward and admin
+        // (everything), sales (customers), buyers (suppliers), the
+        // controller (posting rules). Each kind says what changing it
+        // needs; the rest is shown read-only.
+        permissions: &[
+            Permission::ManageMasterData,
+            Permission::ManageCustomers,
+            Permission::ManageSuppliers,
+            Permission::ManagePricing,
+            Permission::ManageOperators,
+            Permission::ManageFinanceSetup,
+        ],
+        open: Some(|_| Box::new(master_data::MasterData::new())),
     },
 ];
 
