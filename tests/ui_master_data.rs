@@ -228,7 +228,7 @@ fn a_new_tax_code_is_created_through_the_form() {
     d.typed("WI-STD").press("enter");
     d.typed("US-WI").press("enter");
     d.typed("STD").press("enter");
-    d.typed("5.5").press("enter");
+    d.press("ctrl-u").typed("5.5").press("enter");
     d.typed("Wisconsin sales tax").press("enter");
     let s = d.screen(80, 24);
     assert!(s.contains("Create tax code WI-STD?"), "{s}");
