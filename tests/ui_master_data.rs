@@ -275,7 +275,7 @@ fn no_color_draws_master_data_without_colours() {
     };
     d.open("Master data").unwrap();
     d.press("down").press("enter").press("enter");
-    let a = d.app;
+    let mut a = d.app;
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
     t.draw(|f| a.view(f, &b)).unwrap();
     for cell in t.backend().buffer().content() {
