@@ -78,7 +78,7 @@ pub enum ImportError {
 
 /// How a cell is read (and written back).
 #[derive(Clone, Copy, Debug)]
-enum T {
+pub enum T {
     /// Any text (may be empty).
     Text,
     /// A decimal number.
@@ -555,7 +555,7 @@ fn pairs(s: &str) -> Result<Vec<(&str, &str)>, String> {
 }
 
 /// Read one cell into its JSON value.
-fn read_cell(t: T, s: &str) -> Result<Value, String> {
+pub fn read_cell(t: T, s: &str) -> Result<Value, String> {
     let s_trim = s.trim();
     Ok(match t {
         T::Text => json!(s_trim),
@@ -670,7 +670,7 @@ fn read_cell(t: T, s: &str) -> Result<Value, String> {
 }
 
 /// Write a JSON value back as a cell (the inverse of `read_cell`).
-fn write_cell(t: T, v: &Value) -> String {
+pub fn write_cell(t: T, v: &Value) -> String {
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),

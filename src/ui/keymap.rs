@@ -130,6 +130,10 @@ actions! {
     Charge = "charge", "a landed-cost charge (freight, duty)";
     /// Bank reconciliation: mark the period's reconciliation done.
     Reconciled = "reconciled", "mark the period's reconciliation done";
+    /// Master data: a new record of the kind listed.
+    New = "new", "new record";
+    /// Master data: the history of the record's changes (the audit).
+    History = "history", "history of the record's changes";
 }
 
 impl Action {

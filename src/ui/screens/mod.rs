@@ -9,6 +9,7 @@ pub mod customer_lookup;
 pub mod exceptions;
 pub mod finance_views;
 pub mod item_lookup;
+pub mod master_data;
 pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
@@ -57,6 +58,7 @@ pub const NAMES: &[&str] = &[
     "finance_doc",
     "audit",
     "bank_rec",
+    "master_data",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -197,6 +199,22 @@ pub const MENU: &[Entry] = &[
         // The AR clerk and the controller reconcile.
         permissions: &[Permission::ReconcileBank],
         open: Some(|ctx| Box::new(bank_rec::BankRec::new(ctx))),
+    },
+    Entry {
+        label: "Master data",
+        // The roles that own master data: the data steward and admin
+        // (everything), sales (customers), buyers (suppliers), the
+        // controller (posting rules). Each kind says what changing it
+        // needs; the rest is shown read-only.
+        permissions: &[
+            Permission::ManageMasterData,
+            Permission::ManageCustomers,
+            Permission::ManageSuppliers,
+            Permission::ManagePricing,
+            Permission::ManageOperators,
+            Permission::ManageFinanceSetup,
+        ],
+        open: Some(|_| Box::new(master_data::MasterData::new())),
     },
 ];
 
