@@ -99,6 +99,7 @@ impl Role {
                 AdjustStock,
                 ViewLedger,
                 ApproveChanges,
+                ManageChannelPolicies,
             ],
             Role::Supervisor => &[
                 ViewMasterData,
@@ -174,6 +175,9 @@ pub enum Permission {
     ReconcileBank,
     /// Data-quality rules and their findings (the data steward).
     ManageDataQuality,
+    /// Channel policies: promising, shipping, invoicing, credit and
+    /// service rules per entity and channel.
+    ManageChannelPolicies,
 }
 
 impl Permission {
@@ -207,6 +211,7 @@ impl Permission {
         Permission::PostJournals,
         Permission::ReconcileBank,
         Permission::ManageDataQuality,
+        Permission::ManageChannelPolicies,
     ];
 }
 

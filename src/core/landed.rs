@@ -391,7 +391,11 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::DepositReleased { .. }
         | Event::DataQualityRulesSet { .. }
         | Event::DisputeResolved { .. }
-        | Event::ExceptionRoutingSet { .. } => {}
+        | Event::ExceptionRoutingSet { .. }
+        | Event::ChannelPolicySet(_)
+        | Event::CustomerOverridesSet { .. }
+        | Event::OrderPolicyRecorded { .. }
+        | Event::DeliveryConfirmed { .. } => {}
     }
 }
 

@@ -295,6 +295,42 @@ pub enum Rejection {
         amount: Decimal,
         limit: Decimal,
     },
+    /// A customer override beyond what its channel policy allows.
+    #[error(
+        "customer {customer} may not have {field} {value}: channel policy {policy} allows {limit}"
+    )]
+    OverrideBeyondLimit {
+        customer: String,
+        field: String,
+        value: String,
+        limit: String,
+        policy: String,
+    },
+    #[error("customer {customer} has no channel policy ({channel} in {entity}) to override")]
+    NoChannelPolicy {
+        customer: String,
+        entity: String,
+        channel: String,
+    },
+    #[error("customer {customer} takes no backorders ({decided_by}): line {line} ({sku}) is {short} short; order what is available")]
+    NoBackorders {
+        customer: String,
+        line: u32,
+        sku: String,
+        short: Decimal,
+        decided_by: String,
+    },
+    #[error("customer {customer} takes backorders promised within {horizon_days} days ({decided_by}): line {line} ({sku}) could only be promised for {promise}")]
+    BeyondHorizon {
+        customer: String,
+        line: u32,
+        sku: String,
+        promise: NaiveDate,
+        horizon_days: u32,
+        decided_by: String,
+    },
+    #[error("no shipment is due for invoicing on {as_of}")]
+    NothingDue { as_of: NaiveDate },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -378,6 +414,11 @@ pub const ALL_CODES: &[&str] = &[
     "insufficient_supplier_debit",
     "not_disputed",
     "above_authority",
+    "override_beyond_limit",
+    "no_channel_policy",
+    "no_backorders",
+    "beyond_horizon",
+    "nothing_due",
 ];
 
 impl Rejection {
@@ -462,6 +503,11 @@ impl Rejection {
             Rejection::InsufficientSupplierDebit { .. } => "insufficient_supplier_debit",
             Rejection::NotDisputed { .. } => "not_disputed",
             Rejection::AboveAuthority { .. } => "above_authority",
+            Rejection::OverrideBeyondLimit { .. } => "override_beyond_limit",
+            Rejection::NoChannelPolicy { .. } => "no_channel_policy",
+            Rejection::NoBackorders { .. } => "no_backorders",
+            Rejection::BeyondHorizon { .. } => "beyond_horizon",
+            Rejection::NothingDue { .. } => "nothing_due",
         }
     }
 }
