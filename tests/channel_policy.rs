@@ -386,7 +386,7 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
         let mut rec = w.s.customers[c].clone();
         rec.credit_limit = Decimal::from(1000);
         w.run("REP1", CommandBody::UpdateCustomer(rec)).unwrap();
-        let id = *w.s.changes.keys().last().unwrap();
+        let id = *w.s.changes.keys().next_back().unwrap();
         w.run("SUP1", CommandBody::ApproveChange { id }).unwrap();
         assert_eq!(w.s.customers[c].credit_limit, Decimal::from(1000));
     }
@@ -498,7 +498,7 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
         .run("CTRL1", CommandBody::UpdateChannelPolicy(p.clone()))
         .unwrap();
     assert_eq!(names(&ev), ["change_requested"]);
-    let id = *w.s.changes.keys().last().unwrap();
+    let id = *w.s.changes.keys().next_back().unwrap();
     // Not in force until approved, and not by who asked.
     assert_eq!(
         w.s.channel_policies[&("CA01".to_string(), depot::core::master::Channel::Industrial)]

@@ -454,9 +454,7 @@ fn beyond(c: &Customer, p: &ChannelPolicy, field: &str, value: String, limit: St
     Rejection::OverrideBeyondLimit {
         customer: c.code.clone(),
         field: field.to_string(),
-        value,
-        limit,
-        policy: p.key(),
+        detail: format!("{value}: channel policy {} allows {limit}", p.key()),
     }
 }
 

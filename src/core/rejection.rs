@@ -296,15 +296,13 @@ pub enum Rejection {
         limit: Decimal,
     },
     /// A customer override beyond what its channel policy allows.
-    #[error(
-        "customer {customer} may not have {field} {value}: channel policy {policy} allows {limit}"
-    )]
+    /// `detail`: the value, the policy and its limit ("10: channel policy
+    /// retail_chain/CA01 allows at most 5").
+    #[error("customer {customer} may not have {field} {detail}")]
     OverrideBeyondLimit {
         customer: String,
         field: String,
-        value: String,
-        limit: String,
-        policy: String,
+        detail: String,
     },
     #[error("customer {customer} has no channel policy ({channel} in {entity}) to override")]
     NoChannelPolicy {
