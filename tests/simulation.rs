@@ -1270,6 +1270,37 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 },
             }
         }
+        // Channel policies: customers' overrides within the limits or
+        // beyond them, the invoicing run, deliveries confirmed.
+        16 | 17 if rng.chance(4) => {
+            let customer = if rng.chance(50) { "C0010" } else { "C0015" };
+            match rng.below(3) {
+                0 => CommandBody::SetCustomerOverrides {
+                    customer: customer.into(),
+                    overrides: depot::core::channel::CustomerOverrides {
+                        grace_days: Some(rng.below(25) as u32),
+                        horizon_days: rng.chance(50).then(|| rng.below(90) as u32),
+                        ship_complete: rng.chance(30).then(|| rng.chance(50)),
+                        ..Default::default()
+                    },
+                },
+                1 => CommandBody::InvoiceDue {
+                    as_of: time_of(step).date_naive(),
+                    customer: None,
+                },
+                _ => {
+                    let shipments: Vec<&String> = s.shipments.keys().collect();
+                    CommandBody::ConfirmDelivery {
+                        shipment: if shipments.is_empty() {
+                            "SH-000001".into()
+                        } else {
+                            rng.pick(&shipments).to_string()
+                        },
+                        date: None,
+                    }
+                }
+            }
+        }
         // The exception queue's actions on any open exception (every
         // kind): the invariant holds the queue to the documents.
         16 | 17 if !s.open_exceptions.is_empty() && rng.chance(40) => {

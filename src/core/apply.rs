@@ -215,6 +215,13 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         }
         Event::DisputeResolved { resolution, .. } => of_invoice(&resolution.invoice),
         Event::ExceptionRoutingSet { .. } | Event::BankReconciled { .. } => Vec::new(),
+        Event::OrderPolicyRecorded { number, .. } => vec![number.clone()],
+        Event::DeliveryConfirmed { shipment, .. } => state
+            .shipments
+            .get(shipment)
+            .map(|s| vec![s.order.clone()])
+            .unwrap_or_default(),
+        Event::ChannelPolicySet(_) | Event::CustomerOverridesSet { .. } => Vec::new(),
     }
 }
 
@@ -350,7 +357,11 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::DataQualityRulesSet { .. }
         | Event::DisputeResolved { .. }
         | Event::ExceptionRoutingSet { .. }
-        | Event::BankReconciled { .. } => {}
+        | Event::BankReconciled { .. }
+        | Event::ChannelPolicySet(_)
+        | Event::CustomerOverridesSet { .. }
+        | Event::OrderPolicyRecorded { .. }
+        | Event::DeliveryConfirmed { .. } => {}
     }
     keys.into_iter().collect()
 }
@@ -521,6 +532,10 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         Event::DisputeResolved { .. } => super::cash::apply_dispute(state, event),
         // The queue's own: `exceptions::apply_event`.
         Event::ExceptionRoutingSet { .. } => {}
+        Event::ChannelPolicySet(_)
+        | Event::CustomerOverridesSet { .. }
+        | Event::OrderPolicyRecorded { .. }
+        | Event::DeliveryConfirmed { .. } => super::channel::apply_event(state, event),
     }
     super::landed::track(state, event);
 }
@@ -781,6 +796,11 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::SupplierDebitNoted { journal, .. }
         | Event::SupplierRefundReceived { journal, .. } => vec![journal],
         Event::DisputeResolved { journal, .. } => journal.iter().collect(),
-        Event::ExceptionRoutingSet { .. } | Event::BankReconciled { .. } => Vec::new(),
+        Event::ExceptionRoutingSet { .. }
+        | Event::BankReconciled { .. }
+        | Event::ChannelPolicySet(_)
+        | Event::CustomerOverridesSet { .. }
+        | Event::OrderPolicyRecorded { .. }
+        | Event::DeliveryConfirmed { .. } => Vec::new(),
     }
 }

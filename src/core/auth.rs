@@ -101,6 +101,7 @@ impl Role {
                 ApproveChanges,
                 // Writes off what an AR clerk may not (their own disputes).
                 ManageCredit,
+                ManageChannelPolicies,
             ],
             Role::Supervisor => &[
                 ViewMasterData,
@@ -176,6 +177,9 @@ pub enum Permission {
     ReconcileBank,
     /// Data-quality rules and their findings (the data steward).
     ManageDataQuality,
+    /// Channel policies: promising, shipping, invoicing, credit and
+    /// service rules per entity and channel.
+    ManageChannelPolicies,
 }
 
 impl Permission {
@@ -209,6 +213,7 @@ impl Permission {
         Permission::PostJournals,
         Permission::ReconcileBank,
         Permission::ManageDataQuality,
+        Permission::ManageChannelPolicies,
     ];
 }
 

@@ -58,7 +58,7 @@ fn credit_ok(state: &State, o: &SalesOrder, more: Decimal) -> Result<(), Rejecti
             key: o.customer.clone(),
         })?;
     let after = exposure(state, c) + more;
-    if after > c.credit_limit {
+    if after > super::channel::hold_ceiling(state, c) {
         return Err(refuse(
             &o.number,
             format!(
@@ -76,9 +76,9 @@ fn reallocate(
     o: &SalesOrder,
     changed: &[OrderLine],
     today: chrono::NaiveDate,
-) -> Vec<Event> {
+) -> Result<Vec<Event>, Rejection> {
     if o.status != OrderStatus::Open {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut copy = o.clone();
     for l in changed {
@@ -90,7 +90,10 @@ fn reallocate(
     // Only the changed lines are allocated; the others keep what they have.
     copy.lines
         .retain(|l| changed.iter().any(|c| c.line == l.line));
-    allocate(state, &copy, today)
+    let alloc = allocate(state, &copy, today);
+    // The order's promising policy holds for what a change adds too.
+    super::channel::check_promising(state, &copy, &alloc, today)?;
+    Ok(alloc)
 }
 
 /// Change a line's quantity (in the unit it was ordered in) or price.
@@ -213,7 +216,7 @@ pub fn change_line(
         let mut after = new.clone();
         after.backordered = l.backordered;
         after.reserved = l.reserved;
-        ev.extend(reallocate(state, o, &[after], today));
+        ev.extend(reallocate(state, o, &[after], today)?);
     }
     Ok(ev)
 }
@@ -299,7 +302,7 @@ pub fn add_lines(
         lines: added.clone(),
         by: cmd.operator.clone(),
     }];
-    ev.extend(reallocate(state, o, &added, today));
+    ev.extend(reallocate(state, o, &added, today)?);
     Ok(ev)
 }
 

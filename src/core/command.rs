@@ -651,6 +651,30 @@ pub enum CommandBody {
     /// Mark an entity's bank reconciliation of a period done: refused
     /// while a statement line dated by the period's end is unexplained.
     MarkBankReconciled { entity: Code, period: Code },
+    /// Create the policy set of a channel in an entity (applies at once).
+    CreateChannelPolicy(crate::core::channel::ChannelPolicy),
+    /// Change a channel policy: a governed change somebody else approves.
+    UpdateChannelPolicy(crate::core::channel::ChannelPolicy),
+    /// Set a customer's overrides of its channel policy, within the
+    /// policy's limits (all fields empty: back to the policy).
+    SetCustomerOverrides {
+        customer: Code,
+        overrides: crate::core::channel::CustomerOverrides,
+    },
+    /// The customer has a shipment's goods (default date: today).
+    ConfirmDelivery {
+        shipment: Code,
+        #[serde(default)]
+        date: Option<NaiveDate>,
+    },
+    /// The invoicing run: invoice every uninvoiced shipment due on
+    /// `as_of` under its order's invoicing pattern (of one customer, or
+    /// of all).
+    InvoiceDue {
+        as_of: NaiveDate,
+        #[serde(default)]
+        customer: Option<Code>,
+    },
 }
 
 impl CommandBody {
@@ -779,6 +803,11 @@ impl CommandBody {
             ResolveDispute { .. } => "resolve_dispute",
             SetExceptionRouting { .. } => "set_exception_routing",
             MarkBankReconciled { .. } => "mark_bank_reconciled",
+            CreateChannelPolicy(_) => "create_channel_policy",
+            UpdateChannelPolicy(_) => "update_channel_policy",
+            SetCustomerOverrides { .. } => "set_customer_overrides",
+            ConfirmDelivery { .. } => "confirm_delivery",
+            InvoiceDue { .. } => "invoice_due",
         }
     }
 
@@ -1011,6 +1040,11 @@ pub const NAMES: &[&str] = &[
     "set_data_quality_rules",
     "resolve_dispute",
     "set_exception_routing",
+    "create_channel_policy",
+    "update_channel_policy",
+    "set_customer_overrides",
+    "confirm_delivery",
+    "invoice_due",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1108,6 +1142,12 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "resolve_dispute" => Permission::ManageCredit,
         // Governed: applies when somebody else approves it.
         "set_exception_routing" => Permission::ApproveChanges,
+        // A change of a policy is governed: somebody else approves it.
+        "create_channel_policy" | "update_channel_policy" => Permission::ManageChannelPolicies,
+        // Within the limits the channel policy sets.
+        "set_customer_overrides" => Permission::ManageCustomers,
+        "confirm_delivery" => Permission::Ship,
+        "invoice_due" => Permission::Invoice,
         _ => return None,
     })
 }

@@ -545,6 +545,18 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 fields,
             )
         }
+        CommandBody::CreateChannelPolicy(p) => super::channel::set_policy(state, cmd, p, true),
+        CommandBody::UpdateChannelPolicy(p) => super::channel::set_policy(state, cmd, p, false),
+        CommandBody::SetCustomerOverrides {
+            customer,
+            overrides,
+        } => super::channel::set_overrides(state, customer, overrides),
+        CommandBody::ConfirmDelivery { shipment, date } => {
+            super::channel::confirm_delivery(state, cmd, shipment, *date)
+        }
+        CommandBody::InvoiceDue { as_of, customer } => {
+            super::channel::invoice_due(state, cmd, *as_of, customer.as_ref())
+        }
         _ => unreachable_master(),
     }
 }
@@ -619,6 +631,9 @@ fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
 
 fn upsert(state: &State, cmd: &Command, record: Record, create: bool) -> D {
     validate::record(state, &record, create)?;
+    if let Record::Customer(c) = &record {
+        super::channel::check_customer_move(state, c)?;
+    }
     if let Record::Operator(op) = &record {
         if !create && same_as_stored(state, &record) {
             return Err(Rejection::NoChange);
@@ -961,6 +976,10 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
                 kind: *kind,
                 route: *route,
             }
+        }
+        Change::ChannelPolicy(p) => {
+            super::channel::check_policy(state, p)?;
+            Event::ChannelPolicySet(p.clone())
         }
     };
     Ok(vec![approved, applied])

@@ -51,6 +51,8 @@ pub enum Change {
         kind: super::exceptions::ExceptionKind,
         route: super::exceptions::Route,
     },
+    /// A channel policy's new values.
+    ChannelPolicy(super::channel::ChannelPolicy),
 }
 
 impl Change {
@@ -81,6 +83,7 @@ impl Change {
                 Some(w) => format!("exception routing {entity}/{w}/{kind}"),
                 None => format!("exception routing {entity}/{kind}"),
             },
+            Change::ChannelPolicy(p) => format!("channel policy {}", p.key()),
         }
     }
 }
@@ -672,6 +675,25 @@ pub enum Event {
         book: Decimal,
         outstanding: Decimal,
         statement: Decimal,
+        by: Code,
+    },
+    /// A channel policy set (a new one at once, a change once approved).
+    ChannelPolicySet(super::channel::ChannelPolicy),
+    /// A customer's overrides of its channel policy (empty: none).
+    CustomerOverridesSet {
+        customer: Code,
+        overrides: super::channel::CustomerOverrides,
+    },
+    /// What decided an order's promising, shipping, invoicing, credit and
+    /// service rules when it was placed.
+    OrderPolicyRecorded {
+        number: Code,
+        policy: super::channel::Effective,
+    },
+    /// The customer has a shipment's goods.
+    DeliveryConfirmed {
+        shipment: Code,
+        date: chrono::NaiveDate,
         by: Code,
     },
 }

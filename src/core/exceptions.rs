@@ -1541,8 +1541,10 @@ pub fn ship_by(
     state: &State,
     o: &super::sales::SalesOrder,
 ) -> Option<(NaiveDate, chrono::NaiveDateTime)> {
-    let c = state.customers.get(&o.customer)?;
-    let days = c.ship_policy.must_arrive_within_days?;
+    // The order's channel policy when it was placed, else the customer's.
+    let policy = super::channel::of_order(state, o)?;
+    let days = policy.must_arrive_days.value?;
+    let cutoff = policy.carrier_cutoff.value;
     let must_arrive = o.date + chrono::Duration::days(i64::from(days));
     let service = o.carrier.as_ref().and_then(|carrier| {
         let svc = o.service.as_ref()?;
@@ -1553,11 +1555,14 @@ pub fn ship_by(
             .iter()
             .find(|s| &s.code == svc)
     });
+    // A channel policy's cutoff replaces the carrier service's.
     let at = match service {
-        Some(s) => {
-            (must_arrive - chrono::Duration::days(i64::from(s.transit_days))).and_time(s.cutoff)
-        }
-        None => must_arrive.and_hms_opt(23, 59, 59)?,
+        Some(s) => (must_arrive - chrono::Duration::days(i64::from(s.transit_days)))
+            .and_time(cutoff.unwrap_or(s.cutoff)),
+        None => match cutoff {
+            Some(t) => must_arrive.and_time(t),
+            None => must_arrive.and_hms_opt(23, 59, 59)?,
+        },
     };
     Some((must_arrive, at))
 }

@@ -18,6 +18,8 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Violation {
+    #[error("channel policies: {problem}")]
+    ChannelPolicy { problem: String },
     #[error("{sku} in {warehouse}: {reserved} reserved, but open order lines hold {lines}")]
     ReservedVsOrders {
         warehouse: Code,
@@ -874,6 +876,8 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     check_bank(state)?;
     // The open exceptions are exactly what the documents' holds imply.
     super::exceptions::check(state).map_err(|problem| Violation::Exceptions { problem })?;
+    // Customers' overrides stay within their channel policy's limits.
+    super::channel::check(state).map_err(|problem| Violation::ChannelPolicy { problem })?;
     Ok(Verified {
         master_records: state.master_count(),
         bins_with_stock: state.bin_stock.len(),

@@ -392,7 +392,11 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::DataQualityRulesSet { .. }
         | Event::DisputeResolved { .. }
         | Event::ExceptionRoutingSet { .. }
-        | Event::BankReconciled { .. } => {}
+        | Event::BankReconciled { .. }
+        | Event::ChannelPolicySet(_)
+        | Event::CustomerOverridesSet { .. }
+        | Event::OrderPolicyRecorded { .. }
+        | Event::DeliveryConfirmed { .. } => {}
     }
 }
 

@@ -762,6 +762,7 @@ pub enum RecordKind {
     Printer,
     /// An exception of the supervisor's queue.
     Exception,
+    ChannelPolicy,
 }
 
 impl RecordKind {
@@ -802,6 +803,7 @@ impl RecordKind {
             RecordKind::BookItem => "uncleared bank item",
             RecordKind::Printer => "printer",
             RecordKind::Exception => "exception",
+            RecordKind::ChannelPolicy => "channel policy",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod bank;
 pub mod billing;
 pub mod cash;
 pub mod change;
+pub mod channel;
 pub mod command;
 pub mod counter;
 pub mod counts;

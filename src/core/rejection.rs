@@ -301,6 +301,40 @@ pub enum Rejection {
         period: String,
         lines: u64,
     },
+    /// A customer override beyond what its channel policy allows.
+    /// `detail`: the value, the policy and its limit ("10: channel policy
+    /// retail_chain/CA01 allows at most 5").
+    #[error("customer {customer} may not have {field} {detail}")]
+    OverrideBeyondLimit {
+        customer: String,
+        field: String,
+        detail: String,
+    },
+    #[error("customer {customer} has no channel policy ({channel} in {entity}) to override")]
+    NoChannelPolicy {
+        customer: String,
+        entity: String,
+        channel: String,
+    },
+    #[error("customer {customer} takes no backorders ({decided_by}): line {line} ({sku}) is {short} short; order what is available")]
+    NoBackorders {
+        customer: String,
+        line: u32,
+        sku: String,
+        short: Decimal,
+        decided_by: String,
+    },
+    #[error("customer {customer} takes backorders promised within {horizon_days} days ({decided_by}): line {line} ({sku}) could only be promised for {promise}")]
+    BeyondHorizon {
+        customer: String,
+        line: u32,
+        sku: String,
+        promise: NaiveDate,
+        horizon_days: u32,
+        decided_by: String,
+    },
+    #[error("no shipment is due for invoicing on {as_of}")]
+    NothingDue { as_of: NaiveDate },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -384,6 +418,11 @@ pub const ALL_CODES: &[&str] = &[
     "insufficient_supplier_debit",
     "not_disputed",
     "above_authority",
+    "override_beyond_limit",
+    "no_channel_policy",
+    "no_backorders",
+    "beyond_horizon",
+    "nothing_due",
 ];
 
 impl Rejection {
@@ -469,6 +508,11 @@ impl Rejection {
             Rejection::InsufficientSupplierDebit { .. } => "insufficient_supplier_debit",
             Rejection::NotDisputed { .. } => "not_disputed",
             Rejection::AboveAuthority { .. } => "above_authority",
+            Rejection::OverrideBeyondLimit { .. } => "override_beyond_limit",
+            Rejection::NoChannelPolicy { .. } => "no_channel_policy",
+            Rejection::NoBackorders { .. } => "no_backorders",
+            Rejection::BeyondHorizon { .. } => "beyond_horizon",
+            Rejection::NothingDue { .. } => "nothing_due",
         }
     }
 }

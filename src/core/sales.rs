@@ -299,10 +299,12 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
     ar + orders - deposits.min(orders) + uninvoiced
 }
 
-/// Does the customer have an invoice open past its due date plus the
-/// customer's grace days (disputed amounts do not count)?
+/// Does the customer have an invoice open past its due date plus its
+/// grace days (its channel policy's, else its own; disputed amounts do
+/// not count)?
 pub fn past_due(state: &State, customer: &Customer, today: NaiveDate) -> bool {
-    let grace = Duration::days(i64::from(customer.grace_days));
+    let days = super::channel::effective(state, customer).grace_days.value;
+    let grace = Duration::days(i64::from(days));
     state
         .index
         .open_invoices
@@ -897,7 +899,9 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
         service: c.ship_policy.service.clone(),
     };
     if quote {
-        return Ok(vec![Event::OrderPlaced(order)]);
+        let mut ev = vec![Event::OrderPlaced(order)];
+        ev.extend(super::channel::recorded(state, c, &number));
+        return Ok(ev);
     }
     confirm(state, order, below_floor, today, false, paid_now)
 }
@@ -919,7 +923,10 @@ fn confirm(
             key: order.customer.clone(),
         })?;
     let mut holds = Vec::new();
-    let over = exposure(state, c) + order.value() > c.credit_limit || past_due(state, c, today);
+    // The channel policy's hold threshold and grace days, else the
+    // customer's limit and grace days.
+    let over = exposure(state, c) + order.value() > super::channel::hold_ceiling(state, c)
+        || past_due(state, c, today);
     if over && !paid_now {
         holds.push(Hold::Credit);
     }
@@ -932,10 +939,19 @@ fn confirm(
     } else {
         OrderStatus::Held
     };
+    // What the order would reserve and backorder now: refused when its
+    // promising policy takes no backorder, or none promised so late.
+    let alloc = allocate(state, &order, today);
+    super::channel::check_promising(state, &order, &alloc, today)?;
     let alloc = if order.holds.is_empty() {
-        allocate(state, &order, today)
+        alloc
     } else {
         Vec::new()
+    };
+    let policy = if from_quote {
+        None
+    } else {
+        super::channel::recorded(state, c, &order.number)
     };
     let mut ev = vec![if from_quote {
         Event::QuoteConfirmed {
@@ -945,6 +961,7 @@ fn confirm(
     } else {
         Event::OrderPlaced(order)
     }];
+    ev.extend(policy);
     ev.extend(alloc);
     Ok(ev)
 }
@@ -1013,11 +1030,10 @@ pub fn decide_hold(
         ev.push(Event::OrderConfirmed {
             number: number.to_string(),
         });
-        ev.extend(allocate(
-            state,
-            &confirmed,
-            cmd.entity_date(state, &o.entity),
-        ));
+        let today = cmd.entity_date(state, &o.entity);
+        let alloc = allocate(state, &confirmed, today);
+        super::channel::check_promising(state, &confirmed, &alloc, today)?;
+        ev.extend(alloc);
     }
     Ok(ev)
 }

@@ -343,6 +343,17 @@ pub struct State {
     /// who marked it.
     #[serde(default)]
     pub bank_reconciled: Map<(Code, Code), Code>,
+    /// Channel policies by (entity, channel), customers' overrides of
+    /// them, what decided each order's policies when it was placed, and
+    /// the shipments whose delivery was confirmed (state version 13).
+    #[serde(default)]
+    pub channel_policies: Map<(Code, super::master::Channel), super::channel::ChannelPolicy>,
+    #[serde(default)]
+    pub policy_overrides: Map<Code, super::channel::CustomerOverrides>,
+    #[serde(default)]
+    pub order_policies: Map<Code, super::channel::Effective>,
+    #[serde(default)]
+    pub deliveries: Map<Code, NaiveDate>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -256,10 +256,8 @@ fn release_lists(
             action: "release to the warehouse".into(),
         });
     }
-    let ship_complete = state
-        .customers
-        .get(&o.customer)
-        .is_some_and(|c| c.ship_policy.ship_complete);
+    // The order's channel policy when it was placed, else the customer's.
+    let ship_complete = super::channel::of_order(state, o).is_some_and(|p| p.ship_complete.value);
     if ship_complete {
         if let Some(l) = o
             .lines

@@ -3,9 +3,12 @@
 
 use super::csv::{parse, ImportError};
 use crate::core::auth::Role;
+use crate::core::channel::{ChannelPolicy, InvoicingPattern, PolicyLimits};
+use crate::core::master::Channel;
 use crate::core::master::Operator;
 use crate::core::{execute, Command, CommandBody, State};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
 
 /// The demo's administrator (the operator that loads it).
 pub const DEMO_ADMIN: &str = "ADMIN";
@@ -150,6 +153,17 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
             }
             push(&mut state, file, i, body)?;
         }
+        if *file == "customers" {
+            // Two channels of the Canadian entity under different rules.
+            for (i, p) in channel_policies().into_iter().enumerate() {
+                push(
+                    &mut state,
+                    "(channel policies)",
+                    i,
+                    CommandBody::CreateChannelPolicy(p),
+                )?;
+            }
+        }
         if *file == "warehouses" {
             // Business dates are local dates: the entities' and the
             // warehouses' time zones, set before anything is dated.
@@ -201,4 +215,54 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
         )?;
     }
     Ok(out)
+}
+
+/// The demo's channel policies: CA01's retail chains take no backorders,
+/// ship complete and are invoiced weekly with no grace; its industrial
+/// customers take backorders promised within 30 days, partial shipments,
+/// an invoice per shipment and 10 grace days, and may be given more.
+pub fn channel_policies() -> Vec<ChannelPolicy> {
+    let hm = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0);
+    vec![
+        ChannelPolicy {
+            entity: "CA01".into(),
+            channel: Channel::RetailChain,
+            backorders: false,
+            substitutes: false,
+            horizon_days: None,
+            ship_complete: true,
+            invoicing: InvoicingPattern::WeeklyConsolidated,
+            grace_days: 0,
+            hold_threshold_pct: Decimal::from(100),
+            carrier_cutoff: hm(15, 0),
+            must_arrive_days: Some(5),
+            limits: PolicyLimits {
+                invoicing_overridable: true,
+                grace_days_max: Some(5),
+                must_arrive_days_min: Some(3),
+                ..PolicyLimits::default()
+            },
+        },
+        ChannelPolicy {
+            entity: "CA01".into(),
+            channel: Channel::Industrial,
+            backorders: true,
+            substitutes: true,
+            horizon_days: Some(30),
+            ship_complete: false,
+            invoicing: InvoicingPattern::PerShipment,
+            grace_days: 10,
+            hold_threshold_pct: Decimal::from(110),
+            carrier_cutoff: None,
+            must_arrive_days: None,
+            limits: PolicyLimits {
+                backorders_overridable: true,
+                ship_complete_overridable: true,
+                grace_days_max: Some(20),
+                hold_threshold_pct_max: Some(Decimal::from(120)),
+                horizon_days_max: Some(60),
+                ..PolicyLimits::default()
+            },
+        },
+    ]
 }

@@ -22,6 +22,10 @@ pub struct OrderLife {
     /// A will-call's deposit still held for it (not yet applied to an
     /// invoice nor released).
     pub deposit: Option<crate::core::counter::Deposit>,
+    /// What decided its promising, shipping, invoicing, credit and service
+    /// rules when it was placed (None: no channel policy; the customer's
+    /// record decided).
+    pub policy: Option<crate::core::channel::Effective>,
 }
 
 /// The life of order `number` (None: no such order).
@@ -81,6 +85,7 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         receipts,
         credit_memos,
         deposit: s.deposits.get(number).cloned(),
+        policy: s.order_policies.get(number).cloned(),
     })
 }
 
@@ -197,6 +202,12 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
             }
         ),
         E::OrderConfirmed { .. } => "confirmed".into(),
+        E::OrderPolicyRecorded { policy, .. } => {
+            format!("policies decided: {}", policy.lines().join("; "))
+        }
+        E::DeliveryConfirmed { shipment, date, .. } => {
+            format!("shipment {shipment} delivered {date}")
+        }
         E::QuoteConfirmed { holds, .. } if holds.is_empty() => "quote made an order".into(),
         E::QuoteConfirmed { holds, .. } => format!(
             "quote made an order, held: {}",

@@ -35,7 +35,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// skipped and the replay raises no finding (it set no rules); and
 /// disputes resolved (written off or reinstated, with their dates),
 /// the date each customer's credit on account has stood since, and the
-/// exception routing rules (issue 20).
+/// exception routing rules (issue 20). 13: bank reconciliations marked
+/// done, who recorded each dispute, channel policies, customers'
+/// overrides of them, what decided each order's policies, and confirmed
+/// deliveries (issue 20).
 pub const STATE_VERSION: u8 = 13;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last

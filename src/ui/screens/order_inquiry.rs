@@ -575,6 +575,10 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
             None => "  collected at the counter; no deposit held".to_string(),
         }));
     }
+    if let Some(p) = &life.policy {
+        out.push(h("channel policy"));
+        out.extend(p.lines().into_iter().map(|l| Line::from(format!("  {l}"))));
+    }
     if !life.picks.is_empty() {
         out.push(h("pick lists"));
         for p in &life.picks {
