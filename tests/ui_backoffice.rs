@@ -1232,6 +1232,8 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
     assert!(s.contains("US01 FY2026-11: 1 open item(s) revalued"), "{s}");
     assert!(!s.contains("not revalued"), "{s}");
     assert_eq!(b.state.borrow().seq, seq + 1);
+}
+
 /// A receipt on account (nothing applied): a book item in the bank.
 fn cheque(b: &MemBackend, customer: &str, amount: &str, reference: &str) {
     b.exec(

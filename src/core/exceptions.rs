@@ -807,6 +807,9 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 Change::Record(super::master::Record::Customer(c)) => {
                     (ExceptionKind::GovernedChange, Some(c.entity.clone()))
                 }
+                // Routed to the owner of governed changes in the policy's
+                // entity.
+                Change::ChannelPolicy(p) => (ExceptionKind::GovernedChange, Some(p.entity.clone())),
                 _ => (ExceptionKind::GovernedChange, None),
             };
             let amount = match &r.change {
