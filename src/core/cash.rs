@@ -580,6 +580,20 @@ pub fn resolve_dispute(
         super::billing::base_relief(&base, written_off, inv.open, inv.base_open, inv.rate)
     };
     if written_off > Decimal::ZERO {
+        let roles = state
+            .operators
+            .get(&cmd.operator)
+            .map(|o| o.roles.as_slice())
+            .unwrap_or(&[]);
+        if let Some(limit) = write_off_authority(roles) {
+            if relief > limit {
+                return Err(Rejection::AboveAuthority {
+                    operator: cmd.operator.clone(),
+                    amount: relief,
+                    limit,
+                });
+            }
+        }
         // Segregation of duties: who took the short payment does not
         // write it off (under any of their operator codes).
         if let Some(by) = state.dispute_by.get(&inv.number) {
@@ -594,20 +608,6 @@ pub fn resolve_dispute(
                 return Err(Rejection::OwnRequest {
                     id,
                     what: format!("dispute of invoice {}", inv.number),
-                });
-            }
-        }
-        let roles = state
-            .operators
-            .get(&cmd.operator)
-            .map(|o| o.roles.as_slice())
-            .unwrap_or(&[]);
-        if let Some(limit) = write_off_authority(roles) {
-            if relief > limit {
-                return Err(Rejection::AboveAuthority {
-                    operator: cmd.operator.clone(),
-                    amount: relief,
-                    limit,
                 });
             }
         }

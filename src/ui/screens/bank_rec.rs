@@ -260,11 +260,24 @@ fn with_defaults(text: &str, entity: &str, statement: &str) -> Result<String, St
 impl BankRec {
     pub fn new(ctx: &Ctx) -> BankRec {
         let s = ctx.state();
-        let entity = s
+        // The operator's own entity (its default warehouse's), else the
+        // entity with the most uncleared book items.
+        let home = ctx
+            .operator_record()
+            .and_then(|o| o.default_warehouse.as_ref())
+            .and_then(|w| s.warehouse_entity(w))
+            .filter(|e| bank::bank_account(s, e).is_some());
+        let busiest = s
             .entities
             .keys()
-            .find(|e| bank::bank_account(s, e).is_some())
-            .cloned();
+            .filter(|e| bank::bank_account(s, e).is_some())
+            .max_by_key(|e| {
+                (
+                    s.index.uncleared_book_items.get(*e).map_or(0, |v| v.len()),
+                    std::cmp::Reverse(*e),
+                )
+            });
+        let entity = home.or(busiest).cloned();
         BankRec {
             focus: Focus::Lines,
             entity,

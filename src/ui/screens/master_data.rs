@@ -953,7 +953,7 @@ fn parse(ty: Ty, t: &str, s: &State, cur: &Currency) -> Result<Value, String> {
                 .map(|n| json!(n))
                 .map_err(|_| format!("{t:?} is not a whole number"))
         }
-        Ty::Money => non_negative(decimal(t)?, cur.minor_units(), &format!("{}", cur.0)),
+        Ty::Money => non_negative(decimal(t)?, cur.minor_units(), &cur.0.to_string()),
         Ty::Price => non_negative(decimal(t)?, 4, "a price"),
         Ty::Dec => non_negative(decimal(t)?, 6, "a quantity"),
         Ty::Pct | Ty::OptPct => {
@@ -1186,6 +1186,9 @@ enum Ask {
     Discard,
 }
 
+/// The browse rows as computed: (view seq, kind, filter, rows).
+type BrowseCache = (u64, Kind, String, Vec<(String, Value)>);
+
 pub struct MasterData {
     pub focus: Focus,
     pub kind_row: usize,
@@ -1204,7 +1207,7 @@ pub struct MasterData {
     notice: Option<Notice>,
     trail: Trail,
     /// Browse rows cached per (seq, kind, filter).
-    cache: Option<(u64, Kind, String, Vec<(String, Value)>)>,
+    cache: Option<BrowseCache>,
 }
 
 impl Default for MasterData {
@@ -1389,7 +1392,7 @@ impl MasterData {
         let subj = subject(kind, key);
         let mut out = Vec::new();
         for r in self.trail.rows.iter().rev() {
-            if !r.documents.iter().any(|d| *d == subj) {
+            if !r.documents.contains(&subj) {
                 continue;
             }
             let when = format!("{} {}", r.time.format("%Y-%m-%d %H:%M"), r.operator);
