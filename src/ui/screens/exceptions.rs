@@ -210,7 +210,8 @@ pub struct Exceptions {
     pub selected: usize,
     page: usize,
     /// Rows listed, cached by (view seq, minute, filter).
-    rows: Option<(u64, i64, String, Vec<Row>)>,
+    /// Shared, so a key that only moves the cursor does not copy them.
+    rows: Option<(u64, i64, String, std::rc::Rc<Vec<Row>>)>,
     notice: Option<Notice>,
     /// The exception the pending submission acts on.
     acting: Option<u64>,
@@ -346,7 +347,7 @@ impl Exceptions {
             .unwrap_or_default()
     }
 
-    fn rows(&mut self, ctx: &Ctx) -> Vec<Row> {
+    fn rows(&mut self, ctx: &Ctx) -> std::rc::Rc<Vec<Row>> {
         let f = self.filter.trimmed().to_string();
         let minute = ctx.now.timestamp() / 60;
         let fresh = matches!(&self.rows, Some((seq, m, q, _)) if *seq == ctx.view.seq && *m == minute && *q == f);
@@ -354,7 +355,7 @@ impl Exceptions {
             let held = queue(ctx.state(), &f, ctx.now, ctx.today());
             let clock = self.clock(ctx).to_vec();
             let rows = merged(ctx.state(), held, &clock, &f, ctx.now, ctx.today());
-            self.rows = Some((ctx.view.seq, minute, f, rows));
+            self.rows = Some((ctx.view.seq, minute, f, std::rc::Rc::new(rows)));
         }
         self.rows.as_ref().map(|r| r.3.clone()).unwrap_or_default()
     }
