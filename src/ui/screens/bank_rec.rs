@@ -447,12 +447,13 @@ impl BankRec {
         let cur = self.currency(s);
         if diff.abs() > t {
             self.notice = Some(Notice::error(format!(
-                "{} is {} but the marked items come to {}: {} is beyond the tolerance of {}",
-                line.id,
+                // Short enough for 80 columns: the line above names the
+                // statement line and the items.
+                "{} apart is beyond the tolerance of {} (line {}, items {})",
+                money(diff.abs(), &cur),
+                money(t, &cur),
                 money(line.amount, &cur),
-                money(sum, &cur),
-                money(diff, &cur),
-                money(t, &cur)
+                money(sum, &cur)
             )));
             return Flow::Stay;
         }

@@ -2212,10 +2212,20 @@ impl MasterData {
         f.render_widget(Paragraph::new(lines), body);
         let w = form_area.width as usize;
         let check_lines: Vec<Line> = match &form.check {
-            Check::Fields => vec![Line::from(Span::styled(
-                fit("fields marked need fixing before saving", w),
-                theme.error(),
-            ))],
+            // The note beside a field is cut at the form's width: the
+            // focused field's error (or else the first one) in full here.
+            Check::Fields => {
+                let bad = form
+                    .rows
+                    .get(form.focus)
+                    .filter(|r| r.error.is_some())
+                    .or_else(|| form.rows.iter().find(|r| r.error.is_some()));
+                let text = match bad.and_then(|r| r.error.as_ref().map(|e| (&r.label, e))) {
+                    Some((label, e)) => format!("{label}: {e}"),
+                    None => "fields marked need fixing before saving".to_string(),
+                };
+                vec![Line::from(Span::styled(fit(&text, w), theme.error()))]
+            }
             Check::Invalid(e) => vec![Line::from(Span::styled(fit(e, w), theme.error()))],
             Check::Refused(Rejection::NoChange) => vec![Line::from(Span::styled(
                 fit("nothing changed yet", w),
