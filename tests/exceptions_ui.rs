@@ -385,3 +385,81 @@ fn the_header_counts_what_the_clock_has_made_overdue() {
     assert!(s.contains("order inquiry"), "{s}");
     assert!(first.iter().any(|o| s.contains(o.order.as_str())), "{s}");
 }
+
+/// The audit of a long log reads its newest records only (a window);
+/// moving past the oldest row read reads the window before it, and a
+/// change whose value before lies in the log not read finds it on Enter.
+/// Read window by window to the first record, the trail is the one read
+/// from the start.
+#[test]
+fn the_audit_reads_the_newest_window_and_the_older_log_on_demand() {
+    use depot::query::audit::Trail;
+    use depot::ui::screens::audit::Audit;
+    use depot::ui::Backend;
+    let b = demo();
+    lead_time_changed(&b);
+    let total = b.state.borrow().seq;
+    assert!(total > 100, "the demo log is long enough: {total}");
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.app.open_screen(|_| Box::new(Audit::with_window(30)), &b);
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!("30 of 30 records read, from #{}", total - 29)),
+        "{s}"
+    );
+    // The supplier was created long before the window: its before is
+    // not read yet, and Enter searches the older log for it.
+    let first = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(
+        first.contains("supplier V001 written (before: Enter)"),
+        "{s}"
+    );
+    d.press("enter");
+    let s = d.screen(132, 43);
+    let line = s
+        .lines()
+        .find(|l| l.trim_matches(['│', ' ']).starts_with("lead_time_days"))
+        .unwrap_or_else(|| panic!("no lead time in {s}"));
+    let cells: Vec<&str> = line.trim_matches(['│', ' ']).split_whitespace().collect();
+    assert_eq!(cells, ["lead_time_days", "3", "9"], "{line}");
+    d.press("esc");
+    let s = d.screen(132, 43);
+    let first = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(first.contains("supplier V001: lead_time_days"), "{s}");
+    // A filter finding nothing in the window: moving down reads older
+    // windows until a record matches.
+    let created = {
+        let st = b.state.borrow();
+        st.suppliers.keys().next().cloned().unwrap()
+    };
+    d.press("/").typed(&created).press("enter");
+    d.press("down");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("no record read matches"), "{s}");
+    // To the first record: End until the whole log is read.
+    d.press("/").press("esc");
+    for _ in 0..(total / 30 + 2) {
+        d.press("end");
+    }
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!("{total} of {total} records (UTC)")),
+        "{s}"
+    );
+    // The same rows as a trail read from the start: window by window.
+    let full = Trail::of(b.log_range(1, total).iter());
+    let mut windowed = Trail::from_record(total - 29);
+    windowed.extend(b.log_range(total - 29, total).iter());
+    let mut first = total - 29;
+    while first > 1 {
+        let lo = first.saturating_sub(30).max(1);
+        let mut older = Trail::from_record(lo);
+        older.extend(b.log_range(lo, first - 1).iter());
+        windowed.prepend(older);
+        first = lo;
+    }
+    assert_eq!(windowed.rows.len(), full.rows.len());
+    for (w, f) in windowed.rows.iter().zip(&full.rows) {
+        assert_eq!(w, f, "record {}", f.seq);
+    }
+}

@@ -57,6 +57,12 @@ pub struct AuditRow {
     pub refused: bool,
     /// Master-data fields changed, with before and after.
     pub changes: Vec<FieldChange>,
+    /// Subjects this record wrote whose value before it is in a part of
+    /// the log not read yet (a trail read from a window of the newest
+    /// records), with the value written: [`Trail::resolve`] finishes them.
+    pub unknown: Vec<(String, Value)>,
+    /// The summary's parts, so a resolved subject rewrites its own.
+    said: Vec<String>,
 }
 
 impl AuditRow {
@@ -133,6 +139,10 @@ pub struct Trail {
     /// The last log record read.
     pub seq: u64,
     last: HashMap<String, Value>,
+    /// The first log record this trail reads (0 or 1: from the start).
+    /// From a later record, a subject's first write in the trail has its
+    /// before in the older log: listed in the row's `unknown`.
+    pub first: u64,
 }
 
 impl Trail {
@@ -147,11 +157,66 @@ impl Trail {
         t
     }
 
+    /// A trail that reads the log from record `first` on (the newest
+    /// records of a long log, read without reading the rest).
+    pub fn from_record(first: u64) -> Trail {
+        Trail {
+            first,
+            seq: first.saturating_sub(1),
+            ..Trail::default()
+        }
+    }
+
+    /// Put the trail of the records just before this one's first in front
+    /// of it (`older.seq + 1 == self.first`): its rows first, and every
+    /// subject whose before was not read and that `older` wrote (or every
+    /// one, when `older` reads from the start) resolved.
+    pub fn prepend(&mut self, mut older: Trail) {
+        if older.seq + 1 < self.first.max(1) {
+            return;
+        }
+        let from_start = older.first <= 1;
+        for row in &mut self.rows {
+            if row.unknown.is_empty() {
+                continue;
+            }
+            let unknown = std::mem::take(&mut row.unknown);
+            for (subject, value) in unknown {
+                match older.last.get(&subject) {
+                    Some(before) => resolve_row(row, &subject, Some(before), &value),
+                    None if from_start => resolve_row(row, &subject, None, &value),
+                    None => row.unknown.push((subject, value)),
+                }
+            }
+        }
+        // Values written in this trail are newer than the older ones.
+        for (k, v) in std::mem::take(&mut self.last) {
+            older.last.insert(k, v);
+        }
+        older.rows.append(&mut self.rows);
+        self.rows = older.rows;
+        self.last = older.last;
+        self.first = older.first;
+    }
+
+    /// Resolve `subject` of row `i`: `before` is its value before that
+    /// record (None: it did not exist), found in the older log.
+    pub fn resolve(&mut self, i: usize, subject: &str, before: Option<&Value>) {
+        let Some(row) = self.rows.get_mut(i) else {
+            return;
+        };
+        let Some(at) = row.unknown.iter().position(|(s, _)| s == subject) else {
+            return;
+        };
+        let (subject, value) = row.unknown.remove(at);
+        resolve_row(row, &subject, before, &value);
+    }
+
     /// Read more log records (those at or below `seq` already read are
     /// skipped, so a caller may hand the same record twice).
     pub fn extend<'a>(&mut self, records: impl IntoIterator<Item = &'a Envelope>) {
         for env in records {
-            if env.seq <= self.seq && self.seq > 0 {
+            if (env.seq <= self.seq && self.seq > 0) || env.seq < self.first {
                 continue;
             }
             let row = self.read(env);
@@ -172,6 +237,7 @@ impl Trail {
     fn read(&mut self, env: &Envelope) -> AuditRow {
         let mut documents: Vec<String> = Vec::new();
         let mut changes = Vec::new();
+        let mut unknown = Vec::new();
         let mut said: Vec<String> = Vec::new();
         let add_doc = |documents: &mut Vec<String>, d: String| {
             if !d.is_empty() && !documents.contains(&d) {
@@ -185,31 +251,16 @@ impl Trail {
                     for (subject, value) in values {
                         add_doc(&mut documents, subject.clone());
                         let before = self.last.get(&subject);
-                        let mut c = Vec::new();
-                        diff(&subject, "", before, &value, &mut c);
-                        if c.len() > CHANGES_PER_SUBJECT_MAX {
-                            let more = c.len() - CHANGES_PER_SUBJECT_MAX;
-                            c.truncate(CHANGES_PER_SUBJECT_MAX);
-                            c.push(FieldChange {
-                                subject: subject.clone(),
-                                field: format!("({more} more fields)"),
-                                before: String::new(),
-                                after: String::new(),
-                            });
+                        if before.is_none() && self.first > 1 {
+                            // Written before this trail's first record,
+                            // or created here: the older log says.
+                            said.push(unread(&subject));
+                            unknown.push((subject.clone(), value.clone()));
+                        } else {
+                            let (c, text) = changed(&subject, before, &value);
+                            said.push(text);
+                            changes.extend(c);
                         }
-                        said.push(match (before.is_some(), c.len()) {
-                            (false, _) => format!("{subject} created"),
-                            (true, 0) => format!("{subject} written, unchanged"),
-                            (true, _) => format!(
-                                "{subject}: {}",
-                                c.iter()
-                                    .map(|x| x.field.as_str())
-                                    .filter(|f| !f.is_empty())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        });
-                        changes.extend(c);
                         // A price list carries its prices: each is the
                         // before of the next price set on it.
                         if let Some(list) = subject.strip_prefix("price list ") {
@@ -244,8 +295,84 @@ impl Trail {
             summary,
             refused,
             changes,
+            unknown,
+            said,
         }
     }
+}
+
+/// The summary part of a subject whose before is not read yet.
+fn unread(subject: &str) -> String {
+    format!("{subject} written (before: Enter)")
+}
+
+/// The fields of `subject` a write of `value` changed from `before`, and
+/// the summary part saying so.
+fn changed(subject: &str, before: Option<&Value>, value: &Value) -> (Vec<FieldChange>, String) {
+    let mut c = Vec::new();
+    diff(subject, "", before, value, &mut c);
+    if c.len() > CHANGES_PER_SUBJECT_MAX {
+        let more = c.len() - CHANGES_PER_SUBJECT_MAX;
+        c.truncate(CHANGES_PER_SUBJECT_MAX);
+        c.push(FieldChange {
+            subject: subject.to_string(),
+            field: format!("({more} more fields)"),
+            before: String::new(),
+            after: String::new(),
+        });
+    }
+    let text = match (before.is_some(), c.len()) {
+        (false, _) => format!("{subject} created"),
+        (true, 0) => format!("{subject} written, unchanged"),
+        (true, _) => format!(
+            "{subject}: {}",
+            c.iter()
+                .map(|x| x.field.as_str())
+                .filter(|f| !f.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    (c, text)
+}
+
+/// Finish a row's subject whose before was found in the older log: its
+/// changes (in the order the subjects were written) and its summary part.
+fn resolve_row(row: &mut AuditRow, subject: &str, before: Option<&Value>, value: &Value) {
+    let (c, text) = changed(subject, before, value);
+    row.changes.extend(c);
+    // In the order the record wrote its subjects (its documents' order).
+    let docs = &row.documents;
+    row.changes.sort_by_key(|x| {
+        docs.iter()
+            .position(|d| *d == x.subject)
+            .unwrap_or(usize::MAX)
+    });
+    let placeholder = unread(subject);
+    if let Some(part) = row.said.iter_mut().find(|p| **p == placeholder) {
+        *part = text;
+    }
+    if !row.refused {
+        row.summary = squash(&row.said);
+    }
+}
+
+/// Every master-data value an event writes, a price list's prices each as
+/// its own subject too: what a search of the older log for a subject's
+/// last value reads.
+pub fn writes(e: &Event) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (subject, value) in master_value(e).unwrap_or_default() {
+        if let Some(list) = subject.strip_prefix("price list ") {
+            if let Some(Value::Object(prices)) = value.get("prices") {
+                for (sku, p) in prices {
+                    out.push((format!("price {list}/{sku}"), p.clone()));
+                }
+            }
+        }
+        out.push((subject, value));
+    }
+    out
 }
 
 /// Repeated words once with a count: `stock_reserved ×3`.

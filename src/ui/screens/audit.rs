@@ -2,10 +2,14 @@
 //! document, operator, session and a range of days (UTC); Enter opens a
 //! record with the values before and after of every master-data field it
 //! changed. Read-only: the rows come from `query::audit`, read from the
-//! log once and then only the records committed since (the same rows as
-//! `depot report audit`).
+//! newest records of the log (a window of `WINDOW`) and then only the
+//! records committed since (the same rows as `depot report audit`, which
+//! reads the whole log). Moving past the oldest row read reads the window
+//! before it; a master-data change whose value before lies in the older
+//! log says so, and Enter searches the older log back for it. A store of
+//! years opens on its newest records at once, in bounded memory.
 
-use crate::query::audit::{AuditRow, Filter, Trail};
+use crate::query::audit::{writes, AuditRow, Filter, Trail};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
 use crate::ui::widgets::{fit, moved, TextField};
@@ -14,6 +18,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
+
+/// Log records read at a time: on opening (the newest), and each time the
+/// list is moved past its oldest row.
+pub const WINDOW: u64 = 20_000;
+/// With a filter, moving past the oldest row reads windows until a record
+/// matches or this many records were read.
+pub const SEARCH_MAX: u64 = 10 * WINDOW;
 
 /// The filter fields, in tab order.
 pub const FIELDS: [&str; 5] = ["document", "operator", "session", "from", "to"];
@@ -35,6 +46,8 @@ pub struct Audit {
     scroll: usize,
     page: usize,
     trail: Trail,
+    /// Records per window (`WINDOW`; smaller in tests).
+    window: u64,
     /// Rows (indexes into the trail) passing the filter, newest first,
     /// cached by (trail seq, filter).
     rows: Option<(u64, Filter, Vec<usize>)>,
@@ -66,6 +79,7 @@ impl Audit {
             scroll: 0,
             page: 10,
             trail: Trail::new(),
+            window: WINDOW,
             rows: None,
             notice: None,
         }
@@ -91,16 +105,99 @@ impl Audit {
         }
     }
 
-    /// Read the log records committed since the trail's last one.
+    /// The screen reading `window` records at a time.
+    pub fn with_window(window: u64) -> Audit {
+        Audit {
+            window: window.max(1),
+            ..Audit::new()
+        }
+    }
+
+    /// The first log record read (1: the whole log is read).
+    pub fn first_read(&self) -> u64 {
+        self.trail.first.max(1)
+    }
+
+    /// Read the log records committed since the trail's last one; on
+    /// opening, the newest window of them.
     fn catch_up(&mut self, ctx: &Ctx) {
         let to = ctx.view.seq;
         if self.trail.seq >= to {
             return;
         }
+        if self.trail.seq == 0 && self.trail.rows.is_empty() {
+            self.trail = Trail::from_record(to.saturating_sub(self.window - 1).max(1));
+        }
         let records = ctx.backend.log_range(self.trail.seq + 1, to);
         self.trail.extend(records.iter());
         // Records this backend cannot read are skipped, not asked again.
         self.trail.seq = self.trail.seq.max(to);
+    }
+
+    /// Read the window of records before the oldest read; false when the
+    /// whole log is read.
+    fn read_older(&mut self, ctx: &Ctx) -> bool {
+        let first = self.trail.first;
+        if first <= 1 {
+            return false;
+        }
+        let lo = first.saturating_sub(self.window).max(1);
+        let mut older = Trail::from_record(lo);
+        older.extend(ctx.backend.log_range(lo, first - 1).iter());
+        older.seq = first - 1;
+        self.trail.prepend(older);
+        self.rows = None;
+        true
+    }
+
+    /// Moved past the oldest row: read older windows until one more row
+    /// passes the filter (or `SEARCH_MAX` records were read, or the log's
+    /// first).
+    fn more(&mut self, ctx: &Ctx) {
+        let had = self.rows(ctx).len();
+        let start = self.trail.first;
+        while self.read_older(ctx) {
+            if self.rows(ctx).len() > had || start - self.trail.first >= SEARCH_MAX {
+                break;
+            }
+        }
+    }
+
+    /// The value `subject` had before record `below`, searched in the log
+    /// from there back (None: the record created it).
+    fn value_before(&self, ctx: &Ctx, subject: &str, below: u64) -> Option<serde_json::Value> {
+        let mut hi = below.saturating_sub(1);
+        while hi >= 1 {
+            let lo = hi.saturating_sub(self.window - 1).max(1);
+            let records = ctx.backend.log_range(lo, hi);
+            for env in records.iter().rev() {
+                for e in env.events().iter().rev() {
+                    if let Some((_, v)) = writes(e).into_iter().rev().find(|(s, _)| s == subject) {
+                        return Some(v);
+                    }
+                }
+            }
+            hi = lo - 1;
+        }
+        None
+    }
+
+    /// Finish the selected row's changes whose before lies in the log not
+    /// read: searched back from the row.
+    fn resolve_selected(&mut self, ctx: &Ctx) {
+        let rows = self.rows(ctx);
+        let Some(&i) = rows.get(self.selected.min(rows.len().saturating_sub(1))) else {
+            return;
+        };
+        let Some(row) = self.trail.rows.get(i) else {
+            return;
+        };
+        let seq = row.seq;
+        let subjects: Vec<String> = row.unknown.iter().map(|(s, _)| s.clone()).collect();
+        for subject in subjects {
+            let before = self.value_before(ctx, &subject, seq);
+            self.trail.resolve(i, &subject, before.as_ref());
+        }
     }
 
     fn rows(&mut self, ctx: &Ctx) -> Vec<usize> {
@@ -224,8 +321,21 @@ impl Screen for Audit {
             (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
                 if self.current(ctx).is_some() {
+                    self.resolve_selected(ctx);
                     self.scroll = 0;
                     self.focus = Focus::Detail;
+                }
+                Flow::Stay
+            }
+            (
+                Focus::List,
+                Input::Action(a @ (Action::Down | Action::PageDown | Action::Bottom)),
+            ) if self.trail.first > 1 && (n == 0 || self.selected + 1 >= n) => {
+                // Past the oldest row read: the older log.
+                self.more(ctx);
+                let n = self.rows(ctx).len();
+                if n > 0 && self.selected + 1 < n {
+                    self.selected = moved(self.selected, n, a, self.page);
                 }
                 Flow::Stay
             }
@@ -338,10 +448,17 @@ impl Screen for Audit {
         first.extend(field(2, if wide { 16 } else { 12 }));
         let mut second = field(3, 10);
         second.extend(field(4, 10));
-        second.push(Span::styled(
-            format!(" {} of {} records (UTC)", rows.len(), self.trail.rows.len()),
-            theme.dim(),
-        ));
+        let read = if self.trail.first > 1 {
+            format!(
+                " {} of {} records read, from #{}; older: past the last (UTC)",
+                rows.len(),
+                self.trail.rows.len(),
+                self.trail.first
+            )
+        } else {
+            format!(" {} of {} records (UTC)", rows.len(), self.trail.rows.len())
+        };
+        second.push(Span::styled(read, theme.dim()));
         let columns = if wide {
             format!(
                 "  {:>6} {:<16} {:<8} {:<10} {:<22} {:<16} {}",
@@ -368,7 +485,7 @@ impl Screen for Audit {
             .map(|r| {
                 let mark = if r.refused {
                     "x"
-                } else if r.changes.is_empty() {
+                } else if r.changes.is_empty() && r.unknown.is_empty() {
                     " "
                 } else {
                     "*"
@@ -407,7 +524,9 @@ impl Screen for Audit {
         } else {
             Some(self.selected.min(rows.len() - 1))
         });
-        let title = if empty {
+        let title = if empty && self.trail.first > 1 {
+            " no record read matches: down reads older ".to_string()
+        } else if empty {
             " no record matches ".to_string()
         } else {
             " newest first; * changed master data ".to_string()
@@ -428,7 +547,12 @@ impl Screen for Audit {
             .and_then(|i| self.trail.rows.get(*i))
         {
             lines.push(Line::from(fit(&r.summary, width)));
-            let what = if r.changes.is_empty() {
+            let what = if !r.unknown.is_empty() {
+                format!(
+                    "master data written, Enter reads the older log for before / after; {}",
+                    r.documents.join(", ")
+                )
+            } else if r.changes.is_empty() {
                 format!("documents: {}", r.documents.join(", "))
             } else {
                 format!(
