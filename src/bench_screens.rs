@@ -203,6 +203,11 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
 
     // 6. Cash application on the customer with the most open invoices.
     open_items(&mut b, rounds)?;
+
+    // 7. The audit trail: opening it (the newest window of the log),
+    // moving down, a document filter typed a key at a time, Enter on a
+    // record.
+    audit_trail(&mut b, rounds)?;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -290,6 +295,31 @@ fn open_items(b: &mut Bench, rounds: usize) -> Result<()> {
     );
     report("cash application: down the open items", down);
     report("cash application: filter, per keystroke", filter);
+    Ok(())
+}
+
+fn audit_trail(b: &mut Bench, rounds: usize) -> Result<()> {
+    use crate::ui::screens::audit::Audit;
+    let records = b.backend.view().seq;
+    let mut first = Vec::new();
+    let mut down = Vec::new();
+    let mut filter = Vec::new();
+    let mut enter = Vec::new();
+    for i in 0..rounds.clamp(1, 10) {
+        first.push(opened(b, |_: &Ctx| Box::new(Audit::new()))?);
+        for _ in 0..10 {
+            down.push(b.press("down")?);
+        }
+        enter.push(b.press("enter")?);
+        b.press("esc")?;
+        b.press("/")?;
+        filter.extend(b.typed(["ADMIN", "SO-", "C00"][i % 3])?);
+        b.app.close_screen();
+    }
+    report(&format!("audit trail: open ({records} log records)"), first);
+    report("audit trail: down", down);
+    report("audit trail: Enter on a record", enter);
+    report("audit trail: document filter, per keystroke", filter);
     Ok(())
 }
 
