@@ -196,6 +196,15 @@ fn lead_time_changed(b: &MemBackend) {
     b.exec("BUY1", CommandBody::UpdateSupplier(v)).unwrap();
 }
 
+/// The cells of the detail's lead time line: field, before, after.
+fn lead_time_before_after(s: &str) -> Vec<&str> {
+    let line = s
+        .lines()
+        .find(|l| l.trim_matches(['│', ' ']).starts_with("lead_time_days"))
+        .unwrap_or_else(|| panic!("no lead time in {s}"));
+    line.trim_matches(['│', ' ']).split_whitespace().collect()
+}
+
 #[test]
 fn the_audit_shows_a_master_data_change_with_its_before_and_after() {
     let b = demo();
@@ -209,12 +218,11 @@ fn the_audit_shows_a_master_data_change_with_its_before_and_after() {
     assert!(first.contains("BUY1"), "{s}");
     d.press("enter");
     let s = d.screen(132, 43);
-    let line = s
-        .lines()
-        .find(|l| l.trim_matches(['│', ' ']).starts_with("lead_time_days"))
-        .unwrap_or_else(|| panic!("no lead time in {s}"));
-    let cells: Vec<&str> = line.trim_matches(['│', ' ']).split_whitespace().collect();
-    assert_eq!(cells, ["lead_time_days", "3", "9"], "{line}");
+    assert_eq!(
+        lead_time_before_after(&s),
+        ["lead_time_days", "3", "9"],
+        "{s}"
+    );
     assert!(s.contains("supplier V001:"), "{s}");
     // Back to the list.
     d.press("esc");
@@ -416,12 +424,11 @@ fn the_audit_reads_the_newest_window_and_the_older_log_on_demand() {
     );
     d.press("enter");
     let s = d.screen(132, 43);
-    let line = s
-        .lines()
-        .find(|l| l.trim_matches(['│', ' ']).starts_with("lead_time_days"))
-        .unwrap_or_else(|| panic!("no lead time in {s}"));
-    let cells: Vec<&str> = line.trim_matches(['│', ' ']).split_whitespace().collect();
-    assert_eq!(cells, ["lead_time_days", "3", "9"], "{line}");
+    assert_eq!(
+        lead_time_before_after(&s),
+        ["lead_time_days", "3", "9"],
+        "{s}"
+    );
     d.press("esc");
     let s = d.screen(132, 43);
     let first = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
