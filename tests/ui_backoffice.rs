@@ -1606,3 +1606,95 @@ fn a_freight_charge_is_allocated_to_the_receipt_from_supplier_invoices() {
     assert_eq!(inv.total, Decimal::from(150));
     depot::core::invariants::check_state(&st).unwrap();
 }
+
+/// The same statement as `bank_fixture`'s, as a bank sends it in SWIFT
+/// MT940: imported through the same path, signed by each line's mark, and
+/// auto-matched the same way; a garbled MT940 file is refused and changes
+/// nothing.
+#[test]
+fn bank_rec_imports_an_mt940_statement() {
+    let b = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    bank_fixture(&b, tmp.path());
+    let path = tmp.path().join("nov.sta");
+    std::fs::write(
+        &path,
+        ":20:STMT2611\r\n\
+         :25:US01-OPERATING\r\n\
+         :28C:00325/001\r\n\
+         :60F:C261124USD1000,00\r\n\
+         :61:2611251125C500,00NTRFNONREF\r\n\
+         :86:deposit\r\n\
+         :61:2611251125C250,00NCHKCHQ 3\r\n\
+         :86:deposit\r\n\
+         :61:2611251125C200,00NTRFNONREF\r\n\
+         :86:deposit 2 items\r\n\
+         :61:2611251125D12,50NCHGNONREF//BANKFEE1\r\n\
+         :86:monthly service fee\r\n\
+         :62F:C261125USD1937,50\r\n",
+    )
+    .unwrap();
+    let bad = tmp.path().join("bad.sta");
+    std::fs::write(&bad, ":20:STMT2611\r\n:25:US01\r\n:61:garbled\r\n").unwrap();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    let n = b.log.borrow().len();
+    d.press("f9").typed(&bad.to_string_lossy()).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("MT940"), "the parser's refusal is said: {s}");
+    assert_eq!(b.log.borrow().len(), n, "nothing submitted");
+    d.press("ctrl-u")
+        .typed(&path.to_string_lossy())
+        .press("enter");
+    let s = d.screen(80, 24);
+    // The confirm wraps: the statement (account and number), then the sums.
+    assert!(
+        s.contains("Import statement US01-OPERATING 00325/001 of US01: 4"),
+        "{s}"
+    );
+    assert!(s.contains("line(s), in 950.00 out -12.50 USD?"), "{s}");
+    d.press("y");
+    let st = b.state.borrow();
+    let mut lines: Vec<_> = st
+        .bank_lines
+        .values()
+        .filter(|l| l.statement == "US01-OPERATING 00325/001")
+        .map(|l| (l.date, l.amount, l.reference.clone(), l.description.clone()))
+        .collect();
+    lines.sort_by(|a, b| a.1.cmp(&b.1));
+    let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    assert_eq!(
+        lines,
+        vec![
+            (
+                day,
+                Decimal::new(-1250, 2),
+                "BANKFEE1".to_string(),
+                "monthly service fee".to_string()
+            ),
+            (
+                day,
+                Decimal::from(200),
+                String::new(),
+                "deposit 2 items".to_string()
+            ),
+            (
+                day,
+                Decimal::from(250),
+                "CHQ 3".to_string(),
+                "deposit".to_string()
+            ),
+            (
+                day,
+                Decimal::from(500),
+                String::new(),
+                "deposit".to_string()
+            ),
+        ]
+    );
+    drop(st);
+    // Matched as the CSV's lines are: the 500 and the line naming CHQ 3.
+    d.press("f6").press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("AUTO-MATCHED 2 line(s); 2 line(s) open"), "{s}");
+}

@@ -6,4 +6,5 @@ pub mod csv;
 pub mod demo;
 pub mod journal;
 pub mod jsonl;
+pub mod mt940;
 pub mod password;

@@ -1,5 +1,5 @@
 //! Bank reconciliation (AR clerk, controller): a statement imported from a
-//! CSV file whose path is typed on screen; its lines beside the book items
+//! CSV or SWIFT MT940 file whose path is typed on screen; its lines beside the book items
 //! the bank has not shown yet (side by side from 110 columns, one list at a
 //! time below, Tab switching); automatic matching with each match's reason
 //! shown on its line; a line matched by hand to one or more book items (a
@@ -171,8 +171,9 @@ pub fn figures(s: &State, entity: &str) -> Figures {
 
 /// Read a statement file (CSV: date, amount, reference, description; the
 /// `entity` and `statement` columns may be left out: then the entity is
-/// the one on screen and the statement number the file's name) into the
-/// command that imports it.
+/// the one on screen and the statement number the file's name; or MT940,
+/// known by its first tag, for the entity on screen: `io::mt940`) into
+/// the command that imports it.
 pub fn read_statement(path: &str, entity: &str, s: &State) -> Result<CommandBody, String> {
     let p = std::path::Path::new(path);
     let meta = std::fs::metadata(p).map_err(|e| format!("{path}: {e}"))?;
@@ -186,13 +187,17 @@ pub fn read_statement(path: &str, entity: &str, s: &State) -> Result<CommandBody
         ));
     }
     let bytes = std::fs::read(p).map_err(|e| format!("{path}: {e}"))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text (a CSV file)"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{path} is not UTF-8 text (a CSV or MT940 file)"))?;
     let stem = p
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    let text = with_defaults(&text, entity, &stem)?;
+    let text = if crate::io::mt940::looks_like(&text) {
+        crate::io::mt940::to_csv(&text, entity).map_err(|e| format!("{path}: {e}"))?
+    } else {
+        with_defaults(&text, entity, &stem)?
+    };
     let mut cmds =
         crate::io::csv::parse("bank-statement", &text, s).map_err(|e| format!("{path}: {e}"))?;
     match (cmds.pop(), cmds.is_empty()) {
@@ -559,7 +564,7 @@ impl BankRec {
     fn path_entered(&mut self, ctx: &Ctx) -> Flow {
         let path = self.field.trimmed().to_string();
         if path.is_empty() {
-            self.notice = Some(Notice::error("the statement file's path (a CSV file)"));
+            self.notice = Some(Notice::error("the statement file's path (CSV or MT940)"));
             return Flow::Stay;
         }
         let Some(entity) = self.entity.clone() else {
@@ -1255,9 +1260,9 @@ impl Screen for BankRec {
                 Span::styled(" any text of a line or item", theme.dim()),
             ]),
             Focus::Path => Line::from(vec![
-                lbl("Statement file (CSV) "),
+                lbl("Statement file (CSV/MT940) "),
                 self.field
-                    .span(true, area.width.saturating_sub(22) as usize, theme),
+                    .span(true, area.width.saturating_sub(28) as usize, theme),
             ]),
             Focus::Account => Line::from(vec![
                 lbl("Post to account "),
