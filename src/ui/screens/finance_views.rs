@@ -1209,6 +1209,9 @@ impl GlLines {
             self.hold(ctx, usize::MAX);
         }
         self.refilter(f);
+        // A new filter starts on its first line, as the other lists do.
+        self.list.selected = 0;
+        self.top = 0;
     }
 
     /// How many lines the list shows.
