@@ -86,6 +86,10 @@ pub struct Posted {
     pub entry: JournalEntry,
 }
 
+/// Where an entry stands in an account's GL: (posting date, log record,
+/// index in `Journals::entries`).
+type GlKey = (NaiveDate, u64, usize);
+
 /// The journal entries of the log records read so far: the records
 /// `from..=read_to`, a suffix of the log that a screen extends forward
 /// with what is committed and backward, a chunk at a time, only as far as
@@ -105,7 +109,7 @@ pub struct Journals {
     /// (entity, account) -> (posting date, record, entry index) of the
     /// entries with a line on it: an account's lines in GL order, from
     /// either end.
-    by_account: HashMap<(Code, Code), BTreeSet<(NaiveDate, u64, usize)>>,
+    by_account: HashMap<(Code, Code), BTreeSet<GlKey>>,
     /// (entity, document) -> its entries.
     by_doc: HashMap<(Code, String), Vec<usize>>,
     /// (entity, posting date) -> entries read: equal to the ledger's
@@ -237,7 +241,7 @@ pub struct GlLine {
 fn lines_of<'a>(
     j: &Journals,
     account: &str,
-    at: impl Iterator<Item = &'a (NaiveDate, u64, usize)>,
+    at: impl Iterator<Item = &'a GlKey>,
     opening: Decimal,
 ) -> Vec<GlLine> {
     let mut balance = opening;
@@ -321,7 +325,7 @@ pub fn gl_window(
     want: usize,
 ) -> GlWindow {
     let unread = j.unread_day(s, entity, as_of);
-    let mut picked: Vec<&(NaiveDate, u64, usize)> = Vec::new();
+    let mut picked: Vec<&GlKey> = Vec::new();
     let mut count = 0;
     if let Some(at) = j.by_account.get(&(entity.to_string(), account.to_string())) {
         for k in at.range(..=(as_of, u64::MAX, usize::MAX)).rev() {
