@@ -6,6 +6,8 @@
 //! balance sheet are one view-model for the report and the screen.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::counter::CounterLine;
+use depot::core::CommandBody;
 use depot::query::finance::{gl_lines, gl_window, trial_balance, GlLine, Journals};
 use depot::report::{statement_with, Options, RowKind};
 use depot::ui::screen::Ctx;
@@ -191,6 +193,34 @@ fn the_gl_lines_screen_scrolls_and_filters_every_line_of_a_long_account() {
     let s = d.screen(80, 24);
     assert_eq!(rows(&s).last().unwrap().2, usd(balance), "{s}");
     check_rows(&s, &full);
+    // A sale committed meanwhile: the screen follows the ledger.
+    b.exec(
+        "ADMIN",
+        CommandBody::CounterSale {
+            customer: "C0009".into(),
+            warehouse: "CHI".into(),
+            lines: vec![CounterLine {
+                sku: "FAS-1000".into(),
+                qty: Decimal::from(40),
+                unit: None,
+                price: None,
+            }],
+            payment: None,
+            payments: vec![],
+        },
+    )
+    .unwrap();
+    d.committed();
+    let now = b.state.borrow().balances_as_of("US01", today())[&account];
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("balance {} = trial balance", usd(now))),
+        "{s}"
+    );
+    let after = gl_lines(&whole(&b), "US01", &account, today());
+    check_rows(&s, &after);
+    d.press("end");
+    assert_eq!(rows(&d.screen(80, 24)).last().unwrap().2, usd(now));
     d.press("f3");
     assert_eq!(d.app.screen_name(), "finance_views");
 
@@ -207,10 +237,12 @@ fn the_gl_lines_screen_scrolls_and_filters_every_line_of_a_long_account() {
     assert_eq!(r[0].1, first.doc, "{s}");
     assert_eq!(r[0].2, usd(first.balance), "{s}");
     check_rows(&s, &full);
-    // Esc-free clear: the filter emptied shows every line again.
+    // The filter emptied shows every line again (the sale's too).
     d.press("/").press("ctrl-u").press("enter");
     let s = d.screen(80, 24);
-    assert!(s.contains(&format!("{} lines", full.len())), "{s}");
+    let every = gl_lines(&whole(&b), "US01", &account, today()).len();
+    assert!(every > full.len());
+    assert!(s.contains(&format!("{every} lines")), "{s}");
 }
 
 #[test]

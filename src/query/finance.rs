@@ -201,6 +201,13 @@ impl Journals {
         self.from = self.from.min(from.max(1));
     }
 
+    /// How many of the entries read have a line on `entity`'s `account`.
+    pub fn account_entries(&self, entity: &str, account: &str) -> usize {
+        self.by_account
+            .get(&(entity.to_string(), account.to_string()))
+            .map_or(0, BTreeSet::len)
+    }
+
     /// The newest posting date up to `as_of` on which some journal entry
     /// of `entity` is not read yet (the ledger counts them per day); None
     /// when every entry of the entity dated up to `as_of` is read.

@@ -1103,6 +1103,9 @@ pub struct GlLines {
     top: usize,
     /// The filter `found` was computed for, and the lines it keeps.
     found: Option<(String, Vec<usize>)>,
+    /// The account's entries read when the lines were built: a commit
+    /// that adds none leaves them as they are.
+    entries: usize,
 }
 
 /// Lines held at first: more than the tallest screen shows.
@@ -1143,6 +1146,7 @@ impl GlLines {
             },
             top: 0,
             found: None,
+            entries: 0,
         };
         g.load(ctx);
         // Start on the newest line.
@@ -1157,6 +1161,7 @@ impl GlLines {
             .gl_window(ctx, &self.entity, &self.account, self.as_of, self.want);
         self.lines = w.lines;
         self.earlier = w.earlier;
+        self.entries = self.entries_read(ctx);
         self.balance = self
             .as_of
             .succ_opt()
@@ -1165,6 +1170,12 @@ impl GlLines {
         if let Some((f, _)) = self.found.take() {
             self.refilter(f);
         }
+    }
+
+    /// The account's entries read, the records committed since included.
+    fn entries_read(&self, ctx: &Ctx) -> usize {
+        self.journals
+            .with(ctx, |j| j.account_entries(&self.entity, &self.account))
     }
 
     /// Hold at least `want` lines, the selection staying on its line.
@@ -1303,7 +1314,11 @@ impl Screen for GlLines {
         }
     }
     fn committed(&mut self, ctx: &Ctx) {
-        self.load(ctx);
+        // Only a commit with a line on the account changes its lines (all
+        // of them held after Home: not rebuilt for every commit).
+        if self.entries_read(ctx) != self.entries {
+            self.load(ctx);
+        }
         let n = self.shown();
         self.list.selected = self.list.selected.min(n.saturating_sub(1));
     }
