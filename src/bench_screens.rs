@@ -191,10 +191,11 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     b.app.close_screen();
 
     // 4. Finance views: Enter on a trial balance account opens its GL
-    // lines (the first drill of a session reads the log's journal
-    // entries: apart), Esc goes back. On the entity with the most
-    // accounts, every account in turn.
+    // lines (the first drill of a session reads the newest log records:
+    // apart), Esc goes back. On the entity with the most accounts, every
+    // account in turn; then the busiest account's GL lines scrolled.
     drill_trial_balance(&mut b, rounds)?;
+    scroll_gl_lines(&mut b, rounds)?;
 
     // 5. The exception queue: opening it (the first frame computes the
     // queue and the kinds on the clock), then filters typed a key at a
@@ -625,12 +626,96 @@ fn drill_trial_balance(b: &mut Bench, rounds: usize) -> Result<()> {
         }
         back.push(b.press("esc")?);
     }
-    report("finance views: first drill (reads the log)", cold);
+    report("finance views: first drill (newest records)", cold);
     report(
         &format!("finance views: TB -> GL lines ({accounts} accts)"),
         drill,
     );
     report("finance views: GL lines -> TB (back)", back);
+    b.app.close_screen();
+    Ok(())
+}
+
+/// The GL lines of the busiest account (the most days with postings) of
+/// the entity with the most: the drill, Up and PageUp a key at a time
+/// (reading older records as the lines held run out), End, Down; then
+/// Home (holds every line of the account: reads its whole history) and a
+/// filter typed a key at a time (scans the lines held once per change).
+fn scroll_gl_lines(b: &mut Bench, rounds: usize) -> Result<()> {
+    use crate::ui::screens::finance_views::{scopes, FinanceViews, Scope};
+    let view = b.backend.view();
+    let s = &view.state;
+    let today = b.backend.now().date_naive();
+    // (entity, account) -> days with postings.
+    let mut days: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    for ((e, _, a), _) in s.ledger.daily.iter() {
+        *days.entry((e.as_str(), a.as_str())).or_default() += 1;
+    }
+    // The trial balance lists the accounts with a balance: the busiest of
+    // those, with its scope and row.
+    let mut best: Option<(usize, usize, String, String, usize)> = None;
+    for (at, sc) in scopes(s).iter().enumerate() {
+        let Scope::Entity(e) = sc else { continue };
+        let Some(tb) = crate::query::finance::trial_balance(s, e, today) else {
+            continue;
+        };
+        for (row, r) in tb.rows.iter().enumerate() {
+            let n = days
+                .get(&(e.as_str(), r.account.as_str()))
+                .copied()
+                .unwrap_or(0);
+            if best.as_ref().is_none_or(|b| n > b.4) {
+                best = Some((at, row, e.clone(), r.account.clone(), n));
+            }
+        }
+    }
+    drop(days);
+    drop(view);
+    let Some((at, row, entity, account, n)) = best else {
+        report("GL lines: no account with a balance", Vec::new());
+        return Ok(());
+    };
+    b.app
+        .open_screen(|_: &Ctx| Box::new(FinanceViews::new()), b.backend);
+    for _ in 0..at {
+        b.press("f6")?;
+    }
+    b.press("home")?;
+    for _ in 0..row {
+        b.press("down")?;
+    }
+    let drill = vec![b.press("enter")?];
+    if b.app.screen_name() != "finance_gl" {
+        bail!("Enter on {entity} {account} did not open its GL lines");
+    }
+    let (mut up, mut pageup, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        up.push(b.press("up")?);
+    }
+    for _ in 0..rounds {
+        pageup.push(b.press("pageup")?);
+    }
+    other.push(b.press("end")?);
+    for _ in 0..rounds.min(50) {
+        other.push(b.press("down")?);
+    }
+    let home = vec![b.press("home")?];
+    for _ in 0..rounds.min(50) {
+        other.push(b.press("pagedown")?);
+    }
+    b.press("/")?;
+    let filter = b.typed("IN-00")?;
+    b.press("esc")?;
+    report(
+        &format!("GL lines {entity} {account} ({n} days): drill"),
+        drill,
+    );
+    report("GL lines: up", up);
+    report("GL lines: page up", pageup);
+    report("GL lines: end, down, page down", other);
+    report("GL lines: home (the whole history)", home);
+    report("GL lines: filter, per keystroke", filter);
+    b.press("esc")?;
     b.app.close_screen();
     Ok(())
 }

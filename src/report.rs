@@ -10,8 +10,10 @@ use serde_json::{Map, Value};
 
 mod consolidate;
 mod finance;
+pub mod statement;
 pub use consolidate::average_rate;
 pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
+pub use statement::{FinancialStatement, RowKind, StatementRow};
 
 /// The reports this build knows.
 pub const REPORTS: &[&str] = &[
@@ -129,13 +131,7 @@ impl Table {
     /// Footnote the journal entries dated after `as_of` that a report by
     /// posting date leaves out.
     pub(crate) fn note_later_entries(&mut self, s: &State, entity: Option<&str>, as_of: NaiveDate) {
-        let later = s.entries_after(entity, as_of);
-        if later > 0 {
-            self.notes.push(format!(
-                "{later} journal entr{} dated after {as_of} not included",
-                if later == 1 { "y" } else { "ies" }
-            ));
-        }
+        self.notes.extend(later_entries_note(s, entity, as_of));
     }
 
     /// Aligned text with a title line.
@@ -212,6 +208,22 @@ impl Table {
     }
 }
 
+/// The footnote of the journal entries dated after `as_of` that a report
+/// by posting date leaves out, if any.
+pub(crate) fn later_entries_note(
+    s: &State,
+    entity: Option<&str>,
+    as_of: NaiveDate,
+) -> Option<String> {
+    let later = s.entries_after(entity, as_of);
+    (later > 0).then(|| {
+        format!(
+            "{later} journal entr{} dated after {as_of} not included",
+            if later == 1 { "y" } else { "ies" }
+        )
+    })
+}
+
 fn money(d: Decimal) -> String {
     let d = d.round_dp(2);
     // Never "-0.00": a rounded or eliminated zero is zero.
@@ -254,6 +266,43 @@ pub fn build(
     build_with(name, s, &Options::new(entity, today))
 }
 
+/// The P&L (`name` "pl") or the balance sheet ("balance-sheet") as rows,
+/// of `o.entity` (or every entity in turn), consolidated in
+/// `o.currency` when given: what `depot report` prints and the finance
+/// views show.
+pub fn statement_with(
+    name: &str,
+    s: &State,
+    o: &Options,
+) -> Result<FinancialStatement, ReportError> {
+    let local;
+    let o = match o.now {
+        Some(now) => {
+            local = Options {
+                today: crate::core::zone::today(s, o.entity.as_deref(), now),
+                now: None,
+                ..o.clone()
+            };
+            &local
+        }
+        None => o,
+    };
+    if let Some(e) = o.entity.as_deref() {
+        if !s.entities.contains_key(e) {
+            return Err(ReportError::UnknownEntity(e.to_string()));
+        }
+    }
+    match (name, o.currency.as_deref()) {
+        ("pl", Some(c)) => consolidate::pl(s, o, c),
+        ("balance-sheet", Some(c)) => consolidate::balance_sheet(s, o, c),
+        ("pl", None) => Ok(finance::pl(s, o)),
+        ("balance-sheet", None) => Ok(finance::balance_sheet(s, o)),
+        _ => Err(ReportError::Unknown {
+            name: name.to_string(),
+        }),
+    }
+}
+
 /// Build report `name` with its options.
 pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportError> {
     let local;
@@ -289,13 +338,11 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         "trial-balance" | "pl" | "balance-sheet" if o.currency.is_some() => {
             let currency = o.currency.as_deref().unwrap_or_default();
             match name {
-                "pl" => consolidate::pl(s, o, currency)?,
-                "balance-sheet" => consolidate::balance_sheet(s, o, currency)?,
+                "pl" | "balance-sheet" => statement_with(name, s, o)?.table(),
                 _ => consolidate::trial_balance(s, o, currency)?,
             }
         }
-        "pl" => finance::pl(s, o),
-        "balance-sheet" => finance::balance_sheet(s, o),
+        "pl" | "balance-sheet" => statement_with(name, s, o)?.table(),
         "aging-ap" => finance::aging_ap(s, o),
         "statement" => finance::statement(s, o)?,
         "close-checklist" => finance::close_checklist(s, o),

@@ -10,7 +10,7 @@ use crate::core::types::{Code, Currency};
 use crate::core::{Envelope, State};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One account of a trial balance: its balance on the debit or the
 /// credit side (the other zero).
@@ -86,21 +86,81 @@ pub struct Posted {
     pub entry: JournalEntry,
 }
 
-/// The journal entries of the log, read once and then only what is new:
-/// a screen keeps one and extends it with the records after `read_to`.
+/// Where an entry stands in an account's GL: (posting date, log record,
+/// index in `Journals::entries`).
+type GlKey = (NaiveDate, u64, usize);
+
+/// The journal entries of the log records read so far: the records
+/// `from..=read_to`, a suffix of the log that a screen extends forward
+/// with what is committed and backward, a chunk at a time, only as far as
+/// what it shows needs (an account's newest lines need the newest days,
+/// not the 2.6M records of a large store). `Journals::default()` starts at
+/// the beginning of the log (`from` 0: nothing is older).
 #[derive(Clone, Debug, Default)]
 pub struct Journals {
     /// The last log record read.
     pub read_to: u64,
+    /// The first log record read (`read_to + 1` when none): every record
+    /// from it to `read_to` is indexed; 0 or 1: the whole log.
+    pub from: u64,
+    /// In the order read (not log order): indices stay valid when older
+    /// records are added.
     pub entries: Vec<Posted>,
-    /// (entity, account) -> the entries with a line on it, in log order:
-    /// an account's GL drill reads its own entries, not the whole log.
-    by_account: HashMap<(Code, Code), Vec<usize>>,
-    /// (entity, document) -> its entries, in log order.
+    /// (entity, account) -> (posting date, record, entry index) of the
+    /// entries with a line on it: an account's lines in GL order, from
+    /// either end.
+    by_account: HashMap<(Code, Code), BTreeSet<GlKey>>,
+    /// (entity, document) -> its entries.
     by_doc: HashMap<(Code, String), Vec<usize>>,
+    /// (entity, posting date) -> entries read: equal to the ledger's
+    /// `daily_entries`, every entry of that day has been read.
+    seen: HashMap<(Code, NaiveDate), u64>,
+    /// Log records read (what the drills cost).
+    pub records_read: u64,
 }
 
 impl Journals {
+    /// Nothing read yet of a log whose last record is `seq`.
+    pub fn at(seq: u64) -> Journals {
+        Journals {
+            read_to: seq,
+            from: seq + 1,
+            ..Journals::default()
+        }
+    }
+
+    /// Every record of the log has been read.
+    pub fn whole_log(&self) -> bool {
+        self.from <= 1
+    }
+
+    fn add(&mut self, env: &Envelope) {
+        self.records_read += 1;
+        for ev in env.events() {
+            for j in journals(ev) {
+                let at = self.entries.len();
+                let mut accounts: Vec<&Code> = j.lines.iter().map(|l| &l.account).collect();
+                accounts.sort();
+                accounts.dedup();
+                for a in accounts {
+                    self.by_account
+                        .entry((j.entity.clone(), a.clone()))
+                        .or_default()
+                        .insert((j.date, env.seq, at));
+                }
+                self.by_doc
+                    .entry((j.entity.clone(), j.doc.clone()))
+                    .or_default()
+                    .push(at);
+                *self.seen.entry((j.entity.clone(), j.date)).or_default() += 1;
+                self.entries.push(Posted {
+                    seq: env.seq,
+                    entry: j.clone(),
+                });
+            }
+        }
+    }
+
     /// Add the journal entries of `records` (those after `read_to`, in
     /// order).
     pub fn extend(&mut self, records: &[Envelope]) {
@@ -108,28 +168,7 @@ impl Journals {
             if env.seq <= self.read_to {
                 continue;
             }
-            for ev in env.events() {
-                for j in journals(ev) {
-                    let at = self.entries.len();
-                    let mut accounts: Vec<&Code> = j.lines.iter().map(|l| &l.account).collect();
-                    accounts.sort();
-                    accounts.dedup();
-                    for a in accounts {
-                        self.by_account
-                            .entry((j.entity.clone(), a.clone()))
-                            .or_default()
-                            .push(at);
-                    }
-                    self.by_doc
-                        .entry((j.entity.clone(), j.doc.clone()))
-                        .or_default()
-                        .push(at);
-                    self.entries.push(Posted {
-                        seq: env.seq,
-                        entry: j.clone(),
-                    });
-                }
-            }
+            self.add(env);
             self.read_to = env.seq;
         }
     }
@@ -139,8 +178,55 @@ impl Journals {
     pub fn read_through(&mut self, seq: u64) {
         self.read_to = self.read_to.max(seq);
     }
-}
 
+    /// The older records to read next, at most `chunk` of them (`from..=to`),
+    /// None when the whole log is read.
+    pub fn next_back(&self, chunk: u64) -> Option<(u64, u64)> {
+        if self.whole_log() {
+            return None;
+        }
+        let to = self.from - 1;
+        Some((to.saturating_sub(chunk.max(1) - 1).max(1), to))
+    }
+
+    /// Add the records `from..` older than those read (the log's
+    /// `from..=self.from - 1`, as `next_back` gave them): from now on
+    /// `from` is the first record read, whether or not the log had them.
+    pub fn extend_back(&mut self, records: &[Envelope], from: u64) {
+        for env in records {
+            if env.seq >= from && env.seq < self.from {
+                self.add(env);
+            }
+        }
+        self.from = self.from.min(from.max(1));
+    }
+
+    /// How many of the entries read have a line on `entity`'s `account`.
+    pub fn account_entries(&self, entity: &str, account: &str) -> usize {
+        self.by_account
+            .get(&(entity.to_string(), account.to_string()))
+            .map_or(0, BTreeSet::len)
+    }
+
+    /// The newest posting date up to `as_of` on which some journal entry
+    /// of `entity` is not read yet (the ledger counts them per day); None
+    /// when every entry of the entity dated up to `as_of` is read.
+    pub fn unread_day(&self, s: &State, entity: &str, as_of: NaiveDate) -> Option<NaiveDate> {
+        if self.whole_log() {
+            return None;
+        }
+        s.ledger
+            .daily_entries
+            .range((entity.to_string(), NaiveDate::MIN)..=(entity.to_string(), as_of))
+            .rev()
+            .find(|((e, day), n)| {
+                self.seen
+                    .get(&(e.clone(), *day))
+                    .is_none_or(|seen| seen < *n)
+            })
+            .map(|((_, day), _)| *day)
+    }
+}
 /// One line of an account's general ledger, with the account's balance
 /// after it (debit minus credit).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,22 +243,20 @@ pub struct GlLine {
     pub sub: Option<Code>,
 }
 
-/// The lines of `entity`'s `account` dated on or before `as_of`, by
-/// posting date then log order, each with the running balance: the last
-/// one's balance is the account's trial balance figure that day.
-pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> Vec<GlLine> {
-    let mut out: Vec<GlLine> = Vec::new();
-    let at = j
-        .by_account
-        .get(&(entity.to_string(), account.to_string()))
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for p in at.iter().filter_map(|i| j.entries.get(*i)) {
+/// The lines of `account` in the entries `at` (GL order), the first one's
+/// running balance starting from `opening`.
+fn lines_of<'a>(
+    j: &Journals,
+    account: &str,
+    at: impl Iterator<Item = &'a GlKey>,
+    opening: Decimal,
+) -> Vec<GlLine> {
+    let mut balance = opening;
+    let mut out = Vec::new();
+    for p in at.filter_map(|(_, _, i)| j.entries.get(*i)) {
         let e = &p.entry;
-        if e.date > as_of {
-            continue;
-        }
         for l in e.lines.iter().filter(|l| l.account == account) {
+            balance += l.debit - l.credit;
             out.push(GlLine {
                 seq: p.seq,
                 date: e.date,
@@ -181,30 +265,123 @@ pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> 
                 memo: e.memo.clone(),
                 debit: l.debit,
                 credit: l.credit,
-                balance: Decimal::ZERO,
+                balance,
                 sub: l.sub.clone(),
             });
         }
     }
-    // Stable: lines of one day stay in log order.
-    out.sort_by_key(|l| l.date);
-    let mut balance = Decimal::ZERO;
-    for l in &mut out {
-        balance += l.debit - l.credit;
-        l.balance = balance;
-    }
     out
 }
 
-/// The journal entries of `entity` posted for document `doc`, in log order.
+/// The read lines of `entity`'s `account` dated on or before `as_of`, by
+/// posting date then log order, each with the running balance: with the
+/// whole log read, the last one's balance is the account's trial balance
+/// figure that day.
+pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> Vec<GlLine> {
+    let Some(at) = j.by_account.get(&(entity.to_string(), account.to_string())) else {
+        return Vec::new();
+    };
+    lines_of(
+        j,
+        account,
+        at.range(..=(as_of, u64::MAX, usize::MAX)),
+        Decimal::ZERO,
+    )
+}
+
+/// The ledger's balance of an account from the entries dated before
+/// `day`, and whether any of them has a line on it.
+pub fn balance_before(s: &State, entity: &str, account: &str, day: NaiveDate) -> (Decimal, bool) {
+    let mut sum = Decimal::ZERO;
+    let mut any = false;
+    let lo = (entity.to_string(), NaiveDate::MIN, String::new());
+    let hi = (entity.to_string(), day, String::new());
+    for ((_, _, a), v) in s.ledger.daily.range(lo..hi) {
+        if a == account {
+            sum += *v;
+            any = true;
+        }
+    }
+    (sum, any)
+}
+
+/// The newest lines of an account as of a day (`gl_window`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GlWindow {
+    /// GL order; the first one's balance runs from the ledger's balance
+    /// of the days before it, so each is the account's balance after it.
+    pub lines: Vec<GlLine>,
+    /// The account has lines dated before the first one.
+    pub earlier: bool,
+    /// Fewer lines than asked and older log records hold more: read
+    /// further back (`Journals::next_back`) and ask again.
+    pub need_more: bool,
+}
+
+/// At least the `want` newest lines of `entity`'s `account` dated on or
+/// before `as_of` (whole days: every line of the first day shown), from
+/// the records read: only days whose every entry is read count, and the
+/// running balance starts from the ledger's day balances, so nothing
+/// older has to be read or summed.
+pub fn gl_window(
+    j: &Journals,
+    s: &State,
+    entity: &str,
+    account: &str,
+    as_of: NaiveDate,
+    want: usize,
+) -> GlWindow {
+    let unread = j.unread_day(s, entity, as_of);
+    let mut picked: Vec<&GlKey> = Vec::new();
+    let mut count = 0;
+    if let Some(at) = j.by_account.get(&(entity.to_string(), account.to_string())) {
+        for k in at.range(..=(as_of, u64::MAX, usize::MAX)).rev() {
+            if unread.is_some_and(|u| k.0 <= u) {
+                break;
+            }
+            if count >= want && picked.last().is_some_and(|p| p.0 != k.0) {
+                break;
+            }
+            count += j.entries.get(k.2).map_or(0, |p| {
+                p.entry
+                    .lines
+                    .iter()
+                    .filter(|l| l.account == account)
+                    .count()
+            });
+            picked.push(k);
+        }
+    }
+    picked.reverse();
+    // The first day not known to be complete in the window.
+    let first = match (picked.first(), unread) {
+        (Some(p), _) => p.0,
+        (None, Some(u)) => u.succ_opt().unwrap_or(u),
+        (None, None) => as_of.succ_opt().unwrap_or(as_of),
+    };
+    let (opening, earlier) = balance_before(s, entity, account, first);
+    let lines = lines_of(j, account, picked.into_iter(), opening);
+    GlWindow {
+        need_more: count < want && earlier && unread.is_some(),
+        earlier,
+        lines,
+    }
+}
+
+/// The journal entries of `entity` posted for document `doc` in the
+/// records read, in log order.
 pub fn doc_entries<'j>(j: &'j Journals, entity: &str, doc: &str) -> Vec<&'j Posted> {
-    j.by_doc
+    let mut out: Vec<&Posted> = j
+        .by_doc
         .get(&(entity.to_string(), doc.to_string()))
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .filter_map(|i| j.entries.get(*i))
-        .collect()
+        .collect();
+    // Stable: the entries of one record stay in their order.
+    out.sort_by_key(|p| p.seq);
+    out
 }
 
 /// An open item (an invoice, or what a supplier owes back) as of a day,

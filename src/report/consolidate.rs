@@ -17,7 +17,8 @@
 //! Read from the state's day balances and documents, never from history.
 
 use super::finance::{account_name, fiscal_year, kind_of, periods_through, rate_between, sum_days};
-use super::{money, Options, ReportError, Table};
+use super::statement::{FinancialStatement, RowKind};
+use super::{later_entries_note, money, Options, ReportError, Table};
 use crate::core::master::{AccountKind, Period, PostingKey};
 use crate::core::transfer::TransferStatus;
 use crate::core::types::Currency;
@@ -481,24 +482,23 @@ pub fn trial_balance(s: &State, o: &Options, currency: &str) -> Result<Table, Re
 /// `balance-sheet --currency`: assets, liabilities and equity with the
 /// earnings not yet closed, the CTA and any intercompany difference as
 /// their own equity lines.
-pub fn balance_sheet(s: &State, o: &Options, currency: &str) -> Result<Table, ReportError> {
+pub fn balance_sheet(
+    s: &State,
+    o: &Options,
+    currency: &str,
+) -> Result<FinancialStatement, ReportError> {
     let c = consolidate(s, o, currency)?;
-    let mut t = Table::new(
+    let mut t = FinancialStatement::new(
         format!(
             "Consolidated balance sheet in {currency} at the end of {} (by posting date); rates: {}",
             o.today, c.title_rates
         ),
-        &[
-            ("section", false),
-            ("account", false),
-            ("name", false),
-            ("entities", true),
-            ("eliminated", true),
-            ("consolidated", true),
-        ],
+        false,
+        true,
+        &["entities", "eliminated", "consolidated"],
     );
     let mut totals: BTreeMap<&str, Decimal> = BTreeMap::new();
-    let push = |t: &mut Table,
+    let push = |t: &mut FinancialStatement,
                 totals: &mut BTreeMap<&str, Decimal>,
                 section: &'static str,
                 code: &str,
@@ -506,14 +506,19 @@ pub fn balance_sheet(s: &State, o: &Options, currency: &str) -> Result<Table, Re
                 v: Decimal,
                 x: Decimal| {
         *totals.entry(section).or_default() += v + x;
-        t.rows.push(vec![
-            section.into(),
-            code.to_string(),
-            name.to_string(),
-            money(v),
-            money(x),
-            money(v + x),
-        ]);
+        let kind = if s.entities.keys().any(|e| kind_of(s, e, code).is_some()) {
+            RowKind::Account
+        } else {
+            RowKind::Line
+        };
+        t.push(
+            None,
+            Some(section),
+            code,
+            name,
+            vec![Some(v), Some(x), Some(v + x)],
+            kind,
+        );
     };
     for (section, kind, sign) in [
         ("assets", AccountKind::Asset, Decimal::ONE),
@@ -571,27 +576,27 @@ pub fn balance_sheet(s: &State, o: &Options, currency: &str) -> Result<Table, Re
             );
         }
         let total = totals.get(section).copied().unwrap_or_default();
-        t.rows.push(vec![
-            section.into(),
-            String::new(),
-            format!("Total {section}"),
-            String::new(),
-            String::new(),
-            money(total),
-        ]);
+        t.push(
+            None,
+            Some(section),
+            "",
+            &format!("Total {section}"),
+            vec![None, None, Some(total)],
+            RowKind::Total,
+        );
     }
     let le = totals.get("liabilities").copied().unwrap_or_default()
         + totals.get("equity").copied().unwrap_or_default();
-    t.rows.push(vec![
-        String::new(),
-        String::new(),
-        "Total liabilities and equity".into(),
-        String::new(),
-        String::new(),
-        money(le),
-    ]);
+    t.push(
+        None,
+        None,
+        "",
+        "Total liabilities and equity",
+        vec![None, None, Some(le)],
+        RowKind::Total,
+    );
     t.notes = c.notes;
-    t.note_later_entries(s, None, o.today);
+    t.notes.extend(later_entries_note(s, None, o.today));
     Ok(t)
 }
 
@@ -599,7 +604,7 @@ pub fn balance_sheet(s: &State, o: &Options, currency: &str) -> Result<Table, Re
 /// of the year to date, each entity's at its periods' average rates, less
 /// intercompany revenue and cost of sales, plus the change in profit held
 /// in stock.
-pub fn pl(s: &State, o: &Options, currency: &str) -> Result<Table, ReportError> {
+pub fn pl(s: &State, o: &Options, currency: &str) -> Result<FinancialStatement, ReportError> {
     // Validates the options and the rates of every line the year touches.
     let c = consolidate(s, o, currency)?;
     let to = target(currency)?;
@@ -677,18 +682,14 @@ pub fn pl(s: &State, o: &Options, currency: &str) -> Result<Table, ReportError> 
     let (period, fy_start) = span
         .map(|(c, _, y)| (c, y))
         .unwrap_or_else(|| (String::new(), as_of));
-    let mut t = Table::new(
+    let mut t = FinancialStatement::new(
         format!(
             "Consolidated profit and loss in {currency}, period {period} and year from {fy_start} to {as_of} (by posting date); rates: {}",
             c.title_rates
         ),
-        &[
-            ("section", false),
-            ("account", false),
-            ("name", false),
-            ("period", true),
-            ("year_to_date", true),
-        ],
+        false,
+        true,
+        &["period", "year_to_date"],
     );
     let mut net = (Decimal::ZERO, Decimal::ZERO);
     for (section, kind, sign, elims) in [
@@ -718,45 +719,49 @@ pub fn pl(s: &State, o: &Options, currency: &str) -> Result<Table, ReportError> 
             }
             let (p, y) = (*p * sign, *y * sign);
             sum = (sum.0 + p, sum.1 + y);
-            t.rows.push(vec![
-                section.into(),
-                code.clone(),
-                name.clone(),
-                money(p),
-                money(y),
-            ]);
+            t.push(
+                None,
+                Some(section),
+                code,
+                name,
+                vec![Some(p), Some(y)],
+                RowKind::Account,
+            );
         }
         for (name, (p, y)) in elims {
             sum = (sum.0 + p, sum.1 + y);
-            t.rows.push(vec![
-                section.into(),
-                "ELIM".into(),
-                name.into(),
-                money(p),
-                money(y),
-            ]);
+            t.push(
+                None,
+                Some(section),
+                "ELIM",
+                name,
+                vec![Some(p), Some(y)],
+                RowKind::Line,
+            );
         }
-        t.rows.push(vec![
-            section.into(),
-            String::new(),
-            format!("Total {section}"),
-            money(sum.0),
-            money(sum.1),
-        ]);
+        t.push(
+            None,
+            Some(section),
+            "",
+            &format!("Total {section}"),
+            vec![Some(sum.0), Some(sum.1)],
+            RowKind::Total,
+        );
         net = if kind == AccountKind::Revenue {
             sum
         } else {
             (net.0 - sum.0, net.1 - sum.1)
         };
     }
-    t.rows.push(vec![
-        String::new(),
-        String::new(),
-        "Net income".into(),
-        money(net.0),
-        money(net.1),
-    ]);
+    t.push(
+        None,
+        None,
+        "",
+        "Net income",
+        vec![Some(net.0), Some(net.1)],
+        RowKind::Total,
+    );
     t.notes = rates.notes();
-    t.note_later_entries(s, None, as_of);
+    t.notes.extend(later_entries_note(s, None, as_of));
     Ok(t)
 }

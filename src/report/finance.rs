@@ -3,6 +3,7 @@
 //! reconciliation (the consolidated view is `consolidate.rs`). Balances come from the per-period balances the ledger
 //! maintains (never from history); documents from the state.
 
+use super::statement::{FinancialStatement, RowKind};
 use super::{money, qty, Options, ReportError, Table};
 use crate::core::master::{AccountKind, Period, PostingKey};
 use crate::core::sales::fx_rate;
@@ -81,19 +82,15 @@ pub(super) fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind
 
 /// Profit and loss of the period holding `as_of`, and the fiscal year to
 /// that period's end. Revenue shows as positive, expenses as positive.
-pub fn pl(s: &State, o: &Options) -> Table {
-    let mut t = Table::new(
+pub fn pl(s: &State, o: &Options) -> FinancialStatement {
+    let mut t = FinancialStatement::new(
         format!(
             "Profit and loss, period holding {} and year to date, to that day (by posting date)",
             o.today
         ),
-        &[
-            ("entity", false),
-            ("account", false),
-            ("name", false),
-            ("period", true),
-            ("year_to_date", true),
-        ],
+        true,
+        false,
+        &["period", "year_to_date"],
     );
     for e in entities(s, o) {
         let Some(current) = s.period_of(e, o.today) else {
@@ -143,34 +140,37 @@ pub fn pl(s: &State, o: &Options) -> Table {
                 }
                 sum.0 += p;
                 sum.1 += y;
-                t.rows.push(vec![
-                    e.clone(),
-                    code.clone(),
-                    account_name(s, e, code),
-                    money(p),
-                    money(y),
-                ]);
+                t.push(
+                    Some(e),
+                    None,
+                    code,
+                    &account_name(s, e, code),
+                    vec![Some(p), Some(y)],
+                    RowKind::Account,
+                );
             }
-            t.rows.push(vec![
-                e.clone(),
-                String::new(),
-                total.into(),
-                money(sum.0),
-                money(sum.1),
-            ]);
+            t.push(
+                Some(e),
+                None,
+                "",
+                total,
+                vec![Some(sum.0), Some(sum.1)],
+                RowKind::Total,
+            );
             if kind == AccountKind::Revenue {
                 net = sum;
             } else {
                 net = (net.0 - sum.0, net.1 - sum.1);
             }
         }
-        t.rows.push(vec![
-            e.clone(),
-            String::new(),
-            format!("Net income ({})", current.code),
-            money(net.0),
-            money(net.1),
-        ]);
+        t.push(
+            Some(e),
+            None,
+            "",
+            &format!("Net income ({})", current.code),
+            vec![Some(net.0), Some(net.1)],
+            RowKind::Total,
+        );
     }
     t
 }
@@ -178,16 +178,12 @@ pub fn pl(s: &State, o: &Options) -> Table {
 /// Balance sheet at the end of the period holding `as_of`: assets,
 /// liabilities and equity, with the earnings not yet closed to retained
 /// earnings shown as their own line, so that both sides agree.
-pub fn balance_sheet(s: &State, o: &Options) -> Table {
-    let mut t = Table::new(
+pub fn balance_sheet(s: &State, o: &Options) -> FinancialStatement {
+    let mut t = FinancialStatement::new(
         format!("Balance sheet at the end of {} (by posting date)", o.today),
-        &[
-            ("entity", false),
-            ("section", false),
-            ("account", false),
-            ("name", false),
-            ("balance", true),
-        ],
+        true,
+        true,
+        &["balance"],
     );
     for e in entities(s, o) {
         let bal = s.balances_as_of(e, o.today);
@@ -202,13 +198,14 @@ pub fn balance_sheet(s: &State, o: &Options) -> Table {
                     continue;
                 }
                 *totals.entry(section).or_default() += *b * sign;
-                t.rows.push(vec![
-                    e.clone(),
-                    section.into(),
-                    code.clone(),
-                    account_name(s, e, code),
-                    money(*b * sign),
-                ]);
+                t.push(
+                    Some(e),
+                    Some(section),
+                    code,
+                    &account_name(s, e, code),
+                    vec![Some(*b * sign)],
+                    RowKind::Account,
+                );
             }
             if kind == AccountKind::Equity {
                 let earnings = -bal
@@ -222,31 +219,34 @@ pub fn balance_sheet(s: &State, o: &Options) -> Table {
                     .map(|(_, b)| *b)
                     .sum::<Decimal>();
                 *totals.entry(section).or_default() += earnings;
-                t.rows.push(vec![
-                    e.clone(),
-                    section.into(),
-                    String::new(),
-                    "Earnings not yet closed".into(),
-                    money(earnings),
-                ]);
+                t.push(
+                    Some(e),
+                    Some(section),
+                    "",
+                    "Earnings not yet closed",
+                    vec![Some(earnings)],
+                    RowKind::Line,
+                );
             }
-            t.rows.push(vec![
-                e.clone(),
-                section.into(),
-                String::new(),
-                format!("Total {section}"),
-                money(totals.get(section).copied().unwrap_or_default()),
-            ]);
+            t.push(
+                Some(e),
+                Some(section),
+                "",
+                &format!("Total {section}"),
+                vec![Some(totals.get(section).copied().unwrap_or_default())],
+                RowKind::Total,
+            );
         }
         let le = totals.get("liabilities").copied().unwrap_or_default()
             + totals.get("equity").copied().unwrap_or_default();
-        t.rows.push(vec![
-            e.clone(),
-            String::new(),
-            String::new(),
-            "Total liabilities and equity".into(),
-            money(le),
-        ]);
+        t.push(
+            Some(e),
+            None,
+            "",
+            "Total liabilities and equity",
+            vec![Some(le)],
+            RowKind::Total,
+        );
     }
     t
 }

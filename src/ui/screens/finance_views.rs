@@ -7,15 +7,18 @@
 //!
 //! The figures are the reports' own: the entity trial balance and the
 //! open items come from `query::finance` (which `depot report` uses too),
-//! the P&L, balance sheet and consolidated statements are `depot report`'s
-//! tables, their amounts shown with the currency's formatter. GL lines are
+//! the P&L and balance sheet are `report::statement_with`'s rows (what
+//! `depot report` prints), the consolidated trial balance is the report's
+//! table, their amounts shown with the currency's formatter. GL lines are
 //! history, which the state does not keep: they are read from the log
-//! once, then only the records after it.
+//! backward from the newest record, only as far as the lines shown need
+//! (`SharedJournals`), then only the records committed after.
 
 use crate::core::types::{Code, Currency};
 use crate::core::State;
 use crate::query::finance::{self as fin, GlLine, Journals, OpenItem, Posted};
 use crate::query::money;
+use crate::report::RowKind;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
 use crate::ui::screens::order_inquiry::OrderInquiry;
@@ -28,7 +31,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The views, in Tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -214,7 +217,8 @@ fn later_note(g: &mut Grid, s: &State, entity: Option<&str>, as_of: NaiveDate) {
     }
 }
 
-/// A `depot report` table as a grid: amounts reformatted in their
+/// A `depot report` table (the consolidated trial balance) as a grid:
+/// amounts reformatted in their
 /// currency (the entity's, or the consolidation's), the entity column
 /// left out for one entity, accounts drilled to their GL lines.
 pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Grid {
@@ -298,6 +302,82 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
     g
 }
 
+/// A P&L or balance sheet (`report::statement_with`: the rows `depot
+/// report` prints, as data) as a grid: amounts in their currency's format
+/// (the entity's, or the consolidation's), the entity column left out for
+/// one entity, accounts drilled to their GL lines.
+pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Grid {
+    let mut o = crate::report::Options::new(scope.entity(), as_of);
+    if let Scope::Consolidated(c) = scope {
+        o.currency = Some(c.to_string());
+    }
+    let st = match crate::report::statement_with(name, s, &o) {
+        Ok(t) => t,
+        Err(e) => {
+            return Grid {
+                title: format!("{name}: {e}"),
+                ..Grid::default()
+            }
+        }
+    };
+    let entity_col = st.entity_column && scope.entity().is_none();
+    let headers: Vec<&str> = st
+        .headers()
+        .into_iter()
+        .filter(|h| entity_col || *h != "entity")
+        .collect();
+    let mut g = Grid {
+        title: st.title.clone(),
+        headers: headers.iter().map(|h| h.replace('_', " ")).collect(),
+        numeric: headers
+            .iter()
+            .map(|h| st.amount_headers.contains(h))
+            .collect(),
+        optional: headers
+            .iter()
+            .map(|h| matches!(*h, "section" | "entities" | "eliminated"))
+            .collect(),
+        rows: Vec::new(),
+        notes: st.notes.clone(),
+    };
+    for r in &st.rows {
+        let entity = r.entity.as_deref().or(scope.entity());
+        let currency = match (scope, entity.and_then(|e| s.entities.get(e))) {
+            (Scope::Consolidated(c), _) => c.clone(),
+            (_, Some(e)) => e.base_currency.clone(),
+            _ => Currency::new("XXX"),
+        };
+        let drill = match (scope, entity, r.kind) {
+            (Scope::Consolidated(_), _, RowKind::Account) => Drill::NeedEntity,
+            (Scope::Entity(_), Some(e), RowKind::Account) => Drill::Gl {
+                entity: e.to_string(),
+                account: r.account.clone(),
+            },
+            _ => Drill::None,
+        };
+        let mut cells = Vec::new();
+        if entity_col {
+            cells.push(r.entity.clone().unwrap_or_default());
+        }
+        if st.section_column {
+            cells.push(r.section.clone().unwrap_or_default());
+        }
+        cells.push(r.account.clone());
+        cells.push(r.label.clone());
+        cells.extend(
+            r.amounts
+                .iter()
+                .map(|a| a.map(|d| amount(d, &currency)).unwrap_or_default()),
+        );
+        g.rows.push(GridRow {
+            cells,
+            drill,
+            total: r.kind == RowKind::Total || r.account.is_empty(),
+        });
+    }
+    g
+}
+
 fn party_name(s: &State, payables: bool, party: &str) -> String {
     if payables {
         s.suppliers.get(party).map(|x| x.name.clone())
@@ -376,30 +456,115 @@ pub fn grid(s: &State, view: View, scope: &Scope, as_of: NaiveDate) -> Grid {
     match (view, scope) {
         (View::TrialBalance, Scope::Entity(e)) => tb_grid(s, e, as_of),
         (View::TrialBalance, _) => report_grid(s, "trial-balance", scope, as_of),
-        (View::ProfitLoss, _) => report_grid(s, "pl", scope, as_of),
-        (View::BalanceSheet, _) => report_grid(s, "balance-sheet", scope, as_of),
+        (View::ProfitLoss, _) => statement_grid(s, "pl", scope, as_of),
+        (View::BalanceSheet, _) => statement_grid(s, "balance-sheet", scope, as_of),
         (View::AgingAr, _) => aging_grid(s, false, scope.entity(), as_of),
         (View::AgingAp, _) => aging_grid(s, true, scope.entity(), as_of),
     }
 }
 
-/// Bring a journal cache up to the view: read the log records after the
-/// last one read (all of them the first time).
-pub fn refresh_journals(j: &mut Arc<Journals>, ctx: &Ctx) {
-    let seq = ctx.view.seq;
-    if j.read_to >= seq {
-        return;
+/// The log's journal entries read so far, shared by the finance views and
+/// the screens they open: nothing is read until a drill needs it, then
+/// what is committed and, going back from the newest record, only as far
+/// as the drill shows.
+#[derive(Clone)]
+pub struct SharedJournals {
+    journals: Arc<Mutex<Option<Journals>>>,
+    /// Older records read first; doubled while a drill needs more.
+    first_chunk: u64,
+}
+
+impl Default for SharedJournals {
+    fn default() -> Self {
+        SharedJournals {
+            journals: Arc::default(),
+            first_chunk: FIRST_CHUNK,
+        }
     }
-    let seqs: Vec<u64> = (j.read_to + 1..=seq).collect();
-    let records = ctx.backend.records(&seqs);
-    let m = Arc::make_mut(j);
-    m.extend(&records);
-    m.read_through(seq);
+}
+
+/// The first chunk of older records a drill reads, and the most it reads
+/// at a time (doubling in between).
+const FIRST_CHUNK: u64 = 256;
+const MAX_CHUNK: u64 = 1 << 16;
+
+impl SharedJournals {
+    /// `f` on the entries, brought up to the view first (the records
+    /// committed since the last read).
+    pub fn with<R>(&self, ctx: &Ctx, f: impl FnOnce(&mut Journals) -> R) -> R {
+        let mut guard = match self.journals.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let seq = ctx.view.seq;
+        let j = guard.get_or_insert_with(|| Journals::at(seq));
+        if j.read_to < seq {
+            let records = ctx.backend.log_range(j.read_to + 1, seq);
+            j.extend(&records);
+            j.read_through(seq);
+        }
+        f(j)
+    }
+
+    /// At least the `want` newest lines of an account (`gl_window`),
+    /// reading older records, a growing chunk at a time, only while the
+    /// window needs them.
+    pub fn gl_window(
+        &self,
+        ctx: &Ctx,
+        entity: &str,
+        account: &str,
+        as_of: NaiveDate,
+        want: usize,
+    ) -> fin::GlWindow {
+        self.with(ctx, |j| {
+            let mut chunk = self.first_chunk.max(1);
+            loop {
+                let w = fin::gl_window(j, ctx.state(), entity, account, as_of, want);
+                if !w.need_more || !read_back(j, ctx, chunk) {
+                    return w;
+                }
+                chunk = (chunk * 2).min(MAX_CHUNK);
+            }
+        })
+    }
+
+    /// A document's journal entries: the document's records are not
+    /// indexed, so this reads the whole log (once per finance views).
+    pub fn doc_entries(&self, ctx: &Ctx, entity: &str, doc: &str) -> Vec<Posted> {
+        self.with(ctx, |j| {
+            while read_back(j, ctx, MAX_CHUNK) {}
+            fin::doc_entries(j, entity, doc)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Log records read so far (tests, benches).
+    pub fn records_read(&self) -> u64 {
+        match self.journals.lock() {
+            Ok(g) => g.as_ref().map_or(0, |j| j.records_read),
+            Err(p) => p.into_inner().as_ref().map_or(0, |j| j.records_read),
+        }
+    }
+}
+
+/// Read the next `chunk` older records; false when the whole log is read.
+fn read_back(j: &mut Journals, ctx: &Ctx, chunk: u64) -> bool {
+    match j.next_back(chunk) {
+        Some((from, to)) => {
+            let records = ctx.backend.log_range(from, to);
+            j.extend_back(&records, from);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Open a document: the order inquiry for an order, an invoice or a
 /// shipment; otherwise its journal entries.
-pub fn open_document(ctx: &Ctx, entity: &str, doc: &str, j: &Arc<Journals>) -> Flow {
+pub fn open_document(ctx: &Ctx, entity: &str, doc: &str, j: &SharedJournals) -> Flow {
     let s = ctx.state();
     let order = s
         .invoices
@@ -612,7 +777,9 @@ pub struct FinanceViews {
     date: TextField,
     list: ListState,
     cache: Option<(GridKey, Arc<Grid>)>,
-    journals: Arc<Journals>,
+    journals: SharedJournals,
+    /// GL lines a drill holds at first.
+    gl_want: usize,
     notice: Option<Notice>,
 }
 
@@ -634,7 +801,8 @@ impl FinanceViews {
                 ..ListState::default()
             },
             cache: None,
-            journals: Arc::default(),
+            journals: SharedJournals::default(),
+            gl_want: GL_WANT,
             notice: None,
         }
     }
@@ -647,6 +815,20 @@ impl FinanceViews {
             as_of: Some(as_of),
             ..FinanceViews::new()
         }
+    }
+
+    /// Drills that hold `gl_want` GL lines at first and read older log
+    /// records `first_chunk` at a time at first (tests: a small log read
+    /// the way a large one is).
+    pub fn sized(mut self, gl_want: usize, first_chunk: u64) -> FinanceViews {
+        self.gl_want = gl_want.max(1);
+        self.journals.first_chunk = first_chunk.max(1);
+        self
+    }
+
+    /// The journal entries its drills read (shared with them).
+    pub fn journals(&self) -> SharedJournals {
+        self.journals.clone()
     }
 
     fn as_of(&self, ctx: &Ctx) -> NaiveDate {
@@ -696,27 +878,22 @@ impl FinanceViews {
         };
         let as_of = self.as_of(ctx);
         match &r.drill {
-            Drill::Gl { entity, account } => {
-                refresh_journals(&mut self.journals, ctx);
-                Flow::Push(Box::new(GlLines::new(
-                    ctx,
-                    entity,
-                    account,
-                    as_of,
-                    self.journals.clone(),
-                )))
-            }
-            Drill::Party { payables, party } => {
-                refresh_journals(&mut self.journals, ctx);
-                Flow::Push(Box::new(PartyItems::new(
-                    ctx,
-                    *payables,
-                    party,
-                    self.scope(ctx.state()).entity(),
-                    as_of,
-                    self.journals.clone(),
-                )))
-            }
+            Drill::Gl { entity, account } => Flow::Push(Box::new(GlLines::new(
+                ctx,
+                entity,
+                account,
+                as_of,
+                self.journals.clone(),
+                self.gl_want,
+            ))),
+            Drill::Party { payables, party } => Flow::Push(Box::new(PartyItems::new(
+                ctx,
+                *payables,
+                party,
+                self.scope(ctx.state()).entity(),
+                as_of,
+                self.journals.clone(),
+            ))),
             Drill::NeedEntity => {
                 self.notice = Some(Notice::error(
                     "consolidated: choose an entity (the next scope) to drill to its GL lines",
@@ -902,19 +1079,37 @@ impl Screen for FinanceViews {
 }
 
 /// The GL lines of an account as of a day, with the running balance;
-/// Enter opens the line's document.
+/// Enter opens the line's document. It holds the newest lines only (whole
+/// days, a few pages; more when scrolled up to them, all of them for Home
+/// or a filter) and draws only the visible ones: each line's balance runs
+/// from the ledger's balance of the days before the first one held.
 pub struct GlLines {
     pub entity: Code,
     pub account: Code,
     pub as_of: NaiveDate,
     name: String,
     currency: Currency,
-    journals: Arc<Journals>,
+    journals: SharedJournals,
+    /// The lines held, GL order: the newest ones.
     pub lines: Vec<GlLine>,
+    /// The account has lines before the first one held.
+    pub earlier: bool,
+    /// How many of the newest lines to hold (at least).
+    want: usize,
     /// The account's trial balance figure (debit minus credit) that day.
     pub balance: Decimal,
     list: ListState,
+    /// The first line drawn.
+    top: usize,
+    /// The filter `found` was computed for, and the lines it keeps.
+    found: Option<(String, Vec<usize>)>,
+    /// The account's entries read when the lines were built: a commit
+    /// that adds none leaves them as they are.
+    entries: usize,
 }
+
+/// Lines held at first: more than the tallest screen shows.
+const GL_WANT: usize = 200;
 
 impl GlLines {
     pub fn new(
@@ -922,7 +1117,8 @@ impl GlLines {
         entity: &str,
         account: &str,
         as_of: NaiveDate,
-        journals: Arc<Journals>,
+        journals: SharedJournals,
+        want: usize,
     ) -> GlLines {
         let s = ctx.state();
         let mut g = GlLines {
@@ -941,27 +1137,108 @@ impl GlLines {
                 .unwrap_or_else(|| Currency::new("XXX")),
             journals,
             lines: Vec::new(),
+            earlier: false,
+            want: want.max(1),
             balance: Decimal::ZERO,
             list: ListState {
                 page: 10,
                 ..ListState::default()
             },
+            top: 0,
+            found: None,
+            entries: 0,
         };
         g.load(ctx);
         // Start on the newest line.
         g.list.selected = g.lines.len().saturating_sub(1);
+        g.top = g.list.selected;
         g
     }
 
     fn load(&mut self, ctx: &Ctx) {
-        refresh_journals(&mut self.journals, ctx);
-        self.lines = fin::gl_lines(&self.journals, &self.entity, &self.account, self.as_of);
-        self.balance = ctx
-            .state()
-            .balances_as_of(&self.entity, self.as_of)
-            .get(&self.account)
-            .copied()
+        let w = self
+            .journals
+            .gl_window(ctx, &self.entity, &self.account, self.as_of, self.want);
+        self.lines = w.lines;
+        self.earlier = w.earlier;
+        self.entries = self.entries_read(ctx);
+        self.balance = self
+            .as_of
+            .succ_opt()
+            .map(|d| fin::balance_before(ctx.state(), &self.entity, &self.account, d).0)
             .unwrap_or_default();
+        if let Some((f, _)) = self.found.take() {
+            self.refilter(f);
+        }
+    }
+
+    /// The account's entries read, the records committed since included.
+    fn entries_read(&self, ctx: &Ctx) -> usize {
+        self.journals
+            .with(ctx, |j| j.account_entries(&self.entity, &self.account))
+    }
+
+    /// Hold at least `want` lines, the selection staying on its line.
+    fn hold(&mut self, ctx: &Ctx, want: usize) {
+        if want <= self.want {
+            return;
+        }
+        let before = self.lines.len();
+        self.want = want;
+        self.load(ctx);
+        if self.found.is_none() {
+            let added = self.lines.len().saturating_sub(before);
+            self.list.selected += added;
+            self.top += added;
+        }
+    }
+
+    /// The lines the filter `f` keeps (every line of the account is held
+    /// first: once per filter, not per key or frame).
+    fn refilter(&mut self, f: String) {
+        let found = self
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches(&[l.doc.clone(), l.memo.clone(), l.date.to_string()], &f))
+            .map(|(i, _)| i)
+            .collect();
+        self.found = Some((f, found));
+    }
+
+    /// After a filter key: the lines of a new filter.
+    fn sync_filter(&mut self, ctx: &Ctx) {
+        let f = self.list.filter.trimmed().to_string();
+        if f.is_empty() {
+            self.found = None;
+            return;
+        }
+        if self.found.as_ref().is_some_and(|(x, _)| *x == f) {
+            return;
+        }
+        if self.earlier {
+            self.hold(ctx, usize::MAX);
+        }
+        self.refilter(f);
+        // A new filter starts on its first line, as the other lists do.
+        self.list.selected = 0;
+        self.top = 0;
+    }
+
+    /// How many lines the list shows.
+    pub fn shown(&self) -> usize {
+        match &self.found {
+            Some((_, found)) => found.len(),
+            None => self.lines.len(),
+        }
+    }
+
+    /// The list's line `i`.
+    pub fn line(&self, i: usize) -> Option<&GlLine> {
+        match &self.found {
+            Some((_, found)) => found.get(i).and_then(|x| self.lines.get(*x)),
+            None => self.lines.get(i),
+        }
     }
 
     fn cells(&self, l: &GlLine) -> Vec<String> {
@@ -974,14 +1251,6 @@ impl GlLines {
             blank_zero(l.credit, c),
             amount(l.balance, c),
         ]
-    }
-
-    fn shown(&self) -> Vec<&GlLine> {
-        let f = self.list.filter.trimmed().to_string();
-        self.lines
-            .iter()
-            .filter(|l| matches(&[l.doc.clone(), l.memo.clone(), l.date.to_string()], &f))
-            .collect()
     }
 }
 
@@ -1010,12 +1279,13 @@ impl Screen for GlLines {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         if let Some(flow) = filter_key(&mut self.list, input) {
+            self.sync_filter(ctx);
             return flow;
         }
         match input {
             Input::Action(Action::Back | Action::Cancel) => Flow::Pop,
             Input::Action(Action::Open) => {
-                let doc = self.shown().get(self.list.selected).map(|l| l.doc.clone());
+                let doc = self.line(self.list.selected).map(|l| l.doc.clone());
                 match doc {
                     Some(d) => open_document(ctx, &self.entity, &d, &self.journals),
                     None => Flow::Stay,
@@ -1026,16 +1296,30 @@ impl Screen for GlLines {
                 Flow::Stay
             }
             Input::Action(a) => {
-                let n = self.shown().len();
-                self.list.selected = moved(self.list.selected, n, a, self.list.page);
+                let page = self.list.page.max(1);
+                if self.found.is_none() && self.earlier {
+                    match a {
+                        Action::Top => self.hold(ctx, usize::MAX),
+                        Action::Up | Action::PageUp if self.list.selected <= page => {
+                            let more = self.lines.len() + (4 * page).max(GL_WANT);
+                            self.hold(ctx, more);
+                        }
+                        _ => {}
+                    }
+                }
+                self.list.selected = moved(self.list.selected, self.shown(), a, page);
                 Flow::Stay
             }
             Input::Char(_) => Flow::Stay,
         }
     }
     fn committed(&mut self, ctx: &Ctx) {
-        self.load(ctx);
-        let n = self.shown().len();
+        // Only a commit with a line on the account changes its lines (all
+        // of them held after Home: not rebuilt for every commit).
+        if self.entries_read(ctx) != self.entries {
+            self.load(ctx);
+        }
+        let n = self.shown();
         self.list.selected = self.list.selected.min(n.saturating_sub(1));
     }
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
@@ -1056,25 +1340,37 @@ impl Screen for GlLines {
             ])),
             head,
         );
-        let rows: Vec<(Vec<String>, bool)> = self
-            .shown()
-            .iter()
+        let n = self.shown();
+        self.list.selected = self.list.selected.min(n.saturating_sub(1));
+        // Only the visible lines are drawn: the table's rows (less its
+        // border and header), the selection kept in view.
+        let page = table.height.saturating_sub(2).max(1) as usize;
+        if self.list.selected < self.top {
+            self.top = self.list.selected;
+        } else if self.list.selected >= self.top + page {
+            self.top = self.list.selected + 1 - page;
+        }
+        self.top = self.top.min(n.saturating_sub(page));
+        let rows: Vec<(Vec<String>, bool)> = (self.top..n.min(self.top + page))
+            .filter_map(|i| self.line(i))
             .map(|l| (self.cells(l), false))
             .collect();
-        let n = rows.len();
-        self.list.selected = self.list.selected.min(n.saturating_sub(1));
         let headers =
             ["date", "doc", "description", "debit", "credit", "balance"].map(String::from);
+        let title = match (self.earlier && self.found.is_none(), self.lines.first()) {
+            (true, Some(first)) => format!("{n} newest lines, from {} (Home: all)", first.date),
+            _ => format!("{n} lines"),
+        };
         self.list.page = draw_table(
             f,
             table,
             ctx,
-            &format!("{n} lines"),
+            &title,
             &headers,
             &[false, false, false, true, true, true],
             &[false; 6],
             &rows,
-            self.list.selected,
+            self.list.selected - self.top,
         );
         let last = self.lines.last().map_or(Decimal::ZERO, |l| l.balance);
         let c = &self.currency;
@@ -1115,7 +1411,7 @@ pub struct PartyItems {
     pub as_of: NaiveDate,
     name: String,
     pub items: Vec<OpenItem>,
-    journals: Arc<Journals>,
+    journals: SharedJournals,
     list: ListState,
 }
 
@@ -1126,7 +1422,7 @@ impl PartyItems {
         party: &str,
         entity: Option<&str>,
         as_of: NaiveDate,
-        journals: Arc<Journals>,
+        journals: SharedJournals,
     ) -> PartyItems {
         let s = ctx.state();
         let all = if payables {
@@ -1193,10 +1489,7 @@ impl Screen for PartyItems {
                     .map(|i| (i.entity.clone(), i.doc.clone()));
                 match it {
                     Some((_, d)) if d == fin::DEBIT_BALANCE => Flow::Stay,
-                    Some((e, d)) => {
-                        refresh_journals(&mut self.journals, ctx);
-                        open_document(ctx, &e, &d, &self.journals)
-                    }
+                    Some((e, d)) => open_document(ctx, &e, &d, &self.journals),
                     None => Flow::Stay,
                 }
             }
@@ -1291,15 +1584,12 @@ pub struct DocEntries {
 }
 
 impl DocEntries {
-    pub fn new(ctx: &Ctx, entity: &str, doc: &str, journals: Arc<Journals>) -> DocEntries {
+    pub fn new(ctx: &Ctx, entity: &str, doc: &str, journals: SharedJournals) -> DocEntries {
         let s = ctx.state();
         DocEntries {
             entity: entity.to_string(),
             doc: doc.to_string(),
-            entries: fin::doc_entries(&journals, entity, doc)
-                .into_iter()
-                .cloned()
-                .collect(),
+            entries: journals.doc_entries(ctx, entity, doc),
             currency: s
                 .entities
                 .get(entity)

@@ -1,0 +1,330 @@
+//! The finance views' GL drill and statements on the demo distributor:
+//! the GL lines screen holds only the newest lines it shows (read
+//! backward from the newest log record, whole days, the running balance
+//! from the ledger's day balances), yet scrolling and the filter reach
+//! every line with the balance the whole history gives; the P&L and
+//! balance sheet are one view-model for the report and the screen.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::counter::CounterLine;
+use depot::core::CommandBody;
+use depot::query::finance::{gl_lines, gl_window, trial_balance, GlLine, Journals};
+use depot::report::{statement_with, Options, RowKind};
+use depot::ui::screen::Ctx;
+use depot::ui::screens::finance_views::FinanceViews;
+use depot::ui::testing::{Driver, MemBackend};
+use depot::ui::Backend;
+use rust_decimal::Decimal;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn demo() -> MemBackend {
+    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
+    MemBackend::demo(today(), now)
+}
+
+fn usd(d: Decimal) -> String {
+    depot::query::money(d, &depot::core::types::Currency::new("USD"))
+}
+
+/// Every journal entry of the demo's log.
+fn whole(b: &MemBackend) -> Journals {
+    let seq = b.state.borrow().seq;
+    let mut j = Journals::default();
+    j.extend(&b.log_range(1, seq));
+    j
+}
+
+#[test]
+fn a_gl_window_read_backward_is_the_tail_of_the_whole_ledger() {
+    let b = demo();
+    let all = whole(&b);
+    let s = b.state.borrow();
+    let seq = s.seq;
+    let mut checked = 0;
+    let mut partial = 0;
+    for e in s.entities.keys() {
+        for as_of in [today(), today() - chrono::Duration::days(20)] {
+            let tb = trial_balance(&s, e, as_of).unwrap();
+            for r in &tb.rows {
+                let full = gl_lines(&all, e, &r.account, as_of);
+                for want in [1, 4, 1000] {
+                    // Read back 5 records at a time, only while asked.
+                    let mut j = Journals::at(seq);
+                    let w = loop {
+                        let w = gl_window(&j, &s, e, &r.account, as_of, want);
+                        if !w.need_more {
+                            break w;
+                        }
+                        let (from, to) = j.next_back(5).expect("need_more with the log read");
+                        j.extend_back(&b.log_range(from, to), from);
+                    };
+                    let n = w.lines.len();
+                    assert!(n >= want.min(full.len()), "{e} {} {want}", r.account);
+                    assert_eq!(w.lines[..], full[full.len() - n..], "{e} {}", r.account);
+                    assert_eq!(w.earlier, n < full.len());
+                    // The last line's balance is the trial balance's.
+                    let last = w.lines.last().map(|l| l.balance).unwrap_or_default();
+                    assert_eq!(last, r.balance(), "{e} {} as of {as_of}", r.account);
+                    if n < full.len() {
+                        partial += 1;
+                        assert!(j.records_read < seq, "read only what the window needs");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 60, "{checked}");
+    assert!(
+        partial > 10,
+        "windows that are not the whole ledger: {partial}"
+    );
+}
+
+/// The dated rows of a GL lines screen: (date, doc, balance cell).
+fn rows(screen: &str) -> Vec<(String, String, String)> {
+    screen
+        .lines()
+        .filter(|l| l.starts_with("20") && l.as_bytes().get(4) == Some(&b'-'))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (
+                w[0].to_string(),
+                w[1].to_string(),
+                w.last().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every row on screen is a line of the account with the balance the
+/// whole ledger gives it.
+fn check_rows(screen: &str, full: &[GlLine]) -> usize {
+    let r = rows(screen);
+    for (date, doc, bal) in &r {
+        assert!(
+            full.iter()
+                .any(|l| l.date.to_string() == *date && l.doc == *doc && usd(l.balance) == *bal),
+            "{date} {doc} {bal} is no line of the ledger:\n{screen}"
+        );
+    }
+    r.len()
+}
+
+#[test]
+fn the_gl_lines_screen_scrolls_and_filters_every_line_of_a_long_account() {
+    let b = demo();
+    let all = whole(&b);
+    let total_records = b.state.borrow().seq;
+    // US01's account with the most lines.
+    let (account, full) = {
+        let s = b.state.borrow();
+        let tb = trial_balance(&s, "US01", today()).unwrap();
+        tb.rows
+            .iter()
+            .map(|r| {
+                (
+                    r.account.clone(),
+                    gl_lines(&all, "US01", &r.account, today()),
+                )
+            })
+            .max_by_key(|(_, l)| l.len())
+            .unwrap()
+    };
+    let balance = full.last().unwrap().balance;
+    let open = |d: &mut Driver| {
+        let fv = FinanceViews::new().sized(5, 3);
+        let journals = fv.journals();
+        d.app.open_screen(|_: &Ctx| Box::new(fv), d.backend);
+        d.press("f6"); // US01
+        d.press("/").typed(&account).press("enter").press("enter");
+        assert_eq!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
+        assert!(d.screen(80, 24).contains(&format!("GL US01 {account}")));
+        journals
+    };
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    let journals = open(&mut d);
+    // The drill read the newest records only, and shows the newest lines
+    // ending on the trial balance figure.
+    let read = journals.records_read();
+    assert!(
+        read > 0 && read < total_records,
+        "{read} of {total_records} records"
+    );
+    let s = d.screen(80, 24);
+    // The table's rows at 80x24.
+    let page = rows(&s).len();
+    assert!(
+        page > 5 && full.len() > 3 * page,
+        "{account}: {} lines, more than three pages of {page}:\n{s}",
+        full.len()
+    );
+    assert!(s.contains("newest lines"), "{s}");
+    assert!(
+        s.contains(&format!("balance {} = trial balance", usd(balance))),
+        "{s}"
+    );
+    assert_eq!(rows(&s).last().unwrap().2, usd(balance), "{s}");
+    check_rows(&s, &full);
+    // Up, a line at a time, past the lines held: more are read, each row
+    // still the ledger's.
+    for _ in 0..(page + 7) {
+        d.press("up");
+    }
+    let s = d.screen(80, 24);
+    assert_eq!(check_rows(&s, &full), page, "{s}");
+    let top = &full[full.len() - page - 8];
+    assert_eq!(rows(&s)[0].1, top.doc, "{s}");
+    // PageUp twice, PageDown once.
+    d.press("pageup").press("pageup").press("pagedown");
+    check_rows(&d.screen(80, 24), &full);
+    // Home: the first line of the account, all of them held.
+    d.press("home");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("{} lines", full.len())), "{s}");
+    assert_eq!(rows(&s)[0].2, usd(full[0].balance), "{s}");
+    assert_eq!(rows(&s)[0].1, full[0].doc, "{s}");
+    check_rows(&s, &full);
+    // End: the last, on the account's balance.
+    d.press("end");
+    let s = d.screen(80, 24);
+    assert_eq!(rows(&s).last().unwrap().2, usd(balance), "{s}");
+    check_rows(&s, &full);
+    // A sale committed meanwhile: the screen follows the ledger.
+    b.exec(
+        "ADMIN",
+        CommandBody::CounterSale {
+            customer: "C0009".into(),
+            warehouse: "CHI".into(),
+            lines: vec![CounterLine {
+                sku: "FAS-1000".into(),
+                qty: Decimal::from(40),
+                unit: None,
+                price: None,
+            }],
+            payment: None,
+            payments: vec![],
+        },
+    )
+    .unwrap();
+    d.committed();
+    let now = b.state.borrow().balances_as_of("US01", today())[&account];
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("balance {} = trial balance", usd(now))),
+        "{s}"
+    );
+    let after = gl_lines(&whole(&b), "US01", &account, today());
+    check_rows(&s, &after);
+    d.press("end");
+    assert_eq!(rows(&d.screen(80, 24)).last().unwrap().2, usd(now));
+    d.press("f3");
+    assert_eq!(d.app.screen_name(), "finance_views");
+
+    // A fresh drill: the filter finds the oldest line, pages before the
+    // ones shown first.
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    open(&mut d);
+    let first = &full[0];
+    let hits = full.iter().filter(|l| l.doc.contains(&first.doc)).count();
+    d.press("/").typed(&first.doc).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("{hits} lines")), "{s}");
+    let r = rows(&s);
+    assert_eq!(r[0].1, first.doc, "{s}");
+    assert_eq!(r[0].2, usd(first.balance), "{s}");
+    check_rows(&s, &full);
+    // The filter emptied shows every line again (the sale's too).
+    d.press("/").press("ctrl-u").press("enter");
+    let s = d.screen(80, 24);
+    let every = gl_lines(&whole(&b), "US01", &account, today()).len();
+    assert!(every > full.len());
+    assert!(s.contains(&format!("{every} lines")), "{s}");
+}
+
+#[test]
+fn the_pl_view_model_totals_are_the_trial_balances_income_and_expenses() {
+    use depot::core::master::AccountKind;
+    let b = demo();
+    let s = b.state.borrow();
+    for e in s.entities.keys() {
+        // No year is closed in the demo: the year to date is the trial
+        // balance today less the one the day before the fiscal year began.
+        assert!(s.year_closes.is_empty());
+        let current = s.period_of(e, today()).unwrap();
+        let fy = |code: &str| {
+            code.split_once('-')
+                .map_or(code.to_string(), |x| x.0.to_string())
+        };
+        let year_start = s
+            .periods
+            .values()
+            .filter(|p| p.entity == *e && fy(&p.code) == fy(&current.code))
+            .map(|p| p.start)
+            .min()
+            .unwrap();
+        let kind = |a: &str| s.accounts.get(&(e.clone(), a.to_string())).map(|a| a.kind);
+        let tb_sum = |as_of: NaiveDate, k| -> Decimal {
+            trial_balance(&s, e, as_of)
+                .unwrap()
+                .rows
+                .iter()
+                .filter(|r| kind(&r.account) == Some(k))
+                .map(|r| r.balance())
+                .sum()
+        };
+        let before = year_start.pred_opt().unwrap();
+        let sum = |k| tb_sum(today(), k) - tb_sum(before, k);
+        let pl = statement_with("pl", &s, &Options::new(Some(e), today())).unwrap();
+        let total = |label: &str| -> Decimal {
+            pl.rows
+                .iter()
+                .find(|r| r.kind == RowKind::Total && r.label.starts_with(label))
+                .unwrap_or_else(|| panic!("{label}: {pl:?}"))
+                .amounts[1]
+                .unwrap()
+        };
+        assert_eq!(total("Total revenue"), -sum(AccountKind::Revenue), "{e}");
+        assert_eq!(total("Total expenses"), sum(AccountKind::Expense), "{e}");
+        assert_eq!(
+            total("Net income"),
+            -sum(AccountKind::Revenue) - sum(AccountKind::Expense)
+        );
+        // Each section's total is its account rows' sum.
+        let accounts: Decimal = pl
+            .rows
+            .iter()
+            .filter(|r| {
+                r.kind == RowKind::Account && kind(&r.account) == Some(AccountKind::Revenue)
+            })
+            .map(|r| r.amounts[1].unwrap())
+            .sum();
+        assert_eq!(accounts, total("Total revenue"));
+        // The report prints exactly these rows.
+        let t = depot::report::build("pl", &s, Some(e), today()).unwrap();
+        assert_eq!(t, pl.table());
+        assert_eq!(t.rows.len(), pl.rows.len());
+
+        // The balance sheet balances, and is the report's table.
+        let bs = statement_with("balance-sheet", &s, &Options::new(Some(e), today())).unwrap();
+        let row = |label: &str| {
+            bs.rows
+                .iter()
+                .find(|r| r.label == label)
+                .and_then(|r| r.amounts[0])
+                .unwrap()
+        };
+        assert_eq!(
+            row("Total assets"),
+            row("Total liabilities and equity"),
+            "{e}"
+        );
+        assert_eq!(
+            depot::report::build("balance-sheet", &s, Some(e), today()).unwrap(),
+            bs.table()
+        );
+    }
+}
