@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 mod consolidate;
 mod finance;
 mod kpi;
-pub use kpi::parse_period;
 pub use consolidate::average_rate;
 pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
+pub use kpi::parse_period;
 
 /// The reports this build knows.
 pub const REPORTS: &[&str] = &[

@@ -95,7 +95,13 @@ impl World {
     }
 
     /// Place an order; its number.
-    fn order(&mut self, customer: &str, lines: serde_json::Value, requested: &str, d: &str) -> String {
+    fn order(
+        &mut self,
+        customer: &str,
+        lines: serde_json::Value,
+        requested: &str,
+        d: &str,
+    ) -> String {
         let ev = self.exec(
             "CLERK1",
             json!({"cmd": "place_order", "customer": customer, "requested": requested,
@@ -111,7 +117,11 @@ impl World {
     /// Release an order and pick, pack and ship every pick list in full
     /// on `d`; the shipments.
     fn ship(&mut self, number: &str, d: &str) -> Vec<String> {
-        let ev = self.exec("SHIP1", json!({"cmd": "release_order", "number": number}), d);
+        let ev = self.exec(
+            "SHIP1",
+            json!({"cmd": "release_order", "number": number}),
+            d,
+        );
         let lists: Vec<_> = ev
             .iter()
             .filter_map(|e| match e {
@@ -351,7 +361,11 @@ fn every_kpi_equals_its_hand_computed_value_and_replays_the_same() {
     assert_eq!(chi(Kpi::LineFill), Some(dec("0.0")));
     assert_eq!(chi(Kpi::UnitFill), Some(dec("85.7")));
     assert_eq!(chi(Kpi::GrossMargin), Some(dec("62.2")));
-    assert_eq!(chi(Kpi::PerfectOrder), None, "no order's first line is in CHI");
+    assert_eq!(
+        chi(Kpi::PerfectOrder),
+        None,
+        "no order's first line is in CHI"
+    );
 
     // November, C0001: D completed perfect, then its credit memo took
     // that back: 0 / 1 = 0.0 %. Revenue 200.00 - 50.00 = 150.00; COGS 4 x
@@ -388,12 +402,28 @@ fn every_kpi_equals_its_hand_computed_value_and_replays_the_same() {
         Some(dec("36.0"))
     );
     // The entity in October is C0004's October (nobody else sold).
-    assert_eq!(
-        w.kpi(Dim::Entity, "US01", oct, Kpi::Dso),
-        Some(dec("25.3"))
-    );
+    assert_eq!(w.kpi(Dim::Entity, "US01", oct, Kpi::Dso), Some(dec("25.3")));
     // No other entity has figures.
     assert_eq!(kpi::keys_of(&w.s, Dim::Entity), vec!["US01".to_string()]);
+
+    // The report: C0004's October row, and a month named wrongly refused.
+    let mut o = depot::report::Options::new(Some("US01"), day("2026-11-25"));
+    o.by = Some("customer".into());
+    o.period = Some("2026-10".into());
+    let t = depot::report::build_with("kpi", &w.s, &o).unwrap();
+    assert_eq!(t.rows.len(), 1, "only C0004 had figures in October: {t:?}");
+    assert_eq!(
+        t.rows[0],
+        [
+            "C0004", "2026-10", "33.3", "2.0", "75.0", "90.5", "75.0", "—", "55.3", "33.3", "25.3",
+            "—"
+        ]
+    );
+    o.period = Some("October".into());
+    assert!(depot::report::build_with("kpi", &w.s, &o).is_err());
+    o.period = None;
+    o.by = Some("item".into());
+    assert!(depot::report::build_with("kpi", &w.s, &o).is_err());
 
     // A replay of the log from nothing rebuilds the same KPIs.
     let mut replayed = State::default();
@@ -429,7 +459,11 @@ fn a_reopened_period_takes_its_close_back() {
             _ => None,
         })
         .expect("a change request");
-    w.exec("SUP1", json!({"cmd": "approve_change", "id": id}), "2026-10-04");
+    w.exec(
+        "SUP1",
+        json!({"cmd": "approve_change", "id": id}),
+        "2026-10-04",
+    );
     assert_eq!(
         w.kpi(Dim::Entity, "US01", "2026-09-01", Kpi::CloseCycle),
         None,
@@ -476,10 +510,14 @@ fn the_dashboard_shows_each_kpi_with_its_month_before_and_trend() {
     d.press("f9");
     let s = d.screen(80, 24);
     assert!(s.contains("month 2026-10"), "{s}");
-    let controller = Driver::new(&b, Some("CTRL1")).open("KPI dashboard").is_some();
+    let controller = Driver::new(&b, Some("CTRL1"))
+        .open("KPI dashboard")
+        .is_some();
     assert!(controller, "controllers see it too");
     assert!(
-        Driver::new(&b, Some("PICK1")).open("KPI dashboard").is_none(),
+        Driver::new(&b, Some("PICK1"))
+            .open("KPI dashboard")
+            .is_none(),
         "pickers do not"
     );
 }

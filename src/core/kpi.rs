@@ -237,11 +237,7 @@ pub fn track(state: &mut State, env: &Envelope, event: &Event) {
                 .get(&memo.invoice)
                 .map_or(Decimal::ONE, |i| i.rate);
             let base = base_currency(state, &memo.entity);
-            let revenue: Decimal = memo
-                .lines
-                .iter()
-                .map(|l| base.round(l.amount * rate))
-                .sum();
+            let revenue: Decimal = memo.lines.iter().map(|l| base.round(l.amount * rate)).sum();
             let wh = state.returns.get(&memo.rma).map(|r| r.warehouse.clone());
             let ch = channel_of(state, &memo.customer);
             let k = keys(&memo.entity, wh.as_deref(), ch, &memo.customer);
@@ -458,10 +454,7 @@ fn complete(state: &mut State, number: &str, date: NaiveDate) {
     let Some(o) = state.orders.get(number) else {
         return;
     };
-    if o
-        .lines
-        .iter()
-        .any(|l| !l.cancelled && l.shipped < l.qty)
+    if o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty)
         || !o.lines.iter().any(|l| l.shipped > Decimal::ZERO)
     {
         return;
@@ -670,7 +663,8 @@ impl Kpi {
         let pct = |n: Decimal, d: Decimal| {
             (!d.is_zero()).then(|| (n * Decimal::ONE_HUNDRED / d).round_dp(1))
         };
-        let mean = |n: i64, d: u64| (d > 0).then(|| (Decimal::from(n) / Decimal::from(d)).round_dp(1));
+        let mean =
+            |n: i64, d: u64| (d > 0).then(|| (Decimal::from(n) / Decimal::from(d)).round_dp(1));
         let u = Decimal::from;
         match self {
             Kpi::PerfectOrder => pct(u(a.orders_perfect), u(a.orders_completed)),
@@ -681,9 +675,8 @@ impl Kpi {
             Kpi::InventoryAccuracy => pct(u(a.counts_accurate), u(a.counts)),
             Kpi::GrossMargin => pct(a.revenue - a.cogs, a.revenue),
             Kpi::DisputeRate => pct(u(a.invoices_disputed), u(a.invoices)),
-            Kpi::Dso => (!a.credit_sales.is_zero()).then(|| {
-                (ar_end * Decimal::from(days_in_month(m)) / a.credit_sales).round_dp(1)
-            }),
+            Kpi::Dso => (!a.credit_sales.is_zero())
+                .then(|| (ar_end * Decimal::from(days_in_month(m)) / a.credit_sales).round_dp(1)),
             Kpi::CloseCycle => mean(a.close_days, a.closes),
         }
     }
@@ -810,9 +803,18 @@ mod tests {
         };
         let m = d("2026-11-01");
         let ar = Decimal::from(600);
-        assert_eq!(Kpi::PerfectOrder.value(&a, ar, m), Some("66.7".parse().unwrap()));
-        assert_eq!(Kpi::CycleTime.value(&a, ar, m), Some("2.3".parse().unwrap()));
+        assert_eq!(
+            Kpi::PerfectOrder.value(&a, ar, m),
+            Some("66.7".parse().unwrap())
+        );
+        assert_eq!(
+            Kpi::CycleTime.value(&a, ar, m),
+            Some("2.3".parse().unwrap())
+        );
         assert_eq!(Kpi::Dso.value(&a, ar, m), Some("18.0".parse().unwrap()));
-        assert_eq!(Kpi::GrossMargin.value(&a, ar, m), Some("40.0".parse().unwrap()));
+        assert_eq!(
+            Kpi::GrossMargin.value(&a, ar, m),
+            Some("40.0".parse().unwrap())
+        );
     }
 }
