@@ -143,9 +143,13 @@ pub enum Cmd {
         /// `statement`: the customer.
         #[arg(long)]
         customer: Option<String>,
-        /// `margin`: by customer, channel or item.
+        /// `margin`: by customer, channel or item; `kpi`: by entity,
+        /// warehouse, channel or customer.
         #[arg(long)]
         by: Option<String>,
+        /// `kpi`: the month, YYYY-MM (default this month).
+        #[arg(long)]
+        period: Option<String>,
         /// `trial-balance`, `pl`, `balance-sheet`: every entity consolidated
         /// in this currency (closing and average rates, eliminations).
         #[arg(long)]
@@ -1350,6 +1354,7 @@ fn report_options(
         as_of,
         customer,
         by,
+        period,
         currency,
         account,
         doc,
@@ -1368,6 +1373,7 @@ fn report_options(
         today,
         customer: customer.clone(),
         by: by.clone(),
+        period: period.clone(),
         currency: currency.clone(),
         now: as_of.is_none().then(chrono::Utc::now),
         audit: crate::query::audit::Filter {

@@ -10,9 +10,11 @@ use serde_json::{Map, Value};
 
 mod consolidate;
 mod finance;
+mod kpi;
 pub mod statement;
 pub use consolidate::average_rate;
 pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
+pub use kpi::parse_period;
 pub use statement::{FinancialStatement, RowKind, StatementRow};
 
 /// The reports this build knows.
@@ -40,6 +42,7 @@ pub const REPORTS: &[&str] = &[
     "exceptions",
     "permissions",
     "audit",
+    "kpi",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -79,8 +82,11 @@ pub struct Options {
     pub today: NaiveDate,
     /// `statement`: the customer.
     pub customer: Option<String>,
-    /// `margin`: customer, channel or item.
+    /// `margin`: customer, channel or item; `kpi`: entity, warehouse,
+    /// channel or customer.
     pub by: Option<String>,
+    /// `kpi`: the month (`YYYY-MM`); default the month of `today`.
+    pub period: Option<String>,
     /// `trial-balance`, `pl`, `balance-sheet`: consolidate every entity
     /// into this currency.
     pub currency: Option<String>,
@@ -98,6 +104,7 @@ impl Options {
             today,
             customer: None,
             by: None,
+            period: None,
             currency: None,
             now: None,
             audit: Default::default(),
@@ -348,6 +355,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         "close-checklist" => finance::close_checklist(s, o),
         "margin" => finance::margin(s, o)?,
         "dso" => finance::dso(s, o),
+        "kpi" => kpi::kpi(s, o)?,
         "bank-rec" => finance::bank_rec(s, o),
         "gl" => return Err(ReportError::NeedsLog),
         "audit" => return Err(ReportError::AuditNeedsLog),

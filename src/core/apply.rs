@@ -27,6 +27,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
         // The queue follows the documents in the same record.
         super::exceptions::sync(state, env, event);
         super::exceptions::sync_blocked(state, env, event, quality);
+        super::kpi::track(state, env, event);
         for (k, b) in keys.into_iter().zip(before) {
             let a = state.costs.get(&k).cloned().unwrap_or_default();
             let (dq, dv) = (a.qty - b.qty, a.value - b.value);

@@ -16,6 +16,7 @@ pub mod event;
 pub mod exceptions;
 pub mod gs1_ai;
 pub mod invariants;
+pub mod kpi;
 pub mod landed;
 pub mod ledger;
 pub mod lots;

@@ -354,6 +354,10 @@ pub struct State {
     pub order_policies: Map<Code, super::channel::Effective>,
     #[serde(default)]
     pub deliveries: Map<Code, NaiveDate>,
+    /// The KPIs, kept by `apply` from each event (state version 14,
+    /// issue 23): see `kpi` and docs/kpis.md.
+    #[serde(default)]
+    pub kpis: super::kpi::Kpis,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -9,6 +9,7 @@ pub mod customer_lookup;
 pub mod exceptions;
 pub mod finance_views;
 pub mod item_lookup;
+pub mod kpi_dashboard;
 pub mod master_data;
 pub mod menu;
 pub mod order_entry;
@@ -59,6 +60,7 @@ pub const NAMES: &[&str] = &[
     "audit",
     "bank_rec",
     "master_data",
+    "kpi_dashboard",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -215,6 +217,12 @@ pub const MENU: &[Entry] = &[
             Permission::ManageFinanceSetup,
         ],
         open: Some(|_| Box::new(master_data::MasterData::new())),
+    },
+    Entry {
+        label: "KPI dashboard",
+        // Supervisors (approvals) and controllers (the books): read-only.
+        permissions: &[Permission::ApproveChanges, Permission::ViewLedger],
+        open: Some(|_| Box::new(kpi_dashboard::KpiDashboard::new())),
     },
 ];
 
