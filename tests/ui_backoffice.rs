@@ -1661,7 +1661,7 @@ fn bank_rec_imports_an_mt940_statement() {
         .filter(|l| l.statement == "US01-OPERATING 00325/001")
         .map(|l| (l.date, l.amount, l.reference.clone(), l.description.clone()))
         .collect();
-    lines.sort_by(|a, b| a.1.cmp(&b.1));
+    lines.sort_by_key(|a| a.1);
     let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     assert_eq!(
         lines,
