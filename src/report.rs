@@ -282,18 +282,8 @@ pub fn statement_with(
     s: &State,
     o: &Options,
 ) -> Result<FinancialStatement, ReportError> {
-    let local;
-    let o = match o.now {
-        Some(now) => {
-            local = Options {
-                today: crate::core::zone::today(s, o.entity.as_deref(), now),
-                now: None,
-                ..o.clone()
-            };
-            &local
-        }
-        None => o,
-    };
+    let local = on_business_day(s, o);
+    let o = &*local;
     if let Some(e) = o.entity.as_deref() {
         if !s.entities.contains_key(e) {
             return Err(ReportError::UnknownEntity(e.to_string()));
@@ -310,20 +300,23 @@ pub fn statement_with(
     }
 }
 
+/// The options with `today` the entity's business day of `now`, when a
+/// moment is given (the report's day in the entity's time zone).
+fn on_business_day<'o>(s: &State, o: &'o Options) -> std::borrow::Cow<'o, Options> {
+    match o.now {
+        Some(now) => std::borrow::Cow::Owned(Options {
+            today: crate::core::zone::today(s, o.entity.as_deref(), now),
+            now: None,
+            ..o.clone()
+        }),
+        None => std::borrow::Cow::Borrowed(o),
+    }
+}
+
 /// Build report `name` with its options.
 pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportError> {
-    let local;
-    let o = match o.now {
-        Some(now) => {
-            local = Options {
-                today: crate::core::zone::today(s, o.entity.as_deref(), now),
-                now: None,
-                ..o.clone()
-            };
-            &local
-        }
-        None => o,
-    };
+    let local = on_business_day(s, o);
+    let o = &*local;
     let entity = o.entity.as_deref();
     let today = o.today;
     if let Some(e) = entity {
