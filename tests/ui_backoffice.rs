@@ -1698,3 +1698,62 @@ fn bank_rec_imports_an_mt940_statement() {
     let s = d.screen(132, 43);
     assert!(s.contains("AUTO-MATCHED 2 line(s); 2 line(s) open"), "{s}");
 }
+
+/// The same statement in ISO 20022 camt.053: imported through the same
+/// path (a pending entry left out), and auto-matched as the CSV's lines.
+#[test]
+fn bank_rec_imports_a_camt053_statement() {
+    let b = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    bank_fixture(&b, tmp.path());
+    let path = tmp.path().join("nov.xml");
+    let entry = |amt: &str, ind: &str, sts: &str, refs: &str, info: &str| {
+        format!(
+            "<Ntry><Amt Ccy=\"USD\">{amt}</Amt><CdtDbtInd>{ind}</CdtDbtInd>\
+             <Sts><Cd>{sts}</Cd></Sts><BookgDt><Dt>2026-11-25</Dt></BookgDt>\
+             <NtryDtls><TxDtls><Refs><EndToEndId>{refs}</EndToEndId></Refs>\
+             </TxDtls></NtryDtls><AddtlNtryInf>{info}</AddtlNtryInf></Ntry>"
+        )
+    };
+    let xml = format!(
+        "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\
+         <BkToCstmrStmt><Stmt><Id>NOV25</Id><Acct><Id><Othr><Id>1000-US</Id></Othr></Id></Acct>\
+         {}{}{}{}{}</Stmt></BkToCstmrStmt></Document>",
+        entry("500.00", "CRDT", "BOOK", "NOTPROVIDED", "deposit"),
+        entry("250.00", "CRDT", "BOOK", "CHQ 3", "deposit"),
+        entry("200.00", "CRDT", "BOOK", "NOTPROVIDED", "deposit 2 items"),
+        entry("75.00", "CRDT", "PDNG", "NOTPROVIDED", "not booked yet"),
+        entry("12.50", "DBIT", "BOOK", "NOTPROVIDED", "monthly service fee"),
+    );
+    std::fs::write(&path, xml).unwrap();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    d.press("f9").typed(&path.to_string_lossy()).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("┌ confirm"), "{s}");
+    assert_eq!(
+        d.app.confirm.as_deref(),
+        Some("Import statement 1000-US NOV25 of US01: 4 line(s), in 950.00 out -12.50 USD?")
+    );
+    d.press("y");
+    {
+        let st = b.state.borrow();
+        let amounts: std::collections::BTreeSet<Decimal> = st
+            .bank_lines
+            .values()
+            .filter(|l| l.statement == "1000-US NOV25")
+            .map(|l| l.amount)
+            .collect();
+        let want: std::collections::BTreeSet<Decimal> = [
+            Decimal::new(-1250, 2),
+            Decimal::from(200),
+            Decimal::from(250),
+            Decimal::from(500),
+        ]
+        .into();
+        assert_eq!(amounts, want);
+    }
+    d.press("f6").press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("AUTO-MATCHED 2 line(s); 2 line(s) open"), "{s}");
+}

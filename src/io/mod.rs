@@ -2,6 +2,7 @@
 //! the general ledger as hledger / beancount journals and CSV.
 
 pub mod activity;
+pub mod camt053;
 pub mod csv;
 pub mod demo;
 pub mod journal;

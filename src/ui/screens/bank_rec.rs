@@ -1,5 +1,6 @@
 //! Bank reconciliation (AR clerk, controller): a statement imported from a
-//! CSV or SWIFT MT940 file whose path is typed on screen; its lines beside the book items
+//! CSV, SWIFT MT940 or ISO 20022 camt.053 file whose path is typed on
+//! screen; its lines beside the book items
 //! the bank has not shown yet (side by side from 110 columns, one list at a
 //! time below, Tab switching); automatic matching with each match's reason
 //! shown on its line; a line matched by hand to one or more book items (a
@@ -195,6 +196,8 @@ pub fn read_statement(path: &str, entity: &str, s: &State) -> Result<CommandBody
         .unwrap_or_default();
     let text = if crate::io::mt940::looks_like(&text) {
         crate::io::mt940::to_csv(&text, entity).map_err(|e| format!("{path}: {e}"))?
+    } else if crate::io::camt053::looks_like(&text) {
+        crate::io::camt053::to_csv(&text, entity).map_err(|e| format!("{path}: {e}"))?
     } else {
         with_defaults(&text, entity, &stem)?
     };
@@ -564,7 +567,9 @@ impl BankRec {
     fn path_entered(&mut self, ctx: &Ctx) -> Flow {
         let path = self.field.trimmed().to_string();
         if path.is_empty() {
-            self.notice = Some(Notice::error("the statement file's path (CSV or MT940)"));
+            self.notice = Some(Notice::error(
+                "the statement file's path (CSV, MT940 or camt.053)",
+            ));
             return Flow::Stay;
         }
         let Some(entity) = self.entity.clone() else {
@@ -1260,9 +1265,9 @@ impl Screen for BankRec {
                 Span::styled(" any text of a line or item", theme.dim()),
             ]),
             Focus::Path => Line::from(vec![
-                lbl("Statement file (CSV/MT940) "),
+                lbl("Statement file "),
                 self.field
-                    .span(true, area.width.saturating_sub(28) as usize, theme),
+                    .span(true, area.width.saturating_sub(17) as usize, theme),
             ]),
             Focus::Account => Line::from(vec![
                 lbl("Post to account "),
