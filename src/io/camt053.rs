@@ -12,6 +12,7 @@
 //! the unstructured remittance text). Entries not booked (`Sts` PDNG or
 //! INFO) are not statement lines and are left out.
 
+use crate::core::bank::StatementLine;
 use chrono::NaiveDate;
 use roxmltree::{Document, Node};
 use rust_decimal::Decimal;
@@ -54,17 +55,7 @@ pub fn to_csv(text: &str, entity: &str) -> Result<String, String> {
     let root = doc.root_element();
     let report = child(root, "BkToCstmrStmt")
         .ok_or_else(|| "not a camt.053 statement (no BkToCstmrStmt)".to_string())?;
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let header = [
-        "entity",
-        "statement",
-        "date",
-        "amount",
-        "reference",
-        "description",
-    ];
-    w.write_record(header).map_err(|e| e.to_string())?;
-    let mut lines = 0usize;
+    let mut lines = Vec::new();
     for stmt in report
         .children()
         .filter(|c| c.is_element() && c.tag_name().name() == "Stmt")
@@ -118,23 +109,22 @@ pub fn to_csv(text: &str, entity: &str) -> Result<String, String> {
             let description = text_at(ntry, &["AddtlNtryInf"])
                 .or_else(|| tx.and_then(|t| text_at(t, &["RmtInf", "Ustrd"])))
                 .unwrap_or_default();
-            w.write_record([
-                entity,
-                &statement,
-                &date.format("%Y-%m-%d").to_string(),
-                &amount.to_string(),
-                &reference,
-                &description,
-            ])
-            .map_err(|e| e.to_string())?;
-            lines += 1;
+            lines.push((
+                statement.clone(),
+                StatementLine {
+                    date: date,
+                    amount,
+                    reference: reference,
+                    description,
+                },
+            ));
         }
     }
-    if lines == 0 {
-        return Err("the camt.053 file has no booked entry (Ntry)".into());
-    }
-    let bytes = w.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    crate::io::csv::bank_statement_csv(
+        entity,
+        &lines,
+        "the camt.053 file has no booked entry (Ntry)",
+    )
 }
 
 #[cfg(test)]

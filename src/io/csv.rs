@@ -1300,3 +1300,43 @@ mod tests {
         assert_eq!(super::POSTING_KEYS, core.as_slice());
     }
 }
+
+/// The bank-statement import's CSV (`entity,statement,date,amount,
+/// reference,description`) of statement lines read from a bank's own
+/// format (`io::mt940`, `io::camt053`), so that every format is checked
+/// and imported by one path. `none` is the error when there is no line.
+pub fn bank_statement_csv(
+    entity: &str,
+    lines: &[(String, crate::core::bank::StatementLine)],
+    none: &str,
+) -> Result<String, String> {
+    if lines.is_empty() {
+        return Err(none.to_string());
+    }
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let header = [
+        "entity",
+        "statement",
+        "date",
+        "amount",
+        "reference",
+        "description",
+    ];
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for (statement, l) in lines {
+        w.write_record([
+            entity,
+            statement,
+            &l.date.format("%Y-%m-%d").to_string(),
+            &l.amount.to_string(),
+            l.reference.trim(),
+            &l.description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}

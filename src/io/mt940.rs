@@ -13,6 +13,7 @@
 //! customer's reference (the bank's when that is NONREF) and described by
 //! the `:86:` text that follows it.
 
+use crate::core::bank::StatementLine;
 use mt940::{ExtDebitOrCredit, InformationToAccountOwner};
 
 /// True when `text` looks like MT940 rather than CSV: its first tag line
@@ -31,17 +32,7 @@ pub fn to_csv(text: &str, entity: &str) -> Result<String, String> {
     if messages.is_empty() {
         return Err("no MT940 statement in the file".into());
     }
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let header = [
-        "entity",
-        "statement",
-        "date",
-        "amount",
-        "reference",
-        "description",
-    ];
-    w.write_record(header).map_err(|e| e.to_string())?;
-    let mut lines = 0usize;
+    let mut lines = Vec::new();
     for m in &messages {
         let number = match &m.sequence_no {
             Some(seq) => format!("{}/{}", m.statement_no, seq),
@@ -72,22 +63,16 @@ pub fn to_csv(text: &str, entity: &str) -> Result<String, String> {
                     .join(" "),
                 None => l.supplementary_details.clone().unwrap_or_default(),
             };
-            let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
-            w.write_record([
-                entity,
-                &statement,
-                &l.value_date.format("%Y-%m-%d").to_string(),
-                &amount.to_string(),
-                reference.trim(),
-                &description,
-            ])
-            .map_err(|e| e.to_string())?;
-            lines += 1;
+            lines.push((
+                statement.clone(),
+                StatementLine {
+                    date: l.value_date,
+                    amount,
+                    reference: reference.trim().to_string(),
+                    description,
+                },
+            ));
         }
     }
-    if lines == 0 {
-        return Err("the MT940 statement has no line (:61:)".into());
-    }
-    let bytes = w.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    crate::io::csv::bank_statement_csv(entity, &lines, "the MT940 statement has no line (:61:)")
 }
