@@ -112,9 +112,9 @@ pub fn to_csv(text: &str, entity: &str) -> Result<String, String> {
             lines.push((
                 statement.clone(),
                 StatementLine {
-                    date: date,
+                    date,
                     amount,
-                    reference: reference,
+                    reference,
                     description,
                 },
             ));

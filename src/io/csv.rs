@@ -1289,18 +1289,6 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn posting_keys_are_the_cores() {
-        let core: Vec<&str> = crate::core::master::PostingKey::ALL
-            .iter()
-            .map(|k| k.as_str())
-            .collect();
-        assert_eq!(super::POSTING_KEYS, core.as_slice());
-    }
-}
-
 /// The bank-statement import's CSV (`entity,statement,date,amount,
 /// reference,description`) of statement lines read from a bank's own
 /// format (`io::mt940`, `io::camt053`), so that every format is checked
@@ -1339,4 +1327,16 @@ pub fn bank_statement_csv(
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn posting_keys_are_the_cores() {
+        let core: Vec<&str> = crate::core::master::PostingKey::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(super::POSTING_KEYS, core.as_slice());
+    }
 }
