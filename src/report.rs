@@ -962,91 +962,43 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     how,
                 ]);
             }
-            // Kinds that need a clock, computed as of the report's day.
-            for b in crate::core::exceptions::backorders_past_promise(s, today) {
-                if let Some(o) = s.orders.get(&b.order) {
-                    if !wanted(&o.entity) {
-                        continue;
-                    }
-                }
-                t.rows.push(vec![
-                    String::new(),
-                    "backorder_past_promise".into(),
-                    String::new(),
-                    format!("order {} line {}", b.order, b.line),
-                    s.orders
-                        .get(&b.order)
-                        .map(|o| o.entity.clone())
-                        .unwrap_or_default(),
-                    b.warehouse.clone(),
-                    crate::core::auth::Role::Supervisor.to_string(),
-                    b.qty.to_string(),
-                    b.sku.clone(),
-                    format!("promised {}", b.promise),
-                    "open (as of today)".into(),
-                    b.days.to_string(),
-                    String::new(),
-                    String::new(),
-                ]);
-            }
-            // The report's day as a clock: its end, so that a cutoff
-            // passed during the day counts.
+            // Kinds computed on the clock, as of the report's day: its
+            // end, so that a cutoff passed during the day counts.
             let now = today
                 .and_hms_opt(23, 59, 59)
                 .map(|t| t.and_utc())
                 .unwrap_or_default();
-            use crate::core::exceptions::{
-                late_shipments, route, severity, severity_at, unapplied_cash, ExceptionKind,
-            };
-            for l in late_shipments(s, now) {
-                if !wanted(&l.entity) {
-                    continue;
-                }
-                let kind = ExceptionKind::LateShipment;
-                let r = route(s, kind, &l.entity, Some(&l.warehouse));
-                t.rows.push(vec![
-                    String::new(),
-                    kind.as_str().into(),
-                    severity_at(severity(kind, l.value), l.days, r.sla_days)
-                        .as_str()
-                        .into(),
-                    format!("order {} line {}", l.order, l.line),
-                    l.entity.clone(),
-                    l.warehouse.clone(),
-                    r.owner.to_string(),
-                    l.value.to_string(),
-                    l.currency.clone(),
-                    format!("ship by {}", l.ship_by.format("%Y-%m-%d %H:%M")),
-                    format!("open (as of today): must arrive {}", l.must_arrive),
-                    l.days.to_string(),
-                    String::new(),
-                    String::new(),
-                ]);
-            }
-            for c in unapplied_cash(s, now) {
+            for c in crate::core::exceptions::clock_exceptions(s, now) {
                 if !wanted(&c.entity) {
                     continue;
                 }
-                let kind = ExceptionKind::UnappliedCash;
-                let r = route(s, kind, &c.entity, None);
-                let past = c.days - i64::from(r.after_days);
+                let (status, how) = match &c.snoozed {
+                    Some((until, reason)) if *until > today => {
+                        (format!("snoozed until {until}"), reason.clone())
+                    }
+                    _ => (
+                        "open (as of today)".to_string(),
+                        c.comments
+                            .last()
+                            .map(|m| m.text.clone())
+                            .unwrap_or_default(),
+                    ),
+                };
                 t.rows.push(vec![
                     String::new(),
-                    kind.as_str().into(),
-                    severity_at(severity(kind, c.amount), past, r.sla_days)
-                        .as_str()
-                        .into(),
-                    format!("credit of {}", c.customer),
+                    c.kind().as_str().into(),
+                    c.severity.as_str().into(),
+                    c.key.to_string(),
                     c.entity.clone(),
-                    String::new(),
-                    r.owner.to_string(),
+                    c.warehouse.clone().unwrap_or_default(),
+                    c.owner.to_string(),
                     c.amount.to_string(),
-                    c.currency.clone(),
-                    format!("since {}", c.since),
-                    format!("open (as of today): over {} days", r.after_days),
+                    c.unit.clone(),
+                    c.from.clone(),
+                    status,
                     c.days.to_string(),
                     String::new(),
-                    String::new(),
+                    how,
                 ]);
             }
             t

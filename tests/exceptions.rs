@@ -547,13 +547,27 @@ fn the_report_lists_late_shipments_and_stale_credit_as_of_its_day() {
     let t = depot::report::build("exceptions", &s, None, now().date_naive()).unwrap();
     assert!(kinds(&t).is_empty(), "{:?}", kinds(&t));
     // A week later the order is late; a month later the cash is stale too.
-    let t = depot::report::build("exceptions", &s, None, day(2)).unwrap();
+    // Owned by the supervisor the day after its cutoff (2026-11-27 17:30),
+    // by the next role once it is late longer than its service level (a
+    // day).
+    let owner = |d: chrono::NaiveDate| {
+        let t = depot::report::build("exceptions", &s, None, d).unwrap();
+        kinds(&t)
+    };
     assert_eq!(
-        kinds(&t),
+        owner(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()),
         vec![(
             "late_shipment".to_string(),
             "order SO-000001 line 1".to_string(),
             "supervisor".to_string()
+        )]
+    );
+    assert_eq!(
+        owner(day(2)),
+        vec![(
+            "late_shipment".to_string(),
+            "order SO-000001 line 1".to_string(),
+            "admin".to_string()
         )]
     );
     let t = depot::report::build("exceptions", &s, None, day(30)).unwrap();

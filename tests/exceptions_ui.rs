@@ -386,6 +386,59 @@ fn the_header_counts_what_the_clock_has_made_overdue() {
     let s = d.screen(132, 43);
     assert!(s.contains("computed on the clock"), "{s}");
     assert_eq!(b.state.borrow().seq, seq);
+    // Reject has no meaning on it either.
+    d.press("f6");
+    assert!(d.screen(132, 43).contains("cannot be rejected"));
+    assert_eq!(b.state.borrow().seq, seq);
+    // The queue's other actions apply: a comment, an owner, a snooze,
+    // each a command of its own, on the row selected (the first).
+    let xs = depot::core::exceptions::clock_exceptions(&b.state.borrow(), later);
+    let rows: Vec<_> = xs
+        .iter()
+        .filter(|x| x.kind().label() == "backorder")
+        .collect();
+    let shown = s
+        .lines()
+        .find(|l| l.contains("> "))
+        .unwrap_or_default()
+        .to_string();
+    let row = rows
+        .iter()
+        .find(|x| shown.contains(&format!("{} ", x.key)))
+        .unwrap_or_else(|| panic!("the selected row is one of them: {shown}"));
+    let key = row.key.clone();
+    d.press("f10").typed("supplier ships friday").press("enter");
+    assert!(d.screen(132, 43).contains("supplier ships friday"));
+    d.press("f9").typed("@CTRL1").press("enter");
+    let s = d.screen(132, 43);
+    let line = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(line.contains("@CTRL1"), "{s}");
+    let until = later.date_naive() + chrono::Duration::days(3);
+    d.press("f11")
+        .typed(&format!("{until} waiting for the supplier"))
+        .press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("snoozed until {until}")), "{s}");
+    assert!(s.contains(&format!("{} waiting", past - 1)), "{s}");
+    assert!(s.contains("(1 snoozed)"), "{s}");
+    assert_eq!(b.state.borrow().seq, seq + 3, "three commands, one each");
+    let note = b
+        .state
+        .borrow()
+        .clock_notes
+        .get(&key)
+        .cloned()
+        .expect("noted");
+    assert_eq!(
+        note.owner,
+        Some(depot::core::exceptions::Owner::Operator("CTRL1".into()))
+    );
+    assert_eq!(note.comments.len(), 1);
+    // A typo in the date is said on the prompt line, nothing submitted.
+    d.press("f11").typed("someday soon").press("enter");
+    assert!(d.screen(132, 43).contains("is not a date"));
+    d.press("esc");
+    assert_eq!(b.state.borrow().seq, seq + 3);
     let first =
         depot::core::exceptions::backorders_past_promise(&b.state.borrow(), later.date_naive());
     d.press("enter");

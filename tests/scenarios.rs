@@ -263,6 +263,37 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 }
                 .to_string()
             }
+            // Every kind computed on the clock as of an instant, after
+            // what was said about them: how many are in the queue (not
+            // snoozed on the instant's day), their owners, their last
+            // comments.
+            w if w.starts_with("clock_queue@")
+                || w.starts_with("clock_owners@")
+                || w.starts_with("clock_comments@") =>
+            {
+                let (what, at) = w.split_once('@').unwrap();
+                let at = chrono::DateTime::parse_from_rfc3339(at)
+                    .expect("an RFC 3339 instant after @")
+                    .with_timezone(&Utc);
+                let xs = depot::core::exceptions::clock_exceptions(s, at);
+                match what {
+                    "clock_queue" => xs
+                        .iter()
+                        .filter(|x| x.in_queue(at.date_naive()))
+                        .count()
+                        .to_string(),
+                    "clock_owners" => xs
+                        .iter()
+                        .map(|x| x.owner.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => xs
+                        .iter()
+                        .filter_map(|x| x.comments.last().map(|c| format!("{}: {}", c.by, c.text)))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                }
+            }
             w if w.starts_with("person:") => {
                 let op = &w["person:".len()..];
                 depot::core::exceptions::person_of(s, op).to_string()

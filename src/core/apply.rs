@@ -216,6 +216,9 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         }
         Event::DisputeResolved { resolution, .. } => of_invoice(&resolution.invoice),
         Event::ExceptionRoutingSet { .. } | Event::BankReconciled { .. } => Vec::new(),
+        Event::ClockExceptionNoted { key, .. } => {
+            key.order().map(str::to_string).into_iter().collect()
+        }
         Event::OrderPolicyRecorded { number, .. } => vec![number.clone()],
         Event::DeliveryConfirmed { shipment, .. } => state
             .shipments
@@ -348,6 +351,7 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
+        | Event::ClockExceptionNoted { .. }
         | Event::IdentityLinked { .. }
         | Event::DebitMemoIssued { .. }
         | Event::SupplierDebitNoted { .. }
@@ -523,6 +527,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
+        | Event::ClockExceptionNoted { .. }
         | Event::IdentityLinked { .. } => {}
         Event::DebitMemoIssued { .. }
         | Event::SupplierDebitNoted { .. }
@@ -788,6 +793,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
         | Event::ExceptionSnoozed { .. }
+        | Event::ClockExceptionNoted { .. }
         | Event::IdentityLinked { .. }
         | Event::DepositTaken(_)
         | Event::DepositApplied { .. }

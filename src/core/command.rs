@@ -675,6 +675,25 @@ pub enum CommandBody {
         #[serde(default)]
         customer: Option<Code>,
     },
+    /// Give an exception computed on the clock (a backorder past its
+    /// promise, a late shipment, old unapplied credit) to a role or an
+    /// operator, while it is one.
+    ReassignClockException {
+        key: crate::core::exceptions::ClockKey,
+        to: crate::core::exceptions::Owner,
+    },
+    /// Comment on an exception computed on the clock.
+    CommentClockException {
+        key: crate::core::exceptions::ClockKey,
+        text: String,
+    },
+    /// Put an exception computed on the clock out of the queue until a
+    /// business date, for a reason.
+    SnoozeClockException {
+        key: crate::core::exceptions::ClockKey,
+        until: NaiveDate,
+        reason: String,
+    },
 }
 
 impl CommandBody {
@@ -808,6 +827,9 @@ impl CommandBody {
             SetCustomerOverrides { .. } => "set_customer_overrides",
             ConfirmDelivery { .. } => "confirm_delivery",
             InvoiceDue { .. } => "invoice_due",
+            ReassignClockException { .. } => "reassign_clock_exception",
+            CommentClockException { .. } => "comment_clock_exception",
+            SnoozeClockException { .. } => "snooze_clock_exception",
         }
     }
 
@@ -1045,6 +1067,9 @@ pub const NAMES: &[&str] = &[
     "set_customer_overrides",
     "confirm_delivery",
     "invoice_due",
+    "reassign_clock_exception",
+    "comment_clock_exception",
+    "snooze_clock_exception",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1136,6 +1161,8 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "approve_exception" | "reject_exception" => Permission::ApproveChanges,
         "reassign_exception" | "snooze_exception" => Permission::ApproveChanges,
         "comment_exception" => Permission::ViewMasterData,
+        "reassign_clock_exception" | "snooze_clock_exception" => Permission::ApproveChanges,
+        "comment_clock_exception" => Permission::ViewMasterData,
         "escalate_exceptions" => Permission::ApproveChanges,
         "set_data_quality_rules" => Permission::ManageDataQuality,
         // Within the operator's write-off authority (checked in decide).

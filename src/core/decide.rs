@@ -484,6 +484,29 @@ pub fn decide(state: &State, cmd: &Command) -> D {
             super::exceptions::snooze(state, cmd, *id, *until, reason)
         }
         CommandBody::EscalateExceptions => super::exceptions::escalate(state, cmd),
+        CommandBody::ReassignClockException { key, to } => super::exceptions::clock_action(
+            state,
+            cmd,
+            key,
+            &super::exceptions::ClockAction::Reassign { to: to.clone() },
+        ),
+        CommandBody::CommentClockException { key, text } => super::exceptions::clock_action(
+            state,
+            cmd,
+            key,
+            &super::exceptions::ClockAction::Comment { text: text.clone() },
+        ),
+        CommandBody::SnoozeClockException { key, until, reason } => {
+            super::exceptions::clock_action(
+                state,
+                cmd,
+                key,
+                &super::exceptions::ClockAction::Snooze {
+                    until: *until,
+                    reason: reason.clone(),
+                },
+            )
+        }
         CommandBody::WillCallSale {
             customer,
             warehouse,

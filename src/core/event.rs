@@ -696,6 +696,13 @@ pub enum Event {
         date: chrono::NaiveDate,
         by: Code,
     },
+    /// Something said about an exception computed on the clock: given to
+    /// somebody, commented, snoozed.
+    ClockExceptionNoted {
+        key: super::exceptions::ClockKey,
+        action: super::exceptions::ClockAction,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

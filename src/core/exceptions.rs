@@ -62,10 +62,13 @@ pub enum ExceptionKind {
     /// A master record breaking a data-quality rule (`quality`), until
     /// it is fixed.
     DataQuality,
+    /// A backordered line whose promise date has passed: computed on the
+    /// clock (`backorders_past_promise`), never stored.
+    BackorderPastPromise,
 }
 
 impl ExceptionKind {
-    pub const ALL: [ExceptionKind; 13] = [
+    pub const ALL: [ExceptionKind; 14] = [
         ExceptionKind::CreditHold,
         ExceptionKind::PriceApproval,
         ExceptionKind::ShortPick,
@@ -79,6 +82,7 @@ impl ExceptionKind {
         ExceptionKind::LateShipment,
         ExceptionKind::UnappliedCash,
         ExceptionKind::DataQuality,
+        ExceptionKind::BackorderPastPromise,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +100,7 @@ impl ExceptionKind {
             ExceptionKind::LateShipment => "late_shipment",
             ExceptionKind::UnappliedCash => "unapplied_cash",
             ExceptionKind::DataQuality => "data_quality",
+            ExceptionKind::BackorderPastPromise => "backorder_past_promise",
         }
     }
 
@@ -115,6 +120,7 @@ impl ExceptionKind {
             ExceptionKind::LateShipment => "late",
             ExceptionKind::UnappliedCash => "cash",
             ExceptionKind::DataQuality => "data",
+            ExceptionKind::BackorderPastPromise => "backorder",
         }
     }
 
@@ -138,7 +144,7 @@ impl ExceptionKind {
             | ExceptionKind::PeriodReopen => Role::Controller,
             ExceptionKind::GovernedChange => Role::Admin,
             ExceptionKind::ShortPayment | ExceptionKind::UnappliedCash => Role::ArClerk,
-            ExceptionKind::LateShipment => Role::Supervisor,
+            ExceptionKind::LateShipment | ExceptionKind::BackorderPastPromise => Role::Supervisor,
             ExceptionKind::DataQuality => Role::DataSteward,
         }
     }
@@ -148,7 +154,9 @@ impl ExceptionKind {
     pub fn clock_passed(self) -> bool {
         matches!(
             self,
-            ExceptionKind::LateShipment | ExceptionKind::UnappliedCash
+            ExceptionKind::LateShipment
+                | ExceptionKind::UnappliedCash
+                | ExceptionKind::BackorderPastPromise
         )
     }
 
@@ -162,6 +170,7 @@ impl ExceptionKind {
                 | ExceptionKind::LateShipment
                 | ExceptionKind::UnappliedCash
                 | ExceptionKind::DataQuality
+                | ExceptionKind::BackorderPastPromise
         )
     }
 }
@@ -355,7 +364,8 @@ pub fn sla_days(kind: ExceptionKind) -> i64 {
         | ExceptionKind::PriceApproval
         | ExceptionKind::ShortPick
         | ExceptionKind::CartonWeight
-        | ExceptionKind::LateShipment => 1,
+        | ExceptionKind::LateShipment
+        | ExceptionKind::BackorderPastPromise => 1,
         ExceptionKind::PoApproval | ExceptionKind::PeriodReopen => 2,
         ExceptionKind::CountVariance | ExceptionKind::GovernedChange => 3,
         ExceptionKind::ThreeWayMatch | ExceptionKind::UnappliedCash => 5,
@@ -592,7 +602,9 @@ pub fn severity(kind: ExceptionKind, amount: Decimal) -> Severity {
         | ExceptionKind::ShortPayment
         | ExceptionKind::UnappliedCash => money(amount.abs()),
         // A customer waits: never less than medium.
-        ExceptionKind::LateShipment => money(amount).max(Severity::Medium),
+        ExceptionKind::LateShipment | ExceptionKind::BackorderPastPromise => {
+            money(amount).max(Severity::Medium)
+        }
     }
 }
 
@@ -1399,6 +1411,17 @@ pub fn snooze(
         (None, Some(e)) => cmd.entity_date(state, e),
         (None, None) => cmd.date(),
     };
+    snooze_range(until, today)?;
+    Ok(vec![Event::ExceptionSnoozed {
+        id,
+        until,
+        reason: reason.to_string(),
+        by: cmd.operator.clone(),
+    }])
+}
+
+/// A snooze ends after `today`, within a year.
+fn snooze_range(until: NaiveDate, today: NaiveDate) -> Result<(), Rejection> {
     if until <= today || until > today + chrono::Duration::days(366) {
         return Err(Rejection::OutOfRange {
             field: "until".into(),
@@ -1407,12 +1430,7 @@ pub fn snooze(
             max: (today + chrono::Duration::days(366)).to_string(),
         });
     }
-    Ok(vec![Event::ExceptionSnoozed {
-        id,
-        until,
-        reason: reason.to_string(),
-        by: cmd.operator.clone(),
-    }])
+    Ok(())
 }
 
 /// Apply the queue's own events (the document events raise and clear
@@ -1465,6 +1483,9 @@ pub fn apply_event(state: &mut State, env: &Envelope, event: &Event) {
                 .exception_routing
                 .insert((entity.clone(), warehouse.clone(), *kind), *route);
         }
+        Event::ClockExceptionNoted { key, action, by } => {
+            apply_clock_note(state, env, key, action, by);
+        }
         _ => {}
     }
 }
@@ -1479,6 +1500,9 @@ pub struct Overdue {
     pub warehouse: Code,
     pub sku: Code,
     pub qty: Decimal,
+    /// What the backordered quantity is worth (order currency).
+    pub value: Decimal,
+    pub currency: Code,
     pub promise: NaiveDate,
     /// Days past the promise on `today`.
     pub days: i64,
@@ -1489,30 +1513,36 @@ pub struct Overdue {
 pub fn backorders_past_promise(state: &State, today: NaiveDate) -> Vec<Overdue> {
     let mut out = Vec::new();
     for number in state.index.open_orders.values().flatten() {
-        let Some(o) = state.orders.get(number) else {
-            continue;
-        };
-        for l in o
-            .lines
-            .iter()
-            .filter(|l| !l.cancelled && l.backordered > Decimal::ZERO)
-        {
-            if let Some(promise) = l.promise.filter(|p| *p < today) {
-                out.push(Overdue {
-                    order: o.number.clone(),
-                    line: l.line,
-                    customer: o.customer.clone(),
-                    warehouse: l.warehouse.clone(),
-                    sku: l.sku.clone(),
-                    qty: l.backordered,
-                    promise,
-                    days: (today - promise).num_days(),
-                });
-            }
+        if let Some(o) = state.orders.get(number) {
+            overdue_lines(o, today, &mut out);
         }
     }
     out.sort_by(|a, b| b.days.cmp(&a.days).then(a.order.cmp(&b.order)));
     out
+}
+
+/// One order's backordered lines past their promise on `today`.
+fn overdue_lines(o: &super::sales::SalesOrder, today: NaiveDate, out: &mut Vec<Overdue>) {
+    for l in o
+        .lines
+        .iter()
+        .filter(|l| !l.cancelled && l.backordered > Decimal::ZERO)
+    {
+        if let Some(promise) = l.promise.filter(|p| *p < today) {
+            out.push(Overdue {
+                order: o.number.clone(),
+                line: l.line,
+                customer: o.customer.clone(),
+                warehouse: l.warehouse.clone(),
+                sku: l.sku.clone(),
+                qty: l.backordered,
+                value: (l.price * l.backordered).round_dp(2),
+                currency: o.currency.to_string(),
+                promise,
+                days: (today - promise).num_days(),
+            });
+        }
+    }
 }
 
 /// An order line that can no longer make its customer's must-arrive date:
@@ -1576,47 +1606,8 @@ pub fn ship_by(
 pub fn late_shipments(state: &State, now: DateTime<Utc>) -> Vec<LateLine> {
     let mut out = Vec::new();
     for number in state.index.open_orders.values().flatten() {
-        let Some(o) = state.orders.get(number) else {
-            continue;
-        };
-        if o.status != OrderStatus::Open {
-            continue;
-        }
-        let Some((must_arrive, at)) = ship_by(state, o) else {
-            continue;
-        };
-        for l in o.lines.iter().filter(|l| !l.cancelled && l.qty > l.shipped) {
-            let place = super::zone::Place::Warehouse(l.warehouse.clone());
-            let local = super::zone::local_time(state, &place, now);
-            if local <= at {
-                continue;
-            }
-            let days = (local - at).num_days();
-            let grace = route(
-                state,
-                ExceptionKind::LateShipment,
-                &o.entity,
-                Some(l.warehouse.as_str()),
-            )
-            .after_days;
-            if days < i64::from(grace) {
-                continue;
-            }
-            let qty = l.qty - l.shipped;
-            out.push(LateLine {
-                order: o.number.clone(),
-                line: l.line,
-                entity: o.entity.clone(),
-                customer: o.customer.clone(),
-                warehouse: l.warehouse.clone(),
-                sku: l.sku.clone(),
-                qty,
-                value: (l.price * qty).round_dp(2),
-                currency: o.currency.to_string(),
-                must_arrive,
-                ship_by: at,
-                days,
-            });
+        if let Some(o) = state.orders.get(number) {
+            late_lines(state, o, now, &mut out);
         }
     }
     out.sort_by(|a, b| {
@@ -1626,6 +1617,54 @@ pub fn late_shipments(state: &State, now: DateTime<Utc>) -> Vec<LateLine> {
             .then(a.line.cmp(&b.line))
     });
     out
+}
+
+/// One order's lines past their ship-by cutoff as of `now`.
+fn late_lines(
+    state: &State,
+    o: &super::sales::SalesOrder,
+    now: DateTime<Utc>,
+    out: &mut Vec<LateLine>,
+) {
+    if o.status != OrderStatus::Open {
+        return;
+    }
+    let Some((must_arrive, at)) = ship_by(state, o) else {
+        return;
+    };
+    for l in o.lines.iter().filter(|l| !l.cancelled && l.qty > l.shipped) {
+        let place = super::zone::Place::Warehouse(l.warehouse.clone());
+        let local = super::zone::local_time(state, &place, now);
+        if local <= at {
+            continue;
+        }
+        let days = (local - at).num_days();
+        let grace = route(
+            state,
+            ExceptionKind::LateShipment,
+            &o.entity,
+            Some(l.warehouse.as_str()),
+        )
+        .after_days;
+        if days < i64::from(grace) {
+            continue;
+        }
+        let qty = l.qty - l.shipped;
+        out.push(LateLine {
+            order: o.number.clone(),
+            line: l.line,
+            entity: o.entity.clone(),
+            customer: o.customer.clone(),
+            warehouse: l.warehouse.clone(),
+            sku: l.sku.clone(),
+            qty,
+            value: (l.price * qty).round_dp(2),
+            currency: o.currency.to_string(),
+            must_arrive,
+            ship_by: at,
+            days,
+        });
+    }
 }
 
 /// A customer's credit on account (cash received, not applied) standing
@@ -1650,37 +1689,428 @@ pub const UNAPPLIED_CASH_DAYS: u32 = 30;
 /// Credit on account older than the entity's limit as of `now`: the
 /// "unapplied cash older than N days" kind.
 pub fn unapplied_cash(state: &State, now: DateTime<Utc>) -> Vec<StaleCredit> {
-    let mut out = Vec::new();
-    for ((entity, customer), total) in &state.unapplied {
-        let free = *total - super::counter::earmarked(state, entity, customer);
-        if free <= Decimal::ZERO {
-            continue;
-        }
-        let Some(since) = state
-            .unapplied_since
-            .get(&(entity.clone(), customer.clone()))
-            .copied()
-        else {
-            continue;
-        };
-        let today = super::zone::entity_date(state, entity, now);
-        let days = (today - since).num_days();
-        if days <= i64::from(route(state, ExceptionKind::UnappliedCash, entity, None).after_days) {
-            continue;
-        }
-        out.push(StaleCredit {
-            entity: entity.clone(),
-            customer: customer.clone(),
-            amount: free,
-            currency: state
-                .customers
-                .get(customer)
-                .map(|c| c.currency.to_string())
-                .unwrap_or_default(),
-            since,
-            days,
-        });
-    }
+    let mut out: Vec<StaleCredit> = state
+        .unapplied
+        .keys()
+        .filter_map(|(entity, customer)| stale_credit(state, entity, customer, now))
+        .collect();
     out.sort_by(|a, b| b.days.cmp(&a.days).then(a.customer.cmp(&b.customer)));
     out
+}
+
+/// A customer's free credit in an entity, when it has stood longer than
+/// the entity allows as of `now`.
+fn stale_credit(
+    state: &State,
+    entity: &str,
+    customer: &str,
+    now: DateTime<Utc>,
+) -> Option<StaleCredit> {
+    let key = (entity.to_string(), customer.to_string());
+    let total = state.unapplied.get(&key).copied()?;
+    let free = total - super::counter::earmarked(state, entity, customer);
+    if free <= Decimal::ZERO {
+        return None;
+    }
+    let since = state.unapplied_since.get(&key).copied()?;
+    let today = super::zone::entity_date(state, entity, now);
+    let days = (today - since).num_days();
+    if days <= i64::from(route(state, ExceptionKind::UnappliedCash, entity, None).after_days) {
+        return None;
+    }
+    Some(StaleCredit {
+        entity: key.0,
+        customer: key.1,
+        amount: free,
+        currency: state
+            .customers
+            .get(customer)
+            .map(|c| c.currency.to_string())
+            .unwrap_or_default(),
+        since,
+        days,
+    })
+}
+
+/// A kind computed on the clock, identified by its episode: the document
+/// and the date the condition is measured from, so that what is said about
+/// one episode (a comment, a snooze, an owner) does not carry to the next
+/// (a new promise date, a new stretch of credit on account).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKey {
+    Backorder {
+        order: Code,
+        line: u32,
+        promise: NaiveDate,
+    },
+    LateShipment {
+        order: Code,
+        line: u32,
+        must_arrive: NaiveDate,
+    },
+    UnappliedCash {
+        entity: Code,
+        customer: Code,
+        since: NaiveDate,
+    },
+}
+
+impl ClockKey {
+    pub fn kind(&self) -> ExceptionKind {
+        match self {
+            ClockKey::Backorder { .. } => ExceptionKind::BackorderPastPromise,
+            ClockKey::LateShipment { .. } => ExceptionKind::LateShipment,
+            ClockKey::UnappliedCash { .. } => ExceptionKind::UnappliedCash,
+        }
+    }
+
+    /// The sales order it is about, if any.
+    pub fn order(&self) -> Option<&str> {
+        match self {
+            ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => Some(order),
+            ClockKey::UnappliedCash { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ClockKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClockKey::Backorder { order, line, .. }
+            | ClockKey::LateShipment { order, line, .. } => {
+                write!(f, "order {order} line {line}")
+            }
+            ClockKey::UnappliedCash { customer, .. } => write!(f, "credit of {customer}"),
+        }
+    }
+}
+
+/// What was said about a clock-computed exception: its owner when given
+/// to somebody, snoozed until a date, comments.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockNote {
+    pub owner: Option<Owner>,
+    pub snoozed: Option<(NaiveDate, String)>,
+    pub comments: Vec<Comment>,
+}
+
+/// An action on a clock-computed exception (approve and reject have no
+/// meaning there: it clears when the work is done).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockAction {
+    Reassign { to: Owner },
+    Comment { text: String },
+    Snooze { until: NaiveDate, reason: String },
+}
+
+/// A clock-computed exception as of an instant: the queue's and the
+/// report's one view of backorders past their promise, late shipments
+/// and credit left unapplied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockException {
+    pub key: ClockKey,
+    pub entity: Code,
+    pub warehouse: Option<Code>,
+    pub party: Code,
+    /// The routed owner, a step up once the age passes its service level,
+    /// unless it was given to somebody.
+    pub owner: Owner,
+    pub amount: Decimal,
+    pub unit: Code,
+    /// Days the condition has lasted (past the promise, the cutoff, the
+    /// entity's limit of days).
+    pub days: i64,
+    pub severity: Severity,
+    /// What the days are counted from ("promised 2026-11-20").
+    pub from: String,
+    pub summary: String,
+    /// Snoozed until a date (out of the queue while `until > today`).
+    pub snoozed: Option<(NaiveDate, String)>,
+    pub comments: Vec<Comment>,
+}
+
+impl ClockException {
+    pub fn kind(&self) -> ExceptionKind {
+        self.key.kind()
+    }
+
+    /// Not snoozed past `today`.
+    pub fn in_queue(&self, today: NaiveDate) -> bool {
+        self.snoozed
+            .as_ref()
+            .is_none_or(|(until, _)| *until <= today)
+    }
+}
+
+/// The owner and severity of a clock-computed exception: routed, a role
+/// up for each time the age passed the service level... once: escalation
+/// goes one step, as `escalate` does for stored ones.
+fn clock_owner(
+    state: &State,
+    key: &ClockKey,
+    r: &Route,
+    days: i64,
+) -> (Owner, Option<(NaiveDate, String)>, Vec<Comment>) {
+    let note = state.clock_notes.get(key);
+    let routed = if days > i64::from(r.sla_days) {
+        next_role(r.owner).unwrap_or(r.owner)
+    } else {
+        r.owner
+    };
+    let owner = note
+        .and_then(|n| n.owner.clone())
+        .unwrap_or(Owner::Role(routed));
+    (
+        owner,
+        note.and_then(|n| n.snoozed.clone()),
+        note.map(|n| n.comments.clone()).unwrap_or_default(),
+    )
+}
+
+fn clock_of_overdue(state: &State, entity: &str, b: Overdue) -> ClockException {
+    let kind = ExceptionKind::BackorderPastPromise;
+    let r = route(state, kind, entity, Some(&b.warehouse));
+    let key = ClockKey::Backorder {
+        order: b.order.clone(),
+        line: b.line,
+        promise: b.promise,
+    };
+    let (owner, snoozed, comments) = clock_owner(state, &key, &r, b.days);
+    ClockException {
+        summary: format!(
+            "{} {} backordered for {}, promised {}: {} days past the promise",
+            b.qty, b.sku, b.customer, b.promise, b.days
+        ),
+        from: format!("promised {}", b.promise),
+        key,
+        entity: entity.to_string(),
+        warehouse: Some(b.warehouse),
+        party: b.customer,
+        owner,
+        severity: severity_at(severity(kind, b.value), b.days, r.sla_days),
+        amount: b.value,
+        unit: b.currency,
+        days: b.days,
+        snoozed,
+        comments,
+    }
+}
+
+fn clock_of_late(state: &State, l: LateLine) -> ClockException {
+    let kind = ExceptionKind::LateShipment;
+    let r = route(state, kind, &l.entity, Some(&l.warehouse));
+    let key = ClockKey::LateShipment {
+        order: l.order.clone(),
+        line: l.line,
+        must_arrive: l.must_arrive,
+    };
+    let (owner, snoozed, comments) = clock_owner(state, &key, &r, l.days);
+    ClockException {
+        summary: format!(
+            "{} {} for {} had to ship by {} to arrive by {}",
+            l.qty,
+            l.sku,
+            l.customer,
+            l.ship_by.format("%Y-%m-%d %H:%M"),
+            l.must_arrive
+        ),
+        from: format!("ship by {}", l.ship_by.format("%Y-%m-%d %H:%M")),
+        key,
+        entity: l.entity,
+        warehouse: Some(l.warehouse),
+        party: l.customer,
+        owner,
+        severity: severity_at(severity(kind, l.value), l.days, r.sla_days),
+        amount: l.value,
+        unit: l.currency,
+        days: l.days,
+        snoozed,
+        comments,
+    }
+}
+
+fn clock_of_credit(state: &State, c: StaleCredit) -> ClockException {
+    let kind = ExceptionKind::UnappliedCash;
+    let r = route(state, kind, &c.entity, None);
+    let key = ClockKey::UnappliedCash {
+        entity: c.entity.clone(),
+        customer: c.customer.clone(),
+        since: c.since,
+    };
+    // Its age counts from the day it became an exception.
+    let past = c.days - i64::from(r.after_days);
+    let (owner, snoozed, comments) = clock_owner(state, &key, &r, past);
+    ClockException {
+        summary: format!(
+            "{} {} on account since {}, not applied: apply it or refund it",
+            c.amount, c.currency, c.since
+        ),
+        from: format!("since {}", c.since),
+        key,
+        entity: c.entity,
+        warehouse: None,
+        party: c.customer,
+        owner,
+        severity: severity_at(severity(kind, c.amount), past, r.sla_days),
+        amount: c.amount,
+        unit: c.currency,
+        days: c.days,
+        snoozed,
+        comments,
+    }
+}
+
+/// Every clock-computed exception as of `now` (business dates on each
+/// entity's and warehouse's clock), snoozed ones included.
+pub fn clock_exceptions(state: &State, now: DateTime<Utc>) -> Vec<ClockException> {
+    let mut out = Vec::new();
+    for number in state.index.open_orders.values().flatten() {
+        let Some(o) = state.orders.get(number) else {
+            continue;
+        };
+        let mut overdue = Vec::new();
+        overdue_lines(
+            o,
+            super::zone::entity_date(state, &o.entity, now),
+            &mut overdue,
+        );
+        out.extend(
+            overdue
+                .into_iter()
+                .map(|b| clock_of_overdue(state, &o.entity, b)),
+        );
+    }
+    out.extend(
+        late_shipments(state, now)
+            .into_iter()
+            .map(|l| clock_of_late(state, l)),
+    );
+    out.extend(
+        unapplied_cash(state, now)
+            .into_iter()
+            .map(|c| clock_of_credit(state, c)),
+    );
+    out
+}
+
+/// The clock-computed exception `key` names, if it is one as of `now`.
+pub fn clock_exception(
+    state: &State,
+    key: &ClockKey,
+    now: DateTime<Utc>,
+) -> Option<ClockException> {
+    match key {
+        ClockKey::Backorder { order, .. } => {
+            let o = state.orders.get(order)?;
+            let mut v = Vec::new();
+            overdue_lines(o, super::zone::entity_date(state, &o.entity, now), &mut v);
+            v.into_iter()
+                .map(|b| clock_of_overdue(state, &o.entity, b))
+                .find(|x| x.key == *key)
+        }
+        ClockKey::LateShipment { order, .. } => {
+            let o = state.orders.get(order)?;
+            let mut v = Vec::new();
+            late_lines(state, o, now, &mut v);
+            v.into_iter()
+                .map(|l| clock_of_late(state, l))
+                .find(|x| x.key == *key)
+        }
+        ClockKey::UnappliedCash {
+            entity, customer, ..
+        } => stale_credit(state, entity, customer, now)
+            .map(|c| clock_of_credit(state, c))
+            .filter(|x| x.key == *key),
+    }
+}
+
+/// Act on a clock-computed exception: only while it is one (on the
+/// command's clock), with the same checks as the stored kinds.
+pub fn clock_action(
+    state: &State,
+    cmd: &Command,
+    key: &ClockKey,
+    action: &ClockAction,
+) -> Result<Vec<Event>, Rejection> {
+    let x = clock_exception(state, key, cmd.time).ok_or_else(|| Rejection::NotAnException {
+        what: key.to_string(),
+    })?;
+    match action {
+        ClockAction::Reassign { to } => {
+            if let Owner::Operator(o) = to {
+                if !state.operators.get(o).is_some_and(|op| op.active) {
+                    return Err(Rejection::NotFound {
+                        kind: RecordKind::Operator,
+                        key: o.clone(),
+                    });
+                }
+            }
+            if x.owner == *to {
+                return Err(Rejection::NoChange);
+            }
+        }
+        ClockAction::Comment { text: t } => text("text", t)?,
+        ClockAction::Snooze { until, reason } => {
+            text("reason", reason)?;
+            let today = match &x.warehouse {
+                Some(w) => cmd.warehouse_date(state, w),
+                None => cmd.entity_date(state, &x.entity),
+            };
+            snooze_range(*until, today)?;
+        }
+    }
+    Ok(vec![Event::ClockExceptionNoted {
+        key: key.clone(),
+        action: action.clone(),
+        by: cmd.operator.clone(),
+    }])
+}
+
+/// Apply what was said about a clock-computed exception, and forget what
+/// was said about episodes that are over (the order closed, the credit
+/// applied or a new stretch begun): the notes stay as few as the live
+/// exceptions people spoke about.
+pub fn apply_clock_note(
+    state: &mut State,
+    env: &Envelope,
+    key: &ClockKey,
+    action: &ClockAction,
+    by: &str,
+) {
+    let note = state.clock_notes.entry(key.clone()).or_default();
+    match action {
+        ClockAction::Reassign { to } => note.owner = Some(to.clone()),
+        ClockAction::Comment { text } => note.comments.push(Comment {
+            by: by.to_string(),
+            at: env.time,
+            text: text.clone(),
+        }),
+        ClockAction::Snooze { until, reason } => note.snoozed = Some((*until, reason.clone())),
+    }
+    let open: BTreeSet<&Code> = state.index.open_orders.values().flatten().collect();
+    let over: Vec<ClockKey> = state
+        .clock_notes
+        .keys()
+        .filter(|k| match k {
+            ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
+                !open.contains(order)
+            }
+            ClockKey::UnappliedCash {
+                entity,
+                customer,
+                since,
+            } => {
+                state
+                    .unapplied_since
+                    .get(&(entity.clone(), customer.clone()))
+                    != Some(since)
+            }
+        })
+        .cloned()
+        .collect();
+    for k in over {
+        state.clock_notes.remove(&k);
+    }
 }

@@ -1578,10 +1578,39 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         next_book_item,
         issued,
         receipt_pools,
-        pool_days
+        pool_days,
+        exceptions,
+        open_exceptions,
+        exception_routing,
+        clock_notes,
+        channel_policies,
+        kpis
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");
     }
     None
+}
+
+#[cfg(test)]
+mod difference_tests {
+    use super::first_difference;
+    use crate::core::State;
+
+    /// A replay that disagrees on the KPIs or the queue is named for what
+    /// differs, not as "documents".
+    #[test]
+    fn a_difference_in_the_kpis_or_the_queue_is_named() {
+        let a = State::default();
+        assert_eq!(first_difference(&a, &a.clone()), None);
+        let mut b = a.clone();
+        b.kpis.disputed.insert("IN-000001".into());
+        assert_eq!(first_difference(&a, &b), Some("kpis"));
+        let mut c = a.clone();
+        c.next_exception = 7;
+        assert_eq!(
+            first_difference(&a, &c),
+            Some("documents (orders, picks, invoices, POs, counts...)")
+        );
+    }
 }

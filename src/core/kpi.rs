@@ -20,11 +20,16 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// KPI upkeep in `apply`. A build with `false` keeps no KPI (the o2c
-/// benchmark with and without it measures what the upkeep costs per
-/// command); stores written by such a build replay into the same KPIs
-/// when it is `true` again, since KPIs are derived from the log alone.
-pub const KPI_UPKEEP: bool = true;
+/// KPI upkeep in `apply`: on, except while `depot bench o2c` measures
+/// the same cycles without it (what the upkeep costs per command). Never
+/// switched off in a process that writes a store: KPIs are derived from
+/// the log alone, and `depot check` would find the state short of them.
+static KPI_UPKEEP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Switch KPI upkeep on or off (benchmarks only; see `KPI_UPKEEP`).
+pub fn set_upkeep(on: bool) {
+    KPI_UPKEEP.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// What a KPI is broken down by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -179,7 +184,7 @@ fn order_keys(state: &State, number: &str, channel: Option<Channel>) -> Option<K
 
 /// Keep the KPIs in step with one applied event of `env`.
 pub fn track(state: &mut State, env: &Envelope, event: &Event) {
-    if !KPI_UPKEEP {
+    if !KPI_UPKEEP.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
     track_receivables(state, event);

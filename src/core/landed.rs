@@ -381,6 +381,7 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::ShortPickAcknowledged { .. }
         | Event::ExceptionReassigned { .. }
         | Event::ExceptionCommented { .. }
+        | Event::ClockExceptionNoted { .. }
         | Event::ExceptionSnoozed { .. }
         | Event::IdentityLinked { .. }
         | Event::DebitMemoIssued { .. }

@@ -335,6 +335,10 @@ pub enum Rejection {
     },
     #[error("no shipment is due for invoicing on {as_of}")]
     NothingDue { as_of: NaiveDate },
+    /// An action on a kind computed on the clock that is not one now (it
+    /// cleared, or its promise, must-arrive day or credit moved on).
+    #[error("{what} is not an exception now: it cleared or moved on")]
+    NotAnException { what: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -423,6 +427,7 @@ pub const ALL_CODES: &[&str] = &[
     "no_backorders",
     "beyond_horizon",
     "nothing_due",
+    "not_an_exception",
 ];
 
 impl Rejection {
@@ -513,6 +518,7 @@ impl Rejection {
             Rejection::NoBackorders { .. } => "no_backorders",
             Rejection::BeyondHorizon { .. } => "beyond_horizon",
             Rejection::NothingDue { .. } => "nothing_due",
+            Rejection::NotAnException { .. } => "not_an_exception",
         }
     }
 }

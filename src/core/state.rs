@@ -358,6 +358,10 @@ pub struct State {
     /// issue 23): see `kpi` and docs/kpis.md.
     #[serde(default)]
     pub kpis: super::kpi::Kpis,
+    /// What was said about exceptions computed on the clock (comments,
+    /// snoozes, owners), by episode (state version 15).
+    #[serde(default)]
+    pub clock_notes: Map<super::exceptions::ClockKey, super::exceptions::ClockNote>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

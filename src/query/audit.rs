@@ -17,6 +17,7 @@
 //! these rows.
 
 use crate::core::event::{Envelope, Event, Outcome};
+use crate::core::exceptions::ClockKey;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -547,6 +548,17 @@ fn documents_of(e: &Event) -> Vec<String> {
         | Event::ExceptionCommented { id, .. }
         | Event::ExceptionSnoozed { id, .. } => {
             out.push(format!("exception {id}"));
+            return out;
+        }
+        Event::ClockExceptionNoted { key, .. } => {
+            match key {
+                ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
+                    out.push(format!("order {order}"))
+                }
+                ClockKey::UnappliedCash { customer, .. } => {
+                    out.push(format!("customer {customer}"))
+                }
+            }
             return out;
         }
         Event::PasswordSet { operator, .. } => {

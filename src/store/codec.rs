@@ -40,7 +40,7 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// overrides of them, what decided each order's policies, and confirmed
 /// deliveries (issue 20). 14: the KPIs kept by `apply` (issue 23); an
 /// older store's snapshot is skipped and the replay rebuilds them.
-pub const STATE_VERSION: u8 = 14;
+pub const STATE_VERSION: u8 = 15;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

@@ -17,7 +17,8 @@
 
 use crate::core::auth::Role;
 use crate::core::exceptions::{
-    Blocked, Exception, ExceptionKind, ExceptionStatus, Owner, Severity,
+    clock_exceptions, Blocked, ClockException, ClockKey, Exception, ExceptionKind, ExceptionStatus,
+    Owner, Severity,
 };
 use crate::core::CommandBody;
 use crate::ui::keymap::{Action, Context};
@@ -64,139 +65,45 @@ pub enum Target {
     Customer(String),
 }
 
-/// An exception computed on the clock (not stored in the queue).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClockRow {
-    /// The column label: "backorder", "late", "cash".
-    pub what: &'static str,
-    pub document: String,
-    pub entity: String,
-    pub warehouse: String,
-    pub owner: Role,
-    pub amount: Decimal,
-    pub unit: String,
-    pub party: String,
-    /// Days the condition has lasted (past the promise, the cutoff, the
-    /// limit of days).
-    pub days: i64,
-    pub severity: Severity,
-    pub summary: String,
-    pub target: Target,
+/// Where the work of a clock-computed exception is done.
+pub fn target(key: &ClockKey) -> Target {
+    match key {
+        ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
+            Target::Order(order.clone())
+        }
+        ClockKey::UnappliedCash { customer, .. } => Target::Customer(customer.clone()),
+    }
 }
 
 /// A row of the queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Row {
     Held(u64),
-    Clock(Box<ClockRow>),
+    Clock(Box<ClockException>),
 }
 
-/// The kinds computed on the clock, as of `now`.
-pub fn clock_rows(s: &crate::core::State, now: DateTime<Utc>, today: NaiveDate) -> Vec<ClockRow> {
-    use crate::core::exceptions::{
-        backorders_past_promise, late_shipments, route, severity, severity_at, unapplied_cash,
-    };
-    let mut out = Vec::new();
-    for b in backorders_past_promise(s, today) {
-        let entity = s
-            .orders
-            .get(&b.order)
-            .map(|o| o.entity.clone())
-            .unwrap_or_default();
-        // Owned and judged as late shipments are: a customer waits.
-        let r = route(s, ExceptionKind::LateShipment, &entity, Some(&b.warehouse));
-        out.push(ClockRow {
-            what: "backorder",
-            document: format!("order {} line {}", b.order, b.line),
-            entity,
-            warehouse: b.warehouse.clone(),
-            owner: r.owner,
-            amount: b.qty,
-            unit: b.sku.clone(),
-            party: b.customer.clone(),
-            days: b.days,
-            severity: severity_at(Severity::Medium, b.days, r.sla_days),
-            summary: format!(
-                "{} {} backordered for {}, promised {}: {} days past the promise",
-                b.qty, b.sku, b.customer, b.promise, b.days
-            ),
-            target: Target::Order(b.order),
-        });
-    }
-    for l in late_shipments(s, now) {
-        let r = route(
-            s,
-            ExceptionKind::LateShipment,
-            &l.entity,
-            Some(&l.warehouse),
-        );
-        out.push(ClockRow {
-            what: "late",
-            document: format!("order {} line {}", l.order, l.line),
-            entity: l.entity.clone(),
-            warehouse: l.warehouse.clone(),
-            owner: r.owner,
-            amount: l.value,
-            unit: l.currency.clone(),
-            party: l.customer.clone(),
-            days: l.days,
-            severity: severity_at(
-                severity(ExceptionKind::LateShipment, l.value),
-                l.days,
-                r.sla_days,
-            ),
-            summary: format!(
-                "{} {} for {} had to ship by {} to arrive by {}",
-                l.qty,
-                l.sku,
-                l.customer,
-                l.ship_by.format("%Y-%m-%d %H:%M"),
-                l.must_arrive
-            ),
-            target: Target::Order(l.order),
-        });
-    }
-    for c in unapplied_cash(s, now) {
-        let r = route(s, ExceptionKind::UnappliedCash, &c.entity, None);
-        out.push(ClockRow {
-            what: "cash",
-            document: format!("credit of {}", c.customer),
-            entity: c.entity.clone(),
-            warehouse: String::new(),
-            owner: r.owner,
-            amount: c.amount,
-            unit: c.currency.clone(),
-            party: c.customer.clone(),
-            days: c.days,
-            severity: severity_at(
-                severity(ExceptionKind::UnappliedCash, c.amount),
-                c.days,
-                r.sla_days,
-            ),
-            summary: format!(
-                "{} {} on account since {}, not applied: apply it or refund it",
-                c.amount, c.currency, c.since
-            ),
-            target: Target::Customer(c.customer),
-        });
-    }
-    out
+/// What the pending submission acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Acting {
+    Held(u64),
+    Clock(ClockKey),
 }
 
 /// Does the computed row pass the filter words (all must match)?
-pub fn clock_matches(r: &ClockRow, filter: &str) -> bool {
+pub fn clock_matches(r: &ClockException, filter: &str) -> bool {
     filter.split_whitespace().all(|w| {
         if let Some(n) = w.strip_prefix("age>").and_then(|n| n.parse::<i64>().ok()) {
             return r.days > n;
         }
         let w = w.to_lowercase();
         [
-            r.what,
-            r.document.as_str(),
-            r.entity.as_str(),
-            r.warehouse.as_str(),
-            r.owner.as_str(),
-            r.party.as_str(),
+            r.kind().as_str().to_string(),
+            r.kind().label().to_string(),
+            r.key.to_string(),
+            r.entity.clone(),
+            r.warehouse.clone().unwrap_or_default(),
+            r.owner.to_string(),
+            r.party.clone(),
         ]
         .iter()
         .any(|h| h.to_lowercase().contains(&w))
@@ -214,11 +121,11 @@ pub struct Exceptions {
     rows: Option<(u64, i64, String, std::rc::Rc<Vec<Row>>)>,
     notice: Option<Notice>,
     /// The exception the pending submission acts on.
-    acting: Option<u64>,
+    acting: Option<Acting>,
     /// The kinds computed on the clock (backorders past their promise,
-    /// late shipments, unapplied cash past its days), computed once per
-    /// commit and minute: (seq, minute, rows).
-    clock: Option<(u64, i64, Vec<ClockRow>)>,
+    /// late shipments, unapplied cash past its days), snoozed ones
+    /// included, computed once per commit and minute: (seq, minute, rows).
+    clock: Option<(u64, i64, Vec<ClockException>)>,
 }
 
 impl Default for Exceptions {
@@ -288,7 +195,7 @@ pub fn queue(
 pub fn merged(
     s: &crate::core::State,
     held: Vec<u64>,
-    clock: &[ClockRow],
+    clock: &[ClockException],
     filter: &str,
     now: DateTime<Utc>,
     today: NaiveDate,
@@ -304,13 +211,18 @@ pub fn merged(
             ))
         })
         .collect();
-    keyed.extend(clock.iter().filter(|r| clock_matches(r, filter)).map(|r| {
-        (
-            r.severity,
-            now - chrono::Duration::days(r.days),
-            Row::Clock(Box::new(r.clone())),
-        )
-    }));
+    keyed.extend(
+        clock
+            .iter()
+            .filter(|r| r.in_queue(today) && clock_matches(r, filter))
+            .map(|r| {
+                (
+                    r.severity,
+                    now - chrono::Duration::days(r.days),
+                    Row::Clock(Box::new(r.clone())),
+                )
+            }),
+    );
     // Stable: within a severity and a moment, held rows keep their order.
     keyed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     keyed.into_iter().map(|(_, _, r)| r).collect()
@@ -333,12 +245,12 @@ impl Exceptions {
 
     /// The kinds computed on the clock, due now: computed once per
     /// commit and minute (a day turning makes them due, not a commit).
-    fn clock(&mut self, ctx: &Ctx) -> &[ClockRow] {
+    fn clock(&mut self, ctx: &Ctx) -> &[ClockException] {
         let minute = ctx.now.timestamp() / 60;
         let fresh =
             matches!(&self.clock, Some((seq, m, _)) if *seq == ctx.view.seq && *m == minute);
         if !fresh {
-            let rows = clock_rows(ctx.state(), ctx.now, ctx.today());
+            let rows = clock_exceptions(ctx.state(), ctx.now);
             self.clock = Some((ctx.view.seq, minute, rows));
         }
         self.clock
@@ -367,26 +279,26 @@ impl Exceptions {
     }
 
     /// The held exception selected; on a computed one, says why there is
-    /// nothing to act on from here.
+    /// nothing to approve or reject (it clears when the work is done).
     fn current(&mut self, ctx: &Ctx) -> Option<u64> {
         match self.current_row(ctx)? {
             Row::Held(id) => Some(id),
             Row::Clock(r) => {
-                let done = match r.target {
+                let done = match target(&r.key) {
                     Target::Order(_) => "it clears when the order ships or its promise moves",
                     Target::Customer(_) => "it clears when the credit is applied or refunded",
                 };
                 self.notice = Some(Notice::info(format!(
                     "{} is computed on the clock: {done} (Enter opens it)",
-                    r.document
+                    r.key
                 )));
                 None
             }
         }
     }
 
-    fn submit(&mut self, ctx: &Ctx, id: u64, body: CommandBody) -> Flow {
-        self.acting = Some(id);
+    fn submit(&mut self, ctx: &Ctx, acting: Acting, body: CommandBody) -> Flow {
+        self.acting = Some(acting);
         Flow::Submit(Box::new(Request {
             key: ctx.new_key(),
             body,
@@ -394,8 +306,12 @@ impl Exceptions {
     }
 
     /// The command the prompt's text stands for, or why not.
-    fn command_of(p: Prompt, id: u64, text: &str) -> Result<CommandBody, String> {
+    fn command_of(p: Prompt, on: &Acting, text: &str) -> Result<CommandBody, String> {
         let text = text.trim();
+        let id = match on {
+            Acting::Held(id) => *id,
+            Acting::Clock(key) => return Self::clock_command_of(p, key.clone(), text),
+        };
         match p {
             Prompt::Reject => Ok(CommandBody::RejectException {
                 id,
@@ -405,27 +321,35 @@ impl Exceptions {
                 id,
                 text: text.to_string(),
             }),
-            Prompt::Reassign => {
-                let to = match text.strip_prefix('@') {
-                    Some(op) => Owner::Operator(op.trim().to_uppercase()),
-                    None => Owner::Role(Role::parse(&text.to_lowercase()).ok_or_else(|| {
-                        format!(
-                            "{text:?} is not a role ({}), nor @OPERATOR",
-                            Role::ALL.map(|r| r.as_str()).join(", ")
-                        )
-                    })?),
-                };
-                Ok(CommandBody::ReassignException { id, to })
-            }
+            Prompt::Reassign => Ok(CommandBody::ReassignException {
+                id,
+                to: owner_of(text)?,
+            }),
             Prompt::Snooze => {
-                let (date, reason) = text.split_once(' ').unwrap_or((text, ""));
-                let until = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                    .map_err(|_| format!("{date:?} is not a date (YYYY-MM-DD)"))?;
-                Ok(CommandBody::SnoozeException {
-                    id,
-                    until,
-                    reason: reason.trim().to_string(),
-                })
+                let (until, reason) = snooze_of(text)?;
+                Ok(CommandBody::SnoozeException { id, until, reason })
+            }
+        }
+    }
+
+    /// The command for a clock-computed exception: reassign, comment and
+    /// snooze (reject has no meaning: it clears when the work is done).
+    fn clock_command_of(p: Prompt, key: ClockKey, text: &str) -> Result<CommandBody, String> {
+        match p {
+            Prompt::Reject => Err(format!(
+                "{key} is computed on the clock: it cannot be rejected, it clears when the work is done"
+            )),
+            Prompt::Comment => Ok(CommandBody::CommentClockException {
+                key,
+                text: text.to_string(),
+            }),
+            Prompt::Reassign => Ok(CommandBody::ReassignClockException {
+                key,
+                to: owner_of(text)?,
+            }),
+            Prompt::Snooze => {
+                let (until, reason) = snooze_of(text)?;
+                Ok(CommandBody::SnoozeClockException { key, until, reason })
             }
         }
     }
@@ -453,6 +377,27 @@ impl Exceptions {
             }
         }
     }
+}
+
+/// The owner a reassign prompt names: a role, or @OPERATOR.
+fn owner_of(text: &str) -> Result<Owner, String> {
+    Ok(match text.strip_prefix('@') {
+        Some(op) => Owner::Operator(op.trim().to_uppercase()),
+        None => Owner::Role(Role::parse(&text.to_lowercase()).ok_or_else(|| {
+            format!(
+                "{text:?} is not a role ({}), nor @OPERATOR",
+                Role::ALL.map(|r| r.as_str()).join(", ")
+            )
+        })?),
+    })
+}
+
+/// A snooze prompt's date and reason ("YYYY-MM-DD reason").
+fn snooze_of(text: &str) -> Result<(NaiveDate, String), String> {
+    let (date, reason) = text.split_once(' ').unwrap_or((text, ""));
+    let until = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| format!("{date:?} is not a date (YYYY-MM-DD)"))?;
+    Ok((until, reason.trim().to_string()))
 }
 
 fn kind_counts(s: &crate::core::State, today: NaiveDate) -> (Vec<(ExceptionKind, usize)>, usize) {
@@ -516,7 +461,7 @@ impl Screen for Exceptions {
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
                 match self.current_row(ctx) {
                     Some(Row::Held(id)) => self.open_document(ctx, id),
-                    Some(Row::Clock(r)) => match r.target {
+                    Some(Row::Clock(r)) => match target(&r.key) {
                         Target::Order(n) => {
                             Flow::Push(Box::new(super::order_inquiry::OrderInquiry::for_order(&n)))
                         }
@@ -528,7 +473,9 @@ impl Screen for Exceptions {
                 }
             }
             (Focus::List, Input::Action(Action::Approve)) => match self.current(ctx) {
-                Some(id) => self.submit(ctx, id, CommandBody::ApproveException { id }),
+                Some(id) => {
+                    self.submit(ctx, Acting::Held(id), CommandBody::ApproveException { id })
+                }
                 None => Flow::Stay,
             },
             (
@@ -537,7 +484,17 @@ impl Screen for Exceptions {
                     a @ (Action::Reject | Action::Reassign | Action::Comment | Action::Snooze),
                 ),
             ) => {
-                if self.current(ctx).is_some() {
+                let on = match self.current_row(ctx) {
+                    Some(Row::Clock(r)) if a == Action::Reject => {
+                        self.notice = Some(Notice::info(format!(
+                            "{} is computed on the clock: it cannot be rejected; it clears when the work is done",
+                            r.key
+                        )));
+                        None
+                    }
+                    other => other,
+                };
+                if on.is_some() {
                     self.input.take();
                     self.focus = Focus::Prompt(match a {
                         Action::Reject => Prompt::Reject,
@@ -584,16 +541,20 @@ impl Screen for Exceptions {
                 Flow::Stay
             }
             (Focus::Prompt(p), Input::Action(Action::Submit)) => {
-                let Some(id) = self.current(ctx) else {
-                    self.focus = Focus::List;
-                    return Flow::Stay;
+                let on = match self.current_row(ctx) {
+                    Some(Row::Held(id)) => Acting::Held(id),
+                    Some(Row::Clock(r)) => Acting::Clock(r.key.clone()),
+                    None => {
+                        self.focus = Focus::List;
+                        return Flow::Stay;
+                    }
                 };
                 let text = self.input.trimmed().to_string();
-                match Self::command_of(p, id, &text) {
+                match Self::command_of(p, &on, &text) {
                     Ok(body) => {
                         self.focus = Focus::List;
                         self.input.take();
-                        self.submit(ctx, id, body)
+                        self.submit(ctx, on, body)
                     }
                     Err(e) => {
                         self.notice = Some(Notice::error(e));
@@ -608,18 +569,29 @@ impl Screen for Exceptions {
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
-        let id = self.acting.take().unwrap_or_default();
+        let acting = self.acting.take();
         self.notice = Some(match outcome {
             Submitted::Committed { .. } => {
                 let s = ctx.state();
-                match s.exceptions.get(&id).map(|x| &x.status) {
-                    Some(ExceptionStatus::Cleared { how, .. }) => {
-                        Notice::info(format!("exception {id} cleared: {how}"))
+                match acting {
+                    Some(Acting::Held(id)) => match s.exceptions.get(&id).map(|x| &x.status) {
+                        Some(ExceptionStatus::Cleared { how, .. }) => {
+                            Notice::info(format!("exception {id} cleared: {how}"))
+                        }
+                        Some(ExceptionStatus::Snoozed { until, .. }) => {
+                            Notice::info(format!("exception {id} snoozed until {until}"))
+                        }
+                        _ => Notice::info(format!("exception {id} updated")),
+                    },
+                    Some(Acting::Clock(key)) => {
+                        match s.clock_notes.get(&key).and_then(|n| n.snoozed.as_ref()) {
+                            Some((until, _)) if *until > ctx.today() => {
+                                Notice::info(format!("{key} snoozed until {until}"))
+                            }
+                            _ => Notice::info(format!("{key} updated")),
+                        }
                     }
-                    Some(ExceptionStatus::Snoozed { until, .. }) => {
-                        Notice::info(format!("exception {id} snoozed until {until}"))
-                    }
-                    _ => Notice::info(format!("exception {id} updated")),
+                    None => Notice::info("done"),
                 }
             }
             Submitted::Refused(r) => Notice::error(format!("refused: {r}")),
@@ -654,18 +626,28 @@ impl Screen for Exceptions {
         for (k, n) in &counts {
             spans.push(Span::raw(format!("  {} {n}", k.label())));
         }
-        if snoozed > 0 {
-            spans.push(Span::styled(format!("  ({snoozed} snoozed)"), theme.dim()));
-        }
+        let today = ctx.today();
         let clock = self.clock(ctx);
-        let counted = |what: &str| clock.iter().filter(|r| r.what == what).count();
+        let clock_snoozed = clock.iter().filter(|r| !r.in_queue(today)).count();
+        if snoozed + clock_snoozed > 0 {
+            spans.push(Span::styled(
+                format!("  ({} snoozed)", snoozed + clock_snoozed),
+                theme.dim(),
+            ));
+        }
+        let counted = |kind: ExceptionKind| {
+            clock
+                .iter()
+                .filter(|r| r.kind() == kind && r.in_queue(today))
+                .count()
+        };
         let said: Vec<String> = [
-            ("backorder", "past promise"),
-            ("late", "late to ship"),
-            ("cash", "old credit"),
+            (ExceptionKind::BackorderPastPromise, "past promise"),
+            (ExceptionKind::LateShipment, "late to ship"),
+            (ExceptionKind::UnappliedCash, "old credit"),
         ]
         .iter()
-        .map(|(what, label)| (label, counted(what)))
+        .map(|(kind, label)| (label, counted(*kind)))
         .filter(|(_, n)| *n > 0)
         .map(|(label, n)| format!("{label} {n}"))
         .collect();
@@ -743,11 +725,11 @@ impl Screen for Exceptions {
                     Row::Clock(r) => (
                         r.severity,
                         "-".to_string(),
-                        r.what,
-                        r.document.clone(),
+                        r.kind().label(),
+                        r.key.to_string(),
                         r.entity.clone(),
-                        r.warehouse.clone(),
-                        r.owner.as_str().to_string(),
+                        r.warehouse.clone().unwrap_or_default(),
+                        r.owner.to_string(),
                         money(r.amount, &r.unit),
                         format!("{}d", r.days),
                         r.party.clone(),
@@ -803,9 +785,9 @@ impl Screen for Exceptions {
                     &format!(
                         "computed on the clock: {} days, owner {}, {} severity; Enter opens {}",
                         r.days,
-                        r.owner.as_str(),
+                        r.owner,
                         r.severity.as_str(),
-                        match &r.target {
+                        match target(&r.key) {
                             Target::Order(n) => format!("order {n}"),
                             Target::Customer(c) => format!("the cash application of {c}"),
                         }
@@ -814,6 +796,12 @@ impl Screen for Exceptions {
                 ),
                 theme.dim(),
             )));
+            if let Some(c) = r.comments.last() {
+                lines.push(Line::from(fit(
+                    &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
+                    detail.width as usize,
+                )));
+            }
         }
         if let Some(x) = selected.and_then(|r| match r {
             Row::Held(id) => s.exceptions.get(id),
