@@ -67,6 +67,10 @@ pub enum Cmd {
         /// miss cutoffs); `depot report models` measures the models on it.
         #[arg(long, value_parser = crate::history::parse_months)]
         history: Option<u32>,
+        /// `--history`: its last day (default today); with the seed, the
+        /// same figures every time (docs/models.md).
+        #[arg(long, requires = "history")]
+        history_end: Option<chrono::NaiveDate>,
     },
     /// Create an empty store with one admin operator.
     Init {
@@ -351,14 +355,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
             submitters,
             activity,
             history,
+            history_end,
         }) => {
             if let Some(months) = history {
                 if scale == Scale::Large || activity {
                     bail!("--history builds its own store: not with --scale large or --activity");
                 }
                 refuse_existing(&dir)?;
-                let spec =
-                    crate::history::HistorySpec::new(months, seed, chrono::Utc::now().date_naive());
+                let spec = crate::history::HistorySpec::new(
+                    months,
+                    seed,
+                    history_end.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                );
                 let h = crate::history::generate(spec)?;
                 let n = crate::history::write(&dir, &h)?;
                 crate::say!(

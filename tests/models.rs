@@ -112,7 +112,15 @@ fn demo_history_from_the_command_line() {
     let out = run(&["demo", "--history", "40m"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 to 36 months"));
-    let out = run(&["demo", "--history", "2m", "--seed", "3"]);
+    let out = run(&[
+        "demo",
+        "--history",
+        "2m",
+        "--seed",
+        "3",
+        "--history-end",
+        "2026-06-30",
+    ]);
     assert!(
         out.status.success(),
         "{}",
