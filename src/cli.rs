@@ -61,6 +61,16 @@ pub enum Cmd {
         /// start of the TUI does.
         #[arg(long)]
         activity: bool,
+        /// A past worth learning from: months of seeded history (`12m`,
+        /// 1 to 36) ending today, every event a command (seasonal and
+        /// intermittent demand, late payers and disputes, carriers that
+        /// miss cutoffs); `depot report models` measures the models on it.
+        #[arg(long, value_parser = crate::history::parse_months)]
+        history: Option<u32>,
+        /// `--history`: its last day (default today); with the seed, the
+        /// same figures every time (docs/models.md).
+        #[arg(long, requires = "history")]
+        history_end: Option<chrono::NaiveDate>,
     },
     /// Create an empty store with one admin operator.
     Init {
@@ -344,7 +354,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
             order_lines,
             submitters,
             activity,
+            history,
+            history_end,
         }) => {
+            if let Some(months) = history {
+                if scale == Scale::Large || activity {
+                    bail!("--history builds its own store: not with --scale large or --activity");
+                }
+                refuse_existing(&dir)?;
+                let spec = crate::history::HistorySpec::new(
+                    months,
+                    seed,
+                    history_end.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                );
+                let h = crate::history::generate(spec)?;
+                let n = crate::history::write(&dir, &h)?;
+                crate::say!(
+                    "created the demo distributor with {months} months of history in {} \
+                     ({n} commands, {} orders, {} order lines, from {})",
+                    dir.display(),
+                    h.orders,
+                    h.order_lines,
+                    h.start
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             if scale == Scale::Large {
                 refuse_existing(&dir)?;
                 let d = crate::large::Spec::large(seed);

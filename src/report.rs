@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 mod consolidate;
 mod finance;
 mod kpi;
+mod models;
 pub mod statement;
 pub use consolidate::average_rate;
 pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
@@ -43,6 +44,7 @@ pub const REPORTS: &[&str] = &[
     "permissions",
     "audit",
     "kpi",
+    "models",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -349,6 +351,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
         "margin" => finance::margin(s, o)?,
         "dso" => finance::dso(s, o),
         "kpi" => kpi::kpi(s, o)?,
+        "models" => models::models(s, o),
         "bank-rec" => finance::bank_rec(s, o),
         "gl" => return Err(ReportError::NeedsLog),
         "audit" => return Err(ReportError::AuditNeedsLog),

@@ -1,0 +1,192 @@
+//! Collections prioritisation: open receivables ranked by exposure x the
+//! probability that the customer pays late, that probability learned from
+//! the customer's own paid (or overdue) invoices, shrunk toward the
+//! store's overall late rate when the customer has little history.
+
+use super::{money, Reasons};
+use crate::core::State;
+use chrono::NaiveDate;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Weight of the store-wide rate in a customer's estimate (invoices).
+const PRIOR: f64 = 2.0;
+
+/// The day each invoice was settled in full (its last receipt), for the
+/// invoices with nothing open.
+pub fn settled_on(state: &State) -> BTreeMap<String, NaiveDate> {
+    let mut last: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    for r in state.receipts.values() {
+        for a in &r.applications {
+            let e = last.entry(a.invoice.clone()).or_insert(r.date);
+            if r.date > *e {
+                *e = r.date;
+            }
+        }
+    }
+    last.retain(|inv, _| state.invoices.get(inv).is_some_and(|i| i.open.is_zero()));
+    last
+}
+
+/// Whether an invoice was paid late, as known on `asof`: settled by then
+/// (late if after its due day), or still open past its due day (late);
+/// None while it is open and not yet due.
+pub fn late_as_of(due: NaiveDate, settled: Option<NaiveDate>, asof: NaiveDate) -> Option<bool> {
+    match settled {
+        Some(s) if s <= asof => Some(s > due),
+        _ if due < asof => Some(true),
+        _ => None,
+    }
+}
+
+/// Per customer: (late, known) invoices as of `asof`, and the overall
+/// late rate.
+pub fn history(
+    state: &State,
+    settled: &BTreeMap<String, NaiveDate>,
+    asof: NaiveDate,
+) -> (BTreeMap<String, (u32, u32)>, f64) {
+    let mut per: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let (mut late, mut known) = (0u32, 0u32);
+    for inv in state.invoices.values().filter(|i| i.date <= asof) {
+        if let Some(l) = late_as_of(inv.due, settled.get(&inv.number).copied(), asof) {
+            let e = per.entry(inv.customer.clone()).or_default();
+            e.1 += 1;
+            known += 1;
+            if l {
+                e.0 += 1;
+                late += 1;
+            }
+        }
+    }
+    let rate = if known > 0 {
+        late as f64 / known as f64
+    } else {
+        0.5
+    };
+    (per, rate)
+}
+
+/// One open invoice to chase, and why.
+#[derive(Clone, Debug)]
+pub struct Suggestion {
+    pub invoice: String,
+    pub customer: String,
+    pub exposure: Decimal,
+    pub p_late: f64,
+    pub score: f64,
+    pub reasons: Reasons,
+}
+
+/// Invoices open on `asof` and not yet due (whose payment is still to
+/// come), ranked by exposure x probability of paying late.
+pub fn rank(
+    state: &State,
+    settled: &BTreeMap<String, NaiveDate>,
+    asof: NaiveDate,
+    due_only_after: bool,
+) -> Vec<Suggestion> {
+    let (per, rate) = history(state, settled, asof);
+    let mut out: Vec<Suggestion> = state
+        .invoices
+        .values()
+        .filter(|i| i.date <= asof && !i.total.is_zero())
+        .filter(|i| settled.get(&i.number).is_none_or(|s| *s > asof))
+        .filter(|i| !due_only_after || i.due > asof)
+        .map(|i| {
+            let (late, known) = per.get(&i.customer).copied().unwrap_or_default();
+            let p = (late as f64 + PRIOR * rate) / (known as f64 + PRIOR);
+            let exposure = if due_only_after {
+                i.base_total
+            } else {
+                i.base_open
+            };
+            let score = exposure.to_f64().unwrap_or(0.0) * p;
+            Suggestion {
+                invoice: i.number.clone(),
+                customer: i.customer.clone(),
+                exposure,
+                p_late: p,
+                score,
+                reasons: vec![
+                    ("paid late".into(), format!("{late} of {known} invoices")),
+                    ("p(late)".into(), format!("{:.0}%", p * 100.0)),
+                    ("exposure".into(), money(exposure)),
+                    ("due".into(), i.due.to_string()),
+                ],
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.invoice.cmp(&b.invoice)));
+    out
+}
+
+/// Precision at k of the model's ranking and of the baseline's (biggest
+/// exposure first) against the invoices that were in fact paid late.
+#[derive(Clone, Debug, Default)]
+pub struct Quality {
+    pub k: usize,
+    pub train: usize,
+    pub test: usize,
+    pub late: usize,
+    pub model: f64,
+    pub baseline: f64,
+}
+
+pub fn evaluate(state: &State, asof: NaiveDate, end: NaiveDate, k: usize) -> Option<Quality> {
+    let settled = settled_on(state);
+    let (per, _) = history(state, &settled, asof);
+    let mut ranked = rank(state, &settled, asof, true);
+    // Only invoices whose outcome is known by the end.
+    ranked.retain(|s| {
+        state
+            .invoices
+            .get(&s.invoice)
+            .is_some_and(|i| late_as_of(i.due, settled.get(&i.number).copied(), end).is_some())
+    });
+    let label = |s: &Suggestion| {
+        state
+            .invoices
+            .get(&s.invoice)
+            .is_some_and(|i| late_as_of(i.due, settled.get(&i.number).copied(), end) == Some(true))
+    };
+    let model: Vec<bool> = ranked.iter().map(label).collect();
+    let mut by_exposure = ranked.clone();
+    by_exposure.sort_by(|a, b| b.exposure.cmp(&a.exposure).then(a.invoice.cmp(&b.invoice)));
+    let baseline: Vec<bool> = by_exposure.iter().map(label).collect();
+    Some(Quality {
+        k,
+        train: per.values().map(|(_, n)| *n as usize).sum(),
+        test: ranked.len(),
+        late: model.iter().filter(|l| **l).count(),
+        model: super::stats::precision_at_k(&model, k)?,
+        baseline: super::stats::precision_at_k(&baseline, k)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_as_of_by_hand() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let due = d("2026-03-31");
+        assert_eq!(
+            late_as_of(due, Some(d("2026-03-30")), d("2026-05-01")),
+            Some(false)
+        );
+        assert_eq!(
+            late_as_of(due, Some(d("2026-04-10")), d("2026-05-01")),
+            Some(true)
+        );
+        // Paid after the day asked about: open and overdue then.
+        assert_eq!(
+            late_as_of(due, Some(d("2026-04-10")), d("2026-04-05")),
+            Some(true)
+        );
+        // Open, not yet due: unknown.
+        assert_eq!(late_as_of(due, None, d("2026-03-01")), None);
+    }
+}
