@@ -675,6 +675,16 @@ pub enum CommandBody {
         #[serde(default)]
         customer: Option<Code>,
     },
+    /// Move closed sales orders (every line shipped or cancelled, every
+    /// invoice paid in full, nothing open pointing at them, all of it
+    /// dated before `before`) and their pick lists, shipments, invoices and
+    /// receipts out of memory into the archive; at most `max` orders
+    /// (default 1,000).
+    ArchiveClosed {
+        before: NaiveDate,
+        #[serde(default)]
+        max: Option<u32>,
+    },
 }
 
 impl CommandBody {
@@ -808,6 +818,7 @@ impl CommandBody {
             SetCustomerOverrides { .. } => "set_customer_overrides",
             ConfirmDelivery { .. } => "confirm_delivery",
             InvoiceDue { .. } => "invoice_due",
+            ArchiveClosed { .. } => "archive_closed",
         }
     }
 
@@ -1045,6 +1056,7 @@ pub const NAMES: &[&str] = &[
     "set_customer_overrides",
     "confirm_delivery",
     "invoice_due",
+    "archive_closed",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1148,6 +1160,8 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "set_customer_overrides" => Permission::ManageCustomers,
         "confirm_delivery" => Permission::Ship,
         "invoice_due" => Permission::Invoice,
+        // The controller's: what leaves memory is read from the archive.
+        "archive_closed" => Permission::ClosePeriods,
         _ => return None,
     })
 }

@@ -335,6 +335,10 @@ pub enum Rejection {
     },
     #[error("no shipment is due for invoicing on {as_of}")]
     NothingDue { as_of: NaiveDate },
+    #[error("no closed order dated before {before} to archive")]
+    NothingToArchive { before: NaiveDate },
+    #[error("{kind} {number} is archived: read it with `depot archive show`; nothing can be done against it")]
+    DocumentArchived { kind: String, number: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -423,6 +427,8 @@ pub const ALL_CODES: &[&str] = &[
     "no_backorders",
     "beyond_horizon",
     "nothing_due",
+    "nothing_to_archive",
+    "document_archived",
 ];
 
 impl Rejection {
@@ -513,6 +519,8 @@ impl Rejection {
             Rejection::NoBackorders { .. } => "no_backorders",
             Rejection::BeyondHorizon { .. } => "beyond_horizon",
             Rejection::NothingDue { .. } => "nothing_due",
+            Rejection::NothingToArchive { .. } => "nothing_to_archive",
+            Rejection::DocumentArchived { .. } => "document_archived",
         }
     }
 }
