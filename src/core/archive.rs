@@ -82,7 +82,8 @@ pub struct Archive {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArchivedDoc {
-    Order(ArchivedOrder),
+    /// Boxed: the largest by far (serialized as the order itself).
+    Order(Box<ArchivedOrder>),
     Pick(ArchivedPick),
     Shipment(ArchivedShipment),
     Invoice(Invoice),
@@ -145,7 +146,11 @@ impl Archive {
     /// Every document of the archive, each with its tree key.
     pub fn docs(&self) -> Vec<ArchivedDoc> {
         let mut out = Vec::new();
-        out.extend(self.orders.iter().cloned().map(ArchivedDoc::Order));
+        out.extend(
+            self.orders
+                .iter()
+                .map(|o| ArchivedDoc::Order(Box::new(o.clone()))),
+        );
         out.extend(self.picks.iter().cloned().map(ArchivedDoc::Pick));
         out.extend(self.shipments.iter().cloned().map(ArchivedDoc::Shipment));
         out.extend(self.invoices.iter().cloned().map(ArchivedDoc::Invoice));
@@ -702,7 +707,7 @@ pub fn docs_of_order(archive: &Archive, number: &str) -> Vec<ArchivedDoc> {
     let Some(o) = archive.orders.iter().find(|o| o.order.number == number) else {
         return Vec::new();
     };
-    let mut out = vec![ArchivedDoc::Order(o.clone())];
+    let mut out = vec![ArchivedDoc::Order(Box::new(o.clone()))];
     out.extend(
         archive
             .picks
