@@ -1802,6 +1802,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "a backorder filled",
         "a lot with an expiry date registered",
         "a bank difference written off",
+        "an order archived",
     ] {
         wanted.push(what.to_string());
     }
