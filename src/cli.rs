@@ -221,6 +221,26 @@ pub enum Cmd {
         #[command(subcommand)]
         which: BenchCmd,
     },
+    /// Move closed orders (every line shipped or cancelled, every invoice
+    /// paid in full, nothing open pointing at them) and their pick lists,
+    /// shipments, invoices and receipts out of memory into the store's
+    /// archive (as --operator, with close_periods); the order inquiry and
+    /// `--show` read them from there.
+    Archive {
+        /// Archive what is dated before this day (default: --older-than).
+        #[arg(long)]
+        before: Option<chrono::NaiveDate>,
+        /// Archive what is older than this many days (`365d` or `365`).
+        #[arg(long, default_value = "365d")]
+        older_than: String,
+        /// At most this many orders (default 1,000; at most 10,000).
+        #[arg(long)]
+        max: Option<u32>,
+        /// Print the archived order NUMBER and its documents (JSON)
+        /// instead of archiving.
+        #[arg(long, value_name = "NUMBER")]
+        show: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -510,6 +530,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             entity,
         }) => export(&dir, &kind, format, out.as_deref(), entity.as_deref()),
         Some(Cmd::Check) => check(&dir),
+        Some(Cmd::Archive {
+            before,
+            older_than,
+            max,
+            show,
+        }) => archive(
+            &dir,
+            args.operator.as_deref(),
+            before,
+            &older_than,
+            max,
+            show.as_deref(),
+        ),
         Some(cmd @ Cmd::Report { .. }) => {
             let Some((name, format, options, gl)) = report_options(&cmd) else {
                 bail!("not a report command");
@@ -1494,6 +1527,89 @@ pub fn report_text(
             bail!("reports print as --format table, csv or json")
         }
     })
+}
+
+/// `depot archive`: archive closed orders, or show an archived one.
+fn archive(
+    dir: &Path,
+    operator: Option<&str>,
+    before: Option<chrono::NaiveDate>,
+    older_than: &str,
+    max: Option<u32>,
+    show: Option<&str>,
+) -> Result<ExitCode> {
+    if let Some(number) = show {
+        let store = open_store(dir)?;
+        let docs = store
+            .archived_order(number)
+            .map_err(|e| anyhow!("reading the archive: {e}"))?;
+        if docs.is_empty() {
+            bail!("order {number} is not in the archive");
+        }
+        emit(&serde_json::to_string_pretty(&docs)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let before = match before {
+        Some(d) => d,
+        None => {
+            let days: u32 = older_than
+                .trim()
+                .trim_end_matches('d')
+                .parse()
+                .map_err(|_| {
+                    anyhow!("--older-than {older_than:?} is not a number of days (e.g. 365d)")
+                })?;
+            chrono::Utc::now().date_naive() - chrono::Duration::days(i64::from(days))
+        }
+    };
+    let operator =
+        operator.ok_or_else(|| anyhow!("depot archive needs --operator (who archives)"))?;
+    let engine = open_engine(dir)?;
+    let in_memory = |e: &Engine| e.read(|s| (s.orders.len(), s.invoices.len()));
+    let (orders_before, invoices_before) = in_memory(&engine);
+    let reply = engine.submit(Submission {
+        operator: operator.to_string(),
+        session: "archive".into(),
+        key: None,
+        body: CommandBody::ArchiveClosed { before, max },
+    });
+    let (orders_after, invoices_after) = in_memory(&engine);
+    let shut = engine.shutdown();
+    let reply = reply.map_err(|e| anyhow!("{e}"))?;
+    shut.map_err(|e| anyhow!("{e}"))?;
+    let events = match reply.outcome {
+        Ok(events) => events,
+        Err(r) => bail!("refused ({}): {r}", r.code()),
+    };
+    for e in &events {
+        if let crate::core::Event::Archived(a) = e {
+            crate::say!(
+                "archived {} orders dated before {before} with {} pick lists, {} shipments, {} invoices and {} receipts (record {}); in memory: {orders_before} -> {orders_after} orders, {invoices_before} -> {invoices_after} invoices",
+                a.orders.len(),
+                a.picks.len(),
+                a.shipments.len(),
+                a.invoices.len(),
+                a.receipts.len(),
+                reply.seq.unwrap_or_default()
+            );
+            let numbers: Vec<&str> = a.orders.iter().map(|o| o.order.number.as_str()).collect();
+            crate::say!(
+                "orders archived: {}{} (`depot archive --show NUMBER` reads one)",
+                numbers
+                    .iter()
+                    .take(10)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if numbers.len() > 10 {
+                    format!(" and {} more", numbers.len() - 10)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(dir: &Path) -> Result<ExitCode> {

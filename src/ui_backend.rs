@@ -67,6 +67,18 @@ impl crate::ui::Backend for EngineBackend {
             .unwrap_or_default()
     }
 
+    fn archived_order(&self, number: &str) -> Vec<crate::core::archive::ArchivedDoc> {
+        self.engine
+            .with_store(|s| match s.archived_order(number) {
+                Ok(docs) => docs,
+                Err(e) => {
+                    tracing::warn!(order = number, error = %e, "archived order unreadable");
+                    Vec::new()
+                }
+            })
+            .unwrap_or_default()
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {
         self.engine
             .with_store(|s| {

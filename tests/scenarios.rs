@@ -438,6 +438,26 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
                 text_of(&serde_json::to_value(&s.invoices[parts[1]]).unwrap()[parts[2]])
             }
+            w if w.starts_with("in_memory:") => {
+                // in_memory:KIND:NUMBER -> does the state hold the document
+                let parts: Vec<&str> = w.splitn(3, ':').collect();
+                let n = parts[2];
+                match parts[1] {
+                    "orders" => s.orders.contains_key(n),
+                    "picks" => s.picks.contains_key(n),
+                    "shipments" => s.shipments.contains_key(n),
+                    "invoices" => s.invoices.contains_key(n),
+                    "receipts" => s.receipts.contains_key(n),
+                    other => panic!("{ctx}: unknown document kind {other}"),
+                }
+                .to_string()
+            }
+            w if w.starts_with("archived:") => {
+                // archived:ORDER -> is the order's number kept as archived
+                s.archived_orders
+                    .contains(&w["archived:".len()..])
+                    .to_string()
+            }
             w if w.starts_with("doc:") => {
                 // doc:KIND:NUMBER:/json/pointer into a document
                 let parts: Vec<&str> = w.splitn(4, ':').collect();

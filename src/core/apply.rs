@@ -226,6 +226,8 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
             .map(|s| vec![s.order.clone()])
             .unwrap_or_default(),
         Event::ChannelPolicySet(_) | Event::CustomerOverridesSet { .. } => Vec::new(),
+        // Its orders leave the state (and their histories with them).
+        Event::Archived(_) => Vec::new(),
     }
 }
 
@@ -366,7 +368,8 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::ChannelPolicySet(_)
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
-        | Event::DeliveryConfirmed { .. } => {}
+        | Event::DeliveryConfirmed { .. }
+        | Event::Archived(_) => {}
     }
     keys.into_iter().collect()
 }
@@ -542,6 +545,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
         | Event::DeliveryConfirmed { .. } => super::channel::apply_event(state, event),
+        Event::Archived(a) => super::archive::apply_archived(state, a),
     }
     super::landed::track(state, event);
 }
@@ -808,6 +812,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::ChannelPolicySet(_)
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
-        | Event::DeliveryConfirmed { .. } => Vec::new(),
+        | Event::DeliveryConfirmed { .. }
+        | Event::Archived(_) => Vec::new(),
     }
 }

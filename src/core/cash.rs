@@ -146,13 +146,7 @@ pub fn receive(
                 value: a.invoice.clone(),
             });
         }
-        let inv = state
-            .invoices
-            .get(&a.invoice)
-            .ok_or_else(|| Rejection::NotFound {
-                kind: RecordKind::Invoice,
-                key: a.invoice.clone(),
-            })?;
+        let inv = super::archive::invoice(state, &a.invoice)?;
         if inv.customer != c.code {
             return Err(Rejection::NotPayable {
                 invoice: a.invoice.clone(),

@@ -694,6 +694,16 @@ pub enum CommandBody {
         until: NaiveDate,
         reason: String,
     },
+    /// Move closed sales orders (every line shipped or cancelled, every
+    /// invoice paid in full, nothing open pointing at them, all of it
+    /// dated before `before`) and their pick lists, shipments, invoices and
+    /// receipts out of memory into the archive; at most `max` orders
+    /// (default 1,000).
+    ArchiveClosed {
+        before: NaiveDate,
+        #[serde(default)]
+        max: Option<u32>,
+    },
 }
 
 impl CommandBody {
@@ -830,6 +840,8 @@ impl CommandBody {
             ReassignClockException { .. } => "reassign_clock_exception",
             CommentClockException { .. } => "comment_clock_exception",
             SnoozeClockException { .. } => "snooze_clock_exception",
+    },
+            ArchiveClosed { .. } => "archive_closed",
         }
     }
 
@@ -1070,6 +1082,7 @@ pub const NAMES: &[&str] = &[
     "reassign_clock_exception",
     "comment_clock_exception",
     "snooze_clock_exception",
+    "archive_closed",
 ];
 
 /// The permission each command needs, by its name: the one table the core
@@ -1175,6 +1188,8 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "set_customer_overrides" => Permission::ManageCustomers,
         "confirm_delivery" => Permission::Ship,
         "invoice_due" => Permission::Invoice,
+        // The controller's: what leaves memory is read from the archive.
+        "archive_closed" => Permission::ClosePeriods,
         _ => return None,
     })
 }

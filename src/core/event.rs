@@ -703,6 +703,11 @@ pub enum Event {
         action: super::exceptions::ClockAction,
         by: Code,
     },
+    /// Closed orders and the documents around them moved out of the
+    /// in-memory state into the archive (issue 21): the event carries the
+    /// documents, so that replay is pure and the store's archive tree is
+    /// written (and rewritten) from the log.
+    Archived(super::archive::Archive),
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -18,6 +18,12 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Violation {
+    #[error("record {seq}: archived {doc} {problem}")]
+    Archive {
+        seq: u64,
+        doc: String,
+        problem: String,
+    },
     #[error("channel policies: {problem}")]
     ChannelPolicy { problem: String },
     #[error("{sku} in {warehouse}: {reserved} reserved, but open order lines hold {lines}")]
@@ -1520,6 +1526,17 @@ impl Replayer {
                 self.journals += 1;
                 self.journal_lines += j.lines.len() as u64;
             }
+            // An archive carries the documents it takes out: they must be
+            // the ones the replay built, and closed.
+            if let Event::Archived(a) = event {
+                super::archive::check_archive(&self.state, a).map_err(|(doc, problem)| {
+                    Violation::Archive {
+                        seq: env.seq,
+                        doc,
+                        problem,
+                    }
+                })?;
+            }
             self.events += 1;
         }
         apply(&mut self.state, env);
@@ -1584,7 +1601,9 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         exception_routing,
         clock_notes,
         channel_policies,
-        kpis
+        kpis,
+        archived_orders,
+        archived_invoices
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");

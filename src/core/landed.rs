@@ -397,7 +397,8 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::ChannelPolicySet(_)
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
-        | Event::DeliveryConfirmed { .. } => {}
+        | Event::DeliveryConfirmed { .. }
+        | Event::Archived(_) => {}
     }
 }
 

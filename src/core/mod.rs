@@ -2,6 +2,7 @@
 //! no randomness: time and ids come in with the command.
 
 pub mod apply;
+pub mod archive;
 pub mod auth;
 pub mod bank;
 pub mod billing;

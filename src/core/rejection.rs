@@ -339,6 +339,10 @@ pub enum Rejection {
     /// cleared, or its promise, must-arrive day or credit moved on).
     #[error("{what} is not an exception now: it cleared or moved on")]
     NotAnException { what: String },
+    #[error("no closed order dated before {before} to archive")]
+    NothingToArchive { before: NaiveDate },
+    #[error("{kind} {number} is archived: read it with `depot archive show`; nothing can be done against it")]
+    DocumentArchived { kind: String, number: String },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -428,6 +432,8 @@ pub const ALL_CODES: &[&str] = &[
     "beyond_horizon",
     "nothing_due",
     "not_an_exception",
+    "nothing_to_archive",
+    "document_archived",
 ];
 
 impl Rejection {
@@ -519,6 +525,8 @@ impl Rejection {
             Rejection::BeyondHorizon { .. } => "beyond_horizon",
             Rejection::NothingDue { .. } => "nothing_due",
             Rejection::NotAnException { .. } => "not_an_exception",
+            Rejection::NothingToArchive { .. } => "nothing_to_archive",
+            Rejection::DocumentArchived { .. } => "document_archived",
         }
     }
 }

@@ -139,13 +139,8 @@ pub fn authorize(
     reason: &str,
     lines: &[ReturnInput],
 ) -> Result<Vec<Event>, Rejection> {
-    let inv = state
-        .invoices
-        .get(invoice)
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Invoice,
-            key: invoice.to_string(),
-        })?;
+    // An archived invoice is closed: nothing is returned against it.
+    let inv = super::archive::invoice(state, invoice)?;
     validate::text("reason", reason, true)?;
     if lines.is_empty() {
         return Err(not_returnable(invoice, "no line to return"));

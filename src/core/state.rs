@@ -362,6 +362,14 @@ pub struct State {
     /// snoozes, owners), by episode (state version 15).
     #[serde(default)]
     pub clock_notes: Map<super::exceptions::ClockKey, super::exceptions::ClockNote>,
+    /// Numbers of the sales orders and invoices moved to the archive
+    /// (state version 15, issue 21): a command naming one is refused as
+    /// archived rather than unknown; the documents are in the store's
+    /// archive tree.
+    #[serde(default)]
+    pub archived_orders: Set<Code>,
+    #[serde(default)]
+    pub archived_invoices: Set<Code>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

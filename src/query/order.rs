@@ -26,6 +26,8 @@ pub struct OrderLife {
     /// rules when it was placed (None: no channel policy; the customer's
     /// record decided).
     pub policy: Option<crate::core::channel::Effective>,
+    /// Read from the archive (issue 21): closed and moved out of memory.
+    pub archived: bool,
 }
 
 /// The life of order `number` (None: no such order).
@@ -86,7 +88,25 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         credit_memos,
         deposit: s.deposits.get(number).cloned(),
         policy: s.order_policies.get(number).cloned(),
+        archived: s.archived_orders.contains(number),
     })
+}
+
+/// The life of an archived order, from its documents as the store's
+/// archive returns them (`Store::archived_order`), and the view of the
+/// state with them put back that its history and journals are read
+/// through. None when `docs` do not hold the order.
+pub fn archived_life(
+    s: &State,
+    number: &str,
+    docs: &[crate::core::archive::ArchivedDoc],
+) -> Option<(State, OrderLife)> {
+    if docs.is_empty() {
+        return None;
+    }
+    let view = crate::core::archive::with_docs(s, docs);
+    let life = order_life(&view, number)?;
+    Some((view, life))
 }
 
 /// Orders of a customer, newest first (all orders when `customer` is

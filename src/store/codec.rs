@@ -40,11 +40,17 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// overrides of them, what decided each order's policies, and confirmed
 /// deliveries (issue 20). 14: the KPIs kept by `apply` (issue 23); an
 /// older store's snapshot is skipped and the replay rebuilds them.
+/// 15: the numbers of archived orders and invoices (issue 21), and
+/// what was said about the exceptions computed on the clock (issue 20).
 pub const STATE_VERSION: u8 = 15;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
 pub const SNAPSHOT_MAGIC: [u8; 4] = [b'D', b'P', b'S', STATE_VERSION];
+/// Archived documents (issue 21) carry their own magic too (not "DPT":
+/// the raw scan must never take one for a log record); the sequence
+/// number in their frame is the record that archived them.
+pub const ARCHIVE_MAGIC: [u8; 4] = *b"DPA\x01";
 /// Bytes before the payload.
 pub const FRAME_HEADER_LEN: usize = 20;
 
@@ -83,6 +89,24 @@ pub fn encode<T: Serialize>(seq: u64, value: &T) -> Result<Vec<u8>, CodecError> 
 /// Encode a snapshot (the state after record `seq`).
 pub fn encode_snapshot<T: Serialize>(seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {
     encode_as(SNAPSHOT_MAGIC, seq, value)
+}
+
+/// Encode an archived document (archived by record `seq`).
+pub fn encode_archived<T: Serialize>(seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {
+    encode_as(ARCHIVE_MAGIC, seq, value)
+}
+
+/// Check and decode an archived document's frame: (record that archived
+/// it, document).
+pub fn decode_archived<T: DeserializeOwned>(bytes: &[u8]) -> Result<(u64, T), CodecError> {
+    let seq = archived_seq(bytes).ok_or(CodecError::Short(bytes.len()))?;
+    Ok((seq, decode_payload(unframe_as(ARCHIVE_MAGIC, seq, bytes)?)?))
+}
+
+/// The record that archived the document framed in `bytes`.
+pub fn archived_seq(bytes: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = bytes.get(4..12)?.try_into().ok()?;
+    Some(u64::from_be_bytes(b))
 }
 
 fn encode_as<T: Serialize>(magic: [u8; 4], seq: u64, value: &T) -> Result<Vec<u8>, CodecError> {

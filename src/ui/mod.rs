@@ -56,6 +56,12 @@ pub trait Backend {
         let _ = seqs;
         Vec::new()
     }
+    /// An archived order and the documents archived with it (issue 21);
+    /// empty when this backend keeps no archive or it has no such order.
+    fn archived_order(&self, number: &str) -> Vec<crate::core::archive::ArchivedDoc> {
+        let _ = number;
+        Vec::new()
+    }
     /// The log records `from..=to` that this backend can read, in order
     /// (the audit screen reads the log once, then what is new).
     fn log_range(&self, from: u64, to: u64) -> Vec<crate::core::Envelope> {

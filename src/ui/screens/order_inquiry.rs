@@ -9,7 +9,7 @@
 use crate::core::sales::OrderStatus;
 use crate::core::State;
 use crate::query::order::{
-    order_history, order_journals, order_life, HistoryRow, JournalOf, OrderLife,
+    archived_life, order_history, order_journals, order_life, HistoryRow, JournalOf, OrderLife,
 };
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
@@ -84,12 +84,12 @@ impl OrderInquiry {
 
     /// The open order's history, read from the log once per order and
     /// view (a handful of records: O(records of the order)).
-    fn history(&mut self, ctx: &Ctx, number: &str) -> &History {
+    /// `s`: the state, or the view of it with an archived order put back.
+    fn history(&mut self, ctx: &Ctx, s: &State, number: &str) -> &History {
         if !matches!(&self.history, Some(h) if h.order == number && h.seq == ctx.view.seq) {
             self.history = None;
         }
         self.history.get_or_insert_with(|| {
-            let s = ctx.state();
             let seqs = s.order_history.get(number).cloned().unwrap_or_default();
             let records = ctx.backend.records(&seqs);
             History {
@@ -116,6 +116,10 @@ impl OrderInquiry {
                 .or_else(|| s.shipments.get(&upper).map(|sh| vec![sh.order.clone()]))
                 .or_else(|| s.picks.get(&upper).map(|p| vec![p.order.clone()]))
                 .unwrap_or_default();
+            // An archived order is found by its number (issue 21).
+            if s.archived_orders.contains(&upper) {
+                by_doc.push(upper.clone());
+            }
             by_doc.sort();
             by_doc.dedup();
             // The customers the filter names (by code or name), found
@@ -308,9 +312,19 @@ impl Screen for OrderInquiry {
         if matches!(self.focus, Focus::Detail | Focus::Journal) {
             let number = rows.get(self.selected).cloned().unwrap_or_default();
             let journal = self.focus == Focus::Journal;
-            let lines = match order_life(s, &number) {
-                Some(life) => {
-                    let h = self.history(ctx, &number);
+            // An order not in memory is read from the archive.
+            let found = match order_life(s, &number) {
+                Some(life) => Some((None, life)),
+                None if s.archived_orders.contains(&number) => {
+                    archived_life(s, &number, &ctx.backend.archived_order(&number))
+                        .map(|(view, life)| (Some(view), life))
+                }
+                None => None,
+            };
+            let lines = match found {
+                Some((view, life)) => {
+                    let s = view.as_ref().unwrap_or(s);
+                    let h = self.history(ctx, s, &number);
                     if journal {
                         journal_lines(s, &life, h, theme)
                     } else {
@@ -318,6 +332,11 @@ impl Screen for OrderInquiry {
                         out.extend(history_lines(h, theme));
                         out
                     }
+                }
+                None if s.archived_orders.contains(&number) => {
+                    vec![Line::from(format!(
+                        "order {number} is archived, but the archive cannot return it"
+                    ))]
                 }
                 None => vec![Line::from("no such order")],
             };
@@ -337,8 +356,21 @@ impl Screen for OrderInquiry {
         let w = rest.width as usize;
         let items: Vec<ListItem> = rows
             .iter()
-            .filter_map(|n| s.orders.get(n))
+            .filter_map(|n| match s.orders.get(n) {
+                Some(o) => Some(Ok(o)),
+                None if s.archived_orders.contains(n) => Some(Err(n)),
+                None => None,
+            })
             .map(|o| {
+                let o = match o {
+                    Ok(o) => o,
+                    Err(n) => {
+                        return ListItem::new(fit(
+                            &format!("{n:<10} archived (Enter reads it from the archive)"),
+                            w,
+                        ))
+                    }
+                };
                 let name = s
                     .customers
                     .get(&o.customer)
@@ -445,6 +477,14 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
         Line::from(vec![
             Span::styled(format!("{} ", o.number), theme.good()),
             Span::raw(format!("{} {}", o.customer, name)),
+            Span::styled(
+                if life.archived {
+                    "  ARCHIVED (read from the archive)"
+                } else {
+                    ""
+                },
+                theme.dim(),
+            ),
         ]),
         Line::from(format!(
             "placed {} by {}  requested {}  customer PO {}",

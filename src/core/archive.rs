@@ -1,0 +1,744 @@
+//! Closed documents leave memory (issue 21). `ArchiveClosed` picks the
+//! sales orders that are done with (every line shipped or cancelled, every
+//! invoice of them paid in full, nothing open pointing at them, all of it
+//! dated before a day) and emits one `Archived` event that carries the
+//! documents themselves: the order (with its history and the policy that
+//! decided it), its pick lists, shipments, invoices and the receipts that
+//! paid only those invoices. `apply` removes them from the state; the
+//! balances, ledgers, demand history and KPIs they fed stay, and the
+//! numbers of archived orders and invoices stay so that a command naming
+//! one is refused as archived, not as unknown.
+//!
+//! The event carrying the documents keeps replay pure and the log the
+//! one truth: the store's `archive` tree (kind + number -> document) is
+//! written from the event in the same flush as the record, recovery
+//! rewrites an entry that is missing, and `depot check` holds the event's
+//! documents against the replayed state and against the tree.
+
+use super::billing::Invoice;
+use super::cash::Receipt;
+use super::command::Command;
+use super::event::Event;
+use super::exceptions::Blocked;
+use super::rejection::Rejection;
+use super::sales::{OrderStatus, SalesOrder};
+use super::state::State;
+use super::types::Code;
+use super::warehouse::{PickList, PickStatus, Shipment, ShortReason};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Orders archived by one command when it names no maximum.
+pub const ARCHIVE_ORDERS_DEFAULT: u32 = 1_000;
+/// Orders one command may archive at most (bounds the record's size).
+pub const ARCHIVE_ORDERS_MAX: u32 = 10_000;
+
+/// An archived order with what the state kept beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedOrder {
+    pub order: SalesOrder,
+    /// The log records that touched it (`State::order_history`).
+    pub history: Vec<u64>,
+    /// What decided its policies when it was placed.
+    pub policy: Option<super::channel::Effective>,
+    /// The numbers of the documents archived with it: its pick lists and
+    /// shipments, their invoices, and the receipts that paid those.
+    pub picks: Vec<Code>,
+    pub shipments: Vec<Code>,
+    pub invoices: Vec<Code>,
+    pub receipts: Vec<Code>,
+}
+
+/// An archived pick list with its short reasons and acknowledgements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedPick {
+    pub pick: PickList,
+    pub short_reasons: Vec<(u32, ShortReason)>,
+    pub short_acknowledged: Vec<(u32, Decimal)>,
+}
+
+/// An archived shipment and the day its delivery was confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedShipment {
+    pub shipment: Shipment,
+    pub delivered: Option<NaiveDate>,
+}
+
+/// What one `ArchiveClosed` moved out of memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Archive {
+    /// Everything archived was dated before this day.
+    pub before: NaiveDate,
+    pub orders: Vec<ArchivedOrder>,
+    pub picks: Vec<ArchivedPick>,
+    pub shipments: Vec<ArchivedShipment>,
+    pub invoices: Vec<Invoice>,
+    pub receipts: Vec<Receipt>,
+}
+
+/// One document as the archive tree holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchivedDoc {
+    /// Boxed: the largest by far (serialized as the order itself).
+    Order(Box<ArchivedOrder>),
+    Pick(ArchivedPick),
+    Shipment(ArchivedShipment),
+    Invoice(Invoice),
+    Receipt(Receipt),
+}
+
+/// The kinds of archived documents (the first part of their tree key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Order,
+    Pick,
+    Shipment,
+    Invoice,
+    Receipt,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Order => "order",
+            DocKind::Pick => "pick",
+            DocKind::Shipment => "shipment",
+            DocKind::Invoice => "invoice",
+            DocKind::Receipt => "receipt",
+        }
+    }
+}
+
+/// The archive tree's key of a document: `kind/number`.
+pub fn key(kind: DocKind, number: &str) -> String {
+    format!("{}/{number}", kind.as_str())
+}
+
+impl ArchivedDoc {
+    pub fn kind(&self) -> DocKind {
+        match self {
+            ArchivedDoc::Order(_) => DocKind::Order,
+            ArchivedDoc::Pick(_) => DocKind::Pick,
+            ArchivedDoc::Shipment(_) => DocKind::Shipment,
+            ArchivedDoc::Invoice(_) => DocKind::Invoice,
+            ArchivedDoc::Receipt(_) => DocKind::Receipt,
+        }
+    }
+    pub fn number(&self) -> &str {
+        match self {
+            ArchivedDoc::Order(o) => &o.order.number,
+            ArchivedDoc::Pick(p) => &p.pick.number,
+            ArchivedDoc::Shipment(s) => &s.shipment.number,
+            ArchivedDoc::Invoice(i) => &i.number,
+            ArchivedDoc::Receipt(r) => &r.number,
+        }
+    }
+    pub fn key(&self) -> String {
+        key(self.kind(), self.number())
+    }
+}
+
+impl Archive {
+    /// Every document of the archive, each with its tree key.
+    pub fn docs(&self) -> Vec<ArchivedDoc> {
+        let mut out = Vec::new();
+        out.extend(
+            self.orders
+                .iter()
+                .map(|o| ArchivedDoc::Order(Box::new(o.clone()))),
+        );
+        out.extend(self.picks.iter().cloned().map(ArchivedDoc::Pick));
+        out.extend(self.shipments.iter().cloned().map(ArchivedDoc::Shipment));
+        out.extend(self.invoices.iter().cloned().map(ArchivedDoc::Invoice));
+        out.extend(self.receipts.iter().cloned().map(ArchivedDoc::Receipt));
+        out
+    }
+
+    /// How many documents it holds.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+            + self.picks.len()
+            + self.shipments.len()
+            + self.invoices.len()
+            + self.receipts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Invoices something still open points at: returns, credit and debit
+/// memos, allowances, disputes and their resolutions, open exceptions.
+fn pinned_invoices(state: &State) -> BTreeSet<&Code> {
+    let mut out: BTreeSet<&Code> = BTreeSet::new();
+    out.extend(state.returns.values().map(|r| &r.invoice));
+    out.extend(state.credit_memos.values().map(|m| &m.invoice));
+    out.extend(state.debit_memos.values().map(|m| &m.invoice));
+    out.extend(state.allowances.keys().map(|(i, _)| i));
+    out.extend(state.dispute_by.keys());
+    out.extend(state.dispute_resolutions.values().map(|d| &d.invoice));
+    for b in state.open_exceptions.keys() {
+        if let Blocked::Invoice { number } = b {
+            out.insert(number);
+        }
+    }
+    out
+}
+
+/// Documents an open exception blocks (orders and pick lists).
+fn blocked_docs(state: &State) -> BTreeSet<&Code> {
+    let mut out = BTreeSet::new();
+    for b in state.open_exceptions.keys() {
+        match b {
+            Blocked::Order { number, .. } => {
+                out.insert(number);
+            }
+            Blocked::PickLine { list, .. } | Blocked::Carton { list, .. } => {
+                out.insert(list);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Is the order closed by itself (its own lines, picks, shipments, their
+/// invoices and the receipts of those), all of it dated before `before`?
+fn closed_alone(
+    state: &State,
+    o: &SalesOrder,
+    before: NaiveDate,
+    pinned: &BTreeSet<&Code>,
+    blocked: &BTreeSet<&Code>,
+    deposit_receipts: &BTreeSet<&Code>,
+) -> bool {
+    if !matches!(o.status, OrderStatus::Open | OrderStatus::Cancelled) || o.date >= before {
+        return false;
+    }
+    let lines_done = o.lines.iter().all(|l| {
+        (l.cancelled || l.shipped >= l.qty)
+            && l.reserved.is_zero()
+            && l.picked.is_zero()
+            && l.backordered.is_zero()
+    });
+    if !lines_done || blocked.contains(&o.number) || state.deposits.contains_key(&o.number) {
+        return false;
+    }
+    let none = Vec::new();
+    let picks = state.index.picks_by_order.get(&o.number).unwrap_or(&none);
+    for p in picks {
+        let Some(p) = state.picks.get(p) else {
+            return false;
+        };
+        if p.status == PickStatus::Open || p.wave.is_some() || blocked.contains(&p.number) {
+            return false;
+        }
+    }
+    let shipments = state
+        .index
+        .shipments_by_order
+        .get(&o.number)
+        .unwrap_or(&none);
+    for s in shipments {
+        let Some(s) = state.shipments.get(s) else {
+            return false;
+        };
+        if s.date >= before
+            || state
+                .deliveries
+                .get(&s.number)
+                .is_some_and(|d| *d >= before)
+        {
+            return false;
+        }
+        let Some(inv) = s.invoice.as_ref().and_then(|i| state.invoices.get(i)) else {
+            return false;
+        };
+        if !invoice_closed(inv, before) || pinned.contains(&inv.number) {
+            return false;
+        }
+        for r in state
+            .index
+            .receipts_by_invoice
+            .get(&inv.number)
+            .unwrap_or(&none)
+        {
+            let Some(r) = state.receipts.get(r) else {
+                return false;
+            };
+            if r.date >= before || deposit_receipts.contains(&r.number) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn invoice_closed(inv: &Invoice, before: NaiveDate) -> bool {
+    inv.open.is_zero()
+        && inv.base_open.is_zero()
+        && inv.disputed.is_zero()
+        && inv.date < before
+        && !inv.shipments.is_empty()
+}
+
+/// The orders of an invoice (through its shipments).
+fn invoice_orders<'a>(
+    state: &'a State,
+    inv: &'a Invoice,
+) -> impl Iterator<Item = Option<&'a Code>> {
+    inv.shipments
+        .iter()
+        .map(|s| state.shipments.get(s).map(|s| &s.order))
+}
+
+/// Does everything the order's invoices and receipts reach belong to
+/// orders in `set`?
+fn contained(state: &State, number: &str, set: &BTreeSet<Code>) -> bool {
+    let none = Vec::new();
+    let in_set =
+        |inv: &Invoice| invoice_orders(state, inv).all(|o| o.is_some_and(|o| set.contains(o)));
+    for s in state.index.shipments_by_order.get(number).unwrap_or(&none) {
+        let Some(inv) = state
+            .shipments
+            .get(s)
+            .and_then(|s| s.invoice.as_ref())
+            .and_then(|i| state.invoices.get(i))
+        else {
+            return false;
+        };
+        if !in_set(inv) {
+            return false;
+        }
+        for r in state
+            .index
+            .receipts_by_invoice
+            .get(&inv.number)
+            .unwrap_or(&none)
+        {
+            let Some(r) = state.receipts.get(r) else {
+                return false;
+            };
+            for a in &r.applications {
+                match state.invoices.get(&a.invoice) {
+                    Some(other) if !other.shipments.is_empty() && in_set(other) => {}
+                    _ => return false,
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Drop from `set` every order whose documents reach outside it, until
+/// none does.
+fn close_over(state: &State, set: &mut BTreeSet<Code>) {
+    loop {
+        let out: Vec<Code> = set
+            .iter()
+            .filter(|n| !contained(state, n, set))
+            .cloned()
+            .collect();
+        if out.is_empty() {
+            return;
+        }
+        for n in out {
+            set.remove(&n);
+        }
+    }
+}
+
+/// The orders `ArchiveClosed` would archive, at most `max`, by number.
+pub fn closed_orders(state: &State, before: NaiveDate, max: usize) -> BTreeSet<Code> {
+    let pinned = pinned_invoices(state);
+    let blocked = blocked_docs(state);
+    let deposit_receipts: BTreeSet<&Code> = state
+        .deposits
+        .values()
+        .flat_map(|d| d.receipts.iter())
+        .collect();
+    let mut set: BTreeSet<Code> = state
+        .orders
+        .values()
+        .filter(|o| closed_alone(state, o, before, &pinned, &blocked, &deposit_receipts))
+        .map(|o| o.number.clone())
+        .collect();
+    close_over(state, &mut set);
+    if set.len() > max {
+        set = set.into_iter().take(max).collect();
+        close_over(state, &mut set);
+    }
+    set
+}
+
+/// The archive of `orders` and the documents around them, from the state.
+pub fn gather(state: &State, before: NaiveDate, orders: &BTreeSet<Code>) -> Archive {
+    let mut a = Archive {
+        before,
+        ..Archive::default()
+    };
+    let none = Vec::new();
+    let mut invoices: BTreeSet<&Code> = BTreeSet::new();
+    let mut receipts: BTreeSet<&Code> = BTreeSet::new();
+    for n in orders {
+        let Some(o) = state.orders.get(n) else {
+            continue;
+        };
+        let picks = state
+            .index
+            .picks_by_order
+            .get(n)
+            .cloned()
+            .unwrap_or_default();
+        let shipments = state
+            .index
+            .shipments_by_order
+            .get(n)
+            .cloned()
+            .unwrap_or_default();
+        let mut its_invoices: Vec<Code> = shipments
+            .iter()
+            .filter_map(|s| state.shipments.get(s).and_then(|s| s.invoice.clone()))
+            .collect();
+        its_invoices.sort();
+        its_invoices.dedup();
+        let mut its_receipts: Vec<Code> = its_invoices
+            .iter()
+            .flat_map(|i| {
+                state
+                    .index
+                    .receipts_by_invoice
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        its_receipts.sort();
+        its_receipts.dedup();
+        a.orders.push(ArchivedOrder {
+            order: o.clone(),
+            history: state.order_history.get(n).cloned().unwrap_or_default(),
+            policy: state.order_policies.get(n).cloned(),
+            picks,
+            shipments,
+            invoices: its_invoices,
+            receipts: its_receipts,
+        });
+        for p in state.index.picks_by_order.get(n).unwrap_or(&none) {
+            if let Some(p) = state.picks.get(p) {
+                let key = |line: u32| (p.number.clone(), line);
+                a.picks.push(ArchivedPick {
+                    pick: p.clone(),
+                    short_reasons: p
+                        .lines
+                        .iter()
+                        .filter_map(|l| state.short_reasons.get(&key(l.line)).map(|v| (l.line, *v)))
+                        .collect(),
+                    short_acknowledged: p
+                        .lines
+                        .iter()
+                        .filter_map(|l| {
+                            state
+                                .short_acknowledged
+                                .get(&key(l.line))
+                                .map(|v| (l.line, *v))
+                        })
+                        .collect(),
+                });
+            }
+        }
+        for s in state.index.shipments_by_order.get(n).unwrap_or(&none) {
+            if let Some(s) = state.shipments.get(s) {
+                a.shipments.push(ArchivedShipment {
+                    shipment: s.clone(),
+                    delivered: state.deliveries.get(&s.number).copied(),
+                });
+                invoices.extend(s.invoice.iter());
+            }
+        }
+    }
+    for i in invoices {
+        if let Some(inv) = state.invoices.get(i) {
+            a.invoices.push(inv.clone());
+        }
+        receipts.extend(state.index.receipts_by_invoice.get(i).unwrap_or(&none));
+    }
+    for r in receipts {
+        if let Some(r) = state.receipts.get(r) {
+            a.receipts.push(r.clone());
+        }
+    }
+    a
+}
+
+/// `ArchiveClosed`: archive the closed orders dated before `before` (at
+/// most `max`), with their documents.
+pub fn archive_closed(
+    state: &State,
+    _cmd: &Command,
+    before: NaiveDate,
+    max: Option<u32>,
+) -> Result<Vec<Event>, Rejection> {
+    let max = max.unwrap_or(ARCHIVE_ORDERS_DEFAULT);
+    if max == 0 || max > ARCHIVE_ORDERS_MAX {
+        return Err(Rejection::OutOfRange {
+            field: "max".into(),
+            value: max.to_string(),
+            min: "1".into(),
+            max: ARCHIVE_ORDERS_MAX.to_string(),
+        });
+    }
+    let orders = closed_orders(state, before, max as usize);
+    if orders.is_empty() {
+        return Err(Rejection::NothingToArchive { before });
+    }
+    Ok(vec![Event::Archived(gather(state, before, &orders))])
+}
+
+/// Move the archive's documents out of the state (and out of every index
+/// that would name them); keep their numbers so that a command naming one
+/// is told it is archived.
+pub fn apply_archived(state: &mut State, a: &Archive) {
+    for o in &a.orders {
+        let n = &o.order.number;
+        state.orders.remove(n);
+        state.order_history.remove(n);
+        state.order_policies.remove(n);
+        state.index.picks_by_order.remove(n);
+        state.index.shipments_by_order.remove(n);
+        state.archived_orders.insert(n.clone());
+    }
+    for p in &a.picks {
+        let n = &p.pick.number;
+        state.picks.remove(n);
+        state.index.open_picks.remove(n);
+        for l in &p.pick.lines {
+            let k = (n.clone(), l.line);
+            state.short_reasons.remove(&k);
+            state.short_acknowledged.remove(&k);
+        }
+    }
+    for s in &a.shipments {
+        let n = &s.shipment.number;
+        state.shipments.remove(n);
+        state.deliveries.remove(n);
+    }
+    for i in &a.invoices {
+        state.invoices.remove(&i.number);
+        state.index.receipts_by_invoice.remove(&i.number);
+        state.archived_invoices.insert(i.number.clone());
+    }
+    for r in &a.receipts {
+        state.receipts.remove(&r.number);
+    }
+}
+
+/// Are the archive's documents those of the state it is applied to, and
+/// closed? What `depot check` (through the replay) and the scenario tests
+/// hold every `Archived` event to: `Err` names the document.
+pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)> {
+    let bad = |kind: DocKind, n: &str, why: &str| Err((key(kind, n), why.to_string()));
+    let mut shipments: BTreeSet<&Code> = BTreeSet::new();
+    let mut invoices: BTreeSet<&Code> = BTreeSet::new();
+    for o in &a.orders {
+        let n = &o.order.number;
+        if state.orders.get(n) != Some(&o.order)
+            || state.order_history.get(n).cloned().unwrap_or_default() != o.history
+            || state.order_policies.get(n) != o.policy.as_ref()
+        {
+            return bad(DocKind::Order, n, "differs from the replayed order");
+        }
+        let open = o
+            .order
+            .lines
+            .iter()
+            .any(|l| (!l.cancelled && l.shipped < l.qty) || !l.reserved.is_zero());
+        if open || o.order.date >= a.before {
+            return bad(DocKind::Order, n, "is not closed before the archive's day");
+        }
+    }
+    for p in &a.picks {
+        let n = &p.pick.number;
+        if state.picks.get(n) != Some(&p.pick) || p.pick.status == PickStatus::Open {
+            return bad(
+                DocKind::Pick,
+                n,
+                "differs from the replayed pick list or is open",
+            );
+        }
+        if !a.orders.iter().any(|o| o.order.number == p.pick.order) {
+            return bad(DocKind::Pick, n, "belongs to an order not archived");
+        }
+    }
+    for s in &a.shipments {
+        let n = &s.shipment.number;
+        if state.shipments.get(n) != Some(&s.shipment)
+            || state.deliveries.get(n).copied() != s.delivered
+        {
+            return bad(DocKind::Shipment, n, "differs from the replayed shipment");
+        }
+        if !a.orders.iter().any(|o| o.order.number == s.shipment.order) {
+            return bad(DocKind::Shipment, n, "belongs to an order not archived");
+        }
+        let Some(i) = &s.shipment.invoice else {
+            return bad(DocKind::Shipment, n, "is not invoiced");
+        };
+        shipments.insert(n);
+        invoices.insert(i);
+    }
+    for i in &a.invoices {
+        let n = &i.number;
+        if state.invoices.get(n) != Some(i) {
+            return bad(DocKind::Invoice, n, "differs from the replayed invoice");
+        }
+        if !i.open.is_zero() || !i.disputed.is_zero() {
+            return bad(DocKind::Invoice, n, "is not paid in full");
+        }
+        if !invoices.remove(n) || i.shipments.iter().any(|s| !shipments.contains(s)) {
+            return bad(DocKind::Invoice, n, "bills a shipment not archived");
+        }
+    }
+    if let Some(n) = invoices.into_iter().next() {
+        return bad(
+            DocKind::Invoice,
+            n,
+            "invoices an archived shipment but is not archived",
+        );
+    }
+    for r in &a.receipts {
+        let n = &r.number;
+        if state.receipts.get(n) != Some(r) {
+            return bad(DocKind::Receipt, n, "differs from the replayed receipt");
+        }
+        if r.applications
+            .iter()
+            .any(|x| !a.invoices.iter().any(|i| i.number == x.invoice))
+        {
+            return bad(DocKind::Receipt, n, "pays an invoice not archived");
+        }
+    }
+    Ok(())
+}
+
+/// An invoice by number: refused as archived when it was, else unknown.
+pub fn invoice<'a>(state: &'a State, number: &str) -> Result<&'a Invoice, Rejection> {
+    state.invoices.get(number).ok_or_else(|| {
+        if state.archived_invoices.contains(number) {
+            Rejection::DocumentArchived {
+                kind: "invoice".into(),
+                number: number.to_string(),
+            }
+        } else {
+            Rejection::NotFound {
+                kind: super::master::RecordKind::Invoice,
+                key: number.to_string(),
+            }
+        }
+    })
+}
+
+/// A view of `state` with archived documents put back (the order inquiry
+/// reads an archived order through it, exactly as it reads one in
+/// memory). The state itself is not changed: its maps are persistent, so
+/// the view costs the documents put back, not a copy of the state.
+pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
+    let mut s = state.clone();
+    for d in docs {
+        match d {
+            ArchivedDoc::Order(o) => {
+                let n = &o.order.number;
+                s.orders.insert(n.clone(), o.order.clone());
+                s.order_history.insert(n.clone(), o.history.clone());
+                if let Some(p) = &o.policy {
+                    s.order_policies.insert(n.clone(), p.clone());
+                }
+                s.index.picks_by_order.insert(n.clone(), o.picks.clone());
+                s.index
+                    .shipments_by_order
+                    .insert(n.clone(), o.shipments.clone());
+            }
+            ArchivedDoc::Pick(p) => {
+                let n = &p.pick.number;
+                s.picks.insert(n.clone(), p.pick.clone());
+                for (line, r) in &p.short_reasons {
+                    s.short_reasons.insert((n.clone(), *line), *r);
+                }
+                for (line, q) in &p.short_acknowledged {
+                    s.short_acknowledged.insert((n.clone(), *line), *q);
+                }
+            }
+            ArchivedDoc::Shipment(sh) => {
+                let n = &sh.shipment.number;
+                s.shipments.insert(n.clone(), sh.shipment.clone());
+                if let Some(d) = sh.delivered {
+                    s.deliveries.insert(n.clone(), d);
+                }
+            }
+            ArchivedDoc::Invoice(i) => {
+                s.invoices.insert(i.number.clone(), i.clone());
+            }
+            ArchivedDoc::Receipt(r) => {
+                for a in &r.applications {
+                    let list = s
+                        .index
+                        .receipts_by_invoice
+                        .entry(a.invoice.clone())
+                        .or_default();
+                    if !list.contains(&r.number) {
+                        list.push(r.number.clone());
+                    }
+                }
+                s.receipts.insert(r.number.clone(), r.clone());
+            }
+        }
+    }
+    s
+}
+
+/// The documents of `archive` that belong to order `number` (the order
+/// first), as `Store::archived_order` returns them; empty when the order
+/// is not in it.
+pub fn docs_of_order(archive: &Archive, number: &str) -> Vec<ArchivedDoc> {
+    let Some(o) = archive.orders.iter().find(|o| o.order.number == number) else {
+        return Vec::new();
+    };
+    let mut out = vec![ArchivedDoc::Order(Box::new(o.clone()))];
+    out.extend(
+        archive
+            .picks
+            .iter()
+            .filter(|p| o.picks.contains(&p.pick.number))
+            .cloned()
+            .map(ArchivedDoc::Pick),
+    );
+    out.extend(
+        archive
+            .shipments
+            .iter()
+            .filter(|s| o.shipments.contains(&s.shipment.number))
+            .cloned()
+            .map(ArchivedDoc::Shipment),
+    );
+    out.extend(
+        archive
+            .invoices
+            .iter()
+            .filter(|i| o.invoices.contains(&i.number))
+            .cloned()
+            .map(ArchivedDoc::Invoice),
+    );
+    out.extend(
+        archive
+            .receipts
+            .iter()
+            .filter(|r| o.receipts.contains(&r.number))
+            .cloned()
+            .map(ArchivedDoc::Receipt),
+    );
+    out
+}
