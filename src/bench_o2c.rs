@@ -134,18 +134,7 @@ pub(crate) fn cycle_lines(
         other => bail!("no pick list: {other:?}"),
     };
     for l in &list.lines {
-        run(
-            "BENCH",
-            CommandBody::ConfirmPick {
-                list: list.number.clone(),
-                line: l.line,
-                bin: l.bin.clone(),
-                item: l.sku.clone(),
-                qty: Some(l.qty),
-                short: false,
-                reason: None,
-            },
-        )?;
+        run("BENCH", CommandBody::pick_in_full(&list.number, l))?;
     }
     let mut contents = Vec::new();
     let mut kg = Decimal::ZERO;

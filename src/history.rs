@@ -559,18 +559,7 @@ fn ship(
     let mut contents = Vec::new();
     let mut kg = Decimal::ZERO;
     for l in &list.lines {
-        r.run(
-            OPERATOR,
-            CommandBody::ConfirmPick {
-                list: list.number.clone(),
-                line: l.line,
-                bin: l.bin.clone(),
-                item: l.sku.clone(),
-                qty: Some(l.qty),
-                short: false,
-                reason: None,
-            },
-        )?;
+        r.run(OPERATOR, CommandBody::pick_in_full(&list.number, l))?;
         contents.push(crate::core::pack::CartonInput {
             item: l.sku.clone(),
             qty: Some(l.qty),

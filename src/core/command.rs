@@ -707,6 +707,20 @@ pub enum CommandBody {
 }
 
 impl CommandBody {
+    /// Confirm a pick line in full, from its own bin (demos, benches and
+    /// generated history pick what the list asks).
+    pub fn pick_in_full(list: &str, l: &crate::core::warehouse::PickLine) -> CommandBody {
+        CommandBody::ConfirmPick {
+            list: list.to_string(),
+            line: l.line,
+            bin: l.bin.clone(),
+            item: l.sku.clone(),
+            qty: Some(l.qty),
+            short: false,
+            reason: None,
+        }
+    }
+
     /// The permission an operator needs to issue this command.
     pub fn permission(&self) -> Permission {
         // Fail closed: a name missing from the table needs an admin.
@@ -840,7 +854,6 @@ impl CommandBody {
             ReassignClockException { .. } => "reassign_clock_exception",
             CommentClockException { .. } => "comment_clock_exception",
             SnoozeClockException { .. } => "snooze_clock_exception",
-    },
             ArchiveClosed { .. } => "archive_closed",
         }
     }

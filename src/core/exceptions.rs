@@ -1356,14 +1356,9 @@ fn text(field: &str, s: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Reassign an open exception to a role or an operator.
-pub fn reassign(
-    state: &State,
-    cmd: &Command,
-    id: u64,
-    to: &Owner,
-) -> Result<Vec<Event>, Rejection> {
-    let x = open_exception(state, id)?;
+/// An exception owned by `owner` may go to `to`: an active operator or a
+/// role, and somebody else.
+fn may_reassign(state: &State, owner: &Owner, to: &Owner) -> Result<(), Rejection> {
     if let Owner::Operator(o) = to {
         if !state.operators.get(o).is_some_and(|op| op.active) {
             return Err(Rejection::NotFound {
@@ -1372,9 +1367,21 @@ pub fn reassign(
             });
         }
     }
-    if x.owner == *to {
+    if owner == to {
         return Err(Rejection::NoChange);
     }
+    Ok(())
+}
+
+/// Reassign an open exception to a role or an operator.
+pub fn reassign(
+    state: &State,
+    cmd: &Command,
+    id: u64,
+    to: &Owner,
+) -> Result<Vec<Event>, Rejection> {
+    let x = open_exception(state, id)?;
+    may_reassign(state, &x.owner, to)?;
     Ok(vec![Event::ExceptionReassigned {
         id,
         owner: to.clone(),
@@ -2038,19 +2045,7 @@ pub fn clock_action(
         what: key.to_string(),
     })?;
     match action {
-        ClockAction::Reassign { to } => {
-            if let Owner::Operator(o) = to {
-                if !state.operators.get(o).is_some_and(|op| op.active) {
-                    return Err(Rejection::NotFound {
-                        kind: RecordKind::Operator,
-                        key: o.clone(),
-                    });
-                }
-            }
-            if x.owner == *to {
-                return Err(Rejection::NoChange);
-            }
-        }
+        ClockAction::Reassign { to } => may_reassign(state, &x.owner, to)?,
         ClockAction::Comment { text: t } => text("text", t)?,
         ClockAction::Snooze { until, reason } => {
             text("reason", reason)?;

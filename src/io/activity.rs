@@ -335,15 +335,7 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
                 &what,
                 d,
                 "PICK1",
-                CommandBody::ConfirmPick {
-                    list: list.number.clone(),
-                    line: l.line,
-                    bin: l.bin.clone(),
-                    item: l.sku.clone(),
-                    qty: Some(l.qty),
-                    short: false,
-                    reason: None,
-                },
+                CommandBody::pick_in_full(&list.number, l),
             )?;
             n += 1;
         }
