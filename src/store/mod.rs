@@ -318,7 +318,22 @@ impl Store {
         };
         if mark > 0 {
             let scan = forensic::scan_files(&raw);
-            if let Some(d) = scan.damaged.iter().find(|d| d.seq(mark) <= mark) {
+            // A damaged copy of a record that has an intact copy too is
+            // what a torn write leaves when sled rewrites a node (a full
+            // disk, a kill): the record is not lost. Should sled prefer
+            // the torn copy, it cuts its log there and the check of the
+            // durable mark below says so; a decoded record is checked
+            // against its own checksum anyway.
+            let intact = if scan.damaged.is_empty() {
+                std::collections::BTreeSet::new()
+            } else {
+                forensic::records_in(&raw).frames.into_keys().collect()
+            };
+            if let Some(d) = scan
+                .damaged
+                .iter()
+                .find(|d| d.seq(mark) <= mark && !intact.contains(&d.seq(mark)))
+            {
                 return Err(StoreError::Corrupt {
                     seq: d.seq(mark),
                     reason: format!("checksum mismatch at byte {} of the store file", d.offset),
@@ -332,7 +347,7 @@ impl Store {
         // Looked for only when sled refuses to open, never while another
         // process may be writing one (sled's own lock is taken first, so
         // a holder whose LOCK file was deleted is "in use", not cleaned).
-        let db = match open_sled(&sled_dir) {
+        let db = match open_sled_ours(&sled_dir) {
             Ok(db) => db,
             Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
                 let leftovers = sled_leftovers(&sled_dir);
@@ -491,9 +506,6 @@ impl Store {
     fn write_mark(&self, seq: u64, sync: bool) -> Result<(), StoreError> {
         use std::os::unix::fs::FileExt;
         let path = self.dir.join(MARK_FILE);
-        if self.take_fault(Fault::NoSpaceMark) {
-            return Err(self.no_space(enospc()));
-        }
         let write = || -> std::io::Result<()> {
             let mut guard = match self.mark_file.lock() {
                 Ok(g) => g,
@@ -704,6 +716,12 @@ impl Store {
         if count {
             self.flushes
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // A test's full disk at the mark lands on a commit's mark,
+            // never on a snapshot's (saved on their own thread at any
+            // moment, which made the test's outcome a race).
+            if self.take_fault(Fault::NoSpaceMark) {
+                return Err(self.no_space(enospc()));
+            }
         }
         // Not fsynced: it survives a killed process (page cache), and a
         // stale mark after a power loss only weakens detection.
@@ -1349,18 +1367,7 @@ fn rebuild_log(
         "moving the rebuilt log to {}",
         sled_dir.display()
     )))?;
-    // sled lets go of the file lock of the database just built a moment
-    // after its handle is dropped (its threads end on their own).
-    let mut tries = 0;
-    let db = loop {
-        match open_sled(sled_dir) {
-            Err(StoreError::Locked { .. }) if tries < 100 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            other => break other?,
-        }
-    };
+    let db = open_sled_ours(sled_dir)?;
     let note = format!(
         "sled could not open {} ({why}), but every record of the log, 1 to {last}, is intact in \
          its files (what is damaged is sled's own metadata or a snapshot): the log was rebuilt \
@@ -1493,6 +1500,25 @@ fn take_lock(dir: &Path) -> Result<File, StoreError> {
         .and_then(|_| file.sync_all())
         .map_err(io(format!("writing {}", path.display())))?;
     Ok(file)
+}
+
+/// Open sled under our own LOCK: sled lets go of its file lock a moment
+/// after the last handle of a database is dropped (its threads end on
+/// their own), so a store closed and opened again in one process (a
+/// rebuilt log, a test, a restart of `depot serve`'s store) may find it
+/// still held for a few milliseconds. Wait for that, up to 5 s; past it,
+/// another process holds it (its LOCK file was removed or replaced).
+fn open_sled_ours(dir: &Path) -> Result<sled::Db, StoreError> {
+    let mut tries = 0;
+    loop {
+        match open_sled(dir) {
+            Err(StoreError::Locked { .. }) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Open sled. sled 0.34 panics (rather than erring) on some damaged
