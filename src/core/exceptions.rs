@@ -1851,9 +1851,10 @@ impl ClockException {
     }
 }
 
-/// The owner and severity of a clock-computed exception: routed, a role
-/// up for each time the age passed the service level... once: escalation
-/// goes one step, as `escalate` does for stored ones.
+/// The owner of a clock-computed exception, with what was said about it:
+/// whoever it was given to, else its routed role, one role up once it
+/// has lasted longer than its service level (one step, as `escalate`
+/// takes a stored one).
 fn clock_owner(
     state: &State,
     key: &ClockKey,
