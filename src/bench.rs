@@ -2,7 +2,6 @@
 //! Benchmarks measure; tests never assert on time.
 
 use crate::cli::BenchCmd;
-use crate::core::auth::Role;
 use crate::core::master::*;
 use crate::core::types::Currency;
 use crate::core::{execute, Command, CommandBody, State};
@@ -52,15 +51,7 @@ impl Drop for TempDir {
 }
 
 fn admin() -> CommandBody {
-    CommandBody::CreateOperator(Operator {
-        code: "ADMIN".into(),
-        name: "Bench admin".into(),
-        roles: vec![Role::Admin],
-        ssh_keys: vec![],
-        default_warehouse: None,
-        keymap: String::new(),
-        active: true,
-    })
+    CommandBody::CreateOperator(Operator::admin("ADMIN", "Bench admin"))
 }
 
 fn terms(n: u64) -> CommandBody {

@@ -3,7 +3,6 @@
 //! demo distributor, in memory (decide + apply) and durable through the
 //! engine with K concurrent submitters (each its own customers).
 
-use crate::core::auth::Role;
 use crate::core::cash::{ApplyTo, Method};
 use crate::core::master::Operator;
 use crate::core::sales::LineInput;
@@ -24,15 +23,10 @@ const BENCH_STOCK: i64 = 100_000_000;
 /// three items in their own bins, and a bench operator with every role.
 pub fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
     let mut out = crate::io::demo::commands(today, 0).map_err(|e| anyhow!("{e}"))?;
-    out.push(CommandBody::CreateOperator(Operator {
-        code: "BENCH".into(),
-        name: "Bench operator".into(),
-        roles: vec![Role::Admin],
-        ssh_keys: vec![],
-        default_warehouse: None,
-        keymap: String::new(),
-        active: true,
-    }));
+    out.push(CommandBody::CreateOperator(Operator::admin(
+        "BENCH",
+        "Bench operator",
+    )));
     for (sku, bin) in ITEMS.iter().zip(BINS) {
         out.push(CommandBody::PostOpeningStock {
             warehouse: "CHI".into(),

@@ -18,7 +18,6 @@
 //! Not generated yet (left for later): purchase orders with drifting
 //! supplier lead times, damaged goods and count variances.
 
-use crate::core::auth::Role;
 use crate::core::cash::{ApplyTo, Method};
 use crate::core::master::{Item, ListPrice, Operator};
 use crate::core::sales::LineInput;
@@ -223,15 +222,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
     }
     r.run(
         crate::io::demo::DEMO_ADMIN,
-        CommandBody::CreateOperator(Operator {
-            code: OPERATOR.into(),
-            name: "History generator".into(),
-            roles: vec![Role::Admin],
-            ssh_keys: vec![],
-            default_warehouse: None,
-            keymap: String::new(),
-            active: true,
-        }),
+        CommandBody::CreateOperator(Operator::admin(OPERATOR, "History generator")),
     )?;
     let item_t: Item = r
         .state

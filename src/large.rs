@@ -9,7 +9,6 @@
 //! invoice in ten is left open, so AR aging has something in every bucket.
 
 use crate::bench_o2c::cycle_lines;
-use crate::core::auth::Role;
 use crate::core::master::{Item, ListPrice, Operator};
 use crate::core::{execute, Command, CommandBody, Event, State};
 use crate::engine::{Engine, EngineConfig, Submission};
@@ -181,15 +180,10 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     }
     let mut commands = load(&engine, demo, "the demo")?;
 
-    let mut bodies = vec![CommandBody::CreateOperator(Operator {
-        code: "GEN".into(),
-        name: "History generator".into(),
-        roles: vec![Role::Admin],
-        ssh_keys: vec![],
-        default_warehouse: None,
-        keymap: String::new(),
-        active: true,
-    })];
+    let mut bodies = vec![CommandBody::CreateOperator(Operator::admin(
+        "GEN",
+        "History generator",
+    ))];
     let mut rng = Rng(spec.seed ^ 0x5EED);
     let mut weights: std::collections::HashMap<String, Decimal> =
         std::collections::HashMap::with_capacity(spec.items as usize);

@@ -701,6 +701,22 @@ pub struct Operator {
     pub active: bool,
 }
 
+impl Operator {
+    /// An active admin with no keys, default warehouse or keymap: what
+    /// the demo, the benches and the generated histories sign in as.
+    pub fn admin(code: &str, name: &str) -> Operator {
+        Operator {
+            code: code.into(),
+            name: name.into(),
+            roles: vec![super::auth::Role::Admin],
+            ssh_keys: vec![],
+            default_warehouse: None,
+            keymap: String::new(),
+            active: true,
+        }
+    }
+}
+
 /// Any master record, as carried by a change request and by `MasterUpserted`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,7 +2,6 @@
 //! the same import path users use (see `fixtures/demo/README.md`).
 
 use super::csv::{parse, ImportError};
-use crate::core::auth::Role;
 use crate::core::channel::{ChannelPolicy, InvoicingPattern, PolicyLimits};
 use crate::core::master::Channel;
 use crate::core::master::Operator;
@@ -130,15 +129,7 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
         &mut state,
         "(admin)",
         0,
-        CommandBody::CreateOperator(Operator {
-            code: DEMO_ADMIN.into(),
-            name: "Demo administrator".into(),
-            roles: vec![Role::Admin],
-            ssh_keys: vec![],
-            default_warehouse: None,
-            keymap: String::new(),
-            active: true,
-        }),
+        CommandBody::CreateOperator(Operator::admin(DEMO_ADMIN, "Demo administrator")),
     )?;
     // Only the demo lets `--operator` skip the sign-in.
     push(&mut state, "(admin)", 0, CommandBody::DeclareDemo)?;
