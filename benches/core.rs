@@ -12,6 +12,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use depot::bench_o2c::{customers, cycle, prepare, ITEMS};
 use depot::core::counter::{CounterLine, CounterPayment};
 use depot::core::invariants::check_state;
+use depot::core::types::Code;
 use depot::core::{execute, Command, CommandBody, Event, Outcome, State};
 use depot::report::{build_with, Options};
 use rust_decimal::Decimal;
@@ -58,7 +59,7 @@ fn demo() -> State {
     s
 }
 
-fn weights(s: &State) -> BTreeMap<String, Decimal> {
+fn weights(s: &State) -> BTreeMap<Code, Decimal> {
     ITEMS
         .iter()
         .filter_map(|sku| s.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
@@ -111,7 +112,7 @@ fn place_order(c: &mut Criterion) {
                     lines: ITEMS
                         .iter()
                         .map(|sku| depot::core::sales::LineInput {
-                            sku: sku.to_string(),
+                            sku: sku.to_string().into(),
                             qty: Decimal::ONE,
                             unit: None,
                             warehouse: "CHI".into(),

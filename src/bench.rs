@@ -56,7 +56,7 @@ fn admin() -> CommandBody {
 
 fn terms(n: u64) -> CommandBody {
     CommandBody::CreatePaymentTerms(PaymentTerms {
-        code: format!("T{n}"),
+        code: format!("T{n}").into(),
         description: format!("net {} days", n % 90),
         net_days: (n % 90) as u32,
         discount_days: 0,
@@ -145,7 +145,7 @@ fn setup() -> Vec<CommandBody> {
     let e = "E1".to_string();
     let acct = |code: &str, kind, control| {
         CommandBody::CreateAccount(Account {
-            entity: e.clone(),
+            entity: e.clone().into(),
             code: code.into(),
             name: code.into(),
             kind,
@@ -155,7 +155,7 @@ fn setup() -> Vec<CommandBody> {
     vec![
         admin(),
         CommandBody::CreateEntity(Entity {
-            code: e.clone(),
+            code: e.clone().into(),
             name: "Bench entity".into(),
             base_currency: Currency::new("USD"),
             tax_jurisdiction: "US-TX".into(),
@@ -166,22 +166,22 @@ fn setup() -> Vec<CommandBody> {
         acct("1300", AccountKind::Asset, Some(Control::Inventory)),
         acct("3900", AccountKind::Equity, None),
         CommandBody::SetPostingRule {
-            entity: e.clone(),
+            entity: e.clone().into(),
             key: PostingKey::Inventory,
             account: "1300".into(),
         },
         CommandBody::SetPostingRule {
-            entity: e.clone(),
+            entity: e.clone().into(),
             key: PostingKey::OpeningBalance,
             account: "3900".into(),
         },
         CommandBody::DefineFiscalYear {
-            entity: e.clone(),
+            entity: e.clone().into(),
             year: 2026,
         },
         CommandBody::CreateWarehouse(Warehouse {
             code: "W1".into(),
-            entity: e,
+            entity: e.into(),
             name: "Bench".into(),
             address: Address::default(),
         }),

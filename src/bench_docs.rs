@@ -33,7 +33,7 @@ pub fn bench_state(today: NaiveDate, lines: usize, open: usize) -> Result<(State
     s.invoices.insert(inv.number.clone(), inv);
     for n in 0..open {
         let mut i = base.clone();
-        i.number = format!("BENCH-{n:05}");
+        i.number = format!("BENCH-{n:05}").into();
         i.open = i.total;
         s.invoices.insert(i.number.clone(), i);
         crate::core::state::Indexes::add(
@@ -42,7 +42,7 @@ pub fn bench_state(today: NaiveDate, lines: usize, open: usize) -> Result<(State
             &format!("BENCH-{n:05}"),
         );
     }
-    Ok((s, customer))
+    Ok((s, customer.to_string()))
 }
 
 fn report(what: &str, mut d: Vec<Duration>) {

@@ -7,6 +7,7 @@
 //! has open invoices in every bucket.
 
 use crate::bench_o2c::{customers, cycle, prepare, ITEMS};
+use crate::core::types::Code;
 use crate::core::{execute, Command, Envelope, Outcome, Rejection, State};
 use crate::report::{build_with, Options};
 use crate::store::Store;
@@ -72,7 +73,7 @@ pub fn history(
     if custs.is_empty() {
         bail!("the demo has no customer to bench with");
     }
-    let weights: std::collections::BTreeMap<String, Decimal> = ITEMS
+    let weights: std::collections::BTreeMap<Code, Decimal> = ITEMS
         .iter()
         .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
         .collect();

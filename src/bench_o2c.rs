@@ -6,6 +6,7 @@
 use crate::core::cash::{ApplyTo, Method};
 use crate::core::master::Operator;
 use crate::core::sales::LineInput;
+use crate::core::types::Code;
 use crate::core::{execute, Command, CommandBody, Event, Rejection, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
@@ -31,7 +32,7 @@ pub fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
         out.push(CommandBody::PostOpeningStock {
             warehouse: "CHI".into(),
             bin: bin.into(),
-            sku: sku.to_string(),
+            sku: sku.to_string().into(),
             qty: Decimal::from(BENCH_STOCK),
             unit: None,
             unit_cost: Decimal::new(1250, 2),
@@ -44,7 +45,7 @@ pub fn prepare(today: chrono::NaiveDate) -> Result<Vec<CommandBody>> {
 }
 
 /// US customers that can take a cycle (in stock, taxable, not exempt).
-pub fn customers(s: &State) -> Vec<String> {
+pub fn customers(s: &State) -> Vec<Code> {
     s.customers
         .values()
         .filter(|c| c.entity == "US01" && c.active && c.tax_exempt_cert.is_empty())
@@ -57,7 +58,7 @@ pub fn customers(s: &State) -> Vec<String> {
 /// stays open.
 pub fn cycle(
     customer: &str,
-    weights: &std::collections::BTreeMap<String, Decimal>,
+    weights: &std::collections::BTreeMap<Code, Decimal>,
     pay: bool,
     run: &mut dyn FnMut(&str, CommandBody) -> Result<Vec<Event>>,
 ) -> Result<u64> {
@@ -85,7 +86,7 @@ pub(crate) fn cycle_lines(
     let lines = lines
         .iter()
         .map(|(sku, qty)| LineInput {
-            sku: sku.clone(),
+            sku: sku.clone().into(),
             qty: *qty,
             unit: None,
             warehouse: "CHI".into(),
@@ -134,7 +135,7 @@ pub(crate) fn cycle_lines(
     let mut kg = Decimal::ZERO;
     for l in &list.lines {
         contents.push(crate::core::pack::CartonInput {
-            item: l.sku.clone(),
+            item: l.sku.to_string(),
             qty: Some(l.qty),
         });
         kg += l.qty * weight(&l.sku);
@@ -181,7 +182,7 @@ pub(crate) fn cycle_lines(
             customer: customer.into(),
             method: Method::Transfer,
             amount: total,
-            reference: invoice.clone(),
+            reference: invoice.to_string(),
             apply: vec![ApplyTo {
                 invoice,
                 amount: total,
@@ -218,7 +219,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
     if custs.is_empty() {
         bail!("the demo has no customer to bench with");
     }
-    let weights: std::collections::BTreeMap<String, Decimal> = ITEMS
+    let weights: std::collections::BTreeMap<Code, Decimal> = ITEMS
         .iter()
         .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
         .collect();
@@ -307,7 +308,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         let handles: Vec<_> = (0..submitters)
             .map(|k| {
                 let engine = engine.clone();
-                let mine: Vec<String> = custs.iter().skip(k).step_by(submitters).cloned().collect();
+                let mine: Vec<Code> = custs.iter().skip(k).step_by(submitters).cloned().collect();
                 let mine = if mine.is_empty() {
                     vec![custs[k % custs.len()].clone()]
                 } else {

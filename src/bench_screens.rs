@@ -10,6 +10,7 @@
 //! durably through the engine. It releases every carrier's wave in the
 //! picker's warehouse first and picks for real: run it on a copy.
 
+use crate::core::types::Code;
 use crate::ui::app::{App, Keymaps};
 use crate::ui::key::{Key, KeyCode};
 use crate::ui::screen::Ctx;
@@ -95,7 +96,7 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
         term: Terminal::new(TestBackend::new(132, 43)).map_err(|e| anyhow!("{e}"))?,
     };
     let step = (s.items.len() / rounds.max(1)).max(1);
-    let skus: Vec<String> = s.items.keys().step_by(step).take(rounds).cloned().collect();
+    let skus: Vec<Code> = s.items.keys().step_by(step).take(rounds).cloned().collect();
     let words: Vec<String> = s
         .items
         .values()
@@ -115,7 +116,7 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
         .or_else(|| s.customers.values().find(|c| c.active))
         .map(|c| c.code.clone())
         .ok_or_else(|| anyhow!("no customer in the store"))?;
-    let orders: Vec<String> = s
+    let orders: Vec<Code> = s
         .orders
         .keys()
         .rev()
@@ -132,7 +133,12 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     b.press("ctrl-u")?;
     let mut per_key = Vec::new();
     let mut slowest: Vec<(Duration, String)> = Vec::new();
-    for q in skus.iter().chain(words.iter()) {
+    for q in skus
+        .iter()
+        .map(|s| s.to_string())
+        .chain(words.iter().cloned())
+    {
+        let q = &q;
         let times = b.typed(q)?;
         for (i, t) in times.iter().enumerate() {
             slowest.push((*t, q.chars().take(i + 1).collect()));
@@ -427,7 +433,7 @@ pub fn run_rf(dir: &Path, rounds: usize) -> Result<ExitCode> {
 }
 
 /// The operator's own warehouse (else the store's first).
-pub(crate) fn home_warehouse(backend: &EngineBackend, operator: &str) -> Result<String> {
+pub(crate) fn home_warehouse(backend: &EngineBackend, operator: &str) -> Result<Code> {
     let v = backend.view();
     v.state
         .operators
@@ -452,7 +458,7 @@ pub(crate) fn prepare_picks(
         let v = backend.view();
         let s = &v.state;
         let entity = s.warehouse_entity(warehouse).cloned().unwrap_or_default();
-        let mut skus: Vec<String> = s
+        let mut skus: Vec<Code> = s
             .bin_stock
             .iter()
             .filter(|(k, q)| {
@@ -494,7 +500,7 @@ pub(crate) fn prepare_picks(
                         sku: sku.clone(),
                         qty: rust_decimal::Decimal::ONE,
                         unit: None,
-                        warehouse: warehouse.to_string(),
+                        warehouse: warehouse.to_string().into(),
                         price: None,
                     })
                     .collect(),
@@ -521,12 +527,12 @@ pub(crate) fn prepare_picks(
             }
         }
     }
-    let carriers: Vec<String> = backend.view().state.carriers.keys().cloned().collect();
+    let carriers: Vec<Code> = backend.view().state.carriers.keys().cloned().collect();
     for (i, c) in carriers.iter().enumerate() {
         let _ = submit(
             format!("bench-rf-wave-{pid}-{i}"),
             crate::core::CommandBody::ReleaseWave {
-                warehouse: warehouse.to_string(),
+                warehouse: warehouse.to_string().into(),
                 carrier: c.clone(),
                 service: None,
             },
@@ -665,7 +671,7 @@ fn scroll_gl_lines(b: &mut Bench, rounds: usize) -> Result<()> {
                 .copied()
                 .unwrap_or(0);
             if best.as_ref().is_none_or(|b| n > b.4) {
-                best = Some((at, row, e.clone(), r.account.clone(), n));
+                best = Some((at, row, e.to_string(), r.account.to_string(), n));
             }
         }
     }

@@ -464,7 +464,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let hash = crate::io::password::hash(&secret).map_err(|e| anyhow!("{e}"))?;
             let by = args.operator.clone().unwrap_or_else(|| operator.clone());
             let body = CommandBody::SetPassword {
-                code: operator.clone(),
+                code: operator.clone().into(),
                 hash,
             };
             submit_one(&dir, &by, "passwd", body)?;
@@ -477,7 +477,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .clone()
                 .ok_or_else(|| anyhow!("depot unlock needs --operator (who unlocks)"))?;
             let body = CommandBody::UnlockOperator {
-                code: operator.clone(),
+                code: operator.clone().into(),
             };
             submit_one(&dir, &by, "unlock", body)?;
             crate::say!("{operator} unlocked");
@@ -761,7 +761,7 @@ fn init(dir: &Path, admin: &str, name: &str) -> Result<()> {
     let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
     let engine = Engine::start(store, EngineConfig::default()).map_err(|e| anyhow!("{e}"))?;
     let body = CommandBody::CreateOperator(crate::core::master::Operator {
-        code: admin.to_string(),
+        code: admin.to_string().into(),
         name: name.to_string(),
         roles: vec![crate::core::auth::Role::Admin],
         ssh_keys: Vec::new(),
@@ -1484,7 +1484,7 @@ pub fn report_text(
             .with_store(|store| -> Result<crate::report::Table> {
                 let state = engine.view().state;
                 if let Some(e) = &gl.entity {
-                    if !state.entities.contains_key(e) {
+                    if !state.entities.contains_key(e.as_str()) {
                         bail!("unknown entity {e:?}");
                     }
                 }
@@ -1758,8 +1758,8 @@ fn print(dir: &Path, operator: Option<String>, a: PrintArgs) -> Result<ExitCode>
             None => {
                 let wh = engine.read(|st| {
                     st.operators
-                        .get(&operator)
-                        .and_then(|o| o.default_warehouse.clone())
+                        .get(operator.as_str())
+                        .and_then(|o| o.default_warehouse.as_ref().map(|w| w.to_string()))
                 });
                 match wh {
                     Some(w) => Some((w, s)),

@@ -681,7 +681,7 @@ impl Writer {
 
     fn command(&self, sub: Submission) -> Command {
         Command {
-            operator: sub.operator,
+            operator: sub.operator.into(),
             session: sub.session,
             time: (self.config.clock)(),
             key: sub.key,

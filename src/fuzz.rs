@@ -47,7 +47,7 @@ pub fn exec_line(data: &[u8]) {
     let base = demo();
     let mut s = base.clone();
     let cmd = Command {
-        operator: sub.operator,
+        operator: sub.operator.into(),
         session: sub.session,
         time: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap(),
         key: sub.key,

@@ -21,6 +21,7 @@
 use crate::core::cash::{ApplyTo, Method};
 use crate::core::master::{Item, ListPrice, Operator};
 use crate::core::sales::LineInput;
+use crate::core::types::Code;
 use crate::core::{execute, Command, CommandBody, Event, State};
 use crate::large::Rng;
 use anyhow::{anyhow, bail, Context, Result};
@@ -236,7 +237,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         .get("C0001")
         .cloned()
         .context("the demo has no C0001 to copy customers from")?;
-    let bins: Vec<String> = r
+    let bins: Vec<Code> = r
         .state
         .bins
         .values()
@@ -261,7 +262,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         };
         let sku = format!("{ITEM_PREFIX}-{}-{n:04}", &CATEGORIES[cat].0[..3]);
         let mut item = item_t.clone();
-        item.sku = sku.clone();
+        item.sku = sku.clone().into();
         item.description = format!("{} item {n}", CATEGORIES[cat].0.to_lowercase());
         item.category = CATEGORIES[cat].0.into();
         item.barcodes = Vec::new();
@@ -273,7 +274,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             CommandBody::SetListPrice {
                 price_list: cust_t.price_list.clone(),
                 price: ListPrice {
-                    sku: sku.clone(),
+                    sku: sku.clone().into(),
                     price: (cost * Decimal::new(160, 2)).round_dp(2),
                     breaks: Vec::new(),
                 },
@@ -287,7 +288,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             CommandBody::PostOpeningStock {
                 warehouse: WAREHOUSE.into(),
                 bin: bins[(n as usize) % bins.len()].clone(),
-                sku: sku.clone(),
+                sku: sku.clone().into(),
                 qty: stock,
                 unit: None,
                 unit_cost: cost,
@@ -318,7 +319,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         let carrier = below(&mut rng, CARRIERS.len() as u64) as usize;
         let code = format!("{CUSTOMER_PREFIX}{n:04}");
         let mut c = cust_t.clone();
-        c.code = code.clone();
+        c.code = code.clone().into();
         c.name = format!("History customer {n}");
         c.credit_limit = Decimal::from(100_000_000);
         c.ship_to = Vec::new();
@@ -334,7 +335,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             lead: 1 + below(&mut rng, 4) as i64,
         });
     }
-    let weight: BTreeMap<String, Decimal> = r
+    let weight: BTreeMap<Code, Decimal> = r
         .state
         .items
         .values()
@@ -361,12 +362,12 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         let date = start + Duration::days(d);
         r.time = at(date, 15);
         for number in to_ship.remove(&date).unwrap_or_default() {
-            let Some(o) = r.state.orders.get(&number) else {
+            let Some(o) = r.state.orders.get(number.as_str()) else {
                 continue;
             };
-            let ci = cust_of.get(&o.customer).copied().unwrap_or(0);
+            let ci = cust_of.get(o.customer.as_str()).copied().unwrap_or(0);
             let invoice = ship(&mut r, &number, &customers[ci], &weight)?;
-            let Some(inv) = r.state.invoices.get(&invoice) else {
+            let Some(inv) = r.state.invoices.get(invoice.as_str()) else {
                 continue;
             };
             let (due, total) = (inv.due, inv.total);
@@ -412,12 +413,12 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             r.run(
                 OPERATOR,
                 CommandBody::ReceivePayment {
-                    customer: customers[ci].code.clone(),
+                    customer: customers[ci].code.clone().into(),
                     method: Method::Transfer,
                     amount,
                     reference: invoice.clone(),
                     apply: vec![ApplyTo {
-                        invoice,
+                        invoice: invoice.into(),
                         amount,
                         settle,
                     }],
@@ -464,7 +465,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             let lines: Vec<LineInput> = chunk
                 .iter()
                 .map(|(i, q)| LineInput {
-                    sku: items[*i].sku.clone(),
+                    sku: items[*i].sku.clone().into(),
                     qty: Decimal::from(*q),
                     unit: None,
                     warehouse: WAREHOUSE.into(),
@@ -476,7 +477,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                 OPERATOR,
                 CommandBody::PlaceOrder {
                     quote: false,
-                    customer: c.code.clone(),
+                    customer: c.code.clone().into(),
                     ship_to: None,
                     customer_po: String::new(),
                     requested: Some(date + Duration::days(c.lead)),
@@ -518,7 +519,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             to_ship
                 .entry(date + Duration::days(delay))
                 .or_default()
-                .push(number);
+                .push(number.to_string());
         }
     }
     Ok(History {
@@ -535,7 +536,7 @@ fn ship(
     r: &mut Runner,
     number: &str,
     c: &GenCustomer,
-    weight: &BTreeMap<String, Decimal>,
+    weight: &BTreeMap<Code, Decimal>,
 ) -> Result<String> {
     let ev = r.run(
         OPERATOR,
@@ -552,10 +553,10 @@ fn ship(
     for l in &list.lines {
         r.run(OPERATOR, CommandBody::pick_in_full(&list.number, l))?;
         contents.push(crate::core::pack::CartonInput {
-            item: l.sku.clone(),
+            item: l.sku.to_string(),
             qty: Some(l.qty),
         });
-        kg += l.qty * weight.get(&l.sku).copied().unwrap_or_default();
+        kg += l.qty * weight.get(l.sku.as_str()).copied().unwrap_or_default();
     }
     r.run(
         OPERATOR,
@@ -587,7 +588,7 @@ fn ship(
         },
     )?;
     match ev.first() {
-        Some(Event::Invoiced { invoice, .. }) => Ok(invoice.number.clone()),
+        Some(Event::Invoiced { invoice, .. }) => Ok(invoice.number.to_string()),
         other => bail!("{number} not invoiced: {other:?}"),
     }
 }

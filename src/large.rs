@@ -10,6 +10,7 @@
 
 use crate::bench_o2c::cycle_lines;
 use crate::core::master::{Item, ListPrice, Operator};
+use crate::core::types::Code;
 use crate::core::{execute, Command, CommandBody, Event, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
@@ -169,7 +170,7 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         .get("C0001")
         .cloned()
         .context("the demo has no C0001 to copy customers from")?;
-    let bins: Vec<String> = state
+    let bins: Vec<Code> = state
         .bins
         .values()
         .filter(|b| b.warehouse == "CHI" && b.kind == crate::core::master::BinKind::PickFace)
@@ -189,11 +190,11 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         std::collections::HashMap::with_capacity(spec.items as usize);
     for n in 1..=spec.items {
         let mut item = item_t.clone();
-        item.sku = sku(n);
+        item.sku = sku(n).into();
         item.description = format!("Generated item {n}");
         item.barcodes = Vec::new();
         item.weight_kg = Decimal::new(100 + rng.below(5_000) as i64, 3);
-        weights.insert(item.sku.clone(), item.weight_kg);
+        weights.insert(item.sku.to_string(), item.weight_kg);
         bodies.push(CommandBody::CreateItem(item));
     }
     commands += load(&engine, std::mem::take(&mut bodies), "items")?;
@@ -202,7 +203,7 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         bodies.push(CommandBody::SetListPrice {
             price_list: cust_t.price_list.clone(),
             price: ListPrice {
-                sku: sku(n),
+                sku: sku(n).into(),
                 price: (cost * Decimal::new(185, 2)).round_dp(2),
                 breaks: Vec::new(),
             },
@@ -210,7 +211,7 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         bodies.push(CommandBody::PostOpeningStock {
             warehouse: "CHI".into(),
             bin: bins[(n as usize) % bins.len()].clone(),
-            sku: sku(n),
+            sku: sku(n).into(),
             qty: Decimal::from(STOCK_PER_ITEM),
             unit: None,
             unit_cost: cost,
@@ -222,7 +223,7 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     commands += load(&engine, std::mem::take(&mut bodies), "prices and stock")?;
     for n in 1..=spec.customers {
         let mut c = cust_t.clone();
-        c.code = format!("{CUSTOMER_PREFIX}{n:05}");
+        c.code = format!("{CUSTOMER_PREFIX}{n:05}").into();
         c.name = format!("Generated customer {n}");
         c.credit_limit = Decimal::from(100_000_000);
         c.ship_to = Vec::new();
@@ -238,7 +239,7 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     bodies.push(CommandBody::CreateCustomer(key));
     for n in 1..=hold_customers {
         let mut c = cust_t.clone();
-        c.code = format!("{HOLD_PREFIX}{n:03}");
+        c.code = format!("{HOLD_PREFIX}{n:03}").into();
         c.name = format!("Generated customer on hold {n}");
         c.credit_limit = Decimal::ONE;
         c.ship_to = Vec::new();
@@ -361,12 +362,12 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         let customer = format!("{HOLD_PREFIX}{:03}", 1 + n % hold_customers);
         let body = CommandBody::PlaceOrder {
             quote: false,
-            customer,
+            customer: customer.into(),
             ship_to: None,
             customer_po: format!("HOLD-{n}"),
             requested: None,
             lines: vec![crate::core::sales::LineInput {
-                sku: sku(1 + rng.below(spec.items)),
+                sku: sku(1 + rng.below(spec.items)).into(),
                 qty: Decimal::from(1 + rng.below(5)),
                 unit: None,
                 warehouse: "CHI".into(),

@@ -3,6 +3,7 @@
 //! text, CSV or JSON.
 
 use crate::core::sales::OrderStatus;
+use crate::core::types::Code;
 use crate::core::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -374,15 +375,15 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 let cell = |d: Decimal| if d.is_zero() { String::new() } else { money(d) };
                 for r in tb.rows {
                     t.rows.push(vec![
-                        code.clone(),
-                        r.account,
+                        code.to_string(),
+                        r.account.to_string(),
                         r.name,
                         cell(r.debit),
                         cell(r.credit),
                     ]);
                 }
                 t.rows.push(vec![
-                    code.clone(),
+                    code.to_string(),
                     "TOTAL".into(),
                     String::new(),
                     money(tb.debit),
@@ -426,8 +427,8 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     o.lines.iter().filter(|l| !l.cancelled).map(f).sum()
                 };
                 t.rows.push(vec![
-                    o.number.clone(),
-                    o.customer.clone(),
+                    o.number.to_string(),
+                    o.customer.to_string(),
                     format!("{:?}", o.status).to_lowercase(),
                     o.holds
                         .iter()
@@ -472,11 +473,11 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     rows.push((
                         p,
                         vec![
-                            o.number.clone(),
+                            o.number.to_string(),
                             l.line.to_string(),
-                            o.customer.clone(),
-                            l.sku.clone(),
-                            l.warehouse.clone(),
+                            o.customer.to_string(),
+                            l.sku.to_string(),
+                            l.warehouse.to_string(),
                             qty(l.backordered),
                             p.to_string(),
                         ],
@@ -505,16 +506,16 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             for (k, q) in &s.bin_stock {
                 let ent = s
                     .warehouse_entity(&k.warehouse)
-                    .map(String::as_str)
+                    .map(Code::as_str)
                     .unwrap_or("");
                 if !wanted(ent) {
                     continue;
                 }
                 t.rows.push(vec![
-                    k.warehouse.clone(),
-                    k.bin.clone(),
-                    k.sku.clone(),
-                    k.lot.clone().unwrap_or_default(),
+                    k.warehouse.to_string(),
+                    k.bin.to_string(),
+                    k.sku.to_string(),
+                    k.lot.clone().unwrap_or_default().to_string(),
                     match s.lot_expiry(&k.sku, k.lot.as_deref()) {
                         Some(d) if d < today => format!("{d} EXPIRED"),
                         Some(d) => d.to_string(),
@@ -527,16 +528,16 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 ]);
             }
             for ((wh, sku), st) in &s.stock {
-                let ent = s.warehouse_entity(wh).map(String::as_str).unwrap_or("");
+                let ent = s.warehouse_entity(wh).map(Code::as_str).unwrap_or("");
                 if !wanted(ent)
                     || (st.on_hand.is_zero() && st.reserved.is_zero() && st.in_pick.is_zero())
                 {
                     continue;
                 }
                 t.rows.push(vec![
-                    wh.clone(),
+                    wh.to_string(),
                     "(total)".into(),
-                    sku.clone(),
+                    sku.to_string(),
                     String::new(),
                     String::new(),
                     qty(st.on_hand),
@@ -637,9 +638,9 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 .filter(|p| wanted(&p.entity))
             {
                 t.rows.push(vec![
-                    p.supplier.clone(),
+                    p.supplier.to_string(),
                     p.name.clone(),
-                    p.entity.clone(),
+                    p.entity.to_string(),
                     p.lines_due.to_string(),
                     p.lines_on_time.to_string(),
                     opt(p.on_time_pct()),
@@ -680,11 +681,11 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 }
                 for l in po.lines.iter().filter(|l| l.open() > Decimal::ZERO) {
                     t.rows.push(vec![
-                        po.number.clone(),
+                        po.number.to_string(),
                         l.line.to_string(),
-                        po.supplier.clone(),
-                        po.warehouse.clone(),
-                        l.sku.clone(),
+                        po.supplier.to_string(),
+                        po.warehouse.to_string(),
+                        l.sku.to_string(),
                         qty(l.qty),
                         qty(l.received),
                         qty(l.open()),
@@ -721,15 +722,18 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     continue;
                 }
                 t.rows.push(vec![
-                    g.supplier.clone().unwrap_or_else(|| "(none)".into()),
-                    g.warehouse,
-                    g.sku,
+                    g.supplier
+                        .clone()
+                        .unwrap_or_else(|| "(none)".into())
+                        .to_string(),
+                    g.warehouse.to_string(),
+                    g.sku.to_string(),
                     g.description,
                     qty(g.position),
                     qty(g.reorder_point),
                     qty(g.order_up_to),
                     qty(g.unit_qty),
-                    g.unit,
+                    g.unit.to_string(),
                     g.reason,
                 ]);
             }
@@ -811,10 +815,10 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     };
                     totals.entry(po.entity.as_str()).or_default()[bucket] += v;
                     t.rows.push(vec![
-                        po.number.clone(),
+                        po.number.to_string(),
                         l.line.to_string(),
-                        po.supplier.clone(),
-                        l.sku.clone(),
+                        po.supplier.to_string(),
+                        l.sku.to_string(),
                         qty(l.received),
                         qty(l.invoiced),
                         money(v),
@@ -872,7 +876,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                 }
                 let ent = s
                     .warehouse_entity(&c.warehouse)
-                    .map(String::as_str)
+                    .map(Code::as_str)
                     .unwrap_or("");
                 if !wanted(ent) {
                     continue;
@@ -940,7 +944,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     ExceptionStatus::Cleared { how, by, at, .. } => (
                         "cleared".to_string(),
                         at.date_naive(),
-                        by.clone(),
+                        by.to_string(),
                         how.clone(),
                     ),
                 };
@@ -953,11 +957,11 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     x.kind.as_str().to_string(),
                     severity.as_str().to_string(),
                     x.blocked.to_string(),
-                    x.entity.clone().unwrap_or_default(),
-                    x.warehouse.clone().unwrap_or_default(),
+                    x.entity.clone().unwrap_or_default().to_string(),
+                    x.warehouse.clone().unwrap_or_default().to_string(),
                     x.owner.to_string(),
                     x.amount.to_string(),
-                    x.unit.clone(),
+                    x.unit.to_string(),
                     x.raised_at.format("%Y-%m-%d %H:%M").to_string(),
                     status,
                     age.to_string(),
@@ -992,11 +996,11 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     c.kind().as_str().into(),
                     c.severity.as_str().into(),
                     c.key.to_string(),
-                    c.entity.clone(),
-                    c.warehouse.clone().unwrap_or_default(),
+                    c.entity.to_string(),
+                    c.warehouse.clone().unwrap_or_default().to_string(),
                     c.owner.to_string(),
                     c.amount.to_string(),
-                    c.unit.clone(),
+                    c.unit.to_string(),
                     c.from.clone(),
                     status,
                     c.days.to_string(),

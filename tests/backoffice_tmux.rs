@@ -320,7 +320,10 @@ fn a_supplier_invoice_held_on_price_approved_by_a_second_operator_and_paid_in_a_
     t.wait_for(&format!("Approve {number}"));
     t.keys(&["y"]);
     t.wait_for(&format!("{number} APPROVED"));
+    // One Escape at a time: two sent at once reach the terminal as one
+    // escape sequence (alt-escape), as a person never types them.
     t.keys(&["Escape"]);
+    t.wait_for("supplier invoices · enter");
     t.keys(&["Escape"]);
     sign_out(&t);
     // AP pays the run through the invoice's due date.

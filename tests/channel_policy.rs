@@ -12,6 +12,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::channel::{CustomerOverrides, InvoicingPattern, Source};
 use depot::core::event::{Envelope, Event};
 use depot::core::sales::{Hold, OrderStatus};
+use depot::core::types::{Code, ToCode};
 use depot::core::{apply, execute, Command, CommandBody, Rejection, State};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -94,7 +95,7 @@ impl World {
                    "lines": [{"sku": "FAS-1000", "qty": qty.to_string(), "warehouse": "TOR"}]}),
         )?;
         match &ev[0] {
-            Event::OrderPlaced(o) => Ok(o.number.clone()),
+            Event::OrderPlaced(o) => Ok(o.number.to_string()),
             e => panic!("placed no order: {e:?}"),
         }
     }
@@ -147,6 +148,7 @@ impl World {
                 _ => None,
             })
             .expect("a shipment")
+            .to_string()
     }
 
     fn overrides(&mut self, customer: &str, o: serde_json::Value) -> Result<Vec<Event>, Rejection> {
@@ -156,7 +158,7 @@ impl World {
         )
     }
 
-    fn invoiced_shipments(&self) -> Vec<Vec<String>> {
+    fn invoiced_shipments(&self) -> Vec<Vec<Code>> {
         self.s
             .invoices
             .values()
@@ -215,13 +217,13 @@ fn promising_retail_refuses_a_backorder_industrial_promises_within_its_horizon()
     assert_eq!(w.s.orders.len(), 0, "nothing placed");
     // The industrial customer gets 500 reserved and 100 promised.
     let n = w.order("C0010", 600).unwrap();
-    let o = &w.s.orders[&n];
+    let o = &w.s.orders[n.as_str()];
     assert_eq!(o.status, OrderStatus::Open);
     assert_eq!(o.lines[0].reserved, Decimal::from(500));
     assert_eq!(o.lines[0].backordered, Decimal::from(100));
     let promise = o.lines[0].promise.expect("a promise");
     assert!(promise <= now().date_naive() + chrono::Duration::days(30));
-    let p = &w.s.order_policies[&n];
+    let p = &w.s.order_policies[n.as_str()];
     assert!(p.backorders.value);
     assert_eq!(p.horizon_days.value, Some(30));
     // A horizon of 0 days (within the limit of 60) refuses what cannot
@@ -261,12 +263,15 @@ fn shipping_follows_the_policy_ship_complete_or_partial_and_an_override() {
     let mut w = World::demo();
     // The retail chain ships complete by its policy.
     let n3 = w.order("C0015", 10).unwrap();
-    let p = &w.s.order_policies[&n3];
+    let p = &w.s.order_policies[n3.as_str()];
     assert!(p.ship_complete.value && !p.backorders.value);
     assert_eq!(p.ship_complete.source, retail_policy());
     // Industrial ships partial: 490 of 600 released.
     let n = w.order("C0010", 600).unwrap();
-    assert_eq!(w.s.orders[&n].lines[0].backordered, Decimal::from(110));
+    assert_eq!(
+        w.s.orders[n.as_str()].lines[0].backordered,
+        Decimal::from(110)
+    );
     let ev = w
         .exec("SHIP1", json!({"cmd": "release_order", "number": n}))
         .unwrap();
@@ -276,7 +281,7 @@ fn shipping_follows_the_policy_ship_complete_or_partial_and_an_override() {
     w.overrides("C0040", json!({"ship_complete": true}))
         .unwrap();
     let n2 = w.order("C0040", 50).unwrap();
-    let p = &w.s.order_policies[&n2];
+    let p = &w.s.order_policies[n2.as_str()];
     assert!(p.ship_complete.value);
     assert_eq!(p.ship_complete.source, Source::CustomerOverride);
     let err = w
@@ -342,7 +347,7 @@ fn invoicing_run_invoices_each_channel_by_its_pattern() {
         .unwrap();
     let e = w.order("C0045", 10).unwrap();
     assert_eq!(
-        w.s.order_policies[&e].invoicing.value,
+        w.s.order_policies[e.as_str()].invoicing.value,
         InvoicingPattern::OnDelivery
     );
     let se = w.ship(&e, "2026-11-30");
@@ -368,7 +373,7 @@ fn invoicing_run_invoices_each_channel_by_its_pattern() {
         )
         .unwrap();
     assert_eq!(names(&ev), ["invoiced"]);
-    assert!(w.invoiced_shipments().contains(&vec![se]));
+    assert!(w.invoiced_shipments().contains(&vec![se.into()]));
     // The log replays to the same state.
     let mut replay = State::default();
     for env in &w.log {
@@ -392,18 +397,25 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     }
     // 19 FAS-1000 at 53.98 = 1,025.62: over the limit, under 110 %.
     let n = w.order("C0010", 19).unwrap();
-    assert!(w.s.orders[&n].holds.is_empty(), "industrial: held at 110 %");
+    assert!(
+        w.s.orders[n.as_str()].holds.is_empty(),
+        "industrial: held at 110 %"
+    );
     assert_eq!(
-        w.s.order_policies[&n].hold_threshold_pct.value,
+        w.s.order_policies[n.as_str()].hold_threshold_pct.value,
         Decimal::from(110)
     );
     let n = w.order("C0015", 19).unwrap();
-    assert_eq!(w.s.orders[&n].holds, vec![Hold::Credit], "retail: at 100 %");
+    assert_eq!(
+        w.s.orders[n.as_str()].holds,
+        vec![Hold::Credit],
+        "retail: at 100 %"
+    );
     // An industrial customer brought back to 100 % by its override.
     w.overrides("C0040", json!({"hold_threshold_pct": "100"}))
         .unwrap();
     let n = w.order("C0040", 19).unwrap();
-    assert_eq!(w.s.orders[&n].holds, vec![Hold::Credit]);
+    assert_eq!(w.s.orders[n.as_str()].holds, vec![Hold::Credit]);
     // Grace days: the retail chain's policy gives none although its
     // record says 10.
     let c = &w.s.customers["C0015"];
@@ -483,9 +495,8 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
     );
     assert!(text.contains("invoicing: per_shipment (channel policy industrial/CA01)"));
     // The controller changes the industrial policy to weekly invoicing.
-    let mut p = w.s.channel_policies
-        [&("CA01".to_string(), depot::core::master::Channel::Industrial)]
-        .clone();
+    let mut p =
+        w.s.channel_policies[&("CA01".to_code(), depot::core::master::Channel::Industrial)].clone();
     p.invoicing = InvoicingPattern::WeeklyConsolidated;
     // A picker may not.
     assert_eq!(
@@ -501,7 +512,7 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
     let id = *w.s.changes.keys().next_back().unwrap();
     // Not in force until approved, and not by who asked.
     assert_eq!(
-        w.s.channel_policies[&("CA01".to_string(), depot::core::master::Channel::Industrial)]
+        w.s.channel_policies[&("CA01".to_code(), depot::core::master::Channel::Industrial)]
             .invoicing,
         InvoicingPattern::PerShipment
     );
@@ -516,11 +527,11 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
     // New orders follow it; the earlier order keeps what decided it.
     let m = w.order("C0010", 10).unwrap();
     assert_eq!(
-        w.s.order_policies[&m].invoicing.value,
+        w.s.order_policies[m.as_str()].invoicing.value,
         InvoicingPattern::WeeklyConsolidated
     );
     assert_eq!(
-        w.s.order_policies[&n].invoicing.value,
+        w.s.order_policies[n.as_str()].invoicing.value,
         InvoicingPattern::PerShipment
     );
     // A tighter limit than a customer's override is refused by name.

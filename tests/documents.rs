@@ -10,6 +10,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::master::Address;
 use depot::core::printing::{DocumentProfile, PrintStatus, Printer, PrinterKind, PrinterScope};
 use depot::core::scan::{parse_scan, Scan};
+use depot::core::types::{Code, ToCode};
 use depot::core::{CommandBody, State};
 use depot::docs::barcode::sscc_is_valid;
 use depot::docs::print::{print_document, PrintError, PrintRequest};
@@ -88,7 +89,7 @@ fn opts() -> BuildOptions {
 }
 
 /// The documents of the demo, one of each kind.
-fn picks(s: &State) -> Vec<(DocKind, String)> {
+fn picks(s: &State) -> Vec<(DocKind, Code)> {
     use depot::core::sales::OrderStatus;
     let mut out = Vec::new();
     let inv = s.invoices.values().find(|i| !i.lines.is_empty()).unwrap();
@@ -133,8 +134,8 @@ fn picks(s: &State) -> Vec<(DocKind, String)> {
                 .map(|x| format!("{}/{}", x.pick_list, x.cartons[0].number))
         })
         .unwrap();
-    out.push((DocKind::PackingSlip, packed.clone()));
-    out.push((DocKind::CartonLabel, packed));
+    out.push((DocKind::PackingSlip, packed.clone().into()));
+    out.push((DocKind::CartonLabel, packed.into()));
     let shipped = s
         .shipments
         .values()
@@ -198,7 +199,7 @@ fn the_statement_agrees_with_the_statement_report() {
     for customer in s.index.open_invoices.keys() {
         let d = build(&s, DocKind::Statement, customer, opts()).unwrap();
         let mut o = depot::report::Options::new(None, today());
-        o.customer = Some(customer.clone());
+        o.customer = Some(customer.to_string());
         let t = depot::report::build_with("statement", &s, &o).unwrap();
         let last = t.rows.last().unwrap();
         let report_balance = Decimal::from_str(last.last().unwrap()).unwrap();
@@ -245,6 +246,7 @@ fn carton_id(s: &State) -> String {
         .find(|(k, _)| *k == DocKind::CartonLabel)
         .unwrap()
         .1
+        .to_string()
 }
 
 #[test]
@@ -347,7 +349,7 @@ fn a_long_statement_pages_with_headers_and_page_numbers() {
     let (s, customer) = depot::bench_docs::bench_state(today(), 5, 200).unwrap();
     let d = build(&s, DocKind::Statement, &customer, opts()).unwrap();
     assert!(d.rows.len() >= 200);
-    let name = s.customers[&customer].name.clone();
+    let name = s.customers[customer.as_str()].name.clone();
     let pages = pdf::page_count(&d);
     assert!(pages >= 4, "{pages} pages");
     let dir = tempfile::tempdir().unwrap();
@@ -420,7 +422,7 @@ fn a_long_statement_pages_with_headers_and_page_numbers() {
 fn a_long_statement_as_text_pages_with_form_feeds() {
     let (s, customer) = depot::bench_docs::bench_state(today(), 5, 200).unwrap();
     let d = build(&s, DocKind::Statement, &customer, opts()).unwrap();
-    let name = s.customers[&customer].name.clone();
+    let name = s.customers[customer.as_str()].name.clone();
     let t = text::render(&d);
     let pages: Vec<&str> = t.split('\u{c}').collect();
     assert!(pages.len() >= 4, "{} pages", pages.len());
@@ -507,7 +509,7 @@ fn customer_names_in_any_latin_script_print_as_they_are() {
         let f = dir.path().join(format!("{code}.pdf"));
         std::fs::write(&f, pdf::render(&d).unwrap()).unwrap();
         let t = pdftotext(&f);
-        assert!(t.contains(&inv.number), "{t}");
+        assert!(t.contains(&*inv.number), "{t}");
         if name.chars().all(pdf::has_glyph) {
             assert!(t.contains(name), "{name} in the PDF:\n{t}");
         } else {
@@ -568,7 +570,7 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     // Every invoice of the demo: the PDF's total is the AR line.
     let out = common::depot(d, &["report", "aging-ar", "--format", "json"], None);
     assert!(out.status.success());
-    let engine_invoices: Vec<String> = {
+    let engine_invoices: Vec<Code> = {
         let store = depot::store::Store::open(d).unwrap();
         let rec = store.recover().unwrap();
         let v = rec.state.invoices.keys().cloned().collect();
@@ -585,7 +587,7 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
         );
         assert!(out.status.success(), "{}", common::text(&out.stderr));
         let t = pdftotext(&pdf);
-        assert!(t.contains(inv), "{t}");
+        assert!(t.contains(inv.as_str()), "{t}");
         assert_eq!(amount_after(&t, "Total"), ar_of(d, inv), "{inv}:\n{t}");
         assert!(!t.contains("COPY"));
     }
@@ -758,7 +760,7 @@ fn a_raw_printer_on_loopback_receives_the_label() {
     let st = b.state.borrow();
     let h = st
         .prints
-        .get(&("carton-label".to_string(), id.clone()))
+        .get(&("carton-label".to_code(), id.to_code()))
         .unwrap();
     assert_eq!((h.printed, h.failed), (1, 0));
     assert_eq!(h.last.printer.as_deref(), Some("LABEL1"));
@@ -807,10 +809,7 @@ fn a_printer_that_refuses_the_connection_is_a_clear_error_and_an_audit_entry() {
     };
     let st = b.state.borrow();
     assert_eq!(st.seq, seq);
-    let h = st
-        .prints
-        .get(&("invoice".to_string(), inv.clone()))
-        .unwrap();
+    let h = st.prints.get(&("invoice".to_code(), inv.clone())).unwrap();
     assert_eq!((h.printed, h.failed), (0, 1));
     assert_eq!(
         h.as_of, None,
@@ -885,7 +884,7 @@ fn an_lp_stand_in_on_path_gets_the_queue_and_the_pdf() {
     let f = bin.path().join("po.pdf");
     std::fs::write(&f, &sent).unwrap();
     let t = pdftotext(&f);
-    assert!(t.contains("PURCHASE ORDER") && t.contains(&po), "{t}");
+    assert!(t.contains("PURCHASE ORDER") && t.contains(&*po), "{t}");
     // The second print is a reprint: marked COPY, as of the first's state.
     let o2 = print_document(&b, "ADMIN", "test", &req).unwrap();
     assert!(o2.copy);
@@ -1029,7 +1028,7 @@ fn a_reprinted_statement_keeps_its_date_and_aging() {
         .state
         .borrow()
         .prints
-        .get(&("statement".to_string(), customer.clone()))
+        .get(&("statement".to_code(), customer.clone()))
         .cloned()
         .unwrap();
     assert_eq!((h.printed, h.date), (2, Some(today())));

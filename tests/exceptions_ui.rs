@@ -22,7 +22,7 @@ fn over_limit(b: &MemBackend, who: &str) -> String {
     .unwrap();
     b.exec(who, body).unwrap();
     let s = b.state.borrow();
-    s.orders.keys().next_back().unwrap().clone()
+    s.orders.keys().next_back().unwrap().to_string()
 }
 
 fn exception_of(b: &MemBackend, order: &str) -> u64 {
@@ -58,7 +58,7 @@ fn the_queue_lists_holds_and_a_supervisor_approves_from_it() {
     assert!(s.contains("nothing waits"), "{s}");
     let st = b.state.borrow();
     assert_eq!(
-        st.orders[&order].status,
+        st.orders[order.as_str()].status,
         depot::core::sales::OrderStatus::Open
     );
     assert!(!st.exceptions[&id].is_open());
@@ -74,7 +74,7 @@ fn a_refusal_shows_its_reason_and_changes_nothing() {
     let s = d.screen(132, 43);
     assert!(s.contains("you requested this credit hold"), "{s}");
     assert_eq!(
-        b.state.borrow().orders[&order].status,
+        b.state.borrow().orders[order.as_str()].status,
         depot::core::sales::OrderStatus::Held
     );
 }
@@ -107,7 +107,7 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
     d.press("f6").typed("no deposit").press("enter");
     let st = b.state.borrow();
     assert_eq!(
-        st.orders[&order].status,
+        st.orders[order.as_str()].status,
         depot::core::sales::OrderStatus::Cancelled
     );
     assert!(!st.exceptions[&id].is_open());

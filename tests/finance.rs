@@ -7,6 +7,7 @@
 //! the rates and prices are fixed.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::types::ToCode;
 use depot::core::{execute, Command, CommandBody, State};
 use depot::report::{build_with, Options};
 use rust_decimal::Decimal;
@@ -529,7 +530,7 @@ fn pick_pack_ship(s: &mut State, list: &str, weight: &str, at: &str) {
             .to_string(),
             at,
         );
-        *contents.entry(l.sku.clone()).or_default() += l.qty;
+        *contents.entry(l.sku.to_string()).or_default() += l.qty;
     }
     let contents: Vec<Value> = contents
         .iter()
@@ -931,10 +932,7 @@ fn statement_shows_a_refund_of_credit() {
         ),
         d("-300.00")
     );
-    assert_eq!(
-        s.unapplied[&("US01".to_string(), "C0002".to_string())],
-        d("300.00")
-    );
+    assert_eq!(s.unapplied[&("US01".into(), "C0002".into())], d("300.00"));
 }
 
 /// A credit memo not from a return (an allowance) comes off revenue in the
@@ -1245,7 +1243,7 @@ fn the_year_end_close_moves_the_result_to_retained_earnings() {
     let bal = |s: &State, a: &str| {
         s.ledger
             .balances
-            .get(&("US01".to_string(), a.to_string()))
+            .get(&("US01".to_code(), a.to_code()))
             .copied()
             .unwrap_or_default()
     };
@@ -1516,7 +1514,7 @@ fn a_supplier_debit_balance_ages_in_ap_until_refunded() {
     assert_eq!(cell(&now, &v, "current"), d("-150.00"));
     assert_eq!(cell(&now, &[("supplier", "TOTAL")], "total"), d("-150.00"));
     assert_eq!(
-        s.ledger.balances[&("US01".to_string(), "2000".to_string())],
+        s.ledger.balances[&("US01".to_code(), "2000".to_code())],
         d("150.00")
     );
 }

@@ -7,6 +7,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::counter::CounterLine;
+use depot::core::types::ToCode;
 use depot::core::CommandBody;
 use depot::query::finance::{gl_lines, gl_window, trial_balance, GlLine, Journals};
 use depot::report::{statement_with, Options, RowKind};
@@ -266,7 +267,7 @@ fn the_pl_view_model_totals_are_the_trial_balances_income_and_expenses() {
             .map(|p| p.start)
             .min()
             .unwrap();
-        let kind = |a: &str| s.accounts.get(&(e.clone(), a.to_string())).map(|a| a.kind);
+        let kind = |a: &str| s.accounts.get(&(e.clone(), a.to_code())).map(|a| a.kind);
         let tb_sum = |as_of: NaiveDate, k| -> Decimal {
             trial_balance(&s, e, as_of)
                 .unwrap()

@@ -38,6 +38,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::event::{Envelope, Event};
 use depot::core::kpi::{self, Dim, Kpi};
+use depot::core::types::Code;
 use depot::core::{apply, execute, Command, CommandBody, Rejection, State};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -109,14 +110,14 @@ impl World {
             d,
         );
         match &ev[0] {
-            Event::OrderPlaced(o) => o.number.clone(),
+            Event::OrderPlaced(o) => o.number.to_string(),
             e => panic!("placed no order: {e:?}"),
         }
     }
 
     /// Release an order and pick, pack and ship every pick list in full
     /// on `d`; the shipments.
-    fn ship(&mut self, number: &str, d: &str) -> Vec<String> {
+    fn ship(&mut self, number: &str, d: &str) -> Vec<Code> {
         let ev = self.exec(
             "SHIP1",
             json!({"cmd": "release_order", "number": number}),
@@ -164,14 +165,14 @@ impl World {
         out
     }
 
-    fn invoice(&mut self, shipments: &[String], d: &str) -> String {
+    fn invoice(&mut self, shipments: &[Code], d: &str) -> String {
         let ev = self.exec(
             "AR1",
             json!({"cmd": "invoice_shipments", "shipments": shipments}),
             d,
         );
         match &ev[0] {
-            Event::Invoiced { invoice, .. } => invoice.number.clone(),
+            Event::Invoiced { invoice, .. } => invoice.number.to_string(),
             e => panic!("no invoice: {e:?}"),
         }
     }
@@ -193,7 +194,7 @@ fn history() -> World {
     );
     let sa = w.ship(&a, "2026-10-01");
     let ia = w.invoice(&sa, "2026-10-01");
-    assert_eq!(w.s.invoices[&ia].total, dec("541.25"));
+    assert_eq!(w.s.invoices[ia.as_str()].total, dec("541.25"));
     w.exec(
         "AR1",
         json!({"cmd": "receive_payment", "customer": "C0004", "method": "transfer",
@@ -209,7 +210,7 @@ fn history() -> World {
     );
     let sb = w.ship(&b, "2026-10-07");
     let ib = w.invoice(&sb, "2026-10-07");
-    assert_eq!(w.s.invoices[&ib].total, dec("1082.50"));
+    assert_eq!(w.s.invoices[ib.as_str()].total, dec("1082.50"));
     w.exec(
         "AR1",
         json!({"cmd": "receive_payment", "customer": "C0004", "method": "transfer",
@@ -217,7 +218,7 @@ fn history() -> World {
                "apply": [{"invoice": ib, "amount": "1000.00", "settle": true}]}),
         "2026-10-20",
     );
-    assert_eq!(w.s.invoices[&ib].disputed, dec("82.50"));
+    assert_eq!(w.s.invoices[ib.as_str()].disputed, dec("82.50"));
     // C: two warehouses, line 2 partly backordered and shipped short.
     let c = w.order(
         "C0004",
@@ -229,7 +230,7 @@ fn history() -> World {
     let sc = w.ship(&c, "2026-10-09");
     assert_eq!(sc.len(), 2, "one shipment per warehouse");
     let ic = w.invoice(&sc, "2026-10-09");
-    assert_eq!(w.s.invoices[&ic].total, dec("6765.63"));
+    assert_eq!(w.s.invoices[ic.as_str()].total, dec("6765.63"));
     w.exec(
         "REP1",
         json!({"cmd": "change_order_line", "number": c, "line": 2, "qty": "60"}),
@@ -244,7 +245,7 @@ fn history() -> World {
     );
     let sd = w.ship(&d, "2026-11-02");
     let id = w.invoice(&sd, "2026-11-02");
-    assert_eq!(w.s.invoices[&id].total, dec("216.50"));
+    assert_eq!(w.s.invoices[id.as_str()].total, dec("216.50"));
     // Perfect so far: 1 of 1 in November.
     assert_eq!(
         w.kpi(Dim::Customer, "C0001", "2026-11-01", Kpi::PerfectOrder),

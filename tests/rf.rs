@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::counts::CountStatus;
 use depot::core::sales::LineInput;
+use depot::core::types::Code;
 use depot::core::{CommandBody, State};
 use depot::ui::app::Keymaps;
 use depot::ui::screens::rf_pick::{tasks, Task};
@@ -72,8 +73,8 @@ fn line_of(s: &State, list: &str, line: u32) -> depot::core::warehouse::PickLine
 }
 
 /// Items with free stock in `wh` (distinct SKUs, sorted), at most `n`.
-fn stocked(s: &State, wh: &str, n: usize) -> Vec<String> {
-    let mut skus: Vec<String> = s
+fn stocked(s: &State, wh: &str, n: usize) -> Vec<Code> {
+    let mut skus: Vec<Code> = s
         .bin_stock
         .iter()
         .filter(|(k, q)| k.warehouse == wh && **q >= Decimal::from(5) && k.lot.is_none())
@@ -87,13 +88,7 @@ fn stocked(s: &State, wh: &str, n: usize) -> Vec<String> {
 
 /// An order of one unit of each of `skus` from `wh`, placed and released:
 /// its pick list's number.
-fn released_order(
-    b: &MemBackend,
-    customer: &str,
-    wh: &str,
-    skus: &[String],
-    qty: Decimal,
-) -> String {
+fn released_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: Decimal) -> String {
     let lines = skus
         .iter()
         .map(|s| LineInput {
@@ -150,6 +145,7 @@ fn released_order(
         .map(|p| p.number.clone())
         .max()
         .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -172,7 +168,7 @@ fn the_menu_opens_pick_for_a_picker() {
     let s = d.screen(40, 16);
     let first = &open_tasks(&b, "CHI")[0];
     assert!(s.contains(&format!("BIN  {}", first.bin)), "{s}");
-    assert!(s.contains(&first.sku), "{s}");
+    assert!(s.contains(&*first.sku), "{s}");
 }
 
 #[test]
@@ -329,8 +325,8 @@ fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
         CommandBody::ConfirmPick {
             list: t.list.clone(),
             line: t.line,
-            bin: t.bin.clone(),
-            item: t.sku.clone(),
+            bin: t.bin.to_string(),
+            item: t.sku.to_string(),
             qty: Some(Decimal::ZERO),
             short: true,
             reason: None,
@@ -348,8 +344,8 @@ fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
         CommandBody::ConfirmPick {
             list: t2.list.clone(),
             line: t2.line,
-            bin: t2.bin.clone(),
-            item: t2.sku.clone(),
+            bin: t2.bin.to_string(),
+            item: t2.sku.to_string(),
             qty: Some(Decimal::ZERO),
             short: false,
             reason: None,
@@ -425,7 +421,7 @@ fn two_hundred_scans_as_fast_as_they_come_are_applied_once_in_order() {
     let mut scans = Vec::new();
     for t in &work {
         scans.push(t.bin.clone());
-        scans.push(barcode(&b, &t.sku));
+        scans.push(barcode(&b, &t.sku).into());
     }
     assert_eq!(scans.len(), 200);
     // No frame between scans: the burst is handled before anything draws.
@@ -441,7 +437,7 @@ fn two_hundred_scans_as_fast_as_they_come_are_applied_once_in_order() {
         b.log.borrow().iter().map(|(_, r)| r.key.clone()).collect();
     assert_eq!(keys.len(), b.log.borrow().len(), "one key per pick");
     let s = b.state.borrow();
-    assert!(s.picks[&list]
+    assert!(s.picks[list.as_str()]
         .lines
         .iter()
         .all(|l| l.picked == Decimal::ONE && l.short.is_zero()));
@@ -646,7 +642,7 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     d.typed("4711").press("enter").typed("4711").press("enter");
     d.open("Ship").unwrap();
     let s = d.screen(40, 16);
-    assert!(s.contains(&p.number), "{s}");
+    assert!(s.contains(&*p.number), "{s}");
     d.scan(&p.order);
     let (c, sv) = {
         let st = b.state.borrow();
@@ -707,7 +703,7 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
         .clone();
     let mut d = Driver::new(&b, Some("RECV1"));
     d.open("Receive").unwrap();
-    assert!(d.screen(40, 16).contains(&po));
+    assert!(d.screen(40, 16).contains(&*po));
     d.scan(&po.to_lowercase());
     assert!(d.screen(40, 16).contains("BIN  DOCK-1"));
     d.press("enter");
@@ -721,7 +717,7 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
             !b.state.borrow().purchase_orders[&po]
                 .lines
                 .iter()
-                .any(|l| &l.sku == *k)
+                .any(|l| l.sku == *k)
         })
         .unwrap()
         .clone();
@@ -863,7 +859,7 @@ fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
             po: po.clone(),
             bin: "DOCK-1".into(),
             lines: vec![depot::core::purchasing::ReceiveInput {
-                item: line.sku.clone(),
+                item: line.sku.to_string(),
                 qty: Some(Decimal::from(2)),
                 lot: None,
                 expiry: None,
@@ -995,7 +991,7 @@ fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
     let mut e = Driver::session(&b, Some("ADMIN"), "handheld-2");
     e.open("Count").unwrap();
     let s = e.screen(40, 16);
-    assert!(s.contains(&c.number), "{s}");
+    assert!(s.contains(&*c.number), "{s}");
     assert!(e.screen(40, 16).contains("RECOUNT"));
     e.scan(&c.bin).scan(&c.sku).scan(&off.to_string());
     let s = e.screen(40, 8);
@@ -1088,7 +1084,7 @@ fn free_stock(b: &MemBackend, wh: &str, n: i64) -> (String, String, Decimal) {
                 })
         })
         .unwrap();
-    (k.bin.clone(), k.sku.clone(), *q)
+    (k.bin.to_string(), k.sku.to_string(), *q)
 }
 
 #[test]
@@ -1152,8 +1148,8 @@ fn transfer_out_picks_bin_by_bin_and_ships_once_after_a_confirm() {
         .bin_stock
         .get(&depot::core::state::BinKey {
             warehouse: "CHI".into(),
-            bin: bin.clone(),
-            sku: sku.clone(),
+            bin: bin.clone().into(),
+            sku: sku.clone().into(),
             lot: None,
         })
         .copied()
@@ -1265,7 +1261,7 @@ fn receive_takes_an_item_scanned_at_the_bin_step_and_a_bin_scanned_while_countin
     // The item at once: the dock bin shown is accepted and the scan counts.
     d.scan(&barcode(&b, &sku));
     let s = d.screen(40, 16);
-    assert!(s.contains(&format!("+ {sku}")) || s.contains(&sku), "{s}");
+    assert!(s.contains(&format!("+ {sku}")) || s.contains(&*sku), "{s}");
     // Another bin of the warehouse scanned while counting: received there.
     d.scan("DOCK-2");
     assert!(d.screen(80, 24).contains("receiving into DOCK-2"));

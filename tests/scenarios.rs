@@ -10,6 +10,7 @@
 //! `{ create = "item", from = "FAS-1000", set = { sku = "NEW-1" } }`.
 
 use chrono::{TimeZone, Utc};
+use depot::core::types::{Code, ToCode};
 use depot::core::{execute, Command, CommandBody, State};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -62,7 +63,7 @@ fn run_at(
 fn stored(s: &State, kind: &str, key: &str) -> Value {
     let pair = || {
         let (a, b) = key.split_once('/').expect("key A/B");
-        (a.to_string(), b.to_string())
+        (Code::from(a), Code::from(b))
     };
     let v = match kind {
         "entity" => serde_json::to_value(&s.entities[key]),
@@ -313,11 +314,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 let parts: Vec<&str> = w.split(':').collect();
                 s.ledger
                     .period_balances
-                    .get(&(
-                        parts[1].to_string(),
-                        parts[2].to_string(),
-                        parts[3].to_string(),
-                    ))
+                    .get(&(parts[1].to_code(), parts[2].to_code(), parts[3].to_code()))
                     .copied()
                     .unwrap_or_default()
                     .to_string()
@@ -329,7 +326,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     serde_json::from_value(Value::String(parts[2].into())).unwrap();
                 s.ledger
                     .subledger
-                    .get(&(parts[1].to_string(), control, parts[3].to_string()))
+                    .get(&(parts[1].to_code(), control, parts[3].to_code()))
                     .copied()
                     .unwrap_or_default()
                     .to_string()
@@ -339,7 +336,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 let parts: Vec<&str> = w.split(':').collect();
                 s.ledger
                     .balances
-                    .get(&(parts[1].to_string(), parts[2].to_string()))
+                    .get(&(parts[1].to_code(), parts[2].to_code()))
                     .copied()
                     .unwrap_or_default()
                     .to_string()
@@ -347,7 +344,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("on_hand:") => {
                 let parts: Vec<&str> = w.split(':').collect();
                 s.stock
-                    .get(&(parts[1].to_string(), parts[2].to_string()))
+                    .get(&(parts[1].to_code(), parts[2].to_code()))
                     .map(|x| x.on_hand)
                     .unwrap_or_default()
                     .to_string()
@@ -355,7 +352,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("reserved:") => {
                 let parts: Vec<&str> = w.split(':').collect();
                 s.stock
-                    .get(&(parts[1].to_string(), parts[2].to_string()))
+                    .get(&(parts[1].to_code(), parts[2].to_code()))
                     .map(|x| x.reserved)
                     .unwrap_or_default()
                     .to_string()
@@ -382,7 +379,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("lot:") => {
                 // lot:SKU:LOT -> its expiry date, or "none"
                 let parts: Vec<&str> = w.split(':').collect();
-                match s.lots.get(&(parts[1].to_string(), parts[2].to_string())) {
+                match s.lots.get(&(parts[1].to_code(), parts[2].to_code())) {
                     Some(l) => l.expiry.map_or("none".into(), |d| d.to_string()),
                     None => "unregistered".into(),
                 }
@@ -390,7 +387,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("in_pick:") => {
                 let parts: Vec<&str> = w.split(':').collect();
                 s.stock
-                    .get(&(parts[1].to_string(), parts[2].to_string()))
+                    .get(&(parts[1].to_code(), parts[2].to_code()))
                     .map(|x| x.in_pick)
                     .unwrap_or_default()
                     .to_string()
@@ -429,7 +426,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
                 let line: u32 = parts[2].parse().expect("a line number");
                 s.short_reasons
-                    .get(&(parts[1].to_string(), line))
+                    .get(&(parts[1].to_code(), line))
                     .map(|r| r.as_str().to_string())
                     .unwrap_or_else(|| "none".into())
             }

@@ -14,7 +14,9 @@
 use chrono::{Datelike, Duration, TimeZone, Utc};
 use depot::core::invariants::{check_state, first_difference, Replayer};
 use depot::core::master::*;
+use depot::core::types::Code;
 use depot::core::types::Currency;
+use depot::core::types::ToCode;
 use depot::core::{execute, Command, CommandBody, Envelope, State};
 use rust_decimal::Decimal;
 
@@ -128,12 +130,12 @@ fn demo_world() -> World {
 
 /// One random command (valid or not) and the operator issuing it.
 fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) {
-    let operators: Vec<&String> = s.operators.keys().collect();
+    let operators: Vec<&Code> = s.operators.keys().collect();
     // Mostly the admin (so most commands reach validation), sometimes
     // anyone (so permissions are exercised), rarely an unknown operator.
     let op = match rng.below(100) {
         0..=2 => "NOBODY".to_string(),
-        3..=39 => (*rng.pick(&operators)).clone(),
+        3..=39 => (*rng.pick(&operators)).to_string(),
         _ => "ADMIN".to_string(),
     };
     let items: Vec<&Item> = s.items.values().collect();
@@ -173,7 +175,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             let items: Vec<&depot::core::bank::BookItem> = s
                 .index
                 .uncleared_book_items
-                .get(&entity)
+                .get(entity.as_str())
                 .into_iter()
                 .flatten()
                 .filter_map(|i| s.book_items.get(i))
@@ -188,7 +190,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 if lines.is_empty() || rng.chance(5) {
                     "BL-999999".to_string()
                 } else {
-                    rng.pick(&lines).id.clone()
+                    rng.pick(&lines).id.to_string()
                 }
             };
             match rng.below(7) {
@@ -230,13 +232,13 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         format!("S-{step}")
                     };
                     CommandBody::ImportBankStatement {
-                        entity,
+                        entity: entity.into(),
                         statement,
                         lines: st,
                     }
                 }
                 2 | 3 => CommandBody::AutoMatchBank {
-                    entity,
+                    entity: entity.into(),
                     window_days: rng.chance(20).then(|| rng.below(70) as u32),
                     tolerance: rng.chance(50).then(|| rng.amount(10, 2)),
                 },
@@ -244,16 +246,16 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let line = line_id(rng);
                     let (amount, le) = s
                         .bank_lines
-                        .get(&line)
+                        .get(line.as_str())
                         .map_or((Decimal::ZERO, entity.clone()), |l| {
-                            (l.amount, l.entity.clone())
+                            (l.amount, l.entity.to_string())
                         });
                     let own: Vec<&depot::core::bank::BookItem> =
                         items.iter().copied().filter(|i| i.entity == le).collect();
-                    let exact: Vec<String> = s
+                    let exact: Vec<Code> = s
                         .index
                         .uncleared_book_items
-                        .get(&le)
+                        .get(le.as_str())
                         .into_iter()
                         .flatten()
                         .filter(|i| s.book_items.get(*i).is_some_and(|b| b.amount == amount))
@@ -264,20 +266,23 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     } else if !own.is_empty() {
                         (0..1 + rng.below(2))
                             .map(|_| rng.pick(&own).id.clone())
-                            .collect()
+                            .collect::<Vec<Code>>()
                     } else {
-                        vec!["BK-999999".to_string()]
+                        vec![Code::from("BK-999999")]
                     };
                     CommandBody::MatchBankLine {
-                        line,
+                        line: line.into(),
                         items: chosen,
                         tolerance: rng.chance(50).then(|| rng.amount(10, 2)),
                     }
                 }
                 _ => {
                     let line = line_id(rng);
-                    let le = s.bank_lines.get(&line).map_or(entity, |l| l.entity.clone());
-                    let accounts: Vec<&String> = s
+                    let le = s
+                        .bank_lines
+                        .get(line.as_str())
+                        .map_or(entity, |l| l.entity.to_code().to_string());
+                    let accounts: Vec<&Code> = s
                         .accounts
                         .keys()
                         .filter(|(e, _)| *e == le)
@@ -286,11 +291,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let account = if accounts.is_empty() || rng.chance(20) {
                         "6500".to_string()
                     } else {
-                        (*rng.pick(&accounts)).clone()
+                        (*rng.pick(&accounts)).to_string()
                     };
                     CommandBody::PostBankLine {
-                        line,
-                        account,
+                        line: line.into(),
+                        account: account.into(),
                         memo: "bank fee".into(),
                     }
                 }
@@ -306,8 +311,8 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             let day = first - Duration::days(1 + 30 * rng.below(3) as i64);
             let period = s
                 .period_of(&entity, day)
-                .map_or_else(|| "FY1999-01".to_string(), |p| p.code.clone());
-            let accounts: Vec<&String> = s
+                .map_or_else(|| "FY1999-01".to_string(), |p| p.code.to_string());
+            let accounts: Vec<&Code> = s
                 .accounts
                 .keys()
                 .filter(|(e, _)| *e == entity)
@@ -317,48 +322,62 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 if accounts.is_empty() {
                     "9999".to_string()
                 } else {
-                    (*rng.pick(&accounts)).clone()
+                    (*rng.pick(&accounts)).to_string()
                 }
             };
             match rng.below(9) {
                 // Now and then the year of that period (refused while
                 // any of its periods is open, or when closed already).
                 0 if rng.chance(30) => CommandBody::CloseYear {
-                    entity,
+                    entity: entity.into(),
                     year: depot::core::yearend::year_of(&period).unwrap_or(1999)
                         - rng.below(2) as i32,
                 },
-                0 => CommandBody::ClosePeriod { entity, period },
+                0 => CommandBody::ClosePeriod {
+                    entity: entity.into(),
+                    period: period.into(),
+                },
                 // Intercompany balances settled (often more than is owed).
                 5 if rng.chance(40) => CommandBody::SettleIntercompany {
-                    payee: if entity == "US01" { "CA01" } else { "US01" }.to_string(),
-                    payer: entity,
+                    payee: if entity == "US01" { "CA01" } else { "US01" }
+                        .to_string()
+                        .into(),
+                    payer: entity.into(),
                     amount: rng.amount(800, 2),
                     reference: "simulated wire".into(),
                 },
-                1 => CommandBody::LockPeriod { entity, period },
+                1 => CommandBody::LockPeriod {
+                    entity: entity.into(),
+                    period: period.into(),
+                },
                 2 => CommandBody::ReopenPeriod {
-                    entity,
-                    period,
+                    entity: entity.into(),
+                    period: period.into(),
                     reason: "simulated correction".into(),
                 },
-                3 => CommandBody::RevalueFx { entity, period },
+                3 => CommandBody::RevalueFx {
+                    entity: entity.into(),
+                    period: period.into(),
+                },
                 8 => {
                     // The month just ended, as a controller would.
                     let period = s
                         .period_of(&entity, first - Duration::days(1))
-                        .map_or_else(|| "FY1999-01".to_string(), |p| p.code.clone());
-                    CommandBody::RevalueFx { entity, period }
+                        .map_or_else(|| "FY1999-01".to_string(), |p| p.code.to_string());
+                    CommandBody::RevalueFx {
+                        entity: entity.into(),
+                        period: period.into(),
+                    }
                 }
                 4 => {
-                    let numbers: Vec<&String> = s.manual_journals.keys().collect();
+                    let numbers: Vec<&Code> = s.manual_journals.keys().collect();
                     let number = if numbers.is_empty() || rng.chance(10) {
                         "JE-999999".to_string()
                     } else {
-                        (*rng.pick(&numbers)).clone()
+                        (*rng.pick(&numbers)).to_string()
                     };
                     CommandBody::ReverseJournalEntry {
-                        number,
+                        number: number.into(),
                         date: rng.chance(30).then_some(day),
                     }
                 }
@@ -366,12 +385,12 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let amount = rng.amount(5_000, 2);
                     let mut lines = vec![
                         depot::core::ledger::ManualLine {
-                            account: account(rng),
+                            account: account(rng).into(),
                             debit: amount,
                             credit: Decimal::ZERO,
                         },
                         depot::core::ledger::ManualLine {
-                            account: account(rng),
+                            account: account(rng).into(),
                             debit: Decimal::ZERO,
                             credit: if rng.chance(90) {
                                 amount
@@ -384,7 +403,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         lines.pop();
                     }
                     CommandBody::PostJournalEntry {
-                        entity,
+                        entity: entity.into(),
                         date: rng.chance(30).then_some(day),
                         memo: "simulated accrual".into(),
                         lines,
@@ -429,7 +448,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         }
         52 => {
             use depot::core::master::{ReplenishmentMethod, ReplenishmentPolicy};
-            let drafts: Vec<&String> = s
+            let drafts: Vec<&Code> = s
                 .index
                 .unsent_pos
                 .iter()
@@ -443,9 +462,9 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 0 | 1 => {
                     let wh = (*rng.pick(&["CHI", "DAL", "TOR", "NOPE"])).to_string();
                     let sku = rng.pick(&items).sku.clone();
-                    let exists = s.replenishment.contains_key(&(wh.clone(), sku.clone()));
+                    let exists = s.replenishment.contains_key(&(wh.to_code(), sku.clone()));
                     let p = ReplenishmentPolicy {
-                        warehouse: wh,
+                        warehouse: wh.into(),
                         sku,
                         method: if rng.chance(50) {
                             ReplenishmentMethod::MinMax
@@ -510,7 +529,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         }
         39 | 40 => {
             let sup = rng.pick(&suppliers);
-            let whs: Vec<&String> = s
+            let whs: Vec<&Code> = s
                 .warehouses
                 .values()
                 .filter(|w| w.entity == sup.entity || rng.chance(5))
@@ -596,7 +615,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 },
                 lines: vec![depot::core::purchasing::ReceiveInput {
                     item: if rng.chance(95) {
-                        l.sku.clone()
+                        l.sku.to_string()
                     } else {
                         "FAS-1003".into()
                     },
@@ -606,7 +625,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         Decimal::from(1 + rng.below(30) as i64)
                     }),
                     lot: if lot_tracked != rng.chance(5) {
-                        Some(format!("L{}", rng.below(3)))
+                        Some(format!("L{}", rng.below(3)).into())
                     } else {
                         None
                     },
@@ -646,7 +665,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     lot: k.lot.clone(),
                     qty: if rng.chance(80) { have } else { Decimal::ONE },
                     to: match directed {
-                        Some(d) if rng.chance(80) => d,
+                        Some(d) if rng.chance(80) => d.to_string(),
                         _ => rng.pick(&["A-01-01", "R-01-01", "DOCK-2"]).to_string(),
                     },
                     reason: if rng.chance(50) {
@@ -681,7 +700,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             }
         }
         47 if !s.goods_receipts.is_empty() => {
-            let grs: Vec<&String> = s.goods_receipts.keys().collect();
+            let grs: Vec<&Code> = s.goods_receipts.keys().collect();
             let mut receipts = vec![(*rng.pick(&grs)).clone()];
             if rng.chance(20) {
                 receipts.push((*rng.pick(&grs)).clone());
@@ -700,7 +719,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             }
         }
         48 => CommandBody::ScheduleCounts {
-            warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+            warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string().into(),
             limit: 1 + rng.below(5),
             skus: if rng.chance(50) {
                 vec![rng.pick(&items).sku.clone()]
@@ -709,7 +728,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             },
         },
         49 | 50 if !s.index.open_counts.is_empty() => {
-            let open: Vec<&String> = s.index.open_counts.iter().collect();
+            let open: Vec<&Code> = s.index.open_counts.iter().collect();
             let c = &s.counts[*rng.pick(&open)];
             let book = s
                 .bin_stock
@@ -746,7 +765,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         51 => {
             // Ship some of what a bin holds to another warehouse, or
             // receive one on the way.
-            let on_way: Vec<&String> = s
+            let on_way: Vec<&Code> = s
                 .transfers
                 .values()
                 .filter(|t| t.status == depot::core::transfer::TransferStatus::InTransit)
@@ -757,7 +776,8 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     number: (*rng.pick(&on_way)).clone(),
                     bin: rng
                         .pick(&["B-03-03", "R-01-01", "DOCK-1", "NOBIN"])
-                        .to_string(),
+                        .to_string()
+                        .into(),
                 }
             } else {
                 let keys: Vec<&depot::core::state::BinKey> = s.bin_stock.keys().collect();
@@ -765,7 +785,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 let have = s.bin_stock.get(*k).copied().unwrap_or_default();
                 CommandBody::ShipTransfer {
                     from: k.warehouse.clone(),
-                    to: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                    to: rng.pick(&["CHI", "DAL", "TOR"]).to_string().into(),
                     lines: vec![depot::core::transfer::TransferInput {
                         bin: k.bin.clone(),
                         sku: k.sku.clone(),
@@ -834,7 +854,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         sku: rng.pick(&items).sku.clone(),
                         qty: Decimal::from(1 + rng.below(20) as i64),
                         unit: None,
-                        warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                        warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string().into(),
                         price: None,
                     }],
                 }
@@ -857,7 +877,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 .collect();
             CommandBody::CounterSale {
                 customer: c.code.clone(),
-                warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string().into(),
                 lines,
                 payment: match rng.below(4) {
                     0 => None,
@@ -910,7 +930,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         item: if rng.chance(5) {
                             "FAS-1003".into()
                         } else {
-                            sku.clone()
+                            sku.to_string()
                         },
                         qty: Some(q),
                     });
@@ -997,7 +1017,8 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                         1 => Some("NOBIN".into()),
                         _ => Some(
                             rng.pick(&["A-01-01", "B-02-03", "R-01-01", "QUAR-1"])
-                                .to_string(),
+                                .to_string()
+                                .into(),
                         ),
                     },
                     lines,
@@ -1047,7 +1068,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             }
         }
         24 | 25 if !uninvoiced.is_empty() || rng.chance(5) => {
-            let mut list: Vec<String> = Vec::new();
+            let mut list: Vec<Code> = Vec::new();
             if let Some(first) = uninvoiced.first() {
                 let first = if rng.chance(50) {
                     *rng.pick(&uninvoiced)
@@ -1076,10 +1097,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             };
             if rng.chance(25) {
                 CommandBody::ReleaseWave {
-                    warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string(),
+                    warehouse: rng.pick(&["CHI", "DAL", "TOR"]).to_string().into(),
                     carrier: rng
                         .pick(&["FEDEX", "UPS", "WILLCALL", "OWN", "NOPE"])
-                        .to_string(),
+                        .to_string()
+                        .into(),
                     service: None,
                 }
             } else {
@@ -1096,14 +1118,14 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 list: p.number.clone(),
                 line: l.line,
                 bin: if rng.chance(90) {
-                    l.bin.clone()
+                    l.bin.to_string()
                 } else {
                     "B-01-01".into()
                 },
                 item: match rng.below(10) {
                     0 => "0614141000012".into(),
                     1 => "06141410000X".into(),
-                    _ => l.sku.clone(),
+                    _ => l.sku.to_string(),
                 },
                 qty: Some(if rng.chance(80) {
                     open.max(Decimal::ONE)
@@ -1144,7 +1166,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             } else {
                 rng.pick(&customers)
             };
-            let whs: Vec<&String> = s
+            let whs: Vec<&Code> = s
                 .warehouses
                 .values()
                 .filter(|w| w.entity == c.entity || rng.chance(5))
@@ -1229,7 +1251,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let i = *rng.pick(&disputed);
                     (i.number.clone(), i.disputed)
                 }
-                None => ("IN-000001".to_string(), Decimal::ONE),
+                None => (Code::from("IN-000001"), Decimal::ONE),
             };
             let write_off = rng.chance(60);
             CommandBody::ResolveDispute {
@@ -1289,12 +1311,12 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     customer: None,
                 },
                 _ => {
-                    let shipments: Vec<&String> = s.shipments.keys().collect();
+                    let shipments: Vec<&Code> = s.shipments.keys().collect();
                     CommandBody::ConfirmDelivery {
                         shipment: if shipments.is_empty() {
                             "SH-000001".into()
                         } else {
-                            rng.pick(&shipments).to_string()
+                            rng.pick(&shipments).to_string().into()
                         },
                         date: None,
                     }
@@ -1364,7 +1386,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             code: if rng.chance(20) {
                 "NET30".into()
             } else {
-                format!("T{step}")
+                format!("T{step}").into()
             },
             description: "simulated terms".into(),
             net_days: rng.below(120) as u32,
@@ -1376,7 +1398,12 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             match rng.below(4) {
                 0 => c.name = format!("Customer renamed {step}"),
                 1 => c.credit_limit = rng.amount(500_000, 2),
-                2 => c.terms = rng.pick(&["NET30", "NET60", "COD", "NOPE"]).to_string(),
+                2 => {
+                    c.terms = rng
+                        .pick(&["NET30", "NET60", "COD", "NOPE"])
+                        .to_string()
+                        .into()
+                }
                 _ => c.grace_days = rng.below(400) as u32,
             }
             CommandBody::UpdateCustomer(c)
@@ -1414,16 +1441,16 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 None
             };
             CommandBody::PostOpeningStock {
-                warehouse: wh,
-                bin,
+                warehouse: wh.into(),
+                bin: bin.into(),
                 sku: item.sku.clone(),
                 qty: {
                     let dp = if rng.chance(90) { 0 } else { 5 };
                     rng.amount(500, dp)
                 },
-                unit,
+                unit: unit.map(Code::from),
                 unit_cost: rng.amount(200, 4),
-                lot,
+                lot: lot.map(Code::from),
                 date: if rng.chance(5) {
                     chrono::NaiveDate::from_ymd_opt(2031, 1, 1)
                 } else {
@@ -1447,7 +1474,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         }
         7 => {
             let mut i = (*rng.pick(&items)).clone();
-            i.sku = format!("SIM-{step}");
+            i.sku = format!("SIM-{step}").into();
             i.barcodes = vec![Barcode {
                 code: {
                     let valid = rng.chance(80);
@@ -1458,7 +1485,10 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             CommandBody::CreateItem(i)
         }
         8 => CommandBody::SetListPrice {
-            price_list: rng.pick(&["LIST-USD", "DEALER-CAD", "NOLIST"]).to_string(),
+            price_list: rng
+                .pick(&["LIST-USD", "DEALER-CAD", "NOLIST"])
+                .to_string()
+                .into(),
             price: ListPrice {
                 sku: rng.pick(&items).sku.clone(),
                 price: rng.amount(300, 2),
@@ -1473,7 +1503,10 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             rate: rng.amount(2, 6),
         }),
         10 => CommandBody::SetCategoryMarginFloor {
-            category: rng.pick(&["TOOLS", "FASTENERS", "SAFETY"]).to_string(),
+            category: rng
+                .pick(&["TOOLS", "FASTENERS", "SAFETY"])
+                .to_string()
+                .into(),
             pct: if rng.chance(20) {
                 None
             } else {
@@ -1482,10 +1515,11 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         },
         _ => {
             let mut c = (*rng.pick(&customers)).clone();
-            c.code = format!("SC{step}");
+            c.code = format!("SC{step}").into();
             c.price_list = rng
                 .pick(&["LIST-USD", "LIST-CAD", "DEALER-USD"])
-                .to_string();
+                .to_string()
+                .into();
             CommandBody::CreateCustomer(c)
         }
     };
@@ -1674,7 +1708,7 @@ fn check_as_of(seed: u64, step: u64, w: &World, rng: &mut Rng) {
             env.events().iter().any(|ev| {
                 depot::core::apply::journals(ev)
                     .iter()
-                    .any(|j| &j.entity == entity && j.date <= day)
+                    .any(|j| j.entity == entity && j.date <= day)
             })
         });
         let o = Options::new(Some(entity), day);

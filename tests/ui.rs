@@ -3,6 +3,7 @@
 //! into ratatui's TestBackend.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::types::ToCode;
 use depot::core::{CommandBody, Event};
 use depot::ui::app::{App, Keymaps};
 use depot::ui::key::{Key, KeyCode};
@@ -401,7 +402,7 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
     d.typed(&order).press("enter");
     let s = d.screen(132, 43);
     assert!(
-        s.contains(&inv) && s.contains("shipped") && s.contains("WILLCALL"),
+        s.contains(&*inv) && s.contains("shipped") && s.contains("WILLCALL"),
         "{s}"
     );
     // Who did what when, from the log: the one counter_sale record by
@@ -419,7 +420,7 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
     assert!(j.contains("journal lines of its documents"), "{j}");
     let entry = j
         .lines()
-        .skip_while(|l| !(l.contains(&inv) && l.contains("US01")))
+        .skip_while(|l| !(l.contains(&*inv) && l.contains("US01")))
         .take_while(|l| !l.trim().is_empty())
         .collect::<Vec<_>>()
         .join("\n");
@@ -1280,14 +1281,14 @@ fn a_will_call_takes_a_deposit_prints_a_ticket_and_the_inquiry_shows_it() {
         assert!(st.invoices.values().all(|i| i.customer != "WALKIN-US01"));
         (dep.order.clone(), dep.taken)
     };
-    assert!(s.contains("WILL-CALL") && s.contains(&order), "{s}");
+    assert!(s.contains("WILL-CALL") && s.contains(&*order), "{s}");
     assert!(s.contains("cash 100.00") && s.contains("Change"), "{s}");
     // The ticket printed, and what it says.
     assert!(
         b.state
             .borrow()
             .prints
-            .contains_key(&("acknowledgment".to_string(), order.clone())),
+            .contains_key(&("acknowledgment".to_code(), order.clone())),
         "the will-call ticket was printed"
     );
     let ticket = text_doc(&b, depot::docs::DocKind::Acknowledgment, &order);

@@ -6,6 +6,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::cash::Method;
 use depot::core::counter::CounterLine;
+use depot::core::types::{Code, ToCode};
 use depot::core::CommandBody;
 use depot::ui::app::{App, Keymaps};
 use depot::ui::testing::{Driver, MemBackend};
@@ -23,7 +24,7 @@ fn demo() -> MemBackend {
 /// A counter sale on account (an invoice dated today, its discount
 /// window open for a 2-10-NET30 customer); returns the invoice number.
 fn sale_on_account(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
-    let before: Vec<String> = b.state.borrow().invoices.keys().cloned().collect();
+    let before: Vec<Code> = b.state.borrow().invoices.keys().cloned().collect();
     b.exec(
         "ADMIN",
         CommandBody::CounterSale {
@@ -46,6 +47,7 @@ fn sale_on_account(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> Strin
         .find(|k| !before.contains(k))
         .cloned()
         .expect("the sale made an invoice")
+        .to_string()
 }
 
 /// (open, discount) of an invoice today.
@@ -110,7 +112,7 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
         r.applications.iter().map(|a| a.discount).sum::<Decimal>(),
         d1 + d2
     );
-    assert!(st.invoices[&i1].open.is_zero() && st.invoices[&i2].open.is_zero());
+    assert!(st.invoices[i1.as_str()].open.is_zero() && st.invoices[i2.as_str()].open.is_zero());
     drop(st);
     // A second F10 (and y) on the now empty receipt submits nothing new.
     d.press("f10").press("y");
@@ -208,8 +210,8 @@ fn a_short_payment_is_disputed_with_its_reason_or_written_off_within_tolerance()
     assert!(s.contains("paid, write-off 3.00"), "{s}");
     d.press("f10").press("y");
     let st = b.state.borrow();
-    assert_eq!(st.invoices[&i1].disputed, Decimal::from(40));
-    assert!(st.invoices[&i2].open.is_zero());
+    assert_eq!(st.invoices[i1.as_str()].disputed, Decimal::from(40));
+    assert!(st.invoices[i2.as_str()].open.is_zero());
     let r = st
         .receipts
         .values()
@@ -253,7 +255,7 @@ fn the_open_items_follow_another_session_and_filter() {
             amount: o1,
             reference: "wire".into(),
             apply: vec![depot::core::cash::ApplyTo {
-                invoice: i1.clone(),
+                invoice: i1.clone().into(),
                 amount: o1,
                 settle: false,
             }],
@@ -336,7 +338,7 @@ fn receive_first_po(b: &MemBackend) -> (String, Decimal, Decimal) {
             po: po.clone(),
             bin: "DOCK-1".into(),
             lines: vec![depot::core::purchasing::ReceiveInput {
-                item: sku,
+                item: sku.to_string(),
                 qty: Some(qty),
                 lot: None,
                 expiry: None,
@@ -344,7 +346,7 @@ fn receive_first_po(b: &MemBackend) -> (String, Decimal, Decimal) {
         },
     )
     .unwrap();
-    (po, qty, price)
+    (po.to_string(), qty, price)
 }
 
 fn ap_status(b: &MemBackend, reference: &str) -> depot::core::purchasing::ApStatus {
@@ -710,7 +712,7 @@ fn every_offered_action_on_the_back_office_has_a_key_in_both_keymaps() {
 fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
     use depot::core::purchasing::PoStatus;
     let b = demo();
-    let before: Vec<String> = b.state.borrow().purchase_orders.keys().cloned().collect();
+    let before: Vec<Code> = b.state.borrow().purchase_orders.keys().cloned().collect();
     let mut d = Driver::new(&b, Some("BUY1"));
     d.open("Purchasing").expect("BUY1 buys");
     insta::assert_snapshot!("purchasing_80x24", d.screen(80, 24));
@@ -744,7 +746,7 @@ fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
     // The purchase orders: the draft on top; submit it.
     d.press("tab");
     let s = d.screen(132, 43);
-    assert!(s.contains(&po) && s.contains("draft"), "{s}");
+    assert!(s.contains(&*po) && s.contains("draft"), "{s}");
     assert!(s.contains("LATE"), "the demo's late PO is highlighted: {s}");
     d.press("f10").press("y");
     let st = b.state.borrow().purchase_orders[&po].status;
@@ -799,9 +801,9 @@ fn supplier_performance_is_the_third_list_of_purchasing_and_matches_the_report()
 }
 
 /// The last print the session recorded: (kind, document).
-fn last_print(b: &MemBackend) -> (String, String) {
+fn last_print(b: &MemBackend) -> (String, Code) {
     match &b.log.borrow().last().expect("a record").1.body {
-        CommandBody::RecordPrint(p) => (p.kind.clone(), p.doc.clone()),
+        CommandBody::RecordPrint(p) => (p.kind.to_string(), p.doc.clone()),
         other => panic!("the last command is a print record, not {other:?}"),
     }
 }
@@ -1044,7 +1046,7 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     let s = d.screen(132, 43);
     insta::assert_snapshot!("finance_items_132x43", s);
     let st = b.state.borrow();
-    let expected: Vec<String> = st.index.open_invoices["C0009"].iter().cloned().collect();
+    let expected: Vec<Code> = st.index.open_invoices["C0009"].iter().cloned().collect();
     assert!(!expected.is_empty());
     // Exactly its open items: every one listed, nothing else.
     assert!(s.contains(&format!("{} open items", expected.len())), "{s}");
@@ -1262,6 +1264,7 @@ fn book_item_of(b: &MemBackend, reference: &str) -> String {
         .find(|i| i.doc == r.number)
         .map(|i| i.id.clone())
         .expect("its book item")
+        .to_string()
 }
 
 /// Five cheques in the books, and a statement file: one deposit of 500
@@ -1335,18 +1338,18 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert!(s.contains("auto: only 500.00 in 0 day(s), RC-"), "{s}");
     {
         let st = b.state.borrow();
-        assert!(st.book_items[&chq3].cleared_by.is_some());
+        assert!(st.book_items[chq3.as_str()].cleared_by.is_some());
         assert!(
-            st.book_items[&chq2].cleared_by.is_none(),
+            st.book_items[chq2.as_str()].cleared_by.is_none(),
             "CHQ 2 is in transit"
         );
     }
     // By hand: the 200.00 deposit is CHQ 4 + CHQ 5. The open lines come
     // first: the deposit, then the fee.
     d.press("enter");
-    let items: Vec<String> = {
+    let items: Vec<Code> = {
         let st = b.state.borrow();
-        let mut v: Vec<String> = st.index.uncleared_book_items["US01"]
+        let mut v: Vec<Code> = st.index.uncleared_book_items["US01"]
             .iter()
             .cloned()
             .collect();
@@ -1401,7 +1404,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert_eq!(f.lines, 4);
     assert_eq!(f.book, book_before - Decimal::new(1250, 2));
     assert_eq!(f.implied(), f.book - f.outstanding);
-    assert!(st.index.uncleared_book_items["US01"].contains(&chq2));
+    assert!(st.index.uncleared_book_items["US01"].contains(chq2.as_str()));
     let manual = st
         .bank_lines
         .values()
@@ -1410,7 +1413,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert_eq!(
         manual.cleared,
         Some(Cleared::Matched {
-            items: vec![chq4.clone(), chq5.clone()],
+            items: vec![chq4.clone().into(), chq5.clone().into()],
             write_off: Decimal::ZERO,
             auto: false
         })
@@ -1429,7 +1432,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     let charges = st
         .ledger
         .balances
-        .get(&("US01".to_string(), "6500".to_string()))
+        .get(&("US01".to_code(), "6500".to_code()))
         .copied()
         .unwrap_or_default();
     assert_eq!(charges, Decimal::new(1250, 2));
@@ -1585,7 +1588,7 @@ fn a_freight_charge_is_allocated_to_the_receipt_from_supplier_invoices() {
     d.typed("V001").press("enter").typed("FRT-1").press("enter");
     d.press("f2");
     let s = d.screen(80, 24);
-    assert!(s.contains(&gr), "the latest receipt is offered: {s}");
+    assert!(s.contains(&*gr), "the latest receipt is offered: {s}");
     d.typed("150").press("enter").press("enter");
     let s = d.screen(132, 43);
     assert!(s.contains("allocation (not entered yet)"), "{s}");

@@ -12,6 +12,7 @@
 //! 4100 sales returns, 4200 freight income, 5000 COGS, 5100 PPV.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::types::{Code, ToCode};
 use depot::core::{execute, Command, CommandBody, State};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -55,24 +56,24 @@ fn event<'a>(events: &'a [Value], name: &str) -> &'a Value {
 }
 
 /// A journal's lines as account -> debit minus credit.
-fn lines(journal: &Value) -> BTreeMap<String, Decimal> {
-    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+fn lines(journal: &Value) -> BTreeMap<Code, Decimal> {
+    let mut out: BTreeMap<Code, Decimal> = BTreeMap::new();
     for l in journal["lines"].as_array().expect("journal lines") {
         let debit = l["debit"].as_str().map(d).unwrap_or_default();
         let credit = l["credit"].as_str().map(d).unwrap_or_default();
-        *out.entry(l["account"].as_str().unwrap().to_string())
+        *out.entry(Code::from(l["account"].as_str().unwrap()))
             .or_default() += debit - credit;
     }
     out.retain(|_, v| !v.is_zero());
     out
 }
 
-fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, Decimal> {
-    pairs.iter().map(|(a, v)| (a.to_string(), d(v))).collect()
+fn expect(pairs: &[(&str, &str)]) -> BTreeMap<Code, Decimal> {
+    pairs.iter().map(|(a, v)| (Code::from(*a), d(v))).collect()
 }
 
 /// US01's balance per account (debit minus credit).
-fn balances(s: &State) -> BTreeMap<String, Decimal> {
+fn balances(s: &State) -> BTreeMap<Code, Decimal> {
     s.ledger
         .balances
         .iter()
@@ -84,19 +85,19 @@ fn balances(s: &State) -> BTreeMap<String, Decimal> {
 /// What moved between two sets of balances (accounts that did not move
 /// are left out).
 fn moved(
-    before: &BTreeMap<String, Decimal>,
-    after: &BTreeMap<String, Decimal>,
-) -> BTreeMap<String, Decimal> {
-    let mut out: BTreeMap<String, Decimal> = after.clone();
+    before: &BTreeMap<Code, Decimal>,
+    after: &BTreeMap<Code, Decimal>,
+) -> BTreeMap<Code, Decimal> {
+    let mut out: BTreeMap<Code, Decimal> = after.clone();
     for (a, b) in before {
-        *out.entry(a.clone()).or_default() -= b;
+        *out.entry(a.to_string().into()).or_default() -= b;
     }
     out.retain(|_, v| !v.is_zero());
     out
 }
 
 fn pool(s: &State, sku: &str) -> (Decimal, Decimal) {
-    let p = &s.costs[&("US01".to_string(), sku.to_string())];
+    let p = &s.costs[&("US01".to_code(), sku.to_code())];
     (p.qty, p.value)
 }
 
@@ -190,7 +191,7 @@ fn pick_pack_ship(
             json!({"cmd":"confirm_pick","list":list,"line":l.line,"bin":l.bin,"item":l.sku,"qty":l.qty.to_string()}),
             DAY0,
         );
-        *contents.entry(l.sku.clone()).or_default() += l.qty;
+        *contents.entry(l.sku.to_string()).or_default() += l.qty;
     }
     let contents: Vec<Value> = contents
         .iter()
@@ -256,7 +257,7 @@ fn order_to_cash_worked_example_to_the_cent() {
         ])
     );
     let number = inv["invoice"]["number"].as_str().unwrap().to_string();
-    let invoice = &s.invoices[&number];
+    let invoice = &s.invoices[number.as_str()];
     assert_eq!(invoice.discount_until, Some(day("2026-12-05")), "day 10");
     // Paid on day 10 less the discount (2 % x 218.18 = 4.3636 -> 4.36),
     // 213.82 would settle it (tried on a copy).
@@ -293,11 +294,11 @@ fn order_to_cash_worked_example_to_the_cent() {
                "apply":[{"invoice":number,"amount":"118.18"}]}),
         "2026-12-30",
     );
-    assert_eq!(s.invoices[&number].open, d("0.00"));
+    assert_eq!(s.invoices[number.as_str()].open, d("0.00"));
 
     // 3. Two units of A returned and restocked: CM-1 goods 20.00, tax
     // 8.25 % x 20.00 = 1.65, total 21.65; Dr Inventory / Cr COGS 8.00.
-    let line_a = s.invoices[&number]
+    let line_a = s.invoices[number.as_str()]
         .lines
         .iter()
         .position(|l| l.sku == "WX-A")
@@ -333,7 +334,7 @@ fn order_to_cash_worked_example_to_the_cent() {
     // A is then 42 on hand, 168.00.
     assert_eq!(pool(&s, "WX-A"), (d("42"), d("168.00")));
     assert_eq!(
-        s.unapplied[&("US01".to_string(), "WX-C1".to_string())],
+        s.unapplied[&("US01".to_code(), "WX-C1".to_code())],
         d("21.65")
     );
 

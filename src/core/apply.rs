@@ -7,6 +7,7 @@ use super::master::Record;
 use super::posting::JournalEntry;
 use super::scan;
 use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, State};
+use crate::core::types::Code;
 use std::collections::BTreeSet;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
@@ -216,9 +217,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         }
         Event::DisputeResolved { resolution, .. } => of_invoice(&resolution.invoice),
         Event::ExceptionRoutingSet { .. } | Event::BankReconciled { .. } => Vec::new(),
-        Event::ClockExceptionNoted { key, .. } => {
-            key.order().map(str::to_string).into_iter().collect()
-        }
+        Event::ClockExceptionNoted { key, .. } => key.order().map(Code::from).into_iter().collect(),
         Event::OrderPolicyRecorded { number, .. } => vec![number.clone()],
         Event::DeliveryConfirmed { shipment, .. } => state
             .shipments

@@ -21,6 +21,7 @@ use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -109,16 +110,16 @@ pub struct BankMatch {
 pub fn bank_account<'a>(state: &'a State, entity: &str) -> Option<&'a Code> {
     state
         .posting_rules
-        .get(&(entity.to_string(), PostingKey::Bank))
+        .get(&(entity.to_code(), PostingKey::Bank))
 }
 
 /// The reference a book item carries: its receipt's or supplier payment's
 /// reference, else nothing.
 pub fn book_reference<'a>(state: &'a State, item: &BookItem) -> &'a str {
-    if let Some(r) = state.receipts.get(&item.doc) {
+    if let Some(r) = state.receipts.get(item.doc.as_str()) {
         return &r.reference;
     }
-    if let Some(p) = state.supplier_payments.get(&item.doc) {
+    if let Some(p) = state.supplier_payments.get(item.doc.as_str()) {
         return &p.reference;
     }
     ""
@@ -205,7 +206,7 @@ pub fn import(
     validate::text("statement", statement, true)?;
     if state
         .bank_statements
-        .contains(&(entity.to_string(), statement.to_string()))
+        .contains(&(entity.to_code(), statement.to_string()))
     {
         return Err(Rejection::AlreadyExists {
             kind: RecordKind::BankStatement,
@@ -245,8 +246,8 @@ pub fn import(
             });
         }
         out.push(BankLine {
-            id: format!("BL-{:06}", state.next_bank_line + 1 + i as u64),
-            entity: entity.to_string(),
+            id: format!("BL-{:06}", state.next_bank_line + 1 + i as u64).into(),
+            entity: entity.to_string().into(),
             account: account.clone(),
             statement: statement.to_string(),
             date: l.date,
@@ -257,7 +258,7 @@ pub fn import(
         });
     }
     Ok(vec![Event::BankStatementImported {
-        entity: entity.to_string(),
+        entity: entity.to_string().into(),
         account,
         statement: statement.to_string(),
         lines: out,
@@ -485,12 +486,12 @@ pub fn match_line(
     for i in items {
         let it = state.book_items.get(i).ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::BookItem,
-            key: i.clone(),
+            key: i.to_string(),
         })?;
         if !seen.insert(i) {
             return Err(Rejection::Duplicate {
                 field: "items".into(),
-                value: i.clone(),
+                value: i.to_string(),
             });
         }
         if let Some(by) = &it.cleared_by {
@@ -532,7 +533,7 @@ pub fn match_line(
     };
     Ok(vec![Event::BankMatched {
         matches: vec![BankMatch {
-            line: id.to_string(),
+            line: id.to_string().into(),
             items: items.to_vec(),
             write_off: diff,
             journal,
@@ -558,7 +559,7 @@ pub fn post_line(state: &State, cmd: &Command, id: &str, account: &str, memo: &s
         .to_account(PostingKey::Manual, account, -line.amount, None)
         .build()?;
     Ok(vec![Event::BankLinePosted {
-        line: id.to_string(),
+        line: id.to_string().into(),
         journal,
         by: cmd.operator.clone(),
     }])
@@ -593,7 +594,7 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
     }
     if state
         .bank_reconciled
-        .contains_key(&(entity.to_string(), period.to_string()))
+        .contains_key(&(entity.to_code(), period.to_code()))
     {
         return Err(Rejection::NoChange);
     }
@@ -635,8 +636,8 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
         .copied()
         .unwrap_or_default();
     Ok(vec![Event::BankReconciled {
-        entity: entity.to_string(),
-        period: period.to_string(),
+        entity: entity.to_string().into(),
+        period: period.to_string().into(),
         account,
         book,
         outstanding,
@@ -667,11 +668,11 @@ pub fn track(state: &mut State, j: &JournalEntry) {
         .uncleared_book_items
         .entry(j.entity.clone())
         .or_default()
-        .insert(id.clone());
+        .insert(id.clone().into());
     state.book_items.insert(
-        id.clone(),
+        id.clone().into(),
         BookItem {
-            id,
+            id: id.into(),
             entity: j.entity.clone(),
             account,
             date: j.date,

@@ -119,7 +119,7 @@ pub fn jurisdiction(state: &State, customer: &str, ship_to: Option<&str>) -> Opt
     if addr.country.is_empty() || addr.region.is_empty() {
         return None;
     }
-    Some(format!("{}-{}", addr.country, addr.region))
+    Some(format!("{}-{}", addr.country, addr.region).into())
 }
 
 pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<Event>, Rejection> {
@@ -142,7 +142,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         if shipments[..i].contains(number) {
             return Err(Rejection::Duplicate {
                 field: "shipments".into(),
-                value: number.clone(),
+                value: number.to_string(),
             });
         }
         let s = state
@@ -150,18 +150,18 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
             .get(number)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Shipment,
-                key: number.clone(),
+                key: number.to_string(),
             })?;
         if let Some(inv) = &s.invoice {
             return Err(Rejection::NotInvoiceable {
-                shipment: number.clone(),
+                shipment: number.to_string(),
                 problem: format!("is already on invoice {inv}"),
             });
         }
         if let Some(first) = docs.first() {
             if first.customer != s.customer || first.entity != s.entity {
                 return Err(Rejection::NotInvoiceable {
-                    shipment: number.clone(),
+                    shipment: number.to_string(),
                     problem: format!(
                         "is for customer {}, the invoice for {}",
                         s.customer, first.customer
@@ -177,7 +177,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         .get(&first.customer)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
-            key: first.customer.clone(),
+            key: first.customer.to_string(),
         })?;
     let order_currency = state
         .orders
@@ -189,7 +189,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         .get(&c.terms)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::PaymentTerms,
-            key: c.terms.clone(),
+            key: c.terms.to_string(),
         })?;
     let base = state
         .entities
@@ -197,7 +197,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: first.entity.clone(),
+            key: first.entity.to_string(),
         })?;
     let date = cmd.entity_date(state, &first.entity);
     let exempt = !c.tax_exempt_cert.trim().is_empty();
@@ -219,15 +219,15 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
                     .unwrap_or_default();
                 let place = place.clone().ok_or_else(|| Rejection::NoTaxCode {
                     jurisdiction: "(no ship-to region)".into(),
-                    tax_class: class.clone(),
+                    tax_class: class.to_string(),
                 })?;
                 let t = state
                     .tax_codes
                     .values()
                     .find(|t| t.jurisdiction == place && t.tax_class == class)
                     .ok_or_else(|| Rejection::NoTaxCode {
-                        jurisdiction: place.clone(),
-                        tax_class: class.clone(),
+                        jurisdiction: place.to_string(),
+                        tax_class: class.to_string(),
                     })?;
                 *taxable.entry(t.code.clone()).or_default() += amount;
                 Some(t.code.clone())
@@ -294,7 +294,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         .then(|| date + Duration::days(i64::from(terms.discount_days)));
     Ok(vec![Event::Invoiced {
         invoice: Invoice {
-            number,
+            number: number.into(),
             customer: c.code.clone(),
             entity: first.entity.clone(),
             currency: order_currency,

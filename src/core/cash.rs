@@ -127,7 +127,7 @@ pub fn receive(
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: c.entity.clone(),
+            key: c.entity.to_string(),
         })?;
     let rate_today = if c.currency == base {
         Decimal::ONE
@@ -143,13 +143,13 @@ pub fn receive(
         if apply[..i].iter().any(|x| x.invoice == a.invoice) {
             return Err(Rejection::Duplicate {
                 field: "apply".into(),
-                value: a.invoice.clone(),
+                value: a.invoice.to_string(),
             });
         }
         let inv = super::archive::invoice(state, &a.invoice)?;
         if inv.customer != c.code {
             return Err(Rejection::NotPayable {
-                invoice: a.invoice.clone(),
+                invoice: a.invoice.to_string(),
                 problem: format!("is for customer {}", inv.customer),
             });
         }
@@ -163,13 +163,13 @@ pub fn receive(
         let open = inv.open - inv.disputed;
         if open <= Decimal::ZERO {
             return Err(Rejection::NotPayable {
-                invoice: a.invoice.clone(),
+                invoice: a.invoice.to_string(),
                 problem: "has nothing open".into(),
             });
         }
         if a.amount > open {
             return Err(Rejection::Overpaid {
-                invoice: a.invoice.clone(),
+                invoice: a.invoice.to_string(),
                 open,
                 amount: a.amount,
             });
@@ -212,7 +212,7 @@ pub fn receive(
     if applied > available {
         return Err(if method == Method::Credit {
             Rejection::InsufficientCredit {
-                customer: c.code.clone(),
+                customer: c.code.to_string(),
                 available: c.currency.round(available),
                 applied,
             }
@@ -275,7 +275,7 @@ pub fn receive(
     let journal = p.fx_difference(debits - credits).build()?;
     Ok(vec![Event::PaymentReceived {
         receipt: Receipt {
-            number,
+            number: number.into(),
             customer: c.code.clone(),
             entity: c.entity.clone(),
             date,
@@ -337,7 +337,7 @@ pub fn refund(
     let free = total - super::counter::earmarked(state, &c.entity, &c.code);
     if amount > free {
         return Err(Rejection::InsufficientCredit {
-            customer: c.code.clone(),
+            customer: c.code.to_string(),
             available: c.currency.round(free),
             applied: amount,
         });
@@ -345,7 +345,7 @@ pub fn refund(
     let available = total;
     if amount > available {
         return Err(Rejection::InsufficientCredit {
-            customer: c.code.clone(),
+            customer: c.code.to_string(),
             available: c.currency.round(available),
             applied: amount,
         });
@@ -375,7 +375,7 @@ pub fn refund(
         .build()?;
     Ok(vec![Event::CreditRefunded {
         refund: Refund {
-            number,
+            number: number.into(),
             customer: c.code.clone(),
             entity: c.entity.clone(),
             date,
@@ -524,7 +524,7 @@ pub fn resolve_dispute(
         })?;
     if inv.disputed <= Decimal::ZERO {
         return Err(Rejection::NotDisputed {
-            invoice: inv.number.clone(),
+            invoice: inv.number.to_string(),
         });
     }
     validate::text("reason", reason, true)?;
@@ -566,7 +566,7 @@ pub fn resolve_dispute(
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: inv.entity.clone(),
+            key: inv.entity.to_string(),
         })?;
     let relief = if written_off.is_zero() {
         Decimal::ZERO
@@ -582,7 +582,7 @@ pub fn resolve_dispute(
         if let Some(limit) = write_off_authority(roles) {
             if relief > limit {
                 return Err(Rejection::AboveAuthority {
-                    operator: cmd.operator.clone(),
+                    operator: cmd.operator.to_string(),
                     amount: relief,
                     limit,
                 });
@@ -620,7 +620,7 @@ pub fn resolve_dispute(
     };
     Ok(vec![Event::DisputeResolved {
         resolution: DisputeResolution {
-            number,
+            number: number.into(),
             invoice: inv.number.clone(),
             customer: inv.customer.clone(),
             entity: inv.entity.clone(),
@@ -677,7 +677,7 @@ pub fn track_disputes(state: &mut State, operator: &str, event: &Event) {
             {
                 state
                     .dispute_by
-                    .insert(a.invoice.clone(), operator.to_string());
+                    .insert(a.invoice.clone(), operator.to_string().into());
             }
             receipt.applications.iter().map(|a| &a.invoice).collect()
         }

@@ -55,7 +55,7 @@ fn credit_ok(state: &State, o: &SalesOrder, more: Decimal) -> Result<(), Rejecti
         .get(&o.customer)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
-            key: o.customer.clone(),
+            key: o.customer.to_string(),
         })?;
     let after = exposure(state, c) + more;
     if after > super::channel::hold_ceiling(state, c) {
@@ -122,7 +122,7 @@ pub fn change_line(
     }
     let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::Item,
-        key: l.sku.clone(),
+        key: l.sku.to_string(),
     })?;
     let factor = item.unit_factor(&l.unit).unwrap_or(Decimal::ONE);
     let today = cmd.entity_date(state, &o.entity);
@@ -141,7 +141,7 @@ pub fn change_line(
                 .get(&o.customer)
                 .ok_or_else(|| Rejection::NotFound {
                     kind: RecordKind::Customer,
-                    key: o.customer.clone(),
+                    key: o.customer.to_string(),
                 })?;
             let (p, rule) = super::sales::price(state, customer, item, new.qty, o.date)?;
             new.price = p;
@@ -198,14 +198,14 @@ pub fn change_line(
         }
     }
     ev.push(Event::LineChanged {
-        number: number.to_string(),
+        number: number.to_string().into(),
         line: line_with(&new, l, backorder_cut),
         backorder_cut,
         by: cmd.operator.clone(),
     });
     if unreserve > Decimal::ZERO {
         ev.push(Event::ReservationReleased {
-            number: number.to_string(),
+            number: number.to_string().into(),
             line,
             warehouse: l.warehouse.clone(),
             sku: l.sku.clone(),
@@ -298,7 +298,7 @@ pub fn add_lines(
     let more: Decimal = added.iter().map(OrderLine::value).sum();
     credit_ok(state, o, more)?;
     let mut ev = vec![Event::LinesAdded {
-        number: number.to_string(),
+        number: number.to_string().into(),
         lines: added.clone(),
         by: cmd.operator.clone(),
     }];

@@ -388,7 +388,7 @@ pub fn hold_ceiling(state: &State, c: &Customer) -> Decimal {
 pub fn recorded(state: &State, c: &Customer, number: &str) -> Option<Event> {
     policy_of(state, c)?;
     Some(Event::OrderPolicyRecorded {
-        number: number.to_string(),
+        number: number.to_string().into(),
         policy: effective(state, c),
     })
 }
@@ -415,7 +415,7 @@ pub fn check_promising(
         else {
             continue;
         };
-        if number != &o.number {
+        if number != o.number {
             continue;
         }
         let sku = o
@@ -426,9 +426,9 @@ pub fn check_promising(
             .unwrap_or_default();
         if !eff.backorders.value {
             return Err(Rejection::NoBackorders {
-                customer: o.customer.clone(),
+                customer: o.customer.to_string(),
                 line: *line,
-                sku,
+                sku: sku.to_string(),
                 short: *qty,
                 decided_by: eff.backorders.source.to_string(),
             });
@@ -437,9 +437,9 @@ pub fn check_promising(
             let latest = today + chrono::Duration::days(i64::from(h));
             if *promise > latest {
                 return Err(Rejection::BeyondHorizon {
-                    customer: o.customer.clone(),
+                    customer: o.customer.to_string(),
                     line: *line,
-                    sku,
+                    sku: sku.to_string(),
                     promise: *promise,
                     horizon_days: h,
                     decided_by: eff.horizon_days.source.to_string(),
@@ -452,7 +452,7 @@ pub fn check_promising(
 
 fn beyond(c: &Customer, p: &ChannelPolicy, field: &str, value: String, limit: String) -> Rejection {
     Rejection::OverrideBeyondLimit {
-        customer: c.code.clone(),
+        customer: c.code.to_string(),
         field: field.to_string(),
         detail: format!("{value}: channel policy {} allows {limit}", p.key()),
     }
@@ -572,7 +572,7 @@ pub fn check_policy(state: &State, p: &ChannelPolicy) -> Result<(), Rejection> {
     if !state.entities.contains_key(&p.entity) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: p.entity.clone(),
+            key: p.entity.to_string(),
         });
     }
     check_days("horizon_days", p.horizon_days)?;
@@ -699,8 +699,8 @@ pub fn set_overrides(
     }
     if !o.is_empty() {
         let p = policy_of(state, c).ok_or_else(|| Rejection::NoChannelPolicy {
-            customer: c.code.clone(),
-            entity: c.entity.clone(),
+            customer: c.code.to_string(),
+            entity: c.entity.to_string(),
             channel: c.channel.as_str().to_string(),
         })?;
         check_overrides(c, p, o)?;
@@ -720,8 +720,8 @@ pub fn check_customer_move(state: &State, c: &Customer) -> Result<(), Rejection>
     match policy_of(state, c) {
         Some(p) => check_overrides(c, p, o),
         None => Err(Rejection::NoChannelPolicy {
-            customer: c.code.clone(),
-            entity: c.entity.clone(),
+            customer: c.code.to_string(),
+            entity: c.entity.to_string(),
             channel: c.channel.as_str().to_string(),
         }),
     }
@@ -755,7 +755,7 @@ pub fn confirm_delivery(
         });
     }
     Ok(vec![Event::DeliveryConfirmed {
-        shipment: shipment.to_string(),
+        shipment: shipment.to_string().into(),
         date,
         by: cmd.operator.clone(),
     }])
@@ -805,7 +805,7 @@ pub fn invoice_due(
         if !state.customers.contains_key(c) {
             return Err(Rejection::NotFound {
                 kind: RecordKind::Customer,
-                key: c.clone(),
+                key: c.to_string(),
             });
         }
     }
@@ -834,7 +834,7 @@ pub fn invoice_due(
                 .unwrap_or_default();
             let alone = (!pattern.consolidates()).then(|| n.clone());
             groups
-                .entry((cust.clone(), currency, pattern, alone))
+                .entry((cust.clone(), currency.into(), pattern, alone))
                 .or_default()
                 .push(n.clone());
         }

@@ -711,10 +711,10 @@ impl CommandBody {
     /// generated history pick what the list asks).
     pub fn pick_in_full(list: &str, l: &crate::core::warehouse::PickLine) -> CommandBody {
         CommandBody::ConfirmPick {
-            list: list.to_string(),
+            list: list.to_string().into(),
             line: l.line,
-            bin: l.bin.clone(),
-            item: l.sku.clone(),
+            bin: l.bin.to_string(),
+            item: l.sku.to_string(),
             qty: Some(l.qty),
             short: false,
             reason: None,

@@ -199,7 +199,7 @@ pub fn sell(
         })?;
     let (carrier, service) = match (&c.ship_policy.carrier, &c.ship_policy.service) {
         (Some(c), Some(s)) => (c.clone(), s.clone()),
-        _ => (WILL_CALL.0.to_string(), WILL_CALL.1.to_string()),
+        _ => (Code::from(WILL_CALL.0), Code::from(WILL_CALL.1)),
     };
     let sub = |body: CommandBody| Command {
         operator: cmd.operator.clone(),
@@ -250,7 +250,7 @@ pub fn sell(
     let given: Decimal = tenders.iter().filter_map(|p| p.amount).sum();
     if given > total {
         return Err(Rejection::Overpaid {
-            invoice: number,
+            invoice: number.to_string(),
             open: total,
             amount: given,
         });
@@ -328,7 +328,7 @@ fn refuse_short(
     Err(refuse(
         CounterStep::Order,
         CounterRefusal::NotOnShelfLines {
-            warehouse: warehouse.to_string(),
+            warehouse: warehouse.to_string().into(),
             lines,
         },
     ))
@@ -464,8 +464,8 @@ pub fn will_call(
     }
     refuse_short(&order, &placed, warehouse)?;
     // Collected at the counter, whatever the customer's usual carrier.
-    order.carrier = Some(WILL_CALL.0.to_string());
-    order.service = Some(WILL_CALL.1.to_string());
+    order.carrier = Some(WILL_CALL.0.to_string().into());
+    order.service = Some(WILL_CALL.1.to_string().into());
     if let Some(first) = placed.first_mut() {
         *first = Event::OrderPlaced(order.clone());
     }
@@ -732,7 +732,7 @@ fn hold_reason(
 fn place_body(customer: &str, warehouse: &str, lines: &[CounterLine]) -> CommandBody {
     CommandBody::PlaceOrder {
         quote: false,
-        customer: customer.to_string(),
+        customer: customer.to_string().into(),
         ship_to: None,
         customer_po: String::new(),
         requested: None,
@@ -742,7 +742,7 @@ fn place_body(customer: &str, warehouse: &str, lines: &[CounterLine]) -> Command
                 sku: l.sku.clone(),
                 qty: l.qty,
                 unit: l.unit.clone(),
-                warehouse: warehouse.to_string(),
+                warehouse: warehouse.to_string().into(),
                 price: l.price,
             })
             .collect(),

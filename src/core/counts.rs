@@ -19,6 +19,7 @@ use super::sales::promise_new;
 use super::state::{BinKey, State};
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -105,7 +106,7 @@ pub fn schedule(
         if !state.items.contains_key(sku) {
             return Err(Rejection::NotFound {
                 kind: RecordKind::Item,
-                key: sku.clone(),
+                key: sku.to_string(),
             });
         }
     }
@@ -135,13 +136,13 @@ pub fn schedule(
     let mut due: Vec<(Option<NaiveDate>, &Code, Abc)> = state
         .index
         .item_bins
-        .range((warehouse.to_string(), String::new())..)
+        .range((warehouse.to_code(), Code::default())..)
         .take_while(|((w, _), _)| w == warehouse)
         .filter_map(|((_, sku), _)| {
             let item = state.items.get(sku)?;
             let last = state
                 .last_counted
-                .get(&(warehouse.to_string(), sku.clone()))
+                .get(&(warehouse.to_code(), sku.clone()))
                 .copied();
             let is_due = if skus.is_empty() {
                 last.is_none_or(|d| d + Duration::days(interval(item.abc)) <= today)
@@ -158,7 +159,7 @@ pub fn schedule(
         let keys = state
             .index
             .item_bins
-            .get(&(warehouse.to_string(), sku.clone()))
+            .get(&(warehouse.to_code(), sku.clone()))
             .into_iter()
             .flatten();
         for k in keys {
@@ -170,7 +171,7 @@ pub fn schedule(
             }
             next += 1;
             out.push(Count {
-                number: format!("CT-{next:06}"),
+                number: format!("CT-{next:06}").into(),
                 warehouse: k.warehouse.clone(),
                 bin: k.bin.clone(),
                 sku: k.sku.clone(),
@@ -229,7 +230,7 @@ pub fn enter(
     let by = cmd.operator.clone();
     match c.status {
         CountStatus::Open if qty == book => Ok(vec![Event::CountSettled {
-            number: number.to_string(),
+            number: number.to_string().into(),
             second: None,
             first: (qty, by),
             book,
@@ -238,7 +239,7 @@ pub fn enter(
             adjustment: None,
         }]),
         CountStatus::Open => Ok(vec![Event::RecountNeeded {
-            number: number.to_string(),
+            number: number.to_string().into(),
             first: (qty, by),
         }]),
         CountStatus::Recount => {
@@ -251,7 +252,7 @@ pub fn enter(
             }
             if qty == book {
                 return Ok(vec![Event::CountSettled {
-                    number: number.to_string(),
+                    number: number.to_string().into(),
                     first,
                     second: Some((qty, by)),
                     book,
@@ -275,7 +276,7 @@ pub fn enter(
                 .unwrap_or_default();
             if value.abs() > limit {
                 return Ok(vec![Event::CountHeld {
-                    number: number.to_string(),
+                    number: number.to_string().into(),
                     second: (qty, by),
                     book,
                     variance,
@@ -286,7 +287,7 @@ pub fn enter(
             let mut ev = vec![];
             let adj = adjustment(state, cmd, c, variance, &mut ev)?;
             let mut out = vec![Event::CountSettled {
-                number: number.to_string(),
+                number: number.to_string().into(),
                 first,
                 second: Some((qty, by)),
                 book,
@@ -337,7 +338,7 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
     let mut ev = vec![];
     let adj = adjustment(state, cmd, c, variance, &mut ev)?;
     let mut out = vec![Event::CountApproved {
-        number: number.to_string(),
+        number: number.to_string().into(),
         by: cmd.operator.clone(),
         adjustment: adj,
     }];
@@ -357,7 +358,7 @@ fn valued(state: &State, c: &Count, variance: Decimal) -> Result<(Decimal, Decim
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: entity.clone(),
+            key: entity.to_string(),
         })?;
     let pool = state
         .costs
@@ -578,7 +579,7 @@ pub fn adjust(
 ) -> Result<Vec<Event>, Rejection> {
     if !state
         .bins
-        .contains_key(&(warehouse.to_string(), bin.to_string()))
+        .contains_key(&(warehouse.to_code(), bin.to_code()))
     {
         return Err(Rejection::NotFound {
             kind: RecordKind::Bin,
@@ -606,10 +607,10 @@ pub fn adjust(
         });
     }
     let key = BinKey {
-        warehouse: warehouse.to_string(),
-        bin: bin.to_string(),
-        sku: sku.to_string(),
-        lot: lot.map(str::to_string),
+        warehouse: warehouse.to_string().into(),
+        bin: bin.to_string().into(),
+        sku: sku.to_string().into(),
+        lot: lot.map(Code::from),
     };
     let book = state.bin_stock.get(&key).copied().unwrap_or_default();
     if book + qty < Decimal::ZERO {
@@ -626,11 +627,11 @@ pub fn adjust(
         lots.check(state, sku, lot, None, cmd.warehouse_date(state, warehouse))?;
     }
     let mut c = Count {
-        number: format!("CT-{:06}", state.next_count + 1),
-        warehouse: warehouse.to_string(),
-        bin: bin.to_string(),
-        sku: sku.to_string(),
-        lot: lot.map(str::to_string),
+        number: format!("CT-{:06}", state.next_count + 1).into(),
+        warehouse: warehouse.to_string().into(),
+        bin: bin.to_string().into(),
+        sku: sku.to_string().into(),
+        lot: lot.map(Code::from),
         abc: item.abc,
         created: cmd.warehouse_date(state, warehouse),
         status: CountStatus::Posted,

@@ -15,6 +15,8 @@ use super::state::State;
 use super::types::*;
 use super::validate;
 use super::warehouse;
+use crate::core::types::Code;
+use crate::core::types::ToCode;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
@@ -32,7 +34,7 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 .get(price_list)
                 .ok_or_else(|| Rejection::NotFound {
                     kind: RecordKind::PriceList,
-                    key: price_list.clone(),
+                    key: price_list.to_string(),
                 })?;
             validate::list_price(state, &list.currency, price)?;
             if list.prices.get(&price.sku) == Some(price) {
@@ -609,7 +611,7 @@ pub(crate) fn authorize_as(
         })?;
     if !allows(&op.roles, permission) {
         return Err(Rejection::NotPermitted {
-            operator: op.code.clone(),
+            operator: op.code.to_string(),
             permission,
         });
     }
@@ -642,13 +644,13 @@ fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
         })?;
     if !op.active {
         return Err(Rejection::OperatorInactive {
-            operator: op.code.clone(),
+            operator: op.code.to_string(),
         });
     }
     let permission = cmd.body.permission();
     if !allows(&op.roles, permission) {
         return Err(Rejection::NotPermitted {
-            operator: op.code.clone(),
+            operator: op.code.to_string(),
             permission,
         });
     }
@@ -757,7 +759,7 @@ fn grant(
     if op.code != me && op.roles.contains(&Role::Admin) && !before.contains(&Role::Admin) {
         events.push(Event::IdentityLinked {
             operator: op.code.clone(),
-            person: me.to_string(),
+            person: me.to_string().into(),
         });
     }
     Ok(Some(events))
@@ -905,7 +907,7 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
             .is_some_and(|o| o.roles.contains(&Role::Admin))
     {
         return Err(Rejection::NotPermitted {
-            operator: cmd.operator.clone(),
+            operator: cmd.operator.to_string(),
             permission: super::auth::Permission::ManageOperators,
         });
     }
@@ -1024,7 +1026,7 @@ fn quality_rules(
         if !state.entities.contains_key(e) {
             return Err(Rejection::NotFound {
                 kind: RecordKind::Entity,
-                key: e.clone(),
+                key: e.to_string(),
             });
         }
     }
@@ -1064,7 +1066,7 @@ fn check_posting_rule(
     }
     let acct = state
         .accounts
-        .get(&(entity.to_string(), account.to_string()))
+        .get(&(entity.to_code(), account.to_code()))
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Account,
             key: format!("{entity}/{account}"),
@@ -1088,7 +1090,7 @@ fn set_posting_rule(
     account: &str,
 ) -> D {
     check_posting_rule(state, entity, key, account)?;
-    let current = state.posting_rules.get(&(entity.to_string(), key));
+    let current = state.posting_rules.get(&(entity.to_code(), key));
     let change = Change::PostingRule {
         entity: entity.into(),
         key,
@@ -1137,7 +1139,7 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
         };
         periods.push(Period {
             entity: entity.into(),
-            code: format!("FY{year}-{n:02}"),
+            code: format!("FY{year}-{n:02}").into(),
             start,
             end,
             status: PeriodStatus::Open,
@@ -1178,7 +1180,7 @@ pub fn base_qty(item: &Item, qty: Decimal, unit: Option<&str>) -> Result<Decimal
     let factor = item
         .unit_factor(unit)
         .ok_or_else(|| Rejection::UnknownUnit {
-            sku: item.sku.clone(),
+            sku: item.sku.to_string(),
             unit: unit.chars().take(40).collect(),
         })?;
     validate::qty("qty", qty, QTY_DECIMALS_MAX)?;
@@ -1197,7 +1199,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
         })?;
     if !state
         .bins
-        .contains_key(&(o.warehouse.to_string(), o.bin.to_string()))
+        .contains_key(&(o.warehouse.to_code(), o.bin.to_code()))
     {
         return Err(Rejection::NotFound {
             kind: RecordKind::Bin,
@@ -1211,7 +1213,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
     if !item.active {
         return Err(Rejection::Inactive {
             kind: RecordKind::Item,
-            key: item.sku.clone(),
+            key: item.sku.to_string(),
         });
     }
     let qty = base_qty(item, o.qty, o.unit)?;
@@ -1224,7 +1226,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
         .get(&wh.entity)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: wh.entity.clone(),
+            key: wh.entity.to_string(),
         })?;
     // unit_cost is per base unit; the quantity may have been given in packs.
     let value = entity.base_currency.round(qty * o.unit_cost);
@@ -1248,7 +1250,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
             warehouse: o.warehouse.into(),
             bin: o.bin.into(),
             sku: o.sku.into(),
-            lot: o.lot.map(str::to_string),
+            lot: o.lot.map(Code::from),
             qty,
             value,
         }],

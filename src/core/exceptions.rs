@@ -18,6 +18,7 @@ use super::rejection::Rejection;
 use super::sales::{Hold, OrderStatus};
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -406,7 +407,7 @@ pub fn route(state: &State, kind: ExceptionKind, entity: &str, warehouse: Option
     let at = |w: Option<&str>| {
         state
             .exception_routing
-            .get(&(entity.to_string(), w.map(str::to_string), kind))
+            .get(&(entity.to_code(), w.map(ToCode::to_code), kind))
             .copied()
     };
     warehouse
@@ -509,7 +510,7 @@ pub fn check_routing(
         None => route(state, kind, entity, warehouse).after_days,
     };
     Ok((
-        warehouse.map(str::to_string),
+        warehouse.map(Code::from),
         Route {
             owner,
             sla_days,
@@ -654,7 +655,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 party: Some(o.customer.clone()),
                 requested_by: Some(o.placed_by.clone()),
                 amount: value,
-                unit: o.currency.to_string(),
+                unit: o.currency.to_string().into(),
                 summary,
             })
         }
@@ -726,7 +727,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 party: Some(i.supplier.clone()),
                 requested_by: Some(i.entered_by.clone()),
                 amount: i.total,
-                unit: i.currency.to_string(),
+                unit: i.currency.to_string().into(),
                 summary: format!(
                     "{} {}: {}",
                     i.supplier,
@@ -751,7 +752,8 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                     .entities
                     .get(&po.entity)
                     .map(|e| e.base_currency.to_string())
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .into(),
                 summary: format!(
                     "{} {} {} above the approval limit",
                     po.supplier, po.currency, po.total
@@ -779,7 +781,8 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                     .warehouse_entity(&c.warehouse)
                     .and_then(|e| state.entities.get(e))
                     .map(|e| e.base_currency.to_string())
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .into(),
                 summary: format!(
                     "{} in {}: variance {} (book {})",
                     c.sku, c.bin, c.variance, c.book
@@ -800,7 +803,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 // receipt: somebody else writes it off.
                 requested_by: state.dispute_by.get(number).cloned(),
                 amount: i.disputed,
-                unit: i.currency.to_string(),
+                unit: i.currency.to_string().into(),
                 summary: format!(
                     "{} disputes {} of invoice {} (open {}, due {})",
                     i.customer, i.disputed, i.number, i.open, i.due
@@ -840,7 +843,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 party: None,
                 requested_by: Some(r.requested_by.clone()),
                 amount,
-                unit: String::new(),
+                unit: String::new().into(),
                 summary: format!("{}{what}", r.change.subject()),
             })
         }
@@ -1199,7 +1202,7 @@ pub fn person_of<'a>(state: &'a State, operator: &'a str) -> &'a str {
     state
         .persons
         .get(operator)
-        .map(String::as_str)
+        .map(Code::as_str)
         .unwrap_or(operator)
 }
 
@@ -1363,7 +1366,7 @@ fn may_reassign(state: &State, owner: &Owner, to: &Owner) -> Result<(), Rejectio
         if !state.operators.get(o).is_some_and(|op| op.active) {
             return Err(Rejection::NotFound {
                 kind: RecordKind::Operator,
-                key: o.clone(),
+                key: o.to_string(),
             });
         }
     }
@@ -1544,7 +1547,7 @@ fn overdue_lines(o: &super::sales::SalesOrder, today: NaiveDate, out: &mut Vec<O
                 sku: l.sku.clone(),
                 qty: l.backordered,
                 value: (l.price * l.backordered).round_dp(2),
-                currency: o.currency.to_string(),
+                currency: o.currency.to_string().into(),
                 promise,
                 days: (today - promise).num_days(),
             });
@@ -1593,7 +1596,7 @@ pub fn ship_by(
             .get(carrier)?
             .services
             .iter()
-            .find(|s| &s.code == svc)
+            .find(|s| s.code == svc)
     });
     // A channel policy's cutoff replaces the carrier service's.
     let at = match service {
@@ -1666,7 +1669,7 @@ fn late_lines(
             sku: l.sku.clone(),
             qty,
             value: (l.price * qty).round_dp(2),
-            currency: o.currency.to_string(),
+            currency: o.currency.to_string().into(),
             must_arrive,
             ship_by: at,
             days,
@@ -1713,7 +1716,7 @@ fn stale_credit(
     customer: &str,
     now: DateTime<Utc>,
 ) -> Option<StaleCredit> {
-    let key = (entity.to_string(), customer.to_string());
+    let key = (entity.to_code(), customer.to_code());
     let total = state.unapplied.get(&key).copied()?;
     let free = total - super::counter::earmarked(state, entity, customer);
     if free <= Decimal::ZERO {
@@ -1733,7 +1736,8 @@ fn stale_credit(
             .customers
             .get(customer)
             .map(|c| c.currency.to_string())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
         since,
         days,
     })
@@ -1893,7 +1897,7 @@ fn clock_of_overdue(state: &State, entity: &str, b: Overdue) -> ClockException {
         ),
         from: format!("promised {}", b.promise),
         key,
-        entity: entity.to_string(),
+        entity: entity.to_string().into(),
         warehouse: Some(b.warehouse),
         party: b.customer,
         owner,
@@ -2079,7 +2083,7 @@ pub fn apply_clock_note(
     match action {
         ClockAction::Reassign { to } => note.owner = Some(to.clone()),
         ClockAction::Comment { text } => note.comments.push(Comment {
-            by: by.to_string(),
+            by: by.to_string().into(),
             at: env.time,
             text: text.clone(),
         }),

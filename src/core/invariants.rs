@@ -190,7 +190,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         };
         if let Some(problem) = problem {
             return Err(Violation::OrderLine {
-                number: format!("bin {}/{} {}", k.warehouse, k.bin, k.sku),
+                number: format!("bin {}/{} {}", k.warehouse, k.bin, k.sku).into(),
                 line: 0,
                 problem,
             });
@@ -310,7 +310,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
         let mut year: BTreeMap<&Code, Decimal> = BTreeMap::new();
         for p in &periods {
-            let lo = (entity.clone(), p.code.clone(), String::new());
+            let lo = (entity.clone(), p.code.clone(), Code::default());
             for ((e, code, account), v) in state.ledger.period_balances.range(lo..) {
                 if e != entity || *code != p.code {
                     break;
@@ -371,14 +371,14 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             let sub: Decimal = state
                 .ledger
                 .subledger
-                .range((entity.clone(), control, String::new())..)
+                .range((entity.clone(), control, Code::default())..)
                 .take_while(|((e, c, _), _)| e == entity && *c == control)
                 .map(|(_, v)| *v)
                 .sum();
             let gl: Decimal = state
                 .accounts
                 .values()
-                .filter(|a| &a.entity == entity && a.control == Some(control))
+                .filter(|a| a.entity == entity && a.control == Some(control))
                 .filter_map(|a| state.ledger.balances.get(&(entity.clone(), a.code.clone())))
                 .copied()
                 .sum();
@@ -454,7 +454,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         let in_lists = picking.get(&(wh, sku)).copied().unwrap_or_default();
         if in_lists != s.in_pick {
             return Err(Violation::OrderLine {
-                number: format!("{wh}/{sku}"),
+                number: format!("{wh}/{sku}").into(),
                 line: 0,
                 problem: format!(
                     "{} in pick, but open pick lists picked {in_lists}",
@@ -536,7 +536,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
                 let billed: Decimal = inv
                     .lines
                     .iter()
-                    .filter(|x| &x.shipment == s && x.order_line == l.order_line && x.sku == l.sku)
+                    .filter(|x| x.shipment == s && x.order_line == l.order_line && x.sku == l.sku)
                     .map(|x| x.qty)
                     .sum();
                 let shipped: Decimal = sh
@@ -613,7 +613,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             .transfers
             .values()
             .filter(|t| {
-                &t.to_entity == code && t.status == super::transfer::TransferStatus::InTransit
+                t.to_entity == code && t.status == super::transfer::TransferStatus::InTransit
             })
             .flat_map(|t| t.lines.iter())
             .map(|l| l.dest_value)
@@ -626,7 +626,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             .unwrap_or_default();
         if gl != want {
             return Err(Violation::OrderLine {
-                number: format!("entity {code}"),
+                number: format!("entity {code}").into(),
                 line: 0,
                 problem: format!("in-transit account {gl} but transfers on the way carry {want}"),
             });
@@ -753,7 +753,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         let open = owed.remove(&(entity, party)).unwrap_or_default();
         if open != *v {
             return Err(Violation::OrderLine {
-                number: format!("customer {party}"),
+                number: format!("customer {party}").into(),
                 line: 0,
                 problem: format!("AR subledger {v} but open invoices {open}"),
             });
@@ -788,7 +788,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         };
         if let Some(problem) = problem {
             return Err(Violation::OrderLine {
-                number: format!("customer {customer}"),
+                number: format!("customer {customer}").into(),
                 line: 0,
                 problem,
             });
@@ -828,7 +828,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             .unwrap_or_default();
         if v > credit {
             return Err(Violation::OrderLine {
-                number: format!("customer {customer}"),
+                number: format!("customer {customer}").into(),
                 line: 0,
                 problem: format!("deposits {v} earmarked but unapplied credit only {credit}"),
             });
@@ -840,7 +840,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         .find(|(k, _)| !state.unapplied.contains_key(*k))
     {
         return Err(Violation::OrderLine {
-            number: format!("customer {customer}"),
+            number: format!("customer {customer}").into(),
             line: 0,
             problem: format!("no unapplied credit, but {carried} still carried for it"),
         });
@@ -860,7 +860,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             .unwrap_or_default();
         if sum != -gl {
             return Err(Violation::OrderLine {
-                number: format!("entity {code}"),
+                number: format!("entity {code}").into(),
                 line: 0,
                 problem: format!(
                     "unapplied credits carried at {sum} but the unapplied cash account holds {}",
@@ -871,7 +871,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     }
     if let Some(((_, party), open)) = owed.into_iter().find(|(_, v)| !v.is_zero()) {
         return Err(Violation::OrderLine {
-            number: format!("customer {party}"),
+            number: format!("customer {party}").into(),
             line: 0,
             problem: format!("open invoices {open} but no AR subledger"),
         });
@@ -903,7 +903,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
     use super::master::PostingKey;
     use super::purchasing::ApStatus;
     let bad = |number: &str, line: u32, problem: String| Violation::OrderLine {
-        number: number.to_string(),
+        number: number.to_string().into(),
         line,
         problem,
     };
@@ -1136,7 +1136,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
 fn check_bank(state: &State) -> Result<(), Violation> {
     use super::bank::Cleared;
     let bad = |id: &str, problem: String| Violation::OrderLine {
-        number: format!("bank {id}"),
+        number: format!("bank {id}").into(),
         line: 0,
         problem,
     };
@@ -1409,7 +1409,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
             return Err(bad("bins by item"));
         }
         for k in set {
-            if &k.warehouse != wh || &k.sku != sku || !holding.contains(k) {
+            if k.warehouse != wh || k.sku != sku || !holding.contains(k) {
                 return Err(bad("bins by item"));
             }
         }

@@ -15,6 +15,7 @@ use super::event::{Envelope, Event};
 use super::master::{Channel, PostingKey};
 use super::state::{Map, Set, State};
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -148,7 +149,7 @@ pub fn days_in_month(m: NaiveDate) -> i64 {
 type Keys = Vec<(Dim, Code)>;
 
 fn channel_key(entity: &str, ch: Channel) -> Code {
-    format!("{entity}/{}", ch.as_str())
+    format!("{entity}/{}", ch.as_str()).into()
 }
 
 fn channel_of(state: &State, customer: &str) -> Option<Channel> {
@@ -157,14 +158,14 @@ fn channel_of(state: &State, customer: &str) -> Option<Channel> {
 
 /// Entity, warehouse (when there is one), channel and customer keys.
 fn keys(entity: &str, warehouse: Option<&str>, channel: Option<Channel>, customer: &str) -> Keys {
-    let mut k = vec![(Dim::Entity, entity.to_string())];
+    let mut k = vec![(Dim::Entity, entity.to_code())];
     if let Some(w) = warehouse {
-        k.push((Dim::Warehouse, w.to_string()));
+        k.push((Dim::Warehouse, w.to_code()));
     }
     if let Some(ch) = channel {
-        k.push((Dim::Channel, channel_key(entity, ch)));
+        k.push((Dim::Channel, channel_key(entity, ch).to_code()));
     }
-    k.push((Dim::Customer, customer.to_string()));
+    k.push((Dim::Customer, customer.to_code()));
     k
 }
 
@@ -343,7 +344,7 @@ fn order_date_now(state: &State, number: &str, env: &Envelope) -> NaiveDate {
 fn period_end(state: &State, entity: &str, code: &str) -> Option<NaiveDate> {
     state
         .periods
-        .range((entity.to_string(), NaiveDate::MIN)..)
+        .range((entity.to_code(), NaiveDate::MIN)..)
         .take_while(|((e, _), _)| e == entity)
         .find(|(_, p)| p.code == code)
         .map(|(_, p)| p.end)
@@ -528,7 +529,7 @@ fn invoiced(state: &mut State, invoice: &super::billing::Invoice) {
         let revenue: Decimal = invoice
             .lines
             .iter()
-            .filter(|l| &l.shipment == sh)
+            .filter(|l| l.shipment == sh)
             .map(|l| base.round(l.amount * invoice.rate))
             .sum();
         let Some(s) = state.shipments.get(sh) else {
@@ -557,7 +558,7 @@ fn disputed(state: &mut State, invoice: &str) {
     let ch = channel_of(state, &inv.customer);
     let k = keys(&inv.entity, None, ch, &inv.customer);
     let m = month(inv.date);
-    state.kpis.disputed.insert(invoice.to_string());
+    state.kpis.disputed.insert(invoice.to_string().into());
     add(state, &k, m, |a| a.invoices_disputed += 1);
     flaw_orders_of(state, invoice);
 }
@@ -690,7 +691,11 @@ impl Kpi {
 /// The keys a dimension has figures for, in order.
 pub fn keys_of(state: &State, dim: Dim) -> Vec<Code> {
     let mut out: Vec<Code> = Vec::new();
-    for ((d, k, _), _) in state.kpis.acc.range((dim, String::new(), NaiveDate::MIN)..) {
+    for ((d, k, _), _) in state
+        .kpis
+        .acc
+        .range((dim, Code::default(), NaiveDate::MIN)..)
+    {
         if *d != dim {
             break;
         }
@@ -706,7 +711,7 @@ pub fn acc_of(state: &State, dim: Dim, key: &str, m: NaiveDate) -> Acc {
     state
         .kpis
         .acc
-        .get(&(dim, key.to_string(), month(m)))
+        .get(&(dim, key.to_code(), month(m)))
         .cloned()
         .unwrap_or_default()
 }
@@ -726,7 +731,7 @@ pub fn series(
     let mut ar: Decimal = state
         .kpis
         .acc
-        .range((dim, key.to_string(), NaiveDate::MIN)..(dim, key.to_string(), first))
+        .range((dim, key.to_code(), NaiveDate::MIN)..(dim, key.to_code(), first))
         .map(|(_, a)| a.ar_change)
         .sum();
     let mut out = Vec::new();
@@ -751,9 +756,9 @@ pub fn values(state: &State, dim: Dim, key: &str, m: NaiveDate) -> Vec<Option<De
 /// The entity a key of a dimension belongs to.
 pub fn entity_of(state: &State, dim: Dim, key: &str) -> Option<Code> {
     match dim {
-        Dim::Entity => Some(key.to_string()),
+        Dim::Entity => Some(key.to_string().into()),
         Dim::Warehouse => state.warehouse_entity(key).cloned(),
-        Dim::Channel => key.split('/').next().map(str::to_string),
+        Dim::Channel => key.split('/').next().map(Code::from),
         Dim::Customer => state.customers.get(key).map(|c| c.entity.clone()),
     }
 }

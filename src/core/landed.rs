@@ -31,6 +31,7 @@ use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -86,7 +87,7 @@ pub fn allocate(
         .contains(&(s.code.clone(), reference.trim().to_string()))
     {
         return Err(Rejection::DuplicateSupplierReference {
-            supplier: s.code.clone(),
+            supplier: s.code.to_string(),
             reference: reference.trim().to_string(),
         });
     }
@@ -101,7 +102,7 @@ pub fn allocate(
         if receipts[..i].contains(n) {
             return Err(Rejection::Duplicate {
                 field: "receipts".into(),
-                value: n.clone(),
+                value: n.to_string(),
             });
         }
         let r = state
@@ -109,14 +110,14 @@ pub fn allocate(
             .get(n)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::GoodsReceipt,
-                key: n.clone(),
+                key: n.to_string(),
             })?;
         if r.entity != s.entity {
             return Err(Rejection::WrongEntity {
                 field: "receipts".into(),
-                value: n.clone(),
-                expected: s.entity.clone(),
-                actual: r.entity.clone(),
+                value: n.to_string(),
+                expected: s.entity.to_string(),
+                actual: r.entity.to_string(),
             });
         }
         for l in &r.lines {
@@ -178,7 +179,7 @@ pub fn allocate(
     let terms = state.terms.get(&s.terms);
     let net_days = terms.map_or(0, |t| t.net_days);
     let invoice = SupplierInvoice {
-        number,
+        number: number.into(),
         supplier: s.code.clone(),
         reference: reference.trim().to_string(),
         entity: s.entity.clone(),
@@ -201,7 +202,7 @@ pub fn allocate(
     };
     Ok(vec![Event::LandedCostAllocated {
         invoice,
-        kind: kind.to_string(),
+        kind: kind.to_string().into(),
         basis,
         shares,
         journal,
@@ -224,15 +225,12 @@ pub struct ReceiptPool {
 /// units). A receipt with no record of its pool (none can be: `track`
 /// notes every one) leaves the whole share in stock.
 fn issued_share(state: &State, entity: &str, receipt: &str, sku: &str) -> Option<Decimal> {
-    let key = (entity.to_string(), sku.to_string());
+    let key = (entity.to_code(), sku.to_code());
     let now = state.costs.get(&key).map(|p| p.qty).unwrap_or_default();
     if now <= Decimal::ZERO {
         return None;
     }
-    let Some(rp) = state
-        .receipt_pools
-        .get(&(receipt.to_string(), sku.to_string()))
-    else {
+    let Some(rp) = state.receipt_pools.get(&(receipt.to_code(), sku.to_code())) else {
         return Some(Decimal::ZERO);
     };
     if rp.qty_after <= Decimal::ZERO {

@@ -18,6 +18,7 @@ use super::sales::fx_rate;
 use super::state::State;
 use super::types::{Code, Currency};
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -72,7 +73,7 @@ pub struct RevaluedItem {
 fn calendar<'a>(state: &'a State, entity: &str) -> Vec<&'a Period> {
     state
         .periods
-        .range((entity.to_string(), NaiveDate::MIN)..)
+        .range((entity.to_code(), NaiveDate::MIN)..)
         .take_while(|((e, _), _)| e == entity)
         .map(|(_, p)| p)
         .collect()
@@ -295,7 +296,7 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
     let marked = state.period_of(entity, end).and_then(|p| {
         state
             .bank_reconciled
-            .get(&(entity.to_string(), p.code.clone()))
+            .get(&(entity.to_code(), p.code.clone()))
     });
     items.push(item(
         "bank_reconciled",
@@ -320,11 +321,9 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
             Ok(Some(_))
         ));
     let period = state.period_of(entity, end).map(|p| p.code.clone());
-    let done = period.as_ref().is_some_and(|p| {
-        state
-            .revaluations
-            .contains(&(entity.to_string(), p.clone()))
-    });
+    let done = period
+        .as_ref()
+        .is_some_and(|p| state.revaluations.contains(&(entity.to_code(), p.clone())));
     items.push(item(
         "fx_revaluation",
         true,
@@ -419,7 +418,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         .map(|p| p.code.clone())
         .collect();
     Ok(vec![Event::PeriodsClosed {
-        entity: entity.to_string(),
+        entity: entity.to_string().into(),
         periods,
         by: cmd.operator.clone(),
     }])
@@ -445,7 +444,7 @@ pub fn lock(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         .map(|p| p.code.clone())
         .collect();
     Ok(vec![Event::PeriodsLocked {
-        entity: entity.to_string(),
+        entity: entity.to_string().into(),
         periods,
         by: cmd.operator.clone(),
     }])
@@ -457,8 +456,8 @@ pub fn request_reopen(state: &State, cmd: &Command, entity: &str, period: &str, 
     validate::text("reason", reason, true)?;
     reopenable(state, entity, period)?;
     let change = Change::ReopenPeriod {
-        entity: entity.to_string(),
-        period: period.to_string(),
+        entity: entity.to_string().into(),
+        period: period.to_string().into(),
         reason: reason.to_string(),
     };
     super::decide::request_change(state, cmd, change, vec!["status".into()])
@@ -492,7 +491,7 @@ fn status_word(s: PeriodStatus) -> &'static str {
 pub fn postable(state: &State, entity: &str, account: &str) -> Result<(), Rejection> {
     let a = state
         .accounts
-        .get(&(entity.to_string(), account.to_string()))
+        .get(&(entity.to_code(), account.to_code()))
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Account,
             key: format!("{entity}/{account}"),
@@ -550,7 +549,7 @@ pub fn post_manual(
         });
     }
     Ok(vec![Event::JournalPosted {
-        number,
+        number: number.into(),
         journal,
         by: cmd.operator.clone(),
         reverses: None,
@@ -588,10 +587,10 @@ pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<N
         p = p.to_account(l.key, &l.account, l.credit - l.debit, l.sub.as_deref());
     }
     Ok(vec![Event::JournalPosted {
-        number: new,
+        number: new.into(),
         journal: p.build()?,
         by: cmd.operator.clone(),
-        reverses: Some(number.to_string()),
+        reverses: Some(number.to_string().into()),
     }])
 }
 
@@ -612,7 +611,7 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
     }
     if state
         .revaluations
-        .contains(&(entity.to_string(), period.to_string()))
+        .contains(&(entity.to_code(), period.to_code()))
     {
         return Err(period_state(entity, period, "was revalued already"));
     }
@@ -690,8 +689,8 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
     let journal = p.build()?;
     let reversal = r.build()?;
     Ok(vec![Event::FxRevalued {
-        entity: entity.to_string(),
-        period: period.to_string(),
+        entity: entity.to_string().into(),
+        period: period.to_string().into(),
         items,
         journal,
         reversal,
@@ -729,7 +728,7 @@ pub fn intercompany_due_to(
     let balance = |e: &str, key: PostingKey| -> Decimal {
         state
             .posting_rules
-            .get(&(e.to_string(), key))
+            .get(&(e.to_code(), key))
             .and_then(|a| state.balances_as_of(e, end).get(a).copied())
             .unwrap_or_default()
     };

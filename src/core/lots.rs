@@ -11,6 +11,7 @@ use super::event::Event;
 use super::rejection::Rejection;
 use super::state::{Lot, State};
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -18,10 +19,10 @@ use std::collections::BTreeMap;
 pub fn lot_given(item: &super::master::Item, lot: Option<&str>) -> Result<(), Rejection> {
     match (item.lot_tracked, lot) {
         (true, None) => Err(Rejection::LotRequired {
-            sku: item.sku.clone(),
+            sku: item.sku.to_string(),
         }),
         (false, Some(_)) => Err(Rejection::LotNotExpected {
-            sku: item.sku.clone(),
+            sku: item.sku.to_string(),
         }),
         (_, Some(l)) => super::validate::code("lot", l),
         _ => Ok(()),
@@ -40,11 +41,11 @@ pub struct LotOrder {
 
 impl LotOrder {
     pub fn of(state: &State, sku: &str, lot: Option<&str>) -> LotOrder {
-        let known = lot.and_then(|l| state.lots.get(&(sku.to_string(), l.to_string())));
+        let known = lot.and_then(|l| state.lots.get(&(sku.to_code(), l.to_code())));
         LotOrder {
             expiry: known.and_then(|l| l.expiry).unwrap_or(NaiveDate::MAX),
             received: known.map(|l| l.received),
-            lot: lot.map(str::to_string),
+            lot: lot.map(Code::from),
         }
     }
 
@@ -80,7 +81,7 @@ impl NewLots {
                 None => Ok(()),
             };
         };
-        let key = (sku.to_string(), lot.to_string());
+        let key = (sku.to_code(), lot.to_code());
         let known = match state.lots.get(&key) {
             Some(l) => Some(l.expiry),
             None => self.0.get(&key).copied(),

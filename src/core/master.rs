@@ -853,19 +853,19 @@ impl Record {
     /// The key shown to people: `US01/1200` for an account, `WH1/A-01-01` for a bin.
     pub fn key(&self) -> String {
         match self {
-            Record::Entity(r) => r.code.clone(),
+            Record::Entity(r) => r.code.to_string(),
             Record::Account(r) => format!("{}/{}", r.entity, r.code),
-            Record::Warehouse(r) => r.code.clone(),
+            Record::Warehouse(r) => r.code.to_string(),
             Record::Bin(r) => format!("{}/{}", r.warehouse, r.code),
-            Record::Item(r) => r.sku.clone(),
-            Record::Customer(r) => r.code.clone(),
-            Record::Supplier(r) => r.code.clone(),
-            Record::PriceList(r) => r.code.clone(),
-            Record::ContractPrice(r) => r.code.clone(),
-            Record::TaxCode(r) => r.code.clone(),
-            Record::Carrier(r) => r.code.clone(),
-            Record::PaymentTerms(r) => r.code.clone(),
-            Record::Operator(r) => r.code.clone(),
+            Record::Item(r) => r.sku.to_string(),
+            Record::Customer(r) => r.code.to_string(),
+            Record::Supplier(r) => r.code.to_string(),
+            Record::PriceList(r) => r.code.to_string(),
+            Record::ContractPrice(r) => r.code.to_string(),
+            Record::TaxCode(r) => r.code.to_string(),
+            Record::Carrier(r) => r.code.to_string(),
+            Record::PaymentTerms(r) => r.code.to_string(),
+            Record::Operator(r) => r.code.to_string(),
             Record::Replenishment(r) => format!("{}/{}", r.warehouse, r.sku),
         }
     }

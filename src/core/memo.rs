@@ -106,14 +106,14 @@ pub fn issue_debit_memo(
         .get(&inv.customer)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
-            key: inv.customer.clone(),
+            key: inv.customer.to_string(),
         })?;
     let terms = state
         .terms
         .get(&c.terms)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::PaymentTerms,
-            key: c.terms.clone(),
+            key: c.terms.to_string(),
         })?;
     let base = base_currency(state, &inv.entity)?;
     let mut memo_lines = Vec::new();
@@ -152,7 +152,7 @@ pub fn issue_debit_memo(
             amount: a.amount,
         });
         ar_lines.push(InvoiceLine {
-            shipment: String::new(),
+            shipment: String::new().into(),
             order: il.order.clone(),
             order_line: il.order_line,
             sku: il.sku.clone(),
@@ -207,7 +207,7 @@ pub fn issue_debit_memo(
         .credit(PostingKey::FreightIncome, freight_b, None)
         .build()?;
     let document = Invoice {
-        number: number.clone(),
+        number: number.clone().into(),
         customer: inv.customer.clone(),
         entity: inv.entity.clone(),
         currency: cur.clone(),
@@ -231,7 +231,7 @@ pub fn issue_debit_memo(
     };
     Ok(vec![Event::DebitMemoIssued {
         memo: DebitMemo {
-            number,
+            number: number.into(),
             invoice: inv.number.clone(),
             customer: inv.customer.clone(),
             entity: inv.entity.clone(),
@@ -325,12 +325,12 @@ pub fn issue_supplier_debit_note(
         .build()?;
     Ok(vec![Event::SupplierDebitNoted {
         note: SupplierDebitNote {
-            number,
+            number: number.into(),
             supplier: s.code.clone(),
             entity: s.entity.clone(),
             currency: s.currency.clone(),
             date,
-            invoice: invoice.map(str::to_string),
+            invoice: invoice.map(Code::from),
             reason: reason.to_string(),
             reference: reference.to_string(),
             amount,
@@ -363,7 +363,7 @@ pub fn receive_supplier_refund(
     let available = state.supplier_debit.get(&key).copied().unwrap_or_default();
     if amount > available {
         return Err(Rejection::InsufficientSupplierDebit {
-            supplier: s.code.clone(),
+            supplier: s.code.to_string(),
             available: s.currency.round(available),
             asked: amount,
         });
@@ -390,7 +390,7 @@ pub fn receive_supplier_refund(
         .build()?;
     Ok(vec![Event::SupplierRefundReceived {
         refund: SupplierRefund {
-            number,
+            number: number.into(),
             supplier: s.code.clone(),
             entity: s.entity.clone(),
             date,

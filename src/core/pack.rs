@@ -181,7 +181,7 @@ pub fn pack(
             .copied()
             .ok_or_else(|| Rejection::WrongItem {
                 expected: format!("an item picked on {list}"),
-                scanned: l.sku.clone(),
+                scanned: l.sku.to_string(),
             })?;
         if packed + l.qty > picked {
             return Err(Rejection::OutOfRange {
@@ -201,7 +201,7 @@ pub fn pack(
     let net = weight - tare;
     let number = p.cartons.iter().map(|c| c.number).max().unwrap_or(0) + 1;
     Ok(vec![Event::CartonPacked {
-        list: list.to_string(),
+        list: list.to_string().into(),
         carton: Carton {
             number,
             lines,
@@ -235,7 +235,7 @@ pub fn release(
         });
     }
     Ok(vec![Event::CartonReleased {
-        list: list.to_string(),
+        list: list.to_string().into(),
         carton,
         by: cmd.operator.clone(),
     }])
@@ -246,7 +246,7 @@ pub fn unpack(state: &State, list: &str, carton: u32) -> Result<Vec<Event>, Reje
     let p = open_list(state, list)?;
     carton_of(p, carton)?;
     Ok(vec![Event::CartonUnpacked {
-        list: list.to_string(),
+        list: list.to_string().into(),
         carton,
     }])
 }
@@ -255,7 +255,7 @@ pub fn unpack(state: &State, list: &str, carton: u32) -> Result<Vec<Event>, Reje
 pub fn ready_to_ship(p: &PickList) -> Result<(), Rejection> {
     if let Some(c) = p.cartons.iter().find(|c| c.held) {
         return Err(Rejection::PickState {
-            list: p.number.clone(),
+            list: p.number.to_string(),
             problem: format!(
                 "carton {} weighs {} kg, {} kg expected: on hold for a supervisor",
                 c.number, c.weight, c.expected
@@ -265,7 +265,7 @@ pub fn ready_to_ship(p: &PickList) -> Result<(), Rejection> {
     for (sku, (picked, packed)) in packed_vs_picked(p) {
         if picked != packed {
             return Err(Rejection::PickState {
-                list: p.number.clone(),
+                list: p.number.to_string(),
                 problem: format!("{sku}: {picked} picked but {packed} packed"),
             });
         }

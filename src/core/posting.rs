@@ -6,6 +6,7 @@ use super::master::{Control, PeriodStatus, PostingKey};
 use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,7 @@ impl<'a> Posting<'a> {
     pub fn new(state: &'a State, entity: &str, date: NaiveDate, doc: &str, memo: &str) -> Self {
         Posting {
             state,
-            entity: entity.to_string(),
+            entity: entity.to_string().into(),
             date,
             doc: doc.to_string(),
             memo: memo.to_string(),
@@ -82,14 +83,12 @@ impl<'a> Posting<'a> {
     }
 
     pub fn debit(mut self, key: PostingKey, amount: Decimal, sub: Option<&str>) -> Self {
-        self.lines
-            .push((key, None, amount, sub.map(str::to_string)));
+        self.lines.push((key, None, amount, sub.map(Code::from)));
         self
     }
 
     pub fn credit(mut self, key: PostingKey, amount: Decimal, sub: Option<&str>) -> Self {
-        self.lines
-            .push((key, None, -amount, sub.map(str::to_string)));
+        self.lines.push((key, None, -amount, sub.map(Code::from)));
         self
     }
 
@@ -104,9 +103,9 @@ impl<'a> Posting<'a> {
     ) -> Self {
         self.lines.push((
             key,
-            Some(account.to_string()),
+            Some(account.to_string().into()),
             signed,
-            sub.map(str::to_string),
+            sub.map(Code::from),
         ));
         self
     }
@@ -133,7 +132,7 @@ impl<'a> Posting<'a> {
             .get(&self.entity)
             .ok_or_else(|| Rejection::NotFound {
                 kind: super::master::RecordKind::Entity,
-                key: self.entity.clone(),
+                key: self.entity.to_string(),
             })?;
         let period = open_period(state, &self.entity, self.date)?;
         let mut lines = Vec::with_capacity(self.lines.len());
@@ -181,7 +180,7 @@ impl<'a> Posting<'a> {
 pub fn resolve_account(state: &State, entity: &str, key: PostingKey) -> Result<Code, Rejection> {
     let account = state
         .posting_rules
-        .get(&(entity.to_string(), key))
+        .get(&(entity.to_code(), key))
         .ok_or_else(|| Rejection::PostingRuleMissing {
             entity: entity.to_string(),
             key,
@@ -200,7 +199,7 @@ pub fn open_period(state: &State, entity: &str, date: NaiveDate) -> Result<Code,
     if period.status != PeriodStatus::Open {
         return Err(Rejection::PeriodNotOpen {
             entity: entity.to_string(),
-            period: period.code.clone(),
+            period: period.code.to_string(),
             status: period.status,
         });
     }

@@ -212,7 +212,7 @@ pub fn set_default(state: &State, scope: &PrinterScope, printer: &Option<Code>) 
         if !p.active {
             return Err(Rejection::Inactive {
                 kind: RecordKind::Printer,
-                key: p.code.clone(),
+                key: p.code.to_string(),
             });
         }
     }

@@ -18,6 +18,7 @@ use super::sales::fx_rate;
 use super::state::{BinKey, State};
 use super::types::{Code, Currency};
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -343,7 +344,7 @@ pub(crate) fn build(
     if !s.active {
         return Err(Rejection::Inactive {
             kind: RecordKind::Supplier,
-            key: s.code.clone(),
+            key: s.code.to_string(),
         });
     }
     let wh = state
@@ -356,9 +357,9 @@ pub(crate) fn build(
     if wh.entity != s.entity {
         return Err(Rejection::WrongEntity {
             field: "warehouse".into(),
-            value: wh.code.clone(),
-            expected: s.entity.clone(),
-            actual: wh.entity.clone(),
+            value: wh.code.to_string(),
+            expected: s.entity.to_string(),
+            actual: wh.entity.to_string(),
         });
     }
     if lines.is_empty() {
@@ -380,12 +381,12 @@ pub(crate) fn build(
             .get(&input.sku)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Item,
-                key: input.sku.clone(),
+                key: input.sku.to_string(),
             })?;
         if !item.active {
             return Err(Rejection::Inactive {
                 kind: RecordKind::Item,
-                key: item.sku.clone(),
+                key: item.sku.to_string(),
             });
         }
         let si = s.items.iter().find(|x| x.sku == item.sku);
@@ -397,8 +398,8 @@ pub(crate) fn build(
         let factor = item
             .unit_factor(&unit)
             .ok_or_else(|| Rejection::UnknownUnit {
-                sku: item.sku.clone(),
-                unit: unit.clone(),
+                sku: item.sku.to_string(),
+                unit: unit.to_string(),
             })?;
         validate::qty("qty", input.qty, item.qty_decimals)?;
         let qty = input.qty * factor;
@@ -450,7 +451,7 @@ pub(crate) fn build(
     let rate = to_base(state, &s.currency, &base, today)?;
     let base_total = base.round(total * rate);
     Ok(PurchaseOrder {
-        number: format!("PO-{:06}", state.next_po + 1),
+        number: format!("PO-{:06}", state.next_po + 1).into(),
         supplier: s.code.clone(),
         entity: s.entity.clone(),
         warehouse: wh.code.clone(),
@@ -491,7 +492,7 @@ pub fn submit(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, 
         change.add_po(po);
     }
     let mut out = vec![Event::PurchaseOrderSubmitted {
-        number: number.to_string(),
+        number: number.to_string().into(),
         by: cmd.operator.clone(),
         base_total,
         needs_approval,
@@ -531,7 +532,7 @@ pub fn change_line(
         })?;
     let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::Item,
-        key: l.sku.clone(),
+        key: l.sku.to_string(),
     })?;
     let factor = item.unit_factor(&l.unit).unwrap_or(Decimal::ONE);
     let mut new = l.clone();
@@ -613,7 +614,7 @@ pub fn change_line(
         }
     }
     let mut out = vec![Event::PurchaseOrderChanged {
-        number: number.to_string(),
+        number: number.to_string().into(),
         line: new,
         total,
         base_total,
@@ -643,7 +644,7 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
     let mut change = super::sales::ScheduleChange::default();
     change.add_po(po);
     let mut out = vec![Event::PurchaseOrderApproved {
-        number: number.to_string(),
+        number: number.to_string().into(),
         by: cmd.operator.clone(),
     }];
     out.extend(super::sales::repromise(
@@ -681,13 +682,13 @@ pub fn end(
     }
     let mut out = vec![if close {
         Event::PurchaseOrderClosed {
-            number: number.to_string(),
+            number: number.to_string().into(),
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }
     } else {
         Event::PurchaseOrderCancelled {
-            number: number.to_string(),
+            number: number.to_string().into(),
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }
@@ -721,7 +722,7 @@ pub fn receive(
     }
     let b = state
         .bins
-        .get(&(po.warehouse.clone(), bin.trim().to_string()))
+        .get(&(po.warehouse.clone(), bin.trim().to_code()))
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Bin,
             key: format!("{}/{}", po.warehouse, bin.trim()),
@@ -765,7 +766,7 @@ pub fn receive(
         if candidates.is_empty() {
             return Err(Rejection::WrongItem {
                 expected: format!("an item on {number}"),
-                scanned: item.sku.clone(),
+                scanned: item.sku.to_string(),
             });
         }
         let room = |l: &PoLine| {
@@ -823,8 +824,8 @@ pub fn receive(
     let mut ev: Vec<Event> = lots.events(date).collect();
     ev.push(Event::GoodsReceived {
         receipt: GoodsReceipt {
-            number: number_gr,
-            po: number.to_string(),
+            number: number_gr.into(),
+            po: number.to_string().into(),
             supplier: po.supplier.clone(),
             entity: po.entity.clone(),
             warehouse: po.warehouse.clone(),
@@ -847,7 +848,7 @@ pub fn directed_bin(state: &State, warehouse: &str, sku: &str) -> Option<Code> {
     let holding: Vec<&BinKey> = state
         .index
         .item_bins
-        .get(&(warehouse.to_string(), sku.to_string()))
+        .get(&(warehouse.to_code(), sku.to_code()))
         .into_iter()
         .flatten()
         .collect();
@@ -876,7 +877,7 @@ pub fn directed_bin(state: &State, warehouse: &str, sku: &str) -> Option<Code> {
                     BinKey {
                         warehouse: b.warehouse.clone(),
                         bin: b.code.clone(),
-                        sku: String::new(),
+                        sku: String::new().into(),
                         lot: None,
                     }..,
                 )
@@ -885,7 +886,7 @@ pub fn directed_bin(state: &State, warehouse: &str, sku: &str) -> Option<Code> {
     };
     let mut bins: Vec<&super::master::Bin> = state
         .bins
-        .range((warehouse.to_string(), String::new())..)
+        .range((warehouse.to_code(), Code::default())..)
         .take_while(|((w, _), _)| w == warehouse)
         .map(|(_, b)| b)
         .filter(empty)
@@ -921,10 +922,10 @@ pub fn put_away(
             key: warehouse.to_string(),
         })?;
     let key = BinKey {
-        warehouse: warehouse.to_string(),
-        bin: from.to_string(),
-        sku: sku.to_string(),
-        lot: lot.map(str::to_string),
+        warehouse: warehouse.to_string().into(),
+        bin: from.to_string().into(),
+        sku: sku.to_string().into(),
+        lot: lot.map(Code::from),
     };
     let have = state.bin_stock.get(&key).copied().unwrap_or_default();
     // Goods promised to open pick lists stay where the picker expects them.
@@ -940,14 +941,18 @@ pub fn put_away(
     let to = to.trim();
     let target = state
         .bins
-        .get(&(warehouse.to_string(), to.to_string()))
+        .get(&(warehouse.to_code(), to.to_code()))
         .ok_or_else(|| Rejection::WrongBin {
-            expected: directed_bin(state, warehouse, sku).unwrap_or_else(|| "a storage bin".into()),
+            expected: directed_bin(state, warehouse, sku)
+                .unwrap_or_else(|| "a storage bin".into())
+                .to_string(),
             scanned: to.chars().take(40).collect(),
         })?;
     if target.kind == BinKind::Dock || to == from {
         return Err(Rejection::WrongBin {
-            expected: directed_bin(state, warehouse, sku).unwrap_or_else(|| "a storage bin".into()),
+            expected: directed_bin(state, warehouse, sku)
+                .unwrap_or_else(|| "a storage bin".into())
+                .to_string(),
             scanned: to.to_string(),
         });
     }
@@ -956,17 +961,17 @@ pub fn put_away(
         validate::text("reason", reason, false)?;
         if reason.trim().is_empty() {
             return Err(Rejection::WrongBin {
-                expected: directed.clone(),
+                expected: directed.to_string(),
                 scanned: format!("{to} (give a reason to put it elsewhere)"),
             });
         }
     }
     let mv = |bin: &str, q: Decimal| StockMove {
         entity: entity.clone(),
-        warehouse: warehouse.to_string(),
-        bin: bin.to_string(),
-        sku: sku.to_string(),
-        lot: lot.map(str::to_string),
+        warehouse: warehouse.to_string().into(),
+        bin: bin.to_string().into(),
+        sku: sku.to_string().into(),
+        lot: lot.map(Code::from),
         qty: q,
         value: Decimal::ZERO,
     };
@@ -1105,7 +1110,7 @@ pub fn enter_invoice(
         .contains(&(s.code.clone(), reference.trim().to_string()))
     {
         return Err(Rejection::DuplicateSupplierReference {
-            supplier: s.code.clone(),
+            supplier: s.code.to_string(),
             reference: reference.trim().to_string(),
         });
     }
@@ -1141,13 +1146,13 @@ pub fn enter_invoice(
         .get(&s.terms)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::PaymentTerms,
-            key: s.terms.clone(),
+            key: s.terms.to_string(),
         })?;
     let discount_until = (terms.discount_days > 0 && terms.discount_pct > Decimal::ZERO)
         .then(|| date + Duration::days(i64::from(terms.discount_days)));
     let base_total = base.round(total * rate);
     let inv = SupplierInvoice {
-        number: format!("AP-{:06}", state.next_supplier_invoice + 1),
+        number: format!("AP-{:06}", state.next_supplier_invoice + 1).into(),
         supplier: s.code.clone(),
         reference: reference.trim().to_string(),
         entity: s.entity.clone(),
@@ -1230,7 +1235,7 @@ pub fn approve_invoice(
     }
     let (journal, reliefs) = post_invoice(state, inv)?;
     Ok(vec![Event::SupplierInvoiceApproved {
-        number: number.to_string(),
+        number: number.to_string().into(),
         by: cmd.operator.clone(),
         journal,
         reliefs,
@@ -1260,7 +1265,7 @@ pub fn reject_invoice(
     held_invoice(state, number)?;
     validate::text("reason", reason, true)?;
     Ok(vec![Event::SupplierInvoiceRejected {
-        number: number.to_string(),
+        number: number.to_string().into(),
         by: cmd.operator.clone(),
         reason: reason.to_string(),
     }])
@@ -1286,7 +1291,7 @@ pub fn pay(
         if apply[..i].iter().any(|x| x.invoice == a.invoice) {
             return Err(Rejection::Duplicate {
                 field: "apply".into(),
-                value: a.invoice.clone(),
+                value: a.invoice.to_string(),
             });
         }
         let inv = state
@@ -1294,17 +1299,17 @@ pub fn pay(
             .get(&a.invoice)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::SupplierInvoice,
-                key: a.invoice.clone(),
+                key: a.invoice.to_string(),
             })?;
         if inv.supplier != s.code {
             return Err(Rejection::NotPayable {
-                invoice: a.invoice.clone(),
+                invoice: a.invoice.to_string(),
                 problem: format!("is from supplier {}", inv.supplier),
             });
         }
         if inv.status != ApStatus::Open {
             return Err(Rejection::NotPayable {
-                invoice: a.invoice.clone(),
+                invoice: a.invoice.to_string(),
                 problem: format!("is {:?}, not open", inv.status).to_lowercase(),
             });
         }
@@ -1329,7 +1334,7 @@ pub fn pay(
         };
         if a.amount + discount > inv.open {
             return Err(Rejection::Overpaid {
-                invoice: a.invoice.clone(),
+                invoice: a.invoice.to_string(),
                 open: inv.open,
                 amount: a.amount,
             });
@@ -1368,7 +1373,7 @@ pub fn pay(
     let journal = p.fx_difference(debits - credits).build()?;
     Ok(vec![Event::SupplierPaid {
         payment: SupplierPayment {
-            number,
+            number: number.into(),
             supplier: s.code.clone(),
             entity: s.entity.clone(),
             date,

@@ -33,6 +33,7 @@ use super::exceptions::{Blocked, ExceptionKind, Facts};
 use super::master::Record;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -164,7 +165,7 @@ impl QualityRules {
 /// shared records (`None`), the default.
 pub fn rules_for<'a>(state: &'a State, entity: Option<&str>) -> Option<&'a QualityRules> {
     entity
-        .and_then(|e| state.quality_rules.get(&Some(e.to_string())))
+        .and_then(|e| state.quality_rules.get(&Some(e.to_code())))
         .or_else(|| state.quality_rules.get(&None))
 }
 
@@ -199,7 +200,7 @@ fn name_key(r: &Record) -> Option<(NameKey, Code)> {
         Record::Item(i) if i.active => Some((
             (
                 QualityRule::DuplicateItem,
-                String::new(),
+                String::new().into(),
                 normalised(&i.description),
             ),
             i.sku.clone(),
@@ -228,7 +229,7 @@ fn current(state: &State, r: &Record) -> Option<Record> {
 fn dq(rule: QualityRule, key: &str) -> Blocked {
     Blocked::DataQuality {
         rule,
-        key: key.to_string(),
+        key: key.to_string().into(),
     }
 }
 
@@ -432,7 +433,7 @@ fn has_cost(state: &State, sku: &str) -> bool {
         || state
             .entities
             .keys()
-            .any(|e| state.costs.contains_key(&(e.clone(), sku.to_string())))
+            .any(|e| state.costs.contains_key(&(e.clone(), sku.to_code())))
 }
 
 fn facts(entity: Option<Code>, summary: String, amount: Decimal, unit: Code) -> Facts {
@@ -465,7 +466,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
                     None,
                     format!("item {key} {}: {}", i.description, rule.problem()),
                     Decimal::ZERO,
-                    String::new(),
+                    String::new().into(),
                 )
             })
         }
@@ -494,7 +495,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
                             .join(", ")
                     ),
                     Decimal::ZERO,
-                    String::new(),
+                    String::new().into(),
                 )
             })
         }
@@ -523,7 +524,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
                             .join(", ")
                     ),
                     Decimal::ZERO,
-                    String::new(),
+                    String::new().into(),
                 )
             })
         }
@@ -535,7 +536,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
                     Some(s.entity.clone()),
                     format!("supplier {key} {}: no lead time", s.name),
                     Decimal::ZERO,
-                    String::new(),
+                    String::new().into(),
                 )
             })
         }
@@ -557,7 +558,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
                         cost.round_dp(4).normalize()
                     ),
                     (cost - p.price).round_dp(4).normalize(),
-                    l.currency.to_string(),
+                    l.currency.to_string().into(),
                 )
             })
         }

@@ -29,6 +29,7 @@ use super::state::State;
 use super::transfer::TransferStatus;
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -203,7 +204,7 @@ pub fn weekly_demand(
 ) -> (Decimal, Decimal) {
     let this_monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
     let first = this_monday - Duration::weeks(i64::from(weeks));
-    let hist = state.demand.get(&(warehouse.to_string(), sku.to_string()));
+    let hist = state.demand.get(&(warehouse.to_code(), sku.to_code()));
     let values: Vec<Decimal> = (0..weeks)
         .map(|w| {
             let monday = first + Duration::weeks(i64::from(w));
@@ -393,13 +394,13 @@ pub fn accept(
         if !seen.insert(l.sku.as_str()) {
             return Err(Rejection::Duplicate {
                 field: "lines.sku".into(),
-                value: l.sku.clone(),
+                value: l.sku.to_string(),
             });
         }
         // Only the suggestion of this item's policy is made, not the list.
         let s = state
             .replenishment
-            .get(&(warehouse.to_string(), l.sku.clone()))
+            .get(&(warehouse.to_code(), l.sku.clone()))
             .filter(|p| p.active)
             .and_then(|p| suggest(state, &pipe, p, cmd.warehouse_date(state, warehouse)))
             .filter(|s| s.supplier.as_deref() == Some(supplier))

@@ -16,6 +16,7 @@ use super::rejection::Rejection;
 use super::state::State;
 use super::types::{Code, Currency};
 use super::validate;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -174,7 +175,7 @@ pub fn authorize(
             .get(&il.sku)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Item,
-                key: il.sku.clone(),
+                key: il.sku.to_string(),
             })?;
         validate::qty("qty", r.qty, item.qty_decimals)?;
         let left = il.qty - il.returned;
@@ -192,7 +193,7 @@ pub fn authorize(
             .get(&il.shipment)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Shipment,
-                key: il.shipment.clone(),
+                key: il.shipment.to_string(),
             })?;
         match &warehouse {
             None => warehouse = Some(sh.warehouse.clone()),
@@ -236,8 +237,8 @@ pub fn authorize(
         });
     }
     Ok(vec![Event::ReturnAuthorized(Rma {
-        number: format!("RMA-{:06}", state.next_return + 1),
-        invoice: invoice.to_string(),
+        number: format!("RMA-{:06}", state.next_return + 1).into(),
+        invoice: invoice.to_string().into(),
         customer: inv.customer.clone(),
         entity: inv.entity.clone(),
         warehouse: warehouse.unwrap_or_default(),
@@ -277,7 +278,7 @@ pub fn cancel(state: &State, rma: &str, reason: &str) -> Result<Vec<Event>, Reje
         ));
     }
     Ok(vec![Event::ReturnCancelled {
-        rma: rma.to_string(),
+        rma: rma.to_string().into(),
         reason: reason.to_string(),
     }])
 }
@@ -307,7 +308,7 @@ pub fn receive(
         .get(&r.invoice)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Invoice,
-            key: r.invoice.clone(),
+            key: r.invoice.to_string(),
         })?;
     let base = state
         .entities
@@ -315,7 +316,7 @@ pub fn receive(
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: r.entity.clone(),
+            key: r.entity.to_string(),
         })?;
     // (return line, qty) to receive now.
     let mut take: Vec<(&ReturnLine, Decimal)> = Vec::new();
@@ -372,7 +373,7 @@ pub fn receive(
             let b = b.trim();
             let found = state
                 .bins
-                .get(&(r.warehouse.clone(), b.to_string()))
+                .get(&(r.warehouse.clone(), b.to_code()))
                 .ok_or_else(|| Rejection::NotFound {
                     kind: RecordKind::Bin,
                     key: format!("{}/{b}", r.warehouse),
@@ -417,7 +418,7 @@ pub fn receive(
     }
     let mut events = Vec::new();
     events.push(Event::ReturnReceived {
-        rma: rma.to_string(),
+        rma: rma.to_string().into(),
         lines: take.iter().map(|(l, q)| (l.line, *q)).collect(),
         moves: moves.clone(),
         journal: if moves.is_empty() {
@@ -483,8 +484,8 @@ pub fn receive(
         .build()?;
     events.push(Event::CreditMemoIssued {
         memo: CreditMemo {
-            number: memo_no,
-            rma: rma.to_string(),
+            number: memo_no.into(),
+            rma: rma.to_string().into(),
             invoice: inv.number.clone(),
             customer: r.customer.clone(),
             entity: r.entity.clone(),
@@ -644,8 +645,8 @@ pub fn allowance(
     .build()?;
     Ok(vec![Event::CreditMemoIssued {
         memo: CreditMemo {
-            number: memo_no,
-            rma: String::new(),
+            number: memo_no.into(),
+            rma: String::new().into(),
             invoice: inv.number.clone(),
             customer: inv.customer.clone(),
             entity: inv.entity.clone(),

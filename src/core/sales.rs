@@ -14,6 +14,7 @@ use super::rejection::Rejection;
 use super::state::{Indexes, State};
 use super::types::{Code, Currency};
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -213,8 +214,8 @@ pub fn price(
         .get(&customer.price_list)
         .and_then(|l| l.prices.get(&item.sku))
         .ok_or_else(|| Rejection::NoPrice {
-            sku: item.sku.clone(),
-            price_list: customer.price_list.clone(),
+            sku: item.sku.to_string(),
+            price_list: customer.price_list.to_string(),
         })?;
     Ok(match best_break(&lp.breaks) {
         Some(b) if b.price < lp.price => (
@@ -245,7 +246,7 @@ pub fn floor_price(
     let pct = item
         .margin_floor_pct
         .or_else(|| state.category_floors.get(&item.category).copied())?;
-    let pool = state.costs.get(&(entity.to_string(), item.sku.clone()))?;
+    let pool = state.costs.get(&(entity.to_code(), item.sku.clone()))?;
     if pool.qty.is_zero() {
         return None;
     }
@@ -488,7 +489,7 @@ pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Ve
         return Vec::new();
     }
     let waiting = waiting_backorders(state, |w, s| {
-        items.contains(&(w.to_string(), s.to_string()))
+        items.contains(&(w.to_string().into(), s.to_string().into()))
     });
     let mut ahead = Default::default();
     waiting
@@ -650,7 +651,7 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
         return;
     }
     let waiting = waiting_backorders(state, |w, s| {
-        arriving.contains_key(&(w.to_string(), s.to_string()))
+        arriving.contains_key(&(w.to_string().into(), s.to_string().into()))
     });
     let mut free: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
     for (key, (to_free, to_all)) in &arriving {
@@ -716,7 +717,7 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
     state
         .index
         .item_bins
-        .get(&(warehouse.to_string(), sku.to_string()))
+        .get(&(warehouse.to_code(), sku.to_code()))
         .into_iter()
         .flatten()
         .filter_map(|k| state.bin_stock.get(k).map(|q| (k, q)))
@@ -775,11 +776,11 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
     if !c.active {
         return Err(Rejection::Inactive {
             kind: RecordKind::Customer,
-            key: c.code.clone(),
+            key: c.code.to_string(),
         });
     }
     if let Some(s) = ship_to {
-        if !c.ship_to.iter().any(|x| &x.code == s) {
+        if !c.ship_to.iter().any(|x| x.code == s) {
             return Err(Rejection::NotFound {
                 kind: RecordKind::Customer,
                 key: format!("{}/ship-to {s}", c.code),
@@ -813,12 +814,12 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
             .get(&input.sku)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Item,
-                key: input.sku.clone(),
+                key: input.sku.to_string(),
             })?;
         if !item.active {
             return Err(Rejection::Inactive {
                 kind: RecordKind::Item,
-                key: item.sku.clone(),
+                key: item.sku.to_string(),
             });
         }
         let wh = state
@@ -826,22 +827,22 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
             .get(&input.warehouse)
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Warehouse,
-                key: input.warehouse.clone(),
+                key: input.warehouse.to_string(),
             })?;
         if wh.entity != c.entity {
             return Err(Rejection::WrongEntity {
                 field: "warehouse".into(),
-                value: wh.code.clone(),
-                expected: c.entity.clone(),
-                actual: wh.entity.clone(),
+                value: wh.code.to_string(),
+                expected: c.entity.to_string(),
+                actual: wh.entity.to_string(),
             });
         }
         let unit = input.unit.clone().unwrap_or_else(|| item.base_unit.clone());
         let factor = item
             .unit_factor(&unit)
             .ok_or_else(|| Rejection::UnknownUnit {
-                sku: item.sku.clone(),
-                unit: unit.clone(),
+                sku: item.sku.to_string(),
+                unit: unit.to_string(),
             })?;
         validate::qty("qty", input.qty, item.qty_decimals)?;
         let qty = input.qty * factor;
@@ -883,7 +884,7 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
     }
     let number = format!("SO-{:06}", state.next_order + 1);
     let order = SalesOrder {
-        number: number.clone(),
+        number: number.clone().into(),
         customer: c.code.clone(),
         entity: c.entity.clone(),
         currency: c.currency.clone(),
@@ -920,7 +921,7 @@ fn confirm(
         .get(&order.customer)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
-            key: order.customer.clone(),
+            key: order.customer.to_string(),
         })?;
     let mut holds = Vec::new();
     // The channel policy's hold threshold and grace days, else the
@@ -1013,13 +1014,13 @@ pub fn decide_hold(
     if !release {
         validate::text("reason", reason, true)?;
         return Ok(vec![Event::OrderCancelled {
-            number: number.to_string(),
+            number: number.to_string().into(),
             by: cmd.operator.clone(),
             reason: format!("{} rejected: {reason}", hold.as_str()),
         }]);
     }
     let mut ev = vec![Event::HoldReleased {
-        number: number.to_string(),
+        number: number.to_string().into(),
         hold,
         by: cmd.operator.clone(),
     }];
@@ -1028,7 +1029,7 @@ pub fn decide_hold(
         confirmed.holds.clear();
         confirmed.status = OrderStatus::Open;
         ev.push(Event::OrderConfirmed {
-            number: number.to_string(),
+            number: number.to_string().into(),
         });
         let today = cmd.entity_date(state, &o.entity);
         let alloc = allocate(state, &confirmed, today);
@@ -1095,7 +1096,7 @@ pub fn cancel(
         .iter()
         .filter(|l| l.reserved > Decimal::ZERO)
         .map(|l| Event::ReservationReleased {
-            number: number.to_string(),
+            number: number.to_string().into(),
             line: l.line,
             warehouse: l.warehouse.clone(),
             sku: l.sku.clone(),
@@ -1105,11 +1106,11 @@ pub fn cancel(
     let remaining = o.lines.iter().filter(|l| !l.cancelled).count();
     match line {
         Some(n) if remaining > 1 => ev.push(Event::LineCancelled {
-            number: number.to_string(),
+            number: number.to_string().into(),
             line: n,
         }),
         _ => ev.push(Event::OrderCancelled {
-            number: number.to_string(),
+            number: number.to_string().into(),
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }),

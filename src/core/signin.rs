@@ -105,7 +105,7 @@ pub fn set_password(
         let need = super::auth::Permission::ManageOperators;
         if !super::auth::allows(roles, need) {
             return Err(Rejection::NotPermitted {
-                operator: cmd.operator.clone(),
+                operator: cmd.operator.to_string(),
                 permission: need,
             });
         }
@@ -154,7 +154,7 @@ pub fn sign_in(
         .unwrap_or_default();
     if let Some(until) = record.locked_at(cmd.time) {
         return Err(Rejection::SignInLocked {
-            operator: cmd.operator.clone(),
+            operator: cmd.operator.to_string(),
             until,
         });
     }
@@ -173,12 +173,12 @@ pub fn sign_in(
         match state.credentials.get(&cmd.operator) {
             None => {
                 return Err(Rejection::PasswordNeeded {
-                    operator: cmd.operator.clone(),
+                    operator: cmd.operator.to_string(),
                 })
             }
             Some(c) if c.must_change => {
                 return Err(Rejection::PasswordNeeded {
-                    operator: cmd.operator.clone(),
+                    operator: cmd.operator.to_string(),
                 })
             }
             Some(_) => {}

@@ -5,6 +5,7 @@
 use super::event::Change;
 use super::master::*;
 use super::types::{Code, Currency};
+use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -413,7 +414,7 @@ impl State {
             date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
         let weeks = self
             .demand
-            .entry((warehouse.to_string(), sku.to_string()))
+            .entry((warehouse.to_string().into(), sku.to_string().into()))
             .or_default();
         *weeks.entry(monday).or_default() += qty;
         while weeks.len() > DEMAND_WEEKS_KEPT {
@@ -427,7 +428,7 @@ impl State {
     pub fn lot_expiry(&self, sku: &str, lot: Option<&str>) -> Option<NaiveDate> {
         let lot = lot?;
         self.lots
-            .get(&(sku.to_string(), lot.to_string()))
+            .get(&(sku.to_code(), lot.to_code()))
             .and_then(|l| l.expiry)
     }
 }
@@ -499,9 +500,9 @@ impl Indexes {
     }
 
     pub fn add(map: &mut Map<Code, Set<Code>>, owner: &str, doc: &str) {
-        map.entry(owner.to_string())
+        map.entry(owner.to_string().into())
             .or_default()
-            .insert(doc.to_string());
+            .insert(doc.to_string().into());
     }
     pub fn remove(map: &mut Map<Code, Set<Code>>, owner: &str, doc: &str) {
         if let Some(set) = map.get_mut(owner) {
@@ -517,7 +518,7 @@ impl State {
     /// The period of an entity holding `date`, if any.
     pub fn period_of(&self, entity: &str, date: NaiveDate) -> Option<&Period> {
         self.periods
-            .range(..=(entity.to_string(), date))
+            .range(..=(entity.to_code(), date))
             .next_back()
             .map(|(_, p)| p)
             .filter(|p| p.entity == entity && p.start <= date && date <= p.end)
@@ -534,7 +535,7 @@ impl State {
             .keys()
             .filter_map(|wh| {
                 self.stock
-                    .get(&(wh.clone(), sku.to_string()))
+                    .get(&(wh.clone(), sku.to_code()))
                     .map(|s| (wh, s))
             })
             .collect()
@@ -549,7 +550,7 @@ impl State {
         as_of: NaiveDate,
     ) -> std::collections::BTreeMap<Code, Decimal> {
         let mut out: std::collections::BTreeMap<Code, Decimal> = Default::default();
-        let lo = (entity.to_string(), NaiveDate::MIN, String::new());
+        let lo = (entity.to_code(), NaiveDate::MIN, Code::default());
         for ((e, day, account), v) in self.ledger.daily.range(lo..) {
             if e != entity || *day > as_of {
                 break;
@@ -569,7 +570,7 @@ impl State {
     ) -> Decimal {
         self.ledger
             .daily_sub
-            .range((entity.to_string(), NaiveDate::MIN, control)..)
+            .range((entity.to_code(), NaiveDate::MIN, control)..)
             .take_while(|((e, day, _), _)| e == entity && *day <= as_of)
             .filter(|((_, _, c), _)| *c == control)
             .map(|(_, v)| *v)
@@ -590,7 +591,7 @@ impl State {
     pub fn subledger_total(&self, entity: &str, control: Control) -> Decimal {
         self.ledger
             .subledger
-            .range((entity.to_string(), control, String::new())..)
+            .range((entity.to_code(), control, Code::default())..)
             .take_while(|((e, c, _), _)| e == entity && *c == control)
             .map(|(_, v)| *v)
             .sum()
@@ -651,7 +652,7 @@ impl State {
         Ok(ScannedItem {
             item,
             unit,
-            lot,
+            lot: lot.map(Code::from),
             count,
             expiry,
         })

@@ -20,6 +20,7 @@ use super::rejection::Rejection;
 use super::state::{BinKey, State};
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -120,7 +121,7 @@ pub fn ship(
     for l in lines {
         let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Item,
-            key: l.sku.clone(),
+            key: l.sku.to_string(),
         })?;
         validate::qty("qty", l.qty, item.qty_decimals)?;
         let price = match (intercompany, l.price) {
@@ -248,7 +249,7 @@ pub fn ship(
     };
     Ok(vec![Event::TransferShipped {
         transfer: Transfer {
-            number,
+            number: number.into(),
             entity: src.entity.clone(),
             to_entity: dst.entity.clone(),
             from: src.code.clone(),
@@ -284,7 +285,7 @@ pub fn receive(
     }
     let b = state
         .bins
-        .get(&(t.to.clone(), bin.trim().to_string()))
+        .get(&(t.to.clone(), bin.trim().to_code()))
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Bin,
             key: format!("{}/{}", t.to, bin.trim()),
@@ -313,7 +314,7 @@ pub fn receive(
     }
     let journal: JournalEntry = p.build()?;
     let mut ev = vec![Event::TransferReceived {
-        number: number.to_string(),
+        number: number.to_string().into(),
         bin: b.code.clone(),
         moves,
         journal,
@@ -395,7 +396,7 @@ pub fn settle(
         Ok(state
             .ledger
             .balances
-            .get(&(e.to_string(), account))
+            .get(&(e.to_code(), account))
             .copied()
             .unwrap_or_default())
     };
@@ -444,9 +445,9 @@ pub fn settle(
         .fx_difference(received - relieved)
         .build()?;
     Ok(vec![Event::IntercompanySettled {
-        number,
-        payer: payer.to_string(),
-        payee: payee.to_string(),
+        number: number.into(),
+        payer: payer.to_string().into(),
+        payee: payee.to_string().into(),
         amount,
         rate,
         journal,

@@ -55,7 +55,19 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, &'static str> {
 }
 
 /// A master-data code: 1..=32 characters of `A-Z a-z 0-9 . _ - /`.
-pub type Code = String;
+pub type Code = compact_str::CompactString;
+
+/// A code from any text: `"WH1".to_code()`, `entity.to_code()` (a `&str`,
+/// `String` or `Code`), for keys built to look a map up.
+pub trait ToCode {
+    fn to_code(&self) -> Code;
+}
+
+impl ToCode for str {
+    fn to_code(&self) -> Code {
+        Code::new(self)
+    }
+}
 
 /// Why a code or text field is not acceptable (used by `Rejection`).
 pub fn code_problem(value: &str) -> Option<&'static str> {

@@ -343,9 +343,9 @@ fn replenishment(state: &State, x: &ReplenishmentPolicy) -> R {
         if s.entity != wh.entity {
             return Err(Rejection::WrongEntity {
                 field: "supplier".into(),
-                value: s.code.clone(),
-                expected: wh.entity.clone(),
-                actual: s.entity.clone(),
+                value: s.code.to_string(),
+                expected: wh.entity.to_string(),
+                actual: s.entity.to_string(),
             });
         }
         if !s.items.iter().any(|i| i.sku == x.sku) {
@@ -388,16 +388,16 @@ fn entity(state: &State, x: &Entity, create: bool) -> R {
             if old.base_currency != x.base_currency {
                 return Err(Rejection::Immutable {
                     kind: RecordKind::Entity,
-                    key: x.code.clone(),
+                    key: x.code.to_string(),
                     field: "base_currency".into(),
                     reason: "the ledger is kept in it".into(),
                 });
             }
-            let has_periods = state.periods.keys().any(|(e, _)| e == &x.code);
+            let has_periods = state.periods.keys().any(|(e, _)| e == x.code);
             if has_periods && old.fiscal_year_start_month != x.fiscal_year_start_month {
                 return Err(Rejection::Immutable {
                     kind: RecordKind::Entity,
-                    key: x.code.clone(),
+                    key: x.code.to_string(),
                     field: "fiscal_year_start_month".into(),
                     reason: "fiscal periods are defined".into(),
                 });
@@ -424,11 +424,11 @@ fn account(state: &State, x: &Account) -> R {
         });
     }
     for ((e, key), acct) in &state.posting_rules {
-        if e == &x.entity && acct == &x.code && key.control() != x.control {
+        if e == x.entity && acct == x.code && key.control() != x.control {
             return Err(Rejection::WrongAccountForKey {
-                entity: x.entity.clone(),
+                entity: x.entity.to_string(),
                 key: *key,
-                account: x.code.clone(),
+                account: x.code.to_string(),
                 expected: control_name(key.control()),
             });
         }
@@ -454,11 +454,11 @@ fn warehouse(state: &State, x: &Warehouse, create: bool) -> R {
             let has_stock = state
                 .stock
                 .iter()
-                .any(|((w, _), s)| w == &x.code && !s.on_hand.is_zero());
+                .any(|((w, _), s)| w == x.code && !s.on_hand.is_zero());
             if old.entity != x.entity && has_stock {
                 return Err(Rejection::Immutable {
                     kind: RecordKind::Warehouse,
-                    key: x.code.clone(),
+                    key: x.code.to_string(),
                     field: "entity".into(),
                     reason: "the warehouse holds stock".into(),
                 });
@@ -504,7 +504,7 @@ fn item(state: &State, x: &Item, create: bool) -> R {
         if u.unit == x.base_unit {
             return Err(Rejection::Duplicate {
                 field: "alt_units".into(),
-                value: u.unit.clone(),
+                value: u.unit.to_string(),
             });
         }
         qty("alt_units.factor", u.factor, QTY_DECIMALS_MAX)?;
@@ -525,8 +525,8 @@ fn item(state: &State, x: &Item, create: bool) -> R {
         }
         if x.unit_factor(&b.unit).is_none() {
             return Err(Rejection::UnknownUnit {
-                sku: x.sku.clone(),
-                unit: b.unit.clone(),
+                sku: x.sku.to_string(),
+                unit: b.unit.to_string(),
             });
         }
         if !keys.insert(key.clone()) {
@@ -536,15 +536,15 @@ fn item(state: &State, x: &Item, create: bool) -> R {
             });
         }
         if let Some((sku, _)) = state.barcodes.get(&key) {
-            if sku != &x.sku {
+            if sku != x.sku {
                 return Err(Rejection::BarcodeInUse {
                     barcode: b.code.clone(),
-                    sku: sku.clone(),
+                    sku: sku.to_string(),
                 });
             }
         }
         // A barcode must not read as another item's SKU either.
-        if b.code != x.sku && state.items.contains_key(&b.code) {
+        if b.code != x.sku && state.items.contains_key(b.code.as_str()) {
             return Err(Rejection::BarcodeInUse {
                 barcode: b.code.clone(),
                 sku: b.code.clone(),
@@ -569,7 +569,7 @@ fn item(state: &State, x: &Item, create: bool) -> R {
             let stocked = state
                 .costs
                 .iter()
-                .any(|((_, s), p)| s == &x.sku && !p.qty.is_zero());
+                .any(|((_, s), p)| s == x.sku && !p.qty.is_zero());
             for (field, changed) in [
                 ("base_unit", old.base_unit != x.base_unit),
                 ("lot_tracked", old.lot_tracked != x.lot_tracked),
@@ -578,7 +578,7 @@ fn item(state: &State, x: &Item, create: bool) -> R {
                 if changed && stocked {
                     return Err(Rejection::Immutable {
                         kind: RecordKind::Item,
-                        key: x.sku.clone(),
+                        key: x.sku.to_string(),
                         field: field.into(),
                         reason: "the item is in stock".into(),
                     });
@@ -624,7 +624,7 @@ fn customer(state: &State, x: &Customer, create: bool) -> R {
     if let Some(c) = &p.carrier {
         let carrier = exists(state.carriers.get(c), RecordKind::Carrier, c)?;
         if let Some(s) = &p.service {
-            if !carrier.services.iter().any(|cs| &cs.code == s) {
+            if !carrier.services.iter().any(|cs| cs.code == s) {
                 return Err(Rejection::NotFound {
                     kind: RecordKind::Carrier,
                     key: format!("{c}/{s}"),
@@ -653,7 +653,7 @@ fn customer(state: &State, x: &Customer, create: bool) -> R {
                 if changed && open {
                     return Err(Rejection::Immutable {
                         kind: RecordKind::Customer,
-                        key: x.code.clone(),
+                        key: x.code.to_string(),
                         field: field.into(),
                         reason: "the customer has an open balance".into(),
                     });
@@ -691,8 +691,8 @@ fn supplier(state: &State, x: &Supplier) -> R {
         price("items.price", si.price)?;
         if item.unit_factor(&si.unit).is_none() {
             return Err(Rejection::UnknownUnit {
-                sku: si.sku.clone(),
-                unit: si.unit.clone(),
+                sku: si.sku.to_string(),
+                unit: si.unit.to_string(),
             });
         }
         if !si.min_qty.is_zero() {
@@ -715,10 +715,10 @@ fn price_list(state: &State, x: &PriceList) -> R {
     currency("currency", &x.currency)?;
     bounded("prices", x.prices.len(), LIST_LEN_MAX)?;
     for (sku, lp) in &x.prices {
-        if sku != &lp.sku {
+        if sku != lp.sku {
             return Err(Rejection::InvalidCode {
                 field: "prices".into(),
-                value: sku.clone(),
+                value: sku.to_string(),
                 problem: format!("is keyed differently from its sku {}", lp.sku),
             });
         }
@@ -899,7 +899,7 @@ fn operator(state: &State, x: &Operator, create: bool) -> R {
         if was_admin && !admin(x) && !others {
             return Err(Rejection::Immutable {
                 kind: RecordKind::Operator,
-                key: x.code.clone(),
+                key: x.code.to_string(),
                 field: "roles".into(),
                 reason: "the store would be left without an active admin".into(),
             });

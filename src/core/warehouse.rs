@@ -18,6 +18,7 @@ use super::sales::OrderStatus;
 use super::state::{BinKey, Indexes, State};
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -162,7 +163,7 @@ fn choose_bins(
     let mut candidates: Vec<(super::lots::LotOrder, u32, BinKey, Decimal)> = state
         .index
         .item_bins
-        .get(&(warehouse.to_string(), sku.to_string()))
+        .get(&(warehouse.to_code(), sku.to_code()))
         .into_iter()
         .flatten()
         .filter_map(|k| {
@@ -307,8 +308,8 @@ fn release_lists(
         }
         next += 1;
         out.push(PickList {
-            number: format!("PK-{next:06}"),
-            order: number.to_string(),
+            number: format!("PK-{next:06}").into(),
+            order: number.to_string().into(),
             warehouse,
             status: PickStatus::Open,
             lines,
@@ -374,7 +375,7 @@ pub fn release_wave(
     }
     // The next cutoff of the wave's services from now, read on the
     // warehouse's clock (a 17:00 cutoff is 17:00 where the dock is).
-    let place = super::zone::Place::Warehouse(warehouse.to_string());
+    let place = super::zone::Place::Warehouse(warehouse.to_string().into());
     let now = super::zone::local_time(state, &place, cmd.time);
     let cutoff = services
         .iter()
@@ -433,13 +434,13 @@ pub fn release_wave(
     }
     let number = format!("WV-{:06}", state.next_wave + 1);
     for l in &mut lists {
-        l.wave = Some(number.clone());
+        l.wave = Some(number.clone().into());
     }
     let wave = Wave {
-        number,
-        warehouse: warehouse.to_string(),
-        carrier: carrier.to_string(),
-        service: service.map(str::to_string),
+        number: number.into(),
+        warehouse: warehouse.to_string().into(),
+        carrier: carrier.to_string().into(),
+        service: service.map(Code::from),
         cutoff,
         lists: lists.iter().map(|l| l.number.clone()).collect(),
         released_by: cmd.operator.clone(),
@@ -496,27 +497,27 @@ pub fn confirm_pick(
     let bin = bin_scan.trim();
     if bin != l.bin {
         return Err(Rejection::WrongBin {
-            expected: l.bin.clone(),
+            expected: l.bin.to_string(),
             scanned: bin.chars().take(40).collect(),
         });
     }
     let item = state.items.get(&l.sku).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::Item,
-        key: l.sku.clone(),
+        key: l.sku.to_string(),
     })?;
     let scanned = state.scanned_item(item_scan, &l.sku)?;
     let (found, unit, lot, count) = (scanned.item, scanned.unit, scanned.lot, scanned.count);
     if found.sku != l.sku {
         return Err(Rejection::WrongItem {
-            expected: l.sku.clone(),
-            scanned: found.sku.clone(),
+            expected: l.sku.to_string(),
+            scanned: found.sku.to_string(),
         });
     }
     if let (Some(want), Some(got)) = (&l.lot, &lot) {
         if want != got {
             return Err(Rejection::WrongLot {
-                expected: want.clone(),
-                scanned: got.clone(),
+                expected: want.to_string(),
+                scanned: got.to_string(),
             });
         }
     }
@@ -533,7 +534,7 @@ pub fn confirm_pick(
         if let Some(expiry) = state.lot_expiry(&l.sku, picked) {
             if expiry < cmd.warehouse_date(state, &p.warehouse) {
                 return Err(Rejection::LotExpiry {
-                    sku: l.sku.clone(),
+                    sku: l.sku.to_string(),
                     lot: picked.unwrap_or_default().to_string(),
                     problem: format!("expired on {expiry}: do not pick it, short the line"),
                 });
@@ -553,7 +554,7 @@ pub fn confirm_pick(
     let mut ev = Vec::new();
     if !none_found {
         ev.push(Event::Picked {
-            list: list.to_string(),
+            list: list.to_string().into(),
             line,
             order: p.order.clone(),
             order_line: l.order_line,
@@ -568,7 +569,7 @@ pub fn confirm_pick(
     let missing = open - base;
     if short && missing > Decimal::ZERO {
         ev.push(Event::PickShort {
-            list: list.to_string(),
+            list: list.to_string().into(),
             line,
             order: p.order.clone(),
             order_line: l.order_line,
@@ -578,7 +579,7 @@ pub fn confirm_pick(
         });
         if let Some(reason) = reason {
             ev.push(Event::PickShortReason {
-                list: list.to_string(),
+                list: list.to_string().into(),
                 line,
                 reason,
             });
@@ -605,7 +606,7 @@ pub fn confirm_pick(
         let first = p.lines.iter().map(|x| x.line).max().unwrap_or(0) + 1;
         for (n, (bin, seq, lot, q)) in (first..).zip(others) {
             ev.push(Event::PickLineAdded {
-                list: list.to_string(),
+                list: list.to_string().into(),
                 line: PickLine {
                     line: n,
                     order_line: l.order_line,
@@ -708,7 +709,7 @@ pub fn ship(
         .get(&p.order)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::SalesOrder,
-            key: p.order.clone(),
+            key: p.order.to_string(),
         })?;
     let currency = state
         .entities
@@ -716,7 +717,7 @@ pub fn ship(
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
-            key: o.entity.clone(),
+            key: o.entity.to_string(),
         })?;
     validate::amount("freight", freight, &currency)?;
     // Group picked quantities per order line and lot; cost each item at
@@ -776,15 +777,15 @@ pub fn ship(
     let journal: JournalEntry = posting.build()?;
     Ok(vec![Event::Shipped {
         shipment: Shipment {
-            number,
+            number: number.into(),
             order: p.order.clone(),
-            pick_list: list.to_string(),
+            pick_list: list.to_string().into(),
             customer: o.customer.clone(),
             entity: o.entity.clone(),
             warehouse: p.warehouse.clone(),
             date: cmd.warehouse_date(state, &p.warehouse),
-            carrier: carrier.to_string(),
-            service: service.to_string(),
+            carrier: carrier.to_string().into(),
+            service: service.to_string().into(),
             tracking: tracking.to_string(),
             lines,
             freight,

@@ -21,6 +21,7 @@ use super::posting::{resolve_account, JournalEntry, JournalLine};
 use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -64,14 +65,14 @@ pub fn periods_of<'a>(state: &'a State, entity: &str, year: i32) -> Vec<&'a supe
 fn pl_balances(state: &State, entity: &str, periods: &[&Code]) -> BTreeMap<Code, Decimal> {
     let mut out: BTreeMap<Code, Decimal> = BTreeMap::new();
     for p in periods {
-        let lo = (entity.to_string(), (*p).clone(), String::new());
+        let lo = (entity.to_code(), (*p).clone(), Code::default());
         for ((e, code, account), v) in state.ledger.period_balances.range(lo..) {
             if e != entity || code != *p {
                 break;
             }
             let kind = state
                 .accounts
-                .get(&(entity.to_string(), account.clone()))
+                .get(&(entity.to_code(), account.clone()))
                 .map(|a| a.kind);
             if matches!(kind, Some(AccountKind::Revenue | AccountKind::Expense)) {
                 *out.entry(account.clone()).or_default() += *v;
@@ -99,7 +100,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, year: i32) -> D {
             key: format!("{entity}/FY{year}"),
         });
     };
-    if state.year_closes.contains_key(&(entity.to_string(), year)) {
+    if state.year_closes.contains_key(&(entity.to_code(), year)) {
         return Err(refuse(entity, year, "is closed already"));
     }
     if let Some(open) = periods.iter().find(|p| p.status == PeriodStatus::Open) {
@@ -134,7 +135,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, year: i32) -> D {
         lines.push(line(&re, PostingKey::RetainedEarnings, net));
     }
     let journal = JournalEntry {
-        entity: entity.to_string(),
+        entity: entity.to_string().into(),
         date: last.end,
         period: last.code.clone(),
         doc: format!("YE-{entity}-{year}"),
@@ -151,7 +152,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, year: i32) -> D {
         });
     }
     Ok(vec![Event::YearClosed {
-        entity: entity.to_string(),
+        entity: entity.to_string().into(),
         year,
         journal,
         by: cmd.operator.clone(),
@@ -184,10 +185,10 @@ pub fn reopened(state: &State, entity: &str, periods: &[Code], by: &str) -> Vec<
                     .collect(),
             };
             Event::YearReopened {
-                entity: entity.to_string(),
+                entity: entity.to_string().into(),
                 year: y.year,
                 journal,
-                by: by.to_string(),
+                by: by.to_string().into(),
             }
         })
         .collect();

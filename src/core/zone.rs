@@ -18,6 +18,7 @@ use super::master::RecordKind;
 use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -137,12 +138,12 @@ pub fn today(state: &State, entity: Option<&str>, now: DateTime<Utc>) -> NaiveDa
 
 /// The business date of an entity at `t`.
 pub fn entity_date(state: &State, entity: &str, t: DateTime<Utc>) -> NaiveDate {
-    local_date(state, &Place::Entity(entity.to_string()), t)
+    local_date(state, &Place::Entity(entity.to_string().into()), t)
 }
 
 /// The business date of a warehouse at `t`.
 pub fn warehouse_date(state: &State, warehouse: &str, t: DateTime<Utc>) -> NaiveDate {
-    local_date(state, &Place::Warehouse(warehouse.to_string()), t)
+    local_date(state, &Place::Warehouse(warehouse.to_string().into()), t)
 }
 
 impl Command {
@@ -194,7 +195,7 @@ fn fresh(state: &State, place: &Place, entity: &str) -> bool {
     let no_journals = state
         .ledger
         .daily_entries
-        .range((entity.to_string(), NaiveDate::MIN)..)
+        .range((entity.to_code(), NaiveDate::MIN)..)
         .next()
         .is_none_or(|((e, _), _)| e != entity);
     let no_orders = !state.orders.values().any(|o| o.entity == entity);

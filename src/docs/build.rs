@@ -8,6 +8,7 @@ use super::{
 use crate::core::master::{Address, Customer};
 use crate::core::pack::Carton;
 use crate::core::state::State;
+use crate::core::types::Code;
 use crate::core::types::Currency;
 use crate::core::warehouse::PickList;
 use crate::query::{money, qty};
@@ -182,6 +183,7 @@ fn unit_of(state: &State, sku: &str) -> String {
         .get(sku)
         .map(|i| i.base_unit.clone())
         .unwrap_or_default()
+        .to_string()
 }
 
 fn code128(label: &str, data: &str) -> Barcode {
@@ -303,7 +305,7 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
         d.rows.push(Row {
             cells: vec![
                 (i + 1).to_string(),
-                l.sku.clone(),
+                l.sku.to_string(),
                 description(state, &l.sku),
                 qty(l.qty),
                 unit_of(state, &l.sku),
@@ -410,7 +412,7 @@ fn credit_memo(state: &State, number: &str) -> Result<Document, DocError> {
         d.rows.push(Row {
             cells: vec![
                 l.invoice_line.to_string(),
-                l.sku.clone(),
+                l.sku.to_string(),
                 description(state, &l.sku),
                 qty(l.qty),
                 money(l.amount, cur),
@@ -495,7 +497,7 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
         d.rows.push(Row {
             cells: vec![
                 l.line.to_string(),
-                l.sku.clone(),
+                l.sku.to_string(),
                 description(state, &l.sku),
                 qty(l.qty),
                 unit_of(state, &l.sku),
@@ -508,7 +510,7 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
     }
     d.totals.push(total("Subtotal", subtotal, cur));
     if will_call {
-        let lists: Vec<String> = state
+        let lists: Vec<Code> = state
             .index
             .picks_by_order
             .get(number)
@@ -583,7 +585,7 @@ fn statement(state: &State, code: &str, today: NaiveDate) -> Result<Document, Do
         let late = (today - inv.due).num_days().max(0);
         d.rows.push(Row {
             cells: vec![
-                inv.number.clone(),
+                inv.number.to_string(),
                 inv.date.to_string(),
                 inv.due.to_string(),
                 late.to_string(),
@@ -660,11 +662,11 @@ fn purchase_order(state: &State, number: &str) -> Result<Document, DocError> {
         d.rows.push(Row {
             cells: vec![
                 l.line.to_string(),
-                l.sku.clone(),
+                l.sku.to_string(),
                 l.supplier_sku.clone(),
                 description(state, &l.sku),
                 qty(l.unit_qty),
-                l.unit.clone(),
+                l.unit.to_string(),
                 crate::core::types::format_amount(l.price, l.price.scale().max(cur.minor_units())),
                 money(cur.round(l.unit_qty * l.price), cur),
                 l.expected.to_string(),
@@ -708,7 +710,7 @@ fn remittance_advice(state: &State, number: &str) -> Result<Document, DocError> 
         }),
         None => d.parties.push(Party {
             label: "Paid to".into(),
-            name: p.supplier.clone(),
+            name: p.supplier.to_string(),
             lines: Vec::new(),
         }),
     }
@@ -730,7 +732,7 @@ fn remittance_advice(state: &State, number: &str) -> Result<Document, DocError> 
         d.rows.push(Row {
             cells: vec![
                 inv.map(|i| i.reference.clone()).unwrap_or_default(),
-                a.invoice.clone(),
+                a.invoice.to_string(),
                 inv.map(|i| i.date.to_string()).unwrap_or_default(),
                 inv.map(|i| money(i.total, &cur)).unwrap_or_default(),
                 money(a.discount, &cur),
@@ -807,10 +809,10 @@ fn pick_ticket(state: &State, number: &str) -> Result<Document, DocError> {
         d.rows.push(Row {
             cells: vec![
                 l.pick_seq.to_string(),
-                l.bin.clone(),
-                l.sku.clone(),
+                l.bin.to_string(),
+                l.sku.to_string(),
                 description(state, &l.sku),
-                l.lot.clone().unwrap_or_default(),
+                l.lot.clone().unwrap_or_default().to_string(),
                 qty(l.qty),
                 unit_of(state, &l.sku),
                 if l.picked.is_zero() {
@@ -914,7 +916,7 @@ fn packing_slip(state: &State, id: &str) -> Result<Document, DocError> {
         units += l.qty;
         d.rows.push(Row {
             cells: vec![
-                l.sku.clone(),
+                l.sku.to_string(),
                 description(state, &l.sku),
                 qty(l.qty),
                 unit_of(state, &l.sku),
@@ -993,13 +995,13 @@ fn carton_label(state: &State, id: &str) -> Result<Document, DocError> {
             o.carrier.clone().unwrap_or_default(),
             o.service.clone().unwrap_or_default(),
         ),
-        _ => (String::new(), String::new()),
+        _ => (Code::default(), Code::default()),
     };
     let carrier_name = state
         .carriers
         .get(&carrier)
         .map(|c| c.name.clone())
-        .unwrap_or_else(|| carrier.clone());
+        .unwrap_or_else(|| carrier.to_string());
     field(&mut d, "Carrier", carrier_name);
     field(&mut d, "Service", service);
     if let Some(s) = shipment {
@@ -1056,7 +1058,7 @@ fn bill_of_lading(state: &State, number: &str) -> Result<Document, DocError> {
         .carriers
         .get(&s.carrier)
         .map(|c| c.name.clone())
-        .unwrap_or_else(|| s.carrier.clone());
+        .unwrap_or_else(|| s.carrier.to_string());
     field(&mut d, "Date", s.date.to_string());
     field(&mut d, "Carrier", format!("{carrier_name} {}", s.service));
     field(&mut d, "Tracking", s.tracking.clone());

@@ -11,6 +11,7 @@
 use super::{build, render, BuildOptions, DocError, DocKind, Document, Format};
 use crate::core::printing::PrinterScope;
 use crate::core::printing::{reason_text, PrintRecord, PrintStatus, Printer, PrinterKind};
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, State};
 use crate::ui::screen::{Request, Submitted};
 use crate::ui::Backend;
@@ -169,7 +170,7 @@ pub fn replay(store: &crate::store::Store, seq: u64) -> Result<State, String> {
 pub fn first_print(state: &State, kind: DocKind, doc: &str) -> Option<(u64, Option<NaiveDate>)> {
     state
         .prints
-        .get(&(kind.as_str().to_string(), doc.to_string()))
+        .get(&(kind.as_str().to_code(), doc.to_code()))
         .and_then(|h| h.as_of.map(|seq| (seq, h.date)))
 }
 
@@ -212,22 +213,26 @@ pub fn choose_printer(
         None => {
             let station = req.station.as_ref().and_then(|(w, s)| {
                 state.default_printers.get(&PrinterScope::Station {
-                    warehouse: w.clone(),
-                    station: s.clone(),
+                    warehouse: w.clone().into(),
+                    station: s.clone().into(),
                 })
             });
             let own = state
                 .default_printers
-                .get(&PrinterScope::Operator(operator.to_string()));
-            station.or(own).cloned().ok_or(PrintError::NoPrinter)?
+                .get(&PrinterScope::Operator(operator.to_string().into()));
+            station
+                .or(own)
+                .cloned()
+                .ok_or(PrintError::NoPrinter)?
+                .to_string()
         }
     };
     let p = state
         .printers
-        .get(&code)
+        .get(code.as_str())
         .ok_or_else(|| PrintError::UnknownPrinter(code.chars().take(40).collect()))?;
     if !p.active {
-        return Err(PrintError::InactivePrinter(p.code.clone()));
+        return Err(PrintError::InactivePrinter(p.code.to_string()));
     }
     Ok(p.clone())
 }
@@ -383,7 +388,7 @@ impl PrintJob {
     pub fn printer_name(&self) -> String {
         match (&self.req.out, &self.printer) {
             (Some(p), _) => p.display().to_string(),
-            (None, Some(p)) => p.code.clone(),
+            (None, Some(p)) => p.code.to_string(),
             (None, None) => "file".to_string(),
         }
     }
@@ -486,10 +491,10 @@ pub fn finish(
         },
     };
     let record = PrintRecord {
-        kind: req.kind.as_str().to_string(),
-        doc: req.doc.clone(),
+        kind: req.kind.as_str().to_string().into(),
+        doc: req.doc.clone().into(),
         as_of: job.as_of,
-        format: job.format.as_str().to_string(),
+        format: job.format.as_str().to_string().into(),
         printer: job.printer.as_ref().map(|p| p.code.clone()),
         destination: reason_text(&destination),
         copy: job.copy,
@@ -531,7 +536,7 @@ pub fn finish(
             format: job.format,
             as_of: job.as_of,
             copy: job.copy,
-            printer: job.printer.as_ref().map(|p| p.code.clone()),
+            printer: job.printer.as_ref().map(|p| p.code.to_string()),
             destination,
             bytes: job.bytes.len(),
             audit_seq: seq,

@@ -365,7 +365,7 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
                     .lines
                     .iter()
                     .map(|l| CartonInput {
-                        item: l.sku.clone(),
+                        item: l.sku.to_string(),
                         qty: Some(l.qty),
                     })
                     .collect(),
@@ -442,7 +442,7 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
         )?;
         n += 1;
         if pay == 2 {
-            paid_in_full.push((invoice, o.lines[0].0));
+            paid_in_full.push((invoice.to_string(), o.lines[0].0));
         }
     }
     // One return: a box of the first paid invoice's first line, restocked.
@@ -460,7 +460,7 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
             30,
             "REP1",
             CommandBody::AuthorizeReturn {
-                invoice: invoice.clone(),
+                invoice: invoice.clone().into(),
                 reason: "damaged in transit".into(),
                 lines: vec![ReturnInput {
                     line: 1,

@@ -10,6 +10,7 @@
 //! and an import is all or nothing. See docs/import.md.
 
 use crate::core::master::{PostingKey, Record};
+use crate::core::types::Code;
 use crate::core::{CommandBody, State};
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
@@ -757,22 +758,28 @@ fn get_path<'a>(v: &'a Value, path: &str) -> &'a Value {
 
 /// The existing record a row updates, as JSON (None: the row creates).
 fn existing(state: &State, record: &str, key: &[String]) -> Option<Value> {
-    let k0 = key.first().cloned().unwrap_or_default();
-    let k1 = key.get(1).cloned().unwrap_or_default();
+    let k0: Code = key
+        .first()
+        .map(|k| Code::from(k.as_str()))
+        .unwrap_or_default();
+    let k1: Code = key
+        .get(1)
+        .map(|k| Code::from(k.as_str()))
+        .unwrap_or_default();
     let v = match record {
-        "entity" => serde_json::to_value(state.entities.get(&k0)?),
+        "entity" => serde_json::to_value(state.entities.get(k0.as_str())?),
         "account" => serde_json::to_value(state.accounts.get(&(k0, k1))?),
-        "warehouse" => serde_json::to_value(state.warehouses.get(&k0)?),
+        "warehouse" => serde_json::to_value(state.warehouses.get(k0.as_str())?),
         "bin" => serde_json::to_value(state.bins.get(&(k0, k1))?),
-        "item" => serde_json::to_value(state.items.get(&k0)?),
-        "customer" => serde_json::to_value(state.customers.get(&k0)?),
-        "supplier" => serde_json::to_value(state.suppliers.get(&k0)?),
-        "price_list" => serde_json::to_value(state.price_lists.get(&k0)?),
-        "contract_price" => serde_json::to_value(state.contracts.get(&k0)?),
-        "tax_code" => serde_json::to_value(state.tax_codes.get(&k0)?),
-        "carrier" => serde_json::to_value(state.carriers.get(&k0)?),
-        "payment_terms" => serde_json::to_value(state.terms.get(&k0)?),
-        "operator" => serde_json::to_value(state.operators.get(&k0)?),
+        "item" => serde_json::to_value(state.items.get(k0.as_str())?),
+        "customer" => serde_json::to_value(state.customers.get(k0.as_str())?),
+        "supplier" => serde_json::to_value(state.suppliers.get(k0.as_str())?),
+        "price_list" => serde_json::to_value(state.price_lists.get(k0.as_str())?),
+        "contract_price" => serde_json::to_value(state.contracts.get(k0.as_str())?),
+        "tax_code" => serde_json::to_value(state.tax_codes.get(k0.as_str())?),
+        "carrier" => serde_json::to_value(state.carriers.get(k0.as_str())?),
+        "payment_terms" => serde_json::to_value(state.terms.get(k0.as_str())?),
+        "operator" => serde_json::to_value(state.operators.get(k0.as_str())?),
         "replenishment" => serde_json::to_value(state.replenishment.get(&(k0, k1))?),
         _ => return None,
     };
@@ -991,9 +998,12 @@ fn build(
                 }
                 // Columns left out keep what is stored.
                 let stored = if printers {
-                    state.printers.get(&key).map(serde_json::to_value)
+                    state.printers.get(key.as_str()).map(serde_json::to_value)
                 } else {
-                    state.doc_profiles.get(&key).map(serde_json::to_value)
+                    state
+                        .doc_profiles
+                        .get(key.as_str())
+                        .map(serde_json::to_value)
                 };
                 let mut merged = match stored {
                     Some(Ok(Value::Object(m))) => m,
@@ -1028,15 +1038,20 @@ fn build(
                 })?;
                 let entity = text_of(&obj, "entity");
                 let account = text_of(&obj, "account");
-                if state.posting_rules.get(&(entity.clone(), key)) == Some(&account) {
+                if state
+                    .posting_rules
+                    .get(&(Code::from(entity.as_str()), key))
+                    .map(Code::as_str)
+                    == Some(account.as_str())
+                {
                     continue;
                 }
                 out.push((
                     line,
                     CommandBody::SetPostingRule {
-                        entity,
+                        entity: entity.into(),
                         key,
-                        account,
+                        account: account.into(),
                     },
                 ));
             }
@@ -1051,7 +1066,7 @@ fn build(
                 out.push((
                     line,
                     CommandBody::DefineFiscalYear {
-                        entity: text_of(&obj, "entity"),
+                        entity: text_of(&obj, "entity").into(),
                         year,
                     },
                 ));
@@ -1067,11 +1082,17 @@ fn build(
                 let price_list = text_of(&obj, "price_list");
                 let same = state
                     .price_lists
-                    .get(&price_list)
+                    .get(price_list.as_str())
                     .and_then(|l| l.prices.get(&price.sku))
                     == Some(&price);
                 if !same {
-                    out.push((line, CommandBody::SetListPrice { price_list, price }));
+                    out.push((
+                        line,
+                        CommandBody::SetListPrice {
+                            price_list: price_list.into(),
+                            price,
+                        },
+                    ));
                 }
             }
         }
@@ -1103,7 +1124,7 @@ fn build(
                 out.push((
                     line,
                     CommandBody::ImportBankStatement {
-                        entity,
+                        entity: entity.into(),
                         statement,
                         lines,
                     },
@@ -1140,17 +1161,16 @@ fn build(
                 e.1.push(Value::Object(obj));
             }
             for (supplier, (line, items)) in per {
-                let mut s =
-                    state
-                        .suppliers
-                        .get(&supplier)
-                        .cloned()
-                        .ok_or_else(|| ImportError::Row {
-                            line,
-                            problem: format!(
-                                "supplier {supplier} does not exist; import suppliers first"
-                            ),
-                        })?;
+                let mut s = state
+                    .suppliers
+                    .get(supplier.as_str())
+                    .cloned()
+                    .ok_or_else(|| ImportError::Row {
+                        line,
+                        problem: format!(
+                            "supplier {supplier} does not exist; import suppliers first"
+                        ),
+                    })?;
                 let items: Vec<crate::core::master::SupplierItem> =
                     from_json(line, Value::Array(items))?;
                 if s.items != items {
@@ -1232,7 +1252,7 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
             .map(|((e, k), a)| json!({"entity": e, "key": k.as_str(), "account": a}))
             .collect(),
         "fiscal-years" => {
-            let years: BTreeSet<(String, i32)> = state
+            let years: BTreeSet<(Code, i32)> = state
                 .periods
                 .values()
                 .map(|p| (p.entity.clone(), chrono::Datelike::year(&p.end)))

@@ -5,6 +5,7 @@ use super::csv::{parse, ImportError};
 use crate::core::channel::{ChannelPolicy, InvoicingPattern, PolicyLimits};
 use crate::core::master::Channel;
 use crate::core::master::Operator;
+use crate::core::types::Code;
 use crate::core::{execute, Command, CommandBody, State};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -164,8 +165,8 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
                     "(time zones)",
                     i,
                     CommandBody::SetTimeZone {
-                        entity: entity.map(str::to_string),
-                        warehouse: warehouse.map(str::to_string),
+                        entity: entity.map(Code::from),
+                        warehouse: warehouse.map(Code::from),
                         zone: zone.to_string(),
                         from: None,
                     },
@@ -174,7 +175,7 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
         }
         if *file == "posting-rules" {
             // Fiscal years around today, so the demo posts whatever the date.
-            let entities: Vec<String> = state.entities.keys().cloned().collect();
+            let entities: Vec<Code> = state.entities.keys().cloned().collect();
             for e in entities {
                 for year in today.year() - 1..=today.year() + 1 {
                     push(

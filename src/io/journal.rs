@@ -73,7 +73,7 @@ pub fn account_names(state: &State) -> BTreeMap<(String, String), String> {
             name = format!("{base}-{n}");
             n += 1;
         }
-        names.insert((entity.clone(), code.clone()), name);
+        names.insert((entity.to_string(), code.to_string()), name);
     }
     names
 }
@@ -158,15 +158,15 @@ impl Books {
             BTreeMap::new();
         for p in state.periods.values() {
             periods
-                .entry(p.entity.clone())
+                .entry(p.entity.to_string())
                 .or_default()
-                .insert(p.code.clone(), (p.start, p.end));
+                .insert(p.code.to_string(), (p.start, p.end));
         }
         Books {
             currency: state
                 .entities
                 .iter()
-                .map(|(c, e)| (c.clone(), e.base_currency.to_string()))
+                .map(|(c, e)| (c.to_string(), e.base_currency.to_string()))
                 .collect(),
             periods,
             names: account_names(state),
@@ -210,12 +210,12 @@ pub fn export_journal<E: Display>(
                 sum.lines += j.lines.len() as u64;
                 let end = books
                     .periods
-                    .get(&j.entity)
-                    .and_then(|p| p.get(&j.period))
+                    .get(j.entity.as_str())
+                    .and_then(|p| p.get(j.period.as_str()))
                     .map_or(j.date, |p| p.1);
                 for l in &j.lines {
                     *moves
-                        .entry((j.entity.clone(), l.account.clone()))
+                        .entry((j.entity.to_string(), l.account.to_string()))
                         .or_default()
                         .entry(end)
                         .or_default() += l.signed();
@@ -254,7 +254,7 @@ fn header(
                 }
                 let name = books
                     .names
-                    .get(&(entity.clone(), code.clone()))
+                    .get(&(entity.to_string(), code.to_string()))
                     .cloned()
                     .unwrap_or_default();
                 writeln!(
@@ -281,10 +281,14 @@ fn header(
                 }
                 let name = books
                     .names
-                    .get(&(entity.clone(), code.clone()))
+                    .get(&(entity.to_string(), code.to_string()))
                     .cloned()
                     .unwrap_or_default();
-                let cur = books.currency.get(entity).cloned().unwrap_or_default();
+                let cur = books
+                    .currency
+                    .get(entity.as_str())
+                    .cloned()
+                    .unwrap_or_default();
                 writeln!(w, "1970-01-01 open {name} {cur}")?;
                 writeln!(w, "  name: {}", quoted(&a.name))?;
             }
@@ -301,14 +305,18 @@ fn transaction(
     j: &JournalEntry,
     w: &mut dyn Write,
 ) -> Result<(), ExportError> {
-    let cur = books.currency.get(&j.entity).cloned().unwrap_or_default();
+    let cur = books
+        .currency
+        .get(j.entity.as_str())
+        .cloned()
+        .unwrap_or_default();
     let name = |account: &str| {
         books
             .names
-            .get(&(j.entity.clone(), account.to_string()))
+            .get(&(j.entity.to_string(), account.to_string()))
             .ok_or_else(|| ExportError::UnknownAccount {
                 seq: env.seq,
-                entity: j.entity.clone(),
+                entity: j.entity.to_string(),
                 account: account.to_string(),
             })
     };
@@ -475,18 +483,18 @@ pub fn gl_rows<E: Display>(
                     row(vec![
                         env.seq.to_string(),
                         env.time.to_rfc3339(),
-                        env.operator.clone(),
-                        j.entity.clone(),
-                        j.period.clone(),
+                        env.operator.to_string(),
+                        j.entity.to_string(),
+                        j.period.to_string(),
                         j.date.to_string(),
                         j.doc.clone(),
                         j.memo.clone(),
-                        l.account.clone(),
+                        l.account.to_string(),
                         name,
                         l.key.as_str().to_string(),
                         cell(l.debit),
                         cell(l.credit),
-                        l.sub.clone().unwrap_or_default(),
+                        l.sub.clone().unwrap_or_default().to_string(),
                     ])?;
                     n += 1;
                 }

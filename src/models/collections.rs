@@ -19,13 +19,18 @@ pub fn settled_on(state: &State) -> BTreeMap<String, NaiveDate> {
     let mut last: BTreeMap<String, NaiveDate> = BTreeMap::new();
     for r in state.receipts.values() {
         for a in &r.applications {
-            let e = last.entry(a.invoice.clone()).or_insert(r.date);
+            let e = last.entry(a.invoice.to_string()).or_insert(r.date);
             if r.date > *e {
                 *e = r.date;
             }
         }
     }
-    last.retain(|inv, _| state.invoices.get(inv).is_some_and(|i| i.open.is_zero()));
+    last.retain(|inv, _| {
+        state
+            .invoices
+            .get(inv.as_str())
+            .is_some_and(|i| i.open.is_zero())
+    });
     last
 }
 
@@ -50,8 +55,8 @@ pub fn history(
     let mut per: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     let (mut late, mut known) = (0u32, 0u32);
     for inv in state.invoices.values().filter(|i| i.date <= asof) {
-        if let Some(l) = late_as_of(inv.due, settled.get(&inv.number).copied(), asof) {
-            let e = per.entry(inv.customer.clone()).or_default();
+        if let Some(l) = late_as_of(inv.due, settled.get(inv.number.as_str()).copied(), asof) {
+            let e = per.entry(inv.customer.to_string()).or_default();
             e.1 += 1;
             known += 1;
             if l {
@@ -92,10 +97,10 @@ pub fn rank(
         .invoices
         .values()
         .filter(|i| i.date <= asof && !i.total.is_zero())
-        .filter(|i| settled.get(&i.number).is_none_or(|s| *s > asof))
+        .filter(|i| settled.get(i.number.as_str()).is_none_or(|s| *s > asof))
         .filter(|i| !due_only_after || i.due > asof)
         .map(|i| {
-            let (late, known) = per.get(&i.customer).copied().unwrap_or_default();
+            let (late, known) = per.get(i.customer.as_str()).copied().unwrap_or_default();
             let p = (late as f64 + PRIOR * rate) / (known as f64 + PRIOR);
             let exposure = if due_only_after {
                 i.base_total
@@ -104,8 +109,8 @@ pub fn rank(
             };
             let score = exposure.to_f64().unwrap_or(0.0) * p;
             Suggestion {
-                invoice: i.number.clone(),
-                customer: i.customer.clone(),
+                invoice: i.number.to_string(),
+                customer: i.customer.to_string(),
                 exposure,
                 p_late: p,
                 score,
@@ -140,16 +145,14 @@ pub fn evaluate(state: &State, asof: NaiveDate, end: NaiveDate, k: usize) -> Opt
     let mut ranked = rank(state, &settled, asof, true);
     // Only invoices whose outcome is known by the end.
     ranked.retain(|s| {
-        state
-            .invoices
-            .get(&s.invoice)
-            .is_some_and(|i| late_as_of(i.due, settled.get(&i.number).copied(), end).is_some())
+        state.invoices.get(s.invoice.as_str()).is_some_and(|i| {
+            late_as_of(i.due, settled.get(i.number.as_str()).copied(), end).is_some()
+        })
     });
     let label = |s: &Suggestion| {
-        state
-            .invoices
-            .get(&s.invoice)
-            .is_some_and(|i| late_as_of(i.due, settled.get(&i.number).copied(), end) == Some(true))
+        state.invoices.get(s.invoice.as_str()).is_some_and(|i| {
+            late_as_of(i.due, settled.get(i.number.as_str()).copied(), end) == Some(true)
+        })
     };
     let model: Vec<bool> = ranked.iter().map(label).collect();
     let mut by_exposure = ranked.clone();

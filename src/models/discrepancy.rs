@@ -37,15 +37,15 @@ pub struct Draft {
 impl Draft {
     pub fn of(inv: &Invoice) -> Draft {
         Draft {
-            invoice: inv.number.clone(),
-            customer: inv.customer.clone(),
+            invoice: inv.number.to_string(),
+            customer: inv.customer.to_string(),
             lines: inv
                 .lines
                 .iter()
                 .map(|l| DraftLine {
-                    shipment: l.shipment.clone(),
+                    shipment: l.shipment.to_string(),
                     order_line: l.order_line,
-                    sku: l.sku.clone(),
+                    sku: l.sku.to_string(),
                     qty: l.qty,
                     price: l.price,
                 })
@@ -124,7 +124,7 @@ impl Reference {
                     }
                 }
             }
-            let shipped = state.shipments.get(&l.shipment).map(|s| {
+            let shipped = state.shipments.get(l.shipment.as_str()).map(|s| {
                 s.lines
                     .iter()
                     .filter(|x| x.order_line == l.order_line && x.sku == l.sku)

@@ -109,7 +109,7 @@ pub fn daily_demand(
         let t = (o.date - first).num_days() as usize;
         for l in o.lines.iter().filter(|l| !l.cancelled) {
             let s = out
-                .entry((l.sku.clone(), l.warehouse.clone()))
+                .entry((l.sku.to_string(), l.warehouse.to_string()))
                 .or_insert_with(|| vec![0.0; days]);
             s[t] += decimal_f64(l.qty);
         }

@@ -29,15 +29,15 @@ impl Context {
         for o in orders(state) {
             *placed.entry((warehouse(o), o.date)).or_default() += 1.0;
             if let Some(c) = &o.carrier {
-                if !carriers.contains(c) {
-                    carriers.push(c.clone());
+                if !carriers.iter().any(|k| k == c) {
+                    carriers.push(c.to_string());
                 }
             }
         }
         carriers.sort();
         let mut shipped: BTreeMap<String, NaiveDate> = BTreeMap::new();
         for s in state.shipments.values() {
-            let e = shipped.entry(s.order.clone()).or_insert(s.date);
+            let e = shipped.entry(s.order.to_string()).or_insert(s.date);
             if s.date < *e {
                 *e = s.date;
             }
@@ -85,7 +85,7 @@ impl Context {
             backlog,
         ];
         f.extend(self.carriers.iter().map(|c| {
-            if o.carrier.as_ref() == Some(c) {
+            if o.carrier.as_deref() == Some(c.as_str()) {
                 1.0
             } else {
                 0.0
@@ -96,7 +96,9 @@ impl Context {
 
     /// Late: shipped after the day requested (None: not shipped yet).
     pub fn late(&self, o: &SalesOrder) -> Option<bool> {
-        self.shipped.get(&o.number).map(|d| *d > o.requested)
+        self.shipped
+            .get(o.number.as_str())
+            .map(|d| *d > o.requested)
     }
 }
 
@@ -112,6 +114,7 @@ fn warehouse(o: &SalesOrder) -> String {
         .first()
         .map(|l| l.warehouse.clone())
         .unwrap_or_default()
+        .to_string()
 }
 
 /// The naive rule: the fewer days to the requested day, the riskier.
@@ -124,7 +127,11 @@ pub fn train(state: &State, ctx: &Context, cutoff: NaiveDate) -> Option<(Logisti
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for o in orders(state).filter(|o| o.date < cutoff) {
         if let Some(l) = ctx.late(o) {
-            if ctx.shipped.get(&o.number).is_some_and(|d| *d < cutoff) {
+            if ctx
+                .shipped
+                .get(o.number.as_str())
+                .is_some_and(|d| *d < cutoff)
+            {
                 x.push(ctx.features(o));
                 y.push(l);
             }
@@ -162,7 +169,7 @@ pub fn risk(model: &Logistic, ctx: &Context, o: &SalesOrder) -> Risk {
         })
         .collect();
     Risk {
-        order: o.number.clone(),
+        order: o.number.to_string(),
         p_late: model.predict(&x),
         reasons,
     }
@@ -212,7 +219,7 @@ pub fn open_risks(state: &State) -> Vec<Risk> {
         return Vec::new();
     };
     let mut out: Vec<Risk> = orders(state)
-        .filter(|o| o.status == OrderStatus::Open && !ctx.shipped.contains_key(&o.number))
+        .filter(|o| o.status == OrderStatus::Open && !ctx.shipped.contains_key(o.number.as_str()))
         .map(|o| risk(&model, &ctx, o))
         .collect();
     out.sort_by(|a, b| b.p_late.total_cmp(&a.p_late).then(a.order.cmp(&b.order)));

@@ -289,7 +289,7 @@ impl Trail {
         AuditRow {
             seq: env.seq,
             time: env.time,
-            operator: env.operator.clone(),
+            operator: env.operator.to_string(),
             session: env.session.clone(),
             command: env.command.clone(),
             documents,
@@ -415,7 +415,7 @@ fn master_value(e: &Event) -> Option<Vec<(String, Value)>> {
             account,
         } => vec![(
             format!("posting rule {entity}/{}", key.as_str()),
-            Value::String(account.clone()),
+            Value::String(account.to_string()),
         )],
         Event::CategoryMarginFloorSet { category, pct } => vec![(
             format!("margin floor of category {category}"),

@@ -134,7 +134,7 @@ pub fn suggestions(items: &[OpenItem], amount: Decimal, reference: &str) -> Vec<
         .filter(|i| {
             let digits = i.invoice.trim_start_matches(|c: char| !c.is_ascii_digit());
             let short = digits.trim_start_matches('0');
-            reference.contains(&i.invoice.to_ascii_uppercase())
+            reference.contains(&*i.invoice.to_ascii_uppercase())
                 || (short.len() >= 2
                     && reference
                         .split(|c: char| !c.is_ascii_digit())
@@ -247,7 +247,7 @@ mod tests {
             it("IN-000003", dec!(70), Decimal::ZERO, 3),
         ];
         let s = suggestions(&items, dec!(70), "");
-        assert_eq!(s[0].apply, vec![("IN-000003".to_string(), dec!(70))]);
+        assert_eq!(s[0].apply, vec![(Code::from("IN-000003"), dec!(70))]);
         assert!(s[0].reason.contains("exactly"), "{s:?}");
         let s = suggestions(&items, dec!(148), "");
         assert_eq!(s[0].apply.len(), 2, "{s:?}");
@@ -255,7 +255,7 @@ mod tests {
         let s = suggestions(&items, dec!(98), "");
         assert!(s[0].reason.contains("discount"), "{s:?}");
         let s = suggestions(&items, dec!(10), "pays in-000002");
-        assert_eq!(s[0].apply, vec![("IN-000002".to_string(), dec!(10))]);
+        assert_eq!(s[0].apply, vec![(Code::from("IN-000002"), dec!(10))]);
         assert!(s[0].reason.contains("reference"), "{s:?}");
     }
 

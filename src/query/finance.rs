@@ -6,6 +6,7 @@
 
 use crate::core::apply::journals;
 use crate::core::posting::JournalEntry;
+use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
 use crate::core::{Envelope, State};
 use chrono::NaiveDate;
@@ -66,7 +67,7 @@ pub fn trial_balance(s: &State, entity: &str, as_of: NaiveDate) -> Option<TrialB
         tb.credit += credit;
         let name = s
             .accounts
-            .get(&(entity.to_string(), account.clone()))
+            .get(&(entity.to_code(), account.clone()))
             .map(|a| a.name.clone())
             .unwrap_or_default();
         tb.rows.push(TbRow {
@@ -204,7 +205,7 @@ impl Journals {
     /// How many of the entries read have a line on `entity`'s `account`.
     pub fn account_entries(&self, entity: &str, account: &str) -> usize {
         self.by_account
-            .get(&(entity.to_string(), account.to_string()))
+            .get(&(entity.to_string().into(), account.to_string().into()))
             .map_or(0, BTreeSet::len)
     }
 
@@ -217,7 +218,7 @@ impl Journals {
         }
         s.ledger
             .daily_entries
-            .range((entity.to_string(), NaiveDate::MIN)..=(entity.to_string(), as_of))
+            .range((entity.to_code(), NaiveDate::MIN)..=(entity.to_code(), as_of))
             .rev()
             .find(|((e, day), n)| {
                 self.seen
@@ -278,7 +279,10 @@ fn lines_of<'a>(
 /// whole log read, the last one's balance is the account's trial balance
 /// figure that day.
 pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> Vec<GlLine> {
-    let Some(at) = j.by_account.get(&(entity.to_string(), account.to_string())) else {
+    let Some(at) = j
+        .by_account
+        .get(&(entity.to_string().into(), account.to_string().into()))
+    else {
         return Vec::new();
     };
     lines_of(
@@ -294,8 +298,8 @@ pub fn gl_lines(j: &Journals, entity: &str, account: &str, as_of: NaiveDate) -> 
 pub fn balance_before(s: &State, entity: &str, account: &str, day: NaiveDate) -> (Decimal, bool) {
     let mut sum = Decimal::ZERO;
     let mut any = false;
-    let lo = (entity.to_string(), NaiveDate::MIN, String::new());
-    let hi = (entity.to_string(), day, String::new());
+    let lo = (entity.to_code(), NaiveDate::MIN, Code::default());
+    let hi = (entity.to_code(), day, Code::default());
     for ((_, _, a), v) in s.ledger.daily.range(lo..hi) {
         if a == account {
             sum += *v;
@@ -334,7 +338,10 @@ pub fn gl_window(
     let unread = j.unread_day(s, entity, as_of);
     let mut picked: Vec<&GlKey> = Vec::new();
     let mut count = 0;
-    if let Some(at) = j.by_account.get(&(entity.to_string(), account.to_string())) {
+    if let Some(at) = j
+        .by_account
+        .get(&(entity.to_string().into(), account.to_string().into()))
+    {
         for k in at.range(..=(as_of, u64::MAX, usize::MAX)).rev() {
             if unread.is_some_and(|u| k.0 <= u) {
                 break;
@@ -373,7 +380,7 @@ pub fn gl_window(
 pub fn doc_entries<'j>(j: &'j Journals, entity: &str, doc: &str) -> Vec<&'j Posted> {
     let mut out: Vec<&Posted> = j
         .by_doc
-        .get(&(entity.to_string(), doc.to_string()))
+        .get(&(entity.to_string().into(), doc.to_string()))
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
@@ -425,7 +432,7 @@ pub fn ar_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<O
         .open_invoices
         .values()
         .flatten()
-        .map(String::as_str)
+        .map(Code::as_str)
         .collect();
     numbers.extend(later.keys().copied());
     numbers
@@ -461,7 +468,7 @@ pub fn ap_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<O
         .open_supplier_invoices
         .values()
         .flatten()
-        .map(String::as_str)
+        .map(Code::as_str)
         .collect();
     numbers.extend(later.keys().copied());
     let mut out: Vec<OpenItem> = numbers
@@ -502,9 +509,9 @@ pub fn ap_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<O
     }
     out.extend(debits.into_iter().filter(|(_, (_, v))| !v.is_zero()).map(
         |((e, sup), (cur, v))| OpenItem {
-            entity: e.to_string(),
-            party: sup.to_string(),
-            doc: DEBIT_BALANCE.to_string(),
+            entity: e.to_string().into(),
+            party: sup.to_string().into(),
+            doc: DEBIT_BALANCE.to_string().into(),
             currency: cur.clone(),
             date: as_of,
             due: as_of,

@@ -180,7 +180,7 @@ impl Index {
             .map(|(code, v)| {
                 let text = text(v).to_lowercase();
                 (
-                    code.to_lowercase(),
+                    code.as_str().to_lowercase(),
                     Entry {
                         code: code.clone(),
                         mask: chars_mask(&text),
@@ -398,7 +398,7 @@ mod tests {
     fn index(n: usize) -> Index {
         let mut m: Map<Code, String> = Map::new();
         for i in 0..n {
-            m.insert(format!("ITM-{i:04}"), format!("hex bolt {}", i % 7));
+            m.insert(format!("ITM-{i:04}").into(), format!("hex bolt {}", i % 7));
         }
         let mut ix = Index::default();
         ix.rebuild(&m, |d| d.clone());
@@ -409,7 +409,7 @@ mod tests {
     fn the_code_first_then_its_prefix_range_then_words_capped_at_a_page() {
         let mut ix = index(1200);
         let (codes, total, complete) = ix.search("ITM-0005");
-        assert_eq!(codes.first().map(String::as_str), Some("ITM-0005"));
+        assert_eq!(codes.first().map(Code::as_str), Some("ITM-0005"));
         assert_eq!((total, complete), (1, true));
         let (codes, total, complete) = ix.search("itm-00");
         assert_eq!((codes.len(), total, complete), (100, 100, true));
@@ -439,7 +439,7 @@ mod tests {
             // The text starts with the code, as the item and customer
             // texts do.
             let d = format!("C{i:03} {} {} {}", words[i % 9], words[(i / 9) % 9], i % 13);
-            m.insert(format!("C{i:03}"), d);
+            m.insert(format!("C{i:03}").into(), d);
         }
         let mut ix = Index::default();
         ix.rebuild(&m, |d| d.clone());
@@ -450,7 +450,7 @@ mod tests {
         ] {
             let (codes, total, _) = ix.search(q);
             let lq = q.to_lowercase();
-            let want: Vec<&String> = m
+            let want: Vec<&Code> = m
                 .iter()
                 .filter(|(_, d)| {
                     let t = d.to_lowercase();
@@ -461,7 +461,7 @@ mod tests {
             assert_eq!(total, want.len(), "{q}");
             let mut got = codes.clone();
             got.sort();
-            let mut want: Vec<String> = want.into_iter().cloned().collect();
+            let mut want: Vec<Code> = want.into_iter().cloned().collect();
             want.sort();
             assert_eq!(got, want, "{q}");
             ix.last = None;

@@ -153,7 +153,7 @@ pub fn order_history(
         .map(|env| HistoryRow {
             seq: env.seq,
             time: env.time,
-            operator: env.operator.clone(),
+            operator: env.operator.to_string(),
             command: env.command.clone(),
             what: env
                 .events()

@@ -7,6 +7,7 @@
 use crate::core::counter::{CounterLine, CounterPayment};
 use crate::core::rejection::Rejection;
 use crate::core::sales::PriceRule;
+use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
 use crate::core::{decide, Command, CommandBody, Event, State};
 use chrono::{DateTime, Utc};
@@ -45,7 +46,7 @@ pub fn available(s: &State, sku: &str, today: chrono::NaiveDate) -> Vec<(Code, D
     s.warehouses
         .keys()
         .filter_map(|wh| {
-            s.stock.get(&(wh.clone(), sku.to_string())).map(|st| {
+            s.stock.get(&(wh.clone(), sku.to_code())).map(|st| {
                 let free =
                     st.on_hand - st.reserved - crate::core::sales::unavailable(s, wh, sku, today);
                 (wh.clone(), free.max(Decimal::ZERO))
@@ -62,8 +63,8 @@ pub fn body(
     tenders: Vec<CounterPayment>,
 ) -> CommandBody {
     CommandBody::CounterSale {
-        customer: customer.to_string(),
-        warehouse: warehouse.to_string(),
+        customer: customer.to_string().into(),
+        warehouse: warehouse.to_string().into(),
         lines: lines.to_vec(),
         payment: None,
         payments: tenders,
@@ -78,7 +79,7 @@ pub fn preview(
     body: CommandBody,
 ) -> Result<Preview, Rejection> {
     let cmd = Command {
-        operator: operator.to_string(),
+        operator: operator.to_string().into(),
         session: "preview".into(),
         time: now,
         key: None,
@@ -180,13 +181,13 @@ pub fn priced_lines(
     lines: &[CounterLine],
 ) -> Option<Preview> {
     let cmd = Command {
-        operator: operator.to_string(),
+        operator: operator.to_string().into(),
         session: "preview".into(),
         time: now,
         key: None,
         body: CommandBody::PlaceOrder {
             quote: true,
-            customer: customer.to_string(),
+            customer: customer.to_string().into(),
             ship_to: None,
             customer_po: String::new(),
             requested: None,
@@ -196,7 +197,7 @@ pub fn priced_lines(
                     sku: l.sku.clone(),
                     qty: l.qty,
                     unit: l.unit.clone(),
-                    warehouse: warehouse.to_string(),
+                    warehouse: warehouse.to_string().into(),
                     price: l.price,
                 })
                 .collect(),

@@ -21,7 +21,9 @@ use super::statement::{FinancialStatement, RowKind};
 use super::{later_entries_note, money, Options, ReportError, Table};
 use crate::core::master::{AccountKind, Period, PostingKey};
 use crate::core::transfer::TransferStatus;
+use crate::core::types::Code;
 use crate::core::types::Currency;
+use crate::core::types::ToCode;
 use crate::core::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -77,7 +79,7 @@ impl<'a> Rates<'a> {
                     date: as_of,
                 }
             })?;
-            closing.insert(code.clone(), r);
+            closing.insert(code.to_string(), r);
         }
         Ok(Rates {
             s,
@@ -102,7 +104,7 @@ impl<'a> Rates<'a> {
 
     /// The average rate of `p` (of `entity`) up to the report's day.
     fn average(&mut self, entity: &str, p: &Period) -> Result<Decimal, ReportError> {
-        let key = (entity.to_string(), p.code.clone());
+        let key = (entity.to_string(), p.code.to_string());
         if let Some((_, _, r)) = self.averages.get(&key) {
             return Ok(*r);
         }
@@ -132,7 +134,7 @@ impl<'a> Rates<'a> {
     /// 2026-11-01..2026-11-30; US01 in USD"
     fn header(&mut self) -> Result<String, ReportError> {
         let mut parts = Vec::new();
-        let entities: Vec<String> = self.s.entities.keys().cloned().collect();
+        let entities: Vec<Code> = self.s.entities.keys().cloned().collect();
         for e in entities {
             let base = self.base(&e);
             if base == self.to {
@@ -203,7 +205,7 @@ fn period_pl(s: &State, entity: &str, p: &Period, as_of: NaiveDate) -> BTreeMap<
         .filter(|y| y.entity == entity && y.period == p.code && y.journal.date <= as_of)
     {
         for l in &yc.journal.lines {
-            *out.entry(l.account.clone()).or_default() -= l.signed();
+            *out.entry(l.account.to_string()).or_default() -= l.signed();
         }
     }
     out.retain(|a, v| !v.is_zero() && is_pl(s, entity, a));
@@ -212,9 +214,10 @@ fn period_pl(s: &State, entity: &str, p: &Period, as_of: NaiveDate) -> BTreeMap<
 
 fn rule(s: &State, entity: &str, key: PostingKey) -> String {
     s.posting_rules
-        .get(&(entity.to_string(), key))
+        .get(&(entity.to_code(), key))
         .cloned()
         .unwrap_or_default()
+        .to_string()
 }
 
 /// Intercompany sales shipped from `from` to `to` (inclusive): (seller,
@@ -223,7 +226,7 @@ fn intercompany_sales(
     s: &State,
     from: NaiveDate,
     to: NaiveDate,
-) -> Vec<(String, String, NaiveDate, Decimal)> {
+) -> Vec<(Code, Code, NaiveDate, Decimal)> {
     s.transfers
         .values()
         .filter(|t| t.entity != t.to_entity && t.shipped >= from && t.shipped <= to)
@@ -258,13 +261,13 @@ fn unrealised(s: &State, date: NaiveDate) -> BTreeMap<(String, String), Decimal>
     {
         for l in &t.lines {
             let b = bought
-                .entry((t.to_entity.clone(), l.sku.clone()))
+                .entry((t.to_entity.to_string(), l.sku.to_string()))
                 .or_default();
             b.0 += l.qty;
             if t.status == TransferStatus::InTransit {
                 b.1 += l.qty;
             }
-            *b.2.entry(t.entity.clone()).or_default() += l.price_value - l.value;
+            *b.2.entry(t.entity.to_string()).or_default() += l.price_value - l.value;
         }
     }
     let mut out: BTreeMap<(String, String), Decimal> = BTreeMap::new();
@@ -272,14 +275,14 @@ fn unrealised(s: &State, date: NaiveDate) -> BTreeMap<(String, String), Decimal>
         if qty <= Decimal::ZERO {
             continue;
         }
-        let lo = (buyer.clone(), sku.clone(), NaiveDate::MIN);
-        let hi = (buyer.clone(), sku.clone(), date);
+        let lo = (buyer.to_code(), sku.to_code(), NaiveDate::MIN);
+        let hi = (buyer.to_code(), sku.to_code(), date);
         let pool: Decimal = s.pool_days.range(lo..=hi).map(|(_, p)| p.qty).sum();
         let held = (pool + in_transit).max(Decimal::ZERO).min(qty);
         for (seller, margin) in margins {
             let cur = s
                 .entities
-                .get(&seller)
+                .get(seller.as_str())
                 .map(|e| e.base_currency.clone())
                 .unwrap_or_else(|| Currency::new("USD"));
             *out.entry((seller, buyer.clone())).or_default() += cur.round(margin * held / qty);
@@ -627,7 +630,7 @@ pub fn pl(s: &State, o: &Options, currency: &str) -> Result<FinancialStatement, 
             .cloned()
             .collect();
         let year_start = year.first().map_or(current.start, |p| p.start);
-        span.get_or_insert((current.code.clone(), current.start, year_start));
+        span.get_or_insert((current.code.to_string(), current.start, year_start));
         for p in &year {
             let sums = period_pl(s, code, p, as_of);
             if sums.is_empty() {
@@ -652,7 +655,7 @@ pub fn pl(s: &State, o: &Options, currency: &str) -> Result<FinancialStatement, 
         }
         // This entity's sales within the group.
         for (seller, _, shipped, price) in intercompany_sales(s, year_start, as_of) {
-            if &seller != code {
+            if seller != code {
                 continue;
             }
             let v = to.round(price * rates.average_at(&seller, shipped)?);

@@ -7,7 +7,9 @@ use super::statement::{FinancialStatement, RowKind};
 use super::{money, qty, Options, ReportError, Table};
 use crate::core::master::{AccountKind, Period, PostingKey};
 use crate::core::sales::fx_rate;
+use crate::core::types::Code;
 use crate::core::types::Currency;
+use crate::core::types::ToCode;
 use crate::core::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -16,7 +18,7 @@ use std::collections::BTreeMap;
 /// The periods of an entity that start on or before `as_of`, in order.
 pub(super) fn periods_through<'a>(s: &'a State, entity: &str, as_of: NaiveDate) -> Vec<&'a Period> {
     s.periods
-        .range((entity.to_string(), NaiveDate::MIN)..=(entity.to_string(), as_of))
+        .range((entity.to_code(), NaiveDate::MIN)..=(entity.to_code(), as_of))
         .map(|(_, p)| p)
         .collect()
 }
@@ -30,12 +32,12 @@ pub(super) fn fiscal_year(code: &str) -> &str {
 fn sum_periods(s: &State, entity: &str, periods: &[&Period]) -> BTreeMap<String, Decimal> {
     let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
     for p in periods {
-        let lo = (entity.to_string(), p.code.clone(), String::new());
+        let lo = (entity.to_code(), p.code.clone(), Code::default());
         for ((e, code, account), v) in s.ledger.period_balances.range(lo..) {
             if e != entity || *code != p.code {
                 break;
             }
-            *out.entry(account.clone()).or_default() += *v;
+            *out.entry(account.to_string()).or_default() += *v;
         }
     }
     out
@@ -50,17 +52,17 @@ pub(super) fn sum_days(
     to: NaiveDate,
 ) -> BTreeMap<String, Decimal> {
     let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
-    let lo = (entity.to_string(), from, String::new());
+    let lo = (entity.to_code(), from, Code::default());
     for ((e, day, account), v) in s.ledger.daily.range(lo..) {
         if e != entity || *day > to {
             break;
         }
-        *out.entry(account.clone()).or_default() += *v;
+        *out.entry(account.to_string()).or_default() += *v;
     }
     out
 }
 
-fn entities<'a>(s: &'a State, o: &Options) -> Vec<&'a String> {
+fn entities<'a>(s: &'a State, o: &Options) -> Vec<&'a Code> {
     s.entities
         .keys()
         .filter(|e| o.entity.as_deref().is_none_or(|x| x == e.as_str()))
@@ -69,14 +71,14 @@ fn entities<'a>(s: &'a State, o: &Options) -> Vec<&'a String> {
 
 pub(super) fn account_name(s: &State, entity: &str, code: &str) -> String {
     s.accounts
-        .get(&(entity.to_string(), code.to_string()))
+        .get(&(entity.to_code(), code.to_code()))
         .map(|a| a.name.clone())
         .unwrap_or_default()
 }
 
 pub(super) fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind> {
     s.accounts
-        .get(&(entity.to_string(), code.to_string()))
+        .get(&(entity.to_code(), code.to_code()))
         .map(|a| a.kind)
 }
 
@@ -112,14 +114,14 @@ pub fn pl(s: &State, o: &Options) -> FinancialStatement {
         for yc in s
             .year_closes
             .values()
-            .filter(|y| &y.entity == e && y.journal.date <= o.today)
+            .filter(|y| y.entity == e && y.journal.date <= o.today)
         {
             for l in &yc.journal.lines {
                 if yc.period == current.code {
-                    *per.entry(l.account.clone()).or_default() -= l.signed();
+                    *per.entry(l.account.to_string()).or_default() -= l.signed();
                 }
                 if ytd.iter().any(|p| p.code == yc.period) {
-                    *year.entry(l.account.clone()).or_default() -= l.signed();
+                    *year.entry(l.account.to_string()).or_default() -= l.signed();
                 }
             }
         }
@@ -417,7 +419,7 @@ pub fn statement_data(
         lines.push((
             inv.date,
             0,
-            inv.number.clone(),
+            inv.number.to_string(),
             match s.debit_memos.get(&inv.number) {
                 Some(m) => format!("debit memo on {}, {} open", m.invoice, money(inv.open)),
                 None => format!("invoice, {} open", money(inv.open)),
@@ -443,13 +445,13 @@ pub fn statement_data(
         } else {
             (format!("payment {}", r.reference), -r.amount)
         };
-        lines.push((r.date, 1, r.number.clone(), what, String::new(), amount));
+        lines.push((r.date, 1, r.number.to_string(), what, String::new(), amount));
         for a in &r.applications {
             if !a.discount.is_zero() {
                 lines.push((
                     r.date,
                     2,
-                    a.invoice.clone(),
+                    a.invoice.to_string(),
                     "early-payment discount".into(),
                     String::new(),
                     -a.discount,
@@ -459,7 +461,7 @@ pub fn statement_data(
                 lines.push((
                     r.date,
                     2,
-                    a.invoice.clone(),
+                    a.invoice.to_string(),
                     "short payment written off".into(),
                     String::new(),
                     -a.write_off,
@@ -471,7 +473,7 @@ pub fn statement_data(
         lines.push((
             r.date,
             4,
-            r.number.clone(),
+            r.number.to_string(),
             format!("credit on account refunded {}", r.reference),
             String::new(),
             r.amount,
@@ -485,7 +487,7 @@ pub fn statement_data(
         lines.push((
             d.date,
             3,
-            d.number.clone(),
+            d.number.to_string(),
             format!("dispute on {} written off: {}", d.invoice, d.reason),
             String::new(),
             -d.written_off,
@@ -495,7 +497,7 @@ pub fn statement_data(
         lines.push((
             m.date,
             3,
-            m.number.clone(),
+            m.number.to_string(),
             format!("credit memo for {}", m.invoice),
             String::new(),
             -m.total,
@@ -530,7 +532,7 @@ pub fn statement_data(
         aging[bucket_of(inv.due, today)] += inv.open;
     }
     Ok(StatementData {
-        customer: c.code.clone(),
+        customer: c.code.to_string(),
         currency: c.currency.clone(),
         lines: out,
         aging,
@@ -619,8 +621,8 @@ pub fn close_checklist(s: &State, o: &Options) -> Table {
         };
         for item in crate::core::ledger::checklist(s, e, p.end) {
             t.rows.push(vec![
-                e.clone(),
-                p.code.clone(),
+                e.to_string(),
+                p.code.to_string(),
                 item.check.into(),
                 if item.blocking { "yes" } else { "no" }.into(),
                 if item.is_open() { "OPEN" } else { "ok" }.into(),
@@ -682,10 +684,10 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
                 .unwrap_or_default();
             let key = match by {
                 "channel" => channel.to_string(),
-                "item" => l.sku.clone(),
-                _ => inv.customer.clone(),
+                "item" => l.sku.to_string(),
+                _ => inv.customer.to_string(),
             };
-            let a = acc.entry((inv.entity.clone(), key)).or_default();
+            let a = acc.entry((inv.entity.to_string(), key)).or_default();
             a.0 += l.qty;
             a.1 += base.round(l.amount * inv.rate);
             a.2 += cost;
@@ -738,10 +740,10 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
             };
             let key = match by {
                 "channel" => channel.to_string(),
-                "item" => l.sku.clone(),
-                _ => m.customer.clone(),
+                "item" => l.sku.to_string(),
+                _ => m.customer.to_string(),
             };
-            let a = acc.entry((m.entity.clone(), key)).or_default();
+            let a = acc.entry((m.entity.to_string(), key)).or_default();
             a.0 -= l.qty;
             a.1 -= base.round(l.amount * rate);
             a.2 -= cost;
@@ -789,7 +791,7 @@ pub fn dso(s: &State, o: &Options) -> Table {
         let mut sales = Decimal::ZERO;
         for key in [PostingKey::Revenue, PostingKey::SalesReturns] {
             if let Some(a) = s.posting_rules.get(&(e.clone(), key)) {
-                sales -= sums.get(a).copied().unwrap_or_default();
+                sales -= sums.get(a.as_str()).copied().unwrap_or_default();
             }
         }
         let ar = s.subledger_total(e, crate::core::master::Control::Receivables);
@@ -799,7 +801,7 @@ pub fn dso(s: &State, o: &Options) -> Table {
             String::new()
         };
         t.rows.push(vec![
-            e.clone(),
+            e.to_string(),
             money(ar),
             money(sales),
             days.to_string(),
@@ -851,8 +853,8 @@ pub fn bank_rec(s: &State, o: &Options) -> Table {
         };
         let row = |what: &str, id: &str, date: String, amount: Decimal, r: &str, note: String| {
             vec![
-                e.clone(),
-                account.clone(),
+                e.to_string(),
+                account.to_string(),
                 what.to_string(),
                 id.to_string(),
                 date,
@@ -875,7 +877,7 @@ pub fn bank_rec(s: &State, o: &Options) -> Table {
             .unmatched_bank_lines
             .iter()
             .filter_map(|id| s.bank_lines.get(id))
-            .filter(|l| &l.entity == e)
+            .filter(|l| l.entity == e)
         {
             unmatched += l.amount;
             let same = items

@@ -44,7 +44,7 @@ pub fn kpi(s: &State, o: &Options) -> Result<Table, ReportError> {
         if values.iter().all(Option::is_none) {
             continue;
         }
-        let mut row = vec![key, month.format("%Y-%m").to_string()];
+        let mut row = vec![key.to_string(), month.format("%Y-%m").to_string()];
         row.extend(values.into_iter().map(kpi::show));
         t.rows.push(row);
     }

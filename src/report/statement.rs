@@ -79,7 +79,7 @@ impl FinancialStatement {
         kind: RowKind,
     ) {
         self.rows.push(StatementRow {
-            entity: entity.map(str::to_string),
+            entity: entity.map(Code::from),
             section: section.map(str::to_string),
             account: account.to_string(),
             label: label.to_string(),
@@ -114,7 +114,7 @@ impl FinancialStatement {
         for r in &self.rows {
             let mut cells = Vec::new();
             if self.entity_column {
-                cells.push(r.entity.clone().unwrap_or_default());
+                cells.push(r.entity.clone().unwrap_or_default().to_string());
             }
             if self.section_column {
                 cells.push(r.section.clone().unwrap_or_default());

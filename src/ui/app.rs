@@ -163,7 +163,7 @@ impl App {
             let locked = view
                 .state
                 .sign_ins
-                .get(&op)
+                .get(op.as_str())
                 .and_then(|r| r.locked_at(backend.now()))
                 .is_some();
             if view.state.demo && !locked {
@@ -237,7 +237,7 @@ impl App {
         let found = s
             .operators
             .get(typed)
-            .or_else(|| s.operators.get(&typed.to_uppercase()));
+            .or_else(|| s.operators.get(typed.to_uppercase().as_str()));
         match found {
             None => self.notice = Some(Notice::error(format!("unknown operator {typed:?}"))),
             Some(op) if !op.active => {
@@ -245,7 +245,7 @@ impl App {
             }
             Some(op) => {
                 tracing::info!(operator = %op.code, session = %self.session, "signed in");
-                self.operator = Some(op.code.clone());
+                self.operator = Some(op.code.to_string());
                 self.keymap = self.keymaps.for_operator(&op.keymap);
                 self.stack = vec![Box::new(Menu::new())];
                 self.notice = Some(Notice::info(format!(
@@ -733,7 +733,7 @@ impl App {
                 let s = &view.state;
                 let wh = s
                     .operators
-                    .get(op)
+                    .get(op.as_str())
                     .and_then(|o| o.default_warehouse.clone())
                     .unwrap_or_default();
                 let entity = s.warehouse_entity(&wh).cloned().unwrap_or_default();

@@ -85,10 +85,10 @@ pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
     let (rest, warehouse) = match rest.rsplit_once('@') {
         Some((r, w)) => {
             let w = w.trim().to_uppercase();
-            if !ctx.state().warehouses.contains_key(&w) {
+            if !ctx.state().warehouses.contains_key(w.as_str()) {
                 return Resolved::Error(format!("no warehouse {w}"));
             }
-            (r, Some(w))
+            (r, Some(Code::from(w)))
         }
         None => (rest, None),
     };

@@ -7,6 +7,7 @@ use super::keymap::{Action, Context};
 use super::screen::Input;
 use super::theme::Theme;
 use super::widgets::{fit, moved, TextField};
+use crate::core::types::Code;
 use crate::query::lookup::Found;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -71,7 +72,7 @@ impl Lookup {
         }
     }
 
-    pub fn selected_code(&self) -> Option<&String> {
+    pub fn selected_code(&self) -> Option<&Code> {
         self.found.codes.get(self.selected)
     }
 
@@ -92,7 +93,7 @@ impl Lookup {
                 match self.found.exact.clone() {
                     Some(Ok(code)) => {
                         if pick_on_enter {
-                            return Picked::Code(code);
+                            return Picked::Code(code.to_string());
                         }
                         self.selected = self
                             .found
@@ -111,7 +112,7 @@ impl Lookup {
                     // unless the operator moved): one Enter.
                     None if pick_on_enter => {
                         if let Some(c) = self.found.codes.get(self.selected) {
-                            return Picked::Code(c.clone());
+                            return Picked::Code(c.to_string());
                         }
                     }
                     None => {
@@ -152,7 +153,7 @@ impl Lookup {
             (Focus::List, Input::Action(Action::Open)) => {
                 if pick_on_enter {
                     if let Some(c) = self.selected_code() {
-                        return Picked::Code(c.clone());
+                        return Picked::Code(c.to_string());
                     }
                 }
                 self.detail = n > 0;

@@ -64,7 +64,7 @@ impl MemBackend {
     /// Run a command as `operator` outside any screen (another session).
     pub fn exec(&self, operator: &str, body: CommandBody) -> Result<(), Rejection> {
         let cmd = crate::core::Command {
-            operator: operator.to_string(),
+            operator: operator.to_string().into(),
             session: "other".into(),
             time: self.now,
             key: None,
@@ -107,7 +107,7 @@ impl Backend for MemBackend {
             };
         }
         let cmd = crate::core::Command {
-            operator: operator.to_string(),
+            operator: operator.to_string().into(),
             session: session.to_string(),
             time: self.now,
             key: Some(req.key.clone()),
@@ -215,7 +215,7 @@ fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
         let log = RefCell::new(records);
         let mut run = |days: i64, operator: &str, body: CommandBody| {
             let cmd = crate::core::Command {
-                operator: operator.to_string(),
+                operator: operator.to_string().into(),
                 session: "demo".into(),
                 time: time - chrono::Duration::days(days),
                 key: None,

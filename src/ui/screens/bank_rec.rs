@@ -11,6 +11,7 @@
 
 use crate::core::bank::{self, BankLine, BookItem, StatementLine};
 use crate::core::master::PostingKey;
+use crate::core::types::ToCode;
 use crate::core::types::{parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event, State};
 use crate::query::money;
@@ -155,7 +156,7 @@ pub fn figures(s: &State, entity: &str) -> Figures {
         f.book = s
             .ledger
             .balances
-            .get(&(entity.to_string(), account.clone()))
+            .get(&(entity.to_code(), account.clone()))
             .copied()
             .unwrap_or_default();
     }
@@ -297,7 +298,7 @@ impl BankRec {
             line_sel: 0,
             item_sel: 0,
             list: Focus::Lines,
-            account: Code::new(),
+            account: Code::default(),
             key: ctx.new_key(),
             asking: None,
             pending: false,
@@ -499,7 +500,7 @@ impl BankRec {
                 .cloned()
                 .unwrap_or_default()
         } else {
-            String::new()
+            Code::default()
         };
         self.field = TextField::new(&guess);
         self.focus = Focus::Account;
@@ -507,7 +508,7 @@ impl BankRec {
 
     fn account_entered(&mut self, ctx: &Ctx) {
         let s = ctx.state();
-        let account = self.field.trimmed().to_string();
+        let account = self.field.trimmed().to_code();
         let Some(entity) = self.entity.clone() else {
             return;
         };

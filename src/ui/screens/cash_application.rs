@@ -108,7 +108,7 @@ impl CashApplication {
     pub fn for_customer(ctx: &Ctx, code: &str) -> CashApplication {
         let mut s = CashApplication::new(ctx);
         if ctx.state().customers.contains_key(code) {
-            s.set_customer(code.to_string(), ctx);
+            s.set_customer(code.to_string().into(), ctx);
         }
         s
     }
@@ -532,7 +532,7 @@ impl Screen for CashApplication {
             match p.handle(input, ctx) {
                 Picked::No => self.prompt = Some(p),
                 Picked::Leave => {}
-                Picked::Code(c) => self.set_customer(c, ctx),
+                Picked::Code(c) => self.set_customer(c.into(), ctx),
             }
             return Flow::Stay;
         }
@@ -832,7 +832,7 @@ impl Screen for CashApplication {
         self.applied.retain(|inv, a| {
             items
                 .iter()
-                .any(|i| &i.invoice == inv && i.payable >= a.amount)
+                .any(|i| i.invoice == inv && i.payable >= a.amount)
         });
         self.selected = self.selected.min(self.shown(ctx).len().saturating_sub(1));
     }
@@ -952,7 +952,7 @@ impl Screen for CashApplication {
                     })
                     .unwrap_or_default();
                 let mut cells = vec![
-                    i.invoice.clone(),
+                    i.invoice.to_string(),
                     i.due.to_string(),
                     i.late_days.to_string(),
                     money(i.open, &cur),

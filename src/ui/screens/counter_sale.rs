@@ -38,7 +38,7 @@ pub const LINES_MAX: usize = 99;
 pub fn walk_in(s: &State, entity: &str) -> Option<Code> {
     let code = format!("WALKIN-{entity}");
     s.customers
-        .get(&code)
+        .get(code.as_str())
         .filter(|c| c.active)
         .map(|c| c.code.clone())
 }
@@ -437,7 +437,7 @@ impl CounterSale {
             });
             change = ch;
         }
-        self.done = Some((String::new(), Decimal::ZERO, change, currency));
+        self.done = Some((String::new().into(), Decimal::ZERO, change, currency));
         self.pending = true;
         let body = if self.will_call {
             crate::core::CommandBody::WillCallSale {
@@ -520,7 +520,7 @@ impl CounterSale {
                 self.notice = Some(Notice::error(format!("{} is not sold in {u}", line.sku)));
                 return;
             }
-            line.unit = Some(u.clone());
+            line.unit = Some(u.clone().into());
         }
         line.qty = q;
         self.changed();
@@ -601,7 +601,7 @@ impl Screen for CounterSale {
                 Picked::No => self.prompt = Some(p),
                 Picked::Leave => {}
                 Picked::Code(code) => match p.kind {
-                    Kind::Customer => self.set_customer(code, ctx),
+                    Kind::Customer => self.set_customer(code.into(), ctx),
                     Kind::Item => {
                         let count = self
                             .entry
@@ -610,7 +610,7 @@ impl Screen for CounterSale {
                             .and_then(|(n, _)| parse_qty(n).ok())
                             .unwrap_or(Decimal::ONE);
                         self.entry.take();
-                        self.add_line(code, None, count);
+                        self.add_line(code.into(), None, count);
                         self.focus = Focus::Entry;
                     }
                 },
@@ -798,7 +798,7 @@ impl Screen for CounterSale {
                     d.1 = total;
                 }
                 let order = order.unwrap_or_default();
-                self.will_call_done = Some((order.clone(), list, deposit));
+                self.will_call_done = Some((order.clone(), list.into(), deposit));
                 self.focus = Focus::Done;
                 if !duplicate && !order.is_empty() {
                     return self.print(ctx);
@@ -978,7 +978,7 @@ impl Screen for CounterSale {
                     .unwrap_or_else(|| Currency::new("USD"));
                 let mut cells = vec![
                     (i + 1).to_string(),
-                    l.sku.clone(),
+                    l.sku.to_string(),
                     item.map(|i| i.description.clone()).unwrap_or_default(),
                     if self.focus == Focus::Lines
                         && i == self.selected
@@ -991,7 +991,8 @@ impl Screen for CounterSale {
                     l.unit
                         .clone()
                         .or_else(|| item.map(|i| i.base_unit.clone()))
-                        .unwrap_or_default(),
+                        .unwrap_or_default()
+                        .to_string(),
                     pl.map(|p| num(money(p.unit_price, &cur), 9))
                         .unwrap_or_default(),
                     pl.map(|p| num(money(p.value, &cur), 12))

@@ -99,7 +99,7 @@ pub fn customer_detail(
         .terms
         .get(&c.terms)
         .map(|t| format!("{} ({})", t.code, t.description))
-        .unwrap_or_else(|| c.terms.clone());
+        .unwrap_or_else(|| c.terms.to_string());
     let p = &c.ship_policy;
     let cur = &c.currency;
     let mut out = vec![
@@ -117,7 +117,7 @@ pub fn customer_detail(
         field(theme, "open balance", money(balance, cur)),
         field(theme, "exposure", money(exposure, cur)),
         field(theme, "available", money(c.credit_limit - exposure, cur)),
-        field(theme, "price list", c.price_list.clone()),
+        field(theme, "price list", c.price_list.to_string()),
         field(
             theme,
             "ships",

@@ -69,9 +69,9 @@ pub enum Target {
 pub fn target(key: &ClockKey) -> Target {
     match key {
         ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
-            Target::Order(order.clone())
+            Target::Order(order.to_string())
         }
-        ClockKey::UnappliedCash { customer, .. } => Target::Customer(customer.clone()),
+        ClockKey::UnappliedCash { customer, .. } => Target::Customer(customer.to_string()),
     }
 }
 
@@ -100,10 +100,10 @@ pub fn clock_matches(r: &ClockException, filter: &str) -> bool {
             r.kind().as_str().to_string(),
             r.kind().label().to_string(),
             r.key.to_string(),
-            r.entity.clone(),
-            r.warehouse.clone().unwrap_or_default(),
+            r.entity.to_string(),
+            r.warehouse.clone().unwrap_or_default().to_string(),
             r.owner.to_string(),
-            r.party.clone(),
+            r.party.to_string(),
         ]
         .iter()
         .any(|h| h.to_lowercase().contains(&w))
@@ -155,10 +155,22 @@ pub fn matches(x: &Exception, filter: &str, now: DateTime<Utc>) -> bool {
             x.kind.as_str().to_string(),
             x.kind.label().to_lowercase(),
             x.blocked.to_string().to_lowercase(),
-            x.entity.clone().unwrap_or_default().to_lowercase(),
-            x.warehouse.clone().unwrap_or_default().to_lowercase(),
+            x.entity
+                .clone()
+                .unwrap_or_default()
+                .to_lowercase()
+                .to_string(),
+            x.warehouse
+                .clone()
+                .unwrap_or_default()
+                .to_lowercase()
+                .to_string(),
             x.owner.to_string().to_lowercase(),
-            x.party.clone().unwrap_or_default().to_lowercase(),
+            x.party
+                .clone()
+                .unwrap_or_default()
+                .to_lowercase()
+                .to_string(),
         ];
         hay.iter().any(|h| h.contains(&w))
     })
@@ -382,7 +394,7 @@ impl Exceptions {
 /// The owner a reassign prompt names: a role, or @OPERATOR.
 fn owner_of(text: &str) -> Result<Owner, String> {
     Ok(match text.strip_prefix('@') {
-        Some(op) => Owner::Operator(op.trim().to_uppercase()),
+        Some(op) => Owner::Operator(op.trim().to_uppercase().into()),
         None => Owner::Role(Role::parse(&text.to_lowercase()).ok_or_else(|| {
             format!(
                 "{text:?} is not a role ({}), nor @OPERATOR",

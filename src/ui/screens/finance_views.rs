@@ -14,6 +14,7 @@
 //! backward from the newest record, only as far as the lines shown need
 //! (`SharedJournals`), then only the records committed after.
 
+use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
 use crate::core::State;
 use crate::query::finance::{self as fin, GlLine, Journals, OpenItem, Posted};
@@ -177,13 +178,13 @@ pub fn tb_grid(s: &State, entity: &str, as_of: NaiveDate) -> Grid {
     for r in &tb.rows {
         g.rows.push(GridRow {
             cells: vec![
-                r.account.clone(),
+                r.account.to_string(),
                 r.name.clone(),
                 blank_zero(r.debit, c),
                 blank_zero(r.credit, c),
             ],
             drill: Drill::Gl {
-                entity: entity.to_string(),
+                entity: entity.to_string().into(),
                 account: r.account.clone(),
             },
             total: false,
@@ -268,17 +269,15 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
             .and_then(|i| r.get(i))
             .cloned()
             .unwrap_or_default();
-        let is_account = entity.is_some_and(|e| {
-            s.accounts
-                .contains_key(&(e.to_string(), account.to_string()))
-        });
+        let is_account =
+            entity.is_some_and(|e| s.accounts.contains_key(&(e.to_code(), account.to_code())));
         let drill = match (scope, entity) {
             (Scope::Consolidated(_), _) if !account.is_empty() && account != "TOTAL" => {
                 Drill::NeedEntity
             }
             (Scope::Entity(_), Some(e)) if is_account => Drill::Gl {
-                entity: e.to_string(),
-                account: account.clone(),
+                entity: e.to_string().into(),
+                account: account.clone().into(),
             },
             _ => Drill::None,
         };
@@ -350,14 +349,14 @@ pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) ->
         let drill = match (scope, entity, r.kind) {
             (Scope::Consolidated(_), _, RowKind::Account) => Drill::NeedEntity,
             (Scope::Entity(_), Some(e), RowKind::Account) => Drill::Gl {
-                entity: e.to_string(),
-                account: r.account.clone(),
+                entity: e.to_string().into(),
+                account: r.account.clone().into(),
             },
             _ => Drill::None,
         };
         let mut cells = Vec::new();
         if entity_col {
-            cells.push(r.entity.clone().unwrap_or_default());
+            cells.push(r.entity.clone().unwrap_or_default().to_string());
         }
         if st.section_column {
             cells.push(r.section.clone().unwrap_or_default());
@@ -423,7 +422,7 @@ pub fn aging_grid(s: &State, payables: bool, entity: Option<&str>, as_of: NaiveD
             t.1[i] += *v;
         }
         let mut cells = vec![
-            r.party.clone(),
+            r.party.to_string(),
             party_name(s, payables, &r.party),
             c.to_string(),
         ];
@@ -1122,12 +1121,12 @@ impl GlLines {
     ) -> GlLines {
         let s = ctx.state();
         let mut g = GlLines {
-            entity: entity.to_string(),
-            account: account.to_string(),
+            entity: entity.to_string().into(),
+            account: account.to_string().into(),
             as_of,
             name: s
                 .accounts
-                .get(&(entity.to_string(), account.to_string()))
+                .get(&(entity.to_code(), account.to_code()))
                 .map(|a| a.name.clone())
                 .unwrap_or_default(),
             currency: s
@@ -1432,7 +1431,7 @@ impl PartyItems {
         };
         PartyItems {
             payables,
-            party: party.to_string(),
+            party: party.to_string().into(),
             as_of,
             name: party_name(s, payables, party),
             items: all.into_iter().filter(|i| i.party == party).collect(),
@@ -1448,7 +1447,7 @@ impl PartyItems {
         let f = self.list.filter.trimmed().to_string();
         self.items
             .iter()
-            .filter(|i| matches(&[i.doc.clone(), i.due.to_string()], &f))
+            .filter(|i| matches(&[i.doc.to_string(), i.due.to_string()], &f))
             .collect()
     }
 }
@@ -1523,7 +1522,7 @@ impl Screen for PartyItems {
                 let days = (self.as_of - i.due).num_days().max(0);
                 (
                     vec![
-                        i.doc.clone(),
+                        i.doc.to_string(),
                         i.date.to_string(),
                         i.due.to_string(),
                         days.to_string(),
@@ -1587,7 +1586,7 @@ impl DocEntries {
     pub fn new(ctx: &Ctx, entity: &str, doc: &str, journals: SharedJournals) -> DocEntries {
         let s = ctx.state();
         DocEntries {
-            entity: entity.to_string(),
+            entity: entity.to_string().into(),
             doc: doc.to_string(),
             entries: journals.doc_entries(ctx, entity, doc),
             currency: s

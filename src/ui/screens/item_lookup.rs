@@ -2,6 +2,7 @@
 //! the item's units, barcodes and stock by warehouse with what is free to
 //! sell. Usable on warehouse terminals (40x16).
 
+use crate::core::types::ToCode;
 use crate::core::State;
 use crate::query::qty;
 use crate::ui::keymap::{Action, Context};
@@ -107,7 +108,7 @@ pub fn item_detail(
     let mut any = false;
     let free = crate::query::sale::available(s, sku, today);
     for wh in s.warehouses.keys() {
-        if let Some(st) = s.stock.get(&(wh.clone(), sku.to_string())) {
+        if let Some(st) = s.stock.get(&(wh.clone(), sku.to_code())) {
             any = true;
             // Picked goods have left on hand (they are "in pick").
             let avail = free
@@ -146,7 +147,7 @@ pub fn item_detail(
         field(
             theme,
             "units",
-            std::iter::once(i.base_unit.clone())
+            std::iter::once(i.base_unit.to_string())
                 .chain(
                     i.alt_units
                         .iter()
@@ -184,7 +185,7 @@ pub fn item_detail(
     let bins: Vec<Line<'static>> = s
         .warehouses
         .keys()
-        .filter_map(|wh| s.index.item_bins.get(&(wh.clone(), sku.to_string())))
+        .filter_map(|wh| s.index.item_bins.get(&(wh.clone(), sku.to_code())))
         .flatten()
         .filter_map(|k| s.bin_stock.get(k).map(|q| (k, *q)))
         .filter(|(_, q)| *q > rust_decimal::Decimal::ZERO)

@@ -7,6 +7,7 @@
 //! dimension, F9 one month back, F5 back to this month.
 
 use crate::core::kpi::{self, Dim, Kpi};
+use crate::core::types::Code;
 use crate::core::State;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Screen};
@@ -30,7 +31,7 @@ pub struct KpiDashboard {
     back: u32,
     page: usize,
     /// The keys of the dimension, as of the view's sequence number.
-    keys: Option<(u64, Dim, Vec<String>)>,
+    keys: Option<(u64, Dim, Vec<Code>)>,
 }
 
 impl Default for KpiDashboard {
@@ -54,7 +55,7 @@ impl KpiDashboard {
         Dim::ALL[self.dim % Dim::ALL.len()]
     }
 
-    fn keys(&mut self, s: &State) -> &[String] {
+    fn keys(&mut self, s: &State) -> &[Code] {
         let dim = self.dim();
         let fresh = matches!(&self.keys, Some((seq, d, _)) if *seq == s.seq && *d == dim);
         if !fresh {
@@ -148,7 +149,7 @@ impl Screen for KpiDashboard {
         let month = self.month(ctx);
         let dim = self.dim();
         let s = ctx.state();
-        let keys: Vec<String> = self.keys(s).to_vec();
+        let keys: Vec<Code> = self.keys(s).to_vec();
         self.selected = self.selected.min(keys.len().saturating_sub(1));
         let wide = area.width >= 110;
         let [top, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);

@@ -22,6 +22,7 @@ use crate::core::auth::{allows, Permission};
 use crate::core::event::Change;
 use crate::core::master::{ListPrice, PostingKey, RecordKind};
 use crate::core::rejection::Rejection;
+use crate::core::types::Code;
 use crate::core::types::{parse_decimal, Currency};
 use crate::core::{Command, CommandBody, Event, State};
 use crate::io::csv::{read_cell, write_cell, T};
@@ -531,15 +532,15 @@ pub fn records(s: &State, kind: Kind) -> Vec<(String, Value)> {
             .collect()
     }
     match kind {
-        Kind::Items => all(s.items.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::Customers => all(s.customers.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::Suppliers => all(s.suppliers.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::PriceLists => all(s.price_lists.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::Contracts => all(s.contracts.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::TaxCodes => all(s.tax_codes.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::Carriers => all(s.carriers.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::Terms => all(s.terms.iter().map(|(k, v)| (k.clone(), v))),
-        Kind::Operators => all(s.operators.iter().map(|(k, v)| (k.clone(), v))),
+        Kind::Items => all(s.items.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::Customers => all(s.customers.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::Suppliers => all(s.suppliers.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::PriceLists => all(s.price_lists.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::Contracts => all(s.contracts.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::TaxCodes => all(s.tax_codes.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::Carriers => all(s.carriers.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::Terms => all(s.terms.iter().map(|(k, v)| (k.to_string(), v))),
+        Kind::Operators => all(s.operators.iter().map(|(k, v)| (k.to_string(), v))),
         Kind::ListPrices => s
             .price_lists
             .values()
@@ -839,15 +840,15 @@ impl Form {
                 }
                 let price: ListPrice = serde_json::from_value(p).map_err(|e| e.to_string())?;
                 Ok(CommandBody::SetListPrice {
-                    price_list: list,
+                    price_list: list.into(),
                     price,
                 })
             }
             Kind::PostingRules => Ok(CommandBody::SetPostingRule {
-                entity: show(&value["entity"]),
+                entity: show(&value["entity"]).into(),
                 key: PostingKey::parse(&show(&value["key"]))
                     .ok_or_else(|| "unknown posting key".to_string())?,
-                account: show(&value["account"]),
+                account: show(&value["account"]).into(),
             }),
             k => {
                 let tag = k.tag();
@@ -871,7 +872,7 @@ impl Form {
             Err(e) => Check::Invalid(e),
             Ok(body) => {
                 let cmd = Command {
-                    operator: ctx.operator.to_string(),
+                    operator: ctx.operator.to_string().into(),
                     session: ctx.session.to_string(),
                     time: ctx.now,
                     key: None,
@@ -1059,19 +1060,19 @@ fn options(s: &State, ty: Ty) -> Vec<(String, String)> {
             Ref::Customer => s
                 .customers
                 .values()
-                .map(|c| (c.code.clone(), c.name.clone()))
+                .map(|c| (c.code.to_string(), c.name.clone()))
                 .collect(),
             Ref::Item => s
                 .items
                 .values()
-                .map(|i| (i.sku.clone(), i.description.clone()))
+                .map(|i| (i.sku.to_string(), i.description.clone()))
                 .collect(),
             Ref::TaxClass => {
                 let mut c: Vec<(String, String)> = Vec::new();
                 for t in s.tax_codes.values() {
                     match c.iter_mut().find(|x| x.0 == t.tax_class) {
                         Some(x) => x.1.push_str(&format!(", {}", t.code)),
-                        None => c.push((t.tax_class.clone(), format!("tax codes {}", t.code))),
+                        None => c.push((t.tax_class.to_string(), format!("tax codes {}", t.code))),
                     }
                 }
                 c
@@ -1079,27 +1080,27 @@ fn options(s: &State, ty: Ty) -> Vec<(String, String)> {
             Ref::Carrier => s
                 .carriers
                 .values()
-                .map(|c| (c.code.clone(), c.name.clone()))
+                .map(|c| (c.code.to_string(), c.name.clone()))
                 .collect(),
             Ref::PriceList => s
                 .price_lists
                 .values()
-                .map(|c| (c.code.clone(), format!("{} {}", c.name, c.currency.0)))
+                .map(|c| (c.code.to_string(), format!("{} {}", c.name, c.currency.0)))
                 .collect(),
             Ref::Terms => s
                 .terms
                 .values()
-                .map(|c| (c.code.clone(), c.description.clone()))
+                .map(|c| (c.code.to_string(), c.description.clone()))
                 .collect(),
             Ref::Entity => s
                 .entities
                 .values()
-                .map(|c| (c.code.clone(), c.name.clone()))
+                .map(|c| (c.code.to_string(), c.name.clone()))
                 .collect(),
             Ref::Warehouse => s
                 .warehouses
                 .values()
-                .map(|c| (c.code.clone(), c.name.clone()))
+                .map(|c| (c.code.to_string(), c.name.clone()))
                 .collect(),
             Ref::Currency => {
                 let mut c: Vec<(String, String)> = s
@@ -1119,7 +1120,7 @@ fn options(s: &State, ty: Ty) -> Vec<(String, String)> {
             Ref::Account => s
                 .accounts
                 .values()
-                .map(|a| (a.code.clone(), format!("{} {}", a.entity, a.name)))
+                .map(|a| (a.code.to_string(), format!("{} {}", a.entity, a.name)))
                 .collect(),
         },
         _ => Vec::new(),
@@ -1157,14 +1158,14 @@ fn prompt_search(ty: Ty, options: &[(String, String)], q: &str, ctx: &Ctx) -> Fo
             let exact = options
                 .iter()
                 .find(|(c, _)| !q.is_empty() && c.to_lowercase() == q)
-                .map(|(c, _)| Ok(c.clone()));
+                .map(|(c, _)| Ok(Code::from(c.as_str())));
             Found {
                 total: hits.len(),
                 complete: hits.len() <= PROMPT_ROWS_MAX,
                 codes: hits
                     .into_iter()
                     .take(PROMPT_ROWS_MAX)
-                    .map(|(c, _)| c.clone())
+                    .map(|(c, _)| Code::from(c.as_str()))
                     .collect(),
                 exact,
             }
@@ -1455,14 +1456,14 @@ pub fn pending_changes(s: &State, kind: Kind, key: &str) -> Vec<(u64, String, St
                         Value::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(", "),
                         other => show(other),
                     };
-                    out.push((c.id, c.requested_by.clone(), field.clone(), shown));
+                    out.push((c.id, c.requested_by.to_string(), field.clone(), shown));
                 }
             }
             Change::PostingRule { account, .. } => out.push((
                 c.id,
-                c.requested_by.clone(),
+                c.requested_by.to_string(),
                 "account".into(),
-                account.clone(),
+                account.to_string(),
             )),
             _ => {}
         }

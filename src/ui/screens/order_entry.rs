@@ -108,7 +108,7 @@ fn preview(
     body: CommandBody,
 ) -> Result<SalesOrder, Rejection> {
     let cmd = Command {
-        operator: operator.to_string(),
+        operator: operator.to_string().into(),
         session: "preview".into(),
         time: now,
         key: None,
@@ -302,7 +302,7 @@ impl OrderEntry {
             self.focus = Focus::Customer;
             return;
         }
-        match ctx.state().orders.get(&n) {
+        match ctx.state().orders.get(n.as_str()) {
             Some(o) if matches!(o.status, OrderStatus::Cancelled) => {
                 self.notice = Some(Notice::error(format!("{n} is cancelled")));
             }
@@ -564,11 +564,11 @@ impl Screen for OrderEntry {
             match p.handle(input, ctx) {
                 Picked::No => self.prompt = Some(p),
                 Picked::Leave => {}
-                Picked::Code(c) if p.kind == Kind::Customer => self.set_customer(c, ctx),
+                Picked::Code(c) if p.kind == Kind::Customer => self.set_customer(c.into(), ctx),
                 Picked::Code(c) => {
                     self.entry.take();
                     let e = Entered {
-                        sku: c,
+                        sku: c.into(),
                         unit: None,
                         qty: Decimal::ONE,
                         warehouse: None,
@@ -1023,14 +1023,14 @@ impl Screen for OrderEntry {
                 };
                 let row = Row::new(vec![
                     l.line.to_string(),
-                    l.sku.clone(),
-                    l.warehouse.clone(),
+                    l.sku.to_string(),
+                    l.warehouse.to_string(),
                     if editing {
                         format!("{}_", self.line_edit.text)
                     } else {
                         qty(l.unit_qty)
                     },
-                    l.unit.clone(),
+                    l.unit.to_string(),
                     money(l.price, &cur),
                     money(l.value, &cur),
                     rule,

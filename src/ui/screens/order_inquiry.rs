@@ -7,6 +7,7 @@
 //! Refreshes live when another session changes the order.
 
 use crate::core::sales::OrderStatus;
+use crate::core::types::Code;
 use crate::core::State;
 use crate::query::order::{
     archived_life, order_history, order_journals, order_life, HistoryRow, JournalOf, OrderLife,
@@ -109,16 +110,20 @@ impl OrderInquiry {
             let s = ctx.state();
             // An invoice, shipment or pick list number finds its orders.
             let upper = f.to_uppercase();
-            let mut by_doc: Vec<String> = s
+            let mut by_doc: Vec<Code> = s
                 .invoices
-                .get(&upper)
+                .get(upper.as_str())
                 .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
-                .or_else(|| s.shipments.get(&upper).map(|sh| vec![sh.order.clone()]))
-                .or_else(|| s.picks.get(&upper).map(|p| vec![p.order.clone()]))
+                .or_else(|| {
+                    s.shipments
+                        .get(upper.as_str())
+                        .map(|sh| vec![sh.order.clone()])
+                })
+                .or_else(|| s.picks.get(upper.as_str()).map(|p| vec![p.order.clone()]))
                 .unwrap_or_default();
             // An archived order is found by its number (issue 21).
-            if s.archived_orders.contains(&upper) {
-                by_doc.push(upper.clone());
+            if s.archived_orders.contains(upper.as_str()) {
+                by_doc.push(upper.as_str().into());
             }
             by_doc.sort();
             by_doc.dedup();
@@ -151,6 +156,7 @@ impl OrderInquiry {
                         .filter(|n| !by_doc.contains(n)),
                 )
                 .take(LIST_MAX)
+                .map(|n| n.to_string())
                 .collect();
             self.rows = Some((ctx.view.seq, f, rows));
         }
@@ -211,9 +217,9 @@ impl Screen for OrderInquiry {
                     .or_else(|| {
                         let upper = self.filter.trimmed().to_uppercase();
                         let s = ctx.state();
-                        let one = s.invoices.contains_key(&upper)
-                            || s.shipments.contains_key(&upper)
-                            || s.picks.contains_key(&upper);
+                        let one = s.invoices.contains_key(upper.as_str())
+                            || s.shipments.contains_key(upper.as_str())
+                            || s.picks.contains_key(upper.as_str());
                         (one && n == 1).then_some(0)
                     });
                 match exact {
@@ -315,7 +321,7 @@ impl Screen for OrderInquiry {
             // An order not in memory is read from the archive.
             let found = match order_life(s, &number) {
                 Some(life) => Some((None, life)),
-                None if s.archived_orders.contains(&number) => {
+                None if s.archived_orders.contains(number.as_str()) => {
                     archived_life(s, &number, &ctx.backend.archived_order(&number))
                         .map(|(view, life)| (Some(view), life))
                 }
@@ -333,7 +339,7 @@ impl Screen for OrderInquiry {
                         out
                     }
                 }
-                None if s.archived_orders.contains(&number) => {
+                None if s.archived_orders.contains(number.as_str()) => {
                     vec![Line::from(format!(
                         "order {number} is archived, but the archive cannot return it"
                     ))]
@@ -356,9 +362,9 @@ impl Screen for OrderInquiry {
         let w = rest.width as usize;
         let items: Vec<ListItem> = rows
             .iter()
-            .filter_map(|n| match s.orders.get(n) {
+            .filter_map(|n| match s.orders.get(n.as_str()) {
                 Some(o) => Some(Ok(o)),
-                None if s.archived_orders.contains(n) => Some(Err(n)),
+                None if s.archived_orders.contains(n.as_str()) => Some(Err(n)),
                 None => None,
             })
             .map(|o| {

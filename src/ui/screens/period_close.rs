@@ -430,7 +430,11 @@ impl Screen for PeriodClose {
         let rows: Vec<Row> = rows_src
             .iter()
             .map(|p| {
-                let mut cells = vec![p.entity.clone(), p.code.clone(), status_name(p).to_string()];
+                let mut cells = vec![
+                    p.entity.to_string(),
+                    p.code.to_string(),
+                    status_name(p).to_string(),
+                ];
                 if wide {
                     cells.push(format!(
                         "{}..{}",
@@ -571,7 +575,7 @@ impl Screen for PeriodClose {
 fn span(periods: &[Code]) -> String {
     match periods {
         [] => String::new(),
-        [one] => one.clone(),
+        [one] => one.to_string(),
         [first, .., last] => {
             // Closing names the earlier ones first; reopening the later.
             let (lo, hi) = if first <= last {

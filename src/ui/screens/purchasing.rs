@@ -466,9 +466,9 @@ impl Screen for Purchasing {
                         // What was accepted leaves the worklist: forget
                         // the edits of its lines.
                         self.edits
-                            .retain(|(s, w, _), _| !(s == &p.supplier && w == &p.warehouse));
+                            .retain(|(s, w, _), _| !(s == p.supplier && w == p.warehouse));
                         self.left_out
-                            .retain(|(s, w, _)| !(s == &p.supplier && w == &p.warehouse));
+                            .retain(|(s, w, _)| !(s == p.supplier && w == p.warehouse));
                     }
                 }
                 if said.is_empty() {
@@ -533,9 +533,9 @@ impl Screen for Purchasing {
                 .map(|p| {
                     let late = days_late(p, today);
                     let mut cells = vec![
-                        p.number.clone(),
-                        p.supplier.clone(),
-                        p.warehouse.clone(),
+                        p.number.to_string(),
+                        p.supplier.to_string(),
+                        p.warehouse.to_string(),
                         status(p),
                         money(p.total, &p.currency),
                         if late > 0 {
@@ -545,8 +545,8 @@ impl Screen for Purchasing {
                         },
                     ];
                     if wide {
-                        cells.push(p.buyer.clone());
-                        cells.push(p.approved_by.clone().unwrap_or_default());
+                        cells.push(p.buyer.to_string());
+                        cells.push(p.approved_by.clone().unwrap_or_default().to_string());
                         cells.push(p.date.to_string());
                     }
                     let row = Row::new(cells);
@@ -632,7 +632,7 @@ impl Screen for Purchasing {
                         } else {
                             String::new()
                         },
-                        s.sku.clone(),
+                        s.sku.to_string(),
                         if out {
                             "left out".into()
                         } else {
@@ -776,7 +776,7 @@ impl Purchasing {
             .iter()
             .map(|p| {
                 let mut cells = vec![
-                    p.supplier.clone(),
+                    p.supplier.to_string(),
                     p.name.clone(),
                     p.lines_due.to_string(),
                     opt(p.on_time_pct(), "%"),
@@ -786,7 +786,7 @@ impl Purchasing {
                     p.drift_days().map(signed).unwrap_or_else(|| "-".into()),
                 ];
                 if wide {
-                    cells.push(p.entity.clone());
+                    cells.push(p.entity.to_string());
                     cells.push(format!("{} of {}", qty(p.received), qty(p.ordered)));
                 }
                 Row::new(cells)

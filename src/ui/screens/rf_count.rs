@@ -10,6 +10,7 @@ use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfL
 use crate::core::counts::{CountStatus, Reason};
 use crate::core::rejection::Rejection;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
 use crate::ui::entry::parse_qty;
@@ -178,7 +179,7 @@ impl RfCount {
                     self.refuse(format!("scan bin {}", c.bin))
                 } else if s
                     .bins
-                    .contains_key(&(self.warehouse.clone(), text.to_ascii_uppercase()))
+                    .contains_key(&(self.warehouse.clone(), text.to_ascii_uppercase().to_code()))
                 {
                     self.refuse(format!("wrong bin {text}: go to {}", c.bin))
                 } else {

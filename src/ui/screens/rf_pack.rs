@@ -199,7 +199,7 @@ impl RfPack {
                     .carton
                     .iter()
                     .map(|(sku, q)| CartonInput {
-                        item: sku.clone(),
+                        item: sku.to_string(),
                         qty: Some(*q),
                     })
                     .collect(),

@@ -20,6 +20,7 @@ use super::rf::{answer, draw, field_line, Answer, RfLine, RF_MIN};
 use crate::core::rejection::Rejection;
 use crate::core::scan::gs1_date;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::warehouse::ShortReason;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
@@ -261,7 +262,7 @@ impl RfPick {
         // Another bin of this warehouse.
         let is_bin = [text.to_string(), text.to_ascii_uppercase()]
             .into_iter()
-            .any(|b| s.bins.contains_key(&(self.warehouse.clone(), b)));
+            .any(|b| s.bins.contains_key(&(self.warehouse.clone(), b.to_code())));
         if is_bin {
             return self.refuse(format!("wrong bin {text}: go to {}", t.bin));
         }
@@ -356,14 +357,14 @@ impl RfPick {
     fn confirm(&mut self, t: &Task, base: Decimal, short: Option<ShortReason>, _ctx: &Ctx) -> Flow {
         let (item, qty) = match (&self.first_scan, self.mixed) {
             (Some((scan, f)), false) if !f.is_zero() => (scan.clone(), base / *f),
-            _ => (t.sku.clone(), base),
+            _ => (t.sku.to_string(), base),
         };
         Flow::Submit(Box::new(Request {
             key: self.key.clone(),
             body: CommandBody::ConfirmPick {
                 list: t.list.clone(),
                 line: t.line,
-                bin: t.bin.clone(),
+                bin: t.bin.to_string(),
                 item,
                 qty: Some(qty.normalize()),
                 short: short.is_some(),

@@ -12,6 +12,7 @@ use crate::core::master::BinKind;
 use crate::core::purchasing::directed_bin;
 use crate::core::state::BinKey;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, State};
 use crate::query::qty as fmt_qty;
 use crate::ui::entry::parse_qty;
@@ -29,16 +30,16 @@ pub const REASONS: [&str; 3] = ["directed bin full", "damaged", "other"];
 /// pick list): (bin key, quantity).
 pub fn waiting(s: &State, warehouse: &str) -> Vec<(BinKey, Decimal)> {
     s.bins
-        .range((warehouse.to_string(), String::new())..)
+        .range((warehouse.to_code(), Code::default())..)
         .take_while(|((w, _), _)| w == warehouse)
         .filter(|(_, b)| matches!(b.kind, BinKind::Dock | BinKind::Quarantine))
         .flat_map(|(_, b)| {
             s.bin_stock
                 .range(
                     BinKey {
-                        warehouse: warehouse.to_string(),
+                        warehouse: warehouse.to_string().into(),
                         bin: b.code.clone(),
-                        sku: String::new(),
+                        sku: String::new().into(),
                         lot: None,
                     }..,
                 )
@@ -76,8 +77,8 @@ impl RfPutAway {
             warehouse: super::rf::warehouse_of(ctx),
             from: None,
             qty: Decimal::ZERO,
-            directed: String::new(),
-            to: String::new(),
+            directed: String::new().into(),
+            to: String::new().into(),
             step: Step::Item,
             field: TextField::default(),
             key: ctx.new_key(),
@@ -102,7 +103,7 @@ impl RfPutAway {
                 sku: k.sku,
                 lot: k.lot,
                 qty: self.qty,
-                to,
+                to: to.to_string(),
                 reason: reason.to_string(),
             },
         }))
@@ -145,11 +146,11 @@ impl RfPutAway {
                 }
                 let up = text.to_ascii_uppercase();
                 if up == self.directed {
-                    return self.submit(up, "");
+                    return self.submit(up.into(), "");
                 }
-                match s.bins.get(&(self.warehouse.clone(), up.clone())) {
+                match s.bins.get(&(self.warehouse.clone(), up.to_code())) {
                     Some(b) if matches!(b.kind, BinKind::PickFace | BinKind::Bulk) => {
-                        self.to = up;
+                        self.to = up.into();
                         self.step = Step::Reason;
                         Flow::Stay
                     }

@@ -15,6 +15,7 @@ use crate::core::purchasing::{PoStatus, ReceiveInput};
 use crate::core::rejection::Rejection;
 use crate::core::scan::gs1_date;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
 use crate::ui::entry::parse_qty;
@@ -84,7 +85,7 @@ impl RfReceive {
         RfReceive {
             warehouse: super::rf::warehouse_of(ctx),
             po: None,
-            bin: String::new(),
+            bin: String::new().into(),
             step: Step::Po,
             field: TextField::default(),
             lines: Vec::new(),
@@ -177,7 +178,7 @@ impl RfReceive {
                         self.po = Some(po);
                         self.bin = s
                             .bins
-                            .range((self.warehouse.clone(), String::new())..)
+                            .range((self.warehouse.clone(), Code::default())..)
                             .take_while(|((w, _), _)| *w == self.warehouse)
                             .find(|(_, b)| b.kind == BinKind::Dock)
                             .map(|(_, b)| b.code.clone())
@@ -196,8 +197,8 @@ impl RfReceive {
                 let mut item = None;
                 if !text.is_empty() {
                     let up = text.to_ascii_uppercase();
-                    if s.bins.contains_key(&(self.warehouse.clone(), up.clone())) {
-                        self.bin = up;
+                    if s.bins.contains_key(&(self.warehouse.clone(), up.to_code())) {
+                        self.bin = up.into();
                     } else if s.scanned_item(text, "").is_ok() {
                         // The first item scanned already: the bin shown
                         // is accepted and the scan counts.
@@ -226,10 +227,10 @@ impl RfReceive {
                 // go there instead.
                 let up = text.to_ascii_uppercase();
                 if s.scanned_item(text, "").is_err()
-                    && s.bins.contains_key(&(self.warehouse.clone(), up.clone()))
+                    && s.bins.contains_key(&(self.warehouse.clone(), up.to_code()))
                 {
                     self.notice = Some(Notice::info(format!("receiving into {up}")));
-                    self.bin = up;
+                    self.bin = up.into();
                     return Flow::Stay;
                 }
                 let po = self.po.clone().unwrap_or_default();
@@ -314,7 +315,7 @@ impl RfReceive {
                     return self.refuse("type the lot on the label".into());
                 }
                 if let Some(w) = &mut self.waiting {
-                    w.2 = Some(lot);
+                    w.2 = Some(lot.into());
                 }
                 self.step = Step::Expiry;
                 Flow::Stay
@@ -367,7 +368,7 @@ impl RfReceive {
                     .iter()
                     .filter(|l| l.qty > Decimal::ZERO)
                     .map(|l| ReceiveInput {
-                        item: l.sku.clone(),
+                        item: l.sku.to_string(),
                         qty: Some(l.qty),
                         lot: l.lot.clone(),
                         expiry: l.expiry,

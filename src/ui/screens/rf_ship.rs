@@ -75,8 +75,8 @@ impl RfShip {
         RfShip {
             warehouse: super::rf::warehouse_of(ctx),
             list: None,
-            carrier: String::new(),
-            service: String::new(),
+            carrier: String::new().into(),
+            service: String::new().into(),
             step: Step::List,
             field: TextField::default(),
             key: ctx.new_key(),
@@ -121,7 +121,7 @@ impl RfShip {
                     let mut w = text.split_whitespace();
                     let c = w.next().unwrap_or_default().to_ascii_uppercase();
                     let sv = w.next().map(|x| x.to_ascii_uppercase());
-                    let Some(car) = s.carriers.get(&c) else {
+                    let Some(car) = s.carriers.get(c.as_str()) else {
                         return self.refuse(format!("no carrier {c}"));
                     };
                     let sv = match sv {
@@ -130,13 +130,14 @@ impl RfShip {
                             .services
                             .first()
                             .map(|x| x.code.clone())
-                            .unwrap_or_default(),
+                            .unwrap_or_default()
+                            .to_string(),
                     };
                     if !car.services.iter().any(|x| x.code == sv) {
                         return self.refuse(format!("{c} has no service {sv}"));
                     }
-                    self.carrier = c;
-                    self.service = sv;
+                    self.carrier = c.into();
+                    self.service = sv.into();
                 }
                 if self.carrier.is_empty() || self.service.is_empty() {
                     return self.refuse("type the carrier and service, e.g. UPS GND".into());

@@ -8,6 +8,7 @@ use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfL
 use crate::core::master::BinKind;
 use crate::core::transfer::TransferStatus;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, State};
 use crate::query::qty as fmt_qty;
 use crate::ui::keymap::{Action, Context};
@@ -43,7 +44,7 @@ impl RfTransferIn {
         let bin = ctx
             .state()
             .bins
-            .range((warehouse.clone(), String::new())..)
+            .range((warehouse.clone(), Code::default())..)
             .take_while(|((w, _), _)| *w == warehouse)
             .find(|(_, b)| b.kind == BinKind::Dock)
             .map(|(_, b)| b.code.clone())
@@ -89,10 +90,10 @@ impl RfTransferIn {
             }
             Some(number) => {
                 if !up.is_empty() {
-                    if !s.bins.contains_key(&(self.warehouse.clone(), up.clone())) {
+                    if !s.bins.contains_key(&(self.warehouse.clone(), up.to_code())) {
                         return self.refuse(format!("no bin {up} in {}", self.warehouse));
                     }
-                    self.bin = up;
+                    self.bin = up.into();
                     return Flow::Stay;
                 }
                 Flow::Submit(Box::new(Request {

@@ -13,6 +13,7 @@ use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfL
 use crate::core::state::BinKey;
 use crate::core::transfer::{TransferInput, TRANSFER_LINES_MAX};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
 use crate::ui::entry::parse_qty;
@@ -68,9 +69,9 @@ pub fn destinations(s: &State, from: &str) -> Vec<Code> {
 /// expect from it.
 fn free(s: &State, warehouse: &str, bin: &str, sku: &str, lot: &Option<Code>) -> Decimal {
     let k = BinKey {
-        warehouse: warehouse.to_string(),
-        bin: bin.to_string(),
-        sku: sku.to_string(),
+        warehouse: warehouse.to_string().into(),
+        bin: bin.to_string().into(),
+        sku: sku.to_string().into(),
         lot: lot.clone(),
     };
     let on_hand = s.bin_stock.get(&k).copied().unwrap_or_default();
@@ -82,9 +83,9 @@ fn lots_in_bin(s: &State, warehouse: &str, bin: &str, sku: &str) -> Vec<Option<C
     s.bin_stock
         .range(
             BinKey {
-                warehouse: warehouse.to_string(),
-                bin: bin.to_string(),
-                sku: sku.to_string(),
+                warehouse: warehouse.to_string().into(),
+                bin: bin.to_string().into(),
+                sku: sku.to_string().into(),
                 lot: None,
             }..,
         )
@@ -118,8 +119,8 @@ impl RfTransferOut {
     fn is_bin(&self, s: &State, text: &str) -> Option<Code> {
         let up = text.to_ascii_uppercase();
         s.bins
-            .contains_key(&(self.warehouse.clone(), up.clone()))
-            .then_some(up)
+            .contains_key(&(self.warehouse.clone(), up.to_code()))
+            .then_some(up.into())
     }
 
     fn units(&self) -> Decimal {
@@ -157,12 +158,12 @@ impl RfTransferOut {
                         _ => self.refuse("scan or type the warehouse".into()),
                     };
                 }
-                if dests.contains(&up) {
-                    self.to = Some(up);
+                if dests.iter().any(|d| *d == up) {
+                    self.to = Some(up.into());
                     self.step = Step::Bin;
                     return Flow::Stay;
                 }
-                match s.warehouses.get(&up) {
+                match s.warehouses.get(up.as_str()) {
                     Some(_) if up == self.warehouse => {
                         self.refuse(format!("{up} is this warehouse"))
                     }

@@ -7,6 +7,7 @@
 
 use crate::core::command::CommandBody;
 use crate::core::signin::FAILURES_BEFORE_LOCK;
+use crate::core::types::Code;
 use crate::core::Event;
 use crate::io::password;
 use crate::ui::keymap::{Action, Context};
@@ -99,7 +100,7 @@ impl SignIn {
         let found = state
             .operators
             .get(typed.as_str())
-            .or_else(|| state.operators.get(&typed.to_uppercase()));
+            .or_else(|| state.operators.get(typed.to_uppercase().as_str()));
         let Some(op) = found else {
             self.error(format!("unknown operator {typed:?}"));
             return;
@@ -117,7 +118,7 @@ impl SignIn {
             ));
             return;
         }
-        self.operator = op.code.clone();
+        self.operator = op.code.to_string();
         self.message = None;
         self.wipe();
         match state.credentials.get(&op.code) {
@@ -160,7 +161,7 @@ impl SignIn {
                 Flow::Stay
             }
             Step::Secret => {
-                let Some(cred) = state.credentials.get(&self.operator) else {
+                let Some(cred) = state.credentials.get(self.operator.as_str()) else {
                     // Reset meanwhile (or removed): start again.
                     self.after_code(state, ctx.now);
                     return Flow::Stay;
@@ -213,7 +214,7 @@ impl SignIn {
                         Request {
                             key: ctx.new_key(),
                             body: CommandBody::SetPassword {
-                                code: self.operator.clone(),
+                                code: self.operator.clone().into(),
                                 hash,
                             },
                         },
@@ -289,7 +290,7 @@ impl Screen for SignIn {
                         Event::SignedIn { operator, .. } => {
                             let code = operator.clone();
                             self.restart();
-                            return Flow::SignIn(code);
+                            return Flow::SignIn(code.to_string());
                         }
                         Event::SignInFailed {
                             failures,
@@ -384,7 +385,7 @@ impl Screen for SignIn {
         lines.push(Line::from(Span::styled(hint, ctx.theme.dim())));
         if self.step == Step::Code && ctx.state().demo {
             // A demo store says who to try (a first sign-in sets a PIN).
-            let ops: Vec<String> = ctx
+            let ops: Vec<Code> = ctx
                 .state()
                 .operators
                 .values()

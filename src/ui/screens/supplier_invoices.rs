@@ -200,7 +200,7 @@ impl SupplierInvoices {
     fn set_supplier(&mut self, ctx: &Ctx) {
         let code = self.supplier_field.trimmed().to_ascii_uppercase();
         let s = ctx.state();
-        match s.suppliers.get(&code).or_else(|| {
+        match s.suppliers.get(code.as_str()).or_else(|| {
             let t = self.supplier_field.trimmed().to_lowercase();
             let hits: Vec<_> = s
                 .suppliers
@@ -322,7 +322,7 @@ impl SupplierInvoices {
         let latest = s
             .supplier_payments
             .values()
-            .filter(|p| supplier.as_ref().is_none_or(|c| &p.supplier == c))
+            .filter(|p| supplier.as_ref().is_none_or(|c| p.supplier == c))
             .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)));
         match latest {
             Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
@@ -360,7 +360,7 @@ impl SupplierInvoices {
             .trimmed()
             .split([' ', ','])
             .filter(|r| !r.is_empty())
-            .map(|r| r.to_ascii_uppercase())
+            .map(|r| Code::from(r.to_ascii_uppercase()))
             .collect();
         if receipts.is_empty() {
             return Err("the goods receipts it is for (GR-...)".into());
@@ -368,7 +368,7 @@ impl SupplierInvoices {
         Ok(CommandBody::AllocateLandedCost {
             supplier,
             reference,
-            kind,
+            kind: kind.into(),
             amount,
             basis: c.basis,
             receipts,
@@ -391,7 +391,7 @@ impl SupplierInvoices {
             return Err("no charge".into());
         };
         let cmd = crate::core::Command {
-            operator: ctx.operator.to_string(),
+            operator: ctx.operator.to_string().into(),
             session: ctx.session.to_string(),
             time: ctx.now,
             key: None,
@@ -758,7 +758,7 @@ impl Screen for SupplierInvoices {
                     .iter()
                     .filter(|((po, l), (q, p))| {
                         ml.iter()
-                            .find(|m| &m.po == po && m.line == *l)
+                            .find(|m| m.po == po && m.line == *l)
                             .is_none_or(|m| !match_line(m, *q, *p).ok())
                     })
                     .count();
@@ -1030,7 +1030,7 @@ impl Screen for SupplierInvoices {
     fn committed(&mut self, ctx: &Ctx) {
         let ml = self.matchable(ctx);
         self.lines
-            .retain(|(po, l), _| ml.iter().any(|m| &m.po == po && m.line == *l));
+            .retain(|(po, l), _| ml.iter().any(|m| m.po == po && m.line == *l));
         self.selected = self.selected.min(ml.len().saturating_sub(1));
         self.row = self.row.min(self.rows(ctx).len().saturating_sub(1));
     }
@@ -1078,9 +1078,9 @@ impl SupplierInvoices {
             .iter()
             .map(|x| {
                 Row::new(vec![
-                    x.receipt.clone(),
+                    x.receipt.to_string(),
                     x.po_line.to_string(),
-                    x.sku.clone(),
+                    x.sku.to_string(),
                     money(x.share, &base),
                     money(x.to_stock, &base),
                     money(x.to_cogs, &base),
@@ -1212,9 +1212,9 @@ impl SupplierInvoices {
                     None => (String::new(), String::new(), "-".into(), true),
                 };
                 let mut cells = vec![
-                    m.po.clone(),
+                    m.po.to_string(),
                     m.line.to_string(),
-                    m.sku.clone(),
+                    m.sku.to_string(),
                     qty(m.uninvoiced),
                     m.price.to_string(),
                     inv_q,
@@ -1318,8 +1318,8 @@ impl SupplierInvoices {
             .iter()
             .map(|i| {
                 let mut cells = vec![
-                    i.number.clone(),
-                    i.supplier.clone(),
+                    i.number.to_string(),
+                    i.supplier.to_string(),
                     i.reference.clone(),
                     match i.status {
                         ApStatus::Held => "HELD".to_string(),
@@ -1330,7 +1330,7 @@ impl SupplierInvoices {
                 ];
                 if wide {
                     cells.push(money(i.total, &i.currency));
-                    cells.push(i.entered_by.clone());
+                    cells.push(i.entered_by.to_string());
                     cells.push(
                         prop.iter()
                             .find(|p| p.invoice == i.number)
