@@ -50,6 +50,9 @@ const FORMAT_VERSIONS_READ: [u32; 1] = [4];
 pub const SNAPSHOTS_KEPT: usize = 3;
 
 const SLED_DIR: &str = "sled";
+/// Store files up to this size are kept in memory while sled opens them,
+/// to rebuild the log from should it not (see `Store::open`).
+const KEEP_RAW_MAX: u64 = 32 << 20;
 const LOCK_FILE: &str = "LOCK";
 /// The last durable record, kept outside sled: sled 0.34 silently stops
 /// reading at a damaged segment, so a log shorter than this mark means
@@ -308,16 +311,27 @@ impl Store {
             tracing::warn!("{note}");
             notices.push(note);
         }
-        // The raw files as they are before sled opens them (sled may cut
-        // its log on open): scanned for damage now, and kept to rebuild
-        // the log from if sled cannot open.
-        let raw = if Store::is_store(dir) {
+        // The files as they are before sled opens them (sled may cut its
+        // log on open): scanned for damage now, a window at a time, and
+        // kept whole to rebuild the log from should sled not open, when
+        // they are small or damaged. A large sound store is not held in
+        // memory twice (a year of history is gigabytes); should sled
+        // still refuse it, its files are read then.
+        let is_store = Store::is_store(dir);
+        let scan = if is_store && mark > 0 {
+            Some(forensic::scan_dir(&sled_dir).map_err(io("reading the store file"))?)
+        } else {
+            None
+        };
+        let keep = is_store
+            && (scan.as_ref().is_some_and(|s| !s.damaged.is_empty())
+                || forensic::files_size(&sled_dir) <= KEEP_RAW_MAX);
+        let mut raw = if keep {
             forensic::read_files(&sled_dir)
         } else {
             Vec::new()
         };
-        if mark > 0 {
-            let scan = forensic::scan_files(&raw);
+        if let Some(scan) = scan {
             // A damaged copy of a record that has an intact copy too is
             // what a torn write leaves when sled rewrites a node (a full
             // disk, a kill): the record is not lost. Should sled prefer
@@ -368,6 +382,9 @@ impl Store {
                 match again {
                     Ok(db) => db,
                     Err(e @ (StoreError::Unreadable { .. } | StoreError::Corrupt { .. })) => {
+                        if raw.is_empty() && is_store {
+                            raw = forensic::read_files(&sled_dir);
+                        }
                         match rebuild_log(dir, &sled_dir, &raw, mark, &e)? {
                             Some((db, note)) => {
                                 tracing::warn!("{note}");
