@@ -12,6 +12,7 @@ pub mod discrepancy;
 pub mod forecast;
 pub mod late;
 pub mod stats;
+pub mod substitutes;
 
 use crate::core::State;
 use chrono::{Duration, NaiveDate};
