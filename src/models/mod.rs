@@ -11,6 +11,7 @@ pub mod collections;
 pub mod discrepancy;
 pub mod forecast;
 pub mod late;
+pub mod replenish;
 pub mod stats;
 pub mod substitutes;
 
