@@ -318,6 +318,12 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 200)]
         open_items: usize,
     },
+    /// Training and scoring time of each model (docs/models.md) on the
+    /// store in --data-dir, reopened (`depot demo --history 12m` makes one).
+    Models {
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
 }
 
 /// Output format of `depot print`.
@@ -602,6 +608,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Cmd::Bench {
             which: BenchCmd::Documents { rounds, open_items },
         }) => crate::bench_docs::run(rounds, open_items),
+        Some(Cmd::Bench {
+            which: BenchCmd::Models { rounds },
+        }) => crate::bench_models::run(&dir, rounds),
         Some(Cmd::Print {
             kind,
             doc,
