@@ -31,6 +31,7 @@ pub fn run(which: BenchCmd) -> Result<ExitCode> {
         BenchCmd::Screens { .. } => bail!("depot bench screens runs on the store of --data-dir"),
         BenchCmd::Serve { .. } => bail!("depot bench serve is handled by the command line"),
         BenchCmd::Documents { rounds, open_items } => crate::bench_docs::run(rounds, open_items),
+        BenchCmd::Models { .. } => bail!("depot bench models runs on the store of --data-dir"),
     }
 }
 

@@ -120,9 +120,16 @@ pub enum Cmd {
     /// Import master data from CSV: KIND is one of `depot import --help`
     /// kinds; FILE `-` (the default) reads stdin.
     Import {
+        /// A kind, or `auto`: the kind the file is classified as (refused
+        /// below the confidence threshold; docs/models.md).
         kind: String,
         #[arg(default_value = "-")]
         file: PathBuf,
+        /// Print which kind the file is and which customer or supplier it
+        /// names, with a confidence and the reasons; import nothing
+        /// (`depot import --classify FILE`).
+        #[arg(long)]
+        classify: bool,
     },
     /// Export master data as CSV, `events` as JSON lines, `journal` as an
     /// hledger or beancount journal, or `gl` (journal lines) as CSV.
@@ -317,6 +324,12 @@ pub enum BenchCmd {
         rounds: usize,
         #[arg(long, default_value_t = 200)]
         open_items: usize,
+    },
+    /// Training and scoring time of each model (docs/models.md) on the
+    /// store in --data-dir, reopened (`depot demo --history 12m` makes one).
+    Models {
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
 }
 
@@ -522,7 +535,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Exec { file }) => exec(&dir, &file, args.operator.as_deref()),
-        Some(Cmd::Import { kind, file }) => import(&dir, &kind, &file, args.operator.as_deref()),
+        Some(Cmd::Import {
+            kind,
+            file,
+            classify,
+        }) => {
+            if classify || kind == "auto" {
+                // `--classify FILE` reads FILE where the kind would be.
+                let path = if classify && file == Path::new("-") {
+                    PathBuf::from(&kind)
+                } else {
+                    file
+                };
+                return import_classified(&dir, &path, classify, args.operator.as_deref());
+            }
+            import(&dir, &kind, &file, args.operator.as_deref())
+        }
         Some(Cmd::Export {
             kind,
             format,
@@ -602,6 +630,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Cmd::Bench {
             which: BenchCmd::Documents { rounds, open_items },
         }) => crate::bench_docs::run(rounds, open_items),
+        Some(Cmd::Bench {
+            which: BenchCmd::Models { rounds },
+        }) => crate::bench_models::run(&dir, rounds),
         Some(Cmd::Print {
             kind,
             doc,
@@ -803,7 +834,10 @@ fn through_running_server(dir: &Path, args: &Args) -> Result<Option<ExitCode>> {
             };
             (vec!["exec".into(), "-".into()], Some(input))
         }
-        Some(Cmd::Import { kind, file }) => {
+        // Classifying reads the store itself (the server would import).
+        Some(Cmd::Import { classify: true, .. }) => return Ok(None),
+        Some(Cmd::Import { kind, .. }) if kind == "auto" => return Ok(None),
+        Some(Cmd::Import { kind, file, .. }) => {
             let input: Box<dyn std::io::Read + Send> = if file == Path::new("-") {
                 Box::new(std::io::stdin())
             } else {
@@ -1183,6 +1217,77 @@ fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result
     match done {
         Ok(msg) => {
             crate::say!("{msg}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => match e.downcast_ref::<Refused>() {
+            Some(r) => {
+                eprintln!("depot: {}", r.message);
+                Ok(ExitCode::from(r.code))
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// `depot import --classify FILE` (print what the file is) and `depot
+/// import auto FILE` (import it as that, if sure enough).
+fn import_classified(
+    dir: &Path,
+    file: &Path,
+    print_only: bool,
+    operator: Option<&str>,
+) -> Result<ExitCode> {
+    use crate::io::classify::{classify, CONFIDENCE_MIN};
+    let bytes = read_input(file)?;
+    let source = file.display().to_string();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let engine = open_engine(dir)?;
+    let found = engine.read(|s| classify(&text, s));
+    let refuse = |engine: &Engine, message: String| -> Result<ExitCode> {
+        engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+        eprintln!("depot: {source}: {message}; nothing was imported");
+        Ok(ExitCode::from(2))
+    };
+    let c = match found {
+        Ok(c) => c,
+        Err(e) => return refuse(&engine, format!("cannot classify it: {e}")),
+    };
+    if print_only {
+        engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+        crate::say!("kind {} (confidence {:.2})", c.kind, c.confidence);
+        if let Some((who, code, name)) = &c.party {
+            crate::say!("{who} {code} {name}");
+        }
+        for (k, v) in &c.reasons {
+            crate::say!("  {k}: {v}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if c.confidence < CONFIDENCE_MIN {
+        return refuse(
+            &engine,
+            format!(
+                "looks like {} with confidence {:.2}, below {CONFIDENCE_MIN}: name the kind \
+                 (depot import KIND FILE)",
+                c.kind, c.confidence
+            ),
+        );
+    }
+    if matches!(c.kind.as_str(), "mt940" | "camt053") {
+        return refuse(
+            &engine,
+            format!(
+                "a {} bank statement: import it on the bank reconciliation screen (F9)",
+                c.kind
+            ),
+        );
+    }
+    let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN);
+    let done = import_bytes(&engine, &c.kind, bytes, &source, operator);
+    engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    match done {
+        Ok(msg) => {
+            crate::say!("classified as {} ({:.2}); {msg}", c.kind, c.confidence);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => match e.downcast_ref::<Refused>() {

@@ -27,6 +27,7 @@ macro_rules! say {
 pub mod bench;
 pub mod bench_docs;
 pub mod bench_ledger;
+pub mod bench_models;
 pub mod bench_o2c;
 pub mod bench_screens;
 pub mod bench_serve;

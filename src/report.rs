@@ -714,14 +714,39 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     ("suggested", true),
                     ("unit", false),
                     ("reason", false),
+                    ("forecast_method", false),
+                    ("forecast_weekly", true),
+                    ("forecast_lead_demand", true),
+                    ("forecast_qty", true),
+                    ("forecast_reason", false),
                 ],
             );
-            for g in crate::core::replenish::suggestions(s, today, None) {
+            let all = crate::core::replenish::suggestions(s, today, None);
+            // The demand forecast beside each suggestion (models::replenish).
+            let advice = crate::models::replenish::advise(s, today, &all);
+            for g in all {
                 let entity = s.warehouses.get(&g.warehouse).map(|w| w.entity.as_str());
                 if !entity.is_some_and(wanted) {
                     continue;
                 }
-                t.rows.push(vec![
+                let a = advice.get(&(g.warehouse.clone(), g.sku.clone()));
+                let fc = match a {
+                    Some(a) => vec![
+                        a.method.to_string(),
+                        a.weekly.to_string(),
+                        qty(a.lead_demand),
+                        qty(a.unit_qty),
+                        crate::models::replenish::reasons_line(&a.reasons),
+                    ],
+                    None => vec![
+                        "-".into(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        "no order history of the item in the warehouse".into(),
+                    ],
+                };
+                let mut row = vec![
                     g.supplier
                         .clone()
                         .unwrap_or_else(|| "(none)".into())
@@ -735,7 +760,9 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     qty(g.unit_qty),
                     g.unit.to_string(),
                     g.reason,
-                ]);
+                ];
+                row.extend(fc);
+                t.rows.push(row);
             }
             t
         }

@@ -1284,7 +1284,10 @@ fn dispatch(
             crate::cli::export_to(engine, kind, *format, entity.as_deref(), out)?;
             Ok(0)
         }
-        Some(crate::cli::Cmd::Import { kind, file }) => {
+        Some(crate::cli::Cmd::Import { kind, classify, .. }) if *classify || kind == "auto" => Err(
+            anyhow!("import --classify and import auto read the store directly: run them where the store is, with the server stopped"),
+        ),
+        Some(crate::cli::Cmd::Import { kind, file, .. }) => {
             if file != Path::new("-") {
                 return Err(anyhow!(
                     "through the server, import reads its file from stdin: `import {kind} < FILE`"

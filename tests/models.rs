@@ -5,6 +5,7 @@
 //! from the command line.
 
 use chrono::NaiveDate;
+use depot::core::types::Code;
 use depot::history::{generate, parse_months, HistorySpec};
 use depot::models;
 use std::process::Command;
@@ -143,4 +144,133 @@ fn demo_history_from_the_command_line() {
     // A second history on the same store is refused.
     let out = run(&["demo", "--history", "2m"]);
     assert!(!out.status.success());
+}
+
+/// The demand forecast beside each replenishment suggestion: its demand
+/// over the lead time and a quantity with the reasons, every figure tied
+/// to the others (and one suggestion snapshotted with its reasons).
+#[test]
+fn the_forecast_stands_beside_each_replenishment_suggestion() {
+    use depot::core::master::{ReplenishmentMethod, ReplenishmentPolicy};
+    use rust_decimal::Decimal;
+    let h = generate(HistorySpec::new(2, 5, end())).expect("history");
+    let mut st = h.state.clone();
+    let today = end() + chrono::Duration::days(1);
+    // The four items shipped most get a reorder-point policy (a command,
+    // as a buyer sets one), and their shelves are run down by hand: the
+    // history stocks its items for the whole year, so none would be due.
+    let mut shipped: Vec<((Code, Code), Decimal)> = st
+        .demand
+        .iter()
+        .map(|(k, w)| (k.clone(), w.values().copied().sum()))
+        .collect();
+    shipped.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for ((wh, sku), _) in shipped.into_iter().take(4) {
+        let cmd = depot::core::Command {
+            operator: "ADMIN".into(),
+            session: "test".into(),
+            time: chrono::TimeZone::from_utc_datetime(
+                &chrono::Utc,
+                &today.and_hms_opt(8, 0, 0).expect("a time"),
+            ),
+            key: None,
+            body: depot::core::CommandBody::CreateReplenishmentPolicy(ReplenishmentPolicy {
+                warehouse: wh.clone().into(),
+                sku: sku.clone().into(),
+                method: ReplenishmentMethod::ReorderPoint,
+                min: Decimal::ZERO,
+                max: Decimal::ZERO,
+                service_level_pct: Decimal::from(95),
+                review_days: 7,
+                history_weeks: 8,
+                supplier: None,
+                active: true,
+            }),
+        };
+        depot::core::execute(&mut st, &cmd).expect("a policy");
+        if let Some(x) = st.stock.get_mut(&(wh, sku)) {
+            x.on_hand = x.reserved;
+        }
+    }
+    let s = &st;
+    let sugg = depot::core::replenish::suggestions(s, today, None);
+    let advice = models::replenish::advise(s, today, &sugg);
+    assert!(
+        !advice.is_empty(),
+        "{} suggestions, no forecast",
+        sugg.len()
+    );
+    for g in &sugg {
+        let Some(a) = advice.get(&(g.warehouse.clone(), g.sku.clone())) else {
+            continue;
+        };
+        assert!(matches!(a.method, "ses" | "croston-sba"), "{a:?}");
+        assert_eq!(a.lead_days, g.lead_time_days);
+        assert!(a.lead_demand <= a.horizon_demand, "{a:?}");
+        assert_eq!(a.order_up_to, a.horizon_demand + g.safety_stock);
+        let factor = s.items[&g.sku].unit_factor(&g.unit).expect("unit");
+        assert_eq!(a.qty, a.unit_qty * factor);
+        // Ordered when the forecast's order-up-to exceeds the position,
+        // and then enough to reach it (never a fraction of the unit).
+        assert_eq!(a.unit_qty > Decimal::ZERO, a.order_up_to > g.position);
+        if a.unit_qty > Decimal::ZERO {
+            assert!(g.position + a.qty >= a.order_up_to, "{a:?}");
+            assert_eq!(a.unit_qty, a.unit_qty.trunc());
+        }
+        let keys: Vec<&str> = a.reasons.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "method",
+                "level",
+                "days with demand",
+                "alpha",
+                "horizon",
+                "lead-time demand",
+                "quantity"
+            ]
+        );
+    }
+    // The report carries the forecast columns beside the suggestion.
+    let t = depot::report::build("replenishment", s, None, today).expect("report");
+    let col = |name: &str| {
+        t.headers
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (m, q) = (col("forecast_method"), col("forecast_qty"));
+    assert!(t
+        .rows
+        .iter()
+        .any(|r| r[m] == "croston-sba" || r[m] == "ses"));
+    assert!(t.rows.iter().all(|r| r[m] == "-" || !r[q].is_empty()));
+    // One suggestion as the buyer sees it.
+    let (g, a) = sugg
+        .iter()
+        .find_map(|g| {
+            advice
+                .get(&(g.warehouse.clone(), g.sku.clone()))
+                .filter(|a| a.unit_qty > Decimal::ZERO)
+                .map(|a| (g, a))
+        })
+        .expect("a suggestion the forecast orders for");
+    let mut shown = format!(
+        "{} {} {}: reorder point {} (position {}), suggested {} {}\n",
+        g.supplier.clone().unwrap_or_default(),
+        g.warehouse,
+        g.sku,
+        g.reorder_point,
+        g.position,
+        g.unit_qty,
+        g.unit
+    );
+    shown.push_str(&format!(
+        "forecast: {} {}/week, {} over the lead time, {} {}\n",
+        a.method, a.weekly, a.lead_demand, a.unit_qty, g.unit
+    ));
+    for (k, v) in &a.reasons {
+        shown.push_str(&format!("  {k}: {v}\n"));
+    }
+    insta::assert_snapshot!("replenishment_forecast", shown);
 }

@@ -185,6 +185,12 @@ struct Kind {
     cols: Vec<Col>,
 }
 
+/// The header names of an import kind, each with whether it is required
+/// (None: no such kind): what `io::classify` matches a file's header to.
+pub fn columns(name: &str) -> Option<Vec<(&'static str, bool)>> {
+    kind(name).map(|k| k.cols.iter().map(|c| (c.0, c.3)).collect())
+}
+
 fn kind(name: &str) -> Option<Kind> {
     use T::*;
     let (shape, cols): (Shape, Vec<Col>) = match name {

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod camt053;
+pub mod classify;
 pub mod csv;
 pub mod demo;
 pub mod journal;

@@ -11,7 +11,9 @@ pub mod collections;
 pub mod discrepancy;
 pub mod forecast;
 pub mod late;
+pub mod replenish;
 pub mod stats;
+pub mod substitutes;
 
 use crate::core::State;
 use chrono::{Duration, NaiveDate};

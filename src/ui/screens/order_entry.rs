@@ -8,12 +8,20 @@
 //! it. F10 places the order (or confirms a quote). Typing an existing
 //! order number in the first field opens it for change: quantities and
 //! prices (`5`, `=12.50`), new lines, a line cancelled through a confirm.
+//!
+//! A line of a new order that stock cannot fill (part backordered) gets
+//! substitutes offered under the lines (`models::substitutes`: same
+//! category and attributes, free in the line's warehouse, price and
+//! margin against the original's); F6 takes the first, or the one whose
+//! number is typed first. Taking one changes the line's SKU on screen
+//! only: the order is placed when the clerk places it.
 
 use crate::core::auth::Permission;
 use crate::core::rejection::Rejection;
 use crate::core::sales::{Hold, LineInput, OrderStatus, SalesOrder};
 use crate::core::types::Code;
 use crate::core::{decide, Command, CommandBody, Event, State};
+use crate::models::substitutes::{substitutes, Need, Substitute};
 use crate::query::{money, qty};
 use crate::ui::entry::{parse_price, parse_qty, resolve, Entered, Resolved};
 use crate::ui::keymap::{Action, Context};
@@ -140,6 +148,18 @@ fn preview(
     Ok(order)
 }
 
+/// Substitutes offered for a short line of a new order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Offer {
+    /// Index of the line in the entry.
+    pub index: usize,
+    pub sku: Code,
+    pub warehouse: Code,
+    /// Base units the line is short.
+    pub short: Decimal,
+    pub subs: Vec<Substitute>,
+}
+
 /// Who may release a hold on `o` (the permission, and not its placer).
 pub fn releasers(s: &State, o: &SalesOrder) -> Vec<Code> {
     s.operators
@@ -176,6 +196,8 @@ pub struct OrderEntry {
     prompt: Option<Prompt>,
     asking: Option<Ask>,
     cache: Option<(u64, usize, Result<SalesOrder, Rejection>)>,
+    /// The offer for the selected line, by (seq, edits, selected).
+    offer_cache: Option<((u64, usize, usize), Option<Offer>)>,
     edits: usize,
     pending: bool,
     notice: Option<Notice>,
@@ -208,6 +230,7 @@ impl OrderEntry {
             prompt: None,
             asking: None,
             cache: None,
+            offer_cache: None,
             edits: 0,
             pending: false,
             notice: None,
@@ -277,6 +300,108 @@ impl OrderEntry {
             self.cache = Some((ctx.view.seq, self.edits, p));
         }
         self.cache.as_ref().map(|c| c.2.clone())
+    }
+
+    /// Substitutes for the selected line of a new order when stock
+    /// cannot fill it (None: nothing short, or an order already placed).
+    fn offer(&mut self, ctx: &Ctx) -> Option<Offer> {
+        if self.loaded.is_some() || !matches!(self.focus, Focus::Entry | Focus::Lines) {
+            return None;
+        }
+        let key = (ctx.view.seq, self.edits, self.selected);
+        if let Some((k, o)) = &self.offer_cache {
+            if *k == key {
+                return o.clone();
+            }
+        }
+        let index = self.selected;
+        let found = match self.order(ctx) {
+            Some(Ok(o)) => o.lines.get(index).and_then(|l| {
+                let input = self.lines.get(index)?;
+                if l.backordered <= Decimal::ZERO || l.sku != input.sku {
+                    return None;
+                }
+                let need = Need {
+                    customer: self.customer.clone()?,
+                    sku: l.sku.clone(),
+                    warehouse: l.warehouse.clone(),
+                    qty: l.qty,
+                    date: ctx.today(),
+                };
+                Some(Offer {
+                    index,
+                    sku: l.sku.clone(),
+                    warehouse: l.warehouse.clone(),
+                    short: l.backordered,
+                    subs: substitutes(ctx.state(), &need).unwrap_or_default(),
+                })
+            }),
+            _ => None,
+        };
+        self.offer_cache = Some((key, found.clone()));
+        found
+    }
+
+    /// F6: the line takes the substitute whose number was typed (in the
+    /// item or the line field), else the first offered. In base units,
+    /// at the substitute's own price (a manual price was for the other
+    /// item).
+    fn take_substitute(&mut self, ctx: &Ctx) -> Flow {
+        let Some(offer) = self.offer(ctx) else {
+            self.notice = Some(Notice::error(
+                "no substitute offered here: no line is short",
+            ));
+            return Flow::Stay;
+        };
+        let typed = match self.focus {
+            Focus::Lines => self.line_edit.trimmed().to_string(),
+            _ => self.entry.trimmed().to_string(),
+        };
+        let pick = match typed.as_str() {
+            "" => 0,
+            t => match t.parse::<usize>() {
+                Ok(n) if (1..=offer.subs.len()).contains(&n) => n - 1,
+                _ => {
+                    self.notice = Some(Notice::error(format!(
+                        "type 1 to {} then F6, or F6 alone for the first",
+                        offer.subs.len()
+                    )));
+                    return Flow::Stay;
+                }
+            },
+        };
+        let Some(sub) = offer.subs.get(pick) else {
+            self.notice = Some(Notice::error(format!(
+                "no substitute of {} in stock in {}",
+                offer.sku, offer.warehouse
+            )));
+            return Flow::Stay;
+        };
+        let s = ctx.state();
+        let Some(line) = self.lines.get_mut(offer.index) else {
+            return Flow::Stay;
+        };
+        let factor = s
+            .items
+            .get(&line.sku)
+            .and_then(|i| i.unit_factor(line.unit.as_deref().unwrap_or(&i.base_unit)))
+            .unwrap_or(Decimal::ONE);
+        let from = std::mem::replace(&mut line.sku, sub.sku.clone());
+        line.qty *= factor;
+        line.unit = None;
+        line.price = None;
+        match self.focus {
+            Focus::Lines => self.line_edit.take(),
+            _ => self.entry.take(),
+        };
+        self.notice = Some(Notice::info(format!(
+            "line {}: {from} -> {} (substitute {}); F10 places the order",
+            offer.index + 1,
+            sub.sku,
+            pick + 1
+        )));
+        self.changed();
+        Flow::Stay
     }
 
     fn set_customer(&mut self, code: Code, ctx: &Ctx) {
@@ -546,6 +671,7 @@ impl Screen for OrderEntry {
                 (Action::Down, "next"),
             ],
         };
+
         let done = match (&self.loaded, self.quote) {
             (Some(_), true) => "confirm quote",
             (Some(_), false) => "(committed)",
@@ -553,6 +679,16 @@ impl Screen for OrderEntry {
             (None, false) => "place order",
         };
         a.push((Action::Complete, done));
+        // After F10 in the key bar: the offer under the lines names F6 too.
+        if self
+            .offer_cache
+            .as_ref()
+            .is_some_and(|(_, o)| o.as_ref().is_some_and(|o| !o.subs.is_empty()))
+            && self.loaded.is_none()
+            && matches!(self.focus, Focus::Entry | Focus::Lines)
+        {
+            a.push((Action::Accept, "take substitute"));
+        }
         a.push((Action::NextField, "next field"));
         a.push((Action::Cancel, "back"));
         a.push((Action::Help, "keys"));
@@ -585,6 +721,9 @@ impl Screen for OrderEntry {
         let s = ctx.state();
         match (self.focus, input) {
             (_, Input::Action(Action::Complete)) => self.complete(ctx),
+            (Focus::Entry | Focus::Lines, Input::Action(Action::Accept)) => {
+                self.take_substitute(ctx)
+            }
             (Focus::Lines, Input::Action(Action::NextField | Action::PrevField))
             | (_, Input::Action(Action::NextField)) => {
                 self.next_field(false);
@@ -896,11 +1035,14 @@ impl Screen for OrderEntry {
         let theme = ctx.theme;
         let s = ctx.state();
         let order = self.order(ctx);
-        let [head, credit, scan, table, foot] = Layout::vertical([
+        let offer = self.offer(ctx);
+        let offer_rows = offer.as_ref().map(|o| 1 + o.subs.len() as u16).unwrap_or(0);
+        let [head, credit, scan, table, offered, foot] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(2),
             Constraint::Length(1),
             Constraint::Min(3),
+            Constraint::Length(offer_rows),
             Constraint::Length(2),
         ])
         .areas(area);
@@ -1075,6 +1217,9 @@ impl Screen for OrderEntry {
             table,
             &mut st,
         );
+        if let Some(o) = &offer {
+            f.render_widget(Paragraph::new(offer_lines(o, area.width, ctx)), offered);
+        }
         let foot_lines = match &order {
             Some(Ok(o)) => {
                 let back: Decimal = o.lines.iter().map(|l| l.backordered).sum();
@@ -1111,4 +1256,95 @@ impl Screen for OrderEntry {
             p.render(f, area, ctx);
         }
     }
+}
+
+/// The offer as lines: a title naming the short line and what matched,
+/// then one substitute a line with its reasons (numbered for F6).
+fn offer_lines(o: &Offer, width: u16, ctx: &Ctx) -> Vec<Line<'static>> {
+    let theme = ctx.theme;
+    let w = width as usize;
+    if o.subs.is_empty() {
+        return vec![Line::from(Span::styled(
+            fit(
+                &format!(
+                    "{} short {}: no substitute of its kind free in {}",
+                    o.sku,
+                    qty(o.short),
+                    o.warehouse
+                ),
+                w,
+            ),
+            theme.dim(),
+        ))];
+    }
+    let matched = ctx
+        .state()
+        .items
+        .get(&o.sku)
+        .map(|i| {
+            format!(
+                "{}, {}, {}, {}",
+                crate::models::substitutes::kind(i),
+                i.category,
+                i.base_unit,
+                i.tax_class
+            )
+        })
+        .unwrap_or_default();
+    let wide = width >= 110;
+    let title = if wide {
+        format!(
+            "{} short {}: substitutes of its kind ({matched}); F6 takes 1, or type its number then F6",
+            o.sku,
+            qty(o.short)
+        )
+    } else {
+        format!(
+            "{} short {}: same {matched}; F6 takes 1, or n F6",
+            o.sku,
+            qty(o.short)
+        )
+    };
+    let mut lines = vec![Line::from(Span::styled(fit(&title, w), theme.label()))];
+    for (i, sub) in o.subs.iter().enumerate() {
+        let margin = match (sub.margin_pct, sub.margin_short_pts) {
+            (Some(m), Some(s)) if s.is_zero() => format!(
+                "margin {m}% kept (orig {}%)",
+                sub.original_margin_pct.unwrap_or_default()
+            ),
+            (Some(m), Some(s)) => format!("margin {m}%, {s} pts short"),
+            (m, _) => format!(
+                "margin {}",
+                m.map(|m| format!("{m}%"))
+                    .unwrap_or_else(|| "unknown".into())
+            ),
+        };
+        let text = if wide {
+            format!(
+                "{} {:<10} {:<24} free {:>6}{}  price {:>9}  {margin}",
+                i + 1,
+                sub.sku,
+                fit(&sub.description, 24),
+                qty(sub.available),
+                if sub.covers { "" } else { " (part)" },
+                crate::models::money(sub.price),
+            )
+        } else {
+            format!(
+                "{} {:<9} free {}{} {} {margin}",
+                i + 1,
+                sub.sku,
+                qty(sub.available),
+                if sub.covers { "" } else { " part" },
+                crate::models::money(sub.price),
+            )
+        };
+        let style = if sub.keeps_margin() {
+            theme.good()
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::from(Span::styled(fit(&text, w), style)));
+    }
+    lines
 }

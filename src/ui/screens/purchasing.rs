@@ -9,6 +9,7 @@ use crate::core::purchasing::{PoStatus, PurchaseOrder};
 use crate::core::replenish::{suggestions, AcceptLine, Suggestion};
 use crate::core::types::{parse_decimal, Code};
 use crate::core::{CommandBody, Event};
+use crate::models::replenish::{advise, Advice};
 use crate::query::supplier::{performance, SupplierPerformance};
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
@@ -59,7 +60,13 @@ pub struct Purchasing {
     /// Supplier performance as of (sequence, day): computed once per
     /// commit, not per frame.
     perf: Option<(u64, chrono::NaiveDate, Vec<SupplierPerformance>)>,
+    /// The demand forecast beside each suggestion, as of (sequence, day):
+    /// trained once per commit, not per frame.
+    advice: Option<(u64, chrono::NaiveDate, AdviceMap)>,
 }
+
+/// The forecast of each suggestion by (warehouse, sku).
+type AdviceMap = BTreeMap<(Code, Code), Advice>;
 
 /// The window of supplier performance, in days up to today.
 const PERF_DAYS: u32 = 365;
@@ -109,6 +116,7 @@ impl Purchasing {
             page: 10,
             notice: None,
             perf: None,
+            advice: None,
         }
     }
 
@@ -179,6 +187,19 @@ impl Purchasing {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The forecast of a suggestion (trained on the whole worklist once
+    /// per commit and day).
+    fn advice(&mut self, ctx: &Ctx, s: &Suggestion) -> Option<Advice> {
+        let (seq, today) = (ctx.view.seq, ctx.today());
+        if !matches!(&self.advice, Some((q, d, _)) if *q == seq && *d == today) {
+            let all = suggestions(ctx.state(), today, None);
+            self.advice = Some((seq, today, advise(ctx.state(), today, &all)));
+        }
+        self.advice
+            .as_ref()
+            .and_then(|(_, _, m)| m.get(&(s.warehouse.clone(), s.sku.clone())).cloned())
     }
 
     fn qty_of(&self, s: &Suggestion) -> Decimal {
@@ -705,6 +726,26 @@ impl Screen for Purchasing {
                     fit(&format!("why: {}", s.reason), area.width as usize),
                     theme.dim(),
                 )));
+                let s = s.clone();
+                let text = match self.advice(ctx, &s) {
+                    Some(a) => format!(
+                        "forecast ({} level {}/day): {} over {} d lead, {}/week -> {} {}; {}",
+                        a.method,
+                        a.level.round_dp(2),
+                        qty(a.lead_demand),
+                        a.lead_days,
+                        a.weekly,
+                        qty(a.unit_qty),
+                        s.unit,
+                        a.reasons
+                            .iter()
+                            .find(|r| r.0 == "quantity")
+                            .map(|r| r.1.as_str())
+                            .unwrap_or_default()
+                    ),
+                    None => "forecast: no order history of the item in the warehouse".into(),
+                };
+                detail_lines.push(Line::from(fit(&text, area.width as usize)));
             } else {
                 detail_lines.push(Line::from(Span::styled(
                     "nothing to reorder: every position is above its reorder point",
