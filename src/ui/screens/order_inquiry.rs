@@ -329,6 +329,11 @@ impl Screen for OrderInquiry {
                         journal_lines(s, &life, h, theme)
                     } else {
                         let mut out = life_lines(s, &life, theme, rest.width >= 100);
+                        // The late-shipment model's prediction, with its
+                        // factors, under the status (issue 23).
+                        if let Some(line) = risk_line(ctx, &number) {
+                            out.insert(3.min(out.len()), line);
+                        }
                         out.extend(history_lines(h, theme));
                         out
                     }
@@ -460,6 +465,35 @@ fn base_status(o: &crate::core::sales::SalesOrder) -> String {
         OrderStatus::Open if shipped > 0 => "part shipped".into(),
         OrderStatus::Open => "open".into(),
     }
+}
+
+/// The order's predicted late-shipment risk and its factors, when the
+/// models' last training found it open and unshipped.
+fn risk_line(ctx: &Ctx, number: &str) -> Option<Line<'static>> {
+    let sugg = ctx.backend.suggestions()?;
+    let r = sugg.late_for(number)?;
+    let o = ctx.state().orders.get(number)?;
+    if o.status != OrderStatus::Open || o.lines.iter().any(|l| !l.shipped.is_zero()) {
+        return None;
+    }
+    let factors = r
+        .reasons
+        .iter()
+        .map(|(what, n)| format!("{what}: {n}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let style = if r.p_late >= crate::ui::model_worker::LATE_QUEUE_MIN {
+        ctx.theme.error()
+    } else {
+        ctx.theme.dim()
+    };
+    Some(Line::from(Span::styled(
+        format!(
+            "late risk (predicted) {:.0}% because {factors}",
+            r.p_late * 100.0
+        ),
+        style,
+    )))
 }
 
 /// One order's life; `wide` from 100 columns (the line table takes every
