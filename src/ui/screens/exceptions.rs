@@ -222,7 +222,7 @@ pub struct Exceptions {
     page: usize,
     /// Rows listed, cached by (view seq, minute, filter).
     /// Shared, so a key that only moves the cursor does not copy them.
-    rows: Option<(u64, i64, String, ModelKey, std::rc::Rc<Vec<Row>>)>,
+    rows: Option<RowsCache>,
     notice: Option<Notice>,
     /// The exception the pending submission acts on.
     acting: Option<Acting>,
@@ -234,6 +234,10 @@ pub struct Exceptions {
 
 /// Which training the rows' predictions came from (record, time).
 type ModelKey = Option<(u64, i64)>;
+
+/// The rows listed and what they were listed for: (view seq, minute,
+/// filter, the models' training).
+type RowsCache = (u64, i64, String, ModelKey, std::rc::Rc<Vec<Row>>);
 
 fn model_key(ctx: &Ctx) -> ModelKey {
     ctx.backend
