@@ -511,7 +511,7 @@ impl Exceptions {
 /// What a prediction is, to a key that acts on holds.
 fn predicted_note(p: &Predicted) -> String {
     format!(
-        "order {} is a prediction, not a hold: nothing to approve or note here; Enter opens the order",
+        "order {} is a prediction, not a hold: Enter opens the order",
         p.risk.order
     )
 }

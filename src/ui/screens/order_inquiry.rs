@@ -331,8 +331,8 @@ impl Screen for OrderInquiry {
                         let mut out = life_lines(s, &life, theme, rest.width >= 100);
                         // The late-shipment model's prediction, with its
                         // factors, under the status (issue 23).
-                        if let Some(line) = risk_line(ctx, &number) {
-                            out.insert(3.min(out.len()), line);
+                        for (i, line) in risk_lines(ctx, &number).into_iter().enumerate() {
+                            out.insert((3 + i).min(out.len()), line);
                         }
                         out.extend(history_lines(h, theme));
                         out
@@ -467,19 +467,26 @@ fn base_status(o: &crate::core::sales::SalesOrder) -> String {
     }
 }
 
-/// The order's predicted late-shipment risk and its factors, when the
-/// models' last training found it open and unshipped.
-fn risk_line(ctx: &Ctx, number: &str) -> Option<Line<'static>> {
-    let sugg = ctx.backend.suggestions()?;
-    let r = sugg.late_for(number)?;
-    let o = ctx.state().orders.get(number)?;
-    if o.status != OrderStatus::Open || o.lines.iter().any(|l| !l.shipped.is_zero()) {
-        return None;
+/// The order's predicted late-shipment risk and its factors (two lines
+/// that fit 80 columns), when the models' last training found it open
+/// and unshipped.
+fn risk_lines(ctx: &Ctx, number: &str) -> Vec<Line<'static>> {
+    let Some(sugg) = ctx.backend.suggestions() else {
+        return Vec::new();
+    };
+    let Some(r) = sugg.late_for(number) else {
+        return Vec::new();
+    };
+    let open = ctx.state().orders.get(number).is_some_and(|o| {
+        o.status == OrderStatus::Open && o.lines.iter().all(|l| l.shipped.is_zero())
+    });
+    if !open {
+        return Vec::new();
     }
     let factors = r
         .reasons
         .iter()
-        .map(|(what, n)| format!("{what}: {n}"))
+        .map(|(what, n)| format!("{what} {}", n.replace(" log-odds)", ")")))
         .collect::<Vec<_>>()
         .join("; ");
     let style = if r.p_late >= crate::ui::model_worker::LATE_QUEUE_MIN {
@@ -487,13 +494,16 @@ fn risk_line(ctx: &Ctx, number: &str) -> Option<Line<'static>> {
     } else {
         ctx.theme.dim()
     };
-    Some(Line::from(Span::styled(
-        format!(
-            "late risk (predicted) {:.0}% because {factors}",
-            r.p_late * 100.0
-        ),
-        style,
-    )))
+    vec![
+        Line::from(Span::styled(
+            format!(
+                "late risk (predicted) {:.0}%, adding most to its log-odds:",
+                r.p_late * 100.0
+            ),
+            style,
+        )),
+        Line::from(Span::styled(format!("  {factors}"), style)),
+    ]
 }
 
 /// One order's life; `wide` from 100 columns (the line table takes every
