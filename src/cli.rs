@@ -1744,7 +1744,11 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
     }
     crate::logging::to_file(dir)?;
     let engine = open_engine(dir)?;
-    let backend = crate::ui_backend::EngineBackend::new(engine.clone());
+    // The models train on their own thread; the screens read what it
+    // published (none yet: they say so and go on).
+    let models = crate::ui_backend::start_models(&engine)?;
+    let backend =
+        crate::ui_backend::EngineBackend::new(engine.clone()).with_models(models.handle());
     let opts = crate::ui::UiOptions {
         operator,
         keymap_file: user_keymap(),
@@ -1757,6 +1761,7 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
         ),
     };
     let result = crate::ui::run(&backend, &|w| engine.watch(w), opts);
+    drop(models);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     result.map_err(|e| anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)

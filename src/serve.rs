@@ -132,6 +132,8 @@ fn key_allowed(view: &View, user: &str, key: &PublicKey) -> Result<(), &'static 
 #[derive(Clone)]
 struct Shared {
     engine: Engine,
+    /// The one models' worker's suggestions, read by every session.
+    models: crate::ui::model_worker::Latest,
     keymaps: Arc<crate::ui::app::Keymaps>,
     failures: Arc<Mutex<HashMap<IpAddr, VecDeque<Instant>>>>,
     /// Every interactive session's inbox (to tell them when stopping).
@@ -829,7 +831,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// after a lost link, the next login of the operator within the resume
 /// window (the same App: screen stack, task, half-typed entry).
 fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
-    let backend = crate::ui_backend::EngineBackend::new(shared.engine.clone());
+    let backend = crate::ui_backend::EngineBackend::new(shared.engine.clone())
+        .with_models(shared.models.clone());
     let session_name = format!("ssh-{id}-{}", chrono::Utc::now().timestamp_millis());
     let mut app: Option<crate::ui::app::App> = None;
     let mut link = first;
@@ -1565,8 +1568,11 @@ pub fn serve_until(
         .thread_name("depot-serve")
         .build()?;
     let keymaps = crate::ui::keymaps(None).map_err(|e| anyhow!("{e}"))?;
+    // One models' worker for all the sessions (stopped when this returns).
+    let models = crate::ui_backend::start_models(&engine)?;
     let shared = Shared {
         engine: engine.clone(),
+        models: models.handle(),
         keymaps: Arc::new(keymaps),
         failures: Arc::default(),
         sessions: Arc::default(),

@@ -7,12 +7,36 @@ use chrono::{DateTime, Utc};
 
 pub struct EngineBackend {
     engine: Engine,
+    /// The models' worker's published suggestions, when one runs.
+    models: Option<crate::ui::model_worker::Latest>,
 }
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> EngineBackend {
-        EngineBackend { engine }
+        EngineBackend {
+            engine,
+            models: None,
+        }
     }
+
+    /// Read suggestions from this worker's output (`ModelWorker::handle`).
+    pub fn with_models(mut self, latest: crate::ui::model_worker::Latest) -> EngineBackend {
+        self.models = Some(latest);
+        self
+    }
+}
+
+/// Start the models' worker on `engine`: trained at once, then nudged by
+/// every durable batch (see `ui::model_worker`).
+pub fn start_models(engine: &Engine) -> std::io::Result<crate::ui::model_worker::ModelWorker> {
+    let source = engine.clone();
+    let worker = crate::ui::model_worker::ModelWorker::start(
+        move || source.view(),
+        Utc::now,
+        crate::ui::model_worker::Policy::default(),
+    )?;
+    engine.watch(worker.watcher());
+    Ok(worker)
 }
 
 /// A reply from the engine as a screen sees it.
@@ -33,6 +57,10 @@ pub fn submitted(reply: Result<crate::engine::Reply, EngineError>) -> Submitted 
 impl crate::ui::Backend for EngineBackend {
     fn view(&self) -> View {
         self.engine.view()
+    }
+
+    fn suggestions(&self) -> Option<std::sync::Arc<crate::ui::model_worker::Suggestions>> {
+        self.models.as_ref().and_then(crate::ui::model_worker::read)
     }
 
     fn now(&self) -> DateTime<Utc> {

@@ -175,8 +175,8 @@ fn the_forecast_stands_beside_each_replenishment_suggestion() {
             ),
             key: None,
             body: depot::core::CommandBody::CreateReplenishmentPolicy(ReplenishmentPolicy {
-                warehouse: wh.clone().into(),
-                sku: sku.clone().into(),
+                warehouse: wh.clone(),
+                sku: sku.clone(),
                 method: ReplenishmentMethod::ReorderPoint,
                 min: Decimal::ZERO,
                 max: Decimal::ZERO,

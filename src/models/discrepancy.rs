@@ -174,6 +174,67 @@ impl Reference {
     }
 }
 
+/// A draft against its own documents, before it posts: each line's price
+/// against its order line's, and against the customer's contract for the
+/// item valid on `date` when the order did not price by that contract
+/// (what `Reference::check` cannot know from history alone).
+pub fn check_documents(state: &State, d: &Draft, date: NaiveDate) -> Reasons {
+    use crate::core::sales::PriceRule;
+    let mut out: Reasons = Vec::new();
+    for l in &d.lines {
+        let order = state
+            .shipments
+            .get(l.shipment.as_str())
+            .and_then(|s| state.orders.get(&s.order));
+        let line = order.and_then(|o| o.lines.iter().find(|x| x.line == l.order_line));
+        if let Some(ol) = line {
+            if ol.price != l.price {
+                out.push((
+                    format!("price of {}", l.sku),
+                    format!(
+                        "{} vs {} on order {} line {}",
+                        money(l.price),
+                        money(ol.price),
+                        order.map(|o| o.number.as_str()).unwrap_or_default(),
+                        ol.line
+                    ),
+                ));
+            }
+        }
+        let by_contract = line.is_some_and(|ol| {
+            matches!(
+                ol.rule,
+                PriceRule::Contract { .. } | PriceRule::ContractBreak { .. }
+            )
+        });
+        if by_contract {
+            continue;
+        }
+        let contract = state.contracts.values().find(|c| {
+            c.customer == d.customer && c.sku == l.sku && c.valid_from <= date && date <= c.valid_to
+        });
+        if let Some(c) = contract {
+            if !c.price.is_zero() && c.price != l.price {
+                let dev = (l.price - c.price) / c.price;
+                let how = line
+                    .map(|ol| format!(", priced by {}", ol.rule))
+                    .unwrap_or_default();
+                out.push((
+                    format!("price of {}", l.sku),
+                    format!(
+                        "{} vs contract {} {} ({:+.1}%{how})",
+                        money(l.price),
+                        c.code,
+                        money(c.price),
+                        dev.to_f64().unwrap_or(0.0) * 100.0
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Inject one error (price, quantity or tax) into a draft.
 pub fn inject(d: &mut Draft, rng: &mut Rng) {
     let n = d.lines.len().max(1) as u64;

@@ -19,6 +19,7 @@ pub mod input;
 pub mod key;
 pub mod keymap;
 pub mod lookup;
+pub mod model_worker;
 pub mod print_worker;
 pub mod screen;
 pub mod screens;
@@ -69,6 +70,12 @@ pub trait Backend {
             return Vec::new();
         }
         self.records(&(from..=to).collect::<Vec<_>>())
+    }
+    /// The models' last published suggestions (trained in the background
+    /// by `model_worker`, never on the caller's thread); `None` until the
+    /// first training is done or when this backend runs no models.
+    fn suggestions(&self) -> Option<Arc<model_worker::Suggestions>> {
+        None
     }
 }
 

@@ -32,6 +32,9 @@ pub struct MemBackend {
     /// The log records this backend knows (those it committed, and those
     /// it was made with): what the order inquiry's history reads.
     records: RefCell<BTreeMap<u64, Envelope>>,
+    /// The models' suggestions as published (`train_models`): the
+    /// harness trains when told, where a running depot has its worker.
+    pub models: RefCell<Option<Arc<super::model_worker::Suggestions>>>,
 }
 
 impl MemBackend {
@@ -44,7 +47,17 @@ impl MemBackend {
             log: RefCell::default(),
             history,
             records: RefCell::default(),
+            models: RefCell::default(),
         }
+    }
+
+    /// Train the models on the state as it is now and publish the
+    /// result, as the worker does in the background.
+    pub fn train_models(&self) -> Arc<super::model_worker::Suggestions> {
+        let s = self.state.borrow();
+        let trained = Arc::new(super::model_worker::Suggestions::train(&s, s.seq, self.now));
+        *self.models.borrow_mut() = Some(trained.clone());
+        trained
     }
 
     /// The demo (`demo_state`) with the log records that made it, as a
@@ -88,6 +101,9 @@ impl Backend for MemBackend {
     }
     fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+    fn suggestions(&self) -> Option<Arc<super::model_worker::Suggestions>> {
+        self.models.borrow().clone()
     }
     fn submit(&self, operator: &str, session: &str, req: Request) -> Submitted {
         self.log

@@ -14,6 +14,13 @@
 //! the others with their severity and age, Enter opens the document
 //! where the work is (the order, the customer's cash application), and
 //! they leave the list when that work is done.
+//!
+//! Below them, the models' predictions (issue 23): open orders likely to
+//! ship late (`late risk (predicted)`, p at least
+//! `model_worker::LATE_QUEUE_MIN`), each with its probability and the
+//! factors adding most to it in the detail pane, and the record and age
+//! of the training. A prediction blocks nothing and cannot be approved:
+//! Enter opens the order, where the supervisor acts.
 
 use crate::core::auth::Role;
 use crate::core::exceptions::{
@@ -80,6 +87,104 @@ pub fn target(key: &ClockKey) -> Target {
 pub enum Row {
     Held(u64),
     Clock(Box<ClockException>),
+    /// A model's prediction: blocks nothing, listed after the rest.
+    Predicted(Box<Predicted>),
+}
+
+/// An open order the late-shipment model finds at risk, with its reasons.
+#[derive(Clone, Debug)]
+pub struct Predicted {
+    pub risk: crate::models::late::Risk,
+    pub customer: String,
+    pub entity: String,
+    pub warehouse: String,
+    pub amount: Decimal,
+    pub unit: String,
+    pub requested: NaiveDate,
+}
+
+impl PartialEq for Predicted {
+    fn eq(&self, o: &Self) -> bool {
+        self.risk.order == o.risk.order && self.risk.p_late.to_bits() == o.risk.p_late.to_bits()
+    }
+}
+impl Eq for Predicted {}
+
+impl Predicted {
+    /// "62%".
+    pub fn pct(&self) -> String {
+        format!("{:.0}%", self.risk.p_late * 100.0)
+    }
+    /// The factors, as the model gives them ("carrier ODFL: 1 (+0.85
+    /// log-odds)"), joined.
+    pub fn factors(&self) -> String {
+        self.risk
+            .reasons
+            .iter()
+            .map(|(what, n)| format!("{what}: {n}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The kind a prediction is listed as.
+pub const PREDICTED_LATE: &str = "late risk (predicted)";
+
+/// The open orders of `sugg` at least `LATE_QUEUE_MIN` likely to ship
+/// late, still open and unshipped in `s`, with no computed row of their
+/// own (an order already late is listed as such), riskiest first.
+pub fn predictions(
+    s: &crate::core::State,
+    sugg: &crate::ui::model_worker::Suggestions,
+    clock: &[ClockException],
+    filter: &str,
+) -> Vec<Predicted> {
+    use crate::core::sales::OrderStatus;
+    sugg.late
+        .iter()
+        .filter(|r| r.p_late >= crate::ui::model_worker::LATE_QUEUE_MIN)
+        .filter(|r| {
+            !clock
+                .iter()
+                .any(|c| c.key.order() == Some(r.order.as_str()))
+        })
+        .filter_map(|r| {
+            let o = s.orders.get(r.order.as_str())?;
+            let shipped = o.lines.iter().any(|l| !l.shipped.is_zero());
+            if o.status != OrderStatus::Open || shipped {
+                return None;
+            }
+            Some(Predicted {
+                risk: r.clone(),
+                customer: o.customer.to_string(),
+                entity: o.entity.to_string(),
+                warehouse: o
+                    .lines
+                    .first()
+                    .map(|l| l.warehouse.clone())
+                    .unwrap_or_default()
+                    .to_string(),
+                amount: o.value(),
+                unit: o.currency.to_string(),
+                requested: o.requested,
+            })
+        })
+        .filter(|p| {
+            filter.split_whitespace().all(|w| {
+                let w = w.to_lowercase();
+                [
+                    PREDICTED_LATE.to_string(),
+                    "predicted late risk".to_string(),
+                    format!("order {}", p.risk.order),
+                    p.customer.clone(),
+                    p.entity.clone(),
+                    p.warehouse.clone(),
+                ]
+                .iter()
+                .any(|h| h.to_lowercase().contains(&w))
+            })
+        })
+        .collect()
 }
 
 /// What the pending submission acts on.
@@ -118,7 +223,7 @@ pub struct Exceptions {
     page: usize,
     /// Rows listed, cached by (view seq, minute, filter).
     /// Shared, so a key that only moves the cursor does not copy them.
-    rows: Option<(u64, i64, String, std::rc::Rc<Vec<Row>>)>,
+    rows: Option<RowsCache>,
     notice: Option<Notice>,
     /// The exception the pending submission acts on.
     acting: Option<Acting>,
@@ -126,6 +231,19 @@ pub struct Exceptions {
     /// late shipments, unapplied cash past its days), snoozed ones
     /// included, computed once per commit and minute: (seq, minute, rows).
     clock: Option<(u64, i64, Vec<ClockException>)>,
+}
+
+/// Which training the rows' predictions came from (record, time).
+type ModelKey = Option<(u64, i64)>;
+
+/// The rows listed and what they were listed for: (view seq, minute,
+/// filter, the models' training).
+type RowsCache = (u64, i64, String, ModelKey, std::rc::Rc<Vec<Row>>);
+
+fn model_key(ctx: &Ctx) -> ModelKey {
+    ctx.backend
+        .suggestions()
+        .map(|s| (s.seq, s.trained_at.timestamp_millis()))
 }
 
 impl Default for Exceptions {
@@ -274,14 +392,22 @@ impl Exceptions {
     fn rows(&mut self, ctx: &Ctx) -> std::rc::Rc<Vec<Row>> {
         let f = self.filter.trimmed().to_string();
         let minute = ctx.now.timestamp() / 60;
-        let fresh = matches!(&self.rows, Some((seq, m, q, _)) if *seq == ctx.view.seq && *m == minute && *q == f);
+        let mk = model_key(ctx);
+        let fresh = matches!(&self.rows, Some((seq, m, q, k, _)) if *seq == ctx.view.seq && *m == minute && *q == f && *k == mk);
         if !fresh {
             let held = queue(ctx.state(), &f, ctx.now, ctx.today());
             let clock = self.clock(ctx).to_vec();
-            let rows = merged(ctx.state(), held, &clock, &f, ctx.now, ctx.today());
-            self.rows = Some((ctx.view.seq, minute, f, std::rc::Rc::new(rows)));
+            let mut rows = merged(ctx.state(), held, &clock, &f, ctx.now, ctx.today());
+            if let Some(sugg) = ctx.backend.suggestions() {
+                rows.extend(
+                    predictions(ctx.state(), &sugg, &clock, &f)
+                        .into_iter()
+                        .map(|p| Row::Predicted(Box::new(p))),
+                );
+            }
+            self.rows = Some((ctx.view.seq, minute, f, mk, std::rc::Rc::new(rows)));
         }
-        self.rows.as_ref().map(|r| r.3.clone()).unwrap_or_default()
+        self.rows.as_ref().map(|r| r.4.clone()).unwrap_or_default()
     }
 
     fn current_row(&mut self, ctx: &Ctx) -> Option<Row> {
@@ -304,6 +430,10 @@ impl Exceptions {
                     "{} is computed on the clock: {done} (Enter opens it)",
                     r.key
                 )));
+                None
+            }
+            Row::Predicted(p) => {
+                self.notice = Some(Notice::info(predicted_note(&p)));
                 None
             }
         }
@@ -389,6 +519,14 @@ impl Exceptions {
             }
         }
     }
+}
+
+/// What a prediction is, to a key that acts on holds.
+fn predicted_note(p: &Predicted) -> String {
+    format!(
+        "order {} is a prediction, not a hold: Enter opens the order",
+        p.risk.order
+    )
 }
 
 /// The owner a reassign prompt names: a role, or @OPERATOR.
@@ -481,6 +619,9 @@ impl Screen for Exceptions {
                             super::cash_application::CashApplication::for_customer(ctx, &c),
                         )),
                     },
+                    Some(Row::Predicted(p)) => Flow::Push(Box::new(
+                        super::order_inquiry::OrderInquiry::for_order(&p.risk.order),
+                    )),
                     None => Flow::Stay,
                 }
             }
@@ -497,6 +638,10 @@ impl Screen for Exceptions {
                 ),
             ) => {
                 let on = match self.current_row(ctx) {
+                    Some(Row::Predicted(p)) => {
+                        self.notice = Some(Notice::info(predicted_note(&p)));
+                        None
+                    }
                     Some(Row::Clock(r)) if a == Action::Reject => {
                         self.notice = Some(Notice::info(format!(
                             "{} is computed on the clock: it cannot be rejected; it clears when the work is done",
@@ -556,7 +701,7 @@ impl Screen for Exceptions {
                 let on = match self.current_row(ctx) {
                     Some(Row::Held(id)) => Acting::Held(id),
                     Some(Row::Clock(r)) => Acting::Clock(r.key.clone()),
-                    None => {
+                    Some(Row::Predicted(_)) | None => {
                         self.focus = Focus::List;
                         return Flow::Stay;
                     }
@@ -669,6 +814,16 @@ impl Screen for Exceptions {
                 theme.error(),
             ));
         }
+        let predicted = rows
+            .iter()
+            .filter(|r| matches!(r, Row::Predicted(_)))
+            .count();
+        if predicted > 0 {
+            spans.push(Span::styled(
+                format!("  | predicted late {predicted}"),
+                theme.dim(),
+            ));
+        }
         let filter = Line::from(vec![
             Span::styled("filter ", theme.label()),
             self.filter.span(
@@ -705,6 +860,8 @@ impl Screen for Exceptions {
             Severity::Medium => "· ",
             Severity::Low => "  ",
         };
+        // A prediction is marked as one: "?" where a hold has its severity.
+        let predicted_mark = "? ";
         // A finding of a master record has no amount: left blank.
         let money = |amount: Decimal, unit: &str| {
             if amount.is_zero() && unit.is_empty() {
@@ -719,6 +876,33 @@ impl Screen for Exceptions {
                 // (severity, id, kind, document, entity, warehouse, owner,
                 // amount, age, party)
                 let cols = match row {
+                    Row::Predicted(p) => {
+                        let text = if wide {
+                            format!(
+                                "{predicted_mark}{:>4} {:<7} {:<24} {:<6} {:<5} {:<12} {:>18} {:>4}  {}",
+                                "-",
+                                "late?",
+                                fit(&format!("order {}", p.risk.order), 24),
+                                p.entity,
+                                p.warehouse,
+                                "predicted",
+                                fit(&money(p.amount, &p.unit), 18),
+                                p.pct(),
+                                p.customer,
+                            )
+                        } else {
+                            format!(
+                                "{predicted_mark}{:>3} {:<6} {:<22} {:>16} {:>4} {}",
+                                "-",
+                                "late?",
+                                fit(&format!("order {}", p.risk.order), 22),
+                                fit(&money(p.amount, &p.unit), 16),
+                                p.pct(),
+                                "predicted",
+                            )
+                        };
+                        return Some(ListItem::new(Line::from(Span::styled(text, theme.dim()))));
+                    }
                     Row::Held(id) => {
                         let x = s.exceptions.get(id)?;
                         (
@@ -815,9 +999,32 @@ impl Screen for Exceptions {
                 )));
             }
         }
+        if let Some(Row::Predicted(p)) = selected {
+            let w = detail.width as usize;
+            lines.push(Line::from(fit(
+                &format!(
+                    "predicted: {} for {} ships after {}, p(late) {}",
+                    p.risk.order,
+                    p.customer,
+                    p.requested,
+                    p.pct()
+                ),
+                w,
+            )));
+            lines.push(Line::from(format!("because {}", p.factors())));
+            let trained = ctx
+                .backend
+                .suggestions()
+                .map(|m| m.short(ctx.view.seq, ctx.now))
+                .unwrap_or_default();
+            lines.push(Line::from(Span::styled(
+                fit(&format!("not a hold: Enter opens the order ({trained})"), w),
+                theme.dim(),
+            )));
+        }
         if let Some(x) = selected.and_then(|r| match r {
             Row::Held(id) => s.exceptions.get(id),
-            Row::Clock(_) => None,
+            Row::Clock(_) | Row::Predicted(_) => None,
         }) {
             lines.push(Line::from(fit(&x.summary, detail.width as usize)));
             lines.push(Line::from(Span::styled(

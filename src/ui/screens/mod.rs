@@ -4,10 +4,12 @@
 pub mod audit;
 pub mod bank_rec;
 pub mod cash_application;
+pub mod collections;
 pub mod counter_sale;
 pub mod customer_lookup;
 pub mod exceptions;
 pub mod finance_views;
+pub mod invoicing;
 pub mod item_lookup;
 pub mod kpi_dashboard;
 pub mod master_data;
@@ -61,6 +63,8 @@ pub const NAMES: &[&str] = &[
     "bank_rec",
     "master_data",
     "kpi_dashboard",
+    "collections",
+    "invoicing",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -160,6 +164,20 @@ pub const MENU: &[Entry] = &[
         label: "Cash application",
         permissions: &[Permission::TakePayment],
         open: Some(|ctx| Box::new(cash_application::CashApplication::new(ctx))),
+    },
+    Entry {
+        label: "Invoicing",
+        // Shipments invoiced one by one, each draft checked for
+        // discrepancies before it posts (issue 23).
+        permissions: &[Permission::Invoice],
+        open: Some(|_| Box::new(invoicing::Invoicing::new())),
+    },
+    Entry {
+        label: "Collections",
+        // The AR clerk's worklist: receivables ranked by exposure x
+        // p(late), each with its reasons (issue 23).
+        permissions: &[Permission::ManageCredit],
+        open: Some(|_| Box::new(collections::Collections::new())),
     },
     Entry {
         label: "Supplier invoices",

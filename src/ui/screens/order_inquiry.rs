@@ -335,6 +335,11 @@ impl Screen for OrderInquiry {
                         journal_lines(s, &life, h, theme)
                     } else {
                         let mut out = life_lines(s, &life, theme, rest.width >= 100);
+                        // The late-shipment model's prediction, with its
+                        // factors, under the status (issue 23).
+                        for (i, line) in risk_lines(ctx, &number).into_iter().enumerate() {
+                            out.insert((3 + i).min(out.len()), line);
+                        }
                         out.extend(history_lines(h, theme));
                         out
                     }
@@ -466,6 +471,45 @@ fn base_status(o: &crate::core::sales::SalesOrder) -> String {
         OrderStatus::Open if shipped > 0 => "part shipped".into(),
         OrderStatus::Open => "open".into(),
     }
+}
+
+/// The order's predicted late-shipment risk and its factors (two lines
+/// that fit 80 columns), when the models' last training found it open
+/// and unshipped.
+fn risk_lines(ctx: &Ctx, number: &str) -> Vec<Line<'static>> {
+    let Some(sugg) = ctx.backend.suggestions() else {
+        return Vec::new();
+    };
+    let Some(r) = sugg.late_for(number) else {
+        return Vec::new();
+    };
+    let open = ctx.state().orders.get(number).is_some_and(|o| {
+        o.status == OrderStatus::Open && o.lines.iter().all(|l| l.shipped.is_zero())
+    });
+    if !open {
+        return Vec::new();
+    }
+    let factors = r
+        .reasons
+        .iter()
+        .map(|(what, n)| format!("{what} {}", n.replace(" log-odds)", ")")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let style = if r.p_late >= crate::ui::model_worker::LATE_QUEUE_MIN {
+        ctx.theme.error()
+    } else {
+        ctx.theme.dim()
+    };
+    vec![
+        Line::from(Span::styled(
+            format!(
+                "late risk (predicted) {:.0}%, adding most to its log-odds:",
+                r.p_late * 100.0
+            ),
+            style,
+        )),
+        Line::from(Span::styled(format!("  {factors}"), style)),
+    ]
 }
 
 /// One order's life; `wide` from 100 columns (the line table takes every

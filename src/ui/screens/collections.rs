@@ -1,0 +1,332 @@
+//! Collections worklist (AR clerk, issue 23): the open receivables most
+//! worth chasing first, ranked by exposure x the probability that the
+//! customer pays late (`models::collections`, trained in the background
+//! by the models' worker), each with its reasons: the customer's late
+//! record, p(late), the exposure and the due day. The clerk acts: Enter
+//! opens the customer's cash application (apply what came in, settle a
+//! short pay), ctrl-p prints the customer's statement as a reminder
+//! (audited like every print). A receivable paid since the ranking
+//! leaves the list at once; the ranking itself is redone by the worker.
+
+use crate::models::collections::Suggestion;
+use crate::query::format_amount;
+
+/// An amount with cents, thousands separated.
+fn money(d: rust_decimal::Decimal) -> String {
+    format_amount(d, 2)
+}
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
+use crate::ui::widgets::{fit, moved, TextField};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// Most receivables listed.
+const LIST_MAX: usize = 200;
+
+/// A receivable to chase, as listed now.
+#[derive(Clone, Debug)]
+pub struct Chase {
+    pub rank: usize,
+    pub suggestion: Suggestion,
+    pub name: String,
+    /// Still open now (base currency), and the currency.
+    pub open: Decimal,
+    pub currency: String,
+    pub due: chrono::NaiveDate,
+}
+
+/// The ranked receivables still open in `s`, the filter's words matching
+/// the invoice, customer code or name.
+pub fn worklist(
+    s: &crate::core::State,
+    sugg: &crate::ui::model_worker::Suggestions,
+    filter: &str,
+) -> Vec<Chase> {
+    let words: Vec<String> = filter
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect();
+    sugg.collections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| {
+            let inv = s.invoices.get(x.invoice.as_str())?;
+            if inv.base_open <= Decimal::ZERO {
+                return None;
+            }
+            let name = s
+                .customers
+                .get(x.customer.as_str())
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            let hay = format!("{} {} {}", x.invoice, x.customer, name).to_lowercase();
+            if !words.iter().all(|w| hay.contains(w)) {
+                return None;
+            }
+            Some(Chase {
+                rank: i + 1,
+                suggestion: x.clone(),
+                name,
+                open: inv.base_open,
+                currency: s
+                    .entities
+                    .get(&inv.entity)
+                    .map(|e| e.base_currency.to_string())
+                    .unwrap_or_default(),
+                due: inv.due,
+            })
+        })
+        .take(LIST_MAX)
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Filter,
+}
+
+pub struct Collections {
+    pub focus: Focus,
+    pub filter: TextField,
+    pub selected: usize,
+    page: usize,
+    notice: Option<Notice>,
+}
+
+impl Default for Collections {
+    fn default() -> Self {
+        Collections::new()
+    }
+}
+
+impl Collections {
+    pub fn new() -> Collections {
+        Collections {
+            focus: Focus::List,
+            filter: TextField::default(),
+            selected: 0,
+            page: 10,
+            notice: None,
+        }
+    }
+
+    fn rows(&self, ctx: &Ctx) -> Vec<Chase> {
+        match ctx.backend.suggestions() {
+            Some(sugg) => worklist(ctx.state(), &sugg, self.filter.trimmed()),
+            None => Vec::new(),
+        }
+    }
+}
+
+impl Screen for Collections {
+    fn name(&self) -> &'static str {
+        "collections"
+    }
+    fn title(&self) -> String {
+        "collections".into()
+    }
+    fn context(&self) -> Context {
+        match self.focus {
+            Focus::List => Context::List,
+            Focus::Filter => Context::Input,
+        }
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.focus {
+            Focus::List => vec![
+                (Action::Open, "cash application"),
+                (Action::Print, "statement (reminder)"),
+                (Action::Search, "filter"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
+            Focus::Filter => vec![
+                (Action::Submit, "apply the filter"),
+                (Action::Cancel, "clear the filter"),
+                (Action::Help, "keys"),
+            ],
+        }
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        let rows = self.rows(ctx);
+        let current = rows.get(self.selected.min(rows.len().saturating_sub(1)));
+        match (self.focus, input) {
+            (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::List, Input::Action(Action::Open | Action::Submit)) => match current {
+                Some(c) => Flow::Push(Box::new(
+                    super::cash_application::CashApplication::for_customer(
+                        ctx,
+                        &c.suggestion.customer,
+                    ),
+                )),
+                None => Flow::Stay,
+            },
+            (Focus::List, Input::Action(Action::Print)) => match current {
+                Some(c) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::Statement,
+                    &c.suggestion.customer,
+                    ctx.today(),
+                )]),
+                None => Flow::Stay,
+            },
+            (Focus::List, Input::Action(Action::Search)) => {
+                self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (Focus::List, Input::Action(a)) => {
+                self.selected = moved(self.selected, rows.len(), a, self.page);
+                Flow::Stay
+            }
+            (Focus::List, Input::Char(c)) => {
+                self.focus = Focus::Filter;
+                self.filter = TextField::new(&c.to_string());
+                self.selected = 0;
+                Flow::Stay
+            }
+            (Focus::Filter, Input::Action(Action::Submit)) => {
+                self.focus = Focus::List;
+                Flow::Stay
+            }
+            (Focus::Filter, Input::Action(Action::Cancel)) => {
+                self.filter.take();
+                self.selected = 0;
+                self.focus = Focus::List;
+                Flow::Stay
+            }
+            (Focus::Filter, other) => {
+                if self.filter.edit(other) {
+                    self.selected = 0;
+                }
+                Flow::Stay
+            }
+        }
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let sugg = ctx.backend.suggestions();
+        let rows = self.rows(ctx);
+        let [head, list, detail] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Min(3),
+            Constraint::Length(4),
+        ])
+        .areas(area);
+        let w = area.width as usize;
+        let said = match &sugg {
+            None => "the models are training: the worklist shows once they are done".to_string(),
+            Some(m) => {
+                let total: Decimal = rows.iter().map(|r| r.open).sum();
+                let _ = m;
+                format!(
+                    "{} receivables, {} open, ranked by exposure x p(late)",
+                    rows.len(),
+                    money(total),
+                )
+            }
+        };
+        let columns = format!(
+            "   {:>3} {:<10} {:<8} {:<10} {:>13} {:>7} {:>10}",
+            "#", "invoice", "customer", "due", "open", "p(late)", "score"
+        );
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(Span::styled(fit(&said, w), theme.label())),
+                Line::from(vec![
+                    Span::styled("filter ", theme.label()),
+                    self.filter.span(
+                        self.focus == Focus::Filter,
+                        w.saturating_sub(8).min(24),
+                        theme,
+                    ),
+                    Span::styled(
+                        sugg.as_ref()
+                            .map(|m| format!("  trained on {}", m.short(ctx.view.seq, ctx.now)))
+                            .unwrap_or_default(),
+                        theme.dim(),
+                    ),
+                ]),
+                Line::from(Span::styled(fit(&columns, w), theme.dim())),
+            ]),
+            head,
+        );
+        self.page = list.height.saturating_sub(2).max(1) as usize;
+        let items: Vec<ListItem> = rows
+            .iter()
+            .map(|r| {
+                ListItem::new(Line::from(fit(
+                    &format!(
+                        "{:>3} {:<10} {:<8} {:<10} {:>13} {:>7} {:>10}",
+                        r.rank,
+                        fit(&r.suggestion.invoice, 10),
+                        fit(&r.suggestion.customer, 8),
+                        r.due.to_string(),
+                        money(r.open),
+                        format!("{:.0}%", r.suggestion.p_late * 100.0),
+                        format!("{:.2}", r.suggestion.score),
+                    ),
+                    w,
+                )))
+            })
+            .collect();
+        let empty = items.is_empty();
+        let mut st = ListState::default().with_selected(if empty {
+            None
+        } else {
+            Some(self.selected.min(rows.len() - 1))
+        });
+        let title = if empty {
+            " nothing to chase ".to_string()
+        } else {
+            " most worth chasing first ".to_string()
+        };
+        f.render_stateful_widget(
+            List::new(items)
+                .block(Block::bordered().title(title))
+                .highlight_style(theme.selected())
+                .highlight_symbol("> "),
+            list,
+            &mut st,
+        );
+        let mut lines = Vec::new();
+        if let Some(r) = st.selected().and_then(|i| rows.get(i)) {
+            let days = (ctx.today() - r.due).num_days();
+            let when = if days > 0 {
+                format!("{days} days past due")
+            } else {
+                format!("due in {} days", -days)
+            };
+            lines.push(Line::from(fit(
+                &format!(
+                    "{} of {} {}: {} {} open, {when}",
+                    r.suggestion.invoice,
+                    r.suggestion.customer,
+                    r.name,
+                    money(r.open),
+                    r.currency
+                ),
+                w,
+            )));
+            let because = r
+                .suggestion
+                .reasons
+                .iter()
+                .map(|(what, n)| format!("{what} {n}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            lines.push(Line::from(format!("because {because}")));
+            lines.push(Line::from(Span::styled(
+                "Enter opens the customer's cash application; ctrl-p prints their statement",
+                theme.dim(),
+            )));
+        }
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail);
+    }
+}

@@ -1,0 +1,328 @@
+//! Issue 23 on the screens: the models' worker trains in the background
+//! and publishes with the record it trained on; every suggestion a screen
+//! shows carries its reasons (snapshots), and a person acts on it through
+//! the screen where the work is.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use depot::engine::View;
+use depot::history::{generate, HistorySpec};
+use depot::ui::model_worker::{ModelWorker, Policy};
+use depot::ui::testing::{Driver, MemBackend};
+use std::sync::{Arc, Mutex, OnceLock};
+
+fn end() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date")
+}
+
+/// Two months of seeded history (built once per test binary).
+fn history() -> depot::core::State {
+    static H: OnceLock<depot::core::State> = OnceLock::new();
+    H.get_or_init(|| {
+        generate(HistorySpec::new(2, 5, end()))
+            .expect("history")
+            .state
+    })
+    .clone()
+}
+
+fn at(min: i64) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&end().and_hms_opt(16, 0, 0).expect("a time"))
+        + chrono::Duration::minutes(min)
+}
+
+/// Wait until `ok` holds: a liveness bound for a hung worker (2,400
+/// looks 25 ms apart), not a speed check.
+fn wait_for(what: &str, ok: impl Fn() -> bool) {
+    for _ in 0..2400 {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("never saw {what}");
+}
+
+#[test]
+fn the_worker_publishes_for_a_state_and_says_how_stale_it_is() {
+    let state = history();
+    let seq0 = state.seq;
+    let view = Arc::new(Mutex::new(View {
+        seq: seq0,
+        state: Arc::new(state),
+    }));
+    let clock = Arc::new(Mutex::new(at(0)));
+    let (v, c) = (view.clone(), clock.clone());
+    let worker = ModelWorker::start(
+        move || v.lock().expect("view").clone(),
+        move || *c.lock().expect("clock"),
+        Policy {
+            records: 5,
+            minutes: 10,
+            look_ms: 600_000,
+        },
+    )
+    .expect("the worker starts");
+    wait_for("a first training", || worker.looks() >= 1);
+    let first = worker.latest().expect("published");
+    assert_eq!(first.seq, seq0);
+    assert_eq!(first.trained_at, at(0));
+    assert!(!first.late.is_empty(), "no order at risk");
+    assert!(!first.collections.is_empty(), "nothing to chase");
+    assert!(first.late.iter().all(|r| !r.reasons.is_empty()));
+    assert!(first.collections.iter().all(|r| !r.reasons.is_empty()));
+    assert_eq!(first.stale(seq0, at(0)), None);
+
+    // Two records on, three minutes later: not worth training again.
+    view.lock().expect("view").seq = seq0 + 2;
+    *clock.lock().expect("clock") = at(3);
+    let looked = worker.looks();
+    worker.nudge();
+    wait_for("a look after the nudge", || worker.looks() > looked);
+    let same = worker.latest().expect("published");
+    assert_eq!(same.seq, seq0);
+    assert_eq!(
+        same.stale(seq0 + 2, at(3)).as_deref(),
+        Some(format!("trained on record {seq0}, 2 records and 3 min ago").as_str())
+    );
+
+    // Ten minutes after the training, any change is enough.
+    *clock.lock().expect("clock") = at(10);
+    worker.nudge();
+    wait_for("a training on the newer record", || {
+        worker.latest().is_some_and(|s| s.seq == seq0 + 2)
+    });
+    assert_eq!(worker.latest().expect("published").trained_at, at(10));
+
+    // Five records on: trained again at once.
+    view.lock().expect("view").seq = seq0 + 7;
+    *clock.lock().expect("clock") = at(11);
+    worker.nudge();
+    wait_for("a training five records on", || {
+        worker.latest().is_some_and(|s| s.seq == seq0 + 7)
+    });
+}
+
+#[test]
+fn a_backend_without_models_shows_no_suggestion_and_says_so() {
+    let b = MemBackend::new(history(), at(0));
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue")
+        .expect("supervisors see the queue");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("predicted"), "{s}");
+}
+
+/// The history with its models trained, as the worker would publish them.
+fn trained() -> MemBackend {
+    let b = MemBackend::new(history(), at(0));
+    b.train_models();
+    b
+}
+
+#[test]
+fn the_queue_lists_orders_likely_to_ship_late_with_their_reasons() {
+    let b = trained();
+    let sugg = b.models.borrow().clone().expect("trained");
+    let top = sugg
+        .late
+        .first()
+        .expect("an open order with a risk")
+        .clone();
+    assert!(
+        top.p_late >= depot::ui::model_worker::LATE_QUEUE_MIN,
+        "the riskiest open order is at {:.2}",
+        top.p_late
+    );
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue")
+        .expect("supervisors see the queue");
+    let s = d.screen(132, 43);
+    assert!(s.contains("predicted late"), "{s}");
+    // Filter to the predictions, the riskiest first and selected.
+    d.typed("predicted").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("order {}", top.order)), "{s}");
+    assert!(s.contains("because"), "{s}");
+    assert!(s.contains("log-odds"), "{s}");
+    assert!(s.contains(&top.reasons[0].0), "{s}");
+    insta::assert_snapshot!("exceptions_predicted_80x24", s);
+    // It blocks nothing: approving says so and changes nothing.
+    let before = b.state.borrow().seq;
+    d.press("f2");
+    let s = d.screen(80, 24);
+    assert!(s.contains("is a prediction, not a hold"), "{s}");
+    assert_eq!(b.state.borrow().seq, before);
+    assert!(b.log.borrow().is_empty());
+    // Enter opens the order, where the work is.
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("order inquiry"), "{s}");
+    assert!(s.contains(&top.order), "{s}");
+}
+
+#[test]
+fn the_collections_worklist_ranks_receivables_with_their_reasons() {
+    let b = trained();
+    let sugg = b.models.borrow().clone().expect("trained");
+    let first = sugg
+        .collections
+        .iter()
+        .find(|c| {
+            b.state
+                .borrow()
+                .invoices
+                .get(c.invoice.as_str())
+                .is_some_and(|i| !i.base_open.is_zero())
+        })
+        .expect("a receivable to chase")
+        .clone();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Collections")
+        .expect("the AR clerk sees collections");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&first.invoice), "{s}");
+    assert!(s.contains("because paid late"), "{s}");
+    assert!(s.contains("p(late)"), "{s}");
+    insta::assert_snapshot!("collections_80x24", s);
+    // Enter opens the customer's cash application.
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("cash application"), "{s}");
+    assert!(s.contains(&first.customer), "{s}");
+}
+
+/// Ship open order `number` in full as the history does (release, pick,
+/// pack, ship), not invoiced; its shipment's number.
+fn ship(b: &MemBackend, number: &str) -> String {
+    use depot::core::CommandBody;
+    b.exec(
+        "GEN",
+        CommandBody::ReleaseOrder {
+            number: number.into(),
+        },
+    )
+    .expect("released");
+    let list = {
+        let s = b.state.borrow();
+        s.picks
+            .values()
+            .find(|p| p.order == number)
+            .expect("a pick list")
+            .clone()
+    };
+    let mut contents = Vec::new();
+    let mut kg = rust_decimal::Decimal::ZERO;
+    for l in &list.lines {
+        b.exec("GEN", CommandBody::pick_in_full(&list.number, l))
+            .expect("picked");
+        contents.push(depot::core::pack::CartonInput {
+            item: l.sku.to_string(),
+            qty: Some(l.qty),
+        });
+        kg += l.qty * b.state.borrow().items[&l.sku].weight_kg;
+    }
+    b.exec(
+        "GEN",
+        CommandBody::PackCarton {
+            list: list.number.clone(),
+            contents,
+            weight: kg.round_dp(3),
+            tare: rust_decimal::Decimal::ZERO,
+        },
+    )
+    .expect("packed");
+    let carrier = b.state.borrow().orders[number].carrier.clone();
+    let service = b.state.borrow().orders[number].service.clone();
+    b.exec(
+        "GEN",
+        CommandBody::ShipPick {
+            list: list.number.clone(),
+            carrier: carrier.unwrap_or_else(|| "UPS".into()),
+            service: service.unwrap_or_else(|| "GROUND".into()),
+            tracking: String::new(),
+            freight: rust_decimal::Decimal::new(950, 2),
+        },
+    )
+    .expect("shipped");
+    let s = b.state.borrow();
+    s.shipments
+        .values()
+        .find(|x| x.order == number)
+        .expect("a shipment")
+        .number
+        .to_string()
+}
+
+#[test]
+fn an_invoice_is_checked_before_it_posts_and_posts_only_when_confirmed() {
+    let b = trained();
+    // An open order with every line reserved, and a contract for its
+    // first item entered after it was placed, 10% under its price.
+    let (order, customer, sku, price, currency) = {
+        let s = b.state.borrow();
+        let o = s
+            .orders
+            .values()
+            .rev()
+            .find(|o| {
+                o.status == depot::core::sales::OrderStatus::Open
+                    && o.lines
+                        .iter()
+                        .all(|l| l.reserved == l.qty && l.shipped.is_zero())
+            })
+            .expect("an open order reserved in full");
+        let l = &o.lines[0];
+        (
+            o.number.clone(),
+            o.customer.clone(),
+            l.sku.clone(),
+            l.price,
+            o.currency.to_string(),
+        )
+    };
+    let contract = (price * rust_decimal::Decimal::new(9, 1)).round_dp(2);
+    let body: depot::core::CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "create_contract_price", "code": "K-TEST", "customer": customer,
+        "sku": sku, "currency": currency, "price": contract.to_string(),
+        "valid_from": "2026-06-01", "valid_to": "2026-12-31"}))
+    .expect("a contract command");
+    b.exec("GEN", body).expect("contract entered");
+    let shipment = ship(&b, &order);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Invoicing").expect("the AR clerk invoices");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&shipment), "{s}");
+    // Select it (oldest first) and draft it.
+    let at = depot::ui::screens::invoicing::waiting(&b.state.borrow())
+        .iter()
+        .position(|w| w.shipment == shipment)
+        .expect("listed");
+    for _ in 0..at {
+        d.press("down");
+    }
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("not posted"), "{s}");
+    assert!(s.contains(&format!("price of {sku}")), "{s}");
+    assert!(s.contains("vs contract K-TEST"), "{s}");
+    insta::assert_snapshot!("invoicing_preview_80x24", s);
+    // Nothing was posted by the draft.
+    assert!(b.state.borrow().shipments[shipment.as_str()]
+        .invoice
+        .is_none());
+    assert!(b.log.borrow().is_empty());
+    // F10 asks; no keeps it unposted; yes posts it.
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Post the invoice"), "{s}");
+    d.press("n");
+    assert!(b.state.borrow().shipments[shipment.as_str()]
+        .invoice
+        .is_none());
+    d.press("f10").press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains("posted"), "{s}");
+    assert!(b.state.borrow().shipments[shipment.as_str()]
+        .invoice
+        .is_some());
+}
