@@ -1214,9 +1214,15 @@ fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result
     let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN);
     let done = import_bytes(&engine, kind, bytes, &file.display().to_string(), operator);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    import_outcome(done, "")
+}
+
+/// What an import says when it is done: its summary after `prefix`, or
+/// the refusal with the refusal's exit code.
+fn import_outcome(done: Result<String>, prefix: &str) -> Result<ExitCode> {
     match done {
         Ok(msg) => {
-            crate::say!("{msg}");
+            crate::say!("{prefix}{msg}");
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => match e.downcast_ref::<Refused>() {
@@ -1285,19 +1291,10 @@ fn import_classified(
     let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN);
     let done = import_bytes(&engine, &c.kind, bytes, &source, operator);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    match done {
-        Ok(msg) => {
-            crate::say!("classified as {} ({:.2}); {msg}", c.kind, c.confidence);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => match e.downcast_ref::<Refused>() {
-            Some(r) => {
-                eprintln!("depot: {}", r.message);
-                Ok(ExitCode::from(r.code))
-            }
-            None => Err(e),
-        },
-    }
+    import_outcome(
+        done,
+        &format!("classified as {} ({:.2}); ", c.kind, c.confidence),
+    )
 }
 
 /// A file's bytes, or stdin's for `-`.
