@@ -222,12 +222,12 @@ impl Screen for Collections {
         let w = area.width as usize;
         let said = match &sugg {
             None => "the models are training: the worklist shows once they are done".to_string(),
-            Some(m) => {
+            Some(_) => {
                 let total: Decimal = rows.iter().map(|r| r.open).sum();
-                let _ = m;
                 format!(
-                    "{} receivables, {} open, ranked by exposure x p(late)",
+                    "{} receivable{}, {} open, ranked by exposure x p(late)",
                     rows.len(),
+                    if rows.len() == 1 { "" } else { "s" },
                     money(total),
                 )
             }
@@ -298,10 +298,11 @@ impl Screen for Collections {
         let mut lines = Vec::new();
         if let Some(r) = st.selected().and_then(|i| rows.get(i)) {
             let days = (ctx.today() - r.due).num_days();
+            let plural = if days.abs() == 1 { "" } else { "s" };
             let when = if days > 0 {
-                format!("{days} days past due")
+                format!("{days} day{plural} past due")
             } else {
-                format!("due in {} days", -days)
+                format!("due in {} day{plural}", -days)
             };
             lines.push(Line::from(fit(
                 &format!(
