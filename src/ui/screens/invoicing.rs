@@ -378,8 +378,9 @@ impl Screen for Invoicing {
                 Line::from(Span::styled(
                     fit(
                         &format!(
-                            "{} shipments not invoiced; Enter drafts one and checks it before it posts",
-                            rows.len()
+                            "{} shipment{} not invoiced; Enter drafts one and checks it before it posts",
+                            rows.len(),
+                            if rows.len() == 1 { "" } else { "s" }
                         ),
                         w,
                     ),
