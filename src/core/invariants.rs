@@ -9,7 +9,7 @@
 use super::apply::{apply, journals};
 use super::event::{Envelope, Event};
 use super::master::{AccountKind, Control, PeriodStatus, PostingKey};
-use super::state::{Map, Set, State};
+use super::state::{Map, SmallSet, State};
 use super::types::Code;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
@@ -1269,10 +1269,10 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         }
     }
     let idx = &state.index;
-    let member = |m: &Map<Code, Set<Code>>, owner: &str, doc: &str| {
+    let member = |m: &Map<Code, SmallSet<Code>>, owner: &str, doc: &str| {
         m.get(owner).is_some_and(|set| set.contains(doc))
     };
-    let size = |m: &Map<Code, Set<Code>>| -> usize {
+    let size = |m: &Map<Code, SmallSet<Code>>| -> usize {
         m.values()
             .map(|s| {
                 if s.is_empty() {

@@ -34,6 +34,7 @@ pub mod returns;
 pub mod sales;
 pub mod scan;
 pub mod signin;
+pub mod smallset;
 pub mod state;
 pub mod transfer;
 pub mod types;

@@ -278,7 +278,7 @@ pub fn fx_rate(state: &State, from: &Currency, to: &Currency, date: NaiveDate) -
 /// confirmed orders (the credit exposure before a new order).
 pub fn exposure(state: &State, customer: &Customer) -> Decimal {
     let ar = state.customer_balance(&customer.code);
-    let docs = |m: &super::state::Map<Code, super::state::Set<Code>>| {
+    let docs = |m: &super::state::Map<Code, super::state::SmallSet<Code>>| {
         m.get(&customer.code).cloned().unwrap_or_default()
     };
     let orders: Decimal = docs(&state.index.open_orders)

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 /// same bytes), so stores written before read unchanged.
 pub type Map<K, V> = imbl::OrdMap<K, V>;
 pub type Set<T> = imbl::OrdSet<T>;
+pub use super::smallset::SmallSet;
 
 /// Where a quantity of stock sits: warehouse, bin, item and lot.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -457,13 +458,13 @@ pub struct Indexes {
     /// they are recorded).
     pub receipts_by_invoice: Map<Code, Vec<Code>>,
     /// Confirmed orders with something left to ship, per customer.
-    pub open_orders: Map<Code, Set<Code>>,
+    pub open_orders: Map<Code, SmallSet<Code>>,
     /// Shipments not yet invoiced, per customer.
-    pub uninvoiced: Map<Code, Set<Code>>,
+    pub uninvoiced: Map<Code, SmallSet<Code>>,
     /// Invoices with an open amount, per customer.
-    pub open_invoices: Map<Code, Set<Code>>,
+    pub open_invoices: Map<Code, SmallSet<Code>>,
     /// The bins holding an item in a warehouse: (warehouse, sku) -> keys.
-    pub item_bins: Map<(Code, Code), Set<BinKey>>,
+    pub item_bins: Map<(Code, Code), SmallSet<BinKey>>,
     /// Approved purchase orders not closed: their open lines are the
     /// scheduled receipts ATP and promises count on.
     pub open_pos: Set<Code>,
@@ -476,11 +477,11 @@ pub struct Indexes {
     pub supplier_refs: Set<(Code, String)>,
     /// Posted supplier invoices with an open amount, per supplier: what
     /// AP aging and revaluation read.
-    pub open_supplier_invoices: Map<Code, Set<Code>>,
+    pub open_supplier_invoices: Map<Code, SmallSet<Code>>,
     /// Bank statement lines not yet matched.
     pub unmatched_bank_lines: Set<Code>,
     /// Book items not yet cleared by a statement line, per entity.
-    pub uncleared_book_items: Map<Code, Set<Code>>,
+    pub uncleared_book_items: Map<Code, SmallSet<Code>>,
 }
 
 impl Indexes {
@@ -499,12 +500,12 @@ impl Indexes {
         }
     }
 
-    pub fn add(map: &mut Map<Code, Set<Code>>, owner: &str, doc: &str) {
+    pub fn add(map: &mut Map<Code, SmallSet<Code>>, owner: &str, doc: &str) {
         map.entry(owner.to_string().into())
             .or_default()
             .insert(doc.to_string().into());
     }
-    pub fn remove(map: &mut Map<Code, Set<Code>>, owner: &str, doc: &str) {
+    pub fn remove(map: &mut Map<Code, SmallSet<Code>>, owner: &str, doc: &str) {
         if let Some(set) = map.get_mut(owner) {
             set.remove(doc);
             if set.is_empty() {
