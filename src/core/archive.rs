@@ -511,6 +511,11 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
         state.order_policies.remove(n);
         state.index.picks_by_order.remove(n);
         state.index.shipments_by_order.remove(n);
+        // What its perfect-order and on-time figures kept for a later
+        // dispute or credit memo: none can come (the invoices are paid
+        // and archived, a command naming one is refused), and the
+        // figures themselves stay in the accumulators.
+        state.kpis.orders.remove(n);
         state.archived_orders.insert(n.clone());
     }
     for p in &a.picks {
@@ -531,6 +536,7 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
     for i in &a.invoices {
         state.invoices.remove(&i.number);
         state.index.receipts_by_invoice.remove(&i.number);
+        state.kpis.disputed.remove(&i.number);
         state.archived_invoices.insert(i.number.clone());
     }
     for r in &a.receipts {
