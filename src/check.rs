@@ -151,8 +151,8 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
         Ok(s) => s,
         Err(e) => {
             damaged_snapshots.push(format!(
-                "the snapshots under {} cannot be read: {e}",
-                store.dir().join("sled").join("blobs").display()
+                "the snapshots of the store in {} cannot be read: {e}",
+                store.dir().display()
             ));
             Vec::new()
         }

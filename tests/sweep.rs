@@ -177,6 +177,18 @@ fn regions(dir: &Path) -> Vec<Region> {
             });
         }
     }
+    // Snapshots are files of their own (`snapshots/<seq>.snap`).
+    if let Ok(rd) = std::fs::read_dir(dir.join("snapshots")) {
+        for e in rd.flatten() {
+            let len = e.metadata().map(|m| m.len() as usize).unwrap_or(0);
+            out.push(Region {
+                class: Class::Snapshot,
+                file: PathBuf::from("snapshots").join(e.file_name()),
+                start: 0,
+                end: len,
+            });
+        }
+    }
     for e in std::fs::read_dir(&sled).expect("sled dir").flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name == "conf" || name.starts_with("snap.") {

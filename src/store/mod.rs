@@ -21,6 +21,7 @@
 pub mod codec;
 pub mod forensic;
 pub mod privacy;
+pub mod snapfile;
 
 use crate::core::{apply, Envelope, State};
 use std::fs::File;
@@ -60,6 +61,9 @@ const LOCK_FILE: &str = "LOCK";
 const MARK_FILE: &str = "COMMITTED";
 /// `meta` key naming the snapshots tree when it is not `snapshots`.
 const SNAPSHOT_TREE_KEY: &str = "snapshot_tree";
+/// `meta` key set once snapshots are files ([`snapfile`]) and the tree
+/// that held them before was dropped.
+const SNAPSHOT_FILES_KEY: &str = "snapshot_files";
 
 fn open_snapshot_tree(db: &sled::Db) -> Result<sled::Tree, StoreError> {
     let meta = db.open_tree("meta")?;
@@ -217,9 +221,13 @@ pub struct Store {
     dir: PathBuf,
     db: sled::Db,
     log: sled::Tree,
-    /// The tree snapshots go to: `snapshots`, or a fresh one named in
-    /// `meta` once sled could not read the old one (see `recover`).
+    /// The tree snapshots went to before they were files: `snapshots`,
+    /// or a fresh one named in `meta` once sled could not read the old
+    /// one (see `recover`). Read only until the first snapshot file is
+    /// saved; then dropped.
     snapshots: Arc<std::sync::RwLock<sled::Tree>>,
+    /// Snapshots are files only (`meta` says so): the tree is not read.
+    snapshot_files: Arc<std::sync::atomic::AtomicBool>,
     meta: sled::Tree,
     /// Archived documents (see the module doc).
     archive: sled::Tree,
@@ -419,12 +427,18 @@ impl Store {
             mark_file: Arc::default(),
             hold: Hold::default(),
             notices: Arc::new(std::sync::Mutex::new(notices)),
+            snapshot_files: Arc::default(),
         };
         match store.meta.get("format")? {
             None => {
                 store
                     .meta
                     .insert("format", &FORMAT_VERSION.to_be_bytes())
+                    .map_err(|e| store.fail(e))?;
+                // A new store keeps its snapshots in files from the start.
+                store
+                    .meta
+                    .insert(SNAPSHOT_FILES_KEY, b"1")
                     .map_err(|e| store.fail(e))?;
                 store.db.flush().map_err(|e| store.fail(e))?;
             }
@@ -442,6 +456,17 @@ impl Store {
                     return Err(StoreError::Version { found });
                 }
             }
+        }
+        store.snapshot_files.store(
+            store.meta.get(SNAPSHOT_FILES_KEY)?.is_some(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        let partial = snapfile::remove_partial(dir).map_err(|e| store.snap_error(e))?;
+        if partial > 0 {
+            store.notice(format!(
+                "removed {partial} partial snapshot file(s) a crash left in {}",
+                snapfile::dir_of(dir).display()
+            ));
         }
         let last = store.last_seq()?;
         store
@@ -762,7 +787,14 @@ impl Store {
     /// [`Store::exposed`] says so).
     fn tighten(&self) {
         if privacy::exposed(&self.dir).is_none() {
-            for name in [SLED_DIR, LOCK_FILE, MARK_FILE, "depot.log", DAMAGED_DIR] {
+            for name in [
+                SLED_DIR,
+                LOCK_FILE,
+                MARK_FILE,
+                "depot.log",
+                DAMAGED_DIR,
+                snapfile::SNAPSHOT_DIR,
+            ] {
                 let path = self.dir.join(name);
                 if !path.exists() {
                     continue;
@@ -828,29 +860,101 @@ impl Store {
         if self.take_fault(Fault::NoSpaceSnapshot) {
             return Err(self.no_space(enospc()));
         }
-        let bytes = codec::encode_snapshot(state.seq, state)
-            .map_err(|e| StoreError::Encode(e.to_string()))?;
-        let tree = self.snapshot_tree();
-        tree.insert(seq_key(state.seq), bytes)
-            .map_err(|e| self.fail(e))?;
+        snapfile::write(&self.dir, state.seq, state).map_err(|e| self.snap_error(e))?;
+        if !self.files_only() {
+            self.retire_snapshot_tree()?;
+        }
         let seqs = self.snapshot_seqs()?;
         if seqs.len() > SNAPSHOTS_KEPT {
             for s in &seqs[..seqs.len() - SNAPSHOTS_KEPT] {
-                tree.remove(seq_key(*s)).map_err(|e| self.fail(e))?;
+                snapfile::remove(&self.dir, *s).map_err(|e| self.snap_error(e))?;
             }
         }
-        // Not a group commit, and not where a test's injected flush
-        // fault is meant to land: the engine saves snapshots on their own thread.
-        self.sync(false)
+        Ok(())
+    }
+
+    fn files_only(&self) -> bool {
+        self.snapshot_files
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The first snapshot file is saved: drop the tree that held the
+    /// snapshots before (its values were whole states) and say so in
+    /// `meta`, so that it is never read again.
+    fn retire_snapshot_tree(&self) -> Result<(), StoreError> {
+        let name = self.snapshot_tree().name();
+        if let Err(e) = self.db.drop_tree(&name) {
+            self.notice(format!(
+                "the old snapshots could not be removed from sled ({e}); they are no longer read"
+            ));
+        }
+        self.meta
+            .insert(SNAPSHOT_FILES_KEY, b"1")
+            .map_err(|e| self.fail(e))?;
+        self.db.flush().map_err(|e| self.fail(e))?;
+        self.snapshot_files
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn snap_error(&self, e: snapfile::SnapError) -> StoreError {
+        match e {
+            snapfile::SnapError::Io { source, .. } if is_no_space(&source) => self.no_space(source),
+            snapfile::SnapError::Io { what, source } => StoreError::Io { what, source },
+            snapfile::SnapError::Codec(e) => StoreError::Encode(e.to_string()),
+        }
+    }
+
+    /// A snapshot file that did not read: an old state version, damage.
+    fn snap_read_error(&self, seq: u64, e: snapfile::SnapError) -> StoreError {
+        match e {
+            snapfile::SnapError::Codec(e @ codec::CodecError::StateVersion(_)) => {
+                StoreError::OldSnapshot {
+                    seq,
+                    reason: e.to_string(),
+                }
+            }
+            snapfile::SnapError::Codec(e) => StoreError::Corrupt {
+                seq,
+                reason: format!("snapshot: {e}"),
+            },
+            snapfile::SnapError::Io { what, source } => StoreError::Io { what, source },
+        }
+    }
+
+    /// Move a damaged snapshot file to `damaged/` (never deleted).
+    fn move_snapshot_aside(&self, seq: u64) -> Result<PathBuf, StoreError> {
+        let aside = self.dir.join(DAMAGED_DIR);
+        create_private_dir(&aside)?;
+        let from = snapfile::path(&self.dir, seq);
+        let mut dest = aside.join(format!("snapshot-{seq}.snap"));
+        let mut n = 1;
+        while dest.exists() {
+            dest = aside.join(format!("snapshot-{seq}.snap.{n}"));
+            n += 1;
+        }
+        std::fs::rename(&from, &dest).map_err(io(format!(
+            "moving the damaged snapshot {} aside",
+            from.display()
+        )))?;
+        Ok(dest)
+    }
+
+    fn snapshot_file(&self, seq: u64) -> bool {
+        snapfile::path(&self.dir, seq).exists()
     }
 
     /// Sequence numbers of stored snapshots, ascending.
     pub fn snapshot_seqs(&self) -> Result<Vec<u64>, StoreError> {
-        let mut out = Vec::new();
-        for r in self.snapshot_tree().iter().keys() {
-            if let Some(s) = key_seq(&r?) {
-                out.push(s);
+        let mut out = snapfile::seqs(&self.dir).map_err(|e| self.snap_error(e))?;
+        if !self.files_only() {
+            for r in self.snapshot_tree().iter().keys() {
+                if let Some(s) = key_seq(&r?) {
+                    out.push(s);
+                }
             }
+            out.sort_unstable();
+            out.dedup();
         }
         Ok(out)
     }
@@ -891,6 +995,9 @@ impl Store {
 
     /// Load the snapshot taken after record `seq`.
     pub fn load_snapshot(&self, seq: u64) -> Result<State, StoreError> {
+        if self.snapshot_file(seq) {
+            return snapfile::read(&self.dir, seq).map_err(|e| self.snap_read_error(seq, e));
+        }
         let bytes = self
             .snapshot_tree()
             .get(seq_key(seq))?
@@ -911,6 +1018,10 @@ impl Store {
     /// Compared byte by byte as `state` is encoded: no decoded copy of
     /// the snapshot, no encoded copy of the state (`depot check`).
     pub fn snapshot_matches(&self, seq: u64, state: &State) -> Result<bool, StoreError> {
+        if self.snapshot_file(seq) {
+            return snapfile::matches(&self.dir, seq, state)
+                .map_err(|e| self.snap_read_error(seq, e));
+        }
         let bytes = self
             .snapshot_tree()
             .get(seq_key(seq))?
@@ -961,6 +1072,15 @@ impl Store {
                 Ok(state) => {
                     skipped.push((seq, format!("holds the state of record {}", state.seq)))
                 }
+                Err(e @ StoreError::Corrupt { .. }) if self.snapshot_file(seq) => {
+                    // A damaged file: kept as evidence in `damaged/`, out
+                    // of the way of every later open and check.
+                    let why = match self.move_snapshot_aside(seq) {
+                        Ok(to) => format!("{e}; moved to {}", to.display()),
+                        Err(m) => format!("{e}; it could not be moved aside: {m}"),
+                    };
+                    skipped.push((seq, why))
+                }
                 Err(e) => {
                     // sled itself failed (not our frame check): the tree
                     // cannot take new snapshots either.
@@ -982,7 +1102,7 @@ impl Store {
                 ));
             }
         }
-        if unreadable {
+        if unreadable && !self.files_only() {
             self.abandon_snapshot_tree()?;
         }
         let (snapshot_seq, mut state) = match start {
@@ -1139,6 +1259,9 @@ impl Store {
     /// Raw access for tests that damage a record on purpose (fault
     /// injection: a torn or corrupt record, a corrupt snapshot).
     pub fn overwrite_raw(&self, tree: RawTree, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        if matches!(tree, RawTree::Snapshots) && self.snapshot_file(seq) {
+            return snapfile::write_raw(&self.dir, seq, bytes).map_err(|e| self.snap_error(e));
+        }
         let t = match tree {
             RawTree::Log => self.log.clone(),
             RawTree::Snapshots => self.snapshot_tree(),
@@ -1150,6 +1273,9 @@ impl Store {
 
     /// The raw bytes of a record or snapshot.
     pub fn read_raw(&self, tree: RawTree, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if matches!(tree, RawTree::Snapshots) && self.snapshot_file(seq) {
+            return snapfile::read_raw(&self.dir, seq).map_err(|e| self.snap_error(e));
+        }
         let t = match tree {
             RawTree::Log => self.log.clone(),
             RawTree::Snapshots => self.snapshot_tree(),
@@ -1216,20 +1342,26 @@ fn copy_store(from: &Store, dest: &Path, upto: u64) -> Result<CopyInfo, StoreErr
     to.appended
         .store(last_seq, std::sync::atomic::Ordering::SeqCst);
     let mut snapshots = 0;
-    // Snapshots are copied when they can be read: a backup never fails
-    // for a snapshot sled cannot read (the log alone rebuilds the state).
-    for r in from.snapshot_tree().iter() {
-        let Ok((k, v)) = r else {
-            from.notice("a snapshot could not be read and was not copied (the log was)".into());
-            break;
-        };
-        let seq = key_seq(&k).unwrap_or(0);
-        if seq > upto {
-            break;
-        }
-        if codec::decode_snapshot::<State>(seq, &v).is_ok() {
-            to.snapshot_tree().insert(k, v).map_err(|e| to.fail(e))?;
-            snapshots += 1;
+    // Snapshots are copied when they can be read, one state at a time:
+    // a backup never fails for a snapshot that cannot be read (the log
+    // alone rebuilds the state).
+    let seqs = from.snapshot_seqs().unwrap_or_else(|e| {
+        from.notice(format!(
+            "the snapshots could not be listed ({e}) and were not copied (the log was)"
+        ));
+        Vec::new()
+    });
+    for seq in seqs.into_iter().filter(|s| *s <= upto) {
+        match from.load_snapshot(seq) {
+            Ok(state) if state.seq == seq => {
+                snapfile::write(&to.dir, seq, &state).map_err(|e| to.snap_error(e))?;
+                snapshots += 1;
+            }
+            // Of an older state version: of no use to this depot.
+            Err(StoreError::OldSnapshot { .. }) => {}
+            _ => from.notice(format!(
+                "the snapshot after record {seq} could not be read and was not copied (the log was)"
+            )),
         }
     }
     to.close()?;
@@ -1538,10 +1670,18 @@ fn open_sled_ours(dir: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
+/// sled's page cache (its default is 1 GiB). The log is appended at its
+/// end and read once, in order, by a replay; snapshots are read once per
+/// open: a cache that grows to a gigabyte only holds pages read once
+/// (`depot check` of a year's store peaked a gigabyte higher for it).
+pub const SLED_CACHE_BYTES: u64 = 64 << 20;
+
 /// Open sled. sled 0.34 panics (rather than erring) on some damaged
 /// segments; catch that, and name the damaged record from a raw scan.
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
-    let config = sled::Config::new().path(dir);
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(SLED_CACHE_BYTES);
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));

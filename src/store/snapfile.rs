@@ -1,0 +1,484 @@
+//! Snapshots as files of their own (issue 21), `snapshots/<seq>.snap` in
+//! the store's directory, written and read as streams.
+//!
+//! Kept in sled, a snapshot was one value of hundreds of megabytes: sled
+//! holds such a value whole, and every read of the snapshots' tree (even
+//! to list their numbers) pulled every kept snapshot into its page cache.
+//! Reopening a year's store (1,000,000 order lines) spent 818 MB on that,
+//! on top of the state it decoded (heaptrack). A file is encoded into and
+//! decoded from a buffered stream: the state is the only large thing a
+//! snapshot costs in memory, when it is saved, loaded or compared.
+//!
+//! The file: magic (`DPS` and the state version), the record it follows
+//! (u64), the payload's length (u64), a CRC-32 of those two and the
+//! payload, then the payload (the state, bincode). Written to a `.tmp`
+//! file, synced, renamed and the directory synced: a crash leaves the
+//! old snapshots and at most a `.tmp` file, removed on the next open. A
+//! snapshot only saves time (the log is the truth): a damaged one is
+//! skipped and the state rebuilt from an older one or the log.
+
+use super::codec::{CodecError, SNAPSHOT_MAGIC, STATE_VERSION};
+use serde::{de::DeserializeOwned, Serialize};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// The directory of snapshot files, in the store's directory.
+pub const SNAPSHOT_DIR: &str = "snapshots";
+/// Bytes before the payload: magic, record, length, CRC.
+pub const HEADER_LEN: usize = 24;
+/// Buffer of the streams that write and read a snapshot.
+const BUFFER_BYTES: usize = 1 << 20;
+const SUFFIX: &str = ".snap";
+const TMP_SUFFIX: &str = ".snap.tmp";
+
+/// A snapshot file could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapError {
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+pub fn dir_of(store: &Path) -> PathBuf {
+    store.join(SNAPSHOT_DIR)
+}
+
+pub fn path(store: &Path, seq: u64) -> PathBuf {
+    dir_of(store).join(format!("{seq:020}{SUFFIX}"))
+}
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> SnapError {
+    move |source| SnapError::Io { what, source }
+}
+
+/// The records the snapshot files follow, ascending (none: no directory).
+pub fn seqs(store: &Path) -> Result<Vec<u64>, SnapError> {
+    let dir = dir_of(store);
+    let rd = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(format!("listing {}", dir.display()))(e)),
+    };
+    let mut out = Vec::new();
+    for e in rd {
+        let e = e.map_err(io(format!("listing {}", dir.display())))?;
+        let name = e.file_name();
+        let Some(seq) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(SUFFIX))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        out.push(seq);
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Remove what a crash left of a snapshot being written.
+pub fn remove_partial(store: &Path) -> Result<usize, SnapError> {
+    let dir = dir_of(store);
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    for e in rd.flatten() {
+        if e.file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(TMP_SUFFIX))
+        {
+            std::fs::remove_file(e.path()).map_err(io(format!(
+                "removing the partial snapshot {}",
+                e.path().display()
+            )))?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+pub fn remove(store: &Path, seq: u64) -> Result<(), SnapError> {
+    let p = path(store, seq);
+    std::fs::remove_file(&p).map_err(io(format!("removing {}", p.display())))
+}
+
+fn header(seq: u64, len: u64, crc: u32) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[0..4].copy_from_slice(&SNAPSHOT_MAGIC);
+    h[4..12].copy_from_slice(&seq.to_be_bytes());
+    h[12..20].copy_from_slice(&len.to_be_bytes());
+    h[20..24].copy_from_slice(&crc.to_be_bytes());
+    h
+}
+
+/// The CRC of a record number and length, then a payload's own CRC.
+fn crc_of(seq: u64, len: u64, payload: &crc32fast::Hasher) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&seq.to_be_bytes());
+    h.update(&len.to_be_bytes());
+    h.combine(payload);
+    h.finalize()
+}
+
+/// Write the snapshot of `value`, the state after record `seq`; a file
+/// already there for `seq` is replaced.
+pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, SnapError> {
+    struct Out {
+        file: BufWriter<File>,
+        crc: crc32fast::Hasher,
+        len: u64,
+        error: Option<std::io::Error>,
+    }
+    impl bincode::enc::write::Writer for Out {
+        fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+            match self.file.write_all(bytes) {
+                Ok(()) => {
+                    self.crc.update(bytes);
+                    self.len += bytes.len() as u64;
+                    Ok(())
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    Err(bincode::error::EncodeError::Other(
+                        "cannot write the snapshot",
+                    ))
+                }
+            }
+        }
+    }
+    let dir = dir_of(store);
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(super::privacy::DIR_MODE)
+            .create(&dir)
+            .map_err(io(format!("creating {}", dir.display())))?;
+    }
+    let fin = path(store, seq);
+    let tmp = dir.join(format!("{seq:020}{TMP_SUFFIX}"));
+    let what = || format!("writing the snapshot {}", tmp.display());
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(super::privacy::FILE_MODE)
+        .open(&tmp)
+        .map_err(io(what()))?;
+    let mut out = Out {
+        file: BufWriter::with_capacity(BUFFER_BYTES, file),
+        crc: crc32fast::Hasher::new(),
+        len: 0,
+        error: None,
+    };
+    out.file.write_all(&[0u8; HEADER_LEN]).map_err(io(what()))?;
+    if let Err(e) = bincode::serde::encode_into_writer(value, &mut out, super::codec::config()) {
+        drop(out.file);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(match out.error {
+            Some(source) => SnapError::Io {
+                what: what(),
+                source,
+            },
+            None => CodecError::Encode(e.to_string()).into(),
+        });
+    }
+    let len = out.len;
+    let crc = crc_of(seq, len, &out.crc);
+    let done = (|| {
+        let mut file = out.file.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&header(seq, len, crc))?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &fin)?;
+        File::open(&dir)?.sync_all()
+    })();
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(what())(e));
+    }
+    Ok(len + HEADER_LEN as u64)
+}
+
+/// An open snapshot file whose header was checked: the payload follows.
+struct Opened {
+    file: BufReader<File>,
+    len: u64,
+    crc: u32,
+}
+
+fn open(store: &Path, seq: u64) -> Result<Opened, SnapError> {
+    let p = path(store, seq);
+    let what = || format!("reading the snapshot {}", p.display());
+    let file = File::open(&p).map_err(io(what()))?;
+    let size = file.metadata().map_err(io(what()))?.len();
+    let mut file = BufReader::with_capacity(BUFFER_BYTES, file);
+    let mut h = [0u8; HEADER_LEN];
+    if size < HEADER_LEN as u64 {
+        return Err(CodecError::Short(size as usize).into());
+    }
+    file.read_exact(&mut h).map_err(io(what()))?;
+    let magic: [u8; 4] = [h[0], h[1], h[2], h[3]];
+    if magic != SNAPSHOT_MAGIC {
+        if magic[..3] == SNAPSHOT_MAGIC[..3] && magic[3] != STATE_VERSION {
+            return Err(CodecError::StateVersion(magic[3]).into());
+        }
+        return Err(CodecError::Magic(magic).into());
+    }
+    let n = |r: std::ops::Range<usize>| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h[r]);
+        u64::from_be_bytes(b)
+    };
+    let (claimed, len) = (n(4..12), n(12..20));
+    let crc = u32::from_be_bytes([h[20], h[21], h[22], h[23]]);
+    if claimed != seq {
+        return Err(CodecError::WrongSeq {
+            claimed,
+            stored: seq,
+        }
+        .into());
+    }
+    let actual = size - HEADER_LEN as u64;
+    if len != actual {
+        return Err(CodecError::Length {
+            claimed: usize::try_from(len).unwrap_or(usize::MAX),
+            actual: usize::try_from(actual).unwrap_or(usize::MAX),
+        }
+        .into());
+    }
+    Ok(Opened { file, len, crc })
+}
+
+/// The payload as a stream, hashed as it is read.
+struct Payload {
+    file: BufReader<File>,
+    crc: crc32fast::Hasher,
+    read: u64,
+}
+
+impl Payload {
+    fn take(&mut self, out: &mut [u8]) -> std::io::Result<()> {
+        self.file.read_exact(out)?;
+        self.crc.update(out);
+        self.read += out.len() as u64;
+        Ok(())
+    }
+}
+
+impl bincode::de::read::Reader for Payload {
+    fn read(&mut self, bytes: &mut [u8]) -> Result<(), bincode::error::DecodeError> {
+        self.take(bytes)
+            .map_err(|inner| bincode::error::DecodeError::Io {
+                inner,
+                additional: bytes.len(),
+            })
+    }
+}
+
+fn checked(seq: u64, len: u64, stored: u32, p: &Payload) -> Result<(), CodecError> {
+    let computed = crc_of(seq, len, &p.crc);
+    if computed != stored {
+        return Err(CodecError::Checksum { stored, computed });
+    }
+    Ok(())
+}
+
+/// Read the snapshot after record `seq`. The payload is decoded as it is
+/// read, with the bound `codec` puts on what a length prefix may claim,
+/// and the checksum is held to the whole of it before the state is
+/// returned.
+pub fn read<T: DeserializeOwned>(store: &Path, seq: u64) -> Result<T, SnapError> {
+    let Opened { file, len, crc } = open(store, seq)?;
+    let mut p = Payload {
+        file,
+        crc: crc32fast::Hasher::new(),
+        read: 0,
+    };
+    let decoded = super::codec::decode_stream::<T, _>(&mut p, len);
+    let value = match decoded {
+        Ok(v) => v,
+        Err(e) => {
+            // A damaged payload: say so by its checksum when that is
+            // what is wrong (read the rest to know).
+            let mut rest = vec![0u8; BUFFER_BYTES];
+            loop {
+                let n = p.file.read(&mut rest).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                p.crc.update(&rest[..n]);
+            }
+            checked(seq, len, crc, &p)?;
+            return Err(e.into());
+        }
+    };
+    if p.read != len {
+        return Err(
+            CodecError::Decode(format!("{} trailing bytes after the value", len - p.read)).into(),
+        );
+    }
+    checked(seq, len, crc, &p)?;
+    Ok(value)
+}
+
+/// Is the snapshot after record `seq` the encoding of `value`? Encoded
+/// piece by piece against the file as it is read, never whole (`depot
+/// check`), stopping at the first byte that differs; when every byte is
+/// equal, the header's checksum must be right too.
+pub fn matches<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<bool, SnapError> {
+    struct Against {
+        p: Payload,
+        left: u64,
+        buf: Vec<u8>,
+        differs: bool,
+        error: Option<std::io::Error>,
+    }
+    impl bincode::enc::write::Writer for Against {
+        fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+            let differs = |s: &mut Self| {
+                s.differs = true;
+                Err(bincode::error::EncodeError::Other("differs"))
+            };
+            if (bytes.len() as u64) > self.left {
+                return differs(self);
+            }
+            for part in bytes.chunks(BUFFER_BYTES) {
+                self.buf.resize(part.len(), 0);
+                if let Err(e) = self.p.take(&mut self.buf) {
+                    self.error = Some(e);
+                    return Err(bincode::error::EncodeError::Other("cannot read"));
+                }
+                if self.buf != part {
+                    return differs(self);
+                }
+            }
+            self.left -= bytes.len() as u64;
+            Ok(())
+        }
+    }
+    let Opened { file, len, crc } = open(store, seq)?;
+    let mut w = Against {
+        p: Payload {
+            file,
+            crc: crc32fast::Hasher::new(),
+            read: 0,
+        },
+        left: len,
+        buf: Vec::new(),
+        differs: false,
+        error: None,
+    };
+    match bincode::serde::encode_into_writer(value, &mut w, super::codec::config()) {
+        Ok(()) if w.left == 0 => {
+            checked(seq, len, crc, &w.p)?;
+            Ok(true)
+        }
+        Ok(()) => Ok(false),
+        Err(_) if w.differs => Ok(false),
+        Err(e) => match w.error {
+            Some(source) => Err(SnapError::Io {
+                what: format!("reading the snapshot {}", path(store, seq).display()),
+                source,
+            }),
+            None => Err(CodecError::Encode(e.to_string()).into()),
+        },
+    }
+}
+
+/// The file's bytes (tests that damage a snapshot on purpose).
+pub fn read_raw(store: &Path, seq: u64) -> Result<Option<Vec<u8>>, SnapError> {
+    let p = path(store, seq);
+    match std::fs::read(&p) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(format!("reading {}", p.display()))(e)),
+    }
+}
+
+/// Replace the file's bytes (tests that damage a snapshot on purpose).
+pub fn write_raw(store: &Path, seq: u64, bytes: &[u8]) -> Result<(), SnapError> {
+    let p = path(store, seq);
+    std::fs::write(&p, bytes).map_err(io(format!("writing {}", p.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value() -> (String, Vec<u64>, u8) {
+        ("state".into(), (0..50_000).collect(), 7)
+    }
+
+    #[test]
+    fn round_trip_match_and_every_kind_of_damage_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = value();
+        write(dir.path(), 42, &v).unwrap();
+        assert_eq!(seqs(dir.path()).unwrap(), [42]);
+        assert_eq!(read::<(String, Vec<u64>, u8)>(dir.path(), 42).unwrap(), v);
+        assert!(matches(dir.path(), 42, &v).unwrap());
+        let mut other = v.clone();
+        other.1[49_999] = 1;
+        assert!(!matches(dir.path(), 42, &other).unwrap());
+        assert!(!matches(dir.path(), 42, &("state".to_string(), vec![1u64], 7u8)).unwrap());
+        let good = read_raw(dir.path(), 42).unwrap().unwrap();
+        // Every byte flipped (a sample across the file) is found: by the
+        // magic, the record, the length or the checksum.
+        for i in (0..good.len()).step_by(997).chain(0..HEADER_LEN) {
+            let mut bad = good.clone();
+            bad[i] ^= 0x10;
+            write_raw(dir.path(), 42, &bad).unwrap();
+            assert!(
+                read::<(String, Vec<u64>, u8)>(dir.path(), 42).is_err(),
+                "flip at {i} read as good"
+            );
+            assert!(
+                !matches!(matches(dir.path(), 42, &v), Ok(true)),
+                "flip at {i} matched"
+            );
+        }
+        // Cut short.
+        write_raw(dir.path(), 42, &good[..good.len() - 5]).unwrap();
+        assert!(matches!(
+            read::<(String, Vec<u64>, u8)>(dir.path(), 42),
+            Err(SnapError::Codec(CodecError::Length { .. }))
+        ));
+        // Another state version: said as such.
+        let mut old = good.clone();
+        old[3] = STATE_VERSION - 1;
+        write_raw(dir.path(), 42, &old).unwrap();
+        assert!(matches!(
+            read::<(String, Vec<u64>, u8)>(dir.path(), 42),
+            Err(SnapError::Codec(CodecError::StateVersion(_)))
+        ));
+        // Under another record's name.
+        write_raw(dir.path(), 42, &good).unwrap();
+        std::fs::rename(path(dir.path(), 42), path(dir.path(), 43)).unwrap();
+        assert!(matches!(
+            read::<(String, Vec<u64>, u8)>(dir.path(), 43),
+            Err(SnapError::Codec(CodecError::WrongSeq { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_partial_file_is_not_a_snapshot_and_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 1, &value()).unwrap();
+        std::fs::write(
+            dir_of(dir.path()).join(format!("{:020}{TMP_SUFFIX}", 2)),
+            b"DPS",
+        )
+        .unwrap();
+        assert_eq!(seqs(dir.path()).unwrap(), [1]);
+        assert_eq!(remove_partial(dir.path()).unwrap(), 1);
+        assert_eq!(std::fs::read_dir(dir_of(dir.path())).unwrap().count(), 1);
+    }
+}
