@@ -313,6 +313,7 @@ impl Engine {
             failed: failed.clone(),
             snapshot_every: config.snapshot_every.max(1),
             last_snapshot,
+            recovered_from: last_snapshot,
             snapshots: None,
         };
         let flusher = std::thread::Builder::new()
@@ -812,6 +813,8 @@ struct Flusher {
     snapshot_every: u64,
     /// The newest durable state handed to the snapshot thread.
     last_snapshot: u64,
+    /// The snapshot recovery started from (0: the whole log replayed).
+    recovered_from: u64,
     snapshots: Option<Snapshotter>,
 }
 
@@ -990,7 +993,12 @@ impl Flusher {
         }
         let state = self.durable();
         let mut snapshot = Ok(());
-        if state.seq > saved.max(self.recovered_snapshot()) {
+        // Saved when the state is past the snapshot recovery started
+        // from: records were written, or recovery replayed past a snapshot
+        // it skipped (an older state version, damage). A store opened
+        // only to read after an upgrade then replays its log once, not at
+        // every open.
+        if state.seq > saved.max(self.recovered_from) {
             let t = Instant::now();
             snapshot = self.store.save_snapshot(&state);
             let mut stats = WriterStats::default();
@@ -1000,15 +1008,6 @@ impl Flusher {
         // Closed even when the snapshot failed: the mark is made durable.
         let closed = self.store.close();
         snapshot.and(closed).map_err(EngineError::Shutdown)
-    }
-
-    /// The newest snapshot in the store (saved before this engine, or by it).
-    fn recovered_snapshot(&self) -> u64 {
-        self.store
-            .snapshot_seqs()
-            .ok()
-            .and_then(|s| s.last().copied())
-            .unwrap_or(0)
     }
 }
 

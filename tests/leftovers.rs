@@ -227,3 +227,33 @@ fn a_damaged_snapshot_file_is_moved_aside_and_the_store_opens_from_the_log() {
         );
     }
 }
+
+/// After an upgrade that changes the state's shape, every snapshot is of
+/// an older state version and skipped. The first open replays the log and
+/// saves a snapshot of this version, even when it only read: a store
+/// opened for reports is not replayed whole at every open.
+#[test]
+fn a_snapshot_of_an_older_state_version_is_replaced_by_the_first_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo(tmp.path());
+    checked_ok(&dir);
+    let version = depot::store::codec::STATE_VERSION;
+    for f in snapshot_files(&dir) {
+        let mut bytes = std::fs::read(&f).unwrap();
+        assert_eq!(bytes[3], version);
+        bytes[3] = version - 1;
+        std::fs::write(&f, &bytes).unwrap();
+    }
+    let out = depot(&dir, &["report", "trial-balance"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let newest = snapshot_files(&dir).pop().expect("a snapshot");
+    assert_eq!(std::fs::read(&newest).unwrap()[3], version, "{newest:?}");
+    // And the next check compares it with the replay.
+    let out = depot(&dir, &["check"], None);
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stdout).contains("snapshots equal to the replayed state:     0"),
+        "{}",
+        text(&out.stdout)
+    );
+}
