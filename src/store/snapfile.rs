@@ -20,7 +20,7 @@
 use super::codec::{CodecError, SNAPSHOT_MAGIC, STATE_VERSION};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -130,27 +130,44 @@ fn crc_of(seq: u64, len: u64, payload: &crc32fast::Hasher) -> u32 {
 /// Write the snapshot of `value`, the state after record `seq`; a file
 /// already there for `seq` is replaced.
 pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, SnapError> {
+    /// The encoder writes a few bytes at a time: buffered, and hashed
+    /// and written a megabyte at a time.
     struct Out {
-        file: BufWriter<File>,
+        file: File,
+        buf: Vec<u8>,
         crc: crc32fast::Hasher,
         len: u64,
         error: Option<std::io::Error>,
     }
+    impl Out {
+        fn flush_buf(&mut self) -> std::io::Result<()> {
+            self.crc.update(&self.buf);
+            self.file.write_all(&self.buf)?;
+            self.buf.clear();
+            Ok(())
+        }
+    }
     impl bincode::enc::write::Writer for Out {
+        #[inline]
         fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
-            match self.file.write_all(bytes) {
-                Ok(()) => {
+            self.len += bytes.len() as u64;
+            if self.buf.len() + bytes.len() <= self.buf.capacity() {
+                self.buf.extend_from_slice(bytes);
+                return Ok(());
+            }
+            let done = self.flush_buf().and_then(|()| {
+                if bytes.len() >= self.buf.capacity() {
                     self.crc.update(bytes);
-                    self.len += bytes.len() as u64;
+                    self.file.write_all(bytes)
+                } else {
+                    self.buf.extend_from_slice(bytes);
                     Ok(())
                 }
-                Err(e) => {
-                    self.error = Some(e);
-                    Err(bincode::error::EncodeError::Other(
-                        "cannot write the snapshot",
-                    ))
-                }
-            }
+            });
+            done.map_err(|e| {
+                self.error = Some(e);
+                bincode::error::EncodeError::Other("cannot write the snapshot")
+            })
         }
     }
     let dir = dir_of(store);
@@ -173,7 +190,8 @@ pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, Sna
         .open(&tmp)
         .map_err(io(what()))?;
     let mut out = Out {
-        file: BufWriter::with_capacity(BUFFER_BYTES, file),
+        file,
+        buf: Vec::with_capacity(BUFFER_BYTES),
         crc: crc32fast::Hasher::new(),
         len: 0,
         error: None,
@@ -191,9 +209,10 @@ pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, Sna
         });
     }
     let len = out.len;
-    let crc = crc_of(seq, len, &out.crc);
     let done = (|| {
-        let mut file = out.file.into_inner().map_err(|e| e.into_error())?;
+        out.flush_buf()?;
+        let crc = crc_of(seq, len, &out.crc);
+        let mut file = out.file;
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&header(seq, len, crc))?;
         file.sync_all()?;
@@ -209,7 +228,7 @@ pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, Sna
 
 /// An open snapshot file whose header was checked: the payload follows.
 struct Opened {
-    file: BufReader<File>,
+    file: File,
     len: u64,
     crc: u32,
 }
@@ -217,9 +236,8 @@ struct Opened {
 fn open(store: &Path, seq: u64) -> Result<Opened, SnapError> {
     let p = path(store, seq);
     let what = || format!("reading the snapshot {}", p.display());
-    let file = File::open(&p).map_err(io(what()))?;
+    let mut file = File::open(&p).map_err(io(what()))?;
     let size = file.metadata().map_err(io(what()))?.len();
-    let mut file = BufReader::with_capacity(BUFFER_BYTES, file);
     let mut h = [0u8; HEADER_LEN];
     if size < HEADER_LEN as u64 {
         return Err(CodecError::Short(size as usize).into());
@@ -258,23 +276,103 @@ fn open(store: &Path, seq: u64) -> Result<Opened, SnapError> {
 }
 
 /// The payload as a stream, hashed as it is read.
+/// The decoder asks for a few bytes at a time (a varint, a string):
+/// served from a buffer refilled a megabyte at a time, and hashed a
+/// refill at a time (a `BufReader` and a CRC update per request made
+/// decoding a year's state several times slower than from memory).
 struct Payload {
-    file: BufReader<File>,
+    file: File,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
     crc: crc32fast::Hasher,
+    /// Bytes handed out.
     read: u64,
 }
 
 impl Payload {
+    fn new(file: File) -> Payload {
+        Payload {
+            file,
+            buf: vec![0u8; BUFFER_BYTES],
+            pos: 0,
+            filled: 0,
+            crc: crc32fast::Hasher::new(),
+            read: 0,
+        }
+    }
+
+    /// Read more of the file after what is buffered; false at its end.
+    fn refill(&mut self) -> std::io::Result<bool> {
+        self.buf.copy_within(self.pos..self.filled, 0);
+        self.filled -= self.pos;
+        self.pos = 0;
+        loop {
+            match self.file.read(&mut self.buf[self.filled..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.crc.update(&self.buf[self.filled..self.filled + n]);
+                    self.filled += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn take(&mut self, out: &mut [u8]) -> std::io::Result<()> {
-        self.file.read_exact(out)?;
-        self.crc.update(out);
+        let mut done = 0;
+        while done < out.len() {
+            if self.pos == self.filled && !self.refill()? {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let n = (self.filled - self.pos).min(out.len() - done);
+            out[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            done += n;
+        }
         self.read += out.len() as u64;
         Ok(())
+    }
+
+    /// Are the next bytes of the payload `bytes`? (Consumed either way.)
+    fn same(&mut self, bytes: &[u8]) -> std::io::Result<bool> {
+        let mut done = 0;
+        while done < bytes.len() {
+            if self.pos == self.filled && !self.refill()? {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let n = (self.filled - self.pos).min(bytes.len() - done);
+            if self.buf[self.pos..self.pos + n] != bytes[done..done + n] {
+                return Ok(false);
+            }
+            self.pos += n;
+            done += n;
+        }
+        self.read += bytes.len() as u64;
+        Ok(true)
+    }
+
+    /// Hash the rest of the file (a payload that did not decode: is its
+    /// checksum what is wrong?).
+    fn drain(&mut self) {
+        self.pos = self.filled;
+        while let Ok(true) = self.refill() {
+            self.pos = self.filled;
+        }
     }
 }
 
 impl bincode::de::read::Reader for Payload {
+    #[inline]
     fn read(&mut self, bytes: &mut [u8]) -> Result<(), bincode::error::DecodeError> {
+        if self.filled - self.pos >= bytes.len() {
+            bytes.copy_from_slice(&self.buf[self.pos..self.pos + bytes.len()]);
+            self.pos += bytes.len();
+            self.read += bytes.len() as u64;
+            return Ok(());
+        }
         self.take(bytes)
             .map_err(|inner| bincode::error::DecodeError::Io {
                 inner,
@@ -297,25 +395,14 @@ fn checked(seq: u64, len: u64, stored: u32, p: &Payload) -> Result<(), CodecErro
 /// returned.
 pub fn read<T: DeserializeOwned>(store: &Path, seq: u64) -> Result<T, SnapError> {
     let Opened { file, len, crc } = open(store, seq)?;
-    let mut p = Payload {
-        file,
-        crc: crc32fast::Hasher::new(),
-        read: 0,
-    };
+    let mut p = Payload::new(file);
     let decoded = super::codec::decode_stream::<T, _>(&mut p, len);
     let value = match decoded {
         Ok(v) => v,
         Err(e) => {
             // A damaged payload: say so by its checksum when that is
             // what is wrong (read the rest to know).
-            let mut rest = vec![0u8; BUFFER_BYTES];
-            loop {
-                let n = p.file.read(&mut rest).unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                p.crc.update(&rest[..n]);
-            }
+            p.drain();
             checked(seq, len, crc, &p)?;
             return Err(e.into());
         }
@@ -337,42 +424,36 @@ pub fn matches<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<bool, 
     struct Against {
         p: Payload,
         left: u64,
-        buf: Vec<u8>,
         differs: bool,
         error: Option<std::io::Error>,
     }
     impl bincode::enc::write::Writer for Against {
+        #[inline]
         fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
-            let differs = |s: &mut Self| {
-                s.differs = true;
-                Err(bincode::error::EncodeError::Other("differs"))
-            };
             if (bytes.len() as u64) > self.left {
-                return differs(self);
+                self.differs = true;
+                return Err(bincode::error::EncodeError::Other("differs"));
             }
-            for part in bytes.chunks(BUFFER_BYTES) {
-                self.buf.resize(part.len(), 0);
-                if let Err(e) = self.p.take(&mut self.buf) {
+            match self.p.same(bytes) {
+                Ok(true) => {
+                    self.left -= bytes.len() as u64;
+                    Ok(())
+                }
+                Ok(false) => {
+                    self.differs = true;
+                    Err(bincode::error::EncodeError::Other("differs"))
+                }
+                Err(e) => {
                     self.error = Some(e);
-                    return Err(bincode::error::EncodeError::Other("cannot read"));
-                }
-                if self.buf != part {
-                    return differs(self);
+                    Err(bincode::error::EncodeError::Other("cannot read"))
                 }
             }
-            self.left -= bytes.len() as u64;
-            Ok(())
         }
     }
     let Opened { file, len, crc } = open(store, seq)?;
     let mut w = Against {
-        p: Payload {
-            file,
-            crc: crc32fast::Hasher::new(),
-            read: 0,
-        },
+        p: Payload::new(file),
         left: len,
-        buf: Vec::new(),
         differs: false,
         error: None,
     };
