@@ -1035,6 +1035,50 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     how,
                 ]);
             }
+            // What people said about the late-shipment model's predictions
+            // (issue 23): the report does not run the model, so the
+            // probability is not here, only the note on a live episode.
+            for (key, note) in s.clock_notes.iter() {
+                let Ok(r) = crate::core::exceptions::late_risk(s, key) else {
+                    continue;
+                };
+                if !wanted(&r.entity) {
+                    continue;
+                }
+                let (status, how) = match &note.snoozed {
+                    Some((until, reason)) if *until > today => {
+                        (format!("snoozed until {until}"), reason.clone())
+                    }
+                    _ => (
+                        "noted".to_string(),
+                        note.comments
+                            .last()
+                            .map(|m| m.text.clone())
+                            .unwrap_or_default(),
+                    ),
+                };
+                let (amount, unit) = s
+                    .orders
+                    .get(&r.order)
+                    .map(|o| (o.value().to_string(), o.currency.to_string()))
+                    .unwrap_or_default();
+                t.rows.push(vec![
+                    String::new(),
+                    "late_risk (predicted)".into(),
+                    String::new(),
+                    key.to_string(),
+                    r.entity.to_string(),
+                    r.warehouse.to_string(),
+                    r.owner.to_string(),
+                    amount,
+                    unit,
+                    String::new(),
+                    status,
+                    String::new(),
+                    String::new(),
+                    how,
+                ]);
+            }
             t
         }
         "permissions" => {

@@ -252,6 +252,9 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             // The exception queue: how many are open, and the person an
             // operator code is tied to (itself when none).
             "open_exceptions" => s.open_exceptions.len().to_string(),
+            // What was said about computed kinds and predictions, kept by
+            // episode: how many episodes have a note.
+            "clock_notes" => s.clock_notes.len().to_string(),
             // Kinds computed on the clock: how many as of an instant.
             w if w.starts_with("late_shipments@") || w.starts_with("unapplied_cash@") => {
                 let (what, at) = w.split_once('@').unwrap();

@@ -326,3 +326,120 @@ fn an_invoice_is_checked_before_it_posts_and_posts_only_when_confirmed() {
         .invoice
         .is_some());
 }
+
+/// Issue 23: a person acts on a prediction in the queue, and it sticks.
+/// The supervisor comments on the riskiest order (the comment shows in
+/// the detail, beside the model's factors), gives it to somebody, and
+/// snoozes it with a reason: it leaves the list until the date and comes
+/// back on it with its owner and comment. Approve and reject still say it
+/// is a prediction, and submit nothing.
+#[test]
+fn a_supervisor_comments_gives_and_snoozes_a_prediction_and_it_sticks() {
+    use depot::core::exceptions::{ClockKey, Owner};
+    let b = trained();
+    let sugg = b.models.borrow().clone().expect("trained");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue")
+        .expect("supervisors see the queue");
+    d.typed("predicted").press("enter");
+    let s = d.screen(80, 24);
+    let shown = s
+        .lines()
+        .find(|l| l.contains("> "))
+        .unwrap_or_default()
+        .to_string();
+    let risk = sugg
+        .late
+        .iter()
+        .find(|r| shown.contains(&format!("order {} ", r.order)))
+        .unwrap_or_else(|| panic!("the selected row is a prediction: {s}"))
+        .clone();
+    let listed = s
+        .lines()
+        .find_map(|l| {
+            let (_, rest) = l.split_once("┌ ")?;
+            rest.split_once(" waiting")?.0.parse::<usize>().ok()
+        })
+        .unwrap_or_else(|| panic!("a count of rows: {s}"));
+    assert!(listed > 1, "{s}");
+    let requested = b.state.borrow().orders[risk.order.as_str()].requested;
+    let key = ClockKey::LateRisk {
+        order: risk.order.as_str().into(),
+        requested,
+    };
+    let seq = b.state.borrow().seq;
+
+    // Approve and reject: still a prediction, nothing submitted.
+    d.press("f2");
+    assert!(d.screen(80, 24).contains("is a prediction, not a hold"));
+    d.press("f6");
+    assert!(d.screen(80, 24).contains("is a prediction, not a hold"));
+    assert_eq!(b.state.borrow().seq, seq);
+    assert!(b.log.borrow().is_empty());
+
+    // A comment: a command, kept by the core under the episode, shown
+    // under the factors.
+    d.press("f10")
+        .typed("ODFL is slow this week: moved to FedEx")
+        .press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("SUP1: ODFL is slow this week: moved to FedEx"),
+        "{s}"
+    );
+    assert!(s.contains("because"), "{s}");
+    assert!(s.contains(&risk.reasons[0].0), "{s}");
+    insta::assert_snapshot!("exceptions_predicted_commented_80x24", s);
+    assert_eq!(b.state.borrow().seq, seq + 1);
+
+    // Given to somebody: the owner column says so.
+    d.press("f9").typed("@CTRL1").press("enter");
+    let s = d.screen(80, 24);
+    let line = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(line.contains("@CTRL1"), "{s}");
+    assert!(s.contains("given to @CTRL1"), "{s}");
+
+    // Snoozed with a reason: out of the list until the date.
+    let today = b.now.date_naive();
+    let until = today + chrono::Duration::days(2);
+    d.press("f11")
+        .typed(&format!("{until} customer agreed to wait"))
+        .press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("snoozed until {until}")), "{s}");
+    assert!(
+        !s.lines()
+            .any(|l| l.contains("late?") && l.contains(&format!("order {} ", risk.order))),
+        "{s}"
+    );
+    assert!(s.contains(&format!("{} waiting", listed - 1)), "{s}");
+    assert!(s.contains("snoozed)"), "{s}");
+    assert_eq!(b.state.borrow().seq, seq + 3, "three commands, one each");
+    let note = b
+        .state
+        .borrow()
+        .clock_notes
+        .get(&key)
+        .cloned()
+        .expect("noted");
+    assert_eq!(note.owner, Some(Owner::Operator("CTRL1".into())));
+    assert_eq!(
+        note.snoozed,
+        Some((until, "customer agreed to wait".to_string()))
+    );
+    assert_eq!(note.comments.len(), 1);
+
+    // On the date it is back, with its owner and its comment, from the
+    // same training.
+    let later = MemBackend::new(b.state.borrow().clone(), b.now + chrono::Duration::days(2));
+    *later.models.borrow_mut() = b.models.borrow().clone();
+    let mut d = Driver::new(&later, Some("SUP1"));
+    d.open("Exception queue")
+        .expect("supervisors see the queue");
+    d.typed(&format!("predicted {}", risk.order)).press("enter");
+    let s = d.screen(80, 24);
+    let line = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(line.contains(&format!("order {}", risk.order)), "{s}");
+    assert!(line.contains("@CTRL1"), "{s}");
+    assert!(s.contains("SUP1: ODFL is slow this week"), "{s}");
+}

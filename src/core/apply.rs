@@ -57,6 +57,13 @@ pub fn apply(state: &mut State, env: &Envelope) {
     for event in env.events() {
         orders.extend(orders_touched(state, event));
     }
+    // What was said about an order's late risk ends with the episode
+    // (shipped in full, closed, cancelled, requested for another day).
+    if !state.clock_notes.is_empty() {
+        for order in &orders {
+            super::exceptions::forget_late_risk(state, order);
+        }
+    }
     for order in orders {
         if state.orders.contains_key(&order) {
             let seqs = state.order_history.entry(order).or_default();

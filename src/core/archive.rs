@@ -517,6 +517,9 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
         // figures themselves stay in the accumulators.
         state.kpis.orders.remove(n);
         state.archived_orders.insert(n.clone());
+        // Closed, so nothing said about its late risk is kept (it was
+        // forgotten when it closed; this is the belt to that).
+        super::exceptions::forget_late_risk(state, n);
     }
     for p in &a.picks {
         let n = &p.pick.number;

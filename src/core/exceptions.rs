@@ -1765,6 +1765,13 @@ pub enum ClockKey {
         customer: Code,
         since: NaiveDate,
     },
+    /// What a person said about the late-shipment model's prediction for
+    /// an open order (issue 23): the episode is the order and the day it
+    /// is requested for. The core never sees the model: it records only
+    /// the note, while the order is open and asked for that day. Appended
+    /// last: bincode names a variant by its position, so every stored key
+    /// keeps its meaning.
+    LateRisk { order: Code, requested: NaiveDate },
 }
 
 impl ClockKey {
@@ -1773,13 +1780,18 @@ impl ClockKey {
             ClockKey::Backorder { .. } => ExceptionKind::BackorderPastPromise,
             ClockKey::LateShipment { .. } => ExceptionKind::LateShipment,
             ClockKey::UnappliedCash { .. } => ExceptionKind::UnappliedCash,
+            // Routed (and owned by default) as a late shipment: the risk
+            // of one.
+            ClockKey::LateRisk { .. } => ExceptionKind::LateShipment,
         }
     }
 
     /// The sales order it is about, if any.
     pub fn order(&self) -> Option<&str> {
         match self {
-            ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => Some(order),
+            ClockKey::Backorder { order, .. }
+            | ClockKey::LateShipment { order, .. }
+            | ClockKey::LateRisk { order, .. } => Some(order),
             ClockKey::UnappliedCash { .. } => None,
         }
     }
@@ -1793,6 +1805,9 @@ impl std::fmt::Display for ClockKey {
                 write!(f, "order {order} line {line}")
             }
             ClockKey::UnappliedCash { customer, .. } => write!(f, "credit of {customer}"),
+            ClockKey::LateRisk { order, requested } => {
+                write!(f, "late risk of order {order} (requested {requested})")
+            }
         }
     }
 }
@@ -2035,6 +2050,8 @@ pub fn clock_exception(
         } => stale_credit(state, entity, customer, now)
             .map(|c| clock_of_credit(state, c))
             .filter(|x| x.key == *key),
+        // A prediction is the model's, not the clock's (`late_risk`).
+        ClockKey::LateRisk { .. } => None,
     }
 }
 
@@ -2046,17 +2063,27 @@ pub fn clock_action(
     key: &ClockKey,
     action: &ClockAction,
 ) -> Result<Vec<Event>, Rejection> {
-    let x = clock_exception(state, key, cmd.time).ok_or_else(|| Rejection::NotAnException {
-        what: key.to_string(),
-    })?;
+    let (owner, entity, warehouse) = match key {
+        ClockKey::LateRisk { .. } => {
+            let r = late_risk(state, key)?;
+            (r.owner, r.entity, Some(r.warehouse))
+        }
+        _ => {
+            let x =
+                clock_exception(state, key, cmd.time).ok_or_else(|| Rejection::NotAnException {
+                    what: key.to_string(),
+                })?;
+            (x.owner, x.entity, x.warehouse)
+        }
+    };
     match action {
-        ClockAction::Reassign { to } => may_reassign(state, &x.owner, to)?,
+        ClockAction::Reassign { to } => may_reassign(state, &owner, to)?,
         ClockAction::Comment { text: t } => text("text", t)?,
         ClockAction::Snooze { until, reason } => {
             text("reason", reason)?;
-            let today = match &x.warehouse {
+            let today = match &warehouse {
                 Some(w) => cmd.warehouse_date(state, w),
-                None => cmd.entity_date(state, &x.entity),
+                None => cmd.entity_date(state, &entity),
             };
             snooze_range(*until, today)?;
         }
@@ -2097,6 +2124,10 @@ pub fn apply_clock_note(
             ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
                 !open.contains(order)
             }
+            ClockKey::LateRisk { order, requested } => {
+                !open.contains(order)
+                    || state.orders.get(order).map(|o| o.requested) != Some(*requested)
+            }
             ClockKey::UnappliedCash {
                 entity,
                 customer,
@@ -2112,5 +2143,415 @@ pub fn apply_clock_note(
         .collect();
     for k in over {
         state.clock_notes.remove(&k);
+    }
+}
+
+/// The late-shipment risk of an open order as a person may speak about
+/// it (`ClockKey::LateRisk`): who owns it and where it is. The model's
+/// probability is not here: the core records what was said, never what a
+/// model computed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LateRiskEpisode {
+    pub order: Code,
+    pub entity: Code,
+    /// The warehouse of its first line (its business day for a snooze).
+    pub warehouse: Code,
+    /// Whoever it was given to, else the role late shipments are routed
+    /// to in its entity and warehouse.
+    pub owner: Owner,
+    pub snoozed: Option<(NaiveDate, String)>,
+    pub comments: Vec<Comment>,
+}
+
+impl LateRiskEpisode {
+    /// Not snoozed past `today`.
+    pub fn in_queue(&self, today: NaiveDate) -> bool {
+        self.snoozed
+            .as_ref()
+            .is_none_or(|(until, _)| *until <= today)
+    }
+}
+
+/// The late-risk episode `key` names, if a person may speak about it: the
+/// order known (not archived), open with something left to ship, and
+/// still requested for the key's day (a new requested day is a new
+/// episode). Refused as `not_found` / `document_archived` for an unknown
+/// order, `not_an_exception` for one closed, shipped or moved on.
+pub fn late_risk(state: &State, key: &ClockKey) -> Result<LateRiskEpisode, Rejection> {
+    let ClockKey::LateRisk { order, requested } = key else {
+        return Err(Rejection::NotAnException {
+            what: key.to_string(),
+        });
+    };
+    let Some(o) = state.orders.get(order) else {
+        return Err(if state.archived_orders.contains(order) {
+            Rejection::DocumentArchived {
+                kind: "order".into(),
+                number: order.to_string(),
+            }
+        } else {
+            Rejection::NotFound {
+                kind: RecordKind::SalesOrder,
+                key: order.to_string(),
+            }
+        });
+    };
+    let open = o.status == OrderStatus::Open
+        && state
+            .index
+            .open_orders
+            .get(&o.customer)
+            .is_some_and(|xs| xs.contains(order));
+    if !open || o.requested != *requested {
+        return Err(Rejection::NotAnException {
+            what: key.to_string(),
+        });
+    }
+    let warehouse = o
+        .lines
+        .iter()
+        .find(|l| !l.cancelled && l.qty > l.shipped)
+        .or(o.lines.first())
+        .map(|l| l.warehouse.clone())
+        .unwrap_or_default();
+    let note = state.clock_notes.get(key);
+    let routed = route(
+        state,
+        ExceptionKind::LateShipment,
+        &o.entity,
+        Some(warehouse.as_str()),
+    )
+    .owner;
+    Ok(LateRiskEpisode {
+        order: order.clone(),
+        entity: o.entity.clone(),
+        warehouse,
+        owner: note
+            .and_then(|n| n.owner.clone())
+            .unwrap_or(Owner::Role(routed)),
+        snoozed: note.and_then(|n| n.snoozed.clone()),
+        comments: note.map(|n| n.comments.clone()).unwrap_or_default(),
+    })
+}
+
+/// Forget what was said about the late risk of `order` once its episode
+/// is over: the order closed, cancelled or shipped in full, archived, or
+/// requested for another day. Called for each order a log record touched;
+/// touches late-risk notes only (the other kinds are forgotten by
+/// `apply_clock_note`, as they always were, so a replay of an older log
+/// gives the state it gave).
+pub fn forget_late_risk(state: &mut State, order: &Code) {
+    let lo = ClockKey::LateRisk {
+        order: order.clone(),
+        requested: NaiveDate::MIN,
+    };
+    let hi = ClockKey::LateRisk {
+        order: order.clone(),
+        requested: NaiveDate::MAX,
+    };
+    let keys: Vec<ClockKey> = state
+        .clock_notes
+        .range(lo..=hi)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in keys {
+        if late_risk(state, &k).is_err() {
+            state.clock_notes.remove(&k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Notes on the late-shipment model's predictions (issue 23): kept by
+    //! episode (the order and its requested day), refused on an order
+    //! that is unknown, not open or asked for another day, forgotten when
+    //! the episode ends, and replayed from the log as they were made.
+    use super::*;
+    use crate::core::event::Outcome;
+    use crate::core::{execute, Command};
+    use chrono::TimeZone;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).expect("a date")
+    }
+
+    fn at(day: NaiveDate, hour: u32) -> DateTime<Utc> {
+        Utc.from_utc_datetime(&day.and_hms_opt(hour, 0, 0).expect("a time"))
+    }
+
+    /// The demo's master data, and the log records that made it.
+    fn demo() -> (State, Vec<Envelope>) {
+        let mut s = State::default();
+        let mut log = Vec::new();
+        for body in crate::io::demo::commands(today(), 0).expect("demo commands") {
+            let cmd = Command {
+                operator: "ADMIN".into(),
+                session: "test".into(),
+                time: at(today(), 8),
+                key: None,
+                body,
+            };
+            log.push(execute(&mut s, &cmd).expect("a demo command"));
+        }
+        (s, log)
+    }
+
+    /// Run a command given as its JSON as `operator` at `time`; the log
+    /// record is kept.
+    fn run(
+        s: &mut State,
+        log: &mut Vec<Envelope>,
+        operator: &str,
+        time: DateTime<Utc>,
+        body: serde_json::Value,
+    ) -> Result<(), Rejection> {
+        let cmd = Command {
+            operator: operator.into(),
+            session: "test".into(),
+            time,
+            key: None,
+            body: serde_json::from_value(body).expect("a command"),
+        };
+        let env = execute(s, &cmd)?;
+        let refused = match &env.outcome {
+            Outcome::Rejected(r) => Some(r.clone()),
+            Outcome::Committed(_) => None,
+        };
+        log.push(env);
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// The demo with SO-000001 placed for C0041 (20 FAS-1001 from CHI,
+    /// requested today).
+    fn ordered() -> (State, Vec<Envelope>) {
+        let (mut s, mut log) = demo();
+        run(
+            &mut s,
+            &mut log,
+            "CLERK1",
+            at(today(), 9),
+            serde_json::json!({"cmd": "place_order", "customer": "C0041",
+                "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
+        )
+        .expect("placed");
+        (s, log)
+    }
+
+    fn key(order: &str, requested: NaiveDate) -> ClockKey {
+        ClockKey::LateRisk {
+            order: order.into(),
+            requested,
+        }
+    }
+
+    fn note(
+        s: &mut State,
+        log: &mut Vec<Envelope>,
+        operator: &str,
+        key: &ClockKey,
+        action: serde_json::Value,
+    ) -> Result<(), Rejection> {
+        let mut body = action;
+        body["key"] = serde_json::to_value(key).expect("a key");
+        run(s, log, operator, at(today(), 10), body)
+    }
+
+    fn comment(text: &str) -> serde_json::Value {
+        serde_json::json!({"cmd": "comment_clock_exception", "text": text})
+    }
+
+    /// Release, pick, pack and ship SO-000001 in full.
+    fn ship(s: &mut State, log: &mut Vec<Envelope>) {
+        let t = at(today(), 11);
+        for (op, body) in [
+            (
+                "SHIP1",
+                serde_json::json!({"cmd": "release_order", "number": "SO-000001"}),
+            ),
+            (
+                "PICK1",
+                serde_json::json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 1,
+                "bin": "B-03-03", "item": "FAS-1001", "qty": "12"}),
+            ),
+            (
+                "PICK1",
+                serde_json::json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 2,
+                "bin": "R-01-02", "item": "FAS-1001", "qty": "8"}),
+            ),
+            (
+                "PACK1",
+                serde_json::json!({"cmd": "pack_carton", "list": "PK-000001",
+                "contents": [{"item": "FAS-1001", "qty": "20"}], "weight": "26.22"}),
+            ),
+            (
+                "SHIP1",
+                serde_json::json!({"cmd": "ship_pick", "list": "PK-000001",
+                "carrier": "FEDEX", "service": "GND", "freight": "12.50"}),
+            ),
+        ] {
+            run(s, log, op, t, body).expect("shipping step");
+        }
+    }
+
+    #[test]
+    fn a_prediction_is_commented_given_and_snoozed_by_episode() {
+        let (mut s, mut log) = ordered();
+        let k = key("SO-000001", today());
+        let before = late_risk(&s, &k).expect("an open order");
+        assert_eq!(before.owner, Owner::Role(Role::Supervisor));
+        assert!(before.comments.is_empty());
+        note(&mut s, &mut log, "SUP1", &k, comment("carrier called")).expect("commented");
+        note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &k,
+            serde_json::json!({"cmd": "reassign_clock_exception", "to": {"operator": "SHIP1"}}),
+        )
+        .expect("given");
+        let until = today() + chrono::Duration::days(2);
+        note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &k,
+            serde_json::json!({"cmd": "snooze_clock_exception", "until": until,
+                "reason": "truck booked"}),
+        )
+        .expect("snoozed");
+        let r = late_risk(&s, &k).expect("still open");
+        assert_eq!(r.owner, Owner::Operator("SHIP1".into()));
+        assert_eq!(r.snoozed, Some((until, "truck booked".to_string())));
+        assert_eq!(r.comments.len(), 1);
+        assert_eq!(r.comments[0].text, "carrier called");
+        assert_eq!(r.comments[0].by.as_str(), "SUP1");
+        assert!(!r.in_queue(today()));
+        assert!(r.in_queue(until));
+        // Given to the same person again: nothing to do.
+        assert_eq!(
+            note(
+                &mut s,
+                &mut log,
+                "SUP1",
+                &k,
+                serde_json::json!({"cmd": "reassign_clock_exception", "to": {"operator": "SHIP1"}}),
+            ),
+            Err(Rejection::NoChange)
+        );
+        // A snooze ends after today; a picker may not snooze.
+        let r = note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &k,
+            serde_json::json!({"cmd": "snooze_clock_exception", "until": today(), "reason": "x"}),
+        );
+        assert!(matches!(r, Err(Rejection::OutOfRange { .. })), "{r:?}");
+        let r = note(
+            &mut s,
+            &mut log,
+            "PICK1",
+            &k,
+            serde_json::json!({"cmd": "snooze_clock_exception", "until": until, "reason": "x"}),
+        );
+        assert!(matches!(r, Err(Rejection::NotPermitted { .. })), "{r:?}");
+        // An empty comment is refused, nothing kept.
+        let r = note(&mut s, &mut log, "SUP1", &k, comment("  "));
+        assert!(matches!(r, Err(Rejection::InvalidText { .. })), "{r:?}");
+        assert_eq!(s.clock_notes.get(&k).map(|n| n.comments.len()), Some(1));
+    }
+
+    #[test]
+    fn a_note_on_an_unknown_order_or_another_requested_day_is_refused() {
+        let (mut s, mut log) = ordered();
+        let seq = s.seq;
+        let r = note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &key("SO-000099", today()),
+            comment("x"),
+        );
+        assert!(
+            matches!(&r, Err(Rejection::NotFound { kind: RecordKind::SalesOrder, key }) if key == "SO-000099"),
+            "{r:?}"
+        );
+        let stale = key("SO-000001", today() + chrono::Duration::days(1));
+        let r = note(&mut s, &mut log, "SUP1", &stale, comment("x"));
+        assert_eq!(
+            r.as_ref().map_err(|e| e.to_string()),
+            Err(
+                "late risk of order SO-000001 (requested 2026-11-26) is not an exception now: it cleared or moved on"
+                    .to_string()
+            )
+        );
+        assert_eq!(s.seq, seq, "nothing recorded");
+        assert!(s.clock_notes.is_empty());
+    }
+
+    #[test]
+    fn a_shipped_order_takes_no_note_and_forgets_what_was_said() {
+        let (mut s, mut log) = ordered();
+        let k = key("SO-000001", today());
+        note(&mut s, &mut log, "SUP1", &k, comment("watch it")).expect("commented");
+        assert_eq!(s.clock_notes.len(), 1);
+        ship(&mut s, &mut log);
+        // Forgotten in the record that shipped the last of it.
+        assert!(s.clock_notes.is_empty(), "{:?}", s.clock_notes);
+        let r = note(&mut s, &mut log, "SUP1", &k, comment("too late"));
+        assert!(matches!(r, Err(Rejection::NotAnException { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn a_cancelled_order_forgets_what_was_said_about_its_risk() {
+        let (mut s, mut log) = ordered();
+        let k = key("SO-000001", today());
+        note(&mut s, &mut log, "SUP1", &k, comment("watch it")).expect("commented");
+        run(
+            &mut s,
+            &mut log,
+            "CLERK1",
+            at(today(), 12),
+            serde_json::json!({"cmd": "cancel_order", "number": "SO-000001",
+                "reason": "customer changed their mind"}),
+        )
+        .expect("cancelled");
+        assert!(s.clock_notes.is_empty());
+        let r = note(&mut s, &mut log, "SUP1", &k, comment("x"));
+        assert!(matches!(r, Err(Rejection::NotAnException { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn notes_on_predictions_replay_and_survive_a_snapshot() {
+        let (mut s, mut log) = ordered();
+        let k = key("SO-000001", today());
+        note(&mut s, &mut log, "SUP1", &k, comment("carrier called")).expect("commented");
+        note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &k,
+            serde_json::json!({"cmd": "snooze_clock_exception",
+                "until": today() + chrono::Duration::days(3), "reason": "booked"}),
+        )
+        .expect("snoozed");
+        // Replaying the log from empty gives the same state, notes too.
+        let mut replayed = State::default();
+        for env in &log {
+            crate::core::apply(&mut replayed, env);
+        }
+        assert_eq!(replayed.clock_notes, s.clock_notes);
+        assert_eq!(replayed.clock_notes.len(), 1);
+        // A snapshot of it decodes to the same notes (the key is a new
+        // variant, appended last).
+        let bytes = crate::store::codec::encode_snapshot(s.seq, &s).expect("encoded");
+        let back: State = crate::store::codec::decode_snapshot(s.seq, &bytes).expect("decoded");
+        assert_eq!(back.clock_notes, s.clock_notes);
+        // And the log records carrying them decode as written.
+        let last = log.last().expect("a record");
+        let bytes = crate::store::codec::encode(last.seq, last).expect("encoded");
+        let env = crate::store::codec::decode_envelope(last.seq, &bytes).expect("decoded");
+        assert_eq!(&env, last);
     }
 }

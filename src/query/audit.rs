@@ -552,9 +552,9 @@ fn documents_of(e: &Event) -> Vec<String> {
         }
         Event::ClockExceptionNoted { key, .. } => {
             match key {
-                ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
-                    out.push(format!("order {order}"))
-                }
+                ClockKey::Backorder { order, .. }
+                | ClockKey::LateShipment { order, .. }
+                | ClockKey::LateRisk { order, .. } => out.push(format!("order {order}")),
                 ClockKey::UnappliedCash { customer, .. } => {
                     out.push(format!("customer {customer}"))
                 }

@@ -19,13 +19,16 @@
 //! ship late (`late risk (predicted)`, p at least
 //! `model_worker::LATE_QUEUE_MIN`), each with its probability and the
 //! factors adding most to it in the detail pane, and the record and age
-//! of the training. A prediction blocks nothing and cannot be approved:
-//! Enter opens the order, where the supervisor acts.
+//! of the training. A prediction blocks nothing and cannot be approved
+//! or rejected: Enter opens the order, where the supervisor acts; what
+//! a person says about it (given to somebody, a comment, snoozed until a
+//! date) is a note the core keeps by episode (`ClockKey::LateRisk`: the
+//! order and its requested day), as for the kinds computed on the clock.
 
 use crate::core::auth::Role;
 use crate::core::exceptions::{
-    clock_exceptions, Blocked, ClockException, ClockKey, Exception, ExceptionKind, ExceptionStatus,
-    Owner, Severity,
+    clock_exceptions, Blocked, ClockException, ClockKey, Comment, Exception, ExceptionKind,
+    ExceptionStatus, Owner, Severity,
 };
 use crate::core::CommandBody;
 use crate::ui::keymap::{Action, Context};
@@ -75,9 +78,9 @@ pub enum Target {
 /// Where the work of a clock-computed exception is done.
 pub fn target(key: &ClockKey) -> Target {
     match key {
-        ClockKey::Backorder { order, .. } | ClockKey::LateShipment { order, .. } => {
-            Target::Order(order.to_string())
-        }
+        ClockKey::Backorder { order, .. }
+        | ClockKey::LateShipment { order, .. }
+        | ClockKey::LateRisk { order, .. } => Target::Order(order.to_string()),
         ClockKey::UnappliedCash { customer, .. } => Target::Customer(customer.to_string()),
     }
 }
@@ -101,11 +104,24 @@ pub struct Predicted {
     pub amount: Decimal,
     pub unit: String,
     pub requested: NaiveDate,
+    /// The episode a note on it is kept under (the order and its
+    /// requested day).
+    pub key: ClockKey,
+    /// Who it was given to, if anybody (else it is listed as predicted).
+    pub owner: Option<Owner>,
+    /// Snoozed until a date (out of the list while `until > today`).
+    pub snoozed: Option<(NaiveDate, String)>,
+    pub comments: Vec<Comment>,
 }
 
 impl PartialEq for Predicted {
     fn eq(&self, o: &Self) -> bool {
-        self.risk.order == o.risk.order && self.risk.p_late.to_bits() == o.risk.p_late.to_bits()
+        self.risk.order == o.risk.order
+            && self.risk.p_late.to_bits() == o.risk.p_late.to_bits()
+            && self.key == o.key
+            && self.owner == o.owner
+            && self.snoozed == o.snoozed
+            && self.comments == o.comments
     }
 }
 impl Eq for Predicted {}
@@ -114,6 +130,18 @@ impl Predicted {
     /// "62%".
     pub fn pct(&self) -> String {
         format!("{:.0}%", self.risk.p_late * 100.0)
+    }
+    /// The owner column: whoever it was given to, else `predicted`.
+    pub fn listed_owner(&self) -> String {
+        self.owner
+            .as_ref()
+            .map_or_else(|| "predicted".to_string(), |o| o.to_string())
+    }
+    /// Not snoozed past `today`.
+    pub fn in_queue(&self, today: NaiveDate) -> bool {
+        self.snoozed
+            .as_ref()
+            .is_none_or(|(until, _)| *until <= today)
     }
     /// The factors, as the model gives them ("carrier ODFL: 1 (+0.85
     /// log-odds)"), joined.
@@ -132,7 +160,8 @@ pub const PREDICTED_LATE: &str = "late risk (predicted)";
 
 /// The open orders of `sugg` at least `LATE_QUEUE_MIN` likely to ship
 /// late, still open and unshipped in `s`, with no computed row of their
-/// own (an order already late is listed as such), riskiest first.
+/// own (an order already late is listed as such), riskiest first, with
+/// what was said about them (snoozed ones included: `in_queue`).
 pub fn predictions(
     s: &crate::core::State,
     sugg: &crate::ui::model_worker::Suggestions,
@@ -154,7 +183,19 @@ pub fn predictions(
             if o.status != OrderStatus::Open || shipped {
                 return None;
             }
+            let key = ClockKey::LateRisk {
+                order: o.number.clone(),
+                requested: o.requested,
+            };
+            // What a person said about it, while the core takes notes on
+            // it (open, with something to ship, still requested then).
+            let note = crate::core::exceptions::late_risk(s, &key).ok();
+            let said = s.clock_notes.get(&key);
             Some(Predicted {
+                key,
+                owner: said.and_then(|n| n.owner.clone()),
+                snoozed: note.as_ref().and_then(|n| n.snoozed.clone()),
+                comments: note.map(|n| n.comments).unwrap_or_default(),
                 risk: r.clone(),
                 customer: o.customer.to_string(),
                 entity: o.entity.to_string(),
@@ -179,6 +220,7 @@ pub fn predictions(
                     p.customer.clone(),
                     p.entity.clone(),
                     p.warehouse.clone(),
+                    p.owner.as_ref().map(|o| o.to_string()).unwrap_or_default(),
                 ]
                 .iter()
                 .any(|h| h.to_lowercase().contains(&w))
@@ -231,6 +273,8 @@ pub struct Exceptions {
     /// late shipments, unapplied cash past its days), snoozed ones
     /// included, computed once per commit and minute: (seq, minute, rows).
     clock: Option<(u64, i64, Vec<ClockException>)>,
+    /// Predictions snoozed past today, as of the rows listed.
+    predicted_snoozed: usize,
 }
 
 /// Which training the rows' predictions came from (record, time).
@@ -370,6 +414,7 @@ impl Exceptions {
             notice: None,
             acting: None,
             clock: None,
+            predicted_snoozed: 0,
         }
     }
 
@@ -398,12 +443,15 @@ impl Exceptions {
             let held = queue(ctx.state(), &f, ctx.now, ctx.today());
             let clock = self.clock(ctx).to_vec();
             let mut rows = merged(ctx.state(), held, &clock, &f, ctx.now, ctx.today());
+            self.predicted_snoozed = 0;
             if let Some(sugg) = ctx.backend.suggestions() {
-                rows.extend(
+                let today = ctx.today();
+                let (listed, snoozed): (Vec<Predicted>, Vec<Predicted>) =
                     predictions(ctx.state(), &sugg, &clock, &f)
                         .into_iter()
-                        .map(|p| Row::Predicted(Box::new(p))),
-                );
+                        .partition(|p| p.in_queue(today));
+                self.predicted_snoozed = snoozed.len();
+                rows.extend(listed.into_iter().map(|p| Row::Predicted(Box::new(p))));
             }
             self.rows = Some((ctx.view.seq, minute, f, mk, std::rc::Rc::new(rows)));
         }
@@ -521,10 +569,11 @@ impl Exceptions {
     }
 }
 
-/// What a prediction is, to a key that acts on holds.
+/// What a prediction is, to a key that acts on holds (approve, reject):
+/// it can be given to somebody, commented on or snoozed instead.
 fn predicted_note(p: &Predicted) -> String {
     format!(
-        "order {} is a prediction, not a hold: Enter opens the order",
+        "order {} is a prediction, not a hold: reassign, comment or snooze it; Enter opens the order",
         p.risk.order
     )
 }
@@ -638,7 +687,7 @@ impl Screen for Exceptions {
                 ),
             ) => {
                 let on = match self.current_row(ctx) {
-                    Some(Row::Predicted(p)) => {
+                    Some(Row::Predicted(p)) if a == Action::Reject => {
                         self.notice = Some(Notice::info(predicted_note(&p)));
                         None
                     }
@@ -701,7 +750,8 @@ impl Screen for Exceptions {
                 let on = match self.current_row(ctx) {
                     Some(Row::Held(id)) => Acting::Held(id),
                     Some(Row::Clock(r)) => Acting::Clock(r.key.clone()),
-                    Some(Row::Predicted(_)) | None => {
+                    Some(Row::Predicted(p)) => Acting::Clock(p.key.clone()),
+                    None => {
                         self.focus = Focus::List;
                         return Flow::Stay;
                     }
@@ -769,10 +819,15 @@ impl Screen for Exceptions {
         let rows = self.rows(ctx);
         let s = ctx.state();
         let theme = ctx.theme;
+        // A commented prediction needs a line more: its factors wrap.
+        let tall = matches!(
+            rows.get(self.selected.min(rows.len().saturating_sub(1))),
+            Some(Row::Predicted(p)) if !p.comments.is_empty()
+        );
         let [head, list, detail, prompt] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(3),
-            Constraint::Length(4),
+            Constraint::Length(if tall { 5 } else { 4 }),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -784,13 +839,12 @@ impl Screen for Exceptions {
             spans.push(Span::raw(format!("  {} {n}", k.label())));
         }
         let today = ctx.today();
+        let predicted_snoozed = self.predicted_snoozed;
         let clock = self.clock(ctx);
         let clock_snoozed = clock.iter().filter(|r| !r.in_queue(today)).count();
-        if snoozed + clock_snoozed > 0 {
-            spans.push(Span::styled(
-                format!("  ({} snoozed)", snoozed + clock_snoozed),
-                theme.dim(),
-            ));
+        let snoozed = snoozed + clock_snoozed + predicted_snoozed;
+        if snoozed > 0 {
+            spans.push(Span::styled(format!("  ({snoozed} snoozed)"), theme.dim()));
         }
         let counted = |kind: ExceptionKind| {
             clock
@@ -885,7 +939,7 @@ impl Screen for Exceptions {
                                 fit(&format!("order {}", p.risk.order), 24),
                                 p.entity,
                                 p.warehouse,
-                                "predicted",
+                                fit(&p.listed_owner(), 12),
                                 fit(&money(p.amount, &p.unit), 18),
                                 p.pct(),
                                 p.customer,
@@ -898,7 +952,7 @@ impl Screen for Exceptions {
                                 fit(&format!("order {}", p.risk.order), 22),
                                 fit(&money(p.amount, &p.unit), 16),
                                 p.pct(),
-                                "predicted",
+                                fit(&p.listed_owner(), 10),
                             )
                         };
                         return Some(ListItem::new(Line::from(Span::styled(text, theme.dim()))));
@@ -1017,10 +1071,20 @@ impl Screen for Exceptions {
                 .suggestions()
                 .map(|m| m.short(ctx.view.seq, ctx.now))
                 .unwrap_or_default();
+            let owner = p
+                .owner
+                .as_ref()
+                .map_or_else(|| "not a hold".to_string(), |o| format!("given to {o}"));
             lines.push(Line::from(Span::styled(
-                fit(&format!("not a hold: Enter opens the order ({trained})"), w),
+                fit(&format!("{owner}: Enter opens the order ({trained})"), w),
                 theme.dim(),
             )));
+            if let Some(c) = p.comments.last() {
+                lines.push(Line::from(fit(
+                    &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
+                    w,
+                )));
+            }
         }
         if let Some(x) = selected.and_then(|r| match r {
             Row::Held(id) => s.exceptions.get(id),
