@@ -145,8 +145,20 @@ impl Context {
         let mut short = BTreeMap::new();
         let mut short_lead = BTreeMap::new();
         let mut complete = std::collections::BTreeSet::new();
+        // A customer's policy, worked out once (an order placed under a
+        // channel policy keeps its own record).
+        let mut customer_complete: BTreeMap<&str, bool> = BTreeMap::new();
         for o in placed_orders {
-            if crate::core::channel::of_order(state, o).is_some_and(|p| p.ship_complete.value) {
+            let yes = match state.order_policies.get(&o.number) {
+                Some(p) => p.ship_complete.value,
+                None => *customer_complete
+                    .entry(o.customer.as_str())
+                    .or_insert_with(|| {
+                        crate::core::channel::of_order(state, o)
+                            .is_some_and(|p| p.ship_complete.value)
+                    }),
+            };
+            if yes {
                 complete.insert(o.number.to_string());
             }
             let (mut lines, mut units, mut total, mut lead) = (0.0, 0.0, 0.0, 0.0f64);
