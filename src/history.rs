@@ -13,19 +13,34 @@
 //!   due), or short and disputed (the rest disputed on settling);
 //! - carriers miss cutoffs at their own rate (ODFL far more than FedEx),
 //!   big orders and busy days more often: an order ships after the day
-//!   it was requested for.
-//!
-//! Not generated yet (left for later): purchase orders with drifting
-//! supplier lead times, damaged goods and count variances.
+//!   it was requested for;
+//! - stock comes from three suppliers through purchase orders the buyer
+//!   raises at a weekly review (a reorder point on the demand seen and the
+//!   lead times seen), received and put away when they arrive: one
+//!   supplier's lead time is steady, one's drifts later over the year, one
+//!   is erratic. Stock runs short, orders are backordered and wait (a
+//!   ship-complete customer's whole order, a partial customer's short
+//!   lines): late shipments come from stock-outs too;
+//! - damaged goods: some receipt lines arrive with damaged units, received
+//!   into quarantine and written off (a stock adjustment, reason damage);
+//!   a few customers return goods damaged (scrapped, credited);
+//! - cycle counts every four weeks with variances: shrinkage on some
+//!   items (more in SAFETY), a unit found now and then, each recounted by
+//!   a second person and posted with its reason.
 
 use crate::core::cash::{ApplyTo, Method};
-use crate::core::master::{Item, ListPrice, Operator};
+use crate::core::counts::Reason;
+use crate::core::master::{BinKind, Item, ListPrice, Operator, SupplierItem};
+use crate::core::purchasing::{PoLineInput, PoStatus, ReceiveInput};
+use crate::core::returns::{Disposition, ReturnInput};
 use crate::core::sales::LineInput;
+use crate::core::state::BinKey;
 use crate::core::types::Code;
 use crate::core::{execute, Command, CommandBody, Event, State};
 use crate::large::Rng;
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -114,6 +129,47 @@ const CARRIERS: [(&str, &str, f64); 3] = [
     ("ODFL", "LTL", 0.45),
 ];
 
+/// How a supplier's lead time moves over the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeadPattern {
+    /// 6 to 8 days all year.
+    Steady,
+    /// 6 to 8 days for the first third, then later and later: 12 days
+    /// more by the end.
+    Drifting,
+    /// Anything from 4 to 20 days.
+    Erratic,
+}
+
+/// The history's suppliers (code, name, lead time); item n is bought
+/// from supplier n mod 3.
+pub const SUPPLIERS: [(&str, &str, LeadPattern); 3] = [
+    ("HV01", "Steady Supply Co", LeadPattern::Steady),
+    ("HV02", "Drifting Wholesale", LeadPattern::Drifting),
+    ("HV03", "Erratic Imports", LeadPattern::Erratic),
+];
+
+/// The lead time every supplier quotes (days): what a PO expects.
+pub const QUOTED_LEAD_DAYS: u32 = 7;
+
+/// Days a PO of supplier `p` raised on day `d` of `days` takes.
+fn lead_days(p: LeadPattern, d: i64, days: i64, rng: &mut Rng) -> i64 {
+    let jitter = below(rng, 3) as i64;
+    match p {
+        LeadPattern::Steady => 6 + jitter,
+        LeadPattern::Drifting => {
+            let from = days / 3;
+            let drift = if d > from {
+                12.0 * (d - from) as f64 / (days - from).max(1) as f64
+            } else {
+                0.0
+            };
+            6 + drift.round() as i64 + jitter
+        }
+        LeadPattern::Erratic => 4 + below(rng, 17) as i64,
+    }
+}
+
 /// How a customer pays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Payer {
@@ -155,6 +211,16 @@ struct GenItem {
     rate: f64,
     /// Slow: demand on few days, a few units each.
     slow: bool,
+    /// Its supplier (index into `SUPPLIERS`).
+    supplier: usize,
+    /// The buyer's estimate of units a day (moving average of demand).
+    est: f64,
+    /// Units on purchase orders not yet received.
+    on_order: Decimal,
+    /// Prone to shrinkage: counts find it short more often.
+    shrinks: bool,
+    /// What the supplier charges per base unit.
+    cost: Decimal,
 }
 
 struct GenCustomer {
@@ -163,6 +229,14 @@ struct GenCustomer {
     payer: Payer,
     /// Days between the order and the day it is wanted.
     lead: i64,
+}
+
+/// A purchase order on its way: its number, supplier and lines (item
+/// index, base units).
+struct InTransit {
+    po: String,
+    supplier: usize,
+    lines: Vec<(usize, Decimal)>,
 }
 
 /// What runs the commands: an in-memory state.
@@ -247,7 +321,19 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
     if bins.is_empty() {
         bail!("the demo has no pick face in {WAREHOUSE}");
     }
+    let bin_of_kind = |kind: BinKind| {
+        r.state
+            .bins
+            .values()
+            .find(|b| b.warehouse == WAREHOUSE && b.kind == kind)
+            .map(|b| b.code.clone())
+    };
+    let dock = bin_of_kind(BinKind::Dock).context("the demo has no dock in the warehouse")?;
+    let quarantine = bin_of_kind(BinKind::Quarantine).context("the demo has no quarantine bin")?;
     let mut rng = Rng(spec.seed ^ 0x4849_5354);
+    // Purchasing, damage, counts and customers' shipping policy draw from
+    // their own stream, so demand and payments stay as they were.
+    let mut prng = Rng(spec.seed ^ 0x5055_5243);
 
     // Items: a category, a level, one in four slow.
     let mut items = Vec::new();
@@ -280,9 +366,10 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                 },
             },
         )?;
-        // Enough for the whole history (about 6 units a day at most,
-        // with the season and trend on top).
-        let stock = Decimal::from(30 * days.max(1) + 1_000);
+        // Units a day on average (1 to 6 units a line, fewer at weekends).
+        let mean = if slow { rate * 3.0 } else { rate * 3.5 } * 0.93;
+        // Five weeks of demand to start with: then the buyer's POs.
+        let stock = Decimal::from((mean * 35.0).ceil() as i64 + 5);
         r.run(
             OPERATOR,
             CommandBody::PostOpeningStock {
@@ -302,7 +389,38 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             cat,
             rate,
             slow,
+            supplier: (n as usize) % SUPPLIERS.len(),
+            est: mean,
+            on_order: Decimal::ZERO,
+            shrinks: cat == 2 || uniform(&mut prng) < 0.15,
+            cost,
         });
+    }
+    let sup_t = r
+        .state
+        .suppliers
+        .get("V001")
+        .cloned()
+        .context("the demo has no V001 to copy suppliers from")?;
+    for (si, (code, name, _)) in SUPPLIERS.iter().enumerate() {
+        let mut s = sup_t.clone();
+        s.code = (*code).into();
+        s.name = (*name).to_string();
+        s.lead_time_days = QUOTED_LEAD_DAYS;
+        s.lead_time_history = Vec::new();
+        s.min_order_amount = Decimal::ZERO;
+        s.items = items
+            .iter()
+            .filter(|it| it.supplier == si)
+            .map(|it| SupplierItem {
+                sku: it.sku.clone().into(),
+                supplier_sku: format!("{code}-{}", it.sku),
+                price: it.cost,
+                unit: item_t.base_unit.clone(),
+                min_qty: Decimal::ZERO,
+            })
+            .collect();
+        r.run(OPERATOR, CommandBody::CreateSupplier(s))?;
     }
 
     // Customers: a carrier, a way of paying, a lead time.
@@ -325,7 +443,8 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         c.ship_to = Vec::new();
         c.ship_policy.carrier = Some(CARRIERS[carrier].0.into());
         c.ship_policy.service = Some(CARRIERS[carrier].1.into());
-        c.ship_policy.ship_complete = false;
+        // Three in ten take nothing until the whole order can ship.
+        c.ship_policy.ship_complete = uniform(&mut prng) < 0.3;
         c.ship_policy.must_arrive_within_days = None;
         r.run(OPERATOR, CommandBody::CreateCustomer(c))?;
         customers.push(GenCustomer {
@@ -358,15 +477,86 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         .map(|i| i.rate)
         .sum::<f64>()
         * 0.5;
+    // POs on their way by the day they arrive; returns on their way.
+    let mut to_receive: BTreeMap<NaiveDate, Vec<InTransit>> = BTreeMap::new();
+    let mut to_return: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
+    // The lead times the buyer has seen, per supplier.
+    let mut seen: Vec<Vec<i64>> = vec![Vec::new(); SUPPLIERS.len()];
     for d in 0..=days {
         let date = start + Duration::days(d);
+        // Mornings: the dock, returns, counts, the buyer's review.
+        r.time = at(date, 13);
+        for t in to_receive.remove(&date).unwrap_or_default() {
+            receive(&mut r, &mut prng, &t, &mut items, &dock, &quarantine)?;
+            if let Some(po) = r.state.purchase_orders.get(t.po.as_str()) {
+                seen[t.supplier].push((date - po.date).num_days());
+            }
+        }
+        for rma in to_return.remove(&date).unwrap_or_default() {
+            r.run(
+                OPERATOR,
+                CommandBody::ReceiveReturn {
+                    rma: rma.into(),
+                    bin: None,
+                    lines: Vec::new(),
+                },
+            )?;
+        }
+        if d % 28 == 14 {
+            count(&mut r, &mut prng, &items, (d / 28) as usize)?;
+        }
+        if d % 7 == 0 {
+            review(
+                &mut r,
+                &mut prng,
+                &mut items,
+                &seen,
+                d,
+                days,
+                &mut to_receive,
+            )?;
+        }
         r.time = at(date, 15);
         for number in to_ship.remove(&date).unwrap_or_default() {
             let Some(o) = r.state.orders.get(number.as_str()) else {
                 continue;
             };
             let ci = cust_of.get(o.customer.as_str()).copied().unwrap_or(0);
+            // Shipped when stock is reserved for it (all of it for a
+            // ship-complete customer, whole lines for the others); else it
+            // waits for the next day. (A line is never shipped in part:
+            // releasing the rest of a line shipped in part releases too
+            // little.)
+            let complete = r
+                .state
+                .customers
+                .get(o.customer.as_str())
+                .is_some_and(|c| c.ship_policy.ship_complete);
+            let live = || o.lines.iter().filter(|l| !l.cancelled);
+            let reserved: Decimal = live().map(|l| l.reserved).sum();
+            let short: Decimal = live().map(|l| l.backordered).sum();
+            let split = live().any(|l| l.reserved > Decimal::ZERO && l.backordered > Decimal::ZERO);
+            if reserved <= Decimal::ZERO || split || (complete && short > Decimal::ZERO) {
+                if live().any(|l| l.shipped < l.qty) {
+                    to_ship
+                        .entry(date + Duration::days(1))
+                        .or_default()
+                        .push(number);
+                }
+                continue;
+            }
             let invoice = ship(&mut r, &number, &customers[ci], &weight)?;
+            // The rest (backordered lines of a partial customer) later.
+            if r.state
+                .orders
+                .get(number.as_str())
+                .is_some_and(|o| o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty))
+            {
+                to_ship
+                    .entry(date + Duration::days(1))
+                    .or_default()
+                    .push(number.clone());
+            }
             let Some(inv) = r.state.invoices.get(invoice.as_str()) else {
                 continue;
             };
@@ -418,12 +608,42 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                     amount,
                     reference: invoice.clone(),
                     apply: vec![ApplyTo {
-                        invoice: invoice.into(),
+                        invoice: invoice.clone().into(),
                         amount,
                         settle,
                     }],
                 },
             )?;
+            // Now and then goods arrived damaged: returned and scrapped.
+            if !settle && uniform(&mut prng) < 0.03 {
+                let Some(line) = r
+                    .state
+                    .invoices
+                    .get(invoice.as_str())
+                    .and_then(|i| i.lines.first())
+                else {
+                    continue;
+                };
+                let qty = line.qty.min(Decimal::from(1 + below(&mut prng, 2)));
+                let ev = r.run(
+                    OPERATOR,
+                    CommandBody::AuthorizeReturn {
+                        invoice: invoice.into(),
+                        reason: "arrived damaged".into(),
+                        lines: vec![ReturnInput {
+                            line: 1,
+                            qty,
+                            disposition: Disposition::Scrap,
+                        }],
+                    },
+                )?;
+                if let Some(Event::ReturnAuthorized(rma)) = ev.first() {
+                    to_return
+                        .entry(date + Duration::days(2 + below(&mut prng, 4) as i64))
+                        .or_default()
+                        .push(rma.number.to_string());
+                }
+            }
         }
         // Demand of the day, per item.
         let weekday = d % 7;
@@ -448,6 +668,14 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                     demand.push((i, q));
                 }
             }
+        }
+        // The buyer's estimate of each item's units a day.
+        let mut today_units = vec![0.0; items.len()];
+        for (i, q) in &demand {
+            today_units[*i] += *q as f64;
+        }
+        for (it, u) in items.iter_mut().zip(&today_units) {
+            it.est += 0.03 * (u - it.est);
         }
         // A busy day: more lines than usual (a moving average of days).
         // (per weekday weight, so a Monday is not busy for not being a Sunday).
@@ -529,6 +757,292 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         orders,
         order_lines,
     })
+}
+
+/// The buyer's weekly review: for each supplier, a PO for the items whose
+/// position (on hand less reserved less backordered plus on order) is
+/// below the reorder point: demand over the lead time the buyer expects
+/// (the quoted one, or the mean of the last four seen when longer) and
+/// the week to the next review, with four days of safety; ordered up to
+/// two weeks more. It arrives after the supplier's actual lead time.
+fn review(
+    r: &mut Runner,
+    prng: &mut Rng,
+    items: &mut [GenItem],
+    seen: &[Vec<i64>],
+    d: i64,
+    days: i64,
+    to_receive: &mut BTreeMap<NaiveDate, Vec<InTransit>>,
+) -> Result<()> {
+    let mut backordered: BTreeMap<String, Decimal> = BTreeMap::new();
+    for o in r.state.orders.values() {
+        for l in &o.lines {
+            if !l.cancelled && l.backordered > Decimal::ZERO {
+                *backordered.entry(l.sku.to_string()).or_default() += l.backordered;
+            }
+        }
+    }
+    let date = r.time.date_naive();
+    for (si, (code, _, pattern)) in SUPPLIERS.iter().enumerate() {
+        let recent = &seen[si][seen[si].len().saturating_sub(4)..];
+        let expect = if recent.is_empty() {
+            QUOTED_LEAD_DAYS as f64
+        } else {
+            (recent.iter().sum::<i64>() as f64 / recent.len() as f64).max(QUOTED_LEAD_DAYS as f64)
+        };
+        let mut lines = Vec::new();
+        let mut which = Vec::new();
+        for (i, it) in items.iter().enumerate().filter(|(_, it)| it.supplier == si) {
+            let st = r
+                .state
+                .stock
+                .get(&(Code::from(WAREHOUSE), Code::from(it.sku.clone())))
+                .cloned()
+                .unwrap_or_default();
+            let position = st.on_hand
+                - st.reserved
+                - backordered
+                    .get(it.sku.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                + it.on_order;
+            let position = position.to_f64().unwrap_or(0.0);
+            let reorder = it.est * (expect + 7.0 + 4.0);
+            if position >= reorder.max(1.0) {
+                continue;
+            }
+            let up_to = it.est * (expect + 7.0 + 4.0 + 14.0) + 2.0;
+            let qty = (up_to - position).ceil().max(1.0) as i64;
+            lines.push(PoLineInput {
+                sku: it.sku.clone().into(),
+                qty: Decimal::from(qty),
+                unit: None,
+                price: None,
+                expected: None,
+            });
+            which.push((i, Decimal::from(qty)));
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let ev = r.run(
+            OPERATOR,
+            CommandBody::CreatePurchaseOrder {
+                supplier: (*code).into(),
+                warehouse: WAREHOUSE.into(),
+                lines,
+            },
+        )?;
+        let po = match ev.first() {
+            Some(Event::PurchaseOrderCreated(po)) => po.clone(),
+            other => bail!("a history PO was not created: {other:?}"),
+        };
+        if po.status == PoStatus::AwaitingApproval {
+            r.run(
+                "SUP1",
+                CommandBody::ApprovePurchaseOrder {
+                    number: po.number.clone(),
+                },
+            )?;
+        }
+        for (i, q) in &which {
+            items[*i].on_order += *q;
+        }
+        let lead = lead_days(*pattern, d, days, prng);
+        to_receive
+            .entry(date + Duration::days(lead))
+            .or_default()
+            .push(InTransit {
+                po: po.number.to_string(),
+                supplier: si,
+                lines: which,
+            });
+    }
+    Ok(())
+}
+
+/// A PO arrives: every line received at the dock and put away, except the
+/// damaged units of some lines (one in twelve; one in six from the
+/// erratic supplier), received into quarantine and written off.
+fn receive(
+    r: &mut Runner,
+    prng: &mut Rng,
+    t: &InTransit,
+    items: &mut [GenItem],
+    dock: &Code,
+    quarantine: &Code,
+) -> Result<()> {
+    let odds = if SUPPLIERS[t.supplier].2 == LeadPattern::Erratic {
+        1.0 / 6.0
+    } else {
+        1.0 / 12.0
+    };
+    let mut good = Vec::new();
+    let mut damaged = Vec::new();
+    for (i, q) in &t.lines {
+        items[*i].on_order -= *q;
+        let mut bad = Decimal::ZERO;
+        if uniform(prng) < odds {
+            let most = (*q / Decimal::from(10)).floor().max(Decimal::ONE);
+            let most = most.to_u64().unwrap_or(1);
+            bad = Decimal::from(1 + below(prng, most)).min(*q);
+        }
+        if *q - bad > Decimal::ZERO {
+            good.push((*i, *q - bad));
+        }
+        if bad > Decimal::ZERO {
+            damaged.push((*i, bad));
+        }
+    }
+    let scan = |lines: &[(usize, Decimal)], items: &[GenItem]| {
+        lines
+            .iter()
+            .map(|(i, q)| ReceiveInput {
+                item: items[*i].sku.clone(),
+                qty: Some(*q),
+                lot: None,
+                expiry: None,
+            })
+            .collect::<Vec<_>>()
+    };
+    if !good.is_empty() {
+        r.run(
+            OPERATOR,
+            CommandBody::ReceivePurchase {
+                po: t.po.clone().into(),
+                bin: dock.clone(),
+                lines: scan(&good, &*items),
+            },
+        )?;
+        for (i, q) in &good {
+            let sku = items[*i].sku.clone();
+            let to = crate::core::purchasing::directed_bin(&r.state, WAREHOUSE, &sku)
+                .context("no bin to put away into")?;
+            r.run(
+                OPERATOR,
+                CommandBody::PutAway {
+                    warehouse: WAREHOUSE.into(),
+                    from: dock.clone(),
+                    sku: sku.into(),
+                    lot: None,
+                    qty: *q,
+                    to: to.to_string(),
+                    reason: String::new(),
+                },
+            )?;
+        }
+    }
+    if !damaged.is_empty() {
+        r.run(
+            OPERATOR,
+            CommandBody::ReceivePurchase {
+                po: t.po.clone().into(),
+                bin: quarantine.clone(),
+                lines: scan(&damaged, &*items),
+            },
+        )?;
+        for (i, q) in &damaged {
+            r.run(
+                "SUP1",
+                CommandBody::AdjustStock {
+                    warehouse: WAREHOUSE.into(),
+                    bin: quarantine.clone(),
+                    sku: items[*i].sku.clone().into(),
+                    lot: None,
+                    qty: -*q,
+                    reason: Reason::Damage,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Every four weeks a quarter of the items is counted (the `round`'th
+/// quarter): a counter finds what the shelf holds, shrinkage on some
+/// items (a shrink-prone one more often), now and then a unit found; a
+/// variance is counted again by a receiver and posted with its reason
+/// (approved by a supervisor when above the approval limit).
+fn count(r: &mut Runner, prng: &mut Rng, items: &[GenItem], round: usize) -> Result<()> {
+    let skus: Vec<Code> = items
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % 4 == round % 4)
+        .map(|(_, it)| Code::from(it.sku.clone()))
+        .filter(|s| {
+            r.state
+                .stock
+                .get(&(Code::from(WAREHOUSE), s.clone()))
+                .is_some_and(|st| st.on_hand > Decimal::ZERO)
+        })
+        .collect();
+    if skus.is_empty() {
+        return Ok(());
+    }
+    let ev = r.run(
+        OPERATOR,
+        CommandBody::ScheduleCounts {
+            warehouse: WAREHOUSE.into(),
+            limit: crate::core::counts::SCHEDULE_MAX,
+            skus,
+        },
+    )?;
+    let counts = match ev.first() {
+        Some(Event::CountsScheduled { counts }) => counts.clone(),
+        other => bail!("no counts scheduled: {other:?}"),
+    };
+    let shrinks: BTreeMap<&str, bool> = items.iter().map(|i| (i.sku.as_str(), i.shrinks)).collect();
+    for c in counts {
+        let key = BinKey {
+            warehouse: c.warehouse.clone(),
+            bin: c.bin.clone(),
+            sku: c.sku.clone(),
+            lot: c.lot.clone(),
+        };
+        let book = r.state.bin_stock.get(&key).copied().unwrap_or_default();
+        let u = uniform(prng);
+        let p_short = if shrinks.get(c.sku.as_str()).copied().unwrap_or(false) {
+            0.45
+        } else {
+            0.12
+        };
+        let (found, reason) = if u < p_short && book > Decimal::ZERO {
+            let lost = Decimal::from(1 + below(prng, 3)).min(book);
+            (book - lost, Reason::Theft)
+        } else if u > 0.95 {
+            (book + Decimal::ONE, Reason::Found)
+        } else {
+            (book, Reason::Correction)
+        };
+        let ev = r.run(
+            OPERATOR,
+            CommandBody::EnterCount {
+                count: c.number.clone(),
+                qty: found,
+                reason: None,
+            },
+        )?;
+        if !matches!(ev.first(), Some(Event::RecountNeeded { .. })) {
+            continue;
+        }
+        let ev = r.run(
+            "RECV1",
+            CommandBody::EnterCount {
+                count: c.number.clone(),
+                qty: found,
+                reason: Some(reason),
+            },
+        )?;
+        if matches!(ev.first(), Some(Event::CountHeld { .. })) {
+            r.run(
+                "SUP1",
+                CommandBody::ApproveCount {
+                    count: c.number.clone(),
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Release, pick, pack, ship and invoice an order; the invoice's number.

@@ -158,7 +158,8 @@ fn the_forecast_stands_beside_each_replenishment_suggestion() {
     let today = end() + chrono::Duration::days(1);
     // The four items shipped most get a reorder-point policy (a command,
     // as a buyer sets one), and their shelves are run down by hand: the
-    // history stocks its items for the whole year, so none would be due.
+    // history's own buyer reorders without policies, so none would be
+    // due otherwise.
     let mut shipped: Vec<((Code, Code), Decimal)> = st
         .demand
         .iter()

@@ -1,8 +1,19 @@
 //! Late-shipment risk per open order: a logistic regression on what is
 //! known when the order is placed (days to the requested day, lines,
 //! units, the day's order load, the backlog open in its warehouse, the
-//! carrier), trained on the orders the store has shipped. An order is
-//! late when its first shipment left after the day requested.
+//! stock position: lines and units short when placed, the recent lead
+//! time of the suppliers of the short items, the customer's policy: ship
+//! complete or partial, the carrier), trained on the orders the store has
+//! shipped. An order is late when its first shipment left after the day
+//! requested.
+//!
+//! Everything is computed once per state (`Context::new`), never by
+//! scanning history per order: the stock position at placement comes
+//! from one sweep over the orders in the order they were placed against
+//! each item's supply (the daily moves of its cost pool in the order's
+//! entity, shipments added back: receipts, returns restocked, counts and
+//! adjustments), which is the free stock allocation saw when the entity
+//! stocks the item in one warehouse.
 
 use super::stats::{auc, Logistic};
 use super::Reasons;
@@ -20,6 +31,81 @@ pub struct Context {
     pub shipped: BTreeMap<String, NaiveDate>,
     /// Carriers seen (one feature each).
     pub carriers: Vec<String>,
+    /// Per order: (lines short, share of its units short) when placed.
+    pub short: BTreeMap<String, (f64, f64)>,
+    /// Per order: the longest recent lead time (days) of the suppliers of
+    /// its short items (0 when nothing was short).
+    pub short_lead: BTreeMap<String, f64>,
+    /// Orders that ship complete (the policy they were placed under, else
+    /// their customer's).
+    pub complete: std::collections::BTreeSet<String>,
+}
+
+/// Receipts whose lead times make a supplier's recent lead time.
+pub const RECENT_RECEIPTS: usize = 4;
+
+/// The cumulative supply of each (entity, item) by day: every move of
+/// its cost pool with its shipments added back.
+type Supply = BTreeMap<(String, String), Vec<(NaiveDate, f64)>>;
+
+fn supply(state: &State) -> Supply {
+    let mut daily: BTreeMap<(String, String, NaiveDate), f64> = BTreeMap::new();
+    for ((entity, sku, day), p) in &state.pool_days {
+        *daily
+            .entry((entity.to_string(), sku.to_string(), *day))
+            .or_default() += p.qty.to_f64().unwrap_or(0.0);
+    }
+    for s in state.shipments.values() {
+        for l in &s.lines {
+            *daily
+                .entry((s.entity.to_string(), l.sku.to_string(), s.date))
+                .or_default() += l.qty.to_f64().unwrap_or(0.0);
+        }
+    }
+    let mut out: Supply = BTreeMap::new();
+    for ((entity, sku, day), q) in daily {
+        let v = out.entry((entity, sku)).or_default();
+        let before = v.last().map_or(0.0, |x| x.1);
+        v.push((day, before + q));
+    }
+    out
+}
+
+/// Supply of `key` up to and including `day`.
+fn supply_on(s: &Supply, key: &(String, String), day: NaiveDate) -> f64 {
+    let Some(v) = s.get(key) else {
+        return 0.0;
+    };
+    let n = v.partition_point(|x| x.0 <= day);
+    if n == 0 {
+        0.0
+    } else {
+        v[n - 1].1
+    }
+}
+
+/// Each supplier's receipts: (day received, lead time in days from the
+/// PO), by day.
+fn receipt_leads(state: &State) -> BTreeMap<String, Vec<(NaiveDate, f64)>> {
+    let mut out: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for g in state.goods_receipts.values() {
+        if let Some(po) = state.purchase_orders.get(&g.po) {
+            out.entry(g.supplier.to_string())
+                .or_default()
+                .push((g.date, (g.date - po.date).num_days() as f64));
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    }
+    out
+}
+
+/// The mean lead time of a supplier's last receipts before `day`.
+fn recent_lead(leads: &[(NaiveDate, f64)], day: NaiveDate) -> Option<f64> {
+    let n = leads.partition_point(|x| x.0 < day);
+    let recent = &leads[n.saturating_sub(RECENT_RECEIPTS)..n];
+    (!recent.is_empty()).then(|| recent.iter().map(|x| x.1).sum::<f64>() / recent.len() as f64)
 }
 
 impl Context {
@@ -42,10 +128,71 @@ impl Context {
                 *e = s.date;
             }
         }
+        // Who supplies each item: the first active supplier listing it.
+        let mut supplier_of: BTreeMap<&str, &str> = BTreeMap::new();
+        for s in state.suppliers.values().filter(|s| s.active) {
+            for i in &s.items {
+                supplier_of.entry(i.sku.as_str()).or_insert(s.code.as_str());
+            }
+        }
+        let leads = receipt_leads(state);
+        // The orders in the order they were placed, each against the
+        // supply of its items less what the orders before it took.
+        let sup = supply(state);
+        let mut placed_orders: Vec<&SalesOrder> = orders(state).collect();
+        placed_orders.sort_by(|a, b| a.date.cmp(&b.date).then(a.number.cmp(&b.number)));
+        let mut taken: BTreeMap<(String, String), f64> = BTreeMap::new();
+        let mut short = BTreeMap::new();
+        let mut short_lead = BTreeMap::new();
+        let mut complete = std::collections::BTreeSet::new();
+        // A customer's policy, worked out once (an order placed under a
+        // channel policy keeps its own record).
+        let mut customer_complete: BTreeMap<&str, bool> = BTreeMap::new();
+        for o in placed_orders {
+            let yes = match state.order_policies.get(&o.number) {
+                Some(p) => p.ship_complete.value,
+                None => *customer_complete
+                    .entry(o.customer.as_str())
+                    .or_insert_with(|| {
+                        crate::core::channel::of_order(state, o)
+                            .is_some_and(|p| p.ship_complete.value)
+                    }),
+            };
+            if yes {
+                complete.insert(o.number.to_string());
+            }
+            let (mut lines, mut units, mut total, mut lead) = (0.0, 0.0, 0.0, 0.0f64);
+            for l in o.lines.iter().filter(|l| !l.cancelled) {
+                let key = (o.entity.to_string(), l.sku.to_string());
+                let qty = l.qty.to_f64().unwrap_or(0.0);
+                let t = taken.entry(key.clone()).or_default();
+                let free = (supply_on(&sup, &key, o.date) - *t).max(0.0);
+                *t += qty;
+                total += qty;
+                let s = (qty - free).clamp(0.0, qty);
+                if s > 0.0 {
+                    lines += 1.0;
+                    units += s;
+                    if let Some(d) = supplier_of
+                        .get(l.sku.as_str())
+                        .and_then(|c| leads.get(*c))
+                        .and_then(|v| recent_lead(v, o.date))
+                    {
+                        lead = lead.max(d);
+                    }
+                }
+            }
+            let share = if total > 0.0 { units / total } else { 0.0 };
+            short.insert(o.number.to_string(), (lines, share));
+            short_lead.insert(o.number.to_string(), lead);
+        }
         Context {
             placed,
             shipped,
             carriers,
+            short,
+            short_lead,
+            complete,
         }
     }
 
@@ -56,6 +203,11 @@ impl Context {
             "units",
             "orders that day",
             "backlog",
+            "lines short",
+            "share of units short",
+            "supplier lead time of short items",
+            "ship complete",
+            "lines short, ship complete",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -84,6 +236,26 @@ impl Context {
             self.placed.get(&(wh, o.date)).copied().unwrap_or(0.0),
             backlog,
         ];
+        let (lines_short, share_short) = self
+            .short
+            .get(o.number.as_str())
+            .copied()
+            .unwrap_or((0.0, 0.0));
+        let complete = if self.complete.contains(o.number.as_str()) {
+            1.0
+        } else {
+            0.0
+        };
+        f.extend([
+            lines_short,
+            share_short,
+            self.short_lead
+                .get(o.number.as_str())
+                .copied()
+                .unwrap_or(0.0),
+            complete,
+            lines_short * complete,
+        ]);
         f.extend(self.carriers.iter().map(|c| {
             if o.carrier.as_deref() == Some(c.as_str()) {
                 1.0
@@ -144,6 +316,15 @@ pub fn train(state: &State, ctx: &Context, cutoff: NaiveDate) -> Option<(Logisti
     Some((Logistic::fit(ctx.names(), &x, &y, 400, 1e-3), n))
 }
 
+/// A feature's value as shown: whole numbers plainly, else two decimals.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
 /// One order at risk, and why.
 #[derive(Clone, Debug)]
 pub struct Risk {
@@ -164,7 +345,7 @@ pub fn risk(model: &Logistic, ctx: &Context, o: &SalesOrder) -> Risk {
         .map(|j| {
             (
                 model.names[*j].clone(),
-                format!("{} ({:+.2} log-odds)", x[*j], c[*j]),
+                format!("{} ({:+.2} log-odds)", number(x[*j]), c[*j]),
             )
         })
         .collect();
