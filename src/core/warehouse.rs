@@ -278,8 +278,11 @@ fn release_lists(
         if only.is_some_and(|w| w != l.warehouse) {
             continue;
         }
+        // Released counts the lists already shipped too: what is left to
+        // release is what the line holds (reserved, picked, shipped)
+        // beyond them.
         let already = released.get(&l.line).copied().unwrap_or_default();
-        let todo = l.reserved + l.picked - already;
+        let todo = l.reserved + l.picked + l.shipped - already;
         if todo <= Decimal::ZERO {
             continue;
         }
