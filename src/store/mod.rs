@@ -99,6 +99,10 @@ pub enum StoreError {
     NoSnapshot(u64),
     #[error("snapshot after record {seq} is {reason}")]
     OldSnapshot { seq: u64, reason: String },
+    /// A snapshot file that fails its checks. Only time is lost: the
+    /// state is rebuilt from an older snapshot or the log.
+    #[error("the snapshot after record {seq} is damaged ({reason})")]
+    DamagedSnapshot { seq: u64, reason: String },
     #[error("{0} does not hold a depot store")]
     NotAStore(PathBuf),
     #[error("{0} already holds a store (or other files); choose an empty directory")]
@@ -914,9 +918,9 @@ impl Store {
                     reason: e.to_string(),
                 }
             }
-            snapfile::SnapError::Codec(e) => StoreError::Corrupt {
+            snapfile::SnapError::Codec(e) => StoreError::DamagedSnapshot {
                 seq,
-                reason: format!("snapshot: {e}"),
+                reason: e.to_string(),
             },
             snapfile::SnapError::Io { what, source } => StoreError::Io { what, source },
         }
@@ -1072,7 +1076,7 @@ impl Store {
                 Ok(state) => {
                     skipped.push((seq, format!("holds the state of record {}", state.seq)))
                 }
-                Err(e @ StoreError::Corrupt { .. }) if self.snapshot_file(seq) => {
+                Err(e @ StoreError::DamagedSnapshot { .. }) => {
                     // A damaged file: kept as evidence in `damaged/`, out
                     // of the way of every later open and check.
                     let why = match self.move_snapshot_aside(seq) {
