@@ -279,7 +279,14 @@ fn a_supplier_invoice_held_on_price_approved_by_a_second_operator_and_paid_in_a_
     t.keys(&["Enter"]);
     t.wait_until("the line taken", |x| x.contains("Lines 1 of"));
     t.keys(&["Enter"]);
-    let s = t.wait_for("qty@price ");
+    // The label can be drawn a frame before its value: wait for both.
+    let s = t.wait_until("the line's qty@price", |x| {
+        x.lines().any(|l| {
+            l.split("qty@price ")
+                .nth(1)
+                .is_some_and(|r| r.split_whitespace().next().is_some_and(|v| v.contains('@')))
+        })
+    });
     let given = s
         .lines()
         .find_map(|l| l.split("qty@price ").nth(1))
