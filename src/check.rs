@@ -144,6 +144,12 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
             d.offset
         ));
     }
+    // A damaged snapshot file names its record itself; other errors
+    // (a sled tree written before snapshots were files) are named here.
+    let damaged = |seq: u64, e: &crate::store::StoreError| match e {
+        crate::store::StoreError::DamagedSnapshot { .. } => e.to_string(),
+        _ => format!("snapshot after record {seq}: {e}"),
+    };
     // A snapshot sled cannot read, or that fails its checksum, is damage
     // to report, but costs nothing: opening skips it and replays the log.
     let mut damaged_snapshots = Vec::new();
@@ -181,7 +187,7 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
                         continue;
                     }
                     Err(e) => {
-                        damaged_snapshots.push(format!("snapshot after record {seq}: {e}"));
+                        damaged_snapshots.push(damaged(seq, &e));
                         continue;
                     }
                 }
@@ -192,7 +198,7 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
                         continue;
                     }
                     Err(e) => {
-                        damaged_snapshots.push(format!("snapshot after record {seq}: {e}"));
+                        damaged_snapshots.push(damaged(seq, &e));
                         continue;
                     }
                 };
