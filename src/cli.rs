@@ -56,6 +56,14 @@ pub enum Cmd {
         /// `--scale large`: concurrent submitters writing the history.
         #[arg(long)]
         submitters: Option<usize>,
+        /// `--scale large`: archive closed orders older than this many days
+        /// as the history is written (`90d`, the default), or `never`.
+        #[arg(long, value_parser = parse_archive_after)]
+        archive_after: Option<ArchiveAfter>,
+        /// `--scale large`: days of history (default a year per million
+        /// order lines, at least a year; 1 to 36500).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        days: Option<u32>,
         /// Add a business in motion (orders in every state, open invoices
         /// in every aging bucket, purchase orders, a return), as the first
         /// start of the TUI does.
@@ -250,6 +258,23 @@ pub enum Cmd {
     },
 }
 
+/// `--archive-after`: days, or never (`None`).
+#[derive(Clone, Copy, Debug)]
+pub struct ArchiveAfter(Option<u32>);
+
+fn parse_archive_after(s: &str) -> std::result::Result<ArchiveAfter, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("never") {
+        return Ok(ArchiveAfter(None));
+    }
+    match t.strip_suffix('d').unwrap_or(t).parse::<u32>() {
+        Ok(days) if days <= 36_500 => Ok(ArchiveAfter(Some(days))),
+        _ => Err(format!(
+            "{s:?} is not a number of days up to 36500 (e.g. 90d) or `never`"
+        )),
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
     /// Many SSH sessions on one `depot serve` (loopback, a fresh demo
@@ -386,6 +411,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             customers,
             order_lines,
             submitters,
+            archive_after,
+            days,
             activity,
             history,
             history_end,
@@ -420,6 +447,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     customers: customers.unwrap_or(d.customers),
                     order_lines: order_lines.unwrap_or(d.order_lines),
                     submitters: submitters.unwrap_or(d.submitters),
+                    archive_after: archive_after.map_or(d.archive_after, |a| a.0),
+                    days,
                     ..d
                 };
                 let built = crate::large::build(&dir, spec)?;
@@ -437,8 +466,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 || customers.is_some()
                 || order_lines.is_some()
                 || submitters.is_some()
+                || archive_after.is_some()
+                || days.is_some()
             {
-                bail!("--items, --customers, --order-lines and --submitters go with --scale large");
+                bail!(
+                    "--items, --customers, --order-lines, --submitters, --archive-after and --days \
+                     go with --scale large"
+                );
             }
             let n = create_demo(&dir, seed, activity)?;
             crate::say!(

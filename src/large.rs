@@ -6,7 +6,15 @@
 //! The history is full order-to-cash cycles (order, release, pick, pack,
 //! ship, invoice, payment) from K concurrent submitters, each with its own
 //! customers, the engine's clock stepping from a year ago to today; one
-//! invoice in ten is left open, so AR aging has something in every bucket.
+//! invoice in ten of the last year is left open, so AR aging has something
+//! in every bucket.
+//!
+//! More than a million order lines span more than a year: a year per
+//! million (`--order-lines 10000000` is ten years). As the clock passes
+//! each month, closed orders older than [`Spec::archive_after`] days are
+//! archived with their documents, as an operator would keep a store of
+//! years: what stays in memory is what is open and what the core decides
+//! with, so ten years fit where one year of documents would not.
 
 use crate::bench_o2c::cycle_lines;
 use crate::core::master::{Item, ListPrice, Operator};
@@ -15,7 +23,7 @@ use crate::core::{execute, Command, CommandBody, Event, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Context, Result};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use rust_decimal::Decimal;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,14 +39,35 @@ pub struct Spec {
     pub lines_per_order: u64,
     pub submitters: usize,
     pub seed: u64,
+    /// Archive closed orders older than this many days as the history is
+    /// written (`None`: keep every document in memory).
+    pub archive_after: Option<u32>,
+    /// Days of history (`None`: [`span_days`] of the order lines).
+    pub days: Option<u32>,
 }
+
+/// Days of history per million order lines.
+const DAYS_PER_MILLION: i64 = 360;
+/// Orders archived by one command (the most `ArchiveClosed` takes).
+const ARCHIVE_BATCH: u32 = 10_000;
+/// Archiving runs when the generator's clock enters a new period of this
+/// many days.
+const ARCHIVE_EVERY_DAYS: u64 = 30;
 
 /// The back-office extras a large store also holds, in proportion to its
 /// history (a million order lines: a key account with 1,000 open invoices
 /// for the cash application screen, and 10,000 orders waiting on credit
 /// hold for the exception queue), at least one of each.
+/// (A longer history does not mean more of them open at once: beyond a
+/// million lines they stay at a million's.)
 fn extras(order_lines: u64) -> (u64, u64) {
-    ((order_lines / 1_000).max(1), (order_lines / 100).max(1))
+    let lines = order_lines.min(1_000_000);
+    ((lines / 1_000).max(1), (lines / 100).max(1))
+}
+
+/// The days of history: a year per million order lines, at least a year.
+pub fn span_days(order_lines: u64) -> i64 {
+    DAYS_PER_MILLION * order_lines.div_ceil(1_000_000).max(1) as i64
 }
 
 /// The key account: every invoice of its own left open.
@@ -57,6 +86,8 @@ impl Spec {
             lines_per_order: 5,
             submitters: 16,
             seed,
+            archive_after: Some(90),
+            days: None,
         }
     }
 }
@@ -117,16 +148,55 @@ fn load(engine: &Engine, bodies: Vec<CommandBody>, what: &str) -> Result<u64> {
     Ok(n)
 }
 
+/// Archive every closed order dated before `before`, a command of at most
+/// [`ARCHIVE_BATCH`] orders at a time: (orders archived, commands).
+fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Result<(u64, u64)> {
+    let (mut orders, mut commands) = (0u64, 0u64);
+    loop {
+        let reply = engine
+            .submit(Submission {
+                operator: "GEN".into(),
+                session: format!("generate-{k}"),
+                key: None,
+                body: CommandBody::ArchiveClosed {
+                    before,
+                    max: Some(ARCHIVE_BATCH),
+                },
+            })
+            .map_err(|e| anyhow!("{e}"))?;
+        commands += 1;
+        let n = match reply.outcome {
+            Ok(events) => events
+                .iter()
+                .map(|e| match e {
+                    Event::Archived(a) => a.orders.len() as u64,
+                    _ => 0,
+                })
+                .sum(),
+            Err(crate::core::Rejection::NothingToArchive { .. }) => 0,
+            Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
+        };
+        orders += n;
+        if n < u64::from(ARCHIVE_BATCH) {
+            return Ok((orders, commands));
+        }
+    }
+}
+
 pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     if spec.items == 0 || spec.customers == 0 || spec.lines_per_order == 0 || spec.submitters == 0 {
         bail!("a large store needs items, customers, order lines and submitters");
     }
     let t0 = Instant::now();
     let now = Utc::now();
-    let span = Duration::days(360);
+    let days = spec
+        .days
+        .map_or_else(|| span_days(spec.order_lines), i64::from)
+        .max(1);
+    let span = Duration::days(days);
     let start = now - span;
-    // The engine's clock: a year ago at first, stepping to now as the
-    // history is written.
+    // The engine's clock: a year (or more) ago at first, stepping to now
+    // as the history is written.
     let origin = start.timestamp();
     let offset = Arc::new(AtomicU64::new(0));
     let clock_offset = offset.clone();
@@ -180,6 +250,19 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         bail!("the demo has no pick face in CHI");
     }
     let mut commands = load(&engine, demo, "the demo")?;
+    // The demo defines the fiscal years around its day; a history of more
+    // than a year posts into the years up to now as well.
+    let years: Vec<CommandBody> = state
+        .entities
+        .keys()
+        .flat_map(|e| {
+            (start.year() + 2..=now.year() + 1).map(|year| CommandBody::DefineFiscalYear {
+                entity: e.clone(),
+                year,
+            })
+        })
+        .collect();
+    commands += load(&engine, years, "fiscal years")?;
 
     let mut bodies = vec![CommandBody::CreateOperator(Operator::admin(
         "GEN",
@@ -257,6 +340,13 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     let orders = spec.order_lines.div_ceil(spec.lines_per_order);
     let done = AtomicU64::new(0);
     let span_secs = span.num_seconds().max(1) as u64;
+    // One invoice in ten of the last year is left open; older ones paid.
+    let last_year = orders * (DAYS_PER_MILLION as u64).min(days as u64) / days as u64;
+    let unpaid_from = orders - last_year;
+    // The archiving period the clock is in (archived when it moves on),
+    // and the orders archived so far.
+    let period = AtomicU64::new(0);
+    let archived = AtomicU64::new(0);
     let t1 = Instant::now();
     let history: Vec<u64> = std::thread::scope(|scope| -> Result<Vec<u64>> {
         let handles: Vec<_> = (0..spec.submitters)
@@ -265,9 +355,12 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
                 let weights = &weights;
                 let done = &done;
                 let offset = &offset;
+                let period = &period;
+                let archived = &archived;
                 scope.spawn(move || -> Result<u64> {
                     let mut rng = Rng(spec.seed.wrapping_mul(31).wrapping_add(k as u64 + 1));
                     let mut commands = 0u64;
+                    let mut archive_commands = 0u64;
                     let mut run = |op: &str, body: CommandBody| -> Result<Vec<Event>> {
                         let reply = engine
                             .submit(Submission {
@@ -287,7 +380,18 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
                         if n >= orders {
                             break;
                         }
-                        offset.fetch_max(n * span_secs / orders, Ordering::Relaxed);
+                        let at = n * span_secs / orders;
+                        offset.fetch_max(at, Ordering::Relaxed);
+                        if let Some(after) = spec.archive_after {
+                            let p = at / (ARCHIVE_EVERY_DAYS * 86_400);
+                            if period.fetch_max(p, Ordering::Relaxed) < p {
+                                let today = (start + Duration::seconds(at as i64)).date_naive();
+                                let before = today - Duration::days(i64::from(after));
+                                let (n, c) = archive_before(&engine, before, k)?;
+                                archived.fetch_add(n, Ordering::Relaxed);
+                                archive_commands += c;
+                            }
+                        }
                         let customer = format!(
                             "{CUSTOMER_PREFIX}{:05}",
                             1 + (k as u64 + spec.submitters as u64 * rng.below(spec.customers))
@@ -301,11 +405,12 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
                             }
                         }
                         let weight = |s: &str| weights.get(s).copied().unwrap_or_default();
-                        cycle_lines(&customer, &lines, &weight, n % 10 != 9, &mut |op, body| {
+                        let pay = n % 10 != 9 || n < unpaid_from;
+                        cycle_lines(&customer, &lines, &weight, pay, &mut |op, body| {
                             run(if op == "BENCH" { "GEN" } else { op }, body)
                         })?;
                     }
-                    Ok(commands)
+                    Ok(commands + archive_commands)
                 })
             })
             .collect();
@@ -317,9 +422,11 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     let history_commands: u64 = history.iter().sum();
     commands += history_commands;
     crate::say!(
-        "history: {orders} orders ({} order lines, {history_commands} commands) in {:.1} s",
+        "history: {orders} orders ({} order lines, {history_commands} commands) over {} days in {:.1} s; {} orders archived as it went",
         orders * spec.lines_per_order,
-        t1.elapsed().as_secs_f64()
+        span.num_days(),
+        t1.elapsed().as_secs_f64(),
+        archived.load(Ordering::Relaxed)
     );
 
     // The key account: one-line orders over the last 90 days, shipped and

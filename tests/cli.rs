@@ -444,6 +444,8 @@ fn a_large_demo_is_history_through_the_engine_and_checks() {
             "1000",
             "--submitters",
             "4",
+            "--archive-after",
+            "never",
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -490,6 +492,81 @@ fn a_large_demo_is_history_through_the_engine_and_checks() {
     let other = tmp.path().join("e");
     let out = depot(&other, &["demo", "--items", "10"]);
     assert!(!out.status.success());
+}
+
+/// A history of ten years at a small scale: the closed orders leave memory
+/// as the clock passes them, the oldest is read back from the archive, and
+/// what stays open is the last year's.
+#[test]
+fn a_large_demo_of_years_archives_as_it_goes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    let args = [
+        "demo",
+        "--scale",
+        "large",
+        "--items",
+        "200",
+        "--customers",
+        "30",
+        "--order-lines",
+        "3000",
+        "--submitters",
+        "3",
+        "--days",
+        "3600",
+    ];
+    let out = depot(&dir, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("600 orders (3000 order lines"), "{said}");
+    assert!(said.contains("over 3600 days"), "{said}");
+    let archived: u64 = said
+        .lines()
+        .flat_map(|l| l.split("; "))
+        .find_map(|p| p.strip_suffix(" orders archived as it went"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no archived count in {said}"));
+    // Orders placed more than 90 days before the end and paid: all but the
+    // last 90 days' (15 of 600) and the last year's unpaid tenth (6).
+    assert!(
+        (560..=590).contains(&archived),
+        "{archived} archived: {said}"
+    );
+    let check = depot(&dir, &["check"]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    let report = text(&check.stdout);
+    assert!(count_after(&report, "archived documents = their records") >= archived * 5);
+    // 600 orders of history, 3 of the key account, 30 on credit hold: the
+    // archived ones are not in memory.
+    let held = count_after(&report, "orders whose lines hold");
+    assert_eq!(held, 600 + 3 + 30 - archived, "{report}");
+    // The oldest order, from the archive: placed ten years ago.
+    let show = depot(&dir, &["archive", "--show", "SO-000001"]);
+    assert!(show.status.success(), "{}", text(&show.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let date: chrono::NaiveDate = docs[0]["order"]["order"]["date"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no date in {docs}"));
+    let age = chrono::Utc::now().date_naive() - date;
+    assert!((3500..=3601).contains(&age.num_days()), "{date}");
+    // AR aging answers over what stayed open.
+    let aging = depot(&dir, &["report", "aging-ar", "--format", "csv"]);
+    assert!(aging.status.success(), "{}", text(&aging.stderr));
+    let bad = depot(&dir, &["demo", "--days", "10"]);
+    assert!(!bad.status.success());
+    let bad = depot(
+        &tmp.path().join("e"),
+        &["demo", "--scale", "large", "--archive-after", "soon"],
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("never"), "{}", text(&bad.stderr));
 }
 
 #[test]
