@@ -697,13 +697,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Open an existing store, with a clear error when there is none.
 pub fn open_store(dir: &Path) -> Result<Store> {
+    open_store_with(dir, false)
+}
+
+/// [`open_store`]; `prefetch`: for an engine, whose recovery reads the
+/// newest snapshot ([`Store::open_prefetching`]).
+fn open_store_with(dir: &Path, prefetch: bool) -> Result<Store> {
     if !Store::is_store(dir) {
         bail!(
             "no store in {}: create one with `depot demo` or `depot init` (or pass --data-dir)",
             dir.display()
         );
     }
-    let store = match Store::open(dir) {
+    let opened = if prefetch {
+        Store::open_prefetching(dir)
+    } else {
+        Store::open(dir)
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(e @ crate::store::StoreError::Locked { .. }) => {
             // A running `depot serve` owns it: say how to reach it.
@@ -738,7 +749,7 @@ pub fn open_store(dir: &Path) -> Result<Store> {
 
 /// Open a store and start its engine (recovery included).
 pub fn open_engine(dir: &Path) -> Result<Engine> {
-    let store = open_store(dir)?;
+    let store = open_store_with(dir, true)?;
     let mut config = EngineConfig::default();
     // Records between snapshots: DEPOT_SNAPSHOT_EVERY (the crash test
     // snapshots often, so that kills land during snapshots too).

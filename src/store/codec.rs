@@ -259,28 +259,6 @@ fn decode_limited<T: DeserializeOwned, const N: usize>(
     bincode::serde::decode_from_slice(payload, config().with_limit::<N>())
 }
 
-/// Decode a value of `len` bytes from a stream (a snapshot file), with
-/// the bound [`decode_limited`] puts on what a length prefix may claim.
-/// Whether the whole stream was used is the caller's to check.
-pub(super) fn decode_stream<T: DeserializeOwned, R: bincode::de::read::Reader>(
-    reader: R,
-    len: u64,
-) -> Result<T, CodecError> {
-    const MIB: u64 = 1 << 20;
-    const GIB: u64 = 1 << 30;
-    let need = len.saturating_mul(16);
-    let decoded = if need <= 16 * MIB {
-        bincode::serde::decode_from_reader(reader, config().with_limit::<{ 16 << 20 }>())
-    } else if need <= GIB {
-        bincode::serde::decode_from_reader(reader, config().with_limit::<{ 1 << 30 }>())
-    } else if need <= 64 * GIB {
-        bincode::serde::decode_from_reader(reader, config().with_limit::<{ 64 << 30 }>())
-    } else {
-        bincode::serde::decode_from_reader(reader, config().with_limit::<{ 1 << 40 }>())
-    };
-    decoded.map_err(|e| CodecError::Decode(e.to_string()))
-}
-
 fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
     const KIB: usize = 1 << 10;
     const MIB: usize = 1 << 20;

@@ -364,20 +364,26 @@ impl Payload {
     }
 }
 
-impl bincode::de::read::Reader for Payload {
+impl super::snapde::Source for Payload {
     #[inline]
-    fn read(&mut self, bytes: &mut [u8]) -> Result<(), bincode::error::DecodeError> {
-        if self.filled - self.pos >= bytes.len() {
-            bytes.copy_from_slice(&self.buf[self.pos..self.pos + bytes.len()]);
-            self.pos += bytes.len();
-            self.read += bytes.len() as u64;
-            return Ok(());
+    fn peek(&mut self, n: usize) -> std::io::Result<&[u8]> {
+        while self.filled - self.pos < n {
+            if !self.refill()? {
+                break;
+            }
         }
-        self.take(bytes)
-            .map_err(|inner| bincode::error::DecodeError::Io {
-                inner,
-                additional: bytes.len(),
-            })
+        Ok(&self.buf[self.pos..self.filled])
+    }
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+        self.read += n as u64;
+    }
+    fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+    fn take(&mut self, out: &mut [u8]) -> std::io::Result<()> {
+        Payload::take(self, out)
     }
 }
 
@@ -396,7 +402,8 @@ fn checked(seq: u64, len: u64, stored: u32, p: &Payload) -> Result<(), CodecErro
 pub fn read<T: DeserializeOwned>(store: &Path, seq: u64) -> Result<T, SnapError> {
     let Opened { file, len, crc } = open(store, seq)?;
     let mut p = Payload::new(file);
-    let decoded = super::codec::decode_stream::<T, _>(&mut p, len);
+    let decoded =
+        super::snapde::decode::<T, _>(&mut p, len).map_err(|e| CodecError::Decode(e.to_string()));
     let value = match decoded {
         Ok(v) => v,
         Err(e) => {
