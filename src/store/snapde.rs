@@ -163,7 +163,7 @@ impl<S: Source> De<'_, S> {
 }
 
 fn zigzag(n: u128) -> i128 {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (n / 2) as i128
     } else {
         !((n / 2) as i128)
