@@ -1600,20 +1600,43 @@ fn damaged_blobs(sled_dir: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
     for e in rd.flatten() {
-        let intact = std::fs::read(e.path()).is_ok_and(|bytes| {
-            bytes.len() >= 5 && {
-                let mut crc = [0u8; 4];
-                crc.copy_from_slice(&bytes[..4]);
-                u32::from_le_bytes(crc) == crc32fast::hash(&bytes[4..])
-            }
-        });
-        if !intact {
+        if !blob_intact(&e.path(), &mut buf) {
             out.push(e.path());
         }
     }
     out.sort();
     out
+}
+
+/// Does a sled blob (its CRC32, then the bytes it covers) match its
+/// checksum? Read through `buf`, never whole: a blob can be hundreds of
+/// megabytes (an old snapshot, an archive record), and this runs while
+/// the newest snapshot is being decoded.
+fn blob_intact(path: &Path, buf: &mut [u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let mut crc = [0u8; 4];
+    if f.read_exact(&mut crc).is_err() {
+        return false;
+    }
+    let mut h = crc32fast::Hasher::new();
+    let mut body = 0u64;
+    loop {
+        match f.read(buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                h.update(&buf[..n]);
+                body += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    body >= 1 && u32::from_le_bytes(crc) == h.finalize()
 }
 
 /// Move a damaged sled blob to `damaged/` in the store directory (kept,

@@ -141,7 +141,7 @@ impl<S: Source> De<'_, S> {
         let len = self.len()?;
         if len as u64 > self.left {
             return Err(DeError(format!(
-                "a length of {len} bytes where {} are left",
+                "a length of {len} bytes with only {} bytes left",
                 self.left
             )));
         }
@@ -513,6 +513,20 @@ mod tests {
                 bytes, map, set: set.into_iter().collect(), unit: (), pair,
             }
         }
+    }
+
+    /// A length prefix claiming more than the snapshot holds is an error,
+    /// never an allocation of what it claims.
+    #[test]
+    fn a_huge_length_prefix_is_an_error_not_an_allocation() {
+        let mut huge = vec![U64_BYTE];
+        huge.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        let as_string = decode_slice::<String>(&huge, 16).unwrap_err();
+        assert!(as_string.to_string().contains("with only"), "{as_string}");
+        let as_seq = decode_slice::<Vec<Vec<u8>>>(&huge, 16);
+        assert!(as_seq.is_err());
+        let as_map = decode_slice::<BTreeMap<u64, String>>(&huge, 16);
+        assert!(as_map.is_err());
     }
 
     proptest! {
