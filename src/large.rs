@@ -48,6 +48,8 @@ pub struct Spec {
 
 /// Days of history per million order lines.
 const DAYS_PER_MILLION: i64 = 360;
+/// The longest history built.
+const MAX_DAYS: i64 = 36_500;
 /// Orders archived by one command (the most `ArchiveClosed` takes).
 const ARCHIVE_BATCH: u32 = 10_000;
 /// Archiving runs when the generator's clock enters a new period of this
@@ -193,6 +195,13 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
         .days
         .map_or_else(|| span_days(spec.order_lines), i64::from)
         .max(1);
+    if days > MAX_DAYS {
+        bail!(
+            "{} order lines would span {days} days of history; at most {MAX_DAYS} (100 years): \
+             give --days, or fewer order lines",
+            spec.order_lines
+        );
+    }
     let span = Duration::days(days);
     let start = now - span;
     // The engine's clock: a year (or more) ago at first, stepping to now

@@ -561,6 +561,23 @@ fn a_large_demo_of_years_archives_as_it_goes() {
     assert!(aging.status.success(), "{}", text(&aging.stderr));
     let bad = depot(&dir, &["demo", "--days", "10"]);
     assert!(!bad.status.success());
+    // A history longer than chrono's calendar: refused, not a panic.
+    let bad = depot(
+        &tmp.path().join("f"),
+        &[
+            "demo",
+            "--scale",
+            "large",
+            "--order-lines",
+            "18446744073709551615",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("at most 36500"),
+        "{}",
+        text(&bad.stderr)
+    );
     let bad = depot(
         &tmp.path().join("e"),
         &["demo", "--scale", "large", "--archive-after", "soon"],
