@@ -38,7 +38,9 @@ pub struct Args {
 pub enum Cmd {
     /// Create a demo store with the demo distributor's master data and stock;
     /// `--scale large` adds a year of history through the engine (100,000
-    /// items, 10,000 customers, 1,000,000 order lines unless told otherwise).
+    /// items, 10,000 customers, 1,000,000 order lines unless told
+    /// otherwise; a year per million lines, closed orders archived after
+    /// 90 days as it goes).
     Demo {
         #[arg(long, default_value_t = 0)]
         seed: u64,

@@ -60,6 +60,18 @@ fn count_after(report: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no count in {line}"))
 }
 
+/// `depot check` of `dir` passes: what it printed.
+fn checked(dir: &Path) -> String {
+    let check = depot(dir, &["check"]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    text(&check.stdout)
+}
+
 #[test]
 fn demo_then_check_reports_what_it_verified() {
     let tmp = tempfile::tempdir().unwrap();
@@ -454,14 +466,7 @@ fn a_large_demo_is_history_through_the_engine_and_checks() {
         "{}",
         text(&out.stdout)
     );
-    let check = depot(&dir, &["check"]);
-    assert!(
-        check.status.success(),
-        "{}{}",
-        text(&check.stdout),
-        text(&check.stderr)
-    );
-    let report = text(&check.stdout);
+    let report = checked(&dir);
     // 200 orders of history, one of the key account, ten on credit hold.
     assert_eq!(count_after(&report, "orders whose lines hold"), 211);
     // 528 demo items and 300 generated; 162 demo customers (two walk-in),
@@ -533,14 +538,7 @@ fn a_large_demo_of_years_archives_as_it_goes() {
         (560..=590).contains(&archived),
         "{archived} archived: {said}"
     );
-    let check = depot(&dir, &["check"]);
-    assert!(
-        check.status.success(),
-        "{}{}",
-        text(&check.stdout),
-        text(&check.stderr)
-    );
-    let report = text(&check.stdout);
+    let report = checked(&dir);
     assert!(count_after(&report, "archived documents = their records") >= archived * 5);
     // 600 orders of history, 3 of the key account, 30 on credit hold: the
     // archived ones are not in memory.
