@@ -264,13 +264,17 @@ pub enum Cmd {
 #[derive(Clone, Copy, Debug)]
 pub struct ArchiveAfter(Option<u32>);
 
+/// A number of days, `365` or `365d` (`--older-than`, `--archive-after`).
+fn days_of(s: &str) -> Option<u32> {
+    s.trim().trim_end_matches('d').parse().ok()
+}
+
 fn parse_archive_after(s: &str) -> std::result::Result<ArchiveAfter, String> {
-    let t = s.trim();
-    if t.eq_ignore_ascii_case("never") {
+    if s.trim().eq_ignore_ascii_case("never") {
         return Ok(ArchiveAfter(None));
     }
-    match t.strip_suffix('d').unwrap_or(t).parse::<u32>() {
-        Ok(days) if days <= 36_500 => Ok(ArchiveAfter(Some(days))),
+    match days_of(s) {
+        Some(days) if days <= 36_500 => Ok(ArchiveAfter(Some(days))),
         _ => Err(format!(
             "{s:?} is not a number of days up to 36500 (e.g. 90d) or `never`"
         )),
@@ -1701,13 +1705,9 @@ fn archive(
     let before = match before {
         Some(d) => d,
         None => {
-            let days: u32 = older_than
-                .trim()
-                .trim_end_matches('d')
-                .parse()
-                .map_err(|_| {
-                    anyhow!("--older-than {older_than:?} is not a number of days (e.g. 365d)")
-                })?;
+            let days = days_of(older_than).ok_or_else(|| {
+                anyhow!("--older-than {older_than:?} is not a number of days (e.g. 365d)")
+            })?;
             chrono::Utc::now().date_naive() - chrono::Duration::days(i64::from(days))
         }
     };

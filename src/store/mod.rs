@@ -1029,15 +1029,18 @@ impl Store {
             Err(poisoned) => poisoned.into_inner().take(),
         };
         if let Some((s, handle)) = ahead {
-            if s == seq && self.snapshot_file(seq) {
-                // A panic in the decode is a failed read of the file.
-                let read = handle.join().unwrap_or_else(|_| {
-                    Err(snapfile::SnapError::Codec(codec::CodecError::Decode(
-                        "the snapshot decoder failed".into(),
-                    )))
-                });
+            // A panic in the decode is a failed read of the file.
+            let read = handle.join().unwrap_or_else(|_| {
+                Err(snapfile::SnapError::Codec(codec::CodecError::Decode(
+                    "the snapshot decoder failed".into(),
+                )))
+            });
+            if s == seq {
                 return read.map_err(|e| self.snap_read_error(seq, e));
             }
+            // Recovery starts from another snapshot: the prefetched state
+            // is dropped here, before that one is decoded, rather than
+            // left decoding beside it (two states in memory at once).
         }
         if self.snapshot_file(seq) {
             return snapfile::read(&self.dir, seq).map_err(|e| self.snap_read_error(seq, e));

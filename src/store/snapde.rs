@@ -336,14 +336,21 @@ struct Access<'a, 'b, S: Source> {
     len: usize,
 }
 
-impl<'de, S: Source> SeqAccess<'de> for Access<'_, '_, S> {
-    type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+impl<S: Source> Access<'_, '_, S> {
+    /// The next element (or key), if any are left.
+    fn next<'de, T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if self.len == 0 {
             return Ok(None);
         }
         self.len -= 1;
         seed.deserialize(&mut *self.de).map(Some)
+    }
+}
+
+impl<'de, S: Source> SeqAccess<'de> for Access<'_, '_, S> {
+    type Error = DeError;
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        self.next(seed)
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.len)
@@ -353,11 +360,7 @@ impl<'de, S: Source> SeqAccess<'de> for Access<'_, '_, S> {
 impl<'de, S: Source> MapAccess<'de> for Access<'_, '_, S> {
     type Error = DeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.len == 0 {
-            return Ok(None);
-        }
-        self.len -= 1;
-        seed.deserialize(&mut *self.de).map(Some)
+        self.next(seed)
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         seed.deserialize(&mut *self.de)
