@@ -440,6 +440,7 @@ fn run_on(dir: &Path, engine: Engine, b: &ServeBench) -> Result<()> {
                 listen: "127.0.0.1:0".into(),
                 idle_timeout: Duration::from_secs(600),
                 resume_window: Duration::ZERO,
+                archive: None,
             },
             crate::serve::Stop::When(stop_rx),
             move |a| {

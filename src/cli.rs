@@ -121,6 +121,16 @@ pub enum Cmd {
         /// operator's next login, which lands where it was (0: not kept).
         #[arg(long, default_value_t = crate::serve::RESUME_WINDOW_SECS)]
         resume_window: u64,
+        /// Archive closed orders (with their pick lists, shipments,
+        /// invoices and receipts) once older than this many days (`365d`),
+        /// as --operator (who needs close_periods): now, then every
+        /// --archive-every, in batches of 250. `never` (the default) keeps
+        /// every document in memory.
+        #[arg(long, value_parser = parse_archive_after, default_value = "never")]
+        archive_after: ArchiveAfter,
+        /// How often `--archive-after` looks for orders come of age (`1h`, `30m`, `90s`).
+        #[arg(long, value_parser = parse_every, default_value = "1h")]
+        archive_every: std::time::Duration,
     },
     /// Run JSON-lines commands from FILE (or - for stdin); one outcome line per command.
     Exec {
@@ -267,6 +277,23 @@ pub struct ArchiveAfter(Option<u32>);
 /// A number of days, `365` or `365d` (`--older-than`, `--archive-after`).
 fn days_of(s: &str) -> Option<u32> {
     s.trim().trim_end_matches('d').parse().ok()
+}
+
+fn parse_every(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let secs = match (n.parse::<u64>(), unit) {
+        (Ok(n), "s") => Some(n),
+        (Ok(n), "m") => n.checked_mul(60),
+        (Ok(n), "h") => n.checked_mul(3600),
+        _ => None,
+    };
+    match secs {
+        Some(secs) if (1..=7 * 86_400).contains(&secs) => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(format!(
+            "{s:?} is not a period from 1s to 168h (e.g. 1h, 30m, 90s)"
+        )),
+    }
 }
 
 fn parse_archive_after(s: &str) -> std::result::Result<ArchiveAfter, String> {
@@ -541,7 +568,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
             fingerprint,
             idle_timeout,
             resume_window,
+            archive_after,
+            archive_every,
         }) => {
+            let archive = match (archive_after.0, args.operator.as_deref()) {
+                (None, _) => None,
+                (Some(_), None) => bail!(
+                    "--archive-after needs --operator: who archives (an operator with close_periods)"
+                ),
+                (Some(days), Some(op)) => Some(crate::archiver::Policy {
+                    after_days: days,
+                    operator: op.to_string(),
+                    every: archive_every,
+                    pause: std::time::Duration::from_millis(200),
+                    clock: std::sync::Arc::new(chrono::Utc::now),
+                }),
+            };
             if fingerprint {
                 // Made on first start, so that it can be told to clients
                 // before anyone connects.
@@ -570,6 +612,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     listen,
                     idle_timeout: std::time::Duration::from_secs(idle_timeout.max(1)),
                     resume_window: std::time::Duration::from_secs(resume_window),
+                    archive,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

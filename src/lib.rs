@@ -24,6 +24,7 @@ macro_rules! say {
     }};
 }
 
+pub mod archiver;
 pub mod bench;
 pub mod bench_docs;
 pub mod bench_ledger;

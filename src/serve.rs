@@ -57,6 +57,8 @@ pub struct ServeOptions {
     /// How long a screen session whose link went waits for its
     /// operator's next login (zero: not kept).
     pub resume_window: Duration,
+    /// Archive closed orders by age while serving (`--archive-after`).
+    pub archive: Option<crate::archiver::Policy>,
 }
 
 /// The default of `--resume-window`, in seconds.
@@ -1598,6 +1600,12 @@ pub fn serve_until(
     let sessions = shared.sessions.clone();
     let parked = shared.parked.clone();
     let stopping = shared.stopping.clone();
+    // Refused here (a bad operator, say) before anyone is let in.
+    let archiver = opts
+        .archive
+        .clone()
+        .map(|policy| crate::archiver::Archiver::start(engine.clone(), policy))
+        .transpose()?;
     listen_local(dir, engine.clone())?;
     let result: Result<()> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&opts.listen)
@@ -1654,6 +1662,9 @@ pub fn serve_until(
         std::thread::sleep(Duration::from_millis(20));
     }
     runtime.shutdown_timeout(Duration::from_secs(1));
+    if let Some(a) = archiver {
+        a.stop();
+    }
     let _ = std::fs::remove_file(listen_file(dir));
     let _ = std::fs::remove_file(socket_path(dir));
     result?;

@@ -293,3 +293,70 @@ fn depot_archive_moves_closed_orders_and_shows_them() {
     assert!(!out.status.success());
     assert!(common::text(&out.stderr).contains("not in the archive"));
 }
+
+fn archiver_policy(operator: &str, every_ms: u64) -> depot::archiver::Policy {
+    depot::archiver::Policy {
+        after_days: 1,
+        operator: operator.into(),
+        every: std::time::Duration::from_millis(every_ms),
+        pause: std::time::Duration::ZERO,
+        // Two days after the orders: SO-000001 is of age.
+        clock: std::sync::Arc::new(|| now() + chrono::Duration::days(2)),
+    }
+}
+
+#[test]
+fn the_servers_archiver_archives_closed_orders_of_age_as_its_operator() {
+    use depot::archiver::{pass, validate, Archiver, Pass};
+    use depot::engine::{Engine, EngineConfig};
+    let (_, log) = closed_order();
+    let tmp = tempfile::tempdir().unwrap();
+    store_with(&log, tmp.path(), false);
+    let engine = Engine::start(
+        Store::open(tmp.path()).unwrap(),
+        EngineConfig {
+            clock: std::sync::Arc::new(now),
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    let tb = |e: &Engine| e.read(|s| s.ledger.balances.clone());
+    let before = tb(&engine);
+    // Who archives must be able to: refused before it starts.
+    let err = validate(&engine, &archiver_policy("NOBODY", 10)).unwrap_err();
+    assert!(err.to_string().contains("no such operator"), "{err}");
+    let err = validate(&engine, &archiver_policy("CLERK1", 10)).unwrap_err();
+    assert!(err.to_string().contains("close_periods"), "{err}");
+    assert!(Archiver::start(engine.clone(), archiver_policy("CLERK1", 10)).is_err());
+    assert_eq!(engine.read(|s| s.archived_orders.len()), 0);
+
+    // One pass archives what is of age and leaves the open order.
+    let never = |_: std::time::Duration| false;
+    let p = pass(&engine, &archiver_policy("CTRL1", 10), &never).unwrap();
+    assert_eq!(
+        p,
+        Pass {
+            orders: 1,
+            commands: 1
+        }
+    );
+    assert!(engine.read(|s| !s.orders.contains_key("SO-000001")
+        && s.archived_orders.contains("SO-000001")
+        && s.orders.contains_key("SO-000002")));
+    assert_eq!(tb(&engine), before, "archiving moved the books");
+    // Nothing more is of age: a pass of one refused command.
+    let p = pass(&engine, &archiver_policy("CTRL1", 10), &never).unwrap();
+    assert_eq!(
+        p,
+        Pass {
+            orders: 0,
+            commands: 1
+        }
+    );
+    let docs = engine
+        .with_store(|s| s.archived_order("SO-000001"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(docs.len(), 5);
+    engine.shutdown().unwrap();
+}

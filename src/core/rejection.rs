@@ -341,7 +341,7 @@ pub enum Rejection {
     NotAnException { what: String },
     #[error("no closed order dated before {before} to archive")]
     NothingToArchive { before: NaiveDate },
-    #[error("{kind} {number} is archived: read it with `depot archive show`; nothing can be done against it")]
+    #[error("{kind} {number} is archived: read it with `depot archive --show ORDER`; nothing can be done against it")]
     DocumentArchived { kind: String, number: String },
 }
 

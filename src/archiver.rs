@@ -1,0 +1,162 @@
+//! Archiving by age while the store is served (issue 21): closed orders
+//! (and the pick lists, shipments, invoices and receipts around them)
+//! leave memory once they are older than the age the server was given,
+//! without anyone running `depot archive`.
+//!
+//! It is an edge like a clerk: it submits `ArchiveClosed` through the
+//! engine as the operator named for it, so every archive is a record with
+//! an operator, checked by the core and by `depot check` like any other.
+//! It works in small batches with a pause between them, so that the
+//! writer is never held by one large archive while pickers scan (a store
+//! of years catches up over minutes, not in one long command), and it
+//! looks again every `every` for orders that have since come of age.
+
+use crate::core::auth::{allows, Permission};
+use crate::core::{CommandBody, Event};
+use crate::engine::{Clock, Engine, Submission};
+use anyhow::{anyhow, bail, Result};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Orders archived by one command of the archiver: small enough that the
+/// writer decides and flushes it in a few milliseconds.
+pub const BATCH: u32 = 250;
+
+/// How the server archives.
+#[derive(Clone)]
+pub struct Policy {
+    /// Closed orders dated more than this many days before today go.
+    pub after_days: u32,
+    /// Who archives: an active operator holding `close_periods`.
+    pub operator: String,
+    /// How often it looks for orders that have come of age.
+    pub every: Duration,
+    /// The pause between two batches of one pass.
+    pub pause: Duration,
+    /// Today, by the server's clock.
+    pub clock: Clock,
+}
+
+/// What one pass archived.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub orders: u64,
+    pub commands: u64,
+}
+
+/// Refuse a policy the store could not carry out: an unknown or inactive
+/// operator, or one whose roles do not grant `close_periods`. Said before
+/// the server starts, not an hour later in a log.
+pub fn validate(engine: &Engine, policy: &Policy) -> Result<()> {
+    let op = policy.operator.as_str();
+    engine.read(|s| match s.operators.get(op) {
+        None => bail!("archiving as {op:?}: no such operator"),
+        Some(o) if !o.active => bail!("archiving as {op}: the operator is inactive"),
+        Some(o) if !allows(&o.roles, Permission::ClosePeriods) => bail!(
+            "archiving as {op}: archiving needs the close_periods permission (controller or admin)"
+        ),
+        Some(_) => Ok(()),
+    })
+}
+
+/// Archive every closed order older than the policy's age, a batch at a
+/// time (`stop` is looked at between batches). `Err` when the engine has
+/// stopped or refuses for a reason other than there being nothing left.
+pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -> Result<Pass> {
+    let today = (policy.clock)().date_naive();
+    let before = today - chrono::Duration::days(i64::from(policy.after_days));
+    let mut done = Pass::default();
+    loop {
+        let reply = engine
+            .submit(Submission {
+                operator: policy.operator.clone(),
+                session: "archiver".into(),
+                key: None,
+                body: CommandBody::ArchiveClosed {
+                    before,
+                    max: Some(BATCH),
+                },
+            })
+            .map_err(|e| anyhow!("archiving: {e}"))?;
+        done.commands += 1;
+        let events = match reply.outcome {
+            Ok(events) => events,
+            Err(r) if r.code() == "nothing_to_archive" => return Ok(done),
+            Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
+        };
+        let n: u64 = events
+            .iter()
+            .map(|e| match e {
+                Event::Archived(a) => a.orders.len() as u64,
+                _ => 0,
+            })
+            .sum();
+        done.orders += n;
+        tracing::info!(orders = n, %before, seq = ?reply.seq, "archived closed orders");
+        if n < u64::from(BATCH) || stop(policy.pause) {
+            return Ok(done);
+        }
+    }
+}
+
+/// The archiver's thread; dropping or calling [`Archiver::stop`] ends it.
+pub struct Archiver {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Archiver {
+    /// Validate the policy, then archive now and every `policy.every`.
+    pub fn start(engine: Engine, policy: Policy) -> Result<Archiver> {
+        validate(&engine, &policy)?;
+        let (tx, rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("depot-archiver".into())
+            .spawn(move || {
+                // True once told to stop (or the server has gone).
+                let stopped = |wait: Duration| {
+                    !matches!(rx.recv_timeout(wait), Err(RecvTimeoutError::Timeout))
+                };
+                loop {
+                    match pass(&engine, &policy, &stopped) {
+                        Ok(p) if p.orders > 0 => tracing::info!(
+                            orders = p.orders,
+                            commands = p.commands,
+                            after_days = policy.after_days,
+                            "archiving pass"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("{e:#}"),
+                    }
+                    if stopped(policy.every) {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Archiver {
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// End the thread (after the batch under way) and wait for it.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Archiver {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
