@@ -545,6 +545,39 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
     for r in &a.receipts {
         state.receipts.remove(&r.number);
     }
+    forget_cleared_exceptions(state, a);
+}
+
+/// The cleared exceptions about the archived documents (holds on the
+/// orders, short picks and cartons of their pick lists, disputes of their
+/// invoices) leave memory with them: none can open again, since nothing
+/// can be done against an archived document, and an open one kept its
+/// document from being archived (`blocked_docs`). The log keeps the
+/// records that raised and cleared them (`depot report audit`); the
+/// exceptions report lists those still in memory.
+fn forget_cleared_exceptions(state: &mut State, a: &Archive) {
+    let orders: BTreeSet<&Code> = a.orders.iter().map(|o| &o.order.number).collect();
+    let lists: BTreeSet<&Code> = a.picks.iter().map(|p| &p.pick.number).collect();
+    let invoices: BTreeSet<&Code> = a.invoices.iter().map(|i| &i.number).collect();
+    let gone: Vec<u64> = state
+        .exceptions
+        .values()
+        .filter(|x| {
+            !x.is_open()
+                && match &x.blocked {
+                    Blocked::Order { number, .. } => orders.contains(number),
+                    Blocked::PickLine { list, .. } | Blocked::Carton { list, .. } => {
+                        lists.contains(list)
+                    }
+                    Blocked::Invoice { number } => invoices.contains(number),
+                    _ => false,
+                }
+        })
+        .map(|x| x.id)
+        .collect();
+    for id in gone {
+        state.exceptions.remove(&id);
+    }
 }
 
 /// Are the archive's documents those of the state it is applied to, and

@@ -44,8 +44,9 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// what was said about the exceptions computed on the clock (issue 20).
 /// 16: an archived order's KPI track and its invoices' dispute marks
 /// leave the state with it (issue 21): a store archived before replays
-/// to fewer of them, so its snapshots are skipped.
-pub const STATE_VERSION: u8 = 16;
+/// to fewer of them, so its snapshots are skipped. 17: the cleared
+/// exceptions about archived documents leave the state with them.
+pub const STATE_VERSION: u8 = 17;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
