@@ -516,7 +516,7 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
         // and archived, a command naming one is refused), and the
         // figures themselves stay in the accumulators.
         state.kpis.orders.remove(n);
-        state.archived_orders.insert(n.clone());
+        state.archived_orders.insert(n);
         // Closed, so nothing said about its late risk is kept (it was
         // forgotten when it closed; this is the belt to that).
         super::exceptions::forget_late_risk(state, n);
@@ -540,7 +540,7 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
         state.invoices.remove(&i.number);
         state.index.receipts_by_invoice.remove(&i.number);
         state.kpis.disputed.remove(&i.number);
-        state.archived_invoices.insert(i.number.clone());
+        state.archived_invoices.insert(&i.number);
     }
     for r in &a.receipts {
         state.receipts.remove(&r.number);

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod lots;
 pub mod master;
 pub mod memo;
+pub mod numbers;
 pub mod pack;
 pub mod posting;
 pub mod printing;

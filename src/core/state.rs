@@ -367,11 +367,12 @@ pub struct State {
     /// Numbers of the sales orders and invoices moved to the archive
     /// (state version 15, issue 21): a command naming one is refused as
     /// archived rather than unknown; the documents are in the store's
-    /// archive tree.
+    /// archive tree. Kept as runs of consecutive numbers (state version
+    /// 17): years of them cost a few runs, not a string each.
     #[serde(default)]
-    pub archived_orders: Set<Code>,
+    pub archived_orders: super::numbers::NumberSet,
     #[serde(default)]
-    pub archived_invoices: Set<Code>,
+    pub archived_invoices: super::numbers::NumberSet,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -83,10 +83,30 @@ fn sled_files(dir: &Path) -> Vec<std::path::PathBuf> {
 /// (a year of history is gigabytes; reading it whole doubled what
 /// reopening a store and `depot check` needed).
 pub fn scan_dir(dir: &Path) -> std::io::Result<Scan> {
+    scan_dir_with(dir, &mut |_| {})
+}
+
+/// Which of `wanted` have an intact frame somewhere in the files of `dir`
+/// (a second windowed pass, after a scan found damaged copies of them):
+/// a store of years is never read whole to answer it.
+pub fn intact_among(
+    dir: &Path,
+    wanted: &std::collections::BTreeSet<u64>,
+) -> std::io::Result<std::collections::BTreeSet<u64>> {
+    let mut found = std::collections::BTreeSet::new();
+    scan_dir_with(dir, &mut |seq| {
+        if wanted.contains(&seq) {
+            found.insert(seq);
+        }
+    })?;
+    Ok(found)
+}
+
+fn scan_dir_with(dir: &Path, on_intact: &mut dyn FnMut(u64)) -> std::io::Result<Scan> {
     let mut total = Scan::default();
     for p in sled_files(dir) {
         let s = match std::fs::File::open(&p) {
-            Ok(f) => scan_reader(f, WINDOW)?,
+            Ok(f) => scan_reader_with(f, WINDOW, on_intact)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
@@ -104,8 +124,18 @@ const WINDOW: usize = 8 << 20;
 /// at a time (a frame that runs past the window has its payload read on
 /// its own to check it).
 pub fn scan_reader<R: std::io::Read + std::io::Seek>(
+    file: R,
+    window: usize,
+) -> std::io::Result<Scan> {
+    scan_reader_with(file, window, &mut |_| {})
+}
+
+/// [`scan_reader`], telling `on_intact` the sequence number of each
+/// intact frame.
+fn scan_reader_with<R: std::io::Read + std::io::Seek>(
     mut file: R,
     window: usize,
+    on_intact: &mut dyn FnMut(u64),
 ) -> std::io::Result<Scan> {
     use std::io::SeekFrom;
     let window = window.max(FRAME_HEADER_LEN + 1);
@@ -155,6 +185,7 @@ pub fn scan_reader<R: std::io::Read + std::io::Seek>(
                 }
             }
             if intact {
+                on_intact(seq);
                 scan.good_frames += 1;
                 scan.last_good_seq = scan.last_good_seq.max(seq);
                 for i in pending.drain(..) {

@@ -55,6 +55,8 @@ const SLED_DIR: &str = "sled";
 /// Store files up to this size are kept in memory while sled opens them,
 /// to rebuild the log from should it not (see `Store::open`).
 const KEEP_RAW_MAX: u64 = 32 << 20;
+/// ... and up to this size when the scan found damaged copies in them.
+const KEEP_RAW_DAMAGED_MAX: u64 = 1 << 30;
 const LOCK_FILE: &str = "LOCK";
 /// The last durable record, kept outside sled: sled 0.34 silently stops
 /// reading at a damaged segment, so a log shorter than this mark means
@@ -359,9 +361,15 @@ impl Store {
         } else {
             None
         };
+        // Damaged copies are kept whole too, up to a bound: a store of
+        // years (the ten-year demo is 20 GB) always holds some torn
+        // copies of records sled rewrote, and reading it whole to look at
+        // them needed more memory than the machine has.
+        let size = forensic::files_size(&sled_dir);
         let keep = is_store
-            && (scan.as_ref().is_some_and(|s| !s.damaged.is_empty())
-                || forensic::files_size(&sled_dir) <= KEEP_RAW_MAX);
+            && (size <= KEEP_RAW_MAX
+                || (scan.as_ref().is_some_and(|s| !s.damaged.is_empty())
+                    && size <= KEEP_RAW_DAMAGED_MAX));
         let mut raw = if keep {
             forensic::read_files(&sled_dir)
         } else {
@@ -376,8 +384,11 @@ impl Store {
             // against its own checksum anyway.
             let intact = if scan.damaged.is_empty() {
                 std::collections::BTreeSet::new()
-            } else {
+            } else if !raw.is_empty() {
                 forensic::records_in(&raw).frames.into_keys().collect()
+            } else {
+                let wanted = scan.damaged.iter().map(|d| d.seq(mark)).collect();
+                forensic::intact_among(&sled_dir, &wanted).map_err(io("reading the store file"))?
             };
             if let Some(d) = scan
                 .damaged
