@@ -31,9 +31,21 @@ fn run(s: &mut State, log: &mut Vec<Envelope>, operator: &str, body: Value) {
 /// The demo's master data, then SO-000001 ordered, shipped, invoiced and
 /// paid in full, and SO-000002 ordered and left open.
 fn closed_order() -> (State, Vec<Envelope>) {
+    closed_order_held(false)
+}
+
+/// `closed_order`; with `held`, C0002 has a credit limit of 1, so each
+/// order goes on credit hold, and SUP1 releases SO-000001's (SO-000002
+/// stays held).
+fn closed_order_held(held: bool) -> (State, Vec<Envelope>) {
     let mut s = State::default();
     let mut log = Vec::new();
-    for body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
+    for mut body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
+        if let CommandBody::CreateCustomer(c) = &mut body {
+            if held && c.code == "C0002" {
+                c.credit_limit = rust_decimal::Decimal::ONE;
+            }
+        }
         run(
             &mut s,
             &mut log,
@@ -75,8 +87,16 @@ fn closed_order() -> (State, Vec<Envelope>) {
             json!({"cmd": "place_order", "customer": "C0002", "lines": [{"sku": "FAS-1001", "qty": "2", "warehouse": "CHI"}]}),
         ),
     ];
-    for (op, body) in steps {
+    for (i, (op, body)) in steps.into_iter().enumerate() {
         run(&mut s, &mut log, op, body);
+        if held && i == 0 {
+            run(
+                &mut s,
+                &mut log,
+                "SUP1",
+                json!({"cmd": "release_hold", "number": "SO-000001", "hold": "credit"}),
+            );
+        }
     }
     (s, log)
 }
@@ -363,65 +383,7 @@ fn the_servers_archiver_archives_closed_orders_of_age_as_its_operator() {
 
 #[test]
 fn a_cleared_hold_leaves_memory_with_its_archived_order_and_an_open_one_stays() {
-    let mut s = State::default();
-    let mut log = Vec::new();
-    // The demo, with C0002 at a credit limit of 1: each of its orders
-    // goes on credit hold.
-    for mut body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
-        if let CommandBody::CreateCustomer(c) = &mut body {
-            if c.code == "C0002" {
-                c.credit_limit = rust_decimal::Decimal::ONE;
-            }
-        }
-        run(
-            &mut s,
-            &mut log,
-            "ADMIN",
-            serde_json::to_value(body).unwrap(),
-        );
-    }
-    let steps = [
-        (
-            "CLERK1",
-            json!({"cmd": "place_order", "customer": "C0002", "lines": [{"sku": "FAS-1001", "qty": "12", "warehouse": "CHI"}]}),
-        ),
-        (
-            "SUP1",
-            json!({"cmd": "release_hold", "number": "SO-000001", "hold": "credit"}),
-        ),
-        (
-            "SHIP1",
-            json!({"cmd": "release_order", "number": "SO-000001"}),
-        ),
-        (
-            "PICK1",
-            json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 1, "bin": "B-03-03", "item": "FAS-1001", "qty": "12"}),
-        ),
-        (
-            "PACK1",
-            json!({"cmd": "pack_carton", "list": "PK-000001", "contents": [{"item": "FAS-1001", "qty": "12"}], "weight": "15.732"}),
-        ),
-        (
-            "SHIP1",
-            json!({"cmd": "ship_pick", "list": "PK-000001", "carrier": "FEDEX", "service": "GND"}),
-        ),
-        (
-            "AR1",
-            json!({"cmd": "invoice_shipments", "shipments": ["SH-000001"]}),
-        ),
-        (
-            "AR1",
-            json!({"cmd": "receive_payment", "customer": "C0002", "method": "cheque", "amount": "1049.93", "reference": "CHQ 1", "apply": [{"invoice": "IN-000001", "amount": "1049.93"}]}),
-        ),
-        // Held, and left on hold.
-        (
-            "CLERK1",
-            json!({"cmd": "place_order", "customer": "C0002", "lines": [{"sku": "FAS-1001", "qty": "2", "warehouse": "CHI"}]}),
-        ),
-    ];
-    for (op, body) in steps {
-        run(&mut s, &mut log, op, body);
-    }
+    let (mut s, mut log) = closed_order_held(true);
     let about = |s: &State, n: &str| -> Vec<bool> {
         s.exceptions
             .values()

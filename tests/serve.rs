@@ -530,7 +530,7 @@ fn a_pick_list(dir: &Path, n: usize) -> (String, Vec<(String, String)>) {
     (list["number"].as_str().unwrap().to_string(), plan)
 }
 
-/// Every event of the log as JSON (the server stopped).
+/// Every event of the log as JSON (through the server while it runs).
 fn events(dir: &Path) -> Vec<serde_json::Value> {
     let out = depot(dir)
         .args(["export", "events", "--format", "json"])
@@ -1065,14 +1065,8 @@ fn a_parked_session_is_discarded_when_its_key_is_revoked() {
 
 /// The archiver's committed batches in the log: (operator, orders).
 fn archive_batches(dir: &Path) -> Vec<(String, usize)> {
-    let out = depot(dir)
-        .args(["export", "events", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    events(dir)
+        .into_iter()
         .filter(|e| e["session"] == "archiver")
         .filter_map(|e| {
             let orders = e["outcome"]["committed"][0]["archived"]["orders"].as_array()?;
