@@ -345,6 +345,27 @@ mod tests {
         out
     }
 
+    /// The second pass names the damaged records that have an intact copy
+    /// elsewhere (in another file too) and not those that have none.
+    #[test]
+    fn intact_among_finds_the_intact_copies_of_damaged_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        // 5 torn here and whole in a blob; 7 torn only; 9 whole.
+        std::fs::write(
+            tmp.path().join("db"),
+            file(&[(3, 5, 40, true), (0, 7, 10, true), (5, 9, 20, false)]),
+        )
+        .unwrap();
+        std::fs::create_dir(tmp.path().join("blobs")).unwrap();
+        std::fs::write(tmp.path().join("blobs/1"), file(&[(0, 5, 40, false)])).unwrap();
+        let scan = scan_dir(tmp.path()).unwrap();
+        let damaged: std::collections::BTreeSet<u64> =
+            scan.damaged.iter().map(|d| d.claimed_seq).collect();
+        assert_eq!(damaged, [5, 7].into());
+        let intact = intact_among(tmp.path(), &damaged).unwrap();
+        assert_eq!(intact, [5].into());
+    }
+
     proptest! {
         /// The windowed scan finds what a scan of the whole file finds,
         /// whatever the window (frames across its edges, payloads longer
