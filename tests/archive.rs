@@ -101,6 +101,18 @@ fn closed_order_held(held: bool) -> (State, Vec<Envelope>) {
     (s, log)
 }
 
+/// The invariants hold after archiving, and replaying the log gives the
+/// same state (the event carries the documents, so replay needs nothing
+/// but the log).
+fn holds_and_replays(s: &State, log: &[Envelope]) {
+    depot::core::invariants::check_state(s).expect("invariants after archiving");
+    let mut r = depot::core::invariants::Replayer::default();
+    for env in log {
+        r.step(env).expect("replay");
+    }
+    assert_eq!(depot::core::invariants::first_difference(&r.state, s), None);
+}
+
 fn archive(s: &mut State, log: &mut Vec<Envelope>) {
     run(
         s,
@@ -143,17 +155,7 @@ fn archiving_keeps_the_books_and_the_order_reads_back() {
     // with it (none can come).
     assert!(before.kpis.orders.contains_key("SO-000001"));
     assert!(!s.kpis.orders.contains_key("SO-000001"));
-    depot::core::invariants::check_state(&s).expect("invariants after archiving");
-    // Replaying the log gives the same state (the event carries the
-    // documents, so replay needs nothing but the log).
-    let mut r = depot::core::invariants::Replayer::default();
-    for env in &log {
-        r.step(env).expect("replay");
-    }
-    assert_eq!(
-        depot::core::invariants::first_difference(&r.state, &s),
-        None
-    );
+    holds_and_replays(&s, &log);
     // The order inquiry reads it back from the archive as it was.
     let was = depot::query::order::order_life(&before, "SO-000001").unwrap();
     let docs = depot::core::archive::docs_of_order(a, "SO-000001");
@@ -397,13 +399,5 @@ fn a_cleared_hold_leaves_memory_with_its_archived_order_and_an_open_one_stays() 
     assert!(s.archived_orders.contains("SO-000001"));
     assert_eq!(about(&s, "SO-000001"), Vec::<bool>::new());
     assert_eq!(about(&s, "SO-000002"), [true]);
-    depot::core::invariants::check_state(&s).expect("invariants after archiving");
-    let mut r = depot::core::invariants::Replayer::default();
-    for env in &log {
-        r.step(env).expect("replay");
-    }
-    assert_eq!(
-        depot::core::invariants::first_difference(&r.state, &s),
-        None
-    );
+    holds_and_replays(&s, &log);
 }

@@ -28,16 +28,17 @@ pub struct NumberSet {
     runs: Map<(Code, u8, u64), u64>,
     /// Numbers without a numeric tail.
     other: Set<Code>,
-    len: u64,
 }
 
 impl NumberSet {
+    /// Numbers held: O(runs), a few thousand for years of them.
     pub fn len(&self) -> u64 {
-        self.len
+        let runs: u64 = self.runs.iter().map(|(k, last)| last - k.2 + 1).sum();
+        runs + self.other.len() as u64
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.runs.is_empty() && self.other.is_empty()
     }
 
     /// Runs kept (what the set costs in memory).
@@ -67,9 +68,7 @@ impl NumberSet {
     /// Add `number`; false when it was there.
     pub fn insert(&mut self, number: &str) -> bool {
         let Some((prefix, width, n)) = split(number) else {
-            let new = self.other.insert(number.into()).is_none();
-            self.len += u64::from(new);
-            return new;
+            return self.other.insert(number.into()).is_none();
         };
         let before = self.run_at(prefix, width, n);
         if before.is_some_and(|(_, last)| last >= n) {
@@ -88,7 +87,6 @@ impl NumberSet {
             }
         }
         self.runs.insert((Code::from(prefix), width, first), last);
-        self.len += 1;
         true
     }
 
