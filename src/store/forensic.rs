@@ -117,6 +117,256 @@ fn scan_dir_with(dir: &Path, on_intact: &mut dyn FnMut(u64)) -> std::io::Result<
     Ok(total)
 }
 
+/// How far a raw scan at open got: sled's log segments below `lsn` (the
+/// LSN sled writes in each segment's header) were read whole and found
+/// sound, in the `db` file of this inode and at least this length.
+///
+/// sled writes its log a segment at a time and gives a segment it reuses
+/// a new header with a higher LSN, so what was written since is what a
+/// header at or above `lsn` (or one that fails its checksum) says. A torn
+/// write is what a crash leaves, and a crash can only tear what was being
+/// written: the next open scans that, not years of history. Damage at
+/// rest (a disk's rot, a hand's edit) is what `depot check` looks for,
+/// reading every byte; a damaged record read later fails its checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub inode: u64,
+    pub len: u64,
+    pub segment_size: u64,
+    pub lsn: u64,
+}
+
+/// Segments below the newest one that are scanned again anyway: the io
+/// buffers sled had in flight when a process died lie within them, and
+/// sled's recovery may go on writing in one of them.
+const RESCAN_SEGMENTS: u64 = 64;
+
+const VERIFIED_TAG: &str = "depot-verified 1";
+
+impl Verified {
+    pub fn encode(&self) -> String {
+        format!(
+            "{VERIFIED_TAG}\ninode {}\nlen {}\nsegment_size {}\nlsn {}\n",
+            self.inode, self.len, self.segment_size, self.lsn
+        )
+    }
+
+    /// `None` for anything but what [`Verified::encode`] wrote.
+    pub fn decode(text: &str) -> Option<Verified> {
+        let mut lines = text.lines();
+        if lines.next()? != VERIFIED_TAG {
+            return None;
+        }
+        let mut field = |name: &str| -> Option<u64> {
+            let line = lines.next()?;
+            line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok()
+        };
+        let v = Verified {
+            inode: field("inode")?,
+            len: field("len")?,
+            segment_size: field("segment_size")?,
+            lsn: field("lsn")?,
+        };
+        (lines.next().is_none() && v.segment_size > 0).then_some(v)
+    }
+}
+
+impl Verified {
+    /// Is this what was verified of the `db` file `meta` describes (the
+    /// same file, not shorter, the same segment size)?
+    fn applies(&self, meta: &std::fs::Metadata, size: Option<u64>) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        size == Some(self.segment_size) && self.inode == meta.ino() && meta.len() >= self.len
+    }
+
+    /// The LSN below which the blobs of `dir` were verified, if this is
+    /// still of its `db` file.
+    pub fn blob_floor(&self, dir: &Path) -> Option<u64> {
+        let meta = std::fs::metadata(dir.join("db")).ok()?;
+        self.applies(&meta, segment_size(dir)).then_some(self.lsn)
+    }
+}
+
+/// sled's segment size, from its `conf` file.
+fn segment_size(dir: &Path) -> Option<u64> {
+    // Text, then sled's CRC32 of it (four bytes that need not be UTF-8).
+    let conf = std::fs::read(dir.join("conf")).ok()?;
+    String::from_utf8_lossy(&conf)
+        .lines()
+        .find_map(|l| l.strip_prefix("segment_size: "))
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|s| *s >= SEGMENT_HEADER_LEN as u64)
+}
+
+/// sled 0.34's segment header: CRC32 (of the 16 bytes after it, xored
+/// with all ones), the segment's LSN, the highest stable LSN; little
+/// endian, both LSNs xored with `i64::MAX`.
+const SEGMENT_HEADER_LEN: usize = 20;
+
+fn segment_lsn(header: &[u8; SEGMENT_HEADER_LEN]) -> Option<u64> {
+    let stored = u32::from_le_bytes(header[0..4].try_into().ok()?) ^ 0xFFFF_FFFF;
+    let lsn = u64::from_le_bytes(header[4..12].try_into().ok()?) ^ 0x7FFF_FFFF_FFFF_FFFF;
+    (crc32fast::hash(&header[4..]) == stored).then_some(lsn)
+}
+
+/// The LSN in the header of each segment of `file` (`None` where the
+/// header fails its checksum or is cut short).
+fn segment_heads(file: &std::fs::File, size: u64, len: u64) -> std::io::Result<Vec<Option<u64>>> {
+    use std::os::unix::fs::FileExt;
+    let mut heads = Vec::with_capacity(len.div_ceil(size) as usize);
+    let mut at = 0;
+    while at < len {
+        let mut header = [0u8; SEGMENT_HEADER_LEN];
+        heads.push(match file.read_exact_at(&mut header, at) {
+            Ok(()) => segment_lsn(&header),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
+            Err(e) => return Err(e),
+        });
+        at += size;
+    }
+    Ok(heads)
+}
+
+/// Bytes `start..end` of a file, as a file of their own.
+struct Slice<'a> {
+    file: &'a std::fs::File,
+    start: u64,
+    end: u64,
+    pos: u64,
+}
+
+impl std::io::Read for Slice<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let left = (self.end - self.start).saturating_sub(self.pos);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.file.read_at(&mut buf[..want], self.start + self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Slice<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        match to {
+            std::io::SeekFrom::Start(p) => self.pos = p,
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "a slice seeks from its start only",
+                ))
+            }
+        }
+        Ok(self.pos)
+    }
+}
+
+fn add(total: &mut Scan, s: Scan, offset: u64) {
+    total.last_good_seq = total.last_good_seq.max(s.last_good_seq);
+    total.good_frames += s.good_frames;
+    total.damaged.extend(s.damaged.into_iter().map(|mut d| {
+        d.offset += offset as usize;
+        d
+    }));
+}
+
+/// The raw scan at open: what was written since `since` (everything when
+/// `since` is `None` or is not of this `db` file), and how far the files
+/// are verified now. Blobs are named by their LSN: those below the
+/// verified point are not read again.
+pub fn scan_dir_since(
+    dir: &Path,
+    since: Option<&Verified>,
+) -> std::io::Result<(Scan, Option<Verified>)> {
+    scan_since(dir, since, RESCAN_SEGMENTS)
+}
+
+/// [`scan_dir_since`], verifying up to `rescan` segments below the newest.
+fn scan_since(
+    dir: &Path,
+    since: Option<&Verified>,
+    rescan: u64,
+) -> std::io::Result<(Scan, Option<Verified>)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = Scan::default();
+    let mut now = None;
+    let mut floor = None;
+    match std::fs::File::open(dir.join("db")) {
+        Ok(file) => {
+            let meta = file.metadata()?;
+            let len = meta.len();
+            let size = segment_size(dir);
+            let heads = match size {
+                Some(size) => segment_heads(&file, size, len)?,
+                None => Vec::new(),
+            };
+            let since = since.filter(|v| v.applies(&meta, size));
+            let ranges: Vec<(u64, u64)> = match since {
+                Some(v) => {
+                    floor = Some(v.lsn);
+                    let mut ranges: Vec<(u64, u64)> = Vec::new();
+                    for (i, head) in heads.iter().enumerate() {
+                        if head.is_some_and(|lsn| lsn < v.lsn) {
+                            continue;
+                        }
+                        let start = i as u64 * v.segment_size;
+                        let end = (start + v.segment_size).min(len);
+                        match ranges.last_mut() {
+                            Some(last) if last.1 == start => last.1 = end,
+                            _ => ranges.push((start, end)),
+                        }
+                    }
+                    ranges
+                }
+                None => vec![(0, len)],
+            };
+            for (start, end) in ranges {
+                let slice = Slice {
+                    file: &file,
+                    start,
+                    end,
+                    pos: 0,
+                };
+                add(
+                    &mut total,
+                    scan_reader_with(slice, WINDOW, &mut |_| {})?,
+                    start,
+                );
+            }
+            now = size
+                .zip(heads.iter().flatten().max())
+                .map(|(size, newest)| Verified {
+                    inode: meta.ino(),
+                    len,
+                    segment_size: size,
+                    lsn: newest.saturating_sub(rescan * size),
+                });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    for p in sled_files(dir).into_iter().skip(1) {
+        if below(&p, floor) {
+            continue;
+        }
+        match std::fs::File::open(&p) {
+            Ok(f) => add(&mut total, scan_reader_with(f, WINDOW, &mut |_| {})?, 0),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((total, now))
+}
+
+/// Is `path` a sled blob older than `floor` (named by its LSN)?
+pub fn below(path: &Path, floor: Option<u64>) -> bool {
+    let lsn = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse::<u64>().ok());
+    matches!((lsn, floor), (Some(lsn), Some(floor)) if lsn < floor)
+}
+
 /// Bytes read at a time by [`scan_dir`].
 const WINDOW: usize = 8 << 20;
 
@@ -364,6 +614,111 @@ mod tests {
         assert_eq!(damaged, [5, 7].into());
         let intact = intact_among(tmp.path(), &damaged).unwrap();
         assert_eq!(intact, [5].into());
+    }
+
+    const SEG: u64 = 4096;
+
+    fn header(lsn: u64) -> [u8; SEGMENT_HEADER_LEN] {
+        let mut h = [0u8; SEGMENT_HEADER_LEN];
+        h[4..12].copy_from_slice(&(lsn ^ 0x7FFF_FFFF_FFFF_FFFF).to_le_bytes());
+        h[12..20].copy_from_slice(&(lsn ^ 0x7FFF_FFFF_FFFF_FFFF).to_le_bytes());
+        let crc = crc32fast::hash(&h[4..]) ^ 0xFFFF_FFFF;
+        h[0..4].copy_from_slice(&crc.to_le_bytes());
+        h
+    }
+
+    /// Write segment `i` of a sled-like `db`: a header of `lsn`, then the
+    /// frame of record `seq` (torn when `damage`), 30 bytes in.
+    fn segment(dir: &Path, i: u64, lsn: u64, seq: u64, damage: bool) {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("db"))
+            .unwrap();
+        let mut seg = vec![0u8; SEG as usize];
+        seg[..SEGMENT_HEADER_LEN].copy_from_slice(&header(lsn));
+        let mut frame = super::super::codec::frame(seq, b"a record of the log");
+        if damage {
+            let at = frame.len() - 1;
+            frame[at] ^= 0x55;
+        }
+        seg[30..30 + frame.len()].copy_from_slice(&frame);
+        f.write_all_at(&seg, i * SEG).unwrap();
+    }
+
+    fn damaged_at(scan: &Scan) -> Vec<(u64, usize)> {
+        scan.damaged
+            .iter()
+            .map(|d| (d.claimed_seq, d.offset))
+            .collect()
+    }
+
+    /// The scan at open reads what sled wrote since the last one verified
+    /// (a header at or above the verified LSN, a header that fails its
+    /// checksum, a blob of a later LSN) and not the rest; a record of
+    /// another file, or garbage, scans everything again.
+    #[test]
+    fn the_scan_at_open_reads_only_what_was_written_since_it_last_verified() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        // As sled writes it: the text, then its CRC32 (not UTF-8).
+        let mut conf =
+            format!("segment_size: {SEG}\nuse_compression: false\nversion: 0.34\n").into_bytes();
+        conf.extend([0x76, 0x51, 0xff, 0xfe]);
+        std::fs::write(dir.join("conf"), conf).unwrap();
+        // Segment 0 was reused last (LSN 16); record 2, in segment 2, is torn.
+        for (i, lsn) in [16, 11, 12, 13, 14, 15].into_iter().enumerate() {
+            segment(dir, i as u64, lsn * SEG, 10 + i as u64, i == 2);
+        }
+        let (first, verified) = scan_since(dir, None, 1).unwrap();
+        assert_eq!(damaged_at(&first), [(12, 2 * SEG as usize + 30)]);
+        assert_eq!(first.good_frames, 5);
+        let v = verified.expect("headers were read");
+        assert_eq!((v.lsn, v.segment_size, v.len), (15 * SEG, SEG, 6 * SEG));
+        assert_eq!(Verified::decode(&v.encode()), Some(v));
+
+        // Since then: segment 3 reused (LSN 17) and torn; segment 4's
+        // header damaged; a blob older than the verified point torn and a
+        // newer one torn. Segment 2's old damage is not read again.
+        segment(dir, 3, 17 * SEG, 30, true);
+        let mut db = std::fs::read(dir.join("db")).unwrap();
+        db[4 * SEG as usize + 6] ^= 0xFF;
+        std::fs::write(dir.join("db"), &db).unwrap();
+        std::fs::create_dir(dir.join("blobs")).unwrap();
+        let mut torn = super::super::codec::frame(40, b"a blob");
+        let at = torn.len() - 1;
+        torn[at] ^= 1;
+        std::fs::write(dir.join("blobs").join((3 * SEG).to_string()), &torn).unwrap();
+        std::fs::write(dir.join("blobs").join((18 * SEG).to_string()), &torn).unwrap();
+        let (since, again) = scan_since(dir, Some(&v), 1).unwrap();
+        assert_eq!(
+            damaged_at(&since),
+            [(30, 3 * SEG as usize + 30), (40, 0)],
+            "segment 3 (reused) and the newer blob"
+        );
+        // Read: segments 0 (LSN 16), 3 (17, torn), 4 (no valid header), 5 (15).
+        assert_eq!(since.good_frames, 3);
+        assert_eq!(again.map(|a| a.lsn), Some(16 * SEG));
+        assert_eq!(v.blob_floor(dir), Some(15 * SEG));
+        assert!(below(
+            &dir.join("blobs").join((3 * SEG).to_string()),
+            v.blob_floor(dir)
+        ));
+
+        // A record of another file (or none, or garbage): everything.
+        let other = Verified {
+            inode: v.inode + 1,
+            ..v
+        };
+        assert_eq!(other.blob_floor(dir), None);
+        for since in [Some(&other), None] {
+            let (all, _) = scan_since(dir, since, 1).unwrap();
+            assert_eq!(all.damaged.len(), 4, "{since:?}: {:?}", damaged_at(&all));
+        }
+        assert_eq!(Verified::decode("depot-verified 1\ninode 1\nlen x\n"), None);
+        assert_eq!(Verified::decode(""), None);
     }
 
     proptest! {

@@ -58,6 +58,8 @@ const KEEP_RAW_MAX: u64 = 32 << 20;
 /// ... and up to this size when the scan found damaged copies in them.
 const KEEP_RAW_DAMAGED_MAX: u64 = 1 << 30;
 const LOCK_FILE: &str = "LOCK";
+/// How far the raw scan at open has verified sled's file.
+const VERIFIED_FILE: &str = "VERIFIED";
 /// The last durable record, kept outside sled: sled 0.34 silently stops
 /// reading at a damaged segment, so a log shorter than this mark means
 /// records were lost, and we refuse rather than run on a truncated past.
@@ -339,12 +341,14 @@ impl Store {
         // a damaged segment on open, destroying the evidence and the
         // records after it. A raw scan finds damage in what was durable.
         let mark = read_mark(dir);
+        let since = read_verified(dir);
         let mut notices = Vec::new();
         // A sled blob whose checksum fails is read by sled's recovery as
         // the end of its log: it cuts the log there (losing what follows)
         // and then fails to open. Moved aside first, it is a node sled no
         // longer has, which it skips.
-        for path in damaged_blobs(&sled_dir) {
+        let blob_floor = since.and_then(|v| v.blob_floor(&sled_dir));
+        for path in damaged_blobs(&sled_dir, blob_floor) {
             let note = move_blob_aside(dir, &path)?;
             tracing::warn!("{note}");
             notices.push(note);
@@ -356,10 +360,15 @@ impl Store {
         // memory twice (a year of history is gigabytes); should sled
         // still refuse it, its files are read then.
         let is_store = Store::is_store(dir);
-        let scan = if is_store && mark > 0 {
-            Some(forensic::scan_dir(&sled_dir).map_err(io("reading the store file"))?)
+        // Only what was written since the last open's scan is read again
+        // (a crash tears only what was being written); a store of years
+        // is not read whole at every open. `depot check` reads it all.
+        let (scan, verified) = if is_store && mark > 0 {
+            let (scan, verified) = forensic::scan_dir_since(&sled_dir, since.as_ref())
+                .map_err(io("reading the store file"))?;
+            (Some(scan), verified)
         } else {
-            None
+            (None, None)
         };
         // Damaged copies are kept whole too, up to a bound: a store of
         // years (the ten-year demo is 20 GB) always holds some torn
@@ -515,6 +524,12 @@ impl Store {
         store.tighten();
         if mark > last {
             return Err(lost_records(&sled_dir, last, mark));
+        }
+        if let Some(v) = verified {
+            // Advisory: lost or garbled, the next open scans everything.
+            if let Err(e) = write_verified(dir, &v) {
+                tracing::warn!(error = %e, "cannot record how far the store file was scanned");
+            }
         }
         Ok(store)
     }
@@ -831,6 +846,7 @@ impl Store {
                 SLED_DIR,
                 LOCK_FILE,
                 MARK_FILE,
+                VERIFIED_FILE,
                 "depot.log",
                 DAMAGED_DIR,
                 snapfile::SNAPSHOT_DIR,
@@ -1468,6 +1484,28 @@ fn prefetch_newest(dir: &Path) -> Option<Prefetch> {
         .map(|h| (seq, h))
 }
 
+/// How far the last open's raw scan verified the store file (`None`:
+/// never, or the record is unreadable: scan it all).
+fn read_verified(dir: &Path) -> Option<forensic::Verified> {
+    forensic::Verified::decode(&std::fs::read_to_string(dir.join(VERIFIED_FILE)).ok()?)
+}
+
+/// Replace the record of how far the store file is verified (a new file
+/// renamed over the old one: never half written).
+fn write_verified(dir: &Path, v: &forensic::Verified) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{VERIFIED_FILE}.tmp"));
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(privacy::FILE_MODE)
+            .open(&tmp)?;
+        f.write_all(v.encode().as_bytes())?;
+    }
+    std::fs::rename(&tmp, dir.join(VERIFIED_FILE))
+}
+
 fn read_mark(dir: &Path) -> u64 {
     std::fs::read_to_string(dir.join(MARK_FILE))
         .ok()
@@ -1609,13 +1647,17 @@ const DAMAGED_DIR: &str = "damaged";
 /// treats a missing blob as a node it no longer has: moved aside, the
 /// store opens, and what the blob held is found missing when read (a
 /// snapshot is then skipped and the state rebuilt from the log).
-fn damaged_blobs(sled_dir: &Path) -> Vec<PathBuf> {
+fn damaged_blobs(sled_dir: &Path, floor: Option<u64>) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(sled_dir.join("blobs")) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut buf = vec![0u8; 1 << 20];
     for e in rd.flatten() {
+        // Checked at an earlier open, and a blob is never written again.
+        if forensic::below(&e.path(), floor) {
+            continue;
+        }
         if !blob_intact(&e.path(), &mut buf) {
             out.push(e.path());
         }
