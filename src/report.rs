@@ -568,17 +568,12 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             let mut pools: std::collections::BTreeMap<(&str, &str), crate::core::state::CostPool> =
                 Default::default();
             let mut later = 0u64;
-            for ((e, sku, day), d) in &s.pool_days {
+            for ((e, sku), days) in &s.pool_days {
                 if !wanted(e) {
                     continue;
                 }
-                if *day > today {
-                    later += 1;
-                    continue;
-                }
-                let p = pools.entry((e.as_str(), sku.as_str())).or_default();
-                p.qty += d.qty;
-                p.value += d.value;
+                later += days.after(today) as u64;
+                pools.insert((e.as_str(), sku.as_str()), days.up_to(today));
             }
             for ((e, sku), pool) in &pools {
                 if pool.qty.is_zero() && pool.value.is_zero() {

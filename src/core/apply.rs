@@ -35,9 +35,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
             if !dq.is_zero() || !dv.is_zero() {
                 // The entity's business date of the record's time.
                 let day = super::zone::entity_date(state, &k.0, env.time);
-                let d = state.pool_days.entry((k.0, k.1, day)).or_default();
-                d.qty += dq;
-                d.value += dv;
+                state.pool_days.entry(k).or_default().add(day, dq, dv);
             }
         }
     }

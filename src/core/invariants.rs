@@ -347,10 +347,12 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
     }
     let mut pool_days: HashMap<(&Code, &Code), (Decimal, Decimal)> = HashMap::default();
-    for ((entity, sku, _), d) in &state.pool_days {
+    for ((entity, sku), days) in &state.pool_days {
         let p = pool_days.entry((entity, sku)).or_default();
-        p.0 += d.qty;
-        p.1 += d.value;
+        for (_, d) in days.days() {
+            p.0 += d.qty;
+            p.1 += d.value;
+        }
     }
     for ((entity, sku), pool) in &state.costs {
         let (q, v) = pool_days.get(&(entity, sku)).copied().unwrap_or_default();

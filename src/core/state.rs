@@ -48,6 +48,51 @@ pub struct CostPool {
     pub value: Decimal,
 }
 
+/// What an item's cost pool moved on each day it moved, oldest first: a
+/// list per item rather than a map entry per day (a year of 100,000
+/// items moves on a million item-days; as map entries with their codes
+/// they were the largest thing a store of years kept).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolDays(Vec<(NaiveDate, CostPool)>);
+
+impl PoolDays {
+    /// Add a movement on `day` (kept in date order whatever the order
+    /// of the calls).
+    pub fn add(&mut self, day: NaiveDate, qty: Decimal, value: Decimal) {
+        let at = match self.0.last() {
+            Some((last, _)) if *last <= day => self.0.len() - usize::from(*last == day),
+            _ => self.0.partition_point(|(d, _)| *d < day),
+        };
+        match self.0.get_mut(at) {
+            Some((d, pool)) if *d == day => {
+                pool.qty += qty;
+                pool.value += value;
+            }
+            _ => self.0.insert(at, (day, CostPool { qty, value })),
+        }
+    }
+
+    /// The pool as of the end of `day`: every movement up to it.
+    pub fn up_to(&self, day: NaiveDate) -> CostPool {
+        let mut pool = CostPool::default();
+        for (_, m) in self.0.iter().take_while(|(d, _)| *d <= day) {
+            pool.qty += m.qty;
+            pool.value += m.value;
+        }
+        pool
+    }
+
+    /// Movements dated after `day`.
+    pub fn after(&self, day: NaiveDate) -> usize {
+        self.0.len() - self.0.partition_point(|(d, _)| *d <= day)
+    }
+
+    /// Each day's movement, oldest first.
+    pub fn days(&self) -> impl Iterator<Item = &(NaiveDate, CostPool)> {
+        self.0.iter()
+    }
+}
+
 impl CostPool {
     /// Value of issuing `qty` at average cost, rounded with `round`; the last
     /// unit out takes the remaining value exactly.
@@ -217,10 +262,10 @@ pub struct State {
     pub issued: Map<(Code, Code), Decimal>,
     #[serde(default)]
     pub receipt_pools: Map<(Code, Code), super::landed::ReceiptPool>,
-    /// (entity, sku, day of the event) -> what the item's cost pool moved
-    /// that day (quantity and value): stock valuation as of any date.
+    /// (entity, sku) -> what the item's cost pool moved on each day it
+    /// moved (quantity and value): stock valuation as of any date.
     #[serde(default)]
-    pub pool_days: Map<(Code, Code, NaiveDate), CostPool>,
+    pub pool_days: Map<(Code, Code), PoolDays>,
     /// Customer credit paid back, by number, and the last number given.
     #[serde(default)]
     pub refunds: Map<Code, super::cash::Refund>,
@@ -676,5 +721,40 @@ impl State {
             + self.terms.len()
             + self.operators.len()
             + self.replenishment.len()
+    }
+}
+
+#[cfg(test)]
+mod pool_days_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever order movements come in, the list keeps one entry per
+        /// day in date order, and the pool as of any day is the sum of
+        /// the movements up to it.
+        #[test]
+        fn pool_days_sum_what_moved_up_to_any_day(
+            moves in prop::collection::vec((0i64..40, -500i64..500, -90_000i64..90_000), 0..60),
+            ask in 0i64..45,
+        ) {
+            let base = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+            let day = |n: i64| base + chrono::Duration::days(n);
+            let mut days = PoolDays::default();
+            for (d, q, v) in &moves {
+                days.add(day(*d), Decimal::from(*q), Decimal::new(*v, 2));
+            }
+            let dates: Vec<NaiveDate> = days.days().map(|(d, _)| *d).collect();
+            prop_assert!(dates.windows(2).all(|w| w[0] < w[1]), "{:?}", dates);
+            let upto = moves.iter().filter(|(d, _, _)| *d <= ask);
+            let want = CostPool {
+                qty: upto.clone().map(|(_, q, _)| Decimal::from(*q)).sum(),
+                value: upto.map(|(_, _, v)| Decimal::new(*v, 2)).sum(),
+            };
+            prop_assert_eq!(days.up_to(day(ask)), want);
+            let later: std::collections::BTreeSet<i64> =
+                moves.iter().map(|(d, _, _)| *d).filter(|d| *d > ask).collect();
+            prop_assert_eq!(days.after(day(ask)), later.len());
+        }
     }
 }

@@ -50,10 +50,12 @@ type Supply = BTreeMap<(String, String), Vec<(NaiveDate, f64)>>;
 
 fn supply(state: &State) -> Supply {
     let mut daily: BTreeMap<(String, String, NaiveDate), f64> = BTreeMap::new();
-    for ((entity, sku, day), p) in &state.pool_days {
-        *daily
-            .entry((entity.to_string(), sku.to_string(), *day))
-            .or_default() += p.qty.to_f64().unwrap_or(0.0);
+    for ((entity, sku), days) in &state.pool_days {
+        for (day, p) in days.days() {
+            *daily
+                .entry((entity.to_string(), sku.to_string(), *day))
+                .or_default() += p.qty.to_f64().unwrap_or(0.0);
+        }
     }
     for s in state.shipments.values() {
         for l in &s.lines {

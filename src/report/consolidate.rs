@@ -275,9 +275,10 @@ fn unrealised(s: &State, date: NaiveDate) -> BTreeMap<(String, String), Decimal>
         if qty <= Decimal::ZERO {
             continue;
         }
-        let lo = (buyer.to_code(), sku.to_code(), NaiveDate::MIN);
-        let hi = (buyer.to_code(), sku.to_code(), date);
-        let pool: Decimal = s.pool_days.range(lo..=hi).map(|(_, p)| p.qty).sum();
+        let pool = s
+            .pool_days
+            .get(&(buyer.to_code(), sku.to_code()))
+            .map_or(Decimal::ZERO, |days| days.up_to(date).qty);
         let held = (pool + in_transit).max(Decimal::ZERO).min(qty);
         for (seller, margin) in margins {
             let cur = s

@@ -46,8 +46,9 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// leave the state with it (issue 21): a store archived before replays
 /// to fewer of them, so its snapshots are skipped. 17: the cleared
 /// exceptions about archived documents leave the state with them, and
-/// the numbers of archived orders and invoices are kept as runs.
-pub const STATE_VERSION: u8 = 17;
+/// the numbers of archived orders and invoices are kept as runs. 18: an
+/// item's cost pool movements by day are one list per item.
+pub const STATE_VERSION: u8 = 18;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
