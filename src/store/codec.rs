@@ -47,7 +47,8 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// to fewer of them, so its snapshots are skipped. 17: the cleared
 /// exceptions about archived documents leave the state with them, and
 /// the numbers of archived orders and invoices are kept as runs. 18: an
-/// item's cost pool movements by day are one list per item.
+/// item's cost pool movements by day are one list per item, and a
+/// snapshot file holds the state in two sections (`snapfile`).
 pub const STATE_VERSION: u8 = 18;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last

@@ -1506,6 +1506,42 @@ fn write_verified(dir: &Path, v: &forensic::Verified) -> std::io::Result<()> {
     std::fs::rename(&tmp, dir.join(VERIFIED_FILE))
 }
 
+/// A state's documents (orders, invoices, shipments, pick lists): about
+/// half of what a store of a year holds in memory, so the snapshot keeps
+/// them as its second section, decoded beside the rest on a second core.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Documents {
+    orders: crate::core::state::Map<crate::core::types::Code, crate::core::sales::SalesOrder>,
+    invoices: crate::core::state::Map<crate::core::types::Code, crate::core::billing::Invoice>,
+    shipments: crate::core::state::Map<crate::core::types::Code, crate::core::warehouse::Shipment>,
+    picks: crate::core::state::Map<crate::core::types::Code, crate::core::warehouse::PickList>,
+}
+
+impl snapfile::TwoParts for State {
+    type First = State;
+    type Second = Documents;
+
+    fn split(&self) -> (State, Documents) {
+        // The maps are shared, not copied.
+        let mut rest = self.clone();
+        let docs = Documents {
+            orders: std::mem::take(&mut rest.orders),
+            invoices: std::mem::take(&mut rest.invoices),
+            shipments: std::mem::take(&mut rest.shipments),
+            picks: std::mem::take(&mut rest.picks),
+        };
+        (rest, docs)
+    }
+
+    fn join(mut rest: State, docs: Documents) -> State {
+        rest.orders = docs.orders;
+        rest.invoices = docs.invoices;
+        rest.shipments = docs.shipments;
+        rest.picks = docs.picks;
+        rest
+    }
+}
+
 fn read_mark(dir: &Path) -> u64 {
     std::fs::read_to_string(dir.join(MARK_FILE))
         .ok()

@@ -11,7 +11,11 @@
 //!
 //! The file: magic (`DPS` and the state version), the record it follows
 //! (u64), the payload's length (u64), a CRC-32 of those two and the
-//! payload, then the payload (the state, bincode). Written to a `.tmp`
+//! payload, then the payload: the length of its first section (u64),
+//! then two sections, each a value in bincode (the state without its
+//! documents, then its documents: see [`TwoParts`]). The two are decoded
+//! on two threads at once: on two cores, a reopen waits for the larger
+//! half of the state rather than the whole. Written to a `.tmp`
 //! file, synced, renamed and the directory synced: a crash leaves the
 //! old snapshots and at most a `.tmp` file, removed on the next open. A
 //! snapshot only saves time (the log is the truth): a damaged one is
@@ -23,6 +27,19 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+/// A value kept in a snapshot as two sections decoded side by side. The
+/// split must be cheap (the state's maps are shared, not copied) and
+/// `join(split(v))` must be `v`.
+pub trait TwoParts: Sized {
+    type First: Serialize + DeserializeOwned;
+    type Second: Serialize + DeserializeOwned + Send + 'static;
+    fn split(&self) -> (Self::First, Self::Second);
+    fn join(first: Self::First, second: Self::Second) -> Self;
+}
+
+/// Bytes of the payload before its first section: that section's length.
+const SECTION_LEN: u64 = 8;
 
 /// The directory of snapshot files, in the store's directory.
 pub const SNAPSHOT_DIR: &str = "snapshots";
@@ -129,7 +146,7 @@ fn crc_of(seq: u64, len: u64, payload: &crc32fast::Hasher) -> u32 {
 
 /// Write the snapshot of `value`, the state after record `seq`; a file
 /// already there for `seq` is replaced.
-pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, SnapError> {
+pub fn write<T: TwoParts>(store: &Path, seq: u64, value: &T) -> Result<u64, SnapError> {
     /// The encoder writes a few bytes at a time: buffered, and hashed
     /// and written a megabyte at a time.
     struct Out {
@@ -196,25 +213,48 @@ pub fn write<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<u64, Sna
         len: 0,
         error: None,
     };
-    out.file.write_all(&[0u8; HEADER_LEN]).map_err(io(what()))?;
-    if let Err(e) = bincode::serde::encode_into_writer(value, &mut out, super::codec::config()) {
+    out.file
+        .write_all(&[0u8; HEADER_LEN + SECTION_LEN as usize])
+        .map_err(io(what()))?;
+    let (first, second) = value.split();
+    // Each section hashed on its own: the length that comes before the
+    // first is known only once it is written.
+    let mut first_crc = None;
+    let encoded = bincode::serde::encode_into_writer(&first, &mut out, super::codec::config())
+        .and_then(|()| {
+            out.flush_buf()
+                .map_err(|_| bincode::error::EncodeError::Other("cannot write the snapshot"))?;
+            first_crc = Some((
+                out.len,
+                std::mem::replace(&mut out.crc, crc32fast::Hasher::new()),
+            ));
+            bincode::serde::encode_into_writer(&second, &mut out, super::codec::config())
+        });
+    drop((first, second));
+    let Some((first_len, first_crc)) = first_crc.filter(|_| encoded.is_ok()) else {
         drop(out.file);
         let _ = std::fs::remove_file(&tmp);
-        return Err(match out.error {
-            Some(source) => SnapError::Io {
+        return Err(match (out.error, encoded) {
+            (Some(source), _) => SnapError::Io {
                 what: what(),
                 source,
             },
-            None => CodecError::Encode(e.to_string()).into(),
+            (None, Err(e)) => CodecError::Encode(e.to_string()).into(),
+            (None, Ok(())) => CodecError::Encode("the first section was not written".into()).into(),
         });
-    }
-    let len = out.len;
+    };
+    let len = out.len + SECTION_LEN;
     let done = (|| {
         out.flush_buf()?;
-        let crc = crc_of(seq, len, &out.crc);
+        let mut payload = crc32fast::Hasher::new();
+        payload.update(&first_len.to_be_bytes());
+        payload.combine(&first_crc);
+        payload.combine(&out.crc);
+        let crc = crc_of(seq, len, &payload);
         let mut file = out.file;
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&header(seq, len, crc))?;
+        file.write_all(&first_len.to_be_bytes())?;
         file.sync_all()?;
         std::fs::rename(&tmp, &fin)?;
         File::open(&dir)?.sync_all()
@@ -288,10 +328,13 @@ struct Payload {
     crc: crc32fast::Hasher,
     /// Bytes handed out.
     read: u64,
+    /// Bytes of the file not read yet that belong to this stream.
+    left: u64,
 }
 
 impl Payload {
-    fn new(file: File) -> Payload {
+    /// The next `left` bytes of `file`, from where it is.
+    fn new(file: File, left: u64) -> Payload {
         Payload {
             file,
             buf: vec![0u8; BUFFER_BYTES],
@@ -299,6 +342,7 @@ impl Payload {
             filled: 0,
             crc: crc32fast::Hasher::new(),
             read: 0,
+            left,
         }
     }
 
@@ -307,12 +351,18 @@ impl Payload {
         self.buf.copy_within(self.pos..self.filled, 0);
         self.filled -= self.pos;
         self.pos = 0;
+        let room =
+            (self.buf.len() - self.filled).min(usize::try_from(self.left).unwrap_or(usize::MAX));
         loop {
-            match self.file.read(&mut self.buf[self.filled..]) {
+            match self
+                .file
+                .read(&mut self.buf[self.filled..self.filled + room])
+            {
                 Ok(0) => return Ok(false),
                 Ok(n) => {
                     self.crc.update(&self.buf[self.filled..self.filled + n]);
                     self.filled += n;
+                    self.left -= n as u64;
                     return Ok(true);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -395,39 +445,108 @@ fn checked(seq: u64, len: u64, stored: u32, p: &Payload) -> Result<(), CodecErro
     Ok(())
 }
 
-/// Read the snapshot after record `seq`. The payload is decoded as it is
-/// read, with the bound `codec` puts on what a length prefix may claim,
-/// and the checksum is held to the whole of it before the state is
-/// returned.
-pub fn read<T: DeserializeOwned>(store: &Path, seq: u64) -> Result<T, SnapError> {
-    let Opened { file, len, crc } = open(store, seq)?;
-    let mut p = Payload::new(file);
-    let decoded =
-        super::snapde::decode::<T, _>(&mut p, len).map_err(|e| CodecError::Decode(e.to_string()));
-    let value = match decoded {
+/// Read the snapshot after record `seq`: the second section is decoded
+/// on a thread of its own while this one decodes the first. Each is
+/// decoded as it is read, with the bound `codec` puts on what a length
+/// prefix may claim, and the checksum is held to the whole payload
+/// before the value is returned.
+pub fn read<T: TwoParts>(store: &Path, seq: u64) -> Result<T, SnapError> {
+    let Opened { mut file, len, crc } = open(store, seq)?;
+    let what = || format!("reading the snapshot {}", path(store, seq).display());
+    let mut first_len = [0u8; SECTION_LEN as usize];
+    match file.read_exact(&mut first_len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(CodecError::Short(len as usize).into())
+        }
+        Err(e) => return Err(io(what())(e)),
+    }
+    let first_len = u64::from_be_bytes(first_len);
+    let Some(second_len) = len
+        .checked_sub(SECTION_LEN)
+        .and_then(|rest| rest.checked_sub(first_len))
+    else {
+        whole_crc_is(store, seq, len, crc)?;
+        return Err(CodecError::Decode(format!(
+            "a first section of {first_len} bytes in a payload of {len}"
+        ))
+        .into());
+    };
+    let mut second_file = File::open(path(store, seq)).map_err(io(what()))?;
+    second_file
+        .seek(SeekFrom::Start(HEADER_LEN as u64 + SECTION_LEN + first_len))
+        .map_err(io(what()))?;
+    let second = std::thread::Builder::new()
+        .name("depot-snapshot-2".into())
+        .spawn(move || {
+            let mut p = Payload::new(second_file, second_len);
+            let v = super::snapde::decode::<T::Second, _>(&mut p, second_len);
+            (v, p)
+        })
+        .map_err(io("starting the snapshot's second reader".into()))?;
+    let mut p = Payload::new(file, first_len);
+    let first = super::snapde::decode::<T::First, _>(&mut p, first_len);
+    // A panic in the decoder is a failed read of the file.
+    let Ok((second, q)) = second.join() else {
+        return Err(CodecError::Decode("the snapshot decoder failed".into()).into());
+    };
+    let decoded = first
+        .and_then(|f| {
+            if p.read != first_len {
+                return Err(serde::de::Error::custom(format!(
+                    "{} bytes after the first section's value",
+                    first_len - p.read
+                )));
+            }
+            Ok(f)
+        })
+        .and_then(|f| second.map(|s| (f, s)))
+        .map_err(|e| CodecError::Decode(e.to_string()));
+    let (first, second) = match decoded {
         Ok(v) => v,
         Err(e) => {
             // A damaged payload: say so by its checksum when that is
-            // what is wrong (read the rest to know).
-            p.drain();
-            checked(seq, len, crc, &p)?;
+            // what is wrong (read the whole of it again to know).
+            whole_crc_is(store, seq, len, crc)?;
             return Err(e.into());
         }
     };
-    if p.read != len {
-        return Err(
-            CodecError::Decode(format!("{} trailing bytes after the value", len - p.read)).into(),
-        );
+    if q.read != second_len {
+        return Err(CodecError::Decode(format!(
+            "{} trailing bytes after the value",
+            second_len - q.read
+        ))
+        .into());
     }
-    checked(seq, len, crc, &p)?;
-    Ok(value)
+    let mut payload = crc32fast::Hasher::new();
+    payload.update(&first_len.to_be_bytes());
+    payload.combine(&p.crc);
+    payload.combine(&q.crc);
+    let computed = crc_of(seq, len, &payload);
+    if computed != crc {
+        return Err(CodecError::Checksum {
+            stored: crc,
+            computed,
+        }
+        .into());
+    }
+    Ok(T::join(first, second))
+}
+
+/// Is the checksum of the whole payload the one the header gives? An
+/// error saying so when it is not.
+fn whole_crc_is(store: &Path, seq: u64, len: u64, stored: u32) -> Result<(), SnapError> {
+    let Opened { file, .. } = open(store, seq)?;
+    let mut p = Payload::new(file, len);
+    p.drain();
+    checked(seq, len, stored, &p).map_err(Into::into)
 }
 
 /// Is the snapshot after record `seq` the encoding of `value`? Encoded
 /// piece by piece against the file as it is read, never whole (`depot
 /// check`), stopping at the first byte that differs; when every byte is
 /// equal, the header's checksum must be right too.
-pub fn matches<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<bool, SnapError> {
+pub fn matches<T: TwoParts>(store: &Path, seq: u64, value: &T) -> Result<bool, SnapError> {
     struct Against {
         p: Payload,
         left: u64,
@@ -459,12 +578,43 @@ pub fn matches<T: Serialize>(store: &Path, seq: u64, value: &T) -> Result<bool, 
     }
     let Opened { file, len, crc } = open(store, seq)?;
     let mut w = Against {
-        p: Payload::new(file),
+        p: Payload::new(file, len),
         left: len,
         differs: false,
         error: None,
     };
-    match bincode::serde::encode_into_writer(value, &mut w, super::codec::config()) {
+    let (first, second) = value.split();
+    // The first section's length as the file gives it, then each section
+    // against the file: the first must end exactly there.
+    let mut first_len = [0u8; SECTION_LEN as usize];
+    let encoded = match w.p.take(&mut first_len) {
+        Ok(()) if len >= SECTION_LEN => {
+            w.left -= SECTION_LEN;
+            let end = w.left.checked_sub(u64::from_be_bytes(first_len));
+            bincode::serde::encode_into_writer(&first, &mut w, super::codec::config()).and_then(
+                |()| {
+                    if Some(w.left) != end {
+                        w.differs = true;
+                        return Err(bincode::error::EncodeError::Other("differs"));
+                    }
+                    bincode::serde::encode_into_writer(&second, &mut w, super::codec::config())
+                },
+            )
+        }
+        Ok(()) => {
+            w.differs = true;
+            Err(bincode::error::EncodeError::Other("differs"))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            w.differs = true;
+            Err(bincode::error::EncodeError::Other("differs"))
+        }
+        Err(e) => {
+            w.error = Some(e);
+            Err(bincode::error::EncodeError::Other("cannot read"))
+        }
+    };
+    match encoded {
         Ok(()) if w.left == 0 => {
             checked(seq, len, crc, &w.p)?;
             Ok(true)
@@ -503,6 +653,17 @@ mod tests {
 
     fn value() -> (String, Vec<u64>, u8) {
         ("state".into(), (0..50_000).collect(), 7)
+    }
+
+    impl TwoParts for (String, Vec<u64>, u8) {
+        type First = (String, u8);
+        type Second = Vec<u64>;
+        fn split(&self) -> (Self::First, Self::Second) {
+            ((self.0.clone(), self.2), self.1.clone())
+        }
+        fn join(first: Self::First, second: Self::Second) -> Self {
+            (first.0, second, first.1)
+        }
     }
 
     #[test]
