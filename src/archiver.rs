@@ -20,8 +20,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Orders archived by one command of the archiver: small enough that the
-/// writer decides and flushes it in a few milliseconds.
-pub const BATCH: u32 = 250;
+/// writer decides it, and the flusher appends it, in under 10 ms each
+/// (measured on a year's store: about 0.07 ms an order for each).
+pub const BATCH: u32 = 100;
+
+/// Batches picked by one look through the orders in memory.
+const LOOK_AHEAD: u32 = 20;
 
 /// How the server archives.
 #[derive(Clone)]
@@ -68,33 +72,55 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
     let before = today - chrono::Duration::days(i64::from(policy.after_days));
     let mut done = Pass::default();
     loop {
-        let reply = engine
-            .submit(Submission {
-                operator: policy.operator.clone(),
-                session: "archiver".into(),
-                key: None,
-                body: CommandBody::ArchiveClosed {
-                    before,
-                    max: Some(BATCH),
-                },
-            })
-            .map_err(|e| anyhow!("archiving: {e}"))?;
-        done.commands += 1;
-        let events = match reply.outcome {
-            Ok(events) => events,
-            Err(r) if r.code() == "nothing_to_archive" => return Ok(done),
-            Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
-        };
-        let n: u64 = events
-            .iter()
-            .map(|e| match e {
-                Event::Archived(a) => a.orders.len() as u64,
-                _ => 0,
-            })
-            .sum();
-        done.orders += n;
-        tracing::info!(orders = n, %before, seq = ?reply.seq, "archived closed orders");
-        if n < u64::from(BATCH) || stop(policy.pause) {
+        // Which orders: looked for on the newest durable state, on this
+        // thread. The look goes through every order in memory (a tenth of
+        // a second on a year's store); done inside the command, it held
+        // the writer, and every picker's scan behind it, that long. The
+        // command checks the orders it is named again, which is quick;
+        // those that stopped being closed meanwhile stay.
+        let found: Vec<_> = crate::core::archive::closed_orders(
+            &engine.state(),
+            before,
+            (BATCH * LOOK_AHEAD) as usize,
+        )
+        .into_iter()
+        .collect();
+        let mut archived = 0;
+        for orders in found.chunks(BATCH as usize) {
+            let reply = engine
+                .submit(Submission {
+                    operator: policy.operator.clone(),
+                    session: "archiver".into(),
+                    key: None,
+                    body: CommandBody::ArchiveClosed {
+                        before,
+                        max: Some(BATCH),
+                        orders: Some(orders.to_vec()),
+                    },
+                })
+                .map_err(|e| anyhow!("archiving: {e}"))?;
+            done.commands += 1;
+            let n: u64 = match reply.outcome {
+                Ok(events) => events
+                    .iter()
+                    .map(|e| match e {
+                        Event::Archived(a) => a.orders.len() as u64,
+                        _ => 0,
+                    })
+                    .sum(),
+                Err(r) if r.code() == "nothing_to_archive" => 0,
+                Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
+            };
+            done.orders += n;
+            archived += n;
+            tracing::info!(orders = n, %before, seq = ?reply.seq, "archived closed orders");
+            if stop(policy.pause) {
+                return Ok(done);
+            }
+        }
+        // All that was found was offered (or none of it could go): done
+        // until the next pass.
+        if found.len() < (BATCH * LOOK_AHEAD) as usize || archived == 0 {
             return Ok(done);
         }
     }

@@ -124,7 +124,7 @@ pub enum Cmd {
         /// Archive closed orders (with their pick lists, shipments,
         /// invoices and receipts) once older than this many days (`365d`),
         /// as --operator (who needs close_periods): now, then every
-        /// --archive-every, in batches of 250. `never` (the default) keeps
+        /// --archive-every, in batches of 100. `never` (the default) keeps
         /// every document in memory.
         #[arg(long, value_parser = parse_archive_after, default_value = "never")]
         archive_after: ArchiveAfter,
@@ -1763,7 +1763,11 @@ fn archive(
         operator: operator.to_string(),
         session: "archive".into(),
         key: None,
-        body: CommandBody::ArchiveClosed { before, max },
+        body: CommandBody::ArchiveClosed {
+            before,
+            max,
+            orders: None,
+        },
     });
     let (orders_after, invoices_after) = in_memory(&engine);
     let shut = engine.shutdown();

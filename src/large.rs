@@ -163,6 +163,7 @@ fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Resul
                 body: CommandBody::ArchiveClosed {
                     before,
                     max: Some(ARCHIVE_BATCH),
+                    orders: None,
                 },
             })
             .map_err(|e| anyhow!("{e}"))?;

@@ -174,12 +174,56 @@ fn archiving_keeps_the_books_and_the_order_reads_back() {
         body: CommandBody::ArchiveClosed {
             before: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
             max: None,
+            orders: None,
         },
     };
     let kept = s.clone();
     let r = execute(&mut s, &again).unwrap_err();
     assert_eq!(r.code(), "nothing_to_archive");
     assert_eq!(depot::core::invariants::first_difference(&kept, &s), None);
+}
+
+/// Naming the orders (what `depot serve`'s archiver does, having looked
+/// for them off the writer): an unknown number, or more than `max`, is
+/// refused and changes nothing; a named order that is not closed stays;
+/// the closed one goes, exactly as when the command looks for itself.
+#[test]
+fn archiving_named_orders_checks_each_again() {
+    let (mut s, mut log) = closed_order();
+    let named = |orders: &[&str], max: u32| Command {
+        operator: "CTRL1".into(),
+        session: "test".into(),
+        time: now(),
+        key: None,
+        body: serde_json::from_value(json!({
+            "cmd": "archive_closed", "before": "2026-11-26", "max": max, "orders": orders
+        }))
+        .expect("a command"),
+    };
+    let kept = s.clone();
+    for (cmd, code) in [
+        (named(&["SO-000001", "SO-999999"], 5), "not_found"),
+        (named(&["SO-000001", "SO-000002"], 1), "out_of_range"),
+        (named(&["SO-000002"], 5), "nothing_to_archive"),
+        (named(&[], 5), "nothing_to_archive"),
+    ] {
+        let r = execute(&mut s, &cmd).unwrap_err();
+        assert_eq!(r.code(), code, "{cmd:?}");
+        assert_eq!(depot::core::invariants::first_difference(&kept, &s), None);
+    }
+    let mut looked = s.clone();
+    let mut looked_log = log.clone();
+    archive(&mut looked, &mut looked_log);
+    log.push(execute(&mut s, &named(&["SO-000002", "SO-000001"], 5)).expect("archived"));
+    assert!(!s.orders.contains_key("SO-000001") && s.orders.contains_key("SO-000002"));
+    assert_eq!(
+        log.last().map(Envelope::events),
+        looked_log.last().map(Envelope::events)
+    );
+    holds_and_replays(&s, &log);
+    // Named again once archived: skipped, so nothing is left to do.
+    let r = execute(&mut s, &named(&["SO-000001"], 5)).unwrap_err();
+    assert_eq!(r.code(), "nothing_to_archive");
 }
 
 #[test]
@@ -366,15 +410,17 @@ fn the_servers_archiver_archives_closed_orders_of_age_as_its_operator() {
         && s.archived_orders.contains("SO-000001")
         && s.orders.contains_key("SO-000002")));
     assert_eq!(tb(&engine), before, "archiving moved the books");
-    // Nothing more is of age: a pass of one refused command.
+    // Nothing more is of age: the pass finds none and submits nothing.
+    let seq = engine.read(|s| s.seq);
     let p = pass(&engine, &archiver_policy("CTRL1", 10), &never).unwrap();
     assert_eq!(
         p,
         Pass {
             orders: 0,
-            commands: 1
+            commands: 0
         }
     );
+    assert_eq!(engine.read(|s| s.seq), seq);
     let docs = engine
         .with_store(|s| s.archived_order("SO-000001"))
         .unwrap()

@@ -1152,11 +1152,12 @@ fn the_server_archives_closed_orders_by_age_in_batches_without_moving_the_books(
     let server = Server::start_with(dir, &["--operator", "ADMIN", "--archive-after", "90d"]);
     // Waited for through the server (polled at most 600 times 50 ms
     // apart, a bound for an archiver that hangs): the pass ends with a
-    // batch short of 250.
+    // batch short of a full one.
+    let full = depot::archiver::BATCH as usize;
     let mut batches = Vec::new();
     for _ in 0..600 {
         batches = archive_batches(dir);
-        if batches.last().is_some_and(|(_, n)| *n < 250) {
+        if batches.last().is_some_and(|(_, n)| *n < full) {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -1164,7 +1165,7 @@ fn the_server_archives_closed_orders_by_age_in_batches_without_moving_the_books(
     assert!(server.stop().success());
     assert!(batches.len() >= 2, "{batches:?}");
     assert!(batches.iter().all(|(op, _)| op == "ADMIN"), "{batches:?}");
-    assert!(batches[..batches.len() - 1].iter().all(|(_, n)| *n == 250));
+    assert!(batches[..batches.len() - 1].iter().all(|(_, n)| *n == full));
     let archived: usize = batches.iter().map(|(_, n)| n).sum();
     assert!((250..300).contains(&archived), "{archived}");
     // Nothing of age is left, the oldest order reads back from the

@@ -1326,10 +1326,31 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         // Closed documents leave memory (issue 21): orders closed a few
         // days ago or more, a handful at a time; the run goes on without
         // them, and `run_world` reads them back.
-        16 | 17 if rng.chance(3) => CommandBody::ArchiveClosed {
-            before: time_of(step).date_naive() - Duration::days(rng.below(10) as i64),
-            max: Some(1 + rng.below(30) as u32),
-        },
+        16 | 17 if rng.chance(3) => {
+            let before = time_of(step).date_naive() - Duration::days(rng.below(10) as i64);
+            let max = 1 + rng.below(30) as u32;
+            // Half the time naming the orders, as `depot serve`'s
+            // archiver does: some closed, some not, some archived.
+            let orders = rng.chance(2).then(|| {
+                let mut named: Vec<Code> =
+                    depot::core::archive::closed_orders(s, before, max as usize)
+                        .into_iter()
+                        .collect();
+                let keys: Vec<&Code> = s.orders.keys().collect();
+                while !keys.is_empty() && named.len() < max as usize && rng.chance(2) {
+                    named.push((*rng.pick(&keys)).clone());
+                }
+                if rng.chance(4) && !named.is_empty() {
+                    named.pop();
+                }
+                named
+            });
+            CommandBody::ArchiveClosed {
+                before,
+                max: Some(max),
+                orders,
+            }
+        }
         // The exception queue's actions on any open exception (every
         // kind): the invariant holds the queue to the documents.
         16 | 17 if !s.open_exceptions.is_empty() && rng.chance(40) => {

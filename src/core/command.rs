@@ -698,11 +698,15 @@ pub enum CommandBody {
     /// invoice paid in full, nothing open pointing at them, all of it
     /// dated before `before`) and their pick lists, shipments, invoices and
     /// receipts out of memory into the archive; at most `max` orders
-    /// (default 1,000).
+    /// (default 1,000). With `orders`, only those (picked on a view of the
+    /// state off the writer, as `depot serve`'s archiver does): each is
+    /// checked again and those no longer closed are left.
     ArchiveClosed {
         before: NaiveDate,
         #[serde(default)]
         max: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        orders: Option<Vec<Code>>,
     },
 }
 

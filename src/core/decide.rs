@@ -582,9 +582,11 @@ pub fn decide(state: &State, cmd: &Command) -> D {
         CommandBody::InvoiceDue { as_of, customer } => {
             super::channel::invoice_due(state, cmd, *as_of, customer.as_ref())
         }
-        CommandBody::ArchiveClosed { before, max } => {
-            super::archive::archive_closed(state, cmd, *before, *max)
-        }
+        CommandBody::ArchiveClosed {
+            before,
+            max,
+            orders,
+        } => super::archive::archive_closed(state, cmd, *before, *max, orders.as_deref()),
         _ => unreachable_master(),
     }
 }
