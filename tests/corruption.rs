@@ -96,6 +96,41 @@ fn a_flipped_byte_in_a_record_is_named_by_check_and_open() {
     );
 }
 
+/// Each open records how far its raw scan verified sled's file, so that
+/// the next one reads only what was written since; a record that is
+/// garbled (or gone) means the whole file is read again, and damage is
+/// still named.
+#[test]
+fn the_scan_at_open_records_how_far_it_verified_and_a_garbled_record_means_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    store(&dir);
+    let verified = dir.join("VERIFIED");
+    let first = std::fs::read_to_string(&verified).expect("the open after init recorded its scan");
+    assert!(first.starts_with("depot-verified 1\ninode "), "{first}");
+    std::fs::write(&verified, "depot-verified 1\ninode x\n").unwrap();
+    let out = depot(&dir, &["exec", "-"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = std::fs::read_to_string(&verified).unwrap();
+    assert!(again.starts_with("depot-verified 1\ninode "), "{again}");
+    // Damage with a garbled record: named at open all the same.
+    let db = dir.join("sled").join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for o in frames_of(&bytes, 100) {
+        let len = u32::from_be_bytes(bytes[o + 12..o + 16].try_into().unwrap()) as usize;
+        bytes[o + FRAME_HEADER_LEN + len / 2] ^= 0x20;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    std::fs::write(&verified, "garbage").unwrap();
+    let open = depot(&dir, &["exec", "-"], "");
+    assert_no_panic(&open);
+    assert!(
+        text(&open.stderr).contains("record 100"),
+        "{}",
+        text(&open.stderr)
+    );
+}
+
 #[test]
 fn a_flipped_byte_anywhere_in_the_middle_never_panics() {
     let tmp = tempfile::tempdir().unwrap();
