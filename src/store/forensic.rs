@@ -287,7 +287,6 @@ fn scan_since(
     since: Option<&Verified>,
     rescan: u64,
 ) -> std::io::Result<(Scan, Option<Verified>)> {
-    use std::os::unix::fs::MetadataExt;
     let mut total = Scan::default();
     let mut now = None;
     let mut floor = None;
@@ -333,14 +332,7 @@ fn scan_since(
                     start,
                 );
             }
-            now = size
-                .zip(heads.iter().flatten().max())
-                .map(|(size, newest)| Verified {
-                    inode: meta.ino(),
-                    len,
-                    segment_size: size,
-                    lsn: newest.saturating_sub(rescan * size),
-                });
+            now = size.and_then(|size| verified_of(&meta, size, &heads, rescan));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
@@ -356,6 +348,41 @@ fn scan_since(
         }
     }
     Ok((total, now))
+}
+
+/// How far the segments `heads` (of the `db` file `meta` describes) are
+/// verified once they are: up to `rescan` segments below the newest.
+fn verified_of(
+    meta: &std::fs::Metadata,
+    size: u64,
+    heads: &[Option<u64>],
+    rescan: u64,
+) -> Option<Verified> {
+    use std::os::unix::fs::MetadataExt;
+    heads.iter().flatten().max().map(|newest| Verified {
+        inode: meta.ino(),
+        len: meta.len(),
+        segment_size: size,
+        lsn: newest.saturating_sub(rescan * size),
+    })
+}
+
+/// What a clean close records: sled has flushed and nothing is being
+/// written, so every segment is whole but the newest ones, which sled
+/// may still touch as it closes and the next open reads again. Only
+/// the segment headers are read.
+pub fn verified_at_close(dir: &Path) -> std::io::Result<Option<Verified>> {
+    let file = match std::fs::File::open(dir.join("db")) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    let Some(size) = segment_size(dir) else {
+        return Ok(None);
+    };
+    let heads = segment_heads(&file, size, meta.len())?;
+    Ok(verified_of(&meta, size, &heads, RESCAN_SEGMENTS))
 }
 
 /// Is `path` a sled blob older than `floor` (named by its LSN)?
@@ -678,6 +705,14 @@ mod tests {
         let v = verified.expect("headers were read");
         assert_eq!((v.lsn, v.segment_size, v.len), (15 * SEG, SEG, 6 * SEG));
         assert_eq!(Verified::decode(&v.encode()), Some(v));
+        // A clean close records the same from the headers alone (with the
+        // close's own margin of segments read again).
+        let closed = verified_at_close(dir).unwrap().expect("headers were read");
+        assert_eq!(
+            (closed.inode, closed.len, closed.segment_size),
+            (v.inode, v.len, v.segment_size)
+        );
+        assert_eq!(closed.lsn, (16 * SEG).saturating_sub(RESCAN_SEGMENTS * SEG));
 
         // Since then: segment 3 reused (LSN 17) and torn; segment 4's
         // header damaged; a blob older than the verified point torn and a

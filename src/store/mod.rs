@@ -254,6 +254,10 @@ pub struct Store {
     /// The newest snapshot file, decoded on its own thread while the
     /// store file is scanned and sled opens ([`Store::open_prefetching`]).
     prefetch: Arc<std::sync::Mutex<Option<Prefetch>>>,
+    /// Everything in sled's file when this process opened it was read by
+    /// the scan at open (or there was nothing): a clean close may then
+    /// record it all as verified, with what this process wrote whole.
+    whole_at_open: bool,
     /// Declared last: dropped after every other handle (see [`SledGuard`]).
     guard: Arc<SledGuard>,
 }
@@ -477,6 +481,7 @@ impl Store {
             notices: Arc::new(std::sync::Mutex::new(notices)),
             snapshot_files: Arc::default(),
             prefetch: Arc::new(std::sync::Mutex::new(ahead)),
+            whole_at_open: verified.is_some() || (!is_store && size == 0),
         };
         match store.meta.get("format")? {
             None => {
@@ -526,10 +531,7 @@ impl Store {
             return Err(lost_records(&sled_dir, last, mark));
         }
         if let Some(v) = verified {
-            // Advisory: lost or garbled, the next open scans everything.
-            if let Err(e) = write_verified(dir, &v) {
-                tracing::warn!(error = %e, "cannot record how far the store file was scanned");
-            }
+            record_verified(dir, &v);
         }
         Ok(store)
     }
@@ -832,6 +834,17 @@ impl Store {
             self.appended.load(std::sync::atomic::Ordering::SeqCst),
             true,
         )?;
+        // Flushed, and nothing is being written: what this process wrote
+        // is whole, so the next open need read only sled's newest
+        // segments (a server that ran for a month is not read again).
+        // Only when what was there at open was verified too.
+        if self.whole_at_open && !self.guard.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            match forensic::verified_at_close(&self.dir.join(SLED_DIR)) {
+                Ok(Some(v)) => record_verified(&self.dir, &v),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot read sled's segment headers"),
+            }
+        }
         self.tighten();
         Ok(())
     }
@@ -1488,6 +1501,14 @@ fn prefetch_newest(dir: &Path) -> Option<Prefetch> {
 /// never, or the record is unreadable: scan it all).
 fn read_verified(dir: &Path) -> Option<forensic::Verified> {
     forensic::Verified::decode(&std::fs::read_to_string(dir.join(VERIFIED_FILE)).ok()?)
+}
+
+/// Record how far the store file is verified. Advisory: lost or garbled,
+/// the next open reads everything.
+fn record_verified(dir: &Path, v: &forensic::Verified) {
+    if let Err(e) = write_verified(dir, v) {
+        tracing::warn!(error = %e, "cannot record how far the store file was scanned");
+    }
 }
 
 /// Replace the record of how far the store file is verified (a new file
