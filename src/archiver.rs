@@ -100,17 +100,7 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
                 })
                 .map_err(|e| anyhow!("archiving: {e}"))?;
             done.commands += 1;
-            let n: u64 = match reply.outcome {
-                Ok(events) => events
-                    .iter()
-                    .map(|e| match e {
-                        Event::Archived(a) => a.orders.len() as u64,
-                        _ => 0,
-                    })
-                    .sum(),
-                Err(r) if r.code() == "nothing_to_archive" => 0,
-                Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
-            };
+            let n = orders_archived(reply.outcome, before)?;
             done.orders += n;
             archived += n;
             tracing::info!(orders = n, %before, seq = ?reply.seq, "archived closed orders");
@@ -123,6 +113,25 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
         if found.len() < (BATCH * LOOK_AHEAD) as usize || archived == 0 {
             return Ok(done);
         }
+    }
+}
+
+/// The orders an `archive_closed` command archived: none when nothing
+/// was left to archive, an error when it was refused for another reason.
+pub fn orders_archived(
+    outcome: Result<Vec<Event>, crate::core::Rejection>,
+    before: chrono::NaiveDate,
+) -> Result<u64> {
+    match outcome {
+        Ok(events) => Ok(events
+            .iter()
+            .map(|e| match e {
+                Event::Archived(a) => a.orders.len() as u64,
+                _ => 0,
+            })
+            .sum()),
+        Err(crate::core::Rejection::NothingToArchive { .. }) => Ok(0),
+        Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
     }
 }
 

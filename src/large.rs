@@ -168,17 +168,7 @@ fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Resul
             })
             .map_err(|e| anyhow!("{e}"))?;
         commands += 1;
-        let n = match reply.outcome {
-            Ok(events) => events
-                .iter()
-                .map(|e| match e {
-                    Event::Archived(a) => a.orders.len() as u64,
-                    _ => 0,
-                })
-                .sum(),
-            Err(crate::core::Rejection::NothingToArchive { .. }) => 0,
-            Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
-        };
+        let n = crate::archiver::orders_archived(reply.outcome, before)?;
         orders += n;
         if n < u64::from(ARCHIVE_BATCH) {
             return Ok((orders, commands));
