@@ -346,16 +346,14 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
-    let mut pool_days: HashMap<(&Code, &Code), (Decimal, Decimal)> = HashMap::default();
-    for ((entity, sku), days) in &state.pool_days {
-        let p = pool_days.entry((entity, sku)).or_default();
-        for (_, d) in days.days() {
-            p.0 += d.qty;
-            p.1 += d.value;
-        }
-    }
-    for ((entity, sku), pool) in &state.costs {
-        let (q, v) = pool_days.get(&(entity, sku)).copied().unwrap_or_default();
+    for (key, pool) in &state.costs {
+        let (entity, sku) = key;
+        let dated = state
+            .pool_days
+            .get(key)
+            .map(|days| days.up_to(chrono::NaiveDate::MAX))
+            .unwrap_or_default();
+        let (q, v) = (dated.qty, dated.value);
         if q != pool.qty || v != pool.value {
             return Err(Violation::DatedTotals {
                 what: format!(
@@ -1633,5 +1631,51 @@ mod difference_tests {
             first_difference(&a, &c),
             Some("documents (orders, picks, invoices, POs, counts...)")
         );
+    }
+}
+
+#[cfg(test)]
+mod pool_days_tests {
+    use super::{check_state, Violation};
+    use crate::core::{execute, Command, State};
+    use rust_decimal::Decimal;
+
+    /// An item's pool as it stands must be what its movements by day sum
+    /// to: a day's movement too many, or an item's days lost, is named.
+    #[test]
+    fn a_cost_pool_that_its_days_do_not_sum_to_is_named() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date");
+        let mut s = State::default();
+        for body in crate::io::demo::commands(today, 0).expect("the demo") {
+            let cmd = Command {
+                operator: "ADMIN".into(),
+                session: "test".into(),
+                time: chrono::Utc::now(),
+                key: None,
+                body,
+            };
+            execute(&mut s, &cmd).expect("the demo commits");
+        }
+        check_state(&s).expect("the demo holds");
+        let (key, days) = s
+            .pool_days
+            .iter()
+            .next()
+            .map(|(k, d)| (k.clone(), d.clone()))
+            .expect("the demo's opening stock moved a pool");
+        let mut more = days;
+        more.add(today, Decimal::ONE, Decimal::new(1234, 2));
+        let mut tampered = s.clone();
+        tampered.pool_days.insert(key.clone(), more);
+        assert!(matches!(
+            check_state(&tampered),
+            Err(Violation::DatedTotals { what, .. }) if what.contains(key.1.as_str())
+        ));
+        let mut lost = s.clone();
+        lost.pool_days.remove(&key);
+        assert!(matches!(
+            check_state(&lost),
+            Err(Violation::DatedTotals { .. })
+        ));
     }
 }
