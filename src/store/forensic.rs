@@ -169,9 +169,7 @@ impl Verified {
         };
         (lines.next().is_none() && v.segment_size > 0).then_some(v)
     }
-}
 
-impl Verified {
     /// Is this what was verified of the `db` file `meta` describes (the
     /// same file, not shorter, the same segment size)?
     fn applies(&self, meta: &std::fs::Metadata, size: Option<u64>) -> bool {
@@ -225,6 +223,52 @@ fn segment_heads(file: &std::fs::File, size: u64, len: u64) -> std::io::Result<V
         at += size;
     }
     Ok(heads)
+}
+
+/// sled's `db` file as a scan at open or a clean close reads it: its
+/// metadata, its segment size (`None` without a readable `conf`) and
+/// the LSN in each segment's header.
+struct Db {
+    file: std::fs::File,
+    meta: std::fs::Metadata,
+    size: Option<u64>,
+    heads: Vec<Option<u64>>,
+}
+
+impl Db {
+    /// `None` when there is no `db` file.
+    fn open(dir: &Path) -> std::io::Result<Option<Db>> {
+        let file = match std::fs::File::open(dir.join("db")) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let meta = file.metadata()?;
+        let size = segment_size(dir);
+        let heads = match size {
+            Some(size) => segment_heads(&file, size, meta.len())?,
+            None => Vec::new(),
+        };
+        Ok(Some(Db {
+            file,
+            meta,
+            size,
+            heads,
+        }))
+    }
+
+    /// How far it is verified once it is read: up to `rescan` segments
+    /// below the newest.
+    fn verified(&self, rescan: u64) -> Option<Verified> {
+        use std::os::unix::fs::MetadataExt;
+        let size = self.size?;
+        self.heads.iter().flatten().max().map(|newest| Verified {
+            inode: self.meta.ino(),
+            len: self.meta.len(),
+            segment_size: size,
+            lsn: newest.saturating_sub(rescan * size),
+        })
+    }
 }
 
 /// Bytes `start..end` of a file, as a file of their own.
@@ -290,52 +334,42 @@ fn scan_since(
     let mut total = Scan::default();
     let mut now = None;
     let mut floor = None;
-    match std::fs::File::open(dir.join("db")) {
-        Ok(file) => {
-            let meta = file.metadata()?;
-            let len = meta.len();
-            let size = segment_size(dir);
-            let heads = match size {
-                Some(size) => segment_heads(&file, size, len)?,
-                None => Vec::new(),
-            };
-            let since = since.filter(|v| v.applies(&meta, size));
-            let ranges: Vec<(u64, u64)> = match since {
-                Some(v) => {
-                    floor = Some(v.lsn);
-                    let mut ranges: Vec<(u64, u64)> = Vec::new();
-                    for (i, head) in heads.iter().enumerate() {
-                        if head.is_some_and(|lsn| lsn < v.lsn) {
-                            continue;
-                        }
-                        let start = i as u64 * v.segment_size;
-                        let end = (start + v.segment_size).min(len);
-                        match ranges.last_mut() {
-                            Some(last) if last.1 == start => last.1 = end,
-                            _ => ranges.push((start, end)),
-                        }
+    if let Some(db) = Db::open(dir)? {
+        let len = db.meta.len();
+        let since = since.filter(|v| v.applies(&db.meta, db.size));
+        let ranges: Vec<(u64, u64)> = match since {
+            Some(v) => {
+                floor = Some(v.lsn);
+                let mut ranges: Vec<(u64, u64)> = Vec::new();
+                for (i, head) in db.heads.iter().enumerate() {
+                    if head.is_some_and(|lsn| lsn < v.lsn) {
+                        continue;
                     }
-                    ranges
+                    let start = i as u64 * v.segment_size;
+                    let end = (start + v.segment_size).min(len);
+                    match ranges.last_mut() {
+                        Some(last) if last.1 == start => last.1 = end,
+                        _ => ranges.push((start, end)),
+                    }
                 }
-                None => vec![(0, len)],
-            };
-            for (start, end) in ranges {
-                let slice = Slice {
-                    file: &file,
-                    start,
-                    end,
-                    pos: 0,
-                };
-                add(
-                    &mut total,
-                    scan_reader_with(slice, WINDOW, &mut |_| {})?,
-                    start,
-                );
+                ranges
             }
-            now = size.and_then(|size| verified_of(&meta, size, &heads, rescan));
+            None => vec![(0, len)],
+        };
+        for (start, end) in ranges {
+            let slice = Slice {
+                file: &db.file,
+                start,
+                end,
+                pos: 0,
+            };
+            add(
+                &mut total,
+                scan_reader_with(slice, WINDOW, &mut |_| {})?,
+                start,
+            );
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        now = db.verified(rescan);
     }
     for p in sled_files(dir).into_iter().skip(1) {
         if below(&p, floor) {
@@ -350,39 +384,12 @@ fn scan_since(
     Ok((total, now))
 }
 
-/// How far the segments `heads` (of the `db` file `meta` describes) are
-/// verified once they are: up to `rescan` segments below the newest.
-fn verified_of(
-    meta: &std::fs::Metadata,
-    size: u64,
-    heads: &[Option<u64>],
-    rescan: u64,
-) -> Option<Verified> {
-    use std::os::unix::fs::MetadataExt;
-    heads.iter().flatten().max().map(|newest| Verified {
-        inode: meta.ino(),
-        len: meta.len(),
-        segment_size: size,
-        lsn: newest.saturating_sub(rescan * size),
-    })
-}
-
 /// What a clean close records: sled has flushed and nothing is being
 /// written, so every segment is whole but the newest ones, which sled
 /// may still touch as it closes and the next open reads again. Only
 /// the segment headers are read.
 pub fn verified_at_close(dir: &Path) -> std::io::Result<Option<Verified>> {
-    let file = match std::fs::File::open(dir.join("db")) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let meta = file.metadata()?;
-    let Some(size) = segment_size(dir) else {
-        return Ok(None);
-    };
-    let heads = segment_heads(&file, size, meta.len())?;
-    Ok(verified_of(&meta, size, &heads, RESCAN_SEGMENTS))
+    Ok(Db::open(dir)?.and_then(|db| db.verified(RESCAN_SEGMENTS)))
 }
 
 /// Is `path` a sled blob older than `floor` (named by its LSN)?
