@@ -266,7 +266,7 @@ impl Db {
             inode: self.meta.ino(),
             len: self.meta.len(),
             segment_size: size,
-            lsn: newest.saturating_sub(rescan * size),
+            lsn: newest.saturating_sub(rescan.saturating_mul(size)),
         })
     }
 }
@@ -759,6 +759,15 @@ mod tests {
             let (all, _) = scan_since(dir, since, 1).unwrap();
             assert_eq!(all.damaged.len(), 4, "{since:?}: {:?}", damaged_at(&all));
         }
+        // A garbled conf (an absurd segment size) is read, not a panic.
+        std::fs::write(
+            dir.join("conf"),
+            format!("segment_size: {}\n", u64::MAX / 2),
+        )
+        .unwrap();
+        let (all, absurd) = scan_since(dir, Some(&v), RESCAN_SEGMENTS).unwrap();
+        assert_eq!(all.damaged.len(), 4, "another segment size: everything");
+        assert_eq!(absurd.map(|a| a.lsn), Some(0));
         assert_eq!(Verified::decode("depot-verified 1\ninode 1\nlen x\n"), None);
         assert_eq!(Verified::decode(""), None);
     }
