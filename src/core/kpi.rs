@@ -117,13 +117,17 @@ pub struct OrderTrack {
 /// Every KPI accumulator, part of the state (snapshot and replay).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kpis {
+    #[serde(deserialize_with = "super::dense::map")]
     pub acc: Map<(Dim, Code, NaiveDate), Acc>,
     /// Orders shipped or backordered: what their perfect-order and
     /// on-time figures still need.
+    #[serde(deserialize_with = "super::dense::map")]
     pub orders: Map<Code, OrderTrack>,
     /// Invoices that were ever disputed (the first dispute counts).
+    #[serde(deserialize_with = "super::dense::set")]
     pub disputed: Set<Code>,
     /// (entity, period) closed -> the month it counts in and its days.
+    #[serde(deserialize_with = "super::dense::map")]
     pub closes: Map<(Code, Code), (NaiveDate, i64)>,
 }
 

@@ -13,6 +13,7 @@ pub mod command;
 pub mod counter;
 pub mod counts;
 pub mod decide;
+pub mod dense;
 pub mod event;
 pub mod exceptions;
 pub mod gs1_ai;

@@ -131,23 +131,29 @@ pub struct KeyUse {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     /// (entity, account) -> debit minus credit.
+    #[serde(deserialize_with = "super::dense::map")]
     pub balances: Map<(Code, Code), Decimal>,
     /// (entity, period, account) -> debit minus credit of that period.
+    #[serde(deserialize_with = "super::dense::map")]
     pub period_balances: Map<(Code, Code, Code), Decimal>,
     /// (entity, control, party) -> debit minus credit.
+    #[serde(deserialize_with = "super::dense::map")]
     pub subledger: Map<(Code, Control, Code), Decimal>,
     pub entries: u64,
     pub lines: u64,
     /// (entity, posting date, account) -> debit minus credit posted that
     /// day: balances as of any date (`State::balances_as_of`).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub daily: Map<(Code, NaiveDate, Code), Decimal>,
     /// (entity, posting date, control) -> what subledger lines (a party or
     /// item named) posted that day to the control.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub daily_sub: Map<(Code, NaiveDate, Control), Decimal>,
     /// (entity, posting date) -> journal entries dated that day.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub daily_entries: Map<(Code, NaiveDate), u64>,
 }
 
@@ -155,101 +161,149 @@ pub struct Ledger {
 pub struct State {
     /// Sequence number of the last applied log record.
     pub seq: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub entities: Map<Code, Entity>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub accounts: Map<(Code, Code), Account>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub posting_rules: Map<(Code, PostingKey), Code>,
     /// (entity, start date) -> period.
+    #[serde(deserialize_with = "super::dense::map")]
     pub periods: Map<(Code, NaiveDate), Period>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub warehouses: Map<Code, Warehouse>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub bins: Map<(Code, Code), Bin>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub items: Map<Code, Item>,
     /// barcode key (see `scan::barcode_key`) -> (sku, unit).
+    #[serde(deserialize_with = "super::dense::map")]
     pub barcodes: Map<String, (Code, Code)>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub customers: Map<Code, Customer>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub suppliers: Map<Code, Supplier>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub price_lists: Map<Code, PriceList>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub contracts: Map<Code, ContractPrice>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub tax_codes: Map<Code, TaxCode>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub carriers: Map<Code, Carrier>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub terms: Map<Code, PaymentTerms>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub fx_rates: Map<(Currency, Currency, NaiveDate), Decimal>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub operators: Map<Code, Operator>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub category_floors: Map<Code, Decimal>,
+    #[serde(deserialize_with = "super::dense::map")]
     pub changes: Map<u64, ChangeRequest>,
     pub next_change_id: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub bin_stock: Map<BinKey, Decimal>,
     /// (warehouse, sku) -> totals.
+    #[serde(deserialize_with = "super::dense::map")]
     pub stock: Map<(Code, Code), WarehouseStock>,
     /// (entity, sku) -> moving average pool.
+    #[serde(deserialize_with = "super::dense::map")]
     pub costs: Map<(Code, Code), CostPool>,
     pub ledger: Ledger,
+    #[serde(deserialize_with = "super::dense::map")]
     pub keys: Map<String, KeyUse>,
     /// Quotes and sales orders by number, and the last number given.
+    #[serde(deserialize_with = "super::dense::map")]
     pub orders: Map<Code, super::sales::SalesOrder>,
     pub next_order: u64,
     /// Pick lists and shipments by number, and the last numbers given.
+    #[serde(deserialize_with = "super::dense::map")]
     pub picks: Map<Code, super::warehouse::PickList>,
     pub next_pick: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub shipments: Map<Code, super::warehouse::Shipment>,
     pub next_shipment: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub invoices: Map<Code, super::billing::Invoice>,
     pub next_invoice: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub receipts: Map<Code, super::cash::Receipt>,
     pub next_receipt: u64,
     /// Purchasing: orders, goods receipts, supplier invoices and payments
     /// by number, and the last numbers given.
+    #[serde(deserialize_with = "super::dense::map")]
     pub purchase_orders: Map<Code, super::purchasing::PurchaseOrder>,
     pub next_po: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub goods_receipts: Map<Code, super::purchasing::GoodsReceipt>,
     pub next_goods_receipt: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub supplier_invoices: Map<Code, super::purchasing::SupplierInvoice>,
     pub next_supplier_invoice: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub supplier_payments: Map<Code, super::purchasing::SupplierPayment>,
     pub next_supplier_payment: u64,
     /// Cycle counts by number, the last number given, and when each item
     /// was last counted in each warehouse.
+    #[serde(deserialize_with = "super::dense::map")]
     pub counts: Map<Code, super::counts::Count>,
     pub next_count: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub last_counted: Map<(Code, Code), NaiveDate>,
     /// Transfers between warehouses, and the last number given.
+    #[serde(deserialize_with = "super::dense::map")]
     pub transfers: Map<Code, super::transfer::Transfer>,
     pub next_transfer: u64,
     /// Waves released, and the last number given.
+    #[serde(deserialize_with = "super::dense::map")]
     pub waves: Map<Code, super::warehouse::Wave>,
     pub next_wave: u64,
     /// Returns (RMAs) and credit memos by number, and the last numbers given.
+    #[serde(deserialize_with = "super::dense::map")]
     pub returns: Map<Code, super::returns::Rma>,
     pub next_return: u64,
+    #[serde(deserialize_with = "super::dense::map")]
     pub credit_memos: Map<Code, super::returns::CreditMemo>,
     pub next_credit_memo: u64,
     /// Customers' unapplied credit: (entity, customer) -> amount.
+    #[serde(deserialize_with = "super::dense::map")]
     pub unapplied: Map<(Code, Code), Decimal>,
     /// What the unapplied-cash account carries for each of those credits,
     /// in the entity's base currency: a foreign credit stays at the rates
     /// it came in at until it is used, and using all of it relieves all of
     /// this, so that no cent is left stranded in the account.
+    #[serde(deserialize_with = "super::dense::map")]
     pub unapplied_base: Map<(Code, Code), Decimal>,
     /// Replenishment policies: (warehouse, sku) -> policy.
+    #[serde(deserialize_with = "super::dense::map")]
     pub replenishment: Map<(Code, Code), ReplenishmentPolicy>,
     /// Shipped demand per week: (warehouse, sku) -> Monday of the week ->
     /// base units shipped (the newest `DEMAND_WEEKS_KEPT` weeks).
+    #[serde(deserialize_with = "super::dense::map_of_maps")]
     pub demand: Map<(Code, Code), Map<NaiveDate, Decimal>>,
     /// Lots of lot-tracked items: (sku, lot) -> expiry and first receipt.
+    #[serde(deserialize_with = "super::dense::map")]
     pub lots: Map<(Code, Code), Lot>,
     /// Manual journal entries (kept to be reversed), by number.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub manual_journals: Map<Code, super::ledger::ManualJournal>,
     #[serde(default)]
     pub next_journal: u64,
     /// (entity, period) revalued at its end.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::set")]
     pub revaluations: Set<(Code, Code)>,
     /// Bank statement lines by id, and the statements imported:
     /// (entity, statement number).
+    #[serde(deserialize_with = "super::dense::map")]
     pub bank_lines: Map<Code, super::bank::BankLine>,
+    #[serde(deserialize_with = "super::dense::set")]
     pub bank_statements: Set<(Code, String)>,
     pub next_bank_line: u64,
     /// What moved through each entity's bank account by the books.
+    #[serde(deserialize_with = "super::dense::map")]
     pub book_items: Map<Code, super::bank::BookItem>,
     pub next_book_item: u64,
     /// Indexes over open documents, so that no command scans history.
@@ -259,27 +313,34 @@ pub struct State {
     /// pool right after it ((receipt, sku) -> see `landed::ReceiptPool`):
     /// what the landed-cost split needs. Derived by `apply` from the log.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub issued: Map<(Code, Code), Decimal>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub receipt_pools: Map<(Code, Code), super::landed::ReceiptPool>,
     /// (entity, sku) -> what the item's cost pool moved on each day it
     /// moved (quantity and value): stock valuation as of any date.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub pool_days: Map<(Code, Code), PoolDays>,
     /// Customer credit paid back, by number, and the last number given.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub refunds: Map<Code, super::cash::Refund>,
     #[serde(default)]
     pub next_refund: u64,
     /// What credit memos not from a return took off each invoice line:
     /// (invoice, line) -> amount (invoice currency).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub allowances: Map<(Code, u32), Decimal>,
     /// Operators' PIN or password hashes, and their sign-in history that
     /// the lockout needs.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub credentials: Map<Code, super::signin::Credential>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub sign_ins: Map<Code, super::signin::SignInRecord>,
     /// Made by `depot demo`: `--operator` may skip the sign-in.
     #[serde(default)]
@@ -287,15 +348,19 @@ pub struct State {
     /// Printers by code, and the default printer of each operator and
     /// station (issue 17).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub printers: Map<Code, super::printing::Printer>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub default_printers: Map<super::printing::PrinterScope, Code>,
     /// Each entity's letterhead, tax registration and remittance details.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub doc_profiles: Map<Code, super::printing::DocumentProfile>,
     /// (document kind, number) -> its prints: the state reprints are
     /// built from, and how many printed or failed.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub prints: Map<(Code, Code), super::printing::PrintHistory>,
     /// Order number -> the log records that touched the order or one of
     /// its documents (pick lists, cartons, shipments, invoices, payments,
@@ -304,37 +369,46 @@ pub struct State {
     /// `depot check` proves it by replay (the replayed state equals every
     /// snapshot).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub order_history: Map<Code, Vec<u64>>,
     /// (pick list, line) -> why the picker said it was short.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub short_reasons: Map<(Code, u32), super::warehouse::ShortReason>,
     /// Each entity's and warehouse's time zone history (issue 16): empty
     /// in stores written before, whose business dates stay UTC days.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub zones: Map<super::zone::Place, Vec<super::zone::ZoneFrom>>,
     /// Closed fiscal years: (entity, year) -> the closing entry.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub year_closes: Map<(Code, i32), super::yearend::YearClose>,
     /// The supervisor's exception queue (issue 20): every exception ever
     /// raised by id (open, snoozed or cleared), the open one of each
     /// blocked document, and the last id given. Raised and cleared by
     /// `apply` from the documents' events (`exceptions::sync`).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub exceptions: Map<u64, super::exceptions::Exception>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub open_exceptions: Map<super::exceptions::Blocked, u64>,
     #[serde(default)]
     pub next_exception: u64,
     /// (pick list, line) -> the short quantity acknowledged from the queue.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub short_acknowledged: Map<(Code, u32), Decimal>,
     /// Operator code -> the person behind it, when it was created or given
     /// an approving role at another operator's request.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub persons: Map<Code, Code>,
     /// Debit memos by number (their AR documents are in `invoices`), and
     /// the last number given (issue 16).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub debit_memos: Map<Code, super::memo::DebitMemo>,
     #[serde(default)]
     pub next_debit_memo: u64,
@@ -342,33 +416,40 @@ pub struct State {
     /// and each supplier's debit balance: (entity, supplier) -> what it
     /// owes us in its currency, and what AP carries for it in the base.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub supplier_debit_notes: Map<Code, super::memo::SupplierDebitNote>,
     #[serde(default)]
     pub next_supplier_debit_note: u64,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub supplier_refunds: Map<Code, super::memo::SupplierRefund>,
     #[serde(default)]
     pub next_supplier_refund: u64,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub supplier_debit: Map<(Code, Code), Decimal>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub supplier_debit_base: Map<(Code, Code), Decimal>,
     /// Will-call deposits not yet applied nor released, by order number
     /// (state version 11): each is part of its customer's unapplied
     /// credit, earmarked for the order.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub deposits: Map<Code, super::counter::Deposit>,
     /// Data-quality rules by entity (`None`: the default) (state
     /// version 12), and the index the duplicate rules read: (rule, scope,
     /// normalised name) -> the active records of that name.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub quality_rules: Map<Option<Code>, super::quality::QualityRules>,
     #[serde(default)]
-    pub quality_names:
-        Map<(super::quality::QualityRule, Code, String), std::collections::BTreeSet<Code>>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub quality_names: Map<(super::quality::QualityRule, Code, String), SmallSet<Code>>,
     /// Disputes settled (written off or reinstated) by number, and the
     /// last number given (state version 12).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub dispute_resolutions: Map<Code, super::cash::DisputeResolution>,
     #[serde(default)]
     pub next_dispute_resolution: u64,
@@ -376,30 +457,38 @@ pub struct State {
     /// since without falling to zero: what "unapplied cash older than N
     /// days" reads.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub unapplied_since: Map<(Code, Code), NaiveDate>,
     /// Invoices in dispute -> the operator who recorded the short payment
     /// (the receipt): somebody else writes the dispute off.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub dispute_by: Map<Code, Code>,
     /// Exception routing rules set (governed): (entity, warehouse or none
     /// for the whole entity, kind) -> owner, service level, threshold.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub exception_routing:
         Map<(Code, Option<Code>, super::exceptions::ExceptionKind), super::exceptions::Route>,
     /// (entity, period) whose bank reconciliation was marked done, and
     /// who marked it.
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub bank_reconciled: Map<(Code, Code), Code>,
     /// Channel policies by (entity, channel), customers' overrides of
     /// them, what decided each order's policies when it was placed, and
     /// the shipments whose delivery was confirmed (state version 13).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub channel_policies: Map<(Code, super::master::Channel), super::channel::ChannelPolicy>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub policy_overrides: Map<Code, super::channel::CustomerOverrides>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub order_policies: Map<Code, super::channel::Effective>,
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub deliveries: Map<Code, NaiveDate>,
     /// The KPIs, kept by `apply` from each event (state version 14,
     /// issue 23): see `kpi` and docs/kpis.md.
@@ -408,6 +497,7 @@ pub struct State {
     /// What was said about exceptions computed on the clock (comments,
     /// snoozes, owners), by episode (state version 15).
     #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
     pub clock_notes: Map<super::exceptions::ClockKey, super::exceptions::ClockNote>,
     /// Numbers of the sales orders and invoices moved to the archive
     /// (state version 15, issue 21): a command naming one is refused as
@@ -494,39 +584,54 @@ pub struct ScannedItem<'a> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indexes {
     /// Pick lists not yet shipped.
+    #[serde(deserialize_with = "super::dense::set")]
     pub open_picks: Set<Code>,
     /// Every pick list of an order.
+    #[serde(deserialize_with = "super::dense::map")]
     pub picks_by_order: Map<Code, Vec<Code>>,
     /// Every shipment of an order (order inquiry reads them without a
     /// scan of all shipments).
+    #[serde(deserialize_with = "super::dense::map")]
     pub shipments_by_order: Map<Code, Vec<Code>>,
     /// Every receipt applied to an invoice (receipts never change after
     /// they are recorded).
+    #[serde(deserialize_with = "super::dense::map")]
     pub receipts_by_invoice: Map<Code, Vec<Code>>,
     /// Confirmed orders with something left to ship, per customer.
+    #[serde(deserialize_with = "super::dense::map")]
     pub open_orders: Map<Code, SmallSet<Code>>,
     /// Shipments not yet invoiced, per customer.
+    #[serde(deserialize_with = "super::dense::map")]
     pub uninvoiced: Map<Code, SmallSet<Code>>,
     /// Invoices with an open amount, per customer.
+    #[serde(deserialize_with = "super::dense::map")]
     pub open_invoices: Map<Code, SmallSet<Code>>,
     /// The bins holding an item in a warehouse: (warehouse, sku) -> keys.
+    #[serde(deserialize_with = "super::dense::map")]
     pub item_bins: Map<(Code, Code), SmallSet<BinKey>>,
     /// Approved purchase orders not closed: their open lines are the
     /// scheduled receipts ATP and promises count on.
+    #[serde(deserialize_with = "super::dense::set")]
     pub open_pos: Set<Code>,
     /// Draft POs and POs waiting for an approval: on order for
     /// replenishment, not yet scheduled receipts.
+    #[serde(deserialize_with = "super::dense::set")]
     pub unsent_pos: Set<Code>,
     /// Counts not yet settled.
+    #[serde(deserialize_with = "super::dense::set")]
     pub open_counts: Set<Code>,
     /// Supplier invoice references entered: (supplier, their number).
+    #[serde(deserialize_with = "super::dense::set")]
     pub supplier_refs: Set<(Code, String)>,
     /// Posted supplier invoices with an open amount, per supplier: what
     /// AP aging and revaluation read.
+    #[serde(deserialize_with = "super::dense::map")]
     pub open_supplier_invoices: Map<Code, SmallSet<Code>>,
     /// Bank statement lines not yet matched.
+    #[serde(deserialize_with = "super::dense::set")]
     pub unmatched_bank_lines: Set<Code>,
     /// Book items not yet cleared by a statement line, per entity.
+    #[serde(deserialize_with = "super::dense::map")]
     pub uncleared_book_items: Map<Code, SmallSet<Code>>,
 }
 

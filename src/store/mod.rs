@@ -1532,9 +1532,13 @@ fn write_verified(dir: &Path, v: &forensic::Verified) -> std::io::Result<()> {
 /// them as its second section, decoded beside the rest on a second core.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Documents {
+    #[serde(deserialize_with = "crate::core::dense::map")]
     orders: crate::core::state::Map<crate::core::types::Code, crate::core::sales::SalesOrder>,
+    #[serde(deserialize_with = "crate::core::dense::map")]
     invoices: crate::core::state::Map<crate::core::types::Code, crate::core::billing::Invoice>,
+    #[serde(deserialize_with = "crate::core::dense::map")]
     shipments: crate::core::state::Map<crate::core::types::Code, crate::core::warehouse::Shipment>,
+    #[serde(deserialize_with = "crate::core::dense::map")]
     picks: crate::core::state::Map<crate::core::types::Code, crate::core::warehouse::PickList>,
 }
 

@@ -1,0 +1,235 @@
+//! Loading the state's persistent maps with full leaves.
+//!
+//! An `imbl` ordered map keeps its entries in leaves of 16 slots, each
+//! allocated whole, and splits a full leaf in two halves. Filled in key
+//! order, as a snapshot is read, every leaf but the last is left half
+//! empty: on a store of a year that is a quarter of the heap (the slot of
+//! an order is 304 bytes). Read through these functions instead, a map
+//! first takes every other entry (each leaf ends with 8 of them, spanning
+//! 16 keys) and then the rest, each falling into the leaf that spans it,
+//! so the leaves come out full. Same entries, same order, same bytes when
+//! written again: only the layout in memory changes.
+//!
+//! Use on a field: `#[serde(deserialize_with = "dense::map")]` (or
+//! `dense::set`, `dense::map_of_maps` for a map whose values are maps).
+
+use super::state::{Map, Set};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::marker::PhantomData;
+
+/// At most this many entries are reserved before they are read: a length
+/// in a damaged file must not allocate what is not there.
+const RESERVE_CAP: usize = 1 << 16;
+
+/// Build a map from entries in ascending key order, every other one first.
+fn build<K: Ord + Clone, V: Clone>(first: Vec<(K, V)>, second: Vec<(K, V)>) -> Map<K, V> {
+    let mut out = Map::new();
+    for (k, v) in first.into_iter().chain(second) {
+        out.insert(k, v);
+    }
+    out
+}
+
+/// A map's entries, read alternately into two lists.
+struct Halves<K, V> {
+    first: Vec<(K, V)>,
+    second: Vec<(K, V)>,
+}
+
+impl<K, V> Halves<K, V> {
+    fn with_hint(hint: Option<usize>) -> Self {
+        let n = hint.unwrap_or(0).min(RESERVE_CAP);
+        Halves {
+            first: Vec::with_capacity(n.div_ceil(2)),
+            second: Vec::with_capacity(n / 2),
+        }
+    }
+    fn push(&mut self, k: K, v: V) {
+        if self.first.len() == self.second.len() {
+            self.first.push((k, v));
+        } else {
+            self.second.push((k, v));
+        }
+    }
+}
+
+/// Reads a map whose values are read as `W` and kept as `V`.
+struct MapVisitor<K, V, W>(PhantomData<fn() -> (K, V, W)>);
+
+impl<'de, K, V, W> Visitor<'de> for MapVisitor<K, V, W>
+where
+    K: Deserialize<'de> + Ord + Clone,
+    V: Clone,
+    W: Deserialize<'de> + Into<V>,
+{
+    type Value = Map<K, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut halves = Halves::with_hint(access.size_hint());
+        while let Some((k, w)) = access.next_entry::<K, W>()? {
+            halves.push(k, w.into());
+        }
+        Ok(build(halves.first, halves.second))
+    }
+}
+
+/// A map read with full leaves.
+pub fn map<'de, D, K, V>(d: D) -> Result<Map<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord + Clone,
+    V: Deserialize<'de> + Clone,
+{
+    d.deserialize_map(MapVisitor::<K, V, V>(PhantomData))
+}
+
+/// A map read with full leaves, as a value inside another.
+pub struct Dense<K, V>(pub Map<K, V>);
+
+impl<'de, K, V> Deserialize<'de> for Dense<K, V>
+where
+    K: Deserialize<'de> + Ord + Clone,
+    V: Deserialize<'de> + Clone,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map(d).map(Dense)
+    }
+}
+
+impl<K, V> From<Dense<K, V>> for Map<K, V> {
+    fn from(d: Dense<K, V>) -> Self {
+        d.0
+    }
+}
+
+/// A map of maps, both levels read with full leaves.
+pub fn map_of_maps<'de, D, K, K2, V2>(d: D) -> Result<Map<K, Map<K2, V2>>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord + Clone,
+    K2: Deserialize<'de> + Ord + Clone,
+    V2: Deserialize<'de> + Clone,
+{
+    d.deserialize_map(MapVisitor::<K, Map<K2, V2>, Dense<K2, V2>>(PhantomData))
+}
+
+struct SetVisitor<T>(PhantomData<fn() -> T>);
+
+impl<'de, T: Deserialize<'de> + Ord + Clone> Visitor<'de> for SetVisitor<T> {
+    type Value = Set<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a set")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut halves = Halves::with_hint(access.size_hint());
+        while let Some(t) = access.next_element::<T>()? {
+            halves.push(t, ());
+        }
+        let mut out = Set::new();
+        for (t, ()) in halves.first.into_iter().chain(halves.second) {
+            out.insert(t);
+        }
+        Ok(out)
+    }
+}
+
+/// A set read with full leaves.
+pub fn set<'de, D, T>(d: D) -> Result<Set<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Ord + Clone,
+{
+    d.deserialize_seq(SetVisitor::<T>(PhantomData))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct Sample {
+        #[serde(deserialize_with = "map")]
+        plain: Map<u32, String>,
+        #[serde(deserialize_with = "map_of_maps")]
+        nested: Map<(u8, u16), Map<u16, i64>>,
+        #[serde(deserialize_with = "set")]
+        members: Set<String>,
+    }
+
+    fn sample() -> impl Strategy<Value = Sample> {
+        (
+            proptest::collection::btree_map(any::<u32>(), ".{0,6}", 0..300),
+            proptest::collection::btree_map(
+                any::<(u8, u16)>(),
+                proptest::collection::btree_map(any::<u16>(), any::<i64>(), 0..40),
+                0..40,
+            ),
+            proptest::collection::btree_set(".{0,4}", 0..300),
+        )
+            .prop_map(|(plain, nested, members)| Sample {
+                plain: plain.into_iter().collect(),
+                nested: nested
+                    .into_iter()
+                    .map(|(k, m)| (k, m.into_iter().collect::<Map<u16, i64>>()))
+                    .collect(),
+                members: members.into_iter().collect(),
+            })
+    }
+
+    proptest! {
+        /// Read densely, a map holds the same entries in the same order,
+        /// and writes the same bytes again.
+        #[test]
+        fn same_entries_and_same_bytes(s in sample()) {
+            let cfg = bincode::config::standard();
+            let bytes = bincode::serde::encode_to_vec(&s, cfg).unwrap();
+            let (back, used): (Sample, usize) =
+                bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+            prop_assert_eq!(used, bytes.len());
+            prop_assert!(back.plain.iter().eq(s.plain.iter()));
+            prop_assert_eq!(&back, &s);
+            prop_assert_eq!(bincode::serde::encode_to_vec(&back, cfg).unwrap(), bytes);
+        }
+    }
+
+    /// Every size around the leaf's 16 slots and its split, where an
+    /// off-by-one in the alternation would lose or misplace an entry.
+    #[test]
+    fn sizes_around_a_leaf() {
+        let cfg = bincode::config::standard();
+        for n in (0..70).chain([255, 256, 257, 1000, 4097]) {
+            let m: Map<u32, u32> = (0..n).map(|i| (i * 3, i)).collect();
+            let bytes = bincode::serde::encode_to_vec(&m, cfg).unwrap();
+            let mut de = bincode::serde::BorrowedSerdeDecoder::from_slice(&bytes, cfg, ());
+            let back: Map<u32, u32> = map(de.as_deserializer()).unwrap();
+            assert_eq!(back.len(), n as usize);
+            assert!(back.iter().eq(m.iter()), "{n} entries");
+            for i in 0..n {
+                assert_eq!(back.get(&(i * 3)), Some(&i));
+            }
+        }
+    }
+
+    /// A damaged length claiming more entries than there are is an error,
+    /// not an allocation of what it claims.
+    #[test]
+    fn a_huge_length_is_an_error() {
+        let cfg = bincode::config::standard();
+        let mut bytes = vec![253u8];
+        bytes.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        bytes.extend_from_slice(&[1, 2, 3, 4]);
+        let mut de = bincode::serde::BorrowedSerdeDecoder::from_slice(&bytes, cfg, ());
+        assert!(map::<_, u32, u32>(de.as_deserializer()).is_err());
+        let mut de = bincode::serde::BorrowedSerdeDecoder::from_slice(&bytes, cfg, ());
+        assert!(set::<_, u32>(de.as_deserializer()).is_err());
+    }
+}
