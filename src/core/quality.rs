@@ -31,12 +31,12 @@
 use super::event::Event;
 use super::exceptions::{Blocked, ExceptionKind, Facts};
 use super::master::Record;
+use super::state::SmallSet;
 use super::state::State;
 use super::types::Code;
 use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// What a finding is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -285,7 +285,9 @@ pub fn after(state: &mut State, event: &Event) {
                 set.insert(code);
             }
             None => {
-                state.quality_names.insert(k, BTreeSet::from([code]));
+                let mut set = SmallSet::new();
+                set.insert(code);
+                state.quality_names.insert(k, set);
             }
         }
     }
