@@ -8,10 +8,12 @@
 //! first takes every other entry (each leaf ends with 8 of them, spanning
 //! 16 keys) and then the rest, each falling into the leaf that spans it,
 //! so the leaves come out full. Same entries, same order, same bytes when
-//! written again: only the layout in memory changes.
+//! written again: only the layout in memory changes. (Entries out of
+//! order, which only a hand-made file could hold, still make a map of the
+//! same entries, with leaves less full.)
 //!
 //! Use on a field: `#[serde(deserialize_with = "dense::map")]` (or
-//! `dense::set`, `dense::map_of_maps` for a map whose values are maps).
+//! `dense::set`).
 
 use super::state::{Map, Set};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -54,14 +56,12 @@ impl<K, V> Halves<K, V> {
     }
 }
 
-/// Reads a map whose values are read as `W` and kept as `V`.
-struct MapVisitor<K, V, W>(PhantomData<fn() -> (K, V, W)>);
+struct MapVisitor<K, V>(PhantomData<fn() -> (K, V)>);
 
-impl<'de, K, V, W> Visitor<'de> for MapVisitor<K, V, W>
+impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
 where
     K: Deserialize<'de> + Ord + Clone,
-    V: Clone,
-    W: Deserialize<'de> + Into<V>,
+    V: Deserialize<'de> + Clone,
 {
     type Value = Map<K, V>;
 
@@ -71,8 +71,8 @@ where
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
         let mut halves = Halves::with_hint(access.size_hint());
-        while let Some((k, w)) = access.next_entry::<K, W>()? {
-            halves.push(k, w.into());
+        while let Some((k, v)) = access.next_entry::<K, V>()? {
+            halves.push(k, v);
         }
         Ok(build(halves.first, halves.second))
     }
@@ -85,37 +85,7 @@ where
     K: Deserialize<'de> + Ord + Clone,
     V: Deserialize<'de> + Clone,
 {
-    d.deserialize_map(MapVisitor::<K, V, V>(PhantomData))
-}
-
-/// A map read with full leaves, as a value inside another.
-pub struct Dense<K, V>(pub Map<K, V>);
-
-impl<'de, K, V> Deserialize<'de> for Dense<K, V>
-where
-    K: Deserialize<'de> + Ord + Clone,
-    V: Deserialize<'de> + Clone,
-{
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        map(d).map(Dense)
-    }
-}
-
-impl<K, V> From<Dense<K, V>> for Map<K, V> {
-    fn from(d: Dense<K, V>) -> Self {
-        d.0
-    }
-}
-
-/// A map of maps, both levels read with full leaves.
-pub fn map_of_maps<'de, D, K, K2, V2>(d: D) -> Result<Map<K, Map<K2, V2>>, D::Error>
-where
-    D: Deserializer<'de>,
-    K: Deserialize<'de> + Ord + Clone,
-    K2: Deserialize<'de> + Ord + Clone,
-    V2: Deserialize<'de> + Clone,
-{
-    d.deserialize_map(MapVisitor::<K, Map<K2, V2>, Dense<K2, V2>>(PhantomData))
+    d.deserialize_map(MapVisitor::<K, V>(PhantomData))
 }
 
 struct SetVisitor<T>(PhantomData<fn() -> T>);
@@ -159,7 +129,7 @@ mod tests {
     struct Sample {
         #[serde(deserialize_with = "map")]
         plain: Map<u32, String>,
-        #[serde(deserialize_with = "map_of_maps")]
+        #[serde(deserialize_with = "map")]
         nested: Map<(u8, u16), Map<u16, i64>>,
         #[serde(deserialize_with = "set")]
         members: Set<String>,

@@ -51,24 +51,29 @@ pub struct CostPool {
 /// What an item's cost pool moved on each day it moved, oldest first: a
 /// list per item rather than a map entry per day (a year of 100,000
 /// items moves on a million item-days; as map entries with their codes
-/// they were the largest thing a store of years kept).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PoolDays(Vec<(NaiveDate, CostPool)>);
+/// they were the largest thing a store of years kept). The list is shared
+/// (`Arc`): a write to the persistent map copies the 16 entries of the
+/// leaf it lands in whenever a published state still holds that leaf, and
+/// a leaf of lists copied whole would be 16 lists of up to a year of days.
+/// It encodes as the plain list did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PoolDays(std::sync::Arc<Vec<(NaiveDate, CostPool)>>);
 
 impl PoolDays {
     /// Add a movement on `day` (kept in date order whatever the order
     /// of the calls).
     pub fn add(&mut self, day: NaiveDate, qty: Decimal, value: Decimal) {
-        let at = match self.0.last() {
-            Some((last, _)) if *last <= day => self.0.len() - usize::from(*last == day),
-            _ => self.0.partition_point(|(d, _)| *d < day),
+        let days = std::sync::Arc::make_mut(&mut self.0);
+        let at = match days.last() {
+            Some((last, _)) if *last <= day => days.len() - usize::from(*last == day),
+            _ => days.partition_point(|(d, _)| *d < day),
         };
-        match self.0.get_mut(at) {
+        match days.get_mut(at) {
             Some((d, pool)) if *d == day => {
                 pool.qty += qty;
                 pool.value += value;
             }
-            _ => self.0.insert(at, (day, CostPool { qty, value })),
+            _ => days.insert(at, (day, CostPool { qty, value })),
         }
     }
 
@@ -90,6 +95,101 @@ impl PoolDays {
     /// Each day's movement, oldest first.
     pub fn days(&self) -> impl Iterator<Item = &(NaiveDate, CostPool)> {
         self.0.iter()
+    }
+}
+
+impl Serialize for PoolDays {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PoolDays {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(|v| PoolDays(std::sync::Arc::new(v)))
+    }
+}
+
+/// Shipped demand of one item in one warehouse by week (the Monday),
+/// oldest first, the newest [`DEMAND_WEEKS_KEPT`] weeks. A shared list,
+/// as [`PoolDays`] is (a persistent map of a few weeks each allocated a
+/// 16-slot node per item); it encodes as that map did, its length and
+/// then each (Monday, quantity) in date order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Weeks(std::sync::Arc<Vec<(NaiveDate, Decimal)>>);
+
+impl Weeks {
+    /// Add `qty` to the week of `monday`; the oldest weeks past
+    /// [`DEMAND_WEEKS_KEPT`] are dropped.
+    pub fn add(&mut self, monday: NaiveDate, qty: Decimal) {
+        let weeks = std::sync::Arc::make_mut(&mut self.0);
+        let at = weeks.partition_point(|(d, _)| *d < monday);
+        match weeks.get_mut(at) {
+            Some((d, q)) if *d == monday => *q += qty,
+            _ => weeks.insert(at, (monday, qty)),
+        }
+        let over = weeks.len().saturating_sub(DEMAND_WEEKS_KEPT);
+        weeks.drain(..over);
+    }
+
+    /// What shipped in the week of `monday`.
+    pub fn get(&self, monday: &NaiveDate) -> Option<&Decimal> {
+        self.0
+            .binary_search_by(|(d, _)| d.cmp(monday))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each week's quantity, oldest first.
+    pub fn values(&self) -> impl Iterator<Item = &Decimal> {
+        self.0.iter().map(|(_, q)| q)
+    }
+}
+
+impl Serialize for Weeks {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (d, q) in self.0.iter() {
+            m.serialize_entry(d, q)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Weeks {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Weeks;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of weeks")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Weeks, A::Error> {
+                let mut weeks: Vec<(NaiveDate, Decimal)> =
+                    Vec::with_capacity(a.size_hint().unwrap_or(0).min(DEMAND_WEEKS_KEPT));
+                while let Some(entry) = a.next_entry()? {
+                    weeks.push(entry);
+                }
+                // As written, in date order with one entry a week; read
+                // as a map would be otherwise (the last of a repeated
+                // week kept).
+                if !weeks.windows(2).all(|w| w[0].0 < w[1].0) {
+                    let m: std::collections::BTreeMap<_, _> = weeks.into_iter().collect();
+                    weeks = m.into_iter().collect();
+                }
+                Ok(Weeks(std::sync::Arc::new(weeks)))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -280,8 +380,8 @@ pub struct State {
     pub replenishment: Map<(Code, Code), ReplenishmentPolicy>,
     /// Shipped demand per week: (warehouse, sku) -> Monday of the week ->
     /// base units shipped (the newest `DEMAND_WEEKS_KEPT` weeks).
-    #[serde(deserialize_with = "super::dense::map_of_maps")]
-    pub demand: Map<(Code, Code), Map<NaiveDate, Decimal>>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub demand: Map<(Code, Code), Weeks>,
     /// Lots of lot-tracked items: (sku, lot) -> expiry and first receipt.
     #[serde(deserialize_with = "super::dense::map")]
     pub lots: Map<(Code, Code), Lot>,
@@ -549,14 +649,13 @@ impl State {
         use chrono::Datelike;
         let monday =
             date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
-        let weeks = self
-            .demand
-            .entry((warehouse.to_string().into(), sku.to_string().into()))
-            .or_default();
-        *weeks.entry(monday).or_default() += qty;
-        while weeks.len() > DEMAND_WEEKS_KEPT {
-            if let Some(first) = weeks.get_min().map(|(k, _)| *k) {
-                weeks.remove(&first);
+        let key = (warehouse.to_code(), sku.to_code());
+        match self.demand.get_mut(&key) {
+            Some(weeks) => weeks.add(monday, qty),
+            None => {
+                let mut weeks = Weeks::default();
+                weeks.add(monday, qty);
+                self.demand.insert(key, weeks);
             }
         }
     }
@@ -861,5 +960,66 @@ mod pool_days_tests {
                 moves.iter().map(|(d, _, _)| *d).filter(|d| *d > ask).collect();
             prop_assert_eq!(days.after(day(ask)), later.len());
         }
+    }
+
+    proptest! {
+        /// A week list keeps what a map of the newest weeks kept (the
+        /// rule it replaced), and encodes as that map did, so snapshots
+        /// written before read the same; a copy shares the list until
+        /// one side writes.
+        #[test]
+        fn weeks_keep_and_encode_what_the_map_did(
+            ships in prop::collection::vec((0i64..1200, 1i64..50), 0..300),
+        ) {
+            let base = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a Monday");
+            let mut weeks = Weeks::default();
+            let mut map = std::collections::BTreeMap::<NaiveDate, Decimal>::new();
+            for (d, q) in &ships {
+                let monday = base + chrono::Duration::weeks(d / 7);
+                weeks.add(monday, Decimal::from(*q));
+                *map.entry(monday).or_default() += Decimal::from(*q);
+                while map.len() > DEMAND_WEEKS_KEPT {
+                    map.pop_first();
+                }
+            }
+            prop_assert!(weeks.len() <= DEMAND_WEEKS_KEPT);
+            prop_assert!(weeks.values().copied().eq(map.values().copied()));
+            for (monday, q) in &map {
+                prop_assert_eq!(weeks.get(monday), Some(q));
+            }
+            let cfg = bincode::config::standard();
+            let ours = bincode::serde::encode_to_vec(&weeks, cfg).expect("encode");
+            let old: Map<NaiveDate, Decimal> = map.clone().into_iter().collect();
+            prop_assert_eq!(&ours, &bincode::serde::encode_to_vec(&old, cfg).expect("encode"));
+            let (back, _): (Weeks, usize) =
+                bincode::serde::decode_from_slice(&ours, cfg).expect("decode");
+            prop_assert_eq!(&back, &weeks);
+            let mut copy = weeks.clone();
+            copy.add(base, Decimal::ONE);
+            prop_assert!(weeks.values().copied().eq(map.values().copied()));
+        }
+    }
+
+    /// A pool list encodes as the plain list it was before it was shared.
+    #[test]
+    fn pool_days_encode_as_the_plain_list() {
+        let cfg = bincode::config::standard();
+        let base = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+        let mut days = PoolDays::default();
+        days.add(base, Decimal::from(3), Decimal::new(1234, 2));
+        days.add(
+            base + chrono::Duration::days(2),
+            Decimal::from(-1),
+            Decimal::new(-411, 2),
+        );
+        let plain: Vec<(NaiveDate, CostPool)> = days.days().cloned().collect();
+        let ours = bincode::serde::encode_to_vec(&days, cfg).expect("encode");
+        assert_eq!(
+            ours,
+            bincode::serde::encode_to_vec(&plain, cfg).expect("encode")
+        );
+        let (back, _): (PoolDays, usize) =
+            bincode::serde::decode_from_slice(&ours, cfg).expect("decode");
+        assert_eq!(back, days);
     }
 }
