@@ -2,8 +2,9 @@
 //! invoices of one customer): most hold one to a few members, and a
 //! persistent `OrdSet` allocates a whole tree node even for one (about
 //! 2 KB per item for `item_bins`; issue 21 measured it). Up to
-//! [`SMALL_SET_VEC_MAX`] members live in a sorted vector behind an `Arc`
-//! (a clone of the state still only bumps a count); past that, in an
+//! [`SMALL_SET_VEC_MAX`] members live in a sorted slice behind an `Arc`
+//! (one allocation, where an `Arc<Vec>` took two and 48 bytes more; a
+//! clone of the state still only bumps a count); past that, in an
 //! `OrdSet`, so that a customer with thousands of open invoices is not
 //! copied whole on each change.
 //!
@@ -24,13 +25,13 @@ pub const SMALL_SET_VEC_MAX: usize = 16;
 #[derive(Clone)]
 pub enum SmallSet<T: Ord + Clone> {
     /// Sorted, no duplicates, at most `SMALL_SET_VEC_MAX`.
-    Vec(Arc<Vec<T>>),
+    Vec(Arc<[T]>),
     Tree(OrdSet<T>),
 }
 
 impl<T: Ord + Clone> Default for SmallSet<T> {
     fn default() -> Self {
-        SmallSet::Vec(Arc::new(Vec::new()))
+        SmallSet::Vec(Arc::from(Vec::new()))
     }
 }
 
@@ -65,9 +66,16 @@ impl<T: Ord + Clone> SmallSet<T> {
     pub fn insert(&mut self, value: T) -> Option<T> {
         match self {
             SmallSet::Vec(v) => match v.binary_search(&value) {
-                Ok(i) => Some(std::mem::replace(&mut Arc::make_mut(v)[i], value)),
+                Ok(i) => {
+                    let mut w = v.to_vec();
+                    let old = std::mem::replace(&mut w[i], value);
+                    *v = Arc::from(w);
+                    Some(old)
+                }
                 Err(i) if v.len() < SMALL_SET_VEC_MAX => {
-                    Arc::make_mut(v).insert(i, value);
+                    let mut w = v.to_vec();
+                    w.insert(i, value);
+                    *v = Arc::from(w);
                     None
                 }
                 Err(_) => {
@@ -89,13 +97,18 @@ impl<T: Ord + Clone> SmallSet<T> {
     {
         match self {
             SmallSet::Vec(v) => match v.binary_search_by(|x| x.borrow().cmp(q)) {
-                Ok(i) => Some(Arc::make_mut(v).remove(i)),
+                Ok(i) => {
+                    let mut w = v.to_vec();
+                    let out = w.remove(i);
+                    *v = Arc::from(w);
+                    Some(out)
+                }
                 Err(_) => None,
             },
             SmallSet::Tree(t) => {
                 let out = t.remove(q);
                 if t.len() <= SMALL_SET_VEC_MAX / 2 {
-                    *self = SmallSet::Vec(Arc::new(t.iter().cloned().collect()));
+                    *self = SmallSet::Vec(t.iter().cloned().collect());
                 }
                 out
             }
@@ -155,7 +168,7 @@ impl<T: Ord + Clone> FromIterator<T> for SmallSet<T> {
         v.sort();
         v.dedup();
         if v.len() <= SMALL_SET_VEC_MAX {
-            SmallSet::Vec(Arc::new(v))
+            SmallSet::Vec(Arc::from(v))
         } else {
             SmallSet::Tree(v.into_iter().collect())
         }
