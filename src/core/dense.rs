@@ -5,9 +5,10 @@
 //! order, as a snapshot is read, every leaf but the last is left half
 //! empty: on a store of a year that is a quarter of the heap (the slot of
 //! an order is 304 bytes). Read through these functions instead, a map
-//! first takes every other entry (each leaf ends with 8 of them, spanning
-//! 16 keys) and then the rest, each falling into the leaf that spans it,
-//! so the leaves come out full. Same entries, same order, same bytes when
+//! takes every other entry at once (each leaf ends with 8 of them,
+//! spanning 16 keys) and each one between a little later, once the leaf
+//! that spans it is done splitting, so the leaves come out full (see
+//! `Dense`). Same entries, same order, same bytes when
 //! written again: only the layout in memory changes. (Entries out of
 //! order, which only a hand-made file could hold, still make a map of the
 //! same entries, with leaves less full.)
@@ -20,39 +21,80 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
 
-/// At most this many entries are reserved before they are read: a length
-/// in a damaged file must not allocate what is not there.
-const RESERVE_CAP: usize = 1 << 16;
+/// Builds a map from entries given in ascending key order with full
+/// leaves: every other entry goes in at once, and each one between is
+/// held back until the leaf it falls into can no longer split. The last
+/// leaf holds at most 16 of the entries put in (it splits on the 17th),
+/// so an entry that precedes the 16th newest of them falls into a leaf
+/// that is done splitting, with room for it: a leaf keeps 8 entries of
+/// the first kind and gets the 8 between them. Only those held back are
+/// kept aside, about 16 entries, never a copy of the map.
+struct Dense<T, S> {
+    out: S,
+    /// Entries of the first kind put in.
+    put: usize,
+    /// Entries held back, ascending, and how many of them went in.
+    held: std::collections::VecDeque<T>,
+    released: usize,
+    next_is_held: bool,
+}
 
-/// Build a map from entries in ascending key order, every other one first.
-fn build<K: Ord + Clone, V: Clone>(first: Vec<(K, V)>, second: Vec<(K, V)>) -> Map<K, V> {
-    let mut out = Map::new();
-    for (k, v) in first.into_iter().chain(second) {
-        out.insert(k, v);
+/// Entries of the first kind after which one held back between them may
+/// go in: its leaf is left of the last leaf (16 of them at most) then.
+/// (Tied to imbl's 16-slot leaves: another size would still make a map
+/// of the same entries, only less full.)
+const LAG: usize = 17;
+
+/// What a [`Dense`] fills.
+trait Sink<T> {
+    fn put(&mut self, t: T);
+}
+
+impl<K: Ord + Clone, V: Clone> Sink<(K, V)> for Map<K, V> {
+    fn put(&mut self, (k, v): (K, V)) {
+        self.insert(k, v);
     }
-    out
 }
 
-/// A map's entries, read alternately into two lists.
-struct Halves<K, V> {
-    first: Vec<(K, V)>,
-    second: Vec<(K, V)>,
+impl<T: Ord + Clone> Sink<T> for Set<T> {
+    fn put(&mut self, t: T) {
+        self.insert(t);
+    }
 }
 
-impl<K, V> Halves<K, V> {
-    fn with_hint(hint: Option<usize>) -> Self {
-        let n = hint.unwrap_or(0).min(RESERVE_CAP);
-        Halves {
-            first: Vec::with_capacity(n.div_ceil(2)),
-            second: Vec::with_capacity(n / 2),
+impl<T, S: Sink<T>> Dense<T, S> {
+    fn new(out: S) -> Self {
+        Dense {
+            out,
+            put: 0,
+            held: std::collections::VecDeque::new(),
+            released: 0,
+            next_is_held: false,
         }
     }
-    fn push(&mut self, k: K, v: V) {
-        if self.first.len() == self.second.len() {
-            self.first.push((k, v));
+
+    fn push(&mut self, t: T) {
+        if self.next_is_held {
+            self.held.push_back(t);
         } else {
-            self.second.push((k, v));
+            self.out.put(t);
+            self.put += 1;
+            while self.released + LAG <= self.put {
+                let Some(t) = self.held.pop_front() else {
+                    break;
+                };
+                self.out.put(t);
+                self.released += 1;
+            }
         }
+        self.next_is_held = !self.next_is_held;
+    }
+
+    fn finish(mut self) -> S {
+        for t in self.held {
+            self.out.put(t);
+        }
+        self.out
     }
 }
 
@@ -70,11 +112,11 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut halves = Halves::with_hint(access.size_hint());
-        while let Some((k, v)) = access.next_entry::<K, V>()? {
-            halves.push(k, v);
+        let mut dense = Dense::new(Map::new());
+        while let Some(entry) = access.next_entry::<K, V>()? {
+            dense.push(entry);
         }
-        Ok(build(halves.first, halves.second))
+        Ok(dense.finish())
     }
 }
 
@@ -98,15 +140,11 @@ impl<'de, T: Deserialize<'de> + Ord + Clone> Visitor<'de> for SetVisitor<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut halves = Halves::with_hint(access.size_hint());
+        let mut dense = Dense::new(Set::new());
         while let Some(t) = access.next_element::<T>()? {
-            halves.push(t, ());
+            dense.push(t);
         }
-        let mut out = Set::new();
-        for (t, ()) in halves.first.into_iter().chain(halves.second) {
-            out.insert(t);
-        }
-        Ok(out)
+        Ok(dense.finish())
     }
 }
 
