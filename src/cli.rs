@@ -1597,6 +1597,12 @@ fn report(
     let engine = open_engine(dir)?;
     let out = report_text(&engine, name, format, options, gl);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+    // The process ends with the report. The state is a few million
+    // allocations on a store of a year, and freeing them one by one took
+    // 0.3 s of a 1.9 s report after it was printed; the system takes the
+    // memory back at once. (Stopped above: the store is closed, nothing
+    // is left to write.)
+    std::mem::forget(engine);
     emit(&out?)?;
     Ok(ExitCode::SUCCESS)
 }
