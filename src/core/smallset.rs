@@ -66,16 +66,9 @@ impl<T: Ord + Clone> SmallSet<T> {
     pub fn insert(&mut self, value: T) -> Option<T> {
         match self {
             SmallSet::Vec(v) => match v.binary_search(&value) {
-                Ok(i) => {
-                    let mut w = v.to_vec();
-                    let old = std::mem::replace(&mut w[i], value);
-                    *v = Arc::from(w);
-                    Some(old)
-                }
+                Ok(i) => Some(edit(v, |w| std::mem::replace(&mut w[i], value))),
                 Err(i) if v.len() < SMALL_SET_VEC_MAX => {
-                    let mut w = v.to_vec();
-                    w.insert(i, value);
-                    *v = Arc::from(w);
+                    edit(v, |w| w.insert(i, value));
                     None
                 }
                 Err(_) => {
@@ -97,12 +90,7 @@ impl<T: Ord + Clone> SmallSet<T> {
     {
         match self {
             SmallSet::Vec(v) => match v.binary_search_by(|x| x.borrow().cmp(q)) {
-                Ok(i) => {
-                    let mut w = v.to_vec();
-                    let out = w.remove(i);
-                    *v = Arc::from(w);
-                    Some(out)
-                }
+                Ok(i) => Some(edit(v, |w| w.remove(i))),
                 Err(_) => None,
             },
             SmallSet::Tree(t) => {
@@ -122,6 +110,15 @@ impl<T: Ord + Clone> SmallSet<T> {
             SmallSet::Tree(t) => Iter::Tree(t.iter()),
         }
     }
+}
+
+/// Change the members of a shared slice: a copy, changed, shared in its
+/// place (at most [`SMALL_SET_VEC_MAX`] members are copied).
+fn edit<T: Clone, R>(v: &mut Arc<[T]>, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+    let mut w = v.to_vec();
+    let out = f(&mut w);
+    *v = Arc::from(w);
+    out
 }
 
 pub enum Iter<'a, T: Ord + Clone> {
