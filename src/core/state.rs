@@ -63,26 +63,18 @@ impl PoolDays {
     /// Add a movement on `day` (kept in date order whatever the order
     /// of the calls).
     pub fn add(&mut self, day: NaiveDate, qty: Decimal, value: Decimal) {
-        let days = std::sync::Arc::make_mut(&mut self.0);
-        let at = match days.last() {
-            Some((last, _)) if *last <= day => days.len() - usize::from(*last == day),
-            _ => days.partition_point(|(d, _)| *d < day),
-        };
-        match days.get_mut(at) {
-            Some((d, pool)) if *d == day => {
-                pool.qty += qty;
-                pool.value += value;
-            }
-            _ => days.insert(at, (day, CostPool { qty, value })),
-        }
+        add_dated(
+            std::sync::Arc::make_mut(&mut self.0),
+            day,
+            CostPool { qty, value },
+        );
     }
 
     /// The pool as of the end of `day`: every movement up to it.
     pub fn up_to(&self, day: NaiveDate) -> CostPool {
         let mut pool = CostPool::default();
         for (_, m) in self.0.iter().take_while(|(d, _)| *d <= day) {
-            pool.qty += m.qty;
-            pool.value += m.value;
+            pool += m.clone();
         }
         pool
     }
@@ -95,6 +87,27 @@ impl PoolDays {
     /// Each day's movement, oldest first.
     pub fn days(&self) -> impl Iterator<Item = &(NaiveDate, CostPool)> {
         self.0.iter()
+    }
+}
+
+/// Add `v` to `day`'s entry of a list kept in date order, one entry a
+/// day (a new entry where there is none; the usual call is for the
+/// newest day, at the end).
+fn add_dated<T: std::ops::AddAssign>(list: &mut Vec<(NaiveDate, T)>, day: NaiveDate, v: T) {
+    let at = match list.last() {
+        Some((last, _)) if *last <= day => list.len() - usize::from(*last == day),
+        _ => list.partition_point(|(d, _)| *d < day),
+    };
+    match list.get_mut(at) {
+        Some((d, t)) if *d == day => *t += v,
+        _ => list.insert(at, (day, v)),
+    }
+}
+
+impl std::ops::AddAssign for CostPool {
+    fn add_assign(&mut self, other: CostPool) {
+        self.qty += other.qty;
+        self.value += other.value;
     }
 }
 
@@ -123,11 +136,7 @@ impl Weeks {
     /// [`DEMAND_WEEKS_KEPT`] are dropped.
     pub fn add(&mut self, monday: NaiveDate, qty: Decimal) {
         let weeks = std::sync::Arc::make_mut(&mut self.0);
-        let at = weeks.partition_point(|(d, _)| *d < monday);
-        match weeks.get_mut(at) {
-            Some((d, q)) if *d == monday => *q += qty,
-            _ => weeks.insert(at, (monday, qty)),
-        }
+        add_dated(weeks, monday, qty);
         let over = weeks.len().saturating_sub(DEMAND_WEEKS_KEPT);
         weeks.drain(..over);
     }
@@ -649,15 +658,10 @@ impl State {
         use chrono::Datelike;
         let monday =
             date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
-        let key = (warehouse.to_code(), sku.to_code());
-        match self.demand.get_mut(&key) {
-            Some(weeks) => weeks.add(monday, qty),
-            None => {
-                let mut weeks = Weeks::default();
-                weeks.add(monday, qty);
-                self.demand.insert(key, weeks);
-            }
-        }
+        self.demand
+            .entry((warehouse.to_code(), sku.to_code()))
+            .or_default()
+            .add(monday, qty);
     }
 
     /// Expiry of a lot, if it has one.
