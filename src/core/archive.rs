@@ -563,7 +563,18 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
     for p in &a.picks {
         let n = &p.pick.number;
         state.picks.remove(n);
-        state.index.open_picks.remove(n);
+        if state.index.open_picks.remove(n).is_some() {
+            // Only a shipped list is archived; should an open one ever be,
+            // its bins no longer promise what it had left to pick.
+            for l in &p.pick.lines {
+                super::warehouse::promise(
+                    &mut state.index.promised,
+                    &p.pick.warehouse,
+                    l,
+                    -l.open(),
+                );
+            }
+        }
         for l in &p.pick.lines {
             let k = (n.clone(), l.line);
             state.short_reasons.remove(&k);

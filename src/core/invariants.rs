@@ -1304,6 +1304,9 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     {
         return Err(bad("pick lists"));
     }
+    if idx.promised != super::warehouse::promised_by_open_lists(state) {
+        return Err(bad("what open pick lines promise per bin"));
+    }
     for sh in state.shipments.values() {
         let listed = idx
             .shipments_by_order

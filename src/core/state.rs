@@ -736,6 +736,14 @@ pub struct Indexes {
     /// Book items not yet cleared by a statement line, per entity.
     #[serde(deserialize_with = "super::dense::map")]
     pub uncleared_book_items: Map<Code, SmallSet<Code>>,
+    /// What open pick lines still have to take from each bin: the open
+    /// quantity of every line of an open pick list, by the line's bin key
+    /// (no zero entries). Releasing a pick list reads it for every bin it
+    /// considers; summing the open lists there was quadratic in the lists
+    /// a warehouse has open. Derived from the open pick lists, so not
+    /// saved: a loaded snapshot rebuilds it (`Store::load_snapshot`).
+    #[serde(skip)]
+    pub promised: Map<BinKey, Decimal>,
 }
 
 impl Indexes {

@@ -77,6 +77,16 @@ impl PickLine {
     pub fn open(&self) -> Decimal {
         self.qty - self.picked - self.short
     }
+
+    /// The bin position this line takes from.
+    pub fn bin_key(&self, warehouse: &Code) -> BinKey {
+        BinKey {
+            warehouse: warehouse.clone(),
+            bin: self.bin.clone(),
+            sku: self.sku.clone(),
+            lot: self.lot.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,18 +139,47 @@ pub struct Shipment {
     pub cartons: Vec<super::pack::Carton>,
 }
 
-/// What open pick lines still expect to take from a bin position.
+/// What open pick lines still expect to take from a bin position
+/// (`Indexes::promised`, kept by `apply`).
 pub(crate) fn bin_promised(state: &State, key: &BinKey) -> Decimal {
-    state
+    state.index.promised.get(key).copied().unwrap_or_default()
+}
+
+/// Add `qty` to what the bin position of `line` has promised.
+pub(crate) fn promise(
+    promised: &mut crate::core::state::Map<BinKey, Decimal>,
+    warehouse: &Code,
+    line: &PickLine,
+    qty: Decimal,
+) {
+    if qty.is_zero() {
+        return;
+    }
+    let key = line.bin_key(warehouse);
+    let q = promised.entry(key.clone()).or_default();
+    *q += qty;
+    if q.is_zero() {
+        promised.remove(&key);
+    }
+}
+
+/// What the open pick lists promise, computed from the lists themselves:
+/// how a loaded snapshot rebuilds `Indexes::promised`, and what the
+/// invariant check compares it with.
+pub fn promised_by_open_lists(state: &State) -> crate::core::state::Map<BinKey, Decimal> {
+    let mut promised = crate::core::state::Map::new();
+    for p in state
         .index
         .open_picks
         .iter()
         .filter_map(|n| state.picks.get(n))
-        .filter(|p| p.warehouse == key.warehouse)
-        .flat_map(|p| p.lines.iter())
-        .filter(|l| l.bin == key.bin && l.sku == key.sku && l.lot == key.lot)
-        .map(PickLine::open)
-        .sum()
+        .filter(|p| p.status == PickStatus::Open)
+    {
+        for l in &p.lines {
+            promise(&mut promised, &p.warehouse, l, l.open());
+        }
+    }
+    promised
 }
 
 /// Stock of a bin not yet promised to an open pick line.
@@ -799,12 +838,39 @@ pub fn ship(
     }])
 }
 
+/// A pick line picked or found short by `qty` (`change` adds it): its
+/// bin promises that much less while its list is open.
+fn take_from_line(
+    state: &mut State,
+    list: &str,
+    line: u32,
+    qty: Decimal,
+    change: impl FnOnce(&mut PickLine),
+) {
+    let Some(p) = state.picks.get_mut(list) else {
+        return;
+    };
+    let open = p.status == PickStatus::Open;
+    let warehouse = p.warehouse.clone();
+    if let Some(l) = p.lines.iter_mut().find(|l| l.line == line) {
+        change(l);
+        if open {
+            promise(&mut state.index.promised, &warehouse, l, -qty);
+        }
+    }
+}
+
 /// Apply the warehouse events.
 pub fn apply_event(state: &mut State, event: &Event) {
     match event {
         Event::PickListCreated(p) => {
             state.next_pick += 1;
             state.index.open_picks.insert(p.number.clone());
+            if p.status == PickStatus::Open {
+                for l in &p.lines {
+                    promise(&mut state.index.promised, &p.warehouse, l, l.open());
+                }
+            }
             state
                 .index
                 .picks_by_order
@@ -819,6 +885,9 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         Event::PickLineAdded { list, line } => {
             if let Some(p) = state.picks.get_mut(list) {
+                if p.status == PickStatus::Open {
+                    promise(&mut state.index.promised, &p.warehouse, line, line.open());
+                }
                 p.lines.push(line.clone());
             }
         }
@@ -834,13 +903,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             qty,
             ..
         } => {
-            if let Some(l) = state
-                .picks
-                .get_mut(list)
-                .and_then(|p| p.lines.iter_mut().find(|l| l.line == *line))
-            {
-                l.picked += *qty;
-            }
+            take_from_line(state, list, *line, *qty, |l| l.picked += *qty);
             let key = BinKey {
                 warehouse: warehouse.clone(),
                 bin: bin.clone(),
@@ -876,13 +939,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
         Event::PickShort {
             list, line, qty, ..
         } => {
-            if let Some(l) = state
-                .picks
-                .get_mut(list)
-                .and_then(|p| p.lines.iter_mut().find(|l| l.line == *line))
-            {
-                l.short += *qty;
-            }
+            take_from_line(state, list, *line, *qty, |l| l.short += *qty);
         }
         Event::Shipped { shipment, journal } => {
             state.next_shipment += 1;
@@ -893,6 +950,11 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 &shipment.number,
             );
             if let Some(p) = state.picks.get_mut(&shipment.pick_list) {
+                if p.status == PickStatus::Open {
+                    for l in &p.lines {
+                        promise(&mut state.index.promised, &p.warehouse, l, -l.open());
+                    }
+                }
                 p.status = PickStatus::Shipped;
             }
             for l in &shipment.lines {
@@ -936,5 +998,123 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 .insert(shipment.number.clone(), shipment.clone());
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod promised_tests {
+    use super::promised_by_open_lists;
+    use crate::core::invariants::{check_state, Violation};
+    use crate::core::{execute, Command, State};
+    use rust_decimal::Decimal;
+
+    fn run(s: &mut State, body: serde_json::Value) {
+        let cmd = Command {
+            operator: "ADMIN".into(),
+            session: "test".into(),
+            time: chrono::Utc::now(),
+            key: None,
+            body: serde_json::from_value(body).expect("a command"),
+        };
+        execute(s, &cmd).expect("committed");
+        check_state(s).expect("the invariants hold");
+    }
+
+    fn promised(s: &State) -> Vec<(String, Decimal)> {
+        s.index
+            .promised
+            .iter()
+            .map(|(k, q)| (format!("{}/{}/{}", k.warehouse, k.bin, k.sku), *q))
+            .collect()
+    }
+
+    /// What open pick lines promise per bin follows every pick, short and
+    /// shipment; the invariant check names a wrong figure, and a snapshot
+    /// (which does not save it) rebuilds the same from the open lists.
+    #[test]
+    fn what_open_pick_lines_promise_per_bin_is_kept_checked_and_rebuilt() {
+        let today = chrono::Utc::now().date_naive();
+        let mut s = State::default();
+        for body in crate::io::demo::commands(today, 0).expect("the demo") {
+            run(&mut s, serde_json::to_value(body).expect("json"));
+        }
+        let none: Vec<(String, Decimal)> = Vec::new();
+        assert_eq!(promised(&s), none);
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "place_order", "customer": "C0002",
+                "lines": [{"sku": "FAS-1001", "qty": "12", "warehouse": "CHI"}]}),
+        );
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "release_order", "number": "SO-000001"}),
+        );
+        let list = s.picks.get("PK-000001").expect("released").clone();
+        let bin = list.lines[0].bin.to_string();
+        let at = |q: i64| vec![(format!("CHI/{bin}/FAS-1001"), Decimal::from(q))];
+        assert_eq!(promised(&s), at(12));
+        // A snapshot does not carry it; the open lists give it back.
+        let bytes = crate::store::codec::encode_snapshot(s.seq, &s).expect("encoded");
+        let back: State = crate::store::codec::decode_snapshot(s.seq, &bytes).expect("decoded");
+        assert!(back.index.promised.is_empty());
+        assert_eq!(promised_by_open_lists(&back), s.index.promised);
+        // A wrong figure is named.
+        let mut wrong = s.clone();
+        let first = wrong
+            .index
+            .promised
+            .keys()
+            .next()
+            .cloned()
+            .expect("one bin");
+        wrong.index.promised.insert(first, Decimal::from(13));
+        assert!(matches!(
+            check_state(&wrong),
+            Err(Violation::OrderLine { problem, .. }) if problem.contains("promise per bin")
+        ));
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 1,
+                "bin": bin, "item": "FAS-1001", "qty": "5"}),
+        );
+        assert_eq!(promised(&s), at(7));
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 1,
+                "bin": bin, "item": "FAS-1001", "qty": "4", "short": true}),
+        );
+        // The 3 missing are looked for in another bin: a line of its own,
+        // promised there; the first bin promises nothing more.
+        let lines = &s.picks.get("PK-000001").expect("the list").lines;
+        assert_eq!(lines[0].open(), Decimal::ZERO);
+        assert_eq!(lines.len(), 2);
+        assert_ne!(lines[1].bin, bin);
+        let other_bin = lines[1].bin.to_string();
+        let other = vec![(format!("CHI/{other_bin}/FAS-1001"), Decimal::from(3))];
+        assert_eq!(promised(&s), other);
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 2,
+                "bin": other_bin, "item": "FAS-1001", "qty": "2"}),
+        );
+        let other = vec![(format!("CHI/{other_bin}/FAS-1001"), Decimal::ONE)];
+        assert_eq!(promised(&s), other);
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "confirm_pick", "list": "PK-000001", "line": 2,
+                "bin": other_bin, "item": "FAS-1001", "qty": "1"}),
+        );
+        assert_eq!(promised(&s), none);
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "pack_carton", "list": "PK-000001",
+                "contents": [{"item": "FAS-1001", "qty": "12"}], "weight": "15.732"}),
+        );
+        run(
+            &mut s,
+            serde_json::json!({"cmd": "ship_pick", "list": "PK-000001",
+                "carrier": "FEDEX", "service": "GND"}),
+        );
+        assert_eq!(promised(&s), none);
     }
 }

@@ -1062,8 +1062,16 @@ impl Store {
         Ok(())
     }
 
-    /// Load the snapshot taken after record `seq`.
+    /// Load the snapshot taken after record `seq`, with what a snapshot
+    /// does not save (`Indexes::promised`) rebuilt.
     pub fn load_snapshot(&self, seq: u64) -> Result<State, StoreError> {
+        let mut state = self.read_snapshot(seq)?;
+        state.index.promised = crate::core::warehouse::promised_by_open_lists(&state);
+        Ok(state)
+    }
+
+    /// The snapshot taken after record `seq`, as saved.
+    fn read_snapshot(&self, seq: u64) -> Result<State, StoreError> {
         let ahead = match self.prefetch.lock() {
             Ok(mut p) => p.take(),
             Err(poisoned) => poisoned.into_inner().take(),
