@@ -133,7 +133,8 @@ pub struct View {
 }
 
 /// Told the new sequence number after each durable batch; returns false
-/// to be forgotten (its session has gone). It runs on the flusher thread:
+/// to be forgotten (its session has gone). It runs on the publisher thread
+/// (before the batch's callers are answered):
 /// it must not block (a flag and a channel send, no more).
 pub type Watcher = Box<dyn Fn(u64) -> bool + Send>;
 
@@ -281,9 +282,10 @@ impl Engine {
             "store recovered"
         );
         let (tx, rx) = mpsc::channel();
+        let published_state = Arc::new(rec.state.clone());
         let published = Arc::new(Mutex::new(View {
             seq: rec.state.seq,
-            state: Arc::new(rec.state.clone()),
+            state: published_state.clone(),
         }));
         let shared = Arc::new(Shared {
             published: published.clone(),
@@ -305,9 +307,6 @@ impl Engine {
         let (flush_tx, flush_rx) = mpsc::sync_channel(PIPELINE_DEPTH);
         let flusher = Flusher {
             store: store.clone(),
-            published,
-            watchers: shared.watchers.clone(),
-            subscribers: shared.subscribers.clone(),
             stats: shared.stats.clone(),
             started,
             failed: failed.clone(),
@@ -315,6 +314,14 @@ impl Engine {
             last_snapshot,
             recovered_from: last_snapshot,
             snapshots: None,
+            durable: published_state,
+            publisher: Publisher::start(Outlets {
+                published,
+                watchers: shared.watchers.clone(),
+                subscribers: shared.subscribers.clone(),
+                stats: shared.stats.clone(),
+                started,
+            }),
         };
         let flusher = std::thread::Builder::new()
             .name("depot-flusher".into())
@@ -801,12 +808,9 @@ impl Writer {
     }
 }
 
-/// Makes batches durable in order, then publishes and answers them.
+/// Makes batches durable in order, then hands them to the publisher.
 struct Flusher {
     store: Store,
-    published: Arc<Mutex<View>>,
-    watchers: Watchers,
-    subscribers: Subscribers,
     stats: Stats,
     started: Instant,
     failed: Arc<AtomicBool>,
@@ -816,6 +820,10 @@ struct Flusher {
     /// The snapshot recovery started from (0: the whole log replayed).
     recovered_from: u64,
     snapshots: Option<Snapshotter>,
+    /// The newest durable state (the publisher may not have published it
+    /// yet): what a snapshot and the stop save.
+    durable: Arc<State>,
+    publisher: Publisher,
 }
 
 impl Flusher {
@@ -849,7 +857,7 @@ impl Flusher {
             }
         }
         // Every handle dropped: finish the snapshot under way.
-        self.finish_snapshots();
+        self.finish();
     }
 
     fn failed(&self) -> bool {
@@ -896,58 +904,24 @@ impl Flusher {
                 add_stats(&self.stats, stats);
                 return;
             }
-            self.publish(rest, &mut stats);
+            add_stats(&self.stats, stats);
+            self.durable(rest);
         } else {
             let rest = group
                 .into_iter()
                 .map(|b| (b.records, b.state, b.waiters))
                 .collect();
-            self.publish(rest, &mut stats);
+            self.durable(rest);
         }
-        add_stats(&self.stats, stats);
     }
 
-    /// The batches are durable: publish the newest state, tell watchers
-    /// and subscribers, then answer the callers, in order; hand the state
-    /// to the snapshot thread when one is due.
-    #[allow(clippy::type_complexity)]
-    fn publish(
-        &mut self,
-        batches: Vec<(Committed, Option<Arc<State>>, Vec<Waiter>)>,
-        stats: &mut WriterStats,
-    ) {
-        let t = Instant::now();
+    /// The batches are durable: hand them to the publisher, and the
+    /// newest state to the snapshot thread when one is due.
+    fn durable(&mut self, batches: Durable) {
         let newest = batches.iter().rev().find_map(|(_, s, _)| s.clone());
-        if let Some(state) = &newest {
-            let view = View {
-                seq: state.seq,
-                state: state.clone(),
-            };
-            let seq = view.seq;
-            match self.published.lock() {
-                Ok(mut p) => *p = view,
-                Err(p) => *p.into_inner() = view,
-            }
-            if let Ok(mut w) = self.watchers.lock() {
-                w.retain(|f| f(seq));
-            }
-        }
-        // Subscribers hear of a batch before its callers are answered, so
-        // a caller never sees a screen that has not caught up.
-        let mut answers = Vec::new();
-        for (records, _, waiters) in batches {
-            if !records.is_empty() {
-                if let Ok(mut subs) = self.subscribers.lock() {
-                    subs.retain(|s| s.send(records.clone()).is_ok());
-                }
-            }
-            answers.extend(waiters);
-        }
-        for w in answers {
-            w.answer();
-        }
-        stats.phase(3, t, self.started);
+        self.publisher.publish(batches);
         if let Some(state) = newest {
+            self.durable = state.clone();
             let seq = state.seq;
             if seq >= self.last_snapshot + self.snapshot_every && self.snapshotter().periodic(state)
             {
@@ -962,24 +936,19 @@ impl Flusher {
         })
     }
 
-    fn durable(&self) -> Arc<State> {
-        match self.published.lock() {
-            Ok(v) => v.state.clone(),
-            Err(p) => p.into_inner().state.clone(),
-        }
-    }
-
     fn snapshot_now(&mut self, tx: Sender<Result<u64, EngineError>>) {
         if self.failed() {
             let _ = tx.send(Err(EngineError::Failed));
             return;
         }
-        let state = self.durable();
+        let state = self.durable.clone();
         self.last_snapshot = state.seq;
         self.snapshotter().requested(state, tx);
     }
 
-    fn finish_snapshots(&mut self) -> u64 {
+    /// Answer every durable batch, then wait for the snapshots under way.
+    fn finish(&mut self) -> u64 {
+        self.publisher.finish();
         match self.snapshots.take() {
             Some(s) => s.finish(),
             None => 0,
@@ -987,11 +956,11 @@ impl Flusher {
     }
 
     fn stop(&mut self) -> Result<(), EngineError> {
-        let saved = self.finish_snapshots();
+        let saved = self.finish();
         if self.failed() {
             return Err(EngineError::Failed);
         }
-        let state = self.durable();
+        let state = self.durable.clone();
         let mut snapshot = Ok(());
         // Saved when the state is past the snapshot recovery started
         // from: records were written, or recovery replayed past a snapshot
@@ -1095,6 +1064,118 @@ impl Snapshotter {
             let _ = h.join();
         }
         saved.load(Ordering::SeqCst)
+    }
+}
+
+/// A durable group on its way to its callers: (records, the state after
+/// them, who waits for them) per batch.
+type Durable = Vec<(Committed, Option<Arc<State>>, Vec<Waiter>)>;
+
+/// What publishing a durable group touches.
+struct Outlets {
+    published: Arc<Mutex<View>>,
+    watchers: Watchers,
+    subscribers: Subscribers,
+    stats: Stats,
+    started: Instant,
+}
+
+impl Outlets {
+    /// The batches are durable: publish the newest state, tell watchers
+    /// and subscribers, then answer the callers, in order. The state no
+    /// longer published is dropped last: what it does not share with the
+    /// new one (the paths the writer copied since) is freed node by node,
+    /// documents and all, after everyone is answered.
+    fn publish(&self, batches: Durable) {
+        let t = Instant::now();
+        let newest = batches.iter().rev().find_map(|(_, s, _)| s.clone());
+        let mut old = None;
+        if let Some(state) = newest {
+            let view = View {
+                seq: state.seq,
+                state,
+            };
+            let seq = view.seq;
+            old = Some(match self.published.lock() {
+                Ok(mut p) => std::mem::replace(&mut *p, view),
+                Err(p) => std::mem::replace(&mut *p.into_inner(), view),
+            });
+            if let Ok(mut w) = self.watchers.lock() {
+                w.retain(|f| f(seq));
+            }
+        }
+        // Subscribers hear of a batch before its callers are answered, so
+        // a caller never sees a screen that has not caught up.
+        let mut answers = Vec::new();
+        for (records, _, waiters) in batches {
+            if !records.is_empty() {
+                if let Ok(mut subs) = self.subscribers.lock() {
+                    subs.retain(|s| s.send(records.clone()).is_ok());
+                }
+            }
+            answers.extend(waiters);
+        }
+        for w in answers {
+            w.answer();
+        }
+        let mut stats = WriterStats::default();
+        stats.phase(3, t, self.started);
+        add_stats(&self.stats, stats);
+        drop(old);
+    }
+}
+
+/// Publishes durable groups and answers their callers on a thread of its
+/// own, in the order they were flushed, while the flusher appends and
+/// flushes the next group: waking a batch's callers and freeing the
+/// state it replaces took as long as the flush itself, and the next
+/// flush waited for them.
+struct Publisher {
+    tx: Option<Sender<Durable>>,
+    handle: Option<JoinHandle<()>>,
+    /// Publishes on the flusher's thread when there is no thread.
+    outlets: Arc<Outlets>,
+}
+
+impl Publisher {
+    fn start(outlets: Outlets) -> Publisher {
+        let outlets = Arc::new(outlets);
+        let (tx, rx) = mpsc::channel::<Durable>();
+        let o = outlets.clone();
+        let handle = std::thread::Builder::new()
+            .name("depot-publisher".into())
+            .spawn(move || {
+                for group in rx {
+                    o.publish(group);
+                }
+            })
+            .ok();
+        Publisher {
+            tx: handle.as_ref().map(|_| tx),
+            handle,
+            outlets,
+        }
+    }
+
+    fn publish(&self, group: Durable) {
+        let group = match &self.tx {
+            Some(tx) => match tx.send(group) {
+                Ok(()) => return,
+                // The thread has gone (a watcher panicked in it): the
+                // group is durable, so it is published here all the same.
+                Err(mpsc::SendError(group)) => group,
+            },
+            None => group,
+        };
+        self.outlets.publish(group);
+    }
+
+    /// Wait until every group handed over is published and answered.
+    fn finish(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }
 
