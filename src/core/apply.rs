@@ -6,7 +6,7 @@ use super::event::{Envelope, Event, StockMove};
 use super::master::Record;
 use super::posting::JournalEntry;
 use super::scan;
-use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, State};
+use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
 use crate::core::types::Code;
 use std::collections::BTreeSet;
 
@@ -35,7 +35,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
             if !dq.is_zero() || !dv.is_zero() {
                 // The entity's business date of the record's time.
                 let day = super::zone::entity_date(state, &k.0, env.time);
-                state.pool_days.entry(k).or_default().add(day, dq, dv);
+                state.pool_days.modify(k, |d| d.add(day, dq, dv));
             }
         }
     }
@@ -64,10 +64,11 @@ pub fn apply(state: &mut State, env: &Envelope) {
     }
     for order in orders {
         if state.orders.contains_key(&order) {
-            let seqs = state.order_history.entry(order).or_default();
-            if seqs.last() != Some(&env.seq) {
-                seqs.push(env.seq);
-            }
+            state.order_history.modify(order, |seqs| {
+                if seqs.last() != Some(&env.seq) {
+                    seqs.push(env.seq);
+                }
+            });
         }
     }
     state.seq = env.seq;
@@ -623,24 +624,23 @@ pub fn apply_move(state: &mut State, m: &StockMove) {
         sku: m.sku.clone(),
         lot: m.lot.clone(),
     };
-    let q = state.bin_stock.entry(key.clone()).or_default();
-    *q += m.qty;
-    let zero = q.is_zero();
+    let zero = state.bin_stock.modify(key.clone(), |q| {
+        *q += m.qty;
+        q.is_zero()
+    });
     if zero {
         state.bin_stock.remove(&key);
     }
     state.index.bin_changed(&key, zero);
-    let totals = state
+    state
         .stock
-        .entry((m.warehouse.clone(), m.sku.clone()))
-        .or_default();
-    totals.on_hand += m.qty;
-    let pool = state
+        .modify((m.warehouse.clone(), m.sku.clone()), |t| t.on_hand += m.qty);
+    state
         .costs
-        .entry((m.entity.clone(), m.sku.clone()))
-        .or_default();
-    pool.qty += m.qty;
-    pool.value += m.value;
+        .modify((m.entity.clone(), m.sku.clone()), |pool| {
+            pool.qty += m.qty;
+            pool.value += m.value;
+        });
 }
 
 /// Post a journal entry to the maintained balances.
@@ -656,33 +656,28 @@ pub fn apply_journal_untracked(state: &mut State, j: &JournalEntry) {
     let ledger = &mut state.ledger;
     for l in &j.lines {
         let signed = l.signed();
-        *ledger
+        let add = |v: &mut rust_decimal::Decimal| *v += signed;
+        ledger
             .balances
-            .entry((j.entity.clone(), l.account.clone()))
-            .or_default() += signed;
-        *ledger
+            .modify((j.entity.clone(), l.account.clone()), add);
+        ledger
             .period_balances
-            .entry((j.entity.clone(), j.period.clone(), l.account.clone()))
-            .or_default() += signed;
-        *ledger
+            .modify((j.entity.clone(), j.period.clone(), l.account.clone()), add);
+        ledger
             .daily
-            .entry((j.entity.clone(), j.date, l.account.clone()))
-            .or_default() += signed;
+            .modify((j.entity.clone(), j.date, l.account.clone()), add);
         if let (Some(control), Some(sub)) = (l.key.control(), &l.sub) {
-            *ledger
+            ledger
                 .subledger
-                .entry((j.entity.clone(), control, sub.clone()))
-                .or_default() += signed;
-            *ledger
+                .modify((j.entity.clone(), control, sub.clone()), add);
+            ledger
                 .daily_sub
-                .entry((j.entity.clone(), j.date, control))
-                .or_default() += signed;
+                .modify((j.entity.clone(), j.date, control), add);
         }
     }
-    *ledger
+    ledger
         .daily_entries
-        .entry((j.entity.clone(), j.date))
-        .or_default() += 1;
+        .modify((j.entity.clone(), j.date), |n| *n += 1);
     ledger.entries += 1;
     ledger.lines += j.lines.len() as u64;
 }

@@ -17,6 +17,7 @@ use super::master::{PostingKey, RecordKind};
 use super::posting::Posting;
 use super::rejection::Rejection;
 use super::sales::fx_rate;
+use super::state::Modify;
 use super::state::State;
 use super::types::Code;
 use super::validate;
@@ -390,9 +391,10 @@ pub fn apply_event(state: &mut State, event: &Event) {
     if let Event::CreditRefunded { refund, journal } = event {
         state.next_refund += 1;
         let key = (refund.entity.clone(), refund.customer.clone());
-        let un = state.unapplied.entry(key.clone()).or_default();
-        *un -= refund.amount;
-        if un.is_zero() {
+        if state.unapplied.modify(key.clone(), |un| {
+            *un -= refund.amount;
+            un.is_zero()
+        }) {
             state.unapplied.remove(&key);
         }
         super::state::add_unapplied_base(state, key, journal);
@@ -418,26 +420,27 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
         }
         let key = (receipt.entity.clone(), receipt.customer.clone());
-        let un = state.unapplied.entry(key.clone()).or_default();
-        if receipt.method == Method::Credit {
-            *un -= receipt.amount;
-        } else {
-            *un += receipt.unapplied;
-        }
-        if un.is_zero() {
+        if state.unapplied.modify(key.clone(), |un| {
+            if receipt.method == Method::Credit {
+                *un -= receipt.amount;
+            } else {
+                *un += receipt.unapplied;
+            }
+            un.is_zero()
+        }) {
             state.unapplied.remove(&key);
         }
         super::state::add_unapplied_base(state, key, journal);
         super::apply::apply_journal(state, journal);
         for a in &receipt.applications {
-            let of = state
+            state
                 .index
                 .receipts_by_invoice
-                .entry(a.invoice.clone())
-                .or_default();
-            if !of.contains(&receipt.number) {
-                of.push(receipt.number.clone());
-            }
+                .modify(a.invoice.clone(), |of| {
+                    if !of.contains(&receipt.number) {
+                        of.push(receipt.number.clone());
+                    }
+                });
         }
         state
             .receipts

@@ -13,7 +13,7 @@
 
 use super::event::{Envelope, Event};
 use super::master::{Channel, PostingKey};
-use super::state::{Map, Set, State};
+use super::state::{Map, Modify, Set, State};
 use super::types::Code;
 use crate::core::types::ToCode;
 use chrono::{Datelike, NaiveDate};
@@ -175,7 +175,7 @@ fn keys(entity: &str, warehouse: Option<&str>, channel: Option<Channel>, custome
 
 fn add(state: &mut State, keys: &Keys, m: NaiveDate, f: impl Fn(&mut Acc)) {
     for (d, k) in keys {
-        f(state.kpis.acc.entry((*d, k.clone(), m)).or_default());
+        state.kpis.acc.modify((*d, k.clone(), m), &f);
     }
 }
 
@@ -205,11 +205,12 @@ pub fn track(state: &mut State, env: &Envelope, event: &Event) {
             line,
             promise,
         } => {
-            let t = state.kpis.orders.entry(number.clone()).or_default();
-            if t.completed.is_none() {
-                t.promises.retain(|(l, _)| l != line);
-                t.promises.push((*line, *promise));
-            }
+            state.kpis.orders.modify(number.clone(), |t| {
+                if t.completed.is_none() {
+                    t.promises.retain(|(l, _)| l != line);
+                    t.promises.push((*line, *promise));
+                }
+            });
         }
         Event::Shipped { shipment, .. } => shipped(state, shipment),
         Event::LineCancelled { number, .. } => {

@@ -15,7 +15,7 @@ use super::master::{BinKind, PostingKey, RecordKind};
 use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
 use super::sales::OrderStatus;
-use super::state::{BinKey, Indexes, State};
+use super::state::{BinKey, Indexes, Modify, State};
 use super::types::Code;
 use super::validate;
 use crate::core::types::ToCode;
@@ -156,9 +156,10 @@ pub(crate) fn promise(
         return;
     }
     let key = line.bin_key(warehouse);
-    let q = promised.entry(key.clone()).or_default();
-    *q += qty;
-    if q.is_zero() {
+    if promised.modify(key.clone(), |q| {
+        *q += qty;
+        q.is_zero()
+    }) {
         promised.remove(&key);
     }
 }
@@ -874,9 +875,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             state
                 .index
                 .picks_by_order
-                .entry(p.order.clone())
-                .or_default()
-                .push(p.number.clone());
+                .modify(p.order.clone(), |v| v.push(p.number.clone()));
             state.picks.insert(p.number.clone(), p.clone());
         }
         Event::WaveReleased(w) => {
@@ -910,20 +909,19 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 sku: sku.clone(),
                 lot: lot.clone(),
             };
-            let q = state.bin_stock.entry(key.clone()).or_default();
-            *q -= *qty;
-            let zero = q.is_zero();
+            let zero = state.bin_stock.modify(key.clone(), |q| {
+                *q -= *qty;
+                q.is_zero()
+            });
             if zero {
                 state.bin_stock.remove(&key);
             }
             state.index.bin_changed(&key, zero);
-            let st = state
-                .stock
-                .entry((warehouse.clone(), sku.clone()))
-                .or_default();
-            st.on_hand -= *qty;
-            st.reserved -= *qty;
-            st.in_pick += *qty;
+            state.stock.modify((warehouse.clone(), sku.clone()), |st| {
+                st.on_hand -= *qty;
+                st.reserved -= *qty;
+                st.in_pick += *qty;
+            });
             if let Some(l) = state
                 .orders
                 .get_mut(order)
@@ -964,12 +962,12 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 {
                     st.in_pick -= l.qty;
                 }
-                let pool = state
+                state
                     .costs
-                    .entry((shipment.entity.clone(), l.sku.clone()))
-                    .or_default();
-                pool.qty -= l.qty;
-                pool.value -= l.cost;
+                    .modify((shipment.entity.clone(), l.sku.clone()), |pool| {
+                        pool.qty -= l.qty;
+                        pool.value -= l.cost;
+                    });
                 state.record_demand(&shipment.warehouse, &l.sku, shipment.date, l.qty);
                 if let Some(ol) = state
                     .orders
@@ -990,9 +988,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             state
                 .index
                 .shipments_by_order
-                .entry(shipment.order.clone())
-                .or_default()
-                .push(shipment.number.clone());
+                .modify(shipment.order.clone(), |v| v.push(shipment.number.clone()));
             state
                 .shipments
                 .insert(shipment.number.clone(), shipment.clone());
