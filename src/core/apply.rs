@@ -594,6 +594,9 @@ fn upsert(state: &mut State, r: &Record) {
             state.price_lists.insert(x.code.clone(), x);
         }
         Record::ContractPrice(x) => {
+            state
+                .index
+                .contract_changed(state.contracts.get(&x.code), &x);
             state.contracts.insert(x.code.clone(), x);
         }
         Record::TaxCode(x) => {

@@ -1307,6 +1307,9 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if idx.promised != super::warehouse::promised_by_open_lists(state) {
         return Err(bad("what open pick lines promise per bin"));
     }
+    if idx.contracts != super::state::Indexes::contracts_of(state) {
+        return Err(bad("contract prices by customer and item"));
+    }
     for sh in state.shipments.values() {
         let listed = idx
             .shipments_by_order

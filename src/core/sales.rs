@@ -183,14 +183,13 @@ pub fn price(
             .cloned()
     };
     let contract = state
+        .index
         .contracts
-        .values()
-        .filter(|c| {
-            c.customer == customer.code
-                && c.sku == item.sku
-                && c.valid_from <= date
-                && date <= c.valid_to
-        })
+        .get(&(customer.code.clone(), item.sku.clone()))
+        .into_iter()
+        .flatten()
+        .filter_map(|code| state.contracts.get(code))
+        .filter(|c| c.valid_from <= date && date <= c.valid_to)
         .min_by_key(|c| c.price);
     if let Some(c) = contract {
         return Ok(match best_break(&c.breaks) {
@@ -1255,4 +1254,79 @@ fn line_mut<'a>(state: &'a mut State, number: &str, line: u32) -> Option<&'a mut
         .lines
         .iter_mut()
         .find(|l| l.line == line)
+}
+
+#[cfg(test)]
+mod contract_index_tests {
+    use super::{price, PriceRule};
+    use crate::core::command::CommandBody;
+    use crate::core::invariants::{check_state, Violation};
+    use crate::core::{execute, Command, State};
+    use rust_decimal::Decimal;
+
+    fn run(s: &mut State, body: CommandBody) {
+        let cmd = Command {
+            operator: "ADMIN".into(),
+            session: "test".into(),
+            time: chrono::Utc::now(),
+            key: None,
+            body,
+        };
+        execute(s, &cmd).expect("committed");
+        check_state(s).expect("the invariants hold");
+    }
+
+    fn rule(s: &State, customer: &str, sku: &str) -> PriceRule {
+        let c = s.customers.get(customer).expect("a customer");
+        let i = s.items.get(sku).expect("an item");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date");
+        price(s, c, i, Decimal::ONE, date).expect("a price").1
+    }
+
+    /// A line is priced from the contracts of its customer and item,
+    /// found through an index; a contract moved to another customer is
+    /// found under the new one only, and a wrong index is named.
+    #[test]
+    fn contract_prices_are_found_by_customer_and_item_and_follow_a_change() {
+        let mut s = State::default();
+        for body in crate::io::demo::commands(chrono::Utc::now().date_naive(), 0).expect("demo") {
+            run(&mut s, body);
+        }
+        let k = s
+            .contracts
+            .get("K0004-1")
+            .expect("the demo's contract")
+            .clone();
+        assert_eq!((k.customer.as_str(), k.sku.as_str()), ("C0004", "PAC-1041"));
+        let contract = PriceRule::Contract {
+            code: k.code.clone(),
+        };
+        assert_eq!(rule(&s, "C0004", "PAC-1041"), contract);
+        assert!(!matches!(
+            rule(&s, "C0002", "PAC-1041"),
+            PriceRule::Contract { .. }
+        ));
+        let mut moved = k.clone();
+        moved.customer = "C0002".into();
+        run(&mut s, CommandBody::UpdateContractPrice(moved));
+        assert_eq!(rule(&s, "C0002", "PAC-1041"), contract);
+        assert!(!matches!(
+            rule(&s, "C0004", "PAC-1041"),
+            PriceRule::Contract { code } if code == k.code
+        ));
+        assert!(s
+            .index
+            .contracts
+            .get(&("C0004".into(), "PAC-1041".into()))
+            .is_none_or(|set| !set.contains(&k.code)));
+        let mut wrong = s.clone();
+        wrong
+            .index
+            .contracts
+            .remove(&("C0002".into(), "PAC-1041".into()));
+        assert!(matches!(
+            check_state(&wrong),
+            Err(Violation::OrderLine { problem, .. }) if problem.contains("contract prices")
+        ));
+    }
 }

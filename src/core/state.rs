@@ -767,9 +767,53 @@ pub struct Indexes {
     /// saved: a loaded snapshot rebuilds it (`Store::load_snapshot`).
     #[serde(skip)]
     pub promised: Map<BinKey, Decimal>,
+    /// The contract prices of each (customer, item): pricing a line read
+    /// every contract of every customer. Derived from the contracts,
+    /// not saved, rebuilt like `promised`.
+    #[serde(skip)]
+    pub contracts: Map<(Code, Code), SmallSet<Code>>,
 }
 
 impl Indexes {
+    /// The indexes a snapshot does not save, from what it does: every
+    /// state decoded from a snapshot goes through this.
+    pub fn rebuild_derived(state: &mut State) {
+        state.index.promised = super::warehouse::promised_by_open_lists(state);
+        state.index.contracts = Self::contracts_of(state);
+    }
+
+    /// (customer, item) -> contract codes, from the contracts.
+    pub fn contracts_of(state: &State) -> Map<(Code, Code), SmallSet<Code>> {
+        let mut by = Map::new();
+        for c in state.contracts.values() {
+            by.modify(
+                (c.customer.clone(), c.sku.clone()),
+                |set: &mut SmallSet<Code>| {
+                    set.insert(c.code.clone());
+                },
+            );
+        }
+        by
+    }
+
+    /// A contract price was entered or changed: file it under its
+    /// (customer, item), and out of the one it had before.
+    pub fn contract_changed(&mut self, before: Option<&ContractPrice>, after: &ContractPrice) {
+        if let Some(b) = before {
+            let k = (b.customer.clone(), b.sku.clone());
+            if let Some(set) = self.contracts.get_mut(&k) {
+                set.remove(&b.code);
+                if set.is_empty() {
+                    self.contracts.remove(&k);
+                }
+            }
+        }
+        self.contracts
+            .modify((after.customer.clone(), after.sku.clone()), |set| {
+                set.insert(after.code.clone());
+            });
+    }
+
     /// Keep `item_bins` in step after a bin's quantity changed.
     pub fn bin_changed(&mut self, key: &BinKey, now_zero: bool) {
         let k = (key.warehouse.clone(), key.sku.clone());

@@ -1062,11 +1062,11 @@ impl Store {
         Ok(())
     }
 
-    /// Load the snapshot taken after record `seq`, with what a snapshot
-    /// does not save (`Indexes::promised`) rebuilt.
+    /// Load the snapshot taken after record `seq`, with the indexes a
+    /// snapshot does not save rebuilt (`Indexes::rebuild_derived`).
     pub fn load_snapshot(&self, seq: u64) -> Result<State, StoreError> {
         let mut state = self.read_snapshot(seq)?;
-        state.index.promised = crate::core::warehouse::promised_by_open_lists(&state);
+        crate::core::state::Indexes::rebuild_derived(&mut state);
         Ok(state)
     }
 
