@@ -1517,8 +1517,8 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             },
         },
         9 => CommandBody::SetFxRate(FxRate {
-            from: Currency(rng.pick(&["USD", "CAD", "EUR", "usd"]).to_string()),
-            to: Currency(rng.pick(&["USD", "CAD"]).to_string()),
+            from: Currency::new(rng.pick::<&str>(&["USD", "CAD", "EUR", "usd"])),
+            to: Currency::new(rng.pick::<&str>(&["USD", "CAD"])),
             date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1 + rng.below(28) as u32)
                 .unwrap_or_default(),
             rate: rng.amount(2, 6),

@@ -100,14 +100,17 @@ pub fn text_problem(value: &str, required: bool) -> Option<&'static str> {
     None
 }
 
-/// An ISO 4217 currency code, three upper-case letters.
+/// An ISO 4217 currency code, three upper-case letters. Held inline (a
+/// `Code`, not a `String`): every document, journal entry and price
+/// carries one, and copying a `String` allocated each time. Encoded as
+/// the same string either way.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Currency(pub String);
+pub struct Currency(pub Code);
 
 impl Currency {
     pub fn new(code: &str) -> Currency {
-        Currency(code.to_string())
+        Currency(code.to_code())
     }
 
     /// Whether this is a well-formed currency code we know the minor unit of.

@@ -954,7 +954,7 @@ fn parse(ty: Ty, t: &str, s: &State, cur: &Currency) -> Result<Value, String> {
                 .map(|n| json!(n))
                 .map_err(|_| format!("{t:?} is not a whole number"))
         }
-        Ty::Money => non_negative(decimal(t)?, cur.minor_units(), &cur.0.to_string()),
+        Ty::Money => non_negative(decimal(t)?, cur.minor_units(), cur.0.as_ref()),
         Ty::Price => non_negative(decimal(t)?, 4, "a price"),
         Ty::Dec => non_negative(decimal(t)?, 6, "a quantity"),
         Ty::Pct | Ty::OptPct => {
@@ -1106,11 +1106,11 @@ fn options(s: &State, ty: Ty) -> Vec<(String, String)> {
                 let mut c: Vec<(String, String)> = s
                     .entities
                     .values()
-                    .map(|e| (e.base_currency.0.clone(), String::new()))
+                    .map(|e| (e.base_currency.to_string(), String::new()))
                     .chain(
                         s.price_lists
                             .values()
-                            .map(|p| (p.currency.0.clone(), String::new())),
+                            .map(|p| (p.currency.to_string(), String::new())),
                     )
                     .collect();
                 c.sort();
