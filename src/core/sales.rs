@@ -11,7 +11,7 @@ use super::command::Command;
 use super::event::Event;
 use super::master::{Customer, Item, RecordKind};
 use super::rejection::Rejection;
-use super::state::{Indexes, State};
+use super::state::{Indexes, Modify, State};
 use super::types::{Code, Currency};
 use super::validate;
 use crate::core::types::ToCode;
@@ -1162,9 +1162,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
             state
                 .stock
-                .entry((warehouse.clone(), sku.clone()))
-                .or_default()
-                .reserved += *qty;
+                .modify((warehouse.clone(), sku.clone()), |st| st.reserved += *qty);
         }
         Event::Backordered {
             number,
@@ -1202,9 +1200,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
             state
                 .stock
-                .entry((warehouse.clone(), sku.clone()))
-                .or_default()
-                .reserved += *qty;
+                .modify((warehouse.clone(), sku.clone()), |st| st.reserved += *qty);
         }
         Event::ReservationReleased {
             number,
