@@ -919,9 +919,13 @@ impl Flusher {
     /// newest state to the snapshot thread when one is due.
     fn durable(&mut self, batches: Durable) {
         let newest = batches.iter().rev().find_map(|(_, s, _)| s.clone());
-        self.publisher.publish(batches);
+        // The durable state this one replaces is dropped by the publisher
+        // too, after it publishes: here it could be the last copy.
+        let retired = newest
+            .as_ref()
+            .map(|state| std::mem::replace(&mut self.durable, state.clone()));
+        self.publisher.publish(batches, retired);
         if let Some(state) = newest {
-            self.durable = state.clone();
             let seq = state.seq;
             if seq >= self.last_snapshot + self.snapshot_every && self.snapshotter().periodic(state)
             {
@@ -1067,6 +1071,9 @@ impl Snapshotter {
     }
 }
 
+/// Durable groups waiting for the publisher.
+const PUBLISH_QUEUE: usize = 4;
+
 /// A durable group on its way to its callers: (records, the state after
 /// them, who waits for them) per batch.
 type Durable = Vec<(Committed, Option<Arc<State>>, Vec<Waiter>)>;
@@ -1086,7 +1093,7 @@ impl Outlets {
     /// longer published is dropped last: what it does not share with the
     /// new one (the paths the writer copied since) is freed node by node,
     /// documents and all, after everyone is answered.
-    fn publish(&self, batches: Durable) {
+    fn publish(&self, batches: Durable, retired: Option<Arc<State>>) {
         let t = Instant::now();
         let newest = batches.iter().rev().find_map(|(_, s, _)| s.clone());
         let mut old = None;
@@ -1100,9 +1107,12 @@ impl Outlets {
                 Ok(mut p) => std::mem::replace(&mut *p, view),
                 Err(p) => std::mem::replace(&mut *p.into_inner(), view),
             });
-            if let Ok(mut w) = self.watchers.lock() {
-                w.retain(|f| f(seq));
-            }
+            // A watcher that panics is forgotten; the batch's callers are
+            // still answered.
+            let mut w = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            w.retain(|f| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(seq))).unwrap_or(false)
+            });
         }
         // Subscribers hear of a batch before its callers are answered, so
         // a caller never sees a screen that has not caught up.
@@ -1122,6 +1132,7 @@ impl Outlets {
         stats.phase(3, t, self.started);
         add_stats(&self.stats, stats);
         drop(old);
+        drop(retired);
     }
 }
 
@@ -1131,7 +1142,7 @@ impl Outlets {
 /// state it replaces took as long as the flush itself, and the next
 /// flush waited for them.
 struct Publisher {
-    tx: Option<Sender<Durable>>,
+    tx: Option<SyncSender<(Durable, Option<Arc<State>>)>>,
     handle: Option<JoinHandle<()>>,
     /// Publishes on the flusher's thread when there is no thread.
     outlets: Arc<Outlets>,
@@ -1140,13 +1151,16 @@ struct Publisher {
 impl Publisher {
     fn start(outlets: Outlets) -> Publisher {
         let outlets = Arc::new(outlets);
-        let (tx, rx) = mpsc::channel::<Durable>();
+        // A bounded queue: should answering fall behind the flushes, the
+        // flusher waits rather than durable groups (each with its state)
+        // piling up.
+        let (tx, rx) = mpsc::sync_channel::<(Durable, Option<Arc<State>>)>(PUBLISH_QUEUE);
         let o = outlets.clone();
         let handle = std::thread::Builder::new()
             .name("depot-publisher".into())
             .spawn(move || {
-                for group in rx {
-                    o.publish(group);
+                for (group, retired) in rx {
+                    o.publish(group, retired);
                 }
             })
             .ok();
@@ -1157,17 +1171,17 @@ impl Publisher {
         }
     }
 
-    fn publish(&self, group: Durable) {
-        let group = match &self.tx {
-            Some(tx) => match tx.send(group) {
+    fn publish(&self, group: Durable, retired: Option<Arc<State>>) {
+        let (group, retired) = match &self.tx {
+            Some(tx) => match tx.send((group, retired)) {
                 Ok(()) => return,
-                // The thread has gone (a watcher panicked in it): the
-                // group is durable, so it is published here all the same.
-                Err(mpsc::SendError(group)) => group,
+                // The thread has gone (it panicked): the group is durable,
+                // so it is published here all the same.
+                Err(mpsc::SendError(item)) => item,
             },
-            None => group,
+            None => (group, retired),
         };
-        self.outlets.publish(group);
+        self.outlets.publish(group, retired);
     }
 
     /// Wait until every group handed over is published and answered.

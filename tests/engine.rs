@@ -423,3 +423,31 @@ fn a_failed_flush_in_the_pipeline_acknowledges_nothing_after_it() {
     }
     engine.shutdown().unwrap();
 }
+
+/// A watcher that panics (a bug in a screen's session) is forgotten:
+/// the batch's caller is still answered, later commands too, and the
+/// other watchers still hear of every durable record.
+#[test]
+fn a_panicking_watcher_is_forgotten_and_callers_are_still_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1000);
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = heard.clone();
+    engine.watch(Box::new(move |seq| {
+        h.lock().unwrap().push(seq);
+        true
+    }));
+    engine.watch(Box::new(|seq| panic!("a watcher's bug at {seq}")));
+    for (i, code) in ["N10", "N20", "N30"].into_iter().enumerate() {
+        let r = engine
+            .submit(sub(terms(code, 10 * (i as u32 + 1)), None))
+            .expect("answered");
+        assert!(r.outcome.is_ok());
+        let seq = r.seq.expect("logged");
+        wait_until("the other watcher heard of it", || {
+            heard.lock().unwrap().contains(&seq)
+        });
+    }
+    assert_eq!(engine.read(|s| s.terms.len()), 3);
+    engine.shutdown().unwrap();
+}
