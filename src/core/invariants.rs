@@ -1643,7 +1643,6 @@ mod difference_tests {
 #[cfg(test)]
 mod pool_days_tests {
     use super::{check_state, Violation};
-    use crate::core::{execute, Command, State};
     use rust_decimal::Decimal;
 
     /// An item's pool as it stands must be what its movements by day sum
@@ -1651,18 +1650,7 @@ mod pool_days_tests {
     #[test]
     fn a_cost_pool_that_its_days_do_not_sum_to_is_named() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date");
-        let mut s = State::default();
-        for body in crate::io::demo::commands(today, 0).expect("the demo") {
-            let cmd = Command {
-                operator: "ADMIN".into(),
-                session: "test".into(),
-                time: chrono::Utc::now(),
-                key: None,
-                body,
-            };
-            execute(&mut s, &cmd).expect("the demo commits");
-        }
-        check_state(&s).expect("the demo holds");
+        let s = crate::core::testing::demo(today);
         let (key, days) = s
             .pool_days
             .iter()

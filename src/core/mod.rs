@@ -52,6 +52,34 @@ pub use event::{Envelope, Event, KeyDigest, Outcome};
 pub use rejection::Rejection;
 pub use state::State;
 
+/// Helpers of the core's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{execute, Command, CommandBody, State};
+
+    /// Commit `body` as ADMIN, then check every invariant.
+    pub fn run(s: &mut State, body: CommandBody) {
+        let cmd = Command {
+            operator: "ADMIN".into(),
+            session: "test".into(),
+            time: chrono::Utc::now(),
+            key: None,
+            body,
+        };
+        execute(s, &cmd).expect("committed");
+        super::invariants::check_state(s).expect("the invariants hold");
+    }
+
+    /// The demo's master data and opening stock, each command checked.
+    pub fn demo(today: chrono::NaiveDate) -> State {
+        let mut s = State::default();
+        for body in crate::io::demo::commands(today, 0).expect("the demo") {
+            run(&mut s, body);
+        }
+        s
+    }
+}
+
 /// Decide `cmd` against `state` and, if it commits, apply it as the next
 /// log record: the in-memory form of what the engine does (the demo
 /// builder, benchmarks and simulations use it). A rejection changes

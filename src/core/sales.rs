@@ -1257,20 +1257,9 @@ mod contract_index_tests {
     use super::{price, PriceRule};
     use crate::core::command::CommandBody;
     use crate::core::invariants::{check_state, Violation};
-    use crate::core::{execute, Command, State};
+    use crate::core::testing::{demo, run};
+    use crate::core::State;
     use rust_decimal::Decimal;
-
-    fn run(s: &mut State, body: CommandBody) {
-        let cmd = Command {
-            operator: "ADMIN".into(),
-            session: "test".into(),
-            time: chrono::Utc::now(),
-            key: None,
-            body,
-        };
-        execute(s, &cmd).expect("committed");
-        check_state(s).expect("the invariants hold");
-    }
 
     fn rule(s: &State, customer: &str, sku: &str) -> PriceRule {
         let c = s.customers.get(customer).expect("a customer");
@@ -1284,10 +1273,7 @@ mod contract_index_tests {
     /// found under the new one only, and a wrong index is named.
     #[test]
     fn contract_prices_are_found_by_customer_and_item_and_follow_a_change() {
-        let mut s = State::default();
-        for body in crate::io::demo::commands(chrono::Utc::now().date_naive(), 0).expect("demo") {
-            run(&mut s, body);
-        }
+        let mut s = demo(chrono::Utc::now().date_naive());
         let k = s
             .contracts
             .get("K0004-1")

@@ -1001,19 +1001,12 @@ pub fn apply_event(state: &mut State, event: &Event) {
 mod promised_tests {
     use super::promised_by_open_lists;
     use crate::core::invariants::{check_state, Violation};
-    use crate::core::{execute, Command, State};
+    use crate::core::testing::demo;
+    use crate::core::State;
     use rust_decimal::Decimal;
 
     fn run(s: &mut State, body: serde_json::Value) {
-        let cmd = Command {
-            operator: "ADMIN".into(),
-            session: "test".into(),
-            time: chrono::Utc::now(),
-            key: None,
-            body: serde_json::from_value(body).expect("a command"),
-        };
-        execute(s, &cmd).expect("committed");
-        check_state(s).expect("the invariants hold");
+        crate::core::testing::run(s, serde_json::from_value(body).expect("a command"));
     }
 
     fn promised(s: &State) -> Vec<(String, Decimal)> {
@@ -1029,11 +1022,7 @@ mod promised_tests {
     /// (which does not save it) rebuilds the same from the open lists.
     #[test]
     fn what_open_pick_lines_promise_per_bin_is_kept_checked_and_rebuilt() {
-        let today = chrono::Utc::now().date_naive();
-        let mut s = State::default();
-        for body in crate::io::demo::commands(today, 0).expect("the demo") {
-            run(&mut s, serde_json::to_value(body).expect("json"));
-        }
+        let mut s = demo(chrono::Utc::now().date_naive());
         let none: Vec<(String, Decimal)> = Vec::new();
         assert_eq!(promised(&s), none);
         run(
