@@ -52,6 +52,31 @@ pub use event::{Envelope, Event, KeyDigest, Outcome};
 pub use rejection::Rejection;
 pub use state::State;
 
+/// Decide `cmd` against `state` and, if it commits, apply it as the next
+/// log record: the in-memory form of what the engine does (the demo
+/// builder, benchmarks and simulations use it). A rejection changes
+/// nothing and is not logged.
+pub fn execute(state: &mut State, cmd: &Command) -> Result<Envelope, Rejection> {
+    let events = decide(state, cmd)?;
+    let env = Envelope {
+        seq: state.seq + 1,
+        time: cmd.time,
+        operator: cmd.operator.clone(),
+        session: cmd.session.clone(),
+        key: cmd.key.clone(),
+        // Only a keyed command is ever compared by its digest.
+        digest: if cmd.key.is_some() {
+            cmd.body.digest()
+        } else {
+            event::KeyDigest::None
+        },
+        command: cmd.body.name().to_string(),
+        outcome: Outcome::Committed(events),
+    };
+    apply(state, &env);
+    Ok(env)
+}
+
 /// Helpers of the core's unit tests.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -78,29 +103,4 @@ pub(crate) mod testing {
         }
         s
     }
-}
-
-/// Decide `cmd` against `state` and, if it commits, apply it as the next
-/// log record: the in-memory form of what the engine does (the demo
-/// builder, benchmarks and simulations use it). A rejection changes
-/// nothing and is not logged.
-pub fn execute(state: &mut State, cmd: &Command) -> Result<Envelope, Rejection> {
-    let events = decide(state, cmd)?;
-    let env = Envelope {
-        seq: state.seq + 1,
-        time: cmd.time,
-        operator: cmd.operator.clone(),
-        session: cmd.session.clone(),
-        key: cmd.key.clone(),
-        // Only a keyed command is ever compared by its digest.
-        digest: if cmd.key.is_some() {
-            cmd.body.digest()
-        } else {
-            event::KeyDigest::None
-        },
-        command: cmd.body.name().to_string(),
-        outcome: Outcome::Committed(events),
-    };
-    apply(state, &env);
-    Ok(env)
 }
