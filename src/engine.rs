@@ -905,19 +905,19 @@ impl Flusher {
                 return;
             }
             add_stats(&self.stats, stats);
-            self.durable(rest);
+            self.hand_on(rest);
         } else {
             let rest = group
                 .into_iter()
                 .map(|b| (b.records, b.state, b.waiters))
                 .collect();
-            self.durable(rest);
+            self.hand_on(rest);
         }
     }
 
     /// The batches are durable: hand them to the publisher, and the
     /// newest state to the snapshot thread when one is due.
-    fn durable(&mut self, batches: Durable) {
+    fn hand_on(&mut self, batches: Durable) {
         let newest = batches.iter().rev().find_map(|(_, s, _)| s.clone());
         // The durable state this one replaces is dropped by the publisher
         // too, after it publishes: here it could be the last copy.
