@@ -173,7 +173,7 @@ fn keys(entity: &str, warehouse: Option<&str>, channel: Option<Channel>, custome
     k
 }
 
-fn add(state: &mut State, keys: &Keys, m: NaiveDate, f: impl Fn(&mut Acc)) {
+fn add(state: &mut State, keys: &[(Dim, Code)], m: NaiveDate, f: impl Fn(&mut Acc)) {
     for (d, k) in keys {
         state.kpis.acc.modify((*d, k.clone(), m), &f);
     }
@@ -447,56 +447,88 @@ fn shipped(state: &mut State, shipment: &super::warehouse::Shipment) {
         ch,
         &shipment.customer,
     );
-    add(state, &k, month(shipment.date), |a| {
+    let m = month(shipment.date);
+    state.kpis.orders.insert(shipment.order.clone(), track);
+    // The shipment that completes its order usually counts both under
+    // the same keys and month: one change to each, not two.
+    let done = completion(state, &shipment.order, shipment.date);
+    let (both, done) = match done {
+        Some(d) if d.keys == k && d.month == m => (Some(d), None),
+        d => (None, d),
+    };
+    add(state, &k, m, |a| {
         a.shipments += 1;
         a.shipments_on_time += u64::from(on_time);
         a.lines_shipped += lines;
         a.lines_filled += filled;
         a.units_ordered += ordered;
         a.units_first += first;
+        if let Some(d) = &both {
+            d.count(a);
+        }
     });
-    state.kpis.orders.insert(shipment.order.clone(), track);
-    complete(state, &shipment.order, shipment.date);
+    if let Some(d) = done {
+        d.add(state);
+    }
 }
 
 /// Count an order as completed on `date` once nothing is left to ship
 /// and something shipped.
 fn complete(state: &mut State, number: &str, date: NaiveDate) {
-    let Some(o) = state.orders.get(number) else {
-        return;
-    };
+    if let Some(d) = completion(state, number, date) {
+        d.add(state);
+    }
+}
+
+/// An order completed: what it adds, under which keys and month.
+struct Completion {
+    keys: Keys,
+    month: NaiveDate,
+    perfect: bool,
+    cycle: i64,
+}
+
+impl Completion {
+    fn count(&self, a: &mut Acc) {
+        a.orders_completed += 1;
+        a.orders_perfect += u64::from(self.perfect);
+        a.cycle_days += self.cycle;
+    }
+
+    fn add(self, state: &mut State) {
+        add(state, &self.keys, self.month, |a| self.count(a));
+    }
+}
+
+/// Mark the order completed on `date` if nothing is left to ship and
+/// something shipped, and say what that adds (the caller adds it).
+fn completion(state: &mut State, number: &str, date: NaiveDate) -> Option<Completion> {
+    let o = state.orders.get(number)?;
     if o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty)
         || !o.lines.iter().any(|l| l.shipped > Decimal::ZERO)
     {
-        return;
+        return None;
     }
     let cancelled = o.lines.iter().any(|l| l.cancelled);
     let placed = o.date;
     let ch = channel_of(state, &o.customer);
-    let Some(track) = state.kpis.orders.get(number) else {
-        return;
-    };
-    let Some(last) = track.last_shipped else {
-        return;
-    };
-    if track.completed.is_some() {
-        return;
+    let keys = order_keys(state, number, ch);
+    let t = state.kpis.orders.get_mut(number)?;
+    let last = t.last_shipped?;
+    if t.completed.is_some() {
+        return None;
     }
-    let perfect = !track.flawed && !cancelled;
-    let cycle = (last - placed).num_days();
+    let perfect = !t.flawed && !cancelled;
     let m = month(date);
-    if let Some(t) = state.kpis.orders.get_mut(number) {
-        t.perfect = perfect;
-        t.promises.clear();
-        t.completed = Some((m, ch));
-    }
-    if let Some(k) = order_keys(state, number, ch) {
-        add(state, &k, m, |a| {
-            a.orders_completed += 1;
-            a.orders_perfect += u64::from(perfect);
-            a.cycle_days += cycle;
-        });
-    }
+    t.perfect = perfect;
+    t.promises.clear();
+    t.completed = Some((m, ch));
+    Some(Completion {
+        keys: keys?,
+        month: m,
+        perfect,
+        cycle: (last - placed).num_days(),
+    })
 }
 
 /// A dispute, credit memo or debit memo on an invoice: its orders are no
@@ -528,23 +560,42 @@ fn invoiced(state: &mut State, invoice: &super::billing::Invoice) {
     let base = base_currency(state, &invoice.entity);
     let ch = channel_of(state, &invoice.customer);
     let m = month(invoice.date);
-    let k = keys(&invoice.entity, None, ch, &invoice.customer);
-    add(state, &k, m, |a| a.invoices += 1);
+    // Revenue and cost of goods per shipment, under its warehouse; the
+    // entity, channel and customer take the sum of them with the invoice
+    // count, one change to each.
+    let (mut revenue, mut cost) = (Decimal::ZERO, Decimal::ZERO);
+    let mut per_warehouse: Vec<(Code, Decimal, Decimal)> = Vec::new();
     for sh in &invoice.shipments {
-        let revenue: Decimal = invoice
+        let Some(s) = state.shipments.get(sh) else {
+            continue;
+        };
+        let r: Decimal = invoice
             .lines
             .iter()
             .filter(|l| l.shipment == sh)
             .map(|l| base.round(l.amount * invoice.rate))
             .sum();
-        let Some(s) = state.shipments.get(sh) else {
-            continue;
-        };
-        let cost: Decimal = s.lines.iter().map(|l| l.cost).sum();
-        let k = keys(&invoice.entity, Some(&s.warehouse), ch, &invoice.customer);
-        add(state, &k, m, |a| {
-            a.revenue += revenue;
-            a.cogs += cost;
+        let c: Decimal = s.lines.iter().map(|l| l.cost).sum();
+        revenue += r;
+        cost += c;
+        match per_warehouse.iter_mut().find(|(w, ..)| *w == s.warehouse) {
+            Some((_, wr, wc)) => {
+                *wr += r;
+                *wc += c;
+            }
+            None => per_warehouse.push((s.warehouse.clone(), r, c)),
+        }
+    }
+    let k = keys(&invoice.entity, None, ch, &invoice.customer);
+    add(state, &k, m, |a| {
+        a.invoices += 1;
+        a.revenue += revenue;
+        a.cogs += cost;
+    });
+    for (w, r, c) in per_warehouse {
+        add(state, &[(Dim::Warehouse, w)], m, |a| {
+            a.revenue += r;
+            a.cogs += c;
         });
     }
 }

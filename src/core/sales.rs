@@ -719,8 +719,9 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
         .get(&(warehouse.to_code(), sku.to_code()))
         .into_iter()
         .flatten()
-        .filter_map(|k| state.bin_stock.get(k).map(|q| (k, q)))
-        .filter(|(k, _)| {
+        // What makes a bin's stock unavailable first (the small maps of
+        // bins and lots), its quantity only then (the large stock map).
+        .filter(|k| {
             state
                 .bins
                 .get(&(k.warehouse.clone(), k.bin.clone()))
@@ -729,7 +730,7 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
                     .lot_expiry(&k.sku, k.lot.as_deref())
                     .is_some_and(|d| d < today)
         })
-        .map(|(_, q)| *q)
+        .filter_map(|k| state.bin_stock.get(k))
         .sum()
 }
 
