@@ -584,3 +584,52 @@ fn the_report_lists_late_shipments_and_stale_credit_as_of_its_day() {
     let late = t.rows.iter().find(|r| r[1] == "late_shipment").unwrap();
     assert_eq!(late[2], "critical", "{late:?}");
 }
+
+/// An item nobody has priced has no cost: "no cost" is raised for it, and
+/// the first stock that gives it a cost pool clears it in that record
+/// (apply hands the event's pools to the finding's check).
+#[test]
+fn a_first_cost_pool_clears_the_no_cost_finding() {
+    use depot::core::quality::{QualityRule, QualityRules};
+    let (mut s, mut log) = demo();
+    log.push(run(&mut s, "DATA1", rules(QualityRules::all())).unwrap());
+    let mut item = s.items["TOO-1065"].clone();
+    item.sku = "NEW-0001".into();
+    item.description = "A spanner never seen before".into();
+    item.barcodes.clear();
+    log.push(run(&mut s, "ADMIN", CommandBody::CreateItem(item)).unwrap());
+    let finding = Blocked::DataQuality {
+        rule: QualityRule::ItemCost,
+        key: "NEW-0001".into(),
+    };
+    assert!(s.open_exceptions.contains_key(&finding), "no cost raised");
+    depot::core::invariants::check_state(&s).unwrap();
+    let (wh, bin) = s
+        .bins
+        .iter()
+        .find(|(_, b)| b.kind == depot::core::master::BinKind::PickFace)
+        .map(|((w, b), _)| (w.clone(), b.clone()))
+        .expect("a pick bin");
+    let opening = CommandBody::PostOpeningStock {
+        warehouse: wh,
+        bin,
+        sku: "NEW-0001".into(),
+        qty: rust_decimal::Decimal::from(5),
+        unit: None,
+        unit_cost: rust_decimal::Decimal::from(7),
+        lot: None,
+        date: None,
+        expiry: None,
+    };
+    log.push(run(&mut s, "ADMIN", opening).unwrap());
+    assert!(
+        !s.open_exceptions.contains_key(&finding),
+        "cleared by the pool"
+    );
+    depot::core::invariants::check_state(&s).unwrap();
+    let mut replayed = State::default();
+    for env in &log {
+        apply(&mut replayed, env);
+    }
+    assert_eq!(replayed.open_exceptions, s.open_exceptions);
+}

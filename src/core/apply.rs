@@ -8,7 +8,6 @@ use super::posting::JournalEntry;
 use super::scan;
 use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
 use crate::core::types::Code;
-use std::collections::BTreeSet;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
 pub fn apply(state: &mut State, env: &Envelope) {
@@ -26,7 +25,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
         super::cash::track_disputes(state, &env.operator, event);
         super::exceptions::apply_event(state, env, event);
         // The queue follows the documents in the same record.
-        super::exceptions::sync(state, env, event);
+        super::exceptions::sync(state, env, event, &keys);
         super::exceptions::sync_blocked(state, env, event, quality);
         super::kpi::track(state, env, event);
         for (k, b) in keys.into_iter().zip(before) {
@@ -51,10 +50,12 @@ pub fn apply(state: &mut State, env: &Envelope) {
     }
     // Each order the record touched remembers it (once), read after the
     // events so that documents the record made are found.
-    let mut orders: BTreeSet<super::types::Code> = BTreeSet::new();
+    let mut orders: Vec<super::types::Code> = Vec::new();
     for event in env.events() {
         orders.extend(orders_touched(state, event));
     }
+    orders.sort();
+    orders.dedup();
     // What was said about an order's late risk ends with the episode
     // (shipped in full, closed, cancelled, requested for another day).
     if !state.clock_notes.is_empty() {
@@ -240,10 +241,11 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
 /// that `apply` can date what it did to them (`State::pool_days`). Every
 /// event is named so that a new one that moves stock must be listed here.
 pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types::Code)> {
-    let mut keys = BTreeSet::new();
+    // A few keys at most: a vector sorted once, not a tree per event.
+    let mut keys = Vec::new();
     let mut moves = |ms: &[StockMove]| {
         for m in ms {
-            keys.insert((m.entity.clone(), m.sku.clone()));
+            keys.push((m.entity.clone(), m.sku.clone()));
         }
     };
     match event {
@@ -266,14 +268,14 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         } => moves(std::slice::from_ref(m)),
         Event::Shipped { shipment, .. } => {
             for l in &shipment.lines {
-                keys.insert((shipment.entity.clone(), l.sku.clone()));
+                keys.push((shipment.entity.clone(), l.sku.clone()));
             }
         }
         Event::LandedCostAllocated {
             invoice, shares, ..
         } => {
             for x in shares {
-                keys.insert((invoice.entity.clone(), x.sku.clone()));
+                keys.push((invoice.entity.clone(), x.sku.clone()));
             }
         }
         Event::CountSettled {
@@ -376,7 +378,9 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::DeliveryConfirmed { .. }
         | Event::Archived(_) => {}
     }
-    keys.into_iter().collect()
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 pub fn apply_event(state: &mut State, seq: u64, event: &Event) {

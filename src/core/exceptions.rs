@@ -854,9 +854,10 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
 /// The documents an (applied) event may have put on hold or released.
 /// Every event that changes a hold is named here; the invariant catches
 /// one forgotten.
-pub fn touched(state: &State, event: &Event) -> Vec<Blocked> {
+/// `pools`: the (entity, sku) cost pools the event moves (`pool_keys`).
+pub fn touched(state: &State, event: &Event, pools: &[(Code, Code)]) -> Vec<Blocked> {
     let mut out = touched_documents(state, event);
-    out.extend(super::quality::touched(state, event));
+    out.extend(super::quality::touched(state, event, pools));
     out
 }
 
@@ -999,8 +1000,9 @@ fn how(event: &Event) -> String {
 
 /// Raise or clear the exceptions of what `event` touched, from the
 /// documents' state right after the event was applied.
-pub fn sync(state: &mut State, env: &Envelope, event: &Event) {
-    let blocked = touched(state, event);
+/// `pools` as for [`touched`].
+pub fn sync(state: &mut State, env: &Envelope, event: &Event, pools: &[(Code, Code)]) {
+    let blocked = touched(state, event, pools);
     sync_blocked(state, env, event, blocked);
 }
 

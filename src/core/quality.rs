@@ -294,7 +294,9 @@ pub fn after(state: &mut State, event: &Event) {
 }
 
 /// The findings an (applied) event may have raised or cleared.
-pub fn touched(state: &State, event: &Event) -> Vec<Blocked> {
+/// `pools`: the (entity, sku) cost pools the event moves (`pool_keys`,
+/// which `apply` has at hand).
+pub fn touched(state: &State, event: &Event, pools: &[(Code, Code)]) -> Vec<Blocked> {
     let mut out = Vec::new();
     match event {
         Event::MasterUpserted(Record::Item(i)) => {
@@ -351,11 +353,11 @@ pub fn touched(state: &State, event: &Event) -> Vec<Blocked> {
                     .cloned(),
             );
         }
-        other => {
+        _ => {
             // A first cost pool gives an item a cost: only an open "no
             // cost" finding can change.
-            for (_, sku) in super::apply::pool_keys(other) {
-                let b = dq(QualityRule::ItemCost, &sku);
+            for (_, sku) in pools {
+                let b = dq(QualityRule::ItemCost, sku);
                 if state.open_exceptions.contains_key(&b) {
                     out.push(b);
                 }
