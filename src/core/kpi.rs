@@ -153,7 +153,11 @@ pub fn days_in_month(m: NaiveDate) -> i64 {
 type Keys = Vec<(Dim, Code)>;
 
 fn channel_key(entity: &str, ch: Channel) -> Code {
-    format!("{entity}/{}", ch.as_str()).into()
+    let mut k = Code::with_capacity(entity.len() + 1 + ch.as_str().len());
+    k.push_str(entity);
+    k.push('/');
+    k.push_str(ch.as_str());
+    k
 }
 
 fn channel_of(state: &State, customer: &str) -> Option<Channel> {
@@ -162,12 +166,13 @@ fn channel_of(state: &State, customer: &str) -> Option<Channel> {
 
 /// Entity, warehouse (when there is one), channel and customer keys.
 fn keys(entity: &str, warehouse: Option<&str>, channel: Option<Channel>, customer: &str) -> Keys {
-    let mut k = vec![(Dim::Entity, entity.to_code())];
+    let mut k = Vec::with_capacity(4);
+    k.push((Dim::Entity, entity.to_code()));
     if let Some(w) = warehouse {
         k.push((Dim::Warehouse, w.to_code()));
     }
     if let Some(ch) = channel {
-        k.push((Dim::Channel, channel_key(entity, ch).to_code()));
+        k.push((Dim::Channel, channel_key(entity, ch)));
     }
     k.push((Dim::Customer, customer.to_code()));
     k

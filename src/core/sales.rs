@@ -954,14 +954,16 @@ fn confirm(
     } else {
         super::channel::recorded(state, c, &order.number)
     };
-    let mut ev = vec![if from_quote {
+    // Sized once: an event is large, and growing the vector copied them.
+    let mut ev = Vec::with_capacity(1 + usize::from(policy.is_some()) + alloc.len());
+    ev.push(if from_quote {
         Event::QuoteConfirmed {
             number: order.number.clone(),
             holds: order.holds.clone(),
         }
     } else {
         Event::OrderPlaced(order)
-    }];
+    });
     ev.extend(policy);
     ev.extend(alloc);
     Ok(ev)

@@ -594,7 +594,9 @@ pub fn confirm_pick(
         });
     }
     // A partial pick without `short` leaves the line open for the rest.
-    let mut ev = Vec::new();
+    // Sized for the usual one event (an event is large; a vector grown
+    // from empty asks for four).
+    let mut ev = Vec::with_capacity(if short { 4 } else { 1 });
     if !none_found {
         ev.push(Event::Picked {
             list: list.to_string().into(),

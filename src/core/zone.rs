@@ -57,40 +57,45 @@ pub fn parse(zone: &str) -> Result<Tz, Rejection> {
     })
 }
 
-/// The zone in force for `place` at `t` (None: UTC days), and whether the
-/// place had a history of its own.
-fn own_zone(state: &State, place: &Place, t: DateTime<Utc>) -> Option<Option<Tz>> {
+/// The zone in force for `place` at `t` and the wall-clock time there, if
+/// the place has a history of its own that covers `t`.
+fn own_zone(state: &State, place: &Place, t: DateTime<Utc>) -> Option<(Tz, NaiveDateTime)> {
     let history = state.zones.get(place)?;
     for z in history.iter().rev() {
         if let Ok(tz) = z.zone.parse::<Tz>() {
-            if t.with_timezone(&tz).date_naive() >= z.from {
-                return Some(Some(tz));
+            let local = t.with_timezone(&tz).naive_local();
+            if local.date() >= z.from {
+                return Some((tz, local));
             }
         }
     }
     None
 }
 
-/// The zone in force for `place` at `t`; None means UTC days.
-pub fn zone_at(state: &State, place: &Place, t: DateTime<Utc>) -> Option<Tz> {
+/// The zone in force for `place` at `t` and the wall-clock time there
+/// (None: UTC days): a warehouse without a zone of its own keeps its
+/// entity's.
+fn zone_and_local(state: &State, place: &Place, t: DateTime<Utc>) -> Option<(Tz, NaiveDateTime)> {
     if let Some(z) = own_zone(state, place, t) {
-        return z;
+        return Some(z);
     }
     match place {
         Place::Entity(_) => None,
         Place::Warehouse(w) => {
             let entity = state.warehouses.get(w)?.entity.clone();
-            own_zone(state, &Place::Entity(entity), t).flatten()
+            own_zone(state, &Place::Entity(entity), t)
         }
     }
 }
 
+/// The zone in force for `place` at `t`; None means UTC days.
+pub fn zone_at(state: &State, place: &Place, t: DateTime<Utc>) -> Option<Tz> {
+    zone_and_local(state, place, t).map(|(tz, _)| tz)
+}
+
 /// Local wall-clock time of `t` at `place`.
 pub fn local_time(state: &State, place: &Place, t: DateTime<Utc>) -> NaiveDateTime {
-    match zone_at(state, place, t) {
-        Some(tz) => t.with_timezone(&tz).naive_local(),
-        None => t.naive_utc(),
-    }
+    zone_and_local(state, place, t).map_or_else(|| t.naive_utc(), |(_, local)| local)
 }
 
 /// The business date of `t` at `place`.
@@ -138,12 +143,12 @@ pub fn today(state: &State, entity: Option<&str>, now: DateTime<Utc>) -> NaiveDa
 
 /// The business date of an entity at `t`.
 pub fn entity_date(state: &State, entity: &str, t: DateTime<Utc>) -> NaiveDate {
-    local_date(state, &Place::Entity(entity.to_string().into()), t)
+    local_date(state, &Place::Entity(entity.into()), t)
 }
 
 /// The business date of a warehouse at `t`.
 pub fn warehouse_date(state: &State, warehouse: &str, t: DateTime<Utc>) -> NaiveDate {
-    local_date(state, &Place::Warehouse(warehouse.to_string().into()), t)
+    local_date(state, &Place::Warehouse(warehouse.into()), t)
 }
 
 impl Command {
