@@ -63,13 +63,15 @@ pub fn apply(state: &mut State, env: &Envelope) {
             super::exceptions::forget_late_risk(state, order);
         }
     }
+    // An order has a history exactly when it is in the state (an
+    // invariant), so only one this record placed is looked up there.
     for order in orders {
-        if state.orders.contains_key(&order) {
-            state.order_history.modify(order, |seqs| {
-                if seqs.last() != Some(&env.seq) {
-                    seqs.push(env.seq);
-                }
-            });
+        if let Some(seqs) = state.order_history.get_mut(&order) {
+            if seqs.last() != Some(&env.seq) {
+                seqs.push(env.seq);
+            }
+        } else if state.orders.contains_key(&order) {
+            state.order_history.insert(order, vec![env.seq]);
         }
     }
     state.seq = env.seq;
