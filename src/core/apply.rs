@@ -6,7 +6,7 @@ use super::event::{Envelope, Event, StockMove};
 use super::master::Record;
 use super::posting::JournalEntry;
 use super::scan;
-use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
+use super::state::{AddOrDrop, BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
 use crate::core::types::Code;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
@@ -633,13 +633,7 @@ pub fn apply_move(state: &mut State, m: &StockMove) {
         sku: m.sku.clone(),
         lot: m.lot.clone(),
     };
-    let zero = state.bin_stock.modify(key.clone(), |q| {
-        *q += m.qty;
-        q.is_zero()
-    });
-    if zero {
-        state.bin_stock.remove(&key);
-    }
+    let zero = state.bin_stock.add_or_drop(&key, m.qty);
     state.index.bin_changed(&key, zero);
     state
         .stock

@@ -17,8 +17,8 @@ use super::master::{PostingKey, RecordKind};
 use super::posting::Posting;
 use super::rejection::Rejection;
 use super::sales::fx_rate;
-use super::state::Modify;
 use super::state::State;
+use super::state::{AddOrDrop, Modify};
 use super::types::Code;
 use super::validate;
 use rust_decimal::Decimal;
@@ -391,12 +391,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
     if let Event::CreditRefunded { refund, journal } = event {
         state.next_refund += 1;
         let key = (refund.entity.clone(), refund.customer.clone());
-        if state.unapplied.modify(key.clone(), |un| {
-            *un -= refund.amount;
-            un.is_zero()
-        }) {
-            state.unapplied.remove(&key);
-        }
+        state.unapplied.add_or_drop(&key, -refund.amount);
         super::state::add_unapplied_base(state, key, journal);
         super::apply::apply_journal(state, journal);
         state.refunds.insert(refund.number.clone(), refund.clone());
@@ -420,16 +415,12 @@ pub fn apply_event(state: &mut State, event: &Event) {
             }
         }
         let key = (receipt.entity.clone(), receipt.customer.clone());
-        if state.unapplied.modify(key.clone(), |un| {
-            if receipt.method == Method::Credit {
-                *un -= receipt.amount;
-            } else {
-                *un += receipt.unapplied;
-            }
-            un.is_zero()
-        }) {
-            state.unapplied.remove(&key);
-        }
+        let delta = if receipt.method == Method::Credit {
+            -receipt.amount
+        } else {
+            receipt.unapplied
+        };
+        state.unapplied.add_or_drop(&key, delta);
         super::state::add_unapplied_base(state, key, journal);
         super::apply::apply_journal(state, journal);
         for a in &receipt.applications {

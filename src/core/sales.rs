@@ -708,8 +708,6 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
     events.extend(more);
 }
 
-/// Stock never allocated: in quarantine bins, or of a lot expired by
-/// `today`.
 /// Stock on hand that cannot be promised today (quarantine bins, expired
 /// lots): what allocation leaves out of the free quantity.
 pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) -> Decimal {

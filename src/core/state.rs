@@ -43,6 +43,32 @@ impl<K: Ord + Clone, V: Clone + Default> Modify<K, V> for Map<K, V> {
         r
     }
 }
+
+/// A sum kept only while it is not zero (stock in a bin, a customer's
+/// unapplied cash, what open pick lines promise a bin): add `delta`, and
+/// take the key out once the sum comes to zero. True when the key is
+/// absent after (the sum is zero).
+pub trait AddOrDrop<K> {
+    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> bool;
+}
+
+impl<K: Ord + Clone> AddOrDrop<K> for Map<K, Decimal> {
+    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> bool {
+        if let Some(sum) = self.get_mut(key) {
+            *sum += delta;
+            if sum.is_zero() {
+                self.remove(key);
+                return true;
+            }
+            return false;
+        }
+        if delta.is_zero() {
+            return true;
+        }
+        self.insert(key.clone(), delta);
+        false
+    }
+}
 pub use super::smallset::SmallSet;
 
 /// Where a quantity of stock sits: warehouse, bin, item and lot.
@@ -659,12 +685,7 @@ pub fn add_unapplied_base(
     if delta.is_zero() {
         return;
     }
-    if state.unapplied_base.modify(key.clone(), |carried| {
-        *carried += delta;
-        carried.is_zero()
-    }) {
-        state.unapplied_base.remove(&key);
-    }
+    state.unapplied_base.add_or_drop(&key, delta);
 }
 
 /// Weeks of shipped demand kept per item and warehouse.

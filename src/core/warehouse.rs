@@ -15,7 +15,7 @@ use super::master::{BinKind, PostingKey, RecordKind};
 use super::posting::{JournalEntry, Posting};
 use super::rejection::Rejection;
 use super::sales::OrderStatus;
-use super::state::{BinKey, Indexes, Modify, State};
+use super::state::{AddOrDrop, BinKey, Indexes, Modify, State};
 use super::types::Code;
 use super::validate;
 use crate::core::types::ToCode;
@@ -155,13 +155,7 @@ pub(crate) fn promise(
     if qty.is_zero() {
         return;
     }
-    let key = line.bin_key(warehouse);
-    if promised.modify(key.clone(), |q| {
-        *q += qty;
-        q.is_zero()
-    }) {
-        promised.remove(&key);
-    }
+    promised.add_or_drop(&line.bin_key(warehouse), qty);
 }
 
 /// What the open pick lists promise, computed from the lists themselves:
@@ -911,13 +905,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 sku: sku.clone(),
                 lot: lot.clone(),
             };
-            let zero = state.bin_stock.modify(key.clone(), |q| {
-                *q -= *qty;
-                q.is_zero()
-            });
-            if zero {
-                state.bin_stock.remove(&key);
-            }
+            let zero = state.bin_stock.add_or_drop(&key, -*qty);
             state.index.bin_changed(&key, zero);
             state.stock.modify((warehouse.clone(), sku.clone()), |st| {
                 st.on_hand -= *qty;
