@@ -126,7 +126,8 @@ fn main() {
         short_reasons, zones, year_closes, exceptions, open_exceptions, short_acknowledged,
         persons, debit_memos, supplier_debit_notes, supplier_refunds, supplier_debit,
         supplier_debit_base, deposits, quality_rules, quality_names, dispute_resolutions,
-        unapplied_since, dispute_by, exception_routing, bank_reconciled, channel_policies,
+        unapplied_since, dispute_by, exception_routing, bank_reconciled, bank_archived_through,
+        channel_policies,
         policy_overrides, order_policies, deliveries, clock_notes, archived_orders,
         archived_invoices);
     measure(&mut rows, "index (rest)", index);

@@ -1,7 +1,9 @@
 //! Archiving by age while the store is served (issue 21): closed orders
 //! (and the pick lists, shipments, invoices and receipts around them)
 //! leave memory once they are older than the age the server was given,
-//! without anyone running `depot archive`.
+//! without anyone running `depot archive`; so do the bank lines of
+//! reconciled periods that ended before that age, and the book items
+//! they cleared.
 //!
 //! It is an edge like a clerk: it submits `ArchiveClosed` through the
 //! engine as the operator named for it, so every archive is a record with
@@ -46,7 +48,23 @@ pub struct Policy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pass {
     pub orders: u64,
+    pub bank_lines: u64,
     pub commands: u64,
+}
+
+/// What one `ArchiveClosed` took out of memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Took {
+    pub orders: u64,
+    pub bank_lines: u64,
+}
+
+impl Took {
+    /// Did it take as much as one command may, so that more may be left?
+    pub fn full(&self, orders_max: u32) -> bool {
+        self.orders >= u64::from(orders_max)
+            || self.bank_lines >= crate::core::bank::ARCHIVE_LINES_MAX as u64
+    }
 }
 
 /// Refuse a policy the store could not carry out: an unknown or inactive
@@ -85,7 +103,7 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
         )
         .into_iter()
         .collect();
-        let mut archived = 0;
+        let mut n = 0;
         for orders in found.chunks(BATCH as usize) {
             let reply = engine
                 .submit(Submission {
@@ -100,37 +118,72 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
                 })
                 .map_err(|e| anyhow!("archiving: {e}"))?;
             done.commands += 1;
-            let n = orders_archived(reply.outcome, before)?;
-            done.orders += n;
-            archived += n;
-            tracing::info!(orders = n, %before, seq = ?reply.seq, "archived closed orders");
+            let took = archived(reply.outcome, before)?;
+            done.orders += took.orders;
+            done.bank_lines += took.bank_lines;
+            n += took.orders;
+            tracing::info!(orders = took.orders, bank_lines = took.bank_lines, %before, seq = ?reply.seq, "archived");
             if stop(policy.pause) {
                 return Ok(done);
             }
         }
         // All that was found was offered (or none of it could go): done
-        // until the next pass.
-        if found.len() < (BATCH * LOOK_AHEAD) as usize || archived == 0 {
+        // with the orders until the next pass.
+        if found.len() < (BATCH * LOOK_AHEAD) as usize || n == 0 {
+            break;
+        }
+    }
+    // The bank lines of reconciled periods: each command above took some
+    // too; what is left goes in commands that name no order, while the
+    // newest durable state shows some.
+    loop {
+        if crate::core::bank::settled(&engine.state(), before, 1).is_empty() {
+            return Ok(done);
+        }
+        let reply = engine
+            .submit(Submission {
+                operator: policy.operator.clone(),
+                session: "archiver".into(),
+                key: None,
+                body: CommandBody::ArchiveClosed {
+                    before,
+                    max: Some(BATCH),
+                    orders: Some(Vec::new()),
+                },
+            })
+            .map_err(|e| anyhow!("archiving: {e}"))?;
+        let took = archived(reply.outcome, before)?;
+        if took == Took::default() {
+            return Ok(done);
+        }
+        done.commands += 1;
+        done.bank_lines += took.bank_lines;
+        tracing::info!(bank_lines = took.bank_lines, %before, seq = ?reply.seq, "archived");
+        if !took.full(BATCH) || stop(policy.pause) {
             return Ok(done);
         }
     }
 }
 
-/// The orders an `archive_closed` command archived: none when nothing
-/// was left to archive, an error when it was refused for another reason.
-pub fn orders_archived(
+/// What an `archive_closed` command archived: nothing when nothing was
+/// left to archive, an error when it was refused for another reason.
+pub fn archived(
     outcome: Result<Vec<Event>, crate::core::Rejection>,
     before: chrono::NaiveDate,
-) -> Result<u64> {
+) -> Result<Took> {
     match outcome {
-        Ok(events) => Ok(events
-            .iter()
-            .map(|e| match e {
-                Event::Archived(a) => a.orders.len() as u64,
-                _ => 0,
-            })
-            .sum()),
-        Err(crate::core::Rejection::NothingToArchive { .. }) => Ok(0),
+        Ok(events) => {
+            let mut took = Took::default();
+            for e in &events {
+                match e {
+                    Event::Archived(a) => took.orders += a.orders.len() as u64,
+                    Event::BankArchived(b) => took.bank_lines += b.lines.len() as u64,
+                    _ => {}
+                }
+            }
+            Ok(took)
+        }
+        Err(crate::core::Rejection::NothingToArchive { .. }) => Ok(Took::default()),
         Err(r) => bail!("archiving before {before} refused ({}): {r}", r.code()),
     }
 }
@@ -155,8 +208,9 @@ impl Archiver {
                 };
                 loop {
                     match pass(&engine, &policy, &stopped) {
-                        Ok(p) if p.orders > 0 => tracing::info!(
+                        Ok(p) if p.orders > 0 || p.bank_lines > 0 => tracing::info!(
                             orders = p.orders,
+                            bank_lines = p.bank_lines,
                             commands = p.commands,
                             after_days = policy.after_days,
                             "archiving pass"

@@ -253,10 +253,7 @@ pub fn verify(store: &Store) -> Result<CheckReport, String> {
 fn archive_matches(store: &Store, env: &crate::core::Envelope) -> Result<usize, String> {
     let mut n = 0;
     for e in env.events() {
-        let crate::core::Event::Archived(a) = e else {
-            continue;
-        };
-        for d in a.docs() {
+        for d in crate::core::archive::event_docs(e) {
             let key = d.key();
             let want =
                 crate::store::codec::encode_archived(env.seq, &d).map_err(|e| e.to_string())?;

@@ -252,7 +252,9 @@ pub enum Cmd {
     /// paid in full, nothing open pointing at them) and their pick lists,
     /// shipments, invoices and receipts out of memory into the store's
     /// archive (as --operator, with close_periods); the order inquiry and
-    /// `--show` read them from there.
+    /// `--show` read them from there. The bank statement lines of
+    /// reconciled periods ended before the day go too, with the book items
+    /// they cleared.
     Archive {
         /// Archive what is dated before this day (default: --older-than).
         #[arg(long)]
@@ -264,7 +266,8 @@ pub enum Cmd {
         #[arg(long)]
         max: Option<u32>,
         /// Print the archived order NUMBER and its documents (JSON)
-        /// instead of archiving.
+        /// instead of archiving; or a bank statement line (`BL-`) with
+        /// the book items it cleared, or a book item (`BK-`).
         #[arg(long, value_name = "NUMBER")]
         show: Option<String>,
     },
@@ -1742,11 +1745,16 @@ fn archive(
 ) -> Result<ExitCode> {
     if let Some(number) = show {
         let store = open_store(dir)?;
-        let docs = store
+        let mut docs = store
             .archived_order(number)
             .map_err(|e| anyhow!("reading the archive: {e}"))?;
         if docs.is_empty() {
-            bail!("order {number} is not in the archive");
+            docs = store
+                .archived_bank(number)
+                .map_err(|e| anyhow!("reading the archive: {e}"))?;
+        }
+        if docs.is_empty() {
+            bail!("{number} is not in the archive (an order, a bank statement line BL-, a book item BK-)");
         }
         emit(&serde_json::to_string_pretty(&docs)?)?;
         return Ok(ExitCode::SUCCESS);
@@ -1784,6 +1792,16 @@ fn archive(
         Err(r) => bail!("refused ({}): {r}", r.code()),
     };
     for e in &events {
+        if let crate::core::Event::BankArchived(b) = e {
+            crate::say!(
+                "archived {} bank statement lines of {} (reconciled through {}) and the {} book items they cleared (record {})",
+                b.lines.len(),
+                b.entity,
+                b.through,
+                b.items.len(),
+                reply.seq.unwrap_or_default()
+            );
+        }
         if let crate::core::Event::Archived(a) = e {
             crate::say!(
                 "archived {} orders dated before {before} with {} pick lists, {} shipments, {} invoices and {} receipts (record {}); in memory: {orders_before} -> {orders_after} orders, {invoices_before} -> {invoices_after} invoices",

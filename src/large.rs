@@ -168,9 +168,9 @@ fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Resul
             })
             .map_err(|e| anyhow!("{e}"))?;
         commands += 1;
-        let n = crate::archiver::orders_archived(reply.outcome, before)?;
-        orders += n;
-        if n < u64::from(ARCHIVE_BATCH) {
+        let took = crate::archiver::archived(reply.outcome, before)?;
+        orders += took.orders;
+        if !took.full(ARCHIVE_BATCH) {
             return Ok((orders, commands));
         }
     }

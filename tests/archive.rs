@@ -403,6 +403,7 @@ fn the_servers_archiver_archives_closed_orders_of_age_as_its_operator() {
         p,
         Pass {
             orders: 1,
+            bank_lines: 0,
             commands: 1
         }
     );
@@ -417,6 +418,7 @@ fn the_servers_archiver_archives_closed_orders_of_age_as_its_operator() {
         p,
         Pass {
             orders: 0,
+            bank_lines: 0,
             commands: 0
         }
     );
@@ -446,4 +448,315 @@ fn a_cleared_hold_leaves_memory_with_its_archived_order_and_an_open_one_stays() 
     assert_eq!(about(&s, "SO-000001"), Vec::<bool>::new());
     assert_eq!(about(&s, "SO-000002"), [true]);
     holds_and_replays(&s, &log);
+}
+
+fn run_at(
+    s: &mut State,
+    log: &mut Vec<Envelope>,
+    operator: &str,
+    body: Value,
+    at: &str,
+) -> Result<Vec<Event>, depot::core::Rejection> {
+    let body: CommandBody = serde_json::from_value(body).expect("a command");
+    let time = chrono::DateTime::parse_from_rfc3339(&format!("{at}T15:00:00Z"))
+        .unwrap()
+        .with_timezone(&Utc);
+    let cmd = Command {
+        operator: operator.into(),
+        session: "test".into(),
+        time,
+        key: None,
+        body,
+    };
+    let env = execute(s, &cmd)?;
+    let events = env.events().to_vec();
+    log.push(env);
+    Ok(events)
+}
+
+/// The demo, cheques received (each a book item of US01's bank account)
+/// and one statement explaining most of them, matched and a fee posted:
+/// - A (received 09-10) cleared on 09-11;
+/// - B (09-28) cleared on 10-02: outstanding at the end of September;
+/// - C (10-01) cleared on 09-30, before the books had it;
+/// - D (10-15) cleared on 10-16; E (10-30) never on a statement;
+/// - a fee of 12.50 on 09-20, posted to bank charges.
+fn reconciled_september() -> (State, Vec<Envelope>) {
+    let mut s = State::default();
+    let mut log = Vec::new();
+    for body in
+        depot::io::demo::commands(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(), 0).unwrap()
+    {
+        run_at(
+            &mut s,
+            &mut log,
+            "ADMIN",
+            serde_json::to_value(body).unwrap(),
+            "2026-09-01",
+        )
+        .expect("the demo");
+    }
+    let mut ok = |s: &mut State, op: &str, body: Value, at: &str| {
+        run_at(s, &mut log, op, body.clone(), at)
+            .unwrap_or_else(|r| panic!("{body} at {at}: refused: {r}"))
+    };
+    for (amount, reference, at) in [
+        ("100.00", "CHQ A", "2026-09-10"),
+        ("200.00", "CHQ B", "2026-09-28"),
+        ("300.00", "CHQ C", "2026-10-01"),
+        ("400.00", "CHQ D", "2026-10-15"),
+        ("500.00", "CHQ E", "2026-10-30"),
+    ] {
+        ok(
+            &mut s,
+            "AR1",
+            json!({"cmd": "receive_payment", "customer": "C0002", "method": "cheque", "amount": amount, "reference": reference, "apply": []}),
+            at,
+        );
+    }
+    let line = |date: &str, amount: &str, reference: &str| json!({"date": date, "amount": amount, "reference": reference, "description": "statement"});
+    ok(
+        &mut s,
+        "AR1",
+        json!({"cmd": "import_bank_statement", "entity": "US01", "statement": "ST-10", "lines": [
+            line("2026-09-11", "100.00", "CHQ A"),
+            line("2026-09-20", "-12.50", ""),
+            line("2026-09-30", "300.00", "CHQ C"),
+            line("2026-10-02", "200.00", "CHQ B"),
+            line("2026-10-16", "400.00", "CHQ D"),
+        ]}),
+        "2026-10-20",
+    );
+    ok(
+        &mut s,
+        "AR1",
+        json!({"cmd": "auto_match_bank", "entity": "US01"}),
+        "2026-10-20",
+    );
+    let fee = s
+        .bank_lines
+        .values()
+        .find(|l| l.amount == rust_decimal::Decimal::new(-1250, 2))
+        .map(|l| l.id.to_string())
+        .unwrap();
+    ok(
+        &mut s,
+        "CTRL1",
+        json!({"cmd": "post_bank_line", "line": fee, "account": "6500", "memo": "bank fee"}),
+        "2026-10-20",
+    );
+    assert!(
+        s.index.unmatched_bank_lines.is_empty(),
+        "every line explained"
+    );
+    ok(
+        &mut s,
+        "CTRL1",
+        json!({"cmd": "mark_bank_reconciled", "entity": "US01", "period": "FY2026-09"}),
+        "2026-10-20",
+    );
+    (s, log)
+}
+
+fn reconciled(
+    events: &[Event],
+) -> (
+    rust_decimal::Decimal,
+    rust_decimal::Decimal,
+    rust_decimal::Decimal,
+) {
+    match events {
+        [Event::BankReconciled {
+            book,
+            outstanding,
+            statement,
+            ..
+        }] => (*book, *outstanding, *statement),
+        other => panic!("not a reconciliation: {other:?}"),
+    }
+}
+
+/// The bank lines of a reconciled period and the book items they cleared
+/// leave memory with `ArchiveClosed` (issue 21: a distributor's bank book
+/// grows by a line a receipt), the reconciliations after it come to the
+/// same figures as without the archive, one before it is refused, and
+/// the archive tree holds what left, for `depot check` and `--show`.
+#[test]
+fn reconciled_bank_lines_leave_memory_and_later_reconciliations_agree() {
+    let (s0, log0) = reconciled_september();
+    let (mut s, mut log) = (s0.clone(), log0.clone());
+    let by_ref = |s: &State, r: &str| {
+        s.bank_lines
+            .values()
+            .find(|l| l.reference == r)
+            .map(|l| l.id.clone())
+            .unwrap()
+    };
+    let (line_a, line_b, line_c) = (
+        by_ref(&s, "CHQ A"),
+        by_ref(&s, "CHQ B"),
+        by_ref(&s, "CHQ C"),
+    );
+    let item_of = |s: &State, memo: &str| {
+        s.book_items
+            .values()
+            .find(|i| {
+                s.receipts
+                    .get(i.doc.as_str())
+                    .is_some_and(|r| r.reference == memo)
+            })
+            .map(|i| i.id.clone())
+            .unwrap()
+    };
+    let (item_a, item_c, item_e) = (
+        item_of(&s, "CHQ A"),
+        item_of(&s, "CHQ C"),
+        item_of(&s, "CHQ E"),
+    );
+    let (lines, items) = (s.bank_lines.len(), s.book_items.len());
+    assert_eq!((lines, items), (5, 5));
+
+    // September is settled but for C's line, whose item is dated October.
+    let events = run_at(
+        &mut s,
+        &mut log,
+        "CTRL1",
+        json!({"cmd": "archive_closed", "before": "2026-10-10"}),
+        "2026-10-21",
+    )
+    .expect("archived");
+    let [Event::BankArchived(b)] = events.as_slice() else {
+        panic!("one bank archive: {events:?}");
+    };
+    assert_eq!(
+        b.through,
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
+    );
+    let mut gone: Vec<&str> = b.lines.iter().map(|l| l.id.as_str()).collect();
+    gone.sort();
+    assert_eq!(gone.len(), 2, "A's line and the fee: {gone:?}");
+    assert!(gone.contains(&line_a.as_str()));
+    assert_eq!(
+        b.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        vec![item_a.clone()]
+    );
+    assert!(!s.bank_lines.contains_key(&line_a) && !s.book_items.contains_key(&item_a));
+    assert!(s.bank_lines.contains_key(&line_c) && s.book_items.contains_key(&item_c));
+    assert_eq!(s.ledger, s0.ledger, "archiving moved the books");
+    holds_and_replays(&s, &log);
+    // Nothing more is settled by September: the next archive finds none.
+    let again = run_at(
+        &mut s,
+        &mut log,
+        "CTRL1",
+        json!({"cmd": "archive_closed", "before": "2026-10-10"}),
+        "2026-10-21",
+    );
+    assert!(
+        matches!(again, Err(depot::core::Rejection::NothingToArchive { .. })),
+        "{again:?}"
+    );
+
+    // August ends before what was archived: refused here, not without it.
+    let aug = json!({"cmd": "mark_bank_reconciled", "entity": "US01", "period": "FY2026-08"});
+    let refused = run_at(&mut s, &mut log, "CTRL1", aug.clone(), "2026-10-21");
+    assert!(
+        matches!(&refused, Err(r) if r.code() == "bank_archived" && r.to_string().contains("2026-09-30")),
+        "{refused:?}"
+    );
+    let (mut t, mut tlog) = (s0.clone(), log0.clone());
+    run_at(&mut t, &mut tlog, "CTRL1", aug, "2026-10-21").expect("August without the archive");
+
+    // October, in both: the same figures (E outstanding, 500.00).
+    let oct = json!({"cmd": "mark_bank_reconciled", "entity": "US01", "period": "FY2026-10"});
+    let (mut u, mut ulog) = (s0.clone(), log0.clone());
+    let with = reconciled(&run_at(&mut s, &mut log, "CTRL1", oct.clone(), "2026-11-05").unwrap());
+    let without = reconciled(&run_at(&mut u, &mut ulog, "CTRL1", oct, "2026-11-05").unwrap());
+    assert_eq!(with, without);
+    assert_eq!(with.1, rust_decimal::Decimal::new(50000, 2));
+
+    // Through October: the rest of the statement, and E stays uncleared.
+    let events = run_at(
+        &mut s,
+        &mut log,
+        "CTRL1",
+        json!({"cmd": "archive_closed", "before": "2026-11-10"}),
+        "2026-11-11",
+    )
+    .expect("archived");
+    assert!(
+        matches!(events.as_slice(), [Event::BankArchived(b)] if b.lines.len() == 3 && b.items.len() == 3)
+    );
+    assert!(s.bank_lines.is_empty());
+    assert_eq!(
+        s.book_items.keys().cloned().collect::<Vec<_>>(),
+        vec![item_e.clone()]
+    );
+    assert_eq!(
+        s.bank_archived_through.get("US01").copied(),
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 31)
+    );
+    holds_and_replays(&s, &log);
+
+    // The store: the tree holds the nine documents (five lines, four
+    // items), `depot check`
+    // compares them, a line reads back with the item it cleared.
+    let tmp = tempfile::tempdir().unwrap();
+    store_with(&log, tmp.path(), false);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.archived_count(), 9);
+    let docs = store.archived_bank(&line_b).unwrap();
+    assert!(
+        matches!(docs.as_slice(), [ArchivedDoc::BankLine(l), ArchivedDoc::BookItem(i)]
+            if l.id == line_b && l.amount == i.amount && i.cleared_by.as_ref() == Some(&line_b)),
+        "{docs:?}"
+    );
+    assert!(store.archived_bank(&item_e).unwrap().is_empty());
+    let report = depot::check::verify(&store).expect("check passes");
+    assert_eq!(report.archived, 9);
+    store
+        .remove_archived(&format!("bank-line/{line_c}"))
+        .unwrap();
+    let err = depot::check::verify(&store).expect_err("a missing line fails");
+    assert!(
+        err.contains(&format!("bank-line/{line_c}")) && err.contains("missing"),
+        "{err}"
+    );
+}
+
+/// A bank archive that does not hold to the replayed state fails the
+/// replay, naming the line.
+#[test]
+fn a_tampered_bank_archive_fails_the_replay() {
+    let (mut s, mut log) = reconciled_september();
+    run_at(
+        &mut s,
+        &mut log,
+        "CTRL1",
+        json!({"cmd": "archive_closed", "before": "2026-10-10"}),
+        "2026-10-21",
+    )
+    .expect("archived");
+    let last = log.last_mut().unwrap();
+    let depot::core::Outcome::Committed(events) = &mut last.outcome else {
+        panic!("committed");
+    };
+    let Some(Event::BankArchived(b)) = events.first_mut() else {
+        panic!("a bank archive");
+    };
+    b.lines[0].amount += rust_decimal::Decimal::ONE;
+    let id = b.lines[0].id.to_string();
+    let mut r = depot::core::invariants::Replayer::default();
+    let mut failed = None;
+    for env in &log {
+        if let Err(v) = r.step(env) {
+            failed = Some(v.to_string());
+            break;
+        }
+    }
+    let failed = failed.expect("the replay fails");
+    assert!(
+        failed.contains(&id) && failed.contains("differs"),
+        "{failed}"
+    );
 }

@@ -193,7 +193,27 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     rng.pick(&lines).id.to_string()
                 }
             };
-            match rng.below(7) {
+            match rng.below(8) {
+                // The newest month whose statement lines are all explained
+                // marked reconciled, as a controller does (and now and then
+                // one before it, refused once its lines are archived).
+                7 => {
+                    let open_from = lines
+                        .iter()
+                        .filter(|l| l.entity == entity)
+                        .map(|l| l.date)
+                        .min()
+                        .unwrap_or(today);
+                    let end = today.min(open_from).with_day(1).unwrap_or(today)
+                        - Duration::days(1 + 30 * i64::from(rng.chance(5)));
+                    let period = s
+                        .period_of(&entity, end)
+                        .map_or_else(|| "FY1999-01".to_string(), |p| p.code.to_string());
+                    CommandBody::MarkBankReconciled {
+                        entity: entity.into(),
+                        period: period.into(),
+                    }
+                }
                 0 | 1 => {
                     let mut st = Vec::new();
                     for it in items.iter().rev().take(8) {
@@ -1608,6 +1628,40 @@ fn read_back(seed: u64, step: u64, before: &State, after: &State, env: &Envelope
     use depot::core::archive::docs_of_order;
     use depot::query::order::{archived_life, order_life};
     for e in env.events() {
+        if let depot::core::Event::BankArchived(b) = e {
+            assert!(
+                !b.lines.is_empty()
+                    || before.bank_archived_through.get(&b.entity) < Some(&b.through),
+                "seed {seed} step {step}: an empty bank archive"
+            );
+            assert_eq!(
+                before.ledger, after.ledger,
+                "seed {seed} step {step}: the ledger moved"
+            );
+            for l in &b.lines {
+                assert_eq!(
+                    before.bank_lines.get(&l.id),
+                    Some(l),
+                    "seed {seed} step {step}"
+                );
+                assert!(
+                    !after.bank_lines.contains_key(&l.id),
+                    "seed {seed} step {step}"
+                );
+            }
+            for i in &b.items {
+                assert_eq!(
+                    before.book_items.get(&i.id),
+                    Some(i),
+                    "seed {seed} step {step}"
+                );
+                assert!(
+                    !after.book_items.contains_key(&i.id),
+                    "seed {seed} step {step}"
+                );
+            }
+            continue;
+        }
         let depot::core::Event::Archived(a) = e else {
             continue;
         };
@@ -1786,6 +1840,14 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) -> std::collections::BTree
     mark("something invoiced", !w.state.invoices.is_empty());
     mark("a payment received", !w.state.receipts.is_empty());
     mark("an order archived", !w.state.archived_orders.is_empty());
+    mark(
+        "bank lines archived",
+        w.log.iter().any(|e| {
+            e.events()
+                .iter()
+                .any(|x| matches!(x, depot::core::Event::BankArchived(b) if !b.lines.is_empty()))
+        }),
+    );
     mark("a return credited", !w.state.credit_memos.is_empty());
     mark(
         "a backorder filled",
@@ -1858,6 +1920,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "a lot with an expiry date registered",
         "a bank difference written off",
         "an order archived",
+        "bank lines archived",
     ] {
         wanted.push(what.to_string());
     }
@@ -1879,6 +1942,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "auto_match_bank",
         "match_bank_line",
         "post_bank_line",
+        "mark_bank_reconciled",
         "resolve_dispute",
     ] {
         wanted.push(format!("command {cmd}"));

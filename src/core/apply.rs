@@ -235,7 +235,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
             .unwrap_or_default(),
         Event::ChannelPolicySet(_) | Event::CustomerOverridesSet { .. } => Vec::new(),
         // Its orders leave the state (and their histories with them).
-        Event::Archived(_) => Vec::new(),
+        Event::Archived(_) | Event::BankArchived(_) => Vec::new(),
     }
 }
 
@@ -378,7 +378,8 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
         | Event::DeliveryConfirmed { .. }
-        | Event::Archived(_) => {}
+        | Event::Archived(_)
+        | Event::BankArchived(_) => {}
     }
     keys.sort();
     keys.dedup();
@@ -557,6 +558,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::OrderPolicyRecorded { .. }
         | Event::DeliveryConfirmed { .. } => super::channel::apply_event(state, event),
         Event::Archived(a) => super::archive::apply_archived(state, a),
+        Event::BankArchived(a) => super::bank::apply_archived(state, a),
     }
     super::landed::track(state, event);
 }
@@ -815,6 +817,7 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
         | Event::DeliveryConfirmed { .. }
-        | Event::Archived(_) => Vec::new(),
+        | Event::Archived(_)
+        | Event::BankArchived(_) => Vec::new(),
     }
 }

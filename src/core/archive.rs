@@ -88,6 +88,10 @@ pub enum ArchivedDoc {
     Shipment(ArchivedShipment),
     Invoice(Invoice),
     Receipt(Receipt),
+    /// A bank statement line of a reconciled period, and a book item it
+    /// cleared (`bank::BankArchive`).
+    BankLine(super::bank::BankLine),
+    BookItem(super::bank::BookItem),
 }
 
 /// The kinds of archived documents (the first part of their tree key).
@@ -99,6 +103,8 @@ pub enum DocKind {
     Shipment,
     Invoice,
     Receipt,
+    BankLine,
+    BookItem,
 }
 
 impl DocKind {
@@ -109,6 +115,8 @@ impl DocKind {
             DocKind::Shipment => "shipment",
             DocKind::Invoice => "invoice",
             DocKind::Receipt => "receipt",
+            DocKind::BankLine => "bank-line",
+            DocKind::BookItem => "book-item",
         }
     }
 }
@@ -126,6 +134,8 @@ impl ArchivedDoc {
             ArchivedDoc::Shipment(_) => DocKind::Shipment,
             ArchivedDoc::Invoice(_) => DocKind::Invoice,
             ArchivedDoc::Receipt(_) => DocKind::Receipt,
+            ArchivedDoc::BankLine(_) => DocKind::BankLine,
+            ArchivedDoc::BookItem(_) => DocKind::BookItem,
         }
     }
     pub fn number(&self) -> &str {
@@ -135,10 +145,29 @@ impl ArchivedDoc {
             ArchivedDoc::Shipment(s) => &s.shipment.number,
             ArchivedDoc::Invoice(i) => &i.number,
             ArchivedDoc::Receipt(r) => &r.number,
+            ArchivedDoc::BankLine(l) => &l.id,
+            ArchivedDoc::BookItem(i) => &i.id,
         }
     }
     pub fn key(&self) -> String {
         key(self.kind(), self.number())
+    }
+}
+
+/// The documents an event moves into the archive (none for any event but
+/// `Archived` and `BankArchived`): what the store writes to its archive
+/// tree and `depot check` compares with it.
+pub fn event_docs(event: &Event) -> Vec<ArchivedDoc> {
+    match event {
+        Event::Archived(a) => a.docs(),
+        Event::BankArchived(b) => b
+            .lines
+            .iter()
+            .cloned()
+            .map(ArchivedDoc::BankLine)
+            .chain(b.items.iter().cloned().map(ArchivedDoc::BookItem))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -533,10 +562,16 @@ pub fn archive_closed(
             closed_among(state, before, max as usize, found.into_iter())
         }
     };
-    if orders.is_empty() {
+    let bank = super::bank::settled(state, before, super::bank::ARCHIVE_LINES_MAX);
+    if orders.is_empty() && bank.is_empty() {
         return Err(Rejection::NothingToArchive { before });
     }
-    Ok(vec![Event::Archived(gather(state, before, &orders))])
+    let mut events = Vec::with_capacity(1 + bank.len());
+    if !orders.is_empty() {
+        events.push(Event::Archived(gather(state, before, &orders)));
+    }
+    events.extend(bank.into_iter().map(Event::BankArchived));
+    Ok(events)
 }
 
 /// Move the archive's documents out of the state (and out of every index
@@ -786,6 +821,12 @@ pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
                     }
                 }
                 s.receipts.insert(r.number.clone(), r.clone());
+            }
+            ArchivedDoc::BankLine(l) => {
+                s.bank_lines.insert(l.id.clone(), l.clone());
+            }
+            ArchivedDoc::BookItem(i) => {
+                s.book_items.insert(i.id.clone(), i.clone());
             }
         }
     }

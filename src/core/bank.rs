@@ -106,6 +106,168 @@ pub struct BankMatch {
     pub journal: Option<JournalEntry>,
 }
 
+/// Bank lines archived by one `ArchiveClosed`, at most: with the book
+/// items they cleared, about as much for the writer to remove and the
+/// flusher to write as `archiver::BATCH` orders and their documents.
+pub const ARCHIVE_LINES_MAX: usize = 1_000;
+
+/// An entity's statement lines that a reconciliation marked done has
+/// settled, and the book items they cleared, moved out of memory by
+/// `ArchiveClosed` (issue 21): every line is explained (matched or
+/// posted) and dated by the end of a reconciled period older than the
+/// archive's day, and so is every book item it cleared. A line matched to
+/// an item dated after that end stays, with its items, until a later
+/// reconciliation reaches it. The event carries the documents, as
+/// `Archived` does, so that the store's archive tree is written from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankArchive {
+    pub entity: Code,
+    /// The end of the newest reconciled period it reached: the
+    /// reconciliations up to it can no longer be redone, so none may be
+    /// marked for a period ending by then (`archived_through`).
+    pub through: NaiveDate,
+    pub lines: Vec<BankLine>,
+    pub items: Vec<BookItem>,
+}
+
+/// The end of the newest period of `entity` whose reconciliation was
+/// marked done and that ended before `before`.
+fn reconciled_through(state: &State, entity: &Code, before: NaiveDate) -> Option<NaiveDate> {
+    state
+        .periods
+        .range((entity.clone(), NaiveDate::MIN)..)
+        .take_while(|((e, _), _)| e == entity)
+        .map(|(_, p)| p)
+        .filter(|p| p.end < before)
+        .filter(|p| {
+            state
+                .bank_reconciled
+                .contains_key(&(entity.clone(), p.code.clone()))
+        })
+        .map(|p| p.end)
+        .max()
+}
+
+/// What `ArchiveClosed` takes out of the bank reconciliation: for each
+/// entity, the explained statement lines dated by the end of its newest
+/// reconciled period before `before`, each with the book items it
+/// cleared when all of them are dated by then too; at most `max` lines
+/// in all, oldest first.
+pub fn settled(state: &State, before: NaiveDate, max: usize) -> Vec<BankArchive> {
+    let mut out = Vec::new();
+    let mut left = max;
+    for entity in state.entities.keys() {
+        if left == 0 {
+            break;
+        }
+        let Some(through) = reconciled_through(state, entity, before) else {
+            continue;
+        };
+        let mut lines: Vec<&BankLine> = state
+            .bank_lines
+            .values()
+            .filter(|l| l.entity == *entity && l.date <= through)
+            .filter(|l| match &l.cleared {
+                None => false,
+                Some(Cleared::Posted { .. }) => true,
+                Some(Cleared::Matched { items, .. }) => items
+                    .iter()
+                    .all(|i| state.book_items.get(i).is_some_and(|it| it.date <= through)),
+            })
+            .collect();
+        lines.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        lines.truncate(left);
+        left -= lines.len();
+        let mut items = Vec::new();
+        for l in &lines {
+            if let Some(Cleared::Matched { items: ids, .. }) = &l.cleared {
+                items.extend(ids.iter().filter_map(|i| state.book_items.get(i)).cloned());
+            }
+        }
+        let moves = state
+            .bank_archived_through
+            .get(entity)
+            .is_none_or(|t| *t < through);
+        if lines.is_empty() && !moves {
+            continue;
+        }
+        out.push(BankArchive {
+            entity: entity.clone(),
+            through,
+            lines: lines.into_iter().cloned().collect(),
+            items,
+        });
+    }
+    out
+}
+
+/// Move a bank archive's lines and items out of the state; no index
+/// names them (they are explained and cleared).
+pub fn apply_archived(state: &mut State, a: &BankArchive) {
+    for l in &a.lines {
+        state.bank_lines.remove(&l.id);
+    }
+    for it in &a.items {
+        state.book_items.remove(&it.id);
+    }
+    let t = state
+        .bank_archived_through
+        .entry(a.entity.clone())
+        .or_insert(a.through);
+    *t = (*t).max(a.through);
+}
+
+/// Are a bank archive's lines and items those of the state it is applied
+/// to, explained, and settled by its `through`? `Err`: (line or item,
+/// problem), for `depot check`.
+pub fn check_archive(state: &State, a: &BankArchive) -> Result<(), (Code, String)> {
+    let reconciled = state.periods.values().any(|p| {
+        p.entity == a.entity
+            && p.end == a.through
+            && state
+                .bank_reconciled
+                .contains_key(&(a.entity.clone(), p.code.clone()))
+    });
+    if !reconciled {
+        return Err((
+            a.entity.clone(),
+            format!(
+                "archives through {}, which ends no reconciled period",
+                a.through
+            ),
+        ));
+    }
+    let mut cleared: BTreeSet<&Code> = BTreeSet::new();
+    for l in &a.lines {
+        if state.bank_lines.get(&l.id) != Some(l) {
+            return Err((l.id.clone(), "differs from the replayed line".into()));
+        }
+        if l.entity != a.entity || l.date > a.through {
+            return Err((l.id.clone(), format!("is not settled by {}", a.through)));
+        }
+        match &l.cleared {
+            None => return Err((l.id.clone(), "is not explained".into())),
+            Some(Cleared::Posted { .. }) => {}
+            Some(Cleared::Matched { items, .. }) => cleared.extend(items.iter()),
+        }
+    }
+    for it in &a.items {
+        if state.book_items.get(&it.id) != Some(it) {
+            return Err((it.id.clone(), "differs from the replayed book item".into()));
+        }
+        if it.date > a.through || !cleared.remove(&it.id) {
+            return Err((
+                it.id.clone(),
+                "is not cleared by a line archived with it".into(),
+            ));
+        }
+    }
+    if let Some(i) = cleared.into_iter().next() {
+        return Err((i.clone(), "is cleared by an archived line but stays".into()));
+    }
+    Ok(())
+}
+
 /// The entity's bank account: where the `bank` posting rule points.
 pub fn bank_account<'a>(state: &'a State, entity: &str) -> Option<&'a Code> {
     state
@@ -578,6 +740,17 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
         })?
         .clone();
     let end = p.end;
+    if let Some(through) = state
+        .bank_archived_through
+        .get(entity)
+        .filter(|t| end <= **t)
+    {
+        return Err(Rejection::BankArchivedThrough {
+            entity: entity.to_string(),
+            period: period.to_string(),
+            through: *through,
+        });
+    }
     let open = state
         .index
         .unmatched_bank_lines

@@ -708,6 +708,10 @@ pub enum Event {
     /// documents, so that replay is pure and the store's archive tree is
     /// written (and rewritten) from the log.
     Archived(super::archive::Archive),
+    /// The settled lines of an entity's reconciled bank periods and the
+    /// book items they cleared moved into the archive (issue 21), by the
+    /// same `ArchiveClosed`.
+    BankArchived(super::bank::BankArchive),
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

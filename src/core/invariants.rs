@@ -1543,6 +1543,15 @@ impl Replayer {
                     }
                 })?;
             }
+            if let Event::BankArchived(b) = event {
+                super::bank::check_archive(&self.state, b).map_err(|(doc, problem)| {
+                    Violation::Archive {
+                        seq: env.seq,
+                        doc: doc.to_string(),
+                        problem,
+                    }
+                })?;
+            }
             self.events += 1;
         }
         apply(&mut self.state, env);
@@ -1596,6 +1605,7 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         bank_lines,
         bank_statements,
         bank_reconciled,
+        bank_archived_through,
         next_bank_line,
         book_items,
         next_book_item,

@@ -396,7 +396,8 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::CustomerOverridesSet { .. }
         | Event::OrderPolicyRecorded { .. }
         | Event::DeliveryConfirmed { .. }
-        | Event::Archived(_) => {}
+        | Event::Archived(_)
+        | Event::BankArchived(_) => {}
     }
 }
 

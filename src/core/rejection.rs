@@ -339,10 +339,18 @@ pub enum Rejection {
     /// cleared, or its promise, must-arrive day or credit moved on).
     #[error("{what} is not an exception now: it cleared or moved on")]
     NotAnException { what: String },
-    #[error("no closed order dated before {before} to archive")]
+    #[error("nothing closed before {before} to archive (closed orders, bank lines of reconciled periods)")]
     NothingToArchive { before: NaiveDate },
     #[error("{kind} {number} is archived: read it with `depot archive --show ORDER`; nothing can be done against it")]
     DocumentArchived { kind: String, number: String },
+    /// The bank lines of reconciled periods through `through` left
+    /// memory: a period ending by then cannot be reconciled again.
+    #[error("the bank reconciliation of {entity} is archived through {through}: period {period} ends by then; reconcile the periods after it")]
+    BankArchivedThrough {
+        entity: String,
+        period: String,
+        through: NaiveDate,
+    },
 }
 
 /// Every rejection code, for documentation and coverage tests. Keep in
@@ -496,6 +504,7 @@ impl Rejection {
             Rejection::ControlAccount { .. } => "control_account",
             Rejection::BankMatch { .. } => "bank_match",
             Rejection::BankUnreconciled { .. } => "bank_unreconciled",
+            Rejection::BankArchivedThrough { .. } => "bank_archived",
             Rejection::NotReturnable { .. } => "not_returnable",
             Rejection::CounterSale { .. } | Rejection::CounterSaleRefused { .. } => "counter_sale",
             Rejection::OrderChange { .. } => "order_change",

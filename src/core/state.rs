@@ -634,6 +634,11 @@ pub struct State {
     #[serde(default)]
     #[serde(deserialize_with = "super::dense::map")]
     pub bank_reconciled: Map<(Code, Code), Code>,
+    /// Per entity, the end of the newest reconciled period whose settled
+    /// bank lines and book items were archived (state version 19).
+    #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
+    pub bank_archived_through: Map<Code, NaiveDate>,
     /// Channel policies by (entity, channel), customers' overrides of
     /// them, what decided each order's policies when it was placed, and
     /// the shipments whose delivery was confirmed (state version 13).

@@ -48,8 +48,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// exceptions about archived documents leave the state with them, and
 /// the numbers of archived orders and invoices are kept as runs. 18: an
 /// item's cost pool movements by day are one list per item, and a
-/// snapshot file holds the state in two sections (`snapfile`).
-pub const STATE_VERSION: u8 = 18;
+/// snapshot file holds the state in two sections (`snapfile`). 19: the
+/// bank lines of reconciled periods and the book items they cleared
+/// leave the state when archived, and how far each entity's were.
+pub const STATE_VERSION: u8 = 19;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

@@ -1314,6 +1314,31 @@ impl Store {
         Ok(out)
     }
 
+    /// An archived bank statement line and the book items it cleared, or
+    /// an archived book item alone; empty when the archive holds neither.
+    pub fn archived_bank(
+        &self,
+        id: &str,
+    ) -> Result<Vec<crate::core::archive::ArchivedDoc>, StoreError> {
+        use crate::core::archive::{ArchivedDoc, DocKind};
+        use crate::core::bank::Cleared;
+        match self.archived(DocKind::BankLine, id)? {
+            Some(ArchivedDoc::BankLine(l)) => {
+                let mut out = Vec::new();
+                if let Some(Cleared::Matched { items, .. }) = &l.cleared {
+                    for i in items {
+                        if let Some(d) = self.archived(DocKind::BookItem, i)? {
+                            out.push(d);
+                        }
+                    }
+                }
+                out.insert(0, ArchivedDoc::BankLine(l));
+                Ok(out)
+            }
+            _ => Ok(self.archived(DocKind::BookItem, id)?.into_iter().collect()),
+        }
+    }
+
     /// How many documents the archive holds.
     pub fn archived_count(&self) -> usize {
         self.archive.len()
@@ -1471,12 +1496,10 @@ fn copy_store(from: &Store, dest: &Path, upto: u64) -> Result<CopyInfo, StoreErr
 fn archive_entries(env: &Envelope) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     let mut out = Vec::new();
     for e in env.events() {
-        if let crate::core::Event::Archived(a) = e {
-            for d in a.docs() {
-                let bytes = codec::encode_archived(env.seq, &d)
-                    .map_err(|e| StoreError::Encode(e.to_string()))?;
-                out.push((d.key(), bytes));
-            }
+        for d in crate::core::archive::event_docs(e) {
+            let bytes = codec::encode_archived(env.seq, &d)
+                .map_err(|e| StoreError::Encode(e.to_string()))?;
+            out.push((d.key(), bytes));
         }
     }
     Ok(out)
