@@ -389,25 +389,7 @@ impl Store {
             Vec::new()
         };
         if let Some(scan) = scan {
-            // A damaged copy of a record that has an intact copy too is
-            // what a torn write leaves when sled rewrites a node (a full
-            // disk, a kill): the record is not lost. Should sled prefer
-            // the torn copy, it cuts its log there and the check of the
-            // durable mark below says so; a decoded record is checked
-            // against its own checksum anyway.
-            let intact = if scan.damaged.is_empty() {
-                std::collections::BTreeSet::new()
-            } else if !raw.is_empty() {
-                forensic::records_in(&raw).frames.into_keys().collect()
-            } else {
-                let wanted = scan.damaged.iter().map(|d| d.seq(mark)).collect();
-                forensic::intact_among(&sled_dir, &wanted).map_err(io("reading the store file"))?
-            };
-            if let Some(d) = scan
-                .damaged
-                .iter()
-                .find(|d| d.seq(mark) <= mark && !intact.contains(&d.seq(mark)))
-            {
+            if let Some(d) = first_lost(&sled_dir, &scan, mark, &raw)? {
                 return Err(StoreError::Corrupt {
                     seq: d.seq(mark),
                     reason: format!("checksum mismatch at byte {} of the store file", d.offset),
@@ -653,6 +635,20 @@ impl Store {
     /// Raw scan of the store file for damaged records (`depot check`).
     pub fn forensic_scan(&self) -> Result<forensic::Scan, StoreError> {
         forensic::scan_dir(&self.dir.join(SLED_DIR)).map_err(io("reading the store file"))
+    }
+
+    /// Of what a [`Store::forensic_scan`] found damaged, the first lost
+    /// record (as opening the store judges it: durable, and with no intact
+    /// copy in the files), and the record it is.
+    pub fn first_lost<'a>(
+        &self,
+        scan: &'a forensic::Scan,
+    ) -> Result<Option<(u64, &'a forensic::Damage)>, StoreError> {
+        let mark = self.mark().max(self.last_seq()?);
+        Ok(
+            first_lost(&self.dir.join(SLED_DIR), scan, mark, &Vec::new())?
+                .map(|d| (d.seq(mark), d)),
+        )
     }
 
     pub fn dir(&self) -> &Path {
@@ -1490,6 +1486,36 @@ fn copy_store(from: &Store, dest: &Path, upto: u64) -> Result<CopyInfo, StoreErr
         snapshots,
         last_seq,
     })
+}
+
+/// The first damaged frame of `scan` that is a lost record: one durable
+/// by `mark` with no intact copy anywhere in the files. A damaged copy of
+/// a record that has an intact copy too is what a torn write leaves when
+/// sled rewrites a node (a full disk, a kill; a store of years always
+/// holds some): the record is not lost. Should sled prefer the torn copy,
+/// it cuts its log there and the check of the durable mark says so; a
+/// decoded record is checked against its own checksum anyway. The
+/// intact copies are looked for in `raw` when the files were read whole,
+/// else in a second windowed pass over them.
+fn first_lost<'a>(
+    sled_dir: &Path,
+    scan: &'a forensic::Scan,
+    mark: u64,
+    raw: &forensic::Files,
+) -> Result<Option<&'a forensic::Damage>, StoreError> {
+    if scan.damaged.is_empty() {
+        return Ok(None);
+    }
+    let intact: std::collections::BTreeSet<u64> = if !raw.is_empty() {
+        forensic::records_in(raw).frames.into_keys().collect()
+    } else {
+        let wanted = scan.damaged.iter().map(|d| d.seq(mark)).collect();
+        forensic::intact_among(sled_dir, &wanted).map_err(io("reading the store file"))?
+    };
+    Ok(scan
+        .damaged
+        .iter()
+        .find(|d| d.seq(mark) <= mark && !intact.contains(&d.seq(mark))))
 }
 
 /// The archive tree's entries of the documents record `env` archives.
