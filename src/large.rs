@@ -14,7 +14,9 @@
 //! each month, closed orders older than [`Spec::archive_after`] days are
 //! archived with their documents, as an operator would keep a store of
 //! years: what stays in memory is what is open and what the core decides
-//! with, so ten years fit where one year of documents would not.
+//! with, so ten years fit where one year of documents would not. Each
+//! month's bank statement is reconciled first (a line per book item), so
+//! that the bank lines of reconciled months are archived too.
 
 use crate::bench_o2c::cycle_lines;
 use crate::core::master::{Item, ListPrice, Operator};
@@ -174,6 +176,120 @@ fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Resul
             return Ok((orders, commands));
         }
     }
+}
+
+/// Statement lines in one imported statement of the demo's bank.
+const STATEMENT_LINES: usize = 5_000;
+
+/// Reconcile each entity's bank month by month, as a controller would,
+/// up to the month that ended before `today`: a statement of what the
+/// books say went through the bank in the month (each book item a line
+/// of its day, its document as the reference), matched automatically
+/// (by hand what the match left in doubt), and the month marked done.
+/// Returns (statement lines, commands).
+fn reconcile_months(engine: &Engine, today: chrono::NaiveDate, k: usize) -> Result<(u64, u64)> {
+    let (mut lines, mut commands) = (0u64, 0u64);
+    let mut run = |body: CommandBody| -> Result<Vec<Event>> {
+        let reply = engine
+            .submit(Submission {
+                operator: "GEN".into(),
+                session: format!("generate-{k}"),
+                key: None,
+                body,
+            })
+            .map_err(|e| anyhow!("{e}"))?;
+        commands += 1;
+        reply
+            .outcome
+            .map_err(|r| anyhow!("bank reconciliation refused ({}): {r}", r.code()))
+    };
+    let s = engine.state();
+    for entity in s.entities.keys() {
+        if crate::core::bank::bank_account(&s, entity).is_none() {
+            continue;
+        }
+        let done_to = s.bank_archived_through.get(entity).copied();
+        let months: Vec<(Code, chrono::NaiveDate, chrono::NaiveDate)> = s
+            .periods
+            .values()
+            .filter(|p| p.entity == *entity && p.end < today)
+            .filter(|p| done_to.is_none_or(|d| p.end > d))
+            .filter(|p| {
+                !s.bank_reconciled
+                    .contains_key(&(entity.clone(), p.code.clone()))
+            })
+            .map(|p| (p.code.clone(), p.start, p.end))
+            .collect();
+        for (period, start, end) in months {
+            let now = engine.state();
+            let items: Vec<&crate::core::bank::BookItem> = now
+                .index
+                .uncleared_book_items
+                .get(entity)
+                .into_iter()
+                .flatten()
+                .filter_map(|i| now.book_items.get(i))
+                .filter(|i| start <= i.date && i.date <= end)
+                .collect();
+            for (n, chunk) in items.chunks(STATEMENT_LINES).enumerate() {
+                run(CommandBody::ImportBankStatement {
+                    entity: entity.clone(),
+                    statement: format!("{period}-{}", n + 1),
+                    lines: chunk
+                        .iter()
+                        .map(|i| crate::core::bank::StatementLine {
+                            date: i.date,
+                            amount: i.amount,
+                            reference: i.doc.clone(),
+                            description: i.memo.clone(),
+                        })
+                        .collect(),
+                })?;
+                lines += chunk.len() as u64;
+            }
+            if !items.is_empty() {
+                run(CommandBody::AutoMatchBank {
+                    entity: entity.clone(),
+                    window_days: None,
+                    tolerance: None,
+                })?;
+                // What the match left in doubt (equal amounts on a day,
+                // references one inside another), by hand.
+                let after = engine.state();
+                let open: Vec<(Code, Code)> = after
+                    .index
+                    .unmatched_bank_lines
+                    .iter()
+                    .filter_map(|l| after.bank_lines.get(l))
+                    .filter(|l| l.entity == *entity)
+                    .filter_map(|l| {
+                        items
+                            .iter()
+                            .find(|i| i.doc == l.reference && i.amount == l.amount)
+                            .filter(|i| {
+                                after
+                                    .book_items
+                                    .get(&i.id)
+                                    .is_some_and(|i| i.cleared_by.is_none())
+                            })
+                            .map(|i| (l.id.clone(), i.id.clone()))
+                    })
+                    .collect();
+                for (line, item) in open {
+                    run(CommandBody::MatchBankLine {
+                        line,
+                        items: vec![item],
+                        tolerance: None,
+                    })?;
+                }
+            }
+            run(CommandBody::MarkBankReconciled {
+                entity: entity.clone(),
+                period,
+            })?;
+        }
+    }
+    Ok((lines, commands))
 }
 
 pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
@@ -347,6 +463,10 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     // and the orders archived so far.
     let period = AtomicU64::new(0);
     let archived = AtomicU64::new(0);
+    let bank_lines = AtomicU64::new(0);
+    // One month's bookkeeping at a time, should a slow one still run when
+    // the clock passes the next.
+    let month_end = std::sync::Mutex::new(());
     let t1 = Instant::now();
     let history: Vec<u64> = std::thread::scope(|scope| -> Result<Vec<u64>> {
         let handles: Vec<_> = (0..spec.submitters)
@@ -357,6 +477,8 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
                 let offset = &offset;
                 let period = &period;
                 let archived = &archived;
+                let bank_lines = &bank_lines;
+                let month_end = &month_end;
                 scope.spawn(move || -> Result<u64> {
                     let mut rng = Rng(spec.seed.wrapping_mul(31).wrapping_add(k as u64 + 1));
                     let mut commands = 0u64;
@@ -385,7 +507,13 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
                         if let Some(after) = spec.archive_after {
                             let p = at / (ARCHIVE_EVERY_DAYS * 86_400);
                             if period.fetch_max(p, Ordering::Relaxed) < p {
+                                let _one = month_end
+                                    .lock()
+                                    .map_err(|_| anyhow!("a submitter panicked"))?;
                                 let today = (start + Duration::seconds(at as i64)).date_naive();
+                                let (l, c) = reconcile_months(&engine, today, k)?;
+                                bank_lines.fetch_add(l, Ordering::Relaxed);
+                                archive_commands += c;
                                 let before = today - Duration::days(i64::from(after));
                                 let (n, c) = archive_before(&engine, before, k)?;
                                 archived.fetch_add(n, Ordering::Relaxed);
@@ -422,11 +550,12 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     let history_commands: u64 = history.iter().sum();
     commands += history_commands;
     crate::say!(
-        "history: {orders} orders ({} order lines, {history_commands} commands) over {} days in {:.1} s; {} orders archived as it went",
+        "history: {orders} orders ({} order lines, {history_commands} commands) over {} days in {:.1} s; {} orders archived as it went; {} bank statement lines reconciled month by month",
         orders * spec.lines_per_order,
         span.num_days(),
         t1.elapsed().as_secs_f64(),
-        archived.load(Ordering::Relaxed)
+        archived.load(Ordering::Relaxed),
+        bank_lines.load(Ordering::Relaxed)
     );
 
     // The key account: one-line orders over the last 90 days, shipped and

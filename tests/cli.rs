@@ -554,6 +554,29 @@ fn a_large_demo_of_years_archives_as_it_goes() {
         .unwrap_or_else(|| panic!("no date in {docs}"));
     let age = chrono::Utc::now().date_naive() - date;
     assert!((3500..=3601).contains(&age.num_days()), "{date}");
+    // The bank was reconciled month by month and the reconciled months'
+    // lines left memory: the first is read back from the archive with
+    // the book item it cleared, and what stays outstanding is the last
+    // months' (the receipts of the 90 days not archived yet, at most).
+    let reconciled: u64 = said
+        .lines()
+        .flat_map(|l| l.split("; "))
+        .find_map(|p| p.strip_suffix(" bank statement lines reconciled month by month"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no reconciled count in {said}"));
+    assert!(reconciled >= 500, "{said}");
+    let show = depot(&dir, &["archive", "--show", "BL-000001"]);
+    assert!(show.status.success(), "{}", text(&show.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(docs[0]["bank_line"]["id"], "BL-000001", "{docs}");
+    assert_eq!(docs[1]["book_item"]["cleared_by"], "BL-000001", "{docs}");
+    let rec = depot(&dir, &["report", "bank-rec", "--format", "csv"]);
+    assert!(rec.status.success(), "{}", text(&rec.stderr));
+    let outstanding = text(&rec.stdout)
+        .lines()
+        .filter(|l| l.contains("book item outstanding"))
+        .count();
+    assert!((1..=30).contains(&outstanding), "{}", text(&rec.stdout));
     // AR aging answers over what stayed open.
     let aging = depot(&dir, &["report", "aging-ar", "--format", "csv"]);
     assert!(aging.status.success(), "{}", text(&aging.stderr));
