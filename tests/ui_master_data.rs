@@ -250,6 +250,37 @@ fn a_view_only_kind_refuses_to_save() {
     assert_eq!(saves(&b), 0);
 }
 
+/// ctrl-c over the form's own question asks before exiting, as it does
+/// everywhere else; staying brings the form's question back, and the
+/// typed change stays until it is discarded.
+#[test]
+fn ctrl_c_over_the_discard_question_asks_before_exiting() {
+    let b = demo();
+    let mut d = browse(&b, "DATA1", "Customers", "C0002");
+    d.press("enter");
+    to_field(&mut d, "Credit limit*");
+    d.press("ctrl-u").typed("25000");
+    d.press("esc");
+    assert!(d.screen(80, 24).contains("Discard the changes typed?"));
+    d.press("ctrl-c");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Exit depot?"), "{s}");
+    assert!(!d.app.quit);
+    d.press("n");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Discard the changes typed?"), "{s}");
+    assert!(!d.app.quit);
+    d.press("n");
+    let s = d.screen(80, 24);
+    assert!(s.contains("25000") && !s.contains("Discard"), "{s}");
+    // ctrl-c over the exit question exits.
+    d.press("esc").press("ctrl-c");
+    assert!(d.screen(80, 24).contains("Exit depot?"));
+    d.press("ctrl-c");
+    assert!(d.app.quit);
+    assert_eq!(saves(&b), 0);
+}
+
 #[test]
 fn a_tiny_terminal_says_so() {
     let b = demo();

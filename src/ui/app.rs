@@ -71,6 +71,9 @@ pub struct App {
     last_size: Option<(u16, u16)>,
     /// The confirm on screen is the app's own "quit with work open?".
     quitting: bool,
+    /// The screen's own question the exit question covers (and whether
+    /// it was strict): asked again when the operator stays.
+    covered: Option<(String, bool)>,
     /// Why the session was ended from outside (key revoked, operator
     /// made inactive), to say once the screen is gone.
     pub closed_because: Option<String>,
@@ -149,6 +152,7 @@ impl App {
             lookups: RefCell::default(),
             last_size: None,
             quitting: false,
+            covered: None,
             closed_because: None,
             remote: false,
             bells: 0,
@@ -289,8 +293,16 @@ impl App {
                 Some(Action::Yes) if self.confirm_strict && key.code == KeyCode::Enter => false,
                 Some(Action::Yes) => true,
                 Some(Action::No) => false,
-                Some(Action::Quit) => {
+                // Quit over the exit question exits; over a screen's own
+                // question it asks, as it does everywhere else.
+                Some(Action::Quit) if self.quitting || !self.stack.iter().any(|s| s.dirty()) => {
                     self.quit = true;
+                    return;
+                }
+                Some(Action::Quit) => {
+                    let covered = self.confirm.take().map(|q| (q, self.confirm_strict));
+                    self.covered = covered;
+                    self.ask_to_quit();
                     return;
                 }
                 _ => return,
@@ -298,6 +310,11 @@ impl App {
             self.confirm = None;
             if std::mem::take(&mut self.quitting) {
                 self.quit = yes;
+                // Staying: the screen's question it covered is asked again.
+                if let Some((q, strict)) = self.covered.take().filter(|_| !yes) {
+                    self.confirm = Some(q);
+                    self.confirm_strict = strict;
+                }
                 return;
             }
             let flow = {
@@ -317,8 +334,7 @@ impl App {
             }
             Some(Action::Quit) => {
                 if self.stack.iter().any(|s| s.dirty()) {
-                    self.quitting = true;
-                    self.confirm = Some("Exit depot? The work on this screen is not saved.".into());
+                    self.ask_to_quit();
                 } else {
                     self.quit = true;
                 }
@@ -360,6 +376,13 @@ impl App {
             }
         };
         self.run(flow, backend, &view, 0);
+    }
+
+    /// Ask before exiting with work open on a screen.
+    fn ask_to_quit(&mut self) {
+        self.quitting = true;
+        self.confirm = Some("Exit depot? The work on this screen is not saved.".into());
+        self.confirm_strict = false;
     }
 
     /// Open a screen over the current one (tools and tests; the menu does
