@@ -152,11 +152,8 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
                 },
             })
             .map_err(|e| anyhow!("archiving: {e}"))?;
-        let took = archived(reply.outcome, before)?;
-        if took == Took::default() {
-            return Ok(done);
-        }
         done.commands += 1;
+        let took = archived(reply.outcome, before)?;
         done.bank_lines += took.bank_lines;
         tracing::info!(bank_lines = took.bank_lines, %before, seq = ?reply.seq, "archived");
         if !took.full(BATCH) || stop(policy.pause) {

@@ -184,11 +184,7 @@ pub fn settled(state: &State, before: NaiveDate, max: usize) -> Vec<BankArchive>
                 items.extend(ids.iter().filter_map(|i| state.book_items.get(i)).cloned());
             }
         }
-        let moves = state
-            .bank_archived_through
-            .get(entity)
-            .is_none_or(|t| *t < through);
-        if lines.is_empty() && !moves {
+        if lines.is_empty() {
             continue;
         }
         out.push(BankArchive {
