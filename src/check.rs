@@ -49,7 +49,7 @@ impl fmt::Display for CheckReport {
         if self.torn_copies > 0 {
             writeln!(
                 f,
-                "  torn copies of records intact elsewhere:   {}",
+                "  damaged copies, no record lost (torn):    {}",
                 self.torn_copies
             )?;
         }

@@ -248,14 +248,21 @@ fn reconcile_months(engine: &Engine, today: chrono::NaiveDate, k: usize) -> Resu
                 lines += chunk.len() as u64;
             }
             if !items.is_empty() {
-                run(CommandBody::AutoMatchBank {
+                // Nothing matched without doubt (every line in doubt) is
+                // no failure: the lines are matched by hand below.
+                match run(CommandBody::AutoMatchBank {
                     entity: entity.clone(),
                     window_days: None,
                     tolerance: None,
-                })?;
+                }) {
+                    Ok(_) => {}
+                    Err(e) if e.to_string().contains("(no_change)") => {}
+                    Err(e) => return Err(e),
+                }
                 // What the match left in doubt (equal amounts on a day,
                 // references one inside another), by hand.
                 let after = engine.state();
+                let mut used = std::collections::BTreeSet::new();
                 let open: Vec<(Code, Code)> = after
                     .index
                     .unmatched_bank_lines
@@ -265,14 +272,19 @@ fn reconcile_months(engine: &Engine, today: chrono::NaiveDate, k: usize) -> Resu
                     .filter_map(|l| {
                         items
                             .iter()
-                            .find(|i| i.doc == l.reference && i.amount == l.amount)
-                            .filter(|i| {
-                                after
-                                    .book_items
-                                    .get(&i.id)
-                                    .is_some_and(|i| i.cleared_by.is_none())
+                            .find(|i| {
+                                i.doc == l.reference
+                                    && i.amount == l.amount
+                                    && !used.contains(&i.id)
+                                    && after
+                                        .book_items
+                                        .get(&i.id)
+                                        .is_some_and(|i| i.cleared_by.is_none())
                             })
-                            .map(|i| (l.id.clone(), i.id.clone()))
+                            .map(|i| {
+                                used.insert(i.id.clone());
+                                (l.id.clone(), i.id.clone())
+                            })
                     })
                     .collect();
                 for (line, item) in open {

@@ -448,6 +448,8 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                     "shipments" => s.shipments.contains_key(n),
                     "invoices" => s.invoices.contains_key(n),
                     "receipts" => s.receipts.contains_key(n),
+                    "bank_lines" => s.bank_lines.contains_key(n),
+                    "book_items" => s.book_items.contains_key(n),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .to_string()

@@ -273,6 +273,14 @@ fn ctrl_c_over_the_discard_question_asks_before_exiting() {
     d.press("n");
     let s = d.screen(80, 24);
     assert!(s.contains("25000") && !s.contains("Discard"), "{s}");
+    // ctrl-c over the help asks too.
+    d.press("f1");
+    assert!(d.app.help, "F1 shows the keys");
+    d.press("ctrl-c");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Exit depot?") && !d.app.quit, "{s}");
+    d.press("n");
+    assert!(d.screen(80, 24).contains("25000"));
     // ctrl-c over the exit question exits.
     d.press("esc").press("ctrl-c");
     assert!(d.screen(80, 24).contains("Exit depot?"));

@@ -736,17 +736,6 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
         })?
         .clone();
     let end = p.end;
-    if let Some(through) = state
-        .bank_archived_through
-        .get(entity)
-        .filter(|t| end <= **t)
-    {
-        return Err(Rejection::BankArchivedThrough {
-            entity: entity.to_string(),
-            period: period.to_string(),
-            through: *through,
-        });
-    }
     let open = state
         .index
         .unmatched_bank_lines
@@ -766,6 +755,17 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
         .contains_key(&(entity.to_code(), period.to_code()))
     {
         return Err(Rejection::NoChange);
+    }
+    if let Some(through) = state
+        .bank_archived_through
+        .get(entity)
+        .filter(|t| end <= **t)
+    {
+        return Err(Rejection::BankArchivedThrough {
+            entity: entity.to_string(),
+            period: period.to_string(),
+            through: *through,
+        });
     }
     let line_date = |id: &str| state.bank_lines.get(id).map(|l| l.date);
     // Outstanding at the end: in the books by then, not cleared by a line

@@ -417,6 +417,7 @@ pub const ALL_CODES: &[&str] = &[
     "close_blocked",
     "control_account",
     "bank_match",
+    "bank_archived",
     "duplicate_reference",
     "insufficient_credit",
     "receipt_overapplied",

@@ -280,10 +280,15 @@ impl App {
         let ctxk = self.context();
         let action = self.keymap.action(self.screen_name(), ctxk, &key);
         if self.help {
-            // Any key closes the help; quit still quits.
+            // Any key closes the help; quit still quits (asking first
+            // with work open, as everywhere).
             self.help = false;
             if action == Some(Action::Quit) {
-                self.quit = true;
+                if self.stack.iter().any(|s| s.dirty()) && self.confirm.is_none() {
+                    self.ask_to_quit();
+                } else {
+                    self.quit = true;
+                }
             }
             return;
         }
