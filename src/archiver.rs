@@ -105,24 +105,12 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
         .collect();
         let mut n = 0;
         for orders in found.chunks(BATCH as usize) {
-            let reply = engine
-                .submit(Submission {
-                    operator: policy.operator.clone(),
-                    session: "archiver".into(),
-                    key: None,
-                    body: CommandBody::ArchiveClosed {
-                        before,
-                        max: Some(BATCH),
-                        orders: Some(orders.to_vec()),
-                    },
-                })
-                .map_err(|e| anyhow!("archiving: {e}"))?;
+            let (took, seq) = submit(engine, policy, before, orders.to_vec())?;
             done.commands += 1;
-            let took = archived(reply.outcome, before)?;
             done.orders += took.orders;
             done.bank_lines += took.bank_lines;
             n += took.orders;
-            tracing::info!(orders = took.orders, bank_lines = took.bank_lines, %before, seq = ?reply.seq, "archived");
+            tracing::info!(orders = took.orders, bank_lines = took.bank_lines, %before, ?seq, "archived");
             if stop(policy.pause) {
                 return Ok(done);
             }
@@ -140,26 +128,37 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
         if crate::core::bank::settled(&engine.state(), before, 1).is_empty() {
             return Ok(done);
         }
-        let reply = engine
-            .submit(Submission {
-                operator: policy.operator.clone(),
-                session: "archiver".into(),
-                key: None,
-                body: CommandBody::ArchiveClosed {
-                    before,
-                    max: Some(BATCH),
-                    orders: Some(Vec::new()),
-                },
-            })
-            .map_err(|e| anyhow!("archiving: {e}"))?;
+        let (took, seq) = submit(engine, policy, before, Vec::new())?;
         done.commands += 1;
-        let took = archived(reply.outcome, before)?;
         done.bank_lines += took.bank_lines;
-        tracing::info!(bank_lines = took.bank_lines, %before, seq = ?reply.seq, "archived");
+        tracing::info!(bank_lines = took.bank_lines, %before, ?seq, "archived");
         if !took.full(BATCH) || stop(policy.pause) {
             return Ok(done);
         }
     }
+}
+
+/// One `archive_closed` of the archiver, naming `orders` (none: only what
+/// is left of the bank lines): what it took, and its record.
+fn submit(
+    engine: &Engine,
+    policy: &Policy,
+    before: chrono::NaiveDate,
+    orders: Vec<crate::core::types::Code>,
+) -> Result<(Took, Option<u64>)> {
+    let reply = engine
+        .submit(Submission {
+            operator: policy.operator.clone(),
+            session: "archiver".into(),
+            key: None,
+            body: CommandBody::ArchiveClosed {
+                before,
+                max: Some(BATCH),
+                orders: Some(orders),
+            },
+        })
+        .map_err(|e| anyhow!("archiving: {e}"))?;
+    Ok((archived(reply.outcome, before)?, reply.seq))
 }
 
 /// What an `archive_closed` command archived: nothing when nothing was

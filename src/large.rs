@@ -21,7 +21,7 @@
 use crate::bench_o2c::cycle_lines;
 use crate::core::master::{Item, ListPrice, Operator};
 use crate::core::types::Code;
-use crate::core::{execute, Command, CommandBody, Event, State};
+use crate::core::{execute, Command, CommandBody, Event, Rejection, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Context, Result};
@@ -152,25 +152,47 @@ fn load(engine: &Engine, bodies: Vec<CommandBody>, what: &str) -> Result<u64> {
     Ok(n)
 }
 
+/// Submit one command as `operator` and wait for it: the engine's error
+/// (it stopped) outside, the core's answer inside.
+fn submit(
+    engine: &Engine,
+    operator: &str,
+    session: String,
+    body: CommandBody,
+) -> Result<Result<Vec<Event>, Rejection>> {
+    let reply = engine
+        .submit(Submission {
+            operator: operator.into(),
+            session,
+            key: None,
+            body,
+        })
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(reply.outcome)
+}
+
+/// A refusal the history cannot go on after.
+fn refused(r: Rejection) -> anyhow::Error {
+    anyhow!("refused ({}): {r}", r.code())
+}
+
 /// Archive every closed order dated before `before`, a command of at most
 /// [`ARCHIVE_BATCH`] orders at a time: (orders archived, commands).
 fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Result<(u64, u64)> {
     let (mut orders, mut commands) = (0u64, 0u64);
     loop {
-        let reply = engine
-            .submit(Submission {
-                operator: "GEN".into(),
-                session: format!("generate-{k}"),
-                key: None,
-                body: CommandBody::ArchiveClosed {
-                    before,
-                    max: Some(ARCHIVE_BATCH),
-                    orders: None,
-                },
-            })
-            .map_err(|e| anyhow!("{e}"))?;
+        let outcome = submit(
+            engine,
+            "GEN",
+            format!("generate-{k}"),
+            CommandBody::ArchiveClosed {
+                before,
+                max: Some(ARCHIVE_BATCH),
+                orders: None,
+            },
+        )?;
         commands += 1;
-        let took = crate::archiver::archived(reply.outcome, before)?;
+        let took = crate::archiver::archived(outcome, before)?;
         orders += took.orders;
         if !took.full(ARCHIVE_BATCH) {
             return Ok((orders, commands));
@@ -188,21 +210,13 @@ const STATEMENT_LINES: usize = 5_000;
 /// (by hand what the match left in doubt), and the month marked done.
 /// Returns (statement lines, commands).
 fn reconcile_months(engine: &Engine, today: chrono::NaiveDate, k: usize) -> Result<(u64, u64)> {
-    let (mut lines, mut commands) = (0u64, 0u64);
-    let mut run = |body: CommandBody| -> Result<Vec<Event>> {
-        let reply = engine
-            .submit(Submission {
-                operator: "GEN".into(),
-                session: format!("generate-{k}"),
-                key: None,
-                body,
-            })
-            .map_err(|e| anyhow!("{e}"))?;
-        commands += 1;
-        reply
-            .outcome
-            .map_err(|r| anyhow!("bank reconciliation refused ({}): {r}", r.code()))
+    let mut lines = 0u64;
+    let commands = std::cell::Cell::new(0u64);
+    let answer = |body: CommandBody| {
+        commands.set(commands.get() + 1);
+        submit(engine, "GEN", format!("generate-{k}"), body)
     };
+    let run = |body: CommandBody| answer(body)?.map_err(refused);
     let s = engine.state();
     for entity in s.entities.keys() {
         if crate::core::bank::bank_account(&s, entity).is_none() {
@@ -250,14 +264,13 @@ fn reconcile_months(engine: &Engine, today: chrono::NaiveDate, k: usize) -> Resu
             if !items.is_empty() {
                 // Nothing matched without doubt (every line in doubt) is
                 // no failure: the lines are matched by hand below.
-                match run(CommandBody::AutoMatchBank {
+                match answer(CommandBody::AutoMatchBank {
                     entity: entity.clone(),
                     window_days: None,
                     tolerance: None,
-                }) {
-                    Ok(_) => {}
-                    Err(e) if e.to_string().contains("(no_change)") => {}
-                    Err(e) => return Err(e),
+                })? {
+                    Ok(_) | Err(Rejection::NoChange) => {}
+                    Err(r) => return Err(refused(r)),
                 }
                 // What the match left in doubt (equal amounts on a day,
                 // references one inside another), by hand.
@@ -301,7 +314,7 @@ fn reconcile_months(engine: &Engine, today: chrono::NaiveDate, k: usize) -> Resu
             })?;
         }
     }
-    Ok((lines, commands))
+    Ok((lines, commands.get()))
 }
 
 pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
@@ -496,18 +509,8 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
                     let mut commands = 0u64;
                     let mut archive_commands = 0u64;
                     let mut run = |op: &str, body: CommandBody| -> Result<Vec<Event>> {
-                        let reply = engine
-                            .submit(Submission {
-                                operator: op.into(),
-                                session: format!("generate-{k}"),
-                                key: None,
-                                body,
-                            })
-                            .map_err(|e| anyhow!("{e}"))?;
                         commands += 1;
-                        reply
-                            .outcome
-                            .map_err(|r| anyhow!("refused ({}): {r}", r.code()))
+                        submit(&engine, op, format!("generate-{k}"), body)?.map_err(refused)
                     };
                     loop {
                         let n = done.fetch_add(1, Ordering::Relaxed);
@@ -576,22 +579,9 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     let mut rng = Rng(spec.seed ^ 0x6B65_7921);
     let mut extra = 0u64;
     let mut run = |op: &str, body: CommandBody| -> Result<Vec<Event>> {
-        let reply = engine
-            .submit(Submission {
-                operator: if op == "BENCH" {
-                    "GEN".into()
-                } else {
-                    op.into()
-                },
-                session: "generate-extras".into(),
-                key: None,
-                body,
-            })
-            .map_err(|e| anyhow!("{e}"))?;
         extra += 1;
-        reply
-            .outcome
-            .map_err(|r| anyhow!("refused ({}): {r}", r.code()))
+        let op = if op == "BENCH" { "GEN" } else { op };
+        submit(&engine, op, "generate-extras".into(), body)?.map_err(refused)
     };
     let recent = span_secs.saturating_sub(90 * 86_400);
     for n in 0..key_invoices {
