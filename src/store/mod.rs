@@ -1928,16 +1928,44 @@ fn open_sled_ours(dir: &Path) -> Result<sled::Db, StoreError> {
 /// (`depot check` of a year's store peaked a gigabyte higher for it).
 pub const SLED_CACHE_BYTES: u64 = 64 << 20;
 
+thread_local! {
+    /// This thread is inside [`quietly`]: its panics are caught and
+    /// reported as errors, not printed.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, catching a panic of it without printing it. The process-wide
+/// panic hook is wrapped once (the hook in force then, the terminal's
+/// restore among them, still runs for every other panic) and never
+/// swapped: a session thread of `depot serve` that panics while another
+/// thread opens a store is reported as before, not silenced.
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(wrap_panic_hook);
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result
+}
+
+/// Wrap the panic hook in force so that it skips the panics of threads
+/// inside [`quietly`].
+fn wrap_panic_hook() {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !QUIET.with(|q| q.get()) {
+            prev(info)
+        }
+    }));
+}
+
 /// Open sled. sled 0.34 panics (rather than erring) on some damaged
 /// segments; catch that, and name the damaged record from a raw scan.
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
         .path(dir)
         .cache_capacity(SLED_CACHE_BYTES);
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
-    std::panic::set_hook(prev);
+    let result = quietly(|| config.open());
     let reason = match result {
         Ok(Ok(db)) => return Ok(db),
         // sled's own lock on its file: another process holds the store
@@ -1983,5 +2011,66 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
             dir: dir.to_path_buf(),
             reason,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Barrier};
+
+    fn message(info: &std::panic::PanicHookInfo<'_>) -> String {
+        let p = info.payload();
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    }
+
+    /// A panic caught by `quietly` is an error and is not printed; a panic
+    /// of another thread at the same moment still reaches the hook.
+    #[test]
+    fn quiet_panics_are_this_threads_only() {
+        static OURS: AtomicUsize = AtomicUsize::new(0);
+        static OTHERS: AtomicUsize = AtomicUsize::new(0);
+        std::panic::set_hook(Box::new(|info| match message(info).as_str() {
+            "quiet-test: ours" => {
+                OURS.fetch_add(1, Ordering::SeqCst);
+            }
+            "quiet-test: another thread" => {
+                OTHERS.fetch_add(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }));
+        wrap_panic_hook();
+        let inside = Arc::new(Barrier::new(2));
+        let done = Arc::new(Barrier::new(2));
+        let other = {
+            let (inside, done) = (inside.clone(), done.clone());
+            std::thread::spawn(move || {
+                inside.wait();
+                let r = std::thread::spawn(|| panic!("quiet-test: another thread")).join();
+                done.wait();
+                r.is_err()
+            })
+        };
+        let caught = quietly(|| {
+            inside.wait();
+            done.wait();
+            panic!("quiet-test: ours")
+        });
+        let _ = std::panic::take_hook();
+        assert!(other.join().unwrap_or(false), "the other thread panicked");
+        let payload = caught.err().map(|p| {
+            p.downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        });
+        assert_eq!(payload.as_deref(), Some("quiet-test: ours"));
+        assert_eq!(OURS.load(Ordering::SeqCst), 0, "ours was printed");
+        assert_eq!(OTHERS.load(Ordering::SeqCst), 1, "the other was silenced");
+        // Not left quiet: the next panic of this thread reaches the hook.
+        assert!(!QUIET.with(|q| q.get()));
     }
 }
