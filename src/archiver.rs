@@ -57,13 +57,16 @@ pub struct Pass {
 pub struct Took {
     pub orders: u64,
     pub bank_lines: u64,
+    /// The book items those lines cleared.
+    pub bank_items: u64,
 }
 
 impl Took {
-    /// Did it take as much as one command may, so that more may be left?
-    pub fn full(&self, orders_max: u32) -> bool {
-        self.orders >= u64::from(orders_max)
-            || self.bank_lines >= crate::core::bank::ARCHIVE_LINES_MAX as u64
+    /// May more be left? The orders filled the command, or it took bank
+    /// lines (their share of a command ends at the first line that would
+    /// not fit, so what it took does not tell whether more wait).
+    pub fn more(&self, orders_max: u32) -> bool {
+        self.orders >= u64::from(orders_max) || self.bank_lines > 0
     }
 }
 
@@ -132,7 +135,7 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
         done.commands += 1;
         done.bank_lines += took.bank_lines;
         tracing::info!(bank_lines = took.bank_lines, %before, ?seq, "archived");
-        if !took.full(BATCH) || stop(policy.pause) {
+        if !took.more(BATCH) || stop(policy.pause) {
             return Ok(done);
         }
     }
@@ -173,7 +176,10 @@ pub fn archived(
             for e in &events {
                 match e {
                     Event::Archived(a) => took.orders += a.orders.len() as u64,
-                    Event::BankArchived(b) => took.bank_lines += b.lines.len() as u64,
+                    Event::BankArchived(b) => {
+                        took.bank_lines += b.lines.len() as u64;
+                        took.bank_items += b.items.len() as u64;
+                    }
                     _ => {}
                 }
             }

@@ -194,7 +194,7 @@ fn archive_before(engine: &Engine, before: chrono::NaiveDate, k: usize) -> Resul
         commands += 1;
         let took = crate::archiver::archived(outcome, before)?;
         orders += took.orders;
-        if !took.full(ARCHIVE_BATCH) {
+        if !took.more(ARCHIVE_BATCH) {
             return Ok((orders, commands));
         }
     }

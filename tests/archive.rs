@@ -760,3 +760,25 @@ fn a_tampered_bank_archive_fails_the_replay() {
         "{failed}"
     );
 }
+
+/// One command's share of the bank book counts the book items a line
+/// cleared with the line: a deposit that cleared hundreds of receipts
+/// does not ride in with a thousand other lines. The first line is taken
+/// whatever it clears.
+#[test]
+fn a_bank_archive_counts_the_items_a_line_cleared() {
+    use depot::core::bank::settled;
+    let (s, _) = reconciled_september();
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 10, 10).unwrap();
+    // Settled: A's line (matched to one receipt), then the fee (posted).
+    let taken = |max: usize| {
+        let out = settled(&s, before, max);
+        let lines: usize = out.iter().map(|b| b.lines.len()).sum();
+        let items: usize = out.iter().map(|b| b.items.len()).sum();
+        (lines, items)
+    };
+    assert_eq!(taken(1), (1, 1), "the first line goes whatever it clears");
+    assert_eq!(taken(2), (1, 1), "the fee would make three");
+    assert_eq!(taken(3), (2, 1));
+    assert_eq!(taken(1_000), (2, 1), "C's line waits for October");
+}

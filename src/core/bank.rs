@@ -106,9 +106,12 @@ pub struct BankMatch {
     pub journal: Option<JournalEntry>,
 }
 
-/// Bank lines archived by one `ArchiveClosed`, at most: with the book
-/// items they cleared, about as much for the writer to remove and the
-/// flusher to write as `archiver::BATCH` orders and their documents.
+/// What one `ArchiveClosed` takes out of the bank reconciliation, at
+/// most: statement lines and the book items they cleared, counted
+/// together (a deposit line may clear hundreds of receipts), about as
+/// much for the writer to remove and the flusher to write as
+/// `archiver::BATCH` orders and their documents. A line that alone
+/// clears more goes in a command of its own.
 pub const ARCHIVE_LINES_MAX: usize = 1_000;
 
 /// An entity's statement lines that a reconciliation marked done has
@@ -151,48 +154,77 @@ fn reconciled_through(state: &State, entity: &Code, before: NaiveDate) -> Option
 /// What `ArchiveClosed` takes out of the bank reconciliation: for each
 /// entity, the explained statement lines dated by the end of its newest
 /// reconciled period before `before`, each with the book items it
-/// cleared when all of them are dated by then too; at most `max` lines
-/// in all, oldest first.
+/// cleared when all of them are dated by then too; oldest first, while
+/// the lines and their items come to at most `max` (the first line is
+/// taken whatever it clears, so that none is left behind for ever).
+/// One pass over the lines in memory, whatever the number of entities:
+/// it runs on the writer with every archiving command.
 pub fn settled(state: &State, before: NaiveDate, max: usize) -> Vec<BankArchive> {
-    let mut out = Vec::new();
-    let mut left = max;
-    for entity in state.entities.keys() {
-        if left == 0 {
-            break;
+    let throughs: Vec<(&Code, NaiveDate)> = state
+        .entities
+        .keys()
+        .filter_map(|e| reconciled_through(state, e, before).map(|t| (e, t)))
+        .collect();
+    let Some(latest) = throughs.iter().map(|(_, t)| *t).max() else {
+        return Vec::new();
+    };
+    let mut candidates: Vec<Vec<&BankLine>> = vec![Vec::new(); throughs.len()];
+    for l in state.bank_lines.values() {
+        if l.date > latest {
+            continue;
         }
-        let Some(through) = reconciled_through(state, entity, before) else {
+        let Some(k) = throughs.iter().position(|(e, _)| **e == l.entity) else {
             continue;
         };
-        let mut lines: Vec<&BankLine> = state
-            .bank_lines
-            .values()
-            .filter(|l| l.entity == *entity && l.date <= through)
-            .filter(|l| match &l.cleared {
+        let through = throughs[k].1;
+        let settled = l.date <= through
+            && match &l.cleared {
                 None => false,
                 Some(Cleared::Posted { .. }) => true,
                 Some(Cleared::Matched { items, .. }) => items
                     .iter()
                     .all(|i| state.book_items.get(i).is_some_and(|it| it.date <= through)),
-            })
-            .collect();
+            };
+        if settled {
+            candidates[k].push(l);
+        }
+    }
+    let mut out = Vec::new();
+    let mut taken = 0usize;
+    for ((entity, through), mut lines) in throughs.into_iter().zip(candidates) {
         lines.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-        lines.truncate(left);
-        left -= lines.len();
-        let mut items = Vec::new();
-        for l in &lines {
-            if let Some(Cleared::Matched { items: ids, .. }) = &l.cleared {
-                items.extend(ids.iter().filter_map(|i| state.book_items.get(i)).cloned());
-            }
-        }
-        if lines.is_empty() {
-            continue;
-        }
-        out.push(BankArchive {
+        let mut archive = BankArchive {
             entity: entity.clone(),
             through,
-            lines: lines.into_iter().cloned().collect(),
-            items,
-        });
+            lines: Vec::new(),
+            items: Vec::new(),
+        };
+        let mut full = false;
+        for l in lines {
+            let cleared: &[Code] = match &l.cleared {
+                Some(Cleared::Matched { items, .. }) => items,
+                _ => &[],
+            };
+            let cost = 1 + cleared.len();
+            if taken > 0 && taken + cost > max {
+                full = true;
+                break;
+            }
+            taken += cost;
+            archive.lines.push(l.clone());
+            archive.items.extend(
+                cleared
+                    .iter()
+                    .filter_map(|i| state.book_items.get(i))
+                    .cloned(),
+            );
+        }
+        if !archive.lines.is_empty() {
+            out.push(archive);
+        }
+        if full || taken >= max {
+            break;
+        }
     }
     out
 }
