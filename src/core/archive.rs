@@ -527,23 +527,13 @@ pub fn archive_closed(
 ) -> Result<Vec<Event>, Rejection> {
     let max = max.unwrap_or(ARCHIVE_ORDERS_DEFAULT);
     if max == 0 || max > ARCHIVE_ORDERS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "max".into(),
-            value: max.to_string(),
-            min: "1".into(),
-            max: ARCHIVE_ORDERS_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range("max", max, "1", ARCHIVE_ORDERS_MAX));
     }
     let orders = match named {
         None => closed_orders(state, before, max as usize),
         Some(named) => {
             if named.len() > max as usize {
-                return Err(Rejection::OutOfRange {
-                    field: "orders".into(),
-                    value: named.len().to_string(),
-                    min: "1".into(),
-                    max: max.to_string(),
-                });
+                return Err(Rejection::out_of_range("orders", named.len(), "1", max));
             }
             let mut found = Vec::with_capacity(named.len());
             for n in named {

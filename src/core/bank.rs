@@ -462,12 +462,7 @@ fn tolerance_of(t: Option<Decimal>, state: &State, entity: &str) -> Result<Decim
         validate::amount("tolerance", t, &e.base_currency)?;
     }
     if t > TOLERANCE_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "tolerance".into(),
-            value: t.to_string(),
-            min: "0".into(),
-            max: TOLERANCE_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range("tolerance", t, "0", TOLERANCE_MAX));
     }
     Ok(t)
 }
@@ -536,12 +531,12 @@ pub fn auto_match(
     }
     let window = window_days.unwrap_or(WINDOW_DAYS_DEFAULT);
     if window > WINDOW_DAYS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "window_days".into(),
-            value: window.to_string(),
-            min: "0".into(),
-            max: WINDOW_DAYS_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "window_days",
+            window,
+            "0",
+            WINDOW_DAYS_MAX,
+        ));
     }
     let tolerance = tolerance_of(tolerance, state, entity)?;
     // Uncleared items by amount, so each line looks only at its range.

@@ -130,12 +130,12 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         });
     }
     if shipments.len() > INVOICE_SHIPMENTS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "shipments".into(),
-            value: shipments.len().to_string(),
-            min: "1".into(),
-            max: INVOICE_SHIPMENTS_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "shipments",
+            shipments.len(),
+            "1",
+            INVOICE_SHIPMENTS_MAX,
+        ));
     }
     let mut docs: Vec<&super::warehouse::Shipment> = Vec::new();
     for (i, number) in shipments.iter().enumerate() {

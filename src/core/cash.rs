@@ -115,12 +115,12 @@ pub fn receive(
         amount
     };
     if apply.len() > APPLICATIONS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "apply".into(),
-            value: apply.len().to_string(),
-            min: "0".into(),
-            max: APPLICATIONS_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "apply",
+            apply.len(),
+            "0",
+            APPLICATIONS_MAX,
+        ));
     }
     let base = state
         .entities
@@ -523,33 +523,28 @@ pub fn resolve_dispute(
     }
     validate::text("reason", reason, true)?;
     if reason.chars().count() > super::exceptions::TEXT_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "reason".into(),
-            value: "longer".into(),
-            min: "1".into(),
-            max: format!("{} characters", super::exceptions::TEXT_MAX),
-        });
+        return Err(super::exceptions::too_long("reason"));
     }
     let written_off = match (action, amount) {
         (DisputeAction::Reinstate, None) => Decimal::ZERO,
         (DisputeAction::Reinstate, Some(_)) => {
-            return Err(Rejection::OutOfRange {
-                field: "amount".into(),
-                value: "given".into(),
-                min: "none (a reinstatement takes the whole dispute)".into(),
-                max: "none".into(),
-            })
+            return Err(Rejection::out_of_range(
+                "amount",
+                "given",
+                "none (a reinstatement takes the whole dispute)",
+                "none",
+            ))
         }
         (DisputeAction::WriteOff, None) => inv.disputed,
         (DisputeAction::WriteOff, Some(a)) => {
             validate::amount("amount", a, &inv.currency)?;
             if a <= Decimal::ZERO || a > inv.disputed {
-                return Err(Rejection::OutOfRange {
-                    field: "amount".into(),
-                    value: a.to_string(),
-                    min: inv.currency.minor_unit().to_string(),
-                    max: inv.disputed.to_string(),
-                });
+                return Err(Rejection::out_of_range(
+                    "amount",
+                    a,
+                    inv.currency.minor_unit(),
+                    inv.disputed,
+                ));
             }
             a
         }

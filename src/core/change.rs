@@ -246,12 +246,12 @@ pub fn add_lines(
         return Err(Rejection::EmptyOrder);
     }
     if o.lines.len() + lines.len() > super::sales::ORDER_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: (o.lines.len() + lines.len()).to_string(),
-            min: "1".into(),
-            max: super::sales::ORDER_LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "lines",
+            o.lines.len() + lines.len(),
+            "1",
+            super::sales::ORDER_LINES_MAX,
+        ));
     }
     // Priced and validated exactly as a quote for the same customer.
     let quote = Command {

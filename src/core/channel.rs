@@ -555,12 +555,9 @@ pub fn check_overrides(
 
 fn check_days(field: &str, d: Option<u32>) -> Result<(), Rejection> {
     match d {
-        Some(v) if v > POLICY_DAYS_MAX => Err(Rejection::OutOfRange {
-            field: field.into(),
-            value: v.to_string(),
-            min: "0".into(),
-            max: POLICY_DAYS_MAX.to_string(),
-        }),
+        Some(v) if v > POLICY_DAYS_MAX => {
+            Err(Rejection::out_of_range(field, v, "0", POLICY_DAYS_MAX))
+        }
         _ => Ok(()),
     }
 }
@@ -594,12 +591,8 @@ pub fn check_policy(state: &State, p: &ChannelPolicy) -> Result<(), Rejection> {
     }
     // A limit below the policy's own value would refuse the policy's
     // customers what the policy itself gives them.
-    let below = |field: &str, own: String, limit: String| Rejection::OutOfRange {
-        field: field.into(),
-        value: limit,
-        min: own,
-        max: "any".into(),
-    };
+    let below =
+        |field: &str, own: String, limit: String| Rejection::out_of_range(field, limit, own, "any");
     if let Some(m) = p.limits.grace_days_max {
         if m < p.grace_days {
             return Err(below(

@@ -117,12 +117,7 @@ pub fn schedule(
         });
     }
     if limit == 0 || limit > SCHEDULE_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "limit".into(),
-            value: limit.to_string(),
-            min: "1".into(),
-            max: SCHEDULE_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range("limit", limit, "1", SCHEDULE_MAX));
     }
     let today = cmd.warehouse_date(state, warehouse);
     let counting: std::collections::BTreeSet<BinKey> = state
@@ -599,12 +594,12 @@ pub fn adjust(
     }
     validate::qty("qty", qty.abs(), item.qty_decimals)?;
     if qty.abs() > ADJUST_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "qty".into(),
-            value: qty.to_string(),
-            min: format!("-{ADJUST_MAX}"),
-            max: ADJUST_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "qty",
+            qty,
+            format!("-{ADJUST_MAX}"),
+            ADJUST_MAX,
+        ));
     }
     let key = BinKey {
         warehouse: warehouse.to_string().into(),
@@ -614,12 +609,12 @@ pub fn adjust(
     };
     let book = state.bin_stock.get(&key).copied().unwrap_or_default();
     if book + qty < Decimal::ZERO {
-        return Err(Rejection::OutOfRange {
-            field: "qty".into(),
-            value: qty.to_string(),
-            min: format!("-{book} (the bin holds {book})"),
-            max: ADJUST_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "qty",
+            qty,
+            format!("-{book} (the bin holds {book})"),
+            ADJUST_MAX,
+        ));
     }
     // Stock found in a lot never seen is a new lot (no expiry known).
     let mut lots = super::lots::NewLots::default();

@@ -100,12 +100,7 @@ pub fn decide(state: &State, cmd: &Command) -> D {
                 });
             }
             if fx.rate > Decimal::from(1_000_000) {
-                return Err(Rejection::OutOfRange {
-                    field: "rate".into(),
-                    value: fx.rate.to_string(),
-                    min: "0".into(),
-                    max: "1000000".into(),
-                });
+                return Err(Rejection::out_of_range("rate", fx.rate, "0", "1000000"));
             }
             Ok(vec![Event::FxRateSet(fx.clone())])
         }
@@ -1118,12 +1113,7 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
             key: entity.into(),
         })?;
     if !(2000..=2200).contains(&year) {
-        return Err(Rejection::OutOfRange {
-            field: "year".into(),
-            value: year.to_string(),
-            min: "2000".into(),
-            max: "2200".into(),
-        });
+        return Err(Rejection::out_of_range("year", year, "2000", "2200"));
     }
     let mut periods = Vec::with_capacity(12);
     let (mut y, mut m) = (year, e.fiscal_year_start_month);
@@ -1132,12 +1122,7 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
         let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
         let next = NaiveDate::from_ymd_opt(ny, nm, 1);
         let (Some(start), Some(end)) = (start, next.and_then(|d| d.pred_opt())) else {
-            return Err(Rejection::OutOfRange {
-                field: "year".into(),
-                value: year.to_string(),
-                min: "2000".into(),
-                max: "2200".into(),
-            });
+            return Err(Rejection::out_of_range("year", year, "2000", "2200"));
         };
         periods.push(Period {
             entity: entity.into(),
@@ -1233,12 +1218,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
     // unit_cost is per base unit; the quantity may have been given in packs.
     let value = entity.base_currency.round(qty * o.unit_cost);
     if value > AMOUNT_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "value".into(),
-            value: value.to_string(),
-            min: "0".into(),
-            max: AMOUNT_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range("value", value, "0", AMOUNT_MAX));
     }
     let doc = format!("OPEN-{}-{}-{}", o.warehouse, o.bin, o.sku);
     let journal = Posting::new(state, &wh.entity, o.date, &doc, "opening stock")

@@ -482,22 +482,13 @@ pub fn check_routing(
             key: w.chars().take(40).collect(),
         })?;
         if wh.entity != entity {
-            return Err(Rejection::OutOfRange {
-                field: "warehouse".into(),
-                value: w.to_string(),
-                min: format!("a warehouse of {entity}"),
-                max: format!("a warehouse of {entity}"),
-            });
+            let of = format!("a warehouse of {entity}");
+            return Err(Rejection::out_of_range("warehouse", w, of.clone(), of));
         }
     }
     let days = |field: &str, v: u32, min: u32| {
         if v < min || v > ROUTE_DAYS_MAX {
-            return Err(Rejection::OutOfRange {
-                field: field.into(),
-                value: v.to_string(),
-                min: min.to_string(),
-                max: ROUTE_DAYS_MAX.to_string(),
-            });
+            return Err(Rejection::out_of_range(field, v, min, ROUTE_DAYS_MAX));
         }
         Ok(())
     };
@@ -1344,13 +1335,8 @@ pub fn decide_action(
     super::decide::decide(state, &inner)
 }
 
-fn too_long(field: &str) -> Rejection {
-    Rejection::OutOfRange {
-        field: field.into(),
-        value: "longer".into(),
-        min: "1".into(),
-        max: format!("{TEXT_MAX} characters"),
-    }
+pub(crate) fn too_long(field: &str) -> Rejection {
+    Rejection::out_of_range(field, "longer", "1", format!("{TEXT_MAX} characters"))
 }
 
 fn text(field: &str, s: &str) -> Result<(), Rejection> {
@@ -1435,12 +1421,12 @@ pub fn snooze(
 /// A snooze ends after `today`, within a year.
 fn snooze_range(until: NaiveDate, today: NaiveDate) -> Result<(), Rejection> {
     if until <= today || until > today + chrono::Duration::days(366) {
-        return Err(Rejection::OutOfRange {
-            field: "until".into(),
-            value: until.to_string(),
-            min: (today + chrono::Duration::days(1)).to_string(),
-            max: (today + chrono::Duration::days(366)).to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "until",
+            until,
+            today + chrono::Duration::days(1),
+            today + chrono::Duration::days(366),
+        ));
     }
     Ok(())
 }

@@ -92,12 +92,12 @@ pub fn issue_debit_memo(
     }
     validate::text("reason", reason, true)?;
     if lines.len() > RETURN_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "0".into(),
-            max: RETURN_LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "lines",
+            lines.len(),
+            "0",
+            RETURN_LINES_MAX,
+        ));
     }
     let cur = &inv.currency;
     validate::amount("freight", freight, cur)?;
@@ -130,12 +130,7 @@ pub fn issue_debit_memo(
             .line
             .checked_sub(1)
             .and_then(|n| inv.lines.get(n as usize))
-            .ok_or_else(|| Rejection::OutOfRange {
-                field: "line".into(),
-                value: a.line.to_string(),
-                min: "1".into(),
-                max: inv.lines.len().to_string(),
-            })?;
+            .ok_or_else(|| Rejection::out_of_range("line", a.line, "1", inv.lines.len()))?;
         validate::amount("amount", a.amount, cur)?;
         if a.amount <= Decimal::ZERO {
             return Err(Rejection::NotPositive {

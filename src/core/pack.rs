@@ -120,12 +120,12 @@ pub fn pack(
         });
     }
     if contents.len() > CARTON_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "contents".into(),
-            value: contents.len().to_string(),
-            min: "1".into(),
-            max: CARTON_LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "contents",
+            contents.len(),
+            "1",
+            CARTON_LINES_MAX,
+        ));
     }
     if tare < Decimal::ZERO {
         return Err(Rejection::Negative {
@@ -138,12 +138,7 @@ pub fn pack(
             validate::qty(field, v, 3)?;
         }
         if v > CARTON_KG_MAX {
-            return Err(Rejection::OutOfRange {
-                field: field.into(),
-                value: v.to_string(),
-                min: "0".into(),
-                max: CARTON_KG_MAX.to_string(),
-            });
+            return Err(Rejection::out_of_range(field, v, "0", CARTON_KG_MAX));
         }
     }
     if weight <= tare {
@@ -184,12 +179,12 @@ pub fn pack(
                 scanned: l.sku.to_string(),
             })?;
         if packed + l.qty > picked {
-            return Err(Rejection::OutOfRange {
-                field: format!("qty of {}", l.sku),
-                value: l.qty.to_string(),
-                min: "0".into(),
-                max: (picked - packed).to_string(),
-            });
+            return Err(Rejection::out_of_range(
+                format!("qty of {}", l.sku),
+                l.qty,
+                "0",
+                picked - packed,
+            ));
         }
         let kg = state
             .items

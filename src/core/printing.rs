@@ -246,12 +246,12 @@ pub fn set_profile(state: &State, p: &DocumentProfile) -> D {
         validate::text(field, v, false)?;
     }
     if p.remittance.len() > 8 {
-        return Err(Rejection::OutOfRange {
-            field: "remittance".into(),
-            value: p.remittance.len().to_string(),
-            min: "0".into(),
-            max: "8".into(),
-        });
+        return Err(Rejection::out_of_range(
+            "remittance",
+            p.remittance.len(),
+            "0",
+            "8",
+        ));
     }
     for line in &p.remittance {
         validate::text("remittance", line, false)?;
@@ -278,12 +278,7 @@ pub fn record_print(state: &State, _cmd: &Command, r: &PrintRecord) -> D {
     validate::code("format", &r.format)?;
     validate::text("destination", &r.destination, false)?;
     if r.as_of > state.seq {
-        return Err(Rejection::OutOfRange {
-            field: "as_of".into(),
-            value: r.as_of.to_string(),
-            min: "0".into(),
-            max: state.seq.to_string(),
-        });
+        return Err(Rejection::out_of_range("as_of", r.as_of, "0", state.seq));
     }
     if let Some(code) = &r.printer {
         if !state.printers.contains_key(code) {

@@ -366,12 +366,12 @@ pub(crate) fn build(
         return Err(Rejection::EmptyOrder);
     }
     if lines.len() > LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "lines",
+            lines.len(),
+            "1",
+            LINES_MAX,
+        ));
     }
     let today = cmd.warehouse_date(state, warehouse);
     let mut out = Vec::with_capacity(lines.len());
@@ -931,12 +931,12 @@ pub fn put_away(
     // Goods promised to open pick lists stay where the picker expects them.
     let on_lists = super::warehouse::bin_promised(state, &key);
     if qty > have - on_lists {
-        return Err(Rejection::OutOfRange {
-            field: "qty".into(),
-            value: qty.to_string(),
-            min: "0".into(),
-            max: (have - on_lists).max(Decimal::ZERO).to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "qty",
+            qty,
+            "0",
+            (have - on_lists).max(Decimal::ZERO),
+        ));
     }
     let to = to.trim();
     let target = state

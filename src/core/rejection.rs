@@ -446,6 +446,21 @@ pub const ALL_CODES: &[&str] = &[
 ];
 
 impl Rejection {
+    /// `field`'s `value` is outside `min` to `max`.
+    pub fn out_of_range(
+        field: impl std::fmt::Display,
+        value: impl std::fmt::Display,
+        min: impl std::fmt::Display,
+        max: impl std::fmt::Display,
+    ) -> Rejection {
+        Rejection::OutOfRange {
+            field: field.to_string(),
+            value: value.to_string(),
+            min: min.to_string(),
+            max: max.to_string(),
+        }
+    }
+
     /// The stable snake_case code of this rejection.
     pub fn code(&self) -> &'static str {
         match self {

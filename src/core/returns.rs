@@ -147,12 +147,12 @@ pub fn authorize(
         return Err(not_returnable(invoice, "no line to return"));
     }
     if lines.len() > RETURN_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: RETURN_LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "lines",
+            lines.len(),
+            "1",
+            RETURN_LINES_MAX,
+        ));
     }
     let mut out = Vec::new();
     let mut warehouse: Option<Code> = None;
@@ -345,12 +345,12 @@ pub fn receive(
             let decimals = state.items.get(&l.sku).map_or(0, |i| i.qty_decimals);
             validate::qty("qty", x.qty, decimals)?;
             if x.qty > l.qty - l.received {
-                return Err(Rejection::OutOfRange {
-                    field: "qty".into(),
-                    value: x.qty.to_string(),
-                    min: "0".into(),
-                    max: (l.qty - l.received).to_string(),
-                });
+                return Err(Rejection::out_of_range(
+                    "qty",
+                    x.qty,
+                    "0",
+                    l.qty - l.received,
+                ));
             }
             take.push((l, x.qty));
         }
@@ -536,12 +536,12 @@ pub fn allowance(
         })?;
     validate::text("reason", reason, true)?;
     if lines.is_empty() || lines.len() > RETURN_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: RETURN_LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "lines",
+            lines.len(),
+            "1",
+            RETURN_LINES_MAX,
+        ));
     }
     let cur = &inv.currency;
     let base = super::purchasing::base_currency(state, &inv.entity)?;
@@ -558,12 +558,7 @@ pub fn allowance(
             .line
             .checked_sub(1)
             .and_then(|n| inv.lines.get(n as usize))
-            .ok_or_else(|| Rejection::OutOfRange {
-                field: "line".into(),
-                value: a.line.to_string(),
-                min: "1".into(),
-                max: inv.lines.len().to_string(),
-            })?;
+            .ok_or_else(|| Rejection::out_of_range("line", a.line, "1", inv.lines.len()))?;
         validate::amount("amount", a.amount, cur)?;
         if a.amount <= Decimal::ZERO {
             return Err(Rejection::NotPositive {
@@ -584,12 +579,12 @@ pub fn allowance(
             .unwrap_or_default();
         let room = (il.amount - returned_worth - allowed).max(Decimal::ZERO);
         if a.amount > room {
-            return Err(Rejection::OutOfRange {
-                field: format!("amount of line {}", a.line),
-                value: a.amount.to_string(),
-                min: "0.01".into(),
-                max: cur.round(room).to_string(),
-            });
+            return Err(Rejection::out_of_range(
+                format!("amount of line {}", a.line),
+                a.amount,
+                "0.01",
+                cur.round(room),
+            ));
         }
         if let Some(t) = &il.tax_code {
             *taxable.entry(t.clone()).or_default() += a.amount;

@@ -797,12 +797,12 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
         return Err(Rejection::EmptyOrder);
     }
     if lines.len() > ORDER_LINES_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "lines".into(),
-            value: lines.len().to_string(),
-            min: "1".into(),
-            max: ORDER_LINES_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "lines",
+            lines.len(),
+            "1",
+            ORDER_LINES_MAX,
+        ));
     }
     let mut out_lines = Vec::with_capacity(lines.len());
     let mut below_floor = false;

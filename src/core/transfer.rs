@@ -164,12 +164,12 @@ pub fn ship(
         let wh_free = st.on_hand - st.reserved - *wh_used;
         let free = bin_free.min(wh_free).max(Decimal::ZERO);
         if l.qty > free {
-            return Err(Rejection::OutOfRange {
-                field: format!("qty of {} from {}", l.sku, l.bin),
-                value: l.qty.to_string(),
-                min: "0".into(),
-                max: free.to_string(),
-            });
+            return Err(Rejection::out_of_range(
+                format!("qty of {} from {}", l.sku, l.bin),
+                l.qty,
+                "0",
+                free,
+            ));
         }
         *used += l.qty;
         *wh_used += l.qty;

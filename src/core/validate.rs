@@ -68,24 +68,14 @@ fn decimals(field: &str, value: Decimal, max: u32) -> R {
 
 fn range(field: &str, value: Decimal, min: Decimal, max: Decimal) -> R {
     if value < min || value > max {
-        return Err(Rejection::OutOfRange {
-            field: field.into(),
-            value: value.to_string(),
-            min: min.to_string(),
-            max: max.to_string(),
-        });
+        return Err(Rejection::out_of_range(field, value, min, max));
     }
     Ok(())
 }
 
 pub fn days(field: &str, value: u32) -> R {
     if value > DAYS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: field.into(),
-            value: value.to_string(),
-            min: "0".into(),
-            max: DAYS_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(field, value, "0", DAYS_MAX));
     }
     Ok(())
 }
@@ -161,24 +151,19 @@ fn no_duplicates<'a>(field: &str, values: impl Iterator<Item = &'a str>) -> R {
 /// A list of 1 to `max` entries (lines of a document).
 pub fn count(field: &str, len: usize, max: usize) -> R {
     if len == 0 || len > max {
-        return Err(Rejection::OutOfRange {
-            field: field.into(),
-            value: len.to_string(),
-            min: "1".into(),
-            max: max.to_string(),
-        });
+        return Err(Rejection::out_of_range(field, len, "1", max));
     }
     Ok(())
 }
 
 fn bounded(field: &str, len: usize, max: usize) -> R {
     if len > max {
-        return Err(Rejection::OutOfRange {
-            field: format!("number of {field}"),
-            value: len.to_string(),
-            min: "0".into(),
-            max: max.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            format!("number of {field}"),
+            len,
+            "0",
+            max,
+        ));
     }
     Ok(())
 }
@@ -204,12 +189,12 @@ fn breaks(field: &str, b: &[QtyBreak]) -> R {
         qty(&format!("{field}.min_qty"), br.min_qty, QTY_DECIMALS_MAX)?;
         price(&format!("{field}.price"), br.price)?;
         if br.min_qty <= last {
-            return Err(Rejection::OutOfRange {
-                field: format!("{field}.min_qty"),
-                value: br.min_qty.to_string(),
-                min: format!("more than {last}"),
-                max: QTY_MAX.to_string(),
-            });
+            return Err(Rejection::out_of_range(
+                format!("{field}.min_qty"),
+                br.min_qty,
+                format!("more than {last}"),
+                QTY_MAX,
+            ));
         }
         last = br.min_qty;
     }
@@ -311,12 +296,12 @@ fn replenishment(state: &State, x: &ReplenishmentPolicy) -> R {
             range("min", x.min, Decimal::ZERO, QTY_MAX)?;
             qty("max", x.max, item.qty_decimals)?;
             if x.max <= x.min {
-                return Err(Rejection::OutOfRange {
-                    field: "max".into(),
-                    value: x.max.to_string(),
-                    min: format!("more than min ({})", x.min),
-                    max: QTY_MAX.to_string(),
-                });
+                return Err(Rejection::out_of_range(
+                    "max",
+                    x.max,
+                    format!("more than min ({})", x.min),
+                    QTY_MAX,
+                ));
             }
         }
         ReplenishmentMethod::ReorderPoint => {
@@ -329,12 +314,12 @@ fn replenishment(state: &State, x: &ReplenishmentPolicy) -> R {
             )?;
             days("review_days", x.review_days)?;
             if !(4..=104).contains(&x.history_weeks) {
-                return Err(Rejection::OutOfRange {
-                    field: "history_weeks".into(),
-                    value: x.history_weeks.to_string(),
-                    min: "4".into(),
-                    max: "104".into(),
-                });
+                return Err(Rejection::out_of_range(
+                    "history_weeks",
+                    x.history_weeks,
+                    "4",
+                    "104",
+                ));
             }
         }
     }
@@ -370,12 +355,12 @@ fn entity(state: &State, x: &Entity, create: bool) -> R {
     currency("base_currency", &x.base_currency)?;
     code("tax_jurisdiction", &x.tax_jurisdiction)?;
     if !(1..=12).contains(&x.fiscal_year_start_month) {
-        return Err(Rejection::OutOfRange {
-            field: "fiscal_year_start_month".into(),
-            value: x.fiscal_year_start_month.to_string(),
-            min: "1".into(),
-            max: "12".into(),
-        });
+        return Err(Rejection::out_of_range(
+            "fiscal_year_start_month",
+            x.fiscal_year_start_month,
+            "1",
+            "12",
+        ));
     }
     amount(
         "adjustment_approval_limit",
@@ -416,12 +401,12 @@ fn account(state: &State, x: &Account) -> R {
         Some(Control::Payables) => x.kind == AccountKind::Liability,
     };
     if !fits {
-        return Err(Rejection::OutOfRange {
-            field: "kind".into(),
-            value: format!("{:?}", x.kind).to_lowercase(),
-            min: "asset for receivables and inventory".into(),
-            max: "liability for payables".into(),
-        });
+        return Err(Rejection::out_of_range(
+            "kind",
+            format!("{:?}", x.kind).to_lowercase(),
+            "asset for receivables and inventory",
+            "liability for payables",
+        ));
     }
     for ((e, key), acct) in &state.posting_rules {
         if e == x.entity && acct == x.code && key.control() != x.control {
@@ -477,12 +462,9 @@ fn bin(state: &State, x: &Bin) -> R {
     code("zone", &x.zone)?;
     code("aisle", &x.aisle)?;
     if x.pick_seq > 10_000_000 {
-        return Err(Rejection::OutOfRange {
-            field: "pick_seq".into(),
-            value: x.pick_seq.to_string(),
-            min: "0".into(),
-            max: "10000000".into(),
-        });
+        return Err(Rejection::out_of_range(
+            "pick_seq", x.pick_seq, "0", "10000000",
+        ));
     }
     Ok(())
 }
@@ -491,12 +473,12 @@ fn item(state: &State, x: &Item, create: bool) -> R {
     text("description", &x.description, true)?;
     code("base_unit", &x.base_unit)?;
     if x.qty_decimals > QTY_DECIMALS_MAX {
-        return Err(Rejection::OutOfRange {
-            field: "qty_decimals".into(),
-            value: x.qty_decimals.to_string(),
-            min: "0".into(),
-            max: QTY_DECIMALS_MAX.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "qty_decimals",
+            x.qty_decimals,
+            "0",
+            QTY_DECIMALS_MAX,
+        ));
     }
     bounded("alt_units", x.alt_units.len(), SMALL_LIST_LEN_MAX)?;
     for u in &x.alt_units {
@@ -786,12 +768,12 @@ fn carrier(x: &Carrier) -> R {
         code("services.code", &s.code)?;
         text("services.name", &s.name, true)?;
         if s.transit_days > 60 {
-            return Err(Rejection::OutOfRange {
-                field: "services.transit_days".into(),
-                value: s.transit_days.to_string(),
-                min: "0".into(),
-                max: "60".into(),
-            });
+            return Err(Rejection::out_of_range(
+                "services.transit_days",
+                s.transit_days,
+                "0",
+                "60",
+            ));
         }
     }
     no_duplicates("services", x.services.iter().map(|s| s.code.as_str()))
@@ -801,21 +783,21 @@ fn terms(x: &PaymentTerms) -> R {
     text("description", &x.description, true)?;
     days("net_days", x.net_days)?;
     if x.discount_days > x.net_days {
-        return Err(Rejection::OutOfRange {
-            field: "discount_days".into(),
-            value: x.discount_days.to_string(),
-            min: "0".into(),
-            max: x.net_days.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "discount_days",
+            x.discount_days,
+            "0",
+            x.net_days,
+        ));
     }
     pct("discount_pct", x.discount_pct, Decimal::from(50))?;
     if !x.discount_pct.is_zero() && x.discount_days == 0 {
-        return Err(Rejection::OutOfRange {
-            field: "discount_days".into(),
-            value: "0".into(),
-            min: "1 when a discount is given".into(),
-            max: x.net_days.to_string(),
-        });
+        return Err(Rejection::out_of_range(
+            "discount_days",
+            "0",
+            "1 when a discount is given",
+            x.net_days,
+        ));
     }
     Ok(())
 }

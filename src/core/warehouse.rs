@@ -580,12 +580,7 @@ pub fn confirm_pick(
     }
     let base = units * factor;
     if base > open {
-        return Err(Rejection::OutOfRange {
-            field: "qty".into(),
-            value: base.to_string(),
-            min: "0".into(),
-            max: open.to_string(),
-        });
+        return Err(Rejection::out_of_range("qty", base, "0", open));
     }
     // A partial pick without `short` leaves the line open for the rest.
     // Sized for the usual one event (an event is large; a vector grown
