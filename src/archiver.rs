@@ -113,7 +113,7 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
             done.orders += took.orders;
             done.bank_lines += took.bank_lines;
             n += took.orders;
-            tracing::info!(orders = took.orders, bank_lines = took.bank_lines, %before, ?seq, "archived");
+            tracing::info!(orders = took.orders, bank_lines = took.bank_lines, bank_items = took.bank_items, %before, ?seq, "archived");
             if stop(policy.pause) {
                 return Ok(done);
             }
@@ -134,7 +134,7 @@ pub fn pass(engine: &Engine, policy: &Policy, stop: &dyn Fn(Duration) -> bool) -
         let (took, seq) = submit(engine, policy, before, Vec::new())?;
         done.commands += 1;
         done.bank_lines += took.bank_lines;
-        tracing::info!(bank_lines = took.bank_lines, %before, ?seq, "archived");
+        tracing::info!(bank_lines = took.bank_lines, bank_items = took.bank_items, %before, ?seq, "archived");
         if !took.more(BATCH) || stop(policy.pause) {
             return Ok(done);
         }
