@@ -524,10 +524,21 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         | Event::PeriodsReopened { .. }
         | Event::JournalPosted { .. }
         | Event::FxRevalued { .. } => super::ledger::apply_event(state, event),
-        Event::BankStatementImported { .. }
-        | Event::BankMatched { .. }
-        | Event::BankLinePosted { .. }
-        | Event::BankReconciled { .. } => super::bank::apply_event(state, event),
+        Event::BankStatementImported {
+            entity,
+            statement,
+            lines,
+            ..
+        } => super::bank::apply_imported(state, entity, statement, lines),
+        Event::BankMatched { matches, auto, .. } => {
+            super::bank::apply_matched(state, matches, *auto)
+        }
+        Event::BankLinePosted { line, journal, .. } => {
+            super::bank::apply_posted(state, line, journal)
+        }
+        Event::BankReconciled {
+            entity, period, by, ..
+        } => super::bank::apply_reconciled(state, entity, period, by),
         Event::ListPriceSet { price_list, price } => {
             if let Some(list) = state.price_lists.get_mut(price_list) {
                 list.prices.insert(price.sku.clone(), price.clone());

@@ -880,69 +880,65 @@ pub fn track(state: &mut State, j: &JournalEntry) {
     );
 }
 
-pub fn apply_event(state: &mut State, event: &Event) {
-    match event {
-        Event::BankStatementImported {
-            entity,
-            statement,
-            lines,
-            ..
-        } => {
-            state
-                .bank_statements
-                .insert((entity.clone(), statement.clone()));
-            for l in lines {
-                state.next_bank_line += 1;
-                state.index.unmatched_bank_lines.insert(l.id.clone());
-                state.bank_lines.insert(l.id.clone(), l.clone());
-            }
-        }
-        Event::BankMatched { matches, auto, .. } => {
-            for m in matches {
-                if let Some(j) = &m.journal {
-                    // The write-off is part of the match: not a new item.
-                    super::apply::apply_journal_untracked(state, j);
-                }
-                let mut entity = None;
-                if let Some(l) = state.bank_lines.get_mut(&m.line) {
-                    l.cleared = Some(Cleared::Matched {
-                        items: m.items.clone(),
-                        write_off: m.write_off,
-                        auto: *auto,
-                    });
-                    entity = Some(l.entity.clone());
-                }
-                state.index.unmatched_bank_lines.remove(&m.line);
-                for i in &m.items {
-                    if let Some(it) = state.book_items.get_mut(i) {
-                        it.cleared_by = Some(m.line.clone());
-                    }
-                    if let Some(e) = &entity {
-                        super::state::Indexes::remove(&mut state.index.uncleared_book_items, e, i);
-                    }
-                }
-            }
-        }
-        Event::BankLinePosted { line, journal, .. } => {
-            super::apply::apply_journal_untracked(state, journal);
-            if let Some(l) = state.bank_lines.get_mut(line) {
-                let account = journal
-                    .lines
-                    .iter()
-                    .find(|x| x.account != l.account)
-                    .map(|x| x.account.clone())
-                    .unwrap_or_default();
-                l.cleared = Some(Cleared::Posted { account });
-            }
-            state.index.unmatched_bank_lines.remove(line);
-        }
-        Event::BankReconciled {
-            entity, period, by, ..
-        } => {
-            state
-                .bank_reconciled
-                .insert((entity.clone(), period.clone()), by.clone());
-        }
-        _ => {}
+/// A statement imported: its lines are open until matched or posted.
+pub fn apply_imported(state: &mut State, entity: &Code, statement: &str, lines: &[BankLine]) {
+    state
+        .bank_statements
+        .insert((entity.clone(), statement.into()));
+    for l in lines {
+        state.next_bank_line += 1;
+        state.index.unmatched_bank_lines.insert(l.id.clone());
+        state.bank_lines.insert(l.id.clone(), l.clone());
     }
+}
+
+/// Lines matched to book items (with a write-off journal where the
+/// amounts differ within tolerance).
+pub fn apply_matched(state: &mut State, matches: &[BankMatch], auto: bool) {
+    for m in matches {
+        if let Some(j) = &m.journal {
+            // The write-off is part of the match: not a new item.
+            super::apply::apply_journal_untracked(state, j);
+        }
+        let mut entity = None;
+        if let Some(l) = state.bank_lines.get_mut(&m.line) {
+            l.cleared = Some(Cleared::Matched {
+                items: m.items.clone(),
+                write_off: m.write_off,
+                auto,
+            });
+            entity = Some(l.entity.clone());
+        }
+        state.index.unmatched_bank_lines.remove(&m.line);
+        for i in &m.items {
+            if let Some(it) = state.book_items.get_mut(i) {
+                it.cleared_by = Some(m.line.clone());
+            }
+            if let Some(e) = &entity {
+                super::state::Indexes::remove(&mut state.index.uncleared_book_items, e, i);
+            }
+        }
+    }
+}
+
+/// A line posted to an account of its own (a fee, interest).
+pub fn apply_posted(state: &mut State, line: &Code, journal: &JournalEntry) {
+    super::apply::apply_journal_untracked(state, journal);
+    if let Some(l) = state.bank_lines.get_mut(line) {
+        let account = journal
+            .lines
+            .iter()
+            .find(|x| x.account != l.account)
+            .map(|x| x.account.clone())
+            .unwrap_or_default();
+        l.cleared = Some(Cleared::Posted { account });
+    }
+    state.index.unmatched_bank_lines.remove(line);
+}
+
+/// A period's reconciliation marked done, and by whom.
+pub fn apply_reconciled(state: &mut State, entity: &Code, period: &Code, by: &Code) {
+    state
+        .bank_reconciled
+        .insert((entity.clone(), period.clone()), by.clone());
 }
