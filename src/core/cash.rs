@@ -521,10 +521,7 @@ pub fn resolve_dispute(
             invoice: inv.number.to_string(),
         });
     }
-    validate::text("reason", reason, true)?;
-    if reason.chars().count() > super::exceptions::TEXT_MAX {
-        return Err(super::exceptions::too_long("reason"));
-    }
+    super::exceptions::text("reason", reason)?;
     let written_off = match (action, amount) {
         (DisputeAction::Reinstate, None) => Decimal::ZERO,
         (DisputeAction::Reinstate, Some(_)) => {

@@ -1335,11 +1335,12 @@ pub fn decide_action(
     super::decide::decide(state, &inner)
 }
 
-pub(crate) fn too_long(field: &str) -> Rejection {
+fn too_long(field: &str) -> Rejection {
     Rejection::out_of_range(field, "longer", "1", format!("{TEXT_MAX} characters"))
 }
 
-fn text(field: &str, s: &str) -> Result<(), Rejection> {
+/// Required text of at most [`TEXT_MAX`] characters (a note, a reason).
+pub(crate) fn text(field: &str, s: &str) -> Result<(), Rejection> {
     super::validate::text(field, s, true)?;
     if s.chars().count() > TEXT_MAX {
         return Err(too_long(field));

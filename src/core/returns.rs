@@ -535,14 +535,7 @@ pub fn allowance(
             key: invoice.to_string(),
         })?;
     validate::text("reason", reason, true)?;
-    if lines.is_empty() || lines.len() > RETURN_LINES_MAX {
-        return Err(Rejection::out_of_range(
-            "lines",
-            lines.len(),
-            "1",
-            RETURN_LINES_MAX,
-        ));
-    }
+    validate::count("lines", lines.len(), RETURN_LINES_MAX)?;
     let cur = &inv.currency;
     let base = super::purchasing::base_currency(state, &inv.entity)?;
     let mut credit_lines = Vec::new();
