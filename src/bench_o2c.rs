@@ -395,12 +395,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         .map_err(|e| anyhow!("{e}"))??;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     let per_flush = (records.len() as u64).div_ceil(flushes.max(1)).max(1) as usize;
-    let raw_dir = crate::bench::TempDir::new("o2c-raw")?;
-    let db = sled::Config::new()
-        .path(&raw_dir.0)
-        .open()
-        .map_err(|e| anyhow!("{e}"))?;
-    let tree = db.open_tree("log").map_err(|e| anyhow!("{e}"))?;
+    let (_raw_dir, db, tree) = bare_log("o2c-raw")?;
     let t = Instant::now();
     for (i, chunk) in records.chunks(per_flush).enumerate() {
         let mut batch = sled::Batch::default();
@@ -421,6 +416,88 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         flushes,
         100.0 * ours / raw_rate
     );
+    // The same records from as many threads as submitters, each waiting
+    // for its own flush, through the least a group commit needs (one
+    // channel in, one flush per group, one wake out): what the hand-offs
+    // of a thread per session cost on this machine, without depot.
+    let (threaded_secs, threaded_flushes) = threaded_ceiling(&records, first_seq, submitters)?;
+    let threaded_rate = records.len() as f64 / threaded_secs;
+    crate::say!(
+        "threaded sled ceiling: the same records from {submitters} threads, each waiting for its flush, in {threaded_flushes} flushes in {threaded_secs:.2} s: {threaded_rate:.0} records/s; depot durable is {:.0} % of it",
+        100.0 * ours / threaded_rate
+    );
     crate::say!("reproduce: depot bench o2c --cycles {cycles} --durable --submitters {submitters}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A bare sled store in a temporary directory (removed when the first
+/// value drops) and its log tree: what the ceilings append to.
+fn bare_log(name: &str) -> Result<(crate::bench::TempDir, sled::Db, sled::Tree)> {
+    let dir = crate::bench::TempDir::new(name)?;
+    let db = sled::Config::new()
+        .path(&dir.0)
+        .open()
+        .map_err(|e| anyhow!("{e}"))?;
+    let tree = db.open_tree("log").map_err(|e| anyhow!("{e}"))?;
+    Ok((dir, db, tree))
+}
+
+/// `records` appended to a bare sled tree by `threads` threads, each
+/// sending its share one record at a time and waiting until that record
+/// is flushed; one writer appends and flushes whatever has queued. Returns
+/// the seconds taken and the flushes made.
+fn threaded_ceiling(records: &[Vec<u8>], first_seq: u64, threads: usize) -> Result<(f64, u64)> {
+    use std::sync::mpsc;
+    let (_dir, db, tree) = bare_log("o2c-threaded")?;
+    let t = Instant::now();
+    let flushes = std::thread::scope(|scope| -> Result<u64> {
+        let (tx, rx) = mpsc::channel::<(&[u8], mpsc::Sender<()>)>();
+        let writer = scope.spawn(move || -> Result<u64> {
+            let mut seq = first_seq;
+            let mut flushes = 0;
+            while let Ok(first) = rx.recv() {
+                let mut group = vec![first];
+                while let Ok(next) = rx.try_recv() {
+                    group.push(next);
+                }
+                let mut batch = sled::Batch::default();
+                for (r, _) in &group {
+                    batch.insert(&seq.to_be_bytes(), *r);
+                    seq += 1;
+                }
+                tree.apply_batch(batch).map_err(|e| anyhow!("{e}"))?;
+                db.flush().map_err(|e| anyhow!("{e}"))?;
+                flushes += 1;
+                for (_, reply) in group {
+                    let _ = reply.send(());
+                }
+            }
+            Ok(flushes)
+        });
+        let senders: Vec<_> = (0..threads.max(1))
+            .map(|k| {
+                let tx = tx.clone();
+                scope.spawn(move || -> Result<()> {
+                    let (reply, answer) = mpsc::channel();
+                    for r in records.iter().skip(k).step_by(threads.max(1)) {
+                        tx.send((r.as_slice(), reply.clone()))
+                            .map_err(|_| anyhow!("the ceiling's writer stopped"))?;
+                        answer
+                            .recv()
+                            .map_err(|_| anyhow!("the ceiling's writer stopped"))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        drop(tx);
+        for s in senders {
+            s.join()
+                .map_err(|_| anyhow!("a ceiling thread panicked"))??;
+        }
+        writer
+            .join()
+            .map_err(|_| anyhow!("the ceiling's writer panicked"))?
+    })?;
+    Ok((t.elapsed().as_secs_f64(), flushes))
 }

@@ -252,7 +252,7 @@ struct Shared {
     store: RwLock<Option<Store>>,
     subscribers: Subscribers,
     stats: Stats,
-    tx: Mutex<Option<Sender<Msg>>>,
+    tx: RwLock<Option<Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -293,7 +293,7 @@ impl Engine {
             store: RwLock::new(Some(store.clone())),
             subscribers: Subscribers::default(),
             stats: Stats::default(),
-            tx: Mutex::new(Some(tx)),
+            tx: RwLock::new(Some(tx)),
             writer: Mutex::default(),
         });
         let started = Instant::now();
@@ -349,7 +349,7 @@ impl Engine {
     }
 
     fn send(&self, msg: Msg) -> bool {
-        match self.shared.tx.lock() {
+        match self.shared.tx.read() {
             Ok(tx) => match tx.as_ref() {
                 Some(tx) => tx.send(msg).is_ok(),
                 None => false,
@@ -456,7 +456,7 @@ impl Engine {
     pub fn shutdown(&self) -> Result<(), EngineError> {
         let (tx, rx) = mpsc::channel();
         let sent = self.send(Msg::Stop(tx));
-        if let Ok(mut t) = self.shared.tx.lock() {
+        if let Ok(mut t) = self.shared.tx.write() {
             *t = None;
         }
         let result = if sent {
