@@ -601,6 +601,7 @@ fn upsert(state: &mut State, r: &Record) {
                     state.barcodes.insert(k, (x.sku.clone(), b.unit.clone()));
                 }
             }
+            state.index.item_changed(state.items.get(&x.sku), &x);
             state.items.insert(x.sku.clone(), x);
         }
         Record::Customer(x) => {

@@ -1310,6 +1310,9 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if idx.contracts != super::state::Indexes::contracts_of(state) {
         return Err(bad("contract prices by customer and item"));
     }
+    if idx.item_kinds != super::state::Indexes::item_kinds_of(state) {
+        return Err(bad("items by category and kind"));
+    }
     for sh in state.shipments.values() {
         let listed = idx
             .shipments_by_order

@@ -332,6 +332,19 @@ fn yes() -> bool {
 }
 
 impl Item {
+    /// The kind of the item: its description before the first comma, in
+    /// lower case ("hex bolt"). A substitute is of the same kind.
+    pub fn kind(&self) -> Code {
+        Code::from(
+            self.description
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase(),
+        )
+    }
+
     /// Base units in one `unit` of this item, if the item knows the unit.
     pub fn unit_factor(&self, unit: &str) -> Option<Decimal> {
         if unit == self.base_unit {

@@ -80,13 +80,8 @@ pub enum SubstituteError {
 
 /// The kind of an item: its description before the first comma, in
 /// lower case ("hex bolt").
-pub fn kind(item: &Item) -> String {
-    item.description
-        .split(',')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase()
+pub fn kind(item: &Item) -> Code {
+    item.kind()
 }
 
 /// Free to promise of `sku` in `warehouse` now: on hand less reserved
@@ -153,17 +148,22 @@ pub fn substitutes(state: &State, need: &Need) -> Result<Vec<Substitute>, Substi
     let original_margin = price(state, customer, item, need.qty, need.date)
         .ok()
         .and_then(|(p, _)| margin_pct(p, cost(state, entity, currency, &item.sku, need.date)));
-    let k = kind(item);
-    let mut out: Vec<Substitute> = state
-        .items
-        .values()
+    let k = item.kind();
+    // Only the items of the same category and kind are read (an index
+    // kept by apply), not every item.
+    let same_kind = state
+        .index
+        .item_kinds
+        .get(&(item.category.clone(), k.clone()));
+    let mut out: Vec<Substitute> = same_kind
+        .into_iter()
+        .flat_map(|skus| skus.iter())
+        .filter_map(|sku| state.items.get(sku))
         .filter(|c| {
             c.sku != item.sku
                 && c.active
-                && c.category == item.category
                 && c.base_unit == item.base_unit
                 && c.tax_class == item.tax_class
-                && kind(c) == k
         })
         .filter_map(|c| {
             let available = free(state, &need.warehouse, &c.sku, need.date);
@@ -361,6 +361,8 @@ mod tests {
             );
         }
         s.price_lists.insert("L1".into(), list);
+        // The items went in without apply: their indexes are derived here.
+        crate::core::state::Indexes::rebuild_derived(&mut s);
         s
     }
 
@@ -411,6 +413,38 @@ mod tests {
         let subs = substitutes(&s, &need(10)).unwrap_or_default();
         let skus: Vec<&str> = subs.iter().map(|x| x.sku.as_str()).collect();
         assert_eq!(skus, ["B4"]);
+    }
+
+    #[test]
+    fn an_item_renamed_to_another_kind_is_looked_for_there() {
+        use crate::core::event::Event;
+        use crate::core::master::Record;
+        use crate::core::state::Indexes;
+        let mut s = state();
+        let offered = |s: &State| -> Vec<Code> {
+            substitutes(s, &need(5))
+                .map(|v| v.into_iter().map(|x| x.sku).collect())
+                .unwrap_or_default()
+        };
+        assert!(offered(&s).contains(&Code::from("B3")));
+        // B3 becomes a nut: no longer a bolt's substitute, and the index
+        // apply keeps is the one rebuilt from the items.
+        let mut b3 = s.items.get("B3").cloned().expect("B3");
+        b3.description = "Hex nut, large".into();
+        crate::core::apply::apply_event(&mut s, 1, &Event::MasterUpserted(Record::Item(b3)));
+        assert!(!offered(&s).contains(&Code::from("B3")));
+        assert_eq!(s.index.item_kinds, Indexes::item_kinds_of(&s));
+        let nuts = s
+            .index
+            .item_kinds
+            .get(&("FASTENERS".into(), "hex nut".into()));
+        assert_eq!(nuts.map(|n| n.len()), Some(2));
+        // Back to a bolt: offered again.
+        let mut b3 = s.items.get("B3").cloned().expect("B3");
+        b3.description = "Hex bolt, large".into();
+        crate::core::apply::apply_event(&mut s, 2, &Event::MasterUpserted(Record::Item(b3)));
+        assert!(offered(&s).contains(&Code::from("B3")));
+        assert_eq!(s.index.item_kinds, Indexes::item_kinds_of(&s));
     }
 
     #[test]
