@@ -38,6 +38,25 @@ impl TextField {
             _ => false,
         }
     }
+    /// A key on a list's filter line: Enter keeps the filter and goes
+    /// back to the list, Esc clears it and goes back, anything else edits
+    /// it. Every screen with a filtered list answers these keys alike.
+    pub fn filter_key(&mut self, input: Input) -> FilterKey {
+        match input {
+            Input::Action(Action::Submit) => FilterKey {
+                back: true,
+                changed: false,
+            },
+            Input::Action(Action::Cancel) => FilterKey {
+                back: true,
+                changed: !self.take().is_empty(),
+            },
+            other => FilterKey {
+                back: false,
+                changed: self.edit(other),
+            },
+        }
+    }
     pub fn take(&mut self) -> String {
         std::mem::take(&mut self.text)
     }
@@ -56,6 +75,16 @@ impl TextField {
         };
         Span::styled(shown, theme.field(focused))
     }
+}
+
+/// What a key did on a filter line ([`TextField::filter_key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilterKey {
+    /// Focus goes back to the list.
+    pub back: bool,
+    /// The filter's text changed: the selection starts again at the top
+    /// of what it now lets through.
+    pub changed: bool,
 }
 
 /// Move a selection through `n` rows.
@@ -100,4 +129,31 @@ pub fn fit(text: &str, width: usize) -> String {
     let mut s: String = text.chars().take(width - 1).collect();
     s.push('~');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_line_edits_keeps_and_clears() {
+        let mut f = TextField::default();
+        let typed = f.filter_key(Input::Char('a'));
+        assert_eq!((typed.back, typed.changed), (false, true));
+        assert_eq!(f.text, "a");
+        // A key that edits nothing changes nothing and stays.
+        let none = f.filter_key(Input::Action(Action::Down));
+        assert_eq!((none.back, none.changed), (false, false));
+        // Enter goes back with the filter kept.
+        let enter = f.filter_key(Input::Action(Action::Submit));
+        assert_eq!((enter.back, enter.changed), (true, false));
+        assert_eq!(f.text, "a");
+        // Esc goes back with it cleared; on an empty filter it changes
+        // nothing, so the selection is kept.
+        let esc = f.filter_key(Input::Action(Action::Cancel));
+        assert_eq!((esc.back, esc.changed), (true, true));
+        assert_eq!(f.text, "");
+        let again = f.filter_key(Input::Action(Action::Cancel));
+        assert_eq!((again.back, again.changed), (true, false));
+    }
 }

@@ -767,19 +767,14 @@ impl Screen for BankRec {
         }
         let s = ctx.state();
         match (self.focus, input) {
-            (Focus::Filter, Input::Action(Action::Submit)) => {
-                self.focus = self.list;
-                Flow::Stay
-            }
-            (Focus::Filter, Input::Action(Action::Cancel)) => {
-                self.filter.take();
-                self.focus = self.list;
-                Flow::Stay
-            }
-            (Focus::Filter, other) => {
-                if self.filter.edit(other) {
+            (Focus::Filter, input) => {
+                let key = self.filter.filter_key(input);
+                if key.changed {
                     self.line_sel = 0;
                     self.item_sel = 0;
+                }
+                if key.back {
+                    self.focus = self.list;
                 }
                 Flow::Stay
             }

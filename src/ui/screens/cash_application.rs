@@ -557,18 +557,13 @@ impl Screen for CashApplication {
                     Flow::Stay
                 }
             },
-            (Focus::Filter, Input::Action(Action::Submit)) => {
-                self.focus = Focus::Items;
-                Flow::Stay
-            }
-            (Focus::Filter, Input::Action(Action::Cancel)) => {
-                self.filter.take();
-                self.focus = Focus::Items;
-                Flow::Stay
-            }
-            (Focus::Filter, other) => {
-                if self.filter.edit(other) {
+            (Focus::Filter, input) => {
+                let key = self.filter.filter_key(input);
+                if key.changed {
                     self.selected = 0;
+                }
+                if key.back {
+                    self.focus = Focus::Items;
                 }
                 Flow::Stay
             }

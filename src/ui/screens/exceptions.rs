@@ -725,19 +725,13 @@ impl Screen for Exceptions {
                 self.selected = 0;
                 Flow::Stay
             }
-            (Focus::Filter, Input::Action(Action::Submit)) => {
-                self.focus = Focus::List;
-                Flow::Stay
-            }
-            (Focus::Filter, Input::Action(Action::Cancel)) => {
-                self.filter.take();
-                self.selected = 0;
-                self.focus = Focus::List;
-                Flow::Stay
-            }
-            (Focus::Filter, other) => {
-                if self.filter.edit(other) {
+            (Focus::Filter, input) => {
+                let key = self.filter.filter_key(input);
+                if key.changed {
                     self.selected = 0;
+                }
+                if key.back {
+                    self.focus = Focus::List;
                 }
                 Flow::Stay
             }

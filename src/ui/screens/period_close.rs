@@ -159,18 +159,13 @@ impl Screen for PeriodClose {
         }
         let s = ctx.state();
         match (self.focus, input) {
-            (Focus::Filter, Input::Action(Action::Submit)) => {
-                self.focus = Focus::Periods;
-                Flow::Stay
-            }
-            (Focus::Filter, Input::Action(Action::Cancel)) => {
-                self.filter.take();
-                self.focus = Focus::Periods;
-                Flow::Stay
-            }
-            (Focus::Filter, other) => {
-                if self.filter.edit(other) {
+            (Focus::Filter, input) => {
+                let key = self.filter.filter_key(input);
+                if key.changed {
                     self.selected = 0;
+                }
+                if key.back {
+                    self.focus = Focus::Periods;
                 }
                 Flow::Stay
             }

@@ -305,22 +305,16 @@ impl Screen for Purchasing {
             return Flow::Stay;
         }
         match (self.focus, input) {
-            (Focus::Filter, Input::Action(Action::Submit)) => {
-                self.focus = self.back_to();
-                Flow::Stay
-            }
-            (Focus::Filter, Input::Action(Action::Cancel)) => {
+            (Focus::Filter, input) => {
                 let at = self.list();
-                self.filters[at].take();
-                self.focus = self.back_to();
-                Flow::Stay
-            }
-            (Focus::Filter, other) => {
-                let at = self.list();
-                if self.filters[at].edit(other) {
+                let key = self.filters[at].filter_key(input);
+                if key.changed {
                     self.selected = 0;
                     self.row = 0;
                     self.supplier_row = 0;
+                }
+                if key.back {
+                    self.focus = self.back_to();
                 }
                 Flow::Stay
             }

@@ -651,18 +651,13 @@ impl Screen for SupplierInvoices {
                 self.start_charge(ctx);
                 Flow::Stay
             }
-            (Focus::Filter, Input::Action(Action::Submit)) => {
-                self.focus = Focus::Invoices;
-                Flow::Stay
-            }
-            (Focus::Filter, Input::Action(Action::Cancel)) => {
-                self.filter.take();
-                self.focus = Focus::Invoices;
-                Flow::Stay
-            }
-            (Focus::Filter, other) => {
-                if self.filter.edit(other) {
+            (Focus::Filter, input) => {
+                let key = self.filter.filter_key(input);
+                if key.changed {
                     self.row = 0;
+                }
+                if key.back {
+                    self.focus = Focus::Invoices;
                 }
                 Flow::Stay
             }
