@@ -15,7 +15,7 @@
 //! the ordinary entry path (nothing is placed until the clerk places it).
 
 use super::Reasons;
-use crate::core::master::{Customer, Item};
+use crate::core::master::Customer;
 use crate::core::sales::{fx_rate, price, unavailable};
 use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
@@ -76,12 +76,6 @@ pub enum SubstituteError {
     NoWarehouse(Code),
     #[error("quantity {0} is not positive")]
     BadQty(Decimal),
-}
-
-/// The kind of an item: its description before the first comma, in
-/// lower case ("hex bolt").
-pub fn kind(item: &Item) -> Code {
-    item.kind()
 }
 
 /// Free to promise of `sku` in `warehouse` now: on hand less reserved
@@ -252,7 +246,7 @@ mod tests {
     /// entity E1 (USD), bolts of one kind and a nut of another kind.
     fn state() -> State {
         use crate::core::master::{
-            Abc, Address, Channel, Entity, FreightTerms, ListPrice, PriceList, ShipPolicy,
+            Abc, Address, Channel, Entity, FreightTerms, Item, ListPrice, PriceList, ShipPolicy,
             Warehouse,
         };
         use crate::core::state::{CostPool, WarehouseStock};
@@ -423,8 +417,10 @@ mod tests {
         let mut s = state();
         let offered = |s: &State| -> Vec<Code> {
             substitutes(s, &need(5))
-                .map(|v| v.into_iter().map(|x| x.sku).collect())
-                .unwrap_or_default()
+                .expect("a bolt short by 5 is a need substitutes() answers")
+                .into_iter()
+                .map(|x| x.sku)
+                .collect()
         };
         assert!(offered(&s).contains(&Code::from("B3")));
         // B3 becomes a nut: no longer a bolt's substitute, and the index

@@ -1284,7 +1284,7 @@ fn offer_lines(o: &Offer, width: u16, ctx: &Ctx) -> Vec<Line<'static>> {
         .map(|i| {
             format!(
                 "{}, {}, {}, {}",
-                crate::models::substitutes::kind(i),
+                i.kind(),
                 i.category,
                 i.base_unit,
                 i.tax_class
