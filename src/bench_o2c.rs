@@ -197,7 +197,7 @@ fn refused(r: Rejection) -> anyhow::Error {
     anyhow!("refused ({}): {r}", r.code())
 }
 
-pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
+pub fn run(cycles: u64, durable: bool, submitters: usize, publish_every: u64) -> Result<ExitCode> {
     if cycles == 0 || submitters == 0 {
         bail!("--cycles and --submitters must be at least 1");
     }
@@ -231,6 +231,10 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
     let run_memory = |state: &mut State| -> Result<(u64, f64)> {
         let t = Instant::now();
         let mut commands = 0;
+        // The copy a reader holds (the engine's published state): the
+        // next change to a map copies the leaf it lands in.
+        let mut published: Option<std::sync::Arc<State>> = None;
+        let mut since = 0u64;
         for n in 0..cycles {
             let c = &custs[n as usize % custs.len()];
             commands += cycle(c, weights, true, &mut |op, body| {
@@ -241,6 +245,11 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
                     key: None,
                     body,
                 };
+                since += 1;
+                if publish_every > 0 && since >= publish_every {
+                    since = 0;
+                    published = Some(std::sync::Arc::new(state.clone()));
+                }
                 execute(state, &cmd)
                     .map(|e| match e.outcome {
                         crate::core::Outcome::Committed(ev) => ev,
@@ -249,6 +258,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
                     .map_err(refused)
             })?;
         }
+        drop(published);
         Ok((commands, t.elapsed().as_secs_f64()))
     };
     let (mut with, mut without) = (f64::MAX, f64::MAX);
@@ -266,7 +276,11 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         without = without.min(r?.1);
     }
     crate::say!(
-        "bench o2c in memory: {cycles} cycles ({commands} commands) in {with:.2} s: {:.0} cycles/s",
+        "bench o2c in memory{}: {cycles} cycles ({commands} commands) in {with:.2} s: {:.0} cycles/s",
+        match publish_every {
+            0 => String::new(),
+            n => format!(", the state published every {n} commands"),
+        },
         cycles as f64 / with
     );
     crate::say!(
@@ -276,7 +290,13 @@ pub fn run(cycles: u64, durable: bool, submitters: usize) -> Result<ExitCode> {
         (with - without) * 100.0 / without
     );
     if !durable {
-        crate::say!("reproduce: depot bench o2c --cycles {cycles}");
+        crate::say!(
+            "reproduce: depot bench o2c --cycles {cycles}{}",
+            match publish_every {
+                0 => String::new(),
+                n => format!(" --publish-every {n}"),
+            }
+        );
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -500,4 +520,64 @@ fn threaded_ceiling(records: &[Vec<u8>], first_seq: u64, threads: usize) -> Resu
             .map_err(|_| anyhow!("the ceiling's writer panicked"))?
     })?;
     Ok((t.elapsed().as_secs_f64(), flushes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// What the engine relies on when it publishes the state after every
+    /// batch and goes on changing its own: the published copy never sees a
+    /// later change, though its maps and documents (`Shared`) are shared
+    /// until written. Each command of two cycles runs after a publish; the
+    /// published copy's bytes must be what they were when it was taken.
+    #[test]
+    fn a_published_state_keeps_its_documents_while_the_next_batch_changes_them() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let time = chrono::Utc::now();
+        let mut state = State::default();
+        let command = |op: &str, body| Command {
+            operator: op.into(),
+            session: "test".into(),
+            time,
+            key: None,
+            body,
+        };
+        for body in prepare(today).expect("prepare") {
+            execute(&mut state, &command("ADMIN", body)).expect("setup");
+        }
+        let custs = customers(&state);
+        let weights: std::collections::BTreeMap<Code, Decimal> = ITEMS
+            .iter()
+            .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+            .collect();
+        let bytes = |s: &State| {
+            bincode::serde::encode_to_vec(s, bincode::config::standard()).expect("encode")
+        };
+        let mut published = Vec::new();
+        for c in custs.iter().take(2) {
+            cycle(c, &weights, true, &mut |op, body| {
+                let before = Arc::new(state.clone());
+                published.push((bytes(&before), before));
+                match execute(&mut state, &command(op, body))
+                    .map_err(refused)?
+                    .outcome
+                {
+                    crate::core::Outcome::Committed(ev) => Ok(ev),
+                    crate::core::Outcome::Rejected(r) => Err(refused(r)),
+                }
+            })
+            .expect("cycle");
+        }
+        assert_eq!(published.len(), 18);
+        for (i, (then, copy)) in published.iter().enumerate() {
+            assert!(*then == bytes(copy), "published state {i} changed later");
+        }
+        // And the documents did change after each publish.
+        let last = &published[published.len() - 1].1;
+        assert!(last.orders.len() == state.orders.len() && bytes(last) != bytes(&state));
+        let first = &published[0].1;
+        assert_eq!(first.orders.len() + 2, state.orders.len());
+    }
 }

@@ -363,6 +363,11 @@ pub enum BenchCmd {
         durable: bool,
         #[arg(long, default_value_t = 64)]
         submitters: usize,
+        /// In memory, keep a copy of the state every N commands, as the
+        /// engine publishes one after every batch (0: never): what the
+        /// maps' copy on write costs at that batch size.
+        #[arg(long, default_value_t = 0)]
+        publish_every: u64,
     },
     /// Trial balance and AR aging on a store of at least N journal lines,
     /// and `hledger bal` on the same ledger exported.

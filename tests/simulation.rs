@@ -140,20 +140,23 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     };
     let items: Vec<&Item> = s.items.values().collect();
     let customers: Vec<&Customer> = s.customers.values().collect();
-    let orders: Vec<&depot::core::sales::SalesOrder> = s.orders.values().collect();
+    let orders: Vec<&depot::core::sales::SalesOrder> = s.orders.values().map(|o| &**o).collect();
     let picks: Vec<&depot::core::warehouse::PickList> = s
         .picks
         .values()
+        .map(|p| &**p)
         .filter(|p| p.status == depot::core::warehouse::PickStatus::Open)
         .collect();
     let uninvoiced: Vec<&depot::core::warehouse::Shipment> = s
         .shipments
         .values()
+        .map(|x| &**x)
         .filter(|x| x.invoice.is_none())
         .collect();
     let open_invoices: Vec<&depot::core::billing::Invoice> = s
         .invoices
         .values()
+        .map(|i| &**i)
         .filter(|i| i.open > i.disputed)
         .collect();
     let rmas: Vec<&depot::core::returns::Rma> = s
@@ -161,7 +164,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .values()
         .filter(|r| r.status == depot::core::returns::ReturnStatus::Authorized)
         .collect();
-    let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().collect();
+    let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().map(|i| &**i).collect();
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
@@ -1263,7 +1266,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 .open_invoices
                 .values()
                 .flatten()
-                .filter_map(|n| s.invoices.get(n))
+                .filter_map(|n| s.invoices.get(n).map(|i| &**i))
                 .filter(|i| !i.disputed.is_zero())
                 .collect();
             let (invoice, disputed) = match disputed.first() {

@@ -71,7 +71,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
                 seqs.push(env.seq);
             }
         } else if state.orders.contains_key(&order) {
-            state.order_history.insert(order, vec![env.seq]);
+            state.order_history.insert(order, vec![env.seq].into());
         }
     }
     state.seq = env.seq;

@@ -387,7 +387,7 @@ fn close_over(state: &State, set: &mut BTreeSet<Code>) {
 /// of a second, so `depot serve`'s archiver calls it on a view of the
 /// state, off the writer, and names the orders in its command.
 pub fn closed_orders(state: &State, before: NaiveDate, max: usize) -> BTreeSet<Code> {
-    closed_among(state, before, max, state.orders.values())
+    closed_among(state, before, max, state.orders.values().map(|o| &**o))
 }
 
 /// Of `orders`, those `ArchiveClosed` would archive, at most `max`.
@@ -461,8 +461,12 @@ pub fn gather(state: &State, before: NaiveDate, orders: &BTreeSet<Code>) -> Arch
         its_receipts.sort();
         its_receipts.dedup();
         a.orders.push(ArchivedOrder {
-            order: o.clone(),
-            history: state.order_history.get(n).cloned().unwrap_or_default(),
+            order: (**o).clone(),
+            history: state
+                .order_history
+                .get(n)
+                .map(|h| (**h).clone())
+                .unwrap_or_default(),
             policy: state.order_policies.get(n).cloned(),
             picks,
             shipments,
@@ -473,7 +477,7 @@ pub fn gather(state: &State, before: NaiveDate, orders: &BTreeSet<Code>) -> Arch
             if let Some(p) = state.picks.get(p) {
                 let key = |line: u32| (p.number.clone(), line);
                 a.picks.push(ArchivedPick {
-                    pick: p.clone(),
+                    pick: (**p).clone(),
                     short_reasons: p
                         .lines
                         .iter()
@@ -495,7 +499,7 @@ pub fn gather(state: &State, before: NaiveDate, orders: &BTreeSet<Code>) -> Arch
         for s in state.index.shipments_by_order.get(n).unwrap_or(&none) {
             if let Some(s) = state.shipments.get(s) {
                 a.shipments.push(ArchivedShipment {
-                    shipment: s.clone(),
+                    shipment: (**s).clone(),
                     delivered: state.deliveries.get(&s.number).copied(),
                 });
                 invoices.extend(s.invoice.iter());
@@ -504,13 +508,13 @@ pub fn gather(state: &State, before: NaiveDate, orders: &BTreeSet<Code>) -> Arch
     }
     for i in invoices {
         if let Some(inv) = state.invoices.get(i) {
-            a.invoices.push(inv.clone());
+            a.invoices.push((**inv).clone());
         }
         receipts.extend(state.index.receipts_by_invoice.get(i).unwrap_or(&none));
     }
     for r in receipts {
         if let Some(r) = state.receipts.get(r) {
-            a.receipts.push(r.clone());
+            a.receipts.push((**r).clone());
         }
     }
     a
@@ -549,7 +553,7 @@ pub fn archive_closed(
                     }
                 }
             }
-            closed_among(state, before, max as usize, found.into_iter())
+            closed_among(state, before, max as usize, found.into_iter().map(|o| &**o))
         }
     };
     let bank = super::bank::settled(state, before, super::bank::ARCHIVE_LINES_MAX);
@@ -664,8 +668,8 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
     let mut invoices: BTreeSet<&Code> = BTreeSet::new();
     for o in &a.orders {
         let n = &o.order.number;
-        if state.orders.get(n) != Some(&o.order)
-            || state.order_history.get(n).cloned().unwrap_or_default() != o.history
+        if state.orders.get(n).map(|x| &**x) != Some(&o.order)
+            || state.order_history.get(n).map_or(&[][..], |h| &h[..]) != &o.history[..]
             || state.order_policies.get(n) != o.policy.as_ref()
         {
             return bad(DocKind::Order, n, "differs from the replayed order");
@@ -681,7 +685,7 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
     }
     for p in &a.picks {
         let n = &p.pick.number;
-        if state.picks.get(n) != Some(&p.pick) || p.pick.status == PickStatus::Open {
+        if state.picks.get(n).map(|x| &**x) != Some(&p.pick) || p.pick.status == PickStatus::Open {
             return bad(
                 DocKind::Pick,
                 n,
@@ -694,7 +698,7 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
     }
     for s in &a.shipments {
         let n = &s.shipment.number;
-        if state.shipments.get(n) != Some(&s.shipment)
+        if state.shipments.get(n).map(|x| &**x) != Some(&s.shipment)
             || state.deliveries.get(n).copied() != s.delivered
         {
             return bad(DocKind::Shipment, n, "differs from the replayed shipment");
@@ -710,7 +714,7 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
     }
     for i in &a.invoices {
         let n = &i.number;
-        if state.invoices.get(n) != Some(i) {
+        if state.invoices.get(n).map(|x| &**x) != Some(i) {
             return bad(DocKind::Invoice, n, "differs from the replayed invoice");
         }
         if !i.open.is_zero() || !i.disputed.is_zero() {
@@ -729,7 +733,7 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
     }
     for r in &a.receipts {
         let n = &r.number;
-        if state.receipts.get(n) != Some(r) {
+        if state.receipts.get(n).map(|x| &**x) != Some(r) {
             return bad(DocKind::Receipt, n, "differs from the replayed receipt");
         }
         if r.applications
@@ -744,7 +748,7 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
 
 /// An invoice by number: refused as archived when it was, else unknown.
 pub fn invoice<'a>(state: &'a State, number: &str) -> Result<&'a Invoice, Rejection> {
-    state.invoices.get(number).ok_or_else(|| {
+    state.invoices.get(number).map(|i| &**i).ok_or_else(|| {
         if state.archived_invoices.contains(number) {
             Rejection::DocumentArchived {
                 kind: "invoice".into(),
@@ -769,8 +773,8 @@ pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
         match d {
             ArchivedDoc::Order(o) => {
                 let n = &o.order.number;
-                s.orders.insert(n.clone(), o.order.clone());
-                s.order_history.insert(n.clone(), o.history.clone());
+                s.orders.insert(n.clone(), o.order.clone().into());
+                s.order_history.insert(n.clone(), o.history.clone().into());
                 if let Some(p) = &o.policy {
                     s.order_policies.insert(n.clone(), p.clone());
                 }
@@ -781,7 +785,7 @@ pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
             }
             ArchivedDoc::Pick(p) => {
                 let n = &p.pick.number;
-                s.picks.insert(n.clone(), p.pick.clone());
+                s.picks.insert(n.clone(), p.pick.clone().into());
                 for (line, r) in &p.short_reasons {
                     s.short_reasons.insert((n.clone(), *line), *r);
                 }
@@ -791,13 +795,13 @@ pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
             }
             ArchivedDoc::Shipment(sh) => {
                 let n = &sh.shipment.number;
-                s.shipments.insert(n.clone(), sh.shipment.clone());
+                s.shipments.insert(n.clone(), sh.shipment.clone().into());
                 if let Some(d) = sh.delivered {
                     s.deliveries.insert(n.clone(), d);
                 }
             }
             ArchivedDoc::Invoice(i) => {
-                s.invoices.insert(i.number.clone(), i.clone());
+                s.invoices.insert(i.number.clone(), i.clone().into());
             }
             ArchivedDoc::Receipt(r) => {
                 for a in &r.applications {
@@ -810,7 +814,7 @@ pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
                         list.push(r.number.clone());
                     }
                 }
-                s.receipts.insert(r.number.clone(), r.clone());
+                s.receipts.insert(r.number.clone(), r.clone().into());
             }
             ArchivedDoc::BankLine(l) => {
                 s.bank_lines.insert(l.id.clone(), l.clone());

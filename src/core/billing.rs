@@ -343,6 +343,6 @@ pub fn apply_event(state: &mut State, event: &Event) {
         super::apply::apply_journal(state, journal);
         state
             .invoices
-            .insert(invoice.number.clone(), invoice.clone());
+            .insert(invoice.number.clone(), invoice.clone().into());
     }
 }

@@ -435,7 +435,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         state
             .receipts
-            .insert(receipt.number.clone(), receipt.clone());
+            .insert(receipt.number.clone(), receipt.clone().into());
     }
 }
 

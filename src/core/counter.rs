@@ -637,7 +637,7 @@ fn release_finished(scratch: &mut State, out: &mut Vec<Event>) {
     let done: Vec<(Code, Decimal)> = scratch
         .deposits
         .values()
-        .filter(|d| scratch.orders.get(&d.order).is_none_or(finished))
+        .filter(|d| scratch.orders.get(&d.order).is_none_or(|o| finished(o)))
         .map(|d| (d.order.clone(), d.remaining))
         .collect();
     for (order, amount) in done {

@@ -443,7 +443,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             super::apply::apply_journal(state, journal);
             state
                 .invoices
-                .insert(document.number.clone(), document.clone());
+                .insert(document.number.clone(), document.clone().into());
             state.debit_memos.insert(memo.number.clone(), memo.clone());
         }
         Event::SupplierDebitNoted { note, journal } => {

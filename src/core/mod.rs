@@ -35,6 +35,7 @@ pub mod replenish;
 pub mod returns;
 pub mod sales;
 pub mod scan;
+pub mod shared;
 pub mod signin;
 pub mod smallset;
 pub mod state;

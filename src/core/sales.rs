@@ -418,7 +418,7 @@ pub(crate) fn confirmed_orders(state: &State) -> impl Iterator<Item = &SalesOrde
         .open_orders
         .values()
         .flatten()
-        .filter_map(|n| state.orders.get(n))
+        .filter_map(|n| state.orders.get(n).map(|o| &**o))
         .filter(|o| o.status == OrderStatus::Open)
 }
 
@@ -733,10 +733,14 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
 }
 
 fn order_of<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Rejection> {
-    state.orders.get(number).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::SalesOrder,
-        key: number.to_string(),
-    })
+    state
+        .orders
+        .get(number)
+        .map(|o| &**o)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::SalesOrder,
+            key: number.to_string(),
+        })
 }
 
 /// Place a quote or an order (`CommandBody::PlaceOrder`).
@@ -1126,7 +1130,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
             if o.status == OrderStatus::Open {
                 Indexes::add(&mut state.index.open_orders, &o.customer, &o.number);
             }
-            state.orders.insert(o.number.clone(), o.clone());
+            state.orders.insert(o.number.clone(), o.clone().into());
         }
         Event::QuoteConfirmed { number, holds } => {
             if let Some(o) = state.orders.get_mut(number) {

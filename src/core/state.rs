@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 /// They serialize exactly as the std B-tree maps and sets did (same order,
 /// same bytes), so stores written before read unchanged.
 pub type Map<K, V> = imbl::OrdMap<K, V>;
+pub use super::shared::Shared;
 pub type Set<T> = imbl::OrdSet<T>;
 
 /// `map.entry(key).or_default()` in one lookup where the key is there:
@@ -374,20 +375,20 @@ pub struct State {
     pub keys: Map<String, KeyUse>,
     /// Quotes and sales orders by number, and the last number given.
     #[serde(deserialize_with = "super::dense::map")]
-    pub orders: Map<Code, super::sales::SalesOrder>,
+    pub orders: Map<Code, Shared<super::sales::SalesOrder>>,
     pub next_order: u64,
     /// Pick lists and shipments by number, and the last numbers given.
     #[serde(deserialize_with = "super::dense::map")]
-    pub picks: Map<Code, super::warehouse::PickList>,
+    pub picks: Map<Code, Shared<super::warehouse::PickList>>,
     pub next_pick: u64,
     #[serde(deserialize_with = "super::dense::map")]
-    pub shipments: Map<Code, super::warehouse::Shipment>,
+    pub shipments: Map<Code, Shared<super::warehouse::Shipment>>,
     pub next_shipment: u64,
     #[serde(deserialize_with = "super::dense::map")]
-    pub invoices: Map<Code, super::billing::Invoice>,
+    pub invoices: Map<Code, Shared<super::billing::Invoice>>,
     pub next_invoice: u64,
     #[serde(deserialize_with = "super::dense::map")]
-    pub receipts: Map<Code, super::cash::Receipt>,
+    pub receipts: Map<Code, Shared<super::cash::Receipt>>,
     pub next_receipt: u64,
     /// Purchasing: orders, goods receipts, supplier invoices and payments
     /// by number, and the last numbers given.
@@ -529,7 +530,7 @@ pub struct State {
     /// snapshot).
     #[serde(default)]
     #[serde(deserialize_with = "super::dense::map")]
-    pub order_history: Map<Code, Vec<u64>>,
+    pub order_history: Map<Code, Shared<Vec<u64>>>,
     /// (pick list, line) -> why the picker said it was short.
     #[serde(default)]
     #[serde(deserialize_with = "super::dense::map")]

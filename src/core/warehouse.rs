@@ -432,7 +432,7 @@ pub fn release_wave(
         .open_orders
         .values()
         .flatten()
-        .filter_map(|n| state.orders.get(n))
+        .filter_map(|n| state.orders.get(n).map(|o| &**o))
         .filter(|o| {
             o.carrier.as_deref() == Some(carrier)
                 && service.is_none_or(|s| o.service.as_deref() == Some(s))
@@ -867,7 +867,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 .index
                 .picks_by_order
                 .modify(p.order.clone(), |v| v.push(p.number.clone()));
-            state.picks.insert(p.number.clone(), p.clone());
+            state.picks.insert(p.number.clone(), p.clone().into());
         }
         Event::WaveReleased(w) => {
             state.next_wave += 1;
@@ -976,7 +976,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 .modify(shipment.order.clone(), |v| v.push(shipment.number.clone()));
             state
                 .shipments
-                .insert(shipment.number.clone(), shipment.clone());
+                .insert(shipment.number.clone(), shipment.clone().into());
         }
         _ => {}
     }

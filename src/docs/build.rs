@@ -334,7 +334,7 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
         .get(&inv.number)
         .into_iter()
         .flatten()
-        .filter_map(|r| state.receipts.get(r))
+        .filter_map(|r| state.receipts.get(r).map(|r| &**r))
         .flat_map(|r| {
             r.applications
                 .iter()
@@ -575,7 +575,7 @@ fn statement(state: &State, code: &str, today: NaiveDate) -> Result<Document, Do
         .get(code)
         .into_iter()
         .flatten()
-        .filter_map(|n| state.invoices.get(n))
+        .filter_map(|n| state.invoices.get(n).map(|i| &**i))
         .filter(|i| i.date <= today)
         .collect();
     open.sort_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
@@ -882,7 +882,7 @@ fn shipment_of<'a>(state: &'a State, p: &PickList) -> Option<&'a crate::core::wa
         .get(&p.order)
         .into_iter()
         .flatten()
-        .filter_map(|s| state.shipments.get(s))
+        .filter_map(|s| state.shipments.get(s).map(|s| &**s))
         .find(|s| s.pick_list == p.number)
 }
 

@@ -280,6 +280,7 @@ fn orders(state: &State) -> impl Iterator<Item = &SalesOrder> {
     state
         .orders
         .values()
+        .map(|o| &**o)
         .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Held))
 }
 

@@ -32,14 +32,14 @@ pub struct OrderLife {
 
 /// The life of order `number` (None: no such order).
 pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
-    let order = s.orders.get(number)?.clone();
+    let order = SalesOrder::clone(s.orders.get(number)?);
     let picks: Vec<PickList> = s
         .index
         .picks_by_order
         .get(number)
         .into_iter()
         .flatten()
-        .filter_map(|p| s.picks.get(p).cloned())
+        .filter_map(|p| s.picks.get(p).map(|p| PickList::clone(p)))
         .collect();
     let shipments: Vec<Shipment> = s
         .index
@@ -47,13 +47,13 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         .get(number)
         .into_iter()
         .flatten()
-        .filter_map(|n| s.shipments.get(n).cloned())
+        .filter_map(|n| s.shipments.get(n).map(|x| Shipment::clone(x)))
         .collect();
     let mut invoices: Vec<Invoice> = Vec::new();
     for sh in &shipments {
         if let Some(inv) = sh.invoice.as_ref().and_then(|n| s.invoices.get(n)) {
             if !invoices.iter().any(|i| i.number == inv.number) {
-                invoices.push(inv.clone());
+                invoices.push(Invoice::clone(inv));
             }
         }
     }
@@ -68,7 +68,7 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         {
             if let Some(r) = s.receipts.get(n) {
                 if !receipts.iter().any(|x| x.number == r.number) {
-                    receipts.push(r.clone());
+                    receipts.push(Receipt::clone(r));
                 }
             }
         }
@@ -117,7 +117,7 @@ pub fn recent_orders(s: &State, customer: &str, max: usize) -> Vec<SalesOrder> {
         .rev()
         .filter(|o| customer.is_empty() || o.customer == customer)
         .take(max)
-        .cloned()
+        .map(|o| SalesOrder::clone(o))
         .collect()
 }
 

@@ -1590,13 +1590,25 @@ fn write_verified(dir: &Path, v: &forensic::Verified) -> std::io::Result<()> {
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Documents {
     #[serde(deserialize_with = "crate::core::dense::map")]
-    orders: crate::core::state::Map<crate::core::types::Code, crate::core::sales::SalesOrder>,
+    orders: crate::core::state::Map<
+        crate::core::types::Code,
+        crate::core::state::Shared<crate::core::sales::SalesOrder>,
+    >,
     #[serde(deserialize_with = "crate::core::dense::map")]
-    invoices: crate::core::state::Map<crate::core::types::Code, crate::core::billing::Invoice>,
+    invoices: crate::core::state::Map<
+        crate::core::types::Code,
+        crate::core::state::Shared<crate::core::billing::Invoice>,
+    >,
     #[serde(deserialize_with = "crate::core::dense::map")]
-    shipments: crate::core::state::Map<crate::core::types::Code, crate::core::warehouse::Shipment>,
+    shipments: crate::core::state::Map<
+        crate::core::types::Code,
+        crate::core::state::Shared<crate::core::warehouse::Shipment>,
+    >,
     #[serde(deserialize_with = "crate::core::dense::map")]
-    picks: crate::core::state::Map<crate::core::types::Code, crate::core::warehouse::PickList>,
+    picks: crate::core::state::Map<
+        crate::core::types::Code,
+        crate::core::state::Shared<crate::core::warehouse::PickList>,
+    >,
 }
 
 impl snapfile::TwoParts for State {

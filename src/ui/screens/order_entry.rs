@@ -286,7 +286,7 @@ impl OrderEntry {
     /// The order to show: the loaded one, or the preview of a new one.
     fn order(&mut self, ctx: &Ctx) -> Option<Result<SalesOrder, Rejection>> {
         if let Some(n) = &self.loaded {
-            return ctx.state().orders.get(n).cloned().map(Ok);
+            return ctx.state().orders.get(n).map(|o| Ok(SalesOrder::clone(o)));
         }
         if self.lines.is_empty() {
             return None;

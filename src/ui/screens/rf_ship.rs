@@ -105,7 +105,7 @@ impl RfShip {
                         let (c, sv) = carrier_of(s, &p);
                         self.carrier = c;
                         self.service = sv;
-                        self.list = Some(p.number);
+                        self.list = Some(p.number.clone());
                         self.step = Step::Carrier;
                         Flow::Stay
                     }
@@ -224,7 +224,7 @@ impl Screen for RfShip {
     }
     fn committed(&mut self, ctx: &Ctx) {
         if let Some(l) = &self.list {
-            if !ctx.state().picks.get(l).is_some_and(ready) {
+            if !ctx.state().picks.get(l).is_some_and(|p| ready(p)) {
                 self.list = None;
                 self.step = Step::List;
                 self.notice = Some(Notice::bell("the list changed elsewhere"));
