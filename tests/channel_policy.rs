@@ -545,6 +545,22 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
         Rejection::OverrideBeyondLimit { customer, .. } => assert_eq!(customer, "C0010"),
         other => panic!("expected override_beyond_limit, got {other:?}"),
     }
+    // A limit below the policy's own grace days is refused, naming both.
+    let mut below = p.clone();
+    below.grace_days = 10;
+    below.limits.grace_days_max = Some(7);
+    match w
+        .run("CTRL1", CommandBody::UpdateChannelPolicy(below))
+        .unwrap_err()
+    {
+        Rejection::OutOfRange {
+            field, value, min, ..
+        } => assert_eq!(
+            (field.as_str(), value.as_str(), min.as_str()),
+            ("limits.grace_days_max", "7", "10")
+        ),
+        other => panic!("expected out_of_range, got {other:?}"),
+    }
     // Creating a second policy for the same channel is refused.
     assert_eq!(
         w.run("CTRL1", CommandBody::CreateChannelPolicy(p))

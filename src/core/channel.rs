@@ -591,14 +591,13 @@ pub fn check_policy(state: &State, p: &ChannelPolicy) -> Result<(), Rejection> {
     }
     // A limit below the policy's own value would refuse the policy's
     // customers what the policy itself gives them.
-    let below =
-        |field: &str, own: String, limit: String| Rejection::out_of_range(field, limit, own, "any");
     if let Some(m) = p.limits.grace_days_max {
         if m < p.grace_days {
-            return Err(below(
+            return Err(Rejection::out_of_range(
                 "limits.grace_days_max",
-                p.grace_days.to_string(),
-                m.to_string(),
+                m,
+                p.grace_days,
+                "any",
             ));
         }
     }
