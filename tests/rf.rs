@@ -508,16 +508,74 @@ fn snapshots_of_pick_at_handheld_and_desk_sizes() {
 #[test]
 fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
     let b = demo_wave();
-    // A lot-controlled line: the task with several to pick asks for LOT7.
+    // A lot-tracked item with LOT7 on hand: its order's pick line asks
+    // for LOT7, as the core allocated it.
+    let (bin, mut item) = {
+        let s = b.state.borrow();
+        // An empty pick face, so no other task stops at its bin.
+        let bin = s
+            .bins
+            .iter()
+            .find(|((w, c), b)| {
+                w == "CHI"
+                    && b.kind == depot::core::master::BinKind::PickFace
+                    && !s.bin_stock.keys().any(|k| k.warehouse == *w && k.bin == *c)
+            })
+            .map(|((_, c), _)| c.clone())
+            .unwrap();
+        (bin, s.items["FAS-1001"].clone())
+    };
+    item.sku = "LOT-0001".into();
+    item.description = "Thread sealant, lot-tracked".into();
+    item.lot_tracked = true;
+    let body = "061414177700";
+    let check = depot::core::scan::gtin_check_digit(body).unwrap();
+    item.barcodes = vec![depot::core::master::Barcode {
+        code: format!("{body}{check}"),
+        unit: item.base_unit.clone(),
+    }];
+    b.exec("ADMIN", CommandBody::CreateItem(item)).unwrap();
+    b.exec(
+        "ADMIN",
+        CommandBody::PostOpeningStock {
+            warehouse: "CHI".into(),
+            bin,
+            sku: "LOT-0001".into(),
+            qty: Decimal::from(10),
+            unit: None,
+            unit_cost: Decimal::new(500, 2),
+            lot: Some("LOT7".into()),
+            date: Some(today()),
+            expiry: NaiveDate::from_ymd_opt(2027, 12, 31),
+        },
+    )
+    .unwrap();
+    b.exec(
+        "REP1",
+        CommandBody::PlaceOrder {
+            quote: false,
+            customer: "C0002".into(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines: vec![LineInput {
+                sku: "LOT-0001".into(),
+                qty: Decimal::from(3),
+                unit: None,
+                warehouse: "CHI".into(),
+                price: Some(Decimal::new(1250, 2)),
+            }],
+        },
+    )
+    .unwrap();
+    let number = b.state.borrow().orders.keys().next_back().unwrap().clone();
+    b.exec("SHIP1", CommandBody::ReleaseOrder { number })
+        .unwrap();
     let t = open_tasks(&b, "CHI")
         .into_iter()
-        .find(|t| t.open > Decimal::ONE)
+        .find(|t| t.sku == "LOT-0001")
         .unwrap();
-    {
-        let mut s = b.state.borrow_mut();
-        let p = s.picks.get_mut(&t.list).unwrap();
-        p.lines.iter_mut().find(|l| l.line == t.line).unwrap().lot = Some("LOT7".into());
-    }
+    assert_eq!(t.lot.as_deref(), Some("LOT7"));
     let mut d = Driver::new(&b, Some("PICK1"));
     d.open("Pick").unwrap();
     while d.app.top().is_some() && !d.screen(40, 16).contains(&format!("BIN  {}", t.bin)) {
@@ -546,7 +604,7 @@ fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
 fn picked_list(b: &MemBackend) -> depot::core::warehouse::PickList {
     let s = b.state.borrow();
     let n = depot::ui::screens::rf_pack::to_pack(&s, "CHI")[0].clone();
-    s.picks[&n].clone()
+    depot::core::warehouse::PickList::clone(&s.picks[&n])
 }
 
 #[test]
