@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 /// They serialize exactly as the std B-tree maps and sets did (same order,
 /// same bytes), so stores written before read unchanged.
 pub type Map<K, V> = imbl::OrdMap<K, V>;
+/// The documents' maps hold them behind `Shared` (core/shared.rs), so a
+/// leaf copied after a publish does not deep-copy 16 documents.
 pub use super::shared::Shared;
 pub type Set<T> = imbl::OrdSet<T>;
 
