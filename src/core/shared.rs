@@ -5,12 +5,12 @@
 //! every map, so the next change to a map copies the leaf the change lands
 //! in, 16 slots. With documents in the slots that copy cloned 16 orders
 //! (or pick lists, shipments, invoices) with all their lines, and the
-//! publisher later freed the 16 it replaced: about a third of the writer's
-//! time under 64 submitters (session 29, docs/performance.md). With a
-//! `Shared` in the slot, copying a leaf counts 16 references, and only the
-//! document that changes is cloned, once per publish: a mutable borrow is
-//! `Arc::make_mut`, which copies only while a published state still holds
-//! the old one.
+//! publisher later freed the 16 it replaced: about a quarter of the time
+//! of `depot bench o2c --publish-every 1` (session 29,
+//! docs/performance.md). With a `Shared` in the slot, copying a leaf
+//! counts 16 references, and only the document that changes is cloned,
+//! once per publish: a mutable borrow is `Arc::make_mut`, which copies
+//! only while a published state still holds the old one.
 //!
 //! A `Shared<T>` reads, compares, prints and (de)serializes as the `T` it
 //! holds: the store's bytes do not change.
@@ -25,13 +25,6 @@ pub struct Shared<T>(Arc<T>);
 impl<T> Shared<T> {
     pub fn new(value: T) -> Self {
         Shared(Arc::new(value))
-    }
-}
-
-impl<T: Clone> Shared<T> {
-    /// The value, cloned only if another state still holds it.
-    pub fn into_inner(self) -> T {
-        Arc::unwrap_or_clone(self.0)
     }
 }
 
@@ -121,6 +114,6 @@ mod tests {
         let (back, _): (Shared<Vec<u64>>, usize) =
             bincode::serde::decode_from_slice(&plain, cfg).expect("decode");
         assert_eq!(back, b);
-        assert_eq!(back.into_inner(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(*back, vec![1, 2, 3, 4, 5]);
     }
 }
