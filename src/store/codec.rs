@@ -132,8 +132,9 @@ fn encode_as<T: Serialize>(magic: [u8; 4], seq: u64, value: &T) -> Result<Vec<u8
     out.resize(FRAME_HEADER_LEN, 0);
     bincode::serde::encode_into_std_write(value, &mut out, config())
         .map_err(|e| CodecError::Encode(e.to_string()))?;
-    let len = u32::try_from(out.len() - FRAME_HEADER_LEN)
-        .map_err(|_| CodecError::Encode(format!("a payload of {} bytes", out.len())))?;
+    let payload = out.len() - FRAME_HEADER_LEN;
+    let len = u32::try_from(payload)
+        .map_err(|_| CodecError::Encode(format!("a payload of {payload} bytes")))?;
     let crc = frame_crc(seq, len, &out[FRAME_HEADER_LEN..]);
     out[..4].copy_from_slice(&magic);
     out[4..12].copy_from_slice(&seq.to_be_bytes());
