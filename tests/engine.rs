@@ -68,8 +68,15 @@ fn concurrent_submitters_get_contiguous_durable_records() {
                 s.spawn(move || {
                     (0..50)
                         .map(|i| {
-                            let r = e.submit(sub(terms(&format!("T{t}-{i}"), i), None)).unwrap();
+                            let code = format!("T{t}-{i}");
+                            let r = e.submit(sub(terms(&code, i), None)).unwrap();
                             assert!(r.outcome.is_ok(), "{r:?}");
+                            // Each caller is given its own answer, not a
+                            // neighbour's from the same batch.
+                            assert!(
+                                format!("{:?}", r.outcome).contains(&format!("{code:?}")),
+                                "{code} got {r:?}"
+                            );
                             r.seq.unwrap()
                         })
                         .collect::<Vec<_>>()
