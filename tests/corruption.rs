@@ -3,40 +3,20 @@
 
 use depot::store::codec::{FRAME_HEADER_LEN, MAGIC};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn depot(dir: &Path, args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn depot");
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes());
-    child.wait_with_output().expect("wait")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{depot, text};
 
 /// A store of a few hundred small records, cleanly shut down.
 fn store(dir: &Path) {
-    assert!(depot(dir, &["init"], "").status.success());
+    assert!(depot(dir, &["init"], None).status.success());
     let lines: String = (0..300)
         .map(|i| {
             format!(r#"{{"operator":"ADMIN","cmd":"create_payment_terms","code":"T{i}","description":"terms number {i}","net_days":{}}}"#, i % 90) + "\n"
         })
         .collect();
-    let out = depot(dir, &["exec", "-"], &lines);
+    let out = depot(dir, &["exec", "-"], Some(&lines));
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
@@ -79,7 +59,7 @@ fn a_flipped_byte_in_a_record_is_named_by_check_and_open() {
     }
     std::fs::write(&db, &bytes).unwrap();
 
-    let check = depot(&dir, &["check"], "");
+    let check = depot(&dir, &["check"], None);
     assert_no_panic(&check);
     let msg = text(&check.stderr);
     assert!(
@@ -87,7 +67,7 @@ fn a_flipped_byte_in_a_record_is_named_by_check_and_open() {
         "check names the record: {msg}"
     );
 
-    let open = depot(&dir, &["exec", "-"], "");
+    let open = depot(&dir, &["exec", "-"], None);
     assert_no_panic(&open);
     let open_msg = text(&open.stderr);
     assert!(
@@ -109,7 +89,7 @@ fn the_scan_at_open_records_how_far_it_verified_and_a_garbled_record_means_all()
     let first = std::fs::read_to_string(&verified).expect("the open after init recorded its scan");
     assert!(first.starts_with("depot-verified 1\ninode "), "{first}");
     std::fs::write(&verified, "depot-verified 1\ninode x\n").unwrap();
-    let out = depot(&dir, &["exec", "-"], "");
+    let out = depot(&dir, &["exec", "-"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let again = std::fs::read_to_string(&verified).unwrap();
     assert!(again.starts_with("depot-verified 1\ninode "), "{again}");
@@ -122,7 +102,7 @@ fn the_scan_at_open_records_how_far_it_verified_and_a_garbled_record_means_all()
     }
     std::fs::write(&db, &bytes).unwrap();
     std::fs::write(&verified, "garbage").unwrap();
-    let open = depot(&dir, &["exec", "-"], "");
+    let open = depot(&dir, &["exec", "-"], None);
     assert_no_panic(&open);
     assert!(
         text(&open.stderr).contains("record 100"),
@@ -145,7 +125,7 @@ fn a_flipped_byte_anywhere_in_the_middle_never_panics() {
         let at = (used as f64 * frac) as usize;
         b[at] ^= 0xFF;
         std::fs::write(&db, &b).unwrap();
-        let check = depot(&dir, &["check"], "");
+        let check = depot(&dir, &["check"], None);
         let all = text(&check.stdout) + &text(&check.stderr);
         assert!(!all.contains("panicked"), "flip at {at}: {all}");
         if !check.status.success() {
@@ -153,7 +133,7 @@ fn a_flipped_byte_anywhere_in_the_middle_never_panics() {
                 all.contains("corrupt") || all.contains("damaged"),
                 "flip at {at}: {all}"
             );
-            let open = depot(&dir, &["exec", "-"], "");
+            let open = depot(&dir, &["exec", "-"], None);
             assert_no_panic(&open);
         }
     }
@@ -161,7 +141,7 @@ fn a_flipped_byte_anywhere_in_the_middle_never_panics() {
 
 /// Payment terms in the store, or the error that kept it from opening.
 fn terms_in(dir: &Path) -> Result<usize, String> {
-    let out = depot(dir, &["export", "payment-terms"], "");
+    let out = depot(dir, &["export", "payment-terms"], None);
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(!all.contains("panicked"), "a panic escaped: {all}");
     if out.status.success() {
@@ -225,7 +205,7 @@ fn a_torn_record_after_the_durable_mark_is_dropped_and_the_store_goes_on() {
     bytes[at..at + torn.len()].copy_from_slice(&torn);
     std::fs::write(&db, &bytes).unwrap();
     assert_eq!(terms_in(&dir), Ok(300));
-    let check = depot(&dir, &["check"], "");
+    let check = depot(&dir, &["check"], None);
     assert!(
         check.status.success(),
         "{}{}",
@@ -236,7 +216,9 @@ fn a_torn_record_after_the_durable_mark_is_dropped_and_the_store_goes_on() {
     let out = depot(
         &dir,
         &["exec", "-"],
-        r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"AFTER","description":"after the tear","net_days":10}"#,
+        Some(
+            r#"{"operator":"ADMIN","cmd":"create_payment_terms","code":"AFTER","description":"after the tear","net_days":10}"#,
+        ),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(terms_in(&dir), Ok(301));

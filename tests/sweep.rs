@@ -14,32 +14,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn depot(dir: &Path, args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn depot");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_string();
-    let w = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().expect("wait");
-    let _ = w.join();
-    out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{depot, text};
 
 struct Rng(u64);
 
@@ -81,7 +57,7 @@ struct Region {
 /// A store of a few hundred records, reopened so that it holds a
 /// snapshot taken at shutdown, and its event export.
 fn base(dir: &Path) -> String {
-    assert!(depot(dir, &["init"], "").status.success());
+    assert!(depot(dir, &["init"], None).status.success());
     let lines: String = (0..300)
         .map(|i| {
             format!(
@@ -91,11 +67,11 @@ fn base(dir: &Path) -> String {
             ) + "\n"
         })
         .collect();
-    let out = depot(dir, &["exec", "-"], &lines);
+    let out = depot(dir, &["exec", "-"], Some(&lines));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = depot(dir, &["check"], "");
+    let out = depot(dir, &["check"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = depot(dir, &["export", "events"], "");
+    let out = depot(dir, &["export", "events"], None);
     assert!(out.status.success());
     text(&out.stdout)
 }
@@ -248,7 +224,7 @@ fn case(
     }
     std::fs::write(&path, &bytes).unwrap();
     let what = format!("{:?} {op:?} at byte {at} of {}", r.class, r.file.display());
-    let check = depot(work, &["check"], "");
+    let check = depot(work, &["check"], None);
     let all = text(&check.stdout) + &text(&check.stderr);
     if all.contains("panicked") {
         return Err(format!("{what}: a panic: {all}"));
@@ -271,7 +247,7 @@ fn case(
         return Ok(Verdict::Detected);
     }
     // It opened: the replayed log must be the original, exactly.
-    let out = depot(work, &["export", "events"], "");
+    let out = depot(work, &["export", "events"], None);
     if !out.status.success() {
         return Err(format!(
             "{what}: check passed, export failed: {}",
