@@ -2,42 +2,24 @@
 //! snapshots, fault injection, locking, backup and restore.
 
 use depot::core::auth::Role;
-use depot::core::master::{Operator, PaymentTerms};
 use depot::core::CommandBody;
 use depot::engine::{Engine, EngineConfig, EngineError, Submission};
 use depot::store::{Fault, RawTree, Store, StoreError};
-use rust_decimal::Decimal;
 use std::sync::Arc;
 
+mod common;
+use common::engine::{operator, start, submission};
+
 fn admin() -> CommandBody {
-    CommandBody::CreateOperator(Operator {
-        code: "ADMIN".into(),
-        name: "Admin".into(),
-        roles: vec![Role::Admin],
-        ssh_keys: vec![],
-        default_warehouse: None,
-        keymap: String::new(),
-        active: true,
-    })
+    operator("ADMIN", Role::Admin)
 }
 
 fn terms(code: &str, days: u32) -> CommandBody {
-    CommandBody::CreatePaymentTerms(PaymentTerms {
-        code: code.into(),
-        description: format!("net {days}"),
-        net_days: days,
-        discount_days: 0,
-        discount_pct: Decimal::ZERO,
-    })
+    common::engine::terms(code, &format!("net {days}"), days)
 }
 
 fn sub(body: CommandBody, key: Option<&str>) -> Submission {
-    Submission {
-        operator: "ADMIN".into(),
-        session: "test".into(),
-        key: key.map(str::to_string),
-        body,
-    }
+    submission("ADMIN", body, key)
 }
 
 fn config(snapshot_every: u64) -> EngineConfig {
@@ -48,12 +30,7 @@ fn config(snapshot_every: u64) -> EngineConfig {
 }
 
 fn started(dir: &std::path::Path, snapshot_every: u64) -> Engine {
-    let engine = Engine::start(Store::open(dir).unwrap(), config(snapshot_every)).unwrap();
-    if engine.read(|s| s.seq) == 0 {
-        let r = engine.submit(sub(admin(), None)).unwrap();
-        assert!(r.outcome.is_ok());
-    }
-    engine
+    start(dir, config(snapshot_every), &[("ADMIN", Role::Admin)])
 }
 
 #[test]

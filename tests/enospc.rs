@@ -8,6 +8,8 @@
 //! snapshot file, our snapshots, the durable mark, the LOCK text, the log
 //! file. The test fails loudly when the namespace cannot be made.
 
+mod common;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -327,31 +329,19 @@ fn the_disk_filling_up_mid_stream_loses_nothing_acknowledged() {
 /// command that was not acknowledged is there at most once (sent again
 /// with its key, it is a duplicate or is done then).
 mod injected {
+    use crate::common::engine::{start, submission};
     use depot::core::auth::Role;
-    use depot::core::master::{Operator, PaymentTerms};
     use depot::core::CommandBody;
     use depot::engine::{Engine, EngineConfig, EngineError, Submission};
-    use depot::store::{Fault, Store};
-    use rust_decimal::Decimal;
+    use depot::store::Fault;
     use std::path::Path;
 
     fn sub(body: CommandBody, key: Option<&str>) -> Submission {
-        Submission {
-            operator: "ADMIN".into(),
-            session: "test".into(),
-            key: key.map(str::to_string),
-            body,
-        }
+        submission("ADMIN", body, key)
     }
 
     fn terms(code: &str) -> CommandBody {
-        CommandBody::CreatePaymentTerms(PaymentTerms {
-            code: code.into(),
-            description: format!("terms {code}"),
-            net_days: 30,
-            discount_days: 0,
-            discount_pct: Decimal::ZERO,
-        })
+        crate::common::engine::terms(code, &format!("terms {code}"), 30)
     }
 
     fn started(dir: &Path) -> Engine {
@@ -359,20 +349,7 @@ mod injected {
             snapshot_every: 5,
             ..EngineConfig::default()
         };
-        let engine = Engine::start(Store::open(dir).expect("opens"), config).expect("starts");
-        if engine.read(|s| s.seq) == 0 {
-            let admin = CommandBody::CreateOperator(Operator {
-                code: "ADMIN".into(),
-                name: "Admin".into(),
-                roles: vec![Role::Admin],
-                ssh_keys: vec![],
-                default_warehouse: None,
-                keymap: String::new(),
-                active: true,
-            });
-            assert!(engine.submit(sub(admin, None)).unwrap().outcome.is_ok());
-        }
-        engine
+        start(dir, config, &[("ADMIN", Role::Admin)])
     }
 
     fn is_no_space(e: &EngineError) -> bool {

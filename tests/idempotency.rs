@@ -2,55 +2,28 @@
 //! SHA-256 of the whole command and by who sent it.
 
 use depot::core::auth::Role;
-use depot::core::master::{Operator, PaymentTerms};
 use depot::core::CommandBody;
-use depot::engine::{Engine, EngineConfig, Submission};
+use depot::engine::{Engine, EngineConfig};
 use depot::store::Store;
-use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-fn operator(code: &str, role: Role) -> CommandBody {
-    CommandBody::CreateOperator(Operator {
-        code: code.into(),
-        name: code.into(),
-        roles: vec![role],
-        ssh_keys: vec![],
-        default_warehouse: None,
-        keymap: String::new(),
-        active: true,
-    })
-}
+mod common;
+use common::engine::{start, submission as sub};
 
 fn terms(description: &str) -> CommandBody {
-    CommandBody::CreatePaymentTerms(PaymentTerms {
-        code: "N30".into(),
-        description: description.into(),
-        net_days: 30,
-        discount_days: 0,
-        discount_pct: Decimal::ZERO,
-    })
-}
-
-fn sub(operator: &str, body: CommandBody, key: Option<&str>) -> Submission {
-    Submission {
-        operator: operator.into(),
-        session: "test".into(),
-        key: key.map(str::to_string),
-        body,
-    }
+    common::engine::terms("N30", description, 30)
 }
 
 fn started(dir: &std::path::Path) -> Engine {
-    let engine = Engine::start(Store::open(dir).unwrap(), EngineConfig::default()).unwrap();
-    for body in [
-        operator("ADMIN", Role::Admin),
-        operator("PICK1", Role::Picker),
-        operator("ADMIN2", Role::Admin),
-    ] {
-        let r = engine.submit(sub("ADMIN", body, None)).unwrap();
-        assert!(r.outcome.is_ok(), "{r:?}");
-    }
-    engine
+    start(
+        dir,
+        EngineConfig::default(),
+        &[
+            ("ADMIN", Role::Admin),
+            ("PICK1", Role::Picker),
+            ("ADMIN2", Role::Admin),
+        ],
+    )
 }
 
 /// Two payment-terms bodies whose JSON has the same CRC32 (birthday

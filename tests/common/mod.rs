@@ -1,6 +1,8 @@
 //! Helpers for the tests that drive the real binary.
 #![allow(dead_code)]
 
+pub mod engine;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
