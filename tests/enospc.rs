@@ -9,6 +9,7 @@
 //! file. The test fails loudly when the namespace cannot be made.
 
 mod common;
+use common::text;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -142,10 +143,6 @@ fn depot(dir: &Path, args: &[&str], input: &str) -> Output {
     let out = waiter.join().expect("waiter");
     let _ = writer.join();
     out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn all(out: &Output) -> String {

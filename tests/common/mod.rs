@@ -1,4 +1,5 @@
-//! Helpers for the tests that drive the real binary.
+//! Helpers for the tests that drive the real binary (and, in `engine`,
+//! for those that drive the engine in process).
 #![allow(dead_code)]
 
 pub mod engine;
