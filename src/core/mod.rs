@@ -9,6 +9,7 @@ pub mod billing;
 pub mod cash;
 pub mod change;
 pub mod channel;
+pub mod code;
 pub mod command;
 pub mod counter;
 pub mod counts;

@@ -55,7 +55,7 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, &'static str> {
 }
 
 /// A master-data code: 1..=32 characters of `A-Z a-z 0-9 . _ - /`.
-pub type Code = compact_str::CompactString;
+pub use super::code::Code;
 
 /// A code from any text: `"WH1".to_code()`, `entity.to_code()` (a `&str`,
 /// `String` or `Code`), for keys built to look a map up.

@@ -7,7 +7,7 @@
 //! date of the state was an allocation, a copy and a free, a quarter of
 //! a reopen's time on the large store (perf, session 20). Here a string
 //! that lies in the buffer is handed over as a `&str` into it: a code of
-//! up to 24 bytes becomes a `CompactString` inline, a decimal or date is
+//! up to 15 bytes becomes a `Code` inline, a decimal or date is
 //! parsed in place. The bytes accepted and the values produced are
 //! bincode's, which a property test holds it to
 //! (`tests::decodes_as_bincode_does`); the format is unchanged.
@@ -458,7 +458,7 @@ mod tests {
         half: u16,
         float: f64,
         c: char,
-        code: compact_str::CompactString,
+        code: crate::core::types::Code,
         text: String,
         money: rust_decimal::Decimal,
         day: chrono::NaiveDate,
