@@ -485,15 +485,30 @@ fn add_stats(stats: &Stats, b: WriterStats) {
 
 /// Where a reply goes once the batch is durable.
 enum Waiter {
-    One(ReplyTx, Reply),
+    One(ReplyTx, Answer),
     All(AllTx, Vec<Reply>),
 }
 
+/// A single command's answer as the writer leaves it.
+enum Answer {
+    /// Refused unlogged, or a repeated key's first outcome: complete.
+    Ready(Reply),
+    /// Logged as record `seq` of its batch: the publisher copies the
+    /// outcome from the record, so that the writer, which every command
+    /// passes through in order, does not copy each command's events
+    /// twice (once for the record, once for the reply).
+    Logged(u64),
+}
+
 impl Waiter {
-    fn answer(self) {
+    /// Answer the caller; `records` are the waiter's own batch's.
+    fn answer(self, records: &[Envelope]) {
         match self {
-            Waiter::One(tx, r) => {
+            Waiter::One(tx, Answer::Ready(r)) => {
                 let _ = tx.send(Ok(r));
+            }
+            Waiter::One(tx, Answer::Logged(seq)) => {
+                let _ = tx.send(logged_reply(records, seq));
             }
             Waiter::All(tx, r) => {
                 let _ = tx.send(Ok(r));
@@ -509,6 +524,32 @@ impl Waiter {
             Waiter::All(tx, _) => {
                 let _ = tx.send(Err(err()));
             }
+        }
+    }
+}
+
+/// The reply to the command logged as record `seq` of `records`.
+fn logged_reply(records: &[Envelope], seq: u64) -> Result<Reply, EngineError> {
+    let at = records
+        .first()
+        .and_then(|f| usize::try_from(seq.checked_sub(f.seq)?).ok());
+    let env = at
+        .and_then(|i| records.get(i))
+        .filter(|e| e.seq == seq)
+        .or_else(|| records.iter().find(|e| e.seq == seq));
+    match env {
+        Some(env) => Ok(Reply {
+            seq: Some(seq),
+            outcome: match &env.outcome {
+                Outcome::Committed(ev) => Ok(ev.clone()),
+                Outcome::Rejected(r) => Err(r.clone()),
+            },
+            duplicate: false,
+        }),
+        // Cannot happen: the writer put the record in this batch.
+        None => {
+            tracing::error!(seq, "a logged command's record is not in its batch");
+            Err(EngineError::Failed)
         }
     }
 }
@@ -587,12 +628,12 @@ impl Writer {
             }
             match msg {
                 Msg::One(sub, tx) => {
-                    let (reply, env) = self.one(&self.state, &records, *sub);
+                    let (answer, env) = self.one(&self.state, &records, *sub);
                     if let Some(env) = env {
                         apply(&mut self.state, &env);
                         records.push(env);
                     }
-                    waiters.push(Waiter::One(tx, reply));
+                    waiters.push(Waiter::One(tx, answer));
                 }
                 Msg::All(subs, tx) => match self.all(&self.state, subs) {
                     Ok((next, envs, replies)) => {
@@ -704,7 +745,7 @@ impl Writer {
         state: &State,
         pending: &[Envelope],
         sub: Submission,
-    ) -> (Reply, Option<Envelope>) {
+    ) -> (Answer, Option<Envelope>) {
         let cmd = self.command(sub);
         // Only a keyed command is ever compared by its digest.
         let digest = if cmd.key.is_some() {
@@ -727,7 +768,7 @@ impl Writer {
                         outcome: Err(Rejection::KeyConflict { key: key.clone() }),
                         duplicate: false,
                     };
-                    return (reply, None);
+                    return (Answer::Ready(reply), None);
                 }
                 let first = self.record(pending, used.seq);
                 let outcome = match first {
@@ -744,7 +785,7 @@ impl Writer {
                     outcome,
                     duplicate: true,
                 };
-                return (reply, None);
+                return (Answer::Ready(reply), None);
             }
         }
         let result = decide(state, &cmd);
@@ -759,7 +800,7 @@ impl Writer {
                 outcome: result,
                 duplicate: false,
             };
-            return (reply, None);
+            return (Answer::Ready(reply), None);
         }
         let seq = state.seq + 1;
         let env = Envelope {
@@ -770,17 +811,12 @@ impl Writer {
             key: cmd.key.clone(),
             digest,
             command: cmd.body.name().to_string(),
-            outcome: match &result {
-                Ok(ev) => Outcome::Committed(ev.clone()),
-                Err(r) => Outcome::Rejected(r.clone()),
+            outcome: match result {
+                Ok(ev) => Outcome::Committed(ev),
+                Err(r) => Outcome::Rejected(r),
             },
         };
-        let reply = Reply {
-            seq: Some(seq),
-            outcome: result,
-            duplicate: false,
-        };
-        (reply, Some(env))
+        (Answer::Logged(seq), Some(env))
     }
 
     /// Decide and apply a whole unit on a copy of the state.
@@ -1116,17 +1152,19 @@ impl Outlets {
         }
         // Subscribers hear of a batch before its callers are answered, so
         // a caller never sees a screen that has not caught up.
-        let mut answers = Vec::new();
+        let mut answers = Vec::with_capacity(batches.len());
         for (records, _, waiters) in batches {
             if !records.is_empty() {
                 if let Ok(mut subs) = self.subscribers.lock() {
                     subs.retain(|s| s.send(records.clone()).is_ok());
                 }
             }
-            answers.extend(waiters);
+            answers.push((records, waiters));
         }
-        for w in answers {
-            w.answer();
+        for (records, waiters) in answers {
+            for w in waiters {
+                w.answer(&records);
+            }
         }
         let mut stats = WriterStats::default();
         stats.phase(3, t, self.started);
@@ -1230,5 +1268,48 @@ fn refuse(msg: Msg, failed: bool) {
         Msg::Stop(tx) => {
             let _ = tx.send(Ok(()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: u64, outcome: Outcome) -> Envelope {
+        Envelope {
+            seq,
+            time: DateTime::<Utc>::default(),
+            operator: "OP1".into(),
+            session: String::new(),
+            key: None,
+            digest: KeyDigest::None,
+            command: "x".into(),
+            outcome,
+        }
+    }
+
+    /// A logged command's reply carries its own record's outcome, found
+    /// by its seq in the batch; a seq the batch lacks is an error, never
+    /// a neighbour's answer.
+    #[test]
+    fn a_logged_reply_is_its_own_records_outcome() {
+        let refused = Rejection::KeyConflict { key: "K1".into() };
+        let batch = vec![
+            record(7, Outcome::Committed(Vec::new())),
+            record(8, Outcome::Rejected(refused.clone())),
+            record(9, Outcome::Committed(Vec::new())),
+        ];
+        let r = logged_reply(&batch, 8).expect("record 8 is in the batch");
+        assert_eq!(r.seq, Some(8));
+        assert_eq!(r.outcome, Err(refused));
+        assert!(!r.duplicate);
+        assert_eq!(logged_reply(&batch, 9).map(|r| r.seq).ok(), Some(Some(9)));
+        for missing in [6, 10, u64::MAX] {
+            assert!(
+                matches!(logged_reply(&batch, missing), Err(EngineError::Failed)),
+                "seq {missing}"
+            );
+        }
+        assert!(matches!(logged_reply(&[], 1), Err(EngineError::Failed)));
     }
 }
