@@ -486,7 +486,8 @@ fn add_stats(stats: &Stats, b: WriterStats) {
 /// Where a reply goes once the batch is durable.
 enum Waiter {
     One(ReplyTx, Answer),
-    All(AllTx, Vec<Reply>),
+    /// A unit's commands, all logged: their records' seqs.
+    All(AllTx, Vec<u64>),
 }
 
 /// A single command's answer as the writer leaves it.
@@ -494,9 +495,10 @@ enum Answer {
     /// Refused unlogged, or a repeated key's first outcome: complete.
     Ready(Reply),
     /// Logged as record `seq` of its batch: the publisher copies the
-    /// outcome from the record, so that the writer, which every command
-    /// passes through in order, does not copy each command's events
-    /// twice (once for the record, once for the reply).
+    /// outcome from the record (as for a unit's commands), so that the
+    /// writer, which every command passes through in order, does not copy
+    /// each command's events twice (once for the record, once for the
+    /// reply).
     Logged(u64),
 }
 
@@ -510,8 +512,9 @@ impl Waiter {
             Waiter::One(tx, Answer::Logged(seq)) => {
                 let _ = tx.send(logged_reply(records, seq));
             }
-            Waiter::All(tx, r) => {
-                let _ = tx.send(Ok(r));
+            Waiter::All(tx, seqs) => {
+                let replies = seqs.iter().map(|&seq| logged_reply(records, seq));
+                let _ = tx.send(replies.collect());
             }
         }
     }
@@ -528,15 +531,14 @@ impl Waiter {
     }
 }
 
-/// The reply to the command logged as record `seq` of `records`.
+/// The reply to the command logged as record `seq` of `records` (a
+/// batch's records have consecutive seqs).
 fn logged_reply(records: &[Envelope], seq: u64) -> Result<Reply, EngineError> {
-    let at = records
+    let env = records
         .first()
-        .and_then(|f| usize::try_from(seq.checked_sub(f.seq)?).ok());
-    let env = at
+        .and_then(|f| usize::try_from(seq.checked_sub(f.seq)?).ok())
         .and_then(|i| records.get(i))
-        .filter(|e| e.seq == seq)
-        .or_else(|| records.iter().find(|e| e.seq == seq));
+        .filter(|e| e.seq == seq);
     match env {
         Some(env) => Ok(Reply {
             seq: Some(seq),
@@ -636,10 +638,11 @@ impl Writer {
                     waiters.push(Waiter::One(tx, answer));
                 }
                 Msg::All(subs, tx) => match self.all(&self.state, subs) {
-                    Ok((next, envs, replies)) => {
+                    Ok((next, envs)) => {
                         self.state = next;
+                        let seqs = envs.iter().map(|e| e.seq).collect();
                         records.extend(envs);
-                        waiters.push(Waiter::All(tx, replies));
+                        waiters.push(Waiter::All(tx, seqs));
                     }
                     Err(e) => {
                         let _ = tx.send(Err(e));
@@ -824,23 +827,17 @@ impl Writer {
         &self,
         state: &State,
         subs: Vec<Submission>,
-    ) -> Result<(State, Vec<Envelope>, Vec<Reply>), EngineError> {
+    ) -> Result<(State, Vec<Envelope>), EngineError> {
         let mut next = state.clone();
         let mut envs = Vec::with_capacity(subs.len());
-        let mut replies = Vec::with_capacity(subs.len());
         for (index, mut sub) in subs.into_iter().enumerate() {
             sub.key = None;
             let cmd = self.command(sub);
             let env = execute(&mut next, &cmd)
                 .map_err(|rejection| EngineError::Rejected { index, rejection })?;
-            replies.push(Reply {
-                seq: Some(env.seq),
-                outcome: Ok(env.events().to_vec()),
-                duplicate: false,
-            });
             envs.push(env);
         }
-        Ok((next, envs, replies))
+        Ok((next, envs))
     }
 }
 
