@@ -437,7 +437,7 @@ pub fn import(
         }
         out.push(BankLine {
             id: format!("BL-{:06}", state.next_bank_line + 1 + i as u64).into(),
-            entity: entity.to_string().into(),
+            entity: entity.to_code(),
             account: account.clone(),
             statement: statement.to_string(),
             date: l.date,
@@ -448,7 +448,7 @@ pub fn import(
         });
     }
     Ok(vec![Event::BankStatementImported {
-        entity: entity.to_string().into(),
+        entity: entity.to_code(),
         account,
         statement: statement.to_string(),
         lines: out,
@@ -718,7 +718,7 @@ pub fn match_line(
     };
     Ok(vec![Event::BankMatched {
         matches: vec![BankMatch {
-            line: id.to_string().into(),
+            line: id.to_code(),
             items: items.to_vec(),
             write_off: diff,
             journal,
@@ -744,7 +744,7 @@ pub fn post_line(state: &State, cmd: &Command, id: &str, account: &str, memo: &s
         .to_account(PostingKey::Manual, account, -line.amount, None)
         .build()?;
     Ok(vec![Event::BankLinePosted {
-        line: id.to_string().into(),
+        line: id.to_code(),
         journal,
         by: cmd.operator.clone(),
     }])
@@ -832,8 +832,8 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
         .copied()
         .unwrap_or_default();
     Ok(vec![Event::BankReconciled {
-        entity: entity.to_string().into(),
-        period: period.to_string().into(),
+        entity: entity.to_code(),
+        period: period.to_code(),
         account,
         book,
         outstanding,
@@ -858,17 +858,18 @@ pub fn track(state: &mut State, j: &JournalEntry) {
         return;
     }
     state.next_book_item += 1;
-    let id = format!("BK-{:06}", state.next_book_item);
+    // One code, copied: a `Code` this short is held inline.
+    let id: Code = Code::numbered("BK", state.next_book_item);
     state
         .index
         .uncleared_book_items
         .entry(j.entity.clone())
         .or_default()
-        .insert(id.clone().into());
+        .insert(id.clone());
     state.book_items.insert(
-        id.clone().into(),
+        id.clone(),
         BookItem {
-            id: id.into(),
+            id,
             entity: j.entity.clone(),
             account,
             date: j.date,

@@ -283,7 +283,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         base.round(freight * rate),
     );
     let base_total = goods_b + tax_b + freight_b;
-    let number = format!("IN-{:06}", state.next_invoice + 1);
+    let number = Code::numbered("IN", state.next_invoice + 1);
     let journal = Posting::new(state, &first.entity, date, &number, "invoice")
         .debit(PostingKey::Receivables, base_total, Some(&c.code))
         .credit(PostingKey::Revenue, goods_b, None)
@@ -294,7 +294,7 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
         .then(|| date + Duration::days(i64::from(terms.discount_days)));
     Ok(vec![Event::Invoiced {
         invoice: Invoice {
-            number: number.into(),
+            number,
             customer: c.code.clone(),
             entity: first.entity.clone(),
             currency: order_currency,

@@ -21,6 +21,7 @@ use super::state::State;
 use super::state::{AddOrDrop, Modify};
 use super::types::Code;
 use super::validate;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -232,7 +233,7 @@ pub fn receive(
             problem: "applying credit needs at least one invoice".into(),
         });
     }
-    let number = format!("RC-{:06}", state.next_receipt + 1);
+    let number = Code::numbered("RC", state.next_receipt + 1);
     let to_base = |x: Decimal| base.round(x * rate_today);
     let mut p = Posting::new(state, &c.entity, date, &number, "customer receipt");
     let mut debits = Decimal::ZERO;
@@ -276,7 +277,7 @@ pub fn receive(
     let journal = p.fx_difference(debits - credits).build()?;
     Ok(vec![Event::PaymentReceived {
         receipt: Receipt {
-            number: number.into(),
+            number,
             customer: c.code.clone(),
             entity: c.entity.clone(),
             date,
@@ -663,7 +664,7 @@ pub fn track_disputes(state: &mut State, operator: &str, event: &Event) {
             {
                 state
                     .dispute_by
-                    .insert(a.invoice.clone(), operator.to_string().into());
+                    .insert(a.invoice.clone(), operator.to_code());
             }
             receipt.applications.iter().map(|a| &a.invoice).collect()
         }

@@ -18,6 +18,7 @@ use super::sales::{
 };
 use super::state::State;
 use super::validate;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 
 fn refuse(number: &str, problem: impl Into<String>) -> Rejection {
@@ -198,14 +199,14 @@ pub fn change_line(
         }
     }
     ev.push(Event::LineChanged {
-        number: number.to_string().into(),
+        number: number.to_code(),
         line: line_with(&new, l, backorder_cut),
         backorder_cut,
         by: cmd.operator.clone(),
     });
     if unreserve > Decimal::ZERO {
         ev.push(Event::ReservationReleased {
-            number: number.to_string().into(),
+            number: number.to_code(),
             line,
             warehouse: l.warehouse.clone(),
             sku: l.sku.clone(),
@@ -298,7 +299,7 @@ pub fn add_lines(
     let more: Decimal = added.iter().map(OrderLine::value).sum();
     credit_ok(state, o, more)?;
     let mut ev = vec![Event::LinesAdded {
-        number: number.to_string().into(),
+        number: number.to_code(),
         lines: added.clone(),
         by: cmd.operator.clone(),
     }];

@@ -24,6 +24,7 @@ use super::rejection::Rejection;
 use super::sales::SalesOrder;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -388,7 +389,7 @@ pub fn hold_ceiling(state: &State, c: &Customer) -> Decimal {
 pub fn recorded(state: &State, c: &Customer, number: &str) -> Option<Event> {
     policy_of(state, c)?;
     Some(Event::OrderPolicyRecorded {
-        number: number.to_string().into(),
+        number: number.to_code(),
         policy: effective(state, c),
     })
 }
@@ -747,7 +748,7 @@ pub fn confirm_delivery(
         });
     }
     Ok(vec![Event::DeliveryConfirmed {
-        shipment: shipment.to_string().into(),
+        shipment: shipment.to_code(),
         date,
         by: cmd.operator.clone(),
     }])

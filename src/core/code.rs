@@ -47,6 +47,31 @@ impl Code {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+
+    /// A document number, `PREFIX-000042`: what `format!("{prefix}-{n:06}")`
+    /// writes (at least six digits, more when `n` needs them), without the
+    /// formatting machinery and the `String` it allocates. Every command
+    /// that makes a document numbers one.
+    pub fn numbered(prefix: &str, n: u64) -> Code {
+        let mut digits = [b'0'; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let from = at.min(digits.len() - 6);
+        let digits = std::str::from_utf8(&digits[from..]).unwrap_or_default();
+        let mut code = Code::with_capacity(prefix.len() + 1 + digits.len());
+        code.push_str(prefix);
+        code.push('-');
+        code.push_str(digits);
+        code
+    }
 }
 
 impl Ord for Code {
@@ -184,6 +209,22 @@ const _: () = assert!(std::mem::size_of::<Code>() == 16);
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn document_numbers_are_written_as_format_writes_them() {
+        let mut ns: Vec<u64> = (0..2_000).collect();
+        ns.extend([9_999, 99_999, 999_999, 1_000_000, 1_234_567, 99_999_999]);
+        ns.extend([u64::MAX / 10, u64::MAX - 1, u64::MAX]);
+        for n in ns {
+            for prefix in ["SO", "PK", "RMA", ""] {
+                assert_eq!(
+                    super::Code::numbered(prefix, n).as_str(),
+                    format!("{prefix}-{n:06}"),
+                    "{prefix} {n}"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     /// The order is `str`'s for every pair, including prefixes, equal

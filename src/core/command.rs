@@ -7,6 +7,7 @@ use super::auth::Permission;
 use super::event::KeyDigest;
 use super::master::*;
 use super::types::{Code, Currency};
+use crate::core::types::ToCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -715,7 +716,7 @@ impl CommandBody {
     /// generated history pick what the list asks).
     pub fn pick_in_full(list: &str, l: &crate::core::warehouse::PickLine) -> CommandBody {
         CommandBody::ConfirmPick {
-            list: list.to_string().into(),
+            list: list.to_code(),
             line: l.line,
             bin: l.bin.to_string(),
             item: l.sku.to_string(),

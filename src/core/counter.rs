@@ -20,6 +20,7 @@ use super::rejection::Rejection;
 use super::sales::LineInput;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -328,7 +329,7 @@ fn refuse_short(
     Err(refuse(
         CounterStep::Order,
         CounterRefusal::NotOnShelfLines {
-            warehouse: warehouse.to_string().into(),
+            warehouse: warehouse.to_code(),
             lines,
         },
     ))
@@ -732,7 +733,7 @@ fn hold_reason(
 fn place_body(customer: &str, warehouse: &str, lines: &[CounterLine]) -> CommandBody {
     CommandBody::PlaceOrder {
         quote: false,
-        customer: customer.to_string().into(),
+        customer: customer.to_code(),
         ship_to: None,
         customer_po: String::new(),
         requested: None,
@@ -742,7 +743,7 @@ fn place_body(customer: &str, warehouse: &str, lines: &[CounterLine]) -> Command
                 sku: l.sku.clone(),
                 qty: l.qty,
                 unit: l.unit.clone(),
-                warehouse: warehouse.to_string().into(),
+                warehouse: warehouse.to_code(),
                 price: l.price,
             })
             .collect(),

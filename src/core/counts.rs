@@ -225,7 +225,7 @@ pub fn enter(
     let by = cmd.operator.clone();
     match c.status {
         CountStatus::Open if qty == book => Ok(vec![Event::CountSettled {
-            number: number.to_string().into(),
+            number: number.to_code(),
             second: None,
             first: (qty, by),
             book,
@@ -234,7 +234,7 @@ pub fn enter(
             adjustment: None,
         }]),
         CountStatus::Open => Ok(vec![Event::RecountNeeded {
-            number: number.to_string().into(),
+            number: number.to_code(),
             first: (qty, by),
         }]),
         CountStatus::Recount => {
@@ -247,7 +247,7 @@ pub fn enter(
             }
             if qty == book {
                 return Ok(vec![Event::CountSettled {
-                    number: number.to_string().into(),
+                    number: number.to_code(),
                     first,
                     second: Some((qty, by)),
                     book,
@@ -271,7 +271,7 @@ pub fn enter(
                 .unwrap_or_default();
             if value.abs() > limit {
                 return Ok(vec![Event::CountHeld {
-                    number: number.to_string().into(),
+                    number: number.to_code(),
                     second: (qty, by),
                     book,
                     variance,
@@ -282,7 +282,7 @@ pub fn enter(
             let mut ev = vec![];
             let adj = adjustment(state, cmd, c, variance, &mut ev)?;
             let mut out = vec![Event::CountSettled {
-                number: number.to_string().into(),
+                number: number.to_code(),
                 first,
                 second: Some((qty, by)),
                 book,
@@ -333,7 +333,7 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
     let mut ev = vec![];
     let adj = adjustment(state, cmd, c, variance, &mut ev)?;
     let mut out = vec![Event::CountApproved {
-        number: number.to_string().into(),
+        number: number.to_code(),
         by: cmd.operator.clone(),
         adjustment: adj,
     }];
@@ -602,9 +602,9 @@ pub fn adjust(
         ));
     }
     let key = BinKey {
-        warehouse: warehouse.to_string().into(),
-        bin: bin.to_string().into(),
-        sku: sku.to_string().into(),
+        warehouse: warehouse.to_code(),
+        bin: bin.to_code(),
+        sku: sku.to_code(),
         lot: lot.map(Code::from),
     };
     let book = state.bin_stock.get(&key).copied().unwrap_or_default();
@@ -623,9 +623,9 @@ pub fn adjust(
     }
     let mut c = Count {
         number: format!("CT-{:06}", state.next_count + 1).into(),
-        warehouse: warehouse.to_string().into(),
-        bin: bin.to_string().into(),
-        sku: sku.to_string().into(),
+        warehouse: warehouse.to_code(),
+        bin: bin.to_code(),
+        sku: sku.to_code(),
         lot: lot.map(Code::from),
         abc: item.abc,
         created: cmd.warehouse_date(state, warehouse),

@@ -756,7 +756,7 @@ fn grant(
     if op.code != me && op.roles.contains(&Role::Admin) && !before.contains(&Role::Admin) {
         events.push(Event::IdentityLinked {
             operator: op.code.clone(),
-            person: me.to_string().into(),
+            person: me.to_code(),
         });
     }
     Ok(Some(events))

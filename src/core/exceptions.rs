@@ -646,7 +646,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 party: Some(o.customer.clone()),
                 requested_by: Some(o.placed_by.clone()),
                 amount: value,
-                unit: o.currency.to_string().into(),
+                unit: o.currency.0.clone(),
                 summary,
             })
         }
@@ -718,7 +718,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 party: Some(i.supplier.clone()),
                 requested_by: Some(i.entered_by.clone()),
                 amount: i.total,
-                unit: i.currency.to_string().into(),
+                unit: i.currency.0.clone(),
                 summary: format!(
                     "{} {}: {}",
                     i.supplier,
@@ -794,7 +794,7 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 // receipt: somebody else writes it off.
                 requested_by: state.dispute_by.get(number).cloned(),
                 amount: i.disputed,
-                unit: i.currency.to_string().into(),
+                unit: i.currency.0.clone(),
                 summary: format!(
                     "{} disputes {} of invoice {} (open {}, due {})",
                     i.customer, i.disputed, i.number, i.open, i.due
@@ -1536,7 +1536,7 @@ fn overdue_lines(o: &super::sales::SalesOrder, today: NaiveDate, out: &mut Vec<O
                 sku: l.sku.clone(),
                 qty: l.backordered,
                 value: (l.price * l.backordered).round_dp(2),
-                currency: o.currency.to_string().into(),
+                currency: o.currency.0.clone(),
                 promise,
                 days: (today - promise).num_days(),
             });
@@ -1658,7 +1658,7 @@ fn late_lines(
             sku: l.sku.clone(),
             qty,
             value: (l.price * qty).round_dp(2),
-            currency: o.currency.to_string().into(),
+            currency: o.currency.0.clone(),
             must_arrive,
             ship_by: at,
             days,
@@ -1901,7 +1901,7 @@ fn clock_of_overdue(state: &State, entity: &str, b: Overdue) -> ClockException {
         ),
         from: format!("promised {}", b.promise),
         key,
-        entity: entity.to_string().into(),
+        entity: entity.to_code(),
         warehouse: Some(b.warehouse),
         party: b.customer,
         owner,
@@ -2099,7 +2099,7 @@ pub fn apply_clock_note(
     match action {
         ClockAction::Reassign { to } => note.owner = Some(to.clone()),
         ClockAction::Comment { text } => note.comments.push(Comment {
-            by: by.to_string().into(),
+            by: by.to_code(),
             at: env.time,
             text: text.clone(),
         }),

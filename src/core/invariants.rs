@@ -11,6 +11,7 @@ use super::event::{Envelope, Event};
 use super::master::{AccountKind, Control, PeriodStatus, PostingKey};
 use super::state::{Map, SmallSet, State};
 use super::types::Code;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 use std::collections::BTreeMap;
@@ -903,7 +904,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
     use super::master::PostingKey;
     use super::purchasing::ApStatus;
     let bad = |number: &str, line: u32, problem: String| Violation::OrderLine {
-        number: number.to_string().into(),
+        number: number.to_code(),
         line,
         problem,
     };

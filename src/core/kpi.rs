@@ -619,7 +619,7 @@ fn disputed(state: &mut State, invoice: &str) {
     let ch = channel_of(state, &inv.customer);
     let k = keys(&inv.entity, None, ch, &inv.customer);
     let m = month(inv.date);
-    state.kpis.disputed.insert(invoice.to_string().into());
+    state.kpis.disputed.insert(invoice.to_code());
     add(state, &k, m, |a| a.invoices_disputed += 1);
     flaw_orders_of(state, invoice);
 }
@@ -817,7 +817,7 @@ pub fn values(state: &State, dim: Dim, key: &str, m: NaiveDate) -> Vec<Option<De
 /// The entity a key of a dimension belongs to.
 pub fn entity_of(state: &State, dim: Dim, key: &str) -> Option<Code> {
     match dim {
-        Dim::Entity => Some(key.to_string().into()),
+        Dim::Entity => Some(key.to_code()),
         Dim::Warehouse => state.warehouse_entity(key).cloned(),
         Dim::Channel => key.split('/').next().map(Code::from),
         Dim::Customer => state.customers.get(key).map(|c| c.entity.clone()),

@@ -202,7 +202,7 @@ pub fn allocate(
     };
     Ok(vec![Event::LandedCostAllocated {
         invoice,
-        kind: kind.to_string().into(),
+        kind: kind.to_code(),
         basis,
         shares,
         journal,

@@ -418,7 +418,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         .map(|p| p.code.clone())
         .collect();
     Ok(vec![Event::PeriodsClosed {
-        entity: entity.to_string().into(),
+        entity: entity.to_code(),
         periods,
         by: cmd.operator.clone(),
     }])
@@ -444,7 +444,7 @@ pub fn lock(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         .map(|p| p.code.clone())
         .collect();
     Ok(vec![Event::PeriodsLocked {
-        entity: entity.to_string().into(),
+        entity: entity.to_code(),
         periods,
         by: cmd.operator.clone(),
     }])
@@ -456,8 +456,8 @@ pub fn request_reopen(state: &State, cmd: &Command, entity: &str, period: &str, 
     validate::text("reason", reason, true)?;
     reopenable(state, entity, period)?;
     let change = Change::ReopenPeriod {
-        entity: entity.to_string().into(),
-        period: period.to_string().into(),
+        entity: entity.to_code(),
+        period: period.to_code(),
         reason: reason.to_string(),
     };
     super::decide::request_change(state, cmd, change, vec!["status".into()])
@@ -590,7 +590,7 @@ pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<N
         number: new.into(),
         journal: p.build()?,
         by: cmd.operator.clone(),
-        reverses: Some(number.to_string().into()),
+        reverses: Some(number.to_code()),
     }])
 }
 
@@ -689,8 +689,8 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
     let journal = p.build()?;
     let reversal = r.build()?;
     Ok(vec![Event::FxRevalued {
-        entity: entity.to_string().into(),
-        period: period.to_string().into(),
+        entity: entity.to_code(),
+        period: period.to_code(),
         items,
         journal,
         reversal,

@@ -13,6 +13,7 @@ use super::state::State;
 use super::types::Code;
 use super::validate;
 use super::warehouse::{PickList, PickStatus};
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -150,7 +151,7 @@ pub fn pack(
     let room = packed_vs_picked(p);
     let mut lines: Vec<CartonLine> = Vec::new();
     for c in contents {
-        let scanned = state.scanned_item(&c.item, &format!("an item picked on {list}"))?;
+        let scanned = state.scanned_item(&c.item, || format!("an item picked on {list}"))?;
         let (item, unit, count) = (scanned.item, scanned.unit, scanned.count);
         let units = c.qty.or(count).unwrap_or(Decimal::ONE);
         validate::qty("qty", units, item.qty_decimals)?;
@@ -196,7 +197,7 @@ pub fn pack(
     let net = weight - tare;
     let number = p.cartons.iter().map(|c| c.number).max().unwrap_or(0) + 1;
     Ok(vec![Event::CartonPacked {
-        list: list.to_string().into(),
+        list: list.to_code(),
         carton: Carton {
             number,
             lines,
@@ -230,7 +231,7 @@ pub fn release(
         });
     }
     Ok(vec![Event::CartonReleased {
-        list: list.to_string().into(),
+        list: list.to_code(),
         carton,
         by: cmd.operator.clone(),
     }])
@@ -241,7 +242,7 @@ pub fn unpack(state: &State, list: &str, carton: u32) -> Result<Vec<Event>, Reje
     let p = open_list(state, list)?;
     carton_of(p, carton)?;
     Ok(vec![Event::CartonUnpacked {
-        list: list.to_string().into(),
+        list: list.to_code(),
         carton,
     }])
 }

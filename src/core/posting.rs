@@ -74,7 +74,7 @@ impl<'a> Posting<'a> {
     pub fn new(state: &'a State, entity: &str, date: NaiveDate, doc: &str, memo: &str) -> Self {
         Posting {
             state,
-            entity: entity.to_string().into(),
+            entity: entity.to_code(),
             date,
             doc: doc.to_string(),
             memo: memo.to_string(),
@@ -101,12 +101,8 @@ impl<'a> Posting<'a> {
         signed: Decimal,
         sub: Option<&str>,
     ) -> Self {
-        self.lines.push((
-            key,
-            Some(account.to_string().into()),
-            signed,
-            sub.map(Code::from),
-        ));
+        self.lines
+            .push((key, Some(account.to_code()), signed, sub.map(Code::from)));
         self
     }
 

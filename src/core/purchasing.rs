@@ -492,7 +492,7 @@ pub fn submit(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, 
         change.add_po(po);
     }
     let mut out = vec![Event::PurchaseOrderSubmitted {
-        number: number.to_string().into(),
+        number: number.to_code(),
         by: cmd.operator.clone(),
         base_total,
         needs_approval,
@@ -614,7 +614,7 @@ pub fn change_line(
         }
     }
     let mut out = vec![Event::PurchaseOrderChanged {
-        number: number.to_string().into(),
+        number: number.to_code(),
         line: new,
         total,
         base_total,
@@ -644,7 +644,7 @@ pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>,
     let mut change = super::sales::ScheduleChange::default();
     change.add_po(po);
     let mut out = vec![Event::PurchaseOrderApproved {
-        number: number.to_string().into(),
+        number: number.to_code(),
         by: cmd.operator.clone(),
     }];
     out.extend(super::sales::repromise(
@@ -682,13 +682,13 @@ pub fn end(
     }
     let mut out = vec![if close {
         Event::PurchaseOrderClosed {
-            number: number.to_string().into(),
+            number: number.to_code(),
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }
     } else {
         Event::PurchaseOrderCancelled {
-            number: number.to_string().into(),
+            number: number.to_code(),
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }
@@ -736,7 +736,7 @@ pub fn receive(
     let mut out: Vec<ReceiptLine> = Vec::new();
     let mut lots = super::lots::NewLots::default();
     for input in lines {
-        let scanned = state.scanned_item(&input.item, &format!("an item on {number}"))?;
+        let scanned = state.scanned_item(&input.item, || format!("an item on {number}"))?;
         let (item, unit, gs1_lot, count) = (scanned.item, scanned.unit, scanned.lot, scanned.count);
         let gs1_expiry = match &scanned.expiry {
             Some(raw) => {
@@ -825,7 +825,7 @@ pub fn receive(
     ev.push(Event::GoodsReceived {
         receipt: GoodsReceipt {
             number: number_gr.into(),
-            po: number.to_string().into(),
+            po: number.to_code(),
             supplier: po.supplier.clone(),
             entity: po.entity.clone(),
             warehouse: po.warehouse.clone(),
@@ -922,9 +922,9 @@ pub fn put_away(
             key: warehouse.to_string(),
         })?;
     let key = BinKey {
-        warehouse: warehouse.to_string().into(),
-        bin: from.to_string().into(),
-        sku: sku.to_string().into(),
+        warehouse: warehouse.to_code(),
+        bin: from.to_code(),
+        sku: sku.to_code(),
         lot: lot.map(Code::from),
     };
     let have = state.bin_stock.get(&key).copied().unwrap_or_default();
@@ -968,9 +968,9 @@ pub fn put_away(
     }
     let mv = |bin: &str, q: Decimal| StockMove {
         entity: entity.clone(),
-        warehouse: warehouse.to_string().into(),
-        bin: bin.to_string().into(),
-        sku: sku.to_string().into(),
+        warehouse: warehouse.to_code(),
+        bin: bin.to_code(),
+        sku: sku.to_code(),
         lot: lot.map(Code::from),
         qty: q,
         value: Decimal::ZERO,
@@ -1235,7 +1235,7 @@ pub fn approve_invoice(
     }
     let (journal, reliefs) = post_invoice(state, inv)?;
     Ok(vec![Event::SupplierInvoiceApproved {
-        number: number.to_string().into(),
+        number: number.to_code(),
         by: cmd.operator.clone(),
         journal,
         reliefs,
@@ -1265,7 +1265,7 @@ pub fn reject_invoice(
     held_invoice(state, number)?;
     validate::text("reason", reason, true)?;
     Ok(vec![Event::SupplierInvoiceRejected {
-        number: number.to_string().into(),
+        number: number.to_code(),
         by: cmd.operator.clone(),
         reason: reason.to_string(),
     }])

@@ -229,7 +229,7 @@ fn current(state: &State, r: &Record) -> Option<Record> {
 fn dq(rule: QualityRule, key: &str) -> Blocked {
     Blocked::DataQuality {
         rule,
-        key: key.to_string().into(),
+        key: key.to_code(),
     }
 }
 
@@ -562,7 +562,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
                         cost.round_dp(4).normalize()
                     ),
                     (cost - p.price).round_dp(4).normalize(),
-                    l.currency.to_string().into(),
+                    l.currency.0.clone(),
                 )
             })
         }

@@ -238,7 +238,7 @@ pub fn authorize(
     }
     Ok(vec![Event::ReturnAuthorized(Rma {
         number: format!("RMA-{:06}", state.next_return + 1).into(),
-        invoice: invoice.to_string().into(),
+        invoice: invoice.to_code(),
         customer: inv.customer.clone(),
         entity: inv.entity.clone(),
         warehouse: warehouse.unwrap_or_default(),
@@ -278,7 +278,7 @@ pub fn cancel(state: &State, rma: &str, reason: &str) -> Result<Vec<Event>, Reje
         ));
     }
     Ok(vec![Event::ReturnCancelled {
-        rma: rma.to_string().into(),
+        rma: rma.to_code(),
         reason: reason.to_string(),
     }])
 }
@@ -418,7 +418,7 @@ pub fn receive(
     }
     let mut events = Vec::new();
     events.push(Event::ReturnReceived {
-        rma: rma.to_string().into(),
+        rma: rma.to_code(),
         lines: take.iter().map(|(l, q)| (l.line, *q)).collect(),
         moves: moves.clone(),
         journal: if moves.is_empty() {
@@ -485,7 +485,7 @@ pub fn receive(
     events.push(Event::CreditMemoIssued {
         memo: CreditMemo {
             number: memo_no.into(),
-            rma: rma.to_string().into(),
+            rma: rma.to_code(),
             invoice: inv.number.clone(),
             customer: r.customer.clone(),
             entity: r.entity.clone(),

@@ -487,9 +487,7 @@ pub fn repromise(state: &State, change: &ScheduleChange, today: NaiveDate) -> Ve
     if items.is_empty() {
         return Vec::new();
     }
-    let waiting = waiting_backorders(state, |w, s| {
-        items.contains(&(w.to_string().into(), s.to_string().into()))
-    });
+    let waiting = waiting_backorders(state, |w, s| items.contains(&(w.to_code(), s.to_code())));
     let mut ahead = Default::default();
     waiting
         .iter()
@@ -650,7 +648,7 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
         return;
     }
     let waiting = waiting_backorders(state, |w, s| {
-        arriving.contains_key(&(w.to_string().into(), s.to_string().into()))
+        arriving.contains_key(&(w.to_code(), s.to_code()))
     });
     let mut free: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
     for (key, (to_free, to_all)) in &arriving {
@@ -884,9 +882,9 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
             shipped: Decimal::ZERO,
         });
     }
-    let number = format!("SO-{:06}", state.next_order + 1);
+    let number = Code::numbered("SO", state.next_order + 1);
     let order = SalesOrder {
-        number: number.clone().into(),
+        number: number.clone(),
         customer: c.code.clone(),
         entity: c.entity.clone(),
         currency: c.currency.clone(),
@@ -1018,13 +1016,13 @@ pub fn decide_hold(
     if !release {
         validate::text("reason", reason, true)?;
         return Ok(vec![Event::OrderCancelled {
-            number: number.to_string().into(),
+            number: number.to_code(),
             by: cmd.operator.clone(),
             reason: format!("{} rejected: {reason}", hold.as_str()),
         }]);
     }
     let mut ev = vec![Event::HoldReleased {
-        number: number.to_string().into(),
+        number: number.to_code(),
         hold,
         by: cmd.operator.clone(),
     }];
@@ -1033,7 +1031,7 @@ pub fn decide_hold(
         confirmed.holds.clear();
         confirmed.status = OrderStatus::Open;
         ev.push(Event::OrderConfirmed {
-            number: number.to_string().into(),
+            number: number.to_code(),
         });
         let today = cmd.entity_date(state, &o.entity);
         let alloc = allocate(state, &confirmed, today);
@@ -1100,7 +1098,7 @@ pub fn cancel(
         .iter()
         .filter(|l| l.reserved > Decimal::ZERO)
         .map(|l| Event::ReservationReleased {
-            number: number.to_string().into(),
+            number: number.to_code(),
             line: l.line,
             warehouse: l.warehouse.clone(),
             sku: l.sku.clone(),
@@ -1110,11 +1108,11 @@ pub fn cancel(
     let remaining = o.lines.iter().filter(|l| !l.cancelled).count();
     match line {
         Some(n) if remaining > 1 => ev.push(Event::LineCancelled {
-            number: number.to_string().into(),
+            number: number.to_code(),
             line: n,
         }),
         _ => ev.push(Event::OrderCancelled {
-            number: number.to_string().into(),
+            number: number.to_code(),
             by: cmd.operator.clone(),
             reason: reason.to_string(),
         }),

@@ -1019,11 +1019,12 @@ impl State {
 
     /// Read an item scan (SKU, barcode, GTIN, GS1-128): the item, the unit
     /// the barcode stands for, and the GS1 lot (10) and count (30) if any.
-    /// `expected` says what was wanted when the scan is no known item.
+    /// `expected` says what was wanted when the scan is no known item
+    /// (written only then: a scan is read on every pick and pack).
     pub fn scanned_item(
         &self,
         scan: &str,
-        expected: &str,
+        expected: impl FnOnce() -> String,
     ) -> Result<ScannedItem<'_>, super::rejection::Rejection> {
         use super::rejection::Rejection;
         use super::scan::{parse_scan, Scan};
@@ -1044,7 +1045,7 @@ impl State {
         let (item, unit) = self
             .item_by_code(&code)
             .ok_or_else(|| Rejection::WrongItem {
-                expected: expected.to_string(),
+                expected: expected(),
                 scanned: code.chars().take(40).collect(),
             })?;
         Ok(ScannedItem {

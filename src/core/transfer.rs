@@ -314,7 +314,7 @@ pub fn receive(
     }
     let journal: JournalEntry = p.build()?;
     let mut ev = vec![Event::TransferReceived {
-        number: number.to_string().into(),
+        number: number.to_code(),
         bin: b.code.clone(),
         moves,
         journal,
@@ -446,8 +446,8 @@ pub fn settle(
         .build()?;
     Ok(vec![Event::IntercompanySettled {
         number: number.into(),
-        payer: payer.to_string().into(),
-        payee: payee.to_string().into(),
+        payer: payer.to_code(),
+        payee: payee.to_code(),
         amount,
         rate,
         journal,

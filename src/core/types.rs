@@ -119,10 +119,28 @@ impl Currency {
     }
 
     /// Decimals of the currency's minor unit (ISO 4217). Unknown codes get 2.
+    ///
+    /// Matched byte by byte (a decision tree on the three letters): every
+    /// rounding asks, and a match on the string compared it with each of
+    /// the sixteen codes in turn, a `memcmp` each.
     pub fn minor_units(&self) -> u32 {
-        match self.0.as_str() {
-            "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "XAF" | "XOF" | "UGX" | "PYG" => 0,
-            "BHD" | "KWD" | "OMR" | "TND" | "JOD" | "IQD" | "LYD" => 3,
+        match self.0.as_bytes() {
+            [b'J', b'P', b'Y']
+            | [b'K', b'R', b'W']
+            | [b'C', b'L', b'P']
+            | [b'I', b'S', b'K']
+            | [b'V', b'N', b'D']
+            | [b'X', b'A', b'F']
+            | [b'X', b'O', b'F']
+            | [b'U', b'G', b'X']
+            | [b'P', b'Y', b'G'] => 0,
+            [b'B', b'H', b'D']
+            | [b'K', b'W', b'D']
+            | [b'O', b'M', b'R']
+            | [b'T', b'N', b'D']
+            | [b'J', b'O', b'D']
+            | [b'I', b'Q', b'D']
+            | [b'L', b'Y', b'D'] => 3,
             _ => 2,
         }
     }
@@ -254,6 +272,33 @@ mod tests {
         assert_eq!(decimals_used(dec!(1.500)), 1);
         assert_eq!(decimals_used(dec!(1.005)), 3);
         assert_eq!(decimals_used(dec!(10)), 0);
+    }
+
+    /// ISO 4217's minor units for the currencies that do not have two,
+    /// and two for every other code (known or not, and for a code not
+    /// in upper case or not of three letters).
+    #[test]
+    fn minor_units_follow_iso_4217() {
+        let none = [
+            "JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "UGX", "PYG",
+        ];
+        let three = ["BHD", "KWD", "OMR", "TND", "JOD", "IQD", "LYD"];
+        for c in none {
+            assert_eq!(Currency::new(c).minor_units(), 0, "{c}");
+            assert_eq!(Currency::new(c).minor_unit(), dec!(1), "{c}");
+        }
+        for c in three {
+            assert_eq!(Currency::new(c).minor_units(), 3, "{c}");
+            assert_eq!(Currency::new(c).minor_unit(), dec!(0.001), "{c}");
+        }
+        for c in [
+            "USD", "EUR", "GBP", "CAD", "MXN", "JPX", "JP", "JPYY", "jpy", "", "KW", "BHDX",
+        ] {
+            assert_eq!(Currency::new(c).minor_units(), 2, "{c:?}");
+        }
+        assert_eq!(Currency::new("JPY").round(dec!(1234.5)), dec!(1235));
+        assert_eq!(Currency::new("KWD").round(dec!(1.2345)), dec!(1.235));
+        assert_eq!(Currency::new("USD").round(dec!(-1.005)), dec!(-1.01));
     }
 
     #[test]

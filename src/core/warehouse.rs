@@ -345,8 +345,8 @@ fn release_lists(
         }
         next += 1;
         out.push(PickList {
-            number: format!("PK-{next:06}").into(),
-            order: number.to_string().into(),
+            number: Code::numbered("PK", next),
+            order: number.to_code(),
             warehouse,
             status: PickStatus::Open,
             lines,
@@ -412,7 +412,7 @@ pub fn release_wave(
     }
     // The next cutoff of the wave's services from now, read on the
     // warehouse's clock (a 17:00 cutoff is 17:00 where the dock is).
-    let place = super::zone::Place::Warehouse(warehouse.to_string().into());
+    let place = super::zone::Place::Warehouse(warehouse.to_code());
     let now = super::zone::local_time(state, &place, cmd.time);
     let cutoff = services
         .iter()
@@ -475,8 +475,8 @@ pub fn release_wave(
     }
     let wave = Wave {
         number: number.into(),
-        warehouse: warehouse.to_string().into(),
-        carrier: carrier.to_string().into(),
+        warehouse: warehouse.to_code(),
+        carrier: carrier.to_code(),
         service: service.map(Code::from),
         cutoff,
         lists: lists.iter().map(|l| l.number.clone()).collect(),
@@ -542,7 +542,7 @@ pub fn confirm_pick(
         kind: RecordKind::Item,
         key: l.sku.to_string(),
     })?;
-    let scanned = state.scanned_item(item_scan, &l.sku)?;
+    let scanned = state.scanned_item(item_scan, || l.sku.to_string())?;
     let (found, unit, lot, count) = (scanned.item, scanned.unit, scanned.lot, scanned.count);
     if found.sku != l.sku {
         return Err(Rejection::WrongItem {
@@ -588,7 +588,7 @@ pub fn confirm_pick(
     let mut ev = Vec::with_capacity(if short { 4 } else { 1 });
     if !none_found {
         ev.push(Event::Picked {
-            list: list.to_string().into(),
+            list: list.to_code(),
             line,
             order: p.order.clone(),
             order_line: l.order_line,
@@ -603,7 +603,7 @@ pub fn confirm_pick(
     let missing = open - base;
     if short && missing > Decimal::ZERO {
         ev.push(Event::PickShort {
-            list: list.to_string().into(),
+            list: list.to_code(),
             line,
             order: p.order.clone(),
             order_line: l.order_line,
@@ -613,7 +613,7 @@ pub fn confirm_pick(
         });
         if let Some(reason) = reason {
             ev.push(Event::PickShortReason {
-                list: list.to_string().into(),
+                list: list.to_code(),
                 line,
                 reason,
             });
@@ -640,7 +640,7 @@ pub fn confirm_pick(
         let first = p.lines.iter().map(|x| x.line).max().unwrap_or(0) + 1;
         for (n, (bin, seq, lot, q)) in (first..).zip(others) {
             ev.push(Event::PickLineAdded {
-                list: list.to_string().into(),
+                list: list.to_code(),
                 line: PickLine {
                     line: n,
                     order_line: l.order_line,
@@ -769,7 +769,7 @@ pub fn ship(
     }
     let mut pools: BTreeMap<Code, super::state::CostPool> = BTreeMap::new();
     let mut lines = Vec::new();
-    let number = format!("SH-{:06}", state.next_shipment + 1);
+    let number = Code::numbered("SH", state.next_shipment + 1);
     let mut posting = Posting::new(
         state,
         &o.entity,
@@ -811,15 +811,15 @@ pub fn ship(
     let journal: JournalEntry = posting.build()?;
     Ok(vec![Event::Shipped {
         shipment: Shipment {
-            number: number.into(),
+            number,
             order: p.order.clone(),
-            pick_list: list.to_string().into(),
+            pick_list: list.to_code(),
             customer: o.customer.clone(),
             entity: o.entity.clone(),
             warehouse: p.warehouse.clone(),
             date: cmd.warehouse_date(state, &p.warehouse),
-            carrier: carrier.to_string().into(),
-            service: service.to_string().into(),
+            carrier: carrier.to_code(),
+            service: service.to_code(),
             tracking: tracking.to_string(),
             lines,
             freight,

@@ -135,7 +135,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, year: i32) -> D {
         lines.push(line(&re, PostingKey::RetainedEarnings, net));
     }
     let journal = JournalEntry {
-        entity: entity.to_string().into(),
+        entity: entity.to_code(),
         date: last.end,
         period: last.code.clone(),
         doc: format!("YE-{entity}-{year}"),
@@ -152,7 +152,7 @@ pub fn close(state: &State, cmd: &Command, entity: &str, year: i32) -> D {
         });
     }
     Ok(vec![Event::YearClosed {
-        entity: entity.to_string().into(),
+        entity: entity.to_code(),
         year,
         journal,
         by: cmd.operator.clone(),
@@ -185,10 +185,10 @@ pub fn reopened(state: &State, entity: &str, periods: &[Code], by: &str) -> Vec<
                     .collect(),
             };
             Event::YearReopened {
-                entity: entity.to_string().into(),
+                entity: entity.to_code(),
                 year: y.year,
                 journal,
-                by: by.to_string().into(),
+                by: by.to_code(),
             }
         })
         .collect();

@@ -125,7 +125,7 @@ impl RfCount {
         c: &crate::core::counts::Count,
         text: &str,
     ) -> Result<Decimal, String> {
-        match s.scanned_item(text, &c.sku) {
+        match s.scanned_item(text, || c.sku.to_string()) {
             Ok(si) if si.item.sku == c.sku => {
                 if let (Some(want), Some(got)) = (&c.lot, &si.lot) {
                     if want != got {

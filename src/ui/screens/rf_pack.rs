@@ -135,7 +135,7 @@ impl RfPack {
                     return Flow::Stay;
                 }
                 let left = self.remaining(s);
-                let item = s.scanned_item(text, "an item of the list");
+                let item = s.scanned_item(text, || "an item of the list".to_string());
                 if item.is_err() {
                     // A scale typing the weight into a filled carton packs it;
                     // another list scanned into an empty one takes that list.
@@ -176,7 +176,7 @@ impl RfPack {
                 Some(w) => self.pack(w),
                 // An item scanned at the scale: the carton is not closed
                 // after all; the scan goes into it.
-                None if s.scanned_item(text, "").is_ok() => {
+                None if s.scanned_item(text, String::new).is_ok() => {
                     self.step = Step::Items;
                     self.field.text = text.to_string();
                     self.accept(ctx)

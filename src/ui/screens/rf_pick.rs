@@ -266,7 +266,7 @@ impl RfPick {
         if is_bin {
             return self.refuse(format!("wrong bin {text}: go to {}", t.bin));
         }
-        match s.scanned_item(text, &t.sku) {
+        match s.scanned_item(text, || t.sku.to_string()) {
             Ok(si) if si.item.sku == t.sku => {
                 if let (Some(want), Some(got)) = (&t.lot, &si.lot) {
                     if want != got {

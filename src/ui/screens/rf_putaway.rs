@@ -119,7 +119,7 @@ impl RfPutAway {
                 let row = if text.is_empty() {
                     rows.first().cloned()
                 } else {
-                    match s.scanned_item(text, "an item waiting to be put away") {
+                    match s.scanned_item(text, || "an item waiting to be put away".to_string()) {
                         Ok(si) => rows.iter().find(|(k, _)| k.sku == si.item.sku).cloned(),
                         Err(e) => return self.refuse(e.to_string()),
                     }
@@ -171,7 +171,7 @@ impl RfPutAway {
                             _ => {
                                 // Another waiting item scanned: that one
                                 // is put away instead.
-                                let other = s.scanned_item(text, "").ok().and_then(|si| {
+                                let other = s.scanned_item(text, String::new).ok().and_then(|si| {
                                     waiting(s, &self.warehouse)
                                         .into_iter()
                                         .find(|(k, _)| k.sku == si.item.sku)

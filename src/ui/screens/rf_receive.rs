@@ -199,7 +199,7 @@ impl RfReceive {
                     let up = text.to_ascii_uppercase();
                     if s.bins.contains_key(&(self.warehouse.clone(), up.to_code())) {
                         self.bin = up.into();
-                    } else if s.scanned_item(text, "").is_ok() {
+                    } else if s.scanned_item(text, String::new).is_ok() {
                         // The first item scanned already: the bin shown
                         // is accepted and the scan counts.
                         item = Some(text.to_string());
@@ -226,7 +226,7 @@ impl RfReceive {
                 // A bin of the warehouse scanned while counting: the goods
                 // go there instead.
                 let up = text.to_ascii_uppercase();
-                if s.scanned_item(text, "").is_err()
+                if s.scanned_item(text, String::new).is_err()
                     && s.bins.contains_key(&(self.warehouse.clone(), up.to_code()))
                 {
                     self.notice = Some(Notice::info(format!("receiving into {up}")));
@@ -234,7 +234,7 @@ impl RfReceive {
                     return Flow::Stay;
                 }
                 let po = self.po.clone().unwrap_or_default();
-                match s.scanned_item(text, &format!("an item on {po}")) {
+                match s.scanned_item(text, || format!("an item on {po}")) {
                     Ok(si) => {
                         let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                         let qty = si.count.unwrap_or(Decimal::ONE) * factor;

@@ -184,7 +184,7 @@ impl RfTransferOut {
                         self.step = Step::Item;
                         Flow::Stay
                     }
-                    None if s.scanned_item(text, "").is_ok() => {
+                    None if s.scanned_item(text, String::new).is_ok() => {
                         self.refuse("scan the bin first".into())
                     }
                     None => self.refuse(format!("no bin {text} in {}", self.warehouse)),
@@ -202,7 +202,7 @@ impl RfTransferOut {
                 if let (Ok(q), true) = (parse_qty(text), text.len() < 8) {
                     return self.set_qty(s, q);
                 }
-                let si = match s.scanned_item(text, "an item in the bin") {
+                let si = match s.scanned_item(text, || "an item in the bin".to_string()) {
                     Ok(si) => si,
                     Err(e) => {
                         // Another bin scanned: pick from there now.
