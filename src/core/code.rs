@@ -274,4 +274,26 @@ mod tests {
             "sorted codes"
         );
     }
+
+    proptest::proptest! {
+        /// Any two strings of up to 40 characters (past the inline 15
+        /// bytes), drawn from few characters so that long common prefixes
+        /// are frequent, with NUL and a two-byte character among them: the
+        /// codes order as the strings do, both ways round.
+        #[test]
+        fn any_two_codes_order_as_their_strings(
+            a in "[AB0\\x00é-]{0,40}",
+            b in "[AB0\\x00é-]{0,40}",
+            cut in 0usize..41,
+        ) {
+            // The second often starts with all or part of the first.
+            let b2: String = a.chars().take(cut).chain(b.chars()).collect();
+            for b in [b.as_str(), b2.as_str(), a.as_str()] {
+                let (ca, cb) = (Code::from(a.as_str()), Code::from(b));
+                proptest::prop_assert_eq!(ca.cmp(&cb), a.as_str().cmp(b), "{:?} against {:?}", a, b);
+                proptest::prop_assert_eq!(cb.cmp(&ca), b.cmp(a.as_str()), "{:?} against {:?}", b, a);
+                proptest::prop_assert_eq!(ca == cb, a == b, "{:?} against {:?}", a, b);
+            }
+        }
+    }
 }
