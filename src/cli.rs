@@ -1767,10 +1767,17 @@ fn archive(
     let before = match before {
         Some(d) => d,
         None => {
-            let days = days_of(older_than).ok_or_else(|| {
-                anyhow!("--older-than {older_than:?} is not a number of days (e.g. 365d)")
-            })?;
-            chrono::Utc::now().date_naive() - chrono::Duration::days(i64::from(days))
+            // Bounded as `serve --archive-after` is: a hundred years back
+            // is a date, a larger count would be none.
+            let today = chrono::Utc::now().date_naive();
+            days_of(older_than)
+                .filter(|d| *d <= 36_500)
+                .and_then(|d| today.checked_sub_days(chrono::Days::new(u64::from(d))))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "--older-than {older_than:?} is not a number of days up to 36500 (e.g. 365d)"
+                    )
+                })?
         }
     };
     let operator =

@@ -355,6 +355,31 @@ fn depot_archive_moves_closed_orders_and_shows_them() {
     );
     assert!(!out.status.success());
     assert!(common::text(&out.stderr).contains("--older-than"));
+    // A count of days no date is that far back from: refused, not a panic
+    // (exit 101), and nothing written.
+    let records = common::depot(dir, &["export", "events"], None).stdout.len();
+    for days in ["36501d", "100000000d", "4294967295"] {
+        let out = common::depot(
+            dir,
+            &["--operator", "ADMIN", "archive", "--older-than", days],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{days}: {}",
+            common::text(&out.stderr)
+        );
+        assert!(
+            common::text(&out.stderr).contains("up to 36500"),
+            "{days}: {}",
+            common::text(&out.stderr)
+        );
+    }
+    assert_eq!(
+        common::depot(dir, &["export", "events"], None).stdout.len(),
+        records
+    );
     let out = common::depot(dir, &["archive", "--show", "SO-999999"], None);
     assert!(!out.status.success());
     assert!(common::text(&out.stderr).contains("not in the archive"));
