@@ -266,8 +266,10 @@ pub enum Cmd {
         #[arg(long)]
         max: Option<u32>,
         /// Print the archived order NUMBER and its documents (JSON)
-        /// instead of archiving; or a bank statement line (`BL-`) with
-        /// the book items it cleared, or a book item (`BK-`).
+        /// instead of archiving (NUMBER may be the order's or that of its
+        /// pick list, shipment, invoice or receipt); or a bank statement
+        /// line (`BL-`) with the book items it cleared, or a book item
+        /// (`BK-`).
         #[arg(long, value_name = "NUMBER")]
         show: Option<String>,
     },
@@ -1759,7 +1761,19 @@ fn archive(
                 .map_err(|e| anyhow!("reading the archive: {e}"))?;
         }
         if docs.is_empty() {
-            bail!("{number} is not in the archive (an order, a bank statement line BL-, a book item BK-)");
+            // A pick list, shipment, invoice or receipt: its order, with
+            // everything archived with it.
+            if let Some(order) = store
+                .archived_order_of(number)
+                .map_err(|e| anyhow!("reading the archive: {e}"))?
+            {
+                docs = store
+                    .archived_order(&order)
+                    .map_err(|e| anyhow!("reading the archive: {e}"))?;
+            }
+        }
+        if docs.is_empty() {
+            bail!("{number} is not in the archive (an order or its pick list, shipment, invoice or receipt; a bank statement line BL-, a book item BK-)");
         }
         emit(&serde_json::to_string_pretty(&docs)?)?;
         return Ok(ExitCode::SUCCESS);

@@ -107,6 +107,18 @@ impl crate::ui::Backend for EngineBackend {
             .unwrap_or_default()
     }
 
+    fn archived_order_of(&self, number: &str) -> Option<crate::core::types::Code> {
+        self.engine
+            .with_store(|s| match s.archived_order_of(number) {
+                Ok(order) => order,
+                Err(e) => {
+                    tracing::warn!(document = number, error = %e, "archive unreadable");
+                    None
+                }
+            })
+            .unwrap_or_default()
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {
         self.engine
             .with_store(|s| {

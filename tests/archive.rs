@@ -183,6 +183,149 @@ fn archiving_keeps_the_books_and_the_order_reads_back() {
     assert_eq!(depot::core::invariants::first_difference(&kept, &s), None);
 }
 
+/// The order inquiry finds an archived order by the number of any
+/// document archived with it (an invoice, a receipt, a pick list, a
+/// shipment), as it finds one in memory, and opens it from the archive; a
+/// number the archive does not hold lists nothing.
+#[test]
+fn the_order_inquiry_finds_an_archived_order_by_its_documents_numbers() {
+    use depot::ui::testing::{Driver, MemBackend};
+    let (s, _) = closed_order();
+    let b = MemBackend::new(s, now());
+    b.exec(
+        "CTRL1",
+        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
+            .expect("a command"),
+    )
+    .expect("archived");
+    assert!(!b.state.borrow().invoices.contains_key("IN-000001"));
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.open("Order inquiry").expect("on the menu");
+    for number in [
+        "IN-000001",
+        "rc-000001",
+        "PK-000001",
+        "SH-000001",
+        "SO-000001",
+    ] {
+        d.typed(number);
+        let screen = d.screen(100, 30);
+        assert!(
+            screen.contains("1 listed")
+                && screen.contains("SO-000001")
+                && screen.contains("archived"),
+            "{number}:\n{screen}"
+        );
+        for _ in 0..number.len() {
+            d.press("backspace");
+        }
+    }
+    d.typed("IN-000009");
+    assert!(d.screen(100, 30).contains("0 listed"));
+    for _ in 0.."IN-000009".len() {
+        d.press("backspace");
+    }
+    // Enter opens it, read from the archive.
+    d.typed("IN-000001").press("enter");
+    let screen = d.screen(100, 30);
+    assert!(screen.contains("ARCHIVED"), "{screen}");
+    assert!(
+        screen.contains("IN-000001") && screen.contains("RC-000001"),
+        "{screen}"
+    );
+}
+
+/// A command naming an archived order, pick list, shipment or invoice,
+/// wherever in the command it is looked up, is refused `document_archived`
+/// (the number was the core's, the document is in the archive), and
+/// changes nothing; a number never given is still `not_found`.
+#[test]
+fn commands_naming_archived_documents_are_refused_as_archived() {
+    let (mut s, mut log) = closed_order();
+    archive(&mut s, &mut log);
+    let refusal = |s: &mut State, operator: &str, body: Value| {
+        let cmd = Command {
+            operator: operator.into(),
+            session: "test".into(),
+            time: now(),
+            key: None,
+            body: serde_json::from_value(body).expect("a command"),
+        };
+        let kept = s.clone();
+        let r = execute(s, &cmd).expect_err("refused");
+        assert_eq!(depot::core::invariants::first_difference(&kept, s), None);
+        (r.code().to_string(), r.to_string())
+    };
+    let archived = [
+        (
+            "ADMIN",
+            json!({"cmd": "cancel_order", "number": "SO-000001", "reason": "test"}),
+            "order SO-000001",
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "release_order", "number": "SO-000001"}),
+            "order SO-000001",
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "add_order_lines", "number": "SO-000001",
+                "lines": [{"sku": "FAS-1001", "qty": "1", "warehouse": "CHI"}]}),
+            "order SO-000001",
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "ship_pick", "list": "PK-000001", "carrier": "UPS", "service": "GND"}),
+            "pick list PK-000001",
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "invoice_shipments", "shipments": ["SH-000001"]}),
+            "shipment SH-000001",
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "issue_debit_memo", "invoice": "IN-000001", "freight": "5.00",
+                "reason": "freight"}),
+            "invoice IN-000001",
+        ),
+    ];
+    for (operator, body, names) in archived {
+        let (code, said) = refusal(&mut s, operator, body.clone());
+        assert_eq!(code, "document_archived", "{body}: {said}");
+        assert!(said.contains(names), "{body}: {said}");
+        // It says how to read it, by the number the clerk has.
+        let number = names.rsplit(' ').next().unwrap_or_default();
+        assert!(
+            said.contains(&format!("depot archive --show {number}")),
+            "{body}: {said}"
+        );
+    }
+    // Numbers never given, and a number written otherwise than the core
+    // writes it, are unknown, not archived.
+    for (operator, body) in [
+        (
+            "ADMIN",
+            json!({"cmd": "cancel_order", "number": "SO-000009", "reason": "test"}),
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "ship_pick", "list": "PK-000009", "carrier": "UPS", "service": "GND"}),
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "ship_pick", "list": "PK-1", "carrier": "UPS", "service": "GND"}),
+        ),
+        (
+            "ADMIN",
+            json!({"cmd": "invoice_shipments", "shipments": ["SH-000009"]}),
+        ),
+    ] {
+        let (code, said) = refusal(&mut s, operator, body.clone());
+        assert_eq!(code, "not_found", "{body}: {said}");
+    }
+}
+
 /// Naming the orders (what `depot serve`'s archiver does, having looked
 /// for them off the writer): an unknown number, or more than `max`, is
 /// refused and changes nothing; a named order that is not closed stays;
@@ -345,7 +488,29 @@ fn depot_archive_moves_closed_orders_and_shows_them() {
     if let Some(number) = number {
         let out = common::depot(dir, &["archive", "--show", &number], None);
         assert!(out.status.success(), "{}", common::text(&out.stderr));
-        assert!(common::text(&out.stdout).contains(&number));
+        let shown = common::text(&out.stdout);
+        assert!(shown.contains(&number));
+        // The number of any document archived with it shows the order too.
+        let others: Vec<String> = shown
+            .split('"')
+            .filter(|w| {
+                ["IN-", "SH-", "PK-", "RC-"]
+                    .iter()
+                    .any(|p| w.starts_with(p))
+                    && w[3..].chars().all(|c| c.is_ascii_digit())
+            })
+            .map(str::to_string)
+            .collect();
+        assert!(others.iter().any(|w| w.starts_with("IN-")), "{shown}");
+        for other in others {
+            let out = common::depot(dir, &["archive", "--show", &other], None);
+            assert!(
+                out.status.success(),
+                "{other}: {}",
+                common::text(&out.stderr)
+            );
+            assert!(common::text(&out.stdout).contains(&number), "{other}");
+        }
     }
     // Bad input: a clear error, nothing changed.
     let out = common::depot(

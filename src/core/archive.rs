@@ -152,6 +152,21 @@ impl ArchivedDoc {
     pub fn key(&self) -> String {
         key(self.kind(), self.number())
     }
+
+    /// The order this document went to the archive with, where the
+    /// document names it: an order its own number, a pick list and a
+    /// shipment theirs, an invoice the order of its first line. A receipt
+    /// names invoices, not orders (see `Store::archived_order_of`); bank
+    /// documents none.
+    pub fn order(&self) -> Option<&Code> {
+        match self {
+            ArchivedDoc::Order(o) => Some(&o.order.number),
+            ArchivedDoc::Pick(p) => Some(&p.pick.order),
+            ArchivedDoc::Shipment(s) => Some(&s.shipment.order),
+            ArchivedDoc::Invoice(i) => i.lines.first().map(|l| &l.order),
+            ArchivedDoc::Receipt(_) | ArchivedDoc::BankLine(_) | ArchivedDoc::BookItem(_) => None,
+        }
+    }
 }
 
 /// The documents an event moves into the archive (none for any event but
@@ -744,6 +759,51 @@ pub fn check_archive(state: &State, a: &Archive) -> Result<(), (String, String)>
         }
     }
     Ok(())
+}
+
+/// `NotFound` of a document that was archived, as `DocumentArchived`;
+/// any other rejection as it is. Orders and invoices are known by their
+/// archived numbers. Pick lists and shipments leave their maps only when
+/// archived (nothing else removes one), so a number the core gave
+/// (`PK-000004` up to the last given) that is not in memory was archived.
+pub fn archived_instead(state: &State, r: Rejection) -> Rejection {
+    use super::master::RecordKind;
+    let Rejection::NotFound { kind, key } = &r else {
+        return r;
+    };
+    let given = |prefix: &str, last: u64| {
+        key.strip_prefix(prefix)
+            .and_then(|n| n.strip_prefix('-'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| (1..=last).contains(&n) && *key == *Code::numbered(prefix, n))
+    };
+    let k = key.as_str();
+    let (what, archived) = match kind {
+        RecordKind::SalesOrder => (
+            "order",
+            !state.orders.contains_key(k) && state.archived_orders.contains(k),
+        ),
+        RecordKind::Invoice => (
+            "invoice",
+            !state.invoices.contains_key(k) && state.archived_invoices.contains(k),
+        ),
+        RecordKind::PickList => (
+            "pick list",
+            !state.picks.contains_key(k) && given("PK", state.next_pick),
+        ),
+        RecordKind::Shipment => (
+            "shipment",
+            !state.shipments.contains_key(k) && given("SH", state.next_shipment),
+        ),
+        _ => return r,
+    };
+    if !archived {
+        return r;
+    }
+    Rejection::DocumentArchived {
+        kind: what.into(),
+        number: key.clone(),
+    }
 }
 
 /// An invoice by number: refused as archived when it was, else unknown.

@@ -23,6 +23,12 @@ use rust_decimal::Decimal;
 type D = Result<Vec<Event>, Rejection>;
 
 pub fn decide(state: &State, cmd: &Command) -> D {
+    // A document the command names that left memory for the archive is
+    // refused as archived wherever in the command it was looked for.
+    decide_command(state, cmd).map_err(|r| super::archive::archived_instead(state, r))
+}
+
+fn decide_command(state: &State, cmd: &Command) -> D {
     authorize(state, cmd)?;
     if let Some((record, create)) = cmd.body.as_master() {
         return upsert(state, cmd, record, create);

@@ -341,7 +341,7 @@ pub enum Rejection {
     NotAnException { what: String },
     #[error("nothing closed before {before} to archive (closed orders, bank lines of reconciled periods)")]
     NothingToArchive { before: NaiveDate },
-    #[error("{kind} {number} is archived: read it with `depot archive --show ORDER`; nothing can be done against it")]
+    #[error("{kind} {number} is archived: read it with `depot archive --show {number}`; nothing can be done against it")]
     DocumentArchived { kind: String, number: String },
     /// The bank lines of reconciled periods through `through` left
     /// memory: a period ending by then cannot be reconciled again.

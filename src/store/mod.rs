@@ -1310,6 +1310,39 @@ impl Store {
         Ok(out)
     }
 
+    /// The order an archived pick list, shipment, invoice or receipt went
+    /// to the archive with (an invoice or receipt over several orders: the
+    /// first of them); None when the archive holds no such document. What
+    /// finds an archived order for someone holding only an invoice number.
+    pub fn archived_order_of(
+        &self,
+        number: &str,
+    ) -> Result<Option<crate::core::types::Code>, StoreError> {
+        use crate::core::archive::{ArchivedDoc, DocKind};
+        for kind in [
+            DocKind::Invoice,
+            DocKind::Shipment,
+            DocKind::Pick,
+            DocKind::Receipt,
+        ] {
+            let order = match self.archived(kind, number)? {
+                None => continue,
+                // A receipt names invoices: the order of the first one.
+                Some(ArchivedDoc::Receipt(r)) => match r.applications.first() {
+                    Some(a) => self
+                        .archived(DocKind::Invoice, &a.invoice)?
+                        .and_then(|i| i.order().cloned()),
+                    None => None,
+                },
+                Some(d) => d.order().cloned(),
+            };
+            if order.is_some() {
+                return Ok(order);
+            }
+        }
+        Ok(None)
+    }
+
     /// An archived bank statement line and the book items it cleared, or
     /// an archived book item alone; empty when the archive holds neither.
     pub fn archived_bank(

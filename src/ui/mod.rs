@@ -63,6 +63,14 @@ pub trait Backend {
         let _ = number;
         Vec::new()
     }
+    /// The archived order an archived pick list, shipment, invoice or
+    /// receipt went with (the order inquiry finds an archived order by
+    /// any of its documents' numbers); none when this backend keeps no
+    /// archive or it has no such document.
+    fn archived_order_of(&self, number: &str) -> Option<crate::core::types::Code> {
+        let _ = number;
+        None
+    }
     /// The log records `from..=to` that this backend can read, in order
     /// (the audit screen reads the log once, then what is new).
     fn log_range(&self, from: u64, to: u64) -> Vec<crate::core::Envelope> {

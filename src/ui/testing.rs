@@ -184,6 +184,32 @@ impl Backend for MemBackend {
             .unwrap_or_default()
     }
 
+    fn archived_order_of(&self, number: &str) -> Option<crate::core::types::Code> {
+        let docs: Vec<crate::core::archive::ArchivedDoc> = self
+            .records
+            .borrow()
+            .values()
+            .flat_map(|e| e.events().to_vec())
+            .flat_map(|e| match e {
+                crate::core::Event::Archived(a) => a.docs(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let find = |n: &str| {
+            docs.iter().find(|d| {
+                d.number() == n && !matches!(d, crate::core::archive::ArchivedDoc::Order(_))
+            })
+        };
+        match find(number)? {
+            crate::core::archive::ArchivedDoc::Receipt(r) => r
+                .applications
+                .first()
+                .and_then(|a| find(&a.invoice))
+                .and_then(|i| i.order().cloned()),
+            d => d.order().cloned(),
+        }
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<Envelope> {
         let records = self.records.borrow();
         seqs.iter()

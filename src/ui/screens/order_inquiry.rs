@@ -121,9 +121,13 @@ impl OrderInquiry {
                 })
                 .or_else(|| s.picks.get(upper.as_str()).map(|p| vec![p.order.clone()]))
                 .unwrap_or_default();
-            // An archived order is found by its number (issue 21).
+            // An archived order is found by its number (issue 21), or by
+            // the number of a document archived with it (asked of the
+            // archive once per filter: the rows are kept until it changes).
             if s.archived_orders.contains(upper.as_str()) {
                 by_doc.push(upper.as_str().into());
+            } else if by_doc.is_empty() && names_a_document(&upper) {
+                by_doc.extend(ctx.backend.archived_order_of(&upper));
             }
             by_doc.sort();
             by_doc.dedup();
@@ -217,9 +221,15 @@ impl Screen for OrderInquiry {
                     .or_else(|| {
                         let upper = self.filter.trimmed().to_uppercase();
                         let s = ctx.state();
+                        // In memory, or an archived order its document
+                        // found (the only row).
                         let one = s.invoices.contains_key(upper.as_str())
                             || s.shipments.contains_key(upper.as_str())
-                            || s.picks.contains_key(upper.as_str());
+                            || s.picks.contains_key(upper.as_str())
+                            || (names_a_document(&upper)
+                                && rows
+                                    .first()
+                                    .is_some_and(|r| s.archived_orders.contains(r.as_str())));
                         (one && n == 1).then_some(0)
                     });
                 match exact {
@@ -864,4 +874,12 @@ fn contains_folded(text: &str, lower: &str) -> bool {
     n.is_empty()
         || t.windows(n.len())
             .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// A pick list, shipment, invoice or receipt number (upper case): what
+/// the archive is asked for when memory has no such document.
+fn names_a_document(upper: &str) -> bool {
+    ["PK-", "SH-", "IN-", "RC-"]
+        .iter()
+        .any(|p| upper.starts_with(p))
 }
