@@ -604,7 +604,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     );
                 }
                 let key = crate::serve::host_key(&dir)?;
-                println!("{}", crate::serve::fingerprint(key.public_key()));
+                crate::say!("{}", crate::serve::fingerprint(key.public_key()));
                 return Ok(ExitCode::SUCCESS);
             }
             if !Store::is_store(&dir) {
@@ -676,7 +676,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .backup(&dest)
                 .with_context(|| format!("backing up to {}", dest.display()))?;
             for note in store.take_notices() {
-                eprintln!("depot: warning: {note}");
+                crate::say_err!("depot: warning: {note}");
             }
             crate::say!(
                 "backed up {} to {} as of seq {}: {info:?}",
@@ -795,10 +795,10 @@ fn open_store_with(dir: &Path, prefetch: bool) -> Result<Store> {
         Err(e) => bail!("{e}"),
     };
     for note in store.take_notices() {
-        eprintln!("depot: warning: {note}");
+        crate::say_err!("depot: warning: {note}");
     }
     if let Some(mode) = store.exposed() {
-        eprintln!(
+        crate::say_err!(
             "depot: warning: {}",
             crate::store::privacy::warning(dir, mode)
         );
@@ -821,7 +821,7 @@ pub fn open_engine(dir: &Path) -> Result<Engine> {
         .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))?;
     // What recovery skipped (a damaged snapshot), naming it.
     for note in engine.with_store(Store::take_notices).unwrap_or_default() {
-        eprintln!("depot: warning: {note}");
+        crate::say_err!("depot: warning: {note}");
     }
     Ok(engine)
 }
@@ -1331,7 +1331,7 @@ fn import_outcome(done: Result<String>, prefix: &str) -> Result<ExitCode> {
         }
         Err(e) => match e.downcast_ref::<Refused>() {
             Some(r) => {
-                eprintln!("depot: {}", r.message);
+                crate::say_err!("depot: {}", r.message);
                 Ok(ExitCode::from(r.code))
             }
             None => Err(e),
@@ -1355,7 +1355,7 @@ fn import_classified(
     let found = engine.read(|s| classify(&text, s));
     let refuse = |engine: &Engine, message: String| -> Result<ExitCode> {
         engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-        eprintln!("depot: {source}: {message}; nothing was imported");
+        crate::say_err!("depot: {source}: {message}; nothing was imported");
         Ok(ExitCode::from(2))
     };
     let c = match found {
@@ -1601,6 +1601,12 @@ fn report(
     options: &crate::report::Options,
     gl: &crate::io::journal::GlFilter,
 ) -> Result<ExitCode> {
+    // What the help promises: the reports' names, one a line, with no
+    // store opened.
+    if name == "list" {
+        emit(&format!("{}\n", crate::report::REPORTS.join("\n")))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if matches!(format, Format::Hledger | Format::Beancount) {
         bail!("reports print as --format table, csv or json");
     }
@@ -1866,7 +1872,7 @@ fn check(dir: &Path) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(problem) => {
-            eprintln!("depot check: FAILED: {problem}");
+            crate::say_err!("depot check: FAILED: {problem}");
             Ok(ExitCode::from(3))
         }
     }
@@ -1880,7 +1886,7 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
             "created the demo distributor in {} ({n} commands)",
             dir.display()
         );
-        eprintln!("depot: {msg}");
+        crate::say_err!("depot: {msg}");
         notice = Some(msg);
     }
     crate::logging::to_file(dir)?;
@@ -1942,7 +1948,7 @@ fn read_secret(prompt: &str) -> Result<String> {
         }
     };
     let _ = crossterm::terminal::disable_raw_mode();
-    eprintln!();
+    crate::say_err!();
     outcome.map(|()| secret)
 }
 
@@ -2055,14 +2061,14 @@ fn print(dir: &Path, operator: Option<String>, a: PrintArgs) -> Result<ExitCode>
                 o.audit_seq
             );
             if to_stdout {
-                eprintln!("depot: {line}");
+                crate::say_err!("depot: {line}");
             } else {
                 crate::say!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("depot: {e}");
+            crate::say_err!("depot: {e}");
             Ok(ExitCode::from(1))
         }
     }

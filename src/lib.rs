@@ -24,6 +24,16 @@ macro_rules! say {
     }};
 }
 
+/// `eprintln!` that does not panic when stderr is closed (`depot print
+/// --out - 2>&1 | head -1`): a message nobody can read is dropped.
+#[macro_export]
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod archiver;
 pub mod bench;
 pub mod bench_docs;

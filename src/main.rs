@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match depot::cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("depot: {e:#}");
+            depot::say_err!("depot: {e:#}");
             ExitCode::from(1)
         }
     }

@@ -87,6 +87,16 @@ fn demo_then_check_reports_what_it_verified() {
         text(&out.stderr)
     );
     assert!(report.contains("depot check: OK"), "{report}");
+    // `depot report list` (the help's pointer) names every report, and
+    // each name it gives is a report.
+    let out = depot(&dir, &["report", "list"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(names.len(), depot::report::REPORTS.len(), "{names:?}");
+    assert!(names.iter().any(|n| n == "trial-balance"), "{names:?}");
+    let out = depot(&dir, &["report", "no-such-report"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unknown report"));
     assert!(
         count_after(&report, "log records verified") > 1000,
         "{report}"
