@@ -806,21 +806,17 @@ pub fn archived_instead(state: &State, r: Rejection) -> Rejection {
     }
 }
 
-/// An invoice by number: refused as archived when it was, else unknown.
+/// An invoice by number, or `not_found` (which `decide` turns into
+/// `document_archived` for an archived one, see `archived_instead`).
 pub fn invoice<'a>(state: &'a State, number: &str) -> Result<&'a Invoice, Rejection> {
-    state.invoices.get(number).map(|i| &**i).ok_or_else(|| {
-        if state.archived_invoices.contains(number) {
-            Rejection::DocumentArchived {
-                kind: "invoice".into(),
-                number: number.to_string(),
-            }
-        } else {
-            Rejection::NotFound {
-                kind: super::master::RecordKind::Invoice,
-                key: number.to_string(),
-            }
-        }
-    })
+    state
+        .invoices
+        .get(number)
+        .map(|i| &**i)
+        .ok_or_else(|| Rejection::NotFound {
+            kind: super::master::RecordKind::Invoice,
+            key: number.to_string(),
+        })
 }
 
 /// A view of `state` with archived documents put back (the order inquiry

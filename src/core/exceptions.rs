@@ -2164,25 +2164,20 @@ impl LateRiskEpisode {
 /// The late-risk episode `key` names, if a person may speak about it: the
 /// order known (not archived), open with something left to ship, and
 /// still requested for the key's day (a new requested day is a new
-/// episode). Refused as `not_found` / `document_archived` for an unknown
-/// order, `not_an_exception` for one closed, shipped or moved on.
+/// episode). Refused as `not_found` for an order not in memory,
+/// `not_an_exception` for one closed, shipped or moved on.
 pub fn late_risk(state: &State, key: &ClockKey) -> Result<LateRiskEpisode, Rejection> {
     let ClockKey::LateRisk { order, requested } = key else {
         return Err(Rejection::NotAnException {
             what: key.to_string(),
         });
     };
+    // An archived order is `not_found` here, `document_archived` from
+    // `decide` (`archive::archived_instead`).
     let Some(o) = state.orders.get(order) else {
-        return Err(if state.archived_orders.contains(order) {
-            Rejection::DocumentArchived {
-                kind: "order".into(),
-                number: order.to_string(),
-            }
-        } else {
-            Rejection::NotFound {
-                kind: RecordKind::SalesOrder,
-                key: order.to_string(),
-            }
+        return Err(Rejection::NotFound {
+            kind: RecordKind::SalesOrder,
+            key: order.to_string(),
         });
     };
     let open = o.status == OrderStatus::Open

@@ -125,22 +125,8 @@ impl Currency {
     /// the sixteen codes in turn, a `memcmp` each.
     pub fn minor_units(&self) -> u32 {
         match self.0.as_bytes() {
-            [b'J', b'P', b'Y']
-            | [b'K', b'R', b'W']
-            | [b'C', b'L', b'P']
-            | [b'I', b'S', b'K']
-            | [b'V', b'N', b'D']
-            | [b'X', b'A', b'F']
-            | [b'X', b'O', b'F']
-            | [b'U', b'G', b'X']
-            | [b'P', b'Y', b'G'] => 0,
-            [b'B', b'H', b'D']
-            | [b'K', b'W', b'D']
-            | [b'O', b'M', b'R']
-            | [b'T', b'N', b'D']
-            | [b'J', b'O', b'D']
-            | [b'I', b'Q', b'D']
-            | [b'L', b'Y', b'D'] => 3,
+            b"JPY" | b"KRW" | b"CLP" | b"ISK" | b"VND" | b"XAF" | b"XOF" | b"UGX" | b"PYG" => 0,
+            b"BHD" | b"KWD" | b"OMR" | b"TND" | b"JOD" | b"IQD" | b"LYD" => 3,
             _ => 2,
         }
     }
