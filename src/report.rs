@@ -15,7 +15,9 @@ mod kpi;
 mod models;
 pub mod statement;
 pub use consolidate::average_rate;
-pub use finance::{bucket_of, statement_data, StatementData, StatementLine, AGING_LABELS};
+pub use finance::{
+    bucket_of, statement_data, statement_open_items, StatementData, StatementLine, AGING_LABELS,
+};
 pub use kpi::parse_period;
 pub use statement::{FinancialStatement, RowKind, StatementRow};
 

@@ -38,6 +38,12 @@ fn closed_order() -> (State, Vec<Envelope>) {
 /// order goes on credit hold, and SUP1 releases SO-000001's (SO-000002
 /// stays held).
 fn closed_order_held(held: bool) -> (State, Vec<Envelope>) {
+    closed_order_paid(held, "1049.93")
+}
+
+/// `closed_order_held`, the cheque for `paid` applying 1049.93 to
+/// IN-000001 (what is over is left as C0002's credit on account).
+fn closed_order_paid(held: bool, paid: &str) -> (State, Vec<Envelope>) {
     let mut s = State::default();
     let mut log = Vec::new();
     for mut body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
@@ -80,7 +86,7 @@ fn closed_order_held(held: bool) -> (State, Vec<Envelope>) {
         ),
         (
             "AR1",
-            json!({"cmd": "receive_payment", "customer": "C0002", "method": "cheque", "amount": "1049.93", "reference": "CHQ 1", "apply": [{"invoice": "IN-000001", "amount": "1049.93"}]}),
+            json!({"cmd": "receive_payment", "customer": "C0002", "method": "cheque", "amount": paid, "reference": "CHQ 1", "apply": [{"invoice": "IN-000001", "amount": "1049.93"}]}),
         ),
         (
             "CLERK1",
@@ -181,6 +187,105 @@ fn archiving_keeps_the_books_and_the_order_reads_back() {
     let r = execute(&mut s, &again).unwrap_err();
     assert_eq!(r.code(), "nothing_to_archive");
     assert_eq!(depot::core::invariants::first_difference(&kept, &s), None);
+}
+
+/// A cheque 100.00 over its invoice leaves 100.00 of credit on account.
+/// Archiving the paid order takes the invoice and the cheque out of
+/// memory, and the customer's statement (the report and the printed
+/// document) still says they are owed 100.00: the archived documents are
+/// brought forward as one line. Before, the statement summed only what
+/// was left in memory and said 0.00, against the 100.00 of credit the
+/// books hold.
+#[test]
+fn a_statement_brings_forward_what_archived_documents_came_to() {
+    use rust_decimal::Decimal;
+    let (mut s, mut log) = closed_order_paid(false, "1149.93");
+    let today = now().date_naive();
+    let statement = |s: &State, day| depot::report::statement_data(s, "C0002", day).unwrap();
+    let was = statement(&s, today);
+    assert_eq!(was.balance, Decimal::new(-10000, 2));
+    assert_eq!(was.lines.len(), 2, "the invoice and the cheque");
+    archive(&mut s, &mut log);
+    assert!(s.receipts.is_empty() && s.invoices.is_empty());
+    let now_ = statement(&s, today);
+    assert_eq!(now_.balance, was.balance);
+    assert_eq!(now_.lines.len(), 1, "{:?}", now_.lines);
+    let line = &now_.lines[0];
+    assert_eq!((line.date, line.amount), (today, Decimal::new(-10000, 2)));
+    assert!(line.what.contains("brought forward"), "{}", line.what);
+    // As of the day before, nothing had happened, archived or not.
+    let yesterday = today.pred_opt().unwrap();
+    assert_eq!(statement(&s, yesterday).lines, []);
+    assert_eq!(statement(&s, yesterday).balance, Decimal::ZERO);
+    // The printed statement's balance due is the report's.
+    let doc = depot::docs::build::build(
+        &s,
+        depot::docs::DocKind::Statement,
+        "C0002",
+        depot::docs::build::BuildOptions { today, copy: false },
+    )
+    .unwrap();
+    let due = doc
+        .totals
+        .iter()
+        .find(|t| t.label == "Balance due")
+        .unwrap();
+    assert_eq!(due.value, Decimal::new(-10000, 2));
+    holds_and_replays(&s, &log);
+    // `depot check` holds each customer's statement to what they owe: a
+    // state that lost what the archive brought forward is named.
+    let mut lost = s.clone();
+    lost.archived_statement = Default::default();
+    let v = depot::core::invariants::check_state(&lost).unwrap_err();
+    assert!(
+        matches!(&v, depot::core::invariants::Violation::Statement { customer, .. } if customer == "C0002"),
+        "{v}"
+    );
+}
+
+/// `report margin` counts what archived invoices sold: by customer,
+/// channel and item, its figures are the same after archiving as before
+/// (it counted only the invoices in memory, so archived sales dropped out
+/// of it while the gross margin KPI kept them), and as of the day before
+/// the sale it still shows nothing.
+#[test]
+fn the_margin_report_keeps_archived_sales() {
+    let (mut s, mut log) = closed_order();
+    let today = now().date_naive();
+    let margin = |s: &State, by: &str, day| {
+        let mut o = depot::report::Options::new(None, day);
+        o.by = Some(by.to_string());
+        depot::report::build_with("margin", s, &o).unwrap().rows
+    };
+    let by = ["customer", "channel", "item"];
+    let was: Vec<_> = by.iter().map(|b| margin(&s, b, today)).collect();
+    assert!(was.iter().all(|rows| rows.len() == 1), "{was:?}");
+    // 12 sold at 87.49 (1,049.88 of revenue) against what left stock.
+    assert_eq!(was[2][0][1], "FAS-1001");
+    assert_eq!(was[2][0][2], "12");
+    archive(&mut s, &mut log);
+    assert!(s.invoices.is_empty());
+    let now_: Vec<_> = by.iter().map(|b| margin(&s, b, today)).collect();
+    assert_eq!(now_, was);
+    let yesterday = today.pred_opt().unwrap();
+    for b in by {
+        assert_eq!(margin(&s, b, yesterday), Vec::<Vec<String>>::new(), "{b}");
+    }
+    holds_and_replays(&s, &log);
+}
+
+/// A settled order archived without credit left over still shows on the
+/// statement, as a brought-forward line of 0.00, so that the customer's
+/// history does not silently vanish from it.
+#[test]
+fn a_settled_archive_is_brought_forward_at_nil() {
+    let (mut s, mut log) = closed_order();
+    archive(&mut s, &mut log);
+    let st = depot::report::statement_data(&s, "C0002", now().date_naive()).unwrap();
+    assert_eq!(st.balance, rust_decimal::Decimal::ZERO);
+    assert_eq!(st.lines.len(), 1);
+    assert!(st.lines[0].what.contains("brought forward"));
+    assert!(st.lines[0].amount.is_zero());
 }
 
 /// The order inquiry finds an archived order by the number of any

@@ -631,15 +631,66 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
         state.deliveries.remove(n);
     }
     for i in &a.invoices {
+        bring_forward(state, &i.customer, i.date, i.total);
+        keep_sales(state, a, i);
         state.invoices.remove(&i.number);
         state.index.receipts_by_invoice.remove(&i.number);
         state.kpis.disputed.remove(&i.number);
         state.archived_invoices.insert(&i.number);
     }
     for r in &a.receipts {
+        bring_forward(state, &r.customer, r.date, r.statement_net());
         state.receipts.remove(&r.number);
     }
     forget_cleared_exceptions(state, a);
+}
+
+/// Add what an archived document moved on its customer's statement to
+/// that customer's day. A day that comes to nil is kept: the statement
+/// still says that settled documents were archived to it.
+fn bring_forward(state: &mut State, customer: &Code, day: NaiveDate, amount: Decimal) {
+    let key = (customer.clone(), day);
+    match state.archived_statement.get_mut(&key) {
+        Some(v) => *v += amount,
+        None => {
+            state.archived_statement.insert(key, amount);
+        }
+    }
+}
+
+/// Keep what an archived invoice sold for the margin report, by customer
+/// and by item on its day. (No credit memo takes back from an archived
+/// invoice: an invoice with a return or a memo is never archived,
+/// `pinned_invoices`.)
+fn keep_sales(state: &mut State, a: &Archive, i: &Invoice) {
+    let Some(base) = state
+        .entities
+        .get(&i.entity)
+        .map(|e| e.base_currency.clone())
+    else {
+        return;
+    };
+    let shipment = |n: &Code| {
+        a.shipments
+            .iter()
+            .map(|s| &s.shipment)
+            .find(|s| s.number == *n)
+    };
+    for (l, sold) in i.sold(&base, shipment) {
+        let by_customer = (i.entity.clone(), i.customer.clone(), i.date);
+        let by_item = (i.entity.clone(), l.sku.clone(), i.date);
+        for (map, key) in [
+            (&mut state.archived_sales_by_customer, by_customer),
+            (&mut state.archived_sales_by_item, by_item),
+        ] {
+            match map.get_mut(&key) {
+                Some(s) => s.add(sold),
+                None => {
+                    map.insert(key, sold);
+                }
+            }
+        }
+    }
 }
 
 /// The cleared exceptions about the archived documents (holds on the

@@ -88,6 +88,50 @@ pub struct Invoice {
     pub credited: Decimal,
 }
 
+/// What an invoice line sold, as the margin report counts it, in the
+/// entity's base currency `base`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sold {
+    pub qty: Decimal,
+    pub revenue: Decimal,
+    /// What its shipment took out of stock.
+    pub cost: Decimal,
+}
+
+impl Sold {
+    pub fn add(&mut self, o: Sold) {
+        self.qty += o.qty;
+        self.revenue += o.revenue;
+        self.cost += o.cost;
+    }
+}
+
+impl Invoice {
+    /// What each of its lines sold (in line order), the cost read from
+    /// the shipment `shipment` finds by number.
+    pub fn sold<'s>(
+        &self,
+        base: &Currency,
+        shipment: impl Fn(&Code) -> Option<&'s super::warehouse::Shipment>,
+    ) -> Vec<(&InvoiceLine, Sold)> {
+        self.lines
+            .iter()
+            .map(|l| {
+                let cost = shipment(&l.shipment)
+                    .and_then(|sh| sh.lines.iter().find(|x| x.order_line == l.order_line))
+                    .map(|x| x.cost)
+                    .unwrap_or_default();
+                let sold = Sold {
+                    qty: l.qty,
+                    revenue: base.round(l.amount * self.rate),
+                    cost,
+                };
+                (l, sold)
+            })
+            .collect()
+    }
+}
+
 /// What settling `settled` (document currency) of a document relieves of
 /// its base-currency balance: all of it when the document is settled in
 /// full, else the settled amount at the document's rate, but never so much

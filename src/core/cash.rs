@@ -79,6 +79,29 @@ pub struct Receipt {
     pub unapplied: Decimal,
 }
 
+impl Receipt {
+    /// What the receipt's own line moves on its customer's statement: a
+    /// payment lowers the balance by what came in; credit on account
+    /// applied moves nothing (the credit was counted when it arose, by
+    /// the credit memo or the overpayment).
+    pub fn statement_amount(&self) -> Decimal {
+        if self.method == Method::Credit {
+            Decimal::ZERO
+        } else {
+            -self.amount
+        }
+    }
+
+    /// What all of the receipt's statement lines move together: its own
+    /// line, and each application's early-payment discount and short
+    /// payment written off.
+    pub fn statement_net(&self) -> Decimal {
+        self.applications
+            .iter()
+            .fold(self.statement_amount(), |n, a| n - a.discount - a.write_off)
+    }
+}
+
 pub fn receive(
     state: &State,
     cmd: &Command,

@@ -84,6 +84,16 @@ pub enum Violation {
         sub: Decimal,
         gl: Decimal,
     },
+    /// A customer's statement (every document on it, and what archived
+    /// ones brought forward) must come to what they owe.
+    #[error(
+        "the statement of {customer} comes to {statement}, its open invoices less credit on account to {due}"
+    )]
+    Statement {
+        customer: Code,
+        statement: Decimal,
+        due: Decimal,
+    },
     #[error("inventory subledger of {entity} is {sub}, the cost pools are worth {pools}")]
     InventoryPools {
         entity: Code,
@@ -881,6 +891,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     // by membership and counts, without building a second index).
     check_indexes(state)?;
     check_bank(state)?;
+    check_statements(state)?;
     // The open exceptions are exactly what the documents' holds imply.
     super::exceptions::check(state).map_err(|problem| Violation::Exceptions { problem })?;
     // Customers' overrides stay within their channel policy's limits.
@@ -1134,6 +1145,58 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
 /// book items and write-off to the cent, each book item is cleared by at
 /// most the one line that names it, and the open indexes list exactly the
 /// open lines and items.
+/// Each customer's statement comes to their balance due: the lines a
+/// statement lists (invoices and debit memos, payments with their
+/// discounts and write-offs, credit memos, disputes written off, credit
+/// refunded) and what archived invoices and receipts brought forward sum
+/// to the open invoices less the credit on account, in the customer's
+/// currency. Archiving a receipt that left credit on account must not
+/// change a customer's balance.
+fn check_statements(state: &State) -> Result<(), Violation> {
+    let mut lines: BTreeMap<&Code, Decimal> = BTreeMap::new();
+    let amounts = state
+        .invoices
+        .values()
+        .map(|i| (&i.customer, i.total))
+        .chain(
+            state
+                .receipts
+                .values()
+                .map(|r| (&r.customer, r.statement_net())),
+        )
+        .chain(state.refunds.values().map(|r| (&r.customer, r.amount)))
+        .chain(
+            state
+                .dispute_resolutions
+                .values()
+                .map(|d| (&d.customer, -d.written_off)),
+        )
+        .chain(state.credit_memos.values().map(|m| (&m.customer, -m.total)))
+        .chain(state.archived_statement.iter().map(|((c, _), v)| (c, *v)));
+    for (c, v) in amounts {
+        *lines.entry(c).or_default() += v;
+    }
+    let mut due: BTreeMap<&Code, Decimal> = BTreeMap::new();
+    for i in state.invoices.values() {
+        *due.entry(&i.customer).or_default() += i.open;
+    }
+    for ((_, c), v) in &state.unapplied {
+        *due.entry(c).or_default() -= *v;
+    }
+    for c in lines.keys().chain(due.keys()) {
+        let statement = lines.get(c).copied().unwrap_or_default();
+        let owed = due.get(c).copied().unwrap_or_default();
+        if statement != owed {
+            return Err(Violation::Statement {
+                customer: (*c).clone(),
+                statement,
+                due: owed,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_bank(state: &State) -> Result<(), Violation> {
     use super::bank::Cleared;
     let bad = |id: &str, problem: String| Violation::OrderLine {
@@ -1623,7 +1686,10 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         channel_policies,
         kpis,
         archived_orders,
-        archived_invoices
+        archived_invoices,
+        archived_statement,
+        archived_sales_by_customer,
+        archived_sales_by_item
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");

@@ -675,6 +675,24 @@ pub struct State {
     pub archived_orders: super::numbers::NumberSet,
     #[serde(default)]
     pub archived_invoices: super::numbers::NumberSet,
+    /// What the archived invoices and receipts moved on their customers'
+    /// statements, by (customer, day), net (state version 20): the
+    /// statement brings it forward, so that a receipt's unapplied credit
+    /// still counts once the receipt is archived. A day that came to nil
+    /// is kept, so that the statement says what was archived.
+    #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
+    pub archived_statement: Map<(Code, NaiveDate), Decimal>,
+    /// What archived invoices sold (the margin report's figures), by
+    /// (entity, customer, day) and by (entity, item, day) (state version
+    /// 20): `report margin` adds them to what is in memory, so archiving
+    /// changes none of its figures.
+    #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
+    pub archived_sales_by_customer: Map<(Code, Code, NaiveDate), super::billing::Sold>,
+    #[serde(default)]
+    #[serde(deserialize_with = "super::dense::map")]
+    pub archived_sales_by_item: Map<(Code, Code, NaiveDate), super::billing::Sold>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

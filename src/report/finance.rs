@@ -403,6 +403,21 @@ pub struct StatementData {
 /// The aging buckets' names, in the order of [`StatementData::aging`].
 pub use crate::query::finance::AGING_LABELS;
 
+/// A customer's open invoices as the documents dated up to `today` left
+/// them (`query::finance::ar_open_items`), oldest due first.
+pub fn statement_open_items(
+    s: &State,
+    c: &crate::core::master::Customer,
+    today: NaiveDate,
+) -> Vec<crate::query::finance::OpenItem> {
+    let mut items: Vec<_> = crate::query::finance::ar_open_items(s, Some(&c.entity), today)
+        .into_iter()
+        .filter(|i| i.party == c.code)
+        .collect();
+    items.sort_by(|a, b| (a.due, &a.doc).cmp(&(b.due, &b.doc)));
+    items
+}
+
 /// The figures of a customer's statement as of `today`.
 pub fn statement_data(
     s: &State,
@@ -429,23 +444,26 @@ pub fn statement_data(
         ));
     }
     for r in s.receipts.values().filter(|r| r.customer == code) {
-        // Applying credit on account moves no money: the credit was
-        // counted when it arose (the credit memo, or the overpayment), so
-        // it is listed for the record and leaves the balance as it is.
-        let (what, amount) = if r.method == crate::core::cash::Method::Credit {
+        // Applying credit on account moves no money, so it is listed for
+        // the record and leaves the balance as it is.
+        let what = if r.method == crate::core::cash::Method::Credit {
             let to: Vec<&str> = r.applications.iter().map(|a| a.invoice.as_str()).collect();
-            (
-                format!(
-                    "credit on account {} applied to {}",
-                    money(r.amount),
-                    to.join(", ")
-                ),
-                Decimal::ZERO,
+            format!(
+                "credit on account {} applied to {}",
+                money(r.amount),
+                to.join(", ")
             )
         } else {
-            (format!("payment {}", r.reference), -r.amount)
+            format!("payment {}", r.reference)
         };
-        lines.push((r.date, 1, r.number.to_string(), what, String::new(), amount));
+        lines.push((
+            r.date,
+            1,
+            r.number.to_string(),
+            what,
+            String::new(),
+            r.statement_amount(),
+        ));
         for a in &r.applications {
             if !a.discount.is_zero() {
                 lines.push((
@@ -507,6 +525,29 @@ pub fn statement_data(
     let mut balance = Decimal::ZERO;
     let mut aging = [Decimal::ZERO; 5];
     let mut out = Vec::new();
+    // Settled invoices and receipts moved to the archive are brought
+    // forward as one line: what they came to together up to `today`
+    // (nil, unless a receipt left credit on account), dated by the last
+    // day of them. `depot archive --show` prints each of them.
+    let lo = (c.code.clone(), NaiveDate::MIN);
+    let archived: Vec<(NaiveDate, Decimal)> = s
+        .archived_statement
+        .range(lo..)
+        .take_while(|((k, d), _)| *k == c.code && *d <= today)
+        .map(|((_, d), v)| (*d, *v))
+        .collect();
+    if let Some((last, _)) = archived.last() {
+        let amount: Decimal = archived.iter().map(|(_, v)| *v).sum();
+        balance += amount;
+        out.push(StatementLine {
+            date: *last,
+            document: String::new(),
+            what: format!("brought forward: settled documents archived to {last}"),
+            due: String::new(),
+            amount,
+            balance,
+        });
+    }
     for (date, _, document, what, due, amount) in lines {
         if date > today {
             continue;
@@ -521,15 +562,10 @@ pub fn statement_data(
             balance,
         });
     }
-    for inv in s
-        .index
-        .open_invoices
-        .get(code)
-        .into_iter()
-        .flatten()
-        .filter_map(|n| s.invoices.get(n))
-    {
-        aging[bucket_of(inv.due, today)] += inv.open;
+    // Aged as the documents dated up to `today` left them: a statement of
+    // an earlier day ages what was open on it, not what is open now.
+    for item in statement_open_items(s, c, today) {
+        aging[bucket_of(item.due, today)] += item.open;
     }
     Ok(StatementData {
         customer: c.code.to_string(),
@@ -675,23 +711,41 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
             .get(&inv.customer)
             .map(|c| c.channel.as_str())
             .unwrap_or("");
-        for l in &inv.lines {
-            let cost = s
-                .shipments
-                .get(&l.shipment)
-                .and_then(|sh| sh.lines.iter().find(|x| x.order_line == l.order_line))
-                .map(|x| x.cost)
-                .unwrap_or_default();
+        for (l, sold) in inv.sold(&base, |n| s.shipments.get(n).map(|x| &**x)) {
             let key = match by {
                 "channel" => channel.to_string(),
                 "item" => l.sku.to_string(),
                 _ => inv.customer.to_string(),
             };
             let a = acc.entry((inv.entity.to_string(), key)).or_default();
-            a.0 += l.qty;
-            a.1 += base.round(l.amount * inv.rate);
-            a.2 += cost;
+            a.0 += sold.qty;
+            a.1 += sold.revenue;
+            a.2 += sold.cost;
         }
+    }
+    // What archived invoices sold, kept when they left memory.
+    let archived = if by == "item" {
+        &s.archived_sales_by_item
+    } else {
+        &s.archived_sales_by_customer
+    };
+    for ((entity, code, _), sold) in archived
+        .iter()
+        .filter(|((e, _, day), _)| o.entity.as_deref().is_none_or(|x| x == e) && *day <= o.today)
+    {
+        let key = match by {
+            "channel" => s
+                .customers
+                .get(code)
+                .map(|c| c.channel.as_str())
+                .unwrap_or("")
+                .to_string(),
+            _ => code.to_string(),
+        };
+        let a = acc.entry((entity.to_string(), key)).or_default();
+        a.0 += sold.qty;
+        a.1 += sold.revenue;
+        a.2 += sold.cost;
     }
     // Returns: each credit memo takes back its goods' revenue and quantity;
     // goods restocked bring their cost back (as the return's Dr Inventory /

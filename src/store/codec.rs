@@ -50,8 +50,11 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// item's cost pool movements by day are one list per item, and a
 /// snapshot file holds the state in two sections (`snapfile`). 19: the
 /// bank lines of reconciled periods and the book items they cleared
-/// leave the state when archived, and how far each entity's were.
-pub const STATE_VERSION: u8 = 19;
+/// leave the state when archived, and how far each entity's were. 20:
+/// what archived invoices and receipts moved on their customers'
+/// statements, by day (`State::archived_statement`), and what they sold
+/// for the margin report.
+pub const STATE_VERSION: u8 = 20;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.
