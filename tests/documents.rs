@@ -990,9 +990,13 @@ fn printers_and_profiles_are_checked_by_the_core() {
     assert_eq!(e.code(), "not_permitted");
 }
 
-/// A statement reprinted weeks later is dated and aged as the first print.
+/// A statement printed again for the same day is a COPY of the first
+/// print, with its figures; a statement of another day is a new statement,
+/// dated and aged to that day (before, every later statement of the
+/// customer was a COPY of the first one ever printed, so this month's
+/// statement could not be printed once last month's had been).
 #[test]
-fn a_reprinted_statement_keeps_its_date_and_aging() {
+fn a_statement_reprints_for_its_day_and_another_day_is_a_new_statement() {
     let b = demo();
     let dir = tempfile::tempdir().unwrap();
     let customer = b
@@ -1007,12 +1011,11 @@ fn a_reprinted_statement_keeps_its_date_and_aging() {
     let mut req = PrintRequest::new(DocKind::Statement, &customer, today());
     req.out = Some(dir.path().join("first.txt"));
     let first = print_document(&b, "ADMIN", "test", &req).unwrap();
-    req.today = today() + chrono::Duration::days(45);
-    req.out = Some(dir.path().join("later.txt"));
-    let later = print_document(&b, "ADMIN", "test", &req).unwrap();
-    assert!(later.copy && !first.copy);
+    req.out = Some(dir.path().join("again.txt"));
+    let again = print_document(&b, "ADMIN", "test", &req).unwrap();
+    assert!(again.copy && !first.copy);
     let a = std::fs::read_to_string(dir.path().join("first.txt")).unwrap();
-    let c = std::fs::read_to_string(dir.path().join("later.txt")).unwrap();
+    let c = std::fs::read_to_string(dir.path().join("again.txt")).unwrap();
     // The same words and figures, but for the COPY marks (which move the
     // title's column).
     let words = |t: &str| -> Vec<String> {
@@ -1023,7 +1026,36 @@ fn a_reprinted_statement_keeps_its_date_and_aging() {
     };
     assert_eq!(words(&a), words(&c));
     assert!(c.contains("*** COPY ***"));
-    assert!(c.contains(&format!("Statement date  {}", today())), "{c}");
+    // 45 days on: a new statement of that day, aged to it.
+    let later_day = today() + chrono::Duration::days(45);
+    req.today = later_day;
+    req.out = Some(dir.path().join("later.txt"));
+    let later = print_document(&b, "ADMIN", "test", &req).unwrap();
+    assert!(!later.copy);
+    let l = std::fs::read_to_string(dir.path().join("later.txt")).unwrap();
+    assert!(!l.contains("COPY"), "{l}");
+    assert!(l.contains(&format!("Statement date  {later_day}")), "{l}");
+    let d = build(
+        &b.state.borrow(),
+        DocKind::Statement,
+        &customer,
+        BuildOptions {
+            today: later_day,
+            copy: false,
+        },
+    )
+    .unwrap();
+    assert_ne!(
+        d.totals.iter().take(5).map(|t| t.value).collect::<Vec<_>>(),
+        build(&b.state.borrow(), DocKind::Statement, &customer, opts())
+            .unwrap()
+            .totals
+            .iter()
+            .take(5)
+            .map(|t| t.value)
+            .collect::<Vec<_>>(),
+        "45 days on, the open invoices have aged into later buckets"
+    );
     let h = b
         .state
         .borrow()
@@ -1031,6 +1063,49 @@ fn a_reprinted_statement_keeps_its_date_and_aging() {
         .get(&("statement".to_code(), customer.clone()))
         .cloned()
         .unwrap();
-    assert_eq!((h.printed, h.date), (2, Some(today())));
-    assert_eq!(h.last.date, Some(today()));
+    assert_eq!((h.printed, h.date), (3, Some(today())));
+    assert_eq!(h.last.date, Some(later_day));
+}
+
+/// A statement of an earlier day ages what was open on that day: an
+/// invoice paid since is still open on it, and its balance due is the
+/// report's as of that day.
+#[test]
+fn a_statement_of_an_earlier_day_ages_what_was_open_then() {
+    let b = demo();
+    let s = b.state.borrow().clone();
+    // A receipt that paid an invoice in full: the day before it, the
+    // invoice was open.
+    let (r, inv) = s
+        .receipts
+        .values()
+        .filter(|r| r.method != depot::core::cash::Method::Credit)
+        .find_map(|r| {
+            r.applications
+                .iter()
+                .filter_map(|a| s.invoices.get(&a.invoice))
+                .find(|i| i.open.is_zero() && i.date < r.date)
+                .map(|i| (r.clone(), i.clone()))
+        })
+        .expect("the demo has an invoice paid after its day");
+    let day = r.date.pred_opt().unwrap();
+    let d = build(
+        &s,
+        DocKind::Statement,
+        &r.customer,
+        BuildOptions {
+            today: day,
+            copy: false,
+        },
+    )
+    .unwrap();
+    assert!(
+        d.rows.iter().any(|row| row.cells[0] == inv.number.as_str()),
+        "{} was open on {day}",
+        inv.number
+    );
+    let data = depot::report::statement_data(&s, &r.customer, day).unwrap();
+    let aged: Decimal = data.aging.iter().copied().sum();
+    assert_eq!(d.total("Open invoices"), Some(aged));
+    assert_eq!(d.total("Balance due"), Some(data.balance));
 }

@@ -568,29 +568,21 @@ fn statement(state: &State, code: &str, today: NaiveDate) -> Result<Document, Do
         ("Open", true),
         ("Balance", true),
     ]);
-    // Open items, oldest due first, with their running balance.
-    let mut open: Vec<&crate::core::billing::Invoice> = state
-        .index
-        .open_invoices
-        .get(code)
-        .into_iter()
-        .flatten()
-        .filter_map(|n| state.invoices.get(n).map(|i| &**i))
-        .filter(|i| i.date <= today)
-        .collect();
-    open.sort_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
+    // Open items as of the statement's day, oldest due first, with their
+    // running balance.
     let mut running = Decimal::ZERO;
-    for inv in open {
-        running += inv.open;
-        let late = (today - inv.due).num_days().max(0);
+    for item in crate::report::statement_open_items(state, c, today) {
+        running += item.open;
+        let late = (today - item.due).num_days().max(0);
+        let total = state.invoices.get(&item.doc).map_or(item.open, |i| i.total);
         d.rows.push(Row {
             cells: vec![
-                inv.number.to_string(),
-                inv.date.to_string(),
-                inv.due.to_string(),
+                item.doc.to_string(),
+                item.date.to_string(),
+                item.due.to_string(),
                 late.to_string(),
-                money(inv.total, cur),
-                money(inv.open, cur),
+                money(total, cur),
+                money(item.open, cur),
                 money(running, cur),
             ],
             barcodes: Vec::new(),

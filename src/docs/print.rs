@@ -174,6 +174,21 @@ pub fn first_print(state: &State, kind: DocKind, doc: &str) -> Option<(u64, Opti
         .and_then(|h| h.as_of.map(|seq| (seq, h.date)))
 }
 
+/// The first print a print of `doc` dated `today` reprints, if any. A
+/// statement is a new document each day it is dated: it reprints only
+/// the first print dated the same day (the history keeps the first
+/// print's day), and a statement of any other day is built from the
+/// state as it is, never a COPY of another day's.
+fn reprints(
+    state: &State,
+    kind: DocKind,
+    doc: &str,
+    today: NaiveDate,
+) -> Option<(u64, Option<NaiveDate>)> {
+    first_print(state, kind, doc)
+        .filter(|(_, day)| kind != DocKind::Statement || *day == Some(today))
+}
+
 /// Build a document as `depot print` would (original or COPY), without
 /// printing it: (document, whether it is a reprint).
 pub fn document_for(
@@ -183,7 +198,7 @@ pub fn document_for(
     today: NaiveDate,
 ) -> Result<Document, PrintError> {
     let view = backend.view();
-    let first = first_print(&view.state, kind, doc);
+    let first = reprints(&view.state, kind, doc, today);
     // A reprint is dated as the first print was.
     let today = first.and_then(|(_, d)| d).unwrap_or(today);
     let (state, copy) = match first.map(|(seq, _)| seq) {
@@ -419,7 +434,7 @@ pub fn prepare(
         .format
         .unwrap_or_else(|| default_format(req.kind, printer.as_ref(), req.out.as_deref()));
     let bytes = render(&doc, format)?;
-    let date = first_print(&view.state, req.kind, &req.doc)
+    let date = reprints(&view.state, req.kind, &req.doc, req.today)
         .and_then(|(_, d)| d)
         .unwrap_or(req.today);
     Ok(PrintJob {
