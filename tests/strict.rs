@@ -392,3 +392,32 @@ fn a_short_reason_is_one_of_the_known_ones() {
         "stolen",
     );
 }
+
+/// The commands about an exception computed on the clock name it by
+/// `exception`: an `exec` line's `key` is its idempotency key, so a
+/// command naming the episode by `key` could not be sent at all ("key
+/// must be a string"). Both now travel on one line.
+#[test]
+fn a_clock_exception_is_named_beside_an_idempotency_key() {
+    let line = r#"{"key":"note-1","operator":"SUP1","cmd":"comment_clock_exception","exception":{"late_risk":{"order":"SO-000001","requested":"2026-11-25"}},"text":"booked FedEx"}"#;
+    let sub = parse_exec_line(line, None).unwrap_or_else(|(_, c, m)| panic!("{c}: {m}"));
+    assert_eq!(sub.key.as_deref(), Some("note-1"));
+    match sub.body {
+        depot::core::CommandBody::CommentClockException { key, text } => {
+            assert_eq!(text, "booked FedEx");
+            assert!(
+                matches!(key, depot::core::exceptions::ClockKey::LateRisk { ref order, .. } if order == "SO-000001")
+            );
+        }
+        other => panic!("parsed as {}", other.name()),
+    }
+    // An exec line's `key` is never the episode: an object there is
+    // still refused as a key, naming it.
+    refused(
+        &line
+            .replace(r#""key":"note-1","#, "")
+            .replace(r#""exception":"#, r#""key":"#),
+        "invalid_key",
+        "key",
+    );
+}

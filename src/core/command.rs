@@ -680,17 +680,26 @@ pub enum CommandBody {
     /// promise, a late shipment, old unapplied credit) to a role or an
     /// operator, while it is one.
     ReassignClockException {
+        /// `exception` in JSON (also read as `key` outside `depot exec`,
+        /// where a line's `key` is its idempotency key).
+        #[serde(rename = "exception", alias = "key")]
         key: crate::core::exceptions::ClockKey,
         to: crate::core::exceptions::Owner,
     },
     /// Comment on an exception computed on the clock.
     CommentClockException {
+        /// `exception` in JSON (also read as `key` outside `depot exec`,
+        /// where a line's `key` is its idempotency key).
+        #[serde(rename = "exception", alias = "key")]
         key: crate::core::exceptions::ClockKey,
         text: String,
     },
     /// Put an exception computed on the clock out of the queue until a
     /// business date, for a reason.
     SnoozeClockException {
+        /// `exception` in JSON (also read as `key` outside `depot exec`,
+        /// where a line's `key` is its idempotency key).
+        #[serde(rename = "exception", alias = "key")]
         key: crate::core::exceptions::ClockKey,
         until: NaiveDate,
         reason: String,
