@@ -288,6 +288,103 @@ fn a_settled_archive_is_brought_forward_at_nil() {
     assert!(st.lines[0].amount.is_zero());
 }
 
+/// A document archived before it was ever printed prints from the
+/// archive (it was "no such document"), and its reprint is its COPY; a
+/// number never given is still not found.
+#[test]
+fn an_archived_document_never_printed_prints_from_the_archive() {
+    use depot::docs::print::{print_document, PrintRequest};
+    use depot::docs::DocKind;
+    use depot::ui::testing::MemBackend;
+    let (s, _) = closed_order();
+    let b = MemBackend::new(s, now());
+    b.exec(
+        "CTRL1",
+        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
+            .expect("a command"),
+    )
+    .expect("archived");
+    let dir = tempfile::tempdir().unwrap();
+    let today = now().date_naive();
+    for (kind, doc, shows) in [
+        (DocKind::Invoice, "IN-000001", "1,049.93"),
+        (DocKind::Acknowledgment, "SO-000001", "FAS-1001"),
+        (DocKind::PickTicket, "PK-000001", "B-03-03"),
+        (DocKind::PackingSlip, "PK-000001/1", "FAS-1001"),
+        (DocKind::BillOfLading, "SH-000001", "FedEx GND"),
+    ] {
+        let mut req = PrintRequest::new(kind, doc, today);
+        req.format = Some(depot::docs::Format::Text);
+        req.out = Some(dir.path().join(format!("{}.txt", doc.replace('/', "-"))));
+        let first =
+            print_document(&b, "ADMIN", "test", &req).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        assert!(!first.copy, "{doc}");
+        let text = std::fs::read_to_string(req.out.as_ref().unwrap()).unwrap();
+        assert!(text.contains(doc) && text.contains(shows), "{doc}:\n{text}");
+        req.out = Some(
+            dir.path()
+                .join(format!("{}-again.txt", doc.replace('/', "-"))),
+        );
+        let again = print_document(&b, "ADMIN", "test", &req)
+            .unwrap_or_else(|e| panic!("{doc} again: {e}"));
+        assert!(again.copy, "{doc}");
+    }
+    let mut req = PrintRequest::new(DocKind::Invoice, "IN-000009", today);
+    req.out = Some(dir.path().join("none.txt"));
+    let e = print_document(&b, "ADMIN", "test", &req).unwrap_err();
+    assert!(e.to_string().contains("IN-000009"), "{e}");
+}
+
+/// `report audit --doc` finds the record that archived a document, and
+/// the prints of it (the print's `doc` was not read as a document, and
+/// the archive record named none of the documents it carried).
+#[test]
+fn the_audit_trail_finds_the_archiving_and_the_prints_of_a_document() {
+    use depot::docs::print::{print_document, PrintRequest};
+    use depot::query::audit::{Filter, Trail};
+    use depot::ui::testing::MemBackend;
+    let (s, _) = closed_order();
+    let b = MemBackend::new(s, now());
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = PrintRequest::new(
+        depot::docs::DocKind::Invoice,
+        "IN-000001",
+        now().date_naive(),
+    );
+    req.out = Some(dir.path().join("in1.pdf"));
+    print_document(&b, "ADMIN", "test", &req).expect("printed");
+    b.exec(
+        "CTRL1",
+        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
+            .expect("a command"),
+    )
+    .expect("archived");
+    let log = depot::ui::Backend::log_range(&b, 1, b.state.borrow().seq);
+    assert!(!log.is_empty());
+    let trail = Trail::of(log.iter());
+    for doc in [
+        "IN-000001",
+        "RC-000001",
+        "SH-000001",
+        "PK-000001",
+        "SO-000001",
+    ] {
+        let filter = Filter {
+            document: Some(doc.to_string()),
+            ..Filter::default()
+        };
+        let commands: Vec<&str> = trail
+            .select(&filter)
+            .iter()
+            .map(|r| r.command.as_str())
+            .collect();
+        assert!(commands.contains(&"archive_closed"), "{doc}: {commands:?}");
+        if doc == "IN-000001" {
+            assert!(commands.contains(&"record_print"), "{doc}: {commands:?}");
+        }
+    }
+}
+
 /// The order inquiry finds an archived order by the number of any
 /// document archived with it (an invoice, a receipt, a pick list, a
 /// shipment), as it finds one in memory, and opens it from the archive; a

@@ -213,7 +213,47 @@ pub fn document_for(
         ),
         None => (view.state, false),
     };
-    Ok(build(&state, kind, doc, BuildOptions { today, copy })?)
+    let opts = BuildOptions { today, copy };
+    match build(&state, kind, doc, opts) {
+        // Archived since the state it is built from: built from that
+        // state with its order's archived documents back in, so a document
+        // archived before it was ever printed prints, and its reprints do.
+        Err(e @ DocError::NotFound { .. }) => {
+            let docs = archived_with(backend, kind, doc);
+            if docs.is_empty() {
+                return Err(e.into());
+            }
+            let state = crate::core::archive::with_docs(&state, &docs);
+            Ok(build(&state, kind, doc, opts)?)
+        }
+        r => Ok(r?),
+    }
+}
+
+/// The archived order (and everything archived with it) that document
+/// `doc` of `kind` belongs to; empty when it is not archived, or is of a
+/// kind the archive does not hold (statements, purchase orders, credit
+/// memos).
+fn archived_with(
+    backend: &dyn Backend,
+    kind: DocKind,
+    doc: &str,
+) -> Vec<crate::core::archive::ArchivedDoc> {
+    // A carton label is `PICKLIST/N`.
+    let number = doc.split('/').next().unwrap_or(doc);
+    let order = match kind {
+        DocKind::Acknowledgment => Some(number.to_code()),
+        DocKind::Invoice
+        | DocKind::PickTicket
+        | DocKind::PackingSlip
+        | DocKind::CartonLabel
+        | DocKind::BillOfLading => backend.archived_order_of(number),
+        DocKind::Statement
+        | DocKind::PurchaseOrder
+        | DocKind::CreditMemo
+        | DocKind::RemittanceAdvice => None,
+    };
+    order.map_or_else(Vec::new, |o| backend.archived_order(&o))
 }
 
 /// The printer a request goes to: named, the station's default, the

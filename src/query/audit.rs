@@ -528,6 +528,8 @@ const DOCUMENT_FIELDS: &[&str] = &[
     "refund",
     "statement",
     "journal_number",
+    // A print names the document it printed (a statement: its customer).
+    "doc",
 ];
 
 /// The documents an event names: its number fields, at the top or one
@@ -563,6 +565,20 @@ fn documents_of(e: &Event) -> Vec<String> {
         }
         Event::PasswordSet { operator, .. } => {
             out.push(format!("operator {operator}"));
+            return out;
+        }
+        // The documents it moved to the archive, each by its number.
+        Event::Archived(a) => {
+            out.extend(a.orders.iter().map(|o| o.order.number.to_string()));
+            out.extend(a.picks.iter().map(|p| p.pick.number.to_string()));
+            out.extend(a.shipments.iter().map(|s| s.shipment.number.to_string()));
+            out.extend(a.invoices.iter().map(|i| i.number.to_string()));
+            out.extend(a.receipts.iter().map(|r| r.number.to_string()));
+            return out;
+        }
+        Event::BankArchived(b) => {
+            out.extend(b.lines.iter().map(|l| l.id.to_string()));
+            out.extend(b.items.iter().map(|i| i.id.to_string()));
             return out;
         }
         _ => {}
