@@ -119,6 +119,16 @@ fn holds_and_replays(s: &State, log: &[Envelope]) {
     assert_eq!(depot::core::invariants::first_difference(&r.state, s), None);
 }
 
+/// `archive`, through a backend as a screen or `depot print` would see it.
+fn archive_in(b: &depot::ui::testing::MemBackend) {
+    b.exec(
+        "CTRL1",
+        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
+            .expect("a command"),
+    )
+    .expect("archived");
+}
+
 fn archive(s: &mut State, log: &mut Vec<Envelope>) {
     run(
         s,
@@ -298,12 +308,7 @@ fn an_archived_document_never_printed_prints_from_the_archive() {
     use depot::ui::testing::MemBackend;
     let (s, _) = closed_order();
     let b = MemBackend::new(s, now());
-    b.exec(
-        "CTRL1",
-        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
-            .expect("a command"),
-    )
-    .expect("archived");
+    archive_in(&b);
     let dir = tempfile::tempdir().unwrap();
     let today = now().date_naive();
     for (kind, doc, shows) in [
@@ -353,12 +358,7 @@ fn the_audit_trail_finds_the_archiving_and_the_prints_of_a_document() {
     );
     req.out = Some(dir.path().join("in1.pdf"));
     print_document(&b, "ADMIN", "test", &req).expect("printed");
-    b.exec(
-        "CTRL1",
-        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
-            .expect("a command"),
-    )
-    .expect("archived");
+    archive_in(&b);
     let log = depot::ui::Backend::log_range(&b, 1, b.state.borrow().seq);
     assert!(!log.is_empty());
     let trail = Trail::of(log.iter());
@@ -394,12 +394,7 @@ fn the_order_inquiry_finds_an_archived_order_by_its_documents_numbers() {
     use depot::ui::testing::{Driver, MemBackend};
     let (s, _) = closed_order();
     let b = MemBackend::new(s, now());
-    b.exec(
-        "CTRL1",
-        serde_json::from_value(json!({"cmd": "archive_closed", "before": "2026-11-26"}))
-            .expect("a command"),
-    )
-    .expect("archived");
+    archive_in(&b);
     assert!(!b.state.borrow().invoices.contains_key("IN-000001"));
     let mut d = Driver::new(&b, Some("CLERK1"));
     d.open("Order inquiry").expect("on the menu");
