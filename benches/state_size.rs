@@ -129,7 +129,8 @@ fn main() {
         unapplied_since, dispute_by, exception_routing, bank_reconciled, bank_archived_through,
         channel_policies,
         policy_overrides, order_policies, deliveries, clock_notes, archived_orders,
-        archived_invoices);
+        archived_invoices, archived_statement, archived_sales_by_customer,
+        archived_sales_by_item);
     measure(&mut rows, "index (rest)", index);
     measure(&mut rows, "kpis (rest)", kpis);
     measure(&mut rows, "(rest)", s);
