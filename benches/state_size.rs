@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench state_size -- STORE_DIR` (release). A counting
 //! global allocator; the newest snapshot is decoded, then each field of
-//! the state is dropped in turn and the bytes it freed are counted. With
+//! the state is dropped in turn and the bytes it freed are counted, beside
+//! the time to decode that field alone from its bincode bytes. With
 //! no store given it says so and ends (a plain `cargo bench` runs it).
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -40,10 +41,32 @@ fn mb(bytes: isize) -> f64 {
     bytes as f64 / 1e6
 }
 
-fn measure<T>(rows: &mut Vec<(isize, String)>, name: &str, value: T) {
+/// A field's heap bytes, and the time to decode it on its own from its
+/// bincode bytes (what it adds to a snapshot's section: how the two
+/// sections are balanced between the reopen's two threads).
+fn measure<T: serde::Serialize + serde::de::DeserializeOwned>(
+    rows: &mut Vec<(isize, f64, String)>,
+    name: &str,
+    value: T,
+) {
+    let config = bincode::config::standard();
+    let decode_ms = match bincode::serde::encode_to_vec(&value, config) {
+        Ok(bytes) => {
+            let start = std::time::Instant::now();
+            let decoded = bincode::serde::decode_from_slice::<T, _>(&bytes, config);
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            drop(decoded);
+            ms
+        }
+        Err(_) => f64::NAN,
+    };
     let before = LIVE.load(Ordering::Relaxed);
     drop(value);
-    rows.push((before - LIVE.load(Ordering::Relaxed), name.to_string()));
+    rows.push((
+        before - LIVE.load(Ordering::Relaxed),
+        decode_ms,
+        name.to_string(),
+    ));
 }
 
 /// Resident and peak resident of this process (Linux), for the line that
@@ -134,8 +157,9 @@ fn main() {
     measure(&mut rows, "index (rest)", index);
     measure(&mut rows, "kpis (rest)", kpis);
     measure(&mut rows, "(rest)", s);
-    rows.sort();
-    for (bytes, name) in rows.iter().rev().filter(|(b, _)| *b > 0) {
-        println!("{:>10.1} MB  {name}", mb(*bytes));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    println!("      heap    decode  field");
+    for (bytes, ms, name) in rows.iter().filter(|(b, ..)| *b > 0) {
+        println!("{:>7.1} MB {ms:>6.0} ms  {name}", mb(*bytes));
     }
 }

@@ -89,12 +89,16 @@ pub struct Invoice {
 }
 
 /// What an invoice line sold, as the margin report counts it, in the
-/// entity's base currency `base`.
+/// entity's base currency `base` (state only: its decimals are packed in
+/// a snapshot).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sold {
+    #[serde(with = "super::packed::dec")]
     pub qty: Decimal,
+    #[serde(with = "super::packed::dec")]
     pub revenue: Decimal,
     /// What its shipment took out of stock.
+    #[serde(with = "super::packed::dec")]
     pub cost: Decimal,
 }
 

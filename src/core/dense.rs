@@ -132,6 +132,46 @@ where
     d.deserialize_map(MapVisitor::<K, V>(PhantomData))
 }
 
+/// Entries read as `KF` and `VF` and turned into `(K, V)` by `via`.
+struct MapViaVisitor<K, V, KF, VF> {
+    via: fn(KF, VF) -> (K, V),
+}
+
+impl<'de, K, V, KF, VF> Visitor<'de> for MapViaVisitor<K, V, KF, VF>
+where
+    K: Ord + Clone,
+    V: Clone,
+    KF: Deserialize<'de>,
+    VF: Deserialize<'de>,
+{
+    type Value = Map<K, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut dense = Dense::new(Map::new());
+        while let Some((k, v)) = access.next_entry::<KF, VF>()? {
+            dense.push((self.via)(k, v));
+        }
+        Ok(dense.finish())
+    }
+}
+
+/// A map read with full leaves, its entries read in another form
+/// (`packed::map`).
+pub fn map_via<'de, D, K, V, KF, VF>(d: D, via: fn(KF, VF) -> (K, V)) -> Result<Map<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Ord + Clone,
+    V: Clone,
+    KF: Deserialize<'de>,
+    VF: Deserialize<'de>,
+{
+    d.deserialize_map(MapViaVisitor { via })
+}
+
 struct SetVisitor<T>(PhantomData<fn() -> T>);
 
 impl<'de, T: Deserialize<'de> + Ord + Clone> Visitor<'de> for SetVisitor<T> {

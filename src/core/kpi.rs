@@ -60,7 +60,8 @@ impl Dim {
     }
 }
 
-/// The counts and sums of one (dimension, key, month).
+/// The counts and sums of one (dimension, key, month). Its decimals
+/// are packed in a snapshot (`packed`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acc {
     /// Orders completed (nothing left to ship) in the month, those of
@@ -74,7 +75,9 @@ pub struct Acc {
     pub lines_filled: u64,
     /// Of those lines: units ordered, and units their first shipment took
     /// (at most the ordered quantity).
+    #[serde(with = "super::packed::dec")]
     pub units_ordered: Decimal,
+    #[serde(with = "super::packed::dec")]
     pub units_first: Decimal,
     /// Shipments, and those on or before the date due.
     pub shipments: u64,
@@ -84,14 +87,18 @@ pub struct Acc {
     pub counts_accurate: u64,
     /// Goods revenue less returns, and the cost of the goods sold less
     /// restocked returns (base currency).
+    #[serde(with = "super::packed::dec")]
     pub revenue: Decimal,
+    #[serde(with = "super::packed::dec")]
     pub cogs: Decimal,
     /// Invoices issued in the month, and those of them ever disputed.
     pub invoices: u64,
     pub invoices_disputed: u64,
     /// What the month's journals did to receivables, and the receivables
     /// raised by invoices and debit memos (credit sales), base currency.
+    #[serde(with = "super::packed::dec")]
     pub ar_change: Decimal,
+    #[serde(with = "super::packed::dec")]
     pub credit_sales: Decimal,
     /// Fiscal periods ending in the month that are closed, and the days
     /// from their last day to their close.
@@ -117,7 +124,7 @@ pub struct OrderTrack {
 /// Every KPI accumulator, part of the state (snapshot and replay).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kpis {
-    #[serde(deserialize_with = "super::dense::map")]
+    #[serde(with = "super::packed::map")]
     pub acc: Map<(Dim, Code, NaiveDate), Acc>,
     /// Orders shipped or backordered: what their perfect-order and
     /// on-time figures still need.

@@ -27,6 +27,7 @@ pub mod master;
 pub mod memo;
 pub mod numbers;
 pub mod pack;
+pub mod packed;
 pub mod posting;
 pub mod printing;
 pub mod purchasing;

@@ -164,15 +164,46 @@ impl std::ops::AddAssign for CostPool {
     }
 }
 
+/// In a snapshot, each day is a (date, quantity, value) with the three
+/// packed (`packed`); in JSON, as the list is.
 impl Serialize for PoolDays {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        use super::packed::P;
+        if s.is_human_readable() {
+            return self.0.serialize(s);
+        }
+        s.collect_seq(self.0.iter().map(|(d, p)| (P(d), P(&p.qty), P(&p.value))))
     }
 }
 
 impl<'de> Deserialize<'de> for PoolDays {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Vec::deserialize(d).map(|v| PoolDays(std::sync::Arc::new(v)))
+        use super::packed::U;
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Vec<(NaiveDate, CostPool)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of days")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut days = Vec::with_capacity(a.size_hint().unwrap_or(0).min(4096));
+                while let Some(U((day, qty, value))) =
+                    a.next_element::<U<(NaiveDate, Decimal, Decimal)>>()?
+                {
+                    days.push((day, CostPool { qty, value }));
+                }
+                Ok(days)
+            }
+        }
+        let days = if d.is_human_readable() {
+            Vec::deserialize(d)?
+        } else {
+            d.deserialize_seq(V)?
+        };
+        Ok(PoolDays(std::sync::Arc::new(days)))
     }
 }
 
@@ -180,7 +211,8 @@ impl<'de> Deserialize<'de> for PoolDays {
 /// oldest first, the newest [`DEMAND_WEEKS_KEPT`] weeks. A shared list,
 /// as [`PoolDays`] is (a persistent map of a few weeks each allocated a
 /// 16-slot node per item); it encodes as that map did, its length and
-/// then each (Monday, quantity) in date order.
+/// then each (Monday, quantity) in date order (both packed in a
+/// snapshot: `packed`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Weeks(std::sync::Arc<Vec<(NaiveDate, Decimal)>>);
 
@@ -218,10 +250,17 @@ impl Weeks {
 
 impl Serialize for Weeks {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use super::packed::P;
         use serde::ser::SerializeMap;
+        // Packed in a snapshot (`packed`).
+        let packed = !s.is_human_readable();
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (d, q) in self.0.iter() {
-            m.serialize_entry(d, q)?;
+            if packed {
+                m.serialize_entry(&P(d), &P(q))?;
+            } else {
+                m.serialize_entry(d, q)?;
+            }
         }
         m.end()
     }
@@ -229,7 +268,10 @@ impl Serialize for Weeks {
 
 impl<'de> Deserialize<'de> for Weeks {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
+        use super::packed::U;
+        struct V {
+            packed: bool,
+        }
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = Weeks;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -238,8 +280,14 @@ impl<'de> Deserialize<'de> for Weeks {
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Weeks, A::Error> {
                 let mut weeks: Vec<(NaiveDate, Decimal)> =
                     Vec::with_capacity(a.size_hint().unwrap_or(0).min(DEMAND_WEEKS_KEPT));
-                while let Some(entry) = a.next_entry()? {
-                    weeks.push(entry);
+                if self.packed {
+                    while let Some((U(d), U(q))) = a.next_entry::<U<NaiveDate>, U<Decimal>>()? {
+                        weeks.push((d, q));
+                    }
+                } else {
+                    while let Some(entry) = a.next_entry()? {
+                        weeks.push(entry);
+                    }
                 }
                 // As written, in date order with one entry a week; read
                 // as a map would be otherwise (the last of a repeated
@@ -251,7 +299,8 @@ impl<'de> Deserialize<'de> for Weeks {
                 Ok(Weeks(std::sync::Arc::new(weeks)))
             }
         }
-        d.deserialize_map(V)
+        let packed = !d.is_human_readable();
+        d.deserialize_map(V { packed })
     }
 }
 
@@ -681,17 +730,17 @@ pub struct State {
     /// still counts once the receipt is archived. A day that came to nil
     /// is kept, so that the statement says what was archived.
     #[serde(default)]
-    #[serde(deserialize_with = "super::dense::map")]
+    #[serde(with = "super::packed::map")]
     pub archived_statement: Map<(Code, NaiveDate), Decimal>,
     /// What archived invoices sold (the margin report's figures), by
     /// (entity, customer, day) and by (entity, item, day) (state version
     /// 20): `report margin` adds them to what is in memory, so archiving
     /// changes none of its figures.
     #[serde(default)]
-    #[serde(deserialize_with = "super::dense::map")]
+    #[serde(with = "super::packed::map")]
     pub archived_sales_by_customer: Map<(Code, Code, NaiveDate), super::billing::Sold>,
     #[serde(default)]
-    #[serde(deserialize_with = "super::dense::map")]
+    #[serde(with = "super::packed::map")]
     pub archived_sales_by_item: Map<(Code, Code, NaiveDate), super::billing::Sold>,
 }
 
@@ -1130,9 +1179,9 @@ mod pool_days_tests {
 
     proptest! {
         /// A week list keeps what a map of the newest weeks kept (the
-        /// rule it replaced), and encodes as that map did, so snapshots
-        /// written before read the same; a copy shares the list until
-        /// one side writes.
+        /// rule it replaced), and encodes as that map did, its dates and
+        /// quantities packed in a snapshot (state version 21) and as
+        /// text in JSON; a copy shares the list until one side writes.
         #[test]
         fn weeks_keep_and_encode_what_the_map_did(
             ships in prop::collection::vec((0i64..1200, 1i64..50), 0..300),
@@ -1155,8 +1204,17 @@ mod pool_days_tests {
             }
             let cfg = bincode::config::standard();
             let ours = bincode::serde::encode_to_vec(&weeks, cfg).expect("encode");
+            // A map is its length and its entries, as a list of pairs is.
+            let packed: Vec<_> = map
+                .iter()
+                .map(|(d, q)| (super::super::packed::P(d), super::super::packed::P(q)))
+                .collect();
+            prop_assert_eq!(&ours, &bincode::serde::encode_to_vec(&packed, cfg).expect("encode"));
             let old: Map<NaiveDate, Decimal> = map.clone().into_iter().collect();
-            prop_assert_eq!(&ours, &bincode::serde::encode_to_vec(&old, cfg).expect("encode"));
+            prop_assert_eq!(
+                serde_json::to_string(&weeks).expect("json"),
+                serde_json::to_string(&old).expect("json")
+            );
             let (back, _): (Weeks, usize) =
                 bincode::serde::decode_from_slice(&ours, cfg).expect("decode");
             prop_assert_eq!(&back, &weeks);
@@ -1166,7 +1224,9 @@ mod pool_days_tests {
         }
     }
 
-    /// A pool list encodes as the plain list it was before it was shared.
+    /// A pool list encodes as the plain list it was before it was
+    /// shared: in a snapshot each day's date, quantity and value packed
+    /// (state version 21), in JSON as text.
     #[test]
     fn pool_days_encode_as_the_plain_list() {
         let cfg = bincode::config::standard();
@@ -1180,9 +1240,22 @@ mod pool_days_tests {
         );
         let plain: Vec<(NaiveDate, CostPool)> = days.days().cloned().collect();
         let ours = bincode::serde::encode_to_vec(&days, cfg).expect("encode");
+        use super::super::packed::P;
+        let packed: Vec<_> = plain
+            .iter()
+            .map(|(d, p)| (P(d), P(&p.qty), P(&p.value)))
+            .collect();
         assert_eq!(
             ours,
-            bincode::serde::encode_to_vec(&plain, cfg).expect("encode")
+            bincode::serde::encode_to_vec(&packed, cfg).expect("encode")
+        );
+        // The first day: 2026-01-01 is day 739,617 of the common era,
+        // zigzagged to 1,479,234, a four-byte varint after its marker.
+        assert_eq!(ours[0], 2);
+        assert_eq!(ours[1..6], [252, 0x42, 0x92, 0x16, 0x00]);
+        assert_eq!(
+            serde_json::to_string(&days).expect("json"),
+            serde_json::to_string(&plain).expect("json")
         );
         let (back, _): (PoolDays, usize) =
             bincode::serde::decode_from_slice(&ours, cfg).expect("decode");

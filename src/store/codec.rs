@@ -53,8 +53,11 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// leave the state when archived, and how far each entity's were. 20:
 /// what archived invoices and receipts moved on their customers'
 /// statements, by day (`State::archived_statement`), and what they sold
-/// for the margin report.
-pub const STATE_VERSION: u8 = 20;
+/// for the margin report. 21: the by-day summaries (KPI accumulators,
+/// archived sales and statements, cost pool days, weekly demand) hold
+/// their dates and decimals packed (`core::packed`), and the cost pool
+/// days and weekly demand move to the snapshot's second section.
+pub const STATE_VERSION: u8 = 21;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

@@ -1617,11 +1617,14 @@ fn write_verified(dir: &Path, v: &forensic::Verified) -> std::io::Result<()> {
     std::fs::rename(&tmp, dir.join(VERIFIED_FILE))
 }
 
-/// A state's documents (orders, invoices, shipments, pick lists): about
-/// half of what a store of a year holds in memory, so the snapshot keeps
-/// them as its second section, decoded beside the rest on a second core.
+/// The second section of a snapshot, decoded beside the first on a
+/// second core: a state's documents (orders, invoices, shipments, pick
+/// lists), about half of what a store of a year holds in memory, and the
+/// per-item lists by day (cost pool movements, weekly demand), which
+/// balance the two sections' decoding times on the one-year store
+/// (`cargo bench --bench state_size` times each field).
 #[derive(serde::Serialize, serde::Deserialize)]
-pub struct Documents {
+pub struct SecondSection {
     #[serde(deserialize_with = "crate::core::dense::map")]
     orders: crate::core::state::Map<
         crate::core::types::Code,
@@ -1642,29 +1645,43 @@ pub struct Documents {
         crate::core::types::Code,
         crate::core::state::Shared<crate::core::warehouse::PickList>,
     >,
+    #[serde(deserialize_with = "crate::core::dense::map")]
+    pool_days: crate::core::state::Map<
+        (crate::core::types::Code, crate::core::types::Code),
+        crate::core::state::PoolDays,
+    >,
+    #[serde(deserialize_with = "crate::core::dense::map")]
+    demand: crate::core::state::Map<
+        (crate::core::types::Code, crate::core::types::Code),
+        crate::core::state::Weeks,
+    >,
 }
 
 impl snapfile::TwoParts for State {
     type First = State;
-    type Second = Documents;
+    type Second = SecondSection;
 
-    fn split(&self) -> (State, Documents) {
+    fn split(&self) -> (State, SecondSection) {
         // The maps are shared, not copied.
         let mut rest = self.clone();
-        let docs = Documents {
+        let second = SecondSection {
             orders: std::mem::take(&mut rest.orders),
             invoices: std::mem::take(&mut rest.invoices),
             shipments: std::mem::take(&mut rest.shipments),
             picks: std::mem::take(&mut rest.picks),
+            pool_days: std::mem::take(&mut rest.pool_days),
+            demand: std::mem::take(&mut rest.demand),
         };
-        (rest, docs)
+        (rest, second)
     }
 
-    fn join(mut rest: State, docs: Documents) -> State {
-        rest.orders = docs.orders;
-        rest.invoices = docs.invoices;
-        rest.shipments = docs.shipments;
-        rest.picks = docs.picks;
+    fn join(mut rest: State, second: SecondSection) -> State {
+        rest.orders = second.orders;
+        rest.invoices = second.invoices;
+        rest.shipments = second.shipments;
+        rest.picks = second.picks;
+        rest.pool_days = second.pool_days;
+        rest.demand = second.demand;
         rest
     }
 }

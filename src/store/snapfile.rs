@@ -13,7 +13,7 @@
 //! (u64), the payload's length (u64), a CRC-32 of those two and the
 //! payload, then the payload: the length of its first section (u64),
 //! then two sections, each a value in bincode (the state without its
-//! documents, then its documents: see [`TwoParts`]). The two are decoded
+//! documents and per-item day lists, then those: see [`TwoParts`]). The two are decoded
 //! on two threads at once: on two cores, a reopen waits for the larger
 //! half of the state rather than the whole. Written to a `.tmp`
 //! file, synced, renamed and the directory synced: a crash leaves the
