@@ -100,49 +100,22 @@ impl<T, S: Sink<T>> Dense<T, S> {
     }
 }
 
-struct MapVisitor<K, V>(PhantomData<fn() -> (K, V)>);
-
-impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
-where
-    K: Deserialize<'de> + Ord + Clone,
-    V: Deserialize<'de> + Clone,
-{
-    type Value = Map<K, V>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a map")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut dense = Dense::new(Map::new());
-        while let Some(entry) = access.next_entry::<K, V>()? {
-            dense.push(entry);
-        }
-        Ok(dense.finish())
-    }
-}
-
-/// A map read with full leaves.
-pub fn map<'de, D, K, V>(d: D) -> Result<Map<K, V>, D::Error>
-where
-    D: Deserializer<'de>,
-    K: Deserialize<'de> + Ord + Clone,
-    V: Deserialize<'de> + Clone,
-{
-    d.deserialize_map(MapVisitor::<K, V>(PhantomData))
-}
+/// What a [`MapVisitor`] reads (`KF`, `VF`) and makes of it (`K`, `V`).
+type Reads<K, V, KF, VF> = PhantomData<fn(KF, VF) -> (K, V)>;
 
 /// Entries read as `KF` and `VF` and turned into `(K, V)` by `via`.
-struct MapViaVisitor<K, V, KF, VF> {
-    via: fn(KF, VF) -> (K, V),
+struct MapVisitor<K, V, KF, VF, F> {
+    via: F,
+    read: Reads<K, V, KF, VF>,
 }
 
-impl<'de, K, V, KF, VF> Visitor<'de> for MapViaVisitor<K, V, KF, VF>
+impl<'de, K, V, KF, VF, F> Visitor<'de> for MapVisitor<K, V, KF, VF, F>
 where
     K: Ord + Clone,
     V: Clone,
     KF: Deserialize<'de>,
     VF: Deserialize<'de>,
+    F: Fn(KF, VF) -> (K, V),
 {
     type Value = Map<K, V>;
 
@@ -159,9 +132,22 @@ where
     }
 }
 
+/// A map read with full leaves.
+pub fn map<'de, D, K, V>(d: D) -> Result<Map<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord + Clone,
+    V: Deserialize<'de> + Clone,
+{
+    map_via(d, |k: K, v: V| (k, v))
+}
+
 /// A map read with full leaves, its entries read in another form
 /// (`packed::map`).
-pub fn map_via<'de, D, K, V, KF, VF>(d: D, via: fn(KF, VF) -> (K, V)) -> Result<Map<K, V>, D::Error>
+pub fn map_via<'de, D, K, V, KF, VF>(
+    d: D,
+    via: impl Fn(KF, VF) -> (K, V),
+) -> Result<Map<K, V>, D::Error>
 where
     D: Deserializer<'de>,
     K: Ord + Clone,
@@ -169,7 +155,10 @@ where
     KF: Deserialize<'de>,
     VF: Deserialize<'de>,
 {
-    d.deserialize_map(MapViaVisitor { via })
+    d.deserialize_map(MapVisitor {
+        via,
+        read: PhantomData,
+    })
 }
 
 struct SetVisitor<T>(PhantomData<fn() -> T>);
