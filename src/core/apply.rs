@@ -647,8 +647,8 @@ pub fn apply_move(state: &mut State, m: &StockMove) {
         sku: m.sku.clone(),
         lot: m.lot.clone(),
     };
-    let zero = state.bin_stock.add_or_drop(&key, m.qty);
-    state.index.bin_changed(&key, zero);
+    let presence = state.bin_stock.add_or_drop(&key, m.qty);
+    state.index.bin_changed(&key, presence);
     state
         .stock
         .modify((m.warehouse.clone(), m.sku.clone()), |t| t.on_hand += m.qty);

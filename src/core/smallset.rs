@@ -62,23 +62,25 @@ impl<T: Ord + Clone> SmallSet<T> {
         }
     }
 
-    /// Add `value`; the member it replaced, if one was equal.
-    pub fn insert(&mut self, value: T) -> Option<T> {
+    /// Add `value`: true when it was not a member. An equal member
+    /// already there stays, and the set is not touched (no copy of the
+    /// shared slice or of the tree's path to it).
+    pub fn insert(&mut self, value: T) -> bool {
         match self {
             SmallSet::Vec(v) => match v.binary_search(&value) {
-                Ok(i) => Some(edit(v, |w| std::mem::replace(&mut w[i], value))),
+                Ok(_) => false,
                 Err(i) if v.len() < SMALL_SET_VEC_MAX => {
                     edit(v, |w| w.insert(i, value));
-                    None
+                    true
                 }
                 Err(_) => {
                     let mut t: OrdSet<T> = v.iter().cloned().collect();
                     t.insert(value);
                     *self = SmallSet::Tree(t);
-                    None
+                    true
                 }
             },
-            SmallSet::Tree(t) => t.insert(value),
+            SmallSet::Tree(t) => !t.contains(&value) && t.insert(value).is_none(),
         }
     }
 
@@ -217,7 +219,7 @@ mod tests {
             for (add, x) in ops {
                 let (kept, was) = (small.clone(), tree.clone());
                 if add {
-                    prop_assert_eq!(small.insert(x), tree.insert(x));
+                    prop_assert_eq!(small.insert(x), tree.insert(x).is_none());
                 } else {
                     prop_assert_eq!(small.remove(&x), tree.remove(&x));
                 }
@@ -249,6 +251,26 @@ mod tests {
         a.remove(&0);
         assert_eq!(b.iter().copied().collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!(a.iter().copied().collect::<Vec<_>>(), [1, 2, 7]);
+    }
+
+    /// Adding a member already there changes nothing: the slice a clone
+    /// shares stays the same allocation (no copy on every pick from a bin
+    /// that still holds stock), and the answer says it was there.
+    #[test]
+    fn adding_a_member_already_there_touches_nothing() {
+        let mut a: SmallSet<u32> = (0..3).collect();
+        let before = a.clone();
+        assert!(!a.insert(1));
+        match (&a, &before) {
+            (SmallSet::Vec(x), SmallSet::Vec(y)) => assert!(Arc::ptr_eq(x, y)),
+            _ => panic!("three members are held in the slice"),
+        }
+        assert!(a.insert(5));
+        assert_eq!(a.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 5]);
+        let mut big: SmallSet<u32> = (0..40).collect();
+        assert!(!big.insert(39));
+        assert!(big.insert(40));
+        assert_eq!(big.len(), 41);
     }
 
     #[test]

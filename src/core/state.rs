@@ -49,27 +49,41 @@ impl<K: Ord + Clone, V: Clone + Default> Modify<K, V> for Map<K, V> {
 
 /// A sum kept only while it is not zero (stock in a bin, a customer's
 /// unapplied cash, what open pick lines promise a bin): add `delta`, and
-/// take the key out once the sum comes to zero. True when the key is
-/// absent after (the sum is zero).
+/// take the key out once the sum comes to zero. What that did to the
+/// key's presence, so that an index of the present keys changes only
+/// when a key comes or goes.
 pub trait AddOrDrop<K> {
-    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> bool;
+    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> Presence;
+}
+
+/// What [`AddOrDrop::add_or_drop`] did to its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// Absent before, present now (the sum was zero and is not).
+    Came,
+    /// Present before and after (the sum changed, and is still not zero).
+    Stayed,
+    /// Present before, absent now (the sum came to zero).
+    Went,
+    /// Absent before and after (a zero added to nothing).
+    Absent,
 }
 
 impl<K: Ord + Clone> AddOrDrop<K> for Map<K, Decimal> {
-    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> bool {
+    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> Presence {
         if let Some(sum) = self.get_mut(key) {
             *sum += delta;
             if sum.is_zero() {
                 self.remove(key);
-                return true;
+                return Presence::Went;
             }
-            return false;
+            return Presence::Stayed;
         }
         if delta.is_zero() {
-            return true;
+            return Presence::Absent;
         }
         self.insert(key.clone(), delta);
-        false
+        Presence::Came
     }
 }
 pub use super::smallset::SmallSet;
@@ -951,18 +965,27 @@ impl Indexes {
             });
     }
 
-    /// Keep `item_bins` in step after a bin's quantity changed.
-    pub fn bin_changed(&mut self, key: &BinKey, now_zero: bool) {
-        let k = (key.warehouse.clone(), key.sku.clone());
-        if now_zero {
-            if let Some(set) = self.item_bins.get_mut(&k) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.item_bins.remove(&k);
+    /// Keep `item_bins` in step after a bin's quantity changed: only a
+    /// bin that came to hold the item or was emptied of it changes the
+    /// index (a pick from a bin still holding stock leaves it as it is).
+    pub fn bin_changed(&mut self, key: &BinKey, presence: Presence) {
+        match presence {
+            Presence::Came => {
+                self.item_bins
+                    .modify((key.warehouse.clone(), key.sku.clone()), |set| {
+                        set.insert(key.clone())
+                    });
+            }
+            Presence::Went => {
+                let k = (key.warehouse.clone(), key.sku.clone());
+                if let Some(set) = self.item_bins.get_mut(&k) {
+                    set.remove(key);
+                    if set.is_empty() {
+                        self.item_bins.remove(&k);
+                    }
                 }
             }
-        } else {
-            self.item_bins.modify(k, |set| set.insert(key.clone()));
+            Presence::Stayed | Presence::Absent => {}
         }
     }
 
@@ -1260,5 +1283,59 @@ mod pool_days_tests {
         let (back, _): (PoolDays, usize) =
             bincode::serde::decode_from_slice(&ours, cfg).expect("decode");
         assert_eq!(back, days);
+    }
+}
+
+#[cfg(test)]
+mod presence_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_sum_says_whether_its_key_came_stayed_or_went() {
+        let mut m: Map<Code, Decimal> = Map::new();
+        let k: Code = "A".into();
+        assert_eq!(m.add_or_drop(&k, Decimal::ZERO), Presence::Absent);
+        assert_eq!(m.add_or_drop(&k, Decimal::from(3)), Presence::Came);
+        assert_eq!(m.add_or_drop(&k, Decimal::from(-1)), Presence::Stayed);
+        assert_eq!(m.add_or_drop(&k, Decimal::ZERO), Presence::Stayed);
+        assert_eq!(m.add_or_drop(&k, Decimal::from(-2)), Presence::Went);
+        assert!(m.is_empty());
+    }
+
+    proptest! {
+        /// Whatever moves come in and out of bins, `item_bins` holds
+        /// exactly the bins with stock of each item, although only a bin
+        /// that comes to hold stock or is emptied changes it.
+        #[test]
+        fn item_bins_hold_exactly_the_bins_with_stock(
+            moves in prop::collection::vec((0usize..2, 0usize..3, 0usize..2, -3i64..4), 0..80),
+        ) {
+            let mut stock: Map<BinKey, Decimal> = Map::new();
+            let mut index = Indexes::default();
+            for (w, b, s, q) in moves {
+                let key = BinKey {
+                    warehouse: ["W1", "W2"][w].into(),
+                    bin: ["A-01", "A-02", "B-01"][b].into(),
+                    sku: ["X", "Y"][s].into(),
+                    lot: None,
+                };
+                let presence = stock.add_or_drop(&key, Decimal::from(q));
+                index.bin_changed(&key, presence);
+                let mut want: std::collections::BTreeMap<(Code, Code), Vec<BinKey>> =
+                    Default::default();
+                for k in stock.keys() {
+                    want.entry((k.warehouse.clone(), k.sku.clone()))
+                        .or_default()
+                        .push(k.clone());
+                }
+                let have: std::collections::BTreeMap<(Code, Code), Vec<BinKey>> = index
+                    .item_bins
+                    .iter()
+                    .map(|(k, set)| (k.clone(), set.iter().cloned().collect()))
+                    .collect();
+                prop_assert_eq!(have, want);
+            }
+        }
     }
 }
