@@ -227,7 +227,9 @@ pub fn run(cycles: u64, durable: bool, submitters: usize, publish_every: u64) ->
     let base = state.clone();
     // The same cycles from the same start, with the KPI upkeep and
     // without it, alternately (three rounds each, the best of each): what
-    // the upkeep costs per command.
+    // the upkeep costs per command. The rounds take turns at which runs
+    // first, so that whatever the first run leaves warm for the second
+    // (the allocator's free lists, the caches) is not all credited to one.
     let run_memory = |state: &mut State| -> Result<(u64, f64)> {
         let t = Instant::now();
         let mut commands = 0;
@@ -263,17 +265,26 @@ pub fn run(cycles: u64, durable: bool, submitters: usize, publish_every: u64) ->
     };
     let (mut with, mut without) = (f64::MAX, f64::MAX);
     let mut commands = 0;
-    for _ in 0..3 {
-        let mut on = base.clone();
-        let (n, secs) = run_memory(&mut on)?;
-        crate::core::invariants::check_state(&on).map_err(|v| anyhow!("after the bench: {v}"))?;
-        commands = n;
-        with = with.min(secs);
-        crate::core::kpi::set_upkeep(false);
-        let mut off = base.clone();
-        let r = run_memory(&mut off);
-        crate::core::kpi::set_upkeep(true);
-        without = without.min(r?.1);
+    for round in 0..3 {
+        for upkeep in if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        } {
+            crate::core::kpi::set_upkeep(upkeep);
+            let mut st = base.clone();
+            let r = run_memory(&mut st);
+            crate::core::kpi::set_upkeep(true);
+            let (n, secs) = r?;
+            if upkeep {
+                crate::core::invariants::check_state(&st)
+                    .map_err(|v| anyhow!("after the bench: {v}"))?;
+                commands = n;
+                with = with.min(secs);
+            } else {
+                without = without.min(secs);
+            }
+        }
     }
     crate::say!(
         "bench o2c in memory{}: {cycles} cycles ({commands} commands) in {with:.2} s: {:.0} cycles/s",
