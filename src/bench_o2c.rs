@@ -266,11 +266,7 @@ pub fn run(cycles: u64, durable: bool, submitters: usize, publish_every: u64) ->
     let (mut with, mut without) = (f64::MAX, f64::MAX);
     let mut commands = 0;
     for round in 0..3 {
-        for upkeep in if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        } {
+        for upkeep in [round % 2 == 0, round % 2 != 0] {
             crate::core::kpi::set_upkeep(upkeep);
             let mut st = base.clone();
             let r = run_memory(&mut st);

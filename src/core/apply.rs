@@ -6,7 +6,7 @@ use super::event::{Envelope, Event, StockMove};
 use super::master::Record;
 use super::posting::JournalEntry;
 use super::scan;
-use super::state::{AddOrDrop, BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
+use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
 use crate::core::types::Code;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
@@ -647,8 +647,7 @@ pub fn apply_move(state: &mut State, m: &StockMove) {
         sku: m.sku.clone(),
         lot: m.lot.clone(),
     };
-    let presence = state.bin_stock.add_or_drop(&key, m.qty);
-    state.index.bin_changed(&key, presence);
+    state.add_bin_stock(&key, m.qty);
     state
         .stock
         .modify((m.warehouse.clone(), m.sku.clone()), |t| t.on_hand += m.qty);

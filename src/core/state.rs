@@ -1003,6 +1003,14 @@ impl Indexes {
 }
 
 impl State {
+    /// Move `delta` of stock into (or, negative, out of) a bin, keeping
+    /// `item_bins` in step: the one way `bin_stock` changes, so that the
+    /// index, which changes only when a bin comes or goes, cannot miss one.
+    pub fn add_bin_stock(&mut self, key: &BinKey, delta: Decimal) {
+        let presence = self.bin_stock.add_or_drop(key, delta);
+        self.index.bin_changed(key, presence);
+    }
+
     /// The period of an entity holding `date`, if any.
     pub fn period_of(&self, entity: &str, date: NaiveDate) -> Option<&Period> {
         self.periods

@@ -900,8 +900,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 sku: sku.clone(),
                 lot: lot.clone(),
             };
-            let presence = state.bin_stock.add_or_drop(&key, -*qty);
-            state.index.bin_changed(&key, presence);
+            state.add_bin_stock(&key, -*qty);
             state.stock.modify((warehouse.clone(), sku.clone()), |st| {
                 st.on_hand -= *qty;
                 st.reserved -= *qty;
