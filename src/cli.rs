@@ -1668,6 +1668,7 @@ fn report_options(
             from: audit_from,
             to: audit_to,
         },
+        later: None,
     };
     let gl = crate::io::journal::GlFilter {
         entity: entity.clone(),
@@ -1734,7 +1735,24 @@ pub fn report_text(
             .map_err(|e| anyhow!("{e}"))
             .and_then(|t| t)
     } else {
-        crate::report::build_with(name, &engine.view().state, options).map_err(|e| anyhow!("{e}"))
+        let state = engine.view().state;
+        match crate::report::build_with(name, &state, options) {
+            // As of a day before the latest archived document: read what
+            // was archived after it, and build again.
+            Err(crate::report::ReportError::Archive(
+                crate::core::archive::CarriedError::NeedsArchive { day, customer },
+            )) => {
+                let later = engine
+                    .with_store(|store| store.later(day, customer.as_deref()))
+                    .map_err(|e| anyhow!("{e}"))?
+                    .map_err(|e| anyhow!("reading the archive: {e}"))?;
+                let mut o = options.clone();
+                o.later = Some(std::sync::Arc::new(later));
+                crate::report::build_with(name, &state, &o)
+            }
+            r => r,
+        }
+        .map_err(|e| anyhow!("{e}"))
     };
     let table = table?;
     Ok(match format {

@@ -16,7 +16,8 @@ mod models;
 pub mod statement;
 pub use consolidate::average_rate;
 pub use finance::{
-    bucket_of, statement_data, statement_open_items, StatementData, StatementLine, AGING_LABELS,
+    bucket_of, statement_data, statement_data_with, statement_open_items, StatementData,
+    StatementLine, AGING_LABELS,
 };
 pub use kpi::parse_period;
 pub use statement::{FinancialStatement, RowKind, StatementRow};
@@ -76,6 +77,10 @@ pub enum ReportError {
     NeedsLog,
     #[error("report audit reads the event log: run it as `depot report audit`")]
     AuditNeedsLog,
+    /// A report as of a day before the latest archived document: what was
+    /// archived after it is read from the store (`Options::later`).
+    #[error("archived documents: {0}")]
+    Archive(#[from] crate::core::archive::CarriedError),
 }
 
 /// What a report is asked for beyond its name.
@@ -100,6 +105,11 @@ pub struct Options {
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// `audit`: document, operator, session and time range.
     pub audit: crate::query::audit::Filter,
+    /// `statement`, `margin` as of a day before the latest archived
+    /// document: what the archive holds after it (`Store::later`), read
+    /// by the caller when the report asks for it
+    /// (`ReportError::Archive(CarriedError::NeedsArchive)`).
+    pub later: Option<std::sync::Arc<crate::core::archive::Later>>,
 }
 
 impl Options {
@@ -113,6 +123,7 @@ impl Options {
             currency: None,
             now: None,
             audit: Default::default(),
+            later: None,
         }
     }
 }
@@ -395,7 +406,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             t.note_later_entries(s, entity, today);
             t
         }
-        "aging-ar" => finance::aging_ar(s, o),
+        "aging-ar" => finance::aging_ar(s, o)?,
         "open-orders" => {
             let mut t = Table::new(
                 "Open orders".into(),

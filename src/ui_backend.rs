@@ -119,6 +119,23 @@ impl crate::ui::Backend for EngineBackend {
             .unwrap_or_default()
     }
 
+    fn later(
+        &self,
+        day: chrono::NaiveDate,
+        customer: Option<&str>,
+    ) -> Option<crate::core::archive::Later> {
+        self.engine
+            .with_store(|s| match s.later(day, customer) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(%day, error = %e, "archive index unreadable");
+                    None
+                }
+            })
+            .ok()
+            .flatten()
+    }
+
     fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {
         self.engine
             .with_store(|s| {

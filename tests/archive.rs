@@ -129,6 +129,20 @@ fn archive_in(b: &depot::ui::testing::MemBackend) {
     .expect("archived");
 }
 
+/// What the archive holds after `day`, as the records say.
+fn later_in(
+    log: &[Envelope],
+    day: chrono::NaiveDate,
+    customer: Option<&str>,
+) -> depot::core::archive::Later {
+    let docs: Vec<ArchivedDoc> = log
+        .iter()
+        .flat_map(|e| e.events().to_vec())
+        .flat_map(|e| depot::core::archive::event_docs(&e))
+        .collect();
+    depot::core::archive::Later::from_docs(&docs, day, customer)
+}
+
 fn archive(s: &mut State, log: &mut Vec<Envelope>) {
     run(
         s,
@@ -223,10 +237,19 @@ fn a_statement_brings_forward_what_archived_documents_came_to() {
     let line = &now_.lines[0];
     assert_eq!((line.date, line.amount), (today, Decimal::new(-10000, 2)));
     assert!(line.what.contains("brought forward"), "{}", line.what);
-    // As of the day before, nothing had happened, archived or not.
+    // As of the day before, nothing had happened, archived or not: what
+    // was archived after it is read (here from the records) and taken out.
     let yesterday = today.pred_opt().unwrap();
-    assert_eq!(statement(&s, yesterday).lines, []);
-    assert_eq!(statement(&s, yesterday).balance, Decimal::ZERO);
+    assert!(matches!(
+        depot::report::statement_data(&s, "C0002", yesterday),
+        Err(depot::report::ReportError::Archive(
+            depot::core::archive::CarriedError::NeedsArchive { .. }
+        ))
+    ));
+    let later = later_in(&log, yesterday, Some("C0002"));
+    let then = depot::report::statement_data_with(&s, "C0002", yesterday, Some(&later)).unwrap();
+    assert_eq!(then.lines, []);
+    assert_eq!(then.balance, Decimal::ZERO);
     // The printed statement's balance due is the report's.
     let doc = depot::docs::build::build(
         &s,
@@ -262,24 +285,29 @@ fn a_statement_brings_forward_what_archived_documents_came_to() {
 fn the_margin_report_keeps_archived_sales() {
     let (mut s, mut log) = closed_order();
     let today = now().date_naive();
-    let margin = |s: &State, by: &str, day| {
+    let margin = |s: &State, log: &[Envelope], by: &str, day| {
         let mut o = depot::report::Options::new(None, day);
         o.by = Some(by.to_string());
+        o.later = Some(std::sync::Arc::new(later_in(log, day, None)));
         depot::report::build_with("margin", s, &o).unwrap().rows
     };
     let by = ["customer", "channel", "item"];
-    let was: Vec<_> = by.iter().map(|b| margin(&s, b, today)).collect();
+    let was: Vec<_> = by.iter().map(|b| margin(&s, &log, b, today)).collect();
     assert!(was.iter().all(|rows| rows.len() == 1), "{was:?}");
     // 12 sold at 87.49 (1,049.88 of revenue) against what left stock.
     assert_eq!(was[2][0][1], "FAS-1001");
     assert_eq!(was[2][0][2], "12");
     archive(&mut s, &mut log);
     assert!(s.invoices.is_empty());
-    let now_: Vec<_> = by.iter().map(|b| margin(&s, b, today)).collect();
+    let now_: Vec<_> = by.iter().map(|b| margin(&s, &log, b, today)).collect();
     assert_eq!(now_, was);
     let yesterday = today.pred_opt().unwrap();
     for b in by {
-        assert_eq!(margin(&s, b, yesterday), Vec::<Vec<String>>::new(), "{b}");
+        assert_eq!(
+            margin(&s, &log, b, yesterday),
+            Vec::<Vec<String>>::new(),
+            "{b}"
+        );
     }
     holds_and_replays(&s, &log);
 }
@@ -661,6 +689,35 @@ fn depot_archive_moves_closed_orders_and_shows_them() {
     let out = common::depot(dir, &["demo", "--activity"], None);
     assert!(out.status.success(), "{}", common::text(&out.stderr));
     let tb = common::trial_balance(dir);
+    // Reports as of days among the demo's orders (150 to 0 days ago):
+    // the same after archiving, the archive read for the earlier days.
+    let today = chrono::Utc::now().date_naive();
+    let reports = || -> Vec<String> {
+        let mut out = Vec::new();
+        for ago in [160u64, 100, 90, 60, 30, 5, 0] {
+            let day = (today - chrono::Days::new(ago)).to_string();
+            for args in [
+                &["report", "margin", "--by", "item", "--as-of", &day][..],
+                &["report", "margin", "--by", "customer", "--as-of", &day][..],
+                &["report", "aging-ar", "--as-of", &day][..],
+                &[
+                    "report",
+                    "statement",
+                    "--customer",
+                    "C0001",
+                    "--as-of",
+                    &day,
+                ][..],
+            ] {
+                let r = common::depot(dir, args, None);
+                assert!(r.status.success(), "{args:?}: {}", common::text(&r.stderr));
+                out.push(common::text(&r.stdout));
+            }
+        }
+        out
+    };
+    let before = reports();
+    assert!(before.iter().any(|r| r.contains("FAS-")), "{before:?}");
     let out = common::depot(
         dir,
         &["--operator", "ADMIN", "archive", "--before", "2100-01-01"],
@@ -671,6 +728,23 @@ fn depot_archive_moves_closed_orders_and_shows_them() {
     assert!(said.contains("archived "), "{said}");
     // The books did not move, and the store checks.
     assert_eq!(tb, common::trial_balance(dir));
+    let after = reports();
+    for (b, a) in before.iter().zip(&after) {
+        if b.contains("Statement of") {
+            // Archived lines are brought forward as one: the balance and
+            // the aging stay.
+            let tail = |t: &str| {
+                t.lines()
+                    .rev()
+                    .take(6)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(tail(a), tail(b), "{b}\n{a}");
+        } else {
+            assert_eq!(a, b);
+        }
+    }
     let out = common::depot(dir, &["check"], None);
     assert!(out.status.success(), "{}", common::text(&out.stderr));
     assert!(common::text(&out.stdout).contains("archived documents = their records"));
@@ -1168,4 +1242,246 @@ fn a_bank_archive_counts_the_items_a_line_cleared() {
     assert_eq!(taken(2), (1, 1), "the fee would make three");
     assert_eq!(taken(3), (2, 1));
     assert_eq!(taken(1_000), (2, 1), "C's line waits for October");
+}
+
+/// Eight orders over eight days for two customers, each shipped,
+/// invoiced and paid (some cheques over, leaving credit on account), then
+/// archived in two runs. The state keeps one total per customer and per
+/// item, not one per day: as of any day, before, among or after the
+/// archived documents, the margin report's rows and each statement's
+/// balance, aging and brought-forward amount are what they were before
+/// archiving, with what the archive holds after the day read from the
+/// record's documents and from a store's index alike. Without it, a
+/// report of an earlier day asks for it rather than answering wrong.
+#[test]
+fn reports_as_of_any_day_are_the_same_archived_or_not() {
+    use depot::core::archive::{CarriedError, Later};
+    use depot::report::ReportError;
+    use rust_decimal::Decimal;
+    let (mut s, mut log) = (State::default(), Vec::new());
+    for body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
+        run(
+            &mut s,
+            &mut log,
+            "ADMIN",
+            serde_json::to_value(body).unwrap(),
+        );
+    }
+    let day = |k: u32| now().date_naive() + chrono::Days::new(u64::from(k));
+    for k in 1..=8u32 {
+        let at = day(k).to_string();
+        let customer = if k % 2 == 0 { "C0001" } else { "C0002" };
+        let qty = 1 + k % 3;
+        let n = format!("{k:06}");
+        let weight = (Decimal::new(1311, 3) * Decimal::from(qty)).to_string();
+        for (op, body) in [
+            (
+                "CLERK1",
+                json!({"cmd": "place_order", "customer": customer, "lines": [{"sku": "FAS-1001", "qty": qty.to_string(), "warehouse": "CHI"}]}),
+            ),
+            (
+                "SHIP1",
+                json!({"cmd": "release_order", "number": format!("SO-{n}")}),
+            ),
+        ] {
+            run_at(&mut s, &mut log, op, body, &at).unwrap_or_else(|r| panic!("day {k}: {r}"));
+        }
+        let bin = s.picks[format!("PK-{n}").as_str()].lines[0].bin.to_string();
+        let steps = [
+            (
+                "PICK1",
+                json!({"cmd": "confirm_pick", "list": format!("PK-{n}"), "line": 1, "bin": bin, "item": "FAS-1001", "qty": qty.to_string()}),
+            ),
+            (
+                "PACK1",
+                json!({"cmd": "pack_carton", "list": format!("PK-{n}"), "contents": [{"item": "FAS-1001", "qty": qty.to_string()}], "weight": weight}),
+            ),
+            (
+                "SHIP1",
+                json!({"cmd": "ship_pick", "list": format!("PK-{n}"), "carrier": "FEDEX", "service": "GND"}),
+            ),
+            (
+                "AR1",
+                json!({"cmd": "invoice_shipments", "shipments": [format!("SH-{n}")]}),
+            ),
+        ];
+        for (op, body) in steps {
+            run_at(&mut s, &mut log, op, body, &at).unwrap_or_else(|r| panic!("day {k}: {r}"));
+        }
+        let total = s.invoices[format!("IN-{n}").as_str()].total;
+        let over = if k % 3 == 0 {
+            Decimal::new(500, 2)
+        } else {
+            Decimal::ZERO
+        };
+        // Paid the day after, the last one on the day it was invoiced.
+        let paid = if k == 8 {
+            at.clone()
+        } else {
+            day(k + 1).to_string()
+        };
+        run_at(&mut s, &mut log, "AR1", json!({"cmd": "receive_payment", "customer": customer, "method": "cheque", "amount": (total + over).to_string(), "reference": format!("CHQ {k}"), "apply": [{"invoice": format!("IN-{n}"), "amount": total.to_string()}]}), &paid)
+            .unwrap_or_else(|r| panic!("day {k}: {r}"));
+    }
+    let unarchived = s.clone();
+    for before in [day(5), day(12)] {
+        run_at(
+            &mut s,
+            &mut log,
+            "CTRL1",
+            json!({"cmd": "archive_closed", "before": before.to_string()}),
+            &day(12).to_string(),
+        )
+        .expect("archived");
+    }
+    assert!(
+        s.invoices.is_empty() && s.receipts.is_empty(),
+        "all archived"
+    );
+    assert_eq!(s.archived_statement.len(), 2, "one total per customer");
+    assert_eq!(s.archived_sales_by_item.len(), 1, "one total per item");
+    let docs: Vec<ArchivedDoc> = log
+        .iter()
+        .flat_map(|e| e.events().to_vec())
+        .flat_map(|e| depot::core::archive::event_docs(&e))
+        .collect();
+    assert_eq!(later_in(&log, day(0), None).invoices.len(), 8);
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path()).unwrap();
+        store.append(&log).unwrap();
+        store.flush().unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open(tmp.path()).unwrap();
+    assert!(
+        !store.archive_indexed().unwrap(),
+        "appended, never opened by an engine"
+    );
+    store.recover().unwrap();
+    assert!(store.archive_indexed().unwrap(), "a whole replay wrote it");
+    let margin = |s: &State, by: &str, d, later: Option<Later>| {
+        let mut o = depot::report::Options::new(None, d);
+        o.by = Some(by.to_string());
+        o.later = later.map(std::sync::Arc::new);
+        depot::report::build_with("margin", s, &o).map(|t| t.rows)
+    };
+    let mut asked = 0;
+    for k in 0..=13 {
+        let d = day(k);
+        let from_docs = |c: Option<&str>| Later::from_docs(&docs, d, c);
+        // The store's index reads what the records hold.
+        for c in [None, Some("C0001"), Some("C0002")] {
+            assert_eq!(store.later(d, c).unwrap(), from_docs(c), "{d} {c:?}");
+        }
+        for by in ["customer", "channel", "item"] {
+            let want = margin(&unarchived, by, d, None).unwrap();
+            match margin(&s, by, d, None) {
+                Ok(rows) => assert_eq!(rows, want, "{d} by {by}"),
+                Err(ReportError::Archive(CarriedError::NeedsArchive {
+                    day: x,
+                    customer: None,
+                })) => {
+                    assert_eq!(x, d);
+                    asked += 1;
+                }
+                Err(e) => panic!("{d}: {e}"),
+            }
+            assert_eq!(
+                margin(&s, by, d, Some(from_docs(None))).unwrap(),
+                want,
+                "{d} by {by}"
+            );
+            assert_eq!(
+                margin(&s, by, d, Some(store.later(d, None).unwrap())).unwrap(),
+                want
+            );
+        }
+        // The AR aging: an archived invoice paid after the day was open on it.
+        let aging = |s: &State, later: Option<Later>| {
+            let mut o = depot::report::Options::new(None, d);
+            o.later = later.map(std::sync::Arc::new);
+            depot::report::build_with("aging-ar", s, &o).map(|t| t.rows)
+        };
+        let want = aging(&unarchived, None).unwrap();
+        assert_eq!(aging(&s, Some(from_docs(None))).unwrap(), want, "{d}");
+        assert_eq!(
+            aging(&s, Some(store.later(d, None).unwrap())).unwrap(),
+            want,
+            "{d}"
+        );
+        // The last cheque is of day 8: before it, the aging asks.
+        assert_eq!(aging(&s, None).is_err(), d < day(8), "{d}");
+        for c in ["C0001", "C0002"] {
+            let want = depot::report::statement_data(&unarchived, c, d).unwrap();
+            let archived: Decimal = want.lines.iter().map(|l| l.amount).sum();
+            for later in [
+                from_docs(Some(c)),
+                from_docs(None),
+                store.later(d, Some(c)).unwrap(),
+            ] {
+                let got = depot::report::statement_data_with(&s, c, d, Some(&later)).unwrap();
+                assert_eq!(
+                    (got.balance, got.aging),
+                    (want.balance, want.aging),
+                    "{d} {c}"
+                );
+                match &got.lines[..] {
+                    [] => assert!(want.lines.is_empty(), "{d} {c}"),
+                    [line] => {
+                        assert_eq!(line.amount, archived, "{d} {c}");
+                        assert_eq!(
+                            Some(line.date),
+                            want.lines.last().map(|l| l.date),
+                            "{d} {c}"
+                        );
+                    }
+                    more => panic!("{d} {c}: {more:?}"),
+                }
+            }
+            // A later that is of another day or customer is not taken.
+            let other = Later::from_docs(&docs, d.succ_opt().unwrap(), Some(c));
+            let wrong = if c == "C0001" { "C0002" } else { "C0001" };
+            for later in [other, from_docs(Some(wrong))] {
+                if depot::core::archive::statement_needs_archive(&s, c, d) {
+                    assert!(matches!(
+                        depot::report::statement_data_with(&s, c, d, Some(&later)),
+                        Err(ReportError::Archive(CarriedError::NeedsArchive { .. }))
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        asked > 0,
+        "some days are before the latest archived invoice"
+    );
+    // `depot check` holds the index to the records: a lost entry is named.
+    depot::check::verify(&store).expect("check passes");
+    let invoice = docs
+        .iter()
+        .find(|d| d.key() == "invoice/IN-000003")
+        .expect("archived");
+    let keys = depot::store::day_keys(invoice);
+    assert_eq!(keys.len(), 2, "by day, and by customer and day");
+    let mut store = store;
+    for key in keys {
+        let held = store.archived_raw(&key).unwrap();
+        assert_eq!(held, Some(Vec::new()));
+        store.remove_archived(&key).unwrap();
+        let err = depot::check::verify(&store).expect_err("a lost index entry fails");
+        assert!(err.contains(&key) && err.contains("missing"), "{err}");
+        // Recovery writes it back from the record.
+        drop(store);
+        store = Store::open(tmp.path()).unwrap();
+        store.recover().unwrap();
+        let notices = store.take_notices();
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("wrote 1 missing entry of the archive's index")),
+            "{notices:?}"
+        );
+        depot::check::verify(&store).expect("check passes after the repair");
+    }
 }

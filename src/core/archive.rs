@@ -640,28 +640,34 @@ pub fn apply_archived(state: &mut State, a: &Archive) {
     }
     for r in &a.receipts {
         bring_forward(state, &r.customer, r.date, r.statement_net());
+        state.archived_through = state.archived_through.max(Some(r.date));
         state.receipts.remove(&r.number);
     }
     forget_cleared_exceptions(state, a);
 }
 
 /// Add what an archived document moved on its customer's statement to
-/// that customer's day. A day that comes to nil is kept: the statement
-/// still says that settled documents were archived to it.
+/// that customer's total, and keep its latest day. A total that comes to
+/// nil is kept: the statement still says that settled documents were
+/// archived to it.
 fn bring_forward(state: &mut State, customer: &Code, day: NaiveDate, amount: Decimal) {
-    let key = (customer.clone(), day);
-    match state.archived_statement.get_mut(&key) {
-        Some(v) => *v += amount,
+    match state.archived_statement.get_mut(customer) {
+        Some((last, v)) => {
+            *last = (*last).max(day);
+            *v += amount;
+        }
         None => {
-            state.archived_statement.insert(key, amount);
+            state
+                .archived_statement
+                .insert(customer.clone(), (day, amount));
         }
     }
 }
 
 /// Keep what an archived invoice sold for the margin report, by customer
-/// and by item on its day. (No credit memo takes back from an archived
-/// invoice: an invoice with a return or a memo is never archived,
-/// `pinned_invoices`.)
+/// and by item, with the count of lines each total sums. (No credit memo
+/// takes back from an archived invoice: an invoice with a return or a
+/// memo is never archived, `pinned_invoices`.)
 fn keep_sales(state: &mut State, a: &Archive, i: &Invoice) {
     let Some(base) = state
         .entities
@@ -677,20 +683,310 @@ fn keep_sales(state: &mut State, a: &Archive, i: &Invoice) {
             .find(|s| s.number == *n)
     };
     for (l, sold) in i.sold(&base, shipment) {
-        let by_customer = (i.entity.clone(), i.customer.clone(), i.date);
-        let by_item = (i.entity.clone(), l.sku.clone(), i.date);
+        let by_customer = (i.entity.clone(), i.customer.clone());
+        let by_item = (i.entity.clone(), l.sku.clone());
         for (map, key) in [
             (&mut state.archived_sales_by_customer, by_customer),
             (&mut state.archived_sales_by_item, by_item),
         ] {
             match map.get_mut(&key) {
-                Some(s) => s.add(sold),
+                Some((s, n)) => {
+                    s.add(sold);
+                    *n += 1;
+                }
                 None => {
-                    map.insert(key, sold);
+                    map.insert(key, (sold, 1));
                 }
             }
         }
+        state.archived_through = state.archived_through.max(Some(i.date));
     }
+}
+
+/// What the archive holds dated after `day`, that a statement or the
+/// margin report as of `day` takes back out of the totals the state
+/// keeps (`State::archived_statement`, `archived_sales_by_*`). The state
+/// keeps one total per customer and per item, not one per day: the days
+/// are in the store's archive index (`Store::later`), read only for a
+/// report as of a day before the latest archived document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Later {
+    pub day: NaiveDate,
+    /// Only this customer's documents (a statement); `None`: everyone's.
+    pub customer: Option<Code>,
+    /// The archived invoices and receipts dated after `day`.
+    pub invoices: Vec<Invoice>,
+    pub receipts: Vec<Receipt>,
+    /// The shipments those invoices bill (what their lines cost).
+    pub shipments: Vec<Shipment>,
+    /// The archived invoices dated on or before `day` that those receipts
+    /// paid: open as of `day` (the aging of a statement or of AR).
+    pub paid: Vec<Invoice>,
+    /// For each customer with an archived document after `day`: the
+    /// latest day of its archived invoices and receipts dated on or
+    /// before `day`, when there is one (the brought-forward line's date).
+    pub last: std::collections::BTreeMap<Code, NaiveDate>,
+}
+
+impl Later {
+    /// From every archived document there is (a backend that keeps every
+    /// record, a test): what the store's index reads.
+    pub fn from_docs<'a>(
+        docs: impl IntoIterator<Item = &'a ArchivedDoc>,
+        day: NaiveDate,
+        customer: Option<&str>,
+    ) -> Later {
+        let mut out = Later {
+            day,
+            customer: customer.map(Code::from),
+            ..Later::default()
+        };
+        let mut shipments = std::collections::BTreeMap::new();
+        let mut invoices = std::collections::BTreeMap::new();
+        let mut before: std::collections::BTreeMap<Code, NaiveDate> = Default::default();
+        let mut note = |c: &Code, d: NaiveDate| {
+            if d <= day {
+                let e = before.entry(c.clone()).or_insert(d);
+                *e = (*e).max(d);
+            }
+        };
+        let wanted = |c: &Code| customer.is_none_or(|x| x == c.as_str());
+        for d in docs {
+            match d {
+                ArchivedDoc::Invoice(i) if wanted(&i.customer) => {
+                    invoices.insert(i.number.clone(), i);
+                    note(&i.customer, i.date);
+                    if i.date > day {
+                        out.invoices.push(i.clone());
+                    }
+                }
+                ArchivedDoc::Receipt(r) if wanted(&r.customer) => {
+                    note(&r.customer, r.date);
+                    if r.date > day {
+                        out.receipts.push(r.clone());
+                    }
+                }
+                ArchivedDoc::Shipment(s) => {
+                    shipments.insert(s.shipment.number.clone(), &s.shipment);
+                }
+                _ => {}
+            }
+        }
+        out.shipments = out
+            .billed()
+            .filter_map(|n| shipments.get(n).map(|s| (*s).clone()))
+            .collect();
+        out.paid = out
+            .paid_numbers()
+            .filter_map(|n| invoices.get(n))
+            .filter(|i| i.date <= day)
+            .map(|i| (*i).clone())
+            .collect();
+        for c in out.named() {
+            if let Some(d) = before.get(&c) {
+                out.last.insert(c, *d);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Its documents in one order whoever read them: by day, then number.
+    pub fn sort(&mut self) {
+        self.invoices
+            .sort_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)));
+        self.receipts
+            .sort_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)));
+        self.shipments.sort_by(|a, b| a.number.cmp(&b.number));
+        self.shipments.dedup_by(|a, b| a.number == b.number);
+        self.paid.sort_by(|a, b| a.number.cmp(&b.number));
+    }
+
+    /// The shipment numbers its invoices bill, in order, once each.
+    pub fn billed(&self) -> impl Iterator<Item = &Code> {
+        let set: BTreeSet<&Code> = self
+            .invoices
+            .iter()
+            .flat_map(|i| i.lines.iter().map(|l| &l.shipment))
+            .collect();
+        set.into_iter()
+    }
+
+    /// The invoice numbers its receipts apply to, once each.
+    pub fn paid_numbers(&self) -> impl Iterator<Item = &Code> {
+        let set: BTreeSet<&Code> = self
+            .receipts
+            .iter()
+            .flat_map(|r| r.applications.iter().map(|a| &a.invoice))
+            .collect();
+        set.into_iter()
+    }
+
+    /// The customers its invoices and receipts name (and the one asked
+    /// for), once each.
+    pub fn named(&self) -> BTreeSet<Code> {
+        self.invoices
+            .iter()
+            .map(|i| i.customer.clone())
+            .chain(self.receipts.iter().map(|r| r.customer.clone()))
+            .chain(self.customer.clone())
+            .collect()
+    }
+
+    /// Does it hold what a report as of `day` (of `customer`) needs?
+    pub fn covers(&self, day: NaiveDate, customer: Option<&str>) -> bool {
+        self.day == day
+            && match (&self.customer, customer) {
+                (None, _) => true,
+                (Some(c), Some(x)) => c == x,
+                (Some(_), None) => false,
+            }
+    }
+}
+
+/// Why the archive's totals cannot be given as of a day.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CarriedError {
+    /// The day is before the latest archived document: what was archived
+    /// after it must be read from the store (`Store::later`).
+    #[error("as of {day}, it needs the documents archived after that day, which only the store's archive holds")]
+    NeedsArchive {
+        day: NaiveDate,
+        customer: Option<Code>,
+    },
+    /// What the archive read holds after the day is more than the totals
+    /// hold: the archive index and the state disagree (`depot check`).
+    #[error("the archive's documents after {day} do not match the archived totals of {what}")]
+    Inconsistent { day: NaiveDate, what: String },
+}
+
+/// What the archive holds after `day`, when a report of every customer
+/// as of `day` needs it (`day` is before the latest archived invoice or
+/// receipt): `later`, or `NeedsArchive` when it is not of that day.
+pub fn later_for<'l>(
+    state: &State,
+    day: NaiveDate,
+    later: Option<&'l Later>,
+) -> Result<Option<&'l Later>, CarriedError> {
+    if state.archived_through.is_none_or(|t| t <= day) {
+        return Ok(None);
+    }
+    match later.filter(|l| l.covers(day, None)) {
+        Some(l) => Ok(Some(l)),
+        None => Err(CarriedError::NeedsArchive {
+            day,
+            customer: None,
+        }),
+    }
+}
+
+/// Does `customer`'s statement as of `day` need what the archive holds
+/// after it (`Later`)?
+pub fn statement_needs_archive(state: &State, customer: &str, day: NaiveDate) -> bool {
+    state
+        .archived_statement
+        .get(customer)
+        .is_some_and(|(last, _)| *last > day)
+}
+
+/// What `customer`'s archived invoices and receipts came to on their
+/// statement as of `day`, and the latest day of them; `None` when none
+/// is dated on or before it. `later` is read when `day` is before the
+/// latest of them.
+pub fn brought_forward(
+    state: &State,
+    customer: &str,
+    day: NaiveDate,
+    later: Option<&Later>,
+) -> Result<Option<(NaiveDate, Decimal)>, CarriedError> {
+    let Some(&(last, total)) = state.archived_statement.get(customer) else {
+        return Ok(None);
+    };
+    if last <= day {
+        return Ok(Some((last, total)));
+    }
+    let later = later
+        .filter(|l| l.covers(day, Some(customer)))
+        .ok_or_else(|| CarriedError::NeedsArchive {
+            day,
+            customer: Some(Code::from(customer)),
+        })?;
+    let after: Decimal = later
+        .invoices
+        .iter()
+        .filter(|i| i.customer == customer && i.date > day)
+        .map(|i| i.total)
+        .chain(
+            later
+                .receipts
+                .iter()
+                .filter(|r| r.customer == customer && r.date > day)
+                .map(|r| r.statement_net()),
+        )
+        .sum();
+    match later.last.get(customer) {
+        Some(d) => Ok(Some((*d, total - after))),
+        None if after == total => Ok(None),
+        None => Err(CarriedError::Inconsistent {
+            day,
+            what: format!("customer {customer}'s statement"),
+        }),
+    }
+}
+
+/// What archived invoices sold as of `day`, by (entity, item) when
+/// `by_item`, else by (entity, customer): the totals the state keeps,
+/// less what `later` holds after `day` when `day` is before the latest
+/// archived invoice. A key none of whose lines is dated on or before
+/// `day` is left out, as a report of that day never saw it.
+pub fn archived_sales(
+    state: &State,
+    by_item: bool,
+    day: NaiveDate,
+    later: Option<&Later>,
+) -> Result<std::collections::BTreeMap<(Code, Code), super::billing::Sold>, CarriedError> {
+    let totals = if by_item {
+        &state.archived_sales_by_item
+    } else {
+        &state.archived_sales_by_customer
+    };
+    let mut out: std::collections::BTreeMap<(Code, Code), (super::billing::Sold, u64)> =
+        totals.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    if state.archived_through.is_some_and(|t| t > day) {
+        let later = later
+            .filter(|l| l.covers(day, None))
+            .ok_or(CarriedError::NeedsArchive {
+                day,
+                customer: None,
+            })?;
+        let inconsistent = |what: &Code| CarriedError::Inconsistent {
+            day,
+            what: format!("sales of {what}"),
+        };
+        for i in later.invoices.iter().filter(|i| i.date > day) {
+            let Some(base) = state
+                .entities
+                .get(&i.entity)
+                .map(|e| e.base_currency.clone())
+            else {
+                continue;
+            };
+            let shipment = |n: &Code| later.shipments.iter().find(|s| s.number == *n);
+            for (l, sold) in i.sold(&base, shipment) {
+                let code = if by_item { &l.sku } else { &i.customer };
+                let (s, n) = out
+                    .get_mut(&(i.entity.clone(), code.clone()))
+                    .ok_or_else(|| inconsistent(code))?;
+                *n = n.checked_sub(1).ok_or_else(|| inconsistent(code))?;
+                s.sub(sold);
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .filter(|(_, (_, n))| *n > 0)
+        .map(|(k, (s, _))| (k, s))
+        .collect())
 }
 
 /// The cleared exceptions about the archived documents (holds on the

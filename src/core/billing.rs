@@ -108,6 +108,11 @@ impl Sold {
         self.revenue += o.revenue;
         self.cost += o.cost;
     }
+    pub fn sub(&mut self, o: Sold) {
+        self.qty -= o.qty;
+        self.revenue -= o.revenue;
+        self.cost -= o.cost;
+    }
 }
 
 impl Invoice {

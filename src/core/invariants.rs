@@ -1172,7 +1172,7 @@ fn check_statements(state: &State) -> Result<(), Violation> {
                 .map(|d| (&d.customer, -d.written_off)),
         )
         .chain(state.credit_memos.values().map(|m| (&m.customer, -m.total)))
-        .chain(state.archived_statement.iter().map(|((c, _), v)| (c, *v)));
+        .chain(state.archived_statement.iter().map(|(c, (_, v))| (c, *v)));
     for (c, v) in amounts {
         *lines.entry(c).or_default() += v;
     }
@@ -1689,7 +1689,8 @@ pub fn first_difference(a: &State, b: &State) -> Option<&'static str> {
         archived_invoices,
         archived_statement,
         archived_sales_by_customer,
-        archived_sales_by_item
+        archived_sales_by_item,
+        archived_through
     );
     if a != b {
         return Some("documents (orders, picks, invoices, POs, counts...)");

@@ -98,7 +98,8 @@ as_is!(
     super::code::Code,
     super::kpi::Dim,
     super::kpi::Acc,
-    super::billing::Sold
+    super::billing::Sold,
+    u64
 );
 
 macro_rules! tuple {

@@ -738,24 +738,35 @@ pub struct State {
     pub archived_orders: super::numbers::NumberSet,
     #[serde(default)]
     pub archived_invoices: super::numbers::NumberSet,
-    /// What the archived invoices and receipts moved on their customers'
-    /// statements, by (customer, day), net (state version 20): the
+    /// What the archived invoices and receipts moved on each customer's
+    /// statement, net, and the latest day of them (state version 20;
+    /// one total per customer since version 22, one per day before): the
     /// statement brings it forward, so that a receipt's unapplied credit
-    /// still counts once the receipt is archived. A day that came to nil
-    /// is kept, so that the statement says what was archived.
+    /// still counts once the receipt is archived. A total that came to
+    /// nil is kept, so that the statement says what was archived. The
+    /// days are in the store's archive index: a statement as of a day
+    /// before the latest reads what was archived after it
+    /// (`archive::brought_forward`).
     #[serde(default)]
     #[serde(with = "super::packed::map")]
-    pub archived_statement: Map<(Code, NaiveDate), Decimal>,
+    pub archived_statement: Map<Code, (NaiveDate, Decimal)>,
     /// What archived invoices sold (the margin report's figures), by
-    /// (entity, customer, day) and by (entity, item, day) (state version
-    /// 20): `report margin` adds them to what is in memory, so archiving
-    /// changes none of its figures.
+    /// (entity, customer) and by (entity, item), with how many invoice
+    /// lines it sums (state version 20; totals since version 22, by day
+    /// before): `report margin` adds them to what is in memory, so
+    /// archiving changes none of its figures. Bounded by the master
+    /// data, not by the years of history (`archive::archived_sales`).
     #[serde(default)]
     #[serde(with = "super::packed::map")]
-    pub archived_sales_by_customer: Map<(Code, Code, NaiveDate), super::billing::Sold>,
+    pub archived_sales_by_customer: Map<(Code, Code), (super::billing::Sold, u64)>,
     #[serde(default)]
     #[serde(with = "super::packed::map")]
-    pub archived_sales_by_item: Map<(Code, Code, NaiveDate), super::billing::Sold>,
+    pub archived_sales_by_item: Map<(Code, Code), (super::billing::Sold, u64)>,
+    /// The latest day of an archived invoice or receipt: the margin
+    /// report and the AR aging as of an earlier day take out what the
+    /// archive holds after it.
+    #[serde(default)]
+    pub archived_through: Option<NaiveDate>,
 }
 
 /// Follow what a journal does to the unapplied-cash account for one

@@ -31,11 +31,24 @@ pub fn build(
     doc: &str,
     opts: BuildOptions,
 ) -> Result<Document, DocError> {
+    build_with(state, kind, doc, opts, None)
+}
+
+/// `build`, with what the archive holds after the statement's day (a
+/// statement as of a day before the customer's latest archived document
+/// needs it: `core::archive::brought_forward`).
+pub fn build_with(
+    state: &State,
+    kind: DocKind,
+    doc: &str,
+    opts: BuildOptions,
+    later: Option<&crate::core::archive::Later>,
+) -> Result<Document, DocError> {
     let mut d = match kind {
         DocKind::Invoice => invoice(state, doc)?,
         DocKind::CreditMemo => credit_memo(state, doc)?,
         DocKind::Acknowledgment => acknowledgment(state, doc)?,
-        DocKind::Statement => statement(state, doc, opts.today)?,
+        DocKind::Statement => statement(state, doc, opts.today, later)?,
         DocKind::PurchaseOrder => purchase_order(state, doc)?,
         DocKind::PickTicket => pick_ticket(state, doc)?,
         DocKind::PackingSlip => packing_slip(state, doc)?,
@@ -544,14 +557,19 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
     Ok(d)
 }
 
-fn statement(state: &State, code: &str, today: NaiveDate) -> Result<Document, DocError> {
+fn statement(
+    state: &State,
+    code: &str,
+    today: NaiveDate,
+    later: Option<&crate::core::archive::Later>,
+) -> Result<Document, DocError> {
     let kind = DocKind::Statement;
     let c = state
         .customers
         .get(code)
         .ok_or_else(|| not_found(kind, code))?;
     // The figures of the `statement` report, computed once for both.
-    let data = crate::report::statement_data(state, code, today)
+    let data = crate::report::statement_data_with(state, code, today, later)
         .map_err(|e| incomplete(kind, code, e.to_string()))?;
     let cur = &data.currency;
     let mut d = empty(kind, "STATEMENT", &c.code, letterhead(state, &c.entity));
@@ -571,10 +589,16 @@ fn statement(state: &State, code: &str, today: NaiveDate) -> Result<Document, Do
     // Open items as of the statement's day, oldest due first, with their
     // running balance.
     let mut running = Decimal::ZERO;
-    for item in crate::report::statement_open_items(state, c, today) {
+    for item in crate::report::statement_open_items(state, c, today, later) {
         running += item.open;
         let late = (today - item.due).num_days().max(0);
-        let total = state.invoices.get(&item.doc).map_or(item.open, |i| i.total);
+        let archived = || later.and_then(|l| l.paid.iter().find(|i| i.number == item.doc));
+        let total = state
+            .invoices
+            .get(&item.doc)
+            .map(|i| &**i)
+            .or_else(archived)
+            .map_or(item.open, |i| i.total);
         d.rows.push(Row {
             cells: vec![
                 item.doc.to_string(),

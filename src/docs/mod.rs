@@ -16,7 +16,7 @@ pub mod print;
 pub mod text;
 pub mod zpl;
 
-pub use build::{build, BuildOptions};
+pub use build::{build, build_with, BuildOptions};
 
 use rust_decimal::Decimal;
 

@@ -8,7 +8,7 @@
 //! how it went. A failed print is an error naming the printer and why,
 //! never lost silently: the operator retries it.
 
-use super::{build, render, BuildOptions, DocError, DocKind, Document, Format};
+use super::{build, build_with, render, BuildOptions, DocError, DocKind, Document, Format};
 use crate::core::printing::PrinterScope;
 use crate::core::printing::{reason_text, PrintRecord, PrintStatus, Printer, PrinterKind};
 use crate::core::types::ToCode;
@@ -214,7 +214,13 @@ pub fn document_for(
         None => (view.state, false),
     };
     let opts = BuildOptions { today, copy };
-    match build(&state, kind, doc, opts) {
+    // A statement as of a day before the customer's latest archived
+    // document takes out what was archived after it.
+    let later = (kind == DocKind::Statement
+        && crate::core::archive::statement_needs_archive(&state, doc, today))
+    .then(|| backend.later(today, Some(doc)))
+    .flatten();
+    match build_with(&state, kind, doc, opts, later.as_ref()) {
         // Archived since the state it is built from: built from that
         // state with its order's archived documents back in, so a document
         // archived before it was ever printed prints, and its reprints do.

@@ -413,9 +413,30 @@ pub const DEBIT_BALANCE: &str = "debit balance";
 /// credit memos dated after it took off an invoice is still open. By
 /// invoice number.
 pub fn ar_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<OpenItem> {
+    ar_open_items_with(s, entity, as_of, None)
+}
+
+/// `ar_open_items`, with what the archive holds after `as_of`
+/// (`core::archive::Later`): an archived invoice that a receipt dated
+/// after `as_of` paid was open on that day. Without it, as of a day
+/// before the latest archived receipt, such invoices are missing
+/// (`State::archived_through` says when it is needed).
+pub fn ar_open_items_with(
+    s: &State,
+    entity: Option<&str>,
+    as_of: NaiveDate,
+    archived: Option<&crate::core::archive::Later>,
+) -> Vec<OpenItem> {
     // invoice -> what documents dated after `as_of` took off it.
     let mut later: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for r in s.receipts.values().filter(|r| r.date > as_of) {
+    let archived_receipts = archived.into_iter().flat_map(|l| &l.receipts);
+    for r in s
+        .receipts
+        .values()
+        .map(|r| &**r)
+        .chain(archived_receipts)
+        .filter(|r| r.date > as_of)
+    {
         for a in &r.applications {
             *later.entry(a.invoice.as_str()).or_default() += a.amount + a.discount + a.write_off;
         }
@@ -437,7 +458,12 @@ pub fn ar_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<O
     numbers.extend(later.keys().copied());
     numbers
         .into_iter()
-        .filter_map(|n| s.invoices.get(n))
+        .filter_map(|n| {
+            s.invoices
+                .get(n)
+                .map(|i| &**i)
+                .or_else(|| archived.and_then(|l| l.paid.iter().find(|i| i.number == n)))
+        })
         .filter(|i| entity.is_none_or(|e| e == i.entity) && i.date <= as_of)
         .map(|i| OpenItem {
             entity: i.entity.clone(),

@@ -259,9 +259,10 @@ pub use crate::query::finance::bucket_of;
 /// customer's currency, as the documents dated up to `as_of` left it
 /// (the open items are `query::finance::ar_open_items`, which the finance
 /// views screen reads too).
-pub fn aging_ar(s: &State, o: &Options) -> Table {
+pub fn aging_ar(s: &State, o: &Options) -> Result<Table, ReportError> {
     let as_of = o.today;
-    let items = crate::query::finance::ar_open_items(s, o.entity.as_deref(), as_of);
+    let later = crate::core::archive::later_for(s, as_of, o.later.as_deref())?;
+    let items = crate::query::finance::ar_open_items_with(s, o.entity.as_deref(), as_of, later);
     let open = items
         .iter()
         .map(|i| (i.party.as_str(), &i.currency, i.due, i.open));
@@ -277,17 +278,21 @@ pub fn aging_ar(s: &State, o: &Options) -> Table {
                 .unwrap_or_default()
         },
     );
-    let later = s
+    // In memory, and archived (`later` holds those after `as_of`).
+    let archived = later.into_iter().flat_map(|l| &l.invoices);
+    let after = s
         .invoices
         .values()
+        .map(|i| &**i)
+        .chain(archived)
         .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
         .count();
-    if later > 0 {
+    if after > 0 {
         t.notes.push(format!(
-            "{later} invoice(s) dated after {as_of} not included"
+            "{after} invoice(s) dated after {as_of} not included"
         ));
     }
-    t
+    Ok(t)
 }
 
 /// AP aging: what each supplier is owed, by days past due, in the
@@ -409,11 +414,14 @@ pub fn statement_open_items(
     s: &State,
     c: &crate::core::master::Customer,
     today: NaiveDate,
+    later: Option<&crate::core::archive::Later>,
 ) -> Vec<crate::query::finance::OpenItem> {
-    let mut items: Vec<_> = crate::query::finance::ar_open_items(s, Some(&c.entity), today)
-        .into_iter()
-        .filter(|i| i.party == c.code)
-        .collect();
+    let later = later.filter(|l| l.covers(today, Some(&c.code)));
+    let mut items: Vec<_> =
+        crate::query::finance::ar_open_items_with(s, Some(&c.entity), today, later)
+            .into_iter()
+            .filter(|i| i.party == c.code)
+            .collect();
     items.sort_by(|a, b| (a.due, &a.doc).cmp(&(b.due, &b.doc)));
     items
 }
@@ -423,6 +431,19 @@ pub fn statement_data(
     s: &State,
     code: &str,
     today: NaiveDate,
+) -> Result<StatementData, ReportError> {
+    statement_data_with(s, code, today, None)
+}
+
+/// The figures of a customer's statement as of `today`, with what the
+/// archive holds after `today` (`ReportError::NeedsArchive` without it,
+/// when documents of the customer archived after `today` are to be taken
+/// out of what the statement brings forward).
+pub fn statement_data_with(
+    s: &State,
+    code: &str,
+    today: NaiveDate,
+    later: Option<&crate::core::archive::Later>,
 ) -> Result<StatementData, ReportError> {
     let c = s
         .customers
@@ -529,18 +550,11 @@ pub fn statement_data(
     // forward as one line: what they came to together up to `today`
     // (nil, unless a receipt left credit on account), dated by the last
     // day of them. `depot archive --show` prints each of them.
-    let lo = (c.code.clone(), NaiveDate::MIN);
-    let archived: Vec<(NaiveDate, Decimal)> = s
-        .archived_statement
-        .range(lo..)
-        .take_while(|((k, d), _)| *k == c.code && *d <= today)
-        .map(|((_, d), v)| (*d, *v))
-        .collect();
-    if let Some((last, _)) = archived.last() {
-        let amount: Decimal = archived.iter().map(|(_, v)| *v).sum();
+    let archived = crate::core::archive::brought_forward(s, &c.code, today, later)?;
+    if let Some((last, amount)) = archived {
         balance += amount;
         out.push(StatementLine {
-            date: *last,
+            date: last,
             document: String::new(),
             what: format!("brought forward: settled documents archived to {last}"),
             due: String::new(),
@@ -564,7 +578,7 @@ pub fn statement_data(
     }
     // Aged as the documents dated up to `today` left them: a statement of
     // an earlier day ages what was open on it, not what is open now.
-    for item in statement_open_items(s, c, today) {
+    for item in statement_open_items(s, c, today, later) {
         aging[bucket_of(item.due, today)] += item.open;
     }
     Ok(StatementData {
@@ -601,7 +615,7 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
             ("balance", true),
         ],
     );
-    let data = statement_data(s, code, o.today)?;
+    let data = statement_data_with(s, code, o.today, o.later.as_deref())?;
     for l in data.lines {
         t.rows.push(vec![
             l.date.to_string(),
@@ -724,14 +738,11 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
         }
     }
     // What archived invoices sold, kept when they left memory.
-    let archived = if by == "item" {
-        &s.archived_sales_by_item
-    } else {
-        &s.archived_sales_by_customer
-    };
-    for ((entity, code, _), sold) in archived
+    let archived =
+        crate::core::archive::archived_sales(s, by == "item", o.today, o.later.as_deref())?;
+    for ((entity, code), sold) in archived
         .iter()
-        .filter(|((e, _, day), _)| o.entity.as_deref().is_none_or(|x| x == e) && *day <= o.today)
+        .filter(|((e, _), _)| o.entity.as_deref().is_none_or(|x| x == e))
     {
         let key = match by {
             "channel" => s

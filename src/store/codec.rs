@@ -56,8 +56,11 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// for the margin report. 21: the by-day summaries (KPI accumulators,
 /// archived sales and statements, cost pool days, weekly demand) hold
 /// their dates and decimals packed (`core::packed`), and the cost pool
-/// days and weekly demand move to the snapshot's second section.
-pub const STATE_VERSION: u8 = 21;
+/// days and weekly demand move to the snapshot's second section. 22:
+/// archived statements and sales are kept as totals (per customer, per
+/// customer and per item), not by day: the days are in the archive
+/// tree's index, read for a report as of an earlier day.
+pub const STATE_VERSION: u8 = 22;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

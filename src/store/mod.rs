@@ -1201,18 +1201,37 @@ impl Store {
             None => (None, State::default()),
         };
         let mut replayed = 0;
-        let mut repaired = 0;
+        let (mut repaired, mut indexed) = (0, 0);
         for env in self.scan(state.seq + 1) {
             let env = env?;
-            repaired += self.repair_archive(&env)?;
+            let (docs, index) = self.repair_archive(&env)?;
+            repaired += docs;
+            indexed += index;
             apply(&mut state, &env);
             replayed += 1;
         }
-        if repaired > 0 {
+        // Every record was replayed, so every one's index entries are
+        // written: the index is whole from now on.
+        let whole = snapshot_seq.is_none() && !self.archive_indexed()?;
+        if whole {
+            self.meta
+                .insert(ARCHIVE_INDEX_KEY, b"1")
+                .map_err(|e| self.fail(e))?;
+        }
+        if repaired + indexed > 0 || whole {
             self.db.flush().map_err(|e| self.fail(e))?;
+        }
+        if repaired > 0 {
             self.notice(format!(
                 "rewrote {repaired} archived documents missing from the archive from the log \
                  records that archived them"
+            ));
+        }
+        if indexed > 0 {
+            self.notice(format!(
+                "wrote {indexed} missing entr{} of the archive's index by day from the log \
+                 records that archived them",
+                if indexed == 1 { "y" } else { "ies" }
             ));
         }
         if state.seq != last {
@@ -1232,18 +1251,24 @@ impl Store {
     /// Write the archive entries of record `env` that the archive tree
     /// does not hold as the record says (a crash between the two writes,
     /// which one flush should make impossible): how many were written.
-    fn repair_archive(&self, env: &Envelope) -> Result<usize, StoreError> {
-        let mut n = 0;
+    /// Index entries are counted apart: a store from before the index
+    /// (state version 22) gets it written here, as its log is replayed.
+    fn repair_archive(&self, env: &Envelope) -> Result<(usize, usize), StoreError> {
+        let (mut docs, mut index) = (0, 0);
         for (key, bytes) in archive_entries(env)? {
             let held = self.archive.get(key.as_bytes())?;
             if held.as_deref() != Some(bytes.as_slice()) {
+                if bytes.is_empty() {
+                    index += 1;
+                } else {
+                    docs += 1;
+                }
                 self.archive
                     .insert(key.as_bytes(), bytes)
                     .map_err(|e| self.fail(e))?;
-                n += 1;
             }
         }
-        Ok(n)
+        Ok((docs, index))
     }
 
     /// The framed bytes the archive holds under `key`.
@@ -1368,9 +1393,95 @@ impl Store {
         }
     }
 
-    /// How many documents the archive holds.
+    /// Does the archive's index by day hold every archived invoice and
+    /// receipt? Not in a store from before it that this version has not
+    /// opened yet (`depot check` then leaves the index out).
+    pub fn archive_indexed(&self) -> Result<bool, StoreError> {
+        Ok(self.meta.get(ARCHIVE_INDEX_KEY)?.is_some())
+    }
+
+    /// How many documents the archive holds (its index not counted).
     pub fn archived_count(&self) -> usize {
-        self.archive.len()
+        self.archive.range(..INDEX.as_bytes()).count()
+    }
+
+    /// What the archive holds dated after `day` (of `customer` when
+    /// given): what a statement or the margin report as of `day` takes
+    /// out of the totals the state keeps (`core::archive::Later`). Reads
+    /// the index by day (by customer and day for one customer), then the
+    /// documents it names and the shipments their invoices bill.
+    pub fn later(
+        &self,
+        day: chrono::NaiveDate,
+        customer: Option<&str>,
+    ) -> Result<crate::core::archive::Later, StoreError> {
+        use crate::core::archive::{ArchivedDoc, DocKind, Later};
+        let mut out = Later {
+            day,
+            customer: customer.map(crate::core::types::Code::from),
+            ..Later::default()
+        };
+        let after = day_text(day.succ_opt().unwrap_or(day));
+        let prefix = match customer {
+            Some(c) => format!("{BY_CUSTOMER}{c}|"),
+            None => BY_DAY.to_string(),
+        };
+        let start = format!("{prefix}{after}");
+        let bad = |key: &str| StoreError::Corrupt {
+            seq: 0,
+            reason: format!("archive index entry {key:?} is not an index key"),
+        };
+        for entry in self.archive.range(start.as_bytes()..) {
+            let (k, _) = entry?;
+            let key = String::from_utf8_lossy(&k);
+            let Some(tail) = key.strip_prefix(&prefix) else {
+                break;
+            };
+            let (d, kind, number) = parse_day_tail(tail).ok_or_else(|| bad(&key))?;
+            if d <= day {
+                continue;
+            }
+            match self.archived(kind, number)? {
+                Some(ArchivedDoc::Invoice(i)) => out.invoices.push(i),
+                Some(ArchivedDoc::Receipt(r)) => out.receipts.push(r),
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        seq: 0,
+                        reason: format!(
+                            "the archive index names {number}, which the archive does not hold"
+                        ),
+                    })
+                }
+            }
+        }
+        let billed: Vec<crate::core::types::Code> = out.billed().cloned().collect();
+        for n in billed {
+            if let Some(ArchivedDoc::Shipment(s)) = self.archived(DocKind::Shipment, &n)? {
+                out.shipments.push(s.shipment);
+            }
+        }
+        let paid: Vec<crate::core::types::Code> = out.paid_numbers().cloned().collect();
+        for n in paid {
+            if let Some(ArchivedDoc::Invoice(i)) = self.archived(DocKind::Invoice, &n)? {
+                if i.date <= day {
+                    out.paid.push(i);
+                }
+            }
+        }
+        for c in out.named() {
+            // The customer's latest index entry on or before `day`.
+            let lo = format!("{BY_CUSTOMER}{c}|");
+            let hi = format!("{lo}{after}");
+            if let Some(entry) = self.archive.range(lo.as_bytes()..hi.as_bytes()).next_back() {
+                let (k, _) = entry?;
+                let key = String::from_utf8_lossy(&k);
+                let tail = key.strip_prefix(&lo).ok_or_else(|| bad(&key))?;
+                let (d, _, _) = parse_day_tail(tail).ok_or_else(|| bad(&key))?;
+                out.last.insert(c, d);
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// Write a consistent copy of this store into `dest` (new or empty).
@@ -1551,17 +1662,79 @@ fn first_lost<'a>(
         .find(|d| d.seq(mark) <= mark && !intact.contains(&d.seq(mark))))
 }
 
-/// The archive tree's entries of the documents record `env` archives.
-fn archive_entries(env: &Envelope) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+/// The archive tree's entries of the documents record `env` archives,
+/// and of the index by day of its invoices and receipts (`day_keys`):
+/// what the store writes, recovery rewrites when missing and `depot
+/// check` compares.
+pub fn archive_entries(env: &Envelope) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     let mut out = Vec::new();
     for e in env.events() {
         for d in crate::core::archive::event_docs(e) {
             let bytes = codec::encode_archived(env.seq, &d)
                 .map_err(|e| StoreError::Encode(e.to_string()))?;
+            for k in day_keys(&d) {
+                out.push((k, Vec::new()));
+            }
             out.push((d.key(), bytes));
         }
     }
     Ok(out)
+}
+
+/// `meta`'s mark that the archive index holds an entry for every archived
+/// invoice and receipt: set when a recovery has replayed the whole log
+/// (repairing each record's entries), so a store written before the index
+/// (state version 22) gets it on its first open by this version.
+const ARCHIVE_INDEX_KEY: &str = "archive-index";
+
+/// Where the archive index starts: after every document key (which
+/// begins with a kind's lowercase name).
+const INDEX: &str = "~";
+/// The archive index by day: `~day|DAY|kind|number`.
+const BY_DAY: &str = "~day|";
+/// ... and by customer and day: `~customer|CODE|DAY|kind|number`. A code
+/// never holds `|` (`types::code_problem`).
+const BY_CUSTOMER: &str = "~customer|";
+
+/// A day as ten digits that sort as the days do.
+fn day_text(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:010}", i64::from(d.num_days_from_ce()) + 1_000_000_000)
+}
+
+fn day_of_text(t: &str) -> Option<chrono::NaiveDate> {
+    let n: i64 = t.parse().ok()?;
+    chrono::NaiveDate::from_num_days_from_ce_opt(i32::try_from(n - 1_000_000_000).ok()?)
+}
+
+/// The index keys of an archived invoice or receipt (none for the other
+/// kinds): what a statement or the margin report as of an earlier day
+/// reads (`Store::later`).
+pub fn day_keys(d: &crate::core::archive::ArchivedDoc) -> Vec<String> {
+    use crate::core::archive::ArchivedDoc;
+    let (customer, day) = match d {
+        ArchivedDoc::Invoice(i) => (&i.customer, i.date),
+        ArchivedDoc::Receipt(r) => (&r.customer, r.date),
+        _ => return Vec::new(),
+    };
+    let rest = format!("{}|{}|{}", day_text(day), d.kind().as_str(), d.number());
+    vec![
+        format!("{BY_DAY}{rest}"),
+        format!("{BY_CUSTOMER}{customer}|{rest}"),
+    ]
+}
+
+/// An index key's tail `DAY|kind|number`.
+fn parse_day_tail(t: &str) -> Option<(chrono::NaiveDate, crate::core::archive::DocKind, &str)> {
+    use crate::core::archive::DocKind;
+    let mut parts = t.splitn(3, '|');
+    let day = day_of_text(parts.next()?)?;
+    let kind = match parts.next()? {
+        "invoice" => DocKind::Invoice,
+        "receipt" => DocKind::Receipt,
+        _ => return None,
+    };
+    Some((day, kind, parts.next()?))
 }
 
 /// A frame that checks out but does not decode was written by another

@@ -71,6 +71,18 @@ pub trait Backend {
         let _ = number;
         None
     }
+    /// What the archive holds dated after `day` (of `customer` when
+    /// given): a statement as of a day before the latest archived
+    /// document reads it (`core::archive::Later`); `None` when this
+    /// backend keeps no archive or cannot read it.
+    fn later(
+        &self,
+        day: chrono::NaiveDate,
+        customer: Option<&str>,
+    ) -> Option<crate::core::archive::Later> {
+        let _ = (day, customer);
+        None
+    }
     /// The log records `from..=to` that this backend can read, in order
     /// (the audit screen reads the log once, then what is new).
     fn log_range(&self, from: u64, to: u64) -> Vec<crate::core::Envelope> {

@@ -184,6 +184,18 @@ impl Backend for MemBackend {
             .unwrap_or_default()
     }
 
+    fn later(&self, day: NaiveDate, customer: Option<&str>) -> Option<crate::core::archive::Later> {
+        // This backend keeps every record: the archive is what they say.
+        let docs: Vec<crate::core::archive::ArchivedDoc> = self
+            .records
+            .borrow()
+            .values()
+            .flat_map(|e| e.events().to_vec())
+            .flat_map(|e| crate::core::archive::event_docs(&e))
+            .collect();
+        Some(crate::core::archive::Later::from_docs(&docs, day, customer))
+    }
+
     fn archived_order_of(&self, number: &str) -> Option<crate::core::types::Code> {
         let docs: Vec<crate::core::archive::ArchivedDoc> = self
             .records
