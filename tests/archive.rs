@@ -1366,7 +1366,7 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
         o.later = later.map(std::sync::Arc::new);
         depot::report::build_with("margin", s, &o).map(|t| t.rows)
     };
-    let mut asked = 0;
+    let (mut asked, mut open_then) = (0, 0);
     for k in 0..=13 {
         let d = day(k);
         let from_docs = |c: Option<&str>| Later::from_docs(&docs, d, c);
@@ -1410,6 +1410,22 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
             want,
             "{d}"
         );
+        // The finance views' AR aging reads the same open items.
+        {
+            use depot::ui::screens::finance_views::{grid, Scope, View};
+            let scope = Scope::Entity("US01".into());
+            let cells = |g: depot::ui::screens::finance_views::Grid| {
+                g.rows.into_iter().map(|r| r.cells).collect::<Vec<_>>()
+            };
+            let want = cells(grid(&unarchived, View::AgingAr, &scope, d, None));
+            let later = from_docs(None);
+            let got = cells(grid(&s, View::AgingAr, &scope, d, Some(&later)));
+            assert_eq!(got, want, "{d}");
+            // Without it, an invoice open that day and archived since is lost.
+            if cells(grid(&s, View::AgingAr, &scope, d, None)) != want {
+                open_then += 1;
+            }
+        }
         // The last cheque is of day 8: before it, the aging asks.
         assert_eq!(aging(&s, None).is_err(), d < day(8), "{d}");
         for c in ["C0001", "C0002"] {
@@ -1456,6 +1472,7 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
         asked > 0,
         "some days are before the latest archived invoice"
     );
+    assert!(open_then > 0, "some days had an archived invoice open");
     // `depot check` holds the index to the records: a lost entry is named.
     depot::check::verify(&store).expect("check passes");
     let invoice = docs

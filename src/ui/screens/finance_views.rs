@@ -387,12 +387,18 @@ fn party_name(s: &State, payables: bool, party: &str) -> String {
 }
 
 /// AR or AP aging from the open items (`query::finance`), a total per
-/// currency.
-pub fn aging_grid(s: &State, payables: bool, entity: Option<&str>, as_of: NaiveDate) -> Grid {
+/// currency; AR with what the archive holds after `as_of` (`later`).
+pub fn aging_grid(
+    s: &State,
+    payables: bool,
+    entity: Option<&str>,
+    as_of: NaiveDate,
+    later: Option<&crate::core::archive::Later>,
+) -> Grid {
     let items = if payables {
         fin::ap_open_items(s, entity, as_of)
     } else {
-        fin::ar_open_items(s, entity, as_of)
+        fin::ar_open_items_with(s, entity, as_of, later)
     };
     let mut headers = vec![
         if payables { "supplier" } else { "customer" }.to_string(),
@@ -450,15 +456,33 @@ pub fn aging_grid(s: &State, payables: bool, entity: Option<&str>, as_of: NaiveD
     g
 }
 
-/// The grid of a view for a scope as of a day.
-pub fn grid(s: &State, view: View, scope: &Scope, as_of: NaiveDate) -> Grid {
+/// What the archive holds after `as_of`, when the AR open items of that
+/// day need it (an archived invoice a later receipt paid was open then):
+/// read through the backend.
+fn archived_after(ctx: &Ctx, as_of: NaiveDate) -> Option<crate::core::archive::Later> {
+    let s = ctx.state();
+    s.archived_through
+        .is_some_and(|t| t > as_of)
+        .then(|| ctx.backend.later(as_of, None))
+        .flatten()
+}
+
+/// The grid of a view for a scope as of a day (`later`: what the archive
+/// holds after it, for the AR aging).
+pub fn grid(
+    s: &State,
+    view: View,
+    scope: &Scope,
+    as_of: NaiveDate,
+    later: Option<&crate::core::archive::Later>,
+) -> Grid {
     match (view, scope) {
         (View::TrialBalance, Scope::Entity(e)) => tb_grid(s, e, as_of),
         (View::TrialBalance, _) => report_grid(s, "trial-balance", scope, as_of),
         (View::ProfitLoss, _) => statement_grid(s, "pl", scope, as_of),
         (View::BalanceSheet, _) => statement_grid(s, "balance-sheet", scope, as_of),
-        (View::AgingAr, _) => aging_grid(s, false, scope.entity(), as_of),
-        (View::AgingAp, _) => aging_grid(s, true, scope.entity(), as_of),
+        (View::AgingAr, _) => aging_grid(s, false, scope.entity(), as_of, later),
+        (View::AgingAp, _) => aging_grid(s, true, scope.entity(), as_of, None),
     }
 }
 
@@ -852,7 +876,10 @@ impl FinanceViews {
         match &self.cache {
             Some((k, g)) if *k == key => g.clone(),
             _ => {
-                let g = Arc::new(grid(ctx.state(), key.0, &key.1, key.2));
+                let later = (key.0 == View::AgingAr)
+                    .then(|| archived_after(ctx, key.2))
+                    .flatten();
+                let g = Arc::new(grid(ctx.state(), key.0, &key.1, key.2, later.as_ref()));
                 self.cache = Some((key, g.clone()));
                 g
             }
@@ -1427,7 +1454,7 @@ impl PartyItems {
         let all = if payables {
             fin::ap_open_items(s, entity, as_of)
         } else {
-            fin::ar_open_items(s, entity, as_of)
+            fin::ar_open_items_with(s, entity, as_of, archived_after(ctx, as_of).as_ref())
         };
         PartyItems {
             payables,
