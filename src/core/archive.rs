@@ -699,8 +699,8 @@ fn keep_sales(state: &mut State, a: &Archive, i: &Invoice) {
                 }
             }
         }
-        state.archived_through = state.archived_through.max(Some(i.date));
     }
+    state.archived_through = state.archived_through.max(Some(i.date));
 }
 
 /// What the archive holds dated after `day`, that a statement or the
@@ -952,13 +952,9 @@ pub fn archived_sales(
     };
     let mut out: std::collections::BTreeMap<(Code, Code), (super::billing::Sold, u64)> =
         totals.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    if state.archived_through.is_some_and(|t| t > day) {
-        let later = later
-            .filter(|l| l.covers(day, None))
-            .ok_or(CarriedError::NeedsArchive {
-                day,
-                customer: None,
-            })?;
+    if let Some(later) = later_for(state, day, later)? {
+        let shipments: std::collections::BTreeMap<&Code, &Shipment> =
+            later.shipments.iter().map(|s| (&s.number, s)).collect();
         let inconsistent = |what: &Code| CarriedError::Inconsistent {
             day,
             what: format!("sales of {what}"),
@@ -971,7 +967,7 @@ pub fn archived_sales(
             else {
                 continue;
             };
-            let shipment = |n: &Code| later.shipments.iter().find(|s| s.number == *n);
+            let shipment = |n: &Code| shipments.get(n).copied();
             for (l, sold) in i.sold(&base, shipment) {
                 let code = if by_item { &l.sku } else { &i.customer };
                 let (s, n) = out

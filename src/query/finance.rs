@@ -456,13 +456,18 @@ pub fn ar_open_items_with(
         .map(Code::as_str)
         .collect();
     numbers.extend(later.keys().copied());
+    let paid: BTreeMap<&str, &crate::core::billing::Invoice> = archived
+        .into_iter()
+        .flat_map(|l| &l.paid)
+        .map(|i| (i.number.as_str(), i))
+        .collect();
     numbers
         .into_iter()
         .filter_map(|n| {
             s.invoices
                 .get(n)
                 .map(|i| &**i)
-                .or_else(|| archived.and_then(|l| l.paid.iter().find(|i| i.number == n)))
+                .or_else(|| paid.get(n).copied())
         })
         .filter(|i| entity.is_none_or(|e| e == i.entity) && i.date <= as_of)
         .map(|i| OpenItem {
