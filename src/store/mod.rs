@@ -11,7 +11,11 @@
 //!   - `meta`: the store format version;
 //!   - `archive`: key = `kind/number` (`core::archive::key`), value =
 //!     the framed document an `Archived` event took out of the state
-//!     (issue 21), written from the event in the flush of its record.
+//!     (issue 21), written from the event in the flush of its record;
+//!     after the documents, its index by day (`~day|DAY|kind|number`
+//!     and `~customer|CODE|DAY|kind|number`, empty values) of archived
+//!     invoices and receipts, which a report as of an earlier day reads
+//!     (`Store::later`; `meta`'s `archive-index` says it is whole).
 //!
 //! Recovery = newest snapshot that decodes + replay of the log after it.
 //! A snapshot that fails its checksum is skipped (an older one, or the log
