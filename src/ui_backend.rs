@@ -2,6 +2,7 @@
 //! view (O(1), never the writer's lock), writes are keyed commands.
 
 use crate::engine::{Engine, EngineError, Submission, View};
+use crate::ui::archive_reads::{ArchiveReads, Fetch};
 use crate::ui::screen::{Request, Submitted};
 use chrono::{DateTime, Utc};
 
@@ -9,13 +10,27 @@ pub struct EngineBackend {
     engine: Engine,
     /// The models' worker's published suggestions, when one runs.
     models: Option<crate::ui::model_worker::Latest>,
+    /// Reads of the archive for screens, off their thread.
+    archive: ArchiveReads,
 }
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> EngineBackend {
+        let source = engine.clone();
+        let archive =
+            ArchiveReads::new(std::sync::Arc::new(
+                move |day, customer: Option<&str>| match source
+                    .with_store(|s| s.later(day, customer))
+                {
+                    Ok(Ok(l)) => Ok(l),
+                    Ok(Err(e)) => Err(format!("archive index unreadable: {e}")),
+                    Err(e) => Err(e.to_string()),
+                },
+            ));
         EngineBackend {
             engine,
             models: None,
+            archive,
         }
     }
 
@@ -134,6 +149,10 @@ impl crate::ui::Backend for EngineBackend {
             })
             .ok()
             .flatten()
+    }
+
+    fn later_soon(&self, day: chrono::NaiveDate, customer: Option<&str>, generation: u64) -> Fetch {
+        self.archive.fetch(day, customer, generation)
     }
 
     fn records(&self, seqs: &[u64]) -> Vec<crate::core::Envelope> {

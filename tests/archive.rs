@@ -1245,18 +1245,10 @@ fn a_bank_archive_counts_the_items_a_line_cleared() {
 }
 
 /// Eight orders over eight days for two customers, each shipped,
-/// invoiced and paid (some cheques over, leaving credit on account), then
-/// archived in two runs. The state keeps one total per customer and per
-/// item, not one per day: as of any day, before, among or after the
-/// archived documents, the margin report's rows and each statement's
-/// balance, aging and brought-forward amount are what they were before
-/// archiving, with what the archive holds after the day read from the
-/// record's documents and from a store's index alike. Without it, a
-/// report of an earlier day asks for it rather than answering wrong.
-#[test]
-fn reports_as_of_any_day_are_the_same_archived_or_not() {
-    use depot::core::archive::{CarriedError, Later};
-    use depot::report::ReportError;
+/// invoiced and paid the next day (the last on its day; every third
+/// cheque 5.00 over), then archived in two runs (before day 5 and day
+/// 12): the state before archiving, after, and the log.
+fn eight_days_archived() -> (State, State, Vec<Envelope>) {
     use rust_decimal::Decimal;
     let (mut s, mut log) = (State::default(), Vec::new());
     for body in depot::io::demo::commands(now().date_naive(), 0).unwrap() {
@@ -1340,6 +1332,25 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
     );
     assert_eq!(s.archived_statement.len(), 2, "one total per customer");
     assert_eq!(s.archived_sales_by_item.len(), 1, "one total per item");
+    (unarchived, s, log)
+}
+
+/// Eight orders over eight days for two customers, each shipped,
+/// invoiced and paid (some cheques over, leaving credit on account), then
+/// archived in two runs. The state keeps one total per customer and per
+/// item, not one per day: as of any day, before, among or after the
+/// archived documents, the margin report's rows and each statement's
+/// balance, aging and brought-forward amount are what they were before
+/// archiving, with what the archive holds after the day read from the
+/// record's documents and from a store's index alike. Without it, a
+/// report of an earlier day asks for it rather than answering wrong.
+#[test]
+fn reports_as_of_any_day_are_the_same_archived_or_not() {
+    use depot::core::archive::{CarriedError, Later};
+    use depot::report::ReportError;
+    use rust_decimal::Decimal;
+    let (unarchived, s, log) = eight_days_archived();
+    let day = |k: u32| now().date_naive() + chrono::Days::new(u64::from(k));
     let docs: Vec<ArchivedDoc> = log
         .iter()
         .flat_map(|e| e.events().to_vec())
@@ -1501,4 +1512,106 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
         );
         depot::check::verify(&store).expect("check passes after the repair");
     }
+}
+
+/// The finance views' AR aging as of a day before the latest archived
+/// document, on a running engine: the archive is read on the backend's
+/// worker, never while the screen draws. The first frame says it is
+/// reading (and the session is told to draw again); once read, the grid
+/// is the unarchived state's; a commit by anyone rebuilds it from what
+/// was read, without reading the archive again.
+#[test]
+fn the_finance_views_read_the_archive_off_the_screen() {
+    use depot::engine::{Engine, EngineConfig, Submission};
+    use depot::ui::app::{App, Keymaps};
+    use depot::ui::screens::finance_views::{grid, scopes, FinanceViews, Scope, View};
+    use ratatui::{backend::TestBackend, Terminal};
+    let (unarchived, s, log) = eight_days_archived();
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path()).unwrap();
+        store.append(&log).unwrap();
+        store.flush().unwrap();
+        store.close().unwrap();
+    }
+    let engine = Engine::start(Store::open(tmp.path()).unwrap(), EngineConfig::default()).unwrap();
+    let backend = depot::ui_backend::EngineBackend::new(engine.clone());
+    let d = now().date_naive() + chrono::Days::new(3);
+    assert!(s.archived_through > Some(d), "the day needs the archive");
+    let scope = Scope::Entity("US01".into());
+    let at = scopes(&s).iter().position(|x| *x == scope).unwrap();
+    let mut app = App::new(
+        Keymaps::load(None).unwrap(),
+        false,
+        Some("CTRL1".into()),
+        "t",
+        &backend,
+    );
+    app.open_screen(
+        |_| Box::new(FinanceViews::at(View::AgingAr, at, d)),
+        &backend,
+    );
+    let draw = |app: &mut App| {
+        let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| app.view(f, &backend)).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..30)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect::<String>()
+    };
+    let first = draw(&mut app);
+    assert!(
+        first.contains("reading the archive") && app.waiting(),
+        "{first}"
+    );
+    // Wait for the worker (looked for every 25 ms, at most 60 s: a bound
+    // for a hung read, not a speed check).
+    let mut shown = first;
+    for _ in 0..2400 {
+        if !app.waiting() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        shown = draw(&mut app);
+    }
+    assert!(!app.waiting() && !shown.contains("archive"), "{shown}");
+    let want = grid(&unarchived, View::AgingAr, &scope, d, None);
+    let total = want.rows.iter().find(|r| r.total).expect("a total row");
+    let without = grid(&s, View::AgingAr, &scope, d, None);
+    assert_ne!(
+        without.rows.iter().find(|r| r.total).map(|r| &r.cells),
+        Some(&total.cells),
+        "the archive changes this day's aging"
+    );
+    let line = shown
+        .lines()
+        .find(|l| l.contains("TOTAL"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    let got: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|x| !x.is_empty())
+        .collect();
+    let want_cells: Vec<&str> = total
+        .cells
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(got, want_cells, "{shown}");
+    // A commit by someone else: the grid is rebuilt at once, from what
+    // was read (the archive did not move).
+    let body: CommandBody = serde_json::from_value(json!({"cmd": "place_order", "customer": "C0001", "lines": [{"sku": "FAS-1001", "qty": "1", "warehouse": "CHI"}]})).unwrap();
+    let reply = engine
+        .submit(Submission {
+            operator: "CLERK1".into(),
+            session: "counter".into(),
+            key: None,
+            body,
+        })
+        .unwrap();
+    assert!(reply.outcome.is_ok(), "{reply:?}");
+    app.committed(&backend);
+    let again = draw(&mut app);
+    assert!(!app.waiting() && again.contains(line), "{again}");
+    engine.shutdown().unwrap();
 }

@@ -595,6 +595,12 @@ impl App {
         self.prints.as_ref().is_some_and(|w| w.pending() > 0)
     }
 
+    /// Does the screen on top show something still being read (the
+    /// session draws again shortly, `Screen::waiting`)?
+    pub fn waiting(&self) -> bool {
+        self.top().is_some_and(|s| s.waiting())
+    }
+
     /// Collect the prints the worker finished: each is recorded in the
     /// audit trail (`record_print`) and, when its batch is done, said on
     /// the status line. True when any was collected.

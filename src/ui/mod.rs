@@ -14,6 +14,7 @@
 //! the UI runs (logs go to a file).
 
 pub mod app;
+pub mod archive_reads;
 pub mod entry;
 pub mod input;
 pub mod key;
@@ -82,6 +83,23 @@ pub trait Backend {
     ) -> Option<crate::core::archive::Later> {
         let _ = (day, customer);
         None
+    }
+    /// `later`, for a screen: never waits for the read. The first ask
+    /// answers `Reading` and reads on a worker; an ask once it is read
+    /// answers `Ready` (kept for the same day, customer and archive
+    /// `generation`, `archive_reads::generation`). This default reads at
+    /// once (a backend that holds its records in memory).
+    fn later_soon(
+        &self,
+        day: chrono::NaiveDate,
+        customer: Option<&str>,
+        generation: u64,
+    ) -> archive_reads::Fetch {
+        let _ = generation;
+        match self.later(day, customer) {
+            Some(l) => archive_reads::Fetch::Ready(Arc::new(l)),
+            None => archive_reads::Fetch::Failed("this depot keeps no archive".into()),
+        }
     }
     /// The log records `from..=to` that this backend can read, in order
     /// (the audit screen reads the log once, then what is new).

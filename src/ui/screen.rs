@@ -218,6 +218,12 @@ pub trait Screen {
     fn notice(&mut self) -> Option<Notice> {
         None
     }
+    /// Does its last frame show something still being read (the archive,
+    /// on a worker)? The session then draws again every
+    /// `session::PRINT_POLL` until it is not.
+    fn waiting(&self) -> bool {
+        false
+    }
     /// Draw into `area` (never larger than the terminal; may be tiny).
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx);
 }

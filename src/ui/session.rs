@@ -6,6 +6,8 @@
 //! session's print worker, the loop also wakes every [`PRINT_POLL`] to
 //! collect the finished ones (and record them); when it ends, it waits
 //! for them (at most [`PRINT_DRAIN`]) so that every print is audited.
+//! While the screen on top waits for a read (`Screen::waiting`: the
+//! archive, on its worker) the loop draws it again every [`PRINT_POLL`].
 //! The terminal is any ratatui backend: crossterm locally, bytes over SSH.
 
 use super::app::App;
@@ -96,7 +98,10 @@ where
 {
     terminal.draw(|f| app.view(f, backend))?;
     while !app.quit {
-        let first = if app.printing() {
+        // A screen that shows a read in progress is drawn again on each
+        // poll, so what it waits for appears when it arrives.
+        let waiting = app.waiting();
+        let first = if app.printing() || waiting {
             match inbox.recv_timeout(PRINT_POLL) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -132,8 +137,9 @@ where
             }
             msg = inbox.try_recv().ok();
         }
-        // A poll that found no finished print draws nothing.
-        if !app.poll_prints(backend) && !woke {
+        // A poll that found no finished print (and no screen waiting)
+        // draws nothing.
+        if !app.poll_prints(backend) && !woke && !waiting {
             continue;
         }
         terminal.draw(|f| app.view(f, backend))?;

@@ -14,12 +14,14 @@
 //! backward from the newest record, only as far as the lines shown need
 //! (`SharedJournals`), then only the records committed after.
 
+use crate::core::archive::Later;
 use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
 use crate::core::State;
 use crate::query::finance::{self as fin, GlLine, Journals, OpenItem, Posted};
 use crate::query::money;
 use crate::report::RowKind;
+use crate::ui::archive_reads::{self, Fetch};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
 use crate::ui::screens::order_inquiry::OrderInquiry;
@@ -393,7 +395,7 @@ pub fn aging_grid(
     payables: bool,
     entity: Option<&str>,
     as_of: NaiveDate,
-    later: Option<&crate::core::archive::Later>,
+    later: Option<&Later>,
 ) -> Grid {
     let items = if payables {
         fin::ap_open_items(s, entity, as_of)
@@ -458,24 +460,67 @@ pub fn aging_grid(
 
 /// What the archive holds after `as_of`, when the AR open items of that
 /// day need it (an archived invoice a later receipt paid was open then):
-/// read through the backend.
-fn archived_after(ctx: &Ctx, as_of: NaiveDate) -> Option<crate::core::archive::Later> {
+/// asked of the backend, which reads it on its worker (`later_soon`).
+/// None when the day needs nothing archived; `Err` while it is read or
+/// when it cannot be.
+fn archived_after(ctx: &Ctx, as_of: NaiveDate) -> Result<Option<Arc<Later>>, Pending> {
     let s = ctx.state();
-    s.archived_through
-        .is_some_and(|t| t > as_of)
-        .then(|| ctx.backend.later(as_of, None))
-        .flatten()
+    if s.archived_through.is_none_or(|t| t <= as_of) {
+        return Ok(None);
+    }
+    match ctx
+        .backend
+        .later_soon(as_of, None, archive_reads::generation(s))
+    {
+        Fetch::Ready(l) => Ok(Some(l)),
+        Fetch::Reading(since) => Err(Pending::Reading(since)),
+        Fetch::Failed(why) => Err(Pending::Failed(why)),
+    }
+}
+
+/// Why a view has no grid yet.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    /// The archive is being read (since then).
+    Reading(std::time::Instant),
+    /// It could not be read.
+    Failed(String),
+}
+
+impl Pending {
+    /// The grid shown meanwhile: what is read and why, one line.
+    fn grid(&self, view: View, as_of: NaiveDate) -> Grid {
+        let (line, note) = match self {
+            Pending::Reading(since) => (
+                format!(
+                    "reading the archive: what was archived after {as_of} ({} s)",
+                    since.elapsed().as_secs()
+                ),
+                "shown when read; the other views work meanwhile".to_string(),
+            ),
+            Pending::Failed(why) => (
+                format!("the archive could not be read: {why}"),
+                "the log says more; the other views work".to_string(),
+            ),
+        };
+        Grid {
+            title: format!("{} as of {as_of}", view.label()),
+            headers: vec!["archive".into()],
+            numeric: vec![false],
+            optional: vec![false],
+            rows: vec![GridRow {
+                cells: vec![line],
+                drill: Drill::None,
+                total: false,
+            }],
+            notes: vec![note],
+        }
+    }
 }
 
 /// The grid of a view for a scope as of a day (`later`: what the archive
 /// holds after it, for the AR aging).
-pub fn grid(
-    s: &State,
-    view: View,
-    scope: &Scope,
-    as_of: NaiveDate,
-    later: Option<&crate::core::archive::Later>,
-) -> Grid {
+pub fn grid(s: &State, view: View, scope: &Scope, as_of: NaiveDate, later: Option<&Later>) -> Grid {
     match (view, scope) {
         (View::TrialBalance, Scope::Entity(e)) => tb_grid(s, e, as_of),
         (View::TrialBalance, _) => report_grid(s, "trial-balance", scope, as_of),
@@ -791,6 +836,10 @@ const FILTER_ACTIONS: [(Action, &str); 2] =
 /// What a grid was built from: view, scope, day and the state's seq.
 type GridKey = (View, Scope, NaiveDate, u64);
 
+/// A grid, its key, and what the archive held after its day (the AR
+/// aging's, kept for the drill to a customer's open items).
+type Cached = (GridKey, Arc<Grid>, Option<Arc<Later>>);
+
 /// The finance views screen.
 pub struct FinanceViews {
     pub view: View,
@@ -799,7 +848,9 @@ pub struct FinanceViews {
     pub as_of: Option<NaiveDate>,
     date: TextField,
     list: ListState,
-    cache: Option<(GridKey, Arc<Grid>)>,
+    cache: Option<Cached>,
+    /// What the view waits for (the archive, read on a worker).
+    pending: Option<Pending>,
     journals: SharedJournals,
     /// GL lines a drill holds at first.
     gl_want: usize,
@@ -824,6 +875,7 @@ impl FinanceViews {
                 ..ListState::default()
             },
             cache: None,
+            pending: None,
             journals: SharedJournals::default(),
             gl_want: GL_WANT,
             notice: None,
@@ -865,7 +917,10 @@ impl FinanceViews {
             .unwrap_or(Scope::Consolidated(Currency::new("USD")))
     }
 
-    /// The view's grid (built once per view, scope, day and state).
+    /// The view's grid (built once per view, scope, day and state). An
+    /// AR aging as of a day before the latest archived document waits for
+    /// the archive, read on the backend's worker (never here): meanwhile
+    /// the grid says so (`Pending::grid`) and the screen is `waiting`.
     pub fn grid(&mut self, ctx: &Ctx) -> Arc<Grid> {
         let key = (
             self.view,
@@ -873,22 +928,43 @@ impl FinanceViews {
             self.as_of(ctx),
             ctx.view.seq,
         );
-        match &self.cache {
-            Some((k, g)) if *k == key => g.clone(),
-            _ => {
-                let later = (key.0 == View::AgingAr)
-                    .then(|| archived_after(ctx, key.2))
-                    .flatten();
-                let g = Arc::new(grid(ctx.state(), key.0, &key.1, key.2, later.as_ref()));
-                self.cache = Some((key, g.clone()));
-                g
+        if let Some((k, g, _)) = &self.cache {
+            if *k == key {
+                self.pending = None;
+                return g.clone();
             }
         }
+        let later = match key.0 {
+            View::AgingAr => match archived_after(ctx, key.2) {
+                Ok(l) => l,
+                Err(p) => {
+                    let g = Arc::new(p.grid(key.0, key.2));
+                    self.pending = Some(p);
+                    return g;
+                }
+            },
+            _ => None,
+        };
+        self.pending = None;
+        let g = Arc::new(grid(ctx.state(), key.0, &key.1, key.2, later.as_deref()));
+        self.cache = Some((key, g.clone(), later));
+        g
+    }
+
+    /// What the archive held after the day of the grid shown (the AR
+    /// aging's), if it needed any.
+    fn later(&self) -> Option<Arc<Later>> {
+        self.cache.as_ref().and_then(|c| c.2.clone())
     }
 
     /// The rows the filter keeps (with their drill).
     fn rows(&mut self, ctx: &Ctx) -> Vec<GridRow> {
         let g = self.grid(ctx);
+        self.kept(&g)
+    }
+
+    /// The rows of `g` the filter keeps.
+    fn kept(&self, g: &Grid) -> Vec<GridRow> {
         let f = self.list.filter.trimmed().to_string();
         g.rows
             .iter()
@@ -919,6 +995,7 @@ impl FinanceViews {
                 self.scope(ctx.state()).entity(),
                 as_of,
                 self.journals.clone(),
+                self.later(),
             ))),
             Drill::NeedEntity => {
                 self.notice = Some(Notice::error(
@@ -1035,13 +1112,18 @@ impl Screen for FinanceViews {
         self.notice.take()
     }
 
+    fn waiting(&self) -> bool {
+        matches!(self.pending, Some(Pending::Reading(_)))
+    }
+
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let s = ctx.state();
         let scope = self.scope(s);
         let as_of = self.as_of(ctx);
+        // One grid per frame: a read that lands mid-frame shows next frame.
         let g = self.grid(ctx);
-        let rows = self.rows(ctx);
+        let rows = self.kept(&g);
         self.list.selected = self.list.selected.min(rows.len().saturating_sub(1));
         let [tabs, head, table, foot] = Layout::vertical([
             Constraint::Length(1),
@@ -1449,12 +1531,13 @@ impl PartyItems {
         entity: Option<&str>,
         as_of: NaiveDate,
         journals: SharedJournals,
+        later: Option<Arc<Later>>,
     ) -> PartyItems {
         let s = ctx.state();
         let all = if payables {
             fin::ap_open_items(s, entity, as_of)
         } else {
-            fin::ar_open_items_with(s, entity, as_of, archived_after(ctx, as_of).as_ref())
+            fin::ar_open_items_with(s, entity, as_of, later.as_deref())
         };
         PartyItems {
             payables,
