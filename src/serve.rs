@@ -136,6 +136,9 @@ struct Shared {
     engine: Engine,
     /// The one models' worker's suggestions, read by every session.
     models: crate::ui::model_worker::Latest,
+    /// The one archive reader: sessions asking for the same day share
+    /// a read (and the two kept).
+    archive: Arc<crate::ui::archive_reads::ArchiveReads>,
     keymaps: Arc<crate::ui::app::Keymaps>,
     failures: Arc<Mutex<HashMap<IpAddr, VecDeque<Instant>>>>,
     /// Every interactive session's inbox (to tell them when stopping).
@@ -834,7 +837,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// window (the same App: screen stack, task, half-typed entry).
 fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
     let backend = crate::ui_backend::EngineBackend::new(shared.engine.clone())
-        .with_models(shared.models.clone());
+        .with_models(shared.models.clone())
+        .with_archive(shared.archive.clone());
     let session_name = format!("ssh-{id}-{}", chrono::Utc::now().timestamp_millis());
     let mut app: Option<crate::ui::app::App> = None;
     let mut link = first;
@@ -1575,6 +1579,7 @@ pub fn serve_until(
     let shared = Shared {
         engine: engine.clone(),
         models: models.handle(),
+        archive: Arc::new(crate::ui_backend::archive_reads(&engine)),
         keymaps: Arc::new(keymaps),
         failures: Arc::default(),
         sessions: Arc::default(),

@@ -5,33 +5,43 @@ use crate::engine::{Engine, EngineError, Submission, View};
 use crate::ui::archive_reads::{ArchiveReads, Fetch};
 use crate::ui::screen::{Request, Submitted};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 pub struct EngineBackend {
     engine: Engine,
     /// The models' worker's published suggestions, when one runs.
     models: Option<crate::ui::model_worker::Latest>,
-    /// Reads of the archive for screens, off their thread.
-    archive: ArchiveReads,
+    /// Reads of the archive for screens, off their thread (one reader
+    /// for every session of a server).
+    archive: Arc<ArchiveReads>,
+}
+
+/// A reader of `engine`'s archive for screens (`ui::archive_reads`).
+pub fn archive_reads(engine: &Engine) -> ArchiveReads {
+    let source = engine.clone();
+    ArchiveReads::new(Arc::new(move |day, customer: Option<&str>| {
+        match source.with_store(|s| s.later(day, customer)) {
+            Ok(Ok(l)) => Ok(l),
+            Ok(Err(e)) => Err(format!("archive index unreadable: {e}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }))
 }
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> EngineBackend {
-        let source = engine.clone();
-        let archive =
-            ArchiveReads::new(std::sync::Arc::new(
-                move |day, customer: Option<&str>| match source
-                    .with_store(|s| s.later(day, customer))
-                {
-                    Ok(Ok(l)) => Ok(l),
-                    Ok(Err(e)) => Err(format!("archive index unreadable: {e}")),
-                    Err(e) => Err(e.to_string()),
-                },
-            ));
+        let archive = Arc::new(archive_reads(&engine));
         EngineBackend {
             engine,
             models: None,
             archive,
         }
+    }
+
+    /// Read the archive with this reader (shared by a server's sessions).
+    pub fn with_archive(mut self, archive: Arc<ArchiveReads>) -> EngineBackend {
+        self.archive = archive;
+        self
     }
 
     /// Read suggestions from this worker's output (`ModelWorker::handle`).

@@ -598,7 +598,8 @@ impl App {
     /// Does the screen on top show something still being read (the
     /// session draws again shortly, `Screen::waiting`)?
     pub fn waiting(&self) -> bool {
-        self.top().is_some_and(|s| s.waiting())
+        // A screen too small to be drawn is not drawn again until resized.
+        self.fits() && self.top().is_some_and(|s| s.waiting())
     }
 
     /// Collect the prints the worker finished: each is recorded in the

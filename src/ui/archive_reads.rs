@@ -10,7 +10,9 @@
 //! invoices, the only way the archive's later documents change), so a
 //! commit by anyone rebuilds a view from memory, never from the archive.
 //! The newest ask wins: a read asked for and not begun is replaced by the
-//! next one (a clerk paging through days reads only where they stop).
+//! next one (a clerk paging through days reads only where they stop). A
+//! read that failed (or panicked) says why, and is tried again when asked
+//! [`RETRY`] after.
 
 use crate::core::archive::Later;
 use crate::core::types::Code;
@@ -26,6 +28,9 @@ pub type Key = (NaiveDate, Option<Code>, u64);
 /// Reads kept (each may hold many documents: a view years back holds
 /// every invoice archived since).
 pub const KEPT: usize = 2;
+
+/// A failed read is tried again when asked this long after it failed.
+pub const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The archive's generation in `state`: it moves whenever an archive run
 /// moves documents that `Later` reads. Every run that archives a receipt
@@ -51,8 +56,8 @@ pub type ReadFn = dyn Fn(NaiveDate, Option<&str>) -> Result<Later, String> + Sen
 
 #[derive(Default)]
 struct Inner {
-    /// Reads done, the newest last (at most [`KEPT`]).
-    done: Vec<(Key, Result<Arc<Later>, String>)>,
+    /// Reads done, the newest last (at most [`KEPT`]), and when.
+    done: Vec<(Key, Result<Arc<Later>, String>, Instant)>,
     /// The read in hand, and since when it was asked for.
     reading: Option<(Key, Instant)>,
     /// The read asked for next (the newest ask wins).
@@ -100,7 +105,9 @@ impl ArchiveReads {
     pub fn fetch(&self, day: NaiveDate, customer: Option<&str>, generation: u64) -> Fetch {
         let key: Key = (day, customer.map(Code::from), generation);
         let mut g = self.shared.lock();
-        if let Some((_, r)) = g.done.iter().find(|(k, _)| *k == key) {
+        g.done
+            .retain(|(_, r, at)| r.is_ok() || at.elapsed() < RETRY);
+        if let Some((_, r, _)) = g.done.iter().find(|(k, _, _)| *k == key) {
             return match r {
                 Ok(l) => Fetch::Ready(l.clone()),
                 Err(e) => Fetch::Failed(e.clone()),
@@ -163,7 +170,13 @@ fn work(shared: &Shared, read: &ReadFn) {
                 };
             }
         };
-        let r = read(key.0, key.1.as_deref()).map(Arc::new);
+        // A read that panics fails (and says so) rather than leave the
+        // screen reading for ever with no worker.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read(key.0, key.1.as_deref())
+        }))
+        .unwrap_or_else(|_| Err("the archive reader failed (see the log)".to_string()))
+        .map(Arc::new);
         match &r {
             Ok(l) => tracing::info!(
                 day = %key.0,
@@ -176,8 +189,8 @@ fn work(shared: &Shared, read: &ReadFn) {
         }
         let mut g = shared.lock();
         g.reading = None;
-        g.done.retain(|(k, _)| *k != key);
-        g.done.push((key, r));
+        g.done.retain(|(k, _, _)| *k != key);
+        g.done.push((key, r, Instant::now()));
         let excess = g.done.len().saturating_sub(KEPT);
         g.done.drain(..excess);
     }
@@ -292,6 +305,26 @@ mod tests {
         assert_eq!(asked.recv_timeout(Duration::from_secs(20)), Ok(day(4)));
         assert!(matches!(r.fetch(day(4), None, 1), Fetch::Failed(_)));
         assert!(asked.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_read_that_panics_fails_and_the_worker_goes_on() {
+        let r = ArchiveReads::new(Arc::new(|d: NaiveDate, _c: Option<&str>| {
+            if d == day(6) {
+                panic!("a corrupt record");
+            }
+            Ok(Later {
+                day: d,
+                ..Later::default()
+            })
+        }));
+        assert!(matches!(r.fetch(day(6), None, 1), Fetch::Reading(_)));
+        match settled(&r, day(6), None, 1) {
+            Fetch::Failed(why) => assert!(why.contains("failed"), "{why}"),
+            other => panic!("not failed: {other:?}"),
+        }
+        assert!(matches!(r.fetch(day(7), None, 1), Fetch::Reading(_)));
+        assert!(matches!(settled(&r, day(7), None, 1), Fetch::Ready(_)));
     }
 
     #[test]
