@@ -121,6 +121,8 @@ actions! {
     Scope = "scope", "next entity, or consolidated";
     /// Finance views: the day the figures are as of.
     AsOf = "as_of", "the date the views are as of";
+    /// A table wider than the screen: its next page of columns.
+    Columns = "columns", "the next columns of a wide table";
     /// Period close: revalue open foreign-currency items at the period's
     /// closing rate.
     Revalue = "revalue", "revalue foreign currency at the period end";

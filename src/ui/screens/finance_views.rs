@@ -508,10 +508,11 @@ impl Pending {
             headers: vec!["archive".into()],
             numeric: vec![false],
             optional: vec![false],
+            // Kept by any filter, as total rows are.
             rows: vec![GridRow {
                 cells: vec![line],
                 drill: Drill::None,
-                total: false,
+                total: true,
             }],
             notes: vec![note],
         }
@@ -661,6 +662,12 @@ struct ListState {
     filter: TextField,
     selected: usize,
     page: usize,
+    /// A table wider than the screen shows its first column and a page
+    /// of the others: this one first (never a number cut short).
+    first_col: usize,
+    /// Where the next page of columns starts (`Action::Columns`); None
+    /// when every column is shown.
+    next_col: Option<usize>,
 }
 
 fn matches(cells: &[String], f: &str) -> bool {
@@ -672,13 +679,18 @@ fn matches(cells: &[String], f: &str) -> bool {
 
 /// The table widths: each column as wide as its widest cell, the name (or
 /// description) column taking the rest; optional columns left out when the
-/// rest does not fit.
+/// rest does not fit. When even that is too wide, the first column stays
+/// and the others are shown a page at a time from `first` (of the columns
+/// after the first): a column is shown whole or not at all, so an amount
+/// is never cut short. Also returns where the next page starts (None:
+/// every column is shown).
 fn layout(
     headers: &[String],
     optional: &[bool],
     rows: &[Vec<String>],
     width: u16,
-) -> Vec<Option<u16>> {
+    first: usize,
+) -> (Vec<Option<u16>>, Option<usize>) {
     let widest: Vec<u16> = (0..headers.len())
         .map(|i| {
             rows.iter()
@@ -692,24 +704,47 @@ fn layout(
     let fill = headers
         .iter()
         .position(|h| matches!(h.as_str(), "name" | "description"));
-    let needed = |keep_optional: bool| -> u16 {
-        (0..headers.len())
-            .filter(|i| keep_optional || !optional[*i])
-            .map(|i| if Some(i) == fill { 12 } else { widest[i] } + 1)
-            .sum()
+    // The name column wants 12 beside the optional columns, and shrinks
+    // to 8 (`draw_table`'s minimum) before a column is paged out.
+    let need_with = |i: usize, name: u16| -> u32 {
+        u32::from(if Some(i) == fill { name } else { widest[i] }) + 1
     };
-    let keep_optional = needed(true) <= width;
-    (0..headers.len())
-        .map(|i| {
-            if optional[i] && !keep_optional {
-                None
-            } else if Some(i) == fill {
-                Some(0)
-            } else {
-                Some(widest[i])
-            }
-        })
-        .collect()
+    let need = |i: usize| need_with(i, 8);
+    let widths = |shown: &[usize]| -> Vec<Option<u16>> {
+        (0..headers.len())
+            .map(|i| {
+                if !shown.contains(&i) {
+                    None
+                } else if Some(i) == fill {
+                    Some(0)
+                } else {
+                    Some(widest[i])
+                }
+            })
+            .collect()
+    };
+    for (keep_optional, name) in [(true, 12), (false, 8)] {
+        let shown: Vec<usize> = (0..headers.len())
+            .filter(|i| keep_optional || !optional[*i])
+            .collect();
+        if shown.iter().map(|i| need_with(*i, name)).sum::<u32>() <= u32::from(width) {
+            return (widths(&shown), None);
+        }
+    }
+    let rest: Vec<usize> = (1..headers.len()).filter(|i| !optional[*i]).collect();
+    let mut k = if first < rest.len() { first } else { 0 };
+    let mut shown = vec![0];
+    let mut used = need(0);
+    while let Some(&i) = rest.get(k) {
+        // One column at least, even on a terminal too narrow for it.
+        if used + need(i) > u32::from(width) && shown.len() > 1 {
+            break;
+        }
+        used += need(i);
+        shown.push(i);
+        k += 1;
+    }
+    (widths(&shown), Some(if k < rest.len() { k } else { 0 }))
 }
 
 /// Draw rows as a table with a selection; returns the rows per page.
@@ -724,10 +759,30 @@ fn draw_table(
     optional: &[bool],
     rows: &[(Vec<String>, bool)],
     selected: usize,
-) -> usize {
+    (screen, first_col): (&str, usize),
+) -> (usize, Option<usize>) {
     let theme = ctx.theme;
     let cells: Vec<Vec<String>> = rows.iter().map(|r| r.0.clone()).collect();
-    let cols = layout(headers, optional, &cells, area.width);
+    let (cols, next_col) = layout(headers, optional, &cells, area.width, first_col);
+    // Which columns a page shows, and the key for the next page.
+    let title = match next_col {
+        None => title.to_string(),
+        Some(_) => {
+            let at: Vec<usize> = (0..headers.len()).filter(|i| cols[*i].is_some()).collect();
+            let key = ctx
+                .keymap
+                .key_for(screen, Context::List, Action::Columns)
+                .map(|k| format!(", {k}: more"))
+                .unwrap_or_default();
+            // First: a long title is cut at its end.
+            format!(
+                "columns {}-{} of {}{key} · {title}",
+                at.get(1).map_or(1, |i| i + 1),
+                at.last().map_or(1, |i| i + 1),
+                headers.len()
+            )
+        }
+    };
     let shown: Vec<usize> = (0..headers.len()).filter(|i| cols[*i].is_some()).collect();
     let widths: Vec<Constraint> = shown
         .iter()
@@ -781,7 +836,7 @@ fn draw_table(
         area,
         &mut st,
     );
-    area.height.saturating_sub(2).max(1) as usize
+    (area.height.saturating_sub(2).max(1) as usize, next_col)
 }
 
 /// The foot line of a list: the filter being typed, or a hint.
@@ -803,11 +858,15 @@ fn foot_line<'a>(ctx: &Ctx, l: &ListState, hint: String) -> Line<'a> {
 /// The filter keys of a list; Some(flow) when the key was the filter's.
 fn filter_key(l: &mut ListState, input: Input) -> Option<Flow> {
     if l.focus != Some(Focus::Filter) {
-        if input == Input::Action(Action::Search) {
-            l.focus = Some(Focus::Filter);
-            return Some(Flow::Stay);
+        match input {
+            Input::Action(Action::Search) => l.focus = Some(Focus::Filter),
+            // The next page of columns (the first again after the last).
+            Input::Action(Action::Columns) if l.next_col.is_some() => {
+                l.first_col = l.next_col.unwrap_or(0);
+            }
+            _ => return None,
         }
-        return None;
+        return Some(Flow::Stay);
     }
     match input {
         Input::Action(Action::Submit) => l.focus = None,
@@ -829,6 +888,15 @@ const LIST_ACTIONS: [(Action, &str); 3] = [
     (Action::Down, "next line"),
     (Action::Help, "keys"),
 ];
+
+/// The list's actions, with the next page of columns when some are not
+/// shown.
+fn list_actions(l: &ListState) -> impl Iterator<Item = (Action, &'static str)> {
+    l.next_col
+        .map(|_| (Action::Columns, "more columns"))
+        .into_iter()
+        .chain(LIST_ACTIONS)
+}
 
 const FILTER_ACTIONS: [(Action, &str); 2] =
     [(Action::Submit, "keep filter"), (Action::Cancel, "clear")];
@@ -1035,7 +1103,7 @@ impl Screen for FinanceViews {
                     (Action::Scope, "entity"),
                     (Action::AsOf, "as of"),
                 ];
-                a.extend(LIST_ACTIONS);
+                a.extend(list_actions(&self.list));
                 a.insert(4, (Action::Back, "back"));
                 a
             }
@@ -1163,7 +1231,7 @@ impl Screen for FinanceViews {
         );
         let shown: Vec<(Vec<String>, bool)> =
             rows.iter().map(|r| (r.cells.clone(), r.total)).collect();
-        self.list.page = draw_table(
+        (self.list.page, self.list.next_col) = draw_table(
             f,
             table,
             ctx,
@@ -1173,6 +1241,7 @@ impl Screen for FinanceViews {
             &g.optional,
             &shown,
             self.list.selected,
+            (self.name(), self.list.first_col),
         );
         let hint = g.notes.first().cloned().unwrap_or_else(|| {
             match rows.get(self.list.selected).map(|r| &r.drill) {
@@ -1380,7 +1449,7 @@ impl Screen for GlLines {
             Some(Focus::Filter) => FILTER_ACTIONS.to_vec(),
             _ => {
                 let mut a = vec![(Action::Open, "document"), (Action::Back, "back")];
-                a.extend(LIST_ACTIONS);
+                a.extend(list_actions(&self.list));
                 a
             }
         }
@@ -1469,7 +1538,7 @@ impl Screen for GlLines {
             (true, Some(first)) => format!("{n} newest lines, from {} (Home: all)", first.date),
             _ => format!("{n} lines"),
         };
-        self.list.page = draw_table(
+        (self.list.page, self.list.next_col) = draw_table(
             f,
             table,
             ctx,
@@ -1479,6 +1548,7 @@ impl Screen for GlLines {
             &[false; 6],
             &rows,
             self.list.selected - self.top,
+            (self.name(), self.list.first_col),
         );
         let last = self.lines.last().map_or(Decimal::ZERO, |l| l.balance);
         let c = &self.currency;
@@ -1580,7 +1650,7 @@ impl Screen for PartyItems {
             Some(Focus::Filter) => FILTER_ACTIONS.to_vec(),
             _ => {
                 let mut a = vec![(Action::Open, "document"), (Action::Back, "back")];
-                a.extend(LIST_ACTIONS);
+                a.extend(list_actions(&self.list));
                 a
             }
         }
@@ -1648,7 +1718,7 @@ impl Screen for PartyItems {
         self.list.selected = self.list.selected.min(n.saturating_sub(1));
         let headers =
             ["document", "date", "due", "days", "bucket", "cur", "open"].map(String::from);
-        self.list.page = draw_table(
+        (self.list.page, self.list.next_col) = draw_table(
             f,
             table,
             ctx,
@@ -1658,6 +1728,7 @@ impl Screen for PartyItems {
             &[false; 7],
             &rows,
             self.list.selected,
+            (self.name(), self.list.first_col),
         );
         let mut per: std::collections::BTreeMap<String, (Currency, Decimal)> = Default::default();
         for i in &self.items {
@@ -1817,5 +1888,62 @@ impl Screen for DocEntries {
             Paragraph::new(shown).block(Block::new().borders(Borders::TOP).title(" posted ")),
             body,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layout;
+
+    fn aging() -> (Vec<String>, Vec<bool>, Vec<Vec<String>>) {
+        let headers: Vec<String> = [
+            "customer", "name", "cur", "current", "1-30", "31-60", "61-90", "90+", "total",
+        ]
+        .map(String::from)
+        .to_vec();
+        let optional = headers.iter().map(|h| h == "name").collect();
+        let mut total = vec!["TOTAL".to_string(), String::new(), "USD".to_string()];
+        total.extend(["12,345,678.90"; 6].map(String::from));
+        (headers, optional, vec![total])
+    }
+
+    #[test]
+    fn a_table_too_wide_shows_whole_columns_a_page_at_a_time() {
+        let (headers, optional, rows) = aging();
+        // Wide enough: every column, the name too.
+        let (cols, next) = layout(&headers, &optional, &rows, 200, 0);
+        assert_eq!(next, None);
+        assert!(cols.iter().all(Option::is_some));
+        // At 80 columns: the first column and whole others, page by page.
+        let mut first = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..headers.len() {
+            let (cols, next) = layout(&headers, &optional, &rows, 80, first);
+            assert_eq!(cols[0], Some(8), "the first column stays");
+            assert_eq!(cols[1], None, "the optional name goes first");
+            let used: u32 = cols.iter().flatten().map(|w| u32::from(*w) + 1).sum();
+            assert!(used <= 80, "{cols:?}");
+            for (i, w) in cols.iter().enumerate().skip(1) {
+                if let Some(w) = w {
+                    // Whole: as wide as its widest cell.
+                    let widest = rows[0][i].len().max(headers[i].len());
+                    assert_eq!(usize::from(*w), widest, "{i}");
+                    seen.insert(i);
+                }
+            }
+            first = next.expect("a page of columns");
+            if first == 0 {
+                break;
+            }
+        }
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            vec![2, 3, 4, 5, 6, 7, 8],
+            "every column but the optional one, each once"
+        );
+        // A terminal narrower than one column still shows one.
+        let (cols, next) = layout(&headers, &optional, &rows, 12, 0);
+        assert_eq!(cols.iter().flatten().count(), 2);
+        assert_eq!(next, Some(1));
     }
 }
