@@ -293,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_read_says_why_and_is_not_retried_until_the_archive_moves() {
+    fn a_failed_read_says_why_and_is_not_read_again_at_once() {
         let (r, go, asked) = gated();
         assert!(matches!(r.fetch(day(4), None, 1), Fetch::Reading(_)));
         go.send(Err("archive index unreadable".into()))
