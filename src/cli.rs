@@ -1926,6 +1926,8 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
         ),
     };
     let result = crate::ui::run(&backend, &|w| engine.watch(w), opts);
+    // Its archive reader stops a read in hand, which holds the store.
+    drop(backend);
     drop(models);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     result.map_err(|e| anyhow!("{e}"))?;

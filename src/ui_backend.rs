@@ -19,13 +19,15 @@ pub struct EngineBackend {
 /// A reader of `engine`'s archive for screens (`ui::archive_reads`).
 pub fn archive_reads(engine: &Engine) -> ArchiveReads {
     let source = engine.clone();
-    ArchiveReads::new(Arc::new(move |day, customer: Option<&str>| {
-        match source.with_store(|s| s.later(day, customer)) {
+    ArchiveReads::new(Arc::new(
+        move |day, customer: Option<&str>, go_on: &dyn Fn() -> bool| match source
+            .with_store(|s| s.later_while(day, customer, go_on))
+        {
             Ok(Ok(l)) => Ok(l),
             Ok(Err(e)) => Err(format!("archive index unreadable: {e}")),
             Err(e) => Err(e.to_string()),
-        }
-    }))
+        },
+    ))
 }
 
 impl EngineBackend {

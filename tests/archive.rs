@@ -1371,6 +1371,11 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
     );
     store.recover().unwrap();
     assert!(store.archive_indexed().unwrap(), "a whole replay wrote it");
+    // A read its caller gives up stops, and says so.
+    assert!(matches!(
+        store.later_while(day(0), None, &|| false),
+        Err(depot::store::StoreError::Stopped)
+    ));
     let margin = |s: &State, by: &str, d, later: Option<Later>| {
         let mut o = depot::report::Options::new(None, d);
         o.by = Some(by.to_string());

@@ -114,6 +114,9 @@ pub enum StoreError {
     DamagedSnapshot { seq: u64, reason: String },
     #[error("{0} does not hold a depot store")]
     NotAStore(PathBuf),
+    /// A read given up by its caller (`Store::later_while`).
+    #[error("the read was stopped before it ended")]
+    Stopped,
     #[error("{0} already holds a store (or other files); choose an empty directory")]
     NotEmpty(PathBuf),
     #[error("{what}: {source}")]
@@ -1419,7 +1422,26 @@ impl Store {
         day: chrono::NaiveDate,
         customer: Option<&str>,
     ) -> Result<crate::core::archive::Later, StoreError> {
+        self.later_while(day, customer, &|| true)
+    }
+
+    /// `later`, given up (`StoreError::Stopped`) as soon as `go_on` says
+    /// no: asked before each document it reads (a screen's reader that
+    /// goes away, so that the engine's shutdown does not wait for it).
+    pub fn later_while(
+        &self,
+        day: chrono::NaiveDate,
+        customer: Option<&str>,
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<crate::core::archive::Later, StoreError> {
         use crate::core::archive::{ArchivedDoc, DocKind, Later};
+        let check = || {
+            if go_on() {
+                Ok(())
+            } else {
+                Err(StoreError::Stopped)
+            }
+        };
         let mut out = Later {
             day,
             customer: customer.map(crate::core::types::Code::from),
@@ -1445,6 +1467,7 @@ impl Store {
             if d <= day {
                 continue;
             }
+            check()?;
             match self.archived(kind, number)? {
                 Some(ArchivedDoc::Invoice(i)) => out.invoices.push(i),
                 Some(ArchivedDoc::Receipt(r)) => out.receipts.push(r),
@@ -1460,12 +1483,14 @@ impl Store {
         }
         let billed: Vec<crate::core::types::Code> = out.billed().cloned().collect();
         for n in billed {
+            check()?;
             if let Some(ArchivedDoc::Shipment(s)) = self.archived(DocKind::Shipment, &n)? {
                 out.shipments.push(s.shipment);
             }
         }
         let paid: Vec<crate::core::types::Code> = out.paid_numbers().cloned().collect();
         for n in paid {
+            check()?;
             if let Some(ArchivedDoc::Invoice(i)) = self.archived(DocKind::Invoice, &n)? {
                 if i.date <= day {
                     out.paid.push(i);

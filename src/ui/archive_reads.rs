@@ -18,6 +18,7 @@ use crate::core::archive::Later;
 use crate::core::types::Code;
 use crate::core::State;
 use chrono::NaiveDate;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -51,8 +52,11 @@ pub enum Fetch {
     Failed(String),
 }
 
-/// How the worker reads (the store, through the engine; tests: anything).
-pub type ReadFn = dyn Fn(NaiveDate, Option<&str>) -> Result<Later, String> + Send + Sync;
+/// How the worker reads (the store, through the engine; tests: anything):
+/// the day, the customer, and whether to go on (false once the reader is
+/// dropped: a read in hand stops rather than hold the store).
+pub type ReadFn =
+    dyn Fn(NaiveDate, Option<&str>, &dyn Fn() -> bool) -> Result<Later, String> + Send + Sync;
 
 #[derive(Default)]
 struct Inner {
@@ -71,6 +75,9 @@ struct Inner {
 struct Shared {
     inner: Mutex<Inner>,
     wake: Condvar,
+    /// The reader was dropped (`Inner::closed`, read without the lock by
+    /// a read in hand).
+    stop: AtomicBool,
 }
 
 impl Shared {
@@ -94,6 +101,7 @@ impl ArchiveReads {
             shared: Arc::new(Shared {
                 inner: Mutex::new(Inner::default()),
                 wake: Condvar::new(),
+                stop: AtomicBool::new(false),
             }),
             read,
         }
@@ -146,6 +154,7 @@ impl ArchiveReads {
 
 impl Drop for ArchiveReads {
     fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
         self.shared.lock().closed = true;
         self.shared.wake.notify_all();
     }
@@ -173,7 +182,9 @@ fn work(shared: &Shared, read: &ReadFn) {
         // A read that panics fails (and says so) rather than leave the
         // screen reading for ever with no worker.
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read(key.0, key.1.as_deref())
+            read(key.0, key.1.as_deref(), &|| {
+                !shared.stop.load(Ordering::Acquire)
+            })
         }))
         .unwrap_or_else(|_| Err("the archive reader failed (see the log)".to_string()))
         .map(Arc::new);
@@ -217,7 +228,7 @@ mod tests {
         let gate = Mutex::new(gate);
         let (asked_tx, asked) = channel();
         let asked_tx = Mutex::new(asked_tx);
-        let reads = ArchiveReads::new(Arc::new(move |d, c: Option<&str>| {
+        let reads = ArchiveReads::new(Arc::new(move |d, c: Option<&str>, _: &dyn Fn() -> bool| {
             let _ = asked_tx.lock().map(|t| t.send(d));
             let r = gate
                 .lock()
@@ -309,15 +320,17 @@ mod tests {
 
     #[test]
     fn a_read_that_panics_fails_and_the_worker_goes_on() {
-        let r = ArchiveReads::new(Arc::new(|d: NaiveDate, _c: Option<&str>| {
-            if d == day(6) {
-                panic!("a corrupt record");
-            }
-            Ok(Later {
-                day: d,
-                ..Later::default()
-            })
-        }));
+        let r = ArchiveReads::new(Arc::new(
+            |d: NaiveDate, _c: Option<&str>, _: &dyn Fn() -> bool| {
+                if d == day(6) {
+                    panic!("a corrupt record");
+                }
+                Ok(Later {
+                    day: d,
+                    ..Later::default()
+                })
+            },
+        ));
         assert!(matches!(r.fetch(day(6), None, 1), Fetch::Reading(_)));
         match settled(&r, day(6), None, 1) {
             Fetch::Failed(why) => assert!(why.contains("failed"), "{why}"),
@@ -331,15 +344,17 @@ mod tests {
     fn the_worker_ends_with_its_reader() {
         let (tx, rx) = channel::<()>();
         let tx = Mutex::new(tx);
-        let r = ArchiveReads::new(Arc::new(move |d, _c: Option<&str>| {
-            // Held by the worker: dropped (and `rx` disconnected) only
-            // when the worker's thread ends.
-            let _held = &tx;
-            Ok(Later {
-                day: d,
-                ..Later::default()
-            })
-        }));
+        let r = ArchiveReads::new(Arc::new(
+            move |d, _c: Option<&str>, _: &dyn Fn() -> bool| {
+                // Held by the worker: dropped (and `rx` disconnected) only
+                // when the worker's thread ends.
+                let _held = &tx;
+                Ok(Later {
+                    day: d,
+                    ..Later::default()
+                })
+            },
+        ));
         assert!(matches!(r.fetch(day(5), None, 1), Fetch::Reading(_)));
         assert!(matches!(settled(&r, day(5), None, 1), Fetch::Ready(_)));
         drop(r);
@@ -347,6 +362,38 @@ mod tests {
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(20)),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        );
+    }
+
+    #[test]
+    fn a_read_in_hand_stops_when_its_reader_goes() {
+        let (started_tx, started) = channel::<()>();
+        let started_tx = Mutex::new(started_tx);
+        let (ended_tx, ended) = channel::<bool>();
+        let ended_tx = Mutex::new(ended_tx);
+        let r = ArchiveReads::new(Arc::new(
+            move |d: NaiveDate, _c: Option<&str>, go_on: &dyn Fn() -> bool| {
+                let _ = started_tx.lock().map(|t| t.send(()));
+                // A long read: goes on while asked to (bounded, so that a
+                // reader never told to stop fails the test, not hangs it).
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while go_on() && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+                let _ = ended_tx.lock().map(|t| t.send(!go_on()));
+                Ok(Later {
+                    day: d,
+                    ..Later::default()
+                })
+            },
+        ));
+        assert!(matches!(r.fetch(day(8), None, 1), Fetch::Reading(_)));
+        assert_eq!(started.recv_timeout(Duration::from_secs(20)), Ok(()));
+        drop(r);
+        assert_eq!(
+            ended.recv_timeout(Duration::from_secs(20)),
+            Ok(true),
+            "told to stop"
         );
     }
 }
