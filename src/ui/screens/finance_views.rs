@@ -505,7 +505,7 @@ impl Pending {
         };
         Grid {
             title: format!("{} as of {as_of}", view.label()),
-            headers: vec!["archive".into()],
+            headers: vec![String::new()],
             numeric: vec![false],
             optional: vec![false],
             // Kept by any filter, as total rows are.
@@ -767,12 +767,14 @@ fn draw_table(
     // Which columns a page shows, and the key for the next page.
     let title = match next_col {
         None => title.to_string(),
-        Some(_) => {
+        Some(next) => {
             let at: Vec<usize> = (0..headers.len()).filter(|i| cols[*i].is_some()).collect();
+            // After the last page, the key goes back to the first.
+            let what = if next == 0 { "the first" } else { "more" };
             let key = ctx
                 .keymap
                 .key_for(screen, Context::List, Action::Columns)
-                .map(|k| format!(", {k}: more"))
+                .map(|k| format!(", {k}: {what}"))
                 .unwrap_or_default();
             // First: a long title is cut at its end.
             format!(
