@@ -860,15 +860,22 @@ pub enum CarriedError {
     Inconsistent { day: NaiveDate, what: String },
 }
 
+/// Does a report of every customer as of `day` need what the archive
+/// holds after it (`day` is before the latest archived invoice or
+/// receipt)?
+pub fn needs_later(state: &State, day: NaiveDate) -> bool {
+    state.archived_through.is_some_and(|t| t > day)
+}
+
 /// What the archive holds after `day`, when a report of every customer
-/// as of `day` needs it (`day` is before the latest archived invoice or
-/// receipt): `later`, or `NeedsArchive` when it is not of that day.
+/// as of `day` needs it (`needs_later`): `later`, or `NeedsArchive` when
+/// it is not of that day.
 pub fn later_for<'l>(
     state: &State,
     day: NaiveDate,
     later: Option<&'l Later>,
 ) -> Result<Option<&'l Later>, CarriedError> {
-    if state.archived_through.is_none_or(|t| t <= day) {
+    if !needs_later(state, day) {
         return Ok(None);
     }
     match later.filter(|l| l.covers(day, None)) {

@@ -465,7 +465,7 @@ pub fn aging_grid(
 /// when it cannot be.
 fn archived_after(ctx: &Ctx, as_of: NaiveDate) -> Result<Option<Arc<Later>>, Pending> {
     let s = ctx.state();
-    if s.archived_through.is_none_or(|t| t <= as_of) {
+    if !crate::core::archive::needs_later(s, as_of) {
         return Ok(None);
     }
     match ctx
