@@ -1760,3 +1760,48 @@ fn bank_rec_imports_a_camt053_statement() {
     let s = d.screen(132, 43);
     assert!(s.contains("AUTO-MATCHED 2 line(s); 2 line(s) open"), "{s}");
 }
+
+#[test]
+fn finance_views_say_when_a_table_is_empty_and_leave_a_terminal_too_small_with_f3() {
+    let b = demo();
+    // The demo owes no supplier: its AP aging has no row.
+    assert!(depot::query::finance::ap_open_items(&b.state.borrow(), None, today()).is_empty());
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    // The GL lines of the trial balance's first account, filtered by a
+    // text no line has, say so.
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    assert!(!d.screen(80, 24).contains("nothing"));
+    d.press("/").typed("ZZZ").press("enter");
+    assert!(d.screen(80, 24).contains("nothing matches /ZZZ"));
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "finance_views");
+    d.press("tab").press("tab").press("tab").press("tab");
+    let s = d.screen(80, 24);
+    assert!(s.contains("AP aging as of"), "{s}");
+    assert!(
+        s.contains(&format!("nothing open as of {}", today())),
+        "{s}"
+    );
+    // The help box lists the key for the previous view.
+    d.press("f1");
+    let s = d.screen(80, 24);
+    assert!(s.contains("backtab") && s.contains("previous view"), "{s}");
+    d.press("esc");
+    // Too small: one phrase a line, and the key bar offers the one key
+    // the screen takes, which works.
+    let s = d.screen(40, 16);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines.contains(&"40x16: too small"), "{s}");
+    assert!(lines.contains(&"finance views needs 80x24"), "{s}");
+    assert!(lines.contains(&"F3: back"), "{s}");
+    assert_eq!(lines.last().copied(), Some("F3 back"), "{s}");
+    d.press("tab");
+    let s = d.screen(40, 16);
+    assert!(s.contains("too small: only F3 works (back)"), "{s}");
+    assert_eq!(d.app.screen_name(), "finance_views");
+    d.press("f3");
+    assert_eq!(d.app.screen_name(), "menu");
+    assert!(!d.app.quit);
+}

@@ -353,10 +353,16 @@ impl App {
                 self.print(again, backend);
                 return;
             }
+            // The frame says the terminal is too small: the screen is not
+            // shown, so it takes no keys but the one that leaves it (its
+            // back key when no work is open on it; quit still exits).
+            Some(Action::Back) if !self.fits() && self.leave_key().1 == "back" => {}
             _ if !self.fits() => {
-                // The frame says the terminal is too small: the screen is
-                // not shown, so it takes no keys (F3 still exits).
-                self.notice = Some(Notice::error("the terminal is too small for this screen"));
+                // (Short: a 40-column terminal shows it whole.)
+                let (key, does) = self.leave_key();
+                self.notice = Some(Notice::error(format!(
+                    "too small: only {key} works ({does})"
+                )));
                 return;
             }
             Some(Action::Refresh) => {
@@ -409,6 +415,28 @@ impl App {
     pub fn close_screen(&mut self) {
         if self.stack.len() > 1 {
             self.stack.pop();
+        }
+    }
+
+    /// The key that leaves a screen too small to be drawn, and what it
+    /// does: the screen's back key when one is bound and no work is open
+    /// on it (not the menu's: there it exits), else the quit key.
+    fn leave_key(&self) -> (String, &'static str) {
+        let screen = self.screen_name();
+        let ctx = self.context();
+        let back = self
+            .stack
+            .last()
+            .filter(|s| self.stack.len() > 1 && !s.dirty())
+            .and_then(|_| self.keymap.key_for(screen, ctx, Action::Back));
+        match back {
+            Some(k) => (k.to_string(), "back"),
+            None => (
+                self.keymap
+                    .key_for(screen, ctx, Action::Quit)
+                    .map_or_else(|| "ctrl-c".to_string(), |k| k.to_string()),
+                "exits",
+            ),
         }
     }
 
@@ -793,21 +821,25 @@ impl App {
             top,
         );
         let ctx = ctx!(self, &view, now, backend);
+        let mut too_small = false;
+        let (key, does) = self.leave_key();
         if let Some(s) = self.stack.last_mut() {
             let (mw, mh) = s.min_size();
             if body.width < mw || body.height + 2 + notice_rows < mh {
-                let msg = format!(
-                    "{}x{}: {} needs {mw}x{mh}. F3 exits.",
-                    area.width,
-                    area.height,
-                    s.title(),
-                );
+                // One phrase a line, so that a narrow terminal does not
+                // break one in the middle.
+                let msg = vec![
+                    Line::from(format!("{}x{}: too small", area.width, area.height)),
+                    Line::from(format!("{} needs {mw}x{mh}", s.title())),
+                    Line::from(format!("{key}: {does}")),
+                ];
                 f.render_widget(
                     Paragraph::new(msg)
                         .style(self.theme.error())
                         .wrap(Wrap { trim: true }),
                     body,
                 );
+                too_small = true;
             } else {
                 s.render(f, body, &ctx);
             }
@@ -820,7 +852,13 @@ impl App {
                 Line::from(fit(&n.text, w))
             }
         });
-        let keys = Line::from(Span::styled(fit(&self.key_bar_in(w), w), self.theme.dim()));
+        // A screen not drawn takes only the key that leaves it.
+        let bar = if too_small {
+            format!("{key} {does}")
+        } else {
+            self.key_bar_in(w)
+        };
+        let keys = Line::from(Span::styled(fit(&bar, w), self.theme.dim()));
         match notice {
             Some(n) if notice_rows > 0 => {
                 f.render_widget(Paragraph::new(n), notice_area);

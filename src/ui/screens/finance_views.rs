@@ -148,6 +148,9 @@ pub struct Grid {
     pub optional: Vec<bool>,
     pub rows: Vec<GridRow>,
     pub notes: Vec<String>,
+    /// What the table says when it has no rows ("nothing to show" when
+    /// empty).
+    pub empty: String,
 }
 
 fn amount(d: Decimal, c: &Currency) -> String {
@@ -256,6 +259,7 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
             .collect(),
         rows: Vec::new(),
         notes: t.notes.clone(),
+        empty: String::new(),
     };
     for r in &t.rows {
         let entity = entity_col
@@ -340,6 +344,7 @@ pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) ->
             .collect(),
         rows: Vec::new(),
         notes: st.notes.clone(),
+        empty: String::new(),
     };
     for r in &st.rows {
         let entity = r.entity.as_deref().or(scope.entity());
@@ -417,6 +422,7 @@ pub fn aging_grid(
         numeric: (0..headers.len()).map(|i| i >= 3).collect(),
         optional: (0..headers.len()).map(|i| i == 1).collect(),
         headers,
+        empty: format!("nothing open as of {as_of}"),
         ..Grid::default()
     };
     let mut totals: std::collections::BTreeMap<String, (Currency, [Decimal; 5])> =
@@ -515,6 +521,7 @@ impl Pending {
                 total: true,
             }],
             notes: vec![note],
+            empty: String::new(),
         }
     }
 }
@@ -760,6 +767,7 @@ fn draw_table(
     rows: &[(Vec<String>, bool)],
     selected: usize,
     (screen, first_col): (&str, usize),
+    empty: &str,
 ) -> (usize, Option<usize>) {
     let theme = ctx.theme;
     let cells: Vec<Vec<String>> = rows.iter().map(|r| r.0.clone()).collect();
@@ -838,7 +846,31 @@ fn draw_table(
         area,
         &mut st,
     );
+    // No rows: say so under the header rather than leave it bare.
+    if rows.is_empty() && area.height > 2 {
+        let line = Rect {
+            y: area.y + 2,
+            height: 1,
+            ..area
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(fit(empty, area.width as usize), theme.dim())),
+            line,
+        );
+    }
     (area.height.saturating_sub(2).max(1) as usize, next_col)
+}
+
+/// What an empty table says: that the filter matches nothing, or the
+/// view's own words (`what`; "nothing to show" when it has none).
+fn empty_text(l: &ListState, what: &str) -> String {
+    if !l.filter.text.is_empty() {
+        format!("nothing matches /{}", l.filter.text)
+    } else if what.is_empty() {
+        "nothing to show".to_string()
+    } else {
+        what.to_string()
+    }
 }
 
 /// The foot line of a list: the filter being typed, or a hint.
@@ -1107,6 +1139,9 @@ impl Screen for FinanceViews {
                 ];
                 a.extend(list_actions(&self.list));
                 a.insert(4, (Action::Back, "back"));
+                // After back: the key bar shows it only when wide; the
+                // help box lists it.
+                a.insert(5, (Action::PrevField, "previous view"));
                 a
             }
         }
@@ -1244,6 +1279,7 @@ impl Screen for FinanceViews {
             &shown,
             self.list.selected,
             (self.name(), self.list.first_col),
+            &empty_text(&self.list, &g.empty),
         );
         let hint = g.notes.first().cloned().unwrap_or_else(|| {
             match rows.get(self.list.selected).map(|r| &r.drill) {
@@ -1551,6 +1587,7 @@ impl Screen for GlLines {
             &rows,
             self.list.selected - self.top,
             (self.name(), self.list.first_col),
+            &empty_text(&self.list, "no lines"),
         );
         let last = self.lines.last().map_or(Decimal::ZERO, |l| l.balance);
         let c = &self.currency;
@@ -1731,6 +1768,7 @@ impl Screen for PartyItems {
             &rows,
             self.list.selected,
             (self.name(), self.list.first_col),
+            &empty_text(&self.list, "nothing open"),
         );
         let mut per: std::collections::BTreeMap<String, (Currency, Decimal)> = Default::default();
         for i in &self.items {
