@@ -10,8 +10,9 @@
 //!
 //! A screen never changes business state except by submitting a command
 //! (`Flow::Submit`) with an idempotency key. The terminal is restored on
-//! exit and on panic (ratatui's panic hook), and nothing is printed while
-//! the UI runs (logs go to a file).
+//! exit and on a panic of the UI thread ([`TuiPanics`]; a worker's panic
+//! leaves the running screen alone and goes to the log), and nothing is
+//! printed while the UI runs (logs go to a file).
 
 pub mod app;
 pub mod archive_reads;
@@ -33,7 +34,7 @@ use crate::engine::View;
 use chrono::{DateTime, Utc};
 use screen::{Request, Submitted};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -202,10 +203,72 @@ pub fn run(
                 break;
             }
         })?;
-    // ratatui::try_init: raw mode, alternate screen, and a panic hook that
-    // restores the terminal before the panic message is printed.
-    let mut terminal = ratatui::try_init()?;
+    // Raw mode and the alternate screen, with a panic hook that restores
+    // the terminal before the UI thread's panic message is printed.
+    let tui = TuiPanics::start(Box::new(ratatui::restore));
+    crossterm::terminal::enable_raw_mode()?;
+    let mut terminal =
+        match crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+            .and_then(|()| {
+                ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+            }) {
+            Ok(t) => t,
+            Err(e) => {
+                ratatui::restore();
+                return Err(e.into());
+            }
+        };
     let result = session::run(&mut terminal, &mut app, backend, &rx, &pending);
     ratatui::restore();
+    drop(tui);
     result
+}
+
+/// The TUI's panic hook, while a screen runs on the local terminal.
+///
+/// A panic of the UI thread restores the terminal, then the message is
+/// printed as usual (the process is going down). A panic of any other
+/// thread (an archive read, which its worker catches; a print or model
+/// worker; an engine thread) leaves the terminal as it is, since the
+/// screen goes on, and its message goes to the log, never over the
+/// screen. (ratatui's own hook restored the terminal for any thread's
+/// panic, so a worker's caught panic left a running screen in cooked
+/// mode.) Once the screen has ended, panics are reported as before.
+pub struct TuiPanics(());
+
+static TUI_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+impl TuiPanics {
+    /// Install the hook (once per process; the thread that first calls
+    /// this is the UI thread) and mark a screen running until the guard
+    /// is dropped. `restore` puts the terminal back.
+    pub fn start(restore: Box<dyn Fn() + Send + Sync>) -> TuiPanics {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let ui = std::thread::current().id();
+            let prev = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let here = std::thread::current();
+                if !TUI_ACTIVE.load(Ordering::SeqCst) {
+                    prev(info)
+                } else if here.id() == ui {
+                    restore();
+                    prev(info)
+                } else {
+                    tracing::error!(
+                        thread = here.name().unwrap_or("unnamed"),
+                        "a thread panicked while the screen runs: {info}"
+                    );
+                }
+            }));
+        });
+        TUI_ACTIVE.store(true, Ordering::SeqCst);
+        TuiPanics(())
+    }
+}
+
+impl Drop for TuiPanics {
+    fn drop(&mut self) {
+        TUI_ACTIVE.store(false, Ordering::SeqCst);
+    }
 }
