@@ -1740,10 +1740,14 @@ pub fn report_text(
             // As of a day before the latest archived document: read what
             // was archived after it, and build again.
             Err(crate::report::ReportError::Archive(
-                crate::core::archive::CarriedError::NeedsArchive { day, customer },
+                crate::core::archive::CarriedError::NeedsArchive {
+                    day,
+                    customer,
+                    need,
+                },
             )) => {
                 let later = engine
-                    .with_store(|store| store.later(day, customer.as_deref()))
+                    .with_store(|store| store.later(day, customer.as_deref(), need))
                     .map_err(|e| anyhow!("{e}"))?
                     .map_err(|e| anyhow!("reading the archive: {e}"))?;
                 let mut o = options.clone();

@@ -1,6 +1,7 @@
 //! The UI's view of a running engine: reads are the engine's published
 //! view (O(1), never the writer's lock), writes are keyed commands.
 
+use crate::core::archive::Need;
 use crate::engine::{Engine, EngineError, Submission, View};
 use crate::ui::archive_reads::{ArchiveReads, Fetch};
 use crate::ui::screen::{Request, Submitted};
@@ -21,7 +22,7 @@ pub fn archive_reads(engine: &Engine) -> ArchiveReads {
     let source = engine.clone();
     ArchiveReads::new(Arc::new(
         move |day, customer: Option<&str>, go_on: &dyn Fn() -> bool| match source
-            .with_store(|s| s.later_while(day, customer, go_on))
+            .with_store(|s| s.later_while(day, customer, Need::Aging, go_on))
         {
             Ok(Ok(l)) => Ok(l),
             Ok(Err(e)) => Err(format!("archive index unreadable: {e}")),
@@ -150,9 +151,10 @@ impl crate::ui::Backend for EngineBackend {
         &self,
         day: chrono::NaiveDate,
         customer: Option<&str>,
+        need: Need,
     ) -> Option<crate::core::archive::Later> {
         self.engine
-            .with_store(|s| match s.later(day, customer) {
+            .with_store(|s| match s.later(day, customer, need) {
                 Ok(l) => Some(l),
                 Err(e) => {
                     tracing::warn!(%day, error = %e, "archive index unreadable");

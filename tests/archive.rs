@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use depot::core::archive::{ArchivedDoc, DocKind};
+use depot::core::archive::{ArchivedDoc, DocKind, Need};
 use depot::core::{execute, Command, CommandBody, Envelope, Event, State};
 use depot::store::{Fault, Store};
 use serde_json::{json, Value};
@@ -140,7 +140,7 @@ fn later_in(
         .flat_map(|e| e.events().to_vec())
         .flat_map(|e| depot::core::archive::event_docs(&e))
         .collect();
-    depot::core::archive::Later::from_docs(&docs, day, customer)
+    depot::core::archive::Later::from_docs(&docs, day, customer, Need::All)
 }
 
 fn archive(s: &mut State, log: &mut Vec<Envelope>) {
@@ -1373,7 +1373,7 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
     assert!(store.archive_indexed().unwrap(), "a whole replay wrote it");
     // A read its caller gives up stops, and says so.
     assert!(matches!(
-        store.later_while(day(0), None, &|| false),
+        store.later_while(day(0), None, Need::Aging, &|| false),
         Err(depot::store::StoreError::Stopped)
     ));
     let margin = |s: &State, by: &str, d, later: Option<Later>| {
@@ -1385,10 +1385,25 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
     let (mut asked, mut open_then) = (0, 0);
     for k in 0..=13 {
         let d = day(k);
-        let from_docs = |c: Option<&str>| Later::from_docs(&docs, d, c);
+        let from_docs = |c: Option<&str>| Later::from_docs(&docs, d, c, Need::All);
+        let for_aging = |c: Option<&str>| Later::from_docs(&docs, d, c, Need::Aging);
         // The store's index reads what the records hold.
         for c in [None, Some("C0001"), Some("C0002")] {
-            assert_eq!(store.later(d, c).unwrap(), from_docs(c), "{d} {c:?}");
+            let all = from_docs(c);
+            assert_eq!(store.later(d, c, Need::All).unwrap(), all, "{d} {c:?}");
+            let aging = for_aging(c);
+            assert_eq!(store.later(d, c, Need::Aging).unwrap(), aging, "{d} {c:?}");
+            // An aging's read holds the receipts and what they paid, and
+            // counts the invoices after the day without holding them.
+            assert!(
+                aging.invoices.is_empty() && aging.shipments.is_empty() && aging.last.is_empty()
+            );
+            assert_eq!((&aging.receipts, &aging.paid), (&all.receipts, &all.paid));
+            assert_eq!(
+                aging.invoices_after.values().sum::<u64>(),
+                all.invoices.len() as u64,
+                "{d} {c:?}"
+            );
         }
         for by in ["customer", "channel", "item"] {
             let want = margin(&unarchived, by, d, None).unwrap();
@@ -1397,6 +1412,7 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
                 Err(ReportError::Archive(CarriedError::NeedsArchive {
                     day: x,
                     customer: None,
+                    need: Need::All,
                 })) => {
                     assert_eq!(x, d);
                     asked += 1;
@@ -1409,9 +1425,19 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
                 "{d} by {by}"
             );
             assert_eq!(
-                margin(&s, by, d, Some(store.later(d, None).unwrap())).unwrap(),
+                margin(&s, by, d, Some(store.later(d, None, Need::All).unwrap())).unwrap(),
                 want
             );
+            // What an aging read is not enough for the margin.
+            if depot::core::archive::needs_later(&s, d) {
+                assert!(matches!(
+                    margin(&s, by, d, Some(for_aging(None))),
+                    Err(ReportError::Archive(CarriedError::NeedsArchive {
+                        need: Need::All,
+                        ..
+                    }))
+                ));
+            }
         }
         // The AR aging: an archived invoice paid after the day was open on it.
         let aging = |s: &State, later: Option<Later>| {
@@ -1420,12 +1446,23 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
             depot::report::build_with("aging-ar", s, &o).map(|t| t.rows)
         };
         let want = aging(&unarchived, None).unwrap();
-        assert_eq!(aging(&s, Some(from_docs(None))).unwrap(), want, "{d}");
-        assert_eq!(
-            aging(&s, Some(store.later(d, None).unwrap())).unwrap(),
-            want,
-            "{d}"
-        );
+        let with_notes = |s: &State, later: Option<Later>| {
+            let mut o = depot::report::Options::new(None, d);
+            o.later = later.map(std::sync::Arc::new);
+            depot::report::build_with("aging-ar", s, &o).map(|t| t.notes)
+        };
+        let notes = with_notes(&unarchived, None).unwrap();
+        for need in [Need::All, Need::Aging] {
+            let read = Later::from_docs(&docs, d, None, need);
+            assert_eq!(aging(&s, Some(read.clone())).unwrap(), want, "{d}");
+            // Its note counts the invoices dated after the day, archived too.
+            assert_eq!(with_notes(&s, Some(read)).unwrap(), notes, "{d}");
+            assert_eq!(
+                aging(&s, Some(store.later(d, None, need).unwrap())).unwrap(),
+                want,
+                "{d}"
+            );
+        }
         // The finance views' AR aging reads the same open items.
         {
             use depot::ui::screens::finance_views::{grid, Scope, View};
@@ -1434,7 +1471,7 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
                 g.rows.into_iter().map(|r| r.cells).collect::<Vec<_>>()
             };
             let want = cells(grid(&unarchived, View::AgingAr, &scope, d, None));
-            let later = from_docs(None);
+            let later = for_aging(None);
             let got = cells(grid(&s, View::AgingAr, &scope, d, Some(&later)));
             assert_eq!(got, want, "{d}");
             // Without it, an invoice open that day and archived since is lost.
@@ -1450,7 +1487,7 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
             for later in [
                 from_docs(Some(c)),
                 from_docs(None),
-                store.later(d, Some(c)).unwrap(),
+                store.later(d, Some(c), Need::All).unwrap(),
             ] {
                 let got = depot::report::statement_data_with(&s, c, d, Some(&later)).unwrap();
                 assert_eq!(
@@ -1472,9 +1509,10 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
                 }
             }
             // A later that is of another day or customer is not taken.
-            let other = Later::from_docs(&docs, d.succ_opt().unwrap(), Some(c));
+            let other = Later::from_docs(&docs, d.succ_opt().unwrap(), Some(c), Need::All);
             let wrong = if c == "C0001" { "C0002" } else { "C0001" };
-            for later in [other, from_docs(Some(wrong))] {
+            // (Nor one read for an aging: it holds no invoice.)
+            for later in [other, from_docs(Some(wrong)), for_aging(Some(c))] {
                 if depot::core::archive::statement_needs_archive(&s, c, d) {
                     assert!(matches!(
                         depot::report::statement_data_with(&s, c, d, Some(&later)),

@@ -714,6 +714,11 @@ pub struct Later {
     pub day: NaiveDate,
     /// Only this customer's documents (a statement); `None`: everyone's.
     pub customer: Option<Code>,
+    /// What it was read for: with `Need::Aging`, `invoices`, `shipments`
+    /// and `last` are left empty.
+    pub need: Need,
+    /// How many archived invoices are dated after `day`, by entity.
+    pub invoices_after: std::collections::BTreeMap<Code, u64>,
     /// The archived invoices and receipts dated after `day`.
     pub invoices: Vec<Invoice>,
     pub receipts: Vec<Receipt>,
@@ -728,6 +733,19 @@ pub struct Later {
     pub last: std::collections::BTreeMap<Code, NaiveDate>,
 }
 
+/// What a read of the archive is for. The AR aging (and a customer's
+/// open items) as of a day needs only the receipts dated after it and the
+/// invoices they paid dated on or before it; a statement's brought-forward
+/// line and the margin report need every invoice dated after it too, with
+/// the shipments they bill. A read of years of history for an aging so
+/// holds the receipts, not every invoice and shipment since.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Need {
+    Aging,
+    #[default]
+    All,
+}
+
 impl Later {
     /// From every archived document there is (a backend that keeps every
     /// record, a test): what the store's index reads.
@@ -735,10 +753,12 @@ impl Later {
         docs: impl IntoIterator<Item = &'a ArchivedDoc>,
         day: NaiveDate,
         customer: Option<&str>,
+        need: Need,
     ) -> Later {
         let mut out = Later {
             day,
             customer: customer.map(Code::from),
+            need,
             ..Later::default()
         };
         let mut shipments = std::collections::BTreeMap::new();
@@ -757,7 +777,10 @@ impl Later {
                     invoices.insert(i.number.clone(), i);
                     note(&i.customer, i.date);
                     if i.date > day {
-                        out.invoices.push(i.clone());
+                        *out.invoices_after.entry(i.entity.clone()).or_default() += 1;
+                        if need == Need::All {
+                            out.invoices.push(i.clone());
+                        }
                     }
                 }
                 ArchivedDoc::Receipt(r) if wanted(&r.customer) => {
@@ -782,9 +805,11 @@ impl Later {
             .filter(|i| i.date <= day)
             .map(|i| (*i).clone())
             .collect();
-        for c in out.named() {
-            if let Some(d) = before.get(&c) {
-                out.last.insert(c, *d);
+        if need == Need::All {
+            for c in out.named() {
+                if let Some(d) = before.get(&c) {
+                    out.last.insert(c, *d);
+                }
             }
         }
         out.sort();
@@ -834,8 +859,9 @@ impl Later {
     }
 
     /// Does it hold what a report as of `day` (of `customer`) needs?
-    pub fn covers(&self, day: NaiveDate, customer: Option<&str>) -> bool {
+    pub fn covers(&self, day: NaiveDate, customer: Option<&str>, need: Need) -> bool {
         self.day == day
+            && self.need >= need
             && match (&self.customer, customer) {
                 (None, _) => true,
                 (Some(c), Some(x)) => c == x,
@@ -853,6 +879,7 @@ pub enum CarriedError {
     NeedsArchive {
         day: NaiveDate,
         customer: Option<Code>,
+        need: Need,
     },
     /// What the archive read holds after the day is more than the totals
     /// hold: the archive index and the state disagree (`depot check`).
@@ -873,16 +900,18 @@ pub fn needs_later(state: &State, day: NaiveDate) -> bool {
 pub fn later_for<'l>(
     state: &State,
     day: NaiveDate,
+    need: Need,
     later: Option<&'l Later>,
 ) -> Result<Option<&'l Later>, CarriedError> {
     if !needs_later(state, day) {
         return Ok(None);
     }
-    match later.filter(|l| l.covers(day, None)) {
+    match later.filter(|l| l.covers(day, None, need)) {
         Some(l) => Ok(Some(l)),
         None => Err(CarriedError::NeedsArchive {
             day,
             customer: None,
+            need,
         }),
     }
 }
@@ -913,10 +942,11 @@ pub fn brought_forward(
         return Ok(Some((last, total)));
     }
     let later = later
-        .filter(|l| l.covers(day, Some(customer)))
+        .filter(|l| l.covers(day, Some(customer), Need::All))
         .ok_or_else(|| CarriedError::NeedsArchive {
             day,
             customer: Some(Code::from(customer)),
+            need: Need::All,
         })?;
     let after: Decimal = later
         .invoices
@@ -959,7 +989,7 @@ pub fn archived_sales(
     };
     let mut out: std::collections::BTreeMap<(Code, Code), (super::billing::Sold, u64)> =
         totals.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    if let Some(later) = later_for(state, day, later)? {
+    if let Some(later) = later_for(state, day, Need::All, later)? {
         let shipments: std::collections::BTreeMap<&Code, &Shipment> =
             later.shipments.iter().map(|s| (&s.number, s)).collect();
         let inconsistent = |what: &Code| CarriedError::Inconsistent {

@@ -218,7 +218,7 @@ pub fn document_for(
     // document takes out what was archived after it.
     let later = (kind == DocKind::Statement
         && crate::core::archive::statement_needs_archive(&state, doc, today))
-    .then(|| backend.later(today, Some(doc)))
+    .then(|| backend.later(today, Some(doc), crate::core::archive::Need::All))
     .flatten();
     match build_with(&state, kind, doc, opts, later.as_ref()) {
         // Archived since the state it is built from: built from that

@@ -261,7 +261,12 @@ pub use crate::query::finance::bucket_of;
 /// views screen reads too).
 pub fn aging_ar(s: &State, o: &Options) -> Result<Table, ReportError> {
     let as_of = o.today;
-    let later = crate::core::archive::later_for(s, as_of, o.later.as_deref())?;
+    let later = crate::core::archive::later_for(
+        s,
+        as_of,
+        crate::core::archive::Need::Aging,
+        o.later.as_deref(),
+    )?;
     let items = crate::query::finance::ar_open_items_with(s, o.entity.as_deref(), as_of, later);
     let open = items
         .iter()
@@ -278,15 +283,19 @@ pub fn aging_ar(s: &State, o: &Options) -> Result<Table, ReportError> {
                 .unwrap_or_default()
         },
     );
-    // In memory, and archived (`later` holds those after `as_of`).
-    let archived = later.into_iter().flat_map(|l| &l.invoices);
+    // In memory, and archived (`later` counts those after `as_of`).
+    let archived: u64 = later
+        .into_iter()
+        .flat_map(|l| &l.invoices_after)
+        .filter(|(e, _)| o.entity.as_deref().is_none_or(|x| x == e.as_str()))
+        .map(|(_, n)| n)
+        .sum();
     let after = s
         .invoices
         .values()
-        .map(|i| &**i)
-        .chain(archived)
         .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
-        .count();
+        .count() as u64
+        + archived;
     if after > 0 {
         t.notes.push(format!(
             "{after} invoice(s) dated after {as_of} not included"
@@ -416,7 +425,7 @@ pub fn statement_open_items(
     today: NaiveDate,
     later: Option<&crate::core::archive::Later>,
 ) -> Vec<crate::query::finance::OpenItem> {
-    let later = later.filter(|l| l.covers(today, Some(&c.code)));
+    let later = later.filter(|l| l.covers(today, Some(&c.code), crate::core::archive::Need::Aging));
     let mut items: Vec<_> =
         crate::query::finance::ar_open_items_with(s, Some(&c.entity), today, later)
             .into_iter()

@@ -1416,13 +1416,16 @@ impl Store {
     /// given): what a statement or the margin report as of `day` takes
     /// out of the totals the state keeps (`core::archive::Later`). Reads
     /// the index by day (by customer and day for one customer), then the
-    /// documents it names and the shipments their invoices bill.
+    /// documents it names and the shipments their invoices bill; for
+    /// `Need::Aging`, the invoices are counted and let go, and no
+    /// shipment is read.
     pub fn later(
         &self,
         day: chrono::NaiveDate,
         customer: Option<&str>,
+        need: crate::core::archive::Need,
     ) -> Result<crate::core::archive::Later, StoreError> {
-        self.later_while(day, customer, &|| true)
+        self.later_while(day, customer, need, &|| true)
     }
 
     /// `later`, given up (`StoreError::Stopped`) as soon as `go_on` says
@@ -1432,9 +1435,10 @@ impl Store {
         &self,
         day: chrono::NaiveDate,
         customer: Option<&str>,
+        need: crate::core::archive::Need,
         go_on: &dyn Fn() -> bool,
     ) -> Result<crate::core::archive::Later, StoreError> {
-        use crate::core::archive::{ArchivedDoc, DocKind, Later};
+        use crate::core::archive::{ArchivedDoc, DocKind, Later, Need};
         let check = || {
             if go_on() {
                 Ok(())
@@ -1445,6 +1449,7 @@ impl Store {
         let mut out = Later {
             day,
             customer: customer.map(crate::core::types::Code::from),
+            need,
             ..Later::default()
         };
         let after = day_text(day.succ_opt().unwrap_or(day));
@@ -1469,7 +1474,12 @@ impl Store {
             }
             check()?;
             match self.archived(kind, number)? {
-                Some(ArchivedDoc::Invoice(i)) => out.invoices.push(i),
+                Some(ArchivedDoc::Invoice(i)) => {
+                    *out.invoices_after.entry(i.entity.clone()).or_default() += 1;
+                    if need == Need::All {
+                        out.invoices.push(i);
+                    }
+                }
                 Some(ArchivedDoc::Receipt(r)) => out.receipts.push(r),
                 _ => {
                     return Err(StoreError::Corrupt {
@@ -1497,7 +1507,8 @@ impl Store {
                 }
             }
         }
-        for c in out.named() {
+        // (An aging needs no brought-forward line.)
+        for c in out.named().into_iter().filter(|_| need == Need::All) {
             // The customer's latest index entry on or before `day`.
             let lo = format!("{BY_CUSTOMER}{c}|");
             let hi = format!("{lo}{after}");

@@ -81,11 +81,14 @@ pub trait Backend {
         &self,
         day: chrono::NaiveDate,
         customer: Option<&str>,
+        need: crate::core::archive::Need,
     ) -> Option<crate::core::archive::Later> {
-        let _ = (day, customer);
+        let _ = (day, customer, need);
         None
     }
-    /// `later`, for a screen: never waits for the read. The first ask
+    /// `later` for an aging (`Need::Aging`: what the finance views' AR
+    /// aging and its drill to a customer's open items read), for a
+    /// screen: never waits for the read. The first ask
     /// answers `Reading` and reads on a worker; an ask once it is read
     /// answers `Ready` (kept for the same day, customer and archive
     /// `generation`, `archive_reads::generation`). This default reads at
@@ -97,7 +100,7 @@ pub trait Backend {
         generation: u64,
     ) -> archive_reads::Fetch {
         let _ = generation;
-        match self.later(day, customer) {
+        match self.later(day, customer, crate::core::archive::Need::Aging) {
             Some(l) => archive_reads::Fetch::Ready(Arc::new(l)),
             None => archive_reads::Fetch::Failed("this depot keeps no archive".into()),
         }

@@ -184,7 +184,12 @@ impl Backend for MemBackend {
             .unwrap_or_default()
     }
 
-    fn later(&self, day: NaiveDate, customer: Option<&str>) -> Option<crate::core::archive::Later> {
+    fn later(
+        &self,
+        day: NaiveDate,
+        customer: Option<&str>,
+        need: crate::core::archive::Need,
+    ) -> Option<crate::core::archive::Later> {
         // This backend keeps every record: the archive is what they say.
         let docs: Vec<crate::core::archive::ArchivedDoc> = self
             .records
@@ -193,7 +198,9 @@ impl Backend for MemBackend {
             .flat_map(|e| e.events().to_vec())
             .flat_map(|e| crate::core::archive::event_docs(&e))
             .collect();
-        Some(crate::core::archive::Later::from_docs(&docs, day, customer))
+        Some(crate::core::archive::Later::from_docs(
+            &docs, day, customer, need,
+        ))
     }
 
     fn archived_order_of(&self, number: &str) -> Option<crate::core::types::Code> {
