@@ -8,6 +8,7 @@ use crate::ui::screen::{Request, Submitted};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+#[derive(Clone)]
 pub struct EngineBackend {
     engine: Engine,
     /// The models' worker's published suggestions, when one runs.
@@ -85,6 +86,10 @@ pub fn submitted(reply: Result<crate::engine::Reply, EngineError>) -> Submitted 
 impl crate::ui::Backend for EngineBackend {
     fn view(&self) -> View {
         self.engine.view()
+    }
+
+    fn detach(&self) -> Option<crate::ui::print_worker::Builder> {
+        Some(Arc::new(self.clone()))
     }
 
     fn suggestions(&self) -> Option<std::sync::Arc<crate::ui::model_worker::Suggestions>> {

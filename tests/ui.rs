@@ -1191,6 +1191,131 @@ fn a_hung_printer_does_not_hold_the_screen_and_the_failure_can_be_retried() {
     assert!(d.app.failed_prints.is_empty());
 }
 
+/// On a running engine a reprint is built on the session's print worker,
+/// not on the screen's thread: the replay to the state of the first print
+/// waits for its turn (one replay at a time in the process, so clerks
+/// reprinting at once hold one extra state, not one each) while the
+/// screen takes keys; then the COPY prints and is recorded against the
+/// same first print.
+#[test]
+fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
+    use depot::core::printing::{Printer, PrinterKind, PrinterScope};
+    use depot::docs::DocKind;
+    use depot::engine::{Engine, EngineConfig, Submission};
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    depot::cli::create_demo(&dir, 0, true).unwrap();
+    let engine = Engine::start(
+        depot::store::Store::open(&dir).unwrap(),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    let backend = depot::ui_backend::EngineBackend::new(engine.clone());
+    // A raw printer that takes every job.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let (took, jobs) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        for c in listener.incoming() {
+            let Ok(mut c) = c else { break };
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut c, &mut buf);
+            if took.send(buf).is_err() {
+                break;
+            }
+        }
+    });
+    let admin = |body| {
+        let r = engine
+            .submit(Submission {
+                operator: "ADMIN".into(),
+                session: "admin".into(),
+                key: None,
+                body,
+            })
+            .unwrap();
+        assert!(r.outcome.is_ok(), "{r:?}");
+    };
+    admin(CommandBody::SetPrinter(Printer {
+        code: "CTR".into(),
+        name: "Counter printer".into(),
+        kind: PrinterKind::Raw,
+        target,
+        active: true,
+    }));
+    admin(CommandBody::SetDefaultPrinter {
+        scope: PrinterScope::Operator("CLERK1".into()),
+        printer: Some("CTR".into()),
+    });
+    let bar = engine.view().state.items["FAS-1000"].barcodes[0]
+        .code
+        .clone();
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&bar);
+    d.press("enter").press("enter");
+    let s = d.wait_until("the invoice printed", 100, 30, |s| {
+        s.contains("printed on CTR")
+    });
+    assert!(!s.contains("copy printed"), "{s}");
+    assert!(!jobs
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
+    let printed = |kind: &str| {
+        engine
+            .view()
+            .state
+            .prints
+            .iter()
+            .find(|((k, _), _)| k == kind)
+            .map(|((_, doc), h)| (doc.to_string(), h.as_of, h.printed))
+    };
+    let (invoice, first, n) = printed(DocKind::Invoice.as_str()).expect("the print recorded");
+    assert_eq!(n, 1);
+    let first = first.expect("built as of a record");
+    assert!(engine.view().seq > first, "the reprint needs a replay");
+    // Another replay holds the turn: the reprint waits on the worker. (It
+    // gives the turn up after 30 s if never told to, and says so: what a
+    // screen that built the reprint itself would have waited for.)
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, holding) = std::sync::mpsc::channel::<()>();
+    let other = std::thread::spawn(move || {
+        let _turn = depot::docs::print::replay_turn();
+        held.send(()).unwrap();
+        released.recv_timeout(Duration::from_secs(30)).is_ok()
+    });
+    holding.recv().unwrap();
+    d.press("ctrl-p");
+    let s = d.screen(100, 30);
+    assert!(
+        s.contains(&format!("printing invoice {invoice} on CTR")),
+        "{s}"
+    );
+    assert!(d.app.printing());
+    // The screen takes keys meanwhile: Esc goes back to the menu.
+    d.press("esc");
+    d.wait_until("the menu", 100, 30, |s| s.contains("Order inquiry"));
+    assert!(d.app.printing(), "the reprint still waits for its turn");
+    assert!(jobs.try_recv().is_err(), "nothing sent before the replay");
+    release.send(()).unwrap();
+    assert!(
+        other.join().unwrap(),
+        "the screen's thread waited for the replay's turn"
+    );
+    d.wait_until("the copy printed", 100, 30, |s| {
+        s.contains("copy printed on CTR")
+    });
+    assert!(!jobs
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
+    let (again, as_of, n) = printed(DocKind::Invoice.as_str()).unwrap();
+    assert_eq!((again, as_of, n), (invoice, Some(first), 2));
+    engine.shutdown().unwrap();
+}
+
 #[test]
 fn putting_the_rest_on_account_says_how_much() {
     let b = demo();

@@ -140,9 +140,21 @@ pub fn state_at(backend: &dyn Backend, seq: u64) -> Result<Arc<State>, String> {
     })
 }
 
+/// Held while a replay runs: a replay holds a whole second state, so a
+/// server whose clerks reprint at once holds one, not one each (the
+/// others wait on their print workers, not on their screens).
+static REPLAYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Wait for the turn to replay and hold it: no replay runs in the
+/// process while the guard lives.
+pub fn replay_turn() -> std::sync::MutexGuard<'static, ()> {
+    REPLAYS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Replay a store's log up to record `seq` (from the newest snapshot at or
-/// before it that reads).
+/// before it that reads), one replay at a time in the process.
 pub fn replay(store: &crate::store::Store, seq: u64) -> Result<State, String> {
+    let _turn = replay_turn();
     let snaps = store.snapshot_seqs().map_err(|e| e.to_string())?;
     let mut state = snaps
         .iter()
@@ -260,6 +272,20 @@ fn archived_with(
         | DocKind::RemittanceAdvice => None,
     };
     order.map_or_else(Vec::new, |o| backend.archived_order(&o))
+}
+
+/// Where a print of `req` by `operator` goes, as the operator knows it
+/// (the file, or the printer's code): what `PrintJob::printer_name` will
+/// say, known before the document is built.
+pub fn destination(
+    state: &State,
+    operator: &str,
+    req: &PrintRequest,
+) -> Result<String, PrintError> {
+    Ok(match &req.out {
+        Some(p) => p.display().to_string(),
+        None => choose_printer(state, operator, req)?.code.to_string(),
+    })
 }
 
 /// The printer a request goes to: named, the station's default, the

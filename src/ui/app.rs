@@ -477,12 +477,14 @@ impl App {
         due
     }
 
-    /// Print documents without waiting for the printers: each is built
-    /// and rendered here (in memory), then handed to the session's print
-    /// worker; the screen says "printing…" and goes on taking keys. The
-    /// outcome comes back through [`App::poll_prints`].
+    /// Print documents without waiting for the printers, nor for what
+    /// their building reads: each goes to the session's print worker
+    /// (built there from a backend that can be shared with it, else built
+    /// and rendered here in memory); the screen says "printing…" and goes
+    /// on taking keys. The outcome comes back through [`App::poll_prints`].
     fn print(&mut self, requests: Vec<crate::docs::print::PrintRequest>, backend: &dyn Backend) {
-        use crate::docs::print::{prepare, Sent};
+        use super::print_worker::Work;
+        use crate::docs::print::{destination, prepare};
         let Some(op) = self.operator.clone() else {
             self.notice = Some(Notice::error("sign in first"));
             return;
@@ -506,29 +508,43 @@ impl App {
             failed: Vec::new(),
             retry: Vec::new(),
         };
+        let shared = backend.detach();
+        let view = backend.view();
         let mut going = Vec::new();
         for req in &requests {
-            let job = match prepare(backend, &op, req) {
-                Ok(job) => job,
-                // No such document, no printer: nothing to retry.
+            // No such printer, no such document: nothing to retry.
+            let made = match &shared {
+                // The printer is chosen here (the notice names it); a
+                // reprint's replay or a statement's archive read is the
+                // worker's.
+                Some(b) => destination(&view.state, &op, req).map(|name| {
+                    let work = Work::Build {
+                        req: req.clone(),
+                        operator: op.clone(),
+                        backend: b.clone(),
+                    };
+                    (work, name)
+                }),
+                None => prepare(backend, &op, req).map(|job| {
+                    let name = job.printer_name();
+                    (Work::Send(job), name)
+                }),
+            };
+            let (work, name) = match made {
+                Ok(m) => m,
                 Err(e) => {
                     batch.failed.push(e.to_string());
                     continue;
                 }
             };
-            let name = job.printer_name();
-            match self.hand_over(id, job) {
+            match self.hand_over(id, work) {
                 Ok(()) => {
                     batch.left += 1;
                     going.push(format!("{} {} on {name}", req.kind, req.doc));
                 }
                 Err(refused) => {
-                    let (job, why) = *refused;
-                    let sent = Sent {
-                        destination: name,
-                        result: Err(why),
-                    };
-                    self.finish_job(backend, &mut batch, &job, sent);
+                    let (work, why) = *refused;
+                    self.refused(backend, &mut batch, work, name, why);
                 }
             }
         }
@@ -541,25 +557,55 @@ impl App {
         }
     }
 
+    /// Work the print worker did not take (its queue full, or it stopped):
+    /// a failed print, recorded as one and offered for retry.
+    fn refused(
+        &mut self,
+        backend: &dyn Backend,
+        batch: &mut PrintBatch,
+        work: super::print_worker::Work,
+        name: String,
+        why: String,
+    ) {
+        use super::print_worker::Work;
+        use crate::docs::print::{prepare, Sent};
+        let job = match work {
+            Work::Send(job) => job,
+            // Built here to be recorded: this is the rare path.
+            Work::Build { req, operator, .. } => match prepare(backend, &operator, &req) {
+                Ok(job) => job,
+                Err(e) => {
+                    batch.failed.push(e.to_string());
+                    return;
+                }
+            },
+        };
+        let sent = Sent {
+            destination: name,
+            result: Err(why),
+        };
+        self.finish_job(backend, batch, &job, sent);
+    }
+
     fn hand_over(
         &mut self,
         id: u64,
-        job: crate::docs::print::PrintJob,
+        work: super::print_worker::Work,
     ) -> Result<(), super::print_worker::Refused> {
         if self.prints.is_none() {
             match super::print_worker::PrintWorker::start() {
                 Ok(w) => self.prints = Some(w),
                 Err(e) => {
                     return Err(Box::new((
-                        job,
+                        work,
                         format!("cannot start the print worker: {e}"),
                     )))
                 }
             }
         }
         match self.prints.as_mut() {
-            Some(w) => w.submit(id, job),
-            None => Err(Box::new((job, "no print worker".to_string()))),
+            Some(w) => w.submit(id, work),
+            None => Err(Box::new((work, "no print worker".to_string()))),
         }
     }
 
@@ -641,8 +687,8 @@ impl App {
             }
         }
         let any = !done.is_empty();
-        for (tag, job, sent) in done {
-            self.collect(tag, &job, sent, backend);
+        for (tag, d) in done {
+            self.collect(tag, d, backend);
         }
         any
     }
@@ -657,19 +703,13 @@ impl App {
                 break;
             }
             let got = self.prints.as_mut().and_then(|w| w.wait_done(left));
-            if let Some((tag, job, sent)) = got {
-                self.collect(tag, &job, sent, backend);
+            if let Some((tag, d)) = got {
+                self.collect(tag, d, backend);
             }
         }
     }
 
-    fn collect(
-        &mut self,
-        tag: u64,
-        job: &crate::docs::print::PrintJob,
-        sent: crate::docs::print::Sent,
-        backend: &dyn Backend,
-    ) {
+    fn collect(&mut self, tag: u64, done: super::print_worker::Done, backend: &dyn Backend) {
         let Some(at) = self.batches.iter().position(|b| b.id == tag) else {
             tracing::error!(batch = tag, "a finished print of no batch");
             return;
@@ -677,7 +717,13 @@ impl App {
         let Some(mut batch) = self.batches.remove(at) else {
             return;
         };
-        self.finish_job(backend, &mut batch, job, sent);
+        match done {
+            super::print_worker::Done::Sent(job, sent) => {
+                self.finish_job(backend, &mut batch, &job, sent)
+            }
+            // Nothing was printed, and a retry would not build it either.
+            super::print_worker::Done::NotBuilt(_, e) => batch.failed.push(e.to_string()),
+        }
         batch.left = batch.left.saturating_sub(1);
         if batch.left == 0 {
             self.close_batch(batch);

@@ -113,6 +113,12 @@ pub trait Backend {
         }
         self.records(&(from..=to).collect::<Vec<_>>())
     }
+    /// This backend as one a worker thread may hold (the session's print
+    /// worker builds documents with it, `ui::print_worker`); `None` when
+    /// it cannot be shared (then the session builds them itself).
+    fn detach(&self) -> Option<print_worker::Builder> {
+        None
+    }
     /// The models' last published suggestions (trained in the background
     /// by `model_worker`, never on the caller's thread); `None` until the
     /// first training is done or when this backend runs no models.

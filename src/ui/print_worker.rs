@@ -1,28 +1,78 @@
-//! A session's print worker: screens never wait for a printer. The
-//! session builds and renders a print on its own thread (in memory, fast:
-//! `docs::print::prepare`), hands the job to this worker (one thread per
-//! session, started at its first print, jobs in order through a bounded
-//! channel), and goes on taking keys. The worker only sends bytes (a raw
-//! 9100 printer that does not answer holds the worker, up to
-//! `RAW_TIMEOUT`, not the screen); the session collects finished jobs
+//! A session's print worker: screens never wait for a printer, nor for
+//! the history a reprint is built from. The session hands each print to
+//! this worker (one thread per session, started at its first print, jobs
+//! in order through a bounded channel) and goes on taking keys:
+//!
+//! - with a backend that can be shared with a thread (a running engine:
+//!   `Backend::detach`), the request itself ([`Work::Build`]): the worker
+//!   builds and renders the document (`docs::print::prepare`: a reprint
+//!   replays the log to the state of its first print, a statement as of
+//!   a past day reads the customer's archive) and sends it;
+//! - else the job the session built ([`Work::Send`]), which the worker
+//!   only sends.
+//!
+//! A raw 9100 printer that does not answer holds the worker, up to
+//! `RAW_TIMEOUT`, not the screen; the session collects finished jobs
 //! (`App::poll_prints`, which the session loop calls while jobs are out)
 //! and records each in the audit trail, printed or failed.
 
-use crate::docs::print::{send, PrintJob, Sent};
+use crate::docs::print::{prepare, send, PrintError, PrintJob, PrintRequest, Sent};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::Arc;
+
+/// A backend a print worker may build documents from.
+pub type Builder = Arc<dyn crate::ui::Backend + Send + Sync>;
+
+/// What the worker is handed.
+pub enum Work {
+    /// Built on the session's thread: only send it.
+    Send(PrintJob),
+    /// Build it from `backend` as `operator`, then send it.
+    Build {
+        req: PrintRequest,
+        operator: String,
+        backend: Builder,
+    },
+}
+
+/// What came of a piece of work.
+pub enum Done {
+    /// Built and sent (or not: `Sent::result`).
+    Sent(PrintJob, Sent),
+    /// Not built (no such document, the history it needs unreadable):
+    /// nothing was sent.
+    NotBuilt(PrintRequest, PrintError),
+}
+
+/// Do one piece of work: what the worker thread runs.
+pub fn work(w: Work) -> Done {
+    let job = match w {
+        Work::Send(job) => job,
+        Work::Build {
+            req,
+            operator,
+            backend,
+        } => match prepare(backend.as_ref(), &operator, &req) {
+            Ok(job) => job,
+            Err(e) => return Done::NotBuilt(req, e),
+        },
+    };
+    let sent = send(&job);
+    Done::Sent(job, sent)
+}
 
 /// Jobs that may wait for the worker; one more is refused (and said so).
 pub const QUEUE: usize = 16;
 
-/// A job handed to the worker, with the caller's tag.
-type Tagged = (u64, PrintJob);
+/// Work handed to the worker, with the caller's tag.
+type Tagged = (u64, Work);
 
-/// A job the worker did not take, and why.
-pub type Refused = Box<(PrintJob, String)>;
+/// Work the worker did not take, and why.
+pub type Refused = Box<(Work, String)>;
 
 pub struct PrintWorker {
     jobs: SyncSender<Tagged>,
-    done: Receiver<(u64, PrintJob, Sent)>,
+    done: Receiver<(u64, Done)>,
     /// Jobs handed over and not collected yet.
     out: usize,
 }
@@ -36,9 +86,8 @@ impl PrintWorker {
         std::thread::Builder::new()
             .name("depot-print".into())
             .spawn(move || {
-                while let Ok((tag, job)) = inbox.recv() {
-                    let sent = send(&job);
-                    if finished.send((tag, job, sent)).is_err() {
+                while let Ok((tag, w)) = inbox.recv() {
+                    if finished.send((tag, work(w))).is_err() {
                         break;
                     }
                 }
@@ -48,18 +97,18 @@ impl PrintWorker {
 
     /// Hand a job over; it comes back (with why) when the queue is full or
     /// the worker is gone.
-    pub fn submit(&mut self, tag: u64, job: PrintJob) -> Result<(), Refused> {
-        match self.jobs.try_send((tag, job)) {
+    pub fn submit(&mut self, tag: u64, work: Work) -> Result<(), Refused> {
+        match self.jobs.try_send((tag, work)) {
             Ok(()) => {
                 self.out += 1;
                 Ok(())
             }
-            Err(TrySendError::Full((_, job))) => Err(Box::new((
-                job,
+            Err(TrySendError::Full((_, work))) => Err(Box::new((
+                work,
                 format!("{QUEUE} prints are already waiting for the printer"),
             ))),
-            Err(TrySendError::Disconnected((_, job))) => {
-                Err(Box::new((job, "the print worker stopped".to_string())))
+            Err(TrySendError::Disconnected((_, work))) => {
+                Err(Box::new((work, "the print worker stopped".to_string())))
             }
         }
     }
@@ -70,7 +119,7 @@ impl PrintWorker {
     }
 
     /// A finished job, if one is there.
-    pub fn try_done(&mut self) -> Option<(u64, PrintJob, Sent)> {
+    pub fn try_done(&mut self) -> Option<(u64, Done)> {
         match self.done.try_recv() {
             Ok(d) => {
                 self.out = self.out.saturating_sub(1);
@@ -85,7 +134,7 @@ impl PrintWorker {
     }
 
     /// Wait up to `within` for a finished job.
-    pub fn wait_done(&mut self, within: std::time::Duration) -> Option<(u64, PrintJob, Sent)> {
+    pub fn wait_done(&mut self, within: std::time::Duration) -> Option<(u64, Done)> {
         if self.out == 0 {
             return None;
         }

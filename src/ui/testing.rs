@@ -304,18 +304,20 @@ fn demo(today: NaiveDate) -> (State, BTreeMap<u64, Envelope>) {
 }
 
 /// A session on a backend, with helpers to drive it.
-pub struct Driver<'a> {
+/// Drives an `App` as a terminal would, on any backend (the in-memory
+/// one unless told: a test of a running engine drives `EngineBackend`).
+pub struct Driver<'a, B: Backend = MemBackend> {
     pub app: App,
-    pub backend: &'a MemBackend,
+    pub backend: &'a B,
 }
 
-impl<'a> Driver<'a> {
-    pub fn new(backend: &'a MemBackend, operator: Option<&str>) -> Driver<'a> {
+impl<'a, B: Backend> Driver<'a, B> {
+    pub fn new(backend: &'a B, operator: Option<&str>) -> Driver<'a, B> {
         Driver::session(backend, operator, "test")
     }
     /// A second session on the same backend needs its own name (its
     /// idempotency keys are `NAME-1`, `NAME-2`, ...).
-    pub fn session(backend: &'a MemBackend, operator: Option<&str>, name: &str) -> Driver<'a> {
+    pub fn session(backend: &'a B, operator: Option<&str>, name: &str) -> Driver<'a, B> {
         let maps = Keymaps::load(None).unwrap_or_else(|_| Keymaps {
             default: Default::default(),
             classic: Default::default(),
