@@ -905,15 +905,14 @@ fn an_open_order_changed_and_a_line_cancelled_with_a_confirm() {
     assert_eq!(b.state.borrow().orders[&number].lines.len(), 3);
 }
 
-/// Two sessions on one real engine: the rep has a held order open; the
-/// supervisor releases the hold in another session; the rep's session is
-/// told once (merged notices) and its screen no longer shows the hold.
-#[test]
-fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
-    use depot::engine::{Engine, EngineConfig, Submission};
-    use depot::ui::session::{commit_watcher, Inbox};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+/// A running engine on a new demo store, and the screens' backend on it
+/// (the store's directory goes when the first is dropped).
+fn demo_engine() -> (
+    tempfile::TempDir,
+    depot::engine::Engine,
+    depot::ui_backend::EngineBackend,
+) {
+    use depot::engine::{Engine, EngineConfig};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     depot::cli::create_demo(&dir, 0, true).unwrap();
@@ -923,6 +922,19 @@ fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
     )
     .unwrap();
     let backend = depot::ui_backend::EngineBackend::new(engine.clone());
+    (tmp, engine, backend)
+}
+
+/// Two sessions on one real engine: the rep has a held order open; the
+/// supervisor releases the hold in another session; the rep's session is
+/// told once (merged notices) and its screen no longer shows the hold.
+#[test]
+fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
+    use depot::engine::Submission;
+    use depot::ui::session::{commit_watcher, Inbox};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (_tmp, engine, backend) = demo_engine();
     let held = engine
         .view()
         .state
@@ -1201,17 +1213,9 @@ fn a_hung_printer_does_not_hold_the_screen_and_the_failure_can_be_retried() {
 fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
     use depot::core::printing::{Printer, PrinterKind, PrinterScope};
     use depot::docs::DocKind;
-    use depot::engine::{Engine, EngineConfig, Submission};
+    use depot::engine::Submission;
     use std::time::Duration;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    depot::cli::create_demo(&dir, 0, true).unwrap();
-    let engine = Engine::start(
-        depot::store::Store::open(&dir).unwrap(),
-        EngineConfig::default(),
-    )
-    .unwrap();
-    let backend = depot::ui_backend::EngineBackend::new(engine.clone());
+    let (_tmp, engine, backend) = demo_engine();
     // A raw printer that takes every job.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let target = listener.local_addr().unwrap().to_string();
