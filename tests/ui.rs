@@ -1203,20 +1203,11 @@ fn a_hung_printer_does_not_hold_the_screen_and_the_failure_can_be_retried() {
     assert!(d.app.failed_prints.is_empty());
 }
 
-/// On a running engine a reprint is built on the session's print worker,
-/// not on the screen's thread: the replay to the state of the first print
-/// waits for its turn (one replay at a time in the process, so clerks
-/// reprinting at once hold one extra state, not one each) while the
-/// screen takes keys; then the COPY prints and is recorded against the
-/// same first print.
-#[test]
-fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
+/// A raw printer CTR, CLERK1's default, that takes every job: what it
+/// was sent, job by job.
+fn counter_printer(engine: &depot::engine::Engine) -> std::sync::mpsc::Receiver<Vec<u8>> {
     use depot::core::printing::{Printer, PrinterKind, PrinterScope};
-    use depot::docs::DocKind;
     use depot::engine::Submission;
-    use std::time::Duration;
-    let (_tmp, engine, backend) = demo_engine();
-    // A raw printer that takes every job.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let target = listener.local_addr().unwrap().to_string();
     let (took, jobs) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -1252,10 +1243,34 @@ fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
         scope: PrinterScope::Operator("CLERK1".into()),
         printer: Some("CTR".into()),
     });
+    jobs
+}
+
+/// The newest invoice's print history in `engine`'s state: (number, the
+/// record its first print was built from, how many times it printed).
+fn invoice_prints(engine: &depot::engine::Engine) -> Option<(String, Option<u64>, u32)> {
+    let kind = depot::docs::DocKind::Invoice.as_str();
+    engine
+        .view()
+        .state
+        .prints
+        .iter()
+        .filter(|((k, _), _)| k == kind)
+        .max_by_key(|((_, doc), _)| doc.to_string())
+        .map(|((_, doc), h)| (doc.to_string(), h.as_of, h.printed))
+}
+
+/// From the menu, a counter sale of one FAS-1000 to the walk-in customer;
+/// its invoice printed on CTR (the printer got it, the audit trail has
+/// it). The invoice and the record its print was built from.
+fn counter_sale_printed<B: depot::ui::Backend>(
+    d: &mut Driver<'_, B>,
+    engine: &depot::engine::Engine,
+    jobs: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> (String, u64) {
     let bar = engine.view().state.items["FAS-1000"].barcodes[0]
         .code
         .clone();
-    let mut d = Driver::new(&backend, Some("CLERK1"));
     d.press("enter").press("enter");
     d.scan(&bar);
     d.press("enter").press("enter");
@@ -1264,33 +1279,48 @@ fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
     });
     assert!(!s.contains("copy printed"), "{s}");
     assert!(!jobs
-        .recv_timeout(Duration::from_secs(60))
+        .recv_timeout(std::time::Duration::from_secs(60))
         .unwrap()
         .is_empty());
-    let printed = |kind: &str| {
-        engine
-            .view()
-            .state
-            .prints
-            .iter()
-            .find(|((k, _), _)| k == kind)
-            .map(|((_, doc), h)| (doc.to_string(), h.as_of, h.printed))
-    };
-    let (invoice, first, n) = printed(DocKind::Invoice.as_str()).expect("the print recorded");
+    let (invoice, first, n) = invoice_prints(engine).expect("the print recorded");
+    assert!(s.contains(&invoice), "{s}");
     assert_eq!(n, 1);
-    let first = first.expect("built as of a record");
-    assert!(engine.view().seq > first, "the reprint needs a replay");
-    // Another replay holds the turn: the reprint waits on the worker. (It
-    // gives the turn up after 30 s if never told to, and says so: what a
-    // screen that built the reprint itself would have waited for.)
+    (invoice, first.expect("built as of a record"))
+}
+
+/// Another replay holds the replay turn on its own thread until told to
+/// let go; it gives the turn up after 30 s if never told, and then says
+/// so (`false`): what a screen that built a reprint itself would have
+/// waited for.
+fn hold_replays() -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<bool>) {
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (held, holding) = std::sync::mpsc::channel::<()>();
     let other = std::thread::spawn(move || {
         let _turn = depot::docs::print::replay_turn();
         held.send(()).unwrap();
-        released.recv_timeout(Duration::from_secs(30)).is_ok()
+        released
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .is_ok()
     });
     holding.recv().unwrap();
+    (release, other)
+}
+
+/// On a running engine a reprint is built on the session's print worker,
+/// not on the screen's thread: the replay to the state of the first print
+/// waits for its turn (one replay at a time in the process, so clerks
+/// reprinting at once hold one extra state, not one each) while the
+/// screen takes keys; then the COPY prints and is recorded against the
+/// same first print.
+#[test]
+fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
+    use std::time::Duration;
+    let (_tmp, engine, backend) = demo_engine();
+    let jobs = counter_printer(&engine);
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    let (invoice, first) = counter_sale_printed(&mut d, &engine, &jobs);
+    assert!(engine.view().seq > first, "the reprint needs a replay");
+    let (release, other) = hold_replays();
     d.press("ctrl-p");
     let s = d.screen(100, 30);
     assert!(
@@ -1315,8 +1345,98 @@ fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
         .recv_timeout(Duration::from_secs(60))
         .unwrap()
         .is_empty());
-    let (again, as_of, n) = printed(DocKind::Invoice.as_str()).unwrap();
-    assert_eq!((again, as_of, n), (invoice, Some(first), 2));
+    assert_eq!(invoice_prints(&engine), Some((invoice, Some(first), 2)));
+    engine.shutdown().unwrap();
+}
+
+/// A session that ends while its reprint waits to be built (the clerk
+/// quit, the link dropped, the session gave up waiting) does not lose
+/// it: the worker builds it, prints it, and records it in the audit trail
+/// itself.
+#[test]
+fn a_reprint_outlives_its_session_and_is_still_recorded() {
+    use std::time::Duration;
+    let (_tmp, engine, backend) = demo_engine();
+    let jobs = counter_printer(&engine);
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    let (invoice, first) = counter_sale_printed(&mut d, &engine, &jobs);
+    let (release, other) = hold_replays();
+    d.press("ctrl-p");
+    assert!(d.app.printing());
+    drop(d);
+    release.send(()).unwrap();
+    assert!(other.join().unwrap(), "the session waited for the replay");
+    assert!(!jobs
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
+    // Recorded after the send: wait for the record (a liveness bound).
+    let mut prints = invoice_prints(&engine);
+    for _ in 0..2400 {
+        if prints.as_ref().is_some_and(|p| p.2 == 2) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+        prints = invoice_prints(&engine);
+    }
+    assert_eq!(prints, Some((invoice, Some(first), 2)));
+    engine.shutdown().unwrap();
+}
+
+/// A backend whose history cannot be replayed without a panic (a bug
+/// stands in for any in building or rendering a document).
+#[derive(Clone)]
+struct ReplayPanics(depot::ui_backend::EngineBackend);
+
+impl depot::ui::Backend for ReplayPanics {
+    fn view(&self) -> depot::engine::View {
+        self.0.view()
+    }
+    fn now(&self) -> chrono::DateTime<Utc> {
+        self.0.now()
+    }
+    fn submit(
+        &self,
+        operator: &str,
+        session: &str,
+        req: depot::ui::screen::Request,
+    ) -> depot::ui::screen::Submitted {
+        self.0.submit(operator, session, req)
+    }
+    fn state_at(&self, seq: u64) -> Option<std::sync::Arc<depot::core::State>> {
+        panic!("replaying to record {seq} broke")
+    }
+    fn detach(&self) -> Option<depot::ui::print_worker::Builder> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+}
+
+/// A panic while the print worker builds a document fails that print,
+/// with the reason and no "printing…" left on the screen, and the worker
+/// takes the next print.
+#[test]
+fn a_panic_building_a_print_fails_that_print_and_the_next_one_prints() {
+    let (_tmp, engine, backend) = demo_engine();
+    let jobs = counter_printer(&engine);
+    let backend = ReplayPanics(backend);
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    let (invoice, first) = counter_sale_printed(&mut d, &engine, &jobs);
+    d.press("ctrl-p");
+    let s = d.wait_until("the reprint's failure", 100, 30, |s| {
+        s.contains("the print worker failed on it")
+    });
+    assert!(s.contains(&invoice) && s.contains("broke"), "{s}");
+    assert!(!s.contains("printing"), "{s}");
+    assert!(!d.app.printing());
+    assert_eq!(
+        invoice_prints(&engine),
+        Some((invoice.clone(), Some(first), 1))
+    );
+    // The next sale's invoice prints on the same worker.
+    d.press("esc");
+    d.wait_until("the menu", 100, 30, |s| s.contains("Order inquiry"));
+    let (next, _) = counter_sale_printed(&mut d, &engine, &jobs);
+    assert_ne!(next, invoice);
     engine.shutdown().unwrap();
 }
 

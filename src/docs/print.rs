@@ -101,6 +101,14 @@ pub enum PrintError {
         seq: u64,
         reason: String,
     },
+    /// The session's print worker failed on it (a bug: the panic is in
+    /// the log); nothing was recorded.
+    #[error("{kind} {doc}: the print worker failed on it ({reason}); see the log")]
+    Worker {
+        kind: DocKind,
+        doc: String,
+        reason: String,
+    },
     /// The print failed; the failure is in the audit trail (`audit_seq`,
     /// `None` if even that could not be written).
     #[error("{kind} {doc} was NOT printed on {destination}: {reason}{}", match audit_seq {

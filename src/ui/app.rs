@@ -521,6 +521,7 @@ impl App {
                     let work = Work::Build {
                         req: req.clone(),
                         operator: op.clone(),
+                        session: self.session.clone(),
                         backend: b.clone(),
                     };
                     (work, name)
@@ -575,7 +576,7 @@ impl App {
             Work::Build { req, operator, .. } => match prepare(backend, &operator, &req) {
                 Ok(job) => job,
                 Err(e) => {
-                    batch.failed.push(e.to_string());
+                    batch.failed.push(format!("{e} ({why})"));
                     return;
                 }
             },
@@ -617,9 +618,20 @@ impl App {
         job: &crate::docs::print::PrintJob,
         sent: crate::docs::print::Sent,
     ) {
-        use crate::docs::print::{finish, PrintError};
+        let outcome =
+            crate::docs::print::finish(backend, &batch.operator, &self.session, job, sent);
+        Self::finished(batch, job, outcome);
+    }
+
+    /// Note how a recorded print went (`finish`'s outcome) in its batch.
+    fn finished(
+        batch: &mut PrintBatch,
+        job: &crate::docs::print::PrintJob,
+        outcome: Result<crate::docs::print::PrintOutcome, crate::docs::print::PrintError>,
+    ) {
+        use crate::docs::print::PrintError;
         let printer = job.printer_name();
-        match finish(backend, &batch.operator, &self.session, job, sent) {
+        match outcome {
             Ok(done) => batch.said.push(format!(
                 "{} {}printed on {} ({})",
                 done.doc,
@@ -690,6 +702,10 @@ impl App {
         for (tag, d) in done {
             self.collect(tag, d, backend);
         }
+        if self.prints.as_ref().is_some_and(|w| w.gone()) {
+            self.worker_gone();
+            return true;
+        }
         any
     }
 
@@ -709,6 +725,20 @@ impl App {
         }
     }
 
+    /// The print worker is gone (it should not be: a job's panic is
+    /// caught): what it had will not come back, so each open batch fails,
+    /// and the next print starts a new worker.
+    fn worker_gone(&mut self) {
+        tracing::error!(batches = self.batches.len(), "the print worker stopped");
+        self.prints = None;
+        while let Some(mut batch) = self.batches.pop_front() {
+            batch
+                .failed
+                .push("the print worker stopped; see the log".to_string());
+            self.close_batch(batch);
+        }
+    }
+
     fn collect(&mut self, tag: u64, done: super::print_worker::Done, backend: &dyn Backend) {
         let Some(at) = self.batches.iter().position(|b| b.id == tag) else {
             tracing::error!(batch = tag, "a finished print of no batch");
@@ -721,8 +751,11 @@ impl App {
             super::print_worker::Done::Sent(job, sent) => {
                 self.finish_job(backend, &mut batch, &job, sent)
             }
+            super::print_worker::Done::Finished(job, outcome) => {
+                Self::finished(&mut batch, &job, outcome)
+            }
             // Nothing was printed, and a retry would not build it either.
-            super::print_worker::Done::NotBuilt(_, e) => batch.failed.push(e.to_string()),
+            super::print_worker::Done::Failed(e) => batch.failed.push(e.to_string()),
         }
         batch.left = batch.left.saturating_sub(1);
         if batch.left == 0 {

@@ -16,7 +16,9 @@
 //! (`App::poll_prints`, which the session loop calls while jobs are out)
 //! and records each in the audit trail, printed or failed.
 
-use crate::docs::print::{prepare, send, PrintError, PrintJob, PrintRequest, Sent};
+use crate::docs::print::{
+    finish, prepare, send, PrintError, PrintJob, PrintOutcome, PrintRequest, Sent,
+};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 
@@ -27,38 +29,69 @@ pub type Builder = Arc<dyn crate::ui::Backend + Send + Sync>;
 pub enum Work {
     /// Built on the session's thread: only send it.
     Send(PrintJob),
-    /// Build it from `backend` as `operator`, then send it.
+    /// Build it from `backend` as `operator`, send it, and record it in
+    /// the audit trail as `session` (the worker records it, so a print
+    /// is recorded even when the session has ended meanwhile).
     Build {
         req: PrintRequest,
         operator: String,
+        session: String,
         backend: Builder,
     },
 }
 
 /// What came of a piece of work.
 pub enum Done {
-    /// Built and sent (or not: `Sent::result`).
+    /// Built here, sent (or not: `Sent::result`); the session records it.
     Sent(PrintJob, Sent),
-    /// Not built (no such document, the history it needs unreadable):
-    /// nothing was sent.
-    NotBuilt(PrintRequest, PrintError),
+    /// Built, sent and recorded by the worker: what `finish` said.
+    Finished(PrintJob, Result<PrintOutcome, PrintError>),
+    /// Not printed and not recorded: not built (no such document, the
+    /// history it needs unreadable), or the worker failed on it.
+    Failed(PrintError),
 }
 
-/// Do one piece of work: what the worker thread runs.
+/// Do one piece of work: what the worker thread runs. A panic in it (a
+/// bug in building or rendering a document) fails that print, not the
+/// worker: the session is told, and the next print is taken.
 pub fn work(w: Work) -> Done {
-    let job = match w {
-        Work::Send(job) => job,
+    let (kind, doc) = match &w {
+        Work::Send(job) => (job.req.kind, job.req.doc.clone()),
+        Work::Build { req, .. } => (req.kind, req.doc.clone()),
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work_on(w))) {
+        Ok(done) => done,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            Done::Failed(PrintError::Worker { kind, doc, reason })
+        }
+    }
+}
+
+fn work_on(w: Work) -> Done {
+    match w {
+        Work::Send(job) => {
+            let sent = send(&job);
+            Done::Sent(job, sent)
+        }
         Work::Build {
             req,
             operator,
+            session,
             backend,
         } => match prepare(backend.as_ref(), &operator, &req) {
-            Ok(job) => job,
-            Err(e) => return Done::NotBuilt(req, e),
+            Ok(job) => {
+                let sent = send(&job);
+                let outcome = finish(backend.as_ref(), &operator, &session, &job, sent);
+                Done::Finished(job, outcome)
+            }
+            Err(e) => Done::Failed(e),
         },
-    };
-    let sent = send(&job);
-    Done::Sent(job, sent)
+    }
 }
 
 /// Jobs that may wait for the worker; one more is refused (and said so).
@@ -75,6 +108,8 @@ pub struct PrintWorker {
     done: Receiver<(u64, Done)>,
     /// Jobs handed over and not collected yet.
     out: usize,
+    /// The worker thread is gone (seen when collecting).
+    gone: bool,
 }
 
 impl PrintWorker {
@@ -92,7 +127,12 @@ impl PrintWorker {
                     }
                 }
             })?;
-        Ok(PrintWorker { jobs, done, out: 0 })
+        Ok(PrintWorker {
+            jobs,
+            done,
+            out: 0,
+            gone: false,
+        })
     }
 
     /// Hand a job over; it comes back (with why) when the queue is full or
@@ -113,6 +153,12 @@ impl PrintWorker {
         }
     }
 
+    /// Is the worker thread gone (what was handed to it will not come
+    /// back)?
+    pub fn gone(&self) -> bool {
+        self.gone
+    }
+
     /// Jobs handed over and not collected.
     pub fn pending(&self) -> usize {
         self.out
@@ -128,6 +174,7 @@ impl PrintWorker {
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => {
                 self.out = 0;
+                self.gone = true;
                 None
             }
         }
@@ -146,6 +193,7 @@ impl PrintWorker {
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 self.out = 0;
+                self.gone = true;
                 None
             }
         }

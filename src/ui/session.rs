@@ -5,7 +5,9 @@
 //! a slow screen never grows a queue. While prints are out with the
 //! session's print worker, the loop also wakes every [`PRINT_POLL`] to
 //! collect the finished ones (and record them); when it ends, it waits
-//! for them (at most [`PRINT_DRAIN`]) so that every print is audited.
+//! for them (at most [`PRINT_DRAIN`]) so that every print is audited. (A
+//! print the worker builds, it also records, so one still out when the
+//! session ends is recorded all the same.)
 //! While the screen on top waits for a read (`Screen::waiting`: the
 //! archive, on its worker) the loop draws it again every [`PRINT_POLL`].
 //! The terminal is any ratatui backend: crossterm locally, bytes over SSH.
