@@ -12,9 +12,11 @@
 //!   only sends.
 //!
 //! A raw 9100 printer that does not answer holds the worker, up to
-//! `RAW_TIMEOUT`, not the screen; the session collects finished jobs
-//! (`App::poll_prints`, which the session loop calls while jobs are out)
-//! and records each in the audit trail, printed or failed.
+//! `RAW_TIMEOUT`, not the screen. Every print is recorded in the audit
+//! trail, printed or failed: one the worker built, by the worker (so it
+//! is recorded even if the session has ended); one the session built, by
+//! the session when it collects it (`App::poll_prints`, which the session
+//! loop calls while jobs are out).
 
 use crate::docs::print::{
     finish, prepare, send, PrintError, PrintJob, PrintOutcome, PrintRequest, Sent,
@@ -42,7 +44,8 @@ pub enum Work {
 
 /// What came of a piece of work.
 pub enum Done {
-    /// Built here, sent (or not: `Sent::result`); the session records it.
+    /// Built by the session, sent (or not: `Sent::result`); the session
+    /// records it.
     Sent(PrintJob, Sent),
     /// Built, sent and recorded by the worker: what `finish` said.
     Finished(PrintJob, Result<PrintOutcome, PrintError>),
