@@ -1508,16 +1508,18 @@ impl Store {
             }
         }
         // (An aging needs no brought-forward line.)
-        for c in out.named().into_iter().filter(|_| need == Need::All) {
-            // The customer's latest index entry on or before `day`.
-            let lo = format!("{BY_CUSTOMER}{c}|");
-            let hi = format!("{lo}{after}");
-            if let Some(entry) = self.archive.range(lo.as_bytes()..hi.as_bytes()).next_back() {
-                let (k, _) = entry?;
-                let key = String::from_utf8_lossy(&k);
-                let tail = key.strip_prefix(&lo).ok_or_else(|| bad(&key))?;
-                let (d, _, _) = parse_day_tail(tail).ok_or_else(|| bad(&key))?;
-                out.last.insert(c, d);
+        if need == Need::All {
+            for c in out.named() {
+                // The customer's latest index entry on or before `day`.
+                let lo = format!("{BY_CUSTOMER}{c}|");
+                let hi = format!("{lo}{after}");
+                if let Some(entry) = self.archive.range(lo.as_bytes()..hi.as_bytes()).next_back() {
+                    let (k, _) = entry?;
+                    let key = String::from_utf8_lossy(&k);
+                    let tail = key.strip_prefix(&lo).ok_or_else(|| bad(&key))?;
+                    let (d, _, _) = parse_day_tail(tail).ok_or_else(|| bad(&key))?;
+                    out.last.insert(c, d);
+                }
             }
         }
         out.sort();
