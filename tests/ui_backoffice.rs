@@ -1041,7 +1041,30 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     assert!(s.contains("AR aging as of"), "{s}");
     insta::assert_snapshot!("finance_aging_ar_80x24", s);
     insta::assert_snapshot!("finance_aging_ar_132x43", d.screen(132, 43));
-    d.press("/").typed("C0009").press("enter").press("enter");
+    // A filter that matches nothing says so: no total of rows not shown.
+    d.press("/").typed("ZZZQ");
+    let s = d.screen(80, 24);
+    assert!(s.contains("nothing matches /ZZZQ"), "{s}");
+    assert!(!s.contains("TOTAL"), "{s}");
+    // Esc while typing it clears it: the whole book again.
+    d.press("esc");
+    let s = d.screen(132, 43);
+    assert!(s.contains("TOTAL") && !s.contains("shown"), "{s}");
+    // Filtered to one customer, the total is that customer's, and says so.
+    d.press("/").typed("C0009").press("enter");
+    let s = d.screen(132, 43);
+    let total_line = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("TOTAL"))
+        .unwrap_or_else(|| panic!("no TOTAL line:\n{s}"));
+    assert!(total_line.contains("1 shown"), "{total_line}");
+    let row_line = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("C0009"))
+        .unwrap_or_else(|| panic!("no C0009 line:\n{s}"));
+    let last = |l: &str| l.split_whitespace().last().map(str::to_string);
+    assert_eq!(last(total_line), last(row_line), "{s}");
+    d.press("enter");
     assert_eq!(d.app.screen_name(), "finance_items");
     let s = d.screen(132, 43);
     insta::assert_snapshot!("finance_items_132x43", s);

@@ -136,6 +136,92 @@ pub struct GridRow {
     pub drill: Drill,
     /// A total or subtotal line (drawn bold).
     pub total: bool,
+    /// What a filter adds up again (`filtered`): a detail row's amounts,
+    /// or, on a total row, which amounts it sums. None: a row a filter
+    /// keeps as it is (a statement's section total).
+    pub sum: Option<RowSum>,
+}
+
+/// The amounts of a row that a filtered view totals again, by column,
+/// within one currency.
+#[derive(Clone, Debug)]
+pub struct RowSum {
+    pub currency: Currency,
+    pub amounts: Vec<(usize, Decimal)>,
+}
+
+impl RowSum {
+    fn new(currency: &Currency, amounts: impl IntoIterator<Item = (usize, Decimal)>) -> RowSum {
+        RowSum {
+            currency: currency.clone(),
+            amounts: amounts.into_iter().collect(),
+        }
+    }
+}
+
+/// The column a re-summed total row says "N shown" in (the name column of
+/// the trial balance and the agings).
+const SHOWN_COL: usize = 1;
+
+/// The rows of `g` a filter `f` keeps. The detail rows it matches, and
+/// when there is any: each total that sums detail rows (`RowSum`) summed
+/// again over those kept, saying how many ("3 shown"), or left out when
+/// none of its currency is kept; a structural total (a statement's
+/// section) as it is. When no detail row matches, no row at all, so the
+/// table says "nothing matches" instead of a total of rows not shown.
+pub fn filtered(g: &Grid, f: &str) -> Vec<GridRow> {
+    if f.is_empty() || g.message {
+        return g.rows.clone();
+    }
+    let details: Vec<&GridRow> = g
+        .rows
+        .iter()
+        .filter(|r| !r.total && matches(&r.cells, f))
+        .collect();
+    if details.is_empty() {
+        return Vec::new();
+    }
+    g.rows
+        .iter()
+        .filter_map(|r| match (&r.sum, r.total) {
+            (Some(sum), true) => summed_again(r, sum, &details),
+            (None, true) => Some(r.clone()),
+            _ if matches(&r.cells, f) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A total row summed over the detail rows kept of its currency; None
+/// when none is.
+fn summed_again(total: &GridRow, sum: &RowSum, details: &[&GridRow]) -> Option<GridRow> {
+    let mine: Vec<&RowSum> = details
+        .iter()
+        .filter_map(|d| d.sum.as_ref())
+        .filter(|d| d.currency == sum.currency)
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let mut out = total.clone();
+    let mut amounts = Vec::with_capacity(sum.amounts.len());
+    for (col, _) in &sum.amounts {
+        let v: Decimal = mine
+            .iter()
+            .flat_map(|d| d.amounts.iter())
+            .filter(|(c, _)| c == col)
+            .map(|(_, v)| *v)
+            .sum();
+        if let Some(cell) = out.cells.get_mut(*col) {
+            *cell = amount(v, &sum.currency);
+        }
+        amounts.push((*col, v));
+    }
+    if let Some(cell) = out.cells.get_mut(SHOWN_COL) {
+        *cell = format!("{} shown", mine.len());
+    }
+    out.sum = Some(RowSum::new(&sum.currency, amounts));
+    Some(out)
 }
 
 /// A view's table: headers, which columns are numbers (right-aligned) and
@@ -151,6 +237,9 @@ pub struct Grid {
     /// What the table says when it has no rows ("nothing to show" when
     /// empty).
     pub empty: String,
+    /// A message in place of the table (the archive being read): no
+    /// filter applies to it.
+    pub message: bool,
 }
 
 fn amount(d: Decimal, c: &Currency) -> String {
@@ -193,6 +282,7 @@ pub fn tb_grid(s: &State, entity: &str, as_of: NaiveDate) -> Grid {
                 account: r.account.clone(),
             },
             total: false,
+            sum: Some(RowSum::new(c, [(2, r.debit), (3, r.credit)])),
         });
     }
     g.rows.push(GridRow {
@@ -208,6 +298,7 @@ pub fn tb_grid(s: &State, entity: &str, as_of: NaiveDate) -> Grid {
         ],
         drill: Drill::None,
         total: true,
+        sum: Some(RowSum::new(c, [(2, tb.debit), (3, tb.credit)])),
     });
     later_note(&mut g, s, Some(entity), as_of);
     g
@@ -260,6 +351,7 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
         rows: Vec::new(),
         notes: t.notes.clone(),
         empty: String::new(),
+        message: false,
     };
     for r in &t.rows {
         let entity = entity_col
@@ -302,6 +394,7 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
             cells,
             drill,
             total: account.is_empty() || account == "TOTAL",
+            sum: None,
         });
     }
     g
@@ -345,6 +438,7 @@ pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) ->
         rows: Vec::new(),
         notes: st.notes.clone(),
         empty: String::new(),
+        message: false,
     };
     for r in &st.rows {
         let entity = r.entity.as_deref().or(scope.entity());
@@ -379,6 +473,7 @@ pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) ->
             cells,
             drill,
             total: r.kind == RowKind::Total || r.account.is_empty(),
+            sum: None,
         });
     }
     g
@@ -449,6 +544,7 @@ pub fn aging_grid(
                 party: r.party.clone(),
             },
             total: false,
+            sum: Some(aging_sum(c, &r.buckets)),
         });
     }
     for (code, (c, b)) in totals {
@@ -459,9 +555,25 @@ pub fn aging_grid(
             cells,
             drill: Drill::None,
             total: true,
+            sum: Some(aging_sum(&c, &b)),
         });
     }
     g
+}
+
+/// An aging row's amounts for a filter's total: the buckets from the
+/// fourth column, then their sum.
+fn aging_sum(c: &Currency, buckets: &[Decimal; 5]) -> RowSum {
+    let total: Decimal = buckets.iter().copied().sum();
+    RowSum::new(
+        c,
+        buckets
+            .iter()
+            .copied()
+            .chain([total])
+            .enumerate()
+            .map(|(i, v)| (i + 3, v)),
+    )
 }
 
 /// What the archive holds after `as_of`, when the AR open items of that
@@ -514,14 +626,15 @@ impl Pending {
             headers: vec![String::new()],
             numeric: vec![false],
             optional: vec![false],
-            // Kept by any filter, as total rows are.
             rows: vec![GridRow {
                 cells: vec![line],
                 drill: Drill::None,
                 total: true,
+                sum: None,
             }],
             notes: vec![note],
             empty: String::new(),
+            message: true,
         }
     }
 }
@@ -1065,14 +1178,9 @@ impl FinanceViews {
         self.kept(&g)
     }
 
-    /// The rows of `g` the filter keeps.
+    /// The rows of `g` the filter keeps (`filtered`).
     fn kept(&self, g: &Grid) -> Vec<GridRow> {
-        let f = self.list.filter.trimmed().to_string();
-        g.rows
-            .iter()
-            .filter(|r| r.total || matches(&r.cells, &f))
-            .cloned()
-            .collect()
+        filtered(g, self.list.filter.trimmed())
     }
 
     fn drill(&mut self, ctx: &Ctx) -> Flow {
@@ -1933,7 +2041,7 @@ impl Screen for DocEntries {
 
 #[cfg(test)]
 mod tests {
-    use super::layout;
+    use super::*;
 
     fn aging() -> (Vec<String>, Vec<bool>, Vec<Vec<String>>) {
         let headers: Vec<String> = [
@@ -1945,6 +2053,82 @@ mod tests {
         let mut total = vec!["TOTAL".to_string(), String::new(), "USD".to_string()];
         total.extend(["12,345,678.90"; 6].map(String::from));
         (headers, optional, vec![total])
+    }
+
+    fn row(cells: &[&str], total: bool, sum: Option<RowSum>) -> GridRow {
+        GridRow {
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+            drill: Drill::None,
+            total,
+            sum,
+        }
+    }
+
+    #[test]
+    fn a_filter_sums_the_totals_again_over_the_rows_it_keeps() {
+        let (usd, eur) = (Currency::new("USD"), Currency::new("EUR"));
+        let d = |n: i64| Decimal::new(n, 2);
+        let detail = |code: &str, c: &Currency, a: i64, b: i64| {
+            let cells = [
+                code,
+                "name",
+                c.0.as_str(),
+                &amount(d(a), c),
+                &amount(d(b), c),
+            ];
+            row(&cells, false, Some(RowSum::new(c, [(3, d(a)), (4, d(b))])))
+        };
+        let total = |c: &Currency, a: i64, b: i64| {
+            let cells = [
+                "TOTAL",
+                "",
+                c.0.as_str(),
+                &amount(d(a), c),
+                &amount(d(b), c),
+            ];
+            row(&cells, true, Some(RowSum::new(c, [(3, d(a)), (4, d(b))])))
+        };
+        let g = Grid {
+            rows: vec![
+                detail("C1", &usd, 1000, 250),
+                detail("C12", &usd, 500, 1),
+                detail("C2", &usd, 7, 7),
+                detail("C3", &eur, 300, 0),
+                // A section's total: kept as it is.
+                row(&["", "Assets", "", "9.99", ""], true, None),
+                total(&usd, 1507, 258),
+                total(&eur, 300, 0),
+            ],
+            ..Grid::default()
+        };
+        // No filter: every row as built.
+        assert_eq!(filtered(&g, "").len(), 7);
+        // C1 and C12, both USD: the USD total is theirs, the EUR one goes.
+        let rows = filtered(&g, "c1");
+        let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells.clone()).collect();
+        assert_eq!(cells.len(), 4, "{cells:?}");
+        assert_eq!(cells[0][0], "C1");
+        assert_eq!(cells[1][0], "C12");
+        assert_eq!(cells[2][1], "Assets");
+        assert_eq!(cells[2][3], "9.99");
+        assert_eq!(
+            cells[3],
+            ["TOTAL", "2 shown", "USD", "15.00", "2.51"].map(String::from)
+        );
+        // One EUR row: its total only.
+        let rows = filtered(&g, "EUR");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2].cells[1], "1 shown");
+        assert_eq!(rows[2].cells[3], "3.00");
+        // Nothing matches: nothing, not even a total or a section.
+        assert!(filtered(&g, "ZZZ").is_empty());
+        // A message is never filtered.
+        let m = Grid {
+            message: true,
+            rows: vec![row(&["reading"], true, None)],
+            ..Grid::default()
+        };
+        assert_eq!(filtered(&m, "ZZZ").len(), 1);
     }
 
     #[test]
