@@ -1033,6 +1033,33 @@ fn a_screen_too_small_to_show_takes_no_keys_and_quit_asks_with_a_sale_open() {
 }
 
 #[test]
+fn a_lookup_too_small_to_show_leaves_by_its_fields_cancel_key() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Item lookup").unwrap();
+    d.typed("FAS");
+    assert_eq!(d.app.screen_name(), "item_lookup");
+    // The query field has no back key: its cancel key is offered, not
+    // quit (which would end the session).
+    let s = d.screen(20, 5);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines.contains(&"20x5: too small"), "{s}");
+    let leave = lines
+        .iter()
+        .find_map(|l| l.strip_suffix(": back"))
+        .unwrap_or_else(|| panic!("no back key offered:\n{s}"));
+    assert!(!s.contains("exits"), "{s}");
+    // Another key is refused and says which works.
+    d.press("j");
+    assert!(d.screen(20, 5).contains("too small"));
+    assert_eq!(d.app.screen_name(), "item_lookup");
+    // The key offered leaves at once (the typed query is not cleared first).
+    d.press(&leave.to_lowercase());
+    assert_eq!(d.app.screen_name(), "menu");
+    assert!(!d.app.quit);
+}
+
+#[test]
 fn free_stock_is_what_allocation_would_give() {
     // Picked goods have left on hand: free = on hand - reserved (not less
     // what is in picks again).

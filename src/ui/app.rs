@@ -357,6 +357,14 @@ impl App {
             // shown, so it takes no keys but the one that leaves it (its
             // back key when no work is open on it; quit still exits).
             Some(Action::Back) if !self.fits() && self.leave_key().1 == "back" => {}
+            // A field focused, with no back key: its cancel key closes the
+            // screen here (the screen would clear the field first, which
+            // cannot be seen).
+            Some(Action::Cancel) if !self.fits() && self.leave_key().1 == "back" => {
+                self.notice = None;
+                self.run(Flow::Pop, backend, &view, 0);
+                return;
+            }
             _ if !self.fits() => {
                 // (Short: a 40-column terminal shows it whole.)
                 let (key, does) = self.leave_key();
@@ -420,7 +428,8 @@ impl App {
 
     /// The key that leaves a screen too small to be drawn, and what it
     /// does: the screen's back key when one is bound and no work is open
-    /// on it (not the menu's: there it exits), else the quit key.
+    /// on it (not the menu's: there it exits), or in a field or form
+    /// without one its cancel key; else the quit key.
     fn leave_key(&self) -> (String, &'static str) {
         let screen = self.screen_name();
         let ctx = self.context();
@@ -428,7 +437,13 @@ impl App {
             .stack
             .last()
             .filter(|s| self.stack.len() > 1 && !s.dirty())
-            .and_then(|_| self.keymap.key_for(screen, ctx, Action::Back));
+            .and_then(|_| {
+                self.keymap.key_for(screen, ctx, Action::Back).or_else(|| {
+                    matches!(ctx, Context::Input | Context::Form)
+                        .then(|| self.keymap.key_for(screen, ctx, Action::Cancel))
+                        .flatten()
+                })
+            });
         match back {
             Some(k) => (k.to_string(), "back"),
             None => (
