@@ -1376,6 +1376,135 @@ fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
     engine.shutdown().unwrap();
 }
 
+/// The printer the "printing…" notice names is the one the print goes
+/// to: an admin who changes the clerk's default printer while a reprint
+/// waits in the worker's queue (behind another, held by the replay turn)
+/// does not send it elsewhere.
+#[test]
+fn a_reprint_goes_to_the_printer_its_notice_named() {
+    use depot::core::printing::{Printer, PrinterKind, PrinterScope};
+    use depot::engine::Submission;
+    use std::time::Duration;
+    let (_tmp, engine, backend) = demo_engine();
+    let jobs = counter_printer(&engine);
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    let (invoice, first) = counter_sale_printed(&mut d, &engine, &jobs);
+    // A second printer, which nothing should reach.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    other.set_nonblocking(true).unwrap();
+    let target = other.local_addr().unwrap().to_string();
+    let admin = |body| {
+        let r = engine
+            .submit(Submission {
+                operator: "ADMIN".into(),
+                session: "admin".into(),
+                key: None,
+                body,
+            })
+            .unwrap();
+        assert!(r.outcome.is_ok(), "{r:?}");
+    };
+    admin(CommandBody::SetPrinter(Printer {
+        code: "BACK".into(),
+        name: "Back office".into(),
+        kind: PrinterKind::Raw,
+        target,
+        active: true,
+    }));
+    let (release, holder) = hold_replays();
+    // Two copies: the first waits for the replay turn on the worker, the
+    // second in the worker's queue behind it.
+    for _ in 0..2 {
+        d.press("ctrl-p");
+        let s = d.screen(100, 30);
+        assert!(
+            s.contains(&format!("printing invoice {invoice} on CTR")),
+            "{s}"
+        );
+    }
+    // Meanwhile the clerk's default printer changes.
+    admin(CommandBody::SetDefaultPrinter {
+        scope: PrinterScope::Operator("CLERK1".into()),
+        printer: Some("BACK".into()),
+    });
+    release.send(()).unwrap();
+    assert!(holder.join().unwrap());
+    for _ in 0..2 {
+        assert!(!jobs
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .is_empty());
+    }
+    d.wait_until("both copies printed", 100, 30, |_| {
+        invoice_prints(&engine).is_some_and(|p| p.2 == 3)
+    });
+    assert!(other.accept().is_err(), "nothing went to BACK");
+    assert_eq!(invoice_prints(&engine), Some((invoice, Some(first), 3)));
+    engine.shutdown().unwrap();
+}
+
+/// With the worker's queue full, one more print is refused at once and
+/// offered for retry: it is not built on the screen's thread (a reprint's
+/// replay would freeze the screen), and the retry prints it.
+#[test]
+fn a_print_refused_by_a_full_queue_is_offered_for_retry_without_building_it() {
+    use depot::ui::print_worker::QUEUE;
+    use std::time::Duration;
+    let (_tmp, engine, backend) = demo_engine();
+    let jobs = counter_printer(&engine);
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    let (invoice, first) = counter_sale_printed(&mut d, &engine, &jobs);
+    let (release, holder) = hold_replays();
+    // One on the worker (waiting for the replay turn), QUEUE behind it,
+    // then one more is refused.
+    let mut handed = 0;
+    let refused = loop {
+        d.press("ctrl-p");
+        let s = d.screen(200, 30);
+        if s.contains("not printed on CTR") {
+            break s;
+        }
+        handed += 1;
+        assert!(handed <= QUEUE + 1, "never refused:\n{s}");
+    };
+    assert!(
+        refused.contains(&format!(
+            "invoice {invoice}: not printed on CTR (ctrl-p to retry)"
+        )),
+        "{refused}"
+    );
+    assert!(handed >= QUEUE, "refused after {handed}");
+    release.send(()).unwrap();
+    assert!(
+        holder.join().unwrap(),
+        "the screen's thread did not wait for the replay turn"
+    );
+    for _ in 0..handed {
+        assert!(!jobs
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .is_empty());
+    }
+    let printed = 1 + handed as u32;
+    d.wait_until("the copies recorded", 100, 30, |_| {
+        invoice_prints(&engine).is_some_and(|p| p.2 == printed)
+    });
+    // The refused one was not recorded; ctrl-p retries it.
+    d.press("ctrl-p");
+    assert!(!jobs
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
+    d.wait_until("the retry recorded", 100, 30, |_| {
+        invoice_prints(&engine).is_some_and(|p| p.2 == printed + 1)
+    });
+    assert_eq!(
+        invoice_prints(&engine),
+        Some((invoice, Some(first), printed + 1))
+    );
+    engine.shutdown().unwrap();
+}
+
 /// A session that ends while its reprint waits to be built (the clerk
 /// quit, the link dropped, the session gave up waiting) does not lose
 /// it: the worker builds it, prints it, and records it in the audit trail

@@ -529,12 +529,18 @@ impl App {
         for req in &requests {
             // No such printer, no such document: nothing to retry.
             let made = match &shared {
-                // The printer is chosen here (the notice names it); a
-                // reprint's replay or a statement's archive read is the
-                // worker's.
+                // The printer is chosen here (the notice names it) and
+                // named in the request, so the worker prints where the
+                // notice said even if a default printer changes before it
+                // builds; a reprint's replay or a statement's archive
+                // read is the worker's.
                 Some(b) => destination(&view.state, &op, req).map(|name| {
+                    let mut req = req.clone();
+                    if req.out.is_none() {
+                        req.printer = Some(name.clone());
+                    }
                     let work = Work::Build {
-                        req: req.clone(),
+                        req,
                         operator: op.clone(),
                         session: self.session.clone(),
                         backend: b.clone(),
@@ -574,7 +580,10 @@ impl App {
     }
 
     /// Work the print worker did not take (its queue full, or it stopped):
-    /// a failed print, recorded as one and offered for retry.
+    /// a failed print, offered for retry. One the session built is
+    /// recorded as failed; a request is not built here to be recorded (a
+    /// reprint's replay would hold the screen), so like any print that
+    /// was never built it is not in the audit trail.
     fn refused(
         &mut self,
         backend: &dyn Backend,
@@ -584,17 +593,17 @@ impl App {
         why: String,
     ) {
         use super::print_worker::Work;
-        use crate::docs::print::{prepare, Sent};
+        use crate::docs::print::Sent;
         let job = match work {
             Work::Send(job) => job,
-            // Built here to be recorded: this is the rare path.
-            Work::Build { req, operator, .. } => match prepare(backend, &operator, &req) {
-                Ok(job) => job,
-                Err(e) => {
-                    batch.failed.push(format!("{e} ({why})"));
-                    return;
-                }
-            },
+            Work::Build { req, .. } => {
+                batch.failed.push(format!(
+                    "{} {}: not printed on {name} (ctrl-p to retry): {why}",
+                    req.kind, req.doc
+                ));
+                batch.retry.push(req);
+                return;
+            }
         };
         let sent = Sent {
             destination: name,
