@@ -1930,6 +1930,8 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
         ),
     };
     let result = crate::ui::run(&backend, &|w| engine.watch(w), opts);
+    // A reprint still being built records itself through the engine.
+    crate::serve::wait_for_prints();
     // Its archive reader stops a read in hand, which holds the store.
     drop(backend);
     drop(models);

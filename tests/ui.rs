@@ -1505,10 +1505,11 @@ fn a_print_refused_by_a_full_queue_is_offered_for_retry_without_building_it() {
     engine.shutdown().unwrap();
 }
 
-/// A session that ends while its reprint waits to be built (the clerk
+/// A session that ends while its reprints wait to be built (the clerk
 /// quit, the link dropped, the session gave up waiting) does not lose
-/// it: the worker builds it, prints it, and records it in the audit trail
-/// itself.
+/// them: the worker builds each, prints it, and records it in the audit
+/// trail itself, and a stopping process waits for that
+/// (`print_worker::wait_all`) before its engine stops.
 #[test]
 fn a_reprint_outlives_its_session_and_is_still_recorded() {
     use std::time::Duration;
@@ -1517,25 +1518,21 @@ fn a_reprint_outlives_its_session_and_is_still_recorded() {
     let mut d = Driver::new(&backend, Some("CLERK1"));
     let (invoice, first) = counter_sale_printed(&mut d, &engine, &jobs);
     let (release, other) = hold_replays();
-    d.press("ctrl-p");
+    // One on the worker, one queued behind it.
+    d.press("ctrl-p").press("ctrl-p");
     assert!(d.app.printing());
     drop(d);
     release.send(()).unwrap();
     assert!(other.join().unwrap(), "the session waited for the replay");
-    assert!(!jobs
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap()
-        .is_empty());
-    // Recorded after the send: wait for the record (a liveness bound).
-    let mut prints = invoice_prints(&engine);
-    for _ in 0..2400 {
-        if prints.as_ref().is_some_and(|p| p.2 == 2) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-        prints = invoice_prints(&engine);
+    // What a stopping process does before it stops its engine.
+    depot::ui::print_worker::wait_all(Duration::from_secs(120));
+    for _ in 0..2 {
+        assert!(!jobs
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .is_empty());
     }
-    assert_eq!(prints, Some((invoice, Some(first), 2)));
+    assert_eq!(invoice_prints(&engine), Some((invoice, Some(first), 3)));
     engine.shutdown().unwrap();
 }
 

@@ -22,7 +22,50 @@ use crate::docs::print::{
     finish, prepare, send, PrintError, PrintJob, PrintOutcome, PrintRequest, Sent,
 };
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The print workers of the process not yet seen to end: what
+/// [`wait_all`] waits for before the engine stops.
+static THREADS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// Wait, up to `within`, for every print worker to end; how many are
+/// still running after. A worker ends when its session has dropped it
+/// and it has done what it was handed (each job is finite: a replay, a
+/// send of at most `RAW_TIMEOUT`), so a process that stops its engine
+/// after this loses no audit record of a print still being built when
+/// its session ended.
+pub fn wait_all(within: Duration) -> usize {
+    let until = Instant::now() + within;
+    loop {
+        let running = {
+            let mut threads = THREADS.lock().unwrap_or_else(|p| p.into_inner());
+            let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *threads)
+                .into_iter()
+                .partition(|h| h.is_finished());
+            *threads = running;
+            for h in done {
+                let _ = h.join();
+            }
+            threads.len()
+        };
+        if running == 0 || Instant::now() >= until {
+            return running;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Print workers running now (started and not yet ended).
+pub fn running() -> usize {
+    THREADS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|h| !h.is_finished())
+        .count()
+}
 
 /// A backend a print worker may build documents from.
 pub type Builder = Arc<dyn crate::ui::Backend + Send + Sync>;
@@ -117,19 +160,25 @@ pub struct PrintWorker {
 
 impl PrintWorker {
     /// Start the worker thread (named `depot-print`); it ends when the
-    /// worker is dropped and the jobs in hand are sent.
+    /// worker is dropped and every job handed to it is done: a session
+    /// that ended does not take back the prints it asked for (those the
+    /// worker builds, it records itself).
     pub fn start() -> std::io::Result<PrintWorker> {
         let (jobs, inbox) = sync_channel::<Tagged>(QUEUE);
         let (finished, done) = sync_channel(QUEUE + 1);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("depot-print".into())
             .spawn(move || {
                 while let Ok((tag, w)) = inbox.recv() {
-                    if finished.send((tag, work(w))).is_err() {
-                        break;
-                    }
+                    // No one to tell once the session is gone: go on.
+                    let _ = finished.send((tag, work(w)));
                 }
             })?;
+        {
+            let mut threads = THREADS.lock().unwrap_or_else(|p| p.into_inner());
+            threads.retain(|h| !h.is_finished());
+            threads.push(thread);
+        }
         Ok(PrintWorker {
             jobs,
             done,
