@@ -164,8 +164,9 @@ pub struct WriterStats {
     pub slow: Vec<(&'static str, u64, u64)>,
 }
 
-/// The phases [`WriterStats`] times.
-pub const PHASES: [&str; 5] = ["decide", "append", "flush", "publish", "snapshot"];
+/// The phases [`WriterStats`] times ("free": the writer freeing what the
+/// publisher handed back, `Dead`).
+pub const PHASES: [&str; 6] = ["decide", "append", "flush", "publish", "snapshot", "free"];
 
 impl WriterStats {
     fn phase(&mut self, i: usize, since: std::time::Instant, start: std::time::Instant) {
@@ -305,6 +306,7 @@ impl Engine {
             })
         };
         let (flush_tx, flush_rx) = mpsc::sync_channel(PIPELINE_DEPTH);
+        let (grave_tx, graveyard) = mpsc::channel();
         let flusher = Flusher {
             store: store.clone(),
             stats: shared.stats.clone(),
@@ -321,6 +323,7 @@ impl Engine {
                 subscribers: shared.subscribers.clone(),
                 stats: shared.stats.clone(),
                 started,
+                graveyard: Mutex::new(grave_tx),
             }),
         };
         let flusher = std::thread::Builder::new()
@@ -337,6 +340,7 @@ impl Engine {
             stopped: false,
             inflight: VecDeque::new(),
             to_flusher: flush_tx,
+            graveyard,
         };
         let handle = std::thread::Builder::new()
             .name("depot-writer".into())
@@ -589,6 +593,8 @@ struct Writer {
     /// may point into one of them).
     inflight: VecDeque<Committed>,
     to_flusher: SyncSender<Item>,
+    /// What the publisher hands back to free here (`Dead`).
+    graveyard: Receiver<Dead>,
 }
 
 impl Writer {
@@ -612,6 +618,14 @@ impl Writer {
 
     fn failed(&self) -> bool {
         self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Free what the publisher handed back (after a batch is handed on,
+    /// while the flusher writes it).
+    fn bury(&self) {
+        while let Ok(s) = self.graveyard.try_recv() {
+            drop(s);
+        }
     }
 
     /// Decide one group of messages and hand it on; true when the writer
@@ -680,7 +694,6 @@ impl Writer {
         };
         let records: Committed = Arc::new(records);
         stats.phase(0, t, self.started);
-        add_stats(&self.stats, stats);
         if !records.is_empty() {
             self.inflight.push_back(records.clone());
         }
@@ -703,6 +716,11 @@ impl Writer {
                 stop = true;
             }
         }
+        // While the flusher writes the batch: free what was handed back.
+        let t = Instant::now();
+        self.bury();
+        stats.phase(5, t, self.started);
+        add_stats(&self.stats, stats);
         stop
     }
 
@@ -1118,6 +1136,21 @@ struct Outlets {
     subscribers: Subscribers,
     stats: Stats,
     started: Instant,
+    /// What the writer allocated and no one uses any more goes back to
+    /// it to be freed there (`Writer::bury`).
+    graveyard: Mutex<Sender<Dead>>,
+}
+
+/// What the writer allocated, handed back to it to free: a state no
+/// longer published (the nodes its batches copied), or a batch's records
+/// once answered. Freed on another thread, they contended with the
+/// writer's own allocations for the allocator's lock (glibc's arena
+/// lock: `__lll_lock_wake_private` was 6.6 % of the writer's samples
+/// under 64 submitters). They wait in the channel until the writer's
+/// next batch, so an idle engine keeps the last few states' own nodes.
+enum Dead {
+    State(Arc<State>),
+    Records(Committed),
 }
 
 impl Outlets {
@@ -1150,7 +1183,9 @@ impl Outlets {
         // Subscribers hear of a batch before its callers are answered, so
         // a caller never sees a screen that has not caught up.
         let mut answers = Vec::with_capacity(batches.len());
-        for (records, _, waiters) in batches {
+        let mut dead: Vec<Dead> = Vec::with_capacity(2 * batches.len() + 2);
+        for (records, state, waiters) in batches {
+            dead.extend(state.map(Dead::State));
             if !records.is_empty() {
                 if let Ok(mut subs) = self.subscribers.lock() {
                     subs.retain(|s| s.send(records.clone()).is_ok());
@@ -1162,12 +1197,31 @@ impl Outlets {
             for w in waiters {
                 w.answer(&records);
             }
+            dead.push(Dead::Records(records));
         }
         let mut stats = WriterStats::default();
         stats.phase(3, t, self.started);
         add_stats(&self.stats, stats);
-        drop(old);
-        drop(retired);
+        dead.extend(old.map(|v| Dead::State(v.state)));
+        dead.extend(retired.map(Dead::State));
+        self.bury(dead);
+    }
+
+    /// Hand what the writer allocated back to it to free (`Dead`); what
+    /// someone still holds (a reader's view, the writer's own list of
+    /// batches in flight) is only counted down here, and everything is
+    /// freed here when the writer is gone.
+    fn bury(&self, dead: Vec<Dead>) {
+        let grave = self.graveyard.lock().unwrap_or_else(|p| p.into_inner());
+        for d in dead {
+            let last = match &d {
+                Dead::State(s) => Arc::strong_count(s) == 1,
+                Dead::Records(r) => Arc::strong_count(r) == 1,
+            };
+            if last {
+                let _ = grave.send(d);
+            }
+        }
     }
 }
 

@@ -435,3 +435,35 @@ fn a_panicking_watcher_is_forgotten_and_callers_are_still_answered() {
     assert_eq!(engine.read(|s| s.terms.len()), 3);
     engine.shutdown().unwrap();
 }
+
+/// A state no longer published is freed, not kept: the publisher hands
+/// it back to the writer (which allocated its nodes) and the writer frees
+/// it after its next batch. A state a reader still holds stays readable.
+#[test]
+fn a_state_no_longer_published_is_freed_and_a_held_one_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = started(dir.path(), 1_000_000);
+    let ok = |code: &str| {
+        let r = engine.submit(sub(terms(code, 30), None)).unwrap();
+        assert!(r.outcome.is_ok(), "{r:?}");
+    };
+    ok("N1");
+    let first = engine.view();
+    let dropped = Arc::downgrade(&first.state);
+    drop(first);
+    ok("N2");
+    let held = engine.view();
+    // Two more batches: the one after N2's publishing frees the state of
+    // N1 (handed back when N2 was published).
+    ok("N3");
+    ok("N4");
+    assert!(
+        dropped.upgrade().is_none(),
+        "the state of N1 is still alive after two more batches"
+    );
+    // What a reader holds is its own to free, and still reads.
+    assert!(held.state.terms.contains_key("N2"));
+    assert!(!held.state.terms.contains_key("N3"));
+    assert!(engine.view().state.terms.contains_key("N4"));
+    engine.shutdown().unwrap();
+}
