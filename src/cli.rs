@@ -1931,7 +1931,7 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
     };
     let result = crate::ui::run(&backend, &|w| engine.watch(w), opts);
     // A reprint still being built records itself through the engine.
-    crate::serve::wait_for_prints();
+    crate::ui::print_worker::wait_at_stop();
     // Its archive reader stops a read in hand, which holds the store.
     drop(backend);
     drop(models);

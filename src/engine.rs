@@ -323,7 +323,7 @@ impl Engine {
                 subscribers: shared.subscribers.clone(),
                 stats: shared.stats.clone(),
                 started,
-                graveyard: Mutex::new(grave_tx),
+                graveyard: grave_tx,
             }),
         };
         let flusher = std::thread::Builder::new()
@@ -1138,7 +1138,7 @@ struct Outlets {
     started: Instant,
     /// What the writer allocated and no one uses any more goes back to
     /// it to be freed there (`Writer::bury`).
-    graveyard: Mutex<Sender<Dead>>,
+    graveyard: Sender<Dead>,
 }
 
 /// What the writer allocated, handed back to it to free: a state no
@@ -1212,14 +1212,13 @@ impl Outlets {
     /// batches in flight) is only counted down here, and everything is
     /// freed here when the writer is gone.
     fn bury(&self, dead: Vec<Dead>) {
-        let grave = self.graveyard.lock().unwrap_or_else(|p| p.into_inner());
         for d in dead {
             let last = match &d {
                 Dead::State(s) => Arc::strong_count(s) == 1,
                 Dead::Records(r) => Arc::strong_count(r) == 1,
             };
             if last {
-                let _ = grave.send(d);
+                let _ = self.graveyard.send(d);
             }
         }
     }

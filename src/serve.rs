@@ -1673,38 +1673,11 @@ pub fn serve_until(
     let _ = std::fs::remove_file(listen_file(dir));
     let _ = std::fs::remove_file(socket_path(dir));
     result?;
-    wait_for_prints();
+    crate::ui::print_worker::wait_at_stop();
     engine.snapshot().map_err(|e| anyhow!("{e}"))?;
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     crate::say!("depot serve: stopped");
     Ok(())
-}
-
-/// How long a stopping process waits for prints its sessions handed to
-/// their print workers (each finite: a replay, a send of at most 5 s).
-pub const PRINTS_AT_STOP: Duration = Duration::from_secs(120);
-
-/// Before the engine stops: let every print still being built be built,
-/// sent and recorded (its audit write needs the engine), saying so when
-/// there is any; after `PRINTS_AT_STOP` the rest is logged and given up.
-pub fn wait_for_prints() {
-    let running = crate::ui::print_worker::running();
-    if running == 0 {
-        return;
-    }
-    crate::say_err!(
-        "depot: waiting for {running} print worker(s) to finish and record their prints"
-    );
-    let left = crate::ui::print_worker::wait_all(PRINTS_AT_STOP);
-    if left > 0 {
-        tracing::error!(
-            left,
-            "print workers still running at stop: their prints may go unrecorded"
-        );
-        crate::say_err!(
-            "depot: {left} print worker(s) still running; stopping anyway (see the log)"
-        );
-    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,33 @@ pub fn running() -> usize {
         .count()
 }
 
+/// How long a stopping process waits for prints its sessions handed to
+/// their print workers (each finite: a replay, a send of at most 5 s).
+pub const PRINTS_AT_STOP: Duration = Duration::from_secs(120);
+
+/// Before the engine stops: let every print still being built be built,
+/// sent and recorded (its audit write needs the engine), saying so when
+/// there is any; after `PRINTS_AT_STOP` the rest is logged and given up.
+pub fn wait_at_stop() {
+    let running = running();
+    if running == 0 {
+        return;
+    }
+    crate::say_err!(
+        "depot: waiting for {running} print worker(s) to finish and record their prints"
+    );
+    let left = wait_all(PRINTS_AT_STOP);
+    if left > 0 {
+        tracing::error!(
+            left,
+            "print workers still running at stop: their prints may go unrecorded"
+        );
+        crate::say_err!(
+            "depot: {left} print worker(s) still running; stopping anyway (see the log)"
+        );
+    }
+}
+
 /// A backend a print worker may build documents from.
 pub type Builder = Arc<dyn crate::ui::Backend + Send + Sync>;
 
