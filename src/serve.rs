@@ -860,7 +860,6 @@ fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
             link,
             resumed_from,
         );
-        lock(&shared.sessions).remove(&id);
         let code = u32::from(matches!(&end, Err(_) | Ok(End::Lost(_))));
         if let Err(e) = &end {
             tracing::warn!(operator, session = id, error = %e, "ssh session ended");
@@ -880,6 +879,11 @@ fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
             let _ = handle.eof(channel).await;
             let _ = handle.close(channel).await;
         });
+        // Only now: a stopping server waits for the sessions to leave
+        // this list before it shuts the runtime down, and the timer
+        // above polled on a runtime shutting down panics (seen once in
+        // tests/serve.rs when this came before the block_on).
+        lock(&shared.sessions).remove(&id);
         let why = match end {
             Ok(End::Lost(why)) => why,
             _ => return,
