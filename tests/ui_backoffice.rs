@@ -1089,7 +1089,19 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     let t = depot::report::build("aging-ar", &st, Some("US01"), today()).unwrap();
     let row = t.rows.iter().find(|r| r[0] == "C0009").unwrap();
     assert_eq!(row[8].parse::<Decimal>().unwrap(), total);
+    assert!(expected.len() >= 2, "two sales, two invoices: {expected:?}");
+    let one = expected[0].to_string();
+    let one_open = st.invoices[&expected[0]].open;
     drop(st);
+    // Filtered to one invoice, the total is that invoice's and says so.
+    d.press("/").typed(&one).press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("1 open items"), "{s}");
+    assert!(
+        s.contains(&format!("total of 1 shown {} USD", usd(one_open))),
+        "{s}"
+    );
+    d.press("/").press("esc");
     // AP aging: the suppliers, with a drill too.
     d.press("esc").press("tab");
     let s = d.screen(80, 24);

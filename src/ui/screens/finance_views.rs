@@ -1878,8 +1878,9 @@ impl Screen for PartyItems {
             (self.name(), self.list.first_col),
             &empty_text(&self.list, "nothing open"),
         );
+        // The total of the rows shown: under a filter, of those it keeps.
         let mut per: std::collections::BTreeMap<String, (Currency, Decimal)> = Default::default();
-        for i in &self.items {
+        for i in self.shown() {
             per.entry(i.currency.to_string())
                 .or_insert((i.currency.clone(), Decimal::ZERO))
                 .1 += i.open;
@@ -1888,7 +1889,12 @@ impl Screen for PartyItems {
             .values()
             .map(|(c, v)| format!("{} {c}", amount(*v, c)))
             .collect();
-        let text = format!("total {}; Enter: the document", total.join(", "));
+        let of = if self.list.filter.trimmed().is_empty() {
+            String::new()
+        } else {
+            format!("of {n} shown ")
+        };
+        let text = format!("total {of}{}; Enter: the document", total.join(", "));
         let line = match self.list.focus {
             Some(Focus::Filter) => foot_line(ctx, &self.list, String::new()),
             _ => Line::from(Span::styled(
