@@ -864,11 +864,17 @@ fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
         if let Err(e) = &end {
             tracing::warn!(operator, session = id, error = %e, "ssh session ended");
         }
+        let stopping = shared.stopping.clone();
         shared.runtime.block_on(async move {
             if let Some(f) = forwarder {
                 // A dead client's window never opens: do not wait for it.
+                // When the server stops, no timer: its runtime may be
+                // shutting down, where polling one panics; the shutdown
+                // cancels the forwarder if it is still waiting.
                 let abort = f.abort_handle();
-                if tokio::time::timeout(Duration::from_secs(2), f)
+                if stopping.load(Ordering::Acquire) {
+                    let _ = f.await;
+                } else if tokio::time::timeout(Duration::from_secs(2), f)
                     .await
                     .is_err()
                 {

@@ -1443,6 +1443,67 @@ fn a_reprint_goes_to_the_printer_its_notice_named() {
     engine.shutdown().unwrap();
 }
 
+/// A print that failed is retried on the printer chosen at the retry: an
+/// admin who points the clerk at a working printer after the failure
+/// gets the retry there, not on the printer that failed.
+#[test]
+fn a_retry_goes_to_the_printer_chosen_then() {
+    use depot::core::printing::{Printer, PrinterKind, PrinterScope};
+    use depot::engine::Submission;
+    use std::time::Duration;
+    let (_tmp, engine, backend) = demo_engine();
+    let jobs = counter_printer(&engine);
+    let admin = |body| {
+        let r = engine
+            .submit(Submission {
+                operator: "ADMIN".into(),
+                session: "admin".into(),
+                key: None,
+                body,
+            })
+            .unwrap();
+        assert!(r.outcome.is_ok(), "{r:?}");
+    };
+    // A printer nothing listens on (a port just closed).
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    admin(CommandBody::SetPrinter(Printer {
+        code: "DEAD".into(),
+        name: "Unplugged".into(),
+        kind: PrinterKind::Raw,
+        target,
+        active: true,
+    }));
+    let set_default = |p: &str| {
+        admin(CommandBody::SetDefaultPrinter {
+            scope: PrinterScope::Operator("CLERK1".into()),
+            printer: Some(p.into()),
+        })
+    };
+    set_default("DEAD");
+    let mut d = Driver::new(&backend, Some("CLERK1"));
+    let bar = engine.view().state.items["FAS-1000"].barcodes[0]
+        .code
+        .clone();
+    d.press("enter").press("enter");
+    d.scan(&bar);
+    d.press("enter").press("enter");
+    d.wait_until("the print failed", 200, 30, |s| {
+        s.contains("print failed on DEAD (ctrl-p to retry)")
+    });
+    set_default("CTR");
+    d.press("ctrl-p");
+    d.wait_until("the retry printed", 200, 30, |s| {
+        s.contains("printed on CTR")
+    });
+    assert!(!jobs
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
+    engine.shutdown().unwrap();
+}
+
 /// With the worker's queue full, one more print is refused at once and
 /// offered for retry: it is not built on the screen's thread (a reprint's
 /// replay would freeze the screen), and the retry prints it.

@@ -356,18 +356,18 @@ impl App {
             // The frame says the terminal is too small: the screen is not
             // shown, so it takes no keys but the one that leaves it (its
             // back key when no work is open on it; quit still exits).
-            Some(Action::Back) if !self.fits() && self.leave_key().1 == "back" => {}
+            Some(Action::Back) if !self.fits() && self.leave_key().2 == Some(Action::Back) => {}
             // A field focused, with no back key: its cancel key closes the
             // screen here (the screen would clear the field first, which
             // cannot be seen).
-            Some(Action::Cancel) if !self.fits() && self.leave_key().1 == "back" => {
+            Some(Action::Cancel) if !self.fits() && self.leave_key().2 == Some(Action::Cancel) => {
                 self.notice = None;
                 self.run(Flow::Pop, backend, &view, 0);
                 return;
             }
             _ if !self.fits() => {
                 // (Short: a 40-column terminal shows it whole.)
-                let (key, does) = self.leave_key();
+                let (key, does, _) = self.leave_key();
                 self.notice = Some(Notice::error(format!(
                     "too small: only {key} works ({does})"
                 )));
@@ -430,7 +430,9 @@ impl App {
     /// does: the screen's back key when one is bound and no work is open
     /// on it (not the menu's: there it exits), or in a field or form
     /// without one its cancel key; else the quit key.
-    fn leave_key(&self) -> (String, &'static str) {
+    /// Also the action of that key when it leaves the screen (Back or
+    /// Cancel; None for quit).
+    fn leave_key(&self) -> (String, &'static str, Option<Action>) {
         let screen = self.screen_name();
         let ctx = self.context();
         let back = self
@@ -438,19 +440,21 @@ impl App {
             .last()
             .filter(|s| self.stack.len() > 1 && !s.dirty())
             .and_then(|_| {
-                self.keymap.key_for(screen, ctx, Action::Back).or_else(|| {
+                let key = |a| self.keymap.key_for(screen, ctx, a).map(|k| (k, a));
+                key(Action::Back).or_else(|| {
                     matches!(ctx, Context::Input | Context::Form)
-                        .then(|| self.keymap.key_for(screen, ctx, Action::Cancel))
+                        .then(|| key(Action::Cancel))
                         .flatten()
                 })
             });
         match back {
-            Some(k) => (k.to_string(), "back"),
+            Some((k, a)) => (k.to_string(), "back", Some(a)),
             None => (
                 self.keymap
                     .key_for(screen, ctx, Action::Quit)
                     .map_or_else(|| "ctrl-c".to_string(), |k| k.to_string()),
                 "exits",
+                None,
             ),
         }
     }
@@ -530,17 +534,14 @@ impl App {
             // No such printer, no such document: nothing to retry.
             let made = match &shared {
                 // The printer is chosen here (the notice names it) and
-                // named in the request, so the worker prints where the
-                // notice said even if a default printer changes before it
-                // builds; a reprint's replay or a statement's archive
-                // read is the worker's.
+                // handed to the worker with the request, so it prints
+                // where the notice said even if a default printer changes
+                // before it builds (a retry chooses again); a reprint's
+                // replay or a statement's archive read is the worker's.
                 Some(b) => destination(&view.state, &op, req).map(|name| {
-                    let mut req = req.clone();
-                    if req.out.is_none() {
-                        req.printer = Some(name.clone());
-                    }
                     let work = Work::Build {
-                        req,
+                        req: req.clone(),
+                        printer: req.out.is_none().then(|| name.clone()),
                         operator: op.clone(),
                         session: self.session.clone(),
                         backend: b.clone(),
@@ -925,7 +926,7 @@ impl App {
         );
         let ctx = ctx!(self, &view, now, backend);
         let mut too_small = false;
-        let (key, does) = self.leave_key();
+        let (key, does, _) = self.leave_key();
         if let Some(s) = self.stack.last_mut() {
             let (mw, mh) = s.min_size();
             if body.width < mw || body.height + 2 + notice_rows < mh {

@@ -106,6 +106,10 @@ pub enum Work {
     /// is recorded even when the session has ended meanwhile).
     Build {
         req: PrintRequest,
+        /// The printer the session's notice named: the document goes
+        /// there even if a default changes before it is built. The job
+        /// keeps `req` as asked, so a retry chooses again.
+        printer: Option<String>,
         operator: String,
         session: String,
         backend: Builder,
@@ -153,11 +157,13 @@ fn work_on(w: Work) -> Done {
         }
         Work::Build {
             req,
+            printer,
             operator,
             session,
             backend,
-        } => match prepare(backend.as_ref(), &operator, &req) {
-            Ok(job) => {
+        } => match prepare(backend.as_ref(), &operator, &pinned(&req, printer)) {
+            Ok(mut job) => {
+                job.req = req;
                 let sent = send(&job);
                 let outcome = finish(backend.as_ref(), &operator, &session, &job, sent);
                 Done::Finished(job, outcome)
@@ -165,6 +171,15 @@ fn work_on(w: Work) -> Done {
             Err(e) => Done::Failed(e),
         },
     }
+}
+
+/// `req` sent to `printer` when one is named.
+fn pinned(req: &PrintRequest, printer: Option<String>) -> PrintRequest {
+    let mut r = req.clone();
+    if printer.is_some() {
+        r.printer = printer;
+    }
+    r
 }
 
 /// Jobs that may wait for the worker; one more is refused (and said so).

@@ -163,6 +163,9 @@ impl RowSum {
 /// the trial balance and the agings).
 const SHOWN_COL: usize = 1;
 
+/// What a trial balance's TOTAL line says when debits and credits differ.
+const OUT_OF_BALANCE: &str = "OUT OF BALANCE";
+
 /// The rows of `g` a filter `f` keeps. The detail rows it matches, and
 /// when there is any: each total that sums detail rows (`RowSum`) summed
 /// again over those kept, saying how many ("3 shown"), or left out when
@@ -218,7 +221,12 @@ fn summed_again(total: &GridRow, sum: &RowSum, details: &[&GridRow]) -> Option<G
         amounts.push((*col, v));
     }
     if let Some(cell) = out.cells.get_mut(SHOWN_COL) {
-        *cell = format!("{} shown", mine.len());
+        // The book's own warning stays in sight under any filter.
+        *cell = if cell == OUT_OF_BALANCE {
+            format!("{} shown; book {OUT_OF_BALANCE}", mine.len())
+        } else {
+            format!("{} shown", mine.len())
+        };
     }
     out.sum = Some(RowSum::new(&sum.currency, amounts));
     Some(out)
@@ -291,7 +299,7 @@ pub fn tb_grid(s: &State, entity: &str, as_of: NaiveDate) -> Grid {
             if tb.debit == tb.credit {
                 "balanced".into()
             } else {
-                "OUT OF BALANCE".into()
+                OUT_OF_BALANCE.into()
             },
             amount(tb.debit, c),
             amount(tb.credit, c),
@@ -2128,6 +2136,11 @@ mod tests {
         assert_eq!(rows[2].cells[3], "3.00");
         // Nothing matches: nothing, not even a total or a section.
         assert!(filtered(&g, "ZZZ").is_empty());
+        // A book out of balance still says so under a filter.
+        let mut tb = g.clone();
+        tb.rows[5].cells[1] = OUT_OF_BALANCE.to_string();
+        let rows = filtered(&tb, "C2");
+        assert_eq!(rows[2].cells[1], "1 shown; book OUT OF BALANCE");
         // A message is never filtered.
         let m = Grid {
             message: true,
