@@ -1233,8 +1233,6 @@ fn a_hung_printer_does_not_hold_the_screen_and_the_failure_can_be_retried() {
 /// A raw printer CTR, CLERK1's default, that takes every job: what it
 /// was sent, job by job.
 fn counter_printer(engine: &depot::engine::Engine) -> std::sync::mpsc::Receiver<Vec<u8>> {
-    use depot::core::printing::{Printer, PrinterKind, PrinterScope};
-    use depot::engine::Submission;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let target = listener.local_addr().unwrap().to_string();
     let (took, jobs) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -1248,29 +1246,47 @@ fn counter_printer(engine: &depot::engine::Engine) -> std::sync::mpsc::Receiver<
             }
         }
     });
-    let admin = |body| {
-        let r = engine
-            .submit(Submission {
-                operator: "ADMIN".into(),
-                session: "admin".into(),
-                key: None,
-                body,
-            })
-            .unwrap();
-        assert!(r.outcome.is_ok(), "{r:?}");
-    };
-    admin(CommandBody::SetPrinter(Printer {
-        code: "CTR".into(),
-        name: "Counter printer".into(),
-        kind: PrinterKind::Raw,
-        target,
-        active: true,
-    }));
-    admin(CommandBody::SetDefaultPrinter {
-        scope: PrinterScope::Operator("CLERK1".into()),
-        printer: Some("CTR".into()),
-    });
+    raw_printer(engine, "CTR", "Counter printer", &target);
+    clerk_default(engine, "CTR");
     jobs
+}
+
+/// A command by ADMIN, which must be accepted.
+fn admin(engine: &depot::engine::Engine, body: CommandBody) {
+    let r = engine
+        .submit(depot::engine::Submission {
+            operator: "ADMIN".into(),
+            session: "admin".into(),
+            key: None,
+            body,
+        })
+        .unwrap();
+    assert!(r.outcome.is_ok(), "{r:?}");
+}
+
+/// A raw (9100) printer `code` sending to `target`.
+fn raw_printer(engine: &depot::engine::Engine, code: &str, name: &str, target: &str) {
+    admin(
+        engine,
+        CommandBody::SetPrinter(depot::core::printing::Printer {
+            code: code.into(),
+            name: name.into(),
+            kind: depot::core::printing::PrinterKind::Raw,
+            target: target.to_string(),
+            active: true,
+        }),
+    );
+}
+
+/// CLERK1's default printer.
+fn clerk_default(engine: &depot::engine::Engine, printer: &str) {
+    admin(
+        engine,
+        CommandBody::SetDefaultPrinter {
+            scope: depot::core::printing::PrinterScope::Operator("CLERK1".into()),
+            printer: Some(printer.into()),
+        },
+    );
 }
 
 /// The newest invoice's print history in `engine`'s state: (number, the
@@ -1382,8 +1398,6 @@ fn a_reprint_replays_on_the_print_worker_while_the_screen_takes_keys() {
 /// does not send it elsewhere.
 #[test]
 fn a_reprint_goes_to_the_printer_its_notice_named() {
-    use depot::core::printing::{Printer, PrinterKind, PrinterScope};
-    use depot::engine::Submission;
     use std::time::Duration;
     let (_tmp, engine, backend) = demo_engine();
     let jobs = counter_printer(&engine);
@@ -1393,24 +1407,7 @@ fn a_reprint_goes_to_the_printer_its_notice_named() {
     let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     other.set_nonblocking(true).unwrap();
     let target = other.local_addr().unwrap().to_string();
-    let admin = |body| {
-        let r = engine
-            .submit(Submission {
-                operator: "ADMIN".into(),
-                session: "admin".into(),
-                key: None,
-                body,
-            })
-            .unwrap();
-        assert!(r.outcome.is_ok(), "{r:?}");
-    };
-    admin(CommandBody::SetPrinter(Printer {
-        code: "BACK".into(),
-        name: "Back office".into(),
-        kind: PrinterKind::Raw,
-        target,
-        active: true,
-    }));
+    raw_printer(&engine, "BACK", "Back office", &target);
     let (release, holder) = hold_replays();
     // Two copies: the first waits for the replay turn on the worker, the
     // second in the worker's queue behind it.
@@ -1423,10 +1420,7 @@ fn a_reprint_goes_to_the_printer_its_notice_named() {
         );
     }
     // Meanwhile the clerk's default printer changes.
-    admin(CommandBody::SetDefaultPrinter {
-        scope: PrinterScope::Operator("CLERK1".into()),
-        printer: Some("BACK".into()),
-    });
+    clerk_default(&engine, "BACK");
     release.send(()).unwrap();
     assert!(holder.join().unwrap());
     for _ in 0..2 {
@@ -1448,40 +1442,15 @@ fn a_reprint_goes_to_the_printer_its_notice_named() {
 /// gets the retry there, not on the printer that failed.
 #[test]
 fn a_retry_goes_to_the_printer_chosen_then() {
-    use depot::core::printing::{Printer, PrinterKind, PrinterScope};
-    use depot::engine::Submission;
     use std::time::Duration;
     let (_tmp, engine, backend) = demo_engine();
     let jobs = counter_printer(&engine);
-    let admin = |body| {
-        let r = engine
-            .submit(Submission {
-                operator: "ADMIN".into(),
-                session: "admin".into(),
-                key: None,
-                body,
-            })
-            .unwrap();
-        assert!(r.outcome.is_ok(), "{r:?}");
-    };
     // A printer nothing listens on (a port just closed).
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let target = dead.local_addr().unwrap().to_string();
     drop(dead);
-    admin(CommandBody::SetPrinter(Printer {
-        code: "DEAD".into(),
-        name: "Unplugged".into(),
-        kind: PrinterKind::Raw,
-        target,
-        active: true,
-    }));
-    let set_default = |p: &str| {
-        admin(CommandBody::SetDefaultPrinter {
-            scope: PrinterScope::Operator("CLERK1".into()),
-            printer: Some(p.into()),
-        })
-    };
-    set_default("DEAD");
+    raw_printer(&engine, "DEAD", "Unplugged", &target);
+    clerk_default(&engine, "DEAD");
     let mut d = Driver::new(&backend, Some("CLERK1"));
     let bar = engine.view().state.items["FAS-1000"].barcodes[0]
         .code
@@ -1492,7 +1461,7 @@ fn a_retry_goes_to_the_printer_chosen_then() {
     d.wait_until("the print failed", 200, 30, |s| {
         s.contains("print failed on DEAD (ctrl-p to retry)")
     });
-    set_default("CTR");
+    clerk_default(&engine, "CTR");
     d.press("ctrl-p");
     d.wait_until("the retry printed", 200, 30, |s| {
         s.contains("printed on CTR")
