@@ -599,14 +599,23 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: Receiver<Msg>, flusher: JoinHandle<()>) {
+        // A batch is what queued while the last one was decided: sized
+        // for the usual group so that it does not grow a slot at a time.
+        let mut cap = 64;
         while let Ok(first) = rx.recv() {
-            let mut msgs = vec![first];
+            let mut msgs = Vec::with_capacity(cap);
+            msgs.push(first);
             while msgs.len() < self.config.batch_max {
                 match rx.try_recv() {
                     Ok(m) => msgs.push(m),
                     Err(_) => break,
                 }
             }
+            cap = msgs
+                .len()
+                .next_power_of_two()
+                .max(64)
+                .min(self.config.batch_max.max(1));
             if self.batch(msgs) {
                 break;
             }
@@ -633,8 +642,8 @@ impl Writer {
     fn batch(&mut self, msgs: Vec<Msg>) -> bool {
         let t = Instant::now();
         let mut stats = WriterStats::default();
-        let mut records: Vec<Envelope> = Vec::new();
-        let mut waiters: Vec<Waiter> = Vec::new();
+        let mut records: Vec<Envelope> = Vec::with_capacity(msgs.len());
+        let mut waiters: Vec<Waiter> = Vec::with_capacity(msgs.len());
         let mut then: Vec<Item> = Vec::new();
         self.prune_inflight();
         for msg in msgs {

@@ -50,7 +50,7 @@ pub fn apply(state: &mut State, env: &Envelope) {
     }
     // Each order the record touched remembers it (once), read after the
     // events so that documents the record made are found.
-    let mut orders: Vec<super::types::Code> = Vec::new();
+    let mut orders: Vec<super::types::Code> = Vec::with_capacity(4);
     for event in env.events() {
         orders.extend(orders_touched(state, event));
     }

@@ -380,7 +380,8 @@ fn track_receivables(state: &mut State, event: &Event) {
         let m = month(j.date);
         for l in j.lines.iter().filter(|l| l.key == PostingKey::Receivables) {
             let (signed, debit) = (l.signed(), l.debit);
-            let mut k = vec![(Dim::Entity, j.entity.clone())];
+            let mut k = Vec::with_capacity(3);
+            k.push((Dim::Entity, j.entity.clone()));
             if let Some(c) = &l.sub {
                 if let Some(ch) = channel_of(state, c) {
                     k.push((Dim::Channel, channel_key(&j.entity, ch)));

@@ -78,7 +78,7 @@ impl<'a> Posting<'a> {
             date,
             doc: doc.to_string(),
             memo: memo.to_string(),
-            lines: Vec::new(),
+            lines: Vec::with_capacity(4),
         }
     }
 

@@ -560,7 +560,7 @@ pub fn promise_new(
 pub fn allocate(state: &State, order: &SalesOrder, today: NaiveDate) -> Vec<Event> {
     let mut taken: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
     let mut short_here: std::collections::BTreeMap<(Code, Code), Decimal> = Default::default();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(order.lines.len());
     for l in order.lines.iter().filter(|l| !l.cancelled) {
         let want = l.qty - l.reserved - l.backordered - l.picked - l.shipped;
         if want <= Decimal::ZERO {

@@ -28,6 +28,23 @@ impl<T> Shared<T> {
     }
 }
 
+impl<U: Clone> Shared<Vec<U>> {
+    /// Append one item. A list still shared with a published state is
+    /// copied with room to grow: the copy `make_mut` makes is exactly
+    /// full, so the push reallocated it at once (an order's history, on
+    /// each record of the order after a publish).
+    pub fn push(&mut self, item: U) {
+        if let Some(v) = Arc::get_mut(&mut self.0) {
+            v.push(item);
+            return;
+        }
+        let mut v = Vec::with_capacity((self.0.len() + 2).next_power_of_two().max(4));
+        v.extend_from_slice(&self.0);
+        v.push(item);
+        self.0 = Arc::new(v);
+    }
+}
+
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Self {
         Shared(Arc::clone(&self.0))
