@@ -1131,6 +1131,35 @@ fn finance_views_statements_and_consolidation_show_the_reports_figures() {
     d.press("enter");
     assert_eq!(d.app.screen_name(), "finance_views");
     assert!(d.screen(80, 24).contains("choose an entity"));
+    // Filtered to one account, the consolidated TOTAL is that account's
+    // and says so; the foot counts the rows kept at any width.
+    let mut o = depot::report::Options::new(None, today());
+    o.currency = Some("USD".into());
+    let t = depot::report::build_with("trial-balance", &b.state.borrow(), &o).unwrap();
+    let ar = t.rows.iter().find(|r| r[0] == "1100").unwrap();
+    let (entities, consolidated): (Decimal, Decimal) =
+        (ar[2].parse().unwrap(), ar[4].parse().unwrap());
+    assert!(!consolidated.is_zero(), "the demo has receivables");
+    d.press("/").typed("1100").press("enter");
+    let s = d.screen(132, 43);
+    let total = s.lines().find(|l| l.contains("TOTAL")).expect("a TOTAL");
+    assert!(total.contains("1 shown"), "{s}");
+    // The book's TOTAL is 0.00 in each column; this one is the account's.
+    assert!(
+        total.contains(&usd(entities)) && total.contains(&usd(consolidated)),
+        "{s}"
+    );
+    let rows = t.rows.len() - 1;
+    assert!(s.contains(&format!("1 of {rows} rows")), "{s}");
+    assert!(d.screen(80, 24).contains(&format!("1 of {rows} rows")));
+    // No match: no TOTAL of rows not shown.
+    d.press("/").press("esc");
+    d.press("/").typed("ZZZQ").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("nothing matches /ZZZQ") && !s.contains("TOTAL"),
+        "{s}"
+    );
 }
 
 /// The count in a list's title, e.g. " purchase orders (12) ".

@@ -159,9 +159,11 @@ impl RowSum {
     }
 }
 
-/// The column a re-summed total row says "N shown" in (the name column of
-/// the trial balance and the agings).
-const SHOWN_COL: usize = 1;
+/// The column a re-summed total row says "N shown" in: the name column
+/// (of the trial balances and the agings), else the second.
+fn shown_col(g: &Grid) -> usize {
+    g.headers.iter().position(|h| h == "name").unwrap_or(1)
+}
 
 /// What a trial balance's TOTAL line says when debits and credits differ.
 const OUT_OF_BALANCE: &str = "OUT OF BALANCE";
@@ -187,7 +189,7 @@ pub fn filtered(g: &Grid, f: &str) -> Vec<GridRow> {
     g.rows
         .iter()
         .filter_map(|r| match (&r.sum, r.total) {
-            (Some(sum), true) => summed_again(r, sum, &details),
+            (Some(sum), true) => summed_again(r, sum, &details, shown_col(g)),
             (None, true) => Some(r.clone()),
             _ if matches(&r.cells, f) => Some(r.clone()),
             _ => None,
@@ -197,7 +199,12 @@ pub fn filtered(g: &Grid, f: &str) -> Vec<GridRow> {
 
 /// A total row summed over the detail rows kept of its currency; None
 /// when none is.
-fn summed_again(total: &GridRow, sum: &RowSum, details: &[&GridRow]) -> Option<GridRow> {
+fn summed_again(
+    total: &GridRow,
+    sum: &RowSum,
+    details: &[&GridRow],
+    shown: usize,
+) -> Option<GridRow> {
     let mine: Vec<&RowSum> = details
         .iter()
         .filter_map(|d| d.sum.as_ref())
@@ -220,7 +227,7 @@ fn summed_again(total: &GridRow, sum: &RowSum, details: &[&GridRow]) -> Option<G
         }
         amounts.push((*col, v));
     }
-    if let Some(cell) = out.cells.get_mut(SHOWN_COL) {
+    if let Some(cell) = out.cells.get_mut(shown) {
         // The book's own warning stays in sight under any filter.
         *cell = if cell == OUT_OF_BALANCE {
             format!("{} shown; book {OUT_OF_BALANCE}", mine.len())
@@ -398,11 +405,27 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
                 }
             })
             .collect();
+        // A trial balance's TOTAL adds up every amount column of the rows
+        // above it (the ICDIFF and CTA lines among them), so a filter sums
+        // it again over the rows it keeps. Another report's totals are left
+        // as they are.
+        let sum = (name == "trial-balance").then(|| {
+            RowSum::new(
+                &currency,
+                keep.iter()
+                    .enumerate()
+                    .filter(|(_, i)| t.numeric[**i])
+                    .map(|(k, i)| {
+                        let v = r.get(*i).and_then(|c| Decimal::from_str(c).ok());
+                        (k, v.unwrap_or_default())
+                    }),
+            )
+        });
         g.rows.push(GridRow {
             cells,
             drill,
             total: account.is_empty() || account == "TOTAL",
-            sum: None,
+            sum,
         });
     }
     g
@@ -1404,6 +1427,15 @@ impl Screen for FinanceViews {
                 _ => "Tab: next view".to_string(),
             }
         });
+        // Under a filter the foot says how many rows it keeps, where any
+        // width shows it (a TOTAL's "N shown" is in the name column, which
+        // a narrow terminal leaves out).
+        let hint = if self.list.filter.trimmed().is_empty() || g.message {
+            hint
+        } else {
+            let details = |rows: &[GridRow]| rows.iter().filter(|r| !r.total).count();
+            format!("{} of {} rows  {hint}", details(&rows), details(&g.rows))
+        };
         let hint = fit(&hint, foot.width.saturating_sub(2) as usize);
         f.render_widget(Paragraph::new(foot_line(ctx, &self.list, hint)), foot);
     }
