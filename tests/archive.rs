@@ -1371,6 +1371,34 @@ fn reports_as_of_any_day_are_the_same_archived_or_not() {
     );
     store.recover().unwrap();
     assert!(store.archive_indexed().unwrap(), "a whole replay wrote it");
+    // An aging counts an archived invoice by the entity in the head of
+    // its bytes, the frame checked: the same entity the whole invoice
+    // holds; a damaged frame is damage, not a count.
+    let mut heads = 0;
+    for d in &docs {
+        if let ArchivedDoc::Invoice(i) = d {
+            let got = store.archived_invoice_entity(&i.number).unwrap();
+            assert_eq!(got.as_ref(), Some(&i.entity), "{}", i.number);
+            let mut bytes = depot::store::codec::encode_archived(7, d).unwrap();
+            let (_, (variant, head)) = depot::store::codec::decode_archived_head::<(
+                u32,
+                depot::core::archive::InvoiceHead,
+            )>(&bytes)
+            .unwrap();
+            assert_eq!(variant, depot::core::archive::INVOICE_VARIANT);
+            assert_eq!((&head.number, &head.customer), (&i.number, &i.customer));
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0x40;
+            assert!(depot::store::codec::decode_archived_head::<(
+                u32,
+                depot::core::archive::InvoiceHead,
+            )>(&bytes)
+            .is_err());
+            heads += 1;
+        }
+    }
+    assert_eq!(heads, 8);
+    assert_eq!(store.archived_invoice_entity("NO-SUCH").unwrap(), None);
     // A read its caller gives up stops, and says so.
     assert!(matches!(
         store.later_while(day(0), None, Need::Aging, &|| false),

@@ -94,6 +94,19 @@ pub enum ArchivedDoc {
     BookItem(super::bank::BookItem),
 }
 
+/// `ArchivedDoc::Invoice`'s place among the variants: its encoding
+/// begins with it (`Store::archived_invoice_entity`).
+pub const INVOICE_VARIANT: u32 = 3;
+
+/// The fields an archived invoice's encoding begins with (`Invoice`'s
+/// first three, in order): read without decoding its lines.
+#[derive(Debug, Deserialize)]
+pub struct InvoiceHead {
+    pub number: Code,
+    pub customer: Code,
+    pub entity: Code,
+}
+
 /// The kinds of archived documents (the first part of their tree key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -121,6 +121,17 @@ pub fn decode_archived<T: DeserializeOwned>(bytes: &[u8]) -> Result<(u64, T), Co
     Ok((seq, decode_payload(unframe_as(ARCHIVE_MAGIC, seq, bytes)?)?))
 }
 
+/// Check an archived document's frame as `decode_archived` does, and
+/// decode only the value `T` its payload begins with (the first fields of
+/// the document), leaving the rest undecoded.
+pub fn decode_archived_head<T: DeserializeOwned>(bytes: &[u8]) -> Result<(u64, T), CodecError> {
+    let seq = archived_seq(bytes).ok_or(CodecError::Short(bytes.len()))?;
+    let payload = unframe_as(ARCHIVE_MAGIC, seq, bytes)?;
+    let (value, _) =
+        decode_limited::<T, { 1 << 16 }>(payload).map_err(|e| CodecError::Decode(e.to_string()))?;
+    Ok((seq, value))
+}
+
 /// The record that archived the document framed in `bytes`.
 pub fn archived_seq(bytes: &[u8]) -> Option<u64> {
     let b: [u8; 8] = bytes.get(4..12)?.try_into().ok()?;
