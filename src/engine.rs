@@ -601,7 +601,7 @@ impl Writer {
     fn run(mut self, rx: Receiver<Msg>, flusher: JoinHandle<()>) {
         // A batch is what queued while the last one was decided: sized
         // for the usual group so that it does not grow a slot at a time.
-        let mut cap = 64;
+        let mut cap = self.config.batch_max.clamp(1, 64);
         while let Ok(first) = rx.recv() {
             let mut msgs = Vec::with_capacity(cap);
             msgs.push(first);

@@ -1436,7 +1436,12 @@ impl Screen for FinanceViews {
             let details = |rows: &[GridRow]| rows.iter().filter(|r| !r.total).count();
             format!("{} of {} rows  {hint}", details(&rows), details(&g.rows))
         };
-        let hint = fit(&hint, foot.width.saturating_sub(2) as usize);
+        // The foot shows "/filter  " before the hint: the hint fits after it.
+        let typed = match self.list.filter.text.chars().count() {
+            0 => 0,
+            n => n + 3,
+        };
+        let hint = fit(&hint, (foot.width as usize).saturating_sub(2 + typed));
         f.render_widget(Paragraph::new(foot_line(ctx, &self.list, hint)), foot);
     }
 }
