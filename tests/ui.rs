@@ -348,6 +348,79 @@ fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
     assert!(d.screen(80, 24).contains("SOLD"));
 }
 
+/// A sale the engine refused was logged under its key with that
+/// refusal: the clerk's next try (paid another way) is another command,
+/// so it goes under a new key, where the old one made every retry a key
+/// conflict and the sale could only be keyed again from the start.
+#[test]
+fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    let past_due = {
+        let st = b.state.borrow();
+        st.invoices
+            .values()
+            .find(|i| i.due < today() && i.customer.starts_with('C'))
+            .map(|i| i.customer.to_string())
+            .expect("the demo has a customer with an invoice past due")
+    };
+    d.press("enter").typed(&past_due).press("enter");
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.press("f10");
+    assert!(d.screen(80, 24).contains("on the customer's account?"));
+    d.press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("take payment in full"), "{s}");
+    assert_eq!(counter_sales(&b), 1, "the refused sale was submitted");
+    // Paid in cash instead: sold, under another key.
+    d.press("enter").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("SOLD"), "{s}");
+    assert!(!s.contains("was used for a different command"), "{s}");
+    let keys: Vec<String> = b
+        .log
+        .borrow()
+        .iter()
+        .filter(|(_, r)| matches!(r.body, CommandBody::CounterSale { .. }))
+        .map(|(_, r)| r.key.clone())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1]);
+}
+
+/// An order refused when placed (here: its customer was made inactive by
+/// another session meanwhile) is placed once that is mended, under a new
+/// key: the old one is logged with the refusal.
+#[test]
+fn an_order_refused_when_placed_is_placed_once_mended() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter")
+        .typed("PO-77")
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d.typed("2*FAS-1000").press("enter");
+    let customer = b.state.borrow().customers["C0002"].clone();
+    let mut off = customer.clone();
+    off.active = false;
+    b.exec("ADMIN", CommandBody::UpdateCustomer(off)).unwrap();
+    let orders = b.state.borrow().orders.len();
+    d.press("f10");
+    let s = d.screen(132, 43);
+    assert!(s.contains("C0002") && s.contains("inactive"), "{s}");
+    assert_eq!(b.state.borrow().orders.len(), orders);
+    b.exec("ADMIN", CommandBody::UpdateCustomer(customer))
+        .unwrap();
+    d.press("f10");
+    let s = d.screen(132, 43);
+    assert!(s.contains("placed"), "{s}");
+    assert!(!s.contains("was used for a different command"), "{s}");
+    assert_eq!(b.state.borrow().orders.len(), orders + 1);
+}
+
 #[test]
 fn removing_a_line_and_leaving_a_sale_ask_first() {
     let b = demo();

@@ -842,6 +842,10 @@ impl Screen for CounterSale {
                 )));
             }
             Submitted::Refused(r) => {
+                // The refusal was logged under this key: the next try is
+                // another command (the same one would only be refused
+                // again), so it needs a key of its own.
+                self.key = ctx.new_key();
                 self.done = None;
                 self.tenders.clear();
                 self.focus = Focus::Entry;

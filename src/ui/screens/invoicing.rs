@@ -243,7 +243,7 @@ impl Screen for Invoicing {
             },
         }))
     }
-    fn submitted(&mut self, outcome: Submitted, _ctx: &Ctx) -> Flow {
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
         self.notice = Some(match outcome {
             Submitted::Committed { events, .. } => {
                 let number = events.iter().find_map(|e| match e {
@@ -259,7 +259,15 @@ impl Screen for Invoicing {
                     number.unwrap_or_else(|| "?".into())
                 ))
             }
-            Submitted::Refused(r) => Notice::error(format!("refused: {r}")),
+            Submitted::Refused(r) => {
+                // Logged with its refusal under this key: a retry (once
+                // what refused it is mended) is asked anew, not answered
+                // with the old refusal.
+                if self.key.is_some() {
+                    self.key = Some(ctx.new_key());
+                }
+                Notice::error(format!("refused: {r}"))
+            }
             Submitted::Stopped(e) => Notice::error(format!("not done: {e}")),
         });
         Flow::Stay

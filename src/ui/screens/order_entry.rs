@@ -1016,7 +1016,12 @@ impl Screen for OrderEntry {
                     }
                 }
             }
-            Submitted::Refused(r) => self.notice = Some(Notice::error(r.to_string())),
+            Submitted::Refused(r) => {
+                // Logged under this key with its refusal: the order placed
+                // again once fixed is another command, under a new key.
+                self.key = ctx.new_key();
+                self.notice = Some(Notice::error(r.to_string()))
+            }
             Submitted::Stopped(e) => self.notice = Some(Notice::error(format!("not done: {e}"))),
         }
         Flow::Stay
