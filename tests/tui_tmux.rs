@@ -221,3 +221,66 @@ fn a_bad_user_keymap_is_refused_before_the_screen_is_taken() {
         "{s}"
     );
 }
+
+/// A tmux format of the test's pane (`#{alternate_on}`, `#{pane_pid}`).
+fn pane(t: &Tmux, format: &str) -> String {
+    let out = Command::new("tmux")
+        .args(["display", "-p", "-t", &t.name, format])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// SIGTERM in the middle of a sale (a supervisor stopping the terminal,
+/// `kill`): the session ends as F3 ends it, the terminal back out of the
+/// alternate screen with its cursor, the process exits 0 and the store
+/// checks. The default action killed it with the terminal left raw in
+/// the alternate screen, cursor hidden.
+#[test]
+fn sigterm_mid_sale_restores_the_terminal_and_stops_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let t = Tmux::start(&dir, 80, 24, "");
+    t.wait_for("Operator code:");
+    t.first_sign_in("clerk1");
+    t.wait_for("Counter sale");
+    t.keys(&["Enter"]);
+    t.wait_for("Enter: walk-in");
+    t.keys(&["Enter"]);
+    t.wait_for("WALKIN-US01");
+    t.literal("0614141000029");
+    t.keys(&["Enter"]);
+    t.wait_for("FAS-1001");
+    t.literal("3*FAS");
+    assert_eq!(pane(&t, "#{alternate_on}"), "1");
+    // The shell running the pane's command, and depot its child.
+    let shell = pane(&t, "#{pane_pid}");
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .expect("the pane's shell");
+    let depot = children.split_whitespace().next().expect("depot runs");
+    let killed = Command::new("kill")
+        .args(["-TERM", depot])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let s = t.wait_for("DEPOT-EXITED-");
+    assert!(s.contains("DEPOT-EXITED-0"), "{s}");
+    assert!(!s.contains("panicked"), "{s}");
+    assert_eq!(
+        pane(&t, "#{alternate_on}"),
+        "0",
+        "left the alternate screen"
+    );
+    assert_eq!(pane(&t, "#{cursor_flag}"), "1", "the cursor shows again");
+    let check = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

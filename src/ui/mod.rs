@@ -204,6 +204,31 @@ pub fn run(
                 break;
             }
         })?;
+    // A signal to stop (SIGTERM from a supervisor or `kill`, SIGHUP when
+    // the terminal goes, SIGINT from outside: in raw mode ctrl-c is a key)
+    // ends the session as F3 does: the terminal restored, then the caller
+    // shuts the engine down. Another signal after that exits at once, the
+    // terminal restored first. Before, the default action killed the
+    // process and left the terminal in the alternate screen, raw.
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ])?;
+    let stop_tx = tx.clone();
+    std::thread::Builder::new()
+        .name("depot-signals".into())
+        .spawn(move || {
+            let mut first = true;
+            for sig in signals.forever() {
+                tracing::warn!(signal = sig, "stopping on a signal");
+                if std::mem::take(&mut first) && stop_tx.send(session::Inbox::Closed).is_ok() {
+                    continue;
+                }
+                ratatui::restore();
+                std::process::exit(128 + sig);
+            }
+        })?;
     std::thread::Builder::new()
         .name("depot-tick".into())
         .spawn(move || loop {
