@@ -159,6 +159,14 @@ fn bracketed_to_raw(s: &str) -> Result<String, ScanError> {
         let Some((ai, r)) = r.split_once(')') else {
             return Err(ScanError::Garbled);
         };
+        // The brackets say where the AI ends: one depot does not know is
+        // named as bracketed ("(23)..." is AI 23, not 2312 read on into
+        // the value).
+        if !gs1_ai::lookup(ai).is_some_and(|(_, full)| full == ai) {
+            return Err(ScanError::UnknownAi {
+                ai: ai.chars().take(6).collect(),
+            });
+        }
         let end = r.find('(').unwrap_or(r.len());
         let (value, r) = r.split_at(end);
         if !first {
@@ -435,6 +443,13 @@ mod tests {
         assert_eq!(gs1_date("271301", today), None);
         assert_eq!(gs1_date("27013", today), None);
         assert_eq!(g.count, Some(Decimal::from(12)));
+        // A bracketed AI depot does not know is named as bracketed.
+        for (raw, ai) in [("(23)12345", "23"), ("(310)000123", "310"), ("(9)1", "9")] {
+            match parse_scan(raw) {
+                Err(ScanError::UnknownAi { ai: got }) => assert_eq!(got, ai, "{raw}"),
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
         let Ok(Scan::Gs1(h)) = parse_scan("(01)04006381333931(10)LOT42(30)12") else {
             panic!("not gs1")
         };
