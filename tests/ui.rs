@@ -373,6 +373,28 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     let s = d.screen(132, 43);
     assert!(s.contains("take payment in full"), "{s}");
     assert_eq!(counter_sales(&b), 1, "the refused sale was submitted");
+    // The whole refusal can be read at 80 columns: it wraps over the
+    // bottom of the screen rather than being cut.
+    let (operator, req) = b.log.borrow().last().cloned().unwrap();
+    let cmd = depot::core::Command {
+        operator: operator.into(),
+        session: "test".into(),
+        time: Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap()),
+        key: None,
+        body: req.body,
+    };
+    let said = depot::core::decide(&b.state.borrow(), &cmd)
+        .expect_err("refused")
+        .to_string();
+    assert!(said.chars().count() > 80, "{said}");
+    let s = d.screen(80, 24);
+    let rows: Vec<&str> = s.lines().collect();
+    let foot = rows[rows.len() - 4..rows.len() - 1]
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(foot.contains(&said), "{said}\n{s}");
     // Paid in cash instead: sold, under another key.
     d.press("enter").press("enter");
     let s = d.screen(80, 24);

@@ -11,7 +11,7 @@ use super::keymap::{Action, Context, Keymap, KeymapError};
 use super::screen::{Ctx, Flow, Input, Notice, Screen, Submitted};
 use super::screens::{menu::Menu, sign_in::SignIn};
 use super::theme::Theme;
-use super::widgets::{centered, fit};
+use super::widgets::{centered, fit, wrap_words};
 use super::Backend;
 use crate::engine::View;
 use crate::query::lookup::Lookups;
@@ -949,12 +949,23 @@ impl App {
             }
         }
         // A notice the screen raised while drawing (rare) shows next frame.
+        // One too long for its line (a refusal that says why) takes up to
+        // two more rows over the bottom of the screen, until the next key.
         let notice = self.notice.as_ref().map(|n| {
-            if n.error {
-                Line::from(Span::styled(fit(&n.text, w), self.theme.error()))
+            let style = if n.error {
+                self.theme.error()
             } else {
-                Line::from(fit(&n.text, w))
-            }
+                ratatui::style::Style::default()
+            };
+            let rows = if notice_rows > 0 {
+                1 + usize::from(body.height.saturating_sub(1).min(2))
+            } else {
+                1
+            };
+            wrap_words(&n.text, w, rows)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, style)))
+                .collect::<Vec<_>>()
         });
         // A screen not drawn takes only the key that leaves it.
         let bar = if too_small {
@@ -965,11 +976,21 @@ impl App {
         let keys = Line::from(Span::styled(fit(&bar, w), self.theme.dim()));
         match notice {
             Some(n) if notice_rows > 0 => {
-                f.render_widget(Paragraph::new(n), notice_area);
+                let more = u16::try_from(n.len().saturating_sub(1)).unwrap_or(0);
+                let over = Rect {
+                    y: notice_area.y.saturating_sub(more),
+                    height: notice_area.height + more,
+                    ..notice_area
+                };
+                f.render_widget(Clear, over);
+                f.render_widget(Paragraph::new(n), over);
                 f.render_widget(Paragraph::new(keys), bottom);
             }
-            // Too few rows for both: the notice, as before.
-            Some(n) => f.render_widget(Paragraph::new(n), bottom),
+            // Too few rows for both: the notice's first line, as before.
+            Some(mut n) => {
+                n.truncate(1);
+                f.render_widget(Paragraph::new(n), bottom)
+            }
             None => f.render_widget(Paragraph::new(keys), bottom),
         }
         if let Some(q) = &self.confirm {

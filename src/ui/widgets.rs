@@ -131,9 +131,71 @@ pub fn fit(text: &str, width: usize) -> String {
     s
 }
 
+/// `text` in lines of at most `width` characters, broken between words
+/// (a word longer than a line is cut across lines), at most `max` lines:
+/// the last one ends with "~" when more was left.
+pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
+    if width == 0 || max == 0 {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let gap = usize::from(len > 0);
+            if len + gap + word.len() <= width {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                len += gap + word.len();
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            // Longer than a whole line: cut it.
+            let rest = word.split_off(width);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if len > 0 {
+        lines.push(line);
+    }
+    if lines.len() > max {
+        let rest = lines.split_off(max - 1).join(" ");
+        lines.push(fit(&rest, width));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_wrap_between_words_and_the_last_line_says_when_cut() {
+        assert_eq!(
+            wrap_words("take payment in full or place it", 12, 3),
+            ["take payment", "in full or", "place it"]
+        );
+        assert_eq!(
+            wrap_words("abcdefghij xy", 4, 5),
+            ["abcd", "efgh", "ij", "xy"]
+        );
+        assert_eq!(
+            wrap_words("one two three four five", 9, 2),
+            ["one two", "three f~"]
+        );
+        assert_eq!(wrap_words("short", 80, 3), ["short"]);
+        assert!(wrap_words("", 10, 3).is_empty());
+        assert!(wrap_words("x", 0, 3).is_empty());
+    }
 
     #[test]
     fn a_filter_line_edits_keeps_and_clears() {
