@@ -162,7 +162,7 @@ fn bracketed_to_raw(s: &str) -> Result<String, ScanError> {
         // The brackets say where the AI ends: one depot does not know is
         // named as bracketed ("(23)..." is AI 23, not 2312 read on into
         // the value).
-        if !gs1_ai::lookup(ai).is_some_and(|(_, full)| full == ai) {
+        if gs1_ai::lookup(ai).is_none_or(|(_, full)| full != ai) {
             return Err(ScanError::UnknownAi {
                 ai: ai.chars().take(6).collect(),
             });
