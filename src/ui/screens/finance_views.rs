@@ -1914,7 +1914,7 @@ impl Screen for PartyItems {
             f,
             table,
             ctx,
-            &format!("{n} open items"),
+            &format!("{n} open item{}", if n == 1 { "" } else { "s" }),
             &headers,
             &[false, false, false, true, false, false, true],
             &[false; 7],
