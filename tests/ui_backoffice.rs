@@ -1096,7 +1096,10 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     // Filtered to one invoice, the total is that invoice's and says so.
     d.press("/").typed(&one).press("enter");
     let s = d.screen(132, 43);
-    assert!(s.contains("1 open item ") && !s.contains("1 open items"), "{s}");
+    assert!(
+        s.contains("1 open item ") && !s.contains("1 open items"),
+        "{s}"
+    );
     assert!(
         s.contains(&format!("total of 1 shown {} USD", usd(one_open))),
         "{s}"

@@ -921,7 +921,12 @@ impl Screen for CounterSale {
                     c.currency
                 )));
             }
-            None => l1.push(Span::styled("Enter: walk-in  F4: find", theme.dim())),
+            // What Enter does: the walk-in while the field is empty, else
+            // look up what is typed.
+            None if self.customer_field.trimmed().is_empty() => {
+                l1.push(Span::styled("Enter: walk-in  F4: find", theme.dim()))
+            }
+            None => l1.push(Span::styled("Enter: look up  F4: find", theme.dim())),
         }
         f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), head);
 
