@@ -1128,6 +1128,25 @@ fn a_screen_too_small_to_show_takes_no_keys_and_quit_asks_with_a_sale_open() {
 }
 
 #[test]
+fn a_lookup_says_when_its_status_is_cut_on_a_handheld() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Item lookup").unwrap();
+    d.typed("ZZZQ").press("enter");
+    let wide = d.screen(80, 24);
+    assert!(wide.contains("nothing matches \"ZZZQ\""), "{wide}");
+    let s = d.screen(20, 16);
+    let row = s
+        .lines()
+        .find(|l| l.starts_with("/ ZZZQ"))
+        .unwrap_or_else(|| panic!("no query row:\n{s}"));
+    assert!(
+        row.trim_end().ends_with('~') && row.contains("nothing"),
+        "{s}"
+    );
+}
+
+#[test]
 fn a_lookup_too_small_to_show_leaves_by_its_fields_cancel_key() {
     let b = demo();
     let mut d = Driver::new(&b, Some("PICK1"));

@@ -201,21 +201,23 @@ impl Lookup {
         self.page = rest.height.saturating_sub(2).max(1) as usize;
         let focused = self.focus == Focus::Query;
         let qw = (search.width as usize).saturating_sub(2).min(40);
+        let field = qw.min(self.query.text.chars().count() + 1).max(1);
         let mut spans = vec![
             Span::styled("/ ", theme.label()),
-            self.query.span(
-                focused,
-                qw.min(self.query.text.chars().count() + 1).max(1),
-                theme,
-            ),
+            self.query.span(focused, field, theme),
         ];
+        // What is left of the row after the query; a status cut says so.
+        let room = (search.width as usize).saturating_sub(2 + field);
         spans.push(Span::styled(
-            match &self.error {
-                Some(e) => format!("  {e}"),
-                None if self.query.text.is_empty() && focused => format!("  {prompt}"),
-                None if self.found.complete => format!("  {} found", self.found.total),
-                None => format!("  {}+ found", self.found.total),
-            },
+            fit(
+                &match &self.error {
+                    Some(e) => format!("  {e}"),
+                    None if self.query.text.is_empty() && focused => format!("  {prompt}"),
+                    None if self.found.complete => format!("  {} found", self.found.total),
+                    None => format!("  {}+ found", self.found.total),
+                },
+                room,
+            ),
             if self.error.is_some() {
                 theme.error()
             } else {
