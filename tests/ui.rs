@@ -367,6 +367,7 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     d.press("enter").typed(&past_due).press("enter");
     d.typed("FAS-1001").press("enter");
     d.press("enter"); // pay
+    d.typed("20").press("enter"); // 20.00 in cash first
     d.press("f10");
     assert!(d.screen(80, 24).contains("on the customer's account?"));
     d.press("enter");
@@ -395,11 +396,20 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(foot.contains(&said), "{said}\n{s}");
-    // Paid in cash instead: sold, under another key.
+    // The 20.00 taken before stays taken (it is in the drawer).
+    let s = d.screen(132, 43);
+    assert!(s.contains("20.00"), "{s}");
+    // The rest in cash: sold, under another key, with both tenders.
     d.press("enter").press("enter");
     let s = d.screen(80, 24);
     assert!(s.contains("SOLD"), "{s}");
     assert!(!s.contains("was used for a different command"), "{s}");
+    let (_, sold) = b.log.borrow().last().cloned().unwrap();
+    let CommandBody::CounterSale { payments, .. } = sold.body else {
+        panic!("{:?}", sold.body)
+    };
+    assert_eq!(payments.len(), 2, "{payments:?}");
+    assert_eq!(payments[0].amount, Some(Decimal::from(20)));
     let keys: Vec<String> = b
         .log
         .borrow()
@@ -1127,6 +1137,26 @@ fn a_screen_too_small_to_show_takes_no_keys_and_quit_asks_with_a_sale_open() {
     assert!(d.app.quit);
 }
 
+/// At a size too small to draw the sale, quitting with a line on it asks
+/// first, and the key bar shows the answers (it showed the quit key, so
+/// the question's keys were nowhere on a 20x5 screen).
+#[test]
+fn quitting_a_sale_too_small_to_draw_shows_the_answers() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    assert!(d.screen(20, 5).contains("too small"));
+    d.press("f3");
+    assert!(!d.app.quit, "a sale with a line asks first");
+    let s = d.screen(20, 5);
+    let bar = s.lines().last().unwrap_or_default();
+    assert!(bar.contains("yes") && bar.contains("no"), "{s}");
+    d.press("esc");
+    assert!(!d.app.quit);
+    assert_eq!(d.app.screen_name(), "counter_sale");
+}
+
 #[test]
 fn a_lookup_says_when_its_status_is_cut_on_a_handheld() {
     let b = demo();
@@ -1144,6 +1174,11 @@ fn a_lookup_says_when_its_status_is_cut_on_a_handheld() {
         row.trim_end().ends_with('~') && row.contains("nothing"),
         "{s}"
     );
+    // Esc clears the query, and what it got said goes with it.
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("nothing matches"), "{s}");
+    assert_eq!(d.app.screen_name(), "item_lookup");
 }
 
 #[test]

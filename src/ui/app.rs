@@ -967,8 +967,9 @@ impl App {
                 .map(|l| Line::from(Span::styled(l, style)))
                 .collect::<Vec<_>>()
         });
-        // A screen not drawn takes only the key that leaves it.
-        let bar = if too_small {
+        // A screen not drawn takes only the key that leaves it; a question
+        // asked over it (quit?) still shows its answers.
+        let bar = if too_small && self.confirm.is_none() {
             format!("{key} {does}")
         } else {
             self.key_bar_in(w)

@@ -127,6 +127,8 @@ impl Lookup {
                 }
                 self.query.text.clear();
                 self.selected = 0;
+                // What the cleared query got said is no longer so.
+                self.error = None;
                 self.found = search("");
             }
             (

@@ -847,7 +847,9 @@ impl Screen for CounterSale {
                 // again), so it needs a key of its own.
                 self.key = ctx.new_key();
                 self.done = None;
-                self.tenders.clear();
+                // What was tendered before the refused one stays taken (the
+                // cash is in the drawer), as when the clerk steps back to
+                // the lines: dropping it unsaid invited taking it twice.
                 self.focus = Focus::Entry;
                 self.show_refusal(&r);
             }
@@ -1091,7 +1093,9 @@ impl Screen for CounterSale {
                     Span::styled("  TOTAL ", theme.label()),
                     Span::styled(format!("{} {c}", money(p.total, c)), theme.good()),
                 ]));
-                if self.focus == Focus::Tender {
+                // What was tendered shows while paying, and after, while
+                // it stays taken (back at the lines, or after a refusal).
+                if self.focus == Focus::Tender || !self.tenders.is_empty() {
                     let rest = p.total - self.paid();
                     let paid: Vec<String> = self
                         .tenders
@@ -1108,6 +1112,9 @@ impl Screen for CounterSale {
                         Span::styled("   Due ", theme.label()),
                         Span::styled(money(rest, c), theme.good()),
                     ]));
+                }
+                if self.focus == Focus::Tender {
+                    let rest = p.total - self.paid();
                     let change = parse_money(self.amount.trimmed())
                         .ok()
                         .filter(|a| *a > rest && self.method == Method::Cash)
