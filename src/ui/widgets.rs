@@ -190,7 +190,7 @@ mod tests {
         );
         assert_eq!(
             wrap_words("one two three four five", 9, 2),
-            ["one two", "three f~"]
+            ["one two", "three fo~"]
         );
         assert_eq!(wrap_words("short", 80, 3), ["short"]);
         assert!(wrap_words("", 10, 3).is_empty());
