@@ -1137,6 +1137,46 @@ fn a_screen_too_small_to_show_takes_no_keys_and_quit_asks_with_a_sale_open() {
     assert!(d.app.quit);
 }
 
+/// A tender taken can be given back (F9 at the tender, asking first);
+/// with lines removed after tenders were taken, paying more than the sale
+/// now comes to is refused on the screen, naming the way out.
+#[test]
+fn a_tender_is_given_back_and_more_than_the_total_is_refused_at_once() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("enter"); // pay
+    d.typed("60").press("enter"); // 60.00 cash, less than the total
+    assert!(d.screen(132, 43).contains("Paid cash 60.00"));
+    // Back to the lines: the last one removed, the total is under 60 now.
+    d.press("esc").press("up").press("f9").press("y");
+    let s = d.screen(132, 43);
+    assert!(s.contains("Paid cash 60.00") && s.contains("Due -"), "{s}");
+    d.press("f8"); // pay
+    d.press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("is more than the total"), "{s}");
+    assert_eq!(counter_sales(&b), 0, "refused on the screen, not sent");
+    // F9 gives the 60.00 back, after asking.
+    d.press("f9");
+    assert!(d.screen(80, 24).contains("Give back cash 60.00"));
+    d.press("y");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("given back: cash 60.00") && !s.contains("Paid cash"),
+        "{s}"
+    );
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("SOLD"));
+    let (_, sold) = b.log.borrow().last().cloned().unwrap();
+    let CommandBody::CounterSale { payments, .. } = sold.body else {
+        panic!("{:?}", sold.body)
+    };
+    assert_eq!(payments.len(), 1, "{payments:?}");
+}
+
 /// At a size too small to draw the sale, quitting with a line on it asks
 /// first, and the key bar shows the answers (it showed the quit key, so
 /// the question's keys were nowhere on a 20x5 screen).

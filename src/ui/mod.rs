@@ -222,10 +222,16 @@ pub fn run(
             let mut first = true;
             for sig in signals.forever() {
                 tracing::warn!(signal = sig, "stopping on a signal");
-                if std::mem::take(&mut first) && stop_tx.send(session::Inbox::Closed).is_ok() {
+                // The first only asks: after the session has ended (the
+                // inbox gone) the stop under way goes on, waiting for the
+                // print workers and shutting the engine down.
+                if std::mem::take(&mut first) {
+                    let _ = stop_tx.send(session::Inbox::Closed);
                     continue;
                 }
-                ratatui::restore();
+                // (Not `restore`: after a hangup the terminal fails with
+                // EIO, and its `eprintln!` of that would panic here.)
+                let _ = ratatui::try_restore();
                 std::process::exit(128 + sig);
             }
         })?;
@@ -239,7 +245,9 @@ pub fn run(
         })?;
     // Raw mode and the alternate screen, with a panic hook that restores
     // the terminal before the UI thread's panic message is printed.
-    let tui = TuiPanics::start(Box::new(ratatui::restore));
+    let tui = TuiPanics::start(Box::new(|| {
+        let _ = ratatui::try_restore();
+    }));
     crossterm::terminal::enable_raw_mode()?;
     let mut terminal =
         match crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
@@ -248,12 +256,13 @@ pub fn run(
             }) {
             Ok(t) => t,
             Err(e) => {
-                ratatui::restore();
+                let _ = ratatui::try_restore();
                 return Err(e.into());
             }
         };
     let result = session::run(&mut terminal, &mut app, backend, &rx, &pending);
-    ratatui::restore();
+    // (A terminal hung up fails with EIO: restored as far as it can be.)
+    let _ = ratatui::try_restore();
     drop(tui);
     result
 }

@@ -65,6 +65,8 @@ enum Ask {
     RemoveLine,
     Leave,
     OnAccount,
+    /// Hand the last tender back (and drop it from the sale).
+    GiveBack,
 }
 
 pub struct CounterSale {
@@ -364,6 +366,15 @@ impl CounterSale {
             return Flow::Stay;
         };
         let rest = total - self.paid();
+        if rest < Decimal::ZERO {
+            // Lines removed after tenders were taken: more was tendered
+            // than the sale now comes to (the core would refuse it).
+            self.notice = Some(Notice::error(format!(
+                "{} tendered is more than the total {total}: give back a tender first (F9)",
+                self.paid()
+            )));
+            return Flow::Stay;
+        }
         let given = match self.amount.trimmed() {
             "" => rest,
             t => match parse_money(t) {
@@ -576,6 +587,7 @@ impl Screen for CounterSale {
                 (Action::Submit, "take amount (empty: all)"),
                 (Action::NextField, "method"),
                 (Action::Complete, "rest on account"),
+                (Action::DeleteLine, "give back the last tender"),
                 (Action::WillCall, self.will_call_label()),
                 (Action::Cancel, "back to the scan field"),
                 (Action::Help, "keys"),
@@ -736,6 +748,26 @@ impl Screen for CounterSale {
             (Focus::Tender, Input::Action(Action::PrevField | Action::Up)) => {
                 self.method = next_method(self.method, 3);
                 Flow::Stay
+            }
+            (Focus::Tender, Input::Action(Action::DeleteLine)) => {
+                match self.tenders.last().cloned() {
+                    Some(t) => {
+                        let c = self.total(ctx).map(|(_, c)| c);
+                        let amount = match &c {
+                            Some(c) => money(t.amount, c),
+                            None => t.amount.to_string(),
+                        };
+                        self.asking = Some(Ask::GiveBack);
+                        Flow::Confirm(format!(
+                            "Give back {} {amount} and take it off the sale?",
+                            method_name(t.method)
+                        ))
+                    }
+                    None => {
+                        self.notice = Some(Notice::error("nothing tendered yet"));
+                        Flow::Stay
+                    }
+                }
             }
             (Focus::Tender, Input::Action(Action::Complete)) => {
                 self.asking = Some(Ask::OnAccount);
@@ -1241,6 +1273,20 @@ impl CounterSale {
                 Flow::Stay
             }
             Ask::RemoveLine => Flow::Stay,
+            Ask::GiveBack => {
+                let currency = self.total(ctx).map(|(_, c)| c);
+                if let Some(t) = self.tenders.pop() {
+                    let amount = match &currency {
+                        Some(c) => money(t.amount, c),
+                        None => t.amount.to_string(),
+                    };
+                    self.notice = Some(Notice::info(format!(
+                        "given back: {} {amount}",
+                        method_name(t.method)
+                    )));
+                }
+                Flow::Stay
+            }
             Ask::OnAccount => self.complete(None, ctx),
         }
     }
