@@ -21,18 +21,10 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     t.wait_for("unknown operator");
     t.keys(&["C-u"]);
     // First sign-in: the clerk chooses a PIN, typed twice.
-    t.first_sign_in("clerk1");
-    t.wait_for("Counter sale");
     // A walk-in counter sale: Enter opens it, Enter takes the walk-in
     // customer, two scans (a burst, then Enter), Enter pays, Enter takes
     // the exact cash.
-    t.keys(&["Enter"]);
-    t.wait_for("Enter: walk-in");
-    t.keys(&["Enter"]);
-    t.wait_for("WALKIN-US01");
-    t.literal("0614141000029");
-    t.keys(&["Enter"]);
-    t.wait_for("FAS-1001");
+    clerk_scans_for_a_walk_in(&t);
     t.literal("0614141000012");
     t.keys(&["Enter"]);
     t.wait_for("FAS-1000");
@@ -80,11 +72,7 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     let s = t.wait_for("DEPOT-EXITED-0");
     assert!(!s.contains("panicked"), "{s}");
     // The terminal is back to normal: not in the alternate screen.
-    let alt = Command::new("tmux")
-        .args(["display", "-p", "-t", &t.name, "#{alternate_on}"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+    assert_eq!(pane(&t, "#{alternate_on}"), "0");
     // The store is intact after the session, and the invoice the screen
     // printed is in the ledger with the same total receivable.
     let depot = |args: &[&str]| {
@@ -222,6 +210,20 @@ fn a_bad_user_keymap_is_refused_before_the_screen_is_taken() {
     );
 }
 
+/// CLERK1's first sign-in, then a walk-in counter sale with one scan
+/// (FAS-1001's barcode as a burst, then Enter).
+fn clerk_scans_for_a_walk_in(t: &Tmux) {
+    t.first_sign_in("clerk1");
+    t.wait_for("Counter sale");
+    t.keys(&["Enter"]);
+    t.wait_for("Enter: walk-in");
+    t.keys(&["Enter"]);
+    t.wait_for("WALKIN-US01");
+    t.literal("0614141000029");
+    t.keys(&["Enter"]);
+    t.wait_for("FAS-1001");
+}
+
 /// A tmux format of the test's pane (`#{alternate_on}`, `#{pane_pid}`).
 fn pane(t: &Tmux, format: &str) -> String {
     let out = Command::new("tmux")
@@ -242,15 +244,7 @@ fn sigterm_mid_sale_restores_the_terminal_and_stops_cleanly() {
     let dir = tmp.path().join("store");
     let t = Tmux::start(&dir, 80, 24, "");
     t.wait_for("Operator code:");
-    t.first_sign_in("clerk1");
-    t.wait_for("Counter sale");
-    t.keys(&["Enter"]);
-    t.wait_for("Enter: walk-in");
-    t.keys(&["Enter"]);
-    t.wait_for("WALKIN-US01");
-    t.literal("0614141000029");
-    t.keys(&["Enter"]);
-    t.wait_for("FAS-1001");
+    clerk_scans_for_a_walk_in(&t);
     t.literal("3*FAS");
     assert_eq!(pane(&t, "#{alternate_on}"), "1");
     // The shell running the pane's command, and depot its child.
