@@ -28,6 +28,15 @@ fn barcode(b: &MemBackend, sku: &str) -> String {
     b.state.borrow().items[sku].barcodes[0].code.clone()
 }
 
+/// The payments of the last command submitted, a counter sale.
+fn last_sale_payments(b: &MemBackend) -> Vec<depot::core::counter::CounterPayment> {
+    let (_, sold) = b.log.borrow().last().cloned().unwrap();
+    match sold.body {
+        CommandBody::CounterSale { payments, .. } => payments,
+        other => panic!("{other:?}"),
+    }
+}
+
 fn counter_sales(b: &MemBackend) -> usize {
     b.log
         .borrow()
@@ -404,10 +413,7 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     let s = d.screen(80, 24);
     assert!(s.contains("SOLD"), "{s}");
     assert!(!s.contains("was used for a different command"), "{s}");
-    let (_, sold) = b.log.borrow().last().cloned().unwrap();
-    let CommandBody::CounterSale { payments, .. } = sold.body else {
-        panic!("{:?}", sold.body)
-    };
+    let payments = last_sale_payments(&b);
     assert_eq!(payments.len(), 2, "{payments:?}");
     assert_eq!(payments[0].amount, Some(Decimal::from(20)));
     let keys: Vec<String> = b
@@ -1148,8 +1154,16 @@ fn a_tender_is_given_back_and_more_than_the_total_is_refused_at_once() {
     d.scan(&barcode(&b, "FAS-1000"));
     d.scan(&barcode(&b, "FAS-1001"));
     d.press("enter"); // pay
+    assert!(
+        !d.screen(132, 43).contains("give back"),
+        "nothing to give back yet"
+    );
     d.typed("60").press("enter"); // 60.00 cash, less than the total
-    assert!(d.screen(132, 43).contains("Paid cash 60.00"));
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("Paid cash 60.00") && s.contains("give back the last tender"),
+        "{s}"
+    );
     // Back to the lines: the last one removed, the total is under 60 now.
     d.press("esc").press("up").press("f9").press("y");
     let s = d.screen(132, 43);
@@ -1170,10 +1184,7 @@ fn a_tender_is_given_back_and_more_than_the_total_is_refused_at_once() {
     );
     d.press("enter");
     assert!(d.screen(80, 24).contains("SOLD"));
-    let (_, sold) = b.log.borrow().last().cloned().unwrap();
-    let CommandBody::CounterSale { payments, .. } = sold.body else {
-        panic!("{:?}", sold.body)
-    };
+    let payments = last_sale_payments(&b);
     assert_eq!(payments.len(), 1, "{payments:?}");
 }
 

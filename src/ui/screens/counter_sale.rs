@@ -583,15 +583,23 @@ impl Screen for CounterSale {
                 (Action::Cancel, "back to scan"),
                 (Action::Help, "keys"),
             ],
-            Focus::Tender => vec![
-                (Action::Submit, "take amount (empty: all)"),
-                (Action::NextField, "method"),
-                (Action::Complete, "rest on account"),
-                (Action::DeleteLine, "give back the last tender"),
-                (Action::WillCall, self.will_call_label()),
-                (Action::Cancel, "back to the scan field"),
-                (Action::Help, "keys"),
-            ],
+            Focus::Tender => {
+                let mut a = vec![
+                    (Action::Submit, "take amount (empty: all)"),
+                    (Action::NextField, "method"),
+                    (Action::Complete, "rest on account"),
+                ];
+                // Offered once there is a tender to give back.
+                if !self.tenders.is_empty() {
+                    a.push((Action::DeleteLine, "give back the last tender"));
+                }
+                a.extend([
+                    (Action::WillCall, self.will_call_label()),
+                    (Action::Cancel, "back to the scan field"),
+                    (Action::Help, "keys"),
+                ]);
+                a
+            }
             Focus::Done if self.will_call_done.is_some() => vec![
                 (Action::Print, "print the ticket again"),
                 (Action::Open, "next sale"),
