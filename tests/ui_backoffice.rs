@@ -1028,6 +1028,95 @@ fn finance_views_a_document_without_a_screen_shows_its_journal_entry() {
 }
 
 #[test]
+fn finance_views_a_cleared_filter_stays_on_its_row_and_tab_starts_the_next_view_whole() {
+    let b = demo();
+    let inv = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    d.press("f6"); // US01
+    d.press("tab").press("tab").press("tab");
+    let s = d.screen(132, 43);
+    let first = s
+        .lines()
+        .map(str::trim_start)
+        .find(|l| l.starts_with('C') && l.as_bytes().get(1).is_some_and(u8::is_ascii_digit))
+        .unwrap_or_else(|| panic!("no customer row:\n{s}"));
+    assert!(
+        !first.starts_with("C0009"),
+        "C0009 must not be the first row: {s}"
+    );
+    // Narrowed to C0009, then cleared: the whole book, still on C0009.
+    d.press("/").typed("C0009").press("enter");
+    d.press("/").press("esc");
+    let s = d.screen(132, 43);
+    assert!(s.contains("TOTAL") && !s.contains("shown"), "{s}");
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "finance_items");
+    assert!(d.screen(132, 43).contains(&inv), "C0009's open items");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "finance_views");
+    // A filter kept on the AR aging does not narrow the AP aging.
+    d.press("/").typed("C0009").press("enter");
+    d.press("tab");
+    let s = d.screen(132, 43);
+    assert!(s.contains("AP aging as of"), "{s}");
+    assert!(
+        !s.contains("C0009") && !s.contains("nothing matches"),
+        "{s}"
+    );
+    assert!(!s.contains("shown") && !s.contains(" rows"), "{s}");
+    // Back on the AR aging: whole too, and F6 keeps a filter typed there.
+    d.press("backtab");
+    let s = d.screen(132, 43);
+    assert!(s.contains("AR aging as of") && !s.contains("shown"), "{s}");
+    d.press("/").typed("C0009").press("enter").press("f6");
+    let s = d.screen(132, 43);
+    assert!(s.contains("/C0009"), "the filter stays across scopes: {s}");
+}
+
+#[test]
+fn finance_views_a_cleared_filter_in_the_gl_lines_stays_on_its_line() {
+    let b = demo();
+    let inv = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Finance views").unwrap();
+    d.press("f6"); // US01
+                   // Receivables: the opening balances, then the sale's invoice last.
+    d.press("/")
+        .typed("Receivable")
+        .press("enter")
+        .press("home")
+        .press("enter");
+    assert_eq!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
+    // Where the oldest line opens (its document's screen).
+    d.press("home");
+    d.press("enter");
+    assert_ne!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
+    let oldest = d.screen(80, 24);
+    for _ in 0..3 {
+        if d.app.screen_name() == "finance_gl" {
+            break;
+        }
+        d.press("esc");
+    }
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    assert!(
+        !oldest.contains(&inv),
+        "the sale is not the oldest line: {oldest}"
+    );
+    // The sale's line, narrowed to, then the filter cleared.
+    d.press("/")
+        .typed(&inv)
+        .press("enter")
+        .press("/")
+        .press("esc");
+    d.press("enter");
+    assert_ne!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
+    let s = d.screen(80, 24);
+    assert!(s.contains(&inv), "still on the sale's line: {s}");
+}
+
+#[test]
 fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     use depot::query::finance::ar_open_items;
     let b = demo();

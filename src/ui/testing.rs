@@ -344,9 +344,11 @@ impl<'a, B: Backend> Driver<'a, B> {
     }
     /// A key by its keymap name (`enter`, `f8`, `ctrl-u`).
     pub fn press(&mut self, name: &str) -> &mut Self {
+        // A misspelt key name in a test is the test's fault: say so, rather
+        // than press nothing and let the test pass or fail for another reason.
         match Key::parse(name) {
             Some(k) => self.key(k),
-            None => self,
+            None => panic!("Driver::press: no key is named {name:?}"),
         }
     }
     pub fn typed(&mut self, text: &str) -> &mut Self {

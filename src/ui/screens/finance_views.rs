@@ -821,6 +821,19 @@ struct ListState {
     next_col: Option<usize>,
 }
 
+impl ListState {
+    /// Another view's table: whole, from its first
+    /// row and its first page of columns. A filter typed for one view is
+    /// seldom what the next one should be narrowed to.
+    fn fresh(&mut self) {
+        self.filter.take();
+        self.focus = None;
+        self.selected = 0;
+        self.first_col = 0;
+        self.next_col = None;
+    }
+}
+
 fn matches(cells: &[String], f: &str) -> bool {
     f.is_empty()
         || cells
@@ -1312,7 +1325,21 @@ impl Screen for FinanceViews {
             }
             return Flow::Stay;
         }
+        // The row selected under a filter, to stay on when it is cleared.
+        let held = match self.list.filter.trimmed().is_empty() {
+            true => None,
+            false => self
+                .rows(ctx)
+                .get(self.list.selected)
+                .filter(|r| !r.total)
+                .map(|r| r.cells.clone()),
+        };
         if let Some(flow) = filter_key(&mut self.list, input) {
+            if let Some(cells) = held.filter(|_| self.list.filter.trimmed().is_empty()) {
+                if let Some(i) = self.rows(ctx).iter().position(|r| r.cells == cells) {
+                    self.list.selected = i;
+                }
+            }
             return flow;
         }
         match input {
@@ -1320,12 +1347,14 @@ impl Screen for FinanceViews {
             Input::Action(Action::Open) => self.drill(ctx),
             Input::Action(a @ (Action::NextField | Action::PrevField)) => {
                 self.view = self.view.step(if a == Action::NextField { 1 } else { -1 });
-                self.list.selected = 0;
+                self.list.fresh();
                 Flow::Stay
             }
             Input::Action(Action::Scope) => {
                 let n = scopes(ctx.state()).len().max(1);
                 self.scope = (self.scope + 1) % n;
+                // The filter stays: the same account or party in another
+                // entity is what a scope change is for.
                 self.list.selected = 0;
                 Flow::Stay
             }
@@ -1578,7 +1607,12 @@ impl GlLines {
     fn sync_filter(&mut self, ctx: &Ctx) {
         let f = self.list.filter.trimmed().to_string();
         if f.is_empty() {
-            self.found = None;
+            // Cleared: the selection stays on the line it was on.
+            if let Some((_, found)) = self.found.take() {
+                if let Some(&i) = found.get(self.list.selected) {
+                    self.list.selected = i;
+                }
+            }
             return;
         }
         if self.found.as_ref().is_some_and(|(x, _)| *x == f) {
