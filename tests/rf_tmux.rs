@@ -122,11 +122,12 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
         }
         t.scan(&sku);
         if qty > 1 && !short_done {
-            // One found; the bin has no more: short, reason 1.
+            // One found; the bin has no more: short, reason 1 and Enter.
             t.wait_for("got 1");
             t.keys(&["F6"]);
             t.wait_for("1 bin empty");
             t.literal("1");
+            t.keys(&["Enter"]);
             t.wait_until("the short confirmed", |x| {
                 x.contains("backordered") || x.contains("rest from")
             });

@@ -194,6 +194,41 @@ pub fn schedule(
     Ok(vec![Event::CountsScheduled { counts: out }])
 }
 
+/// A count of one bin position now, when none is open on it: what a
+/// picker's "bin empty" or "cannot find" asks for, so that the stock the
+/// book still shows there is found or written off before it is allocated
+/// again. None when a count of it is already open.
+pub fn count_now(state: &State, key: &BinKey, today: NaiveDate) -> Option<Count> {
+    let open = state
+        .index
+        .open_counts
+        .iter()
+        .filter_map(|n| state.counts.get(n))
+        .any(|c| c.key() == *key);
+    if open {
+        return None;
+    }
+    let abc = state.items.get(&key.sku).map(|i| i.abc)?;
+    Some(Count {
+        number: format!("CT-{:06}", state.next_count + 1).into(),
+        warehouse: key.warehouse.clone(),
+        bin: key.bin.clone(),
+        sku: key.sku.clone(),
+        lot: key.lot.clone(),
+        abc,
+        created: today,
+        status: CountStatus::Open,
+        first: None,
+        second: None,
+        book: Decimal::ZERO,
+        variance: Decimal::ZERO,
+        value: Decimal::ZERO,
+        reason: None,
+        accurate: None,
+        manual: false,
+    })
+}
+
 fn count_of<'a>(state: &'a State, number: &str) -> Result<&'a Count, Rejection> {
     state.counts.get(number).ok_or_else(|| Rejection::NotFound {
         kind: RecordKind::Count,

@@ -138,9 +138,17 @@ pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
     if is_gtin_shaped(s) {
         return normalise_gtin(s).map(Scan::Gtin);
     }
-    // A long all-digit string starting with 01 is a GS1 string without FNC1.
-    if s.len() > 16 && s.starts_with("01") && s.chars().all(|c| c.is_ascii_digit()) {
-        return parse_gs1(s).map(Scan::Gs1);
+    // A long all-digit string starting with 01 is a GS1 string without FNC1:
+    // exactly 16 digits is (01) and a GTIN-14 alone, what a scanner with
+    // symbology identifiers off sends for a label with nothing else. At 16
+    // a string that is not one (its check digit fails) stays text: it may
+    // be an item number.
+    if s.len() >= 16 && s.starts_with("01") && s.chars().all(|c| c.is_ascii_digit()) {
+        match parse_gs1(s) {
+            Ok(g) => return Ok(Scan::Gs1(g)),
+            Err(e) if s.len() > 16 => return Err(e),
+            Err(_) => {}
+        }
     }
     if s.chars().any(|c| c == GS || c.is_control()) {
         return Err(ScanError::Garbled);
@@ -454,6 +462,24 @@ mod tests {
             panic!("not gs1")
         };
         assert_eq!(g, h);
+    }
+
+    #[test]
+    fn a_bare_01_and_gtin_14_is_gs1_and_a_16_digit_item_number_is_not() {
+        // What a scanner with symbology identifiers off sends for a label
+        // with only (01).
+        let Ok(Scan::Gs1(g)) = parse_scan("0104006381333931") else {
+            panic!("not gs1")
+        };
+        assert_eq!(g.gtin.as_deref(), Some("04006381333931"));
+        assert_eq!(g.count, None);
+        // Its check digit wrong: 16 digits that are text (an item number).
+        assert_eq!(
+            parse_scan("0104006381333932"),
+            Ok(Scan::Text("0104006381333932".into()))
+        );
+        // Longer, it is GS1 or an error.
+        assert!(parse_scan("01040063813339321").is_err());
     }
 
     #[test]

@@ -627,6 +627,19 @@ pub fn confirm_pick(
             sku: l.sku.clone(),
             lot: l.lot.clone(),
         };
+        // The book still shows stock where the picker found none: count
+        // that bin now, before the next order is sent to it again.
+        let left = state.bin_stock.get(&key).copied().unwrap_or_default() - base;
+        if matches!(
+            reason,
+            Some(ShortReason::BinEmpty | ShortReason::CannotFind)
+        ) && left > Decimal::ZERO
+        {
+            let today = cmd.warehouse_date(state, &p.warehouse);
+            if let Some(c) = super::counts::count_now(state, &key, today) {
+                ev.push(Event::CountsScheduled { counts: vec![c] });
+            }
+        }
         taken.insert(key, Decimal::MAX / Decimal::from(4));
         let others = choose_bins(
             state,

@@ -72,6 +72,77 @@ pub fn parse_price(t: &str) -> Result<Decimal, String> {
     decimal(t, "a price", 4, AMOUNT_MAX)
 }
 
+/// Why `qty` of `sku`, in `unit` (else its base unit), is not a quantity
+/// the core takes: more decimals than the item is counted in, in the unit
+/// typed or in base units. Said when it is typed, not after the confirm.
+/// None when it is fine (or the item or unit is unknown: the core says).
+pub fn item_qty_problem(
+    s: &crate::core::State,
+    sku: &str,
+    unit: Option<&str>,
+    qty: Decimal,
+) -> Option<String> {
+    let item = s.items.get(sku)?;
+    let unit = unit.unwrap_or(item.base_unit.as_str());
+    qty_problem(item, unit, item.unit_factor(unit)?, qty)
+}
+
+/// `item_qty_problem` for a quantity in `unit`, `factor` base units each.
+pub fn qty_problem(
+    item: &crate::core::master::Item,
+    unit: &str,
+    factor: Decimal,
+    qty: Decimal,
+) -> Option<String> {
+    use crate::core::types::decimals_used;
+    let dp = item.qty_decimals;
+    if decimals_used(qty) <= dp && decimals_used(qty * factor) <= dp {
+        return None;
+    }
+    let (q, sku) = (qty.normalize(), &item.sku);
+    Some(match dp {
+        0 if decimals_used(qty) > 0 => format!("{q} {unit}: {sku} is counted in whole {unit}"),
+        0 => format!("{q} {unit}: {sku} is counted in whole {}", item.base_unit),
+        _ => format!("{q} {unit}: {sku} takes at most {dp} decimals"),
+    })
+}
+
+/// The name of the unit of `item` that is `factor` base units.
+pub fn unit_named(item: &crate::core::master::Item, factor: Decimal) -> &str {
+    item.alt_units
+        .iter()
+        .find(|u| u.factor == factor)
+        .map_or(item.base_unit.as_str(), |u| u.unit.as_str())
+}
+
+/// What a worker typed at a quantity prompt of a handheld, told apart from
+/// a scan: a short run of digits, perhaps with a point, a comma or a sign
+/// (item numbers and barcodes are longer or have letters). None: not a
+/// typed number, read it as a scan. Some(Err): a number depot will not
+/// take, and why, so that "-3" is not answered as "wrong item -3". Zero is
+/// a number here: the screen says what it means (a count of nothing).
+pub fn typed_qty(text: &str) -> Option<Result<Decimal, String>> {
+    let t = text.trim();
+    let numeric = t.len() < 8
+        && t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+'));
+    if !numeric {
+        return None;
+    }
+    if t.contains(',') {
+        return Some(Err(format!("{t}: decimals take a point")));
+    }
+    if t.starts_with('-') {
+        return Some(Err(format!("{t}: a quantity is 0 or more")));
+    }
+    Some(match crate::core::types::parse_decimal(t) {
+        Ok(d) if d > Decimal::from(LINE_QTY_MAX) => Err(format!("{t} is more than {LINE_QTY_MAX}")),
+        Ok(d) => Ok(d),
+        Err(p) => Err(format!("{t} {p}")),
+    })
+}
+
 /// Understand an entry.
 pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
     let text = text.trim();
@@ -158,5 +229,19 @@ mod tests {
         assert!(parse_money("12.345").is_err());
         assert!(parse_qty("1.23456").is_err());
         assert!(parse_qty("1000001").is_err());
+    }
+
+    #[test]
+    fn a_handheld_tells_a_typed_number_from_a_scan() {
+        assert_eq!(typed_qty("12"), Some(Ok(Decimal::from(12))));
+        assert_eq!(typed_qty("0"), Some(Ok(Decimal::ZERO)));
+        assert_eq!(typed_qty("1.000"), Some(Ok(Decimal::new(1000, 3))));
+        for bad in ["-3", "1,5", "+2", "1.2.3", "5."] {
+            assert!(matches!(typed_qty(bad), Some(Err(_))), "{bad:?}");
+        }
+        // Barcodes, item numbers and bins are scans.
+        for scan in ["0614141000036", "FAS-1003", "B-03-10", "12345678", ""] {
+            assert_eq!(typed_qty(scan), None, "{scan:?}");
+        }
     }
 }

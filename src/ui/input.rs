@@ -104,6 +104,9 @@ fn parse_one(b: &[u8]) -> Parsed {
         0x7f | 0x08 => plain(KeyCode::Backspace, 1),
         0x00 => Parsed::Key(Key::ctrl(' '), 1),
         0x01..=0x1a => Parsed::Key(Key::ctrl((b'a' + first - 1) as char), 1),
+        // GS: a wedge scanner's FNC1 separator inside a GS1 element
+        // string, typed into the field as it came.
+        0x1d => plain(KeyCode::Char(crate::core::scan::GS), 1),
         0x1c..=0x1f => Parsed::Skip(1),
         0x20..=0x7e => plain(KeyCode::Char(first as char), 1),
         _ => parse_utf8(b),
@@ -267,6 +270,24 @@ mod tests {
         assert_eq!(keys(&[b"ab\r"]), ["a", "b", "enter"]);
         assert_eq!(keys(&[b"x\r\n"]), ["x", "enter"], "CR LF is one Enter");
         assert_eq!(keys(&[b"\x15\x7f\t"]), ["ctrl-u", "backspace", "tab"]);
+    }
+
+    #[test]
+    fn a_scanners_gs_separator_types_into_the_field() {
+        let mut p = InputParser::new();
+        let typed: Vec<Option<char>> = p.feed(b"10L1\x1d15\r").iter().map(|k| k.typed()).collect();
+        let gs = Some(crate::core::scan::GS);
+        let want = [
+            Some('1'),
+            Some('0'),
+            Some('L'),
+            Some('1'),
+            gs,
+            Some('1'),
+            Some('5'),
+            None,
+        ];
+        assert_eq!(typed, want);
     }
 
     #[test]

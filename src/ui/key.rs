@@ -2,6 +2,7 @@
 //! came from crossterm (a local terminal) or from bytes over SSH. The
 //! keymap resolves only this type, so every front end shares one keymap.
 
+use crate::core::scan::GS;
 use std::fmt;
 
 /// A key, without modifiers.
@@ -56,7 +57,7 @@ impl Key {
     /// The character this key types into a field, if it types one.
     pub fn typed(&self) -> Option<char> {
         match self.code {
-            KeyCode::Char(c) if !self.ctrl && !self.alt && !c.is_control() => Some(c),
+            KeyCode::Char(c) if !self.ctrl && !self.alt && (!c.is_control() || c == GS) => Some(c),
             _ => None,
         }
     }
@@ -183,6 +184,12 @@ impl Key {
             C::F(n) if (1..=12).contains(&n) => KeyCode::F(n),
             _ => return None,
         };
+        // crossterm reads the byte GS (0x1d) as ctrl-5: it is a wedge
+        // scanner's FNC1 separator inside a GS1 element string, and types
+        // into the field as it came.
+        if code == KeyCode::Char('5') && e.modifiers == M::CONTROL {
+            return Some(Key::plain(KeyCode::Char(GS)));
+        }
         Some(Key {
             code,
             ctrl: e.modifiers.contains(M::CONTROL),
@@ -194,6 +201,16 @@ impl Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crossterms_ctrl_5_is_the_scanners_gs_separator() {
+        use crossterm::event::{KeyCode as C, KeyEvent, KeyModifiers as M};
+        // crossterm reads the byte 0x1d as ctrl-5.
+        let k = Key::from_crossterm(&KeyEvent::new(C::Char('5'), M::CONTROL));
+        assert_eq!(k.and_then(|k| k.typed()), Some(GS));
+        let k = Key::from_crossterm(&KeyEvent::new(C::Char('5'), M::NONE));
+        assert_eq!(k.and_then(|k| k.typed()), Some('5'));
+    }
 
     #[test]
     fn keys_parse_and_print() {

@@ -31,7 +31,11 @@ impl TextField {
                 self.text.clear();
                 had
             }
-            Input::Char(c) if self.text.chars().count() < INPUT_MAX && !c.is_control() => {
+            // GS stays: a scanner's FNC1 separator (`Key::typed`).
+            Input::Char(c)
+                if self.text.chars().count() < INPUT_MAX
+                    && (!c.is_control() || c == crate::core::scan::GS) =>
+            {
                 self.text.push(c);
                 true
             }
@@ -66,7 +70,7 @@ impl TextField {
     /// The field drawn `width` wide (the end shown when it is longer).
     pub fn span(&self, focused: bool, width: usize, theme: Theme) -> Span<'static> {
         let cursor = if focused { "_" } else { "" };
-        let shown = format!("{}{cursor}", self.text);
+        let shown = format!("{}{cursor}", shown_text(&self.text));
         let n = shown.chars().count();
         let shown: String = if n > width {
             shown.chars().skip(n - width).collect()
@@ -74,6 +78,15 @@ impl TextField {
             format!("{shown:<width$}")
         };
         Span::styled(shown, theme.field(focused))
+    }
+}
+
+/// A field's text as drawn: a scanner's GS separator (FNC1) as the
+/// visible ␝, since a terminal draws no control character.
+pub fn shown_text(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.contains(crate::core::scan::GS) {
+        true => text.replace(crate::core::scan::GS, "␝").into(),
+        false => text.into(),
     }
 }
 

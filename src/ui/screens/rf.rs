@@ -66,6 +66,7 @@ pub fn draw(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize) {
 /// `label` then the field text with a cursor, for the line being scanned
 /// into.
 pub fn field_line(label: &str, text: &str, theme: Theme) -> RfLine {
+    let text = crate::ui::widgets::shown_text(text);
     RfLine::styled(theme.label(), format!("{label}> ")).push(theme.field(true), format!("{text}_"))
 }
 

@@ -13,7 +13,7 @@ use crate::core::types::Code;
 use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
-use crate::ui::entry::parse_qty;
+use crate::ui::entry::{qty_problem, typed_qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::TextField;
@@ -184,7 +184,10 @@ impl RfCount {
                     self.refuse(format!("wrong bin {text}: go to {}", c.bin))
                 } else {
                     match self.item_scan(s, &c, text) {
-                        Ok(_) => {
+                        Ok(n) => {
+                            // The scan that names the item counts too, as
+                            // every scan after it does.
+                            self.tally += n;
                             self.item_first = true;
                             self.notice =
                                 Some(Notice::info(format!("item OK: scan bin {}", c.bin)));
@@ -196,7 +199,8 @@ impl RfCount {
             }
             Step::Item if text.eq_ignore_ascii_case(&c.bin) => Flow::Stay,
             Step::Item => match self.item_scan(s, &c, text) {
-                Ok(_) => {
+                Ok(n) => {
+                    self.tally += n;
                     self.step = Step::Qty;
                     Flow::Stay
                 }
@@ -211,12 +215,20 @@ impl RfCount {
                 }
             }
             // A plain number is the quantity (item numbers are longer).
-            Step::Qty => match parse_qty(text) {
-                Ok(q) if q >= Decimal::ZERO && text.len() < 8 => {
+            Step::Qty => match typed_qty(text) {
+                Some(Err(e)) => self.refuse(e),
+                Some(Ok(q)) => {
+                    let problem = s
+                        .items
+                        .get(&c.sku)
+                        .and_then(|i| qty_problem(i, &i.base_unit, Decimal::ONE, q));
+                    if let Some(p) = problem {
+                        return self.refuse(p);
+                    }
                     self.qty = q;
                     self.submit(None)
                 }
-                _ => match self.item_scan(s, &c, text) {
+                None => match self.item_scan(s, &c, text) {
                     Ok(n) => {
                         self.tally += n;
                         Flow::Stay
@@ -226,7 +238,7 @@ impl RfCount {
             },
             Step::Reason => match text.parse::<usize>() {
                 Ok(n) if (1..=REASONS.len()).contains(&n) => self.submit(Some(REASONS[n - 1].0)),
-                _ => self.refuse(format!("reason 1 to {}", REASONS.len())),
+                _ => self.refuse(format!("reason: 1-{}, then Enter", REASONS.len())),
             },
         }
     }
@@ -255,12 +267,9 @@ impl Screen for RfCount {
         })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        if let Input::Char(c) = input {
-            if self.step == Step::Reason && c.is_ascii_digit() {
-                self.field.text = c.to_string();
-                return self.accept(ctx);
-            }
-        }
+        // A reason is its number and Enter, never a digit alone: a scan
+        // that lands on the question (a burst, then Enter) would otherwise
+        // answer it with the first digit in the barcode and commit.
         match rf_key(&mut self.field, input) {
             RfKey::Accept => self.accept(ctx),
             RfKey::Back => {

@@ -36,6 +36,24 @@ pub fn to_pack(s: &State, warehouse: &str) -> Vec<Code> {
         .collect()
 }
 
+/// The cartons of `warehouse` held on their weight, waiting for a
+/// supervisor: (list, carton, weight, expected). From the state, so that
+/// a hold stays on the packer's screen after the next list and a restart.
+pub fn held_cartons(s: &State, warehouse: &str) -> Vec<(Code, u32, Decimal, Decimal)> {
+    s.index
+        .open_picks
+        .iter()
+        .filter_map(|n| s.picks.get(n))
+        .filter(|p| p.warehouse == warehouse)
+        .flat_map(|p| {
+            p.cartons
+                .iter()
+                .filter(|c| c.held)
+                .map(move |c| (p.number.clone(), c.number, c.weight, c.expected))
+        })
+        .collect()
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     List,
@@ -213,10 +231,14 @@ impl RfPack {
 /// A scale weight as a scale or a person types it (`2.62`, `2.62 kg`,
 /// `2.62kg`): positive kilograms, else None.
 fn weight(text: &str) -> Option<Decimal> {
-    let t = text
-        .trim()
-        .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
-    match t.parse::<Decimal>() {
+    let t = text.trim();
+    // Only kilograms: "2.62 lb" is not 2.62 kg.
+    let t = match t.len().checked_sub(2).and_then(|i| t.get(i..)) {
+        Some(unit) if unit.eq_ignore_ascii_case("kg") => t[..t.len() - 2].trim_end(),
+        _ => t,
+    };
+    // The one decimal grammar (no exponent: "1e3" is not 1000 kg).
+    match crate::core::types::parse_decimal(t) {
         Ok(w) if w > Decimal::ZERO => Some(w),
         _ => None,
     }
@@ -362,13 +384,20 @@ impl Screen for RfPack {
         let th = ctx.theme;
         let s = ctx.state();
         let mut lines = Vec::new();
-        if let Some((n, w, e, held)) = self.last {
-            if held {
-                lines.push(RfLine::styled(
-                    th.error(),
-                    format!("C{n} HELD {} kg exp {} kg", fmt_qty(w), fmt_qty(e)),
-                ));
-            }
+        // Every carton held in the warehouse stays on top until a
+        // supervisor releases it (or it is unpacked), the list named.
+        let held = held_cartons(s, &self.warehouse);
+        for (list, n, w, e) in held.iter().take(2) {
+            lines.push(RfLine::styled(
+                th.error(),
+                format!("HELD {list}/{n} {} kg exp {} kg", fmt_qty(*w), fmt_qty(*e)),
+            ));
+        }
+        if held.len() > 2 {
+            lines.push(RfLine::styled(
+                th.error(),
+                format!("and {} more held", held.len() - 2),
+            ));
         }
         let keep;
         match (&self.list, self.step) {
@@ -435,5 +464,22 @@ impl Screen for RfPack {
             }
         }
         draw(f, area, &lines, keep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::weight;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_weight_is_kilograms_in_the_one_decimal_grammar() {
+        let kg = |s: &str| weight(s);
+        assert_eq!(kg("2.62"), Some(Decimal::new(262, 2)));
+        assert_eq!(kg("2.62 kg"), Some(Decimal::new(262, 2)));
+        assert_eq!(kg("2.62KG"), Some(Decimal::new(262, 2)));
+        for bad in ["1e3", "1E2", "2.62 lb", "-1", "0", "kg", "", "1,5"] {
+            assert_eq!(kg(bad), None, "{bad:?}");
+        }
     }
 }

@@ -24,7 +24,7 @@ use crate::core::types::ToCode;
 use crate::core::warehouse::ShortReason;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
-use crate::ui::entry::parse_qty;
+use crate::ui::entry::{qty_problem, typed_qty, unit_named};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::TextField;
@@ -229,7 +229,7 @@ impl RfPick {
         if self.asking_reason {
             return match text.parse::<usize>() {
                 Ok(n) if (1..=SHORT_REASONS.len()).contains(&n) => self.short(n, ctx),
-                _ => self.refuse(format!("reason 1 to {}", SHORT_REASONS.len())),
+                _ => self.refuse(format!("reason: 1-{}, then Enter", SHORT_REASONS.len())),
             };
         }
         if text.is_empty() {
@@ -312,12 +312,33 @@ impl RfPick {
             Err(Rejection::BadScan { problem }) => self.refuse(problem),
             Err(_) => {
                 if self.bin_ok && self.scans > 0 {
-                    if let Ok(q) = parse_qty(text) {
-                        // A quantity typed, in the unit scanned.
+                    if let Some(q) = typed_qty(text) {
+                        // A quantity typed, in the unit scanned. Refused
+                        // here, a bad one keeps what was counted so far.
+                        let Some(item) = s.items.get(&t.sku) else {
+                            return self.refuse(format!("no item {}", t.sku));
+                        };
                         let factor = self.first_scan.as_ref().map_or(Decimal::ONE, |x| x.1);
+                        let unit = unit_named(item, factor);
+                        let q = match q {
+                            Ok(q) if q.is_zero() => {
+                                return self.refuse("0 picks nothing: F6 if short".into())
+                            }
+                            Ok(q) => q,
+                            Err(e) => return self.refuse(e),
+                        };
+                        if let Some(p) = qty_problem(item, unit, factor, q) {
+                            return self.refuse(p);
+                        }
                         let base = q * factor;
                         if base > t.open {
-                            return self.refuse(format!("at most {}", fmt_qty(t.open)));
+                            let most = (t.open / factor)
+                                .round_dp_with_strategy(
+                                    item.qty_decimals,
+                                    rust_decimal::RoundingStrategy::ToZero,
+                                )
+                                .normalize();
+                            return self.refuse(format!("at most {most} {unit}"));
                         }
                         return self.confirm(&t, base, None, ctx);
                     }
@@ -473,12 +494,9 @@ impl Screen for RfPick {
                     Flow::Pop
                 }
             }
-            Input::Char(c) if self.asking_reason && c.is_ascii_digit() => {
-                match c.to_digit(10).map(|d| d as usize) {
-                    Some(n) if (1..=SHORT_REASONS.len()).contains(&n) => self.short(n, ctx),
-                    _ => self.refuse(format!("reason 1 to {}", SHORT_REASONS.len())),
-                }
-            }
+            // A reason is its number and Enter (`accept`), never a digit
+            // alone: a scan landing on the question would answer it with
+            // the first digit in the barcode and commit the short.
             other => {
                 self.field.edit(other);
                 Flow::Stay

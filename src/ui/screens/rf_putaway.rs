@@ -15,7 +15,7 @@ use crate::core::types::Code;
 use crate::core::types::ToCode;
 use crate::core::{CommandBody, State};
 use crate::query::qty as fmt_qty;
-use crate::ui::entry::parse_qty;
+use crate::ui::entry::{qty_problem, typed_qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::TextField;
@@ -160,13 +160,22 @@ impl RfPutAway {
                             .into_iter()
                             .find(|(k, _)| Some(k) == self.from.as_ref())
                             .map_or(Decimal::ZERO, |x| x.1);
-                        match parse_qty(text) {
-                            Ok(q) if q > Decimal::ZERO && q <= max => {
-                                self.qty = q;
-                                Flow::Stay
+                        let item = self.from.as_ref().and_then(|k| s.items.get(&k.sku));
+                        match (typed_qty(text), item) {
+                            (Some(Err(e)), _) => self.refuse(e),
+                            (Some(Ok(q)), _) if q.is_zero() => {
+                                self.refuse("a quantity is more than 0".into())
                             }
-                            Ok(_) if text.len() < 8 => {
-                                self.refuse(format!("at most {}", fmt_qty(max)))
+                            (Some(Ok(q)), Some(item)) => {
+                                if let Some(p) = qty_problem(item, &item.base_unit, Decimal::ONE, q)
+                                {
+                                    self.refuse(p)
+                                } else if q > max {
+                                    self.refuse(format!("at most {}", fmt_qty(max)))
+                                } else {
+                                    self.qty = q;
+                                    Flow::Stay
+                                }
                             }
                             _ => {
                                 // Another waiting item scanned: that one
@@ -197,7 +206,7 @@ impl RfPutAway {
                     let to = self.to.clone();
                     self.submit(to, REASONS[n - 1])
                 }
-                _ => self.refuse(format!("reason 1 to {}", REASONS.len())),
+                _ => self.refuse(format!("reason: 1-{}, then Enter", REASONS.len())),
             },
         }
     }
@@ -224,12 +233,9 @@ impl Screen for RfPutAway {
         })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        if let Input::Char(c) = input {
-            if self.step == Step::Reason && c.is_ascii_digit() {
-                self.field.text = c.to_string();
-                return self.accept(ctx);
-            }
-        }
+        // A reason is its number and Enter, never a digit alone: a scan
+        // that lands on the question (a burst, then Enter) would otherwise
+        // answer it with the first digit in the barcode and commit.
         match rf_key(&mut self.field, input) {
             RfKey::Accept => self.accept(ctx),
             RfKey::Back => {

@@ -18,7 +18,7 @@ use crate::core::types::Code;
 use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
-use crate::ui::entry::parse_qty;
+use crate::ui::entry::{qty_problem, typed_qty, unit_named};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::TextField;
@@ -281,11 +281,31 @@ impl RfReceive {
                     Err(Rejection::BadScan { problem }) => self.refuse(problem),
                     Err(_) => {
                         // A number after a scan: that scan's quantity.
-                        if let (Some((i, added, factor)), Ok(q)) = (self.last, parse_qty(text)) {
+                        if let (Some((i, added, factor)), Some(q)) = (self.last, typed_qty(text)) {
                             let sku = self.lines.get(i).map(|l| l.sku.clone()).unwrap_or_default();
+                            let q = match q {
+                                Ok(q) => q,
+                                Err(e) => return self.refuse(e),
+                            };
+                            if let Some(item) = s.items.get(&sku) {
+                                if let Some(p) =
+                                    qty_problem(item, unit_named(item, factor), factor, q)
+                                {
+                                    return self.refuse(p);
+                                }
+                            }
                             let new = q * factor;
                             if let Some(l) = self.lines.get_mut(i) {
                                 l.qty -= added;
+                            }
+                            if new.is_zero() {
+                                // 0: that scan taken back.
+                                if self.lines.get(i).is_some_and(|l| l.qty.is_zero()) {
+                                    self.lines.remove(i);
+                                }
+                                self.last = None;
+                                self.notice = Some(Notice::info(format!("{sku}: scan taken back")));
+                                return Flow::Stay;
                             }
                             let room = self.room(s, &sku).map_or(Decimal::ZERO, |r| r.0);
                             if new > room || new <= Decimal::ZERO {
@@ -293,8 +313,9 @@ impl RfReceive {
                                     l.qty += added;
                                 }
                                 let (_, ordered, max) = self.room(s, &sku).unwrap_or_default();
+                                let base = s.items.get(&sku).map_or("", |i| i.base_unit.as_str());
                                 return self.refuse(format!(
-                                    "over: {} ordered, at most {} with the tolerance",
+                                    "over: {} {base} ordered, at most {} with the tolerance",
                                     fmt_qty(ordered),
                                     fmt_qty(max)
                                 ));

@@ -113,7 +113,24 @@ impl RfShip {
                         self.notice = Some(Notice::info("nothing to ship"));
                         Flow::Stay
                     }
-                    None => self.refuse(format!("{text}: nothing ready to ship")),
+                    None => {
+                        // A list held on a carton's weight: say so, not
+                        // "nothing ready".
+                        let held = crate::ui::screens::rf_pack::held_cartons(s, &self.warehouse)
+                            .into_iter()
+                            .find(|(l, ..)| {
+                                l.eq_ignore_ascii_case(text)
+                                    || s.picks
+                                        .get(l)
+                                        .is_some_and(|p| p.order.eq_ignore_ascii_case(text))
+                            });
+                        match held {
+                            Some((l, n, ..)) => self.refuse(format!(
+                                "{l} carton {n} is held on its weight: a supervisor releases it"
+                            )),
+                            None => self.refuse(format!("{text}: nothing ready to ship")),
+                        }
+                    }
                 }
             }
             Step::Carrier => {

@@ -16,7 +16,7 @@ use crate::core::types::Code;
 use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
-use crate::ui::entry::parse_qty;
+use crate::ui::entry::{qty_problem, typed_qty, unit_named};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::TextField;
@@ -199,8 +199,10 @@ impl RfTransferOut {
                 }
                 // A plain number is the quantity of the last item scanned,
                 // in the unit scanned (item numbers are longer).
-                if let (Ok(q), true) = (parse_qty(text), text.len() < 8) {
-                    return self.set_qty(s, q);
+                match typed_qty(text) {
+                    Some(Ok(q)) => return self.set_qty(s, q),
+                    Some(Err(e)) => return self.refuse(e),
+                    None => {}
                 }
                 let si = match s.scanned_item(text, || "an item in the bin".to_string()) {
                     Ok(si) => si,
@@ -273,6 +275,11 @@ impl RfTransferOut {
         let Some(l) = self.lines.get(i).cloned() else {
             return Flow::Stay;
         };
+        if let Some(item) = s.items.get(&l.sku) {
+            if let Some(p) = qty_problem(item, unit_named(item, factor), factor, q) {
+                return self.refuse(p);
+            }
+        }
         let base = q * factor;
         let room = free(s, &self.warehouse, &l.bin, &l.sku, &l.lot);
         if base > room {
