@@ -477,7 +477,8 @@ fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved_by_some
     t.keys(&["Enter"]);
     t.wait_for("1000 CASE");
     t.keys(&["F10"]);
-    t.wait_for("into a draft PO?");
+    // The confirm says what will be ordered, the raised quantity included.
+    t.wait_for("FAS-1003 1000 CASE?");
     t.keys(&["y"]);
     let s = t.wait_for("made for");
     let po = s

@@ -460,6 +460,55 @@ fn an_order_refused_when_placed_is_placed_once_mended() {
 }
 
 #[test]
+fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter")
+        .typed("PO-78")
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d.typed("2*FAS-1000").press("enter");
+    // Half a box, on its own or onto the line: refused, the line kept.
+    for bad in ["1.5*FAS-1000", "0.5*FAS-1003"] {
+        d.typed(bad).press("enter");
+        let s = d.screen(132, 43);
+        assert!(s.contains("is counted in whole BOX"), "{bad}: {s}");
+        assert!(
+            s.contains("FAS-1000") && !s.contains("(empty)"),
+            "{bad}: {s}"
+        );
+    }
+    // A price with four decimals is shown with them, beside its amount.
+    d.typed("2*FAS-1000=12.345").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("12.345") && s.contains("24.69"), "{s}");
+    let orders = b.state.borrow().orders.len();
+    d.press("f10");
+    assert_eq!(
+        b.state.borrow().orders.len(),
+        orders + 1,
+        "{}",
+        d.screen(132, 43)
+    );
+    let st = b.state.borrow();
+    let o = st.orders.values().next_back().unwrap();
+    let qtys: Vec<Decimal> = o.lines.iter().map(|l| l.unit_qty).collect();
+    assert_eq!(qtys, [Decimal::from(2), Decimal::from(2)]);
+    drop(st);
+    // The counter: the same refusal, nothing added.
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.open("Counter sale").unwrap().press("enter");
+    d.typed("FAS-1000")
+        .press("enter")
+        .typed("0.5*FAS-1000")
+        .press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("is counted in whole BOX"), "{s}");
+}
+
+#[test]
 fn removing_a_line_and_leaving_a_sale_ask_first() {
     let b = demo();
     let mut d = Driver::new(&b, Some("CLERK1"));

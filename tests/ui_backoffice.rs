@@ -114,11 +114,16 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
     );
     assert!(st.invoices[i1.as_str()].open.is_zero() && st.invoices[i2.as_str()].open.is_zero());
     drop(st);
-    // A second F10 (and y) on the now empty receipt submits nothing new.
+    // A second F10 (and y) on the now empty receipt submits nothing new:
+    // it asks for the amount, where the y lands.
     d.press("f10").press("y");
     assert_eq!(receipts(&b), 1);
-    // The 100.00 on account is refunded (F8: all of it, asked first).
+    // An amount that is not one refunds nothing (not "all of it").
     d.press("f8");
+    let s = d.screen(80, 24);
+    assert!(s.contains("amount y ") && !s.contains("Refund"), "{s}");
+    // The 100.00 on account is refunded (F8: all of it, asked first).
+    d.press("ctrl-u").press("f8");
     let s = d.screen(80, 24);
     assert!(s.contains("Refund 100.00 USD of C0009"), "{s}");
     d.press("y");
@@ -723,7 +728,9 @@ fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
     d.press("enter").press("ctrl-u").typed("7").press("enter");
     assert!(d.screen(132, 43).contains("7 "), "{}", d.screen(132, 43));
     d.press("f10");
-    assert!(d.screen(80, 24).contains("into a draft PO?"));
+    // The confirm says what will be ordered: the 7 typed.
+    let s = d.screen(80, 24);
+    assert!(s.contains("into a draft PO of") && s.contains(" 7 "), "{s}");
     d.press("y");
     let s = d.screen(80, 24);
     assert!(s.contains("draft PO-"), "{s}");
@@ -1621,12 +1628,11 @@ fn bank_rec_refuses_a_match_beyond_the_tolerance_and_a_second_import() {
     assert_eq!(b.log.borrow().len(), n);
     // The same file again: the core refuses the statement number.
     d.press("esc");
-    d.press("f9")
-        .typed(&path.to_string_lossy())
-        .press("enter")
-        .press("y");
+    d.press("f9").typed(&path.to_string_lossy()).press("enter");
+    // Said when the file is read, before any confirm.
     let s = d.screen(80, 24);
     assert!(s.contains("US01/NOV-25 already exists"), "{s}");
+    assert!(!s.contains("Import statement"), "{s}");
     assert_eq!(
         b.state
             .borrow()

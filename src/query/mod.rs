@@ -22,6 +22,16 @@ pub fn money(amount: Decimal, currency: &Currency) -> String {
     format_amount(amount, currency.minor_units())
 }
 
+/// A unit price as every screen shows it: the currency's minor unit, and
+/// the price's own further decimals (at most four) when it has them, so
+/// that "12.345" is not shown as 12.35 beside an amount it does not give.
+pub fn unit_price(price: Decimal, currency: &Currency) -> String {
+    let dp = crate::core::types::decimals_used(price)
+        .min(crate::core::validate::PRICE_DECIMALS_MAX)
+        .max(currency.minor_units());
+    format_amount(price, dp)
+}
+
 /// A quantity without trailing zeros ("12", "2.5").
 pub fn qty(q: Decimal) -> String {
     let n = q.normalize();

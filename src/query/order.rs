@@ -265,7 +265,7 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
             line.line,
             qty(line.unit_qty),
             line.unit,
-            money(line.price, c),
+            crate::query::unit_price(line.price, c),
             crate::query::sale::rule_short(&line.rule),
             if backorder_cut.is_zero() {
                 String::new()

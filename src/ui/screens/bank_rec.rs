@@ -176,7 +176,12 @@ pub fn figures(s: &State, entity: &str) -> Figures {
 /// the one on screen and the statement number the file's name; or MT940,
 /// known by its first tag, for the entity on screen: `io::mt940`) into
 /// the command that imports it.
-pub fn read_statement(path: &str, entity: &str, s: &State) -> Result<CommandBody, String> {
+pub fn read_statement(
+    path: &str,
+    entity: &str,
+    s: &State,
+    by: (&str, chrono::DateTime<chrono::Utc>),
+) -> Result<CommandBody, String> {
     let p = std::path::Path::new(path);
     let meta = std::fs::metadata(p).map_err(|e| format!("{path}: {e}"))?;
     if !meta.is_file() {
@@ -195,6 +200,7 @@ pub fn read_statement(path: &str, entity: &str, s: &State) -> Result<CommandBody
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
+    let csv_file = !crate::io::mt940::looks_like(&text) && !crate::io::camt053::looks_like(&text);
     let text = if crate::io::mt940::looks_like(&text) {
         crate::io::mt940::to_csv(&text, entity).map_err(|e| format!("{path}: {e}"))?
     } else if crate::io::camt053::looks_like(&text) {
@@ -209,13 +215,59 @@ pub fn read_statement(path: &str, entity: &str, s: &State) -> Result<CommandBody
             CommandBody::ImportBankStatement { entity: e, .. } if e != entity => Err(format!(
                 "{path} is a statement of {e}, not {entity}: choose {e} first (F2)"
             )),
-            _ => Ok(c),
+            _ => match dry_run(s, by, c.clone()) {
+                // What the core would refuse, said before the confirm and
+                // of the file's own lines.
+                Err(r) => Err(format!("{path}: {}", of_the_file(&r.to_string(), csv_file))),
+                Ok(()) => Ok(c),
+            },
         },
         (None, _) => Err(format!("{path} has no statement line")),
         _ => Err(format!(
             "{path} holds several statements: import them with `depot import bank-statement`"
         )),
     }
+}
+
+/// The core's decision on `body` by operator `by.0` at `by.1`, on the
+/// view, committing nothing.
+fn dry_run(
+    s: &State,
+    by: (&str, chrono::DateTime<chrono::Utc>),
+    body: CommandBody,
+) -> Result<(), crate::core::rejection::Rejection> {
+    let cmd = crate::core::Command {
+        operator: by.0.to_string().into(),
+        session: "preview".into(),
+        time: by.1,
+        key: None,
+        body,
+    };
+    crate::core::decide(s, &cmd).map(|_| ())
+}
+
+/// A refusal of a statement's `lines[i].field` said of the file: the
+/// CSV's line (its header is line 1) and column, or the statement line.
+fn of_the_file(refusal: &str, csv_file: bool) -> String {
+    let Some(at) = refusal.find("lines[") else {
+        return refusal.to_string();
+    };
+    let rest = &refusal[at + "lines[".len()..];
+    let Some((i, rest)) = rest.split_once("].") else {
+        return refusal.to_string();
+    };
+    let Ok(i) = i.parse::<usize>() else {
+        return refusal.to_string();
+    };
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let (field, rest) = rest.split_at(end);
+    let at_line = match csv_file {
+        true => format!("line {}, column {field}:", i + 2),
+        false => format!("statement line {}, {field}:", i + 1),
+    };
+    format!("{}{at_line}{rest}", &refusal[..at])
 }
 
 /// The CSV text with `entity` and `statement` columns added where the
@@ -578,7 +630,7 @@ impl BankRec {
             return Flow::Stay;
         };
         let s = ctx.state();
-        match read_statement(&path, &entity, s) {
+        match read_statement(&path, &entity, s, (ctx.operator, ctx.now)) {
             Err(e) => {
                 self.notice = Some(Notice::error(e));
                 Flow::Stay
@@ -1277,5 +1329,26 @@ impl Screen for BankRec {
             _ => Line::from(""),
         };
         f.render_widget(Paragraph::new(vec![match_line, input_line]), foot);
+    }
+}
+
+#[cfg(test)]
+mod file_refusals {
+    use super::of_the_file;
+
+    #[test]
+    fn a_statement_lines_refusal_names_the_files_line() {
+        let r = "lines[1].amount 200.005 has more than 2 decimals";
+        assert_eq!(
+            of_the_file(r, true),
+            "line 3, column amount: 200.005 has more than 2 decimals"
+        );
+        assert_eq!(
+            of_the_file(r, false),
+            "statement line 2, amount: 200.005 has more than 2 decimals"
+        );
+        let other = "bank statement US01/S1 already exists";
+        assert_eq!(of_the_file(other, true), other);
+        assert_eq!(of_the_file("lines[x].amount", true), "lines[x].amount");
     }
 }

@@ -7,7 +7,7 @@
 //! taken with one key; a confirm step before the receipt is committed.
 
 use crate::core::cash::{ApplyTo, Method};
-use crate::core::types::{parse_decimal, Code, Currency};
+use crate::core::types::{decimals_used, parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event, State};
 use crate::query::cash::{effect, open_items, suggestions, OpenItem, Suggestion};
 use crate::query::money;
@@ -142,6 +142,30 @@ impl CashApplication {
         parse_decimal(&t).ok()
     }
 
+    /// The decimals of the customer's currency (2 before one is chosen).
+    fn minor_units(&self, s: &State) -> u32 {
+        self.customer
+            .as_ref()
+            .and_then(|c| s.customers.get(c))
+            .map_or(2, |c| c.currency.minor_units())
+    }
+
+    /// Why the receipt's amount typed is not one the core takes: not a
+    /// number, or more decimals than the currency has. Said when it is
+    /// typed and before any confirm: never shown rounded, then refused.
+    fn amount_problem(&self, s: &State) -> Option<String> {
+        let t = self.amount.trimmed().replace(',', "");
+        if t.is_empty() {
+            return None;
+        }
+        let v = match parse_decimal(&t) {
+            Ok(v) => v,
+            Err(e) => return Some(format!("amount {t} {e}")),
+        };
+        let dp = self.minor_units(s);
+        (decimals_used(v) > dp).then(|| format!("amount {t} has more than {dp} decimals"))
+    }
+
     fn applied_sum(&self) -> Decimal {
         self.applied.values().map(|a| a.amount).sum()
     }
@@ -222,7 +246,13 @@ impl CashApplication {
             return;
         };
         let t = self.edit.trimmed().replace(',', "");
+        let dp = self.minor_units(ctx.state());
         match parse_decimal(&t) {
+            Ok(v) if decimals_used(v) > dp => {
+                self.notice = Some(Notice::error(format!(
+                    "amount {t} has more than {dp} decimals"
+                )))
+            }
             Ok(v) if v > Decimal::ZERO && v <= item.payable => {
                 let a = self.applied.entry(item.invoice.clone()).or_insert(Alloc {
                     amount: v,
@@ -366,6 +396,11 @@ impl CashApplication {
             self.notice = Some(Notice::error("choose the customer first (F4 finds)"));
             return Flow::Stay;
         };
+        if let Some(p) = self.amount_problem(s) {
+            self.notice = Some(Notice::error(p));
+            self.focus = Focus::Amount;
+            return Flow::Stay;
+        }
         let credit = s
             .unapplied
             .get(&(c.entity.clone(), c.code.clone()))
@@ -416,6 +451,11 @@ impl CashApplication {
             self.focus = Focus::Customer;
             return Flow::Stay;
         };
+        if let Some(p) = self.amount_problem(ctx.state()) {
+            self.notice = Some(Notice::error(p));
+            self.focus = Focus::Amount;
+            return Flow::Stay;
+        }
         let Some(amount) = self.receipt_amount().filter(|a| *a > Decimal::ZERO) else {
             self.notice = Some(Notice::error("the receipt's amount, above zero"));
             self.focus = Focus::Amount;
@@ -704,11 +744,9 @@ impl Screen for CashApplication {
                 Flow::Stay
             }
             (Focus::Amount, Input::Action(Action::Submit)) => {
-                match self.amount.trimmed() {
-                    "" => self.notice = Some(Notice::error("the receipt's amount")),
-                    _ if self.receipt_amount().is_none() => {
-                        self.notice = Some(Notice::error("the amount is not a number"))
-                    }
+                match (self.amount.trimmed(), self.amount_problem(ctx.state())) {
+                    ("", _) => self.notice = Some(Notice::error("the receipt's amount")),
+                    (_, Some(p)) => self.notice = Some(Notice::error(p)),
                     _ => self.next_field(false),
                 }
                 Flow::Stay

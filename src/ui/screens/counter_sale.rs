@@ -16,7 +16,7 @@ use crate::core::types::{Code, Currency};
 use crate::core::{Event, State};
 use crate::query::sale::{self, margin_pct, Preview};
 use crate::query::{money, qty};
-use crate::ui::entry::{parse_money, parse_qty, resolve, Resolved};
+use crate::ui::entry::{item_qty_problem, parse_money, parse_qty, resolve, Resolved};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -280,7 +280,16 @@ impl CounterSale {
 
     /// Add `q` of `sku` in `unit` (merging with a line of the same item
     /// and unit).
-    fn add_line(&mut self, sku: Code, unit: Option<Code>, q: Decimal) {
+    fn add_line(&mut self, s: &State, sku: Code, unit: Option<Code>, q: Decimal) {
+        let held = self
+            .lines
+            .iter()
+            .find(|l| l.sku == sku && l.unit == unit && l.price.is_none())
+            .map_or(Decimal::ZERO, |l| l.qty);
+        if let Some(p) = item_qty_problem(s, &sku, unit.as_deref(), held + q) {
+            self.notice = Some(Notice::error(p));
+            return;
+        }
         if let Some(i) = self
             .lines
             .iter()
@@ -323,7 +332,7 @@ impl CounterSale {
             }
             Resolved::Item(e) => {
                 self.entry.take();
-                self.add_line(e.sku, e.unit, e.qty);
+                self.add_line(ctx.state(), e.sku, e.unit, e.qty);
             }
             Resolved::Choose { query, .. } => {
                 self.prompt = Some(Prompt::open(Kind::Item, &query, ctx))
@@ -533,6 +542,10 @@ impl CounterSale {
             }
             line.unit = Some(u.clone().into());
         }
+        if let Some(p) = item_qty_problem(s, &line.sku, line.unit.as_deref(), q) {
+            self.notice = Some(Notice::error(p));
+            return;
+        }
         line.qty = q;
         self.changed();
     }
@@ -630,7 +643,7 @@ impl Screen for CounterSale {
                             .and_then(|(n, _)| parse_qty(n).ok())
                             .unwrap_or(Decimal::ONE);
                         self.entry.take();
-                        self.add_line(code.into(), None, count);
+                        self.add_line(ctx.state(), code.into(), None, count);
                         self.focus = Focus::Entry;
                     }
                 },

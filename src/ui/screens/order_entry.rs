@@ -23,7 +23,7 @@ use crate::core::types::Code;
 use crate::core::{decide, Command, CommandBody, Event, State};
 use crate::models::substitutes::{substitutes, Need, Substitute};
 use crate::query::{money, qty};
-use crate::ui::entry::{parse_price, parse_qty, resolve, Entered, Resolved};
+use crate::ui::entry::{item_qty_problem, parse_price, parse_qty, resolve, Entered, Resolved};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -493,6 +493,19 @@ impl OrderEntry {
 
     fn add(&mut self, e: Entered, ctx: &Ctx) -> Flow {
         let s = ctx.state();
+        // With the same line already on the draft, what it would come to.
+        let held = match &self.loaded {
+            Some(_) => Decimal::ZERO,
+            None => self
+                .lines
+                .iter()
+                .find(|l| l.sku == e.sku && l.unit == e.unit && l.price == e.price)
+                .map_or(Decimal::ZERO, |l| l.qty),
+        };
+        if let Some(p) = item_qty_problem(s, &e.sku, e.unit.as_deref(), held + e.qty) {
+            self.notice = Some(Notice::error(p));
+            return Flow::Stay;
+        }
         let line = LineInput {
             sku: e.sku,
             qty: e.qty,
@@ -559,6 +572,24 @@ impl OrderEntry {
             }
             None => None,
         };
+        if let Some(q) = qv {
+            let s = ctx.state();
+            let line = match &self.loaded {
+                Some(n) => s
+                    .orders
+                    .get(n)
+                    .and_then(|o| o.lines.get(self.selected))
+                    .map(|l| (l.sku.clone(), Some(l.unit.clone()))),
+                None => self
+                    .lines
+                    .get(self.selected)
+                    .map(|l| (l.sku.clone(), l.unit.clone())),
+            };
+            if let Some(p) = line.and_then(|(sku, u)| item_qty_problem(s, &sku, u.as_deref(), q)) {
+                self.notice = Some(Notice::error(p));
+                return Flow::Stay;
+            }
+        }
         if let Some(n) = self.loaded.clone() {
             let Some(line) = ctx
                 .state()
@@ -1178,12 +1209,16 @@ impl Screen for OrderEntry {
                         qty(l.unit_qty)
                     },
                     l.unit.to_string(),
-                    money(l.price, &cur),
+                    crate::query::unit_price(l.price, &cur),
                     money(l.value, &cur),
                     rule,
                     qty(l.reserved),
                     qty(l.backordered),
+                    // A promise is for what is still to come: none on a
+                    // cancelled line or one with nothing backordered (as
+                    // order inquiry shows it).
                     l.promise
+                        .filter(|_| !l.cancelled && l.backordered > Decimal::ZERO)
                         .map(|d| d.format("%m-%d").to_string())
                         .unwrap_or_default(),
                 ]);

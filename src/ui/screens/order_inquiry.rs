@@ -625,7 +625,7 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 l.sku,
                 qty(l.unit_qty),
                 l.unit,
-                money(per_unit, c)
+                crate::query::unit_price(per_unit, c)
             )
         } else if wide {
             format!(
@@ -635,7 +635,7 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 l.warehouse,
                 qty(l.unit_qty),
                 l.unit,
-                money(per_unit, c),
+                crate::query::unit_price(per_unit, c),
                 qty(l.reserved),
                 qty(l.backordered),
                 promise,
@@ -649,7 +649,7 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 fit(&l.sku, 10),
                 qty(l.unit_qty),
                 fit(&l.unit, 5),
-                money(per_unit, c),
+                crate::query::unit_price(per_unit, c),
                 qty(l.reserved),
                 qty(l.backordered),
                 promise,

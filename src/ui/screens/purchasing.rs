@@ -12,6 +12,7 @@ use crate::core::{CommandBody, Event};
 use crate::models::replenish::{advise, Advice};
 use crate::query::supplier::{performance, SupplierPerformance};
 use crate::query::{money, qty};
+use crate::ui::entry::item_qty_problem;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::{fit, moved, TextField};
@@ -240,9 +241,28 @@ impl Purchasing {
             self.notice = Some(Notice::error("every line of this group is left out"));
             return Flow::Stay;
         }
+        // What will be ordered, so that a mistyped quantity shows before
+        // yes: the first lines, each in its supplier's unit.
+        let what: Vec<String> = work
+            .iter()
+            .filter(|s| s.supplier.as_ref() == Some(&supplier) && s.warehouse == warehouse)
+            .filter(|s| !self.left_out.contains(&key_of(s)))
+            .map(|s| {
+                let q = self.edits.get(&key_of(s)).copied().unwrap_or(s.unit_qty);
+                format!("{} {} {}", s.sku, crate::query::qty(q), s.unit)
+            })
+            .collect();
+        let more = match what.len() {
+            n if n > 3 => format!(", and {} more", n - 3),
+            _ => String::new(),
+        };
         let q = format!(
-            "Accept {} suggestion(s) of {supplier} for {warehouse} into a draft PO?",
-            lines.len()
+            "Accept {} into a draft PO of {supplier} for {warehouse}: {}{more}?",
+            match lines.len() {
+                1 => "1 suggestion".to_string(),
+                n => format!("{n} suggestions"),
+            },
+            what[..what.len().min(3)].join(", ")
         );
         self.asking = Some(Ask::Accept(supplier, warehouse, lines));
         Flow::Confirm(q)
@@ -321,10 +341,24 @@ impl Screen for Purchasing {
             (Focus::EditQty, Input::Action(Action::Submit)) => {
                 let work = self.work(ctx);
                 if let Some(s) = work.get(self.selected) {
+                    let st = ctx.state();
+                    let most = Decimal::from(crate::ui::entry::LINE_QTY_MAX);
                     match parse_decimal(&self.edit.trimmed().replace(',', "")) {
+                        Ok(v) if v > most => {
+                            self.notice = Some(Notice::error(format!(
+                                "{} {}: at most {most} on a line",
+                                v.normalize(),
+                                s.unit
+                            )))
+                        }
                         Ok(v) if v > Decimal::ZERO => {
-                            self.edits.insert(key_of(s), v);
-                            self.focus = Focus::Worklist;
+                            match item_qty_problem(st, &s.sku, Some(&s.unit), v) {
+                                Some(p) => self.notice = Some(Notice::error(p)),
+                                None => {
+                                    self.edits.insert(key_of(s), v);
+                                    self.focus = Focus::Worklist;
+                                }
+                            }
                         }
                         _ => {
                             self.notice = Some(Notice::error(format!(

@@ -272,6 +272,19 @@ impl SupplierInvoices {
                 return;
             }
         };
+        // What the core would refuse, said here rather than after F10.
+        if let Some(problem) = crate::ui::entry::item_qty_problem(ctx.state(), &m.sku, None, q) {
+            self.notice = Some(Notice::error(problem));
+            return;
+        }
+        let most = crate::core::validate::PRICE_DECIMALS_MAX;
+        if crate::core::types::decimals_used(p) > most {
+            self.notice = Some(Notice::error(format!(
+                "price {} has more than {most} decimals",
+                p.normalize()
+            )));
+            return;
+        }
         self.lines.insert((m.po.clone(), m.line), (q, p));
         self.focus = Focus::Lines;
     }
