@@ -871,6 +871,15 @@ impl App {
     pub fn view(&mut self, f: &mut Frame, backend: &dyn Backend) {
         let area = f.area();
         self.last_size = Some((area.width, area.height));
+        // "too small: only F3 works" no longer holds once it fits again.
+        if self.fits()
+            && self
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with("too small: only"))
+        {
+            self.notice = None;
+        }
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!(
                 "depot: terminal {}x{} too small ({MIN_WIDTH}x{MIN_HEIGHT} at least)",
@@ -1008,9 +1017,30 @@ impl App {
             return String::new();
         };
         if self.confirm.is_some() {
-            return self.bar(&[(Action::Yes, "yes"), (Action::No, "no")]);
+            return self.confirm_bar();
         }
         self.bar(&s.actions())
+    }
+
+    /// A question's answers. A strict one (Enter is no, only `y` says
+    /// yes) names its yes key other than Enter, and Enter as no.
+    fn confirm_bar(&self) -> String {
+        if !self.confirm_strict {
+            return self.bar(&[(Action::Yes, "yes"), (Action::No, "no")]);
+        }
+        let (screen, ctx) = (self.screen_name(), self.context());
+        let yes = self
+            .keymap
+            .keys_for(screen, ctx, Action::Yes)
+            .into_iter()
+            .find(|k| k.code != KeyCode::Enter)
+            .map(|k| format!("{k} yes"));
+        let no = self
+            .keymap
+            .key_for(screen, ctx, Action::No)
+            .map(|k| format!("enter/{k} no"))
+            .unwrap_or_else(|| "enter no".into());
+        yes.into_iter().chain([no]).collect::<Vec<_>>().join("  ")
     }
 
     fn bar(&self, actions: &[(Action, &'static str)]) -> String {
@@ -1110,10 +1140,7 @@ impl App {
         f.render_widget(
             Paragraph::new(vec![
                 Line::from(q.to_string()),
-                Line::from(Span::styled(
-                    self.bar(&[(Action::Yes, "yes"), (Action::No, "no")]),
-                    self.theme.dim(),
-                )),
+                Line::from(Span::styled(self.confirm_bar(), self.theme.dim())),
             ])
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(" confirm ")),

@@ -614,6 +614,23 @@ fn kind_counts(s: &crate::core::State, today: NaiveDate) -> (Vec<(ExceptionKind,
     (counts.into_iter().collect(), snoozed)
 }
 
+/// What a clerk does with an exception that cannot be rejected (None:
+/// it can be).
+fn no_reject(kind: ExceptionKind) -> Option<&'static str> {
+    if kind.can_reject() {
+        return None;
+    }
+    Some(match kind {
+        ExceptionKind::DataQuality => {
+            "fix the record: the finding clears itself (it is neither approved nor rejected)"
+        }
+        ExceptionKind::CountVariance => {
+            "count it again, or approve the variance; it cannot be rejected"
+        }
+        _ => "approve to accept it; it cannot be rejected",
+    })
+}
+
 impl Screen for Exceptions {
     fn name(&self) -> &'static str {
         "exceptions"
@@ -690,6 +707,17 @@ impl Screen for Exceptions {
                     Some(Row::Predicted(p)) if a == Action::Reject => {
                         self.notice = Some(Notice::info(predicted_note(&p)));
                         None
+                    }
+                    Some(Row::Held(id)) if a == Action::Reject => {
+                        let kind = ctx.state().exceptions.get(&id).map(|x| x.kind);
+                        match kind.and_then(no_reject) {
+                            // Not a reason asked for, then refused.
+                            Some(note) => {
+                                self.notice = Some(Notice::info(note));
+                                None
+                            }
+                            None => Some(Row::Held(id)),
+                        }
                     }
                     Some(Row::Clock(r)) if a == Action::Reject => {
                         self.notice = Some(Notice::info(format!(
@@ -1105,11 +1133,8 @@ impl Screen for Exceptions {
                     detail.width as usize,
                 )));
             }
-            if !x.kind.can_reject() {
-                lines.push(Line::from(Span::styled(
-                    "approve to accept it; it cannot be rejected",
-                    theme.dim(),
-                )));
+            if let Some(note) = no_reject(x.kind) {
+                lines.push(Line::from(Span::styled(note, theme.dim())));
             }
         }
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail);

@@ -518,10 +518,19 @@ impl Screen for PeriodClose {
             } else {
                 Span::styled("nothing blocks the close", theme.good())
             }));
+            let cur = s
+                .entities
+                .get(&p.entity)
+                .map(|e| e.base_currency.clone())
+                .unwrap_or_else(|| crate::core::types::Currency::new("XXX"));
+            // The notes (GRNI, unapplied cash, disputes, held invoices)
+            // are today's, not the period end's: a past period says so.
+            let past = p.end < ctx.today();
             for i in &items {
                 let mark = match (i.is_open(), i.blocking) {
                     (false, _) => "ok  ",
                     (true, true) => "BLCK",
+                    (true, false) if past => "note today:",
                     (true, false) => "note",
                 };
                 let text = if i.is_open() {
@@ -529,7 +538,7 @@ impl Screen for PeriodClose {
                         "{mark} {} {} ({}) {}",
                         i.check.replace('_', " "),
                         i.count,
-                        i.amount,
+                        crate::query::money(i.amount, &cur),
                         i.detail
                     )
                 } else {
