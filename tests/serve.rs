@@ -336,6 +336,12 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
         "{}",
         text(&o)
     );
+    // A report that does not exist is unknown, to anyone: not a
+    // permission the picker lacks.
+    let o = server.ssh(&k_pick, "PICK1", "report nosuch", "");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown report"), "{}", text(&o));
+    assert!(!text(&o).contains("may not read"), "{}", text(&o));
     let pay = r#"{"cmd":"receive_payment","customer":"C0001","amount":"10.00","method":"cheque","reference":"X1"}"#;
     let o = server.ssh(&k_pick, "PICK1", "exec -", pay);
     assert!(text(&o).contains("not_permitted"), "{}", text(&o));

@@ -211,9 +211,18 @@ fn the_menu_shows_what_the_role_may_open() {
     // (CTRL1 works on the classic keymap: F12 is back.)
     d.press("f12");
     assert_eq!(d.app.screen_name(), "menu");
-    // Esc on the menu signs out, after asking.
+    // Esc on the menu signs out, after asking; Enter stays, and the key
+    // bar says so (not "enter yes").
     d.press("esc");
-    assert!(d.screen(80, 24).contains("Sign out?"));
+    let s = d.screen(80, 24);
+    assert!(s.contains("Sign out?"), "{s}");
+    assert!(
+        s.contains("y yes") && s.contains("enter/") && !s.contains("enter yes"),
+        "{s}"
+    );
+    d.press("enter");
+    assert!(d.app.operator.is_some());
+    d.press("esc");
     d.press("n");
     assert!(d.app.operator.is_some());
     d.press("esc").press("y");
@@ -1255,6 +1264,15 @@ fn quitting_a_sale_too_small_to_draw_shows_the_answers() {
     d.press("esc");
     assert!(!d.app.quit);
     assert_eq!(d.app.screen_name(), "counter_sale");
+    // A key at 20x5 says only F3 works; made big enough again, that is
+    // no longer said.
+    d.typed("x");
+    assert!(d.screen(20, 5).contains("too small"));
+    let s = d.screen(80, 24);
+    assert!(
+        !s.contains("only F3 works") && !s.contains("too small"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -456,6 +456,13 @@ fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_app
     let s = d.screen(132, 43);
     assert!(s.contains("US01 FY2026-10"), "{s}");
     assert!(s.contains("nothing blocks the close"), "{s}");
+    // October has ended: its notes are counted on today's books, and say
+    // so (not as if of October 31).
+    assert!(s.contains("note today: "), "{s}");
+    assert!(
+        !s.contains("note receipts") && !s.contains("note unapplied"),
+        "{s}"
+    );
     d.press("f10");
     assert!(d.screen(80, 24).contains("Close US01 FY2026-10"));
     d.press("y");
