@@ -395,6 +395,20 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
     let s = d.screen(80, 24);
     assert!(s.contains("HELD"), "{s}");
     assert_eq!(ap_status(&b, "F-7781"), ApStatus::Held);
+    // Another clerk opening the same supplier sees the line is on the
+    // held invoice, and is told so before entering it a second time.
+    let mut e = Driver::session(&b, Some("AP1"), "ap-second");
+    e.open("Supplier invoices").unwrap();
+    e.typed("V001")
+        .press("enter")
+        .typed("F-7782")
+        .press("enter");
+    let s = e.screen(132, 43);
+    assert!(s.contains("on held AP-") && s.contains("(F-7781)"), "{s}");
+    e.press("enter").press("enter").press("enter").press("f10");
+    let s = e.screen(132, 43);
+    assert!(s.contains("NOTE") && s.contains("is on held AP-"), "{s}");
+    e.press("n");
     // The clerk who entered it cannot approve it (the core says so).
     d.press("tab").press("tab");
     assert!(

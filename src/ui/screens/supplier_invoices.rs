@@ -581,6 +581,23 @@ impl SupplierInvoices {
     }
 }
 
+/// The PO lines of `supplier` on an invoice held by the three-way match
+/// (not yet counted as invoiced): (po, line) to (invoice, their number).
+fn held_on(s: &crate::core::State, supplier: &str) -> BTreeMap<(Code, u32), (Code, String)> {
+    s.supplier_invoices
+        .values()
+        .filter(|i| i.supplier == supplier && i.status == crate::core::purchasing::ApStatus::Held)
+        .flat_map(|i| {
+            i.lines.iter().map(move |l| {
+                (
+                    (l.po.clone(), l.po_line),
+                    (i.number.clone(), i.reference.clone()),
+                )
+            })
+        })
+        .collect()
+}
+
 impl Screen for SupplierInvoices {
     fn name(&self) -> &'static str {
         "supplier_invoices"
@@ -770,17 +787,39 @@ impl Screen for SupplierInvoices {
                             .is_none_or(|m| !match_line(m, *q, *p).ok())
                     })
                     .count();
+                // A line already on a held invoice: this one may be the
+                // same bill entered twice.
+                let on_hold = held_on(ctx.state(), &self.supplier.clone().unwrap_or_default());
+                let twice: Vec<String> = self
+                    .lines
+                    .keys()
+                    .filter_map(|k| {
+                        on_hold
+                            .get(k)
+                            .map(|(n, r)| format!("{} {} is on held {n} ({r})", k.0, k.1))
+                    })
+                    .collect();
                 self.asking = Some(Ask::Enter);
                 Flow::Confirm(format!(
-                    "Enter {} of {} for {}: {} lines{}?",
+                    "Enter {} of {} for {}: {} {}{}{}?",
                     self.reference.trimmed(),
                     self.supplier.clone().unwrap_or_default(),
-                    total,
+                    ml.first()
+                        .map_or_else(|| total.to_string(), |m| money(total, &m.currency)),
                     self.lines.len(),
+                    if self.lines.len() == 1 {
+                        "line"
+                    } else {
+                        "lines"
+                    },
                     if off > 0 {
                         format!(", {off} off the match: it will be HELD")
                     } else {
                         ", matched".into()
+                    },
+                    match twice.first() {
+                        Some(t) => format!("; NOTE {t}"),
+                        None => String::new(),
                     }
                 ))
             }
@@ -1208,6 +1247,7 @@ impl SupplierInvoices {
         if wide {
             header.push("Amount");
         }
+        let on_hold = held_on(ctx.state(), &self.supplier.clone().unwrap_or_default());
         let rows: Vec<Row> = ml
             .iter()
             .map(|m| {
@@ -1217,7 +1257,15 @@ impl SupplierInvoices {
                         let r = match_line(m, *q, *p);
                         (qty(*q), p.to_string(), r.describe(m.price), r.ok())
                     }
-                    None => (String::new(), String::new(), "-".into(), true),
+                    None => match on_hold.get(&k) {
+                        Some((n, r)) => (
+                            String::new(),
+                            String::new(),
+                            format!("on held {n} ({r})"),
+                            true,
+                        ),
+                        None => (String::new(), String::new(), "-".into(), true),
+                    },
                 };
                 let mut cells = vec![
                     m.po.to_string(),
