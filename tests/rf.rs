@@ -233,6 +233,43 @@ fn a_pick_with_a_wrong_bin_and_a_wrong_item_refused_with_the_bell() {
 }
 
 #[test]
+fn a_case_scanned_then_enter_picks_a_line_that_is_not_whole_cases_in_base_units() {
+    let b = demo();
+    // A stocked item with a case barcode, ordered in a quantity that is not
+    // a whole number of cases (the core refuses 3.33 cases).
+    let (sku, case, factor) = {
+        let st = b.state.borrow();
+        stocked(&st, "TOR", 40)
+            .into_iter()
+            .find_map(|sku| {
+                let i = &st.items[&sku];
+                let bc = i.barcodes.iter().find(|c| c.unit != i.base_unit)?;
+                let f = i.unit_factor(&bc.unit)?;
+                // One bin holds the whole line (a case and one more).
+                let in_a_bin = st.bin_stock.iter().any(|(k, q)| {
+                    k.warehouse == "TOR" && k.sku == sku && k.lot.is_none() && *q > f * Decimal::TWO
+                });
+                (f > Decimal::ONE && f <= Decimal::from(24) && in_a_bin)
+                    .then(|| (sku.clone(), bc.code.clone(), f))
+            })
+            .expect("a stocked item with a case barcode")
+    };
+    let qty = factor + Decimal::ONE;
+    released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), qty);
+    let t = open_tasks(&b, "TOR")[0].clone();
+    assert_eq!(t.open, qty);
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    d.scan(&t.bin).scan(&case);
+    assert!(d.screen(40, 16).contains(&format!("got {factor}")));
+    d.press("enter");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1, "{}", d.screen(80, 24));
+    assert_eq!((log[0].1, log[0].3.as_str()), (Some(qty), sku.as_str()));
+    assert_eq!(line_of(&b.state.borrow(), &t.list, t.line).picked, qty);
+}
+
+#[test]
 fn repeated_scans_count_up_and_enter_after_several_takes_the_count() {
     let b = demo();
     let skus = stocked(&b.state.borrow(), "TOR", 1);
@@ -1420,4 +1457,35 @@ fn pick_help_lists_short_and_skip() {
     let s = d.screen(40, 16);
     assert!(s.contains("F6") && s.contains("short"), "{s}");
     assert!(s.contains("F7") && s.contains("skip"), "{s}");
+}
+
+#[test]
+fn an_empty_bin_is_counted_as_0_without_an_item_to_scan() {
+    let b = demo();
+    b.exec(
+        "SUP1",
+        CommandBody::ScheduleCounts {
+            warehouse: "CHI".into(),
+            limit: 3,
+            skus: vec![],
+        },
+    )
+    .unwrap();
+    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
+    let c = b.state.borrow().counts[&list[0]].clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.scan(&c.bin);
+    assert!(d.screen(40, 16).contains("0: none"));
+    d.scan("0");
+    let entered: Vec<Decimal> = b
+        .log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::EnterCount { qty, .. } => Some(*qty),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(entered, vec![Decimal::ZERO], "{}", d.screen(80, 24));
 }

@@ -532,10 +532,38 @@ fn removing_a_line_and_leaving_a_sale_ask_first() {
     let s = d.screen(80, 24);
     assert!(!s.contains("FAS-1001") && s.contains("FAS-1000"), "{s}");
     d.press("esc").press("esc");
-    assert!(d.screen(80, 24).contains("Cancel this sale"));
+    assert!(d.screen(80, 24).contains("Cancel this sale of 1 line?"));
+    // Strict: an Enter (a scan's, a double key) keeps the sale.
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "counter_sale");
+    assert!(d.screen(80, 24).contains("FAS-1000"));
+    for _ in 0..3 {
+        if d.screen(80, 24).contains("Cancel this sale") {
+            break;
+        }
+        d.press("esc");
+    }
     d.press("y");
     assert_eq!(d.app.screen_name(), "menu");
     assert_eq!(counter_sales(&b), 0);
+    // Order entry alike: Enter stays with the lines typed, y leaves.
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter")
+        .typed("PO-79")
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d.typed("2*FAS-1000").press("enter");
+    d.press("esc");
+    assert!(d
+        .screen(80, 24)
+        .contains("Leave without placing this order of 1 line?"));
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "order_entry");
+    assert!(d.screen(80, 24).contains("FAS-1000"));
+    d.press("esc").press("y");
+    assert_eq!(d.app.screen_name(), "menu");
 }
 
 #[test]
@@ -1142,6 +1170,13 @@ fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
     press(&mut app, "enter");
     let s = draw(&mut app);
     assert!(s.contains("CREDIT HOLD") && s.contains("SUP1"), "{s}");
+    // Why, who releases it and what it means for stock, read whole (the
+    // hold wraps over its two rows rather than being cut).
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("can release; nothing is reserved until then"),
+        "{s}"
+    );
     let hold = engine.view().state.orders[&held].holds[0];
     let reply = engine
         .submit(Submission {

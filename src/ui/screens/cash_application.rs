@@ -692,7 +692,7 @@ impl Screen for CashApplication {
             (_, Input::Action(Action::Cancel)) => {
                 if self.dirty() {
                     self.asking = Some(Ask::Leave);
-                    Flow::Confirm("Leave without receiving this payment?".into())
+                    Flow::ConfirmStrict("Leave without receiving this payment?".into())
                 } else {
                     Flow::Pop
                 }

@@ -1267,10 +1267,15 @@ impl CounterSale {
         if self.lines.is_empty() {
             Flow::Pop
         } else {
+            // Strict: an Enter (a scan's, a double key) keeps the sale;
+            // only y drops it.
             self.asking = Some(Ask::Leave);
-            Flow::Confirm(format!(
-                "Cancel this sale of {} lines? Nothing is sold.",
-                self.lines.len()
+            Flow::ConfirmStrict(format!(
+                "Cancel this sale of {}? Nothing is sold.",
+                match self.lines.len() {
+                    1 => "1 line".to_string(),
+                    n => format!("{n} lines"),
+                }
             ))
         }
     }

@@ -772,10 +772,15 @@ impl Screen for OrderEntry {
                 if self.lines.is_empty() {
                     Flow::Pop
                 } else {
+                    // Strict: an Enter (a scan's, a double key) stays; only
+                    // y drops what was typed.
                     self.asking = Some(Ask::Leave);
-                    Flow::Confirm(format!(
-                        "Leave without placing this order of {} lines?",
-                        self.lines.len()
+                    Flow::ConfirmStrict(format!(
+                        "Leave without placing this order of {}?",
+                        match self.lines.len() {
+                            1 => "1 line".to_string(),
+                            n => format!("{n} lines"),
+                        }
                     ))
                 }
             }
@@ -1073,9 +1078,12 @@ impl Screen for OrderEntry {
         let order = self.order(ctx);
         let offer = self.offer(ctx);
         let offer_rows = offer.as_ref().map(|o| 1 + o.subs.len() as u16).unwrap_or(0);
+        // A hold takes two rows under the credit line: why, who releases
+        // it and what it means for stock read whole at 80 columns.
+        let held = matches!(&order, Some(Ok(o)) if !o.holds.is_empty());
         let [head, credit, scan, table, offered, foot] = Layout::vertical([
             Constraint::Length(2),
-            Constraint::Length(2),
+            Constraint::Length(if held { 3 } else { 2 }),
             Constraint::Length(1),
             Constraint::Min(3),
             Constraint::Length(offer_rows),
@@ -1144,7 +1152,7 @@ impl Screen for OrderEntry {
                     if !why.is_empty() {
                         lines.push(Line::from(Span::styled(
                             format!(
-                                "{}; {} can release",
+                                "{}; {} can release; nothing is reserved until then",
                                 why.join("; "),
                                 releasers(s, o).join(", ")
                             ),
@@ -1163,7 +1171,15 @@ impl Screen for OrderEntry {
                 theme.dim(),
             ))],
         };
-        f.render_widget(Paragraph::new(credit_lines), credit);
+        // The credit line on its row; a hold wraps over the rows below.
+        let (first, rest) = credit_lines.split_at(credit_lines.len().min(1));
+        let [credit_row, hold_rows] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(credit);
+        f.render_widget(Paragraph::new(first.to_vec()), credit_row);
+        f.render_widget(
+            Paragraph::new(rest.to_vec()).wrap(ratatui::widgets::Wrap { trim: true }),
+            hold_rows,
+        );
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 lbl("Item "),

@@ -198,6 +198,11 @@ impl RfCount {
                 }
             }
             Step::Item if text.eq_ignore_ascii_case(&c.bin) => Flow::Stay,
+            // An empty bin has no item to scan: 0 is its count.
+            Step::Item if matches!(typed_qty(text), Some(Ok(q)) if q.is_zero()) => {
+                self.qty = Decimal::ZERO;
+                self.submit(None)
+            }
             Step::Item => match self.item_scan(s, &c, text) {
                 Ok(n) => {
                     self.tally += n;
@@ -372,7 +377,7 @@ impl Screen for RfCount {
         let keep = lines.len();
         let (label, hint) = match self.step {
             Step::Bin => ("bin", "scan the bin".to_string()),
-            Step::Item => ("item", "scan the item".to_string()),
+            Step::Item => ("item", "scan the item; 0: none".to_string()),
             Step::Qty if self.tally > Decimal::ZERO => {
                 ("qty", format!("scanned {}: Enter", fmt_qty(self.tally)))
             }

@@ -199,7 +199,10 @@ impl RfPack {
                     self.field.text = text.to_string();
                     self.accept(ctx)
                 }
-                None => self.refuse("type or weigh the carton (kg)".into()),
+                None if text.is_empty() => self.refuse("type or weigh the carton (kg)".into()),
+                None => self.refuse(format!(
+                    "{text:?} is not a weight: kilograms like 2.62 or 2.62 kg"
+                )),
             },
         }
     }

@@ -375,9 +375,18 @@ impl RfPick {
 
     /// Confirm what was counted; with a reason, the rest of the line is
     /// short.
-    fn confirm(&mut self, t: &Task, base: Decimal, short: Option<ShortReason>, _ctx: &Ctx) -> Flow {
+    fn confirm(&mut self, t: &Task, base: Decimal, short: Option<ShortReason>, ctx: &Ctx) -> Flow {
+        // In the unit scanned when the quantity is a whole number of it
+        // (as the item counts); else in base units: one case of 6 scanned
+        // and Enter for the line's 20 is 20 boxes, not 3.33 cases.
+        let dp = ctx.state().items.get(&t.sku).map_or(0, |i| i.qty_decimals);
         let (item, qty) = match (&self.first_scan, self.mixed) {
-            (Some((scan, f)), false) if !f.is_zero() => (scan.clone(), base / *f),
+            (Some((scan, f)), false)
+                if !f.is_zero()
+                    && crate::core::types::decimals_used((base / *f).normalize()) <= dp =>
+            {
+                (scan.clone(), base / *f)
+            }
             _ => (t.sku.to_string(), base),
         };
         Flow::Submit(Box::new(Request {

@@ -832,7 +832,7 @@ impl Screen for SupplierInvoices {
                     Flow::Pop
                 } else {
                     self.asking = Some(Ask::Leave);
-                    Flow::Confirm("Leave without entering this invoice?".into())
+                    Flow::ConfirmStrict("Leave without entering this invoice?".into())
                 }
             }
             (Focus::Supplier, Input::Action(Action::Submit)) => {
