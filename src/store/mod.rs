@@ -184,7 +184,10 @@ fn enospc() -> std::io::Error {
 /// the thread that decides, so the thread that flushes only writes.
 #[derive(Debug, Default)]
 pub struct Encoded {
-    items: Vec<(u64, Vec<u8>)>,
+    /// Each record's bytes already in sled's own buffer type: the copy
+    /// into it is made by whoever encodes (the writer), not on the
+    /// flusher's path between two flushes.
+    items: Vec<(u64, sled::IVec)>,
     /// Documents the records archive: (tree key, framed document).
     archive: Vec<(String, Vec<u8>)>,
 }
@@ -718,7 +721,7 @@ impl Store {
         for env in envs {
             let bytes =
                 codec::encode(env.seq, env).map_err(|e| StoreError::Encode(e.to_string()))?;
-            items.push((env.seq, bytes));
+            items.push((env.seq, sled::IVec::from(bytes)));
             archive.extend(archive_entries(env)?);
         }
         Ok(Encoded { items, archive })
