@@ -1070,6 +1070,9 @@ fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
         .clone();
     d.press("enter").scan(&other);
     assert!(d.screen(40, 8).contains("1 directed bin full"));
+    // The question shows the bin scanned, beside the one directed.
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("TO   {other} (not {directed})")), "{s}");
     // A scan landing on the question (its digits would choose) is refused.
     let before = b.log.borrow().len();
     d.scan(&barcode(&b, &line.sku)).scan(&directed);

@@ -69,6 +69,25 @@ fn receipts(b: &MemBackend) -> usize {
 }
 
 #[test]
+fn a_receipt_amount_finer_than_the_currency_is_refused_and_never_shown_rounded() {
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0009").press("enter");
+    d.press("enter").typed("100.005").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("amount 100.005 has more than 2 decimals"), "{s}");
+    // No credit, no suggestion of the rounded 100.01.
+    assert!(s.contains("credit -") && !s.contains("100.01"), "{s}");
+    d.press("f10");
+    assert!(!d.screen(80, 24).contains("Receive"), "no confirm");
+    d.press("f8");
+    assert!(!d.screen(80, 24).contains("Refund"), "no confirm");
+    assert_eq!(receipts(&b), 0);
+}
+
+#[test]
 fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
     let b = demo();
     let i1 = sale_on_account(&b, "C0009", "FAS-1000", 3);

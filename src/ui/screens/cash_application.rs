@@ -329,6 +329,11 @@ impl CashApplication {
     }
 
     fn suggestion(&self, ctx: &Ctx) -> Option<Suggestion> {
+        // Nothing suggested from an amount that will be refused (it would
+        // be shown rounded).
+        if self.amount_problem(ctx.state()).is_some() {
+            return None;
+        }
         let amount = self.receipt_amount()?;
         suggestions(&self.items(ctx), amount, self.reference.trimmed())
             .into_iter()
@@ -942,14 +947,19 @@ impl Screen for CashApplication {
             lbl("  disputed "),
             Span::raw(money(x, &cur)),
             lbl("  credit "),
-            Span::styled(
-                money(credit, &cur),
-                if credit < Decimal::ZERO {
-                    theme.error()
-                } else {
-                    theme.good()
-                },
-            ),
+            // Of an amount that will be refused: no figure (a rounded one
+            // would be a number the receipt can never have).
+            match self.amount_problem(s) {
+                Some(_) => Span::styled("-", theme.error()),
+                None => Span::styled(
+                    money(credit, &cur),
+                    if credit < Decimal::ZERO {
+                        theme.error()
+                    } else {
+                        theme.good()
+                    },
+                ),
+            },
         ]);
         f.render_widget(Paragraph::new(vec![Line::from(l1), l2, l3]), head);
 

@@ -331,8 +331,12 @@ impl CounterSale {
                 ));
             }
             Resolved::Item(e) => {
-                self.entry.take();
+                let before = self.lines.clone();
                 self.add_line(ctx.state(), e.sku, e.unit, e.qty);
+                // Refused, the text stays to be mended.
+                if self.lines != before {
+                    self.entry.take();
+                }
             }
             Resolved::Choose { query, .. } => {
                 self.prompt = Some(Prompt::open(Kind::Item, &query, ctx))

@@ -476,6 +476,8 @@ impl OrderEntry {
             return Flow::Stay;
         }
         match resolve(ctx, &text) {
+            // Refused, the text stays to be mended (as other refusals).
+            Resolved::Item(e) if self.qty_refused(&e, ctx.state()).is_some() => self.add(e, ctx),
             Resolved::Item(e) => {
                 self.entry.take();
                 self.add(e, ctx)
@@ -491,9 +493,9 @@ impl OrderEntry {
         }
     }
 
-    fn add(&mut self, e: Entered, ctx: &Ctx) -> Flow {
-        let s = ctx.state();
-        // With the same line already on the draft, what it would come to.
+    /// Why the entry's quantity is refused (finer than the item is
+    /// counted in), with the same line already on the draft added.
+    fn qty_refused(&self, e: &Entered, s: &State) -> Option<String> {
         let held = match &self.loaded {
             Some(_) => Decimal::ZERO,
             None => self
@@ -502,7 +504,12 @@ impl OrderEntry {
                 .find(|l| l.sku == e.sku && l.unit == e.unit && l.price == e.price)
                 .map_or(Decimal::ZERO, |l| l.qty),
         };
-        if let Some(p) = item_qty_problem(s, &e.sku, e.unit.as_deref(), held + e.qty) {
+        item_qty_problem(s, &e.sku, e.unit.as_deref(), held + e.qty)
+    }
+
+    fn add(&mut self, e: Entered, ctx: &Ctx) -> Flow {
+        let s = ctx.state();
+        if let Some(p) = self.qty_refused(&e, s) {
             self.notice = Some(Notice::error(p));
             return Flow::Stay;
         }

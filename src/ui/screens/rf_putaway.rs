@@ -327,9 +327,12 @@ impl Screen for RfPutAway {
                     RfLine::styled(th.label(), "QTY  ")
                         .push(Default::default(), format!("{}{lot}", fmt_qty(self.qty))),
                 );
-                lines.push(
-                    RfLine::styled(th.label(), "TO   ").push(th.title(), self.directed.clone()),
-                );
+                // Asking why: the bin scanned, not the one directed.
+                let to = match step {
+                    Step::Reason => format!("{} (not {})", self.to, self.directed),
+                    _ => self.directed.to_string(),
+                };
+                lines.push(RfLine::styled(th.label(), "TO   ").push(th.title(), to));
                 keep = lines.len();
                 if step == Step::Reason {
                     lines.push(field_line("why", &self.field.text, th));
