@@ -63,6 +63,35 @@ fn picks(b: &MemBackend) -> Vec<(u32, Option<Decimal>, bool, String)> {
         .collect()
 }
 
+/// Counts scheduled in Chicago by the supervisor: the first one RECV1
+/// is given.
+fn first_count(b: &MemBackend) -> depot::core::counts::Count {
+    b.exec(
+        "SUP1",
+        CommandBody::ScheduleCounts {
+            warehouse: "CHI".into(),
+            limit: 3,
+            skus: vec![],
+        },
+    )
+    .unwrap();
+    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
+    let c = list.first().expect("a count for RECV1");
+    b.state.borrow().counts[c].clone()
+}
+
+/// The quantities of the `enter_count` commands sent, in order.
+fn counts_entered(b: &MemBackend) -> Vec<Decimal> {
+    b.log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::EnterCount { qty, .. } => Some(*qty),
+            _ => None,
+        })
+        .collect()
+}
+
 fn line_of(s: &State, list: &str, line: u32) -> depot::core::warehouse::PickLine {
     s.picks[list]
         .lines
@@ -1113,18 +1142,7 @@ fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
 #[test]
 fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
     let b = demo();
-    b.exec(
-        "SUP1",
-        CommandBody::ScheduleCounts {
-            warehouse: "CHI".into(),
-            limit: 3,
-            skus: vec![],
-        },
-    )
-    .unwrap();
-    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
-    assert!(!list.is_empty());
-    let c = b.state.borrow().counts[&list[0]].clone();
+    let c = first_count(&b);
     let book = b
         .state
         .borrow()
@@ -1333,17 +1351,7 @@ fn transfer_out_picks_bin_by_bin_and_ships_once_after_a_confirm() {
 #[test]
 fn a_count_takes_the_item_before_the_bin_and_counts_by_scanning() {
     let b = demo();
-    b.exec(
-        "SUP1",
-        CommandBody::ScheduleCounts {
-            warehouse: "CHI".into(),
-            limit: 3,
-            skus: vec![],
-        },
-    )
-    .unwrap();
-    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
-    let c = b.state.borrow().counts[&list[0]].clone();
+    let c = first_count(&b);
     let mut d = Driver::new(&b, Some("RECV1"));
     d.open("Count").unwrap();
     // The item first: accepted, the bin asked for.
@@ -1372,15 +1380,7 @@ fn a_count_takes_the_item_before_the_bin_and_counts_by_scanning() {
     d.scan(&other);
     assert_eq!(d.app.bells, bells + 1);
     d.press("enter");
-    let entered: Vec<Decimal> = b
-        .log
-        .borrow()
-        .iter()
-        .filter_map(|(_, r)| match &r.body {
-            CommandBody::EnterCount { qty, .. } => Some(*qty),
-            _ => None,
-        })
-        .collect();
+    let entered = counts_entered(&b);
     assert_eq!(entered, vec![Decimal::from(4)]);
 }
 
@@ -1465,30 +1465,12 @@ fn pick_help_lists_short_and_skip() {
 #[test]
 fn an_empty_bin_is_counted_as_0_without_an_item_to_scan() {
     let b = demo();
-    b.exec(
-        "SUP1",
-        CommandBody::ScheduleCounts {
-            warehouse: "CHI".into(),
-            limit: 3,
-            skus: vec![],
-        },
-    )
-    .unwrap();
-    let list = depot::ui::screens::rf_count::counts_for(&b.state.borrow(), "CHI", "RECV1");
-    let c = b.state.borrow().counts[&list[0]].clone();
+    let c = first_count(&b);
     let mut d = Driver::new(&b, Some("RECV1"));
     d.open("Count").unwrap();
     d.scan(&c.bin);
     assert!(d.screen(40, 16).contains("0: none"));
     d.scan("0");
-    let entered: Vec<Decimal> = b
-        .log
-        .borrow()
-        .iter()
-        .filter_map(|(_, r)| match &r.body {
-            CommandBody::EnterCount { qty, .. } => Some(*qty),
-            _ => None,
-        })
-        .collect();
+    let entered = counts_entered(&b);
     assert_eq!(entered, vec![Decimal::ZERO], "{}", d.screen(80, 24));
 }

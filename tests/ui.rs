@@ -29,6 +29,19 @@ fn barcode(b: &MemBackend, sku: &str) -> String {
 }
 
 /// The payments of the last command submitted, a counter sale.
+/// REP1 on order entry: a new order of C0002 under customer PO `po`, at
+/// the item field.
+fn new_order<'a>(b: &'a MemBackend, po: &str) -> Driver<'a> {
+    let mut d = Driver::new(b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter")
+        .typed(po)
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d
+}
+
 fn last_sale_payments(b: &MemBackend) -> Vec<depot::core::counter::CounterPayment> {
     let (_, sold) = b.log.borrow().last().cloned().unwrap();
     match sold.body {
@@ -442,13 +455,7 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
 #[test]
 fn an_order_refused_when_placed_is_placed_once_mended() {
     let b = demo();
-    let mut d = Driver::new(&b, Some("REP1"));
-    d.open("Order entry").unwrap().typed("C0002").press("enter");
-    d.press("enter")
-        .typed("PO-77")
-        .press("enter")
-        .press("enter")
-        .press("enter");
+    let mut d = new_order(&b, "PO-77");
     d.typed("2*FAS-1000").press("enter");
     let customer = b.state.borrow().customers["C0002"].clone();
     let mut off = customer.clone();
@@ -471,13 +478,7 @@ fn an_order_refused_when_placed_is_placed_once_mended() {
 #[test]
 fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
     let b = demo();
-    let mut d = Driver::new(&b, Some("REP1"));
-    d.open("Order entry").unwrap().typed("C0002").press("enter");
-    d.press("enter")
-        .typed("PO-78")
-        .press("enter")
-        .press("enter")
-        .press("enter");
+    let mut d = new_order(&b, "PO-78");
     d.typed("2*FAS-1000").press("enter");
     // Half a box, on its own or onto the line: refused, the line kept.
     for bad in ["1.5*FAS-1000", "0.5*FAS-1003"] {
@@ -550,13 +551,7 @@ fn removing_a_line_and_leaving_a_sale_ask_first() {
     assert_eq!(d.app.screen_name(), "menu");
     assert_eq!(counter_sales(&b), 0);
     // Order entry alike: Enter stays with the lines typed, y leaves.
-    let mut d = Driver::new(&b, Some("REP1"));
-    d.open("Order entry").unwrap().typed("C0002").press("enter");
-    d.press("enter")
-        .typed("PO-79")
-        .press("enter")
-        .press("enter")
-        .press("enter");
+    let mut d = new_order(&b, "PO-79");
     d.typed("2*FAS-1000").press("enter");
     d.press("esc");
     assert!(d
@@ -736,13 +731,7 @@ fn snapshots_of_each_screen_at_80x24_and_132x43() {
         .press("enter");
     insta::assert_snapshot!("customer_80x24", d.screen(80, 24));
     insta::assert_snapshot!("customer_132x43", d.screen(132, 43));
-    let mut d = Driver::new(&b, Some("REP1"));
-    d.open("Order entry").unwrap().typed("C0002").press("enter");
-    d.press("enter")
-        .typed("PO-9")
-        .press("enter")
-        .press("enter")
-        .press("enter");
+    let mut d = new_order(&b, "PO-9");
     d.typed("5*FAS-1003")
         .press("enter")
         .typed("2*FAS-1000")

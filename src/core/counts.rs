@@ -82,6 +82,28 @@ pub struct Count {
 }
 
 impl Count {
+    /// A new open count, number `n`, of bin position `k`, made `today`.
+    fn open(n: u64, k: &BinKey, abc: Abc, today: NaiveDate) -> Count {
+        Count {
+            number: format!("CT-{n:06}").into(),
+            warehouse: k.warehouse.clone(),
+            bin: k.bin.clone(),
+            sku: k.sku.clone(),
+            lot: k.lot.clone(),
+            abc,
+            created: today,
+            status: CountStatus::Open,
+            first: None,
+            second: None,
+            book: Decimal::ZERO,
+            variance: Decimal::ZERO,
+            value: Decimal::ZERO,
+            reason: None,
+            accurate: None,
+            manual: false,
+        }
+    }
+
     fn key(&self) -> BinKey {
         BinKey {
             warehouse: self.warehouse.clone(),
@@ -165,24 +187,7 @@ pub fn schedule(
                 continue;
             }
             next += 1;
-            out.push(Count {
-                number: format!("CT-{next:06}").into(),
-                warehouse: k.warehouse.clone(),
-                bin: k.bin.clone(),
-                sku: k.sku.clone(),
-                lot: k.lot.clone(),
-                abc,
-                created: today,
-                status: CountStatus::Open,
-                first: None,
-                second: None,
-                book: Decimal::ZERO,
-                variance: Decimal::ZERO,
-                value: Decimal::ZERO,
-                reason: None,
-                accurate: None,
-                manual: false,
-            });
+            out.push(Count::open(next, k, abc, today));
         }
     }
     if out.is_empty() {
@@ -209,24 +214,7 @@ pub fn count_now(state: &State, key: &BinKey, today: NaiveDate) -> Option<Count>
         return None;
     }
     let abc = state.items.get(&key.sku).map(|i| i.abc)?;
-    Some(Count {
-        number: format!("CT-{:06}", state.next_count + 1).into(),
-        warehouse: key.warehouse.clone(),
-        bin: key.bin.clone(),
-        sku: key.sku.clone(),
-        lot: key.lot.clone(),
-        abc,
-        created: today,
-        status: CountStatus::Open,
-        first: None,
-        second: None,
-        book: Decimal::ZERO,
-        variance: Decimal::ZERO,
-        value: Decimal::ZERO,
-        reason: None,
-        accurate: None,
-        manual: false,
-    })
+    Some(Count::open(state.next_count + 1, key, abc, today))
 }
 
 fn count_of<'a>(state: &'a State, number: &str) -> Result<&'a Count, Rejection> {

@@ -50,6 +50,10 @@ impl Keymaps {
     }
 }
 
+/// How the notice for a key pressed on a screen too small to draw begins
+/// (cleared once the terminal fits again).
+const TOO_SMALL: &str = "too small: only";
+
 pub struct App {
     stack: Vec<Box<dyn Screen>>,
     pub operator: Option<String>,
@@ -368,9 +372,7 @@ impl App {
             _ if !self.fits() => {
                 // (Short: a 40-column terminal shows it whole.)
                 let (key, does, _) = self.leave_key();
-                self.notice = Some(Notice::error(format!(
-                    "too small: only {key} works ({does})"
-                )));
+                self.notice = Some(Notice::error(format!("{TOO_SMALL} {key} works ({does})")));
                 return;
             }
             Some(Action::Refresh) => {
@@ -876,7 +878,7 @@ impl App {
             && self
                 .notice
                 .as_ref()
-                .is_some_and(|n| n.text.starts_with("too small: only"))
+                .is_some_and(|n| n.text.starts_with(TOO_SMALL))
         {
             self.notice = None;
         }

@@ -280,7 +280,9 @@ impl CounterSale {
 
     /// Add `q` of `sku` in `unit` (merging with a line of the same item
     /// and unit).
-    fn add_line(&mut self, s: &State, sku: Code, unit: Option<Code>, q: Decimal) {
+    /// Add `q` of `sku` to the sale; false (a notice says why) when it is
+    /// refused.
+    fn add_line(&mut self, s: &State, sku: Code, unit: Option<Code>, q: Decimal) -> bool {
         let held = self
             .lines
             .iter()
@@ -288,7 +290,7 @@ impl CounterSale {
             .map_or(Decimal::ZERO, |l| l.qty);
         if let Some(p) = item_qty_problem(s, &sku, unit.as_deref(), held + q) {
             self.notice = Some(Notice::error(p));
-            return;
+            return false;
         }
         if let Some(i) = self
             .lines
@@ -301,7 +303,7 @@ impl CounterSale {
             self.notice = Some(Notice::error(format!(
                 "a counter sale takes at most {LINES_MAX} lines"
             )));
-            return;
+            return false;
         } else {
             self.lines.push(CounterLine {
                 sku,
@@ -312,6 +314,7 @@ impl CounterSale {
             self.selected = self.lines.len() - 1;
         }
         self.changed();
+        true
     }
 
     /// Enter on the scan field: `code`, `N*code`, a barcode or a GS1 scan.
@@ -331,10 +334,8 @@ impl CounterSale {
                 ));
             }
             Resolved::Item(e) => {
-                let before = self.lines.clone();
-                self.add_line(ctx.state(), e.sku, e.unit, e.qty);
                 // Refused, the text stays to be mended.
-                if self.lines != before {
+                if self.add_line(ctx.state(), e.sku, e.unit, e.qty) {
                     self.entry.take();
                 }
             }

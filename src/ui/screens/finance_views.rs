@@ -1325,8 +1325,14 @@ impl Screen for FinanceViews {
             }
             return Flow::Stay;
         }
-        // The row selected under a filter, to stay on when it is cleared.
-        let held = match self.list.filter.trimmed().is_empty() {
+        // The row selected under a filter, to stay on when it is cleared:
+        // read only for a key that can clear it, not for every one typed.
+        let clears = self.list.focus == Some(Focus::Filter)
+            && matches!(
+                input,
+                Input::Action(Action::Cancel | Action::Back | Action::DeleteBack | Action::Clear)
+            );
+        let held = match !clears || self.list.filter.trimmed().is_empty() {
             true => None,
             false => self
                 .rows(ctx)
