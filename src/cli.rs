@@ -1937,7 +1937,12 @@ fn tui(dir: &Path, operator: Option<String>) -> Result<ExitCode> {
     drop(models);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     result.map_err(|e| anyhow!("{e}"))?;
-    Ok(ExitCode::SUCCESS)
+    // Stopped cleanly, but by a signal: say so to the shell (143 for
+    // SIGTERM, 129 for a hangup, 130 for SIGINT).
+    Ok(match crate::ui::stopped_by() {
+        Some(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(1)),
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// The user's keymap: $XDG_CONFIG_HOME/depot/keymap.toml or ~/.config/depot/keymap.toml, if present.

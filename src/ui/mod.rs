@@ -165,6 +165,19 @@ pub fn keymaps(file: Option<&std::path::Path>) -> Result<app::Keymaps, UiError> 
     )?)
 }
 
+/// The signal that ended the local session (0: none): after the clean
+/// stop it asked for, the process exits with 128 + it, as a shell expects
+/// of a program a signal stopped.
+static STOPPED_BY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signal that ended the local session, if one did.
+pub fn stopped_by() -> Option<i32> {
+    match STOPPED_BY.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
 /// How often the slow timer ticks.
 const TICK_MS: u64 = 30_000;
 
@@ -226,6 +239,7 @@ pub fn run(
                 // inbox gone) the stop under way goes on, waiting for the
                 // print workers and shutting the engine down.
                 if std::mem::take(&mut first) {
+                    STOPPED_BY.store(sig, Ordering::SeqCst);
                     let _ = stop_tx.send(session::Inbox::Closed);
                     continue;
                 }
