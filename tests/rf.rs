@@ -115,9 +115,9 @@ fn stocked(s: &State, wh: &str, n: usize) -> Vec<Code> {
     skus
 }
 
-/// An order of one unit of each of `skus` from `wh`, placed and released:
-/// its pick list's number.
-fn released_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: Decimal) -> String {
+/// An order of `qty` of each of `skus` from `wh`, placed and its holds
+/// released (confirmed, not released to the warehouse): its number.
+fn placed_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: Decimal) -> Code {
     let lines = skus
         .iter()
         .map(|s| LineInput {
@@ -160,6 +160,13 @@ fn released_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: 
         )
         .unwrap();
     }
+    number
+}
+
+/// An order of one unit of each of `skus` from `wh`, placed and released:
+/// its pick list's number.
+fn released_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: Decimal) -> String {
+    let number = placed_order(b, customer, wh, skus, qty);
     b.exec(
         "ADMIN",
         CommandBody::ReleaseOrder {
@@ -1473,4 +1480,170 @@ fn an_empty_bin_is_counted_as_0_without_an_item_to_scan() {
     d.scan("0");
     let entered = counts_entered(&b);
     assert_eq!(entered, vec![Decimal::ZERO], "{}", d.screen(80, 24));
+}
+
+/// The lists of `order`.
+fn lists_of(b: &MemBackend, order: &str) -> Vec<String> {
+    let s = b.state.borrow();
+    s.picks
+        .values()
+        .filter(|p| p.order == order)
+        .map(|p| p.number.to_string())
+        .collect()
+}
+
+/// The shipping lead gives a confirmed order to the warehouse: it is
+/// listed, Enter alone drafts the first (the pick list it would make, on
+/// a copy: nothing committed yet), a scan at the draft does not release,
+/// and Enter does. Before, no screen released an order: a rep's order
+/// never reached a picker.
+#[test]
+fn the_shipping_lead_releases_an_order_to_the_pick_screen() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "CHI", 2);
+    let order = placed_order(&b, "C0002", "CHI", &skus, Decimal::ONE);
+    assert!(lists_of(&b, &order).is_empty());
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains("to release in CHI"), "{s}");
+    assert!(s.contains(order.as_str()), "{s}");
+    let logged = b.log.borrow().len();
+    d.typed(&order).press("enter");
+    let s = d.screen(40, 16);
+    assert!(s.contains(&format!("RELEASE {order}")), "{s}");
+    assert!(s.contains("2 lines") && s.contains("Enter releases"), "{s}");
+    assert_eq!(b.log.borrow().len(), logged, "a draft commits nothing");
+    assert!(lists_of(&b, &order).is_empty());
+    // A scan landing on the draft is refused; it releases nothing.
+    d.typed("0614141000029");
+    assert_eq!(b.log.borrow().len(), logged);
+    d.press("enter");
+    let lists = lists_of(&b, &order);
+    assert_eq!(lists.len(), 1, "{}", d.screen(40, 16));
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains(&format!("released {order}: 1 list {}", lists[0])),
+        "{s}"
+    );
+    assert!(
+        !s.contains(&format!("{order} C0002")),
+        "no longer listed: {s}"
+    );
+    // The picker has it.
+    assert!(open_tasks(&b, "CHI")
+        .iter()
+        .any(|t| t.list == lists[0].as_str()));
+}
+
+/// A carrier typed releases its wave: every order of the warehouse that
+/// ships with it, in one command; unknown text and an order held back
+/// are refused with why, and nothing is submitted.
+#[test]
+fn a_carrier_releases_its_wave_and_bad_text_releases_nothing() {
+    let b = demo();
+    let fedex: Vec<Code> = {
+        let s = b.state.borrow();
+        depot::ui::screens::release::rows(&s, "CHI")
+            .into_iter()
+            .filter(|r| r.held.is_none() && r.carrier.as_deref() == Some("FEDEX"))
+            .map(|r| r.order)
+            .collect()
+    };
+    assert!(!fedex.is_empty(), "the demo has FedEx orders to release");
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    let logged = b.log.borrow().len();
+    for bad in ["NOPE-42", "FEDEX XYZ"] {
+        d.typed(bad).press("enter");
+        let s = d.screen(40, 16);
+        assert!(
+            s.contains("no such order or carrier") || s.contains("has no service"),
+            "{bad}: {s}"
+        );
+    }
+    assert_eq!(b.log.borrow().len(), logged);
+    d.typed("fedex").press("enter");
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("RELEASE wave FEDEX") && s.contains("cutoff"),
+        "{s}"
+    );
+    d.press("enter");
+    let st = b.state.borrow();
+    let wave = st.waves.values().next_back().expect("a wave");
+    assert_eq!(wave.carrier, "FEDEX");
+    for o in &fedex {
+        assert!(
+            st.picks
+                .values()
+                .any(|p| p.order == *o && p.wave.as_ref() == Some(&wave.number)),
+            "{o} is in {}",
+            wave.number
+        );
+    }
+    drop(st);
+    let s = d.screen(40, 16);
+    assert!(s.contains("released wave FEDEX: WV-"), "{s}");
+}
+
+/// An order held back is listed with why, and Enter on it says so.
+#[test]
+fn an_order_on_hold_is_listed_apart_and_not_released() {
+    let b = demo();
+    let skus = stocked(&b.state.borrow(), "CHI", 1);
+    b.exec(
+        "REP1",
+        CommandBody::PlaceOrder {
+            quote: false,
+            customer: "C0002".into(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines: vec![LineInput {
+                sku: skus[0].clone(),
+                qty: Decimal::ONE,
+                unit: None,
+                warehouse: "CHI".into(),
+                // Over C0002's credit limit: a credit hold.
+                price: Some(Decimal::from(100_000)),
+            }],
+        },
+    )
+    .unwrap();
+    let held = {
+        let s = b.state.borrow();
+        let o = s.orders.values().next_back().unwrap();
+        assert!(!o.holds.is_empty(), "{:?}", o.status);
+        o.number.clone()
+    };
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("held back (") && s.contains("credit hold"),
+        "{s}"
+    );
+    let logged = b.log.borrow().len();
+    d.typed(&held).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("{held} is held back")), "{s}");
+    assert_eq!(b.log.borrow().len(), logged);
+}
+
+/// Drawn at every handheld size without losing the field.
+#[test]
+fn release_fits_the_handheld_sizes() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    for (w, h) in [(20, 8), (20, 16), (40, 8), (40, 16), (80, 24)] {
+        let s = d.screen(w, h);
+        assert!(s.contains("order>"), "{w}x{h}: {s}");
+    }
+    d.typed("FEDEX").press("enter");
+    for (w, h) in [(20, 8), (40, 8)] {
+        let s = d.screen(w, h);
+        assert!(s.contains("Enter releases"), "{w}x{h}: {s}");
+    }
 }

@@ -485,6 +485,10 @@ fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
         d.typed(bad).press("enter");
         let s = d.screen(132, 43);
         assert!(s.contains("is counted in whole BOX"), "{bad}: {s}");
+        // It names the quantity typed, not the sum with the line's 2.
+        let typed = bad.split('*').next().unwrap();
+        assert!(s.contains(&format!("{typed} BOX: FAS-100")), "{bad}: {s}");
+        assert!(!s.contains("3.5 BOX"), "{bad}: {s}");
         assert!(
             s.contains("FAS-1000") && !s.contains("(empty)"),
             "{bad}: {s}"
@@ -518,7 +522,10 @@ fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
         .typed("0.5*FAS-1000")
         .press("enter");
     let s = d.screen(80, 24);
-    assert!(s.contains("is counted in whole BOX"), "{s}");
+    assert!(
+        s.contains("0.5 BOX: FAS-1000 is counted in whole BOX"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -283,12 +283,9 @@ impl CounterSale {
     /// Add `q` of `sku` to the sale; false (a notice says why) when it is
     /// refused.
     fn add_line(&mut self, s: &State, sku: Code, unit: Option<Code>, q: Decimal) -> bool {
-        let held = self
-            .lines
-            .iter()
-            .find(|l| l.sku == sku && l.unit == unit && l.price.is_none())
-            .map_or(Decimal::ZERO, |l| l.qty);
-        if let Some(p) = item_qty_problem(s, &sku, unit.as_deref(), held + q) {
+        // The quantity typed alone: the line it adds to was checked when
+        // it was entered, and the message names what was typed.
+        if let Some(p) = item_qty_problem(s, &sku, unit.as_deref(), q) {
             self.notice = Some(Notice::error(p));
             return false;
         }

@@ -18,6 +18,7 @@ pub mod order_entry;
 pub mod order_inquiry;
 pub mod period_close;
 pub mod purchasing;
+pub mod release;
 pub mod rf;
 pub mod rf_count;
 pub mod rf_pack;
@@ -65,6 +66,7 @@ pub const NAMES: &[&str] = &[
     "kpi_dashboard",
     "collections",
     "invoicing",
+    "release",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -128,6 +130,13 @@ pub const MENU: &[Entry] = &[
         label: "Ship",
         permissions: &[Permission::Ship],
         open: Some(|ctx| Box::new(rf_ship::RfShip::new(ctx))),
+    },
+    Entry {
+        label: "Release",
+        // Confirmed orders given to the warehouse to pick, one by one or
+        // as a carrier's wave (the shipping lead's).
+        permissions: &[Permission::Ship],
+        open: Some(|ctx| Box::new(release::Release::new(ctx))),
     },
     Entry {
         label: "Receive",

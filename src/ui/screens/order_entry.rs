@@ -477,7 +477,7 @@ impl OrderEntry {
         }
         match resolve(ctx, &text) {
             // Refused, the text stays to be mended (as other refusals).
-            Resolved::Item(e) if self.qty_refused(&e, ctx.state()).is_some() => self.add(e, ctx),
+            Resolved::Item(e) if Self::qty_refused(&e, ctx.state()).is_some() => self.add(e, ctx),
             Resolved::Item(e) => {
                 self.entry.take();
                 self.add(e, ctx)
@@ -494,22 +494,16 @@ impl OrderEntry {
     }
 
     /// Why the entry's quantity is refused (finer than the item is
-    /// counted in), with the same line already on the draft added.
-    fn qty_refused(&self, e: &Entered, s: &State) -> Option<String> {
-        let held = match &self.loaded {
-            Some(_) => Decimal::ZERO,
-            None => self
-                .lines
-                .iter()
-                .find(|l| l.sku == e.sku && l.unit == e.unit && l.price == e.price)
-                .map_or(Decimal::ZERO, |l| l.qty),
-        };
-        item_qty_problem(s, &e.sku, e.unit.as_deref(), held + e.qty)
+    /// counted in). The quantity typed alone: a line it adds to was
+    /// checked when it was entered, and the sum of two quantities in
+    /// whole units is whole, so the message names what was typed.
+    fn qty_refused(e: &Entered, s: &State) -> Option<String> {
+        item_qty_problem(s, &e.sku, e.unit.as_deref(), e.qty)
     }
 
     fn add(&mut self, e: Entered, ctx: &Ctx) -> Flow {
         let s = ctx.state();
-        if let Some(p) = self.qty_refused(&e, s) {
+        if let Some(p) = Self::qty_refused(&e, s) {
             self.notice = Some(Notice::error(p));
             return Flow::Stay;
         }

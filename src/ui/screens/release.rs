@@ -1,0 +1,451 @@
+//! Release (the shipping lead's): what the warehouse can be given to pick.
+//! Confirmed orders with reserved stock in this warehouse not yet on a pick
+//! list, oldest requested first, and what is held back (a ship-complete
+//! order still short, a credit or price hold) with why. Scan or type an
+//! order (Enter alone takes the first) to release it, or a carrier (`FEDEX`,
+//! `UPS GND`) to release its wave: every order of the warehouse that ships
+//! with it. The next screen shows the pick lists the release makes, drafted
+//! by the core on a copy of the view (nothing is committed), and Enter
+//! releases them: one `release_order` or `release_wave` command.
+
+use super::rf::{answer, draw, field_line, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use crate::core::channel;
+use crate::core::sales::OrderStatus;
+use crate::core::types::Code;
+use crate::core::warehouse::order_lines_released;
+use crate::core::{CommandBody, Event, State};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
+use crate::ui::widgets::TextField;
+use chrono::NaiveDate;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use rust_decimal::Decimal;
+
+/// An order of the warehouse with something to release, or held back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub order: Code,
+    pub customer: Code,
+    pub carrier: Option<Code>,
+    pub service: Option<Code>,
+    pub requested: NaiveDate,
+    /// Order lines with stock reserved here and not on a pick list.
+    pub lines: usize,
+    /// Why a release would not take it now (None: it can go).
+    pub held: Option<String>,
+}
+
+impl Row {
+    /// `FEDEX GND`, or `-` for an order with no carrier.
+    pub fn via(&self) -> String {
+        match (&self.carrier, &self.service) {
+            (Some(c), Some(s)) => format!("{c} {s}"),
+            (Some(c), None) => c.to_string(),
+            _ => "-".into(),
+        }
+    }
+}
+
+/// The orders of `warehouse` with stock reserved there that no pick list
+/// holds yet (and those on hold with lines there), oldest requested
+/// first; the ones that can go before the ones held back.
+pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
+    // Held orders are not open orders: the exception queue's holds name them.
+    let held: std::collections::BTreeSet<&Code> = s
+        .open_exceptions
+        .keys()
+        .filter_map(|b| match b {
+            crate::core::exceptions::Blocked::Order { number, .. } => Some(number),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Row> = s
+        .index
+        .open_orders
+        .values()
+        .flatten()
+        .chain(held)
+        .filter_map(|n| s.orders.get(n))
+        .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Held))
+        .filter_map(|o| {
+            let here =
+                |l: &&crate::core::sales::OrderLine| !l.cancelled && l.warehouse == warehouse;
+            let held = if o.status == OrderStatus::Held {
+                // Nothing is reserved on hold: its lines here are what
+                // would be released once the hold goes.
+                let n = o.lines.iter().filter(here).count();
+                if n == 0 {
+                    return None;
+                }
+                let why: Vec<&str> = o.holds.iter().map(|h| h.as_str()).collect();
+                Some((n, Some(format!("{} (exception queue)", why.join(", ")))))
+            } else {
+                let released = order_lines_released(s, &o.number);
+                let n = o
+                    .lines
+                    .iter()
+                    .filter(here)
+                    .filter(|l| {
+                        let already = released.get(&l.line).copied().unwrap_or_default();
+                        l.reserved + l.picked + l.shipped - already > Decimal::ZERO
+                    })
+                    .count();
+                if n == 0 {
+                    return None;
+                }
+                let ship_complete = channel::of_order(s, o).is_some_and(|p| p.ship_complete.value);
+                let short = o
+                    .lines
+                    .iter()
+                    .find(|l| !l.cancelled && l.backordered > Decimal::ZERO);
+                let why = match short {
+                    Some(l) if ship_complete => Some(format!(
+                        "ship complete: line {} short {}",
+                        l.line,
+                        l.backordered.normalize()
+                    )),
+                    _ => None,
+                };
+                Some((n, why))
+            }?;
+            Some(Row {
+                order: o.number.clone(),
+                customer: o.customer.clone(),
+                carrier: o.carrier.clone(),
+                service: o.service.clone(),
+                requested: o.requested,
+                lines: held.0,
+                held: held.1,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.held.is_some(), a.requested, &a.order).cmp(&(b.held.is_some(), b.requested, &b.order))
+    });
+    out
+}
+
+/// A release as the core would make it, drafted on a copy of the view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    pub body: CommandBody,
+    /// What it releases: `SO-000017` or `wave FEDEX`.
+    pub what: String,
+    /// The pick lists it makes: (list, order, warehouse, lines).
+    pub lists: Vec<(Code, Code, Code, usize)>,
+    /// The wave's cutoff, on the warehouse's clock.
+    pub cutoff: Option<String>,
+}
+
+/// Draft `body` on a copy of the state: the pick lists it would make, or
+/// why the core refuses it.
+pub fn draft(ctx: &Ctx, body: CommandBody, what: String) -> Result<Draft, String> {
+    let mut copy: State = ctx.state().clone();
+    let cmd = crate::core::Command {
+        operator: ctx.operator.to_string().into(),
+        session: ctx.session.to_string(),
+        time: ctx.now,
+        key: None,
+        body: body.clone(),
+    };
+    let env = crate::core::execute(&mut copy, &cmd).map_err(|r| r.to_string())?;
+    if let crate::core::Outcome::Rejected(r) = &env.outcome {
+        return Err(r.to_string());
+    }
+    let mut lists = Vec::new();
+    let mut cutoff = None;
+    for e in env.events() {
+        match e {
+            Event::PickListCreated(p) => lists.push((
+                p.number.clone(),
+                p.order.clone(),
+                p.warehouse.clone(),
+                p.lines.len(),
+            )),
+            Event::WaveReleased(w) => {
+                let place = crate::core::zone::Place::Warehouse(w.warehouse.clone());
+                let local = crate::core::zone::local_time(ctx.state(), &place, w.cutoff.and_utc());
+                cutoff = Some(local.format("%a %H:%M").to_string());
+            }
+            _ => {}
+        }
+    }
+    if lists.is_empty() {
+        return Err(format!("{what}: nothing to release"));
+    }
+    Ok(Draft {
+        body,
+        what,
+        lists,
+        cutoff,
+    })
+}
+
+pub struct Release {
+    pub warehouse: Code,
+    pub field: TextField,
+    pub draft: Option<Draft>,
+    pub key: String,
+    notice: Option<Notice>,
+}
+
+impl Release {
+    pub fn new(ctx: &Ctx) -> Release {
+        Release {
+            warehouse: super::rf::warehouse_of(ctx),
+            field: TextField::default(),
+            draft: None,
+            key: ctx.new_key(),
+            notice: None,
+        }
+    }
+
+    fn refuse(&mut self, text: String) -> Flow {
+        self.notice = Some(Notice::bell(text));
+        Flow::Stay
+    }
+
+    /// Enter on the field: an order (Enter alone: the first that can go),
+    /// else a carrier and perhaps its service, for a wave.
+    fn choose(&mut self, ctx: &Ctx) -> Flow {
+        let text = self.field.take();
+        let text = text.trim().to_ascii_uppercase();
+        let s = ctx.state();
+        let rows = rows(s, &self.warehouse);
+        let order = if text.is_empty() {
+            match rows.iter().find(|r| r.held.is_none()) {
+                Some(r) => Some(r.order.clone()),
+                None => return self.refuse("nothing to release".into()),
+            }
+        } else {
+            rows.iter()
+                .find(|r| r.order == text.as_str())
+                .map(|r| r.order.clone())
+        };
+        if let Some(order) = order {
+            if let Some(why) = rows
+                .iter()
+                .find(|r| r.order == order)
+                .and_then(|r| r.held.clone())
+            {
+                return self.refuse(format!("{order} is held back: {why}"));
+            }
+            let body = CommandBody::ReleaseOrder {
+                number: order.clone(),
+            };
+            return self.drafted(draft(ctx, body, order.to_string()));
+        }
+        let mut words = text.split_whitespace();
+        let carrier = words.next().unwrap_or_default();
+        let service = words.next();
+        if let Some(c) = s.carriers.get(carrier) {
+            if let Some(sv) = service {
+                if !c.services.iter().any(|x| x.code == sv) {
+                    return self.refuse(format!("{carrier} has no service {sv}"));
+                }
+            }
+            let what = match service {
+                Some(sv) => format!("wave {carrier} {sv}"),
+                None => format!("wave {carrier}"),
+            };
+            let body = CommandBody::ReleaseWave {
+                warehouse: self.warehouse.clone(),
+                carrier: carrier.into(),
+                service: service.map(Code::from),
+            };
+            return self.drafted(draft(ctx, body, what));
+        }
+        if s.orders.contains_key(text.as_str()) {
+            return self.refuse(format!("{text}: nothing to release in {}", self.warehouse));
+        }
+        self.refuse(format!("{text}: no such order or carrier"))
+    }
+
+    fn drafted(&mut self, d: Result<Draft, String>) -> Flow {
+        match d {
+            Ok(d) => {
+                self.draft = Some(d);
+                Flow::Stay
+            }
+            Err(e) => self.refuse(e),
+        }
+    }
+}
+
+impl Screen for Release {
+    fn name(&self) -> &'static str {
+        "release"
+    }
+    fn title(&self) -> String {
+        "Release".into()
+    }
+    fn context(&self) -> Context {
+        Context::Input
+    }
+    fn min_size(&self) -> (u16, u16) {
+        RF_MIN
+    }
+    fn actions(&self) -> Vec<(Action, &'static str)> {
+        match self.draft {
+            None => vec![
+                (Action::Submit, "draft the release"),
+                (Action::Back, "back"),
+                (Action::Clear, "clear the field"),
+            ],
+            Some(_) => vec![
+                (Action::Submit, "release"),
+                (Action::Back, "back, nothing released"),
+            ],
+        }
+    }
+    fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if let Some(d) = &self.draft {
+            return match input {
+                Input::Action(Action::Submit) => Flow::Submit(Box::new(Request {
+                    key: self.key.clone(),
+                    body: d.body.clone(),
+                })),
+                Input::Action(Action::Back | Action::Cancel) => {
+                    self.draft = None;
+                    self.notice = Some(Notice::info("nothing released"));
+                    Flow::Stay
+                }
+                // A scan landing here does not release: only Enter does.
+                Input::Char(_) => self.refuse("Enter releases; Esc goes back".into()),
+                _ => Flow::Stay,
+            };
+        }
+        match rf_key(&mut self.field, input) {
+            RfKey::Accept => self.choose(ctx),
+            RfKey::Back => Flow::Pop,
+            RfKey::Stay => Flow::Stay,
+        }
+    }
+    fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        self.notice = Some(match answer(outcome, &mut self.key, ctx) {
+            Answer::Done(events) => {
+                let lists: Vec<String> = events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::PickListCreated(p) => Some(p.number.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let wave = events.iter().find_map(|e| match e {
+                    Event::WaveReleased(w) => Some(format!("{} ", w.number)),
+                    _ => None,
+                });
+                let what = self.draft.take().map(|d| d.what).unwrap_or_default();
+                let names = match lists.as_slice() {
+                    [one] => one.clone(),
+                    [first, .., last] => format!("{first}..{last}"),
+                    [] => String::new(),
+                };
+                Notice::info(format!(
+                    "released {what}: {}{} list{} {names}",
+                    wave.unwrap_or_default(),
+                    lists.len(),
+                    if lists.len() == 1 { "" } else { "s" }
+                ))
+            }
+            Answer::Refused(_, n) => {
+                self.draft = None;
+                n
+            }
+            Answer::Stopped(n) => n,
+        });
+        Flow::Stay
+    }
+    fn committed(&mut self, ctx: &Ctx) {
+        // Another session released or changed what the draft was made
+        // from: draft it again, or say it is gone.
+        let Some(d) = self.draft.take() else {
+            return;
+        };
+        match draft(ctx, d.body.clone(), d.what.clone()) {
+            Ok(again) => {
+                if again.lists != d.lists {
+                    self.notice = Some(Notice::bell("changed elsewhere: drafted again"));
+                }
+                self.draft = Some(again);
+            }
+            Err(e) => self.notice = Some(Notice::bell(format!("changed elsewhere: {e}"))),
+        }
+    }
+    fn dirty(&self) -> bool {
+        false
+    }
+    fn notice(&mut self) -> Option<Notice> {
+        self.notice.take()
+    }
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let th = ctx.theme;
+        let s = ctx.state();
+        let mut lines = Vec::new();
+        let keep;
+        if let Some(d) = &self.draft {
+            lines.push(RfLine::styled(th.label(), format!("RELEASE {}", d.what)));
+            if let Some(c) = &d.cutoff {
+                lines.push(RfLine::styled(th.dim(), format!("cutoff {c}")));
+            }
+            let orders: std::collections::BTreeSet<&Code> =
+                d.lists.iter().map(|(_, o, _, _)| o).collect();
+            lines.push(RfLine::plain(format!(
+                "{} order{}, {} list{}",
+                orders.len(),
+                if orders.len() == 1 { "" } else { "s" },
+                d.lists.len(),
+                if d.lists.len() == 1 { "" } else { "s" }
+            )));
+            keep = lines.len();
+            lines.push(RfLine::styled(th.field(true), "Enter releases"));
+            lines.push(RfLine::styled(th.dim(), "Esc: back, nothing"));
+            for (list, order, wh, n) in &d.lists {
+                lines.push(RfLine::plain(format!(
+                    "{list} {order} {wh} {n} line{}",
+                    if *n == 1 { "" } else { "s" }
+                )));
+            }
+            draw(f, area, &lines, keep);
+            return;
+        }
+        lines.push(field_line("order", &self.field.text, th));
+        lines.push(RfLine::styled(
+            th.dim(),
+            "order, or carrier: wave; Enter alone: first",
+        ));
+        keep = 0;
+        let all = rows(s, &self.warehouse);
+        let (go, held): (Vec<&Row>, Vec<&Row>) = all.iter().partition(|r| r.held.is_none());
+        lines.push(RfLine::styled(
+            th.label(),
+            format!("to release in {} ({}):", self.warehouse, go.len()),
+        ));
+        for r in go.iter().take(40) {
+            lines.push(RfLine::plain(format!(
+                "{} {} {} {} {}l",
+                r.order,
+                r.customer,
+                r.via(),
+                r.requested.format("%m-%d"),
+                r.lines
+            )));
+        }
+        if !held.is_empty() {
+            lines.push(RfLine::styled(
+                th.label(),
+                format!("held back ({}):", held.len()),
+            ));
+            for r in held.iter().take(20) {
+                lines.push(RfLine::plain(format!(
+                    "{} {}: {}",
+                    r.order,
+                    r.customer,
+                    r.held.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        draw(f, area, &lines, keep);
+    }
+}
