@@ -2167,3 +2167,27 @@ fn the_finders_show_city_and_stock() {
         .unwrap_or_default();
     assert!(row.contains(&depot::query::qty(free)), "{s}");
 }
+
+/// An amount with a letter in it is refused, not read without the letter:
+/// `1e5` was taken as cash 15.00 and `5x` as 5.00. A method's letter
+/// still chooses the method.
+#[test]
+fn a_tender_with_a_stray_letter_is_refused_not_read_without_it() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.press("enter"); // pay
+    for bad in ["1e5", "5x"] {
+        d.typed(bad).press("enter");
+        let s = d.screen(132, 43);
+        assert!(s.contains("not a decimal number"), "{bad}: {s}");
+        assert!(!s.contains("Paid cash"), "{bad}: {s}");
+        d.press("ctrl-u");
+    }
+    assert_eq!(counter_sales(&b), 0);
+    // k chooses card; the amount typed after it is taken.
+    d.typed("k5").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("Paid card 5.00"), "{s}");
+}

@@ -141,6 +141,15 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
     d.press("f8");
     let s = d.screen(80, 24);
     assert!(s.contains("amount y ") && !s.contains("Refund"), "{s}");
+    // Nor does a negative or zero amount (both refunded all of it).
+    for bad in ["-50", "0", "-0.01"] {
+        d.press("ctrl-u").typed(bad).press("f8");
+        let s = d.screen(80, 24);
+        assert!(
+            s.contains(&format!("amount {bad}: an amount is more than 0")) && !s.contains("Refund"),
+            "{bad}: {s}"
+        );
+    }
     // The 100.00 on account is refunded (F8: all of it, asked first).
     d.press("ctrl-u").press("f8");
     let s = d.screen(80, 24);

@@ -162,6 +162,10 @@ impl CashApplication {
             Ok(v) => v,
             Err(e) => return Some(format!("amount {t} {e}")),
         };
+        if v <= Decimal::ZERO {
+            // F8 read "-50" or "0" as no amount, and refunded all the credit.
+            return Some(format!("amount {t}: an amount is more than 0"));
+        }
         let dp = self.minor_units(s);
         (decimals_used(v) > dp).then(|| format!("amount {t} has more than {dp} decimals"))
     }

@@ -52,6 +52,18 @@ pub enum Focus {
     Done,
 }
 
+/// The tender method a letter typed at the amount chooses: c cash,
+/// k or r card, q or h cheque, t or b transfer.
+fn method_key(c: char) -> Option<Method> {
+    match c.to_ascii_lowercase() {
+        'c' => Some(Method::Cash),
+        'k' | 'r' => Some(Method::Card),
+        'q' | 'h' => Some(Method::Cheque),
+        't' | 'b' => Some(Method::Transfer),
+        _ => None,
+    }
+}
+
 /// A payment the clerk has taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tender {
@@ -806,14 +818,11 @@ impl Screen for CounterSale {
                 self.focus = Focus::Entry;
                 Flow::Stay
             }
-            (Focus::Tender, Input::Char(c)) if c.is_ascii_alphabetic() => {
-                self.method = match c.to_ascii_lowercase() {
-                    'c' => Method::Cash,
-                    'k' | 'r' => Method::Card,
-                    'q' | 'h' => Method::Cheque,
-                    't' | 'b' => Method::Transfer,
-                    _ => self.method,
-                };
+            // A method's letter chooses it; any other letter is typed
+            // into the amount, which then refuses it ("1e5" was taken as
+            // 15.00 with the e dropped).
+            (Focus::Tender, Input::Char(c)) if method_key(c).is_some() => {
+                self.method = method_key(c).unwrap_or(self.method);
                 Flow::Stay
             }
             (Focus::Tender, other) => {
