@@ -523,3 +523,41 @@ fn the_audit_reads_the_newest_window_and_the_older_log_on_demand() {
         assert_eq!(w, f, "record {}", f.seq);
     }
 }
+
+/// A short pick names no requester in the core: the queue says who
+/// committed it (the picker), read from the log. It said "by -".
+#[test]
+fn a_short_pick_says_which_picker_raised_it() {
+    let b = demo();
+    let wave: CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "release_wave", "warehouse": "CHI", "carrier": "FEDEX"}))
+    .unwrap();
+    b.exec("SHIP1", wave).unwrap();
+    let (list, line, bin, sku) = {
+        let s = b.state.borrow();
+        let p = s
+            .picks
+            .values()
+            .filter(|p| p.wave.is_some())
+            .next_back()
+            .unwrap();
+        let l = &p.lines[0];
+        (
+            p.number.to_string(),
+            l.line,
+            l.bin.clone(),
+            l.sku.to_string(),
+        )
+    };
+    let short: CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "confirm_pick", "list": list, "line": line, "bin": bin,
+        "item": sku, "qty": "0", "short": true, "reason": "damaged"}))
+    .unwrap();
+    b.exec("PICK1", short).unwrap();
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&list);
+    let s = d.screen(132, 43);
+    assert!(s.contains("short") && s.contains(&sku), "{s}");
+    assert!(s.contains("by PICK1"), "{s}");
+}

@@ -1506,7 +1506,7 @@ fn the_shipping_lead_releases_an_order_to_the_pick_screen() {
     let mut d = Driver::new(&b, Some("SHIP1"));
     d.open("Release").unwrap();
     let s = d.screen(40, 16);
-    assert!(s.contains("to release in CHI"), "{s}");
+    assert!(s.contains("to release CHI"), "{s}");
     assert!(s.contains(order.as_str()), "{s}");
     let logged = b.log.borrow().len();
     d.typed(&order).press("enter");
@@ -1515,9 +1515,12 @@ fn the_shipping_lead_releases_an_order_to_the_pick_screen() {
     assert!(s.contains("2 lines") && s.contains("Enter releases"), "{s}");
     assert_eq!(b.log.borrow().len(), logged, "a draft commits nothing");
     assert!(lists_of(&b, &order).is_empty());
-    // A scan landing on the draft is refused; it releases nothing.
-    d.typed("0614141000029");
+    // A scan landing on the draft is refused, and the Enter ending it
+    // releases nothing: only the next Enter does.
+    d.scan("0614141000029");
+    assert!(d.screen(40, 16).contains("a scan is not an answer"));
     assert_eq!(b.log.borrow().len(), logged);
+    assert!(lists_of(&b, &order).is_empty());
     d.press("enter");
     let lists = lists_of(&b, &order);
     assert_eq!(lists.len(), 1, "{}", d.screen(40, 16));

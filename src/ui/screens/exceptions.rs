@@ -275,6 +275,10 @@ pub struct Exceptions {
     clock: Option<(u64, i64, Vec<ClockException>)>,
     /// Predictions snoozed past today, as of the rows listed.
     predicted_snoozed: usize,
+    /// Who committed the record that raised an exception the core names
+    /// no requester for (a short pick: the picker), read from the log
+    /// once per record shown: (raised_seq, operator).
+    raised_by: Option<(u64, String)>,
 }
 
 /// Which training the rows' predictions came from (record, time).
@@ -415,6 +419,7 @@ impl Exceptions {
             acting: None,
             clock: None,
             predicted_snoozed: 0,
+            raised_by: None,
         }
     }
 
@@ -1112,6 +1117,24 @@ impl Screen for Exceptions {
             Row::Held(id) => s.exceptions.get(id),
             Row::Clock(_) | Row::Predicted(_) => None,
         }) {
+            // No requester named (a short pick): who committed the record
+            // that raised it, from the log ("by -" before).
+            let by = match &x.requested_by {
+                Some(by) => by.to_string(),
+                None => {
+                    if self.raised_by.as_ref().map(|r| r.0) != Some(x.raised_seq) {
+                        let who = ctx
+                            .backend
+                            .records(&[x.raised_seq])
+                            .first()
+                            .map_or_else(|| "-".to_string(), |e| e.operator.to_string());
+                        self.raised_by = Some((x.raised_seq, who));
+                    }
+                    self.raised_by
+                        .as_ref()
+                        .map_or_else(|| "-".to_string(), |r| r.1.clone())
+                }
+            };
             lines.push(Line::from(fit(&x.summary, detail.width as usize)));
             lines.push(Line::from(Span::styled(
                 fit(
@@ -1119,7 +1142,7 @@ impl Screen for Exceptions {
                         "raised {} (business date {}) by {}, owner {}, {} severity",
                         x.raised_at.format("%Y-%m-%d %H:%M"),
                         x.date,
-                        x.requested_by.clone().unwrap_or_else(|| "-".into()),
+                        by,
                         x.owner,
                         crate::core::exceptions::severity_on(s, x, ctx.today()).as_str()
                     ),

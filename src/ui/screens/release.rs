@@ -187,6 +187,9 @@ pub struct Release {
     pub field: TextField,
     pub draft: Option<Draft>,
     pub key: String,
+    /// Characters landed on the draft (a scan): the Enter that ends the
+    /// burst does not release.
+    scanned_over: bool,
     notice: Option<Notice>,
 }
 
@@ -197,6 +200,7 @@ impl Release {
             field: TextField::default(),
             draft: None,
             key: ctx.new_key(),
+            scanned_over: false,
             notice: None,
         }
     }
@@ -302,17 +306,25 @@ impl Screen for Release {
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         if let Some(d) = &self.draft {
             return match input {
+                // The Enter ending a scan that landed here does not
+                // release: the next one does.
+                Input::Action(Action::Submit) if std::mem::take(&mut self.scanned_over) => {
+                    self.refuse("a scan is not an answer: Enter releases, Esc goes back".into())
+                }
                 Input::Action(Action::Submit) => Flow::Submit(Box::new(Request {
                     key: self.key.clone(),
                     body: d.body.clone(),
                 })),
                 Input::Action(Action::Back | Action::Cancel) => {
                     self.draft = None;
+                    self.scanned_over = false;
                     self.notice = Some(Notice::info("nothing released"));
                     Flow::Stay
                 }
-                // A scan landing here does not release: only Enter does.
-                Input::Char(_) => self.refuse("Enter releases; Esc goes back".into()),
+                Input::Char(_) => {
+                    self.scanned_over = true;
+                    self.refuse("Enter releases; Esc goes back".into())
+                }
                 _ => Flow::Stay,
             };
         }
@@ -410,27 +422,38 @@ impl Screen for Release {
             draw(f, area, &lines, keep);
             return;
         }
+        // A handheld of 20 columns: the order and its lines, the rest on
+        // wider screens; a reason held back on its own line.
+        let narrow = area.width < 36;
         lines.push(field_line("order", &self.field.text, th));
         lines.push(RfLine::styled(
             th.dim(),
-            "order, or carrier: wave; Enter alone: first",
+            if narrow {
+                "order or carrier"
+            } else {
+                "order, or carrier: wave; Enter alone: first"
+            },
         ));
         keep = 0;
         let all = rows(s, &self.warehouse);
         let (go, held): (Vec<&Row>, Vec<&Row>) = all.iter().partition(|r| r.held.is_none());
         lines.push(RfLine::styled(
             th.label(),
-            format!("to release in {} ({}):", self.warehouse, go.len()),
+            format!("to release {} ({}):", self.warehouse, go.len()),
         ));
         for r in go.iter().take(40) {
-            lines.push(RfLine::plain(format!(
-                "{} {} {} {} {}l",
-                r.order,
-                r.customer,
-                r.via(),
-                r.requested.format("%m-%d"),
-                r.lines
-            )));
+            lines.push(RfLine::plain(if narrow {
+                format!("{} {}l {}", r.order, r.lines, r.via())
+            } else {
+                format!(
+                    "{} {} {} {} {}l",
+                    r.order,
+                    r.customer,
+                    r.via(),
+                    r.requested.format("%m-%d"),
+                    r.lines
+                )
+            }));
         }
         if !held.is_empty() {
             lines.push(RfLine::styled(
@@ -438,12 +461,13 @@ impl Screen for Release {
                 format!("held back ({}):", held.len()),
             ));
             for r in held.iter().take(20) {
-                lines.push(RfLine::plain(format!(
-                    "{} {}: {}",
-                    r.order,
-                    r.customer,
-                    r.held.as_deref().unwrap_or_default()
-                )));
+                let why = r.held.as_deref().unwrap_or_default();
+                if narrow {
+                    lines.push(RfLine::plain(format!("{} {}", r.order, r.customer)));
+                    lines.push(RfLine::styled(th.dim(), format!(" {why}")));
+                } else {
+                    lines.push(RfLine::plain(format!("{} {}: {why}", r.order, r.customer)));
+                }
             }
         }
         draw(f, area, &lines, keep);
