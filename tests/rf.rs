@@ -305,6 +305,49 @@ fn a_case_scanned_then_enter_picks_a_line_that_is_not_whole_cases_in_base_units(
     assert_eq!(line_of(&b.state.borrow(), &t.list, t.line).picked, qty);
 }
 
+/// A quantity typed after a case and then a box was scanned is in boxes
+/// (the unit last scanned): it was read in cases, "at most 1 CASE".
+#[test]
+fn a_quantity_typed_is_in_the_unit_last_scanned() {
+    let b = demo();
+    let (sku, case, factor) = {
+        let st = b.state.borrow();
+        stocked(&st, "TOR", 40)
+            .into_iter()
+            .find_map(|sku| {
+                let i = &st.items[&sku];
+                let bc = i.barcodes.iter().find(|c| c.unit != i.base_unit)?;
+                let f = i.unit_factor(&bc.unit)?;
+                let in_a_bin = st.bin_stock.iter().any(|(k, q)| {
+                    k.warehouse == "TOR" && k.sku == sku && k.lot.is_none() && *q > f * Decimal::TWO
+                });
+                (f > Decimal::ONE && f <= Decimal::from(24) && in_a_bin && i.qty_decimals == 0)
+                    .then(|| (sku.clone(), bc.code.clone(), f))
+            })
+            .expect("a stocked item with a case barcode")
+    };
+    let qty = factor + Decimal::from(4);
+    released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), qty);
+    let t = open_tasks(&b, "TOR")[0].clone();
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    d.scan(&t.bin).scan(&case).scan(&sku);
+    assert!(d
+        .screen(40, 16)
+        .contains(&format!("got {}", factor + Decimal::ONE)));
+    d.scan("3");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1, "{}", d.screen(40, 16));
+    assert_eq!(
+        (log[0].1, log[0].3.as_str()),
+        (Some(Decimal::from(3)), sku.as_str())
+    );
+    assert_eq!(
+        line_of(&b.state.borrow(), &t.list, t.line).picked,
+        Decimal::from(3)
+    );
+}
+
 #[test]
 fn repeated_scans_count_up_and_enter_after_several_takes_the_count() {
     let b = demo();
@@ -339,7 +382,7 @@ fn repeated_scans_count_up_and_enter_after_several_takes_the_count() {
     assert!(d.screen(80, 24).contains("at most 3"));
     // A number depot cannot take is refused where it is typed, and what
     // was scanned stays counted.
-    for bad in ["1.5", "-2", "1,5", "0"] {
+    for bad in ["1.5", "-2", "1,5", "0.0000001", "-100000000", "0"] {
         d.typed(bad).press("enter");
         let s = d.screen(40, 16);
         assert!(s.contains("got 1"), "{bad}: {s}");
@@ -788,6 +831,47 @@ fn pack_scans_items_into_a_carton_and_a_weight_mismatch_is_held_with_the_expecte
     d.scan(&p.number);
     let s = d.screen(80, 24);
     assert!(s.contains("carton 1 is held on its weight"), "{s}");
+}
+
+/// One scan then the count typed: that many in the carton (18 units were
+/// 18 scans; a typed 5 was "wrong item: scanned 5"); too many, a negative
+/// count and 0 (the scan taken back) are answered, and the carton packs
+/// what was counted.
+#[test]
+fn pack_takes_a_count_typed_after_an_item_scan() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    assert!(n >= Decimal::TWO, "a line of several: {n}");
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.scan(&p.order);
+    d.scan(&barcode(&b, &sku));
+    assert!(d.screen(40, 16).contains(&format!("+ {sku} 1")));
+    let bells = d.app.bells;
+    d.scan(&(n + Decimal::ONE).to_string());
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(d.screen(80, 24).contains(&format!("too many {sku}")));
+    d.scan("-2");
+    assert!(d.screen(80, 24).contains("cannot be negative"));
+    d.scan("0");
+    assert!(!d.screen(40, 16).contains(&format!("+ {sku}")));
+    // Taken back: a number now counts nothing.
+    d.scan("2");
+    assert!(
+        d.screen(80, 24).contains("scanned 2"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.scan(&barcode(&b, &sku)).scan(&n.to_string());
+    assert!(d.screen(40, 16).contains(&format!("+ {sku} {n}")));
+    d.press("enter");
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    d.scan(&format!("{} kg", kg.normalize()));
+    let st = b.state.borrow();
+    let c = &st.picks[&p.number].cartons[0];
+    assert_eq!((c.lines[0].sku.as_str(), c.lines[0].qty), (sku.as_str(), n));
 }
 
 #[test]

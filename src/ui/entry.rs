@@ -116,17 +116,19 @@ pub fn unit_named(item: &crate::core::master::Item, factor: Decimal) -> &str {
 }
 
 /// What a worker typed at a quantity prompt of a handheld, told apart from
-/// a scan: a short run of digits, perhaps with a point, a comma or a sign
-/// (item numbers and barcodes are longer or have letters). None: not a
+/// a scan: digits with a point, a comma or a sign, or a short run of
+/// digits (item numbers and barcodes are longer or have letters; a code
+/// the screen knows is matched before this). None: not a
 /// typed number, read it as a scan. Some(Err): a number depot will not
 /// take, and why, so that "-3" is not answered as "wrong item -3". Zero is
 /// a number here: the screen says what it means (a count of nothing).
 pub fn typed_qty(text: &str) -> Option<Result<Decimal, String>> {
     let t = text.trim();
-    let numeric = t.len() < 8
+    let mark = |c: char| matches!(c, '.' | ',' | '-' | '+');
+    // ("0.0000001" and "-100000000" were read as scans: "wrong item".)
+    let numeric = (t.len() < 8 || t.chars().any(mark))
         && t.chars().any(|c| c.is_ascii_digit())
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+'));
+        && t.chars().all(|c| c.is_ascii_digit() || mark(c));
     if !numeric {
         return None;
     }
@@ -134,7 +136,7 @@ pub fn typed_qty(text: &str) -> Option<Result<Decimal, String>> {
         return Some(Err(format!("{t}: decimals take a point")));
     }
     if t.starts_with('-') {
-        return Some(Err(format!("{t}: a quantity is 0 or more")));
+        return Some(Err(format!("{t}: a quantity cannot be negative")));
     }
     Some(match crate::core::types::parse_decimal(t) {
         Ok(d) if d > Decimal::from(LINE_QTY_MAX) => Err(format!("{t} is more than {LINE_QTY_MAX}")),

@@ -71,6 +71,10 @@ pub struct RfPack {
     pub key: String,
     /// The last carton packed: (number, weight, expected, held).
     pub last: Option<(u32, Decimal, Decimal, bool)>,
+    /// The last item scanned into the carton: (SKU, its unit's factor,
+    /// base units it added). A number typed after it is the count of
+    /// that scan, in its unit (18 units were 18 scans).
+    last_scan: Option<(Code, Decimal, Decimal)>,
     notice: Option<Notice>,
     asking_leave: bool,
 }
@@ -85,9 +89,49 @@ impl RfPack {
             field: TextField::default(),
             key: ctx.new_key(),
             last: None,
+            last_scan: None,
             notice: None,
             asking_leave: false,
         }
+    }
+
+    /// A number typed after an item scan: that scan counts `q` of its
+    /// unit. None when no scan of this carton is there to count.
+    fn typed_count(&mut self, s: &State, q: Result<Decimal, String>) -> Option<Flow> {
+        let (sku, factor, added) = self.last_scan.clone()?;
+        // The scan is still in this carton (not packed or dropped since).
+        let here = self.carton.get(&sku).copied()?;
+        if here < added {
+            return None;
+        }
+        let q = match q {
+            // As in Receive: 0 takes the last scan back out.
+            Ok(q) if q.is_zero() => {
+                if here == added {
+                    self.carton.remove(&sku);
+                } else {
+                    self.carton.insert(sku.clone(), here - added);
+                }
+                self.last_scan = None;
+                self.notice = Some(Notice::info(format!("{sku}: last scan taken back")));
+                return Some(Flow::Stay);
+            }
+            Ok(q) => q,
+            Err(e) => return Some(self.refuse(e)),
+        };
+        let item = s.items.get(&sku)?;
+        let unit = crate::ui::entry::unit_named(item, factor).to_string();
+        if let Some(p) = crate::ui::entry::qty_problem(item, &unit, factor, q) {
+            return Some(self.refuse(p));
+        }
+        let room = self.remaining(s).get(&sku).copied().unwrap_or_default() + added;
+        let n = q * factor;
+        if n > room {
+            return Some(self.refuse(format!("too many {sku}: {} left", fmt_qty(room))));
+        }
+        self.carton.insert(sku.clone(), here - added + n);
+        self.last_scan = Some((sku, factor, n));
+        Some(Flow::Stay)
     }
 
     fn refuse(&mut self, text: String) -> Flow {
@@ -163,6 +207,11 @@ impl RfPack {
                     if let (Some(w), true, false) = (weight(text), marked, self.carton.is_empty()) {
                         return self.pack(w);
                     }
+                    if let Some(q) = crate::ui::entry::typed_qty(text).filter(|_| !marked) {
+                        if let Some(flow) = self.typed_count(s, q) {
+                            return flow;
+                        }
+                    }
                     if self.carton.is_empty() {
                         let queue = to_pack(s, &self.warehouse);
                         if let Some(l) =
@@ -184,7 +233,9 @@ impl RfPack {
                         if n > room {
                             return self.refuse(format!("too many {sku}: {} left", fmt_qty(room)));
                         }
-                        *self.carton.entry(sku).or_default() += n;
+                        *self.carton.entry(sku.clone()).or_default() += n;
+                        let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
+                        self.last_scan = Some((sku, factor, n));
                         Flow::Stay
                     }
                     Err(e) => self.refuse(e.to_string()),

@@ -112,6 +112,9 @@ pub struct RfPick {
     first_scan: Option<(String, Decimal)>,
     /// Several units scanned (box and case): submit in base units.
     mixed: bool,
+    /// The unit factor of the last item scan: a quantity typed after it
+    /// is in that unit (a box scanned after a case: boxes).
+    last_factor: Decimal,
     /// Counted so far by scans (base units).
     pub counted: Decimal,
     /// Item scans accepted for this task.
@@ -143,6 +146,7 @@ impl RfPick {
             bin_ok: false,
             first_scan: None,
             mixed: false,
+            last_factor: Decimal::ONE,
             counted: Decimal::ZERO,
             scans: 0,
             asking_reason: false,
@@ -184,6 +188,7 @@ impl RfPick {
         self.bin_ok = false;
         self.first_scan = None;
         self.mixed = false;
+        self.last_factor = Decimal::ONE;
         self.counted = Decimal::ZERO;
         self.scans = 0;
         self.asking_reason = false;
@@ -300,6 +305,7 @@ impl RfPick {
                     Some((_, f)) if *f != factor => self.mixed = true,
                     Some(_) => {}
                 }
+                self.last_factor = factor;
                 self.counted += n;
                 self.scans += 1;
                 if !self.bin_ok {
@@ -313,12 +319,15 @@ impl RfPick {
             Err(_) => {
                 if self.bin_ok && self.scans > 0 {
                     if let Some(q) = typed_qty(text) {
-                        // A quantity typed, in the unit scanned. Refused
-                        // here, a bad one keeps what was counted so far.
+                        // A quantity typed, in the unit last scanned: it
+                        // is the count. Refused here, a bad one keeps what
+                        // was counted so far.
                         let Some(item) = s.items.get(&t.sku) else {
                             return self.refuse(format!("no item {}", t.sku));
                         };
-                        let factor = self.first_scan.as_ref().map_or(Decimal::ONE, |x| x.1);
+                        // (A unit other than the first's made the scans
+                        // mixed: submitted in base units.)
+                        let factor = self.last_factor;
                         let unit = unit_named(item, factor);
                         let q = match q {
                             Ok(q) if q.is_zero() => {
@@ -552,6 +561,7 @@ impl Screen for RfPick {
                 self.scans = 0;
                 self.first_scan = None;
                 self.mixed = false;
+                self.last_factor = Decimal::ONE;
                 self.asking_reason = false;
                 self.reload(ctx.state());
                 self.notice = Some(n);
