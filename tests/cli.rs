@@ -220,7 +220,16 @@ fn malformed_import_names_the_line_and_changes_nothing() {
     let before = text(&depot(&dir, &["export", "events"]).stdout);
     let bad = tmp.path().join("terms.csv");
     std::fs::write(&bad, "code,description,net_days,discount_days,discount_pct\nNET30,Net 30,30,0,0\nNET45,Net 45,forty-five,0,0\n").unwrap();
-    let out = depot(&dir, &["import", "payment-terms", bad.to_str().unwrap()]);
+    let out = depot(
+        &dir,
+        &[
+            "--operator",
+            "ADMIN",
+            "import",
+            "payment-terms",
+            bad.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
@@ -229,11 +238,49 @@ fn malformed_import_names_the_line_and_changes_nothing() {
     );
     // A file that parses but holds a row the core refuses: nothing of it lands.
     std::fs::write(&bad, "code,description,net_days,discount_days,discount_pct\nNET30,Net 30,30,0,0\nNET45,Net 45,45,50,0\n").unwrap();
-    let out = depot(&dir, &["import", "payment-terms", bad.to_str().unwrap()]);
+    let out = depot(
+        &dir,
+        &[
+            "--operator",
+            "ADMIN",
+            "import",
+            "payment-terms",
+            bad.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("nothing was imported"));
     let after = text(&depot(&dir, &["export", "events"]).stdout);
     assert_eq!(before, after, "the log is unchanged");
+}
+
+#[test]
+fn import_without_an_operator_is_refused_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    let file = tmp.path().join("terms.csv");
+    std::fs::write(&file, "code,description,net_days\nN30,Net 30,30\n").unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["import", "payment-terms", f],
+        vec!["import", "auto", f],
+    ] {
+        let out = depot(&dir, &args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--operator") && err.contains("nothing was imported"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
+    // Saying what a file is imports nothing: no operator needed.
+    let out = depot(&dir, &["import", "--classify", f]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = depot(&dir, &["--operator", "ADMIN", "import", "payment-terms", f]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
