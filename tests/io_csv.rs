@@ -166,6 +166,32 @@ fn malformed_files_name_the_line_and_column() {
 }
 
 #[test]
+fn a_key_on_two_rows_is_refused_naming_both_lines() {
+    // Opening stock is keyed by warehouse, bin, sku and lot: the same row
+    // twice would post twice under one document.
+    let header = "warehouse,bin,sku,qty,unit,unit_cost,lot,date,expiry\n";
+    let row = "CHI,A-01-04,BRK-1008,5,,12.17,,,\n";
+    let e = err(
+        "opening-stock",
+        &format!("{header}{row}CHI,A-01-04,BRK-1009,5,,12.17,,,\n{row}"),
+    );
+    assert!(
+        e.contains("line 4") && e.contains("line 2") && e.contains("BRK-1008"),
+        "{e}"
+    );
+    // Another lot of the item in the bin is another row.
+    let s = demo_state();
+    let lots =
+        format!("{header}CHI,A-01-04,BRK-1008,5,,12.17,L1,,\nCHI,A-01-04,BRK-1008,5,,12.17,L2,,\n");
+    assert_eq!(parse("opening-stock", &lots, &s).unwrap().len(), 2);
+    let e = err(
+        "list-prices",
+        "price_list,sku,price\nLIST-USD,FAS-1000,1.00\nLIST-USD,FAS-1000,2.00\n",
+    );
+    assert!(e.contains("line 3") && e.contains("line 2"), "{e}");
+}
+
+#[test]
 fn an_update_changes_only_the_columns_in_the_file() {
     let s = demo_state();
     let c = s.customers.values().next().unwrap().clone();

@@ -912,6 +912,37 @@ fn build(
     state: &State,
 ) -> Result<Vec<(u64, CommandBody)>, ImportError> {
     let mut out = Vec::with_capacity(rows.len());
+    // A key on two rows: which one is meant? Refuse, naming both lines,
+    // rather than let the last win or post both (records and printers
+    // name their own below).
+    if let Some((what, keys)) = row_key(&kind.shape) {
+        let mut first_line: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        for (line, obj) in &rows {
+            let key: Vec<String> = keys
+                .iter()
+                .map(|k| match obj.get(*k) {
+                    Some(Value::String(s)) => s.clone(),
+                    None | Some(Value::Null) => String::new(),
+                    Some(v) => v.to_string(),
+                })
+                .collect();
+            if let Some(first) = first_line.insert(key.clone(), *line) {
+                let named: Vec<String> = keys
+                    .iter()
+                    .zip(&key)
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                return Err(ImportError::Row {
+                    line: *line,
+                    problem: format!(
+                        "{what} of {} is on line {first} too: a file may hold each record once",
+                        named.join(", ")
+                    ),
+                });
+            }
+        }
+    }
     match kind.shape {
         Shape::Record(record, keys) => {
             let mut created: BTreeMap<Vec<String>, Value> = BTreeMap::new();
@@ -1187,6 +1218,23 @@ fn build(
         }
     }
     Ok(out)
+}
+
+/// What a row of a kind without a record of its own sets, and the columns
+/// that say which (a file may hold each once); None where several rows
+/// make one thing (a statement's lines) or the shape checks its own key.
+fn row_key(shape: &Shape) -> Option<(&'static str, &'static [&'static str])> {
+    Some(match shape {
+        Shape::PostingRules => ("the posting rule", &["entity", "key"]),
+        Shape::FiscalYears => ("the fiscal year", &["entity", "year"]),
+        Shape::ListPrices => ("the list price", &["price_list", "sku"]),
+        Shape::FxRates => ("the rate", &["from", "to", "date"]),
+        Shape::OpeningStock => ("the opening stock", &["warehouse", "bin", "sku", "lot"]),
+        Shape::SupplierItems => ("the supplier item", &["supplier", "sku"]),
+        Shape::Record(..) | Shape::Printers | Shape::DocumentProfiles | Shape::BankStatement => {
+            return None
+        }
+    })
 }
 
 fn fill_barcode_units(item: &mut Map<String, Value>) {
