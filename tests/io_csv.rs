@@ -219,3 +219,31 @@ fn the_core_still_judges_what_the_csv_layer_reads() {
     assert_eq!(r.code(), "not_found");
     assert_eq!(t, s);
 }
+
+#[test]
+fn an_item_of_a_tax_class_no_tax_code_carries_is_refused() {
+    let s = demo_state();
+    let items = |class: &str| {
+        format!("sku,description,base_unit,weight_kg,tax_class,abc,category\nX1,Widget,EA,1,{class},A,TOOLS\n")
+    };
+    // It could never be invoiced: refused by the core, naming the classes.
+    let commands = parse("items", &items("NOPE"), &s).unwrap();
+    let mut t = s.clone();
+    let r = run(&mut t, commands.into_iter().next().unwrap()).unwrap_err();
+    assert_eq!(r.code(), "unknown_tax_class");
+    let m = r.to_string();
+    assert!(m.contains("NOPE") && m.contains("EXEMPT, FOOD, STD"), "{m}");
+    assert_eq!(t, s);
+    // Nor may an item be changed to one.
+    let item = s.items.values().next().unwrap().clone();
+    let text = format!("sku,tax_class\n{},NOPE\n", item.sku);
+    let commands = parse("items", &text, &s).unwrap();
+    let r = run(&mut t, commands.into_iter().next().unwrap()).unwrap_err();
+    assert_eq!(r.code(), "unknown_tax_class");
+    // A class of the tax codes, exempt included, is taken.
+    for class in ["STD", "EXEMPT"] {
+        let commands = parse("items", &items(class), &s).unwrap();
+        let mut t = s.clone();
+        run(&mut t, commands.into_iter().next().unwrap()).unwrap();
+    }
+}

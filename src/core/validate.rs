@@ -542,6 +542,25 @@ fn item(state: &State, x: &Item, create: bool) -> R {
     decimals("weight_kg", x.weight_kg, 4)?;
     range("weight_kg", x.weight_kg, Decimal::ZERO, WEIGHT_KG_MAX)?;
     code("tax_class", &x.tax_class)?;
+    // Invoicing looks the class up among the tax codes of the ship-to's
+    // jurisdiction: a class no tax code carries can never be invoiced.
+    // Checked when it is set, so an item kept from before still updates.
+    let class_set = create
+        || state
+            .items
+            .get(&x.sku)
+            .is_none_or(|old| old.tax_class != x.tax_class);
+    if class_set && !state.tax_codes.values().any(|t| t.tax_class == x.tax_class) {
+        let known: BTreeSet<String> = state
+            .tax_codes
+            .values()
+            .map(|t| t.tax_class.to_string())
+            .collect();
+        return Err(Rejection::UnknownTaxClass {
+            tax_class: x.tax_class.to_string(),
+            known: known.into_iter().collect(),
+        });
+    }
     code("category", &x.category)?;
     if let Some(p) = x.margin_floor_pct {
         pct("margin_floor_pct", p, Decimal::from(99))?;
