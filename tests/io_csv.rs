@@ -247,3 +247,33 @@ fn an_item_of_a_tax_class_no_tax_code_carries_is_refused() {
         run(&mut t, commands.into_iter().next().unwrap()).unwrap();
     }
 }
+
+#[test]
+fn a_quote_out_of_place_is_refused_naming_its_line_and_column() {
+    // Text after a field's closing quote: not read as `NETWx`.
+    let e = err(
+        "payment-terms",
+        "code,description,net_days\n\"NETW\"x,a,1\n",
+    );
+    assert!(
+        e.contains("line 2, column 7") && e.contains("closing quote"),
+        "{e}"
+    );
+    // A quote that never closes is named where it opens.
+    let e = err(
+        "payment-terms",
+        "code,description,net_days\nN1,ok,30\nN2,\"never closed,1\nN3,x,3\n",
+    );
+    assert!(e.contains("line 3, column 4") && e.contains("quote"), "{e}");
+    // A quote written twice inside quotes and one inside an unquoted
+    // field (inches) are text.
+    let s = demo_state();
+    let text = "code,description,net_days\nN1,\"Net \"\"one\"\", 1/4\"\"\",1\nN2,Bolt 1/4\",2\n";
+    match &parse("payment-terms", text, &s).unwrap()[..] {
+        [CommandBody::CreatePaymentTerms(a), CommandBody::CreatePaymentTerms(b)] => {
+            assert_eq!(a.description, "Net \"one\", 1/4\"");
+            assert_eq!(b.description, "Bolt 1/4\"");
+        }
+        other => panic!("{other:?}"),
+    }
+}

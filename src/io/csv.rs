@@ -64,6 +64,14 @@ pub enum ImportError {
     MissingColumn { kind: String, column: String },
     #[error("line {line}: {problem}")]
     Malformed { line: u64, problem: String },
+    /// A quote out of place; `column` counts characters from 1, as an
+    /// editor shows it.
+    #[error("line {line}, column {column}: {problem}")]
+    Quote {
+        line: u64,
+        column: u64,
+        problem: String,
+    },
     #[error("line {line}, column {column}: {value:?} {problem}")]
     Cell {
         line: u64,
@@ -809,10 +817,12 @@ pub fn parse_lines(
     let kind = kind(kind_name).ok_or_else(|| ImportError::UnknownKind {
         kind: kind_name.to_string(),
     })?;
+    let text = text.trim_start_matches('\u{feff}');
+    check_quotes(text)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| ImportError::Malformed {
@@ -889,6 +899,63 @@ pub fn parse_lines(
         rows.push((line, obj));
     }
     build(&kind, &cols, rows, state)
+}
+
+/// The file's quoting, by RFC 4180, which the `csv` crate reads leniently:
+/// it takes `"NETW"x` as `NETWx` and reads an unterminated quote to the
+/// end of the file, reporting a count of fields instead. A quoted field
+/// ends at its closing quote (a quote inside it is written twice), and
+/// every opened quote closes. A quote inside an unquoted field (`1/4"`)
+/// is text, as the crate reads it.
+pub fn check_quotes(text: &str) -> Result<(), ImportError> {
+    #[derive(PartialEq)]
+    enum At {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: its end, or the first of `""`.
+        QuoteInQuoted,
+    }
+    let mut at = At::FieldStart;
+    let (mut line, mut column) = (1u64, 0u64);
+    let mut opened = (1u64, 1u64);
+    for c in text.chars() {
+        column += 1;
+        at = match (at, c) {
+            (At::Quoted, '"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, '"') => At::Quoted,
+            (At::FieldStart, '"') => {
+                opened = (line, column);
+                At::Quoted
+            }
+            (_, ',' | '\n' | '\r') => At::FieldStart,
+            (At::QuoteInQuoted, _) => {
+                return Err(ImportError::Quote {
+                    line,
+                    column,
+                    problem: format!(
+                        "{c:?} after the closing quote of a field (a field in quotes ends \
+                         at its quote; a quote inside it is written twice: \"\")"
+                    ),
+                })
+            }
+            (_, _) => At::Unquoted,
+        };
+        if c == '\n' {
+            (line, column) = (line + 1, 0);
+        }
+    }
+    if at == At::Quoted {
+        return Err(ImportError::Quote {
+            line: opened.0,
+            column: opened.1,
+            problem: "this quote opens a field that never closes (no closing quote before \
+                      the end of the file)"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 fn text_of(obj: &Map<String, Value>, k: &str) -> String {

@@ -273,6 +273,8 @@ fn of_the_file(refusal: &str, csv_file: bool) -> String {
 /// The CSV text with `entity` and `statement` columns added where the
 /// bank's file has none.
 fn with_defaults(text: &str, entity: &str, statement: &str) -> Result<String, String> {
+    // Rewritten below by the lenient reader: its quoting is checked first.
+    crate::io::csv::check_quotes(text.trim_start_matches('\u{feff}')).map_err(|e| e.to_string())?;
     let mut r = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
