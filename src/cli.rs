@@ -1482,10 +1482,10 @@ pub fn import_bytes(
         }
     };
     let rows = engine
-        .read(|s| crate::io::csv::parse_lines(kind, &text, s))
+        .read(|s| crate::io::csv::parse_rows(kind, &text, s))
         .map_err(|e| refused(format!("{source}: {e}; nothing was imported")))?;
     let n = rows.len();
-    let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+    let lines: Vec<Vec<u64>> = rows.iter().map(|(l, _)| l.clone()).collect();
     let subs = rows
         .into_iter()
         .map(|(_, body)| Submission {
@@ -1497,11 +1497,28 @@ pub fn import_bytes(
         .collect();
     match engine.submit_all(subs) {
         Ok(_) => Ok(format!("imported {n} {kind} rows from {source}")),
-        Err(EngineError::Rejected { index, rejection }) => Err(refused(format!(
-            "{source}: line {} refused ({}): {rejection}; nothing was imported",
-            lines.get(index).copied().unwrap_or(0),
-            rejection.code()
-        ))),
+        Err(EngineError::Rejected { index, rejection }) => {
+            let rows = lines.get(index).map(Vec::as_slice).unwrap_or_default();
+            let said = rejection.to_string();
+            // A refusal of a statement's `lines[i].field` is of the row
+            // of the file that line came from, and of its column.
+            let (at, said) = match crate::io::csv::statement_line_refusal(&said)
+                .and_then(|r| Some((rows.get(r.index)?, r)))
+            {
+                Some((line, r)) => (
+                    format!("line {line}, column {}", r.field),
+                    format!("{}{}", r.before, r.after.trim_start()),
+                ),
+                None => (
+                    format!("line {}", rows.first().copied().unwrap_or(0)),
+                    said.clone(),
+                ),
+            };
+            Err(refused(format!(
+                "{source}: {at} refused ({}): {said}; nothing was imported",
+                rejection.code()
+            )))
+        }
         Err(e) => Err(anyhow!("{e}")),
     }
 }

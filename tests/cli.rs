@@ -380,6 +380,65 @@ fn exec_sets_a_posting_rule_by_posting_key_as_key_is_the_idempotency_key() {
 }
 
 #[test]
+fn a_refused_statement_line_is_named_by_its_line_column_and_value_in_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"]).status.success());
+    let today = chrono::Utc::now().date_naive();
+    let csv = tmp.path().join("statement.csv");
+    let import = |rows: &[String]| {
+        let mut t = "entity,statement,date,amount,reference,description\n".to_string();
+        for r in rows {
+            t += r;
+            t += "\n";
+        }
+        std::fs::write(&csv, t).unwrap();
+        depot(
+            &dir,
+            &[
+                "--operator",
+                "AR1",
+                "import",
+                "bank-statement",
+                csv.to_str().unwrap(),
+            ],
+        )
+    };
+    let row = |date: &str, amount: &str| format!("US01,ST-9,{date},{amount},,x");
+    let t = today.to_string();
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    // Lines 2-5; line 5 has three decimals, money out.
+    let out = import(&[
+        row(&t, "100.00"),
+        row(&t, "20.00"),
+        row(&t, "-5.00"),
+        row(&t, "-8.125"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 5, column amount") && err.contains("-8.125"),
+        "{err}"
+    );
+    assert!(!err.contains("line 2") && !err.contains("lines["), "{err}");
+    // A future date on line 4.
+    let later = (today + chrono::Duration::days(30)).to_string();
+    let out = import(&[
+        row(&t, "100.00"),
+        row(&t, "20.00"),
+        row(&later, "-5.00"),
+        row(&t, "-8.12"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 4, column date") && err.contains("in the future"),
+        "{err}"
+    );
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
+}
+
+#[test]
 fn bank_statement_import_matches_what_it_can_and_shows_the_rest() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");

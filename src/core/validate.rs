@@ -92,6 +92,14 @@ pub fn amount(field: &str, value: Decimal, c: &Currency) -> R {
     range(field, value, Decimal::ZERO, AMOUNT_MAX)
 }
 
+/// An amount in a currency that may be either sign (money out of a bank
+/// account): at most its minor unit of decimals, within the bound either
+/// way. A refusal names the value as given, sign and all.
+pub fn signed_amount(field: &str, value: Decimal, c: &Currency) -> R {
+    decimals(field, value, c.minor_units())?;
+    range(field, value, -AMOUNT_MAX, AMOUNT_MAX)
+}
+
 /// A non-negative unit price or cost: at most four decimals.
 pub fn price(field: &str, value: Decimal) -> R {
     if value.is_sign_negative() && !value.is_zero() {

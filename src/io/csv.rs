@@ -808,12 +808,26 @@ pub fn parse(kind_name: &str, text: &str, state: &State) -> Result<Vec<CommandBo
         .collect())
 }
 
-/// As [`parse`], with the line each command comes from.
+/// As [`parse`], with the line each command comes from (its first row's).
 pub fn parse_lines(
     kind_name: &str,
     text: &str,
     state: &State,
 ) -> Result<Vec<(u64, CommandBody)>, ImportError> {
+    Ok(parse_rows(kind_name, text, state)?
+        .into_iter()
+        .map(|(rows, c)| (rows.first().copied().unwrap_or(0), c))
+        .collect())
+}
+
+/// As [`parse`], with the lines of the rows each command comes from, in
+/// order: one row for most kinds; for a bank statement, the row of each
+/// of its `lines`.
+pub fn parse_rows(
+    kind_name: &str,
+    text: &str,
+    state: &State,
+) -> Result<Vec<(Vec<u64>, CommandBody)>, ImportError> {
     let kind = kind(kind_name).ok_or_else(|| ImportError::UnknownKind {
         kind: kind_name.to_string(),
     })?;
@@ -977,7 +991,7 @@ fn build(
     cols: &[Col],
     rows: Vec<(u64, Map<String, Value>)>,
     state: &State,
-) -> Result<Vec<(u64, CommandBody)>, ImportError> {
+) -> Result<Vec<(Vec<u64>, CommandBody)>, ImportError> {
     let mut out = Vec::with_capacity(rows.len());
     // A key on two rows: which one is meant? Refuse, naming both lines,
     // rather than let the last win or post both (records and printers
@@ -1083,7 +1097,7 @@ fn build(
                 // can be imported again with a few edits.
                 let unchanged = !create && existing(state, record, &key).as_ref() == Some(&value);
                 if !unchanged {
-                    out.push((line, CommandBody::upsert(rec, create)));
+                    out.push((vec![line], CommandBody::upsert(rec, create)));
                 }
             }
         }
@@ -1123,13 +1137,13 @@ fn build(
                 if printers {
                     let p: crate::core::printing::Printer = from_json(line, Value::Object(merged))?;
                     if state.printers.get(&p.code) != Some(&p) {
-                        out.push((line, CommandBody::SetPrinter(p)));
+                        out.push((vec![line], CommandBody::SetPrinter(p)));
                     }
                 } else {
                     let p: crate::core::printing::DocumentProfile =
                         from_json(line, Value::Object(merged))?;
                     if state.doc_profiles.get(&p.entity) != Some(&p) {
-                        out.push((line, CommandBody::SetDocumentProfile(p)));
+                        out.push((vec![line], CommandBody::SetDocumentProfile(p)));
                     }
                 }
             }
@@ -1151,7 +1165,7 @@ fn build(
                     continue;
                 }
                 out.push((
-                    line,
+                    vec![line],
                     CommandBody::SetPostingRule {
                         entity: entity.into(),
                         key,
@@ -1168,7 +1182,7 @@ fn build(
                     problem: "year out of range".into(),
                 })?;
                 out.push((
-                    line,
+                    vec![line],
                     CommandBody::DefineFiscalYear {
                         entity: text_of(&obj, "entity").into(),
                         year,
@@ -1191,7 +1205,7 @@ fn build(
                     == Some(&price);
                 if !same {
                     out.push((
-                        line,
+                        vec![line],
                         CommandBody::SetListPrice {
                             price_list: price_list.into(),
                             price,
@@ -1205,28 +1219,28 @@ fn build(
                 let fx: crate::core::master::FxRate = from_json(line, Value::Object(obj))?;
                 let key = (fx.from.clone(), fx.to.clone(), fx.date);
                 if state.fx_rates.get(&key) != Some(&fx.rate) {
-                    out.push((line, CommandBody::SetFxRate(fx)));
+                    out.push((vec![line], CommandBody::SetFxRate(fx)));
                 }
             }
         }
         Shape::BankStatement => {
             // One command per (entity, statement): a statement loads whole
             // or not at all.
-            let mut per: BTreeMap<(String, String), (u64, Vec<Value>)> = BTreeMap::new();
+            let mut per: BTreeMap<(String, String), (Vec<u64>, Vec<Value>)> = BTreeMap::new();
             for (line, mut obj) in rows {
                 let key = (text_of(&obj, "entity"), text_of(&obj, "statement"));
                 obj.remove("entity");
                 obj.remove("statement");
-                per.entry(key)
-                    .or_insert((line, Vec::new()))
-                    .1
-                    .push(Value::Object(obj));
+                let e = per.entry(key).or_default();
+                e.0.push(line);
+                e.1.push(Value::Object(obj));
             }
-            for ((entity, statement), (line, lines)) in per {
+            for ((entity, statement), (rows, lines)) in per {
+                let line = rows.first().copied().unwrap_or(0);
                 let lines: Vec<crate::core::bank::StatementLine> =
                     from_json(line, Value::Array(lines))?;
                 out.push((
-                    line,
+                    rows,
                     CommandBody::ImportBankStatement {
                         entity: entity.into(),
                         statement,
@@ -1250,7 +1264,7 @@ fn build(
                     }
                 }
                 obj.insert("cmd".into(), json!("post_opening_stock"));
-                out.push((line, from_json(line, Value::Object(obj))?));
+                out.push((vec![line], from_json(line, Value::Object(obj))?));
             }
         }
         Shape::SupplierItems => {
@@ -1279,7 +1293,7 @@ fn build(
                     from_json(line, Value::Array(items))?;
                 if s.items != items {
                     s.items = items;
-                    out.push((line, CommandBody::UpdateSupplier(s)));
+                    out.push((vec![line], CommandBody::UpdateSupplier(s)));
                 }
             }
         }
@@ -1427,6 +1441,36 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
             })
             .collect(),
         _ => Vec::new(),
+    })
+}
+
+/// Where a core refusal of a bank statement's line points:
+/// `lines[3].amount -8.125 has more than 2 decimals` is of the
+/// statement's line 3 (from 0), its field `amount`; `before` and `after`
+/// are the refusal's text around `lines[3].amount`. The import and the
+/// reconciliation screen say it of the file's own line and column.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StatementLineRefusal<'a> {
+    pub index: usize,
+    pub field: &'a str,
+    pub before: &'a str,
+    pub after: &'a str,
+}
+
+/// The statement line a refusal names, if it names one.
+pub fn statement_line_refusal(refusal: &str) -> Option<StatementLineRefusal<'_>> {
+    let at = refusal.find("lines[")?;
+    let (i, rest) = refusal.get(at + "lines[".len()..)?.split_once("].")?;
+    let index = i.parse::<usize>().ok()?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let (field, after) = rest.split_at(end);
+    Some(StatementLineRefusal {
+        index,
+        field,
+        before: refusal.get(..at)?,
+        after,
     })
 }
 
