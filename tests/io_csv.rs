@@ -96,8 +96,8 @@ fn every_kind_exports_what_it_imports() {
     for kind in KINDS {
         let text = export(kind, &s).unwrap();
         let commands = parse(kind, &text, &s).unwrap_or_else(|e| panic!("{kind}: {e}"));
-        if matches!(*kind, "opening-stock" | "fiscal-years") {
-            // Posting these again would add stock / periods: count only.
+        if *kind == "opening-stock" {
+            // Posting it again would add stock: count only.
             assert_eq!(commands.len(), text.lines().count() - 1, "{kind}");
             continue;
         }
@@ -276,4 +276,27 @@ fn a_quote_out_of_place_is_refused_naming_its_line_and_column() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn exported_fiscal_years_import_again_without_change() {
+    // An entity whose year starts in April: FY2026 ends in March 2027.
+    let mut s = demo_state();
+    let entity = "code,name,base_currency,tax_jurisdiction,fiscal_year_start_month\nAP01,April Co,USD,US-IL,4\n";
+    for body in parse("entities", entity, &s).unwrap() {
+        run(&mut s, body).unwrap();
+    }
+    let year = "entity,year\nAP01,2026\n";
+    for body in parse("fiscal-years", year, &s).unwrap() {
+        run(&mut s, body).unwrap();
+    }
+    let text = export("fiscal-years", &s).unwrap();
+    assert!(text.contains("AP01,2026\n"), "{text}");
+    assert!(!text.contains("AP01,2027"), "one year, as defined: {text}");
+    let commands = parse("fiscal-years", &text, &s).unwrap();
+    assert!(commands.is_empty(), "{commands:?}");
+    // A year not defined yet is still defined by the file.
+    let commands = parse("fiscal-years", &format!("{text}AP01,2027\n"), &s).unwrap();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    run(&mut s, commands.into_iter().next().unwrap()).unwrap();
 }

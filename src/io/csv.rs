@@ -1181,6 +1181,25 @@ fn build(
                     line,
                     problem: "year out of range".into(),
                 })?;
+                // A year already defined, with these very periods (open
+                // or not), changes nothing: skipped, so an exported file
+                // imports again. One that differs is left to the core.
+                let entity = text_of(&obj, "entity");
+                let defined = state
+                    .entities
+                    .get(entity.as_str())
+                    .and_then(|e| crate::core::decide::fiscal_year_periods(e, year).ok())
+                    .is_some_and(|periods| {
+                        periods.iter().all(|p| {
+                            state
+                                .periods
+                                .get(&(p.entity.clone(), p.start))
+                                .is_some_and(|q| q.code == p.code && q.end == p.end)
+                        })
+                    });
+                if defined {
+                    continue;
+                }
                 out.push((
                     vec![line],
                     CommandBody::DefineFiscalYear {
@@ -1387,10 +1406,12 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
             .map(|((e, k), a)| json!({"entity": e, "key": k.as_str(), "account": a}))
             .collect(),
         "fiscal-years" => {
+            // By the year each fiscal year starts in, as it is defined
+            // (a year from April has periods ending in two calendar years).
             let years: BTreeSet<(Code, i32)> = state
                 .periods
                 .values()
-                .map(|p| (p.entity.clone(), chrono::Datelike::year(&p.end)))
+                .map(|p| (p.entity.clone(), p.fiscal_year()))
                 .collect();
             years
                 .into_iter()
