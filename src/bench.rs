@@ -195,6 +195,14 @@ fn setup() -> Vec<CommandBody> {
             pick_seq: 1,
             kind: BinKind::PickFace,
         }),
+        // An item's tax class is one a tax code carries.
+        CommandBody::CreateTaxCode(TaxCode {
+            code: "TX-STD".into(),
+            jurisdiction: "US-TX".into(),
+            tax_class: "STD".into(),
+            rate_pct: Decimal::new(825, 2),
+            description: "Texas sales tax".into(),
+        }),
         CommandBody::CreateItem(Item {
             sku: "SKU1".into(),
             description: "Bench item".into(),

@@ -27,7 +27,8 @@ pub struct Args {
     /// Where the store lives (default: $XDG_DATA_HOME/depot or ~/.local/share/depot).
     #[arg(long, global = true, env = "DEPOT_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Operator for local use (sign-in is skipped in the TUI; default operator of `exec`).
+    /// Operator for local use (sign-in is skipped in the TUI; default operator of `exec`;
+    /// who `import` runs as, which it needs).
     #[arg(long, global = true, env = "DEPOT_OPERATOR")]
     pub operator: Option<String>,
     #[command(subcommand)]
@@ -1313,12 +1314,29 @@ pub fn exec_stream(
 }
 
 fn import(dir: &Path, kind: &str, file: &Path, operator: Option<&str>) -> Result<ExitCode> {
+    let operator = match import_operator(operator) {
+        Ok(o) => o,
+        Err(e) => return import_outcome(Err(e), ""),
+    };
     let bytes = read_input(file)?;
     let engine = open_engine(dir)?;
-    let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN);
     let done = import_bytes(&engine, kind, bytes, &file.display().to_string(), operator);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     import_outcome(done, "")
+}
+
+/// Who an import runs as: `--operator`, which it needs (as `depot exec`
+/// needs an operator for each command): each row is authorised by the
+/// core as that operator, never as a default with every permission.
+pub fn import_operator(operator: Option<&str>) -> Result<&str> {
+    operator.ok_or_else(|| {
+        anyhow::Error::new(Refused {
+            code: 2,
+            message: "depot import needs --operator CODE (or DEPOT_OPERATOR): who imports, \
+                      whose permissions each row is checked against; nothing was imported"
+                .into(),
+        })
+    })
 }
 
 /// What an import says when it is done: its summary after `prefix`, or
@@ -1348,6 +1366,12 @@ fn import_classified(
     operator: Option<&str>,
 ) -> Result<ExitCode> {
     use crate::io::classify::{classify, CONFIDENCE_MIN};
+    // Only printing the kind imports nothing, so needs nobody.
+    let operator = match (print_only, import_operator(operator)) {
+        (true, _) => "",
+        (false, Ok(o)) => o,
+        (false, Err(e)) => return import_outcome(Err(e), ""),
+    };
     let bytes = read_input(file)?;
     let source = file.display().to_string();
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -1392,7 +1416,6 @@ fn import_classified(
             ),
         );
     }
-    let operator = operator.unwrap_or(crate::io::demo::DEMO_ADMIN);
     let done = import_bytes(&engine, &c.kind, bytes, &source, operator);
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
     import_outcome(
@@ -1459,10 +1482,10 @@ pub fn import_bytes(
         }
     };
     let rows = engine
-        .read(|s| crate::io::csv::parse_lines(kind, &text, s))
+        .read(|s| crate::io::csv::parse_rows(kind, &text, s))
         .map_err(|e| refused(format!("{source}: {e}; nothing was imported")))?;
     let n = rows.len();
-    let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+    let lines: Vec<Vec<u64>> = rows.iter().map(|(l, _)| l.clone()).collect();
     let subs = rows
         .into_iter()
         .map(|(_, body)| Submission {
@@ -1474,11 +1497,28 @@ pub fn import_bytes(
         .collect();
     match engine.submit_all(subs) {
         Ok(_) => Ok(format!("imported {n} {kind} rows from {source}")),
-        Err(EngineError::Rejected { index, rejection }) => Err(refused(format!(
-            "{source}: line {} refused ({}): {rejection}; nothing was imported",
-            lines.get(index).copied().unwrap_or(0),
-            rejection.code()
-        ))),
+        Err(EngineError::Rejected { index, rejection }) => {
+            let rows = lines.get(index).map(Vec::as_slice).unwrap_or_default();
+            let said = rejection.to_string();
+            // A refusal of a statement's `lines[i].field` is of the row
+            // of the file that line came from, and of its column.
+            let (at, said) = match crate::io::csv::statement_line_refusal(&said)
+                .and_then(|r| Some((rows.get(r.index)?, r)))
+            {
+                Some((line, r)) => (
+                    format!("line {line}, column {}", r.field),
+                    format!("{}{}", r.before, r.after.trim_start()),
+                ),
+                None => (
+                    format!("line {}", rows.first().copied().unwrap_or(0)),
+                    said.clone(),
+                ),
+            };
+            Err(refused(format!(
+                "{source}: {at} refused ({}): {said}; nothing was imported",
+                rejection.code()
+            )))
+        }
         Err(e) => Err(anyhow!("{e}")),
     }
 }

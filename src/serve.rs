@@ -1330,7 +1330,7 @@ fn dispatch(
             // command line is.
             let operator = match caller {
                 Caller::Ssh(op) => op,
-                Caller::Local(op) => op.unwrap_or(crate::io::demo::DEMO_ADMIN),
+                Caller::Local(op) => crate::cli::import_operator(op)?,
             };
             let done = crate::cli::import_bytes(engine, kind, bytes, "stdin", operator)?;
             writeln!(out, "{done}")?;

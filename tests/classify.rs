@@ -100,14 +100,24 @@ fn import_classify_and_auto_from_the_command_line() {
     )
     .expect("write");
     let g = garbled.to_string_lossy().into_owned();
-    let out = depot(&dir, &["import", "auto", &g], None);
+    let out = depot(&dir, &["--operator", "ADMIN", "import", "auto", &g], None);
     assert!(!out.status.success());
     let e = text(&out.stderr);
     assert!(e.contains("nothing was imported"), "{e}");
     // A CSV of no kind: below the confidence, refused by name.
     let odd = tmp.path().join("odd.csv");
     std::fs::write(&odd, "foo,bar,baz\n1,2,3\n").expect("write");
-    let out = depot(&dir, &["import", "auto", &odd.to_string_lossy()], None);
+    let out = depot(
+        &dir,
+        &[
+            "--operator",
+            "ADMIN",
+            "import",
+            "auto",
+            &odd.to_string_lossy(),
+        ],
+        None,
+    );
     assert!(!out.status.success());
     let e = text(&out.stderr);
     assert!(
@@ -124,7 +134,17 @@ fn import_classify_and_auto_from_the_command_line() {
         "code,name,services\nZZT,Test Carrier,GND|Ground|17:00|3\n",
     )
     .expect("write");
-    let out = depot(&dir, &["import", "auto", &new.to_string_lossy()], None);
+    let out = depot(
+        &dir,
+        &[
+            "--operator",
+            "ADMIN",
+            "import",
+            "auto",
+            &new.to_string_lossy(),
+        ],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("carriers"),

@@ -220,7 +220,16 @@ fn malformed_import_names_the_line_and_changes_nothing() {
     let before = text(&depot(&dir, &["export", "events"]).stdout);
     let bad = tmp.path().join("terms.csv");
     std::fs::write(&bad, "code,description,net_days,discount_days,discount_pct\nNET30,Net 30,30,0,0\nNET45,Net 45,forty-five,0,0\n").unwrap();
-    let out = depot(&dir, &["import", "payment-terms", bad.to_str().unwrap()]);
+    let out = depot(
+        &dir,
+        &[
+            "--operator",
+            "ADMIN",
+            "import",
+            "payment-terms",
+            bad.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
@@ -229,11 +238,49 @@ fn malformed_import_names_the_line_and_changes_nothing() {
     );
     // A file that parses but holds a row the core refuses: nothing of it lands.
     std::fs::write(&bad, "code,description,net_days,discount_days,discount_pct\nNET30,Net 30,30,0,0\nNET45,Net 45,45,50,0\n").unwrap();
-    let out = depot(&dir, &["import", "payment-terms", bad.to_str().unwrap()]);
+    let out = depot(
+        &dir,
+        &[
+            "--operator",
+            "ADMIN",
+            "import",
+            "payment-terms",
+            bad.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("nothing was imported"));
     let after = text(&depot(&dir, &["export", "events"]).stdout);
     assert_eq!(before, after, "the log is unchanged");
+}
+
+#[test]
+fn import_without_an_operator_is_refused_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    let file = tmp.path().join("terms.csv");
+    std::fs::write(&file, "code,description,net_days\nN30,Net 30,30\n").unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["import", "payment-terms", f],
+        vec!["import", "auto", f],
+    ] {
+        let out = depot(&dir, &args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--operator") && err.contains("nothing was imported"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
+    // Saying what a file is imports nothing: no operator needed.
+    let out = depot(&dir, &["import", "--classify", f]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = depot(&dir, &["--operator", "ADMIN", "import", "payment-terms", f]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -330,6 +377,65 @@ fn exec_sets_a_posting_rule_by_posting_key_as_key_is_the_idempotency_key() {
     assert_eq!(o[3]["duplicate"], true);
     let rules = text(&depot(&dir, &["export", "posting-rules"]).stdout);
     assert!(rules.contains("X01,bank,1000"), "{rules}");
+}
+
+#[test]
+fn a_refused_statement_line_is_named_by_its_line_column_and_value_in_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"]).status.success());
+    let today = chrono::Utc::now().date_naive();
+    let csv = tmp.path().join("statement.csv");
+    let import = |rows: &[String]| {
+        let mut t = "entity,statement,date,amount,reference,description\n".to_string();
+        for r in rows {
+            t += r;
+            t += "\n";
+        }
+        std::fs::write(&csv, t).unwrap();
+        depot(
+            &dir,
+            &[
+                "--operator",
+                "AR1",
+                "import",
+                "bank-statement",
+                csv.to_str().unwrap(),
+            ],
+        )
+    };
+    let row = |date: &str, amount: &str| format!("US01,ST-9,{date},{amount},,x");
+    let t = today.to_string();
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    // Lines 2-5; line 5 has three decimals, money out.
+    let out = import(&[
+        row(&t, "100.00"),
+        row(&t, "20.00"),
+        row(&t, "-5.00"),
+        row(&t, "-8.125"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 5, column amount") && err.contains("-8.125"),
+        "{err}"
+    );
+    assert!(!err.contains("line 2") && !err.contains("lines["), "{err}");
+    // A future date on line 4.
+    let later = (today + chrono::Duration::days(30)).to_string();
+    let out = import(&[
+        row(&t, "100.00"),
+        row(&t, "20.00"),
+        row(&later, "-5.00"),
+        row(&t, "-8.12"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 4, column date") && err.contains("in the future"),
+        "{err}"
+    );
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
 }
 
 #[test]

@@ -96,8 +96,8 @@ fn every_kind_exports_what_it_imports() {
     for kind in KINDS {
         let text = export(kind, &s).unwrap();
         let commands = parse(kind, &text, &s).unwrap_or_else(|e| panic!("{kind}: {e}"));
-        if matches!(*kind, "opening-stock" | "fiscal-years") {
-            // Posting these again would add stock / periods: count only.
+        if *kind == "opening-stock" {
+            // Posting it again would add stock: count only.
             assert_eq!(commands.len(), text.lines().count() - 1, "{kind}");
             continue;
         }
@@ -166,6 +166,32 @@ fn malformed_files_name_the_line_and_column() {
 }
 
 #[test]
+fn a_key_on_two_rows_is_refused_naming_both_lines() {
+    // Opening stock is keyed by warehouse, bin, sku and lot: the same row
+    // twice would post twice under one document.
+    let header = "warehouse,bin,sku,qty,unit,unit_cost,lot,date,expiry\n";
+    let row = "CHI,A-01-04,BRK-1008,5,,12.17,,,\n";
+    let e = err(
+        "opening-stock",
+        &format!("{header}{row}CHI,A-01-04,BRK-1009,5,,12.17,,,\n{row}"),
+    );
+    assert!(
+        e.contains("line 4") && e.contains("line 2") && e.contains("BRK-1008"),
+        "{e}"
+    );
+    // Another lot of the item in the bin is another row.
+    let s = demo_state();
+    let lots =
+        format!("{header}CHI,A-01-04,BRK-1008,5,,12.17,L1,,\nCHI,A-01-04,BRK-1008,5,,12.17,L2,,\n");
+    assert_eq!(parse("opening-stock", &lots, &s).unwrap().len(), 2);
+    let e = err(
+        "list-prices",
+        "price_list,sku,price\nLIST-USD,FAS-1000,1.00\nLIST-USD,FAS-1000,2.00\n",
+    );
+    assert!(e.contains("line 3") && e.contains("line 2"), "{e}");
+}
+
+#[test]
 fn an_update_changes_only_the_columns_in_the_file() {
     let s = demo_state();
     let c = s.customers.values().next().unwrap().clone();
@@ -192,4 +218,85 @@ fn the_core_still_judges_what_the_csv_layer_reads() {
     let r = run(&mut t, commands.into_iter().next().unwrap()).unwrap_err();
     assert_eq!(r.code(), "not_found");
     assert_eq!(t, s);
+}
+
+#[test]
+fn an_item_of_a_tax_class_no_tax_code_carries_is_refused() {
+    let s = demo_state();
+    let items = |class: &str| {
+        format!("sku,description,base_unit,weight_kg,tax_class,abc,category\nX1,Widget,EA,1,{class},A,TOOLS\n")
+    };
+    // It could never be invoiced: refused by the core, naming the classes.
+    let commands = parse("items", &items("NOPE"), &s).unwrap();
+    let mut t = s.clone();
+    let r = run(&mut t, commands.into_iter().next().unwrap()).unwrap_err();
+    assert_eq!(r.code(), "unknown_tax_class");
+    let m = r.to_string();
+    assert!(m.contains("NOPE") && m.contains("EXEMPT, FOOD, STD"), "{m}");
+    assert_eq!(t, s);
+    // Nor may an item be changed to one.
+    let item = s.items.values().next().unwrap().clone();
+    let text = format!("sku,tax_class\n{},NOPE\n", item.sku);
+    let commands = parse("items", &text, &s).unwrap();
+    let r = run(&mut t, commands.into_iter().next().unwrap()).unwrap_err();
+    assert_eq!(r.code(), "unknown_tax_class");
+    // A class of the tax codes, exempt included, is taken.
+    for class in ["STD", "EXEMPT"] {
+        let commands = parse("items", &items(class), &s).unwrap();
+        let mut t = s.clone();
+        run(&mut t, commands.into_iter().next().unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn a_quote_out_of_place_is_refused_naming_its_line_and_column() {
+    // Text after a field's closing quote: not read as `NETWx`.
+    let e = err(
+        "payment-terms",
+        "code,description,net_days\n\"NETW\"x,a,1\n",
+    );
+    assert!(
+        e.contains("line 2, column 7") && e.contains("closing quote"),
+        "{e}"
+    );
+    // A quote that never closes is named where it opens.
+    let e = err(
+        "payment-terms",
+        "code,description,net_days\nN1,ok,30\nN2,\"never closed,1\nN3,x,3\n",
+    );
+    assert!(e.contains("line 3, column 4") && e.contains("quote"), "{e}");
+    // A quote written twice inside quotes and one inside an unquoted
+    // field (inches) are text.
+    let s = demo_state();
+    let text = "code,description,net_days\nN1,\"Net \"\"one\"\", 1/4\"\"\",1\nN2,Bolt 1/4\",2\n";
+    match &parse("payment-terms", text, &s).unwrap()[..] {
+        [CommandBody::CreatePaymentTerms(a), CommandBody::CreatePaymentTerms(b)] => {
+            assert_eq!(a.description, "Net \"one\", 1/4\"");
+            assert_eq!(b.description, "Bolt 1/4\"");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn exported_fiscal_years_import_again_without_change() {
+    // An entity whose year starts in April: FY2026 ends in March 2027.
+    let mut s = demo_state();
+    let entity = "code,name,base_currency,tax_jurisdiction,fiscal_year_start_month\nAP01,April Co,USD,US-IL,4\n";
+    for body in parse("entities", entity, &s).unwrap() {
+        run(&mut s, body).unwrap();
+    }
+    let year = "entity,year\nAP01,2026\n";
+    for body in parse("fiscal-years", year, &s).unwrap() {
+        run(&mut s, body).unwrap();
+    }
+    let text = export("fiscal-years", &s).unwrap();
+    assert!(text.contains("AP01,2026\n"), "{text}");
+    assert!(!text.contains("AP01,2027"), "one year, as defined: {text}");
+    let commands = parse("fiscal-years", &text, &s).unwrap();
+    assert!(commands.is_empty(), "{commands:?}");
+    // A year not defined yet is still defined by the file.
+    let commands = parse("fiscal-years", &format!("{text}AP01,2027\n"), &s).unwrap();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    run(&mut s, commands.into_iter().next().unwrap()).unwrap();
 }

@@ -863,10 +863,21 @@ fn export_import_and_an_online_backup_under_load_go_through_the_server() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
+    // Locally without --operator: refused by the server too, as without it.
+    std::fs::write(&csv, "code,description,net_days\nNET95,Net 95,95\n").unwrap();
+    let o = depot(&dir)
+        .env_remove("DEPOT_OPERATOR")
+        .args(["import", "payment-terms"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--operator"), "{}", text(&o));
     let o = server.ssh(&k_admin, "ADMIN", "export payment-terms", "");
     let now = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(now.contains("NET99,") && now.contains("NET97,"), "{now}");
     assert!(!now.contains("NET98") && !now.contains("NET96"), "{now}");
+    assert!(!now.contains("NET95"), "{now}");
 
     // An online backup while another client commits in a loop (batches
     // of 20 over SSH, each acknowledged line's key and seq kept).

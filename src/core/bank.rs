@@ -426,7 +426,7 @@ pub fn import(
                 value: l.amount,
             });
         }
-        validate::amount(&field("amount"), l.amount.abs(), &e.base_currency)?;
+        validate::signed_amount(&field("amount"), l.amount, &e.base_currency)?;
         validate::text(&field("reference"), &l.reference, false)?;
         validate::text(&field("description"), &l.description, false)?;
         if l.date > latest {

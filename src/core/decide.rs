@@ -1118,6 +1118,27 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
             kind: RecordKind::Entity,
             key: entity.into(),
         })?;
+    let periods = fiscal_year_periods(e, year)?;
+    let first = periods[0].start;
+    let last = periods[11].end;
+    let overlaps = state
+        .periods
+        .values()
+        .any(|p| p.entity == entity && p.start <= last && first <= p.end);
+    if overlaps {
+        return Err(Rejection::PeriodsOverlap {
+            entity: entity.into(),
+            year,
+        });
+    }
+    debug_assert_eq!(first.year(), year);
+    Ok(vec![Event::PeriodsDefined { periods }])
+}
+
+/// The twelve monthly periods, open, of entity `e`'s fiscal year `year`
+/// (the year it starts in), as `define_fiscal_year` makes them.
+pub fn fiscal_year_periods(e: &Entity, year: i32) -> Result<Vec<Period>, Rejection> {
+    let entity = e.code.as_str();
     if !(2000..=2200).contains(&year) {
         return Err(Rejection::out_of_range("year", year, "2000", "2200"));
     }
@@ -1139,20 +1160,7 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
         });
         (y, m) = (ny, nm);
     }
-    let first = periods[0].start;
-    let last = periods[11].end;
-    let overlaps = state
-        .periods
-        .values()
-        .any(|p| p.entity == entity && p.start <= last && first <= p.end);
-    if overlaps {
-        return Err(Rejection::PeriodsOverlap {
-            entity: entity.into(),
-            year,
-        });
-    }
-    debug_assert_eq!(first.year(), year);
-    Ok(vec![Event::PeriodsDefined { periods }])
+    Ok(periods)
 }
 
 struct OpeningStock<'a> {

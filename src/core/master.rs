@@ -220,6 +220,21 @@ pub struct Period {
     pub status: PeriodStatus,
 }
 
+impl Period {
+    /// The fiscal year this period is of, as `define_fiscal_year` named
+    /// it (the year the fiscal year starts in: `FY2026-10` of a year from
+    /// April ends in January 2027); a period named otherwise, the year it
+    /// starts in.
+    pub fn fiscal_year(&self) -> i32 {
+        self.code
+            .as_str()
+            .strip_prefix("FY")
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(y, _)| y.parse().ok())
+            .unwrap_or_else(|| chrono::Datelike::year(&self.start))
+    }
+}
+
 /// A stocking site, owned by one entity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

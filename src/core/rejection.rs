@@ -167,6 +167,13 @@ pub enum Rejection {
         jurisdiction: String,
         tax_class: String,
     },
+    /// An item's tax class that no tax code carries: the item could never
+    /// be invoiced. `known` lists the classes the tax codes carry.
+    #[error("tax class {tax_class} is the class of no tax code, so the item could never be invoiced; {}", known_classes(.known))]
+    UnknownTaxClass {
+        tax_class: String,
+        known: Vec<String>,
+    },
     #[error("invoice {invoice} cannot be paid: {problem}")]
     NotPayable { invoice: String, problem: String },
     #[error("order {number} cannot be changed: {problem}")]
@@ -353,6 +360,14 @@ pub enum Rejection {
     },
 }
 
+fn known_classes(known: &[String]) -> String {
+    if known.is_empty() {
+        "there is no tax code yet: create the tax codes first".into()
+    } else {
+        format!("the tax codes' classes are {}", known.join(", "))
+    }
+}
+
 /// Every rejection code, for documentation and coverage tests. Keep in
 /// step with [`Rejection::code`].
 pub const ALL_CODES: &[&str] = &[
@@ -405,6 +420,7 @@ pub const ALL_CODES: &[&str] = &[
     "bad_scan",
     "not_invoiceable",
     "no_tax_code",
+    "unknown_tax_class",
     "not_payable",
     "overpaid",
     "not_returnable",
@@ -513,6 +529,7 @@ impl Rejection {
             Rejection::BadScan { .. } => "bad_scan",
             Rejection::NotInvoiceable { .. } => "not_invoiceable",
             Rejection::NoTaxCode { .. } => "no_tax_code",
+            Rejection::UnknownTaxClass { .. } => "unknown_tax_class",
             Rejection::NotPayable { .. } => "not_payable",
             Rejection::Overpaid { .. } => "overpaid",
             Rejection::PeriodState { .. } => "period_state",

@@ -92,6 +92,14 @@ pub fn amount(field: &str, value: Decimal, c: &Currency) -> R {
     range(field, value, Decimal::ZERO, AMOUNT_MAX)
 }
 
+/// An amount in a currency that may be either sign (money out of a bank
+/// account): at most its minor unit of decimals, within the bound either
+/// way. A refusal names the value as given, sign and all.
+pub fn signed_amount(field: &str, value: Decimal, c: &Currency) -> R {
+    decimals(field, value, c.minor_units())?;
+    range(field, value, -AMOUNT_MAX, AMOUNT_MAX)
+}
+
 /// A non-negative unit price or cost: at most four decimals.
 pub fn price(field: &str, value: Decimal) -> R {
     if value.is_sign_negative() && !value.is_zero() {
@@ -542,6 +550,25 @@ fn item(state: &State, x: &Item, create: bool) -> R {
     decimals("weight_kg", x.weight_kg, 4)?;
     range("weight_kg", x.weight_kg, Decimal::ZERO, WEIGHT_KG_MAX)?;
     code("tax_class", &x.tax_class)?;
+    // Invoicing looks the class up among the tax codes of the ship-to's
+    // jurisdiction: a class no tax code carries can never be invoiced.
+    // Checked when it is set, so an item kept from before still updates.
+    let class_set = create
+        || state
+            .items
+            .get(&x.sku)
+            .is_none_or(|old| old.tax_class != x.tax_class);
+    if class_set && !state.tax_codes.values().any(|t| t.tax_class == x.tax_class) {
+        let known: BTreeSet<String> = state
+            .tax_codes
+            .values()
+            .map(|t| t.tax_class.to_string())
+            .collect();
+        return Err(Rejection::UnknownTaxClass {
+            tax_class: x.tax_class.to_string(),
+            known: known.into_iter().collect(),
+        });
+    }
     code("category", &x.category)?;
     if let Some(p) = x.margin_floor_pct {
         pct("margin_floor_pct", p, Decimal::from(99))?;

@@ -64,6 +64,14 @@ pub enum ImportError {
     MissingColumn { kind: String, column: String },
     #[error("line {line}: {problem}")]
     Malformed { line: u64, problem: String },
+    /// A quote out of place; `column` counts characters from 1, as an
+    /// editor shows it.
+    #[error("line {line}, column {column}: {problem}")]
+    Quote {
+        line: u64,
+        column: u64,
+        problem: String,
+    },
     #[error("line {line}, column {column}: {value:?} {problem}")]
     Cell {
         line: u64,
@@ -800,19 +808,35 @@ pub fn parse(kind_name: &str, text: &str, state: &State) -> Result<Vec<CommandBo
         .collect())
 }
 
-/// As [`parse`], with the line each command comes from.
+/// As [`parse`], with the line each command comes from (its first row's).
 pub fn parse_lines(
     kind_name: &str,
     text: &str,
     state: &State,
 ) -> Result<Vec<(u64, CommandBody)>, ImportError> {
+    Ok(parse_rows(kind_name, text, state)?
+        .into_iter()
+        .map(|(rows, c)| (rows.first().copied().unwrap_or(0), c))
+        .collect())
+}
+
+/// As [`parse`], with the lines of the rows each command comes from, in
+/// order: one row for most kinds; for a bank statement, the row of each
+/// of its `lines`.
+pub fn parse_rows(
+    kind_name: &str,
+    text: &str,
+    state: &State,
+) -> Result<Vec<(Vec<u64>, CommandBody)>, ImportError> {
     let kind = kind(kind_name).ok_or_else(|| ImportError::UnknownKind {
         kind: kind_name.to_string(),
     })?;
+    let text = text.trim_start_matches('\u{feff}');
+    check_quotes(text)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| ImportError::Malformed {
@@ -891,6 +915,63 @@ pub fn parse_lines(
     build(&kind, &cols, rows, state)
 }
 
+/// The file's quoting, by RFC 4180, which the `csv` crate reads leniently:
+/// it takes `"NETW"x` as `NETWx` and reads an unterminated quote to the
+/// end of the file, reporting a count of fields instead. A quoted field
+/// ends at its closing quote (a quote inside it is written twice), and
+/// every opened quote closes. A quote inside an unquoted field (`1/4"`)
+/// is text, as the crate reads it.
+pub fn check_quotes(text: &str) -> Result<(), ImportError> {
+    #[derive(PartialEq)]
+    enum At {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: its end, or the first of `""`.
+        QuoteInQuoted,
+    }
+    let mut at = At::FieldStart;
+    let (mut line, mut column) = (1u64, 0u64);
+    let mut opened = (1u64, 1u64);
+    for c in text.chars() {
+        column += 1;
+        at = match (at, c) {
+            (At::Quoted, '"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, '"') => At::Quoted,
+            (At::FieldStart, '"') => {
+                opened = (line, column);
+                At::Quoted
+            }
+            (_, ',' | '\n' | '\r') => At::FieldStart,
+            (At::QuoteInQuoted, _) => {
+                return Err(ImportError::Quote {
+                    line,
+                    column,
+                    problem: format!(
+                        "{c:?} after the closing quote of a field (a field in quotes ends \
+                         at its quote; a quote inside it is written twice: \"\")"
+                    ),
+                })
+            }
+            (_, _) => At::Unquoted,
+        };
+        if c == '\n' {
+            (line, column) = (line + 1, 0);
+        }
+    }
+    if at == At::Quoted {
+        return Err(ImportError::Quote {
+            line: opened.0,
+            column: opened.1,
+            problem: "this quote opens a field that never closes (no closing quote before \
+                      the end of the file)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 fn text_of(obj: &Map<String, Value>, k: &str) -> String {
     obj.get(k)
         .and_then(Value::as_str)
@@ -910,8 +991,39 @@ fn build(
     cols: &[Col],
     rows: Vec<(u64, Map<String, Value>)>,
     state: &State,
-) -> Result<Vec<(u64, CommandBody)>, ImportError> {
+) -> Result<Vec<(Vec<u64>, CommandBody)>, ImportError> {
     let mut out = Vec::with_capacity(rows.len());
+    // A key on two rows: which one is meant? Refuse, naming both lines,
+    // rather than let the last win or post both (records and printers
+    // name their own below).
+    if let Some((what, keys)) = row_key(&kind.shape) {
+        let mut first_line: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        for (line, obj) in &rows {
+            let key: Vec<String> = keys
+                .iter()
+                .map(|k| match obj.get(*k) {
+                    Some(Value::String(s)) => s.clone(),
+                    None | Some(Value::Null) => String::new(),
+                    Some(v) => v.to_string(),
+                })
+                .collect();
+            if let Some(first) = first_line.insert(key.clone(), *line) {
+                let named: Vec<String> = keys
+                    .iter()
+                    .zip(&key)
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                return Err(ImportError::Row {
+                    line: *line,
+                    problem: format!(
+                        "{what} of {} is on line {first} too: a file may hold each record once",
+                        named.join(", ")
+                    ),
+                });
+            }
+        }
+    }
     match kind.shape {
         Shape::Record(record, keys) => {
             let mut created: BTreeMap<Vec<String>, Value> = BTreeMap::new();
@@ -985,7 +1097,7 @@ fn build(
                 // can be imported again with a few edits.
                 let unchanged = !create && existing(state, record, &key).as_ref() == Some(&value);
                 if !unchanged {
-                    out.push((line, CommandBody::upsert(rec, create)));
+                    out.push((vec![line], CommandBody::upsert(rec, create)));
                 }
             }
         }
@@ -1025,13 +1137,13 @@ fn build(
                 if printers {
                     let p: crate::core::printing::Printer = from_json(line, Value::Object(merged))?;
                     if state.printers.get(&p.code) != Some(&p) {
-                        out.push((line, CommandBody::SetPrinter(p)));
+                        out.push((vec![line], CommandBody::SetPrinter(p)));
                     }
                 } else {
                     let p: crate::core::printing::DocumentProfile =
                         from_json(line, Value::Object(merged))?;
                     if state.doc_profiles.get(&p.entity) != Some(&p) {
-                        out.push((line, CommandBody::SetDocumentProfile(p)));
+                        out.push((vec![line], CommandBody::SetDocumentProfile(p)));
                     }
                 }
             }
@@ -1053,7 +1165,7 @@ fn build(
                     continue;
                 }
                 out.push((
-                    line,
+                    vec![line],
                     CommandBody::SetPostingRule {
                         entity: entity.into(),
                         key,
@@ -1069,8 +1181,27 @@ fn build(
                     line,
                     problem: "year out of range".into(),
                 })?;
+                // A year already defined, with these very periods (open
+                // or not), changes nothing: skipped, so an exported file
+                // imports again. One that differs is left to the core.
+                let entity = text_of(&obj, "entity");
+                let defined = state
+                    .entities
+                    .get(entity.as_str())
+                    .and_then(|e| crate::core::decide::fiscal_year_periods(e, year).ok())
+                    .is_some_and(|periods| {
+                        periods.iter().all(|p| {
+                            state
+                                .periods
+                                .get(&(p.entity.clone(), p.start))
+                                .is_some_and(|q| q.code == p.code && q.end == p.end)
+                        })
+                    });
+                if defined {
+                    continue;
+                }
                 out.push((
-                    line,
+                    vec![line],
                     CommandBody::DefineFiscalYear {
                         entity: text_of(&obj, "entity").into(),
                         year,
@@ -1093,7 +1224,7 @@ fn build(
                     == Some(&price);
                 if !same {
                     out.push((
-                        line,
+                        vec![line],
                         CommandBody::SetListPrice {
                             price_list: price_list.into(),
                             price,
@@ -1107,28 +1238,28 @@ fn build(
                 let fx: crate::core::master::FxRate = from_json(line, Value::Object(obj))?;
                 let key = (fx.from.clone(), fx.to.clone(), fx.date);
                 if state.fx_rates.get(&key) != Some(&fx.rate) {
-                    out.push((line, CommandBody::SetFxRate(fx)));
+                    out.push((vec![line], CommandBody::SetFxRate(fx)));
                 }
             }
         }
         Shape::BankStatement => {
             // One command per (entity, statement): a statement loads whole
             // or not at all.
-            let mut per: BTreeMap<(String, String), (u64, Vec<Value>)> = BTreeMap::new();
+            let mut per: BTreeMap<(String, String), (Vec<u64>, Vec<Value>)> = BTreeMap::new();
             for (line, mut obj) in rows {
                 let key = (text_of(&obj, "entity"), text_of(&obj, "statement"));
                 obj.remove("entity");
                 obj.remove("statement");
-                per.entry(key)
-                    .or_insert((line, Vec::new()))
-                    .1
-                    .push(Value::Object(obj));
+                let e = per.entry(key).or_default();
+                e.0.push(line);
+                e.1.push(Value::Object(obj));
             }
-            for ((entity, statement), (line, lines)) in per {
+            for ((entity, statement), (rows, lines)) in per {
+                let line = rows.first().copied().unwrap_or(0);
                 let lines: Vec<crate::core::bank::StatementLine> =
                     from_json(line, Value::Array(lines))?;
                 out.push((
-                    line,
+                    rows,
                     CommandBody::ImportBankStatement {
                         entity: entity.into(),
                         statement,
@@ -1152,7 +1283,7 @@ fn build(
                     }
                 }
                 obj.insert("cmd".into(), json!("post_opening_stock"));
-                out.push((line, from_json(line, Value::Object(obj))?));
+                out.push((vec![line], from_json(line, Value::Object(obj))?));
             }
         }
         Shape::SupplierItems => {
@@ -1181,12 +1312,29 @@ fn build(
                     from_json(line, Value::Array(items))?;
                 if s.items != items {
                     s.items = items;
-                    out.push((line, CommandBody::UpdateSupplier(s)));
+                    out.push((vec![line], CommandBody::UpdateSupplier(s)));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// What a row of a kind without a record of its own sets, and the columns
+/// that say which (a file may hold each once); None where several rows
+/// make one thing (a statement's lines) or the shape checks its own key.
+fn row_key(shape: &Shape) -> Option<(&'static str, &'static [&'static str])> {
+    Some(match shape {
+        Shape::PostingRules => ("the posting rule", &["entity", "key"]),
+        Shape::FiscalYears => ("the fiscal year", &["entity", "year"]),
+        Shape::ListPrices => ("the list price", &["price_list", "sku"]),
+        Shape::FxRates => ("the rate", &["from", "to", "date"]),
+        Shape::OpeningStock => ("the opening stock", &["warehouse", "bin", "sku", "lot"]),
+        Shape::SupplierItems => ("the supplier item", &["supplier", "sku"]),
+        Shape::Record(..) | Shape::Printers | Shape::DocumentProfiles | Shape::BankStatement => {
+            return None
+        }
+    })
 }
 
 fn fill_barcode_units(item: &mut Map<String, Value>) {
@@ -1258,10 +1406,12 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
             .map(|((e, k), a)| json!({"entity": e, "key": k.as_str(), "account": a}))
             .collect(),
         "fiscal-years" => {
+            // By the year each fiscal year starts in, as it is defined
+            // (a year from April has periods ending in two calendar years).
             let years: BTreeSet<(Code, i32)> = state
                 .periods
                 .values()
-                .map(|p| (p.entity.clone(), chrono::Datelike::year(&p.end)))
+                .map(|p| (p.entity.clone(), p.fiscal_year()))
                 .collect();
             years
                 .into_iter()
@@ -1312,6 +1462,36 @@ fn rows_of(kind: &Kind, state: &State) -> Result<Vec<Value>, serde_json::Error> 
             })
             .collect(),
         _ => Vec::new(),
+    })
+}
+
+/// Where a core refusal of a bank statement's line points:
+/// `lines[3].amount -8.125 has more than 2 decimals` is of the
+/// statement's line 3 (from 0), its field `amount`; `before` and `after`
+/// are the refusal's text around `lines[3].amount`. The import and the
+/// reconciliation screen say it of the file's own line and column.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StatementLineRefusal<'a> {
+    pub index: usize,
+    pub field: &'a str,
+    pub before: &'a str,
+    pub after: &'a str,
+}
+
+/// The statement line a refusal names, if it names one.
+pub fn statement_line_refusal(refusal: &str) -> Option<StatementLineRefusal<'_>> {
+    let at = refusal.find("lines[")?;
+    let (i, rest) = refusal.get(at + "lines[".len()..)?.split_once("].")?;
+    let index = i.parse::<usize>().ok()?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let (field, after) = rest.split_at(end);
+    Some(StatementLineRefusal {
+        index,
+        field,
+        before: refusal.get(..at)?,
+        after,
     })
 }
 

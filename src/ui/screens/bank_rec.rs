@@ -249,30 +249,21 @@ fn dry_run(
 /// A refusal of a statement's `lines[i].field` said of the file: the
 /// CSV's line (its header is line 1) and column, or the statement line.
 fn of_the_file(refusal: &str, csv_file: bool) -> String {
-    let Some(at) = refusal.find("lines[") else {
+    let Some(r) = crate::io::csv::statement_line_refusal(refusal) else {
         return refusal.to_string();
     };
-    let rest = &refusal[at + "lines[".len()..];
-    let Some((i, rest)) = rest.split_once("].") else {
-        return refusal.to_string();
-    };
-    let Ok(i) = i.parse::<usize>() else {
-        return refusal.to_string();
-    };
-    let end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(rest.len());
-    let (field, rest) = rest.split_at(end);
     let at_line = match csv_file {
-        true => format!("line {}, column {field}:", i + 2),
-        false => format!("statement line {}, {field}:", i + 1),
+        true => format!("line {}, column {}:", r.index + 2, r.field),
+        false => format!("statement line {}, {}:", r.index + 1, r.field),
     };
-    format!("{}{at_line}{rest}", &refusal[..at])
+    format!("{}{at_line}{}", r.before, r.after)
 }
 
 /// The CSV text with `entity` and `statement` columns added where the
 /// bank's file has none.
 fn with_defaults(text: &str, entity: &str, statement: &str) -> Result<String, String> {
+    // Rewritten below by the lenient reader: its quoting is checked first.
+    crate::io::csv::check_quotes(text.trim_start_matches('\u{feff}')).map_err(|e| e.to_string())?;
     let mut r = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
