@@ -963,10 +963,7 @@ fn through_running_server(dir: &Path, args: &Args) -> Result<Option<ExitCode>> {
             // server; the server sends the export.
             journal_format(kind, *format)?;
             if let Some(p) = out {
-                sink = Some(Box::new(BufWriter::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("creating {}", p.display()))?,
-                )));
+                sink = Some(Box::new(BufWriter::new(create_private(p)?)));
             }
             let mut argv = vec![
                 "export".to_string(),
@@ -1550,6 +1547,20 @@ fn journal_format(kind: &str, format: Format) -> Result<Option<crate::io::journa
     })
 }
 
+/// Create (or truncate) an export's file: a new one 0600, as the store
+/// and its backups are (a journal or customer list is the business's
+/// books); a file that exists keeps the mode its owner gave it.
+fn create_private(p: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(p)
+        .with_context(|| format!("creating {}", p.display()))
+}
+
 fn export(
     dir: &Path,
     kind: &str,
@@ -1560,9 +1571,7 @@ fn export(
     journal_format(kind, format)?;
     let engine = open_engine(dir)?;
     let mut w: Box<dyn Write> = match out {
-        Some(p) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
+        Some(p) => Box::new(BufWriter::new(create_private(p)?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let done = export_to(&engine, kind, format, entity, &mut w);

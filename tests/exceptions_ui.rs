@@ -535,12 +535,7 @@ fn a_short_pick_says_which_picker_raised_it() {
     b.exec("SHIP1", wave).unwrap();
     let (list, line, bin, sku) = {
         let s = b.state.borrow();
-        let p = s
-            .picks
-            .values()
-            .filter(|p| p.wave.is_some())
-            .next_back()
-            .unwrap();
+        let p = s.picks.values().rfind(|p| p.wave.is_some()).unwrap();
         let l = &p.lines[0];
         (
             p.number.to_string(),

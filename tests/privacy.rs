@@ -92,3 +92,28 @@ fn a_store_others_can_read_is_reported_with_the_fix() {
         text(&out.stderr)
     );
 }
+
+/// An export's file is private as the store is: a journal or a customer
+/// list written with --out was 0644 (the umask's), readable by everyone.
+#[test]
+fn an_export_written_to_a_file_is_private() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"], None).status.success());
+    let out_file = tmp.path().join("journal.hledger");
+    let out = depot(
+        &dir,
+        &[
+            "export",
+            "journal",
+            "--format",
+            "hledger",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::metadata(&out_file).unwrap().len() > 0);
+    assert_eq!(mode(&out_file), 0o600);
+}

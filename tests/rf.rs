@@ -1551,6 +1551,10 @@ fn pick_help_lists_short_and_skip() {
     let s = d.screen(40, 16);
     assert!(s.contains("F6") && s.contains("short"), "{s}");
     assert!(s.contains("F7") && s.contains("skip"), "{s}");
+    // On a 20-column handheld what each key does is there too (it showed
+    // the key names alone), under its key.
+    let s = d.screen(20, 16);
+    assert!(s.contains("short") && s.contains("skip"), "{s}");
 }
 
 #[test]

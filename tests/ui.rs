@@ -2191,3 +2191,25 @@ fn a_tender_with_a_stray_letter_is_refused_not_read_without_it() {
     let s = d.screen(132, 43);
     assert!(s.contains("Paid card 5.00"), "{s}");
 }
+
+/// A unit typed with a line's quantity: its own unit is taken, another
+/// refused saying which unit the line is in ("7 CASE" was "write it
+/// without exponent").
+#[test]
+fn a_line_quantity_names_its_unit_or_is_refused_saying_which() {
+    let b = demo();
+    let mut d = new_order(&b, "PO-79");
+    d.typed("2*FAS-1000").press("enter");
+    d.press("up").typed("7 CASE").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("the line is in BOX, not CASE"), "{s}");
+    assert!(!s.contains("exponent"), "{s}");
+    d.press("ctrl-u").typed("3 box").press("enter");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("the line is in"), "{s}");
+    d.press("f10");
+    let st = b.state.borrow();
+    let o = st.orders.values().next_back().unwrap();
+    assert_eq!(o.customer_po, "PO-79");
+    assert_eq!(o.lines[0].unit_qty, Decimal::from(3));
+}

@@ -35,7 +35,14 @@ pub fn decimal_problem(s: &str) -> Option<&'static str> {
         None => (digits, None),
     };
     let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    if s.contains(['e', 'E']) {
+    // An exponent only where one is written (`1E2`, `2.5e-3`): "7 CASE"
+    // and "ten" are not numbers with an exponent.
+    let exponent = digits.split_once(['e', 'E']).is_some_and(|(m, x)| {
+        let x = x.strip_prefix(['-', '+']).unwrap_or(x);
+        let (i, f) = m.split_once('.').unwrap_or((m, "0"));
+        all_digits(i) && all_digits(f) && all_digits(x)
+    });
+    if exponent {
         return Some("is not a decimal number (write it without exponent)");
     }
     if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
@@ -291,5 +298,22 @@ mod tests {
     fn amount_max_is_one_trillion() {
         assert_eq!(AMOUNT_MAX, dec!(1_000_000_000_000));
         assert_eq!(QTY_MAX, dec!(1_000_000_000));
+    }
+
+    #[test]
+    fn an_exponent_is_named_only_where_one_is_written() {
+        for e in ["1E2", "2.5e-3", "-1e+5"] {
+            assert_eq!(
+                decimal_problem(e),
+                Some("is not a decimal number (write it without exponent)"),
+                "{e}"
+            );
+        }
+        // "7 CASE" was answered "write it without exponent".
+        for other in ["7 CASE", "ten", "e", "1e", "E5", "12.50 EUR"] {
+            let p = decimal_problem(other).unwrap_or_default();
+            assert!(p.contains("digits with an optional -"), "{other}: {p}");
+        }
+        assert_eq!(decimal_problem("-12.50"), None);
     }
 }

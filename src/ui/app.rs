@@ -1113,24 +1113,45 @@ impl App {
     }
 
     fn view_help(&self, f: &mut Frame, area: Rect) {
-        let lines: Vec<Line> = self
-            .help_lines()
-            .into_iter()
-            .map(|(keys, what)| {
-                Line::from(vec![
-                    Span::styled(format!("{keys:<18}"), self.theme.label()),
+        let help = self.help_lines();
+        // The keys' column as wide as its longest (at most 18), and what
+        // each does wrapped under it when the terminal is narrow: a
+        // handheld of 20 columns showed the key names alone, and 40
+        // columns cut "show or hide this" short.
+        let width = if area.width < 44 {
+            area.width
+        } else {
+            area.width.saturating_sub(4).min(70)
+        };
+        let inner = usize::from(width.saturating_sub(2)).max(1);
+        let key_w = help
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(18);
+        let beside = inner >= key_w + 1 + 12;
+        let mut lines: Vec<Line> = Vec::new();
+        let mut rows = 0usize;
+        for (keys, what) in help {
+            if beside {
+                let line = format!("{keys:<key_w$} {what}");
+                rows += line.chars().count().div_ceil(inner).max(1);
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{keys:<key_w$} "), self.theme.label()),
                     Span::raw(what),
-                ])
-            })
-            .collect();
-        let popup = centered(
-            area,
-            area.width.saturating_sub(4).min(70),
-            lines.len() as u16 + 2,
-        );
+                ]));
+            } else {
+                rows += 1 + (what.chars().count() + 1).div_ceil(inner).max(1);
+                lines.push(Line::from(Span::styled(keys, self.theme.label())));
+                lines.push(Line::from(format!(" {what}")));
+            }
+        }
+        let popup = centered(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
         f.render_widget(Clear, popup);
         f.render_widget(
             Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
                 .block(Block::bordered().title(format!(" keys: {} ", self.screen_name()))),
             popup,
         );

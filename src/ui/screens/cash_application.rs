@@ -971,7 +971,7 @@ impl Screen for CashApplication {
         self.selected = self.selected.min(shown.len().saturating_sub(1));
         self.page = table.height.saturating_sub(3).max(1) as usize;
         let mut header = vec![
-            "Invoice", "Due", "Age", "Open", "Disputed", "Discount", "Apply",
+            "Invoice", "Due", "Late", "Open", "Disputed", "Discount", "Apply",
         ];
         if wide {
             header.insert(1, "Date");
@@ -1001,7 +1001,12 @@ impl Screen for CashApplication {
                 let mut cells = vec![
                     i.invoice.to_string(),
                     i.due.to_string(),
-                    i.late_days.to_string(),
+                    // Days past due; not due yet is "-" (it read "-30").
+                    if i.late_days > 0 {
+                        i.late_days.to_string()
+                    } else {
+                        "-".to_string()
+                    },
                     money(i.open, &cur),
                     if i.disputed.is_zero() {
                         String::new()

@@ -554,6 +554,38 @@ impl OrderEntry {
             Some((q, p)) => (q.trim(), Some(p)),
             None => (text, None),
         };
+        // "7 CASE": the line's own unit may be named; another is refused
+        // saying how (it was "write it without exponent").
+        let q = match q.split_once(char::is_whitespace) {
+            Some((n, unit)) => {
+                let s = ctx.state();
+                let line_unit = match &self.loaded {
+                    Some(o) => s
+                        .orders
+                        .get(o)
+                        .and_then(|o| o.lines.get(self.selected))
+                        .map(|l| l.unit.to_string()),
+                    None => self.lines.get(self.selected).and_then(|l| {
+                        l.unit
+                            .as_ref()
+                            .map(|u| u.to_string())
+                            .or_else(|| s.items.get(&l.sku).map(|i| i.base_unit.to_string()))
+                    }),
+                };
+                let unit = unit.trim().to_ascii_uppercase();
+                match line_unit {
+                    Some(u) if u == unit => n.trim(),
+                    Some(u) => {
+                        self.notice = Some(Notice::error(format!(
+                            "the line is in {u}, not {unit}: type its quantity in {u}"
+                        )));
+                        return Flow::Stay;
+                    }
+                    None => q,
+                }
+            }
+            None => q,
+        };
         let qv = if q.is_empty() {
             None
         } else {

@@ -1248,6 +1248,10 @@ impl SupplierInvoices {
             header.push("Amount");
         }
         let on_hold = held_on(ctx.state(), &self.supplier.clone().unwrap_or_default());
+        // The match column takes what the others leave: its text is cut
+        // there with "~", not dropped mid-word by the table.
+        let fixed: usize = if wide { 67 + 8 } else { 44 + 7 };
+        let room = (table.width as usize).saturating_sub(fixed).max(8);
         let rows: Vec<Row> = ml
             .iter()
             .map(|m| {
@@ -1275,7 +1279,7 @@ impl SupplierInvoices {
                     m.price.to_string(),
                     inv_q,
                     inv_p,
-                    result,
+                    fit(&result, room),
                 ];
                 if wide {
                     cells.push(
