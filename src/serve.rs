@@ -554,8 +554,8 @@ impl server::Handler for Client {
             .name("depot-ssh-exec".into())
             .spawn(move || {
                 let rt = shared.runtime.clone();
-                let mut out = ChannelWriter::blocking(rt.clone(), handle.clone(), channel, false);
-                let mut err = ChannelWriter::blocking(rt.clone(), handle.clone(), channel, true);
+                let mut out = ChannelWriter::stream(&rt, handle.clone(), channel, false);
+                let mut err = ChannelWriter::stream(&rt, handle.clone(), channel, true);
                 let input = StdinReader {
                     rx: stdin_rx,
                     buf: Vec::new(),
@@ -594,7 +594,11 @@ impl server::Handler for Client {
         if let Some(tx) = &c.stdin {
             // The queue to the command is bounded (back-pressure on a
             // client streaming a large `exec -`): waiting for room must not
-            // hold a runtime worker every other session needs.
+            // hold a runtime worker every other session needs. It holds up
+            // this connection's session loop, so the command must never
+            // wait for that loop to take more of stdin: its output goes to
+            // a queue that does not wait (`ChannelWriter::stream`), or the
+            // two would wait for each other for good.
             let bytes = data.to_vec();
             let _ = tokio::task::block_in_place(|| tx.send(Some(bytes)));
             return Ok(());
@@ -677,14 +681,49 @@ fn clamp(n: u32) -> u16 {
 }
 
 /// Bytes to the client. For a screen session (`bounded`), `flush` hands
-/// a frame to a bounded queue and fails when the client is too slow; for
-/// an exec, it waits for room (the output is the answer).
+/// a frame to a bounded queue and fails when the client is too slow. For
+/// an exec, the queue has no bound and `flush` never waits: the command's
+/// output must not wait for the connection's session loop, which may be
+/// waiting (in `data`) for the command to take more of its stdin; the
+/// input's bound is what holds back a client that sends faster than its
+/// commands run, and the output of those commands is what it is owed.
 struct ChannelWriter {
     buf: Vec<u8>,
-    tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
-    bounded: bool,
+    tx: Option<OutTx>,
     forwarder: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// The queue from a writer to its forwarder.
+enum OutTx {
+    /// A screen's frames: at most `OUT_QUEUE`, a full queue fails.
+    Frames(tokio::sync::mpsc::Sender<Vec<u8>>),
+    /// An exec's output: never waits.
+    Stream(tokio::sync::mpsc::UnboundedSender<Vec<u8>>),
+}
+
+enum OutRx {
+    Frames(tokio::sync::mpsc::Receiver<Vec<u8>>),
+    Stream(tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>),
+}
+
+impl OutRx {
+    async fn recv(&mut self) -> Option<Vec<u8>> {
+        match self {
+            OutRx::Frames(rx) => rx.recv().await,
+            OutRx::Stream(rx) => rx.recv().await,
+        }
+    }
+    fn try_recv(&mut self) -> Option<Vec<u8>> {
+        match self {
+            OutRx::Frames(rx) => rx.try_recv().ok(),
+            OutRx::Stream(rx) => rx.try_recv().ok(),
+        }
+    }
+}
+
+/// What the forwarder joins of queued writes into one send (an exec's
+/// outcome lines, one write each, go out as few packets).
+const SEND_CHUNK: usize = 32 * 1024;
 
 impl ChannelWriter {
     fn start(
@@ -694,9 +733,21 @@ impl ChannelWriter {
         stderr: bool,
         bounded: bool,
     ) -> ChannelWriter {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(OUT_QUEUE);
+        let (tx, mut rx) = if bounded {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(OUT_QUEUE);
+            (OutTx::Frames(tx), OutRx::Frames(rx))
+        } else {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+            (OutTx::Stream(tx), OutRx::Stream(rx))
+        };
         let forwarder = rt.spawn(async move {
-            while let Some(bytes) = rx.recv().await {
+            while let Some(mut bytes) = rx.recv().await {
+                while bytes.len() < SEND_CHUNK {
+                    match rx.try_recv() {
+                        Some(more) => bytes.extend_from_slice(&more),
+                        None => break,
+                    }
+                }
                 let sent = if stderr {
                     handle.extended_data(channel, 1, bytes).await
                 } else {
@@ -710,7 +761,6 @@ impl ChannelWriter {
         ChannelWriter {
             buf: Vec::new(),
             tx: Some(tx),
-            bounded,
             forwarder: Some(forwarder),
         }
     }
@@ -724,20 +774,20 @@ impl ChannelWriter {
     fn screen(rt: &tokio::runtime::Handle, handle: server::Handle, channel: ChannelId) -> Self {
         ChannelWriter::start(rt, handle, channel, false, true)
     }
-    fn blocking(
-        rt: tokio::runtime::Handle,
+    fn stream(
+        rt: &tokio::runtime::Handle,
         handle: server::Handle,
         channel: ChannelId,
         stderr: bool,
     ) -> Self {
-        ChannelWriter::start(&rt, handle, channel, stderr, false)
+        ChannelWriter::start(rt, handle, channel, stderr, false)
     }
 }
 
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(buf);
-        if !self.bounded && self.buf.len() > 32 * 1024 {
+        if matches!(self.tx, Some(OutTx::Stream(_))) && self.buf.len() > SEND_CHUNK {
             self.flush()?;
         }
         Ok(buf.len())
@@ -747,19 +797,13 @@ impl Write for ChannelWriter {
             return Ok(());
         }
         let bytes = std::mem::take(&mut self.buf);
-        let Some(tx) = &self.tx else {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "the output is closed",
-            ));
-        };
-        let sent = if self.bounded {
-            tx.try_send(bytes).map_err(|e| match e {
+        let sent = match &self.tx {
+            None => Err("the output is closed"),
+            Some(OutTx::Frames(tx)) => tx.try_send(bytes).map_err(|e| match e {
                 tokio::sync::mpsc::error::TrySendError::Full(_) => "the client cannot keep up",
                 tokio::sync::mpsc::error::TrySendError::Closed(_) => "the client is gone",
-            })
-        } else {
-            tx.blocking_send(bytes).map_err(|_| "the client is gone")
+            }),
+            Some(OutTx::Stream(tx)) => tx.send(bytes).map_err(|_| "the client is gone"),
         };
         sent.map_err(|m| std::io::Error::new(std::io::ErrorKind::BrokenPipe, m))
     }
