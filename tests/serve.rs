@@ -74,6 +74,8 @@ struct Server {
     child: Child,
     port: u16,
     fingerprint: String,
+    /// What it writes to stderr (also passed on to the test's).
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Server {
@@ -86,8 +88,20 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("depot serve");
+        let err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("{line}");
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut port = None;
         let mut fingerprint = None;
@@ -106,6 +120,7 @@ impl Server {
             child,
             port: port.unwrap(),
             fingerprint: fingerprint.unwrap(),
+            stderr: Some(stderr),
         }
     }
 
@@ -151,7 +166,12 @@ impl Server {
     }
 
     /// SIGTERM, and the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
+    fn stop(self) -> std::process::ExitStatus {
+        self.stop_logged().0
+    }
+
+    /// SIGTERM: the exit status and all it wrote to stderr.
+    fn stop_logged(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
@@ -162,7 +182,8 @@ impl Server {
         // hangs, not a speed check.
         for _ in 0..600 {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
+                let log = self.stderr.take().map(|t| t.join().unwrap());
+                return (status, log.unwrap_or_default());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -1202,6 +1223,7 @@ struct ExecStream {
     writer: Option<std::thread::JoinHandle<()>>,
     outcomes: std::sync::mpsc::Receiver<String>,
     got: Vec<serde_json::Value>,
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 /// How long a stream may give no outcome at all before it counts as
@@ -1216,9 +1238,15 @@ impl ExecStream {
             .arg("exec -")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("ssh");
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut err, &mut text);
+            text
+        });
         let mut stdin = child.stdin.take().unwrap();
         let (input, rx) = std::sync::mpsc::channel::<String>();
         let writer = std::thread::spawn(move || {
@@ -1244,6 +1272,7 @@ impl ExecStream {
             writer: Some(writer),
             outcomes,
             got: Vec::new(),
+            stderr: Some(stderr),
         }
     }
 
@@ -1273,8 +1302,8 @@ impl ExecStream {
         }
     }
 
-    /// The outcomes left once the client ends, and its exit status.
-    fn end(mut self) -> (Vec<serde_json::Value>, std::process::ExitStatus) {
+    /// All the outcomes once the client ends, its exit status and stderr.
+    fn end(mut self) -> (Vec<serde_json::Value>, std::process::ExitStatus, String) {
         self.close();
         loop {
             match self.outcomes.recv_timeout(STUCK) {
@@ -1292,7 +1321,12 @@ impl ExecStream {
             w.join().unwrap();
         }
         let status = self.child.wait().unwrap();
-        (std::mem::take(&mut self.got), status)
+        let err = self.stderr.take().map(|t| t.join().unwrap());
+        (
+            std::mem::take(&mut self.got),
+            status,
+            err.unwrap_or_default(),
+        )
     }
 }
 
@@ -1336,7 +1370,7 @@ fn a_large_exec_over_ssh_streams_its_outcomes_while_its_input_arrives_and_runs_e
     stream.send(terms_lines("S", 1, half));
     stream.wait_outcomes(half);
     stream.send(terms_lines("S", half + 1, half));
-    let (got, status) = stream.end();
+    let (got, status, _) = stream.end();
     assert_eq!(got.len(), 2 * half);
     assert!(status.success(), "{status:?}");
     for (i, v) in got.iter().enumerate() {
@@ -1359,4 +1393,64 @@ fn a_large_exec_over_ssh_streams_its_outcomes_while_its_input_arrives_and_runs_e
         "every line ran"
     );
     assert!(server.stop().success());
+}
+
+/// The payment terms `{prefix}{n}` in the store (the server stopped).
+fn terms_made(dir: &Path, prefix: &str) -> usize {
+    let o = depot(dir)
+        .args(["export", "payment-terms"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.split(',')
+                .next()?
+                .strip_prefix(prefix)?
+                .parse::<usize>()
+                .ok()
+        })
+        .count()
+}
+
+#[test]
+fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads_no_more() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    exec_local(
+        &dir,
+        &keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+    );
+    let server = Server::start(&dir);
+    // SIGTERM while lines are still arriving. The server panicked (a
+    // timer polled on its runtime shutting down) and dropped the
+    // connection with outcomes of committed lines unsent.
+    let total = 40_000;
+    let mut stream = ExecStream::start(&server, &k_admin, "ADMIN");
+    stream.send(terms_lines("T", 1, total));
+    stream.wait_outcomes(1_000);
+    let (status, log) = server.stop_logged();
+    assert!(status.success(), "{status:?}");
+    assert!(!log.contains("panicked"), "{log}");
+    let (got, ssh, err) = stream.end();
+    // Every line committed has its outcome, in order, and no line was
+    // read after the stop: the client is told so.
+    assert_eq!(got.len(), terms_made(&dir, "T"), "{err}");
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(v["line"], i + 1, "{v}");
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    assert!(got.len() < total, "the stop came before the last line");
+    assert_eq!(ssh.code(), Some(1), "{err}");
+    assert!(
+        err.contains("depot serve is stopping: no further line was read"),
+        "{err}"
+    );
+    let check = depot(&dir).arg("check").output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
 }
