@@ -50,6 +50,12 @@ const FAILS_MAX: usize = 10;
 const FAIL_WINDOW: Duration = Duration::from_secs(60);
 /// Quiet time after a lone ESC before it counts as the Esc key.
 const ESC_WAIT: Duration = Duration::from_millis(40);
+/// SSH packets of an exec's stdin read ahead of its commands (32 KiB at
+/// most each): beyond them the client is held back.
+const STDIN_QUEUE: usize = 16;
+/// How long a stopping server waits for its sessions to restore their
+/// terminals and for its execs to answer what they committed.
+const STOP_WAIT: Duration = Duration::from_secs(10);
 
 pub struct ServeOptions {
     pub listen: String,
@@ -151,6 +157,12 @@ struct Shared {
     resume_window: Duration,
     /// The server is stopping: a session that ends is not parked.
     stopping: Arc<AtomicBool>,
+    /// Set when the server stops: execs read no further line.
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Execs running (their threads, until their channel is closed).
+    execs: Arc<AtomicU64>,
+    /// Connections open (their handlers).
+    connections: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -215,6 +227,7 @@ struct Server {
 impl server::Server for Server {
     type Handler = Client;
     fn new_client(&mut self, peer: Option<SocketAddr>) -> Client {
+        self.shared.connections.fetch_add(1, Ordering::AcqRel);
         Client {
             shared: self.shared.clone(),
             peer,
@@ -344,7 +357,8 @@ struct Chan {
     /// Bytes of input since the last ESC wait began (a newer chunk
     /// cancels an older wait).
     generation: Arc<AtomicU64>,
-    stdin: Option<mpsc::SyncSender<Option<Vec<u8>>>>,
+    /// An exec's stdin (dropped: EOF).
+    stdin: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 }
 
 struct Client {
@@ -542,7 +556,7 @@ impl server::Handler for Client {
             return Ok(());
         };
         let line = String::from_utf8_lossy(data).to_string();
-        let (stdin_tx, stdin_rx) = mpsc::sync_channel(16);
+        let (stdin_tx, stdin_rx) = tokio::sync::mpsc::channel(STDIN_QUEUE);
         if let Some(c) = self.channels.get_mut(&channel) {
             c.stdin = Some(stdin_tx);
         }
@@ -550,14 +564,19 @@ impl server::Handler for Client {
         let handle = session.handle();
         session.channel_success(channel)?;
         tracing::info!(operator, command = %line, peer = ?self.peer, "ssh exec");
+        // Counted from here: a stop that comes now waits for it.
+        let running = Running::new(&self.shared.execs);
         std::thread::Builder::new()
             .name("depot-ssh-exec".into())
             .spawn(move || {
+                let _running = running;
                 let rt = shared.runtime.clone();
-                let mut out = ChannelWriter::blocking(rt.clone(), handle.clone(), channel, false);
-                let mut err = ChannelWriter::blocking(rt.clone(), handle.clone(), channel, true);
+                let mut out = ChannelWriter::stream(&rt, handle.clone(), channel, false);
+                let mut err = ChannelWriter::stream(&rt, handle.clone(), channel, true);
                 let input = StdinReader {
                     rx: stdin_rx,
+                    rt: rt.clone(),
+                    stop: shared.stop.subscribe(),
                     buf: Vec::new(),
                     pos: 0,
                     done: false,
@@ -591,12 +610,16 @@ impl server::Handler for Client {
         let Some(c) = self.channels.get(&channel) else {
             return Ok(());
         };
-        if let Some(tx) = &c.stdin {
+        if let Some(tx) = c.stdin.clone() {
             // The queue to the command is bounded (back-pressure on a
-            // client streaming a large `exec -`): waiting for room must not
-            // hold a runtime worker every other session needs.
-            let bytes = data.to_vec();
-            let _ = tokio::task::block_in_place(|| tx.send(Some(bytes)));
+            // client streaming a large `exec -`): waiting for room holds
+            // up this connection's session loop (awaited, not blocking a
+            // runtime worker), so the command must never wait for that
+            // loop: its output goes to a queue that does not wait
+            // (`ChannelWriter::stream`), or the two would wait for each
+            // other for good. A command gone (ended, or stopped reading
+            // because the server stops) takes no more: dropped.
+            let _ = tx.send(data.to_vec()).await;
             return Ok(());
         }
         let Some(tx) = c.inbox.clone() else {
@@ -633,9 +656,8 @@ impl server::Handler for Client {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(c) = self.channels.get_mut(&channel) {
-            if let Some(tx) = c.stdin.take() {
-                let _ = tx.send(None);
-            }
+            // The command reads to the end of what was queued, then EOF.
+            c.stdin = None;
         }
         Ok(())
     }
@@ -649,9 +671,6 @@ impl server::Handler for Client {
             if let Some(tx) = c.inbox {
                 let _ = tx.send(Inbox::Closed);
             }
-            if let Some(tx) = c.stdin {
-                let _ = tx.send(None);
-            }
         }
         Ok(())
     }
@@ -661,14 +680,13 @@ impl Drop for Client {
     fn drop(&mut self) {
         // The connection is gone (killed client, dead link): end its
         // sessions so their threads do not wait for keys that never come.
+        // An exec's stdin ends with its channel.
         for (_, c) in self.channels.drain() {
             if let Some(tx) = c.inbox {
                 let _ = tx.send(Inbox::Closed);
             }
-            if let Some(tx) = c.stdin {
-                let _ = tx.try_send(None);
-            }
         }
+        self.shared.connections.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -677,14 +695,49 @@ fn clamp(n: u32) -> u16 {
 }
 
 /// Bytes to the client. For a screen session (`bounded`), `flush` hands
-/// a frame to a bounded queue and fails when the client is too slow; for
-/// an exec, it waits for room (the output is the answer).
+/// a frame to a bounded queue and fails when the client is too slow. For
+/// an exec, the queue has no bound and `flush` never waits: the command's
+/// output must not wait for the connection's session loop, which may be
+/// waiting (in `data`) for the command to take more of its stdin; the
+/// input's bound is what holds back a client that sends faster than its
+/// commands run, and the output of those commands is what it is owed.
 struct ChannelWriter {
     buf: Vec<u8>,
-    tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
-    bounded: bool,
+    tx: Option<OutTx>,
     forwarder: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// The queue from a writer to its forwarder.
+enum OutTx {
+    /// A screen's frames: at most `OUT_QUEUE`, a full queue fails.
+    Frames(tokio::sync::mpsc::Sender<Vec<u8>>),
+    /// An exec's output: never waits.
+    Stream(tokio::sync::mpsc::UnboundedSender<Vec<u8>>),
+}
+
+enum OutRx {
+    Frames(tokio::sync::mpsc::Receiver<Vec<u8>>),
+    Stream(tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>),
+}
+
+impl OutRx {
+    async fn recv(&mut self) -> Option<Vec<u8>> {
+        match self {
+            OutRx::Frames(rx) => rx.recv().await,
+            OutRx::Stream(rx) => rx.recv().await,
+        }
+    }
+    fn try_recv(&mut self) -> Option<Vec<u8>> {
+        match self {
+            OutRx::Frames(rx) => rx.try_recv().ok(),
+            OutRx::Stream(rx) => rx.try_recv().ok(),
+        }
+    }
+}
+
+/// What the forwarder joins of queued writes into one send (an exec's
+/// outcome lines, one write each, go out as few packets).
+const SEND_CHUNK: usize = 32 * 1024;
 
 impl ChannelWriter {
     fn start(
@@ -694,9 +747,21 @@ impl ChannelWriter {
         stderr: bool,
         bounded: bool,
     ) -> ChannelWriter {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(OUT_QUEUE);
+        let (tx, mut rx) = if bounded {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(OUT_QUEUE);
+            (OutTx::Frames(tx), OutRx::Frames(rx))
+        } else {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+            (OutTx::Stream(tx), OutRx::Stream(rx))
+        };
         let forwarder = rt.spawn(async move {
-            while let Some(bytes) = rx.recv().await {
+            while let Some(mut bytes) = rx.recv().await {
+                while bytes.len() < SEND_CHUNK {
+                    match rx.try_recv() {
+                        Some(more) => bytes.extend_from_slice(&more),
+                        None => break,
+                    }
+                }
                 let sent = if stderr {
                     handle.extended_data(channel, 1, bytes).await
                 } else {
@@ -710,7 +775,6 @@ impl ChannelWriter {
         ChannelWriter {
             buf: Vec::new(),
             tx: Some(tx),
-            bounded,
             forwarder: Some(forwarder),
         }
     }
@@ -724,20 +788,20 @@ impl ChannelWriter {
     fn screen(rt: &tokio::runtime::Handle, handle: server::Handle, channel: ChannelId) -> Self {
         ChannelWriter::start(rt, handle, channel, false, true)
     }
-    fn blocking(
-        rt: tokio::runtime::Handle,
+    fn stream(
+        rt: &tokio::runtime::Handle,
         handle: server::Handle,
         channel: ChannelId,
         stderr: bool,
     ) -> Self {
-        ChannelWriter::start(&rt, handle, channel, stderr, false)
+        ChannelWriter::start(rt, handle, channel, stderr, false)
     }
 }
 
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(buf);
-        if !self.bounded && self.buf.len() > 32 * 1024 {
+        if matches!(self.tx, Some(OutTx::Stream(_))) && self.buf.len() > SEND_CHUNK {
             self.flush()?;
         }
         Ok(buf.len())
@@ -747,30 +811,34 @@ impl Write for ChannelWriter {
             return Ok(());
         }
         let bytes = std::mem::take(&mut self.buf);
-        let Some(tx) = &self.tx else {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "the output is closed",
-            ));
-        };
-        let sent = if self.bounded {
-            tx.try_send(bytes).map_err(|e| match e {
+        let sent = match &self.tx {
+            None => Err("the output is closed"),
+            Some(OutTx::Frames(tx)) => tx.try_send(bytes).map_err(|e| match e {
                 tokio::sync::mpsc::error::TrySendError::Full(_) => "the client cannot keep up",
                 tokio::sync::mpsc::error::TrySendError::Closed(_) => "the client is gone",
-            })
-        } else {
-            tx.blocking_send(bytes).map_err(|_| "the client is gone")
+            }),
+            Some(OutTx::Stream(tx)) => tx.send(bytes).map_err(|_| "the client is gone"),
         };
         sent.map_err(|m| std::io::Error::new(std::io::ErrorKind::BrokenPipe, m))
     }
 }
 
 /// Stdin of an exec channel as a reader (EOF when the client sends it).
+/// Once the server stops, it reads nothing more: an error, so that the
+/// command answers the lines it has and says that the rest was not read.
 struct StdinReader {
-    rx: mpsc::Receiver<Option<Vec<u8>>>,
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    rt: tokio::runtime::Handle,
+    stop: tokio::sync::watch::Receiver<bool>,
     buf: Vec<u8>,
     pos: usize,
     done: bool,
+}
+
+impl StdinReader {
+    fn stopped() -> std::io::Error {
+        std::io::Error::other("depot serve is stopping: no further line was read")
+    }
 }
 
 impl std::io::Read for StdinReader {
@@ -779,18 +847,46 @@ impl std::io::Read for StdinReader {
             if self.done {
                 return Ok(0);
             }
-            match self.rx.recv() {
-                Ok(Some(b)) => {
+            let (rx, stop) = (&mut self.rx, &mut self.stop);
+            let next = self.rt.block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|s| *s) => None,
+                    b = rx.recv() => Some(b),
+                }
+            });
+            match next {
+                None => return Err(StdinReader::stopped()),
+                Some(Some(b)) => {
                     self.buf = b;
                     self.pos = 0;
                 }
-                Ok(None) | Err(_) => self.done = true,
+                Some(None) => self.done = true,
             }
+        }
+        if *self.stop.borrow() {
+            return Err(StdinReader::stopped());
         }
         let n = out.len().min(self.buf.len() - self.pos);
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+/// Counts one running thing while it lives.
+struct Running(Arc<AtomicU64>);
+
+impl Running {
+    fn new(count: &Arc<AtomicU64>) -> Running {
+        count.fetch_add(1, Ordering::AcqRel);
+        Running(count.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -1363,6 +1459,14 @@ fn dispatch(
     }
 }
 
+/// Wait while `busy` holds, at most `bound` (checked every 20 ms).
+fn wait_while(bound: Duration, busy: impl Fn() -> bool) {
+    let deadline = Instant::now() + bound;
+    while Instant::now() < deadline && busy() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Back up the running store into `dest` as of the newest published
 /// (durable) record, while the writer goes on: the copy holds exactly
 /// the commands committed up to that sequence number.
@@ -1601,6 +1705,9 @@ pub fn serve_until(
         parked: Arc::default(),
         resume_window: opts.resume_window,
         stopping: Arc::default(),
+        stop: Arc::new(tokio::sync::watch::channel(false).0),
+        execs: Arc::default(),
+        connections: Arc::default(),
     };
     let config = Arc::new(server::Config {
         methods: MethodSet::from(&[MethodKind::PublicKey][..]),
@@ -1618,6 +1725,9 @@ pub fn serve_until(
     let sessions = shared.sessions.clone();
     let parked = shared.parked.clone();
     let stopping = shared.stopping.clone();
+    let stop_execs = shared.stop.clone();
+    let execs = shared.execs.clone();
+    let connections = shared.connections.clone();
     // Refused here (a bad operator, say) before anyone is let in.
     let archiver = opts
         .archive
@@ -1625,7 +1735,9 @@ pub fn serve_until(
         .map(|policy| crate::archiver::Archiver::start(engine.clone(), policy))
         .transpose()?;
     listen_local(dir, engine.clone())?;
-    let result: Result<()> = runtime.block_on(async move {
+    // Until a stop: then no new connection is taken (the listener goes),
+    // and the open ones are left up for what follows.
+    let result: Result<server::RunningServerHandle> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&opts.listen)
             .await
             .with_context(|| format!("listening on {}", opts.listen))?;
@@ -1637,47 +1749,52 @@ pub fn serve_until(
         ready(addr);
         let mut server = Server { shared };
         let running = server.run_on_socket(config, &listener);
-        let stop = running.handle();
+        let handle = running.handle();
         match stop_on {
             Stop::Signals => {
                 let mut term =
                     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
                 tokio::select! {
                     r = running => { r?; }
-                    _ = term.recv() => { stop.shutdown("depot serve is stopping".into()); }
-                    _ = tokio::signal::ctrl_c() => { stop.shutdown("depot serve is stopping".into()); }
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
                 }
             }
             Stop::When(rx) => {
                 tokio::select! {
                     r = running => { r?; }
-                    _ = rx => { stop.shutdown("depot serve is stopping".into()); }
+                    _ = rx => {}
                 }
             }
         }
-        Ok(())
+        Ok(handle)
     });
-    // Parked sessions are not kept (their threads end), and every open
-    // one is told; give them a moment to restore their terminals.
+    // Parked sessions are not kept (their threads end); every open one is
+    // told, and restores its terminal; every exec reads no further line,
+    // answers each line it committed and closes its channel. Only then
+    // are the connections closed.
     stopping.store(true, Ordering::Release);
+    stop_execs.send_replace(true);
     lock(&parked).clear();
-    let inboxes: Vec<_> = sessions
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .values()
-        .cloned()
-        .collect();
+    let inboxes: Vec<_> = lock(&sessions).values().cloned().collect();
     for tx in &inboxes {
         let _ = tx.send(Inbox::Closed);
     }
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline
-        && !sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
-    {
-        std::thread::sleep(Duration::from_millis(20));
+    let busy = || !lock(&sessions).is_empty() || execs.load(Ordering::Acquire) > 0;
+    wait_while(STOP_WAIT, busy);
+    if busy() {
+        tracing::warn!(
+            sessions = lock(&sessions).len(),
+            execs = execs.load(Ordering::Acquire),
+            "stopping with sessions or execs still open"
+        );
+    }
+    if let Ok(handle) = &result {
+        handle.shutdown("depot serve is stopping".into());
+        // No connection is polled on a runtime shutting down.
+        wait_while(Duration::from_secs(2), || {
+            connections.load(Ordering::Acquire) > 0
+        });
     }
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(a) = archiver {

@@ -74,6 +74,8 @@ struct Server {
     child: Child,
     port: u16,
     fingerprint: String,
+    /// What it writes to stderr (also passed on to the test's).
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Server {
@@ -86,8 +88,20 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("depot serve");
+        let err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("{line}");
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut port = None;
         let mut fingerprint = None;
@@ -106,6 +120,7 @@ impl Server {
             child,
             port: port.unwrap(),
             fingerprint: fingerprint.unwrap(),
+            stderr: Some(stderr),
         }
     }
 
@@ -151,7 +166,12 @@ impl Server {
     }
 
     /// SIGTERM, and the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
+    fn stop(self) -> std::process::ExitStatus {
+        self.stop_logged().0
+    }
+
+    /// SIGTERM: the exit status and all it wrote to stderr.
+    fn stop_logged(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
@@ -162,7 +182,8 @@ impl Server {
         // hangs, not a speed check.
         for _ in 0..600 {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
+                let log = self.stderr.take().map(|t| t.join().unwrap());
+                return (status, log.unwrap_or_default());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -1202,4 +1223,245 @@ fn the_server_archives_closed_orders_by_age_in_batches_without_moving_the_books(
     assert_eq!(tb(), books);
     let out = depot(dir).arg("check").output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
+}
+
+/// `ssh OP@host exec -` as a stream: lines are written (by a thread of
+/// its own, so that a server that stops taking them cannot hang the
+/// test) while the outcomes are read as they come.
+struct ExecStream {
+    child: Child,
+    input: Option<std::sync::mpsc::Sender<String>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    outcomes: std::sync::mpsc::Receiver<String>,
+    got: Vec<serde_json::Value>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+/// How long a stream may give no outcome at all before it counts as
+/// stuck: a bound for a hang, not a speed check.
+const STUCK: Duration = Duration::from_secs(60);
+
+impl ExecStream {
+    fn start(server: &Server, key: &Path, user: &str) -> ExecStream {
+        let mut child = Command::new("ssh")
+            .args(["-o", "BatchMode=yes"])
+            .args(server.ssh_args(key, user))
+            .arg("exec -")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ssh");
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut err, &mut text);
+            text
+        });
+        let mut stdin = child.stdin.take().unwrap();
+        let (input, rx) = std::sync::mpsc::channel::<String>();
+        let writer = std::thread::spawn(move || {
+            for text in rx {
+                if stdin.write_all(text.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, outcomes) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        ExecStream {
+            child,
+            input: Some(input),
+            writer: Some(writer),
+            outcomes,
+            got: Vec::new(),
+            stderr: Some(stderr),
+        }
+    }
+
+    fn send(&self, text: String) {
+        if let Some(input) = &self.input {
+            input.send(text).unwrap();
+        }
+    }
+
+    /// Close stdin once everything sent is written.
+    fn close(&mut self) {
+        self.input = None;
+    }
+
+    /// Wait until `n` outcomes have come back in all.
+    fn wait_outcomes(&mut self, n: usize) {
+        while self.got.len() < n {
+            match self.outcomes.recv_timeout(STUCK) {
+                Ok(line) => self
+                    .got
+                    .push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))),
+                Err(_) => panic!(
+                    "exec - over SSH is stuck: {} outcomes of the {n} awaited, none in {STUCK:?}",
+                    self.got.len()
+                ),
+            }
+        }
+    }
+
+    /// All the outcomes once the client ends, its exit status and stderr.
+    fn end(mut self) -> (Vec<serde_json::Value>, std::process::ExitStatus, String) {
+        self.close();
+        loop {
+            match self.outcomes.recv_timeout(STUCK) {
+                Ok(line) => self
+                    .got
+                    .push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "exec - over SSH is stuck: {} outcomes, its output not closed in {STUCK:?}",
+                    self.got.len()
+                ),
+            }
+        }
+        if let Some(w) = self.writer.take() {
+            w.join().unwrap();
+        }
+        let status = self.child.wait().unwrap();
+        let err = self.stderr.take().map(|t| t.join().unwrap());
+        (
+            std::mem::take(&mut self.got),
+            status,
+            err.unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for ExecStream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// `n` lines from `from` on, each creating payment terms `{prefix}{i}`.
+fn terms_lines(prefix: &str, from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| {
+            format!(
+                r#"{{"cmd":"create_payment_terms","code":"{prefix}{i}","description":"z","net_days":30}}"#
+            ) + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn a_large_exec_over_ssh_streams_its_outcomes_while_its_input_arrives_and_runs_every_line() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    exec_local(
+        &dir,
+        &keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+    );
+    let server = Server::start(&dir);
+    // 20,000 lines (1.6 MB), the first half before the second is sent:
+    // its outcomes come back while stdin is still open. The server took
+    // about 589 lines and then waited for good (its session loop waiting
+    // for the command to take more input, the command waiting for that
+    // loop to take its outcomes).
+    let half = 10_000;
+    let mut stream = ExecStream::start(&server, &k_admin, "ADMIN");
+    stream.send(terms_lines("S", 1, half));
+    stream.wait_outcomes(half);
+    stream.send(terms_lines("S", half + 1, half));
+    let (got, status, _) = stream.end();
+    assert_eq!(got.len(), 2 * half);
+    assert!(status.success(), "{status:?}");
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(v["line"], i + 1, "{v}");
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    let o = server.ssh(&k_admin, "ADMIN", "export payment-terms", "");
+    let terms = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        terms
+            .lines()
+            .filter_map(|l| l
+                .split(',')
+                .next()?
+                .strip_prefix('S')?
+                .parse::<usize>()
+                .ok())
+            .count(),
+        2 * half,
+        "every line ran"
+    );
+    assert!(server.stop().success());
+}
+
+/// The payment terms `{prefix}{n}` in the store (the server stopped).
+fn terms_made(dir: &Path, prefix: &str) -> usize {
+    let o = depot(dir)
+        .args(["export", "payment-terms"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.split(',')
+                .next()?
+                .strip_prefix(prefix)?
+                .parse::<usize>()
+                .ok()
+        })
+        .count()
+}
+
+#[test]
+fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads_no_more() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
+    exec_local(
+        &dir,
+        &keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
+    );
+    let server = Server::start(&dir);
+    // SIGTERM while lines are still arriving. The server panicked (a
+    // timer polled on its runtime shutting down) and dropped the
+    // connection with outcomes of committed lines unsent.
+    let total = 40_000;
+    let mut stream = ExecStream::start(&server, &k_admin, "ADMIN");
+    stream.send(terms_lines("T", 1, total));
+    stream.wait_outcomes(1_000);
+    let (status, log) = server.stop_logged();
+    assert!(status.success(), "{status:?}");
+    assert!(!log.contains("panicked"), "{log}");
+    let (got, ssh, err) = stream.end();
+    // Every line committed has its outcome, in order, and no line was
+    // read after the stop: the client is told so.
+    assert_eq!(got.len(), terms_made(&dir, "T"), "{err}");
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(v["line"], i + 1, "{v}");
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    assert!(got.len() < total, "the stop came before the last line");
+    assert_eq!(ssh.code(), Some(1), "{err}");
+    assert!(
+        err.contains("depot serve is stopping: no further line was read"),
+        "{err}"
+    );
+    let check = depot(&dir).arg("check").output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
 }
