@@ -1454,3 +1454,64 @@ fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads
     let check = depot(&dir).arg("check").output().unwrap();
     assert!(check.status.success(), "{}", text(&check));
 }
+
+#[test]
+fn a_stop_and_the_idle_timeout_restore_the_terminal_and_say_why() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
+    exec_local(
+        &dir,
+        &keys_line(
+            "CLERK1",
+            "Maria Counter",
+            "counter_clerk",
+            "CHI",
+            &[&p_clerk],
+        ),
+    );
+    let client = |server: &Server| {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_clerk, "CLERK1").join(" ")
+        );
+        let t = Tmux::run(&cmd, 80, 24);
+        t.wait_for("Counter sale");
+        assert_eq!(t.modes(), (true, false), "the screens' alternate screen");
+        t
+    };
+    // SIGTERM: the session said nothing (and, before the stop waited
+    // for the sessions, left the alternate screen on, cursor hidden).
+    let server = Server::start(&dir);
+    let t = client(&server);
+    assert!(server.stop().success());
+    let s = t.wait_for("SSH-EXITED");
+    assert!(
+        s.contains("depot: session closed: depot serve is stopping"),
+        "{s}"
+    );
+    assert_eq!(t.modes(), (false, true), "{s}");
+    drop(t);
+    // The idle timeout: russh dropped the connection under the session,
+    // the terminal left as it was and the log saying "the connection
+    // closed". The session is kept for resume, as a lost link is.
+    let server = Server::start_with(&dir, &["--idle-timeout", "2"]);
+    let t = client(&server);
+    let s = t.wait_for("SSH-EXITED");
+    assert!(
+        s.contains("depot: session closed: idle for 2 s (--idle-timeout)"),
+        "{s}"
+    );
+    assert_eq!(t.modes(), (false, true), "{s}");
+    parked(&dir, 1);
+    let log = std::fs::read_to_string(dir.join("depot.log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("ssh session parked"))
+        .unwrap_or_default();
+    assert!(line.contains("idle for 2 s"), "{line}");
+    assert!(server.stop().success());
+}
