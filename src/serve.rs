@@ -1265,6 +1265,9 @@ fn run_screens(
     }
     let app = match app {
         Some(app) => {
+            // NO_COLOR is the terminal's: a resumed session draws as the
+            // client now taking it over asked, not as the one it left.
+            app.theme = crate::ui::theme::Theme { color: !no_color };
             if let Some(since) = resumed_from {
                 app.notice = Some(crate::ui::screen::Notice::info(format!(
                     "resumed your session from {}",

@@ -1515,3 +1515,69 @@ fn a_stop_and_the_idle_timeout_restore_the_terminal_and_say_why() {
     assert!(line.contains("idle for 2 s"), "{line}");
     assert!(server.stop().success());
 }
+
+/// Does the screen (`capture-pane -e`) set a colour anywhere?
+fn coloured(screen: &str) -> bool {
+    screen.split("\x1b[").skip(1).any(|seq| {
+        let Some(end) = seq.find(|c: char| !(c.is_ascii_digit() || c == ';')) else {
+            return false;
+        };
+        seq[end..].starts_with('m')
+            && seq[..end].split(';').any(|p| {
+                matches!(
+                    p.parse::<u32>(),
+                    Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                )
+            })
+    })
+}
+
+#[test]
+fn no_color_sent_over_ssh_holds_for_that_terminal_also_when_it_resumes_a_session() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
+    exec_local(
+        &dir,
+        &keys_line(
+            "CLERK1",
+            "Maria Counter",
+            "counter_clerk",
+            "CHI",
+            &[&p_clerk],
+        ),
+    );
+    let server = Server::start(&dir);
+    let login = |env: &str| {
+        let cmd = format!(
+            "env -u NO_COLOR {env} ssh -tt -o SendEnv=NO_COLOR {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_clerk, "CLERK1").join(" ")
+        );
+        Tmux::run(&cmd, 80, 24)
+    };
+    // A fresh login with NO_COLOR: bold and reverse video, no colour.
+    let t = login("NO_COLOR=1");
+    t.wait_for("Counter sale");
+    let s = t.screen_escaped();
+    assert!(!coloured(&s), "{s:?}");
+    drop(t);
+    parked(&dir, 1);
+    // Its session resumed from a terminal without NO_COLOR: colours (the
+    // resumed session drew as the first terminal had asked).
+    let t = login("");
+    t.wait_for("resumed your session");
+    let s = t.screen_escaped();
+    assert!(coloured(&s), "{s:?}");
+    drop(t);
+    parked(&dir, 2);
+    // And back.
+    let t = login("NO_COLOR=1");
+    t.wait_for("resumed your session");
+    let s = t.screen_escaped();
+    assert!(!coloured(&s), "{s:?}");
+    drop(t);
+    assert!(server.stop().success());
+}
