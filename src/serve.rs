@@ -1465,6 +1465,12 @@ fn dispatch(
         }
     };
     match &args.command {
+        Some(crate::cli::Cmd::Report { name, .. }) if name == "list" => {
+            // What --help and the usage promise: the reports' names, one
+            // a line, as the local `depot report list` prints them.
+            writeln!(out, "{}", crate::report::REPORTS.join("\n"))?;
+            Ok(0)
+        }
         Some(crate::cli::Cmd::Report { name, .. }) => {
             let need = crate::report::permission(name);
             // An unknown name is answered as unknown (with the list), not

@@ -363,6 +363,13 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     assert!(!o.status.success());
     assert!(text(&o).contains("unknown report"), "{}", text(&o));
     assert!(!text(&o).contains("may not read"), "{}", text(&o));
+    // `report list` names the reports, as --help and the usage say (it
+    // was answered "unknown report \"list\"", exit 1).
+    let o = server.ssh(&k_pick, "PICK1", "report list", "");
+    assert!(o.status.success(), "{}", text(&o));
+    let names = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(names.lines().any(|l| l == "trial-balance"), "{names}");
+    assert!(names.lines().any(|l| l == "stock"), "{names}");
     let pay = r#"{"cmd":"receive_payment","customer":"C0001","amount":"10.00","method":"cheque","reference":"X1"}"#;
     let o = server.ssh(&k_pick, "PICK1", "exec -", pay);
     assert!(text(&o).contains("not_permitted"), "{}", text(&o));
