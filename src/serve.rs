@@ -53,6 +53,9 @@ const ESC_WAIT: Duration = Duration::from_millis(40);
 /// SSH packets of an exec's stdin read ahead of its commands (32 KiB at
 /// most each): beyond them the client is held back.
 const STDIN_QUEUE: usize = 16;
+/// A connection is closed after `--idle-timeout` plus this with nothing
+/// received: later than a screen's own idle close, which says why.
+const IDLE_GRACE: Duration = Duration::from_secs(10);
 /// How long a stopping server waits for its sessions to restore their
 /// terminals and for its execs to answer what they committed.
 const STOP_WAIT: Duration = Duration::from_secs(10);
@@ -136,6 +139,10 @@ fn key_allowed(view: &View, user: &str, key: &PublicKey) -> Result<(), &'static 
     }
 }
 
+/// The open screen sessions by id: their inbox, and where to say why
+/// the server closes them.
+type Sessions = HashMap<u64, (mpsc::Sender<Inbox>, CloseWhy)>;
+
 /// What the server shares between its connections.
 #[derive(Clone)]
 struct Shared {
@@ -147,14 +154,17 @@ struct Shared {
     archive: Arc<crate::ui::archive_reads::ArchiveReads>,
     keymaps: Arc<crate::ui::app::Keymaps>,
     failures: Arc<Mutex<HashMap<IpAddr, VecDeque<Instant>>>>,
-    /// Every interactive session's inbox (to tell them when stopping).
-    sessions: Arc<Mutex<HashMap<u64, mpsc::Sender<Inbox>>>>,
+    /// Every interactive session's inbox (to tell them when stopping),
+    /// with where to say why.
+    sessions: Arc<Mutex<Sessions>>,
     next_session: Arc<AtomicU64>,
     runtime: tokio::runtime::Handle,
     /// Screen sessions whose link went, by operator (the latest last),
     /// each waiting up to `resume_window` for its operator's next login.
     parked: Arc<Mutex<HashMap<String, Vec<Parked>>>>,
     resume_window: Duration,
+    /// A screen with no input for this long is closed (and kept).
+    idle_timeout: Duration,
     /// The server is stopping: a session that ends is not parked.
     stopping: Arc<AtomicBool>,
     /// Set when the server stops: execs read no further line.
@@ -345,6 +355,83 @@ impl Write for RemoteBackend {
     }
 }
 
+/// Why the server closes a screen's link: said on the terminal before
+/// its channel closes.
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    Stopping,
+    Idle(Duration),
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Why::Stopping => write!(f, "depot serve is stopping"),
+            Why::Idle(d) => write!(f, "idle for {} s (--idle-timeout)", d.as_secs()),
+        }
+    }
+}
+
+/// Where the server leaves its `Why` before it sends the link's inbox
+/// `Closed`.
+#[derive(Clone, Default)]
+struct CloseWhy(Arc<Mutex<Option<Why>>>);
+
+impl CloseWhy {
+    fn tell(&self, why: Why, inbox: &mpsc::Sender<Inbox>) {
+        lock(&self.0).get_or_insert(why);
+        let _ = inbox.send(Inbox::Closed);
+    }
+    fn take(&self) -> Option<Why> {
+        lock(&self.0).take()
+    }
+}
+
+/// When a channel last had input.
+#[derive(Clone)]
+struct Activity(Arc<Mutex<Instant>>);
+
+impl Default for Activity {
+    fn default() -> Activity {
+        Activity(Arc::new(Mutex::new(Instant::now())))
+    }
+}
+
+impl Activity {
+    fn now(&self) {
+        *lock(&self.0) = Instant::now();
+    }
+    fn last(&self) -> Instant {
+        *lock(&self.0)
+    }
+}
+
+/// Close a screen's link once it has had no input for `idle`: it says
+/// why and restores the terminal (russh's own timeout, later, would
+/// drop the connection under it).
+fn watch_idle(
+    idle: Duration,
+    activity: Activity,
+    why: CloseWhy,
+    inbox: mpsc::Sender<Inbox>,
+) -> tokio::task::AbortHandle {
+    tokio::spawn(async move {
+        loop {
+            let last = activity.last();
+            // A timeout past what a clock can say never comes.
+            let Some(at) = last.checked_add(idle) else {
+                return;
+            };
+            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+            if activity.last() == last {
+                why.tell(Why::Idle(idle), &inbox);
+                return;
+            }
+        }
+    })
+    .abort_handle()
+}
+
 /// One channel of a connection.
 #[derive(Default)]
 struct Chan {
@@ -357,6 +444,10 @@ struct Chan {
     /// Bytes of input since the last ESC wait began (a newer chunk
     /// cancels an older wait).
     generation: Arc<AtomicU64>,
+    /// When the client last sent input or a resize (a screen's).
+    activity: Activity,
+    /// The screen's idle watch (ended with the channel).
+    idle_watch: Option<tokio::task::AbortHandle>,
     /// An exec's stdin (dropped: EOF).
     stdin: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 }
@@ -483,6 +574,7 @@ impl server::Handler for Client {
     ) -> Result<(), Self::Error> {
         if let Some(c) = self.channels.get_mut(&channel) {
             c.size.set(clamp(col_width), clamp(row_height));
+            c.activity.now();
             if let Some(tx) = &c.inbox {
                 let _ = tx.send(Inbox::Resize);
             }
@@ -518,6 +610,14 @@ impl server::Handler for Client {
         }
         let (tx, rx) = mpsc::channel();
         chan.inbox = Some(tx.clone());
+        let why = CloseWhy::default();
+        chan.activity.now();
+        chan.idle_watch = Some(watch_idle(
+            self.shared.idle_timeout,
+            chan.activity.clone(),
+            why.clone(),
+            tx.clone(),
+        ));
         let link = Link {
             handle: session.handle(),
             channel,
@@ -526,6 +626,7 @@ impl server::Handler for Client {
             key,
             station,
             inbox: (tx, rx),
+            why,
         };
         session.channel_success(channel)?;
         // A session of this operator whose link went, still in its window:
@@ -625,6 +726,7 @@ impl server::Handler for Client {
         let Some(tx) = c.inbox.clone() else {
             return Ok(());
         };
+        c.activity.now();
         let (keys, waiting) = {
             let mut p = c.parser.lock().unwrap_or_else(|e| e.into_inner());
             (p.feed(data), p.waiting())
@@ -668,6 +770,9 @@ impl server::Handler for Client {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(c) = self.channels.remove(&channel) {
+            if let Some(w) = c.idle_watch {
+                w.abort();
+            }
             if let Some(tx) = c.inbox {
                 let _ = tx.send(Inbox::Closed);
             }
@@ -682,6 +787,9 @@ impl Drop for Client {
         // sessions so their threads do not wait for keys that never come.
         // An exec's stdin ends with its channel.
         for (_, c) in self.channels.drain() {
+            if let Some(w) = c.idle_watch {
+                w.abort();
+            }
             if let Some(tx) = c.inbox {
                 let _ = tx.send(Inbox::Closed);
             }
@@ -901,6 +1009,8 @@ struct Link {
     key: PublicKey,
     station: String,
     inbox: (mpsc::Sender<Inbox>, mpsc::Receiver<Inbox>),
+    /// Why the server closes it, when it does.
+    why: CloseWhy,
 }
 
 /// A screen session whose link went, waiting for its operator to log in
@@ -945,7 +1055,7 @@ fn screen_session(shared: Shared, id: u64, operator: String, first: Link) {
         let handle = link.handle.clone();
         let channel = link.channel;
         let key = link.key.clone();
-        lock(&shared.sessions).insert(id, link.inbox.0.clone());
+        lock(&shared.sessions).insert(id, (link.inbox.0.clone(), link.why.clone()));
         let (end, forwarder) = run_link(
             &shared,
             &operator,
@@ -1091,7 +1201,7 @@ fn run_link(
         app,
         backend,
         (&link.key, &link.station, link.no_color),
-        (tx, &rx, &pending),
+        (tx, &rx, &pending, &link.why),
         resumed_from,
     );
     // The commit watcher of this link goes at the next commit: its inbox
@@ -1113,10 +1223,11 @@ fn run_screens(
     app: &mut Option<crate::ui::app::App>,
     backend: &crate::ui_backend::EngineBackend,
     (key, station, no_color): (&PublicKey, &str, bool),
-    (tx, rx, pending): (
+    (tx, rx, pending, told): (
         mpsc::Sender<Inbox>,
         &mpsc::Receiver<Inbox>,
         &Arc<AtomicBool>,
+        &CloseWhy,
     ),
     resumed_from: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<End> {
@@ -1154,6 +1265,9 @@ fn run_screens(
     }
     let app = match app {
         Some(app) => {
+            // NO_COLOR is the terminal's: a resumed session draws as the
+            // client now taking it over asked, not as the one it left.
+            app.theme = crate::ui::theme::Theme { color: !no_color };
             if let Some(since) = resumed_from {
                 app.notice = Some(crate::ui::screen::Notice::info(format!(
                     "resumed your session from {}",
@@ -1197,8 +1311,11 @@ fn run_screens(
         verdict.err().map(|why| format!("session closed: {why}"))
     };
     let result = crate::ui::session::run_checked(terminal, app, backend, rx, pending, &allowed);
+    // However it ends, the client's terminal is left as it was found.
     let _ = execute!(
         terminal.backend_mut(),
+        crossterm::style::SetAttribute(crossterm::style::Attribute::Reset),
+        crossterm::style::ResetColor,
         terminal::LeaveAlternateScreen,
         cursor::Show
     );
@@ -1206,6 +1323,15 @@ fn run_screens(
         let _ = write!(terminal.backend_mut(), "depot: {why}\r\n");
         let _ = terminal.backend_mut().flush();
         return Ok(End::Closed);
+    }
+    if let Some(why) = told.take() {
+        let _ = write!(terminal.backend_mut(), "depot: session closed: {why}\r\n");
+        let _ = terminal.backend_mut().flush();
+        // An idle screen is kept for its operator's next login.
+        return Ok(match why {
+            Why::Idle(_) => End::Lost(why.to_string()),
+            Why::Stopping => End::Closed,
+        });
     }
     let _ = terminal.backend_mut().flush();
     if app.quit {
@@ -1339,6 +1465,12 @@ fn dispatch(
         }
     };
     match &args.command {
+        Some(crate::cli::Cmd::Report { name, .. }) if name == "list" => {
+            // What --help and the usage promise: the reports' names, one
+            // a line, as the local `depot report list` prints them.
+            writeln!(out, "{}", crate::report::REPORTS.join("\n"))?;
+            Ok(0)
+        }
         Some(crate::cli::Cmd::Report { name, .. }) => {
             let need = crate::report::permission(name);
             // An unknown name is answered as unknown (with the list), not
@@ -1704,6 +1836,7 @@ pub fn serve_until(
         runtime: runtime.handle().clone(),
         parked: Arc::default(),
         resume_window: opts.resume_window,
+        idle_timeout: opts.idle_timeout,
         stopping: Arc::default(),
         stop: Arc::new(tokio::sync::watch::channel(false).0),
         execs: Arc::default(),
@@ -1713,7 +1846,10 @@ pub fn serve_until(
         methods: MethodSet::from(&[MethodKind::PublicKey][..]),
         auth_rejection_time: Duration::from_millis(300),
         auth_rejection_time_initial: Some(Duration::from_millis(0)),
-        inactivity_timeout: Some(opts.idle_timeout),
+        // A screen closes itself first (`watch_idle`), saying why; this
+        // closes the rest: a connection with nothing open, an exec whose
+        // client neither sends nor reads.
+        inactivity_timeout: Some(opts.idle_timeout.saturating_add(IDLE_GRACE)),
         keys: vec![key],
         nodelay: true,
         // A link that dies without a word (a handheld out of range) is
@@ -1777,8 +1913,8 @@ pub fn serve_until(
     stop_execs.send_replace(true);
     lock(&parked).clear();
     let inboxes: Vec<_> = lock(&sessions).values().cloned().collect();
-    for tx in &inboxes {
-        let _ = tx.send(Inbox::Closed);
+    for (tx, why) in &inboxes {
+        why.tell(Why::Stopping, tx);
     }
     let busy = || !lock(&sessions).is_empty() || execs.load(Ordering::Acquire) > 0;
     wait_while(STOP_WAIT, busy);

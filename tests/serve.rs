@@ -363,6 +363,13 @@ fn operators_log_in_by_key_see_each_other_commit_and_are_held_to_their_roles() {
     assert!(!o.status.success());
     assert!(text(&o).contains("unknown report"), "{}", text(&o));
     assert!(!text(&o).contains("may not read"), "{}", text(&o));
+    // `report list` names the reports, as --help and the usage say (it
+    // was answered "unknown report \"list\"", exit 1).
+    let o = server.ssh(&k_pick, "PICK1", "report list", "");
+    assert!(o.status.success(), "{}", text(&o));
+    let names = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(names.lines().any(|l| l == "trial-balance"), "{names}");
+    assert!(names.lines().any(|l| l == "stock"), "{names}");
     let pay = r#"{"cmd":"receive_payment","customer":"C0001","amount":"10.00","method":"cheque","reference":"X1"}"#;
     let o = server.ssh(&k_pick, "PICK1", "exec -", pay);
     assert!(text(&o).contains("not_permitted"), "{}", text(&o));
@@ -1464,4 +1471,131 @@ fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads
     );
     let check = depot(&dir).arg("check").output().unwrap();
     assert!(check.status.success(), "{}", text(&check));
+}
+
+#[test]
+fn a_stop_and_the_idle_timeout_restore_the_terminal_and_say_why() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
+    exec_local(
+        &dir,
+        &keys_line(
+            "CLERK1",
+            "Maria Counter",
+            "counter_clerk",
+            "CHI",
+            &[&p_clerk],
+        ),
+    );
+    let client = |server: &Server| {
+        let cmd = format!(
+            "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_clerk, "CLERK1").join(" ")
+        );
+        let t = Tmux::run(&cmd, 80, 24);
+        t.wait_for("Counter sale");
+        assert_eq!(t.modes(), (true, false), "the screens' alternate screen");
+        t
+    };
+    // SIGTERM: the session said nothing (and, before the stop waited
+    // for the sessions, left the alternate screen on, cursor hidden).
+    let server = Server::start(&dir);
+    let t = client(&server);
+    assert!(server.stop().success());
+    let s = t.wait_for("SSH-EXITED");
+    assert!(
+        s.contains("depot: session closed: depot serve is stopping"),
+        "{s}"
+    );
+    assert_eq!(t.modes(), (false, true), "{s}");
+    drop(t);
+    // The idle timeout: russh dropped the connection under the session,
+    // the terminal left as it was and the log saying "the connection
+    // closed". The session is kept for resume, as a lost link is.
+    let server = Server::start_with(&dir, &["--idle-timeout", "2"]);
+    let t = client(&server);
+    let s = t.wait_for("SSH-EXITED");
+    assert!(
+        s.contains("depot: session closed: idle for 2 s (--idle-timeout)"),
+        "{s}"
+    );
+    assert_eq!(t.modes(), (false, true), "{s}");
+    parked(&dir, 1);
+    let log = std::fs::read_to_string(dir.join("depot.log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("ssh session parked"))
+        .unwrap_or_default();
+    assert!(line.contains("idle for 2 s"), "{line}");
+    assert!(server.stop().success());
+}
+
+/// Does the screen (`capture-pane -e`) set a colour anywhere?
+fn coloured(screen: &str) -> bool {
+    screen.split("\x1b[").skip(1).any(|seq| {
+        let Some(end) = seq.find(|c: char| !(c.is_ascii_digit() || c == ';')) else {
+            return false;
+        };
+        seq[end..].starts_with('m')
+            && seq[..end].split(';').any(|p| {
+                matches!(
+                    p.parse::<u32>(),
+                    Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                )
+            })
+    })
+}
+
+#[test]
+fn no_color_sent_over_ssh_holds_for_that_terminal_also_when_it_resumes_a_session() {
+    need("ssh");
+    need("ssh-keygen");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
+    exec_local(
+        &dir,
+        &keys_line(
+            "CLERK1",
+            "Maria Counter",
+            "counter_clerk",
+            "CHI",
+            &[&p_clerk],
+        ),
+    );
+    let server = Server::start(&dir);
+    let login = |env: &str| {
+        let cmd = format!(
+            "env -u NO_COLOR {env} ssh -tt -o SendEnv=NO_COLOR {} ; echo SSH-EXITED-$?; sleep 30",
+            server.ssh_args(&k_clerk, "CLERK1").join(" ")
+        );
+        Tmux::run(&cmd, 80, 24)
+    };
+    // A fresh login with NO_COLOR: bold and reverse video, no colour.
+    let t = login("NO_COLOR=1");
+    t.wait_for("Counter sale");
+    let s = t.screen_escaped();
+    assert!(!coloured(&s), "{s:?}");
+    drop(t);
+    parked(&dir, 1);
+    // Its session resumed from a terminal without NO_COLOR: colours (the
+    // resumed session drew as the first terminal had asked).
+    let t = login("");
+    t.wait_for("resumed your session");
+    let s = t.screen_escaped();
+    assert!(coloured(&s), "{s:?}");
+    drop(t);
+    parked(&dir, 2);
+    // And back.
+    let t = login("NO_COLOR=1");
+    t.wait_for("resumed your session");
+    let s = t.screen_escaped();
+    assert!(!coloured(&s), "{s:?}");
+    drop(t);
+    assert!(server.stop().success());
 }

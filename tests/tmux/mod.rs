@@ -73,6 +73,32 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with its attributes as escape sequences.
+    pub fn screen_escaped(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-e", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The pane's modes: (on the alternate screen, cursor shown).
+    pub fn modes(&self) -> (bool, bool) {
+        let out = Command::new("tmux")
+            .args([
+                "display-message",
+                "-p",
+                "-t",
+                &self.name,
+                "#{alternate_on} #{cursor_flag}",
+            ])
+            .output()
+            .expect("display-message");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut flags = text.split_whitespace();
+        (flags.next() == Some("1"), flags.next() == Some("1"))
+    }
+
     /// Wait until the screen shows `text`; panics with the screen if it
     /// never does (a liveness bound, not a speed check).
     pub fn wait_for(&self, text: &str) -> String {
