@@ -1577,8 +1577,29 @@ fn export(
     let done = export_to(&engine, kind, format, entity, &mut w);
     let flushed = w.flush();
     engine.shutdown().map_err(|e| anyhow!("{e}"))?;
-    done?;
-    flushed?;
+    // A reader that went away (`depot export items | head`) is not an
+    // error of ours: it printed "depot: Broken pipe (os error 32)".
+    let gone = |e: &anyhow::Error| {
+        out.is_none()
+            && e.chain().any(|c| {
+                let kind = c
+                    .downcast_ref::<std::io::Error>()
+                    .map(|io| io.kind())
+                    .or_else(|| {
+                        c.downcast_ref::<serde_json::Error>()
+                            .and_then(serde_json::Error::io_error_kind)
+                    });
+                kind == Some(std::io::ErrorKind::BrokenPipe)
+            })
+    };
+    match done {
+        Err(e) if gone(&e) => return Ok(ExitCode::SUCCESS),
+        other => other?,
+    }
+    match flushed {
+        Err(e) if out.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -869,3 +869,33 @@ fn report_audit_shows_before_and_after_and_its_filters_filter() {
     let none = report(&["--session", "nope"]);
     assert_eq!(none.lines().count(), 1, "only the header: {none}");
 }
+
+/// A reader that goes away (`depot export events | head`) ends the export
+/// quietly with success: it printed "depot: Broken pipe (os error 32)"
+/// and exited 1.
+#[test]
+fn an_export_whose_reader_goes_away_ends_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"]).status.success());
+    for kind in ["events", "items"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["export", kind])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{kind}");
+        // The reader is dropped here, as `head -1` exits.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{kind}: {:?} {err}", out.status);
+        assert!(!err.contains("Broken pipe"), "{kind}: {err}");
+    }
+}
