@@ -268,28 +268,32 @@ fn a_pick_with_a_wrong_bin_and_a_wrong_item_refused_with_the_bell() {
     assert!(d.screen(40, 16).contains(&format!("BIN  {}", next.bin)));
 }
 
+/// An item counted in whole units with a case barcode (2 to 24 each),
+/// one bin in Toronto holding more than two cases of it: (SKU, the case
+/// barcode, units per case).
+fn case_item(b: &MemBackend) -> (Code, String, Decimal) {
+    let st = b.state.borrow();
+    stocked(&st, "TOR", 40)
+        .into_iter()
+        .find_map(|sku| {
+            let i = &st.items[&sku];
+            let bc = i.barcodes.iter().find(|c| c.unit != i.base_unit)?;
+            let f = i.unit_factor(&bc.unit)?;
+            let in_a_bin = st.bin_stock.iter().any(|(k, q)| {
+                k.warehouse == "TOR" && k.sku == sku && k.lot.is_none() && *q > f * Decimal::TWO
+            });
+            (f > Decimal::ONE && f <= Decimal::from(24) && in_a_bin && i.qty_decimals == 0)
+                .then(|| (sku.clone(), bc.code.clone(), f))
+        })
+        .expect("a stocked item with a case barcode")
+}
+
 #[test]
 fn a_case_scanned_then_enter_picks_a_line_that_is_not_whole_cases_in_base_units() {
     let b = demo();
     // A stocked item with a case barcode, ordered in a quantity that is not
     // a whole number of cases (the core refuses 3.33 cases).
-    let (sku, case, factor) = {
-        let st = b.state.borrow();
-        stocked(&st, "TOR", 40)
-            .into_iter()
-            .find_map(|sku| {
-                let i = &st.items[&sku];
-                let bc = i.barcodes.iter().find(|c| c.unit != i.base_unit)?;
-                let f = i.unit_factor(&bc.unit)?;
-                // One bin holds the whole line (a case and one more).
-                let in_a_bin = st.bin_stock.iter().any(|(k, q)| {
-                    k.warehouse == "TOR" && k.sku == sku && k.lot.is_none() && *q > f * Decimal::TWO
-                });
-                (f > Decimal::ONE && f <= Decimal::from(24) && in_a_bin)
-                    .then(|| (sku.clone(), bc.code.clone(), f))
-            })
-            .expect("a stocked item with a case barcode")
-    };
+    let (sku, case, factor) = case_item(&b);
     let qty = factor + Decimal::ONE;
     released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), qty);
     let t = open_tasks(&b, "TOR")[0].clone();
@@ -310,22 +314,7 @@ fn a_case_scanned_then_enter_picks_a_line_that_is_not_whole_cases_in_base_units(
 #[test]
 fn a_quantity_typed_is_in_the_unit_last_scanned() {
     let b = demo();
-    let (sku, case, factor) = {
-        let st = b.state.borrow();
-        stocked(&st, "TOR", 40)
-            .into_iter()
-            .find_map(|sku| {
-                let i = &st.items[&sku];
-                let bc = i.barcodes.iter().find(|c| c.unit != i.base_unit)?;
-                let f = i.unit_factor(&bc.unit)?;
-                let in_a_bin = st.bin_stock.iter().any(|(k, q)| {
-                    k.warehouse == "TOR" && k.sku == sku && k.lot.is_none() && *q > f * Decimal::TWO
-                });
-                (f > Decimal::ONE && f <= Decimal::from(24) && in_a_bin && i.qty_decimals == 0)
-                    .then(|| (sku.clone(), bc.code.clone(), f))
-            })
-            .expect("a stocked item with a case barcode")
-    };
+    let (sku, case, factor) = case_item(&b);
     let qty = factor + Decimal::from(4);
     released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), qty);
     let t = open_tasks(&b, "TOR")[0].clone();

@@ -1365,18 +1365,33 @@ fn terms_lines(prefix: &str, from: usize, n: usize) -> String {
         .collect()
 }
 
-#[test]
-fn a_large_exec_over_ssh_streams_its_outcomes_while_its_input_arrives_and_runs_every_line() {
+/// A demo store under `tmp` where `operator` (ADMIN or CLERK1) logs in
+/// with a key of its own: (the store, the private key).
+fn demo_with_key(tmp: &Path, operator: &str) -> (PathBuf, PathBuf) {
     need("ssh");
     need("ssh-keygen");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
+    let dir = tmp.join("store");
     assert!(depot(&dir).arg("demo").status().unwrap().success());
-    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
-    exec_local(
-        &dir,
-        &keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
-    );
+    let (key, public) = keygen(tmp, &operator.to_ascii_lowercase());
+    let line = match operator {
+        "ADMIN" => keys_line("ADMIN", "Demo administrator", "admin", "", &[&public]),
+        "CLERK1" => keys_line(
+            "CLERK1",
+            "Maria Counter",
+            "counter_clerk",
+            "CHI",
+            &[&public],
+        ),
+        other => panic!("no demo operator {other} here"),
+    };
+    exec_local(&dir, &line);
+    (dir, key)
+}
+
+#[test]
+fn a_large_exec_over_ssh_streams_its_outcomes_while_its_input_arrives_and_runs_every_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, k_admin) = demo_with_key(tmp.path(), "ADMIN");
     let server = Server::start(&dir);
     // 20,000 lines (1.6 MB), the first half before the second is sent:
     // its outcomes come back while stdin is still open. The server took
@@ -1395,22 +1410,8 @@ fn a_large_exec_over_ssh_streams_its_outcomes_while_its_input_arrives_and_runs_e
         assert_eq!(v["line"], i + 1, "{v}");
         assert_eq!(v["ok"], true, "{v}");
     }
-    let o = server.ssh(&k_admin, "ADMIN", "export payment-terms", "");
-    let terms = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(
-        terms
-            .lines()
-            .filter_map(|l| l
-                .split(',')
-                .next()?
-                .strip_prefix('S')?
-                .parse::<usize>()
-                .ok())
-            .count(),
-        2 * half,
-        "every line ran"
-    );
     assert!(server.stop().success());
+    assert_eq!(terms_made(&dir, "S"), 2 * half, "every line ran");
 }
 
 /// The payment terms `{prefix}{n}` in the store (the server stopped).
@@ -1434,16 +1435,8 @@ fn terms_made(dir: &Path, prefix: &str) -> usize {
 
 #[test]
 fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads_no_more() {
-    need("ssh");
-    need("ssh-keygen");
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    assert!(depot(&dir).arg("demo").status().unwrap().success());
-    let (k_admin, p_admin) = keygen(tmp.path(), "admin");
-    exec_local(
-        &dir,
-        &keys_line("ADMIN", "Demo administrator", "admin", "", &[&p_admin]),
-    );
+    let (dir, k_admin) = demo_with_key(tmp.path(), "ADMIN");
     let server = Server::start(&dir);
     // SIGTERM while lines are still arriving. The server panicked (a
     // timer polled on its runtime shutting down) and dropped the
@@ -1475,22 +1468,8 @@ fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads
 
 #[test]
 fn a_stop_and_the_idle_timeout_restore_the_terminal_and_say_why() {
-    need("ssh");
-    need("ssh-keygen");
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    assert!(depot(&dir).arg("demo").status().unwrap().success());
-    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
-    exec_local(
-        &dir,
-        &keys_line(
-            "CLERK1",
-            "Maria Counter",
-            "counter_clerk",
-            "CHI",
-            &[&p_clerk],
-        ),
-    );
+    let (dir, k_clerk) = demo_with_key(tmp.path(), "CLERK1");
     let client = |server: &Server| {
         let cmd = format!(
             "ssh -tt {} ; echo SSH-EXITED-$?; sleep 30",
@@ -1552,22 +1531,8 @@ fn coloured(screen: &str) -> bool {
 
 #[test]
 fn no_color_sent_over_ssh_holds_for_that_terminal_also_when_it_resumes_a_session() {
-    need("ssh");
-    need("ssh-keygen");
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    assert!(depot(&dir).arg("demo").status().unwrap().success());
-    let (k_clerk, p_clerk) = keygen(tmp.path(), "clerk");
-    exec_local(
-        &dir,
-        &keys_line(
-            "CLERK1",
-            "Maria Counter",
-            "counter_clerk",
-            "CHI",
-            &[&p_clerk],
-        ),
-    );
+    let (dir, k_clerk) = demo_with_key(tmp.path(), "CLERK1");
     let server = Server::start(&dir);
     let login = |env: &str| {
         let cmd = format!(

@@ -59,6 +59,26 @@ impl Ctx<'_> {
     pub fn operator_record(&self) -> Option<&crate::core::master::Operator> {
         self.state().operators.get(self.operator)
     }
+    /// What `body` would do, decided by the core as this operator now on a
+    /// copy of the view (nothing is committed): the state after it and
+    /// its events, or why the core refuses it. The copy shares its nodes
+    /// with the view (persistent maps): only what the command changes is
+    /// copied.
+    pub fn dry_run(&self, body: CommandBody) -> Result<(State, Vec<Event>), String> {
+        let mut copy: State = self.state().clone();
+        let cmd = crate::core::Command {
+            operator: self.operator.to_string().into(),
+            session: self.session.to_string(),
+            time: self.now,
+            key: None,
+            body,
+        };
+        let env = crate::core::execute(&mut copy, &cmd).map_err(|r| r.to_string())?;
+        match env.outcome {
+            crate::core::Outcome::Committed(events) => Ok((copy, events)),
+            crate::core::Outcome::Rejected(r) => Err(r.to_string()),
+        }
+    }
 }
 
 /// What a screen gets from a key: an action from the keymap, or a

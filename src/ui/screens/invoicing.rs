@@ -71,28 +71,16 @@ pub struct Preview {
 /// Draft the invoice of `shipment` as the core would post it, on a copy
 /// of the state (pure: nothing is committed), and check it.
 pub fn preview(ctx: &Ctx, shipment: &str) -> Result<Preview, String> {
-    let mut copy: State = ctx.state().clone();
-    let cmd = crate::core::Command {
-        operator: ctx.operator.to_string().into(),
-        session: ctx.session.to_string(),
-        time: ctx.now,
-        key: None,
-        body: CommandBody::InvoiceShipments {
-            shipments: vec![shipment.to_string().into()],
-        },
-    };
-    let env = crate::core::execute(&mut copy, &cmd).map_err(|r| r.to_string())?;
-    let invoice = env
-        .events()
-        .iter()
+    let (copy, events) = ctx.dry_run(CommandBody::InvoiceShipments {
+        shipments: vec![shipment.to_string().into()],
+    })?;
+    let invoice = events
+        .into_iter()
         .find_map(|e| match e {
-            Event::Invoiced { invoice, .. } => Some(invoice.clone()),
+            Event::Invoiced { invoice, .. } => Some(invoice),
             _ => None,
         })
-        .ok_or_else(|| match &env.outcome {
-            crate::core::Outcome::Rejected(r) => r.to_string(),
-            crate::core::Outcome::Committed(_) => "the core drafted no invoice".to_string(),
-        })?;
+        .ok_or_else(|| "the core drafted no invoice".to_string())?;
     let draft = Draft::of(&invoice);
     let documents = check_documents(&copy, &draft, invoice.date);
     let sugg = ctx.backend.suggestions();

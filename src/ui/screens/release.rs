@@ -8,7 +8,7 @@
 //! by the core on a copy of the view (nothing is committed), and Enter
 //! releases them: one `release_order` or `release_wave` command.
 
-use super::rf::{answer, draw, field_line, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
 use crate::core::channel;
 use crate::core::sales::OrderStatus;
 use crate::core::types::Code;
@@ -141,21 +141,10 @@ pub struct Draft {
 /// Draft `body` on a copy of the state: the pick lists it would make, or
 /// why the core refuses it.
 pub fn draft(ctx: &Ctx, body: CommandBody, what: String) -> Result<Draft, String> {
-    let mut copy: State = ctx.state().clone();
-    let cmd = crate::core::Command {
-        operator: ctx.operator.to_string().into(),
-        session: ctx.session.to_string(),
-        time: ctx.now,
-        key: None,
-        body: body.clone(),
-    };
-    let env = crate::core::execute(&mut copy, &cmd).map_err(|r| r.to_string())?;
-    if let crate::core::Outcome::Rejected(r) = &env.outcome {
-        return Err(r.to_string());
-    }
+    let (_, events) = ctx.dry_run(body.clone())?;
     let mut lists = Vec::new();
     let mut cutoff = None;
-    for e in env.events() {
+    for e in &events {
         match e {
             Event::PickListCreated(p) => lists.push((
                 p.number.clone(),
@@ -190,6 +179,9 @@ pub struct Release {
     /// Characters landed on the draft (a scan): the Enter that ends the
     /// burst does not release.
     scanned_over: bool,
+    /// The rows as of a view's record: a frame or a key reads them again
+    /// only after a commit (every open order of the warehouse is read).
+    rows: Option<(u64, std::rc::Rc<Vec<Row>>)>,
     notice: Option<Notice>,
 }
 
@@ -201,6 +193,7 @@ impl Release {
             draft: None,
             key: ctx.new_key(),
             scanned_over: false,
+            rows: None,
             notice: None,
         }
     }
@@ -210,13 +203,26 @@ impl Release {
         Flow::Stay
     }
 
+    /// [`rows`] of the view, computed once per record.
+    fn rows(&mut self, ctx: &Ctx) -> std::rc::Rc<Vec<Row>> {
+        let seq = ctx.view.seq;
+        match &self.rows {
+            Some((at, r)) if *at == seq => r.clone(),
+            _ => {
+                let r = std::rc::Rc::new(rows(ctx.state(), &self.warehouse));
+                self.rows = Some((seq, r.clone()));
+                r
+            }
+        }
+    }
+
     /// Enter on the field: an order (Enter alone: the first that can go),
     /// else a carrier and perhaps its service, for a wave.
     fn choose(&mut self, ctx: &Ctx) -> Flow {
         let text = self.field.take();
         let text = text.trim().to_ascii_uppercase();
         let s = ctx.state();
-        let rows = rows(s, &self.warehouse);
+        let rows = self.rows(ctx);
         let order = if text.is_empty() {
             match rows.iter().find(|r| r.held.is_none()) {
                 Some(r) => Some(r.order.clone()),
@@ -292,11 +298,7 @@ impl Screen for Release {
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
         match self.draft {
-            None => vec![
-                (Action::Submit, "draft the release"),
-                (Action::Back, "back"),
-                (Action::Clear, "clear the field"),
-            ],
+            None => rf_actions("draft the release"),
             Some(_) => vec![
                 (Action::Submit, "release"),
                 (Action::Back, "back, nothing released"),
@@ -385,15 +387,11 @@ impl Screen for Release {
             Err(e) => self.notice = Some(Notice::bell(format!("changed elsewhere: {e}"))),
         }
     }
-    fn dirty(&self) -> bool {
-        false
-    }
     fn notice(&mut self) -> Option<Notice> {
         self.notice.take()
     }
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let th = ctx.theme;
-        let s = ctx.state();
         let mut lines = Vec::new();
         let keep;
         if let Some(d) = &self.draft {
@@ -435,7 +433,7 @@ impl Screen for Release {
             },
         ));
         keep = 0;
-        let all = rows(s, &self.warehouse);
+        let all = self.rows(ctx);
         let (go, held): (Vec<&Row>, Vec<&Row>) = all.iter().partition(|r| r.held.is_none());
         lines.push(RfLine::styled(
             th.label(),

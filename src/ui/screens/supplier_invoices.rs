@@ -1248,9 +1248,41 @@ impl SupplierInvoices {
             header.push("Amount");
         }
         let on_hold = held_on(ctx.state(), &self.supplier.clone().unwrap_or_default());
-        // The match column takes what the others leave: its text is cut
-        // there with "~", not dropped mid-word by the table.
-        let fixed: usize = if wide { 67 + 8 } else { 44 + 7 };
+        let widths: Vec<Constraint> = if wide {
+            vec![
+                Constraint::Length(10),
+                Constraint::Length(3),
+                Constraint::Length(10),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Min(30),
+                Constraint::Length(12),
+            ]
+        } else {
+            vec![
+                Constraint::Length(9),
+                Constraint::Length(2),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(7),
+                Constraint::Min(20),
+            ]
+        };
+        // The match column takes what the others leave (their lengths and
+        // a space between each two): its text is cut there with "~", not
+        // dropped mid-word by the table.
+        let fixed: usize = widths
+            .iter()
+            .map(|c| match c {
+                Constraint::Length(n) => usize::from(*n) + 1,
+                _ => 1,
+            })
+            .sum::<usize>()
+            - 1;
         let room = (table.width as usize).saturating_sub(fixed).max(8);
         let rows: Vec<Row> = ml
             .iter()
@@ -1297,30 +1329,6 @@ impl SupplierInvoices {
                 }
             })
             .collect();
-        let widths: Vec<Constraint> = if wide {
-            vec![
-                Constraint::Length(10),
-                Constraint::Length(3),
-                Constraint::Length(10),
-                Constraint::Length(7),
-                Constraint::Length(9),
-                Constraint::Length(7),
-                Constraint::Length(9),
-                Constraint::Min(30),
-                Constraint::Length(12),
-            ]
-        } else {
-            vec![
-                Constraint::Length(9),
-                Constraint::Length(2),
-                Constraint::Length(8),
-                Constraint::Length(5),
-                Constraint::Length(8),
-                Constraint::Length(5),
-                Constraint::Length(7),
-                Constraint::Min(20),
-            ]
-        };
         let mut st = TableState::default();
         if matches!(self.focus, Focus::Lines | Focus::EditLine) && !ml.is_empty() {
             st.select(Some(self.selected));
