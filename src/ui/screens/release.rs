@@ -429,7 +429,7 @@ impl Screen for Release {
             if narrow {
                 "order or carrier"
             } else {
-                "order, or carrier: wave; Enter alone: first"
+                "order or carrier; Enter: first"
             },
         ));
         keep = 0;
