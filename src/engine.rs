@@ -108,7 +108,11 @@ impl Default for EngineConfig {
     }
 }
 
-type ReplyTx = Sender<Result<Reply, EngineError>>;
+/// One answer per submission, so a one-slot channel: its slot is
+/// allocated by the caller when it submits. An unbounded channel
+/// allocated a block of 31 slots (about 3 KB) on the publisher's thread
+/// at the first send, for the caller's thread to free.
+type ReplyTx = SyncSender<Result<Reply, EngineError>>;
 type AllTx = Sender<Result<Vec<Reply>, EngineError>>;
 
 enum Msg {
@@ -372,7 +376,7 @@ impl Engine {
     /// Submit one command; the answer arrives on the returned channel.
     /// Pipelining submissions lets group commit batch them.
     pub fn submit_nowait(&self, sub: Submission) -> Receiver<Result<Reply, EngineError>> {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(1);
         if !self.send(Msg::One(Box::new(sub), tx.clone())) {
             let _ = tx.send(Err(EngineError::Stopped));
         }
