@@ -922,6 +922,34 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     d.press("enter");
     assert!(d.screen(80, 24).contains("scan the tracking number"));
     d.scan("1Z999AA10123456784");
+    // The customer's terms add freight to the invoice: the shipper types
+    // the carrier's charge. A negative, too many decimals and a stray scan
+    // are refused with the bell and ship nothing.
+    let cust = b.state.borrow().orders[&p.order].customer.clone();
+    assert_eq!(
+        b.state.borrow().customers[&cust].ship_policy.freight_terms,
+        depot::core::master::FreightTerms::PrepaidAndAdd
+    );
+    let s = d.screen(40, 16);
+    assert!(s.contains("TRK  1Z999AA10123456784"), "{s}");
+    assert!(s.contains("freight USD, 0 none"), "{s}");
+    let bells = d.app.bells;
+    for (bad, says) in [
+        ("-5", "cannot be negative"),
+        ("12.505", "USD takes at most 2 decimals"),
+        ("1Z999AA10123456785", "freight \"1Z999AA10123456785\""),
+        ("", "type the freight to bill in USD"),
+    ] {
+        d.scan(bad);
+        let s = d.screen(80, 24);
+        assert!(s.contains(says), "{bad}: {s}");
+    }
+    assert_eq!(d.app.bells, bells + 4);
+    assert_eq!(
+        b.state.borrow().picks[&p.number].status,
+        depot::core::warehouse::PickStatus::Open
+    );
+    d.scan("18.40");
     let s = d.screen(80, 24);
     assert!(s.contains("shipped SH-"), "{s}");
     let st = b.state.borrow();
@@ -936,6 +964,78 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
         .unwrap();
     assert_eq!(sh.tracking, "1Z999AA10123456784");
     assert_eq!((&sh.carrier, &sh.service), (&c, &sv));
+    assert_eq!(sh.freight, Decimal::new(1840, 2));
+    // The invoice bills it.
+    let shipment = sh.number.clone();
+    drop(st);
+    b.exec(
+        "AR1",
+        CommandBody::InvoiceShipments {
+            shipments: vec![shipment.clone()],
+        },
+    )
+    .unwrap();
+    let st = b.state.borrow();
+    let inv = st
+        .invoices
+        .values()
+        .find(|i| i.shipments.contains(&shipment))
+        .unwrap();
+    assert_eq!(inv.freight, Decimal::new(1840, 2));
+}
+
+fn sh_number(s: &State, list: &str) -> Code {
+    s.shipments
+        .values()
+        .find(|x| x.pick_list == list)
+        .unwrap()
+        .number
+        .clone()
+}
+
+/// A customer on prepaid terms pays no freight on the invoice: the
+/// shipper is not asked for the charge, and the tracking scan ships.
+#[test]
+fn a_prepaid_customers_list_ships_on_the_tracking_scan_without_a_freight_question() {
+    let b = demo();
+    let p = picked_list(&b);
+    let cust = b.state.borrow().orders[&p.order].customer.clone();
+    let mut c = depot::core::master::Customer::clone(&b.state.borrow().customers[&cust]);
+    c.ship_policy.freight_terms = depot::core::master::FreightTerms::Prepaid;
+    b.exec("ADMIN", CommandBody::UpdateCustomer(c)).unwrap();
+    let kg: Decimal = p
+        .lines
+        .iter()
+        .map(|l| l.picked * b.state.borrow().items[&l.sku].weight_kg)
+        .sum();
+    let contents = p
+        .lines
+        .iter()
+        .map(|l| depot::core::pack::CartonInput {
+            item: l.sku.to_string(),
+            qty: Some(l.picked),
+        })
+        .collect();
+    b.exec(
+        "PACK1",
+        CommandBody::PackCarton {
+            list: p.number.clone(),
+            contents,
+            weight: kg,
+            tare: Decimal::ZERO,
+        },
+    )
+    .unwrap();
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    d.scan(&p.number).press("enter");
+    d.scan("1Z999AA10123456784");
+    let s = d.screen(80, 24);
+    assert!(s.contains("shipped SH-"), "{s}");
+    assert!(!s.contains("freight"), "{s}");
+    let st = b.state.borrow();
+    let sh = &st.shipments[&sh_number(&st, &p.number)];
+    assert_eq!(sh.freight, Decimal::ZERO);
 }
 
 #[test]

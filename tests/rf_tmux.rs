@@ -196,6 +196,7 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
     t.wait_for("screens");
     sign_in_as("SHIP1", "Ship");
     let mut shipments = Vec::new();
+    let mut freights = 0;
     loop {
         let s = t.wait_for("list>");
         if s.contains("to ship (0)") {
@@ -206,6 +207,14 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
         t.keys(&["Enter"]);
         t.wait_for("track>");
         t.scan(&format!("1Z{:06}", shipments.len()));
+        // A prepaid-and-add customer's freight is billed: the charge.
+        let s = t.wait_until("shipped, or the freight asked", |s| {
+            s.contains("shipped SH-") || s.contains("frt>")
+        });
+        if s.contains("frt>") {
+            t.scan("14.75");
+            freights += 1;
+        }
         let s = t.wait_for("shipped SH-");
         let sh = s
             .split_whitespace()
@@ -247,6 +256,13 @@ fn a_picker_picks_a_whole_wave_by_scanning_with_a_wrong_item_and_a_short() {
     );
     assert_eq!(commands(mine, "pack_carton").len(), cartons);
     assert_eq!(commands(mine, "ship_pick").len(), shipments.len());
+    // Freight asked of the prepaid-and-add customers went on their shipments.
+    assert!(freights >= 1, "the wave's customers add freight");
+    let billed = commands(mine, "ship_pick")
+        .iter()
+        .filter(|e| e.to_string().contains("\"freight\":\"14.75\""))
+        .count();
+    assert_eq!(billed, freights);
     // Each shipment took its goods out of inventory at cost in the ledger.
     for sh in &shipments {
         let gl = depot(&dir, &["report", "gl", "--doc", sh, "--format", "csv"]);

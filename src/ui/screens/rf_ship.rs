@@ -2,12 +2,16 @@
 //! not held, oldest first. Scan the list (or its order; Enter alone takes
 //! the first), Enter accepts the order's carrier and service (or type
 //! `UPS 2DA`), scan the tracking number, and Enter ships: one `ship_pick`
-//! command. Lists for the will-call carrier (a customer picking up at the
-//! counter) are listed apart; their "tracking" is the name of who collected.
+//! command. For a customer whose freight terms are prepaid-and-add the
+//! shipper types the carrier's charge first, which the invoice bills (the
+//! other terms bill no freight, so nothing is asked). Lists for the
+//! will-call carrier (a customer picking up at the counter) are listed
+//! apart; their "tracking" is the name of who collected.
 
 use super::rf::{
     answer, draw, field_line, list_from_scan, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
 };
+use crate::core::master::FreightTerms;
 use crate::core::pack::packed_vs_picked;
 use crate::core::types::Code;
 use crate::core::warehouse::{PickList, PickStatus};
@@ -41,6 +45,35 @@ fn carrier_of(s: &State, p: &PickList) -> (Code, Code) {
     )
 }
 
+/// The currency the freight on a list's shipment is billed in, when its
+/// customer's terms add freight to the invoice (prepaid-and-add).
+fn billed_freight(s: &State, p: &PickList) -> Option<crate::core::types::Currency> {
+    let o = s.orders.get(&p.order)?;
+    let c = s.customers.get(&o.customer)?;
+    (c.ship_policy.freight_terms == FreightTerms::PrepaidAndAdd).then(|| o.currency.clone())
+}
+
+/// The freight charge typed: zero or more, at most the currency's
+/// decimals and the screens' largest amount.
+fn parse_freight(t: &str, c: &crate::core::types::Currency) -> Result<Decimal, String> {
+    if t.is_empty() {
+        return Err(format!("type the freight to bill in {c} (0: none)"));
+    }
+    if t.starts_with('-') {
+        return Err(format!("freight {t} cannot be negative"));
+    }
+    let d = crate::core::types::parse_decimal(t).map_err(|p| format!("freight {t:?} {p}"))?;
+    let dp = c.minor_units();
+    if d.scale() > dp {
+        return Err(format!("freight {t}: {c} takes at most {dp} decimals"));
+    }
+    let max = crate::ui::entry::AMOUNT_MAX;
+    if d > Decimal::from(max) {
+        return Err(format!("freight {t} is more than {max}"));
+    }
+    Ok(d)
+}
+
 /// Lists ready to ship in `warehouse`: (list, will-call?).
 pub fn to_ship(s: &State, warehouse: &str) -> Vec<(Code, bool)> {
     s.index
@@ -57,6 +90,8 @@ pub enum Step {
     List,
     Carrier,
     Tracking,
+    /// The freight charge to bill (prepaid-and-add customers only).
+    Freight,
 }
 
 pub struct RfShip {
@@ -64,6 +99,8 @@ pub struct RfShip {
     pub list: Option<Code>,
     pub carrier: Code,
     pub service: Code,
+    /// The tracking number scanned, kept while the freight is typed.
+    pub tracking: String,
     pub step: Step,
     pub field: TextField,
     pub key: String,
@@ -77,6 +114,7 @@ impl RfShip {
             list: None,
             carrier: String::new().into(),
             service: String::new().into(),
+            tracking: String::new(),
             step: Step::List,
             field: TextField::default(),
             key: ctx.new_key(),
@@ -172,18 +210,44 @@ impl RfShip {
                 let Some(list) = self.list.clone() else {
                     return Flow::Stay;
                 };
-                Flow::Submit(Box::new(Request {
-                    key: self.key.clone(),
-                    body: CommandBody::ShipPick {
-                        list,
-                        carrier: self.carrier.clone(),
-                        service: self.service.clone(),
-                        tracking: text.to_string(),
-                        freight: Decimal::ZERO,
-                    },
-                }))
+                self.tracking = text.to_string();
+                let bills = self.carrier != WILL_CALL
+                    && s.picks
+                        .get(&list)
+                        .and_then(|p| billed_freight(s, p))
+                        .is_some();
+                if bills {
+                    self.step = Step::Freight;
+                    return Flow::Stay;
+                }
+                self.ship(list, Decimal::ZERO)
+            }
+            Step::Freight => {
+                let Some(list) = self.list.clone() else {
+                    return Flow::Stay;
+                };
+                let Some(cur) = s.picks.get(&list).and_then(|p| billed_freight(s, p)) else {
+                    return self.ship(list, Decimal::ZERO);
+                };
+                match parse_freight(text, &cur) {
+                    Ok(freight) => self.ship(list, freight),
+                    Err(e) => self.refuse(e),
+                }
             }
         }
+    }
+
+    fn ship(&self, list: Code, freight: Decimal) -> Flow {
+        Flow::Submit(Box::new(Request {
+            key: self.key.clone(),
+            body: CommandBody::ShipPick {
+                list,
+                carrier: self.carrier.clone(),
+                service: self.service.clone(),
+                tracking: self.tracking.clone(),
+                freight,
+            },
+        }))
     }
 }
 
@@ -205,6 +269,7 @@ impl Screen for RfShip {
             Step::List => "take the list",
             Step::Carrier => "accept the carrier",
             Step::Tracking => "ship",
+            Step::Freight => "ship, billing the freight",
         })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
@@ -212,6 +277,7 @@ impl Screen for RfShip {
             RfKey::Accept => self.accept(ctx),
             RfKey::Back => {
                 match self.step {
+                    Step::Freight => self.step = Step::Tracking,
                     Step::Tracking => self.step = Step::Carrier,
                     Step::Carrier => {
                         self.step = Step::List;
@@ -298,10 +364,26 @@ impl Screen for RfShip {
                     Default::default(),
                     format!("{} {}", self.carrier, self.service),
                 ));
+                if step == Step::Freight {
+                    lines.push(
+                        RfLine::styled(th.label(), "TRK  ")
+                            .push(Default::default(), self.tracking.clone()),
+                    );
+                }
                 keep = lines.len();
                 if step == Step::Carrier {
                     lines.push(field_line("via", &self.field.text, th));
                     lines.push(RfLine::styled(th.dim(), "Enter accepts"));
+                } else if step == Step::Freight {
+                    let cur = p.and_then(|p| billed_freight(s, p));
+                    lines.push(field_line("frt", &self.field.text, th));
+                    lines.push(RfLine::styled(
+                        th.dim(),
+                        format!(
+                            "freight {}, 0 none",
+                            cur.map(|c| c.to_string()).unwrap_or_default()
+                        ),
+                    ));
                 } else if self.carrier == WILL_CALL {
                     lines.push(field_line("name", &self.field.text, th));
                     lines.push(RfLine::styled(th.dim(), "who collects; Enter"));
