@@ -395,8 +395,16 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
         w.run("SUP1", CommandBody::ApproveChange { id }).unwrap();
         assert_eq!(w.s.customers[c].credit_limit, Decimal::from(1000));
     }
-    // 19 FAS-1000 at 53.98 = 1,025.62: over the limit, under 110 %.
-    let n = w.order("C0010", 19).unwrap();
+    // 17 FAS-1000 at 53.98 = 917.66 and 13 % HST 119.30 = 1,036.96 as
+    // the credit check counts it (with tax, as the open AR it joins):
+    // over the limit, under 110 %.
+    let n = w.order("C0010", 17).unwrap();
+    let o = &w.s.orders[n.as_str()];
+    assert_eq!(o.value(), Decimal::new(91766, 2));
+    assert_eq!(
+        depot::core::sales::credit_value(&w.s, &w.s.customers["C0010"], o),
+        Decimal::new(103696, 2)
+    );
     assert!(
         w.s.orders[n.as_str()].holds.is_empty(),
         "industrial: held at 110 %"
@@ -405,7 +413,7 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
         w.s.order_policies[n.as_str()].hold_threshold_pct.value,
         Decimal::from(110)
     );
-    let n = w.order("C0015", 19).unwrap();
+    let n = w.order("C0015", 17).unwrap();
     assert_eq!(
         w.s.orders[n.as_str()].holds,
         vec![Hold::Credit],
@@ -414,7 +422,7 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     // An industrial customer brought back to 100 % by its override.
     w.overrides("C0040", json!({"hold_threshold_pct": "100"}))
         .unwrap();
-    let n = w.order("C0040", 19).unwrap();
+    let n = w.order("C0040", 17).unwrap();
     assert_eq!(w.s.orders[n.as_str()].holds, vec![Hold::Credit]);
     // Grace days: the retail chain's policy gives none although its
     // record says 10.
@@ -428,6 +436,73 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     let eff = depot::core::channel::effective(&w.s, &w.s.customers["C0015"]);
     assert_eq!(eff.grace_days.value, 5);
     assert_eq!(eff.grace_days.source, Source::CustomerOverride);
+}
+
+/// SPEC: credit check = open AR + open orders + this order vs limit. The
+/// open AR is invoices with their tax, so the orders are counted with the
+/// tax their invoices will carry: goods under the limit whose invoice
+/// would not be are held (the counter, which invoices at once, already
+/// counted the tax, so a customer it refused was taken as an order). A
+/// customer with a tax exemption is counted on goods alone.
+#[test]
+fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
+    let mut w = World::demo();
+    for c in ["C0015", "C0040"] {
+        let mut rec = w.s.customers[c].clone();
+        rec.credit_limit = Decimal::from(1000);
+        if c == "C0040" {
+            rec.tax_exempt_cert = "ON-EX-1".into();
+        }
+        w.run("REP1", CommandBody::UpdateCustomer(rec)).unwrap();
+        if let Some(id) = w.s.changes.keys().next_back().copied() {
+            let _ = w.run("SUP1", CommandBody::ApproveChange { id });
+        }
+        assert_eq!(w.s.customers[c].credit_limit, Decimal::from(1000));
+    }
+    w.overrides("C0040", json!({"hold_threshold_pct": "100"}))
+        .unwrap();
+    // 18 at 53.98 = 971.64: under 1,000; with 13 % HST 1,097.95.
+    let n = w.order("C0015", 18).unwrap();
+    let o = &w.s.orders[n.as_str()];
+    assert_eq!(o.value(), Decimal::new(97164, 2));
+    assert_eq!(o.holds, vec![Hold::Credit]);
+    // The exception says the exposure as the check counted it.
+    let x =
+        w.s.exceptions
+            .values()
+            .find(|x| x.summary.starts_with("C0015"))
+            .expect("a credit hold exception");
+    assert_eq!(x.amount, Decimal::new(109795, 2), "{}", x.summary);
+    // Exempt: the same goods confirm, and its exposure counts no tax.
+    let n = w.order("C0040", 18).unwrap();
+    let o = &w.s.orders[n.as_str()];
+    assert!(o.holds.is_empty(), "{:?}", o.holds);
+    let c = &w.s.customers["C0040"];
+    assert_eq!(
+        depot::core::sales::credit_value(&w.s, c, o),
+        Decimal::new(97164, 2)
+    );
+    // A change that adds goods counts their tax too: C0010 (limit 1,000)
+    // has 16 on order, 863.68 and tax 975.96; one more is 917.66 of goods,
+    // under the limit, but 1,036.96 with its tax: refused, nothing changed.
+    let mut rec = w.s.customers["C0010"].clone();
+    rec.credit_limit = Decimal::from(1000);
+    w.run("REP1", CommandBody::UpdateCustomer(rec)).unwrap();
+    if let Some(id) = w.s.changes.keys().next_back().copied() {
+        let _ = w.run("SUP1", CommandBody::ApproveChange { id });
+    }
+    w.overrides("C0010", json!({"hold_threshold_pct": "100"}))
+        .unwrap();
+    let n = w.order("C0010", 16).unwrap();
+    assert!(w.s.orders[n.as_str()].holds.is_empty());
+    let before = w.s.orders[n.as_str()].clone();
+    let r = w.exec(
+        "CLERK1",
+        json!({"cmd": "change_order_line", "number": n, "line": 1, "qty": "17"}),
+    );
+    let e = r.expect_err("over the limit with its tax");
+    assert!(e.to_string().contains("over the credit limit"), "{e}");
+    assert_eq!(w.s.orders[n.as_str()], before);
 }
 
 #[test]

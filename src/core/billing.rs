@@ -175,6 +175,18 @@ pub fn jurisdiction(state: &State, customer: &str, ship_to: Option<&str>) -> Opt
     Some(format!("{}-{}", addr.country, addr.region).into())
 }
 
+/// The tax code of a class of goods in a place (`jurisdiction`).
+pub fn tax_code<'a>(
+    state: &'a State,
+    place: &Code,
+    class: &Code,
+) -> Option<&'a super::master::TaxCode> {
+    state
+        .tax_codes
+        .values()
+        .find(|t| t.jurisdiction == *place && t.tax_class == *class)
+}
+
 pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<Event>, Rejection> {
     if shipments.is_empty() {
         return Err(Rejection::NotInvoiceable {
@@ -274,14 +286,10 @@ pub fn invoice(state: &State, cmd: &Command, shipments: &[Code]) -> Result<Vec<E
                     jurisdiction: "(no ship-to region)".into(),
                     tax_class: class.to_string(),
                 })?;
-                let t = state
-                    .tax_codes
-                    .values()
-                    .find(|t| t.jurisdiction == place && t.tax_class == class)
-                    .ok_or_else(|| Rejection::NoTaxCode {
-                        jurisdiction: place.to_string(),
-                        tax_class: class.to_string(),
-                    })?;
+                let t = tax_code(state, &place, &class).ok_or_else(|| Rejection::NoTaxCode {
+                    jurisdiction: place.to_string(),
+                    tax_class: class.to_string(),
+                })?;
                 *taxable.entry(t.code.clone()).or_default() += amount;
                 Some(t.code.clone())
             };

@@ -17,6 +17,7 @@ use super::sales::{
     PRICE_DECIMALS_MAX,
 };
 use super::state::State;
+use super::types::Code;
 use super::validate;
 use crate::core::types::ToCode;
 use rust_decimal::Decimal;
@@ -46,9 +47,11 @@ fn changeable<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Reje
     Ok(o)
 }
 
-/// Credit check for `more` added to a confirmed order's value.
-fn credit_ok(state: &State, o: &SalesOrder, more: Decimal) -> Result<(), Rejection> {
-    if o.status != OrderStatus::Open || more <= Decimal::ZERO {
+/// Credit check for goods (item, amount) added to a confirmed order:
+/// their value with its tax, as the order's own check counts it.
+fn credit_ok(state: &State, o: &SalesOrder, goods: &[(&Code, Decimal)]) -> Result<(), Rejection> {
+    let value: Decimal = goods.iter().map(|(_, a)| *a).sum();
+    if o.status != OrderStatus::Open || value <= Decimal::ZERO {
         return Ok(());
     }
     let c = state
@@ -58,6 +61,8 @@ fn credit_ok(state: &State, o: &SalesOrder, more: Decimal) -> Result<(), Rejecti
             kind: RecordKind::Customer,
             key: o.customer.to_string(),
         })?;
+    let tax = super::sales::tax_on(state, c, o.ship_to.as_deref(), goods.iter().copied());
+    let more = value + tax;
     let after = exposure(state, c) + more;
     if after > super::channel::hold_ceiling(state, c) {
         return Err(refuse(
@@ -191,7 +196,7 @@ pub fn change_line(
     if o.status == OrderStatus::Open {
         let before = l.value();
         let after = (new.price * new.qty).round_dp(2);
-        credit_ok(state, o, after - before)?;
+        credit_ok(state, o, &[(&l.sku, after - before)])?;
         if new.qty < l.qty {
             let less = l.qty - new.qty;
             backorder_cut = less.min(l.backordered);
@@ -296,8 +301,8 @@ pub fn add_lines(
         }
         added.push(l);
     }
-    let more: Decimal = added.iter().map(OrderLine::value).sum();
-    credit_ok(state, o, more)?;
+    let more: Vec<(&Code, Decimal)> = added.iter().map(|l| (&l.sku, l.value())).collect();
+    credit_ok(state, o, &more)?;
     let mut ev = vec![Event::LinesAdded {
         number: number.to_code(),
         lines: added.clone(),

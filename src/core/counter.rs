@@ -210,6 +210,7 @@ pub fn sell(
         body,
     };
     let paid_in_full = tenders.iter().any(|p| p.amount.is_none());
+    let paid = paid_now(tenders);
     // Each step is decided on the state the steps before it leave. The
     // copy shares every node with `state` (persistent maps): O(1), and a
     // step's write copies only the path it changes.
@@ -218,7 +219,7 @@ pub fn sell(
 
     // Order: priced, confirmed and reserved, all of it.
     let place = sub(place_body(customer, warehouse, lines));
-    let placed = super::sales::place_paid(&scratch, &place, paid_in_full)?;
+    let placed = super::sales::place_paid(&scratch, &place, paid)?;
     let order = match placed.first() {
         Some(Event::OrderPlaced(o)) => o.clone(),
         _ => {
@@ -233,7 +234,7 @@ pub fn sell(
     if let Some(h) = order.holds.first() {
         return Err(refuse(
             CounterStep::Order,
-            hold_reason(state, cmd, c, &order, *h),
+            hold_reason(state, cmd, c, &order, *h, paid),
         ));
     }
     refuse_short(&order, &placed, warehouse)?;
@@ -441,11 +442,11 @@ pub fn will_call(
         key: None,
         body,
     };
-    let paid_in_full = tenders.iter().any(|p| p.amount.is_none());
+    let paid = paid_now(tenders);
     let mut scratch = state.clone();
     let mut out = Vec::new();
     let place = sub(place_body(customer, warehouse, lines));
-    let mut placed = super::sales::place_paid(&scratch, &place, paid_in_full)?;
+    let mut placed = super::sales::place_paid(&scratch, &place, paid)?;
     let mut order = match placed.first() {
         Some(Event::OrderPlaced(o)) => o.clone(),
         _ => {
@@ -460,7 +461,7 @@ pub fn will_call(
     if let Some(h) = order.holds.first() {
         return Err(refuse(
             CounterStep::Order,
-            hold_reason(state, cmd, c, &order, *h),
+            hold_reason(state, cmd, c, &order, *h, paid),
         ));
     }
     refuse_short(&order, &placed, warehouse)?;
@@ -677,18 +678,35 @@ pub fn apply_deposit_event(state: &mut State, event: &Event) {
     }
 }
 
-/// Why the order of a counter sale would be held, with the figures.
+/// What the tenders pay now: in full when one pays "the rest".
+fn paid_now(tenders: &[&CounterPayment]) -> super::sales::PaidNow {
+    if tenders.iter().any(|p| p.amount.is_none()) {
+        return super::sales::PaidNow::Full;
+    }
+    match tenders.iter().filter_map(|p| p.amount).sum::<Decimal>() {
+        d if d > Decimal::ZERO => super::sales::PaidNow::Part(d),
+        _ => super::sales::PaidNow::Nothing,
+    }
+}
+
+/// Why the order of a counter sale would be held, with the figures (what
+/// goes on account: the order with its tax less what is paid now).
 fn hold_reason(
     state: &State,
     cmd: &Command,
     c: &super::master::Customer,
     order: &super::sales::SalesOrder,
     hold: super::sales::Hold,
+    paid: super::sales::PaidNow,
 ) -> CounterRefusal {
     match hold {
         super::sales::Hold::Credit => {
             let exposure = super::sales::exposure(state, c);
-            let sale = order.value();
+            let given = match paid {
+                super::sales::PaidNow::Part(d) => d,
+                _ => Decimal::ZERO,
+            };
+            let sale = (super::sales::credit_value(state, c, order) - given).max(Decimal::ZERO);
             let over = exposure + sale - c.credit_limit;
             if over > Decimal::ZERO {
                 CounterRefusal::CreditLimit {

@@ -613,12 +613,16 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                 Hold::Credit => ExceptionKind::CreditHold,
                 Hold::Price => ExceptionKind::PriceApproval,
             };
-            let value = o.value();
+            let customer = state.customers.get(&o.customer);
+            // A credit hold is for the order with its tax, as the check
+            // counted it; a price approval for its goods.
+            let value = match (hold, customer) {
+                (Hold::Credit, Some(c)) => super::sales::credit_value(state, c, o),
+                _ => o.value(),
+            };
             let summary = match hold {
                 Hold::Credit => {
-                    let (limit, exposure) = state
-                        .customers
-                        .get(&o.customer)
+                    let (limit, exposure) = customer
                         .map(|c| (c.credit_limit, super::sales::exposure(state, c)))
                         .unwrap_or_default();
                     format!(

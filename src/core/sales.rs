@@ -272,9 +272,64 @@ pub fn fx_rate(state: &State, from: &Currency, to: &Currency, date: NaiveDate) -
         .map(|(_, r)| *r)
 }
 
+/// The tax an invoice of these goods (item, amount) would carry for the
+/// customer shipping to `ship_to`: summed per tax code and rounded per
+/// code, as the invoice does. What a credit check adds to goods, since
+/// the open AR it is added to includes tax. Nothing for a customer with
+/// a tax exemption; goods whose place or class has no tax code count no
+/// tax (their invoice is refused, and says why).
+pub fn tax_on<'a>(
+    state: &State,
+    customer: &Customer,
+    ship_to: Option<&str>,
+    goods: impl IntoIterator<Item = (&'a Code, Decimal)>,
+) -> Decimal {
+    if !customer.tax_exempt_cert.trim().is_empty() {
+        return Decimal::ZERO;
+    }
+    let Some(place) = super::billing::jurisdiction(state, &customer.code, ship_to) else {
+        return Decimal::ZERO;
+    };
+    // Few codes a document: a short list, not a map.
+    let mut per: Vec<(&Code, Decimal, Decimal)> = Vec::new();
+    for (sku, amount) in goods {
+        let Some(class) = state.items.get(sku).map(|i| &i.tax_class) else {
+            continue;
+        };
+        let Some(t) = super::billing::tax_code(state, &place, class) else {
+            continue;
+        };
+        match per.iter_mut().find(|(c, ..)| **c == t.code) {
+            Some((_, taxable, _)) => *taxable += amount,
+            None => per.push((&t.code, amount, t.rate_pct)),
+        }
+    }
+    per.into_iter()
+        .map(|(_, taxable, rate)| customer.currency.round(taxable * rate / Decimal::from(100)))
+        .sum()
+}
+
+/// What an order puts on the customer's account as the credit check
+/// counts it: the goods not yet shipped of its lines still wanted, with
+/// their tax (freight is not known until it ships).
+pub fn credit_value(state: &State, customer: &Customer, o: &SalesOrder) -> Decimal {
+    let open = |l: &OrderLine| (l.price * (l.qty - l.shipped)).round_dp(2);
+    let lines = o.lines.iter().filter(|l| !l.cancelled);
+    let goods: Decimal = lines.clone().map(open).sum();
+    goods
+        + tax_on(
+            state,
+            customer,
+            o.ship_to.as_deref(),
+            lines.map(|l| (&l.sku, open(l))),
+        )
+}
+
 /// What the customer owes and has on order, in the customer's currency:
 /// open AR, plus shipped-not-invoiced, plus the unshipped value of
-/// confirmed orders (the credit exposure before a new order).
+/// confirmed orders, each with its tax as the invoice will carry it (the
+/// open AR includes tax, so the orders are counted as it will count
+/// them): the credit exposure before a new order.
 pub fn exposure(state: &State, customer: &Customer) -> Decimal {
     let ar = state.customer_balance(&customer.code);
     let docs = |m: &super::state::Map<Code, super::state::SmallSet<Code>>| {
@@ -284,17 +339,29 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
         .iter()
         .filter_map(|n| state.orders.get(n))
         .filter(|o| o.status == OrderStatus::Open)
-        .flat_map(|o| o.lines.iter().filter(|l| !l.cancelled))
-        .map(|l| (l.price * (l.qty - l.shipped)).round_dp(2))
+        .map(|o| credit_value(state, customer, o))
         .sum();
     let uninvoiced: Decimal = docs(&state.index.uninvoiced)
         .iter()
         .filter_map(|n| state.shipments.get(n))
-        .flat_map(|s| s.lines.iter())
-        .map(|l| (l.price * l.qty).round_dp(2))
+        .map(|s| {
+            let amount = |l: &super::warehouse::ShipmentLine| (l.price * l.qty).round_dp(2);
+            let goods: Decimal = s.lines.iter().map(amount).sum();
+            let ship_to = state
+                .orders
+                .get(&s.order)
+                .and_then(|o| o.ship_to.as_deref());
+            let tax = tax_on(
+                state,
+                customer,
+                ship_to,
+                s.lines.iter().map(|l| (&l.sku, amount(l))),
+            );
+            goods + tax
+        })
         .sum();
-    // A will-call's deposit already pays for what is on order (never for
-    // more: the deposit includes the tax the orders' value leaves out).
+    // A will-call's deposit already pays for what is on order, tax and
+    // all (never for more).
     let deposits = super::counter::earmarked(state, &customer.entity, &customer.code);
     ar + orders - deposits.min(orders) + uninvoiced
 }
@@ -743,12 +810,21 @@ fn order_of<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Reject
 
 /// Place a quote or an order (`CommandBody::PlaceOrder`).
 pub fn place(state: &State, cmd: &Command) -> Result<Vec<Event>, Rejection> {
-    place_paid(state, cmd, false)
+    place_paid(state, cmd, PaidNow::Nothing)
 }
 
-/// Place an order; `paid_now` (a counter sale paid in full on the spot)
-/// uses no credit, so it skips the credit check.
-pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Event>, Rejection> {
+/// What a counter sale pays on the spot, for its order's credit check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaidNow {
+    Nothing,
+    /// Tenders of this much: the rest goes on account.
+    Part(Decimal),
+    /// Paid in full: no credit used, so no credit check.
+    Full,
+}
+
+/// Place an order, paying `paid` of it on the spot (a counter sale).
+pub fn place_paid(state: &State, cmd: &Command, paid: PaidNow) -> Result<Vec<Event>, Rejection> {
     let super::command::CommandBody::PlaceOrder {
         quote,
         customer,
@@ -904,7 +980,7 @@ pub fn place_paid(state: &State, cmd: &Command, paid_now: bool) -> Result<Vec<Ev
         ev.extend(super::channel::recorded(state, c, &number));
         return Ok(ev);
     }
-    confirm(state, order, below_floor, today, false, paid_now)
+    confirm(state, order, below_floor, today, false, paid)
 }
 
 /// Check credit and price, then hold or confirm (and allocate).
@@ -914,7 +990,7 @@ fn confirm(
     below_floor: bool,
     today: NaiveDate,
     from_quote: bool,
-    paid_now: bool,
+    paid: PaidNow,
 ) -> Result<Vec<Event>, Rejection> {
     let c = state
         .customers
@@ -926,9 +1002,13 @@ fn confirm(
     let mut holds = Vec::new();
     // The channel policy's hold threshold and grace days, else the
     // customer's limit and grace days.
-    let over = exposure(state, c) + order.value() > super::channel::hold_ceiling(state, c)
+    let on_account = match paid {
+        PaidNow::Part(p) => (credit_value(state, c, &order) - p).max(Decimal::ZERO),
+        _ => credit_value(state, c, &order),
+    };
+    let over = exposure(state, c) + on_account > super::channel::hold_ceiling(state, c)
         || past_due(state, c, today);
-    if over && !paid_now {
+    if over && paid != PaidNow::Full {
         holds.push(Hold::Credit);
     }
     if below_floor {
@@ -989,7 +1069,7 @@ pub fn confirm_quote(
                 floor_price(state, &o.entity, &o.currency, i, today).is_some_and(|f| l.price < f)
             })
     });
-    confirm(state, o.clone(), below, today, true, false)
+    confirm(state, o.clone(), below, today, true, PaidNow::Nothing)
 }
 
 /// Release (or reject) a hold; the placer may not decide on their own order.

@@ -203,7 +203,7 @@ pub fn priced_lines(
                 .collect(),
         },
     };
-    let events = crate::core::sales::place_paid(s, &cmd, true).ok()?;
+    let events = crate::core::sales::place_paid(s, &cmd, crate::core::sales::PaidNow::Full).ok()?;
     events.iter().find_map(|e| match e {
         Event::OrderPlaced(o) => Some(Preview {
             currency: o.currency.clone(),

@@ -1172,7 +1172,8 @@ impl Screen for OrderEntry {
                 if let Some(Ok(o)) = o {
                     let mut why = Vec::new();
                     if o.holds.contains(&Hold::Credit) {
-                        let over = exposure + o.value() - c.credit_limit;
+                        let over =
+                            exposure + crate::core::sales::credit_value(s, c, o) - c.credit_limit;
                         why.push(if over > Decimal::ZERO {
                             format!("CREDIT HOLD: over the limit by {}", money(over, cur))
                         } else {
