@@ -309,6 +309,25 @@ pub fn tax_on<'a>(
         .sum()
 }
 
+/// An order's goods (its lines not cancelled, shipped or not) and the tax
+/// their invoices will carry: what order entry and inquiry show before
+/// anything is invoiced. Invoices that split the order may differ by a
+/// cent (tax is rounded per invoice and code); freight comes with the
+/// shipment.
+pub fn order_totals(state: &State, o: &SalesOrder) -> (Decimal, Decimal) {
+    let goods = o.value();
+    let tax = state.customers.get(&o.customer).map_or(Decimal::ZERO, |c| {
+        let lines = o.lines.iter().filter(|l| !l.cancelled);
+        tax_on(
+            state,
+            c,
+            o.ship_to.as_deref(),
+            lines.map(|l| (&l.sku, l.value())),
+        )
+    });
+    (goods, tax)
+}
+
 /// What an order puts on the customer's account as the credit check
 /// counts it: the goods not yet shipped of its lines still wanted, with
 /// their tax (freight is not known until it ships).

@@ -1313,14 +1313,30 @@ impl Screen for OrderEntry {
         let foot_lines = match &order {
             Some(Ok(o)) => {
                 let back: Decimal = o.lines.iter().map(|l| l.backordered).sum();
-                vec![Line::from(vec![
-                    lbl("Value "),
-                    Span::styled(
-                        format!("{} {}", money(o.value(), &o.currency), o.currency),
-                        theme.good(),
-                    ),
-                    Span::raw(format!(
-                        "   {}{}",
+                let (goods, tax) = crate::core::sales::order_totals(s, o);
+                let adds_freight = cust.is_some_and(|c| {
+                    c.ship_policy.freight_terms == crate::core::master::FreightTerms::PrepaidAndAdd
+                });
+                let cur = &o.currency;
+                vec![
+                    Line::from(vec![
+                        lbl("Goods "),
+                        Span::raw(money(goods, cur)),
+                        lbl("  Tax "),
+                        Span::raw(money(tax, cur)),
+                        lbl("  Total "),
+                        Span::styled(format!("{} {cur}", money(goods + tax, cur)), theme.good()),
+                        Span::styled(
+                            if adds_freight {
+                                "  + freight when shipped"
+                            } else {
+                                ""
+                            },
+                            theme.dim(),
+                        ),
+                    ]),
+                    Line::from(Span::raw(format!(
+                        "{}{}",
                         if self.loaded.is_some() {
                             format!("status {}", super::order_inquiry::status(s, o))
                         } else {
@@ -1331,8 +1347,8 @@ impl Screen for OrderEntry {
                         } else {
                             String::new()
                         }
-                    )),
-                ])]
+                    ))),
+                ]
             }
             Some(Err(r)) => vec![Line::from(Span::styled(
                 fit(&r.to_string(), area.width as usize),

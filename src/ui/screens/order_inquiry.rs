@@ -568,12 +568,28 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 },
             ),
             Span::raw(format!(
-                "   value {} {c}   ship via {} {}",
-                money(o.value(), c),
+                "   ship via {} {}",
                 o.carrier.clone().unwrap_or_else(|| "-".into()),
                 o.service.clone().unwrap_or_default()
             )),
         ]),
+        {
+            let (goods, tax) = crate::core::sales::order_totals(s, o);
+            Line::from(format!(
+                "goods {}  tax {}  total {} {c}{}",
+                money(goods, c),
+                money(tax, c),
+                money(goods + tax, c),
+                if o.lines
+                    .iter()
+                    .any(|l| l.shipped > rust_decimal::Decimal::ZERO)
+                {
+                    "  (freight: on the shipments)"
+                } else {
+                    ""
+                }
+            ))
+        },
     ];
     if o.status == OrderStatus::Held {
         let who = crate::ui::screens::order_entry::releasers(s, o).join(", ");
