@@ -284,6 +284,63 @@ fn import_without_an_operator_is_refused_and_changes_nothing() {
 }
 
 #[test]
+fn print_without_a_known_operator_is_refused_prints_nothing_and_records_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"]).status.success());
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    let file = tmp.path().join("st.txt");
+    let f = file.to_str().unwrap();
+    let print = [
+        "print",
+        "statement",
+        "C0001",
+        "--format",
+        "text",
+        "--out",
+        f,
+    ];
+    // No --operator: not the demo admin by default.
+    let out = depot(&dir, &print);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("depot print needs --operator") && err.contains("nothing was printed"),
+        "{err}"
+    );
+    // An operator the store does not know: refused as the core would.
+    let args: Vec<&str> = ["--operator", "NOBODY"]
+        .iter()
+        .chain(&print)
+        .copied()
+        .collect();
+    let out = depot(&dir, &args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("operator NOBODY is not known") && err.contains("nothing was printed"),
+        "{err}"
+    );
+    assert!(!file.exists(), "nothing was printed");
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
+    // The operator named: printed, and recorded as theirs.
+    let args: Vec<&str> = ["--operator", "ADMIN"]
+        .iter()
+        .chain(&print)
+        .copied()
+        .collect();
+    let out = depot(&dir, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(file.exists());
+    let after = text(&depot(&dir, &["export", "events"]).stdout);
+    let last = after.lines().last().unwrap();
+    assert!(
+        last.contains("document_printed") && last.contains("\"ADMIN\""),
+        "{last}"
+    );
+}
+
+#[test]
 fn kill_9_loses_no_acknowledged_command() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");

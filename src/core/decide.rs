@@ -639,18 +639,29 @@ fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
             _ => Err(Rejection::BootstrapNeedsAdmin),
         };
     }
+    operator_may(state, &cmd.operator, cmd.body.permission())
+}
+
+/// May `operator` act with `permission`: known, active, and granted it by
+/// a role. What `decide` checks first for every command; a tool that acts
+/// before it submits (`depot print` sends the document, then records it)
+/// asks it beforehand.
+pub fn operator_may(
+    state: &State,
+    operator: &str,
+    permission: super::auth::Permission,
+) -> Result<(), Rejection> {
     let op = state
         .operators
-        .get(&cmd.operator)
+        .get(operator)
         .ok_or_else(|| Rejection::UnknownOperator {
-            operator: cmd.operator.chars().take(40).collect(),
+            operator: operator.chars().take(40).collect(),
         })?;
     if !op.active {
         return Err(Rejection::OperatorInactive {
             operator: op.code.to_string(),
         });
     }
-    let permission = cmd.body.permission();
     if !allows(&op.roles, permission) {
         return Err(Rejection::NotPermitted {
             operator: op.code.to_string(),
