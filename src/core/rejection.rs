@@ -358,6 +358,34 @@ pub enum Rejection {
         period: String,
         through: NaiveDate,
     },
+    /// A tax code moved to another class while it is the only one of its
+    /// class and items are of that class: they would be left with a class
+    /// no tax code carries, which could never be invoiced (the items'
+    /// side of `UnknownTaxClass`). `skus` are the first few of them.
+    #[error("tax code {code} is the only one of tax class {tax_class}, the class of {}: moved to class {new_class}, they could never be invoiced; give them another class first, or create another tax code of class {tax_class}", items_named(.items, .skus))]
+    TaxClassInUse {
+        code: String,
+        tax_class: String,
+        new_class: String,
+        items: u64,
+        skus: Vec<String>,
+    },
+}
+
+/// "3 items (A, B, C)", "1 item (A)", "66 items (A, B, C, ... and 63 more)".
+fn items_named(items: &u64, skus: &[String]) -> String {
+    let items = *items;
+    let more = items.saturating_sub(skus.len() as u64);
+    format!(
+        "{items} item{} ({}{})",
+        if items == 1 { "" } else { "s" },
+        skus.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 fn known_classes(known: &[String]) -> String {
@@ -421,6 +449,7 @@ pub const ALL_CODES: &[&str] = &[
     "not_invoiceable",
     "no_tax_code",
     "unknown_tax_class",
+    "tax_class_in_use",
     "not_payable",
     "overpaid",
     "not_returnable",
@@ -530,6 +559,7 @@ impl Rejection {
             Rejection::NotInvoiceable { .. } => "not_invoiceable",
             Rejection::NoTaxCode { .. } => "no_tax_code",
             Rejection::UnknownTaxClass { .. } => "unknown_tax_class",
+            Rejection::TaxClassInUse { .. } => "tax_class_in_use",
             Rejection::NotPayable { .. } => "not_payable",
             Rejection::Overpaid { .. } => "overpaid",
             Rejection::PeriodState { .. } => "period_state",
