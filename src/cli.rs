@@ -1130,8 +1130,17 @@ pub fn parse_exec_line(
         Some(_) => return Err((key, "invalid_command", "session must be a string".into())),
     };
     let input = Value::Object(obj);
-    let body = CommandBody::deserialize(&input)
-        .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    // serde's message for a malformed value does not say whose it is.
+    let body = CommandBody::deserialize(&input).map_err(|e| {
+        let said = match jsonl::failing_member::<CommandBody>(&input, &["cmd"]) {
+            Some((path, Some(v))) => {
+                format!("{path} {:?}: {e}", v.chars().take(40).collect::<String>())
+            }
+            Some((path, None)) => format!("{path}: {e}"),
+            None => format!("{e}"),
+        };
+        (key.clone(), "invalid_command", said)
+    })?;
     // A string read back as another one is a decimal written outside the
     // grammar ("1E2" read as 100): refuse it as imports do.
     let output = serde_json::to_value(&body)
