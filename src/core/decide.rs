@@ -1132,14 +1132,29 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
     let periods = fiscal_year_periods(e, year)?;
     let first = periods[0].start;
     let last = periods[11].end;
-    let overlaps = state
+    let overlap = |a: &Period, b: &Period| a.start <= b.end && b.start <= a.end;
+    // The year's periods are contiguous: what overlaps its span overlaps
+    // one of them.
+    let existing: Vec<&Period> = state
         .periods
         .values()
-        .any(|p| p.entity == entity && p.start <= last && first <= p.end);
-    if overlaps {
-        return Err(Rejection::PeriodsOverlap {
+        .filter(|p| p.entity == entity && p.start <= last && first <= p.end)
+        .collect();
+    if let Some(any) = existing.first() {
+        let (new, old) = periods
+            .iter()
+            .find_map(|n| existing.iter().find(|o| overlap(n, o)).map(|o| (n, *o)))
+            .unwrap_or((&periods[0], any));
+        return Err(Rejection::FiscalYearOverlaps {
             entity: entity.into(),
             year,
+            period: new.code.to_string(),
+            start: new.start,
+            end: new.end,
+            existing: old.code.to_string(),
+            existing_start: old.start,
+            existing_end: old.end,
+            overlapped: existing.len() as u64,
         });
     }
     debug_assert_eq!(first.year(), year);

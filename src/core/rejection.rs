@@ -102,6 +102,8 @@ pub enum Rejection {
         period: String,
         status: PeriodStatus,
     },
+    /// As logged before the refusal named the periods that overlap
+    /// (`FiscalYearOverlaps` now): kept so that old logs read back.
     #[error("fiscal year {year} of entity {entity} overlaps periods that exist")]
     PeriodsOverlap { entity: String, year: i32 },
     #[error("change request {id} was raised by you: somebody else must approve it")]
@@ -370,6 +372,23 @@ pub enum Rejection {
         items: u64,
         skus: Vec<String>,
     },
+    /// A fiscal year whose periods overlap periods of the entity that
+    /// exist (the same year again: an entity's years all start in its
+    /// fiscal_year_start_month, which periods make immutable): the first
+    /// of its periods that overlaps one, the first one it overlaps, and
+    /// how many of the entity's periods it overlaps.
+    #[error("fiscal year {year} of entity {entity} overlaps periods that exist: its period {period} ({start} to {end}) overlaps period {existing} ({existing_start} to {existing_end}), one of {overlapped} period{} of entity {entity} it overlaps", if *.overlapped == 1 { "" } else { "s" })]
+    FiscalYearOverlaps {
+        entity: String,
+        year: i32,
+        period: String,
+        start: NaiveDate,
+        end: NaiveDate,
+        existing: String,
+        existing_start: NaiveDate,
+        existing_end: NaiveDate,
+        overlapped: u64,
+    },
 }
 
 /// "3 items (A, B, C)", "1 item (A)", "66 items (A, B, C, ... and 63 more)".
@@ -534,7 +553,9 @@ impl Rejection {
             Rejection::PostingRuleMissing { .. } => "posting_rule_missing",
             Rejection::NoPeriod { .. } => "no_period",
             Rejection::PeriodNotOpen { .. } => "period_not_open",
-            Rejection::PeriodsOverlap { .. } => "periods_overlap",
+            Rejection::PeriodsOverlap { .. } | Rejection::FiscalYearOverlaps { .. } => {
+                "periods_overlap"
+            }
             Rejection::OwnChange { .. } => "own_change",
             Rejection::ChangePending { .. } => "change_pending",
             Rejection::Unbalanced { .. } => "unbalanced",
