@@ -389,6 +389,15 @@ pub enum Rejection {
         existing_end: NaiveDate,
         overlapped: u64,
     },
+    /// An SSH key given to an operator that is another operator's: the
+    /// key signs in whom it belongs to, so it may be one operator's only.
+    /// (A key listed twice for one operator is `Duplicate`.)
+    #[error("SSH key {key} is already operator {operator}'s: an SSH key signs in one operator; give {wanted_by} a key of its own")]
+    SshKeyInUse {
+        key: String,
+        operator: String,
+        wanted_by: String,
+    },
 }
 
 /// "3 items (A, B, C)", "1 item (A)", "66 items (A, B, C, ... and 63 more)".
@@ -433,6 +442,7 @@ pub const ALL_CODES: &[&str] = &[
     "out_of_range",
     "invalid_barcode",
     "barcode_in_use",
+    "ssh_key_in_use",
     "duplicate",
     "unknown_unit",
     "wrong_entity",
@@ -543,6 +553,7 @@ impl Rejection {
             Rejection::OutOfRange { .. } => "out_of_range",
             Rejection::InvalidBarcode { .. } => "invalid_barcode",
             Rejection::BarcodeInUse { .. } => "barcode_in_use",
+            Rejection::SshKeyInUse { .. } => "ssh_key_in_use",
             Rejection::Duplicate { .. } => "duplicate",
             Rejection::UnknownUnit { .. } => "unknown_unit",
             Rejection::WrongEntity { .. } => "wrong_entity",

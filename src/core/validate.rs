@@ -885,6 +885,29 @@ pub fn ssh_key_problem(k: &str) -> Option<&'static str> {
     None
 }
 
+/// An SSH key as a person tells it from another: its type, the end of
+/// its body and its comment (`ssh-ed25519 ...LTEyMzQ (noor@rf)`).
+fn ssh_key_named(k: &str) -> String {
+    let mut parts = k.split_whitespace();
+    let kind = parts.next().unwrap_or_default();
+    let body = parts.next().unwrap_or_default();
+    let tail: String = {
+        let end: Vec<char> = body.trim_end_matches('=').chars().rev().take(7).collect();
+        end.into_iter().rev().collect()
+    };
+    let comment: String = parts
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(40)
+        .collect();
+    if comment.is_empty() {
+        format!("{kind} ...{tail}")
+    } else {
+        format!("{kind} ...{tail} ({comment})")
+    }
+}
+
 fn operator(state: &State, x: &Operator, create: bool) -> R {
     text("name", &x.name, true)?;
     if x.roles.is_empty() {
@@ -910,9 +933,10 @@ fn operator(state: &State, x: &Operator, create: bool) -> R {
                     .iter()
                     .any(|ok| ok.split_whitespace().nth(1) == Some(body))
         }) {
-            return Err(Rejection::Duplicate {
-                field: "ssh_keys".into(),
-                value: format!("a key of operator {}", other.code),
+            return Err(Rejection::SshKeyInUse {
+                key: ssh_key_named(k),
+                operator: other.code.to_string(),
+                wanted_by: x.code.to_string(),
             });
         }
     }
