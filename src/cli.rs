@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, global = true, env = "DEPOT_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Operator for local use (sign-in is skipped in the TUI; default operator of `exec`;
-    /// who `import` runs as, which it needs).
+    /// who `import` and `print` run as, which they need).
     #[arg(long, global = true, env = "DEPOT_OPERATOR")]
     pub operator: Option<String>,
     #[command(subcommand)]
@@ -226,7 +226,8 @@ pub enum Cmd {
     /// bill-of-lading (DOC: the shipment). To a printer (--printer, or the
     /// station's or operator's default) or a file (--out, `-` for stdout).
     /// A reprint is built from the state of the first print and marked
-    /// COPY; every print, printed or failed, is in the audit trail.
+    /// COPY; every print, printed or failed, is in the audit trail, as
+    /// --operator's (which it needs).
     Print {
         kind: String,
         doc: String,
@@ -1129,8 +1130,17 @@ pub fn parse_exec_line(
         Some(_) => return Err((key, "invalid_command", "session must be a string".into())),
     };
     let input = Value::Object(obj);
-    let body = CommandBody::deserialize(&input)
-        .map_err(|e| (key.clone(), "invalid_command", format!("{e}")))?;
+    // serde's message for a malformed value does not say whose it is.
+    let body = CommandBody::deserialize(&input).map_err(|e| {
+        let said = match jsonl::failing_member::<CommandBody>(&input, &["cmd"]) {
+            Some((path, Some(v))) => {
+                format!("{path} {:?}: {e}", v.chars().take(40).collect::<String>())
+            }
+            Some((path, None)) => format!("{path}: {e}"),
+            None => format!("{e}"),
+        };
+        (key.clone(), "invalid_command", said)
+    })?;
     // A string read back as another one is a decimal written outside the
     // grammar ("1E2" read as 100): refuse it as imports do.
     let output = serde_json::to_value(&body)
@@ -1331,6 +1341,21 @@ pub fn import_operator(operator: Option<&str>) -> Result<&str> {
             code: 2,
             message: "depot import needs --operator CODE (or DEPOT_OPERATOR): who imports, \
                       whose permissions each row is checked against; nothing was imported"
+                .into(),
+        })
+    })
+}
+
+/// Who a print runs as: `--operator`, which it needs (as `depot import`
+/// does): the print is checked against that operator's permissions and
+/// recorded in the audit trail as theirs, never as a default admin.
+fn print_operator(operator: Option<&str>) -> Result<&str> {
+    operator.ok_or_else(|| {
+        anyhow::Error::new(Refused {
+            code: 2,
+            message: "depot print needs --operator CODE (or DEPOT_OPERATOR): who prints, \
+                      whose permissions the print is checked against and recorded under; \
+                      nothing was printed"
                 .into(),
         })
     })
@@ -2107,8 +2132,27 @@ fn print(dir: &Path, operator: Option<String>, a: PrintArgs) -> Result<ExitCode>
             kinds.join(", ")
         );
     };
-    let operator = operator.unwrap_or_else(|| crate::io::demo::DEMO_ADMIN.to_string());
+    let operator = match print_operator(operator.as_deref()) {
+        Ok(o) => o.to_string(),
+        Err(e) => return import_outcome(Err(e), ""),
+    };
     let engine = open_engine(dir)?;
+    // The document is sent before its print is recorded (as `record_print`,
+    // which the core authorises): who prints is checked first, as the core
+    // would, so that nobody prints what the audit trail then refuses.
+    let may = engine.read(|s| {
+        crate::core::decide::operator_may(
+            s,
+            &operator,
+            crate::core::command::permission_of("record_print")
+                .unwrap_or(crate::core::auth::Permission::ManageOperators),
+        )
+    });
+    if let Err(r) = may {
+        engine.shutdown().map_err(|e| anyhow!("{e}"))?;
+        crate::say_err!("depot: {r} ({}); nothing was printed", r.code());
+        return Ok(ExitCode::from(2));
+    }
     let station = match a.station {
         None => None,
         Some(s) => match s.split_once('/') {

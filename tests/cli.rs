@@ -179,6 +179,40 @@ fn exec_commits_valid_lines_and_refuses_invalid_ones_without_changes() {
 }
 
 #[test]
+fn exec_names_the_field_of_a_malformed_decimal_or_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["init"]).status.success());
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    let lines = [
+        r#"{"operator":"ADMIN","cmd":"adjust_stock","warehouse":"CHI","bin":"A-01","sku":"FAS-1000","qty":"1.2.3","reason":"found"}"#,
+        r#"{"operator":"ADMIN","cmd":"post_opening_stock","warehouse":"CHI","bin":"A-01","sku":"FAS-1000","qty":"1","unit_cost":"2","date":"2026-13-01"}"#,
+        r#"{"operator":"ADMIN","cmd":"place_order","customer":"C1","lines":[{"sku":"A","qty":"1","warehouse":"CHI"},{"sku":"B","qty":"2..5","warehouse":"CHI"}],"requested":"2026-01-01"}"#,
+        r#"{"operator":"ADMIN","cmd":"set_list_price","price_list":"LIST","sku":"A","price":"9.9.9"}"#,
+        r#"{"cmd":"post_opening_stock","operator":"ADMIN","date":"2026-02-30","warehouse":"CHI","bin":"A-01","sku":"FAS-1000","qty":"1","unit_cost":"2"}"#,
+    ];
+    let out = depot_stdin(&dir, &["exec", "-"], &lines.join("\n"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let o = outcomes(&out);
+    assert_eq!(o.len(), lines.len(), "{o:?}");
+    let said = |i: usize| {
+        assert_eq!(o[i]["error"]["code"], "invalid_command", "{}", o[i]);
+        o[i]["error"]["message"].as_str().unwrap_or("").to_string()
+    };
+    for (i, field) in [
+        (0, r#"qty "1.2.3""#),
+        (1, r#"date "2026-13-01""#),
+        (2, r#"lines[1].qty "2..5""#),
+        (3, r#"price "9.9.9""#),
+        (4, r#"date "2026-02-30""#),
+    ] {
+        let m = said(i);
+        assert!(m.starts_with(field), "line {}: {m}", i + 1);
+    }
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
+}
+
+#[test]
 fn a_second_process_gets_a_clear_error_naming_the_holder() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");
@@ -281,6 +315,63 @@ fn import_without_an_operator_is_refused_and_changes_nothing() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = depot(&dir, &["--operator", "ADMIN", "import", "payment-terms", f]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn print_without_a_known_operator_is_refused_prints_nothing_and_records_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(depot(&dir, &["demo"]).status.success());
+    let before = text(&depot(&dir, &["export", "events"]).stdout);
+    let file = tmp.path().join("st.txt");
+    let f = file.to_str().unwrap();
+    let print = [
+        "print",
+        "statement",
+        "C0001",
+        "--format",
+        "text",
+        "--out",
+        f,
+    ];
+    // No --operator: not the demo admin by default.
+    let out = depot(&dir, &print);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("depot print needs --operator") && err.contains("nothing was printed"),
+        "{err}"
+    );
+    // An operator the store does not know: refused as the core would.
+    let args: Vec<&str> = ["--operator", "NOBODY"]
+        .iter()
+        .chain(&print)
+        .copied()
+        .collect();
+    let out = depot(&dir, &args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("operator NOBODY is not known") && err.contains("nothing was printed"),
+        "{err}"
+    );
+    assert!(!file.exists(), "nothing was printed");
+    assert_eq!(before, text(&depot(&dir, &["export", "events"]).stdout));
+    // The operator named: printed, and recorded as theirs.
+    let args: Vec<&str> = ["--operator", "ADMIN"]
+        .iter()
+        .chain(&print)
+        .copied()
+        .collect();
+    let out = depot(&dir, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(file.exists());
+    let after = text(&depot(&dir, &["export", "events"]).stdout);
+    let last = after.lines().last().unwrap();
+    assert!(
+        last.contains("document_printed") && last.contains("\"ADMIN\""),
+        "{last}"
+    );
 }
 
 #[test]

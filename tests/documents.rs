@@ -582,7 +582,15 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
         let pdf = d.join(format!("{inv}.pdf"));
         let out = common::depot(
             d,
-            &["print", "invoice", inv, "--out", pdf.to_str().unwrap()],
+            &[
+                "--operator",
+                "ADMIN",
+                "print",
+                "invoice",
+                inv,
+                "--out",
+                pdf.to_str().unwrap(),
+            ],
             None,
         );
         assert!(out.status.success(), "{}", common::text(&out.stderr));
@@ -596,7 +604,15 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     let first = d.join("first.txt");
     let out = common::depot(
         d,
-        &["print", "invoice", inv, "--out", first.to_str().unwrap()],
+        &[
+            "--operator",
+            "ADMIN",
+            "print",
+            "invoice",
+            inv,
+            "--out",
+            first.to_str().unwrap(),
+        ],
         None,
     );
     assert!(out.status.success());
@@ -605,7 +621,15 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     let again = d.join("again.txt");
     let out = common::depot(
         d,
-        &["print", "invoice", inv, "--out", again.to_str().unwrap()],
+        &[
+            "--operator",
+            "ADMIN",
+            "print",
+            "invoice",
+            inv,
+            "--out",
+            again.to_str().unwrap(),
+        ],
         None,
     );
     assert!(out.status.success());
@@ -631,7 +655,15 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     );
     let out = common::depot(
         d,
-        &["print", "statement", "C0003", "--format", "text"],
+        &[
+            "--operator",
+            "ADMIN",
+            "print",
+            "statement",
+            "C0003",
+            "--format",
+            "text",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", common::text(&out.stderr));
@@ -645,7 +677,19 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
         "{t}"
     );
     // A printer that is not there: exit 1, the reason, nothing printed.
-    let out = common::depot(d, &["print", "invoice", inv, "--printer", "NOPE"], None);
+    let out = common::depot(
+        d,
+        &[
+            "--operator",
+            "ADMIN",
+            "print",
+            "invoice",
+            inv,
+            "--printer",
+            "NOPE",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(common::text(&out.stderr).contains("printer NOPE does not exist"));
     // The prints are in the log, and the store still checks out.

@@ -615,7 +615,9 @@ pub fn adjust(
             value: qty,
         });
     }
-    validate::qty("qty", qty.abs(), item.qty_decimals)?;
+    // The adjustment's own bound first: checked after the general one
+    // (0 to QTY_MAX on the size), a quantity beyond both was refused as
+    // out of 0 to 1000000000, neither its sign nor the bound it breaks.
     if qty.abs() > ADJUST_MAX {
         return Err(Rejection::out_of_range(
             "qty",
@@ -624,6 +626,7 @@ pub fn adjust(
             ADJUST_MAX,
         ));
     }
+    validate::qty("qty", qty.abs(), item.qty_decimals)?;
     let key = BinKey {
         warehouse: warehouse.to_code(),
         bin: bin.to_code(),

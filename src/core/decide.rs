@@ -639,18 +639,29 @@ fn authorize(state: &State, cmd: &Command) -> Result<(), Rejection> {
             _ => Err(Rejection::BootstrapNeedsAdmin),
         };
     }
+    operator_may(state, &cmd.operator, cmd.body.permission())
+}
+
+/// May `operator` act with `permission`: known, active, and granted it by
+/// a role. What `decide` checks first for every command; a tool that acts
+/// before it submits (`depot print` sends the document, then records it)
+/// asks it beforehand.
+pub fn operator_may(
+    state: &State,
+    operator: &str,
+    permission: super::auth::Permission,
+) -> Result<(), Rejection> {
     let op = state
         .operators
-        .get(&cmd.operator)
+        .get(operator)
         .ok_or_else(|| Rejection::UnknownOperator {
-            operator: cmd.operator.chars().take(40).collect(),
+            operator: operator.chars().take(40).collect(),
         })?;
     if !op.active {
         return Err(Rejection::OperatorInactive {
             operator: op.code.to_string(),
         });
     }
-    let permission = cmd.body.permission();
     if !allows(&op.roles, permission) {
         return Err(Rejection::NotPermitted {
             operator: op.code.to_string(),
@@ -1121,14 +1132,29 @@ fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
     let periods = fiscal_year_periods(e, year)?;
     let first = periods[0].start;
     let last = periods[11].end;
-    let overlaps = state
+    let overlap = |a: &Period, b: &Period| a.start <= b.end && b.start <= a.end;
+    // The year's periods are contiguous: what overlaps its span overlaps
+    // one of them.
+    let existing: Vec<&Period> = state
         .periods
         .values()
-        .any(|p| p.entity == entity && p.start <= last && first <= p.end);
-    if overlaps {
-        return Err(Rejection::PeriodsOverlap {
+        .filter(|p| p.entity == entity && p.start <= last && first <= p.end)
+        .collect();
+    if let Some(any) = existing.first() {
+        let (new, old) = periods
+            .iter()
+            .find_map(|n| existing.iter().find(|o| overlap(n, o)).map(|o| (n, *o)))
+            .unwrap_or((&periods[0], any));
+        return Err(Rejection::FiscalYearOverlaps {
             entity: entity.into(),
             year,
+            period: new.code.to_string(),
+            start: new.start,
+            end: new.end,
+            existing: old.code.to_string(),
+            existing_start: old.start,
+            existing_end: old.end,
+            overlapped: existing.len() as u64,
         });
     }
     debug_assert_eq!(first.year(), year);

@@ -102,6 +102,8 @@ pub enum Rejection {
         period: String,
         status: PeriodStatus,
     },
+    /// As logged before the refusal named the periods that overlap
+    /// (`FiscalYearOverlaps` now): kept so that old logs read back.
     #[error("fiscal year {year} of entity {entity} overlaps periods that exist")]
     PeriodsOverlap { entity: String, year: i32 },
     #[error("change request {id} was raised by you: somebody else must approve it")]
@@ -358,6 +360,60 @@ pub enum Rejection {
         period: String,
         through: NaiveDate,
     },
+    /// A tax code moved to another class while it is the only one of its
+    /// class and items are of that class: they would be left with a class
+    /// no tax code carries, which could never be invoiced (the items'
+    /// side of `UnknownTaxClass`). `skus` are the first few of them.
+    #[error("tax code {code} is the only one of tax class {tax_class}, the class of {}: moved to class {new_class}, they could never be invoiced; give them another class first, or create another tax code of class {tax_class}", items_named(.items, .skus))]
+    TaxClassInUse {
+        code: String,
+        tax_class: String,
+        new_class: String,
+        items: u64,
+        skus: Vec<String>,
+    },
+    /// A fiscal year whose periods overlap periods of the entity that
+    /// exist (the same year again: an entity's years all start in its
+    /// fiscal_year_start_month, which periods make immutable): the first
+    /// of its periods that overlaps one, the first one it overlaps, and
+    /// how many of the entity's periods it overlaps.
+    #[error("fiscal year {year} of entity {entity} overlaps periods that exist: its period {period} ({start} to {end}) overlaps period {existing} ({existing_start} to {existing_end}), one of {overlapped} period{} of entity {entity} it overlaps", if *.overlapped == 1 { "" } else { "s" })]
+    FiscalYearOverlaps {
+        entity: String,
+        year: i32,
+        period: String,
+        start: NaiveDate,
+        end: NaiveDate,
+        existing: String,
+        existing_start: NaiveDate,
+        existing_end: NaiveDate,
+        overlapped: u64,
+    },
+    /// An SSH key given to an operator that is another operator's: the
+    /// key signs in whom it belongs to, so it may be one operator's only.
+    /// (A key listed twice for one operator is `Duplicate`.)
+    #[error("SSH key {key} is already operator {operator}'s: an SSH key signs in one operator; give {wanted_by} a key of its own")]
+    SshKeyInUse {
+        key: String,
+        operator: String,
+        wanted_by: String,
+    },
+}
+
+/// "3 items (A, B, C)", "1 item (A)", "66 items (A, B, C, ... and 63 more)".
+fn items_named(items: &u64, skus: &[String]) -> String {
+    let items = *items;
+    let more = items.saturating_sub(skus.len() as u64);
+    format!(
+        "{items} item{} ({}{})",
+        if items == 1 { "" } else { "s" },
+        skus.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 fn known_classes(known: &[String]) -> String {
@@ -386,6 +442,7 @@ pub const ALL_CODES: &[&str] = &[
     "out_of_range",
     "invalid_barcode",
     "barcode_in_use",
+    "ssh_key_in_use",
     "duplicate",
     "unknown_unit",
     "wrong_entity",
@@ -421,6 +478,7 @@ pub const ALL_CODES: &[&str] = &[
     "not_invoiceable",
     "no_tax_code",
     "unknown_tax_class",
+    "tax_class_in_use",
     "not_payable",
     "overpaid",
     "not_returnable",
@@ -495,6 +553,7 @@ impl Rejection {
             Rejection::OutOfRange { .. } => "out_of_range",
             Rejection::InvalidBarcode { .. } => "invalid_barcode",
             Rejection::BarcodeInUse { .. } => "barcode_in_use",
+            Rejection::SshKeyInUse { .. } => "ssh_key_in_use",
             Rejection::Duplicate { .. } => "duplicate",
             Rejection::UnknownUnit { .. } => "unknown_unit",
             Rejection::WrongEntity { .. } => "wrong_entity",
@@ -505,7 +564,9 @@ impl Rejection {
             Rejection::PostingRuleMissing { .. } => "posting_rule_missing",
             Rejection::NoPeriod { .. } => "no_period",
             Rejection::PeriodNotOpen { .. } => "period_not_open",
-            Rejection::PeriodsOverlap { .. } => "periods_overlap",
+            Rejection::PeriodsOverlap { .. } | Rejection::FiscalYearOverlaps { .. } => {
+                "periods_overlap"
+            }
             Rejection::OwnChange { .. } => "own_change",
             Rejection::ChangePending { .. } => "change_pending",
             Rejection::Unbalanced { .. } => "unbalanced",
@@ -530,6 +591,7 @@ impl Rejection {
             Rejection::NotInvoiceable { .. } => "not_invoiceable",
             Rejection::NoTaxCode { .. } => "no_tax_code",
             Rejection::UnknownTaxClass { .. } => "unknown_tax_class",
+            Rejection::TaxClassInUse { .. } => "tax_class_in_use",
             Rejection::NotPayable { .. } => "not_payable",
             Rejection::Overpaid { .. } => "overpaid",
             Rejection::PeriodState { .. } => "period_state",

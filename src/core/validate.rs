@@ -772,9 +772,39 @@ fn contract(state: &State, x: &ContractPrice) -> R {
     breaks("breaks", &x.breaks)
 }
 
+/// SKUs a refusal names of the items it is about.
+const SKUS_NAMED_MAX: usize = 5;
+
 fn tax_code(state: &State, x: &TaxCode) -> R {
     code("jurisdiction", &x.jurisdiction)?;
     code("tax_class", &x.tax_class)?;
+    // The other side of `unknown_tax_class`: the last tax code of a class
+    // may not leave it while items are of that class.
+    if let Some(old) = state.tax_codes.get(&x.code) {
+        let class_kept = old.tax_class == x.tax_class
+            || state
+                .tax_codes
+                .values()
+                .any(|t| t.code != x.code && t.tax_class == old.tax_class);
+        if !class_kept {
+            let mut of_class = state
+                .items
+                .values()
+                .filter(|i| i.tax_class == old.tax_class)
+                .map(|i| i.sku.to_string());
+            let skus: Vec<String> = of_class.by_ref().take(SKUS_NAMED_MAX).collect();
+            if !skus.is_empty() {
+                let items = (skus.len() + of_class.count()) as u64;
+                return Err(Rejection::TaxClassInUse {
+                    code: x.code.to_string(),
+                    tax_class: old.tax_class.to_string(),
+                    new_class: x.tax_class.to_string(),
+                    items,
+                    skus,
+                });
+            }
+        }
+    }
     pct("rate_pct", x.rate_pct, Decimal::from(100))?;
     text("description", &x.description, false)?;
     if let Some(other) = state.tax_codes.values().find(|t| {
@@ -855,6 +885,29 @@ pub fn ssh_key_problem(k: &str) -> Option<&'static str> {
     None
 }
 
+/// An SSH key as a person tells it from another: its type, the end of
+/// its body and its comment (`ssh-ed25519 ...LTEyMzQ (noor@rf)`).
+fn ssh_key_named(k: &str) -> String {
+    let mut parts = k.split_whitespace();
+    let kind = parts.next().unwrap_or_default();
+    let body = parts.next().unwrap_or_default();
+    let tail: String = {
+        let end: Vec<char> = body.trim_end_matches('=').chars().rev().take(7).collect();
+        end.into_iter().rev().collect()
+    };
+    let comment: String = parts
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(40)
+        .collect();
+    if comment.is_empty() {
+        format!("{kind} ...{tail}")
+    } else {
+        format!("{kind} ...{tail} ({comment})")
+    }
+}
+
 fn operator(state: &State, x: &Operator, create: bool) -> R {
     text("name", &x.name, true)?;
     if x.roles.is_empty() {
@@ -880,9 +933,10 @@ fn operator(state: &State, x: &Operator, create: bool) -> R {
                     .iter()
                     .any(|ok| ok.split_whitespace().nth(1) == Some(body))
         }) {
-            return Err(Rejection::Duplicate {
-                field: "ssh_keys".into(),
-                value: format!("a key of operator {}", other.code),
+            return Err(Rejection::SshKeyInUse {
+                key: ssh_key_named(k),
+                operator: other.code.to_string(),
+                wanted_by: x.code.to_string(),
             });
         }
     }

@@ -190,6 +190,194 @@ pub fn noncanonical(input: &Value, output: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// One step of a path into a JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn at<'a>(v: &'a mut Value, steps: &[Step]) -> Option<&'a mut Value> {
+    steps.iter().try_fold(v, |v, s| match (v, s) {
+        (Value::Object(m), Step::Key(k)) => m.get_mut(k),
+        (Value::Array(a), Step::Index(i)) => a.get_mut(*i),
+        _ => None,
+    })
+}
+
+/// Where in `input` reading a `T` fails: the path of the member whose
+/// value it refuses (`lines[1].qty`) and that value when it is a string.
+/// serde's messages for a value (a malformed decimal, a date that is no
+/// day) do not name the field, and `serde_path_to_error` cannot see
+/// into an internally tagged enum (the command's `cmd`), which buffers
+/// the object before it reads it; so the member is found by taking
+/// members out: the one whose absence changes the error (serde reports
+/// a missing field only after the members it was given, so taking out
+/// another one changes nothing), and in a list the shortest prefix that
+/// still fails. `tags` are the top level's members that choose the type
+/// (taking one out changes every error). Only run on a failure, and
+/// bounded by the line: a member count of probes per level, a logarithm
+/// of its length per list. `None` when the failure is not at one member
+/// (a missing field, which serde names) or cannot be told.
+pub fn failing_member<T: de::DeserializeOwned>(
+    input: &Value,
+    tags: &[&str],
+) -> Option<(String, Option<String>)> {
+    let first = T::deserialize(input).err()?.to_string();
+    if first.starts_with("missing field") {
+        return None;
+    }
+    let fails_so = |root: &Value| T::deserialize(root).err().map(|e| e.to_string());
+    let mut root = input.clone();
+    let mut steps: Vec<Step> = Vec::new();
+    loop {
+        let step = match at(&mut root, &steps) {
+            Some(Value::Object(_)) => {
+                let tags: &[&str] = if steps.is_empty() { tags } else { &[] };
+                culprit_member(&mut root, &steps, tags, &first, &fails_so)
+            }
+            Some(Value::Array(_)) => culprit_element(&mut root, &steps, &first, &fails_so),
+            _ => None,
+        };
+        match step {
+            Some(s) => steps.push(s),
+            None => break,
+        }
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    let mut path = String::new();
+    for s in &steps {
+        match s {
+            Step::Key(k) if path.is_empty() => path.push_str(k),
+            Step::Key(k) => {
+                path.push('.');
+                path.push_str(k);
+            }
+            Step::Index(i) => path.push_str(&format!("[{i}]")),
+        }
+    }
+    let value = match at(&mut root, &steps) {
+        Some(Value::String(v)) => Some(v.clone()),
+        _ => None,
+    };
+    Some((path, value))
+}
+
+type Fails<'a> = dyn Fn(&Value) -> Option<String> + 'a;
+
+/// The member of the object at `steps` whose absence changes the error.
+fn culprit_member(
+    root: &mut Value,
+    steps: &[Step],
+    tags: &[&str],
+    first: &str,
+    fails: &Fails<'_>,
+) -> Option<Step> {
+    let mut entries: Vec<(String, Value)> = match at(root, steps).map(std::mem::take) {
+        Some(Value::Object(m)) => m.into_iter().collect(),
+        _ => return None,
+    };
+    let mut changers = Vec::new();
+    for i in 0..entries.len() {
+        if tags.contains(&entries[i].0.as_str()) {
+            continue;
+        }
+        // Taken out and put back in place: the order of the members is
+        // the order serde meets them in.
+        let out = entries.remove(i);
+        if let Some(node) = at(root, steps) {
+            *node = Value::Object(entries.drain(..).collect());
+        }
+        let changed = fails(root).as_deref() != Some(first);
+        if let Some(Value::Object(m)) = at(root, steps).map(std::mem::take) {
+            entries = m.into_iter().collect();
+        }
+        entries.insert(i, out);
+        if changed {
+            changers.push(i);
+        }
+    }
+    // More than one: a member read before a flattened part takes its
+    // missing field first; the one that holds the refused value is it.
+    let found = match changers.as_slice() {
+        [one] => Some(*one),
+        many => {
+            let holding: Vec<usize> = many
+                .iter()
+                .copied()
+                .filter(|&i| holds_refused(&entries[i].1, first))
+                .collect();
+            match holding.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        }
+    };
+    let step = found.map(|i| Step::Key(entries[i].0.clone()));
+    if let Some(node) = at(root, steps) {
+        *node = Value::Object(entries.into_iter().collect());
+    }
+    step
+}
+
+/// The element of the list at `steps` where the error starts: the last
+/// of the shortest prefix that still fails so.
+fn culprit_element(
+    root: &mut Value,
+    steps: &[Step],
+    first: &str,
+    fails: &Fails<'_>,
+) -> Option<Step> {
+    let mut all = match at(root, steps).map(std::mem::take) {
+        Some(Value::Array(a)) => a,
+        _ => return None,
+    };
+    let (mut lo, mut hi) = (0, all.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let tail = all.split_off(mid);
+        if let Some(node) = at(root, steps) {
+            *node = Value::Array(std::mem::take(&mut all));
+        }
+        let same = fails(root).as_deref() == Some(first);
+        if let Some(Value::Array(a)) = at(root, steps).map(std::mem::take) {
+            all = a;
+        }
+        all.extend(tail);
+        if same {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if let Some(node) = at(root, steps) {
+        *node = Value::Array(all);
+    }
+    lo.checked_sub(1).map(Step::Index)
+}
+
+/// Does `v` hold a string that, read alone as a decimal, a date or a time,
+/// is refused with `first`?
+fn holds_refused(v: &Value, first: &str) -> bool {
+    fn refused<T: de::DeserializeOwned>(v: &Value, first: &str) -> bool {
+        T::deserialize(v)
+            .err()
+            .is_some_and(|e| e.to_string() == first)
+    }
+    match v {
+        Value::String(_) => {
+            refused::<rust_decimal::Decimal>(v, first)
+                || refused::<chrono::NaiveDate>(v, first)
+                || refused::<chrono::NaiveTime>(v, first)
+        }
+        Value::Array(a) => a.iter().any(|x| holds_refused(x, first)),
+        Value::Object(m) => m.values().any(|x| holds_refused(x, first)),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
