@@ -169,13 +169,6 @@ pub enum Rejection {
         jurisdiction: String,
         tax_class: String,
     },
-    /// An item's tax class that no tax code carries: the item could never
-    /// be invoiced. `known` lists the classes the tax codes carry.
-    #[error("tax class {tax_class} is the class of no tax code, so the item could never be invoiced; {}", known_classes(.known))]
-    UnknownTaxClass {
-        tax_class: String,
-        known: Vec<String>,
-    },
     #[error("invoice {invoice} cannot be paid: {problem}")]
     NotPayable { invoice: String, problem: String },
     #[error("order {number} cannot be changed: {problem}")]
@@ -359,6 +352,16 @@ pub enum Rejection {
         entity: String,
         period: String,
         through: NaiveDate,
+    },
+    // Variants are only ever added here, at the end: the log stores them
+    // by their position, and an insertion misreads every later one in the
+    // stores written before (tests/store_compat.rs holds the order).
+    /// An item's tax class that no tax code carries: the item could never
+    /// be invoiced. `known` lists the classes the tax codes carry.
+    #[error("tax class {tax_class} is the class of no tax code, so the item could never be invoiced; {}", known_classes(.known))]
+    UnknownTaxClass {
+        tax_class: String,
+        known: Vec<String>,
     },
     /// A tax code moved to another class while it is the only one of its
     /// class and items are of that class: they would be left with a class
