@@ -551,6 +551,13 @@ fn ar_of(dir: &Path, invoice: &str) -> Decimal {
     ar
 }
 
+/// `depot --operator ADMIN print ARGS` on the store `d`.
+fn print_as_admin(d: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--operator", "ADMIN", "print"];
+    all.extend_from_slice(args);
+    common::depot(d, &all, None)
+}
+
 fn amount_after(t: &str, label: &str) -> Decimal {
     let line = t
         .lines()
@@ -580,19 +587,7 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     assert!(engine_invoices.len() >= 3);
     for inv in engine_invoices.iter().take(3) {
         let pdf = d.join(format!("{inv}.pdf"));
-        let out = common::depot(
-            d,
-            &[
-                "--operator",
-                "ADMIN",
-                "print",
-                "invoice",
-                inv,
-                "--out",
-                pdf.to_str().unwrap(),
-            ],
-            None,
-        );
+        let out = print_as_admin(d, &["invoice", inv, "--out", pdf.to_str().unwrap()]);
         assert!(out.status.success(), "{}", common::text(&out.stderr));
         let t = pdftotext(&pdf);
         assert!(t.contains(inv.as_str()), "{t}");
@@ -602,36 +597,12 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     // A reprint after a payment: the same figures, marked COPY.
     let inv = &engine_invoices[0];
     let first = d.join("first.txt");
-    let out = common::depot(
-        d,
-        &[
-            "--operator",
-            "ADMIN",
-            "print",
-            "invoice",
-            inv,
-            "--out",
-            first.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = print_as_admin(d, &["invoice", inv, "--out", first.to_str().unwrap()]);
     assert!(out.status.success());
     let said = common::text(&out.stdout);
     assert!(said.contains("as a COPY"), "printed before, as PDF: {said}");
     let again = d.join("again.txt");
-    let out = common::depot(
-        d,
-        &[
-            "--operator",
-            "ADMIN",
-            "print",
-            "invoice",
-            inv,
-            "--out",
-            again.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = print_as_admin(d, &["invoice", inv, "--out", again.to_str().unwrap()]);
     assert!(out.status.success());
     let a = std::fs::read_to_string(&first).unwrap();
     let b = std::fs::read_to_string(&again).unwrap();
@@ -653,19 +624,7 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
             r#"{"operator":"ADMIN","cmd":"set_document_profile","entity":"US01","tax_registration":"36-1234567","remittance":["Bank X, account 1"],"gs1_prefix":"0614141"}"#,
         ],
     );
-    let out = common::depot(
-        d,
-        &[
-            "--operator",
-            "ADMIN",
-            "print",
-            "statement",
-            "C0003",
-            "--format",
-            "text",
-        ],
-        None,
-    );
+    let out = print_as_admin(d, &["statement", "C0003", "--format", "text"]);
     assert!(out.status.success(), "{}", common::text(&out.stderr));
     let said = common::text(&out.stdout);
     assert!(said.contains("printer SPOOL"), "{said}");
@@ -677,19 +636,7 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
         "{t}"
     );
     // A printer that is not there: exit 1, the reason, nothing printed.
-    let out = common::depot(
-        d,
-        &[
-            "--operator",
-            "ADMIN",
-            "print",
-            "invoice",
-            inv,
-            "--printer",
-            "NOPE",
-        ],
-        None,
-    );
+    let out = print_as_admin(d, &["invoice", inv, "--printer", "NOPE"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(common::text(&out.stderr).contains("printer NOPE does not exist"));
     // The prints are in the log, and the store still checks out.
