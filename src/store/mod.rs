@@ -2188,21 +2188,35 @@ fn take_lock(dir: &Path) -> Result<File, StoreError> {
         .mode(privacy::FILE_MODE)
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path)
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "another process".to_string());
-            return Err(StoreError::Locked {
-                dir: dir.to_path_buf(),
-                holder,
-            });
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(io(format!("locking {}", path.display()))(e))
+    // A store this process closed a moment ago may still be held by a
+    // thread of it that is ending (the open's prefetch, a snapshot): its
+    // handles let go of the lock on their own, as sled's do
+    // (`open_sled_ours`). Wait for that, up to 5 s; another process's
+    // lock is said at once.
+    let mut tries = 0;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "another process".to_string());
+                let ours = holder.starts_with(&format!("pid {} ", std::process::id()));
+                if ours && tries < 100 {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    continue;
+                }
+                return Err(StoreError::Locked {
+                    dir: dir.to_path_buf(),
+                    holder,
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(io(format!("locking {}", path.display()))(e))
+            }
         }
     }
     let cmd: Vec<String> = std::env::args().take(3).collect();
