@@ -1695,7 +1695,9 @@ fn the_shipping_lead_releases_an_order_to_the_pick_screen() {
     // A scan landing on the draft is refused, and the Enter ending it
     // releases nothing: only the next Enter does.
     d.scan("0614141000029");
-    assert!(d.screen(40, 16).contains("a scan is not an answer"));
+    assert!(d
+        .screen(40, 16)
+        .contains("scan ignored: Enter releases, Esc back"));
     assert_eq!(b.log.borrow().len(), logged);
     assert!(lists_of(&b, &order).is_empty());
     d.press("enter");

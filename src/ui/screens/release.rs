@@ -311,7 +311,7 @@ impl Screen for Release {
                 // The Enter ending a scan that landed here does not
                 // release: the next one does.
                 Input::Action(Action::Submit) if std::mem::take(&mut self.scanned_over) => {
-                    self.refuse("a scan is not an answer: Enter releases, Esc goes back".into())
+                    self.refuse("scan ignored: Enter releases, Esc back".into())
                 }
                 Input::Action(Action::Submit) => Flow::Submit(Box::new(Request {
                     key: self.key.clone(),
