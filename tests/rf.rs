@@ -937,7 +937,10 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     for (bad, says) in [
         ("-5", "cannot be negative"),
         ("12.505", "USD takes at most 2 decimals"),
-        ("1Z999AA10123456785", "freight \"1Z999AA10123456785\""),
+        (
+            "1Z999AA10123456785",
+            "freight \"1Z999AA10123456785\": type the charge",
+        ),
         ("", "type the freight to bill in USD"),
     ] {
         d.scan(bad);

@@ -62,7 +62,10 @@ fn parse_freight(t: &str, c: &crate::core::types::Currency) -> Result<Decimal, S
     if t.starts_with('-') {
         return Err(format!("freight {t} cannot be negative"));
     }
-    let d = crate::core::types::parse_decimal(t).map_err(|p| format!("freight {t:?} {p}"))?;
+    // (The decimal grammar's own message offers a sign, which freight
+    // does not take.)
+    let d = crate::core::types::parse_decimal(t)
+        .map_err(|_| format!("freight {t:?}: type the charge, e.g. 12.50"))?;
     let dp = c.minor_units();
     if d.scale() > dp {
         return Err(format!("freight {t}: {c} takes at most {dp} decimals"));
