@@ -943,9 +943,55 @@ struct StdinReader {
     done: bool,
 }
 
-impl StdinReader {
-    fn stopped() -> std::io::Error {
-        std::io::Error::other("depot serve is stopping: no further line was read")
+/// Why an exec's or an import's input ended early: the server stops.
+#[derive(Debug)]
+struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("depot serve is stopping: no further line was read")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+fn stopped() -> std::io::Error {
+    std::io::Error::other(Stopped)
+}
+
+fn is_stopped(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Stopped>())
+}
+
+/// A local command's input on `serve.sock`, read until the server stops,
+/// as an SSH exec's is (`StdinReader`): a blocking read would keep a
+/// local `exec -` whose input has not ended reading past the stop, and
+/// the process would end under it without a word. The socket's read
+/// timeout is how often the stop is looked at while nothing comes.
+struct SocketInput {
+    stream: std::os::unix::net::UnixStream,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+const SOCKET_STOP_POLL: Duration = Duration::from_millis(100);
+
+impl std::io::Read for SocketInput {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if *self.stop.borrow() {
+                return Err(stopped());
+            }
+            match self.stream.read(out) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
+                r => return r,
+            }
+        }
     }
 }
 
@@ -964,7 +1010,7 @@ impl std::io::Read for StdinReader {
                 }
             });
             match next {
-                None => return Err(StdinReader::stopped()),
+                None => return Err(stopped()),
                 Some(Some(b)) => {
                     self.buf = b;
                     self.pos = 0;
@@ -973,7 +1019,7 @@ impl std::io::Read for StdinReader {
             }
         }
         if *self.stop.borrow() {
-            return Err(StdinReader::stopped());
+            return Err(stopped());
         }
         let n = out.len().min(self.buf.len() - self.pos);
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -1547,7 +1593,13 @@ fn dispatch(
             std::io::Read::read_to_end(
                 &mut std::io::Read::take(input, IMPORT_MAX + 1),
                 &mut bytes,
-            )?;
+            )
+            .map_err(|e| match is_stopped(&e) {
+                true => anyhow!(
+                    "depot serve is stopping: the file was cut off before its end; nothing was imported"
+                ),
+                false => e.into(),
+            })?;
             if bytes.len() as u64 > IMPORT_MAX {
                 return Err(anyhow!(
                     "the file is larger than {} MiB; nothing was imported",
@@ -1651,12 +1703,20 @@ struct LocalRequest {
     operator: Option<String>,
 }
 
-fn serve_local(engine: Engine, stream: std::os::unix::net::UnixStream) {
+fn serve_local(
+    engine: Engine,
+    stream: std::os::unix::net::UnixStream,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     use clap::Parser;
     use std::io::BufRead;
-    let mut reader = std::io::BufReader::new(match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
+    let input = match stream.try_clone() {
+        Ok(s) if s.set_read_timeout(Some(SOCKET_STOP_POLL)).is_ok() => s,
+        _ => return,
+    };
+    let mut reader = std::io::BufReader::new(SocketInput {
+        stream: input,
+        stop,
     });
     let mut header = String::new();
     if reader.read_line(&mut header).is_err() {
@@ -1691,8 +1751,14 @@ fn serve_local(engine: Engine, stream: std::os::unix::net::UnixStream) {
 }
 
 /// Listen on the data directory's socket (owner only) until the process
-/// ends; each connection on its own thread.
-fn listen_local(dir: &Path, engine: Engine) -> Result<()> {
+/// ends; each connection on its own thread, counted with the execs so
+/// that a stop waits for it to answer what it committed.
+fn listen_local(
+    dir: &Path,
+    engine: Engine,
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    execs: Arc<AtomicU64>,
+) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let path = socket_path(dir);
     let _ = std::fs::remove_file(&path);
@@ -1705,9 +1771,14 @@ fn listen_local(dir: &Path, engine: Engine) -> Result<()> {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let engine = engine.clone();
+                let stop = stop.subscribe();
+                let running = Running::new(&execs);
                 let _ = std::thread::Builder::new()
                     .name("depot-local-cmd".into())
-                    .spawn(move || serve_local(engine, stream));
+                    .spawn(move || {
+                        let _running = running;
+                        serve_local(engine, stream, stop)
+                    });
             }
         })?;
     Ok(())
@@ -1769,7 +1840,10 @@ pub fn through_server(
                     let _ = stderr.lock().write_all(&body);
                 }
                 TAG_EXIT => {
-                    if let Some(t) = sender {
+                    // A sender still waiting on our stdin (the server
+                    // stopped before it ended) is left behind: joining it
+                    // would wait for input that may never come.
+                    if let Some(t) = sender.filter(|t| t.is_finished()) {
                         let _ = t.join();
                     }
                     if let Some(mut file) = sink {
@@ -1870,7 +1944,12 @@ pub fn serve_until(
         .clone()
         .map(|policy| crate::archiver::Archiver::start(engine.clone(), policy))
         .transpose()?;
-    listen_local(dir, engine.clone())?;
+    listen_local(
+        dir,
+        engine.clone(),
+        shared.stop.clone(),
+        shared.execs.clone(),
+    )?;
     // Until a stop: then no new connection is taken (the listener goes),
     // and the open ones are left up for what follows.
     let result: Result<server::RunningServerHandle> = runtime.block_on(async move {

@@ -1249,16 +1249,30 @@ struct ExecStream {
 const STUCK: Duration = Duration::from_secs(60);
 
 impl ExecStream {
+    /// `exec -` over SSH.
     fn start(server: &Server, key: &Path, user: &str) -> ExecStream {
-        let mut child = Command::new("ssh")
-            .args(["-o", "BatchMode=yes"])
+        let mut ssh = Command::new("ssh");
+        ssh.args(["-o", "BatchMode=yes"])
             .args(server.ssh_args(key, user))
-            .arg("exec -")
+            .arg("exec -");
+        ExecStream::spawn(ssh)
+    }
+
+    /// `depot exec -` as ADMIN, run where the store is, through the
+    /// running server's socket.
+    fn local(dir: &Path) -> ExecStream {
+        let mut exec = depot(dir);
+        exec.args(["--operator", "ADMIN", "exec", "-"]);
+        ExecStream::spawn(exec)
+    }
+
+    fn spawn(mut command: Command) -> ExecStream {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("ssh");
+            .expect("exec -");
         let mut err = child.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
             let mut text = String::new();
@@ -1313,7 +1327,7 @@ impl ExecStream {
                     .got
                     .push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))),
                 Err(_) => panic!(
-                    "exec - over SSH is stuck: {} outcomes of the {n} awaited, none in {STUCK:?}",
+                    "exec - is stuck: {} outcomes of the {n} awaited, none in {STUCK:?}",
                     self.got.len()
                 ),
             }
@@ -1323,6 +1337,12 @@ impl ExecStream {
     /// All the outcomes once the client ends, its exit status and stderr.
     fn end(mut self) -> (Vec<serde_json::Value>, std::process::ExitStatus, String) {
         self.close();
+        self.ended()
+    }
+
+    /// The same while its input is still open: the client ends on its
+    /// own (the server stopped) or the test fails as stuck.
+    fn ended(mut self) -> (Vec<serde_json::Value>, std::process::ExitStatus, String) {
         loop {
             match self.outcomes.recv_timeout(STUCK) {
                 Ok(line) => self
@@ -1330,13 +1350,17 @@ impl ExecStream {
                     .push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))),
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
-                    "exec - over SSH is stuck: {} outcomes, its output not closed in {STUCK:?}",
+                    "exec - is stuck: {} outcomes, its output not closed in {STUCK:?}",
                     self.got.len()
                 ),
             }
         }
-        if let Some(w) = self.writer.take() {
-            w.join().unwrap();
+        // Still open when the client ended by itself: its writer waits
+        // on the channel and ends with it (never joined here).
+        if self.input.is_none() {
+            if let Some(w) = self.writer.take() {
+                w.join().unwrap();
+            }
         }
         let status = self.child.wait().unwrap();
         let err = self.stderr.take().map(|t| t.join().unwrap());
@@ -1464,6 +1488,93 @@ fn a_stop_during_a_large_exec_over_ssh_answers_every_line_it_committed_and_reads
     );
     let check = depot(&dir).arg("check").output().unwrap();
     assert!(check.status.success(), "{}", text(&check));
+}
+
+/// A local `depot exec -` goes through the server's socket. A stop read
+/// no further line of it, as of an SSH exec, and answered each line it
+/// had committed: the socket read used to block on input that had not
+/// ended, the server stopped under it, and the client was told only
+/// that the connection closed. Its stdin is still open here, as a
+/// pipe from a program that has more to say would be.
+#[test]
+fn a_stop_during_a_local_exec_through_the_server_answers_what_it_committed_and_reads_no_more() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let server = Server::start(&dir);
+    let mut stream = ExecStream::local(&dir);
+    stream.send(terms_lines("L", 1, 300));
+    stream.wait_outcomes(300);
+    let (status, log) = server.stop_logged();
+    assert!(status.success(), "{status:?}");
+    assert!(!log.contains("panicked"), "{log}");
+    let (got, exec, err) = stream.ended();
+    assert_eq!(got.len(), 300, "{err}");
+    assert_eq!(terms_made(&dir, "L"), 300);
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(v["line"], i + 1, "{v}");
+        assert_eq!(v["ok"], true, "{v}");
+    }
+    assert_eq!(exec.code(), Some(1), "{err}");
+    assert!(
+        err.contains("depot serve is stopping: no further line was read"),
+        "{err}"
+    );
+}
+
+/// An import whose file is still arriving when the server stops imports
+/// nothing, and says so in terms of a file (not of lines).
+#[test]
+fn a_stop_during_a_local_import_through_the_server_imports_nothing_and_says_the_file_was_cut_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir).arg("demo").status().unwrap().success());
+    let before = depot(&dir).args(["export", "customers"]).output().unwrap();
+    assert!(before.status.success());
+    let server = Server::start(&dir);
+    let mut import = depot(&dir)
+        .args(["--operator", "ADMIN", "import", "customers", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The header and a new customer (the first row under another code),
+    // and the file left open.
+    let mut stdin = import.stdin.take().unwrap();
+    let exported = String::from_utf8_lossy(&before.stdout).into_owned();
+    let mut rows = exported.lines();
+    let header = rows.next().unwrap();
+    let row = rows.next().unwrap();
+    let (_, rest) = row.split_once(',').unwrap();
+    stdin
+        .write_all(format!("{header}\nC9999,{rest}\n").as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    // The server has the connection once the import is counted as
+    // running: wait for its request in the log, not for a time.
+    let log = dir.join("depot.log");
+    for _ in 0..600 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("local command through the server") && text.contains("Import") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, log) = server.stop_logged();
+    assert!(status.success(), "{status:?}");
+    assert!(!log.contains("panicked"), "{log}");
+    let out = import.wait_with_output().unwrap();
+    drop(stdin);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the file was cut off before its end; nothing was imported"),
+        "{err}"
+    );
+    let after = depot(&dir).args(["export", "customers"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&after.stdout).contains("C9999"));
+    assert_eq!(after.stdout, before.stdout, "nothing was imported");
 }
 
 #[test]
