@@ -1832,3 +1832,74 @@ fn release_fits_the_handheld_sizes() {
         assert!(s.contains("Enter releases"), "{w}x{h}: {s}");
     }
 }
+
+/// A count's scans, a receipt's count: a scan (a burst, then Enter) that
+/// lands on the question whether to drop them keeps them; only `y` drops.
+/// Esc on the count used to drop its scans without asking, and the
+/// receipt's question took Enter as yes.
+#[test]
+fn a_scan_landing_on_a_drop_question_keeps_the_count_and_only_y_drops_it() {
+    let b = demo();
+    let c = first_count(&b);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.scan(&c.bin);
+    for _ in 0..3 {
+        d.scan(&barcode(&b, &c.sku));
+    }
+    assert!(d.screen(40, 16).contains("scanned 3: Enter"));
+    d.press("esc");
+    assert!(d.screen(40, 16).contains("Drop the 3 scanned?"));
+    d.scan(&barcode(&b, &c.sku));
+    let s = d.screen(40, 16);
+    assert!(s.contains("scanned 3: Enter"), "{s}");
+    d.press("esc").press("y");
+    assert!(!d.screen(40, 16).contains("scanned 3"));
+    assert!(counts_entered(&b).is_empty(), "nothing entered");
+
+    // Receive: the counted line survives a scan on the question.
+    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
+    let sku = b.state.borrow().purchase_orders[&po]
+        .lines
+        .iter()
+        .find(|l| l.open() > Decimal::ZERO)
+        .unwrap()
+        .sku
+        .clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po);
+    d.press("enter");
+    d.scan(&sku);
+    d.scan(&sku);
+    let counted = d.screen(40, 16);
+    d.press("esc");
+    let mut asked = d.screen(40, 16);
+    for _ in 0..3 {
+        if asked.contains("Drop what was counted?") {
+            break;
+        }
+        d.press("esc");
+        asked = d.screen(40, 16);
+    }
+    assert!(
+        asked.contains("Drop what was counted?"),
+        "{counted}\n{asked}"
+    );
+    assert!(asked.contains("y yes"), "{asked}");
+    d.scan(&sku);
+    assert!(
+        !d.screen(40, 16).contains("Drop what was counted?"),
+        "the scan answered the question"
+    );
+    assert_eq!(d.app.screen_name(), "rf_receive");
+    d.press("esc");
+    for _ in 0..3 {
+        if d.screen(40, 16).contains("Drop what was counted?") {
+            break;
+        }
+        d.press("esc");
+    }
+    d.press("y");
+    assert!(!d.screen(40, 16).contains("Drop what was counted?"));
+}

@@ -2213,3 +2213,87 @@ fn a_line_quantity_names_its_unit_or_is_refused_saying_which() {
     assert_eq!(o.customer_po, "PO-79");
     assert_eq!(o.lines[0].unit_qty, Decimal::from(3));
 }
+
+/// A requested date before today, or one that is no day at all, is
+/// refused where it is typed. An order the core refuses as it stands
+/// still lists the lines typed, unpriced: they once vanished from the
+/// screen while kept, and a rep typing them again ordered them twice.
+#[test]
+fn a_past_requested_date_is_refused_where_typed_and_typed_lines_stay_in_sight() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter").typed("PO-81").press("enter");
+    d.typed("2020-01-01").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("requested date 2020-01-01 is before today"),
+        "{s}"
+    );
+    for _ in 0..10 {
+        d.press("backspace");
+    }
+    d.typed("2027-02-30").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("2027-02-30: there is no such day"), "{s}");
+    for _ in 0..10 {
+        d.press("backspace");
+    }
+    d.typed("2027-01-15").press("enter").press("enter");
+    d.typed("2*FAS-1000").press("enter");
+    d.typed("3*FAS-1001").press("enter");
+    assert!(d.screen(80, 24).contains("FAS-1001"));
+    // The customer goes inactive under the entry: the preview is
+    // refused, the lines stay listed as typed.
+    let customer = b.state.borrow().customers["C0002"].clone();
+    let mut off = customer.clone();
+    off.active = false;
+    b.exec("ADMIN", CommandBody::UpdateCustomer(off)).unwrap();
+    d.press("ctrl-r");
+    let s = d.screen(80, 24);
+    assert!(s.contains("inactive"), "{s}");
+    assert!(
+        s.contains("FAS-1000") && s.contains("FAS-1001") && s.contains("unpriced"),
+        "{s}"
+    );
+    b.exec("ADMIN", CommandBody::UpdateCustomer(customer))
+        .unwrap();
+    let orders = b.state.borrow().orders.len();
+    d.press("f10");
+    assert_eq!(b.state.borrow().orders.len(), orders + 1);
+    let placed = b
+        .state
+        .borrow()
+        .orders
+        .values()
+        .next_back()
+        .cloned()
+        .unwrap();
+    assert_eq!(placed.lines.len(), 2);
+    assert_eq!(
+        placed.requested,
+        NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()
+    );
+}
+
+/// A screen's question on a terminal too small to show it is not
+/// answered yes by Enter or y; no still is, and at full size y is.
+#[test]
+fn a_question_too_small_to_read_is_not_answered_yes() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("up").press("f9");
+    assert!(d.screen(80, 24).contains("Remove line"));
+    d.screen(20, 5);
+    d.press("enter").press("y");
+    assert!(
+        d.screen(80, 24).contains("FAS-1001"),
+        "a line was removed unseen"
+    );
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("FAS-1001") && s.contains("FAS-1000"), "{s}");
+}

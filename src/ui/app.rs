@@ -298,6 +298,11 @@ impl App {
         }
         if self.confirm.is_some() {
             let yes = match action {
+                // A screen's question on a terminal too small to show it
+                // is not answered yes (no still is): a key must not do
+                // what the operator cannot read. The exit question (its
+                // line is the key bar's) still is.
+                Some(Action::Yes) if !self.fits() && !self.quitting => return,
                 // A strict question: Enter is no, only `y` says yes.
                 Some(Action::Yes) if self.confirm_strict && key.code == KeyCode::Enter => false,
                 Some(Action::Yes) => true,

@@ -268,7 +268,33 @@ impl OrderEntry {
             "" => Ok(None),
             t => NaiveDate::parse_from_str(t, "%Y-%m-%d")
                 .map(Some)
-                .map_err(|_| format!("requested date {t:?}: write it as 2026-12-24")),
+                .map_err(
+                    |_| match NaiveDate::parse_from_str("2000-01-01", "%Y-%m-%d") {
+                        // The shape is right, the day is not (2026-02-30).
+                        _ if t.len() == 10
+                            && t.bytes().enumerate().all(|(i, b)| match i {
+                                4 | 7 => b == b'-',
+                                _ => b.is_ascii_digit(),
+                            }) =>
+                        {
+                            format!("requested date {t}: there is no such day")
+                        }
+                        _ => format!("requested date {t:?}: write it as 2026-12-24"),
+                    },
+                ),
+        }
+    }
+
+    /// The requested date as typed, refused when it is before today (the
+    /// core refuses such an order; said here, where it is typed).
+    fn requested_checked(&self, ctx: &Ctx) -> Result<Option<NaiveDate>, String> {
+        let d = self.requested_date()?;
+        let today = ctx.today();
+        match d {
+            Some(d) if d < today => Err(format!(
+                "requested date {d} is before today ({today}): leave it empty for today"
+            )),
+            d => Ok(d),
         }
     }
 
@@ -671,7 +697,7 @@ impl OrderEntry {
             )));
             return Flow::Stay;
         }
-        if let Err(e) = self.requested_date() {
+        if let Err(e) = self.requested_checked(ctx) {
             self.notice = Some(Notice::error(e));
             self.focus = Focus::Requested;
             return Flow::Stay;
@@ -858,7 +884,7 @@ impl Screen for OrderEntry {
                 Flow::Stay
             }
             (Focus::Requested, Input::Action(Action::Submit)) => {
-                match self.requested_date() {
+                match self.requested_checked(ctx) {
                     Ok(_) => self.next_field(false),
                     Err(e) => self.notice = Some(Notice::error(e)),
                 }
@@ -1232,6 +1258,30 @@ impl Screen for OrderEntry {
             "#", "SKU", "WH", "Qty", "Unit", "Price", "Amount", "Rule", "Resv", "Back", "Promise",
         ])
         .style(theme.label());
+        // An order the core refuses as it stands (the foot says why) is
+        // listed as typed, not priced: no line seems lost, to be typed
+        // again and counted twice.
+        let typed: Vec<Row> = match &order {
+            Some(Err(_)) => self
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    Row::new(vec![
+                        (i + 1).to_string(),
+                        l.sku.to_string(),
+                        l.warehouse.to_string(),
+                        qty(l.qty),
+                        l.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+                        l.price.map(|p| p.to_string()).unwrap_or_default(),
+                        String::new(),
+                        "unpriced".into(),
+                    ])
+                    .style(theme.dim())
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let rows: Vec<Row> = rows_src
             .iter()
             .enumerate()
@@ -1281,6 +1331,7 @@ impl Screen for OrderEntry {
                 }
             })
             .collect();
+        let rows = if typed.is_empty() { rows } else { typed };
         let widths = [
             // 80 columns: 70 of cells and 10 of spacing.
             Constraint::Length(3),

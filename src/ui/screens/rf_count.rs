@@ -281,16 +281,32 @@ impl Screen for RfCount {
                 match self.step {
                     Step::Bin => return Flow::Pop,
                     Step::Item => self.step = Step::Bin,
-                    Step::Qty => {
-                        self.tally = Decimal::ZERO;
-                        self.step = Step::Item;
+                    // Scans counted so far are dropped only on an
+                    // explicit `y` (a scanner's Enter says no).
+                    Step::Qty if self.tally > Decimal::ZERO => {
+                        return Flow::ConfirmStrict(format!(
+                            "Drop the {} scanned?",
+                            fmt_qty(self.tally)
+                        ));
                     }
+                    Step::Qty => self.step = Step::Item,
                     Step::Reason => self.step = Step::Qty,
                 }
                 Flow::Stay
             }
             RfKey::Stay => Flow::Stay,
         }
+    }
+    /// Scans counted and not entered: leaving asks first.
+    fn dirty(&self) -> bool {
+        self.step == Step::Qty && self.tally > Decimal::ZERO
+    }
+    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        if yes && self.step == Step::Qty {
+            self.tally = Decimal::ZERO;
+            self.step = Step::Item;
+        }
+        Flow::Stay
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
         if let Submitted::Refused(Rejection::InvalidText { field, .. }) = &outcome {

@@ -329,7 +329,7 @@ impl Screen for RfPack {
                 }
                 Step::Items if !self.carton.is_empty() => {
                     self.asking_leave = true;
-                    Flow::Confirm("Empty the carton? Its scans are dropped.".into())
+                    Flow::ConfirmStrict("Empty the carton? Its scans are dropped.".into())
                 }
                 Step::Items => {
                     self.step = Step::List;

@@ -504,7 +504,7 @@ impl Screen for RfPick {
                     Flow::Stay
                 } else if self.scans > 0 {
                     self.asking_leave = true;
-                    Flow::Confirm(format!(
+                    Flow::ConfirmStrict(format!(
                         "Leave? {} counted are not confirmed.",
                         fmt_qty(self.counted)
                     ))

@@ -434,7 +434,7 @@ impl Screen for RfReceive {
                     }
                     Step::Items if !self.lines.is_empty() => {
                         self.asking_leave = true;
-                        return Flow::Confirm("Drop what was counted?".into());
+                        return Flow::ConfirmStrict("Drop what was counted?".into());
                     }
                     Step::Items => self.step = Step::Bin,
                     Step::Bin => {

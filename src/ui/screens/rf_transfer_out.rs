@@ -347,7 +347,7 @@ impl Screen for RfTransferOut {
                 }
                 Step::Bin if !self.lines.is_empty() => {
                     self.asking = Asking::Drop;
-                    Flow::Confirm("Drop what was picked? It stays in its bins.".into())
+                    Flow::ConfirmStrict("Drop what was picked? It stays in its bins.".into())
                 }
                 Step::Bin => {
                     self.to = None;
