@@ -1595,6 +1595,34 @@ fn a_scale_weight_at_the_carton_packs_and_an_item_at_the_scale_goes_into_the_car
     assert_eq!(st.picks[&p.number].cartons[0].lines[0].qty, n);
 }
 
+/// An item's barcode (all digits) scanned at the scale goes into the
+/// carton, as its SKU does: it was read as a weight in kilograms and
+/// refused as out of range, with a `pack_carton` sent and refused.
+#[test]
+fn an_item_barcode_scanned_at_the_scale_goes_into_the_carton_not_the_weight() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let code = barcode(&b, &sku);
+    assert!(code.bytes().all(|c| c.is_ascii_digit()), "{code}");
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter").scan(&sku);
+    let before = d.screen(40, 16);
+    d.press("enter");
+    let sent = b.log.borrow().len();
+    d.scan(&code);
+    let s = d.screen(40, 16);
+    assert!(
+        !s.contains("out of range") && !s.contains("not a weight"),
+        "{s}"
+    );
+    assert_eq!(b.log.borrow().len(), sent, "nothing was sent");
+    assert_ne!(s, before, "{s}");
+    assert!(s.contains(&*sku), "{s}");
+    assert!(b.state.borrow().picks[&p.number].cartons.is_empty());
+}
+
 #[test]
 fn receive_takes_an_item_scanned_at_the_bin_step_and_a_bin_scanned_while_counting() {
     let b = demo();

@@ -241,15 +241,18 @@ impl RfPack {
                     Err(e) => self.refuse(e.to_string()),
                 }
             }
+            // An item scanned at the scale: the carton is not closed
+            // after all; the scan goes into it. Looked at before the
+            // weight: an item's barcode is all digits, and read as
+            // kilograms it was refused as a weight (or, short enough,
+            // taken as one).
+            Step::Weight if s.scanned_item(text, String::new).is_ok() => {
+                self.step = Step::Items;
+                self.field.text = text.to_string();
+                self.accept(ctx)
+            }
             Step::Weight => match weight(text) {
                 Some(w) => self.pack(w),
-                // An item scanned at the scale: the carton is not closed
-                // after all; the scan goes into it.
-                None if s.scanned_item(text, String::new).is_ok() => {
-                    self.step = Step::Items;
-                    self.field.text = text.to_string();
-                    self.accept(ctx)
-                }
                 None if text.is_empty() => self.refuse("type or weigh the carton (kg)".into()),
                 None => self.refuse(format!(
                     "{text:?} is not a weight: kilograms like 2.62 or 2.62 kg"
