@@ -2297,3 +2297,37 @@ fn a_question_too_small_to_read_is_not_answered_yes() {
     let s = d.screen(80, 24);
     assert!(!s.contains("FAS-1001") && s.contains("FAS-1000"), "{s}");
 }
+
+/// A refused entry stays on show to be mended, but the next scan
+/// replaces it instead of joining onto it ("FAS-10001.333*ELE-1000"),
+/// and so does the next amount typed after a refused one; an editing
+/// key still mends the text kept.
+#[test]
+fn the_next_scan_after_a_refused_one_starts_afresh_and_backspace_still_mends() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("2.5*FAS-1000").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("2.5*FAS-1000"), "kept to be mended: {s}");
+    d.scan(&barcode(&b, "FAS-1001"));
+    let s = d.screen(80, 24);
+    assert!(!s.contains("no item matches"), "{s}");
+    assert!(s.contains("FAS-1001") && !s.contains("2.5*FAS-1000"), "{s}");
+    // Mended with Backspace: the text kept is edited, not replaced.
+    d.typed("2.5*FAS-1000").press("enter");
+    for _ in 0.."2.5*FAS-1000".len() {
+        d.press("backspace");
+    }
+    d.typed("2*FAS-1000").press("enter");
+    assert!(d.screen(80, 24).contains("FAS-1000"));
+    // The amount: a refused one is replaced by the next typed.
+    d.press("enter");
+    d.typed("100.005").press("enter");
+    assert!(d.screen(80, 24).contains("100.005"));
+    let sales = counter_sales(&b);
+    d.typed("100000").press("enter");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("100.005100000"), "{s}");
+    assert_eq!(counter_sales(&b), sales + 1, "{s}");
+}

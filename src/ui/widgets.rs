@@ -14,16 +14,27 @@ pub const INPUT_MAX: usize = 128;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TextField {
     pub text: String,
+    /// The text was refused and is kept to be mended: the next character
+    /// typed replaces it (a scan after a refused one starts afresh, not
+    /// joined onto it), an editing key mends it.
+    replace: bool,
 }
 
 impl TextField {
     pub fn new(text: &str) -> TextField {
         TextField {
             text: text.to_string(),
+            replace: false,
         }
+    }
+    /// The text was refused: kept on show, replaced by the next
+    /// character typed.
+    pub fn refused(&mut self) {
+        self.replace = !self.text.is_empty();
     }
     /// Apply an editing input; true if the text changed.
     pub fn edit(&mut self, input: Input) -> bool {
+        let replace = std::mem::take(&mut self.replace);
         match input {
             Input::Action(Action::DeleteBack) => self.text.pop().is_some(),
             Input::Action(Action::Clear) => {
@@ -32,14 +43,20 @@ impl TextField {
                 had
             }
             // GS stays: a scanner's FNC1 separator (`Key::typed`).
-            Input::Char(c)
-                if self.text.chars().count() < INPUT_MAX
-                    && (!c.is_control() || c == crate::core::scan::GS) =>
-            {
+            Input::Char(c) if !c.is_control() || c == crate::core::scan::GS => {
+                if replace {
+                    self.text.clear();
+                }
+                if self.text.chars().count() >= INPUT_MAX {
+                    return false;
+                }
                 self.text.push(c);
                 true
             }
-            _ => false,
+            _ => {
+                self.replace = replace;
+                false
+            }
         }
     }
     /// A key on a list's filter line: Enter keeps the filter and goes
@@ -62,6 +79,7 @@ impl TextField {
         }
     }
     pub fn take(&mut self) -> String {
+        self.replace = false;
         std::mem::take(&mut self.text)
     }
     pub fn trimmed(&self) -> &str {

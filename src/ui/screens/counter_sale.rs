@@ -343,9 +343,12 @@ impl CounterSale {
                 ));
             }
             Resolved::Item(e) => {
-                // Refused, the text stays to be mended.
+                // Refused, the text stays to be mended; the next scan
+                // replaces it.
                 if self.add_line(ctx.state(), e.sku, e.unit, e.qty) {
                     self.entry.take();
+                } else {
+                    self.entry.refused();
                 }
             }
             Resolved::Choose { query, .. } => {
@@ -404,6 +407,7 @@ impl CounterSale {
                 Ok(a) => a,
                 Err(e) => {
                     self.notice = Some(Notice::error(e));
+                    self.amount.refused();
                     return Flow::Stay;
                 }
             },
@@ -413,6 +417,7 @@ impl CounterSale {
                 "{} is more than the {} due: only cash gives change",
                 given, rest
             )));
+            self.amount.refused();
             return Flow::Stay;
         }
         self.amount.take();
