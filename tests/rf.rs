@@ -1178,8 +1178,23 @@ fn receive_asks_the_lot_and_expiry_of_a_lot_tracked_item_once() {
     d.scan(&po).press("enter");
     d.scan("BRK-1040");
     assert!(d.screen(40, 8).contains("lot> _"), "{}", d.screen(40, 8));
+    // The item's barcode scanned again is not taken as its lot.
+    let bells = d.app.bells;
+    d.scan(&barcode(&b, "BRK-1040"));
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(40, 16);
+    assert!(s.contains("not its lot") && s.contains("lot> _"), "{s}");
     d.scan("l77");
     assert!(d.screen(40, 8).contains("exp> _"));
+    // An expired lot is refused where its date is typed, not with the
+    // whole receipt at its end.
+    d.scan("2020-01-01");
+    assert_eq!(d.app.bells, bells + 2);
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("expired on 2020-01-01") && s.contains("exp> _"),
+        "{s}"
+    );
     d.scan("2027-06-30");
     d.scan("BRK-1040");
     let s = d.screen(40, 16);

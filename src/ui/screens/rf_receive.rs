@@ -241,6 +241,7 @@ impl RfReceive {
                         let sku = si.item.sku.clone();
                         let expiry = match &si.expiry {
                             Some(raw) => match gs1_date(raw, ctx.today()) {
+                                Some(d) if d < ctx.today() => return self.refuse(expired(d)),
                                 Some(d) => Some(d),
                                 None => return self.refuse(format!("bad expiry {raw}")),
                             },
@@ -335,6 +336,10 @@ impl RfReceive {
                 if lot.is_empty() || crate::core::types::code_problem(&lot).is_some() {
                     return self.refuse("type the lot on the label".into());
                 }
+                // The item's own barcode scanned again is not its lot.
+                if s.scanned_item(text, String::new).is_ok() {
+                    return self.refuse("that is an item, not its lot: type the lot".into());
+                }
                 if let Some(w) = &mut self.waiting {
                     w.2 = Some(lot.into());
                 }
@@ -349,6 +354,9 @@ impl RfReceive {
                         .ok()
                         .or_else(|| gs1_date(text, ctx.today()))
                     {
+                        // Refused here, not with the whole receipt at its
+                        // end (the core takes nothing expired into stock).
+                        Some(d) if d < ctx.today() => return self.refuse(expired(d)),
                         Some(d) => Some(d),
                         None => return self.refuse("expiry: 2027-03-31 or 270331".into()),
                     }
@@ -558,4 +566,10 @@ impl Screen for RfReceive {
         }
         draw(f, area, &lines, keep);
     }
+}
+
+/// The refusal of a lot that expired before today (the core's rule for
+/// goods taken into stock, said where the date is scanned or typed).
+fn expired(d: NaiveDate) -> String {
+    format!("expired on {d}: not taken into stock; set it aside")
 }
