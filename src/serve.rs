@@ -944,16 +944,9 @@ struct StdinReader {
 }
 
 /// Why an exec's or an import's input ended early: the server stops.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("depot serve is stopping: no further line was read")]
 struct Stopped;
-
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("depot serve is stopping: no further line was read")
-    }
-}
-
-impl std::error::Error for Stopped {}
 
 fn stopped() -> std::io::Error {
     std::io::Error::other(Stopped)
@@ -1594,11 +1587,12 @@ fn dispatch(
                 &mut std::io::Read::take(input, IMPORT_MAX + 1),
                 &mut bytes,
             )
-            .map_err(|e| match is_stopped(&e) {
-                true => anyhow!(
-                    "depot serve is stopping: the file was cut off before its end; nothing was imported"
-                ),
-                false => e.into(),
+            .map_err(|e| {
+                if is_stopped(&e) {
+                    anyhow!("depot serve is stopping: the file was cut off before its end; nothing was imported")
+                } else {
+                    e.into()
+                }
             })?;
             if bytes.len() as u64 > IMPORT_MAX {
                 return Err(anyhow!(

@@ -528,14 +528,21 @@ fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
     );
 }
 
+/// CLERK1 at the counter with a walk-in sale of FAS-1000 and FAS-1001,
+/// asked whether to remove line 2 (F9 on it).
+fn asked_to_remove_line_2(b: &MemBackend) -> Driver<'_> {
+    let mut d = Driver::new(b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(b, "FAS-1000"));
+    d.scan(&barcode(b, "FAS-1001"));
+    d.press("up").press("f9");
+    d
+}
+
 #[test]
 fn removing_a_line_and_leaving_a_sale_ask_first() {
     let b = demo();
-    let mut d = Driver::new(&b, Some("CLERK1"));
-    d.press("enter").press("enter");
-    d.scan(&barcode(&b, "FAS-1000"));
-    d.scan(&barcode(&b, "FAS-1001"));
-    d.press("up").press("f9");
+    let mut d = asked_to_remove_line_2(&b);
     assert!(d.screen(80, 24).contains("Remove line 2"));
     d.press("n");
     assert!(d.screen(80, 24).contains("FAS-1001"));
@@ -2281,11 +2288,7 @@ fn a_past_requested_date_is_refused_where_typed_and_typed_lines_stay_in_sight() 
 #[test]
 fn a_question_too_small_to_read_is_not_answered_yes() {
     let b = demo();
-    let mut d = Driver::new(&b, Some("CLERK1"));
-    d.press("enter").press("enter");
-    d.scan(&barcode(&b, "FAS-1000"));
-    d.scan(&barcode(&b, "FAS-1001"));
-    d.press("up").press("f9");
+    let mut d = asked_to_remove_line_2(&b);
     assert!(d.screen(80, 24).contains("Remove line"));
     d.screen(20, 5);
     d.press("enter").press("y");

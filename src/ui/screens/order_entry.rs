@@ -268,20 +268,19 @@ impl OrderEntry {
             "" => Ok(None),
             t => NaiveDate::parse_from_str(t, "%Y-%m-%d")
                 .map(Some)
-                .map_err(
-                    |_| match NaiveDate::parse_from_str("2000-01-01", "%Y-%m-%d") {
-                        // The shape is right, the day is not (2026-02-30).
-                        _ if t.len() == 10
-                            && t.bytes().enumerate().all(|(i, b)| match i {
-                                4 | 7 => b == b'-',
-                                _ => b.is_ascii_digit(),
-                            }) =>
-                        {
-                            format!("requested date {t}: there is no such day")
-                        }
-                        _ => format!("requested date {t:?}: write it as 2026-12-24"),
-                    },
-                ),
+                .map_err(|_| {
+                    // The shape is right, the day is not (2026-02-30).
+                    let shaped = t.len() == 10
+                        && t.bytes().enumerate().all(|(i, b)| match i {
+                            4 | 7 => b == b'-',
+                            _ => b.is_ascii_digit(),
+                        });
+                    if shaped {
+                        format!("requested date {t}: there is no such day")
+                    } else {
+                        format!("requested date {t:?}: write it as 2026-12-24")
+                    }
+                }),
         }
     }
 
