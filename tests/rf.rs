@@ -552,6 +552,44 @@ fn a_scan_before_the_bin_counts_and_the_bin_is_asked_for() {
     assert_eq!(picks(&b).len(), 1);
 }
 
+/// A wedge scanner firing twice on the scan that completes a task: the
+/// second is not the next task's first unit (same item, same bin), so the
+/// next bin scan confirms nothing; the item scanned again, meant, counts.
+#[test]
+fn a_scan_fired_twice_does_not_pick_the_next_task_of_the_same_item() {
+    let b = demo();
+    let sku = stocked(&b.state.borrow(), "TOR", 1)[0].clone();
+    let first = released_order(&b, "C0010", "TOR", &[sku.clone()], Decimal::ONE);
+    let second = released_order(&b, "C0010", "TOR", &[sku.clone()], Decimal::ONE);
+    let work = open_tasks(&b, "TOR");
+    assert_eq!(work.len(), 2);
+    assert_eq!(
+        (work[0].list.as_str(), work[1].list.as_str()),
+        (first.as_str(), second.as_str())
+    );
+    assert_eq!(work[0].bin, work[1].bin, "both from the same bin");
+    let code = barcode(&b, &sku);
+    let mut d = Driver::new(&b, Some("PICK2"));
+    d.open("Pick").unwrap();
+    d.scan(&work[0].bin);
+    d.scan(&code);
+    assert_eq!(picks(&b).len(), 1, "the first task confirmed by its item");
+    let bells = d.app.bells;
+    d.scan(&code);
+    assert_eq!(
+        d.app.bells,
+        bells + 1,
+        "the repeat is refused with the bell"
+    );
+    assert!(d.screen(40, 16).contains("same scan twice"));
+    d.scan(&work[1].bin);
+    assert_eq!(picks(&b).len(), 1, "the bin alone confirms nothing");
+    d.scan(&code);
+    assert_eq!(picks(&b).len(), 2, "the item scanned on purpose picks it");
+    let s = b.state.borrow();
+    assert_eq!(s.picks[second.as_str()].lines[0].picked, Decimal::ONE);
+}
+
 #[test]
 fn two_hundred_scans_as_fast_as_they_come_are_applied_once_in_order() {
     let b = demo();

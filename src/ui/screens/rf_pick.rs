@@ -119,6 +119,12 @@ pub struct RfPick {
     pub counted: Decimal,
     /// Item scans accepted for this task.
     scans: u32,
+    /// The last item scan accepted for this task, as scanned.
+    last_item: Option<String>,
+    /// The last item scan of the task just confirmed: the same scan again
+    /// before anything else is a scanner firing twice, not the next
+    /// task's first unit (`accept`).
+    repeat: Option<String>,
     asking_reason: bool,
     pub skipped: Vec<(Code, u32)>,
     /// Idempotency key of the next confirmation.
@@ -149,6 +155,8 @@ impl RfPick {
             last_factor: Decimal::ONE,
             counted: Decimal::ZERO,
             scans: 0,
+            last_item: None,
+            repeat: None,
             asking_reason: false,
             skipped: Vec::new(),
             key: ctx.new_key(),
@@ -191,6 +199,7 @@ impl RfPick {
         self.last_factor = Decimal::ONE;
         self.counted = Decimal::ZERO;
         self.scans = 0;
+        self.last_item = None;
         self.asking_reason = false;
     }
 
@@ -231,6 +240,8 @@ impl RfPick {
         };
         let text = self.field.take();
         let text = text.trim();
+        // Whatever comes next, only the very next entry can be a repeat.
+        let repeat = self.repeat.take();
         if self.asking_reason {
             return match text.parse::<usize>() {
                 Ok(n) if (1..=SHORT_REASONS.len()).contains(&n) => self.short(n, ctx),
@@ -273,6 +284,14 @@ impl RfPick {
         }
         match s.scanned_item(text, || t.sku.to_string()) {
             Ok(si) if si.item.sku == t.sku => {
+                // A wedge scanner that fires twice sends the scan that
+                // completed the last task again at once: counted here it
+                // would be this task's first unit, and the bin scan would
+                // confirm a pick nobody made. The bin comes first then; a
+                // second scan of the item, meant, counts.
+                if !self.bin_ok && self.scans == 0 && repeat.as_deref() == Some(text) {
+                    return self.refuse(format!("same scan twice? scan bin {} first", t.bin));
+                }
                 if let (Some(want), Some(got)) = (&t.lot, &si.lot) {
                     if want != got {
                         return self.refuse(format!("wrong lot {got}: pick lot {want}"));
@@ -308,6 +327,7 @@ impl RfPick {
                 self.last_factor = factor;
                 self.counted += n;
                 self.scans += 1;
+                self.last_item = Some(text.to_string());
                 if !self.bin_ok {
                     self.notice = Some(Notice::info(format!("item OK: scan bin {}", t.bin)));
                     return Flow::Stay;
@@ -423,6 +443,7 @@ impl RfPick {
         self.skipped.retain(|x| *x != t.id());
         self.skipped.push(t.id());
         self.reset_progress();
+        self.repeat = None;
         self.tasks = {
             let mut v = std::mem::take(&mut self.tasks);
             let pos = v.iter().position(|x| x.id() == t.id());
@@ -544,6 +565,7 @@ impl Screen for RfPick {
                 // shows the start.
                 msg.push(format!("picked {} {what}", fmt_qty(picked)));
                 let mut text = msg.join("; ");
+                self.repeat = self.last_item.take();
                 self.reset_progress();
                 // The task is done (or partly: it stays first).
                 self.tasks = tasks(ctx.state(), &self.warehouse, &self.skipped);
