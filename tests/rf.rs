@@ -503,6 +503,116 @@ fn an_empty_bin_short_in_the_core_picks_nothing_and_moves_the_rest() {
     depot::core::invariants::check_state(&b.state.borrow()).unwrap();
 }
 
+/// A picker who finds the bin empty: the rest of that position is neither
+/// picked from nor promised until it is counted, and counting it gives it
+/// back.
+#[test]
+fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
+    use depot::core::state::BinKey;
+    let b = demo();
+    // An item whose Toronto stock is all in one bin position.
+    let (key, book) = {
+        let s = b.state.borrow();
+        let mut per: std::collections::BTreeMap<Code, Vec<(BinKey, Decimal)>> = Default::default();
+        for (k, q) in s.bin_stock.iter() {
+            if k.warehouse == "TOR" && *q > Decimal::ZERO {
+                per.entry(k.sku.clone()).or_default().push((k.clone(), *q));
+            }
+        }
+        per.into_values()
+            .find(|v| v.len() == 1 && v[0].0.lot.is_none() && v[0].1 >= Decimal::from(5))
+            .map(|v| v[0].clone())
+            .expect("an item in one Toronto bin")
+    };
+    let sku = key.sku.clone();
+    let free = |b: &MemBackend| {
+        let s = b.state.borrow();
+        let st = &s.stock[&(Code::from("TOR"), sku.clone())];
+        st.on_hand - st.reserved - depot::core::sales::unavailable(&s, "TOR", &sku, today())
+    };
+    let free_before = free(&b);
+    // Promised before the bin was found empty, released after.
+    let waiting = placed_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
+    let list = released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
+    let t = open_tasks(&b, "TOR")
+        .into_iter()
+        .find(|t| t.list == list)
+        .unwrap();
+    assert_eq!(t.bin, key.bin);
+    b.exec(
+        "PICK2",
+        CommandBody::ConfirmPick {
+            list: t.list.clone(),
+            line: t.line,
+            bin: t.bin.to_string(),
+            item: t.sku.to_string(),
+            qty: Some(Decimal::ZERO),
+            short: true,
+            reason: Some(depot::core::warehouse::ShortReason::BinEmpty),
+        },
+    )
+    .unwrap();
+    let count = {
+        let s = b.state.borrow();
+        assert!(
+            s.pick_blocked.contains(&key),
+            "the position is kept from picking"
+        );
+        depot::core::invariants::check_state(&s).unwrap();
+        s.index
+            .open_counts
+            .iter()
+            .map(|n| s.counts[n].clone())
+            .find(|c| c.bin == key.bin && c.sku == sku)
+            .expect("a count of the position")
+    };
+    assert_eq!(
+        free(&b),
+        free_before - book - Decimal::ONE,
+        "its book stock is not promised (the order promised before keeps its unit)"
+    );
+    // The order promised before is not sent to the bin either.
+    let r = b.exec(
+        "ADMIN",
+        CommandBody::ReleaseOrder {
+            number: waiting.clone(),
+        },
+    );
+    assert!(r.is_err(), "nothing to release from a bin found empty");
+    // The release screen says why it is held back.
+    let rows = depot::ui::screens::release::rows(&b.state.borrow(), "TOR");
+    let row = rows.iter().find(|r| r.order == waiting).unwrap();
+    assert_eq!(
+        row.held.as_deref(),
+        Some(format!("bin {} found empty: count it first", key.bin).as_str())
+    );
+    // Another order for it is not promised what the bin's book shows.
+    let n2 = placed_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
+    {
+        let s = b.state.borrow();
+        let l = &s.orders[&n2].lines[0];
+        assert_eq!((l.reserved, l.backordered), (Decimal::ZERO, Decimal::ONE));
+    }
+    // The count finds the book right: the position is picked from again.
+    b.exec(
+        "RECV1",
+        CommandBody::EnterCount {
+            count: count.number.clone(),
+            qty: book,
+            reason: None,
+        },
+    )
+    .unwrap();
+    assert!(b.state.borrow().pick_blocked.is_empty());
+    assert_eq!(free(&b), free_before - Decimal::ONE);
+    b.exec("ADMIN", CommandBody::ReleaseOrder { number: waiting })
+        .unwrap();
+    let list3 = released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
+    let s = b.state.borrow();
+    assert_eq!(s.picks[list3.as_str()].lines[0].bin, key.bin);
+    depot::core::invariants::check_state(&s).unwrap();
+}
+
 #[test]
 fn skip_comes_back_last_and_a_released_wave_shows_up() {
     let b = demo();
@@ -559,8 +669,8 @@ fn a_scan_before_the_bin_counts_and_the_bin_is_asked_for() {
 fn a_scan_fired_twice_does_not_pick_the_next_task_of_the_same_item() {
     let b = demo();
     let sku = stocked(&b.state.borrow(), "TOR", 1)[0].clone();
-    let first = released_order(&b, "C0010", "TOR", &[sku.clone()], Decimal::ONE);
-    let second = released_order(&b, "C0010", "TOR", &[sku.clone()], Decimal::ONE);
+    let first = released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
+    let second = released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
     let work = open_tasks(&b, "TOR");
     assert_eq!(work.len(), 2);
     assert_eq!(

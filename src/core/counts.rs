@@ -568,6 +568,12 @@ fn settle(state: &mut State, number: &str, adjustment: &Option<(StockMove, Optio
         }
     }
     state.index.open_counts.remove(number);
+    // Counted (or set by hand): the position is picked from again.
+    if let Some(c) = state.counts.get(number) {
+        if !state.pick_blocked.is_empty() {
+            state.pick_blocked.remove(&c.key());
+        }
+    }
     if let Some(c) = state.counts.get(number).filter(|c| !c.manual) {
         let k = (c.warehouse.clone(), c.sku.clone());
         let d = c.created;

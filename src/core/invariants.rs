@@ -1332,6 +1332,25 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
             return Err(bad("short reasons"));
         }
     }
+    // A position kept from pickers waits for an open count of it, which
+    // settling releases it.
+    for k in state.pick_blocked.iter() {
+        let counted = state
+            .index
+            .open_counts
+            .iter()
+            .filter_map(|n| state.counts.get(n))
+            .any(|c| {
+                c.warehouse == k.warehouse && c.bin == k.bin && c.sku == k.sku && c.lot == k.lot
+            });
+        if !counted {
+            return Err(Violation::OrderLine {
+                number: format!("bin {}/{} {}", k.warehouse, k.bin, k.sku).into(),
+                line: 0,
+                problem: "is kept from picking with no open count of it".into(),
+            });
+        }
+    }
     let idx = &state.index;
     let member = |m: &Map<Code, SmallSet<Code>>, owner: &str, doc: &str| {
         m.get(owner).is_some_and(|set| set.contains(doc))

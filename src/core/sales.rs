@@ -793,7 +793,8 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
 }
 
 /// Stock on hand that cannot be promised today (quarantine bins, expired
-/// lots): what allocation leaves out of the free quantity.
+/// lots, bin positions a picker found empty until they are counted): what
+/// allocation leaves out of the free quantity.
 pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) -> Decimal {
     state
         .index
@@ -811,6 +812,7 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
                 || state
                     .lot_expiry(&k.sku, k.lot.as_deref())
                     .is_some_and(|d| d < today)
+                || state.pick_blocked.contains(*k)
         })
         .filter_map(|k| state.bin_stock.get(k))
         .sum()

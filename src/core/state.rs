@@ -600,6 +600,13 @@ pub struct State {
     #[serde(default)]
     #[serde(deserialize_with = "super::dense::map")]
     pub short_reasons: Map<(Code, u32), super::warehouse::ShortReason>,
+    /// Bin positions a picker found empty, or could not find the item
+    /// in, while the book still shows stock there: neither picked from
+    /// nor promised until a count of the position settles (the short
+    /// scheduled one). Kept by `apply` from the short's reason.
+    #[serde(default)]
+    #[serde(deserialize_with = "super::dense::set")]
+    pub pick_blocked: Set<BinKey>,
     /// Each entity's and warehouse's time zone history (issue 16): empty
     /// in stores written before, whose business dates stay UTC days.
     #[serde(default)]

@@ -183,7 +183,7 @@ fn bin_free(state: &State, key: &BinKey) -> Decimal {
 }
 
 /// Bins to pick `qty` of `sku` from: pickable bins (not quarantine, not
-/// dock), first expiry first out (then the lot received first), then in
+/// dock, not a position found empty and not yet counted), first expiry first out (then the lot received first), then in
 /// pick sequence; lots expired by `today` are never picked.
 /// (bin, seq, lot, qty).
 fn choose_bins(
@@ -203,6 +203,10 @@ fn choose_bins(
         .filter_map(|k| {
             let bin = state.bins.get(&(k.warehouse.clone(), k.bin.clone()))?;
             if matches!(bin.kind, BinKind::Quarantine | BinKind::Dock) {
+                return None;
+            }
+            // Found empty by a picker: not until it is counted.
+            if state.pick_blocked.contains(k) {
                 return None;
             }
             let order = super::lots::LotOrder::of(state, sku, k.lot.as_deref());
@@ -930,6 +934,24 @@ pub fn apply_event(state: &mut State, event: &Event) {
         }
         Event::PickShortReason { list, line, reason } => {
             state.short_reasons.insert((list.clone(), *line), *reason);
+            // Nothing where the book has stock: the rest of the position
+            // is kept from pickers and promises until it is counted (the
+            // short's command schedules the count, `confirm_pick`).
+            if matches!(reason, ShortReason::BinEmpty | ShortReason::CannotFind) {
+                let key = state.picks.get(list).and_then(|p| {
+                    let l = p.lines.iter().find(|l| l.line == *line)?;
+                    Some(l.bin_key(&p.warehouse))
+                });
+                if let Some(key) = key {
+                    if state
+                        .bin_stock
+                        .get(&key)
+                        .is_some_and(|q| *q > Decimal::ZERO)
+                    {
+                        state.pick_blocked.insert(key);
+                    }
+                }
+            }
         }
         Event::PickShort {
             list, line, qty, ..

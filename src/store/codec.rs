@@ -62,8 +62,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// tree's index, read for a report as of an earlier day. 23: a credit
 /// check counts open orders and shipments with their tax (as the open AR
 /// it adds them to), so a credit hold's exception names an exposure a
-/// replay by an older depot does not: older snapshots are skipped.
-pub const STATE_VERSION: u8 = 23;
+/// replay by an older depot does not: older snapshots are skipped. 24:
+/// bin positions a picker found empty are kept from picking and
+/// promising until counted (`State::pick_blocked`).
+pub const STATE_VERSION: u8 = 24;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

@@ -82,7 +82,7 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
                 Some((n, Some(format!("{} (exception queue)", why.join(", ")))))
             } else {
                 let released = order_lines_released(s, &o.number);
-                let n = o
+                let todo: Vec<&crate::core::sales::OrderLine> = o
                     .lines
                     .iter()
                     .filter(here)
@@ -90,10 +90,17 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
                         let already = released.get(&l.line).copied().unwrap_or_default();
                         l.reserved + l.picked + l.shipped - already > Decimal::ZERO
                     })
-                    .count();
+                    .collect();
+                let n = todo.len();
                 if n == 0 {
                     return None;
                 }
+                // Every line waits on a bin a picker found empty.
+                let counting = todo
+                    .iter()
+                    .map(|l| found_empty_only(s, warehouse, &l.sku))
+                    .collect::<Option<Vec<Code>>>()
+                    .and_then(|bins| bins.into_iter().next());
                 let ship_complete = channel::of_order(s, o).is_some_and(|p| p.ship_complete.value);
                 let short = o
                     .lines
@@ -105,7 +112,7 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
                         l.line,
                         l.backordered.normalize()
                     )),
-                    _ => None,
+                    _ => counting.map(|bin| format!("bin {bin} found empty: count it first")),
                 };
                 Some((n, why))
             }?;
@@ -124,6 +131,32 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
         (a.held.is_some(), a.requested, &a.order).cmp(&(b.held.is_some(), b.requested, &b.order))
     });
     out
+}
+
+/// The bin of `sku` a picker found empty, when every position of it
+/// here with stock is one (kept from picking until counted): a release
+/// would find nothing to pick.
+fn found_empty_only(s: &State, warehouse: &str, sku: &str) -> Option<Code> {
+    if s.pick_blocked.is_empty() {
+        return None;
+    }
+    let mut blocked = None;
+    for k in s
+        .index
+        .item_bins
+        .get(&(Code::from(warehouse), Code::from(sku)))
+        .into_iter()
+        .flatten()
+    {
+        if s.bin_stock.get(k).is_none_or(|q| q.is_zero()) {
+            continue;
+        }
+        if !s.pick_blocked.contains(k) {
+            return None;
+        }
+        blocked = Some(k.bin.clone());
+    }
+    blocked
 }
 
 /// A release as the core would make it, drafted on a copy of the view.
