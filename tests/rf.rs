@@ -1543,6 +1543,42 @@ fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
     assert_eq!(done.reason, Some(depot::core::counts::Reason::Correction));
 }
 
+/// An empty bin is counted by typing 0 where the item is asked: a
+/// recount of 0 that still differs asks its reason, as any recount does.
+#[test]
+fn a_recount_of_an_empty_bin_asks_its_reason() {
+    let b = demo();
+    let c = first_count(&b);
+    let key = depot::core::state::BinKey {
+        warehouse: c.warehouse.clone(),
+        bin: c.bin.clone(),
+        sku: c.sku.clone(),
+        lot: c.lot.clone(),
+    };
+    assert!(b
+        .state
+        .borrow()
+        .bin_stock
+        .get(&key)
+        .is_some_and(|q| *q > Decimal::ZERO));
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.scan(&c.bin).scan("0");
+    assert!(d.screen(80, 24).contains("someone else recounts"));
+    let mut e = Driver::session(&b, Some("ADMIN"), "handheld-2");
+    e.open("Count").unwrap();
+    e.scan(&c.bin).scan("0");
+    let s = e.screen(40, 8);
+    assert!(s.contains("1 damage"), "{s}");
+    assert!(s.contains("differs again: reason?"), "{s}");
+    e.typed("4").press("enter");
+    assert!(e.screen(80, 24).contains("counted:"));
+    assert_eq!(
+        b.state.borrow().counts[&c.number].reason,
+        Some(depot::core::counts::Reason::Correction)
+    );
+}
+
 #[test]
 fn a_transfer_in_transit_is_received_at_the_dock() {
     let b = demo();

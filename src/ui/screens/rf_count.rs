@@ -201,6 +201,8 @@ impl RfCount {
             // An empty bin has no item to scan: 0 is its count.
             Step::Item if matches!(typed_qty(text), Some(Ok(q)) if q.is_zero()) => {
                 self.qty = Decimal::ZERO;
+                // Counted: a recount that still differs asks its reason.
+                self.step = Step::Qty;
                 self.submit(None)
             }
             Step::Item => match self.item_scan(s, &c, text) {
