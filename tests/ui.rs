@@ -360,7 +360,7 @@ fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
     d.typed("99999*FAS-1001").press("enter");
     let s = d.screen(132, 43);
     assert!(
-        s.contains("line 2 FAS-1001") && s.contains("not on the shelf"),
+        s.contains("line 2 FAS-1001") && s.contains("short on the shelf"),
         "{s}"
     );
     // The refused sale still shows each line's price and its rule (the
@@ -372,6 +372,13 @@ fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
     assert!(row.contains("46.02") && row.contains("list"), "{s}");
     d.press("f8");
     assert_eq!(counter_sales(&b), 0);
+    // What is short, in the item's unit, and what to do.
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("short on the shelf in CHI: line 2 FAS-1001 99949 BOX"),
+        "{s}"
+    );
+    assert!(s.contains("lower the qty or place an"), "{s}");
     // Fix the quantity on the line: up to the lines, type 1, Enter.
     d.press("up").typed("1").press("enter");
     d.press("f8").press("enter");
@@ -447,6 +454,42 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
         .collect();
     assert_eq!(keys.len(), 2);
     assert_ne!(keys[0], keys[1]);
+}
+
+/// A sale on account past the customer's credit limit: the refusal says
+/// by how much in the customer's currency, and what to do first.
+#[test]
+fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
+    let b = demo();
+    let customer = {
+        let st = b.state.borrow();
+        st.customers
+            .values()
+            .filter(|c| c.entity == "US01" && c.code.starts_with('C'))
+            .find(|c| {
+                !st.invoices
+                    .values()
+                    .any(|i| i.customer == c.code && i.due < today())
+            })
+            .map(|c| c.code.to_string())
+            .expect("a US customer with nothing past due")
+    };
+    {
+        let mut st = b.state.borrow_mut();
+        let mut c = st.customers[customer.as_str()].clone();
+        c.credit_limit = Decimal::from(10);
+        st.customers.insert(c.code.clone(), c);
+    }
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").typed(&customer).press("enter");
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.press("f10");
+    assert!(d.screen(80, 24).contains("on the customer's account?"));
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("over the credit limit by "), "{s}");
+    assert!(s.contains("(limit 10.00 USD): take payment in full"), "{s}");
 }
 
 /// An order refused when placed (here: its customer was made inactive by

@@ -371,7 +371,7 @@ impl CounterSale {
             }
             Some(Err(r)) => {
                 let r = r.clone();
-                self.show_refusal(&r);
+                self.show_refusal(&r, ctx.state());
                 Flow::Stay
             }
             None => {
@@ -494,7 +494,7 @@ impl CounterSale {
         }))
     }
 
-    fn show_refusal(&mut self, r: &Rejection) {
+    fn show_refusal(&mut self, r: &Rejection, s: &State) {
         self.bad_line = match r {
             Rejection::CounterSaleRefused {
                 reason:
@@ -519,7 +519,7 @@ impl CounterSale {
                 .saturating_sub(1)
                 .min(self.lines.len().saturating_sub(1));
         }
-        self.notice = Some(Notice::error(r.to_string()));
+        self.notice = Some(Notice::error(refusal_text(r, s, self.customer.as_deref())));
     }
 
     /// Start the next sale (a new key).
@@ -567,6 +567,57 @@ impl CounterSale {
         }
         line.qty = q;
         self.changed();
+    }
+}
+
+/// A refusal as the clerk reads it: what is short in the item's unit, a
+/// credit figure in the customer's currency, the first thing to do first
+/// (the 80-column notice line shows the start). Other refusals read as
+/// the core words them.
+fn refusal_text(r: &Rejection, s: &State, customer: Option<&str>) -> String {
+    let Rejection::CounterSaleRefused { reason, .. } = r else {
+        return r.to_string();
+    };
+    let unit = |sku: &str| {
+        s.items
+            .get(sku)
+            .map(|i| i.base_unit.to_string())
+            .unwrap_or_default()
+    };
+    let currency = customer
+        .and_then(|c| s.customers.get(c))
+        .map(|c| c.currency.clone());
+    let amount = |a: Decimal| match &currency {
+        Some(c) => format!("{} {c}", money(a, c)),
+        None => a.normalize().to_string(),
+    };
+    match reason {
+        CounterRefusal::NotOnShelfLines { warehouse, lines } => {
+            let each: Vec<String> = lines
+                .iter()
+                .map(|l| format!("line {} {} {} {}", l.line, l.sku, qty(l.short), unit(&l.sku)))
+                .collect();
+            format!(
+                "short on the shelf in {warehouse}: {} (lower the qty or place an order)",
+                each.join("; ")
+            )
+        }
+        CounterRefusal::NotOnShelf {
+            line,
+            sku,
+            warehouse,
+            short,
+        } => format!(
+            "short on the shelf in {warehouse}: line {line} {sku} {} {} (lower the qty or place an order)",
+            qty(*short),
+            unit(sku)
+        ),
+        CounterRefusal::CreditLimit { limit, over, .. } => format!(
+            "over the credit limit by {} (limit {}): take payment in full or place an order",
+            amount(*over),
+            amount(*limit)
+        ),
+        _ => r.to_string(),
     }
 }
 
@@ -920,7 +971,7 @@ impl Screen for CounterSale {
                 // cash is in the drawer), as when the clerk steps back to
                 // the lines: dropping it unsaid invited taking it twice.
                 self.focus = Focus::Entry;
-                self.show_refusal(&r);
+                self.show_refusal(&r, ctx.state());
             }
             Submitted::Stopped(e) => {
                 // Nothing was acknowledged; the same key is kept, so a retry
@@ -1202,7 +1253,10 @@ impl Screen for CounterSale {
                 }
             }
             Some(Err(r)) => out.push(Line::from(Span::styled(
-                fit(&r.to_string(), area.width as usize),
+                fit(
+                    &refusal_text(r, s, self.customer.as_deref()),
+                    area.width as usize,
+                ),
                 theme.error(),
             ))),
             None => out.push(Line::from(Span::styled("no lines yet", theme.dim()))),
