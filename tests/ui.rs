@@ -492,6 +492,27 @@ fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
     assert!(s.contains("(limit 10.00 USD): take payment in full"), "{s}");
 }
 
+/// Cancelling a sale after a tender was taken names what to give back.
+#[test]
+fn cancelling_a_sale_after_cash_was_taken_says_to_give_it_back() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.typed("20").press("enter"); // 20.00 in cash, not all of it
+    d.press("esc").press("esc"); // back to the scan field, then leave
+    let s = d.screen(80, 24);
+    assert!(s.contains("Nothing is sold"), "{s}");
+    assert!(
+        s.contains("Give back") && s.contains("what was taken: cash 20.00 USD."),
+        "{s}"
+    );
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "counter_sale", "Enter keeps the sale");
+    assert_eq!(counter_sales(&b), 0);
+}
+
 /// An order refused when placed (here: its customer was made inactive by
 /// another session meanwhile) is placed once that is mended, under a new
 /// key: the old one is logged with the refusal.

@@ -750,7 +750,7 @@ impl Screen for CounterSale {
                 self.prompt = Some(Prompt::open(Kind::Customer, &q, ctx));
                 Flow::Stay
             }
-            (Focus::Customer, Input::Action(Action::Cancel)) => self.leave(),
+            (Focus::Customer, Input::Action(Action::Cancel)) => self.leave(ctx),
             (Focus::Customer, other) => {
                 if self.customer_field.edit(other) {
                     self.customer = None;
@@ -780,7 +780,7 @@ impl Screen for CounterSale {
                 self.focus = Focus::Customer;
                 Flow::Stay
             }
-            (Focus::Entry, Input::Action(Action::Cancel)) => self.leave(),
+            (Focus::Entry, Input::Action(Action::Cancel)) => self.leave(ctx),
             (Focus::Entry, other) => {
                 self.entry.edit(other);
                 Flow::Stay
@@ -1332,22 +1332,34 @@ impl CounterSale {
         }
     }
 
-    /// Leave the screen: asks first when a sale is under way.
-    fn leave(&mut self) -> Flow {
-        if self.lines.is_empty() {
-            Flow::Pop
-        } else {
-            // Strict: an Enter (a scan's, a double key) keeps the sale;
-            // only y drops it.
-            self.asking = Some(Ask::Leave);
-            Flow::ConfirmStrict(format!(
-                "Cancel this sale of {}? Nothing is sold.",
-                match self.lines.len() {
-                    1 => "1 line".to_string(),
-                    n => format!("{n} lines"),
-                }
-            ))
+    /// Leave the screen: asks first when a sale is under way, and names
+    /// the tenders already taken, which go back to the customer.
+    fn leave(&mut self, ctx: &Ctx) -> Flow {
+        if self.lines.is_empty() && self.tenders.is_empty() {
+            return Flow::Pop;
         }
+        // Strict: an Enter (a scan's, a double key) keeps the sale;
+        // only y drops it.
+        self.asking = Some(Ask::Leave);
+        let give_back = match self.total(ctx) {
+            Some((_, c)) if !self.tenders.is_empty() => {
+                let each: Vec<String> = self
+                    .tenders
+                    .iter()
+                    .map(|t| format!("{} {}", method_name(t.method), money(t.amount, &c)))
+                    .collect();
+                format!(" Give back what was taken: {} {c}.", each.join(", "))
+            }
+            _ if !self.tenders.is_empty() => " Give back what was taken.".to_string(),
+            _ => String::new(),
+        };
+        Flow::ConfirmStrict(format!(
+            "Cancel this sale of {}? Nothing is sold.{give_back}",
+            match self.lines.len() {
+                1 => "1 line".to_string(),
+                n => format!("{n} lines"),
+            }
+        ))
     }
 
     fn answer(&mut self, yes: bool, ctx: &Ctx) -> Flow {
