@@ -492,6 +492,45 @@ fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
     assert!(s.contains("(limit 10.00 USD): take payment in full"), "{s}");
 }
 
+/// A sale paid in part at the counter: the done screen says what went on
+/// the customer's account.
+#[test]
+fn a_sale_paid_in_part_says_what_went_on_account() {
+    let b = demo();
+    let customer = {
+        let st = b.state.borrow();
+        st.customers
+            .values()
+            .filter(|c| c.entity == "US01" && c.code.starts_with('C'))
+            .find(|c| {
+                !st.invoices
+                    .values()
+                    .any(|i| i.customer == c.code && i.due < today())
+            })
+            .map(|c| c.code.to_string())
+            .expect("a US customer with nothing past due")
+    };
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").typed(&customer).press("enter");
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.typed("20").press("enter"); // 20.00 in cash
+    d.press("f10").press("enter"); // the rest on account
+    let s = d.screen(80, 24);
+    assert!(s.contains("SOLD"), "{s}");
+    let inv = {
+        let st = b.state.borrow();
+        st.invoices
+            .values()
+            .filter(|i| i.customer == customer.as_str())
+            .max_by_key(|i| i.number.clone())
+            .map(|i| (i.total, i.currency.clone()))
+            .unwrap()
+    };
+    let rest = depot::query::money(inv.0 - Decimal::from(20), &inv.1);
+    assert!(s.contains(&format!("On account {rest}")), "{rest}\n{s}");
+}
+
 /// Cancelling a sale after a tender was taken names what to give back.
 #[test]
 fn cancelling_a_sale_after_cash_was_taken_says_to_give_it_back() {

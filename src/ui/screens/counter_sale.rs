@@ -1301,17 +1301,25 @@ impl Screen for CounterSale {
                 }
                 return;
             }
+            // What the tenders did not pay went on the customer's account.
+            let taken: Decimal = self.paid_with.iter().map(|(_, a)| *a).sum();
+            let on_account = *total - (taken - *change);
+            let mut paid = vec![
+                Span::styled("Tendered ", theme.label()),
+                Span::raw(tendered(cur)),
+                Span::styled("  Change due ", theme.label()),
+                Span::styled(money(*change, cur), theme.good()),
+            ];
+            if on_account > Decimal::ZERO && !self.paid_with.is_empty() {
+                paid.push(Span::styled("  On account ", theme.label()));
+                paid.push(Span::raw(money(on_account, cur)));
+            }
             out = vec![
                 Line::from(vec![
                     Span::styled("SOLD ", theme.good()),
                     Span::raw(format!("invoice {inv}  total {} {cur}", money(*total, cur))),
                 ]),
-                Line::from(vec![
-                    Span::styled("Tendered ", theme.label()),
-                    Span::raw(tendered(cur)),
-                    Span::styled("  Change due ", theme.label()),
-                    Span::styled(money(*change, cur), theme.good()),
-                ]),
+                Line::from(paid),
                 Line::from(Span::styled("Enter: next sale   Esc: menu", theme.dim())),
             ];
         }
