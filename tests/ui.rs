@@ -403,6 +403,9 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
             .expect("the demo has a customer with an invoice past due")
     };
     d.press("enter").typed(&past_due).press("enter");
+    // Said as soon as the customer is chosen, not only at the payment.
+    let s0 = d.screen(80, 24);
+    assert!(s0.contains("PAST DUE: pay in full"), "{s0}");
     d.typed("FAS-1001").press("enter");
     d.press("enter"); // pay
     d.typed("20").press("enter"); // 20.00 in cash first

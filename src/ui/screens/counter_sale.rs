@@ -1034,7 +1034,15 @@ impl Screen for CounterSale {
         }
         match cust {
             Some(c) => {
-                l1.push(Span::raw(fit(&c.name, w.saturating_sub(24))));
+                // Said before the goods are scanned, not at the payment: a
+                // customer past due pays in full (nothing on account).
+                let past_due = c.terms != "COD" && crate::core::sales::past_due(s, c, ctx.today());
+                const PAST_DUE: &str = "  PAST DUE: pay in full";
+                let room = w.saturating_sub(24 + if past_due { PAST_DUE.len() } else { 0 });
+                l1.push(Span::raw(fit(&c.name, room)));
+                if past_due {
+                    l1.push(Span::styled(PAST_DUE, theme.error()));
+                }
                 let exposure = crate::core::sales::exposure(s, c);
                 l2.push(Span::raw(format!(
                     "   terms {}   credit available {} {}",
