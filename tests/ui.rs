@@ -844,6 +844,24 @@ fn snapshots_of_each_screen_at_80x24_and_132x43() {
     insta::assert_snapshot!("item_80x24", d.screen(80, 24));
     insta::assert_snapshot!("item_132x43", d.screen(132, 43));
     insta::assert_snapshot!("item_40x16", d.screen(40, 16));
+    // A 20-column handheld shows what is free and on hand in each
+    // warehouse (the row's first figures).
+    let s = d.screen(20, 16);
+    let row = s.lines().find(|l| l.starts_with("CHI")).unwrap_or_default();
+    let st = b.state.borrow();
+    let on_hand = st.stock[&("CHI".to_code(), "FAS-1001".to_code())].on_hand;
+    let free = depot::query::sale::available(&st, "FAS-1001", today())
+        .into_iter()
+        .find(|(w, _)| w == "CHI")
+        .map(|(_, a)| a)
+        .unwrap();
+    drop(st);
+    let figures: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        figures,
+        ["CHI", &depot::query::qty(free), &depot::query::qty(on_hand)],
+        "{s}"
+    );
     let mut d = Driver::new(&b, Some("ADMIN"));
     d.open("Customer lookup")
         .unwrap()

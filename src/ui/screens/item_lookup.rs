@@ -91,7 +91,8 @@ pub fn item_detail(
     let Some(i) = s.items.get(sku) else {
         return vec![Line::from(format!("item {sku} no longer exists"))];
     };
-    // Stock first: on a handheld (40x8) it is what fits under the name.
+    // Stock first: on a handheld (40x8) it is what fits under the name;
+    // free and on hand first in the row, so that 20 columns show them.
     let mut out = vec![
         Line::from(Span::styled(
             format!("{} {}", i.sku, i.description),
@@ -99,8 +100,8 @@ pub fn item_detail(
         )),
         Line::from(Span::styled(
             format!(
-                "{:<5}{:>9}{:>9}{:>8}{:>9}",
-                "wh", "on hand", "reserved", "in pick", "free"
+                "{:<4}{:>7}{:>8}{:>9}{:>8}",
+                "wh", "free", "on hand", "reserved", "in pick"
             ),
             theme.label(),
         )),
@@ -117,12 +118,12 @@ pub fn item_detail(
                 .map(|(_, a)| *a)
                 .unwrap_or_default();
             out.push(Line::from(format!(
-                "{:<5}{:>9}{:>9}{:>8}{:>9}",
+                "{:<4}{:>7}{:>8}{:>9}{:>8}",
                 wh,
+                qty(avail),
                 qty(st.on_hand),
                 qty(st.reserved),
-                qty(st.in_pick),
-                qty(avail)
+                qty(st.in_pick)
             )));
         }
     }
