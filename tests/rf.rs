@@ -584,7 +584,7 @@ fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
     let row = rows.iter().find(|r| r.order == waiting).unwrap();
     assert_eq!(
         row.held.as_deref(),
-        Some(format!("bin {} found empty: count it first", key.bin).as_str())
+        Some(format!("count {} first (found empty)", key.bin).as_str())
     );
     // Another order for it is not promised what the bin's book shows.
     let n2 = placed_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
@@ -604,7 +604,19 @@ fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
     )
     .unwrap();
     assert!(b.state.borrow().pick_blocked.is_empty());
-    assert_eq!(free(&b), free_before - Decimal::ONE);
+    // What it gives back goes to the orders backordered meanwhile: the
+    // short one's line and the one placed after it.
+    {
+        let s = b.state.borrow();
+        let first = &s.orders[&s.picks[list.as_str()].order].lines[0];
+        assert_eq!(
+            (first.reserved, first.backordered),
+            (Decimal::ONE, Decimal::ZERO)
+        );
+        let l = &s.orders[&n2].lines[0];
+        assert_eq!((l.reserved, l.backordered), (Decimal::ONE, Decimal::ZERO));
+    }
+    assert_eq!(free(&b), free_before - Decimal::from(3));
     b.exec("ADMIN", CommandBody::ReleaseOrder { number: waiting })
         .unwrap();
     let list3 = released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
@@ -662,9 +674,9 @@ fn a_scan_before_the_bin_counts_and_the_bin_is_asked_for() {
     assert_eq!(picks(&b).len(), 1);
 }
 
-/// A wedge scanner firing twice on the scan that completes a task: the
-/// second is not the next task's first unit (same item, same bin), so the
-/// next bin scan confirms nothing; the item scanned again, meant, counts.
+/// A wedge scanner firing again on the scan that completes a task: the
+/// repeats are not the next task's first unit (same item, same bin), so
+/// the next bin scan confirms nothing; the item scanned after it counts.
 #[test]
 fn a_scan_fired_twice_does_not_pick_the_next_task_of_the_same_item() {
     let b = demo();
@@ -685,17 +697,22 @@ fn a_scan_fired_twice_does_not_pick_the_next_task_of_the_same_item() {
     d.scan(&code);
     assert_eq!(picks(&b).len(), 1, "the first task confirmed by its item");
     let bells = d.app.bells;
-    d.scan(&code);
+    // Fired twice more (a scanner firing three times).
+    d.scan(&code).scan(&code);
     assert_eq!(
         d.app.bells,
-        bells + 1,
-        "the repeat is refused with the bell"
+        bells + 2,
+        "each repeat is refused with the bell"
     );
     assert!(d.screen(40, 16).contains("same scan twice"));
     d.scan(&work[1].bin);
     assert_eq!(picks(&b).len(), 1, "the bin alone confirms nothing");
     d.scan(&code);
-    assert_eq!(picks(&b).len(), 2, "the item scanned on purpose picks it");
+    assert_eq!(
+        picks(&b).len(),
+        2,
+        "the item scanned after the bin picks it"
+    );
     let s = b.state.borrow();
     assert_eq!(s.picks[second.as_str()].lines[0].picked, Decimal::ONE);
 }
@@ -1281,6 +1298,38 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
             .unwrap()
             .received,
         line.qty
+    );
+}
+
+/// Counted past the PO line, within the over-receipt tolerance: the PO's
+/// line says how much over before anything is received.
+#[test]
+fn receive_shows_an_over_receipt_on_the_po_line() {
+    let b = demo();
+    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
+    let line = b.state.borrow().purchase_orders[&po]
+        .lines
+        .iter()
+        .find(|l| l.open() > Decimal::ZERO)
+        .unwrap()
+        .clone();
+    let max = line.max_receipt(0);
+    assert!(max > line.qty, "the demo's tolerance allows some over");
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter");
+    d.scan(&line.sku);
+    d.scan(&(max - line.received).to_string());
+    let s = d.screen(40, 16);
+    let over = (max - line.qty).normalize();
+    assert!(
+        s.contains(&format!(
+            "{} {} of {} +{over} over",
+            line.sku,
+            line.qty.normalize(),
+            line.qty.normalize()
+        )),
+        "{s}"
     );
 }
 

@@ -1156,8 +1156,10 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     Decimal::from(1 + rng.below(5) as i64)
                 }),
                 short: rng.chance(25),
+                // Every reason: a bin found empty (or the item not found)
+                // keeps the position from picking until it is counted.
                 reason: if rng.chance(50) {
-                    Some(depot::core::warehouse::ShortReason::Damaged)
+                    Some(*rng.pick(&depot::core::warehouse::ShortReason::ALL))
                 } else {
                     None
                 },
@@ -1860,6 +1862,26 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) -> std::collections::BTree
         }),
     );
     mark(
+        "a bin found empty kept from picking",
+        w.log.iter().any(|e| {
+            let ev = e.events();
+            let empty = ev.iter().any(|x| {
+                matches!(
+                    x,
+                    depot::core::Event::PickShortReason {
+                        reason: depot::core::warehouse::ShortReason::BinEmpty
+                            | depot::core::warehouse::ShortReason::CannotFind,
+                        ..
+                    }
+                )
+            });
+            empty
+                && ev
+                    .iter()
+                    .any(|x| matches!(x, depot::core::Event::CountsScheduled { .. }))
+        }),
+    );
+    mark(
         "a lot with an expiry date registered",
         w.log.iter().any(|e| {
             e.events().iter().any(|x| {
@@ -1919,6 +1941,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "a payment received",
         "a return credited",
         "a backorder filled",
+        "a bin found empty kept from picking",
         "a lot with an expiry date registered",
         "a bank difference written off",
         "an order archived",

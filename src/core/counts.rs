@@ -323,6 +323,48 @@ pub fn enter(
     }
 }
 
+/// A count settled: what it makes promisable again (a position a picker
+/// found empty, counted; stock found) goes to the backorders waiting for
+/// the item in that warehouse, as arriving stock does.
+pub fn fill_after(state: &State, cmd: &Command, number: &str, mut ev: Vec<Event>) -> Vec<Event> {
+    let Some(c) = state.counts.get(number) else {
+        return ev;
+    };
+    let adjusted = ev.iter().find_map(|e| match e {
+        Event::CountSettled { adjustment, .. } => {
+            Some(adjustment.as_ref().map_or(Decimal::ZERO, |(m, _)| m.qty))
+        }
+        Event::CountApproved { adjustment, .. } => Some(adjustment.0.qty),
+        _ => None,
+    });
+    let Some(adjusted) = adjusted else {
+        return ev;
+    };
+    let key = c.key();
+    let today = cmd.warehouse_date(state, &c.warehouse);
+    // Stock of a quarantine bin or an expired lot is not promised, counted
+    // or not.
+    let kept = state
+        .bins
+        .get(&(key.warehouse.clone(), key.bin.clone()))
+        .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
+        || state
+            .lot_expiry(&key.sku, key.lot.as_deref())
+            .is_some_and(|d| d < today);
+    let book = state.bin_stock.get(&key).copied().unwrap_or_default();
+    let freed = if kept {
+        Decimal::ZERO
+    } else if state.pick_blocked.contains(&key) {
+        book + adjusted
+    } else {
+        adjusted
+    };
+    if freed > Decimal::ZERO {
+        super::sales::fill_freed(state, &mut ev, &key.warehouse, &key.sku, freed, today);
+    }
+    ev
+}
+
 /// Approve a held variance (not one of the counters).
 pub fn approve(state: &State, cmd: &Command, number: &str) -> Result<Vec<Event>, Rejection> {
     let c = count_of(state, number)?;

@@ -309,8 +309,10 @@ fn decide_command(state: &State, cmd: &Command) -> D {
         } => super::counts::schedule(state, cmd, warehouse, *limit, skus),
         CommandBody::EnterCount { count, qty, reason } => {
             super::counts::enter(state, cmd, count, *qty, *reason)
+                .map(|ev| super::counts::fill_after(state, cmd, count, ev))
         }
-        CommandBody::ApproveCount { count } => super::counts::approve(state, cmd, count),
+        CommandBody::ApproveCount { count } => super::counts::approve(state, cmd, count)
+            .map(|ev| super::counts::fill_after(state, cmd, count, ev)),
         CommandBody::AdjustStock {
             warehouse,
             bin,

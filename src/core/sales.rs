@@ -792,6 +792,43 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
     events.extend(more);
 }
 
+/// `freed` more of `sku` became promisable in `warehouse` by `events`
+/// (a count settled) with nothing arriving: give it to the backorders
+/// waiting for it, oldest promise first (the rest keep their promises).
+pub fn fill_freed(
+    state: &State,
+    events: &mut Vec<Event>,
+    warehouse: &Code,
+    sku: &Code,
+    freed: Decimal,
+    today: NaiveDate,
+) {
+    let st = state
+        .stock
+        .get(&(warehouse.clone(), sku.clone()))
+        .cloned()
+        .unwrap_or_default();
+    let mut free =
+        (st.on_hand - st.reserved - unavailable(state, warehouse, sku, today) + freed).min(freed);
+    if free <= Decimal::ZERO {
+        return;
+    }
+    for (_, _, number, l) in waiting_backorders(state, |w, s| w == warehouse && s == sku) {
+        if free <= Decimal::ZERO {
+            break;
+        }
+        let qty = l.backordered.min(free);
+        free -= qty;
+        events.push(Event::BackorderFilled {
+            number: number.clone(),
+            line: l.line,
+            warehouse: l.warehouse.clone(),
+            sku: l.sku.clone(),
+            qty,
+        });
+    }
+}
+
 /// Stock on hand that cannot be promised today (quarantine bins, expired
 /// lots, bin positions a picker found empty until they are counted): what
 /// allocation leaves out of the free quantity.

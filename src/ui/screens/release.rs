@@ -112,7 +112,7 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
                         l.line,
                         l.backordered.normalize()
                     )),
-                    _ => counting.map(|bin| format!("bin {bin} found empty: count it first")),
+                    _ => counting.map(|bin| format!("count {bin} first (found empty)")),
                 };
                 Some((n, why))
             }?;

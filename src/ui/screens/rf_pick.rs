@@ -240,7 +240,7 @@ impl RfPick {
         };
         let text = self.field.take();
         let text = text.trim();
-        // Whatever comes next, only the very next entry can be a repeat.
+        // Anything but the repeated scan itself ends the guard.
         let repeat = self.repeat.take();
         if self.asking_reason {
             return match text.parse::<usize>() {
@@ -287,9 +287,11 @@ impl RfPick {
                 // A wedge scanner that fires twice sends the scan that
                 // completed the last task again at once: counted here it
                 // would be this task's first unit, and the bin scan would
-                // confirm a pick nobody made. The bin comes first then; a
-                // second scan of the item, meant, counts.
+                // confirm a pick nobody made. The bin comes first then
+                // (however often the same scan comes again before it).
                 if !self.bin_ok && self.scans == 0 && repeat.as_deref() == Some(text) {
+                    // A scanner firing three times: the third is refused too.
+                    self.repeat = repeat;
                     return self.refuse(format!("same scan twice? scan bin {} first", t.bin));
                 }
                 if let (Some(want), Some(got)) = (&t.lot, &si.lot) {

@@ -553,9 +553,28 @@ impl Screen for RfReceive {
                 }
                 if let Some(p) = p {
                     lines.push(RfLine::styled(th.label(), "on the PO:"));
-                    for l in p.lines.iter().filter(|l| l.open() > Decimal::ZERO) {
+                    let open: Vec<_> = p
+                        .lines
+                        .iter()
+                        .filter(|l| l.open() > Decimal::ZERO)
+                        .collect();
+                    for (i, l) in open.iter().enumerate() {
+                        // Counted beyond what the item's lines still wait
+                        // for (within the tolerance): said on its last line.
+                        let last = !open[i + 1..].iter().any(|x| x.sku == l.sku);
+                        let waiting: Decimal = open
+                            .iter()
+                            .filter(|x| x.sku == l.sku)
+                            .map(|x| x.open())
+                            .sum();
+                        let over = self.counted(&l.sku) - waiting;
+                        let over = if last && over > Decimal::ZERO {
+                            format!(" +{} over", fmt_qty(over))
+                        } else {
+                            String::new()
+                        };
                         lines.push(RfLine::plain(format!(
-                            "{} {} of {}",
+                            "{} {} of {}{over}",
                             l.sku,
                             fmt_qty(l.received + self.counted(&l.sku).min(l.open())),
                             fmt_qty(l.qty)
