@@ -183,8 +183,9 @@ fn bin_free(state: &State, key: &BinKey) -> Decimal {
 }
 
 /// Bins to pick `qty` of `sku` from: pickable bins (not quarantine, not
-/// dock, not a position found empty and not yet counted), first expiry first out (then the lot received first), then in
-/// pick sequence; lots expired by `today` are never picked.
+/// dock, not a position found empty and not yet counted), first expiry
+/// first out (then the lot received first), then in pick sequence; lots
+/// expired by `today` are never picked.
 /// (bin, seq, lot, qty).
 fn choose_bins(
     state: &State,

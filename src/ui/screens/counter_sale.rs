@@ -1036,7 +1036,7 @@ impl Screen for CounterSale {
             Some(c) => {
                 // Said before the goods are scanned, not at the payment: a
                 // customer past due pays in full (nothing on account).
-                let past_due = c.terms != "COD" && crate::core::sales::past_due(s, c, ctx.today());
+                let past_due = crate::core::sales::past_due(s, c, ctx.today());
                 const PAST_DUE: &str = "  PAST DUE: pay in full";
                 let room = w.saturating_sub(24 + if past_due { PAST_DUE.len() } else { 0 });
                 l1.push(Span::raw(fit(&c.name, room)));
