@@ -1227,9 +1227,8 @@ fn snapshots_of_pack_and_ship_at_handheld_and_desk_sizes() {
     }
 }
 
-#[test]
-fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tolerance() {
-    let b = demo();
+/// The first PO due in Chicago and its first line with something to come.
+fn first_due_line(b: &MemBackend) -> (Code, depot::core::purchasing::PoLine) {
     let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
     let line = b.state.borrow().purchase_orders[&po]
         .lines
@@ -1237,6 +1236,13 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
         .find(|l| l.open() > Decimal::ZERO)
         .unwrap()
         .clone();
+    (po, line)
+}
+
+#[test]
+fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tolerance() {
+    let b = demo();
+    let (po, line) = first_due_line(&b);
     let mut d = Driver::new(&b, Some("RECV1"));
     d.open("Receive").unwrap();
     assert!(d.screen(40, 16).contains(&*po));
@@ -1306,13 +1312,7 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
 #[test]
 fn receive_shows_an_over_receipt_on_the_po_line() {
     let b = demo();
-    let po = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI")[0].clone();
-    let line = b.state.borrow().purchase_orders[&po]
-        .lines
-        .iter()
-        .find(|l| l.open() > Decimal::ZERO)
-        .unwrap()
-        .clone();
+    let (po, line) = first_due_line(&b);
     let max = line.max_receipt(0);
     assert!(max > line.qty, "the demo's tolerance allows some over");
     let mut d = Driver::new(&b, Some("RECV1"));

@@ -459,24 +459,27 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     assert_ne!(keys[0], keys[1]);
 }
 
+/// A US customer (not a walk-in) with no invoice past due.
+fn nothing_past_due(b: &MemBackend) -> String {
+    let st = b.state.borrow();
+    st.customers
+        .values()
+        .filter(|c| c.entity == "US01" && c.code.starts_with('C'))
+        .find(|c| {
+            !st.invoices
+                .values()
+                .any(|i| i.customer == c.code && i.due < today())
+        })
+        .map(|c| c.code.to_string())
+        .expect("a US customer with nothing past due")
+}
+
 /// A sale on account past the customer's credit limit: the refusal says
 /// by how much in the customer's currency, and what to do first.
 #[test]
 fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
     let b = demo();
-    let customer = {
-        let st = b.state.borrow();
-        st.customers
-            .values()
-            .filter(|c| c.entity == "US01" && c.code.starts_with('C'))
-            .find(|c| {
-                !st.invoices
-                    .values()
-                    .any(|i| i.customer == c.code && i.due < today())
-            })
-            .map(|c| c.code.to_string())
-            .expect("a US customer with nothing past due")
-    };
+    let customer = nothing_past_due(&b);
     {
         let mut st = b.state.borrow_mut();
         let mut c = st.customers[customer.as_str()].clone();
@@ -500,19 +503,7 @@ fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
 #[test]
 fn a_sale_paid_in_part_says_what_went_on_account() {
     let b = demo();
-    let customer = {
-        let st = b.state.borrow();
-        st.customers
-            .values()
-            .filter(|c| c.entity == "US01" && c.code.starts_with('C'))
-            .find(|c| {
-                !st.invoices
-                    .values()
-                    .any(|i| i.customer == c.code && i.due < today())
-            })
-            .map(|c| c.code.to_string())
-            .expect("a US customer with nothing past due")
-    };
+    let customer = nothing_past_due(&b);
     let mut d = Driver::new(&b, Some("CLERK1"));
     d.press("enter").typed(&customer).press("enter");
     d.typed("FAS-1001").press("enter");

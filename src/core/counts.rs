@@ -342,15 +342,14 @@ pub fn fill_after(state: &State, cmd: &Command, number: &str, mut ev: Vec<Event>
     };
     let key = c.key();
     let today = cmd.warehouse_date(state, &c.warehouse);
-    // Stock of a quarantine bin or an expired lot is not promised, counted
-    // or not.
-    let kept = state
-        .bins
-        .get(&(key.warehouse.clone(), key.bin.clone()))
-        .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
-        || state
-            .lot_expiry(&key.sku, key.lot.as_deref())
-            .is_some_and(|d| d < today);
+    let kept = super::sales::held_back(
+        state,
+        &key.warehouse,
+        &key.bin,
+        &key.sku,
+        key.lot.as_deref(),
+        today,
+    );
     let book = state.bin_stock.get(&key).copied().unwrap_or_default();
     let freed = if kept {
         Decimal::ZERO

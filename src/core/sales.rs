@@ -713,13 +713,8 @@ pub fn fill_backorders(state: &State, events: &mut Vec<Event>, today: NaiveDate)
             _ => continue,
         };
         for m in moves {
-            let quarantine = state
-                .bins
-                .get(&(m.warehouse.clone(), m.bin.clone()))
-                .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
-                || state
-                    .lot_expiry(&m.sku, m.lot.as_deref())
-                    .is_some_and(|d| d < today);
+            let quarantine =
+                held_back(state, &m.warehouse, &m.bin, &m.sku, m.lot.as_deref(), today);
             let e = arriving
                 .entry((m.warehouse.clone(), m.sku.clone()))
                 .or_default();
@@ -829,6 +824,23 @@ pub fn fill_freed(
     }
 }
 
+/// Stock in a quarantine bin, or of a lot expired by `today`: never
+/// promised, whatever is counted or arrives.
+pub fn held_back(
+    state: &State,
+    warehouse: &Code,
+    bin: &Code,
+    sku: &str,
+    lot: Option<&str>,
+    today: NaiveDate,
+) -> bool {
+    state
+        .bins
+        .get(&(warehouse.clone(), bin.clone()))
+        .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
+        || state.lot_expiry(sku, lot).is_some_and(|d| d < today)
+}
+
 /// Stock on hand that cannot be promised today (quarantine bins, expired
 /// lots, bin positions a picker found empty until they are counted): what
 /// allocation leaves out of the free quantity.
@@ -842,13 +854,7 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
         // What makes a bin's stock unavailable first (the small maps of
         // bins and lots), its quantity only then (the large stock map).
         .filter(|k| {
-            state
-                .bins
-                .get(&(k.warehouse.clone(), k.bin.clone()))
-                .is_some_and(|b| b.kind == super::master::BinKind::Quarantine)
-                || state
-                    .lot_expiry(&k.sku, k.lot.as_deref())
-                    .is_some_and(|d| d < today)
+            held_back(state, &k.warehouse, &k.bin, &k.sku, k.lot.as_deref(), today)
                 || state.pick_blocked.contains(*k)
         })
         .filter_map(|k| state.bin_stock.get(k))
