@@ -401,6 +401,12 @@ pub enum Rejection {
         operator: String,
         wanted_by: String,
     },
+    /// An order whose reserved stock lies only in bin positions a picker
+    /// found empty (kept from picking until counted): a release would
+    /// send pickers back to them. `bins` name their warehouse (`CHI
+    /// B-04-08`).
+    #[error("order {number} waits on a count: its stock is only in {}, found empty by a picker; count {} first", .bins.join(", "), if .bins.len() == 1 { "it" } else { "them" })]
+    WaitsOnCount { number: String, bins: Vec<String> },
 }
 
 /// "3 items (A, B, C)", "1 item (A)", "66 items (A, B, C, ... and 63 more)".
@@ -472,6 +478,7 @@ pub const ALL_CODES: &[&str] = &[
     "own_order",
     "ship_complete",
     "nothing_to_release",
+    "waits_on_count",
     "pick_state",
     "wrong_bin",
     "wrong_item",
@@ -585,6 +592,7 @@ impl Rejection {
             Rejection::OwnOrder { .. } => "own_order",
             Rejection::ShipComplete { .. } => "ship_complete",
             Rejection::NothingToRelease { .. } => "nothing_to_release",
+            Rejection::WaitsOnCount { .. } => "waits_on_count",
             Rejection::PickState { .. } => "pick_state",
             Rejection::WrongBin { .. } => "wrong_bin",
             Rejection::WrongItem { .. } => "wrong_item",

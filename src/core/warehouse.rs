@@ -249,6 +249,56 @@ pub(crate) fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32,
     out
 }
 
+/// The lines of an order with something to release (in `only`'s
+/// warehouse, or any) and how much: what a line holds (reserved, picked,
+/// shipped) beyond its pick lists, shipped or open (a short is not on
+/// one).
+pub(crate) fn lines_to_release<'a>(
+    state: &State,
+    o: &'a super::sales::SalesOrder,
+    only: Option<&str>,
+) -> Vec<(&'a super::sales::OrderLine, Decimal)> {
+    let released = order_lines_released(state, &o.number);
+    o.lines
+        .iter()
+        .filter(|l| !l.cancelled && only.is_none_or(|w| w == l.warehouse))
+        .filter_map(|l| {
+            let already = released.get(&l.line).copied().unwrap_or_default();
+            let todo = l.reserved + l.picked + l.shipped - already;
+            (todo > Decimal::ZERO).then_some((l, todo))
+        })
+        .collect()
+}
+
+/// The bins of `sku` in `warehouse` a picker found empty, when every
+/// position of the item there with stock is one (kept from picking until
+/// counted): a release would find nothing to pick. Empty when any other
+/// position has stock, or none is kept.
+pub fn found_empty_only(state: &State, warehouse: &str, sku: &str) -> Vec<Code> {
+    let mut blocked = Vec::new();
+    if state.pick_blocked.is_empty() {
+        return blocked;
+    }
+    for k in state
+        .index
+        .item_bins
+        .get(&(Code::from(warehouse), Code::from(sku)))
+        .into_iter()
+        .flatten()
+    {
+        if state.bin_stock.get(k).is_none_or(|q| q.is_zero()) {
+            continue;
+        }
+        if !state.pick_blocked.contains(k) {
+            return Vec::new();
+        }
+        if !blocked.contains(&k.bin) {
+            blocked.push(k.bin.clone());
+        }
+    }
+    blocked
+}
+
 /// Release a confirmed order's reserved quantities to the warehouse.
 pub fn release(
     state: &State,
@@ -264,11 +314,40 @@ pub fn release(
         today,
     )?;
     if lists.is_empty() {
-        return Err(Rejection::NothingToRelease {
-            number: number.to_string(),
-        });
+        return Err(
+            waits_on_count(state, number).unwrap_or_else(|| Rejection::NothingToRelease {
+                number: number.to_string(),
+            }),
+        );
     }
     Ok(lists.into_iter().map(Event::PickListCreated).collect())
+}
+
+/// `WaitsOnCount` when what an order has to release lies only in bins
+/// pickers found empty (every such line's item, in its warehouse).
+fn waits_on_count(state: &State, number: &str) -> Option<Rejection> {
+    let o = state.orders.get(number)?;
+    let todo = lines_to_release(state, o, None);
+    if todo.is_empty() {
+        return None;
+    }
+    let mut bins: Vec<String> = Vec::new();
+    for (l, _) in &todo {
+        let here = found_empty_only(state, &l.warehouse, &l.sku);
+        if here.is_empty() {
+            return None;
+        }
+        for b in here {
+            let b = format!("{} {b}", l.warehouse);
+            if !bins.contains(&b) {
+                bins.push(b);
+            }
+        }
+    }
+    Some(Rejection::WaitsOnCount {
+        number: number.to_string(),
+        bins,
+    })
 }
 
 /// The pick lists releasing an order would make (one per warehouse, or
@@ -311,20 +390,8 @@ fn release_lists(
             });
         }
     }
-    let released = order_lines_released(state, number);
     let mut per_wh: BTreeMap<Code, Vec<PickLine>> = BTreeMap::new();
-    for l in o.lines.iter().filter(|l| !l.cancelled) {
-        if only.is_some_and(|w| w != l.warehouse) {
-            continue;
-        }
-        // Released counts the lists already shipped too: what is left to
-        // release is what the line holds (reserved, picked, shipped)
-        // beyond them.
-        let already = released.get(&l.line).copied().unwrap_or_default();
-        let todo = l.reserved + l.picked + l.shipped - already;
-        if todo <= Decimal::ZERO {
-            continue;
-        }
+    for (l, todo) in lines_to_release(state, o, only) {
         for (bin, seq, lot, qty) in choose_bins(state, &l.warehouse, &l.sku, todo, taken, today) {
             per_wh
                 .entry(l.warehouse.clone())

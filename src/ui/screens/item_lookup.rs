@@ -201,8 +201,15 @@ pub fn item_detail(
                 ),
                 None => String::new(),
             };
+            // A position a picker found empty is not picked from until
+            // it is counted: say so where the stock is shown.
+            let kept = if s.pick_blocked.contains(k) {
+                "  found empty: count"
+            } else {
+                ""
+            };
             Line::from(format!(
-                "  {:<5}{:<10}{:>8}{lot}",
+                "  {:<5}{:<10}{:>8}{lot}{kept}",
                 k.warehouse,
                 k.bin,
                 qty(q)

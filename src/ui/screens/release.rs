@@ -12,7 +12,7 @@ use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfL
 use crate::core::channel;
 use crate::core::sales::OrderStatus;
 use crate::core::types::Code;
-use crate::core::warehouse::order_lines_released;
+use crate::core::warehouse::{found_empty_only, lines_to_release};
 use crate::core::{CommandBody, Event, State};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -81,16 +81,7 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
                 let why: Vec<&str> = o.holds.iter().map(|h| h.as_str()).collect();
                 Some((n, Some(format!("{} (exception queue)", why.join(", ")))))
             } else {
-                let released = order_lines_released(s, &o.number);
-                let todo: Vec<&crate::core::sales::OrderLine> = o
-                    .lines
-                    .iter()
-                    .filter(here)
-                    .filter(|l| {
-                        let already = released.get(&l.line).copied().unwrap_or_default();
-                        l.reserved + l.picked + l.shipped - already > Decimal::ZERO
-                    })
-                    .collect();
+                let todo = lines_to_release(s, o, Some(warehouse));
                 let n = todo.len();
                 if n == 0 {
                     return None;
@@ -98,7 +89,7 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
                 // Every line waits on a bin a picker found empty.
                 let counting = todo
                     .iter()
-                    .map(|l| found_empty_only(s, warehouse, &l.sku))
+                    .map(|(l, _)| found_empty_only(s, warehouse, &l.sku).into_iter().next())
                     .collect::<Option<Vec<Code>>>()
                     .and_then(|bins| bins.into_iter().next());
                 let ship_complete = channel::of_order(s, o).is_some_and(|p| p.ship_complete.value);
@@ -131,32 +122,6 @@ pub fn rows(s: &State, warehouse: &str) -> Vec<Row> {
         (a.held.is_some(), a.requested, &a.order).cmp(&(b.held.is_some(), b.requested, &b.order))
     });
     out
-}
-
-/// The bin of `sku` a picker found empty, when every position of it
-/// here with stock is one (kept from picking until counted): a release
-/// would find nothing to pick.
-fn found_empty_only(s: &State, warehouse: &str, sku: &str) -> Option<Code> {
-    if s.pick_blocked.is_empty() {
-        return None;
-    }
-    let mut blocked = None;
-    for k in s
-        .index
-        .item_bins
-        .get(&(Code::from(warehouse), Code::from(sku)))
-        .into_iter()
-        .flatten()
-    {
-        if s.bin_stock.get(k).is_none_or(|q| q.is_zero()) {
-            continue;
-        }
-        if !s.pick_blocked.contains(k) {
-            return None;
-        }
-        blocked = Some(k.bin.clone());
-    }
-    blocked
 }
 
 /// A release as the core would make it, drafted on a copy of the view.
@@ -472,7 +437,21 @@ impl Screen for Release {
             th.label(),
             format!("to release {} ({}):", self.warehouse, go.len()),
         ));
-        for r in go.iter().take(40) {
+        // On a short screen the orders to release give way, so that what
+        // is held back (and why) stays in sight: the headers count both.
+        let per_held = if narrow { 2 } else { 1 };
+        let room = (area.height as usize).saturating_sub(lines.len() + 1);
+        let held_want = if held.is_empty() {
+            0
+        } else {
+            1 + per_held * held.len().min(20)
+        };
+        let go_max = if go.len().min(40) + held_want <= room || held.is_empty() {
+            40
+        } else {
+            room.saturating_sub(1 + per_held).max(1)
+        };
+        for r in go.iter().take(go_max) {
             lines.push(RfLine::plain(if narrow {
                 format!("{} {}l {}", r.order, r.lines, r.via())
             } else {
