@@ -578,7 +578,13 @@ fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
             number: waiting.clone(),
         },
     );
-    assert!(r.is_err(), "nothing to release from a bin found empty");
+    let e = r.expect_err("nothing to release from a bin found empty");
+    assert_eq!(e.code(), "waits_on_count", "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("only in TOR {}, found empty", key.bin)),
+        "the refusal names the bin to count: {e}"
+    );
     // The release screen says why it is held back.
     let rows = depot::ui::screens::release::rows(&b.state.borrow(), "TOR");
     let row = rows.iter().find(|r| r.order == waiting).unwrap();
@@ -586,6 +592,18 @@ fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
         row.held.as_deref(),
         Some(format!("count {} first (found empty)", key.bin).as_str())
     );
+    // The item lookup shows the position kept until counted.
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Item lookup").unwrap();
+    d.typed(&sku);
+    d.press("enter");
+    let s = d.screen(80, 24);
+    let row = s
+        .lines()
+        .find(|l| l.contains(&format!("TOR  {}", key.bin)))
+        .unwrap_or_else(|| panic!("the bin is listed:\n{s}"));
+    assert!(row.contains("found empty: count"), "{s}");
+    drop(d);
     // Another order for it is not promised what the bin's book shows.
     let n2 = placed_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
     {
@@ -1582,14 +1600,34 @@ fn a_blind_count_that_differs_is_recounted_by_someone_else_with_a_reason() {
     assert!(s.contains("1 damage"), "{s}");
     e.typed("4").press("enter");
     let s = e.screen(80, 24);
-    assert!(s.contains("counted:"), "{s}");
     let st = b.state.borrow();
     let done = &st.counts[&c.number];
-    assert!(matches!(
-        done.status,
-        CountStatus::Posted | CountStatus::AwaitingApproval
-    ));
+    match done.status {
+        // Posted: the counter is told what the book moved by.
+        CountStatus::Posted => assert!(s.contains("counted: book -1"), "{s}"),
+        CountStatus::AwaitingApproval => assert!(s.contains("waits for approval"), "{s}"),
+        other => panic!("the recount settles or waits: {other:?}"),
+    }
     assert_eq!(done.reason, Some(depot::core::counts::Reason::Correction));
+    // The reason was asked before the recount went in: one command, with
+    // its reason, never one refused for the want of it.
+    let recounts: Vec<_> = b
+        .log
+        .borrow()
+        .iter()
+        .filter(|(op, r)| op == "ADMIN" && matches!(r.body, CommandBody::EnterCount { .. }))
+        .map(|(_, r)| r.body.clone())
+        .collect();
+    assert!(
+        matches!(
+            recounts.as_slice(),
+            [CommandBody::EnterCount {
+                reason: Some(depot::core::counts::Reason::Correction),
+                ..
+            }]
+        ),
+        "{recounts:?}"
+    );
 }
 
 /// An empty bin is counted by typing 0 where the item is asked: a
@@ -2085,6 +2123,23 @@ fn an_order_on_hold_is_listed_apart_and_not_released() {
         s.contains("held back (") && s.contains("credit hold"),
         "{s}"
     );
+    // On the small handhelds too, however many orders there are to
+    // release: they give way to what is held back.
+    for _ in 0..4 {
+        placed_order(&b, "C0002", "CHI", &skus, Decimal::ONE);
+    }
+    let go = depot::ui::screens::release::rows(&b.state.borrow(), "CHI")
+        .iter()
+        .filter(|r| r.held.is_none())
+        .count();
+    assert!(go > 3, "more orders to release than a 40x8 shows: {go}");
+    for (w, h) in [(40, 8), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(s.contains("order>"), "{w}x{h}: {s}");
+        assert!(s.contains("held back ("), "{w}x{h}: {s}");
+        // At 20 columns the reason has a line of its own, past the 8th.
+        assert!(w < 40 || s.contains("credit hold"), "{w}x{h}: {s}");
+    }
     let logged = b.log.borrow().len();
     d.typed(&held).press("enter");
     let s = d.screen(80, 24);

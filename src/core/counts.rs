@@ -224,6 +224,16 @@ fn count_of<'a>(state: &'a State, number: &str) -> Result<&'a Count, Rejection> 
     })
 }
 
+/// Whether entering `qty` for count `number` needs a reason: a recount
+/// (by someone other than the first counter) that differs from the book
+/// adjusts it, and an adjustment says why.
+pub fn needs_reason(state: &State, number: &str, qty: Decimal) -> bool {
+    state.counts.get(number).is_some_and(|c| {
+        c.status == CountStatus::Recount
+            && qty != state.bin_stock.get(&c.key()).copied().unwrap_or_default()
+    })
+}
+
 /// Enter a counted quantity (blind). The first count that differs from
 /// the book asks for a recount by someone else; the recount settles it.
 pub fn enter(

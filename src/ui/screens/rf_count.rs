@@ -7,7 +7,7 @@
 //! theft, 3 found, 4 correction), asked when the core says so.
 
 use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
-use crate::core::counts::{CountStatus, Reason};
+use crate::core::counts::{self, CountStatus, Reason};
 use crate::core::rejection::Rejection;
 use crate::core::types::Code;
 use crate::core::types::ToCode;
@@ -155,6 +155,22 @@ impl RfCount {
         }))
     }
 
+    /// The quantity is counted: a recount that still differs from the
+    /// book asks its reason first (what the core would refuse without
+    /// one), anything else is entered.
+    fn counted(&mut self, s: &State) -> Flow {
+        let needs = self
+            .current
+            .as_deref()
+            .is_some_and(|n| counts::needs_reason(s, n, self.qty));
+        if needs {
+            self.step = Step::Reason;
+            self.notice = Some(Notice::bell("differs again: reason?"));
+            return Flow::Stay;
+        }
+        self.submit(None)
+    }
+
     fn accept(&mut self, ctx: &Ctx) -> Flow {
         let text = self.field.take();
         let text = text.trim();
@@ -203,7 +219,7 @@ impl RfCount {
                 self.qty = Decimal::ZERO;
                 // Counted: a recount that still differs asks its reason.
                 self.step = Step::Qty;
-                self.submit(None)
+                self.counted(s)
             }
             Step::Item => match self.item_scan(s, &c, text) {
                 Ok(n) => {
@@ -216,7 +232,7 @@ impl RfCount {
             Step::Qty if text.is_empty() => {
                 if self.tally > Decimal::ZERO {
                     self.qty = self.tally;
-                    self.submit(None)
+                    self.counted(s)
                 } else {
                     self.refuse("type the quantity counted (0: none)".into())
                 }
@@ -233,7 +249,7 @@ impl RfCount {
                         return self.refuse(p);
                     }
                     self.qty = q;
-                    self.submit(None)
+                    self.counted(s)
                 }
                 None => match self.item_scan(s, &c, text) {
                     Ok(n) => {
@@ -330,7 +346,17 @@ impl Screen for RfCount {
                             Some("counted: someone else recounts".to_string())
                         }
                         Event::CountHeld { .. } => Some("counted: waits for approval".to_string()),
-                        Event::CountSettled { .. } => Some("counted: done".to_string()),
+                        // Settled: as the book, or the book moved by
+                        // the adjustment (the count is over, so the
+                        // difference is no longer blind).
+                        Event::CountSettled { adjustment, .. } => Some(match adjustment {
+                            Some((m, _)) if !m.qty.is_zero() => format!(
+                                "counted: book {}{}",
+                                if m.qty > Decimal::ZERO { "+" } else { "" },
+                                fmt_qty(m.qty)
+                            ),
+                            _ => "counted: book right".to_string(),
+                        }),
                         _ => None,
                     })
                     .unwrap_or_else(|| "counted".into());
