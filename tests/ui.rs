@@ -285,6 +285,9 @@ fn a_walk_in_sale_of_three_scans_paid_in_cash() {
     }
     let s = d.screen(132, 43);
     assert!(s.contains("WALKIN-US01") && s.contains("TOTAL"), "{s}");
+    // At 80 columns the description is read, not guessed from 9 letters.
+    let s80 = d.screen(80, 24);
+    assert!(s80.contains("Carriage bolt, 5"), "{s80}");
     assert!(s.contains("list LIST-USD"), "the price says its rule:\n{s}");
     d.press("enter");
     keys += 1;

@@ -1093,7 +1093,7 @@ impl Screen for CounterSale {
         } else {
             "Free +other"
         });
-        let rows: Vec<Row> = self
+        let rows: Vec<(Vec<String>, ratatui::style::Style)> = self
             .lines
             .iter()
             .enumerate()
@@ -1132,9 +1132,9 @@ impl Screen for CounterSale {
                         .or_else(|| item.map(|i| i.base_unit.clone()))
                         .unwrap_or_default()
                         .to_string(),
-                    pl.map(|p| num(money(p.unit_price, &cur), 9))
+                    pl.map(|p| num(money(p.unit_price, &cur), 14))
                         .unwrap_or_default(),
-                    pl.map(|p| num(money(p.value, &cur), 12))
+                    pl.map(|p| num(money(p.value, &cur), 14))
                         .unwrap_or_default(),
                     pl.map(|p| {
                         if wide {
@@ -1176,23 +1176,57 @@ impl Screen for CounterSale {
                 } else {
                     ratatui::style::Style::new()
                 };
+                (cells, style)
+            })
+            .collect();
+        // Each column as wide as its widest cell (at least as its usual
+        // figures, so that it does not jump while scanning); the
+        // description takes the rest, so that at 80 columns it is read,
+        // not guessed from 9 letters.
+        let mins: &[usize] = if wide {
+            &[2, 10, 0, 5, 4, 9, 12, 22]
+        } else {
+            &[2, 8, 0, 5, 4, 8, 9, 8]
+        };
+        let width: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .map(|(c, h)| {
+                let min = mins.get(c).copied().unwrap_or(if wide { 24 } else { 6 });
+                let cells = rows
+                    .iter()
+                    .map(|(r, _)| r.get(c).map_or(0, |t| t.chars().count()))
+                    .max()
+                    .unwrap_or(0);
+                min.max(h.chars().count()).max(cells).min(32)
+            })
+            .collect();
+        let widths: Vec<Constraint> = width
+            .iter()
+            .enumerate()
+            .map(|(c, w)| match c {
+                2 => Constraint::Min(if wide { 24 } else { 8 }),
+                _ => Constraint::Length(*w as u16),
+            })
+            .collect();
+        // Prices and amounts to the right, their decimals under each other.
+        let right = |c: usize, t: &str| match c {
+            5 | 6 => format!("{t:>w$}", w = width[c]),
+            _ => t.to_string(),
+        };
+        let header: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(c, h)| right(c, h))
+            .collect();
+        let rows: Vec<Row> = rows
+            .into_iter()
+            .map(|(cells, style)| {
+                let cells: Vec<String> =
+                    cells.iter().enumerate().map(|(c, t)| right(c, t)).collect();
                 Row::new(cells).style(style)
             })
             .collect();
-        let mut widths = vec![
-            Constraint::Length(2),
-            Constraint::Length(10),
-            Constraint::Min(if wide { 24 } else { 8 }),
-            Constraint::Length(5),
-            Constraint::Length(4),
-            Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(if wide { 22 } else { 10 }),
-        ];
-        if show_margin {
-            widths.push(Constraint::Length(6));
-        }
-        widths.push(Constraint::Length(if wide { 24 } else { 11 }));
         // The newest line stays in sight while scanning (the table
         // scrolls to the end); on the lines, to the one selected.
         let visible = table.height.saturating_sub(3) as usize;
