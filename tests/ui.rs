@@ -1115,6 +1115,35 @@ fn a_committed_sale_reports_its_invoice_event() {
 }
 
 /// A phone order: customer by name, a line larger than the shelf is
+/// Items scanned or typed straight after the customer, where the ship-to
+/// is asked, become lines: before, the ship-to took no text and dropped
+/// them, and the Enters carried the next ones into the PO and the date.
+#[test]
+fn items_typed_after_the_customer_become_lines_not_header_text() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.typed("3*ELE-1000").press("enter");
+    d.typed("2*PLU-1003").press("enter");
+    let s = d.screen(80, 24);
+    for sku in ["FAS-1001", "ELE-1000", "PLU-1003"] {
+        assert!(
+            s.lines().any(|l| l.contains(sku) && l.contains("list")),
+            "{sku} is a priced line:\n{s}"
+        );
+    }
+    assert!(s.contains("bill-to"), "the ship-to stays the bill-to:\n{s}");
+    assert!(!s.contains("PO 3*"), "nothing went into the PO:\n{s}");
+    let before = b.state.borrow().orders.len();
+    d.press("f10");
+    let st = b.state.borrow();
+    assert_eq!(st.orders.len(), before + 1);
+    let o = st.orders.values().next_back().unwrap();
+    assert_eq!(o.lines.len(), 3);
+    assert_eq!(o.customer_po, "");
+}
+
 /// backordered with its promise date, F10 places it.
 #[test]
 fn a_phone_order_with_a_backordered_line_shows_its_promise() {

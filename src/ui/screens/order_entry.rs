@@ -916,6 +916,14 @@ impl Screen for OrderEntry {
                 }
                 Flow::Stay
             }
+            // Nothing is typed into the ship-to or the type (space or Down
+            // changes them): what is typed there is an item, as a scan is,
+            // and goes to the item field instead of being lost.
+            (Focus::ShipTo | Focus::Kind, Input::Char(c)) => {
+                self.focus = Focus::Entry;
+                self.entry.edit(Input::Char(c));
+                Flow::Stay
+            }
             (Focus::ShipTo | Focus::Po | Focus::Kind, Input::Action(Action::Submit)) => {
                 self.next_field(false);
                 Flow::Stay
