@@ -1134,6 +1134,8 @@ fn items_typed_after_the_customer_become_lines_not_header_text() {
         );
     }
     assert!(s.contains("bill-to"), "the ship-to stays the bill-to:\n{s}");
+    // What each line is, even at 80 columns.
+    assert!(s.contains("Carriage"), "{s}");
     assert!(!s.contains("PO 3*"), "nothing went into the PO:\n{s}");
     let before = b.state.borrow().orders.len();
     d.press("f10");

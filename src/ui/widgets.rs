@@ -250,3 +250,71 @@ mod tests {
         assert_eq!((again.back, again.changed), (true, false));
     }
 }
+
+/// A table's columns fitted to what they show: each as wide as its widest
+/// cell or its header (at least `mins[c]`, at most 32), except the `fill`
+/// column (a description), which takes what is left and at least
+/// `fill_min`; the cells of the `right` columns (figures) right-aligned,
+/// so that decimals stand under each other.
+pub struct Fitted {
+    pub header: Vec<String>,
+    pub rows: Vec<(Vec<String>, ratatui::style::Style)>,
+    pub widths: Vec<ratatui::layout::Constraint>,
+}
+
+pub fn fitted(
+    header: &[&str],
+    rows: Vec<(Vec<String>, ratatui::style::Style)>,
+    mins: &[usize],
+    fill: Option<(usize, u16)>,
+    right: &[usize],
+) -> Fitted {
+    use ratatui::layout::Constraint;
+    let width: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .map(|(c, h)| {
+            let cells = rows
+                .iter()
+                .map(|(r, _)| r.get(c).map_or(0, |t| t.chars().count()))
+                .max()
+                .unwrap_or(0);
+            mins.get(c)
+                .copied()
+                .unwrap_or(0)
+                .max(h.chars().count())
+                .max(cells)
+                .min(32)
+        })
+        .collect();
+    let widths = width
+        .iter()
+        .enumerate()
+        .map(|(c, w)| match fill {
+            Some((f, min)) if f == c => Constraint::Min(min),
+            _ => Constraint::Length(*w as u16),
+        })
+        .collect();
+    let align = |c: usize, t: &str| {
+        if right.contains(&c) {
+            format!("{t:>w$}", w = width[c])
+        } else {
+            t.to_string()
+        }
+    };
+    Fitted {
+        header: header
+            .iter()
+            .enumerate()
+            .map(|(c, h)| align(c, h))
+            .collect(),
+        rows: rows
+            .into_iter()
+            .map(|(cells, style)| {
+                let cells = cells.iter().enumerate().map(|(c, t)| align(c, t)).collect();
+                (cells, style)
+            })
+            .collect(),
+        widths,
+    }
+}

@@ -1184,48 +1184,23 @@ impl Screen for CounterSale {
         // description takes the rest, so that at 80 columns it is read,
         // not guessed from 9 letters.
         let mins: &[usize] = if wide {
-            &[2, 10, 0, 5, 4, 9, 12, 22]
+            &[2, 10, 0, 5, 4, 9, 12, 22, 6, 24]
         } else {
-            &[2, 8, 0, 5, 4, 8, 9, 8]
+            &[2, 8, 0, 5, 4, 8, 9, 8, 6, 6]
         };
-        let width: Vec<usize> = header
-            .iter()
-            .enumerate()
-            .map(|(c, h)| {
-                let min = mins.get(c).copied().unwrap_or(if wide { 24 } else { 6 });
-                let cells = rows
-                    .iter()
-                    .map(|(r, _)| r.get(c).map_or(0, |t| t.chars().count()))
-                    .max()
-                    .unwrap_or(0);
-                min.max(h.chars().count()).max(cells).min(32)
-            })
-            .collect();
-        let widths: Vec<Constraint> = width
-            .iter()
-            .enumerate()
-            .map(|(c, w)| match c {
-                2 => Constraint::Min(if wide { 24 } else { 8 }),
-                _ => Constraint::Length(*w as u16),
-            })
-            .collect();
-        // Prices and amounts to the right, their decimals under each other.
-        let right = |c: usize, t: &str| match c {
-            5 | 6 => format!("{t:>w$}", w = width[c]),
-            _ => t.to_string(),
-        };
-        let header: Vec<String> = header
-            .iter()
-            .enumerate()
-            .map(|(c, h)| right(c, h))
-            .collect();
-        let rows: Vec<Row> = rows
+        let fitted = crate::ui::widgets::fitted(
+            &header,
+            rows,
+            mins,
+            Some((2, if wide { 24 } else { 8 })),
+            &[5, 6],
+        );
+        let widths = fitted.widths;
+        let header = fitted.header;
+        let rows: Vec<Row> = fitted
+            .rows
             .into_iter()
-            .map(|(cells, style)| {
-                let cells: Vec<String> =
-                    cells.iter().enumerate().map(|(c, t)| right(c, t)).collect();
-                Row::new(cells).style(style)
-            })
+            .map(|(cells, style)| Row::new(cells).style(style))
             .collect();
         // The newest line stays in sight while scanning (the table
         // scrolls to the end); on the lines, to the one selected.

@@ -1261,35 +1261,52 @@ impl Screen for OrderEntry {
             _ => Vec::new(),
         };
         let wide = area.width >= 110;
-        let header = Row::new(vec![
-            "#", "SKU", "WH", "Qty", "Unit", "Price", "Amount", "Rule", "Resv", "Back", "Promise",
-        ])
-        .style(theme.label());
+        let header = [
+            "#",
+            "SKU",
+            "Description",
+            "WH",
+            "Qty",
+            "Unit",
+            "Price",
+            "Amount",
+            "Rule",
+            "Resv",
+            "Back",
+            "Promise",
+        ];
+        let described = |sku: &Code| {
+            s.items
+                .get(sku)
+                .map(|i| i.description.to_string())
+                .unwrap_or_default()
+        };
         // An order the core refuses as it stands (the foot says why) is
         // listed as typed, not priced: no line seems lost, to be typed
         // again and counted twice.
-        let typed: Vec<Row> = match &order {
+        let typed: Vec<(Vec<String>, ratatui::style::Style)> = match &order {
             Some(Err(_)) => self
                 .lines
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    Row::new(vec![
+                    let cells = vec![
                         (i + 1).to_string(),
                         l.sku.to_string(),
+                        described(&l.sku),
                         l.warehouse.to_string(),
                         qty(l.qty),
                         l.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
                         l.price.map(|p| p.to_string()).unwrap_or_default(),
                         String::new(),
                         "unpriced".into(),
-                    ])
-                    .style(theme.dim())
+                    ];
+                    (cells, theme.dim())
                 })
                 .collect(),
             _ => Vec::new(),
         };
-        let rows: Vec<Row> = rows_src
+        let rows: Vec<(Vec<String>, ratatui::style::Style)> = rows_src
             .iter()
             .enumerate()
             .map(|(i, l)| {
@@ -1306,9 +1323,10 @@ impl Screen for OrderEntry {
                 } else {
                     l.short_rule.clone()
                 };
-                let row = Row::new(vec![
+                let cells = vec![
                     l.line.to_string(),
                     l.sku.to_string(),
+                    described(&l.sku),
                     l.warehouse.to_string(),
                     if editing {
                         format!("{}_", self.line_edit.text)
@@ -1328,31 +1346,34 @@ impl Screen for OrderEntry {
                         .filter(|_| !l.cancelled && l.backordered > Decimal::ZERO)
                         .map(|d| d.format("%m-%d").to_string())
                         .unwrap_or_default(),
-                ]);
-                if l.cancelled {
-                    row.style(theme.dim())
+                ];
+                let style = if l.cancelled {
+                    theme.dim()
                 } else if l.backordered > Decimal::ZERO {
-                    row.style(theme.label())
+                    theme.label()
                 } else {
-                    row
-                }
+                    ratatui::style::Style::new()
+                };
+                (cells, style)
             })
             .collect();
         let rows = if typed.is_empty() { rows } else { typed };
-        let widths = [
-            // 80 columns: 70 of cells and 10 of spacing.
-            Constraint::Length(3),
-            Constraint::Length(10),
-            Constraint::Length(4),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(if wide { 26 } else { 9 }),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(7),
-        ];
+        // Columns as wide as their figures; the description takes the
+        // rest (at 80 columns, what the figures leave of it).
+        let fitted = crate::ui::widgets::fitted(
+            &header,
+            rows,
+            &[2, 8, 0, 3, 4, 4, 6, 9, if wide { 26 } else { 8 }, 4, 4, 7],
+            Some((2, if wide { 24 } else { 0 })),
+            &[4, 6, 7, 9, 10],
+        );
+        let header = Row::new(fitted.header).style(theme.label());
+        let widths = fitted.widths;
+        let rows: Vec<Row> = fitted
+            .rows
+            .into_iter()
+            .map(|(cells, style)| Row::new(cells).style(style))
+            .collect();
         let mut st = TableState::default();
         if self.focus == Focus::Lines {
             st.select(Some(self.selected));
