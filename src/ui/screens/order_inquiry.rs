@@ -375,40 +375,52 @@ impl Screen for OrderInquiry {
             return;
         }
         let w = rest.width as usize;
-        let items: Vec<ListItem> = rows
+        // The orders as shown: (number, date, customer, name, value,
+        // status), or an archived number.
+        type Shown<'a> = Result<(&'a Code, String, &'a Code, &'a str, String, String), &'a str>;
+        let shown: Vec<Shown> = rows
             .iter()
             .filter_map(|n| match s.orders.get(n.as_str()) {
-                Some(o) => Some(Ok(o)),
-                None if s.archived_orders.contains(n.as_str()) => Some(Err(n)),
+                Some(o) => Some(Ok((
+                    &o.number,
+                    o.date.to_string(),
+                    &o.customer,
+                    s.customers
+                        .get(&o.customer)
+                        .map(|c| c.name.as_str())
+                        .unwrap_or(""),
+                    money(o.value(), &o.currency),
+                    status(s, o),
+                ))),
+                None if s.archived_orders.contains(n.as_str()) => Some(Err(n.as_str())),
                 None => None,
             })
-            .map(|o| {
-                let o = match o {
-                    Ok(o) => o,
-                    Err(n) => {
-                        return ListItem::new(fit(
-                            &format!("{n:<10} archived (Enter reads it from the archive)"),
-                            w,
-                        ))
-                    }
-                };
-                let name = s
-                    .customers
-                    .get(&o.customer)
-                    .map(|c| c.name.as_str())
-                    .unwrap_or("");
-                ListItem::new(fit(
+            .collect();
+        // The value and the status as wide as they are here; the name
+        // takes what is left (at least 12), so a status such as
+        // "HELD: credit hold" is read whole at 80 columns.
+        let widest = |f: &dyn Fn(&(&Code, String, &Code, &str, String, String)) -> usize| {
+            shown.iter().flatten().map(f).max().unwrap_or(0)
+        };
+        let value_w = widest(&|r| r.4.chars().count()).max(9);
+        let status_w = widest(&|r| r.5.chars().count());
+        let name_w = w
+            .saturating_sub(10 + 1 + 10 + 1 + 7 + 1 + 1 + value_w + 1 + status_w)
+            .clamp(12, 30);
+        let items: Vec<ListItem> = shown
+            .iter()
+            .map(|r| match r {
+                Err(n) => ListItem::new(fit(
+                    &format!("{n:<10} archived (Enter reads it from the archive)"),
+                    w,
+                )),
+                Ok((number, date, customer, name, value, status)) => ListItem::new(fit(
                     &format!(
-                        "{:<10} {} {:<7} {:<22} {:>12} {}",
-                        o.number,
-                        o.date,
-                        o.customer,
-                        fit(name, 22),
-                        money(o.value(), &o.currency),
-                        status(s, o)
+                        "{number:<10} {date} {customer:<7} {:<name_w$} {value:>value_w$} {status}",
+                        fit(name, name_w),
                     ),
                     w,
-                ))
+                )),
             })
             .collect();
         let mut st = ListState::default();
