@@ -685,11 +685,25 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 qty(l.shipped),
             )
         };
+        // What the line is: at the end of a wide row, else under it.
+        let what = s
+            .items
+            .get(&l.sku)
+            .map(|i| i.description.to_string())
+            .unwrap_or_default();
+        let line = if wide && !what.is_empty() {
+            format!("{line}  {what}")
+        } else {
+            line
+        };
         out.push(if l.cancelled {
             Line::from(Span::styled(line, theme.dim()))
         } else {
             Line::from(line)
         });
+        if !wide && !what.is_empty() {
+            out.push(Line::from(Span::styled(format!("    {what}"), theme.dim())));
+        }
     }
     if life.order.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0) {
         out.push(h("will-call"));
