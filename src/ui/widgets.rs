@@ -205,52 +205,6 @@ pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
     lines
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_wrap_between_words_and_the_last_line_says_when_cut() {
-        assert_eq!(
-            wrap_words("take payment in full or place it", 12, 3),
-            ["take payment", "in full or", "place it"]
-        );
-        assert_eq!(
-            wrap_words("abcdefghij xy", 4, 5),
-            ["abcd", "efgh", "ij", "xy"]
-        );
-        assert_eq!(
-            wrap_words("one two three four five", 9, 2),
-            ["one two", "three fo~"]
-        );
-        assert_eq!(wrap_words("short", 80, 3), ["short"]);
-        assert!(wrap_words("", 10, 3).is_empty());
-        assert!(wrap_words("x", 0, 3).is_empty());
-    }
-
-    #[test]
-    fn a_filter_line_edits_keeps_and_clears() {
-        let mut f = TextField::default();
-        let typed = f.filter_key(Input::Char('a'));
-        assert_eq!((typed.back, typed.changed), (false, true));
-        assert_eq!(f.text, "a");
-        // A key that edits nothing changes nothing and stays.
-        let none = f.filter_key(Input::Action(Action::Down));
-        assert_eq!((none.back, none.changed), (false, false));
-        // Enter goes back with the filter kept.
-        let enter = f.filter_key(Input::Action(Action::Submit));
-        assert_eq!((enter.back, enter.changed), (true, false));
-        assert_eq!(f.text, "a");
-        // Esc goes back with it cleared; on an empty filter it changes
-        // nothing, so the selection is kept.
-        let esc = f.filter_key(Input::Action(Action::Cancel));
-        assert_eq!((esc.back, esc.changed), (true, true));
-        assert_eq!(f.text, "");
-        let again = f.filter_key(Input::Action(Action::Cancel));
-        assert_eq!((again.back, again.changed), (true, false));
-    }
-}
-
 /// A table's columns fitted to what they show: each as wide as its widest
 /// cell or its header (at least `mins[c]`, at most 32), except the `fill`
 /// column (a description), which takes what is left and at least
@@ -316,5 +270,85 @@ pub fn fitted(
             })
             .collect(),
         widths,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_wrap_between_words_and_the_last_line_says_when_cut() {
+        assert_eq!(
+            wrap_words("take payment in full or place it", 12, 3),
+            ["take payment", "in full or", "place it"]
+        );
+        assert_eq!(
+            wrap_words("abcdefghij xy", 4, 5),
+            ["abcd", "efgh", "ij", "xy"]
+        );
+        assert_eq!(
+            wrap_words("one two three four five", 9, 2),
+            ["one two", "three fo~"]
+        );
+        assert_eq!(wrap_words("short", 80, 3), ["short"]);
+        assert!(wrap_words("", 10, 3).is_empty());
+        assert!(wrap_words("x", 0, 3).is_empty());
+    }
+
+    #[test]
+    fn a_filter_line_edits_keeps_and_clears() {
+        let mut f = TextField::default();
+        let typed = f.filter_key(Input::Char('a'));
+        assert_eq!((typed.back, typed.changed), (false, true));
+        assert_eq!(f.text, "a");
+        // A key that edits nothing changes nothing and stays.
+        let none = f.filter_key(Input::Action(Action::Down));
+        assert_eq!((none.back, none.changed), (false, false));
+        // Enter goes back with the filter kept.
+        let enter = f.filter_key(Input::Action(Action::Submit));
+        assert_eq!((enter.back, enter.changed), (true, false));
+        assert_eq!(f.text, "a");
+        // Esc goes back with it cleared; on an empty filter it changes
+        // nothing, so the selection is kept.
+        let esc = f.filter_key(Input::Action(Action::Cancel));
+        assert_eq!((esc.back, esc.changed), (true, true));
+        assert_eq!(f.text, "");
+        let again = f.filter_key(Input::Action(Action::Cancel));
+        assert_eq!((again.back, again.changed), (true, false));
+    }
+
+    #[test]
+    fn fitted_columns_take_their_widest_cell_and_the_fill_takes_the_rest() {
+        use ratatui::layout::Constraint;
+        use ratatui::style::Style;
+        let rows = vec![
+            (
+                vec!["FAS-1001".into(), "Bolt".into(), "79.36".into()],
+                Style::new(),
+            ),
+            (
+                vec!["F-1".into(), "Screw".into(), "1,234.50".into()],
+                Style::new(),
+            ),
+        ];
+        let f = fitted(
+            &["SKU", "Description", "Price"],
+            rows,
+            &[4, 0, 6],
+            Some((1, 8)),
+            &[2],
+        );
+        assert_eq!(
+            f.widths,
+            vec![
+                Constraint::Length(8),
+                Constraint::Min(8),
+                Constraint::Length(8)
+            ]
+        );
+        assert_eq!(f.header[2], "   Price");
+        assert_eq!(f.rows[0].0[2], "   79.36");
+        assert_eq!(f.rows[1].0[0], "F-1", "left columns are not padded");
     }
 }

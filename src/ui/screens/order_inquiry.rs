@@ -399,11 +399,13 @@ impl Screen for OrderInquiry {
         // The value and the status as wide as they are here; the name
         // takes what is left (at least 12), so a status such as
         // "HELD: credit hold" is read whole at 80 columns.
-        let widest = |f: &dyn Fn(&(&Code, String, &Code, &str, String, String)) -> usize| {
-            shown.iter().flatten().map(f).max().unwrap_or(0)
-        };
-        let value_w = widest(&|r| r.4.chars().count()).max(9);
-        let status_w = widest(&|r| r.5.chars().count());
+        let shown_ok = || shown.iter().flatten();
+        let value_w = shown_ok()
+            .map(|r| r.4.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(9);
+        let status_w = shown_ok().map(|r| r.5.chars().count()).max().unwrap_or(0);
         let name_w = w
             .saturating_sub(10 + 1 + 10 + 1 + 7 + 1 + 1 + value_w + 1 + status_w)
             .clamp(12, 30);

@@ -8,7 +8,9 @@
 //! by the core on a copy of the view (nothing is committed), and Enter
 //! releases them: one `release_order` or `release_wave` command.
 
-use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::channel;
 use crate::core::sales::OrderStatus;
 use crate::core::types::Code;
@@ -196,11 +198,6 @@ impl Release {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     /// [`rows`] of the view, computed once per record.
     fn rows(&mut self, ctx: &Ctx) -> std::rc::Rc<Vec<Row>> {
         let seq = ctx.view.seq;
@@ -224,7 +221,7 @@ impl Release {
         let order = if text.is_empty() {
             match rows.iter().find(|r| r.held.is_none()) {
                 Some(r) => Some(r.order.clone()),
-                None => return self.refuse("nothing to release".into()),
+                None => return refuse(&mut self.notice, "nothing to release".into()),
             }
         } else {
             rows.iter()
@@ -237,7 +234,7 @@ impl Release {
                 .find(|r| r.order == order)
                 .and_then(|r| r.held.clone())
             {
-                return self.refuse(format!("{order} is held back: {why}"));
+                return refuse(&mut self.notice, format!("{order} is held back: {why}"));
             }
             let body = CommandBody::ReleaseOrder {
                 number: order.clone(),
@@ -250,7 +247,7 @@ impl Release {
         if let Some(c) = s.carriers.get(carrier) {
             if let Some(sv) = service {
                 if !c.services.iter().any(|x| x.code == sv) {
-                    return self.refuse(format!("{carrier} has no service {sv}"));
+                    return refuse(&mut self.notice, format!("{carrier} has no service {sv}"));
                 }
             }
             let what = match service {
@@ -265,9 +262,15 @@ impl Release {
             return self.drafted(draft(ctx, body, what));
         }
         if s.orders.contains_key(text.as_str()) {
-            return self.refuse(format!("{text}: nothing to release in {}", self.warehouse));
+            return refuse(
+                &mut self.notice,
+                format!("{text}: nothing to release in {}", self.warehouse),
+            );
         }
-        self.refuse(format!("{text}: no such order or carrier"))
+        refuse(
+            &mut self.notice,
+            format!("{text}: no such order or carrier"),
+        )
     }
 
     fn drafted(&mut self, d: Result<Draft, String>) -> Flow {
@@ -276,7 +279,7 @@ impl Release {
                 self.draft = Some(d);
                 Flow::Stay
             }
-            Err(e) => self.refuse(e),
+            Err(e) => refuse(&mut self.notice, e),
         }
     }
 }
@@ -308,9 +311,10 @@ impl Screen for Release {
             return match input {
                 // The Enter ending a scan that landed here does not
                 // release: the next one does.
-                Input::Action(Action::Submit) if std::mem::take(&mut self.scanned_over) => {
-                    self.refuse("scan ignored: Enter releases, Esc back".into())
-                }
+                Input::Action(Action::Submit) if std::mem::take(&mut self.scanned_over) => refuse(
+                    &mut self.notice,
+                    "scan ignored: Enter releases, Esc back".into(),
+                ),
                 Input::Action(Action::Submit) => Flow::Submit(Box::new(Request {
                     key: self.key.clone(),
                     body: d.body.clone(),
@@ -323,7 +327,7 @@ impl Screen for Release {
                 }
                 Input::Char(_) => {
                     self.scanned_over = true;
-                    self.refuse("Enter releases; Esc goes back".into())
+                    refuse(&mut self.notice, "Enter releases; Esc goes back".into())
                 }
                 _ => Flow::Stay,
             };

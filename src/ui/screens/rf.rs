@@ -2,6 +2,7 @@
 //! short lines, the line being scanned into always visible, the rest
 //! scrolled; every line is cut to the width (nothing wraps).
 
+use crate::ui::screen::Flow;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::fit;
 use ratatui::layout::Rect;
@@ -42,6 +43,12 @@ impl RfLine {
         }
         Line::from(spans)
     }
+}
+
+/// Refuse what was scanned or typed: the bell and why, and stay.
+pub fn refuse(notice: &mut Option<crate::ui::screen::Notice>, text: String) -> Flow {
+    *notice = Some(crate::ui::screen::Notice::bell(text));
+    Flow::Stay
 }
 
 /// Draw `lines` in `area`, scrolled so that line `keep` (the field being

@@ -6,7 +6,9 @@
 //! never shown. A recount that still differs needs a reason (1 damage, 2
 //! theft, 3 found, 4 correction), asked when the core says so.
 
-use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::counts::{self, CountStatus, Reason};
 use crate::core::rejection::Rejection;
 use crate::core::types::Code;
@@ -98,11 +100,6 @@ impl RfCount {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     fn next(&mut self, ctx: &Ctx) {
         let list = counts_for(ctx.state(), &self.warehouse, ctx.operator);
         if !self.current.as_ref().is_some_and(|c| list.contains(c)) {
@@ -192,12 +189,15 @@ impl RfCount {
                     };
                     Flow::Stay
                 } else if text.is_empty() {
-                    self.refuse(format!("scan bin {}", c.bin))
+                    refuse(&mut self.notice, format!("scan bin {}", c.bin))
                 } else if s
                     .bins
                     .contains_key(&(self.warehouse.clone(), text.to_ascii_uppercase().to_code()))
                 {
-                    self.refuse(format!("wrong bin {text}: go to {}", c.bin))
+                    refuse(
+                        &mut self.notice,
+                        format!("wrong bin {text}: go to {}", c.bin),
+                    )
                 } else {
                     match self.item_scan(s, &c, text) {
                         Ok(n) => {
@@ -209,7 +209,10 @@ impl RfCount {
                                 Some(Notice::info(format!("item OK: scan bin {}", c.bin)));
                             Flow::Stay
                         }
-                        Err(_) => self.refuse(format!("wrong bin {text}: go to {}", c.bin)),
+                        Err(_) => refuse(
+                            &mut self.notice,
+                            format!("wrong bin {text}: go to {}", c.bin),
+                        ),
                     }
                 }
             }
@@ -227,26 +230,29 @@ impl RfCount {
                     self.step = Step::Qty;
                     Flow::Stay
                 }
-                Err(e) => self.refuse(e),
+                Err(e) => refuse(&mut self.notice, e),
             },
             Step::Qty if text.is_empty() => {
                 if self.tally > Decimal::ZERO {
                     self.qty = self.tally;
                     self.counted(s)
                 } else {
-                    self.refuse("type the quantity counted (0: none)".into())
+                    refuse(
+                        &mut self.notice,
+                        "type the quantity counted (0: none)".into(),
+                    )
                 }
             }
             // A plain number is the quantity (item numbers are longer).
             Step::Qty => match typed_qty(text) {
-                Some(Err(e)) => self.refuse(e),
+                Some(Err(e)) => refuse(&mut self.notice, e),
                 Some(Ok(q)) => {
                     let problem = s
                         .items
                         .get(&c.sku)
                         .and_then(|i| qty_problem(i, &i.base_unit, Decimal::ONE, q));
                     if let Some(p) = problem {
-                        return self.refuse(p);
+                        return refuse(&mut self.notice, p);
                     }
                     self.qty = q;
                     self.counted(s)
@@ -256,12 +262,15 @@ impl RfCount {
                         self.tally += n;
                         Flow::Stay
                     }
-                    Err(e) => self.refuse(e),
+                    Err(e) => refuse(&mut self.notice, e),
                 },
             },
             Step::Reason => match text.parse::<usize>() {
                 Ok(n) if (1..=REASONS.len()).contains(&n) => self.submit(Some(REASONS[n - 1].0)),
-                _ => self.refuse(format!("reason: 1-{}, then Enter", REASONS.len())),
+                _ => refuse(
+                    &mut self.notice,
+                    format!("reason: 1-{}, then Enter", REASONS.len()),
+                ),
             },
         }
     }

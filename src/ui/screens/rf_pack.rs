@@ -9,7 +9,8 @@
 //! bell before anything is submitted.
 
 use super::rf::{
-    answer, draw, field_line, list_from_scan, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
+    RF_MIN,
 };
 use crate::core::pack::{packed_vs_picked, CartonInput};
 use crate::core::types::Code;
@@ -117,26 +118,24 @@ impl RfPack {
                 return Some(Flow::Stay);
             }
             Ok(q) => q,
-            Err(e) => return Some(self.refuse(e)),
+            Err(e) => return Some(refuse(&mut self.notice, e)),
         };
         let item = s.items.get(&sku)?;
         let unit = crate::ui::entry::unit_named(item, factor).to_string();
         if let Some(p) = crate::ui::entry::qty_problem(item, &unit, factor, q) {
-            return Some(self.refuse(p));
+            return Some(refuse(&mut self.notice, p));
         }
         let room = self.remaining(s).get(&sku).copied().unwrap_or_default() + added;
         let n = q * factor;
         if n > room {
-            return Some(self.refuse(format!("too many {sku}: {} left", fmt_qty(room))));
+            return Some(refuse(
+                &mut self.notice,
+                format!("too many {sku}: {} left", fmt_qty(room)),
+            ));
         }
         self.carton.insert(sku.clone(), here - added + n);
         self.last_scan = Some((sku, factor, n));
         Some(Flow::Stay)
-    }
-
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
     }
 
     /// Still to pack per SKU on the list (picked − packed − in this carton).
@@ -185,13 +184,13 @@ impl RfPack {
                         self.notice = Some(Notice::info("nothing to pack"));
                         Flow::Stay
                     }
-                    None => self.refuse(format!("{text}: no list to pack here")),
+                    None => refuse(&mut self.notice, format!("{text}: no list to pack here")),
                 }
             }
             Step::Items => {
                 if text.is_empty() {
                     if self.carton.is_empty() {
-                        return self.refuse("scan an item into the carton".into());
+                        return refuse(&mut self.notice, "scan an item into the carton".into());
                     }
                     self.step = Step::Weight;
                     return Flow::Stay;
@@ -226,19 +225,25 @@ impl RfPack {
                     Ok(si) => {
                         let sku = si.item.sku.clone();
                         let Some(room) = left.get(&sku).copied() else {
-                            return self.refuse(format!("{sku} is not on the list (or packed)"));
+                            return refuse(
+                                &mut self.notice,
+                                format!("{sku} is not on the list (or packed)"),
+                            );
                         };
                         let n = si.count.unwrap_or(Decimal::ONE)
                             * si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                         if n > room {
-                            return self.refuse(format!("too many {sku}: {} left", fmt_qty(room)));
+                            return refuse(
+                                &mut self.notice,
+                                format!("too many {sku}: {} left", fmt_qty(room)),
+                            );
                         }
                         *self.carton.entry(sku.clone()).or_default() += n;
                         let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                         self.last_scan = Some((sku, factor, n));
                         Flow::Stay
                     }
-                    Err(e) => self.refuse(e.to_string()),
+                    Err(e) => refuse(&mut self.notice, e.to_string()),
                 }
             }
             // An item scanned at the scale: the carton is not closed
@@ -253,10 +258,13 @@ impl RfPack {
             }
             Step::Weight => match weight(text) {
                 Some(w) => self.pack(w),
-                None if text.is_empty() => self.refuse("type or weigh the carton (kg)".into()),
-                None => self.refuse(format!(
-                    "{text:?} is not a weight: kilograms like 2.62 or 2.62 kg"
-                )),
+                None if text.is_empty() => {
+                    refuse(&mut self.notice, "type or weigh the carton (kg)".into())
+                }
+                None => refuse(
+                    &mut self.notice,
+                    format!("{text:?} is not a weight: kilograms like 2.62 or 2.62 kg"),
+                ),
             },
         }
     }

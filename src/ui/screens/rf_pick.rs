@@ -16,7 +16,7 @@
 //! key, kept until the core answers: a double Enter or a resent scan never
 //! picks twice.
 
-use super::rf::{answer, draw, field_line, Answer, RfLine, RF_MIN};
+use super::rf::{answer, draw, field_line, refuse, Answer, RfLine, RF_MIN};
 use crate::core::rejection::Rejection;
 use crate::core::scan::gs1_date;
 use crate::core::types::Code;
@@ -226,11 +226,6 @@ impl RfPick {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     /// A scan or typed entry followed by Enter.
     fn accept(&mut self, ctx: &Ctx) -> Flow {
         let Some(t) = self.task().cloned() else {
@@ -245,7 +240,10 @@ impl RfPick {
         if self.asking_reason {
             return match text.parse::<usize>() {
                 Ok(n) if (1..=SHORT_REASONS.len()).contains(&n) => self.short(n, ctx),
-                _ => self.refuse(format!("reason: 1-{}, then Enter", SHORT_REASONS.len())),
+                _ => refuse(
+                    &mut self.notice,
+                    format!("reason: 1-{}, then Enter", SHORT_REASONS.len()),
+                ),
             };
         }
         if text.is_empty() {
@@ -280,7 +278,10 @@ impl RfPick {
             .into_iter()
             .any(|b| s.bins.contains_key(&(self.warehouse.clone(), b.to_code())));
         if is_bin {
-            return self.refuse(format!("wrong bin {text}: go to {}", t.bin));
+            return refuse(
+                &mut self.notice,
+                format!("wrong bin {text}: go to {}", t.bin),
+            );
         }
         match s.scanned_item(text, || t.sku.to_string()) {
             Ok(si) if si.item.sku == t.sku => {
@@ -292,34 +293,46 @@ impl RfPick {
                 if !self.bin_ok && self.scans == 0 && repeat.as_deref() == Some(text) {
                     // A scanner firing three times: the third is refused too.
                     self.repeat = repeat;
-                    return self.refuse(format!("same scan twice? scan bin {} first", t.bin));
+                    return refuse(
+                        &mut self.notice,
+                        format!("same scan twice? scan bin {} first", t.bin),
+                    );
                 }
                 if let (Some(want), Some(got)) = (&t.lot, &si.lot) {
                     if want != got {
-                        return self.refuse(format!("wrong lot {got}: pick lot {want}"));
+                        return refuse(
+                            &mut self.notice,
+                            format!("wrong lot {got}: pick lot {want}"),
+                        );
                     }
                 }
                 if let Some(exp) = &si.expiry {
                     match gs1_date(exp, ctx.today()) {
                         Some(d) if d < ctx.today() => {
-                            return self.refuse(format!(
-                                "lot {} expired {d}: do not pick",
-                                si.lot.as_deref().unwrap_or("-")
-                            ))
+                            return refuse(
+                                &mut self.notice,
+                                format!(
+                                    "lot {} expired {d}: do not pick",
+                                    si.lot.as_deref().unwrap_or("-")
+                                ),
+                            )
                         }
                         Some(_) => {}
-                        None => return self.refuse(format!("bad expiry date {exp}")),
+                        None => return refuse(&mut self.notice, format!("bad expiry date {exp}")),
                     }
                 }
                 let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                 let n = si.count.unwrap_or(Decimal::ONE) * factor;
                 if self.counted + n > t.open {
-                    return self.refuse(format!(
-                        "too many: {} of {} {}",
-                        fmt_qty(self.counted + n),
-                        fmt_qty(t.open),
-                        si.item.base_unit
-                    ));
+                    return refuse(
+                        &mut self.notice,
+                        format!(
+                            "too many: {} of {} {}",
+                            fmt_qty(self.counted + n),
+                            fmt_qty(t.open),
+                            si.item.base_unit
+                        ),
+                    );
                 }
                 match &self.first_scan {
                     None => self.first_scan = Some((text.to_string(), factor)),
@@ -336,8 +349,11 @@ impl RfPick {
                 }
                 self.maybe_done(&t, ctx)
             }
-            Ok(si) => self.refuse(format!("wrong item {}: pick {}", si.item.sku, t.sku)),
-            Err(Rejection::BadScan { problem }) => self.refuse(problem),
+            Ok(si) => refuse(
+                &mut self.notice,
+                format!("wrong item {}: pick {}", si.item.sku, t.sku),
+            ),
+            Err(Rejection::BadScan { problem }) => refuse(&mut self.notice, problem),
             Err(_) => {
                 if self.bin_ok && self.scans > 0 {
                     if let Some(q) = typed_qty(text) {
@@ -345,7 +361,7 @@ impl RfPick {
                         // is the count. Refused here, a bad one keeps what
                         // was counted so far.
                         let Some(item) = s.items.get(&t.sku) else {
-                            return self.refuse(format!("no item {}", t.sku));
+                            return refuse(&mut self.notice, format!("no item {}", t.sku));
                         };
                         // (A unit other than the first's made the scans
                         // mixed: submitted in base units.)
@@ -353,13 +369,16 @@ impl RfPick {
                         let unit = unit_named(item, factor);
                         let q = match q {
                             Ok(q) if q.is_zero() => {
-                                return self.refuse("0 picks nothing: F6 if short".into())
+                                return refuse(
+                                    &mut self.notice,
+                                    "0 picks nothing: F6 if short".into(),
+                                )
                             }
                             Ok(q) => q,
-                            Err(e) => return self.refuse(e),
+                            Err(e) => return refuse(&mut self.notice, e),
                         };
                         if let Some(p) = qty_problem(item, unit, factor, q) {
-                            return self.refuse(p);
+                            return refuse(&mut self.notice, p);
                         }
                         let base = q * factor;
                         if base > t.open {
@@ -369,15 +388,21 @@ impl RfPick {
                                     rust_decimal::RoundingStrategy::ToZero,
                                 )
                                 .normalize();
-                            return self.refuse(format!("at most {most} {unit}"));
+                            return refuse(&mut self.notice, format!("at most {most} {unit}"));
                         }
                         return self.confirm(&t, base, None, ctx);
                     }
                 }
                 if self.bin_ok {
-                    self.refuse(format!("wrong item {text}: pick {}", t.sku))
+                    refuse(
+                        &mut self.notice,
+                        format!("wrong item {text}: pick {}", t.sku),
+                    )
                 } else {
-                    self.refuse(format!("wrong bin {text}: go to {}", t.bin))
+                    refuse(
+                        &mut self.notice,
+                        format!("wrong bin {text}: go to {}", t.bin),
+                    )
                 }
             }
         }
@@ -506,7 +531,7 @@ impl Screen for RfPick {
                     return Flow::Stay;
                 }
                 if !self.bin_ok {
-                    return self.refuse("scan the bin first".into());
+                    return refuse(&mut self.notice, "scan the bin first".into());
                 }
                 self.field.take();
                 self.asking_reason = true;

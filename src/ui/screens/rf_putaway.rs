@@ -7,7 +7,9 @@
 //! directed bin is full, 2 damaged, 3 other); a wrong bin is refused with
 //! the bell.
 
-use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::master::BinKind;
 use crate::core::purchasing::directed_bin;
 use crate::core::state::BinKey;
@@ -86,11 +88,6 @@ impl RfPutAway {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     fn submit(&mut self, to: Code, reason: &str) -> Flow {
         let Some(k) = self.from.clone() else {
             return Flow::Stay;
@@ -121,7 +118,7 @@ impl RfPutAway {
                 } else {
                     match s.scanned_item(text, || "an item waiting to be put away".to_string()) {
                         Ok(si) => rows.iter().find(|(k, _)| k.sku == si.item.sku).cloned(),
-                        Err(e) => return self.refuse(e.to_string()),
+                        Err(e) => return refuse(&mut self.notice, e.to_string()),
                     }
                 };
                 match row {
@@ -137,12 +134,12 @@ impl RfPutAway {
                         self.notice = Some(Notice::info("nothing to put away"));
                         Flow::Stay
                     }
-                    None => self.refuse(format!("{text}: not waiting here")),
+                    None => refuse(&mut self.notice, format!("{text}: not waiting here")),
                 }
             }
             Step::Bin => {
                 if text.is_empty() {
-                    return self.refuse(format!("scan bin {}", self.directed));
+                    return refuse(&mut self.notice, format!("scan bin {}", self.directed));
                 }
                 let up = text.to_ascii_uppercase();
                 if up == self.directed {
@@ -154,7 +151,7 @@ impl RfPutAway {
                         self.step = Step::Reason;
                         Flow::Stay
                     }
-                    Some(_) => self.refuse(format!("{up} is not a storage bin")),
+                    Some(_) => refuse(&mut self.notice, format!("{up} is not a storage bin")),
                     None => {
                         let max = waiting(s, &self.warehouse)
                             .into_iter()
@@ -162,16 +159,16 @@ impl RfPutAway {
                             .map_or(Decimal::ZERO, |x| x.1);
                         let item = self.from.as_ref().and_then(|k| s.items.get(&k.sku));
                         match (typed_qty(text), item) {
-                            (Some(Err(e)), _) => self.refuse(e),
+                            (Some(Err(e)), _) => refuse(&mut self.notice, e),
                             (Some(Ok(q)), _) if q.is_zero() => {
-                                self.refuse("a quantity is more than 0".into())
+                                refuse(&mut self.notice, "a quantity is more than 0".into())
                             }
                             (Some(Ok(q)), Some(item)) => {
                                 if let Some(p) = qty_problem(item, &item.base_unit, Decimal::ONE, q)
                                 {
-                                    self.refuse(p)
+                                    refuse(&mut self.notice, p)
                                 } else if q > max {
-                                    self.refuse(format!("at most {}", fmt_qty(max)))
+                                    refuse(&mut self.notice, format!("at most {}", fmt_qty(max)))
                                 } else {
                                     self.qty = q;
                                     Flow::Stay
@@ -193,8 +190,11 @@ impl RfPutAway {
                                         self.qty = q;
                                         Flow::Stay
                                     }
-                                    None => self
-                                        .refuse(format!("wrong bin {up}: go to {}", self.directed)),
+                                    None => {
+                                        let why =
+                                            format!("wrong bin {up}: go to {}", self.directed);
+                                        refuse(&mut self.notice, why)
+                                    }
                                 }
                             }
                         }
@@ -206,7 +206,10 @@ impl RfPutAway {
                     let to = self.to.clone();
                     self.submit(to, REASONS[n - 1])
                 }
-                _ => self.refuse(format!("reason: 1-{}, then Enter", REASONS.len())),
+                _ => refuse(
+                    &mut self.notice,
+                    format!("reason: 1-{}, then Enter", REASONS.len()),
+                ),
             },
         }
     }

@@ -9,7 +9,9 @@
 //! bell and the tolerance shown. Enter on an empty field receives
 //! everything counted as one `receive_purchase` command.
 
-use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::master::BinKind;
 use crate::core::purchasing::{PoStatus, ReceiveInput};
 use crate::core::rejection::Rejection;
@@ -97,11 +99,6 @@ impl RfReceive {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     /// Counted so far of `sku` (base units).
     fn counted(&self, sku: &str) -> Decimal {
         self.lines
@@ -128,14 +125,17 @@ impl RfReceive {
 
     fn add(&mut self, s: &State, c: Counted, factor: Decimal) -> Flow {
         let Some((room, ordered, max)) = self.room(s, &c.sku) else {
-            return self.refuse(format!("{} is not on this PO", c.sku));
+            return refuse(&mut self.notice, format!("{} is not on this PO", c.sku));
         };
         if c.qty > room {
-            return self.refuse(format!(
-                "over: {} ordered, at most {} with the tolerance",
-                fmt_qty(ordered),
-                fmt_qty(max)
-            ));
+            return refuse(
+                &mut self.notice,
+                format!(
+                    "over: {} ordered, at most {} with the tolerance",
+                    fmt_qty(ordered),
+                    fmt_qty(max)
+                ),
+            );
         }
         let i = match self
             .lines
@@ -190,7 +190,10 @@ impl RfReceive {
                         self.notice = Some(Notice::info("nothing due here"));
                         Flow::Stay
                     }
-                    None => self.refuse(format!("{text}: no open PO for {}", self.warehouse)),
+                    None => refuse(
+                        &mut self.notice,
+                        format!("{text}: no open PO for {}", self.warehouse),
+                    ),
                 }
             }
             Step::Bin => {
@@ -204,11 +207,14 @@ impl RfReceive {
                         // is accepted and the scan counts.
                         item = Some(text.to_string());
                     } else {
-                        return self.refuse(format!("no bin {up} in {}", self.warehouse));
+                        return refuse(
+                            &mut self.notice,
+                            format!("no bin {up} in {}", self.warehouse),
+                        );
                     }
                 }
                 if self.bin.is_empty() {
-                    return self.refuse("scan the receiving bin".into());
+                    return refuse(&mut self.notice, "scan the receiving bin".into());
                 }
                 self.step = Step::Items;
                 match item {
@@ -241,9 +247,13 @@ impl RfReceive {
                         let sku = si.item.sku.clone();
                         let expiry = match &si.expiry {
                             Some(raw) => match gs1_date(raw, ctx.today()) {
-                                Some(d) if d < ctx.today() => return self.refuse(expired(d)),
+                                Some(d) if d < ctx.today() => {
+                                    return refuse(&mut self.notice, expired(d))
+                                }
                                 Some(d) => Some(d),
-                                None => return self.refuse(format!("bad expiry {raw}")),
+                                None => {
+                                    return refuse(&mut self.notice, format!("bad expiry {raw}"))
+                                }
                             },
                             None => None,
                         };
@@ -259,14 +269,17 @@ impl RfReceive {
                                 return self.add(s, Counted { qty, ..prev }, factor);
                             }
                             if self.room(s, &sku).is_none() {
-                                return self.refuse(format!("{sku} is not on this PO"));
+                                return refuse(
+                                    &mut self.notice,
+                                    format!("{sku} is not on this PO"),
+                                );
                             }
                             self.waiting = Some((sku, qty, None));
                             self.step = Step::Lot;
                             return Flow::Stay;
                         }
                         if !si.item.lot_tracked && si.lot.is_some() {
-                            return self.refuse(format!("{sku} has no lots"));
+                            return refuse(&mut self.notice, format!("{sku} has no lots"));
                         }
                         self.add(
                             s,
@@ -279,20 +292,20 @@ impl RfReceive {
                             factor,
                         )
                     }
-                    Err(Rejection::BadScan { problem }) => self.refuse(problem),
+                    Err(Rejection::BadScan { problem }) => refuse(&mut self.notice, problem),
                     Err(_) => {
                         // A number after a scan: that scan's quantity.
                         if let (Some((i, added, factor)), Some(q)) = (self.last, typed_qty(text)) {
                             let sku = self.lines.get(i).map(|l| l.sku.clone()).unwrap_or_default();
                             let q = match q {
                                 Ok(q) => q,
-                                Err(e) => return self.refuse(e),
+                                Err(e) => return refuse(&mut self.notice, e),
                             };
                             if let Some(item) = s.items.get(&sku) {
                                 if let Some(p) =
                                     qty_problem(item, unit_named(item, factor), factor, q)
                                 {
-                                    return self.refuse(p);
+                                    return refuse(&mut self.notice, p);
                                 }
                             }
                             let new = q * factor;
@@ -315,11 +328,14 @@ impl RfReceive {
                                 }
                                 let (_, ordered, max) = self.room(s, &sku).unwrap_or_default();
                                 let base = s.items.get(&sku).map_or("", |i| i.base_unit.as_str());
-                                return self.refuse(format!(
-                                    "over: {} {base} ordered, at most {} with the tolerance",
-                                    fmt_qty(ordered),
-                                    fmt_qty(max)
-                                ));
+                                return refuse(
+                                    &mut self.notice,
+                                    format!(
+                                        "over: {} {base} ordered, at most {} with the tolerance",
+                                        fmt_qty(ordered),
+                                        fmt_qty(max)
+                                    ),
+                                );
                             }
                             if let Some(l) = self.lines.get_mut(i) {
                                 l.qty += new;
@@ -327,18 +343,21 @@ impl RfReceive {
                             self.last = Some((i, new, factor));
                             return Flow::Stay;
                         }
-                        self.refuse(format!("{text}: not an item on {po}"))
+                        refuse(&mut self.notice, format!("{text}: not an item on {po}"))
                     }
                 }
             }
             Step::Lot => {
                 let lot = text.to_ascii_uppercase();
                 if lot.is_empty() || crate::core::types::code_problem(&lot).is_some() {
-                    return self.refuse("type the lot on the label".into());
+                    return refuse(&mut self.notice, "type the lot on the label".into());
                 }
                 // The item's own barcode scanned again is not its lot.
                 if s.scanned_item(text, String::new).is_ok() {
-                    return self.refuse("that is an item, not its lot: type the lot".into());
+                    return refuse(
+                        &mut self.notice,
+                        "that is an item, not its lot: type the lot".into(),
+                    );
                 }
                 if let Some(w) = &mut self.waiting {
                     w.2 = Some(lot.into());
@@ -356,9 +375,11 @@ impl RfReceive {
                     {
                         // Refused here, not with the whole receipt at its
                         // end (the core takes nothing expired into stock).
-                        Some(d) if d < ctx.today() => return self.refuse(expired(d)),
+                        Some(d) if d < ctx.today() => return refuse(&mut self.notice, expired(d)),
                         Some(d) => Some(d),
-                        None => return self.refuse("expiry: 2027-03-31 or 270331".into()),
+                        None => {
+                            return refuse(&mut self.notice, "expiry: 2027-03-31 or 270331".into())
+                        }
                     }
                 };
                 let Some((sku, qty, lot)) = self.waiting.take() else {
@@ -382,7 +403,7 @@ impl RfReceive {
 
     fn submit(&mut self) -> Flow {
         if self.lines.iter().all(|l| l.qty <= Decimal::ZERO) {
-            return self.refuse("scan what arrived first".into());
+            return refuse(&mut self.notice, "scan what arrived first".into());
         }
         let (Some(po), bin) = (self.po.clone(), self.bin.clone()) else {
             return Flow::Stay;

@@ -9,7 +9,8 @@
 //! apart; their "tracking" is the name of who collected.
 
 use super::rf::{
-    answer, draw, field_line, list_from_scan, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
+    RF_MIN,
 };
 use crate::core::master::FreightTerms;
 use crate::core::pack::packed_vs_picked;
@@ -125,11 +126,6 @@ impl RfShip {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     fn accept(&mut self, ctx: &Ctx) -> Flow {
         let text = self.field.take();
         let text = text.trim();
@@ -166,10 +162,15 @@ impl RfShip {
                                         .is_some_and(|p| p.order.eq_ignore_ascii_case(text))
                             });
                         match held {
-                            Some((l, n, ..)) => self.refuse(format!(
+                            Some((l, n, ..)) => refuse(
+                                &mut self.notice,
+                                format!(
                                 "{l} carton {n} is held on its weight: a supervisor releases it"
-                            )),
-                            None => self.refuse(format!("{text}: nothing ready to ship")),
+                            ),
+                            ),
+                            None => {
+                                refuse(&mut self.notice, format!("{text}: nothing ready to ship"))
+                            }
                         }
                     }
                 }
@@ -180,7 +181,7 @@ impl RfShip {
                     let c = w.next().unwrap_or_default().to_ascii_uppercase();
                     let sv = w.next().map(|x| x.to_ascii_uppercase());
                     let Some(car) = s.carriers.get(c.as_str()) else {
-                        return self.refuse(format!("no carrier {c}"));
+                        return refuse(&mut self.notice, format!("no carrier {c}"));
                     };
                     let sv = match sv {
                         Some(x) => x,
@@ -192,23 +193,26 @@ impl RfShip {
                             .to_string(),
                     };
                     if !car.services.iter().any(|x| x.code == sv) {
-                        return self.refuse(format!("{c} has no service {sv}"));
+                        return refuse(&mut self.notice, format!("{c} has no service {sv}"));
                     }
                     self.carrier = c.into();
                     self.service = sv.into();
                 }
                 if self.carrier.is_empty() || self.service.is_empty() {
-                    return self.refuse("type the carrier and service, e.g. UPS GND".into());
+                    return refuse(
+                        &mut self.notice,
+                        "type the carrier and service, e.g. UPS GND".into(),
+                    );
                 }
                 self.step = Step::Tracking;
                 Flow::Stay
             }
             Step::Tracking => {
                 if text.is_empty() && self.carrier != WILL_CALL {
-                    return self.refuse("scan the tracking number".into());
+                    return refuse(&mut self.notice, "scan the tracking number".into());
                 }
                 if text.is_empty() {
-                    return self.refuse("type the name of who collects".into());
+                    return refuse(&mut self.notice, "type the name of who collects".into());
                 }
                 let Some(list) = self.list.clone() else {
                     return Flow::Stay;
@@ -234,7 +238,7 @@ impl RfShip {
                 };
                 match parse_freight(text, &cur) {
                     Ok(freight) => self.ship(list, freight),
-                    Err(e) => self.refuse(e),
+                    Err(e) => refuse(&mut self.notice, e),
                 }
             }
         }

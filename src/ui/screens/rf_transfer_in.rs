@@ -4,7 +4,9 @@
 //! receives the whole transfer there: one `receive_transfer` command. The
 //! goods then wait at the dock for Put away.
 
-use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::master::BinKind;
 use crate::core::transfer::TransferStatus;
 use crate::core::types::Code;
@@ -59,11 +61,6 @@ impl RfTransferIn {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     fn accept(&mut self, ctx: &Ctx) -> Flow {
         let text = self.field.take();
         let up = text.trim().to_ascii_uppercase();
@@ -85,13 +82,19 @@ impl RfTransferIn {
                         self.notice = Some(Notice::info("nothing in transit to here"));
                         Flow::Stay
                     }
-                    None => self.refuse(format!("{up}: not in transit to {}", self.warehouse)),
+                    None => refuse(
+                        &mut self.notice,
+                        format!("{up}: not in transit to {}", self.warehouse),
+                    ),
                 }
             }
             Some(number) => {
                 if !up.is_empty() {
                     if !s.bins.contains_key(&(self.warehouse.clone(), up.to_code())) {
-                        return self.refuse(format!("no bin {up} in {}", self.warehouse));
+                        return refuse(
+                            &mut self.notice,
+                            format!("no bin {up} in {}", self.warehouse),
+                        );
                     }
                     self.bin = up.into();
                     return Flow::Stay;

@@ -9,7 +9,9 @@
 //! with the bell before anything is submitted. Between entities a transfer
 //! is a sale at a transfer price: that is for the office (`depot exec`).
 
-use super::rf::{answer, draw, field_line, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+};
 use crate::core::state::BinKey;
 use crate::core::transfer::{TransferInput, TRANSFER_LINES_MAX};
 use crate::core::types::Code;
@@ -111,11 +113,6 @@ impl RfTransferOut {
         }
     }
 
-    fn refuse(&mut self, text: String) -> Flow {
-        self.notice = Some(Notice::bell(text));
-        Flow::Stay
-    }
-
     fn is_bin(&self, s: &State, text: &str) -> Option<Code> {
         let up = text.to_ascii_uppercase();
         s.bins
@@ -129,7 +126,7 @@ impl RfTransferOut {
 
     fn ship_question(&mut self) -> Flow {
         if self.lines.is_empty() {
-            return self.refuse("scan a bin to pick from".into());
+            return refuse(&mut self.notice, "scan a bin to pick from".into());
         }
         self.asking = Asking::Ship;
         Flow::Confirm(format!(
@@ -155,7 +152,7 @@ impl RfTransferOut {
                             self.step = Step::Bin;
                             Flow::Stay
                         }
-                        _ => self.refuse("scan or type the warehouse".into()),
+                        _ => refuse(&mut self.notice, "scan or type the warehouse".into()),
                     };
                 }
                 if dests.iter().any(|d| *d == up) {
@@ -165,13 +162,16 @@ impl RfTransferOut {
                 }
                 match s.warehouses.get(up.as_str()) {
                     Some(_) if up == self.warehouse => {
-                        self.refuse(format!("{up} is this warehouse"))
+                        refuse(&mut self.notice, format!("{up} is this warehouse"))
                     }
-                    Some(w) => self.refuse(format!(
-                        "{up} is entity {}: needs a transfer price (office)",
-                        w.entity
-                    )),
-                    None => self.refuse(format!("no warehouse {up}")),
+                    Some(w) => refuse(
+                        &mut self.notice,
+                        format!(
+                            "{up} is entity {}: needs a transfer price (office)",
+                            w.entity
+                        ),
+                    ),
+                    None => refuse(&mut self.notice, format!("no warehouse {up}")),
                 }
             }
             Step::Bin => {
@@ -185,9 +185,12 @@ impl RfTransferOut {
                         Flow::Stay
                     }
                     None if s.scanned_item(text, String::new).is_ok() => {
-                        self.refuse("scan the bin first".into())
+                        refuse(&mut self.notice, "scan the bin first".into())
                     }
-                    None => self.refuse(format!("no bin {text} in {}", self.warehouse)),
+                    None => refuse(
+                        &mut self.notice,
+                        format!("no bin {text} in {}", self.warehouse),
+                    ),
                 }
             }
             Step::Item => {
@@ -201,7 +204,7 @@ impl RfTransferOut {
                 // in the unit scanned (item numbers are longer).
                 match typed_qty(text) {
                     Some(Ok(q)) => return self.set_qty(s, q),
-                    Some(Err(e)) => return self.refuse(e),
+                    Some(Err(e)) => return refuse(&mut self.notice, e),
                     None => {}
                 }
                 let si = match s.scanned_item(text, || "an item in the bin".to_string()) {
@@ -213,7 +216,7 @@ impl RfTransferOut {
                             self.last = None;
                             return Flow::Stay;
                         }
-                        return self.refuse(e.to_string());
+                        return refuse(&mut self.notice, e.to_string());
                     }
                 };
                 let bin = self.bin.clone().unwrap_or_default();
@@ -221,13 +224,15 @@ impl RfTransferOut {
                 let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                 let n = si.count.unwrap_or(Decimal::ONE) * factor;
                 let lot = match (si.item.lot_tracked, si.lot.clone()) {
-                    (false, Some(_)) => return self.refuse(format!("{sku} has no lots")),
+                    (false, Some(_)) => {
+                        return refuse(&mut self.notice, format!("{sku} has no lots"))
+                    }
                     (false, None) => None,
                     (true, Some(l)) => Some(l),
                     (true, None) => match lots_in_bin(s, &self.warehouse, &bin, &sku).as_slice() {
                         [one] => one.clone(),
-                        [] => return self.refuse(format!("no free {sku} in {bin}")),
-                        _ => return self.refuse(format!("{sku}: scan the lot label")),
+                        [] => return refuse(&mut self.notice, format!("no free {sku} in {bin}")),
+                        _ => return refuse(&mut self.notice, format!("{sku}: scan the lot label")),
                     },
                 };
                 let at = self
@@ -239,13 +244,19 @@ impl RfTransferOut {
                     .map_or(Decimal::ZERO, |l| l.qty);
                 let room = free(s, &self.warehouse, &bin, &sku, &lot);
                 if had + n > room {
-                    return self.refuse(format!("only {} {sku} free in {bin}", fmt_qty(room)));
+                    return refuse(
+                        &mut self.notice,
+                        format!("only {} {sku} free in {bin}", fmt_qty(room)),
+                    );
                 }
                 let i = match at {
                     Some(i) => i,
                     None => {
                         if self.lines.len() >= TRANSFER_LINES_MAX {
-                            return self.refuse(format!("at most {TRANSFER_LINES_MAX} lines"));
+                            return refuse(
+                                &mut self.notice,
+                                format!("at most {TRANSFER_LINES_MAX} lines"),
+                            );
                         }
                         self.lines.push(TransferInput {
                             bin,
@@ -270,25 +281,23 @@ impl RfTransferOut {
     /// scanned; 0 drops the line.
     fn set_qty(&mut self, s: &State, q: Decimal) -> Flow {
         let Some((i, factor)) = self.last else {
-            return self.refuse("scan the item first".into());
+            return refuse(&mut self.notice, "scan the item first".into());
         };
         let Some(l) = self.lines.get(i).cloned() else {
             return Flow::Stay;
         };
         if let Some(item) = s.items.get(&l.sku) {
             if let Some(p) = qty_problem(item, unit_named(item, factor), factor, q) {
-                return self.refuse(p);
+                return refuse(&mut self.notice, p);
             }
         }
         let base = q * factor;
         let room = free(s, &self.warehouse, &l.bin, &l.sku, &l.lot);
         if base > room {
-            return self.refuse(format!(
-                "only {} {} free in {}",
-                fmt_qty(room),
-                l.sku,
-                l.bin
-            ));
+            return refuse(
+                &mut self.notice,
+                format!("only {} {} free in {}", fmt_qty(room), l.sku, l.bin),
+            );
         }
         if base.is_zero() {
             self.lines.remove(i);
