@@ -2,17 +2,12 @@
 //! against the real core over the demo distributor, and drawn at 80x24
 //! and 132x43.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use depot::core::CommandBody;
-use depot::ui::testing::{Driver, MemBackend};
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
+use depot::ui::testing::{test_day as today, Driver, MemBackend};
 
 fn demo() -> MemBackend {
-    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::demo(today(), now)
+    MemBackend::afternoon()
 }
 
 fn over_limit(b: &MemBackend, who: &str) -> String {

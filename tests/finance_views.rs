@@ -5,7 +5,7 @@
 //! every line with the balance the whole history gives; the P&L and
 //! balance sheet are one view-model for the report and the screen.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use depot::core::counter::CounterLine;
 use depot::core::types::ToCode;
 use depot::core::CommandBody;
@@ -13,17 +13,12 @@ use depot::query::finance::{gl_lines, gl_window, trial_balance, GlLine, Journals
 use depot::report::{statement_with, Options, RowKind};
 use depot::ui::screen::Ctx;
 use depot::ui::screens::finance_views::FinanceViews;
-use depot::ui::testing::{Driver, MemBackend};
+use depot::ui::testing::{test_day as today, Driver, MemBackend};
 use depot::ui::Backend;
 use rust_decimal::Decimal;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
-
 fn demo() -> MemBackend {
-    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::demo(today(), now)
+    MemBackend::afternoon()
 }
 
 fn usd(d: Decimal) -> String {

@@ -9,12 +9,8 @@ use depot::core::types::Code;
 use depot::core::{CommandBody, State};
 use depot::ui::app::Keymaps;
 use depot::ui::screens::rf_pick::{tasks, Task};
-use depot::ui::testing::{demo_state, Driver, MemBackend};
+use depot::ui::testing::{demo_state, test_day as today, Driver, MemBackend};
 use rust_decimal::Decimal;
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
 
 fn demo() -> MemBackend {
     let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());

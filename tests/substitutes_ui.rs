@@ -3,19 +3,13 @@
 //! price and margin against the original's; F6 takes one, the line
 //! changes on screen only, and nothing is placed until F10.
 
-use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::CommandBody;
 use depot::models::substitutes::{substitutes, Need};
-use depot::ui::testing::{Driver, MemBackend};
+use depot::ui::testing::{test_day as today, Driver, MemBackend};
 use rust_decimal::Decimal;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
-
 fn demo() -> MemBackend {
-    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::demo(today(), now)
+    MemBackend::afternoon()
 }
 
 fn placed(b: &MemBackend) -> usize {

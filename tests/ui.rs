@@ -8,19 +8,14 @@ use depot::core::{CommandBody, Event};
 use depot::ui::app::{App, Keymaps};
 use depot::ui::key::{Key, KeyCode};
 use depot::ui::keymap::{Action, Context, Keymap, KeymapError};
-use depot::ui::testing::{Driver, MemBackend};
+use depot::ui::testing::{test_day as today, Driver, MemBackend};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 use rust_decimal::Decimal;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
-
 fn demo() -> MemBackend {
-    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::demo(today(), now)
+    MemBackend::afternoon()
 }
 
 /// The first barcode of an item (what its box label carries).

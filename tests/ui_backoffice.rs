@@ -9,16 +9,11 @@ use depot::core::counter::CounterLine;
 use depot::core::types::{Code, ToCode};
 use depot::core::CommandBody;
 use depot::ui::app::{App, Keymaps};
-use depot::ui::testing::{Driver, MemBackend};
+use depot::ui::testing::{test_day as today, Driver, MemBackend};
 use rust_decimal::Decimal;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
-
 fn demo() -> MemBackend {
-    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::demo(today(), now)
+    MemBackend::afternoon()
 }
 
 /// A counter sale on account (an invoice dated today, its discount

@@ -2,19 +2,13 @@
 //! core (an in-memory backend over the demo distributor, fixed clock) and
 //! drawn into ratatui's TestBackend.
 
-use chrono::{NaiveDate, TimeZone, Utc};
 use depot::core::CommandBody;
 use depot::ui::app::{App, Keymaps};
 use depot::ui::testing::{Driver, MemBackend};
 use rust_decimal::Decimal;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
-
 fn demo() -> MemBackend {
-    let now = Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap());
-    MemBackend::demo(today(), now)
+    MemBackend::afternoon()
 }
 
 /// Commands the screens submitted that change master data.

@@ -37,6 +37,11 @@ pub struct MemBackend {
     pub models: RefCell<Option<Arc<super::model_worker::Suggestions>>>,
 }
 
+/// The day the screen tests run on: the demo's today.
+pub fn test_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
+}
+
 impl MemBackend {
     pub fn new(state: State, now: DateTime<Utc>) -> MemBackend {
         let history = RefCell::new([(state.seq, state.clone())].into_iter().collect());
@@ -58,6 +63,13 @@ impl MemBackend {
         let trained = Arc::new(super::model_worker::Suggestions::train(&s, s.seq, self.now));
         *self.models.borrow_mut() = Some(trained.clone());
         trained
+    }
+
+    /// The demo of the screen tests: made on `test_day()`, driven at
+    /// 15:00 UTC of it.
+    pub fn afternoon() -> MemBackend {
+        let now = Utc.from_utc_datetime(&test_day().and_hms_opt(15, 0, 0).unwrap_or_default());
+        MemBackend::demo(test_day(), now)
     }
 
     /// The demo (`demo_state`) with the log records that made it, as a
