@@ -1928,7 +1928,23 @@ fn receive_takes_an_item_scanned_at_the_bin_step_and_a_bin_scanned_while_countin
     d.scan(&barcode(&b, &sku));
     let s = d.screen(40, 16);
     assert!(s.contains(&format!("+ {sku}")) || s.contains(&*sku), "{s}");
-    // Another bin of the warehouse scanned while counting: received there.
+    // A shelf's label scanned while counting (a pick face): refused with
+    // the bell, the goods stay bound for the dock (put away from there).
+    let shelf = {
+        let st = b.state.borrow();
+        st.bins
+            .values()
+            .find(|x| x.warehouse == "CHI" && x.kind == depot::core::master::BinKind::PickFace)
+            .map(|x| x.code.clone())
+            .expect("a pick face in Chicago")
+    };
+    let bells = d.app.bells;
+    d.scan(&shelf);
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.bells, bells + 1, "{s}");
+    assert!(s.contains("is a pick face"), "{s}");
+    // Another receiving bin of the warehouse scanned while counting:
+    // received there.
     d.scan("DOCK-2");
     assert!(d.screen(80, 24).contains("receiving into DOCK-2"));
     d.press("enter");

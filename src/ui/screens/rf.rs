@@ -2,6 +2,7 @@
 //! short lines, the line being scanned into always visible, the rest
 //! scrolled; every line is cut to the width (nothing wraps).
 
+use crate::core::master::BinKind;
 use crate::ui::screen::Flow;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::fit;
@@ -49,6 +50,25 @@ impl RfLine {
 pub fn refuse(notice: &mut Option<crate::ui::screen::Notice>, text: String) -> Flow {
     *notice = Some(crate::ui::screen::Notice::bell(text));
     Flow::Stay
+}
+
+/// Why goods may not be received into bin `b`: a pick face or bulk
+/// location is stock put away, reached from a dock (or quarantine) bin
+/// by put-away, never straight from the truck; a stray scan of a shelf
+/// label would book the receipt onto the shelf unseen.
+pub fn not_receiving(b: &crate::core::master::Bin) -> Option<String> {
+    match b.kind {
+        BinKind::Dock | BinKind::Quarantine => None,
+        BinKind::PickFace | BinKind::Bulk => Some(format!(
+            "{} is a {}: receive to a dock bin, then put away",
+            b.code,
+            if b.kind == BinKind::PickFace {
+                "pick face"
+            } else {
+                "bulk bin"
+            }
+        )),
+    }
 }
 
 /// Draw `lines` in `area`, scrolled so that line `keep` (the field being

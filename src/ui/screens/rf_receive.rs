@@ -10,7 +10,8 @@
 //! everything counted as one `receive_purchase` command.
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, not_receiving, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
+    RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::purchasing::{PoStatus, ReceiveInput};
@@ -200,7 +201,10 @@ impl RfReceive {
                 let mut item = None;
                 if !text.is_empty() {
                     let up = text.to_ascii_uppercase();
-                    if s.bins.contains_key(&(self.warehouse.clone(), up.to_code())) {
+                    if let Some(b) = s.bins.get(&(self.warehouse.clone(), up.to_code())) {
+                        if let Some(why) = not_receiving(b) {
+                            return refuse(&mut self.notice, why);
+                        }
                         self.bin = up.into();
                     } else if s.scanned_item(text, String::new).is_ok() {
                         // The first item scanned already: the bin shown
@@ -232,9 +236,11 @@ impl RfReceive {
                 // A bin of the warehouse scanned while counting: the goods
                 // go there instead.
                 let up = text.to_ascii_uppercase();
-                if s.scanned_item(text, String::new).is_err()
-                    && s.bins.contains_key(&(self.warehouse.clone(), up.to_code()))
-                {
+                let bin = s.bins.get(&(self.warehouse.clone(), up.to_code()));
+                if let Some(b) = bin.filter(|_| s.scanned_item(text, String::new).is_err()) {
+                    if let Some(why) = not_receiving(b) {
+                        return refuse(&mut self.notice, why);
+                    }
                     self.notice = Some(Notice::info(format!("receiving into {up}")));
                     self.bin = up.into();
                     return Flow::Stay;

@@ -5,7 +5,8 @@
 //! goods then wait at the dock for Put away.
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, not_receiving, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
+    RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::transfer::TransferStatus;
@@ -90,11 +91,14 @@ impl RfTransferIn {
             }
             Some(number) => {
                 if !up.is_empty() {
-                    if !s.bins.contains_key(&(self.warehouse.clone(), up.to_code())) {
+                    let Some(b) = s.bins.get(&(self.warehouse.clone(), up.to_code())) else {
                         return refuse(
                             &mut self.notice,
                             format!("no bin {up} in {}", self.warehouse),
                         );
+                    };
+                    if let Some(why) = not_receiving(b) {
+                        return refuse(&mut self.notice, why);
                     }
                     self.bin = up.into();
                     return Flow::Stay;
