@@ -60,7 +60,7 @@ pub fn not_receiving(b: &crate::core::master::Bin) -> Option<String> {
     match b.kind {
         BinKind::Dock | BinKind::Quarantine => None,
         BinKind::PickFace | BinKind::Bulk => Some(format!(
-            "{} is a {}: receive to a dock bin, then put away",
+            "{} is a {}: receive at a dock",
             b.code,
             if b.kind == BinKind::PickFace {
                 "pick face"
