@@ -216,6 +216,27 @@ pub struct Fitted {
     pub widths: Vec<ratatui::layout::Constraint>,
 }
 
+impl Fitted {
+    /// The header (in `style`), the rows and the widths as a ratatui
+    /// table takes them.
+    pub fn into_table(
+        self,
+        style: ratatui::style::Style,
+    ) -> (
+        ratatui::widgets::Row<'static>,
+        Vec<ratatui::widgets::Row<'static>>,
+        Vec<ratatui::layout::Constraint>,
+    ) {
+        use ratatui::widgets::Row;
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|(cells, style)| Row::new(cells).style(style))
+            .collect();
+        (Row::new(self.header).style(style), rows, self.widths)
+    }
+}
+
 pub fn fitted(
     header: &[&str],
     rows: Vec<(Vec<String>, ratatui::style::Style)>,

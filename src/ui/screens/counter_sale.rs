@@ -23,7 +23,7 @@ use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::{fit, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Paragraph, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
 
@@ -1195,13 +1195,7 @@ impl Screen for CounterSale {
             Some((2, if wide { 24 } else { 8 })),
             &[5, 6],
         );
-        let widths = fitted.widths;
-        let header = fitted.header;
-        let rows: Vec<Row> = fitted
-            .rows
-            .into_iter()
-            .map(|(cells, style)| Row::new(cells).style(style))
-            .collect();
+        let (header, rows, widths) = fitted.into_table(theme.label());
         // The newest line stays in sight while scanning (the table
         // scrolls to the end); on the lines, to the one selected.
         let visible = table.height.saturating_sub(3) as usize;
@@ -1210,7 +1204,7 @@ impl Screen for CounterSale {
             st.select(Some(self.selected));
         }
         let t = Table::new(rows, widths)
-            .header(Row::new(header).style(theme.label()))
+            .header(header)
             .row_highlight_style(theme.selected())
             .block(Block::new().borders(Borders::TOP | Borders::BOTTOM));
         f.render_stateful_widget(t, table, &mut st);

@@ -31,7 +31,7 @@ use crate::ui::widgets::{fit, TextField};
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Paragraph, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
 
@@ -1367,13 +1367,7 @@ impl Screen for OrderEntry {
             Some((2, if wide { 24 } else { 0 })),
             &[4, 6, 7, 9, 10],
         );
-        let header = Row::new(fitted.header).style(theme.label());
-        let widths = fitted.widths;
-        let rows: Vec<Row> = fitted
-            .rows
-            .into_iter()
-            .map(|(cells, style)| Row::new(cells).style(style))
-            .collect();
+        let (header, rows, widths) = fitted.into_table(theme.label());
         let mut st = TableState::default();
         if self.focus == Focus::Lines {
             st.select(Some(self.selected));

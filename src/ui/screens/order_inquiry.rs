@@ -375,23 +375,26 @@ impl Screen for OrderInquiry {
             return;
         }
         let w = rest.width as usize;
-        // The orders as shown: (number, date, customer, name, value,
-        // status), or an archived number.
-        type Shown<'a> = Result<(&'a Code, String, &'a Code, &'a str, String, String), &'a str>;
-        let shown: Vec<Shown> = rows
+        // The orders as shown, or an archived number.
+        struct Shown<'a> {
+            o: &'a crate::core::sales::SalesOrder,
+            name: &'a str,
+            value: String,
+            status: String,
+        }
+        let shown: Vec<Result<Shown, &str>> = rows
             .iter()
             .filter_map(|n| match s.orders.get(n.as_str()) {
-                Some(o) => Some(Ok((
-                    &o.number,
-                    o.date.to_string(),
-                    &o.customer,
-                    s.customers
+                Some(o) => Some(Ok(Shown {
+                    o,
+                    name: s
+                        .customers
                         .get(&o.customer)
                         .map(|c| c.name.as_str())
                         .unwrap_or(""),
-                    money(o.value(), &o.currency),
-                    status(s, o),
-                ))),
+                    value: money(o.value(), &o.currency),
+                    status: status(s, o),
+                })),
                 None if s.archived_orders.contains(n.as_str()) => Some(Err(n.as_str())),
                 None => None,
             })
@@ -401,11 +404,14 @@ impl Screen for OrderInquiry {
         // "HELD: credit hold" is read whole at 80 columns.
         let shown_ok = || shown.iter().flatten();
         let value_w = shown_ok()
-            .map(|r| r.4.chars().count())
+            .map(|r| r.value.chars().count())
             .max()
             .unwrap_or(0)
             .max(9);
-        let status_w = shown_ok().map(|r| r.5.chars().count()).max().unwrap_or(0);
+        let status_w = shown_ok()
+            .map(|r| r.status.chars().count())
+            .max()
+            .unwrap_or(0);
         let name_w = w
             .saturating_sub(10 + 1 + 10 + 1 + 7 + 1 + 1 + value_w + 1 + status_w)
             .clamp(12, 30);
@@ -416,10 +422,15 @@ impl Screen for OrderInquiry {
                     &format!("{n:<10} archived (Enter reads it from the archive)"),
                     w,
                 )),
-                Ok((number, date, customer, name, value, status)) => ListItem::new(fit(
+                Ok(r) => ListItem::new(fit(
                     &format!(
-                        "{number:<10} {date} {customer:<7} {:<name_w$} {value:>value_w$} {status}",
-                        fit(name, name_w),
+                        "{:<10} {} {:<7} {:<name_w$} {:>value_w$} {}",
+                        r.o.number,
+                        r.o.date,
+                        r.o.customer,
+                        fit(r.name, name_w),
+                        r.value,
+                        r.status,
                     ),
                     w,
                 )),
