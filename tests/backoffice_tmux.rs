@@ -4,28 +4,16 @@
 //! store is checked with `depot check` and the reports. Needs tmux: fails
 //! (never skips) without it.
 
+mod common;
 mod tmux;
+
+use common::depot_ok as depot;
 
 use rust_decimal::Decimal;
 use std::path::Path;
 use std::process::Command;
 use std::str::FromStr;
 use tmux::Tmux;
-
-fn depot(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "depot {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// One command through `depot exec`; returns its outcome (and panics with
 /// it when `ok` is not what is expected).

@@ -4,36 +4,13 @@
 //! goes on to picking. Needs tmux: fails (never skips) without it.
 
 use std::path::Path;
-use std::process::Command;
 
+mod common;
 mod tmux;
 
-use tmux::Tmux;
+use common::depot_ok_with as depot;
 
-fn depot(dir: &Path, args: &[&str], input: Option<&str>) -> String {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(input.unwrap_or_default().as_bytes())
-        .unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "depot {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use tmux::Tmux;
 
 fn exec(dir: &Path, line: &str) -> serde_json::Value {
     let out = depot(dir, &["exec", "-"], Some(&format!("{line}\n")));

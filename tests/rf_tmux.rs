@@ -12,7 +12,10 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
 mod tmux;
+
+use common::depot_ok as depot;
 
 use tmux::Tmux;
 
@@ -21,21 +24,6 @@ impl Tmux {
     fn scan(&self, code: &str) {
         self.literal(&format!("{code}\r"));
     }
-}
-
-fn depot(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_depot"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "depot {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn exec(dir: &Path, line: &str) -> serde_json::Value {

@@ -35,6 +35,23 @@ pub fn depot(dir: &Path, args: &[&str], input: Option<&str>) -> Output {
     out
 }
 
+/// Run the binary, which must succeed (else the test fails with its
+/// stderr): its stdout.
+pub fn depot_ok(dir: &Path, args: &[&str]) -> String {
+    depot_ok_with(dir, args, None)
+}
+
+/// [`depot_ok`] with `input` on its stdin.
+pub fn depot_ok_with(dir: &Path, args: &[&str], input: Option<&str>) -> String {
+    let out = depot(dir, args, input);
+    assert!(
+        out.status.success(),
+        "depot {args:?}: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
