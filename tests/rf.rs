@@ -1321,6 +1321,66 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
     );
 }
 
+/// `0` after a scan takes that scan back; when the line holds earlier
+/// scans, a second `0` drops the whole line (a wrong item counted five
+/// times), and only what is left is received.
+#[test]
+fn receive_takes_back_a_scan_and_a_second_zero_drops_the_line() {
+    let b = demo();
+    let (po, line) = first_due_line(&b);
+    assert!(line.open() >= Decimal::from(2), "{line:?}");
+    let base = b.state.borrow().items[&line.sku].base_unit.clone();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po);
+    d.press("enter");
+    for _ in 0..3 {
+        d.scan(&line.sku);
+    }
+    assert!(d.screen(40, 16).contains(&format!("+ {} 3", line.sku)));
+    d.scan("0");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("{} back to 2 {base}; 0 drops it", line.sku)),
+        "{s}"
+    );
+    assert!(s.contains(&format!("+ {} 2", line.sku)), "{s}");
+    d.scan("0");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("{}: line dropped", line.sku)), "{s}");
+    assert!(!s.contains(&format!("+ {}", line.sku)), "{s}");
+    // A second 0 only straight after a taken-back scan: a scan between
+    // makes the next 0 take back that scan alone.
+    d.scan(&line.sku);
+    d.scan(&line.sku);
+    d.scan("0");
+    d.scan(&line.sku);
+    d.scan("0");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("+ {} 1", line.sku)), "{s}");
+    // With nothing left to take back, a third 0 after the drop is refused.
+    d.scan("0");
+    d.scan("0");
+    let bells = d.app.bells;
+    d.scan("0");
+    assert_eq!(d.app.bells, bells + 1);
+    // One unit counted again, and received: only that unit reaches stock.
+    d.scan(&line.sku);
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("received GR-"), "{s}");
+    let key = depot::core::state::BinKey {
+        warehouse: "CHI".into(),
+        bin: "DOCK-1".into(),
+        sku: line.sku.clone(),
+        lot: None,
+    };
+    assert_eq!(
+        b.state.borrow().bin_stock.get(&key).copied(),
+        Some(Decimal::ONE)
+    );
+}
+
 /// Counted past the PO line, within the over-receipt tolerance: the PO's
 /// line says how much over before anything is received.
 #[test]

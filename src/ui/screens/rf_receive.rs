@@ -76,6 +76,9 @@ pub struct RfReceive {
     pub lines: Vec<Counted>,
     /// The last scan counted (index into `lines`, base units it added, unit factor).
     last: Option<(usize, Decimal, Decimal)>,
+    /// The line whose last scan `0` just took back while it still holds
+    /// earlier ones: a second `0` drops the whole line.
+    taken_back: Option<usize>,
     /// A lot-tracked item waiting for its lot / expiry: (sku, base units).
     waiting: Option<(Code, Decimal, Option<Code>)>,
     pub key: String,
@@ -93,6 +96,7 @@ impl RfReceive {
             field: TextField::default(),
             lines: Vec::new(),
             last: None,
+            taken_back: None,
             waiting: None,
             key: ctx.new_key(),
             notice: None,
@@ -233,6 +237,16 @@ impl RfReceive {
                 if text.is_empty() {
                     return self.submit();
                 }
+                // `0` right after a scan was taken back: the whole line.
+                if let Some(i) = self.taken_back.take() {
+                    if matches!(typed_qty(text), Some(Ok(q)) if q.is_zero()) {
+                        if i < self.lines.len() {
+                            let gone = self.lines.remove(i);
+                            self.notice = Some(Notice::info(format!("{}: line dropped", gone.sku)));
+                        }
+                        return Flow::Stay;
+                    }
+                }
                 // A bin of the warehouse scanned while counting: the goods
                 // go there instead.
                 let up = text.to_ascii_uppercase();
@@ -319,12 +333,23 @@ impl RfReceive {
                                 l.qty -= added;
                             }
                             if new.is_zero() {
-                                // 0: that scan taken back.
-                                if self.lines.get(i).is_some_and(|l| l.qty.is_zero()) {
-                                    self.lines.remove(i);
-                                }
+                                // 0: that scan taken back (and a second 0
+                                // the line, when earlier scans are on it).
                                 self.last = None;
-                                self.notice = Some(Notice::info(format!("{sku}: scan taken back")));
+                                let left = self.lines.get(i).map_or(Decimal::ZERO, |l| l.qty);
+                                if left.is_zero() {
+                                    self.lines.remove(i);
+                                    self.notice =
+                                        Some(Notice::info(format!("{sku}: scan taken back")));
+                                } else {
+                                    let base =
+                                        s.items.get(&sku).map_or("", |i| i.base_unit.as_str());
+                                    self.taken_back = Some(i);
+                                    self.notice = Some(Notice::info(format!(
+                                        "{sku} back to {} {base}; 0 drops it",
+                                        fmt_qty(left)
+                                    )));
+                                }
                                 return Flow::Stay;
                             }
                             let room = self.room(s, &sku).map_or(Decimal::ZERO, |r| r.0);
@@ -492,6 +517,7 @@ impl Screen for RfReceive {
                 });
                 self.lines.clear();
                 self.last = None;
+                self.taken_back = None;
                 self.po = None;
                 self.step = Step::Po;
                 Notice::info(format!(
@@ -507,6 +533,7 @@ impl Screen for RfReceive {
         if std::mem::take(&mut self.asking_leave) && yes {
             self.lines.clear();
             self.last = None;
+            self.taken_back = None;
             self.step = Step::Bin;
         }
         Flow::Stay
