@@ -217,11 +217,11 @@ pub struct Fitted {
 }
 
 impl Fitted {
-    /// The header (in `style`), the rows and the widths as a ratatui
-    /// table takes them.
+    /// The header (in `header_style`), the rows and the widths as a
+    /// ratatui table takes them.
     pub fn into_table(
         self,
-        style: ratatui::style::Style,
+        header_style: ratatui::style::Style,
     ) -> (
         ratatui::widgets::Row<'static>,
         Vec<ratatui::widgets::Row<'static>>,
@@ -233,7 +233,7 @@ impl Fitted {
             .into_iter()
             .map(|(cells, style)| Row::new(cells).style(style))
             .collect();
-        (Row::new(self.header).style(style), rows, self.widths)
+        (Row::new(self.header).style(header_style), rows, self.widths)
     }
 }
 

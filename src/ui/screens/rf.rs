@@ -57,18 +57,12 @@ pub fn refuse(notice: &mut Option<crate::ui::screen::Notice>, text: String) -> F
 /// by put-away, never straight from the truck; a stray scan of a shelf
 /// label would book the receipt onto the shelf unseen.
 pub fn not_receiving(b: &crate::core::master::Bin) -> Option<String> {
-    match b.kind {
-        BinKind::Dock | BinKind::Quarantine => None,
-        BinKind::PickFace | BinKind::Bulk => Some(format!(
-            "{} is a {}: receive at a dock",
-            b.code,
-            if b.kind == BinKind::PickFace {
-                "pick face"
-            } else {
-                "bulk bin"
-            }
-        )),
-    }
+    let what = match b.kind {
+        BinKind::Dock | BinKind::Quarantine => return None,
+        BinKind::PickFace => "pick face",
+        BinKind::Bulk => "bulk bin",
+    };
+    Some(format!("{} is a {what}: receive at a dock", b.code))
 }
 
 /// Draw `lines` in `area`, scrolled so that line `keep` (the field being
