@@ -1100,3 +1100,42 @@ fn a_statement_of_an_earlier_day_ages_what_was_open_then() {
     assert_eq!(d.total("Open invoices"), Some(aged));
     assert_eq!(d.total("Balance due"), Some(data.balance));
 }
+
+/// Only an open PO prints as an order: a draft, one waiting for approval
+/// or a cancelled one says so in its title and in a note, so that a copy
+/// printed for review cannot pass for an order at the supplier's.
+#[test]
+fn a_purchase_order_not_approved_does_not_print_as_an_order() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let mut s = b.state.borrow().clone();
+    let po = s.purchase_orders.keys().next().unwrap().clone();
+    for (status, title, note) in [
+        (PoStatus::Open, "PURCHASE ORDER", None),
+        (PoStatus::Closed, "PURCHASE ORDER", None),
+        (
+            PoStatus::AwaitingApproval,
+            "PURCHASE ORDER (NOT APPROVED)",
+            Some("waiting for approval"),
+        ),
+        (PoStatus::Draft, "DRAFT PURCHASE ORDER", Some("a draft")),
+        (
+            PoStatus::Cancelled,
+            "CANCELLED PURCHASE ORDER",
+            Some("cancelled"),
+        ),
+    ] {
+        s.purchase_orders.get_mut(&po).unwrap().status = status;
+        let d = build(&s, DocKind::PurchaseOrder, &po, opts()).unwrap();
+        assert_eq!(d.title, title, "{status:?}");
+        let t = text::render(&d);
+        assert!(t.contains(title), "{status:?}: {t}");
+        match note {
+            Some(why) => assert!(
+                t.contains("NOT AN ORDER") && t.contains(why),
+                "{status:?}: {t}"
+            ),
+            None => assert!(!t.contains("NOT AN ORDER"), "{status:?}: {t}"),
+        }
+    }
+}

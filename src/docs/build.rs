@@ -638,12 +638,26 @@ fn purchase_order(state: &State, number: &str) -> Result<Document, DocError> {
         .purchase_orders
         .get(number)
         .ok_or_else(|| not_found(kind, number))?;
-    let mut d = empty(
-        kind,
-        "PURCHASE ORDER",
-        &po.number,
-        letterhead(state, &po.entity),
-    );
+    // Only an open (or since closed) PO is an order to the supplier: a
+    // draft or one waiting for approval printed for review must not pass
+    // for one.
+    use crate::core::purchasing::PoStatus;
+    let (title, not_valid) = match po.status {
+        PoStatus::Open | PoStatus::Closed => ("PURCHASE ORDER", None),
+        PoStatus::Draft => ("DRAFT PURCHASE ORDER", Some("a draft")),
+        PoStatus::AwaitingApproval => (
+            "PURCHASE ORDER (NOT APPROVED)",
+            Some("waiting for approval"),
+        ),
+        PoStatus::Cancelled => ("CANCELLED PURCHASE ORDER", Some("cancelled")),
+    };
+    let mut d = empty(kind, title, &po.number, letterhead(state, &po.entity));
+    if let Some(why) = not_valid {
+        d.notes.push(format!(
+            "NOT AN ORDER: {} is {why}; do not supply against it.",
+            po.number
+        ));
+    }
     if let Some(s) = state.suppliers.get(&po.supplier) {
         d.parties.push(Party {
             label: "Supplier".into(),
