@@ -222,8 +222,9 @@ fn a_short_payment_is_disputed_with_its_reason_or_written_off_within_tolerance()
     d.press("enter");
     // First row: apply, change the amount, settle short: a dispute asks
     // its reason.
+    // The amount applied is proposed: what is typed replaces it.
     d.press("enter").press("enter");
-    d.press("ctrl-u").typed(&short1.to_string()).press("enter");
+    d.typed(&short1.to_string()).press("enter");
     d.press("f7");
     let s = d.screen(80, 24);
     assert!(s.contains("Dispute reason"), "{s}");
@@ -464,8 +465,30 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
     d.typed("+31").press("enter");
     let s = d.screen(132, 43);
     assert!(s.contains("1 invoices"), "{s}");
+    // Its total in the invoice's currency, formatted as every amount is.
+    let owed = {
+        let st = b.state.borrow();
+        let until = today() + chrono::Duration::days(31);
+        let p = depot::query::ap::proposal(&st, today(), until);
+        assert_eq!(p.len(), 1);
+        let i = &st.supplier_invoices[&p[0].invoice];
+        let m = |x| format!("{} {}", depot::query::money(x, &i.currency), i.currency);
+        (m(p[0].amount), m(p[0].discount))
+    };
+    let (owed, discount) = owed;
+    let through = s
+        .lines()
+        .find(|l| l.contains("Pay through"))
+        .unwrap_or_default();
+    assert!(
+        through.trim_end().ends_with(&format!("1 invoices, {owed}")),
+        "{through}"
+    );
     d.press("f8");
-    assert!(d.screen(80, 24).contains("Pay 1 invoices of 1 suppliers"));
+    let s = d.screen(132, 43);
+    assert!(s.contains("Pay 1 invoices of 1 suppliers"), "{s}");
+    assert!(s.contains(&format!("suppliers: {owed}, discounts")), "{s}");
+    assert!(s.contains(&format!("{discount}?")), "{s}");
     d.press("y");
     let s = d.screen(80, 24);
     assert!(s.contains("payment run: 1 invoices PAID"), "{s}");
@@ -768,8 +791,9 @@ fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
     insta::assert_snapshot!("purchasing_132x43", d.screen(132, 43));
     let s = d.screen(132, 43);
     assert!(s.contains("why: "), "a suggestion with its reason: {s}");
-    // Change the first line's quantity, then accept its group.
-    d.press("enter").press("ctrl-u").typed("7").press("enter");
+    // Change the first line's quantity (typed over the suggested one),
+    // then accept its group.
+    d.press("enter").typed("7").press("enter");
     assert!(d.screen(132, 43).contains("7 "), "{}", d.screen(132, 43));
     d.press("f10");
     // The confirm says what will be ordered: the 7 typed.
@@ -932,10 +956,9 @@ fn finance_views_trial_balance_as_of_any_date_equals_the_report_and_the_ledger()
     insta::assert_snapshot!("finance_tb_132x43", d.screen(132, 43));
     let entity = "CA01"; // the first scope: entities by code
     for as_of in [today(), today() - chrono::Duration::days(20)] {
-        d.press("f9")
-            .press("ctrl-u")
-            .typed(&as_of.to_string())
-            .press("enter");
+        // F9 shows the date in force; what is typed replaces it (the
+        // manual's `F9 2026-10-31 Enter`), not follows it.
+        d.press("f9").typed(&as_of.to_string()).press("enter");
         let s = d.screen(132, 43);
         assert!(s.contains(&format!("as of {as_of}")), "{s}");
         let (dr, cr) = report_tb_total(&b, entity, as_of);
@@ -963,13 +986,31 @@ fn finance_views_trial_balance_as_of_any_date_equals_the_report_and_the_ledger()
     let (dr, cr) = report_tb_total(&b, "US01", today());
     assert_eq!(tb_total_line(&s), (usd(dr), usd(cr)), "{s}");
     // A date that is no date says so and keeps the day.
-    d.press("f9")
-        .press("ctrl-u")
-        .typed("2026-13-01")
-        .press("enter");
+    d.press("f9").typed("2026-13-01").press("enter");
     assert!(d.screen(80, 24).contains("is not a date"));
     d.press("esc");
     assert!(d.screen(80, 24).contains(&format!("as of {}", today())));
+    // Typed again after a refusal, a date replaces the refused one; an
+    // editing key mends the proposed date instead (Backspace, a digit).
+    let day = today() - chrono::Duration::days(3);
+    d.press("f9").typed("2026-13-01").press("enter");
+    d.typed(&day.to_string()).press("enter");
+    assert!(
+        d.screen(80, 24).contains(&format!("as of {day}")),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("f9")
+        .press("backspace")
+        .press("backspace")
+        .typed("01")
+        .press("enter");
+    let first = day.format("%Y-%m-01").to_string();
+    assert!(
+        d.screen(80, 24).contains(&format!("as of {first}")),
+        "{}",
+        d.screen(80, 24)
+    );
 }
 
 #[test]
@@ -1036,18 +1077,23 @@ fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
             .unwrap()
     };
     d.press("/").typed(&inv).press("enter").press("enter");
-    assert_eq!(d.app.screen_name(), "order_inquiry", "{}", d.screen(80, 24));
-    // Esc leaves the order inquiry (its detail, then its list), F3 goes
-    // back one level at a time, to the trial balance.
-    for _ in 0..3 {
-        if d.app.screen_name() == "finance_gl" {
-            break;
-        }
-        d.press("esc");
-    }
-    assert_eq!(d.app.screen_name(), "finance_gl");
+    assert_eq!(d.app.screen_name(), "finance_order", "{}", d.screen(80, 24));
+    // The manual's walk-through: F3, F3 from the order is the trial
+    // balance, one level at a time (F3 is back in the whole drill, not
+    // exit, and never leaves depot from it).
+    assert!(d.screen(80, 24).contains("F3 back"), "{}", d.screen(80, 24));
+    d.press("f3");
+    assert_eq!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
     d.press("f3");
     assert_eq!(d.app.screen_name(), "finance_views");
+    assert!(!d.app.quit);
+    // Esc from the order (or its journal lines, then the order) is back
+    // to the lines too.
+    d.press("enter");
+    d.press("/").typed(&inv).press("enter").press("enter");
+    assert_eq!(d.app.screen_name(), "finance_order", "{}", d.screen(80, 24));
+    d.press("enter").press("esc").press("esc");
+    assert_eq!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
 }
 
 #[test]

@@ -195,6 +195,33 @@ fn bad_values_show_their_error_and_submit_nothing() {
     assert!(s.contains("the core would refuse"), "{s}");
     d.press("f10");
     assert_eq!(saves(&b), 0);
+    // At 80 columns: a bad number in a list names itself, and the error
+    // under the form is whole (on its two lines), not cut.
+    d.press("ctrl-u").typed("0614141000012=BOX");
+    to_field(&mut d, "Alt units");
+    d.press("ctrl-u").typed("CASE=x12");
+    let s = d.screen(80, 24);
+    let joined: String = s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains("Alt units: has \"x12\", which is not a decimal number (digits with an optional - and decimal point, e.g. -12.50)"),
+        "{s}"
+    );
+    d.press("ctrl-u").typed("CASE=12");
+    // A value longer than its room shows where it goes on: the start of
+    // the barcodes (not their tail, which read as another barcode).
+    to_field(&mut d, "Barcodes");
+    let long = "0614141000012=BOX;10614141000019=CASE;20614141000016=PALLET";
+    d.press("ctrl-u").typed(long);
+    to_field(&mut d, "Alt units");
+    let s = d.screen(80, 24);
+    let row = s
+        .lines()
+        .find(|l| l.contains("Barcodes"))
+        .unwrap_or_default();
+    assert!(row.contains(" 0614141000012=BOX;"), "{row}");
+    assert!(row.contains('…'), "{row}");
+    d.press("f10");
+    assert_eq!(saves(&b), 0);
 }
 
 #[test]

@@ -543,6 +543,12 @@ fn dec(s: &str) -> Result<Decimal, String> {
     crate::core::types::parse_decimal(s.trim()).map_err(str::to_string)
 }
 
+/// A number inside a list cell (`24=9.50;48=abc`): the error names it,
+/// since the cell holds others.
+fn dec_in(s: &str) -> Result<Decimal, String> {
+    dec(s).map_err(|e| format!("has {:?}, which {e}", s.trim()))
+}
+
 fn int(s: &str) -> Result<u64, String> {
     s.trim()
         .parse::<u32>()
@@ -631,7 +637,7 @@ pub fn read_cell(t: T, s: &str) -> Result<Value, String> {
         T::Units => Value::Array(
             pairs(s)?
                 .into_iter()
-                .map(|(u, f)| Ok(json!({"unit": u, "factor": dec(f)?.to_string()})))
+                .map(|(u, f)| Ok(json!({"unit": u, "factor": dec_in(f)?.to_string()})))
                 .collect::<Result<_, String>>()?,
         ),
         T::Barcodes => Value::Array(
@@ -646,7 +652,7 @@ pub fn read_cell(t: T, s: &str) -> Result<Value, String> {
             pairs(s)?
                 .into_iter()
                 .map(|(q, p)| {
-                    Ok(json!({"min_qty": dec(q)?.to_string(), "price": dec(p)?.to_string()}))
+                    Ok(json!({"min_qty": dec_in(q)?.to_string(), "price": dec_in(p)?.to_string()}))
                 })
                 .collect::<Result<_, String>>()?,
         ),
@@ -1544,5 +1550,16 @@ mod tests {
             .map(|k| k.as_str())
             .collect();
         assert_eq!(super::POSTING_KEYS, core.as_slice());
+    }
+
+    /// A bad number in a list cell is named: the cell holds others.
+    #[test]
+    fn a_bad_number_in_a_list_cell_is_named() {
+        use super::{read_cell, T};
+        let e = read_cell(T::Breaks, "12=9.50; 24=abc").unwrap_err();
+        assert!(e.starts_with("has \"abc\", which is not a decimal"), "{e}");
+        let e = read_cell(T::Units, "BOX=1;CASE=x12").unwrap_err();
+        assert!(e.contains("\"x12\""), "{e}");
+        assert!(read_cell(T::Breaks, "12=9.50; 24=9.00").is_ok());
     }
 }

@@ -562,6 +562,16 @@ impl App {
             };
             let (work, name) = match made {
                 Ok(m) => m,
+                // The core's words name the CLI's flags; at a screen, what
+                // to ask for.
+                Err(crate::docs::print::PrintError::NoPrinter) => {
+                    batch.failed.push(format!(
+                        "{} {} not printed: no printer is set for you or this station \
+                         (an admin sets one: set_default_printer)",
+                        req.kind, req.doc
+                    ));
+                    continue;
+                }
                 Err(e) => {
                     batch.failed.push(e.to_string());
                     continue;

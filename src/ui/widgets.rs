@@ -27,6 +27,15 @@ impl TextField {
             replace: false,
         }
     }
+    /// A value proposed for change (today's date, the amount applied,
+    /// the suggested quantity): on show, and, as a refused text, the
+    /// next character typed replaces it while an editing key mends it,
+    /// so that typing `30` over `24` is 30, not 2430.
+    pub fn proposed(text: &str) -> TextField {
+        let mut field = TextField::new(text);
+        field.refused();
+        field
+    }
     /// The text was refused: kept on show, replaced by the next
     /// character typed.
     pub fn refused(&mut self) {
@@ -90,7 +99,22 @@ impl TextField {
         let cursor = if focused { "_" } else { "" };
         let shown = format!("{}{cursor}", shown_text(&self.text));
         let n = shown.chars().count();
-        let shown: String = if n > width {
+        // Too long for its room: an ellipsis says the value goes on, so
+        // that what is shown is never taken for the whole value. Being
+        // typed, its end shows (where the cursor is); otherwise its start.
+        let shown: String = if n > width && width > 1 {
+            if focused {
+                std::iter::once('…')
+                    .chain(shown.chars().skip(n - (width - 1)))
+                    .collect()
+            } else {
+                shown
+                    .chars()
+                    .take(width - 1)
+                    .chain(std::iter::once('…'))
+                    .collect()
+            }
+        } else if n > width {
             shown.chars().skip(n - width).collect()
         } else {
             format!("{shown:<width$}")

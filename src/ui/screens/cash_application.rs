@@ -210,7 +210,7 @@ impl CashApplication {
             return;
         };
         if let Some(a) = self.applied.get(&item.invoice) {
-            self.edit = TextField::new(&a.amount.to_string());
+            self.edit = TextField::proposed(&a.amount.to_string());
             self.focus = Focus::EditAmount;
             return;
         }

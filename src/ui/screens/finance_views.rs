@@ -793,7 +793,7 @@ pub fn open_document(ctx: &Ctx, entity: &str, doc: &str, j: &SharedJournals) -> 
         .or_else(|| s.orders.get(doc).map(|o| o.number.clone()))
         .or_else(|| s.shipments.get(doc).map(|sh| sh.order.clone()));
     match order {
-        Some(o) if s.orders.contains_key(&o) => Flow::Push(Box::new(OrderInquiry::for_order(&o))),
+        Some(o) if s.orders.contains_key(&o) => Flow::Push(Box::new(OrderInquiry::drilled(&o))),
         _ => Flow::Push(Box::new(DocEntries::new(ctx, entity, doc, j.clone()))),
     }
 }
@@ -1311,6 +1311,7 @@ impl Screen for FinanceViews {
                             self.list.selected = 0;
                         }
                         Err(_) => {
+                            self.date.refused();
                             self.notice = Some(Notice::error(format!(
                                 "{t:?} is not a date: YYYY-MM-DD, e.g. {}",
                                 self.as_of(ctx)
@@ -1365,7 +1366,7 @@ impl Screen for FinanceViews {
                 Flow::Stay
             }
             Input::Action(Action::AsOf) => {
-                self.date = TextField::new(&self.as_of(ctx).to_string());
+                self.date = TextField::proposed(&self.as_of(ctx).to_string());
                 self.list.focus = Some(Focus::Date);
                 Flow::Stay
             }

@@ -2225,17 +2225,14 @@ impl MasterData {
                     Some((label, e)) => format!("{label}: {e}"),
                     None => "fields marked need fixing before saving".to_string(),
                 };
-                vec![Line::from(Span::styled(fit(&text, w), theme.error()))]
+                in_full(&text, w, theme.error())
             }
-            Check::Invalid(e) => vec![Line::from(Span::styled(fit(e, w), theme.error()))],
+            Check::Invalid(e) => in_full(e, w, theme.error()),
             Check::Refused(Rejection::NoChange) => vec![Line::from(Span::styled(
                 fit("nothing changed yet", w),
                 theme.dim(),
             ))],
-            Check::Refused(r) => vec![Line::from(Span::styled(
-                fit(&format!("the core would refuse: {r}"), w),
-                theme.error(),
-            ))],
+            Check::Refused(r) => in_full(&format!("the core would refuse: {r}"), w, theme.error()),
             Check::Ok(ev) => {
                 let waits = governed_in(ev);
                 let mut v = vec![Line::from(Span::styled(
@@ -2389,6 +2386,16 @@ impl MasterData {
             foot,
         );
     }
+}
+
+/// A message under the form on its two lines, broken between words: the
+/// note beside a field is cut at the form's width, so this is where a
+/// clerk reads it whole.
+fn in_full(text: &str, width: usize, style: ratatui::style::Style) -> Vec<Line<'static>> {
+    crate::ui::widgets::wrap_words(text, width, 2)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, style)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ pub const NAMES: &[&str] = &[
     "finance_gl",
     "finance_items",
     "finance_doc",
+    "finance_order",
     "audit",
     "bank_rec",
     "master_data",

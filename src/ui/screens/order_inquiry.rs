@@ -54,6 +54,10 @@ pub struct OrderInquiry {
     rows: Option<(u64, String, Vec<String>)>,
     page: usize,
     history: Option<History>,
+    /// Opened by a drill from the finance views: back (Esc, F3, F12) from
+    /// the order returns there, and its keys are that drill's
+    /// (`[screen.finance_order]`, where F3 is back, not exit).
+    drilled: bool,
 }
 
 impl Default for OrderInquiry {
@@ -72,6 +76,7 @@ impl OrderInquiry {
             rows: None,
             page: 10,
             history: None,
+            drilled: false,
         }
     }
 
@@ -80,6 +85,14 @@ impl OrderInquiry {
         let mut o = OrderInquiry::new();
         o.filter = TextField::new(number);
         o.focus = Focus::Detail;
+        o
+    }
+
+    /// Opened on one order by a drill from the finance views (a GL line,
+    /// an open item): back from the order is back to the drill.
+    pub fn drilled(number: &str) -> OrderInquiry {
+        let mut o = OrderInquiry::for_order(number);
+        o.drilled = true;
         o
     }
 
@@ -170,7 +183,11 @@ impl OrderInquiry {
 
 impl Screen for OrderInquiry {
     fn name(&self) -> &'static str {
-        "order_inquiry"
+        if self.drilled {
+            "finance_order"
+        } else {
+            "order_inquiry"
+        }
     }
     fn title(&self) -> String {
         "order inquiry".into()
@@ -198,7 +215,10 @@ impl Screen for OrderInquiry {
             Focus::Detail => vec![
                 (Action::Open, "journal lines"),
                 (Action::Down, "scroll"),
-                (Action::Back, "back to list"),
+                (
+                    Action::Back,
+                    if self.drilled { "back" } else { "back to list" },
+                ),
                 (Action::Help, "keys"),
             ],
             Focus::Journal => vec![
@@ -275,6 +295,9 @@ impl Screen for OrderInquiry {
                 self.focus = Focus::Filter;
                 self.filter = TextField::new(&c.to_string());
                 self.selected = 0;
+            }
+            (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) if self.drilled => {
+                return Flow::Pop;
             }
             (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) => {
                 self.focus = if n > 0 { Focus::List } else { Focus::Filter };

@@ -395,7 +395,7 @@ impl Screen for Purchasing {
             (_, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::Worklist, Input::Action(Action::Open)) => {
                 if let Some(s) = self.work(ctx).get(self.selected) {
-                    self.edit = TextField::new(&self.qty_of(s).to_string());
+                    self.edit = TextField::proposed(&self.qty_of(s).to_string());
                     self.focus = Focus::EditQty;
                 }
                 Flow::Stay

@@ -598,6 +598,29 @@ fn held_on(s: &crate::core::State, supplier: &str) -> BTreeMap<(Code, u32), (Cod
         .collect()
 }
 
+/// Amounts of a payment proposal summed per currency, as every amount is
+/// shown (`11,349.60 USD`, `+` between currencies): a total of USD and
+/// CAD invoices added as one figure would be neither.
+fn by_currency(
+    s: &crate::core::State,
+    p: &[Proposed],
+    amount: impl Fn(&Proposed) -> Decimal,
+) -> String {
+    let mut sums: BTreeMap<&Currency, Decimal> = BTreeMap::new();
+    for x in p {
+        if let Some(i) = s.supplier_invoices.get(&x.invoice) {
+            *sums.entry(&i.currency).or_default() += amount(x);
+        }
+    }
+    if sums.is_empty() {
+        return "0.00".into();
+    }
+    sums.iter()
+        .map(|(c, v)| format!("{} {c}", money(*v, c)))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 impl Screen for SupplierInvoices {
     fn name(&self) -> &'static str {
         "supplier_invoices"
@@ -921,8 +944,9 @@ impl Screen for SupplierInvoices {
                 }
                 let suppliers: std::collections::BTreeSet<&Code> =
                     p.iter().map(|x| &x.supplier).collect();
-                let total: Decimal = p.iter().map(|x| x.amount).sum();
-                let disc: Decimal = p.iter().map(|x| x.discount).sum();
+                let s = ctx.state();
+                let total = by_currency(s, &p, |x| x.amount);
+                let disc = by_currency(s, &p, |x| x.discount);
                 self.asking = Some(Ask::PayRun);
                 Flow::Confirm(format!(
                     "Pay {} invoices of {} suppliers: {total}, discounts {disc}?",
@@ -1036,7 +1060,7 @@ impl Screen for SupplierInvoices {
                     self.run.remove(0);
                     if self.run.is_empty() {
                         self.notice = Some(Notice::info(format!(
-                            "payment run: {} invoices PAID; remittance advices printed",
+                            "payment run: {} invoices PAID",
                             self.paid
                         )));
                         self.key = ctx.new_key();
@@ -1479,7 +1503,7 @@ impl SupplierInvoices {
                 )));
             }
         }
-        let total: Decimal = prop.iter().map(|p| p.amount).sum();
+        let total = by_currency(ctx.state(), &prop, |p| p.amount);
         lines.push(Line::from(vec![
             Span::styled("Pay through ", theme.label()),
             self.until.span(self.focus == Focus::Until, 10, theme),
