@@ -121,8 +121,16 @@ impl OrderLine {
         if self.cancelled {
             return Decimal::ZERO;
         }
-        (self.price * self.qty).round_dp(2)
+        cents(self.price * self.qty)
     }
+}
+
+/// Money on an order to the cent, as the invoice will round it: half away
+/// from zero (the default rounding policy), not `round_dp`'s half to
+/// even, which put 5 x 12.345 at 61.72 on the order and its credit check
+/// and 61.73 on the acknowledgment and the invoice.
+pub(crate) fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,7 +340,7 @@ pub fn order_totals(state: &State, o: &SalesOrder) -> (Decimal, Decimal) {
 /// counts it: the goods not yet shipped of its lines still wanted, with
 /// their tax (freight is not known until it ships).
 pub fn credit_value(state: &State, customer: &Customer, o: &SalesOrder) -> Decimal {
-    let open = |l: &OrderLine| (l.price * (l.qty - l.shipped)).round_dp(2);
+    let open = |l: &OrderLine| cents(l.price * (l.qty - l.shipped));
     let lines = o.lines.iter().filter(|l| !l.cancelled);
     let goods: Decimal = lines.clone().map(open).sum();
     goods
@@ -364,7 +372,7 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
         .iter()
         .filter_map(|n| state.shipments.get(n))
         .map(|s| {
-            let amount = |l: &super::warehouse::ShipmentLine| (l.price * l.qty).round_dp(2);
+            let amount = |l: &super::warehouse::ShipmentLine| cents(l.price * l.qty);
             let goods: Decimal = s.lines.iter().map(amount).sum();
             let ship_to = state
                 .orders
@@ -1457,5 +1465,47 @@ mod contract_index_tests {
             check_state(&wrong),
             Err(Violation::OrderLine { problem, .. }) if problem.contains("contract prices")
         ));
+    }
+}
+
+#[cfg(test)]
+mod cents_tests {
+    use super::{cents, OrderLine};
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    /// An order line's value is what its invoice line will be: half away
+    /// from zero at the cent (WORKED-EXAMPLE's policy), as
+    /// `Currency::round` does for the invoice.
+    #[test]
+    fn an_order_line_rounds_half_away_from_zero_as_its_invoice_does() {
+        let d = |s: &str| Decimal::from_str(s).unwrap_or_default();
+        let usd = crate::core::types::Currency::new("USD");
+        for (qty, price, want) in [
+            ("5", "12.345", "61.73"),
+            ("1", "0.125", "0.13"),
+            ("3", "0.335", "1.01"),
+            ("2", "10.5", "21"),
+        ] {
+            let line = OrderLine {
+                line: 1,
+                sku: "FAS-1002".into(),
+                warehouse: "CHI".into(),
+                qty: d(qty),
+                unit: "EA".into(),
+                unit_qty: d(qty),
+                price: d(price),
+                rule: super::PriceRule::Manual { by: "REP1".into() },
+                reserved: Decimal::ZERO,
+                backordered: Decimal::ZERO,
+                promise: None,
+                cancelled: false,
+                picked: Decimal::ZERO,
+                shipped: Decimal::ZERO,
+            };
+            assert_eq!(line.value(), d(want), "{qty} x {price}");
+            assert_eq!(line.value(), usd.round(d(qty) * d(price)));
+        }
+        assert_eq!(cents(d("-0.125")), d("-0.13"));
     }
 }

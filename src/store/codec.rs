@@ -64,8 +64,12 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// it adds them to), so a credit hold's exception names an exposure a
 /// replay by an older depot does not: older snapshots are skipped. 24:
 /// bin positions a picker found empty are kept from picking and
-/// promising until counted (`State::pick_blocked`).
-pub const STATE_VERSION: u8 = 24;
+/// promising until counted (`State::pick_blocked`). 25: money on an
+/// order (a line's value, what the credit check counts, a hold's amount)
+/// rounds half away from zero as its invoice does, not half to even, so a
+/// replay by an older depot holds a cent less on a line at a half cent:
+/// older snapshots are skipped.
+pub const STATE_VERSION: u8 = 25;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

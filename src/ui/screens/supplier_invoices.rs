@@ -799,7 +799,11 @@ impl Screen for SupplierInvoices {
                     self.notice = Some(Notice::error("at least one line (Enter on a PO line)"));
                     return Flow::Stay;
                 }
-                let total: Decimal = self.lines.values().map(|(q, p)| (q * p).round_dp(2)).sum();
+                let total: Decimal = self
+                    .lines
+                    .values()
+                    .map(|(q, p)| crate::core::sales::cents(q * p))
+                    .sum();
                 let ml = self.matchable(ctx);
                 let off = self
                     .lines
@@ -1245,7 +1249,11 @@ impl SupplierInvoices {
                 .span(self.focus == Focus::Reference, 14, theme),
         ]);
         let ml = self.matchable(ctx);
-        let total: Decimal = self.lines.values().map(|(q, p)| (q * p).round_dp(2)).sum();
+        let total: Decimal = self
+            .lines
+            .values()
+            .map(|(q, p)| crate::core::sales::cents(q * p))
+            .sum();
         let cur = sup
             .map(|x| x.currency.clone())
             .unwrap_or_else(|| Currency::new("USD"));
@@ -1341,7 +1349,7 @@ impl SupplierInvoices {
                     cells.push(
                         self.lines
                             .get(&k)
-                            .map(|(q, p)| money((q * p).round_dp(2), &m.currency))
+                            .map(|(q, p)| money(crate::core::sales::cents(q * p), &m.currency))
                             .unwrap_or_default(),
                     );
                 }
