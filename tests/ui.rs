@@ -588,10 +588,21 @@ fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
             s.contains("FAS-1000") && !s.contains("(empty)"),
             "{bad}: {s}"
         );
-        // The text stays to be mended, as other refusals leave it.
+        // The text stays to be mended, as other refusals leave it; what
+        // is typed next replaces it (no ctrl-u: the next round's text).
         assert!(s.contains(&format!("Item {bad}_")), "{bad}: {s}");
-        d.press("ctrl-u");
     }
+    // An unknown item too: the next entry starts afresh, not joined on.
+    d.typed("NOPE-1").press("enter");
+    assert!(
+        d.screen(132, 43).contains("Item NOPE-1_"),
+        "{}",
+        d.screen(132, 43)
+    );
+    d.typed("0.5*FAS-1000").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("Item 0.5*FAS-1000_"), "{s}");
+    assert!(!s.contains("NOPE-10.5"), "{s}");
     // A price with four decimals is shown with them, beside its amount.
     d.typed("2*FAS-1000=12.345").press("enter");
     let s = d.screen(132, 43);
@@ -1374,7 +1385,17 @@ fn a_screen_too_small_to_show_takes_no_keys_and_quit_asks_with_a_sale_open() {
     assert_eq!(counter_sales(&b), 0);
     assert!(d.screen(40, 16).contains("too small"));
     d.screen(80, 24);
-    // F3 with a sale open asks first; "no" keeps the sale.
+    // F3 with a sale open asks first; "no" keeps the sale, and so does
+    // Enter (a scanner's Enter after a stray F3): only `y` exits.
+    d.press("f3");
+    assert!(d.screen(80, 24).contains("Exit depot?"));
+    assert!(
+        d.screen(80, 24).contains("y yes  enter/esc no"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("enter");
+    assert!(!d.app.quit);
     d.press("f3");
     assert!(d.screen(80, 24).contains("Exit depot?"));
     d.press("n");

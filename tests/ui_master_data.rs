@@ -203,7 +203,7 @@ fn bad_values_show_their_error_and_submit_nothing() {
     let s = d.screen(80, 24);
     let joined: String = s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
     assert!(
-        joined.contains("Alt units: has \"x12\", which is not a decimal number (digits with an optional - and decimal point, e.g. -12.50)"),
+        joined.contains("Alt units: has \"x12\", which is not a decimal number (digits and a decimal point, e.g. 12.50)"),
         "{s}"
     );
     d.press("ctrl-u").typed("CASE=12");

@@ -46,9 +46,7 @@ pub fn decimal_problem(s: &str) -> Option<&'static str> {
         return Some("is not a decimal number (write it without exponent)");
     }
     if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
-        return Some(
-            "is not a decimal number (digits with an optional - and decimal point, e.g. -12.50)",
-        );
+        return Some("is not a decimal number (digits and a decimal point, e.g. 12.50)");
     }
     None
 }
@@ -312,7 +310,7 @@ mod tests {
         // "7 CASE" was answered "write it without exponent".
         for other in ["7 CASE", "ten", "e", "1e", "E5", "12.50 EUR"] {
             let p = decimal_problem(other).unwrap_or_default();
-            assert!(p.contains("digits with an optional -"), "{other}: {p}");
+            assert!(p.contains("digits and a decimal point"), "{other}: {p}");
         }
         assert_eq!(decimal_problem("-12.50"), None);
     }

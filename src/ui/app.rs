@@ -404,11 +404,13 @@ impl App {
         self.run(flow, backend, &view, 0);
     }
 
-    /// Ask before exiting with work open on a screen.
+    /// Ask before exiting with work open on a screen: strictly, as leaving
+    /// that work by Esc asks (only `y` exits; a scanner's Enter after a
+    /// stray F3 must not drop a sale).
     fn ask_to_quit(&mut self) {
         self.quitting = true;
         self.confirm = Some("Exit depot? The work on this screen is not saved.".into());
-        self.confirm_strict = false;
+        self.confirm_strict = true;
     }
 
     /// Open a screen over the current one (tools and tests; the menu does

@@ -502,7 +502,10 @@ impl OrderEntry {
         }
         match resolve(ctx, &text) {
             // Refused, the text stays to be mended (as other refusals).
-            Resolved::Item(e) if Self::qty_refused(&e, ctx.state()).is_some() => self.add(e, ctx),
+            Resolved::Item(e) if Self::qty_refused(&e, ctx.state()).is_some() => {
+                self.entry.refused();
+                self.add(e, ctx)
+            }
             Resolved::Item(e) => {
                 self.entry.take();
                 self.add(e, ctx)
@@ -512,6 +515,9 @@ impl OrderEntry {
                 Flow::Stay
             }
             Resolved::Error(e) => {
+                // Kept on show to be mended; what is typed next (another
+                // scan) replaces it instead of joining it.
+                self.entry.refused();
                 self.notice = Some(Notice::error(e));
                 Flow::Stay
             }
