@@ -1505,6 +1505,38 @@ fn a_lookup_says_when_its_status_is_cut_on_a_handheld() {
     assert_eq!(d.app.screen_name(), "item_lookup");
 }
 
+/// On the smallest handheld (20x8) an item's stock rows show under its
+/// name: free and on hand per warehouse, each line cut at the edge, not
+/// wrapped out of sight; at 80 columns the list and the detail meet in a
+/// tee.
+#[test]
+fn an_item_lookup_on_a_20x8_handheld_shows_its_stock() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Item lookup").unwrap();
+    d.typed("FAS-1003").press("enter");
+    let wide = d.screen(80, 24);
+    assert!(wide.contains('┬') && !wide.contains("─┐─"), "{wide}");
+    d.press("enter");
+    let s = d.screen(20, 8);
+    let wh = {
+        let st = b.state.borrow();
+        st.warehouses
+            .keys()
+            .find(|w| st.stock.contains_key(&((*w).clone(), "FAS-1003".to_code())))
+            .cloned()
+            .expect("stock somewhere")
+    };
+    assert!(
+        s.lines().any(|l| l.starts_with(wh.as_str())),
+        "the {wh} stock row in sight: {s}"
+    );
+    assert!(
+        s.lines().any(|l| l.starts_with("wh") && l.contains("free")),
+        "{s}"
+    );
+}
+
 #[test]
 fn a_lookup_too_small_to_show_leaves_by_its_fields_cancel_key() {
     let b = demo();

@@ -17,6 +17,8 @@ use ratatui::Frame;
 
 /// From this width on, list and detail side by side.
 pub const WIDE: u16 = 80;
+/// Narrower than this, a detail pane's lines are cut, not wrapped.
+const HANDHELD_WRAP: u16 = 40;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
@@ -252,27 +254,41 @@ impl Lookup {
             }
             // The right border parts list from detail; alone, the list has
             // its frame's border on the right already.
-            let list = List::new(items)
-                .block(Block::new().borders(if wide {
-                    Borders::TOP | Borders::RIGHT
-                } else {
-                    Borders::TOP
-                }))
-                .highlight_style(if self.focus == Focus::List {
-                    theme.selected()
-                } else {
-                    theme.selected().add_modifier(Modifier::DIM)
-                });
+            // Wide, its top-right corner is where the detail's top line
+            // goes on: a tee, not a corner.
+            let block = if wide {
+                Block::new()
+                    .borders(Borders::TOP | Borders::RIGHT)
+                    .border_set(ratatui::symbols::border::Set {
+                        top_right: ratatui::symbols::line::HORIZONTAL_DOWN,
+                        ..ratatui::symbols::border::PLAIN
+                    })
+            } else {
+                Block::new().borders(Borders::TOP)
+            };
+            let list =
+                List::new(items)
+                    .block(block)
+                    .highlight_style(if self.focus == Focus::List {
+                        theme.selected()
+                    } else {
+                        theme.selected().add_modifier(Modifier::DIM)
+                    });
             f.render_stateful_widget(list, a, &mut st);
         }
         if let Some(a) = detail_area {
             let lines = self.selected_code().map(|c| detail(c)).unwrap_or_default();
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(Block::new().borders(Borders::TOP))
-                    .wrap(Wrap { trim: false }),
-                a,
-            );
+            let pane = Paragraph::new(lines).block(Block::new().borders(Borders::TOP));
+            // On a handheld each line keeps its one row (cut at the edge),
+            // so the stock rows, first under the name and laid out for 20
+            // columns, stay in sight; wrapped, their heading alone took
+            // the rows there are.
+            let pane = if a.width < HANDHELD_WRAP {
+                pane
+            } else {
+                pane.wrap(Wrap { trim: false })
+            };
+            f.render_widget(pane, a);
         }
     }
 
