@@ -195,7 +195,7 @@ pub fn change_line(
     let (mut backorder_cut, mut unreserve) = (Decimal::ZERO, Decimal::ZERO);
     if o.status == OrderStatus::Open {
         let before = l.value();
-        let after = super::sales::cents(new.price * new.qty);
+        let after = super::types::cents(new.price * new.qty);
         credit_ok(state, o, &[(&l.sku, after - before)])?;
         if new.qty < l.qty {
             let less = l.qty - new.qty;

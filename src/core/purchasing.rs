@@ -95,7 +95,7 @@ impl PoLine {
         self.qty + extra
     }
     pub fn value(&self) -> Decimal {
-        super::sales::cents(self.qty * self.price)
+        super::types::cents(self.qty * self.price)
     }
     /// Still to come (nothing once the PO is closed or cancelled).
     pub fn open(&self) -> Decimal {

@@ -12,7 +12,7 @@ use super::event::Event;
 use super::master::{Customer, Item, RecordKind};
 use super::rejection::Rejection;
 use super::state::{Indexes, Modify, State};
-use super::types::{Code, Currency};
+use super::types::{cents, Code, Currency};
 use super::validate;
 use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
@@ -123,14 +123,6 @@ impl OrderLine {
         }
         cents(self.price * self.qty)
     }
-}
-
-/// Money on an order to the cent, as the invoice will round it: half away
-/// from zero (the default rounding policy), not `round_dp`'s half to
-/// even, which put 5 x 12.345 at 61.72 on the order and its credit check
-/// and 61.73 on the acknowledgment and the invoice.
-pub(crate) fn cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

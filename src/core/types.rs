@@ -186,6 +186,14 @@ pub struct Qty {
     pub unit: Code,
 }
 
+/// Money to the cent by the default policy (half away from zero), its
+/// scale kept as `round_dp` keeps it (61.7 stays 61.7): an order's line
+/// values, open values and credit figures, which were rounded half to
+/// even and so put 5 x 12.345 at 61.72 where its invoice says 61.73.
+pub fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// Round half away from zero to `dp` decimals: the default policy.
 pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {
     let mut r = value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);

@@ -99,20 +99,17 @@ impl TextField {
         let cursor = if focused { "_" } else { "" };
         let shown = format!("{}{cursor}", shown_text(&self.text));
         let n = shown.chars().count();
-        // Too long for its room: an ellipsis says the value goes on, so
-        // that what is shown is never taken for the whole value. Being
-        // typed, its end shows (where the cursor is); otherwise its start.
+        // Too long for its room: "~" (as `fit` marks a cut) says where
+        // the value goes on, so that what is shown is never taken for the
+        // whole value. Being typed, its end shows (where the cursor is);
+        // otherwise its start.
         let shown: String = if n > width && width > 1 {
             if focused {
-                std::iter::once('…')
+                std::iter::once('~')
                     .chain(shown.chars().skip(n - (width - 1)))
                     .collect()
             } else {
-                shown
-                    .chars()
-                    .take(width - 1)
-                    .chain(std::iter::once('…'))
-                    .collect()
+                fit(&shown, width)
             }
         } else if n > width {
             shown.chars().skip(n - width).collect()

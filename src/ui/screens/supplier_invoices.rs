@@ -802,7 +802,7 @@ impl Screen for SupplierInvoices {
                 let total: Decimal = self
                     .lines
                     .values()
-                    .map(|(q, p)| crate::core::sales::cents(q * p))
+                    .map(|(q, p)| crate::core::types::cents(q * p))
                     .sum();
                 let ml = self.matchable(ctx);
                 let off = self
@@ -1252,7 +1252,7 @@ impl SupplierInvoices {
         let total: Decimal = self
             .lines
             .values()
-            .map(|(q, p)| crate::core::sales::cents(q * p))
+            .map(|(q, p)| crate::core::types::cents(q * p))
             .sum();
         let cur = sup
             .map(|x| x.currency.clone())
@@ -1349,7 +1349,7 @@ impl SupplierInvoices {
                     cells.push(
                         self.lines
                             .get(&k)
-                            .map(|(q, p)| money(crate::core::sales::cents(q * p), &m.currency))
+                            .map(|(q, p)| money(crate::core::types::cents(q * p), &m.currency))
                             .unwrap_or_default(),
                     );
                 }
