@@ -194,8 +194,8 @@ pub fn change_line(
     let mut ev = Vec::new();
     let (mut backorder_cut, mut unreserve) = (Decimal::ZERO, Decimal::ZERO);
     if o.status == OrderStatus::Open {
-        let before = l.value();
-        let after = super::types::cents(new.price * new.qty);
+        let before = l.value(&o.currency);
+        let after = o.currency.cents(new.price * new.qty);
         credit_ok(state, o, &[(&l.sku, after - before)])?;
         if new.qty < l.qty {
             let less = l.qty - new.qty;
@@ -301,7 +301,7 @@ pub fn add_lines(
         }
         added.push(l);
     }
-    let more: Vec<(&Code, Decimal)> = added.iter().map(|l| (&l.sku, l.value())).collect();
+    let more: Vec<(&Code, Decimal)> = added.iter().map(|l| (&l.sku, l.value(&o.currency))).collect();
     credit_ok(state, o, &more)?;
     let mut ev = vec![Event::LinesAdded {
         number: number.to_code(),

@@ -380,7 +380,7 @@ pub fn hold_ceiling(state: &State, c: &Customer) -> Decimal {
     if pct == hundred() {
         return c.credit_limit;
     }
-    super::types::cents(c.credit_limit * pct / hundred())
+    c.currency.cents(c.credit_limit * pct / hundred())
 }
 
 /// The event recording what decided an order's policies, when its

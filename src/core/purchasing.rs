@@ -94,8 +94,9 @@ impl PoLine {
             .round_dp_with_strategy(qty_decimals, rust_decimal::RoundingStrategy::ToZero);
         self.qty + extra
     }
-    pub fn value(&self) -> Decimal {
-        super::types::cents(self.qty * self.price)
+    /// Quantity x price, to the minor unit of the PO's currency.
+    pub fn value(&self, currency: &Currency) -> Decimal {
+        currency.cents(self.qty * self.price)
     }
     /// Still to come (nothing once the PO is closed or cancelled).
     pub fn open(&self) -> Decimal {
@@ -446,7 +447,7 @@ pub(crate) fn build(
             reason: String::new(),
         });
     }
-    let total: Decimal = out.iter().map(PoLine::value).sum();
+    let total: Decimal = out.iter().map(|l| l.value(&s.currency)).sum();
     let base = base_currency(state, &s.entity)?;
     let rate = to_base(state, &s.currency, &base, today)?;
     let base_total = base.round(total * rate);
@@ -579,9 +580,9 @@ pub fn change_line(
         .iter()
         .map(|x| {
             if x.line == line {
-                new.value()
+                new.value(&po.currency)
             } else {
-                x.value()
+                x.value(&po.currency)
             }
         })
         .sum();

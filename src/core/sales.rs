@@ -12,7 +12,7 @@ use super::event::Event;
 use super::master::{Customer, Item, RecordKind};
 use super::rejection::Rejection;
 use super::state::{Indexes, Modify, State};
-use super::types::{cents, Code, Currency};
+use super::types::{Code, Currency};
 use super::validate;
 use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
@@ -116,12 +116,13 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
-    /// Value of the line (price x quantity), rounded to cents.
-    pub fn value(&self) -> Decimal {
+    /// Value of the line (price x quantity), rounded to the minor unit of
+    /// its order's currency.
+    pub fn value(&self, currency: &Currency) -> Decimal {
         if self.cancelled {
             return Decimal::ZERO;
         }
-        cents(self.price * self.qty)
+        currency.cents(self.price * self.qty)
     }
 }
 
@@ -148,7 +149,7 @@ pub struct SalesOrder {
 
 impl SalesOrder {
     pub fn value(&self) -> Decimal {
-        self.lines.iter().map(OrderLine::value).sum()
+        self.lines.iter().map(|l| l.value(&self.currency)).sum()
     }
 }
 
@@ -322,7 +323,7 @@ pub fn order_totals(state: &State, o: &SalesOrder) -> (Decimal, Decimal) {
             state,
             c,
             o.ship_to.as_deref(),
-            lines.map(|l| (&l.sku, l.value())),
+            lines.map(|l| (&l.sku, l.value(&o.currency))),
         )
     });
     (goods, tax)
@@ -332,7 +333,7 @@ pub fn order_totals(state: &State, o: &SalesOrder) -> (Decimal, Decimal) {
 /// counts it: the goods not yet shipped of its lines still wanted, with
 /// their tax (freight is not known until it ships).
 pub fn credit_value(state: &State, customer: &Customer, o: &SalesOrder) -> Decimal {
-    let open = |l: &OrderLine| cents(l.price * (l.qty - l.shipped));
+    let open = |l: &OrderLine| o.currency.cents(l.price * (l.qty - l.shipped));
     let lines = o.lines.iter().filter(|l| !l.cancelled);
     let goods: Decimal = lines.clone().map(open).sum();
     goods
@@ -364,7 +365,7 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
         .iter()
         .filter_map(|n| state.shipments.get(n))
         .map(|s| {
-            let amount = |l: &super::warehouse::ShipmentLine| cents(l.price * l.qty);
+            let amount = |l: &super::warehouse::ShipmentLine| customer.currency.cents(l.price * l.qty);
             let goods: Decimal = s.lines.iter().map(amount).sum();
             let ship_to = state
                 .orders
@@ -1462,7 +1463,7 @@ mod contract_index_tests {
 
 #[cfg(test)]
 mod cents_tests {
-    use super::{cents, OrderLine};
+    use super::OrderLine;
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
@@ -1495,9 +1496,45 @@ mod cents_tests {
                 picked: Decimal::ZERO,
                 shipped: Decimal::ZERO,
             };
-            assert_eq!(line.value(), d(want), "{qty} x {price}");
-            assert_eq!(line.value(), usd.round(d(qty) * d(price)));
+            assert_eq!(line.value(&usd), d(want), "{qty} x {price}");
+            assert_eq!(line.value(&usd), usd.round(d(qty) * d(price)));
         }
-        assert_eq!(cents(d("-0.125")), d("-0.13"));
+        assert_eq!(usd.cents(d("-0.125")), d("-0.13"));
+    }
+
+    /// In a currency without cents, or with three decimals, an order line
+    /// is rounded to that currency's minor unit as its invoice line is
+    /// (`billing` rounds with `Currency::round`): 2.5 kg at 101 yen is 253
+    /// yen on the order, not 252.50, and 3 x 1.2345 dinars is 3.704, not
+    /// 3.70.
+    #[test]
+    fn an_order_line_rounds_to_its_currencys_minor_unit() {
+        let d = |s: &str| Decimal::from_str(s).unwrap_or_default();
+        for (cur, qty, price, want) in [
+            ("JPY", "2.5", "101", "253"),
+            ("JPY", "3", "33.5", "101"),
+            ("KWD", "3", "1.2345", "3.704"),
+            ("USD", "3", "1.2345", "3.70"),
+        ] {
+            let cur = crate::core::types::Currency::new(cur);
+            let line = OrderLine {
+                line: 1,
+                sku: "FAS-1002".into(),
+                warehouse: "CHI".into(),
+                qty: d(qty),
+                unit: "EA".into(),
+                unit_qty: d(qty),
+                price: d(price),
+                rule: super::PriceRule::Manual { by: "REP1".into() },
+                reserved: Decimal::ZERO,
+                backordered: Decimal::ZERO,
+                promise: None,
+                cancelled: false,
+                picked: Decimal::ZERO,
+                shipped: Decimal::ZERO,
+            };
+            assert_eq!(line.value(&cur), d(want), "{qty} x {price} {cur}");
+            assert_eq!(line.value(&cur), cur.round(d(qty) * d(price)), "{cur}");
+        }
     }
 }

@@ -145,6 +145,16 @@ impl Currency {
     pub fn round(&self, amount: Decimal) -> Decimal {
         round_half_away(amount, self.minor_units())
     }
+
+    /// Money to this currency's minor unit by the default policy (half
+    /// away from zero), its scale kept as `round_dp` keeps it (61.7 stays
+    /// 61.7): an order's line values, open values and credit figures, to
+    /// the yen or the fils as its invoice rounds them (they were rounded
+    /// to two decimals whatever the currency, and half to even before
+    /// that, so 5 x 12.345 put 61.72 on the order and 61.73 on the invoice).
+    pub fn cents(&self, amount: Decimal) -> Decimal {
+        amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+    }
 }
 
 impl fmt::Display for Currency {
@@ -186,13 +196,6 @@ pub struct Qty {
     pub unit: Code,
 }
 
-/// Money to the cent by the default policy (half away from zero), its
-/// scale kept as `round_dp` keeps it (61.7 stays 61.7): an order's line
-/// values, open values and credit figures, which were rounded half to
-/// even and so put 5 x 12.345 at 61.72 where its invoice says 61.73.
-pub fn cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
 
 /// Round half away from zero to `dp` decimals: the default policy.
 pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {

@@ -162,7 +162,7 @@ fn lines_of(o: &crate::core::sales::SalesOrder) -> Vec<PreviewLine> {
                 unit_qty: l.unit_qty,
                 unit_price: per_unit.normalize(),
                 rule: l.rule.clone(),
-                value: l.value(),
+                value: l.value(&o.currency),
                 cost: None,
             }
         })

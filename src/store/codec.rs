@@ -68,8 +68,10 @@ pub const LOG_FRAME_VERSIONS: [u8; 2] = [1, 2];
 /// order (a line's value, what the credit check counts, a hold's amount)
 /// rounds half away from zero as its invoice does, not half to even, so a
 /// replay by an older depot holds a cent less on a line at a half cent:
-/// older snapshots are skipped.
-pub const STATE_VERSION: u8 = 25;
+/// older snapshots are skipped. 26: money on an order, a PO line and a
+/// customer's hold ceiling rounds to its currency's minor unit (yen,
+/// fils), not to two decimals whatever the currency, as its invoice does.
+pub const STATE_VERSION: u8 = 26;
 /// Snapshots carry their own magic, so a raw scan for log records never
 /// mistakes a (recoverable) damaged snapshot for a lost record; its last
 /// byte is the state version.

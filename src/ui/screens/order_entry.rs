@@ -98,7 +98,7 @@ fn shown(o: &SalesOrder) -> Vec<ShownLine> {
             },
             rule: l.rule.to_string(),
             short_rule: crate::query::sale::rule_short(&l.rule),
-            value: l.value(),
+            value: l.value(&o.currency),
             reserved: l.reserved,
             backordered: l.backordered,
             promise: l.promise,

@@ -799,11 +799,12 @@ impl Screen for SupplierInvoices {
                     self.notice = Some(Notice::error("at least one line (Enter on a PO line)"));
                     return Flow::Stay;
                 }
-                let total: Decimal = self
-                    .lines
-                    .values()
-                    .map(|(q, p)| crate::core::types::cents(q * p))
-                    .sum();
+                let cur = self
+                    .supplier
+                    .as_ref()
+                    .and_then(|c| ctx.state().suppliers.get(c))
+                    .map_or_else(|| Currency::new("USD"), |x| x.currency.clone());
+                let total: Decimal = self.lines.values().map(|(q, p)| cur.cents(q * p)).sum();
                 let ml = self.matchable(ctx);
                 let off = self
                     .lines
@@ -831,8 +832,7 @@ impl Screen for SupplierInvoices {
                     "Enter {} of {} for {}: {} {}{}{}?",
                     self.reference.trimmed(),
                     self.supplier.clone().unwrap_or_default(),
-                    ml.first()
-                        .map_or_else(|| total.to_string(), |m| money(total, &m.currency)),
+                    money(total, &cur),
                     self.lines.len(),
                     if self.lines.len() == 1 {
                         "line"
@@ -1249,14 +1249,10 @@ impl SupplierInvoices {
                 .span(self.focus == Focus::Reference, 14, theme),
         ]);
         let ml = self.matchable(ctx);
-        let total: Decimal = self
-            .lines
-            .values()
-            .map(|(q, p)| crate::core::types::cents(q * p))
-            .sum();
         let cur = sup
             .map(|x| x.currency.clone())
             .unwrap_or_else(|| Currency::new("USD"));
+        let total: Decimal = self.lines.values().map(|(q, p)| cur.cents(q * p)).sum();
         let l2 = Line::from(vec![
             lbl("Lines "),
             Span::raw(format!("{} of {}", self.lines.len(), ml.len())),
@@ -1349,7 +1345,7 @@ impl SupplierInvoices {
                     cells.push(
                         self.lines
                             .get(&k)
-                            .map(|(q, p)| money(crate::core::types::cents(q * p), &m.currency))
+                            .map(|(q, p)| money(m.currency.cents(q * p), &m.currency))
                             .unwrap_or_default(),
                     );
                 }
