@@ -99,13 +99,181 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
         "{}",
         d.screen(132, 43)
     );
-    d.press("f6").typed("no deposit").press("enter");
+    // The prompt says what a reject does (it cancels the order), and the
+    // cancel is asked before it is done: "n" leaves the order held.
+    d.press("f6");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!("reject (cancels order {order}), reason:")),
+        "{s}"
+    );
+    d.typed("no deposit").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!("Reject exception {id}? It cancels order {order}")),
+        "{s}"
+    );
+    d.press("n");
+    assert!(d.screen(132, 43).contains("not rejected"));
+    assert_eq!(
+        b.state.borrow().orders[order.as_str()].status,
+        depot::core::sales::OrderStatus::Held
+    );
+    d.press("f6").typed("no deposit").press("enter").press("y");
     let st = b.state.borrow();
     assert_eq!(
         st.orders[order.as_str()].status,
         depot::core::sales::OrderStatus::Cancelled
     );
     assert!(!st.exceptions[&id].is_open());
+}
+
+fn exec(b: &MemBackend, who: &str, json: serde_json::Value) {
+    let body: CommandBody = serde_json::from_value(json).unwrap();
+    b.exec(who, body).unwrap();
+}
+
+fn count_exception(b: &MemBackend) -> (u64, String) {
+    let s = b.state.borrow();
+    s.exceptions
+        .values()
+        .filter(|x| x.is_open())
+        .find_map(|x| match &x.blocked {
+            depot::core::exceptions::Blocked::Count { number } => Some((x.id, number.to_string())),
+            _ => None,
+        })
+        .expect("a held count variance")
+}
+
+fn bin_stock(b: &MemBackend, bin: &str, sku: &str) -> rust_decimal::Decimal {
+    let s = b.state.borrow();
+    s.bin_stock
+        .iter()
+        .filter(|(k, _)| k.warehouse == "CHI" && k.bin == bin && k.sku == sku)
+        .map(|(_, q)| *q)
+        .sum()
+}
+
+/// A held manual adjustment can be rejected from the queue: nothing is
+/// posted and the adjustment is withdrawn (the queue said "count it again,
+/// or approve", and a manual adjustment could not be counted again: the
+/// approver's only way out was to book the stock).
+#[test]
+fn a_held_stock_adjustment_is_rejected_from_the_queue_and_posts_nothing() {
+    let b = demo();
+    let before = bin_stock(&b, "R-01-02", "FAS-1001");
+    exec(
+        &b,
+        "CTRL1",
+        serde_json::json!({"cmd": "adjust_stock", "warehouse": "CHI", "bin": "R-01-02",
+            "sku": "FAS-1001", "qty": "200", "reason": "found"}),
+    );
+    let (id, count) = count_exception(&b);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&count).press("enter").press("f6");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!(
+            "reject (withdraws adjustment {count}: nothing posted), reason:"
+        )),
+        "{s}"
+    );
+    d.typed("no such stock: miscount").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!(
+            "exception {id} cleared: rejected: no such stock: miscount"
+        )),
+        "{s}"
+    );
+    let st = b.state.borrow();
+    let c = &st.counts[count.as_str()];
+    assert_eq!(c.status, depot::core::counts::CountStatus::Rejected);
+    assert!(!st.index.open_counts.contains(count.as_str()));
+    assert!(!st.exceptions[&id].is_open());
+    drop(st);
+    assert_eq!(
+        bin_stock(&b, "R-01-02", "FAS-1001"),
+        before,
+        "nothing posted"
+    );
+    // Rejected is final: it can be neither approved nor rejected again.
+    let again: CommandBody =
+        serde_json::from_value(serde_json::json!({"cmd": "approve_count", "count": count}))
+            .unwrap();
+    assert!(b.exec("SUP1", again).is_err());
+}
+
+/// A scheduled count whose variance is rejected goes back to be counted
+/// again from the start, blind, and its next counts settle it.
+#[test]
+fn a_rejected_count_variance_is_counted_again() {
+    let b = demo();
+    exec(
+        &b,
+        "SUP1",
+        serde_json::json!({"cmd": "schedule_counts", "warehouse": "CHI", "skus": ["FAS-1001"]}),
+    );
+    let number = {
+        let s = b.state.borrow();
+        let c = s
+            .index
+            .open_counts
+            .iter()
+            .filter_map(|n| s.counts.get(n))
+            .find(|c| c.sku == "FAS-1001" && !c.manual)
+            .expect("a scheduled count")
+            .clone();
+        (c.number.to_string(), c.bin.to_string())
+    };
+    let (number, bin) = (number.0, number.1);
+    let book = bin_stock(&b, &bin, "FAS-1001");
+    let far = book + rust_decimal::Decimal::from(200);
+    for (who, reason) in [("RECV1", None), ("ADMIN", Some("found"))] {
+        exec(
+            &b,
+            who,
+            serde_json::json!({"cmd": "enter_count", "count": number, "qty": far.to_string(),
+                "reason": reason}),
+        );
+    }
+    assert_eq!(
+        b.state.borrow().counts[number.as_str()].status,
+        depot::core::counts::CountStatus::AwaitingApproval
+    );
+    let (id, _) = count_exception(&b);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&number).press("enter").press("f6");
+    assert!(
+        d.screen(132, 43)
+            .contains(&format!("{number} is counted again: nothing posted")),
+        "{}",
+        d.screen(132, 43)
+    );
+    d.typed("count it again").press("enter");
+    {
+        let st = b.state.borrow();
+        let c = &st.counts[number.as_str()];
+        assert_eq!(c.status, depot::core::counts::CountStatus::Open);
+        assert!(c.first.is_none() && c.second.is_none());
+        assert!(st.index.open_counts.contains(number.as_str()));
+        assert!(!st.exceptions[&id].is_open());
+    }
+    assert_eq!(bin_stock(&b, &bin, "FAS-1001"), book, "nothing posted");
+    // Counted again and found right: settled, no adjustment.
+    exec(
+        &b,
+        "RECV1",
+        serde_json::json!({"cmd": "enter_count", "count": number, "qty": book.to_string()}),
+    );
+    let st = b.state.borrow();
+    assert_eq!(
+        st.counts[number.as_str()].status,
+        depot::core::counts::CountStatus::Posted
+    );
+    assert!(!st.index.open_counts.contains(number.as_str()));
 }
 
 #[test]

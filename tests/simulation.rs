@@ -764,8 +764,18 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 .copied()
                 .unwrap_or_default();
             if c.status == depot::core::counts::CountStatus::AwaitingApproval {
-                CommandBody::ApproveCount {
-                    count: c.number.clone(),
+                // Most held variances are approved; some are rejected (a
+                // scheduled count is counted again, an adjustment
+                // withdrawn).
+                if rng.chance(75) {
+                    CommandBody::ApproveCount {
+                        count: c.number.clone(),
+                    }
+                } else {
+                    CommandBody::RejectCount {
+                        count: c.number.clone(),
+                        reason: "count again".into(),
+                    }
                 }
             } else {
                 let qty = match rng.below(4) {

@@ -182,6 +182,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::LandedCostAllocated { .. }
         | Event::CountsScheduled { .. }
         | Event::RecountNeeded { .. }
+        | Event::CountRejected { .. }
         | Event::CountHeld { .. }
         | Event::CountSettled { .. }
         | Event::CountApproved { .. }
@@ -330,6 +331,7 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::SupplierPaid { .. }
         | Event::CountsScheduled { .. }
         | Event::RecountNeeded { .. }
+        | Event::CountRejected { .. }
         | Event::CountHeld { .. }
         | Event::Repromised { .. }
         | Event::BackorderFilled { .. }
@@ -515,6 +517,7 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
         }
         Event::CountsScheduled { .. }
         | Event::RecountNeeded { .. }
+        | Event::CountRejected { .. }
         | Event::CountHeld { .. }
         | Event::CountSettled { .. }
         | Event::CountApproved { .. }
@@ -752,9 +755,10 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
         Event::StockAdjusted { adjustment, .. } => {
             adjustment.iter().flat_map(|(_, j)| j.iter()).collect()
         }
-        Event::CountsScheduled { .. } | Event::RecountNeeded { .. } | Event::CountHeld { .. } => {
-            Vec::new()
-        }
+        Event::CountsScheduled { .. }
+        | Event::RecountNeeded { .. }
+        | Event::CountRejected { .. }
+        | Event::CountHeld { .. } => Vec::new(),
         Event::JournalPosted { journal, .. } => vec![journal],
         Event::FxRevalued {
             journal, reversal, ..

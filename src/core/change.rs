@@ -301,7 +301,10 @@ pub fn add_lines(
         }
         added.push(l);
     }
-    let more: Vec<(&Code, Decimal)> = added.iter().map(|l| (&l.sku, l.value(&o.currency))).collect();
+    let more: Vec<(&Code, Decimal)> = added
+        .iter()
+        .map(|l| (&l.sku, l.value(&o.currency)))
+        .collect();
     credit_ok(state, o, &more)?;
     let mut ev = vec![Event::LinesAdded {
         number: number.to_code(),

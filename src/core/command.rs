@@ -718,6 +718,10 @@ pub enum CommandBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         orders: Option<Vec<Code>>,
     },
+    /// Reject a count variance held for an approval: nothing is posted. A
+    /// scheduled count goes back to be counted again (blind, from the
+    /// start); a manual adjustment is withdrawn.
+    RejectCount { count: Code, reason: String },
 }
 
 impl CommandBody {
@@ -869,6 +873,7 @@ impl CommandBody {
             CommentClockException { .. } => "comment_clock_exception",
             SnoozeClockException { .. } => "snooze_clock_exception",
             ArchiveClosed { .. } => "archive_closed",
+            RejectCount { .. } => "reject_count",
         }
     }
 
@@ -1061,6 +1066,7 @@ pub const NAMES: &[&str] = &[
     "receive_transfer",
     "enter_count",
     "approve_count",
+    "reject_count",
     "create_replenishment_policy",
     "update_replenishment_policy",
     "accept_replenishment",
@@ -1178,7 +1184,7 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         "ship_transfer" => Permission::Ship,
         "receive_transfer" => Permission::Receive,
         "enter_count" => Permission::Putaway,
-        "approve_count" => Permission::ApproveChanges,
+        "approve_count" | "reject_count" => Permission::ApproveChanges,
         "change_order_line" | "add_order_lines" => Permission::CaptureOrders,
         "close_period" | "lock_period" | "reopen_period" => Permission::ClosePeriods,
         "import_bank_statement"

@@ -45,6 +45,18 @@ pub enum CountStatus {
     /// A variance above the approval limit, waiting for an approval.
     AwaitingApproval,
     Posted,
+    /// A manual adjustment whose variance was rejected: nothing posted.
+    Rejected,
+}
+
+impl CountStatus {
+    /// Still to be counted or approved (in `Indexes::open_counts`).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            CountStatus::Open | CountStatus::Recount | CountStatus::AwaitingApproval
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -326,11 +338,47 @@ pub fn enter(
             out.extend(ev);
             Ok(out)
         }
-        CountStatus::AwaitingApproval | CountStatus::Posted => Err(Rejection::CountState {
-            count: number.to_string(),
-            problem: "is not open for counting".into(),
-        }),
+        CountStatus::AwaitingApproval | CountStatus::Posted | CountStatus::Rejected => {
+            Err(Rejection::CountState {
+                count: number.to_string(),
+                problem: "is not open for counting".into(),
+            })
+        }
     }
+}
+
+/// Reject a held variance: nothing is posted. A scheduled count goes back
+/// to be counted again from the start (blind, by anyone: the counts that
+/// disagreed with the book are what was rejected); a manual adjustment is
+/// withdrawn. Anyone who may approve it may reject it, its counter or the
+/// one who asked for the adjustment too: a rejection moves no stock.
+pub fn reject(
+    state: &State,
+    cmd: &Command,
+    number: &str,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let c = count_of(state, number)?;
+    if c.status != CountStatus::AwaitingApproval {
+        return Err(Rejection::CountState {
+            count: number.to_string(),
+            problem: "is not waiting for an approval".into(),
+        });
+    }
+    validate::text("reason", reason, true)?;
+    if reason.chars().count() > super::exceptions::TEXT_MAX {
+        return Err(Rejection::out_of_range(
+            "reason",
+            "longer",
+            "1",
+            format!("{} characters", super::exceptions::TEXT_MAX),
+        ));
+    }
+    Ok(vec![Event::CountRejected {
+        number: number.to_code(),
+        by: cmd.operator.clone(),
+        reason: reason.trim().to_string(),
+    }])
 }
 
 /// A count settled: what it makes promisable again (a position a picker
@@ -812,6 +860,22 @@ pub fn apply_event(state: &mut State, event: &Event) {
                 }
             }
             settle(state, number, adjustment);
+        }
+        Event::CountRejected { number, .. } => {
+            if let Some(c) = state.counts.get_mut(number) {
+                if c.manual {
+                    c.status = CountStatus::Rejected;
+                    state.index.open_counts.remove(number);
+                } else {
+                    c.status = CountStatus::Open;
+                    c.first = None;
+                    c.second = None;
+                    c.variance = Decimal::ZERO;
+                    c.value = Decimal::ZERO;
+                    c.reason = None;
+                    c.accurate = None;
+                }
+            }
         }
         Event::CountApproved {
             number, adjustment, ..

@@ -313,6 +313,9 @@ fn decide_command(state: &State, cmd: &Command) -> D {
         }
         CommandBody::ApproveCount { count } => super::counts::approve(state, cmd, count)
             .map(|ev| super::counts::fill_after(state, cmd, count, ev)),
+        CommandBody::RejectCount { count, reason } => {
+            super::counts::reject(state, cmd, count, reason)
+        }
         CommandBody::AdjustStock {
             warehouse,
             bin,

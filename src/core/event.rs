@@ -712,6 +712,13 @@ pub enum Event {
     /// book items they cleared moved into the archive (issue 21), by the
     /// same `ArchiveClosed`.
     BankArchived(super::bank::BankArchive),
+    /// A held count variance rejected: nothing posted. A scheduled count
+    /// is open to be counted again; a manual adjustment is withdrawn.
+    CountRejected {
+        number: Code,
+        by: Code,
+        reason: String,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

@@ -167,7 +167,6 @@ impl ExceptionKind {
         !matches!(
             self,
             ExceptionKind::ShortPick
-                | ExceptionKind::CountVariance
                 | ExceptionKind::LateShipment
                 | ExceptionKind::UnappliedCash
                 | ExceptionKind::DataQuality
@@ -930,7 +929,8 @@ fn touched_documents(state: &State, event: &Event) -> Vec<Blocked> {
         }],
         Event::CountHeld { number, .. }
         | Event::CountSettled { number, .. }
-        | Event::CountApproved { number, .. } => vec![Blocked::Count {
+        | Event::CountApproved { number, .. }
+        | Event::CountRejected { number, .. } => vec![Blocked::Count {
             number: number.clone(),
         }],
         Event::StockAdjusted { count, .. } => vec![Blocked::Count {
@@ -975,6 +975,7 @@ fn how(event: &Event) -> String {
         Event::PurchaseOrderCancelled { reason, .. } => format!("cancelled: {reason}"),
         Event::PurchaseOrderClosed { reason, .. } => format!("closed: {reason}"),
         Event::CountApproved { .. } => "approved".into(),
+        Event::CountRejected { reason, .. } => format!("rejected: {reason}"),
         Event::CountSettled { .. } => "settled".into(),
         Event::ChangeApproved { .. } => "approved".into(),
         Event::ChangeRejected { reason, .. } => format!("rejected: {reason}"),
@@ -1258,6 +1259,10 @@ pub fn clearing_command(x: &Exception, approve: bool, reason: &str) -> Option<Co
         (Blocked::Count { number }, true) => CommandBody::ApproveCount {
             count: number.clone(),
         },
+        (Blocked::Count { number }, false) => CommandBody::RejectCount {
+            count: number.clone(),
+            reason,
+        },
         (Blocked::Change { id }, true) => CommandBody::ApproveChange { id: *id },
         (Blocked::Change { id }, false) => CommandBody::RejectChange { id: *id, reason },
         (Blocked::Invoice { number }, approve) => CommandBody::ResolveDispute {
@@ -1274,9 +1279,36 @@ pub fn clearing_command(x: &Exception, approve: bool, reason: &str) -> Option<Co
                 reason
             },
         },
-        (Blocked::PickLine { .. }, _)
-        | (Blocked::Count { .. }, false)
-        | (Blocked::DataQuality { .. }, _) => return None,
+        (Blocked::PickLine { .. }, _) | (Blocked::DataQuality { .. }, _) => return None,
+    })
+}
+
+/// What rejecting an exception does to its document, in a few words for
+/// the reject prompt (a supervisor rejecting a price hold cancels the
+/// order, which the prompt said nothing of), and whether it cancels the
+/// document (so the screen asks before it does). None: no reject.
+pub fn reject_does(state: &State, x: &Exception) -> Option<(String, bool)> {
+    Some(match &x.blocked {
+        Blocked::Order { number, .. } => (format!("cancels order {number}"), true),
+        Blocked::PurchaseOrder { number } => (format!("cancels {number}"), true),
+        Blocked::Carton { list, carton } => (
+            format!("unpacks carton {carton} of {list} to pack again"),
+            false,
+        ),
+        Blocked::SupplierInvoice { number } => (format!("rejects {number}: not paid"), false),
+        Blocked::Count { number } => match state.counts.get(number) {
+            Some(c) if c.manual => (
+                format!("withdraws adjustment {number}: nothing posted"),
+                false,
+            ),
+            _ => (format!("{number} is counted again: nothing posted"), false),
+        },
+        Blocked::Change { id } => (format!("change {id} is not made"), false),
+        Blocked::Invoice { number } => (
+            format!("the disputed amount of {number} is owed again"),
+            false,
+        ),
+        Blocked::PickLine { .. } | Blocked::DataQuality { .. } => return None,
     })
 }
 
@@ -1325,7 +1357,6 @@ pub fn decide_action(
             x.kind.as_str().replace('_', " "),
             if approve { "approved" } else { "rejected" },
             match x.kind {
-                ExceptionKind::CountVariance => "count it again",
                 ExceptionKind::DataQuality => "fix the record (the finding clears itself)",
                 _ => "approve it or fix the document",
             }

@@ -1478,18 +1478,12 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if n != size(&idx.open_supplier_invoices) {
         return Err(bad("open supplier invoices by supplier"));
     }
-    let open_counts = state
-        .counts
-        .values()
-        .filter(|c| c.status != super::counts::CountStatus::Posted)
-        .count();
+    let open_counts = state.counts.values().filter(|c| c.status.is_open()).count();
     if open_counts != idx.open_counts.len()
-        || idx.open_counts.iter().any(|n| {
-            state
-                .counts
-                .get(n)
-                .is_none_or(|c| c.status == super::counts::CountStatus::Posted)
-        })
+        || idx
+            .open_counts
+            .iter()
+            .any(|n| state.counts.get(n).is_none_or(|c| !c.status.is_open()))
     {
         return Err(bad("open counts"));
     }

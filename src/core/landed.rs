@@ -348,6 +348,7 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::LandedCostAllocated { .. }
         | Event::CountsScheduled { .. }
         | Event::RecountNeeded { .. }
+        | Event::CountRejected { .. }
         | Event::CountHeld { .. }
         | Event::Repromised { .. }
         | Event::BackorderFilled { .. }

@@ -365,7 +365,8 @@ pub fn exposure(state: &State, customer: &Customer) -> Decimal {
         .iter()
         .filter_map(|n| state.shipments.get(n))
         .map(|s| {
-            let amount = |l: &super::warehouse::ShipmentLine| customer.currency.cents(l.price * l.qty);
+            let amount =
+                |l: &super::warehouse::ShipmentLine| customer.currency.cents(l.price * l.qty);
             let goods: Decimal = s.lines.iter().map(amount).sum();
             let ship_to = state
                 .orders

@@ -196,7 +196,6 @@ pub struct Qty {
     pub unit: Code,
 }
 
-
 /// Round half away from zero to `dp` decimals: the default policy.
 pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {
     let mut r = value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);

@@ -279,6 +279,11 @@ pub struct Exceptions {
     /// no requester for (a short pick: the picker), read from the log
     /// once per record shown: (raised_seq, operator).
     raised_by: Option<(u64, String)>,
+    /// What the reject being typed does to its document, and whether it
+    /// cancels it (`exceptions::reject_does`): shown on the prompt.
+    rejecting: Option<(String, bool)>,
+    /// A reject that cancels a document, waiting for its y/n.
+    pending: Option<(Acting, CommandBody)>,
 }
 
 /// Which training the rows' predictions came from (record, time).
@@ -420,6 +425,8 @@ impl Exceptions {
             clock: None,
             predicted_snoozed: 0,
             raised_by: None,
+            rejecting: None,
+            pending: None,
         }
     }
 
@@ -629,9 +636,6 @@ fn no_reject(kind: ExceptionKind) -> Option<&'static str> {
         ExceptionKind::DataQuality => {
             "fix the record: the finding clears itself (it is neither approved nor rejected)"
         }
-        ExceptionKind::CountVariance => {
-            "count it again, or approve the variance; it cannot be rejected"
-        }
         _ => "approve to accept it; it cannot be rejected",
     })
 }
@@ -642,6 +646,16 @@ impl Screen for Exceptions {
     }
     fn title(&self) -> String {
         "exception queue".into()
+    }
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        match self.pending.take() {
+            Some((on, body)) if yes => self.submit(ctx, on, body),
+            Some(_) => {
+                self.notice = Some(Notice::info("not rejected"));
+                Flow::Stay
+            }
+            None => Flow::Stay,
+        }
     }
     fn context(&self) -> Context {
         match self.focus {
@@ -714,14 +728,19 @@ impl Screen for Exceptions {
                         None
                     }
                     Some(Row::Held(id)) if a == Action::Reject => {
-                        let kind = ctx.state().exceptions.get(&id).map(|x| x.kind);
-                        match kind.and_then(no_reject) {
+                        let x = ctx.state().exceptions.get(&id);
+                        match x.map(|x| x.kind).and_then(no_reject) {
                             // Not a reason asked for, then refused.
                             Some(note) => {
                                 self.notice = Some(Notice::info(note));
                                 None
                             }
-                            None => Some(Row::Held(id)),
+                            None => {
+                                self.rejecting = x.and_then(|x| {
+                                    crate::core::exceptions::reject_does(ctx.state(), x)
+                                });
+                                Some(Row::Held(id))
+                            }
                         }
                     }
                     Some(Row::Clock(r)) if a == Action::Reject => {
@@ -770,6 +789,7 @@ impl Screen for Exceptions {
             }
             (Focus::Prompt(_), Input::Action(Action::Cancel)) => {
                 self.input.take();
+                self.rejecting = None;
                 self.focus = Focus::List;
                 Flow::Stay
             }
@@ -788,7 +808,18 @@ impl Screen for Exceptions {
                     Ok(body) => {
                         self.focus = Focus::List;
                         self.input.take();
-                        self.submit(ctx, on, body)
+                        match self.rejecting.take() {
+                            // Cancelling an order or a PO is asked first.
+                            Some((does, true)) if p == Prompt::Reject && !text.is_empty() => {
+                                let what = match &on {
+                                    Acting::Held(id) => format!("exception {id}"),
+                                    Acting::Clock(key) => key.to_string(),
+                                };
+                                self.pending = Some((on, body));
+                                Flow::ConfirmStrict(format!("Reject {what}? It {does} ({text})."))
+                            }
+                            _ => self.submit(ctx, on, body),
+                        }
                     }
                     Err(e) => {
                         self.notice = Some(Notice::error(e));
@@ -1162,7 +1193,10 @@ impl Screen for Exceptions {
         }
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail);
         if let Focus::Prompt(p) = self.focus {
-            let label = format!("{}: ", p.label());
+            let label = match (&self.rejecting, p) {
+                (Some((does, _)), Prompt::Reject) => format!("reject ({does}), reason: "),
+                _ => format!("{}: ", p.label()),
+            };
             let w = prompt.width.saturating_sub(label.len() as u16) as usize;
             f.render_widget(
                 Paragraph::new(Line::from(vec![
