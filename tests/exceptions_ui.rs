@@ -87,10 +87,25 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
     assert_eq!(b.state.borrow().exceptions[&id].comments.len(), 1);
     d.press("f9").typed("nobody-role").press("enter");
     assert!(d.screen(132, 43).contains("is not a role"));
+    // Not to someone who cannot clear it: it would leave every worklist
+    // that could (a controller does not release holds; nor does a buyer).
     d.press("ctrl-u").typed("@ctrl1").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("operator CTRL1 cannot clear it (it needs the permission release_holds)"),
+        "{s}"
+    );
+    d.press("f9").typed("buyer").press("enter");
+    assert!(
+        d.screen(132, 43)
+            .contains("role buyer cannot clear it (it needs the permission release_holds)"),
+        "{}",
+        d.screen(132, 43)
+    );
+    d.press("f9").typed("@admin").press("enter");
     assert_eq!(
         b.state.borrow().exceptions[&id].owner,
-        depot::core::exceptions::Owner::Operator("CTRL1".into())
+        depot::core::exceptions::Owner::Operator("ADMIN".into())
     );
     // Reject needs a reason: an empty one is refused by the core.
     d.press("f6").press("enter");

@@ -1400,7 +1400,47 @@ fn may_reassign(state: &State, owner: &Owner, to: &Owner) -> Result<(), Rejectio
     Ok(())
 }
 
-/// Reassign an open exception to a role or an operator.
+/// The permission an owner needs to clear exception `x`: its document's
+/// own command's (`release_hold` for a credit hold; a short pick's
+/// acknowledgement: release_holds), whether from the queue or the
+/// document's screen. None: cleared by fixing the record, by whoever may.
+fn clearing_permission(x: &Exception) -> Option<super::auth::Permission> {
+    match &x.blocked {
+        Blocked::PickLine { .. } => Some(super::auth::Permission::ReleaseHolds),
+        Blocked::DataQuality { .. } => None,
+        _ => clearing_command(x, true, "")
+            .or_else(|| clearing_command(x, false, ""))
+            .map(|c| c.permission()),
+    }
+}
+
+/// An exception given to a role (or a person) that cannot clear it
+/// leaves every worklist that could: refused, naming what it lacks.
+fn may_own(state: &State, x: &Exception, to: &Owner) -> Result<(), Rejection> {
+    let Some(needs) = clearing_permission(x) else {
+        return Ok(());
+    };
+    let (roles, who): (Vec<Role>, String) = match to {
+        Owner::Role(r) => (vec![*r], format!("role {r}")),
+        Owner::Operator(o) => (
+            state
+                .operators
+                .get(o)
+                .map(|op| op.roles.clone())
+                .unwrap_or_default(),
+            format!("operator {o}"),
+        ),
+    };
+    if super::auth::allows(&roles, needs) {
+        return Ok(());
+    }
+    Err(Rejection::ExceptionAction {
+        id: x.id,
+        problem: format!("{who} cannot clear it (it needs the permission {needs})"),
+    })
+}
+
+/// Reassign an open exception to a role or an operator who can clear it.
 pub fn reassign(
     state: &State,
     cmd: &Command,
@@ -1409,6 +1449,7 @@ pub fn reassign(
 ) -> Result<Vec<Event>, Rejection> {
     let x = open_exception(state, id)?;
     may_reassign(state, &x.owner, to)?;
+    may_own(state, x, to)?;
     Ok(vec![Event::ExceptionReassigned {
         id,
         owner: to.clone(),
