@@ -1220,6 +1220,166 @@ fn a_prepaid_customers_list_ships_on_the_tracking_scan_without_a_freight_questio
     assert_eq!(sh.freight, Decimal::ZERO);
 }
 
+/// The demo's list to pack, packed whole in one carton by the core (its
+/// customer's terms add freight): ready to ship.
+fn packed_list(b: &MemBackend) -> depot::core::warehouse::PickList {
+    let p = picked_list(b);
+    let kg: Decimal = p
+        .lines
+        .iter()
+        .map(|l| l.picked * b.state.borrow().items[&l.sku].weight_kg)
+        .sum();
+    let contents = p
+        .lines
+        .iter()
+        .map(|l| depot::core::pack::CartonInput {
+            item: l.sku.to_string(),
+            qty: Some(l.picked),
+        })
+        .collect();
+    b.exec(
+        "PACK1",
+        CommandBody::PackCarton {
+            list: p.number.clone(),
+            contents,
+            weight: kg,
+            tare: Decimal::ZERO,
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    depot::core::warehouse::PickList::clone(&s.picks[&p.number])
+}
+
+/// A freight charge typed at `frt>` that is a GTIN (an 8-digit item
+/// label read as 12,345,670) is refused; one more than the goods it
+/// carries asks first, naming both, on the handheld's 20 columns too;
+/// Enter (a scan's end) says no, only `y` ships. It shipped at once.
+#[test]
+fn a_freight_scan_is_refused_and_a_freight_over_the_goods_value_asks_first() {
+    let b = demo();
+    let p = packed_list(&b);
+    let goods: Decimal = {
+        let st = b.state.borrow();
+        let o = &st.orders[&p.order];
+        p.lines
+            .iter()
+            .map(|l| {
+                l.picked
+                    * o.lines
+                        .iter()
+                        .find(|x| x.line == l.order_line)
+                        .unwrap()
+                        .price
+            })
+            .sum::<Decimal>()
+            .round_dp(2)
+    };
+    let goods = format!("{goods:.2}");
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    d.scan(&p.number).press("enter");
+    d.scan("1Z999AA10123456784");
+    assert!(d.screen(20, 16).contains("frt>"), "{}", d.screen(20, 16));
+    let shipped = |b: &MemBackend| {
+        b.state.borrow().picks[&p.number].status == depot::core::warehouse::PickStatus::Shipped
+    };
+    let bells = d.app.bells;
+    // A GTIN-8 whose check digit holds: a barcode, not a charge.
+    d.scan("12345670");
+    let s = d.screen(20, 16);
+    assert_eq!(d.app.bells, bells + 1, "{s}");
+    assert!(d.screen(80, 24).contains("12345670 is a barcode"));
+    assert!(s.contains("frt>"), "{s}");
+    assert!(!shipped(&b));
+    // Eight digits that are no GTIN: far more than the goods, asked,
+    // both amounts in sight at every size; Enter (a double-fired scan's)
+    // is no: nothing shipped, still frt>.
+    for (w, h) in [(20, 16), (20, 8), (40, 16), (80, 24)] {
+        d.screen(w, h);
+        d.scan("12345678");
+        let s = d.screen(w, h);
+        assert!(
+            s.contains("12345678.00") && s.contains(&goods),
+            "{w}x{h}: {s}"
+        );
+        d.press("enter");
+        let s = d.screen(w, h);
+        assert!(!shipped(&b), "{s}");
+        assert!(s.contains("frt>"), "{s}");
+    }
+    // Asked on a wide screen, then shrunk to the smallest handheld: the
+    // question is cut there, and its y ships nothing.
+    d.screen(80, 24);
+    d.scan("12345678");
+    assert!(!d.screen(20, 8).contains(&goods));
+    d.press("y");
+    assert!(!shipped(&b), "{}", d.screen(20, 8));
+    assert!(d
+        .screen(80, 24)
+        .contains("the question does not show whole"));
+    // The question stays until answered: n.
+    d.press("n");
+    assert!(!shipped(&b));
+    // A charge over the goods the shipper means: y ships it.
+    d.screen(20, 16);
+    d.scan("200");
+    assert!(d.screen(20, 16).contains(&goods), "{}", d.screen(20, 16));
+    assert!(!shipped(&b));
+    d.press("y");
+    assert!(shipped(&b), "{}", d.screen(80, 24));
+    let st = b.state.borrow();
+    let sh = &st.shipments[&sh_number(&st, &p.number)];
+    assert_eq!(sh.freight, Decimal::from(200));
+}
+
+/// `track>` takes a tracking number, not whatever is scanned: characters
+/// no tracking number has, the list's own label (a double fire), its
+/// order, another depot document's number, an item's barcode and the
+/// carton's label (SSCC) are refused with the bell and the screen stays
+/// at `track>`. A number typed from a label as printed (spaces) is taken.
+#[test]
+fn a_tracking_scan_of_a_document_an_item_or_a_carton_label_is_refused() {
+    let b = demo();
+    let p = packed_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let sscc = {
+        let st = b.state.borrow();
+        depot::docs::build::carton_sscc(&st, &p, 1).unwrap()
+    };
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    d.scan(&p.number).press("enter");
+    assert!(d.screen(20, 16).contains("track>"));
+    let bells = d.app.bells;
+    let bad = [
+        ("@@##".to_string(), "letters, digits and -"),
+        (p.number.to_string(), "is the pick list"),
+        (p.order.to_string(), "is the order"),
+        ("SH-000042".to_string(), "shipment number"),
+        ("in-000001".to_string(), "invoice number"),
+        (barcode(&b, &sku), "barcode"),
+        (sku.to_string(), "barcode"),
+        (sscc.clone(), "carton 1's label"),
+        (format!("00{sscc}"), "carton 1's label"),
+    ];
+    for (i, (scan, says)) in bad.iter().enumerate() {
+        d.scan(scan);
+        assert_eq!(d.app.bells, bells + 1 + i as u64, "{scan}");
+        let s = d.screen(80, 24);
+        assert!(s.contains(says), "{scan}: {s}");
+        assert!(d.screen(20, 16).contains("track>"), "{scan}");
+    }
+    assert_eq!(
+        b.state.borrow().picks[&p.number].status,
+        depot::core::warehouse::PickStatus::Open
+    );
+    d.scan("1Z 999 AA1 01 2345 6784");
+    let s = d.screen(40, 16);
+    assert!(s.contains("TRK  1Z 999 AA1 01 2345 6784"), "{s}");
+    assert!(s.contains("frt>"), "{s}");
+}
+
 #[test]
 fn snapshots_of_pack_and_ship_at_handheld_and_desk_sizes() {
     let b = demo();
@@ -1965,6 +2125,134 @@ fn an_item_barcode_scanned_at_the_scale_goes_into_the_carton_not_the_weight() {
     assert!(b.state.borrow().picks[&p.number].cartons.is_empty());
 }
 
+/// A weight with more decimals than the core takes (3) is refused at
+/// `kg>`, where it is typed: the expected weight stays on screen and
+/// nothing is sent. It went to the core, was refused there, and the
+/// screen dropped back to `item>`.
+#[test]
+fn a_weight_with_too_many_decimals_is_refused_at_the_scale() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter");
+    for _ in 0..n.to_string().parse::<u32>().unwrap() {
+        d.scan(&sku);
+    }
+    d.press("enter");
+    let sent = b.log.borrow().len();
+    let bells = d.app.bells;
+    for bad in ["2.3934567", "2.3934 kg", "2500.5"] {
+        d.scan(bad);
+        let s = d.screen(20, 16);
+        assert!(s.contains("EXP") && s.contains("kg>"), "{bad}: {s}");
+    }
+    assert_eq!(d.app.bells, bells + 3);
+    assert!(d
+        .screen(80, 24)
+        .contains("weight 2500.5 is out of range (0 to 2000)"));
+    d.scan("2.3934567");
+    assert!(
+        d.screen(80, 24).contains("has more than 3 decimals"),
+        "{}",
+        d.screen(80, 24)
+    );
+    assert_eq!(b.log.borrow().len(), sent, "nothing was sent");
+    // The same weight typed into the filled carton (a point marks it).
+    d.press("esc");
+    assert!(d.screen(20, 16).contains("item>"));
+    d.scan("2.3934567");
+    assert!(d.screen(80, 24).contains("has more than 3 decimals"));
+    assert_eq!(b.log.borrow().len(), sent, "nothing was sent");
+    d.press("enter").scan(&format!("{} kg", kg.round_dp(3)));
+    assert!(d.screen(80, 24).contains("carton 1 packed"));
+}
+
+/// Over-packing is said as the screen shows it: a count typed after a
+/// case scan is limited in cases ("at most 28 CASE" with 164 left to
+/// pack besides the case), a case scanned with fewer left says both,
+/// and a scan once all is in cartons says so, not "not on the list".
+#[test]
+fn pack_over_counts_are_said_in_the_unit_typed_and_all_packed_is_said() {
+    let b = demo();
+    let sku: Code = "FAS-1002".into();
+    let list = released_order(
+        &b,
+        "C0007",
+        "CHI",
+        std::slice::from_ref(&sku),
+        Decimal::from(170),
+    );
+    let lines = b.state.borrow().picks[list.as_str()].lines.clone();
+    for l in &lines {
+        b.exec(
+            "PICK1",
+            CommandBody::ConfirmPick {
+                list: list.as_str().into(),
+                line: l.line,
+                bin: l.bin.to_string(),
+                item: l.sku.to_string(),
+                qty: Some(l.qty),
+                short: false,
+                reason: None,
+            },
+        )
+        .unwrap();
+    }
+    let (case, each, base) = {
+        let st = b.state.borrow();
+        let it = &st.items[&sku];
+        let case = it.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
+        let each = it.barcodes.iter().find(|c| c.unit == it.base_unit).unwrap();
+        assert_eq!(it.unit_factor("CASE"), Some(Decimal::from(6)));
+        (case.code.clone(), each.code.clone(), it.base_unit.clone())
+    };
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.scan(&list).scan(&case);
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("+ FAS-1002 6") && s.contains("FAS-1002 164"),
+        "{s}"
+    );
+    let bells = d.app.bells;
+    d.scan("29");
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("too many FAS-1002: this scan counts at most 28 CASE"),
+        "{s}"
+    );
+    d.scan("28");
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("+ FAS-1002 168") && s.contains("FAS-1002 2"),
+        "{s}"
+    );
+    // A case with two left: the case's units and what is left.
+    d.scan(&case);
+    assert_eq!(d.app.bells, bells + 2);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("too many FAS-1002: 1 CASE is 6, 2 {base} left")),
+        "{s}"
+    );
+    d.scan(&each).scan(&each);
+    let s = d.screen(40, 16);
+    assert!(!s.contains("to pack:"), "{s}");
+    d.scan(&each);
+    assert_eq!(d.app.bells, bells + 3);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("FAS-1002 is all packed already (170 {base})")),
+        "{s}"
+    );
+    assert!(!s.contains("not on the list"), "{s}");
+}
+
 #[test]
 fn receive_takes_an_item_scanned_at_the_bin_step_and_a_bin_scanned_while_counting() {
     let b = demo();
@@ -2305,4 +2593,308 @@ fn a_scan_landing_on_a_drop_question_keeps_the_count_and_only_y_drops_it() {
     }
     d.press("y");
     assert!(!d.screen(40, 16).contains("Drop what was counted?"));
+}
+
+/// Counts of FAS-1001 in Chicago scheduled by the supervisor (as
+/// `{"cmd":"schedule_counts","warehouse":"CHI","skus":["FAS-1001"]}`):
+/// the counts RECV1 is given, in bin sequence (B-03-03, then R-01-02).
+fn fas_1001_counts(b: &MemBackend) -> Vec<depot::core::counts::Count> {
+    b.exec(
+        "SUP1",
+        CommandBody::ScheduleCounts {
+            warehouse: "CHI".into(),
+            limit: 50,
+            skus: vec!["FAS-1001".into()],
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    let list = depot::ui::screens::rf_count::counts_for(&s, "CHI", "RECV1");
+    let counts: Vec<_> = list.iter().map(|n| s.counts[n].clone()).collect();
+    assert_eq!(
+        counts
+            .iter()
+            .map(|c| (c.bin.as_str(), c.sku.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("B-03-03", "FAS-1001"), ("R-01-02", "FAS-1001")]
+    );
+    counts
+}
+
+/// FAS-1001's box label and its case label (24 boxes).
+const BOX: &str = "0614141000029";
+const CASE: &str = "10614141000026";
+
+/// A number typed after a case scan on Count is cases, as on Pick and
+/// Receive (it was read in boxes: 142 typed after a box and a case
+/// entered 142 BOX); the prompt names the unit a number is in, and the
+/// scans are said in base units when the prompt's unit is another.
+#[test]
+fn a_count_typed_after_a_case_scan_is_in_cases_and_the_prompt_names_the_unit() {
+    let b = demo();
+    let counts = fas_1001_counts(&b);
+    let book = |c: &depot::core::counts::Count| {
+        b.state
+            .borrow()
+            .bin_stock
+            .get(&depot::core::state::BinKey {
+                warehouse: c.warehouse.clone(),
+                bin: c.bin.clone(),
+                sku: c.sku.clone(),
+                lot: c.lot.clone(),
+            })
+            .copied()
+            .unwrap_or_default()
+    };
+    let book = book(&counts[0]).to_string();
+    assert_ne!(book, "0");
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.scan("B-03-03").scan(BOX);
+    let s = d.screen(20, 16);
+    assert!(s.contains("qty BOX> _"), "{s}");
+    assert!(s.contains("scanned 1: Enter"), "{s}");
+    d.scan(CASE);
+    for (w, h) in [(20, 16), (40, 8), (40, 16)] {
+        let s = d.screen(w, h);
+        assert!(s.contains("qty CASE> _"), "{w}x{h}:\n{s}");
+        assert!(s.contains("scanned 25 BOX"), "{w}x{h}:\n{s}");
+        // Still blind: the book quantity is nowhere.
+        assert!(!s.split_whitespace().any(|x| x == book), "{w}x{h}:\n{s}");
+    }
+    // A part of a case is refused in cases, with the bell; the scans stay.
+    let bells = d.app.bells;
+    d.scan("1.5");
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("1.5 CASE: FAS-1001 is counted in whole CASE"),
+        "{s}"
+    );
+    assert!(s.contains("scanned 25 BOX"), "{s}");
+    assert!(counts_entered(&b).is_empty());
+    // 142 typed after the case: 142 cases, entered as 3,408 boxes.
+    d.scan("142");
+    assert_eq!(counts_entered(&b), vec![Decimal::from(142 * 24)]);
+    assert_eq!(
+        b.state.borrow().counts[&counts[0].number]
+            .first
+            .as_ref()
+            .map(|f| f.0),
+        Some(Decimal::from(142 * 24))
+    );
+    // A box after a case: boxes again (the unit last scanned).
+    let s = d.screen(40, 16);
+    assert!(s.contains("BIN  R-01-02"), "{s}");
+    d.scan("R-01-02").scan(CASE).scan(BOX);
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("qty BOX> _") && s.contains("scanned 25: Enter"),
+        "{s}"
+    );
+    d.scan("30");
+    assert_eq!(
+        counts_entered(&b),
+        vec![Decimal::from(142 * 24), Decimal::from(30)]
+    );
+}
+
+/// A counter who cannot reach a bin skips it: it comes back last, as on
+/// Pick. Scans counted are dropped only on an explicit `y` (a scanner's
+/// Enter, `n`, or a `y` on a terminal too small to show the question
+/// keep them); the last count left is not skipped, and says why.
+#[test]
+fn count_skip_puts_the_count_last_and_asks_before_dropping_scans() {
+    let b = demo();
+    let counts = fas_1001_counts(&b);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  B-03-03"), "{s}");
+    d.press("f7");
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  R-01-02"), "{s}");
+    assert!(s.contains(&format!("1/2 {}", counts[1].number)), "{s}");
+    assert!(s.contains("skipped B-03-03 FAS-1001"), "{s}");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("skipped B-03-03 FAS-1001: it comes back last"),
+        "{s}"
+    );
+    // Something counted: asked, strictly.
+    d.scan("R-01-02").scan(BOX);
+    d.press("f7");
+    let s = d.screen(40, 8);
+    assert!(s.contains("Skip? 1 counted are not entered."), "{s}");
+    d.press("enter");
+    let s = d.screen(40, 8);
+    assert!(
+        s.contains("BIN  R-01-02") && s.contains("scanned 1: Enter"),
+        "{s}"
+    );
+    d.press("f7").press("n");
+    assert!(d.screen(40, 8).contains("scanned 1: Enter"));
+    // A question the terminal is too small to show is not answered yes.
+    d.press("f7");
+    d.screen(20, 6);
+    d.press("y");
+    let s = d.screen(40, 8);
+    assert!(s.contains("Skip? 1 counted are not entered."), "{s}");
+    // The smallest handheld shows the whole question.
+    let s = d.screen(20, 8);
+    for part in ["Skip? 1", "counted are", "not entered."] {
+        assert!(s.contains(part), "{s}");
+    }
+    d.press("y");
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  B-03-03"), "{s}");
+    assert!(s.contains("skipped R-01-02 FAS-1001"), "{s}");
+    assert!(counts_entered(&b).is_empty(), "nothing entered");
+    // B-03-03 is counted now: R-01-02, the one left, is not skipped.
+    d.scan("B-03-03").scan(BOX).press("enter");
+    assert_eq!(counts_entered(&b), vec![Decimal::ONE]);
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  R-01-02") && s.contains("1/1"), "{s}");
+    d.press("f7");
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  R-01-02"), "{s}");
+    assert!(s.contains("nothing else to count"), "{s}");
+}
+
+/// F7 works on Count with the keymaps depot ships (it did nothing there:
+/// `[screen.rf_count]` bound no skip), and the key bar and help list it.
+#[test]
+fn the_shipped_keymaps_skip_a_count_on_f7() {
+    use depot::ui::keymap::{Action, Context};
+    let maps = Keymaps::load(None).unwrap();
+    for km in [&maps.default, &maps.classic] {
+        assert_eq!(
+            km.action(
+                "rf_count",
+                Context::Input,
+                &depot::ui::key::Key::parse("f7").unwrap()
+            ),
+            Some(Action::Skip)
+        );
+    }
+    let b = demo();
+    fas_1001_counts(&b);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.press("f7");
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  R-01-02") && s.contains("skipped"), "{s}");
+}
+
+/// Pick: F7 with units counted asks, as F3 does ("Leave? 2 counted are
+/// not confirmed."), before it drops them: it dropped them silently.
+/// Only `y` skips; Enter and `n` keep the count, and so does `y` on a
+/// terminal too small to show the question.
+#[test]
+fn pick_skip_with_units_counted_asks_before_dropping_them() {
+    let b = demo();
+    let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(10));
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    // The demo's own list comes first: skipped (nothing counted, no
+    // question).
+    if !d.screen(40, 8).contains("BIN  B-03-10") {
+        d.press("f7");
+    }
+    let s = d.screen(40, 8);
+    assert!(s.contains("BIN  B-03-10") && s.contains(&list), "{s}");
+    d.scan("B-03-10").scan("0614141000036");
+    let s = d.screen(40, 8);
+    assert!(s.contains("QTY  10 BOX got 1"), "{s}");
+    d.press("f7");
+    let s = d.screen(40, 8);
+    assert!(s.contains("Skip? 1 counted are not confirmed."), "{s}");
+    // A scanner's Enter says no.
+    d.press("enter");
+    assert!(d.screen(40, 8).contains("QTY  10 BOX got 1"));
+    d.press("f7").press("n");
+    assert!(d.screen(40, 8).contains("QTY  10 BOX got 1"));
+    d.press("f7");
+    d.screen(20, 6);
+    d.press("y");
+    let s = d.screen(40, 8);
+    assert!(s.contains("Skip? 1 counted are not confirmed."), "{s}");
+    // The smallest handheld shows the whole question.
+    let s = d.screen(20, 8);
+    for part in ["Skip? 1", "counted are", "not confirmed."] {
+        assert!(s.contains(part), "{s}");
+    }
+    d.press("y");
+    let s = d.screen(40, 8);
+    assert!(!s.contains("BIN  B-03-10"), "{s}");
+    assert!(s.contains("skipped B-03-10 FAS-1002"), "{s}");
+    assert!(picks(&b).is_empty(), "nothing confirmed");
+    // It comes back, nothing counted on it.
+    for _ in 0..3 {
+        if d.screen(40, 8).contains("BIN  B-03-10") {
+            break;
+        }
+        d.press("f7");
+    }
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("BIN  B-03-10") && s.contains("QTY  10 BOX"),
+        "{s}"
+    );
+    assert!(!s.contains("got 1"), "{s}");
+}
+
+/// A short of a lot-controlled line in B-02-05 whose rest the core
+/// offers from another lot in the same bin: the message names the lot
+/// ("rest from B-02-05; picked 0 BRK-1000" read as "go back to the bin
+/// just found short") and says what was short, not "picked 0".
+#[test]
+fn a_short_with_nothing_picked_names_the_lot_the_rest_comes_from() {
+    let b = demo();
+    // A second lot of BRK-1000 in B-02-05, allocated first.
+    b.exec(
+        "ADMIN",
+        CommandBody::AdjustStock {
+            warehouse: "CHI".into(),
+            bin: "B-02-05".into(),
+            sku: "BRK-1000".into(),
+            lot: Some("L202604-1000".into()),
+            qty: Decimal::from(24),
+            reason: depot::core::counts::Reason::Found,
+        },
+    )
+    .unwrap();
+    let list = released_order(&b, "C0002", "CHI", &["BRK-1000".into()], Decimal::from(2));
+    let t = tasks(&b.state.borrow(), "CHI", &[])
+        .into_iter()
+        .find(|t| t.list == list)
+        .unwrap();
+    assert_eq!(
+        (t.bin.as_str(), t.lot.as_deref()),
+        ("B-02-05", Some("L202604-1000"))
+    );
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    for _ in 0..3 {
+        if d.screen(40, 8).contains("BIN  B-02-05") {
+            break;
+        }
+        d.press("f7");
+    }
+    d.scan("B-02-05");
+    // 3: cannot find.
+    d.press("f6").typed("3").press("enter");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].1, log[0].2), (Some(Decimal::ZERO), true));
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("rest from B-02-05 lot L202605-1000; short 2 BRK-1000"),
+        "{s}"
+    );
+    assert!(!s.contains("picked 0"), "{s}");
+    // On the 20-column handheld the lot is on screen too.
+    let s = d.screen(20, 16);
+    assert!(s.contains("lot L202605-1000"), "{s}");
+    assert!(s.contains("short 2"), "{s}");
 }

@@ -24,6 +24,20 @@ pub const WEIGHT_TOLERANCE_PCT: Decimal = Decimal::from_parts(5, 0, 0, false, 0)
 pub const WEIGHT_TOLERANCE_MIN_KG: Decimal = Decimal::from_parts(2, 0, 0, false, 1);
 /// The heaviest carton a scale reading may say (kg).
 pub const CARTON_KG_MAX: Decimal = Decimal::from_parts(2000, 0, 0, false, 0);
+/// Decimals a scale weight (kg) may have.
+pub const WEIGHT_DECIMALS: u32 = 3;
+
+/// A scale weight or tare as a carton takes it: above zero, at most
+/// `WEIGHT_DECIMALS` decimals, at most `CARTON_KG_MAX` (the pack screen
+/// asks it at the scale, before anything is submitted).
+pub fn check_weight(field: &str, v: Decimal) -> Result<(), Rejection> {
+    validate::qty(field, v, WEIGHT_DECIMALS)?;
+    if v > CARTON_KG_MAX {
+        return Err(Rejection::out_of_range(field, v, "0", CARTON_KG_MAX));
+    }
+    Ok(())
+}
+
 /// Most content lines per carton.
 pub const CARTON_LINES_MAX: usize = 200;
 
@@ -134,13 +148,9 @@ pub fn pack(
             value: tare,
         });
     }
-    for (field, v) in [("weight", weight), ("tare", tare)] {
-        if field == "weight" || !v.is_zero() {
-            validate::qty(field, v, 3)?;
-        }
-        if v > CARTON_KG_MAX {
-            return Err(Rejection::out_of_range(field, v, "0", CARTON_KG_MAX));
-        }
+    check_weight("weight", weight)?;
+    if !tare.is_zero() {
+        check_weight("tare", tare)?;
     }
     if weight <= tare {
         return Err(Rejection::NotPositive {

@@ -75,6 +75,8 @@ pub struct App {
     last_size: Option<(u16, u16)>,
     /// The confirm on screen is the app's own "quit with work open?".
     quitting: bool,
+    /// The last question drawn, and whether it showed whole in its box.
+    confirm_drawn: RefCell<Option<(String, bool)>>,
     /// The screen's own question the exit question covers (and whether
     /// it was strict): asked again when the operator stays.
     covered: Option<(String, bool)>,
@@ -148,6 +150,7 @@ impl App {
             theme: Theme { color: !no_color },
             help: false,
             confirm: None,
+            confirm_drawn: RefCell::new(None),
             notice: None,
             confirm_strict: false,
             quit: false,
@@ -303,6 +306,13 @@ impl App {
                 // what the operator cannot read. The exit question (its
                 // line is the key bar's) still is.
                 Some(Action::Yes) if !self.fits() && !self.quitting => return,
+                // Nor one whose box showed only part of it.
+                Some(Action::Yes) if !self.quitting && self.question_cut() => {
+                    self.notice = Some(Notice::error(
+                        "the question does not show whole: n, or a larger window",
+                    ));
+                    return;
+                }
                 // A strict question: Enter is no, only `y` says yes.
                 Some(Action::Yes) if self.confirm_strict && key.code == KeyCode::Enter => false,
                 Some(Action::Yes) => true,
@@ -1175,16 +1185,45 @@ impl App {
     }
 
     fn view_confirm(&self, f: &mut Frame, area: Rect, q: &str) {
-        let popup = centered(area, area.width.saturating_sub(4).min(60), 5);
+        let (popup, lines, whole) = question_box(area, q);
+        *self.confirm_drawn.borrow_mut() = Some((q.to_string(), whole));
+        let width = usize::from(popup.width.saturating_sub(2));
+        let mut text: Vec<Line> = lines.into_iter().map(Line::from).collect();
+        text.push(Line::from(Span::styled(
+            fit(&self.confirm_bar(), width),
+            self.theme.dim(),
+        )));
         f.render_widget(Clear, popup);
         f.render_widget(
-            Paragraph::new(vec![
-                Line::from(q.to_string()),
-                Line::from(Span::styled(self.confirm_bar(), self.theme.dim())),
-            ])
-            .wrap(Wrap { trim: true })
-            .block(Block::bordered().title(" confirm ")),
+            Paragraph::new(text).block(Block::bordered().title(" confirm ")),
             popup,
         );
     }
+
+    /// Was the open question drawn cut (its box too small for it)?
+    fn question_cut(&self) -> bool {
+        let drawn = self.confirm_drawn.borrow();
+        matches!((&*drawn, &self.confirm), (Some((d, false)), Some(q)) if d == q)
+    }
+}
+
+/// The box question `q` is asked in over a screen body `area`: 4 columns
+/// narrower (at most 60), as tall as its lines and the answers need (5
+/// rows at least with its border, at most the body); its lines (broken
+/// between words), and whether they all show.
+fn question_box(area: Rect, q: &str) -> (Rect, Vec<String>, bool) {
+    let w = area.width.saturating_sub(4).min(60);
+    let width = usize::from(w.saturating_sub(2));
+    let lines = wrap_words(q, width, usize::MAX);
+    let need = u16::try_from(lines.len() + 3).unwrap_or(u16::MAX);
+    let popup = centered(area, w, need.max(5));
+    let whole = width > 0 && lines.len() <= usize::from(popup.height.saturating_sub(2));
+    (popup, lines, whole)
+}
+
+/// Does question `q` show whole over a screen body of `w` x `h`? A
+/// question that does not is never answered yes; a screen with several
+/// wordings asks the longest that fits.
+pub fn question_fits(q: &str, (w, h): (u16, u16)) -> bool {
+    question_box(Rect::new(0, 0, w, h), q).2
 }

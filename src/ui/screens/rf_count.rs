@@ -3,8 +3,12 @@
 //! counted first (a count that differed from the book is counted again by
 //! another person). Scan the bin, scan the item, type what is there (0 for
 //! nothing) and Enter: one `enter_count` command. The book quantity is
-//! never shown. A recount that still differs needs a reason (1 damage, 2
-//! theft, 3 found, 4 correction), asked when the core says so.
+//! never shown. A number typed after a scan is in the unit last scanned (a
+//! case after a box: cases), as on Pick and Receive; the prompt names that
+//! unit, and the command takes base units. A recount that still differs
+//! needs a reason (1 damage, 2 theft, 3 found, 4 correction), asked when
+//! the core says so. Skip (F7, as on Pick) puts the count last: it comes
+//! back when the others are done.
 
 use super::rf::{
     answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
@@ -15,7 +19,7 @@ use crate::core::types::Code;
 use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::query::qty as fmt_qty;
-use crate::ui::entry::{qty_problem, typed_qty};
+use crate::ui::entry::{qty_problem, typed_qty, unit_named};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::TextField;
@@ -56,6 +60,15 @@ pub fn counts_for(s: &State, warehouse: &str, operator: &str) -> Vec<Code> {
     v.into_iter().map(|x| x.2).collect()
 }
 
+/// `counts_for`, the counts skipped in this session last, in the order
+/// they were skipped.
+pub fn counts_in_order(s: &State, warehouse: &str, operator: &str, skipped: &[Code]) -> Vec<Code> {
+    let mut v = counts_for(s, warehouse, operator);
+    // (A stable sort: the others keep their bin sequence.)
+    v.sort_by_key(|n| skipped.iter().position(|x| x == n).map_or(0, |i| i + 1));
+    v
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     Bin,
@@ -78,6 +91,15 @@ pub struct RfCount {
     pub tally: Decimal,
     /// The item was scanned before its bin (the bin is asked next).
     pub item_first: bool,
+    /// The unit factor of the last item scan: a number typed after it is
+    /// in that unit (a case scanned after a box: cases).
+    pub last_factor: Decimal,
+    /// Counts skipped in this session, in the order skipped: they come
+    /// last.
+    pub skipped: Vec<Code>,
+    /// The question asked is whether to skip (else: whether to drop the
+    /// scans).
+    asking_skip: bool,
     notice: Option<Notice>,
 }
 
@@ -88,6 +110,9 @@ impl RfCount {
             current: counts_for(ctx.state(), &warehouse, ctx.operator)
                 .first()
                 .cloned(),
+            last_factor: Decimal::ONE,
+            skipped: Vec::new(),
+            asking_skip: false,
             warehouse,
             step: Step::Bin,
             field: TextField::default(),
@@ -100,8 +125,13 @@ impl RfCount {
         }
     }
 
+    /// The counts to do, the skipped ones last.
+    fn list(&self, ctx: &Ctx) -> Vec<Code> {
+        counts_in_order(ctx.state(), &self.warehouse, ctx.operator, &self.skipped)
+    }
+
     fn next(&mut self, ctx: &Ctx) {
-        let list = counts_for(ctx.state(), &self.warehouse, ctx.operator);
+        let list = self.list(ctx);
         if !self.current.as_ref().is_some_and(|c| list.contains(c)) {
             self.current = list.first().cloned();
             self.reset();
@@ -113,15 +143,71 @@ impl RfCount {
         self.step = Step::Bin;
         self.tally = Decimal::ZERO;
         self.item_first = false;
+        self.last_factor = Decimal::ONE;
     }
 
-    /// A scan of the count's item (lot checked): how many units it counts.
+    /// Something counted and not entered: the scans, or a count waiting
+    /// for its reason.
+    fn counting(&self) -> bool {
+        self.step == Step::Reason || (self.step == Step::Qty && self.tally > Decimal::ZERO)
+    }
+
+    /// F7: the current count goes last (it comes back when the others are
+    /// done); what was counted of it asks first, strictly.
+    fn skip(&mut self, ctx: &Ctx) -> Flow {
+        let Some(cur) = self.current.clone() else {
+            self.notice = Some(Notice::info("nothing to count"));
+            return Flow::Stay;
+        };
+        if self.list(ctx).iter().all(|n| *n == cur) {
+            self.notice = Some(Notice::info(
+                "nothing else to count: this is the last count",
+            ));
+            return Flow::Stay;
+        }
+        if self.counting() {
+            self.asking_skip = true;
+            let what = if self.step == Step::Reason {
+                self.qty
+            } else {
+                self.tally
+            };
+            return Flow::ConfirmStrict(format!(
+                "Skip? {} counted are not entered.",
+                fmt_qty(what)
+            ));
+        }
+        self.skip_now(ctx);
+        Flow::Stay
+    }
+
+    fn skip_now(&mut self, ctx: &Ctx) {
+        let Some(cur) = self.current.take() else {
+            return;
+        };
+        self.skipped.retain(|x| *x != cur);
+        self.skipped.push(cur.clone());
+        self.field.take();
+        self.reset();
+        self.key = ctx.new_key();
+        self.next(ctx);
+        let s = ctx.state();
+        let what = s
+            .counts
+            .get(&cur)
+            .map(|c| format!("{} {}", c.bin, c.sku))
+            .unwrap_or_else(|| cur.to_string());
+        self.notice = Some(Notice::info(format!("skipped {what}: it comes back last")));
+    }
+
+    /// A scan of the count's item (lot checked): how many base units it
+    /// counts, and the factor of the unit scanned.
     fn item_scan(
         &self,
         s: &State,
         c: &crate::core::counts::Count,
         text: &str,
-    ) -> Result<Decimal, String> {
+    ) -> Result<(Decimal, Decimal), String> {
         match s.scanned_item(text, || c.sku.to_string()) {
             Ok(si) if si.item.sku == c.sku => {
                 if let (Some(want), Some(got)) = (&c.lot, &si.lot) {
@@ -130,7 +216,7 @@ impl RfCount {
                     }
                 }
                 let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
-                Ok(si.count.unwrap_or(Decimal::ONE) * factor)
+                Ok((si.count.unwrap_or(Decimal::ONE) * factor, factor))
             }
             Ok(si) => Err(format!("wrong item {}: count {}", si.item.sku, c.sku)),
             Err(Rejection::BadScan { problem }) => Err(problem),
@@ -200,10 +286,11 @@ impl RfCount {
                     )
                 } else {
                     match self.item_scan(s, &c, text) {
-                        Ok(n) => {
+                        Ok((n, factor)) => {
                             // The scan that names the item counts too, as
                             // every scan after it does.
                             self.tally += n;
+                            self.last_factor = factor;
                             self.item_first = true;
                             self.notice =
                                 Some(Notice::info(format!("item OK: scan bin {}", c.bin)));
@@ -225,8 +312,9 @@ impl RfCount {
                 self.counted(s)
             }
             Step::Item => match self.item_scan(s, &c, text) {
-                Ok(n) => {
+                Ok((n, factor)) => {
                     self.tally += n;
+                    self.last_factor = factor;
                     self.step = Step::Qty;
                     Flow::Stay
                 }
@@ -243,23 +331,28 @@ impl RfCount {
                     )
                 }
             }
-            // A plain number is the quantity (item numbers are longer).
+            // A plain number is the quantity (item numbers are longer), in
+            // the unit last scanned (the prompt names it), as on Pick and
+            // Receive: a case scanned, `3` is three cases. The command
+            // takes base units.
             Step::Qty => match typed_qty(text) {
                 Some(Err(e)) => refuse(&mut self.notice, e),
                 Some(Ok(q)) => {
+                    let factor = self.last_factor;
                     let problem = s
                         .items
                         .get(&c.sku)
-                        .and_then(|i| qty_problem(i, &i.base_unit, Decimal::ONE, q));
+                        .and_then(|i| qty_problem(i, unit_named(i, factor), factor, q));
                     if let Some(p) = problem {
                         return refuse(&mut self.notice, p);
                     }
-                    self.qty = q;
+                    self.qty = q * factor;
                     self.counted(s)
                 }
                 None => match self.item_scan(s, &c, text) {
-                    Ok(n) => {
+                    Ok((n, factor)) => {
                         self.tally += n;
+                        self.last_factor = factor;
                         Flow::Stay
                     }
                     Err(e) => refuse(&mut self.notice, e),
@@ -290,15 +383,20 @@ impl Screen for RfCount {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        rf_actions(match self.step {
+        let mut v = rf_actions(match self.step {
             Step::Bin => "confirm the bin",
             Step::Item => "confirm the item",
             Step::Qty if self.tally > Decimal::ZERO => "count / enter the scans",
             Step::Qty => "enter the count",
             Step::Reason => "choose the reason",
-        })
+        });
+        v.push((Action::Skip, "skip (it comes back last)"));
+        v
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if input == Input::Action(Action::Skip) {
+            return self.skip(ctx);
+        }
         // A reason is its number and Enter, never a digit alone: a scan
         // that lands on the question (a burst, then Enter) would otherwise
         // answer it with the first digit in the barcode and commit.
@@ -311,6 +409,7 @@ impl Screen for RfCount {
                     // Scans counted so far are dropped only on an
                     // explicit `y` (a scanner's Enter says no).
                     Step::Qty if self.tally > Decimal::ZERO => {
+                        self.asking_skip = false;
                         return Flow::ConfirmStrict(format!(
                             "Drop the {} scanned?",
                             fmt_qty(self.tally)
@@ -328,9 +427,14 @@ impl Screen for RfCount {
     fn dirty(&self) -> bool {
         self.step == Step::Qty && self.tally > Decimal::ZERO
     }
-    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
-        if yes && self.step == Step::Qty {
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        if std::mem::take(&mut self.asking_skip) {
+            if yes {
+                self.skip_now(ctx);
+            }
+        } else if yes && self.step == Step::Qty {
             self.tally = Decimal::ZERO;
+            self.last_factor = Decimal::ONE;
             self.step = Step::Item;
         }
         Flow::Stay
@@ -387,7 +491,7 @@ impl Screen for RfCount {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let th = ctx.theme;
         let s = ctx.state();
-        let list = counts_for(s, &self.warehouse, ctx.operator);
+        let list = self.list(ctx);
         let Some(c) = self.current.as_ref().and_then(|n| s.counts.get(n)) else {
             let lines = vec![
                 RfLine::styled(th.good(), "Nothing to count"),
@@ -428,13 +532,25 @@ impl Screen for RfCount {
             lines.push(RfLine::styled(th.label(), "LOT  ").push(Default::default(), l.clone()));
         }
         let keep = lines.len();
+        let item = s.items.get(&c.sku);
+        // The unit a number typed is in (the one last scanned), on the
+        // prompt: `qty CASE> `. The scans are totalled in base units, named
+        // when the prompt's unit is another. Blind: nothing of the book.
+        let base = item.map_or("", |i| i.base_unit.as_str());
+        let unit = item.map_or("", |i| unit_named(i, self.last_factor));
+        let qty_label = format!("qty {unit}");
         let (label, hint) = match self.step {
             Step::Bin => ("bin", "scan the bin".to_string()),
             Step::Item => ("item", "scan the item; 0: none".to_string()),
-            Step::Qty if self.tally > Decimal::ZERO => {
-                ("qty", format!("scanned {}: Enter", fmt_qty(self.tally)))
-            }
-            Step::Qty => ("qty", "count or scan; 0: none".to_string()),
+            Step::Qty if self.tally > Decimal::ZERO && unit != base => (
+                qty_label.trim_end(),
+                format!("scanned {} {base}: Enter", fmt_qty(self.tally)),
+            ),
+            Step::Qty if self.tally > Decimal::ZERO => (
+                qty_label.trim_end(),
+                format!("scanned {}: Enter", fmt_qty(self.tally)),
+            ),
+            Step::Qty => (qty_label.trim_end(), "count or scan; 0: none".to_string()),
             Step::Reason => ("why", format!("counted {}", fmt_qty(self.qty))),
         };
         lines.push(field_line(label, &self.field.text, th));
@@ -447,7 +563,7 @@ impl Screen for RfCount {
             lines.push(RfLine::styled(th.dim(), hint));
             keep
         };
-        if let Some(i) = s.items.get(&c.sku) {
+        if let Some(i) = item {
             lines.push(RfLine::styled(th.dim(), i.description.clone()));
         }
         draw(f, area, &lines, keep);

@@ -6,7 +6,8 @@
 //! off by more than the tolerance is held by the core: the screen says so
 //! with the bell and shows the expected weight; a supervisor releases it.
 //! An item not on the list, or more than was picked, is refused with the
-//! bell before anything is submitted.
+//! bell before anything is submitted, and so is a weight the core would
+//! refuse (at `kg>`, the carton staying at the scale).
 
 use super::rf::{
     answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
@@ -125,12 +126,18 @@ impl RfPack {
         if let Some(p) = crate::ui::entry::qty_problem(item, &unit, factor, q) {
             return Some(refuse(&mut self.notice, p));
         }
+        // The count replaces the scan's: its units are room again.
         let room = self.remaining(s).get(&sku).copied().unwrap_or_default() + added;
         let n = q * factor;
         if n > room {
+            // Said in the unit typed (a case's count in cases), as much
+            // as the scan may count: what is left to pack with it.
+            let most = (room / factor)
+                .round_dp_with_strategy(item.qty_decimals, rust_decimal::RoundingStrategy::ToZero)
+                .normalize();
             return Some(refuse(
                 &mut self.notice,
-                format!("too many {sku}: {} left", fmt_qty(room)),
+                format!("too many {sku}: this scan counts at most {most} {unit}"),
             ));
         }
         self.carton.insert(sku.clone(), here - added + n);
@@ -204,6 +211,9 @@ impl RfPack {
                     // its unit: a bare number is not taken for one).
                     let marked = text.contains('.') || text.to_ascii_lowercase().ends_with("kg");
                     if let (Some(w), true, false) = (weight(text), marked, self.carton.is_empty()) {
+                        if let Some(why) = weight_problem(w) {
+                            return refuse(&mut self.notice, why);
+                        }
                         return self.pack(w);
                     }
                     if let Some(q) = crate::ui::entry::typed_qty(text).filter(|_| !marked) {
@@ -225,21 +235,48 @@ impl RfPack {
                     Ok(si) => {
                         let sku = si.item.sku.clone();
                         let Some(room) = left.get(&sku).copied() else {
+                            // On the list, all of it in cartons (or in this
+                            // one): not "not on the list".
+                            let picked = self
+                                .list
+                                .as_ref()
+                                .and_then(|l| s.picks.get(l))
+                                .and_then(|p| packed_vs_picked(p).get(&sku).map(|x| x.0))
+                                .filter(|q| *q > Decimal::ZERO);
                             return refuse(
                                 &mut self.notice,
-                                format!("{sku} is not on the list (or packed)"),
+                                match picked {
+                                    Some(q) => format!(
+                                        "{sku} is all packed already ({} {})",
+                                        fmt_qty(q),
+                                        si.item.base_unit
+                                    ),
+                                    None => format!("{sku} is not on the list"),
+                                },
                             );
                         };
-                        let n = si.count.unwrap_or(Decimal::ONE)
-                            * si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
+                        let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
+                        let n = si.count.unwrap_or(Decimal::ONE) * factor;
                         if n > room {
+                            // What the screen shows left to pack, and what
+                            // this scan would add, in its unit.
+                            let unit = crate::ui::entry::unit_named(si.item, factor);
+                            let count = si.count.unwrap_or(Decimal::ONE);
+                            let scanned = if factor == Decimal::ONE {
+                                format!("{} {unit}", fmt_qty(n))
+                            } else {
+                                format!("{} {unit} is {}", fmt_qty(count), fmt_qty(n))
+                            };
                             return refuse(
                                 &mut self.notice,
-                                format!("too many {sku}: {} left", fmt_qty(room)),
+                                format!(
+                                    "too many {sku}: {scanned}, {} {} left",
+                                    fmt_qty(room),
+                                    si.item.base_unit
+                                ),
                             );
                         }
                         *self.carton.entry(sku.clone()).or_default() += n;
-                        let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                         self.last_scan = Some((sku, factor, n));
                         Flow::Stay
                     }
@@ -256,8 +293,13 @@ impl RfPack {
                 self.field.text = text.to_string();
                 self.accept(ctx)
             }
+            // A weight the core would refuse is refused here, at `kg>`
+            // (refused by the core, the screen went back to the items).
             Step::Weight => match weight(text) {
-                Some(w) => self.pack(w),
+                Some(w) => match weight_problem(w) {
+                    Some(why) => refuse(&mut self.notice, why),
+                    None => self.pack(w),
+                },
                 None if text.is_empty() => {
                     refuse(&mut self.notice, "type or weigh the carton (kg)".into())
                 }
@@ -307,6 +349,15 @@ fn weight(text: &str) -> Option<Decimal> {
         Ok(w) if w > Decimal::ZERO => Some(w),
         _ => None,
     }
+}
+
+/// Why the core would refuse scale weight `w` (kg) for a carton: its
+/// own check (no tare is typed here), so that the packer hears it at the
+/// scale.
+fn weight_problem(w: Decimal) -> Option<String> {
+    crate::core::pack::check_weight("weight", w)
+        .err()
+        .map(|r| r.to_string())
 }
 
 impl Screen for RfPack {

@@ -133,6 +133,8 @@ pub struct RfPick {
     pub done: usize,
     notice: Option<Notice>,
     asking_leave: bool,
+    /// The question asked is whether to skip a task with units counted.
+    asking_skip: bool,
 }
 
 impl RfPick {
@@ -163,6 +165,7 @@ impl RfPick {
             done: 0,
             notice: None,
             asking_leave: false,
+            asking_skip: false,
         };
         p.current = p.tasks.first().map(Task::id);
         p
@@ -538,9 +541,21 @@ impl Screen for RfPick {
                 Flow::Stay
             }
             Input::Action(Action::Skip) => {
-                if !self.asking_reason {
-                    self.skip();
+                if self.asking_reason || self.task().is_none() {
+                    return Flow::Stay;
                 }
+                // Units counted are dropped by a skip: only an explicit
+                // `y` drops them, as leaving asks (a scanner's Enter, or
+                // a terminal too small to show the question, says no).
+                if self.scans > 0 && self.tasks.len() >= 2 {
+                    self.asking_leave = false;
+                    self.asking_skip = true;
+                    return Flow::ConfirmStrict(format!(
+                        "Skip? {} counted are not confirmed.",
+                        fmt_qty(self.counted)
+                    ));
+                }
+                self.skip();
                 Flow::Stay
             }
             Input::Action(Action::Back) | Input::Action(Action::Cancel) => {
@@ -551,6 +566,7 @@ impl Screen for RfPick {
                     self.asking_reason = false;
                     Flow::Stay
                 } else if self.scans > 0 {
+                    self.asking_skip = false;
                     self.asking_leave = true;
                     Flow::ConfirmStrict(format!(
                         "Leave? {} counted are not confirmed.",
@@ -574,13 +590,18 @@ impl Screen for RfPick {
             Answer::Done(events) => {
                 self.done += 1;
                 let mut picked = Decimal::ZERO;
+                let mut short = Decimal::ZERO;
                 let mut msg = Vec::new();
                 for e in &events {
                     match e {
                         Event::Picked { qty, .. } => picked += *qty,
-                        Event::PickLineAdded { line, .. } => {
-                            msg.push(format!("rest from {}", line.bin))
-                        }
+                        Event::PickShort { qty, .. } => short += *qty,
+                        // The rest's lot named: from the same bin it is
+                        // another lot, not the bin just found short.
+                        Event::PickLineAdded { line, .. } => msg.push(match &line.lot {
+                            Some(lot) => format!("rest from {} lot {lot}", line.bin),
+                            None => format!("rest from {}", line.bin),
+                        }),
                         Event::Backordered { qty, .. } => {
                             msg.push(format!("{} backordered", fmt_qty(*qty)))
                         }
@@ -589,8 +610,13 @@ impl Screen for RfPick {
                 }
                 let what = self.task().map(|t| t.sku.clone()).unwrap_or_default();
                 // What a short led to first: a 20-column status line
-                // shows the start.
-                msg.push(format!("picked {} {what}", fmt_qty(picked)));
+                // shows the start. Nothing picked of a short line: "short
+                // N", not "picked 0".
+                msg.push(if picked.is_zero() && short > Decimal::ZERO {
+                    format!("short {} {what}", fmt_qty(short))
+                } else {
+                    format!("picked {} {what}", fmt_qty(picked))
+                });
                 let mut text = msg.join("; ");
                 self.repeat = self.last_item.take();
                 self.reset_progress();
@@ -623,6 +649,10 @@ impl Screen for RfPick {
         }
     }
     fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        if std::mem::take(&mut self.asking_skip) && yes {
+            self.skip();
+            return Flow::Stay;
+        }
         if std::mem::take(&mut self.asking_leave) && yes {
             return Flow::Pop;
         }

@@ -6,7 +6,10 @@
 //! shipper types the carrier's charge first, which the invoice bills (the
 //! other terms bill no freight, so nothing is asked). Lists for the
 //! will-call carrier (a customer picking up at the counter) are listed
-//! apart; their "tracking" is the name of who collected.
+//! apart; their "tracking" is the name of who collected. Stray scans are
+//! refused with the bell where they land (a document number or an item
+//! label at `track>`, a GTIN at `frt>`), and a freight more than the
+//! goods shipped is asked about first (only `y` ships it).
 
 use super::rf::{
     answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
@@ -78,6 +81,144 @@ fn parse_freight(t: &str, c: &crate::core::types::Currency) -> Result<Decimal, S
     Ok(d)
 }
 
+/// The goods value of what a list ships: picked quantities at their
+/// order lines' prices, in the order's currency `c`.
+fn goods_value(s: &State, p: &PickList, c: &crate::core::types::Currency) -> Decimal {
+    let Some(o) = s.orders.get(&p.order) else {
+        return Decimal::ZERO;
+    };
+    let value: Decimal = p
+        .lines
+        .iter()
+        .map(|l| {
+            let price = o
+                .lines
+                .iter()
+                .find(|x| x.line == l.order_line)
+                .map_or(Decimal::ZERO, |x| x.price);
+            l.picked * price
+        })
+        .sum();
+    c.round(value)
+}
+
+/// A freight entry that is clearly a barcode: a GTIN (8, 12, 13 or 14
+/// digits, no point) whose check digit holds, as an item's label gives
+/// (a GTIN-8 `12345670` read as 12,345,670 shipped at once). Zero is
+/// zero however many digits it has.
+fn freight_is_barcode(t: &str) -> Option<String> {
+    let gtin = crate::core::scan::is_gtin_shaped(t)
+        && crate::core::scan::normalise_gtin(t).is_ok()
+        && t.bytes().any(|b| b != b'0');
+    gtin.then(|| format!("{t} is a barcode (GTIN-{}), not a freight charge", t.len()))
+}
+
+/// The question asked before billing a freight more than the goods, the
+/// longest wording that fits the question box of a screen `size` (so
+/// that both amounts are read before `y`); None when none fits.
+fn freight_question(
+    size: (u16, u16),
+    freight: Decimal,
+    goods: Decimal,
+    c: &crate::core::types::Currency,
+) -> Option<String> {
+    let (f, g) = (c.round(freight), c.round(goods));
+    [
+        format!("Freight {f} {c} is more than the goods ({g} {c}). Ship and bill it?"),
+        format!("Freight {f} is more than the goods {g}: bill it?"),
+        format!("Bill freight {f}? Goods {g}"),
+    ]
+    .into_iter()
+    .find(|q| crate::ui::app::question_fits(q, size))
+}
+
+/// The document number prefixes of this system (`Code::numbered` and the
+/// `PREFIX-000042` numbers of the core), with what each numbers.
+const DOCUMENTS: [(&str, &str); 23] = [
+    ("SO", "order"),
+    ("PK", "pick list"),
+    ("SH", "shipment"),
+    ("IN", "invoice"),
+    ("RC", "receipt"),
+    ("PO", "purchase order"),
+    ("GR", "goods receipt"),
+    ("AP", "supplier invoice"),
+    ("PY", "supplier payment"),
+    ("JE", "journal entry"),
+    ("WV", "wave"),
+    ("DM", "debit memo"),
+    ("DN", "debit note"),
+    ("SR", "supplier refund"),
+    ("CT", "count"),
+    ("RF", "refund"),
+    ("DR", "dispute resolution"),
+    ("CM", "credit memo"),
+    ("TR", "transfer"),
+    ("RMA", "return"),
+    ("ICS", "intercompany sale"),
+    ("BK", "bank item"),
+    ("BL", "bank line"),
+];
+
+/// What depot document a text is numbered as (`PK-000013`: "pick list").
+fn document_kind(t: &str) -> Option<&'static str> {
+    let (prefix, digits) = t.split_once('-')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    DOCUMENTS
+        .iter()
+        .find(|(p, _)| p.eq_ignore_ascii_case(prefix))
+        .map(|(_, kind)| *kind)
+}
+
+/// Why `t` is not the tracking number of list `p` (with `will_call`: the
+/// name of who collects): a stray scan of something depot knows. The
+/// list's own label or its order's (a scanner firing twice), any depot
+/// document number, an item's barcode, one of the list's carton labels
+/// (SSCC); for a carrier, characters no tracking number has (letters,
+/// digits, `-` and the spaces of one typed from a label as printed).
+/// Carriers' own formats are not checked: depot holds none.
+fn tracking_problem(s: &State, p: &PickList, t: &str, will_call: bool) -> Option<String> {
+    let what = if will_call {
+        "who collects"
+    } else {
+        "a tracking number"
+    };
+    if !will_call
+        && !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+    {
+        return Some(format!("{t:?}: a tracking number is letters, digits and -"));
+    }
+    if p.number.eq_ignore_ascii_case(t) {
+        return Some(format!("{t} is the pick list, not {what}"));
+    }
+    if p.order.eq_ignore_ascii_case(t) {
+        return Some(format!("{t} is the order, not {what}"));
+    }
+    if let Some(kind) = document_kind(t) {
+        return Some(format!("{t} is a depot {kind} number, not {what}"));
+    }
+    if let Ok(si) = s.scanned_item(t, String::new) {
+        return Some(format!("{t} is item {}'s barcode, not {what}", si.item.sku));
+    }
+    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() >= 18 {
+        for c in &p.cartons {
+            // The label's SSCC, bare, as (00) or with its symbology.
+            let Ok(sscc) = crate::docs::build::carton_sscc(s, p, c.number) else {
+                continue;
+            };
+            if digits.ends_with(&sscc) && digits.len() <= sscc.len() + 3 {
+                return Some(format!("that is carton {}'s label, not {what}", c.number));
+            }
+        }
+    }
+    None
+}
+
 /// Lists ready to ship in `warehouse`: (list, will-call?).
 pub fn to_ship(s: &State, warehouse: &str) -> Vec<(Code, bool)> {
     s.index
@@ -109,6 +250,11 @@ pub struct RfShip {
     pub field: TextField,
     pub key: String,
     notice: Option<Notice>,
+    /// The freight asked about (more than the goods): shipped with it on
+    /// `y`, with the question asked.
+    asking_freight: Option<(Decimal, String)>,
+    /// The size the screen was last drawn at, for the question's fit.
+    size: (u16, u16),
 }
 
 impl RfShip {
@@ -123,6 +269,8 @@ impl RfShip {
             field: TextField::default(),
             key: ctx.new_key(),
             notice: None,
+            asking_freight: None,
+            size: (u16::MAX, u16::MAX),
         }
     }
 
@@ -217,6 +365,11 @@ impl RfShip {
                 let Some(list) = self.list.clone() else {
                     return Flow::Stay;
                 };
+                if let Some(p) = s.picks.get(&list) {
+                    if let Some(why) = tracking_problem(s, p, text, self.carrier == WILL_CALL) {
+                        return refuse(&mut self.notice, why);
+                    }
+                }
                 self.tracking = text.to_string();
                 let bills = self.carrier != WILL_CALL
                     && s.picks
@@ -233,13 +386,37 @@ impl RfShip {
                 let Some(list) = self.list.clone() else {
                     return Flow::Stay;
                 };
-                let Some(cur) = s.picks.get(&list).and_then(|p| billed_freight(s, p)) else {
+                let Some(p) = s.picks.get(&list) else {
+                    return Flow::Stay;
+                };
+                let Some(cur) = billed_freight(s, p) else {
                     return self.ship(list, Decimal::ZERO);
                 };
-                match parse_freight(text, &cur) {
-                    Ok(freight) => self.ship(list, freight),
-                    Err(e) => refuse(&mut self.notice, e),
+                if let Some(why) = freight_is_barcode(text) {
+                    return refuse(&mut self.notice, why);
                 }
+                let freight = match parse_freight(text, &cur) {
+                    Ok(f) => f,
+                    Err(e) => return refuse(&mut self.notice, e),
+                };
+                // A charge more than the goods it carries is asked about
+                // (strictly: Enter, a scan's end, says no).
+                let goods = goods_value(s, p, &cur);
+                if freight > goods {
+                    let Some(q) = freight_question(self.size, freight, goods, &cur) else {
+                        return refuse(
+                            &mut self.notice,
+                            format!(
+                                "freight {} is more than the goods {}: too narrow to ask",
+                                cur.round(freight),
+                                cur.round(goods)
+                            ),
+                        );
+                    };
+                    self.asking_freight = Some((freight, q.clone()));
+                    return Flow::ConfirmStrict(q);
+                }
+                self.ship(list, freight)
             }
         }
     }
@@ -312,6 +489,22 @@ impl Screen for RfShip {
         });
         Flow::Stay
     }
+    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        let Some((freight, _)) = self.asking_freight.take() else {
+            return Flow::Stay;
+        };
+        // (The list changed elsewhere meanwhile: `committed` said so.)
+        let Some(list) = self.list.clone().filter(|_| self.step == Step::Freight) else {
+            return Flow::Stay;
+        };
+        if !yes {
+            self.notice = Some(Notice::info("nothing shipped: type the freight"));
+            return Flow::Stay;
+        }
+        // (A question the screen showed cut is not answered yes: the app
+        // does not pass that yes on.)
+        self.ship(list, freight)
+    }
     fn committed(&mut self, ctx: &Ctx) {
         if let Some(l) = &self.list {
             if !ctx.state().picks.get(l).is_some_and(|p| ready(p)) {
@@ -325,6 +518,7 @@ impl Screen for RfShip {
         self.notice.take()
     }
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        self.size = (area.width, area.height);
         let th = ctx.theme;
         let s = ctx.state();
         let mut lines = Vec::new();
