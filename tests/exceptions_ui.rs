@@ -734,3 +734,33 @@ fn a_short_pick_says_which_picker_raised_it() {
     assert!(s.contains("short") && s.contains(&sku), "{s}");
     assert!(s.contains("by PICK1"), "{s}");
 }
+
+/// A governed change shows what it would write beside what is there now
+/// before anyone approves it (the queue named only its fields: "owner,
+/// sla_days"), in the detail and on Enter.
+#[test]
+fn a_governed_change_shows_its_values_before_and_after() {
+    let b = demo();
+    exec(
+        &b,
+        "CTRL1",
+        serde_json::json!({"cmd": "set_exception_routing", "entity": "US01",
+            "kind": "credit_hold", "owner": "controller", "sla_days": 2}),
+    );
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Exception queue").unwrap();
+    d.typed("change").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("owner: supervisor -> controller"), "{s}");
+    assert!(s.contains("sla_days: 1 -> 2"), "{s}");
+    assert!(
+        !s.contains("after_days:"),
+        "unchanged fields are not listed: {s}"
+    );
+    d.press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("owner: supervisor -> controller; sla_days: 1 -> 2"),
+        "{s}"
+    );
+}

@@ -337,6 +337,97 @@ fn changed(subject: &str, before: Option<&Value>, value: &Value) -> (Vec<FieldCh
     (c, text)
 }
 
+/// What a change waiting for its approval would write, field by field,
+/// beside what the state holds now: what an approver reads before F2
+/// (the queue named only the fields: "owner, sla_days"). A record's
+/// fields are those the request governs; a secret (a PIN's or a
+/// password's hash) is never shown.
+pub fn pending_change(
+    state: &crate::core::State,
+    req: &crate::core::state::ChangeRequest,
+) -> Vec<FieldChange> {
+    use crate::core::event::Change;
+    use crate::core::master::Record;
+    let subject = req.change.subject();
+    let (before, after): (Option<Value>, Value) = match &req.change {
+        Change::Record(r) => {
+            let now = match r {
+                Record::Customer(x) => state.customers.get(&x.code).map(json),
+                Record::Item(x) => state.items.get(&x.sku).map(json),
+                Record::Operator(x) => state.operators.get(&x.code).map(json),
+                _ => None,
+            };
+            let inner = match json(r) {
+                Value::Object(m) if m.len() == 1 => {
+                    m.into_iter().next().map(|x| x.1).unwrap_or(Value::Null)
+                }
+                other => other,
+            };
+            (now, inner)
+        }
+        Change::PostingRule {
+            entity,
+            key,
+            account,
+        } => (
+            state
+                .posting_rules
+                .get(&(entity.clone(), *key))
+                .map(|a| Value::String(a.to_string())),
+            Value::String(account.to_string()),
+        ),
+        Change::CategoryMarginFloor { category, pct } => (
+            state
+                .category_floors
+                .get(category)
+                .map(|p| Value::String(p.to_string())),
+            pct.map(|p| Value::String(p.to_string()))
+                .unwrap_or(Value::Null),
+        ),
+        Change::ExceptionRouting {
+            entity,
+            warehouse,
+            kind,
+            route,
+        } => (
+            Some(json(&crate::core::exceptions::route(
+                state,
+                *kind,
+                entity,
+                warehouse.as_deref(),
+            ))),
+            json(route),
+        ),
+        Change::ChannelPolicy(p) => (
+            state
+                .channel_policies
+                .get(&(p.entity.clone(), p.channel))
+                .map(json),
+            json(p),
+        ),
+        Change::DataQualityRules { .. } | Change::ReopenPeriod { .. } | Change::TimeZone { .. } => {
+            return Vec::new()
+        }
+    };
+    let mut out = Vec::new();
+    diff(&subject, "", before.as_ref(), &after, &mut out);
+    let governed = |f: &str| {
+        !matches!(req.change, Change::Record(_))
+            || req
+                .fields
+                .iter()
+                .any(|g| f == g || f.starts_with(&format!("{g}.")))
+    };
+    let secret = |f: &str| {
+        let f = f.to_ascii_lowercase();
+        ["hash", "pin", "password", "secret", "salt"]
+            .iter()
+            .any(|w| f.contains(w))
+    };
+    out.retain(|c| governed(&c.field) && !secret(&c.field));
+    out
+}
+
 /// Finish a row's subject whose before was found in the older log: its
 /// changes (in the order the subjects were written) and its summary part.
 fn resolve_row(row: &mut AuditRow, subject: &str, before: Option<&Value>, value: &Value) {

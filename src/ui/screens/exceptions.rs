@@ -571,14 +571,43 @@ impl Exceptions {
         match order {
             Some(n) => Flow::Push(Box::new(super::order_inquiry::OrderInquiry::for_order(&n))),
             None => {
-                self.notice = Some(Notice::info(format!(
-                    "{}: no inquiry screen for it yet; {}",
-                    x.blocked, x.summary
-                )));
+                let what = match &x.blocked {
+                    Blocked::Change { id } => change_values(ctx.state(), *id).join("; "),
+                    _ => String::new(),
+                };
+                self.notice = Some(Notice::info(if what.is_empty() {
+                    format!("{}: no inquiry screen for it yet; {}", x.blocked, x.summary)
+                } else {
+                    format!("{}: {}: {what}", x.blocked, x.summary)
+                }));
                 Flow::Stay
             }
         }
     }
+}
+
+/// What change request `id` would write, one `field: before -> after`
+/// per field (`(none)` for a field not set before).
+fn change_values(s: &crate::core::State, id: u64) -> Vec<String> {
+    let Some(req) = s.changes.get(&id) else {
+        return Vec::new();
+    };
+    crate::query::audit::pending_change(s, req)
+        .into_iter()
+        .map(|c| {
+            let before = if c.before.is_empty() {
+                "(none)".to_string()
+            } else {
+                c.before
+            };
+            let field = if c.field.is_empty() {
+                c.subject
+            } else {
+                c.field
+            };
+            format!("{field}: {before} -> {}", c.after)
+        })
+        .collect()
 }
 
 /// What a prediction is, to a key that acts on holds (approve, reject):
@@ -1167,6 +1196,13 @@ impl Screen for Exceptions {
                 }
             };
             lines.push(Line::from(fit(&x.summary, detail.width as usize)));
+            // A change waiting for its approval: what it would write,
+            // beside what is there now (its fields alone did not say).
+            if let Blocked::Change { id } = &x.blocked {
+                for c in change_values(s, *id) {
+                    lines.push(Line::from(fit(&c, detail.width as usize)));
+                }
+            }
             lines.push(Line::from(Span::styled(
                 fit(
                     &format!(
