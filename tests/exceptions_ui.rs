@@ -92,13 +92,13 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
     d.press("ctrl-u").typed("@ctrl1").press("enter");
     let s = d.screen(132, 43);
     assert!(
-        s.contains("operator CTRL1 cannot clear it (it needs the permission release_holds)"),
+        s.contains("cannot go to operator CTRL1: clearing it needs the permission release_holds"),
         "{s}"
     );
     d.press("f9").typed("buyer").press("enter");
     assert!(
         d.screen(132, 43)
-            .contains("role buyer cannot clear it (it needs the permission release_holds)"),
+            .contains("cannot go to role buyer: clearing it needs the permission release_holds"),
         "{}",
         d.screen(132, 43)
     );

@@ -1352,9 +1352,14 @@ pub fn decide_action(
     }
     let body = clearing_command(x, approve, reason).ok_or_else(|| Rejection::ExceptionAction {
         id,
+        // "exception 1 is a data-quality finding: it cannot be approved;
+        // fix the record" (it read "exception 1 a data quality cannot").
         problem: format!(
-            "a {} cannot be {}: {}",
-            x.kind.as_str().replace('_', " "),
+            "is a {}: it cannot be {}; {}",
+            match x.kind {
+                ExceptionKind::DataQuality => "data-quality finding".to_string(),
+                k => k.as_str().replace('_', " "),
+            },
             if approve { "approved" } else { "rejected" },
             match x.kind {
                 ExceptionKind::DataQuality => "fix the record (the finding clears itself)",
@@ -1436,7 +1441,7 @@ fn may_own(state: &State, x: &Exception, to: &Owner) -> Result<(), Rejection> {
     }
     Err(Rejection::ExceptionAction {
         id: x.id,
-        problem: format!("{who} cannot clear it (it needs the permission {needs})"),
+        problem: format!("cannot go to {who}: clearing it needs the permission {needs}"),
     })
 }
 
