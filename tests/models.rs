@@ -275,3 +275,118 @@ fn the_forecast_stands_beside_each_replenishment_suggestion() {
     }
     insta::assert_snapshot!("replenishment_forecast", shown);
 }
+
+/// A 6-month history: enough shipped orders for the late model to train,
+/// and receivables both past due and not yet due on its last day.
+fn six_months() -> depot::history::History {
+    generate(HistorySpec::new(6, 11, end())).expect("history")
+}
+
+#[test]
+fn an_order_already_past_its_requested_day_is_late_not_predicted() {
+    let h = six_months();
+    let s = &h.state;
+    let today = models::late::last_recorded_day(s).expect("a last day");
+    use depot::core::sales::OrderStatus;
+    let unshipped = |o: &depot::core::sales::SalesOrder| {
+        o.status == OrderStatus::Open && o.lines.iter().all(|l| l.shipped.is_zero())
+    };
+    let late: Vec<&str> = s
+        .orders
+        .values()
+        .filter(|o| unshipped(o) && o.requested < today)
+        .map(|o| o.number.as_str())
+        .collect();
+    assert!(!late.is_empty(), "no open order past its requested day");
+    let risks = models::late::open_risks(s);
+    assert!(!risks.is_empty(), "no order left to predict");
+    for r in &risks {
+        assert!(
+            !late.contains(&r.order.as_str()),
+            "{} is late already (requested before {today}) yet predicted p {:.2}",
+            r.order,
+            r.p_late
+        );
+        let o = s.orders.get(r.order.as_str()).expect("the order");
+        assert!(o.requested >= today, "{r:?}");
+    }
+    // As of the day it was asked for, the same order is still a prediction.
+    let first = s.orders.get(late[0]).expect("the order");
+    let on_the_day = models::late::open_risks_on(s, first.requested);
+    assert!(
+        on_the_day.iter().any(|r| r.order == late[0]),
+        "{} not predicted on its requested day",
+        late[0]
+    );
+    assert!(models::late::already_late(first, today));
+    assert!(!models::late::already_late(first, first.requested));
+}
+
+#[test]
+fn an_invoice_past_its_due_day_is_late_for_certain() {
+    let h = six_months();
+    let s = &h.state;
+    let today = models::last_day(s).expect("a last day");
+    let settled = models::collections::settled_on(s);
+    let ranked = models::collections::rank(s, &settled, today, false);
+    let (past, not_yet): (Vec<_>, Vec<_>) = ranked.iter().partition(|c| {
+        s.invoices
+            .get(c.invoice.as_str())
+            .is_some_and(|i| i.due < today)
+    });
+    assert!(!past.is_empty() && !not_yet.is_empty(), "{ranked:?}");
+    for c in &past {
+        let due = s.invoices.get(c.invoice.as_str()).expect("invoice").due;
+        assert_eq!(c.p_late, 1.0, "{c:?}");
+        assert_eq!(c.days_past_due, Some((today - due).num_days()), "{c:?}");
+        assert!(
+            c.reasons
+                .iter()
+                .any(|(w, v)| w == "p(late)" && v.contains("past due")),
+            "{c:?}"
+        );
+    }
+    for c in &not_yet {
+        assert!(c.p_late < 1.0 && c.days_past_due.is_none(), "{c:?}");
+    }
+    // The held-out evaluation ranks only invoices not yet due: unchanged.
+    assert!(models::collections::rank(s, &settled, today, true)
+        .iter()
+        .all(|c| c.days_past_due.is_none()));
+}
+
+#[test]
+fn the_collections_header_says_when_the_list_stops() {
+    use depot::models::collections::Suggestion;
+    use depot::ui::screens::collections::{header, p_late_column, Chase};
+    use rust_decimal::Decimal;
+    let due = NaiveDate::from_ymd_opt(2026, 1, 9).expect("a date");
+    let chase = |n: usize, currency: &str, past: Option<i64>| Chase {
+        rank: n + 1,
+        suggestion: Suggestion {
+            invoice: format!("IN-{n:06}"),
+            customer: "C1".into(),
+            exposure: Decimal::ONE,
+            p_late: if past.is_some() { 1.0 } else { 0.48 },
+            score: 1.0,
+            days_past_due: past,
+            reasons: Vec::new(),
+        },
+        name: String::new(),
+        open: Decimal::ONE,
+        currency: currency.into(),
+        due,
+    };
+    let mut all: Vec<Chase> = (0..240).map(|n| chase(n, "USD", None)).collect();
+    all.extend((240..250).map(|n| chase(n, "CAD", None)));
+    assert_eq!(
+        header(&all),
+        "top 200 of 250, 200.00 USD of 240.00 USD, 10.00 CAD open, by exposure x p(late)"
+    );
+    assert_eq!(
+        header(&all[..3]),
+        "3 receivables, 3.00 USD open, ranked by exposure x p(late)"
+    );
+    assert_eq!(p_late_column(&chase(0, "USD", Some(331))), "late");
+    assert_eq!(p_late_column(&chase(0, "USD", None)), "48%");
+}

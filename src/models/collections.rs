@@ -79,13 +79,22 @@ pub struct Suggestion {
     pub invoice: String,
     pub customer: String,
     pub exposure: Decimal,
+    /// The probability of paying late: the customer's estimate while the
+    /// invoice is not yet due, 1 once it is past due (late already).
     pub p_late: f64,
     pub score: f64,
+    /// Days past due on the day ranked for, when it is past due (then
+    /// `p_late` is 1: late, not a prediction).
+    pub days_past_due: Option<i64>,
     pub reasons: Reasons,
 }
 
-/// Invoices open on `asof` and not yet due (whose payment is still to
-/// come), ranked by exposure x probability of paying late.
+/// Invoices open on `asof`, ranked by exposure x probability of paying
+/// late; with `due_only_after` only those not yet due on `asof` (whose
+/// payment is still to come: the held-out evaluation). An invoice past
+/// its due day on `asof` is late already (`late_as_of`): p(late) is 1,
+/// not the customer's estimate, and its reasons say how many days past
+/// due it is.
 pub fn rank(
     state: &State,
     settled: &BTreeMap<String, NaiveDate>,
@@ -101,25 +110,41 @@ pub fn rank(
         .filter(|i| !due_only_after || i.due > asof)
         .map(|i| {
             let (late, known) = per.get(i.customer.as_str()).copied().unwrap_or_default();
-            let p = (late as f64 + PRIOR * rate) / (known as f64 + PRIOR);
+            let days_past_due = (i.due < asof).then(|| (asof - i.due).num_days());
+            let p = match days_past_due {
+                Some(_) => 1.0,
+                None => (late as f64 + PRIOR * rate) / (known as f64 + PRIOR),
+            };
             let exposure = if due_only_after {
                 i.base_total
             } else {
                 i.base_open
             };
             let score = exposure.to_f64().unwrap_or(0.0) * p;
+            let reasons: Reasons = vec![
+                ("paid late".into(), format!("{late} of {known} invoices")),
+                (
+                    "p(late)".into(),
+                    match days_past_due {
+                        // Late already: a fact, not the estimate.
+                        Some(d) => {
+                            let s = if d == 1 { "" } else { "s" };
+                            format!("100% (late: {d} day{s} past due)")
+                        }
+                        None => format!("{:.0}%", p * 100.0),
+                    },
+                ),
+                ("exposure".into(), money(exposure)),
+                ("due".into(), i.due.to_string()),
+            ];
             Suggestion {
                 invoice: i.number.to_string(),
                 customer: i.customer.to_string(),
                 exposure,
                 p_late: p,
                 score,
-                reasons: vec![
-                    ("paid late".into(), format!("{late} of {known} invoices")),
-                    ("p(late)".into(), format!("{:.0}%", p * 100.0)),
-                    ("exposure".into(), money(exposure)),
-                    ("due".into(), i.due.to_string()),
-                ],
+                days_past_due,
+                reasons,
             }
         })
         .collect();

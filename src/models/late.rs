@@ -390,8 +390,44 @@ pub fn evaluate(state: &State, cutoff: NaiveDate, until: NaiveDate) -> Option<Qu
     })
 }
 
-/// Open orders not shipped yet, riskiest first.
+/// The last day the state records anything (an order placed, a
+/// shipment, an invoice, a receipt): the business day `open_risks` takes
+/// as today when it is given none.
+pub fn last_recorded_day(state: &State) -> Option<NaiveDate> {
+    let orders = state.orders.values().map(|o| o.date);
+    let shipments = state.shipments.values().map(|s| s.date);
+    let invoices = state.invoices.values().map(|i| i.date);
+    let receipts = state.receipts.values().map(|r| r.date);
+    orders
+        .chain(shipments)
+        .chain(invoices)
+        .chain(receipts)
+        .max()
+}
+
+/// Whether an open order is late already on `today`: asked for a day
+/// before it with nothing shipped (the model's label, first shipment
+/// after the requested day, is then certain). Such an order is not a
+/// prediction: `open_risks_on` leaves it out, and the clock-computed
+/// "late shipment" exception (`core::exceptions::late_shipments`, by the
+/// customer's must-arrive days) is what lists it.
+pub fn already_late(o: &SalesOrder, today: NaiveDate) -> bool {
+    o.requested < today && o.lines.iter().all(|l| l.shipped.is_zero())
+}
+
+/// Open orders not shipped yet, riskiest first, as of the last day the
+/// state records (`last_recorded_day`); the caller that knows today's
+/// date should call `open_risks_on`.
 pub fn open_risks(state: &State) -> Vec<Risk> {
+    match last_recorded_day(state) {
+        Some(today) => open_risks_on(state, today),
+        None => Vec::new(),
+    }
+}
+
+/// Open orders not shipped yet and not late already on `today` (still
+/// asked for today or later: `already_late`), riskiest first.
+pub fn open_risks_on(state: &State, today: NaiveDate) -> Vec<Risk> {
     let ctx = Context::new(state);
     let cutoff = state
         .orders
@@ -404,6 +440,7 @@ pub fn open_risks(state: &State) -> Vec<Risk> {
     };
     let mut out: Vec<Risk> = orders(state)
         .filter(|o| o.status == OrderStatus::Open && !ctx.shipped.contains_key(o.number.as_str()))
+        .filter(|o| !already_late(o, today))
         .map(|o| risk(&model, &ctx, o))
         .collect();
     out.sort_by(|a, b| b.p_late.total_cmp(&a.p_late).then(a.order.cmp(&b.order)));

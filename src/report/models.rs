@@ -131,7 +131,11 @@ pub fn models(s: &State, _o: &Options) -> Table {
             ));
         }
     }
-    for r in models::late::open_risks(s).iter().take(5) {
+    let risks = match e.end {
+        Some(end) => models::late::open_risks_on(s, end),
+        None => models::late::open_risks(s),
+    };
+    for r in risks.iter().take(5) {
         t.notes.push(format!(
             "{} may ship late (p {:.0}%): {}",
             r.order,

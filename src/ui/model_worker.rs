@@ -103,7 +103,7 @@ impl Suggestions {
             seq,
             trained_at: now,
             asof,
-            late: late::open_risks(state),
+            late: late::open_risks_on(state, asof),
             collections: chase,
             invoices: discrepancy::Reference::learn(state, asof + chrono::Duration::days(1)),
             took: started.elapsed(),

@@ -40,8 +40,21 @@ pub struct Chase {
 }
 
 /// The ranked receivables still open in `s`, the filter's words matching
-/// the invoice, customer code or name.
+/// the invoice, customer code or name: the first `LIST_MAX` (the screen
+/// lists; `worklist_all` has every one, for the header's counts).
 pub fn worklist(
+    s: &crate::core::State,
+    sugg: &crate::ui::model_worker::Suggestions,
+    filter: &str,
+) -> Vec<Chase> {
+    let mut all = worklist_all(s, sugg, filter);
+    all.truncate(LIST_MAX);
+    all
+}
+
+/// Every ranked receivable still open in `s` matching the filter, not
+/// capped.
+pub fn worklist_all(
     s: &crate::core::State,
     sugg: &crate::ui::model_worker::Suggestions,
     filter: &str,
@@ -80,8 +93,59 @@ pub fn worklist(
                 due: inv.due,
             })
         })
-        .take(LIST_MAX)
         .collect()
+}
+
+/// What is open, per currency ("391,624.13 USD, 12,000.00 CAD"): the
+/// entities' base currencies differ, so one sum across them would mean
+/// nothing.
+fn open_by_currency<'a>(rows: impl Iterator<Item = &'a Chase>) -> String {
+    let mut by: Vec<(String, Decimal)> = Vec::new();
+    for r in rows {
+        match by.iter_mut().find(|(c, _)| *c == r.currency) {
+            Some((_, t)) => *t += r.open,
+            None => by.push((r.currency.clone(), r.open)),
+        }
+    }
+    by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if by.is_empty() {
+        return money(Decimal::ZERO);
+    }
+    by.iter()
+        .map(|(c, t)| format!("{} {c}", money(*t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The header over the list: how many receivables are open and how much,
+/// and when the list stops at `LIST_MAX`, that it does and what the rows
+/// listed hold ("top 200 of 512 receivables, 289,290.93 USD of
+/// 391,624.13 USD open, ranked by exposure x p(late)").
+pub fn header(all: &[Chase]) -> String {
+    let n = all.len();
+    if n > LIST_MAX {
+        let shown = &all[..LIST_MAX];
+        format!(
+            "top {LIST_MAX} of {n}, {} of {} open, by exposure x p(late)",
+            open_by_currency(shown.iter()),
+            open_by_currency(all.iter()),
+        )
+    } else {
+        format!(
+            "{n} receivable{}, {} open, ranked by exposure x p(late)",
+            if n == 1 { "" } else { "s" },
+            open_by_currency(all.iter()),
+        )
+    }
+}
+
+/// The p(late) column: "late" once the invoice is past due (late
+/// already, not a prediction), else the customer's estimate ("48%").
+pub fn p_late_column(c: &Chase) -> String {
+    match c.suggestion.days_past_due {
+        Some(_) => "late".to_string(),
+        None => format!("{:.0}%", c.suggestion.p_late * 100.0),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +182,14 @@ impl Collections {
     fn rows(&self, ctx: &Ctx) -> Vec<Chase> {
         match ctx.backend.suggestions() {
             Some(sugg) => worklist(ctx.state(), &sugg, self.filter.trimmed()),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every matching row (the first `LIST_MAX` are listed).
+    fn all_rows(&self, ctx: &Ctx) -> Vec<Chase> {
+        match ctx.backend.suggestions() {
+            Some(sugg) => worklist_all(ctx.state(), &sugg, self.filter.trimmed()),
             None => Vec::new(),
         }
     }
@@ -206,7 +278,12 @@ impl Screen for Collections {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let sugg = ctx.backend.suggestions();
-        let rows = self.rows(ctx);
+        let mut rows = self.all_rows(ctx);
+        let said = match &sugg {
+            None => "the models are training: the worklist shows once they are done".to_string(),
+            Some(_) => header(&rows),
+        };
+        rows.truncate(LIST_MAX);
         let [head, list, detail] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(3),
@@ -214,18 +291,6 @@ impl Screen for Collections {
         ])
         .areas(area);
         let w = area.width as usize;
-        let said = match &sugg {
-            None => "the models are training: the worklist shows once they are done".to_string(),
-            Some(_) => {
-                let total: Decimal = rows.iter().map(|r| r.open).sum();
-                format!(
-                    "{} receivable{}, {} open, ranked by exposure x p(late)",
-                    rows.len(),
-                    if rows.len() == 1 { "" } else { "s" },
-                    money(total),
-                )
-            }
-        };
         let columns = format!(
             "   {:>3} {:<10} {:<8} {:<10} {:>13} {:>7} {:>10}",
             "#", "invoice", "customer", "due", "open", "p(late)", "score"
@@ -263,7 +328,7 @@ impl Screen for Collections {
                         fit(&r.suggestion.customer, 8),
                         r.due.to_string(),
                         money(r.open),
-                        format!("{:.0}%", r.suggestion.p_late * 100.0),
+                        p_late_column(r),
                         format!("{:.2}", r.suggestion.score),
                     ),
                     w,
