@@ -2898,3 +2898,60 @@ fn a_short_with_nothing_picked_names_the_lot_the_rest_comes_from() {
     assert!(s.contains("lot L202605-1000"), "{s}");
     assert!(s.contains("short 2"), "{s}");
 }
+
+/// A number typed after a case scan is in cases: its over-receipt limit
+/// is said in cases too, as many as fit with the tolerance.
+#[test]
+fn receive_says_the_over_receipt_limit_in_the_unit_typed() {
+    let b = demo();
+    let po: Code = "PO-000002".into();
+    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
+    let item = b.state.borrow().items[&line.sku].clone();
+    let case = item.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
+    let factor = item.unit_factor("CASE").unwrap();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po);
+    d.press("enter");
+    d.scan(&case.code);
+    let room = line.max_receipt(item.qty_decimals) - line.received;
+    let most = (room / factor).floor();
+    let bells = d.app.bells;
+    d.scan(&(most + Decimal::ONE).to_string());
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("at most {most} CASE with the tolerance")),
+        "{s}"
+    );
+    // The most said is taken.
+    d.scan(&most.to_string());
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("+ {} {}", line.sku, most * factor)));
+}
+
+/// Two lots of one item waiting at the dock are told apart on the list,
+/// at the handheld's width too.
+#[test]
+fn put_away_lists_the_lot_of_each_waiting_row() {
+    let b = demo();
+    for (lot, q) in [("L-A1", 1), ("L-B2", 3)] {
+        b.state.borrow_mut().bin_stock.insert(
+            depot::core::state::BinKey {
+                warehouse: "CHI".into(),
+                bin: "DOCK-1".into(),
+                sku: "BRK-1000".into(),
+                lot: Some(lot.into()),
+            },
+            Decimal::from(q),
+        );
+    }
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Put away").unwrap();
+    let s = d.screen(40, 16);
+    assert!(s.contains("DOCK-1 BRK-1000 1 L-A1"), "{s}");
+    assert!(s.contains("DOCK-1 BRK-1000 3 L-B2"), "{s}");
+    let s = d.screen(20, 16);
+    assert!(s.contains("L-A1") && s.contains("L-B2"), "{s}");
+}

@@ -305,13 +305,19 @@ impl Screen for RfPutAway {
                     th.label(),
                     format!("waiting ({}):", rows.len()),
                 ));
+                let width = area.width as usize;
                 for (k, q) in rows.iter().take(30) {
-                    lines.push(RfLine::plain(format!(
-                        "{} {} {}",
-                        k.bin,
-                        k.sku,
-                        fmt_qty(*q)
-                    )));
+                    let row = format!("{} {} {}", k.bin, k.sku, fmt_qty(*q));
+                    // Two lots of one item told apart: the lot after the
+                    // row, or (narrow) in place of the item.
+                    let row = match &k.lot {
+                        Some(l) if row.chars().count() + 1 + l.chars().count() <= width => {
+                            format!("{row} {l}")
+                        }
+                        Some(l) => format!("{} {} {l}", k.bin, fmt_qty(*q)),
+                        None => row,
+                    };
+                    lines.push(RfLine::plain(row));
                 }
             }
             (Some(k), step) => {

@@ -357,14 +357,24 @@ impl RfReceive {
                                 if let Some(l) = self.lines.get_mut(i) {
                                     l.qty += added;
                                 }
-                                let (_, ordered, max) = self.room(s, &sku).unwrap_or_default();
-                                let base = s.items.get(&sku).map_or("", |i| i.base_unit.as_str());
+                                let (_, ordered, _) = self.room(s, &sku).unwrap_or_default();
+                                let item = s.items.get(&sku);
+                                let base = item.map_or("", |i| i.base_unit.as_str());
+                                // Said in the unit typed: as many as this
+                                // scan may count (the room left with it).
+                                let unit = item.map_or(base, |i| unit_named(i, factor));
+                                let dp = item.map_or(0, |i| i.qty_decimals);
+                                let most = (room.max(Decimal::ZERO) / factor)
+                                    .round_dp_with_strategy(
+                                        dp,
+                                        rust_decimal::RoundingStrategy::ToZero,
+                                    )
+                                    .normalize();
                                 return refuse(
                                     &mut self.notice,
                                     format!(
-                                        "over: {} {base} ordered, at most {} with the tolerance",
+                                        "over: {} {base} ordered, at most {most} {unit} with the tolerance",
                                         fmt_qty(ordered),
-                                        fmt_qty(max)
                                     ),
                                 );
                             }
