@@ -367,12 +367,7 @@ pub fn reject(
     }
     validate::text("reason", reason, true)?;
     if reason.chars().count() > super::exceptions::TEXT_MAX {
-        return Err(Rejection::out_of_range(
-            "reason",
-            "longer",
-            "1",
-            format!("{} characters", super::exceptions::TEXT_MAX),
-        ));
+        return Err(super::exceptions::too_long("reason"));
     }
     Ok(vec![Event::CountRejected {
         number: number.to_code(),

@@ -1375,7 +1375,7 @@ pub fn decide_action(
     super::decide::decide(state, &inner)
 }
 
-fn too_long(field: &str) -> Rejection {
+pub(crate) fn too_long(field: &str) -> Rejection {
     Rejection::out_of_range(field, "longer", "1", format!("{TEXT_MAX} characters"))
 }
 
