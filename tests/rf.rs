@@ -1185,29 +1185,7 @@ fn a_prepaid_customers_list_ships_on_the_tracking_scan_without_a_freight_questio
     let mut c = depot::core::master::Customer::clone(&b.state.borrow().customers[&cust]);
     c.ship_policy.freight_terms = depot::core::master::FreightTerms::Prepaid;
     b.exec("ADMIN", CommandBody::UpdateCustomer(c)).unwrap();
-    let kg: Decimal = p
-        .lines
-        .iter()
-        .map(|l| l.picked * b.state.borrow().items[&l.sku].weight_kg)
-        .sum();
-    let contents = p
-        .lines
-        .iter()
-        .map(|l| depot::core::pack::CartonInput {
-            item: l.sku.to_string(),
-            qty: Some(l.picked),
-        })
-        .collect();
-    b.exec(
-        "PACK1",
-        CommandBody::PackCarton {
-            list: p.number.clone(),
-            contents,
-            weight: kg,
-            tare: Decimal::ZERO,
-        },
-    )
-    .unwrap();
+    pack_whole(&b, &p);
     let mut d = Driver::new(&b, Some("SHIP1"));
     d.open("Ship").unwrap();
     d.scan(&p.number).press("enter");
@@ -1224,6 +1202,13 @@ fn a_prepaid_customers_list_ships_on_the_tracking_scan_without_a_freight_questio
 /// customer's terms add freight): ready to ship.
 fn packed_list(b: &MemBackend) -> depot::core::warehouse::PickList {
     let p = picked_list(b);
+    pack_whole(b, &p);
+    let s = b.state.borrow();
+    depot::core::warehouse::PickList::clone(&s.picks[&p.number])
+}
+
+/// Pack everything list `p` picked in one carton at its items' weight.
+fn pack_whole(b: &MemBackend, p: &depot::core::warehouse::PickList) {
     let kg: Decimal = p
         .lines
         .iter()
@@ -1247,8 +1232,6 @@ fn packed_list(b: &MemBackend) -> depot::core::warehouse::PickList {
         },
     )
     .unwrap();
-    let s = b.state.borrow();
-    depot::core::warehouse::PickList::clone(&s.picks[&p.number])
 }
 
 /// A freight charge typed at `frt>` that is a GTIN (an 8-digit item
@@ -2633,20 +2616,14 @@ const CASE: &str = "10614141000026";
 fn a_count_typed_after_a_case_scan_is_in_cases_and_the_prompt_names_the_unit() {
     let b = demo();
     let counts = fas_1001_counts(&b);
-    let book = |c: &depot::core::counts::Count| {
-        b.state
-            .borrow()
-            .bin_stock
-            .get(&depot::core::state::BinKey {
-                warehouse: c.warehouse.clone(),
-                bin: c.bin.clone(),
-                sku: c.sku.clone(),
-                lot: c.lot.clone(),
-            })
-            .copied()
-            .unwrap_or_default()
-    };
-    let book = book(&counts[0]).to_string();
+    let book = b
+        .state
+        .borrow()
+        .bin_stock
+        .get(&counts[0].key())
+        .copied()
+        .unwrap_or_default()
+        .to_string();
     assert_ne!(book, "0");
     let mut d = Driver::new(&b, Some("RECV1"));
     d.open("Count").unwrap();

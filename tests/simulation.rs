@@ -753,16 +753,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         49 | 50 if !s.index.open_counts.is_empty() => {
             let open: Vec<&Code> = s.index.open_counts.iter().collect();
             let c = &s.counts[*rng.pick(&open)];
-            let book = s
-                .bin_stock
-                .get(&depot::core::state::BinKey {
-                    warehouse: c.warehouse.clone(),
-                    bin: c.bin.clone(),
-                    sku: c.sku.clone(),
-                    lot: c.lot.clone(),
-                })
-                .copied()
-                .unwrap_or_default();
+            let book = s.bin_stock.get(&c.key()).copied().unwrap_or_default();
             if c.status == depot::core::counts::CountStatus::AwaitingApproval {
                 // Most held variances are approved; some are rejected (a
                 // scheduled count is counted again, an adjustment

@@ -207,6 +207,46 @@ impl<'a> From<Code> for std::borrow::Cow<'a, str> {
 // A code is 16 bytes: the size the maps' nodes are planned on.
 const _: () = assert!(std::mem::size_of::<Code>() == 16);
 
+/// The document number prefixes of this system (`Code::numbered` and the
+/// `PREFIX-000042` numbers of the core), with what each numbers.
+pub const DOCUMENTS: [(&str, &str); 23] = [
+    ("SO", "order"),
+    ("PK", "pick list"),
+    ("SH", "shipment"),
+    ("IN", "invoice"),
+    ("RC", "receipt"),
+    ("PO", "purchase order"),
+    ("GR", "goods receipt"),
+    ("AP", "supplier invoice"),
+    ("PY", "supplier payment"),
+    ("JE", "journal entry"),
+    ("WV", "wave"),
+    ("DM", "debit memo"),
+    ("DN", "debit note"),
+    ("SR", "supplier refund"),
+    ("CT", "count"),
+    ("RF", "refund"),
+    ("DR", "dispute resolution"),
+    ("CM", "credit memo"),
+    ("TR", "transfer"),
+    ("RMA", "return"),
+    ("ICS", "intercompany sale"),
+    ("BK", "bank item"),
+    ("BL", "bank line"),
+];
+
+/// What depot document a text is numbered as (`PK-000013`: "pick list").
+pub fn document_kind(t: &str) -> Option<&'static str> {
+    let (prefix, digits) = t.split_once('-')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    DOCUMENTS
+        .iter()
+        .find(|(p, _)| p.eq_ignore_ascii_case(prefix))
+        .map(|(_, kind)| *kind)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

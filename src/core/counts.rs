@@ -116,7 +116,8 @@ impl Count {
         }
     }
 
-    fn key(&self) -> BinKey {
+    /// The bin position counted.
+    pub fn key(&self) -> BinKey {
         BinKey {
             warehouse: self.warehouse.clone(),
             bin: self.bin.clone(),

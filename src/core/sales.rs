@@ -1468,6 +1468,26 @@ mod cents_tests {
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
+    /// A manual-price line of `qty` at `price`.
+    fn line(qty: Decimal, price: Decimal) -> OrderLine {
+        OrderLine {
+            line: 1,
+            sku: "FAS-1002".into(),
+            warehouse: "CHI".into(),
+            qty,
+            unit: "EA".into(),
+            unit_qty: qty,
+            price,
+            rule: super::PriceRule::Manual { by: "REP1".into() },
+            reserved: Decimal::ZERO,
+            backordered: Decimal::ZERO,
+            promise: None,
+            cancelled: false,
+            picked: Decimal::ZERO,
+            shipped: Decimal::ZERO,
+        }
+    }
+
     /// An order line's value is what its invoice line will be: half away
     /// from zero at the cent (WORKED-EXAMPLE's policy), as
     /// `Currency::round` does for the invoice.
@@ -1481,22 +1501,7 @@ mod cents_tests {
             ("3", "0.335", "1.01"),
             ("2", "10.5", "21"),
         ] {
-            let line = OrderLine {
-                line: 1,
-                sku: "FAS-1002".into(),
-                warehouse: "CHI".into(),
-                qty: d(qty),
-                unit: "EA".into(),
-                unit_qty: d(qty),
-                price: d(price),
-                rule: super::PriceRule::Manual { by: "REP1".into() },
-                reserved: Decimal::ZERO,
-                backordered: Decimal::ZERO,
-                promise: None,
-                cancelled: false,
-                picked: Decimal::ZERO,
-                shipped: Decimal::ZERO,
-            };
+            let line = line(d(qty), d(price));
             assert_eq!(line.value(&usd), d(want), "{qty} x {price}");
             assert_eq!(line.value(&usd), usd.round(d(qty) * d(price)));
         }
@@ -1518,22 +1523,7 @@ mod cents_tests {
             ("USD", "3", "1.2345", "3.70"),
         ] {
             let cur = crate::core::types::Currency::new(cur);
-            let line = OrderLine {
-                line: 1,
-                sku: "FAS-1002".into(),
-                warehouse: "CHI".into(),
-                qty: d(qty),
-                unit: "EA".into(),
-                unit_qty: d(qty),
-                price: d(price),
-                rule: super::PriceRule::Manual { by: "REP1".into() },
-                reserved: Decimal::ZERO,
-                backordered: Decimal::ZERO,
-                promise: None,
-                cancelled: false,
-                picked: Decimal::ZERO,
-                shipped: Decimal::ZERO,
-            };
+            let line = line(d(qty), d(price));
             assert_eq!(line.value(&cur), d(want), "{qty} x {price} {cur}");
             assert_eq!(line.value(&cur), cur.round(d(qty) * d(price)), "{cur}");
         }

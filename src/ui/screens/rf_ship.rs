@@ -132,46 +132,6 @@ fn freight_question(
     .find(|q| crate::ui::app::question_fits(q, size))
 }
 
-/// The document number prefixes of this system (`Code::numbered` and the
-/// `PREFIX-000042` numbers of the core), with what each numbers.
-const DOCUMENTS: [(&str, &str); 23] = [
-    ("SO", "order"),
-    ("PK", "pick list"),
-    ("SH", "shipment"),
-    ("IN", "invoice"),
-    ("RC", "receipt"),
-    ("PO", "purchase order"),
-    ("GR", "goods receipt"),
-    ("AP", "supplier invoice"),
-    ("PY", "supplier payment"),
-    ("JE", "journal entry"),
-    ("WV", "wave"),
-    ("DM", "debit memo"),
-    ("DN", "debit note"),
-    ("SR", "supplier refund"),
-    ("CT", "count"),
-    ("RF", "refund"),
-    ("DR", "dispute resolution"),
-    ("CM", "credit memo"),
-    ("TR", "transfer"),
-    ("RMA", "return"),
-    ("ICS", "intercompany sale"),
-    ("BK", "bank item"),
-    ("BL", "bank line"),
-];
-
-/// What depot document a text is numbered as (`PK-000013`: "pick list").
-fn document_kind(t: &str) -> Option<&'static str> {
-    let (prefix, digits) = t.split_once('-')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    DOCUMENTS
-        .iter()
-        .find(|(p, _)| p.eq_ignore_ascii_case(prefix))
-        .map(|(_, kind)| *kind)
-}
-
 /// Why `t` is not the tracking number of list `p` (with `will_call`: the
 /// name of who collects): a stray scan of something depot knows. The
 /// list's own label or its order's (a scanner firing twice), any depot
@@ -198,7 +158,7 @@ fn tracking_problem(s: &State, p: &PickList, t: &str, will_call: bool) -> Option
     if p.order.eq_ignore_ascii_case(t) {
         return Some(format!("{t} is the order, not {what}"));
     }
-    if let Some(kind) = document_kind(t) {
+    if let Some(kind) = crate::core::code::document_kind(t) {
         return Some(format!("{t} is a depot {kind} number, not {what}"));
     }
     if let Ok(si) = s.scanned_item(t, String::new) {
