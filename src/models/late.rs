@@ -218,6 +218,25 @@ impl Context {
         n
     }
 
+    /// Feature `j` of value `v` as a reason reads: a number beside its
+    /// name, a yes or no for "ship complete", and the carrier named for
+    /// the carrier's indicator ("carrier: ODFL", "carrier: not FEDEX"),
+    /// not "carrier FEDEX: 0".
+    pub fn shown(&self, j: usize, name: &str, v: f64) -> (String, String) {
+        const SHIP_COMPLETE: usize = 8;
+        const CARRIERS: usize = 10;
+        let yes = v != 0.0;
+        match j.checked_sub(CARRIERS).and_then(|c| self.carriers.get(c)) {
+            Some(c) if yes => ("carrier".into(), c.clone()),
+            Some(c) => ("carrier".into(), format!("not {c}")),
+            None if j == SHIP_COMPLETE => (
+                "ship complete".into(),
+                if yes { "yes" } else { "no" }.into(),
+            ),
+            None => (name.to_string(), number(v)),
+        }
+    }
+
     pub fn features(&self, o: &SalesOrder) -> Vec<f64> {
         let wh = warehouse(o);
         let backlog = (1..=5)
@@ -342,14 +361,14 @@ pub fn risk(model: &Logistic, ctx: &Context, o: &SalesOrder) -> Risk {
     let c = model.contributions(&x);
     let mut idx: Vec<usize> = (0..c.len()).collect();
     idx.sort_by(|a, b| c[*b].total_cmp(&c[*a]));
+    // Only what adds to the odds is a reason it may be late.
     let reasons = idx
         .iter()
+        .filter(|j| c[**j] > 0.0)
         .take(3)
         .map(|j| {
-            (
-                model.names[*j].clone(),
-                format!("{} ({:+.2} log-odds)", number(x[*j]), c[*j]),
-            )
+            let (name, value) = ctx.shown(*j, &model.names[*j], x[*j]);
+            (name, format!("{value} ({:+.2} log-odds)", c[*j]))
         })
         .collect();
     Risk {
