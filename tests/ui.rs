@@ -2531,3 +2531,22 @@ fn the_next_scan_after_a_refused_one_starts_afresh_and_backspace_still_mends() {
     assert!(!s.contains("100.005100000"), "{s}");
     assert_eq!(counter_sales(&b), sales + 1, "{s}");
 }
+
+/// A garbled scan at the counter ("@@##", what a wedge sends when the
+/// keyboard layout is wrong) is said to be no entry, with the forms an
+/// entry takes, not answered as a warehouse asked for ("no warehouse
+/// ##"); a real warehouse code that does not exist is still named.
+#[test]
+fn a_garbled_scan_at_the_counter_is_no_entry_not_a_warehouse() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan("@@##");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("no warehouse"), "{s}");
+    assert!(s.contains("is not an entry"), "{s}");
+    assert!(s.contains("SKU@WAREHOUSE"), "{s}");
+    d.scan("FAS-1000@NOWHERE");
+    let s = d.screen(80, 24);
+    assert!(s.contains("no warehouse NOWHERE"), "{s}");
+}

@@ -158,6 +158,15 @@ pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
     let (rest, warehouse) = match rest.rsplit_once('@') {
         Some((r, w)) => {
             let w = w.trim().to_uppercase();
+            // A garbled scan ("@@##") is not a warehouse asked for.
+            if r.trim().is_empty()
+                || r.contains('@')
+                || crate::core::types::code_problem(&w).is_some()
+            {
+                return Resolved::Error(format!(
+                    "{text:?} is not an entry: type or scan SKU, 3*SKU, SKU@WAREHOUSE or SKU=price"
+                ));
+            }
             if !ctx.state().warehouses.contains_key(w.as_str()) {
                 return Resolved::Error(format!("no warehouse {w}"));
             }
