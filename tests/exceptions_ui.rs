@@ -148,16 +148,25 @@ fn exec(b: &MemBackend, who: &str, json: serde_json::Value) {
     b.exec(who, body).unwrap();
 }
 
-fn count_exception(b: &MemBackend) -> (u64, String) {
+/// The first open exception whose blocked document `of` names: (its id,
+/// the name).
+fn open_exception(
+    b: &MemBackend,
+    of: impl Fn(&depot::core::exceptions::Blocked) -> Option<String>,
+) -> Option<(u64, String)> {
     let s = b.state.borrow();
     s.exceptions
         .values()
         .filter(|x| x.is_open())
-        .find_map(|x| match &x.blocked {
-            depot::core::exceptions::Blocked::Count { number } => Some((x.id, number.to_string())),
-            _ => None,
-        })
-        .expect("a held count variance")
+        .find_map(|x| of(&x.blocked).map(|n| (x.id, n)))
+}
+
+fn count_exception(b: &MemBackend) -> (u64, String) {
+    open_exception(b, |x| match x {
+        depot::core::exceptions::Blocked::Count { number } => Some(number.to_string()),
+        _ => None,
+    })
+    .expect("a held count variance")
 }
 
 fn bin_stock(b: &MemBackend, bin: &str, sku: &str) -> rust_decimal::Decimal {
@@ -763,4 +772,372 @@ fn a_governed_change_shows_its_values_before_and_after() {
         s.contains("owner: supervisor -> controller; sla_days: 1 -> 2"),
         "{s}"
     );
+}
+
+/// The buyer orders `cases` cases of FAS-1001 from V001 for CHI: above
+/// US01's approval limit (25,000) from 28 cases, the PO waits for an
+/// approval, an exception of the queue. Its number.
+fn po_waiting(b: &MemBackend, cases: u32) -> String {
+    exec(
+        b,
+        "BUY1",
+        serde_json::json!({"cmd": "create_purchase_order", "supplier": "V001",
+            "warehouse": "CHI", "lines": [{"sku": "FAS-1001", "qty": cases.to_string()}]}),
+    );
+    let s = b.state.borrow();
+    let po = s.purchase_orders.values().next_back().expect("the new PO");
+    assert_eq!(
+        po.status,
+        depot::core::purchasing::PoStatus::AwaitingApproval
+    );
+    po.number.to_string()
+}
+
+/// Enter on a PO waiting for its approval opens purchasing on that PO:
+/// the purchase orders listed, that PO selected with its lines under the
+/// list (not the newest PO on top, where the list starts), as the
+/// supervisor would reach it from the menu with Tab and Down; F6 there
+/// approves it, Esc is back to the queue. It said "no inquiry screen
+/// for it yet".
+#[test]
+fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let older = po_waiting(&b, 30);
+    let newer = po_waiting(&b, 40);
+    let (older_qty, newer_qty) = {
+        let s = b.state.borrow();
+        let q = |n: &str| depot::query::qty(s.purchase_orders[n].lines[0].qty);
+        (q(&older), q(&newer))
+    };
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&older).press("enter");
+    assert!(
+        d.screen(80, 24).contains("1 waiting"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("purchasing"), "{s}");
+    assert!(s.contains("purchase orders"), "{s}");
+    assert!(s.contains(&older) && s.contains(&newer), "{s}");
+    assert!(s.contains("WAITING APPROVAL"), "{s}");
+    // The older PO's line under the list, not the newer one's.
+    assert!(
+        s.contains(&format!("1 FAS-1001 ordered {older_qty} received 0")),
+        "{s}"
+    );
+    assert!(!s.contains(&format!("ordered {newer_qty}")), "{s}");
+    // What the supervisor reaches by hand: Purchasing, Tab, Down.
+    let mut by_hand = Driver::new(&b, Some("SUP1"));
+    by_hand.open("Purchasing").unwrap();
+    by_hand.press("tab").press("down");
+    assert_eq!(by_hand.screen(80, 24), s);
+    // The data steward, whose menu has no purchasing, is told so.
+    let mut steward = Driver::new(&b, Some("DATA1"));
+    steward.open("Exception queue").unwrap();
+    steward.typed(&older).press("enter").press("enter");
+    let s = steward.screen(132, 43);
+    assert_eq!(steward.app.top().map(|t| t.name()), Some("exceptions"));
+    assert!(s.contains("Purchasing is not among your screens"), "{s}");
+    // Approved from there (F6, yes): the PO is open, the exception gone.
+    d.press("f6").press("y");
+    assert_eq!(
+        b.state.borrow().purchase_orders[older.as_str()].status,
+        PoStatus::Open
+    );
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    assert!(s.contains("nothing waits"), "{s}");
+}
+
+/// Enter on a finding of an item opens the item lookup on it: the SKU
+/// looked up, the item's detail (description, stock by warehouse)
+/// beside the list at 80x24; Esc is back to the queue.
+#[test]
+fn enter_on_an_item_finding_opens_the_item_lookup_on_that_item() {
+    let b = demo();
+    let (_, sku) = open_exception(&b, |x| match x {
+        depot::core::exceptions::Blocked::DataQuality { rule, key } if rule.record() == "item" => {
+            Some(key.to_string())
+        }
+        _ => None,
+    })
+    .expect("the demo has findings of items");
+    let description = b.state.borrow().items[sku.as_str()].description.clone();
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&sku).press("enter");
+    assert!(
+        d.screen(80, 24).contains("1 waiting"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("item_lookup"), "{s}");
+    assert!(s.contains(&format!("/ {sku}")), "the SKU looked up: {s}");
+    assert!(s.contains(&format!("{sku} {description}")), "{s}");
+    assert!(s.contains("on hand"), "its stock: {s}");
+    assert!(!s.contains("nothing matches"), "{s}");
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    assert!(s.contains("1 waiting"), "the queue as it was left: {s}");
+}
+
+/// Enter on a supplier invoice held by the three-way match opens the
+/// supplier invoices' worklist on it, why it is held under the list;
+/// Esc is back to the queue.
+#[test]
+fn enter_on_a_held_supplier_invoice_opens_the_worklist_on_it() {
+    let b = demo();
+    exec(
+        &b,
+        "BUY1",
+        serde_json::json!({"cmd": "create_purchase_order", "supplier": "V001",
+            "warehouse": "CHI", "lines": [{"sku": "FAS-1001", "qty": "10"}]}),
+    );
+    let po = b
+        .state
+        .borrow()
+        .purchase_orders
+        .keys()
+        .next_back()
+        .unwrap()
+        .to_string();
+    exec(
+        &b,
+        "RECV1",
+        serde_json::json!({"cmd": "receive_purchase", "po": po, "bin": "DOCK-1",
+            "lines": [{"item": "10614141000026", "qty": "5"}]}),
+    );
+    exec(
+        &b,
+        "AP1",
+        serde_json::json!({"cmd": "enter_supplier_invoice", "supplier": "V001",
+            "reference": "THEIRS-77", "lines": [{"po": po, "line": 1, "qty": "120",
+            "price": "40.00"}]}),
+    );
+    let (_, invoice) = open_exception(&b, |x| match x {
+        depot::core::exceptions::Blocked::SupplierInvoice { number } => Some(number.to_string()),
+        _ => None,
+    })
+    .expect("the invoice is held");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&invoice).press("enter").press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(
+        d.app.top().map(|t| t.name()),
+        Some("supplier_invoices"),
+        "{s}"
+    );
+    assert!(s.contains(&invoice) && s.contains("THEIRS-77"), "{s}");
+    assert!(s.contains("held: "), "why it is held: {s}");
+    d.press("esc");
+    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"));
+}
+
+/// What no screen shows is said: a count names itself and where it is
+/// dealt with, not "no inquiry screen for it yet".
+#[test]
+fn enter_on_a_count_says_what_it_is() {
+    let b = demo();
+    exec(
+        &b,
+        "CTRL1",
+        serde_json::json!({"cmd": "adjust_stock", "warehouse": "CHI", "bin": "R-01-02",
+            "sku": "FAS-1001", "qty": "200", "reason": "found"}),
+    );
+    let (_, count) = count_exception(&b);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&count).press("enter").press("enter");
+    let s = d.screen(132, 43);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    assert!(
+        s.contains(&format!("count {count}: FAS-1001 in R-01-02")),
+        "{s}"
+    );
+    assert!(s.contains("approve or reject it here"), "{s}");
+    assert!(!s.contains("no inquiry screen"), "{s}");
+}
+
+/// A command the core refuses leaves its prompt open with the text
+/// typed, the refusal on the status line: the supervisor mends it (the
+/// next character typed replaces it) and sends it again. The prompt
+/// closed and the text was lost.
+#[test]
+fn a_refused_prompt_keeps_its_text_to_be_mended() {
+    let b = demo();
+    let order = over_limit(&b, "CLERK1");
+    let id = exception_of(&b, &order);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&order).press("enter");
+    let seq = b.state.borrow().seq;
+    d.press("f9").typed("@ctrl1").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("cannot go to operator CTRL1"),
+        "the refusal is shown: {s}"
+    );
+    assert!(
+        s.contains("reassign to (role, or @OPERATOR): @ctrl1"),
+        "the prompt is open with its text: {s}"
+    );
+    assert_eq!(b.state.borrow().seq, seq, "nothing committed");
+    assert!(
+        d.app.top().is_some_and(|t| t.dirty()),
+        "unsent text is work"
+    );
+    // Typed over: the text refused is replaced, then sent.
+    d.typed("@admin").press("enter");
+    assert_eq!(
+        b.state.borrow().exceptions[&id].owner,
+        depot::core::exceptions::Owner::Operator("ADMIN".into())
+    );
+    let s = d.screen(80, 24);
+    assert!(!s.contains("reassign to"), "sent, the prompt closes: {s}");
+    // A snooze to a day gone is refused too; its reason stays.
+    d.press("f11")
+        .typed("2026-11-01 cheque in the post")
+        .press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("refused"), "{s}");
+    assert!(
+        s.contains("snooze until (YYYY-MM-DD reason): 2026-11-01 cheque in the post"),
+        "{s}"
+    );
+    // Esc still leaves the prompt with nothing changed.
+    d.press("esc");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("snooze until ("), "{s}");
+    assert!(b.state.borrow().exceptions[&id].in_queue(today()));
+}
+
+/// A customer's invoice paid short and disputed: Enter opens the order
+/// inquiry on the invoice (its order, with what is open on it), as its
+/// number typed there would.
+#[test]
+fn enter_on_a_disputed_invoice_opens_its_order() {
+    let b = demo();
+    let (invoice, customer, order, paid) = {
+        let s = b.state.borrow();
+        let i = s
+            .index
+            .open_invoices
+            .values()
+            .flatten()
+            .filter_map(|n| s.invoices.get(n))
+            .find(|i| i.open > rust_decimal::Decimal::from(100) && i.disputed.is_zero())
+            .expect("the demo has open invoices");
+        (
+            i.number.to_string(),
+            i.customer.to_string(),
+            i.lines[0].order.to_string(),
+            (i.open - rust_decimal::Decimal::from(60)).to_string(),
+        )
+    };
+    exec(
+        &b,
+        "AR1",
+        serde_json::json!({"cmd": "receive_payment", "customer": customer,
+            "method": "transfer", "amount": paid,
+            "apply": [{"invoice": invoice, "amount": paid, "settle": true}]}),
+    );
+    open_exception(&b, |x| match x {
+        depot::core::exceptions::Blocked::Invoice { number } => Some(number.to_string()),
+        _ => None,
+    })
+    .expect("the short payment is disputed");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&invoice).press("enter").press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("order_inquiry"), "{s}");
+    assert!(s.contains(&order) && s.contains(&invoice), "{s}");
+    assert!(s.contains("invoices"), "the order's invoices: {s}");
+}
+
+/// Every kind of blocked document: the screen Enter opens on it, or none
+/// (said on the status line).
+#[test]
+fn every_blocked_document_has_its_screen_or_none() {
+    use depot::core::exceptions::Blocked;
+    use depot::core::quality::QualityRule;
+    use depot::ui::screens::exceptions::{document, Document};
+    let b = demo();
+    let s = b.state.borrow();
+    let pick = s.picks.values().next().expect("the demo has picks");
+    let code = |c: &str| depot::core::types::Code::from(c);
+    let cases = [
+        (
+            Blocked::Order {
+                number: code("SO-000001"),
+                hold: depot::core::sales::Hold::Credit,
+            },
+            Document::Order("SO-000001".into()),
+        ),
+        (
+            Blocked::PickLine {
+                list: pick.number.clone(),
+                line: 1,
+            },
+            Document::Order(pick.order.to_string()),
+        ),
+        (
+            Blocked::Carton {
+                list: pick.number.clone(),
+                carton: 1,
+            },
+            Document::Order(pick.order.to_string()),
+        ),
+        (
+            Blocked::Invoice {
+                number: code("IN-000001"),
+            },
+            Document::Order("IN-000001".into()),
+        ),
+        (
+            Blocked::PurchaseOrder {
+                number: code("PO-000001"),
+            },
+            Document::PurchaseOrder("PO-000001".into()),
+        ),
+        (
+            Blocked::SupplierInvoice {
+                number: code("AP-000001"),
+            },
+            Document::SupplierInvoice("AP-000001".into()),
+        ),
+        (
+            Blocked::Count {
+                number: code("CC-000001"),
+            },
+            Document::None,
+        ),
+        (Blocked::Change { id: 1 }, Document::None),
+    ];
+    for (blocked, screen) in cases {
+        assert_eq!(document(&s, &blocked), screen, "{blocked}");
+    }
+    for rule in QualityRule::ALL {
+        let key = code(if rule.record() == "price" {
+            "LIST1/FAS-1001"
+        } else {
+            "FAS-1001"
+        });
+        let want = if rule.record() == "item" {
+            Document::Item("FAS-1001".into())
+        } else {
+            Document::None
+        };
+        let blocked = Blocked::DataQuality { rule, key };
+        assert_eq!(document(&s, &blocked), want, "{blocked}");
+    }
 }

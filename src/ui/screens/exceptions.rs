@@ -2,11 +2,17 @@
 //! approval, most severe first and oldest first within a severity, with
 //! counts by kind in the header. Type to filter (words match the kind,
 //! document, entity, warehouse, owner or party; `age>N` keeps those open
-//! more than N days). Enter opens the blocked document (the order inquiry
-//! for orders); the function keys act from the list: approve, reject with
-//! a reason, reassign, comment, snooze until a date. Every action is a
-//! core command: a refusal is shown with its reason ("you requested this
-//! ..."), and the list follows every commit.
+//! more than N days). Enter opens the blocked document on its screen,
+//! positioned on it (`document`): the order inquiry for an order (or the
+//! order of a pick, a carton, a disputed invoice), purchasing on a PO,
+//! supplier invoices on a held invoice, the item lookup on an item's
+//! finding; what no screen shows (a count, a governed change, a finding
+//! of a customer, supplier or price) is said on the status line. The
+//! function keys act from the list: approve, reject with a reason,
+//! reassign, comment, snooze until a date. Every action is a core
+//! command: a refusal is shown with its reason ("you requested this
+//! ..."), a prompt's text kept open to be mended, and the list follows
+//! every commit.
 //!
 //! The kinds that are true or not on a day (backorders past their
 //! promise, late shipments, credit left unapplied too long) are computed
@@ -83,6 +89,81 @@ pub fn target(key: &ClockKey) -> Target {
         | ClockKey::LateRisk { order, .. } => Target::Order(order.to_string()),
         ClockKey::UnappliedCash { customer, .. } => Target::Customer(customer.to_string()),
     }
+}
+
+/// The screen Enter opens on a held exception's document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Document {
+    /// The order inquiry on this order, or on a document that finds its
+    /// order (an invoice number), as if typed into its filter.
+    Order(String),
+    /// Purchasing, on this purchase order.
+    PurchaseOrder(String),
+    /// Supplier invoices, on this invoice.
+    SupplierInvoice(String),
+    /// The item lookup, on this SKU.
+    Item(String),
+    /// No screen shows it: said on the status line.
+    None,
+}
+
+/// Where a held exception's document is shown.
+pub fn document(s: &crate::core::State, blocked: &Blocked) -> Document {
+    use crate::core::quality::QualityRule;
+    match blocked {
+        Blocked::Order { number, .. } => Document::Order(number.to_string()),
+        Blocked::PickLine { list, .. } | Blocked::Carton { list, .. } => s
+            .picks
+            .get(list)
+            .map_or(Document::None, |p| Document::Order(p.order.to_string())),
+        // A customer's invoice disputed: its order, with its invoices,
+        // what is open and the payments (as the finance views drill).
+        Blocked::Invoice { number } => Document::Order(number.to_string()),
+        Blocked::PurchaseOrder { number } => Document::PurchaseOrder(number.to_string()),
+        Blocked::SupplierInvoice { number } => Document::SupplierInvoice(number.to_string()),
+        Blocked::DataQuality { rule, key } => match rule {
+            QualityRule::ItemBarcode
+            | QualityRule::ItemWeight
+            | QualityRule::ItemCost
+            | QualityRule::DuplicateItem => Document::Item(key.to_string()),
+            QualityRule::SupplierLeadTime
+            | QualityRule::DuplicateCustomer
+            | QualityRule::PriceBelowCost => Document::None,
+        },
+        Blocked::Count { .. } | Blocked::Change { .. } => Document::None,
+    }
+}
+
+/// What a held exception whose document no screen shows is, and where
+/// it is dealt with.
+fn no_screen(s: &crate::core::State, x: &Exception) -> String {
+    match &x.blocked {
+        Blocked::Change { id } => {
+            let what = change_values(s, *id).join("; ");
+            if what.is_empty() {
+                format!("{}: {}; approve or reject it here", x.blocked, x.summary)
+            } else {
+                format!("{}: {}: {what}", x.blocked, x.summary)
+            }
+        }
+        Blocked::Count { .. } => format!(
+            "{}: {}; approve or reject it here (no desk screen shows a count)",
+            x.blocked, x.summary
+        ),
+        Blocked::DataQuality { rule, .. } => format!(
+            "{}: {}; fix the {} in Master data: the finding clears itself",
+            x.blocked,
+            x.summary,
+            rule.record()
+        ),
+        _ => format!("{}: {}", x.blocked, x.summary),
+    }
+}
+
+/// May the signed-in operator open the menu's screen `label`? A screen
+/// opened from the queue is one its menu would open for them.
+fn may_open(ctx: &Ctx, label: &str) -> bool {
+    super::menu_for(ctx).iter().any(|e| e.label == label)
 }
 
 /// A row of the queue.
@@ -236,6 +317,28 @@ enum Acting {
     Clock(ClockKey),
 }
 
+impl Acting {
+    /// Is `row` the exception this acts on?
+    fn is(&self, row: &Row) -> bool {
+        match (self, row) {
+            (Acting::Held(id), Row::Held(r)) => id == r,
+            (Acting::Clock(key), Row::Clock(r)) => *key == r.key,
+            (Acting::Clock(key), Row::Predicted(p)) => *key == p.key,
+            _ => false,
+        }
+    }
+}
+
+/// A prompt's text sent as a command, kept until the outcome: if the
+/// core refuses it, the prompt opens again with it, to be mended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Typed {
+    prompt: Prompt,
+    text: String,
+    /// What the reject does (shown on its prompt).
+    rejecting: Option<(String, bool)>,
+}
+
 /// Does the computed row pass the filter words (all must match)?
 pub fn clock_matches(r: &ClockException, filter: &str) -> bool {
     filter.split_whitespace().all(|w| {
@@ -284,6 +387,9 @@ pub struct Exceptions {
     rejecting: Option<(String, bool)>,
     /// A reject that cancels a document, waiting for its y/n.
     pending: Option<(Acting, CommandBody)>,
+    /// The prompt's text of the pending submission (None: not typed,
+    /// an approve).
+    typed: Option<Typed>,
 }
 
 /// Which training the rows' predictions came from (record, time).
@@ -427,6 +533,7 @@ impl Exceptions {
             raised_by: None,
             rejecting: None,
             pending: None,
+            typed: None,
         }
     }
 
@@ -499,6 +606,20 @@ impl Exceptions {
         }
     }
 
+    /// The prompt `t` open again on the row `on` acts on, with its text;
+    /// nothing if that row has left the queue.
+    fn reopen(&mut self, ctx: &Ctx, t: Typed, on: &Acting) {
+        let rows = self.rows(ctx);
+        let Some(at) = rows.iter().position(|r| on.is(r)) else {
+            return;
+        };
+        self.selected = at;
+        self.input = TextField::new(&t.text);
+        self.input.refused();
+        self.rejecting = t.rejecting;
+        self.focus = Focus::Prompt(t.prompt);
+    }
+
     fn submit(&mut self, ctx: &Ctx, acting: Acting, body: CommandBody) -> Flow {
         self.acting = Some(acting);
         Flow::Submit(Box::new(Request {
@@ -556,33 +677,41 @@ impl Exceptions {
         }
     }
 
-    /// The blocked document's screen, where there is one.
+    /// The blocked document's screen, positioned on it (`document`);
+    /// where there is none, or it is not among the operator's screens,
+    /// what it is, on the status line.
     fn open_document(&mut self, ctx: &Ctx, id: u64) -> Flow {
-        let Some(x) = ctx.state().exceptions.get(&id) else {
+        let s = ctx.state();
+        let Some(x) = s.exceptions.get(&id) else {
             return Flow::Stay;
         };
-        let order = match &x.blocked {
-            Blocked::Order { number, .. } => Some(number.clone()),
-            Blocked::PickLine { list, .. } | Blocked::Carton { list, .. } => {
-                ctx.state().picks.get(list).map(|p| p.order.clone())
+        let doc = document(s, &x.blocked);
+        let label = match &doc {
+            Document::Order(_) => "Order inquiry",
+            Document::PurchaseOrder(_) => "Purchasing",
+            Document::SupplierInvoice(_) => "Supplier invoices",
+            Document::Item(_) => "Item lookup",
+            Document::None => {
+                self.notice = Some(Notice::info(no_screen(s, x)));
+                return Flow::Stay;
             }
-            _ => None,
         };
-        match order {
-            Some(n) => Flow::Push(Box::new(super::order_inquiry::OrderInquiry::for_order(&n))),
-            None => {
-                let what = match &x.blocked {
-                    Blocked::Change { id } => change_values(ctx.state(), *id).join("; "),
-                    _ => String::new(),
-                };
-                self.notice = Some(Notice::info(if what.is_empty() {
-                    format!("{}: no inquiry screen for it yet; {}", x.blocked, x.summary)
-                } else {
-                    format!("{}: {}: {what}", x.blocked, x.summary)
-                }));
-                Flow::Stay
-            }
+        if !may_open(ctx, label) {
+            self.notice = Some(Notice::info(format!(
+                "{}: {}; {label} is not among your screens",
+                x.blocked, x.summary
+            )));
+            return Flow::Stay;
         }
+        Flow::Push(match doc {
+            Document::Order(n) => Box::new(super::order_inquiry::OrderInquiry::for_order(&n)),
+            Document::PurchaseOrder(n) => Box::new(super::purchasing::Purchasing::for_po(ctx, &n)),
+            Document::SupplierInvoice(n) => Box::new(
+                super::supplier_invoices::SupplierInvoices::for_invoice(ctx, &n),
+            ),
+            Document::Item(sku) => Box::new(super::item_lookup::ItemLookup::for_sku(ctx, &sku)),
+            Document::None => return Flow::Stay,
+        })
     }
 }
 
@@ -680,6 +809,7 @@ impl Screen for Exceptions {
         match self.pending.take() {
             Some((on, body)) if yes => self.submit(ctx, on, body),
             Some(_) => {
+                self.typed = None;
                 self.notice = Some(Notice::info("not rejected"));
                 Flow::Stay
             }
@@ -741,6 +871,7 @@ impl Screen for Exceptions {
             }
             (Focus::List, Input::Action(Action::Approve)) => match self.current(ctx) {
                 Some(id) => {
+                    self.typed = None;
                     self.submit(ctx, Acting::Held(id), CommandBody::ApproveException { id })
                 }
                 None => Flow::Stay,
@@ -836,7 +967,11 @@ impl Screen for Exceptions {
                 match Self::command_of(p, &on, &text) {
                     Ok(body) => {
                         self.focus = Focus::List;
-                        self.input.take();
+                        self.typed = Some(Typed {
+                            prompt: p,
+                            text: self.input.take(),
+                            rejecting: self.rejecting.clone(),
+                        });
                         match self.rejecting.take() {
                             // Cancelling an order or a PO is asked first.
                             Some((does, true)) if p == Prompt::Reject && !text.is_empty() => {
@@ -864,6 +999,15 @@ impl Screen for Exceptions {
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
         let acting = self.acting.take();
+        let typed = self.typed.take();
+        if !matches!(outcome, Submitted::Committed { .. }) {
+            // Not done: the prompt's text back on its prompt, to be
+            // mended (the next character typed replaces it, an editing
+            // key mends it), on the exception it was typed for.
+            if let (Some(t), Some(on)) = (typed, acting.as_ref()) {
+                self.reopen(ctx, t, on);
+            }
+        }
         self.notice = Some(match outcome {
             Submitted::Committed { .. } => {
                 let s = ctx.state();
@@ -911,13 +1055,31 @@ impl Screen for Exceptions {
             rows.get(self.selected.min(rows.len().saturating_sub(1))),
             Some(Row::Predicted(p)) if !p.comments.is_empty()
         );
-        let [head, list, detail, prompt] = Layout::vertical([
+        // A prompt opens under the list, above the detail: a refusal too
+        // long for the status line covers the bottom rows of the screen,
+        // and the text refused stays in sight with it, to be mended.
+        let prompting = matches!(self.focus, Focus::Prompt(_));
+        let detail_rows = Constraint::Length(if tall { 5 } else { 4 });
+        let [head, list, above, below] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(3),
-            Constraint::Length(if tall { 5 } else { 4 }),
-            Constraint::Length(1),
+            if prompting {
+                Constraint::Length(1)
+            } else {
+                detail_rows
+            },
+            if prompting {
+                detail_rows
+            } else {
+                Constraint::Length(1)
+            },
         ])
         .areas(area);
+        let (detail, prompt) = if prompting {
+            (below, above)
+        } else {
+            (above, below)
+        };
         // Counts by kind, and what is snoozed.
         let (counts, snoozed) = kind_counts(s, ctx.today());
         let total: usize = counts.iter().map(|(_, n)| n).sum();

@@ -6,9 +6,10 @@ use crate::core::types::ToCode;
 use crate::core::State;
 use crate::query::qty;
 use crate::ui::keymap::{Action, Context};
-use crate::ui::lookup::{self, field, Lookup, Picked};
+use crate::ui::lookup::{self, field, Focus as LookupFocus, Lookup, Picked};
 use crate::ui::screen::{Ctx, Flow, Input, Screen};
 use crate::ui::theme::Theme;
+use crate::ui::widgets::TextField;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
@@ -17,6 +18,9 @@ use ratatui::Frame;
 pub struct ItemLookup {
     pub lookup: Lookup,
     started: bool,
+    /// Opened on one item (`for_sku`): back from its row is back to
+    /// where it was opened from.
+    opened_on: bool,
 }
 
 impl Default for ItemLookup {
@@ -30,7 +34,26 @@ impl ItemLookup {
         ItemLookup {
             lookup: Lookup::new(),
             started: false,
+            opened_on: false,
         }
+    }
+
+    /// Opened on one item (the exception queue's Enter on a finding of
+    /// an item): its SKU typed and looked up, as the keys would, so the
+    /// item is selected with its detail shown (or the lookup says why
+    /// nothing matches). Back (Esc) from it returns to where it was
+    /// opened from.
+    pub fn for_sku(ctx: &Ctx, sku: &str) -> ItemLookup {
+        let mut l = ItemLookup::new();
+        l.lookup.query = TextField::new(sku);
+        l.lookup.handle(
+            Input::Action(Action::Submit),
+            &mut |q| ctx.find_items(q),
+            false,
+        );
+        l.started = true;
+        l.opened_on = true;
+        l
     }
 }
 
@@ -51,6 +74,12 @@ impl Screen for ItemLookup {
         lookup::actions(self.lookup.focus)
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if self.opened_on
+            && self.lookup.focus == LookupFocus::List
+            && input == Input::Action(Action::Back)
+        {
+            return Flow::Pop;
+        }
         match self.lookup.handle(input, &mut |q| ctx.find_items(q), false) {
             Picked::Leave => Flow::Pop,
             _ => Flow::Stay,

@@ -121,6 +121,27 @@ impl Purchasing {
         }
     }
 
+    /// Opened on one purchase order (the exception queue's Enter on a PO
+    /// waiting for its approval): the purchase orders listed, that PO
+    /// selected, as Tab and the arrow keys would leave them; its lines
+    /// under the list and F6 approving it. A PO not listed (not a draft,
+    /// waiting or open) is said, the list shown from its top.
+    pub fn for_po(ctx: &Ctx, number: &str) -> Purchasing {
+        let mut p = Purchasing::new();
+        p.focus = Focus::Orders;
+        match p.orders(ctx).iter().position(|o| o.number == number) {
+            Some(row) => p.row = row,
+            None => {
+                let why = match ctx.state().purchase_orders.get(number) {
+                    Some(po) => format!("{number} is {}: not listed", status(po)),
+                    None => format!("no purchase order {number}"),
+                };
+                p.notice = Some(Notice::error(why));
+            }
+        }
+        p
+    }
+
     /// The worklist, by supplier, warehouse and SKU (the filter keeps
     /// what matches supplier, warehouse, SKU or description).
     fn work(&self, ctx: &Ctx) -> Vec<Suggestion> {

@@ -99,6 +99,9 @@ pub struct SupplierInvoices {
     key: String,
     page: usize,
     notice: Option<Notice>,
+    /// Opened on one invoice (`for_invoice`): back from the worklist is
+    /// back to where it was opened from, not to the entry form.
+    opened_on: bool,
 }
 
 impl SupplierInvoices {
@@ -135,7 +138,34 @@ impl SupplierInvoices {
             key: ctx.new_key(),
             page: 10,
             notice: None,
+            opened_on: false,
         }
+    }
+
+    /// Opened on one invoice (the exception queue's Enter on an invoice
+    /// held by the three-way match): the worklist, that invoice selected
+    /// as Tab and the arrow keys would leave it, why it is held under
+    /// the list, F6 approving and F7 rejecting it. Back (Esc) returns to
+    /// where it was opened from. An invoice not on the worklist (neither
+    /// held nor open) is said, the worklist shown from its top.
+    pub fn for_invoice(ctx: &Ctx, number: &str) -> SupplierInvoices {
+        let mut s = SupplierInvoices::new(ctx);
+        s.focus = Focus::Invoices;
+        s.opened_on = true;
+        match s.rows(ctx).iter().position(|i| i.number == number) {
+            Some(row) => s.row = row,
+            None => {
+                let why = match ctx.state().supplier_invoices.get(number) {
+                    Some(i) => format!(
+                        "{number} is {}: not on the worklist",
+                        format!("{:?}", i.status).to_lowercase()
+                    ),
+                    None => format!("no supplier invoice {number}"),
+                };
+                s.notice = Some(Notice::error(why));
+            }
+        }
+        s
     }
 
     fn matchable(&self, ctx: &Ctx) -> Vec<MatchLine> {
@@ -850,6 +880,7 @@ impl Screen for SupplierInvoices {
                     }
                 ))
             }
+            (Focus::Invoices, Input::Action(Action::Back)) if self.opened_on => Flow::Pop,
             (Focus::Lines | Focus::Invoices, Input::Action(Action::Back)) => {
                 self.focus = Focus::Reference;
                 Flow::Stay
