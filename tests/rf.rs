@@ -2778,7 +2778,8 @@ fn pick_skip_with_units_counted_asks_before_dropping_them() {
     if !d.screen(40, 8).contains("BIN  B-03-10") {
         d.press("f7");
     }
-    let s = d.screen(40, 8);
+    // (At 40x8 the skip's notice, two rows, takes the list's line.)
+    let s = d.screen(40, 16);
     assert!(s.contains("BIN  B-03-10") && s.contains(&list), "{s}");
     d.scan("B-03-10").scan("0614141000036");
     let s = d.screen(40, 8);
@@ -2931,4 +2932,254 @@ fn put_away_lists_the_lot_of_each_waiting_row() {
     assert!(s.contains("DOCK-1 BRK-1000 3 L-B2"), "{s}");
     let s = d.screen(20, 16);
     assert!(s.contains("L-A1") && s.contains("L-B2"), "{s}");
+}
+
+/// Does `text` read whole on `screen`: its words in order, one line
+/// running on into the next (broken between words, nothing cut with `~`)?
+fn reads_whole(screen: &str, text: &str) -> bool {
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    words.join(" ").contains(text)
+}
+
+/// C0002's order over its credit limit, held (its number), and the
+/// Release screen open for SHIP1.
+fn held_order(b: &MemBackend) -> Code {
+    let skus = stocked(&b.state.borrow(), "CHI", 1);
+    b.exec(
+        "REP1",
+        CommandBody::PlaceOrder {
+            quote: false,
+            customer: "C0002".into(),
+            ship_to: None,
+            customer_po: String::new(),
+            requested: None,
+            lines: vec![LineInput {
+                sku: skus[0].clone(),
+                qty: Decimal::ONE,
+                unit: None,
+                warehouse: "CHI".into(),
+                // Over C0002's credit limit: a credit hold.
+                price: Some(Decimal::from(100_000)),
+            }],
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    let o = s.orders.values().next_back().unwrap();
+    assert!(!o.holds.is_empty(), "{:?}", o.status);
+    o.number.clone()
+}
+
+/// A refusal on a handheld is read whole: it takes the rows it needs (at
+/// most half the screen's) and the screen keeps its field in what is
+/// left. It was cut after three rows at 20x16 ("...with the~") and after
+/// one at 8 rows; 80x24 is as it was.
+#[test]
+fn a_refusal_reads_whole_on_the_handhelds() {
+    let b = demo();
+    let held = held_order(&b);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    d.typed(&held).press("enter");
+    let why = format!("{held} is held back: credit hold (exception queue)");
+    for (w, h) in [(20, 16), (20, 8), (40, 8), (40, 16), (80, 24)] {
+        let s = d.screen(w, h);
+        assert!(reads_whole(&s, &why), "{w}x{h}:\n{s}");
+        assert!(s.contains("order>"), "{w}x{h}:\n{s}");
+    }
+    // Four rows of it at 20 columns: an over-receipt typed in cases.
+    let po: Code = "PO-000002".into();
+    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
+    let item = b.state.borrow().items[&line.sku].clone();
+    let case = item.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter").scan(&case.code).scan("999");
+    let s = d.screen(80, 24);
+    let over = s
+        .lines()
+        .find(|l| l.starts_with("over: "))
+        .unwrap_or_else(|| panic!("{s}"))
+        .trim()
+        .to_string();
+    assert!(over.ends_with("CASE with the tolerance"), "{s}");
+    // The key bar is still the last line at 80x24.
+    assert!(
+        !s.lines().last().unwrap_or_default().starts_with("over"),
+        "{s}"
+    );
+    for (w, h) in [(20, 16), (20, 8), (40, 8)] {
+        let s = d.screen(w, h);
+        assert!(reads_whole(&s, &over), "{w}x{h}:\n{s}");
+        assert!(s.contains("item> _"), "{w}x{h}:\n{s}");
+    }
+}
+
+/// What the screen says under its field, and why an order is held back,
+/// read whole at 20 columns: "credit hold (excep~", "Enter accepts the
+/// b~", "scanned 25 BOX: Ent~" and "item OK; scan bin B-0~" were cut.
+#[test]
+fn hints_and_reasons_read_whole_at_20_columns() {
+    let b = demo();
+    held_order(&b);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    let s = d.screen(20, 16);
+    assert!(reads_whole(&s, "credit hold (exception queue)"), "{s}");
+    // Receive: the dock bin offered.
+    let (po, _) = first_due_line(&b);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po);
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            reads_whole(&s, "bin> _ Enter accepts the bin"),
+            "{w}x{h}:\n{s}"
+        );
+    }
+    // Count: a box and a case scanned, said in boxes.
+    let counts = fas_1001_counts(&b);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.scan(&counts[0].bin).scan(BOX).scan(CASE);
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            reads_whole(&s, "qty CASE> _ scanned 25 BOX: Enter"),
+            "{w}x{h}:\n{s}"
+        );
+    }
+    // Pick: the item scanned before its bin.
+    let b = demo_wave();
+    let t = open_tasks(&b, "CHI")[0].clone();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    d.scan(&t.sku);
+    let s = d.screen(20, 16);
+    assert!(
+        reads_whole(&s, &format!("bin> _ item OK; scan bin {}", t.bin)),
+        "{s}"
+    );
+}
+
+/// Cases scanned one at a time past the PO line: the refusal says the
+/// limit in cases, as a number typed after a case does (it said "at most
+/// 252", in boxes, and named no unit).
+#[test]
+fn receive_says_the_over_receipt_limit_in_the_unit_scanned() {
+    let b = demo();
+    let po: Code = "PO-000002".into();
+    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
+    let item = b.state.borrow().items[&line.sku].clone();
+    let case = item.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
+    let factor = item.unit_factor("CASE").unwrap();
+    let room = line.max_receipt(item.qty_decimals) - line.received;
+    let most = (room / factor).floor();
+    assert!(most >= Decimal::ONE, "{line:?}");
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter");
+    let mut n = 0;
+    while Decimal::from(n) < most {
+        d.scan(&case.code);
+        n += 1;
+    }
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("+ {} {}", line.sku, most * factor)));
+    let bells = d.app.bells;
+    d.scan(&case.code);
+    assert_eq!(d.app.bells, bells + 1);
+    let said = format!(
+        "over: {} {} ordered, at most {most} CASE with the tolerance",
+        line.qty.normalize(),
+        item.base_unit
+    );
+    let s = d.screen(80, 24);
+    assert!(s.contains(&said), "{s}");
+    assert!(reads_whole(&d.screen(20, 16), &said));
+    // Nothing more was counted.
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("+ {} {}", line.sku, most * factor)));
+}
+
+/// A line whose lot the core chose (first to expire first) in a bin that
+/// holds two lots of the item: the item scanned without its lot is
+/// counted, and the pick waits for the lot (the wrong one refused); the
+/// lot scanned, it is picked. It was picked on the item scans alone,
+/// booked as the lot named whichever lot the picker took.
+#[test]
+fn a_pick_from_a_bin_of_two_lots_asks_for_the_lot_named() {
+    let b = demo();
+    // A second lot of BRK-1000 in B-02-05, allocated first.
+    b.exec(
+        "ADMIN",
+        CommandBody::AdjustStock {
+            warehouse: "CHI".into(),
+            bin: "B-02-05".into(),
+            sku: "BRK-1000".into(),
+            lot: Some("L202604-1000".into()),
+            qty: Decimal::from(24),
+            reason: depot::core::counts::Reason::Found,
+        },
+    )
+    .unwrap();
+    let lots: Vec<_> = b
+        .state
+        .borrow()
+        .bin_stock
+        .iter()
+        .filter(|(k, q)| k.bin == "B-02-05" && k.sku == "BRK-1000" && **q > Decimal::ZERO)
+        .map(|(k, _)| k.lot.clone())
+        .collect();
+    assert!(lots.len() >= 2, "{lots:?}");
+    let list = released_order(&b, "C0002", "CHI", &["BRK-1000".into()], Decimal::from(2));
+    let t = tasks(&b.state.borrow(), "CHI", &[])
+        .into_iter()
+        .find(|t| t.list == list)
+        .unwrap();
+    assert_eq!(
+        (t.bin.as_str(), t.lot.as_deref()),
+        ("B-02-05", Some("L202604-1000"))
+    );
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    for _ in 0..3 {
+        if d.screen(40, 8).contains("BIN  B-02-05") {
+            break;
+        }
+        d.press("f7");
+    }
+    d.scan("B-02-05");
+    let code = barcode(&b, "BRK-1000");
+    d.scan(&code).scan(&code);
+    assert!(picks(&b).is_empty(), "picked without the lot");
+    for (w, h) in [(20, 16), (20, 8), (40, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            reads_whole(&s, "lot> _ scan lot L202604-1000"),
+            "{w}x{h}:\n{s}"
+        );
+    }
+    // Enter does not pick; a quantity typed does not either.
+    let bells = d.app.bells;
+    d.press("enter");
+    d.scan("2");
+    assert_eq!(d.app.bells, bells + 2);
+    assert!(d.screen(80, 24).contains("scan lot L202604-1000 first"));
+    // The other lot in the bin is refused.
+    d.scan("(10)L202605-1000");
+    assert_eq!(d.app.bells, bells + 3);
+    assert!(d
+        .screen(80, 24)
+        .contains("wrong lot L202605-1000: pick lot L202604-1000"));
+    assert!(picks(&b).is_empty());
+    // The lot named: picked, both units counted.
+    d.scan("(10)L202604-1000");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1, "{}", d.screen(80, 24));
+    assert_eq!((log[0].1, log[0].2), (Some(Decimal::from(2)), false));
+    assert!(d.screen(80, 24).contains("picked 2 BRK-1000"));
 }

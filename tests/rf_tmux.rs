@@ -313,7 +313,7 @@ fn a_burst_of_two_hundred_scans_in_one_write_is_applied_once_in_order() {
         &format!(r#"{{"operator":"ADMIN","cmd":"release_order","number":"{number}"}}"#),
     );
     let list = &released["events"][0]["pick_list_created"];
-    let plan: Vec<(String, String)> = list["lines"]
+    let plan: Vec<(String, String, Option<String>)> = list["lines"]
         .as_array()
         .unwrap()
         .iter()
@@ -321,6 +321,7 @@ fn a_burst_of_two_hundred_scans_in_one_write_is_applied_once_in_order() {
             (
                 l["bin"].as_str().unwrap().to_string(),
                 l["sku"].as_str().unwrap().to_string(),
+                l["lot"].as_str().map(str::to_string),
             )
         })
         .collect();
@@ -333,10 +334,14 @@ fn a_burst_of_two_hundred_scans_in_one_write_is_applied_once_in_order() {
     t.literal("p");
     t.keys(&["Enter"]);
     t.wait_for("BIN  ");
-    // Two hundred scans in one write, as fast as the terminal takes them.
+    // Two hundred scans in one write, as fast as the terminal takes them
+    // (and the lot's, where the line names one: the screen checks it).
     let burst: String = plan
         .iter()
-        .map(|(bin, sku)| format!("{bin}\r{sku}\r"))
+        .map(|(bin, sku, lot)| match lot {
+            Some(lot) => format!("{bin}\r{sku}\r{lot}\r"),
+            None => format!("{bin}\r{sku}\r"),
+        })
         .collect();
     t.literal(&burst);
     t.wait_for("Nothing to pick");

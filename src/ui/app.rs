@@ -923,8 +923,19 @@ impl App {
         // (the keys stay in sight), when the terminal has the room.
         let min_h = self.stack.last().map_or(0, |s| s.min_size().1);
         // (A screen at its minimum height lends the row to the notice.)
-        let notice_rows =
-            u16::from(self.notice.is_some() && (area.height >= 12 || area.height > min_h.max(7)));
+        let own_line = area.height >= 12 || area.height > min_h.max(7);
+        // On a handheld a notice is read whole: its lines (between words)
+        // and the rows they take from the screen, which is drawn in what
+        // is left (an RF screen keeps its field in sight there).
+        let narrow = self
+            .notice
+            .as_ref()
+            .filter(|_| area.width < NARROW_BELOW)
+            .map(|n| narrow_notice(&n.text, area, own_line));
+        let notice_rows = match &narrow {
+            Some((_, rows)) => *rows,
+            None => u16::from(self.notice.is_some() && own_line),
+        };
         let [top, body, notice_area, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
@@ -988,19 +999,26 @@ impl App {
         }
         // A notice the screen raised while drawing (rare) shows next frame.
         // One too long for its line (a refusal that says why) takes up to
-        // two more rows over the bottom of the screen, until the next key.
+        // two more rows over the bottom of the screen, until the next key
+        // (on a handheld: the rows `narrow_notice` gave it).
         let notice = self.notice.as_ref().map(|n| {
             let style = if n.error {
                 self.theme.error()
             } else {
                 ratatui::style::Style::default()
             };
-            let rows = if notice_rows > 0 {
-                1 + usize::from(body.height.saturating_sub(1).min(2))
-            } else {
-                1
+            let lines = match &narrow {
+                Some((lines, _)) => lines.clone(),
+                None => {
+                    let rows = if notice_rows > 0 {
+                        1 + usize::from(body.height.saturating_sub(1).min(2))
+                    } else {
+                        1
+                    };
+                    wrap_words(&n.text, w, rows)
+                }
             };
-            wrap_words(&n.text, w, rows)
+            lines
                 .into_iter()
                 .map(|l| Line::from(Span::styled(l, style)))
                 .collect::<Vec<_>>()
@@ -1014,6 +1032,20 @@ impl App {
         };
         let keys = Line::from(Span::styled(fit(&bar, w), self.theme.dim()));
         match notice {
+            // On a handheld the notice has its rows already: with the
+            // bottom line too when the screen lent it.
+            Some(n) if narrow.is_some() => {
+                if own_line {
+                    f.render_widget(Paragraph::new(n), notice_area);
+                    f.render_widget(Paragraph::new(keys), bottom);
+                } else {
+                    let all = Rect {
+                        height: notice_area.height + bottom.height,
+                        ..notice_area
+                    };
+                    f.render_widget(Paragraph::new(n), all);
+                }
+            }
             Some(n) if notice_rows > 0 => {
                 let more = u16::try_from(n.len().saturating_sub(1)).unwrap_or(0);
                 let over = Rect {
@@ -1205,6 +1237,24 @@ impl App {
         let drawn = self.confirm_drawn.borrow();
         matches!((&*drawn, &self.confirm), (Some((d, false)), Some(q)) if d == q)
     }
+}
+
+/// Terminals narrower than this are handhelds (the RF screens' 20 and 40
+/// columns; a desk screen needs 80): there a notice is never cut.
+const NARROW_BELOW: u16 = 80;
+
+/// A notice on a handheld of `area`: its lines, broken between words, and
+/// the rows it takes above the bottom line (which it takes too when the
+/// screen lends it, `own_line` false). As many as its text needs, up to
+/// half of the rows between the title and the bottom line, so that the
+/// screen keeps the other half for its field: a refusal cut at 20
+/// columns ("credit hold (excep~") is a refusal not read.
+fn narrow_notice(text: &str, area: Rect, own_line: bool) -> (Vec<String>, u16) {
+    let lent = usize::from(!own_line);
+    let most = usize::from(area.height.saturating_sub(2) / 2) + lent;
+    let lines = wrap_words(text, usize::from(area.width), most.max(1));
+    let rows = lines.len().max(1).saturating_sub(lent);
+    (lines, u16::try_from(rows).unwrap_or(0))
 }
 
 /// The box question `q` is asked in over a screen body `area`: 4 columns

@@ -441,14 +441,36 @@ impl Screen for Release {
             th.label(),
             format!("to release {} ({}):", self.warehouse, go.len()),
         ));
+        // What is held back, a row each: at 20 columns the order, then
+        // why on lines of its own, broken between words (a reason cut,
+        // "credit hold (excep~", is a reason not read).
+        let held_rows: Vec<Vec<RfLine>> = held
+            .iter()
+            .take(20)
+            .map(|r| {
+                let why = r.held.as_deref().unwrap_or_default();
+                if narrow {
+                    let width = usize::from(area.width.saturating_sub(1)).max(1);
+                    std::iter::once(RfLine::plain(format!("{} {}", r.order, r.customer)))
+                        .chain(
+                            crate::ui::widgets::wrap_words(why, width, usize::MAX)
+                                .into_iter()
+                                .map(|l| RfLine::styled(th.dim(), format!(" {l}"))),
+                        )
+                        .collect()
+                } else {
+                    vec![RfLine::plain(format!("{} {}: {why}", r.order, r.customer))]
+                }
+            })
+            .collect();
         // On a short screen the orders to release give way, so that what
         // is held back (and why) stays in sight: the headers count both.
-        let per_held = if narrow { 2 } else { 1 };
+        let per_held = held_rows.first().map_or(1, Vec::len);
         let room = (area.height as usize).saturating_sub(lines.len() + 1);
         let held_want = if held.is_empty() {
             0
         } else {
-            1 + per_held * held.len().min(20)
+            1 + held_rows.iter().map(Vec::len).sum::<usize>()
         };
         let go_max = if go.len().min(40) + held_want <= room || held.is_empty() {
             40
@@ -474,15 +496,7 @@ impl Screen for Release {
                 th.label(),
                 format!("held back ({}):", held.len()),
             ));
-            for r in held.iter().take(20) {
-                let why = r.held.as_deref().unwrap_or_default();
-                if narrow {
-                    lines.push(RfLine::plain(format!("{} {}", r.order, r.customer)));
-                    lines.push(RfLine::styled(th.dim(), format!(" {why}")));
-                } else {
-                    lines.push(RfLine::plain(format!("{} {}: {why}", r.order, r.customer)));
-                }
-            }
+            lines.extend(held_rows.into_iter().flatten());
         }
         draw(f, area, &lines, keep);
     }

@@ -1,6 +1,8 @@
 //! Shared pieces of the warehouse (RF) screens: a handheld shows a few
 //! short lines, the line being scanned into always visible, the rest
-//! scrolled; every line is cut to the width (nothing wraps).
+//! scrolled; every line is cut to the width (nothing wraps), except the
+//! hint under the field, which is broken between words (`hint`): what to
+//! do next is read whole at 20 columns.
 
 use crate::core::master::BinKind;
 use crate::ui::screen::Flow;
@@ -68,12 +70,20 @@ pub fn not_receiving(b: &crate::core::master::Bin) -> Option<String> {
 /// Draw `lines` in `area`, scrolled so that line `keep` (the field being
 /// scanned into) and the one after it are visible.
 pub fn draw(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize) {
+    draw_keeping(f, area, lines, keep, 2);
+}
+
+/// Draw `lines` in `area`, scrolled so that the `rows` lines from `keep`
+/// (the field and its hint, however many lines the hint took) are
+/// visible, as many as fit.
+pub fn draw_keeping(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize, rows: usize) {
     let h = area.height as usize;
     if h == 0 || area.width == 0 {
         return;
     }
-    let start = (keep + 2)
+    let start = (keep + rows.max(1))
         .saturating_sub(h)
+        .min(keep)
         .min(lines.len().saturating_sub(1));
     let shown: Vec<Line> = lines
         .iter()
@@ -82,6 +92,16 @@ pub fn draw(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize) {
         .map(|l| l.to_line(area.width as usize))
         .collect();
     f.render_widget(Paragraph::new(shown), area);
+}
+
+/// The hint under the field in `style`, broken between words into lines
+/// of `width` columns (one line when it fits): a hint cut at 20 columns
+/// ("Enter accepts the b~") is a hint not read.
+pub fn hint(style: Style, text: &str, width: u16) -> Vec<RfLine> {
+    crate::ui::widgets::wrap_words(text, usize::from(width), usize::MAX)
+        .into_iter()
+        .map(|l| RfLine::styled(style, l))
+        .collect()
 }
 
 /// `label` then the field text with a cursor, for the line being scanned

@@ -11,7 +11,8 @@
 //! back when the others are done.
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, draw_keeping, field_line, hint, refuse, rf_actions, rf_key, Answer, RfKey,
+    RfLine, RF_MIN,
 };
 use crate::core::counts::{self, CountStatus, Reason};
 use crate::core::rejection::Rejection;
@@ -539,7 +540,7 @@ impl Screen for RfCount {
         let base = item.map_or("", |i| i.base_unit.as_str());
         let unit = item.map_or("", |i| unit_named(i, self.last_factor));
         let qty_label = format!("qty {unit}");
-        let (label, hint) = match self.step {
+        let (label, says) = match self.step {
             Step::Bin => ("bin", "scan the bin".to_string()),
             Step::Item => ("item", "scan the item; 0: none".to_string()),
             Step::Qty if self.tally > Decimal::ZERO && unit != base => (
@@ -554,18 +555,23 @@ impl Screen for RfCount {
             Step::Reason => ("why", format!("counted {}", fmt_qty(self.qty))),
         };
         lines.push(field_line(label, &self.field.text, th));
-        let keep = if self.step == Step::Reason {
+        // The field and what is under it that stays in sight: the hint
+        // (broken between words at 20 columns: "scanned 25 BOX:" then
+        // "Enter"), or the last reasons.
+        let (keep, kept) = if self.step == Step::Reason {
             for (i, (_, r)) in REASONS.iter().enumerate() {
                 lines.push(RfLine::plain(format!("{} {r}", i + 1)));
             }
-            keep + REASONS.len() - 1
+            (keep + REASONS.len() - 1, 2)
         } else {
-            lines.push(RfLine::styled(th.dim(), hint));
-            keep
+            let says = hint(th.dim(), &says, area.width);
+            let kept = 1 + says.len();
+            lines.extend(says);
+            (keep, kept)
         };
         if let Some(i) = item {
             lines.push(RfLine::styled(th.dim(), i.description.clone()));
         }
-        draw(f, area, &lines, keep);
+        draw_keeping(f, area, &lines, keep, kept);
     }
 }

@@ -4,7 +4,12 @@
 //! and count), then Enter accepts the expected quantity; scanning the item
 //! again counts up, and reaching the quantity confirms by itself. A wrong
 //! bin, item or lot, or an expired lot, is refused with a short message
-//! and the bell. F6 reports the line short with a reason (the core offers
+//! and the bell. A line that names a lot (the core chose it, first to
+//! expire first, when the list was made) asks for that lot to be scanned
+//! (GS1 (10), on the item's label or a lot label of its own, or the lot
+//! typed) before it is picked: a bin holding two lots of the item would
+//! otherwise give whichever came to hand, booked as the lot named.
+//! F6 reports the line short with a reason (the core offers
 //! another bin or backorders the rest); F7 skips the task until the others
 //! are done. The task list follows other sessions' commits (a wave
 //! released, a list re-prioritised, a task done elsewhere).
@@ -16,9 +21,9 @@
 //! key, kept until the core answers: a double Enter or a resent scan never
 //! picks twice.
 
-use super::rf::{answer, draw, field_line, refuse, Answer, RfLine, RF_MIN};
+use super::rf::{answer, draw, draw_keeping, field_line, hint, refuse, Answer, RfLine, RF_MIN};
 use crate::core::rejection::Rejection;
-use crate::core::scan::gs1_date;
+use crate::core::scan::{gs1_date, parse_scan, Scan};
 use crate::core::types::Code;
 use crate::core::types::ToCode;
 use crate::core::warehouse::ShortReason;
@@ -97,6 +102,8 @@ pub fn tasks(s: &State, warehouse: &str, skipped: &[(Code, u32)]) -> Vec<Task> {
 pub enum Step {
     Bin,
     Item,
+    /// The item counted, the lot the line names not yet scanned.
+    Lot,
     Qty,
     Reason,
 }
@@ -117,6 +124,8 @@ pub struct RfPick {
     last_factor: Decimal,
     /// Counted so far by scans (base units).
     pub counted: Decimal,
+    /// The lot the task names was scanned (with the item or on its own).
+    pub lot_ok: bool,
     /// Item scans accepted for this task.
     scans: u32,
     /// The last item scan accepted for this task, as scanned.
@@ -156,6 +165,7 @@ impl RfPick {
             mixed: false,
             last_factor: Decimal::ONE,
             counted: Decimal::ZERO,
+            lot_ok: false,
             scans: 0,
             last_item: None,
             repeat: None,
@@ -178,9 +188,16 @@ impl RfPick {
             Step::Bin
         } else if self.scans == 0 {
             Step::Item
+        } else if self.task().is_some_and(|t| self.lot_missing(t)) {
+            Step::Lot
         } else {
             Step::Qty
         }
+    }
+
+    /// The task names a lot and it was not scanned yet.
+    fn lot_missing(&self, t: &Task) -> bool {
+        t.lot.is_some() && !self.lot_ok
     }
 
     pub fn task(&self) -> Option<&Task> {
@@ -191,7 +208,7 @@ impl RfPick {
     }
 
     fn in_progress(&self) -> bool {
-        self.bin_ok || self.scans > 0 || self.asking_reason
+        self.bin_ok || self.scans > 0 || self.asking_reason || self.lot_ok
     }
 
     fn reset_progress(&mut self) {
@@ -201,6 +218,7 @@ impl RfPick {
         self.mixed = false;
         self.last_factor = Decimal::ONE;
         self.counted = Decimal::ZERO;
+        self.lot_ok = false;
         self.scans = 0;
         self.last_item = None;
         self.asking_reason = false;
@@ -264,6 +282,7 @@ impl RfPick {
                     self.notice = Some(Notice::info(format!("scan bin {}", t.bin)));
                     Flow::Stay
                 }
+                Step::Lot => refuse(&mut self.notice, lot_first(&t)),
                 _ => {
                     self.notice = Some(Notice::info(format!("scan item {}", t.sku)));
                     Flow::Stay
@@ -285,6 +304,32 @@ impl RfPick {
                 &mut self.notice,
                 format!("wrong bin {text}: go to {}", t.bin),
             );
+        }
+        // The lot alone: a lot label (GS1 (10) without the item's (01))
+        // or the lot typed as printed.
+        if let Some(want) = &t.lot {
+            let lot = match parse_scan(text) {
+                _ if text.eq_ignore_ascii_case(want) => Some((want.to_string(), None)),
+                Ok(Scan::Gs1(g)) if g.gtin.is_none() => g.lot.map(|l| (l, g.expiry)),
+                _ => None,
+            };
+            if let Some((got, expiry)) = lot {
+                if got != want.as_str() {
+                    return refuse(
+                        &mut self.notice,
+                        format!("wrong lot {got}: pick lot {want}"),
+                    );
+                }
+                if let Some(flow) = self.expired(Some(&got), expiry.as_deref(), ctx) {
+                    return flow;
+                }
+                self.lot_ok = true;
+                if !self.bin_ok {
+                    self.notice = Some(Notice::info(format!("lot OK: scan bin {}", t.bin)));
+                    return Flow::Stay;
+                }
+                return self.maybe_done(&t, ctx);
+            }
         }
         match s.scanned_item(text, || t.sku.to_string()) {
             Ok(si) if si.item.sku == t.sku => {
@@ -309,20 +354,8 @@ impl RfPick {
                         );
                     }
                 }
-                if let Some(exp) = &si.expiry {
-                    match gs1_date(exp, ctx.today()) {
-                        Some(d) if d < ctx.today() => {
-                            return refuse(
-                                &mut self.notice,
-                                format!(
-                                    "lot {} expired {d}: do not pick",
-                                    si.lot.as_deref().unwrap_or("-")
-                                ),
-                            )
-                        }
-                        Some(_) => {}
-                        None => return refuse(&mut self.notice, format!("bad expiry date {exp}")),
-                    }
+                if let Some(flow) = self.expired(si.lot.as_deref(), si.expiry.as_deref(), ctx) {
+                    return flow;
                 }
                 let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                 let n = si.count.unwrap_or(Decimal::ONE) * factor;
@@ -346,6 +379,10 @@ impl RfPick {
                 self.counted += n;
                 self.scans += 1;
                 self.last_item = Some(text.to_string());
+                // The item's label carried the line's lot: it is scanned.
+                if si.lot.is_some() && si.lot == t.lot {
+                    self.lot_ok = true;
+                }
                 if !self.bin_ok {
                     self.notice = Some(Notice::info(format!("item OK: scan bin {}", t.bin)));
                     return Flow::Stay;
@@ -396,7 +433,12 @@ impl RfPick {
                         return self.confirm(&t, base, None, ctx);
                     }
                 }
-                if self.bin_ok {
+                if let (Step::Lot, Some(want)) = (self.step(), &t.lot) {
+                    refuse(
+                        &mut self.notice,
+                        format!("wrong lot {text}: pick lot {want}"),
+                    )
+                } else if self.bin_ok {
                     refuse(
                         &mut self.notice,
                         format!("wrong item {text}: pick {}", t.sku),
@@ -411,9 +453,23 @@ impl RfPick {
         }
     }
 
-    /// Bin and count complete: confirm at once.
+    /// A lot scanned with its expiry (GS1 (17)): refused when it is past
+    /// (or not a date); None when it may be picked.
+    fn expired(&mut self, lot: Option<&str>, expiry: Option<&str>, ctx: &Ctx) -> Option<Flow> {
+        let exp = expiry?;
+        match gs1_date(exp, ctx.today()) {
+            Some(d) if d < ctx.today() => Some(refuse(
+                &mut self.notice,
+                format!("lot {} expired {d}: do not pick", lot.unwrap_or("-")),
+            )),
+            Some(_) => None,
+            None => Some(refuse(&mut self.notice, format!("bad expiry date {exp}"))),
+        }
+    }
+
+    /// Bin, count and lot complete: confirm at once.
     fn maybe_done(&mut self, t: &Task, ctx: &Ctx) -> Flow {
-        if self.bin_ok && self.scans > 0 && self.counted == t.open {
+        if self.bin_ok && self.scans > 0 && self.counted == t.open && !self.lot_missing(t) {
             return self.confirm(t, self.counted, None, ctx);
         }
         Flow::Stay
@@ -435,6 +491,11 @@ impl RfPick {
     /// Confirm what was counted; with a reason, the rest of the line is
     /// short.
     fn confirm(&mut self, t: &Task, base: Decimal, short: Option<ShortReason>, ctx: &Ctx) -> Flow {
+        // Nothing leaves the bin as the lot named before that lot is
+        // scanned (a short of nothing found picks nothing).
+        if base > Decimal::ZERO && self.lot_missing(t) {
+            return refuse(&mut self.notice, lot_first(t));
+        }
         // In the unit scanned when the quantity is a whole number of it
         // (as the item counts); else in base units: one case of 6 scanned
         // and Enter for the line's 20 is 20 boxes, not 3.33 cases.
@@ -633,6 +694,7 @@ impl Screen for RfPick {
             }
             Answer::Refused(_, n) => {
                 self.counted = Decimal::ZERO;
+                self.lot_ok = false;
                 self.scans = 0;
                 self.first_scan = None;
                 self.mixed = false;
@@ -715,13 +777,21 @@ impl Screen for RfPick {
                 .push(th.good(), got),
         );
         if let Some(lot) = &t.lot {
-            lines.push(RfLine::styled(th.label(), "LOT  ").push(Default::default(), lot.clone()));
+            lines.push(
+                RfLine::styled(th.label(), "LOT  ")
+                    .push(Default::default(), lot.clone())
+                    .push(th.good(), ok(self.lot_ok)),
+            );
         }
         let keep = lines.len();
-        let (label, hint) = match self.step() {
+        let (label, says) = match self.step() {
             Step::Bin if self.scans > 0 => ("bin", format!("item OK; scan bin {}", t.bin)),
             Step::Bin => ("bin", "scan the bin".to_string()),
             Step::Item => ("item", "scan the item".to_string()),
+            Step::Lot => (
+                "lot",
+                format!("scan lot {}", t.lot.as_deref().unwrap_or_default()),
+            ),
             Step::Qty => {
                 let n = if self.scans == 1 {
                     t.open
@@ -733,15 +803,19 @@ impl Screen for RfPick {
             Step::Reason => ("short why", String::new()),
         };
         lines.push(field_line(label, &self.field.text, th));
-        let keep = if self.asking_reason {
+        let (keep, kept) = if self.asking_reason {
             // The reasons right under the field, all on screen at 40x8.
             for (i, r) in SHORT_REASONS.iter().enumerate() {
                 lines.push(RfLine::plain(format!("{} {}", i + 1, r.as_str())));
             }
-            keep + SHORT_REASONS.len() - 1
+            (keep + SHORT_REASONS.len() - 1, 2)
         } else {
-            lines.push(RfLine::styled(th.dim(), hint));
-            keep
+            // Broken between words at 20 columns ("item OK; scan bin" then
+            // the bin), all of it in sight.
+            let says = hint(th.dim(), &says, area.width);
+            let kept = 1 + says.len();
+            lines.extend(says);
+            (keep, kept)
         };
         if let Some(i) = item {
             lines.push(RfLine::styled(th.dim(), i.description.clone()));
@@ -759,6 +833,11 @@ impl Screen for RfPick {
                 )));
             }
         }
-        draw(f, area, &lines, keep);
+        draw_keeping(f, area, &lines, keep, kept);
     }
+}
+
+/// What a pick of a line that names a lot waits for.
+fn lot_first(t: &Task) -> String {
+    format!("scan lot {} first", t.lot.as_deref().unwrap_or_default())
 }

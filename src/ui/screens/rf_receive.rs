@@ -10,8 +10,8 @@
 //! everything counted as one `receive_purchase` command.
 
 use super::rf::{
-    answer, draw, field_line, not_receiving, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
-    RF_MIN,
+    answer, draw_keeping, field_line, hint, not_receiving, refuse, rf_actions, rf_key, Answer,
+    RfKey, RfLine, RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::purchasing::{PoStatus, ReceiveInput};
@@ -79,8 +79,9 @@ pub struct RfReceive {
     /// The line whose last scan `0` just took back while it still holds
     /// earlier ones: a second `0` drops the whole line.
     taken_back: Option<usize>,
-    /// A lot-tracked item waiting for its lot / expiry: (sku, base units).
-    waiting: Option<(Code, Decimal, Option<Code>)>,
+    /// A lot-tracked item waiting for its lot / expiry: (sku, base units,
+    /// lot, the factor of the unit scanned).
+    waiting: Option<(Code, Decimal, Option<Code>, Decimal)>,
     pub key: String,
     notice: Option<Notice>,
     asking_leave: bool,
@@ -128,19 +129,40 @@ impl RfReceive {
         Some((max - received - self.counted(sku), ordered, max))
     }
 
+    /// The refusal of more of `sku` than the PO allows: what it ordered
+    /// (base units), and the most that `limit` base units come to in the
+    /// unit of `factor`, the one scanned or typed ("at most 10 CASE"),
+    /// whole units of it (as many as fit with the tolerance).
+    fn over(&self, s: &State, sku: &str, limit: Decimal, factor: Decimal) -> String {
+        let (_, ordered, _) = self.room(s, sku).unwrap_or_default();
+        let item = s.items.get(sku);
+        let base = item.map_or("", |i| i.base_unit.as_str());
+        let factor = if factor > Decimal::ZERO {
+            factor
+        } else {
+            Decimal::ONE
+        };
+        let unit = item.map_or(base, |i| unit_named(i, factor));
+        let dp = item.map_or(0, |i| i.qty_decimals);
+        let most = (limit.max(Decimal::ZERO) / factor)
+            .round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero)
+            .normalize();
+        format!(
+            "over: {} {base} ordered, at most {most} {unit} with the tolerance",
+            fmt_qty(ordered),
+        )
+    }
+
     fn add(&mut self, s: &State, c: Counted, factor: Decimal) -> Flow {
-        let Some((room, ordered, max)) = self.room(s, &c.sku) else {
+        let Some((room, _, _)) = self.room(s, &c.sku) else {
             return refuse(&mut self.notice, format!("{} is not on this PO", c.sku));
         };
         if c.qty > room {
-            return refuse(
-                &mut self.notice,
-                format!(
-                    "over: {} ordered, at most {} with the tolerance",
-                    fmt_qty(ordered),
-                    fmt_qty(max)
-                ),
-            );
+            // Counted scan by scan: the most this receipt may count of
+            // the item in all, in the unit just scanned.
+            let limit = room + self.counted(&c.sku);
+            let why = self.over(s, &c.sku, limit, factor);
+            return refuse(&mut self.notice, why);
         }
         let i = match self
             .lines
@@ -294,7 +316,7 @@ impl RfReceive {
                                     format!("{sku} is not on this PO"),
                                 );
                             }
-                            self.waiting = Some((sku, qty, None));
+                            self.waiting = Some((sku, qty, None, factor));
                             self.step = Step::Lot;
                             return Flow::Stay;
                         }
@@ -357,26 +379,10 @@ impl RfReceive {
                                 if let Some(l) = self.lines.get_mut(i) {
                                     l.qty += added;
                                 }
-                                let (_, ordered, _) = self.room(s, &sku).unwrap_or_default();
-                                let item = s.items.get(&sku);
-                                let base = item.map_or("", |i| i.base_unit.as_str());
                                 // Said in the unit typed: as many as this
                                 // scan may count (the room left with it).
-                                let unit = item.map_or(base, |i| unit_named(i, factor));
-                                let dp = item.map_or(0, |i| i.qty_decimals);
-                                let most = (room.max(Decimal::ZERO) / factor)
-                                    .round_dp_with_strategy(
-                                        dp,
-                                        rust_decimal::RoundingStrategy::ToZero,
-                                    )
-                                    .normalize();
-                                return refuse(
-                                    &mut self.notice,
-                                    format!(
-                                        "over: {} {base} ordered, at most {most} {unit} with the tolerance",
-                                        fmt_qty(ordered),
-                                    ),
-                                );
+                                let why = self.over(s, &sku, room, factor);
+                                return refuse(&mut self.notice, why);
                             }
                             if let Some(l) = self.lines.get_mut(i) {
                                 l.qty += new;
@@ -423,7 +429,7 @@ impl RfReceive {
                         }
                     }
                 };
-                let Some((sku, qty, lot)) = self.waiting.take() else {
+                let Some((sku, qty, lot, factor)) = self.waiting.take() else {
                     self.step = Step::Items;
                     return Flow::Stay;
                 };
@@ -436,7 +442,7 @@ impl RfReceive {
                         expiry,
                         qty,
                     },
-                    Decimal::ONE,
+                    factor,
                 )
             }
         }
@@ -559,6 +565,8 @@ impl Screen for RfReceive {
         let s = ctx.state();
         let mut lines = Vec::new();
         let keep;
+        // The field and its hint, kept in sight.
+        let mut kept = 2;
         match (&self.po, self.step) {
             (None, _) | (_, Step::Po) => {
                 keep = 0;
@@ -586,7 +594,7 @@ impl Screen for RfReceive {
                 lines.push(
                     RfLine::styled(th.label(), "BIN  ").push(Default::default(), self.bin.clone()),
                 );
-                if let Some((sku, q, lot)) = &self.waiting {
+                if let Some((sku, q, lot, _)) = &self.waiting {
                     lines.push(
                         RfLine::styled(th.label(), "ITEM ")
                             .push(Default::default(), format!("{sku} {}", fmt_qty(*q))),
@@ -598,7 +606,7 @@ impl Screen for RfReceive {
                     }
                 }
                 keep = lines.len();
-                let (label, hint) = match step {
+                let (label, says) = match step {
                     Step::Bin => ("bin", "Enter accepts the bin"),
                     Step::Lot => ("lot", "type the lot"),
                     Step::Expiry => ("exp", "YYYY-MM-DD; Enter: none"),
@@ -606,7 +614,9 @@ impl Screen for RfReceive {
                     _ => ("item", "Enter: receive all"),
                 };
                 lines.push(field_line(label, &self.field.text, th));
-                lines.push(RfLine::styled(th.dim(), hint));
+                let says = hint(th.dim(), says, area.width);
+                kept = 1 + says.len();
+                lines.extend(says);
                 for l in &self.lines {
                     let lot = l.lot.as_ref().map(|x| format!(" {x}")).unwrap_or_default();
                     lines.push(RfLine::plain(format!(
@@ -647,7 +657,7 @@ impl Screen for RfReceive {
                 }
             }
         }
-        draw(f, area, &lines, keep);
+        draw_keeping(f, area, &lines, keep, kept);
     }
 }
 
