@@ -406,3 +406,26 @@ fn the_collections_header_says_when_the_list_stops() {
     assert_eq!(p_late_column(&chase(0, "USD", Some(331))), "late");
     assert_eq!(p_late_column(&chase(0, "USD", None)), "48%");
 }
+
+/// On two months of history the late-shipment and collections models
+/// have too little to be measured: the report says so beside the models
+/// it does measure, instead of leaving them out unseen; on six months
+/// every model is measured and none is said missing.
+#[test]
+fn the_report_says_which_models_the_history_cannot_measure() {
+    let notes = |h: &depot::history::History| {
+        let last = models::last_day(&h.state).expect("a last day");
+        let o = depot::report::Options::new(None, last);
+        let t = depot::report::build_with("models", &h.state, &o).expect("report");
+        (t.rows.len(), t.notes)
+    };
+    let (rows, said) = notes(&generate(HistorySpec::new(2, 11, end())).expect("history"));
+    assert!(rows > 0, "{said:?}");
+    let missing: Vec<&String> = said.iter().filter(|n| n.contains("not measured")).collect();
+    assert!(
+        missing.iter().any(|n| n.starts_with("late-shipment risk")),
+        "{said:?}"
+    );
+    let (_, said) = notes(&six_months());
+    assert!(!said.iter().any(|n| n.contains("not measured")), "{said:?}");
+}

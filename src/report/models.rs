@@ -117,6 +117,26 @@ pub fn models(s: &State, _o: &Options) -> Table {
             .push("not enough history to measure a model (try `depot demo --history 12m`)".into());
         return t;
     }
+    // A model the history cannot measure is said, not left out unseen.
+    for (missing, what) in [
+        (e.forecast.is_none(), "demand forecast: not measured: too few days of demand"),
+        (
+            e.late.is_none(),
+            "late-shipment risk: not measured: the orders shipped before the cutoff are all on time or all late, or too few were shipped after it",
+        ),
+        (
+            e.collections.is_none(),
+            "collections ranking: not measured: too few invoices settled on both sides of the cutoff",
+        ),
+        (
+            e.discrepancy.is_none(),
+            "invoice discrepancies: not measured: too few invoices to learn each customer's usual",
+        ),
+    ] {
+        if missing {
+            t.notes.push(what.into());
+        }
+    }
     if let Some(end) = e.end {
         let settled = models::collections::settled_on(s);
         for c in models::collections::rank(s, &settled, end, false)
