@@ -479,3 +479,90 @@ fn random_keys_on_master_data_never_panic_or_submit_twice() {
     depot::core::invariants::check_state(&b.state.borrow())
         .unwrap_or_else(|v| panic!("invariant broken (seed {seed}): {v}"));
 }
+
+/// Opened on one record from another screen (`on_record`, the exception
+/// queue's Enter on a finding): the record's form as the keys reach it
+/// (the kind, Down to the record, Enter); one Esc returns to the screen
+/// it was opened from, after asking when something was typed. A record
+/// not there is said, over the kind's list, and Esc from that list
+/// returns too.
+#[test]
+fn opened_on_a_record_shows_its_form_and_esc_returns_to_the_opener() {
+    use depot::ui::screens::master_data::{Kind, MasterData};
+    let b = demo();
+    let (row, code) = {
+        let st = b.state.borrow();
+        let (row, c) = st.suppliers.keys().enumerate().nth(1).unwrap();
+        (row, c.to_string())
+    };
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.app.open_screen(
+        |ctx| Box::new(MasterData::on_record(ctx, Kind::Suppliers, &code)),
+        &b,
+    );
+    let opened = d.screen(80, 24);
+    assert!(
+        opened.contains(&format!("master data · supplier {code}")),
+        "{opened}"
+    );
+    assert!(opened.contains("Lead time days"), "{opened}");
+    let mut by_hand = browse(&b, "DATA1", "Suppliers", "");
+    for _ in 0..row {
+        by_hand.press("down");
+    }
+    by_hand.press("enter");
+    // The same form, field for field (the status line aside: the one
+    // reached by hand still says who signed in).
+    let form = |s: &str| -> Vec<String> {
+        s.lines()
+            .take_while(|l| !l.starts_with("* governed"))
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let hand = by_hand.screen(80, 24);
+    assert_eq!(form(&hand), form(&opened), "{hand}\n{opened}");
+    assert!(form(&opened).len() > 15, "{opened}");
+    // One Esc: back to the opener (here the menu), not to the list.
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "menu", "{}", d.screen(80, 24));
+    // Something typed: asked first, then back to the opener.
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.app.open_screen(
+        |ctx| Box::new(MasterData::on_record(ctx, Kind::Suppliers, &code)),
+        &b,
+    );
+    to_field(&mut d, "Lead time days");
+    d.press("ctrl-u").typed("12").press("esc");
+    assert!(d.screen(80, 24).contains("Discard the changes typed?"));
+    d.press("y");
+    assert_eq!(d.app.screen_name(), "menu", "{}", d.screen(80, 24));
+    assert_eq!(saves(&b), 0);
+    // A list price by its key (LIST/SKU), as a finding of a price names it.
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.app.open_screen(
+        |ctx| {
+            Box::new(MasterData::on_record(
+                ctx,
+                Kind::ListPrices,
+                "LIST-USD/FAS-1001",
+            ))
+        },
+        &b,
+    );
+    let s = d.screen(80, 24);
+    assert!(s.contains("master data · price LIST-USD/FAS-1001"), "{s}");
+    // No such record: said (on the first key), the list shown, and Esc
+    // from it returns to the opener.
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.app.open_screen(
+        |ctx| Box::new(MasterData::on_record(ctx, Kind::Customers, "C-NONE")),
+        &b,
+    );
+    d.press("down");
+    let s = d.screen(80, 24);
+    assert!(s.contains("no customer C-NONE"), "{s}");
+    assert!(s.contains("customers ("), "the kind's list: {s}");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "menu", "{}", d.screen(80, 24));
+}

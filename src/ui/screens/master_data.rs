@@ -1209,6 +1209,10 @@ pub struct MasterData {
     trail: Trail,
     /// Browse rows cached per (seq, kind, filter).
     cache: Option<BrowseCache>,
+    /// Opened on one record from another screen (`on_record`): where it
+    /// was opened (the record's form, or the list when the record is
+    /// not there); back (Esc) from there returns to that screen.
+    opened_on: Option<Focus>,
 }
 
 impl Default for MasterData {
@@ -1239,6 +1243,7 @@ impl MasterData {
             notice: None,
             trail: Trail::new(),
             cache: None,
+            opened_on: None,
         }
     }
 
@@ -1249,6 +1254,39 @@ impl MasterData {
         m.kind_row = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
         m.focus = Focus::Browse;
         m
+    }
+
+    /// Open on one record of a kind (the exception queue's Enter on a
+    /// finding of a customer, a supplier or a price): the kind's list
+    /// with the record selected and its form open, as the keys would
+    /// leave it (the kind chosen, Down to the record, Enter), "view
+    /// only" said to who may not change it. A record not there (`key`
+    /// as `records` names it: a code, `LIST/SKU` for a list price) is
+    /// said, the list shown from its top. Back (Esc) from the form, or
+    /// from that list, returns to where it was opened from.
+    pub fn on_record(ctx: &Ctx, kind: Kind, key: &str) -> MasterData {
+        let mut m = MasterData::on(kind);
+        let at = m
+            .rows(ctx)
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(key.trim()));
+        match at {
+            Some(row) => {
+                m.row = row;
+                m.open_form(ctx, false);
+                m.opened_on = Some(Focus::Form);
+            }
+            None => {
+                m.notice = Some(Notice::error(format!("no {}", subject(kind, key))));
+                m.opened_on = Some(Focus::Browse);
+            }
+        }
+        m
+    }
+
+    /// Is back from `focus` back to the screen this was opened from?
+    fn back_leaves(&self, focus: Focus) -> bool {
+        self.opened_on == Some(focus)
     }
 
     fn may_change(&self, ctx: &Ctx, kind: Kind) -> bool {
@@ -1520,7 +1558,14 @@ impl Screen for MasterData {
                 (Action::New, "new record"),
                 (Action::History, "history of the record"),
                 (Action::Search, "filter"),
-                (Action::Back, "kinds"),
+                (
+                    Action::Back,
+                    if self.back_leaves(Focus::Browse) {
+                        "back"
+                    } else {
+                        "kinds"
+                    },
+                ),
                 (Action::Help, "keys"),
             ],
             Focus::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
@@ -1529,7 +1574,14 @@ impl Screen for MasterData {
                 (Action::NextField, "next field"),
                 (Action::Lookup, "look up a value"),
                 (Action::History, "history"),
-                (Action::Cancel, "back to the list"),
+                (
+                    Action::Cancel,
+                    if self.back_leaves(Focus::Form) {
+                        "back"
+                    } else {
+                        "back to the list"
+                    },
+                ),
                 (Action::Help, "keys"),
             ],
             Focus::History => vec![
@@ -1635,6 +1687,9 @@ impl Screen for MasterData {
                     self.focus = Focus::Filter;
                     Flow::Stay
                 }
+                Input::Action(Action::Back | Action::Cancel) if self.back_leaves(Focus::Browse) => {
+                    Flow::Pop
+                }
                 Input::Action(Action::Back | Action::Cancel) => {
                     self.focus = Focus::Kinds;
                     Flow::Stay
@@ -1678,6 +1733,9 @@ impl Screen for MasterData {
             Ask::Discard => {
                 self.form = None;
                 self.focus = Focus::Browse;
+                if self.back_leaves(Focus::Form) {
+                    return Flow::Pop;
+                }
                 Flow::Stay
             }
             Ask::Save(body) => {
@@ -1876,6 +1934,9 @@ impl MasterData {
                 }
                 self.form = None;
                 self.focus = Focus::Browse;
+                if self.back_leaves(Focus::Form) {
+                    return Flow::Pop;
+                }
                 Flow::Stay
             }
             Input::Action(Action::History) => {
@@ -2095,7 +2156,11 @@ impl MasterData {
         } else {
             Line::from(Span::styled(
                 fit(
-                    "Enter edit  F6 new  F7 history  / filter  Esc kinds",
+                    if self.back_leaves(Focus::Browse) {
+                        "Enter edit  F6 new  F7 history  / filter  Esc back"
+                    } else {
+                        "Enter edit  F6 new  F7 history  / filter  Esc kinds"
+                    },
                     area.width as usize,
                 ),
                 theme.dim(),

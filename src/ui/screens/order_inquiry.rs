@@ -54,6 +54,10 @@ pub struct OrderInquiry {
     rows: Option<(u64, String, Vec<String>)>,
     page: usize,
     history: Option<History>,
+    /// Opened on one order from another screen (`for_order`, `drilled`):
+    /// back (Esc) from the order returns to that screen at once, not to
+    /// a list of the orders its number matches.
+    opened_on: bool,
     /// Opened by a drill from the finance views: back (Esc, F3, F12) from
     /// the order returns there, and its keys are that drill's
     /// (`[screen.finance_order]`, where F3 is back, not exit).
@@ -76,15 +80,21 @@ impl OrderInquiry {
             rows: None,
             page: 10,
             history: None,
+            opened_on: false,
             drilled: false,
         }
     }
 
-    /// Opened on one order (the exception queue's Enter).
+    /// Opened on one order (the exception queue's Enter), or on the
+    /// order of a document (an invoice number finds its order): the
+    /// number typed into the filter, the order shown. Back (Esc) from
+    /// it returns to where it was opened from, as the item lookup's
+    /// `for_sku` does.
     pub fn for_order(number: &str) -> OrderInquiry {
         let mut o = OrderInquiry::new();
         o.filter = TextField::new(number);
         o.focus = Focus::Detail;
+        o.opened_on = true;
         o
     }
 
@@ -217,7 +227,11 @@ impl Screen for OrderInquiry {
                 (Action::Down, "scroll"),
                 (
                     Action::Back,
-                    if self.drilled { "back" } else { "back to list" },
+                    if self.opened_on {
+                        "back"
+                    } else {
+                        "back to list"
+                    },
                 ),
                 (Action::Help, "keys"),
             ],
@@ -296,7 +310,7 @@ impl Screen for OrderInquiry {
                 self.filter = TextField::new(&c.to_string());
                 self.selected = 0;
             }
-            (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) if self.drilled => {
+            (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) if self.opened_on => {
                 return Flow::Pop;
             }
             (Focus::Detail, Input::Action(Action::Back | Action::Cancel)) => {
