@@ -266,7 +266,9 @@ fn the_exceptions_report_lists_open_and_cleared_with_ages() {
     run(&mut s, "SUP1", CommandBody::ApproveException { id: 2 }).unwrap();
     let as_of = now().date_naive() + chrono::Duration::days(3);
     let t = depot::report::build("exceptions", &s, None, as_of).unwrap();
-    assert_eq!(t.rows.len(), 2);
+    // The order released went unshipped past the day it was requested
+    // for (the customer sets no must-arrive days): late, on the clock.
+    assert_eq!(t.rows.len(), 3, "{}", t.text());
     let col = |h: &str| t.headers.iter().position(|x| *x == h).unwrap();
     // Open first, aged to the report's day; cleared with who and how.
     assert_eq!(t.rows[0][col("id")], "1");
@@ -276,6 +278,8 @@ fn the_exceptions_report_lists_open_and_cleared_with_ages() {
     assert_eq!(t.rows[1][col("age days")], "0");
     assert_eq!(t.rows[1][col("cleared by")], "SUP1");
     assert_eq!(t.rows[1][col("how")], "released");
+    assert_eq!(t.rows[2][col("kind")], "late_shipment");
+    assert_eq!(t.rows[2][col("document")], "order SO-000002 line 1");
 }
 
 #[test]

@@ -533,19 +533,23 @@ fn the_data_steward_sees_the_demo_findings_in_the_queue() {
 }
 
 /// The kinds computed on the clock are counted in the queue's header, as
-/// of the session's clock: none on the demo's day; months later the
-/// demo's backorders are past their promise, counted as the report lists
-/// them.
+/// of the session's clock: on the demo's afternoon, the orders of the
+/// days before not shipped by the day they were asked for are late to
+/// ship, and no backorder is past its promise; months later the demo's
+/// backorders are past their promise, counted as the report lists them.
 #[test]
 fn the_header_counts_what_the_clock_has_made_overdue() {
     let b = demo();
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").expect("SUP1 supervises");
+    let late = depot::core::exceptions::late_shipments(&b.state.borrow(), b.now).len();
     assert!(
-        !d.screen(132, 43).contains("| now:"),
-        "{}",
-        d.screen(132, 43)
+        late > 0,
+        "the demo has orders of the days before not shipped"
     );
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("| now: late to ship {late}")), "{s}");
+    assert!(!s.contains("past promise"), "{s}");
     let later = Utc.from_utc_datetime(
         &(today() + chrono::Duration::days(120))
             .and_hms_opt(15, 0, 0)
@@ -860,13 +864,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
 #[test]
 fn enter_on_an_item_finding_opens_the_item_lookup_on_that_item() {
     let b = demo();
-    let (_, sku) = open_exception(&b, |x| match x {
-        depot::core::exceptions::Blocked::DataQuality { rule, key } if rule.record() == "item" => {
-            Some(key.to_string())
-        }
-        _ => None,
-    })
-    .expect("the demo has findings of items");
+    let (_, sku) = finding_of(&b, "item").expect("the demo has findings of items");
     let description = b.state.borrow().items[sku.as_str()].description.clone();
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
@@ -1071,6 +1069,7 @@ fn every_blocked_document_has_its_screen_or_none() {
     use depot::core::exceptions::Blocked;
     use depot::core::quality::QualityRule;
     use depot::ui::screens::exceptions::{document, Document};
+    use depot::ui::screens::master_data::Kind;
     let b = demo();
     let s = b.state.borrow();
     let pick = s.picks.values().next().expect("the demo has picks");
@@ -1126,18 +1125,298 @@ fn every_blocked_document_has_its_screen_or_none() {
     for (blocked, screen) in cases {
         assert_eq!(document(&s, &blocked), screen, "{blocked}");
     }
+    // A finding: the item lookup on an item, master data on the record
+    // of a customer, a supplier or a price (`LIST/SKU`, a list price's
+    // key there); a price no longer on its list, its item.
+    let record = |kind, key: &str| Document::Record {
+        kind,
+        key: key.into(),
+        note: None,
+    };
     for rule in QualityRule::ALL {
-        let key = code(if rule.record() == "price" {
-            "LIST1/FAS-1001"
-        } else {
-            "FAS-1001"
-        });
-        let want = if rule.record() == "item" {
-            Document::Item("FAS-1001".into())
-        } else {
-            Document::None
+        let (key, want) = match rule.record() {
+            "item" => ("FAS-1001", Document::Item("FAS-1001".into())),
+            "customer" => ("C0002", record(Kind::Customers, "C0002")),
+            "supplier" => ("V001", record(Kind::Suppliers, "V001")),
+            _ => (
+                "LIST-USD/FAS-1001",
+                record(Kind::ListPrices, "LIST-USD/FAS-1001"),
+            ),
         };
-        let blocked = Blocked::DataQuality { rule, key };
+        let blocked = Blocked::DataQuality {
+            rule,
+            key: code(key),
+        };
         assert_eq!(document(&s, &blocked), want, "{blocked}");
     }
+    let gone = Blocked::DataQuality {
+        rule: QualityRule::PriceBelowCost,
+        key: code("NO-SUCH-LIST/FAS-1001"),
+    };
+    assert_eq!(
+        document(&s, &gone),
+        Document::Record {
+            kind: Kind::Items,
+            key: "FAS-1001".into(),
+            note: Some(
+                "price NO-SUCH-LIST/FAS-1001 is no longer on its list: its item FAS-1001 is shown"
+                    .into()
+            ),
+        }
+    );
+}
+
+/// The first open finding of a `record` ("item", "customer",
+/// "supplier", "price"): its id and key.
+fn finding_of(b: &MemBackend, record: &str) -> Option<(u64, String)> {
+    open_exception(b, |x| match x {
+        depot::core::exceptions::Blocked::DataQuality { rule, key } if rule.record() == record => {
+            Some(key.to_string())
+        }
+        _ => None,
+    })
+}
+
+/// The demo's rules with those of suppliers, customers and prices on
+/// (a change of the rules approved by the supervisor, if they were
+/// not), then a finding of each: supplier V001 with no lead time, customer C9999 named as
+/// C0001 is, LIST-USD's price of FAS-1001 below its cost. Their keys:
+/// (supplier, customer, price).
+fn findings_of_master_records(b: &MemBackend) -> (String, String, String) {
+    use depot::core::quality::QualityRules;
+    let rules = QualityRules {
+        supplier_lead_time: true,
+        duplicate_customers: true,
+        price_below_cost_pct: Some(rust_decimal::Decimal::ZERO),
+        ..b.state
+            .borrow()
+            .quality_rules
+            .get(&None)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let now = b.state.borrow().quality_rules.get(&None).cloned();
+    if now.as_ref() != Some(&rules) {
+        let before: Vec<u64> = b.state.borrow().changes.keys().copied().collect();
+        b.exec(
+            "DATA1",
+            CommandBody::SetDataQualityRules {
+                entity: None,
+                rules,
+            },
+        )
+        .unwrap();
+        let asked: Vec<u64> = b.state.borrow().changes.keys().copied().collect();
+        for id in asked.into_iter().filter(|id| !before.contains(id)) {
+            b.exec("SUP1", CommandBody::ApproveChange { id }).unwrap();
+        }
+    }
+    let mut v = b.state.borrow().suppliers["V001"].clone();
+    v.lead_time_days = 0;
+    b.exec("DATA1", CommandBody::UpdateSupplier(v)).unwrap();
+    let mut c = b.state.borrow().customers["C0001"].clone();
+    c.code = "C9999".into();
+    b.exec("DATA1", CommandBody::CreateCustomer(c)).unwrap();
+    exec(
+        b,
+        "DATA1",
+        serde_json::json!({"cmd": "set_list_price", "price_list": "LIST-USD",
+            "sku": "FAS-1001", "price": "30.00"}),
+    );
+    let key = |record: &str| {
+        finding_of(b, record)
+            .unwrap_or_else(|| panic!("a finding of a {record}"))
+            .1
+    };
+    let customer = open_exception(b, |x| match x {
+        depot::core::exceptions::Blocked::DataQuality { key, .. } if key.as_str() == "C9999" => {
+            Some(key.to_string())
+        }
+        _ => None,
+    })
+    .expect("a finding of customer C9999")
+    .1;
+    (key("supplier"), customer, key("price"))
+}
+
+/// Enter on a finding of a supplier, a customer or a price opens master
+/// data on the record to fix: its form, as the data steward would reach
+/// it by hand (Master data, the kind, Down to it, Enter); Esc is back to
+/// the queue. It said "fix the supplier in Master data". The supervisor,
+/// whose menu has no master data, is told so.
+#[test]
+fn enter_on_a_finding_of_a_master_record_opens_master_data_on_it() {
+    let b = demo();
+    let (supplier, customer, price) = findings_of_master_records(&b);
+    assert_eq!(
+        (supplier.as_str(), price.as_str()),
+        ("V001", "LIST-USD/FAS-1001")
+    );
+    for (record, key, field) in [
+        ("supplier", &supplier, "Lead time days"),
+        ("customer", &customer, "Credit limit"),
+        ("price", &price, "Qty breaks"),
+    ] {
+        let mut d = Driver::new(&b, Some("DATA1"));
+        d.open("Exception queue").unwrap();
+        d.typed(&format!("{record} {key}")).press("enter");
+        assert!(
+            d.screen(80, 24).contains("1 waiting"),
+            "{}",
+            d.screen(80, 24)
+        );
+        d.press("enter");
+        let s = d.screen(80, 24);
+        assert_eq!(d.app.top().map(|t| t.name()), Some("master_data"), "{s}");
+        assert!(s.contains(&format!("master data · {record} {key}")), "{s}");
+        assert!(s.contains(field), "the record's form: {s}");
+        assert!(!s.contains("fix the"), "{s}");
+        d.press("esc");
+        let s = d.screen(80, 24);
+        assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+        assert!(s.contains("1 waiting"), "the queue as it was left: {s}");
+    }
+    // The supplier's form is the one the keys reach.
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&format!("supplier {supplier}"))
+        .press("enter")
+        .press("enter");
+    let from_queue = d.screen(80, 24);
+    let mut by_hand = Driver::new(&b, Some("DATA1"));
+    by_hand.open("Master data").unwrap();
+    by_hand.typed("s").press("enter");
+    let row = b
+        .state
+        .borrow()
+        .suppliers
+        .keys()
+        .position(|k| k.as_str() == supplier)
+        .unwrap();
+    for _ in 0..row {
+        by_hand.press("down");
+    }
+    by_hand.press("enter");
+    assert_eq!(by_hand.screen(80, 24), from_queue);
+    // The supervisor's menu has no master data: said, nothing opened.
+    let mut sup = Driver::new(&b, Some("SUP1"));
+    sup.open("Exception queue").unwrap();
+    sup.typed(&format!("supplier {supplier}"))
+        .press("enter")
+        .press("enter");
+    let s = sup.screen(80, 24);
+    assert_eq!(sup.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    assert!(s.contains("Master data is not among your screens"), "{s}");
+}
+
+/// An order opened from the queue is left with one Esc, back to the
+/// queue as it was (it took two: the first went to a list of the orders
+/// its number matches).
+#[test]
+fn one_esc_from_an_order_opened_from_the_queue_returns_to_it() {
+    let b = demo();
+    let order = over_limit(&b, "CLERK1");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&order).press("enter").press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("order_inquiry"), "{s}");
+    assert!(s.contains(&order), "{s}");
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    assert!(s.contains("1 waiting"), "the queue as it was left: {s}");
+}
+
+/// Enter on a computed row opens its screen only if the operator's menu
+/// has it, as on a held one: the supervisor has no cash application, and
+/// is told what the row is instead; the admin has, and it opens on the
+/// customer.
+#[test]
+fn enter_on_unapplied_cash_opens_the_cash_application_only_for_who_has_it() {
+    let b = demo();
+    exec(
+        &b,
+        "AR1",
+        serde_json::json!({"cmd": "receive_payment", "customer": "C0002",
+            "method": "cash", "amount": "500.00"}),
+    );
+    let later = MemBackend::new(b.state.borrow().clone(), b.now + chrono::Duration::days(40));
+    let mut d = Driver::new(&later, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed("unapplied_cash C0002").press("enter");
+    assert!(
+        d.screen(80, 24).contains("1 waiting"),
+        "{}",
+        d.screen(80, 24)
+    );
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("Cash application is not among your screens"),
+        "the detail says so before Enter: {s}"
+    );
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    // What the row is, and why it does not open (on the status line,
+    // wrapped over two lines at 80 columns).
+    let joined: String = s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains("credit of C0002: 500.00 USD on account since"),
+        "{s}"
+    );
+    assert!(
+        joined.contains("or refund it; Cash application is not among your screens"),
+        "{s}"
+    );
+    let mut d = Driver::new(&later, Some("ADMIN"));
+    d.open("Exception queue").unwrap();
+    d.typed("unapplied_cash C0002")
+        .press("enter")
+        .press("enter");
+    let s = d.screen(80, 24);
+    assert_eq!(
+        d.app.top().map(|t| t.name()),
+        Some("cash_application"),
+        "{s}"
+    );
+    assert!(s.contains("C0002"), "{s}");
+}
+
+/// The function keys act on the selected line from the filter line too
+/// (the filter kept); while a reason is typed they are not taken, and
+/// the reason typed stays, with a word on why.
+#[test]
+fn function_keys_act_from_the_filter_and_not_over_a_typed_reason() {
+    let b = demo();
+    let order = over_limit(&b, "CLERK1");
+    let id = exception_of(&b, &order);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&order).press("f6").typed("no deposit");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!(
+            "reject (cancels order {order}), reason: no deposit"
+        )),
+        "F6 from the filter opens the reject prompt on the line: {s}"
+    );
+    let seq = b.state.borrow().seq;
+    d.press("f2");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("reject (cancels order") && s.contains("reason: no deposit"),
+        "the reason stays: {s}"
+    );
+    assert!(s.contains("finish the reason first"), "{s}");
+    assert_eq!(b.state.borrow().seq, seq, "nothing sent");
+    d.press("esc");
+    // F2 from the filter line approves the line the filter selects.
+    d.press("/").press("f2");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("exception {id} cleared: released")),
+        "{s}"
+    );
+    assert!(!b.state.borrow().exceptions[&id].is_open());
 }

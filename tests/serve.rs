@@ -513,12 +513,21 @@ fn a_pick_list(dir: &Path, n: usize) -> (String, Vec<(String, String)>) {
             .stdout,
     )
     .into_owned();
+    // Items kept by lot ask for the lot's scan too: these lines are not.
+    let lotted: std::collections::BTreeSet<&str> = stock
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.get(3).is_some_and(|lot| !lot.is_empty())).then(|| f[2])
+        })
+        .collect();
     let mut skus: Vec<String> = stock
         .lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split(',').collect();
             (f.first() == Some(&"TOR")
                 && f.get(3) == Some(&"")
+                && !lotted.contains(f[2])
                 && f.get(5).and_then(|q| q.parse::<f64>().ok()).unwrap_or(0.0) >= 5.0)
                 .then(|| f[2].to_string())
         })

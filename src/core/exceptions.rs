@@ -1639,26 +1639,27 @@ pub struct LateLine {
     pub qty: Decimal,
     pub value: Decimal,
     pub currency: Code,
+    /// The must-arrive date, or the day the order was requested for
+    /// (`requested`: the customer sets no must-arrive days).
     pub must_arrive: NaiveDate,
+    pub requested: bool,
     /// The cutoff it had to ship by, on the warehouse's clock.
     pub ship_by: chrono::NaiveDateTime,
     /// Whole days past `ship_by` (0 on the day it passed).
     pub days: i64,
 }
 
-/// When an order must have shipped to arrive in time: the carrier
+/// When an order must have shipped: to arrive in time, the carrier
 /// service's cutoff on the must-arrive date less its transit days (the end
-/// of that day when the order names no service), on the warehouse's clock.
-/// `None` when the customer sets no must-arrive days.
-pub fn ship_by(
-    state: &State,
-    o: &super::sales::SalesOrder,
-) -> Option<(NaiveDate, chrono::NaiveDateTime)> {
+/// of that day when the order names no service), on the warehouse's clock;
+/// for a customer who sets no must-arrive days, by the day the order was
+/// requested for (the service's cutoff that day, else its end): an order
+/// past the day it was asked for is late whoever the customer is.
+pub fn ship_by(state: &State, o: &super::sales::SalesOrder) -> Option<ShipBy> {
     // The order's channel policy when it was placed, else the customer's.
-    let policy = super::channel::of_order(state, o)?;
-    let days = policy.must_arrive_days.value?;
-    let cutoff = policy.carrier_cutoff.value;
-    let must_arrive = o.date + chrono::Duration::days(i64::from(days));
+    let policy = super::channel::of_order(state, o);
+    let days = policy.as_ref().and_then(|p| p.must_arrive_days.value);
+    let cutoff = policy.as_ref().and_then(|p| p.carrier_cutoff.value);
     let service = o.carrier.as_ref().and_then(|carrier| {
         let svc = o.service.as_ref()?;
         state
@@ -1668,6 +1669,18 @@ pub fn ship_by(
             .iter()
             .find(|s| s.code == svc)
     });
+    let Some(days) = days else {
+        let at = match cutoff.or(service.map(|s| s.cutoff)) {
+            Some(t) => o.requested.and_time(t),
+            None => o.requested.and_hms_opt(23, 59, 59)?,
+        };
+        return Some(ShipBy {
+            day: o.requested,
+            at,
+            requested: true,
+        });
+    };
+    let must_arrive = o.date + chrono::Duration::days(i64::from(days));
     // A channel policy's cutoff replaces the carrier service's.
     let at = match service {
         Some(s) => (must_arrive - chrono::Duration::days(i64::from(s.transit_days)))
@@ -1677,7 +1690,23 @@ pub fn ship_by(
             None => must_arrive.and_hms_opt(23, 59, 59)?,
         },
     };
-    Some((must_arrive, at))
+    Some(ShipBy {
+        day: must_arrive,
+        at,
+        requested: false,
+    })
+}
+
+/// What `ship_by` found for an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShipBy {
+    /// The must-arrive date, or the day requested (`requested`).
+    pub day: NaiveDate,
+    /// The cutoff it has to ship by, on the warehouse's clock.
+    pub at: chrono::NaiveDateTime,
+    /// By the day the order was requested for: the customer sets no
+    /// must-arrive days.
+    pub requested: bool,
 }
 
 /// Order lines past their ship-by cutoff (`ship_by`) without shipping as
@@ -1709,7 +1738,12 @@ fn late_lines(
     if o.status != OrderStatus::Open {
         return;
     }
-    let Some((must_arrive, at)) = ship_by(state, o) else {
+    let Some(ShipBy {
+        day: must_arrive,
+        at,
+        requested,
+    }) = ship_by(state, o)
+    else {
         return;
     };
     for l in o.lines.iter().filter(|l| !l.cancelled && l.qty > l.shipped) {
@@ -1741,6 +1775,7 @@ fn late_lines(
             value: o.currency.cents(l.price * qty),
             currency: o.currency.0.clone(),
             must_arrive,
+            requested,
             ship_by: at,
             days,
         });
@@ -2005,14 +2040,24 @@ fn clock_of_late(state: &State, l: LateLine) -> ClockException {
     };
     let (owner, snoozed, comments) = clock_owner(state, &key, &r, l.days);
     ClockException {
-        summary: format!(
-            "{} {} for {} had to ship by {} to arrive by {}",
-            l.qty,
-            l.sku,
-            l.customer,
-            l.ship_by.format("%Y-%m-%d %H:%M"),
-            l.must_arrive
-        ),
+        summary: if l.requested {
+            format!(
+                "{} {} for {} had to ship by {}, the day requested",
+                l.qty,
+                l.sku,
+                l.customer,
+                l.ship_by.format("%Y-%m-%d %H:%M"),
+            )
+        } else {
+            format!(
+                "{} {} for {} had to ship by {} to arrive by {}",
+                l.qty,
+                l.sku,
+                l.customer,
+                l.ship_by.format("%Y-%m-%d %H:%M"),
+                l.must_arrive
+            )
+        },
         from: format!("ship by {}", l.ship_by.format("%Y-%m-%d %H:%M")),
         key,
         entity: l.entity,

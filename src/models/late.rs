@@ -429,7 +429,7 @@ pub fn last_recorded_day(state: &State) -> Option<NaiveDate> {
 /// after the requested day, is then certain). Such an order is not a
 /// prediction: `open_risks_on` leaves it out, and the clock-computed
 /// "late shipment" exception (`core::exceptions::late_shipments`, by the
-/// customer's must-arrive days) is what lists it.
+/// customer's must-arrive days, else by the day requested) lists it.
 pub fn already_late(o: &SalesOrder, today: NaiveDate) -> bool {
     o.requested < today && o.lines.iter().all(|l| l.shipped.is_zero())
 }

@@ -6,10 +6,14 @@
 //! positioned on it (`document`): the order inquiry for an order (or the
 //! order of a pick, a carton, a disputed invoice), purchasing on a PO,
 //! supplier invoices on a held invoice, the item lookup on an item's
-//! finding; what no screen shows (a count, a governed change, a finding
-//! of a customer, supplier or price) is said on the status line. The
-//! function keys act from the list: approve, reject with a reason,
-//! reassign, comment, snooze until a date. Every action is a core
+//! finding, master data on the customer, supplier or list price a
+//! finding names (`MasterData::on_record`); a screen the operator's menu
+//! does not have is not opened, and what no screen shows (a count, a
+//! governed change) is said on the status line. The
+//! function keys act on the selected line from the list or the filter
+//! line: approve, reject with a reason, reassign, comment, snooze until
+//! a date; not while a prompt's text is typed (said, the text kept, so
+//! that a reason typed is not lost). Every action is a core
 //! command: a refusal is shown with its reason ("you requested this
 //! ..."), a prompt's text kept open to be mended, and the list follows
 //! every commit.
@@ -18,8 +22,9 @@
 //! promise, late shipments, credit left unapplied too long) are computed
 //! from the documents on the clock, never stored: they are listed among
 //! the others with their severity and age, Enter opens the document
-//! where the work is (the order, the customer's cash application), and
-//! they leave the list when that work is done.
+//! where the work is (the order, the customer's cash application) when
+//! the operator's menu has that screen (else it says what the row is),
+//! and they leave the list when that work is done.
 //!
 //! Below them, the models' predictions (issue 23): open orders likely to
 //! ship late (`late risk (predicted)`, p at least
@@ -65,6 +70,23 @@ impl Prompt {
             Prompt::Snooze => "snooze until (YYYY-MM-DD reason)",
         }
     }
+    /// What is typed at it, in words.
+    fn noun(self) -> &'static str {
+        match self {
+            Prompt::Reject => "reason",
+            Prompt::Reassign => "new owner",
+            Prompt::Comment => "comment",
+            Prompt::Snooze => "snooze date",
+        }
+    }
+}
+
+/// The queue's own actions on its selected line (its function keys).
+fn acts_on_a_line(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Approve | Action::Reject | Action::Reassign | Action::Comment | Action::Snooze
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,13 +125,78 @@ pub enum Document {
     SupplierInvoice(String),
     /// The item lookup, on this SKU.
     Item(String),
+    /// Master data, on the form of this record (a customer, a supplier,
+    /// a list price `LIST/SKU`); `note` says why it is another record
+    /// than the finding names (a price no longer on its list: its item).
+    Record {
+        kind: super::master_data::Kind,
+        key: String,
+        note: Option<String>,
+    },
     /// No screen shows it: said on the status line.
     None,
 }
 
+impl Document {
+    /// The menu label of the screen that shows it (None: no screen).
+    fn screen(&self) -> Option<&'static str> {
+        Some(match self {
+            Document::Order(_) => "Order inquiry",
+            Document::PurchaseOrder(_) => "Purchasing",
+            Document::SupplierInvoice(_) => "Supplier invoices",
+            Document::Item(_) => "Item lookup",
+            Document::Record { .. } => "Master data",
+            Document::None => return None,
+        })
+    }
+}
+
+/// The master data record a finding of a customer, a supplier or a
+/// price is fixed on. A price's key (`LIST/SKU`) is the list price's own
+/// key in master data; a price no longer on its list opens its item,
+/// and says so.
+fn finding_record(
+    s: &crate::core::State,
+    rule: crate::core::quality::QualityRule,
+    key: &str,
+) -> Document {
+    use super::master_data::Kind;
+    use crate::core::quality::QualityRule;
+    let record = |kind, key: &str| Document::Record {
+        kind,
+        key: key.to_string(),
+        note: None,
+    };
+    match rule {
+        QualityRule::DuplicateCustomer => record(Kind::Customers, key),
+        QualityRule::SupplierLeadTime => record(Kind::Suppliers, key),
+        QualityRule::PriceBelowCost => {
+            let (list, sku) = key.split_once('/').unwrap_or(("", key));
+            let listed = s
+                .price_lists
+                .get(list)
+                .is_some_and(|l| l.prices.contains_key(sku));
+            if !listed && s.items.contains_key(sku) {
+                Document::Record {
+                    kind: Kind::Items,
+                    key: sku.to_string(),
+                    note: Some(format!(
+                        "price {key} is no longer on its list: its item {sku} is shown"
+                    )),
+                }
+            } else {
+                record(Kind::ListPrices, key)
+            }
+        }
+        QualityRule::ItemBarcode
+        | QualityRule::ItemWeight
+        | QualityRule::ItemCost
+        | QualityRule::DuplicateItem => Document::Item(key.to_string()),
+    }
+}
+
 /// Where a held exception's document is shown.
 pub fn document(s: &crate::core::State, blocked: &Blocked) -> Document {
-    use crate::core::quality::QualityRule;
     match blocked {
         Blocked::Order { number, .. } => Document::Order(number.to_string()),
         Blocked::PickLine { list, .. } | Blocked::Carton { list, .. } => s
@@ -121,15 +208,10 @@ pub fn document(s: &crate::core::State, blocked: &Blocked) -> Document {
         Blocked::Invoice { number } => Document::Order(number.to_string()),
         Blocked::PurchaseOrder { number } => Document::PurchaseOrder(number.to_string()),
         Blocked::SupplierInvoice { number } => Document::SupplierInvoice(number.to_string()),
-        Blocked::DataQuality { rule, key } => match rule {
-            QualityRule::ItemBarcode
-            | QualityRule::ItemWeight
-            | QualityRule::ItemCost
-            | QualityRule::DuplicateItem => Document::Item(key.to_string()),
-            QualityRule::SupplierLeadTime
-            | QualityRule::DuplicateCustomer
-            | QualityRule::PriceBelowCost => Document::None,
-        },
+        // A finding of an item: the item lookup (its stock beside it);
+        // of a customer, a supplier or a price: master data, on the
+        // record to fix.
+        Blocked::DataQuality { rule, key } => finding_record(s, *rule, key),
         Blocked::Count { .. } | Blocked::Change { .. } => Document::None,
     }
 }
@@ -149,12 +231,6 @@ fn no_screen(s: &crate::core::State, x: &Exception) -> String {
         Blocked::Count { .. } => format!(
             "{}: {}; approve or reject it here (no desk screen shows a count)",
             x.blocked, x.summary
-        ),
-        Blocked::DataQuality { rule, .. } => format!(
-            "{}: {}; fix the {} in Master data: the finding clears itself",
-            x.blocked,
-            x.summary,
-            rule.record()
         ),
         _ => format!("{}: {}", x.blocked, x.summary),
     }
@@ -589,12 +665,23 @@ impl Exceptions {
         match self.current_row(ctx)? {
             Row::Held(id) => Some(id),
             Row::Clock(r) => {
-                let done = match target(&r.key) {
-                    Target::Order(_) => "it clears when the order ships or its promise moves",
-                    Target::Customer(_) => "it clears when the credit is applied or refunded",
+                let (done, label) = match target(&r.key) {
+                    Target::Order(_) => (
+                        "it clears when the order ships or its promise moves",
+                        "Order inquiry",
+                    ),
+                    Target::Customer(_) => (
+                        "it clears when the credit is applied or refunded",
+                        "Cash application",
+                    ),
+                };
+                let opens = if may_open(ctx, label) {
+                    " (Enter opens it)"
+                } else {
+                    ""
                 };
                 self.notice = Some(Notice::info(format!(
-                    "{} is computed on the clock: {done} (Enter opens it)",
+                    "{} is computed on the clock: {done}{opens}",
                     r.key
                 )));
                 None
@@ -686,15 +773,9 @@ impl Exceptions {
             return Flow::Stay;
         };
         let doc = document(s, &x.blocked);
-        let label = match &doc {
-            Document::Order(_) => "Order inquiry",
-            Document::PurchaseOrder(_) => "Purchasing",
-            Document::SupplierInvoice(_) => "Supplier invoices",
-            Document::Item(_) => "Item lookup",
-            Document::None => {
-                self.notice = Some(Notice::info(no_screen(s, x)));
-                return Flow::Stay;
-            }
+        let Some(label) = doc.screen() else {
+            self.notice = Some(Notice::info(no_screen(s, x)));
+            return Flow::Stay;
         };
         if !may_open(ctx, label) {
             self.notice = Some(Notice::info(format!(
@@ -710,7 +791,38 @@ impl Exceptions {
                 super::supplier_invoices::SupplierInvoices::for_invoice(ctx, &n),
             ),
             Document::Item(sku) => Box::new(super::item_lookup::ItemLookup::for_sku(ctx, &sku)),
+            Document::Record { kind, key, note } => {
+                // Why another record than the finding's is shown: said
+                // as it opens.
+                if let Some(note) = note {
+                    self.notice = Some(Notice::info(note));
+                }
+                Box::new(super::master_data::MasterData::on_record(ctx, kind, &key))
+            }
             Document::None => return Flow::Stay,
+        })
+    }
+
+    /// Where a computed row's work is done (the order inquiry, the
+    /// customer's cash application), if that screen is among the
+    /// operator's; else what the row is, on the status line. `what`: the
+    /// row as it is said ("credit of C0002: ...").
+    fn open_target(&mut self, ctx: &Ctx, target: Target, what: String) -> Flow {
+        let label = match &target {
+            Target::Order(_) => "Order inquiry",
+            Target::Customer(_) => "Cash application",
+        };
+        if !may_open(ctx, label) {
+            self.notice = Some(Notice::info(format!(
+                "{what}; {label} is not among your screens"
+            )));
+            return Flow::Stay;
+        }
+        Flow::Push(match target {
+            Target::Order(n) => Box::new(super::order_inquiry::OrderInquiry::for_order(&n)),
+            Target::Customer(c) => Box::new(
+                super::cash_application::CashApplication::for_customer(ctx, &c),
+            ),
         })
     }
 }
@@ -838,6 +950,11 @@ impl Screen for Exceptions {
             Focus::Filter => vec![
                 (Action::Submit, "apply the filter"),
                 (Action::Cancel, "clear the filter"),
+                (Action::Approve, "approve"),
+                (Action::Reject, "reject (reason)"),
+                (Action::Reassign, "reassign"),
+                (Action::Comment, "comment"),
+                (Action::Snooze, "snooze"),
                 (Action::Help, "keys"),
             ],
             Focus::Prompt(_) => vec![
@@ -855,17 +972,18 @@ impl Screen for Exceptions {
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
                 match self.current_row(ctx) {
                     Some(Row::Held(id)) => self.open_document(ctx, id),
-                    Some(Row::Clock(r)) => match target(&r.key) {
-                        Target::Order(n) => {
-                            Flow::Push(Box::new(super::order_inquiry::OrderInquiry::for_order(&n)))
-                        }
-                        Target::Customer(c) => Flow::Push(Box::new(
-                            super::cash_application::CashApplication::for_customer(ctx, &c),
-                        )),
-                    },
-                    Some(Row::Predicted(p)) => Flow::Push(Box::new(
-                        super::order_inquiry::OrderInquiry::for_order(&p.risk.order),
-                    )),
+                    Some(Row::Clock(r)) => {
+                        let what = format!("{}: {}", r.key, r.summary);
+                        self.open_target(ctx, target(&r.key), what)
+                    }
+                    Some(Row::Predicted(p)) => {
+                        let what = format!(
+                            "order {}: {PREDICTED_LATE}, p(late) {}",
+                            p.risk.order,
+                            p.pct()
+                        );
+                        self.open_target(ctx, Target::Order(p.risk.order.to_string()), what)
+                    }
                     None => Flow::Stay,
                 }
             }
@@ -937,6 +1055,13 @@ impl Screen for Exceptions {
                 self.selected = 0;
                 Flow::Stay
             }
+            // The function keys act from the filter line too: the
+            // filter is kept, the key acts on the line selected in the
+            // list as filtered (what `[screen.exceptions]` promises).
+            (Focus::Filter, Input::Action(a)) if acts_on_a_line(a) => {
+                self.focus = Focus::List;
+                self.handle(Input::Action(a), ctx)
+            }
             (Focus::Filter, input) => {
                 let key = self.filter.filter_key(input);
                 if key.changed {
@@ -990,6 +1115,16 @@ impl Screen for Exceptions {
                         Flow::Stay
                     }
                 }
+            }
+            // Not while a prompt's text is typed: a function key there
+            // would leave the text unsent (a reason typed, lost). Said,
+            // and the text stays.
+            (Focus::Prompt(p), Input::Action(a)) if acts_on_a_line(a) => {
+                self.notice = Some(Notice::info(format!(
+                    "finish the {} first: Enter sends it, Esc cancels it; the function keys act from the list",
+                    p.noun()
+                )));
+                Flow::Stay
             }
             (Focus::Prompt(_), other) => {
                 self.input.edit(other);
@@ -1101,31 +1236,53 @@ impl Screen for Exceptions {
                 .filter(|r| r.kind() == kind && r.in_queue(today))
                 .count()
         };
-        let said: Vec<String> = [
-            (ExceptionKind::BackorderPastPromise, "past promise"),
-            (ExceptionKind::LateShipment, "late to ship"),
-            (ExceptionKind::UnappliedCash, "old credit"),
+        let clock_counts: Vec<(&str, &str, usize)> = [
+            (
+                ExceptionKind::BackorderPastPromise,
+                "past promise",
+                "promise",
+            ),
+            (ExceptionKind::LateShipment, "late to ship", "late"),
+            (ExceptionKind::UnappliedCash, "old credit", "cash"),
         ]
         .iter()
-        .map(|(kind, label)| (label, counted(*kind)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(label, n)| format!("{label} {n}"))
+        .map(|(kind, long, short)| (*long, *short, counted(*kind)))
+        .filter(|(_, _, n)| *n > 0)
         .collect();
-        if !said.is_empty() {
-            spans.push(Span::styled(
-                format!("  | now: {}", said.join(", ")),
-                theme.error(),
-            ));
-        }
         let predicted = rows
             .iter()
             .filter(|r| matches!(r, Row::Predicted(_)))
             .count();
-        if predicted > 0 {
-            spans.push(Span::styled(
-                format!("  | predicted late {predicted}"),
-                theme.dim(),
-            ));
+        // What the clock made overdue and what is predicted, in words
+        // that fit the line beside the counts (shorter ones at 80
+        // columns), never cut.
+        let tail = |short: bool| {
+            let mut out = Vec::new();
+            if !clock_counts.is_empty() {
+                let said: Vec<String> = clock_counts
+                    .iter()
+                    .map(|(long, brief, n)| format!("{} {n}", if short { brief } else { long }))
+                    .collect();
+                out.push((format!("  | now: {}", said.join(", ")), theme.error()));
+            }
+            if predicted > 0 {
+                let label = if short { "predicted" } else { "predicted late" };
+                out.push((format!("  | {label} {predicted}"), theme.dim()));
+            }
+            out
+        };
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        let width = |t: &[(String, ratatui::style::Style)]| {
+            used + t.iter().map(|(s, _)| s.chars().count()).sum::<usize>()
+        };
+        let long = tail(false);
+        let chosen = if width(&long) <= usize::from(head.width) {
+            long
+        } else {
+            tail(true)
+        };
+        for (text, style) in chosen {
+            spans.push(Span::styled(text, style));
         }
         let filter = Line::from(vec![
             Span::styled("filter ", theme.label()),
@@ -1279,17 +1436,23 @@ impl Screen for Exceptions {
         let selected = st.selected().and_then(|i| rows.get(i));
         if let Some(Row::Clock(r)) = selected {
             lines.push(Line::from(fit(&r.summary, detail.width as usize)));
+            let opens = match target(&r.key) {
+                Target::Order(n) if may_open(ctx, "Order inquiry") => {
+                    format!("Enter opens order {n}")
+                }
+                Target::Customer(c) if may_open(ctx, "Cash application") => {
+                    format!("Enter opens the cash application of {c}")
+                }
+                Target::Order(_) => "Order inquiry is not among your screens".to_string(),
+                Target::Customer(_) => "Cash application is not among your screens".to_string(),
+            };
             lines.push(Line::from(Span::styled(
                 fit(
                     &format!(
-                        "computed on the clock: {} days, owner {}, {} severity; Enter opens {}",
+                        "computed on the clock: {} days, owner {}, {} severity; {opens}",
                         r.days,
                         r.owner,
                         r.severity.as_str(),
-                        match target(&r.key) {
-                            Target::Order(n) => format!("order {n}"),
-                            Target::Customer(c) => format!("the cash application of {c}"),
-                        }
                     ),
                     detail.width as usize,
                 ),
