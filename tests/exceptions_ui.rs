@@ -1420,3 +1420,27 @@ fn function_keys_act_from_the_filter_and_not_over_a_typed_reason() {
     );
     assert!(!b.state.borrow().exceptions[&id].is_open());
 }
+
+/// Letters typed on the queue's list are the filter's: `late` lists the
+/// late shipments (the list's `l` would have opened the selected line's
+/// document, an item lookup for a data finding), `q` does not leave, and
+/// `/` starts an empty filter.
+#[test]
+fn letters_typed_on_the_list_filter_it_and_do_not_act() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").expect("SUP1 supervises");
+    let late = depot::core::exceptions::late_shipments(&b.state.borrow(), b.now).len();
+    d.typed("late").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("exception queue"), "{s}");
+    assert!(s.contains(&format!("{late} waiting")), "{s}");
+    assert!(s.contains("filter late"), "{s}");
+    d.press("/").press("esc");
+    d.typed("q");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("exception queue") && s.contains("filter q"),
+        "{s}"
+    );
+}

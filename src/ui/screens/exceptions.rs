@@ -930,21 +930,22 @@ impl Screen for Exceptions {
     }
     fn context(&self) -> Context {
         match self.focus {
-            Focus::List => Context::List,
-            Focus::Filter | Focus::Prompt(_) => Context::Input,
+            // The list takes letters as the filter's first (typing
+            // `late` filters; the list's j/k/l/q would open or leave):
+            // Enter opens, Esc goes back, the arrows move.
+            Focus::List | Focus::Filter | Focus::Prompt(_) => Context::Input,
         }
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
         match self.focus {
             Focus::List => vec![
-                (Action::Open, "open the document"),
+                (Action::Submit, "open the document"),
                 (Action::Approve, "approve"),
                 (Action::Reject, "reject (reason)"),
                 (Action::Reassign, "reassign"),
                 (Action::Comment, "comment"),
                 (Action::Snooze, "snooze"),
-                (Action::Search, "filter"),
-                (Action::Back, "back"),
+                (Action::Cancel, "back"),
                 (Action::Help, "keys"),
             ],
             Focus::Filter => vec![
@@ -1047,6 +1048,10 @@ impl Screen for Exceptions {
             }
             (Focus::List, Input::Action(a)) => {
                 self.selected = moved(self.selected, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::List, Input::Char('/')) => {
+                self.focus = Focus::Filter;
                 Flow::Stay
             }
             (Focus::List, Input::Char(c)) => {
@@ -1284,14 +1289,24 @@ impl Screen for Exceptions {
         for (text, style) in chosen {
             spans.push(Span::styled(text, style));
         }
-        let filter = Line::from(vec![
-            Span::styled("filter ", theme.label()),
-            self.filter.span(
-                self.focus == Focus::Filter,
-                head.width.saturating_sub(8) as usize,
-                theme,
-            ),
-        ]);
+        let filter = if self.focus == Focus::List && self.filter.trimmed().is_empty() {
+            Line::from(vec![
+                Span::styled("filter ", theme.label()),
+                Span::styled(
+                    "type to filter: a kind, a document, an owner, age>N",
+                    theme.dim(),
+                ),
+            ])
+        } else {
+            Line::from(vec![
+                Span::styled("filter ", theme.label()),
+                self.filter.span(
+                    self.focus == Focus::Filter,
+                    head.width.saturating_sub(8) as usize,
+                    theme,
+                ),
+            ])
+        };
         // The queue.
         self.page = list.height.saturating_sub(2).max(1) as usize;
         let wide = list.width >= 110;
