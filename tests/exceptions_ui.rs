@@ -143,6 +143,13 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
     assert!(!st.exceptions[&id].is_open());
 }
 
+/// The screen on top is `name`: its text at 80x24.
+fn on_top(d: &mut Driver, name: &str) -> String {
+    let s = d.screen(80, 24);
+    assert_eq!(d.app.top().map(|t| t.name()), Some(name), "{s}");
+    s
+}
+
 fn exec(b: &MemBackend, who: &str, json: serde_json::Value) {
     let body: CommandBody = serde_json::from_value(json).unwrap();
     b.exec(who, body).unwrap();
@@ -823,8 +830,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
         d.screen(80, 24)
     );
     d.press("enter");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("purchasing"), "{s}");
+    let s = on_top(&mut d, "purchasing");
     assert!(s.contains("purchase orders"), "{s}");
     assert!(s.contains(&older) && s.contains(&newer), "{s}");
     assert!(s.contains("WAITING APPROVAL"), "{s}");
@@ -853,8 +859,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
         PoStatus::Open
     );
     d.press("esc");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    let s = on_top(&mut d, "exceptions");
     assert!(s.contains("nothing waits"), "{s}");
 }
 
@@ -875,15 +880,13 @@ fn enter_on_an_item_finding_opens_the_item_lookup_on_that_item() {
         d.screen(80, 24)
     );
     d.press("enter");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("item_lookup"), "{s}");
+    let s = on_top(&mut d, "item_lookup");
     assert!(s.contains(&format!("/ {sku}")), "the SKU looked up: {s}");
     assert!(s.contains(&format!("{sku} {description}")), "{s}");
     assert!(s.contains("on hand"), "its stock: {s}");
     assert!(!s.contains("nothing matches"), "{s}");
     d.press("esc");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    let s = on_top(&mut d, "exceptions");
     assert!(s.contains("1 waiting"), "the queue as it was left: {s}");
 }
 
@@ -1056,8 +1059,7 @@ fn enter_on_a_disputed_invoice_opens_its_order() {
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
     d.typed(&invoice).press("enter").press("enter");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("order_inquiry"), "{s}");
+    let s = on_top(&mut d, "order_inquiry");
     assert!(s.contains(&order) && s.contains(&invoice), "{s}");
     assert!(s.contains("invoices"), "the order's invoices: {s}");
 }
@@ -1266,14 +1268,12 @@ fn enter_on_a_finding_of_a_master_record_opens_master_data_on_it() {
             d.screen(80, 24)
         );
         d.press("enter");
-        let s = d.screen(80, 24);
-        assert_eq!(d.app.top().map(|t| t.name()), Some("master_data"), "{s}");
+        let s = on_top(&mut d, "master_data");
         assert!(s.contains(&format!("master data · {record} {key}")), "{s}");
         assert!(s.contains(field), "the record's form: {s}");
         assert!(!s.contains("fix the"), "{s}");
         d.press("esc");
-        let s = d.screen(80, 24);
-        assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+        let s = on_top(&mut d, "exceptions");
         assert!(s.contains("1 waiting"), "the queue as it was left: {s}");
     }
     // The supplier's form is the one the keys reach.
@@ -1304,8 +1304,7 @@ fn enter_on_a_finding_of_a_master_record_opens_master_data_on_it() {
     sup.typed(&format!("supplier {supplier}"))
         .press("enter")
         .press("enter");
-    let s = sup.screen(80, 24);
-    assert_eq!(sup.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    let s = on_top(&mut sup, "exceptions");
     assert!(s.contains("Master data is not among your screens"), "{s}");
 }
 
@@ -1319,12 +1318,10 @@ fn one_esc_from_an_order_opened_from_the_queue_returns_to_it() {
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
     d.typed(&order).press("enter").press("enter");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("order_inquiry"), "{s}");
+    let s = on_top(&mut d, "order_inquiry");
     assert!(s.contains(&order), "{s}");
     d.press("esc");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    let s = on_top(&mut d, "exceptions");
     assert!(s.contains("1 waiting"), "the queue as it was left: {s}");
 }
 
@@ -1356,8 +1353,7 @@ fn enter_on_unapplied_cash_opens_the_cash_application_only_for_who_has_it() {
         "the detail says so before Enter: {s}"
     );
     d.press("enter");
-    let s = d.screen(80, 24);
-    assert_eq!(d.app.top().map(|t| t.name()), Some("exceptions"), "{s}");
+    let s = on_top(&mut d, "exceptions");
     // What the row is, and why it does not open (on the status line,
     // wrapped over two lines at 80 columns).
     let joined: String = s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");

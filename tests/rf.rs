@@ -2433,32 +2433,8 @@ fn a_carrier_releases_its_wave_and_bad_text_releases_nothing() {
 #[test]
 fn an_order_on_hold_is_listed_apart_and_not_released() {
     let b = demo();
+    let held = held_order(&b);
     let skus = stocked(&b.state.borrow(), "CHI", 1);
-    b.exec(
-        "REP1",
-        CommandBody::PlaceOrder {
-            quote: false,
-            customer: "C0002".into(),
-            ship_to: None,
-            customer_po: String::new(),
-            requested: None,
-            lines: vec![LineInput {
-                sku: skus[0].clone(),
-                qty: Decimal::ONE,
-                unit: None,
-                warehouse: "CHI".into(),
-                // Over C0002's credit limit: a credit hold.
-                price: Some(Decimal::from(100_000)),
-            }],
-        },
-    )
-    .unwrap();
-    let held = {
-        let s = b.state.borrow();
-        let o = s.orders.values().next_back().unwrap();
-        assert!(!o.holds.is_empty(), "{:?}", o.status);
-        o.number.clone()
-    };
     let mut d = Driver::new(&b, Some("SHIP1"));
     d.open("Release").unwrap();
     let s = d.screen(80, 24);
