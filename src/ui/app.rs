@@ -436,6 +436,7 @@ impl App {
             open(&ctx)
         };
         self.stack.push(screen);
+        self.take_notice();
     }
 
     /// Close the screen on top (never the last one).
@@ -827,7 +828,12 @@ impl App {
         }
         match flow {
             Flow::Stay => {}
-            Flow::Push(s) => self.stack.push(s),
+            // What a screen opened on a document says of it (not
+            // found, view only) shows at once, not on the next key.
+            Flow::Push(s) => {
+                self.stack.push(s);
+                self.take_notice();
+            }
             Flow::Pop => {
                 self.stack.pop();
                 if self.stack.is_empty() {
@@ -841,6 +847,7 @@ impl App {
             Flow::Replace(s) => {
                 self.stack.pop();
                 self.stack.push(s);
+                self.take_notice();
             }
             Flow::Confirm(q) => {
                 self.confirm = Some(q);
