@@ -1432,6 +1432,14 @@ fn letters_typed_on_the_list_filter_it_and_do_not_act() {
     assert!(s.contains("exception queue"), "{s}");
     assert!(s.contains(&format!("{late} waiting")), "{s}");
     assert!(s.contains("filter late"), "{s}");
+    // The selected row's detail at 80 columns: whole, where Enter goes
+    // on its own line, a day in the singular.
+    let opens = s
+        .lines()
+        .find(|l| l.contains("Enter opens order SO-"))
+        .unwrap_or_else(|| panic!("where Enter goes: {s}"));
+    assert!(!opens.contains('~'), "{s}");
+    assert!(!s.contains(" 1 days"), "{s}");
     d.press("/").press("esc");
     d.typed("q");
     let s = d.screen(80, 24);

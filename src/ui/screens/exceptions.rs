@@ -1461,18 +1461,28 @@ impl Screen for Exceptions {
                 Target::Order(_) => "Order inquiry is not among your screens".to_string(),
                 Target::Customer(_) => "Cash application is not among your screens".to_string(),
             };
-            lines.push(Line::from(Span::styled(
-                fit(
-                    &format!(
-                        "computed on the clock: {} days, owner {}, {} severity; {opens}",
-                        r.days,
-                        r.owner,
-                        r.severity.as_str(),
-                    ),
-                    detail.width as usize,
-                ),
-                theme.dim(),
-            )));
+            let days = match r.days {
+                1 => "1 day".to_string(),
+                n => format!("{n} days"),
+            };
+            let about = format!(
+                "computed on the clock: {days}, owner {}, {} severity",
+                r.owner,
+                r.severity.as_str(),
+            );
+            // Where Enter goes on a line of its own when both do not fit.
+            let both = format!("{about}; {opens}");
+            let said = if both.chars().count() <= detail.width as usize {
+                vec![both]
+            } else {
+                vec![about, opens]
+            };
+            for l in said {
+                lines.push(Line::from(Span::styled(
+                    fit(&l, detail.width as usize),
+                    theme.dim(),
+                )));
+            }
             if let Some(c) = r.comments.last() {
                 lines.push(Line::from(fit(
                     &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
