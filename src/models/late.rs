@@ -218,21 +218,17 @@ impl Context {
         n
     }
 
-    /// Feature `j` of value `v` as a reason reads: a number beside its
+    /// Feature `name` (one of `names()`) of value `v` as a reason reads: a number beside its
     /// name, a yes or no for "ship complete", and the carrier named for
     /// the carrier's indicator ("carrier: ODFL", "carrier: not FEDEX"),
     /// not "carrier FEDEX: 0".
-    pub fn shown(&self, j: usize, name: &str, v: f64) -> (String, String) {
-        const SHIP_COMPLETE: usize = 8;
-        const CARRIERS: usize = 10;
+    pub fn shown(name: &str, v: f64) -> (String, String) {
         let yes = v != 0.0;
-        match j.checked_sub(CARRIERS).and_then(|c| self.carriers.get(c)) {
-            Some(c) if yes => ("carrier".into(), c.clone()),
+        // The names are `names()`'s: "carrier C" for each indicator.
+        match name.strip_prefix("carrier ") {
+            Some(c) if yes => ("carrier".into(), c.to_string()),
             Some(c) => ("carrier".into(), format!("not {c}")),
-            None if j == SHIP_COMPLETE => (
-                "ship complete".into(),
-                if yes { "yes" } else { "no" }.into(),
-            ),
+            None if name == "ship complete" => (name.into(), if yes { "yes" } else { "no" }.into()),
             None => (name.to_string(), number(v)),
         }
     }
@@ -367,7 +363,7 @@ pub fn risk(model: &Logistic, ctx: &Context, o: &SalesOrder) -> Risk {
         .filter(|j| c[**j] > 0.0)
         .take(3)
         .map(|j| {
-            let (name, value) = ctx.shown(*j, &model.names[*j], x[*j]);
+            let (name, value) = Context::shown(&model.names[*j], x[*j]);
             (name, format!("{value} ({:+.2} log-odds)", c[*j]))
         })
         .collect();
