@@ -978,7 +978,9 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
         ));
     }
     let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::default();
-    let mut refs = 0usize;
+    // Each (supplier, reference) indexed once, and live on at most one
+    // invoice: a rejected invoice's reference may be entered again.
+    let mut refs: HashMap<(&Code, &str), bool> = HashMap::default();
     for inv in state.supplier_invoices.values() {
         if !state
             .index
@@ -987,7 +989,21 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
         {
             return Err(bad(&inv.number, 0, "its reference is not indexed".into()));
         }
-        refs += 1;
+        let live = inv.status != ApStatus::Rejected;
+        let seen = refs
+            .entry((&inv.supplier, inv.reference.as_str()))
+            .or_insert(false);
+        if *seen && live {
+            return Err(bad(
+                &inv.number,
+                0,
+                format!(
+                    "reference {} of {} is on another invoice that is not rejected",
+                    inv.reference, inv.supplier
+                ),
+            ));
+        }
+        *seen |= live;
         let posted = matches!(inv.status, ApStatus::Open | ApStatus::Paid);
         let open_ok = if posted {
             inv.open == inv.total - inv.paid - inv.discounted
@@ -1096,7 +1112,7 @@ fn check_purchasing(state: &State) -> Result<(), Violation> {
             return Err(bad("index", 0, format!("{name} disagree")));
         }
     }
-    if refs != state.index.supplier_refs.len() {
+    if refs.len() != state.index.supplier_refs.len() {
         return Err(bad(
             "index",
             0,

@@ -81,11 +81,7 @@ pub fn allocate(
             value: amount,
         });
     }
-    if state
-        .index
-        .supplier_refs
-        .contains(&(s.code.clone(), reference.trim().to_string()))
-    {
+    if super::purchasing::reference_taken(state, &s.code, reference.trim()) {
         return Err(Rejection::DuplicateSupplierReference {
             supplier: s.code.to_string(),
             reference: reference.trim().to_string(),

@@ -244,6 +244,22 @@ pub struct SupplierPayment {
     pub applications: Vec<ApApplication>,
 }
 
+/// A supplier's reference is taken while an invoice that is not rejected
+/// carries it: each bill is entered once (paying it twice is what the
+/// check is for), but a bill rejected (wrong quantity, wrong price) is
+/// entered again, corrected, under the supplier's same number. Supplier
+/// invoices are never archived, so every one is here to look at; the
+/// look is made only when the index has the reference.
+pub fn reference_taken(state: &State, supplier: &str, reference: &str) -> bool {
+    state
+        .index
+        .supplier_refs
+        .contains(&(supplier.to_code(), reference.to_string()))
+        && state.supplier_invoices.values().any(|i| {
+            i.supplier == supplier && i.reference == reference && i.status != ApStatus::Rejected
+        })
+}
+
 fn po_of<'a>(state: &'a State, number: &str) -> Result<&'a PurchaseOrder, Rejection> {
     state
         .purchase_orders
@@ -1105,11 +1121,7 @@ pub fn enter_invoice(
 ) -> Result<Vec<Event>, Rejection> {
     let s = supplier_of(state, supplier)?;
     validate::text("reference", reference, true)?;
-    if state
-        .index
-        .supplier_refs
-        .contains(&(s.code.clone(), reference.trim().to_string()))
-    {
+    if reference_taken(state, &s.code, reference.trim()) {
         return Err(Rejection::DuplicateSupplierReference {
             supplier: s.code.to_string(),
             reference: reference.trim().to_string(),
