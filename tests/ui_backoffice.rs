@@ -440,7 +440,17 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
         "{}",
         d.screen(80, 24)
     );
-    d.press("f6").press("y");
+    // Nor is it offered: F6 says who approves, with no confirm to answer.
+    let s = d.screen(132, 43);
+    assert!(!s.contains("F6 approve") && !s.contains("F7 reject"), "{s}");
+    d.press("f6");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("approving or rejecting a held invoice takes a")
+            && s.contains("controller")
+            && !s.contains("Approve AP-"),
+        "{s}"
+    );
     assert_eq!(ap_status(&b, "F-7781"), ApStatus::Held);
     // The controller approves it from the worklist, with the problem shown.
     let mut c = Driver::session(&b, Some("CTRL1"), "ctrl");
@@ -830,8 +840,10 @@ fn a_replenishment_group_accepted_into_a_draft_po_submitted_and_approved() {
         "{st:?}"
     );
     if st == PoStatus::AwaitingApproval {
-        // The buyer cannot approve it; the supervisor can.
-        d.press("f6").press("y");
+        // The buyer cannot approve it (F6 says who can); the supervisor can.
+        d.press("f6");
+        let s = d.screen(132, 43);
+        assert!(s.contains("approving a purchase order takes a"), "{s}");
         assert_eq!(
             b.state.borrow().purchase_orders[&po].status,
             PoStatus::AwaitingApproval
@@ -2056,4 +2068,186 @@ fn finance_views_say_when_a_table_is_empty_and_leave_a_terminal_too_small_with_f
     d.press("f3");
     assert_eq!(d.app.screen_name(), "menu");
     assert!(!d.app.quit);
+}
+
+/// Another buyer's new PO is numbered above the rest and lists on top:
+/// the cursor stays on the PO it was on, so that the next key (here F10,
+/// submit) acts on the PO the buyer chose, not on the one that moved
+/// under the cursor.
+#[test]
+fn purchasing_keeps_its_cursor_on_the_po_when_another_session_adds_one() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    d.press("tab").press("down");
+    let listed: Vec<Code> = {
+        let st = b.state.borrow();
+        let mut v: Vec<Code> = st
+            .purchase_orders
+            .values()
+            .filter(|p| {
+                use depot::core::purchasing::PoStatus::*;
+                matches!(p.status, Draft | AwaitingApproval | Open)
+            })
+            .map(|p| p.number.clone())
+            .collect();
+        v.sort();
+        v.reverse();
+        v
+    };
+    assert!(listed.len() >= 2, "the demo lists two POs or more");
+    let chosen = listed[1].clone();
+    // Another buyer's session makes a PO.
+    b.exec(
+        "BUY1",
+        CommandBody::CreatePurchaseOrder {
+            supplier: "V008".into(),
+            warehouse: "CHI".into(),
+            lines: vec![depot::core::purchasing::PoLineInput {
+                sku: "BRK-1040".into(),
+                qty: Decimal::from(2),
+                unit: None,
+                price: None,
+                expected: None,
+            }],
+        },
+    )
+    .unwrap();
+    d.committed();
+    d.press("f10");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!("{chosen} is not a draft"))
+            || s.contains(&format!("Submit draft {chosen} ")),
+        "F10 acts on {chosen}, the PO chosen: {s}"
+    );
+    // Moved by hand, the cursor follows the keys again: Up is the PO
+    // listed above the chosen one (listed[0]), not the new one.
+    if s.contains("Submit draft") {
+        d.press("n");
+    }
+    d.press("up").press("f10");
+    let s = d.screen(132, 43);
+    let above = &listed[0];
+    assert!(
+        s.contains(&format!("{above} is not a draft"))
+            || s.contains(&format!("Submit draft {above} ")),
+        "{s}"
+    );
+}
+
+/// A supplier's bill rejected (billed for more than was received) is
+/// entered again, corrected, under the supplier's same number; a bill
+/// that is not rejected still takes its number once, so that it is never
+/// paid twice.
+#[test]
+fn a_rejected_supplier_invoice_is_entered_again_under_its_reference_once() {
+    use depot::core::purchasing::{ApStatus, InvoiceLineInput};
+    let b = demo();
+    let (po, qty, price) = receive_first_po(&b);
+    let enter = |q: Decimal| {
+        b.exec(
+            "AP1",
+            CommandBody::EnterSupplierInvoice {
+                supplier: "V001".into(),
+                reference: "INV-77".into(),
+                lines: vec![InvoiceLineInput {
+                    po: po.as_str().into(),
+                    line: 1,
+                    qty: q,
+                    price,
+                }],
+            },
+        )
+    };
+    enter(qty + Decimal::from(50)).expect("entered, held on quantity");
+    let held = b
+        .state
+        .borrow()
+        .supplier_invoices
+        .values()
+        .find(|i| i.reference == "INV-77")
+        .map(|i| (i.number.clone(), i.status))
+        .unwrap();
+    assert_eq!(held.1, ApStatus::Held);
+    // Held, not rejected: the number is taken.
+    let again = enter(qty).expect_err("the held bill holds its number");
+    assert_eq!(again.code(), "duplicate_reference", "{again}");
+    b.exec(
+        "CTRL1",
+        CommandBody::RejectSupplierInvoice {
+            number: held.0.clone(),
+            reason: "billed over the receipt".into(),
+        },
+    )
+    .unwrap();
+    // Rejected: the corrected bill is entered under the same number.
+    enter(qty).expect("the corrected bill is entered");
+    let live: Vec<ApStatus> = b
+        .state
+        .borrow()
+        .supplier_invoices
+        .values()
+        .filter(|i| i.reference == "INV-77")
+        .map(|i| i.status)
+        .collect();
+    assert_eq!(live.len(), 2, "{live:?}");
+    assert!(
+        live.contains(&ApStatus::Rejected) && live.contains(&ApStatus::Open),
+        "{live:?}"
+    );
+    // And once only.
+    let third = enter(qty).expect_err("entered once");
+    assert_eq!(third.code(), "duplicate_reference", "{third}");
+    depot::core::invariants::check_state(&b.state.borrow()).expect("every invariant holds");
+}
+
+/// A month marked reconciled, then a statement with a line still open:
+/// the header no longer says the month is done (period close blocks on
+/// the line too), and at 80 columns it says so whole.
+#[test]
+fn bank_rec_says_a_month_marked_done_has_lines_open_since() {
+    let b = demo();
+    let day = today();
+    let period = depot::ui::screens::bank_rec::rec_period(&b.state.borrow(), "US01", day)
+        .expect("the month being reconciled");
+    b.exec(
+        "AR1",
+        CommandBody::MarkBankReconciled {
+            entity: "US01".into(),
+            period: period.clone(),
+        },
+    )
+    .expect("nothing open: marked done");
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("{period} done (AR1)")), "{s}");
+    b.exec(
+        "AR1",
+        CommandBody::ImportBankStatement {
+            entity: "US01".into(),
+            statement: "LATE-1".into(),
+            lines: vec![depot::core::bank::StatementLine {
+                date: day,
+                amount: Decimal::new(6902, 2),
+                reference: String::new(),
+                description: "deposit".into(),
+            }],
+        },
+    )
+    .unwrap();
+    d.committed();
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("{period}: 1 open since done")) && !s.contains("done (AR1)"),
+        "{s}"
+    );
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!(
+            "{period} marked done by AR1, 1 line(s) open since"
+        )),
+        "{s}"
+    );
 }

@@ -59,6 +59,27 @@ impl Ctx<'_> {
     pub fn operator_record(&self) -> Option<&crate::core::master::Operator> {
         self.state().operators.get(self.operator)
     }
+    /// Whether the operator's roles grant `p` (the core checks it on
+    /// every command; a screen asks so as not to offer what it refuses).
+    pub fn allowed(&self, p: crate::core::auth::Permission) -> bool {
+        self.operator_record()
+            .is_some_and(|o| crate::core::auth::allows(&o.roles, p))
+    }
+    /// Said when the operator lacks `p` for `doing` ("approving a held
+    /// invoice"): which roles have it, so the clerk knows whom to ask.
+    pub fn lacks(&self, p: crate::core::auth::Permission, doing: &str) -> String {
+        let roles: Vec<&str> = crate::core::auth::Role::ALL
+            .into_iter()
+            .filter(|r| r.permissions().contains(&p))
+            .map(|r| r.as_str())
+            .collect();
+        let who = match roles.split_last() {
+            Some((last, [])) => format!("the {last} role"),
+            Some((last, rest)) => format!("a {} or {last}", rest.join(", ")),
+            None => "a role nobody has".into(),
+        };
+        format!("{doing} takes {who}: ask one to do it")
+    }
     /// What `body` would do, decided by the core as this operator now on a
     /// copy of the view (nothing is committed): the state after it and
     /// its events, or why the core refuses it. The copy shares its nodes

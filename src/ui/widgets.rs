@@ -157,6 +157,22 @@ pub fn moved(selected: usize, n: usize, action: Action, page: usize) -> usize {
     }
 }
 
+/// The row to select after the list changed under the cursor (another
+/// session's commit added or removed rows): the row whose key is `was`,
+/// the key of the row selected before, where it is still listed; else
+/// the same position, kept inside the list. An index alone would leave
+/// the cursor on whatever record moved under it, and the next key acts
+/// on that record.
+pub fn reselected<T, K: PartialEq>(
+    selected: usize,
+    was: Option<&K>,
+    rows: &[T],
+    key: impl Fn(&T) -> K,
+) -> usize {
+    was.and_then(|k| rows.iter().position(|r| key(r) == *k))
+        .unwrap_or_else(|| selected.min(rows.len().saturating_sub(1)))
+}
+
 /// A centred area of at most `w` x `h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);

@@ -1059,18 +1059,31 @@ impl Screen for BankRec {
         let done = s
             .bank_reconciled
             .get(&(entity.clone(), period.clone()))
-            .map(|by| Span::styled(format!("  {period} done ({by})"), theme.good()))
+            .map(|by| match fig.unmatched_lines {
+                // Marked done, then a statement brought lines still open:
+                // not done any more, whatever the mark says (period close
+                // blocks on them too).
+                0 => Span::styled(format!("  {period} done ({by})"), theme.good()),
+                n if wide => Span::styled(
+                    format!("  {period} marked done by {by}, {n} line(s) open since"),
+                    theme.error(),
+                ),
+                n => Span::styled(format!("  {period}: {n} open since done"), theme.error()),
+            })
             .unwrap_or_else(|| Span::styled(format!("  {period} not done"), theme.dim()));
+        // At 80 columns the line holds the period's state whole: shorter
+        // labels ("FY2026-12 done (AR" was cut).
         let l1 = Line::from(vec![
-            lbl("Entity "),
+            lbl(if wide { "Entity " } else { "" }),
             Span::raw(format!("{entity} bank {account}")),
-            lbl("  Tolerance "),
+            lbl(if wide { "  Tolerance " } else { "  Tol " }),
             self.tolerance
                 .span(self.focus == Focus::Tolerance, 8, theme),
-            Span::raw(format!(
-                "  {} line(s), {} open",
-                fig.lines, fig.unmatched_lines
-            )),
+            Span::raw(if wide {
+                format!("  {} line(s), {} open", fig.lines, fig.unmatched_lines)
+            } else {
+                format!("  {} lines, {} open", fig.lines, fig.unmatched_lines)
+            }),
             done,
         ]);
         let implied = Span::styled(

@@ -15,7 +15,7 @@ use crate::query::{money, qty};
 use crate::ui::entry::item_qty_problem;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{fit, moved, reselected, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
@@ -64,6 +64,16 @@ pub struct Purchasing {
     /// The demand forecast beside each suggestion, as of (sequence, day):
     /// trained once per commit, not per frame.
     advice: Option<(u64, chrono::NaiveDate, AdviceMap)>,
+    /// The suggestion and the PO under the cursor when last drawn: a
+    /// commit of another session (a PO made, numbered above the rest)
+    /// moves rows, and the cursor stays on the record, not the position.
+    at_work: Option<(Code, Code, Code)>,
+    at_po: Option<Code>,
+    /// The PO just submitted or approved, to say where it stands.
+    acted: Option<Code>,
+    /// The operator may approve POs (a buyer may not: F6 is not offered,
+    /// and says who approves). Read from the view when drawn.
+    approves: bool,
 }
 
 /// The forecast of each suggestion by (warehouse, sku).
@@ -118,6 +128,10 @@ impl Purchasing {
             notice: None,
             perf: None,
             advice: None,
+            at_work: None,
+            at_po: None,
+            acted: None,
+            approves: false,
         }
     }
 
@@ -139,6 +153,7 @@ impl Purchasing {
                 p.notice = Some(Notice::error(why));
             }
         }
+        p.pin(ctx);
         p
     }
 
@@ -318,6 +333,14 @@ impl Screen for Purchasing {
                 (Action::Back, "back"),
                 (Action::Help, "keys"),
             ],
+            Focus::Orders if !self.approves => vec![
+                (Action::Complete, "submit the draft"),
+                (Action::Print, "print the PO"),
+                (Action::Search, "filter"),
+                (Action::NextField, "supplier performance"),
+                (Action::Back, "back"),
+                (Action::Help, "keys"),
+            ],
             Focus::Orders => vec![
                 (Action::Complete, "submit the draft"),
                 (Action::Approve, "approve (not your own)"),
@@ -342,165 +365,9 @@ impl Screen for Purchasing {
     }
 
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        if self.pending {
-            return Flow::Stay;
-        }
-        match (self.focus, input) {
-            (Focus::Filter, input) => {
-                let at = self.list();
-                let key = self.filters[at].filter_key(input);
-                if key.changed {
-                    self.selected = 0;
-                    self.row = 0;
-                    self.supplier_row = 0;
-                }
-                if key.back {
-                    self.focus = self.back_to();
-                }
-                Flow::Stay
-            }
-            (Focus::EditQty, Input::Action(Action::Submit)) => {
-                let work = self.work(ctx);
-                if let Some(s) = work.get(self.selected) {
-                    let st = ctx.state();
-                    let most = Decimal::from(crate::ui::entry::LINE_QTY_MAX);
-                    match parse_decimal(&self.edit.trimmed().replace(',', "")) {
-                        Ok(v) if v > most => {
-                            self.notice = Some(Notice::error(format!(
-                                "{} {}: at most {most} on a line",
-                                v.normalize(),
-                                s.unit
-                            )))
-                        }
-                        Ok(v) if v > Decimal::ZERO => {
-                            match item_qty_problem(st, &s.sku, Some(&s.unit), v) {
-                                Some(p) => self.notice = Some(Notice::error(p)),
-                                None => {
-                                    self.edits.insert(key_of(s), v);
-                                    self.focus = Focus::Worklist;
-                                }
-                            }
-                        }
-                        _ => {
-                            self.notice = Some(Notice::error(format!(
-                                "a quantity above zero, in {}",
-                                s.unit
-                            )))
-                        }
-                    }
-                } else {
-                    self.focus = Focus::Worklist;
-                }
-                Flow::Stay
-            }
-            (Focus::EditQty, Input::Action(Action::Cancel)) => {
-                self.focus = Focus::Worklist;
-                Flow::Stay
-            }
-            (Focus::EditQty, other) => {
-                self.edit.edit(other);
-                Flow::Stay
-            }
-            (_, Input::Action(a @ (Action::NextField | Action::PrevField))) => {
-                let order = [Focus::Worklist, Focus::Orders, Focus::Suppliers];
-                let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
-                let step = if a == Action::NextField { 1 } else { 2 };
-                self.focus = order[(at + step) % order.len()];
-                Flow::Stay
-            }
-            (_, Input::Action(Action::Search)) => {
-                self.filter_from = self.focus;
-                self.focus = Focus::Filter;
-                Flow::Stay
-            }
-            (_, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
-            (Focus::Worklist, Input::Action(Action::Open)) => {
-                if let Some(s) = self.work(ctx).get(self.selected) {
-                    self.edit = TextField::proposed(&self.qty_of(s).to_string());
-                    self.focus = Focus::EditQty;
-                }
-                Flow::Stay
-            }
-            (Focus::Worklist, Input::Action(Action::DeleteLine)) => {
-                if let Some(s) = self.work(ctx).get(self.selected) {
-                    let k = key_of(s);
-                    if !self.left_out.remove(&k) {
-                        self.left_out.insert(k);
-                    }
-                }
-                Flow::Stay
-            }
-            (Focus::Worklist, Input::Action(Action::Complete)) => self.accept_group(ctx),
-            (Focus::Worklist, Input::Action(a)) => {
-                let n = self.work(ctx).len();
-                self.selected = moved(self.selected, n, a, self.page);
-                Flow::Stay
-            }
-            (Focus::Orders, Input::Action(Action::Complete)) => {
-                let orders = self.orders(ctx);
-                match orders.get(self.row) {
-                    Some(p) if p.status == PoStatus::Draft => {
-                        let n = p.number.clone();
-                        let q = format!(
-                            "Submit draft {n} to {} ({} {})?",
-                            p.supplier,
-                            money(p.total, &p.currency),
-                            p.currency
-                        );
-                        self.asking = Some(Ask::Submit(n));
-                        Flow::Confirm(q)
-                    }
-                    Some(p) => {
-                        self.notice = Some(Notice::error(format!("{} is not a draft", p.number)));
-                        Flow::Stay
-                    }
-                    None => Flow::Stay,
-                }
-            }
-            (Focus::Orders, Input::Action(Action::Approve)) => {
-                let orders = self.orders(ctx);
-                match orders.get(self.row) {
-                    Some(p) if p.status == PoStatus::AwaitingApproval => {
-                        let n = p.number.clone();
-                        let q = format!(
-                            "Approve {n} of {} ({} {})?",
-                            p.buyer,
-                            money(p.total, &p.currency),
-                            p.currency
-                        );
-                        self.asking = Some(Ask::Approve(n));
-                        Flow::Confirm(q)
-                    }
-                    Some(p) => {
-                        self.notice = Some(Notice::error(format!(
-                            "{} is not waiting for an approval",
-                            p.number
-                        )));
-                        Flow::Stay
-                    }
-                    None => Flow::Stay,
-                }
-            }
-            (Focus::Orders, Input::Action(Action::Print)) => match self.orders(ctx).get(self.row) {
-                Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
-                    crate::docs::DocKind::PurchaseOrder,
-                    &p.number,
-                    ctx.today(),
-                )]),
-                None => Flow::Stay,
-            },
-            (Focus::Orders, Input::Action(a)) => {
-                let n = self.orders(ctx).len();
-                self.row = moved(self.row, n, a, self.page);
-                Flow::Stay
-            }
-            (Focus::Suppliers, Input::Action(a)) => {
-                let n = self.suppliers(ctx).len();
-                self.supplier_row = moved(self.supplier_row, n, a, self.page);
-                Flow::Stay
-            }
-            _ => Flow::Stay,
-        }
+        let flow = self.act(input, ctx);
+        self.pin(ctx);
+        flow
     }
 
     fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
@@ -520,8 +387,14 @@ impl Screen for Purchasing {
                     lines,
                 },
             ),
-            Ask::Submit(number) => self.submit(key, CommandBody::SubmitPurchaseOrder { number }),
-            Ask::Approve(number) => self.submit(key, CommandBody::ApprovePurchaseOrder { number }),
+            Ask::Submit(number) => {
+                self.acted = Some(number.clone());
+                self.submit(key, CommandBody::SubmitPurchaseOrder { number })
+            }
+            Ask::Approve(number) => {
+                self.acted = Some(number.clone());
+                self.submit(key, CommandBody::ApprovePurchaseOrder { number })
+            }
         }
     }
 
@@ -542,10 +415,13 @@ impl Screen for Purchasing {
                     }
                 }
                 if said.is_empty() {
-                    // Submitted or approved: say where the PO stands now.
+                    // Submitted or approved: say where that PO stands now
+                    // (not the row under the cursor: the list may have
+                    // moved).
                     let now = self
-                        .orders(ctx)
-                        .get(self.row)
+                        .acted
+                        .as_ref()
+                        .and_then(|n| ctx.state().purchase_orders.get(n))
                         .map(|p| format!("{} is {}", p.number, status(p)))
                         .unwrap_or_else(|| "done".into());
                     said.push(now);
@@ -559,8 +435,11 @@ impl Screen for Purchasing {
     }
 
     fn committed(&mut self, ctx: &Ctx) {
-        self.selected = self.selected.min(self.work(ctx).len().saturating_sub(1));
-        self.row = self.row.min(self.orders(ctx).len().saturating_sub(1));
+        let work = self.work(ctx);
+        self.selected = reselected(self.selected, self.at_work.as_ref(), &work, key_of);
+        let orders = self.orders(ctx);
+        self.row = reselected(self.row, self.at_po.as_ref(), &orders, |p| p.number.clone());
+        self.pin(ctx);
     }
 
     fn dirty(&self) -> bool {
@@ -572,6 +451,7 @@ impl Screen for Purchasing {
     }
 
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        self.approves = ctx.allowed(crate::core::auth::Permission::ApproveChanges);
         let theme = ctx.theme;
         let wide = area.width >= 110;
         let [table_area, detail, foot] = Layout::vertical([
@@ -822,6 +702,185 @@ impl Screen for Purchasing {
 }
 
 impl Purchasing {
+    /// A key: what `handle` does before the cursors are pinned.
+    fn act(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if self.pending {
+            return Flow::Stay;
+        }
+        match (self.focus, input) {
+            (Focus::Filter, input) => {
+                let at = self.list();
+                let key = self.filters[at].filter_key(input);
+                if key.changed {
+                    self.selected = 0;
+                    self.row = 0;
+                    self.supplier_row = 0;
+                }
+                if key.back {
+                    self.focus = self.back_to();
+                }
+                Flow::Stay
+            }
+            (Focus::EditQty, Input::Action(Action::Submit)) => {
+                let work = self.work(ctx);
+                if let Some(s) = work.get(self.selected) {
+                    let st = ctx.state();
+                    let most = Decimal::from(crate::ui::entry::LINE_QTY_MAX);
+                    match parse_decimal(&self.edit.trimmed().replace(',', "")) {
+                        Ok(v) if v > most => {
+                            self.notice = Some(Notice::error(format!(
+                                "{} {}: at most {most} on a line",
+                                v.normalize(),
+                                s.unit
+                            )))
+                        }
+                        Ok(v) if v > Decimal::ZERO => {
+                            match item_qty_problem(st, &s.sku, Some(&s.unit), v) {
+                                Some(p) => self.notice = Some(Notice::error(p)),
+                                None => {
+                                    self.edits.insert(key_of(s), v);
+                                    self.focus = Focus::Worklist;
+                                }
+                            }
+                        }
+                        _ => {
+                            self.notice = Some(Notice::error(format!(
+                                "a quantity above zero, in {}",
+                                s.unit
+                            )))
+                        }
+                    }
+                } else {
+                    self.focus = Focus::Worklist;
+                }
+                Flow::Stay
+            }
+            (Focus::EditQty, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Worklist;
+                Flow::Stay
+            }
+            (Focus::EditQty, other) => {
+                self.edit.edit(other);
+                Flow::Stay
+            }
+            (_, Input::Action(a @ (Action::NextField | Action::PrevField))) => {
+                let order = [Focus::Worklist, Focus::Orders, Focus::Suppliers];
+                let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+                let step = if a == Action::NextField { 1 } else { 2 };
+                self.focus = order[(at + step) % order.len()];
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Search)) => {
+                self.filter_from = self.focus;
+                self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::Worklist, Input::Action(Action::Open)) => {
+                if let Some(s) = self.work(ctx).get(self.selected) {
+                    self.edit = TextField::proposed(&self.qty_of(s).to_string());
+                    self.focus = Focus::EditQty;
+                }
+                Flow::Stay
+            }
+            (Focus::Worklist, Input::Action(Action::DeleteLine)) => {
+                if let Some(s) = self.work(ctx).get(self.selected) {
+                    let k = key_of(s);
+                    if !self.left_out.remove(&k) {
+                        self.left_out.insert(k);
+                    }
+                }
+                Flow::Stay
+            }
+            (Focus::Worklist, Input::Action(Action::Complete)) => self.accept_group(ctx),
+            (Focus::Worklist, Input::Action(a)) => {
+                let n = self.work(ctx).len();
+                self.selected = moved(self.selected, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::Orders, Input::Action(Action::Complete)) => {
+                let orders = self.orders(ctx);
+                match orders.get(self.row) {
+                    Some(p) if p.status == PoStatus::Draft => {
+                        let n = p.number.clone();
+                        let q = format!(
+                            "Submit draft {n} to {} ({} {})?",
+                            p.supplier,
+                            money(p.total, &p.currency),
+                            p.currency
+                        );
+                        self.asking = Some(Ask::Submit(n));
+                        Flow::Confirm(q)
+                    }
+                    Some(p) => {
+                        self.notice = Some(Notice::error(format!("{} is not a draft", p.number)));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(Action::Approve))
+                if !ctx.allowed(crate::core::auth::Permission::ApproveChanges) =>
+            {
+                self.notice = Some(Notice::error(ctx.lacks(
+                    crate::core::auth::Permission::ApproveChanges,
+                    "approving a purchase order",
+                )));
+                Flow::Stay
+            }
+            (Focus::Orders, Input::Action(Action::Approve)) => {
+                let orders = self.orders(ctx);
+                match orders.get(self.row) {
+                    Some(p) if p.status == PoStatus::AwaitingApproval => {
+                        let n = p.number.clone();
+                        let q = format!(
+                            "Approve {n} of {} ({} {})?",
+                            p.buyer,
+                            money(p.total, &p.currency),
+                            p.currency
+                        );
+                        self.asking = Some(Ask::Approve(n));
+                        Flow::Confirm(q)
+                    }
+                    Some(p) => {
+                        self.notice = Some(Notice::error(format!(
+                            "{} is not waiting for an approval",
+                            p.number
+                        )));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(Action::Print)) => match self.orders(ctx).get(self.row) {
+                Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::PurchaseOrder,
+                    &p.number,
+                    ctx.today(),
+                )]),
+                None => Flow::Stay,
+            },
+            (Focus::Orders, Input::Action(a)) => {
+                let n = self.orders(ctx).len();
+                self.row = moved(self.row, n, a, self.page);
+                Flow::Stay
+            }
+            (Focus::Suppliers, Input::Action(a)) => {
+                let n = self.suppliers(ctx).len();
+                self.supplier_row = moved(self.supplier_row, n, a, self.page);
+                Flow::Stay
+            }
+            _ => Flow::Stay,
+        }
+    }
+
+    /// Remember the records under the cursors, so that a commit that
+    /// moves rows (`committed`) leaves them on the same records.
+    fn pin(&mut self, ctx: &Ctx) {
+        self.at_work = self.work(ctx).get(self.selected).map(key_of);
+        self.at_po = self.orders(ctx).get(self.row).map(|p| p.number.clone());
+    }
+
     /// The list shown (and filtered): 0 worklist, 1 purchase orders, 2
     /// supplier performance.
     fn list(&self) -> usize {

@@ -102,6 +102,9 @@ pub struct SupplierInvoices {
     /// Opened on one invoice (`for_invoice`): back from the worklist is
     /// back to where it was opened from, not to the entry form.
     opened_on: bool,
+    /// The operator may approve and reject held invoices (offered only
+    /// then: an AP clerk who enters them may not).
+    approves: bool,
 }
 
 impl SupplierInvoices {
@@ -139,6 +142,7 @@ impl SupplierInvoices {
             page: 10,
             notice: None,
             opened_on: false,
+            approves: ctx.allowed(crate::core::auth::Permission::ApproveChanges),
         }
     }
 
@@ -702,9 +706,14 @@ impl Screen for SupplierInvoices {
                     (Action::Cancel, "back"),
                 ]
             }
-            Focus::Invoices => vec![
+            Focus::Invoices if self.approves => vec![
                 (Action::Approve, "approve"),
                 (Action::Reject, "reject"),
+                (Action::Pay, "pay the proposal"),
+                (Action::Print, "print the remittance advices"),
+                (Action::Search, "filter"),
+            ],
+            Focus::Invoices => vec![
                 (Action::Pay, "pay the proposal"),
                 (Action::Print, "print the remittance advices"),
                 (Action::Search, "filter"),
@@ -930,6 +939,15 @@ impl Screen for SupplierInvoices {
             }
             (Focus::Invoices, Input::Action(Action::Search)) => {
                 self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (Focus::Invoices, Input::Action(Action::Approve | Action::Reject))
+                if !self.approves =>
+            {
+                self.notice = Some(Notice::error(ctx.lacks(
+                    crate::core::auth::Permission::ApproveChanges,
+                    "approving or rejecting a held invoice",
+                )));
                 Flow::Stay
             }
             (Focus::Invoices, Input::Action(Action::Approve)) => {
@@ -1562,7 +1580,11 @@ impl SupplierInvoices {
                 self.edit.span(true, 40, theme),
             ]),
             _ => Line::from(Span::styled(
-                "approve / reject a held invoice; pay the proposal in a run",
+                if self.approves {
+                    "approve / reject a held invoice; pay the proposal in a run"
+                } else {
+                    "pay the proposal in a run (a held invoice waits for an approver)"
+                },
                 theme.dim(),
             )),
         };
