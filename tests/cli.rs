@@ -990,3 +990,48 @@ fn an_export_whose_reader_goes_away_ends_quietly() {
         assert!(!err.contains("Broken pipe"), "{kind}: {err}");
     }
 }
+
+/// An invoice's trail shows the receipt that paid it (the receipt names
+/// the invoices it was applied to two levels down, which the audit did
+/// not read: `--doc IN-…` missed the payment).
+#[test]
+fn report_audit_of_an_invoice_shows_the_receipt_that_paid_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    assert!(depot(&dir, &["demo"]).status.success());
+    let sale = r#"{"operator":"CLERK1","cmd":"counter_sale","customer":"C0002","warehouse":"CHI","lines":[{"sku":"FAS-1001","qty":"1"}]}"#;
+    let o = outcomes(&depot_stdin(&dir, &["exec", "-"], sale));
+    assert_eq!(o[0]["ok"], true, "{o:?}");
+    let invoice = o[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["invoiced"]["invoice"]["number"].as_str())
+        .unwrap_or_else(|| panic!("an invoice: {o:?}"))
+        .to_string();
+    let total = o[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["invoiced"]["invoice"]["total"].as_str())
+        .unwrap()
+        .to_string();
+    let pay = format!(
+        r#"{{"operator":"AR1","cmd":"receive_payment","customer":"C0002","method":"cheque","amount":"{total}","reference":"CHQ 9","apply":[{{"invoice":"{invoice}","amount":"{total}"}}]}}"#
+    );
+    let o = outcomes(&depot_stdin(&dir, &["exec", "-"], &pay));
+    assert_eq!(o[0]["ok"], true, "{o:?}");
+    let out = depot(
+        &dir,
+        &["report", "audit", "--format", "csv", "--doc", &invoice],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let trail = text(&out.stdout);
+    assert!(trail.contains("counter_sale"), "{trail}");
+    assert!(
+        trail
+            .lines()
+            .any(|l| l.contains("receive_payment") && l.contains("RC-")),
+        "the receipt that paid {invoice}: {trail}"
+    );
+}

@@ -667,6 +667,17 @@ fn documents_of(e: &Event) -> Vec<String> {
             out.extend(a.receipts.iter().map(|r| r.number.to_string()));
             return out;
         }
+        // A receipt names the invoices it paid (an invoice's trail shows
+        // the payment that settled it, its write-off and dispute).
+        Event::PaymentReceived { receipt, .. } => {
+            out.push(receipt.number.to_string());
+            for a in &receipt.applications {
+                if !out.iter().any(|d| *d == a.invoice) {
+                    out.push(a.invoice.to_string());
+                }
+            }
+            return out;
+        }
         Event::BankArchived(b) => {
             out.extend(b.lines.iter().map(|l| l.id.to_string()));
             out.extend(b.items.iter().map(|i| i.id.to_string()));
