@@ -2251,3 +2251,31 @@ fn bank_rec_says_a_month_marked_done_has_lines_open_since() {
         "{s}"
     );
 }
+
+/// Locking a period is never undone: Enter at its question is no, only
+/// an explicit y locks.
+#[test]
+fn a_period_is_locked_only_by_an_explicit_yes() {
+    use depot::core::master::PeriodStatus;
+    let b = demo();
+    let status = |code: &str| {
+        b.state
+            .borrow()
+            .periods
+            .values()
+            .find(|p| p.entity == "US01" && p.code == code)
+            .map(|p| p.status)
+            .unwrap()
+    };
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").expect("CTRL1 closes periods");
+    d.press("f4").typed("US01 FY2026-10").press("enter");
+    d.press("f10").press("y");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Closed);
+    d.press("f8");
+    assert!(d.screen(132, 43).contains("LOCK US01 FY2026-10 for good"));
+    d.press("enter");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Closed, "Enter is no");
+    d.press("f8").press("y");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Locked);
+}

@@ -243,8 +243,9 @@ impl Screen for PeriodClose {
                     }
                     (Action::Lock, PeriodStatus::Closed) => {
                         self.asking = Some(Ask::Lock(p.entity.clone(), p.code.clone()));
-                        Flow::Confirm(format!(
-                            "LOCK {} {} for good (and every closed period before it)? A locked period never reopens.",
+                        // Never undone: only an explicit y locks (Enter is no).
+                        Flow::ConfirmStrict(format!(
+                            "LOCK {} {} for good (and every closed period before it)? A locked period never reopens. (y: lock, Enter or n: no)",
                             p.entity, p.code
                         ))
                     }
