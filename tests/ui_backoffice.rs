@@ -2279,3 +2279,25 @@ fn a_period_is_locked_only_by_an_explicit_yes() {
     d.press("f8").press("y");
     assert_eq!(status("FY2026-10"), PeriodStatus::Locked);
 }
+
+/// The tolerance typed over the proposed 5.00 replaces it, and one finer
+/// than the currency is refused as it is entered, not after a confirm
+/// that showed it rounded.
+#[test]
+fn bank_rec_refuses_a_tolerance_finer_than_the_currency_as_it_is_typed() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    d.press("tab").press("tab").typed("1.234").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("the tolerance 1.234 has more than 2 decimals for USD"),
+        "{s}"
+    );
+    assert!(!s.contains("5.001"), "typed over, not after: {s}");
+    // Still on the field: mended, it is taken.
+    d.press("backspace").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Tol 1.23 "), "{s}");
+    assert!(!s.contains("more than 2 decimals"), "{s}");
+}

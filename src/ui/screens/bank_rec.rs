@@ -334,7 +334,8 @@ impl BankRec {
             focus: Focus::Lines,
             entity,
             filter: TextField::default(),
-            tolerance: TextField::new("5.00"),
+            // Typing over the proposed 5.00 replaces it.
+            tolerance: TextField::proposed("5.00"),
             field: TextField::default(),
             current: None,
             marked: BTreeSet::new(),
@@ -404,6 +405,24 @@ impl BankRec {
             .filter(|t| *t >= Decimal::ZERO)
     }
 
+    /// The tolerance as typed, or why it is not one: an amount of 0 or
+    /// more in the currency's decimals (the core refuses 1.234 USD, and
+    /// only after the confirm had shown it as 1.23).
+    fn tolerance_checked(&self, s: &State) -> Result<Decimal, String> {
+        let cur = self.currency(s);
+        let text = self.tolerance.trimmed();
+        let t = self
+            .tolerance_value()
+            .ok_or_else(|| format!("the tolerance {text:?} is not an amount of 0 or more"))?;
+        let dp = cur.minor_units();
+        if crate::core::types::decimals_used(t) > dp {
+            return Err(format!(
+                "the tolerance {text} has more than {dp} decimals for {cur}"
+            ));
+        }
+        Ok(t)
+    }
+
     fn next_entity(&mut self, ctx: &Ctx) {
         let s = ctx.state();
         let with_bank: Vec<&Code> = s
@@ -444,10 +463,13 @@ impl BankRec {
             self.notice = Some(Notice::error("no entity has a bank account"));
             return Flow::Stay;
         };
-        let Some(t) = self.tolerance_value() else {
-            self.notice = Some(Notice::error("the tolerance is not an amount (0 or more)"));
-            self.focus = Focus::Tolerance;
-            return Flow::Stay;
+        let t = match self.tolerance_checked(ctx.state()) {
+            Ok(t) => t,
+            Err(why) => {
+                self.notice = Some(Notice::error(why));
+                self.focus = Focus::Tolerance;
+                return Flow::Stay;
+            }
         };
         let f = figures(ctx.state(), &entity);
         if f.unmatched_lines == 0 {
@@ -484,10 +506,13 @@ impl BankRec {
             )));
             return Flow::Stay;
         }
-        let Some(t) = self.tolerance_value() else {
-            self.notice = Some(Notice::error("the tolerance is not an amount (0 or more)"));
-            self.focus = Focus::Tolerance;
-            return Flow::Stay;
+        let t = match self.tolerance_checked(ctx.state()) {
+            Ok(t) => t,
+            Err(why) => {
+                self.notice = Some(Notice::error(why));
+                self.focus = Focus::Tolerance;
+                return Flow::Stay;
+            }
         };
         let sum: Decimal = self
             .marked
@@ -837,10 +862,9 @@ impl Screen for BankRec {
                 Flow::Stay
             }
             (Focus::Tolerance, Input::Action(Action::Submit)) => {
-                if self.tolerance_value().is_some() {
-                    self.focus = self.list;
-                } else {
-                    self.notice = Some(Notice::error("the tolerance is an amount, 0 or more"));
+                match self.tolerance_checked(s) {
+                    Ok(_) => self.focus = self.list,
+                    Err(why) => self.notice = Some(Notice::error(why)),
                 }
                 Flow::Stay
             }
