@@ -2301,3 +2301,51 @@ fn bank_rec_refuses_a_tolerance_finer_than_the_currency_as_it_is_typed() {
     assert!(s.contains("Tol 1.23 "), "{s}");
     assert!(!s.contains("more than 2 decimals"), "{s}");
 }
+
+/// One cheque paying two orders' invoices: each order's inquiry shows
+/// the part of the cheque that went to it, not the whole cheque.
+#[test]
+fn an_order_inquiry_shows_its_part_of_a_cheque_that_paid_two_orders() {
+    let b = demo();
+    let i1 = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let i2 = sale_on_account(&b, "C0009", "FAS-1001", 2);
+    let (o1, o2, order) = {
+        let s = b.state.borrow();
+        (
+            s.invoices[i1.as_str()].open,
+            s.invoices[i2.as_str()].open,
+            s.invoices[i1.as_str()].lines[0].order.clone(),
+        )
+    };
+    b.exec(
+        "AR1",
+        CommandBody::ReceivePayment {
+            customer: "C0009".into(),
+            method: Method::Cheque,
+            amount: o1 + o2,
+            reference: "CHQ 12".into(),
+            apply: vec![
+                depot::core::cash::ApplyTo {
+                    invoice: i1.clone().into(),
+                    amount: o1,
+                    settle: false,
+                },
+                depot::core::cash::ApplyTo {
+                    invoice: i2.clone().into(),
+                    amount: o2,
+                    settle: false,
+                },
+            ],
+        },
+    )
+    .unwrap();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Order inquiry").unwrap();
+    d.typed(&order).press("enter");
+    let s = d.screen(132, 43);
+    let usd = |x: Decimal| depot::core::types::format_amount(x, 2);
+    assert!(
+        s.contains(&format!("{} of {}", usd(o1), usd(o1 + o2))) && s.contains("CHQ 12"),
+        "{s}"
+    );
+}

@@ -830,13 +830,28 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
     if !life.receipts.is_empty() {
         out.push(h("payments"));
         for r in &life.receipts {
+            // What went to this order's invoices, not the whole receipt
+            // (a cheque paying several orders lists here with its part).
+            let mine: Vec<_> = r
+                .applications
+                .iter()
+                .filter(|a| life.invoices.iter().any(|i| i.number == a.invoice))
+                .collect();
+            let applied: rust_decimal::Decimal = mine.iter().map(|a| a.amount).sum();
+            let off: rust_decimal::Decimal = mine.iter().map(|a| a.discount + a.write_off).sum();
+            let part = if applied == r.amount {
+                money(r.amount, c)
+            } else {
+                format!("{} of {}", money(applied, c), money(r.amount, c))
+            };
+            let off = if off.is_zero() {
+                String::new()
+            } else {
+                format!(" (+{} discount/written off)", money(off, c))
+            };
             out.push(Line::from(format!(
-                "  {} {} {:?} {} {}",
-                r.number,
-                r.date,
-                r.method,
-                money(r.amount, c),
-                r.reference
+                "  {} {} {:?} {part}{off} {}",
+                r.number, r.date, r.method, r.reference
             )));
         }
     }
