@@ -2349,3 +2349,24 @@ fn an_order_inquiry_shows_its_part_of_a_cheque_that_paid_two_orders() {
         "{s}"
     );
 }
+
+/// A negative quantity or price on a supplier invoice line is said to be
+/// one, with what is meant instead, not answered as unreadable.
+#[test]
+fn a_negative_quantity_or_price_on_a_supplier_invoice_says_what_it_takes() {
+    let b = demo();
+    receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001").press("enter").typed("F-9").press("enter");
+    d.press("enter").press("enter");
+    d.press("ctrl-u").typed("-5@1").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("quantity -5: an invoiced quantity is more than 0"),
+        "{s}"
+    );
+    d.press("ctrl-u").typed("5@-1").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("price -1: a price is 0 or more"), "{s}");
+}

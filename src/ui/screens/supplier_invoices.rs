@@ -291,7 +291,13 @@ impl SupplierInvoices {
         };
         let q = match parse_decimal(&q) {
             Ok(v) if v > Decimal::ZERO => v,
-            _ => {
+            Ok(v) => {
+                self.notice = Some(Notice::error(format!(
+                    "quantity {v}: an invoiced quantity is more than 0 (a credit from the supplier is a debit note)"
+                )));
+                return;
+            }
+            Err(_) => {
                 self.notice = Some(Notice::error(
                     "quantity@price, e.g. 10@4.25 (base units, price per base unit)",
                 ));
@@ -301,6 +307,10 @@ impl SupplierInvoices {
         let p = match p.map(|p| parse_decimal(&p)) {
             None => m.price,
             Some(Ok(v)) if v >= Decimal::ZERO => v,
+            Some(Ok(v)) => {
+                self.notice = Some(Notice::error(format!("price {v}: a price is 0 or more")));
+                return;
+            }
             _ => {
                 self.notice = Some(Notice::error("the price is not a number"));
                 return;
