@@ -637,3 +637,113 @@ fn a_first_cost_pool_clears_the_no_cost_finding() {
     }
     assert_eq!(replayed.open_exceptions, s.open_exceptions);
 }
+
+/// A supervisor gives the late-shipment model's prediction for an open
+/// order to somebody and comments on it before the order is late; once
+/// it misses its ship-by, the late row is still theirs and shows what
+/// was said (marked as said about the prediction), then its own
+/// comments; the prediction's snooze does not carry, and an owner given
+/// to the late row itself wins.
+#[test]
+fn a_late_shipment_keeps_what_was_said_about_its_prediction() {
+    use depot::core::exceptions::{
+        clock_exceptions, ClockKey, ExceptionKind, Owner, ON_THE_PREDICTION,
+    };
+    use serde_json::json;
+    let (mut s, _) = demo();
+    run_at(
+        &mut s,
+        "CLERK1",
+        now(),
+        json!({"cmd": "place_order", "customer": "C0041",
+        "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
+    )
+    .unwrap();
+    let requested = s.orders["SO-000001"].requested;
+    let risk = ClockKey::LateRisk {
+        order: "SO-000001".into(),
+        requested,
+    };
+    let note =
+        |s: &mut State, at: chrono::DateTime<Utc>, key: &ClockKey, mut body: serde_json::Value| {
+            body["key"] = serde_json::to_value(key).unwrap();
+            run_at(s, "SUP1", at, body).unwrap();
+        };
+    let until = now().date_naive() + chrono::Duration::days(30);
+    for body in [
+        json!({"cmd": "comment_clock_exception", "text": "carrier called"}),
+        json!({"cmd": "reassign_clock_exception", "to": {"operator": "SHIP1"}}),
+        json!({"cmd": "snooze_clock_exception", "until": until, "reason": "truck booked"}),
+    ] {
+        note(&mut s, now(), &risk, body);
+    }
+    // Not late yet: no row of its own.
+    assert!(clock_exceptions(&s, now())
+        .iter()
+        .all(|x| x.kind() != ExceptionKind::LateShipment));
+    // Past its ship-by (2026-11-27 17:30 in Chicago): late, and still
+    // SHIP1's, with the prediction's comment.
+    let late_at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+    let late = |s: &State| {
+        clock_exceptions(s, late_at)
+            .into_iter()
+            .find(|x| x.kind() == ExceptionKind::LateShipment && x.key.order() == Some("SO-000001"))
+            .expect("the order is late")
+    };
+    let x = late(&s);
+    // The episode of the late row is its must-arrive day, not the day the
+    // order was requested for: the note is found by the order's requested
+    // day all the same.
+    assert!(
+        matches!(&x.key, ClockKey::LateShipment { must_arrive, .. } if *must_arrive != requested),
+        "{:?}",
+        x.key
+    );
+    assert_eq!(x.owner, Owner::Operator("SHIP1".into()));
+    assert_eq!(x.comments.len(), 1, "{:?}", x.comments);
+    assert_eq!(
+        x.comments[0].text,
+        format!("{ON_THE_PREDICTION}carrier called")
+    );
+    assert_eq!(x.comments[0].by.as_str(), "SUP1");
+    assert_eq!(x.comments[0].at, now());
+    // Snoozing the risk did not snooze the late shipment.
+    assert_eq!(x.snoozed, None);
+    assert!(x.in_queue(late_at.date_naive()));
+    // The report lists it as SHIP1's, with the last thing said.
+    let t = depot::report::build("exceptions", &s, None, late_at.date_naive()).unwrap();
+    let row = t
+        .rows
+        .iter()
+        .find(|r| r[1] == "late_shipment" && r[3] == "order SO-000001 line 1")
+        .expect("listed");
+    assert_eq!(row[6], "@SHIP1", "{row:?}");
+    assert_eq!(row[13], "on the prediction: carrier called", "{row:?}");
+    // Its own comment follows the prediction's; given to somebody itself,
+    // its own owner wins.
+    note(
+        &mut s,
+        late_at,
+        &x.key,
+        json!({"cmd": "comment_clock_exception", "text": "truck never came"}),
+    );
+    let x = late(&s);
+    let said: Vec<&str> = x.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(
+        said,
+        ["on the prediction: carrier called", "truck never came"]
+    );
+    assert_eq!(x.owner, Owner::Operator("SHIP1".into()));
+    note(
+        &mut s,
+        late_at,
+        &x.key,
+        json!({"cmd": "reassign_clock_exception", "to": {"operator": "SUP1"}}),
+    );
+    assert_eq!(late(&s).owner, Owner::Operator("SUP1".into()));
+    // Nothing new in the state: the prediction's note is as it was.
+    assert_eq!(
+        s.clock_notes[&risk].owner,
+        Some(Owner::Operator("SHIP1".into()))
+    );
+}

@@ -1448,3 +1448,129 @@ fn letters_typed_on_the_list_filter_it_and_do_not_act() {
         "{s}"
     );
 }
+
+/// The rows of the list box in a screen: the lines between its top and
+/// bottom borders.
+fn list_rows(s: &str) -> Vec<&str> {
+    s.lines()
+        .skip_while(|l| !l.starts_with('┌'))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .filter(|l| !l.trim_matches(|c| c == '│' || c == ' ').is_empty())
+        .collect()
+}
+
+/// At 80 columns every column of every row is read whole (it read
+/// "item BRK-1035 (duplic~" and "data_stew~", beside an amount column a
+/// finding leaves empty): each column as wide as the rows in sight need;
+/// and the screen draws at any size.
+#[test]
+fn every_column_of_every_row_is_read_whole_at_80_columns() {
+    let b = demo();
+    over_limit(&b, "CLERK1");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    let s = d.screen(80, 24);
+    let n: usize = s
+        .lines()
+        .find_map(|l| l.split_once(" waiting")?.0.rsplit(' ').next()?.parse().ok())
+        .expect("a count of rows");
+    assert!(n > 12, "more rows than the screen holds: {s}");
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..n {
+        let s = d.screen(80, 24);
+        for row in list_rows(&s) {
+            assert!(!row.contains('~'), "a column cut: {row}\n{s}");
+            seen.insert(row.trim_start_matches(['│', '>', ' ']).to_string());
+        }
+        d.press("down");
+    }
+    assert_eq!(seen.len(), n, "every row was in sight: {seen:#?}");
+    let all = seen.iter().cloned().collect::<Vec<_>>().join("\n");
+    assert!(all.contains("item BRK-1035 (duplicate?)"), "{all}");
+    assert!(all.contains("data_steward"), "{all}");
+    assert!(all.contains("20900.00 USD"), "{all}");
+    // The last rows in sight: the late shipments and the credit holds,
+    // with their amounts, under the last findings.
+    insta::assert_snapshot!("exceptions_80x24_end", d.screen(80, 24));
+    // Narrower, the screen says it is too small (the columns are fitted
+    // to any room: `Columns::fitted`), and nothing panics.
+    d.press("home");
+    for (w, h) in [
+        (50, 16),
+        (40, 12),
+        (30, 10),
+        (20, 8),
+        (10, 5),
+        (4, 3),
+        (1, 1),
+    ] {
+        let s = d.screen(w, h);
+        assert!(!s.is_empty());
+        d.press("end");
+        d.screen(w, h);
+        d.press("home");
+    }
+}
+
+/// A supervisor gives the model's prediction for an open order to a
+/// shipper and comments on it; once the order misses its ship-by, its
+/// late row is listed as the shipper's, and the comment on the
+/// prediction is shown (marked as said about it).
+#[test]
+fn a_late_order_shows_who_took_on_its_prediction_and_what_was_said() {
+    use depot::core::exceptions::{ClockKey, Owner};
+    let b = demo();
+    exec(
+        &b,
+        "CLERK1",
+        serde_json::json!({"cmd": "place_order", "customer": "C0041",
+            "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
+    );
+    let (order, requested) = {
+        let s = b.state.borrow();
+        let o = s.orders.values().next_back().unwrap();
+        assert_eq!(o.status, depot::core::sales::OrderStatus::Open);
+        (o.number.clone(), o.requested)
+    };
+    let key = ClockKey::LateRisk {
+        order: order.clone(),
+        requested,
+    };
+    b.exec(
+        "SUP1",
+        CommandBody::CommentClockException {
+            key: key.clone(),
+            text: "carrier called".into(),
+        },
+    )
+    .unwrap();
+    b.exec(
+        "SUP1",
+        CommandBody::ReassignClockException {
+            key,
+            to: Owner::Operator("SHIP1".into()),
+        },
+    )
+    .unwrap();
+    // Three days on, the order is late (it had to ship by 2026-11-27).
+    let later = Utc.with_ymd_and_hms(2026, 11, 28, 15, 0, 0).unwrap();
+    let late = MemBackend::new(b.state.borrow().clone(), later);
+    let mut d = Driver::new(&late, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(order.as_str()).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("1 waiting"), "{s}");
+    let row = s.lines().find(|l| l.contains("> ")).unwrap_or_default();
+    assert!(row.contains(&format!("order {order} line 1")), "{s}");
+    assert!(row.contains("late"), "{s}");
+    assert!(row.contains("@SHIP1"), "{s}");
+    assert!(s.contains("owner @SHIP1"), "{s}");
+    assert!(s.contains("SUP1: on the prediction: carrier called"), "{s}");
+    // Filtered by its owner, it is found.
+    d.press("esc");
+    d.open("Exception queue").unwrap();
+    d.typed("@ship1").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("order {order} line 1")), "{s}");
+}

@@ -1946,7 +1946,8 @@ pub struct ClockException {
     pub warehouse: Option<Code>,
     pub party: Code,
     /// The routed owner, a step up once the age passes its service level,
-    /// unless it was given to somebody.
+    /// unless it was given to somebody (a late shipment: or its order's
+    /// prediction was, before it was late, and the late row was not).
     pub owner: Owner,
     pub amount: Decimal,
     pub unit: Code,
@@ -1959,6 +1960,8 @@ pub struct ClockException {
     pub summary: String,
     /// Snoozed until a date (out of the queue while `until > today`).
     pub snoozed: Option<(NaiveDate, String)>,
+    /// As they were made; a late shipment's begin with those said about
+    /// its order's prediction, each marked [`ON_THE_PREDICTION`].
     pub comments: Vec<Comment>,
 }
 
@@ -2030,6 +2033,24 @@ fn clock_of_overdue(state: &State, entity: &str, b: Overdue) -> ClockException {
     }
 }
 
+/// How a comment on the late-shipment model's prediction reads on the
+/// late row of its order (`clock_of_late`): said about the prediction,
+/// before the order was late.
+pub const ON_THE_PREDICTION: &str = "on the prediction: ";
+
+/// What was said about the late-shipment model's prediction for `order`
+/// in its episode now (`ClockKey::LateRisk`: the order and the day it is
+/// requested for, as `late_risk` takes it), if anything.
+fn prediction_note<'a>(state: &'a State, order: &Code) -> Option<&'a ClockNote> {
+    let o = state.orders.get(order)?;
+    state.clock_notes.get(&ClockKey::LateRisk {
+        order: order.clone(),
+        requested: o.requested,
+    })
+}
+
+/// A late line as the queue lists it: its own note, and what was said
+/// about the order's prediction carried to it (`prediction_note`).
 fn clock_of_late(state: &State, l: LateLine) -> ClockException {
     let kind = ExceptionKind::LateShipment;
     let r = route(state, kind, &l.entity, Some(&l.warehouse));
@@ -2038,7 +2059,29 @@ fn clock_of_late(state: &State, l: LateLine) -> ClockException {
         line: l.line,
         must_arrive: l.must_arrive,
     };
-    let (owner, snoozed, comments) = clock_owner(state, &key, &r, l.days);
+    let (mut owner, snoozed, mut comments) = clock_owner(state, &key, &r, l.days);
+    // What was said about the model's prediction for the order, before
+    // it was late: the owner it was given to (unless the late row was
+    // given to somebody itself) and its comments, marked, first. Not its
+    // snooze: snoozing a risk is not snoozing a late shipment.
+    if let Some(said) = prediction_note(state, &l.order) {
+        let own_owner = state
+            .clock_notes
+            .get(&key)
+            .is_some_and(|n| n.owner.is_some());
+        if let (false, Some(given)) = (own_owner, &said.owner) {
+            owner = given.clone();
+        }
+        comments = said
+            .comments
+            .iter()
+            .map(|c| Comment {
+                text: format!("{ON_THE_PREDICTION}{}", c.text),
+                ..c.clone()
+            })
+            .chain(comments)
+            .collect();
+    }
     ClockException {
         summary: if l.requested {
             format!(

@@ -34,7 +34,9 @@
 //! or rejected: Enter opens the order, where the supervisor acts; what
 //! a person says about it (given to somebody, a comment, snoozed until a
 //! date) is a note the core keeps by episode (`ClockKey::LateRisk`: the
-//! order and its requested day), as for the kinds computed on the clock.
+//! order and its requested day), as for the kinds computed on the clock;
+//! once the order is late, its late row carries who the prediction was
+//! given to and what was said about it (`exceptions::clock_exceptions`).
 
 use crate::core::auth::Role;
 use crate::core::exceptions::{
@@ -494,6 +496,245 @@ pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
         format!("{}d", d.num_days())
     } else {
         format!("{}h", d.num_hours().max(0))
+    }
+}
+
+/// A row of the list as its columns show it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Cells {
+    /// Its severity ("!!", "! ", "· ", "  "; "? " for a prediction).
+    mark: &'static str,
+    /// Drawn dim (a prediction).
+    dim: bool,
+    id: String,
+    kind: String,
+    document: String,
+    entity: String,
+    whse: String,
+    owner: String,
+    amount: String,
+    /// Its age ("3d", "5h"); a prediction's probability.
+    age: String,
+    party: String,
+}
+
+/// A column of the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Col {
+    Id,
+    Kind,
+    Document,
+    Entity,
+    Whse,
+    Owner,
+    Amount,
+    Age,
+    Party,
+}
+
+impl Col {
+    /// The columns at 80 columns, and from 110 on.
+    const NARROW: [Col; 6] = [
+        Col::Id,
+        Col::Kind,
+        Col::Document,
+        Col::Amount,
+        Col::Age,
+        Col::Owner,
+    ];
+    const WIDE: [Col; 9] = [
+        Col::Id,
+        Col::Kind,
+        Col::Document,
+        Col::Entity,
+        Col::Whse,
+        Col::Owner,
+        Col::Amount,
+        Col::Age,
+        Col::Party,
+    ];
+
+    fn header(self) -> &'static str {
+        match self {
+            Col::Id => "id",
+            Col::Kind => "kind",
+            Col::Document => "document",
+            Col::Entity => "entity",
+            Col::Whse => "whse",
+            Col::Owner => "owner",
+            Col::Amount => "amount",
+            Col::Age => "age",
+            Col::Party => "party",
+        }
+    }
+
+    fn of(self, c: &Cells) -> &str {
+        match self {
+            Col::Id => &c.id,
+            Col::Kind => &c.kind,
+            Col::Document => &c.document,
+            Col::Entity => &c.entity,
+            Col::Whse => &c.whse,
+            Col::Owner => &c.owner,
+            Col::Amount => &c.amount,
+            Col::Age => &c.age,
+            Col::Party => &c.party,
+        }
+    }
+
+    /// Figures, right-aligned.
+    fn right(self) -> bool {
+        matches!(self, Col::Id | Col::Amount | Col::Age)
+    }
+
+    /// Left out, when the columns do not fit, if no row in sight has
+    /// anything in it (a finding of a master record has no amount, no
+    /// warehouse, no party): before any text is cut.
+    fn optional(self) -> bool {
+        matches!(self, Col::Entity | Col::Whse | Col::Amount | Col::Party)
+    }
+
+    /// Its width when what it shows fits in it (the list's columns as
+    /// they always stood): wider when a cell in sight needs more, down to
+    /// the cells' width when the line is short of room.
+    fn preferred(self, wide: bool) -> usize {
+        match (self, wide) {
+            (Col::Id, false) => 3,
+            (Col::Id, true) => 4,
+            (Col::Kind, false) => 6,
+            (Col::Kind, true) => 7,
+            (Col::Document, false) => 22,
+            (Col::Document, true) => 24,
+            (Col::Entity, _) => 6,
+            (Col::Whse, _) => 5,
+            (Col::Owner, false) => 10,
+            (Col::Owner, true) => 12,
+            (Col::Amount, false) => 16,
+            (Col::Amount, true) => 18,
+            (Col::Age, _) => 4,
+            (Col::Party, _) => 0,
+        }
+    }
+
+    /// Spaces before it (the party stands apart from the age).
+    fn gap(self) -> usize {
+        match self {
+            Col::Party => 2,
+            _ => 1,
+        }
+    }
+
+    /// How narrow it is cut when the columns do not fit: first the words
+    /// (document, owner, party, kind) down to the first width, then every
+    /// column down to the second; the widest column gives first.
+    fn narrowest(self) -> (usize, usize) {
+        match self {
+            Col::Document => (16, 8),
+            Col::Owner => (10, 5),
+            Col::Party => (6, 5),
+            Col::Kind => (6, 4),
+            Col::Id => (usize::MAX, 2),
+            Col::Entity | Col::Amount => (usize::MAX, 4),
+            Col::Whse | Col::Age => (usize::MAX, 3),
+        }
+    }
+}
+
+/// A column fitted: its width, and the widest of its header and its
+/// cells in sight (`need`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fit {
+    col: Col,
+    width: usize,
+    need: usize,
+    /// No cell in sight has anything in it.
+    empty: bool,
+}
+
+/// The list's columns and their widths, fitted to the rows in sight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Columns(Vec<Fit>);
+
+impl Columns {
+    /// Each column at its usual width (`Col::preferred`), or as wide as
+    /// its widest cell among `rows` when that is wider, in `room`
+    /// characters. When they do not fit, in turn until they do: the
+    /// columns give what they have beyond their cells (the one with most
+    /// first); the columns nothing in sight fills are left out; the
+    /// widest text is cut (`Col::narrowest`). Past the narrowest, the
+    /// list cuts the line at its border.
+    fn fitted(wide: bool, rows: &[Cells], room: usize) -> Columns {
+        let order: &[Col] = if wide { &Col::WIDE } else { &Col::NARROW };
+        let mut cols: Vec<Fit> = order
+            .iter()
+            .map(|&col| {
+                let widest = rows
+                    .iter()
+                    .map(|r| col.of(r).chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let need = widest.max(col.header().chars().count());
+                Fit {
+                    col,
+                    width: need.max(col.preferred(wide)),
+                    need,
+                    empty: widest == 0,
+                }
+            })
+            .collect();
+        let used = |cols: &[Fit]| -> usize {
+            cols.iter()
+                .enumerate()
+                .map(|(i, f)| f.width + if i == 0 { 0 } else { f.col.gap() })
+                .sum()
+        };
+        // Give back down to a floor, the column with most above it first.
+        let give = |cols: &mut Vec<Fit>, floor: &dyn Fn(&Fit) -> usize| {
+            while used(cols) > room {
+                let Some(f) = cols
+                    .iter_mut()
+                    .filter(|f| f.width > floor(f))
+                    .max_by_key(|f| f.width - floor(f))
+                else {
+                    break;
+                };
+                f.width -= 1;
+            }
+        };
+        give(&mut cols, &|f| f.need);
+        if used(&cols) > room && !rows.is_empty() {
+            cols.retain(|f| !(f.empty && f.col.optional()));
+        }
+        give(&mut cols, &|f| f.need.min(f.col.narrowest().0));
+        give(&mut cols, &|f| f.need.min(f.col.narrowest().1));
+        Columns(cols)
+    }
+
+    fn line(&self, text: impl Fn(Col) -> String) -> String {
+        let last = self.0.len().saturating_sub(1);
+        let mut out = String::new();
+        for (i, f) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&" ".repeat(f.col.gap()));
+            }
+            let (t, w) = (fit(&text(f.col), f.width), f.width);
+            out.push_str(&if f.col.right() {
+                format!("{t:>w$}")
+            } else if i == last {
+                t
+            } else {
+                format!("{t:<w$}")
+            });
+        }
+        out
+    }
+
+    fn header(&self) -> String {
+        self.line(|c| c.header().to_string())
+    }
+
+    fn row(&self, cells: &Cells) -> String {
+        self.line(|c| c.of(cells).to_string())
     }
 }
 
@@ -1307,36 +1548,18 @@ impl Screen for Exceptions {
                 ),
             ])
         };
-        // The queue.
+        // The queue: each column as wide as what the rows in sight show
+        // in it (`Columns`), so that at 80 columns a finding's document
+        // and its owner role are read whole, and a column none of them
+        // fills (a finding has no amount) takes no room.
         self.page = list.height.saturating_sub(2).max(1) as usize;
         let wide = list.width >= 110;
-        let columns = if wide {
-            format!(
-                "     {:>4} {:<7} {:<24} {:<6} {:<5} {:<12} {:>18} {:>4}  {}",
-                "id", "kind", "document", "entity", "whse", "owner", "amount", "age", "party"
-            )
-        } else {
-            format!(
-                "     {:>3} {:<6} {:<22} {:>16} {:>4} {}",
-                "id", "kind", "document", "amount", "age", "owner"
-            )
-        };
-        f.render_widget(
-            Paragraph::new(vec![
-                Line::from(spans),
-                filter,
-                Line::from(Span::styled(columns, theme.dim())),
-            ]),
-            head,
-        );
         let mark = |sev: Severity| match sev {
             Severity::Critical => "!!",
             Severity::High => "! ",
             Severity::Medium => "· ",
             Severity::Low => "  ",
         };
-        // A prediction is marked as one: "?" where a hold has its severity.
-        let predicted_mark = "? ";
         // A finding of a master record has no amount: left blank.
         let money = |amount: Decimal, unit: &str| {
             if amount.is_zero() && unit.is_empty() {
@@ -1345,94 +1568,95 @@ impl Screen for Exceptions {
                 format!("{amount} {unit}")
             }
         };
-        let items: Vec<ListItem> = rows
+        let cells: Vec<Cells> = rows
             .iter()
             .filter_map(|row| {
-                // (severity, id, kind, document, entity, warehouse, owner,
-                // amount, age, party)
-                let cols = match row {
-                    Row::Predicted(p) => {
-                        let text = if wide {
-                            format!(
-                                "{predicted_mark}{:>4} {:<7} {:<24} {:<6} {:<5} {:<12} {:>18} {:>4}  {}",
-                                "-",
-                                "late?",
-                                fit(&format!("order {}", p.risk.order), 24),
-                                p.entity,
-                                p.warehouse,
-                                fit(&p.listed_owner(), 12),
-                                fit(&money(p.amount, &p.unit), 18),
-                                p.pct(),
-                                p.customer,
-                            )
-                        } else {
-                            format!(
-                                "{predicted_mark}{:>3} {:<6} {:<22} {:>16} {:>4} {}",
-                                "-",
-                                "late?",
-                                fit(&format!("order {}", p.risk.order), 22),
-                                fit(&money(p.amount, &p.unit), 16),
-                                p.pct(),
-                                fit(&p.listed_owner(), 10),
-                            )
-                        };
-                        return Some(ListItem::new(Line::from(Span::styled(text, theme.dim()))));
-                    }
+                Some(match row {
+                    // A prediction is marked as one: "?" where a hold has
+                    // its severity, its probability where the others have
+                    // their age.
+                    Row::Predicted(p) => Cells {
+                        mark: "? ",
+                        dim: true,
+                        id: "-".to_string(),
+                        kind: "late?".to_string(),
+                        document: format!("order {}", p.risk.order),
+                        entity: p.entity.clone(),
+                        whse: p.warehouse.clone(),
+                        owner: p.listed_owner(),
+                        amount: money(p.amount, &p.unit),
+                        age: p.pct(),
+                        party: p.customer.clone(),
+                    },
                     Row::Held(id) => {
                         let x = s.exceptions.get(id)?;
-                        (
-                            crate::core::exceptions::severity_on(s, x, ctx.today()),
-                            x.id.to_string(),
-                            x.kind.label(),
-                            x.blocked.to_string(),
-                            x.entity.clone().unwrap_or_default(),
-                            x.warehouse.clone().unwrap_or_default(),
-                            x.owner.to_string(),
-                            money(x.amount, &x.unit),
-                            age(ctx.now, x.raised_at),
-                            x.party.clone().unwrap_or_default(),
-                        )
+                        Cells {
+                            mark: mark(crate::core::exceptions::severity_on(s, x, ctx.today())),
+                            dim: false,
+                            id: x.id.to_string(),
+                            kind: x.kind.label().to_string(),
+                            document: x.blocked.to_string(),
+                            entity: x.entity.clone().unwrap_or_default().to_string(),
+                            whse: x.warehouse.clone().unwrap_or_default().to_string(),
+                            owner: x.owner.to_string(),
+                            amount: money(x.amount, &x.unit),
+                            age: age(ctx.now, x.raised_at),
+                            party: x.party.clone().unwrap_or_default().to_string(),
+                        }
                     }
-                    Row::Clock(r) => (
-                        r.severity,
-                        "-".to_string(),
-                        r.kind().label(),
-                        r.key.to_string(),
-                        r.entity.clone(),
-                        r.warehouse.clone().unwrap_or_default(),
-                        r.owner.to_string(),
-                        money(r.amount, &r.unit),
-                        format!("{}d", r.days),
-                        r.party.clone(),
-                    ),
-                };
-                let (sev, id, kind, doc, entity, whse, owner, amount, age, party) = cols;
-                let sev = mark(sev);
-                let text = if wide {
-                    format!(
-                        "{sev}{id:>4} {kind:<7} {:<24} {entity:<6} {whse:<5} {:<12} {:>18} {age:>4}  {party}",
-                        fit(&doc, 24),
-                        fit(&owner, 12),
-                        fit(&amount, 18),
-                    )
-                } else {
-                    format!(
-                        "{sev}{id:>3} {:<6} {:<22} {:>16} {age:>4} {}",
-                        fit(kind, 6),
-                        fit(&doc, 22),
-                        fit(&amount, 16),
-                        fit(&owner, 10),
-                    )
-                };
-                Some(ListItem::new(Line::from(text)))
+                    Row::Clock(r) => Cells {
+                        mark: mark(r.severity),
+                        dim: false,
+                        id: "-".to_string(),
+                        kind: r.kind().label().to_string(),
+                        document: r.key.to_string(),
+                        entity: r.entity.to_string(),
+                        whse: r.warehouse.clone().unwrap_or_default().to_string(),
+                        owner: r.owner.to_string(),
+                        amount: money(r.amount, &r.unit),
+                        age: format!("{}d", r.days),
+                        party: r.party.to_string(),
+                    },
+                })
             })
             .collect();
-        let empty = items.is_empty();
-        let mut st = ListState::default().with_selected(if empty {
-            None
-        } else {
-            Some(self.selected.min(rows.len() - 1))
-        });
+        let empty = cells.is_empty();
+        let selected_at = self.selected.min(cells.len().saturating_sub(1));
+        // The rows in sight: the list scrolls as little as it must to
+        // show the selected one (its offset is set to this, so the two
+        // agree).
+        let height = usize::from(list.height.saturating_sub(2));
+        let first = (selected_at + 1).saturating_sub(height.max(1));
+        let in_sight = cells.get(first..).unwrap_or_default();
+        let in_sight = &in_sight[..height.min(in_sight.len())];
+        // Inside the border, after the highlight symbol and the mark.
+        let room = usize::from(list.width).saturating_sub(6);
+        let columns = Columns::fitted(wide, in_sight, room);
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(spans),
+                filter,
+                Line::from(Span::styled(
+                    format!("     {}", columns.header()),
+                    theme.dim(),
+                )),
+            ]),
+            head,
+        );
+        let items: Vec<ListItem> = cells
+            .iter()
+            .map(|c| {
+                let text = format!("{}{}", c.mark, columns.row(c));
+                if c.dim {
+                    ListItem::new(Line::from(Span::styled(text, theme.dim())))
+                } else {
+                    ListItem::new(Line::from(text))
+                }
+            })
+            .collect();
+        let mut st = ListState::default()
+            .with_offset(first)
+            .with_selected(if empty { None } else { Some(selected_at) });
         let title = if empty {
             " nothing waits ".to_string()
         } else {
@@ -1591,6 +1815,138 @@ impl Screen for Exceptions {
                 ])),
                 prompt,
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The list's columns fitted to the rows in sight (`Columns`).
+    use super::*;
+
+    fn finding(id: u64, document: &str, owner: &str) -> Cells {
+        Cells {
+            mark: "! ",
+            id: id.to_string(),
+            kind: "data".into(),
+            document: document.into(),
+            owner: owner.into(),
+            age: "160d".into(),
+            ..Cells::default()
+        }
+    }
+
+    fn late(document: &str, amount: &str) -> Cells {
+        Cells {
+            mark: "· ",
+            id: "-".into(),
+            kind: "late".into(),
+            document: document.into(),
+            entity: "US01".into(),
+            whse: "CHI".into(),
+            owner: "supervisor".into(),
+            amount: amount.into(),
+            age: "1d".into(),
+            party: "C0001".into(),
+            ..Cells::default()
+        }
+    }
+
+    /// Room inside the list at 80 columns.
+    const ROOM_80: usize = 74;
+
+    #[test]
+    fn rows_that_fit_the_usual_widths_keep_them() {
+        let rows = [late("order SO-000011 line 1", "20900.00 USD")];
+        let c = Columns::fitted(false, &rows, ROOM_80);
+        assert_eq!(
+            c.header(),
+            format!(
+                "{:>3} {:<6} {:<22} {:>16} {:>4} {}",
+                "id", "kind", "document", "amount", "age", "owner"
+            )
+        );
+        assert_eq!(
+            c.row(&rows[0]),
+            "  - late   order SO-000011 line 1     20900.00 USD   1d supervisor"
+        );
+        let c = Columns::fitted(true, &rows, 126);
+        assert_eq!(
+            c.header(),
+            format!(
+                "{:>4} {:<7} {:<24} {:<6} {:<5} {:<12} {:>18} {:>4}  {}",
+                "id", "kind", "document", "entity", "whse", "owner", "amount", "age", "party"
+            )
+        );
+    }
+
+    #[test]
+    fn a_finding_reads_whole_at_80_columns() {
+        let rows = [
+            finding(1, "item BRK-1035 (duplicate?)", "data_steward"),
+            finding(2, "price WHOLESALE/FAS-1001 (below cost)", "@DATA1"),
+        ];
+        let c = Columns::fitted(false, &rows, ROOM_80);
+        for r in &rows {
+            let line = c.row(r);
+            assert!(line.contains(&r.document), "{line}");
+            assert!(line.contains(&r.owner), "{line}");
+            assert!(line.chars().count() <= ROOM_80, "{line}");
+        }
+    }
+
+    #[test]
+    fn short_of_room_the_empty_amount_column_goes_before_any_text_is_cut() {
+        let rows = [finding(
+            1,
+            "price WHOLESALE-2027/FAS-1001 (below cost)",
+            "@WAREHOUSE_LEAD",
+        )];
+        let c = Columns::fitted(false, &rows, ROOM_80);
+        assert!(!c.header().contains("amount"), "{}", c.header());
+        let line = c.row(&rows[0]);
+        assert!(
+            line.contains("price WHOLESALE-2027/FAS-1001 (below cost)"),
+            "{line}"
+        );
+        assert!(line.contains("@WAREHOUSE_LEAD"), "{line}");
+        // With an amount in sight the column stays, and the longest text
+        // gives first.
+        let rows = [
+            rows[0].clone(),
+            late("order SO-000011 line 1", "20900.00 USD"),
+        ];
+        let c = Columns::fitted(false, &rows, ROOM_80);
+        assert!(c.header().contains("amount"), "{}", c.header());
+        for r in &rows {
+            let line = c.row(r);
+            assert!(line.chars().count() <= ROOM_80, "{line}");
+            assert!(line.contains(&r.amount), "{line}");
+            assert!(line.contains(&r.age), "{line}");
+        }
+        assert!(c.row(&rows[1]).contains("order SO-000011 line 1"));
+    }
+
+    #[test]
+    fn any_room_fits_without_panic() {
+        let rows = [
+            finding(1, "price WHOLESALE-CONTRACT/FAS-1001 (below cost)", "@X"),
+            late("order SO-000011 line 1", "20900.00 USD"),
+        ];
+        for wide in [false, true] {
+            for room in 0..140 {
+                let c = Columns::fitted(wide, &rows, room);
+                let _ = c.header();
+                for r in &rows {
+                    let line = c.row(r);
+                    // Past the narrowest the list cuts the line at its
+                    // border; above it the line fits.
+                    if room >= 60 {
+                        assert!(line.chars().count() <= room, "{room}: {line}");
+                    }
+                }
+            }
+            assert!(Columns::fitted(wide, &[], 0).header().contains("id"));
         }
     }
 }
