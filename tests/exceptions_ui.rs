@@ -1574,3 +1574,66 @@ fn a_late_order_shows_who_took_on_its_prediction_and_what_was_said() {
     let s = d.screen(132, 43);
     assert!(s.contains(&format!("order {order} line 1")), "{s}");
 }
+
+/// The row under the cursor (the list marks it `>`).
+fn cursor_row(s: &str) -> String {
+    s.lines()
+        .find(|l| l.starts_with("│>"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Another session clears an exception listed above the one the
+/// supervisor is on: the cursor stays on that one, so F2 approves the
+/// hold the supervisor chose, not the one that slid under the cursor.
+#[test]
+fn the_cursor_stays_on_its_row_when_another_session_clears_one_above() {
+    let b = demo();
+    let first = over_limit(&b, "CLERK1");
+    let second = over_limit(&b, "CLERK1");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    let s = d.screen(132, 43);
+    let at = |o: &str| {
+        s.lines()
+            .position(|l| l.contains(&format!("order {o} ")))
+            .unwrap()
+    };
+    // The lower of the two is chosen; the upper one is cleared elsewhere.
+    let (upper, chosen) = if at(&first) < at(&second) {
+        (first.clone(), second.clone())
+    } else {
+        (second.clone(), first.clone())
+    };
+    for _ in 0..60 {
+        if cursor_row(&d.screen(132, 43)).contains(&format!("order {chosen} ")) {
+            break;
+        }
+        d.press("down");
+    }
+    let s = d.screen(132, 43);
+    assert!(cursor_row(&s).contains(&format!("order {chosen} ")), "{s}");
+    assert!(
+        s.lines()
+            .skip_while(|l| !l.starts_with("│>"))
+            .nth(1)
+            .is_some_and(|l| l.starts_with("│ ")),
+        "a row below the chosen one, for the cursor to slide to: {s}"
+    );
+    exec(
+        &b,
+        "SUP1",
+        serde_json::json!({"cmd": "release_hold", "number": upper, "hold": "credit"}),
+    );
+    d.committed();
+    let s = d.screen(132, 43);
+    assert!(!s.contains(&format!("order {upper} ")), "{s}");
+    assert!(cursor_row(&s).contains(&format!("order {chosen} ")), "{s}");
+    let id = exception_of(&b, &chosen);
+    d.press("f2");
+    assert!(
+        !b.state.borrow().exceptions[&id].is_open(),
+        "{}",
+        d.screen(132, 43)
+    );
+}

@@ -46,7 +46,7 @@ use crate::core::exceptions::{
 use crate::core::CommandBody;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{fit, moved, reselected, TextField};
 use chrono::{DateTime, NaiveDate, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -251,6 +251,25 @@ pub enum Row {
     Clock(Box<ClockException>),
     /// A model's prediction: blocks nothing, listed after the rest.
     Predicted(Box<Predicted>),
+}
+
+/// What a row is about, whatever else changes on it: the cursor stays
+/// on it when the list moves under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowKey {
+    Held(u64),
+    Clock(ClockKey),
+    Predicted(ClockKey),
+}
+
+impl Row {
+    pub fn key(&self) -> RowKey {
+        match self {
+            Row::Held(id) => RowKey::Held(*id),
+            Row::Clock(c) => RowKey::Clock(c.key.clone()),
+            Row::Predicted(p) => RowKey::Predicted(p.key.clone()),
+        }
+    }
 }
 
 /// An open order the late-shipment model finds at risk, with its reasons.
@@ -876,6 +895,14 @@ impl Exceptions {
         let mk = model_key(ctx);
         let fresh = matches!(&self.rows, Some((seq, m, q, k, _)) if *seq == ctx.view.seq && *m == minute && *q == f && *k == mk);
         if !fresh {
+            // Another session's commit (an exception cleared above this
+            // one, a new one raised), the minute turning or the model
+            // retrained moves rows: the cursor stays on the row it was
+            // on (a filter typed starts again from the top instead).
+            let was = match &self.rows {
+                Some((_, _, q, _, rows)) if *q == f => rows.get(self.selected).map(Row::key),
+                _ => None,
+            };
             let held = queue(ctx.state(), &f, ctx.now, ctx.today());
             let clock = self.clock(ctx).to_vec();
             let mut rows = merged(ctx.state(), held, &clock, &f, ctx.now, ctx.today());
@@ -889,6 +916,7 @@ impl Exceptions {
                 self.predicted_snoozed = snoozed.len();
                 rows.extend(listed.into_iter().map(|p| Row::Predicted(Box::new(p))));
             }
+            self.selected = reselected(self.selected, was.as_ref(), &rows, Row::key);
             self.rows = Some((ctx.view.seq, minute, f, mk, std::rc::Rc::new(rows)));
         }
         self.rows.as_ref().map(|r| r.4.clone()).unwrap_or_default()
@@ -1417,9 +1445,6 @@ impl Screen for Exceptions {
             Submitted::Stopped(e) => Notice::error(format!("not done: {e}")),
         });
         Flow::Stay
-    }
-    fn committed(&mut self, _ctx: &Ctx) {
-        self.rows = None;
     }
     fn dirty(&self) -> bool {
         matches!(self.focus, Focus::Prompt(_)) && !self.input.text.is_empty()
