@@ -3159,3 +3159,304 @@ fn a_pick_from_a_bin_of_two_lots_asks_for_the_lot_named() {
     assert_eq!((log[0].1, log[0].2), (Some(Decimal::from(2)), false));
     assert!(d.screen(80, 24).contains("picked 2 BRK-1000"));
 }
+
+/// The rows of a screen under the title bar (which the frame draws, not
+/// the screen) that are cut at the edge (`~`).
+fn cut_rows(screen: &str) -> Vec<&str> {
+    screen.lines().skip(1).filter(|l| l.contains('~')).collect()
+}
+
+/// Is `text` whole on one row of `screen`?
+fn on_a_row(screen: &str, text: &str) -> bool {
+    screen.lines().any(|l| l.contains(text))
+}
+
+/// A handheld cannot scroll sideways: at 20 columns a pick's list, its
+/// wave and the item's description are read whole ("1/4 PK-000013 L1
+/// WV~" and "Carriage bolt, 5/16~" were cut), the wave on a row of its
+/// own under the order; at 40 columns it stays beside the list.
+#[test]
+fn pick_reads_whole_at_20_columns() {
+    let b = demo_wave();
+    let wave = b.state.borrow().waves.keys().next_back().unwrap().clone();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    // The demo's own list (no wave) comes first: on to the wave's.
+    for _ in 0..4 {
+        if d.screen(40, 16).contains(&*wave) {
+            break;
+        }
+        d.press("f7");
+    }
+    let t = tasks(&b.state.borrow(), "CHI", &[])
+        .into_iter()
+        .find(|t| t.wave.as_ref() == Some(&wave))
+        .unwrap();
+    // A key takes the skip's notice off the bottom rows.
+    d.typed("x").press("esc");
+    assert!(
+        on_a_row(&d.screen(40, 16), &format!("{} L{} {wave}", t.list, t.line)),
+        "{}",
+        d.screen(40, 16)
+    );
+    let description = b.state.borrow().items[&t.sku].description.clone();
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            on_a_row(&s, &format!("{} L{}", t.list, t.line)),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(on_a_row(&s, &format!("BIN  {}", t.bin)), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+    let s = d.screen(20, 16);
+    assert!(on_a_row(&s, &format!("wave {wave}")), "{s}");
+    assert!(reads_whole(&s, &description), "{s}");
+}
+
+/// Pack at 20 columns: the carton being filled keeps its number ("PK-…
+/// SO-…~" lost it), and a held carton its weights ("HELD PK-000010/1
+/// 9.~"), each whole on a row.
+#[test]
+fn pack_reads_whole_at_20_columns() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.press("enter").scan(&sku).press("enter");
+    let kg = b.state.borrow().items[&sku].weight_kg.normalize();
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            on_a_row(&s, &format!("{} {}", p.number, p.order)),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(on_a_row(&s, "carton 1"), "{w}x{h}:\n{s}");
+        assert!(on_a_row(&s, &format!("EXP  {kg} kg")), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+    // Far too heavy: held, on top of every packer's screen.
+    d.scan("9.5 kg");
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            on_a_row(&s, &format!("HELD {}/1", p.number)),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(
+            on_a_row(&s, &format!("9.5 kg exp {kg} kg")),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+}
+
+/// Ship at 20 columns: each list ready names its customer ("PK-000009
+/// SO-000010~" lost it) and the tracking number scanned is read whole
+/// ("TRK  1Z999AA1012345~"), on the row under its label.
+#[test]
+fn ship_reads_whole_at_20_columns() {
+    let b = demo();
+    let p = packed_list(&b);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    let ready: Vec<(String, String)> = {
+        let s = b.state.borrow();
+        depot::ui::screens::rf_ship::to_ship(&s, "CHI")
+            .into_iter()
+            .filter(|x| !x.1)
+            .map(|(l, _)| {
+                let order = &s.picks[&l].order;
+                (format!("{l} {order}"), s.orders[order].customer.to_string())
+            })
+            .collect()
+    };
+    assert!(ready.len() >= 2, "{ready:?}");
+    let s = d.screen(20, 16);
+    for (list, customer) in &ready {
+        assert!(on_a_row(&s, list), "{s}");
+        assert!(s.lines().any(|l| l.trim() == customer), "{s}");
+    }
+    assert!(cut_rows(&s).is_empty(), "{s}");
+    d.scan(&p.number).press("enter");
+    d.scan("1Z999AA10123456784");
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(on_a_row(&s, "1Z999AA10123456784"), "{w}x{h}:\n{s}");
+        assert!(s.contains("frt> _"), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+}
+
+/// Receive at 20 columns: a PO line counted past what was ordered says
+/// how much over, whole ("FAS-1001 240 of 240~" hid "+12 over").
+#[test]
+fn receive_reads_whole_at_20_columns() {
+    let b = demo();
+    let (po, line) = first_due_line(&b);
+    let max = line.max_receipt(0);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter");
+    d.scan(&line.sku);
+    d.scan(&(max - line.received).to_string());
+    let qty = line.qty.normalize();
+    let s = d.screen(20, 16);
+    assert!(on_a_row(&s, &format!("{} {qty} of {qty}", line.sku)), "{s}");
+    assert!(
+        on_a_row(&s, &format!("+{} over", (max - line.qty).normalize())),
+        "{s}"
+    );
+    assert!(cut_rows(&s).is_empty(), "{s}");
+}
+
+/// Put away at 20 columns: a waiting row keeps its item and its lot
+/// ("DOCK-1 1 L202605-10~" dropped the item and cut the lot), the lot on
+/// the row under it; taken, the quantity's lot is read whole too.
+#[test]
+fn put_away_reads_whole_at_20_columns() {
+    let b = demo();
+    b.state.borrow_mut().bin_stock.insert(
+        depot::core::state::BinKey {
+            warehouse: "CHI".into(),
+            bin: "DOCK-1".into(),
+            sku: "BRK-1000".into(),
+            lot: Some("L202605-1000".into()),
+        },
+        Decimal::from(12),
+    );
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Put away").unwrap();
+    assert!(on_a_row(
+        &d.screen(40, 16),
+        "DOCK-1 BRK-1000 12 L202605-1000"
+    ));
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(on_a_row(&s, "DOCK-1 BRK-1000 12"), "{w}x{h}:\n{s}");
+        assert!(on_a_row(&s, "L202605-1000"), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+    d.press("enter");
+    let s = d.screen(20, 16);
+    assert!(on_a_row(&s, "QTY  12"), "{s}");
+    assert!(on_a_row(&s, "lot L202605-1000"), "{s}");
+    assert!(cut_rows(&s).is_empty(), "{s}");
+}
+
+/// Count at 20 columns: a recount says so whole ("1/3 CT-000001
+/// RECOU~"): the place in the list gives way.
+#[test]
+fn count_reads_whole_at_20_columns() {
+    let b = demo();
+    let c = first_count(&b);
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Count").unwrap();
+    d.scan(&c.bin).scan("0");
+    assert!(d.screen(80, 24).contains("someone else recounts"));
+    let mut e = Driver::session(&b, Some("ADMIN"), "handheld-2");
+    e.open("Count").unwrap();
+    assert!(on_a_row(
+        &e.screen(40, 16),
+        &format!("1/3 {} RECOUNT", c.number)
+    ));
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = e.screen(w, h);
+        assert!(
+            on_a_row(&s, &format!("{} RECOUNT", c.number)),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(on_a_row(&s, &format!("BIN  {}", c.bin)), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+}
+
+/// Transfer out at 20 columns: a line of a lot-tracked item keeps its
+/// quantity beside the item and its lot whole on the row under it
+/// ("B-02-05 BRK-1000 L2~" hid both); bin, item, quantity, lot, as Put
+/// away lists them.
+#[test]
+fn transfer_out_reads_whole_at_20_columns() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Transfer out").unwrap();
+    // B-02-05 holds one lot of BRK-1000: the bin's only lot is taken.
+    d.scan("dal").scan("B-02-05").scan("BRK-1000").scan("2");
+    assert!(on_a_row(
+        &d.screen(40, 16),
+        "B-02-05 BRK-1000 2 L202605-1000"
+    ));
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(on_a_row(&s, "B-02-05 BRK-1000 2"), "{w}x{h}:\n{s}");
+        assert!(on_a_row(&s, "L202605-1000"), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+}
+
+/// Release at 20 columns: an order's carrier and service ("SO-000011 1l
+/// FEDEX ~") and the draft's rows ("PK-000012 SO-000011~": the
+/// warehouse and the lines lost) are read whole; at 40 columns a reason
+/// held back too long for its row goes on under it ("credit hold
+/// (exception~").
+#[test]
+fn release_reads_whole_at_20_columns() {
+    let b = demo();
+    held_order(&b);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Release").unwrap();
+    let first = {
+        let s = b.state.borrow();
+        depot::ui::screens::release::rows(&s, "CHI")
+            .into_iter()
+            .find(|r| r.held.is_none())
+            .unwrap()
+    };
+    for (w, h) in [(20, 16), (20, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            on_a_row(&s, &format!("{} {}", first.order, first.via())),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(s.contains("held back ("), "{w}x{h}:\n{s}");
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+    for (w, h) in [(40, 16), (40, 8)] {
+        let s = d.screen(w, h);
+        assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
+    }
+    assert!(reads_whole(
+        &d.screen(40, 16),
+        "credit hold (exception queue)"
+    ));
+    // The first order's draft, then the FedEx wave's.
+    d.press("enter");
+    let lists = |d: &mut Driver, w, h| -> Vec<String> {
+        let s = d.screen(w, h);
+        s.lines()
+            .filter(|l| l.starts_with("PK-"))
+            .map(str::to_string)
+            .collect()
+    };
+    let at_40 = lists(&mut d, 40, 16);
+    assert_eq!(at_40.len(), 1, "{}", d.screen(40, 16));
+    let s = d.screen(20, 16);
+    // "PK-000012 SO-000011 CHI 1 line": the list and its order on a row,
+    // the warehouse and the lines on the row under it.
+    let (head, rest) = at_40[0].split_at(19);
+    assert!(on_a_row(&s, head), "{s}");
+    assert!(on_a_row(&s, rest.trim()), "{s}");
+    assert!(cut_rows(&s).is_empty(), "{s}");
+    d.press("esc").typed("FEDEX").press("enter");
+    let s = d.screen(20, 16);
+    assert!(on_a_row(&s, "RELEASE wave FEDEX"), "{s}");
+    for row in lists(&mut d, 40, 16) {
+        let (head, rest) = row.split_at(19);
+        assert!(on_a_row(&s, head), "{s}");
+        assert!(on_a_row(&s, rest.trim()), "{s}");
+    }
+    assert!(cut_rows(&s).is_empty(), "{s}");
+}

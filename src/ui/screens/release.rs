@@ -9,7 +9,8 @@
 //! releases them: one `release_order` or `release_wave` command.
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, refuse, rf_actions, rf_key, rows_at, together, Answer, RfKey, RfLine,
+    RF_MIN,
 };
 use crate::core::channel;
 use crate::core::sales::OrderStatus;
@@ -397,7 +398,10 @@ impl Screen for Release {
         let mut lines = Vec::new();
         let keep;
         if let Some(d) = &self.draft {
-            lines.push(RfLine::styled(th.label(), format!("RELEASE {}", d.what)));
+            lines.push(RfLine::styled(
+                th.label(),
+                format!("RELEASE {}", together(&d.what)),
+            ));
             if let Some(c) = &d.cutoff {
                 lines.push(RfLine::styled(th.dim(), format!("cutoff {c}")));
             }
@@ -413,10 +417,12 @@ impl Screen for Release {
             keep = lines.len();
             lines.push(RfLine::styled(th.field(true), "Enter releases"));
             lines.push(RfLine::styled(th.dim(), "Esc: back, nothing"));
+            // At 20 columns the list and its order on a row, the
+            // warehouse and the lines on the row under it.
             for (list, order, wh, n) in &d.lists {
                 lines.push(RfLine::plain(format!(
-                    "{list} {order} {wh} {n} line{}",
-                    if *n == 1 { "" } else { "s" }
+                    "{list} {order} {wh} {}",
+                    together(&format!("{n} line{}", if *n == 1 { "" } else { "s" }))
                 )));
             }
             draw(f, area, &lines, keep);
@@ -443,7 +449,8 @@ impl Screen for Release {
         ));
         // What is held back, a row each: at 20 columns the order, then
         // why on lines of its own, broken between words (a reason cut,
-        // "credit hold (excep~", is a reason not read).
+        // "credit hold (excep~", is a reason not read); wider, a reason
+        // too long for the row goes on under it (`rows_at`).
         let held_rows: Vec<Vec<RfLine>> = held
             .iter()
             .take(20)
@@ -462,9 +469,45 @@ impl Screen for Release {
                     vec![RfLine::plain(format!("{} {}: {why}", r.order, r.customer))]
                 }
             })
+            .map(|rows| rows_at(rows, area.width))
+            .collect();
+        // At 20 columns the order and its carrier and service, then its
+        // lines when they fit too (an order a row, so that what is held
+        // back stays in sight at 8 rows); a carrier too long for the row
+        // goes on the row under it, whole.
+        let width = usize::from(area.width);
+        let go_rows: Vec<Vec<RfLine>> = go
+            .iter()
+            .take(40)
+            .map(|r| {
+                let row = if narrow {
+                    let via = r.via();
+                    let full = format!("{} {via} {}l", r.order, r.lines);
+                    let short = format!("{} {via}", r.order);
+                    if full.chars().count() <= width {
+                        full
+                    } else if short.chars().count() <= width {
+                        short
+                    } else {
+                        format!("{} {}l {}", r.order, r.lines, together(&via))
+                    }
+                } else {
+                    format!(
+                        "{} {} {} {} {}l",
+                        r.order,
+                        r.customer,
+                        r.via(),
+                        r.requested.format("%m-%d"),
+                        r.lines
+                    )
+                };
+                rows_at(vec![RfLine::plain(row)], area.width)
+            })
             .collect();
         // On a short screen the orders to release give way, so that what
-        // is held back (and why) stays in sight: the headers count both.
+        // is held back (and why) stays in sight: the headers count both
+        // (every count here in rows, an entry broken in two taking two).
+        let mut lines = rows_at(lines, area.width);
         let per_held = held_rows.first().map_or(1, Vec::len);
         let room = (area.height as usize).saturating_sub(lines.len() + 1);
         let held_want = if held.is_empty() {
@@ -472,24 +515,20 @@ impl Screen for Release {
         } else {
             1 + held_rows.iter().map(Vec::len).sum::<usize>()
         };
-        let go_max = if go.len().min(40) + held_want <= room || held.is_empty() {
-            40
+        let go_want: usize = go_rows.iter().map(Vec::len).sum();
+        let go_room = if go_want + held_want <= room || held.is_empty() {
+            usize::MAX
         } else {
-            room.saturating_sub(1 + per_held).max(1)
+            room.saturating_sub(1 + per_held)
         };
-        for r in go.iter().take(go_max) {
-            lines.push(RfLine::plain(if narrow {
-                format!("{} {}l {}", r.order, r.lines, r.via())
-            } else {
-                format!(
-                    "{} {} {} {} {}l",
-                    r.order,
-                    r.customer,
-                    r.via(),
-                    r.requested.format("%m-%d"),
-                    r.lines
-                )
-            }));
+        let mut used = 0;
+        for (i, rows) in go_rows.into_iter().enumerate() {
+            // The first order always shows.
+            if i > 0 && used + rows.len() > go_room {
+                break;
+            }
+            used += rows.len();
+            lines.extend(rows);
         }
         if !held.is_empty() {
             lines.push(RfLine::styled(

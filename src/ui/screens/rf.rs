@@ -1,8 +1,12 @@
 //! Shared pieces of the warehouse (RF) screens: a handheld shows a few
 //! short lines, the line being scanned into always visible, the rest
-//! scrolled; every line is cut to the width (nothing wraps), except the
-//! hint under the field, which is broken between words (`hint`): what to
-//! do next is read whole at 20 columns.
+//! scrolled. A handheld user cannot scroll sideways, so nothing is cut at
+//! the edge: a line too long for the width (a list row at 20 columns) is
+//! broken between words onto the rows under it, indented one column
+//! (`RfLine::wrap`, done by `draw_keeping`); a value kept with its unit or
+//! label (`together`: "9.5 kg", "of 240") is not broken apart. The hint
+//! under the field is broken the same way (`hint`): what to do next is
+//! read whole at 20 columns.
 
 use crate::core::master::BinKind;
 use crate::ui::screen::Flow;
@@ -40,12 +44,92 @@ impl RfLine {
             if left == 0 {
                 break;
             }
-            let t = fit(text, left);
+            let t = fit(&text.replace(KEEP, " "), left);
             left -= t.chars().count();
             spans.push(Span::styled(t, *style));
         }
         Line::from(spans)
     }
+
+    /// The line in rows of at most `width` columns: itself when it fits;
+    /// else broken at its last space that fits, the rest on the rows
+    /// under it, each indented one column (a word longer than a row is
+    /// cut across rows: nothing is dropped). A space of `together` does
+    /// not break (it is drawn as a space). Styles stay with their text.
+    pub fn wrap(&self, width: usize) -> Vec<RfLine> {
+        let chars: Vec<(char, Style)> = self
+            .0
+            .iter()
+            .flat_map(|(st, t)| t.chars().map(move |c| (c, *st)))
+            .collect();
+        let total = chars.len();
+        if total <= width || width == 0 {
+            return vec![RfLine::from_chars(&chars)];
+        }
+        let space = |i: usize| chars.get(i).is_some_and(|c| c.0 == ' ');
+        let mut rows = Vec::new();
+        let mut at = 0;
+        while at < total {
+            let room = if rows.is_empty() {
+                width
+            } else {
+                width.saturating_sub(1).max(1)
+            };
+            let (end, next) = if total - at <= room {
+                (total, total)
+            } else {
+                // The last space that leaves what is before it on the row.
+                match (at + 1..=at + room).rev().find(|&i| space(i)) {
+                    Some(i) => {
+                        let mut end = i;
+                        while end > at && space(end - 1) {
+                            end -= 1;
+                        }
+                        if end == at {
+                            (at + room, at + room)
+                        } else {
+                            (end, i)
+                        }
+                    }
+                    None => (at + room, at + room),
+                }
+            };
+            let mut row = RfLine::from_chars(&chars[at..end]);
+            if !rows.is_empty() {
+                row.0.insert(0, (Style::default(), " ".to_string()));
+            }
+            rows.push(row);
+            at = next;
+            while space(at) {
+                at += 1;
+            }
+        }
+        rows
+    }
+
+    /// (char, style) runs back into parts, a kept space drawn as a space.
+    fn from_chars(chars: &[(char, Style)]) -> RfLine {
+        let mut parts: Vec<(Style, String)> = Vec::new();
+        for &(c, st) in chars {
+            let c = if c == KEEP { ' ' } else { c };
+            match parts.last_mut() {
+                Some((s, t)) if *s == st => t.push(c),
+                _ => parts.push((st, c.to_string())),
+            }
+        }
+        RfLine(parts)
+    }
+}
+
+/// The space of `together`: a row is not broken there.
+const KEEP: char = '\u{a0}';
+
+/// `text` kept on one row when a long line is broken (`RfLine::wrap`): a
+/// quantity with its unit ("9.5 kg"), a count with what it counts ("2
+/// lines"), a label with its value ("lot L77"), a carrier with its
+/// service. Drawn with plain spaces.
+pub fn together(text: &str) -> String {
+    text.replace(' ', &KEEP.to_string())
 }
 
 /// Refuse what was scanned or typed: the bell and why, and stay.
@@ -75,23 +159,54 @@ pub fn draw(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize) {
 
 /// Draw `lines` in `area`, scrolled so that the `rows` lines from `keep`
 /// (the field and its hint, however many lines the hint took) are
-/// visible, as many as fit.
+/// visible, as many as fit. A line too long for the width takes the rows
+/// it needs (`RfLine::wrap`); scrolled, the screen starts at a line's
+/// first row, never at the rest of a line broken in two.
 pub fn draw_keeping(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize, rows: usize) {
     let h = area.height as usize;
-    if h == 0 || area.width == 0 {
+    let w = area.width as usize;
+    if h == 0 || w == 0 {
         return;
     }
-    let start = (keep + rows.max(1))
-        .saturating_sub(h)
-        .min(keep)
-        .min(lines.len().saturating_sub(1));
-    let shown: Vec<Line> = lines
+    let wrapped: Vec<Vec<RfLine>> = lines.iter().map(|l| l.wrap(w)).collect();
+    // The first row of each line (and, last, the rows in all).
+    let mut first = Vec::with_capacity(wrapped.len() + 1);
+    let mut n = 0;
+    for r in &wrapped {
+        first.push(n);
+        n += r.len();
+    }
+    first.push(n);
+    // (Past the last line: a row each, as an empty line would take.)
+    let row_of = |i: usize| first[i.min(wrapped.len())] + i.saturating_sub(wrapped.len());
+    let keep_row = row_of(keep);
+    let end_row = row_of(keep + rows.max(1)).max(keep_row + 1);
+    let last_line = first[wrapped.len().saturating_sub(1)];
+    let start = end_row.saturating_sub(h).min(keep_row);
+    let start = first
         .iter()
+        .copied()
+        .find(|&r| r >= start)
+        .unwrap_or(start)
+        .min(keep_row)
+        .min(last_line);
+    let shown: Vec<Line> = wrapped
+        .iter()
+        .flatten()
         .skip(start)
         .take(h)
-        .map(|l| l.to_line(area.width as usize))
+        .map(|l| l.to_line(w))
         .collect();
     f.render_widget(Paragraph::new(shown), area);
+}
+
+/// `lines` as the rows `draw` gives them at `width` (for a screen that
+/// shares out its rows itself).
+pub fn rows_at(lines: Vec<RfLine>, width: u16) -> Vec<RfLine> {
+    lines
+        .iter()
+        .flat_map(|l| l.wrap(usize::from(width)))
+        .collect()
 }
 
 /// The hint under the field in `style`, broken between words into lines
@@ -209,5 +324,56 @@ pub fn answer(
         Submitted::Stopped(e) => {
             Answer::Stopped(Notice::bell(format!("not saved ({e}): Enter to retry")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{together, RfLine};
+    use ratatui::style::{Color, Style};
+
+    fn text(rows: &[RfLine]) -> Vec<String> {
+        rows.iter()
+            .map(|r| r.0.iter().map(|(_, t)| t.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_line_that_fits_is_one_row_and_a_long_one_breaks_between_words() {
+        let l = RfLine::plain("PK-000009 SO-000010 C0004");
+        assert_eq!(text(&l.wrap(40)), ["PK-000009 SO-000010 C0004"]);
+        assert_eq!(text(&l.wrap(20)), ["PK-000009 SO-000010", " C0004"]);
+        // Kept together: the quantity with its unit, never "9.5" / "kg".
+        let held = RfLine::plain(format!(
+            "HELD PK-000010/1 {} {}",
+            together("9.5 kg"),
+            together("exp 1.082 kg")
+        ));
+        assert_eq!(
+            text(&held.wrap(20)),
+            ["HELD PK-000010/1", " 9.5 kg exp 1.082 kg"]
+        );
+        assert_eq!(
+            text(&held.wrap(80)),
+            ["HELD PK-000010/1 9.5 kg exp 1.082 kg"]
+        );
+        // A word longer than a row is cut across rows, nothing dropped.
+        let trk = RfLine::plain("TRK  1Z999AA10123456784ABCDEF");
+        assert_eq!(
+            text(&trk.wrap(20)),
+            ["TRK", " 1Z999AA10123456784A", " BCDEF"]
+        );
+    }
+
+    #[test]
+    fn styles_stay_with_their_text() {
+        let label = Style::default().fg(Color::Yellow);
+        let l = RfLine::styled(label, "TO   ").push(Style::default(), "R-01-02 (not B-03-03)");
+        let rows = l.wrap(20);
+        assert_eq!(text(&rows), ["TO   R-01-02 (not", " B-03-03)"]);
+        assert_eq!(rows[0].0[0], (label, "TO   ".to_string()));
+        assert!(rows
+            .iter()
+            .all(|r| r.0.iter().all(|(_, t)| t.chars().count() <= 20)));
     }
 }

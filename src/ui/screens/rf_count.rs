@@ -511,10 +511,15 @@ impl Screen for RfCount {
         } else {
             ""
         };
-        let mut lines = vec![RfLine::styled(
-            th.dim(),
-            format!("{pos}/{} {}{recount}", list.len(), c.number),
-        )];
+        // The count's number and RECOUNT read whole on top: at 20
+        // columns the place in the list gives way first.
+        let head = format!("{pos}/{} {}{recount}", list.len(), c.number);
+        let head = if head.chars().count() > usize::from(area.width) {
+            format!("{}{recount}", c.number)
+        } else {
+            head
+        };
+        let mut lines = vec![RfLine::styled(th.dim(), head)];
         let ok = |b: bool| if b { " ok" } else { "" };
         lines.push(
             RfLine::styled(th.label(), "BIN  ")

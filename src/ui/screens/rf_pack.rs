@@ -10,8 +10,8 @@
 //! refuse (at `kg>`, the carton staying at the scale).
 
 use super::rf::{
-    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
-    RF_MIN,
+    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, together, Answer, RfKey,
+    RfLine, RF_MIN,
 };
 use crate::core::pack::{packed_vs_picked, CartonInput};
 use crate::core::types::Code;
@@ -506,7 +506,11 @@ impl Screen for RfPack {
         for (list, n, w, e) in held.iter().take(2) {
             lines.push(RfLine::styled(
                 th.error(),
-                format!("HELD {list}/{n} {} kg exp {} kg", fmt_qty(*w), fmt_qty(*e)),
+                format!(
+                    "HELD {list}/{n} {} {}",
+                    together(&format!("{} kg", fmt_qty(*w))),
+                    together(&format!("exp {} kg", fmt_qty(*e)))
+                ),
             ));
         }
         if held.len() > 2 {
@@ -534,23 +538,30 @@ impl Screen for RfPack {
             (Some(list), step) => {
                 let p = s.picks.get(list);
                 let cartons = p.map_or(0, |p| p.cartons.len());
-                lines.push(RfLine::styled(
-                    th.dim(),
-                    format!(
-                        "{list} {} carton {}",
-                        p.map(|p| p.order.clone()).unwrap_or_default(),
-                        cartons + 1
-                    ),
-                ));
-                let in_carton: Decimal = self.carton.values().copied().sum();
-                lines.push(
-                    RfLine::styled(th.label(), "IN   ")
-                        .push(Default::default(), format!("{} items", fmt_qty(in_carton))),
+                let order = p.map(|p| p.order.clone()).unwrap_or_default();
+                let carton = format!("carton {}", cartons + 1);
+                let items = format!(
+                    "{} items",
+                    fmt_qty(self.carton.values().copied().sum::<Decimal>())
                 );
+                let head = format!("{list} {order} {carton}");
+                if head.chars().count() <= usize::from(area.width) {
+                    lines.push(RfLine::styled(th.dim(), head));
+                    lines.push(RfLine::styled(th.label(), "IN   ").push(Default::default(), items));
+                } else {
+                    // 20 columns: the list and its order whole on top, the
+                    // carton's number with what is in it (a row each, as
+                    // wider: what is left to pack keeps its rows).
+                    lines.push(RfLine::styled(th.dim(), format!("{list} {order}")));
+                    lines.push(
+                        RfLine::styled(th.label(), format!("{carton}: "))
+                            .push(Default::default(), together(&items)),
+                    );
+                }
                 if step == Step::Weight {
                     lines.push(RfLine::styled(th.label(), "EXP  ").push(
                         Default::default(),
-                        format!("{} kg", fmt_qty(self.expected_kg(s))),
+                        together(&format!("{} kg", fmt_qty(self.expected_kg(s)))),
                     ));
                     keep = lines.len();
                     lines.push(field_line("kg", &self.field.text, th));

@@ -21,7 +21,9 @@
 //! key, kept until the core answers: a double Enter or a resent scan never
 //! picks twice.
 
-use super::rf::{answer, draw, draw_keeping, field_line, hint, refuse, Answer, RfLine, RF_MIN};
+use super::rf::{
+    answer, draw, draw_keeping, field_line, hint, refuse, together, Answer, RfLine, RF_MIN,
+};
 use crate::core::rejection::Rejection;
 use crate::core::scan::{gs1_date, parse_scan, Scan};
 use crate::core::types::Code;
@@ -750,11 +752,17 @@ impl Screen for RfPick {
             .position(|x| x.id() == t.id())
             .map_or(0, |p| p + 1);
         let mut lines = Vec::new();
-        let group = t.wave.clone().map(|w| format!(" {w}")).unwrap_or_default();
-        lines.push(RfLine::styled(
-            th.dim(),
-            format!("{pos}/{} {} L{}{group}", self.tasks.len(), t.list, t.line),
-        ));
+        // The wave beside the list when it fits (40 columns); on a
+        // 20-column handheld it has a line of its own under the order,
+        // so that the list and its line are read whole on top.
+        let head = format!("{pos}/{} {} L{}", self.tasks.len(), t.list, t.line);
+        let (head, wave_apart) = match &t.wave {
+            Some(w) if head.chars().count() + 1 + w.chars().count() <= usize::from(area.width) => {
+                (format!("{head} {w}"), None)
+            }
+            w => (head, w.clone()),
+        };
+        lines.push(RfLine::styled(th.dim(), head));
         let ok = |b: bool| if b { " ok" } else { "" };
         lines.push(
             RfLine::styled(th.label(), "BIN  ")
@@ -767,13 +775,16 @@ impl Screen for RfPick {
                 .push(th.good(), ok(self.scans > 0)),
         );
         let got = if self.scans > 0 {
-            format!(" got {}", fmt_qty(self.counted))
+            format!(" {}", together(&format!("got {}", fmt_qty(self.counted))))
         } else {
             String::new()
         };
         lines.push(
             RfLine::styled(th.label(), "QTY  ")
-                .push(Default::default(), format!("{} {unit}", fmt_qty(t.open)))
+                .push(
+                    Default::default(),
+                    together(&format!("{} {unit}", fmt_qty(t.open))),
+                )
                 .push(th.good(), got),
         );
         if let Some(lot) = &t.lot {
@@ -821,6 +832,9 @@ impl Screen for RfPick {
             lines.push(RfLine::styled(th.dim(), i.description.clone()));
         }
         lines.push(RfLine::styled(th.dim(), format!("order {}", t.order)));
+        if let Some(w) = wave_apart {
+            lines.push(RfLine::styled(th.dim(), format!("wave {w}")));
+        }
         let next: Vec<&Task> = self.tasks.iter().filter(|x| x.id() != t.id()).collect();
         if !next.is_empty() {
             lines.push(RfLine::styled(th.label(), "next:"));

@@ -8,7 +8,7 @@
 //! the bell.
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, refuse, rf_actions, rf_key, together, Answer, RfKey, RfLine, RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::purchasing::directed_bin;
@@ -305,19 +305,16 @@ impl Screen for RfPutAway {
                     th.label(),
                     format!("waiting ({}):", rows.len()),
                 ));
-                let width = area.width as usize;
                 for (k, q) in rows.iter().take(30) {
-                    let row = format!("{} {} {}", k.bin, k.sku, fmt_qty(*q));
                     // Two lots of one item told apart: the lot after the
-                    // row, or (narrow) in place of the item.
-                    let row = match &k.lot {
-                        Some(l) if row.chars().count() + 1 + l.chars().count() <= width => {
-                            format!("{row} {l}")
-                        }
-                        Some(l) => format!("{} {} {l}", k.bin, fmt_qty(*q)),
-                        None => row,
-                    };
-                    lines.push(RfLine::plain(row));
+                    // row (at 20 columns on the row under it).
+                    let lot = k.lot.as_ref().map(|l| format!(" {l}")).unwrap_or_default();
+                    lines.push(RfLine::plain(format!(
+                        "{} {} {}{lot}",
+                        k.bin,
+                        k.sku,
+                        fmt_qty(*q)
+                    )));
                 }
             }
             (Some(k), step) => {
@@ -330,7 +327,7 @@ impl Screen for RfPutAway {
                 let lot = k
                     .lot
                     .as_ref()
-                    .map(|l| format!(" lot {l}"))
+                    .map(|l| format!(" {}", together(&format!("lot {l}"))))
                     .unwrap_or_default();
                 lines.push(
                     RfLine::styled(th.label(), "QTY  ")
@@ -338,7 +335,13 @@ impl Screen for RfPutAway {
                 );
                 // Asking why: the bin scanned, not the one directed.
                 let to = match step {
-                    Step::Reason => format!("{} (not {})", self.to, self.directed),
+                    Step::Reason => {
+                        format!(
+                            "{} {}",
+                            self.to,
+                            together(&format!("(not {})", self.directed))
+                        )
+                    }
                     _ => self.directed.to_string(),
                 };
                 lines.push(RfLine::styled(th.label(), "TO   ").push(th.title(), to));

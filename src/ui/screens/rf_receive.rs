@@ -10,8 +10,8 @@
 //! everything counted as one `receive_purchase` command.
 
 use super::rf::{
-    answer, draw_keeping, field_line, hint, not_receiving, refuse, rf_actions, rf_key, Answer,
-    RfKey, RfLine, RF_MIN,
+    answer, draw_keeping, field_line, hint, not_receiving, refuse, rf_actions, rf_key, together,
+    Answer, RfKey, RfLine, RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::purchasing::{PoStatus, ReceiveInput};
@@ -643,15 +643,18 @@ impl Screen for RfReceive {
                             .sum();
                         let over = self.counted(&l.sku) - waiting;
                         let over = if last && over > Decimal::ZERO {
-                            format!(" +{} over", fmt_qty(over))
+                            format!(" {}", together(&format!("+{} over", fmt_qty(over))))
                         } else {
                             String::new()
                         };
                         lines.push(RfLine::plain(format!(
-                            "{} {} of {}{over}",
+                            "{} {}{over}",
                             l.sku,
-                            fmt_qty(l.received + self.counted(&l.sku).min(l.open())),
-                            fmt_qty(l.qty)
+                            together(&format!(
+                                "{} of {}",
+                                fmt_qty(l.received + self.counted(&l.sku).min(l.open())),
+                                fmt_qty(l.qty)
+                            ))
                         )));
                     }
                 }

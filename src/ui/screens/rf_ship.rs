@@ -12,8 +12,8 @@
 //! goods shipped is asked about first (only `y` ships it).
 
 use super::rf::{
-    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
-    RF_MIN,
+    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, together, Answer, RfKey,
+    RfLine, RF_MIN,
 };
 use crate::core::master::FreightTerms;
 use crate::core::pack::packed_vs_picked;
@@ -515,15 +515,18 @@ impl Screen for RfShip {
                 lines.push(RfLine::styled(th.label(), "CTNS ").push(
                     Default::default(),
                     format!(
-                        "{} {} kg",
+                        "{} {}",
                         p.map_or(0, |p| p.cartons.len()),
-                        p.map(|p| p.cartons.iter().map(|c| c.weight).sum::<Decimal>())
-                            .unwrap_or_default()
+                        together(&format!(
+                            "{} kg",
+                            p.map(|p| p.cartons.iter().map(|c| c.weight).sum::<Decimal>())
+                                .unwrap_or_default()
+                        ))
                     ),
                 ));
                 lines.push(RfLine::styled(th.label(), "VIA  ").push(
                     Default::default(),
-                    format!("{} {}", self.carrier, self.service),
+                    together(&format!("{} {}", self.carrier, self.service)),
                 ));
                 if step == Step::Freight {
                     lines.push(

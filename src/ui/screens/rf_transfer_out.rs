@@ -10,7 +10,7 @@
 //! is a sale at a transfer price: that is for the office (`depot exec`).
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, refuse, rf_actions, rf_key, together, Answer, RfKey, RfLine, RF_MIN,
 };
 use crate::core::state::BinKey;
 use crate::core::transfer::{TransferInput, TRANSFER_LINES_MAX};
@@ -448,9 +448,9 @@ impl Screen for RfTransferOut {
                 lines.push(RfLine::styled(
                     th.dim(),
                     format!(
-                        "to {}: {} units",
+                        "to {}: {}",
                         self.to.clone().unwrap_or_default(),
-                        fmt_qty(self.units())
+                        together(&format!("{} units", fmt_qty(self.units())))
                     ),
                 ));
                 if let Some(b) = &self.bin {
@@ -464,10 +464,13 @@ impl Screen for RfTransferOut {
                 };
                 lines.push(field_line(label, &self.field.text, th));
                 lines.push(RfLine::styled(th.dim(), hint));
+                // Bin, item and quantity, then the lot (as Put away and
+                // Receive list them): at 20 columns the lot goes to the
+                // row under, the quantity stays beside its item.
                 for l in self.lines.iter().rev() {
                     let lot = l.lot.as_ref().map(|x| format!(" {x}")).unwrap_or_default();
                     lines.push(RfLine::plain(format!(
-                        "{} {}{lot} {}",
+                        "{} {} {}{lot}",
                         l.bin,
                         l.sku,
                         fmt_qty(l.qty)
