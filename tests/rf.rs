@@ -3460,3 +3460,31 @@ fn release_reads_whole_at_20_columns() {
     }
     assert!(cut_rows(&s).is_empty(), "{s}");
 }
+
+/// The title bar reads whole on a handheld: at 20 columns it gives up
+/// "depot ·" and the entity before it cuts the screen's name or the
+/// operator ("depot · Pick PICK~" was all it said); at 80 columns it is
+/// as it was.
+#[test]
+fn the_title_bar_reads_whole_at_handheld_widths() {
+    let b = demo_wave();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    let s = d.screen(20, 16);
+    let bar = s.lines().next().unwrap_or_default();
+    assert!(
+        bar.contains("Pick") && bar.contains("PICK1") && !bar.contains('~'),
+        "{s}"
+    );
+    let s = d.screen(80, 24);
+    let bar = s.lines().next().unwrap_or_default();
+    assert!(
+        bar.starts_with(" depot · ") && bar.contains("PICK1 · "),
+        "{s}"
+    );
+    let mut t = Driver::new(&b, Some("SHIP1"));
+    t.open("Transfer out").unwrap();
+    let s = t.screen(40, 16);
+    let bar = s.lines().next().unwrap_or_default();
+    assert!(bar.contains("SHIP1") && !bar.contains('~'), "{s}");
+}

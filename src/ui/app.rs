@@ -951,7 +951,8 @@ impl App {
         ])
         .areas(area);
         let title = self.stack.last().map(|s| s.title()).unwrap_or_default();
-        let who = match &self.operator {
+        // Who is signed in where: the operator, the entity, the warehouse.
+        let who: Vec<String> = match &self.operator {
             Some(op) => {
                 let s = &view.state;
                 let wh = s
@@ -960,26 +961,47 @@ impl App {
                     .and_then(|o| o.default_warehouse.clone())
                     .unwrap_or_default();
                 let entity = s.warehouse_entity(&wh).cloned().unwrap_or_default();
-                [op.as_str(), entity.as_str(), wh.as_str()]
-                    .iter()
+                [op.to_string(), entity.to_string(), wh.to_string()]
+                    .into_iter()
                     .filter(|x| !x.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" · ")
+                    .collect()
             }
-            None => String::new(),
+            None => Vec::new(),
         };
-        let left = format!(" depot · {title}");
+        // The title bar read whole, never cut mid-word (a handheld cannot
+        // scroll sideways): as much as fits, giving way in this order:
+        // "depot ·", the entity, the warehouse, the operator; only then is
+        // the screen's name cut.
         let w = top.width as usize;
-        let who = fit(&who, w.saturating_sub(left.chars().count() + 2));
+        let op_wh = match who.as_slice() {
+            [op, _, wh] => format!("{op} {wh}"),
+            other => other.join(" "),
+        };
+        let op = who.first().cloned().unwrap_or_default();
+        let candidates = [
+            (format!(" depot · {title}"), who.join(" · ")),
+            (format!(" {title}"), who.join(" · ")),
+            (format!(" {title}"), op_wh),
+            (format!(" {title}"), op),
+        ];
+        // The name, at least a space, who, a space.
+        let fits = |(l, r): &(String, String)| {
+            (r.is_empty() && l.chars().count() <= w)
+                || l.chars().count() + r.chars().count() + 2 <= w
+        };
+        let (left, who) = candidates
+            .into_iter()
+            .find(fits)
+            .unwrap_or_else(|| (format!(" {title}"), String::new()));
         let pad = w
             .saturating_sub(left.chars().count() + who.chars().count() + 1)
             .max(1);
-        f.render_widget(
-            Paragraph::new(fit(&format!("{left}{}{who} ", " ".repeat(pad)), w))
-                .style(self.theme.title()),
-            top,
-        );
+        let bar = if who.is_empty() {
+            left
+        } else {
+            format!("{left}{}{who} ", " ".repeat(pad))
+        };
+        f.render_widget(Paragraph::new(fit(&bar, w)).style(self.theme.title()), top);
         let ctx = ctx!(self, &view, now, backend);
         let mut too_small = false;
         let (key, does, _) = self.leave_key();
