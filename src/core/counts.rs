@@ -370,11 +370,35 @@ pub fn reject(
     if reason.chars().count() > super::exceptions::TEXT_MAX {
         return Err(super::exceptions::too_long("reason"));
     }
-    Ok(vec![Event::CountRejected {
+    let mut ev = vec![Event::CountRejected {
         number: number.to_code(),
         by: cmd.operator.clone(),
         reason: reason.trim().to_string(),
-    }])
+    }];
+    // A manual adjustment withdrawn may have been the open count a
+    // position kept from pickers waits for (a picker found the bin empty
+    // while the adjustment waited: no second count was made). The
+    // position still needs counting: a count of it is scheduled with the
+    // rejection, else it would stay kept from pickers and promises with
+    // no count ever to release it.
+    let key = c.key();
+    if c.manual && state.pick_blocked.contains(&key) {
+        let other = state
+            .index
+            .open_counts
+            .iter()
+            .filter(|n| n.as_str() != number)
+            .filter_map(|n| state.counts.get(n))
+            .any(|o| o.key() == key);
+        let abc = state.items.get(&key.sku).map(|i| i.abc);
+        if let (false, Some(abc)) = (other, abc) {
+            let today = cmd.warehouse_date(state, &key.warehouse);
+            ev.push(Event::CountsScheduled {
+                counts: vec![Count::open(state.next_count + 1, &key, abc, today)],
+            });
+        }
+    }
+    Ok(ev)
 }
 
 /// A count settled: what it makes promisable again (a position a picker
