@@ -506,19 +506,22 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
     depot::core::invariants::check_state(&b.state.borrow()).unwrap();
 }
 
+/// The status of a period of US01.
+fn us01_period(b: &MemBackend, code: &str) -> depot::core::master::PeriodStatus {
+    b.state
+        .borrow()
+        .periods
+        .values()
+        .find(|p| p.entity == "US01" && p.code == code)
+        .map(|p| p.status)
+        .unwrap()
+}
+
 #[test]
 fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_approval() {
     use depot::core::master::PeriodStatus;
     let b = demo();
-    let status = |code: &str| {
-        b.state
-            .borrow()
-            .periods
-            .values()
-            .find(|p| p.entity == "US01" && p.code == code)
-            .map(|p| p.status)
-            .unwrap()
-    };
+    let status = |code: &str| us01_period(&b, code);
     let mut d = Driver::new(&b, Some("CTRL1"));
     d.open("Period close").expect("CTRL1 closes periods");
     // Narrow to October of US01.
@@ -2258,15 +2261,7 @@ fn bank_rec_says_a_month_marked_done_has_lines_open_since() {
 fn a_period_is_locked_only_by_an_explicit_yes() {
     use depot::core::master::PeriodStatus;
     let b = demo();
-    let status = |code: &str| {
-        b.state
-            .borrow()
-            .periods
-            .values()
-            .find(|p| p.entity == "US01" && p.code == code)
-            .map(|p| p.status)
-            .unwrap()
-    };
+    let status = |code: &str| us01_period(&b, code);
     let mut d = Driver::new(&b, Some("CTRL1"));
     d.open("Period close").expect("CTRL1 closes periods");
     d.press("f4").typed("US01 FY2026-10").press("enter");

@@ -423,6 +423,18 @@ impl BankRec {
         Ok(t)
     }
 
+    /// The tolerance, or why not said and its field focused to mend it.
+    fn tolerance_or_mend(&mut self, s: &State) -> Option<Decimal> {
+        match self.tolerance_checked(s) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                self.notice = Some(Notice::error(why));
+                self.focus = Focus::Tolerance;
+                None
+            }
+        }
+    }
+
     fn next_entity(&mut self, ctx: &Ctx) {
         let s = ctx.state();
         let with_bank: Vec<&Code> = s
@@ -463,13 +475,8 @@ impl BankRec {
             self.notice = Some(Notice::error("no entity has a bank account"));
             return Flow::Stay;
         };
-        let t = match self.tolerance_checked(ctx.state()) {
-            Ok(t) => t,
-            Err(why) => {
-                self.notice = Some(Notice::error(why));
-                self.focus = Focus::Tolerance;
-                return Flow::Stay;
-            }
+        let Some(t) = self.tolerance_or_mend(ctx.state()) else {
+            return Flow::Stay;
         };
         let f = figures(ctx.state(), &entity);
         if f.unmatched_lines == 0 {
@@ -506,13 +513,8 @@ impl BankRec {
             )));
             return Flow::Stay;
         }
-        let t = match self.tolerance_checked(ctx.state()) {
-            Ok(t) => t,
-            Err(why) => {
-                self.notice = Some(Notice::error(why));
-                self.focus = Focus::Tolerance;
-                return Flow::Stay;
-            }
+        let Some(t) = self.tolerance_or_mend(ctx.state()) else {
+            return Flow::Stay;
         };
         let sum: Decimal = self
             .marked
