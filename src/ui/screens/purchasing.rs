@@ -64,7 +64,8 @@ pub struct Purchasing {
     /// The demand forecast beside each suggestion, as of (sequence, day):
     /// trained once per commit, not per frame.
     advice: Option<(u64, chrono::NaiveDate, AdviceMap)>,
-    /// The suggestion and the PO under the cursor when last drawn: a
+    /// The suggestion and the PO under the cursor when last moved or
+    /// drawn (from the lists computed then, not again per key): a
     /// commit of another session (a PO made, numbered above the rest)
     /// moves rows, and the cursor stays on the record, not the position.
     at_work: Option<(Code, Code, Code)>,
@@ -144,7 +145,10 @@ impl Purchasing {
         let mut p = Purchasing::new();
         p.focus = Focus::Orders;
         match p.orders(ctx).iter().position(|o| o.number == number) {
-            Some(row) => p.row = row,
+            Some(row) => {
+                p.row = row;
+                p.at_po = Some(number.into());
+            }
             None => {
                 let why = match ctx.state().purchase_orders.get(number) {
                     Some(po) => format!("{number} is {}: not listed", status(po)),
@@ -153,7 +157,6 @@ impl Purchasing {
                 p.notice = Some(Notice::error(why));
             }
         }
-        p.pin(ctx);
         p
     }
 
@@ -365,9 +368,176 @@ impl Screen for Purchasing {
     }
 
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        let flow = self.act(input, ctx);
-        self.pin(ctx);
-        flow
+        if self.pending {
+            return Flow::Stay;
+        }
+        match (self.focus, input) {
+            (Focus::Filter, input) => {
+                let at = self.list();
+                let key = self.filters[at].filter_key(input);
+                if key.changed {
+                    self.selected = 0;
+                    self.row = 0;
+                    self.supplier_row = 0;
+                }
+                if key.back {
+                    self.focus = self.back_to();
+                }
+                Flow::Stay
+            }
+            (Focus::EditQty, Input::Action(Action::Submit)) => {
+                let work = self.work(ctx);
+                if let Some(s) = work.get(self.selected) {
+                    let st = ctx.state();
+                    let most = Decimal::from(crate::ui::entry::LINE_QTY_MAX);
+                    match parse_decimal(&self.edit.trimmed().replace(',', "")) {
+                        Ok(v) if v > most => {
+                            self.notice = Some(Notice::error(format!(
+                                "{} {}: at most {most} on a line",
+                                v.normalize(),
+                                s.unit
+                            )))
+                        }
+                        Ok(v) if v > Decimal::ZERO => {
+                            match item_qty_problem(st, &s.sku, Some(&s.unit), v) {
+                                Some(p) => self.notice = Some(Notice::error(p)),
+                                None => {
+                                    self.edits.insert(key_of(s), v);
+                                    self.focus = Focus::Worklist;
+                                }
+                            }
+                        }
+                        _ => {
+                            self.notice = Some(Notice::error(format!(
+                                "a quantity above zero, in {}",
+                                s.unit
+                            )))
+                        }
+                    }
+                } else {
+                    self.focus = Focus::Worklist;
+                }
+                Flow::Stay
+            }
+            (Focus::EditQty, Input::Action(Action::Cancel)) => {
+                self.focus = Focus::Worklist;
+                Flow::Stay
+            }
+            (Focus::EditQty, other) => {
+                self.edit.edit(other);
+                Flow::Stay
+            }
+            (_, Input::Action(a @ (Action::NextField | Action::PrevField))) => {
+                let order = [Focus::Worklist, Focus::Orders, Focus::Suppliers];
+                let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+                let step = if a == Action::NextField { 1 } else { 2 };
+                self.focus = order[(at + step) % order.len()];
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Search)) => {
+                self.filter_from = self.focus;
+                self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (_, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            (Focus::Worklist, Input::Action(Action::Open)) => {
+                if let Some(s) = self.work(ctx).get(self.selected) {
+                    self.edit = TextField::proposed(&self.qty_of(s).to_string());
+                    self.focus = Focus::EditQty;
+                }
+                Flow::Stay
+            }
+            (Focus::Worklist, Input::Action(Action::DeleteLine)) => {
+                if let Some(s) = self.work(ctx).get(self.selected) {
+                    let k = key_of(s);
+                    if !self.left_out.remove(&k) {
+                        self.left_out.insert(k);
+                    }
+                }
+                Flow::Stay
+            }
+            (Focus::Worklist, Input::Action(Action::Complete)) => self.accept_group(ctx),
+            (Focus::Worklist, Input::Action(a)) => {
+                let work = self.work(ctx);
+                self.selected = moved(self.selected, work.len(), a, self.page);
+                self.at_work = work.get(self.selected).map(key_of);
+                Flow::Stay
+            }
+            (Focus::Orders, Input::Action(Action::Complete)) => {
+                let orders = self.orders(ctx);
+                match orders.get(self.row) {
+                    Some(p) if p.status == PoStatus::Draft => {
+                        let n = p.number.clone();
+                        let q = format!(
+                            "Submit draft {n} to {} ({} {})?",
+                            p.supplier,
+                            money(p.total, &p.currency),
+                            p.currency
+                        );
+                        self.asking = Some(Ask::Submit(n));
+                        Flow::Confirm(q)
+                    }
+                    Some(p) => {
+                        self.notice = Some(Notice::error(format!("{} is not a draft", p.number)));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(Action::Approve))
+                if !ctx.allowed(crate::core::auth::Permission::ApproveChanges) =>
+            {
+                self.notice = Some(Notice::error(ctx.lacks(
+                    crate::core::auth::Permission::ApproveChanges,
+                    "approving a purchase order",
+                )));
+                Flow::Stay
+            }
+            (Focus::Orders, Input::Action(Action::Approve)) => {
+                let orders = self.orders(ctx);
+                match orders.get(self.row) {
+                    Some(p) if p.status == PoStatus::AwaitingApproval => {
+                        let n = p.number.clone();
+                        let q = format!(
+                            "Approve {n} of {} ({} {})?",
+                            p.buyer,
+                            money(p.total, &p.currency),
+                            p.currency
+                        );
+                        self.asking = Some(Ask::Approve(n));
+                        Flow::Confirm(q)
+                    }
+                    Some(p) => {
+                        self.notice = Some(Notice::error(format!(
+                            "{} is not waiting for an approval",
+                            p.number
+                        )));
+                        Flow::Stay
+                    }
+                    None => Flow::Stay,
+                }
+            }
+            (Focus::Orders, Input::Action(Action::Print)) => match self.orders(ctx).get(self.row) {
+                Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
+                    crate::docs::DocKind::PurchaseOrder,
+                    &p.number,
+                    ctx.today(),
+                )]),
+                None => Flow::Stay,
+            },
+            (Focus::Orders, Input::Action(a)) => {
+                let orders = self.orders(ctx);
+                self.row = moved(self.row, orders.len(), a, self.page);
+                self.at_po = orders.get(self.row).map(|p| p.number.clone());
+                Flow::Stay
+            }
+            (Focus::Suppliers, Input::Action(a)) => {
+                let n = self.suppliers(ctx).len();
+                self.supplier_row = moved(self.supplier_row, n, a, self.page);
+                Flow::Stay
+            }
+            _ => Flow::Stay,
+        }
     }
 
     fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
@@ -439,7 +609,8 @@ impl Screen for Purchasing {
         self.selected = reselected(self.selected, self.at_work.as_ref(), &work, key_of);
         let orders = self.orders(ctx);
         self.row = reselected(self.row, self.at_po.as_ref(), &orders, |p| p.number.clone());
-        self.pin(ctx);
+        self.at_work = work.get(self.selected).map(key_of);
+        self.at_po = orders.get(self.row).map(|p| p.number.clone());
     }
 
     fn dirty(&self) -> bool {
@@ -477,6 +648,7 @@ impl Screen for Purchasing {
         {
             let orders = self.orders(ctx);
             self.row = self.row.min(orders.len().saturating_sub(1));
+            self.at_po = orders.get(self.row).map(|p| p.number.clone());
             let today = ctx.today();
             let rows: Vec<Row> = orders
                 .iter()
@@ -564,6 +736,7 @@ impl Screen for Purchasing {
         } else {
             let work = self.work(ctx);
             self.selected = self.selected.min(work.len().saturating_sub(1));
+            self.at_work = work.get(self.selected).map(key_of);
             let mut last: Option<(Code, Code)> = None;
             let rows: Vec<Row> = work
                 .iter()
@@ -702,185 +875,6 @@ impl Screen for Purchasing {
 }
 
 impl Purchasing {
-    /// A key: what `handle` does before the cursors are pinned.
-    fn act(&mut self, input: Input, ctx: &Ctx) -> Flow {
-        if self.pending {
-            return Flow::Stay;
-        }
-        match (self.focus, input) {
-            (Focus::Filter, input) => {
-                let at = self.list();
-                let key = self.filters[at].filter_key(input);
-                if key.changed {
-                    self.selected = 0;
-                    self.row = 0;
-                    self.supplier_row = 0;
-                }
-                if key.back {
-                    self.focus = self.back_to();
-                }
-                Flow::Stay
-            }
-            (Focus::EditQty, Input::Action(Action::Submit)) => {
-                let work = self.work(ctx);
-                if let Some(s) = work.get(self.selected) {
-                    let st = ctx.state();
-                    let most = Decimal::from(crate::ui::entry::LINE_QTY_MAX);
-                    match parse_decimal(&self.edit.trimmed().replace(',', "")) {
-                        Ok(v) if v > most => {
-                            self.notice = Some(Notice::error(format!(
-                                "{} {}: at most {most} on a line",
-                                v.normalize(),
-                                s.unit
-                            )))
-                        }
-                        Ok(v) if v > Decimal::ZERO => {
-                            match item_qty_problem(st, &s.sku, Some(&s.unit), v) {
-                                Some(p) => self.notice = Some(Notice::error(p)),
-                                None => {
-                                    self.edits.insert(key_of(s), v);
-                                    self.focus = Focus::Worklist;
-                                }
-                            }
-                        }
-                        _ => {
-                            self.notice = Some(Notice::error(format!(
-                                "a quantity above zero, in {}",
-                                s.unit
-                            )))
-                        }
-                    }
-                } else {
-                    self.focus = Focus::Worklist;
-                }
-                Flow::Stay
-            }
-            (Focus::EditQty, Input::Action(Action::Cancel)) => {
-                self.focus = Focus::Worklist;
-                Flow::Stay
-            }
-            (Focus::EditQty, other) => {
-                self.edit.edit(other);
-                Flow::Stay
-            }
-            (_, Input::Action(a @ (Action::NextField | Action::PrevField))) => {
-                let order = [Focus::Worklist, Focus::Orders, Focus::Suppliers];
-                let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
-                let step = if a == Action::NextField { 1 } else { 2 };
-                self.focus = order[(at + step) % order.len()];
-                Flow::Stay
-            }
-            (_, Input::Action(Action::Search)) => {
-                self.filter_from = self.focus;
-                self.focus = Focus::Filter;
-                Flow::Stay
-            }
-            (_, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
-            (Focus::Worklist, Input::Action(Action::Open)) => {
-                if let Some(s) = self.work(ctx).get(self.selected) {
-                    self.edit = TextField::proposed(&self.qty_of(s).to_string());
-                    self.focus = Focus::EditQty;
-                }
-                Flow::Stay
-            }
-            (Focus::Worklist, Input::Action(Action::DeleteLine)) => {
-                if let Some(s) = self.work(ctx).get(self.selected) {
-                    let k = key_of(s);
-                    if !self.left_out.remove(&k) {
-                        self.left_out.insert(k);
-                    }
-                }
-                Flow::Stay
-            }
-            (Focus::Worklist, Input::Action(Action::Complete)) => self.accept_group(ctx),
-            (Focus::Worklist, Input::Action(a)) => {
-                let n = self.work(ctx).len();
-                self.selected = moved(self.selected, n, a, self.page);
-                Flow::Stay
-            }
-            (Focus::Orders, Input::Action(Action::Complete)) => {
-                let orders = self.orders(ctx);
-                match orders.get(self.row) {
-                    Some(p) if p.status == PoStatus::Draft => {
-                        let n = p.number.clone();
-                        let q = format!(
-                            "Submit draft {n} to {} ({} {})?",
-                            p.supplier,
-                            money(p.total, &p.currency),
-                            p.currency
-                        );
-                        self.asking = Some(Ask::Submit(n));
-                        Flow::Confirm(q)
-                    }
-                    Some(p) => {
-                        self.notice = Some(Notice::error(format!("{} is not a draft", p.number)));
-                        Flow::Stay
-                    }
-                    None => Flow::Stay,
-                }
-            }
-            (Focus::Orders, Input::Action(Action::Approve))
-                if !ctx.allowed(crate::core::auth::Permission::ApproveChanges) =>
-            {
-                self.notice = Some(Notice::error(ctx.lacks(
-                    crate::core::auth::Permission::ApproveChanges,
-                    "approving a purchase order",
-                )));
-                Flow::Stay
-            }
-            (Focus::Orders, Input::Action(Action::Approve)) => {
-                let orders = self.orders(ctx);
-                match orders.get(self.row) {
-                    Some(p) if p.status == PoStatus::AwaitingApproval => {
-                        let n = p.number.clone();
-                        let q = format!(
-                            "Approve {n} of {} ({} {})?",
-                            p.buyer,
-                            money(p.total, &p.currency),
-                            p.currency
-                        );
-                        self.asking = Some(Ask::Approve(n));
-                        Flow::Confirm(q)
-                    }
-                    Some(p) => {
-                        self.notice = Some(Notice::error(format!(
-                            "{} is not waiting for an approval",
-                            p.number
-                        )));
-                        Flow::Stay
-                    }
-                    None => Flow::Stay,
-                }
-            }
-            (Focus::Orders, Input::Action(Action::Print)) => match self.orders(ctx).get(self.row) {
-                Some(p) => Flow::Print(vec![crate::docs::print::PrintRequest::new(
-                    crate::docs::DocKind::PurchaseOrder,
-                    &p.number,
-                    ctx.today(),
-                )]),
-                None => Flow::Stay,
-            },
-            (Focus::Orders, Input::Action(a)) => {
-                let n = self.orders(ctx).len();
-                self.row = moved(self.row, n, a, self.page);
-                Flow::Stay
-            }
-            (Focus::Suppliers, Input::Action(a)) => {
-                let n = self.suppliers(ctx).len();
-                self.supplier_row = moved(self.supplier_row, n, a, self.page);
-                Flow::Stay
-            }
-            _ => Flow::Stay,
-        }
-    }
-
-    /// Remember the records under the cursors, so that a commit that
-    /// moves rows (`committed`) leaves them on the same records.
-    fn pin(&mut self, ctx: &Ctx) {
-        self.at_work = self.work(ctx).get(self.selected).map(key_of);
-        self.at_po = self.orders(ctx).get(self.row).map(|p| p.number.clone());
-    }
-
     /// The list shown (and filtered): 0 worklist, 1 purchase orders, 2
     /// supplier performance.
     fn list(&self) -> usize {
