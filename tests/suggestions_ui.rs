@@ -198,6 +198,84 @@ fn the_collections_worklist_ranks_receivables_with_their_reasons() {
     assert!(s.contains(&first.customer), "{s}");
 }
 
+/// What came in since the models trained counts at once: a receivable
+/// paid all but a little drops down the worklist with its exposure and
+/// score as they are now (not as trained), and one whose whole open
+/// amount the customer disputes leaves the list (the dispute is worked,
+/// not chased), without waiting for the models to retrain.
+#[test]
+fn the_collections_worklist_weighs_what_is_open_now() {
+    use depot::core::CommandBody;
+    use depot::ui::screens::collections::worklist_all;
+    use rust_decimal::Decimal;
+    let b = trained();
+    let sugg = b.models.borrow().clone().expect("trained");
+    let before = worklist_all(&b.state.borrow(), &sugg, "");
+    assert!(before.len() > 3, "{} receivables", before.len());
+    let (top, second) = (before[0].clone(), before[1].clone());
+    let pay = |number: &str, amount: Decimal, settle: bool| {
+        let customer = b.state.borrow().invoices[number].customer.to_string();
+        let body: CommandBody = serde_json::from_value(serde_json::json!({
+            "cmd": "receive_payment", "customer": customer, "method": "transfer",
+            "amount": amount.to_string(),
+            "apply": [{"invoice": number, "amount": amount.to_string(), "settle": settle}]}))
+        .expect("a payment");
+        b.exec("AR1", body).expect("received");
+    };
+    // The top receivable paid all but a tenth: what is left is chased.
+    let open = b.state.borrow().invoices[top.suggestion.invoice.as_str()].open;
+    let left = (open / Decimal::from(10)).round_dp(2);
+    pay(&top.suggestion.invoice, open - left, false);
+    // The second paid short beyond the tolerance and settled: the rest
+    // is disputed, all of what is open.
+    let open2 = b.state.borrow().invoices[second.suggestion.invoice.as_str()].open;
+    pay(&second.suggestion.invoice, Decimal::from(1), true);
+    {
+        let s = b.state.borrow();
+        let i = &s.invoices[second.suggestion.invoice.as_str()];
+        assert_eq!(i.disputed, open2 - Decimal::ONE, "{i:?}");
+    }
+    let after = worklist_all(&b.state.borrow(), &sugg, "");
+    assert!(
+        after
+            .iter()
+            .all(|c| c.suggestion.invoice != second.suggestion.invoice),
+        "a wholly disputed receivable is still listed for chasing"
+    );
+    let now = after
+        .iter()
+        .find(|c| c.suggestion.invoice == top.suggestion.invoice)
+        .expect("the part paid receivable is still listed");
+    let base_left = b.state.borrow().invoices[top.suggestion.invoice.as_str()].base_open;
+    assert_eq!(now.suggestion.exposure, base_left);
+    assert!(now.suggestion.score < top.suggestion.score / 5.0, "{now:?}");
+    assert!(now.rank > 1, "still ranked first on a tenth of it: {now:?}");
+    assert!(
+        now.suggestion
+            .reasons
+            .iter()
+            .any(|(w, v)| w == "exposure" && *v == depot::query::format_amount(base_left, 2)),
+        "{now:?}"
+    );
+    // Ranks run 1, 2, 3 ... by the score as it is now.
+    for (i, w) in after.windows(2).enumerate() {
+        assert_eq!(w[0].rank, i + 1);
+        assert!(w[0].suggestion.score >= w[1].suggestion.score, "{w:?}");
+    }
+    // The screen shows the new figure, with the receivable's new rank.
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Collections").expect("collections");
+    d.typed(&top.suggestion.invoice).press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!(
+            "exposure {}",
+            depot::query::format_amount(base_left, 2)
+        )),
+        "{s}"
+    );
+}
+
 /// Ship open order `number` in full as the history does (release, pick,
 /// pack, ship), not invoiced; its shipment's number.
 fn ship(b: &MemBackend, number: &str) -> String {

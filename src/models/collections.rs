@@ -89,6 +89,25 @@ pub struct Suggestion {
     pub reasons: Reasons,
 }
 
+/// What of an invoice a collector chases, in the entity's base currency:
+/// what is open less what the customer disputes (that part is worked as
+/// a dispute, not chased); the disputed part is in the invoice's
+/// currency, so it comes off the base amount in proportion.
+pub fn chaseable(i: &crate::core::billing::Invoice) -> Decimal {
+    if i.disputed <= Decimal::ZERO || i.open <= Decimal::ZERO {
+        return i.base_open;
+    }
+    if wholly_disputed(i) {
+        return Decimal::ZERO;
+    }
+    i.base_open * (i.open - i.disputed) / i.open
+}
+
+/// Everything still open on the invoice is disputed.
+fn wholly_disputed(i: &crate::core::billing::Invoice) -> bool {
+    i.open > Decimal::ZERO && i.disputed >= i.open
+}
+
 /// Invoices open on `asof`, ranked by exposure x probability of paying
 /// late; with `due_only_after` only those not yet due on `asof` (whose
 /// payment is still to come: the held-out evaluation). An invoice past
@@ -108,6 +127,8 @@ pub fn rank(
         .filter(|i| i.date <= asof && !i.total.is_zero())
         .filter(|i| settled.get(i.number.as_str()).is_none_or(|s| *s > asof))
         .filter(|i| !due_only_after || i.due > asof)
+        // All of what is open disputed: the dispute is worked, not chased.
+        .filter(|i| due_only_after || !wholly_disputed(i))
         .map(|i| {
             let (late, known) = per.get(i.customer.as_str()).copied().unwrap_or_default();
             let days_past_due = (i.due < asof).then(|| (asof - i.due).num_days());
@@ -118,7 +139,7 @@ pub fn rank(
             let exposure = if due_only_after {
                 i.base_total
             } else {
-                i.base_open
+                chaseable(i)
             };
             let score = exposure.to_f64().unwrap_or(0.0) * p;
             let reasons: Reasons = vec![

@@ -22,6 +22,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 /// Most receivables listed.
@@ -53,7 +54,10 @@ pub fn worklist(
 }
 
 /// Every ranked receivable still open in `s` matching the filter, not
-/// capped.
+/// capped. The ranking is the models' worker's, but what it weighed is
+/// taken as it is now: a part payment or a dispute since the training
+/// lowers the exposure and the score at once (and moves the receivable
+/// down the list), and a receivable paid or disputed in full leaves it.
 pub fn worklist_all(
     s: &crate::core::State,
     sugg: &crate::ui::model_worker::Suggestions,
@@ -63,27 +67,34 @@ pub fn worklist_all(
         .split_whitespace()
         .map(|w| w.to_lowercase())
         .collect();
-    sugg.collections
+    let mut all: Vec<Chase> = sugg
+        .collections
         .iter()
-        .enumerate()
-        .filter_map(|(i, x)| {
+        .filter_map(|x| {
             let inv = s.invoices.get(x.invoice.as_str())?;
-            if inv.base_open <= Decimal::ZERO {
+            let exposure = crate::models::collections::chaseable(inv);
+            if inv.base_open <= Decimal::ZERO || exposure <= Decimal::ZERO {
                 return None;
             }
-            let name = s
-                .customers
-                .get(x.customer.as_str())
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
-            let hay = format!("{} {} {}", x.invoice, x.customer, name).to_lowercase();
-            if !words.iter().all(|w| hay.contains(w)) {
-                return None;
+            let mut suggestion = x.clone();
+            if exposure != x.exposure {
+                suggestion.exposure = exposure;
+                suggestion.score = exposure.to_f64().unwrap_or(0.0) * x.p_late;
+            }
+            // Said as every amount on the screen is (thousands separated).
+            for (what, said) in suggestion.reasons.iter_mut() {
+                if what == "exposure" {
+                    *said = money(exposure);
+                }
             }
             Some(Chase {
-                rank: i + 1,
-                suggestion: x.clone(),
-                name,
+                rank: 0,
+                suggestion,
+                name: s
+                    .customers
+                    .get(x.customer.as_str())
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
                 open: inv.base_open,
                 currency: s
                     .entities
@@ -93,7 +104,25 @@ pub fn worklist_all(
                 due: inv.due,
             })
         })
-        .collect()
+        .collect();
+    all.sort_by(|a, b| {
+        b.suggestion
+            .score
+            .total_cmp(&a.suggestion.score)
+            .then(a.suggestion.invoice.cmp(&b.suggestion.invoice))
+    });
+    for (i, c) in all.iter_mut().enumerate() {
+        c.rank = i + 1;
+    }
+    all.retain(|c| {
+        let hay = format!(
+            "{} {} {}",
+            c.suggestion.invoice, c.suggestion.customer, c.name
+        )
+        .to_lowercase();
+        words.iter().all(|w| hay.contains(w))
+    });
+    all
 }
 
 /// What is open, per currency ("391,624.13 USD, 12,000.00 CAD"): the
@@ -363,9 +392,17 @@ impl Screen for Collections {
             } else {
                 format!("due in {} day{plural}", -days)
             };
+            // What of it is disputed is worked as a dispute, not chased.
+            let disputed = ctx
+                .state()
+                .invoices
+                .get(r.suggestion.invoice.as_str())
+                .filter(|i| i.disputed > Decimal::ZERO)
+                .map(|i| format!(" ({} {} disputed)", money(i.disputed), i.currency))
+                .unwrap_or_default();
             lines.push(Line::from(fit(
                 &format!(
-                    "{} of {} {}: {} {} open, {when}",
+                    "{} of {} {}: {} {} open{disputed}, {when}",
                     r.suggestion.invoice,
                     r.suggestion.customer,
                     r.name,
