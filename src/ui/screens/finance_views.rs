@@ -1040,6 +1040,7 @@ fn foot_line<'a>(ctx: &Ctx, l: &ListState, hint: String) -> Line<'a> {
         ]),
         _ if !l.filter.text.is_empty() => Line::from(vec![
             Span::styled(format!("/{}", l.filter.text), theme.label()),
+            Span::styled(" (Esc clears)", theme.dim()),
             Span::styled(format!("  {hint}"), theme.dim()),
         ]),
         _ => Line::from(Span::styled(hint, theme.dim())),
@@ -1051,6 +1052,13 @@ fn filter_key(l: &mut ListState, input: Input) -> Option<Flow> {
     if l.focus != Some(Focus::Filter) {
         match input {
             Input::Action(Action::Search) => l.focus = Some(Focus::Filter),
+            // Esc on a list under a kept filter clears the filter first
+            // (the whole list again); the next Esc leaves the screen. F3
+            // is back a level, filter or not (the drill's walk-through).
+            Input::Action(Action::Cancel) if !l.filter.text.is_empty() => {
+                l.filter.take();
+                l.selected = 0;
+            }
             // The next page of columns (the first again after the last).
             Input::Action(Action::Columns) if l.next_col.is_some() => {
                 l.first_col = l.next_col.unwrap_or(0);
@@ -1083,9 +1091,9 @@ const LIST_ACTIONS: [(Action, &str); 3] = [
 /// The list's actions, with the next page of columns when some are not
 /// shown.
 fn list_actions(l: &ListState) -> impl Iterator<Item = (Action, &'static str)> {
-    l.next_col
-        .map(|_| (Action::Columns, "more columns"))
-        .into_iter()
+    let kept = (!l.filter.text.is_empty()).then_some((Action::Cancel, "clear the filter"));
+    kept.into_iter()
+        .chain(l.next_col.map(|_| (Action::Columns, "more columns")))
         .chain(LIST_ACTIONS)
 }
 
@@ -1328,11 +1336,13 @@ impl Screen for FinanceViews {
         }
         // The row selected under a filter, to stay on when it is cleared:
         // read only for a key that can clear it, not for every one typed.
-        let clears = self.list.focus == Some(Focus::Filter)
-            && matches!(
+        let clears = match self.list.focus {
+            Some(Focus::Filter) => matches!(
                 input,
                 Input::Action(Action::Cancel | Action::Back | Action::DeleteBack | Action::Clear)
-            );
+            ),
+            _ => matches!(input, Input::Action(Action::Cancel)),
+        };
         let held = match !clears || self.list.filter.trimmed().is_empty() {
             true => None,
             false => self
@@ -1475,7 +1485,7 @@ impl Screen for FinanceViews {
         // The foot shows "/filter  " before the hint: the hint fits after it.
         let typed = match self.list.filter.text.chars().count() {
             0 => 0,
-            n => n + 3,
+            n => n + 3 + " (Esc clears)".len(),
         };
         let hint = fit(&hint, (foot.width as usize).saturating_sub(2 + typed));
         f.render_widget(Paragraph::new(foot_line(ctx, &self.list, hint)), foot);
@@ -1805,6 +1815,15 @@ impl Screen for GlLines {
         };
         let line = match self.list.focus {
             Some(Focus::Filter) => foot_line(ctx, &self.list, String::new()),
+            // A kept filter stays in sight, and how to be rid of it.
+            _ if !self.list.filter.text.is_empty() => {
+                let kept = format!("/{} (Esc clears)  ", self.list.filter.text);
+                let room = (foot.width as usize).saturating_sub(1 + kept.chars().count());
+                Line::from(vec![
+                    Span::styled(kept, theme.label()),
+                    Span::styled(fit(&text, room), style),
+                ])
+            }
             _ => Line::from(Span::styled(
                 fit(&text, foot.width.saturating_sub(1) as usize),
                 style,
@@ -1981,14 +2000,14 @@ impl Screen for PartyItems {
             format!("of {n} shown ")
         };
         let text = format!("total {of}{}; Enter: the document", total.join(", "));
-        let line = match self.list.focus {
-            Some(Focus::Filter) => foot_line(ctx, &self.list, String::new()),
-            _ => Line::from(Span::styled(
-                fit(&text, foot.width.saturating_sub(1) as usize),
-                theme.dim(),
-            )),
+        // Under a kept filter, the foot shows it first ("/C0009 (Esc
+        // clears)  total ...").
+        let kept = match self.list.filter.text.chars().count() {
+            0 => 0,
+            n => n + 3 + " (Esc clears)".len(),
         };
-        f.render_widget(Paragraph::new(line), foot);
+        let text = fit(&text, (foot.width as usize).saturating_sub(1 + kept));
+        f.render_widget(Paragraph::new(foot_line(ctx, &self.list, text)), foot);
     }
 }
 
