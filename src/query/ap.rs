@@ -183,6 +183,59 @@ pub fn proposal(s: &State, on: NaiveDate, until: NaiveDate) -> Vec<Proposed> {
     out
 }
 
+/// A bank account a payment run would take below zero.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overdrawn {
+    pub entity: Code,
+    pub account: Code,
+    pub currency: Currency,
+    /// The account's book balance now (debit positive).
+    pub balance: Decimal,
+    /// What the run pays out of it, in the entity's base currency at
+    /// `on`'s rate (as the payments will book it).
+    pub paid: Decimal,
+}
+
+/// The entities whose bank account holds less than the run `p` pays out
+/// of it on `on`: a treasurer is told before the run, not by the bank.
+/// An entity without a bank account or a rate for a supplier's currency
+/// is left to the core, which refuses that payment and says why.
+pub fn overdrawn(s: &State, p: &[Proposed], on: NaiveDate) -> Vec<Overdrawn> {
+    use crate::core::master::PostingKey;
+    let mut paid: std::collections::BTreeMap<&Code, Decimal> = Default::default();
+    for x in p {
+        let Some(i) = s.supplier_invoices.get(&x.invoice) else {
+            continue;
+        };
+        let Ok(base) = crate::core::purchasing::base_currency(s, &i.entity) else {
+            continue;
+        };
+        let Ok(rate) = crate::core::purchasing::to_base(s, &i.currency, &base, on) else {
+            continue;
+        };
+        *paid.entry(&i.entity).or_default() += base.round(x.amount * rate);
+    }
+    paid.into_iter()
+        .filter_map(|(entity, paid)| {
+            let account = s.posting_rules.get(&(entity.clone(), PostingKey::Bank))?;
+            let balance = s
+                .ledger
+                .balances
+                .get(&(entity.clone(), account.clone()))
+                .copied()
+                .unwrap_or_default();
+            let currency = crate::core::purchasing::base_currency(s, entity).ok()?;
+            (paid > balance).then(|| Overdrawn {
+                entity: entity.clone(),
+                account: account.clone(),
+                currency,
+                balance,
+                paid,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,9 @@
 use crate::core::purchasing::{ApApplyTo, ApStatus, InvoiceLineInput};
 use crate::core::types::{parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event};
-use crate::query::ap::{match_line, matchable_lines, proposal, worklist, MatchLine, Proposed};
+use crate::query::ap::{
+    match_line, matchable_lines, overdrawn, proposal, worklist, MatchLine, Proposed,
+};
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -1011,11 +1013,32 @@ impl Screen for SupplierInvoices {
                 let total = by_currency(s, &p, |x| x.amount);
                 let disc = by_currency(s, &p, |x| x.discount);
                 self.asking = Some(Ask::PayRun);
-                Flow::Confirm(format!(
+                let ask = format!(
                     "Pay {} invoices of {} suppliers: {total}, discounts {disc}?",
                     p.len(),
                     suppliers.len()
-                ))
+                );
+                // A run the bank cannot cover is said before it is paid,
+                // and takes an explicit yes.
+                let over = overdrawn(s, &p, ctx.today());
+                if over.is_empty() {
+                    return Flow::Confirm(ask);
+                }
+                let over = over
+                    .iter()
+                    .map(|o| {
+                        format!(
+                            "{} bank {} holds {} {}, the run pays {}",
+                            o.entity,
+                            o.account,
+                            money(o.balance, &o.currency),
+                            o.currency,
+                            money(o.paid, &o.currency)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Flow::ConfirmStrict(format!("OVER THE BANK BALANCE: {over}. {ask}"))
             }
             (Focus::Invoices, Input::Action(a)) => {
                 let n = self.rows(ctx).len();
