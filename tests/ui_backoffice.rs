@@ -496,9 +496,19 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
     );
     d.press("f8");
     let s = d.screen(132, 43);
-    assert!(s.contains("Pay 1 invoices of 1 suppliers"), "{s}");
-    assert!(s.contains(&format!("suppliers: {owed}, discounts")), "{s}");
-    assert!(s.contains(&format!("{discount}?")), "{s}");
+    // The question as one text (its box breaks it between words).
+    let asked: String = s
+        .lines()
+        .filter_map(|l| l.split('│').nth(1))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(asked.contains("Pay 1 invoices of 1 suppliers"), "{s}");
+    assert!(
+        asked.contains(&format!("suppliers: {owed}, discounts")),
+        "{asked}"
+    );
+    assert!(asked.contains(&format!("{discount}?")), "{asked}");
     d.press("y");
     let s = d.screen(80, 24);
     assert!(s.contains("payment run: 1 invoices PAID"), "{s}");
@@ -1184,6 +1194,18 @@ fn finance_views_a_cleared_filter_stays_on_its_row_and_tab_starts_the_next_view_
     d.press("/").typed("C0009").press("enter").press("f6");
     let s = d.screen(132, 43);
     assert!(s.contains("/C0009"), "the filter stays across scopes: {s}");
+    // Esc under a kept filter clears it (the whole book again, still on
+    // C0009); only the next Esc leaves the views.
+    assert!(s.contains("Esc clears"), "{s}");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "finance_views");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("/C0009") && !s.contains("shown"), "{s}");
+    d.press("enter");
+    assert_eq!(d.app.screen_name(), "finance_items");
+    assert!(d.screen(132, 43).contains(&inv), "C0009's open items");
+    d.press("esc").press("esc");
+    assert_ne!(d.app.screen_name(), "finance_views");
 }
 
 #[test]
@@ -1226,6 +1248,20 @@ fn finance_views_a_cleared_filter_in_the_gl_lines_stays_on_its_line() {
     assert_ne!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
     let s = d.screen(80, 24);
     assert!(s.contains(&inv), "still on the sale's line: {s}");
+    // Esc under a kept filter clears it and stays on the lines.
+    for _ in 0..3 {
+        if d.app.screen_name() == "finance_gl" {
+            break;
+        }
+        d.press("esc");
+    }
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    d.press("/").typed(&inv).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("/{inv}")), "{s}");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "finance_gl", "{}", d.screen(80, 24));
+    assert!(!d.screen(80, 24).contains(&format!("/{inv}")));
 }
 
 #[test]
@@ -1770,6 +1806,107 @@ fn snapshots_of_bank_reconciliation() {
     assert!(s.contains("20x5"), "{s}");
 }
 
+/// A payment run the bank cannot cover is said in its question (what
+/// the bank account holds, what the run pays) and takes an explicit y:
+/// Enter is no, nothing is paid.
+#[test]
+fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
+    use depot::core::master::PostingKey;
+    use depot::core::purchasing::ApStatus;
+    let b = demo();
+    let (po, qty, price) = receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001")
+        .press("enter")
+        .typed("F-9002")
+        .press("enter");
+    assert!(d.screen(80, 24).contains(&po));
+    d.press("enter").press("enter");
+    d.press("ctrl-u")
+        .typed(&format!("{qty}@{price}"))
+        .press("enter");
+    d.press("f10").press("y");
+    d.press("tab").press("tab");
+    d.press("tab").typed("+31").press("enter");
+    let bank = {
+        let st = b.state.borrow();
+        st.posting_rules
+            .get(&("US01".into(), PostingKey::Bank))
+            .cloned()
+            .unwrap()
+            .to_string()
+    };
+    let held = |b: &MemBackend| {
+        b.state
+            .borrow()
+            .ledger
+            .balances
+            .get(&("US01".into(), bank.as_str().into()))
+            .copied()
+            .unwrap_or_default()
+    };
+    // The controller books the bank to `to` (against 6400).
+    let book = |to: Decimal| {
+        let by = to - held(&b);
+        let (dr, cr) = if by > Decimal::ZERO {
+            (bank.clone(), "6400".to_string())
+        } else {
+            ("6400".to_string(), bank.clone())
+        };
+        let body: depot::core::CommandBody = serde_json::from_value(serde_json::json!({
+            "cmd": "post_journal_entry", "entity": "US01", "memo": "transfer",
+            "lines": [{"account": dr, "debit": by.abs().to_string()},
+                      {"account": cr, "credit": by.abs().to_string()}]}))
+        .unwrap();
+        b.exec("CTRL1", body).unwrap();
+        assert_eq!(held(&b), to);
+    };
+    let run: Decimal = {
+        let st = b.state.borrow();
+        let until = today() + chrono::Duration::days(31);
+        depot::query::ap::proposal(&st, today(), until)
+            .iter()
+            .map(|p| p.amount)
+            .sum()
+    };
+    // A bank that covers the run: the plain question.
+    book(run);
+    d.committed();
+    d.press("f8");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("Pay 1 invoices") && !s.contains("OVER THE BANK"),
+        "{s}"
+    );
+    d.press("n");
+    // A cent short of it: said, with what the bank holds.
+    book(run - Decimal::new(1, 2));
+    d.committed();
+    d.press("f8");
+    let s = d.screen(132, 43);
+    assert!(s.contains("OVER THE BANK BALANCE"), "{s}");
+    d.press("n");
+    book(Decimal::ONE);
+    d.committed();
+    d.press("f8");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains(&format!(
+            "OVER THE BANK BALANCE: US01 bank {bank} holds 1.00 USD"
+        )),
+        "{s}"
+    );
+    d.press("enter");
+    let paid = |b: &MemBackend| b.state.borrow().supplier_payments.len();
+    let before = paid(&b);
+    assert_eq!(ap_status(&b, "F-9002"), ApStatus::Open, "Enter is no");
+    d.press("f8").press("y");
+    assert!(d.screen(80, 24).contains("payment run: 1 invoices PAID"));
+    assert_eq!(paid(&b), before + 1);
+    assert_eq!(ap_status(&b, "F-9002"), ApStatus::Paid);
+}
+
 #[test]
 fn a_remittance_advice_prints_after_the_payment_run_and_again_on_request() {
     use depot::docs::{build, BuildOptions, DocKind};
@@ -2042,6 +2179,10 @@ fn finance_views_say_when_a_table_is_empty_and_leave_a_terminal_too_small_with_f
     assert!(!d.screen(80, 24).contains("nothing"));
     d.press("/").typed("ZZZ").press("enter");
     assert!(d.screen(80, 24).contains("nothing matches /ZZZ"));
+    // Esc clears the kept filter, then leaves.
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    assert!(!d.screen(80, 24).contains("nothing matches"));
     d.press("esc");
     assert_eq!(d.app.screen_name(), "finance_views");
     d.press("tab").press("tab").press("tab").press("tab");
@@ -2364,4 +2505,25 @@ fn a_negative_quantity_or_price_on_a_supplier_invoice_says_what_it_takes() {
     d.press("ctrl-u").typed("5@-1").press("enter");
     let s = d.screen(132, 43);
     assert!(s.contains("price -1: a price is 0 or more"), "{s}");
+}
+
+/// A customer code that names nobody is said at once where it is typed
+/// (the finder opens with "nothing matches"), and Enter on an empty
+/// amount says what to type there.
+#[test]
+fn cash_application_says_what_an_unknown_customer_or_a_missing_amount_is() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C9999").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("find customer") && s.contains("nothing matches \"C9999\""),
+        "{s}"
+    );
+    d.press("esc").press("esc");
+    d.press("ctrl-u").typed("C0001").press("enter");
+    d.press("tab").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("type the amount received"), "{s}");
 }

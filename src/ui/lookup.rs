@@ -346,6 +346,14 @@ impl Prompt {
         let mut p = Prompt { kind, lookup };
         let kind = p.kind;
         p.lookup.refresh(&mut |q| search(kind, q, ctx));
+        // A code typed in a field that matches nothing is said at once,
+        // not shown as an empty list to guess at.
+        if p.lookup.found.codes.is_empty() && !p.lookup.query.trimmed().is_empty() {
+            p.lookup.error = Some(match &p.lookup.found.exact {
+                Some(Err(e)) => e.clone(),
+                _ => format!("nothing matches {:?}", p.lookup.query.trimmed()),
+            });
+        }
         p
     }
     pub fn handle(&mut self, input: Input, ctx: &super::screen::Ctx) -> Picked {

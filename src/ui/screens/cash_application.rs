@@ -215,7 +215,9 @@ impl CashApplication {
             return;
         }
         let Some(receipt) = self.receipt_amount() else {
-            self.notice = Some(Notice::error("enter the receipt's amount first"));
+            self.notice = Some(Notice::error(
+                "type the amount received in Amount first (Shift-Tab), then apply it here",
+            ));
             return;
         };
         let left = receipt - self.applied_sum();
@@ -466,7 +468,9 @@ impl CashApplication {
             return Flow::Stay;
         }
         let Some(amount) = self.receipt_amount().filter(|a| *a > Decimal::ZERO) else {
-            self.notice = Some(Notice::error("the receipt's amount, above zero"));
+            self.notice = Some(Notice::error(
+                "the receipt has no amount: type the amount received in Amount, then F10",
+            ));
             self.focus = Focus::Amount;
             return Flow::Stay;
         };
@@ -754,7 +758,11 @@ impl Screen for CashApplication {
             }
             (Focus::Amount, Input::Action(Action::Submit)) => {
                 match (self.amount.trimmed(), self.amount_problem(ctx.state())) {
-                    ("", _) => self.notice = Some(Notice::error("the receipt's amount")),
+                    ("", _) => {
+                        self.notice = Some(Notice::error(
+                            "type the amount received (the whole cheque or transfer, as 1250.00), then Enter",
+                        ))
+                    }
                     (_, Some(p)) => self.notice = Some(Notice::error(p)),
                     _ => self.next_field(false),
                 }
