@@ -129,10 +129,11 @@ impl RfTransferOut {
             return refuse(&mut self.notice, "scan a bin to pick from".into());
         }
         self.asking = Asking::Ship;
+        let n = self.lines.len();
         Flow::Confirm(format!(
-            "Ship {} line(s), {} units, to {}?",
-            self.lines.len(),
-            fmt_qty(self.units()),
+            "Ship {n} line{}, {}, to {}?",
+            if n == 1 { "" } else { "s" },
+            units(self.units()),
             self.to.clone().unwrap_or_default()
         ))
     }
@@ -450,7 +451,7 @@ impl Screen for RfTransferOut {
                     format!(
                         "to {}: {}",
                         self.to.clone().unwrap_or_default(),
-                        together(&format!("{} units", fmt_qty(self.units())))
+                        together(&units(self.units()))
                     ),
                 ));
                 if let Some(b) = &self.bin {
@@ -479,5 +480,14 @@ impl Screen for RfTransferOut {
             }
         }
         draw(f, area, &lines, keep);
+    }
+}
+
+/// "1 unit", "2.5 units".
+fn units(q: Decimal) -> String {
+    if q == Decimal::ONE {
+        "1 unit".into()
+    } else {
+        format!("{} units", fmt_qty(q))
     }
 }
