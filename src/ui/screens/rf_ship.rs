@@ -528,12 +528,6 @@ impl Screen for RfShip {
                     Default::default(),
                     together(&format!("{} {}", self.carrier, self.service)),
                 ));
-                if step == Step::Freight {
-                    lines.push(
-                        RfLine::styled(th.label(), "TRK  ")
-                            .push(Default::default(), self.tracking.clone()),
-                    );
-                }
                 keep = lines.len();
                 if step == Step::Carrier {
                     lines.push(field_line("via", &self.field.text, th));
@@ -548,6 +542,13 @@ impl Screen for RfShip {
                             cur.map(|c| c.to_string()).unwrap_or_default()
                         ),
                     ));
+                    // The tracking scanned, under the field: where rows
+                    // are few (20x8, a tracking number taking two) it is
+                    // what gives way, not the list and order above.
+                    lines.push(
+                        RfLine::styled(th.label(), "TRK  ")
+                            .push(Default::default(), self.tracking.clone()),
+                    );
                 } else if self.carrier == WILL_CALL {
                     lines.push(field_line("name", &self.field.text, th));
                     lines.push(RfLine::styled(th.dim(), "who collects; Enter"));
