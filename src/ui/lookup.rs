@@ -242,12 +242,34 @@ impl Lookup {
         };
         if let Some(a) = list_area {
             let w = a.width.saturating_sub(1) as usize;
+            // On a handheld a row too long for it takes a second row,
+            // broken between words, where it was cut ("FAS-1000   Hex
+            // bo~" named no bolt); a row on the screen is then two.
+            let narrow = a.width < HANDHELD_WRAP;
             let items: Vec<ListItem> = self
                 .found
                 .codes
                 .iter()
-                .map(|c| ListItem::new(fit(&label(c), w)))
+                .map(|c| {
+                    let l = label(c);
+                    if narrow && l.chars().count() > w {
+                        // The second row indented, so that one item's
+                        // rows read apart from the next item's.
+                        ListItem::new(
+                            super::widgets::wrap_words(&l, w.saturating_sub(2), 2)
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, r)| Line::from(if i == 0 { r } else { format!("  {r}") }))
+                                .collect::<Vec<_>>(),
+                        )
+                    } else {
+                        ListItem::new(fit(&l, w))
+                    }
+                })
                 .collect();
+            if narrow {
+                self.page = (self.page / 2).max(1);
+            }
             let mut st = ListState::default();
             if !self.found.codes.is_empty() {
                 st.select(Some(self.selected));
