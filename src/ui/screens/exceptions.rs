@@ -1802,20 +1802,31 @@ impl Screen for Exceptions {
                     lines.push(Line::from(fit(&c, detail.width as usize)));
                 }
             }
-            lines.push(Line::from(Span::styled(
-                fit(
-                    &format!(
-                        "raised {} (business date {}) by {}, owner {}, {} severity",
-                        x.raised_at.format("%Y-%m-%d %H:%M"),
-                        x.date,
-                        by,
-                        x.owner,
-                        crate::core::exceptions::severity_on(s, x, ctx.today()).as_str()
-                    ),
-                    detail.width as usize,
-                ),
-                theme.dim(),
-            )));
+            // Who owns it on a line of its own when both do not fit (the
+            // owner was cut: "owner data_steward~").
+            let raised = format!(
+                "raised {} (business date {}) by {}",
+                x.raised_at.format("%Y-%m-%d %H:%M"),
+                x.date,
+                by,
+            );
+            let owner = format!(
+                "owner {}, {} severity",
+                x.owner,
+                crate::core::exceptions::severity_on(s, x, ctx.today()).as_str()
+            );
+            let both = format!("{raised}, {owner}");
+            let said = if both.chars().count() <= detail.width as usize {
+                vec![both]
+            } else {
+                vec![raised, owner]
+            };
+            for l in said {
+                lines.push(Line::from(Span::styled(
+                    fit(&l, detail.width as usize),
+                    theme.dim(),
+                )));
+            }
             if let Some(c) = x.comments.last() {
                 lines.push(Line::from(fit(
                     &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
