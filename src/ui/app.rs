@@ -1061,6 +1061,25 @@ impl App {
         };
         let keys = Line::from(Span::styled(fit(&bar, w), self.theme.dim()));
         match notice {
+            // A screen too small to draw keeps its way out on the bottom
+            // line: the notice has only the rows above it (a refusal
+            // wrapped over it left no key to leave by).
+            Some(_) if too_small && self.confirm.is_none() => {
+                if let Some(n) = self.notice.as_ref().filter(|_| notice_area.height > 0) {
+                    let style = if n.error {
+                        self.theme.error()
+                    } else {
+                        ratatui::style::Style::default()
+                    };
+                    let lines: Vec<Line> = wrap_words(&n.text, w, notice_area.height.into())
+                        .into_iter()
+                        .map(|l| Line::from(Span::styled(l, style)))
+                        .collect();
+                    f.render_widget(Clear, notice_area);
+                    f.render_widget(Paragraph::new(lines), notice_area);
+                }
+                f.render_widget(Paragraph::new(keys), bottom);
+            }
             // On a handheld the notice has its rows already: with the
             // bottom line too when the screen lent it.
             Some(n) if narrow.is_some() => {
