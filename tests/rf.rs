@@ -1964,9 +1964,13 @@ fn transfer_out_picks_bin_by_bin_and_ships_once_after_a_confirm() {
     // item and a typed quantity (in the unit scanned).
     d.scan(&barcode(&b, &sku));
     assert!(d.screen(80, 24).contains("scan the bin first"));
-    d.scan(&bin)
-        .scan(&barcode(&b, &sku))
-        .scan(&barcode(&b, &sku));
+    d.scan(&bin).scan(&barcode(&b, &sku));
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("to DAL: 1 unit") && !s.contains("1 units"),
+        "{s}"
+    );
+    d.scan(&barcode(&b, &sku));
     assert!(d.screen(40, 16).contains(&format!("{bin} {sku} 2")));
     for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
         insta::assert_snapshot!(format!("transfer_out_{w}x{h}"), d.screen(w, h));
@@ -1980,9 +1984,7 @@ fn transfer_out_picks_bin_by_bin_and_ships_once_after_a_confirm() {
     assert!(d.screen(40, 16).contains(&format!("{bin} {sku} 3")));
     // Enter leaves the bin, Enter again asks to ship; no says nothing.
     d.press("enter").press("enter");
-    assert!(d
-        .screen(80, 24)
-        .contains("Ship 1 line(s), 3 units, to DAL?"));
+    assert!(d.screen(80, 24).contains("Ship 1 line, 3 units, to DAL?"));
     d.press("n");
     assert!(b.state.borrow().transfers.is_empty());
     d.press("enter").press("y");
@@ -3285,10 +3287,16 @@ fn ship_reads_whole_at_20_columns() {
     d.scan("1Z999AA10123456784");
     for (w, h) in [(20, 16), (20, 8)] {
         let s = d.screen(w, h);
-        assert!(on_a_row(&s, "1Z999AA10123456784"), "{w}x{h}:\n{s}");
+        // Which list is being shipped stays in sight at every size (at
+        // 20x8 it scrolled off for the tracking number's second row).
+        assert!(
+            on_a_row(&s, &format!("{} {}", p.number, p.order)),
+            "{w}x{h}:\n{s}"
+        );
         assert!(s.contains("frt> _"), "{w}x{h}:\n{s}");
         assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
     }
+    assert!(on_a_row(&d.screen(20, 16), "1Z999AA10123456784"));
 }
 
 /// Receive at 20 columns: a PO line counted past what was ordered says
@@ -3487,4 +3495,19 @@ fn the_title_bar_reads_whole_at_handheld_widths() {
     let s = t.screen(40, 16);
     let bar = s.lines().next().unwrap_or_default();
     assert!(bar.contains("SHIP1") && !bar.contains('~'), "{s}");
+}
+
+/// A refusal on a handheld shrunk to 20x5 (too small to draw the screen)
+/// leaves the bottom line to the key that leaves, where the refusal
+/// wrapped over it.
+#[test]
+fn a_refusal_on_a_handheld_too_small_keeps_the_way_out_in_sight() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    d.scan("ZZZZ");
+    let s = d.screen(20, 5);
+    assert!(s.contains("too small"), "{s}");
+    let last = s.lines().last().unwrap_or_default().trim_end();
+    assert!(last.ends_with(" back") && !last.contains("ZZZZ"), "{s}");
 }

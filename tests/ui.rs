@@ -1537,6 +1537,34 @@ fn an_item_lookup_on_a_20x8_handheld_shows_its_stock() {
     );
 }
 
+/// On a 20-column handheld an item found takes two rows, its
+/// description broken between words, where the row was cut at the edge
+/// with the description's first word or two.
+#[test]
+fn an_item_lookup_at_20_columns_lists_descriptions_on_a_second_row() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Item lookup").unwrap();
+    d.typed("FAS-100").press("enter");
+    let s = d.screen(20, 16);
+    let (sku, description) = {
+        let st = b.state.borrow();
+        let i = &st.items[&"FAS-1000".to_code()];
+        (i.sku.to_string(), i.description.to_string())
+    };
+    let rows: Vec<&str> = s.lines().map(str::trim_end).collect();
+    let at = rows
+        .iter()
+        .position(|l| l.trim_start().starts_with(&sku))
+        .unwrap_or_else(|| panic!("{sku} listed:\n{s}"));
+    // Its description read across its two rows, whole or cut with "~"
+    // only after the second.
+    let words: Vec<&str> = description.split_whitespace().collect();
+    let two = format!("{} {}", rows[at], rows[at + 1]);
+    assert!(two.contains(words[0]) && two.contains(words[1]), "{s}");
+    assert!(!rows[at].ends_with('~'), "{s}");
+}
+
 #[test]
 fn a_lookup_too_small_to_show_leaves_by_its_fields_cancel_key() {
     let b = demo();
@@ -1558,6 +1586,13 @@ fn a_lookup_too_small_to_show_leaves_by_its_fields_cancel_key() {
     d.press("j");
     assert!(d.screen(20, 5).contains("too small"));
     assert_eq!(d.app.screen_name(), "item_lookup");
+    // A notice takes the rows above the way out, never its line.
+    let s = d.screen(20, 5);
+    assert_eq!(
+        s.lines().last().map(str::trim_end),
+        Some(format!("{leave} back").as_str()),
+        "{s}"
+    );
     // The key offered leaves at once (the typed query is not cleared first).
     d.press(&leave.to_lowercase());
     assert_eq!(d.app.screen_name(), "menu");
