@@ -2526,4 +2526,16 @@ fn cash_application_says_what_an_unknown_customer_or_a_missing_amount_is() {
     d.press("tab").press("enter");
     let s = d.screen(80, 24);
     assert!(s.contains("type the amount received"), "{s}");
+    // F1 in the header names the open items' keys too; pressed there,
+    // they go to the open items and say what they do.
+    d.press("f1");
+    let s = d.screen(80, 24);
+    assert!(s.contains("settle short") && s.contains("unapply"), "{s}");
+    d.press("esc");
+    d.press("f7");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("on the open items now: choose the invoice, then F7 settles"),
+        "{s}"
+    );
 }

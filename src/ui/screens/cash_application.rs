@@ -575,6 +575,10 @@ impl Screen for CashApplication {
             a.push((Action::Back, "header"));
         } else {
             a.push((Action::Cancel, "back"));
+            // The open items' own keys, in the help from the header too
+            // (pressed here, they go to the open items and say so).
+            a.push((Action::Settle, "settle short (open items)"));
+            a.push((Action::DeleteLine, "unapply (open items)"));
         }
         a.push((Action::Help, "keys"));
         a
@@ -702,6 +706,32 @@ impl Screen for CashApplication {
                 Flow::Stay
             }
             (Focus::Items, Input::Char(_)) => Flow::Stay,
+            // The open items' keys pressed in the header: to the open
+            // items, saying what the key does there, where it did nothing.
+            (
+                Focus::Customer | Focus::Method | Focus::Amount | Focus::Reference,
+                Input::Action(a @ (Action::Settle | Action::DeleteLine)),
+            ) => {
+                if self.customer.is_none() {
+                    self.notice = Some(Notice::error("choose the customer first"));
+                    return Flow::Stay;
+                }
+                self.focus = Focus::Items;
+                let does = if a == Action::Settle {
+                    "settles the invoice chosen short"
+                } else {
+                    "takes the invoice chosen off the receipt"
+                };
+                let key = ctx
+                    .keymap
+                    .key_for(self.name(), self.context(), a)
+                    .map(|k| k.to_string())
+                    .unwrap_or_default();
+                self.notice = Some(Notice::info(format!(
+                    "on the open items now: choose the invoice, then {key} {does}"
+                )));
+                Flow::Stay
+            }
             (_, Input::Action(Action::Cancel)) => {
                 if self.dirty() {
                     self.asking = Some(Ask::Leave);

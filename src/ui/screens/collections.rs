@@ -324,22 +324,24 @@ impl Screen for Collections {
             "   {:>3} {:<10} {:<8} {:<10} {:>13} {:>7} {:>10}",
             "#", "invoice", "customer", "due", "open", "p(late)", "score"
         );
+        // The training's age read whole ("... 3 records and 0 min
+        // behind" was cut at 80 columns): the filter field gives way to
+        // it, down to 12 columns.
+        let trained = sugg
+            .as_ref()
+            .map(|m| format!("  trained on {}", m.short(ctx.view.seq, ctx.now)))
+            .unwrap_or_default();
+        let field = w
+            .saturating_sub(8 + trained.chars().count())
+            .clamp(12, 24)
+            .min(w.saturating_sub(8));
         f.render_widget(
             Paragraph::new(vec![
                 Line::from(Span::styled(fit(&said, w), theme.label())),
                 Line::from(vec![
                     Span::styled("filter ", theme.label()),
-                    self.filter.span(
-                        self.focus == Focus::Filter,
-                        w.saturating_sub(8).min(24),
-                        theme,
-                    ),
-                    Span::styled(
-                        sugg.as_ref()
-                            .map(|m| format!("  trained on {}", m.short(ctx.view.seq, ctx.now)))
-                            .unwrap_or_default(),
-                        theme.dim(),
-                    ),
+                    self.filter.span(self.focus == Focus::Filter, field, theme),
+                    Span::styled(fit(&trained, w.saturating_sub(8 + field)), theme.dim()),
                 ]),
                 Line::from(Span::styled(fit(&columns, w), theme.dim())),
             ]),
@@ -387,10 +389,10 @@ impl Screen for Collections {
         if let Some(r) = st.selected().and_then(|i| rows.get(i)) {
             let days = (ctx.today() - r.due).num_days();
             let plural = if days.abs() == 1 { "" } else { "s" };
-            let when = if days > 0 {
-                format!("{days} day{plural} past due")
-            } else {
-                format!("due in {} day{plural}", -days)
+            let when = match days {
+                0 => "due today".to_string(),
+                d if d > 0 => format!("{days} day{plural} past due"),
+                _ => format!("due in {} day{plural}", -days),
             };
             // What of it is disputed is worked as a dispute, not chased.
             let disputed = ctx
