@@ -700,12 +700,48 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             }
         }
         45 if !pos.is_empty() => {
-            let po = rng.pick(&pos);
+            use depot::core::purchasing::ApStatus;
+            // Now and then the supplier's number of an invoice entered
+            // before: a rejected one entered again, corrected (taken),
+            // or one still live (refused as a duplicate).
+            let again: Vec<(&Code, &str)> = match rng.below(10) {
+                0 => s
+                    .supplier_invoices
+                    .values()
+                    .filter(|i| i.status == ApStatus::Rejected)
+                    .map(|i| (&i.supplier, i.reference.as_str()))
+                    .collect(),
+                1 => s
+                    .supplier_invoices
+                    .values()
+                    .filter(|i| i.status != ApStatus::Rejected)
+                    .map(|i| (&i.supplier, i.reference.as_str()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let again = (!again.is_empty()).then(|| *rng.pick(&again));
+            let theirs: Vec<&depot::core::purchasing::PurchaseOrder> = match again {
+                Some((supplier, _)) => pos
+                    .iter()
+                    .filter(|p| p.supplier == *supplier)
+                    .copied()
+                    .collect(),
+                None => Vec::new(),
+            };
+            let po = if theirs.is_empty() {
+                rng.pick(&pos)
+            } else {
+                rng.pick(&theirs)
+            };
+            let reference = match again {
+                Some((supplier, r)) if *supplier == po.supplier => r.to_string(),
+                _ => format!("S{step}"),
+            };
             let l = rng.pick(&po.lines);
             let q = (l.received - l.invoiced).max(Decimal::ONE);
             CommandBody::EnterSupplierInvoice {
                 supplier: po.supplier.clone(),
-                reference: format!("S{step}"),
+                reference,
                 lines: vec![depot::core::purchasing::InvoiceLineInput {
                     po: po.number.clone(),
                     line: l.line,
@@ -1905,6 +1941,15 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) -> std::collections::BTree
             })
         }),
     );
+    mark("a rejected supplier invoice entered again", {
+        let mut by: std::collections::BTreeMap<(&Code, &str), Vec<bool>> = Default::default();
+        for i in w.state.supplier_invoices.values() {
+            by.entry((&i.supplier, i.reference.as_str()))
+                .or_default()
+                .push(i.status == depot::core::purchasing::ApStatus::Rejected);
+        }
+        by.values().any(|r| r.len() > 1 && r.iter().any(|x| *x))
+    });
     // The kinds computed on the clock, as of the run's end and a month
     // later: each names a document the state has.
     for at in [time_of(steps), time_of(steps) + Duration::days(31)] {
@@ -1947,6 +1992,7 @@ fn assert_coverage(seen: &std::collections::BTreeSet<String>) {
         "a bank difference written off",
         "an order archived",
         "bank lines archived",
+        "a rejected supplier invoice entered again",
     ] {
         wanted.push(what.to_string());
     }
