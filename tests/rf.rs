@@ -1439,12 +1439,20 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
         "{s}"
     );
     d.scan(&line.open().to_string());
-    assert!(d
-        .screen(40, 16)
-        .contains(&format!("+ {} {}", line.sku, line.open())));
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains(&format!("+ {} {}", line.sku, line.open())),
+        "{s}"
+    );
+    assert!(s.contains("receive what is counted"), "{s}");
     d.press("enter");
     let s = d.screen(80, 24);
-    assert!(s.contains("received GR-"), "{s}");
+    // What it took is said back: the receiver counted it, not the PO.
+    assert!(
+        s.contains("received GR-")
+            && s.contains(&format!(": {} on 1 line; put away next", line.open())),
+        "{s}"
+    );
     let st = b.state.borrow();
     let key = depot::core::state::BinKey {
         warehouse: "CHI".into(),

@@ -494,7 +494,7 @@ impl Screen for RfReceive {
             Step::Po => "take the PO",
             Step::Bin => "accept the bin",
             Step::Items if self.lines.is_empty() => "count the item",
-            Step::Items => "count / receive all",
+            Step::Items => "count / receive",
             Step::Lot => "the lot",
             Step::Expiry => "the expiry",
         })
@@ -527,8 +527,14 @@ impl Screen for RfReceive {
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
         self.notice = Some(match answer(outcome, &mut self.key, ctx) {
             Answer::Done(events) => {
+                // The receipt and how much it took: what the receiver
+                // counted, said back (not all the PO, nor its first line).
                 let gr = events.iter().find_map(|e| match e {
-                    Event::GoodsReceived { receipt, .. } => Some(receipt.number.clone()),
+                    Event::GoodsReceived { receipt, .. } => Some((
+                        receipt.number.clone(),
+                        receipt.lines.len(),
+                        receipt.lines.iter().map(|l| l.qty).sum::<Decimal>(),
+                    )),
                     _ => None,
                 });
                 self.lines.clear();
@@ -536,10 +542,14 @@ impl Screen for RfReceive {
                 self.taken_back = None;
                 self.po = None;
                 self.step = Step::Po;
-                Notice::info(format!(
-                    "received {}: put away next",
-                    gr.unwrap_or_default()
-                ))
+                match gr {
+                    Some((number, lines, units)) => Notice::info(format!(
+                        "received {number}: {} on {lines} line{}; put away next",
+                        fmt_qty(units),
+                        if lines == 1 { "" } else { "s" }
+                    )),
+                    None => Notice::info("received: put away next"),
+                }
             }
             Answer::Refused(_, n) | Answer::Stopped(n) => n,
         });
@@ -611,7 +621,7 @@ impl Screen for RfReceive {
                     Step::Lot => ("lot", "type the lot"),
                     Step::Expiry => ("exp", "YYYY-MM-DD; Enter: none"),
                     _ if self.lines.is_empty() => ("item", "scan items"),
-                    _ => ("item", "Enter: receive all"),
+                    _ => ("item", "Enter: receive what is counted"),
                 };
                 lines.push(field_line(label, &self.field.text, th));
                 let says = hint(th.dim(), says, area.width);
