@@ -1565,6 +1565,43 @@ fn an_item_lookup_at_20_columns_lists_descriptions_on_a_second_row() {
     assert!(!rows[at].ends_with('~'), "{s}");
 }
 
+/// On an 8-row handheld an item's detail scrolls: Down brings its lower
+/// lines (category, units, bins) into sight, where it went to the next
+/// item and they could not be reached; a line cut at the edge says so.
+#[test]
+fn an_item_detail_on_8_rows_scrolls_to_its_lower_lines() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Item lookup").unwrap();
+    d.typed("FAS-1003").press("enter");
+    let s = d.screen(20, 8);
+    assert!(s.contains("Down: more") && !s.contains("category"), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with("FAS-1003 ") && l.trim_end().ends_with('~')),
+        "the name cut, and said to be: {s}"
+    );
+    let mut reached = false;
+    for _ in 0..30 {
+        d.press("down");
+        if d.screen(20, 8).contains("category") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "{}", d.screen(20, 8));
+    assert!(d.screen(20, 8).contains("Up"), "{}", d.screen(20, 8));
+    // Still the same item: the wide screen shows its detail.
+    let wide = d.screen(80, 24);
+    assert!(
+        wide.contains("FAS-1003 Wood") || wide.contains("FAS-1003"),
+        "{wide}"
+    );
+    d.press("esc");
+    let s = d.screen(20, 8);
+    assert!(!s.contains("category"), "back to the list: {s}");
+}
+
 #[test]
 fn a_lookup_too_small_to_show_leaves_by_its_fields_cancel_key() {
     let b = demo();

@@ -46,6 +46,11 @@ pub struct Lookup {
     pub found: Found,
     pub error: Option<String>,
     page: usize,
+    /// The detail drawn alone (a narrow terminal): Up and Down scroll it
+    /// by `scroll` rows, where they went to the next record and the
+    /// detail's lower lines (units, bins) could not be reached on 8 rows.
+    alone: bool,
+    scroll: usize,
 }
 
 impl Default for Lookup {
@@ -64,6 +69,8 @@ impl Lookup {
             found: Found::default(),
             error: None,
             page: 10,
+            alone: false,
+            scroll: 0,
         }
     }
 
@@ -88,6 +95,7 @@ impl Lookup {
         pick_on_enter: bool,
     ) -> Picked {
         let n = self.found.codes.len();
+        let shown = self.selected_code().cloned();
         match (self.focus, input) {
             (Focus::Query, Input::Action(Action::Submit)) => {
                 self.error = None;
@@ -171,6 +179,21 @@ impl Lookup {
                 self.selected = 0;
                 self.found = search("");
             }
+            (
+                Focus::List,
+                Input::Action(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)),
+            ) if self.detail && self.alone => {
+                let by = if matches!(a, Action::PageUp | Action::PageDown) {
+                    self.page
+                } else {
+                    1
+                };
+                self.scroll = if matches!(a, Action::Up | Action::PageUp) {
+                    self.scroll.saturating_sub(by)
+                } else {
+                    self.scroll + by
+                };
+            }
             (Focus::List, Input::Action(a)) => {
                 self.selected = moved(self.selected, n, a, self.page);
             }
@@ -184,6 +207,10 @@ impl Lookup {
             }
         }
         self.selected = self.selected.min(self.found.codes.len().saturating_sub(1));
+        // Another record, or back to the list: its detail from the top.
+        if !self.detail || self.selected_code() != shown.as_ref() {
+            self.scroll = 0;
+        }
         Picked::No
     }
 
@@ -230,6 +257,7 @@ impl Lookup {
         ));
         f.render_widget(Paragraph::new(Line::from(spans)), search);
         let wide = area.width >= WIDE;
+        self.alone = !wide && self.detail;
         let (list_area, detail_area) = if wide {
             let [a, b] =
                 Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)])
@@ -299,8 +327,53 @@ impl Lookup {
             f.render_stateful_widget(list, a, &mut st);
         }
         if let Some(a) = detail_area {
-            let lines = self.selected_code().map(|c| detail(c)).unwrap_or_default();
-            let pane = Paragraph::new(lines).block(Block::new().borders(Borders::TOP));
+            let mut lines = self.selected_code().map(|c| detail(c)).unwrap_or_default();
+            if a.width < HANDHELD_WRAP {
+                // Cut at the edge, but said to be ("~"): "category
+                // FASTENE" read as a whole word.
+                let w = usize::from(a.width);
+                lines = lines
+                    .into_iter()
+                    .map(|l| super::widgets::fit_line(l, w))
+                    .collect();
+            }
+            // Drawn alone, it scrolls (Up, Down): the rows it has, and
+            // its top border says when more is below or above.
+            let rows = usize::from(a.height.saturating_sub(1));
+            // The rows the lines take: one each when cut at the edge, as
+            // many as they wrap to otherwise (broken between words).
+            let taken: usize = if a.width < HANDHELD_WRAP {
+                lines.len()
+            } else {
+                lines
+                    .iter()
+                    .map(|l| {
+                        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                        super::widgets::wrap_words(&text, usize::from(a.width), usize::MAX)
+                            .len()
+                            .max(1)
+                    })
+                    .sum()
+            };
+            let most = taken.saturating_sub(rows);
+            let mut block = Block::new().borders(Borders::TOP);
+            if self.alone {
+                self.scroll = self.scroll.min(most);
+                let more = match (self.scroll > 0, self.scroll < most) {
+                    (true, true) => " Up/Down: more ",
+                    (false, true) => " Down: more ",
+                    (true, false) => " Up: more ",
+                    (false, false) => "",
+                };
+                if !more.is_empty() {
+                    block = block.title(ratatui::text::Line::from(more).right_aligned());
+                }
+            } else {
+                self.scroll = 0;
+            }
+            let pane = Paragraph::new(lines)
+                .block(block)
+                .scroll((u16::try_from(self.scroll).unwrap_or(u16::MAX), 0));
             // On a handheld each line keeps its one row (cut at the edge),
             // so the stock rows, first under the name and laid out for 20
             // columns, stay in sight; wrapped, their heading alone took

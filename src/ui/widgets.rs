@@ -199,6 +199,40 @@ pub fn fit(text: &str, width: usize) -> String {
     s
 }
 
+/// A styled line cut to `width` characters, each part keeping its style.
+/// Cut inside a word, its last character kept is "~" (as `fit` does for
+/// plain text: "category     FASTEN~" is not read as a whole word, nor
+/// "Wood screw," as the whole name); cut in a gap between columns (a
+/// table laid out so that its first ones fit), it is cut plainly, so
+/// "52" is not read as cut.
+pub fn fit_line(line: ratatui::text::Line<'static>, width: usize) -> ratatui::text::Line<'static> {
+    let text: Vec<char> = line.spans.iter().flat_map(|s| s.content.chars()).collect();
+    if text.len() <= width {
+        return line;
+    }
+    // Between columns: a gap of two spaces or more at the cut.
+    let space = |i: usize| text.get(i).is_some_and(|c| c.is_whitespace());
+    let between = width == 0
+        || (space(width) && space(width + 1))
+        || (width >= 2 && space(width - 1) && space(width - 2))
+        || (space(width - 1) && space(width));
+    let mut left = if between { width } else { width - 1 };
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for s in line.spans {
+        if left == 0 {
+            break;
+        }
+        let taken: String = s.content.chars().take(left).collect();
+        left -= taken.chars().count();
+        spans.push(Span::styled(taken, s.style));
+    }
+    if !between {
+        let style = spans.last().map(|s| s.style).unwrap_or_default();
+        spans.push(Span::styled("~", style));
+    }
+    ratatui::text::Line::from(spans).style(line.style)
+}
+
 /// `text` in lines of at most `width` characters, broken between words
 /// (a word longer than a line is cut across lines), at most `max` lines:
 /// the last one ends with "~" when more was left.
