@@ -336,7 +336,7 @@ fn a_supplier_invoice_held_on_price_approved_by_a_second_operator_and_paid_in_a_
     t.keys(&["F8"]);
     t.wait_for("Pay ");
     t.keys(&["y"]);
-    t.wait_for("invoices PAID");
+    t.wait_for("invoice PAID");
     t.keys(&["F3"]);
     let s = t.wait_for("DEPOT-EXITED-0");
     assert!(!s.contains("panicked"), "{s}");

@@ -474,7 +474,7 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
     d.press("tab");
     d.typed("+31").press("enter");
     let s = d.screen(132, 43);
-    assert!(s.contains("1 invoices"), "{s}");
+    assert!(s.contains("1 invoice,"), "{s}");
     // Its total in the invoice's currency, formatted as every amount is.
     let owed = {
         let st = b.state.borrow();
@@ -491,7 +491,7 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
         .find(|l| l.contains("Pay through"))
         .unwrap_or_default();
     assert!(
-        through.trim_end().ends_with(&format!("1 invoices, {owed}")),
+        through.trim_end().ends_with(&format!("1 invoice, {owed}")),
         "{through}"
     );
     d.press("f8");
@@ -503,15 +503,15 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
         .map(str::trim)
         .collect::<Vec<_>>()
         .join(" ");
-    assert!(asked.contains("Pay 1 invoices of 1 suppliers"), "{s}");
+    assert!(asked.contains("Pay 1 invoice of 1 supplier"), "{s}");
     assert!(
-        asked.contains(&format!("suppliers: {owed}, discounts")),
+        asked.contains(&format!("supplier: {owed}, discounts")),
         "{asked}"
     );
     assert!(asked.contains(&format!("{discount}?")), "{asked}");
     d.press("y");
     let s = d.screen(80, 24);
-    assert!(s.contains("payment run: 1 invoices PAID"), "{s}");
+    assert!(s.contains("payment run: 1 invoice PAID"), "{s}");
     assert_eq!(ap_status(&b, "F-7781"), ApStatus::Paid);
     depot::core::invariants::check_state(&b.state.borrow()).unwrap();
 }
@@ -1876,7 +1876,7 @@ fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
     d.press("f8");
     let s = d.screen(132, 43);
     assert!(
-        s.contains("Pay 1 invoices") && !s.contains("OVER THE BANK"),
+        s.contains("Pay 1 invoice of") && !s.contains("OVER THE BANK"),
         "{s}"
     );
     d.press("n");
@@ -1902,7 +1902,7 @@ fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
     let before = paid(&b);
     assert_eq!(ap_status(&b, "F-9002"), ApStatus::Open, "Enter is no");
     d.press("f8").press("y");
-    assert!(d.screen(80, 24).contains("payment run: 1 invoices PAID"));
+    assert!(d.screen(80, 24).contains("payment run: 1 invoice PAID"));
     assert_eq!(paid(&b), before + 1);
     assert_eq!(ap_status(&b, "F-9002"), ApStatus::Paid);
 }
@@ -1928,7 +1928,7 @@ fn a_remittance_advice_prints_after_the_payment_run_and_again_on_request() {
     d.press("tab").typed("+31").press("enter");
     d.press("f8").press("y").wait_prints();
     let s = d.screen(80, 24);
-    assert!(s.contains("payment run: 1 invoices PAID"), "{s}");
+    assert!(s.contains("payment run: 1 invoice PAID"), "{s}");
     let pay = b
         .state
         .borrow()

@@ -143,7 +143,16 @@ pub fn rank(
             };
             let score = exposure.to_f64().unwrap_or(0.0) * p;
             let reasons: Reasons = vec![
-                ("paid late".into(), format!("{late} of {known} invoices")),
+                (
+                    "paid late".into(),
+                    // No record of its own: the estimate is every
+                    // customer's rate ("0 of 0 invoices" said nothing).
+                    if known == 0 {
+                        "none paid yet (all customers' rate)".to_string()
+                    } else {
+                        format!("{late} of {known} invoices")
+                    },
+                ),
                 (
                     "p(late)".into(),
                     match days_past_due {

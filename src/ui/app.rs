@@ -1259,7 +1259,15 @@ impl App {
         f.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(format!(" keys: {} ", self.screen_name()))),
+                .block(Block::bordered().title(fit(
+                    // The screen's title, as its title bar says it
+                    // ("cash application", not "cash_application").
+                    &format!(
+                        " keys: {} ",
+                        self.stack.last().map(|s| s.title()).unwrap_or_default()
+                    ),
+                    usize::from(popup.width.saturating_sub(2)),
+                ))),
             popup,
         );
     }

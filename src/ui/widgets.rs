@@ -185,6 +185,15 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// "1 invoice", "2 invoices": a count with its noun (plural with "s").
+pub fn counted(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
 /// Text cut to `width` characters (with "~" when cut).
 pub fn fit(text: &str, width: usize) -> String {
     let n = text.chars().count();

@@ -14,7 +14,7 @@ use crate::query::money;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{counted, fit, moved, TextField};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -877,7 +877,7 @@ impl Screen for CashApplication {
                         money(r.amount, &cur)
                     ),
                     (Some(r), None) => format!(
-                        "{}RECEIVED {} {} applied to {} invoice(s), {} left as credit",
+                        "{}RECEIVED {} {} applied to {}, {} left as credit",
                         if duplicate {
                             "(already committed) "
                         } else {
@@ -885,7 +885,7 @@ impl Screen for CashApplication {
                         },
                         r.number,
                         money(r.amount, &cur),
-                        r.applications.len(),
+                        counted(r.applications.len(), "invoice"),
                         money(r.unapplied, &cur)
                     ),
                     (None, None) => "received".into(),

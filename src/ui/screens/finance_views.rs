@@ -1778,6 +1778,7 @@ impl Screen for GlLines {
             ["date", "doc", "description", "debit", "credit", "balance"].map(String::from);
         let title = match (self.earlier && self.found.is_none(), self.lines.first()) {
             (true, Some(first)) => format!("{n} newest lines, from {} (Home: all)", first.date),
+            _ if n == 1 => "1 line".to_string(),
             _ => format!("{n} lines"),
         };
         (self.list.page, self.list.next_col) = draw_table(

@@ -16,7 +16,7 @@ use crate::query::ap::{
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{counted, fit, moved, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
@@ -1014,9 +1014,9 @@ impl Screen for SupplierInvoices {
                 let disc = by_currency(s, &p, |x| x.discount);
                 self.asking = Some(Ask::PayRun);
                 let ask = format!(
-                    "Pay {} invoices of {} suppliers: {total}, discounts {disc}?",
-                    p.len(),
-                    suppliers.len()
+                    "Pay {} of {}: {total}, discounts {disc}?",
+                    counted(p.len(), "invoice"),
+                    counted(suppliers.len(), "supplier")
                 );
                 // A run the bank cannot cover is said before it is paid,
                 // and takes an explicit yes.
@@ -1146,8 +1146,8 @@ impl Screen for SupplierInvoices {
                     self.run.remove(0);
                     if self.run.is_empty() {
                         self.notice = Some(Notice::info(format!(
-                            "payment run: {} invoices PAID",
-                            self.paid
+                            "payment run: {} PAID",
+                            counted(self.paid, "invoice")
                         )));
                         self.key = ctx.new_key();
                         // Each supplier is told what the payment paid.
@@ -1594,11 +1594,11 @@ impl SupplierInvoices {
             Span::styled("Pay through ", theme.label()),
             self.until.span(self.focus == Focus::Until, 10, theme),
             Span::raw(format!(
-                " {}: {} invoices, {}",
+                " {}: {}, {}",
                 self.until_date(ctx.today())
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "not a date".into()),
-                prop.len(),
+                counted(prop.len(), "invoice"),
                 total
             )),
         ]));
