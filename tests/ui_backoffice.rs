@@ -1898,6 +1898,9 @@ fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
         "{s}"
     );
     d.press("enter");
+    assert!(d
+        .screen(80, 24)
+        .contains("payment run not made: nothing paid"));
     let paid = |b: &MemBackend| b.state.borrow().supplier_payments.len();
     let before = paid(&b);
     assert_eq!(ap_status(&b, "F-9002"), ApStatus::Open, "Enter is no");

@@ -1030,6 +1030,18 @@ fn empty_text(l: &ListState, what: &str) -> String {
     }
 }
 
+/// Said after a kept filter in a list's foot: how to be rid of it.
+const KEPT: &str = " (Esc clears)";
+
+/// The columns a kept filter takes in a list's foot ("/C0009 (Esc
+/// clears)  "), so that the hint after it is fitted to what is left.
+fn kept_width(l: &ListState) -> usize {
+    match l.filter.text.chars().count() {
+        0 => 0,
+        n => n + 3 + KEPT.len(),
+    }
+}
+
 /// The foot line of a list: the filter being typed, or a hint.
 fn foot_line<'a>(ctx: &Ctx, l: &ListState, hint: String) -> Line<'a> {
     let theme = ctx.theme;
@@ -1040,7 +1052,7 @@ fn foot_line<'a>(ctx: &Ctx, l: &ListState, hint: String) -> Line<'a> {
         ]),
         _ if !l.filter.text.is_empty() => Line::from(vec![
             Span::styled(format!("/{}", l.filter.text), theme.label()),
-            Span::styled(" (Esc clears)", theme.dim()),
+            Span::styled(KEPT, theme.dim()),
             Span::styled(format!("  {hint}"), theme.dim()),
         ]),
         _ => Line::from(Span::styled(hint, theme.dim())),
@@ -1483,11 +1495,10 @@ impl Screen for FinanceViews {
             format!("{} of {} rows  {hint}", details(&rows), details(&g.rows))
         };
         // The foot shows "/filter  " before the hint: the hint fits after it.
-        let typed = match self.list.filter.text.chars().count() {
-            0 => 0,
-            n => n + 3 + " (Esc clears)".len(),
-        };
-        let hint = fit(&hint, (foot.width as usize).saturating_sub(2 + typed));
+        let hint = fit(
+            &hint,
+            (foot.width as usize).saturating_sub(2 + kept_width(&self.list)),
+        );
         f.render_widget(Paragraph::new(foot_line(ctx, &self.list, hint)), foot);
     }
 }
@@ -1818,7 +1829,7 @@ impl Screen for GlLines {
             Some(Focus::Filter) => foot_line(ctx, &self.list, String::new()),
             // A kept filter stays in sight, and how to be rid of it.
             _ if !self.list.filter.text.is_empty() => {
-                let kept = format!("/{} (Esc clears)  ", self.list.filter.text);
+                let kept = format!("/{}{KEPT}  ", self.list.filter.text);
                 let room = (foot.width as usize).saturating_sub(1 + kept.chars().count());
                 Line::from(vec![
                     Span::styled(kept, theme.label()),
@@ -2003,11 +2014,10 @@ impl Screen for PartyItems {
         let text = format!("total {of}{}; Enter: the document", total.join(", "));
         // Under a kept filter, the foot shows it first ("/C0009 (Esc
         // clears)  total ...").
-        let kept = match self.list.filter.text.chars().count() {
-            0 => 0,
-            n => n + 3 + " (Esc clears)".len(),
-        };
-        let text = fit(&text, (foot.width as usize).saturating_sub(1 + kept));
+        let text = fit(
+            &text,
+            (foot.width as usize).saturating_sub(1 + kept_width(&self.list)),
+        );
         f.render_widget(Paragraph::new(foot_line(ctx, &self.list, text)), foot);
     }
 }

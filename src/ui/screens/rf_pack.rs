@@ -565,7 +565,7 @@ impl Screen for RfPack {
                     ));
                     keep = lines.len();
                     lines.push(field_line("kg", &self.field.text, th));
-                    lines.push(RfLine::styled(th.dim(), "weigh; Enter packs"));
+                    lines.push(RfLine::styled(th.dim(), "type kg; Enter packs"));
                 } else {
                     keep = lines.len();
                     lines.push(field_line("item", &self.field.text, th));

@@ -21,7 +21,7 @@ use crate::query::qty as fmt_qty;
 use crate::ui::entry::{qty_problem, typed_qty, unit_named};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::TextField;
+use crate::ui::widgets::{counted, TextField};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 use rust_decimal::Decimal;
@@ -129,10 +129,9 @@ impl RfTransferOut {
             return refuse(&mut self.notice, "scan a bin to pick from".into());
         }
         self.asking = Asking::Ship;
-        let n = self.lines.len();
         Flow::Confirm(format!(
-            "Ship {n} line{}, {}, to {}?",
-            if n == 1 { "" } else { "s" },
+            "Ship {}, {}, to {}?",
+            counted(self.lines.len(), "line"),
             units(self.units()),
             self.to.clone().unwrap_or_default()
         ))

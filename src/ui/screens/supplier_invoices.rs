@@ -1054,6 +1054,10 @@ impl Screen for SupplierInvoices {
             return Flow::Stay;
         };
         if !yes {
+            // A run not paid is said so: it was a question with money on it.
+            if matches!(ask, Ask::PayRun) {
+                self.notice = Some(Notice::info("payment run not made: nothing paid"));
+            }
             return Flow::Stay;
         }
         match ask {
@@ -1166,8 +1170,8 @@ impl Screen for SupplierInvoices {
                 if in_run {
                     self.run.clear();
                     self.notice = Some(Notice::error(format!(
-                        "payment run stopped after {} invoices: {r}",
-                        self.paid
+                        "payment run stopped after {}: {r}",
+                        counted(self.paid, "invoice")
                     )));
                     if !self.remitted.is_empty() {
                         return Flow::Print(self.remittances(ctx));
