@@ -1806,20 +1806,16 @@ fn snapshots_of_bank_reconciliation() {
     assert!(s.contains("20x5"), "{s}");
 }
 
-/// A payment run the bank cannot cover is said in its question (what
-/// the bank account holds, what the run pays) and takes an explicit y:
-/// Enter is no, nothing is paid.
-#[test]
-fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
-    use depot::core::master::PostingKey;
-    use depot::core::purchasing::ApStatus;
-    let b = demo();
-    let (po, qty, price) = receive_first_po(&b);
-    let mut d = Driver::new(&b, Some("AP1"));
+/// AP1 enters V001's invoice `reference` for the first PO received, at
+/// what was received and the PO price (matched, open), and sets the
+/// pay-through day 31 days on: the run holds it.
+fn invoice_to_pay<'a>(b: &'a MemBackend, reference: &str) -> Driver<'a> {
+    let (po, qty, price) = receive_first_po(b);
+    let mut d = Driver::new(b, Some("AP1"));
     d.open("Supplier invoices").unwrap();
     d.typed("V001")
         .press("enter")
-        .typed("F-9002")
+        .typed(reference)
         .press("enter");
     assert!(d.screen(80, 24).contains(&po));
     d.press("enter").press("enter");
@@ -1829,6 +1825,18 @@ fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
     d.press("f10").press("y");
     d.press("tab").press("tab");
     d.press("tab").typed("+31").press("enter");
+    d
+}
+
+/// A payment run the bank cannot cover is said in its question (what
+/// the bank account holds, what the run pays) and takes an explicit y:
+/// Enter is no, nothing is paid.
+#[test]
+fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
+    use depot::core::master::PostingKey;
+    use depot::core::purchasing::ApStatus;
+    let b = demo();
+    let mut d = invoice_to_pay(&b, "F-9002");
     let bank = {
         let st = b.state.borrow();
         st.posting_rules
@@ -1914,21 +1922,7 @@ fn a_payment_run_over_the_bank_balance_is_said_and_takes_an_explicit_yes() {
 fn a_remittance_advice_prints_after_the_payment_run_and_again_on_request() {
     use depot::docs::{build, BuildOptions, DocKind};
     let b = demo();
-    let (po, qty, price) = receive_first_po(&b);
-    let mut d = Driver::new(&b, Some("AP1"));
-    d.open("Supplier invoices").unwrap();
-    d.typed("V001")
-        .press("enter")
-        .typed("F-9001")
-        .press("enter");
-    assert!(d.screen(80, 24).contains(&po));
-    d.press("enter").press("enter");
-    d.press("ctrl-u")
-        .typed(&format!("{qty}@{price}"))
-        .press("enter");
-    d.press("f10").press("y");
-    d.press("tab").press("tab");
-    d.press("tab").typed("+31").press("enter");
+    let mut d = invoice_to_pay(&b, "F-9001");
     d.press("f8").press("y").wait_prints();
     let s = d.screen(80, 24);
     assert!(s.contains("payment run: 1 invoice PAID"), "{s}");

@@ -1720,18 +1720,7 @@ impl Screen for Exceptions {
                 r.severity.as_str(),
             );
             // Where Enter goes on a line of its own when both do not fit.
-            let both = format!("{about}; {opens}");
-            let said = if both.chars().count() <= detail.width as usize {
-                vec![both]
-            } else {
-                vec![about, opens]
-            };
-            for l in said {
-                lines.push(Line::from(Span::styled(
-                    fit(&l, detail.width as usize),
-                    theme.dim(),
-                )));
-            }
+            lines.extend(one_or_two(about, "; ", opens, detail.width, theme));
             if let Some(c) = r.comments.last() {
                 lines.push(Line::from(fit(
                     &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
@@ -1815,18 +1804,7 @@ impl Screen for Exceptions {
                 x.owner,
                 crate::core::exceptions::severity_on(s, x, ctx.today()).as_str()
             );
-            let both = format!("{raised}, {owner}");
-            let said = if both.chars().count() <= detail.width as usize {
-                vec![both]
-            } else {
-                vec![raised, owner]
-            };
-            for l in said {
-                lines.push(Line::from(Span::styled(
-                    fit(&l, detail.width as usize),
-                    theme.dim(),
-                )));
-            }
+            lines.extend(one_or_two(raised, ", ", owner, detail.width, theme));
             if let Some(c) = x.comments.last() {
                 lines.push(Line::from(fit(
                     &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
@@ -1853,6 +1831,27 @@ impl Screen for Exceptions {
             );
         }
     }
+}
+
+/// Two parts of a detail line, `first{sep}second` on one line of `width`
+/// when it fits, else each on a line of its own (cut at the edge), dim.
+fn one_or_two(
+    first: String,
+    sep: &str,
+    second: String,
+    width: u16,
+    theme: crate::ui::theme::Theme,
+) -> Vec<Line<'static>> {
+    let w = usize::from(width);
+    let both = format!("{first}{sep}{second}");
+    let said = if both.chars().count() <= w {
+        vec![both]
+    } else {
+        vec![first, second]
+    };
+    said.into_iter()
+        .map(|l| Line::from(Span::styled(fit(&l, w), theme.dim())))
+        .collect()
 }
 
 #[cfg(test)]
