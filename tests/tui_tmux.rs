@@ -66,7 +66,7 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     t.wait_for("FAS-1001 ");
     // Focus is on the list after a scan: "?" opens the help.
     t.keys(&["?"]);
-    t.wait_for("keys: item_lookup");
+    t.wait_for("keys: items");
     t.keys(&["Escape"]);
     t.keys(&["F3"]);
     let s = t.wait_for("DEPOT-EXITED-0");
