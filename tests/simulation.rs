@@ -2042,8 +2042,11 @@ fn in_parallel(seeds: Vec<u64>, steps: u64, replay_every: u64) {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     // One seed (DEPOT_SEED, replaying a failure) need not reach everything.
     let many = seeds.len() > 1;
+    let total = seeds.len();
     let queue = std::sync::Mutex::new(seeds);
     let seen = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let start = std::time::Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..cores {
             scope.spawn(|| loop {
@@ -2054,6 +2057,13 @@ fn in_parallel(seeds: Vec<u64>, steps: u64, replay_every: u64) {
                         if let Ok(mut s) = seen.lock() {
                             s.extend(got);
                         }
+                        // Progress for the long mode (shown with --nocapture):
+                        // a run of hours says how far it is.
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        eprintln!(
+                            "seed {seed} passed ({n} of {total}, {:.0} s)",
+                            start.elapsed().as_secs_f64()
+                        );
                     }
                     None => break,
                 }
