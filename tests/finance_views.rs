@@ -132,6 +132,8 @@ fn the_gl_lines_screen_scrolls_and_filters_every_line_of_a_long_account() {
     };
     let balance = full.last().unwrap().balance;
     let open = |d: &mut Driver| {
+        // Holding 5 lines at first, fewer than a page (a production drill
+        // holds 200, more than the tallest screen shows).
         let fv = FinanceViews::new().sized(5, 3);
         let journals = fv.journals();
         d.app.open_screen(|_: &Ctx| Box::new(fv), d.backend);
@@ -151,13 +153,9 @@ fn the_gl_lines_screen_scrolls_and_filters_every_line_of_a_long_account() {
         "{read} of {total_records} records"
     );
     let s = d.screen(80, 24);
-    // The table's rows at 80x24.
-    let page = rows(&s).len();
-    assert!(
-        page > 5 && full.len() > 3 * page,
-        "{account}: {} lines, more than three pages of {page}:\n{s}",
-        full.len()
-    );
+    // The lines held at first (whole days: at least the 5 asked for).
+    let held = rows(&s).len();
+    assert!(held >= 5, "{s}");
     assert!(s.contains("newest lines"), "{s}");
     assert!(
         s.contains(&format!("balance {} = trial balance", usd(balance))),
@@ -166,13 +164,25 @@ fn the_gl_lines_screen_scrolls_and_filters_every_line_of_a_long_account() {
     assert_eq!(rows(&s).last().unwrap().2, usd(balance), "{s}");
     check_rows(&s, &full);
     // Up, a line at a time, past the lines held: more are read, each row
-    // still the ledger's.
-    for _ in 0..(page + 7) {
+    // still the ledger's, and the table a full page of the newest lines.
+    for _ in 0..(held + 7) {
+        d.press("up");
+    }
+    let s = d.screen(80, 24);
+    let page = check_rows(&s, &full);
+    assert!(
+        page > held && full.len() > 3 * page,
+        "{account}: {} lines, more than three pages of {page}:\n{s}",
+        full.len()
+    );
+    assert_eq!(rows(&s)[0].1, full[full.len() - page].doc, "{s}");
+    // Up a page more: the cursor's line is on top.
+    for _ in 0..page {
         d.press("up");
     }
     let s = d.screen(80, 24);
     assert_eq!(check_rows(&s, &full), page, "{s}");
-    let top = &full[full.len() - page - 8];
+    let top = &full[full.len() - held - 8 - page];
     assert_eq!(rows(&s)[0].1, top.doc, "{s}");
     // PageUp twice, PageDown once.
     d.press("pageup").press("pageup").press("pagedown");
@@ -326,5 +336,45 @@ fn the_pl_view_model_totals_are_the_trial_balances_income_and_expenses() {
             depot::report::build("balance-sheet", &s, Some(e), today()).unwrap(),
             bs.table()
         );
+    }
+}
+
+/// The demo's opening stock is there before anything is shipped out of
+/// it: at the end of every day of its history, each entity's inventory
+/// balance is at least zero (stock shipped months before the opening
+/// stock's date read as negative inventory in every balance sheet dated
+/// between).
+#[test]
+fn the_demo_never_ships_stock_before_its_opening_stock() {
+    use depot::core::master::PostingKey;
+    let b = demo();
+    let all = whole(&b);
+    let s = b.state.borrow();
+    for e in s.entities.keys() {
+        let account = s
+            .posting_rules
+            .get(&(e.clone(), PostingKey::Inventory))
+            .unwrap();
+        let lines = gl_lines(&all, e, account, today());
+        assert!(lines.len() > 1, "{e} {account}: {lines:?}");
+        // The first line is the opening stock, before any other.
+        assert!(lines[0].doc.starts_with("OPEN-"), "{e}: {:?}", lines[0]);
+        let opened = lines[0].date;
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.doc.starts_with("OPEN-") || l.date > opened),
+            "{e}: stock moved on or before its opening day"
+        );
+        for (i, l) in lines.iter().enumerate() {
+            let day_end = lines.get(i + 1).is_none_or(|n| n.date != l.date);
+            assert!(
+                !day_end || l.balance >= Decimal::ZERO,
+                "{e} {account} on {}: {} after {}",
+                l.date,
+                l.balance,
+                l.doc
+            );
+        }
     }
 }

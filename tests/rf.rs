@@ -2808,6 +2808,26 @@ fn pick_skip_with_units_counted_asks_before_dropping_them() {
     assert!(!s.contains("got 1"), "{s}");
 }
 
+/// A second lot of BRK-1000 in CHI B-02-05, expiring in 60 days: picked
+/// first, first to expire first out (the demo's own lot has no expiry).
+fn second_lot(b: &MemBackend) {
+    b.exec(
+        "ADMIN",
+        CommandBody::PostOpeningStock {
+            warehouse: "CHI".into(),
+            bin: "B-02-05".into(),
+            sku: "BRK-1000".into(),
+            qty: Decimal::from(24),
+            unit: None,
+            unit_cost: Decimal::new(4442, 2),
+            lot: Some("L202604-1000".into()),
+            date: None,
+            expiry: Some(today() + chrono::Duration::days(60)),
+        },
+    )
+    .unwrap();
+}
+
 /// A short of a lot-controlled line in B-02-05 whose rest the core
 /// offers from another lot in the same bin: the message names the lot
 /// ("rest from B-02-05; picked 0 BRK-1000" read as "go back to the bin
@@ -2815,19 +2835,7 @@ fn pick_skip_with_units_counted_asks_before_dropping_them() {
 #[test]
 fn a_short_with_nothing_picked_names_the_lot_the_rest_comes_from() {
     let b = demo();
-    // A second lot of BRK-1000 in B-02-05, allocated first.
-    b.exec(
-        "ADMIN",
-        CommandBody::AdjustStock {
-            warehouse: "CHI".into(),
-            bin: "B-02-05".into(),
-            sku: "BRK-1000".into(),
-            lot: Some("L202604-1000".into()),
-            qty: Decimal::from(24),
-            reason: depot::core::counts::Reason::Found,
-        },
-    )
-    .unwrap();
+    second_lot(&b);
     let list = released_order(&b, "C0002", "CHI", &["BRK-1000".into()], Decimal::from(2));
     let t = tasks(&b.state.borrow(), "CHI", &[])
         .into_iter()
@@ -3099,19 +3107,7 @@ fn receive_says_the_over_receipt_limit_in_the_unit_scanned() {
 #[test]
 fn a_pick_from_a_bin_of_two_lots_asks_for_the_lot_named() {
     let b = demo();
-    // A second lot of BRK-1000 in B-02-05, allocated first.
-    b.exec(
-        "ADMIN",
-        CommandBody::AdjustStock {
-            warehouse: "CHI".into(),
-            bin: "B-02-05".into(),
-            sku: "BRK-1000".into(),
-            lot: Some("L202604-1000".into()),
-            qty: Decimal::from(24),
-            reason: depot::core::counts::Reason::Found,
-        },
-    )
-    .unwrap();
+    second_lot(&b);
     let lots: Vec<_> = b
         .state
         .borrow()

@@ -492,3 +492,22 @@ pub fn run(state: &State, today: chrono::NaiveDate, run: &mut Run) -> Result<usi
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every day of the demo's activity comes after its opening stock.
+    #[test]
+    fn the_activity_starts_after_the_opening_stock() {
+        let opening = crate::io::demo::OPENING_DAYS_AGO;
+        let days = ORDERS
+            .iter()
+            .map(|o| o.days_ago)
+            .chain(POS.iter().map(|p| p.0))
+            .chain([DATA_QUALITY_DAYS_AGO]);
+        for d in days {
+            assert!(d < opening, "{d} days ago is before the opening stock");
+        }
+    }
+}

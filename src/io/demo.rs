@@ -102,11 +102,20 @@ pub enum DemoError {
     },
 }
 
+/// How long before `today` the demo's opening stock is dated: before the
+/// oldest day of its activity (`activity::DATA_QUALITY_DAYS_AGO`), so no
+/// stock is shipped before it is there (stock shipped five months ago out
+/// of stock opened today read as negative inventory in every balance
+/// sheet dated between).
+pub const OPENING_DAYS_AGO: i64 = 180;
+
 /// The commands that build the demo distributor, as of `today`: the admin,
 /// every fixture file, fiscal years around today, opening stock dated
-/// today. `seed` is reserved for varying generated history.
+/// `OPENING_DAYS_AGO` before today. `seed` is reserved for varying
+/// generated history.
 pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoError> {
     let _ = seed;
+    let opening = today - chrono::Duration::days(OPENING_DAYS_AGO);
     let time = Utc.from_utc_datetime(&today.and_hms_opt(8, 0, 0).unwrap_or_default());
     let mut state = State::default();
     let mut out = Vec::new();
@@ -141,7 +150,7 @@ pub fn commands(today: NaiveDate, seed: u64) -> Result<Vec<CommandBody>, DemoErr
         })?;
         for (i, mut body) in bodies.into_iter().enumerate() {
             if let CommandBody::PostOpeningStock { date, .. } = &mut body {
-                *date = Some(today);
+                *date = Some(opening);
             }
             push(&mut state, file, i, body)?;
         }
