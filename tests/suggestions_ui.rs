@@ -276,6 +276,61 @@ fn the_collections_worklist_weighs_what_is_open_now() {
     );
 }
 
+/// The cursor stays on the receivable it is on when the list re-ranks
+/// under it (a payment took the top one off): the next key acts on the
+/// invoice the clerk chose, not on whichever moved into its row; when the
+/// one under the cursor is paid off, the next takes its place.
+#[test]
+fn the_collections_cursor_stays_on_its_invoice_when_the_list_reranks() {
+    use depot::core::CommandBody;
+    use depot::ui::screens::collections::worklist_all;
+    let b = trained();
+    let sugg = b.models.borrow().clone().expect("trained");
+    let before = worklist_all(&b.state.borrow(), &sugg, "");
+    assert!(before.len() > 4, "{} receivables", before.len());
+    let pay_off = |number: &str| {
+        let (customer, open) = {
+            let s = b.state.borrow();
+            let i = &s.invoices[number];
+            (i.customer.to_string(), i.open)
+        };
+        let body: CommandBody = serde_json::from_value(serde_json::json!({
+            "cmd": "receive_payment", "customer": customer, "method": "transfer",
+            "amount": open.to_string(),
+            "apply": [{"invoice": number, "amount": open.to_string()}]}))
+        .expect("a payment");
+        b.exec("AR1", body).expect("received");
+    };
+    let detail = |c: &depot::ui::screens::collections::Chase| {
+        format!("{} of {}", c.suggestion.invoice, c.suggestion.customer)
+    };
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Collections").expect("collections");
+    d.press("down").press("down");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&detail(&before[2])), "{s}");
+    // The top one paid off: the third moves up to second, the cursor too.
+    pay_off(&before[0].suggestion.invoice);
+    d.committed();
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&detail(&before[2])),
+        "the cursor left its invoice: {s}"
+    );
+    assert!(!s.contains(&before[0].suggestion.invoice), "{s}");
+    // Enter opens the chosen invoice's customer, not the one moved under.
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(before[2].suggestion.customer.as_str()), "{s}");
+    d.press("esc");
+    // The one under the cursor paid off: the next one takes its place.
+    pay_off(&before[2].suggestion.invoice);
+    d.committed();
+    let now = worklist_all(&b.state.borrow(), &sugg, "");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&detail(&now[1])), "{s}");
+}
+
 /// Ship open order `number` in full as the history does (release, pick,
 /// pack, ship), not invoiced; its shipment's number.
 fn ship(b: &MemBackend, number: &str) -> String {

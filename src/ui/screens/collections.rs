@@ -17,7 +17,7 @@ fn money(d: rust_decimal::Decimal) -> String {
 }
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{fit, moved, reselected, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
@@ -187,6 +187,11 @@ pub struct Collections {
     pub focus: Focus,
     pub filter: TextField,
     pub selected: usize,
+    /// The invoice of the row selected: a payment, a dispute or a
+    /// retrained model re-ranks the list, and the cursor stays on the
+    /// invoice it was on (else on the same position: the next one up
+    /// takes the place of one paid off).
+    at: Option<String>,
     page: usize,
     notice: Option<Notice>,
 }
@@ -203,9 +208,18 @@ impl Collections {
             focus: Focus::List,
             filter: TextField::default(),
             selected: 0,
+            at: None,
             page: 10,
             notice: None,
         }
+    }
+
+    /// Selects the row of the invoice selected before, where the list
+    /// has moved it, and remembers the one selected now.
+    fn follow(&mut self, rows: &[Chase]) {
+        let invoice = |c: &Chase| c.suggestion.invoice.clone();
+        self.selected = reselected(self.selected, self.at.as_ref(), rows, invoice);
+        self.at = rows.get(self.selected).map(invoice);
     }
 
     fn rows(&self, ctx: &Ctx) -> Vec<Chase> {
@@ -255,7 +269,9 @@ impl Screen for Collections {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         let rows = self.rows(ctx);
-        let current = rows.get(self.selected.min(rows.len().saturating_sub(1)));
+        self.follow(&rows);
+        let current = rows.get(self.selected).cloned();
+        let current = current.as_ref();
         match (self.focus, input) {
             (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => match current {
@@ -281,18 +297,23 @@ impl Screen for Collections {
             }
             (Focus::List, Input::Action(a)) => {
                 self.selected = moved(self.selected, rows.len(), a, self.page);
+                self.at = rows
+                    .get(self.selected)
+                    .map(|c| c.suggestion.invoice.clone());
                 Flow::Stay
             }
             (Focus::List, Input::Char(c)) => {
                 self.focus = Focus::Filter;
                 self.filter = TextField::new(&c.to_string());
                 self.selected = 0;
+                self.at = None;
                 Flow::Stay
             }
             (Focus::Filter, input) => {
                 let key = self.filter.filter_key(input);
                 if key.changed {
                     self.selected = 0;
+                    self.at = None;
                 }
                 if key.back {
                     self.focus = Focus::List;
@@ -313,6 +334,7 @@ impl Screen for Collections {
             Some(_) => header(&rows),
         };
         rows.truncate(LIST_MAX);
+        self.follow(&rows);
         let [head, list, detail] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(3),
