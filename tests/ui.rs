@@ -824,6 +824,53 @@ fn help_is_built_from_the_active_keymap() {
     assert!(s.contains("F1") && !s.contains(" j "), "{s}");
 }
 
+/// The keys of a screen on a handheld of 8 rows do not fit the help's
+/// box: its bottom border says there is more, Up and Down (Home, End)
+/// scroll to every key, and any other key closes it. It showed the first
+/// two keys, and Down closed it.
+#[test]
+fn the_help_scrolls_where_the_keys_do_not_fit() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    let keys = d.app.help_lines();
+    let (first, last) = (keys[0].1, keys[keys.len() - 1].1);
+    d.press("f1");
+    let s = d.screen(20, 8);
+    assert!(s.contains(first) && !s.contains(last), "{s}");
+    assert!(s.contains("Down: more") && !s.contains("Up"), "{s}");
+    // Down a row at a time reaches the last key, and stops there.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..(keys.len() * 4) {
+        let s = d.screen(20, 8);
+        // (The start of what a key does: on 20 columns the rest wraps.)
+        let start = |what: &'static str| &what[..what.len().min(12)];
+        seen.extend(keys.iter().filter(|k| s.contains(start(k.1))).map(|k| k.1));
+        d.press("down");
+    }
+    assert!(d.app.help, "Down closed the help");
+    let s = d.screen(20, 8);
+    assert!(s.contains(last) && s.contains("Up: more"), "{s}");
+    assert_eq!(seen.len(), keys.len(), "never shown: {keys:?} {seen:?}");
+    d.press("home");
+    assert!(d.screen(20, 8).contains(first));
+    d.press("end");
+    assert!(d.screen(20, 8).contains(last));
+    // Where they fit, nothing scrolls and nothing says "more".
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(first) && s.contains(last) && !s.contains("more"),
+        "{s}"
+    );
+    d.press("esc");
+    assert!(!d.app.help);
+    // Opened again: from the top.
+    d.press("f1");
+    assert!(d.screen(20, 8).contains(first));
+    d.press("x");
+    assert!(!d.app.help, "any other key closes it");
+}
+
 #[test]
 fn snapshots_of_each_screen_at_80x24_and_132x43() {
     let b = demo();

@@ -61,6 +61,11 @@ pub struct App {
     keymap: Keymap,
     pub theme: Theme,
     pub help: bool,
+    /// The help's first row shown, and (as last drawn) its rows in all
+    /// and the rows its box shows: on a handheld of 8 rows the keys do
+    /// not fit, and Up and Down scroll them (any other key closes it).
+    help_top: Cell<usize>,
+    help_drawn: Cell<(usize, usize)>,
     /// A question waiting for yes or no.
     pub confirm: Option<String>,
     pub notice: Option<Notice>,
@@ -149,6 +154,8 @@ impl App {
             keymaps,
             theme: Theme { color: !no_color },
             help: false,
+            help_top: Cell::new(0),
+            help_drawn: Cell::new((0, 0)),
             confirm: None,
             confirm_drawn: RefCell::new(None),
             notice: None,
@@ -287,8 +294,27 @@ impl App {
         let ctxk = self.context();
         let action = self.keymap.action(self.screen_name(), ctxk, &key);
         if self.help {
-            // Any key closes the help; quit still quits (asking first
-            // with work open, as everywhere).
+            // A help taller than its box scrolls with Up and Down (Page
+            // Up and Down a box at a time, Home and End).
+            let (rows, shown) = self.help_drawn.get();
+            let last = rows.saturating_sub(shown);
+            let top = self.help_top.get();
+            let page = shown.max(1);
+            let moved = match key.code {
+                KeyCode::Down => Some((top + 1).min(last)),
+                KeyCode::Up => Some(top.saturating_sub(1)),
+                KeyCode::PageDown => Some((top + page).min(last)),
+                KeyCode::PageUp => Some(top.saturating_sub(page)),
+                KeyCode::Home => Some(0),
+                KeyCode::End => Some(last),
+                _ => None,
+            };
+            if let Some(to) = moved.filter(|_| last > 0) {
+                self.help_top.set(to);
+                return;
+            }
+            // Any other key closes the help; quit still quits (asking
+            // first with work open, as everywhere).
             self.help = false;
             if action == Some(Action::Quit) {
                 if self.stack.iter().any(|s| s.dirty()) && self.confirm.is_none() {
@@ -354,6 +380,7 @@ impl App {
         match action {
             Some(Action::Help) => {
                 self.help = true;
+                self.help_top.set(0);
                 return;
             }
             Some(Action::Quit) => {
@@ -1238,36 +1265,71 @@ impl App {
             .unwrap_or(0)
             .min(18);
         let beside = inner >= key_w + 1 + 12;
+        // Broken into rows here (what a key does under its own column),
+        // so that the rows are counted exactly and the last one can be
+        // scrolled to.
         let mut lines: Vec<Line> = Vec::new();
-        let mut rows = 0usize;
         for (keys, what) in help {
             if beside {
-                let line = format!("{keys:<key_w$} {what}");
-                rows += line.chars().count().div_ceil(inner).max(1);
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{keys:<key_w$} "), self.theme.label()),
-                    Span::raw(what),
-                ]));
+                // Keys longer than their column take rows of their own.
+                let mut keys = keys;
+                if keys.chars().count() > key_w {
+                    for part in wrap_words(&keys, inner, usize::MAX) {
+                        lines.push(Line::from(Span::styled(part, self.theme.label())));
+                    }
+                    keys = String::new();
+                }
+                let said = wrap_words(what, inner - key_w - 1, usize::MAX);
+                for (i, part) in said.into_iter().enumerate() {
+                    let head = if i == 0 { keys.as_str() } else { "" };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{head:<key_w$} "), self.theme.label()),
+                        Span::raw(part),
+                    ]));
+                }
             } else {
-                rows += 1 + (what.chars().count() + 1).div_ceil(inner).max(1);
-                lines.push(Line::from(Span::styled(keys, self.theme.label())));
-                lines.push(Line::from(format!(" {what}")));
+                for part in wrap_words(&keys, inner, usize::MAX) {
+                    lines.push(Line::from(Span::styled(part, self.theme.label())));
+                }
+                for part in wrap_words(what, inner.saturating_sub(1).max(1), usize::MAX) {
+                    lines.push(Line::from(format!(" {part}")));
+                }
             }
         }
+        let rows = lines.len();
         let popup = centered(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+        // What the box shows of it, scrolled to where Up and Down left it
+        // (kept inside the help when the terminal grew meanwhile).
+        let shown = usize::from(popup.height.saturating_sub(2));
+        let last = rows.saturating_sub(shown);
+        let top = self.help_top.get().min(last);
+        self.help_top.set(top);
+        self.help_drawn.set((rows, shown));
+        let inside = usize::from(popup.width.saturating_sub(2));
+        let mut block = Block::bordered().title(fit(
+            // The screen's title, as its title bar says it
+            // ("cash application", not "cash_application").
+            &format!(
+                " keys: {} ",
+                self.stack.last().map(|s| s.title()).unwrap_or_default()
+            ),
+            inside,
+        ));
+        // Cut short: the bottom border says there is more, and where.
+        let more = match (top > 0, top < last) {
+            (false, true) => " Down: more ",
+            (true, true) => " Up/Down: more ",
+            (true, false) => " Up: more ",
+            (false, false) => "",
+        };
+        if !more.is_empty() {
+            block = block.title_bottom(fit(more, inside));
+        }
         f.render_widget(Clear, popup);
         f.render_widget(
             Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(fit(
-                    // The screen's title, as its title bar says it
-                    // ("cash application", not "cash_application").
-                    &format!(
-                        " keys: {} ",
-                        self.stack.last().map(|s| s.title()).unwrap_or_default()
-                    ),
-                    usize::from(popup.width.saturating_sub(2)),
-                ))),
+                .scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))
+                .block(block),
             popup,
         );
     }
