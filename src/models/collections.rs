@@ -144,13 +144,16 @@ pub fn rank(
             let score = exposure.to_f64().unwrap_or(0.0) * p;
             let reasons: Reasons = vec![
                 (
-                    "paid late".into(),
+                    // Late on the customer's invoices that have come due:
+                    // paid after the due day or still open past it ("paid
+                    // late 1 of 1" was read of an invoice not paid at all).
+                    "late".into(),
                     // No record of its own: the estimate is every
                     // customer's rate ("0 of 0 invoices" said nothing).
                     if known == 0 {
-                        "none paid yet (all customers' rate)".to_string()
+                        "no invoice due yet (all customers' rate)".to_string()
                     } else {
-                        format!("{late} of {known} invoices")
+                        format!("{late} of {known} invoices due")
                     },
                 ),
                 (

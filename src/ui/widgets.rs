@@ -285,6 +285,43 @@ pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
     lines
 }
 
+/// `head` then `items` (each followed by `sep` but the last) in lines of
+/// at most `width` characters, broken between items, never inside one
+/// that fits a line of its own (one longer than a line is broken between
+/// its words): "exposure" at the end of a line and its figure at the start
+/// of the next read as two things.
+pub fn wrap_items(head: &str, items: &[String], sep: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = head.to_string();
+    for (i, item) in items.iter().enumerate() {
+        let item = if i + 1 < items.len() {
+            format!("{item}{sep}")
+        } else {
+            item.clone()
+        };
+        let len = |s: &str| s.chars().count();
+        let gap = usize::from(!line.is_empty());
+        if len(&line) + gap + len(&item) <= width {
+            if gap == 1 {
+                line.push(' ');
+            }
+            line.push_str(&item);
+            continue;
+        }
+        if !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        let mut parts = wrap_words(&item, width, usize::MAX);
+        line = parts.pop().unwrap_or_default();
+        out.extend(parts);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 /// A table's columns fitted to what they show: each as wide as its widest
 /// cell or its header (at least `mins[c]`, at most 32), except the `fill`
 /// column (a description), which takes what is left and at least
@@ -377,6 +414,41 @@ pub fn fitted(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_wrap_between_items_not_inside_one() {
+        let items: Vec<String> = [
+            "late 2 of 3 invoices due",
+            "p(late) 100%",
+            "exposure 5,323.45",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let lines = wrap_items("because", &items, ";", 40);
+        assert_eq!(
+            lines,
+            [
+                "because late 2 of 3 invoices due;",
+                "p(late) 100%; exposure 5,323.45"
+            ]
+        );
+        // Wide enough: one line, each item followed by the separator but
+        // the last.
+        assert_eq!(
+            wrap_items("because", &items, ";", 80),
+            ["because late 2 of 3 invoices due; p(late) 100%; exposure 5,323.45"]
+        );
+        // An item longer than a line is broken between its words; no line
+        // is longer than the width.
+        let long = vec!["a very long reason that takes more than a line".to_string()];
+        let lines = wrap_items("because", &long, ";", 12);
+        assert!(lines.iter().all(|l| l.chars().count() <= 12), "{lines:?}");
+        assert_eq!(
+            lines.join(" "),
+            "because a very long reason that takes more than a line"
+        );
+    }
 
     #[test]
     fn words_wrap_between_words_and_the_last_line_says_when_cut() {

@@ -17,7 +17,7 @@ fn money(d: rust_decimal::Decimal) -> String {
 }
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
-use crate::ui::widgets::{fit, moved, reselected, TextField};
+use crate::ui::widgets::{fit, moved, reselected, wrap_items, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
@@ -435,14 +435,17 @@ impl Screen for Collections {
                 ),
                 w,
             )));
-            let because = r
+            let because: Vec<String> = r
                 .suggestion
                 .reasons
                 .iter()
                 .map(|(what, n)| format!("{what} {n}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            lines.push(Line::from(format!("because {because}")));
+                .collect();
+            lines.extend(
+                wrap_items("because", &because, ";", w)
+                    .into_iter()
+                    .map(Line::from),
+            );
             lines.push(Line::from(Span::styled(
                 "Enter opens the customer's cash application; ctrl-p prints their statement",
                 theme.dim(),
