@@ -846,6 +846,13 @@ fn the_help_scrolls_where_the_keys_do_not_fit() {
         // (The start of what a key does: on 20 columns the rest wraps.)
         let start = |what: &'static str| &what[..what.len().min(12)];
         seen.extend(keys.iter().filter(|k| s.contains(start(k.1))).map(|k| k.1));
+        // A key at a time: the box's first row is a key, not the rest of
+        // what the one above does (said indented), until the end.
+        let rows: Vec<&str> = s.lines().collect();
+        let title = rows.iter().position(|l| l.contains("keys: Ship")).unwrap();
+        if s.contains("Down: more") {
+            assert!(!rows[title + 1].starts_with("│ "), "{s}");
+        }
         d.press("down");
     }
     assert!(d.app.help, "Down closed the help");

@@ -66,6 +66,10 @@ pub struct App {
     /// not fit, and Up and Down scroll them (any other key closes it).
     help_top: Cell<usize>,
     help_drawn: Cell<(usize, usize)>,
+    /// The row each key starts on, as last drawn: Up and Down go a key
+    /// at a time, so the top row is a key, not the rest of what the one
+    /// above does.
+    help_starts: RefCell<Vec<usize>>,
     /// A question waiting for yes or no.
     pub confirm: Option<String>,
     pub notice: Option<Notice>,
@@ -156,6 +160,7 @@ impl App {
             help: false,
             help_top: Cell::new(0),
             help_drawn: Cell::new((0, 0)),
+            help_starts: RefCell::default(),
             confirm: None,
             confirm_drawn: RefCell::new(None),
             notice: None,
@@ -294,17 +299,29 @@ impl App {
         let ctxk = self.context();
         let action = self.keymap.action(self.screen_name(), ctxk, &key);
         if self.help {
-            // A help taller than its box scrolls with Up and Down (Page
-            // Up and Down a box at a time, Home and End).
+            // A help taller than its box scrolls with Up and Down a key
+            // at a time (Page Up and Down a box at a time, Home and End).
             let (rows, shown) = self.help_drawn.get();
             let last = rows.saturating_sub(shown);
             let top = self.help_top.get();
             let page = shown.max(1);
+            let starts = self.help_starts.borrow().clone();
+            // The first key's row after `from` (else the last row), the
+            // last one before it (else the first).
+            let after = |from: usize| starts.iter().copied().find(|&r| r > from).unwrap_or(last);
+            let before = |from: usize| {
+                starts
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&r| r < from)
+                    .unwrap_or(0)
+            };
             let moved = match key.code {
-                KeyCode::Down => Some((top + 1).min(last)),
-                KeyCode::Up => Some(top.saturating_sub(1)),
-                KeyCode::PageDown => Some((top + page).min(last)),
-                KeyCode::PageUp => Some(top.saturating_sub(page)),
+                KeyCode::Down => Some(after(top).min(last)),
+                KeyCode::Up => Some(before(top)),
+                KeyCode::PageDown => Some(before(top + page + 1).max(after(top)).min(last)),
+                KeyCode::PageUp => Some(before((top + 1).saturating_sub(page))),
                 KeyCode::Home => Some(0),
                 KeyCode::End => Some(last),
                 _ => None,
@@ -1269,7 +1286,9 @@ impl App {
         // so that the rows are counted exactly and the last one can be
         // scrolled to.
         let mut lines: Vec<Line> = Vec::new();
+        let mut starts = Vec::new();
         for (keys, what) in help {
+            starts.push(lines.len());
             if beside {
                 // Keys longer than their column take rows of their own.
                 let mut keys = keys;
@@ -1297,6 +1316,7 @@ impl App {
             }
         }
         let rows = lines.len();
+        *self.help_starts.borrow_mut() = starts;
         let popup = centered(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
         // What the box shows of it, scrolled to where Up and Down left it
         // (kept inside the help when the terminal grew meanwhile).
