@@ -959,9 +959,20 @@ fn draw_table(
             None => Constraint::Length(0),
         })
         .collect();
+    // What the name (or description) column gets: the width less the
+    // other columns and a space between each. A name cut there ends in
+    // "~" ("returned good" read as the whole description).
+    let fixed: usize = shown
+        .iter()
+        .filter_map(|i| cols[*i])
+        .map(usize::from)
+        .sum::<usize>()
+        + shown.len().saturating_sub(1);
+    let fill_w = usize::from(area.width).saturating_sub(fixed).max(8);
     let cell = |i: usize, text: &str, w: Option<u16>| -> String {
         match (numeric[i], w) {
             (true, Some(w)) if w > 0 => format!("{text:>w$}", w = w as usize),
+            (_, Some(0)) => fit(text, fill_w),
             _ => text.to_string(),
         }
     };
