@@ -87,7 +87,9 @@ pub(super) fn kind_of(s: &State, entity: &str, code: &str) -> Option<AccountKind
 pub fn pl(s: &State, o: &Options) -> FinancialStatement {
     let mut t = FinancialStatement::new(
         format!(
-            "Profit and loss, period holding {} and year to date, to that day (by posting date)",
+            // Said whole at 80 columns ("period holding 2026-08-28 and
+            // year to date, to that day (by~" was cut and read oddly).
+            "Profit and loss to {}: period and year to date, by posting date",
             o.today
         ),
         true,
