@@ -199,6 +199,18 @@ fn the_collections_worklist_ranks_receivables_with_their_reasons() {
     assert!(s.contains(&first.customer), "{s}");
 }
 
+/// AR1 receives `amount` by transfer from the customer of invoice
+/// `number`, applied to it (`settle`: the rest settled short).
+fn receive(b: &MemBackend, number: &str, amount: rust_decimal::Decimal, settle: bool) {
+    let customer = b.state.borrow().invoices[number].customer.to_string();
+    let body: depot::core::CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "receive_payment", "customer": customer, "method": "transfer",
+        "amount": amount.to_string(),
+        "apply": [{"invoice": number, "amount": amount.to_string(), "settle": settle}]}))
+    .expect("a payment");
+    b.exec("AR1", body).expect("received");
+}
+
 /// What came in since the models trained counts at once: a receivable
 /// paid all but a little drops down the worklist with its exposure and
 /// score as they are now (not as trained), and one whose whole open
@@ -206,7 +218,6 @@ fn the_collections_worklist_ranks_receivables_with_their_reasons() {
 /// not chased), without waiting for the models to retrain.
 #[test]
 fn the_collections_worklist_weighs_what_is_open_now() {
-    use depot::core::CommandBody;
     use depot::ui::screens::collections::worklist_all;
     use rust_decimal::Decimal;
     let b = trained();
@@ -214,15 +225,7 @@ fn the_collections_worklist_weighs_what_is_open_now() {
     let before = worklist_all(&b.state.borrow(), &sugg, "");
     assert!(before.len() > 3, "{} receivables", before.len());
     let (top, second) = (before[0].clone(), before[1].clone());
-    let pay = |number: &str, amount: Decimal, settle: bool| {
-        let customer = b.state.borrow().invoices[number].customer.to_string();
-        let body: CommandBody = serde_json::from_value(serde_json::json!({
-            "cmd": "receive_payment", "customer": customer, "method": "transfer",
-            "amount": amount.to_string(),
-            "apply": [{"invoice": number, "amount": amount.to_string(), "settle": settle}]}))
-        .expect("a payment");
-        b.exec("AR1", body).expect("received");
-    };
+    let pay = |number: &str, amount: Decimal, settle: bool| receive(&b, number, amount, settle);
     // The top receivable paid all but a tenth: what is left is chased.
     let open = b.state.borrow().invoices[top.suggestion.invoice.as_str()].open;
     let left = (open / Decimal::from(10)).round_dp(2);
@@ -283,24 +286,14 @@ fn the_collections_worklist_weighs_what_is_open_now() {
 /// one under the cursor is paid off, the next takes its place.
 #[test]
 fn the_collections_cursor_stays_on_its_invoice_when_the_list_reranks() {
-    use depot::core::CommandBody;
     use depot::ui::screens::collections::worklist_all;
     let b = trained();
     let sugg = b.models.borrow().clone().expect("trained");
     let before = worklist_all(&b.state.borrow(), &sugg, "");
     assert!(before.len() > 4, "{} receivables", before.len());
     let pay_off = |number: &str| {
-        let (customer, open) = {
-            let s = b.state.borrow();
-            let i = &s.invoices[number];
-            (i.customer.to_string(), i.open)
-        };
-        let body: CommandBody = serde_json::from_value(serde_json::json!({
-            "cmd": "receive_payment", "customer": customer, "method": "transfer",
-            "amount": open.to_string(),
-            "apply": [{"invoice": number, "amount": open.to_string()}]}))
-        .expect("a payment");
-        b.exec("AR1", body).expect("received");
+        let open = b.state.borrow().invoices[number].open;
+        receive(&b, number, open, false);
     };
     let detail = |c: &depot::ui::screens::collections::Chase| {
         format!("{} of {}", c.suggestion.invoice, c.suggestion.customer)
