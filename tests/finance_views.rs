@@ -378,3 +378,40 @@ fn the_demo_never_ships_stock_before_its_opening_stock() {
         }
     }
 }
+
+/// A description cut to its column ends in "~": at 80 columns the GL
+/// lines of inventory cut "cost of goods shipped", and "returned good"
+/// was read as the whole description.
+#[test]
+fn a_description_cut_to_its_column_says_so() {
+    let b = demo();
+    let all = whole(&b);
+    let account = "1200";
+    let full = gl_lines(&all, "US01", account, today());
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    let fv = FinanceViews::new();
+    d.app.open_screen(|_: &Ctx| Box::new(fv), d.backend);
+    d.press("f6"); // US01
+    d.press("/").typed(account).press("enter").press("enter");
+    let s = d.screen(80, 24);
+    let mut cut = 0;
+    for line in s.lines().filter(|l| l.starts_with("20")) {
+        let doc = line.split_whitespace().nth(1).unwrap();
+        let memo = &full.iter().find(|l| l.doc == doc).unwrap().memo;
+        if !line.contains(memo.as_str()) {
+            // Cut: a start of it, then "~".
+            let shown = line
+                .split_whitespace()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let kept = shown.split('~').next().unwrap();
+            assert!(
+                shown.contains('~') && memo.starts_with(kept.trim_end()),
+                "{line}\n{s}"
+            );
+            cut += 1;
+        }
+    }
+    assert!(cut > 0, "nothing cut at 80 columns:\n{s}");
+}
