@@ -292,6 +292,7 @@ pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
 /// of the next read as two things.
 pub fn wrap_items(head: &str, items: &[String], sep: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
+    let len = |s: &str| s.chars().count();
     let mut out = Vec::new();
     let mut line = head.to_string();
     for (i, item) in items.iter().enumerate() {
@@ -300,7 +301,6 @@ pub fn wrap_items(head: &str, items: &[String], sep: &str, width: usize) -> Vec<
         } else {
             item.clone()
         };
-        let len = |s: &str| s.chars().count();
         let gap = usize::from(!line.is_empty());
         if len(&line) + gap + len(&item) <= width {
             if gap == 1 {

@@ -297,9 +297,8 @@ impl Screen for Collections {
             }
             (Focus::List, Input::Action(a)) => {
                 self.selected = moved(self.selected, rows.len(), a, self.page);
-                self.at = rows
-                    .get(self.selected)
-                    .map(|c| c.suggestion.invoice.clone());
+                self.at = None;
+                self.follow(&rows);
                 Flow::Stay
             }
             (Focus::List, Input::Char(c)) => {
