@@ -3166,6 +3166,68 @@ fn a_pick_from_a_bin_of_two_lots_asks_for_the_lot_named() {
     assert!(d.screen(80, 24).contains("picked 2 BRK-1000"));
 }
 
+/// Asked for the lot after the item's plain barcode, the picker scans
+/// the label of the case in hand (its GTIN and the lot): that answers
+/// the lot and is not one more case. It was counted, so a case picked
+/// once was booked (and billed) twice.
+#[test]
+fn the_items_lot_label_scanned_for_the_lot_is_not_counted_again() {
+    let b = demo();
+    second_lot(&b);
+    let list = released_order(&b, "C0002", "CHI", &["BRK-1000".into()], Decimal::from(2));
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    for _ in 0..3 {
+        if d.screen(40, 8).contains("BIN  B-02-05") {
+            break;
+        }
+        d.press("f7");
+    }
+    assert!(d.screen(40, 16).contains(&list), "{}", d.screen(40, 16));
+    let code = barcode(&b, "BRK-1000");
+    let gtin = format!("{code:0>14}");
+    d.scan("B-02-05").scan(&code);
+    assert!(d.screen(40, 16).contains("got 1"), "{}", d.screen(40, 16));
+    // The case's label, for the lot: the lot is OK, still one counted.
+    d.scan(&format!("(01){gtin}(10)L202604-1000"));
+    let s = d.screen(40, 16);
+    assert!(picks(&b).is_empty(), "picked on one case:\n{s}");
+    assert!(s.contains("got 1") && s.contains("L202604-1000 ok"), "{s}");
+    // The second case: picked, 2 in all.
+    d.scan(&code);
+    let log = picks(&b);
+    assert_eq!(log.len(), 1, "{}", d.screen(40, 16));
+    assert_eq!(log[0].1, Some(Decimal::from(2)));
+}
+
+/// A number typed at the quantity is what the hint says Enter picks (it
+/// said the count the number replaces: "qty> 5" over "Enter: pick 6").
+#[test]
+fn the_pick_hint_follows_the_quantity_typed() {
+    let b = demo();
+    let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(6));
+    let t = open_tasks(&b, "CHI")
+        .into_iter()
+        .find(|t| t.list == list)
+        .unwrap();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    while d.app.top().is_some() && !d.screen(40, 16).contains(&list) {
+        d.press("f7");
+    }
+    d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
+    assert!(
+        d.screen(40, 8).contains("Enter: pick 6"),
+        "{}",
+        d.screen(40, 8)
+    );
+    d.typed("5");
+    let s = d.screen(40, 8);
+    assert!(s.contains("qty> 5") && s.contains("Enter: pick 5"), "{s}");
+    d.press("enter");
+    assert_eq!(picks(&b)[0].1, Some(Decimal::from(5)));
+}
+
 /// The rows of a screen under the title bar (which the frame draws, not
 /// the screen) that are cut at the edge (`~`).
 fn cut_rows(screen: &str) -> Vec<&str> {

@@ -359,6 +359,14 @@ impl RfPick {
                 if let Some(flow) = self.expired(si.lot.as_deref(), si.expiry.as_deref(), ctx) {
                     return flow;
                 }
+                // Asked for the lot, the label of the item in hand (its
+                // GTIN and the lot, no count) answers that: the lot, not
+                // one more unit (counted, a case picked once was booked
+                // twice).
+                if self.step() == Step::Lot && si.lot.is_some() && si.count.is_none() {
+                    self.lot_ok = true;
+                    return self.maybe_done(&t, ctx);
+                }
                 let factor = si.item.unit_factor(&si.unit).unwrap_or(Decimal::ONE);
                 let n = si.count.unwrap_or(Decimal::ONE) * factor;
                 if self.counted + n > t.open {
@@ -803,14 +811,28 @@ impl Screen for RfPick {
                 "lot",
                 format!("scan lot {}", t.lot.as_deref().unwrap_or_default()),
             ),
-            Step::Qty => {
-                let n = if self.scans == 1 {
-                    t.open
-                } else {
-                    self.counted
-                };
-                ("qty", format!("Enter: pick {}", fmt_qty(n)))
-            }
+            // A number typed is what Enter picks (in the unit last
+            // scanned), not the count it replaces.
+            Step::Qty => match (typed_qty(&self.field.text), item) {
+                (Some(Ok(q)), Some(i)) if self.last_factor != Decimal::ONE => (
+                    "qty",
+                    format!(
+                        "Enter: pick {} {}",
+                        fmt_qty(q),
+                        unit_named(i, self.last_factor)
+                    ),
+                ),
+                (Some(Ok(q)), _) => ("qty", format!("Enter: pick {}", fmt_qty(q))),
+                _ if !self.field.text.trim().is_empty() => ("qty", "Enter: take it".to_string()),
+                _ => {
+                    let n = if self.scans == 1 {
+                        t.open
+                    } else {
+                        self.counted
+                    };
+                    ("qty", format!("Enter: pick {}", fmt_qty(n)))
+                }
+            },
             Step::Reason => ("short why", String::new()),
         };
         lines.push(field_line(label, &self.field.text, th));
