@@ -1719,3 +1719,54 @@ fn a_rejected_adjustment_of_a_bin_found_empty_leaves_a_count_of_it() {
     assert_ne!(open[0], count);
     depot::core::invariants::check_state(&s).expect("every invariant holds");
 }
+
+/// Approving a period's reopen from the queue is asked first, `y` only:
+/// after one approval the cursor is on the next row, and a second F2 (a
+/// double tap) reopened a closed period nobody had looked at.
+#[test]
+fn a_period_reopen_approved_from_the_queue_is_asked_first() {
+    use depot::core::master::PeriodStatus;
+    let b = demo();
+    let status = |b: &MemBackend| {
+        b.state
+            .borrow()
+            .periods
+            .values()
+            .find(|p| p.entity == "US01" && p.code == "FY2026-04")
+            .map(|p| p.status)
+            .unwrap()
+    };
+    exec(
+        &b,
+        "CTRL1",
+        serde_json::json!({"cmd": "close_period", "entity": "US01", "period": "FY2026-04"}),
+    );
+    exec(
+        &b,
+        "CTRL1",
+        serde_json::json!({"cmd": "reopen_period", "entity": "US01", "period": "FY2026-04",
+            "reason": "late supplier invoice"}),
+    );
+    assert_eq!(status(&b), PeriodStatus::Closed);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed("reopen").press("enter");
+    // F2, then F2 again: asked, and the second F2 answers nothing.
+    d.press("f2");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Approve ") && s.contains("FY2026-04"), "{s}");
+    d.press("f2");
+    assert_eq!(status(&b), PeriodStatus::Closed, "{}", d.screen(80, 24));
+    assert!(d.screen(80, 24).contains("y yes"));
+    // Esc: not approved, still closed.
+    d.press("esc");
+    assert!(
+        d.screen(80, 24).contains("not approved"),
+        "{}",
+        d.screen(80, 24)
+    );
+    assert_eq!(status(&b), PeriodStatus::Closed);
+    // Asked again, `y`: reopened.
+    d.press("f2").press("y");
+    assert_eq!(status(&b), PeriodStatus::Open, "{}", d.screen(80, 24));
+}

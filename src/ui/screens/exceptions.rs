@@ -1167,6 +1167,16 @@ fn kind_counts(s: &crate::core::State, today: NaiveDate) -> (Vec<(ExceptionKind,
 
 /// What a clerk does with an exception that cannot be rejected (None:
 /// it can be).
+/// Kinds whose approval is asked first (`y` only): what it does is not
+/// a routine release of a document but reopens a closed period, or
+/// writes governed master data (a bank account, a credit limit).
+fn asked_before_approving(kind: ExceptionKind) -> bool {
+    matches!(
+        kind,
+        ExceptionKind::PeriodReopen | ExceptionKind::GovernedChange
+    )
+}
+
 fn no_reject(kind: ExceptionKind) -> Option<&'static str> {
     if kind.can_reject() {
         return None;
@@ -1189,9 +1199,12 @@ impl Screen for Exceptions {
     fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
         match self.pending.take() {
             Some((on, body)) if yes => self.submit(ctx, on, body),
-            Some(_) => {
+            Some((_, body)) => {
                 self.typed = None;
-                self.notice = Some(Notice::info("not rejected"));
+                self.notice = Some(Notice::info(match body {
+                    CommandBody::ApproveException { .. } => "not approved",
+                    _ => "not rejected",
+                }));
                 Flow::Stay
             }
             None => Flow::Stay,
@@ -1260,7 +1273,19 @@ impl Screen for Exceptions {
             (Focus::List, Input::Action(Action::Approve)) => match self.current(ctx) {
                 Some(id) => {
                     self.typed = None;
-                    self.submit(ctx, Acting::Held(id), CommandBody::ApproveException { id })
+                    let body = CommandBody::ApproveException { id };
+                    // Reopening a closed period, or a change of governed
+                    // master data, is asked first: after one approval the
+                    // cursor is on the next row, and a second F2 (a double
+                    // tap) reopened a period nobody had looked at.
+                    match ctx.state().exceptions.get(&id) {
+                        Some(x) if asked_before_approving(x.kind) => {
+                            let what = format!("{}: {}", x.blocked, x.summary);
+                            self.pending = Some((Acting::Held(id), body));
+                            Flow::ConfirmStrict(format!("Approve {what}?"))
+                        }
+                        _ => self.submit(ctx, Acting::Held(id), body),
+                    }
                 }
                 None => Flow::Stay,
             },
