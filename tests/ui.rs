@@ -2676,3 +2676,43 @@ fn a_garbled_scan_at_the_counter_is_no_entry_not_a_warehouse() {
     let s = d.screen(80, 24);
     assert!(s.contains("no warehouse NOWHERE"), "{s}");
 }
+
+/// In a Chicago evening UTC is already tomorrow. The screens' "today" is
+/// the business date, as the core's: an order requested for today was
+/// refused as "before today (tomorrow)", and the finance views opened a
+/// day ahead of every posting.
+#[test]
+fn the_screens_today_is_the_business_date_not_the_utc_one() {
+    let evening = Utc.from_utc_datetime(
+        &(today() + chrono::Duration::days(1))
+            .and_hms_opt(2, 0, 0)
+            .unwrap(),
+    );
+    let b = MemBackend::demo(today(), evening);
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter").typed("PO-82").press("enter");
+    d.typed(&today().to_string()).press("enter");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("is before today"), "{s}");
+    d.press("enter").typed("2*FAS-1000").press("enter");
+    d.press("f10");
+    {
+        let st = b.state.borrow();
+        let o = st.orders.values().next_back().unwrap();
+        assert_eq!(o.customer_po, "PO-82", "{}", d.screen(80, 24));
+        assert_eq!((o.date, o.requested), (today(), today()));
+    }
+    // The day before the business date is still refused.
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0002").press("enter");
+    d.press("enter").typed("PO-83").press("enter");
+    let yesterday = today() - chrono::Duration::days(1);
+    d.typed(&yesterday.to_string()).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("is before today ({})", today())), "{s}");
+    let mut c = Driver::new(&b, Some("CTRL1"));
+    c.open("Finance views").unwrap();
+    let s = c.screen(80, 24);
+    assert!(s.contains(&format!("as of {}", today())), "{s}");
+}

@@ -36,8 +36,27 @@ impl Ctx<'_> {
     pub fn state(&self) -> &State {
         &self.view.state
     }
+    /// The business date: at the operator's own warehouse, else the
+    /// latest of the entities' (as a report takes "today", so nothing
+    /// dated today anywhere reads as the future). Never the UTC date: in
+    /// a Chicago evening UTC is already tomorrow, which made an order
+    /// requested for today "before today" and an invoice due today a day
+    /// late.
     pub fn today(&self) -> NaiveDate {
-        self.now.date_naive()
+        let s = self.state();
+        match self
+            .operator_record()
+            .and_then(|o| o.default_warehouse.as_deref())
+            .filter(|w| s.warehouses.contains_key(*w))
+        {
+            Some(w) => crate::core::zone::warehouse_date(s, w, self.now),
+            None => crate::core::zone::today(s, None, self.now),
+        }
+    }
+    /// The business date of `entity` (the date the core gives a command
+    /// of that entity now).
+    pub fn entity_today(&self, entity: &str) -> NaiveDate {
+        crate::core::zone::entity_date(self.state(), entity, self.now)
     }
     /// A fresh idempotency key, unique to this session. A screen takes one
     /// per document it is about to commit and keeps it until the document

@@ -288,7 +288,12 @@ impl OrderEntry {
     /// core refuses such an order; said here, where it is typed).
     fn requested_checked(&self, ctx: &Ctx) -> Result<Option<NaiveDate>, String> {
         let d = self.requested_date()?;
-        let today = ctx.today();
+        // The customer's entity's date, as the core checks it.
+        let today = self
+            .customer
+            .as_ref()
+            .and_then(|c| ctx.state().customers.get(c))
+            .map_or_else(|| ctx.today(), |c| ctx.entity_today(&c.entity));
         match d {
             Some(d) if d < today => Err(format!(
                 "requested date {d} is before today ({today}): leave it empty for today"
