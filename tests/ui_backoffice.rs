@@ -979,7 +979,12 @@ fn finance_views_trial_balance_as_of_any_date_equals_the_report_and_the_ledger()
         .expect("the controller reads the ledger");
     insta::assert_snapshot!("finance_tb_80x24", d.screen(80, 24));
     insta::assert_snapshot!("finance_tb_132x43", d.screen(132, 43));
-    let entity = "CA01"; // the first scope: entities by code
+    // Opened on US01 (CTRL1 has no warehouse: the busiest entity); F6
+    // goes round the scopes (the consolidations after the entities) to
+    // CA01, the first.
+    assert!(d.screen(132, 43).contains("US01 (USD)"));
+    d.press("f6").press("f6").press("f6");
+    let entity = "CA01";
     for as_of in [today(), today() - chrono::Duration::days(20)] {
         // F9 shows the date in force; what is typed replaces it (the
         // manual's `F9 2026-10-31 Enter`), not follows it.
@@ -1077,8 +1082,7 @@ fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
     // On screen: Enter on an account opens its GL lines, which end on the
     // trial balance figure.
     let mut d = Driver::new(&b, Some("CTRL1"));
-    d.open("Finance views").unwrap();
-    d.press("f6"); // US01
+    d.open("Finance views").unwrap(); // on US01, the busiest entity
     d.press("/")
         .typed("Accounts receivable")
         .press("enter")
@@ -1125,10 +1129,9 @@ fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
 fn finance_views_a_document_without_a_screen_shows_its_journal_entry() {
     let b = demo();
     let mut d = Driver::new(&b, Some("CTRL1"));
-    d.open("Finance views").unwrap();
-    d.press("f6"); // US01
-                   // Inventory: the opening stock posted it (documents OPEN-...), which
-                   // have no screen of their own.
+    d.open("Finance views").unwrap(); // on US01, the busiest entity
+                                      // Inventory: the opening stock posted it (documents OPEN-...), which
+                                      // have no screen of their own.
     d.press("/")
         .typed("Inventory")
         .press("enter")
@@ -1154,8 +1157,7 @@ fn finance_views_a_cleared_filter_stays_on_its_row_and_tab_starts_the_next_view_
     let b = demo();
     let inv = sale_on_account(&b, "C0009", "FAS-1000", 3);
     let mut d = Driver::new(&b, Some("CTRL1"));
-    d.open("Finance views").unwrap();
-    d.press("f6"); // US01
+    d.open("Finance views").unwrap(); // on US01, the busiest entity
     d.press("tab").press("tab").press("tab");
     let s = d.screen(132, 43);
     let first = s
@@ -1213,9 +1215,8 @@ fn finance_views_a_cleared_filter_in_the_gl_lines_stays_on_its_line() {
     let b = demo();
     let inv = sale_on_account(&b, "C0009", "FAS-1000", 3);
     let mut d = Driver::new(&b, Some("CTRL1"));
-    d.open("Finance views").unwrap();
-    d.press("f6"); // US01
-                   // Receivables: the opening balances, then the sale's invoice last.
+    d.open("Finance views").unwrap(); // on US01, the busiest entity
+                                      // Receivables: the opening balances, then the sale's invoice last.
     d.press("/")
         .typed("Receivable")
         .press("enter")
@@ -1271,8 +1272,7 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     sale_on_account(&b, "C0009", "FAS-1000", 3);
     sale_on_account(&b, "C0009", "FAS-1001", 2);
     let mut d = Driver::new(&b, Some("CTRL1"));
-    d.open("Finance views").unwrap();
-    d.press("f6"); // US01
+    d.open("Finance views").unwrap(); // on US01, the busiest entity
     d.press("tab").press("tab").press("tab");
     let s = d.screen(80, 24);
     assert!(s.contains("AR aging as of"), "{s}");
@@ -1352,8 +1352,8 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
 fn finance_views_statements_and_consolidation_show_the_reports_figures() {
     let b = demo();
     let mut d = Driver::new(&b, Some("CTRL1"));
-    d.open("Finance views").unwrap();
-    d.press("f6").press("tab"); // US01, P&L
+    d.open("Finance views").unwrap(); // on US01, the busiest entity
+    d.press("tab"); // P&L
     let s = d.screen(132, 43);
     insta::assert_snapshot!("finance_pl_132x43", s);
     let t = depot::report::build("pl", &b.state.borrow(), Some("US01"), today()).unwrap();
@@ -2535,4 +2535,104 @@ fn cash_application_says_what_an_unknown_customer_or_a_missing_amount_is() {
         s.contains("on the open items now: choose the invoice, then F7 settles"),
         "{s}"
     );
+}
+
+/// The `qty@price` of a taken line is proposed: what the clerk types
+/// replaces it (typing `5` over `240@36.28` was `240@36.285`, a price
+/// changed without a word), an editing key mends it, and a quantity
+/// typed alone keeps the price the line has.
+#[test]
+fn typing_over_a_supplier_invoice_lines_qty_at_price_replaces_it() {
+    let b = demo();
+    let (po, qty, price) = receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001")
+        .press("enter")
+        .typed("F-8801")
+        .press("enter");
+    assert!(d.screen(80, 24).contains(&po));
+    let dear = price + Decimal::new(12, 2);
+    let fewer = qty - Decimal::ONE;
+    // Take the line; Enter again shows its qty@price; type over it.
+    d.press("enter").press("enter");
+    assert!(
+        d.screen(132, 43).contains(&format!("{qty}@{price}")),
+        "{}",
+        d.screen(132, 43)
+    );
+    d.typed(&format!("{qty}@{dear}")).press("enter");
+    // Again, a quantity alone: the price stays the one just set.
+    d.press("enter").typed(&fewer.to_string()).press("enter");
+    // Again, an editing key mends the proposal: Backspace drops the last
+    // digit of the price, and typing puts it back.
+    d.press("enter").press("backspace");
+    let last = dear.to_string().chars().last().unwrap();
+    d.typed(&last.to_string()).press("enter");
+    d.press("f10");
+    let entered = |b: &MemBackend| {
+        b.state
+            .borrow()
+            .supplier_invoices
+            .values()
+            .any(|i| i.reference == "F-8801")
+    };
+    // Asked first: `enter yes` when it matches, `y` when it would be held.
+    let asked = d.screen(80, 24);
+    assert!(!entered(&b) && asked.contains("Enter F-8801"), "{asked}");
+    d.press(if asked.contains("enter yes") {
+        "enter"
+    } else {
+        "y"
+    });
+    let s = b.state.borrow();
+    let inv = s
+        .supplier_invoices
+        .values()
+        .find(|i| i.reference == "F-8801")
+        .unwrap_or_else(|| panic!("not entered:\n{}", d.screen(132, 43)));
+    assert_eq!(inv.lines.len(), 1);
+    assert_eq!(inv.lines[0].qty, fewer);
+    assert_eq!(inv.lines[0].price, dear);
+}
+
+/// Cash application's open items at every width from 80 to 140 columns:
+/// an invoice number and its dates are shown whole or not at all. The
+/// wide table was drawn from 110 columns, where it needs 127, and cut
+/// them short without a mark ("2026-08-1" read as another day).
+#[test]
+fn cash_application_never_cuts_an_invoice_or_a_date_short() {
+    let b = demo();
+    let inv = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0009").press("enter");
+    let is_date = |w: &str| {
+        w.len() == 10
+            && w.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    };
+    let mut wide = 0;
+    for w in 80..=140 {
+        let s = d.screen(w, 30);
+        let row = s
+            .lines()
+            .find(|l| l.contains(inv.as_str()))
+            .unwrap_or_else(|| panic!("{inv} not listed at {w}:\n{s}"));
+        // The row's second and third words are dates, whole.
+        let words: Vec<&str> = row.split_whitespace().collect();
+        let at = words.iter().position(|x| *x == inv).unwrap();
+        let dates = if s.contains("Total") { 2 } else { 1 };
+        for x in &words[at + 1..=at + dates] {
+            assert!(is_date(x), "{x} at {w} columns:\n{row}\n{s}");
+        }
+        wide += usize::from(dates == 2);
+    }
+    // The wide table was shown at the widest.
+    assert!(wide > 0);
 }

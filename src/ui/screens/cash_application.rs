@@ -47,6 +47,10 @@ pub fn method_name(m: Method) -> &'static str {
     }
 }
 
+/// The wide open-items table's columns (invoice, date, due, late, total,
+/// open, disputed, discount, apply, result: the last takes the rest).
+const WIDE: [u16; 10] = [10, 10, 10, 4, 12, 12, 10, 16, 14, 20];
+
 /// One invoice the receipt is applied to, as the clerk set it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alloc {
@@ -928,7 +932,11 @@ impl Screen for CashApplication {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let s: &State = ctx.state();
-        let wide = area.width >= 110;
+        // The wide table (date, total and result too) only where all of
+        // it fits: squeezed, the table cut the dates short without a mark
+        // ("2026-08-1" for 2026-08-18, at 110 to 126 columns).
+        let wide = usize::from(area.width)
+            >= WIDE.iter().map(|w| usize::from(*w)).sum::<usize>() + WIDE.len() - 1;
         let [head, table, sugg, foot] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(4),
@@ -1068,18 +1076,17 @@ impl Screen for CashApplication {
             })
             .collect();
         let widths: Vec<Constraint> = if wide {
-            vec![
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Length(4),
-                Constraint::Length(12),
-                Constraint::Length(12),
-                Constraint::Length(10),
-                Constraint::Length(16),
-                Constraint::Length(14),
-                Constraint::Min(20),
-            ]
+            let last = WIDE.len() - 1;
+            WIDE.iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    if i == last {
+                        Constraint::Min(*w)
+                    } else {
+                        Constraint::Length(*w)
+                    }
+                })
+                .collect()
         } else {
             vec![
                 Constraint::Length(9),

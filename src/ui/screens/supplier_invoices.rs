@@ -274,7 +274,9 @@ impl SupplierInvoices {
                 self.lines.insert(k, (m.uninvoiced, m.price));
             }
             Some((q, p)) => {
-                self.edit = TextField::new(&format!("{q}@{p}"));
+                // Proposed: what is typed replaces it (`5` is 5 at the
+                // line's price, not `240@36.285`); an editing key mends it.
+                self.edit = TextField::proposed(&format!("{q}@{p}"));
                 self.focus = Focus::EditLine;
             }
         }
@@ -306,8 +308,13 @@ impl SupplierInvoices {
                 return;
             }
         };
+        // A quantity alone keeps the price the line has.
+        let held = self
+            .lines
+            .get(&(m.po.clone(), m.line))
+            .map_or(m.price, |(_, p)| *p);
         let p = match p.map(|p| parse_decimal(&p)) {
-            None => m.price,
+            None => held,
             Some(Ok(v)) if v >= Decimal::ZERO => v,
             Some(Ok(v)) => {
                 self.notice = Some(Notice::error(format!("price {v}: a price is 0 or more")));
