@@ -415,3 +415,62 @@ fn a_description_cut_to_its_column_says_so() {
     }
     assert!(cut > 0, "nothing cut at 80 columns:\n{s}");
 }
+
+/// The header row of a GL lines screen: where each column starts.
+fn header_row(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.contains("description") && l.contains("balance"))
+        .unwrap_or_else(|| panic!("no header row:\n{screen}"))
+        .to_string()
+}
+
+#[test]
+fn the_gl_lines_keep_their_columns_while_the_list_scrolls() {
+    let b = demo();
+    let all = whole(&b);
+    // The account whose running balance is written in the most different
+    // widths (a column sized by the visible rows would move with them).
+    let (account, widths) = {
+        let s = b.state.borrow();
+        let tb = trial_balance(&s, "US01", today()).unwrap();
+        tb.rows
+            .iter()
+            .map(|r| {
+                let lines = gl_lines(&all, "US01", &r.account, today());
+                let mut w: Vec<usize> = lines.iter().map(|l| usd(l.balance).len()).collect();
+                w.sort_unstable();
+                w.dedup();
+                (r.account.clone(), w.len())
+            })
+            .max_by_key(|(_, n)| *n)
+            .unwrap()
+    };
+    assert!(widths > 1, "every balance of {account} is as wide");
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    let fv = FinanceViews::new();
+    d.app.open_screen(|_: &Ctx| Box::new(fv), d.backend);
+    d.press("f6"); // US01
+    d.press("/").typed(&account).press("enter").press("enter");
+    assert_eq!(d.app.screen_name(), "finance_gl");
+    let at = header_row(&d.screen(80, 24));
+    // From the first line to the last, a page at a time.
+    d.press("home");
+    let mut pages = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        let s = d.screen(80, 24);
+        assert_eq!(header_row(&s), at, "the columns moved:\n{s}");
+        let r = rows(&s);
+        seen.extend(r.iter().map(|x| (x.1.len(), x.2.len())));
+        pages += 1;
+        let last = r.last().map(|x| x.1.clone());
+        d.press("pagedown");
+        if rows(&d.screen(80, 24)).last().map(|x| x.1.clone()) == last {
+            break;
+        }
+        assert!(pages < 10_000);
+    }
+    // The pages did show balances of different widths.
+    assert!(seen.len() > 1, "{account}: {pages} pages, widths {seen:?}");
+}

@@ -1172,6 +1172,40 @@ impl FinanceViews {
         }
     }
 
+    /// Opened from the menu: on the operator's own entity (its default
+    /// warehouse's), else on the entity with the most journal entries
+    /// (the first by code was a group controller's smallest company).
+    pub fn opened(ctx: &Ctx) -> FinanceViews {
+        let s = ctx.state();
+        let home = ctx
+            .operator_record()
+            .and_then(|o| o.default_warehouse.as_deref())
+            .and_then(|w| s.warehouse_entity(w))
+            .cloned();
+        let busiest = || {
+            let mut entries: std::collections::BTreeMap<&Code, u64> = Default::default();
+            for ((e, _), n) in s.ledger.daily_entries.iter() {
+                *entries.entry(e).or_default() += *n;
+            }
+            entries
+                .into_iter()
+                .max_by_key(|(e, n)| (*n, std::cmp::Reverse(*e)))
+                .map(|(e, _)| e.clone())
+        };
+        let scope = home
+            .or_else(busiest)
+            .and_then(|e| {
+                scopes(s)
+                    .iter()
+                    .position(|x| *x == Scope::Entity(e.clone()))
+            })
+            .unwrap_or(0);
+        FinanceViews {
+            scope,
+            ..FinanceViews::new()
+        }
+    }
+
     /// Opened on a view, scope and day (tests, benches).
     pub fn at(view: View, scope: usize, as_of: NaiveDate) -> FinanceViews {
         FinanceViews {
@@ -1542,6 +1576,10 @@ pub struct GlLines {
     /// The account's entries read when the lines were built: a commit
     /// that adds none leaves them as they are.
     entries: usize,
+    /// The widest cell of each column over every line held, so that the
+    /// columns keep their widths while the list scrolls (the table sizes
+    /// its columns by the rows it draws, only the visible ones).
+    widest: Vec<usize>,
 }
 
 /// Lines held at first: more than the tallest screen shows.
@@ -1583,6 +1621,7 @@ impl GlLines {
             top: 0,
             found: None,
             entries: 0,
+            widest: Vec::new(),
         };
         g.load(ctx);
         // Start on the newest line.
@@ -1598,6 +1637,14 @@ impl GlLines {
         self.lines = w.lines;
         self.earlier = w.earlier;
         self.entries = self.entries_read(ctx);
+        self.widest = self.lines.iter().fold(Vec::new(), |mut widest, l| {
+            let cells = self.cells(l);
+            widest.resize(cells.len(), 0);
+            for (w, c) in widest.iter_mut().zip(&cells) {
+                *w = (*w).max(c.chars().count());
+            }
+            widest
+        });
         self.balance = self
             .as_of
             .succ_opt()
@@ -1792,9 +1839,28 @@ impl Screen for GlLines {
             self.top = self.list.selected + 1 - page;
         }
         self.top = self.top.min(n.saturating_sub(page));
+        // Each cell padded to its column's widest over every line held
+        // (amounts on the left, the rest on the right; the description
+        // takes what is left, and is cut there): the columns stay where
+        // they are while the list scrolls.
+        let numeric = [false, false, false, true, true, true];
+        let padded = |cells: Vec<String>| -> Vec<String> {
+            cells
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let w = self.widest.get(i).copied().unwrap_or(0);
+                    match i {
+                        2 => c,
+                        _ if numeric[i] => format!("{c:>w$}"),
+                        _ => format!("{c:<w$}"),
+                    }
+                })
+                .collect()
+        };
         let rows: Vec<(Vec<String>, bool)> = (self.top..n.min(self.top + page))
             .filter_map(|i| self.line(i))
-            .map(|l| (self.cells(l), false))
+            .map(|l| (padded(self.cells(l)), false))
             .collect();
         let headers =
             ["date", "doc", "description", "debit", "credit", "balance"].map(String::from);
@@ -1809,7 +1875,7 @@ impl Screen for GlLines {
             ctx,
             &title,
             &headers,
-            &[false, false, false, true, true, true],
+            &numeric,
             &[false; 6],
             &rows,
             self.list.selected - self.top,

@@ -215,7 +215,7 @@ pub const MENU: &[Entry] = &[
         label: "Finance views",
         // The controller's (and anyone's who reads the ledger): read-only.
         permissions: &[Permission::ViewLedger],
-        open: Some(|_| Box::new(finance_views::FinanceViews::new())),
+        open: Some(|ctx| Box::new(finance_views::FinanceViews::opened(ctx))),
     },
     Entry {
         label: "Audit trail",
