@@ -2636,3 +2636,52 @@ fn cash_application_never_cuts_an_invoice_or_a_date_short() {
     // The wide table was shown at the widest.
     assert!(wide > 0);
 }
+
+/// The same cheque received twice (same customer, reference and amount)
+/// is asked about with the receipt already in the books, `y` only; an
+/// amount above what is left of the receipt is refused where it is typed.
+#[test]
+fn a_cheque_received_twice_is_asked_about_and_an_over_application_refused_where_typed() {
+    let b = demo();
+    let inv = sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let receive = |d: &mut Driver<MemBackend>| {
+        d.open("Cash application").unwrap();
+        d.typed("C0009").press("enter");
+        d.press("enter").typed("20").press("enter");
+        d.typed("CHQ 300").press("enter");
+        // The one open item, applied: what is left of the receipt.
+        assert!(d.screen(132, 43).contains(inv.as_str()));
+        d.press("enter");
+    };
+    let mut d = Driver::new(&b, Some("AR1"));
+    receive(&mut d);
+    // Typed over: more than the receipt's 20 is refused here.
+    d.press("enter").typed("25").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("20 of the receipt is left to apply, not 25"), "{s}");
+    d.press("esc");
+    d.press("f10");
+    assert!(!d.screen(80, 24).contains("NOTE"), "{}", d.screen(80, 24));
+    d.press("y");
+    assert_eq!(receipts(&b), 1, "{}", d.screen(80, 24));
+    let first = b
+        .state
+        .borrow()
+        .receipts
+        .values()
+        .find(|r| r.reference == "CHQ 300")
+        .map(|r| r.number.to_string())
+        .unwrap();
+    // Again, the same keys: the question names the first receipt; Enter
+    // (the plain question's yes) receives nothing.
+    let mut d = Driver::new(&b, Some("AR1"));
+    receive(&mut d);
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("NOTE") && s.contains(&first), "{s}");
+    d.press("enter");
+    assert_eq!(receipts(&b), 1);
+    // The clerk means it: `y`.
+    d.press("f10").press("y");
+    assert_eq!(receipts(&b), 2, "{}", d.screen(80, 24));
+}

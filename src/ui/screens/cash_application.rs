@@ -7,6 +7,7 @@
 //! taken with one key; a confirm step before the receipt is committed.
 
 use crate::core::cash::{ApplyTo, Method};
+use chrono::NaiveDate;
 use crate::core::types::{decimals_used, parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event, State};
 use crate::query::cash::{effect, open_items, suggestions, OpenItem, Suggestion};
@@ -257,7 +258,29 @@ impl CashApplication {
         };
         let t = self.edit.trimmed().replace(',', "");
         let dp = self.minor_units(ctx.state());
+        // What is left of the receipt for this invoice: refused here, not
+        // first at F10 ("161.42 applied" to a receipt of 61.42 showed as
+        // paid until then).
+        let left = self.receipt_amount().map(|r| {
+            r - self.applied_sum()
+                + self
+                    .applied
+                    .get(&item.invoice)
+                    .map_or(Decimal::ZERO, |a| a.amount)
+        });
         match parse_decimal(&t) {
+            Ok(v)
+                if left.is_some_and(|l| v > l)
+                    && decimals_used(v) <= dp
+                    && v > Decimal::ZERO
+                    && v <= item.payable =>
+            {
+                self.notice = Some(Notice::error(format!(
+                    "{} of the receipt is left to apply, not {}",
+                    left.unwrap_or_default(),
+                    v
+                )))
+            }
             Ok(v) if decimals_used(v) > dp => {
                 self.notice = Some(Notice::error(format!(
                     "amount {t} has more than {dp} decimals"
@@ -348,6 +371,27 @@ impl CashApplication {
         suggestions(&self.items(ctx), amount, self.reference.trimmed())
             .into_iter()
             .next()
+    }
+
+    /// A receipt already in the books from `customer` of `amount` with
+    /// the reference typed (before any dispute reasons added to it): its
+    /// number and date, the latest.
+    fn twin(&self, s: &State, customer: &str, amount: Decimal) -> Option<(Code, NaiveDate)> {
+        let typed = self.reference.trimmed();
+        if typed.is_empty() {
+            return None;
+        }
+        s.receipts
+            .values()
+            .filter(|r| r.customer == customer && r.amount == amount)
+            .filter(|r| {
+                r.reference
+                    .split("; dispute ")
+                    .next()
+                    .is_some_and(|x| x.trim().eq_ignore_ascii_case(typed))
+            })
+            .max_by_key(|r| (r.date, r.number.clone()))
+            .map(|r| (r.number.clone(), r.date))
     }
 
     /// The receipt's reference as committed: what the clerk typed, and
@@ -508,13 +552,23 @@ impl CashApplication {
             parts.push(format!("disputed {}", money(x, &cur)));
         }
         self.asking = Some(Ask::Apply);
-        Flow::Confirm(format!(
+        let question = format!(
             "Receive {} {} {cur} from {customer}: {}; {} left as credit?",
             method_name(self.method),
             money(amount, &cur),
             parts.join(", "),
             money(credit, &cur)
-        ))
+        );
+        // The same cheque received twice (the same reference and amount
+        // from the same customer) is asked about, `y` only.
+        match self.twin(ctx.state(), &customer, amount) {
+            Some((number, date)) => Flow::ConfirmStrict(format!(
+                "NOTE: {number} of {date} received {} from {customer} with reference {} already. {question}",
+                money(amount, &cur),
+                self.reference.trimmed()
+            )),
+            None => Flow::Confirm(question),
+        }
     }
 }
 
