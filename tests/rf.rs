@@ -3228,6 +3228,31 @@ fn the_pick_hint_follows_the_quantity_typed() {
     assert_eq!(picks(&b)[0].1, Some(Decimal::from(5)));
 }
 
+/// An item's code typed by hand in lower case is the item, as a bin
+/// typed in lower case is the bin (`fas-1002` was "wrong item fas-1002:
+/// pick FAS-1002").
+#[test]
+fn an_item_code_typed_in_lower_case_is_the_item() {
+    let b = demo();
+    let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(2));
+    let t = open_tasks(&b, "CHI")
+        .into_iter()
+        .find(|t| t.list == list)
+        .unwrap();
+    let mut d = Driver::new(&b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    while d.app.top().is_some() && !d.screen(40, 16).contains(&list) {
+        d.press("f7");
+    }
+    let bells = d.app.bells;
+    d.scan(&t.bin.to_ascii_lowercase()).scan("fas-1002");
+    let s = d.screen(40, 16);
+    assert_eq!(d.app.bells, bells, "{s}");
+    assert!(s.contains("got 1"), "{s}");
+    d.scan("fas-1002");
+    assert_eq!(picks(&b)[0].1, Some(Decimal::from(2)), "{}", d.screen(40, 16));
+}
+
 /// The rows of a screen under the title bar (which the frame draws, not
 /// the screen) that are cut at the edge (`~`).
 fn cut_rows(screen: &str) -> Vec<&str> {

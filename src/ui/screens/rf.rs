@@ -264,6 +264,20 @@ pub enum RfKey {
     Stay,
 }
 
+/// An item's code typed by hand in lower case (`fas-1000`): the code as
+/// the item has it when only its upper case names an item. Bins were
+/// matched in either case and items only as stored, so a picker typing
+/// the right item was told it was the wrong one.
+pub fn item_case(field: &mut crate::ui::widgets::TextField, s: &crate::core::State) {
+    let t = field.text.trim();
+    if t.bytes().any(|b| b.is_ascii_lowercase()) && s.item_by_code(t).is_none() {
+        let up = t.to_ascii_uppercase();
+        if s.item_by_code(&up).is_some() {
+            field.text = up;
+        }
+    }
+}
+
 pub fn rf_key(field: &mut crate::ui::widgets::TextField, input: crate::ui::screen::Input) -> RfKey {
     use crate::ui::keymap::Action;
     use crate::ui::screen::Input;

@@ -11,8 +11,8 @@
 //! back when the others are done.
 
 use super::rf::{
-    answer, draw, draw_keeping, field_line, hint, refuse, rf_actions, rf_key, Answer, RfKey,
-    RfLine, RF_MIN,
+    answer, draw, draw_keeping, field_line, hint, item_case, refuse, rf_actions, rf_key, Answer,
+    RfKey, RfLine, RF_MIN,
 };
 use crate::core::counts::{self, CountStatus, Reason};
 use crate::core::rejection::Rejection;
@@ -402,7 +402,10 @@ impl Screen for RfCount {
         // that lands on the question (a burst, then Enter) would otherwise
         // answer it with the first digit in the barcode and commit.
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back => {
                 match self.step {
                     Step::Bin => return Flow::Pop,

@@ -10,8 +10,8 @@
 //! refuse (at `kg>`, the carton staying at the scale).
 
 use super::rf::{
-    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, together, Answer, RfKey,
-    RfLine, RF_MIN,
+    answer, draw, field_line, item_case, list_from_scan, refuse, rf_actions, rf_key, together,
+    Answer, RfKey, RfLine, RF_MIN,
 };
 use crate::core::pack::{packed_vs_picked, CartonInput};
 use crate::core::types::Code;
@@ -383,7 +383,10 @@ impl Screen for RfPack {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back => match self.step {
                 Step::Weight => {
                     self.step = Step::Items;

@@ -22,7 +22,8 @@
 //! picks twice.
 
 use super::rf::{
-    answer, draw, draw_keeping, field_line, hint, refuse, together, Answer, RfLine, RF_MIN,
+    answer, draw, draw_keeping, field_line, hint, item_case, refuse, together, Answer, RfLine,
+    RF_MIN,
 };
 use crate::core::rejection::Rejection;
 use crate::core::scan::{gs1_date, parse_scan, Scan};
@@ -256,6 +257,7 @@ impl RfPick {
             self.notice = Some(Notice::info("nothing to pick"));
             return Flow::Stay;
         };
+        item_case(&mut self.field, ctx.state());
         let text = self.field.take();
         let text = text.trim();
         // Anything but the repeated scan itself ends the guard.

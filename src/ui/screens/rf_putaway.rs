@@ -8,7 +8,8 @@
 //! the bell.
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, together, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, item_case, refuse, rf_actions, rf_key, together, Answer, RfKey,
+    RfLine, RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::purchasing::directed_bin;
@@ -240,7 +241,10 @@ impl Screen for RfPutAway {
         // that lands on the question (a burst, then Enter) would otherwise
         // answer it with the first digit in the barcode and commit.
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back => {
                 match self.step {
                     Step::Reason => self.step = Step::Bin,

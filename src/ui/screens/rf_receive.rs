@@ -10,8 +10,8 @@
 //! everything counted as one `receive_purchase` command.
 
 use super::rf::{
-    answer, draw_keeping, field_line, hint, not_receiving, refuse, rf_actions, rf_key, together,
-    Answer, RfKey, RfLine, RF_MIN,
+    answer, draw_keeping, field_line, hint, item_case, not_receiving, refuse, rf_actions, rf_key,
+    together, Answer, RfKey, RfLine, RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::purchasing::{PoStatus, ReceiveInput};
@@ -501,7 +501,10 @@ impl Screen for RfReceive {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back => {
                 match self.step {
                     Step::Lot | Step::Expiry => {

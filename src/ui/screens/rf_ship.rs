@@ -12,8 +12,8 @@
 //! goods shipped is asked about first (only `y` ships it).
 
 use super::rf::{
-    answer, draw, field_line, list_from_scan, refuse, rf_actions, rf_key, together, Answer, RfKey,
-    RfLine, RF_MIN,
+    answer, draw, field_line, item_case, list_from_scan, refuse, rf_actions, rf_key, together,
+    Answer, RfKey, RfLine, RF_MIN,
 };
 use crate::core::master::FreightTerms;
 use crate::core::pack::packed_vs_picked;
@@ -418,7 +418,10 @@ impl Screen for RfShip {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back => {
                 match self.step {
                     Step::Freight => self.step = Step::Tracking,

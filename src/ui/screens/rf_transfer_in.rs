@@ -5,8 +5,8 @@
 //! goods then wait at the dock for Put away.
 
 use super::rf::{
-    answer, draw, field_line, not_receiving, refuse, rf_actions, rf_key, Answer, RfKey, RfLine,
-    RF_MIN,
+    answer, draw, field_line, item_case, not_receiving, refuse, rf_actions, rf_key, Answer, RfKey,
+    RfLine, RF_MIN,
 };
 use crate::core::master::BinKind;
 use crate::core::transfer::TransferStatus;
@@ -137,7 +137,10 @@ impl Screen for RfTransferIn {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back if self.transfer.is_some() => {
                 self.transfer = None;
                 Flow::Stay

@@ -10,7 +10,8 @@
 //! is a sale at a transfer price: that is for the office (`depot exec`).
 
 use super::rf::{
-    answer, draw, field_line, refuse, rf_actions, rf_key, together, Answer, RfKey, RfLine, RF_MIN,
+    answer, draw, field_line, item_case, refuse, rf_actions, rf_key, together, Answer, RfKey,
+    RfLine, RF_MIN,
 };
 use crate::core::state::BinKey;
 use crate::core::transfer::{TransferInput, TRANSFER_LINES_MAX};
@@ -346,7 +347,10 @@ impl Screen for RfTransferOut {
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         match rf_key(&mut self.field, input) {
-            RfKey::Accept => self.accept(ctx),
+            RfKey::Accept => {
+                item_case(&mut self.field, ctx.state());
+                self.accept(ctx)
+            }
             RfKey::Back => match self.step {
                 Step::Item => {
                     self.bin = None;
