@@ -429,3 +429,47 @@ fn the_report_says_which_models_the_history_cannot_measure() {
     let (_, said) = notes(&six_months());
     assert!(!said.iter().any(|n| n.contains("not measured")), "{said:?}");
 }
+
+/// An invoice taxed at two rates (a food item beside hardware) is checked
+/// at the rate of the most of it: the first tax line's (the food's 2.25 %
+/// on a few dollars) read as the whole's and was reported as off the
+/// customer's usual 10.25 %.
+#[test]
+fn an_invoice_taxed_at_two_rates_is_checked_at_the_rate_of_most_of_it() {
+    use depot::core::counter::CounterLine;
+    use depot::core::CommandBody;
+    use rust_decimal::Decimal;
+    let b = depot::ui::testing::MemBackend::afternoon();
+    b.exec(
+        "ADMIN",
+        CommandBody::CounterSale {
+            customer: "C0009".into(),
+            warehouse: "CHI".into(),
+            lines: vec![
+                CounterLine {
+                    sku: "BRK-1000".into(),
+                    qty: Decimal::ONE,
+                    unit: None,
+                    price: None,
+                },
+                CounterLine {
+                    sku: "FAS-1000".into(),
+                    qty: Decimal::from(40),
+                    unit: None,
+                    price: None,
+                },
+            ],
+            payment: None,
+            payments: vec![],
+        },
+    )
+    .unwrap();
+    let s = b.state.borrow();
+    let inv = s.invoices.values().next_back().unwrap();
+    assert_eq!(inv.taxes.len(), 2, "{:?}", inv.taxes);
+    let most = inv.taxes.iter().max_by_key(|t| t.taxable).unwrap();
+    let least = inv.taxes.iter().min_by_key(|t| t.taxable).unwrap();
+    assert_ne!(most.rate_pct, least.rate_pct);
+    let d = models::discrepancy::Draft::of(inv);
+    assert_eq!(d.tax_pct, most.rate_pct);
+}

@@ -50,7 +50,15 @@ impl Draft {
                     price: l.price,
                 })
                 .collect(),
-            tax_pct: inv.taxes.first().map(|t| t.rate_pct).unwrap_or_default(),
+            // The rate of the most of the invoice: one with a food line
+            // beside hardware (2.25 % on a few dollars, 10.25 % on the
+            // rest) is the customer's usual 10.25 %, not a finding.
+            tax_pct: inv
+                .taxes
+                .iter()
+                .max_by_key(|t| (t.taxable, std::cmp::Reverse(t.rate_pct)))
+                .map(|t| t.rate_pct)
+                .unwrap_or_default(),
         }
     }
 

@@ -314,11 +314,18 @@ impl Screen for Invoicing {
                 )));
             }
             let tax: rust_decimal::Decimal = inv.taxes.iter().map(|t| t.tax).sum();
-            let rate = inv
+            // Every rate of the invoice (a food line beside hardware is
+            // taxed at two): the first alone read as the whole's.
+            let rates: Vec<String> = inv
                 .taxes
-                .first()
-                .map(|t| format!(" at {}%", t.rate_pct))
-                .unwrap_or_default();
+                .iter()
+                .filter(|t| !t.tax.is_zero() || inv.taxes.len() == 1)
+                .map(|t| format!("{}%", t.rate_pct))
+                .collect();
+            let rate = match rates.len() {
+                0 => String::new(),
+                _ => format!(" at {}", rates.join(" + ")),
+            };
             lines.push(Line::from(fit(
                 &format!(
                     "tax {}{rate}, freight {}, total {} {}",
