@@ -1770,3 +1770,90 @@ fn a_period_reopen_approved_from_the_queue_is_asked_first() {
     d.press("f2").press("y");
     assert_eq!(status(&b), PeriodStatus::Open, "{}", d.screen(80, 24));
 }
+
+/// A carton held for its weight is rejected by unpacking it, which takes
+/// the pack permission: a supervisor without it is told so, and who has
+/// it, when pressing F6, not asked a reason first and refused after it.
+#[test]
+fn a_reject_the_role_lacks_is_said_before_its_reason_is_asked() {
+    use depot::core::CommandBody;
+    use rust_decimal::Decimal;
+    let b = demo();
+    let number = {
+        let s = b.state.borrow();
+        s.orders
+            .values()
+            .find(|o| {
+                o.status == depot::core::sales::OrderStatus::Open
+                    && o.lines
+                        .iter()
+                        .all(|l| l.reserved == l.qty && l.shipped.is_zero())
+            })
+            .expect("an open order reserved in full")
+            .number
+            .clone()
+    };
+    b.exec(
+        "ADMIN",
+        CommandBody::ReleaseOrder {
+            number: number.clone(),
+        },
+    )
+    .unwrap();
+    let list = b
+        .state
+        .borrow()
+        .picks
+        .values()
+        .find(|p| p.order == number)
+        .expect("a pick list")
+        .clone();
+    let mut contents = Vec::new();
+    for l in &list.lines {
+        b.exec("ADMIN", CommandBody::pick_in_full(&list.number, l))
+            .unwrap();
+        contents.push(depot::core::pack::CartonInput {
+            item: l.sku.to_string(),
+            qty: Some(l.qty),
+        });
+    }
+    // Packed at ten times what the contents weigh: held.
+    let kg: Decimal = list
+        .lines
+        .iter()
+        .map(|l| l.qty * b.state.borrow().items[&l.sku].weight_kg)
+        .sum();
+    b.exec(
+        "ADMIN",
+        CommandBody::PackCarton {
+            list: list.number.clone(),
+            contents,
+            weight: (kg * Decimal::from(10) + Decimal::ONE).round_dp(3),
+            tare: Decimal::ZERO,
+        },
+    )
+    .unwrap();
+    let held = b
+        .state
+        .borrow()
+        .exceptions
+        .values()
+        .find(|x| x.kind == depot::core::exceptions::ExceptionKind::CartonWeight)
+        .map(|x| x.id)
+        .expect("a carton held for its weight");
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&list.number).press("enter");
+    d.press("f6");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("rejecting exception {held}")) && s.contains("ask one to do it"),
+        "{s}"
+    );
+    // No reason is asked: typed keys filter the list, nothing is sent.
+    assert!(!s.contains("reason>"), "{s}");
+    let n = b.log.borrow().len();
+    d.typed("x").press("enter");
+    assert_eq!(b.log.borrow().len(), n);
+    assert!(b.state.borrow().exceptions.contains_key(&held));
+}

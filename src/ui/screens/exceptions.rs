@@ -1309,10 +1309,36 @@ impl Screen for Exceptions {
                                 None
                             }
                             None => {
-                                self.rejecting = x.and_then(|x| {
-                                    crate::core::exceptions::reject_does(ctx.state(), x)
-                                });
-                                Some(Row::Held(id))
+                                // What the reject runs takes its own
+                                // permission (a carton's, unpack: pack):
+                                // said before the reason is asked, not
+                                // refused after it was typed.
+                                let lacking = x
+                                    .and_then(|x| {
+                                        crate::core::exceptions::clearing_command(x, false, "")
+                                    })
+                                    .map(|c| c.permission())
+                                    .filter(|p| !ctx.allowed(*p));
+                                match (lacking, x) {
+                                    (Some(p), Some(x)) => {
+                                        let does =
+                                            crate::core::exceptions::reject_does(ctx.state(), x)
+                                                .map(|(d, _)| format!(" (it {d})"))
+                                                .unwrap_or_default();
+                                        self.notice =
+                                            Some(Notice::error(ctx.lacks(
+                                                p,
+                                                &format!("rejecting exception {id}{does}"),
+                                            )));
+                                        None
+                                    }
+                                    _ => {
+                                        self.rejecting = x.and_then(|x| {
+                                            crate::core::exceptions::reject_does(ctx.state(), x)
+                                        });
+                                        Some(Row::Held(id))
+                                    }
+                                }
                             }
                         }
                     }
