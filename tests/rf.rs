@@ -3250,7 +3250,12 @@ fn an_item_code_typed_in_lower_case_is_the_item() {
     assert_eq!(d.app.bells, bells, "{s}");
     assert!(s.contains("got 1"), "{s}");
     d.scan("fas-1002");
-    assert_eq!(picks(&b)[0].1, Some(Decimal::from(2)), "{}", d.screen(40, 16));
+    assert_eq!(
+        picks(&b)[0].1,
+        Some(Decimal::from(2)),
+        "{}",
+        d.screen(40, 16)
+    );
 }
 
 /// The rows of a screen under the title bar (which the frame draws, not

@@ -2658,7 +2658,10 @@ fn a_cheque_received_twice_is_asked_about_and_an_over_application_refused_where_
     // Typed over: more than the receipt's 20 is refused here.
     d.press("enter").typed("25").press("enter");
     let s = d.screen(132, 43);
-    assert!(s.contains("20 of the receipt is left to apply, not 25"), "{s}");
+    assert!(
+        s.contains("20 of the receipt is left to apply, not 25"),
+        "{s}"
+    );
     d.press("esc");
     d.press("f10");
     assert!(!d.screen(80, 24).contains("NOTE"), "{}", d.screen(80, 24));
@@ -2681,7 +2684,56 @@ fn a_cheque_received_twice_is_asked_about_and_an_over_application_refused_where_
     assert!(s.contains("NOTE") && s.contains(&first), "{s}");
     d.press("enter");
     assert_eq!(receipts(&b), 1);
+    assert!(d.screen(80, 24).contains("not received"));
+    // Typed another way (`chq300`), it is the same reference, named as
+    // the books have it.
+    d.press("shift-tab")
+        .press("ctrl-u")
+        .typed("chq300")
+        .press("enter");
+    assert!(
+        d.screen(80, 24).contains("chq300") && !d.screen(80, 24).contains("CHQ 300"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("NOTE") && s.contains("reference CHQ 300"), "{s}");
+    d.press("esc");
+    assert_eq!(receipts(&b), 1);
     // The clerk means it: `y`.
     d.press("f10").press("y");
     assert_eq!(receipts(&b), 2, "{}", d.screen(80, 24));
+}
+
+/// A draft made from the worklist is where the PO list's cursor is: the
+/// buyer had moved it to an older PO, and Tab, F10 answered "PO-… is not
+/// a draft" while the key bar offered to submit the draft.
+#[test]
+fn a_new_draft_is_selected_in_the_po_list() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let before: Vec<Code> = b.state.borrow().purchase_orders.keys().cloned().collect();
+    assert!(before.len() >= 2, "the demo has POs to move over");
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").unwrap();
+    // The PO list, the cursor down on an older PO, back to the worklist.
+    d.press("tab").press("down").press("down").press("backtab");
+    d.press("f10").press("y");
+    let po = b
+        .state
+        .borrow()
+        .purchase_orders
+        .values()
+        .find(|p| !before.contains(&p.number))
+        .map(|p| p.number.clone())
+        .unwrap_or_else(|| panic!("no draft made:\n{}", d.screen(132, 43)));
+    d.press("tab").press("f10");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("Submit draft {po}")), "{s}");
+    d.press("y");
+    assert_ne!(
+        b.state.borrow().purchase_orders[&po].status,
+        PoStatus::Draft
+    );
 }

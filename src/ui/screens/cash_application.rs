@@ -7,7 +7,6 @@
 //! taken with one key; a confirm step before the receipt is committed.
 
 use crate::core::cash::{ApplyTo, Method};
-use chrono::NaiveDate;
 use crate::core::types::{decimals_used, parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event, State};
 use crate::query::cash::{effect, open_items, suggestions, OpenItem, Suggestion};
@@ -16,6 +15,7 @@ use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
 use crate::ui::widgets::{counted, fit, moved, TextField};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -376,22 +376,33 @@ impl CashApplication {
     /// A receipt already in the books from `customer` of `amount` with
     /// the reference typed (before any dispute reasons added to it): its
     /// number and date, the latest.
-    fn twin(&self, s: &State, customer: &str, amount: Decimal) -> Option<(Code, NaiveDate)> {
-        let typed = self.reference.trimmed();
+    /// References compare without case, spaces or punctuation (`CHQ300`
+    /// is `chq 300`); the reference returned is the one in the books.
+    fn twin(
+        &self,
+        s: &State,
+        customer: &str,
+        amount: Decimal,
+    ) -> Option<(Code, NaiveDate, String)> {
+        let bare = |x: &str| -> String {
+            x.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_uppercase)
+                .collect()
+        };
+        let typed = bare(self.reference.trimmed());
         if typed.is_empty() {
             return None;
         }
         s.receipts
             .values()
             .filter(|r| r.customer == customer && r.amount == amount)
-            .filter(|r| {
-                r.reference
-                    .split("; dispute ")
-                    .next()
-                    .is_some_and(|x| x.trim().eq_ignore_ascii_case(typed))
+            .filter_map(|r| {
+                let own = r.reference.split("; dispute ").next()?.trim();
+                (bare(own) == typed).then(|| (r, own))
             })
-            .max_by_key(|r| (r.date, r.number.clone()))
-            .map(|r| (r.number.clone(), r.date))
+            .max_by_key(|(r, _)| (r.date, r.number.clone()))
+            .map(|(r, own)| (r.number.clone(), r.date, own.to_string()))
     }
 
     /// The receipt's reference as committed: what the clerk typed, and
@@ -562,10 +573,9 @@ impl CashApplication {
         // The same cheque received twice (the same reference and amount
         // from the same customer) is asked about, `y` only.
         match self.twin(ctx.state(), &customer, amount) {
-            Some((number, date)) => Flow::ConfirmStrict(format!(
-                "NOTE: {number} of {date} received {} from {customer} with reference {} already. {question}",
+            Some((number, date, reference)) => Flow::ConfirmStrict(format!(
+                "NOTE: {number} of {date} received {} from {customer} with reference {reference} already. {question}",
                 money(amount, &cur),
-                self.reference.trimmed()
             )),
             None => Flow::Confirm(question),
         }
@@ -877,6 +887,13 @@ impl Screen for CashApplication {
             return Flow::Stay;
         };
         if !yes {
+            // Said, so that a question closed by Enter (a duplicate's
+            // answers yes only with `y`) is not taken for a receipt made.
+            self.notice = match ask {
+                Ask::Apply => Some(Notice::info("not received")),
+                Ask::Refund(_) => Some(Notice::info("not refunded")),
+                Ask::Leave => None,
+            };
             return Flow::Stay;
         }
         match ask {

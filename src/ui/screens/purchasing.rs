@@ -576,6 +576,14 @@ impl Screen for Purchasing {
                 for e in &events {
                     if let Event::PurchaseOrderCreated(p) = e {
                         said.push(format!("draft {} made for {}", p.number, p.supplier));
+                        // The PO list's cursor on the new draft: Tab, F10
+                        // submits it (it stayed on an older PO, and F10
+                        // said "PO-000003 is not a draft").
+                        if let Some(i) = self.orders(ctx).iter().position(|o| o.number == p.number)
+                        {
+                            self.row = i;
+                            self.at_po = Some(p.number.clone());
+                        }
                         // What was accepted leaves the worklist: forget
                         // the edits of its lines.
                         self.edits
