@@ -399,7 +399,7 @@ impl CashApplication {
             .filter(|r| r.customer == customer && r.amount == amount)
             .filter_map(|r| {
                 let own = r.reference.split("; dispute ").next()?.trim();
-                (bare(own) == typed).then(|| (r, own))
+                (bare(own) == typed).then_some((r, own))
             })
             .max_by_key(|(r, _)| (r.date, r.number.clone()))
             .map(|(r, own)| (r.number.clone(), r.date, own.to_string()))
