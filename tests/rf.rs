@@ -3200,21 +3200,28 @@ fn the_items_lot_label_scanned_for_the_lot_is_not_counted_again() {
     assert_eq!(log[0].1, Some(Decimal::from(2)));
 }
 
+/// PICK1 on the Pick screen at the task of a new order of `qty`
+/// FAS-1002 from CHI: the driver, and the task.
+fn picking_fas_1002(b: &MemBackend, qty: i64) -> (Driver<'_>, Task) {
+    let list = released_order(b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(qty));
+    let t = open_tasks(b, "CHI")
+        .into_iter()
+        .find(|t| t.list == list)
+        .unwrap();
+    let mut d = Driver::new(b, Some("PICK1"));
+    d.open("Pick").unwrap();
+    while d.app.top().is_some() && !d.screen(40, 16).contains(&list) {
+        d.press("f7");
+    }
+    (d, t)
+}
+
 /// A number typed at the quantity is what the hint says Enter picks (it
 /// said the count the number replaces: "qty> 5" over "Enter: pick 6").
 #[test]
 fn the_pick_hint_follows_the_quantity_typed() {
     let b = demo();
-    let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(6));
-    let t = open_tasks(&b, "CHI")
-        .into_iter()
-        .find(|t| t.list == list)
-        .unwrap();
-    let mut d = Driver::new(&b, Some("PICK1"));
-    d.open("Pick").unwrap();
-    while d.app.top().is_some() && !d.screen(40, 16).contains(&list) {
-        d.press("f7");
-    }
+    let (mut d, t) = picking_fas_1002(&b, 6);
     d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
     assert!(
         d.screen(40, 8).contains("Enter: pick 6"),
@@ -3234,16 +3241,7 @@ fn the_pick_hint_follows_the_quantity_typed() {
 #[test]
 fn an_item_code_typed_in_lower_case_is_the_item() {
     let b = demo();
-    let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(2));
-    let t = open_tasks(&b, "CHI")
-        .into_iter()
-        .find(|t| t.list == list)
-        .unwrap();
-    let mut d = Driver::new(&b, Some("PICK1"));
-    d.open("Pick").unwrap();
-    while d.app.top().is_some() && !d.screen(40, 16).contains(&list) {
-        d.press("f7");
-    }
+    let (mut d, t) = picking_fas_1002(&b, 2);
     let bells = d.app.bells;
     d.scan(&t.bin.to_ascii_lowercase()).scan("fas-1002");
     let s = d.screen(40, 16);

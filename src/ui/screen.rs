@@ -53,6 +53,14 @@ impl Ctx<'_> {
             None => crate::core::zone::today(s, None, self.now),
         }
     }
+    /// The operator's own entity: its default warehouse's (screens that
+    /// work on one entity open on it).
+    pub fn home_entity(&self) -> Option<&crate::core::types::Code> {
+        let s = self.state();
+        self.operator_record()
+            .and_then(|o| o.default_warehouse.as_deref())
+            .and_then(|w| s.warehouse_entity(w))
+    }
     /// The business date of `entity` (the date the core gives a command
     /// of that entity now).
     pub fn entity_today(&self, entity: &str) -> NaiveDate {

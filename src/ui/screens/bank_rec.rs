@@ -315,9 +315,7 @@ impl BankRec {
         // The operator's own entity (its default warehouse's), else the
         // entity with the most uncleared book items.
         let home = ctx
-            .operator_record()
-            .and_then(|o| o.default_warehouse.as_ref())
-            .and_then(|w| s.warehouse_entity(w))
+            .home_entity()
             .filter(|e| bank::bank_account(s, e).is_some());
         let busiest = s
             .entities

@@ -1177,11 +1177,7 @@ impl FinanceViews {
     /// (the first by code was a group controller's smallest company).
     pub fn opened(ctx: &Ctx) -> FinanceViews {
         let s = ctx.state();
-        let home = ctx
-            .operator_record()
-            .and_then(|o| o.default_warehouse.as_deref())
-            .and_then(|w| s.warehouse_entity(w))
-            .cloned();
+        let home = ctx.home_entity().cloned();
         let busiest = || {
             let mut entries: std::collections::BTreeMap<&Code, u64> = Default::default();
             for ((e, _), n) in s.ledger.daily_entries.iter() {
