@@ -375,7 +375,8 @@ impl CashApplication {
 
     /// A receipt already in the books from `customer` of `amount` with
     /// the reference typed (before any dispute reasons added to it): its
-    /// number and date, the latest.
+    /// number, date and reference, the latest.
+    ///
     /// References compare without case, spaces or punctuation (`CHQ300`
     /// is `chq 300`); the reference returned is the one in the books.
     fn twin(

@@ -1165,8 +1165,6 @@ fn kind_counts(s: &crate::core::State, today: NaiveDate) -> (Vec<(ExceptionKind,
     (counts.into_iter().collect(), snoozed)
 }
 
-/// What a clerk does with an exception that cannot be rejected (None:
-/// it can be).
 /// Kinds whose approval is asked first (`y` only): what it does is not
 /// a routine release of a document but reopens a closed period, or
 /// writes governed master data (a bank account, a credit limit).
@@ -1177,6 +1175,8 @@ fn asked_before_approving(kind: ExceptionKind) -> bool {
     )
 }
 
+/// What a clerk does with an exception that cannot be rejected (None:
+/// it can be).
 fn no_reject(kind: ExceptionKind) -> Option<&'static str> {
     if kind.can_reject() {
         return None;
