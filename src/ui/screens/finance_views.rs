@@ -1633,14 +1633,7 @@ impl GlLines {
         self.lines = w.lines;
         self.earlier = w.earlier;
         self.entries = self.entries_read(ctx);
-        self.widest = self.lines.iter().fold(Vec::new(), |mut widest, l| {
-            let cells = self.cells(l);
-            widest.resize(cells.len(), 0);
-            for (w, c) in widest.iter_mut().zip(&cells) {
-                *w = (*w).max(c.chars().count());
-            }
-            widest
-        });
+        self.widest = self.widest();
         self.balance = self
             .as_of
             .succ_opt()
@@ -1723,6 +1716,34 @@ impl GlLines {
             Some((_, found)) => found.get(i).and_then(|x| self.lines.get(*x)),
             None => self.lines.get(i),
         }
+    }
+
+    /// The widest cell of each column over the lines held, from each
+    /// column's extremes (an amount is as wide as the largest in size,
+    /// a minus sign more) rather than every line's cells formatted: an
+    /// account held whole is read again on every commit that posts to it.
+    fn widest(&self) -> Vec<usize> {
+        let c = &self.currency;
+        let mut doc = 0;
+        let mut ends = [(Decimal::ZERO, Decimal::ZERO); 3];
+        for l in &self.lines {
+            doc = doc.max(l.doc.chars().count());
+            for (e, v) in ends.iter_mut().zip([l.debit, l.credit, l.balance]) {
+                *e = (e.0.min(v), e.1.max(v));
+            }
+        }
+        let wide = |(lo, hi): (Decimal, Decimal), cell: fn(Decimal, &Currency) -> String| {
+            cell(lo, c).chars().count().max(cell(hi, c).chars().count())
+        };
+        let date = self.lines.first().map_or(0, |l| l.date.to_string().len());
+        vec![
+            date,
+            doc,
+            0,
+            wide(ends[0], blank_zero),
+            wide(ends[1], blank_zero),
+            wide(ends[2], amount),
+        ]
     }
 
     fn cells(&self, l: &GlLine) -> Vec<String> {
