@@ -44,22 +44,23 @@ impl Ctx<'_> {
     /// late.
     pub fn today(&self) -> NaiveDate {
         let s = self.state();
-        match self
-            .operator_record()
-            .and_then(|o| o.default_warehouse.as_deref())
-            .filter(|w| s.warehouses.contains_key(*w))
-        {
+        match self.home_warehouse() {
             Some(w) => crate::core::zone::warehouse_date(s, w, self.now),
             None => crate::core::zone::today(s, None, self.now),
         }
     }
-    /// The operator's own entity: its default warehouse's (screens that
-    /// work on one entity open on it).
-    pub fn home_entity(&self) -> Option<&crate::core::types::Code> {
+    /// The operator's default warehouse, when it is one of the state's.
+    pub fn home_warehouse(&self) -> Option<&str> {
         let s = self.state();
         self.operator_record()
             .and_then(|o| o.default_warehouse.as_deref())
-            .and_then(|w| s.warehouse_entity(w))
+            .filter(|w| s.warehouses.contains_key(*w))
+    }
+    /// The operator's own entity: its default warehouse's (screens that
+    /// work on one entity open on it).
+    pub fn home_entity(&self) -> Option<&crate::core::types::Code> {
+        self.home_warehouse()
+            .and_then(|w| self.state().warehouse_entity(w))
     }
     /// The business date of `entity` (the date the core gives a command
     /// of that entity now).
