@@ -3174,16 +3174,8 @@ fn a_pick_from_a_bin_of_two_lots_asks_for_the_lot_named() {
 fn the_items_lot_label_scanned_for_the_lot_is_not_counted_again() {
     let b = demo();
     second_lot(&b);
-    let list = released_order(&b, "C0002", "CHI", &["BRK-1000".into()], Decimal::from(2));
-    let mut d = Driver::new(&b, Some("PICK1"));
-    d.open("Pick").unwrap();
-    for _ in 0..3 {
-        if d.screen(40, 8).contains("BIN  B-02-05") {
-            break;
-        }
-        d.press("f7");
-    }
-    assert!(d.screen(40, 16).contains(&list), "{}", d.screen(40, 16));
+    let (mut d, t) = picking(&b, "BRK-1000", 2);
+    assert_eq!(t.bin, "B-02-05");
     let code = barcode(&b, "BRK-1000");
     let gtin = format!("{code:0>14}");
     d.scan("B-02-05").scan(&code);
@@ -3200,10 +3192,10 @@ fn the_items_lot_label_scanned_for_the_lot_is_not_counted_again() {
     assert_eq!(log[0].1, Some(Decimal::from(2)));
 }
 
-/// PICK1 on the Pick screen at the task of a new order of `qty`
-/// FAS-1002 from CHI: the driver, and the task.
-fn picking_fas_1002(b: &MemBackend, qty: i64) -> (Driver<'_>, Task) {
-    let list = released_order(b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(qty));
+/// PICK1 on the Pick screen at the task of a new order of `qty` `sku`
+/// from CHI: the driver, and the task.
+fn picking<'b>(b: &'b MemBackend, sku: &str, qty: i64) -> (Driver<'b>, Task) {
+    let list = released_order(b, "C0002", "CHI", &[sku.into()], Decimal::from(qty));
     let t = open_tasks(b, "CHI")
         .into_iter()
         .find(|t| t.list == list)
@@ -3221,7 +3213,7 @@ fn picking_fas_1002(b: &MemBackend, qty: i64) -> (Driver<'_>, Task) {
 #[test]
 fn the_pick_hint_follows_the_quantity_typed() {
     let b = demo();
-    let (mut d, t) = picking_fas_1002(&b, 6);
+    let (mut d, t) = picking(&b, "FAS-1002", 6);
     d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
     assert!(
         d.screen(40, 8).contains("Enter: pick 6"),
@@ -3241,7 +3233,7 @@ fn the_pick_hint_follows_the_quantity_typed() {
 #[test]
 fn an_item_code_typed_in_lower_case_is_the_item() {
     let b = demo();
-    let (mut d, t) = picking_fas_1002(&b, 2);
+    let (mut d, t) = picking(&b, "FAS-1002", 2);
     let bells = d.app.bells;
     d.scan(&t.bin.to_ascii_lowercase()).scan("fas-1002");
     let s = d.screen(40, 16);
