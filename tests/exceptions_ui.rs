@@ -1771,6 +1771,73 @@ fn a_period_reopen_approved_from_the_queue_is_asked_first() {
     assert_eq!(status(&b), PeriodStatus::Open, "{}", d.screen(80, 24));
 }
 
+/// Two months closed and a reopen asked for each, the later first:
+/// approving the earlier one reopens both, and the later one's request
+/// leaves the queue with it, approved by the same supervisor. It stayed
+/// open, and its F2 was refused as "open already".
+#[test]
+fn an_earlier_reopen_approved_takes_the_later_request_with_it() {
+    use depot::core::master::PeriodStatus;
+    let b = demo();
+    let status = |b: &MemBackend, period: &str| {
+        b.state
+            .borrow()
+            .periods
+            .values()
+            .find(|p| p.entity == "US01" && p.code == period)
+            .map(|p| p.status)
+            .unwrap()
+    };
+    for period in ["FY2026-04", "FY2026-05"] {
+        exec(
+            &b,
+            "CTRL1",
+            serde_json::json!({"cmd": "close_period", "entity": "US01", "period": period}),
+        );
+    }
+    for period in ["FY2026-05", "FY2026-04"] {
+        exec(
+            &b,
+            "CTRL1",
+            serde_json::json!({"cmd": "reopen_period", "entity": "US01", "period": period,
+                "reason": "late supplier invoice"}),
+        );
+    }
+    let reopens = |b: &MemBackend| {
+        let s = b.state.borrow();
+        s.exceptions
+            .values()
+            .filter(|x| {
+                x.is_open() && x.kind == depot::core::exceptions::ExceptionKind::PeriodReopen
+            })
+            .count()
+    };
+    assert_eq!(reopens(&b), 2);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed("FY2026-04").press("enter");
+    d.press("f2");
+    assert!(
+        d.screen(80, 24).contains("FY2026-04"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("y");
+    assert_eq!(
+        status(&b, "FY2026-04"),
+        PeriodStatus::Open,
+        "{}",
+        d.screen(80, 24)
+    );
+    assert_eq!(status(&b, "FY2026-05"), PeriodStatus::Open);
+    assert!(
+        b.state.borrow().changes.is_empty(),
+        "no request left pending"
+    );
+    assert_eq!(reopens(&b), 0, "{}", d.screen(80, 24));
+    depot::core::invariants::check_state(&b.state.borrow()).expect("every invariant holds");
+}
+
 /// A carton held for its weight is rejected by unpacking it, which takes
 /// the pack permission: a supervisor without it is told so, and who has
 /// it, when pressing F6, not asked a reason first and refused after it.

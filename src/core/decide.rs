@@ -938,14 +938,29 @@ fn approve(state: &State, cmd: &Command, id: u64) -> D {
     if let Change::ReopenPeriod { entity, period, .. } = &req.change {
         // Reopening a closed year's last period undoes its year close.
         let periods = super::ledger::reopenable(state, entity, period)?;
-        let mut out = vec![
-            approved,
-            Event::PeriodsReopened {
-                entity: entity.clone(),
-                periods: periods.clone(),
-                by: cmd.operator.clone(),
-            },
-        ];
+        let mut out = vec![approved];
+        // A later period's own reopen request is met by this one (it
+        // reopens every closed period after its own): approved with it,
+        // not left in the queue to be refused as open already.
+        out.extend(
+            state
+                .changes
+                .iter()
+                .filter(|(other, r)| {
+                    **other != id
+                        && matches!(&r.change, Change::ReopenPeriod { entity: e, period: p, .. }
+                            if e == entity && periods.contains(p))
+                })
+                .map(|(other, _)| Event::ChangeApproved {
+                    id: *other,
+                    approved_by: cmd.operator.clone(),
+                }),
+        );
+        out.extend([Event::PeriodsReopened {
+            entity: entity.clone(),
+            periods: periods.clone(),
+            by: cmd.operator.clone(),
+        }]);
         out.extend(super::yearend::reopened(
             state,
             entity,

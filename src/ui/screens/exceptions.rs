@@ -1,7 +1,8 @@
 //! The supervisor's exception queue (issue 20): every open hold and
 //! approval, most severe first and oldest first within a severity, with
 //! counts by kind in the header. Type to filter (words match the kind,
-//! document, entity, warehouse, owner or party; `age>N` keeps those open
+//! document, entity, warehouse, owner or party, and a change request's
+//! subject (the period a reopen asks for); `age>N` keeps those open
 //! more than N days). Enter opens the blocked document on its screen,
 //! positioned on it (`document`): the order inquiry for an order (or the
 //! order of a pick, a carton, a disputed invoice), purchasing on a PO,
@@ -784,6 +785,14 @@ pub fn matches(x: &Exception, filter: &str, now: DateTime<Utc>) -> bool {
                 .unwrap_or_default()
                 .to_lowercase()
                 .to_string(),
+            // A change request's document is only its number: what it
+            // changes (the period a reopen asks for, the customer whose
+            // limit) is in what the line says.
+            if matches!(x.blocked, Blocked::Change { .. }) {
+                x.summary.to_lowercase()
+            } else {
+                String::new()
+            },
         ];
         hay.iter().any(|h| h.contains(&w))
     })
