@@ -3597,3 +3597,43 @@ fn a_refusal_on_a_handheld_too_small_keeps_the_way_out_in_sight() {
     let last = s.lines().last().unwrap_or_default().trim_end();
     assert!(last.ends_with(" back") && !last.contains("ZZZZ"), "{s}");
 }
+
+/// Quitting with a list taken on Ship (its carrier accepted, the
+/// tracking scan not yet made) or with a quantity typed on Pick asks
+/// first, `y` only: ctrl-c exited at once and the shipper took the list
+/// again from the start.
+#[test]
+fn quitting_with_a_shipment_or_a_pick_under_way_asks_first() {
+    let b = demo();
+    let p = packed_list(&b);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    d.scan(&p.number).press("enter");
+    assert!(d.screen(80, 24).contains("track>"), "{}", d.screen(80, 24));
+    d.press("ctrl-c");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Exit depot?") && !d.app.quit, "{s}");
+    d.press("enter");
+    assert!(!d.app.quit);
+    // Where it was: the tracking scan, no freight, shipped.
+    d.scan("1Z999AA10123456784");
+    d.typed("0").press("enter");
+    assert!(
+        d.screen(80, 24).contains("shipped SH-"),
+        "{}",
+        d.screen(80, 24)
+    );
+    // Nothing under way: ctrl-c exits at once.
+    d.press("ctrl-c");
+    assert!(d.app.quit, "{}", d.screen(80, 24));
+
+    let (mut d, t) = picking(&b, "FAS-1002", 6);
+    d.scan(&t.bin);
+    // A bin scanned alone is one scan to do again: no question.
+    d.typed("5");
+    d.press("ctrl-c");
+    let s = d.screen(40, 16);
+    assert!(s.contains("Exit depot?") && !d.app.quit, "{s}");
+    d.press("y");
+    assert!(d.app.quit);
+}

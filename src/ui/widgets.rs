@@ -36,6 +36,11 @@ impl TextField {
         field.refused();
         field
     }
+    /// Text typed and not yet entered (not a refused or proposed text,
+    /// which the next character replaces): work that leaving loses.
+    pub fn typing(&self) -> bool {
+        !self.replace && !self.text.trim().is_empty()
+    }
     /// The text was refused: kept on show, replaced by the next
     /// character typed.
     pub fn refused(&mut self) {

@@ -735,8 +735,11 @@ impl Screen for RfPick {
     fn committed(&mut self, ctx: &Ctx) {
         self.reload(ctx.state());
     }
+    /// Items scanned, a short's reason asked, or a quantity typed and
+    /// not entered: quitting asks first (a bin scanned alone is one scan
+    /// to do again).
     fn dirty(&self) -> bool {
-        self.scans > 0
+        self.scans > 0 || self.asking_reason || self.field.typing()
     }
     fn notice(&mut self) -> Option<Notice> {
         self.notice.take()

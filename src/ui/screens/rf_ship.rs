@@ -477,6 +477,11 @@ impl Screen for RfShip {
             }
         }
     }
+    /// A list taken and its carrier or tracking under way, or a scan
+    /// typed and not entered: quitting asks first.
+    fn dirty(&self) -> bool {
+        self.step != Step::List || self.field.typing()
+    }
     fn notice(&mut self) -> Option<Notice> {
         self.notice.take()
     }
