@@ -753,6 +753,13 @@ fn a_short_pick_says_which_picker_raised_it() {
     let s = d.screen(132, 43);
     assert!(s.contains("short") && s.contains(&sku), "{s}");
     assert!(s.contains("by PICK1"), "{s}");
+    // A short is acknowledged, never rejected: the key bar offers F2,
+    // not F6 (which said "reject" and then that it cannot).
+    let bar = d.app.key_bar();
+    assert!(
+        bar.contains("F2 approve") && !bar.contains("reject"),
+        "{bar}"
+    );
 }
 
 /// A governed change shows what it would write beside what is there now
@@ -1816,6 +1823,12 @@ fn an_earlier_reopen_approved_takes_the_later_request_with_it() {
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
     d.typed("FY2026-04").press("enter");
+    d.screen(80, 24);
+    let bar = d.app.key_bar();
+    assert!(
+        bar.contains("F2 approve") && bar.contains("F6 reject"),
+        "{bar}"
+    );
     d.press("f2");
     assert!(
         d.screen(80, 24).contains("FY2026-04"),

@@ -488,6 +488,10 @@ pub struct Exceptions {
     /// The prompt's text of the pending submission (None: not typed,
     /// an approve).
     typed: Option<Typed>,
+    /// Whether the row under the cursor, as last drawn, can be approved
+    /// and rejected: the key bar offers only those (F6 on a short pick,
+    /// which is only acknowledged, said "reject" and then that it cannot).
+    row_acts: (bool, bool),
 }
 
 /// Which training the rows' predictions came from (record, time).
@@ -879,6 +883,7 @@ impl Exceptions {
             rejecting: None,
             pending: None,
             typed: None,
+            row_acts: (true, true),
         }
     }
 
@@ -1228,7 +1233,13 @@ impl Screen for Exceptions {
         }
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        match self.focus {
+        let (approve, reject) = self.row_acts;
+        let offered = |(a, _): &(Action, &'static str)| match a {
+            Action::Approve => approve,
+            Action::Reject => reject,
+            _ => true,
+        };
+        let all = match self.focus {
             Focus::List => vec![
                 (Action::Submit, "open the document"),
                 (Action::Approve, "approve"),
@@ -1254,7 +1265,8 @@ impl Screen for Exceptions {
                 (Action::Cancel, "cancel, nothing is changed"),
                 (Action::Help, "keys"),
             ],
-        }
+        };
+        all.into_iter().filter(offered).collect()
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         let rows = self.rows(ctx);
@@ -1515,6 +1527,14 @@ impl Screen for Exceptions {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let rows = self.rows(ctx);
         let s = ctx.state();
+        // A finding is fixed, not approved; a row computed on the clock or
+        // predicted clears when its work is done.
+        self.row_acts = match rows.get(self.selected.min(rows.len().saturating_sub(1))) {
+            Some(Row::Held(id)) => s.exceptions.get(id).map_or((false, false), |x| {
+                (x.kind != ExceptionKind::DataQuality, x.kind.can_reject())
+            }),
+            _ => (false, false),
+        };
         let theme = ctx.theme;
         // A commented prediction needs a line more: its factors wrap.
         let tall = matches!(
