@@ -3637,3 +3637,63 @@ fn quitting_with_a_shipment_or_a_pick_under_way_asks_first() {
     d.press("y");
     assert!(d.app.quit);
 }
+
+/// A carton held on its weight (a wrong weight typed, a wrong count) is
+/// unpacked by the packer with F6, asked first (`y` only), and packed
+/// again: the held carton is gone, its goods are to pack once more, and
+/// the list ships. Only a supervisor's approval cleared it before (its
+/// reject, the unpack, takes the pack permission supervisors lack), and
+/// the packer had no key for it.
+#[test]
+fn a_carton_held_on_its_weight_is_unpacked_on_pack_and_packed_again() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    // Nothing held, no list: F6 says what to do, and asks nothing.
+    d.press("f6");
+    let s = d.screen(40, 16);
+    assert!(s.contains("no carton held"), "{s}");
+    assert!(d.app.key_bar().contains("F6 unpack"), "{}", d.app.key_bar());
+    d.scan(&p.order);
+    d.scan(&barcode(&b, &sku)).scan(&n.to_string());
+    d.press("enter");
+    d.scan("9.5 kg");
+    assert!(d.screen(40, 16).contains("HELD"));
+    let cartons = |b: &MemBackend| {
+        b.state.borrow().picks[&p.number]
+            .cartons
+            .iter()
+            .map(|c| (c.number, c.held))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cartons(&b), vec![(1, true)]);
+    // The packer is back at the list; F6 names the held carton and asks,
+    // the answer keys in sight on the smallest handheld too.
+    d.press("f6");
+    for (w, h) in [(20, 16), (40, 8)] {
+        let s = d.screen(w, h);
+        assert!(s.contains("Unpack") && s.contains("y yes"), "{w}x{h}\n{s}");
+    }
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("Unpack carton 1 of {}", p.number)) && s.contains("held: 9.5 kg"),
+        "{s}"
+    );
+    d.press("enter");
+    assert_eq!(cartons(&b), vec![(1, true)], "Enter is no");
+    assert!(d.screen(80, 24).contains("not unpacked"));
+    d.press("f6").press("y");
+    assert_eq!(cartons(&b), vec![], "{}", d.screen(80, 24));
+    let s = d.screen(40, 16);
+    assert!(s.contains("unpacked") && !s.contains("HELD"), "{s}");
+    // The list is in hand again: its goods scanned, the right weight.
+    d.scan(&barcode(&b, &sku)).scan(&n.to_string());
+    d.press("enter");
+    let kg = n * b.state.borrow().items[&sku].weight_kg;
+    d.scan(&format!("{} kg", kg.normalize()));
+    assert_eq!(cartons(&b), vec![(1, false)], "{}", d.screen(80, 24));
+    depot::core::invariants::check_state(&b.state.borrow()).expect("every invariant holds");
+}

@@ -92,6 +92,9 @@ actions! {
     Print = "print", "print the document (again)";
     /// Report a pick line short (the bin has less than asked).
     Short = "short", "report the line short";
+    /// Pack: unpack a carton (held on its weight, or packed wrong) to
+    /// pack its goods again.
+    Unpack = "unpack", "unpack a carton to pack it again";
     /// Leave this task for later and take the next one.
     Skip = "skip", "skip: come back to it later";
     /// Approve the selected exception or document (release the hold,

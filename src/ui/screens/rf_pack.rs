@@ -4,7 +4,8 @@
 //! weight (typed, or from a scale that types like a wedge: `2.62` or
 //! `2.62 kg`) and Enter packs it as one `pack_carton` command. A weight
 //! off by more than the tolerance is held by the core: the screen says so
-//! with the bell and shows the expected weight; a supervisor releases it.
+//! with the bell and shows the expected weight; a supervisor releases it,
+//! or the packer unpacks it with F6 (asked first) and packs it again.
 //! An item not on the list, or more than was picked, is refused with the
 //! bell before anything is submitted, and so is a weight the core would
 //! refuse (at `kg>`, the carton staying at the scale).
@@ -79,6 +80,9 @@ pub struct RfPack {
     last_scan: Option<(Code, Decimal, Decimal)>,
     notice: Option<Notice>,
     asking_leave: bool,
+    /// The carton F6 asked to unpack, waiting for its `y`, then for the
+    /// core's answer: (list, carton).
+    unpacking: Option<(Code, u32)>,
 }
 
 impl RfPack {
@@ -94,7 +98,52 @@ impl RfPack {
             last_scan: None,
             notice: None,
             asking_leave: false,
+            unpacking: None,
         }
+    }
+
+    /// The carton F6 unpacks: with a list in hand its held carton, else
+    /// its last; with none, the first held in the warehouse (the ones on
+    /// top of the screen). (list, carton, weight, expected, held.)
+    fn to_unpack(&self, s: &State) -> Option<(Code, u32, Decimal, Decimal, bool)> {
+        match &self.list {
+            Some(list) => {
+                let p = s.picks.get(list)?;
+                let c = p
+                    .cartons
+                    .iter()
+                    .find(|c| c.held)
+                    .or_else(|| p.cartons.last())?;
+                Some((list.clone(), c.number, c.weight, c.expected, c.held))
+            }
+            None => held_cartons(s, &self.warehouse)
+                .into_iter()
+                .next()
+                .map(|(l, n, w, e)| (l, n, w, e, true)),
+        }
+    }
+
+    /// F6: ask before unpacking a carton (a held one to pack again, or the
+    /// last one packed wrong); `y` only.
+    fn ask_unpack(&mut self, ctx: &Ctx) -> Flow {
+        let Some((list, n, w, e, held)) = self.to_unpack(ctx.state()) else {
+            return refuse(
+                &mut self.notice,
+                match &self.list {
+                    Some(l) => format!("{l} has no carton packed to unpack"),
+                    None => "no carton held: scan the list to unpack one of its cartons".into(),
+                },
+            );
+        };
+        self.unpacking = Some((list.clone(), n));
+        let why = if held {
+            format!(" (held: {} kg, {} kg expected)", fmt_qty(w), fmt_qty(e))
+        } else {
+            String::new()
+        };
+        Flow::ConfirmStrict(format!(
+            "Unpack carton {n} of {list}{why}? Its goods are packed again."
+        ))
     }
 
     /// A number typed after an item scan: that scan counts `q` of its
@@ -374,14 +423,19 @@ impl Screen for RfPack {
         RF_MIN
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        rf_actions(match self.step {
+        let mut v = rf_actions(match self.step {
             Step::List => "take the list",
             Step::Items if self.carton.is_empty() => "add the item",
             Step::Items => "add / close carton",
             Step::Weight => "pack",
-        })
+        });
+        v.push((Action::Unpack, "unpack a carton"));
+        v
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
+        if input == Input::Action(Action::Unpack) {
+            return self.ask_unpack(ctx);
+        }
         match rf_key(&mut self.field, input) {
             RfKey::Accept => {
                 item_case(&mut self.field, ctx.state());
@@ -407,6 +461,25 @@ impl Screen for RfPack {
         }
     }
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
+        if let Some((list, n)) = self.unpacking.take() {
+            match answer(outcome, &mut self.key, ctx) {
+                Answer::Done(_) => {
+                    if self.last.is_some_and(|l| l.0 == n) && self.list.as_ref() == Some(&list) {
+                        self.last = None;
+                    }
+                    // Nothing in hand: the list is taken, its goods to scan.
+                    if self.carton.is_empty() {
+                        self.list = Some(list.clone());
+                        self.step = Step::Items;
+                    }
+                    self.notice = Some(Notice::info(format!(
+                        "carton {n} of {list} unpacked: pack its goods again"
+                    )));
+                }
+                Answer::Refused(_, notice) | Answer::Stopped(notice) => self.notice = Some(notice),
+            }
+            return Flow::Stay;
+        }
         match answer(outcome, &mut self.key, ctx) {
             Answer::Done(events) => {
                 for e in &events {
@@ -470,6 +543,17 @@ impl Screen for RfPack {
         }
     }
     fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+        if let Some((list, carton)) = self.unpacking.clone() {
+            if !yes {
+                self.unpacking = None;
+                self.notice = Some(Notice::info("not unpacked"));
+                return Flow::Stay;
+            }
+            return Flow::Submit(Box::new(Request {
+                key: self.key.clone(),
+                body: CommandBody::UnpackCarton { list, carton },
+            }));
+        }
         if std::mem::take(&mut self.asking_leave) && yes {
             self.carton.clear();
             self.list = None;
