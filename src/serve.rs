@@ -1998,6 +1998,14 @@ pub fn serve_until(
             "stopping with sessions or execs still open"
         );
     }
+    // Each session and exec has queued its exit status and closed its
+    // channel; its client reads them and leaves by itself. A disconnect
+    // sent now could overtake the exit status still queued on the
+    // connection (seen in tests/serve.rs: ssh said 255, not the exec's
+    // 1), so the clients are given a moment to go first.
+    wait_while(Duration::from_secs(2), || {
+        connections.load(Ordering::Acquire) > 0
+    });
     if let Ok(handle) = &result {
         handle.shutdown("depot serve is stopping".into());
         // No connection is polled on a runtime shutting down.
