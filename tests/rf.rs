@@ -3697,3 +3697,41 @@ fn a_carton_held_on_its_weight_is_unpacked_on_pack_and_packed_again() {
     assert_eq!(cartons(&b), vec![(1, false)], "{}", d.screen(80, 24));
     depot::core::invariants::check_state(&b.state.borrow()).expect("every invariant holds");
 }
+
+/// A delivery on the distributor's own trucks has no tracking number:
+/// NONE typed at `track>` ships with none, and Enter alone says so. It
+/// said "scan the tracking number" and nothing else shipped it.
+#[test]
+fn a_list_on_the_own_trucks_ships_without_a_tracking_number() {
+    let b = demo();
+    let p = packed_list(&b);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    d.scan(&p.number);
+    d.scan("OWN ROUTE");
+    assert!(d.screen(40, 16).contains("track>"), "{}", d.screen(40, 16));
+    let bells = d.app.bells;
+    d.press("enter");
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(80, 24);
+    assert!(s.contains("own trucks: type NONE"), "{s}");
+    assert!(!b
+        .state
+        .borrow()
+        .shipments
+        .values()
+        .any(|sh| sh.pick_list == p.number));
+    d.scan("none");
+    // The customer's terms bill freight: asked next, none.
+    let s = d.screen(40, 16);
+    assert!(s.contains("frt>") && s.contains("TRK  none"), "{s}");
+    d.typed("0").press("enter");
+    assert!(
+        d.screen(80, 24).contains("shipped SH-"),
+        "{}",
+        d.screen(80, 24)
+    );
+    let st = b.state.borrow();
+    let sh = &st.shipments[&sh_number(&st, &p.number)];
+    assert_eq!((sh.carrier.as_str(), sh.tracking.as_str()), ("OWN", ""));
+}

@@ -2,7 +2,8 @@
 //! not held, oldest first. Scan the list (or its order; Enter alone takes
 //! the first), Enter accepts the order's carrier and service (or type
 //! `UPS 2DA`), scan the tracking number, and Enter ships: one `ship_pick`
-//! command. For a customer whose freight terms are prepaid-and-add the
+//! command. `NONE` typed there ships without a tracking number (the
+//! distributor's own trucks), which Enter alone is told. For a customer whose freight terms are prepaid-and-add the
 //! shipper types the carrier's charge first, which the invoice bills (the
 //! other terms bill no freight, so nothing is asked). Lists for the
 //! will-call carrier (a customer picking up at the counter) are listed
@@ -199,6 +200,9 @@ pub enum Step {
     Freight,
 }
 
+/// Enter at `track>` with nothing scanned.
+const NO_TRACKING: &str = "scan the tracking number (own trucks: type NONE)";
+
 pub struct RfShip {
     pub warehouse: Code,
     pub list: Option<Code>,
@@ -316,31 +320,27 @@ impl RfShip {
                 Flow::Stay
             }
             Step::Tracking => {
-                if text.is_empty() && self.carrier != WILL_CALL {
-                    return refuse(&mut self.notice, "scan the tracking number".into());
-                }
-                if text.is_empty() {
-                    return refuse(&mut self.notice, "type the name of who collects".into());
-                }
                 let Some(list) = self.list.clone() else {
                     return Flow::Stay;
                 };
+                if text.is_empty() && self.carrier == WILL_CALL {
+                    return refuse(&mut self.notice, "type the name of who collects".into());
+                }
+                if text.is_empty() {
+                    return refuse(&mut self.notice, NO_TRACKING.into());
+                }
+                // A delivery on the distributor's own trucks has no
+                // tracking number: NONE typed says so (not a y/n question,
+                // which the next scan's burst would land on).
+                if self.carrier != WILL_CALL && text.eq_ignore_ascii_case("none") {
+                    return self.tracked(s, list, "");
+                }
                 if let Some(p) = s.picks.get(&list) {
                     if let Some(why) = tracking_problem(s, p, text, self.carrier == WILL_CALL) {
                         return refuse(&mut self.notice, why);
                     }
                 }
-                self.tracking = text.to_string();
-                let bills = self.carrier != WILL_CALL
-                    && s.picks
-                        .get(&list)
-                        .and_then(|p| billed_freight(s, p))
-                        .is_some();
-                if bills {
-                    self.step = Step::Freight;
-                    return Flow::Stay;
-                }
-                self.ship(list, Decimal::ZERO)
+                self.tracked(s, list, text)
             }
             Step::Freight => {
                 let Some(list) = self.list.clone() else {
@@ -379,6 +379,22 @@ impl RfShip {
                 self.ship(list, freight)
             }
         }
+    }
+
+    /// The tracking number taken (empty: shipped without one): the
+    /// freight asked next when the customer's terms bill it, else shipped.
+    fn tracked(&mut self, s: &State, list: Code, tracking: &str) -> Flow {
+        self.tracking = tracking.to_string();
+        let bills = self.carrier != WILL_CALL
+            && s.picks
+                .get(&list)
+                .and_then(|p| billed_freight(s, p))
+                .is_some();
+        if bills {
+            self.step = Step::Freight;
+            return Flow::Stay;
+        }
+        self.ship(list, Decimal::ZERO)
     }
 
     fn ship(&self, list: Code, freight: Decimal) -> Flow {
@@ -553,10 +569,14 @@ impl Screen for RfShip {
                     // The tracking scanned, under the field: where rows
                     // are few (20x8, a tracking number taking two) it is
                     // what gives way, not the list and order above.
-                    lines.push(
-                        RfLine::styled(th.label(), "TRK  ")
-                            .push(Default::default(), self.tracking.clone()),
-                    );
+                    lines.push(RfLine::styled(th.label(), "TRK  ").push(
+                        Default::default(),
+                        if self.tracking.is_empty() {
+                            "none".to_string()
+                        } else {
+                            self.tracking.clone()
+                        },
+                    ));
                 } else if self.carrier == WILL_CALL {
                     lines.push(field_line("name", &self.field.text, th));
                     lines.push(RfLine::styled(th.dim(), "who collects; Enter"));
