@@ -1453,6 +1453,24 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
             && s.contains(&format!(": {} on 1 line; put away next", line.open())),
         "{s}"
     );
+    // The notice goes with the next key; the receipt's number stays under
+    // the PO field, at the smallest handheld too.
+    let gr = b
+        .state
+        .borrow()
+        .goods_receipts
+        .keys()
+        .last()
+        .unwrap()
+        .clone();
+    d.typed("x").press("ctrl-u");
+    for (w, h) in [(40, 16), (20, 16), (40, 8)] {
+        let s = d.screen(w, h);
+        assert!(
+            s.contains(&format!("last {gr}")) && !s.contains("put away next"),
+            "{w}x{h}\n{s}"
+        );
+    }
     let st = b.state.borrow();
     let key = depot::core::state::BinKey {
         warehouse: "CHI".into(),

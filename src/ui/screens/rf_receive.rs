@@ -85,6 +85,10 @@ pub struct RfReceive {
     pub key: String,
     notice: Option<Notice>,
     asking_leave: bool,
+    /// The last goods receipt made here, shown under the PO field: its
+    /// notice went with the next key (a scanner's Enter), and with it the
+    /// GR number the paperwork is marked with.
+    received: Option<Code>,
 }
 
 impl RfReceive {
@@ -102,6 +106,7 @@ impl RfReceive {
             key: ctx.new_key(),
             notice: None,
             asking_leave: false,
+            received: None,
         }
     }
 
@@ -545,6 +550,7 @@ impl Screen for RfReceive {
                 self.taken_back = None;
                 self.po = None;
                 self.step = Step::Po;
+                self.received = gr.as_ref().map(|g| g.0.clone());
                 match gr {
                     Some((number, lines, units)) => Notice::info(format!(
                         "received {number}: {} on {lines} line{}; put away next",
@@ -585,6 +591,9 @@ impl Screen for RfReceive {
                 keep = 0;
                 lines.push(field_line("po", &self.field.text, th));
                 lines.push(RfLine::styled(th.dim(), "scan PO or supplier"));
+                if let Some(gr) = &self.received {
+                    lines.push(RfLine::styled(th.good(), format!("last {gr}")));
+                }
                 let queue = due(s, &self.warehouse);
                 lines.push(RfLine::styled(
                     th.label(),
