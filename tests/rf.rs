@@ -1460,7 +1460,7 @@ fn receive_counts_scans_against_the_po_and_refuses_an_over_receipt_with_the_tole
         .borrow()
         .goods_receipts
         .keys()
-        .last()
+        .next_back()
         .unwrap()
         .clone();
     d.typed("x").press("ctrl-u");
