@@ -3753,3 +3753,69 @@ fn a_list_on_the_own_trucks_ships_without_a_tracking_number() {
     let sh = &st.shipments[&sh_number(&st, &p.number)];
     assert_eq!((sh.carrier.as_str(), sh.tracking.as_str()), ("OWN", ""));
 }
+
+/// A carton packed and printed, then unpacked (F6) and its goods packed
+/// again: the new carton is number 2 with a label of its own, printed as
+/// an original with what it holds, "Carton 1 of 1". It was number 1 again,
+/// and its "label" was a copy of the first print: the old contents and
+/// weight, and the old carton's SSCC on another box.
+#[test]
+fn a_carton_packed_again_after_an_unpack_gets_a_number_and_label_of_its_own() {
+    let b = demo();
+    let p = picked_list(&b);
+    let sku = p.lines[0].sku.clone();
+    let n = p.lines[0].picked;
+    assert!(n >= Decimal::TWO, "a line of several: {n}");
+    let kg = |q: Decimal| (q * b.state.borrow().items[&sku].weight_kg).normalize();
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d.scan(&p.order);
+    d.scan(&barcode(&b, &sku));
+    d.press("enter").scan(&format!("{} kg", kg(Decimal::ONE)));
+    assert!(d.screen(80, 24).contains("carton 1 packed"));
+    d.wait_prints();
+    // Packed wrong: carton 1 taken apart, everything in one carton.
+    d.press("f6");
+    assert!(d.screen(80, 24).contains("Unpack carton 1 of"));
+    d.press("y");
+    assert!(
+        d.screen(40, 16).contains("carton 2"),
+        "{}",
+        d.screen(40, 16)
+    );
+    d.scan(&barcode(&b, &sku)).scan(&n.to_string());
+    d.press("enter").scan(&format!("{} kg", kg(n)));
+    d.wait_prints();
+    let st = b.state.borrow();
+    let cartons: Vec<_> = st.picks[&p.number]
+        .cartons
+        .iter()
+        .map(|c| (c.number, c.weight))
+        .collect();
+    assert_eq!(cartons, vec![(2, kg(n))]);
+    let label = depot::docs::build::build(
+        &st,
+        depot::docs::DocKind::CartonLabel,
+        &format!("{}/2", p.number),
+        depot::docs::build::BuildOptions {
+            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            copy: false,
+        },
+    )
+    .unwrap();
+    let text = format!("{label:?}");
+    assert!(text.contains("1 of 1"), "{text}");
+    let prints: Vec<String> = b
+        .log
+        .borrow()
+        .iter()
+        .filter_map(|(_, r)| match &r.body {
+            CommandBody::RecordPrint(p) => Some(p.doc.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        prints.contains(&format!("{}/1", p.number)) && prints.contains(&format!("{}/2", p.number)),
+        "{prints:?}"
+    );
+}

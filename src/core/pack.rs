@@ -205,7 +205,7 @@ pub fn pack(
         expected += l.qty * kg;
     }
     let net = weight - tare;
-    let number = p.cartons.iter().map(|c| c.number).max().unwrap_or(0) + 1;
+    let number = next_carton(state, p);
     Ok(vec![Event::CartonPacked {
         list: list.to_code(),
         carton: Carton {
@@ -218,6 +218,30 @@ pub fn pack(
             released_by: None,
         },
     }])
+}
+
+/// The number of a list's next carton: past every carton on it, and past
+/// every carton of it whose label or packing slip was printed. A carton
+/// unpacked after its label printed does not give its number (and so its
+/// SSCC) to the next one: a second print of `LIST/N` is a copy of the
+/// first, and the box packed again carried the old carton's label.
+pub fn next_carton(state: &State, p: &PickList) -> u32 {
+    let on = p.cartons.iter().map(|c| c.number).max().unwrap_or(0);
+    let prefix = format!("{}/", p.number);
+    let prefix = prefix.as_str();
+    let printed = ["carton-label", "packing-slip"]
+        .into_iter()
+        .flat_map(|kind| {
+            let kind = kind.to_code();
+            state
+                .prints
+                .range((kind.clone(), prefix.to_code())..)
+                .take_while(move |((k, d), _)| *k == kind && d.starts_with(prefix))
+                .filter_map(|((_, d), _)| d.rsplit_once('/')?.1.parse::<u32>().ok())
+        })
+        .max()
+        .unwrap_or(0);
+    on.max(printed) + 1
 }
 
 /// A supervisor accepts a carton's weight (not the one who packed it).

@@ -868,13 +868,13 @@ fn pick_ticket(state: &State, number: &str) -> Result<Document, DocError> {
     Ok(d)
 }
 
-/// A carton named `LIST/N`: its pick list and the carton (packed on the
-/// list, or shipped with it).
+/// A carton named `LIST/N`: its pick list, the carton (packed on the
+/// list, or shipped with it) and its place among the cartons.
 fn carton<'a>(
     state: &'a State,
     kind: DocKind,
     id: &str,
-) -> Result<(&'a PickList, &'a Carton, usize), DocError> {
+) -> Result<(&'a PickList, &'a Carton, String), DocError> {
     let (list, n) = id.rsplit_once('/').ok_or_else(|| DocError::CartonId {
         kind,
         doc: id.chars().take(40).collect(),
@@ -902,7 +902,10 @@ fn carton<'a>(
         .iter()
         .find(|c| c.number == n)
         .ok_or_else(|| not_found(kind, id))?;
-    Ok((p, c, cartons.len()))
+    // Its place among the cartons ("2 of 3"), not its number: a number
+    // skips those unpacked after their label printed (`next_carton`).
+    let at = cartons.iter().filter(|x| x.number <= n).count();
+    Ok((p, c, format!("{at} of {}", cartons.len())))
 }
 
 fn shipment_of<'a>(state: &'a State, p: &PickList) -> Option<&'a crate::core::warehouse::Shipment> {
@@ -932,7 +935,7 @@ fn packing_slip(state: &State, id: &str) -> Result<Document, DocError> {
         field(&mut d, "Order", o.number.clone());
         field(&mut d, "Customer PO", o.customer_po.clone());
     }
-    field(&mut d, "Carton", format!("{} of {of}", c.number));
+    field(&mut d, "Carton", of.clone());
     field(&mut d, "Pick list", p.number.clone());
     field(&mut d, "Weight", format!("{} kg", c.weight.normalize()));
     d.columns = cols(&[
@@ -1041,7 +1044,7 @@ fn carton_label(state: &State, id: &str) -> Result<Document, DocError> {
     if let Some(o) = order {
         field(&mut d, "Customer PO", o.customer_po.clone());
     }
-    field(&mut d, "Carton", format!("{} of {of}", c.number));
+    field(&mut d, "Carton", of.clone());
     field(&mut d, "Weight", format!("{} kg", c.weight.normalize()));
     let sscc = carton_sscc(state, p, c.number)?;
     field(&mut d, "SSCC", sscc.clone());

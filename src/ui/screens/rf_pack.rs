@@ -624,9 +624,9 @@ impl Screen for RfPack {
             }
             (Some(list), step) => {
                 let p = s.picks.get(list);
-                let cartons = p.map_or(0, |p| p.cartons.len());
+                let next = p.map_or(1, |p| crate::core::pack::next_carton(s, p));
                 let order = p.map(|p| p.order.clone()).unwrap_or_default();
-                let carton = format!("carton {}", cartons + 1);
+                let carton = format!("carton {next}");
                 let items = format!(
                     "{} items",
                     fmt_qty(self.carton.values().copied().sum::<Decimal>())
