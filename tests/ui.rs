@@ -306,11 +306,25 @@ fn a_walk_in_sale_of_three_scans_paid_in_cash() {
         s.contains(&depot::query::money(inv.total, &inv.currency)),
         "{s}"
     );
+    let last = format!(
+        "last sale {} WALKIN-US01 {} USD",
+        inv.number,
+        depot::query::money(inv.total, &inv.currency)
+    );
     drop(st);
     // Enter again starts the next sale, never resends this one.
     d.press("enter").press("enter");
     assert_eq!(counter_sales(&b), 1);
     assert_eq!(d.app.screen_name(), "counter_sale");
+    // Started again (the terminal killed as the sale completed, the link
+    // dropped): the empty screen says the clerk's last sale, until the
+    // next one starts. It said nothing, and the clerk could not tell.
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&last), "{s}");
+    d.press("enter").scan(&barcode(&b, "FAS-1001"));
+    assert!(!d.screen(80, 24).contains("last sale"));
 }
 
 #[test]

@@ -118,6 +118,35 @@ pub struct CounterSale {
     pub will_call_done: Option<(Code, Code, Decimal)>,
     /// The tenders of the sale done (method, amount tendered).
     pub paid_with: Vec<(Method, Decimal)>,
+    /// The clerk's last sale at the counter, as the screen opened
+    /// (`last_sale`): shown until the next sale starts.
+    last_sale: Option<String>,
+}
+
+/// The operator's newest counter sale or will-call (handed over the
+/// counter: the will-call carrier), among the newest 500 orders, with its
+/// invoice and total: a clerk whose terminal was killed or whose link
+/// dropped as the sale completed sees on starting again whether it did.
+pub fn last_sale(s: &State, operator: &str) -> Option<String> {
+    let o = s.orders.values().rev().take(500).find(|o| {
+        o.placed_by == operator && o.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0)
+    })?;
+    let inv = s
+        .invoices
+        .values()
+        .rev()
+        .take(500)
+        .find(|i| i.lines.iter().any(|l| l.order == o.number));
+    Some(match inv {
+        Some(i) => format!(
+            "last sale {} {} {} {}",
+            i.number,
+            o.customer,
+            money(i.total, &i.currency),
+            i.currency
+        ),
+        None => format!("last will-call {} {}", o.number, o.customer),
+    })
 }
 
 fn method_name(m: Method) -> &'static str {
@@ -163,7 +192,9 @@ impl CounterSale {
             .filter(|w| s.warehouses.contains_key(w))
             .or_else(|| s.warehouses.keys().next().cloned())
             .unwrap_or_default();
+        let last_sale = last_sale(s, ctx.operator);
         CounterSale {
+            last_sale,
             focus: Focus::Customer,
             customer: None,
             customer_field: TextField::default(),
@@ -1054,7 +1085,11 @@ impl Screen for CounterSale {
             // What Enter does: the walk-in while the field is empty, else
             // look up what is typed.
             None if self.customer_field.trimmed().is_empty() => {
-                l1.push(Span::styled("Enter: walk-in  F4: find", theme.dim()))
+                l1.push(Span::styled("Enter: walk-in  F4: find", theme.dim()));
+                if let Some(last) = self.last_sale.as_ref().filter(|_| self.lines.is_empty()) {
+                    let room = w.saturating_sub(9 + self.warehouse.chars().count() + 3);
+                    l2.push(Span::styled(format!("   {}", fit(last, room)), theme.dim()));
+                }
             }
             None => l1.push(Span::styled("Enter: look up  F4: find", theme.dim())),
         }
