@@ -548,7 +548,10 @@ fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_app
     );
     d.press("f10");
     assert!(d.screen(80, 24).contains("Close US01 FY2026-10"));
-    d.press("y");
+    // Only `y` closes: Enter (a double tap) is no.
+    d.press("enter");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Open);
+    d.press("f10").press("y");
     assert_eq!(status("FY2026-10"), PeriodStatus::Closed);
     assert!(d.screen(80, 24).contains("CLOSED"));
     // A posting into it is refused.
@@ -596,7 +599,9 @@ fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_app
     assert!(s1
         .screen(80, 24)
         .contains("Approve reopening US01 FY2026-10"));
-    s1.press("y");
+    s1.press("enter");
+    assert_eq!(status("FY2026-10"), PeriodStatus::Closed);
+    s1.press("f6").press("y");
     assert_eq!(status("FY2026-10"), PeriodStatus::Open);
     assert!(
         s1.screen(80, 24).contains("REOPENED"),

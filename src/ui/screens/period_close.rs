@@ -229,7 +229,10 @@ impl Screen for PeriodClose {
                             return Flow::Stay;
                         }
                         self.asking = Some(Ask::Close(p.entity.clone(), p.code.clone()));
-                        Flow::Confirm(format!(
+                        // Undone only by a reopen someone else approves:
+                        // only `y` closes (Enter, a double tap, is no), as
+                        // approving a reopen in the exception queue asks.
+                        Flow::ConfirmStrict(format!(
                             "Close {} {} (and every open period before it)? Nothing posts into it after.",
                             p.entity, p.code
                         ))
@@ -266,7 +269,7 @@ impl Screen for PeriodClose {
                             }
                             Some(r) => {
                                 self.asking = Some(Ask::Approve(r.id));
-                                Flow::Confirm(format!(
+                                Flow::ConfirmStrict(format!(
                                     "Approve reopening {} {} asked by {}?",
                                     p.entity, p.code, r.requested_by
                                 ))
