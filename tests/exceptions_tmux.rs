@@ -62,7 +62,7 @@ fn a_credit_hold_is_released_on_the_supervisors_screen_and_the_order_goes_to_pic
     t.wait_for("1 waiting");
     t.keys(&["F2"]);
     t.wait_for("cleared: released");
-    t.wait_for("nothing waits");
+    t.wait_for("nothing matches the filter");
     t.keys(&["F3"]);
     t.wait_for("DEPOT-EXITED-0");
     // The order is confirmed and goes to the warehouse.

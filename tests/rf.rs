@@ -3688,8 +3688,22 @@ fn a_carton_held_on_its_weight_is_unpacked_on_pack_and_packed_again() {
             .collect::<Vec<_>>()
     };
     assert_eq!(cartons(&b), vec![(1, true)]);
-    // The packer is back at the list; F6 names the held carton and asks,
-    // the answer keys in sight on the smallest handheld too.
+    // The packer has taken the next list, nothing packed on it yet: F6
+    // names the held carton on top of the screen and asks, the answer
+    // keys in sight on the smallest handheld too.
+    let next = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::TWO);
+    let (bin, line) = {
+        let st = b.state.borrow();
+        let l = &st.picks[next.as_str()].lines[0];
+        (l.bin.to_string(), l.line)
+    };
+    let pick: CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "confirm_pick", "list": next, "line": line, "bin": bin,
+        "item": "FAS-1002", "qty": "2"}))
+    .unwrap();
+    b.exec("PICK1", pick).unwrap();
+    d.scan(&next);
+    assert!(d.screen(40, 16).contains(&*next));
     d.press("f6");
     for (w, h) in [(20, 16), (40, 8)] {
         let s = d.screen(w, h);

@@ -1762,7 +1762,9 @@ impl Screen for Exceptions {
         let mut st = ListState::default()
             .with_offset(first)
             .with_selected(if empty { None } else { Some(selected_at) });
-        let title = if empty {
+        let title = if empty && !self.filter.trimmed().is_empty() {
+            " nothing matches the filter ".to_string()
+        } else if empty {
             " nothing waits ".to_string()
         } else {
             format!(" {} waiting, most severe and oldest first ", rows.len())

@@ -103,24 +103,25 @@ impl RfPack {
     }
 
     /// The carton F6 unpacks: with a list in hand its held carton, else
-    /// its last; with none, the first held in the warehouse (the ones on
-    /// top of the screen). (list, carton, weight, expected, held.)
+    /// its last; with none (or a list with no carton yet), the first held
+    /// in the warehouse, the one on top of the screen. (list, carton,
+    /// weight, expected, held.)
     fn to_unpack(&self, s: &State) -> Option<(Code, u32, Decimal, Decimal, bool)> {
-        match &self.list {
-            Some(list) => {
-                let p = s.picks.get(list)?;
-                let c = p
-                    .cartons
-                    .iter()
-                    .find(|c| c.held)
-                    .or_else(|| p.cartons.last())?;
-                Some((list.clone(), c.number, c.weight, c.expected, c.held))
-            }
-            None => held_cartons(s, &self.warehouse)
+        let in_hand = self.list.as_ref().and_then(|list| {
+            let p = s.picks.get(list)?;
+            let c = p
+                .cartons
+                .iter()
+                .find(|c| c.held)
+                .or_else(|| p.cartons.last())?;
+            Some((list.clone(), c.number, c.weight, c.expected, c.held))
+        });
+        in_hand.or_else(|| {
+            held_cartons(s, &self.warehouse)
                 .into_iter()
                 .next()
-                .map(|(l, n, w, e)| (l, n, w, e, true)),
-        }
+                .map(|(l, n, w, e)| (l, n, w, e, true))
+        })
     }
 
     /// F6: ask before unpacking a carton (a held one to pack again, or the
@@ -131,7 +132,8 @@ impl RfPack {
                 &mut self.notice,
                 match &self.list {
                     Some(l) => format!("{l} has no carton packed to unpack"),
-                    None => "no carton held: scan the list to unpack one of its cartons".into(),
+                    None => "no carton held here: with a list in hand, F6 unpacks its last carton"
+                        .into(),
                 },
             );
         };
