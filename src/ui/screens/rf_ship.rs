@@ -3,7 +3,8 @@
 //! the first), Enter accepts the order's carrier and service (or type
 //! `UPS 2DA`), scan the tracking number, and Enter ships: one `ship_pick`
 //! command. `NONE` typed there ships without a tracking number (the
-//! distributor's own trucks), which Enter alone is told. For a customer whose freight terms are prepaid-and-add the
+//! distributor's own trucks), which Enter alone is told. For a customer
+//! whose freight terms are prepaid-and-add the
 //! shipper types the carrier's charge first, which the invoice bills (the
 //! other terms bill no freight, so nothing is asked). Lists for the
 //! will-call carrier (a customer picking up at the counter) are listed
