@@ -1574,7 +1574,15 @@ fn a_late_order_shows_who_took_on_its_prediction_and_what_was_said() {
     assert!(row.contains("@SHIP1"), "{s}");
     assert!(s.contains("owner @SHIP1"), "{s}");
     assert!(s.contains("SUP1: on the prediction: carrier called"), "{s}");
-    // Filtered by its owner, it is found.
+    // Esc clears the filter applied (the whole queue again), a second
+    // Esc leaves. Filtered by its owner, it is found.
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "exceptions");
+    assert!(
+        !d.screen(80, 24).contains("1 waiting"),
+        "{}",
+        d.screen(80, 24)
+    );
     d.press("esc");
     d.open("Exception queue").unwrap();
     d.typed("@ship1").press("enter");

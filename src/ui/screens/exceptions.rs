@@ -1272,6 +1272,15 @@ impl Screen for Exceptions {
         let rows = self.rows(ctx);
         let n = rows.len();
         match (self.focus, input) {
+            // A filter applied is cleared first (the whole queue again),
+            // as in the filter line: Esc left the screen with it.
+            (Focus::List, Input::Action(Action::Back | Action::Cancel))
+                if !self.filter.trimmed().is_empty() =>
+            {
+                self.filter = TextField::default();
+                self.selected = 0;
+                Flow::Stay
+            }
             (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
                 match self.current_row(ctx) {
