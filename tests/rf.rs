@@ -948,8 +948,7 @@ fn pack_scans_items_into_a_carton_and_a_weight_mismatch_is_held_with_the_expecte
     let p = picked_list(&b);
     let sku = p.lines[0].sku.clone();
     let n = p.lines[0].picked;
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     assert!(d
         .screen(40, 16)
         .contains(&format!("{} {}", p.number, p.order)));
@@ -989,8 +988,7 @@ fn pack_scans_items_into_a_carton_and_a_weight_mismatch_is_held_with_the_expecte
     drop(st);
     // The hold names its list, and stays on a packer's screen opened
     // afresh (the next shift, a restart) until it is released.
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     let s = d.screen(40, 16);
     assert!(s.contains(&format!("HELD {}/1", p.number)), "{s}");
     // Ship says why the list is not ready, not "nothing ready to ship".
@@ -1012,8 +1010,7 @@ fn pack_takes_a_count_typed_after_an_item_scan() {
     let sku = p.lines[0].sku.clone();
     let n = p.lines[0].picked;
     assert!(n >= Decimal::TWO, "a line of several: {n}");
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.scan(&p.order);
     d.scan(&barcode(&b, &sku));
     assert!(d.screen(40, 16).contains(&format!("+ {sku} 1")));
@@ -1049,8 +1046,7 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     let sku = p.lines[0].sku.clone();
     let n = p.lines[0].picked;
     let kg = n * b.state.borrow().items[&sku].weight_kg;
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.press("enter");
     for _ in 0..n.to_string().parse::<u32>().unwrap() {
         d.scan(&sku);
@@ -1196,6 +1192,13 @@ fn a_prepaid_customers_list_ships_on_the_tracking_scan_without_a_freight_questio
     let st = b.state.borrow();
     let sh = &st.shipments[&sh_number(&st, &p.number)];
     assert_eq!(sh.freight, Decimal::ZERO);
+}
+
+/// The packer on Pack, its list field open.
+fn at_pack(b: &MemBackend) -> Driver<'_> {
+    let mut d = Driver::new(b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    d
 }
 
 /// The demo's list to pack, packed whole in one carton by the core (its
@@ -1367,8 +1370,7 @@ fn a_tracking_scan_of_a_document_an_item_or_a_carton_label_is_refused() {
 fn snapshots_of_pack_and_ship_at_handheld_and_desk_sizes() {
     let b = demo();
     let p = picked_list(&b);
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.press("enter").scan(&p.lines[0].sku);
     for (w, h) in [(40, 16), (20, 16), (40, 8), (80, 24)] {
         insta::assert_snapshot!(format!("pack_{w}x{h}"), d.screen(w, h));
@@ -2088,8 +2090,7 @@ fn a_scale_weight_at_the_carton_packs_and_an_item_at_the_scale_goes_into_the_car
     let n = p.lines[0].picked;
     assert!(n >= Decimal::from(2), "the demo list picks at least two");
     let kg = n * b.state.borrow().items[&sku].weight_kg;
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.press("enter").scan(&sku);
     // Enter closes the carton; an item scanned at the scale reopens it.
     d.press("enter").scan(&sku);
@@ -2118,8 +2119,7 @@ fn an_item_barcode_scanned_at_the_scale_goes_into_the_carton_not_the_weight() {
     let sku = p.lines[0].sku.clone();
     let code = barcode(&b, &sku);
     assert!(code.bytes().all(|c| c.is_ascii_digit()), "{code}");
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.press("enter").scan(&sku);
     let before = d.screen(40, 16);
     d.press("enter");
@@ -2147,8 +2147,7 @@ fn a_weight_with_too_many_decimals_is_refused_at_the_scale() {
     let sku = p.lines[0].sku.clone();
     let n = p.lines[0].picked;
     let kg = n * b.state.borrow().items[&sku].weight_kg;
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.press("enter");
     for _ in 0..n.to_string().parse::<u32>().unwrap() {
         d.scan(&sku);
@@ -2221,8 +2220,7 @@ fn pack_over_counts_are_said_in_the_unit_typed_and_all_packed_is_said() {
         assert_eq!(it.unit_factor("CASE"), Some(Decimal::from(6)));
         (case.code.clone(), each.code.clone(), it.base_unit.clone())
     };
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.scan(&list).scan(&case);
     let s = d.screen(40, 16);
     assert!(
@@ -3328,8 +3326,7 @@ fn pack_reads_whole_at_20_columns() {
     let b = demo();
     let p = picked_list(&b);
     let sku = p.lines[0].sku.clone();
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.press("enter").scan(&sku).press("enter");
     let kg = b.state.borrow().items[&sku].weight_kg.normalize();
     for (w, h) in [(20, 16), (20, 8)] {
@@ -3344,8 +3341,7 @@ fn pack_reads_whole_at_20_columns() {
     }
     // Far too heavy: held, on top of every packer's screen.
     d.scan("9.5 kg");
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     for (w, h) in [(20, 16), (20, 8)] {
         let s = d.screen(w, h);
         assert!(
@@ -3668,8 +3664,7 @@ fn a_carton_held_on_its_weight_is_unpacked_on_pack_and_packed_again() {
     let p = picked_list(&b);
     let sku = p.lines[0].sku.clone();
     let n = p.lines[0].picked;
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     // Nothing held, no list: F6 says what to do, and asks nothing.
     d.press("f6");
     let s = d.screen(40, 16);
@@ -3781,8 +3776,7 @@ fn a_carton_packed_again_after_an_unpack_gets_a_number_and_label_of_its_own() {
     let n = p.lines[0].picked;
     assert!(n >= Decimal::TWO, "a line of several: {n}");
     let kg = |q: Decimal| (q * b.state.borrow().items[&sku].weight_kg).normalize();
-    let mut d = Driver::new(&b, Some("PACK1"));
-    d.open("Pack").unwrap();
+    let mut d = at_pack(&b);
     d.scan(&p.order);
     d.scan(&barcode(&b, &sku));
     d.press("enter").scan(&format!("{} kg", kg(Decimal::ONE)));
