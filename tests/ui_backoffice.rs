@@ -546,6 +546,12 @@ fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_app
         !s.contains("note receipts") && !s.contains("note unapplied"),
         "{s}"
     );
+    // The bar offers what an open period takes: close, not lock.
+    let bar = d.app.key_bar();
+    assert!(
+        bar.contains("close the period") && !bar.contains("lock it") && !bar.contains("reopen"),
+        "{bar}"
+    );
     d.press("f10");
     assert!(d.screen(80, 24).contains("Close US01 FY2026-10"));
     // Only `y` closes: Enter (a double tap) is no.
@@ -589,12 +595,30 @@ fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_app
     d.typed("late supplier invoice").press("enter").press("y");
     let s = d.screen(132, 43);
     assert!(s.contains("reopen asked by CTRL1"), "{s}");
+    // Who asked is not offered the approval; a closed period is
+    // offered its lock, not its close.
+    let bar = d.app.key_bar();
+    assert!(
+        !bar.contains("approve") && bar.contains("lock it") && !bar.contains("close the"),
+        "{bar}"
+    );
     d.press("f6");
     assert!(d.screen(80, 24).contains("someone else approves"));
     assert_eq!(status("FY2026-10"), PeriodStatus::Closed);
     let mut s1 = Driver::session(&b, Some("SUP1"), "sup");
     s1.open("Period close").expect("SUP1 approves");
     s1.press("/").typed("US01 FY2026-10").press("enter");
+    // A supervisor approves; closing, locking and asking are the
+    // controller's, and FX revaluation posts a journal.
+    s1.screen(80, 24);
+    let bar = s1.app.key_bar();
+    assert!(
+        bar.contains("approve a reopen")
+            && !bar.contains("lock it")
+            && !bar.contains("ask to reopen")
+            && !bar.contains("revalue"),
+        "{bar}"
+    );
     s1.press("f6");
     assert!(s1
         .screen(80, 24)

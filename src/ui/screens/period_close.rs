@@ -43,6 +43,10 @@ pub struct PeriodClose {
     pending: bool,
     page: usize,
     notice: Option<Notice>,
+    /// The actions the selected period takes from this operator, set
+    /// as it is drawn (`actions` has no `Ctx`): its status, a reopen
+    /// waiting on it, and the operator's permissions.
+    offered: Vec<Action>,
 }
 
 pub fn status_name(p: &Period) -> &'static str {
@@ -64,6 +68,16 @@ pub fn reopen_requests<'s>(s: &'s State, p: &Period) -> Vec<&'s ChangeRequest> {
         .collect()
 }
 
+/// The keys that act on the selected period (the bar offers those it
+/// takes).
+const ACTS: [Action; 5] = [
+    Action::Complete,
+    Action::Lock,
+    Action::Revalue,
+    Action::Reopen,
+    Action::Approve,
+];
+
 impl Default for PeriodClose {
     fn default() -> Self {
         PeriodClose::new()
@@ -82,6 +96,7 @@ impl PeriodClose {
             pending: false,
             page: 10,
             notice: None,
+            offered: ACTS.to_vec(),
         }
     }
 
@@ -110,6 +125,35 @@ impl PeriodClose {
             .unwrap_or(0);
     }
 
+    /// What the selected period takes from this operator: close and
+    /// revalue an open one, lock and ask to reopen a closed one, approve
+    /// a reopen someone else asked. A key left off the bar still says,
+    /// when pressed, why the period does not take it.
+    fn takes(&self, ctx: &Ctx) -> Vec<Action> {
+        use crate::core::auth::Permission;
+        let s = ctx.state();
+        let Some(p) = self.rows(s).get(self.selected).copied() else {
+            return Vec::new();
+        };
+        let close = ctx.allowed(Permission::ClosePeriods);
+        let open = p.status == PeriodStatus::Open;
+        let closed = p.status == PeriodStatus::Closed;
+        ACTS.into_iter()
+            .filter(|a| match a {
+                Action::Complete => close && open,
+                Action::Revalue => open && ctx.allowed(Permission::PostJournals),
+                Action::Lock | Action::Reopen => close && closed,
+                Action::Approve => {
+                    ctx.allowed(Permission::ApproveChanges)
+                        && reopen_requests(s, p)
+                            .first()
+                            .is_some_and(|r| r.requested_by != ctx.operator)
+                }
+                _ => true,
+            })
+            .collect()
+    }
+
     fn submit(&mut self, key: String, body: CommandBody) -> Flow {
         if self.pending {
             return Flow::Stay;
@@ -134,7 +178,7 @@ impl Screen for PeriodClose {
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
         match self.focus {
-            Focus::Periods => vec![
+            Focus::Periods => [
                 (Action::Complete, "close the period"),
                 (Action::Lock, "lock it"),
                 (Action::Revalue, "revalue FX at its end"),
@@ -144,7 +188,10 @@ impl Screen for PeriodClose {
                 (Action::Down, "next period"),
                 (Action::Back, "back"),
                 (Action::Help, "keys"),
-            ],
+            ]
+            .into_iter()
+            .filter(|(a, _)| !ACTS.contains(a) || self.offered.contains(a))
+            .collect(),
             Focus::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
             Focus::Reason => vec![
                 (Action::Submit, "ask to reopen with this reason"),
@@ -420,6 +467,7 @@ impl Screen for PeriodClose {
         let wide = area.width >= 110;
         let rows_src = self.rows(s);
         self.selected = self.selected.min(rows_src.len().saturating_sub(1));
+        self.offered = self.takes(ctx);
         let list_w = if wide { 46 } else { 36 };
         let [left, right] =
             Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(area);
