@@ -3397,6 +3397,11 @@ fn ship_reads_whole_at_20_columns() {
         assert!(cut_rows(&s).is_empty(), "{w}x{h}:\n{s}");
     }
     assert!(on_a_row(&d.screen(20, 16), "1Z999AA10123456784"));
+    // The warehouse size's key bar says what Enter does there (it showed
+    // only "F1 more keys": the label did not fit beside it).
+    let s = d.screen(40, 16);
+    let bar = s.lines().last().unwrap_or_default();
+    assert!(bar.contains("enter ship, bill freight"), "{s}");
 }
 
 /// Receive at 20 columns: a PO line counted past what was ordered says

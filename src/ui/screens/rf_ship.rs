@@ -430,7 +430,7 @@ impl Screen for RfShip {
             Step::List => "take the list",
             Step::Carrier => "accept the carrier",
             Step::Tracking => "ship",
-            Step::Freight => "ship, billing the freight",
+            Step::Freight => "ship, bill freight",
         })
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
