@@ -248,8 +248,10 @@ pub fn fit_line(line: ratatui::text::Line<'static>, width: usize) -> ratatui::te
 }
 
 /// `text` in lines of at most `width` characters, broken between words
-/// (a word longer than a line is cut across lines), at most `max` lines:
-/// the last one ends with "~" when more was left.
+/// (a word longer than a line is cut across lines, after a `/` where one
+/// falls in the second half of the line: a printed file's path breaks
+/// between its folders), at most `max` lines: the last one ends with "~"
+/// when more was left.
 pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
     if width == 0 || max == 0 {
         return Vec::new();
@@ -274,8 +276,15 @@ pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
                 len = 0;
                 continue;
             }
-            // Longer than a whole line: cut it.
-            let rest = word.split_off(width);
+            // Longer than a whole line: cut it, after a slash if one
+            // ends most of the line.
+            let cut = word[..width]
+                .iter()
+                .rposition(|&c| c == '/')
+                .map(|i| i + 1)
+                .filter(|&i| i * 2 > width)
+                .unwrap_or(width);
+            let rest = word.split_off(cut);
             lines.push(word.iter().collect());
             word = rest;
         }
@@ -472,6 +481,18 @@ mod tests {
         assert_eq!(wrap_words("short", 80, 3), ["short"]);
         assert!(wrap_words("", 10, 3).is_empty());
         assert!(wrap_words("x", 0, 3).is_empty());
+    }
+
+    #[test]
+    fn a_path_longer_than_a_line_breaks_between_its_folders() {
+        assert_eq!(
+            wrap_words("printed to /var/depot/prints/INV-000123.pdf", 20, 5),
+            ["printed to", "/var/depot/prints/", "INV-000123.pdf"]
+        );
+        // A slash early in the line would leave most of it empty: cut at
+        // the width.
+        assert_eq!(wrap_words("/abcdefghijkl", 8, 5), ["/abcdefg", "hijkl"]);
+        assert_eq!(wrap_words("ab/cdefghijkl", 8, 5), ["ab/cdefg", "hijkl"]);
     }
 
     #[test]
