@@ -3708,7 +3708,15 @@ fn a_carton_held_on_its_weight_is_unpacked_on_pack_and_packed_again() {
     for (w, h) in [(20, 16), (40, 8)] {
         let s = d.screen(w, h);
         assert!(s.contains("Unpack") && s.contains("y yes"), "{w}x{h}\n{s}");
+        // Both answers whole, in the box too (at 20 columns the box cut
+        // the second to "enter/~").
+        assert!(!s.contains("enter/~"), "{w}x{h}\n{s}");
     }
+    let s = d.screen(20, 16);
+    assert!(
+        s.lines().filter(|l| l.contains("enter/n no")).count() == 2,
+        "the box and the key bar: {s}"
+    );
     let s = d.screen(80, 24);
     assert!(
         s.contains(&format!("Unpack carton 1 of {}", p.number)) && s.contains("held: 9.5 kg"),

@@ -11,7 +11,7 @@ use super::keymap::{Action, Context, Keymap, KeymapError};
 use super::screen::{Ctx, Flow, Input, Notice, Screen, Submitted};
 use super::screens::{menu::Menu, sign_in::SignIn};
 use super::theme::Theme;
-use super::widgets::{centered, fit, wrap_words};
+use super::widgets::{centered, fit, wrap_items, wrap_words};
 use super::Backend;
 use crate::engine::View;
 use crate::query::lookup::Lookups;
@@ -1178,8 +1178,13 @@ impl App {
     /// A question's answers. A strict one (Enter is no, only `y` says
     /// yes) names its yes key other than Enter, and Enter as no.
     fn confirm_bar(&self) -> String {
+        self.confirm_items().join("  ")
+    }
+
+    /// The answers of `confirm_bar`, one entry each.
+    fn confirm_items(&self) -> Vec<String> {
         if !self.confirm_strict {
-            return self.bar(&[(Action::Yes, "yes"), (Action::No, "no")]);
+            return self.bar_items(&[(Action::Yes, "yes"), (Action::No, "no")]);
         }
         let (screen, ctx) = (self.screen_name(), self.context());
         let yes = self
@@ -1193,7 +1198,7 @@ impl App {
             .key_for(screen, ctx, Action::No)
             .map(|k| format!("enter/{k} no"))
             .unwrap_or_else(|| "enter no".into());
-        yes.into_iter().chain([no]).collect::<Vec<_>>().join("  ")
+        yes.into_iter().chain([no]).collect()
     }
 
     fn bar(&self, actions: &[(Action, &'static str)]) -> String {
@@ -1355,14 +1360,20 @@ impl App {
     }
 
     fn view_confirm(&self, f: &mut Frame, area: Rect, q: &str) {
-        let (popup, lines, whole) = question_box(area, q);
+        let Question {
+            popup,
+            lines,
+            answers,
+            whole,
+        } = question_box(area, q, &self.confirm_items());
         *self.confirm_drawn.borrow_mut() = Some((q.to_string(), whole));
         let width = usize::from(popup.width.saturating_sub(2));
         let mut text: Vec<Line> = lines.into_iter().map(Line::from).collect();
-        text.push(Line::from(Span::styled(
-            fit(&self.confirm_bar(), width),
-            self.theme.dim(),
-        )));
+        text.extend(
+            answers
+                .iter()
+                .map(|a| Line::from(Span::styled(fit(a, width), self.theme.dim()))),
+        );
         f.render_widget(Clear, popup);
         f.render_widget(
             Paragraph::new(text).block(Block::bordered().title(" confirm ")),
@@ -1399,19 +1410,38 @@ fn narrow_notice(text: &str, area: Rect, own_line: bool) -> (Vec<String>, u16) {
 /// narrower (at most 60), as tall as its lines and the answers need (5
 /// rows at least with its border, at most the body); its lines (broken
 /// between words), and whether they all show.
-fn question_box(area: Rect, q: &str) -> (Rect, Vec<String>, bool) {
+fn question_box(area: Rect, q: &str, answers: &[String]) -> Question {
     let w = area.width.saturating_sub(4).min(60);
     let width = usize::from(w.saturating_sub(2));
     let lines = wrap_words(q, width, usize::MAX);
-    let need = u16::try_from(lines.len() + 3).unwrap_or(u16::MAX);
+    // Each answer whole on its line (at 20 columns "y yes  enter/n no"
+    // was cut to "enter/~").
+    let answers = wrap_items("", answers, " ", width);
+    let need = u16::try_from(lines.len() + answers.len() + 2).unwrap_or(u16::MAX);
     let popup = centered(area, w, need.max(5));
     let whole = width > 0 && lines.len() <= usize::from(popup.height.saturating_sub(2));
-    (popup, lines, whole)
+    Question {
+        popup,
+        lines,
+        answers,
+        whole,
+    }
+}
+
+/// A question laid out in its box: the lines of the question and of its
+/// answers, and whether the question shows whole.
+struct Question {
+    popup: Rect,
+    lines: Vec<String>,
+    answers: Vec<String>,
+    whole: bool,
 }
 
 /// Does question `q` show whole over a screen body of `w` x `h`? A
 /// question that does not is never answered yes; a screen with several
-/// wordings asks the longest that fits.
+/// wordings asks the longest that fits. (Measured with the longer
+/// answers, a strict question's.)
 pub fn question_fits(q: &str, (w, h): (u16, u16)) -> bool {
-    question_box(Rect::new(0, 0, w, h), q).2
+    let answers = ["y yes".to_string(), "enter/n no".to_string()];
+    question_box(Rect::new(0, 0, w, h), q, &answers).whole
 }
