@@ -1941,6 +1941,13 @@ fn a_reject_the_role_lacks_is_said_before_its_reason_is_asked() {
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
     d.typed(&list.number).press("enter");
+    // The bar offers the approval (a release) and not the reject.
+    d.screen(80, 24);
+    let bar = d.app.key_bar();
+    assert!(
+        bar.contains("F2 approve") && !bar.contains("reject"),
+        "{bar}"
+    );
     d.press("f6");
     let s = d.screen(80, 24);
     assert!(

@@ -39,7 +39,7 @@
 //! once the order is late, its late row carries who the prediction was
 //! given to and what was said about it (`exceptions::clock_exceptions`).
 
-use crate::core::auth::Role;
+use crate::core::auth::{Permission, Role};
 use crate::core::exceptions::{
     clock_exceptions, Blocked, ClockException, ClockKey, Comment, Exception, ExceptionKind,
     ExceptionStatus, Owner, Severity,
@@ -1189,6 +1189,20 @@ fn asked_before_approving(kind: ExceptionKind) -> bool {
     )
 }
 
+/// The permission the operator lacks to approve (`true`) or reject
+/// exception `x` from the queue (None: none lacking): the queue's own,
+/// then that of the command it runs on the document (a carton's reject
+/// unpacks it: pack; a short pick is acknowledged by who releases holds).
+fn lacking(ctx: &Ctx, x: &Exception, approve: bool) -> Option<Permission> {
+    let doc = match (&x.blocked, approve) {
+        (Blocked::PickLine { .. }, true) => Some(Permission::ReleaseHolds),
+        _ => crate::core::exceptions::clearing_command(x, approve, "").map(|c| c.permission()),
+    };
+    std::iter::once(Permission::ApproveChanges)
+        .chain(doc)
+        .find(|p| !ctx.allowed(*p))
+}
+
 /// What a clerk does with an exception that cannot be rejected (None:
 /// it can be).
 fn no_reject(kind: ExceptionKind) -> Option<&'static str> {
@@ -1343,13 +1357,7 @@ impl Screen for Exceptions {
                                 // permission (a carton's, unpack: pack):
                                 // said before the reason is asked, not
                                 // refused after it was typed.
-                                let lacking = x
-                                    .and_then(|x| {
-                                        crate::core::exceptions::clearing_command(x, false, "")
-                                    })
-                                    .map(|c| c.permission())
-                                    .filter(|p| !ctx.allowed(*p));
-                                match (lacking, x) {
+                                match (x.and_then(|x| lacking(ctx, x, false)), x) {
                                     (Some(p), Some(x)) => {
                                         let does =
                                             crate::core::exceptions::reject_does(ctx.state(), x)
@@ -1538,9 +1546,14 @@ impl Screen for Exceptions {
         let s = ctx.state();
         // A finding is fixed, not approved; a row computed on the clock or
         // predicted clears when its work is done.
+        // Nor is a key offered whose command the operator may not run
+        // (a carton's reject is an unpack: the pack permission).
         self.row_acts = match rows.get(self.selected.min(rows.len().saturating_sub(1))) {
             Some(Row::Held(id)) => s.exceptions.get(id).map_or((false, false), |x| {
-                (x.kind != ExceptionKind::DataQuality, x.kind.can_reject())
+                (
+                    x.kind != ExceptionKind::DataQuality && lacking(ctx, x, true).is_none(),
+                    x.kind.can_reject() && lacking(ctx, x, false).is_none(),
+                )
             }),
             _ => (false, false),
         };
