@@ -2730,3 +2730,59 @@ fn the_screens_today_is_the_business_date_not_the_utc_one() {
     let s = c.screen(80, 24);
     assert!(s.contains(&format!("as of {}", today())), "{s}");
 }
+
+/// An item found by its words keeps what the entry asked of its line:
+/// `2*hex bolt@DAL=10` with the bolt chosen in the finder is two, from
+/// DAL, at 10.00 (it was one, from the default warehouse, at list
+/// price: a wrong line placed without a word). F4 on `4*FAS-1007` looks
+/// for the item, not the whole text ("nothing matches").
+#[test]
+fn an_item_chosen_in_the_finder_keeps_the_count_warehouse_and_price_typed() {
+    let b = demo();
+    let mut d = new_order(&b, "PO-92");
+    d.typed("2*hex bolt@DAL=10").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("FAS-10"), "the finder offers the bolts: {s}");
+    d.press("enter");
+    d.typed("4*FAS-1007").press("f4");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("nothing matches"), "{s}");
+    d.press("enter");
+    d.press("f10");
+    let (_, placed) = b.log.borrow().last().cloned().unwrap();
+    let CommandBody::PlaceOrder { lines, .. } = placed.body else {
+        panic!("{:?}", placed.body);
+    };
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let name = b.state.borrow().items[&lines[0].sku]
+        .description
+        .to_lowercase();
+    assert!(name.contains("hex bolt"), "{name}");
+    assert_eq!(lines[0].qty, Decimal::TWO);
+    assert_eq!(lines[0].warehouse, "DAL");
+    assert_eq!(lines[0].price, Some(Decimal::TEN));
+    assert_eq!(lines[1].sku, "FAS-1007");
+    assert_eq!(lines[1].qty, Decimal::from(4));
+}
+
+/// The counter sells from its own shelf: `@warehouse` is refused whether
+/// the item is typed exactly or found by its words (by its words it went
+/// to the finder and was dropped without a word); a count typed before
+/// the words is kept.
+#[test]
+fn the_counter_refuses_a_warehouse_asked_with_words_and_keeps_the_count() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.typed("2*hex bolt@CHI").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("no @warehouse or"), "{s}");
+    d.press("ctrl-u");
+    d.typed("3*hex bolt").press("enter");
+    d.press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.lines().any(|l| l.contains("FAS-10") && l.contains(" 3 ")),
+        "{s}"
+    );
+}

@@ -34,7 +34,8 @@ pub enum Resolved {
     /// Several items match: offer a lookup on this query.
     Choose {
         query: String,
-        qty: Decimal,
+        /// What the entry asked of the line: kept for the item chosen.
+        asked: Asked,
     },
     Error(String),
 }
@@ -145,14 +146,37 @@ pub fn typed_qty(text: &str) -> Option<Result<Decimal, String>> {
     })
 }
 
-/// Understand an entry.
-pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
+/// What an entry asks of its line besides the item: `qty*`, `@warehouse`
+/// and `=price`, each None when not typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Asked {
+    pub qty: Option<Decimal>,
+    pub warehouse: Option<Code>,
+    pub price: Option<Decimal>,
+}
+
+impl Asked {
+    /// The line for `sku` chosen in a lookup with what the entry asked
+    /// (a count typed before a description: `2*hex bolt`).
+    pub fn line(self, sku: Code) -> Entered {
+        Entered {
+            sku,
+            unit: None,
+            qty: self.qty.unwrap_or(Decimal::ONE),
+            warehouse: self.warehouse,
+            price: self.price,
+        }
+    }
+}
+
+/// An entry taken apart: what it asks of the line, and the code (or the
+/// words) of the item. Read the same on Enter and when the item is then
+/// chosen in a lookup, so that `2*hex bolt@DAL=10` keeps its count,
+/// warehouse and price whichever way the item is found.
+pub fn split(ctx: &Ctx, text: &str) -> Result<(Asked, String), String> {
     let text = text.trim();
     let (rest, price) = match text.rsplit_once('=') {
-        Some((r, p)) => match parse_price(p) {
-            Ok(p) => (r, Some(p)),
-            Err(e) => return Resolved::Error(e),
-        },
+        Some((r, p)) => (r, Some(parse_price(p)?)),
         None => (text, None),
     };
     let (rest, warehouse) = match rest.rsplit_once('@') {
@@ -163,24 +187,42 @@ pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
                 || r.contains('@')
                 || crate::core::types::code_problem(&w).is_some()
             {
-                return Resolved::Error(format!(
+                return Err(format!(
                     "{text:?} is not an entry: type or scan SKU, 3*SKU, SKU@WAREHOUSE or SKU=price"
                 ));
             }
             if !ctx.state().warehouses.contains_key(w.as_str()) {
-                return Resolved::Error(format!("no warehouse {w}"));
+                return Err(format!("no warehouse {w}"));
             }
             (r, Some(Code::from(w)))
         }
         None => (rest, None),
     };
-    let (count, code) = match rest.split_once('*') {
-        Some((n, code)) => match parse_qty(n) {
-            Ok(n) => (n, code.trim()),
-            Err(e) => return Resolved::Error(e),
-        },
-        None => (Decimal::ONE, rest.trim()),
+    let (qty, code) = match rest.split_once('*') {
+        Some((n, code)) => (Some(parse_qty(n)?), code.trim()),
+        None => (None, rest.trim()),
     };
+    Ok((
+        Asked {
+            qty,
+            warehouse,
+            price,
+        },
+        code.to_string(),
+    ))
+}
+
+/// Understand an entry.
+pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
+    let (asked, code) = match split(ctx, text) {
+        Ok(x) => x,
+        Err(e) => return Resolved::Error(e),
+    };
+    let code = code.as_str();
+    let count = asked.qty.unwrap_or(Decimal::ONE);
+    let Asked {
+        warehouse, price, ..
+    } = asked.clone();
     if code.is_empty() {
         return Resolved::Error("type or scan an item".into());
     }
@@ -219,7 +261,7 @@ pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
                 [] => Resolved::Error(format!("no item matches {code:?}")),
                 _ => Resolved::Choose {
                     query: code.to_string(),
-                    qty: count,
+                    asked,
                 },
             }
         }

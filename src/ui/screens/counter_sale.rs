@@ -16,7 +16,9 @@ use crate::core::types::{Code, Currency};
 use crate::core::{Event, State};
 use crate::query::sale::{self, margin_pct, Preview};
 use crate::query::{money, qty};
-use crate::ui::entry::{item_qty_problem, parse_money, parse_qty, resolve, Resolved};
+use crate::ui::entry::{
+    item_qty_problem, parse_money, parse_qty, resolve, split, Asked, Entered, Resolved,
+};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -26,6 +28,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Table, TableState};
 use ratatui::Frame;
 use rust_decimal::Decimal;
+
+/// Said to `SKU@WAREHOUSE` or `SKU=price` at the counter.
+const SHELF_ONLY: &str =
+    "the counter sells from its own shelf at the engine's price: no @warehouse or =price here";
 
 /// (view seq, edits, the sale decided, the lines priced alone if refused).
 type Cached = (u64, usize, Result<Preview, Rejection>, Option<Preview>);
@@ -368,10 +374,16 @@ impl CounterSale {
             return self.start_payment(ctx);
         }
         match resolve(ctx, &text) {
-            Resolved::Item(e) if e.warehouse.is_some() || e.price.is_some() => {
-                self.notice = Some(Notice::error(
-                    "the counter sells from its own shelf at the engine's price: no @warehouse or =price here",
-                ));
+            Resolved::Item(Entered {
+                warehouse, price, ..
+            })
+            | Resolved::Choose {
+                asked: Asked {
+                    warehouse, price, ..
+                },
+                ..
+            } if warehouse.is_some() || price.is_some() => {
+                self.notice = Some(Notice::error(SHELF_ONLY));
             }
             Resolved::Item(e) => {
                 // Refused, the text stays to be mended; the next scan
@@ -737,14 +749,23 @@ impl Screen for CounterSale {
                 Picked::Code(code) => match p.kind {
                     Kind::Customer => self.set_customer(code.into(), ctx),
                     Kind::Item => {
-                        let count = self
-                            .entry
-                            .trimmed()
-                            .split_once('*')
-                            .and_then(|(n, _)| parse_qty(n).ok())
-                            .unwrap_or(Decimal::ONE);
-                        self.entry.take();
-                        self.add_line(ctx.state(), code.into(), None, count);
+                        match split(ctx, &self.entry.text) {
+                            Ok((a, _)) if a.warehouse.is_some() || a.price.is_some() => {
+                                self.notice = Some(Notice::error(SHELF_ONLY));
+                            }
+                            Ok((a, _)) => {
+                                let count = a.qty.unwrap_or(Decimal::ONE);
+                                if self.add_line(ctx.state(), code.into(), None, count) {
+                                    self.entry.take();
+                                } else {
+                                    self.entry.refused();
+                                }
+                            }
+                            Err(e) => {
+                                self.entry.refused();
+                                self.notice = Some(Notice::error(e));
+                            }
+                        }
                         self.focus = Focus::Entry;
                     }
                 },
@@ -792,8 +813,8 @@ impl Screen for CounterSale {
 
             (Focus::Entry, Input::Action(Action::Submit)) => self.accept_entry(ctx),
             (Focus::Entry, Input::Action(Action::Lookup)) => {
-                let q = self.entry.text.clone();
-                let q = q.split_once('*').map(|(_, c)| c.to_string()).unwrap_or(q);
+                let q = split(ctx, &self.entry.text)
+                    .map_or_else(|_| self.entry.text.clone(), |(_, code)| code);
                 self.prompt = Some(Prompt::open(Kind::Item, &q, ctx));
                 Flow::Stay
             }

@@ -801,17 +801,24 @@ impl Screen for OrderEntry {
                 Picked::No => self.prompt = Some(p),
                 Picked::Leave => {}
                 Picked::Code(c) if p.kind == Kind::Customer => self.set_customer(c.into(), ctx),
-                Picked::Code(c) => {
-                    self.entry.take();
-                    let e = Entered {
-                        sku: c.into(),
-                        unit: None,
-                        qty: Decimal::ONE,
-                        warehouse: None,
-                        price: None,
-                    };
-                    return self.add(e, ctx);
-                }
+                // The item chosen takes what the entry asked of its line
+                // (`2*hex bolt@DAL=10`: two, from DAL, at 10.00); it took
+                // one at list price from the default warehouse.
+                Picked::Code(c) => match crate::ui::entry::split(ctx, &self.entry.text) {
+                    Ok((asked, _)) => {
+                        let e = asked.line(c.into());
+                        if Self::qty_refused(&e, ctx.state()).is_some() {
+                            self.entry.refused();
+                        } else {
+                            self.entry.take();
+                        }
+                        return self.add(e, ctx);
+                    }
+                    Err(e) => {
+                        self.entry.refused();
+                        self.notice = Some(Notice::error(e));
+                    }
+                },
             }
             return Flow::Stay;
         }
@@ -953,7 +960,10 @@ impl Screen for OrderEntry {
             }
             (Focus::Entry, Input::Action(Action::Submit)) => self.accept_entry(ctx),
             (Focus::Entry, Input::Action(Action::Lookup)) => {
-                let q = self.entry.text.clone();
+                // The finder looks for the item's words: `4*FAS-1007`
+                // found nothing.
+                let q = crate::ui::entry::split(ctx, &self.entry.text)
+                    .map_or_else(|_| self.entry.text.clone(), |(_, code)| code);
                 self.prompt = Some(Prompt::open(Kind::Item, &q, ctx));
                 Flow::Stay
             }
