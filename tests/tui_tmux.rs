@@ -279,3 +279,21 @@ fn sigterm_mid_sale_restores_the_terminal_and_stops_cleanly() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// A depot killed with SIGKILL leaves its alternate screen as it was: the
+/// next start clears it before the first frame. It drew only what differs
+/// from a blank screen, so the old rows stayed under the sign-in and the
+/// menu, and no key cleared them.
+#[test]
+fn a_start_over_a_screen_left_by_a_killed_depot_clears_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let t = Tmux::start(
+        &dir,
+        80,
+        24,
+        "printf '\\033[?1049h'; for i in $(seq 1 24); do printf 'LEFTOVER-ROW %s LEFTOVER-ROW\\n' $i; done;",
+    );
+    let s = t.wait_for("Operator code:");
+    assert!(!s.contains("LEFTOVER"), "{s}");
+}

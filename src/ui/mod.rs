@@ -263,17 +263,25 @@ pub fn run(
         let _ = ratatui::try_restore();
     }));
     crossterm::terminal::enable_raw_mode()?;
-    let mut terminal =
-        match crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
-            .and_then(|()| {
-                ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
-            }) {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = ratatui::try_restore();
-                return Err(e.into());
-            }
-        };
+    // Cleared before the first frame: ratatui draws only what differs
+    // from a blank screen, so a start after a depot killed with SIGKILL
+    // (its alternate screen left as it was) drew the menu over the old
+    // order's rows, and kept them. (Not `Terminal::clear`: it asks the
+    // terminal where its cursor is, and gave up on a start in tmux.)
+    let mut terminal = match crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )
+    .and_then(|()| {
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ratatui::try_restore();
+            return Err(e.into());
+        }
+    };
     let result = session::run(&mut terminal, &mut app, backend, &rx, &pending);
     // (A terminal hung up fails with EIO: restored as far as it can be.)
     let _ = ratatui::try_restore();
