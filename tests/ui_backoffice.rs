@@ -2766,3 +2766,23 @@ fn a_new_draft_is_selected_in_the_po_list() {
         PoStatus::Draft
     );
 }
+
+/// A comma in an amount is taken where it groups thousands (`1,250.00`)
+/// and refused where it is a decimal comma: `2,50` was read as 250.00,
+/// on the receipt and on a supplier invoice's price (`39,50` as 3950).
+#[test]
+fn a_decimal_comma_is_refused_and_thousands_grouped_are_taken() {
+    let b = demo();
+    sale_on_account(&b, "C0002", "FAS-1000", 30);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0002").press("enter").press("enter");
+    d.typed("2,50").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("amount 2,50 is not a decimal number"), "{s}");
+    assert!(!s.contains("250.00"), "{s}");
+    d.press("ctrl-u").typed("1,250.00").press("enter");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("not a decimal number"), "{s}");
+    assert!(s.contains("credit 1,250.00"), "{s}");
+}

@@ -58,6 +58,41 @@ fn decimal(t: &str, what: &str, max_dp: u32, max: i64) -> Result<Decimal, String
     Ok(d)
 }
 
+/// An amount typed on a back-office screen with its thousands grouped
+/// (`1,250.00`, as statements and remittances print them): the commas
+/// taken out. Text whose commas do not group thousands (`2,50`, a decimal
+/// comma, or `1,25,0`) is returned as it is, for `parse_decimal` to
+/// refuse: the commas were dropped everywhere, and `2,50` was taken as
+/// 250.00.
+pub fn ungroup(t: &str) -> String {
+    let (sign, digits) = match t.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", t),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let digits_only = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+    let mut groups = int.split(',');
+    let first_ok = groups
+        .next()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && digits_only(g));
+    let grouped = int.contains(',')
+        && first_ok
+        && groups.all(|g| g.len() == 3 && digits_only(g))
+        && !frac.is_some_and(|f| f.contains(','));
+    if !grouped {
+        return t.to_string();
+    }
+    let mut out = format!("{sign}{}", int.replace(',', ""));
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 /// A quantity typed: positive, at most 4 decimals, at most `LINE_QTY_MAX`.
 pub fn parse_qty(t: &str) -> Result<Decimal, String> {
     decimal(t, "a quantity", 4, LINE_QTY_MAX)
@@ -282,6 +317,23 @@ mod tests {
         assert!(parse_money("12.345").is_err());
         assert!(parse_qty("1.23456").is_err());
         assert!(parse_qty("1000001").is_err());
+    }
+
+    #[test]
+    fn a_comma_is_taken_only_where_it_groups_thousands() {
+        assert_eq!(ungroup("1,250.00"), "1250.00");
+        assert_eq!(ungroup("12,345,678"), "12345678");
+        assert_eq!(ungroup("-1,000"), "-1000");
+        assert_eq!(ungroup("250"), "250");
+        for kept in [
+            "2,50", "39,50", "1,25,0", ",100", "1,000,00", "1,0000", "1.000,50", "1,",
+        ] {
+            assert_eq!(ungroup(kept), kept);
+            assert!(
+                crate::core::types::parse_decimal(&ungroup(kept)).is_err(),
+                "{kept}"
+            );
+        }
     }
 
     #[test]

@@ -398,7 +398,7 @@ impl BankRec {
     }
 
     fn tolerance_value(&self) -> Option<Decimal> {
-        parse_decimal(&self.tolerance.trimmed().replace(',', ""))
+        parse_decimal(&crate::ui::entry::ungroup(self.tolerance.trimmed()))
             .ok()
             .filter(|t| *t >= Decimal::ZERO)
     }

@@ -140,7 +140,7 @@ impl CashApplication {
     }
 
     fn receipt_amount(&self) -> Option<Decimal> {
-        let t = self.amount.trimmed().replace(',', "");
+        let t = crate::ui::entry::ungroup(self.amount.trimmed());
         if t.is_empty() {
             return None;
         }
@@ -159,7 +159,7 @@ impl CashApplication {
     /// number, or more decimals than the currency has. Said when it is
     /// typed and before any confirm: never shown rounded, then refused.
     fn amount_problem(&self, s: &State) -> Option<String> {
-        let t = self.amount.trimmed().replace(',', "");
+        let t = crate::ui::entry::ungroup(self.amount.trimmed());
         if t.is_empty() {
             return None;
         }
@@ -256,7 +256,7 @@ impl CashApplication {
             self.focus = Focus::Items;
             return;
         };
-        let t = self.edit.trimmed().replace(',', "");
+        let t = crate::ui::entry::ungroup(self.edit.trimmed());
         let dp = self.minor_units(ctx.state());
         // What is left of the receipt for this invoice: refused here, not
         // first at F10 ("161.42 applied" to a receipt of 61.42 showed as

@@ -390,7 +390,7 @@ impl Screen for Purchasing {
                 if let Some(s) = work.get(self.selected) {
                     let st = ctx.state();
                     let most = Decimal::from(crate::ui::entry::LINE_QTY_MAX);
-                    match parse_decimal(&self.edit.trimmed().replace(',', "")) {
+                    match parse_decimal(&crate::ui::entry::ungroup(self.edit.trimmed())) {
                         Ok(v) if v > most => {
                             self.notice = Some(Notice::error(format!(
                                 "{} {}: at most {most} on a line",

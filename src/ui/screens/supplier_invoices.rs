@@ -288,10 +288,13 @@ impl SupplierInvoices {
             self.focus = Focus::Lines;
             return;
         };
-        let text = self.edit.trimmed().replace(',', "");
+        // Each number's thousands grouped or not (`1,000@2.50`); a
+        // decimal comma (`39,50`) is refused, not read as 3950.
+        let text = self.edit.trimmed();
+        let ungroup = |t: &str| crate::ui::entry::ungroup(t.trim());
         let (q, p) = match text.split_once('@') {
-            Some((q, p)) => (q.trim().to_string(), Some(p.trim().to_string())),
-            None => (text.clone(), None),
+            Some((q, p)) => (ungroup(q), Some(ungroup(p))),
+            None => (ungroup(text), None),
         };
         let q = match parse_decimal(&q) {
             Ok(v) if v > Decimal::ZERO => v,
@@ -313,15 +316,18 @@ impl SupplierInvoices {
             .lines
             .get(&(m.po.clone(), m.line))
             .map_or(m.price, |(_, p)| *p);
-        let p = match p.map(|p| parse_decimal(&p)) {
+        let p = match p.as_deref().map(parse_decimal) {
             None => held,
             Some(Ok(v)) if v >= Decimal::ZERO => v,
             Some(Ok(v)) => {
                 self.notice = Some(Notice::error(format!("price {v}: a price is 0 or more")));
                 return;
             }
-            _ => {
-                self.notice = Some(Notice::error("the price is not a number"));
+            Some(Err(e)) => {
+                self.notice = Some(Notice::error(format!(
+                    "the price {} {e}",
+                    p.as_deref().unwrap_or_default()
+                )));
                 return;
             }
         };
@@ -417,7 +423,7 @@ impl SupplierInvoices {
         if kind.is_empty() {
             return Err("what the charge is (freight, duty)".into());
         }
-        let amount = parse_decimal(&c.amount.trimmed().replace(',', ""))
+        let amount = parse_decimal(&crate::ui::entry::ungroup(c.amount.trimmed()))
             .ok()
             .filter(|a| *a > Decimal::ZERO)
             .ok_or("the charge's amount, above zero")?;
