@@ -1518,3 +1518,68 @@ fn a_supplier_debit_balance_ages_in_ap_until_refunded() {
         d("150.00")
     );
 }
+
+/// A bank statement imported again under another name (a file downloaded
+/// twice, or one overlapping the last) is refused, naming the line it
+/// repeats, and changes nothing: it doubled every line, and nothing takes
+/// an imported line back. Two like lines on one day in one statement are
+/// two lines: a later statement of three such fees repeats two of them.
+#[test]
+fn a_statement_whose_lines_were_imported_before_is_refused() {
+    let mut s = demo();
+    let import = |name: &str, lines: &str| {
+        serde_json::from_str::<CommandBody>(&format!(
+            r#"{{"cmd":"import_bank_statement","entity":"US01","statement":"{name}","lines":[{lines}]}}"#
+        ))
+        .unwrap()
+    };
+    let fee = r#"{"date":"2026-11-20","amount":"-12.50","reference":"","description":"fee"}"#;
+    let chq =
+        r#"{"date":"2026-11-21","amount":"500.00","reference":"CHQ 7","description":"deposit"}"#;
+    let new =
+        r#"{"date":"2026-11-22","amount":"80.00","reference":"CHQ 8","description":"deposit"}"#;
+    exec_body(
+        &mut s,
+        "AR1",
+        import("stmt5", &format!("{fee},{fee},{chq}")),
+        "2026-11-24",
+    );
+    assert_eq!(s.bank_lines.len(), 3);
+    let try_import = |s: &mut State, name: &str, lines: String| {
+        let cmd = Command {
+            operator: "AR1".into(),
+            session: "finance".into(),
+            time: Utc.from_utc_datetime(&day("2026-11-24").and_hms_opt(10, 0, 0).unwrap()),
+            key: None,
+            body: import(name, &lines),
+        };
+        execute(s, &cmd).map(|_| ())
+    };
+    let before = s.clone();
+    // The same file under another name; one overlapping it.
+    for lines in [format!("{fee},{fee},{chq}"), format!("{chq},{new}")] {
+        let r = try_import(&mut s, "stmt5 (1)", lines)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            r.contains("imported before") && r.contains("statement stmt5"),
+            "{r}"
+        );
+        assert!(s == before, "nothing imported");
+    }
+    let r = try_import(&mut s, "stmt6", format!("{new},{chq}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        r.contains("1 of the 2 line(s)") && r.contains("line 2"),
+        "{r}"
+    );
+    // A third fee of that day is refused (two were imported)...
+    let r = try_import(&mut s, "stmt6", format!("{fee},{fee},{fee}"))
+        .unwrap_err()
+        .to_string();
+    assert!(r.contains("2 of the 3 line(s)"), "{r}");
+    // ... and the new line alone goes in.
+    try_import(&mut s, "stmt6", new.to_string()).unwrap();
+    assert_eq!(s.bank_lines.len(), 4);
+}

@@ -447,6 +447,12 @@ pub fn import(
             cleared: None,
         });
     }
+    if let Some(problem) = imported_before(state, entity, &out) {
+        return Err(Rejection::InvalidText {
+            field: "lines".into(),
+            problem,
+        });
+    }
     Ok(vec![Event::BankStatementImported {
         entity: entity.to_code(),
         account,
@@ -454,6 +460,53 @@ pub fn import(
         lines: out,
         by: cmd.operator.clone(),
     }])
+}
+
+/// Why a statement's lines may not be imported: some were imported
+/// before (the same day, amount, reference and description, counted: two
+/// like lines on one day are two lines). A bank file downloaded again, or
+/// one overlapping the last, under another name, doubled every line it
+/// repeated: the implied balance was wrong, the period could not close,
+/// and nothing takes an imported line back. Lines archived with their
+/// period are out of reach of this check; a period that old is closed.
+fn imported_before(state: &State, entity: &str, lines: &[BankLine]) -> Option<String> {
+    type Key<'a> = (NaiveDate, Decimal, &'a str, &'a str);
+    fn key(l: &BankLine) -> Key<'_> {
+        (
+            l.date,
+            l.amount.normalize(),
+            l.reference.as_str(),
+            l.description.as_str(),
+        )
+    }
+    let first = lines.iter().map(|l| l.date).min()?;
+    let last = lines.iter().map(|l| l.date).max()?;
+    let mut held: std::collections::HashMap<Key, Vec<&BankLine>> = Default::default();
+    for b in state
+        .bank_lines
+        .values()
+        .filter(|b| first <= b.date && b.date <= last && b.entity == entity)
+    {
+        held.entry(key(b)).or_default().push(b);
+    }
+    let mut again: Vec<(usize, &BankLine)> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(b) = held.get_mut(&key(l)).and_then(|v| v.pop()) {
+            again.push((i, b));
+        }
+    }
+    let (i, b) = again.first()?;
+    Some(format!(
+        "{} of the {} line(s) were imported before: line {} ({} {} {:?}) is {} of statement {}; import only the lines not imported yet",
+        again.len(),
+        lines.len(),
+        i + 1,
+        b.date,
+        b.amount,
+        b.reference,
+        b.id,
+        b.statement
+    ))
 }
 
 fn tolerance_of(t: Option<Decimal>, state: &State, entity: &str) -> Result<Decimal, Rejection> {
