@@ -392,6 +392,7 @@ fn the_collections_header_says_when_the_list_stops() {
         open: Decimal::ONE,
         currency: currency.into(),
         due,
+        unranked: false,
     };
     let mut all: Vec<Chase> = (0..240).map(|n| chase(n, "USD", None)).collect();
     all.extend((240..250).map(|n| chase(n, "CAD", None)));

@@ -593,3 +593,86 @@ fn a_supervisor_comments_gives_and_snoozes_a_prediction_and_it_sticks() {
     assert!(line.contains("@CTRL1"), "{s}");
     assert!(s.contains("SUP1: ODFL is slow this week"), "{s}");
 }
+
+/// An invoice posted since the models trained is on the worklist at once
+/// (the header counted only what the worker saw, and a clerk read it as
+/// everything open): at its customer's estimate when the worker has one,
+/// else last, its p(late) "new".
+#[test]
+fn the_collections_worklist_lists_an_invoice_posted_since_the_training() {
+    use depot::core::counter::CounterLine;
+    use depot::ui::screens::collections::{p_late_column, worklist_all};
+    use rust_decimal::Decimal;
+    let b = trained();
+    let sugg = b.models.borrow().clone().expect("trained");
+    let before = worklist_all(&b.state.borrow(), &sugg, "");
+    let known: Vec<String> = b
+        .state
+        .borrow()
+        .invoices
+        .keys()
+        .map(|k| k.to_string())
+        .collect();
+    // A customer on account that the worker has no estimate for, if any,
+    // and one it has.
+    let customers: Vec<String> = b
+        .state
+        .borrow()
+        .customers
+        .values()
+        .filter(|c| c.active && !c.code.starts_with("WALKIN"))
+        .map(|c| c.code.to_string())
+        .collect();
+    let estimated = |c: &str| {
+        sugg.collections
+            .iter()
+            .any(|x| x.customer == c && x.days_past_due.is_none())
+    };
+    let mut sold = Vec::new();
+    for c in [
+        customers.iter().find(|c| estimated(c)),
+        customers.iter().find(|c| !estimated(c)),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let sale = depot::core::CommandBody::CounterSale {
+            customer: c.as_str().into(),
+            warehouse: "CHI".into(),
+            lines: vec![CounterLine {
+                sku: "FAS-1000".into(),
+                qty: Decimal::ONE,
+                unit: None,
+                price: None,
+            }],
+            payment: None,
+            payments: vec![],
+        };
+        if b.exec("ADMIN", sale).is_ok() {
+            let s = b.state.borrow();
+            let new = s
+                .invoices
+                .keys()
+                .find(|k| !known.contains(&k.to_string()) && !sold.iter().any(|(n, _)| n == k))
+                .expect("the sale's invoice")
+                .clone();
+            sold.push((new, estimated(c)));
+        }
+    }
+    assert!(!sold.is_empty(), "no sale on account went through");
+    let after = worklist_all(&b.state.borrow(), &sugg, "");
+    assert_eq!(after.len(), before.len() + sold.len());
+    for (inv, has_estimate) in &sold {
+        let row = after
+            .iter()
+            .find(|c| c.suggestion.invoice == inv.as_str())
+            .unwrap_or_else(|| panic!("{inv} is not on the worklist"));
+        assert_eq!(row.unranked, !has_estimate, "{row:?}");
+        if *has_estimate {
+            assert!(p_late_column(row).ends_with('%'), "{row:?}");
+        } else {
+            assert_eq!(p_late_column(row), "new");
+            assert_eq!(row.rank, after.len(), "listed last: {row:?}");
+        }
+    }
+}

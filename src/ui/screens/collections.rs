@@ -38,6 +38,35 @@ pub struct Chase {
     pub open: Decimal,
     pub currency: String,
     pub due: chrono::NaiveDate,
+    /// Posted since the models' worker trained, and no estimate of its
+    /// customer: listed last, its p(late) "new".
+    pub unranked: bool,
+}
+
+/// A receivable of the worklist: `inv` as it is now, with what the
+/// models' worker said of it.
+fn chase(
+    s: &crate::core::State,
+    inv: &crate::core::billing::Invoice,
+    suggestion: Suggestion,
+) -> Chase {
+    Chase {
+        rank: 0,
+        name: s
+            .customers
+            .get(suggestion.customer.as_str())
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        suggestion,
+        open: inv.base_open,
+        currency: s
+            .entities
+            .get(&inv.entity)
+            .map(|e| e.base_currency.to_string())
+            .unwrap_or_default(),
+        due: inv.due,
+        unranked: false,
+    }
 }
 
 /// The ranked receivables still open in `s`, the filter's words matching
@@ -87,28 +116,57 @@ pub fn worklist_all(
                     *said = money(exposure);
                 }
             }
-            Some(Chase {
-                rank: 0,
-                suggestion,
-                name: s
-                    .customers
-                    .get(x.customer.as_str())
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default(),
-                open: inv.base_open,
-                currency: s
-                    .entities
-                    .get(&inv.entity)
-                    .map(|e| e.base_currency.to_string())
-                    .unwrap_or_default(),
-                due: inv.due,
-            })
+            Some(chase(s, inv, suggestion))
         })
         .collect();
+    // Invoices posted since the models' worker trained are open too: they
+    // are listed (the header counted what the worker saw, and a clerk
+    // read it as everything open), at the customer's estimate when the
+    // worker has one, else below the ranked ones as "new".
+    let ranked: std::collections::HashSet<&str> = sugg
+        .collections
+        .iter()
+        .map(|x| x.invoice.as_str())
+        .collect();
+    for (customer, open) in s.index.open_invoices.iter() {
+        let estimate = sugg
+            .collections
+            .iter()
+            .find(|x| x.customer == customer.as_str() && x.days_past_due.is_none())
+            .map(|x| x.p_late);
+        for inv in open.iter().filter_map(|n| s.invoices.get(n)) {
+            let exposure = crate::models::collections::chaseable(inv);
+            if ranked.contains(inv.number.as_str())
+                || inv.base_open <= Decimal::ZERO
+                || exposure <= Decimal::ZERO
+            {
+                continue;
+            }
+            let p_late = estimate.unwrap_or(0.0);
+            let suggestion = Suggestion {
+                invoice: inv.number.to_string(),
+                customer: customer.to_string(),
+                exposure,
+                p_late,
+                score: exposure.to_f64().unwrap_or(0.0) * p_late,
+                days_past_due: None,
+                reasons: vec![(
+                    "posted since the models trained:".to_string(),
+                    match estimate {
+                        Some(_) => "the customer's estimate".to_string(),
+                        None => "not ranked yet".to_string(),
+                    },
+                )],
+            };
+            let mut c = chase(s, inv, suggestion);
+            c.unranked = estimate.is_none();
+            all.push(c);
+        }
+    }
     all.sort_by(|a, b| {
-        b.suggestion
-            .score
-            .total_cmp(&a.suggestion.score)
+        a.unranked
+            .cmp(&b.unranked)
+            .then(b.suggestion.score.total_cmp(&a.suggestion.score))
             .then(a.suggestion.invoice.cmp(&b.suggestion.invoice))
     });
     for (i, c) in all.iter_mut().enumerate() {
@@ -173,6 +231,7 @@ pub fn header(all: &[Chase]) -> String {
 pub fn p_late_column(c: &Chase) -> String {
     match c.suggestion.days_past_due {
         Some(_) => "late".to_string(),
+        None if c.unranked => "new".to_string(),
         None => format!("{:.0}%", c.suggestion.p_late * 100.0),
     }
 }
