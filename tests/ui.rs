@@ -2786,3 +2786,32 @@ fn the_counter_refuses_a_warehouse_asked_with_words_and_keeps_the_count() {
         "{s}"
     );
 }
+
+/// Choosing the ship-to shows its address (a phone clerk could not tell
+/// S01 from S03 by their codes); leaving the field shows the header's
+/// other fields again.
+#[test]
+fn the_ship_to_is_chosen_by_its_address() {
+    let b = demo();
+    let c = b.state.borrow().customers["C0004"].clone();
+    assert!(c.ship_to.len() >= 2, "{c:?}");
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C0004").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&c.bill_to.city), "the bill-to's city: {s}");
+    d.press("down");
+    let s = d.screen(80, 24);
+    let first = &c.ship_to[0];
+    let row = s
+        .lines()
+        .find(|l| l.contains("Ship to"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        row.contains(first.code.as_str()) && row.contains(&first.address.city),
+        "{s}"
+    );
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(" PO ") && !s.contains(&first.address.line1), "{s}");
+}

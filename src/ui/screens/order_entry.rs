@@ -1189,23 +1189,47 @@ impl Screen for OrderEntry {
             Span::raw(" "),
             Span::raw(fit(cust.map(|c| c.name.as_str()).unwrap_or(""), 28)),
         ]);
-        let l2 = Line::from(vec![
-            lbl("Ship to "),
-            Span::styled(
-                format!("{ship_to:<8}"),
-                theme.field(self.focus == Focus::ShipTo),
-            ),
-            lbl(" PO "),
-            self.po.span(self.focus == Focus::Po, 12, theme),
-            lbl(" Requested "),
-            self.requested
-                .span(self.focus == Focus::Requested, 10, theme),
-            lbl(" Type "),
-            Span::styled(
-                if self.quote { "quote" } else { "order" },
-                theme.field(self.focus == Focus::Kind),
-            ),
-        ]);
+        // Choosing the ship-to, its address shows in place of the fields
+        // after it: a phone clerk could not tell S01 from S03.
+        let site = cust.filter(|_| self.focus == Focus::ShipTo).map(|c| {
+            let a = match &self.ship_to {
+                Some(t) => c.ship_to.iter().find(|x| x.code == *t).map(|x| &x.address),
+                None => Some(&c.bill_to),
+            };
+            a.map(|a| {
+                [a.line1.as_str(), a.city.as_str(), a.region.as_str()]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+        });
+        let l2 = match site {
+            Some(site) => Line::from(vec![
+                lbl("Ship to "),
+                Span::styled(format!("{ship_to:<8}"), theme.field(true)),
+                Span::raw(" "),
+                Span::raw(fit(&site, usize::from(head.width).saturating_sub(17))),
+            ]),
+            None => Line::from(vec![
+                lbl("Ship to "),
+                Span::styled(
+                    format!("{ship_to:<8}"),
+                    theme.field(self.focus == Focus::ShipTo),
+                ),
+                lbl(" PO "),
+                self.po.span(self.focus == Focus::Po, 12, theme),
+                lbl(" Requested "),
+                self.requested
+                    .span(self.focus == Focus::Requested, 10, theme),
+                lbl(" Type "),
+                Span::styled(
+                    if self.quote { "quote" } else { "order" },
+                    theme.field(self.focus == Focus::Kind),
+                ),
+            ]),
+        };
         f.render_widget(Paragraph::new(vec![l1, l2]), head);
 
         // Credit, always visible; a hold says why and who releases it.
