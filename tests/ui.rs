@@ -2813,5 +2813,49 @@ fn the_ship_to_is_chosen_by_its_address() {
     );
     d.press("enter");
     let s = d.screen(80, 24);
-    assert!(s.contains(" PO ") && !s.contains(&first.address.line1), "{s}");
+    assert!(
+        s.contains(" PO ") && !s.contains(&first.address.line1),
+        "{s}"
+    );
+}
+
+/// The customer lookup names what a customer disputes (in all, and on
+/// each open invoice) beside the balance; only cash application did.
+#[test]
+fn the_customer_lookup_shows_what_is_disputed() {
+    let b = demo();
+    let (customer, number, open) = {
+        let s = b.state.borrow();
+        let i = s
+            .invoices
+            .values()
+            .find(|i| i.open > Decimal::from(10) && i.disputed.is_zero())
+            .expect("an open invoice");
+        (i.customer.to_string(), i.number.to_string(), i.open)
+    };
+    let pay: CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "receive_payment", "customer": customer, "method": "transfer",
+        "amount": "1.00",
+        "apply": [{"invoice": number, "amount": "1.00", "settle": true}]}))
+    .unwrap();
+    b.exec("AR1", pay).unwrap();
+    let disputed = b.state.borrow().invoices[number.as_str()].disputed;
+    assert_eq!(disputed, open - Decimal::ONE);
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Customer lookup")
+        .unwrap()
+        .typed(&customer)
+        .press("enter");
+    let s = d.screen(132, 43);
+    let said = depot::query::format_amount(disputed, 2);
+    assert!(
+        s.lines()
+            .any(|l| l.contains("disputed") && l.contains(&said) && !l.contains(&number)),
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.contains(&number) && l.contains(&format!("{said} disputed"))),
+        "{s}"
+    );
 }

@@ -94,6 +94,20 @@ pub fn customer_detail(
         return vec![Line::from(format!("customer {code} no longer exists"))];
     };
     let balance = s.customer_balance(code);
+    let credit = s
+        .unapplied
+        .get(&(c.entity.clone(), c.code.clone()))
+        .copied()
+        .unwrap_or_default();
+    let disputed: rust_decimal::Decimal = s
+        .index
+        .open_invoices
+        .get(code)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| s.invoices.get(n))
+        .map(|i| i.disputed)
+        .sum();
     let exposure = crate::core::sales::exposure(s, c);
     let terms = s
         .terms
@@ -157,6 +171,25 @@ pub fn customer_detail(
             },
         ),
     ];
+    // What the phone call is about as often as the balance, each when
+    // there is any (a row is dear at 80x24): money the customer has on
+    // account and what they dispute. Only cash application showed them,
+    // and the balance read 0.00 beside a credit.
+    let at = out
+        .iter()
+        .position(|l| {
+            l.spans
+                .first()
+                .is_some_and(|s| s.content.starts_with("open balance"))
+        })
+        .map_or(out.len(), |i| i + 1);
+    for (i, (what, v)) in [("on account", credit), ("disputed", disputed)]
+        .into_iter()
+        .filter(|(_, v)| *v > rust_decimal::Decimal::ZERO)
+        .enumerate()
+    {
+        out.insert(at + i, field(theme, what, money(v, cur)));
+    }
     // Open invoices, oldest due first, with days past due.
     let mut open: Vec<_> = s
         .index
@@ -172,12 +205,17 @@ pub fn customer_detail(
         for i in open.iter().take(ROWS_MAX) {
             let late = (today - i.due).num_days();
             out.push(Line::from(format!(
-                "  {} due {} {:>12}{}",
+                "  {} due {} {:>12}{}{}",
                 i.number,
                 i.due,
                 money(i.open, &i.currency),
                 if late > 0 {
                     format!("  {late} days late")
+                } else {
+                    String::new()
+                },
+                if i.disputed > rust_decimal::Decimal::ZERO {
+                    format!("  {} disputed", money(i.disputed, &i.currency))
                 } else {
                     String::new()
                 }
