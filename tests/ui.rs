@@ -2859,3 +2859,38 @@ fn the_customer_lookup_shows_what_is_disputed() {
         "{s}"
     );
 }
+
+/// Order inquiry names each line's warehouse at every width: at 80
+/// columns under the line (beside its description), and a cancelled line
+/// at 132 keeps its warehouse cell (its columns shifted left).
+#[test]
+fn order_inquiry_names_the_warehouse_of_every_line() {
+    let b = demo();
+    let place: CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "place_order", "customer": "C0002", "lines": [
+            {"sku": "FAS-1000", "qty": "2", "warehouse": "CHI"},
+            {"sku": "FAS-1001", "qty": "3", "warehouse": "DAL"}]}))
+    .unwrap();
+    b.exec("CLERK1", place).unwrap();
+    let number = b.state.borrow().orders.keys().last().unwrap().to_string();
+    b.exec(
+        "CLERK1",
+        CommandBody::CancelLine {
+            number: number.as_str().into(),
+            line: 1,
+            reason: "customer changed their mind".into(),
+        },
+    )
+    .unwrap();
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Order inquiry").unwrap();
+    d.typed(&number).press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.lines().any(|l| l.trim_start().starts_with("DAL ")), "{s}");
+    let s = d.screen(132, 43);
+    assert!(
+        s.lines()
+            .any(|l| l.contains("FAS-1000") && l.contains(" CHI ") && l.contains("CANCELLED")),
+        "{s}"
+    );
+}

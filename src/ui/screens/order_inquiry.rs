@@ -696,7 +696,18 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 }
             })
             .unwrap_or_else(|| "-".into());
-        let line = if l.cancelled {
+        let line = if l.cancelled && wide {
+            // In the columns of the others: its warehouse cell kept.
+            format!(
+                "{:>2}  {:<10} {:<4} {:>7} {:<5} {:>10}  CANCELLED",
+                l.line,
+                l.sku,
+                l.warehouse,
+                qty(l.unit_qty),
+                l.unit,
+                crate::query::unit_price(per_unit, c)
+            )
+        } else if l.cancelled {
             format!(
                 "{:>2}  {:<10} {:>7} {:<5} {:>10}  CANCELLED",
                 l.line,
@@ -751,8 +762,14 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
         } else {
             Line::from(line)
         });
-        if !wide && !what.is_empty() {
-            out.push(Line::from(Span::styled(format!("    {what}"), theme.dim())));
+        // Narrow, the row under it names the warehouse the line ships
+        // from too (the columns have no room for it, and a line from
+        // another warehouse was not told apart).
+        if !wide {
+            out.push(Line::from(Span::styled(
+                format!("    {:<4} {what}", l.warehouse),
+                theme.dim(),
+            )));
         }
     }
     if life.order.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0) {
