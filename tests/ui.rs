@@ -2872,7 +2872,14 @@ fn order_inquiry_names_the_warehouse_of_every_line() {
             {"sku": "FAS-1001", "qty": "3", "warehouse": "DAL"}]}))
     .unwrap();
     b.exec("CLERK1", place).unwrap();
-    let number = b.state.borrow().orders.keys().last().unwrap().to_string();
+    let number = b
+        .state
+        .borrow()
+        .orders
+        .keys()
+        .next_back()
+        .unwrap()
+        .to_string();
     b.exec(
         "CLERK1",
         CommandBody::CancelLine {
