@@ -99,15 +99,17 @@ pub fn customer_detail(
         .get(&(c.entity.clone(), c.code.clone()))
         .copied()
         .unwrap_or_default();
-    let disputed: rust_decimal::Decimal = s
+    // Open invoices, oldest due first (listed below with days past due).
+    let mut open: Vec<_> = s
         .index
         .open_invoices
         .get(code)
         .into_iter()
         .flatten()
         .filter_map(|n| s.invoices.get(n))
-        .map(|i| i.disputed)
-        .sum();
+        .collect();
+    open.sort_by_key(|i| i.due);
+    let disputed: rust_decimal::Decimal = open.iter().map(|i| i.disputed).sum();
     let exposure = crate::core::sales::exposure(s, c);
     let terms = s
         .terms
@@ -190,16 +192,6 @@ pub fn customer_detail(
     {
         out.insert(at + i, field(theme, what, money(v, cur)));
     }
-    // Open invoices, oldest due first, with days past due.
-    let mut open: Vec<_> = s
-        .index
-        .open_invoices
-        .get(code)
-        .into_iter()
-        .flatten()
-        .filter_map(|n| s.invoices.get(n))
-        .collect();
-    open.sort_by_key(|i| i.due);
     if !open.is_empty() {
         out.push(Line::from(Span::styled("open invoices", theme.label())));
         for i in open.iter().take(ROWS_MAX) {
