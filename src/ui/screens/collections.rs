@@ -128,12 +128,18 @@ pub fn worklist_all(
         .iter()
         .map(|x| x.invoice.as_str())
         .collect();
+    // A customer's estimate: that of any of their invoices not yet due
+    // (found once, not per customer: the screen draws this every frame).
+    let mut estimates: std::collections::HashMap<&str, f64> = Default::default();
+    for x in sugg
+        .collections
+        .iter()
+        .filter(|x| x.days_past_due.is_none())
+    {
+        estimates.entry(x.customer.as_str()).or_insert(x.p_late);
+    }
     for (customer, open) in s.index.open_invoices.iter() {
-        let estimate = sugg
-            .collections
-            .iter()
-            .find(|x| x.customer == customer.as_str() && x.days_past_due.is_none())
-            .map(|x| x.p_late);
+        let estimate = estimates.get(customer.as_str()).copied();
         for inv in open.iter().filter_map(|n| s.invoices.get(n)) {
             let exposure = crate::models::collections::chaseable(inv);
             if ranked.contains(inv.number.as_str())
