@@ -763,17 +763,17 @@ fn a_raw_printer_on_loopback_receives_the_label() {
 #[test]
 fn a_printer_that_refuses_the_connection_is_a_clear_error_and_an_audit_entry() {
     let b = demo();
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // Port 1: privileged, so never another test's printer listener, and
+    // never given out as an ephemeral port. (A port freed by binding 0
+    // was taken by a printer test running beside this one, which
+    // accepted the print: a clean-clone CI run failed so.)
     b.exec(
         "ADMIN",
         CommandBody::SetPrinter(Printer {
             code: "DEAD".into(),
             name: "Unplugged".into(),
             kind: PrinterKind::Raw,
-            target: format!("127.0.0.1:{port}"),
+            target: "127.0.0.1:1".into(),
             active: true,
         }),
     )
