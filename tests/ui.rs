@@ -698,6 +698,49 @@ fn removing_a_line_and_leaving_a_sale_ask_first() {
     assert_eq!(d.app.screen_name(), "menu");
 }
 
+/// A mistyped item: Esc clears the item field and keeps the order or
+/// the sale; only the next Esc asks to leave.
+#[test]
+fn esc_in_the_item_field_clears_what_was_typed_first() {
+    let b = demo();
+    let mut d = new_order(&b, "PO-80");
+    d.typed("2*FAS-1000").press("enter");
+    d.typed("3*FAS-10O1");
+    assert!(d.app.key_bar().contains("esc clear"), "{}", d.app.key_bar());
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("FAS-10O1") && !s.contains("Leave without"), "{s}");
+    assert!(s.contains("FAS-1000"), "{s}");
+    assert!(d.app.key_bar().contains("esc back"), "{}", d.app.key_bar());
+    d.press("esc");
+    assert!(d
+        .screen(80, 24)
+        .contains("Leave without placing this order of 1 line?"));
+    d.press("y");
+    assert_eq!(d.app.screen_name(), "menu");
+    // With no line yet, the first Esc still only clears.
+    let mut d = new_order(&b, "PO-81");
+    d.typed("FAS-1000");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "order_entry");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+    // The counter alike: a half-typed code goes, the sale stays.
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.typed("FAS-99");
+    assert!(d.app.key_bar().contains("esc clear"), "{}", d.app.key_bar());
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert!(!s.contains("FAS-99") && !s.contains("Cancel this sale"), "{s}");
+    assert!(s.contains("FAS-1000"), "{s}");
+    d.press("esc");
+    assert!(d.screen(80, 24).contains("Cancel this sale of 1 line?"));
+    d.press("y");
+    assert_eq!(d.app.screen_name(), "menu");
+}
+
 #[test]
 fn order_inquiry_shows_a_sale_and_follows_another_session() {
     let b = demo();

@@ -698,7 +698,11 @@ impl Screen for CounterSale {
                 (Action::Up, "lines"),
                 (Action::PrevField, "customer"),
                 (Action::WillCall, self.will_call_label()),
-                (Action::Cancel, "cancel sale"),
+                if self.entry.text.is_empty() {
+                    (Action::Cancel, "cancel sale")
+                } else {
+                    (Action::Cancel, "clear")
+                },
                 (Action::Help, "keys"),
             ],
             Focus::Lines => vec![
@@ -830,6 +834,12 @@ impl Screen for CounterSale {
             }
             (Focus::Entry, Input::Action(Action::PrevField)) => {
                 self.focus = Focus::Customer;
+                Flow::Stay
+            }
+            // A misscanned item: Esc clears it; the next Esc cancels the sale.
+            (Focus::Entry, Input::Action(Action::Cancel)) if !self.entry.text.is_empty() => {
+                self.entry.take();
+                self.notice = None;
                 Flow::Stay
             }
             (Focus::Entry, Input::Action(Action::Cancel)) => self.leave(ctx),

@@ -790,7 +790,11 @@ impl Screen for OrderEntry {
             a.push((Action::Accept, "take substitute"));
         }
         a.push((Action::NextField, "next field"));
-        a.push((Action::Cancel, "back"));
+        a.push(if self.focus == Focus::Entry && !self.entry.text.is_empty() {
+            (Action::Cancel, "clear")
+        } else {
+            (Action::Cancel, "back")
+        });
         a.push((Action::Help, "keys"));
         a
     }
@@ -842,6 +846,13 @@ impl Screen for OrderEntry {
             }
             (Focus::Lines, Input::Action(Action::Cancel)) => {
                 self.focus = Focus::Entry;
+                Flow::Stay
+            }
+            // A mistyped or misscanned item: Esc clears it, as in every
+            // filter line; the next Esc leaves.
+            (Focus::Entry, Input::Action(Action::Cancel)) if !self.entry.text.is_empty() => {
+                self.entry.take();
+                self.notice = None;
                 Flow::Stay
             }
             (_, Input::Action(Action::Cancel)) => {
