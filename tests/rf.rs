@@ -3243,6 +3243,44 @@ fn the_pick_hint_follows_the_quantity_typed() {
     assert_eq!(picks(&b)[0].1, Some(Decimal::from(5)));
 }
 
+/// A count typed and then F6 (short) is what the picker holds: it is
+/// picked and the rest is short. It was dropped: one scan of a line of
+/// 6 with `4` typed picked 1 and shorted 5, and 3 boxes in hand were
+/// never booked.
+#[test]
+fn a_count_typed_before_short_is_picked_and_only_the_rest_is_short() {
+    let b = demo();
+    let (mut d, t) = picking(&b, "FAS-1002", 6);
+    d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
+    // Esc from the question after a typed count: the count goes with it,
+    // and the line is as it was (Enter would pick the whole line).
+    d.typed("4").press("f6");
+    assert!(d.screen(40, 16).contains("why>"));
+    d.press("esc");
+    assert!(
+        d.screen(40, 8).contains("Enter: pick 6"),
+        "{}",
+        d.screen(40, 8)
+    );
+    // Something typed that is no count is refused and kept to mend.
+    let bells = d.app.bells;
+    d.typed("4x").press("f6");
+    assert_eq!(d.app.bells, bells + 1);
+    assert!(!d.screen(40, 16).contains("why>"));
+    d.press("backspace").press("f6");
+    let s = d.screen(40, 16);
+    assert!(s.contains("why>") && s.contains("4 picked"), "{s}");
+    d.typed("2").press("enter");
+    let log = picks(&b);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1, Some(Decimal::from(4)));
+    assert!(log[0].2, "short");
+    let st = b.state.borrow();
+    let l = line_of(&st, &t.list, t.line);
+    assert_eq!(l.picked, Decimal::from(4));
+    assert_eq!(l.short, Decimal::from(2));
+}
+
 /// An item's code typed by hand in lower case is the item, as a bin
 /// typed in lower case is the bin (`fas-1002` was "wrong item fas-1002:
 /// pick FAS-1002").

@@ -138,6 +138,9 @@ pub struct RfPick {
     /// task's first unit (`accept`).
     repeat: Option<String>,
     asking_reason: bool,
+    /// The count typed when F6 was pressed: what the short picks, in
+    /// base units (else what the scans counted). Gone with the question.
+    short_count: Option<Decimal>,
     pub skipped: Vec<(Code, u32)>,
     /// Idempotency key of the next confirmation.
     pub key: String,
@@ -173,6 +176,7 @@ impl RfPick {
             last_item: None,
             repeat: None,
             asking_reason: false,
+            short_count: None,
             skipped: Vec::new(),
             key: ctx.new_key(),
             done: 0,
@@ -225,6 +229,7 @@ impl RfPick {
         self.scans = 0;
         self.last_item = None;
         self.asking_reason = false;
+        self.short_count = None;
     }
 
     /// Read the tasks again from the view; keep the task in progress if it
@@ -407,43 +412,14 @@ impl RfPick {
             ),
             Err(Rejection::BadScan { problem }) => refuse(&mut self.notice, problem),
             Err(_) => {
-                if self.bin_ok && self.scans > 0 {
-                    if let Some(q) = typed_qty(text) {
-                        // A quantity typed, in the unit last scanned: it
-                        // is the count. Refused here, a bad one keeps what
-                        // was counted so far.
-                        let Some(item) = s.items.get(&t.sku) else {
-                            return refuse(&mut self.notice, format!("no item {}", t.sku));
-                        };
-                        // (A unit other than the first's made the scans
-                        // mixed: submitted in base units.)
-                        let factor = self.last_factor;
-                        let unit = unit_named(item, factor);
-                        let q = match q {
-                            Ok(q) if q.is_zero() => {
-                                return refuse(
-                                    &mut self.notice,
-                                    "0 picks nothing: F6 if short".into(),
-                                )
-                            }
-                            Ok(q) => q,
-                            Err(e) => return refuse(&mut self.notice, e),
-                        };
-                        if let Some(p) = qty_problem(item, unit, factor, q) {
-                            return refuse(&mut self.notice, p);
-                        }
-                        let base = q * factor;
-                        if base > t.open {
-                            let most = (t.open / factor)
-                                .round_dp_with_strategy(
-                                    item.qty_decimals,
-                                    rust_decimal::RoundingStrategy::ToZero,
-                                )
-                                .normalize();
-                            return refuse(&mut self.notice, format!("at most {most} {unit}"));
-                        }
-                        return self.confirm(&t, base, None, ctx);
+                match self.typed_count(&t, text, ctx) {
+                    Some(Ok(base)) if base.is_zero() => {
+                        return refuse(&mut self.notice, "0 picks nothing: F6 if short".into())
                     }
+                    Some(Ok(base)) => return self.confirm(&t, base, None, ctx),
+                    // Refused here, a bad count keeps what was counted so far.
+                    Some(Err(e)) => return refuse(&mut self.notice, e),
+                    None => {}
                 }
                 if let (Step::Lot, Some(want)) = (self.step(), &t.lot) {
                     refuse(
@@ -463,6 +439,39 @@ impl RfPick {
                 }
             }
         }
+    }
+
+    /// A quantity typed after the item was scanned, in the unit last
+    /// scanned: the count, in base units (0 is nothing found). None when
+    /// `text` is no quantity, or no count is taken yet (bin and item
+    /// first); the error says why a quantity is refused.
+    fn typed_count(&self, t: &Task, text: &str, ctx: &Ctx) -> Option<Result<Decimal, String>> {
+        if !self.bin_ok || self.scans == 0 {
+            return None;
+        }
+        let q = typed_qty(text)?;
+        let Some(item) = ctx.state().items.get(&t.sku) else {
+            return Some(Err(format!("no item {}", t.sku)));
+        };
+        // (A unit other than the first's made the scans mixed: submitted
+        // in base units.)
+        let factor = self.last_factor;
+        let unit = unit_named(item, factor);
+        let q = match q {
+            Ok(q) => q,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(p) = qty_problem(item, unit, factor, q) {
+            return Some(Err(p));
+        }
+        let base = q * factor;
+        if base > t.open {
+            let most = (t.open / factor)
+                .round_dp_with_strategy(item.qty_decimals, rust_decimal::RoundingStrategy::ToZero)
+                .normalize();
+            return Some(Err(format!("at most {most} {unit}")));
+        }
+        Some(Ok(base))
     }
 
     /// A lot scanned with its expiry (GS1 (17)): refused when it is past
@@ -497,7 +506,8 @@ impl RfPick {
             .unwrap_or(ShortReason::Other);
         tracing::info!(list = %t.list, line = t.line, reason = why.as_str(), key = %self.key, "pick short");
         self.asking_reason = false;
-        self.confirm(&t, self.counted, Some(why), ctx)
+        let count = self.short_count.take().unwrap_or(self.counted);
+        self.confirm(&t, count, Some(why), ctx)
     }
 
     /// Confirm what was counted; with a reason, the rest of the line is
@@ -609,6 +619,36 @@ impl Screen for RfPick {
                 if !self.bin_ok {
                     return refuse(&mut self.notice, "scan the bin first".into());
                 }
+                // A count typed and not yet entered is what the picker
+                // holds: the short is the rest of the line (dropped, the
+                // units in hand were never booked and the bin was counted
+                // empty of them). Anything else typed is refused, kept.
+                let typed = self.field.trimmed().to_string();
+                if !typed.is_empty() && !self.asking_reason {
+                    let Some(t) = self.task().cloned() else {
+                        return Flow::Stay;
+                    };
+                    match self.typed_count(&t, &typed, ctx) {
+                        Some(Ok(base)) => {
+                            self.short_count = Some(base);
+                            self.notice = Some(Notice::info(format!(
+                                "{} picked, rest short: why?",
+                                fmt_qty(base)
+                            )));
+                        }
+                        Some(Err(e)) => {
+                            self.field.refused();
+                            return refuse(&mut self.notice, e);
+                        }
+                        None => {
+                            self.field.refused();
+                            return refuse(
+                                &mut self.notice,
+                                "Enter what is typed first, or clear it".into(),
+                            );
+                        }
+                    }
+                }
                 self.field.take();
                 self.asking_reason = true;
                 Flow::Stay
@@ -637,6 +677,7 @@ impl Screen for RfPick {
                     Flow::Stay
                 } else if self.asking_reason {
                     self.asking_reason = false;
+                    self.short_count = None;
                     Flow::Stay
                 } else if self.scans > 0 {
                     self.asking_skip = false;
@@ -712,6 +753,7 @@ impl Screen for RfPick {
                 self.mixed = false;
                 self.last_factor = Decimal::ONE;
                 self.asking_reason = false;
+                self.short_count = None;
                 self.reload(ctx.state());
                 self.notice = Some(n);
                 Flow::Stay
