@@ -709,7 +709,10 @@ fn esc_in_the_item_field_clears_what_was_typed_first() {
     assert!(d.app.key_bar().contains("esc clear"), "{}", d.app.key_bar());
     d.press("esc");
     let s = d.screen(80, 24);
-    assert!(!s.contains("FAS-10O1") && !s.contains("Leave without"), "{s}");
+    assert!(
+        !s.contains("FAS-10O1") && !s.contains("Leave without"),
+        "{s}"
+    );
     assert!(s.contains("FAS-1000"), "{s}");
     assert!(d.app.key_bar().contains("esc back"), "{}", d.app.key_bar());
     d.press("esc");
@@ -733,7 +736,10 @@ fn esc_in_the_item_field_clears_what_was_typed_first() {
     assert!(d.app.key_bar().contains("esc clear"), "{}", d.app.key_bar());
     d.press("esc");
     let s = d.screen(80, 24);
-    assert!(!s.contains("FAS-99") && !s.contains("Cancel this sale"), "{s}");
+    assert!(
+        !s.contains("FAS-99") && !s.contains("Cancel this sale"),
+        "{s}"
+    );
     assert!(s.contains("FAS-1000"), "{s}");
     d.press("esc");
     assert!(d.screen(80, 24).contains("Cancel this sale of 1 line?"));

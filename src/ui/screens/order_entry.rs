@@ -790,11 +790,13 @@ impl Screen for OrderEntry {
             a.push((Action::Accept, "take substitute"));
         }
         a.push((Action::NextField, "next field"));
-        a.push(if self.focus == Focus::Entry && !self.entry.text.is_empty() {
-            (Action::Cancel, "clear")
-        } else {
-            (Action::Cancel, "back")
-        });
+        a.push(
+            if self.focus == Focus::Entry && !self.entry.text.is_empty() {
+                (Action::Cancel, "clear")
+            } else {
+                (Action::Cancel, "back")
+            },
+        );
         a.push((Action::Help, "keys"));
         a
     }
