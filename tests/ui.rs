@@ -2950,3 +2950,39 @@ fn order_inquiry_names_the_warehouse_of_every_line() {
         "{s}"
     );
 }
+
+/// Back from a lookup's record in two Esc: to the query (kept, typing
+/// over it starts a new search), then to the menu. It took four (the
+/// detail off, the query, the query cleared, the menu). On 40 columns,
+/// where the record covers the list, one more: the list first.
+#[test]
+fn a_lookup_goes_back_to_the_menu_in_two_esc() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Customer lookup")
+        .unwrap()
+        .typed("C0001")
+        .press("enter");
+    assert!(d.screen(80, 24).contains("C0001"));
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "customer_lookup");
+    assert!(d.app.key_bar().contains("esc back"), "{}", d.app.key_bar());
+    // Typing over the query kept starts afresh.
+    d.typed("C0002");
+    assert!(d.screen(80, 24).contains("C0002"));
+    assert!(!d.screen(80, 24).contains("C0001C0002"));
+    assert!(d.app.key_bar().contains("esc clear"), "{}", d.app.key_bar());
+    d.press("enter").press("esc").press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Item lookup")
+        .unwrap()
+        .typed("FAS-1000")
+        .press("enter");
+    d.screen(40, 16);
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "item_lookup");
+    d.screen(40, 16);
+    d.press("esc").press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+}

@@ -132,7 +132,10 @@ impl Lookup {
                 }
             }
             (Focus::Query, Input::Action(Action::Cancel)) => {
-                if self.query.text.is_empty() {
+                // Empty, or the query of a search already looked at (back
+                // from its list): leave. Only a query being typed is
+                // cleared first.
+                if !self.query.typing() {
                     return Picked::Leave;
                 }
                 self.query.text.clear();
@@ -156,10 +159,16 @@ impl Lookup {
                 }
             }
             (Focus::List, Input::Action(Action::Back)) => {
-                if self.detail {
+                if self.detail && self.alone {
+                    // The detail covers the list (a narrow terminal):
+                    // back to the list first.
                     self.detail = false;
                 } else {
+                    // Back to the query, kept on show: what is typed next
+                    // starts a new search, and the next Esc leaves.
+                    self.detail = false;
                     self.focus = Focus::Query;
+                    self.query.refused();
                 }
             }
             (Focus::List, Input::Action(Action::Open)) => {
@@ -403,12 +412,16 @@ pub fn field(theme: Theme, label: &str, value: String) -> Line<'static> {
 }
 
 /// Keys a lookup offers, for the key bar.
-pub fn actions(focus: Focus) -> Vec<(Action, &'static str)> {
-    match focus {
+pub fn actions(lookup: &Lookup) -> Vec<(Action, &'static str)> {
+    match lookup.focus {
         Focus::Query => vec![
             (Action::Submit, "look up"),
             (Action::Down, "next row"),
-            (Action::Cancel, "clear / back"),
+            if lookup.query.typing() {
+                (Action::Cancel, "clear")
+            } else {
+                (Action::Cancel, "back")
+            },
             (Action::Help, "keys"),
         ],
         Focus::List => vec![
@@ -460,7 +473,7 @@ impl Prompt {
         self.lookup.context()
     }
     pub fn actions(&self) -> Vec<(Action, &'static str)> {
-        let mut a = actions(self.lookup.focus);
+        let mut a = actions(&self.lookup);
         if let Some(first) = a.first_mut() {
             first.1 = "choose";
         }

@@ -47,7 +47,7 @@ impl Screen for CustomerLookup {
         (20, 8)
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        lookup::actions(self.lookup.focus)
+        lookup::actions(&self.lookup)
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         match self

@@ -71,7 +71,7 @@ impl Screen for ItemLookup {
         (20, 8)
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
-        lookup::actions(self.lookup.focus)
+        lookup::actions(&self.lookup)
     }
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         if self.opened_on

@@ -1540,7 +1540,7 @@ impl Screen for MasterData {
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
         if let Some(p) = &self.prompt {
-            let mut a = crate::ui::lookup::actions(p.lookup.focus);
+            let mut a = crate::ui::lookup::actions(&p.lookup);
             if let Some(first) = a.first_mut() {
                 first.1 = "choose";
             }
