@@ -1651,7 +1651,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
         .press("enter");
     let s = d.screen(80, 24);
     assert!(
-        s.contains("Import statement NOV-25 of US01: 4 line(s)"),
+        s.contains("Import statement NOV-25 into US01 bank 1000 (USD): 4"),
         "{s}"
     );
     assert_eq!(b.log.borrow().len(), n, "nothing before the confirm");
@@ -2082,10 +2082,13 @@ fn bank_rec_imports_an_mt940_statement() {
     let s = d.screen(80, 24);
     // The confirm wraps: the statement (account and number), then the sums.
     assert!(
-        s.contains("Import statement US01-OPERATING 00325/001 of US01: 4"),
+        s.contains("Import statement US01-OPERATING 00325/001 into US01 bank"),
         "{s}"
     );
-    assert!(s.contains("line(s), in 950.00 out -12.50 USD?"), "{s}");
+    assert!(
+        s.contains("1000 (USD): 4 line(s), in 950.00 out -12.50 USD?"),
+        "{s}"
+    );
     d.press("y");
     let st = b.state.borrow();
     let mut lines: Vec<_> = st
@@ -2166,7 +2169,8 @@ fn bank_rec_imports_a_camt053_statement() {
     assert!(s.contains("┌ confirm"), "{s}");
     assert_eq!(
         d.app.confirm.as_deref(),
-        Some("Import statement 1000-US NOV25 of US01: 4 line(s), in 950.00 out -12.50 USD?")
+        Some("Import statement 1000-US NOV25 into US01 bank 1000 (USD): 4 line(s), in 950.00 out -12.50 USD?"),
+        "{s}"
     );
     d.press("y");
     {
@@ -2785,4 +2789,29 @@ fn a_decimal_comma_is_refused_and_thousands_grouped_are_taken() {
     let s = d.screen(132, 43);
     assert!(!s.contains("not a decimal number"), "{s}");
     assert!(s.contains("credit 1,250.00"), "{s}");
+}
+
+/// Bank reconciliation opens again on the entity chosen last in the
+/// session. It opened on the entity with the most work left: after one
+/// entity's month was done, the next visit came up on another, and a
+/// statement was imported into the wrong bank account. The import's
+/// question names the bank account it lands in.
+#[test]
+fn bank_rec_opens_again_on_the_entity_chosen_last() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    let title = |s: &str| s.lines().next().unwrap_or_default().to_string();
+    let first = title(&d.screen(80, 24));
+    d.press("f2");
+    let second = title(&d.screen(80, 24));
+    assert_ne!(first, second, "F2 chose another entity");
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+    d.open("Bank reconciliation").unwrap();
+    assert_eq!(title(&d.screen(80, 24)), second);
+    // A new session starts on the default again.
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    assert_eq!(title(&d.screen(80, 24)), first);
 }

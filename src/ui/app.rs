@@ -79,6 +79,8 @@ pub struct App {
     session: String,
     keys: Cell<u64>,
     lookups: RefCell<Lookups>,
+    /// The entity last chosen on a screen that works one entity at a time.
+    chosen_entity: RefCell<Option<crate::core::types::Code>>,
     /// The size of the last frame drawn (keys are not taken by a screen
     /// the frame could not show).
     last_size: Option<(u16, u16)>,
@@ -137,6 +139,7 @@ macro_rules! ctx {
             session: &$self.session,
             keys: &$self.keys,
             lookups: &$self.lookups,
+            chosen_entity: &$self.chosen_entity,
         }
     };
 }
@@ -169,6 +172,7 @@ impl App {
             session: session.to_string(),
             keys: Cell::new(0),
             lookups: RefCell::default(),
+            chosen_entity: RefCell::default(),
             last_size: None,
             quitting: false,
             covered: None,
@@ -269,6 +273,7 @@ impl App {
             Some(op) => {
                 tracing::info!(operator = %op.code, session = %self.session, "signed in");
                 self.operator = Some(op.code.to_string());
+                *self.chosen_entity.borrow_mut() = None;
                 self.keymap = self.keymaps.for_operator(&op.keymap);
                 self.stack = vec![Box::new(Menu::new())];
                 self.notice = Some(Notice::info(format!(

@@ -30,6 +30,10 @@ pub struct Ctx<'a> {
     pub keys: &'a Cell<u64>,
     /// The session's lookup indexes (built once per change of master data).
     pub lookups: &'a RefCell<Lookups>,
+    /// The entity the operator last chose (F2) on a screen that works one
+    /// entity at a time, this session: such a screen opens on it again,
+    /// not on whichever entity has the most work by then.
+    pub chosen_entity: &'a RefCell<Option<crate::core::types::Code>>,
 }
 
 impl Ctx<'_> {

@@ -312,10 +312,15 @@ fn with_defaults(text: &str, entity: &str, statement: &str) -> Result<String, St
 impl BankRec {
     pub fn new(ctx: &Ctx) -> BankRec {
         let s = ctx.state();
-        // The operator's own entity (its default warehouse's), else the
+        // The entity chosen last in this session (a second visit after a
+        // month was reconciled opened on the entity with more work left,
+        // and a statement was imported into its bank account), else the
+        // operator's own entity (its default warehouse's), else the
         // entity with the most uncleared book items.
-        let home = ctx
-            .home_entity()
+        let chosen = ctx.chosen_entity.borrow().clone();
+        let home = chosen
+            .as_ref()
+            .or(ctx.home_entity())
             .filter(|e| bank::bank_account(s, e).is_some());
         let busiest = s
             .entities
@@ -328,6 +333,7 @@ impl BankRec {
                 )
             });
         let entity = home.or(busiest).cloned();
+        ctx.chosen_entity.replace(entity.clone());
         BankRec {
             focus: Focus::Lines,
             entity,
@@ -446,6 +452,7 @@ impl BankRec {
             .map(|i| (i + 1) % with_bank.len().max(1))
             .unwrap_or(0);
         self.entity = with_bank.get(i).map(|e| (*e).clone());
+        ctx.chosen_entity.replace(self.entity.clone());
         self.current = None;
         self.marked.clear();
         self.line_sel = 0;
@@ -660,8 +667,14 @@ impl BankRec {
                 };
                 let cur = self.currency(s);
                 let (inn, out) = sums(lines);
+                // Which book it lands in, said first: the screen opens on
+                // one entity of several, and a statement in the wrong
+                // bank account is cleared only by a reversing journal.
+                let account = bank::bank_account(s, &entity)
+                    .map(|a| format!(" bank {a}"))
+                    .unwrap_or_default();
                 let q = format!(
-                    "Import statement {statement} of {entity}: {} line(s), in {} out {} {cur}?",
+                    "Import statement {statement} into {entity}{account} ({cur}): {} line(s), in {} out {} {cur}?",
                     lines.len(),
                     money(inn, &cur),
                     money(out, &cur)
