@@ -432,6 +432,18 @@ fn a_supplier_invoice_held_on_price_approved_by_another_and_paid_in_a_run() {
     e.press("enter").press("enter").press("enter").press("f10");
     let s = e.screen(132, 43);
     assert!(s.contains("NOTE") && s.contains("is on held AP-"), "{s}");
+    // Only an explicit y enters the same lines twice: Enter says no.
+    let n = b.log.borrow().len();
+    assert!(e.app.key_bar().contains("y yes"), "{}", e.app.key_bar());
+    e.press("enter");
+    assert_eq!(b.log.borrow().len(), n, "Enter entered a second bill");
+    assert!(e.app.confirm.is_none());
+    e.press("f10");
+    assert!(e
+        .app
+        .confirm
+        .as_deref()
+        .is_some_and(|q| q.contains(" USD: ")));
     e.press("n");
     // The clerk who entered it cannot approve it (the core says so).
     d.press("tab").press("tab");

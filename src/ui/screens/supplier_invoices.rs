@@ -892,8 +892,8 @@ impl Screen for SupplierInvoices {
                     })
                     .collect();
                 self.asking = Some(Ask::Enter);
-                Flow::Confirm(format!(
-                    "Enter {} of {} for {}: {} {}{}{}?",
+                let q = format!(
+                    "Enter {} of {} for {} {cur}: {} {}{}{}?",
                     self.reference.trimmed(),
                     self.supplier.clone().unwrap_or_default(),
                     money(total, &cur),
@@ -908,11 +908,19 @@ impl Screen for SupplierInvoices {
                     } else {
                         ", matched".into()
                     },
-                    match twice.first() {
-                        Some(t) => format!("; NOTE {t}"),
-                        None => String::new(),
+                    if twice.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; NOTE {}", twice.join("; "))
                     }
-                ))
+                );
+                // The same bill entered twice is a payable twice: only an
+                // explicit y enters it (a scan's or a habit's Enter says no).
+                if twice.is_empty() {
+                    Flow::Confirm(q)
+                } else {
+                    Flow::ConfirmStrict(q)
+                }
             }
             (Focus::Invoices, Input::Action(Action::Back)) if self.opened_on => Flow::Pop,
             (Focus::Lines | Focus::Invoices, Input::Action(Action::Back)) => {
