@@ -2827,3 +2827,36 @@ fn bank_rec_opens_again_on_the_entity_chosen_last() {
     d.open("Bank reconciliation").unwrap();
     assert_eq!(title(&d.screen(80, 24)), first);
 }
+
+/// An invoice whose rest is all disputed has no discount to take while
+/// its window is still open: the column says `-`, not `ended` (a clerk
+/// read the window as closed ten days early).
+#[test]
+fn a_disputed_rest_in_an_open_discount_window_reads_no_discount_not_ended() {
+    let b = demo();
+    let inv = sale_on_account(&b, "C0009", "FAS-1000", 30);
+    let (open, _) = open_and_discount(&b, &inv);
+    let pay: CommandBody = serde_json::from_value(serde_json::json!({
+        "cmd": "receive_payment", "customer": "C0009", "method": "transfer",
+        "amount": "10.00",
+        "apply": [{"invoice": inv, "amount": "10.00", "settle": true}]}))
+    .unwrap();
+    b.exec("AR1", pay).unwrap();
+    let until = {
+        let s = b.state.borrow();
+        let i = &s.invoices[inv.as_str()];
+        assert_eq!(i.disputed, open - Decimal::from(10));
+        i.discount_until.expect("2-10-NET30 has a window")
+    };
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0009").press("enter");
+    let s = d.screen(132, 43);
+    let row = s
+        .lines()
+        .find(|l| l.contains(inv.as_str()))
+        .unwrap_or_else(|| panic!("{s}"))
+        .to_string();
+    assert!(!row.contains("ended"), "{row}");
+    assert!(!row.contains(&until.format("%m-%d").to_string()), "{row}");
+}

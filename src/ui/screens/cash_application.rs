@@ -1086,6 +1086,7 @@ impl Screen for CashApplication {
         f.render_widget(Paragraph::new(vec![Line::from(l1), l2, l3]), head);
 
         let shown = self.shown(ctx);
+        let today = ctx.today();
         self.selected = self.selected.min(shown.len().saturating_sub(1));
         self.page = table.height.saturating_sub(3).max(1) as usize;
         let mut header = vec![
@@ -1104,6 +1105,9 @@ impl Screen for CashApplication {
                     (Some(u), false) => {
                         format!("{} to {}", money(i.discount, &cur), u.format("%m-%d"))
                     }
+                    // Still open, but nothing payable to take it on (the
+                    // rest is disputed): no discount, not an ended one.
+                    (Some(u), true) if u >= today => "-".to_string(),
                     (Some(u), true) => format!("ended {}", u.format("%m-%d")),
                     (None, _) => String::new(),
                 };
