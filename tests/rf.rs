@@ -3878,3 +3878,84 @@ fn a_carton_packed_again_after_an_unpack_gets_a_number_and_label_of_its_own() {
         "{prints:?}"
     );
 }
+
+/// A list released for `customer`, picked whole and packed by the core.
+fn packed_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
+    let list = released_order(b, customer, "CHI", &[sku.into()], Decimal::from(qty));
+    let lines = b.state.borrow().picks[list.as_str()].lines.clone();
+    for l in lines {
+        b.exec(
+            "PICK1",
+            CommandBody::ConfirmPick {
+                list: list.as_str().into(),
+                line: l.line,
+                bin: l.bin.to_string(),
+                item: l.sku.to_string(),
+                qty: Some(l.qty),
+                short: false,
+                reason: None,
+            },
+        )
+        .unwrap();
+    }
+    let p = depot::core::warehouse::PickList::clone(&b.state.borrow().picks[list.as_str()]);
+    pack_whole(b, &p);
+    list
+}
+
+/// A tracking number already on another shipment of the carrier (a
+/// label scanned again) is asked about, strictly, naming the shipment:
+/// Enter (the scan's own) takes nothing, `y` ships with it (one freight
+/// bill over two lists). It shipped at once, two shipments one number.
+#[test]
+fn a_tracking_number_already_on_a_shipment_is_asked_about_first() {
+    let b = demo();
+    let first = packed_for(&b, "C0002", "FAS-1002", 2);
+    let second = packed_for(&b, "C0002", "FAS-1002", 1);
+    let mut d = Driver::new(&b, Some("SHIP1"));
+    d.open("Ship").unwrap();
+    d.scan(&first).press("enter");
+    d.scan("1Z999AA10123456784");
+    if d.screen(40, 16).contains("frt>") {
+        d.typed("0").press("enter");
+    }
+    let sh = {
+        let st = b.state.borrow();
+        assert_eq!(
+            st.picks[first.as_str()].status,
+            depot::core::warehouse::PickStatus::Shipped
+        );
+        st.shipments
+            .values()
+            .find(|s| s.pick_list == first.as_str())
+            .unwrap()
+            .number
+            .to_string()
+    };
+    d.scan(&second).press("enter");
+    let n = b.log.borrow().len();
+    for (w, h) in [(80, 24), (40, 16), (20, 16)] {
+        d.screen(w, h);
+        d.scan("1z999aa10123456784");
+        let s = d.screen(w, h);
+        assert!(s.contains(&sh), "{w}x{h}: {s}");
+        assert!(d.app.confirm_strict, "{w}x{h}");
+        d.press("enter");
+        assert_eq!(b.log.borrow().len(), n, "{w}x{h}: Enter shipped");
+        assert!(d.screen(w, h).contains("track>"), "{}", d.screen(w, h));
+    }
+    d.scan("1Z999AA10123456784").press("y");
+    if d.screen(40, 16).contains("frt>") {
+        d.typed("0").press("enter");
+    }
+    let st = b.state.borrow();
+    assert_eq!(
+        st.picks[second.as_str()].status,
+        depot::core::warehouse::PickStatus::Shipped
+    );
+    // Another number is not asked about.
+    drop(st);
+    let third = packed_for(&b, "C0002", "FAS-1002", 1);
+    d.scan(&third).press("enter").scan("1Z999AA10123456799");
+    assert!(d.app.confirm.is_none());
+}

@@ -134,6 +134,39 @@ fn freight_question(
     .find(|q| crate::ui::app::question_fits(q, size))
 }
 
+/// A shipment of `carrier` (in memory: recent ones; archived shipments
+/// left it) whose tracking number is `t`.
+fn tracked_before<'s>(
+    s: &'s State,
+    carrier: &str,
+    t: &str,
+) -> Option<&'s crate::core::warehouse::Shipment> {
+    s.shipments
+        .values()
+        .map(|sh| &**sh)
+        .filter(|sh| sh.carrier == carrier && sh.tracking.eq_ignore_ascii_case(t))
+        .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)))
+}
+
+/// The question for a tracking number already on shipment `sh`, the
+/// longest wording that fits the screen (none: refused instead).
+fn tracking_question(
+    size: (u16, u16),
+    t: &str,
+    sh: &crate::core::warehouse::Shipment,
+) -> Option<String> {
+    [
+        format!(
+            "Tracking {t} is on {} ({}, {}) already. Ship this list with it too?",
+            sh.number, sh.customer, sh.date
+        ),
+        format!("{t} is on {} already. Ship with it too?", sh.number),
+        format!("On {} already: ship too?", sh.number),
+    ]
+    .into_iter()
+    .find(|q| crate::ui::app::question_fits(q, size))
+}
+
 /// Why `t` is not the tracking number of list `p` (with `will_call`: the
 /// name of who collects): a stray scan of something depot knows. The
 /// list's own label or its order's (a scanner firing twice), any depot
@@ -218,6 +251,10 @@ pub struct RfShip {
     /// The freight asked about (more than the goods): shipped with it on
     /// `y`, with the question asked.
     asking_freight: Option<(Decimal, String)>,
+    /// A tracking number already on another shipment of the carrier (a
+    /// label scanned again, or one consolidated freight bill): taken on
+    /// `y`, with the question asked.
+    asking_tracking: Option<String>,
     /// The size the screen was last drawn at, for the question's fit.
     size: (u16, u16),
 }
@@ -235,6 +272,7 @@ impl RfShip {
             key: ctx.new_key(),
             notice: None,
             asking_freight: None,
+            asking_tracking: None,
             size: (u16::MAX, u16::MAX),
         }
     }
@@ -339,6 +377,22 @@ impl RfShip {
                 if let Some(p) = s.picks.get(&list) {
                     if let Some(why) = tracking_problem(s, p, text, self.carrier == WILL_CALL) {
                         return refuse(&mut self.notice, why);
+                    }
+                }
+                // A label scanned again (the last carton's, an old one on
+                // the bench) would give two shipments one tracking number:
+                // asked, strictly (a scan's Enter says no). One freight
+                // bill over several lists is a yes.
+                if self.carrier != WILL_CALL {
+                    if let Some(sh) = tracked_before(s, &self.carrier, text) {
+                        let Some(q) = tracking_question(self.size, text, sh) else {
+                            return refuse(
+                                &mut self.notice,
+                                format!("{text} is on {} already", sh.number),
+                            );
+                        };
+                        self.asking_tracking = Some(text.to_string());
+                        return Flow::ConfirmStrict(q);
                     }
                 }
                 self.tracked(s, list, text)
@@ -469,7 +523,17 @@ impl Screen for RfShip {
         });
         Flow::Stay
     }
-    fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
+    fn confirmed(&mut self, yes: bool, ctx: &Ctx) -> Flow {
+        if let Some(tracking) = self.asking_tracking.take() {
+            let Some(list) = self.list.clone().filter(|_| self.step == Step::Tracking) else {
+                return Flow::Stay;
+            };
+            if !yes {
+                self.notice = Some(Notice::info("not taken: scan this shipment's label"));
+                return Flow::Stay;
+            }
+            return self.tracked(ctx.state(), list, &tracking);
+        }
         let Some((freight, _)) = self.asking_freight.take() else {
             return Flow::Stay;
         };
