@@ -3959,3 +3959,64 @@ fn a_tracking_number_already_on_a_shipment_is_asked_about_first() {
     d.scan(&third).press("enter").scan("1Z999AA10123456799");
     assert!(d.app.confirm.is_none());
 }
+
+/// A line short because units were damaged: the damaged units go to the
+/// warehouse's quarantine bin (never promised), and the same bin's good
+/// stock is offered again for the rest. The bin was passed over and the
+/// rest backordered: the customer waited on goods on the shelf, and the
+/// damaged units stayed free to promise and to pick.
+#[test]
+fn a_damaged_short_moves_the_damaged_units_to_quarantine_and_offers_the_bin_again() {
+    let b = demo();
+    let (mut d, t) = picking(&b, "FAS-1002", 6);
+    let key = |bin: &str| depot::core::state::BinKey {
+        warehouse: "CHI".into(),
+        bin: bin.into(),
+        sku: t.sku.clone(),
+        lot: t.lot.clone(),
+    };
+    let stock = |bin: &str| {
+        b.state
+            .borrow()
+            .bin_stock
+            .get(&key(bin))
+            .copied()
+            .unwrap_or_default()
+    };
+    let (shelf, quarantined) = (stock(&t.bin), stock("QUAR-1"));
+    assert!(shelf >= Decimal::from(10), "the bin has more than the line");
+    // Two in hand, the rest damaged: 2, F6, 2 (damaged), Enter.
+    d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
+    d.typed("2").press("f6").typed("2").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("rest from {}", t.bin)) && s.contains("4 damaged to QUAR-1"),
+        "{s}"
+    );
+    assert_eq!(stock(&t.bin), shelf - Decimal::from(6));
+    assert_eq!(stock("QUAR-1"), quarantined + Decimal::from(4));
+    let st = b.state.borrow();
+    let p = &st.picks[&t.list];
+    let again: Vec<_> = p.lines.iter().filter(|l| l.line > t.line).collect();
+    assert_eq!(again.len(), 1, "{:?}", p.lines);
+    assert_eq!(again[0].bin, t.bin, "the same bin, its good stock");
+    assert_eq!(again[0].qty, Decimal::from(4));
+    let order = &st.orders[&t.order];
+    assert!(
+        order.lines.iter().all(|l| l.backordered.is_zero()),
+        "nothing backordered"
+    );
+    depot::core::invariants::check_state(&st).unwrap();
+    // The damaged units are not free: what the item lookup promises
+    // leaves them out.
+    let free: Decimal = depot::query::sale::available(&st, &t.sku, today())
+        .iter()
+        .filter(|(w, _)| w.as_str() == "CHI")
+        .map(|(_, q)| *q)
+        .sum();
+    let on_hand = st.stock[&("CHI".into(), t.sku.clone())].on_hand;
+    assert!(
+        free <= on_hand - Decimal::from(4),
+        "free {free} on hand {on_hand}"
+    );
+}

@@ -312,7 +312,8 @@ pub enum Event {
         moves: Vec<StockMove>,
         journal: JournalEntry,
     },
-    /// Goods moved from a receiving bin to storage.
+    /// Goods moved between bins of a warehouse: from a receiving bin to
+    /// storage, or damaged goods a picker found to quarantine.
     PutAway {
         moves: Vec<StockMove>,
         directed: Code,

@@ -712,7 +712,46 @@ pub fn confirm_pick(
                 ev.push(Event::CountsScheduled { counts: vec![c] });
             }
         }
-        taken.insert(key, Decimal::MAX / Decimal::from(4));
+        // Damaged goods leave the shelf for the warehouse's quarantine bin
+        // (not promised, put away again once inspected, or scrapped by an
+        // adjustment), and the bin's good stock is offered again: the
+        // customer does not wait for what is on the shelf, and nobody is
+        // sent to pick the damaged units again. Without a quarantine bin
+        // the bin is passed over, as for the other reasons.
+        let damaged = match reason {
+            Some(ShortReason::Damaged) => quarantine_bin(state, &p.warehouse)
+                .map(|q| (q, missing.min(left)))
+                .filter(|(_, d)| *d > Decimal::ZERO),
+            _ => None,
+        };
+        if let Some((quarantine, d)) = &damaged {
+            let entity = state
+                .warehouse_entity(&p.warehouse)
+                .cloned()
+                .unwrap_or_default();
+            let moved = |bin: &Code, qty: Decimal| super::event::StockMove {
+                entity: entity.clone(),
+                warehouse: p.warehouse.clone(),
+                bin: bin.clone(),
+                sku: l.sku.clone(),
+                lot: l.lot.clone(),
+                qty,
+                value: Decimal::ZERO,
+            };
+            ev.push(Event::PutAway {
+                moves: vec![moved(&l.bin, -*d), moved(quarantine, *d)],
+                directed: quarantine.clone(),
+                reason: format!("damaged: found picking {list} line {line}"),
+                by: cmd.operator.clone(),
+            });
+            // What the bin has free after the pick and the move is its
+            // free stock now (less this line's whole promise, the events
+            // not applied yet) and what of the promise the move did not
+            // take: `d - missing`, at most 0, "taken".
+            taken.insert(key, *d - missing);
+        } else {
+            taken.insert(key, Decimal::MAX / Decimal::from(4));
+        }
         let others = choose_bins(
             state,
             &p.warehouse,
@@ -770,6 +809,17 @@ pub fn confirm_pick(
         }
     }
     Ok(ev)
+}
+
+/// The warehouse's quarantine bin (the first by code): where damaged
+/// goods go.
+fn quarantine_bin(state: &State, warehouse: &Code) -> Option<Code> {
+    state
+        .bins
+        .range((warehouse.clone(), Code::default())..)
+        .take_while(|((w, _), _)| w == warehouse)
+        .find(|(_, b)| b.kind == BinKind::Quarantine)
+        .map(|((_, b), _)| b.clone())
 }
 
 /// Ship what was picked on a pick list: packed in cartons, or, with

@@ -706,6 +706,7 @@ impl Screen for RfPick {
                 let mut picked = Decimal::ZERO;
                 let mut short = Decimal::ZERO;
                 let mut msg = Vec::new();
+                let mut damaged = None;
                 for e in &events {
                     match e {
                         Event::Picked { qty, .. } => picked += *qty,
@@ -719,6 +720,18 @@ impl Screen for RfPick {
                         Event::Backordered { qty, .. } => {
                             msg.push(format!("{} backordered", fmt_qty(*qty)))
                         }
+                        // Damaged units the core moved off the shelf: said
+                        // last, where to take them (where to go next first).
+                        Event::PutAway {
+                            moves, directed, ..
+                        } => {
+                            let n: Decimal = moves
+                                .iter()
+                                .filter(|m| m.bin == *directed)
+                                .map(|m| m.qty)
+                                .sum();
+                            damaged = Some(format!("{} damaged to {directed}", fmt_qty(n)));
+                        }
                         _ => {}
                     }
                 }
@@ -731,6 +744,7 @@ impl Screen for RfPick {
                 } else {
                     format!("picked {} {what}", fmt_qty(picked))
                 });
+                msg.extend(damaged);
                 let mut text = msg.join("; ");
                 self.repeat = self.last_item.take();
                 self.reset_progress();
