@@ -224,6 +224,16 @@ fn a_pick_with_a_wrong_bin_and_a_wrong_item_refused_with_the_bell() {
     assert_eq!(d.app.bells, bells + 1);
     let s = d.screen(40, 16);
     assert!(s.contains(&format!("wrong bin {other_bin}")), "{s}");
+    // A garbled scan is no bin at all: said so, not "wrong bin".
+    d.scan("X#!!");
+    assert_eq!(d.app.bells, bells + 2);
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains("X#!!: no bin here") && !s.contains("wrong bin X#!!"),
+        "{s}"
+    );
+    // (Its bell counted: the counts below go on from the wrong bin's.)
+    let bells = bells + 1;
     d.scan(&t.bin.to_lowercase());
     assert!(d.screen(40, 16).contains("BIN  ") && d.screen(40, 16).contains(" ok"));
     // The wrong item: refused, nothing submitted.

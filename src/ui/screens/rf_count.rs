@@ -297,9 +297,11 @@ impl RfCount {
                                 Some(Notice::info(format!("item OK: scan bin {}", c.bin)));
                             Flow::Stay
                         }
+                        // Neither a bin here nor the item: a garbled or
+                        // stray scan, not the counter in the wrong place.
                         Err(_) => refuse(
                             &mut self.notice,
-                            format!("wrong bin {text}: go to {}", c.bin),
+                            format!("{text}: no bin here: scan bin {}", c.bin),
                         ),
                     }
                 }

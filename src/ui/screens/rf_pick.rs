@@ -432,9 +432,11 @@ impl RfPick {
                         format!("wrong item {text}: pick {}", t.sku),
                     )
                 } else {
+                    // Neither a bin here nor the item: a garbled or stray
+                    // scan, not the picker in the wrong place.
                     refuse(
                         &mut self.notice,
-                        format!("wrong bin {text}: go to {}", t.bin),
+                        format!("{text}: no bin here: scan bin {}", t.bin),
                     )
                 }
             }
