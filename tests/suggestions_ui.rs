@@ -676,3 +676,26 @@ fn the_collections_worklist_lists_an_invoice_posted_since_the_training() {
         }
     }
 }
+
+/// Esc on collections with a filter kept clears it first (the whole list
+/// again), as on the exception queue and the finance views; only the
+/// next Esc leaves. One Esc left the screen, filter and all.
+#[test]
+fn esc_on_collections_clears_a_kept_filter_first() {
+    let b = trained();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Collections").expect("collections");
+    let all = d.screen(80, 24);
+    d.press("/").typed("zzzz-nobody").press("enter");
+    assert_ne!(d.screen(80, 24), all);
+    assert!(
+        d.app.key_bar().contains("clear the filter"),
+        "{}",
+        d.app.key_bar()
+    );
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "collections");
+    assert_eq!(d.screen(80, 24), all);
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+}

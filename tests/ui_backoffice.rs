@@ -2860,3 +2860,27 @@ fn a_disputed_rest_in_an_open_discount_window_reads_no_discount_not_ended() {
     assert!(!row.contains("ended"), "{row}");
     assert!(!row.contains(&until.format("%m-%d").to_string()), "{row}");
 }
+
+/// Esc on bank reconciliation with a filter kept clears it first; the
+/// next Esc leaves.
+#[test]
+fn esc_on_bank_rec_clears_a_kept_filter_first() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Bank reconciliation").unwrap();
+    d.press("/").typed("zzzz-nothing").press("enter");
+    assert!(
+        d.app.key_bar().contains("clear the filter"),
+        "{}",
+        d.app.key_bar()
+    );
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "bank_rec");
+    assert!(
+        !d.app.key_bar().contains("clear the filter"),
+        "{}",
+        d.app.key_bar()
+    );
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+}

@@ -835,6 +835,11 @@ impl Screen for BankRec {
         a.push((Action::NextField, "lines / items / tolerance"));
         if self.focus == Focus::Tolerance {
             a.push((Action::Cancel, "back"));
+        } else if self.current.is_none()
+            && self.marked.is_empty()
+            && !self.filter.trimmed().is_empty()
+        {
+            a.push((Action::Back, "clear the filter"));
         } else {
             a.push((Action::Back, "back"));
         }
@@ -942,6 +947,13 @@ impl Screen for BankRec {
                     self.current = None;
                     self.marked.clear();
                     self.notice = Some(Notice::info("match put aside"));
+                    Flow::Stay
+                } else if !self.filter.trimmed().is_empty() {
+                    // A filter kept is cleared first, as on the exception
+                    // queue and the finance views.
+                    self.filter = TextField::default();
+                    self.line_sel = 0;
+                    self.item_sel = 0;
                     Flow::Stay
                 } else {
                     Flow::Pop

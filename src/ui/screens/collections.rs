@@ -322,7 +322,11 @@ impl Screen for Collections {
                 (Action::Open, "cash application"),
                 (Action::Print, "statement (reminder)"),
                 (Action::Search, "filter"),
-                (Action::Back, "back"),
+                if self.filter.trimmed().is_empty() {
+                    (Action::Back, "back")
+                } else {
+                    (Action::Back, "clear the filter")
+                },
                 (Action::Help, "keys"),
             ],
             Focus::Filter => vec![
@@ -338,6 +342,15 @@ impl Screen for Collections {
         let current = rows.get(self.selected).cloned();
         let current = current.as_ref();
         match (self.focus, input) {
+            // A filter kept is cleared first (the whole list again), as
+            // on the exception queue and the finance views.
+            (Focus::List, Input::Action(Action::Back | Action::Cancel))
+                if !self.filter.trimmed().is_empty() =>
+            {
+                self.filter = TextField::default();
+                self.selected = 0;
+                Flow::Stay
+            }
             (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => match current {
                 Some(c) => Flow::Push(Box::new(
