@@ -3889,8 +3889,8 @@ fn a_carton_packed_again_after_an_unpack_gets_a_number_and_label_of_its_own() {
     );
 }
 
-/// A list released for `customer`, picked whole and packed by the core.
-fn packed_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
+/// A list released for `customer`, picked whole by the core.
+fn picked_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
     let list = released_order(b, customer, "CHI", &[sku.into()], Decimal::from(qty));
     let lines = b.state.borrow().picks[list.as_str()].lines.clone();
     for l in lines {
@@ -3908,9 +3908,43 @@ fn packed_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
         )
         .unwrap();
     }
+    list
+}
+
+/// A list released for `customer`, picked whole and packed by the core.
+fn packed_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
+    let list = picked_for(b, customer, sku, qty);
     let p = depot::core::warehouse::PickList::clone(&b.state.borrow().picks[list.as_str()]);
     pack_whole(b, &p);
     list
+}
+
+/// A list longer than a handheld's rows says how much is cut below: the
+/// last row `+N more` (under a heading with nothing shown, the heading
+/// with `N more lines`). "to pack (6):" over three rows read as a
+/// miscount.
+#[test]
+fn a_list_cut_at_the_bottom_of_a_handheld_says_how_many_more() {
+    let b = demo();
+    for _ in 0..5 {
+        picked_for(&b, "C0002", "FAS-1002", 1);
+    }
+    let n = depot::ui::screens::rf_pack::to_pack(&b.state.borrow(), "CHI").len();
+    assert!(n >= 5);
+    let mut d = Driver::new(&b, Some("PACK1"));
+    d.open("Pack").unwrap();
+    let s = d.screen(40, 8);
+    let rows: Vec<&str> = s.lines().collect();
+    let shown = rows.iter().filter(|r| r.starts_with("PK-")).count();
+    let last = rows
+        .iter()
+        .rev()
+        .find(|r| r.starts_with('+'))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(*last, format!("+{} more", n - shown), "{s}");
+    // Where it all fits, no such row.
+    let wide = d.screen(80, 24);
+    assert!(!wide.lines().any(|r| r.starts_with('+')), "{wide}");
 }
 
 /// A tracking number already on another shipment of the carrier (a

@@ -792,12 +792,12 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
         out.push(h("pick lists"));
         for p in &life.picks {
             out.push(Line::from(format!(
-                "  {} {} {:?}  {} lines  {} cartons{}",
+                "  {} {} {:?}  {}  {}{}",
                 p.number,
                 p.warehouse,
                 p.status,
-                p.lines.len(),
-                p.cartons.len(),
+                crate::ui::widgets::counted(p.lines.len(), "line"),
+                crate::ui::widgets::counted(p.cartons.len(), "carton"),
                 p.wave
                     .as_ref()
                     .map(|w| format!("  wave {w}"))

@@ -190,13 +190,45 @@ pub fn draw_keeping(f: &mut Frame, area: Rect, lines: &[RfLine], keep: usize, ro
         .unwrap_or(start)
         .min(keep_row)
         .min(last_line);
-    let shown: Vec<Line> = wrapped
+    let mut shown: Vec<Line> = wrapped
         .iter()
         .flatten()
         .skip(start)
         .take(h)
         .map(|l| l.to_line(w))
         .collect();
+    // Lines cut at the bottom (a list longer than the screen): the last
+    // row says how many, unless it is the field's or its hint's, or the
+    // only item shown under a heading (a picker's next bin). "to pack
+    // (4):" over three rows read as a miscount; a heading with nothing
+    // under it, as an empty list.
+    let last = start + h - 1;
+    let text = |l: &Line| {
+        l.spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect::<String>()
+    };
+    let heading = |l: Option<&Line>| l.is_some_and(|l| text(l).trim_end().ends_with(':'));
+    let replace = h >= 2
+        && (heading(shown.last())
+            || !heading(shown.len().checked_sub(2).and_then(|i| shown.get(i))));
+    if n > start + h && last >= end_row && replace {
+        let hidden = (0..wrapped.len()).filter(|&i| first[i + 1] > last).count();
+        // A heading keeps its words: "to pack: 2 more lines".
+        let says = match shown.last().map(text) {
+            Some(h) if h.trim_end().ends_with(':') => match hidden.saturating_sub(1) {
+                1 => format!("{} 1 more line", h.trim_end()),
+                k => format!("{} {k} more lines", h.trim_end()),
+            },
+            _ => format!("+{hidden} more"),
+        };
+        if let Some(row) = shown.last_mut() {
+            *row = RfLine::plain(says).to_line(w).style(
+                ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+            );
+        }
+    }
     f.render_widget(Paragraph::new(shown), area);
 }
 

@@ -629,10 +629,12 @@ impl Screen for RfPack {
                 let next = p.map_or(1, |p| crate::core::pack::next_carton(s, p));
                 let order = p.map(|p| p.order.clone()).unwrap_or_default();
                 let carton = format!("carton {next}");
-                let items = format!(
-                    "{} items",
-                    fmt_qty(self.carton.values().copied().sum::<Decimal>())
-                );
+                let n = self.carton.values().copied().sum::<Decimal>();
+                let items = if n == Decimal::ONE {
+                    "1 item".to_string()
+                } else {
+                    format!("{} items", fmt_qty(n))
+                };
                 let head = format!("{list} {order} {carton}");
                 if head.chars().count() <= usize::from(area.width) {
                     lines.push(RfLine::styled(th.dim(), head));
