@@ -4064,3 +4064,46 @@ fn a_damaged_short_moves_the_damaged_units_to_quarantine_and_offers_the_bin_agai
         "free {free} on hand {on_hand}"
     );
 }
+
+/// The lines done this session count a line once, when it is done: a
+/// partial pick and then the rest is one line, not two.
+#[test]
+fn a_line_picked_in_two_goes_counts_once() {
+    let b = demo();
+    let (mut d, t) = picking(&b, "FAS-1002", 3);
+    d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
+    d.typed("2").press("enter");
+    assert_eq!(picks(&b).len(), 1, "{}", d.screen(40, 16));
+    d.scan(&t.bin).scan(&barcode(&b, "FAS-1002"));
+    assert_eq!(picks(&b).len(), 2, "{}", d.screen(40, 16));
+    assert!(open_tasks(&b, "CHI")
+        .iter()
+        .all(|x| x.list != t.list || x.line != t.line));
+    // The other tasks picked whole, each in one go.
+    let mut lines = 1;
+    for _ in 0..50 {
+        let s = d.screen(40, 16);
+        if s.contains("Nothing to pick") {
+            break;
+        }
+        let field = |label: &str| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(label))
+                .map(|v| v.split_whitespace().next().unwrap_or_default().to_string())
+                .unwrap_or_else(|| panic!("{s}"))
+        };
+        let (bin, sku) = (field("BIN  "), field("ITEM "));
+        let before = picks(&b).len();
+        d.scan(&bin).scan(&barcode(&b, &sku));
+        if picks(&b).len() == before {
+            d.press("enter");
+        }
+        assert_eq!(picks(&b).len(), before + 1, "{}", d.screen(40, 16));
+        lines += 1;
+    }
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains(&format!("lines done this session: {lines}")),
+        "{lines}: {s}"
+    );
+}

@@ -704,7 +704,6 @@ impl Screen for RfPick {
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
         match answer(outcome, &mut self.key, ctx) {
             Answer::Done(events) => {
-                self.done += 1;
                 let mut picked = Decimal::ZERO;
                 let mut short = Decimal::ZERO;
                 let mut msg = Vec::new();
@@ -753,6 +752,9 @@ impl Screen for RfPick {
                 // The task is done (or partly: it stays first).
                 self.tasks = tasks(ctx.state(), &self.warehouse, &self.skipped);
                 if self.task().is_none() {
+                    // The line is done (picked whole, or short): counted
+                    // once, not once per partial pick.
+                    self.done += 1;
                     self.current = self.tasks.first().map(Task::id);
                 }
                 if self.tasks.is_empty() {
@@ -809,7 +811,7 @@ impl Screen for RfPick {
             let lines = vec![
                 RfLine::styled(th.good(), "Nothing to pick"),
                 RfLine::plain(format!("in {}.", self.warehouse)),
-                RfLine::styled(th.dim(), format!("done this session: {}", self.done)),
+                RfLine::styled(th.dim(), format!("lines done this session: {}", self.done)),
                 RfLine::styled(th.dim(), "New work shows here."),
             ];
             draw(f, area, &lines, 0);
