@@ -1749,6 +1749,13 @@ fn put_away_directs_the_received_goods_and_another_bin_needs_a_reason() {
         .clone();
     d.press("enter").scan(&other);
     assert!(d.screen(40, 8).contains("1 directed bin full"));
+    // At 40x8 what is put away stays in sight above the reasons, on one
+    // row (FROM and ITEM scrolled off, leaving QTY and TO).
+    let s = d.screen(40, 8);
+    assert!(
+        s.contains(&format!("PUT  DOCK-1 {} 1", line.sku)) && s.contains("3 other"),
+        "{s}"
+    );
     // The question shows the bin scanned, beside the one directed.
     let s = d.screen(40, 16);
     assert!(s.contains(&format!("TO   {other} (not {directed})")), "{s}");

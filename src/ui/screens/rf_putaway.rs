@@ -322,21 +322,32 @@ impl Screen for RfPutAway {
                 }
             }
             (Some(k), step) => {
-                lines.push(
-                    RfLine::styled(th.label(), "FROM ").push(Default::default(), k.bin.clone()),
-                );
-                lines.push(
-                    RfLine::styled(th.label(), "ITEM ").push(Default::default(), k.sku.clone()),
-                );
                 let lot = k
                     .lot
                     .as_ref()
                     .map(|l| format!(" {}", together(&format!("lot {l}"))))
                     .unwrap_or_default();
-                lines.push(
-                    RfLine::styled(th.label(), "QTY  ")
-                        .push(Default::default(), format!("{}{lot}", fmt_qty(self.qty))),
-                );
+                // Asking why on a short screen (40x8): from, item and
+                // quantity on one row, so that they stay in sight above
+                // the reasons (they scrolled off, leaving only QTY and TO).
+                let short = step == Step::Reason && usize::from(area.height) < 5 + REASONS.len();
+                if short {
+                    lines.push(RfLine::styled(th.label(), "PUT  ").push(
+                        Default::default(),
+                        format!("{} {} {}{lot}", k.bin, k.sku, fmt_qty(self.qty)),
+                    ));
+                } else {
+                    lines.push(
+                        RfLine::styled(th.label(), "FROM ").push(Default::default(), k.bin.clone()),
+                    );
+                    lines.push(
+                        RfLine::styled(th.label(), "ITEM ").push(Default::default(), k.sku.clone()),
+                    );
+                    lines.push(
+                        RfLine::styled(th.label(), "QTY  ")
+                            .push(Default::default(), format!("{}{lot}", fmt_qty(self.qty))),
+                    );
+                }
                 // Asking why: the bin scanned, not the one directed.
                 let to = match step {
                     Step::Reason => {
