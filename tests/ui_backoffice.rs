@@ -2884,3 +2884,24 @@ fn esc_on_bank_rec_clears_a_kept_filter_first() {
     d.press("esc");
     assert_eq!(d.app.screen_name(), "menu");
 }
+
+/// An amount to apply that is refused is said back as typed, as the
+/// receipt's own amount is ("amount is not a decimal number" left the
+/// clerk to guess which).
+#[test]
+fn a_refused_amount_to_apply_is_said_back_as_typed() {
+    let b = demo();
+    sale_on_account(&b, "C0009", "FAS-1000", 3);
+    let mut d = Driver::new(&b, Some("AR1"));
+    d.open("Cash application").unwrap();
+    d.typed("C0009").press("enter").press("enter");
+    d.typed("50.00").press("enter");
+    d.press("enter");
+    d.press("enter").press("enter");
+    d.typed("4O.00").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("amount 4O.00 "), "{s}");
+    d.press("ctrl-u").typed("-5").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("amount -5: an amount above zero"), "{s}");
+}

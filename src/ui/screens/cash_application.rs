@@ -301,8 +301,9 @@ impl CashApplication {
                     item.invoice, item.payable, v
                 )))
             }
-            Ok(_) => self.notice = Some(Notice::error("an amount above zero")),
-            Err(e) => self.notice = Some(Notice::error(format!("amount {e}"))),
+            // The text typed said back, as the receipt's amount does.
+            Ok(_) => self.notice = Some(Notice::error(format!("amount {t}: an amount above zero"))),
+            Err(e) => self.notice = Some(Notice::error(format!("amount {t} {e}"))),
         }
     }
 
