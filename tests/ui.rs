@@ -2986,3 +2986,41 @@ fn a_lookup_goes_back_to_the_menu_in_two_esc() {
     d.press("esc").press("esc");
     assert_eq!(d.app.screen_name(), "menu");
 }
+
+/// A record's detail cut beside the list says so (`more: Enter`), and
+/// Enter opens it whole to scroll; Esc goes back to the list beside it.
+/// A customer's recent orders were cut at 80x24 without a word, and
+/// Enter on the row did nothing.
+#[test]
+fn a_detail_cut_beside_the_list_opens_whole_on_enter() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Customer lookup")
+        .unwrap()
+        .typed("maple")
+        .press("enter");
+    let beside = d.screen(80, 24);
+    if !beside.contains("more: Enter") {
+        // Nothing cut for this customer at 80x24: then at 80x12.
+        assert!(
+            d.screen(80, 12).contains("more: Enter"),
+            "{}",
+            d.screen(80, 12)
+        );
+    }
+    let (w, h) = if beside.contains("more: Enter") {
+        (80, 24)
+    } else {
+        (80, 12)
+    };
+    d.screen(w, h);
+    d.press("enter");
+    let whole = d.screen(w, h);
+    assert!(whole.contains("Down: more"), "{whole}");
+    d.press("down");
+    assert!(d.screen(w, h).contains("Up"), "{}", d.screen(w, h));
+    d.press("esc");
+    assert!(d.screen(w, h).contains("more: Enter"), "{}", d.screen(w, h));
+    d.press("esc").press("esc");
+    assert_eq!(d.app.screen_name(), "menu");
+}

@@ -51,6 +51,11 @@ pub struct Lookup {
     /// detail's lower lines (units, bins) could not be reached on 8 rows.
     alone: bool,
     scroll: usize,
+    /// Enter on a row whose detail is already beside the list: the detail
+    /// drawn alone over the whole width, to scroll what the pane cut.
+    full: bool,
+    /// The last frame drew the detail beside the list (80 columns on).
+    beside: bool,
 }
 
 impl Default for Lookup {
@@ -71,6 +76,8 @@ impl Lookup {
             page: 10,
             alone: false,
             scroll: 0,
+            full: false,
+            beside: false,
         }
     }
 
@@ -99,6 +106,7 @@ impl Lookup {
         match (self.focus, input) {
             (Focus::Query, Input::Action(Action::Submit)) => {
                 self.error = None;
+                self.full = false;
                 self.found = search(&self.query.text);
                 match self.found.exact.clone() {
                     Some(Ok(code)) => {
@@ -160,13 +168,15 @@ impl Lookup {
             }
             (Focus::List, Input::Action(Action::Back)) => {
                 if self.detail && self.alone {
-                    // The detail covers the list (a narrow terminal):
-                    // back to the list first.
+                    // The detail covers the list (a narrow terminal, or
+                    // opened whole): back to the list first.
                     self.detail = false;
+                    self.full = false;
                 } else {
                     // Back to the query, kept on show: what is typed next
                     // starts a new search, and the next Esc leaves.
                     self.detail = false;
+                    self.full = false;
                     self.focus = Focus::Query;
                     self.query.refused();
                 }
@@ -177,13 +187,17 @@ impl Lookup {
                         return Picked::Code(c.to_string());
                     }
                 }
+                // Shown beside the list already: Enter opens it whole.
+                self.full = (self.detail || self.beside) && n > 0;
                 self.detail = n > 0;
+                self.scroll = 0;
             }
             (Focus::List, Input::Action(Action::Search)) => {
                 // A new search: what is typed or scanned next replaces the
                 // old query.
                 self.focus = Focus::Query;
                 self.detail = false;
+                self.full = false;
                 self.query.take();
                 self.selected = 0;
                 self.found = search("");
@@ -265,7 +279,8 @@ impl Lookup {
             },
         ));
         f.render_widget(Paragraph::new(Line::from(spans)), search);
-        let wide = area.width >= WIDE;
+        self.beside = area.width >= WIDE;
+        let wide = self.beside && !(self.full && self.detail);
         self.alone = !wide && self.detail;
         let (list_area, detail_area) = if wide {
             let [a, b] =
@@ -379,6 +394,11 @@ impl Lookup {
                 }
             } else {
                 self.scroll = 0;
+                // Beside the list, a detail cut at the bottom says so,
+                // and how to see it all.
+                if most > 0 {
+                    block = block.title(ratatui::text::Line::from(" more: Enter ").right_aligned());
+                }
             }
             let pane = Paragraph::new(lines)
                 .block(block)
