@@ -2206,29 +2206,7 @@ fn a_weight_with_too_many_decimals_is_refused_at_the_scale() {
 fn pack_over_counts_are_said_in_the_unit_typed_and_all_packed_is_said() {
     let b = demo();
     let sku: Code = "FAS-1002".into();
-    let list = released_order(
-        &b,
-        "C0007",
-        "CHI",
-        std::slice::from_ref(&sku),
-        Decimal::from(170),
-    );
-    let lines = b.state.borrow().picks[list.as_str()].lines.clone();
-    for l in &lines {
-        b.exec(
-            "PICK1",
-            CommandBody::ConfirmPick {
-                list: list.as_str().into(),
-                line: l.line,
-                bin: l.bin.to_string(),
-                item: l.sku.to_string(),
-                qty: Some(l.qty),
-                short: false,
-                reason: None,
-            },
-        )
-        .unwrap();
-    }
+    let list = picked_for(&b, "C0007", &sku, 170);
     let (case, each, base) = {
         let st = b.state.borrow();
         let it = &st.items[&sku];
