@@ -391,6 +391,11 @@ fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
         "{s}"
     );
     assert!(s.contains("lower the qty or place an"), "{s}");
+    // Said once, whole, where the total would be; the notice says only
+    // that nothing was sold (it said the refusal a second time, wrapped,
+    // under the same refusal cut with `~`).
+    assert_eq!(s.matches("short on the shelf").count(), 1, "{s}");
+    assert!(s.contains("\norder)") && s.contains("nothing sold"), "{s}");
     // Fix the quantity on the line: up to the lines, type 1, Enter.
     d.press("up").typed("1").press("enter");
     d.press("f8").press("enter");

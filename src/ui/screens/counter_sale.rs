@@ -415,6 +415,9 @@ impl CounterSale {
             Some(Err(r)) => {
                 let r = r.clone();
                 self.show_refusal(&r, ctx.state());
+                // The refusal is on screen above, whole: the notice says
+                // nothing was sold, not the refusal a second time.
+                self.notice = Some(Notice::error("nothing sold: the sale is refused (above)"));
                 Flow::Stay
             }
             None => {
@@ -1329,13 +1332,17 @@ impl Screen for CounterSale {
                     ]));
                 }
             }
-            Some(Err(r)) => out.push(Line::from(Span::styled(
-                fit(
+            // Read whole (two rows at 80 columns), where the total would
+            // be: paying refers to it rather than saying it again.
+            Some(Err(r)) => out.extend(
+                crate::ui::widgets::wrap_words(
                     &refusal_text(r, s, self.customer.as_deref()),
                     area.width as usize,
-                ),
-                theme.error(),
-            ))),
+                    2,
+                )
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme.error()))),
+            ),
             None => out.push(Line::from(Span::styled("no lines yet", theme.dim()))),
         }
         let tendered = |cur: &Currency| -> String {
