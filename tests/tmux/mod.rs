@@ -46,23 +46,34 @@ impl Tmux {
             std::process::id(),
             NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &cols.to_string(),
-                "-y",
-                &rows.to_string(),
-                cmd,
-            ])
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux new-session");
-        assert!(ok.success());
-        Tmux { name }
+        // Tests start sessions side by side on the one tmux server: a
+        // session started while the server exits (its last session just
+        // closed), or while another test starts it over a stale socket,
+        // is refused by tmux. Started again, it gets a server.
+        let mut why = String::new();
+        for _ in 0..5 {
+            let out = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    &cols.to_string(),
+                    "-y",
+                    &rows.to_string(),
+                    cmd,
+                ])
+                .env_remove("TMUX")
+                .output()
+                .expect("tmux new-session");
+            if out.status.success() {
+                return Tmux { name };
+            }
+            why = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("tmux new-session failed five times: {why}");
     }
 
     pub fn screen(&self) -> String {
