@@ -4092,3 +4092,91 @@ fn a_line_picked_in_two_goes_counts_once() {
         "{lines}: {s}"
     );
 }
+
+/// A short pick stays in the supervisor's queue after its list ships,
+/// until it is acknowledged: a list is often packed and shipped minutes
+/// after the short, and the exception cleared with the shipment, so a
+/// supervisor never saw that the bin came up short.
+#[test]
+fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
+    use depot::core::exceptions::Blocked;
+    let b = demo();
+    let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(3));
+    let first = b.state.borrow().picks[list.as_str()].lines[0].clone();
+    b.exec(
+        "PICK1",
+        CommandBody::ConfirmPick {
+            list: list.as_str().into(),
+            line: first.line,
+            bin: first.bin.to_string(),
+            item: first.sku.to_string(),
+            qty: Some(first.qty - Decimal::ONE),
+            short: true,
+            reason: Some(depot::core::warehouse::ShortReason::Other),
+        },
+    )
+    .unwrap();
+    // Whatever the short offered again is picked whole.
+    loop {
+        let open = b.state.borrow().picks[list.as_str()]
+            .lines
+            .iter()
+            .find(|l| l.picked + l.short < l.qty)
+            .cloned();
+        let Some(l) = open else { break };
+        b.exec(
+            "PICK1",
+            CommandBody::ConfirmPick {
+                list: list.as_str().into(),
+                line: l.line,
+                bin: l.bin.to_string(),
+                item: l.sku.to_string(),
+                qty: Some(l.qty - l.picked),
+                short: false,
+                reason: None,
+            },
+        )
+        .unwrap();
+    }
+    let key = Blocked::PickLine {
+        list: list.as_str().into(),
+        line: first.line,
+    };
+    let id = *b.state.borrow().open_exceptions.get(&key).unwrap();
+    let p = depot::core::warehouse::PickList::clone(&b.state.borrow().picks[list.as_str()]);
+    pack_whole(&b, &p);
+    b.exec(
+        "SHIP1",
+        CommandBody::ShipPick {
+            list: list.as_str().into(),
+            carrier: "FEDEX".into(),
+            service: "GND".into(),
+            tracking: "1Z999AA10123456784".into(),
+            freight: Decimal::ZERO,
+        },
+    )
+    .unwrap();
+    {
+        let s = b.state.borrow();
+        assert_eq!(
+            s.picks[list.as_str()].status,
+            depot::core::warehouse::PickStatus::Shipped
+        );
+        assert_eq!(
+            s.open_exceptions.get(&key),
+            Some(&id),
+            "cleared by the shipment"
+        );
+        depot::core::invariants::check_state(&s).unwrap();
+    }
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&list);
+    let s = d.screen(132, 43);
+    assert!(s.contains("short") && s.contains("FAS-1002"), "{s}");
+    b.exec("SUP1", CommandBody::ApproveException { id })
+        .unwrap();
+    let s = b.state.borrow();
+    assert_eq!(s.open_exceptions.get(&key), None, "acknowledged");
+    depot::core::invariants::check_state(&s).unwrap();
+}

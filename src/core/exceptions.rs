@@ -654,10 +654,12 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
             })
         }
         Blocked::PickLine { list, line } => {
+            // Open until acknowledged, shipped or not: a list is often
+            // shipped minutes after its short, and the supervisor who
+            // never saw it would never know the bin came up short. It
+            // goes with the list when that is archived (an open one keeps
+            // it from the archive).
             let p = state.picks.get(list)?;
-            if p.status != super::warehouse::PickStatus::Open {
-                return None;
-            }
             let l = p.lines.iter().find(|l| l.line == *line)?;
             let acked = state
                 .short_acknowledged
@@ -1090,14 +1092,12 @@ pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
             }
         }
     }
-    for list in &state.index.open_picks {
-        if let Some(p) = state.picks.get(list) {
-            for l in p.lines.iter().filter(|l| l.short > Decimal::ZERO) {
-                add(Blocked::PickLine {
-                    list: list.clone(),
-                    line: l.line,
-                });
-            }
+    for p in state.picks.values() {
+        for l in p.lines.iter().filter(|l| l.short > Decimal::ZERO) {
+            add(Blocked::PickLine {
+                list: p.number.clone(),
+                line: l.line,
+            });
         }
     }
     for p in state.picks.values() {
