@@ -1583,3 +1583,25 @@ fn a_statement_whose_lines_were_imported_before_is_refused() {
     try_import(&mut s, "stmt6", new.to_string()).unwrap();
     assert_eq!(s.bank_lines.len(), 4);
 }
+
+/// A period still running cannot close: closed on the 7th, every sale,
+/// receipt and payment of the rest of the month was refused until a
+/// reopen was approved. It closes once its last day has passed in the
+/// entity's zone (Chicago: 1 December 03:00 UTC is still 30 November).
+#[test]
+fn a_period_that_has_not_ended_cannot_close() {
+    let mut s = demo();
+    let close = serde_json::json!({"cmd":"close_period","entity":"US01","period":"FY2026-11"});
+    for when in ["2026-11-25T15:00:00Z", "2026-12-01T03:00:00Z"] {
+        match try_at(&mut s, "CTRL1", &close, when) {
+            Err(r @ depot::core::Rejection::CloseBlocked { .. }) => {
+                let said = r.to_string();
+                assert!(said.contains("not_ended: it runs to 2026-11-30"), "{said}");
+            }
+            other => panic!("closed a running period at {when}: {other:?}"),
+        }
+    }
+    let ev = at(&mut s, "CTRL1", close, "2026-12-01T15:00:00Z");
+    assert!(ev[0].get("periods_closed").is_some(), "{ev:?}");
+    depot::core::invariants::check_state(&s).unwrap();
+}

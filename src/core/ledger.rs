@@ -400,11 +400,23 @@ pub fn close(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
             format!("is {} already", status_word(target.status)),
         ));
     }
-    let blocking: Vec<String> = checklist(state, entity, target.end)
-        .into_iter()
-        .filter(|i| i.blocking && i.is_open())
-        .map(|i| format!("{}: {}", i.check, i.detail))
-        .collect();
+    let mut blocking: Vec<String> = Vec::new();
+    // A period still running takes the rest of its days' sales, receipts
+    // and payments: closed early, every posting into it is refused until
+    // a reopen is approved (a counter sale on the 7th could not post).
+    let today = super::zone::entity_date(state, entity, cmd.time);
+    if target.end >= today {
+        blocking.push(format!(
+            "not_ended: it runs to {} and today is {today}: close it once it has ended",
+            target.end
+        ));
+    }
+    blocking.extend(
+        checklist(state, entity, target.end)
+            .into_iter()
+            .filter(|i| i.blocking && i.is_open())
+            .map(|i| format!("{}: {}", i.check, i.detail)),
+    );
     if !blocking.is_empty() {
         return Err(Rejection::CloseBlocked {
             entity: entity.to_string(),
