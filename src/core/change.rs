@@ -166,8 +166,12 @@ pub fn change_line(
                     return Err(refuse(
                         number,
                         format!(
-                            "{} is below the margin floor {floor}: a price approval needs its own order",
-                            new.price
+                            "{} is below the margin floor {}: a price approval needs its own order",
+                            new.price,
+                            floor.round_dp_with_strategy(
+                                2,
+                                rust_decimal::RoundingStrategy::AwayFromZero
+                            )
                         ),
                     ));
                 }

@@ -632,11 +632,31 @@ pub fn implied(state: &State, blocked: &Blocked) -> Option<Facts> {
                     )
                 }
                 Hold::Price => {
+                    // Each manual line with its price and the floor it is
+                    // under (the floor as the cost stands now).
                     let manual = o
                         .lines
                         .iter()
                         .filter(|l| matches!(l.rule, super::sales::PriceRule::Manual { .. }))
-                        .map(|l| l.sku.as_str())
+                        .map(|l| {
+                            let floor = state.items.get(&l.sku).and_then(|i| {
+                                super::sales::floor_price(state, &o.entity, &o.currency, i, o.date)
+                            });
+                            match floor {
+                                Some(f) if l.price < f => {
+                                    format!(
+                                        "{} at {} (floor {})",
+                                        l.sku,
+                                        l.price,
+                                        f.round_dp_with_strategy(
+                                            2,
+                                            rust_decimal::RoundingStrategy::AwayFromZero
+                                        )
+                                    )
+                                }
+                                _ => l.sku.to_string(),
+                            }
+                        })
                         .collect::<Vec<_>>()
                         .join(", ");
                     format!("{} below the margin floor: {manual}", o.customer)

@@ -235,7 +235,8 @@ pub fn price(
 }
 
 /// The lowest price per base unit the margin floor allows, in the order
-/// currency (None: no floor, or no cost known yet).
+/// currency: the item's floor, else its category's, else the cost (no
+/// margin). None: no cost known yet.
 pub fn floor_price(
     state: &State,
     entity: &str,
@@ -243,9 +244,13 @@ pub fn floor_price(
     item: &Item,
     date: NaiveDate,
 ) -> Option<Decimal> {
+    // No floor set for the item or its category: the cost itself, so that
+    // a manual price that loses money (a negative-margin line) is approved
+    // by someone else too, not only one under a floor somebody thought of.
     let pct = item
         .margin_floor_pct
-        .or_else(|| state.category_floors.get(&item.category).copied())?;
+        .or_else(|| state.category_floors.get(&item.category).copied())
+        .unwrap_or(Decimal::ZERO);
     let pool = state.costs.get(&(entity.to_code(), item.sku.clone()))?;
     if pool.qty.is_zero() {
         return None;
