@@ -320,7 +320,11 @@ fn snoozed_exceptions_leave_the_queue_until_their_date() {
     let s = d.screen(132, 43);
     assert!(s.contains("snoozed until 2026-12-01"), "{s}");
     assert!(s.contains("nothing matches the filter"), "{s}");
-    assert!(s.contains("snoozed)"), "{s}");
+    assert!(s.contains("(1 snoozed: filter snoozed)"), "{s}");
+    // The word lists the snoozed rows, with what they wait for.
+    d.press("/").press("ctrl-u").typed("snoozed").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&order) && s.contains("until 2026-12-01"), "{s}");
 }
 
 #[test]
@@ -618,7 +622,7 @@ fn the_header_counts_what_the_clock_has_made_overdue() {
     let s = d.screen(132, 43);
     assert!(s.contains(&format!("snoozed until {until}")), "{s}");
     assert!(s.contains(&format!("{} waiting", past - 1)), "{s}");
-    assert!(s.contains("(1 snoozed)"), "{s}");
+    assert!(s.contains("(1 snoozed: filter snoozed)"), "{s}");
     assert_eq!(b.state.borrow().seq, seq + 3, "three commands, one each");
     let note = b
         .state
@@ -1960,4 +1964,59 @@ fn a_reject_the_role_lacks_is_said_before_its_reason_is_asked() {
     d.typed("x").press("enter");
     assert_eq!(b.log.borrow().len(), n);
     assert!(b.state.borrow().exceptions.contains_key(&held));
+}
+
+/// Who may not approve an exception is told so, with the roles that may,
+/// before any question: a data steward's F2 on a governed change asked
+/// "Approve change 1: …?" and was refused only after the `y`.
+#[test]
+fn approving_without_the_permission_is_refused_before_the_question() {
+    let b = demo();
+    exec(
+        &b,
+        "CTRL1",
+        serde_json::json!({"cmd": "set_exception_routing", "entity": "US01",
+            "kind": "credit_hold", "owner": "controller", "sla_days": 2}),
+    );
+    let mut d = Driver::new(&b, Some("DATA1"));
+    d.open("Exception queue").unwrap();
+    d.typed("change").press("enter");
+    let n = b.log.borrow().len();
+    d.press("f2");
+    assert!(d.app.confirm.is_none(), "asked: {:?}", d.app.confirm);
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("approving exception") && s.contains("ask one to do it"),
+        "{s}"
+    );
+    assert_eq!(b.log.borrow().len(), n, "nothing submitted");
+}
+
+/// A snooze without its reason is said at Enter and the date kept to add
+/// the reason to: refused by the core, the reason typed next replaced the
+/// date ("\"wire\" is not a date").
+#[test]
+fn a_snooze_without_a_reason_keeps_its_date_to_add_the_reason_to() {
+    let b = demo();
+    let order = over_limit(&b, "CLERK1");
+    let id = exception_of(&b, &order);
+    let mut d = Driver::new(&b, Some("SUP1"));
+    d.open("Exception queue").unwrap();
+    d.typed(&order).press("enter");
+    let n = b.log.borrow().len();
+    d.press("f11").typed("2026-12-10").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("a snooze says why after the date"), "{s}");
+    assert_eq!(b.log.borrow().len(), n, "nothing submitted");
+    d.typed(" wire expected").press("enter");
+    let x = &b.state.borrow().exceptions[&id];
+    assert!(
+        matches!(
+            &x.status,
+            depot::core::exceptions::ExceptionStatus::Snoozed { until, .. }
+                if until.to_string() == "2026-12-10"
+        ),
+        "{:?}",
+        x.status
+    );
 }

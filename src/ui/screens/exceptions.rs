@@ -438,10 +438,24 @@ struct Typed {
 }
 
 /// Does the computed row pass the filter words (all must match)?
+/// The filter word that lists the snoozed rows instead of the queue
+/// (the header counted them, and nobody could see them).
+pub const SNOOZED: &str = "snoozed";
+
+/// Does the filter ask for the snoozed rows?
+pub fn wants_snoozed(filter: &str) -> bool {
+    filter
+        .split_whitespace()
+        .any(|w| w.eq_ignore_ascii_case(SNOOZED))
+}
+
 pub fn clock_matches(r: &ClockException, filter: &str) -> bool {
     filter.split_whitespace().all(|w| {
         if let Some(n) = w.strip_prefix("age>").and_then(|n| n.parse::<i64>().ok()) {
             return r.days > n;
+        }
+        if w.eq_ignore_ascii_case(SNOOZED) {
+            return true;
         }
         let w = w.to_lowercase();
         [
@@ -768,6 +782,9 @@ pub fn matches(x: &Exception, filter: &str, now: DateTime<Utc>) -> bool {
         if let Some(n) = w.strip_prefix("age>").and_then(|n| n.parse::<i64>().ok()) {
             return x.age_days(now) > n;
         }
+        if w.eq_ignore_ascii_case(SNOOZED) {
+            return true;
+        }
         let w = w.to_lowercase();
         let hay = [
             x.kind.as_str().to_string(),
@@ -814,7 +831,7 @@ pub fn queue(
         .open_exceptions
         .values()
         .filter_map(|id| s.exceptions.get(id))
-        .filter(|x| x.in_queue(today) && matches(x, filter, now))
+        .filter(|x| x.in_queue(today) != wants_snoozed(filter) && matches(x, filter, now))
         .collect();
     let mut rows: Vec<(Severity, &Exception)> = rows
         .into_iter()
@@ -852,7 +869,7 @@ pub fn merged(
     keyed.extend(
         clock
             .iter()
-            .filter(|r| r.in_queue(today) && clock_matches(r, filter))
+            .filter(|r| r.in_queue(today) != wants_snoozed(filter) && clock_matches(r, filter))
             .map(|r| {
                 (
                     r.severity,
@@ -923,10 +940,13 @@ impl Exceptions {
             self.predicted_snoozed = 0;
             if let Some(sugg) = ctx.backend.suggestions() {
                 let today = ctx.today();
-                let (listed, snoozed): (Vec<Predicted>, Vec<Predicted>) =
+                let (mut listed, mut snoozed): (Vec<Predicted>, Vec<Predicted>) =
                     predictions(ctx.state(), &sugg, &clock, &f)
                         .into_iter()
                         .partition(|p| p.in_queue(today));
+                if wants_snoozed(&f) {
+                    std::mem::swap(&mut listed, &mut snoozed);
+                }
                 self.predicted_snoozed = snoozed.len();
                 rows.extend(listed.into_iter().map(|p| Row::Predicted(Box::new(p))));
             }
@@ -1161,6 +1181,14 @@ fn snooze_of(text: &str) -> Result<(NaiveDate, String), String> {
     let (date, reason) = text.split_once(' ').unwrap_or((text, ""));
     let until = NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| format!("{date:?} is not a date (YYYY-MM-DD)"))?;
+    // Said here, the date kept to be added to: refused by the core, the
+    // text was taken back as refused and the reason typed next replaced
+    // the date.
+    if reason.trim().is_empty() {
+        return Err(format!(
+            "a snooze says why after the date: {date} cheque in the post"
+        ));
+    }
     Ok((until, reason.trim().to_string()))
 }
 
@@ -1323,6 +1351,17 @@ impl Screen for Exceptions {
                     // cursor is on the next row, and a second F2 (a double
                     // tap) reopened a period nobody had looked at.
                     match ctx.state().exceptions.get(&id) {
+                        // Who may not approve it is told so, and which
+                        // roles may, before any question (a data steward
+                        // answered `y` to be refused after).
+                        Some(x) if lacking(ctx, x, true).is_some() => {
+                            if let Some(p) = lacking(ctx, x, true) {
+                                self.notice = Some(Notice::error(
+                                    ctx.lacks(p, &format!("approving exception {id}")),
+                                ));
+                            }
+                            Flow::Stay
+                        }
                         Some(x) if asked_before_approving(x.kind) => {
                             let what = format!("{}: {}", x.blocked, x.summary);
                             self.pending = Some((Acting::Held(id), body));
@@ -1601,7 +1640,10 @@ impl Screen for Exceptions {
         let clock_snoozed = clock.iter().filter(|r| !r.in_queue(today)).count();
         let snoozed = snoozed + clock_snoozed + predicted_snoozed;
         if snoozed > 0 {
-            spans.push(Span::styled(format!("  ({snoozed} snoozed)"), theme.dim()));
+            spans.push(Span::styled(
+                format!("  ({snoozed} snoozed: filter {SNOOZED})"),
+                theme.dim(),
+            ));
         }
         let counted = |kind: ExceptionKind| {
             clock
@@ -1909,6 +1951,14 @@ impl Screen for Exceptions {
                 crate::core::exceptions::severity_on(s, x, ctx.today()).as_str()
             );
             lines.extend(one_or_two(raised, ", ", owner, detail.width, theme));
+            if let crate::core::exceptions::ExceptionStatus::Snoozed { until, reason } = &x.status {
+                if *until > ctx.today() {
+                    lines.push(Line::from(fit(
+                        &format!("snoozed until {until}: {reason}"),
+                        detail.width as usize,
+                    )));
+                }
+            }
             if let Some(c) = x.comments.last() {
                 lines.push(Line::from(fit(
                     &format!("{} {}: {}", c.at.format("%m-%d %H:%M"), c.by, c.text),
