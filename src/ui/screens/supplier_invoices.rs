@@ -236,6 +236,7 @@ impl SupplierInvoices {
     fn set_supplier(&mut self, ctx: &Ctx) {
         let code = self.supplier_field.trimmed().to_ascii_uppercase();
         let s = ctx.state();
+        let mut ambiguous = None;
         match s.suppliers.get(code.as_str()).or_else(|| {
             let t = self.supplier_field.trimmed().to_lowercase();
             let hits: Vec<_> = s
@@ -243,6 +244,19 @@ impl SupplierInvoices {
                 .values()
                 .filter(|x| !t.is_empty() && x.name.to_lowercase().contains(&t))
                 .collect();
+            if hits.len() > 1 {
+                let names: Vec<String> = hits
+                    .iter()
+                    .take(4)
+                    .map(|x| format!("{} {}", x.code, x.name))
+                    .collect();
+                ambiguous = Some(format!(
+                    "{} suppliers match {:?}: {}; type the code",
+                    hits.len(),
+                    self.supplier_field.trimmed(),
+                    names.join(", ")
+                ));
+            }
             (hits.len() == 1).then(|| hits[0])
         }) {
             Some(sup) => {
@@ -255,10 +269,12 @@ impl SupplierInvoices {
                 self.focus = Focus::Reference;
             }
             None => {
-                self.notice = Some(Notice::error(format!(
-                    "no supplier {:?} (code, or a word of the name)",
-                    self.supplier_field.trimmed()
-                )))
+                self.notice = Some(Notice::error(ambiguous.unwrap_or_else(|| {
+                    format!(
+                        "no supplier {:?} (code, or a word of the name)",
+                        self.supplier_field.trimmed()
+                    )
+                })))
             }
         }
     }
@@ -947,6 +963,18 @@ impl Screen for SupplierInvoices {
                 Flow::Stay
             }
             (Focus::Reference, Input::Action(Action::Submit)) => {
+                // A bill entered before is said now, not after every line
+                // is typed and F10 pressed.
+                let r = self.reference.trimmed();
+                if let Some(sup) = self.supplier.as_ref().filter(|sup| {
+                    !r.is_empty() && crate::core::purchasing::reference_taken(ctx.state(), sup, r)
+                }) {
+                    self.notice = Some(Notice::error(format!(
+                        "{sup} invoice {r} is entered already: each supplier invoice number is entered once"
+                    )));
+                    self.reference.refused();
+                    return Flow::Stay;
+                }
                 self.focus = Focus::Lines;
                 Flow::Stay
             }
@@ -1135,6 +1163,19 @@ impl Screen for SupplierInvoices {
                             self.lines.clear();
                             self.reference.take();
                             self.focus = Focus::Reference;
+                            // The next bill starts on the first line not
+                            // on a held invoice: the cursor left on a line
+                            // just held was one Enter from billing it twice.
+                            let held = self
+                                .supplier
+                                .as_ref()
+                                .map(|sup| held_on(ctx.state(), sup))
+                                .unwrap_or_default();
+                            self.selected = self
+                                .matchable(ctx)
+                                .iter()
+                                .position(|m| !held.contains_key(&(m.po.clone(), m.line)))
+                                .unwrap_or(0);
                         }
                         Event::SupplierInvoiceApproved { number, .. } => {
                             self.notice = Some(Notice::info(format!(
