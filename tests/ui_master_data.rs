@@ -565,3 +565,75 @@ fn opened_on_a_record_shows_its_form_and_esc_returns_to_the_opener() {
     d.press("esc");
     assert_eq!(d.app.screen_name(), "menu", "{}", d.screen(80, 24));
 }
+
+/// A default is replaced by what is typed over it (`5.5` over the rate's
+/// `0` was `05.5`; `yes` over `no` was `noyes`), and a value of a record
+/// opened to edit likewise, where it is a number, a yes/no or a code.
+#[test]
+fn typing_over_a_default_or_a_number_replaces_it() {
+    let b = demo();
+    let mut d = browse(&b, "DATA1", "Tax codes", "");
+    d.press("f6");
+    d.typed("WI-RED").press("enter");
+    d.typed("US-WI").press("enter");
+    d.typed("RED").press("enter");
+    d.typed("5.5").press("enter");
+    d.typed("Wisconsin reduced").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Create tax code WI-RED?"), "{s}");
+    d.press("y");
+    assert_eq!(
+        b.state.borrow().tax_codes["WI-RED"].rate_pct,
+        Decimal::new(55, 1)
+    );
+    // Opened again: the rate typed over, the description added to.
+    to_field(&mut d, "Rate %");
+    d.typed("6");
+    to_field(&mut d, "Description");
+    d.typed(" rate");
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains("WI-RED"), "{s}");
+    d.press("y");
+    let st = b.state.borrow();
+    assert_eq!(st.tax_codes["WI-RED"].rate_pct, Decimal::from(6));
+    assert_eq!(st.tax_codes["WI-RED"].description, "Wisconsin reduced rate");
+}
+
+/// A price created on the form keeps its key (LIST/SKU) after the save:
+/// the form reopened on no key, every field "was" nothing, and Esc asked
+/// to discard the price just saved.
+#[test]
+fn a_new_list_price_keeps_its_key_after_the_save() {
+    let b = demo();
+    // A new item, not yet on any price list.
+    let sku = "TST-9001".to_string();
+    let mut item = serde_json::to_value(&b.state.borrow().items["FAS-1001"]).unwrap();
+    item["sku"] = serde_json::json!(sku);
+    item["barcodes"] = serde_json::json!([]);
+    item["alt_units"] = serde_json::json!([]);
+    item["cmd"] = serde_json::json!("create_item");
+    b.exec("ADMIN", serde_json::from_value(item).unwrap())
+        .unwrap();
+    let mut d = browse(&b, "DATA1", "List prices", "");
+    d.press("f6");
+    d.typed("LIST-CAD").press("enter");
+    d.typed(&sku).press("enter");
+    d.typed("5.00").press("enter");
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("LIST-CAD/{sku}")), "{s}");
+    d.press("y");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("saved price LIST-CAD/{sku}")), "{s}");
+    assert!(
+        s.contains(&format!("master data · price LIST-CAD/{sku}")),
+        "{s}"
+    );
+    d.press("esc");
+    assert!(
+        !d.screen(80, 24).contains("Discard"),
+        "{}",
+        d.screen(80, 24)
+    );
+}

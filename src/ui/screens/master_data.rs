@@ -721,11 +721,24 @@ impl Form {
                     } else {
                         text_of(ty, v)
                     };
+                    // A default, a yes/no, a number, a date or a code is
+                    // replaced by what is typed over it (`9` over `0` is
+                    // 9, `yes` over `no` is yes, not `noyes`); a text is
+                    // added to.
+                    let replaced = create
+                        || !matches!(
+                            ty,
+                            Ty::Text | Ty::Required | Ty::OptText | Ty::EnumList(_) | Ty::Cell(_)
+                        );
                     rows.push(FormRow {
                         label: spec.label.into(),
                         path: spec.path.into(),
                         spec: Some(*spec),
-                        text: TextField::new(&t),
+                        text: if replaced {
+                            TextField::proposed(&t)
+                        } else {
+                            TextField::new(&t)
+                        },
                         orig: t.clone(),
                         error: None,
                         readonly: spec.key && !create,
@@ -1772,6 +1785,15 @@ impl Screen for MasterData {
                         .iter()
                         .find_map(|e| match e {
                             Event::MasterUpserted(r) => Some(r.key()),
+                            // A price and a posting rule are keyed as the
+                            // browse list keys them: the form reopened on
+                            // "" showed every field "was" nothing.
+                            Event::ListPriceSet { price_list, price } => {
+                                Some(format!("{price_list}/{}", price.sku))
+                            }
+                            Event::PostingRuleSet { entity, key, .. } => {
+                                Some(format!("{entity}/{}", key.as_str()))
+                            }
                             _ => None,
                         })
                         .unwrap_or(key)
