@@ -4180,3 +4180,47 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
     assert_eq!(s.open_exceptions.get(&key), None, "acknowledged");
     depot::core::invariants::check_state(&s).unwrap();
 }
+
+/// With some of the PO received before, the over-receipt says so: "700
+/// EA ordered, at most 435 EA" read as a contradiction, the 435 being
+/// what this receipt may still take.
+#[test]
+fn an_over_receipt_after_an_earlier_receipt_says_what_was_received() {
+    let b = demo();
+    let po: Code = "PO-000002".into();
+    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
+    let item = b.state.borrow().items[&line.sku].clone();
+    let case = item.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
+    let factor = item.unit_factor("CASE").unwrap();
+    b.exec(
+        "RECV1",
+        CommandBody::ReceivePurchase {
+            po: po.clone(),
+            bin: "DOCK-1".into(),
+            lines: vec![depot::core::purchasing::ReceiveInput {
+                item: line.sku.to_string(),
+                qty: Some(factor),
+                lot: None,
+                expiry: None,
+            }],
+        },
+    )
+    .unwrap();
+    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
+    let room = line.max_receipt(item.qty_decimals) - line.received;
+    let most = (room / factor).floor();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    d.scan(&po).press("enter");
+    for _ in 0..=most.to_string().parse::<u32>().unwrap() {
+        d.scan(&case.code);
+    }
+    let said = format!(
+        "over: {} {} ordered, {} received; at most {most} CASE more with the tolerance",
+        line.qty.normalize(),
+        item.base_unit,
+        line.received.normalize()
+    );
+    let s = d.screen(80, 24);
+    assert!(s.contains(&said), "{s}");
+}

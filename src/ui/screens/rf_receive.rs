@@ -140,6 +140,18 @@ impl RfReceive {
     /// whole units of it (as many as fit with the tolerance).
     fn over(&self, s: &State, sku: &str, limit: Decimal, factor: Decimal) -> String {
         let (_, ordered, _) = self.room(s, sku).unwrap_or_default();
+        let received: Decimal = self
+            .po
+            .as_ref()
+            .and_then(|n| s.purchase_orders.get(n))
+            .map(|po| {
+                po.lines
+                    .iter()
+                    .filter(|l| l.sku == sku)
+                    .map(|l| l.received)
+                    .sum()
+            })
+            .unwrap_or_default();
         let item = s.items.get(sku);
         let base = item.map_or("", |i| i.base_unit.as_str());
         let factor = if factor > Decimal::ZERO {
@@ -152,10 +164,21 @@ impl RfReceive {
         let most = (limit.max(Decimal::ZERO) / factor)
             .round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero)
             .normalize();
-        format!(
-            "over: {} {base} ordered, at most {most} {unit} with the tolerance",
-            fmt_qty(ordered),
-        )
+        // "at most" is this receipt's: with some received before, the
+        // PO's total beside it read as a contradiction (700 ordered, at
+        // most 435).
+        if received > Decimal::ZERO {
+            format!(
+                "over: {} {base} ordered, {} received; at most {most} {unit} more with the tolerance",
+                fmt_qty(ordered),
+                fmt_qty(received),
+            )
+        } else {
+            format!(
+                "over: {} {base} ordered, at most {most} {unit} with the tolerance",
+                fmt_qty(ordered),
+            )
+        }
     }
 
     fn add(&mut self, s: &State, c: Counted, factor: Decimal) -> Flow {
