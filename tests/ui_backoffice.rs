@@ -2905,3 +2905,170 @@ fn a_refused_amount_to_apply_is_said_back_as_typed() {
     let s = d.screen(80, 24);
     assert!(s.contains("amount -5: an amount above zero"), "{s}");
 }
+
+/// After a bill is entered held, the next one starts on the first line
+/// not on a held invoice (the cursor stayed on the line just held, one
+/// Enter from billing it twice), and a supplier's invoice number entered
+/// before is said at the number, not after every line and F10.
+#[test]
+fn the_next_supplier_invoice_starts_off_the_held_lines_and_a_number_taken_is_said_at_once() {
+    let b = demo();
+    let cmd = |who: &str, v: serde_json::Value| {
+        b.exec(who, serde_json::from_value(v).unwrap())
+            .unwrap_or_else(|e| panic!("{who}: {e}"))
+    };
+    cmd(
+        "BUY1",
+        serde_json::json!({"cmd": "create_purchase_order", "supplier": "V001",
+            "warehouse": "CHI", "lines": [
+                {"sku": "FAS-1001", "qty": "2"},
+                {"sku": "FAS-1003", "qty": "2"}]}),
+    );
+    let (po, draft) = {
+        let s = b.state.borrow();
+        let p = s.purchase_orders.values().next_back().unwrap();
+        (p.number.to_string(), p.status)
+    };
+    if draft == depot::core::purchasing::PoStatus::Draft {
+        cmd(
+            "BUY1",
+            serde_json::json!({"cmd": "submit_purchase_order", "number": po}),
+        );
+    }
+    cmd(
+        "RECV1",
+        serde_json::json!({"cmd": "receive_purchase", "po": po, "bin": "DOCK-1",
+            "lines": [{"item": "FAS-1001", "qty": "48"}, {"item": "FAS-1003", "qty": "12"}]}),
+    );
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001").press("enter").typed("B-1").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&format!("{po}  1   FAS-1001")), "{s}");
+    // The first line taken and billed dearer: held.
+    d.press("enter")
+        .press("enter")
+        .press("ctrl-u")
+        .typed("48@99")
+        .press("enter");
+    d.press("f10").press("y");
+    assert!(d.screen(80, 24).contains("HELD"), "{}", d.screen(80, 24));
+    // The held bill's number again: said at Enter, the lines not reached.
+    d.typed("B-1").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("V001 invoice B-1 is entered already"), "{s}");
+    // The next bill: Enter takes the line under the cursor, which is the
+    // one not on the held bill (it was the held one, one Enter from
+    // billing it twice).
+    d.typed("B-2").press("enter");
+    assert!(!d.screen(80, 24).contains("entered already"));
+    d.press("enter").press("f10");
+    let q = d.app.confirm.clone().unwrap_or_default();
+    assert!(!q.contains("NOTE") && !q.contains("on held"), "{q}");
+    d.press("y");
+    let st = b.state.borrow();
+    let b2 = st
+        .supplier_invoices
+        .values()
+        .find(|i| i.reference == "B-2")
+        .expect("B-2 entered");
+    assert_eq!(b2.lines.len(), 1);
+    assert_eq!(b2.lines[0].sku, "FAS-1003");
+}
+
+/// A buyer types a purchase order (Purchasing, F7): the supplier by a word
+/// of its name, the warehouse proposed, lines as at order entry, each
+/// decided by the core as it is typed; bad entries are refused and change
+/// nothing; F10 orders after a confirm with the total. Only a
+/// replenishment suggestion could be ordered before.
+#[test]
+fn a_buyer_types_a_purchase_order_line_by_line() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let before = b.state.borrow().purchase_orders.len();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").unwrap();
+    assert!(d.app.key_bar().contains("F7 new PO"), "{}", d.app.key_bar());
+    d.press("f7");
+    assert_eq!(d.app.screen_name(), "po_entry");
+    d.typed("nobody").press("enter");
+    assert!(
+        d.screen(80, 24).contains("no supplier"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.typed("fastenal").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("V001 Fastenal Wholesale"), "{s}");
+    // The warehouse proposed: Enter takes it.
+    assert!(s.contains("CHI"), "{s}");
+    d.press("enter");
+    // Bad lines: refused with the bell, nothing kept.
+    let bells = d.app.bells;
+    for bad in [
+        "-3*FAS-1001",
+        "0*FAS-1001",
+        "abc*FAS-1001",
+        "#!!garbled",
+        "2*FAS-1001@DAL",
+    ] {
+        d.typed(bad).press("enter");
+        d.press("ctrl-u");
+    }
+    assert_eq!(d.app.bells, bells + 5);
+    let s = d.screen(80, 24);
+    assert!(!s.contains("total"), "a bad line was kept: {s}");
+    d.typed("2*FAS-1001").press("enter");
+    d.typed("FAS-1003").press("enter");
+    d.typed("3*FAS-1005").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("FAST-1001") && s.contains("CASE"), "{s}");
+    assert!(s.contains("(3 lines)"), "{s}");
+    // F9 takes the last line off.
+    d.press("f9");
+    assert!(
+        d.screen(80, 24).contains("(2 lines)"),
+        "{}",
+        d.screen(80, 24)
+    );
+    let n = b.log.borrow().len();
+    d.press("f10");
+    let q = d.app.confirm.clone().expect("asked first");
+    assert!(
+        q.contains("Order from V001 Fastenal Wholesale for CHI: 2 lines, 2,031.60 USD?"),
+        "{q}"
+    );
+    d.press("y");
+    assert_eq!(b.log.borrow().len(), n + 1);
+    let st = b.state.borrow();
+    assert_eq!(st.purchase_orders.len(), before + 1);
+    let po = st
+        .purchase_orders
+        .values()
+        .max_by_key(|p| p.number.clone())
+        .unwrap();
+    assert_eq!(po.supplier, "V001");
+    assert_eq!(po.warehouse, "CHI");
+    assert_eq!(po.status, PoStatus::Open);
+    assert_eq!(po.buyer, "BUY1");
+    let lines: Vec<(String, String)> = po
+        .lines
+        .iter()
+        .map(|l| (l.sku.to_string(), format!("{} {}", l.unit_qty, l.unit)))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("FAS-1001".into(), "2 CASE".into()),
+            ("FAS-1003".into(), "1 CASE".into())
+        ]
+    );
+    let number = po.number.to_string();
+    drop(st);
+    assert!(d
+        .screen(80, 24)
+        .contains(&format!("{number} OPEN: ordered")));
+    // Esc with nothing typed goes back to Purchasing.
+    d.press("esc").press("esc").press("esc");
+    assert_eq!(d.app.screen_name(), "purchasing", "{}", d.screen(80, 24));
+}

@@ -17,6 +17,7 @@ pub mod menu;
 pub mod order_entry;
 pub mod order_inquiry;
 pub mod period_close;
+pub mod po_entry;
 pub mod purchasing;
 pub mod release;
 pub mod rf;

@@ -333,11 +333,13 @@ impl Screen for Purchasing {
                 (Action::Complete, "accept the group into a draft PO"),
                 (Action::Search, "filter"),
                 (Action::NextField, "purchase orders"),
+                (Action::New, "new PO"),
                 (Action::Back, "back"),
                 (Action::Help, "keys"),
             ],
             Focus::Orders if !self.approves => vec![
                 (Action::Complete, "submit the draft"),
+                (Action::New, "new PO"),
                 (Action::Print, "print the PO"),
                 (Action::Search, "filter"),
                 (Action::NextField, "supplier performance"),
@@ -346,6 +348,7 @@ impl Screen for Purchasing {
             ],
             Focus::Orders => vec![
                 (Action::Complete, "submit the draft"),
+                (Action::New, "new PO"),
                 (Action::Approve, "approve (not your own)"),
                 (Action::Print, "print the PO"),
                 (Action::Search, "filter"),
@@ -372,6 +375,10 @@ impl Screen for Purchasing {
             return Flow::Stay;
         }
         match (self.focus, input) {
+            // A PO typed by the buyer, not from a suggestion.
+            (Focus::Worklist | Focus::Orders | Focus::Suppliers, Input::Action(Action::New)) => {
+                Flow::Push(Box::new(super::po_entry::PoEntry::new(ctx)))
+            }
             (Focus::Filter, input) => {
                 let at = self.list();
                 let key = self.filters[at].filter_key(input);
