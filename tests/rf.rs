@@ -4224,3 +4224,42 @@ fn an_over_receipt_after_an_earlier_receipt_says_what_was_received() {
     let s = d.screen(80, 24);
     assert!(s.contains(&said), "{s}");
 }
+
+/// A supplier's code scanned at `po>` with several of its POs due asks
+/// which one (the oldest was taken without a word, and its lines counted
+/// against the wrong PO).
+#[test]
+fn a_supplier_scanned_with_several_pos_due_asks_which() {
+    let b = demo();
+    let due_before = depot::ui::screens::rf_receive::due(&b.state.borrow(), "CHI");
+    let supplier = due_before
+        .iter()
+        .find_map(|n| {
+            b.state
+                .borrow()
+                .purchase_orders
+                .get(n)
+                .map(|p| p.supplier.clone())
+        })
+        .expect("a PO due in CHI");
+    let sku = b.state.borrow().suppliers[&supplier].items[0].sku.clone();
+    b.exec(
+        "BUY1",
+        serde_json::from_value(serde_json::json!({"cmd": "create_purchase_order",
+            "supplier": supplier, "warehouse": "CHI",
+            "lines": [{"sku": sku, "qty": "1"}]}))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut d = Driver::new(&b, Some("RECV1"));
+    d.open("Receive").unwrap();
+    let bells = d.app.bells;
+    d.scan(&supplier);
+    assert_eq!(d.app.bells, bells + 1);
+    let s = d.screen(40, 16);
+    assert!(
+        s.contains(&format!("{supplier} has")) && s.contains("POs due"),
+        "{s}"
+    );
+    assert!(s.contains("po>"), "still asking the PO: {s}");
+}

@@ -3072,3 +3072,22 @@ fn a_buyer_types_a_purchase_order_line_by_line() {
     d.press("esc").press("esc").press("esc");
     assert_eq!(d.app.screen_name(), "purchasing", "{}", d.screen(80, 24));
 }
+
+/// A quantity refused on the replenishment worklist is replaced by what
+/// is typed next (`abc` then `7` read `abc7`, refused again).
+#[test]
+fn a_refused_worklist_quantity_is_typed_over() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").expect("BUY1 buys");
+    d.press("enter").press("ctrl-u").typed("abc").press("enter");
+    assert!(d.screen(80, 24).contains("a quantity above zero"));
+    d.typed("7").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        !s.contains("a quantity above zero") && s.contains("7 "),
+        "{s}"
+    );
+    d.press("f10");
+    assert!(d.screen(80, 24).contains(" 7 "), "{}", d.screen(80, 24));
+}

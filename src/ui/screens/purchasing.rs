@@ -424,6 +424,11 @@ impl Screen for Purchasing {
                 } else {
                     self.focus = Focus::Worklist;
                 }
+                // Refused: kept to mend, and replaced by what is typed
+                // next (`abc` then `1.5` read `abc1.5`).
+                if self.focus == Focus::EditQty {
+                    self.edit.refused();
+                }
                 Flow::Stay
             }
             (Focus::EditQty, Input::Action(Action::Cancel)) => {

@@ -218,6 +218,24 @@ impl RfReceive {
             Step::Po => {
                 let queue = due(s, &self.warehouse);
                 let up = text.to_ascii_uppercase();
+                // A supplier's code with several POs due here: which one
+                // is asked (the oldest was taken without a word).
+                let theirs: Vec<&Code> = queue
+                    .iter()
+                    .filter(|n| s.purchase_orders.get(*n).is_some_and(|p| p.supplier == up))
+                    .collect();
+                if theirs.len() > 1 {
+                    let named: Vec<&str> = theirs.iter().take(3).map(|n| n.as_str()).collect();
+                    let more = if theirs.len() > 3 { ", ..." } else { "" };
+                    return refuse(
+                        &mut self.notice,
+                        format!(
+                            "{up} has {} POs due: {}{more}; scan the PO",
+                            theirs.len(),
+                            named.join(", ")
+                        ),
+                    );
+                }
                 let found = if text.is_empty() {
                     queue.first().cloned()
                 } else {
