@@ -3068,17 +3068,37 @@ fn hints_and_reasons_read_whole_at_20_columns() {
     );
 }
 
+/// The demo's PO-000002, its first line, the line's item, the item's
+/// case barcode and the units in a case.
+fn po2_by_the_case(
+    b: &MemBackend,
+) -> (
+    Code,
+    depot::core::purchasing::PoLine,
+    depot::core::master::Item,
+    depot::core::master::Barcode,
+    Decimal,
+) {
+    let po: Code = "PO-000002".into();
+    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
+    let item = b.state.borrow().items[&line.sku].clone();
+    let case = item
+        .barcodes
+        .iter()
+        .find(|c| c.unit == "CASE")
+        .unwrap()
+        .clone();
+    let factor = item.unit_factor("CASE").unwrap();
+    (po, line, item, case, factor)
+}
+
 /// Cases scanned one at a time past the PO line: the refusal says the
 /// limit in cases, as a number typed after a case does (it said "at most
 /// 252", in boxes, and named no unit).
 #[test]
 fn receive_says_the_over_receipt_limit_in_the_unit_scanned() {
     let b = demo();
-    let po: Code = "PO-000002".into();
-    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
-    let item = b.state.borrow().items[&line.sku].clone();
-    let case = item.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
-    let factor = item.unit_factor("CASE").unwrap();
+    let (po, line, item, case, factor) = po2_by_the_case(&b);
     let room = line.max_receipt(item.qty_decimals) - line.received;
     let most = (room / factor).floor();
     assert!(most >= Decimal::ONE, "{line:?}");
@@ -4187,11 +4207,7 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
 #[test]
 fn an_over_receipt_after_an_earlier_receipt_says_what_was_received() {
     let b = demo();
-    let po: Code = "PO-000002".into();
-    let line = b.state.borrow().purchase_orders[&po].lines[0].clone();
-    let item = b.state.borrow().items[&line.sku].clone();
-    let case = item.barcodes.iter().find(|c| c.unit == "CASE").unwrap();
-    let factor = item.unit_factor("CASE").unwrap();
+    let (po, line, item, case, factor) = po2_by_the_case(&b);
     b.exec(
         "RECV1",
         CommandBody::ReceivePurchase {

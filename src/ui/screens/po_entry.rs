@@ -287,6 +287,16 @@ impl PoEntry {
     }
 }
 
+/// `2 lines, 2,031.60 USD`: what a PO comes to.
+fn summed(po: &PurchaseOrder) -> String {
+    format!(
+        "{}, {} {}",
+        counted(po.lines.len()),
+        money(po.total, &po.currency),
+        po.currency
+    )
+}
+
 /// `1 line`, `3 lines`.
 fn counted(n: usize) -> String {
     match n {
@@ -368,12 +378,10 @@ impl Screen for PoEntry {
                             ""
                         };
                         let q = format!(
-                            "Order from {} {name} for {}: {}, {} {}?{approval}",
+                            "Order from {} {name} for {}: {}?{approval}",
                             po.supplier,
                             po.warehouse,
-                            counted(po.lines.len()),
-                            money(po.total, &po.currency),
-                            po.currency
+                            summed(&po)
                         );
                         self.preview = Some(po);
                         self.asking = Some(Ask::Create);
@@ -435,12 +443,10 @@ impl Screen for PoEntry {
                         _ => "OPEN: ordered",
                     };
                     self.notice = Some(Notice::info(format!(
-                        "{} {stands} from {}: {}, {} {}",
+                        "{} {stands} from {}: {}",
                         po.number,
                         po.supplier,
-                        counted(po.lines.len()),
-                        money(po.total, &po.currency),
-                        po.currency
+                        summed(po)
                     )));
                 }
                 // The next PO, to the same supplier and warehouse.
