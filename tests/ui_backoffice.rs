@@ -3091,3 +3091,75 @@ fn a_refused_worklist_quantity_is_typed_over() {
     d.press("f10");
     assert!(d.screen(80, 24).contains(" 7 "), "{}", d.screen(80, 24));
 }
+
+/// A buyer cancels a PO nothing was received on, and closes short one
+/// partly received, from the PO list (F9), with a reason; only `y` does
+/// it. There was no key for either: a PO received in part stayed open,
+/// its rest due on the handheld for good.
+#[test]
+fn a_buyer_cancels_or_closes_short_a_purchase_order_with_a_reason() {
+    use depot::core::purchasing::PoStatus;
+    let b = demo();
+    let make = |qty: &str| -> String {
+        b.exec(
+            "BUY1",
+            serde_json::from_value(serde_json::json!({"cmd": "create_purchase_order",
+                "supplier": "V001", "warehouse": "CHI",
+                "lines": [{"sku": "FAS-1001", "qty": qty}]}))
+            .unwrap(),
+        )
+        .unwrap();
+        let s = b.state.borrow();
+        s.purchase_orders.keys().next_back().unwrap().to_string()
+    };
+    let partly = make("2");
+    b.exec(
+        "RECV1",
+        serde_json::from_value(serde_json::json!({"cmd": "receive_purchase", "po": partly,
+            "bin": "DOCK-1", "lines": [{"item": "FAS-1001", "qty": "24"}]}))
+        .unwrap(),
+    )
+    .unwrap();
+    let fresh = make("1");
+    let status = |n: &str| b.state.borrow().purchase_orders[n].status;
+    let mut d = Driver::new(&b, Some("BUY1"));
+    d.open("Purchasing").unwrap();
+    d.press("tab");
+    // The newest first: the one nothing was received on.
+    assert!(
+        d.app.key_bar().contains("F9 close or cancel"),
+        "{}",
+        d.app.key_bar()
+    );
+    d.press("f9");
+    assert!(d.screen(80, 24).contains(&format!("Cancel {fresh}, why:")));
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("say why"), "{}", d.screen(80, 24));
+    d.typed("ordered twice").press("enter");
+    let q = d.app.confirm.clone().unwrap_or_default();
+    assert!(
+        q.contains(&format!("Cancel {fresh} to V001")) && q.contains("ordered twice"),
+        "{q}"
+    );
+    d.press("enter");
+    assert_eq!(status(&fresh), PoStatus::Open, "Enter cancelled it");
+    d.press("f9")
+        .typed("ordered twice")
+        .press("enter")
+        .press("y");
+    assert_eq!(status(&fresh), PoStatus::Cancelled);
+    // The partly received one, now on top: closed short.
+    d.press("f9");
+    assert!(
+        d.screen(80, 24)
+            .contains(&format!("Close {partly} short, why:")),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.typed("supplier out of stock").press("enter");
+    let q = d.app.confirm.clone().unwrap_or_default();
+    assert!(q.contains("(24 of 48)"), "{q}");
+    d.press("y");
+    assert_eq!(status(&partly), PoStatus::Closed);
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+}

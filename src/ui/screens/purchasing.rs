@@ -31,12 +31,16 @@ pub enum Focus {
     /// Supplier performance: on time, fill and lead-time drift.
     Suppliers,
     Filter,
+    /// Why the PO under the cursor is closed short or cancelled.
+    Reason,
 }
 
 enum Ask {
     Accept(Code, Code, Vec<AcceptLine>),
     Submit(Code),
     Approve(Code),
+    /// Close short (true: something was received) or cancel, with why.
+    End(Code, bool, String),
 }
 
 pub struct Purchasing {
@@ -72,6 +76,9 @@ pub struct Purchasing {
     at_po: Option<Code>,
     /// The PO just submitted or approved, to say where it stands.
     acted: Option<Code>,
+    /// The PO being closed short (true) or cancelled, while its reason
+    /// is typed.
+    ending: Option<(Code, bool)>,
     /// The operator may approve POs (a buyer may not: F6 is not offered,
     /// and says who approves). Read from the view when drawn.
     approves: bool,
@@ -132,6 +139,7 @@ impl Purchasing {
             at_work: None,
             at_po: None,
             acted: None,
+            ending: None,
             approves: false,
         }
     }
@@ -314,7 +322,7 @@ impl Screen for Purchasing {
     }
     fn title(&self) -> String {
         match self.focus {
-            Focus::Orders => "purchasing · purchase orders".into(),
+            Focus::Orders | Focus::Reason => "purchasing · purchase orders".into(),
             Focus::Suppliers => "purchasing · supplier performance".into(),
             _ => "purchasing · replenishment".into(),
         }
@@ -340,6 +348,7 @@ impl Screen for Purchasing {
             Focus::Orders if !self.approves => vec![
                 (Action::Complete, "submit the draft"),
                 (Action::New, "new PO"),
+                (Action::DeleteLine, "close or cancel the PO"),
                 (Action::Print, "print the PO"),
                 (Action::Search, "filter"),
                 (Action::NextField, "supplier performance"),
@@ -349,6 +358,7 @@ impl Screen for Purchasing {
             Focus::Orders => vec![
                 (Action::Complete, "submit the draft"),
                 (Action::New, "new PO"),
+                (Action::DeleteLine, "close or cancel the PO"),
                 (Action::Approve, "approve (not your own)"),
                 (Action::Print, "print the PO"),
                 (Action::Search, "filter"),
@@ -366,6 +376,7 @@ impl Screen for Purchasing {
                 (Action::Submit, "set the quantity"),
                 (Action::Cancel, "back"),
             ],
+            Focus::Reason => vec![(Action::Submit, "the reason"), (Action::Cancel, "back")],
             Focus::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
         }
     }
@@ -428,6 +439,63 @@ impl Screen for Purchasing {
                 // next (`abc` then `1.5` read `abc1.5`).
                 if self.focus == Focus::EditQty {
                     self.edit.refused();
+                }
+                Flow::Stay
+            }
+            (Focus::Reason, Input::Action(Action::Submit)) => {
+                let reason = self.edit.trimmed().to_string();
+                let Some((number, close)) = self.ending.take() else {
+                    self.focus = Focus::Orders;
+                    return Flow::Stay;
+                };
+                if reason.is_empty() {
+                    self.notice = Some(Notice::error(
+                        "say why (the supplier cannot deliver, ordered by mistake): it is kept with the PO",
+                    ));
+                    self.ending = Some((number, close));
+                    return Flow::Stay;
+                }
+                self.focus = Focus::Orders;
+                let Some(p) = ctx.state().purchase_orders.get(&number) else {
+                    return Flow::Stay;
+                };
+                let q = if close {
+                    let due: Decimal = p.lines.iter().map(|l| l.open()).sum();
+                    format!(
+                        "Close {number} short: what is still due ({} of {}) will not come, and leaves the stock on order ({reason})? (y: close, Enter or n: keep it open)",
+                        qty(due),
+                        qty(p.lines.iter().map(|l| l.qty).sum::<Decimal>())
+                    )
+                } else {
+                    format!(
+                        "Cancel {number} to {} ({} {}), nothing received ({reason})? (y: cancel, Enter or n: keep it)",
+                        p.supplier,
+                        money(p.total, &p.currency),
+                        p.currency
+                    )
+                };
+                self.asking = Some(Ask::End(number, close, reason));
+                Flow::ConfirmStrict(q)
+            }
+            (Focus::Reason, Input::Action(Action::Cancel)) => {
+                self.ending = None;
+                self.focus = Focus::Orders;
+                Flow::Stay
+            }
+            (Focus::Reason, other) => {
+                self.edit.edit(other);
+                Flow::Stay
+            }
+            (Focus::Orders, Input::Action(Action::DeleteLine)) => {
+                match self.orders(ctx).get(self.row) {
+                    Some(p) => {
+                        // Something received: closed short; else cancelled.
+                        let close = p.lines.iter().any(|l| l.received > Decimal::ZERO);
+                        self.ending = Some((p.number.clone(), close));
+                        self.edit = TextField::default();
+                        self.focus = Focus::Reason;
+                    }
+                    None => self.notice = Some(Notice::info("no purchase order here")),
                 }
                 Flow::Stay
             }
@@ -577,6 +645,15 @@ impl Screen for Purchasing {
                 self.acted = Some(number.clone());
                 self.submit(key, CommandBody::ApprovePurchaseOrder { number })
             }
+            Ask::End(number, close, reason) => {
+                self.acted = Some(number.clone());
+                let body = if close {
+                    CommandBody::ClosePurchaseOrder { number, reason }
+                } else {
+                    CommandBody::CancelPurchaseOrder { number, reason }
+                };
+                self.submit(key, body)
+            }
         }
     }
 
@@ -663,7 +740,7 @@ impl Screen for Purchasing {
             || (self.focus == Focus::Filter && self.filter_from == Focus::Suppliers)
         {
             self.render_suppliers(f, table_area, &filter_note, &mut detail_lines, ctx);
-        } else if matches!(self.focus, Focus::Orders)
+        } else if matches!(self.focus, Focus::Orders | Focus::Reason)
             || (self.focus == Focus::Filter && self.filter_from == Focus::Orders)
         {
             let orders = self.orders(ctx);
@@ -885,6 +962,18 @@ impl Screen for Purchasing {
                 Span::styled("Quantity ", theme.label()),
                 self.edit.span(true, 12, theme),
             ]),
+            Focus::Reason => {
+                let label = match &self.ending {
+                    Some((n, true)) => format!("Close {n} short, why: "),
+                    Some((n, false)) => format!("Cancel {n}, why: "),
+                    None => "why: ".into(),
+                };
+                let w = (area.width as usize).saturating_sub(label.len());
+                Line::from(vec![
+                    Span::styled(label, theme.label()),
+                    self.edit.span(true, w, theme),
+                ])
+            }
             _ => Line::from(Span::styled(
                 "Tab: worklist / purchase orders / supplier performance",
                 theme.dim(),
