@@ -1500,7 +1500,7 @@ fn every_column_of_every_row_is_read_whole_at_80_columns() {
     let all = seen.iter().cloned().collect::<Vec<_>>().join("\n");
     assert!(all.contains("item BRK-1035 (duplicate?)"), "{all}");
     assert!(all.contains("data_steward"), "{all}");
-    assert!(all.contains("20900.00 USD"), "{all}");
+    assert!(all.contains("20,900.00 USD"), "{all}");
     // The last rows in sight: the late shipments and the credit holds,
     // with their amounts, under the last findings.
     insta::assert_snapshot!("exceptions_80x24_end", d.screen(80, 24));

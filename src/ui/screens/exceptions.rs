@@ -1730,11 +1730,15 @@ impl Screen for Exceptions {
             Severity::Low => "  ",
         };
         // A finding of a master record has no amount: left blank.
+        // Money as every screen shows it (`8,311.75 USD`, not `8311.75`).
         let money = |amount: Decimal, unit: &str| {
+            let currency = crate::core::types::Currency::new(unit);
             if amount.is_zero() && unit.is_empty() {
                 String::new()
+            } else if currency.is_valid() {
+                format!("{} {unit}", crate::query::money(amount, &currency))
             } else {
-                format!("{amount} {unit}")
+                format!("{} {unit}", crate::query::qty(amount))
             }
         };
         let cells: Vec<Cells> = rows
