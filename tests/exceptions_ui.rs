@@ -847,10 +847,12 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
     assert!(s.contains("WAITING APPROVAL"), "{s}");
     // The older PO's line under the list, not the newer one's.
     assert!(
-        s.contains(&format!("1 FAS-1001 ordered {older_qty} received 0")),
+        s.contains(&format!(
+            "1 FAS-1001 ordered 30 CASE ({older_qty} BOX) received 0 BOX"
+        )),
         "{s}"
     );
-    assert!(!s.contains(&format!("ordered {newer_qty}")), "{s}");
+    assert!(!s.contains(&format!("({newer_qty} BOX)")), "{s}");
     // What the supervisor reaches by hand: Purchasing, Tab, Down.
     let mut by_hand = Driver::new(&b, Some("SUP1"));
     by_hand.open("Purchasing").unwrap();

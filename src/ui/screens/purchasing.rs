@@ -756,7 +756,7 @@ impl Screen for Purchasing {
                         p.supplier.to_string(),
                         p.warehouse.to_string(),
                         status(p),
-                        money(p.total, &p.currency),
+                        format!("{} {}", money(p.total, &p.currency), p.currency),
                         if late > 0 {
                             format!("LATE {late}d")
                         } else {
@@ -782,7 +782,7 @@ impl Screen for Purchasing {
                 Constraint::Length(8),
                 Constraint::Length(5),
                 Constraint::Length(17),
-                Constraint::Length(12),
+                Constraint::Length(16),
                 Constraint::Min(8),
             ];
             if wide {
@@ -814,11 +814,23 @@ impl Screen for Purchasing {
             if let Some(p) = orders.get(self.row) {
                 for l in p.lines.iter().take(3) {
                     let late = (today - l.expected).num_days();
+                    // In the unit ordered, with its base units beside
+                    // (`4 CASE (24 BOX)`: it read `ordered 24`).
+                    let base = ctx
+                        .state()
+                        .items
+                        .get(&l.sku)
+                        .map(|i| i.base_unit.clone())
+                        .unwrap_or_default();
+                    let ordered = if l.unit == base {
+                        format!("{} {base}", qty(l.qty))
+                    } else {
+                        format!("{} {} ({} {base})", qty(l.unit_qty), l.unit, qty(l.qty))
+                    };
                     let text = format!(
-                        "{} {} ordered {} received {} expected {}{}",
+                        "{} {} ordered {ordered} received {} {base} expected {}{}",
                         l.line,
                         l.sku,
-                        qty(l.qty),
                         qty(l.received),
                         l.expected,
                         if late > 0 && l.open() > Decimal::ZERO {
