@@ -1650,7 +1650,7 @@ fn receive_asks_the_lot_and_expiry_of_a_lot_tracked_item_once() {
     d.scan("2027-06-30");
     d.scan("BRK-1040");
     let s = d.screen(40, 16);
-    assert!(s.contains("+ BRK-1040 2 L77"), "{s}");
+    assert!(s.contains("+ BRK-1040 2 CASE L77"), "{s}");
     d.press("enter");
     assert!(d.screen(80, 24).contains("received GR-"));
     let st = b.state.borrow();

@@ -682,8 +682,11 @@ impl Screen for RfReceive {
                 lines.extend(says);
                 for l in &self.lines {
                     let lot = l.lot.as_ref().map(|x| format!(" {x}")).unwrap_or_default();
+                    // Counted in base units, and said so (`+ FAS-1001 48
+                    // BOX` after two case scans read as 48 cases).
+                    let unit = s.items.get(&l.sku).map_or("", |i| i.base_unit.as_str());
                     lines.push(RfLine::plain(format!(
-                        "+ {} {}{lot}",
+                        "+ {} {} {unit}{lot}",
                         l.sku,
                         fmt_qty(l.qty)
                     )));
