@@ -1679,10 +1679,16 @@ impl SupplierInvoices {
                 self.edit.span(true, 40, theme),
             ]),
             _ => Line::from(Span::styled(
-                if self.approves {
-                    "approve / reject a held invoice; pay the proposal in a run"
-                } else {
-                    "pay the proposal in a run (a held invoice waits for an approver)"
+                // A held invoice named only when there is one.
+                match (
+                    self.approves,
+                    self.rows(ctx).iter().any(|i| i.status == ApStatus::Held),
+                ) {
+                    (true, true) => "approve / reject a held invoice; pay the proposal in a run",
+                    (false, true) => {
+                        "pay the proposal in a run (a held invoice waits for an approver)"
+                    }
+                    (_, false) => "pay the proposal in a run",
                 },
                 theme.dim(),
             )),
