@@ -3163,3 +3163,30 @@ fn a_buyer_cancels_or_closes_short_a_purchase_order_with_a_reason() {
     assert_eq!(status(&partly), PoStatus::Closed);
     depot::core::invariants::check_state(&b.state.borrow()).unwrap();
 }
+
+/// The month still running says so on the checklist and F10 refuses it
+/// there: the checklist said "nothing blocks the close" and a controller
+/// closed the current month, which stopped every sale that day.
+#[test]
+fn the_running_month_says_it_closes_once_ended_and_is_not_closed() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").unwrap();
+    d.press("f4").typed("US01 FY2026-11").press("enter");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("still running: it closes once it has ended (2026-11-30)"),
+        "{s}"
+    );
+    assert!(!s.contains("nothing blocks the close"), "{s}");
+    let n = b.log.borrow().len();
+    d.press("f10");
+    assert!(d.app.confirm.is_none(), "asked: {:?}", d.app.confirm);
+    assert!(
+        d.screen(80, 24)
+            .contains("US01 FY2026-11 runs to 2026-11-30: it closes once it has ended"),
+        "{}",
+        d.screen(80, 24)
+    );
+    assert_eq!(b.log.borrow().len(), n);
+}

@@ -263,6 +263,15 @@ impl Screen for PeriodClose {
                     return Flow::Stay;
                 };
                 match (a, p.status) {
+                    (Action::Complete, PeriodStatus::Open)
+                        if p.end >= crate::core::zone::entity_date(s, &p.entity, ctx.now) =>
+                    {
+                        self.notice = Some(Notice::error(format!(
+                            "{} {} runs to {}: it closes once it has ended",
+                            p.entity, p.code, p.end
+                        )));
+                        Flow::Stay
+                    }
                     (Action::Complete, PeriodStatus::Open) => {
                         let blocking = crate::core::ledger::checklist(s, &p.entity, p.end)
                             .into_iter()
@@ -560,8 +569,14 @@ impl Screen for PeriodClose {
             )));
             let items = crate::core::ledger::checklist(s, &p.entity, p.end);
             let blocking = items.iter().filter(|i| i.blocking && i.is_open()).count();
+            let running = p.end >= crate::core::zone::entity_date(s, &p.entity, ctx.now);
             lines.push(Line::from(if p.status != PeriodStatus::Open {
                 Span::styled("closed: nothing posts into it", theme.dim())
+            } else if running {
+                Span::styled(
+                    format!("still running: it closes once it has ended ({})", p.end),
+                    theme.error(),
+                )
             } else if blocking > 0 {
                 Span::styled(
                     format!("{blocking} blocking item(s) keep it from closing"),
