@@ -3899,19 +3899,8 @@ fn picked_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
     let list = released_order(b, customer, "CHI", &[sku.into()], Decimal::from(qty));
     let lines = b.state.borrow().picks[list.as_str()].lines.clone();
     for l in lines {
-        b.exec(
-            "PICK1",
-            CommandBody::ConfirmPick {
-                list: list.as_str().into(),
-                line: l.line,
-                bin: l.bin.to_string(),
-                item: l.sku.to_string(),
-                qty: Some(l.qty),
-                short: false,
-                reason: None,
-            },
-        )
-        .unwrap();
+        b.exec("PICK1", CommandBody::pick_in_full(&list, &l))
+            .unwrap();
     }
     list
 }
@@ -4144,19 +4133,8 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
             .find(|l| l.picked + l.short < l.qty)
             .cloned();
         let Some(l) = open else { break };
-        b.exec(
-            "PICK1",
-            CommandBody::ConfirmPick {
-                list: list.as_str().into(),
-                line: l.line,
-                bin: l.bin.to_string(),
-                item: l.sku.to_string(),
-                qty: Some(l.qty - l.picked),
-                short: false,
-                reason: None,
-            },
-        )
-        .unwrap();
+        b.exec("PICK1", CommandBody::pick_in_full(&list, &l))
+            .unwrap();
     }
     let key = Blocked::PickLine {
         list: list.as_str().into(),
