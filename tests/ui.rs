@@ -3029,3 +3029,33 @@ fn a_detail_cut_beside_the_list_opens_whole_on_enter() {
     d.press("esc").press("esc");
     assert_eq!(d.app.screen_name(), "menu");
 }
+
+/// A taxable customer whose address names no place is charged no tax;
+/// order entry says so beside the 0.00 (it was a silent 0.00 on every
+/// order of a customer saved without an address).
+#[test]
+fn order_entry_says_when_a_customer_has_no_place_to_tax() {
+    let b = demo();
+    let mut c = serde_json::to_value(&b.state.borrow().customers["C0002"]).unwrap();
+    c["code"] = serde_json::json!("C9001");
+    c["name"] = serde_json::json!("No Address Trading");
+    c["bill_to"] = serde_json::json!({});
+    c["ship_to"] = serde_json::json!([]);
+    c["tax_exempt_cert"] = serde_json::json!("");
+    c["cmd"] = serde_json::json!("create_customer");
+    b.exec("ADMIN", serde_json::from_value(c).unwrap()).unwrap();
+    let mut d = Driver::new(&b, Some("REP1"));
+    d.open("Order entry").unwrap().typed("C9001").press("enter");
+    d.press("enter")
+        .press("enter")
+        .press("enter")
+        .press("enter");
+    d.typed("2*FAS-1001").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Tax 0.00 (no tax: no address)"), "{s}");
+    // A customer with an address: no such word.
+    let mut d = new_order(&b, "PO-1");
+    d.typed("2*FAS-1001").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("Tax ") && !s.contains("no tax"), "{s}");
+}

@@ -1449,12 +1449,25 @@ impl Screen for OrderEntry {
                     c.ship_policy.freight_terms == crate::core::master::FreightTerms::PrepaidAndAdd
                 });
                 let cur = &o.currency;
+                // A taxable customer whose address names no place is
+                // charged no tax: said, not left as a silent 0.00.
+                let no_place = cust.is_some_and(|c| c.tax_exempt_cert.is_empty())
+                    && crate::core::billing::jurisdiction(s, &o.customer, o.ship_to.as_deref())
+                        .is_none();
                 vec![
                     Line::from(vec![
                         lbl("Goods "),
                         Span::raw(money(goods, cur)),
                         lbl("  Tax "),
                         Span::raw(money(tax, cur)),
+                        Span::styled(
+                            if no_place {
+                                " (no tax: no address)"
+                            } else {
+                                ""
+                            },
+                            theme.error(),
+                        ),
                         lbl("  Total "),
                         Span::styled(format!("{} {cur}", money(goods + tax, cur)), theme.good()),
                         Span::styled(
