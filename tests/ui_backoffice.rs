@@ -3175,10 +3175,16 @@ fn the_running_month_says_it_closes_once_ended_and_is_not_closed() {
     d.press("f4").typed("US01 FY2026-11").press("enter");
     let s = d.screen(132, 43);
     assert!(
-        s.contains("still running: it closes once it has ended (2026-11-30)"),
+        s.contains("still running to 11-30: closes once ended"),
         "{s}"
     );
     assert!(!s.contains("nothing blocks the close"), "{s}");
+    // Whole at 80 columns, beside the list.
+    let s80 = d.screen(80, 24);
+    assert!(
+        s80.contains("still running to 11-30: closes once ended"),
+        "{s80}"
+    );
     let n = b.log.borrow().len();
     d.press("f10");
     assert!(d.app.confirm.is_none(), "asked: {:?}", d.app.confirm);

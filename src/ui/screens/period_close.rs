@@ -574,7 +574,11 @@ impl Screen for PeriodClose {
                 Span::styled("closed: nothing posts into it", theme.dim())
             } else if running {
                 Span::styled(
-                    format!("still running: it closes once it has ended ({})", p.end),
+                    // Short enough for the checklist's 44 columns at 80.
+                    format!(
+                        "still running to {}: closes once ended",
+                        p.end.format("%m-%d")
+                    ),
                     theme.error(),
                 )
             } else if blocking > 0 {
