@@ -766,18 +766,24 @@ fn a_short_pick_says_which_picker_raised_it() {
     );
 }
 
+/// CTRL1 asks to route US01's credit holds to controllers within 2 days:
+/// a governed change, waiting in the queue for someone else's approval.
+fn routing_change_waiting(b: &MemBackend) {
+    exec(
+        b,
+        "CTRL1",
+        serde_json::json!({"cmd": "set_exception_routing", "entity": "US01",
+            "kind": "credit_hold", "owner": "controller", "sla_days": 2}),
+    );
+}
+
 /// A governed change shows what it would write beside what is there now
 /// before anyone approves it (the queue named only its fields: "owner,
 /// sla_days"), in the detail and on Enter.
 #[test]
 fn a_governed_change_shows_its_values_before_and_after() {
     let b = demo();
-    exec(
-        &b,
-        "CTRL1",
-        serde_json::json!({"cmd": "set_exception_routing", "entity": "US01",
-            "kind": "credit_hold", "owner": "controller", "sla_days": 2}),
-    );
+    routing_change_waiting(&b);
     let mut d = Driver::new(&b, Some("ADMIN"));
     d.open("Exception queue").unwrap();
     d.typed("change").press("enter");
@@ -1974,12 +1980,7 @@ fn a_reject_the_role_lacks_is_said_before_its_reason_is_asked() {
 #[test]
 fn approving_without_the_permission_is_refused_before_the_question() {
     let b = demo();
-    exec(
-        &b,
-        "CTRL1",
-        serde_json::json!({"cmd": "set_exception_routing", "entity": "US01",
-            "kind": "credit_hold", "owner": "controller", "sla_days": 2}),
-    );
+    routing_change_waiting(&b);
     let mut d = Driver::new(&b, Some("DATA1"));
     d.open("Exception queue").unwrap();
     d.typed("change").press("enter");

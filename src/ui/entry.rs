@@ -303,6 +303,50 @@ pub fn resolve(ctx: &Ctx, text: &str) -> Resolved {
     }
 }
 
+/// The supplier typed on a desk screen (a PO, a supplier invoice): its
+/// code, else the one supplier whose name has every word typed; several
+/// are named, to type the code. `active`: only an active supplier (a new
+/// PO; an inactive one may still send its last bills).
+pub fn find_supplier<'s>(
+    s: &'s crate::core::State,
+    typed: &str,
+    active: bool,
+) -> Result<&'s crate::core::master::Supplier, String> {
+    let t = typed.trim();
+    if t.is_empty() {
+        return Err("type the supplier's code or a word of its name".into());
+    }
+    if let Some(sup) = s.suppliers.get(t.to_ascii_uppercase().as_str()) {
+        return match sup.active || !active {
+            true => Ok(sup),
+            false => Err(format!("supplier {} is inactive", sup.code)),
+        };
+    }
+    let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
+    let hits: Vec<&crate::core::master::Supplier> = s
+        .suppliers
+        .values()
+        .filter(|x| x.active || !active)
+        .filter(|x| {
+            let name = x.name.to_lowercase();
+            words.iter().all(|w| name.contains(w.as_str()))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!("no supplier {t:?} (code, or words of the name)")),
+        many => Err(format!(
+            "{} suppliers match {t:?}: {}; type the code",
+            many.len(),
+            many.iter()
+                .take(4)
+                .map(|x| format!("{} {}", x.code, x.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -827,11 +827,12 @@ pub fn queue(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Vec<u64> {
+    let snoozed = wants_snoozed(filter);
     let rows: Vec<&Exception> = s
         .open_exceptions
         .values()
         .filter_map(|id| s.exceptions.get(id))
-        .filter(|x| x.in_queue(today) != wants_snoozed(filter) && matches(x, filter, now))
+        .filter(|x| x.in_queue(today) != snoozed && matches(x, filter, now))
         .collect();
     let mut rows: Vec<(Severity, &Exception)> = rows
         .into_iter()
@@ -866,10 +867,11 @@ pub fn merged(
             ))
         })
         .collect();
+    let snoozed = wants_snoozed(filter);
     keyed.extend(
         clock
             .iter()
-            .filter(|r| r.in_queue(today) != wants_snoozed(filter) && clock_matches(r, filter))
+            .filter(|r| r.in_queue(today) != snoozed && clock_matches(r, filter))
             .map(|r| {
                 (
                     r.severity,
@@ -1350,18 +1352,17 @@ impl Screen for Exceptions {
                     // master data, is asked first: after one approval the
                     // cursor is on the next row, and a second F2 (a double
                     // tap) reopened a period nobody had looked at.
-                    match ctx.state().exceptions.get(&id) {
-                        // Who may not approve it is told so, and which
-                        // roles may, before any question (a data steward
-                        // answered `y` to be refused after).
-                        Some(x) if lacking(ctx, x, true).is_some() => {
-                            if let Some(p) = lacking(ctx, x, true) {
-                                self.notice = Some(Notice::error(
-                                    ctx.lacks(p, &format!("approving exception {id}")),
-                                ));
-                            }
-                            Flow::Stay
-                        }
+                    let x = ctx.state().exceptions.get(&id);
+                    // Who may not approve it is told so, and which roles
+                    // may, before any question (a data steward answered
+                    // `y` to be refused after).
+                    if let Some(p) = x.and_then(|x| lacking(ctx, x, true)) {
+                        self.notice = Some(Notice::error(
+                            ctx.lacks(p, &format!("approving exception {id}")),
+                        ));
+                        return Flow::Stay;
+                    }
+                    match x {
                         Some(x) if asked_before_approving(x.kind) => {
                             let what = format!("{}: {}", x.blocked, x.summary);
                             self.pending = Some((Acting::Held(id), body));

@@ -10,15 +10,14 @@
 //! above the entity's limit). Before it, a buyer could order only what
 //! the replenishment worklist suggested.
 
-use crate::core::master::Supplier;
 use crate::core::purchasing::{PoLineInput, PoStatus, PurchaseOrder};
 use crate::core::types::Code;
-use crate::core::{CommandBody, Event, State};
+use crate::core::{CommandBody, Event};
 use crate::query::{money, qty as fmt_qty};
-use crate::ui::entry::{resolve, Resolved};
+use crate::ui::entry::{find_supplier, resolve, Resolved};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, TextField};
+use crate::ui::widgets::{counted, fit, TextField};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -48,44 +47,6 @@ pub struct PoEntry {
     pending: bool,
     key: String,
     notice: Option<Notice>,
-}
-
-/// The supplier typed: its code, else the one active supplier whose name
-/// has the words; several are named, to type the code.
-pub fn find_supplier<'s>(s: &'s State, typed: &str) -> Result<&'s Supplier, String> {
-    let t = typed.trim();
-    if t.is_empty() {
-        return Err("type the supplier's code or a word of its name".into());
-    }
-    if let Some(sup) = s.suppliers.get(t.to_ascii_uppercase().as_str()) {
-        return match sup.active {
-            true => Ok(sup),
-            false => Err(format!("supplier {} is inactive", sup.code)),
-        };
-    }
-    let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
-    let hits: Vec<&Supplier> = s
-        .suppliers
-        .values()
-        .filter(|x| x.active)
-        .filter(|x| {
-            let name = x.name.to_lowercase();
-            words.iter().all(|w| name.contains(w.as_str()))
-        })
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok(one),
-        [] => Err(format!("no supplier {t:?} (code, or words of the name)")),
-        many => Err(format!(
-            "{} suppliers match {t:?}: {}; type the code",
-            many.len(),
-            many.iter()
-                .take(4)
-                .map(|x| format!("{} {}", x.code, x.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
 }
 
 impl PoEntry {
@@ -137,7 +98,7 @@ impl PoEntry {
         let t = text.trim();
         let s = ctx.state();
         match self.step {
-            Step::Supplier => match find_supplier(s, t) {
+            Step::Supplier => match find_supplier(s, t, true) {
                 Ok(sup) => {
                     if self.supplier.as_ref() != Some(&sup.code) {
                         self.lines.clear();
@@ -269,7 +230,7 @@ impl PoEntry {
                 self.asking = Some(Ask::Leave);
                 Flow::ConfirmStrict(format!(
                     "Leave without creating this PO of {}? (y: leave, Enter or n: stay)",
-                    counted(self.lines.len())
+                    counted(self.lines.len(), "line")
                 ))
             }
             Step::Lines => {
@@ -291,18 +252,10 @@ impl PoEntry {
 fn summed(po: &PurchaseOrder) -> String {
     format!(
         "{}, {} {}",
-        counted(po.lines.len()),
+        counted(po.lines.len(), "line"),
         money(po.total, &po.currency),
         po.currency
     )
-}
-
-/// `1 line`, `3 lines`.
-fn counted(n: usize) -> String {
-    match n {
-        1 => "1 line".into(),
-        n => format!("{n} lines"),
-    }
 }
 
 impl Screen for PoEntry {
@@ -550,7 +503,7 @@ impl Screen for PoEntry {
                     "total {} {} ({})",
                     money(po.total, &po.currency),
                     po.currency,
-                    counted(po.lines.len())
+                    counted(po.lines.len(), "line")
                 );
                 if let Some(sup) = s.suppliers.get(&po.supplier) {
                     if po.total < sup.min_order_amount {

@@ -120,7 +120,7 @@ impl RfReceive {
     }
 
     /// Room left on the PO for `sku` (over-receipt tolerance included), and
-    /// the ordered and most-allowed quantities, for the message.
+    /// the ordered and received quantities, for the message.
     fn room(&self, s: &State, sku: &str) -> Option<(Decimal, Decimal, Decimal)> {
         let po = s.purchase_orders.get(self.po.as_ref()?)?;
         let dec = s.items.get(sku).map_or(0, |i| i.qty_decimals);
@@ -131,7 +131,7 @@ impl RfReceive {
         let max: Decimal = lines.iter().map(|l| l.max_receipt(dec)).sum();
         let ordered: Decimal = lines.iter().map(|l| l.qty).sum();
         let received: Decimal = lines.iter().map(|l| l.received).sum();
-        Some((max - received - self.counted(sku), ordered, max))
+        Some((max - received - self.counted(sku), ordered, received))
     }
 
     /// The refusal of more of `sku` than the PO allows: what it ordered
@@ -139,19 +139,7 @@ impl RfReceive {
     /// unit of `factor`, the one scanned or typed ("at most 10 CASE"),
     /// whole units of it (as many as fit with the tolerance).
     fn over(&self, s: &State, sku: &str, limit: Decimal, factor: Decimal) -> String {
-        let (_, ordered, _) = self.room(s, sku).unwrap_or_default();
-        let received: Decimal = self
-            .po
-            .as_ref()
-            .and_then(|n| s.purchase_orders.get(n))
-            .map(|po| {
-                po.lines
-                    .iter()
-                    .filter(|l| l.sku == sku)
-                    .map(|l| l.received)
-                    .sum()
-            })
-            .unwrap_or_default();
+        let (_, ordered, received) = self.room(s, sku).unwrap_or_default();
         let item = s.items.get(sku);
         let base = item.map_or("", |i| i.base_unit.as_str());
         let factor = if factor > Decimal::ZERO {

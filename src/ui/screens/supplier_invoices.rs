@@ -234,32 +234,8 @@ impl SupplierInvoices {
     }
 
     fn set_supplier(&mut self, ctx: &Ctx) {
-        let code = self.supplier_field.trimmed().to_ascii_uppercase();
-        let s = ctx.state();
-        let mut ambiguous = None;
-        match s.suppliers.get(code.as_str()).or_else(|| {
-            let t = self.supplier_field.trimmed().to_lowercase();
-            let hits: Vec<_> = s
-                .suppliers
-                .values()
-                .filter(|x| !t.is_empty() && x.name.to_lowercase().contains(&t))
-                .collect();
-            if hits.len() > 1 {
-                let names: Vec<String> = hits
-                    .iter()
-                    .take(4)
-                    .map(|x| format!("{} {}", x.code, x.name))
-                    .collect();
-                ambiguous = Some(format!(
-                    "{} suppliers match {:?}: {}; type the code",
-                    hits.len(),
-                    self.supplier_field.trimmed(),
-                    names.join(", ")
-                ));
-            }
-            (hits.len() == 1).then(|| hits[0])
-        }) {
-            Some(sup) => {
+        match crate::ui::entry::find_supplier(ctx.state(), self.supplier_field.trimmed(), false) {
+            Ok(sup) => {
                 if self.supplier.as_ref() != Some(&sup.code) {
                     self.lines.clear();
                     self.selected = 0;
@@ -268,14 +244,7 @@ impl SupplierInvoices {
                 self.supplier = Some(sup.code.clone());
                 self.focus = Focus::Reference;
             }
-            None => {
-                self.notice = Some(Notice::error(ambiguous.unwrap_or_else(|| {
-                    format!(
-                        "no supplier {:?} (code, or a word of the name)",
-                        self.supplier_field.trimmed()
-                    )
-                })))
-            }
+            Err(why) => self.notice = Some(Notice::error(why)),
         }
     }
 
@@ -1682,7 +1651,7 @@ impl SupplierInvoices {
                 // A held invoice named only when there is one.
                 match (
                     self.approves,
-                    self.rows(ctx).iter().any(|i| i.status == ApStatus::Held),
+                    rows_src.iter().any(|i| i.status == ApStatus::Held),
                 ) {
                     (true, true) => "approve / reject a held invoice; pay the proposal in a run",
                     (false, true) => {
