@@ -190,9 +190,14 @@ fn address(field: &str, a: &Address) -> R {
     Ok(())
 }
 
-fn breaks(field: &str, b: &[QtyBreak]) -> R {
+/// Quantity breaks after a base price `base`: each from more units than
+/// the last, each a lower price than the one before it (a break is a
+/// discount; one at or above the price before it would never apply, or
+/// would charge more for more).
+fn breaks(field: &str, base: Decimal, b: &[QtyBreak]) -> R {
     bounded(field, b.len(), SMALL_LIST_LEN_MAX)?;
     let mut last = Decimal::ZERO;
+    let mut before = base;
     for br in b {
         qty(&format!("{field}.min_qty"), br.min_qty, QTY_DECIMALS_MAX)?;
         price(&format!("{field}.price"), br.price)?;
@@ -204,7 +209,16 @@ fn breaks(field: &str, b: &[QtyBreak]) -> R {
                 QTY_MAX,
             ));
         }
+        if br.price >= before {
+            return Err(Rejection::out_of_range(
+                format!("{field}.price from {}", br.min_qty),
+                br.price,
+                Decimal::ZERO,
+                format!("less than {before}"),
+            ));
+        }
         last = br.min_qty;
+        before = br.price;
     }
     Ok(())
 }
@@ -716,7 +730,7 @@ pub fn list_price(state: &State, currency: &Currency, lp: &ListPrice) -> R {
     exists(state.items.get(&lp.sku), RecordKind::Item, &lp.sku)?;
     price("price", lp.price)?;
     let _ = currency;
-    breaks("breaks", &lp.breaks)
+    breaks("breaks", lp.price, &lp.breaks)
 }
 
 fn price_list(state: &State, x: &PriceList) -> R {
@@ -769,7 +783,7 @@ fn contract(state: &State, x: &ContractPrice) -> R {
             to: x.valid_to,
         });
     }
-    breaks("breaks", &x.breaks)
+    breaks("breaks", x.price, &x.breaks)
 }
 
 /// SKUs a refusal names of the items it is about.
