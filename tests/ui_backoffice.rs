@@ -1728,6 +1728,11 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     d.press("f7");
     let s = d.screen(80, 24);
     assert!(s.contains("Post to account 6500"), "{s}");
+    // An account by words of its name: several are named, one is taken.
+    d.press("ctrl-u").typed("fx").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("4 accounts match \"fx\""), "{s}");
+    d.press("ctrl-u").typed("bank charges");
     d.press("enter");
     assert!(d.screen(80, 24).contains("monthly service fee"));
     d.press("enter");

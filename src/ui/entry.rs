@@ -347,6 +347,51 @@ pub fn find_supplier<'s>(
     }
 }
 
+/// An account of `entity` typed on a desk screen (a journal line, a bank
+/// line posted to an account): its code, else the one account whose name
+/// has every word typed; several are named, to type the code.
+pub fn find_account<'s>(
+    s: &'s crate::core::State,
+    entity: &str,
+    typed: &str,
+) -> Result<&'s crate::core::master::Account, String> {
+    let t = typed.trim();
+    if t.is_empty() {
+        return Err("type the account's code or a word of its name".into());
+    }
+    if let Some(a) = s
+        .accounts
+        .get(&(entity.into(), t.to_ascii_uppercase().as_str().into()))
+    {
+        return Ok(a);
+    }
+    let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
+    let hits: Vec<&crate::core::master::Account> = s
+        .accounts
+        .values()
+        .filter(|a| a.entity == entity)
+        .filter(|a| {
+            let name = a.name.to_lowercase();
+            words.iter().all(|w| name.contains(w.as_str()))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!(
+            "{entity} has no account {t:?} (code, or words of the name)"
+        )),
+        many => Err(format!(
+            "{} accounts match {t:?}: {}; type the code",
+            many.len(),
+            many.iter()
+                .take(4)
+                .map(|a| format!("{} {}", a.code, a.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

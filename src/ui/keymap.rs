@@ -139,6 +139,8 @@ actions! {
     New = "new", "new record";
     /// Master data: the history of the record's changes (the audit).
     History = "history", "history of the record's changes";
+    /// Journal entries: reverse the entry selected (sides swapped, today).
+    Reverse = "reverse", "reverse the entry";
 }
 
 impl Action {

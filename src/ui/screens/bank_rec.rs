@@ -583,19 +583,18 @@ impl BankRec {
 
     fn account_entered(&mut self, ctx: &Ctx) {
         let s = ctx.state();
-        let account = self.field.trimmed().to_code();
         let Some(entity) = self.entity.clone() else {
             return;
         };
-        if account.is_empty() {
+        if self.field.trimmed().is_empty() {
             self.notice = Some(Notice::error("the account to post the line to"));
             return;
         }
-        match s.accounts.get(&(entity.clone(), account.clone())) {
-            None => {
-                self.notice = Some(Notice::error(format!("{entity} has no account {account}")));
-            }
-            Some(a) => {
+        // Its code, or words of its name.
+        match crate::ui::entry::find_account(s, &entity, self.field.trimmed()) {
+            Err(why) => self.notice = Some(Notice::error(why)),
+            Ok(a) => {
+                let account = a.code.clone();
                 let memo = self
                     .current
                     .as_ref()

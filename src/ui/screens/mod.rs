@@ -11,6 +11,7 @@ pub mod exceptions;
 pub mod finance_views;
 pub mod invoicing;
 pub mod item_lookup;
+pub mod journal;
 pub mod kpi_dashboard;
 pub mod master_data;
 pub mod menu;
@@ -69,6 +70,8 @@ pub const NAMES: &[&str] = &[
     "collections",
     "invoicing",
     "release",
+    "journals",
+    "journal_entry",
 ];
 
 /// Opens a screen for the signed-in operator.
@@ -230,6 +233,13 @@ pub const MENU: &[Entry] = &[
         // The AR clerk and the controller reconcile.
         permissions: &[Permission::ReconcileBank],
         open: Some(|ctx| Box::new(bank_rec::BankRec::new(ctx))),
+    },
+    Entry {
+        label: "Journal entries",
+        // Accruals and corrections posted by hand, and their reversals:
+        // the controller's.
+        permissions: &[Permission::PostJournals],
+        open: Some(|ctx| Box::new(journal::Journals::new(ctx))),
     },
     Entry {
         label: "Master data",
