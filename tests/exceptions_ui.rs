@@ -325,6 +325,28 @@ fn snoozed_exceptions_leave_the_queue_until_their_date() {
     d.press("/").press("ctrl-u").typed("snoozed").press("enter");
     let s = d.screen(132, 43);
     assert!(s.contains(&order) && s.contains("until 2026-12-01"), "{s}");
+    // Woken: F11 on a snoozed row offers today, a reason brings it back.
+    d.press("f11");
+    let s = d.screen(132, 43);
+    assert!(
+        s.contains("snoozed until 2026-12-01: 2026-11-25 and a reason wakes it now"),
+        "{s}"
+    );
+    d.typed("the cheque came early").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains("woken: back in the queue"), "{s}");
+    let st = b.state.borrow();
+    let x = st
+        .exceptions
+        .values()
+        .find(|x| x.is_open())
+        .expect("still open");
+    assert!(x.in_queue(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()));
+    drop(st);
+    // Back in the queue: the filter cleared, the order is listed.
+    d.press("/").press("ctrl-u").press("enter");
+    let s = d.screen(132, 43);
+    assert!(s.contains(&order) && !s.contains("snoozed:"), "{s}");
 }
 
 #[test]

@@ -1511,7 +1511,8 @@ pub fn snooze(
         (None, Some(e)) => cmd.entity_date(state, e),
         (None, None) => cmd.date(),
     };
-    snooze_range(until, today)?;
+    let snoozed = matches!(&x.status, ExceptionStatus::Snoozed { until: u, .. } if *u > today);
+    snooze_range(until, today, snoozed)?;
     Ok(vec![Event::ExceptionSnoozed {
         id,
         until,
@@ -1520,8 +1521,13 @@ pub fn snooze(
     }])
 }
 
-/// A snooze ends after `today`, within a year.
-fn snooze_range(until: NaiveDate, today: NaiveDate) -> Result<(), Rejection> {
+/// A snooze ends after `today`, within a year. One snoozed past today
+/// may be woken: snoozed until today, it is back in the queue now (a
+/// snooze set by mistake, or the cheque came early).
+fn snooze_range(until: NaiveDate, today: NaiveDate, snoozed: bool) -> Result<(), Rejection> {
+    if until == today && snoozed {
+        return Ok(());
+    }
     if until <= today || until > today + chrono::Duration::days(366) {
         return Err(Rejection::out_of_range(
             "until",
@@ -2263,7 +2269,12 @@ pub fn clock_action(
                 Some(w) => cmd.warehouse_date(state, w),
                 None => cmd.entity_date(state, &entity),
             };
-            snooze_range(*until, today)?;
+            let snoozed = state
+                .clock_notes
+                .get(key)
+                .and_then(|n| n.snoozed.as_ref())
+                .is_some_and(|(u, _)| *u > today);
+            snooze_range(*until, today, snoozed)?;
         }
     }
     Ok(vec![Event::ClockExceptionNoted {

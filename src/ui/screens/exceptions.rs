@@ -1429,7 +1429,7 @@ impl Screen for Exceptions {
                     }
                     other => other,
                 };
-                if on.is_some() {
+                if let Some(row) = &on {
                     self.input.take();
                     self.focus = Focus::Prompt(match a {
                         Action::Reject => Prompt::Reject,
@@ -1437,6 +1437,23 @@ impl Screen for Exceptions {
                         Action::Comment => Prompt::Comment,
                         _ => Prompt::Snooze,
                     });
+                    // A row snoozed past today (listed by `snoozed`): today's
+                    // date is offered, so a reason wakes it.
+                    let today = ctx.today();
+                    let until = match row {
+                        Row::Held(id) => match ctx.state().exceptions.get(id).map(|x| &x.status) {
+                            Some(ExceptionStatus::Snoozed { until, .. }) => Some(*until),
+                            _ => None,
+                        },
+                        Row::Clock(r) => r.snoozed.as_ref().map(|(u, _)| *u),
+                        Row::Predicted(p) => p.snoozed.as_ref().map(|(u, _)| *u),
+                    };
+                    if let Some(until) = until.filter(|u| a == Action::Snooze && *u > today) {
+                        self.input = TextField::new(&format!("{today} "));
+                        self.notice = Some(Notice::info(format!(
+                            "snoozed until {until}: {today} and a reason wakes it now; another date moves the snooze"
+                        )));
+                    }
                 }
                 Flow::Stay
             }
@@ -1538,6 +1555,7 @@ impl Screen for Exceptions {
     fn submitted(&mut self, outcome: Submitted, ctx: &Ctx) -> Flow {
         let acting = self.acting.take();
         let typed = self.typed.take();
+        let snoozing = typed.as_ref().is_some_and(|t| t.prompt == Prompt::Snooze);
         if !matches!(outcome, Submitted::Committed { .. }) {
             // Not done: the prompt's text back on its prompt, to be
             // mended (the next character typed replaces it, an editing
@@ -1554,8 +1572,11 @@ impl Screen for Exceptions {
                         Some(ExceptionStatus::Cleared { how, .. }) => {
                             Notice::info(format!("exception {id} cleared: {how}"))
                         }
-                        Some(ExceptionStatus::Snoozed { until, .. }) => {
+                        Some(ExceptionStatus::Snoozed { until, .. }) if *until > ctx.today() => {
                             Notice::info(format!("exception {id} snoozed until {until}"))
+                        }
+                        Some(ExceptionStatus::Snoozed { .. }) if snoozing => {
+                            Notice::info(format!("exception {id} woken: back in the queue"))
                         }
                         _ => Notice::info(format!("exception {id} updated")),
                     },
@@ -1563,6 +1584,9 @@ impl Screen for Exceptions {
                         match s.clock_notes.get(&key).and_then(|n| n.snoozed.as_ref()) {
                             Some((until, _)) if *until > ctx.today() => {
                                 Notice::info(format!("{key} snoozed until {until}"))
+                            }
+                            Some(_) if snoozing => {
+                                Notice::info(format!("{key} woken: back in the queue"))
                             }
                             _ => Notice::info(format!("{key} updated")),
                         }
