@@ -1016,8 +1016,13 @@ fn parse(ty: Ty, t: &str, s: &State, cur: &Currency) -> Result<Value, String> {
                     Err("is needed (F4: look up)".into())
                 };
             }
+            // Codes are typed in any case (`fas-1001`), as order entry
+            // takes them; the record's own code is what is kept.
+            let up = t.to_ascii_uppercase();
             if known(s, r, t) {
                 Ok(json!(t))
+            } else if known(s, r, &up) {
+                Ok(json!(up))
             } else {
                 Err(format!("no {} {t} (F4: look up)", ref_noun(r)))
             }
