@@ -3059,3 +3059,66 @@ fn order_entry_says_when_a_customer_has_no_place_to_tax() {
     let s = d.screen(80, 24);
     assert!(s.contains("Tax ") && !s.contains("no tax"), "{s}");
 }
+
+/// The clerk's last sale, after the terminal died, names a sale on
+/// account to a trade customer whose orders go by carrier: it looked for
+/// will-calls only, and named an older walk-in sale, as if the last ones
+/// were lost (a clerk would ring them again).
+#[test]
+fn the_last_sale_after_a_restart_includes_one_to_a_customer_who_ships_by_carrier() {
+    use depot::core::counter::CounterLine;
+    let b = MemBackend::afternoon();
+    let carrier = b.state.borrow().customers["C0002"]
+        .ship_policy
+        .carrier
+        .clone();
+    assert!(
+        carrier.as_deref().is_some_and(|c| c != "WILLCALL"),
+        "C0002 ships by carrier: {carrier:?}"
+    );
+    for customer in ["WALKIN-US01", "C0002"] {
+        b.exec(
+            "CLERK1",
+            CommandBody::CounterSale {
+                customer: customer.into(),
+                warehouse: "CHI".into(),
+                lines: vec![CounterLine {
+                    sku: "FAS-1001".into(),
+                    qty: Decimal::ONE,
+                    unit: None,
+                    price: None,
+                }],
+                payment: None,
+                payments: match customer {
+                    "C0002" => vec![],
+                    _ => vec![depot::core::counter::CounterPayment {
+                        method: depot::core::cash::Method::Cash,
+                        amount: None,
+                        reference: String::new(),
+                    }],
+                },
+            },
+        )
+        .unwrap();
+    }
+    let (number, total) = {
+        let st = b.state.borrow();
+        let inv = st
+            .invoices
+            .values()
+            .filter(|i| i.customer == "C0002")
+            .max_by_key(|i| i.number.clone())
+            .expect("the sale on account");
+        (
+            inv.number.to_string(),
+            depot::query::money(inv.total, &inv.currency),
+        )
+    };
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("last sale {number} C0002 {total} USD")),
+        "{s}"
+    );
+}

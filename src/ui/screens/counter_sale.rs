@@ -134,8 +134,24 @@ pub struct CounterSale {
 /// invoice and total: a clerk whose terminal was killed or whose link
 /// dropped as the sale completed sees on starting again whether it did.
 pub fn last_sale(s: &State, operator: &str) -> Option<String> {
+    // A sale handed over the counter was shipped with no carton (a
+    // shipment off the dock is packed first), whatever carrier the
+    // customer's orders usually go by; a will-call is placed for pickup.
+    // Only will-calls were looked for, so a sale on account to a trade
+    // customer who ships by carrier was passed over, and the line named
+    // an older sale: as if the last ones were lost.
+    let at_counter = |o: &crate::core::sales::SalesOrder| {
+        s.index
+            .shipments_by_order
+            .get(&o.number)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| s.shipments.get(n))
+            .any(|sh| sh.cartons.is_empty())
+    };
     let o = s.orders.values().rev().take(500).find(|o| {
-        o.placed_by == operator && o.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0)
+        o.placed_by == operator
+            && (o.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0) || at_counter(o))
     })?;
     let inv = s
         .invoices
