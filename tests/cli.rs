@@ -830,6 +830,22 @@ fn the_demo_with_activity_is_a_business_in_motion() {
     // Orders held on credit, backordered, reserved; quotes are not open orders.
     let orders = report("open-orders");
     assert!(orders.contains("credit hold"), "{orders}");
+    // Each value with its currency (the demo sells in USD and CAD).
+    assert!(
+        orders
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains(",value,currency,"),
+        "{orders}"
+    );
+    assert!(
+        orders
+            .lines()
+            .skip(1)
+            .all(|l| l.contains(",USD,") || l.contains(",CAD,")),
+        "{orders}"
+    );
     let backorders = report("backorders");
     assert!(backorders.lines().count() >= 2, "{backorders}");
     // Open invoices in at least four aging buckets.
