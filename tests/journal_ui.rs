@@ -120,8 +120,18 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
     let s = d.screen(80, 24);
     assert!(s.contains(&number) && s.contains("1,250.00 USD"), "{s}");
     assert!(s.contains("Warehouse wages"), "the lines shown: {s}");
-    // F8 reverses it, after a question only y answers.
+    // F8 reverses it: the date asked (today here: the day after its
+    // period has not come), then a question only y answers.
     d.press("f8");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("reverse {number} dated 2026-11-25")),
+        "{s}"
+    );
+    d.typed("2026-13-01").press("enter");
+    assert!(d.app.confirm.is_none());
+    assert!(d.screen(80, 24).contains("is not a date"));
+    d.press("ctrl-u").typed("2026-11-25").press("enter");
     let q = d.app.confirm.clone().expect("asked first");
     assert!(
         q.contains(&format!(
@@ -131,7 +141,7 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
     );
     d.press("enter");
     assert_eq!(b.state.borrow().manual_journals.len(), 1, "Enter keeps it");
-    d.press("f8").press("y");
+    d.press("f8").press("enter").press("y");
     {
         let st = b.state.borrow();
         assert_eq!(st.manual_journals.len(), 2);
@@ -155,7 +165,11 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
     d.press("f8");
     assert!(d.app.confirm.is_none());
     assert_eq!(d.app.bells, bells + 1);
-    assert!(d.screen(80, 24).contains("is itself a reversal"));
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("is itself a reversal") && !s.contains("dated"),
+        "{s}"
+    );
     // The original, reversed already: said too.
     d.press("down").press("f8");
     assert!(d.app.confirm.is_none());
@@ -217,4 +231,87 @@ fn only_those_who_post_journals_see_the_screen() {
     }
     let mut d = Driver::new(&b, Some("CTRL1"));
     assert!(d.screen(80, 24).contains("Journal entries"));
+}
+
+/// An accrual dated in last month is reversed on the first day of this
+/// one by default: the reversal's date proposed is the day after the
+/// entry's period.
+#[test]
+fn an_accrual_is_reversed_on_the_first_day_of_the_next_period() {
+    let b = MemBackend::afternoon();
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Journal entries")
+        .expect("the controller's menu has it");
+    d.press("f7").typed("us01").press("enter");
+    d.typed("2026-10-31").press("enter");
+    d.typed("October wages accrued").press("enter");
+    d.typed("wages 900").press("enter");
+    // The demo's chart has a liability to accrue to.
+    d.typed("accrued").press("enter");
+    d.press("f10").press("y");
+    {
+        let st = b.state.borrow();
+        assert_eq!(st.manual_journals.len(), 1);
+        let j = st.manual_journals.values().next().expect("posted");
+        assert!(j
+            .journal
+            .lines
+            .iter()
+            .any(|l| l.account == "2150" && l.credit == Decimal::from(900)));
+    }
+    d.press("esc");
+    assert_eq!(d.app.screen_name(), "journals");
+    d.press("f8");
+    let s = d.screen(80, 24);
+    assert!(s.contains("dated 2026-11-01"), "{s}");
+    d.press("enter");
+    let q = d.app.confirm.clone().expect("asked");
+    assert!(q.contains("dated 2026-11-01?"), "{q}");
+    d.press("y");
+    let st = b.state.borrow();
+    let r = st
+        .manual_journals
+        .values()
+        .find(|j| j.reverses.is_some())
+        .expect("reversed");
+    assert_eq!(r.journal.date.to_string(), "2026-11-01");
+    assert_eq!(r.journal.period, "FY2026-11");
+}
+
+/// After a refused date, Esc puts the proposed date back: it stepped back
+/// to the entity, and the date typed next went into the entity's box.
+#[test]
+fn esc_after_a_refused_date_puts_the_proposal_back() {
+    let b = MemBackend::afternoon();
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Journal entries")
+        .expect("the controller's menu has it");
+    d.press("f7").typed("us01").press("enter");
+    d.typed("2030-01-01").press("enter");
+    assert!(
+        d.screen(80, 24).contains("no period"),
+        "{}",
+        d.screen(80, 24)
+    );
+    d.press("esc");
+    let s = d.screen(80, 24);
+    assert!(s.contains("date    2026-11-25"), "{s}");
+    // Enter takes it; the memo is next, and the chart to post to shows
+    // once the memo is in.
+    d.press("enter").typed("reclass").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("accounts of US01 to post to"), "{s}");
+    assert!(s.contains("6400 Warehouse wages"), "{s}");
+    assert!(
+        !s.contains("1100 Accounts receivable"),
+        "a control account: {s}"
+    );
+    // An amount that is not one is refused as an amount, not as a word
+    // of the account.
+    for bad in ["6400 .5", "6400 $37.45", "6400 (37.45)", "6400 +5"] {
+        d.typed(bad).press("enter");
+        let s = d.screen(80, 24);
+        assert!(!s.contains("has no account"), "{bad}: {s}");
+        d.press("ctrl-u");
+    }
 }

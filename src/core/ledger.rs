@@ -580,13 +580,13 @@ pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<N
         })?;
     if let Some(by) = &original.reversed_by {
         return Err(Rejection::InvalidText {
-            field: "number".into(),
+            field: "entry".into(),
             problem: format!("{number} was reversed already by {by}"),
         });
     }
     if original.reverses.is_some() {
         return Err(Rejection::InvalidText {
-            field: "number".into(),
+            field: "entry".into(),
             problem: format!("{number} is itself a reversal"),
         });
     }

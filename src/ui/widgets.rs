@@ -190,12 +190,15 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// "1 invoice", "2 invoices": a count with its noun (plural with "s").
+/// "1 invoice", "2 invoices", "3 entries": a count with its noun (plural
+/// with "s", a consonant's "y" as "ies").
 pub fn counted(n: usize, thing: &str) -> String {
     if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
+        return format!("1 {thing}");
+    }
+    match thing.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {thing}s"),
     }
 }
 

@@ -1153,6 +1153,19 @@ impl Default for FinanceViews {
     }
 }
 
+/// The entity with the most journal entries: where a desk screen of one
+/// entity opens when the operator has none of their own.
+pub fn busiest_entity(s: &State) -> Option<Code> {
+    let mut entries: std::collections::BTreeMap<&Code, u64> = Default::default();
+    for ((e, _), n) in s.ledger.daily_entries.iter() {
+        *entries.entry(e).or_default() += *n;
+    }
+    entries
+        .into_iter()
+        .max_by_key(|(e, n)| (*n, std::cmp::Reverse(*e)))
+        .map(|(e, _)| e.clone())
+}
+
 impl FinanceViews {
     pub fn new() -> FinanceViews {
         FinanceViews {
@@ -1178,18 +1191,8 @@ impl FinanceViews {
     pub fn opened(ctx: &Ctx) -> FinanceViews {
         let s = ctx.state();
         let home = ctx.home_entity().cloned();
-        let busiest = || {
-            let mut entries: std::collections::BTreeMap<&Code, u64> = Default::default();
-            for ((e, _), n) in s.ledger.daily_entries.iter() {
-                *entries.entry(e).or_default() += *n;
-            }
-            entries
-                .into_iter()
-                .max_by_key(|(e, n)| (*n, std::cmp::Reverse(*e)))
-                .map(|(e, _)| e.clone())
-        };
         let scope = home
-            .or_else(busiest)
+            .or_else(|| busiest_entity(s))
             .and_then(|e| {
                 scopes(s)
                     .iter()

@@ -62,8 +62,10 @@ fn standing(j: &ManualJournal) -> String {
 pub struct Journals {
     selected: usize,
     page: usize,
-    /// The entry a reversal is asked for.
-    asking: Option<Code>,
+    /// F8: the entry to reverse and the date typed for the reversal.
+    dating: Option<(Code, TextField)>,
+    /// The entry a reversal is asked for, and its date.
+    asking: Option<(Code, NaiveDate)>,
     pending: bool,
     key: String,
     notice: Option<Notice>,
@@ -74,6 +76,7 @@ impl Journals {
         Journals {
             selected: 0,
             page: 10,
+            dating: None,
             asking: None,
             pending: false,
             key: ctx.new_key(),
@@ -81,32 +84,70 @@ impl Journals {
         }
     }
 
+    /// F8: the reversal's date is asked, the first day after the entry's
+    /// period proposed (an accrual of 30 November reversed on 1
+    /// December), or today when that day has not come. The core says
+    /// first why an entry cannot be reversed at all (reversed already,
+    /// itself a reversal).
     fn reverse(&mut self, ctx: &Ctx) -> Flow {
         let s = ctx.state();
         let Some(j) = listed(s).get(self.selected).copied() else {
             self.notice = Some(Notice::info("no entry to reverse"));
             return Flow::Stay;
         };
-        let body = CommandBody::ReverseJournalEntry {
+        let entity = &j.journal.entity;
+        let today = ctx.entity_today(entity);
+        let after = s
+            .period_of(entity, j.journal.date)
+            .and_then(|p| p.end.succ_opt())
+            .filter(|d| *d <= today)
+            .unwrap_or(today);
+        match ctx.dry_run(CommandBody::ReverseJournalEntry {
             number: j.number.clone(),
-            date: None,
-        };
-        // The core says why not (reversed already, itself a reversal, no
-        // open period today) before any question.
-        match ctx.dry_run(body) {
-            Err(why) => {
+            date: Some(today),
+        }) {
+            Err(why) if why.contains(j.number.as_str()) => {
                 self.notice = Some(Notice::bell(why));
-                Flow::Stay
             }
-            Ok((_, events)) => {
-                let date = events
-                    .iter()
-                    .find_map(|e| match e {
-                        Event::JournalPosted { journal, .. } => Some(journal.date),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| ctx.entity_today(&j.journal.entity));
-                self.asking = Some(j.number.clone());
+            _ => {
+                self.dating = Some((j.number.clone(), TextField::proposed(&after.to_string())));
+                self.notice = Some(Notice::info(format!(
+                    "reverse {} dated: Enter takes {after}, or type another day",
+                    j.number
+                )));
+            }
+        }
+        Flow::Stay
+    }
+
+    /// The reversal's date entered: the core decides it, then the question.
+    fn dated(&mut self, ctx: &Ctx) -> Flow {
+        let Some((number, mut field)) = self.dating.take() else {
+            return Flow::Stay;
+        };
+        let t = field.take();
+        let t = t.trim();
+        let refuse = |this: &mut Journals, why: String| {
+            let mut f = TextField::new(t);
+            f.refused();
+            this.dating = Some((number.clone(), f));
+            this.notice = Some(Notice::bell(why));
+            Flow::Stay
+        };
+        let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") else {
+            return refuse(self, format!("{t:?} is not a date (YYYY-MM-DD)"));
+        };
+        let s = ctx.state();
+        let Some(j) = s.manual_journals.get(&number) else {
+            return Flow::Stay;
+        };
+        match ctx.dry_run(CommandBody::ReverseJournalEntry {
+            number: number.clone(),
+            date: Some(date),
+        }) {
+            Err(why) => refuse(self, why),
+            Ok(_) => {
+                self.asking = Some((number.clone(), date));
                 Flow::ConfirmStrict(format!(
                     "Reverse {} ({}, {}) dated {date}? (y: reverse, Enter or n: keep)",
                     j.number,
@@ -126,9 +167,19 @@ impl Screen for Journals {
         "journal entries".into()
     }
     fn context(&self) -> Context {
-        Context::List
+        match self.dating {
+            Some(_) => Context::Input,
+            None => Context::List,
+        }
     }
     fn actions(&self) -> Vec<(Action, &'static str)> {
+        if self.dating.is_some() {
+            return vec![
+                (Action::Submit, "take the date"),
+                (Action::Cancel, "do not reverse"),
+                (Action::Help, "keys"),
+            ];
+        }
         vec![
             (Action::New, "new entry"),
             (Action::Reverse, "reverse the entry"),
@@ -141,6 +192,20 @@ impl Screen for Journals {
     fn handle(&mut self, input: Input, ctx: &Ctx) -> Flow {
         if self.pending {
             return Flow::Stay;
+        }
+        if let Some((_, field)) = self.dating.as_mut() {
+            return match input {
+                Input::Action(Action::Submit) => self.dated(ctx),
+                Input::Action(Action::Cancel | Action::Back) => {
+                    self.dating = None;
+                    self.notice = Some(Notice::info("not reversed"));
+                    Flow::Stay
+                }
+                other => {
+                    field.edit(other);
+                    Flow::Stay
+                }
+            };
         }
         match input {
             Input::Action(Action::New) => Flow::Push(Box::new(JournalEntry::new(ctx))),
@@ -156,14 +221,17 @@ impl Screen for Journals {
     }
     fn confirmed(&mut self, yes: bool, _ctx: &Ctx) -> Flow {
         match (self.asking.take(), yes) {
-            (Some(number), true) => {
+            (Some((number, date)), true) => {
                 self.pending = true;
                 Flow::Submit(Box::new(Request {
                     key: self.key.clone(),
-                    body: CommandBody::ReverseJournalEntry { number, date: None },
+                    body: CommandBody::ReverseJournalEntry {
+                        number,
+                        date: Some(date),
+                    },
                 }))
             }
-            (Some(number), false) => {
+            (Some((number, _)), false) => {
                 self.notice = Some(Notice::info(format!("{number} is not reversed")));
                 Flow::Stay
             }
@@ -210,17 +278,25 @@ impl Screen for Journals {
             Constraint::Min(3),
         ])
         .areas(area);
-        let intro = if rows.is_empty() {
-            "no entry posted by hand yet: F7 types one".to_string()
+        let intro = |text: String| Line::from(Span::styled(fit(&text, w), th.dim()));
+        let first = if let Some((number, field)) = &self.dating {
+            // F8: the reversal's date, typed here.
+            let label = format!("reverse {number} dated ");
+            Line::from(vec![
+                Span::styled(label.clone(), th.label()),
+                field.span(true, w.saturating_sub(label.len()), th),
+            ])
+        } else if rows.is_empty() {
+            intro("no entry posted by hand yet: F7 types one".to_string())
         } else {
-            format!(
+            intro(format!(
                 "{} posted by hand, newest first: F7 a new one, F8 reverses the one selected",
                 counted(rows.len(), "entry")
-            )
+            ))
         };
         f.render_widget(
             Paragraph::new(vec![
-                Line::from(Span::styled(fit(&intro, w), th.dim())),
+                first,
                 Line::from(Span::styled(
                     fit(
                         &format!(
@@ -287,10 +363,52 @@ impl Screen for Journals {
                 ),
                 th.title(),
             )));
+            lines.push(Line::from(fit(&format!("memo {}", j.journal.memo), w)));
             lines.extend(line_rows(s, &j.journal.entity, &journal_lines(j), &cur, w));
         }
         f.render_widget(Paragraph::new(lines), detail);
     }
+}
+
+/// The accounts of `entity` a person may post to by hand, `code name`, in
+/// as many columns of 40 as `w` holds and at most `height` rows; what
+/// does not fit is counted.
+fn chart_rows(s: &State, entity: &str, w: usize, height: usize) -> Vec<Line<'static>> {
+    let open: Vec<String> = s
+        .accounts
+        .values()
+        .filter(|a| a.entity == entity)
+        .filter(|a| crate::core::ledger::postable(s, entity, &a.code).is_ok())
+        .map(|a| format!("{} {}", a.code, a.name))
+        .collect();
+    let cols = (w / 40).max(1);
+    let col = w / cols;
+    let rows = open.len().div_ceil(cols);
+    let shown_rows = if rows > height {
+        height.saturating_sub(1)
+    } else {
+        rows
+    };
+    let mut out: Vec<Line<'static>> = (0..shown_rows)
+        .map(|r| {
+            let text: String = (0..cols)
+                .filter_map(|c| open.get(c * rows + r))
+                .map(|t| format!("{:<col$}", fit(t, col.saturating_sub(1))))
+                .collect();
+            Line::from(fit(text.trim_end(), w))
+        })
+        .collect();
+    if shown_rows < rows {
+        let hidden = open.len()
+            - (0..shown_rows)
+                .map(|r| (0..cols).filter(|c| c * rows + r < open.len()).count())
+                .sum::<usize>();
+        out.push(Line::from(fit(
+            &format!("({hidden} more: type a word of the name)"),
+            w,
+        )));
+    }
+    out
 }
 
 /// A posted entry's lines as typed lines (debit or credit each).
@@ -372,6 +490,10 @@ pub struct JournalEntry {
     pub lines: Vec<ManualLine>,
     /// An entry was just posted and nothing typed since: Esc leaves.
     posted: bool,
+    /// The text on show was refused: Esc puts the proposal back.
+    refused: bool,
+    /// What the step proposed (the entity, today, the memo kept).
+    proposal: String,
     asking: Option<Ask>,
     pending: bool,
     key: String,
@@ -394,9 +516,11 @@ pub fn parse_line(
     lines: &[ManualLine],
 ) -> Result<ManualLine, String> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
+    // The last word is the amount when it starts as a number might
+    // (`250`, `-250`, `.5`, `$37.45`, `(37.45)`, `+5`): a bad one is
+    // refused as an amount, not looked up as a word of the account.
     let looks_like_amount = |w: &str| {
-        w.trim_start_matches('-')
-            .starts_with(|c: char| c.is_ascii_digit())
+        w.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '.' | '$' | '+' | '('))
     };
     let amount = match words.last() {
         Some(w) if words.len() > 1 && looks_like_amount(w) => {
@@ -463,16 +587,20 @@ impl JournalEntry {
     pub fn new(ctx: &Ctx) -> JournalEntry {
         let s = ctx.state();
         // The entity chosen last on a screen of one entity, else the
-        // operator's own, else the first.
+        // operator's own, else the one with the most entries (where
+        // Finance views opens).
         let chosen = ctx.chosen_entity.borrow().clone();
         let entity = chosen
             .filter(|e| s.entities.contains_key(e))
             .or_else(|| ctx.home_entity().cloned())
+            .or_else(|| super::finance_views::busiest_entity(s))
             .or_else(|| s.entities.keys().next().cloned())
             .unwrap_or_default();
         JournalEntry {
             step: Step::Entity,
             field: TextField::proposed(&entity),
+            refused: false,
+            proposal: entity.to_string(),
             entity: None,
             date: None,
             memo: String::new(),
@@ -497,8 +625,16 @@ impl JournalEntry {
     fn refuse(&mut self, text: &str, why: String) -> Flow {
         self.field = TextField::new(text);
         self.field.refused();
+        self.refused = true;
         self.notice = Some(Notice::bell(why));
         Flow::Stay
+    }
+
+    /// On to `step`, with `shown` proposed (typing replaces it).
+    fn step_to(&mut self, step: Step, shown: &str) {
+        self.step = step;
+        self.proposal = shown.to_string();
+        self.field = TextField::proposed(shown);
     }
 
     fn entity(&self) -> &str {
@@ -522,8 +658,7 @@ impl JournalEntry {
                         self.entity = Some(e.code.clone());
                         ctx.chosen_entity.replace(Some(e.code.clone()));
                         let day = self.date.unwrap_or_else(|| ctx.entity_today(&e.code));
-                        self.field = TextField::proposed(&day.to_string());
-                        self.step = Step::Date;
+                        self.step_to(Step::Date, &day.to_string());
                         Flow::Stay
                     }
                 }
@@ -537,8 +672,8 @@ impl JournalEntry {
                     Err(r) => self.refuse(t, r.to_string()),
                     Ok(_) => {
                         self.date = Some(day);
-                        self.field = TextField::new(&self.memo);
-                        self.step = Step::Memo;
+                        let memo = self.memo.clone();
+                        self.step_to(Step::Memo, &memo);
                         Flow::Stay
                     }
                 }
@@ -554,13 +689,13 @@ impl JournalEntry {
                     return self.refuse(t, r.to_string());
                 }
                 self.memo = t.to_string();
-                self.step = Step::Lines;
+                self.step_to(Step::Lines, "");
                 Flow::Stay
             }
             Step::Lines => {
                 if t.is_empty() {
                     self.notice = Some(Notice::info(
-                        "type ACCOUNT AMOUNT (debit), ACCOUNT -AMOUNT (credit), an account alone balances; F10 posts",
+                        "ACCOUNT AMOUNT debits, ACCOUNT -AMOUNT credits, an account alone balances; F10 posts",
                     ));
                     return Flow::Stay;
                 }
@@ -590,6 +725,12 @@ impl JournalEntry {
             self.field.take();
             return Flow::Stay;
         }
+        if std::mem::take(&mut self.refused) && self.step != Step::Lines {
+            // A refused date (or entity, memo): the proposal back, not a
+            // step back, where the next text typed went in the wrong box.
+            self.field = TextField::proposed(&self.proposal);
+            return Flow::Stay;
+        }
         if self.posted && self.lines.is_empty() {
             // Just posted: back to the list, where the entry now is.
             return Flow::Pop;
@@ -603,19 +744,18 @@ impl JournalEntry {
                 ))
             }
             Step::Lines => {
-                self.step = Step::Memo;
-                self.field = TextField::proposed(&self.memo);
+                let memo = self.memo.clone();
+                self.step_to(Step::Memo, &memo);
                 Flow::Stay
             }
             Step::Memo => {
-                self.step = Step::Date;
-                self.field =
-                    TextField::proposed(&self.date.map(|d| d.to_string()).unwrap_or_default());
+                let day = self.date.map(|d| d.to_string()).unwrap_or_default();
+                self.step_to(Step::Date, &day);
                 Flow::Stay
             }
             Step::Date => {
-                self.step = Step::Entity;
-                self.field = TextField::proposed(self.entity());
+                let entity = self.entity().to_string();
+                self.step_to(Step::Entity, &entity);
                 Flow::Stay
             }
             Step::Entity => Flow::Pop,
@@ -706,6 +846,7 @@ impl Screen for JournalEntry {
         }
         if !matches!(input, Input::Action(Action::Cancel | Action::Back)) {
             self.posted = false;
+            self.refused = false;
         }
         match input {
             Input::Action(Action::Submit) => self.enter(ctx),
@@ -776,8 +917,7 @@ impl Screen for JournalEntry {
                 // The next entry: the same entity and date, a new memo.
                 self.lines.clear();
                 self.memo.clear();
-                self.step = Step::Memo;
-                self.field = TextField::default();
+                self.step_to(Step::Memo, "");
                 self.key = ctx.new_key();
                 self.posted = true;
             }
@@ -841,18 +981,29 @@ impl Screen for JournalEntry {
         }
         rows.push(Line::from(""));
         if self.lines.is_empty() {
+            let chart = self.step == Step::Lines;
             rows.push(Line::from(Span::styled(
                 fit(
                     match self.step {
                         Step::Entity => "the entity the entry is in: Enter takes the one shown",
                         Step::Date => "the date (YYYY-MM-DD): its period must be open",
                         Step::Memo => "a memo: what the entry is (accrual, correction)",
-                        Step::Lines => "6100 250.00 debits, 2000 -250.00 or 2000 cr 250.00 credits; an account alone balances",
+                        Step::Lines => "6400 250 debits; 6300 -250 or 6300 cr 250 credits; an account alone balances",
                     },
                     w,
                 ),
                 th.dim(),
             )));
+            if chart {
+                // The chart the lines may use, before the first line: the
+                // accounts a person may post to (no control account).
+                let height = (area.height as usize).saturating_sub(rows.len() + 1);
+                rows.push(Line::from(Span::styled(
+                    fit(&format!("accounts of {} to post to:", self.entity()), w),
+                    th.label(),
+                )));
+                rows.extend(chart_rows(s, self.entity(), w, height));
+            }
         } else {
             let cur = currency_of(s, self.entity());
             let mut table = line_rows(s, self.entity(), &self.lines, &cur, w);
