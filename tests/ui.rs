@@ -1589,11 +1589,32 @@ fn quitting_a_sale_too_small_to_draw_shows_the_answers() {
     let s = d.screen(20, 5);
     let bar = s.lines().last().unwrap_or_default();
     assert!(bar.contains("yes") && bar.contains("no"), "{s}");
+    // Its box cannot show the question there: `y` does not exit over
+    // the sale (it did, and a sale with a card payment taken was lost).
+    d.press("y");
+    assert!(!d.app.quit, "y to a question not shown whole:\n{s}");
+    assert_eq!(d.app.screen_name(), "counter_sale");
+    d.press("f3");
     d.press("esc");
     assert!(!d.app.quit);
     assert_eq!(d.app.screen_name(), "counter_sale");
-    // A key at 20x5 says only F3 works; made big enough again, that is
-    // no longer said.
+    // At a size that shows it whole, y exits.
+    d.screen(80, 24);
+    d.press("f3");
+    d.screen(80, 24);
+    d.press("y");
+    assert!(d.app.quit);
+}
+
+/// A key at 20x5 says only F3 works; made big enough again, that is no
+/// longer said.
+#[test]
+fn too_small_is_said_only_while_it_is() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    assert!(d.screen(20, 5).contains("too small"));
     d.typed("x");
     assert!(d.screen(20, 5).contains("too small"));
     let s = d.screen(80, 24);
@@ -3119,6 +3140,36 @@ fn the_last_sale_after_a_restart_includes_one_to_a_customer_who_ships_by_carrier
     let s = d.screen(80, 24);
     assert!(
         s.contains(&format!("last sale {number} C0002 {total} USD")),
+        "{s}"
+    );
+}
+
+/// Cash tendered with its thousands grouped (`1,000`), as a till reads
+/// it; a decimal comma is still refused. `1,000` was refused as "not a
+/// decimal number".
+#[test]
+fn cash_tendered_with_thousands_grouped() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1001"));
+    d.press("f8");
+    d.typed("c2,50").press("enter");
+    assert!(!d.screen(80, 24).contains("SOLD"));
+    d.press("ctrl-u");
+    d.typed("c1,000").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("SOLD"), "{s}");
+    let st = b.state.borrow();
+    let inv = st
+        .invoices
+        .values()
+        .filter(|i| i.customer == "WALKIN-US01")
+        .max_by_key(|i| i.number.clone())
+        .unwrap();
+    let change = Decimal::from(1000) - inv.total;
+    assert!(
+        s.contains(&depot::query::money(change, &inv.currency)),
         "{s}"
     );
 }

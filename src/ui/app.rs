@@ -354,8 +354,11 @@ impl App {
                 // what the operator cannot read. The exit question (its
                 // line is the key bar's) still is.
                 Some(Action::Yes) if !self.fits() && !self.quitting => return,
-                // Nor one whose box showed only part of it.
-                Some(Action::Yes) if !self.quitting && self.question_cut() => {
+                // Nor one whose box showed only part of it, the exit
+                // question over open work among them: at 20x5 its box
+                // showed no question, and `y` exited over a sale with a
+                // card payment taken.
+                Some(Action::Yes) if self.question_cut() => {
                     self.notice = Some(Notice::error(
                         "the question does not show whole: n, or a larger window",
                     ));

@@ -17,7 +17,7 @@ use crate::core::{Event, State};
 use crate::query::sale::{self, margin_pct, Preview};
 use crate::query::{money, qty};
 use crate::ui::entry::{
-    item_qty_problem, parse_money, parse_qty, resolve, split, Asked, Entered, Resolved,
+    item_qty_problem, parse_money, parse_qty, resolve, split, ungroup, Asked, Entered, Resolved,
 };
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
@@ -465,7 +465,9 @@ impl CounterSale {
         }
         let given = match self.amount.trimmed() {
             "" => rest,
-            t => match parse_money(t) {
+            // `1,000` as a till reads it: thousands grouped (a decimal
+            // comma is still refused).
+            t => match parse_money(&ungroup(t)) {
                 Ok(a) => a,
                 Err(e) => {
                     self.notice = Some(Notice::error(e));
@@ -1331,7 +1333,7 @@ impl Screen for CounterSale {
                 }
                 if self.focus == Focus::Tender {
                     let rest = p.total - self.paid();
-                    let change = parse_money(self.amount.trimmed())
+                    let change = parse_money(&ungroup(self.amount.trimmed()))
                         .ok()
                         .filter(|a| *a > rest && self.method == Method::Cash)
                         .map(|a| format!("   change {}", money(a - rest, c)))
