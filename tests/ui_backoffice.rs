@@ -566,6 +566,24 @@ fn a_month_closed_from_the_checklist_refuses_postings_and_reopens_through_an_app
     );
     d.press("f10");
     assert!(d.screen(80, 24).contains("Close US01 FY2026-10"));
+    // The question says how many periods still open before it close too.
+    let before = b
+        .state
+        .borrow()
+        .periods
+        .values()
+        .filter(|p| {
+            p.entity == "US01"
+                && p.end.to_string().as_str() < "2026-10-01"
+                && p.status == PeriodStatus::Open
+        })
+        .count();
+    assert!(before > 0);
+    let q = d.app.confirm.clone().expect("asked");
+    assert!(
+        q.contains(&format!("and the {before} periods still open before it")),
+        "{q}"
+    );
     // Only `y` closes: Enter (a double tap) is no.
     d.press("enter");
     assert_eq!(status("FY2026-10"), PeriodStatus::Open);

@@ -288,8 +288,26 @@ impl Screen for PeriodClose {
                         // Undone only by a reopen someone else approves:
                         // only `y` closes (Enter, a double tap, is no), as
                         // approving a reopen in the exception queue asks.
+                        // How many it closes with it, said: closing
+                        // November closed 23 periods back to January of
+                        // last year, and the question did not say so.
+                        let before = s
+                            .periods
+                            .range(
+                                (p.entity.clone(), chrono::NaiveDate::MIN)
+                                    ..(p.entity.clone(), p.start),
+                            )
+                            .filter(|(_, x)| x.status == PeriodStatus::Open)
+                            .count();
+                        let also = match before {
+                            0 => String::new(),
+                            n => format!(
+                                " and the {} still open before it",
+                                crate::ui::widgets::counted(n, "period")
+                            ),
+                        };
                         Flow::ConfirmStrict(format!(
-                            "Close {} {} (and every open period before it)? Nothing posts into it after.",
+                            "Close {} {}{also}? Nothing posts into them after.",
                             p.entity, p.code
                         ))
                     }
