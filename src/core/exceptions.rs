@@ -2623,7 +2623,28 @@ mod tests {
             ),
             Err(Rejection::NoChange)
         );
-        // A snooze ends after today; a picker may not snooze.
+        // A snooze ends after today (not yesterday); snoozed until today,
+        // a snoozed one is woken: back in the queue now. A picker may
+        // not snooze.
+        let yesterday = today() - chrono::Duration::days(1);
+        let r = note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &k,
+            serde_json::json!({"cmd": "snooze_clock_exception", "until": yesterday, "reason": "x"}),
+        );
+        assert!(matches!(r, Err(Rejection::OutOfRange { .. })), "{r:?}");
+        note(
+            &mut s,
+            &mut log,
+            "SUP1",
+            &k,
+            serde_json::json!({"cmd": "snooze_clock_exception", "until": today(), "reason": "woken"}),
+        )
+        .expect("woken");
+        assert!(late_risk(&s, &k).expect("still open").in_queue(today()));
+        // Woken, it is not snoozed past today: today is no snooze now.
         let r = note(
             &mut s,
             &mut log,
