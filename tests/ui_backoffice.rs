@@ -1757,6 +1757,8 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     let s = d.screen(80, 24);
     assert!(s.contains("Post BL-"), "{s}");
     assert!(s.contains("-12.50 USD) to 6500"), "{s}");
+    // The day it posts on (its own: November is open).
+    assert!(s.contains("dated 2026-11-25?"), "{s}");
     d.press("y");
     let s = d.screen(132, 43);
     assert!(s.contains("POSTED BL-"), "{s}");

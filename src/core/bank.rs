@@ -523,7 +523,7 @@ fn tolerance_of(t: Option<Decimal>, state: &State, entity: &str) -> Result<Decim
 /// What a reconciliation posting is dated: the statement line's day if
 /// its period is open, else the day of the command (a fee found after the
 /// close goes into the open period, as a correction would).
-fn posting_date(state: &State, line: &BankLine, today: NaiveDate) -> NaiveDate {
+pub fn posting_date(state: &State, line: &BankLine, today: NaiveDate) -> NaiveDate {
     let open = |d: NaiveDate| {
         state
             .period_of(&line.entity, d)

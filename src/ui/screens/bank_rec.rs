@@ -630,8 +630,20 @@ impl BankRec {
         };
         let cur = self.currency(s);
         self.focus = self.list;
+        // The day it posts on, said: a line of a closed month posts today
+        // (the core's rule), which the question did not say.
+        let day = crate::core::bank::posting_date(s, line, ctx.entity_today(&line.entity));
+        let dated = if day == line.date {
+            format!("dated {day}")
+        } else {
+            let period = s
+                .period_of(&line.entity, line.date)
+                .map(|p| p.code.to_string())
+                .unwrap_or_default();
+            format!("dated {day}: {period} of its day {} is closed", line.date)
+        };
         let q = format!(
-            "Post {} ({} {cur}) to {} as {memo:?}?",
+            "Post {} ({} {cur}) to {} as {memo:?}, {dated}?",
             line.id,
             money(line.amount, &cur),
             self.account
