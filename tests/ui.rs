@@ -3173,3 +3173,24 @@ fn cash_tendered_with_thousands_grouped() {
         "{s}"
     );
 }
+
+/// `=` alone on a line not yet placed takes a typed price back: the
+/// engine's price again. It was refused (`a price "" is not a decimal
+/// number`), and the line had to be removed and typed again.
+#[test]
+fn an_equals_sign_alone_takes_a_typed_price_back() {
+    let b = demo();
+    let mut d = new_order(&b, "PO-EQ");
+    d.typed("2*FAS-1000=12.345").press("enter");
+    assert!(d.screen(132, 43).contains("12.345"));
+    d.press("up").typed("=").press("enter");
+    let s = d.screen(132, 43);
+    assert!(!s.contains("12.345"), "{s}");
+    let orders = b.state.borrow().orders.len();
+    d.press("f10");
+    assert_eq!(b.state.borrow().orders.len(), orders + 1);
+    let st = b.state.borrow();
+    let o = st.orders.values().next_back().unwrap();
+    let list = st.price_lists["LIST-USD"].prices["FAS-1000"].price;
+    assert_eq!(o.lines[0].price, list, "{:?}", o.lines[0].rule);
+}

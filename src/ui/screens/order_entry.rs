@@ -633,7 +633,16 @@ impl OrderEntry {
                 }
             }
         };
-        let pv = match p.map(parse_price) {
+        // `=` alone: the price the engine gives again (a line not yet
+        // placed; a placed line's price is changed, not taken back).
+        let unpriced = p.is_some_and(|p| p.trim().is_empty());
+        if unpriced && self.loaded.is_some() {
+            self.notice = Some(Notice::error(
+                "a placed line keeps its price until another is typed (=12.50)",
+            ));
+            return Flow::Stay;
+        }
+        let pv = match p.filter(|_| !unpriced).map(parse_price) {
             Some(Ok(v)) => Some(v),
             Some(Err(e)) => {
                 self.notice = Some(Notice::error(e));
@@ -684,7 +693,7 @@ impl OrderEntry {
             if let Some(q) = qv {
                 l.qty = q;
             }
-            if pv.is_some() {
+            if pv.is_some() || unpriced {
                 l.price = pv;
             }
             self.changed();
