@@ -3194,3 +3194,41 @@ fn an_equals_sign_alone_takes_a_typed_price_back() {
     let list = st.price_lists["LIST-USD"].prices["FAS-1000"].price;
     assert_eq!(o.lines[0].price, list, "{:?}", o.lines[0].rule);
 }
+
+/// A scan while the cursor is on the counter's lines adds its item (it
+/// was read as a quantity, `... is more than 1000000`, and the item was
+/// not added); a quantity typed there still changes the line.
+#[test]
+fn a_scan_on_the_counters_lines_adds_the_item() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter");
+    d.scan(&barcode(&b, "FAS-1000"));
+    d.press("up");
+    d.typed("3").press("enter");
+    d.press("up");
+    d.scan(&barcode(&b, "FAS-1001"));
+    let s = d.screen(80, 24);
+    assert!(s.contains("FAS-1001"), "{s}");
+    assert!(!s.contains("more than"), "{s}");
+    d.press("f8").press("enter");
+    let st = b.state.borrow();
+    let inv = st
+        .invoices
+        .values()
+        .filter(|i| i.customer == "WALKIN-US01")
+        .max_by_key(|i| i.number.clone())
+        .expect("sold");
+    let lines: Vec<(String, Decimal)> = inv
+        .lines
+        .iter()
+        .map(|l| (l.sku.to_string(), l.qty))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("FAS-1000".to_string(), Decimal::from(3)),
+            ("FAS-1001".to_string(), Decimal::ONE)
+        ]
+    );
+}

@@ -882,6 +882,16 @@ impl Screen for CounterSale {
                 Flow::Stay
             }
             (Focus::Lines, Input::Action(Action::Submit)) => {
+                // A scan while the cursor is on the lines is a scan, not a
+                // quantity (`0614141000012 is more than 1000000`, and the
+                // item was not added): it goes to the item field.
+                let t = self.line_edit.trimmed().to_string();
+                if parse_qty(&t).is_err() && ctx.state().scanned_item(&t, String::new).is_ok() {
+                    self.line_edit.take();
+                    self.entry = TextField::new(&t);
+                    self.focus = Focus::Entry;
+                    return self.accept_entry(ctx);
+                }
                 self.edit_line_qty(ctx);
                 Flow::Stay
             }
