@@ -77,6 +77,14 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
         d.press("ctrl-u");
     }
     assert_eq!(d.app.bells, bells + 9);
+    // GRNI refused in words that fit it (it said "a control account").
+    d.typed("2100 50.00").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("account 2100 is posted by its documents only"),
+        "{s}"
+    );
+    d.press("ctrl-u");
     // Words of the name find the account; an account alone balances.
     d.typed("wages 1,250.00").press("enter");
     let s = d.screen(80, 24);

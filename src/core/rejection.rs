@@ -207,7 +207,7 @@ pub enum Rejection {
         period: String,
         items: String,
     },
-    #[error("account {account} is a control account: only its subledger or documents post to it")]
+    #[error("account {account} is posted by its documents only (a control account, or one open documents must equal), not by hand")]
     ControlAccount { account: String },
     #[error("bank statement line {line}: {problem}")]
     BankMatch { line: String, problem: String },
