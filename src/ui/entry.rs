@@ -322,25 +322,44 @@ pub fn find_supplier<'s>(
             false => Err(format!("supplier {} is inactive", sup.code)),
         };
     }
+    by_words(
+        s.suppliers.values().filter(|x| x.active || !active),
+        t,
+        |x| (x.code.as_str(), x.name.as_str()),
+        "suppliers",
+        format!("no supplier {t:?} (code, or words of the name)"),
+    )
+}
+
+/// The one of `all` whose name (`code_name`'s second) has every word of
+/// `t`; none is `none`, several are named (four at most) to type the
+/// code instead.
+fn by_words<'s, T>(
+    all: impl Iterator<Item = &'s T>,
+    t: &str,
+    code_name: impl Fn(&T) -> (&str, &str),
+    plural: &str,
+    none: String,
+) -> Result<&'s T, String> {
     let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
-    let hits: Vec<&crate::core::master::Supplier> = s
-        .suppliers
-        .values()
-        .filter(|x| x.active || !active)
+    let hits: Vec<&T> = all
         .filter(|x| {
-            let name = x.name.to_lowercase();
+            let name = code_name(x).1.to_lowercase();
             words.iter().all(|w| name.contains(w.as_str()))
         })
         .collect();
     match hits.as_slice() {
         [one] => Ok(one),
-        [] => Err(format!("no supplier {t:?} (code, or words of the name)")),
+        [] => Err(none),
         many => Err(format!(
-            "{} suppliers match {t:?}: {}; type the code",
+            "{} {plural} match {t:?}: {}; type the code",
             many.len(),
             many.iter()
                 .take(4)
-                .map(|x| format!("{} {}", x.code, x.name))
+                .map(|x| {
+                    let (code, name) = code_name(x);
+                    format!("{code} {name}")
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
@@ -365,31 +384,13 @@ pub fn find_account<'s>(
     {
         return Ok(a);
     }
-    let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
-    let hits: Vec<&crate::core::master::Account> = s
-        .accounts
-        .values()
-        .filter(|a| a.entity == entity)
-        .filter(|a| {
-            let name = a.name.to_lowercase();
-            words.iter().all(|w| name.contains(w.as_str()))
-        })
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok(one),
-        [] => Err(format!(
-            "{entity} has no account {t:?} (code, or words of the name)"
-        )),
-        many => Err(format!(
-            "{} accounts match {t:?}: {}; type the code",
-            many.len(),
-            many.iter()
-                .take(4)
-                .map(|a| format!("{} {}", a.code, a.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    by_words(
+        s.accounts.values().filter(|a| a.entity == entity),
+        t,
+        |a| (a.code.as_str(), a.name.as_str()),
+        "accounts",
+        format!("{entity} has no account {t:?} (code, or words of the name)"),
+    )
 }
 
 #[cfg(test)]

@@ -190,6 +190,24 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// `label value`: a form's field as entered, its label styled as one.
+pub fn labelled(label: &'static str, value: String, theme: Theme) -> ratatui::text::Line<'static> {
+    ratatui::text::Line::from(vec![Span::styled(label, theme.label()), Span::raw(value)])
+}
+
+/// `label text_`: a form's field being typed, in what `width` leaves.
+pub fn labelled_field(
+    label: &'static str,
+    field: &TextField,
+    width: usize,
+    theme: Theme,
+) -> ratatui::text::Line<'static> {
+    ratatui::text::Line::from(vec![
+        Span::styled(label, theme.label()),
+        field.span(true, width.saturating_sub(label.len()), theme),
+    ])
+}
+
 /// "1 invoice", "2 invoices", "3 entries": a count with its noun (plural
 /// with "s", a consonant's "y" as "ies").
 pub fn counted(n: usize, thing: &str) -> String {

@@ -22,7 +22,7 @@ use crate::query::money;
 use crate::ui::entry::{find_account, parse_money, ungroup};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{counted, fit, moved, TextField};
+use crate::ui::widgets::{counted, fit, labelled, labelled_field, moved, TextField};
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -937,15 +937,8 @@ impl Screen for JournalEntry {
         let s = ctx.state();
         let w = area.width as usize;
         let mut rows: Vec<Line> = Vec::new();
-        let value = |label: &'static str, v: String| {
-            Line::from(vec![Span::styled(label, th.label()), Span::raw(v)])
-        };
-        let typing = |label: &'static str, field: &TextField| {
-            Line::from(vec![
-                Span::styled(label, th.label()),
-                field.span(true, w.saturating_sub(label.len()), th),
-            ])
-        };
+        let value = |label: &'static str, v: String| labelled(label, v, th);
+        let typing = |label: &'static str, field: &TextField| labelled_field(label, field, w, th);
         let order = [Step::Entity, Step::Date, Step::Memo, Step::Lines];
         let at = order.iter().position(|x| *x == self.step).unwrap_or(0);
         if self.step == Step::Entity {

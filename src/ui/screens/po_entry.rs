@@ -17,7 +17,7 @@ use crate::query::{money, qty as fmt_qty};
 use crate::ui::entry::{find_supplier, resolve, Resolved};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{counted, fit, TextField};
+use crate::ui::widgets::{counted, fit, labelled, labelled_field, TextField};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -423,15 +423,8 @@ impl Screen for PoEntry {
         let s = ctx.state();
         let w = area.width as usize;
         let mut rows: Vec<Line> = Vec::new();
-        let value = |label: &'static str, v: String| {
-            Line::from(vec![Span::styled(label, th.label()), Span::raw(v)])
-        };
-        let typing = |label: &'static str, field: &TextField| {
-            Line::from(vec![
-                Span::styled(label, th.label()),
-                field.span(true, w.saturating_sub(label.len()), th),
-            ])
-        };
+        let value = |label: &'static str, v: String| labelled(label, v, th);
+        let typing = |label: &'static str, field: &TextField| labelled_field(label, field, w, th);
         match (&self.supplier, self.step) {
             (_, Step::Supplier) => rows.push(typing("supplier  ", &self.field)),
             (Some(c), _) => {
