@@ -127,6 +127,10 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
     assert_eq!(d.app.screen_name(), "journals");
     let s = d.screen(80, 24);
     assert!(s.contains(&number) && s.contains("1,250.00 USD"), "{s}");
+    assert!(
+        s.contains("1 entry posted by hand, newest first: F7 new, F8 reverses the selected one"),
+        "whole at 80 columns: {s}"
+    );
     assert!(s.contains("Warehouse wages"), "the lines shown: {s}");
     // F8 reverses it: the date asked (today here: the day after its
     // period has not come), then a question only y answers.

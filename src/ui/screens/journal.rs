@@ -290,7 +290,7 @@ impl Screen for Journals {
             intro("no entry posted by hand yet: F7 types one".to_string())
         } else {
             intro(format!(
-                "{} posted by hand, newest first: F7 a new one, F8 reverses the one selected",
+                "{} posted by hand, newest first: F7 new, F8 reverses the selected one",
                 counted(rows.len(), "entry")
             ))
         };
