@@ -102,11 +102,14 @@ impl Journals {
             .and_then(|p| p.end.succ_opt())
             .filter(|d| *d <= today)
             .unwrap_or(today);
-        match ctx.dry_run(CommandBody::ReverseJournalEntry {
+        // Reversed already, or itself a reversal: the core's words, no
+        // date asked (read from the entry, not from the refusal's text).
+        let reversal = CommandBody::ReverseJournalEntry {
             number: j.number.clone(),
             date: Some(today),
-        }) {
-            Err(why) if why.contains(j.number.as_str()) => {
+        };
+        match ctx.dry_run(reversal) {
+            Err(why) if j.reversed_by.is_some() || j.reverses.is_some() => {
                 self.notice = Some(Notice::bell(why));
             }
             _ => {
