@@ -17,7 +17,8 @@ pub fn bench_state(today: NaiveDate, lines: usize, open: usize) -> Result<(State
     let mut s = crate::ui::testing::demo_state(today);
     let base = s
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| !i.lines.is_empty())
         .cloned()
         .ok_or_else(|| anyhow!("the demo has no invoice"))?;

@@ -126,9 +126,10 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
     // for the selected short line).
     let needs: Vec<models::substitutes::Need> = s
         .orders
-        .values()
+        .sorted()
+        .into_iter()
         .rev()
-        .flat_map(|o| {
+        .flat_map(|(_, o)| {
             o.lines.iter().map(move |l| models::substitutes::Need {
                 customer: o.customer.clone(),
                 sku: l.sku.clone(),

@@ -118,11 +118,12 @@ pub fn run(dir: &Path, rounds: usize) -> Result<ExitCode> {
         .ok_or_else(|| anyhow!("no customer in the store"))?;
     let orders: Vec<Code> = s
         .orders
-        .keys()
+        .sorted()
+        .into_iter()
         .rev()
         .step_by(7)
         .take(rounds)
-        .cloned()
+        .map(|(k, _)| k.clone())
         .collect();
     drop(view);
 
@@ -264,7 +265,8 @@ fn open_items(b: &mut Bench, rounds: usize) -> Result<()> {
         let mut open: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for i in s
             .invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .filter(|i| i.open > rust_decimal::Decimal::ZERO)
         {
             *open.entry(i.customer.as_str()).or_default() += 1;
@@ -568,7 +570,8 @@ pub(crate) fn picked_so_far(backend: &EngineBackend) -> usize {
         .view()
         .state
         .picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .flat_map(|p| p.lines.iter())
         .filter(|l| l.open() == rust_decimal::Decimal::ZERO)
         .count()

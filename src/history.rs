@@ -775,7 +775,7 @@ fn review(
     to_receive: &mut BTreeMap<NaiveDate, Vec<InTransit>>,
 ) -> Result<()> {
     let mut backordered: BTreeMap<String, Decimal> = BTreeMap::new();
-    for o in r.state.orders.values() {
+    for o in r.state.orders.values_any_order() {
         for l in &o.lines {
             if !l.cancelled && l.backordered > Decimal::ZERO {
                 *backordered.entry(l.sku.to_string()).or_default() += l.backordered;

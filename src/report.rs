@@ -424,7 +424,12 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     ("shipped", true),
                 ],
             );
-            for o in s.orders.values().filter(|o| wanted(&o.entity)) {
+            for o in s
+                .orders
+                .values_sorted()
+                .into_iter()
+                .filter(|o| wanted(&o.entity))
+            {
                 if !matches!(o.status, OrderStatus::Open | OrderStatus::Held) {
                     continue;
                 }
@@ -476,7 +481,8 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
             let mut rows: Vec<(NaiveDate, Vec<String>)> = Vec::new();
             for o in s
                 .orders
-                .values()
+                .values_sorted()
+                .into_iter()
                 .filter(|o| wanted(&o.entity) && o.status == OrderStatus::Open)
             {
                 for l in o

@@ -161,7 +161,8 @@ impl World {
     fn invoiced_shipments(&self) -> Vec<Vec<Code>> {
         self.s
             .invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .map(|i| i.shipments.clone())
             .collect()
     }

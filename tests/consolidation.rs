@@ -77,7 +77,8 @@ fn sell(s: &mut State, customer: &str, sku: &str, qty: &str, warehouse: &str, at
     );
     let list = s
         .picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|p| p.order == order)
         .map(|p| p.number.clone())
         .unwrap();

@@ -92,20 +92,27 @@ fn opts() -> BuildOptions {
 fn picks(s: &State) -> Vec<(DocKind, Code)> {
     use depot::core::sales::OrderStatus;
     let mut out = Vec::new();
-    let inv = s.invoices.values().find(|i| !i.lines.is_empty()).unwrap();
+    let inv = s
+        .invoices
+        .values_sorted()
+        .into_iter()
+        .find(|i| !i.lines.is_empty())
+        .unwrap();
     out.push((DocKind::Invoice, inv.number.clone()));
     if let Some(m) = s.credit_memos.keys().next() {
         out.push((DocKind::CreditMemo, m.clone()));
     }
     let quote = s
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|o| o.status == OrderStatus::Quote)
         .unwrap();
     out.push((DocKind::Acknowledgment, quote.number.clone()));
     let order = s
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|o| o.status != OrderStatus::Quote)
         .unwrap();
     out.push((DocKind::Acknowledgment, order.number.clone()));
@@ -121,15 +128,20 @@ fn picks(s: &State) -> Vec<(DocKind, Code)> {
         DocKind::PurchaseOrder,
         s.purchase_orders.keys().next().unwrap().clone(),
     ));
-    out.push((DocKind::PickTicket, s.picks.keys().next().unwrap().clone()));
+    out.push((
+        DocKind::PickTicket,
+        s.picks.keys_sorted().into_iter().next().unwrap().clone(),
+    ));
     let packed = s
         .picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|p| !p.cartons.is_empty())
         .map(|p| format!("{}/{}", p.number, p.cartons[0].number))
         .or_else(|| {
             s.shipments
-                .values()
+                .values_sorted()
+                .into_iter()
                 .find(|x| !x.cartons.is_empty())
                 .map(|x| format!("{}/{}", x.pick_list, x.cartons[0].number))
         })
@@ -138,9 +150,10 @@ fn picks(s: &State) -> Vec<(DocKind, Code)> {
     out.push((DocKind::CartonLabel, packed.into()));
     let shipped = s
         .shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|x| !x.cartons.is_empty())
-        .unwrap_or_else(|| s.shipments.values().next().unwrap());
+        .unwrap_or_else(|| s.shipments.values_sorted().into_iter().next().unwrap());
     out.push((DocKind::BillOfLading, shipped.number.clone()));
     out
 }
@@ -174,7 +187,7 @@ fn every_document_of_the_demo_renders_as_text() {
 fn invoice_totals_are_the_invoice_and_print_in_its_currency() {
     let b = demo();
     let s = b.state.borrow().clone();
-    for inv in s.invoices.values().take(20) {
+    for inv in s.invoices.values_sorted().into_iter().take(20) {
         let d = build(&s, DocKind::Invoice, &inv.number, opts()).unwrap();
         assert_eq!(d.total("Total"), Some(inv.total), "{}", inv.number);
         let lines: Decimal = inv.lines.iter().map(|l| l.amount).sum();
@@ -222,7 +235,12 @@ fn the_statement_agrees_with_the_statement_report() {
 fn the_pick_ticket_walks_the_bins_in_sequence_with_barcodes() {
     let b = demo();
     let s = b.state.borrow().clone();
-    let p = s.picks.values().max_by_key(|p| p.lines.len()).unwrap();
+    let p = s
+        .picks
+        .values_sorted()
+        .into_iter()
+        .max_by_key(|p| p.lines.len())
+        .unwrap();
     let d = build(&s, DocKind::PickTicket, &p.number, opts()).unwrap();
     let seqs: Vec<u32> = d.rows.iter().map(|r| r.cells[0].parse().unwrap()).collect();
     let mut sorted = seqs.clone();
@@ -302,7 +320,7 @@ fn the_carton_label_sscc_has_its_check_digit_and_scans_back() {
     let zc = zpl::render(&copy).unwrap();
     assert!(zc.contains(element) && zc.contains("COPY"));
     // ZPL is for labels only.
-    let inv = s.invoices.keys().next().unwrap();
+    let inv = s.invoices.keys_sorted().into_iter().next().unwrap();
     let d = build(&s, DocKind::Invoice, inv, opts()).unwrap();
     assert!(zpl::render(&d).is_err());
 }
@@ -503,7 +521,12 @@ fn customer_names_in_any_latin_script_print_as_they_are() {
         )
         .unwrap();
         let s = b.state.borrow().clone();
-        let inv = s.invoices.values().find(|i| i.customer == code).unwrap();
+        let inv = s
+            .invoices
+            .values_sorted()
+            .into_iter()
+            .find(|i| i.customer == code)
+            .unwrap();
         let d = build(&s, DocKind::Invoice, &inv.number, opts()).unwrap();
         assert!(text::render(&d).contains(name), "the text keeps {name}");
         let f = dir.path().join(format!("{code}.pdf"));
@@ -580,7 +603,13 @@ fn the_printed_invoice_total_is_the_ledger_to_the_cent_and_a_reprint_is_a_copy()
     let engine_invoices: Vec<Code> = {
         let store = depot::store::Store::open(d).unwrap();
         let rec = store.recover().unwrap();
-        let v = rec.state.invoices.keys().cloned().collect();
+        let v = rec
+            .state
+            .invoices
+            .keys_sorted()
+            .into_iter()
+            .cloned()
+            .collect();
         store.close().unwrap();
         v
     };
@@ -662,7 +691,8 @@ fn a_folder_printer_keeps_each_print_and_a_reprint_after_a_payment_shows_the_sam
     let s = b.state.borrow().clone();
     let inv = s
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| i.open > Decimal::ZERO && i.currency.0 == "USD")
         .unwrap()
         .clone();
@@ -786,7 +816,15 @@ fn a_printer_that_refuses_the_connection_is_a_clear_error_and_an_audit_entry() {
         },
     )
     .unwrap();
-    let inv = b.state.borrow().invoices.keys().next().unwrap().clone();
+    let inv = b
+        .state
+        .borrow()
+        .invoices
+        .keys_sorted()
+        .into_iter()
+        .next()
+        .unwrap()
+        .clone();
     let req = PrintRequest::new(DocKind::Invoice, &inv, today());
     let e = print_document(&b, "ADMIN", "test", &req).unwrap_err();
     let msg = e.to_string();
@@ -910,7 +948,8 @@ fn a_counter_sale_invoice_shows_what_was_paid() {
     let s = b.state.borrow().clone();
     let inv = s
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|i| i.customer == "WALKIN-US01")
         .max_by_key(|i| i.number.clone())
         .unwrap();
@@ -1069,7 +1108,8 @@ fn a_statement_of_an_earlier_day_ages_what_was_open_then() {
     // invoice was open.
     let (r, inv) = s
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|r| r.method != depot::core::cash::Method::Credit)
         .find_map(|r| {
             r.applications

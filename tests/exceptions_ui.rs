@@ -17,7 +17,12 @@ fn over_limit(b: &MemBackend, who: &str) -> String {
     .unwrap();
     b.exec(who, body).unwrap();
     let s = b.state.borrow();
-    s.orders.keys().next_back().unwrap().to_string()
+    s.orders
+        .keys_sorted()
+        .into_iter()
+        .next_back()
+        .unwrap()
+        .to_string()
 }
 
 fn exception_of(b: &MemBackend, order: &str) -> u64 {
@@ -759,7 +764,12 @@ fn a_short_pick_says_which_picker_raised_it() {
     b.exec("SHIP1", wave).unwrap();
     let (list, line, bin, sku) = {
         let s = b.state.borrow();
-        let p = s.picks.values().rfind(|p| p.wave.is_some()).unwrap();
+        let p = s
+            .picks
+            .values_sorted()
+            .into_iter()
+            .rfind(|p| p.wave.is_some())
+            .unwrap();
         let l = &p.lines[0];
         (
             p.number.to_string(),
@@ -1115,7 +1125,12 @@ fn every_blocked_document_has_its_screen_or_none() {
     use depot::ui::screens::master_data::Kind;
     let b = demo();
     let s = b.state.borrow();
-    let pick = s.picks.values().next().expect("the demo has picks");
+    let pick = s
+        .picks
+        .values_sorted()
+        .into_iter()
+        .next()
+        .expect("the demo has picks");
     let code = |c: &str| depot::core::types::Code::from(c);
     let cases = [
         (
@@ -1570,7 +1585,7 @@ fn a_late_order_shows_who_took_on_its_prediction_and_what_was_said() {
     );
     let (order, requested) = {
         let s = b.state.borrow();
-        let o = s.orders.values().next_back().unwrap();
+        let o = s.orders.values_sorted().into_iter().next_back().unwrap();
         assert_eq!(o.status, depot::core::sales::OrderStatus::Open);
         (o.number.clone(), o.requested)
     };
@@ -1713,7 +1728,8 @@ fn a_rejected_adjustment_of_a_bin_found_empty_leaves_a_count_of_it() {
         .state
         .borrow()
         .orders
-        .keys()
+        .keys_sorted()
+        .into_iter()
         .next_back()
         .unwrap()
         .to_string();
@@ -1726,7 +1742,8 @@ fn a_rejected_adjustment_of_a_bin_found_empty_leaves_a_count_of_it() {
         let s = b.state.borrow();
         let p = s
             .picks
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|p| p.order == order)
             .expect("a pick list");
         let l = p
@@ -1913,7 +1930,8 @@ fn a_reject_the_role_lacks_is_said_before_its_reason_is_asked() {
     let number = {
         let s = b.state.borrow();
         s.orders
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|o| {
                 o.status == depot::core::sales::OrderStatus::Open
                     && o.lines
@@ -1935,7 +1953,8 @@ fn a_reject_the_role_lacks_is_said_before_its_reason_is_asked() {
         .state
         .borrow()
         .picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|p| p.order == number)
         .expect("a pick list")
         .clone();

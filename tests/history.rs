@@ -67,7 +67,7 @@ fn a_year_of_history_has_drifting_suppliers_damage_counts_and_stock_outs() {
     // late more often than the others.
     let ctx = depot::models::late::Context::new(s);
     let (mut short, mut short_late, mut full, mut full_late) = (0, 0, 0, 0);
-    for o in s.orders.values() {
+    for o in s.orders.values_sorted() {
         let Some(late) = ctx.late(o) else { continue };
         if ctx.short.get(o.number.as_str()).is_some_and(|x| x.0 > 0.0) {
             short += 1;

@@ -140,7 +140,8 @@ fn placed_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: De
         .state
         .borrow()
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|o| o.customer == customer)
         .map(|o| o.number.clone())
         .max()
@@ -172,7 +173,8 @@ fn released_order(b: &MemBackend, customer: &str, wh: &str, skus: &[Code], qty: 
     .unwrap();
     let s = b.state.borrow();
     s.picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|p| p.order == number)
         .map(|p| p.number.clone())
         .max()
@@ -905,7 +907,15 @@ fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
         },
     )
     .unwrap();
-    let number = b.state.borrow().orders.keys().next_back().unwrap().clone();
+    let number = b
+        .state
+        .borrow()
+        .orders
+        .keys_sorted()
+        .into_iter()
+        .next_back()
+        .unwrap()
+        .clone();
     b.exec("SHIP1", CommandBody::ReleaseOrder { number })
         .unwrap();
     let t = open_tasks(&b, "CHI")
@@ -1147,7 +1157,8 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     );
     let sh = st
         .shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|x| x.pick_list == p.number)
         .unwrap();
     assert_eq!(sh.tracking, "1Z999AA10123456784");
@@ -1166,7 +1177,8 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
     let st = b.state.borrow();
     let inv = st
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| i.shipments.contains(&shipment))
         .unwrap();
     assert_eq!(inv.freight, Decimal::new(1840, 2));
@@ -1174,7 +1186,8 @@ fn pack_within_tolerance_then_ship_with_a_tracking_scan() {
 
 fn sh_number(s: &State, list: &str) -> Code {
     s.shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|x| x.pick_list == list)
         .unwrap()
         .number
@@ -1980,7 +1993,7 @@ fn free_stock(b: &MemBackend, wh: &str, n: i64) -> (String, String, Decimal) {
                 && **q >= Decimal::from(n)
                 && s.bins[&(k.warehouse.clone(), k.bin.clone())].kind
                     == depot::core::master::BinKind::PickFace
-                && !s.picks.values().any(|p| {
+                && !s.picks.values_sorted().into_iter().any(|p| {
                     p.status == depot::core::warehouse::PickStatus::Open
                         && p.lines.iter().any(|l| l.bin == k.bin && l.sku == k.sku)
                 })
@@ -2344,7 +2357,8 @@ fn an_empty_bin_is_counted_as_0_without_an_item_to_scan() {
 fn lists_of(b: &MemBackend, order: &str) -> Vec<String> {
     let s = b.state.borrow();
     s.picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|p| p.order == order)
         .map(|p| p.number.to_string())
         .collect()
@@ -2439,7 +2453,8 @@ fn a_carrier_releases_its_wave_and_bad_text_releases_nothing() {
     for o in &fedex {
         assert!(
             st.picks
-                .values()
+                .values_sorted()
+                .into_iter()
                 .any(|p| p.order == *o && p.wave.as_ref() == Some(&wave.number)),
             "{o} is in {}",
             wave.number
@@ -2970,7 +2985,7 @@ fn held_order(b: &MemBackend) -> Code {
     )
     .unwrap();
     let s = b.state.borrow();
-    let o = s.orders.values().next_back().unwrap();
+    let o = s.orders.values_sorted().into_iter().next_back().unwrap();
     assert!(!o.holds.is_empty(), "{:?}", o.status);
     o.number.clone()
 }
@@ -3812,7 +3827,8 @@ fn a_list_on_the_own_trucks_ships_without_a_tracking_number() {
         .state
         .borrow()
         .shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .any(|sh| sh.pick_list == p.number));
     d.scan("none");
     // The customer's terms bill freight: asked next, none.
@@ -3964,7 +3980,8 @@ fn a_tracking_number_already_on_a_shipment_is_asked_about_first() {
             depot::core::warehouse::PickStatus::Shipped
         );
         st.shipments
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|s| s.pick_list == first.as_str())
             .unwrap()
             .number

@@ -140,22 +140,26 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
     };
     let items: Vec<&Item> = s.items.values().collect();
     let customers: Vec<&Customer> = s.customers.values().collect();
-    let orders: Vec<&depot::core::sales::SalesOrder> = s.orders.values().map(|o| &**o).collect();
+    let orders: Vec<&depot::core::sales::SalesOrder> =
+        s.orders.values_sorted().into_iter().map(|o| &**o).collect();
     let picks: Vec<&depot::core::warehouse::PickList> = s
         .picks
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|p| &**p)
         .filter(|p| p.status == depot::core::warehouse::PickStatus::Open)
         .collect();
     let uninvoiced: Vec<&depot::core::warehouse::Shipment> = s
         .shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|x| &**x)
         .filter(|x| x.invoice.is_none())
         .collect();
     let open_invoices: Vec<&depot::core::billing::Invoice> = s
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|i| &**i)
         .filter(|i| i.open > i.disputed)
         .collect();
@@ -164,7 +168,12 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
         .values()
         .filter(|r| r.status == depot::core::returns::ReturnStatus::Authorized)
         .collect();
-    let invoices: Vec<&depot::core::billing::Invoice> = s.invoices.values().map(|i| &**i).collect();
+    let invoices: Vec<&depot::core::billing::Invoice> = s
+        .invoices
+        .values_sorted()
+        .into_iter()
+        .map(|i| &**i)
+        .collect();
     let suppliers: Vec<&depot::core::master::Supplier> = s.suppliers.values().collect();
     let pos: Vec<&depot::core::purchasing::PurchaseOrder> = s.purchase_orders.values().collect();
     let ap: Vec<&depot::core::purchasing::SupplierInvoice> = s.supplier_invoices.values().collect();
@@ -1373,7 +1382,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     customer: None,
                 },
                 _ => {
-                    let shipments: Vec<&Code> = s.shipments.keys().collect();
+                    let shipments: Vec<&Code> = s.shipments.keys_sorted().into_iter().collect();
                     CommandBody::ConfirmDelivery {
                         shipment: if shipments.is_empty() {
                             "SH-000001".into()
@@ -1398,7 +1407,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     depot::core::archive::closed_orders(s, before, max as usize)
                         .into_iter()
                         .collect();
-                let keys: Vec<&Code> = s.orders.keys().collect();
+                let keys: Vec<&Code> = s.orders.keys_sorted().into_iter().collect();
                 while !keys.is_empty() && named.len() < max as usize && rng.chance(2) {
                     named.push((*rng.pick(&keys)).clone());
                 }
@@ -1865,7 +1874,7 @@ fn simulate(seed: u64, steps: u64, replay_every: u64) -> std::collections::BTree
         "seed {seed}: {committed} of {steps} committed"
     );
     let mut seen = std::collections::BTreeSet::new();
-    for o in w.state.orders.values() {
+    for o in w.state.orders.values_sorted() {
         seen.insert(format!("order ended {:?}", o.status));
     }
     let mut mark = |what: &str, yes: bool| {

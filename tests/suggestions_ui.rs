@@ -339,7 +339,8 @@ fn ship(b: &MemBackend, number: &str) -> String {
     let list = {
         let s = b.state.borrow();
         s.picks
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|p| p.order == number)
             .expect("a pick list")
             .clone()
@@ -380,7 +381,8 @@ fn ship(b: &MemBackend, number: &str) -> String {
     .expect("shipped");
     let s = b.state.borrow();
     s.shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|x| x.order == number)
         .expect("a shipment")
         .number
@@ -396,7 +398,8 @@ fn an_invoice_is_checked_before_it_posts_and_posts_only_when_confirmed() {
         let s = b.state.borrow();
         let o = s
             .orders
-            .values()
+            .values_sorted()
+            .into_iter()
             .rev()
             .find(|o| {
                 o.status == depot::core::sales::OrderStatus::Open
@@ -610,7 +613,8 @@ fn the_collections_worklist_lists_an_invoice_posted_since_the_training() {
         .state
         .borrow()
         .invoices
-        .keys()
+        .keys_sorted()
+        .into_iter()
         .map(|k| k.to_string())
         .collect();
     // A customer on account that the worker has no estimate for, if any,
@@ -652,7 +656,8 @@ fn the_collections_worklist_lists_an_invoice_posted_since_the_training() {
             let s = b.state.borrow();
             let new = s
                 .invoices
-                .keys()
+                .keys_sorted()
+                .into_iter()
                 .find(|k| !known.contains(&k.to_string()) && !sold.iter().any(|(n, _)| n == k))
                 .expect("the sale's invoice")
                 .clone();

@@ -297,7 +297,8 @@ fn a_walk_in_sale_of_three_scans_paid_in_cash() {
     assert!(st.seq > before);
     let inv = st
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| i.customer == "WALKIN-US01")
         .expect("an invoice for the walk-in customer");
     assert_eq!(inv.open, Decimal::ZERO);
@@ -341,7 +342,8 @@ fn a_split_tender_with_change_due() {
     let st = b.state.borrow();
     let inv = st
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| i.customer == "WALKIN-US01")
         .unwrap();
     let change = Decimal::from(510) - inv.total;
@@ -351,7 +353,8 @@ fn a_split_tender_with_change_due() {
     );
     let paid: Vec<_> = st
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|r| r.customer == "WALKIN-US01")
         .map(|r| (r.method, r.amount))
         .collect();
@@ -414,7 +417,8 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     let past_due = {
         let st = b.state.borrow();
         st.invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|i| i.due < today() && i.customer.starts_with('C'))
             .map(|i| i.customer.to_string())
             .expect("the demo has a customer with an invoice past due")
@@ -484,7 +488,8 @@ fn nothing_past_due(b: &MemBackend) -> String {
         .filter(|c| c.entity == "US01" && c.code.starts_with('C'))
         .find(|c| {
             !st.invoices
-                .values()
+                .values_sorted()
+                .into_iter()
                 .any(|i| i.customer == c.code && i.due < today())
         })
         .map(|c| c.code.to_string())
@@ -532,7 +537,8 @@ fn a_sale_paid_in_part_says_what_went_on_account() {
     let inv = {
         let st = b.state.borrow();
         st.invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .filter(|i| i.customer == customer.as_str())
             .max_by_key(|i| i.number.clone())
             .map(|i| (i.total, i.currency.clone()))
@@ -635,7 +641,7 @@ fn a_quantity_the_item_is_not_counted_in_is_refused_where_it_is_typed() {
         d.screen(132, 43)
     );
     let st = b.state.borrow();
-    let o = st.orders.values().next_back().unwrap();
+    let o = st.orders.values_sorted().into_iter().next_back().unwrap();
     let qtys: Vec<Decimal> = o.lines.iter().map(|l| l.unit_qty).collect();
     assert_eq!(qtys, [Decimal::from(2), Decimal::from(2)]);
     drop(st);
@@ -765,7 +771,8 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
         .state
         .borrow()
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| i.customer == "WALKIN-US01")
         .unwrap()
         .number
@@ -774,7 +781,8 @@ fn order_inquiry_shows_a_sale_and_follows_another_session() {
         .state
         .borrow()
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|o| o.customer == "WALKIN-US01")
         .unwrap()
         .number
@@ -1269,7 +1277,7 @@ fn items_typed_after_the_customer_become_lines_not_header_text() {
     d.press("f10");
     let st = b.state.borrow();
     assert_eq!(st.orders.len(), before + 1);
-    let o = st.orders.values().next_back().unwrap();
+    let o = st.orders.values_sorted().into_iter().next_back().unwrap();
     assert_eq!(o.lines.len(), 3);
     assert_eq!(o.customer_po, "");
 }
@@ -1319,7 +1327,7 @@ fn a_phone_order_with_a_backordered_line_shows_its_promise() {
     d.press("f10");
     let st = b.state.borrow();
     assert_eq!(st.orders.len(), before + 1);
-    let o = st.orders.values().next_back().unwrap();
+    let o = st.orders.values_sorted().into_iter().next_back().unwrap();
     assert_eq!(o.customer, "C0001");
     assert_eq!(o.customer_po, "PO-777");
     let l = &o.lines[1];
@@ -1347,7 +1355,8 @@ fn an_open_order_changed_and_a_line_cancelled_with_a_confirm() {
         .state
         .borrow()
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .rev()
         .find(|o| {
             o.customer == "C0001"
@@ -1419,7 +1428,8 @@ fn a_credit_hold_clears_on_screen_when_another_session_releases_it() {
         .view()
         .state
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|o| !o.holds.is_empty())
         .map(|o| o.number.clone())
         .expect("a held order in the demo");
@@ -2366,7 +2376,8 @@ fn confirming_a_quote_makes_the_screen_an_order() {
         .state
         .borrow()
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|o| o.status == depot::core::sales::OrderStatus::Quote)
         .unwrap()
         .number
@@ -2430,7 +2441,11 @@ fn a_will_call_takes_a_deposit_prints_a_ticket_and_the_inquiry_shows_it() {
         let st = b.state.borrow();
         let dep = st.deposits.values().next().expect("a deposit held").clone();
         assert_eq!(st.orders[&dep.order].carrier.as_deref(), Some("WILLCALL"));
-        assert!(st.invoices.values().all(|i| i.customer != "WALKIN-US01"));
+        assert!(st
+            .invoices
+            .values_sorted()
+            .into_iter()
+            .all(|i| i.customer != "WALKIN-US01"));
         (dep.order.clone(), dep.taken)
     };
     assert!(s.contains("WILL-CALL") && s.contains(&*order), "{s}");
@@ -2511,7 +2526,8 @@ fn the_sold_screen_and_the_invoice_show_the_tenders_and_the_change() {
         .state
         .borrow()
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|i| i.customer == "WALKIN-US01")
         .unwrap()
         .clone();
@@ -2628,7 +2644,7 @@ fn a_line_quantity_names_its_unit_or_is_refused_saying_which() {
     assert!(!s.contains("the line is in"), "{s}");
     d.press("f10");
     let st = b.state.borrow();
-    let o = st.orders.values().next_back().unwrap();
+    let o = st.orders.values_sorted().into_iter().next_back().unwrap();
     assert_eq!(o.customer_po, "PO-79");
     assert_eq!(o.lines[0].unit_qty, Decimal::from(3));
 }
@@ -2684,7 +2700,8 @@ fn a_past_requested_date_is_refused_where_typed_and_typed_lines_stay_in_sight() 
         .state
         .borrow()
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .next_back()
         .cloned()
         .unwrap();
@@ -2788,7 +2805,7 @@ fn the_screens_today_is_the_business_date_not_the_utc_one() {
     d.press("f10");
     {
         let st = b.state.borrow();
-        let o = st.orders.values().next_back().unwrap();
+        let o = st.orders.values_sorted().into_iter().next_back().unwrap();
         assert_eq!(o.customer_po, "PO-82", "{}", d.screen(80, 24));
         assert_eq!((o.date, o.requested), (today(), today()));
     }
@@ -2903,7 +2920,8 @@ fn the_customer_lookup_shows_what_is_disputed() {
         let s = b.state.borrow();
         let i = s
             .invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|i| i.open > Decimal::from(10) && i.disputed.is_zero())
             .expect("an open invoice");
         (i.customer.to_string(), i.number.to_string(), i.open)
@@ -2951,7 +2969,8 @@ fn order_inquiry_names_the_warehouse_of_every_line() {
         .state
         .borrow()
         .orders
-        .keys()
+        .keys_sorted()
+        .into_iter()
         .next_back()
         .unwrap()
         .to_string();
@@ -3126,7 +3145,8 @@ fn the_last_sale_after_a_restart_includes_one_to_a_customer_who_ships_by_carrier
         let st = b.state.borrow();
         let inv = st
             .invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .filter(|i| i.customer == "C0002")
             .max_by_key(|i| i.number.clone())
             .expect("the sale on account");
@@ -3163,7 +3183,8 @@ fn cash_tendered_with_thousands_grouped() {
     let st = b.state.borrow();
     let inv = st
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|i| i.customer == "WALKIN-US01")
         .max_by_key(|i| i.number.clone())
         .unwrap();
@@ -3190,7 +3211,7 @@ fn an_equals_sign_alone_takes_a_typed_price_back() {
     d.press("f10");
     assert_eq!(b.state.borrow().orders.len(), orders + 1);
     let st = b.state.borrow();
-    let o = st.orders.values().next_back().unwrap();
+    let o = st.orders.values_sorted().into_iter().next_back().unwrap();
     let list = st.price_lists["LIST-USD"].prices["FAS-1000"].price;
     assert_eq!(o.lines[0].price, list, "{:?}", o.lines[0].rule);
 }
@@ -3215,7 +3236,8 @@ fn a_scan_on_the_counters_lines_adds_the_item() {
     let st = b.state.borrow();
     let inv = st
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|i| i.customer == "WALKIN-US01")
         .max_by_key(|i| i.number.clone())
         .expect("sold");

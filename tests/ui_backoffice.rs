@@ -19,7 +19,14 @@ fn demo() -> MemBackend {
 /// A counter sale on account (an invoice dated today, its discount
 /// window open for a 2-10-NET30 customer); returns the invoice number.
 fn sale_on_account(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
-    let before: Vec<Code> = b.state.borrow().invoices.keys().cloned().collect();
+    let before: Vec<Code> = b
+        .state
+        .borrow()
+        .invoices
+        .keys_sorted()
+        .into_iter()
+        .cloned()
+        .collect();
     b.exec(
         "ADMIN",
         CommandBody::CounterSale {
@@ -38,7 +45,8 @@ fn sale_on_account(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> Strin
     .unwrap();
     let s = b.state.borrow();
     s.invoices
-        .keys()
+        .keys_sorted()
+        .into_iter()
         .find(|k| !before.contains(k))
         .cloned()
         .expect("the sale made an invoice")
@@ -116,7 +124,8 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
     let st = b.state.borrow();
     let r = st
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|r| r.reference == "CHQ 4711")
         .unwrap();
     assert_eq!(r.method, Method::Cheque);
@@ -199,7 +208,8 @@ fn a_suggestion_is_shown_with_its_reason_and_taken_by_the_clerk() {
     let st = b.state.borrow();
     let r = st
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|r| r.reference == format!("remit {i1}"))
         .unwrap();
     assert_eq!(r.applications.len(), 1);
@@ -243,7 +253,8 @@ fn a_short_payment_is_disputed_with_its_reason_or_written_off_within_tolerance()
     assert!(st.invoices[i2.as_str()].open.is_zero());
     let r = st
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|r| r.customer == "C0002" && r.applications.len() == 2)
         .unwrap();
     assert!(
@@ -1159,7 +1170,8 @@ fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
     let inv = {
         let st = b.state.borrow();
         st.invoices
-            .values()
+            .values_sorted()
+            .into_iter()
             .find(|i| i.entity == "US01")
             .map(|i| i.number.clone())
             .unwrap()
@@ -1524,7 +1536,15 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
     ] {
         b.exec(who, serde_json::from_value(cmd).unwrap()).unwrap();
     }
-    let order = b.state.borrow().orders.keys().next_back().cloned().unwrap();
+    let order = b
+        .state
+        .borrow()
+        .orders
+        .keys_sorted()
+        .into_iter()
+        .next_back()
+        .cloned()
+        .unwrap();
     b.exec(
         "SHIP1",
         serde_json::from_value(serde_json::json!({"cmd": "release_order", "number": order}))
@@ -1533,7 +1553,7 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
     .unwrap();
     let (list, lines) = {
         let s = b.state.borrow();
-        let (code, p) = s.picks.iter().next_back().unwrap();
+        let (code, p) = s.picks.sorted().into_iter().next_back().unwrap();
         (
             code.clone(),
             p.lines
@@ -1551,7 +1571,8 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
         .state
         .borrow()
         .shipments
-        .keys()
+        .keys_sorted()
+        .into_iter()
         .next_back()
         .cloned()
         .unwrap();
@@ -1619,7 +1640,8 @@ fn book_item_of(b: &MemBackend, reference: &str) -> String {
     let s = b.state.borrow();
     let r = s
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|r| r.reference == reference)
         .expect("the receipt");
     s.book_items
@@ -2741,7 +2763,8 @@ fn a_cheque_received_twice_is_asked_about_and_an_over_application_refused_where_
         .state
         .borrow()
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .find(|r| r.reference == "CHQ 300")
         .map(|r| r.number.to_string())
         .unwrap();

@@ -415,7 +415,12 @@ fn close_over(state: &State, set: &mut BTreeSet<Code>) {
 /// of a second, so `depot serve`'s archiver calls it on a view of the
 /// state, off the writer, and names the orders in its command.
 pub fn closed_orders(state: &State, before: NaiveDate, max: usize) -> BTreeSet<Code> {
-    closed_among(state, before, max, state.orders.values().map(|o| &**o))
+    closed_among(
+        state,
+        before,
+        max,
+        state.orders.values_sorted().into_iter().map(|o| &**o),
+    )
 }
 
 /// Of `orders`, those `ArchiveClosed` would archive, at most `max`.

@@ -1102,7 +1102,7 @@ pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
             out.insert(b);
         }
     };
-    for o in state.orders.values() {
+    for o in state.orders.values_any_order() {
         if o.status == OrderStatus::Held {
             for h in &o.holds {
                 add(Blocked::Order {
@@ -1112,7 +1112,7 @@ pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
             }
         }
     }
-    for p in state.picks.values() {
+    for p in state.picks.values_any_order() {
         for l in p.lines.iter().filter(|l| l.short > Decimal::ZERO) {
             add(Blocked::PickLine {
                 list: p.number.clone(),
@@ -1120,7 +1120,7 @@ pub fn expected_open(state: &State) -> BTreeSet<Blocked> {
             });
         }
     }
-    for p in state.picks.values() {
+    for p in state.picks.values_any_order() {
         for c in p.cartons.iter().filter(|c| c.held) {
             add(Blocked::Carton {
                 list: p.number.clone(),

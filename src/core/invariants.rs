@@ -416,7 +416,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     }
     // Reservations: each warehouse's reserved = what open order lines hold.
     let mut held: HashMap<(&Code, &Code), Decimal> = HashMap::default();
-    for o in state.orders.values() {
+    for o in state.orders.values_sorted() {
         for l in &o.lines {
             let bad = if l.reserved < Decimal::ZERO || l.backordered < Decimal::ZERO {
                 Some("a negative reservation or backorder".to_string())
@@ -446,7 +446,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     }
     // Goods in pick = what open pick lists have picked.
     let mut picking: HashMap<(&Code, &Code), Decimal> = HashMap::default();
-    for p in state.picks.values() {
+    for p in state.picks.values_sorted() {
         if p.status != super::warehouse::PickStatus::Open {
             continue;
         }
@@ -495,7 +495,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
     // quantities as shipped; open amounts within the total; AR per
     // customer = what their invoices still owe.
     let mut owed: HashMap<(&Code, &Code), Decimal> = HashMap::default();
-    for inv in state.invoices.values() {
+    for inv in state.invoices.values_sorted() {
         let bad = |problem: String| Violation::OrderLine {
             number: inv.number.clone(),
             line: 0,
@@ -706,7 +706,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
-    for inv in state.invoices.values() {
+    for inv in state.invoices.values_sorted() {
         for (i, l) in inv.lines.iter().enumerate() {
             let n = i as u32 + 1;
             let r = returned.remove(&(&inv.number, n)).unwrap_or_default();
@@ -742,7 +742,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             problem: "returned or credited on a line its invoice does not have".into(),
         });
     }
-    for s in state.shipments.values() {
+    for s in state.shipments.values_sorted() {
         if let Some(n) = &s.invoice {
             if !state
                 .invoices
@@ -1172,12 +1172,14 @@ fn check_statements(state: &State) -> Result<(), Violation> {
     let mut lines: BTreeMap<&Code, Decimal> = BTreeMap::new();
     let amounts = state
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|i| (&i.customer, i.total))
         .chain(
             state
                 .receipts
-                .values()
+                .values_sorted()
+                .into_iter()
                 .map(|r| (&r.customer, r.statement_net())),
         )
         .chain(state.refunds.values().map(|r| (&r.customer, r.amount)))
@@ -1193,7 +1195,7 @@ fn check_statements(state: &State) -> Result<(), Violation> {
         *lines.entry(c).or_default() += v;
     }
     let mut due: BTreeMap<&Code, Decimal> = BTreeMap::new();
-    for i in state.invoices.values() {
+    for i in state.invoices.values_sorted() {
         *due.entry(&i.customer).or_default() += i.open;
     }
     for ((_, c), v) in &state.unapplied {
@@ -1383,7 +1385,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
             .sum()
     };
     let (mut open_picks, mut by_order) = (0usize, 0usize);
-    for p in state.picks.values() {
+    for p in state.picks.values_sorted() {
         let open = p.status == super::warehouse::PickStatus::Open;
         if open != idx.open_picks.contains(&p.number) {
             return Err(bad("open pick lists"));
@@ -1412,7 +1414,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if idx.item_kinds != super::state::Indexes::item_kinds_of(state) {
         return Err(bad("items by category and kind"));
     }
-    for sh in state.shipments.values() {
+    for sh in state.shipments.values_sorted() {
         let listed = idx
             .shipments_by_order
             .get(&sh.order)
@@ -1425,7 +1427,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         return Err(bad("shipments by order"));
     }
     let mut applied = 0usize;
-    for r in state.receipts.values() {
+    for r in state.receipts.values_sorted() {
         let mut invoices: Vec<&Code> = r.applications.iter().map(|a| &a.invoice).collect();
         invoices.sort();
         invoices.dedup();
@@ -1450,7 +1452,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         return Err(bad("receipts by invoice"));
     }
     let mut n = 0usize;
-    for o in state.orders.values() {
+    for o in state.orders.values_sorted() {
         let unshipped = o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty);
         let open = o.status == super::sales::OrderStatus::Open && unshipped;
         if open != member(&idx.open_orders, &o.customer, &o.number) {
@@ -1462,7 +1464,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         return Err(bad("open orders by customer"));
     }
     n = 0;
-    for sh in state.shipments.values() {
+    for sh in state.shipments.values_sorted() {
         let open = sh.invoice.is_none();
         if open != member(&idx.uninvoiced, &sh.customer, &sh.number) {
             return Err(bad("uninvoiced shipments by customer"));
@@ -1473,7 +1475,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         return Err(bad("uninvoiced shipments by customer"));
     }
     n = 0;
-    for i in state.invoices.values() {
+    for i in state.invoices.values_sorted() {
         let open = !i.open.is_zero();
         if open != member(&idx.open_invoices, &i.customer, &i.number) {
             return Err(bad("open invoices by customer"));

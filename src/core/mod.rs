@@ -18,6 +18,7 @@ pub mod dense;
 pub mod event;
 pub mod exceptions;
 pub mod gs1_ai;
+pub mod hashed;
 pub mod invariants;
 pub mod kpi;
 pub mod landed;

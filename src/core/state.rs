@@ -22,6 +22,11 @@ pub type Map<K, V> = imbl::OrdMap<K, V>;
 /// leaf copied after a publish does not deep-copy 16 documents.
 pub use super::shared::Shared;
 pub type Set<T> = imbl::OrdSet<T>;
+/// The documents (orders, pick lists, shipments, invoices, receipts) by
+/// number, hashed: every command reaches its documents by number (see
+/// core/hashed.rs).
+pub type DocMap<V> = super::hashed::HashedMap<Code, Shared<V>>;
+pub use super::hashed::HashedMap;
 
 /// `map.entry(key).or_default()` in one lookup where the key is there:
 /// imbl's `entry` looks the key up, then again for the value (three
@@ -439,21 +444,16 @@ pub struct State {
     #[serde(deserialize_with = "super::dense::map")]
     pub keys: Map<String, KeyUse>,
     /// Quotes and sales orders by number, and the last number given.
-    #[serde(deserialize_with = "super::dense::map")]
-    pub orders: Map<Code, Shared<super::sales::SalesOrder>>,
+    pub orders: DocMap<super::sales::SalesOrder>,
     pub next_order: u64,
     /// Pick lists and shipments by number, and the last numbers given.
-    #[serde(deserialize_with = "super::dense::map")]
-    pub picks: Map<Code, Shared<super::warehouse::PickList>>,
+    pub picks: DocMap<super::warehouse::PickList>,
     pub next_pick: u64,
-    #[serde(deserialize_with = "super::dense::map")]
-    pub shipments: Map<Code, Shared<super::warehouse::Shipment>>,
+    pub shipments: DocMap<super::warehouse::Shipment>,
     pub next_shipment: u64,
-    #[serde(deserialize_with = "super::dense::map")]
-    pub invoices: Map<Code, Shared<super::billing::Invoice>>,
+    pub invoices: DocMap<super::billing::Invoice>,
     pub next_invoice: u64,
-    #[serde(deserialize_with = "super::dense::map")]
-    pub receipts: Map<Code, Shared<super::cash::Receipt>>,
+    pub receipts: DocMap<super::cash::Receipt>,
     pub next_receipt: u64,
     /// Purchasing: orders, goods receipts, supplier invoices and payments
     /// by number, and the last numbers given.

@@ -203,7 +203,7 @@ fn fresh(state: &State, place: &Place, entity: &str) -> bool {
         .range((entity.to_code(), NaiveDate::MIN)..)
         .next()
         .is_none_or(|((e, _), _)| e != entity);
-    let no_orders = !state.orders.values().any(|o| o.entity == entity);
+    let no_orders = !state.orders.values_any_order().any(|o| o.entity == entity);
     let no_stock = match place {
         Place::Entity(_) => true,
         Place::Warehouse(w) => !state.stock.keys().any(|(x, _)| x == w),

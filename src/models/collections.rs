@@ -17,7 +17,7 @@ const PRIOR: f64 = 2.0;
 /// invoices with nothing open.
 pub fn settled_on(state: &State) -> BTreeMap<String, NaiveDate> {
     let mut last: BTreeMap<String, NaiveDate> = BTreeMap::new();
-    for r in state.receipts.values() {
+    for r in state.receipts.values_sorted() {
         for a in &r.applications {
             let e = last.entry(a.invoice.to_string()).or_insert(r.date);
             if r.date > *e {
@@ -54,7 +54,12 @@ pub fn history(
 ) -> (BTreeMap<String, (u32, u32)>, f64) {
     let mut per: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     let (mut late, mut known) = (0u32, 0u32);
-    for inv in state.invoices.values().filter(|i| i.date <= asof) {
+    for inv in state
+        .invoices
+        .values_sorted()
+        .into_iter()
+        .filter(|i| i.date <= asof)
+    {
         if let Some(l) = late_as_of(inv.due, settled.get(inv.number.as_str()).copied(), asof) {
             let e = per.entry(inv.customer.to_string()).or_default();
             e.1 += 1;
@@ -123,7 +128,8 @@ pub fn rank(
     let (per, rate) = history(state, settled, asof);
     let mut out: Vec<Suggestion> = state
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|i| i.date <= asof && !i.total.is_zero())
         .filter(|i| settled.get(i.number.as_str()).is_none_or(|s| *s > asof))
         .filter(|i| !due_only_after || i.due > asof)

@@ -88,7 +88,12 @@ pub struct Reference {
 impl Reference {
     pub fn learn(state: &State, before: NaiveDate) -> Reference {
         let mut r = Reference::default();
-        for inv in state.invoices.values().filter(|i| i.date < before) {
+        for inv in state
+            .invoices
+            .values_sorted()
+            .into_iter()
+            .filter(|i| i.date < before)
+        {
             let d = Draft::of(inv);
             for l in &d.lines {
                 r.price.insert((d.customer.clone(), l.sku.clone()), l.price);
@@ -287,7 +292,12 @@ pub fn evaluate(state: &State, cutoff: NaiveDate, seed: u64) -> Option<Quality> 
     let r = Reference::learn(state, cutoff);
     let mut rng = Rng(seed ^ 0xD15C);
     let (mut flags, mut naive, mut truth) = (Vec::new(), Vec::new(), Vec::new());
-    for inv in state.invoices.values().filter(|i| i.date >= cutoff) {
+    for inv in state
+        .invoices
+        .values_sorted()
+        .into_iter()
+        .filter(|i| i.date >= cutoff)
+    {
         let mut d = Draft::of(inv);
         let bad = rng.next_u64().is_multiple_of(4);
         if bad {

@@ -99,10 +99,15 @@ pub fn daily_demand(
     state: &State,
     end: NaiveDate,
 ) -> (NaiveDate, BTreeMap<(String, String), Vec<f64>>) {
-    let first = state.orders.values().map(|o| o.date).min().unwrap_or(end);
+    let first = state
+        .orders
+        .values_any_order()
+        .map(|o| o.date)
+        .min()
+        .unwrap_or(end);
     let days = (end - first).num_days().max(0) as usize + 1;
     let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    for o in state.orders.values() {
+    for o in state.orders.values_sorted() {
         if o.date > end || o.status == crate::core::sales::OrderStatus::Quote {
             continue;
         }

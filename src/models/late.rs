@@ -57,7 +57,7 @@ fn supply(state: &State) -> Supply {
                 .or_default() += p.qty.to_f64().unwrap_or(0.0);
         }
     }
-    for s in state.shipments.values() {
+    for s in state.shipments.values_sorted() {
         for l in &s.lines {
             *daily
                 .entry((s.entity.to_string(), l.sku.to_string(), s.date))
@@ -124,7 +124,7 @@ impl Context {
         }
         carriers.sort();
         let mut shipped: BTreeMap<String, NaiveDate> = BTreeMap::new();
-        for s in state.shipments.values() {
+        for s in state.shipments.values_sorted() {
             let e = shipped.entry(s.order.to_string()).or_insert(s.date);
             if s.date < *e {
                 *e = s.date;
@@ -294,7 +294,8 @@ impl Context {
 fn orders(state: &State) -> impl Iterator<Item = &SalesOrder> {
     state
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|o| &**o)
         .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Held))
 }
@@ -409,10 +410,10 @@ pub fn evaluate(state: &State, cutoff: NaiveDate, until: NaiveDate) -> Option<Qu
 /// shipment, an invoice, a receipt): the business day `open_risks` takes
 /// as today when it is given none.
 pub fn last_recorded_day(state: &State) -> Option<NaiveDate> {
-    let orders = state.orders.values().map(|o| o.date);
-    let shipments = state.shipments.values().map(|s| s.date);
-    let invoices = state.invoices.values().map(|i| i.date);
-    let receipts = state.receipts.values().map(|r| r.date);
+    let orders = state.orders.values_any_order().map(|o| o.date);
+    let shipments = state.shipments.values_any_order().map(|s| s.date);
+    let invoices = state.invoices.values_any_order().map(|i| i.date);
+    let receipts = state.receipts.values_any_order().map(|r| r.date);
     orders
         .chain(shipments)
         .chain(invoices)
@@ -446,7 +447,8 @@ pub fn open_risks_on(state: &State, today: NaiveDate) -> Vec<Risk> {
     let ctx = Context::new(state);
     let cutoff = state
         .orders
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|o| o.date)
         .max()
         .map(|d| d + chrono::Duration::days(1));

@@ -48,7 +48,7 @@ pub struct Evaluation {
 
 /// The last day with an order.
 pub fn last_day(state: &State) -> Option<NaiveDate> {
-    state.orders.values().map(|o| o.date).max()
+    state.orders.values_any_order().map(|o| o.date).max()
 }
 
 pub fn evaluate(state: &State) -> Evaluation {

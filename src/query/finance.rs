@@ -437,7 +437,8 @@ pub fn ar_open_items_with(
         .filter(|r| !s.receipts.contains_key(&r.number));
     for r in s
         .receipts
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|r| &**r)
         .chain(archived_receipts)
         .filter(|r| r.date > as_of)

@@ -294,7 +294,8 @@ pub fn aging_ar(s: &State, o: &Options) -> Result<Table, ReportError> {
         .sum();
     let after = s
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
         .count() as u64
         + archived;
@@ -462,7 +463,12 @@ pub fn statement_data_with(
         .ok_or_else(|| ReportError::UnknownCustomer(code.to_string()))?;
     // (date, order within the day, document, what, due, signed amount)
     let mut lines: Vec<(NaiveDate, u8, String, String, String, Decimal)> = Vec::new();
-    for inv in s.invoices.values().filter(|i| i.customer == code) {
+    for inv in s
+        .invoices
+        .values_sorted()
+        .into_iter()
+        .filter(|i| i.customer == code)
+    {
         lines.push((
             inv.date,
             0,
@@ -475,7 +481,12 @@ pub fn statement_data_with(
             inv.total,
         ));
     }
-    for r in s.receipts.values().filter(|r| r.customer == code) {
+    for r in s
+        .receipts
+        .values_sorted()
+        .into_iter()
+        .filter(|r| r.customer == code)
+    {
         // Applying credit on account moves no money, so it is listed for
         // the record and leaves the balance as it is.
         let what = if r.method == crate::core::cash::Method::Credit {
@@ -723,7 +734,8 @@ pub fn margin(s: &State, o: &Options) -> Result<Table, ReportError> {
     let mut acc: BTreeMap<(String, String), (Decimal, Decimal, Decimal)> = BTreeMap::new();
     for inv in s
         .invoices
-        .values()
+        .values_sorted()
+        .into_iter()
         .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date <= o.today)
     {
         let base = s

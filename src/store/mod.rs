@@ -1879,26 +1879,10 @@ fn write_verified(dir: &Path, v: &forensic::Verified) -> std::io::Result<()> {
 /// (`cargo bench --bench state_size` times each field).
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct SecondSection {
-    #[serde(deserialize_with = "crate::core::dense::map")]
-    orders: crate::core::state::Map<
-        crate::core::types::Code,
-        crate::core::state::Shared<crate::core::sales::SalesOrder>,
-    >,
-    #[serde(deserialize_with = "crate::core::dense::map")]
-    invoices: crate::core::state::Map<
-        crate::core::types::Code,
-        crate::core::state::Shared<crate::core::billing::Invoice>,
-    >,
-    #[serde(deserialize_with = "crate::core::dense::map")]
-    shipments: crate::core::state::Map<
-        crate::core::types::Code,
-        crate::core::state::Shared<crate::core::warehouse::Shipment>,
-    >,
-    #[serde(deserialize_with = "crate::core::dense::map")]
-    picks: crate::core::state::Map<
-        crate::core::types::Code,
-        crate::core::state::Shared<crate::core::warehouse::PickList>,
-    >,
+    orders: crate::core::state::DocMap<crate::core::sales::SalesOrder>,
+    invoices: crate::core::state::DocMap<crate::core::billing::Invoice>,
+    shipments: crate::core::state::DocMap<crate::core::warehouse::Shipment>,
+    picks: crate::core::state::DocMap<crate::core::warehouse::PickList>,
     #[serde(deserialize_with = "crate::core::dense::map")]
     pool_days: crate::core::state::Map<
         (crate::core::types::Code, crate::core::types::Code),

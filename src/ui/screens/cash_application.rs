@@ -397,7 +397,8 @@ impl CashApplication {
             return None;
         }
         s.receipts
-            .values()
+            .values_sorted()
+            .into_iter()
             .filter(|r| r.customer == customer && r.amount == amount)
             .filter_map(|r| {
                 let own = r.reference.split("; dispute ").next()?.trim();

@@ -172,8 +172,10 @@ impl OrderInquiry {
                 .cloned()
                 .chain(
                     s.orders
-                        .values()
+                        .sorted()
+                        .into_iter()
                         .rev()
+                        .map(|(_, o)| o)
                         .filter(|o| {
                             f.is_empty()
                                 || contains_folded(&o.number, &f)

@@ -142,7 +142,8 @@ fn tracked_before<'s>(
     t: &str,
 ) -> Option<&'s crate::core::warehouse::Shipment> {
     s.shipments
-        .values()
+        .values_sorted()
+        .into_iter()
         .map(|sh| &**sh)
         .filter(|sh| sh.carrier == carrier && sh.tracking.eq_ignore_ascii_case(t))
         .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)))
