@@ -74,23 +74,30 @@ pub enum Presence {
     Absent,
 }
 
-impl<K: Ord + Clone> AddOrDrop<K> for Map<K, Decimal> {
-    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> Presence {
-        if let Some(sum) = self.get_mut(key) {
-            *sum += delta;
-            if sum.is_zero() {
-                self.remove(key);
-                return Presence::Went;
+/// One body for both kinds of persistent map.
+macro_rules! add_or_drop {
+    ($map:ty, $($bound:tt)+) => {
+        impl<K: $($bound)+> AddOrDrop<K> for $map {
+            fn add_or_drop(&mut self, key: &K, delta: Decimal) -> Presence {
+                if let Some(sum) = self.get_mut(key) {
+                    *sum += delta;
+                    if sum.is_zero() {
+                        self.remove(key);
+                        return Presence::Went;
+                    }
+                    return Presence::Stayed;
+                }
+                if delta.is_zero() {
+                    return Presence::Absent;
+                }
+                self.insert(key.clone(), delta);
+                Presence::Came
             }
-            return Presence::Stayed;
         }
-        if delta.is_zero() {
-            return Presence::Absent;
-        }
-        self.insert(key.clone(), delta);
-        Presence::Came
-    }
+    };
 }
+add_or_drop!(Map<K, Decimal>, Ord + Clone);
+add_or_drop!(HashedMap<K, Decimal>, std::hash::Hash + Eq + Clone);
 pub use super::smallset::SmallSet;
 
 /// Where a quantity of stock sits: warehouse, bin, item and lot.
@@ -435,11 +442,9 @@ pub struct State {
     #[serde(deserialize_with = "super::dense::map")]
     pub bin_stock: Map<BinKey, Decimal>,
     /// (warehouse, sku) -> totals.
-    #[serde(deserialize_with = "super::dense::map")]
-    pub stock: Map<(Code, Code), WarehouseStock>,
+    pub stock: HashedMap<(Code, Code), WarehouseStock>,
     /// (entity, sku) -> moving average pool.
-    #[serde(deserialize_with = "super::dense::map")]
-    pub costs: Map<(Code, Code), CostPool>,
+    pub costs: HashedMap<(Code, Code), CostPool>,
     pub ledger: Ledger,
     #[serde(deserialize_with = "super::dense::map")]
     pub keys: Map<String, KeyUse>,
@@ -594,8 +599,7 @@ pub struct State {
     /// `depot check` proves it by replay (the replayed state equals every
     /// snapshot).
     #[serde(default)]
-    #[serde(deserialize_with = "super::dense::map")]
-    pub order_history: Map<Code, Shared<Vec<u64>>>,
+    pub order_history: HashedMap<Code, Shared<Vec<u64>>>,
     /// (pick list, line) -> why the picker said it was short.
     #[serde(default)]
     #[serde(deserialize_with = "super::dense::map")]
@@ -841,16 +845,13 @@ pub struct Indexes {
     #[serde(deserialize_with = "super::dense::set")]
     pub open_picks: Set<Code>,
     /// Every pick list of an order.
-    #[serde(deserialize_with = "super::dense::map")]
-    pub picks_by_order: Map<Code, Vec<Code>>,
+    pub picks_by_order: HashedMap<Code, Vec<Code>>,
     /// Every shipment of an order (order inquiry reads them without a
     /// scan of all shipments).
-    #[serde(deserialize_with = "super::dense::map")]
-    pub shipments_by_order: Map<Code, Vec<Code>>,
+    pub shipments_by_order: HashedMap<Code, Vec<Code>>,
     /// Every receipt applied to an invoice (receipts never change after
     /// they are recorded).
-    #[serde(deserialize_with = "super::dense::map")]
-    pub receipts_by_invoice: Map<Code, Vec<Code>>,
+    pub receipts_by_invoice: HashedMap<Code, Vec<Code>>,
     /// Confirmed orders with something left to ship, per customer.
     #[serde(deserialize_with = "super::dense::map")]
     pub open_orders: Map<Code, SmallSet<Code>>,
@@ -894,7 +895,7 @@ pub struct Indexes {
     /// a warehouse has open. Derived from the open pick lists, so not
     /// saved: a loaded snapshot rebuilds it (`Store::load_snapshot`).
     #[serde(skip)]
-    pub promised: Map<BinKey, Decimal>,
+    pub promised: HashedMap<BinKey, Decimal>,
     /// The contract prices of each (customer, item): pricing a line read
     /// every contract of every customer. Derived from the contracts,
     /// not saved, rebuilt like `promised`.
