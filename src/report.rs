@@ -548,7 +548,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
                     String::new(),
                 ]);
             }
-            for ((wh, sku), st) in s.stock.sorted() {
+            for ((wh, sku), st) in &s.stock {
                 let ent = s.warehouse_entity(wh).map(Code::as_str).unwrap_or("");
                 if !wanted(ent)
                     || (st.on_hand.is_zero() && st.reserved.is_zero() && st.in_pick.is_zero())

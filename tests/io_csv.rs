@@ -82,7 +82,7 @@ fn the_demo_is_a_whole_distributor() {
     }
     assert!(s
         .stock
-        .values_any_order()
+        .values()
         .any(|w| w.on_hand > rust_decimal::Decimal::ZERO));
     assert!(s
         .bins

@@ -1993,7 +1993,7 @@ fn free_stock(b: &MemBackend, wh: &str, n: i64) -> (String, String, Decimal) {
                 && **q >= Decimal::from(n)
                 && s.bins[&(k.warehouse.clone(), k.bin.clone())].kind
                     == depot::core::master::BinKind::PickFace
-                && !s.picks.values_any_order().any(|p| {
+                && !s.picks.values_sorted().into_iter().any(|p| {
                     p.status == depot::core::warehouse::PickStatus::Open
                         && p.lines.iter().any(|l| l.bin == k.bin && l.sku == k.sku)
                 })
@@ -2453,7 +2453,8 @@ fn a_carrier_releases_its_wave_and_bad_text_releases_nothing() {
     for o in &fedex {
         assert!(
             st.picks
-                .values_any_order()
+                .values_sorted()
+                .into_iter()
                 .any(|p| p.order == *o && p.wave.as_ref() == Some(&wave.number)),
             "{o} is in {}",
             wave.number
@@ -3826,7 +3827,8 @@ fn a_list_on_the_own_trucks_ships_without_a_tracking_number() {
         .state
         .borrow()
         .shipments
-        .values_any_order()
+        .values_sorted()
+        .into_iter()
         .any(|sh| sh.pick_list == p.number));
     d.scan("none");
     // The customer's terms bill freight: asked next, none.

@@ -22,7 +22,7 @@ use super::event::Event;
 use super::exceptions::Blocked;
 use super::rejection::Rejection;
 use super::sales::{OrderStatus, SalesOrder};
-use super::state::{Modify, State};
+use super::state::State;
 use super::types::Code;
 use super::warehouse::{PickList, PickStatus, Shipment, ShortReason};
 use chrono::NaiveDate;
@@ -1259,13 +1259,14 @@ pub fn with_docs(state: &State, docs: &[ArchivedDoc]) -> State {
             }
             ArchivedDoc::Receipt(r) => {
                 for a in &r.applications {
-                    s.index
+                    let list = s
+                        .index
                         .receipts_by_invoice
-                        .modify(a.invoice.clone(), |list| {
-                            if !list.contains(&r.number) {
-                                list.push(r.number.clone());
-                            }
-                        });
+                        .entry(a.invoice.clone())
+                        .or_default();
+                    if !list.contains(&r.number) {
+                        list.push(r.number.clone());
+                    }
                 }
                 s.receipts.insert(r.number.clone(), r.clone().into());
             }

@@ -208,7 +208,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
     }
     let mut entity_stock: HashMap<(&Code, &Code), Decimal> = HashMap::default();
-    for ((wh, sku), s) in state.stock.sorted() {
+    for ((wh, sku), s) in &state.stock {
         let bins = bins_sum.remove(&(wh, sku)).unwrap_or_default();
         if bins != s.on_hand {
             return Err(Violation::WarehouseTotal {
@@ -245,7 +245,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
         }
     }
     let mut pools_by_entity: BTreeMap<&Code, Decimal> = BTreeMap::new();
-    for ((entity, sku), pool) in state.costs.sorted() {
+    for ((entity, sku), pool) in &state.costs {
         let stock = entity_stock
             .get(&(entity, sku))
             .copied()
@@ -357,7 +357,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             });
         }
     }
-    for (key, pool) in state.costs.sorted() {
+    for (key, pool) in &state.costs {
         let (entity, sku) = key;
         let dated = state
             .pool_days
@@ -461,7 +461,7 @@ pub fn check_state(state: &State) -> Result<Verified, Violation> {
             *picking.entry((&p.warehouse, &l.sku)).or_default() += l.picked;
         }
     }
-    for ((wh, sku), s) in state.stock.sorted() {
+    for ((wh, sku), s) in &state.stock {
         let in_lists = picking.get(&(wh, sku)).copied().unwrap_or_default();
         if in_lists != s.in_pick {
             return Err(Violation::OrderLine {
@@ -1328,7 +1328,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if state.order_history.len() != state.orders.len() {
         return Err(bad("order histories"));
     }
-    for (number, seqs) in state.order_history.sorted().into_iter() {
+    for (number, seqs) in state.order_history.iter() {
         let ascending = seqs.windows(2).all(|w| w[0] < w[1]);
         let known = state.orders.contains_key(number);
         if !known || seqs.is_empty() || !ascending || seqs.last() > Some(&state.seq) {
@@ -1401,12 +1401,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
         by_order += 1;
     }
     if open_picks != idx.open_picks.len()
-        || by_order
-            != idx
-                .picks_by_order
-                .values_any_order()
-                .map(Vec::len)
-                .sum::<usize>()
+        || by_order != idx.picks_by_order.values().map(Vec::len).sum::<usize>()
     {
         return Err(bad("pick lists"));
     }
@@ -1428,13 +1423,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
             return Err(bad("shipments by order"));
         }
     }
-    if state.shipments.len()
-        != idx
-            .shipments_by_order
-            .values_any_order()
-            .map(Vec::len)
-            .sum::<usize>()
-    {
+    if state.shipments.len() != idx.shipments_by_order.values().map(Vec::len).sum::<usize>() {
         return Err(bad("shipments by order"));
     }
     let mut applied = 0usize;
@@ -1456,7 +1445,7 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     if applied
         != idx
             .receipts_by_invoice
-            .values_any_order()
+            .values()
             .map(Vec::len)
             .sum::<usize>()
     {

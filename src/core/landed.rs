@@ -28,7 +28,7 @@ use super::master::{PostingKey, RecordKind};
 use super::posting::Posting;
 use super::purchasing::{ApStatus, SupplierInvoice};
 use super::rejection::Rejection;
-use super::state::{Modify, State};
+use super::state::State;
 use super::types::Code;
 use super::validate;
 use crate::core::types::ToCode;
@@ -415,9 +415,9 @@ pub fn apply_event(state: &mut State, event: &Event) {
             if !x.to_stock.is_zero() {
                 state
                     .costs
-                    .modify((invoice.entity.clone(), x.sku.clone()), |p| {
-                        p.value += x.to_stock
-                    });
+                    .entry((invoice.entity.clone(), x.sku.clone()))
+                    .or_default()
+                    .value += x.to_stock;
             }
         }
         state

@@ -74,30 +74,23 @@ pub enum Presence {
     Absent,
 }
 
-/// One body for both kinds of persistent map.
-macro_rules! add_or_drop {
-    ($map:ty, $($bound:tt)+) => {
-        impl<K: $($bound)+> AddOrDrop<K> for $map {
-            fn add_or_drop(&mut self, key: &K, delta: Decimal) -> Presence {
-                if let Some(sum) = self.get_mut(key) {
-                    *sum += delta;
-                    if sum.is_zero() {
-                        self.remove(key);
-                        return Presence::Went;
-                    }
-                    return Presence::Stayed;
-                }
-                if delta.is_zero() {
-                    return Presence::Absent;
-                }
-                self.insert(key.clone(), delta);
-                Presence::Came
+impl<K: Ord + Clone> AddOrDrop<K> for Map<K, Decimal> {
+    fn add_or_drop(&mut self, key: &K, delta: Decimal) -> Presence {
+        if let Some(sum) = self.get_mut(key) {
+            *sum += delta;
+            if sum.is_zero() {
+                self.remove(key);
+                return Presence::Went;
             }
+            return Presence::Stayed;
         }
-    };
+        if delta.is_zero() {
+            return Presence::Absent;
+        }
+        self.insert(key.clone(), delta);
+        Presence::Came
+    }
 }
-add_or_drop!(Map<K, Decimal>, Ord + Clone);
-add_or_drop!(HashedMap<K, Decimal>, std::hash::Hash + Eq + Clone);
 pub use super::smallset::SmallSet;
 
 /// Where a quantity of stock sits: warehouse, bin, item and lot.
@@ -442,9 +435,11 @@ pub struct State {
     #[serde(deserialize_with = "super::dense::map")]
     pub bin_stock: Map<BinKey, Decimal>,
     /// (warehouse, sku) -> totals.
-    pub stock: HashedMap<(Code, Code), WarehouseStock>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub stock: Map<(Code, Code), WarehouseStock>,
     /// (entity, sku) -> moving average pool.
-    pub costs: HashedMap<(Code, Code), CostPool>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub costs: Map<(Code, Code), CostPool>,
     pub ledger: Ledger,
     #[serde(deserialize_with = "super::dense::map")]
     pub keys: Map<String, KeyUse>,
@@ -599,7 +594,8 @@ pub struct State {
     /// `depot check` proves it by replay (the replayed state equals every
     /// snapshot).
     #[serde(default)]
-    pub order_history: HashedMap<Code, Shared<Vec<u64>>>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub order_history: Map<Code, Shared<Vec<u64>>>,
     /// (pick list, line) -> why the picker said it was short.
     #[serde(default)]
     #[serde(deserialize_with = "super::dense::map")]
@@ -845,13 +841,16 @@ pub struct Indexes {
     #[serde(deserialize_with = "super::dense::set")]
     pub open_picks: Set<Code>,
     /// Every pick list of an order.
-    pub picks_by_order: HashedMap<Code, Vec<Code>>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub picks_by_order: Map<Code, Vec<Code>>,
     /// Every shipment of an order (order inquiry reads them without a
     /// scan of all shipments).
-    pub shipments_by_order: HashedMap<Code, Vec<Code>>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub shipments_by_order: Map<Code, Vec<Code>>,
     /// Every receipt applied to an invoice (receipts never change after
     /// they are recorded).
-    pub receipts_by_invoice: HashedMap<Code, Vec<Code>>,
+    #[serde(deserialize_with = "super::dense::map")]
+    pub receipts_by_invoice: Map<Code, Vec<Code>>,
     /// Confirmed orders with something left to ship, per customer.
     #[serde(deserialize_with = "super::dense::map")]
     pub open_orders: Map<Code, SmallSet<Code>>,
@@ -895,7 +894,7 @@ pub struct Indexes {
     /// a warehouse has open. Derived from the open pick lists, so not
     /// saved: a loaded snapshot rebuilds it (`Store::load_snapshot`).
     #[serde(skip)]
-    pub promised: HashedMap<BinKey, Decimal>,
+    pub promised: Map<BinKey, Decimal>,
     /// The contract prices of each (customer, item): pricing a line read
     /// every contract of every customer. Derived from the contracts,
     /// not saved, rebuilt like `promised`.

@@ -460,7 +460,7 @@ fn warehouse(state: &State, x: &Warehouse, create: bool) -> R {
         if let Some(old) = state.warehouses.get(&x.code) {
             let has_stock = state
                 .stock
-                .any_order()
+                .iter()
                 .any(|((w, _), s)| w == x.code && !s.on_hand.is_zero());
             if old.entity != x.entity && has_stock {
                 return Err(Rejection::Immutable {
@@ -591,7 +591,7 @@ fn item(state: &State, x: &Item, create: bool) -> R {
         if let Some(old) = state.items.get(&x.sku) {
             let stocked = state
                 .costs
-                .any_order()
+                .iter()
                 .any(|((_, s), p)| s == x.sku && !p.qty.is_zero());
             for (field, changed) in [
                 ("base_unit", old.base_unit != x.base_unit),

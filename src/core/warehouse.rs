@@ -147,7 +147,7 @@ pub(crate) fn bin_promised(state: &State, key: &BinKey) -> Decimal {
 
 /// Add `qty` to what the bin position of `line` has promised.
 pub(crate) fn promise(
-    promised: &mut crate::core::state::HashedMap<BinKey, Decimal>,
+    promised: &mut crate::core::state::Map<BinKey, Decimal>,
     warehouse: &Code,
     line: &PickLine,
     qty: Decimal,
@@ -161,8 +161,8 @@ pub(crate) fn promise(
 /// What the open pick lists promise, computed from the lists themselves:
 /// how a loaded snapshot rebuilds `Indexes::promised`, and what the
 /// invariant check compares it with.
-pub fn promised_by_open_lists(state: &State) -> crate::core::state::HashedMap<BinKey, Decimal> {
-    let mut promised = crate::core::state::HashedMap::new();
+pub fn promised_by_open_lists(state: &State) -> crate::core::state::Map<BinKey, Decimal> {
+    let mut promised = crate::core::state::Map::new();
     for p in state
         .index
         .open_picks
@@ -1149,8 +1149,7 @@ mod promised_tests {
     fn promised(s: &State) -> Vec<(String, Decimal)> {
         s.index
             .promised
-            .sorted()
-            .into_iter()
+            .iter()
             .map(|(k, q)| (format!("{}/{}/{}", k.warehouse, k.bin, k.sku), *q))
             .collect()
     }
@@ -1186,8 +1185,7 @@ mod promised_tests {
         let first = wrong
             .index
             .promised
-            .keys_sorted()
-            .into_iter()
+            .keys()
             .next()
             .cloned()
             .expect("one bin");

@@ -206,7 +206,7 @@ fn fresh(state: &State, place: &Place, entity: &str) -> bool {
     let no_orders = !state.orders.values_any_order().any(|o| o.entity == entity);
     let no_stock = match place {
         Place::Entity(_) => true,
-        Place::Warehouse(w) => !state.stock.any_order().any(|((x, _), _)| x == w),
+        Place::Warehouse(w) => !state.stock.keys().any(|(x, _)| x == w),
     };
     no_journals && no_orders && no_stock
 }
