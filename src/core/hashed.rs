@@ -1,6 +1,10 @@
 //! `HashedMap`: a persistent map reached by hashing its key, for the
-//! state's maps that commands reach one key at a time (documents by
-//! number, items, customers, stock by warehouse and item...).
+//! state's maps that commands reach one key at a time: the documents by
+//! number (orders, pick lists, shipments, invoices, receipts). Stock,
+//! cost pools and the per-order indexes were tried too and went back to
+//! ordered maps: a hashed map's nodes cost more memory per entry, and
+//! with them the one-year store passed 1 MB per 1,000 order lines
+//! (docs/performance.md, "Session 62").
 //!
 //! An ordered map (`imbl::OrdMap`) compares the key at each step of a
 //! lookup, about fifteen code comparisons in a map of ten thousand; this

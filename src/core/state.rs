@@ -1,6 +1,8 @@
 //! The in-memory state: master data, stock, cost pools, ledger balances,
 //! pending change requests, idempotency keys. Built only by `apply`.
-//! Ordered maps everywhere so that a snapshot of the same state is the same bytes.
+//! Ordered maps, and hashed ones for the documents by number
+//! (`HashedMap`, core/hashed.rs); both write their entries in key order,
+//! so that a snapshot of the same state is the same bytes.
 
 use super::event::Change;
 use super::master::*;
