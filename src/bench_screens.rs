@@ -570,8 +570,7 @@ pub(crate) fn picked_so_far(backend: &EngineBackend) -> usize {
         .view()
         .state
         .picks
-        .values_sorted()
-        .into_iter()
+        .values_any_order()
         .flat_map(|p| p.lines.iter())
         .filter(|l| l.open() == rust_decimal::Decimal::ZERO)
         .count()

@@ -17,12 +17,7 @@ fn over_limit(b: &MemBackend, who: &str) -> String {
     .unwrap();
     b.exec(who, body).unwrap();
     let s = b.state.borrow();
-    s.orders
-        .keys_sorted()
-        .into_iter()
-        .next_back()
-        .unwrap()
-        .to_string()
+    s.orders.get_max().map(|(k, _)| k).unwrap().to_string()
 }
 
 fn exception_of(b: &MemBackend, order: &str) -> u64 {
@@ -1127,9 +1122,8 @@ fn every_blocked_document_has_its_screen_or_none() {
     let s = b.state.borrow();
     let pick = s
         .picks
-        .values_sorted()
-        .into_iter()
-        .next()
+        .get_min()
+        .map(|(_, v)| v)
         .expect("the demo has picks");
     let code = |c: &str| depot::core::types::Code::from(c);
     let cases = [
@@ -1585,7 +1579,7 @@ fn a_late_order_shows_who_took_on_its_prediction_and_what_was_said() {
     );
     let (order, requested) = {
         let s = b.state.borrow();
-        let o = s.orders.values_sorted().into_iter().next_back().unwrap();
+        let o = s.orders.get_max().map(|(_, v)| v).unwrap();
         assert_eq!(o.status, depot::core::sales::OrderStatus::Open);
         (o.number.clone(), o.requested)
     };
@@ -1728,9 +1722,8 @@ fn a_rejected_adjustment_of_a_bin_found_empty_leaves_a_count_of_it() {
         .state
         .borrow()
         .orders
-        .keys_sorted()
-        .into_iter()
-        .next_back()
+        .get_max()
+        .map(|(k, _)| k)
         .unwrap()
         .to_string();
     exec(

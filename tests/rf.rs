@@ -911,9 +911,8 @@ fn a_wrong_lot_and_an_expired_lot_are_refused_with_the_bell() {
         .state
         .borrow()
         .orders
-        .keys_sorted()
-        .into_iter()
-        .next_back()
+        .get_max()
+        .map(|(k, _)| k)
         .unwrap()
         .clone();
     b.exec("SHIP1", CommandBody::ReleaseOrder { number })
@@ -2985,7 +2984,7 @@ fn held_order(b: &MemBackend) -> Code {
     )
     .unwrap();
     let s = b.state.borrow();
-    let o = s.orders.values_sorted().into_iter().next_back().unwrap();
+    let o = s.orders.get_max().map(|(_, v)| v).unwrap();
     assert!(!o.holds.is_empty(), "{:?}", o.status);
     o.number.clone()
 }

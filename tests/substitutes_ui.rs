@@ -98,7 +98,7 @@ fn a_short_line_offers_substitutes_with_reasons_and_f6_takes_one() {
     d.press("f10");
     assert_eq!(placed(&b), before + 1);
     let st = b.state.borrow();
-    let o = st.orders.values_sorted().into_iter().next_back().unwrap();
+    let o = st.orders.get_max().map(|(_, v)| v).unwrap();
     assert_eq!(o.customer, "C0001");
     assert_eq!(o.lines.len(), 1);
     assert_eq!(&o.lines[0].sku, second);

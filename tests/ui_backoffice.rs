@@ -1540,9 +1540,8 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
         .state
         .borrow()
         .orders
-        .keys_sorted()
-        .into_iter()
-        .next_back()
+        .get_max()
+        .map(|(k, _)| k)
         .cloned()
         .unwrap();
     b.exec(
@@ -1553,7 +1552,7 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
     .unwrap();
     let (list, lines) = {
         let s = b.state.borrow();
-        let (code, p) = s.picks.sorted().into_iter().next_back().unwrap();
+        let (code, p) = s.picks.get_max().unwrap();
         (
             code.clone(),
             p.lines
@@ -1571,9 +1570,8 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
         .state
         .borrow()
         .shipments
-        .keys_sorted()
-        .into_iter()
-        .next_back()
+        .get_max()
+        .map(|(k, _)| k)
         .cloned()
         .unwrap();
     b.exec(

@@ -419,7 +419,7 @@ pub fn closed_orders(state: &State, before: NaiveDate, max: usize) -> BTreeSet<C
         state,
         before,
         max,
-        state.orders.values_sorted().into_iter().map(|o| &**o),
+        state.orders.values_any_order().map(|o| &**o),
     )
 }
 

@@ -40,10 +40,6 @@ impl<K: Hash + Eq + Clone, V: Clone> Default for HashedMap<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> HashedMap<K, V> {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
@@ -131,9 +127,41 @@ impl<K: Hash + Eq + Clone, V: Clone> HashedMap<K, V> {
         self.sorted().into_iter().map(|(k, _)| k).collect()
     }
 
-    /// Keeps the entries `f` says yes to.
-    pub fn retain(&mut self, f: impl FnMut(&K, &V) -> bool) {
-        self.0.retain(f)
+    /// Of the entries `keep` says yes to, the `n` with the greatest keys,
+    /// greatest first (the newest documents): the rest are not sorted.
+    pub fn greatest(&self, n: usize, keep: impl Fn(&V) -> bool) -> Vec<(&K, &V)>
+    where
+        K: Ord,
+    {
+        let desc = |a: &(&K, &V), b: &(&K, &V)| b.0.cmp(a.0);
+        let mut out: Vec<(&K, &V)> = self.0.iter().filter(|(_, v)| keep(v)).collect();
+        if out.len() > n {
+            if n == 0 {
+                return Vec::new();
+            }
+            out.select_nth_unstable_by(n - 1, desc);
+            out.truncate(n);
+        }
+        out.sort_unstable_by(desc);
+        out
+    }
+
+    /// The entry with the least key (the oldest document), without
+    /// sorting: as the ordered map's `get_min`.
+    pub fn get_min(&self) -> Option<(&K, &V)>
+    where
+        K: Ord,
+    {
+        self.0.iter().min_by(|a, b| a.0.cmp(b.0))
+    }
+
+    /// The entry with the greatest key (the newest document), without
+    /// sorting: as the ordered map's `get_max`.
+    pub fn get_max(&self) -> Option<(&K, &V)>
+    where
+        K: Ord,
+    {
+        self.0.iter().max_by(|a, b| a.0.cmp(b.0))
     }
 }
 
@@ -151,18 +179,6 @@ where
             Some(v) => v,
             None => panic!("no such key in the map"),
         }
-    }
-}
-
-impl<K: Hash + Eq + Clone, V: Clone> FromIterator<(K, V)> for HashedMap<K, V> {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        HashedMap(iter.into_iter().collect())
-    }
-}
-
-impl<K: Hash + Eq + Clone, V: Clone> Extend<(K, V)> for HashedMap<K, V> {
-    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        self.0.extend(iter)
     }
 }
 
@@ -224,18 +240,6 @@ where
     }
 }
 
-impl<K: Hash + Eq + Clone, V: Clone + Default> super::state::Modify<K, V> for HashedMap<K, V> {
-    fn modify<R>(&mut self, key: K, f: impl FnOnce(&mut V) -> R) -> R {
-        if let Some(v) = self.0.get_mut(&key) {
-            return f(v);
-        }
-        let mut v = V::default();
-        let r = f(&mut v);
-        self.0.insert(key, v);
-        r
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,7 +248,7 @@ mod tests {
     #[test]
     fn writes_the_bytes_an_ordered_map_writes_and_reads_them_back() {
         let keys = ["SO-000010", "SO-000002", "B", "A", "SO-000001", "ZZ", "a"];
-        let mut hashed: HashedMap<String, u32> = HashedMap::new();
+        let mut hashed: HashedMap<String, u32> = HashedMap::default();
         let mut ordered: Map<String, u32> = Map::new();
         for (i, k) in keys.iter().enumerate() {
             hashed.insert(k.to_string(), i as u32);
@@ -261,6 +265,19 @@ mod tests {
         assert_eq!(
             sorted,
             ["A", "B", "SO-000001", "SO-000002", "SO-000010", "ZZ", "a"]
+        );
+        assert_eq!(back.get_min().map(|(k, _)| k.as_str()), Some("A"));
+        let newest: Vec<&str> = back
+            .greatest(3, |v| *v != 5)
+            .into_iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(newest, ["a", "SO-000010", "SO-000002"]);
+        assert!(back.greatest(0, |_| true).is_empty());
+        assert_eq!(back.greatest(99, |_| true).len(), 7);
+        assert_eq!(
+            back.get_max().map(|(k, v)| (k.as_str(), *v)),
+            Some(("a", 6))
         );
     }
 }

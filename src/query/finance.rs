@@ -437,8 +437,7 @@ pub fn ar_open_items_with(
         .filter(|r| !s.receipts.contains_key(&r.number));
     for r in s
         .receipts
-        .values_sorted()
-        .into_iter()
+        .values_any_order()
         .map(|r| &**r)
         .chain(archived_receipts)
         .filter(|r| r.date > as_of)

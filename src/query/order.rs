@@ -112,15 +112,11 @@ pub fn archived_life(
 /// Orders of a customer, newest first (all orders when `customer` is
 /// empty), at most `max`.
 pub fn recent_orders(s: &State, customer: &str, max: usize) -> Vec<SalesOrder> {
-    let mut found: Vec<&SalesOrder> = s
-        .orders
-        .values_sorted()
+    s.orders
+        .greatest(max, |o| customer.is_empty() || o.customer == customer)
         .into_iter()
-        .filter(|o| customer.is_empty() || o.customer == customer)
-        .map(|o| &**o)
-        .collect();
-    found.sort_unstable_by(|a, b| b.number.cmp(&a.number));
-    found.into_iter().take(max).cloned().collect()
+        .map(|(_, o)| SalesOrder::clone(o))
+        .collect()
 }
 
 /// One record of an order's life as the log tells it: when, who, which

@@ -294,8 +294,7 @@ pub fn aging_ar(s: &State, o: &Options) -> Result<Table, ReportError> {
         .sum();
     let after = s
         .invoices
-        .values_sorted()
-        .into_iter()
+        .values_any_order()
         .filter(|i| o.entity.as_deref().is_none_or(|e| e == i.entity) && i.date > as_of)
         .count() as u64
         + archived;

@@ -149,17 +149,15 @@ pub fn last_sale(s: &State, operator: &str) -> Option<String> {
             .filter_map(|n| s.shipments.get(n))
             .any(|sh| sh.cartons.is_empty())
     };
-    let orders = s.orders.sorted();
-    let o = orders.iter().rev().map(|(_, o)| o).take(500).find(|o| {
+    let orders = s.orders.greatest(500, |_| true);
+    let o = orders.iter().map(|(_, o)| o).find(|o| {
         o.placed_by == operator
             && (o.carrier.as_deref() == Some(crate::core::counter::WILL_CALL.0) || at_counter(o))
     })?;
-    let invoices = s.invoices.sorted();
+    let invoices = s.invoices.greatest(500, |_| true);
     let inv = invoices
         .iter()
-        .rev()
         .map(|(_, i)| i)
-        .take(500)
         .find(|i| i.lines.iter().any(|l| l.order == o.number));
     Some(match inv {
         Some(i) => format!(

@@ -172,17 +172,14 @@ impl OrderInquiry {
                 .cloned()
                 .chain(
                     s.orders
-                        .sorted()
-                        .into_iter()
-                        .rev()
-                        .map(|(_, o)| o)
-                        .filter(|o| {
-                            f.is_empty()
+                        .greatest(LIST_MAX, |o| {
+                            (f.is_empty()
                                 || contains_folded(&o.number, &f)
-                                || who.contains(o.customer.as_str())
+                                || who.contains(o.customer.as_str()))
+                                && !by_doc.contains(&o.number)
                         })
-                        .map(|o| o.number.clone())
-                        .filter(|n| !by_doc.contains(n)),
+                        .into_iter()
+                        .map(|(n, _)| n.clone()),
                 )
                 .take(LIST_MAX)
                 .map(|n| n.to_string())

@@ -142,8 +142,7 @@ fn tracked_before<'s>(
     t: &str,
 ) -> Option<&'s crate::core::warehouse::Shipment> {
     s.shipments
-        .values_sorted()
-        .into_iter()
+        .values_any_order()
         .map(|sh| &**sh)
         .filter(|sh| sh.carrier == carrier && sh.tracking.eq_ignore_ascii_case(t))
         .max_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)))
