@@ -2057,3 +2057,89 @@ fn a_snooze_without_a_reason_keeps_its_date_to_add_the_reason_to() {
         x.status
     );
 }
+
+/// The detail of a record that posted shows its journal entries as the
+/// log holds them: each line's account (code and name), debit or credit,
+/// party, and the entry's totals.
+#[test]
+fn the_audit_detail_shows_what_a_record_posted() {
+    use depot::ui::Backend;
+    use rust_decimal::Decimal;
+    let b = demo();
+    b.exec(
+        "ADMIN",
+        CommandBody::PostOpeningStock {
+            warehouse: "CHI".into(),
+            bin: "A-01-01".into(),
+            sku: "FAS-1001".into(),
+            qty: Decimal::from(37),
+            unit: None,
+            unit_cost: Decimal::new(1249, 2),
+            lot: None,
+            date: Some(today()),
+            expiry: None,
+        },
+    )
+    .unwrap();
+    let seq = b.state.borrow().seq;
+    let env = b.log_range(seq, seq).pop().expect("the record");
+    let journals: Vec<_> = env
+        .events()
+        .iter()
+        .flat_map(depot::core::apply::journals)
+        .cloned()
+        .collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    let j = &journals[0];
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Audit trail").unwrap();
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains(&format!("record {seq} ")), "{s}");
+    assert!(
+        s.contains(&format!("posted US01 {} (period {})", j.date, j.period)),
+        "{s}"
+    );
+    // The entry's memo is words, not a document the record touched.
+    let documents = s
+        .lines()
+        .map(|r| r.trim_matches(['│', ' ']))
+        .find(|r| r.starts_with("documents"))
+        .unwrap_or_default();
+    assert!(!j.memo.is_empty() && !documents.contains(&j.memo), "{s}");
+    // 37 x 12.49 = 462.13 on each side.
+    let amount = "462.13";
+    assert_eq!(j.debits(), Decimal::new(46213, 2));
+    let state = b.state.borrow();
+    for l in &j.lines {
+        let name = &state.accounts[&("US01".into(), l.account.clone())].name;
+        let row = s
+            .lines()
+            .map(|r| r.trim_matches(['│', ' ']))
+            .find(|r| r.starts_with(&format!("{} {name}", l.account)))
+            .unwrap_or_else(|| panic!("no line for {} in {s}", l.account));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert!(cells.contains(&amount), "{row}");
+        if let Some(sub) = &l.sub {
+            assert!(cells.contains(&sub.as_str()), "{row}");
+        }
+    }
+    let total = s
+        .lines()
+        .map(|r| r.trim_matches(['│', ' ']))
+        .find(|r| r.starts_with("total"))
+        .unwrap_or_else(|| panic!("no total in {s}"));
+    assert_eq!(
+        total.split_whitespace().collect::<Vec<_>>(),
+        ["total", amount, amount]
+    );
+    // A master-data change posts nothing, and says so.
+    drop(state);
+    lead_time_changed(&b);
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Audit trail").unwrap();
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("nothing posted to the ledger"), "{s}");
+    assert!(!s.contains("posted US01"), "{s}");
+}

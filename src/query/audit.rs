@@ -702,7 +702,9 @@ fn documents_of(e: &Event) -> Vec<String> {
     };
     if let Value::Object(o) = &payload {
         look(o);
-        for v in o.values() {
+        // Not a journal entry's fields: its `memo` is words ("cost of
+        // goods shipped"), not a credit memo's number.
+        for (_, v) in o.iter().filter(|(k, _)| !k.contains("journal")) {
             if let Value::Object(inner) = v {
                 look(inner);
             }

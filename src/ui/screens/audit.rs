@@ -9,10 +9,12 @@
 //! log says so, and Enter searches the older log back for it. A store of
 //! years opens on its newest records at once, in bounded memory.
 
+use crate::core::posting::JournalEntry;
+use crate::core::State;
 use crate::query::audit::{writes, AuditRow, Filter, Trail};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{fit, moved, wrap_items, wrap_words, TextField};
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -51,6 +53,9 @@ pub struct Audit {
     /// Rows (indexes into the trail) passing the filter, newest first,
     /// cached by (trail seq, filter).
     rows: Option<(u64, Filter, Vec<usize>)>,
+    /// The postings of the record open in the detail (its sequence
+    /// number): read from the log when it opens, not kept for every row.
+    postings: Option<(u64, Vec<JournalEntry>)>,
     notice: Option<Notice>,
 }
 
@@ -81,6 +86,7 @@ impl Audit {
             trail: Trail::new(),
             window: WINDOW,
             rows: None,
+            postings: None,
             notice: None,
         }
     }
@@ -231,9 +237,18 @@ impl Audit {
         true
     }
 
-    fn detail_lines(r: &AuditRow, width: usize) -> Vec<String> {
-        let mut out = vec![
-            format!(
+    /// The detail of a record: who and what, the master-data fields it
+    /// changed (before and after), and the journal entries it posted
+    /// (account, debit, credit, party), as the ledger holds them.
+    fn detail_lines(
+        r: &AuditRow,
+        postings: &[JournalEntry],
+        state: &State,
+        width: usize,
+    ) -> Vec<String> {
+        // Wrapped, not cut: a counter sale touches six documents.
+        let mut out = wrap_words(
+            &format!(
                 "record {} at {} UTC by {}{}",
                 r.seq,
                 r.time.format("%Y-%m-%d %H:%M:%S"),
@@ -244,35 +259,123 @@ impl Audit {
                     format!(" (session {})", r.session)
                 }
             ),
-            format!("command {}", r.command),
-            format!("documents {}", r.documents.join(", ")),
-            format!("summary {}", r.summary),
-        ];
+            width,
+            usize::MAX,
+        );
+        out.push(format!("command {}", r.command));
+        out.extend(wrap_items("documents", &r.documents, ",", width));
+        let said: Vec<String> = r.summary.split("; ").map(str::to_string).collect();
+        out.extend(wrap_items("summary", &said, ";", width));
         if r.changes.is_empty() {
             out.push("no master data changed".into());
-            return out;
-        }
-        out.push(String::new());
-        let w = width.saturating_sub(4);
-        let (fw, vw) = (w * 3 / 10, w.saturating_sub(w * 3 / 10) / 2);
-        out.push(format!(
-            "{:<fw$} {:<vw$} {:<vw$}",
-            "field", "before", "after"
-        ));
-        let mut subject = "";
-        for c in &r.changes {
-            if c.subject != subject {
-                subject = &c.subject;
-                out.push(format!("{subject}:"));
-            }
+        } else {
+            out.push(String::new());
+            let w = width.saturating_sub(4);
+            let (fw, vw) = (w * 3 / 10, w.saturating_sub(w * 3 / 10) / 2);
             out.push(format!(
                 "{:<fw$} {:<vw$} {:<vw$}",
-                fit(&format!("  {}", c.field), fw),
-                fit(&c.before, vw),
-                fit(&c.after, vw),
+                "field", "before", "after"
+            ));
+            let mut subject = "";
+            for c in &r.changes {
+                if c.subject != subject {
+                    subject = &c.subject;
+                    out.push(format!("{subject}:"));
+                }
+                out.push(format!(
+                    "{:<fw$} {:<vw$} {:<vw$}",
+                    fit(&format!("  {}", c.field), fw),
+                    fit(&c.before, vw),
+                    fit(&c.after, vw),
+                ));
+            }
+        }
+        if postings.is_empty() {
+            if !r.refused {
+                out.push("nothing posted to the ledger".into());
+            }
+            return out;
+        }
+        // Amount columns wide enough for 999,999,999.99; the account
+        // (code and name) takes what is left beside the party.
+        const AMOUNT: usize = 14;
+        let party = if width >= 100 { 16 } else { 12 };
+        let aw = width
+            .saturating_sub(2 + 2 * (AMOUNT + 1) + 1 + party)
+            .max(8);
+        for j in postings {
+            let currency = state
+                .entities
+                .get(&j.entity)
+                .map(|e| e.base_currency.clone());
+            let money = |d: rust_decimal::Decimal| match (&currency, d.is_zero()) {
+                (_, true) => String::new(),
+                (Some(c), false) => crate::query::money(d, c),
+                (None, false) => d.to_string(),
+            };
+            out.push(String::new());
+            out.push(format!(
+                "posted {} {} (period {}) {}{}{}",
+                j.entity,
+                j.date,
+                j.period,
+                j.doc,
+                if j.memo.is_empty() { "" } else { ": " },
+                j.memo
+            ));
+            out.push(format!(
+                "  {:<aw$} {:>AMOUNT$} {:>AMOUNT$} {}",
+                "account",
+                format!(
+                    "debit {}",
+                    currency.as_ref().map(|c| c.to_string()).unwrap_or_default()
+                )
+                .trim_end(),
+                "credit",
+                "party"
+            ));
+            for l in &j.lines {
+                let name = state
+                    .accounts
+                    .get(&(j.entity.clone(), l.account.clone()))
+                    .map(|a| a.name.as_str())
+                    .unwrap_or("");
+                out.push(format!(
+                    "  {:<aw$} {:>AMOUNT$} {:>AMOUNT$} {}",
+                    fit(&format!("{} {name}", l.account), aw),
+                    fit(&money(l.debit), AMOUNT),
+                    fit(&money(l.credit), AMOUNT),
+                    fit(l.sub.as_deref().unwrap_or(""), party),
+                ));
+            }
+            out.push(format!(
+                "  {:<aw$} {:>AMOUNT$} {:>AMOUNT$}",
+                "total",
+                fit(&money(j.debits()), AMOUNT),
+                fit(&money(j.credits()), AMOUNT),
             ));
         }
         out
+    }
+
+    /// Read the postings of the record `seq` from the log (for the detail).
+    fn load_postings(&mut self, ctx: &Ctx, seq: u64) {
+        if matches!(&self.postings, Some((s, _)) if *s == seq) {
+            return;
+        }
+        let entries = ctx
+            .backend
+            .log_range(seq, seq)
+            .iter()
+            .flat_map(|env| {
+                env.events()
+                    .iter()
+                    .flat_map(crate::core::apply::journals)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        self.postings = Some((seq, entries));
     }
 }
 
@@ -292,7 +395,7 @@ impl Screen for Audit {
     fn actions(&self) -> Vec<(Action, &'static str)> {
         match self.focus {
             Focus::List => vec![
-                (Action::Open, "before / after of the record"),
+                (Action::Open, "open the record"),
                 (Action::Search, "filter"),
                 (Action::Down, "next record"),
                 (Action::Up, "previous record"),
@@ -320,8 +423,9 @@ impl Screen for Audit {
         match (self.focus, input) {
             (Focus::List, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
             (Focus::List, Input::Action(Action::Open | Action::Submit)) => {
-                if self.current(ctx).is_some() {
+                if let Some(seq) = self.current(ctx).map(|r| r.seq) {
                     self.resolve_selected(ctx);
+                    self.load_postings(ctx, seq);
                     self.scroll = 0;
                     self.focus = Focus::Detail;
                 }
@@ -411,8 +515,16 @@ impl Screen for Audit {
         let theme = ctx.theme;
         if self.focus == Focus::Detail {
             let width = area.width.saturating_sub(2) as usize;
+            let seq = self.current(ctx).map(|r| r.seq);
+            if let Some(seq) = seq {
+                self.load_postings(ctx, seq);
+            }
+            let postings = match (&self.postings, seq) {
+                (Some((s, p)), Some(seq)) if *s == seq => p.clone(),
+                _ => Vec::new(),
+            };
             let lines: Vec<Line> = match self.current(ctx) {
-                Some(r) => Self::detail_lines(r, width)
+                Some(r) => Self::detail_lines(r, &postings, ctx.state(), width)
                     .into_iter()
                     .map(|l| Line::from(fit(&l, width)))
                     .collect(),
@@ -423,7 +535,7 @@ impl Screen for Audit {
             self.scroll = self.scroll.min(max);
             let shown: Vec<Line> = lines.into_iter().skip(self.scroll).collect();
             f.render_widget(
-                Paragraph::new(shown).block(Block::bordered().title(" before / after ")),
+                Paragraph::new(shown).block(Block::bordered().title(" record ")),
                 area,
             );
             return;
@@ -553,7 +665,10 @@ impl Screen for Audit {
                     r.documents.join(", ")
                 )
             } else if r.changes.is_empty() {
-                format!("documents: {}", r.documents.join(", "))
+                match r.documents.join(", ") {
+                    d if d.is_empty() => "Enter opens the record".to_string(),
+                    d => format!("{d}; Enter opens the record"),
+                }
             } else {
                 format!(
                     "{} field(s) changed, Enter shows before / after; {}",
