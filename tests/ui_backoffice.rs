@@ -3242,3 +3242,57 @@ fn the_running_month_says_it_closes_once_ended_and_is_not_closed() {
     );
     assert_eq!(b.log.borrow().len(), n);
 }
+
+/// The checklist's lines wrap (an item's detail is what the controller
+/// acts on), and Enter opens the screen where the first open item is
+/// worked: for an operator who has that screen, it opens; for one who
+/// has not, the notice names it. Tab chooses another item.
+#[test]
+fn the_close_checklist_wraps_and_opens_where_an_item_is_worked() {
+    let b = demo();
+    // December is running, with a shipment not invoiced (blocking).
+    let mut d = Driver::new(&b, Some("ADMIN"));
+    d.open("Period close").unwrap();
+    d.press("/").typed("US01 FY2026-12").press("enter");
+    let s = d.screen(80, 24);
+    let blocking: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.split('│').nth(1))
+        .skip_while(|l| !l.starts_with("BLCK"))
+        .take_while(|l| l.starts_with("BLCK") || l.starts_with("     "))
+        .collect();
+    assert!(blocking.len() > 1, "{s}");
+    let text = blocking
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("shipments not invoiced") && text.ends_with("invoice them"),
+        "{text}"
+    );
+    assert!(!blocking.iter().any(|l| l.trim_end().ends_with('~')), "{s}");
+    d.press("enter");
+    assert_eq!(d.app.top().map(|t| t.name()), Some("invoicing"));
+    // The controller has no invoicing screen: told where it is done.
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Period close").unwrap();
+    d.press("/").typed("US01 FY2026-12").press("enter");
+    d.press("enter");
+    assert_eq!(d.app.top().map(|t| t.name()), Some("period_close"));
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("worked in Invoicing, which is not among your screens"),
+        "{s}"
+    );
+    // Tab chooses an item: the first open one, then Down to the next
+    // (receipts not invoiced, which passes).
+    d.press("tab").press("down").press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("receipts not invoiced: nothing to do"), "{s}");
+    // Esc goes back to the periods, a second Esc leaves.
+    d.press("esc");
+    assert_eq!(d.app.top().map(|t| t.name()), Some("period_close"));
+    d.press("esc");
+    assert_ne!(d.app.top().map(|t| t.name()), Some("period_close"));
+}

@@ -12,7 +12,7 @@ use crate::core::types::Code;
 use crate::core::{CommandBody, Event, State};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, moved, TextField};
+use crate::ui::widgets::{fit, moved, wrap_words, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
@@ -23,6 +23,9 @@ pub enum Focus {
     Periods,
     Filter,
     Reason,
+    /// An item of the selected period's checklist (`check`): Enter opens
+    /// the screen where it is worked.
+    Checklist,
 }
 
 enum Ask {
@@ -38,6 +41,8 @@ pub struct PeriodClose {
     pub filter: TextField,
     pub reason: TextField,
     pub selected: usize,
+    /// The checklist item chosen (Checklist focus).
+    pub check: usize,
     started: bool,
     asking: Option<Ask>,
     pending: bool,
@@ -91,6 +96,7 @@ impl PeriodClose {
             filter: TextField::default(),
             reason: TextField::default(),
             selected: 0,
+            check: 0,
             started: false,
             asking: None,
             pending: false,
@@ -123,6 +129,50 @@ impl PeriodClose {
             .position(|p| p.status == PeriodStatus::Open && p.end < today)
             .or_else(|| rows.iter().position(|p| p.status == PeriodStatus::Open))
             .unwrap_or(0);
+    }
+
+    /// The selected period's checklist.
+    fn checklist(&self, s: &State) -> Vec<crate::core::ledger::CloseItem> {
+        self.rows(s)
+            .get(self.selected)
+            .map(|p| crate::core::ledger::checklist(s, &p.entity, p.end))
+            .unwrap_or_default()
+    }
+
+    /// Open the screen where checklist item `i` is worked, if it is
+    /// among the operator's; else say what it is and where it is done.
+    fn open_item(&mut self, ctx: &Ctx, i: usize) -> Flow {
+        let items = self.checklist(ctx.state());
+        let Some(item) = items.get(i) else {
+            return Flow::Stay;
+        };
+        let what = item.check.replace('_', " ");
+        if !item.is_open() {
+            self.notice = Some(Notice::info(format!("{what}: nothing to do")));
+            return Flow::Stay;
+        }
+        let Some(label) = worked_in(item.check) else {
+            // FX revaluation is this screen's own action.
+            self.notice = Some(Notice::info(format!(
+                "{what}: {}; F9 revalues at the period's end",
+                item.detail
+            )));
+            return Flow::Stay;
+        };
+        match super::menu_for(ctx)
+            .into_iter()
+            .find(|e| e.label == label)
+            .and_then(|e| e.open)
+        {
+            Some(open) => Flow::Push(open(ctx)),
+            None => {
+                self.notice = Some(Notice::info(format!(
+                    "{what}: {}; worked in {label}, which is not among your screens",
+                    item.detail
+                )));
+                Flow::Stay
+            }
+        }
     }
 
     /// What the selected period takes from this operator: close and
@@ -172,7 +222,7 @@ impl Screen for PeriodClose {
     }
     fn context(&self) -> Context {
         match self.focus {
-            Focus::Periods => Context::List,
+            Focus::Periods | Focus::Checklist => Context::List,
             _ => Context::Input,
         }
     }
@@ -185,6 +235,8 @@ impl Screen for PeriodClose {
                 (Action::Reopen, "ask to reopen"),
                 (Action::Approve, "approve a reopen"),
                 (Action::Search, "filter"),
+                (Action::Open, "open what blocks"),
+                (Action::NextField, "checklist"),
                 (Action::Down, "next period"),
                 (Action::Back, "back"),
                 (Action::Help, "keys"),
@@ -193,6 +245,13 @@ impl Screen for PeriodClose {
             .filter(|(a, _)| !ACTS.contains(a) || self.offered.contains(a))
             .collect(),
             Focus::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
+            Focus::Checklist => vec![
+                (Action::Open, "open where it is worked"),
+                (Action::Down, "next item"),
+                (Action::Up, "previous item"),
+                (Action::Back, "back to the periods"),
+                (Action::Help, "keys"),
+            ],
             Focus::Reason => vec![
                 (Action::Submit, "ask to reopen with this reason"),
                 (Action::Cancel, "back"),
@@ -249,6 +308,51 @@ impl Screen for PeriodClose {
                 Flow::Stay
             }
             (Focus::Periods, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
+            // The first open item, blocking ones first.
+            (Focus::Periods, Input::Action(Action::Open)) => {
+                let items = self.checklist(s);
+                let first = items
+                    .iter()
+                    .position(|i| i.is_open() && i.blocking)
+                    .or_else(|| items.iter().position(|i| i.is_open()));
+                match first {
+                    Some(i) => {
+                        self.check = i;
+                        self.open_item(ctx, i)
+                    }
+                    None => {
+                        self.notice = Some(Notice::info("nothing on the checklist is open"));
+                        Flow::Stay
+                    }
+                }
+            }
+            (Focus::Periods, Input::Action(Action::NextField | Action::PrevField)) => {
+                let items = self.checklist(s);
+                self.check = items
+                    .iter()
+                    .position(|i| i.is_open() && i.blocking)
+                    .or_else(|| items.iter().position(|i| i.is_open()))
+                    .unwrap_or(0);
+                self.focus = Focus::Checklist;
+                Flow::Stay
+            }
+            (Focus::Checklist, Input::Action(Action::Open | Action::Submit)) => {
+                self.open_item(ctx, self.check)
+            }
+            (
+                Focus::Checklist,
+                Input::Action(
+                    Action::Back | Action::Cancel | Action::NextField | Action::PrevField,
+                ),
+            ) => {
+                self.focus = Focus::Periods;
+                Flow::Stay
+            }
+            (Focus::Checklist, Input::Action(a)) => {
+                let n = self.checklist(s).len();
+                self.check = moved(self.check, n, a, self.page);
+                Flow::Stay
+            }
             (
                 Focus::Periods,
                 Input::Action(
@@ -568,6 +672,7 @@ impl Screen for PeriodClose {
                 self.reason.span(true, list_w as usize - 6, theme),
             ]),
             Focus::Periods => Line::from(Span::styled("entity, period or status", theme.dim())),
+            Focus::Checklist => Line::from(Span::styled("tab back to the periods", theme.dim())),
         };
         f.render_widget(Paragraph::new(foot_line), foot);
 
@@ -615,30 +720,40 @@ impl Screen for PeriodClose {
             // The notes (GRNI, unapplied cash, disputes, held invoices)
             // are today's, not the period end's: a past period says so.
             let past = p.end < ctx.today();
-            for i in &items {
+            self.check = self.check.min(items.len().saturating_sub(1));
+            for (n, i) in items.iter().enumerate() {
                 let mark = match (i.is_open(), i.blocking) {
                     (false, _) => "ok  ",
                     (true, true) => "BLCK",
                     (true, false) if past => "note today:",
                     (true, false) => "note",
                 };
-                let text = if i.is_open() {
+                let body = if i.is_open() {
                     format!(
-                        "{mark} {} {} ({}) {}",
+                        "{} {} ({}) {}",
                         i.check.replace('_', " "),
                         i.count,
                         crate::query::money(i.amount, &cur),
                         i.detail
                     )
                 } else {
-                    format!("{mark} {}", i.check.replace('_', " "))
+                    i.check.replace('_', " ")
                 };
                 let style = match (i.is_open(), i.blocking) {
+                    _ if self.focus == Focus::Checklist && n == self.check => theme.selected(),
                     (true, true) => theme.error(),
                     (false, _) => theme.dim(),
                     _ => ratatui::style::Style::default(),
                 };
-                lines.push(Line::from(Span::styled(fit(&text, detail_w), style)));
+                // Wrapped under its mark, not cut: the count, amount and
+                // detail are what the controller acts on.
+                let indent = (mark.len() + 1).max(5);
+                let wrapped = wrap_words(&body, detail_w.saturating_sub(indent).max(1), usize::MAX);
+                for (k, part) in wrapped.into_iter().enumerate() {
+                    let head = if k == 0 { mark } else { "" };
+                    let part = format!("{head:<w$}{part}", w = indent);
+                    lines.push(Line::from(Span::styled(fit(&part, detail_w), style)));
+                }
             }
             for r in reopen_requests(s, p) {
                 let why = match &r.change {
@@ -687,4 +802,18 @@ fn count(periods: &[Code]) -> String {
     } else {
         String::new()
     }
+}
+
+/// The menu screen where an open checklist item is worked (None: this
+/// screen's own action).
+fn worked_in(check: &str) -> Option<&'static str> {
+    Some(match check {
+        "shipments_not_invoiced" => "Invoicing",
+        "receipts_not_invoiced" | "supplier_invoices_held" => "Supplier invoices",
+        "unapplied_cash" => "Cash application",
+        "open_disputes" => "Exception queue",
+        "ar_subledger" | "ap_subledger" | "inventory_subledger" => "Finance views",
+        "bank_reconciled" => "Bank reconciliation",
+        _ => return None,
+    })
 }
