@@ -414,19 +414,17 @@ fn a_line_not_on_the_shelf_is_pointed_at_and_nothing_is_sold() {
 fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     let b = demo();
     let mut d = Driver::new(&b, Some("CLERK1"));
-    let past_due = {
-        let st = b.state.borrow();
-        st.invoices
-            .values_sorted()
-            .into_iter()
-            .find(|i| i.due < today() && i.customer.starts_with('C'))
-            .map(|i| i.customer.to_string())
-            .expect("the demo has a customer with an invoice past due")
-    };
-    d.press("enter").typed(&past_due).press("enter");
-    // Said as soon as the customer is chosen, not only at the payment.
-    let s0 = d.screen(80, 24);
-    assert!(s0.contains("PAST DUE: pay in full"), "{s0}");
+    // A customer whose limit the sale passes: offered the account (the
+    // screen cannot see the limit is passed before the core prices the
+    // sale with its tax), refused by the engine.
+    let customer = nothing_past_due(&b);
+    {
+        let mut st = b.state.borrow_mut();
+        let mut c = st.customers[customer.as_str()].clone();
+        c.credit_limit = Decimal::from(10);
+        st.customers.insert(c.code.clone(), c);
+    }
+    d.press("enter").typed(&customer).press("enter");
     d.typed("FAS-1001").press("enter");
     d.press("enter"); // pay
     d.typed("20").press("enter"); // 20.00 in cash first
@@ -438,26 +436,19 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     assert_eq!(counter_sales(&b), 1, "the refused sale was submitted");
     // The whole refusal can be read at 80 columns: it wraps over the
     // bottom of the screen rather than being cut.
-    let (operator, req) = b.log.borrow().last().cloned().unwrap();
-    let cmd = depot::core::Command {
-        operator: operator.into(),
-        session: "test".into(),
-        time: Utc.from_utc_datetime(&today().and_hms_opt(15, 0, 0).unwrap()),
-        key: None,
-        body: req.body,
-    };
-    let said = depot::core::decide(&b.state.borrow(), &cmd)
-        .expect_err("refused")
-        .to_string();
-    assert!(said.chars().count() > 80, "{said}");
     let s = d.screen(80, 24);
     let rows: Vec<&str> = s.lines().collect();
-    let foot = rows[rows.len() - 4..rows.len() - 1]
+    let foot = rows[rows.len() - 3..rows.len() - 1]
         .iter()
         .map(|l| l.trim())
         .collect::<Vec<_>>()
         .join(" ");
-    assert!(foot.contains(&said), "{said}\n{s}");
+    assert!(foot.chars().count() > 80, "{s}");
+    assert!(
+        foot.starts_with("over the credit limit by ")
+            && foot.ends_with("(limit 10.00 USD): take payment in full or place an order"),
+        "{s}"
+    );
     // The 20.00 taken before stays taken (it is in the drawer).
     let s = d.screen(132, 43);
     assert!(s.contains("20.00"), "{s}");
@@ -3247,4 +3238,93 @@ fn a_scan_on_the_counters_lines_adds_the_item() {
             ("FAS-1001".to_string(), Decimal::ONE)
         ]
     );
+}
+
+/// The walk-in (no credit) and a customer past due pay in full: the key
+/// bar does not offer the rest on account, and F10 says why at once,
+/// submits nothing and keeps the tender, where a customer with credit is
+/// asked.
+#[test]
+fn the_rest_on_account_is_not_offered_to_who_pays_in_full() {
+    let b = demo();
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").press("enter"); // the counter, the walk-in
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.typed("20").press("enter"); // 20.00 in cash
+    d.screen(80, 24);
+    assert!(
+        !d.app.key_bar().contains("rest on account"),
+        "{}",
+        d.app.key_bar()
+    );
+    let submitted = b.log.borrow().len();
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("WALKIN-US01 has no credit: take payment in full"),
+        "{s}"
+    );
+    assert!(!s.contains("on the customer's account?"), "{s}");
+    assert_eq!(b.log.borrow().len(), submitted);
+    // Still at the tender, the 20.00 taken: Enter takes the rest.
+    assert!(s.contains("Paid cash 20.00"), "{s}");
+    d.press("enter");
+    assert!(d.screen(80, 24).contains("SOLD"));
+
+    // Past due: said as soon as the customer is chosen, and F10 says it
+    // again without asking.
+    let past_due = {
+        let st = b.state.borrow();
+        st.invoices
+            .values_sorted()
+            .into_iter()
+            .find(|i| i.due < today() && i.customer.starts_with('C'))
+            .map(|i| i.customer.to_string())
+            .expect("the demo has a customer with an invoice past due")
+    };
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").typed(&past_due).press("enter");
+    let s0 = d.screen(80, 24);
+    assert!(s0.contains("PAST DUE: pay in full"), "{s0}");
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.screen(80, 24);
+    assert!(!d.app.key_bar().contains("rest on account"));
+    let submitted = b.log.borrow().len();
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("{past_due} is past due: take payment in full")),
+        "{s}"
+    );
+    assert_eq!(b.log.borrow().len(), submitted);
+
+    // A customer with credit is offered it; with the limit taken away
+    // (as a credit manager would), the same refusal.
+    let customer = nothing_past_due(&b);
+    assert!(b.state.borrow().customers[customer.as_str()].credit_limit > Decimal::ZERO);
+    let mut d = Driver::new(&b, Some("CLERK1"));
+    d.press("enter").typed(&customer).press("enter");
+    d.typed("FAS-1001").press("enter");
+    d.press("enter"); // pay
+    d.screen(80, 24);
+    assert!(
+        d.app.key_bar().contains("rest on account"),
+        "{}",
+        d.app.key_bar()
+    );
+    {
+        let mut st = b.state.borrow_mut();
+        let mut c = st.customers[customer.as_str()].clone();
+        c.credit_limit = Decimal::ZERO;
+        st.customers.insert(c.code.clone(), c);
+    }
+    d.press("f10");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("{customer} has no credit: take payment in full")),
+        "{s}"
+    );
+    assert!(!d.app.key_bar().contains("rest on account"));
 }

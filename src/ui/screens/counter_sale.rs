@@ -127,6 +127,9 @@ pub struct CounterSale {
     /// The clerk's last sale at the counter, as the screen opened
     /// (`last_sale`): shown until the next sale starts.
     last_sale: Option<String>,
+    /// The customer may take the rest on account (`account_refusal` is
+    /// None), as last drawn: the key bar offers F10 only then.
+    account_ok: bool,
 }
 
 /// The operator's newest counter sale or will-call (handed over the
@@ -206,6 +209,28 @@ impl CounterSale {
         }
     }
 
+    /// Why the rest of this sale cannot go on the customer's account,
+    /// as the core would refuse it: a customer with no credit (the
+    /// walk-in, a cash customer) or one past due pays in full. None when
+    /// it may (the core still checks the limit against the total).
+    fn account_refusal(&self, ctx: &Ctx) -> Option<String> {
+        let s = ctx.state();
+        let c = s.customers.get(self.customer.as_ref()?)?;
+        if c.credit_limit <= Decimal::ZERO {
+            Some(format!(
+                "{} has no credit: take payment in full (or place an order)",
+                c.code
+            ))
+        } else if crate::core::sales::past_due(s, c, ctx.today()) {
+            Some(format!(
+                "{} is past due: take payment in full (or place an order)",
+                c.code
+            ))
+        } else {
+            None
+        }
+    }
+
     pub fn new(ctx: &Ctx) -> CounterSale {
         let s = ctx.state();
         let warehouse = ctx
@@ -217,6 +242,7 @@ impl CounterSale {
         let last_sale = last_sale(s, ctx.operator);
         CounterSale {
             last_sale,
+            account_ok: true,
             focus: Focus::Customer,
             customer: None,
             customer_field: TextField::default(),
@@ -738,8 +764,10 @@ impl Screen for CounterSale {
                 let mut a = vec![
                     (Action::Submit, "take amount (empty: all)"),
                     (Action::NextField, "method"),
-                    (Action::Complete, "rest on account"),
                 ];
+                if self.account_ok {
+                    a.push((Action::Complete, "rest on account"));
+                }
                 // Offered once there is a tender to give back.
                 if !self.tenders.is_empty() {
                     a.push((Action::DeleteLine, "give back the last tender"));
@@ -954,6 +982,10 @@ impl Screen for CounterSale {
                 }
             }
             (Focus::Tender, Input::Action(Action::Complete)) => {
+                if let Some(why) = self.account_refusal(ctx) {
+                    self.notice = Some(Notice::error(why));
+                    return Flow::Stay;
+                }
                 self.asking = Some(Ask::OnAccount);
                 let rest = self
                     .total(ctx)
@@ -1109,6 +1141,7 @@ impl Screen for CounterSale {
         ])
         .areas(area);
 
+        self.account_ok = self.account_refusal(ctx).is_none();
         // Customer and credit.
         let cust = self.customer.as_ref().and_then(|c| s.customers.get(c));
         let w = head.width as usize;
