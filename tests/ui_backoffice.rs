@@ -3296,3 +3296,49 @@ fn the_close_checklist_wraps_and_opens_where_an_item_is_worked() {
     d.press("esc");
     assert_ne!(d.app.top().map(|t| t.name()), Some("period_close"));
 }
+
+/// A line whose match the 80-column Match cell cuts: the selected line's
+/// whole match (by how much, against which tolerance) is said under the
+/// table, while its qty@price is edited too.
+#[test]
+fn a_supplier_invoice_lines_whole_match_is_said_under_the_table() {
+    let b = demo();
+    let (po, qty, price) = receive_first_po(&b);
+    let mut d = Driver::new(&b, Some("AP1"));
+    d.open("Supplier invoices").unwrap();
+    d.typed("V001")
+        .press("enter")
+        .typed("F-8802")
+        .press("enter");
+    let dear = (price * Decimal::new(110, 2)).round_dp(2);
+    let more = qty + Decimal::ONE;
+    d.press("enter").press("enter");
+    d.typed(&format!("{more}@{dear}")).press("enter");
+    let s = d.screen(80, 24);
+    let wide = d.screen(132, 43);
+    // The whole text, as the 132-column cell shows it.
+    let cell = wide
+        .lines()
+        .find(|l| l.starts_with(&po))
+        .and_then(|l| {
+            let from = l.find("qty +")?;
+            let to = l.rfind(')')?;
+            Some(l[from..=to].to_string())
+        })
+        .unwrap_or_else(|| panic!("no match text in {wide}"));
+    assert!(cell.contains("qty +1 over received; price +"), "{cell}");
+    let row = s.lines().find(|l| l.starts_with(&po)).unwrap_or_default();
+    assert!(row.trim_end().ends_with('~'), "cut at 80: {s}");
+    let rows: Vec<&str> = s.lines().collect();
+    let foot = rows[rows.len() - 3..rows.len() - 1]
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(foot.trim(), format!("{po} line 1: {cell}"), "{s}");
+    // Editing the line keeps the edit and says the match on one row.
+    d.press("enter");
+    let s = d.screen(80, 24);
+    assert!(s.contains("qty@price "), "{s}");
+    assert!(s.contains(&format!("{po} line 1: qty +1 over")), "{s}");
+}

@@ -16,7 +16,7 @@ use crate::query::ap::{
 use crate::query::{money, qty};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{counted, fit, moved, TextField};
+use crate::ui::widgets::{counted, fit, moved, wrap_words, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
@@ -1429,9 +1429,14 @@ impl SupplierInvoices {
             .sum::<usize>()
             - 1;
         let room = (table.width as usize).saturating_sub(fixed).max(8);
+        // The selected line's match, when the column cuts it: said whole
+        // under the table (a price off by how much, against which
+        // tolerance, is what AP acts on).
+        let mut cut: Option<(String, bool)> = None;
         let rows: Vec<Row> = ml
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(i, m)| {
                 let k = (m.po.clone(), m.line);
                 let (inv_q, inv_p, result, ok) = match self.lines.get(&k) {
                     Some((q, p)) => {
@@ -1448,6 +1453,12 @@ impl SupplierInvoices {
                         None => (String::new(), String::new(), "-".into(), true),
                     },
                 };
+                if i == self.selected
+                    && matches!(self.focus, Focus::Lines | Focus::EditLine)
+                    && result.chars().count() > room
+                {
+                    cut = Some((format!("{} line {}: {result}", m.po, m.line), ok));
+                }
                 let mut cells = vec![
                     m.po.to_string(),
                     m.line.to_string(),
@@ -1490,24 +1501,47 @@ impl SupplierInvoices {
             table,
             &mut st,
         );
-        let foot_line = if self.focus == Focus::EditLine {
-            Line::from(vec![
+        let width = foot.width as usize;
+        let cut_lines = |n: usize| -> Vec<Line<'static>> {
+            match &cut {
+                Some((text, ok)) => wrap_words(text, width, n)
+                    .into_iter()
+                    .map(|l| {
+                        Line::from(Span::styled(
+                            l,
+                            if *ok {
+                                ratatui::style::Style::default()
+                            } else {
+                                theme.error()
+                            },
+                        ))
+                    })
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        let lines = if self.focus == Focus::EditLine {
+            let mut lines = vec![Line::from(vec![
                 lbl("qty@price "),
                 self.edit.span(true, 20, theme),
                 Span::styled("  base units @ price per base unit", theme.dim()),
-            ])
+            ])];
+            lines.extend(cut_lines(1));
+            lines
+        } else if cut.is_some() {
+            cut_lines(2)
         } else if self.supplier.is_some() && ml.is_empty() {
-            Line::from(Span::styled(
+            vec![Line::from(Span::styled(
                 "nothing received from this supplier waits for its invoice",
                 theme.dim(),
-            ))
+            ))]
         } else {
-            Line::from(Span::styled(
+            vec![Line::from(Span::styled(
                 "Enter takes a line (again: qty@price); F10 enters; Tab: worklist",
                 theme.dim(),
-            ))
+            ))]
         };
-        f.render_widget(Paragraph::new(foot_line), foot);
+        f.render_widget(Paragraph::new(lines), foot);
     }
 
     fn render_worklist(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
