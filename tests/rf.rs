@@ -1589,9 +1589,11 @@ fn receive_shows_an_over_receipt_on_the_po_line() {
     d.scan(&(max - line.received).to_string());
     let s = d.screen(40, 16);
     let over = (max - line.qty).normalize();
+    // In base units, and said so.
+    let unit = b.state.borrow().items[&line.sku].base_unit.clone();
     assert!(
         s.contains(&format!(
-            "{} {} of {} +{over} over",
+            "{} {} of {} {unit} +{over} over",
             line.sku,
             line.qty.normalize(),
             line.qty.normalize()
@@ -3484,8 +3486,9 @@ fn receive_reads_whole_at_20_columns() {
     d.scan(&line.sku);
     d.scan(&(max - line.received).to_string());
     let qty = line.qty.normalize();
+    let unit = b.state.borrow().items[&line.sku].base_unit.clone();
     let s = d.screen(20, 16);
-    assert!(on_a_row(&s, &format!("{} {qty} of {qty}", line.sku)), "{s}");
+    assert!(on_a_row(&s, &format!("{qty} of {qty} {unit}")), "{s}");
     assert!(
         on_a_row(&s, &format!("+{} over", (max - line.qty).normalize())),
         "{s}"

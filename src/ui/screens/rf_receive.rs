@@ -701,14 +701,21 @@ impl Screen for RfReceive {
                         } else {
                             String::new()
                         };
+                        // In base units, and said so, as the counted
+                        // lines above are (`1 of 240 BOX`, not a bare
+                        // 240 that could be cases).
+                        let unit = s.items.get(&l.sku).map_or("", |i| i.base_unit.as_str());
                         lines.push(RfLine::plain(format!(
                             "{} {}{over}",
                             l.sku,
-                            together(&format!(
-                                "{} of {}",
-                                fmt_qty(l.received + self.counted(&l.sku).min(l.open())),
-                                fmt_qty(l.qty)
-                            ))
+                            together(
+                                format!(
+                                    "{} of {} {unit}",
+                                    fmt_qty(l.received + self.counted(&l.sku).min(l.open())),
+                                    fmt_qty(l.qty)
+                                )
+                                .trim_end()
+                            )
                         )));
                     }
                 }
