@@ -1610,3 +1610,92 @@ fn a_period_that_has_not_ended_cannot_close() {
     assert!(ev[0].get("periods_closed").is_some(), "{ev:?}");
     depot::core::invariants::check_state(&s).unwrap();
 }
+
+/// A statement imported by mistake is taken back whole: its lines leave
+/// the reconciliation and the close checklist, its number and lines may
+/// be imported again, and the invariants hold. One with a line matched or
+/// posted stays (nothing the books hold may point at a line that is
+/// gone), as does one never imported; a refusal changes nothing.
+#[test]
+fn a_statement_imported_by_mistake_is_voided_whole() {
+    use depot::core::invariants::check_state;
+    let mut s = demo();
+    let import = |name: &str, lines: &str| {
+        serde_json::from_str::<CommandBody>(&format!(
+            r#"{{"cmd":"import_bank_statement","entity":"US01","statement":"{name}","lines":[{lines}]}}"#
+        ))
+        .unwrap()
+    };
+    let run = |s: &mut State, body: CommandBody| {
+        let cmd = Command {
+            operator: "AR1".into(),
+            session: "finance".into(),
+            time: Utc.from_utc_datetime(&day("2026-11-24").and_hms_opt(10, 0, 0).unwrap()),
+            key: None,
+            body,
+        };
+        execute(s, &cmd).map(|env| env.events().to_vec())
+    };
+    let void = |name: &str| {
+        serde_json::from_value::<CommandBody>(serde_json::json!({
+            "cmd": "void_bank_statement", "entity": "US01", "statement": name,
+            "reason": "the savings account's file"}))
+        .unwrap()
+    };
+    let fee = r#"{"date":"2026-11-20","amount":"-12.50","reference":"","description":"fee"}"#;
+    let chq =
+        r#"{"date":"2026-11-21","amount":"500.00","reference":"CHQ 7","description":"deposit"}"#;
+    let lines_before = s.bank_lines.len();
+    let open_before = s.index.unmatched_bank_lines.len();
+    run(&mut s, import("wrong", &format!("{fee},{chq}"))).unwrap();
+    assert_eq!(s.bank_lines.len(), lines_before + 2);
+    let before = s.clone();
+    // Never imported; no reason: refused, nothing changes.
+    let r = run(&mut s, void("nope")).unwrap_err().to_string();
+    assert!(r.contains("bank statement US01/nope"), "{r}");
+    let mut no_reason = void("wrong");
+    if let CommandBody::VoidBankStatement { reason, .. } = &mut no_reason {
+        reason.clear();
+    }
+    assert!(run(&mut s, no_reason).is_err());
+    assert!(s == before);
+    let ev = run(&mut s, void("wrong")).unwrap();
+    match &ev[..] {
+        [depot::core::Event::BankStatementVoided { lines, reason, .. }] => {
+            assert_eq!(lines.len(), 2);
+            assert_eq!(reason, "the savings account's file");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.bank_lines.len(), lines_before);
+    assert_eq!(s.index.unmatched_bank_lines.len(), open_before);
+    assert!(!s
+        .bank_statements
+        .contains(&("US01".to_code(), "wrong".to_string())));
+    check_state(&s).unwrap();
+    // The right file, under the same number and with the same lines,
+    // goes in; a line posted keeps it from being voided.
+    let ev = run(&mut s, import("wrong", &format!("{fee},{chq}"))).unwrap();
+    let fee_line = match &ev[..] {
+        [depot::core::Event::BankStatementImported { lines, .. }] => lines[0].id.clone(),
+        other => panic!("{other:?}"),
+    };
+    run(
+        &mut s,
+        serde_json::from_value(serde_json::json!({
+            "cmd": "post_bank_line", "line": fee_line, "account": "6500",
+            "memo": "bank fee"}))
+        .unwrap(),
+    )
+    .unwrap();
+    let before = s.clone();
+    let r = run(&mut s, void("wrong")).unwrap_err().to_string();
+    assert!(
+        r.contains(&format!(
+            "{fee_line}: is posted to 6500, so statement wrong stays"
+        )),
+        "{r}"
+    );
+    assert!(s == before);
+    check_state(&s).unwrap();
+}

@@ -206,6 +206,20 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                 }
             };
             match rng.below(8) {
+                // A statement imported by mistake taken back now and then
+                // (refused when a line of it is cleared or archived).
+                6 if rng.chance(15) => {
+                    let statement = if lines.is_empty() || rng.chance(20) {
+                        "S-1".to_string()
+                    } else {
+                        rng.pick(&lines).statement.clone()
+                    };
+                    CommandBody::VoidBankStatement {
+                        entity: entity.into(),
+                        statement,
+                        reason: "simulated".into(),
+                    }
+                }
                 // The newest month whose statement lines are all explained
                 // marked reconciled, as a controller does (and now and then
                 // one before it, refused once its lines are archived).

@@ -3342,3 +3342,85 @@ fn a_supplier_invoice_lines_whole_match_is_said_under_the_table() {
     assert!(s.contains("qty@price "), "{s}");
     assert!(s.contains(&format!("{po} line 1: qty +1 over")), "{s}");
 }
+
+/// A statement imported by mistake is voided from a line of it: Ctrl-X,
+/// the reason, then a question only `y` answers; its lines leave the
+/// screen and the same file imports again. A statement with a line
+/// already posted is refused at once, nothing asked or submitted.
+#[test]
+fn bank_rec_voids_a_statement_imported_by_mistake() {
+    let b = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = bank_fixture(&b, tmp.path());
+    let lines_of = |b: &MemBackend| {
+        b.state
+            .borrow()
+            .bank_lines
+            .values()
+            .filter(|l| l.statement == "NOV-25")
+            .count()
+    };
+    let mut d = Driver::new(&b, Some("CTRL1"));
+    d.open("Bank reconciliation").unwrap();
+    d.press("f9")
+        .typed(&path.to_string_lossy())
+        .press("enter")
+        .press("y");
+    let n = lines_of(&b);
+    assert!(n > 1);
+    // On a line of it: Ctrl-X asks why, Enter asks, Enter keeps it.
+    d.press("ctrl-x");
+    assert!(d.screen(80, 24).contains("Void NOV-25 because "));
+    d.typed("the savings account's file").press("enter");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("Void statement NOV-25 of US01: its {n} line(s)")),
+        "{s}"
+    );
+    d.press("enter");
+    assert_eq!(lines_of(&b), n, "Enter keeps it");
+    d.press("ctrl-x")
+        .typed("wrong file")
+        .press("enter")
+        .press("y");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains(&format!("VOIDED statement NOV-25: {n} line(s) gone")),
+        "{s}"
+    );
+    assert_eq!(lines_of(&b), 0);
+    depot::core::invariants::check_state(&b.state.borrow()).unwrap();
+    // The same file imports again; with a line posted, it stays.
+    d.press("f9")
+        .typed(&path.to_string_lossy())
+        .press("enter")
+        .press("y");
+    assert_eq!(lines_of(&b), n);
+    let line = b
+        .state
+        .borrow()
+        .bank_lines
+        .values()
+        .find(|l| l.statement == "NOV-25")
+        .map(|l| l.id.clone())
+        .unwrap();
+    b.exec(
+        "CTRL1",
+        CommandBody::PostBankLine {
+            line,
+            account: "6500".into(),
+            memo: "fee".into(),
+        },
+    )
+    .unwrap();
+    let submitted = b.log.borrow().len();
+    d.press("ctrl-x");
+    let s = d.screen(80, 24);
+    assert!(
+        s.contains("statement NOV-25 has 1 cleared line(s): it stays"),
+        "{s}"
+    );
+    assert!(!s.contains("because"), "{s}");
+    assert_eq!(b.log.borrow().len(), submitted);
+    assert_eq!(lines_of(&b), n);
+}

@@ -197,6 +197,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
         | Event::JournalPosted { .. }
         | Event::FxRevalued { .. }
         | Event::BankStatementImported { .. }
+        | Event::BankStatementVoided { .. }
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
@@ -343,6 +344,7 @@ pub(crate) fn pool_keys(event: &Event) -> Vec<(super::types::Code, super::types:
         | Event::JournalPosted { .. }
         | Event::FxRevalued { .. }
         | Event::BankStatementImported { .. }
+        | Event::BankStatementVoided { .. }
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }
@@ -533,6 +535,12 @@ pub fn apply_event(state: &mut State, seq: u64, event: &Event) {
             lines,
             ..
         } => super::bank::apply_imported(state, entity, statement, lines),
+        Event::BankStatementVoided {
+            entity,
+            statement,
+            lines,
+            ..
+        } => super::bank::apply_voided(state, entity, statement, lines),
         Event::BankMatched { matches, auto, .. } => {
             super::bank::apply_matched(state, matches, *auto)
         }
@@ -780,7 +788,9 @@ pub fn journals(event: &Event) -> Vec<&JournalEntry> {
                 vec![journal]
             }
         }
-        Event::BankStatementImported { .. } | Event::ListPriceSet { .. } => Vec::new(),
+        Event::BankStatementImported { .. }
+        | Event::BankStatementVoided { .. }
+        | Event::ListPriceSet { .. } => Vec::new(),
         Event::PasswordSet { .. }
         | Event::SignedIn { .. }
         | Event::SignInFailed { .. }

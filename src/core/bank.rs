@@ -467,7 +467,8 @@ pub fn import(
 /// like lines on one day are two lines). A bank file downloaded again, or
 /// one overlapping the last, under another name, doubled every line it
 /// repeated: the implied balance was wrong, the period could not close,
-/// and nothing takes an imported line back. Lines archived with their
+/// and only voiding the whole statement takes its lines back (once one
+/// of them is matched, not even that). Lines archived with their
 /// period are out of reach of this check; a period that old is closed.
 fn imported_before(state: &State, entity: &str, lines: &[BankLine]) -> Option<String> {
     type Key<'a> = (NaiveDate, Decimal, &'a str, &'a str);
@@ -932,6 +933,78 @@ pub fn track(state: &mut State, j: &JournalEntry) {
             cleared_by: None,
         },
     );
+}
+
+/// Take back statement `statement` of `entity` (imported by mistake):
+/// every line of it must still be open (not matched, not posted) and
+/// none archived with a reconciled period, so that nothing the books or
+/// the archive hold points at it.
+pub fn void_statement(
+    state: &State,
+    cmd: &Command,
+    entity: &str,
+    statement: &str,
+    reason: &str,
+) -> D {
+    validate::text("reason", reason, true)?;
+    let key = (entity.to_code(), statement.to_string());
+    if !state.bank_statements.contains(&key) {
+        return Err(Rejection::NotFound {
+            kind: RecordKind::BankStatement,
+            key: format!("{entity}/{statement}"),
+        });
+    }
+    let lines: Vec<&BankLine> = state
+        .bank_lines
+        .values()
+        .filter(|l| l.entity == entity && l.statement == statement)
+        .collect();
+    let archived = state.bank_archived_through.get(entity);
+    let Some(first) = lines.first() else {
+        return Err(Rejection::BankMatch {
+            line: statement.to_string(),
+            problem: "its lines are archived with a reconciled period: it stays".into(),
+        });
+    };
+    for l in &lines {
+        let why = match (&l.cleared, archived) {
+            (Some(Cleared::Matched { items, .. }), _) => {
+                format!("is matched to {}", items.join(", "))
+            }
+            (Some(Cleared::Posted { account }), _) => {
+                format!("is posted to {account}")
+            }
+            // A line of a reconciled period may have had archived
+            // neighbours on the same statement.
+            (None, Some(through)) if l.date <= *through => format!(
+                "is dated {} in the archived periods (through {through})",
+                l.date
+            ),
+            (None, _) => continue,
+        };
+        return Err(Rejection::BankMatch {
+            line: l.id.to_string(),
+            problem: format!("{why}, so statement {statement} stays"),
+        });
+    }
+    Ok(vec![Event::BankStatementVoided {
+        entity: first.entity.clone(),
+        statement: statement.to_string(),
+        lines: lines.iter().map(|l| l.id.clone()).collect(),
+        reason: reason.trim().to_string(),
+        by: cmd.operator.clone(),
+    }])
+}
+
+/// A statement taken back: its lines leave, its number is free again.
+pub fn apply_voided(state: &mut State, entity: &Code, statement: &str, lines: &[Code]) {
+    state
+        .bank_statements
+        .remove(&(entity.clone(), statement.to_string()));
+    for id in lines {
+        state.bank_lines.remove(id);
+        state.index.unmatched_bank_lines.remove(id);
+    }
 }
 
 /// A statement imported: its lines are open until matched or posted.

@@ -722,6 +722,15 @@ pub enum CommandBody {
     /// scheduled count goes back to be counted again (blind, from the
     /// start); a manual adjustment is withdrawn.
     RejectCount { count: Code, reason: String },
+    /// Take back a bank statement imported by mistake (another account's
+    /// file, a wrong export): every line of it leaves the reconciliation,
+    /// and its number may be imported again. Refused when any of its
+    /// lines is matched or posted, or archived with a reconciled period.
+    VoidBankStatement {
+        entity: Code,
+        statement: String,
+        reason: String,
+    },
 }
 
 impl CommandBody {
@@ -874,6 +883,7 @@ impl CommandBody {
             SnoozeClockException { .. } => "snooze_clock_exception",
             ArchiveClosed { .. } => "archive_closed",
             RejectCount { .. } => "reject_count",
+            VoidBankStatement { .. } => "void_bank_statement",
         }
     }
 
@@ -1191,7 +1201,8 @@ pub fn permission_of(name: &str) -> Option<Permission> {
         | "auto_match_bank"
         | "match_bank_line"
         | "post_bank_line"
-        | "mark_bank_reconciled" => Permission::ReconcileBank,
+        | "mark_bank_reconciled"
+        | "void_bank_statement" => Permission::ReconcileBank,
         "post_journal_entry" | "reverse_journal_entry" | "revalue_fx" => Permission::PostJournals,
         // Every operator signs in and sets their own password; setting
         // somebody else's needs `manage_operators` (checked in decide).

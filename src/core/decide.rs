@@ -411,6 +411,11 @@ fn decide_command(state: &State, cmd: &Command) -> D {
         CommandBody::MarkBankReconciled { entity, period } => {
             super::bank::mark_reconciled(state, cmd, entity, period)
         }
+        CommandBody::VoidBankStatement {
+            entity,
+            statement,
+            reason,
+        } => super::bank::void_statement(state, cmd, entity, statement, reason),
         CommandBody::RefundCredit {
             customer,
             amount,

@@ -720,6 +720,15 @@ pub enum Event {
         by: Code,
         reason: String,
     },
+    /// A bank statement taken back: its lines (none of them cleared) are
+    /// gone from the reconciliation, and its number is free again.
+    BankStatementVoided {
+        entity: Code,
+        statement: String,
+        lines: Vec<Code>,
+        reason: String,
+        by: Code,
+    },
 }
 
 /// What a command came to: committed events, or a rejection (persisted only

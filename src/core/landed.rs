@@ -356,6 +356,7 @@ pub fn track(state: &mut State, event: &Event) {
         | Event::JournalPosted { .. }
         | Event::FxRevalued { .. }
         | Event::BankStatementImported { .. }
+        | Event::BankStatementVoided { .. }
         | Event::BankMatched { .. }
         | Event::BankLinePosted { .. }
         | Event::ListPriceSet { .. }

@@ -43,6 +43,8 @@ pub enum Focus {
     Account,
     /// The memo of that posting.
     Memo,
+    /// Why the statement of the chosen line is voided.
+    VoidReason,
 }
 
 enum Ask {
@@ -51,6 +53,7 @@ enum Ask {
     Match(Code, Vec<Code>, Decimal),
     Post(Code, Code, String),
     Done(Code, Code),
+    Void(Code, String, String),
 }
 
 pub struct BankRec {
@@ -69,6 +72,8 @@ pub struct BankRec {
     list: Focus,
     /// The account chosen while the memo is typed.
     account: Code,
+    /// The statement whose void reason is typed: (number, its lines).
+    voiding: Option<(String, usize)>,
     key: String,
     asking: Option<Ask>,
     pending: bool,
@@ -347,6 +352,7 @@ impl BankRec {
             item_sel: 0,
             list: Focus::Lines,
             account: Code::default(),
+            voiding: None,
             key: ctx.new_key(),
             asking: None,
             pending: false,
@@ -554,6 +560,53 @@ impl BankRec {
             items.join(", ")
         );
         self.ask(Ask::Match(line.id.clone(), items, t), q)
+    }
+
+    /// Ask why the statement of the selected line is voided: refused at
+    /// once when any of its lines is cleared (the core keeps it then).
+    fn start_void(&mut self, ctx: &Ctx) {
+        let s = ctx.state();
+        let Some(entity) = self.entity.clone() else {
+            return;
+        };
+        let lines = self.lines(s);
+        let Some(l) = lines.get(self.line_sel) else {
+            self.notice = Some(Notice::error("choose a line of the statement to void"));
+            return;
+        };
+        let of: Vec<&BankLine> = s
+            .bank_lines
+            .values()
+            .filter(|x| x.entity == entity && x.statement == l.statement)
+            .collect();
+        let cleared = of.iter().filter(|x| x.cleared.is_some()).count();
+        if cleared > 0 {
+            self.notice = Some(Notice::error(format!(
+                "statement {} has {cleared} cleared line(s): it stays",
+                l.statement
+            )));
+            return;
+        }
+        self.voiding = Some((l.statement.clone(), of.len()));
+        self.field = TextField::default();
+        self.focus = Focus::VoidReason;
+    }
+
+    fn void_reason_entered(&mut self) -> Flow {
+        let reason = self.field.trimmed().to_string();
+        if reason.is_empty() {
+            self.notice = Some(Notice::error("say why it is voided (a wrong file, ...)"));
+            return Flow::Stay;
+        }
+        let (Some(entity), Some((statement, n))) = (self.entity.clone(), self.voiding.clone())
+        else {
+            return Flow::Stay;
+        };
+        self.focus = self.list;
+        self.asking = Some(Ask::Void(entity.clone(), statement.clone(), reason));
+        Flow::ConfirmStrict(format!(
+            "Void statement {statement} of {entity}: its {n} line(s) leave the reconciliation? (y: void, Enter or n: keep)"
+        ))
     }
 
     fn start_post(&mut self, ctx: &Ctx) {
@@ -837,6 +890,12 @@ impl Screen for BankRec {
             }
             Focus::Account => return vec![(Action::Submit, "account"), (Action::Cancel, "back")],
             Focus::Memo => return vec![(Action::Submit, "post"), (Action::Cancel, "back")],
+            Focus::VoidReason => {
+                return vec![
+                    (Action::Submit, "void the statement"),
+                    (Action::Cancel, "back"),
+                ]
+            }
         };
         a.push((Action::Accept, "match automatically"));
         a.push((Action::Complete, "match the marked items"));
@@ -844,6 +903,9 @@ impl Screen for BankRec {
         a.push((Action::Reconciled, "mark the period reconciled"));
         a.push((Action::Scope, "next entity"));
         a.push((Action::NextField, "lines / items / tolerance"));
+        if self.focus == Focus::Lines {
+            a.push((Action::DeleteLine, "void the line's statement"));
+        }
         if self.focus == Focus::Tolerance {
             a.push((Action::Cancel, "back"));
         } else if self.current.is_none()
@@ -875,7 +937,10 @@ impl Screen for BankRec {
                 }
                 Flow::Stay
             }
-            (Focus::Path | Focus::Account | Focus::Memo, Input::Action(Action::Cancel)) => {
+            (
+                Focus::Path | Focus::Account | Focus::Memo | Focus::VoidReason,
+                Input::Action(Action::Cancel),
+            ) => {
                 self.field.take();
                 self.focus = self.list;
                 Flow::Stay
@@ -886,7 +951,8 @@ impl Screen for BankRec {
                 Flow::Stay
             }
             (Focus::Memo, Input::Action(Action::Submit)) => self.memo_entered(ctx),
-            (Focus::Path | Focus::Account | Focus::Memo, other) => {
+            (Focus::VoidReason, Input::Action(Action::Submit)) => self.void_reason_entered(),
+            (Focus::Path | Focus::Account | Focus::Memo | Focus::VoidReason, other) => {
                 self.field.edit(other);
                 Flow::Stay
             }
@@ -933,6 +999,10 @@ impl Screen for BankRec {
             }
             (Focus::Lines | Focus::Items, Input::Action(Action::Search)) => {
                 self.focus = Focus::Filter;
+                Flow::Stay
+            }
+            (Focus::Lines, Input::Action(Action::DeleteLine)) => {
+                self.start_void(ctx);
                 Flow::Stay
             }
             (Focus::Lines, Input::Action(Action::Settle)) => {
@@ -1014,6 +1084,11 @@ impl Screen for BankRec {
                 account,
                 memo,
             }),
+            Ask::Void(entity, statement, reason) => self.submit(CommandBody::VoidBankStatement {
+                entity,
+                statement,
+                reason,
+            }),
         }
     }
 
@@ -1050,6 +1125,12 @@ impl Screen for BankRec {
                         Event::BankReconciled { period, .. } => {
                             said.push(format!("RECONCILED {period}"))
                         }
+                        Event::BankStatementVoided {
+                            statement, lines, ..
+                        } => said.push(format!(
+                            "VOIDED statement {statement}: {} line(s) gone",
+                            lines.len()
+                        )),
                         _ => {}
                     }
                 }
@@ -1389,6 +1470,16 @@ impl Screen for BankRec {
             Focus::Memo => Line::from(vec![
                 lbl(&format!("Memo ({}) ", self.account)),
                 self.field.span(true, 40, theme),
+            ]),
+            Focus::VoidReason => Line::from(vec![
+                lbl(&format!(
+                    "Void {} because ",
+                    self.voiding
+                        .as_ref()
+                        .map(|v| v.0.as_str())
+                        .unwrap_or_default()
+                )),
+                self.field.span(true, 30, theme),
             ]),
             _ => Line::from(""),
         };
