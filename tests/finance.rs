@@ -1524,6 +1524,14 @@ fn a_supplier_debit_balance_ages_in_ap_until_refunded() {
     );
 }
 
+/// US01's bank statement `name` of `lines` (JSON objects, comma-separated).
+fn import_statement(name: &str, lines: &str) -> CommandBody {
+    serde_json::from_str::<CommandBody>(&format!(
+        r#"{{"cmd":"import_bank_statement","entity":"US01","statement":"{name}","lines":[{lines}]}}"#
+    ))
+    .unwrap()
+}
+
 /// A bank statement imported again under another name (a file downloaded
 /// twice, or one overlapping the last) is refused, naming the line it
 /// repeats, and changes nothing: it doubled every line, and nothing takes
@@ -1532,12 +1540,7 @@ fn a_supplier_debit_balance_ages_in_ap_until_refunded() {
 #[test]
 fn a_statement_whose_lines_were_imported_before_is_refused() {
     let mut s = demo();
-    let import = |name: &str, lines: &str| {
-        serde_json::from_str::<CommandBody>(&format!(
-            r#"{{"cmd":"import_bank_statement","entity":"US01","statement":"{name}","lines":[{lines}]}}"#
-        ))
-        .unwrap()
-    };
+    let import = import_statement;
     let fee = r#"{"date":"2026-11-20","amount":"-12.50","reference":"","description":"fee"}"#;
     let chq =
         r#"{"date":"2026-11-21","amount":"500.00","reference":"CHQ 7","description":"deposit"}"#;
@@ -1620,12 +1623,7 @@ fn a_period_that_has_not_ended_cannot_close() {
 fn a_statement_imported_by_mistake_is_voided_whole() {
     use depot::core::invariants::check_state;
     let mut s = demo();
-    let import = |name: &str, lines: &str| {
-        serde_json::from_str::<CommandBody>(&format!(
-            r#"{{"cmd":"import_bank_statement","entity":"US01","statement":"{name}","lines":[{lines}]}}"#
-        ))
-        .unwrap()
-    };
+    let import = import_statement;
     let run = |s: &mut State, body: CommandBody| {
         let cmd = Command {
             operator: "AR1".into(),

@@ -437,12 +437,7 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     // The whole refusal can be read at 80 columns: it wraps over the
     // bottom of the screen rather than being cut.
     let s = d.screen(80, 24);
-    let rows: Vec<&str> = s.lines().collect();
-    let foot = rows[rows.len() - 3..rows.len() - 1]
-        .iter()
-        .map(|l| l.trim())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let foot = depot::ui::testing::rows_above_bar(&s, 2);
     assert!(foot.chars().count() > 80, "{s}");
     assert!(
         foot.starts_with("over the credit limit by ")

@@ -3329,12 +3329,7 @@ fn a_supplier_invoice_lines_whole_match_is_said_under_the_table() {
     assert!(cell.contains("qty +1 over received; price +"), "{cell}");
     let row = s.lines().find(|l| l.starts_with(&po)).unwrap_or_default();
     assert!(row.trim_end().ends_with('~'), "cut at 80: {s}");
-    let rows: Vec<&str> = s.lines().collect();
-    let foot = rows[rows.len() - 3..rows.len() - 1]
-        .iter()
-        .map(|l| l.trim())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let foot = depot::ui::testing::rows_above_bar(&s, 2);
     assert_eq!(foot.trim(), format!("{po} line 1: {cell}"), "{s}");
     // Editing the line keeps the edit and says the match on one row.
     d.press("enter");

@@ -252,6 +252,19 @@ impl Backend for MemBackend {
 /// The demo distributor's state on `today` with its activity (what the
 /// first start of the TUI creates), built through the same commands
 /// (cached per process: the first `today` asked for wins).
+/// The `n` rows of a drawn screen just above its key bar (the last
+/// row), each trimmed, joined by a space: where a notice or a refusal
+/// wraps at the foot of a screen.
+pub fn rows_above_bar(screen: &str, n: usize) -> String {
+    let rows: Vec<&str> = screen.lines().collect();
+    let end = rows.len().saturating_sub(1);
+    rows[end.saturating_sub(n)..end]
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn demo_state(today: NaiveDate) -> State {
     demo(today).0
 }
