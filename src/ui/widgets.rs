@@ -268,6 +268,16 @@ pub fn fit_line(line: ratatui::text::Line<'static>, width: usize) -> ratatui::te
     ratatui::text::Line::from(spans).style(line.style)
 }
 
+/// An amount in `width` columns, or `#` across them when it does not fit
+/// (as a spreadsheet does): a cut number would read as another amount.
+pub fn num(text: String, width: usize) -> String {
+    if text.chars().count() > width {
+        "#".repeat(width)
+    } else {
+        text
+    }
+}
+
 /// `text` in lines of at most `width` characters, broken between words
 /// (a word longer than a line is cut across lines, after a `/` where one
 /// falls in the second half of the line: a printed file's path breaks

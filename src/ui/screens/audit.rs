@@ -14,7 +14,7 @@ use crate::core::State;
 use crate::query::audit::{writes, AuditRow, Filter, Trail};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Screen};
-use crate::ui::widgets::{fit, moved, wrap_items, wrap_words, TextField};
+use crate::ui::widgets::{fit, moved, num, wrap_items, wrap_words, TextField};
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -343,16 +343,16 @@ impl Audit {
                 out.push(format!(
                     "  {:<aw$} {:>AMOUNT$} {:>AMOUNT$} {}",
                     fit(&format!("{} {name}", l.account), aw),
-                    fit(&money(l.debit), AMOUNT),
-                    fit(&money(l.credit), AMOUNT),
+                    num(money(l.debit), AMOUNT),
+                    num(money(l.credit), AMOUNT),
                     fit(l.sub.as_deref().unwrap_or(""), party),
                 ));
             }
             out.push(format!(
                 "  {:<aw$} {:>AMOUNT$} {:>AMOUNT$}",
                 "total",
-                fit(&money(j.debits()), AMOUNT),
-                fit(&money(j.credits()), AMOUNT),
+                num(money(j.debits()), AMOUNT),
+                num(money(j.credits()), AMOUNT),
             ));
         }
         out

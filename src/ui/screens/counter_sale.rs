@@ -22,7 +22,7 @@ use crate::ui::entry::{
 use crate::ui::keymap::{Action, Context};
 use crate::ui::lookup::{Kind, Picked, Prompt};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
-use crate::ui::widgets::{fit, TextField};
+use crate::ui::widgets::{fit, num, TextField};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Table, TableState};
@@ -1557,14 +1557,4 @@ fn next_method(m: Method, step: usize) -> Method {
     const ORDER: [Method; 4] = [Method::Cash, Method::Card, Method::Cheque, Method::Transfer];
     let i = ORDER.iter().position(|x| *x == m).unwrap_or(0);
     ORDER[(i + step) % ORDER.len()]
-}
-
-/// An amount in `width` columns, or `#` across them when it does not fit
-/// (as a spreadsheet does): a cut number would read as another amount.
-fn num(text: String, width: usize) -> String {
-    if text.chars().count() > width {
-        "#".repeat(width)
-    } else {
-        text
-    }
 }

@@ -164,7 +164,13 @@ impl PeriodClose {
             .find(|e| e.label == label)
             .and_then(|e| e.open)
         {
-            Some(open) => Flow::Push(open(ctx)),
+            Some(open) => {
+                // A screen of one entity at a time opens on the period's.
+                if let Some(p) = self.rows(ctx.state()).get(self.selected) {
+                    *ctx.chosen_entity.borrow_mut() = Some(p.entity.clone());
+                }
+                Flow::Push(open(ctx))
+            }
             None => {
                 self.notice = Some(Notice::info(format!(
                     "{what}: {}; worked in {label}, which is not among your screens",
@@ -308,31 +314,18 @@ impl Screen for PeriodClose {
                 Flow::Stay
             }
             (Focus::Periods, Input::Action(Action::Back | Action::Cancel)) => Flow::Pop,
-            // The first open item, blocking ones first.
-            (Focus::Periods, Input::Action(Action::Open)) => {
-                let items = self.checklist(s);
-                let first = items
-                    .iter()
-                    .position(|i| i.is_open() && i.blocking)
-                    .or_else(|| items.iter().position(|i| i.is_open()));
-                match first {
-                    Some(i) => {
-                        self.check = i;
-                        self.open_item(ctx, i)
-                    }
-                    None => {
-                        self.notice = Some(Notice::info("nothing on the checklist is open"));
-                        Flow::Stay
-                    }
+            (Focus::Periods, Input::Action(Action::Open)) => match first_open(&self.checklist(s)) {
+                Some(i) => {
+                    self.check = i;
+                    self.open_item(ctx, i)
                 }
-            }
+                None => {
+                    self.notice = Some(Notice::info("nothing on the checklist is open"));
+                    Flow::Stay
+                }
+            },
             (Focus::Periods, Input::Action(Action::NextField | Action::PrevField)) => {
-                let items = self.checklist(s);
-                self.check = items
-                    .iter()
-                    .position(|i| i.is_open() && i.blocking)
-                    .or_else(|| items.iter().position(|i| i.is_open()))
-                    .unwrap_or(0);
+                self.check = first_open(&self.checklist(s)).unwrap_or(0);
                 self.focus = Focus::Checklist;
                 Flow::Stay
             }
@@ -816,4 +809,12 @@ fn worked_in(check: &str) -> Option<&'static str> {
         "bank_reconciled" => "Bank reconciliation",
         _ => return None,
     })
+}
+
+/// The checklist's first open item, a blocking one first.
+fn first_open(items: &[crate::core::ledger::CloseItem]) -> Option<usize> {
+    items
+        .iter()
+        .position(|i| i.is_open() && i.blocking)
+        .or_else(|| items.iter().position(|i| i.is_open()))
 }
