@@ -519,17 +519,16 @@ impl Screen for Audit {
             if let Some(seq) = seq {
                 self.load_postings(ctx, seq);
             }
-            let postings = match (&self.postings, seq) {
-                (Some((s, p)), Some(seq)) if *s == seq => p.clone(),
-                _ => Vec::new(),
-            };
-            let lines: Vec<Line> = match self.current(ctx) {
-                Some(r) => Self::detail_lines(r, &postings, ctx.state(), width)
+            // Lent to the drawing and put back, not copied each frame.
+            let postings = self.postings.take();
+            let lines: Vec<Line> = match (self.current(ctx), &postings) {
+                (Some(r), Some((_, p))) => Self::detail_lines(r, p, ctx.state(), width)
                     .into_iter()
                     .map(|l| Line::from(fit(&l, width)))
                     .collect(),
-                None => vec![Line::from("the record is no longer listed")],
+                _ => vec![Line::from("the record is no longer listed")],
             };
+            self.postings = postings;
             self.page = area.height.saturating_sub(2).max(1) as usize;
             let max = lines.len().saturating_sub(self.page);
             self.scroll = self.scroll.min(max);

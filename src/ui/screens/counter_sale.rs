@@ -216,19 +216,7 @@ impl CounterSale {
     fn account_refusal(&self, ctx: &Ctx) -> Option<String> {
         let s = ctx.state();
         let c = s.customers.get(self.customer.as_ref()?)?;
-        if c.credit_limit <= Decimal::ZERO {
-            Some(format!(
-                "{} has no credit: take payment in full (or place an order)",
-                c.code
-            ))
-        } else if crate::core::sales::past_due(s, c, ctx.today()) {
-            Some(format!(
-                "{} is past due: take payment in full (or place an order)",
-                c.code
-            ))
-        } else {
-            None
-        }
+        account_refusal(c, crate::core::sales::past_due(s, c, ctx.today()))
     }
 
     pub fn new(ctx: &Ctx) -> CounterSale {
@@ -1141,7 +1129,6 @@ impl Screen for CounterSale {
         ])
         .areas(area);
 
-        self.account_ok = self.account_refusal(ctx).is_none();
         // Customer and credit.
         let cust = self.customer.as_ref().and_then(|c| s.customers.get(c));
         let w = head.width as usize;
@@ -1158,11 +1145,13 @@ impl Screen for CounterSale {
         if self.will_call {
             l2.push(Span::styled("  WILL-CALL (pick later)", theme.selected()));
         }
+        self.account_ok = true;
         match cust {
             Some(c) => {
                 // Said before the goods are scanned, not at the payment: a
                 // customer past due pays in full (nothing on account).
                 let past_due = crate::core::sales::past_due(s, c, ctx.today());
+                self.account_ok = account_refusal(c, past_due).is_none();
                 const PAST_DUE: &str = "  PAST DUE: pay in full";
                 let room = w.saturating_sub(24 + if past_due { PAST_DUE.len() } else { 0 });
                 l1.push(Span::raw(fit(&c.name, room)));
@@ -1550,6 +1539,26 @@ impl CounterSale {
             }
             Ask::OnAccount => self.complete(None, ctx),
         }
+    }
+}
+
+/// Why customer `c` (`past_due` or not) pays in full, with nothing on
+/// account: no credit limit (the walk-in, a cash customer), or an invoice
+/// past due. The core refuses both; the core alone checks the limit
+/// against the sale's total.
+fn account_refusal(c: &crate::core::master::Customer, past_due: bool) -> Option<String> {
+    if c.credit_limit <= Decimal::ZERO {
+        Some(format!(
+            "{} has no credit: take payment in full (or place an order)",
+            c.code
+        ))
+    } else if past_due {
+        Some(format!(
+            "{} is past due: take payment in full (or place an order)",
+            c.code
+        ))
+    } else {
+        None
     }
 }
 
