@@ -13,6 +13,7 @@ use depot::bench_o2c::{customers, cycle, prepare, ITEMS};
 use depot::core::counter::{CounterLine, CounterPayment};
 use depot::core::invariants::check_state;
 use depot::core::types::Code;
+use depot::core::types::ToCode;
 use depot::core::{execute, Command, CommandBody, Event, Outcome, State};
 use depot::report::{build_with, Options};
 use rust_decimal::Decimal;
@@ -62,7 +63,11 @@ fn demo() -> State {
 fn weights(s: &State) -> BTreeMap<Code, Decimal> {
     ITEMS
         .iter()
-        .filter_map(|sku| s.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+        .filter_map(|sku| {
+            s.items
+                .get(&sku.to_code())
+                .map(|i| (i.sku.clone(), i.weight_kg))
+        })
         .collect()
 }
 

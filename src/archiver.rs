@@ -14,6 +14,7 @@
 //! looks again every `every` for orders that have since come of age.
 
 use crate::core::auth::{allows, Permission};
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event};
 use crate::engine::{Clock, Engine, Submission};
 use anyhow::{anyhow, bail, Result};
@@ -75,7 +76,7 @@ impl Took {
 /// the server starts, not an hour later in a log.
 pub fn validate(engine: &Engine, policy: &Policy) -> Result<()> {
     let op = policy.operator.as_str();
-    engine.read(|s| match s.operators.get(op) {
+    engine.read(|s| match s.operators.get(&op.to_code()) {
         None => bail!("archiving as {op:?}: no such operator"),
         Some(o) if !o.active => bail!("archiving as {op}: the operator is inactive"),
         Some(o) if !allows(&o.roles, Permission::ClosePeriods) => bail!(

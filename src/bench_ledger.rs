@@ -8,6 +8,7 @@
 
 use crate::bench_o2c::{customers, cycle, prepare, ITEMS};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{execute, Command, Envelope, Outcome, Rejection, State};
 use crate::report::{build_with, Options};
 use crate::store::Store;
@@ -75,7 +76,12 @@ pub fn history(
     }
     let weights: std::collections::BTreeMap<Code, Decimal> = ITEMS
         .iter()
-        .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+        .filter_map(|sku| {
+            state
+                .items
+                .get(&sku.to_code())
+                .map(|i| (i.sku.clone(), i.weight_kg))
+        })
         .collect();
     // Lines per cycle, measured on the first; the history is spread evenly.
     let mut n = 0u64;

@@ -7,6 +7,7 @@ use crate::core::cash::{ApplyTo, Method};
 use crate::core::master::Operator;
 use crate::core::sales::LineInput;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{execute, Command, CommandBody, Event, Rejection, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
@@ -69,7 +70,7 @@ pub fn cycle(
     cycle_lines(
         customer,
         &lines,
-        &|sku| weights.get(sku).copied().unwrap_or_default(),
+        &|sku| weights.get(&sku.to_code()).copied().unwrap_or_default(),
         pay,
         run,
     )
@@ -221,7 +222,12 @@ pub fn run(cycles: u64, durable: bool, submitters: usize, publish_every: u64) ->
     }
     let weights: std::collections::BTreeMap<Code, Decimal> = ITEMS
         .iter()
-        .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+        .filter_map(|sku| {
+            state
+                .items
+                .get(&sku.to_code())
+                .map(|i| (i.sku.clone(), i.weight_kg))
+        })
         .collect();
     let weights = &weights;
     let base = state.clone();
@@ -557,7 +563,12 @@ mod tests {
         let custs = customers(&state);
         let weights: std::collections::BTreeMap<Code, Decimal> = ITEMS
             .iter()
-            .filter_map(|sku| state.items.get(*sku).map(|i| (i.sku.clone(), i.weight_kg)))
+            .filter_map(|sku| {
+                state
+                    .items
+                    .get(&sku.to_code())
+                    .map(|i| (i.sku.clone(), i.weight_kg))
+            })
             .collect();
         let bytes = |s: &State| {
             bincode::serde::encode_to_vec(s, bincode::config::standard()).expect("encode")

@@ -11,6 +11,7 @@
 //! picker's warehouse first and picks for real: run it on a copy.
 
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::ui::app::{App, Keymaps};
 use crate::ui::key::{Key, KeyCode};
 use crate::ui::screen::Ctx;
@@ -439,7 +440,7 @@ pub(crate) fn home_warehouse(backend: &EngineBackend, operator: &str) -> Result<
     let v = backend.view();
     v.state
         .operators
-        .get(operator)
+        .get(&operator.to_code())
         .and_then(|o| o.default_warehouse.clone())
         .or_else(|| v.state.warehouses.keys().next().cloned())
         .ok_or_else(|| anyhow!("no warehouse in the store"))

@@ -7,6 +7,7 @@
 //! session. Server and clients share this process and its 2 cores, so
 //! the figures are a floor on what a separate server would give.
 
+use crate::core::types::ToCode;
 use crate::engine::{Engine, Submission};
 use anyhow::{anyhow, bail, Context, Result};
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
@@ -72,7 +73,7 @@ fn client_key(engine: &Engine, code: &str) -> Result<PrivateKey> {
             .view()
             .state
             .operators
-            .get(code)
+            .get(&code.to_code())
             .cloned()
             .ok_or_else(|| anyhow!("the demo has no {code}"))?;
         op.ssh_keys = vec![public.clone()];

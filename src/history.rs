@@ -36,6 +36,7 @@ use crate::core::returns::{Disposition, ReturnInput};
 use crate::core::sales::LineInput;
 use crate::core::state::BinKey;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{execute, Command, CommandBody, Event, State};
 use crate::large::Rng;
 use anyhow::{anyhow, bail, Context, Result};
@@ -302,13 +303,13 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
     let item_t: Item = r
         .state
         .items
-        .get("FAS-1001")
+        .get(&"FAS-1001".to_code())
         .cloned()
         .context("the demo has no FAS-1001 to copy items from")?;
     let cust_t = r
         .state
         .customers
-        .get("C0001")
+        .get(&"C0001".to_code())
         .cloned()
         .context("the demo has no C0001 to copy customers from")?;
     let bins: Vec<Code> = r
@@ -399,7 +400,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
     let sup_t = r
         .state
         .suppliers
-        .get("V001")
+        .get(&"V001".to_code())
         .cloned()
         .context("the demo has no V001 to copy suppliers from")?;
     for (si, (code, name, _)) in SUPPLIERS.iter().enumerate() {
@@ -488,7 +489,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         r.time = at(date, 13);
         for t in to_receive.remove(&date).unwrap_or_default() {
             receive(&mut r, &mut prng, &t, &mut items, &dock, &quarantine)?;
-            if let Some(po) = r.state.purchase_orders.get(t.po.as_str()) {
+            if let Some(po) = r.state.purchase_orders.get(&t.po.as_str().to_code()) {
                 seen[t.supplier].push((date - po.date).num_days());
             }
         }
@@ -518,7 +519,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         }
         r.time = at(date, 15);
         for number in to_ship.remove(&date).unwrap_or_default() {
-            let Some(o) = r.state.orders.get(number.as_str()) else {
+            let Some(o) = r.state.orders.get(&number.as_str().to_code()) else {
                 continue;
             };
             let ci = cust_of.get(o.customer.as_str()).copied().unwrap_or(0);
@@ -530,7 +531,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             let complete = r
                 .state
                 .customers
-                .get(o.customer.as_str())
+                .get(&o.customer)
                 .is_some_and(|c| c.ship_policy.ship_complete);
             let live = || o.lines.iter().filter(|l| !l.cancelled);
             let reserved: Decimal = live().map(|l| l.reserved).sum();
@@ -549,7 +550,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             // The rest (backordered lines of a partial customer) later.
             if r.state
                 .orders
-                .get(number.as_str())
+                .get(&number.as_str().to_code())
                 .is_some_and(|o| o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty))
             {
                 to_ship
@@ -557,7 +558,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                     .or_default()
                     .push(number.clone());
             }
-            let Some(inv) = r.state.invoices.get(invoice.as_str()) else {
+            let Some(inv) = r.state.invoices.get(&invoice.as_str().to_code()) else {
                 continue;
             };
             let (due, total) = (inv.due, inv.total);
@@ -619,7 +620,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                 let Some(line) = r
                     .state
                     .invoices
-                    .get(invoice.as_str())
+                    .get(&invoice.as_str().to_code())
                     .and_then(|i| i.lines.first())
                 else {
                     continue;
@@ -1070,7 +1071,7 @@ fn ship(
             item: l.sku.to_string(),
             qty: Some(l.qty),
         });
-        kg += l.qty * weight.get(l.sku.as_str()).copied().unwrap_or_default();
+        kg += l.qty * weight.get(&l.sku).copied().unwrap_or_default();
     }
     r.run(
         OPERATOR,

@@ -21,6 +21,7 @@
 use crate::bench_o2c::cycle_lines;
 use crate::core::master::{Item, ListPrice, Operator};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{execute, Command, CommandBody, Event, Rejection, State};
 use crate::engine::{Engine, EngineConfig, Submission};
 use crate::store::Store;
@@ -373,12 +374,12 @@ pub fn build(dir: &Path, spec: Spec) -> Result<Built> {
     }
     let item_t: Item = state
         .items
-        .get("FAS-1001")
+        .get(&"FAS-1001".to_code())
         .cloned()
         .context("the demo has no FAS-1001 to copy items from")?;
     let cust_t = state
         .customers
-        .get("C0001")
+        .get(&"C0001".to_code())
         .cloned()
         .context("the demo has no C0001 to copy customers from")?;
     let bins: Vec<Code> = state

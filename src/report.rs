@@ -4,6 +4,7 @@
 
 use crate::core::sales::OrderStatus;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -301,7 +302,7 @@ pub fn statement_with(
     let local = on_business_day(s, o);
     let o = &*local;
     if let Some(e) = o.entity.as_deref() {
-        if !s.entities.contains_key(e) {
+        if !s.entities.contains_key(&e.to_code()) {
             return Err(ReportError::UnknownEntity(e.to_string()));
         }
     }
@@ -336,7 +337,7 @@ pub fn build_with(name: &str, s: &State, o: &Options) -> Result<Table, ReportErr
     let entity = o.entity.as_deref();
     let today = o.today;
     if let Some(e) = entity {
-        if !s.entities.contains_key(e) {
+        if !s.entities.contains_key(&e.to_code()) {
             return Err(ReportError::UnknownEntity(e.to_string()));
         }
     }

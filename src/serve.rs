@@ -24,6 +24,7 @@
 //! - SIGTERM or SIGINT: stop accepting, tell the sessions, finish the
 //!   committing batch, snapshot, exit 0.
 
+use crate::core::types::ToCode;
 use crate::engine::{Engine, View};
 use crate::ui::input::InputParser;
 use crate::ui::screen::{Request, Submitted};
@@ -115,16 +116,20 @@ pub fn fingerprint(key: &PublicKey) -> String {
 /// at the sign-in screen).
 fn operator_code(view: &View, user: &str) -> Option<String> {
     let ops = &view.state.operators;
-    if ops.contains_key(user) {
+    if ops.contains_key(&user.to_code()) {
         return Some(user.to_string());
     }
     let upper = user.to_uppercase();
-    ops.contains_key(upper.as_str()).then_some(upper)
+    ops.contains_key(&upper.as_str().to_code()).then_some(upper)
 }
 
 /// Does the operator `user` exist, is active, and list `key`?
 fn key_allowed(view: &View, user: &str, key: &PublicKey) -> Result<(), &'static str> {
-    let op = view.state.operators.get(user).ok_or("no such operator")?;
+    let op = view
+        .state
+        .operators
+        .get(&user.to_code())
+        .ok_or("no such operator")?;
     if !op.active {
         return Err("operator inactive");
     }
@@ -1341,7 +1346,7 @@ fn run_screens(
     // times every commit would otherwise parse keys on the hot path).
     let checked: std::cell::RefCell<Option<crate::core::master::Operator>> = Default::default();
     let allowed = move |view: &View| -> Option<String> {
-        let now = view.state.operators.get(owner.as_str());
+        let now = view.state.operators.get(&owner.as_str().to_code());
         if now.is_some() && checked.borrow().as_ref() == now {
             return None;
         }
@@ -1493,7 +1498,7 @@ fn dispatch(
                 .view()
                 .state
                 .operators
-                .get(operator)
+                .get(&operator.to_code())
                 .map(|o| o.roles.clone())
                 .unwrap_or_default();
             if crate::core::auth::allows(&roles, p) {

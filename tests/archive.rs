@@ -7,6 +7,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use depot::core::archive::{ArchivedDoc, DocKind, Need};
+use depot::core::types::ToCode;
 use depot::core::{execute, Command, CommandBody, Envelope, Event, State};
 use depot::store::{Fault, Store};
 use serde_json::{json, Value};
@@ -172,9 +173,12 @@ fn archiving_keeps_the_books_and_the_order_reads_back() {
             "receipt/RC-000001"
         ]
     );
-    assert!(!s.orders.contains_key("SO-000001") && s.orders.contains_key("SO-000002"));
+    assert!(
+        !s.orders.contains_key(&"SO-000001".to_code())
+            && s.orders.contains_key(&"SO-000002".to_code())
+    );
     assert!(s.invoices.is_empty() && s.receipts.is_empty() && s.shipments.is_empty());
-    assert!(!s.order_history.contains_key("SO-000001"));
+    assert!(!s.order_history.contains_key(&"SO-000001".to_code()));
     // The books and the summaries the core decides with did not move.
     assert_eq!(before.ledger, s.ledger);
     assert_eq!(before.stock, s.stock);
@@ -183,8 +187,8 @@ fn archiving_keeps_the_books_and_the_order_reads_back() {
     assert_eq!(before.kpis.closes, s.kpis.closes);
     // What the KPIs kept for a later dispute of the closed order left
     // with it (none can come).
-    assert!(before.kpis.orders.contains_key("SO-000001"));
-    assert!(!s.kpis.orders.contains_key("SO-000001"));
+    assert!(before.kpis.orders.contains_key(&"SO-000001".to_code()));
+    assert!(!s.kpis.orders.contains_key(&"SO-000001".to_code()));
     holds_and_replays(&s, &log);
     // The order inquiry reads it back from the archive as it was.
     let was = depot::query::order::order_life(&before, "SO-000001").unwrap();
@@ -423,7 +427,11 @@ fn the_order_inquiry_finds_an_archived_order_by_its_documents_numbers() {
     let (s, _) = closed_order();
     let b = MemBackend::new(s, now());
     archive_in(&b);
-    assert!(!b.state.borrow().invoices.contains_key("IN-000001"));
+    assert!(!b
+        .state
+        .borrow()
+        .invoices
+        .contains_key(&"IN-000001".to_code()));
     let mut d = Driver::new(&b, Some("CLERK1"));
     d.open("Order inquiry").expect("on the menu");
     for number in [
@@ -583,7 +591,10 @@ fn archiving_named_orders_checks_each_again() {
     let mut looked_log = log.clone();
     archive(&mut looked, &mut looked_log);
     log.push(execute(&mut s, &named(&["SO-000002", "SO-000001"], 5)).expect("archived"));
-    assert!(!s.orders.contains_key("SO-000001") && s.orders.contains_key("SO-000002"));
+    assert!(
+        !s.orders.contains_key(&"SO-000001".to_code())
+            && s.orders.contains_key(&"SO-000002".to_code())
+    );
     assert_eq!(
         log.last().map(Envelope::events),
         looked_log.last().map(Envelope::events)
@@ -868,9 +879,11 @@ fn the_servers_archiver_archives_closed_orders_of_age_as_its_operator() {
             commands: 1
         }
     );
-    assert!(engine.read(|s| !s.orders.contains_key("SO-000001")
-        && s.archived_orders.contains("SO-000001")
-        && s.orders.contains_key("SO-000002")));
+    assert!(
+        engine.read(|s| !s.orders.contains_key(&"SO-000001".to_code())
+            && s.archived_orders.contains("SO-000001")
+            && s.orders.contains_key(&"SO-000002".to_code()))
+    );
     assert_eq!(tb(&engine), before, "archiving moved the books");
     // Nothing more is of age: the pass finds none and submits nothing.
     let seq = engine.read(|s| s.seq);
@@ -1063,7 +1076,7 @@ fn reconciled_bank_lines_leave_memory_and_later_reconciliations_agree() {
             .values()
             .find(|i| {
                 s.receipts
-                    .get(i.doc.as_str())
+                    .get(&i.doc.as_str().to_code())
                     .is_some_and(|r| r.reference == memo)
             })
             .map(|i| i.id.clone())
@@ -1154,7 +1167,7 @@ fn reconciled_bank_lines_leave_memory_and_later_reconciliations_agree() {
         vec![item_e.clone()]
     );
     assert_eq!(
-        s.bank_archived_through.get("US01").copied(),
+        s.bank_archived_through.get(&"US01".to_code()).copied(),
         chrono::NaiveDate::from_ymd_opt(2026, 10, 31)
     );
     holds_and_replays(&s, &log);
@@ -1278,7 +1291,9 @@ fn eight_days_archived() -> (State, State, Vec<Envelope>) {
         ] {
             run_at(&mut s, &mut log, op, body, &at).unwrap_or_else(|r| panic!("day {k}: {r}"));
         }
-        let bin = s.picks[format!("PK-{n}").as_str()].lines[0].bin.to_string();
+        let bin = s.picks[&format!("PK-{n}").to_code()].lines[0]
+            .bin
+            .to_string();
         let steps = [
             (
                 "PICK1",
@@ -1300,7 +1315,7 @@ fn eight_days_archived() -> (State, State, Vec<Envelope>) {
         for (op, body) in steps {
             run_at(&mut s, &mut log, op, body, &at).unwrap_or_else(|r| panic!("day {k}: {r}"));
         }
-        let total = s.invoices[format!("IN-{n}").as_str()].total;
+        let total = s.invoices[&format!("IN-{n}").to_code()].total;
         let over = if k % 3 == 0 {
             Decimal::new(500, 2)
         } else {

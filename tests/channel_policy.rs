@@ -125,7 +125,7 @@ impl World {
             )
             .expect("pick");
         }
-        let kg = self.s.items["FAS-1000"].weight_kg * total;
+        let kg = self.s.items[&"FAS-1000".to_code()].weight_kg * total;
         self.exec_at(
             "PACK1",
             json!({"cmd": "pack_carton", "list": list.number,
@@ -218,13 +218,13 @@ fn promising_retail_refuses_a_backorder_industrial_promises_within_its_horizon()
     assert_eq!(w.s.orders.len(), 0, "nothing placed");
     // The industrial customer gets 500 reserved and 100 promised.
     let n = w.order("C0010", 600).unwrap();
-    let o = &w.s.orders[n.as_str()];
+    let o = &w.s.orders[&n.as_str().to_code()];
     assert_eq!(o.status, OrderStatus::Open);
     assert_eq!(o.lines[0].reserved, Decimal::from(500));
     assert_eq!(o.lines[0].backordered, Decimal::from(100));
     let promise = o.lines[0].promise.expect("a promise");
     assert!(promise <= now().date_naive() + chrono::Duration::days(30));
-    let p = &w.s.order_policies[n.as_str()];
+    let p = &w.s.order_policies[&n.as_str().to_code()];
     assert!(p.backorders.value);
     assert_eq!(p.horizon_days.value, Some(30));
     // A horizon of 0 days (within the limit of 60) refuses what cannot
@@ -264,13 +264,13 @@ fn shipping_follows_the_policy_ship_complete_or_partial_and_an_override() {
     let mut w = World::demo();
     // The retail chain ships complete by its policy.
     let n3 = w.order("C0015", 10).unwrap();
-    let p = &w.s.order_policies[n3.as_str()];
+    let p = &w.s.order_policies[&n3.as_str().to_code()];
     assert!(p.ship_complete.value && !p.backorders.value);
     assert_eq!(p.ship_complete.source, retail_policy());
     // Industrial ships partial: 490 of 600 released.
     let n = w.order("C0010", 600).unwrap();
     assert_eq!(
-        w.s.orders[n.as_str()].lines[0].backordered,
+        w.s.orders[&n.as_str().to_code()].lines[0].backordered,
         Decimal::from(110)
     );
     let ev = w
@@ -282,7 +282,7 @@ fn shipping_follows_the_policy_ship_complete_or_partial_and_an_override() {
     w.overrides("C0040", json!({"ship_complete": true}))
         .unwrap();
     let n2 = w.order("C0040", 50).unwrap();
-    let p = &w.s.order_policies[n2.as_str()];
+    let p = &w.s.order_policies[&n2.as_str().to_code()];
     assert!(p.ship_complete.value);
     assert_eq!(p.ship_complete.source, Source::CustomerOverride);
     let err = w
@@ -348,7 +348,7 @@ fn invoicing_run_invoices_each_channel_by_its_pattern() {
         .unwrap();
     let e = w.order("C0045", 10).unwrap();
     assert_eq!(
-        w.s.order_policies[e.as_str()].invoicing.value,
+        w.s.order_policies[&e.as_str().to_code()].invoicing.value,
         InvoicingPattern::OnDelivery
     );
     let se = w.ship(&e, "2026-11-30");
@@ -389,34 +389,39 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     // Credit limits of 1,000 (a governed change: asked by the sales rep,
     // approved by the supervisor).
     for c in ["C0010", "C0040", "C0015"] {
-        let mut rec = w.s.customers[c].clone();
+        let mut rec = w.s.customers[&c.to_code()].clone();
         rec.credit_limit = Decimal::from(1000);
         w.run("REP1", CommandBody::UpdateCustomer(rec)).unwrap();
         let id = *w.s.changes.keys().next_back().unwrap();
         w.run("SUP1", CommandBody::ApproveChange { id }).unwrap();
-        assert_eq!(w.s.customers[c].credit_limit, Decimal::from(1000));
+        assert_eq!(
+            w.s.customers[&c.to_code()].credit_limit,
+            Decimal::from(1000)
+        );
     }
     // 17 FAS-1000 at 53.98 = 917.66 and 13 % HST 119.30 = 1,036.96 as
     // the credit check counts it (with tax, as the open AR it joins):
     // over the limit, under 110 %.
     let n = w.order("C0010", 17).unwrap();
-    let o = &w.s.orders[n.as_str()];
+    let o = &w.s.orders[&n.as_str().to_code()];
     assert_eq!(o.value(), Decimal::new(91766, 2));
     assert_eq!(
-        depot::core::sales::credit_value(&w.s, &w.s.customers["C0010"], o),
+        depot::core::sales::credit_value(&w.s, &w.s.customers[&"C0010".to_code()], o),
         Decimal::new(103696, 2)
     );
     assert!(
-        w.s.orders[n.as_str()].holds.is_empty(),
+        w.s.orders[&n.as_str().to_code()].holds.is_empty(),
         "industrial: held at 110 %"
     );
     assert_eq!(
-        w.s.order_policies[n.as_str()].hold_threshold_pct.value,
+        w.s.order_policies[&n.as_str().to_code()]
+            .hold_threshold_pct
+            .value,
         Decimal::from(110)
     );
     let n = w.order("C0015", 17).unwrap();
     assert_eq!(
-        w.s.orders[n.as_str()].holds,
+        w.s.orders[&n.as_str().to_code()].holds,
         vec![Hold::Credit],
         "retail: at 100 %"
     );
@@ -424,17 +429,17 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     w.overrides("C0040", json!({"hold_threshold_pct": "100"}))
         .unwrap();
     let n = w.order("C0040", 17).unwrap();
-    assert_eq!(w.s.orders[n.as_str()].holds, vec![Hold::Credit]);
+    assert_eq!(w.s.orders[&n.as_str().to_code()].holds, vec![Hold::Credit]);
     // Grace days: the retail chain's policy gives none although its
     // record says 10.
-    let c = &w.s.customers["C0015"];
+    let c = &w.s.customers[&"C0015".to_code()];
     assert_eq!(c.grace_days, 10);
     let eff = depot::core::channel::effective(&w.s, c);
     assert_eq!(eff.grace_days.value, 0);
     assert_eq!(eff.grace_days.source, retail_policy());
     // Within its limit of 5 a customer may get more.
     w.overrides("C0015", json!({"grace_days": 5})).unwrap();
-    let eff = depot::core::channel::effective(&w.s, &w.s.customers["C0015"]);
+    let eff = depot::core::channel::effective(&w.s, &w.s.customers[&"C0015".to_code()]);
     assert_eq!(eff.grace_days.value, 5);
     assert_eq!(eff.grace_days.source, Source::CustomerOverride);
 }
@@ -449,7 +454,7 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
 fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
     let mut w = World::demo();
     for c in ["C0015", "C0040"] {
-        let mut rec = w.s.customers[c].clone();
+        let mut rec = w.s.customers[&c.to_code()].clone();
         rec.credit_limit = Decimal::from(1000);
         if c == "C0040" {
             rec.tax_exempt_cert = "ON-EX-1".into();
@@ -458,13 +463,16 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
         if let Some(id) = w.s.changes.keys().next_back().copied() {
             let _ = w.run("SUP1", CommandBody::ApproveChange { id });
         }
-        assert_eq!(w.s.customers[c].credit_limit, Decimal::from(1000));
+        assert_eq!(
+            w.s.customers[&c.to_code()].credit_limit,
+            Decimal::from(1000)
+        );
     }
     w.overrides("C0040", json!({"hold_threshold_pct": "100"}))
         .unwrap();
     // 18 at 53.98 = 971.64: under 1,000; with 13 % HST 1,097.95.
     let n = w.order("C0015", 18).unwrap();
-    let o = &w.s.orders[n.as_str()];
+    let o = &w.s.orders[&n.as_str().to_code()];
     assert_eq!(o.value(), Decimal::new(97164, 2));
     assert_eq!(o.holds, vec![Hold::Credit]);
     // The exception says the exposure as the check counted it.
@@ -476,9 +484,9 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
     assert_eq!(x.amount, Decimal::new(109795, 2), "{}", x.summary);
     // Exempt: the same goods confirm, and its exposure counts no tax.
     let n = w.order("C0040", 18).unwrap();
-    let o = &w.s.orders[n.as_str()];
+    let o = &w.s.orders[&n.as_str().to_code()];
     assert!(o.holds.is_empty(), "{:?}", o.holds);
-    let c = &w.s.customers["C0040"];
+    let c = &w.s.customers[&"C0040".to_code()];
     assert_eq!(
         depot::core::sales::credit_value(&w.s, c, o),
         Decimal::new(97164, 2)
@@ -486,7 +494,7 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
     // A change that adds goods counts their tax too: C0010 (limit 1,000)
     // has 16 on order, 863.68 and tax 975.96; one more is 917.66 of goods,
     // under the limit, but 1,036.96 with its tax: refused, nothing changed.
-    let mut rec = w.s.customers["C0010"].clone();
+    let mut rec = w.s.customers[&"C0010".to_code()].clone();
     rec.credit_limit = Decimal::from(1000);
     w.run("REP1", CommandBody::UpdateCustomer(rec)).unwrap();
     if let Some(id) = w.s.changes.keys().next_back().copied() {
@@ -495,15 +503,15 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
     w.overrides("C0010", json!({"hold_threshold_pct": "100"}))
         .unwrap();
     let n = w.order("C0010", 16).unwrap();
-    assert!(w.s.orders[n.as_str()].holds.is_empty());
-    let before = w.s.orders[n.as_str()].clone();
+    assert!(w.s.orders[&n.as_str().to_code()].holds.is_empty());
+    let before = w.s.orders[&n.as_str().to_code()].clone();
     let r = w.exec(
         "CLERK1",
         json!({"cmd": "change_order_line", "number": n, "line": 1, "qty": "17"}),
     );
     let e = r.expect_err("over the limit with its tax");
     assert!(e.to_string().contains("over the credit limit"), "{e}");
-    assert_eq!(w.s.orders[n.as_str()], before);
+    assert_eq!(w.s.orders[&n.as_str().to_code()], before);
 }
 
 #[test]
@@ -549,7 +557,7 @@ fn an_override_beyond_the_policy_limits_is_refused_and_changes_nothing() {
     assert_eq!(w.s, before);
     // A customer moved to a channel without a policy keeps no override.
     w.overrides("C0010", json!({"grace_days": 15})).unwrap();
-    let mut moved = w.s.customers["C0010"].clone();
+    let mut moved = w.s.customers[&"C0010".to_code()].clone();
     moved.channel = depot::core::master::Channel::Field;
     assert_eq!(
         w.run("REP1", CommandBody::UpdateCustomer(moved))
@@ -603,11 +611,11 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
     // New orders follow it; the earlier order keeps what decided it.
     let m = w.order("C0010", 10).unwrap();
     assert_eq!(
-        w.s.order_policies[m.as_str()].invoicing.value,
+        w.s.order_policies[&m.as_str().to_code()].invoicing.value,
         InvoicingPattern::WeeklyConsolidated
     );
     assert_eq!(
-        w.s.order_policies[n.as_str()].invoicing.value,
+        w.s.order_policies[&n.as_str().to_code()].invoicing.value,
         InvoicingPattern::PerShipment
     );
     // A tighter limit than a customer's override is refused by name.

@@ -18,6 +18,7 @@
 //!   156.25 CAD.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use depot::core::types::ToCode;
 use depot::core::{execute, Command, CommandBody, State};
 use depot::report::{build_with, Options, ReportError};
 use rust_decimal::Decimal;
@@ -101,7 +102,7 @@ fn sell(s: &mut State, customer: &str, sku: &str, qty: &str, warehouse: &str, at
             "contents":[{"item":sku,"qty":qty}],"weight":weight.to_string()}),
         at,
     );
-    let policy = s.customers[customer].ship_policy.clone();
+    let policy = s.customers[&customer.to_code()].ship_policy.clone();
     let shipped = exec(
         s,
         "SHIP1",

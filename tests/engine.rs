@@ -2,6 +2,7 @@
 //! snapshots, fault injection, locking, backup and restore.
 
 use depot::core::auth::Role;
+use depot::core::types::ToCode;
 use depot::core::CommandBody;
 use depot::engine::{Engine, EngineConfig, EngineError, Submission};
 use depot::store::{Fault, RawTree, Store, StoreError};
@@ -462,8 +463,8 @@ fn a_state_no_longer_published_is_freed_and_a_held_one_is_kept() {
         "the state of N1 is still alive after two more batches"
     );
     // What a reader holds is its own to free, and still reads.
-    assert!(held.state.terms.contains_key("N2"));
-    assert!(!held.state.terms.contains_key("N3"));
-    assert!(engine.view().state.terms.contains_key("N4"));
+    assert!(held.state.terms.contains_key(&"N2".to_code()));
+    assert!(!held.state.terms.contains_key(&"N3".to_code()));
+    assert!(engine.view().state.terms.contains_key(&"N4".to_code()));
     engine.shutdown().unwrap();
 }

@@ -328,6 +328,7 @@ fn the_disk_filling_up_mid_stream_loses_nothing_acknowledged() {
 mod injected {
     use crate::common::engine::{start, submission};
     use depot::core::auth::Role;
+    use depot::core::types::ToCode;
     use depot::core::CommandBody;
     use depot::engine::{Engine, EngineConfig, EngineError, Submission};
     use depot::store::Fault;
@@ -416,7 +417,7 @@ mod injected {
             assert!(report.to_string().contains("depot check: OK"));
             for code in &acked {
                 assert!(
-                    engine.read(|s| s.terms.contains_key(code.as_str())),
+                    engine.read(|s| s.terms.contains_key(&code.as_str().to_code())),
                     "{fault:?}: {code} was acknowledged and is lost"
                 );
             }

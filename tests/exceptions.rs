@@ -8,6 +8,7 @@ use depot::core::auth::Role;
 use depot::core::event::{Envelope, Event, KeyDigest, Outcome};
 use depot::core::exceptions::{Blocked, ExceptionKind};
 use depot::core::master::Operator;
+use depot::core::types::ToCode;
 use depot::core::{apply, execute, Command, CommandBody, State};
 
 fn now() -> chrono::DateTime<Utc> {
@@ -129,8 +130,17 @@ fn an_orphan_exception_is_caught_by_the_invariant() {
     )
     .unwrap();
     let mut orphan = s.clone();
-    orphan.orders.get_mut("SO-000001").unwrap().holds.clear();
-    orphan.orders.get_mut("SO-000001").unwrap().status = depot::core::sales::OrderStatus::Cancelled;
+    orphan
+        .orders
+        .get_mut(&"SO-000001".to_code())
+        .unwrap()
+        .holds
+        .clear();
+    orphan
+        .orders
+        .get_mut(&"SO-000001".to_code())
+        .unwrap()
+        .status = depot::core::sales::OrderStatus::Cancelled;
     let err = depot::core::invariants::check_state(&orphan).unwrap_err();
     assert!(err.to_string().contains("exception queue"), "{err}");
     let mut missing = s.clone();
@@ -180,7 +190,7 @@ fn with_two_admins_a_second_identity_waits_for_the_other_admin() {
         "{:?}",
         env.events()
     );
-    assert!(!s.operators.contains_key("ADMIN2"));
+    assert!(!s.operators.contains_key(&"ADMIN2".to_code()));
     let id = match env.events() {
         [Event::ChangeRequested { id, .. }] => *id,
         _ => unreachable!(),
@@ -192,18 +202,22 @@ fn with_two_admins_a_second_identity_waits_for_the_other_admin() {
     let sup = run(&mut s, "SUP1", CommandBody::ApproveChange { id }).unwrap_err();
     assert_eq!(sup.code(), "not_permitted");
     run(&mut s, "BOSS", CommandBody::ApproveChange { id }).unwrap();
-    assert!(s.operators["ADMIN2"].roles.contains(&Role::Admin));
+    assert!(s.operators[&"ADMIN2".to_code()]
+        .roles
+        .contains(&Role::Admin));
     assert!(s.open_exceptions.is_empty());
     depot::core::invariants::check_state(&s).unwrap();
     // Adding supervisor to a sales rep is governed too; the rest of the
     // record applies now.
-    let mut rep = s.operators["REP1"].clone();
+    let mut rep = s.operators[&"REP1".to_code()].clone();
     rep.roles.push(Role::Supervisor);
     rep.name = "Dev Field Jr".into();
     let env = run(&mut s, "ADMIN", CommandBody::UpdateOperator(rep)).unwrap();
     assert_eq!(env.events().len(), 2, "{:?}", env.events());
-    assert_eq!(s.operators["REP1"].name, "Dev Field Jr");
-    assert!(!s.operators["REP1"].roles.contains(&Role::Supervisor));
+    assert_eq!(s.operators[&"REP1".to_code()].name, "Dev Field Jr");
+    assert!(!s.operators[&"REP1".to_code()]
+        .roles
+        .contains(&Role::Supervisor));
 }
 
 #[test]
@@ -353,13 +367,13 @@ fn data_quality_findings_follow_the_records_and_replay_to_the_same_queue() {
     );
     depot::core::invariants::check_state(&s).unwrap();
     // Renaming one of a pair clears both of its findings in that record.
-    let mut item = s.items["TOO-1065"].clone();
+    let mut item = s.items[&"TOO-1065".to_code()].clone();
     item.description = format!("{} (heavy duty)", item.description);
     log.push(run(&mut s, "DATA1", CommandBody::UpdateItem(item)).unwrap());
     assert_eq!(dq(&s).len(), 14);
     assert!(!dq(&s).iter().any(|b| b.to_string().contains("TOO-10")));
     // Taking a supplier's lead time away raises one on that supplier.
-    let mut v = s.suppliers["V002"].clone();
+    let mut v = s.suppliers[&"V002".to_code()].clone();
     v.lead_time_days = 0;
     log.push(run(&mut s, "BUY1", CommandBody::UpdateSupplier(v)).unwrap());
     assert!(dq(&s).contains(&Blocked::DataQuality {
@@ -389,7 +403,7 @@ fn a_missing_data_quality_finding_is_caught_by_the_invariant() {
         }),
     )
     .unwrap();
-    let mut item = s.items["FAS-1000"].clone();
+    let mut item = s.items[&"FAS-1000".to_code()].clone();
     item.weight_kg = rust_decimal::Decimal::ZERO;
     run(&mut s, "ADMIN", CommandBody::UpdateItem(item)).unwrap();
     assert_eq!(s.open_exceptions.len(), 1);
@@ -397,7 +411,11 @@ fn a_missing_data_quality_finding_is_caught_by_the_invariant() {
     // A finding the record no longer implies (the weight fixed behind
     // apply's back) is an orphan; one dropped from the queue is missing.
     let mut orphan = s.clone();
-    orphan.items.get_mut("FAS-1000").unwrap().weight_kg = rust_decimal::Decimal::ONE;
+    orphan
+        .items
+        .get_mut(&"FAS-1000".to_code())
+        .unwrap()
+        .weight_kg = rust_decimal::Decimal::ONE;
     assert!(depot::core::invariants::check_state(&orphan).is_err());
     let mut missing = s.clone();
     missing.open_exceptions.clear();
@@ -597,7 +615,7 @@ fn a_first_cost_pool_clears_the_no_cost_finding() {
     use depot::core::quality::{QualityRule, QualityRules};
     let (mut s, mut log) = demo();
     log.push(run(&mut s, "DATA1", rules(QualityRules::all())).unwrap());
-    let mut item = s.items["TOO-1065"].clone();
+    let mut item = s.items[&"TOO-1065".to_code()].clone();
     item.sku = "NEW-0001".into();
     item.description = "A spanner never seen before".into();
     item.barcodes.clear();
@@ -659,7 +677,7 @@ fn a_late_shipment_keeps_what_was_said_about_its_prediction() {
         "lines": [{"sku": "FAS-1001", "qty": "20", "warehouse": "CHI"}]}),
     )
     .unwrap();
-    let requested = s.orders["SO-000001"].requested;
+    let requested = s.orders[&"SO-000001".to_code()].requested;
     let risk = ClockKey::LateRisk {
         order: "SO-000001".into(),
         requested,

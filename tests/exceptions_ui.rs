@@ -3,6 +3,7 @@
 //! and 132x43.
 
 use chrono::{TimeZone, Utc};
+use depot::core::types::ToCode;
 use depot::core::CommandBody;
 use depot::ui::testing::{test_day as today, Driver, MemBackend};
 
@@ -53,7 +54,7 @@ fn the_queue_lists_holds_and_a_supervisor_approves_from_it() {
     assert!(s.contains("nothing matches the filter"), "{s}");
     let st = b.state.borrow();
     assert_eq!(
-        st.orders[order.as_str()].status,
+        st.orders[&order.as_str().to_code()].status,
         depot::core::sales::OrderStatus::Open
     );
     assert!(!st.exceptions[&id].is_open());
@@ -69,7 +70,7 @@ fn a_refusal_shows_its_reason_and_changes_nothing() {
     let s = d.screen(132, 43);
     assert!(s.contains("you requested this credit hold"), "{s}");
     assert_eq!(
-        b.state.borrow().orders[order.as_str()].status,
+        b.state.borrow().orders[&order.as_str().to_code()].status,
         depot::core::sales::OrderStatus::Held
     );
 }
@@ -131,13 +132,13 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
     d.press("n");
     assert!(d.screen(132, 43).contains("not rejected"));
     assert_eq!(
-        b.state.borrow().orders[order.as_str()].status,
+        b.state.borrow().orders[&order.as_str().to_code()].status,
         depot::core::sales::OrderStatus::Held
     );
     d.press("f6").typed("no deposit").press("enter").press("y");
     let st = b.state.borrow();
     assert_eq!(
-        st.orders[order.as_str()].status,
+        st.orders[&order.as_str().to_code()].status,
         depot::core::sales::OrderStatus::Cancelled
     );
     assert!(!st.exceptions[&id].is_open());
@@ -219,9 +220,9 @@ fn a_held_stock_adjustment_is_rejected_from_the_queue_and_posts_nothing() {
         "{s}"
     );
     let st = b.state.borrow();
-    let c = &st.counts[count.as_str()];
+    let c = &st.counts[&count.as_str().to_code()];
     assert_eq!(c.status, depot::core::counts::CountStatus::Rejected);
-    assert!(!st.index.open_counts.contains(count.as_str()));
+    assert!(!st.index.open_counts.contains(&count.as_str().to_code()));
     assert!(!st.exceptions[&id].is_open());
     drop(st);
     assert_eq!(
@@ -270,7 +271,7 @@ fn a_rejected_count_variance_is_counted_again() {
         );
     }
     assert_eq!(
-        b.state.borrow().counts[number.as_str()].status,
+        b.state.borrow().counts[&number.as_str().to_code()].status,
         depot::core::counts::CountStatus::AwaitingApproval
     );
     let (id, _) = count_exception(&b);
@@ -286,10 +287,10 @@ fn a_rejected_count_variance_is_counted_again() {
     d.typed("count it again").press("enter");
     {
         let st = b.state.borrow();
-        let c = &st.counts[number.as_str()];
+        let c = &st.counts[&number.as_str().to_code()];
         assert_eq!(c.status, depot::core::counts::CountStatus::Open);
         assert!(c.first.is_none() && c.second.is_none());
-        assert!(st.index.open_counts.contains(number.as_str()));
+        assert!(st.index.open_counts.contains(&number.as_str().to_code()));
         assert!(!st.exceptions[&id].is_open());
     }
     assert_eq!(bin_stock(&b, &bin, "FAS-1001"), book, "nothing posted");
@@ -301,10 +302,10 @@ fn a_rejected_count_variance_is_counted_again() {
     );
     let st = b.state.borrow();
     assert_eq!(
-        st.counts[number.as_str()].status,
+        st.counts[&number.as_str().to_code()].status,
         depot::core::counts::CountStatus::Posted
     );
-    assert!(!st.index.open_counts.contains(number.as_str()));
+    assert!(!st.index.open_counts.contains(&number.as_str().to_code()));
 }
 
 #[test]
@@ -411,7 +412,7 @@ fn the_queue_follows_commits_of_other_sessions() {
 
 /// The buyer changes supplier V001's lead time from 3 to 9 days.
 fn lead_time_changed(b: &MemBackend) {
-    let mut v = b.state.borrow().suppliers["V001"].clone();
+    let mut v = b.state.borrow().suppliers[&"V001".to_code()].clone();
     v.lead_time_days = 9;
     b.exec("BUY1", CommandBody::UpdateSupplier(v)).unwrap();
 }
@@ -862,7 +863,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
     let newer = po_waiting(&b, 40);
     let (older_qty, newer_qty) = {
         let s = b.state.borrow();
-        let q = |n: &str| depot::query::qty(s.purchase_orders[n].lines[0].qty);
+        let q = |n: &str| depot::query::qty(s.purchase_orders[&n.to_code()].lines[0].qty);
         (q(&older), q(&newer))
     };
     let mut d = Driver::new(&b, Some("SUP1"));
@@ -901,7 +902,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
     // Approved from there (F6, yes): the PO is open, the exception gone.
     d.press("f6").press("y");
     assert_eq!(
-        b.state.borrow().purchase_orders[older.as_str()].status,
+        b.state.borrow().purchase_orders[&older.as_str().to_code()].status,
         PoStatus::Open
     );
     d.press("esc");
@@ -916,7 +917,9 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
 fn enter_on_an_item_finding_opens_the_item_lookup_on_that_item() {
     let b = demo();
     let (_, sku) = finding_of(&b, "item").expect("the demo has findings of items");
-    let description = b.state.borrow().items[sku.as_str()].description.clone();
+    let description = b.state.borrow().items[&sku.as_str().to_code()]
+        .description
+        .clone();
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
     d.typed(&sku).press("enter");
@@ -1263,10 +1266,10 @@ fn findings_of_master_records(b: &MemBackend) -> (String, String, String) {
             b.exec("SUP1", CommandBody::ApproveChange { id }).unwrap();
         }
     }
-    let mut v = b.state.borrow().suppliers["V001"].clone();
+    let mut v = b.state.borrow().suppliers[&"V001".to_code()].clone();
     v.lead_time_days = 0;
     b.exec("DATA1", CommandBody::UpdateSupplier(v)).unwrap();
-    let mut c = b.state.borrow().customers["C0001"].clone();
+    let mut c = b.state.borrow().customers[&"C0001".to_code()].clone();
     c.code = "C9999".into();
     b.exec("DATA1", CommandBody::CreateCustomer(c)).unwrap();
     exec(

@@ -519,7 +519,7 @@ fn grni_ages_by_the_oldest_receipt_not_invoiced() {
 /// Pick every line of `list` from the bins it names, pack one carton of
 /// `weight` kg and ship it (no freight).
 fn pick_pack_ship(s: &mut State, list: &str, weight: &str, at: &str) {
-    let pick = s.picks[list].clone();
+    let pick = s.picks[&list.to_code()].clone();
     let mut contents: BTreeMap<String, Decimal> = BTreeMap::new();
     for l in &pick.lines {
         exec(
@@ -622,7 +622,7 @@ fn statement_counts_credit_applied_to_a_later_invoice_once() {
         r#"{"cmd":"receive_payment","customer":"C0002","method":"credit","amount":"0","apply":[{"invoice":"IN-000002","amount":"174.99"}]}"#,
         "2026-11-27",
     );
-    assert_eq!(s.invoices["IN-000002"].open, d("87.49"));
+    assert_eq!(s.invoices[&"IN-000002".to_code()].open, d("87.49"));
 
     let o = Options {
         customer: Some("C0002".into()),
@@ -952,7 +952,7 @@ fn an_allowance_credits_the_invoice_and_the_margin() {
     );
     let memo = &ev[0]["credit_memo_issued"]["memo"];
     assert_eq!(memo["total"], "57.68", "{memo}");
-    assert_eq!(s.invoices["IN-000001"].open, d("1004.75"));
+    assert_eq!(s.invoices[&"IN-000001".to_code()].open, d("1004.75"));
     let m = rows(&s, "margin", &options(Some("US01"), "2026-11-26"));
     let c = [("customer", "C0002")];
     assert_eq!(cell(&m, &c, "quantity"), d("12"));
@@ -1040,12 +1040,12 @@ fn invoice_at(
             "contents":[{"item":sku,"qty":qty}],"weight":weight.to_string()}),
         when,
     );
-    let carrier = s.customers[customer]
+    let carrier = s.customers[&customer.to_code()]
         .ship_policy
         .carrier
         .clone()
         .unwrap_or_default();
-    let service = s.customers[customer]
+    let service = s.customers[&customer.to_code()]
         .ship_policy
         .service
         .clone()
@@ -1143,7 +1143,7 @@ fn an_invoice_late_in_the_evening_is_dated_where_it_happens() {
 #[test]
 fn a_wave_cutoff_is_read_in_the_warehouse_zone() {
     let mut s = demo();
-    let cutoff = s.carriers["FEDEX"]
+    let cutoff = s.carriers[&"FEDEX".to_code()]
         .services
         .iter()
         .find(|x| x.code == "GND")
@@ -1445,7 +1445,7 @@ fn a_debit_memo_is_billed_aged_and_stated_from_its_date() {
     let memo = &ev[0]["debit_memo_issued"]["memo"];
     assert_eq!(memo["number"], "DM-000001", "{memo}");
     assert_eq!(memo["total"], "52.57", "{memo}");
-    assert_eq!(s.invoices["DM-000001"].due, day("2026-12-28"));
+    assert_eq!(s.invoices[&"DM-000001".to_code()].due, day("2026-12-28"));
     depot::core::invariants::check_state(&s).expect("invariants");
     let statement = |as_of: &str| {
         let o = Options {

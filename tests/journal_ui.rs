@@ -3,6 +3,7 @@
 //! F8 reversing an entry from the list. Before it, a manual entry could
 //! only be posted with `depot exec`.
 
+use depot::core::types::ToCode;
 use depot::ui::testing::{Driver, MemBackend};
 use rust_decimal::Decimal;
 
@@ -157,9 +158,9 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
     {
         let st = b.state.borrow();
         assert_eq!(st.manual_journals.len(), 2);
-        let original = &st.manual_journals[number.as_str()];
+        let original = &st.manual_journals[&number.as_str().to_code()];
         let reversal = original.reversed_by.clone().expect("reversed");
-        let r = &st.manual_journals[reversal.as_str()];
+        let r = &st.manual_journals[&reversal];
         assert_eq!(r.reverses.as_deref(), Some(number.as_str()));
         let wages: Decimal = r
             .journal

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use depot::core::replenish::{suggestions, weekly_demand};
+use depot::core::types::ToCode;
 use depot::core::{execute, Command, CommandBody, State};
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -160,7 +161,7 @@ fn a_reorder_point_from_demand_history_becomes_a_draft_po() {
                "lines": [{"sku": "FAS-1001"}]}),
     );
     assert_eq!(ev, ["purchase_order_created"]);
-    let po = &s.purchase_orders["PO-000001"];
+    let po = &s.purchase_orders[&"PO-000001".to_code()];
     assert_eq!(
         serde_json::to_value(po.status).unwrap(),
         json!("draft"),
@@ -190,7 +191,7 @@ fn a_reorder_point_from_demand_history_becomes_a_draft_po() {
         json!({"cmd": "change_purchase_order_line", "number": "PO-000001", "line": 1, "qty": "2"}),
     );
     assert_eq!(
-        serde_json::to_value(s.purchase_orders["PO-000001"].status).unwrap(),
+        serde_json::to_value(s.purchase_orders[&"PO-000001".to_code()].status).unwrap(),
         json!("draft")
     );
     let ev = run(
@@ -200,7 +201,7 @@ fn a_reorder_point_from_demand_history_becomes_a_draft_po() {
         json!({"cmd": "submit_purchase_order", "number": "PO-000001"}),
     );
     assert_eq!(ev, ["purchase_order_submitted"]);
-    assert!(s.index.open_pos.contains("PO-000001"));
+    assert!(s.index.open_pos.contains(&"PO-000001".to_code()));
     assert_eq!(
         refused(
             &mut s,

@@ -66,19 +66,19 @@ fn stored(s: &State, kind: &str, key: &str) -> Value {
         (Code::from(a), Code::from(b))
     };
     let v = match kind {
-        "entity" => serde_json::to_value(&s.entities[key]),
+        "entity" => serde_json::to_value(&s.entities[&key.to_code()]),
         "account" => serde_json::to_value(&s.accounts[&pair()]),
-        "warehouse" => serde_json::to_value(&s.warehouses[key]),
+        "warehouse" => serde_json::to_value(&s.warehouses[&key.to_code()]),
         "bin" => serde_json::to_value(&s.bins[&pair()]),
-        "item" => serde_json::to_value(&s.items[key]),
-        "customer" => serde_json::to_value(&s.customers[key]),
-        "supplier" => serde_json::to_value(&s.suppliers[key]),
-        "price_list" => serde_json::to_value(&s.price_lists[key]),
-        "contract_price" => serde_json::to_value(&s.contracts[key]),
-        "tax_code" => serde_json::to_value(&s.tax_codes[key]),
-        "carrier" => serde_json::to_value(&s.carriers[key]),
-        "payment_terms" => serde_json::to_value(&s.terms[key]),
-        "operator" => serde_json::to_value(&s.operators[key]),
+        "item" => serde_json::to_value(&s.items[&key.to_code()]),
+        "customer" => serde_json::to_value(&s.customers[&key.to_code()]),
+        "supplier" => serde_json::to_value(&s.suppliers[&key.to_code()]),
+        "price_list" => serde_json::to_value(&s.price_lists[&key.to_code()]),
+        "contract_price" => serde_json::to_value(&s.contracts[&key.to_code()]),
+        "tax_code" => serde_json::to_value(&s.tax_codes[&key.to_code()]),
+        "carrier" => serde_json::to_value(&s.carriers[&key.to_code()]),
+        "payment_terms" => serde_json::to_value(&s.terms[&key.to_code()]),
+        "operator" => serde_json::to_value(&s.operators[&key.to_code()]),
         other => panic!("unknown record kind {other}"),
     };
     v.unwrap()
@@ -363,13 +363,13 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("order:") => {
                 // order:NUMBER:FIELD
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
-                text_of(&serde_json::to_value(&s.orders[parts[1]]).unwrap()[parts[2]])
+                text_of(&serde_json::to_value(&s.orders[&parts[1].to_code()]).unwrap()[parts[2]])
             }
             w if w.starts_with("line:") => {
                 // line:NUMBER:LINE:FIELD
                 let parts: Vec<&str> = w.splitn(4, ':').collect();
                 let n: u32 = parts[2].parse().unwrap();
-                let l = s.orders[parts[1]]
+                let l = s.orders[&parts[1].to_code()]
                     .lines
                     .iter()
                     .find(|l| l.line == n)
@@ -414,7 +414,7 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 // pickline:LIST:LINE:FIELD
                 let parts: Vec<&str> = w.splitn(4, ':').collect();
                 let n: u32 = parts[2].parse().unwrap();
-                let l = s.picks[parts[1]]
+                let l = s.picks[&parts[1].to_code()]
                     .lines
                     .iter()
                     .find(|l| l.line == n)
@@ -436,20 +436,20 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
             w if w.starts_with("invoice:") => {
                 // invoice:NUMBER:FIELD
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
-                text_of(&serde_json::to_value(&s.invoices[parts[1]]).unwrap()[parts[2]])
+                text_of(&serde_json::to_value(&s.invoices[&parts[1].to_code()]).unwrap()[parts[2]])
             }
             w if w.starts_with("in_memory:") => {
                 // in_memory:KIND:NUMBER -> does the state hold the document
                 let parts: Vec<&str> = w.splitn(3, ':').collect();
                 let n = parts[2];
                 match parts[1] {
-                    "orders" => s.orders.contains_key(n),
-                    "picks" => s.picks.contains_key(n),
-                    "shipments" => s.shipments.contains_key(n),
-                    "invoices" => s.invoices.contains_key(n),
-                    "receipts" => s.receipts.contains_key(n),
-                    "bank_lines" => s.bank_lines.contains_key(n),
-                    "book_items" => s.book_items.contains_key(n),
+                    "orders" => s.orders.contains_key(&n.to_code()),
+                    "picks" => s.picks.contains_key(&n.to_code()),
+                    "shipments" => s.shipments.contains_key(&n.to_code()),
+                    "invoices" => s.invoices.contains_key(&n.to_code()),
+                    "receipts" => s.receipts.contains_key(&n.to_code()),
+                    "bank_lines" => s.bank_lines.contains_key(&n.to_code()),
+                    "book_items" => s.book_items.contains_key(&n.to_code()),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .to_string()
@@ -464,28 +464,34 @@ fn check(ctx: &str, s: &State, checks: &Map<String, Value>) {
                 // doc:KIND:NUMBER:/json/pointer into a document
                 let parts: Vec<&str> = w.splitn(4, ':').collect();
                 let doc = match parts[1] {
-                    "picks" => serde_json::to_value(&s.picks[parts[2]]),
-                    "shipments" => serde_json::to_value(&s.shipments[parts[2]]),
-                    "orders" => serde_json::to_value(&s.orders[parts[2]]),
-                    "invoices" => serde_json::to_value(&s.invoices[parts[2]]),
-                    "returns" => serde_json::to_value(&s.returns[parts[2]]),
-                    "waves" => serde_json::to_value(&s.waves[parts[2]]),
-                    "purchase_orders" => serde_json::to_value(&s.purchase_orders[parts[2]]),
-                    "supplier_invoices" => serde_json::to_value(&s.supplier_invoices[parts[2]]),
-                    "goods_receipts" => serde_json::to_value(&s.goods_receipts[parts[2]]),
-                    "counts" => serde_json::to_value(&s.counts[parts[2]]),
-                    "transfers" => serde_json::to_value(&s.transfers[parts[2]]),
-                    "journals" => serde_json::to_value(&s.manual_journals[parts[2]]),
-                    "bank_lines" => serde_json::to_value(&s.bank_lines[parts[2]]),
-                    "book_items" => serde_json::to_value(&s.book_items[parts[2]]),
-                    "sign_ins" => serde_json::to_value(&s.sign_ins[parts[2]]),
-                    "credentials" => serde_json::to_value(&s.credentials[parts[2]]),
-                    "printers" => serde_json::to_value(&s.printers[parts[2]]),
-                    "doc_profiles" => serde_json::to_value(&s.doc_profiles[parts[2]]),
+                    "picks" => serde_json::to_value(&s.picks[&parts[2].to_code()]),
+                    "shipments" => serde_json::to_value(&s.shipments[&parts[2].to_code()]),
+                    "orders" => serde_json::to_value(&s.orders[&parts[2].to_code()]),
+                    "invoices" => serde_json::to_value(&s.invoices[&parts[2].to_code()]),
+                    "returns" => serde_json::to_value(&s.returns[&parts[2].to_code()]),
+                    "waves" => serde_json::to_value(&s.waves[&parts[2].to_code()]),
+                    "purchase_orders" => {
+                        serde_json::to_value(&s.purchase_orders[&parts[2].to_code()])
+                    }
+                    "supplier_invoices" => {
+                        serde_json::to_value(&s.supplier_invoices[&parts[2].to_code()])
+                    }
+                    "goods_receipts" => {
+                        serde_json::to_value(&s.goods_receipts[&parts[2].to_code()])
+                    }
+                    "counts" => serde_json::to_value(&s.counts[&parts[2].to_code()]),
+                    "transfers" => serde_json::to_value(&s.transfers[&parts[2].to_code()]),
+                    "journals" => serde_json::to_value(&s.manual_journals[&parts[2].to_code()]),
+                    "bank_lines" => serde_json::to_value(&s.bank_lines[&parts[2].to_code()]),
+                    "book_items" => serde_json::to_value(&s.book_items[&parts[2].to_code()]),
+                    "sign_ins" => serde_json::to_value(&s.sign_ins[&parts[2].to_code()]),
+                    "credentials" => serde_json::to_value(&s.credentials[&parts[2].to_code()]),
+                    "printers" => serde_json::to_value(&s.printers[&parts[2].to_code()]),
+                    "doc_profiles" => serde_json::to_value(&s.doc_profiles[&parts[2].to_code()]),
                     "exceptions" => serde_json::to_value(
                         &s.exceptions[&parts[2].parse::<u64>().expect("an exception id")],
                     ),
-                    "operators" => serde_json::to_value(&s.operators[parts[2]]),
+                    "operators" => serde_json::to_value(&s.operators[&parts[2].to_code()]),
                     other => panic!("{ctx}: unknown document kind {other}"),
                 }
                 .unwrap();

@@ -116,7 +116,7 @@ fn demo_world() -> World {
                 ("C0002", "CX01", "CAD", "LIST-CAD"),
                 ("C0005", "CX02", "USD", "LIST-USD"),
             ] {
-                let mut c = w.state.customers[from].clone();
+                let mut c = w.state.customers[&from.to_code()].clone();
                 c.code = code.into();
                 c.currency = Currency::new(currency);
                 c.price_list = list.into();
@@ -187,7 +187,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             let items: Vec<&depot::core::bank::BookItem> = s
                 .index
                 .uncleared_book_items
-                .get(entity.as_str())
+                .get(&entity.as_str().to_code())
                 .into_iter()
                 .flatten()
                 .filter_map(|i| s.book_items.get(i))
@@ -292,7 +292,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let line = line_id(rng);
                     let (amount, le) = s
                         .bank_lines
-                        .get(line.as_str())
+                        .get(&line.as_str().to_code())
                         .map_or((Decimal::ZERO, entity.clone()), |l| {
                             (l.amount, l.entity.to_string())
                         });
@@ -301,7 +301,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let exact: Vec<Code> = s
                         .index
                         .uncleared_book_items
-                        .get(le.as_str())
+                        .get(&le.as_str().to_code())
                         .into_iter()
                         .flatten()
                         .filter(|i| s.book_items.get(*i).is_some_and(|b| b.amount == amount))
@@ -326,7 +326,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let line = line_id(rng);
                     let le = s
                         .bank_lines
-                        .get(line.as_str())
+                        .get(&line.as_str().to_code())
                         .map_or(entity, |l| l.entity.to_code().to_string());
                     let accounts: Vec<&Code> = s
                         .accounts
@@ -1244,7 +1244,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             // One order in eight for a customer billed in a foreign currency.
             let foreign: Vec<&Customer> = ["CX01", "CX02"]
                 .iter()
-                .filter_map(|c| s.customers.get(*c))
+                .filter_map(|c| s.customers.get(&c.to_code()))
                 .collect();
             let c = if rng.chance(12) && !foreign.is_empty() {
                 rng.pick(&foreign)

@@ -20,7 +20,9 @@ fn demo() -> MemBackend {
 
 /// The first barcode of an item (what its box label carries).
 fn barcode(b: &MemBackend, sku: &str) -> String {
-    b.state.borrow().items[sku].barcodes[0].code.clone()
+    b.state.borrow().items[&sku.to_code()].barcodes[0]
+        .code
+        .clone()
 }
 
 /// The payments of the last command submitted, a counter sale.
@@ -64,7 +66,7 @@ fn an_unknown_or_inactive_operator_cannot_sign_in() {
     b2.state
         .borrow_mut()
         .operators
-        .get_mut("PICK1")
+        .get_mut(&"PICK1".to_code())
         .unwrap()
         .active = false;
     let mut d2 = Driver::new(&b2, Some("PICK1"));
@@ -101,7 +103,9 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
     assert!(d.app.operator.is_none());
     d.typed("4711").press("enter").typed("4711").press("enter");
     assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
-    let hash = b.state.borrow().credentials["CLERK1"].hash.clone();
+    let hash = b.state.borrow().credentials[&"CLERK1".to_code()]
+        .hash
+        .clone();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("4711"));
     // The screen never shows the PIN.
     d.press("esc").press("y");
@@ -125,7 +129,7 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
     let s = d.screen(80, 24);
     assert!(s.contains("CLERK1 is locked until 15:15 UTC"), "{s}");
     assert!(d.app.operator.is_none());
-    assert_eq!(b.state.borrow().sign_ins["CLERK1"].failures, 5);
+    assert_eq!(b.state.borrow().sign_ins[&"CLERK1".to_code()].failures, 5);
     // The code field is emptied: a PIN typed next is never shown.
     let s = d.screen(80, 24);
     assert!(!s.contains("CLERK1_"), "{s}");
@@ -168,7 +172,7 @@ fn sign_in_takes_a_pin_counts_failures_locks_and_a_supervisor_unlocks() {
     assert!(d.screen(80, 24).contains("was reset: choose a new one"));
     d.typed("2468").press("enter").typed("2468").press("enter");
     assert_eq!(d.app.operator.as_deref(), Some("CLERK1"));
-    let c = b.state.borrow().credentials["CLERK1"].clone();
+    let c = b.state.borrow().credentials[&"CLERK1".to_code()].clone();
     assert!(!c.must_change && depot::io::password::verify("2468", &c.hash));
 }
 
@@ -420,7 +424,7 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     let customer = nothing_past_due(&b);
     {
         let mut st = b.state.borrow_mut();
-        let mut c = st.customers[customer.as_str()].clone();
+        let mut c = st.customers[&customer.as_str().to_code()].clone();
         c.credit_limit = Decimal::from(10);
         st.customers.insert(c.code.clone(), c);
     }
@@ -490,7 +494,7 @@ fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
     let customer = nothing_past_due(&b);
     {
         let mut st = b.state.borrow_mut();
-        let mut c = st.customers[customer.as_str()].clone();
+        let mut c = st.customers[&customer.as_str().to_code()].clone();
         c.credit_limit = Decimal::from(10);
         st.customers.insert(c.code.clone(), c);
     }
@@ -562,7 +566,7 @@ fn an_order_refused_when_placed_is_placed_once_mended() {
     let b = demo();
     let mut d = new_order(&b, "PO-77");
     d.typed("2*FAS-1000").press("enter");
-    let customer = b.state.borrow().customers["C0002"].clone();
+    let customer = b.state.borrow().customers[&"C0002".to_code()].clone();
     let mut off = customer.clone();
     off.active = false;
     b.exec("ADMIN", CommandBody::UpdateCustomer(off)).unwrap();
@@ -2026,7 +2030,7 @@ fn counter_sale_printed<B: depot::ui::Backend>(
     engine: &depot::engine::Engine,
     jobs: &std::sync::mpsc::Receiver<Vec<u8>>,
 ) -> (String, u64) {
-    let bar = engine.view().state.items["FAS-1000"].barcodes[0]
+    let bar = engine.view().state.items[&"FAS-1000".to_code()].barcodes[0]
         .code
         .clone();
     d.press("enter").press("enter");
@@ -2167,7 +2171,7 @@ fn a_retry_goes_to_the_printer_chosen_then() {
     raw_printer(&engine, "DEAD", "Unplugged", &target);
     clerk_default(&engine, "DEAD");
     let mut d = Driver::new(&backend, Some("CLERK1"));
-    let bar = engine.view().state.items["FAS-1000"].barcodes[0]
+    let bar = engine.view().state.items[&"FAS-1000".to_code()].barcodes[0]
         .code
         .clone();
     d.press("enter").press("enter");
@@ -2665,7 +2669,7 @@ fn a_past_requested_date_is_refused_where_typed_and_typed_lines_stay_in_sight() 
     assert!(d.screen(80, 24).contains("FAS-1001"));
     // The customer goes inactive under the entry: the preview is
     // refused, the lines stay listed as typed.
-    let customer = b.state.borrow().customers["C0002"].clone();
+    let customer = b.state.borrow().customers[&"C0002".to_code()].clone();
     let mut off = customer.clone();
     off.active = false;
     b.exec("ADMIN", CommandBody::UpdateCustomer(off)).unwrap();
@@ -2869,7 +2873,7 @@ fn the_counter_refuses_a_warehouse_asked_with_words_and_keeps_the_count() {
 #[test]
 fn the_ship_to_is_chosen_by_its_address() {
     let b = demo();
-    let c = b.state.borrow().customers["C0004"].clone();
+    let c = b.state.borrow().customers[&"C0004".to_code()].clone();
     assert!(c.ship_to.len() >= 2, "{c:?}");
     let mut d = Driver::new(&b, Some("REP1"));
     d.open("Order entry").unwrap().typed("C0004").press("enter");
@@ -2916,7 +2920,7 @@ fn the_customer_lookup_shows_what_is_disputed() {
         "apply": [{"invoice": number, "amount": "1.00", "settle": true}]}))
     .unwrap();
     b.exec("AR1", pay).unwrap();
-    let disputed = b.state.borrow().invoices[number.as_str()].disputed;
+    let disputed = b.state.borrow().invoices[&number.as_str().to_code()].disputed;
     assert_eq!(disputed, open - Decimal::ONE);
     let mut d = Driver::new(&b, Some("ADMIN"));
     d.open("Customer lookup")
@@ -3059,7 +3063,7 @@ fn a_detail_cut_beside_the_list_opens_whole_on_enter() {
 #[test]
 fn order_entry_says_when_a_customer_has_no_place_to_tax() {
     let b = demo();
-    let mut c = serde_json::to_value(&b.state.borrow().customers["C0002"]).unwrap();
+    let mut c = serde_json::to_value(&b.state.borrow().customers[&"C0002".to_code()]).unwrap();
     c["code"] = serde_json::json!("C9001");
     c["name"] = serde_json::json!("No Address Trading");
     c["bill_to"] = serde_json::json!({});
@@ -3091,7 +3095,7 @@ fn order_entry_says_when_a_customer_has_no_place_to_tax() {
 fn the_last_sale_after_a_restart_includes_one_to_a_customer_who_ships_by_carrier() {
     use depot::core::counter::CounterLine;
     let b = MemBackend::afternoon();
-    let carrier = b.state.borrow().customers["C0002"]
+    let carrier = b.state.borrow().customers[&"C0002".to_code()]
         .ship_policy
         .carrier
         .clone();
@@ -3193,7 +3197,7 @@ fn an_equals_sign_alone_takes_a_typed_price_back() {
     assert_eq!(b.state.borrow().orders.len(), orders + 1);
     let st = b.state.borrow();
     let o = st.orders.get_max().map(|(_, v)| v).unwrap();
-    let list = st.price_lists["LIST-USD"].prices["FAS-1000"].price;
+    let list = st.price_lists[&"LIST-USD".to_code()].prices[&"FAS-1000".to_code()].price;
     assert_eq!(o.lines[0].price, list, "{:?}", o.lines[0].rule);
 }
 
@@ -3298,7 +3302,7 @@ fn the_rest_on_account_is_not_offered_to_who_pays_in_full() {
     // A customer with credit is offered it; with the limit taken away
     // (as a credit manager would), the same refusal.
     let customer = nothing_past_due(&b);
-    assert!(b.state.borrow().customers[customer.as_str()].credit_limit > Decimal::ZERO);
+    assert!(b.state.borrow().customers[&customer.as_str().to_code()].credit_limit > Decimal::ZERO);
     let mut d = Driver::new(&b, Some("CLERK1"));
     d.press("enter").typed(&customer).press("enter");
     d.typed("FAS-1001").press("enter");
@@ -3311,7 +3315,7 @@ fn the_rest_on_account_is_not_offered_to_who_pays_in_full() {
     );
     {
         let mut st = b.state.borrow_mut();
-        let mut c = st.customers[customer.as_str()].clone();
+        let mut c = st.customers[&customer.as_str().to_code()].clone();
         c.credit_limit = Decimal::ZERO;
         st.customers.insert(c.code.clone(), c);
     }

@@ -56,7 +56,7 @@ fn sale_on_account(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> Strin
 /// (open, discount) of an invoice today.
 fn open_and_discount(b: &MemBackend, inv: &str) -> (Decimal, Decimal) {
     let s = b.state.borrow();
-    let i = &s.invoices[inv];
+    let i = &s.invoices[&inv.to_code()];
     let d = i
         .currency
         .round(i.open * i.discount_pct / Decimal::from(100));
@@ -135,7 +135,10 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
         r.applications.iter().map(|a| a.discount).sum::<Decimal>(),
         d1 + d2
     );
-    assert!(st.invoices[i1.as_str()].open.is_zero() && st.invoices[i2.as_str()].open.is_zero());
+    assert!(
+        st.invoices[&i1.as_str().to_code()].open.is_zero()
+            && st.invoices[&i2.as_str().to_code()].open.is_zero()
+    );
     drop(st);
     // A second F10 (and y) on the now empty receipt submits nothing new:
     // it asks for the amount, where the y lands.
@@ -249,8 +252,11 @@ fn a_short_payment_is_disputed_with_its_reason_or_written_off_within_tolerance()
     assert!(s.contains("paid, write-off 3.00"), "{s}");
     d.press("f10").press("y");
     let st = b.state.borrow();
-    assert_eq!(st.invoices[i1.as_str()].disputed, Decimal::from(40));
-    assert!(st.invoices[i2.as_str()].open.is_zero());
+    assert_eq!(
+        st.invoices[&i1.as_str().to_code()].disputed,
+        Decimal::from(40)
+    );
+    assert!(st.invoices[&i2.as_str().to_code()].open.is_zero());
     let r = st
         .receipts
         .values_sorted()
@@ -1161,7 +1167,7 @@ fn finance_views_gl_lines_of_every_account_sum_to_its_trial_balance() {
     insta::assert_snapshot!("finance_gl_80x24", d.screen(80, 24));
     insta::assert_snapshot!("finance_gl_132x43", d.screen(132, 43));
     let s = d.screen(132, 43);
-    let ar = b.state.borrow().balances_as_of("US01", today())["1100"];
+    let ar = b.state.borrow().balances_as_of("US01", today())[&"1100".to_code()];
     assert!(
         s.contains(&format!("balance {} = trial balance", usd(ar))),
         "{s}"
@@ -1377,7 +1383,10 @@ fn finance_views_aging_drill_lists_exactly_the_customers_open_items() {
     let s = d.screen(132, 43);
     insta::assert_snapshot!("finance_items_132x43", s);
     let st = b.state.borrow();
-    let expected: Vec<Code> = st.index.open_invoices["C0009"].iter().cloned().collect();
+    let expected: Vec<Code> = st.index.open_invoices[&"C0009".to_code()]
+        .iter()
+        .cloned()
+        .collect();
     assert!(!expected.is_empty());
     // Exactly its open items: every one listed, nothing else.
     assert!(s.contains(&format!("{} open items", expected.len())), "{s}");
@@ -1519,7 +1528,7 @@ fn the_controller_revalues_foreign_items_from_the_period_close_screen() {
     let b = demo();
     // CX01: C0002 billed in CAD from US01 (USD books), as in the ledger
     // scenarios.
-    let mut cx = b.state.borrow().customers["C0002"].clone();
+    let mut cx = b.state.borrow().customers[&"C0002".to_code()].clone();
     cx.code = "CX01".into();
     cx.currency = depot::core::types::Currency::new("CAD");
     cx.price_list = "LIST-CAD".into();
@@ -1721,9 +1730,9 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert!(s.contains("auto: only 500.00 in 0 day(s), RC-"), "{s}");
     {
         let st = b.state.borrow();
-        assert!(st.book_items[chq3.as_str()].cleared_by.is_some());
+        assert!(st.book_items[&chq3.as_str().to_code()].cleared_by.is_some());
         assert!(
-            st.book_items[chq2.as_str()].cleared_by.is_none(),
+            st.book_items[&chq2.as_str().to_code()].cleared_by.is_none(),
             "CHQ 2 is in transit"
         );
     }
@@ -1732,7 +1741,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     d.press("enter");
     let items: Vec<Code> = {
         let st = b.state.borrow();
-        let mut v: Vec<Code> = st.index.uncleared_book_items["US01"]
+        let mut v: Vec<Code> = st.index.uncleared_book_items[&"US01".to_code()]
             .iter()
             .cloned()
             .collect();
@@ -1794,7 +1803,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert_eq!(f.lines, 4);
     assert_eq!(f.book, book_before - Decimal::new(1250, 2));
     assert_eq!(f.implied(), f.book - f.outstanding);
-    assert!(st.index.uncleared_book_items["US01"].contains(chq2.as_str()));
+    assert!(st.index.uncleared_book_items[&"US01".to_code()].contains(&chq2.as_str().to_code()));
     let manual = st
         .bank_lines
         .values()
@@ -2535,9 +2544,9 @@ fn an_order_inquiry_shows_its_part_of_a_cheque_that_paid_two_orders() {
     let (o1, o2, order) = {
         let s = b.state.borrow();
         (
-            s.invoices[i1.as_str()].open,
-            s.invoices[i2.as_str()].open,
-            s.invoices[i1.as_str()].lines[0].order.clone(),
+            s.invoices[&i1.as_str().to_code()].open,
+            s.invoices[&i2.as_str().to_code()].open,
+            s.invoices[&i1.as_str().to_code()].lines[0].order.clone(),
         )
     };
     b.exec(
@@ -2890,7 +2899,7 @@ fn a_disputed_rest_in_an_open_discount_window_reads_no_discount_not_ended() {
     b.exec("AR1", pay).unwrap();
     let until = {
         let s = b.state.borrow();
-        let i = &s.invoices[inv.as_str()];
+        let i = &s.invoices[&inv.as_str().to_code()];
         assert_eq!(i.disputed, open - Decimal::from(10));
         i.discount_until.expect("2-10-NET30 has a window")
     };
@@ -3167,7 +3176,7 @@ fn a_buyer_cancels_or_closes_short_a_purchase_order_with_a_reason() {
     )
     .unwrap();
     let fresh = make("1");
-    let status = |n: &str| b.state.borrow().purchase_orders[n].status;
+    let status = |n: &str| b.state.borrow().purchase_orders[&n.to_code()].status;
     let mut d = Driver::new(&b, Some("BUY1"));
     d.open("Purchasing").unwrap();
     d.press("tab");

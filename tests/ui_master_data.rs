@@ -2,6 +2,7 @@
 //! core (an in-memory backend over the demo distributor, fixed clock) and
 //! drawn into ratatui's TestBackend.
 
+use depot::core::types::ToCode;
 use depot::core::CommandBody;
 use depot::ui::app::{App, Keymaps};
 use depot::ui::testing::{Driver, MemBackend};
@@ -81,7 +82,7 @@ fn snapshots_of_browse_and_forms_at_80x24_and_132x43() {
 #[test]
 fn a_customer_edit_applies_now_and_a_credit_limit_waits_for_approval() {
     let b = demo();
-    let before = b.state.borrow().customers["C0002"].clone();
+    let before = b.state.borrow().customers[&"C0002".to_code()].clone();
     let mut d = browse(&b, "DATA1", "Customers", "C0002");
     d.press("enter");
     // A non-governed field: the grace days.
@@ -95,7 +96,7 @@ fn a_customer_edit_applies_now_and_a_credit_limit_waits_for_approval() {
     assert_eq!(saves(&b), 0, "nothing before the confirm");
     d.press("y");
     assert_eq!(saves(&b), 1);
-    assert_eq!(b.state.borrow().customers["C0002"].grace_days, 9);
+    assert_eq!(b.state.borrow().customers[&"C0002".to_code()].grace_days, 9);
     assert!(d.screen(80, 24).contains("saved customer C0002"));
     // The governed credit limit: asked, then pending, not applied.
     to_field(&mut d, "Credit limit*");
@@ -111,7 +112,10 @@ fn a_customer_edit_applies_now_and_a_credit_limit_waits_for_approval() {
     assert_eq!(saves(&b), 2);
     {
         let st = b.state.borrow();
-        assert_eq!(st.customers["C0002"].credit_limit, before.credit_limit);
+        assert_eq!(
+            st.customers[&"C0002".to_code()].credit_limit,
+            before.credit_limit
+        );
         let cr = st
             .changes
             .values()
@@ -139,7 +143,7 @@ fn a_customer_edit_applies_now_and_a_credit_limit_waits_for_approval() {
     b.exec("SUP1", CommandBody::ApproveChange { id }).unwrap();
     d.committed();
     assert_eq!(
-        b.state.borrow().customers["C0002"].credit_limit,
+        b.state.borrow().customers[&"C0002".to_code()].credit_limit,
         Decimal::from(25000)
     );
     let s = d.screen(132, 43);
@@ -239,7 +243,10 @@ fn an_operator_gets_an_ssh_key_and_a_bad_key_is_refused() {
     d.press("ctrl-u").typed(key);
     d.press("f10").press("y");
     let st = b.state.borrow();
-    assert_eq!(st.operators["PICK2"].ssh_keys, vec![key.to_string()]);
+    assert_eq!(
+        st.operators[&"PICK2".to_code()].ssh_keys,
+        vec![key.to_string()]
+    );
 }
 
 #[test]
@@ -256,7 +263,10 @@ fn a_new_tax_code_is_created_through_the_form() {
     assert!(s.contains("Create tax code WI-STD?"), "{s}");
     d.press("y");
     let st = b.state.borrow();
-    assert_eq!(st.tax_codes["WI-STD"].rate_pct, Decimal::new(55, 1));
+    assert_eq!(
+        st.tax_codes[&"WI-STD".to_code()].rate_pct,
+        Decimal::new(55, 1)
+    );
 }
 
 #[test]
@@ -583,7 +593,7 @@ fn typing_over_a_default_or_a_number_replaces_it() {
     assert!(s.contains("Create tax code WI-RED?"), "{s}");
     d.press("y");
     assert_eq!(
-        b.state.borrow().tax_codes["WI-RED"].rate_pct,
+        b.state.borrow().tax_codes[&"WI-RED".to_code()].rate_pct,
         Decimal::new(55, 1)
     );
     // Opened again: the rate typed over, the description added to.
@@ -596,8 +606,11 @@ fn typing_over_a_default_or_a_number_replaces_it() {
     assert!(s.contains("WI-RED"), "{s}");
     d.press("y");
     let st = b.state.borrow();
-    assert_eq!(st.tax_codes["WI-RED"].rate_pct, Decimal::from(6));
-    assert_eq!(st.tax_codes["WI-RED"].description, "Wisconsin reduced rate");
+    assert_eq!(st.tax_codes[&"WI-RED".to_code()].rate_pct, Decimal::from(6));
+    assert_eq!(
+        st.tax_codes[&"WI-RED".to_code()].description,
+        "Wisconsin reduced rate"
+    );
 }
 
 /// A price created on the form keeps its key (LIST/SKU) after the save:
@@ -608,7 +621,7 @@ fn a_new_list_price_keeps_its_key_after_the_save() {
     let b = demo();
     // A new item, not yet on any price list.
     let sku = "TST-9001".to_string();
-    let mut item = serde_json::to_value(&b.state.borrow().items["FAS-1001"]).unwrap();
+    let mut item = serde_json::to_value(&b.state.borrow().items[&"FAS-1001".to_code()]).unwrap();
     item["sku"] = serde_json::json!(sku);
     item["barcodes"] = serde_json::json!([]);
     item["alt_units"] = serde_json::json!([]);

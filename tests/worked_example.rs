@@ -120,7 +120,7 @@ fn world() -> State {
         ("WX-A", "Worked example item A"),
         ("WX-B", "Worked example item B"),
     ] {
-        let mut item = serde_json::to_value(&s.items["FAS-1001"]).unwrap();
+        let mut item = serde_json::to_value(&s.items[&"FAS-1001".to_code()]).unwrap();
         item["sku"] = json!(sku);
         item["description"] = json!(desc);
         item["alt_units"] = json!([]);
@@ -145,7 +145,7 @@ fn world() -> State {
             DAY0,
         );
     }
-    let mut c = serde_json::to_value(&s.customers["C0001"]).unwrap();
+    let mut c = serde_json::to_value(&s.customers[&"C0001".to_code()]).unwrap();
     c["code"] = json!("WX-C1");
     c["terms"] = json!("2-10-NET30");
     c["price_list"] = json!("WX-USD");
@@ -182,7 +182,7 @@ fn pick_pack_ship(
         json!({"cmd":"release_order","number":order}),
         DAY0,
     );
-    let pick = s.picks[list].clone();
+    let pick = s.picks[&list.to_code()].clone();
     let mut contents: BTreeMap<String, Decimal> = BTreeMap::new();
     for l in &pick.lines {
         run(
@@ -257,7 +257,7 @@ fn order_to_cash_worked_example_to_the_cent() {
         ])
     );
     let number = inv["invoice"]["number"].as_str().unwrap().to_string();
-    let invoice = &s.invoices[number.as_str()];
+    let invoice = &s.invoices[&number.as_str().to_code()];
     assert_eq!(invoice.discount_until, Some(day("2026-12-05")), "day 10");
     // Paid on day 10 less the discount (2 % x 218.18 = 4.3636 -> 4.36),
     // 213.82 would settle it (tried on a copy).
@@ -294,11 +294,11 @@ fn order_to_cash_worked_example_to_the_cent() {
                "apply":[{"invoice":number,"amount":"118.18"}]}),
         "2026-12-30",
     );
-    assert_eq!(s.invoices[number.as_str()].open, d("0.00"));
+    assert_eq!(s.invoices[&number.as_str().to_code()].open, d("0.00"));
 
     // 3. Two units of A returned and restocked: CM-1 goods 20.00, tax
     // 8.25 % x 20.00 = 1.65, total 21.65; Dr Inventory / Cr COGS 8.00.
-    let line_a = s.invoices[number.as_str()]
+    let line_a = s.invoices[&number.as_str().to_code()]
         .lines
         .iter()
         .position(|l| l.sku == "WX-A")
@@ -356,10 +356,19 @@ fn order_to_cash_worked_example_to_the_cent() {
             ("4200", "-12.50"),
         ])
     );
-    assert_eq!(m["4000"] + m["4100"], d("-170.00"), "revenue net 170.00 Cr");
+    assert_eq!(
+        m[&"4000".to_code()] + m[&"4100".to_code()],
+        d("-170.00"),
+        "revenue net 170.00 Cr"
+    );
     // Debits 290.18 = credits 290.18 (revenue taken net).
-    let debits = m["1000"] + m["5000"];
-    let credits = -(m["2300"] + m["1200"] + m["4000"] + m["4100"] + m["2200"] + m["4200"]);
+    let debits = m[&"1000".to_code()] + m[&"5000".to_code()];
+    let credits = -(m[&"2300".to_code()]
+        + m[&"1200".to_code()]
+        + m[&"4000".to_code()]
+        + m[&"4100".to_code()]
+        + m[&"2200".to_code()]
+        + m[&"4200".to_code()]);
     assert_eq!((debits, credits), (d("290.18"), d("290.18")));
     depot::core::invariants::check_state(&s).expect("invariants");
 }
@@ -472,10 +481,13 @@ fn procure_to_pay_worked_example_with_landed_cost_after_a_sale() {
         ])
     );
     // Debits 273.00 = credits 273.00.
-    assert_eq!(m["1200"] + m["5000"] + m["5100"], d("273.00"));
-    assert_eq!(-(m["2000"] + m["1000"]), d("273.00"));
+    assert_eq!(
+        m[&"1200".to_code()] + m[&"5000".to_code()] + m[&"5100".to_code()],
+        d("273.00")
+    );
+    assert_eq!(-(m[&"2000".to_code()] + m[&"1000".to_code()]), d("273.00"));
     // PO-1 stays open for 40 units.
-    let po = &s.purchase_orders["PO-000001"];
+    let po = &s.purchase_orders[&"PO-000001".to_code()];
     assert_eq!(po.lines[0].qty - po.lines[0].received, d("40"));
     depot::core::invariants::check_state(&s).expect("invariants");
 }

@@ -8,6 +8,7 @@ use super::posting::JournalEntry;
 use super::scan;
 use super::state::{BinKey, ChangeRequest, CostPool, KeyUse, Modify, State};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 
 /// Apply one log record: its events, its idempotency key, its sequence.
 pub fn apply(state: &mut State, env: &Envelope) {
@@ -84,7 +85,7 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
     let of_invoice = |number: &str| -> Vec<super::types::Code> {
         let mut out: Vec<super::types::Code> = state
             .invoices
-            .get(number)
+            .get(&number.to_code())
             .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
             .unwrap_or_default();
         out.sort();
@@ -94,14 +95,14 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
     let of_pick = |list: &str| -> Vec<super::types::Code> {
         state
             .picks
-            .get(list)
+            .get(&list.to_code())
             .map(|p| vec![p.order.clone()])
             .unwrap_or_default()
     };
     let of_rma = |rma: &str| -> Vec<super::types::Code> {
         state
             .returns
-            .get(rma)
+            .get(&rma.to_code())
             .map(|r| of_invoice(&r.invoice))
             .unwrap_or_default()
     };

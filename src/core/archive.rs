@@ -25,6 +25,7 @@ use super::sales::{OrderStatus, SalesOrder};
 use super::state::State;
 use super::types::Code;
 use super::warehouse::{PickList, PickStatus, Shipment, ShortReason};
+use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -360,7 +361,12 @@ fn contained(state: &State, number: &str, set: &BTreeSet<Code>) -> bool {
     let none = Vec::new();
     let in_set =
         |inv: &Invoice| invoice_orders(state, inv).all(|o| o.is_some_and(|o| set.contains(o)));
-    for s in state.index.shipments_by_order.get(number).unwrap_or(&none) {
+    for s in state
+        .index
+        .shipments_by_order
+        .get(&number.to_code())
+        .unwrap_or(&none)
+    {
         let Some(inv) = state
             .shipments
             .get(s)
@@ -939,7 +945,7 @@ pub fn later_for<'l>(
 pub fn statement_needs_archive(state: &State, customer: &str, day: NaiveDate) -> bool {
     state
         .archived_statement
-        .get(customer)
+        .get(&customer.to_code())
         .is_some_and(|(last, _)| *last > day)
 }
 
@@ -953,7 +959,7 @@ pub fn brought_forward(
     day: NaiveDate,
     later: Option<&Later>,
 ) -> Result<Option<(NaiveDate, Decimal)>, CarriedError> {
-    let Some(&(last, total)) = state.archived_statement.get(customer) else {
+    let Some(&(last, total)) = state.archived_statement.get(&customer.to_code()) else {
         return Ok(None);
     };
     if last <= day {
@@ -979,7 +985,7 @@ pub fn brought_forward(
                 .map(|r| r.statement_net()),
         )
         .sum();
-    match later.last.get(customer) {
+    match later.last.get(&customer.to_code()) {
         Some(d) => Ok(Some((*d, total - after))),
         None if after == total => Ok(None),
         None => Err(CarriedError::Inconsistent {
@@ -1179,19 +1185,19 @@ pub fn archived_instead(state: &State, r: Rejection) -> Rejection {
     let (what, archived) = match kind {
         RecordKind::SalesOrder => (
             "order",
-            !state.orders.contains_key(k) && state.archived_orders.contains(k),
+            !state.orders.contains_key(&k.to_code()) && state.archived_orders.contains(k),
         ),
         RecordKind::Invoice => (
             "invoice",
-            !state.invoices.contains_key(k) && state.archived_invoices.contains(k),
+            !state.invoices.contains_key(&k.to_code()) && state.archived_invoices.contains(k),
         ),
         RecordKind::PickList => (
             "pick list",
-            !state.picks.contains_key(k) && given("PK", state.next_pick),
+            !state.picks.contains_key(&k.to_code()) && given("PK", state.next_pick),
         ),
         RecordKind::Shipment => (
             "shipment",
-            !state.shipments.contains_key(k) && given("SH", state.next_shipment),
+            !state.shipments.contains_key(&k.to_code()) && given("SH", state.next_shipment),
         ),
         _ => return r,
     };
@@ -1209,7 +1215,7 @@ pub fn archived_instead(state: &State, r: Rejection) -> Rejection {
 pub fn invoice<'a>(state: &'a State, number: &str) -> Result<&'a Invoice, Rejection> {
     state
         .invoices
-        .get(number)
+        .get(&number.to_code())
         .map(|i| &**i)
         .ok_or_else(|| Rejection::NotFound {
             kind: super::master::RecordKind::Invoice,

@@ -21,6 +21,7 @@ use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
 use super::validate;
+use crate::core::code::Joined;
 use crate::core::types::ToCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -306,10 +307,10 @@ pub fn bank_account<'a>(state: &'a State, entity: &str) -> Option<&'a Code> {
 /// The reference a book item carries: its receipt's or supplier payment's
 /// reference, else nothing.
 pub fn book_reference<'a>(state: &'a State, item: &BookItem) -> &'a str {
-    if let Some(r) = state.receipts.get(item.doc.as_str()) {
+    if let Some(r) = state.receipts.get(&item.doc.as_str().to_code()) {
         return &r.reference;
     }
-    if let Some(p) = state.supplier_payments.get(item.doc.as_str()) {
+    if let Some(p) = state.supplier_payments.get(&item.doc.as_str().to_code()) {
         return &p.reference;
     }
     ""
@@ -354,7 +355,7 @@ pub fn explain(state: &State, line: &BankLine) -> Option<String> {
             auto: false,
         } => Some(format!(
             "matched by hand to {}{}",
-            items.join(" "),
+            items.joined(" "),
             wo(*write_off)
         )),
         Cleared::Matched {
@@ -364,7 +365,7 @@ pub fn explain(state: &State, line: &BankLine) -> Option<String> {
         } => {
             let first = items.first().and_then(|i| state.book_items.get(i));
             let Some(it) = first else {
-                return Some(format!("auto: {}{}", items.join(" "), wo(*write_off)));
+                return Some(format!("auto: {}{}", items.joined(" "), wo(*write_off)));
             };
             let days = (it.date - line.date).num_days().abs();
             let why = if reference_matches(state, line, it) {
@@ -388,7 +389,7 @@ pub fn import(
 ) -> D {
     let e = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.to_string(),
@@ -512,7 +513,7 @@ fn imported_before(state: &State, entity: &str, lines: &[BankLine]) -> Option<St
 
 fn tolerance_of(t: Option<Decimal>, state: &State, entity: &str) -> Result<Decimal, Rejection> {
     let t = t.unwrap_or_default();
-    if let Some(e) = state.entities.get(entity) {
+    if let Some(e) = state.entities.get(&entity.to_code()) {
         validate::amount("tolerance", t, &e.base_currency)?;
     }
     if t > TOLERANCE_MAX {
@@ -556,7 +557,7 @@ fn write_off_journal(
 fn open_line<'a>(state: &'a State, id: &str) -> Result<&'a BankLine, Rejection> {
     let line = state
         .bank_lines
-        .get(id)
+        .get(&id.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::BankLine,
             key: id.to_string(),
@@ -577,7 +578,7 @@ pub fn auto_match(
     window_days: Option<u32>,
     tolerance: Option<Decimal>,
 ) -> D {
-    if !state.entities.contains_key(entity) {
+    if !state.entities.contains_key(&entity.to_code()) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.to_string(),
@@ -598,7 +599,7 @@ pub fn auto_match(
     for it in state
         .index
         .uncleared_book_items
-        .get(entity)
+        .get(&entity.to_code())
         .into_iter()
         .flatten()
         .filter_map(|id| state.book_items.get(id))
@@ -839,7 +840,7 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
     }
     if let Some(through) = state
         .bank_archived_through
-        .get(entity)
+        .get(&entity.to_code())
         .filter(|t| end <= **t)
     {
         return Err(Rejection::BankArchivedThrough {
@@ -848,7 +849,7 @@ pub fn mark_reconciled(state: &State, cmd: &Command, entity: &str, period: &str)
             through: *through,
         });
     }
-    let line_date = |id: &str| state.bank_lines.get(id).map(|l| l.date);
+    let line_date = |id: &str| state.bank_lines.get(&id.to_code()).map(|l| l.date);
     // Outstanding at the end: in the books by then, not cleared by a line
     // dated by then.
     let outstanding: Decimal = state
@@ -959,7 +960,7 @@ pub fn void_statement(
         .values()
         .filter(|l| l.entity == entity && l.statement == statement)
         .collect();
-    let archived = state.bank_archived_through.get(entity);
+    let archived = state.bank_archived_through.get(&entity.to_code());
     let Some(first) = lines.first() else {
         return Err(Rejection::BankMatch {
             line: statement.to_string(),
@@ -969,7 +970,7 @@ pub fn void_statement(
     for l in &lines {
         let why = match (&l.cleared, archived) {
             (Some(Cleared::Matched { items, .. }), _) => {
-                format!("is matched to {}", items.join(", "))
+                format!("is matched to {}", items.joined(", "))
             }
             (Some(Cleared::Posted { account }), _) => {
                 format!("is posted to {account}")

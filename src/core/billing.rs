@@ -15,6 +15,7 @@ use super::rejection::Rejection;
 use super::sales::fx_rate;
 use super::state::State;
 use super::types::{Code, Currency};
+use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -164,7 +165,7 @@ pub fn base_relief(
 /// The jurisdiction a shipment is taxed in: the ship-to (else bill-to)
 /// country and region, e.g. `US-IL`.
 pub fn jurisdiction(state: &State, customer: &str, ship_to: Option<&str>) -> Option<Code> {
-    let c = state.customers.get(customer)?;
+    let c = state.customers.get(&customer.to_code())?;
     let addr = ship_to
         .and_then(|s| c.ship_to.iter().find(|x| x.code == s))
         .map(|s| &s.address)

@@ -113,7 +113,7 @@ pub fn receive(
 ) -> Result<Vec<Event>, Rejection> {
     let c = state
         .customers
-        .get(customer)
+        .get(&customer.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
             key: customer.to_string(),
@@ -342,7 +342,7 @@ pub fn refund(
 ) -> Result<Vec<Event>, Rejection> {
     let c = state
         .customers
-        .get(customer)
+        .get(&customer.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
             key: customer.to_string(),
@@ -535,7 +535,7 @@ pub fn resolve_dispute(
 ) -> Result<Vec<Event>, Rejection> {
     let inv = state
         .invoices
-        .get(invoice)
+        .get(&invoice.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Invoice,
             key: invoice.to_string(),

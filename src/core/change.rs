@@ -32,7 +32,7 @@ fn refuse(number: &str, problem: impl Into<String>) -> Rejection {
 fn changeable<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Rejection> {
     let o = state
         .orders
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::SalesOrder,
             key: number.to_string(),
@@ -321,7 +321,7 @@ pub fn add_lines(
 
 /// Keep the open-orders index in step after an order's lines changed.
 fn reindex(state: &mut State, number: &str) {
-    let Some(o) = state.orders.get(number) else {
+    let Some(o) = state.orders.get(&number.to_code()) else {
         return;
     };
     let open =

@@ -677,14 +677,14 @@ pub fn set_overrides(
 ) -> Result<Vec<Event>, Rejection> {
     let c = state
         .customers
-        .get(customer)
+        .get(&customer.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
             key: customer.to_string(),
         })?;
     let now = state
         .policy_overrides
-        .get(customer)
+        .get(&customer.to_code())
         .cloned()
         .unwrap_or_default();
     if now == *o {
@@ -729,12 +729,12 @@ pub fn confirm_delivery(
 ) -> Result<Vec<Event>, Rejection> {
     let s = state
         .shipments
-        .get(shipment)
+        .get(&shipment.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Shipment,
             key: shipment.to_string(),
         })?;
-    if let Some(d) = state.deliveries.get(shipment) {
+    if let Some(d) = state.deliveries.get(&shipment.to_code()) {
         return Err(Rejection::Duplicate {
             field: "delivery".into(),
             value: format!("{shipment} delivered {d}"),
@@ -771,7 +771,10 @@ pub fn due(
                 - chrono::Duration::days(i64::from(shipped.weekday().num_days_from_monday()));
             monday + chrono::Duration::days(7) <= as_of
         }
-        InvoicingPattern::OnDelivery => state.deliveries.get(shipment).is_some_and(|d| *d <= as_of),
+        InvoicingPattern::OnDelivery => state
+            .deliveries
+            .get(&shipment.to_code())
+            .is_some_and(|d| *d <= as_of),
     }
 }
 

@@ -1,51 +1,175 @@
 //! `Code`: the string type of every code in the state (SKU, customer,
 //! warehouse, bin, account, document number...).
 //!
-//! Sixteen bytes, held inline up to 15 bytes (`ecow::EcoString`; a longer
-//! code is on the heap, shared by its copies). Most of the state's maps
-//! are keyed by codes or tuples of them (`(entity, period, account)`),
-//! and the time of a lookup is the cache misses of reaching the keys in
-//! the tree nodes, so the size of a code is the size of those nodes: a
-//! `compact_str` code was 24 bytes (inline up to 24), which made an
-//! `(entity, period, account)` key 72 bytes where it is now 48. Codes
-//! are short (`US01`, `2026-11`, `SO-000017`, at most 32 characters by
-//! `code_problem`), so nearly all are inline either way.
+//! Sixteen bytes: up to 15 bytes in line (the bytes, zero-padded, and
+//! the length), a longer code on the heap, shared by its copies. Most of
+//! the state's maps are keyed by codes or tuples of them (`(entity,
+//! period, account)`), so a lookup is mostly comparisons of codes: two
+//! in-line codes compare as three integers read straight from the bytes
+//! (`Inline::words`), not by a call to `memcmp` over slices. The size
+//! of a code is the size of those nodes: a `compact_str` code was 24
+//! bytes, which made an `(entity, period, account)` key 72 bytes where it
+//! is 48. Codes are short (`US01`, `2026-11`, `SO-000017`, at most 32
+//! characters by `code_problem`), so nearly all are in line.
 //!
-//! The order is `str`'s (byte-wise, then the shorter first), which
-//! `Borrow<str>` lookups and the snapshots' key order rely on, and a test
-//! holds it to `str`'s. The encoding is the same string.
+//! The order is `str`'s (byte-wise, then the shorter first), which the
+//! snapshots' key order relies on, and tests hold it to `str`'s. A map
+//! keyed by codes is looked up by a `Code` (`"US01".to_code()`), not a
+//! `&str`: `Code` does not lend itself as a `str` to a map, since each
+//! comparison would then check the bytes as UTF-8. The encoding is the
+//! same string.
 
-use ecow::EcoString;
 use serde::{Deserialize, Serialize};
-use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+use std::sync::Arc;
 
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Code(EcoString);
+/// Up to 15 bytes in line.
+const INLINE: usize = 15;
+
+#[derive(Clone, Default)]
+pub struct Code(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// The bytes, zero-padded, then the length.
+    Inline(Inline),
+    /// A longer code, shared by its copies (one pointer, so that the
+    /// length byte of `Inline` is left for the variant).
+    Heap(Arc<Box<str>>),
+}
+
+impl Default for Repr {
+    fn default() -> Repr {
+        Repr::Inline(Inline {
+            b: [0; INLINE],
+            len: Len::L0,
+        })
+    }
+}
+
+/// An inline code: its bytes, zero after the end, then its length. Read
+/// as words (`words`), two inline codes order as their strings do: the
+/// first differing byte decides, and when one is the other with bytes to
+/// come, the padding zero is under any byte of the longer or (NUL bytes)
+/// the length is.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Inline {
+    b: [u8; INLINE],
+    len: Len,
+}
+
+/// 0 to 15: the other values of the byte tell a `Heap` code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Len {
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+    L9,
+    L10,
+    L11,
+    L12,
+    L13,
+    L14,
+    L15,
+}
+
+const LENS: [Len; 16] = [
+    Len::L0,
+    Len::L1,
+    Len::L2,
+    Len::L3,
+    Len::L4,
+    Len::L5,
+    Len::L6,
+    Len::L7,
+    Len::L8,
+    Len::L9,
+    Len::L10,
+    Len::L11,
+    Len::L12,
+    Len::L13,
+    Len::L14,
+    Len::L15,
+];
+
+impl Inline {
+    /// Bytes 0-7 and 7-14 as big-endian words, then the length: each
+    /// word one load from the array. Two inline codes order as these do
+    /// (when the first words are equal, byte 7 is, so the second decides
+    /// on bytes 8-14), and are equal when these are.
+    #[inline]
+    fn words(&self) -> (u64, u64, u8) {
+        let (hi, lo) = (self.b.first_chunk::<8>(), self.b.last_chunk::<8>());
+        (
+            hi.map_or(0, |w| u64::from_be_bytes(*w)),
+            lo.map_or(0, |w| u64::from_be_bytes(*w)),
+            self.len as u8,
+        )
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        &self.b[..self.len as usize]
+    }
+}
 
 impl Code {
     pub fn new(s: impl AsRef<str>) -> Code {
-        Code(EcoString::from(s.as_ref()))
+        Code::from(s.as_ref())
     }
 
-    pub fn with_capacity(n: usize) -> Code {
-        Code(EcoString::with_capacity(n))
+    /// A code to be built by `push` and `push_str` (the capacity is a
+    /// hint: up to 15 bytes are in line anyway).
+    pub fn with_capacity(_n: usize) -> Code {
+        Code::default()
     }
 
     pub fn push(&mut self, c: char) {
-        self.0.push(c)
+        let mut buf = [0u8; 4];
+        self.push_str(c.encode_utf8(&mut buf))
     }
 
     pub fn push_str(&mut self, s: &str) {
-        self.0.push_str(s)
+        if let Repr::Inline(i) = &mut self.0 {
+            let at = i.len as usize;
+            if at + s.len() <= INLINE {
+                i.b[at..at + s.len()].copy_from_slice(s.as_bytes());
+                i.len = LENS[at + s.len()];
+                return;
+            }
+        }
+        let mut whole = String::with_capacity(self.len() + s.len());
+        whole.push_str(self.as_str());
+        whole.push_str(s);
+        *self = Code::from(whole.as_str());
     }
 
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline(i) => i.bytes(),
+            Repr::Heap(h) => h.as_bytes(),
+        }
+    }
+
+    #[inline]
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        match &self.0 {
+            // Made from a `str` and cut only at its end: always UTF-8.
+            Repr::Inline(i) => std::str::from_utf8(i.bytes()).unwrap_or_default(),
+            Repr::Heap(h) => h,
+        }
     }
 
     /// A document number, `PREFIX-000042`: what `format!("{prefix}-{n:06}")`
@@ -77,7 +201,10 @@ impl Code {
 impl Ord for Code {
     #[inline]
     fn cmp(&self, other: &Code) -> Ordering {
-        self.0.as_bytes().cmp(other.0.as_bytes())
+        match (&self.0, &other.0) {
+            (Repr::Inline(a), Repr::Inline(b)) => a.words().cmp(&b.words()),
+            _ => self.as_bytes().cmp(other.as_bytes()),
+        }
     }
 }
 
@@ -88,29 +215,27 @@ impl PartialOrd for Code {
     }
 }
 
-/// As `str` hashes, so a map keyed by codes can be looked up by `&str`.
+/// As `str` hashes (its bytes, then 0xff: `Hasher::write_str`), so a
+/// map keyed by codes can be looked up by `&str`.
 impl Hash for Code {
+    #[inline]
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.as_str().hash(h)
+        h.write(self.as_bytes());
+        h.write_u8(0xff);
     }
 }
 
 impl Deref for Code {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl Borrow<str> for Code {
-    fn borrow(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Code {
     fn as_ref(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
     }
 }
 
@@ -126,21 +251,60 @@ impl fmt::Debug for Code {
     }
 }
 
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Code, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Code;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a code (a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Code, E> {
+                Ok(Code::from(v))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Code, E> {
+                Ok(Code::from(v))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
 impl From<&str> for Code {
+    #[inline]
     fn from(s: &str) -> Code {
-        Code(EcoString::from(s))
+        if s.len() <= INLINE {
+            let mut b = [0u8; INLINE];
+            b[..s.len()].copy_from_slice(s.as_bytes());
+            Code(Repr::Inline(Inline {
+                b,
+                len: LENS[s.len()],
+            }))
+        } else {
+            Code(Repr::Heap(Arc::new(Box::from(s))))
+        }
     }
 }
 
 impl From<&String> for Code {
     fn from(s: &String) -> Code {
-        Code(EcoString::from(s.as_str()))
+        Code::from(s.as_str())
     }
 }
 
 impl From<String> for Code {
     fn from(s: String) -> Code {
-        Code(EcoString::from(s))
+        if s.len() <= INLINE {
+            Code::from(s.as_str())
+        } else {
+            Code(Repr::Heap(Arc::new(s.into_boxed_str())))
+        }
     }
 }
 
@@ -152,7 +316,7 @@ impl From<&Code> for Code {
 
 impl From<Code> for String {
     fn from(c: Code) -> String {
-        c.0.as_str().to_owned()
+        c.as_str().to_owned()
     }
 }
 
@@ -165,10 +329,48 @@ impl std::str::FromStr for Code {
 
 /// Equal to any text of the same characters (`code == "US01"`,
 /// `code == other`, `code == &string`).
-impl<T: AsRef<str> + ?Sized> PartialEq<T> for Code {
+impl PartialEq for Code {
     #[inline]
-    fn eq(&self, other: &T) -> bool {
-        self.as_str() == other.as_ref()
+    fn eq(&self, other: &Code) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Inline(a), Repr::Inline(b)) => a.words() == b.words(),
+            _ => self.as_bytes() == other.as_bytes(),
+        }
+    }
+}
+
+impl PartialEq<str> for Code {
+    #[inline]
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Code {
+    #[inline]
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<String> for Code {
+    #[inline]
+    fn eq(&self, other: &String) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&String> for Code {
+    #[inline]
+    fn eq(&self, other: &&String) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&Code> for Code {
+    #[inline]
+    fn eq(&self, other: &&Code) -> bool {
+        self == *other
     }
 }
 
@@ -176,31 +378,49 @@ impl Eq for Code {}
 
 impl PartialEq<Code> for &Code {
     fn eq(&self, other: &Code) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Code> for str {
     fn eq(&self, other: &Code) -> bool {
-        self == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Code> for &str {
     fn eq(&self, other: &Code) -> bool {
-        *self == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Code> for String {
     fn eq(&self, other: &Code) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl<'a> From<Code> for std::borrow::Cow<'a, str> {
     fn from(c: Code) -> Self {
         std::borrow::Cow::Owned(c.into())
+    }
+}
+
+/// Codes joined by a separator, as `[&str]::join` joins strings.
+pub trait Joined {
+    fn joined(&self, sep: &str) -> String;
+}
+
+impl Joined for [Code] {
+    fn joined(&self, sep: &str) -> String {
+        let mut out = String::new();
+        for (i, c) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(c.as_str());
+        }
+        out
     }
 }
 
@@ -313,6 +533,58 @@ mod tests {
             strs,
             "sorted codes"
         );
+    }
+
+    /// A code hashes as its string does (maps keyed by codes are looked
+    /// up by `&str`), with the hashers of the state and of `std`.
+    #[test]
+    fn codes_hash_as_their_strings_do() {
+        use std::hash::BuildHasher;
+        let fx = rustc_hash::FxBuildHasher;
+        let sip = std::collections::hash_map::RandomState::new();
+        for w in [
+            "",
+            "A",
+            "US01",
+            "SO-000017",
+            "FIFTEEN-BYTES-X",
+            "SIXTEEN-BYTES-XY",
+            "é",
+        ] {
+            let c = Code::from(w);
+            assert_eq!(fx.hash_one(&c), fx.hash_one(w), "{w:?}");
+            assert_eq!(sip.hash_one(&c), sip.hash_one(w), "{w:?}");
+        }
+    }
+
+    /// Built a piece at a time, a code is the string those pieces make,
+    /// in line or (past 15 bytes) on the heap; and it is written as that
+    /// string, so the stores written before read the same.
+    #[test]
+    fn codes_built_by_pieces_and_encoded_are_their_strings() {
+        let mut c = Code::with_capacity(4);
+        let mut s = String::new();
+        for piece in ["US01", "/", "distributor", "/", "é", "-", "x"] {
+            c.push_str(piece);
+            s.push_str(piece);
+            assert_eq!(c.as_str(), s);
+            assert_eq!(c, Code::from(s.as_str()));
+            assert_eq!(c.cmp(&Code::from(s.as_str())), Ordering::Equal);
+        }
+        let config = bincode::config::standard();
+        for w in [
+            "",
+            "US01",
+            "FIFTEEN-BYTES-X",
+            "A-VERY-LONG-CODE-OF-32-CHARACTER",
+        ] {
+            let code = bincode::serde::encode_to_vec(Code::from(w), config).expect("encode");
+            let text = bincode::serde::encode_to_vec(w, config).expect("encode");
+            assert_eq!(code, text, "{w:?}");
+            let (back, _): (Code, usize) =
+                bincode::serde::decode_from_slice(&text, config).expect("decode");
+            assert_eq!(back, w);
+        }
     }
 
     proptest::proptest! {

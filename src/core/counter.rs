@@ -193,7 +193,7 @@ pub fn sell(
     }
     let c = state
         .customers
-        .get(customer)
+        .get(&customer.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
             key: customer.to_string(),
@@ -260,7 +260,7 @@ pub fn sell(
     // What goes on account is the invoice with its tax and freight, not
     // the order's goods: the order's check above cannot see the tax.
     if !paid_in_full {
-        if let Some(c) = state.customers.get(customer) {
+        if let Some(c) = state.customers.get(&customer.to_code()) {
             let exposure = super::sales::exposure(state, c);
             let sale = total - given;
             let over = exposure + sale - c.credit_limit;
@@ -430,7 +430,7 @@ pub fn will_call(
     }
     let c = state
         .customers
-        .get(customer)
+        .get(&customer.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Customer,
             key: customer.to_string(),

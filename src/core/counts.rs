@@ -145,7 +145,7 @@ pub fn schedule(
             });
         }
     }
-    if !state.warehouses.contains_key(warehouse) {
+    if !state.warehouses.contains_key(&warehouse.to_code()) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Warehouse,
             key: warehouse.to_string(),
@@ -231,17 +231,20 @@ pub fn count_now(state: &State, key: &BinKey, today: NaiveDate) -> Option<Count>
 }
 
 fn count_of<'a>(state: &'a State, number: &str) -> Result<&'a Count, Rejection> {
-    state.counts.get(number).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::Count,
-        key: number.to_string(),
-    })
+    state
+        .counts
+        .get(&number.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Count,
+            key: number.to_string(),
+        })
 }
 
 /// Whether entering `qty` for count `number` needs a reason: a recount
 /// (by someone other than the first counter) that differs from the book
 /// adjusts it, and an adjustment says why.
 pub fn needs_reason(state: &State, number: &str, qty: Decimal) -> bool {
-    state.counts.get(number).is_some_and(|c| {
+    state.counts.get(&number.to_code()).is_some_and(|c| {
         c.status == CountStatus::Recount
             && qty != state.bin_stock.get(&c.key()).copied().unwrap_or_default()
     })
@@ -405,7 +408,7 @@ pub fn reject(
 /// found empty, counted; stock found) goes to the backorders waiting for
 /// the item in that warehouse, as arriving stock does.
 pub fn fill_after(state: &State, cmd: &Command, number: &str, mut ev: Vec<Event>) -> Vec<Event> {
-    let Some(c) = state.counts.get(number) else {
+    let Some(c) = state.counts.get(&number.to_code()) else {
         return ev;
     };
     let adjusted = ev.iter().find_map(|e| match e {
@@ -686,14 +689,14 @@ fn settle(state: &mut State, number: &str, adjustment: &Option<(StockMove, Optio
             super::apply::apply_journal(state, j);
         }
     }
-    state.index.open_counts.remove(number);
+    state.index.open_counts.remove(&number.to_code());
     // Counted (or set by hand): the position is picked from again.
-    if let Some(c) = state.counts.get(number) {
+    if let Some(c) = state.counts.get(&number.to_code()) {
         if !state.pick_blocked.is_empty() {
             state.pick_blocked.remove(&c.key());
         }
     }
-    if let Some(c) = state.counts.get(number).filter(|c| !c.manual) {
+    if let Some(c) = state.counts.get(&number.to_code()).filter(|c| !c.manual) {
         let k = (c.warehouse.clone(), c.sku.clone());
         let d = c.created;
         let e = state.last_counted.entry(k).or_insert(d);
@@ -729,10 +732,13 @@ pub fn adjust(
             key: format!("{warehouse}/{bin}"),
         });
     }
-    let item = state.items.get(sku).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::Item,
-        key: sku.to_string(),
-    })?;
+    let item = state
+        .items
+        .get(&sku.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Item,
+            key: sku.to_string(),
+        })?;
     super::lots::lot_given(item, lot)?;
     if qty.is_zero() {
         return Err(Rejection::NotPositive {

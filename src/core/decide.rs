@@ -661,12 +661,13 @@ pub fn operator_may(
     operator: &str,
     permission: super::auth::Permission,
 ) -> Result<(), Rejection> {
-    let op = state
-        .operators
-        .get(operator)
-        .ok_or_else(|| Rejection::UnknownOperator {
-            operator: operator.chars().take(40).collect(),
-        })?;
+    let op =
+        state
+            .operators
+            .get(&operator.to_code())
+            .ok_or_else(|| Rejection::UnknownOperator {
+                operator: operator.chars().take(40).collect(),
+            })?;
     if !op.active {
         return Err(Rejection::OperatorInactive {
             operator: op.code.to_string(),
@@ -1097,7 +1098,7 @@ fn check_posting_rule(
 ) -> Result<(), Rejection> {
     validate::code("entity", entity)?;
     validate::code("account", account)?;
-    if !state.entities.contains_key(entity) {
+    if !state.entities.contains_key(&entity.to_code()) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.into(),
@@ -1149,7 +1150,7 @@ fn set_posting_rule(
 fn fiscal_year(state: &State, entity: &str, year: i32) -> D {
     let e = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.into(),
@@ -1244,7 +1245,7 @@ pub fn base_qty(item: &Item, qty: Decimal, unit: Option<&str>) -> Result<Decimal
 fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
     let wh = state
         .warehouses
-        .get(o.warehouse)
+        .get(&o.warehouse.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Warehouse,
             key: o.warehouse.into(),
@@ -1258,10 +1259,13 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
             key: format!("{}/{}", o.warehouse, o.bin),
         });
     }
-    let item = state.items.get(o.sku).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::Item,
-        key: o.sku.into(),
-    })?;
+    let item = state
+        .items
+        .get(&o.sku.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Item,
+            key: o.sku.into(),
+        })?;
     if !item.active {
         return Err(Rejection::Inactive {
             kind: RecordKind::Item,
@@ -1311,7 +1315,7 @@ fn opening_stock(state: &State, o: OpeningStock<'_>) -> D {
 fn order_date(state: &State, cmd: &Command, number: &str) -> NaiveDate {
     state
         .orders
-        .get(number)
+        .get(&number.to_code())
         .map(|o| cmd.entity_date(state, &o.entity))
         .unwrap_or_else(|| cmd.date())
 }

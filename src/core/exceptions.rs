@@ -469,17 +469,20 @@ pub fn check_routing(
     sla_days: u32,
     after_days: Option<u32>,
 ) -> Result<(Option<Code>, Route), Rejection> {
-    if !state.entities.contains_key(entity) {
+    if !state.entities.contains_key(&entity.to_code()) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.chars().take(40).collect(),
         });
     }
     if let Some(w) = warehouse {
-        let wh = state.warehouses.get(w).ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::Warehouse,
-            key: w.chars().take(40).collect(),
-        })?;
+        let wh = state
+            .warehouses
+            .get(&w.to_code())
+            .ok_or_else(|| Rejection::NotFound {
+                kind: RecordKind::Warehouse,
+                key: w.chars().take(40).collect(),
+            })?;
         if wh.entity != entity {
             let of = format!("a warehouse of {entity}");
             return Err(Rejection::out_of_range("warehouse", w, of.clone(), of));
@@ -1219,7 +1222,7 @@ fn open_exception(state: &State, id: u64) -> Result<&Exception, Rejection> {
 pub fn person_of<'a>(state: &'a State, operator: &'a str) -> &'a str {
     state
         .persons
-        .get(operator)
+        .get(&operator.to_code())
         .map(Code::as_str)
         .unwrap_or(operator)
 }
@@ -1865,7 +1868,7 @@ fn stale_credit(
         amount: free,
         currency: state
             .customers
-            .get(customer)
+            .get(&customer.to_code())
             .map(|c| c.currency.to_string())
             .unwrap_or_default()
             .into(),

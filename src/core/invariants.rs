@@ -1371,7 +1371,8 @@ fn check_indexes(state: &State) -> Result<(), Violation> {
     }
     let idx = &state.index;
     let member = |m: &Map<Code, SmallSet<Code>>, owner: &str, doc: &str| {
-        m.get(owner).is_some_and(|set| set.contains(doc))
+        m.get(&owner.to_code())
+            .is_some_and(|set| set.contains(&doc.to_code()))
     };
     let size = |m: &Map<Code, SmallSet<Code>>| -> usize {
         m.values()

@@ -168,7 +168,7 @@ fn channel_key(entity: &str, ch: Channel) -> Code {
 }
 
 fn channel_of(state: &State, customer: &str) -> Option<Channel> {
-    state.customers.get(customer).map(|c| c.channel)
+    state.customers.get(&customer.to_code()).map(|c| c.channel)
 }
 
 /// Entity, warehouse (when there is one), channel and customer keys.
@@ -194,7 +194,7 @@ fn add(state: &mut State, keys: &[(Dim, Code)], m: NaiveDate, f: impl Fn(&mut Ac
 /// An order's keys: its entity, the warehouse of its first line, the
 /// channel given, its customer.
 fn order_keys(state: &State, number: &str, channel: Option<Channel>) -> Option<Keys> {
-    let o = state.orders.get(number)?;
+    let o = state.orders.get(&number.to_code())?;
     let wh = o.lines.first().map(|l| l.warehouse.as_str());
     Some(keys(&o.entity, wh, channel, &o.customer))
 }
@@ -345,14 +345,14 @@ pub fn track(state: &mut State, env: &Envelope, event: &Event) {
 fn base_currency(state: &State, entity: &str) -> super::types::Currency {
     state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .map(|e| e.base_currency.clone())
         .unwrap_or_else(|| super::types::Currency::new("USD"))
 }
 
 /// The business date of the record in the order's entity.
 fn order_date_now(state: &State, number: &str, env: &Envelope) -> NaiveDate {
-    match state.orders.get(number) {
+    match state.orders.get(&number.to_code()) {
         Some(o) => super::zone::entity_date(state, &o.entity, env.time),
         None => env.time.date_naive(),
     }
@@ -516,7 +516,7 @@ impl Completion {
 /// Mark the order completed on `date` if nothing is left to ship and
 /// something shipped, and say what that adds (the caller adds it).
 fn completion(state: &mut State, number: &str, date: NaiveDate) -> Option<Completion> {
-    let o = state.orders.get(number)?;
+    let o = state.orders.get(&number.to_code())?;
     if o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty)
         || !o.lines.iter().any(|l| l.shipped > Decimal::ZERO)
     {
@@ -526,7 +526,7 @@ fn completion(state: &mut State, number: &str, date: NaiveDate) -> Option<Comple
     let placed = o.date;
     let ch = channel_of(state, &o.customer);
     let keys = order_keys(state, number, ch);
-    let t = state.kpis.orders.get_mut(number)?;
+    let t = state.kpis.orders.get_mut(&number.to_code())?;
     let last = t.last_shipped?;
     if t.completed.is_some() {
         return None;
@@ -549,7 +549,7 @@ fn completion(state: &mut State, number: &str, date: NaiveDate) -> Option<Comple
 fn flaw_orders_of(state: &mut State, invoice: &str) {
     let mut orders: Vec<Code> = state
         .invoices
-        .get(invoice)
+        .get(&invoice.to_code())
         .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
         .unwrap_or_default();
     orders.sort();
@@ -614,10 +614,10 @@ fn invoiced(state: &mut State, invoice: &super::billing::Invoice) {
 }
 
 fn disputed(state: &mut State, invoice: &str) {
-    if state.kpis.disputed.contains(invoice) {
+    if state.kpis.disputed.contains(&invoice.to_code()) {
         return;
     }
-    let Some(inv) = state.invoices.get(invoice) else {
+    let Some(inv) = state.invoices.get(&invoice.to_code()) else {
         return;
     };
     // Debit memos are kept with the invoices; only invoices count.
@@ -633,7 +633,7 @@ fn disputed(state: &mut State, invoice: &str) {
 }
 
 fn counted(state: &mut State, env: &Envelope, number: &str, accurate: bool) {
-    let Some(c) = state.counts.get(number) else {
+    let Some(c) = state.counts.get(&number.to_code()) else {
         return;
     };
     if c.manual {
@@ -828,7 +828,10 @@ pub fn entity_of(state: &State, dim: Dim, key: &str) -> Option<Code> {
         Dim::Entity => Some(key.to_code()),
         Dim::Warehouse => state.warehouse_entity(key).cloned(),
         Dim::Channel => key.split('/').next().map(Code::from),
-        Dim::Customer => state.customers.get(key).map(|c| c.entity.clone()),
+        Dim::Customer => state
+            .customers
+            .get(&key.to_code())
+            .map(|c| c.entity.clone()),
     }
 }
 

@@ -31,6 +31,7 @@ use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
 use super::validate;
+use crate::core::code::Joined;
 use crate::core::types::ToCode;
 use chrono::Duration;
 use rust_decimal::Decimal;
@@ -134,7 +135,7 @@ pub fn allocate(
     let total_w: Decimal = lines.iter().map(|l| l.4).sum();
     if total_w <= Decimal::ZERO {
         return Err(Rejection::PurchaseState {
-            document: receipts.join(", "),
+            document: receipts.joined(", "),
             problem: format!("have no {basis:?} to spread the charge by").to_lowercase(),
         });
     }

@@ -84,7 +84,7 @@ pub(crate) fn find_period<'a>(
     entity: &str,
     period: &str,
 ) -> Result<&'a Period, Rejection> {
-    if !state.entities.contains_key(entity) {
+    if !state.entities.contains_key(&entity.to_code()) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.to_string(),
@@ -283,7 +283,7 @@ pub fn checklist(state: &State, entity: &str, end: NaiveDate) -> Vec<CloseItem> 
     for it in state
         .index
         .uncleared_book_items
-        .get(entity)
+        .get(&entity.to_code())
         .into_iter()
         .flatten()
         .filter_map(|id| state.book_items.get(id))
@@ -348,7 +348,10 @@ fn open_foreign_items<'a>(
     entity: &'a str,
     end: NaiveDate,
 ) -> impl Iterator<Item = (Code, Code, Control, Currency, Decimal, Decimal)> + 'a {
-    let base = state.entities.get(entity).map(|e| e.base_currency.clone());
+    let base = state
+        .entities
+        .get(&entity.to_code())
+        .map(|e| e.base_currency.clone());
     let ar = state
         .index
         .open_invoices
@@ -367,7 +370,10 @@ fn open_foreign_items<'a>(
                 i.base_open,
             )
         });
-    let base = state.entities.get(entity).map(|e| e.base_currency.clone());
+    let base = state
+        .entities
+        .get(&entity.to_code())
+        .map(|e| e.base_currency.clone());
     let ap = state
         .index
         .open_supplier_invoices
@@ -532,7 +538,7 @@ pub fn post_manual(
     validate::count("lines", lines.len(), MANUAL_LINES_MAX)?;
     let e = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.to_string(),
@@ -573,7 +579,7 @@ pub fn post_manual(
 pub fn reverse_manual(state: &State, cmd: &Command, number: &str, date: Option<NaiveDate>) -> D {
     let original = state
         .manual_journals
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::JournalEntry,
             key: number.to_string(),
@@ -636,7 +642,7 @@ pub fn revalue(state: &State, cmd: &Command, entity: &str, period: &str) -> D {
         })?;
     let base = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .map(|e| e.base_currency.clone())
         .unwrap_or_else(|| Currency::new("USD"));
     let mut items = Vec::new();

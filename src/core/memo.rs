@@ -30,6 +30,7 @@ use super::returns::{AllowanceInput, RETURN_LINES_MAX};
 use super::state::State;
 use super::types::{Code, Currency};
 use super::validate;
+use crate::core::types::ToCode;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -76,12 +77,12 @@ pub fn issue_debit_memo(
 ) -> Result<Vec<Event>, Rejection> {
     let inv = state
         .invoices
-        .get(invoice)
+        .get(&invoice.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Invoice,
             key: invoice.to_string(),
         })?;
-    if let Some(m) = state.debit_memos.get(invoice) {
+    if let Some(m) = state.debit_memos.get(&invoice.to_code()) {
         return Err(Rejection::NotDebitable {
             document: invoice.to_string(),
             problem: format!(
@@ -297,7 +298,7 @@ pub fn issue_supplier_debit_note(
     if let Some(n) = invoice {
         let inv = state
             .supplier_invoices
-            .get(n)
+            .get(&n.to_code())
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::SupplierInvoice,
                 key: n.to_string(),

@@ -7,6 +7,7 @@
 
 use super::state::{Map, Set};
 use super::types::Code;
+use crate::core::types::ToCode;
 use serde::{Deserialize, Serialize};
 
 /// `SO-000123` as (prefix `SO-`, width 6, 123); `None` without a numeric
@@ -61,7 +62,7 @@ impl NumberSet {
             Some((prefix, width, n)) => self
                 .run_at(prefix, width, n)
                 .is_some_and(|(_, last)| last >= n),
-            None => self.other.contains(number),
+            None => self.other.contains(&number.to_code()),
         }
     }
 

@@ -95,10 +95,13 @@ pub fn within_tolerance(weight: Decimal, expected: Decimal) -> bool {
 }
 
 fn open_list<'a>(state: &'a State, list: &str) -> Result<&'a PickList, Rejection> {
-    let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::PickList,
-        key: list.to_string(),
-    })?;
+    let p = state
+        .picks
+        .get(&list.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PickList,
+            key: list.to_string(),
+        })?;
     if p.status != PickStatus::Open {
         return Err(Rejection::PickState {
             list: list.to_string(),

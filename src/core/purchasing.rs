@@ -263,7 +263,7 @@ pub fn reference_taken(state: &State, supplier: &str, reference: &str) -> bool {
 fn po_of<'a>(state: &'a State, number: &str) -> Result<&'a PurchaseOrder, Rejection> {
     state
         .purchase_orders
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::PurchaseOrder,
             key: number.to_string(),
@@ -276,7 +276,7 @@ pub(crate) fn supplier_of<'a>(
 ) -> Result<&'a super::master::Supplier, Rejection> {
     state
         .suppliers
-        .get(code)
+        .get(&code.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Supplier,
             key: code.to_string(),
@@ -308,7 +308,7 @@ pub(crate) fn to_base(
 pub(crate) fn base_currency(state: &State, entity: &str) -> Result<Currency, Rejection> {
     state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .map(|e| e.base_currency.clone())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
@@ -343,7 +343,7 @@ pub fn create(
 fn above_limit(state: &State, entity: &str, base_total: Decimal) -> bool {
     let limit = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .map(|e| e.po_approval_limit)
         .unwrap_or_default();
     base_total > limit
@@ -366,7 +366,7 @@ pub(crate) fn build(
     }
     let wh = state
         .warehouses
-        .get(warehouse)
+        .get(&warehouse.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Warehouse,
             key: warehouse.to_string(),
@@ -926,10 +926,13 @@ pub fn put_away(
     to: &str,
     reason: &str,
 ) -> Result<Vec<Event>, Rejection> {
-    let item = state.items.get(sku).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::Item,
-        key: sku.to_string(),
-    })?;
+    let item = state
+        .items
+        .get(&sku.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Item,
+            key: sku.to_string(),
+        })?;
     validate::qty("qty", qty, item.qty_decimals)?;
     let entity = state
         .warehouse_entity(warehouse)
@@ -1258,7 +1261,7 @@ pub fn approve_invoice(
 fn held_invoice<'a>(state: &'a State, number: &str) -> Result<&'a SupplierInvoice, Rejection> {
     let inv = state
         .supplier_invoices
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::SupplierInvoice,
             key: number.to_string(),
@@ -1401,7 +1404,7 @@ pub fn pay(
 /// Keep `index.open_supplier_invoices` in step with a supplier invoice's
 /// status and open amount.
 pub(crate) fn track_open(state: &mut State, number: &str) {
-    let Some(inv) = state.supplier_invoices.get(number) else {
+    let Some(inv) = state.supplier_invoices.get(&number.to_code()) else {
         return;
     };
     let (supplier, open) = (
@@ -1418,7 +1421,7 @@ pub(crate) fn track_open(state: &mut State, number: &str) {
 
 /// Book an invoice's lines on its PO lines (when it posts).
 fn book_invoice(state: &mut State, number: &str, reliefs: &[Decimal]) {
-    let Some(inv) = state.supplier_invoices.get(number).cloned() else {
+    let Some(inv) = state.supplier_invoices.get(&number.to_code()).cloned() else {
         return;
     };
     for (l, r) in inv.lines.iter().zip(reliefs) {

@@ -238,7 +238,7 @@ fn prices_of(state: &State, sku: &str) -> Vec<Blocked> {
     state
         .price_lists
         .values()
-        .filter(|l| l.prices.contains_key(sku))
+        .filter(|l| l.prices.contains_key(&sku.to_code()))
         .map(|l| dq(QualityRule::PriceBelowCost, &format!("{}/{sku}", l.code)))
         .collect()
 }
@@ -414,7 +414,7 @@ pub fn expected(state: &State) -> Vec<Blocked> {
 /// The cheapest active supplier price of `sku` per base unit in
 /// `currency`.
 pub fn supplier_cost(state: &State, sku: &str, currency: &str) -> Option<Decimal> {
-    let item = state.items.get(sku)?;
+    let item = state.items.get(&sku.to_code())?;
     state
         .suppliers
         .values()
@@ -458,7 +458,7 @@ fn facts(entity: Option<Code>, summary: String, amount: Decimal, unit: Code) -> 
 pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
     match rule {
         QualityRule::ItemBarcode | QualityRule::ItemWeight | QualityRule::ItemCost => {
-            let i = state.items.get(key).filter(|i| i.active)?;
+            let i = state.items.get(&key.to_code()).filter(|i| i.active)?;
             let r = rules_for(state, None)?;
             let found = match rule {
                 QualityRule::ItemBarcode => r.item_barcode && i.barcodes.is_empty(),
@@ -475,7 +475,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
             })
         }
         QualityRule::DuplicateItem => {
-            let i = state.items.get(key).filter(|i| i.active)?;
+            let i = state.items.get(&key.to_code()).filter(|i| i.active)?;
             if !rules_for(state, None)?.duplicate_items {
                 return None;
             }
@@ -504,7 +504,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
             })
         }
         QualityRule::DuplicateCustomer => {
-            let c = state.customers.get(key).filter(|c| c.active)?;
+            let c = state.customers.get(&key.to_code()).filter(|c| c.active)?;
             if !rules_for(state, Some(&c.entity))?.duplicate_customers {
                 return None;
             }
@@ -533,7 +533,7 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
             })
         }
         QualityRule::SupplierLeadTime => {
-            let s = state.suppliers.get(key).filter(|s| s.active)?;
+            let s = state.suppliers.get(&key.to_code()).filter(|s| s.active)?;
             let r = rules_for(state, Some(&s.entity))?;
             (r.supplier_lead_time && s.lead_time_days == 0).then(|| {
                 facts(
@@ -547,9 +547,9 @@ pub fn implied(state: &State, rule: QualityRule, key: &str) -> Option<Facts> {
         QualityRule::PriceBelowCost => {
             let (list, sku) = key.split_once('/')?;
             let pct = rules_for(state, None)?.price_below_cost_pct?;
-            let l = state.price_lists.get(list)?;
-            let p = l.prices.get(sku)?;
-            state.items.get(sku).filter(|i| i.active)?;
+            let l = state.price_lists.get(&list.to_code())?;
+            let p = l.prices.get(&sku.to_code())?;
+            state.items.get(&sku.to_code()).filter(|i| i.active)?;
             let cost = supplier_cost(state, sku, &l.currency.0)?;
             let floor = cost * (Decimal::ONE_HUNDRED - pct) / Decimal::ONE_HUNDRED;
             (p.price < floor).then(|| {

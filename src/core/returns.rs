@@ -252,10 +252,13 @@ pub fn authorize(
 }
 
 fn open_rma<'a>(state: &'a State, rma: &str) -> Result<&'a Rma, Rejection> {
-    let r = state.returns.get(rma).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::Return,
-        key: rma.to_string(),
-    })?;
+    let r = state
+        .returns
+        .get(&rma.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::Return,
+            key: rma.to_string(),
+        })?;
     if r.status != ReturnStatus::Authorized {
         let s = if r.status == ReturnStatus::Received {
             "received"
@@ -529,7 +532,7 @@ pub fn allowance(
 ) -> Result<Vec<Event>, Rejection> {
     let inv = state
         .invoices
-        .get(invoice)
+        .get(&invoice.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Invoice,
             key: invoice.to_string(),

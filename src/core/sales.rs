@@ -256,7 +256,7 @@ pub fn floor_price(
         return None;
     }
     let cost = pool.value / pool.qty;
-    let base = state.entities.get(entity)?.base_currency.clone();
+    let base = state.entities.get(&entity.to_code())?.base_currency.clone();
     let cost = if &base == currency {
         cost
     } else {
@@ -871,7 +871,7 @@ pub fn unavailable(state: &State, warehouse: &str, sku: &str, today: NaiveDate) 
 fn order_of<'a>(state: &'a State, number: &str) -> Result<&'a SalesOrder, Rejection> {
     state
         .orders
-        .get(number)
+        .get(&number.to_code())
         .map(|o| &**o)
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::SalesOrder,
@@ -1212,7 +1212,7 @@ pub fn cancel(
     if let Some(p) = state
         .index
         .picks_by_order
-        .get(number)
+        .get(&number.to_code())
         .into_iter()
         .flatten()
         .filter_map(|n| state.picks.get(n))
@@ -1400,7 +1400,7 @@ pub fn apply_event(state: &mut State, event: &Event) {
 fn line_mut<'a>(state: &'a mut State, number: &str, line: u32) -> Option<&'a mut OrderLine> {
     state
         .orders
-        .get_mut(number)?
+        .get_mut(&number.to_code())?
         .lines
         .iter_mut()
         .find(|l| l.line == line)
@@ -1412,12 +1412,13 @@ mod contract_index_tests {
     use crate::core::command::CommandBody;
     use crate::core::invariants::{check_state, Violation};
     use crate::core::testing::{demo, run};
+    use crate::core::types::ToCode;
     use crate::core::State;
     use rust_decimal::Decimal;
 
     fn rule(s: &State, customer: &str, sku: &str) -> PriceRule {
-        let c = s.customers.get(customer).expect("a customer");
-        let i = s.items.get(sku).expect("an item");
+        let c = s.customers.get(&customer.to_code()).expect("a customer");
+        let i = s.items.get(&sku.to_code()).expect("an item");
         let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date");
         price(s, c, i, Decimal::ONE, date).expect("a price").1
     }
@@ -1430,7 +1431,7 @@ mod contract_index_tests {
         let mut s = demo(chrono::Utc::now().date_naive());
         let k = s
             .contracts
-            .get("K0004-1")
+            .get(&"K0004-1".to_code())
             .expect("the demo's contract")
             .clone();
         assert_eq!((k.customer.as_str(), k.sku.as_str()), ("C0004", "PAC-1041"));

@@ -13,6 +13,7 @@ use super::event::Event;
 use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
+use crate::core::types::ToCode;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +76,7 @@ fn hash_problem(hash: &str) -> Option<String> {
 }
 
 fn operator_known(state: &State, code: &str) -> Result<(), Rejection> {
-    if state.operators.contains_key(code) {
+    if state.operators.contains_key(&code.to_code()) {
         Ok(())
     } else {
         Err(Rejection::NotFound {

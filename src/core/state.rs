@@ -1013,10 +1013,10 @@ impl Indexes {
         map.modify(owner.to_code(), |set| set.insert(doc.to_code()));
     }
     pub fn remove(map: &mut Map<Code, SmallSet<Code>>, owner: &str, doc: &str) {
-        if let Some(set) = map.get_mut(owner) {
-            set.remove(doc);
+        if let Some(set) = map.get_mut(&owner.to_code()) {
+            set.remove(&doc.to_code());
             if set.is_empty() {
-                map.remove(owner);
+                map.remove(&owner.to_code());
             }
         }
     }
@@ -1042,7 +1042,7 @@ impl State {
 
     /// The entity a warehouse belongs to.
     pub fn warehouse_entity(&self, warehouse: &str) -> Option<&Code> {
-        self.warehouses.get(warehouse).map(|w| &w.entity)
+        self.warehouses.get(&warehouse.to_code()).map(|w| &w.entity)
     }
 
     /// Stock of an item per warehouse.
@@ -1115,7 +1115,7 @@ impl State {
 
     /// Open receivable balance of a customer in its entity's base currency.
     pub fn customer_balance(&self, customer: &str) -> Decimal {
-        let Some(c) = self.customers.get(customer) else {
+        let Some(c) = self.customers.get(&customer.to_code()) else {
             return Decimal::ZERO;
         };
         self.ledger
@@ -1127,7 +1127,7 @@ impl State {
 
     /// Look up an item by SKU or any of its barcodes.
     pub fn item_by_code(&self, code: &str) -> Option<(&Item, Code)> {
-        if let Some(item) = self.items.get(code) {
+        if let Some(item) = self.items.get(&code.to_code()) {
             return Some((item, item.base_unit.clone()));
         }
         let key = super::scan::barcode_key(code).ok()?;

@@ -99,7 +99,7 @@ pub fn ship(
     let wh = |code: &str| {
         state
             .warehouses
-            .get(code)
+            .get(&code.to_code())
             .ok_or_else(|| Rejection::NotFound {
                 kind: RecordKind::Warehouse,
                 key: code.to_string(),
@@ -275,7 +275,7 @@ pub fn receive(
 ) -> Result<Vec<Event>, Rejection> {
     let t = state
         .transfers
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Transfer,
             key: number.to_string(),

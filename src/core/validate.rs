@@ -6,6 +6,7 @@ use super::rejection::Rejection;
 use super::scan;
 use super::state::State;
 use super::types::*;
+use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 
@@ -548,7 +549,7 @@ fn item(state: &State, x: &Item, create: bool) -> R {
             }
         }
         // A barcode must not read as another item's SKU either.
-        if b.code != x.sku && state.items.contains_key(b.code.as_str()) {
+        if b.code != x.sku && state.items.contains_key(&b.code.as_str().to_code()) {
             return Err(Rejection::BarcodeInUse {
                 barcode: b.code.clone(),
                 sku: b.code.clone(),

@@ -237,7 +237,7 @@ pub(crate) fn order_lines_released(state: &State, number: &str) -> BTreeMap<u32,
     let lists = state
         .index
         .picks_by_order
-        .get(number)
+        .get(&number.to_code())
         .cloned()
         .unwrap_or_default();
     for p in lists.iter().filter_map(|n| state.picks.get(n)) {
@@ -326,7 +326,7 @@ pub fn release(
 /// `WaitsOnCount` when what an order has to release lies only in bins
 /// pickers found empty (every such line's item, in its warehouse).
 fn waits_on_count(state: &State, number: &str) -> Option<Rejection> {
-    let o = state.orders.get(number)?;
+    let o = state.orders.get(&number.to_code())?;
     let todo = lines_to_release(state, o, None);
     if todo.is_empty() {
         return None;
@@ -363,7 +363,7 @@ fn release_lists(
 ) -> Result<Vec<PickList>, Rejection> {
     let o = state
         .orders
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::SalesOrder,
             key: number.to_string(),
@@ -458,7 +458,7 @@ pub fn release_wave(
     carrier: &str,
     service: Option<&str>,
 ) -> Result<Vec<Event>, Rejection> {
-    if !state.warehouses.contains_key(warehouse) {
+    if !state.warehouses.contains_key(&warehouse.to_code()) {
         return Err(Rejection::NotFound {
             kind: RecordKind::Warehouse,
             key: warehouse.to_string(),
@@ -466,7 +466,7 @@ pub fn release_wave(
     }
     let c = state
         .carriers
-        .get(carrier)
+        .get(&carrier.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Carrier,
             key: carrier.to_string(),
@@ -578,10 +578,13 @@ pub fn confirm_pick(
             problem: "is the reason a line is short: give it with short".into(),
         });
     }
-    let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::PickList,
-        key: list.to_string(),
-    })?;
+    let p = state
+        .picks
+        .get(&list.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PickList,
+            key: list.to_string(),
+        })?;
     if p.status != PickStatus::Open {
         return Err(Rejection::PickState {
             list: list.to_string(),
@@ -835,10 +838,13 @@ pub fn ship(
     freight: Decimal,
     at_counter: bool,
 ) -> Result<Vec<Event>, Rejection> {
-    let p = state.picks.get(list).ok_or_else(|| Rejection::NotFound {
-        kind: RecordKind::PickList,
-        key: list.to_string(),
-    })?;
+    let p = state
+        .picks
+        .get(&list.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PickList,
+            key: list.to_string(),
+        })?;
     if p.status != PickStatus::Open {
         return Err(Rejection::PickState {
             list: list.to_string(),
@@ -860,7 +866,7 @@ pub fn ship(
     }
     let c = state
         .carriers
-        .get(carrier)
+        .get(&carrier.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Carrier,
             key: carrier.to_string(),
@@ -974,7 +980,7 @@ fn take_from_line(
     qty: Decimal,
     change: impl FnOnce(&mut PickLine),
 ) {
-    let Some(p) = state.picks.get_mut(list) else {
+    let Some(p) = state.picks.get_mut(&list.to_code()) else {
         return;
     };
     let open = p.status == PickStatus::Open;
@@ -1139,6 +1145,7 @@ mod promised_tests {
     use super::promised_by_open_lists;
     use crate::core::invariants::{check_state, Violation};
     use crate::core::testing::demo;
+    use crate::core::types::ToCode;
     use crate::core::State;
     use rust_decimal::Decimal;
 
@@ -1171,7 +1178,11 @@ mod promised_tests {
             &mut s,
             serde_json::json!({"cmd": "release_order", "number": "SO-000001"}),
         );
-        let list = s.picks.get("PK-000001").expect("released").clone();
+        let list = s
+            .picks
+            .get(&"PK-000001".to_code())
+            .expect("released")
+            .clone();
         let bin = list.lines[0].bin.to_string();
         let at = |q: i64| vec![(format!("CHI/{bin}/FAS-1001"), Decimal::from(q))];
         assert_eq!(promised(&s), at(12));
@@ -1207,7 +1218,7 @@ mod promised_tests {
         );
         // The 3 missing are looked for in another bin: a line of its own,
         // promised there; the first bin promises nothing more.
-        let lines = &s.picks.get("PK-000001").expect("the list").lines;
+        let lines = &s.picks.get(&"PK-000001".to_code()).expect("the list").lines;
         assert_eq!(lines[0].open(), Decimal::ZERO);
         assert_eq!(lines.len(), 2);
         assert_ne!(lines[1].bin, bin);

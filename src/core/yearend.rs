@@ -88,7 +88,7 @@ fn pl_balances(state: &State, entity: &str, periods: &[&Code]) -> BTreeMap<Code,
 pub fn close(state: &State, cmd: &Command, entity: &str, year: i32) -> D {
     let e = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .ok_or_else(|| Rejection::NotFound {
             kind: RecordKind::Entity,
             key: entity.chars().take(40).collect(),

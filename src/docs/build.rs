@@ -5,11 +5,13 @@ use super::barcode::{sscc, sscc_element};
 use super::{
     Barcode, Column, DocError, DocKind, Document, Letterhead, Party, Row, Symbology, Total,
 };
+use crate::core::code::Joined;
 use crate::core::master::{Address, Customer};
 use crate::core::pack::Carton;
 use crate::core::state::State;
 use crate::core::types::Code;
 use crate::core::types::Currency;
+use crate::core::types::ToCode;
 use crate::core::warehouse::PickList;
 use crate::query::{money, qty};
 use chrono::NaiveDate;
@@ -101,10 +103,10 @@ fn address_lines(a: &Address) -> Vec<String> {
 fn letterhead(state: &State, entity: &str) -> Letterhead {
     let name = state
         .entities
-        .get(entity)
+        .get(&entity.to_code())
         .map(|e| e.name.clone())
         .unwrap_or_else(|| entity.to_string());
-    let Some(p) = state.doc_profiles.get(entity) else {
+    let Some(p) = state.doc_profiles.get(&entity.to_code()) else {
         return Letterhead {
             name,
             lines: Vec::new(),
@@ -127,7 +129,7 @@ fn letterhead(state: &State, entity: &str) -> Letterhead {
 }
 
 fn remittance(state: &State, entity: &str) -> Vec<String> {
-    match state.doc_profiles.get(entity) {
+    match state.doc_profiles.get(&entity.to_code()) {
         Some(p) if !p.remittance.is_empty() => {
             let mut out = vec!["Remit to:".to_string()];
             out.extend(p.remittance.iter().map(|l| format!("  {l}")));
@@ -160,7 +162,7 @@ fn ship_to(c: &Customer, code: Option<&str>) -> Party {
 fn terms_text(state: &State, code: &str) -> String {
     state
         .terms
-        .get(code)
+        .get(&code.to_code())
         .map(|t| t.description.clone())
         .unwrap_or_else(|| code.to_string())
 }
@@ -185,7 +187,7 @@ fn cols(spec: &[(&str, bool)]) -> Vec<Column> {
 fn description(state: &State, sku: &str) -> String {
     state
         .items
-        .get(sku)
+        .get(&sku.to_code())
         .map(|i| i.description.clone())
         .unwrap_or_default()
 }
@@ -193,7 +195,7 @@ fn description(state: &State, sku: &str) -> String {
 fn unit_of(state: &State, sku: &str) -> String {
     state
         .items
-        .get(sku)
+        .get(&sku.to_code())
         .map(|i| i.base_unit.clone())
         .unwrap_or_default()
         .to_string()
@@ -212,7 +214,7 @@ fn code128(label: &str, data: &str) -> Barcode {
 fn item_barcode(state: &State, sku: &str) -> Barcode {
     let code = state
         .items
-        .get(sku)
+        .get(&sku.to_code())
         .and_then(|i| {
             i.barcodes
                 .iter()
@@ -252,7 +254,7 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
     let kind = DocKind::Invoice;
     let inv = state
         .invoices
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     let c = state
         .customers
@@ -291,7 +293,7 @@ fn invoice(state: &State, number: &str) -> Result<Document, DocError> {
         field(&mut d, "Order", o.number.clone());
         field(&mut d, "Customer PO", o.customer_po.clone());
     }
-    field(&mut d, "Shipments", inv.shipments.join(", "));
+    field(&mut d, "Shipments", inv.shipments.joined(", "));
     if !inv.discount_pct.is_zero() {
         if let Some(until) = inv.discount_until {
             field(
@@ -399,7 +401,7 @@ fn credit_memo(state: &State, number: &str) -> Result<Document, DocError> {
     let kind = DocKind::CreditMemo;
     let m = state
         .credit_memos
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     let c = state
         .customers
@@ -457,7 +459,7 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
     let kind = DocKind::Acknowledgment;
     let o = state
         .orders
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     let c = state
         .customers
@@ -526,20 +528,20 @@ fn acknowledgment(state: &State, number: &str) -> Result<Document, DocError> {
         let lists: Vec<Code> = state
             .index
             .picks_by_order
-            .get(number)
+            .get(&number.to_code())
             .into_iter()
             .flatten()
             .cloned()
             .collect();
-        field(&mut d, "Pick list", lists.join(", "));
-        if let Some(dep) = state.deposits.get(number) {
+        field(&mut d, "Pick list", lists.joined(", "));
+        if let Some(dep) = state.deposits.get(&number.to_code()) {
             d.totals.push(total("Deposit paid", dep.taken, cur));
             if dep.remaining != dep.taken {
                 d.totals.push(total("Deposit held", dep.remaining, cur));
             }
             d.notes.push(format!(
                 "Deposit received {}: applied to the invoice when you collect.",
-                dep.receipts.join(", ")
+                dep.receipts.joined(", ")
             ));
         } else {
             d.notes
@@ -566,7 +568,7 @@ fn statement(
     let kind = DocKind::Statement;
     let c = state
         .customers
-        .get(code)
+        .get(&code.to_code())
         .ok_or_else(|| not_found(kind, code))?;
     // The figures of the `statement` report, computed once for both.
     let data = crate::report::statement_data_with(state, code, today, later)
@@ -636,7 +638,7 @@ fn purchase_order(state: &State, number: &str) -> Result<Document, DocError> {
     let kind = DocKind::PurchaseOrder;
     let po = state
         .purchase_orders
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     // Only an open (or since closed) PO is an order to the supplier: a
     // draft or one waiting for approval printed for review must not pass
@@ -716,7 +718,7 @@ fn remittance_advice(state: &State, number: &str) -> Result<Document, DocError> 
     let kind = DocKind::RemittanceAdvice;
     let p = state
         .supplier_payments
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     let mut d = empty(
         kind,
@@ -792,7 +794,7 @@ fn pick_ticket(state: &State, number: &str) -> Result<Document, DocError> {
     let kind = DocKind::PickTicket;
     let p = state
         .picks
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     let entity = state
         .warehouse_entity(&p.warehouse)
@@ -883,7 +885,10 @@ fn carton<'a>(
         kind,
         doc: id.chars().take(40).collect(),
     })?;
-    let p = state.picks.get(list).ok_or_else(|| not_found(kind, id))?;
+    let p = state
+        .picks
+        .get(&list.to_code())
+        .ok_or_else(|| not_found(kind, id))?;
     let cartons: &'a [Carton] = if p.cartons.is_empty() {
         state
             .index
@@ -1061,7 +1066,7 @@ fn bill_of_lading(state: &State, number: &str) -> Result<Document, DocError> {
     let kind = DocKind::BillOfLading;
     let s = state
         .shipments
-        .get(number)
+        .get(&number.to_code())
         .ok_or_else(|| not_found(kind, number))?;
     let mut d = empty(
         kind,

@@ -8,6 +8,7 @@
 //! `depot import --classify FILE` prints it; `depot import auto FILE`
 //! imports as the kind found, and refuses below `CONFIDENCE_MIN`.
 
+use crate::core::types::ToCode;
 use crate::core::State;
 use std::collections::BTreeMap;
 
@@ -75,9 +76,9 @@ fn party(text: &str, state: &State, skip_header: bool) -> Option<(String, String
             if c.is_empty() || !seen.insert(c.to_string()) {
                 continue;
             }
-            if state.customers.contains_key(c) {
+            if state.customers.contains_key(&c.to_code()) {
                 *hits.entry(("customer", c.to_string())).or_default() += 1;
-            } else if state.suppliers.contains_key(c) {
+            } else if state.suppliers.contains_key(&c.to_code()) {
                 *hits.entry(("supplier", c.to_string())).or_default() += 1;
             }
         }
@@ -86,8 +87,14 @@ fn party(text: &str, state: &State, skip_header: bool) -> Option<(String, String
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
     let name = match who {
-        "customer" => state.customers.get(code.as_str()).map(|c| c.name.clone()),
-        _ => state.suppliers.get(code.as_str()).map(|s| s.name.clone()),
+        "customer" => state
+            .customers
+            .get(&code.as_str().to_code())
+            .map(|c| c.name.clone()),
+        _ => state
+            .suppliers
+            .get(&code.as_str().to_code())
+            .map(|s| s.name.clone()),
     }
     .unwrap_or_default();
     Some((who.to_string(), code, name, n))

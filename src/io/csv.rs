@@ -11,6 +11,7 @@
 
 use crate::core::master::{PostingKey, Record};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, State};
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
@@ -787,19 +788,19 @@ fn existing(state: &State, record: &str, key: &[String]) -> Option<Value> {
         .map(|k| Code::from(k.as_str()))
         .unwrap_or_default();
     let v = match record {
-        "entity" => serde_json::to_value(state.entities.get(k0.as_str())?),
+        "entity" => serde_json::to_value(state.entities.get(&k0)?),
         "account" => serde_json::to_value(state.accounts.get(&(k0, k1))?),
-        "warehouse" => serde_json::to_value(state.warehouses.get(k0.as_str())?),
+        "warehouse" => serde_json::to_value(state.warehouses.get(&k0)?),
         "bin" => serde_json::to_value(state.bins.get(&(k0, k1))?),
-        "item" => serde_json::to_value(state.items.get(k0.as_str())?),
-        "customer" => serde_json::to_value(state.customers.get(k0.as_str())?),
-        "supplier" => serde_json::to_value(state.suppliers.get(k0.as_str())?),
-        "price_list" => serde_json::to_value(state.price_lists.get(k0.as_str())?),
-        "contract_price" => serde_json::to_value(state.contracts.get(k0.as_str())?),
-        "tax_code" => serde_json::to_value(state.tax_codes.get(k0.as_str())?),
-        "carrier" => serde_json::to_value(state.carriers.get(k0.as_str())?),
-        "payment_terms" => serde_json::to_value(state.terms.get(k0.as_str())?),
-        "operator" => serde_json::to_value(state.operators.get(k0.as_str())?),
+        "item" => serde_json::to_value(state.items.get(&k0)?),
+        "customer" => serde_json::to_value(state.customers.get(&k0)?),
+        "supplier" => serde_json::to_value(state.suppliers.get(&k0)?),
+        "price_list" => serde_json::to_value(state.price_lists.get(&k0)?),
+        "contract_price" => serde_json::to_value(state.contracts.get(&k0)?),
+        "tax_code" => serde_json::to_value(state.tax_codes.get(&k0)?),
+        "carrier" => serde_json::to_value(state.carriers.get(&k0)?),
+        "payment_terms" => serde_json::to_value(state.terms.get(&k0)?),
+        "operator" => serde_json::to_value(state.operators.get(&k0)?),
         "replenishment" => serde_json::to_value(state.replenishment.get(&(k0, k1))?),
         _ => return None,
     };
@@ -1122,11 +1123,14 @@ fn build(
                 }
                 // Columns left out keep what is stored.
                 let stored = if printers {
-                    state.printers.get(key.as_str()).map(serde_json::to_value)
+                    state
+                        .printers
+                        .get(&key.as_str().to_code())
+                        .map(serde_json::to_value)
                 } else {
                     state
                         .doc_profiles
-                        .get(key.as_str())
+                        .get(&key.as_str().to_code())
                         .map(serde_json::to_value)
                 };
                 let mut merged = match stored {
@@ -1193,7 +1197,7 @@ fn build(
                 let entity = text_of(&obj, "entity");
                 let defined = state
                     .entities
-                    .get(entity.as_str())
+                    .get(&entity.as_str().to_code())
                     .and_then(|e| crate::core::decide::fiscal_year_periods(e, year).ok())
                     .is_some_and(|periods| {
                         periods.iter().all(|p| {
@@ -1225,7 +1229,7 @@ fn build(
                 let price_list = text_of(&obj, "price_list");
                 let same = state
                     .price_lists
-                    .get(price_list.as_str())
+                    .get(&price_list.as_str().to_code())
                     .and_then(|l| l.prices.get(&price.sku))
                     == Some(&price);
                 if !same {
@@ -1306,7 +1310,7 @@ fn build(
             for (supplier, (line, items)) in per {
                 let mut s = state
                     .suppliers
-                    .get(supplier.as_str())
+                    .get(&supplier.as_str().to_code())
                     .cloned()
                     .ok_or_else(|| ImportError::Row {
                         line,

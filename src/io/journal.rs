@@ -11,6 +11,7 @@
 use crate::core::apply::journals;
 use crate::core::master::AccountKind;
 use crate::core::posting::JournalEntry;
+use crate::core::types::ToCode;
 use crate::core::{Envelope, State};
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -184,7 +185,7 @@ pub fn export_journal<E: Display>(
     w: &mut dyn Write,
 ) -> Result<ExportSummary, ExportError> {
     if let Some(e) = entity {
-        if !state.entities.contains_key(e) {
+        if !state.entities.contains_key(&e.to_code()) {
             return Err(ExportError::UnknownEntity(e.to_string()));
         }
     }

@@ -8,6 +8,7 @@
 
 use super::{money, Reasons};
 use crate::core::billing::Invoice;
+use crate::core::types::ToCode;
 use crate::core::State;
 use crate::large::Rng;
 use chrono::NaiveDate;
@@ -137,13 +138,16 @@ impl Reference {
                     }
                 }
             }
-            let shipped = state.shipments.get(l.shipment.as_str()).map(|s| {
-                s.lines
-                    .iter()
-                    .filter(|x| x.order_line == l.order_line && x.sku == l.sku)
-                    .map(|x| x.qty)
-                    .sum::<Decimal>()
-            });
+            let shipped = state
+                .shipments
+                .get(&l.shipment.as_str().to_code())
+                .map(|s| {
+                    s.lines
+                        .iter()
+                        .filter(|x| x.order_line == l.order_line && x.sku == l.sku)
+                        .map(|x| x.qty)
+                        .sum::<Decimal>()
+                });
             if let Some(q) = shipped {
                 if q != l.qty {
                     out.push((
@@ -197,7 +201,7 @@ pub fn check_documents(state: &State, d: &Draft, date: NaiveDate) -> Reasons {
     for l in &d.lines {
         let order = state
             .shipments
-            .get(l.shipment.as_str())
+            .get(&l.shipment.as_str().to_code())
             .and_then(|s| state.orders.get(&s.order));
         let line = order.and_then(|o| o.lines.iter().find(|x| x.line == l.order_line));
         if let Some(ol) = line {

@@ -13,6 +13,7 @@ use super::forecast::{daily_demand, forecast, weekday_profile};
 use super::Reasons;
 use crate::core::replenish::Suggestion;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::State;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::prelude::FromPrimitive;
@@ -131,7 +132,7 @@ pub fn advise(
         );
         let min = state
             .suppliers
-            .get(sug.supplier.as_deref().unwrap_or_default())
+            .get(&sug.supplier.as_deref().unwrap_or_default().to_code())
             .and_then(|s| s.items.iter().find(|i| i.sku == sug.sku))
             .map(|i| i.min_qty)
             .unwrap_or_default();

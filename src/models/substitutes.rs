@@ -102,7 +102,7 @@ fn cost(
         return None;
     }
     let c = pool.value / pool.qty;
-    let base = &state.entities.get(entity)?.base_currency;
+    let base = &state.entities.get(&entity.to_code())?.base_currency;
     if base == currency {
         Some(c)
     } else {
@@ -401,8 +401,8 @@ mod tests {
         if let Some(st) = s.stock.get_mut(&("W1".to_code(), "B2".to_code())) {
             st.reserved = st.on_hand;
         }
-        if let Some(l) = s.price_lists.get_mut("L1") {
-            l.prices.remove("B3");
+        if let Some(l) = s.price_lists.get_mut(&"L1".to_code()) {
+            l.prices.remove(&"B3".to_code());
         }
         let subs = substitutes(&s, &need(10)).unwrap_or_default();
         let skus: Vec<&str> = subs.iter().map(|x| x.sku.as_str()).collect();
@@ -425,7 +425,7 @@ mod tests {
         assert!(offered(&s).contains(&Code::from("B3")));
         // B3 becomes a nut: no longer a bolt's substitute, and the index
         // apply keeps is the one rebuilt from the items.
-        let mut b3 = s.items.get("B3").cloned().expect("B3");
+        let mut b3 = s.items.get(&"B3".to_code()).cloned().expect("B3");
         b3.description = "Hex nut, large".into();
         crate::core::apply::apply_event(&mut s, 1, &Event::MasterUpserted(Record::Item(b3)));
         assert!(!offered(&s).contains(&Code::from("B3")));
@@ -436,7 +436,7 @@ mod tests {
             .get(&("FASTENERS".into(), "hex nut".into()));
         assert_eq!(nuts.map(|n| n.len()), Some(2));
         // Back to a bolt: offered again.
-        let mut b3 = s.items.get("B3").cloned().expect("B3");
+        let mut b3 = s.items.get(&"B3".to_code()).cloned().expect("B3");
         b3.description = "Hex bolt, large".into();
         crate::core::apply::apply_event(&mut s, 2, &Event::MasterUpserted(Record::Item(b3)));
         assert!(offered(&s).contains(&Code::from("B3")));

@@ -7,6 +7,7 @@
 use crate::core::billing::Invoice;
 use crate::core::cash::SHORT_PAY_TOLERANCE;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -43,7 +44,7 @@ pub fn open_items(s: &State, customer: &str, on: NaiveDate) -> Vec<OpenItem> {
     let mut rows: Vec<OpenItem> = s
         .index
         .open_invoices
-        .get(customer)
+        .get(&customer.to_code())
         .into_iter()
         .flatten()
         .filter_map(|n| s.invoices.get(n))

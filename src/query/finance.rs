@@ -45,7 +45,7 @@ pub struct TrialBalance {
 /// The trial balance of `entity` from entries dated on or before `as_of`
 /// (the ledger's day balances); None for an unknown entity.
 pub fn trial_balance(s: &State, entity: &str, as_of: NaiveDate) -> Option<TrialBalance> {
-    let e = s.entities.get(entity)?;
+    let e = s.entities.get(&entity.to_code())?;
     let mut tb = TrialBalance {
         entity: e.code.clone(),
         currency: e.base_currency.clone(),
@@ -470,7 +470,7 @@ pub fn ar_open_items_with(
         .into_iter()
         .filter_map(|n| {
             s.invoices
-                .get(n)
+                .get(&n.to_code())
                 .map(|i| &**i)
                 .or_else(|| paid.get(n).copied())
         })
@@ -509,7 +509,7 @@ pub fn ap_open_items(s: &State, entity: Option<&str>, as_of: NaiveDate) -> Vec<O
     numbers.extend(later.keys().copied());
     let mut out: Vec<OpenItem> = numbers
         .into_iter()
-        .filter_map(|n| s.supplier_invoices.get(n))
+        .filter_map(|n| s.supplier_invoices.get(&n.to_code()))
         .filter(|i| entity.is_none_or(|e| e == i.entity) && i.date <= as_of)
         .map(|i| OpenItem {
             entity: i.entity.clone(),

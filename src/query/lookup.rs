@@ -11,6 +11,7 @@
 use crate::core::scan::{parse_scan, Scan};
 use crate::core::state::Map;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::State;
 
 /// Most rows a lookup returns (the count of all matches is kept).
@@ -356,7 +357,10 @@ impl Lookups {
             self.customers_of = Some(s.customers.clone());
         }
         let (codes, total, complete) = self.customers.search(query);
-        let exact = s.customers.get(query.trim()).map(|c| Ok(c.code.clone()));
+        let exact = s
+            .customers
+            .get(&query.trim().to_code())
+            .map(|c| Ok(c.code.clone()));
         Found {
             codes,
             total,

@@ -4,8 +4,10 @@
 
 use crate::core::billing::Invoice;
 use crate::core::cash::Receipt;
+use crate::core::code::Joined;
 use crate::core::returns::CreditMemo;
 use crate::core::sales::SalesOrder;
+use crate::core::types::ToCode;
 use crate::core::warehouse::{PickList, Shipment};
 use crate::core::State;
 
@@ -32,11 +34,11 @@ pub struct OrderLife {
 
 /// The life of order `number` (None: no such order).
 pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
-    let order = SalesOrder::clone(s.orders.get(number)?);
+    let order = SalesOrder::clone(s.orders.get(&number.to_code())?);
     let picks: Vec<PickList> = s
         .index
         .picks_by_order
-        .get(number)
+        .get(&number.to_code())
         .into_iter()
         .flatten()
         .filter_map(|p| s.picks.get(p).map(|p| PickList::clone(p)))
@@ -44,7 +46,7 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
     let shipments: Vec<Shipment> = s
         .index
         .shipments_by_order
-        .get(number)
+        .get(&number.to_code())
         .into_iter()
         .flatten()
         .filter_map(|n| s.shipments.get(n).map(|x| Shipment::clone(x)))
@@ -86,8 +88,8 @@ pub fn order_life(s: &State, number: &str) -> Option<OrderLife> {
         invoices,
         receipts,
         credit_memos,
-        deposit: s.deposits.get(number).cloned(),
-        policy: s.order_policies.get(number).cloned(),
+        deposit: s.deposits.get(&number.to_code()).cloned(),
+        policy: s.order_policies.get(&number.to_code()).cloned(),
         archived: s.archived_orders.contains(number),
     })
 }
@@ -194,7 +196,10 @@ fn touches(s: &State, e: &crate::core::Event, number: &str) -> bool {
 fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
     use super::{money, qty};
     use crate::core::Event as E;
-    let currency = s.orders.get(number).map(|o| o.currency.clone())?;
+    let currency = s
+        .orders
+        .get(&number.to_code())
+        .map(|o| o.currency.clone())?;
     let c = &currency;
     Some(match e {
         E::OrderPlaced(o) => format!(
@@ -382,7 +387,7 @@ fn describe(s: &State, e: &crate::core::Event, number: &str) -> Option<String> {
         E::DepositTaken(d) => format!(
             "will-call deposit {} {c} taken ({})",
             money(d.taken, c),
-            d.receipts.join(", ")
+            d.receipts.joined(", ")
         ),
         E::DepositApplied {
             invoice, amount, ..

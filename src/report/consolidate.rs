@@ -93,7 +93,7 @@ impl<'a> Rates<'a> {
     fn base(&self, entity: &str) -> Currency {
         self.s
             .entities
-            .get(entity)
+            .get(&entity.to_code())
             .map(|e| e.base_currency.clone())
             .unwrap_or_else(|| self.to.clone())
     }
@@ -283,7 +283,7 @@ fn unrealised(s: &State, date: NaiveDate) -> BTreeMap<(String, String), Decimal>
         for (seller, margin) in margins {
             let cur = s
                 .entities
-                .get(seller.as_str())
+                .get(&seller.as_str().to_code())
                 .map(|e| e.base_currency.clone())
                 .unwrap_or_else(|| Currency::new("USD"));
             *out.entry((seller, buyer.clone())).or_default() += cur.round(margin * held / qty);

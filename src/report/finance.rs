@@ -280,7 +280,7 @@ pub fn aging_ar(s: &State, o: &Options) -> Result<Table, ReportError> {
         as_of,
         |c| {
             s.customers
-                .get(c)
+                .get(&c.to_code())
                 .map(|x| x.name.clone())
                 .unwrap_or_default()
         },
@@ -323,7 +323,7 @@ pub fn aging_ap(s: &State, o: &Options) -> Table {
         o.today,
         |sup| {
             s.suppliers
-                .get(sup)
+                .get(&sup.to_code())
                 .map(|x| x.name.clone())
                 .unwrap_or_default()
         },
@@ -458,7 +458,7 @@ pub fn statement_data_with(
 ) -> Result<StatementData, ReportError> {
     let c = s
         .customers
-        .get(code)
+        .get(&code.to_code())
         .ok_or_else(|| ReportError::UnknownCustomer(code.to_string()))?;
     // (date, order within the day, document, what, due, signed amount)
     let mut lines: Vec<(NaiveDate, u8, String, String, String, Decimal)> = Vec::new();
@@ -620,7 +620,7 @@ pub fn statement(s: &State, o: &Options) -> Result<Table, ReportError> {
         .ok_or(ReportError::Needs("statement", "--customer CODE"))?;
     let c = s
         .customers
-        .get(code)
+        .get(&code.to_code())
         .ok_or_else(|| ReportError::UnknownCustomer(code.to_string()))?;
     let mut t = Table::new(
         format!(

@@ -13,6 +13,7 @@ use super::screens::{menu::Menu, sign_in::SignIn};
 use super::theme::Theme;
 use super::widgets::{centered, fit, wrap_items, wrap_words};
 use super::Backend;
+use crate::core::types::ToCode;
 use crate::engine::View;
 use crate::query::lookup::Lookups;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -190,7 +191,7 @@ impl App {
             let locked = view
                 .state
                 .sign_ins
-                .get(op.as_str())
+                .get(&op.as_str().to_code())
                 .and_then(|r| r.locked_at(backend.now()))
                 .is_some();
             if view.state.demo && !locked {
@@ -263,8 +264,8 @@ impl App {
         let s = &view.state;
         let found = s
             .operators
-            .get(typed)
-            .or_else(|| s.operators.get(typed.to_uppercase().as_str()));
+            .get(&typed.to_code())
+            .or_else(|| s.operators.get(&typed.to_uppercase().as_str().to_code()));
         match found {
             None => self.notice = Some(Notice::error(format!("unknown operator {typed:?}"))),
             Some(op) if !op.active => {
@@ -1009,7 +1010,7 @@ impl App {
                 let s = &view.state;
                 let wh = s
                     .operators
-                    .get(op.as_str())
+                    .get(&op.as_str().to_code())
                     .and_then(|o| o.default_warehouse.clone())
                     .unwrap_or_default();
                 let entity = s.warehouse_entity(&wh).cloned().unwrap_or_default();

@@ -8,6 +8,7 @@
 use super::screen::Ctx;
 use crate::core::scan::{parse_scan, Scan};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::query::lookup::item_exact;
 use rust_decimal::Decimal;
 
@@ -118,7 +119,7 @@ pub fn item_qty_problem(
     unit: Option<&str>,
     qty: Decimal,
 ) -> Option<String> {
-    let item = s.items.get(sku)?;
+    let item = s.items.get(&sku.to_code())?;
     let unit = unit.unwrap_or(item.base_unit.as_str());
     qty_problem(item, unit, item.unit_factor(unit)?, qty)
 }
@@ -226,7 +227,7 @@ pub fn split(ctx: &Ctx, text: &str) -> Result<(Asked, String), String> {
                     "{text:?} is not an entry: type or scan SKU, 3*SKU, SKU@WAREHOUSE or SKU=price"
                 ));
             }
-            if !ctx.state().warehouses.contains_key(w.as_str()) {
+            if !ctx.state().warehouses.contains_key(&w.as_str().to_code()) {
                 return Err(format!("no warehouse {w}"));
             }
             (r, Some(Code::from(w)))
@@ -316,7 +317,7 @@ pub fn find_supplier<'s>(
     if t.is_empty() {
         return Err("type the supplier's code or a word of its name".into());
     }
-    if let Some(sup) = s.suppliers.get(t.to_ascii_uppercase().as_str()) {
+    if let Some(sup) = s.suppliers.get(&t.to_ascii_uppercase().as_str().to_code()) {
         return match sup.active || !active {
             true => Ok(sup),
             false => Err(format!("supplier {} is inactive", sup.code)),

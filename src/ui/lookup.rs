@@ -8,6 +8,7 @@ use super::screen::Input;
 use super::theme::Theme;
 use super::widgets::{fit, moved, TextField};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::query::lookup::Found;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -522,7 +523,7 @@ impl Prompt {
                 "code, name, phone or city",
                 &|c| {
                     s.customers
-                        .get(c)
+                        .get(&c.to_code())
                         .map(|x| {
                             // The city tells two of the same name apart.
                             if x.bill_to.city.is_empty() {
@@ -542,7 +543,7 @@ impl Prompt {
                 "SKU, description or scan",
                 &|c| {
                     s.items
-                        .get(c)
+                        .get(&c.to_code())
                         .map(|i| {
                             // What is free to sell, in every warehouse.
                             let free: rust_decimal::Decimal =

@@ -6,6 +6,7 @@
 use super::keymap::{Action, Context, Keymap};
 use super::theme::Theme;
 use crate::core::rejection::Rejection;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event, State};
 use crate::engine::View;
 use crate::query::lookup::{Found, Lookups};
@@ -58,7 +59,7 @@ impl Ctx<'_> {
         let s = self.state();
         self.operator_record()
             .and_then(|o| o.default_warehouse.as_deref())
-            .filter(|w| s.warehouses.contains_key(*w))
+            .filter(|w| s.warehouses.contains_key(&w.to_code()))
     }
     /// The operator's own entity: its default warehouse's (screens that
     /// work on one entity open on it).
@@ -89,7 +90,7 @@ impl Ctx<'_> {
     }
     /// The signed-in operator's record.
     pub fn operator_record(&self) -> Option<&crate::core::master::Operator> {
-        self.state().operators.get(self.operator)
+        self.state().operators.get(&self.operator.to_code())
     }
     /// Whether the operator's roles grant `p` (the core checks it on
     /// every command; a screen asks so as not to offer what it refuses).

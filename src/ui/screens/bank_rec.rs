@@ -10,6 +10,7 @@
 //! confirmed first; the lists follow other sessions' commits.
 
 use crate::core::bank::{self, BankLine, BookItem, StatementLine};
+use crate::core::code::Joined;
 use crate::core::master::PostingKey;
 use crate::core::types::ToCode;
 use crate::core::types::{parse_decimal, Code, Currency};
@@ -128,7 +129,7 @@ pub fn item_rows<'s>(s: &'s State, entity: &str) -> Vec<&'s BookItem> {
     let mut v: Vec<&BookItem> = s
         .index
         .uncleared_book_items
-        .get(entity)
+        .get(&entity.to_code())
         .into_iter()
         .flatten()
         .filter_map(|id| s.book_items.get(id))
@@ -557,7 +558,7 @@ impl BankRec {
             "Match {} ({} {cur}) to {}{wo}?",
             line.id,
             money(line.amount, &cur),
-            items.join(", ")
+            items.joined(", ")
         );
         self.ask(Ask::Match(line.id.clone(), items, t), q)
     }
@@ -1424,7 +1425,7 @@ impl Screen for BankRec {
                         &if self.marked.is_empty() {
                             "(mark items)".to_string()
                         } else {
-                            self.marked.iter().cloned().collect::<Vec<_>>().join(" ")
+                            self.marked.iter().cloned().collect::<Vec<_>>().joined(" ")
                         },
                         if wide { 60 } else { 24 },
                     )),

@@ -7,6 +7,7 @@
 //! taken with one key; a confirm step before the receipt is committed.
 
 use crate::core::cash::{ApplyTo, Method};
+use crate::core::types::ToCode;
 use crate::core::types::{decimals_used, parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event, State};
 use crate::query::cash::{effect, open_items, suggestions, OpenItem, Suggestion};
@@ -112,7 +113,7 @@ impl CashApplication {
     /// credit left unapplied), ready for a receipt or to apply the credit.
     pub fn for_customer(ctx: &Ctx, code: &str) -> CashApplication {
         let mut s = CashApplication::new(ctx);
-        if ctx.state().customers.contains_key(code) {
+        if ctx.state().customers.contains_key(&code.to_code()) {
             s.set_customer(code.to_string().into(), ctx);
         }
         s

@@ -8,6 +8,7 @@
 //! (audited like every print). A receivable paid since the ranking
 //! leaves the list at once; the ranking itself is redone by the worker.
 
+use crate::core::types::ToCode;
 use crate::models::collections::Suggestion;
 use crate::query::format_amount;
 
@@ -54,7 +55,7 @@ fn chase(
         rank: 0,
         name: s
             .customers
-            .get(suggestion.customer.as_str())
+            .get(&suggestion.customer.as_str().to_code())
             .map(|c| c.name.clone())
             .unwrap_or_default(),
         suggestion,
@@ -100,7 +101,7 @@ pub fn worklist_all(
         .collections
         .iter()
         .filter_map(|x| {
-            let inv = s.invoices.get(x.invoice.as_str())?;
+            let inv = s.invoices.get(&x.invoice.as_str().to_code())?;
             let exposure = crate::models::collections::chaseable(inv);
             if inv.base_open <= Decimal::ZERO || exposure <= Decimal::ZERO {
                 return None;
@@ -497,7 +498,7 @@ impl Screen for Collections {
             let disputed = ctx
                 .state()
                 .invoices
-                .get(r.suggestion.invoice.as_str())
+                .get(&r.suggestion.invoice.as_str().to_code())
                 .filter(|i| i.disputed > Decimal::ZERO)
                 .map(|i| format!(" ({} {} disputed)", money(i.disputed), i.currency))
                 .unwrap_or_default();

@@ -10,8 +10,10 @@
 //! never sells twice.
 
 use crate::core::cash::Method;
+use crate::core::code::Joined;
 use crate::core::counter::{CounterLine, CounterPayment, CounterRefusal};
 use crate::core::rejection::Rejection;
+use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
 use crate::core::{Event, State};
 use crate::query::sale::{self, margin_pct, Preview};
@@ -44,7 +46,7 @@ pub const LINES_MAX: usize = 99;
 pub fn walk_in(s: &State, entity: &str) -> Option<Code> {
     let code = format!("WALKIN-{entity}");
     s.customers
-        .get(code.as_str())
+        .get(&code.as_str().to_code())
         .filter(|c| c.active)
         .map(|c| c.code.clone())
 }
@@ -658,12 +660,12 @@ fn refusal_text(r: &Rejection, s: &State, customer: Option<&str>) -> String {
     };
     let unit = |sku: &str| {
         s.items
-            .get(sku)
+            .get(&sku.to_code())
             .map(|i| i.base_unit.to_string())
             .unwrap_or_default()
     };
     let currency = customer
-        .and_then(|c| s.customers.get(c))
+        .and_then(|c| s.customers.get(&c.to_code()))
         .map(|c| c.currency.clone());
     let amount = |a: Decimal| match &currency {
         Some(c) => format!("{} {c}", money(a, c)),
@@ -1018,7 +1020,7 @@ impl Screen for CounterSale {
                         _ => None,
                     })
                     .collect::<Vec<_>>()
-                    .join(", ");
+                    .joined(", ");
                 let deposit = events
                     .iter()
                     .find_map(|e| match e {

@@ -2,6 +2,7 @@
 //! credit limit, open balance and what is still available, shipping
 //! policy and contacts.
 
+use crate::core::types::ToCode;
 use crate::core::State;
 use crate::query::money;
 use crate::ui::keymap::{Action, Context};
@@ -75,7 +76,7 @@ impl Screen for CustomerLookup {
             "code, name, phone or city",
             &|c| {
                 s.customers
-                    .get(c)
+                    .get(&c.to_code())
                     .map(|x| format!("{:<7} {}", x.code, x.name))
                     .unwrap_or_default()
             },
@@ -90,7 +91,7 @@ pub fn customer_detail(
     theme: Theme,
     today: chrono::NaiveDate,
 ) -> Vec<Line<'static>> {
-    let Some(c) = s.customers.get(code) else {
+    let Some(c) = s.customers.get(&code.to_code()) else {
         return vec![Line::from(format!("customer {code} no longer exists"))];
     };
     let balance = s.customer_balance(code);
@@ -103,7 +104,7 @@ pub fn customer_detail(
     let mut open: Vec<_> = s
         .index
         .open_invoices
-        .get(code)
+        .get(&code.to_code())
         .into_iter()
         .flatten()
         .filter_map(|n| s.invoices.get(n))

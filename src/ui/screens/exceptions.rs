@@ -44,6 +44,7 @@ use crate::core::exceptions::{
     clock_exceptions, Blocked, ClockException, ClockKey, Comment, Exception, ExceptionKind,
     ExceptionStatus, Owner, Severity,
 };
+use crate::core::types::ToCode;
 use crate::core::CommandBody;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::screen::{Ctx, Flow, Input, Notice, Request, Screen, Submitted};
@@ -177,9 +178,9 @@ fn finding_record(
             let (list, sku) = key.split_once('/').unwrap_or(("", key));
             let listed = s
                 .price_lists
-                .get(list)
-                .is_some_and(|l| l.prices.contains_key(sku));
-            if !listed && s.items.contains_key(sku) {
+                .get(&list.to_code())
+                .is_some_and(|l| l.prices.contains_key(&sku.to_code()));
+            if !listed && s.items.contains_key(&sku.to_code()) {
                 Document::Record {
                     kind: Kind::Items,
                     key: sku.to_string(),
@@ -357,7 +358,7 @@ pub fn predictions(
                 .any(|c| c.key.order() == Some(r.order.as_str()))
         })
         .filter_map(|r| {
-            let o = s.orders.get(r.order.as_str())?;
+            let o = s.orders.get(&r.order.as_str().to_code())?;
             let shipped = o.lines.iter().any(|l| !l.shipped.is_zero());
             if o.status != OrderStatus::Open || shipped {
                 return None;

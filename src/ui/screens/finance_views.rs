@@ -373,7 +373,7 @@ pub fn report_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) -> Gr
             .and_then(|i| r.get(i))
             .map(String::as_str)
             .or(scope.entity());
-        let currency = match (scope, entity.and_then(|e| s.entities.get(e))) {
+        let currency = match (scope, entity.and_then(|e| s.entities.get(&e.to_code()))) {
             (Scope::Consolidated(c), _) => c.clone(),
             (_, Some(e)) => e.base_currency.clone(),
             _ => Currency::new("XXX"),
@@ -473,7 +473,7 @@ pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) ->
     };
     for r in &st.rows {
         let entity = r.entity.as_deref().or(scope.entity());
-        let currency = match (scope, entity.and_then(|e| s.entities.get(e))) {
+        let currency = match (scope, entity.and_then(|e| s.entities.get(&e.to_code()))) {
             (Scope::Consolidated(c), _) => c.clone(),
             (_, Some(e)) => e.base_currency.clone(),
             _ => Currency::new("XXX"),
@@ -512,9 +512,9 @@ pub fn statement_grid(s: &State, name: &str, scope: &Scope, as_of: NaiveDate) ->
 
 fn party_name(s: &State, payables: bool, party: &str) -> String {
     if payables {
-        s.suppliers.get(party).map(|x| x.name.clone())
+        s.suppliers.get(&party.to_code()).map(|x| x.name.clone())
     } else {
-        s.customers.get(party).map(|x| x.name.clone())
+        s.customers.get(&party.to_code()).map(|x| x.name.clone())
     }
     .unwrap_or_default()
 }
@@ -788,10 +788,10 @@ pub fn open_document(ctx: &Ctx, entity: &str, doc: &str, j: &SharedJournals) -> 
     let s = ctx.state();
     let order = s
         .invoices
-        .get(doc)
+        .get(&doc.to_code())
         .and_then(|i| i.lines.first().map(|l| l.order.clone()))
-        .or_else(|| s.orders.get(doc).map(|o| o.number.clone()))
-        .or_else(|| s.shipments.get(doc).map(|sh| sh.order.clone()));
+        .or_else(|| s.orders.get(&doc.to_code()).map(|o| o.number.clone()))
+        .or_else(|| s.shipments.get(&doc.to_code()).map(|sh| sh.order.clone()));
     match order {
         Some(o) if s.orders.contains_key(&o) => Flow::Push(Box::new(OrderInquiry::drilled(&o))),
         _ => Flow::Push(Box::new(DocEntries::new(ctx, entity, doc, j.clone()))),
@@ -1605,7 +1605,7 @@ impl GlLines {
                 .unwrap_or_default(),
             currency: s
                 .entities
-                .get(entity)
+                .get(&entity.to_code())
                 .map(|e| e.base_currency.clone())
                 .unwrap_or_else(|| Currency::new("XXX")),
             journals,
@@ -2139,7 +2139,7 @@ impl DocEntries {
             entries: journals.doc_entries(ctx, entity, doc),
             currency: s
                 .entities
-                .get(entity)
+                .get(&entity.to_code())
                 .map(|e| e.base_currency.clone())
                 .unwrap_or_else(|| Currency::new("XXX")),
             scroll: 0,

@@ -102,7 +102,7 @@ impl Screen for ItemLookup {
             "SKU, description or scan",
             &|c| {
                 s.items
-                    .get(c)
+                    .get(&c.to_code())
                     .map(|i| format!("{:<10} {}", i.sku, i.description))
                     .unwrap_or_default()
             },
@@ -117,7 +117,7 @@ pub fn item_detail(
     theme: Theme,
     today: chrono::NaiveDate,
 ) -> Vec<Line<'static>> {
-    let Some(i) = s.items.get(sku) else {
+    let Some(i) = s.items.get(&sku.to_code()) else {
         return vec![Line::from(format!("item {sku} no longer exists"))];
     };
     // Stock first: on a handheld (40x8) it is what fits under the name;

@@ -16,6 +16,7 @@
 //! the last line off; F10 posts after a confirm stating the total.
 
 use crate::core::ledger::{ManualJournal, ManualLine};
+use crate::core::types::ToCode;
 use crate::core::types::{Code, Currency};
 use crate::core::{CommandBody, Event, State};
 use crate::query::money;
@@ -34,7 +35,7 @@ use rust_decimal::Decimal;
 /// formatting).
 fn currency_of(s: &State, entity: &str) -> Currency {
     s.entities
-        .get(entity)
+        .get(&entity.to_code())
         .map(|e| e.base_currency.clone())
         .unwrap_or_else(|| Currency::new("USD"))
 }
@@ -651,7 +652,7 @@ impl JournalEntry {
         match self.step {
             Step::Entity => {
                 let code = t.to_ascii_uppercase();
-                match s.entities.get(code.as_str()) {
+                match s.entities.get(&code.as_str().to_code()) {
                     None => self.refuse(t, format!("no entity {code:?}")),
                     Some(e) => {
                         if self.entity.as_ref() != Some(&e.code) {
@@ -949,7 +950,7 @@ impl Screen for JournalEntry {
         } else {
             let name = s
                 .entities
-                .get(self.entity())
+                .get(&self.entity().to_code())
                 .map(|e| format!("{} {} ({})", e.code, e.name, e.base_currency))
                 .unwrap_or_default();
             rows.push(value("entity  ", fit(&name, w.saturating_sub(8))));

@@ -23,6 +23,7 @@ use crate::core::event::Change;
 use crate::core::master::{ListPrice, PostingKey, RecordKind};
 use crate::core::rejection::Rejection;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::types::{parse_decimal, Currency};
 use crate::core::{Command, CommandBody, Event, State};
 use crate::io::csv::{read_cell, write_cell, T};
@@ -1057,14 +1058,14 @@ fn ref_noun(r: Ref) -> &'static str {
 
 fn known(s: &State, r: Ref, t: &str) -> bool {
     match r {
-        Ref::Customer => s.customers.contains_key(t),
-        Ref::Item => s.items.contains_key(t),
+        Ref::Customer => s.customers.contains_key(&t.to_code()),
+        Ref::Item => s.items.contains_key(&t.to_code()),
         Ref::TaxClass => s.tax_codes.values().any(|x| x.tax_class == t),
-        Ref::Carrier => s.carriers.contains_key(t),
-        Ref::PriceList => s.price_lists.contains_key(t),
-        Ref::Terms => s.terms.contains_key(t),
-        Ref::Entity => s.entities.contains_key(t),
-        Ref::Warehouse => s.warehouses.contains_key(t),
+        Ref::Carrier => s.carriers.contains_key(&t.to_code()),
+        Ref::PriceList => s.price_lists.contains_key(&t.to_code()),
+        Ref::Terms => s.terms.contains_key(&t.to_code()),
+        Ref::Entity => s.entities.contains_key(&t.to_code()),
+        Ref::Warehouse => s.warehouses.contains_key(&t.to_code()),
         Ref::Currency => Currency::new(t).is_valid(),
         Ref::Account => s.accounts.keys().any(|(_, a)| a == t),
     }
@@ -1893,12 +1894,12 @@ impl Screen for MasterData {
                 match ty {
                     Ty::Ref(Ref::Customer) | Ty::OptRef(Ref::Customer) => s
                         .customers
-                        .get(c)
+                        .get(&c.to_code())
                         .map(|x| format!("{:<8} {}", x.code, x.name))
                         .unwrap_or_default(),
                     Ty::Ref(Ref::Item) | Ty::OptRef(Ref::Item) => s
                         .items
-                        .get(c)
+                        .get(&c.to_code())
                         .map(|x| format!("{:<10} {}", x.sku, x.description))
                         .unwrap_or_default(),
                     _ => opts

@@ -17,9 +17,11 @@
 //! only: the order is placed when the clerk places it.
 
 use crate::core::auth::Permission;
+use crate::core::code::Joined;
 use crate::core::rejection::Rejection;
 use crate::core::sales::{Hold, LineInput, OrderStatus, SalesOrder};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{decide, Command, CommandBody, Event, State};
 use crate::models::substitutes::{substitutes, Need, Substitute};
 use crate::query::{money, qty};
@@ -457,7 +459,7 @@ impl OrderEntry {
             self.focus = Focus::Customer;
             return;
         }
-        match ctx.state().orders.get(n.as_str()) {
+        match ctx.state().orders.get(&n.as_str().to_code()) {
             Some(o) if matches!(o.status, OrderStatus::Cancelled) => {
                 self.notice = Some(Notice::error(format!("{n} is cancelled")));
             }
@@ -1114,7 +1116,7 @@ impl Screen for OrderEntry {
                                     .map(|h| h.as_str())
                                     .collect::<Vec<_>>()
                                     .join(", "),
-                                releasers(ctx.state(), &o).join(", ")
+                                releasers(ctx.state(), &o).joined(", ")
                             )
                         };
                         self.notice = Some(Notice::info(format!(
@@ -1288,7 +1290,7 @@ impl Screen for OrderEntry {
                             format!(
                                 "{}; {} can release; nothing is reserved until then",
                                 why.join("; "),
-                                releasers(s, o).join(", ")
+                                releasers(s, o).joined(", ")
                             ),
                             theme.error(),
                         )));

@@ -6,8 +6,10 @@
 //! on an order drills to the journal lines its documents posted.
 //! Refreshes live when another session changes the order.
 
+use crate::core::code::Joined;
 use crate::core::sales::OrderStatus;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::State;
 use crate::query::order::{
     archived_life, order_history, order_journals, order_life, HistoryRow, JournalOf, OrderLife,
@@ -114,7 +116,11 @@ impl OrderInquiry {
             self.history = None;
         }
         self.history.get_or_insert_with(|| {
-            let seqs = s.order_history.get(number).cloned().unwrap_or_default();
+            let seqs = s
+                .order_history
+                .get(&number.to_code())
+                .cloned()
+                .unwrap_or_default();
             let records = ctx.backend.records(&seqs);
             History {
                 order: number.to_string(),
@@ -135,14 +141,18 @@ impl OrderInquiry {
             let upper = f.to_uppercase();
             let mut by_doc: Vec<Code> = s
                 .invoices
-                .get(upper.as_str())
+                .get(&upper.as_str().to_code())
                 .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
                 .or_else(|| {
                     s.shipments
-                        .get(upper.as_str())
+                        .get(&upper.as_str().to_code())
                         .map(|sh| vec![sh.order.clone()])
                 })
-                .or_else(|| s.picks.get(upper.as_str()).map(|p| vec![p.order.clone()]))
+                .or_else(|| {
+                    s.picks
+                        .get(&upper.as_str().to_code())
+                        .map(|p| vec![p.order.clone()])
+                })
                 .unwrap_or_default();
             // An archived order is found by its number (issue 21), or by
             // the number of a document archived with it (asked of the
@@ -256,9 +266,9 @@ impl Screen for OrderInquiry {
                         let s = ctx.state();
                         // In memory, or an archived order its document
                         // found (the only row).
-                        let one = s.invoices.contains_key(upper.as_str())
-                            || s.shipments.contains_key(upper.as_str())
-                            || s.picks.contains_key(upper.as_str())
+                        let one = s.invoices.contains_key(&upper.as_str().to_code())
+                            || s.shipments.contains_key(&upper.as_str().to_code())
+                            || s.picks.contains_key(&upper.as_str().to_code())
                             || (names_a_document(&upper)
                                 && rows
                                     .first()
@@ -420,7 +430,7 @@ impl Screen for OrderInquiry {
         }
         let shown: Vec<Result<Shown, &str>> = rows
             .iter()
-            .filter_map(|n| match s.orders.get(n.as_str()) {
+            .filter_map(|n| match s.orders.get(&n.as_str().to_code()) {
                 Some(o) => Some(Ok(Shown {
                     o,
                     name: s
@@ -554,7 +564,7 @@ fn risk_lines(ctx: &Ctx, number: &str) -> Vec<Line<'static>> {
     let Some(r) = sugg.late_for(number) else {
         return Vec::new();
     };
-    let open = ctx.state().orders.get(number).is_some_and(|o| {
+    let open = ctx.state().orders.get(&number.to_code()).is_some_and(|o| {
         o.status == OrderStatus::Open && o.lines.iter().all(|l| l.shipped.is_zero())
     });
     if !open {
@@ -653,7 +663,7 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
         },
     ];
     if o.status == OrderStatus::Held {
-        let who = crate::ui::screens::order_entry::releasers(s, o).join(", ");
+        let who = crate::ui::screens::order_entry::releasers(s, o).joined(", ");
         out.push(Line::from(Span::styled(
             format!(
                 "{} can release or reject the {}",
@@ -778,7 +788,7 @@ fn life_lines(s: &State, life: &OrderLife, theme: Theme, wide: bool) -> Vec<Line
                 "  collected at the counter; deposit {} of {} held ({})",
                 money(d.remaining, c),
                 money(d.taken, c),
-                d.receipts.join(", ")
+                d.receipts.joined(", ")
             ),
             None => "  collected at the counter; no deposit held".to_string(),
         }));

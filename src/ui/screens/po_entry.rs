@@ -12,6 +12,7 @@
 
 use crate::core::purchasing::{PoLineInput, PoStatus, PurchaseOrder};
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::{CommandBody, Event};
 use crate::query::{money, qty as fmt_qty};
 use crate::ui::entry::{find_supplier, resolve, Resolved};
@@ -129,7 +130,7 @@ impl PoEntry {
                     .and_then(|c| s.suppliers.get(c))
                     .map(|x| x.entity.clone())
                     .unwrap_or_default();
-                match s.warehouses.get(code.as_str()) {
+                match s.warehouses.get(&code.as_str().to_code()) {
                     None => self.refuse(t, format!("no warehouse {code:?}")),
                     Some(w) if w.entity != entity => self.refuse(
                         t,

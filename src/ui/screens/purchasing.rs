@@ -7,6 +7,7 @@
 
 use crate::core::purchasing::{PoStatus, PurchaseOrder};
 use crate::core::replenish::{suggestions, AcceptLine, Suggestion};
+use crate::core::types::ToCode;
 use crate::core::types::{parse_decimal, Code};
 use crate::core::{CommandBody, Event};
 use crate::models::replenish::{advise, Advice};
@@ -158,7 +159,7 @@ impl Purchasing {
                 p.at_po = Some(number.into());
             }
             None => {
-                let why = match ctx.state().purchase_orders.get(number) {
+                let why = match ctx.state().purchase_orders.get(&number.to_code()) {
                     Some(po) => format!("{number} is {}: not listed", status(po)),
                     None => format!("no purchase order {number}"),
                 };

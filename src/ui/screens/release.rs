@@ -15,6 +15,7 @@ use super::rf::{
 use crate::core::channel;
 use crate::core::sales::OrderStatus;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::warehouse::{found_empty_only, lines_to_release};
 use crate::core::{CommandBody, Event, State};
 use crate::ui::keymap::{Action, Context};
@@ -245,7 +246,7 @@ impl Release {
         let mut words = text.split_whitespace();
         let carrier = words.next().unwrap_or_default();
         let service = words.next();
-        if let Some(c) = s.carriers.get(carrier) {
+        if let Some(c) = s.carriers.get(&carrier.to_code()) {
             if let Some(sv) = service {
                 if !c.services.iter().any(|x| x.code == sv) {
                     return refuse(&mut self.notice, format!("{carrier} has no service {sv}"));
@@ -262,7 +263,7 @@ impl Release {
             };
             return self.drafted(draft(ctx, body, what));
         }
-        if s.orders.contains_key(text.as_str()) {
+        if s.orders.contains_key(&text.as_str().to_code()) {
             return refuse(
                 &mut self.notice,
                 format!("{text}: nothing to release in {}", self.warehouse),

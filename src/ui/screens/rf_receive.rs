@@ -123,7 +123,7 @@ impl RfReceive {
     /// the ordered and received quantities, for the message.
     fn room(&self, s: &State, sku: &str) -> Option<(Decimal, Decimal, Decimal)> {
         let po = s.purchase_orders.get(self.po.as_ref()?)?;
-        let dec = s.items.get(sku).map_or(0, |i| i.qty_decimals);
+        let dec = s.items.get(&sku.to_code()).map_or(0, |i| i.qty_decimals);
         let lines: Vec<_> = po.lines.iter().filter(|l| l.sku == sku).collect();
         if lines.is_empty() {
             return None;
@@ -140,7 +140,7 @@ impl RfReceive {
     /// whole units of it (as many as fit with the tolerance).
     fn over(&self, s: &State, sku: &str, limit: Decimal, factor: Decimal) -> String {
         let (_, ordered, received) = self.room(s, sku).unwrap_or_default();
-        let item = s.items.get(sku);
+        let item = s.items.get(&sku.to_code());
         let base = item.map_or("", |i| i.base_unit.as_str());
         let factor = if factor > Decimal::ZERO {
             factor

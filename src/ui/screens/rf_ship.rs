@@ -20,6 +20,7 @@ use super::rf::{
 use crate::core::master::FreightTerms;
 use crate::core::pack::packed_vs_picked;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::warehouse::{PickList, PickStatus};
 use crate::core::{CommandBody, Event, State};
 use crate::ui::keymap::{Action, Context};
@@ -331,7 +332,7 @@ impl RfShip {
                     let mut w = text.split_whitespace();
                     let c = w.next().unwrap_or_default().to_ascii_uppercase();
                     let sv = w.next().map(|x| x.to_ascii_uppercase());
-                    let Some(car) = s.carriers.get(c.as_str()) else {
+                    let Some(car) = s.carriers.get(&c.as_str().to_code()) else {
                         return refuse(&mut self.notice, format!("no carrier {c}"));
                     };
                     let sv = match sv {

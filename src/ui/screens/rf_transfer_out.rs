@@ -13,6 +13,7 @@ use super::rf::{
     answer, draw, field_line, item_case, refuse, rf_actions, rf_key, together, Answer, RfKey,
     RfLine, RF_MIN,
 };
+use crate::core::code::Joined;
 use crate::core::state::BinKey;
 use crate::core::transfer::{TransferInput, TRANSFER_LINES_MAX};
 use crate::core::types::Code;
@@ -60,7 +61,7 @@ pub struct RfTransferOut {
 
 /// Warehouses of `from`'s entity goods can go to from `from`.
 pub fn destinations(s: &State, from: &str) -> Vec<Code> {
-    let entity = s.warehouses.get(from).map(|w| w.entity.clone());
+    let entity = s.warehouses.get(&from.to_code()).map(|w| w.entity.clone());
     s.warehouses
         .values()
         .filter(|w| w.code != from && Some(&w.entity) == entity.as_ref())
@@ -161,7 +162,7 @@ impl RfTransferOut {
                     self.step = Step::Bin;
                     return Flow::Stay;
                 }
-                match s.warehouses.get(up.as_str()) {
+                match s.warehouses.get(&up.as_str().to_code()) {
                     Some(_) if up == self.warehouse => {
                         refuse(&mut self.notice, format!("{up} is this warehouse"))
                     }
@@ -419,7 +420,10 @@ impl Screen for RfTransferOut {
         if !cut.is_empty() {
             self.lines.retain(|l| l.qty > Decimal::ZERO);
             self.last = None;
-            self.notice = Some(Notice::bell(format!("taken meanwhile: {}", cut.join(" "))));
+            self.notice = Some(Notice::bell(format!(
+                "taken meanwhile: {}",
+                cut.joined(" ")
+            )));
         }
     }
     fn dirty(&self) -> bool {

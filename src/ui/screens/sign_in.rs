@@ -5,9 +5,11 @@
 //! counts failures, locks after five in a row and keeps every sign-in and
 //! failure in the audit trail. The secret is never shown, logged or kept.
 
+use crate::core::code::Joined;
 use crate::core::command::CommandBody;
 use crate::core::signin::FAILURES_BEFORE_LOCK;
 use crate::core::types::Code;
+use crate::core::types::ToCode;
 use crate::core::Event;
 use crate::io::password;
 use crate::ui::keymap::{Action, Context};
@@ -97,10 +99,11 @@ impl SignIn {
     /// The code was entered: on to the secret, or to choosing one.
     fn after_code(&mut self, state: &crate::core::State, now: chrono::DateTime<chrono::Utc>) {
         let typed = self.code.trimmed().to_string();
-        let found = state
-            .operators
-            .get(typed.as_str())
-            .or_else(|| state.operators.get(typed.to_uppercase().as_str()));
+        let found = state.operators.get(&typed.as_str().to_code()).or_else(|| {
+            state
+                .operators
+                .get(&typed.to_uppercase().as_str().to_code())
+        });
         let Some(op) = found else {
             self.error(format!("unknown operator {typed:?}"));
             return;
@@ -161,7 +164,7 @@ impl SignIn {
                 Flow::Stay
             }
             Step::Secret => {
-                let Some(cred) = state.credentials.get(self.operator.as_str()) else {
+                let Some(cred) = state.credentials.get(&self.operator.as_str().to_code()) else {
                     // Reset meanwhile (or removed): start again.
                     self.after_code(state, ctx.now);
                     return Flow::Stay;
@@ -396,7 +399,7 @@ impl Screen for SignIn {
             lines.push(Line::from(Span::styled(
                 format!(
                     "Demo store. Operators: {}. A first sign-in sets the PIN.",
-                    ops.join(", ")
+                    ops.joined(", ")
                 ),
                 ctx.theme.dim(),
             )));

@@ -7,7 +7,9 @@
 //! losing its discount, within a week) paid in a run, one payment per
 //! supplier, after a confirm step.
 
+use crate::core::code::Joined;
 use crate::core::purchasing::{ApApplyTo, ApStatus, InvoiceLineInput};
+use crate::core::types::ToCode;
 use crate::core::types::{parse_decimal, Code, Currency};
 use crate::core::{CommandBody, Event};
 use crate::query::ap::{
@@ -161,7 +163,7 @@ impl SupplierInvoices {
         match s.rows(ctx).iter().position(|i| i.number == number) {
             Some(row) => s.row = row,
             None => {
-                let why = match ctx.state().supplier_invoices.get(number) {
+                let why = match ctx.state().supplier_invoices.get(&number.to_code()) {
                     Some(i) => format!(
                         "{number} is {}: not on the worklist",
                         format!("{:?}", i.status).to_lowercase()
@@ -570,7 +572,7 @@ impl SupplierInvoices {
                 let q = format!(
                     "Enter {kind} {reference} of {supplier}: {amount} by {} over {} ({} lines: {stock} to stock, {cogs} to COGS)?",
                     if *basis == Basis::Value { "value" } else { "weight" },
-                    receipts.join(" "),
+                    receipts.joined(" "),
                     shares.len()
                 );
                 self.asking = Some(Ask::Charge(Box::new(body)));
