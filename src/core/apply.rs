@@ -82,27 +82,27 @@ pub fn apply(state: &mut State, env: &Envelope) {
 /// of their documents. Every event is named, so that a new one is placed
 /// here on purpose.
 pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
-    let of_invoice = |number: &str| -> Vec<super::types::Code> {
+    let of_invoice = |number: &Code| -> Vec<super::types::Code> {
         let mut out: Vec<super::types::Code> = state
             .invoices
-            .get(&number.to_code())
+            .get(number)
             .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
             .unwrap_or_default();
         out.sort();
         out.dedup();
         out
     };
-    let of_pick = |list: &str| -> Vec<super::types::Code> {
+    let of_pick = |list: &Code| -> Vec<super::types::Code> {
         state
             .picks
-            .get(&list.to_code())
+            .get(list)
             .map(|p| vec![p.order.clone()])
             .unwrap_or_default()
     };
-    let of_rma = |rma: &str| -> Vec<super::types::Code> {
+    let of_rma = |rma: &Code| -> Vec<super::types::Code> {
         state
             .returns
-            .get(&rma.to_code())
+            .get(rma)
             .map(|r| of_invoice(&r.invoice))
             .unwrap_or_default()
     };
@@ -151,7 +151,9 @@ pub fn orders_touched(state: &State, event: &Event) -> Vec<super::types::Code> {
                 .unwrap_or_default(),
             "acknowledgment" => vec![p.doc.clone()],
             "pick-ticket" => of_pick(&p.doc),
-            "packing-slip" | "carton-label" => of_pick(p.doc.split('/').next().unwrap_or_default()),
+            "packing-slip" | "carton-label" => {
+                of_pick(&p.doc.split('/').next().unwrap_or_default().to_code())
+            }
             "bill-of-lading" => state
                 .shipments
                 .get(&p.doc)

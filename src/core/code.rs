@@ -188,13 +188,21 @@ impl Code {
                 break;
             }
         }
-        let from = at.min(digits.len() - 6);
-        let digits = std::str::from_utf8(&digits[from..]).unwrap_or_default();
-        let mut code = Code::with_capacity(prefix.len() + 1 + digits.len());
-        code.push_str(prefix);
-        code.push('-');
-        code.push_str(digits);
-        code
+        let digits = &digits[at.min(digits.len() - 6)..];
+        let len = prefix.len() + 1 + digits.len();
+        if len <= INLINE {
+            // A `str` and ASCII: UTF-8, as `as_str` reads it.
+            let mut b = [0u8; INLINE];
+            b[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            b[prefix.len()] = b'-';
+            b[prefix.len() + 1..len].copy_from_slice(digits);
+            return Code(Repr::Inline(Inline { b, len: LENS[len] }));
+        }
+        let mut s = String::with_capacity(len);
+        s.push_str(prefix);
+        s.push('-');
+        s.extend(digits.iter().map(|d| char::from(*d)));
+        Code::from(s)
     }
 }
 
