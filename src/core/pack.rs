@@ -12,7 +12,7 @@ use super::rejection::Rejection;
 use super::state::State;
 use super::types::Code;
 use super::validate;
-use super::warehouse::{PickList, PickStatus};
+use super::warehouse::PickList;
 use crate::core::types::ToCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -94,23 +94,6 @@ pub fn within_tolerance(weight: Decimal, expected: Decimal) -> bool {
     (weight - expected).abs() <= allowed
 }
 
-fn open_list<'a>(state: &'a State, list: &str) -> Result<&'a PickList, Rejection> {
-    let p = state
-        .picks
-        .get(&list.to_code())
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::PickList,
-            key: list.to_string(),
-        })?;
-    if p.status != PickStatus::Open {
-        return Err(Rejection::PickState {
-            list: list.to_string(),
-            problem: "is already shipped".into(),
-        });
-    }
-    Ok(p)
-}
-
 fn carton_of(p: &PickList, carton: u32) -> Result<&Carton, Rejection> {
     p.cartons
         .iter()
@@ -130,7 +113,7 @@ pub fn pack(
     weight: Decimal,
     tare: Decimal,
 ) -> Result<Vec<Event>, Rejection> {
-    let p = open_list(state, list)?;
+    let p = super::warehouse::open_list(state, list)?;
     if contents.is_empty() {
         return Err(Rejection::PickState {
             list: list.to_string(),
@@ -254,7 +237,7 @@ pub fn release(
     list: &str,
     carton: u32,
 ) -> Result<Vec<Event>, Rejection> {
-    let p = open_list(state, list)?;
+    let p = super::warehouse::open_list(state, list)?;
     let c = carton_of(p, carton)?;
     if !c.held {
         return Err(Rejection::PickState {
@@ -276,7 +259,7 @@ pub fn release(
 
 /// Take a carton apart to pack its goods again.
 pub fn unpack(state: &State, list: &str, carton: u32) -> Result<Vec<Event>, Rejection> {
-    let p = open_list(state, list)?;
+    let p = super::warehouse::open_list(state, list)?;
     carton_of(p, carton)?;
     Ok(vec![Event::CartonUnpacked {
         list: list.to_code(),

@@ -182,6 +182,24 @@ fn bin_free(state: &State, key: &BinKey) -> Decimal {
     state.bin_stock.get(key).copied().unwrap_or_default() - bin_promised(state, key)
 }
 
+/// The pick list `list`, if it is open (not shipped).
+pub(crate) fn open_list<'a>(state: &'a State, list: &str) -> Result<&'a PickList, Rejection> {
+    let p = state
+        .picks
+        .get(&list.to_code())
+        .ok_or_else(|| Rejection::NotFound {
+            kind: RecordKind::PickList,
+            key: list.to_string(),
+        })?;
+    if p.status != PickStatus::Open {
+        return Err(Rejection::PickState {
+            list: list.to_string(),
+            problem: "is already shipped".into(),
+        });
+    }
+    Ok(p)
+}
+
 /// Bins to pick `qty` of `sku` from: pickable bins (not quarantine, not
 /// dock, not a position found empty and not yet counted), first expiry
 /// first out (then the lot received first), then in pick sequence; lots
@@ -578,19 +596,7 @@ pub fn confirm_pick(
             problem: "is the reason a line is short: give it with short".into(),
         });
     }
-    let p = state
-        .picks
-        .get(&list.to_code())
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::PickList,
-            key: list.to_string(),
-        })?;
-    if p.status != PickStatus::Open {
-        return Err(Rejection::PickState {
-            list: list.to_string(),
-            problem: "is already shipped".into(),
-        });
-    }
+    let p = open_list(state, list)?;
     let l = p
         .lines
         .iter()
@@ -838,19 +844,7 @@ pub fn ship(
     freight: Decimal,
     at_counter: bool,
 ) -> Result<Vec<Event>, Rejection> {
-    let p = state
-        .picks
-        .get(&list.to_code())
-        .ok_or_else(|| Rejection::NotFound {
-            kind: RecordKind::PickList,
-            key: list.to_string(),
-        })?;
-    if p.status != PickStatus::Open {
-        return Err(Rejection::PickState {
-            list: list.to_string(),
-            problem: "is already shipped".into(),
-        });
-    }
+    let p = open_list(state, list)?;
     if let Some(l) = p.lines.iter().find(|l| l.open() > Decimal::ZERO) {
         return Err(Rejection::PickState {
             list: list.to_string(),
