@@ -1799,7 +1799,7 @@ pub fn report_text(
             .with_store(|store| -> Result<crate::report::Table> {
                 let state = engine.view().state;
                 if let Some(e) = &gl.entity {
-                    if !state.entities.contains_key(&e.as_str().to_code()) {
+                    if !state.entities.contains_key(&e.to_code()) {
                         bail!("unknown entity {e:?}");
                     }
                 }
@@ -2161,7 +2161,7 @@ fn print(dir: &Path, operator: Option<String>, a: PrintArgs) -> Result<ExitCode>
             None => {
                 let wh = engine.read(|st| {
                     st.operators
-                        .get(&operator.as_str().to_code())
+                        .get(&operator.to_code())
                         .and_then(|o| o.default_warehouse.as_ref().map(|w| w.to_string()))
                 });
                 match wh {

@@ -489,7 +489,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         r.time = at(date, 13);
         for t in to_receive.remove(&date).unwrap_or_default() {
             receive(&mut r, &mut prng, &t, &mut items, &dock, &quarantine)?;
-            if let Some(po) = r.state.purchase_orders.get(&t.po.as_str().to_code()) {
+            if let Some(po) = r.state.purchase_orders.get(&t.po.to_code()) {
                 seen[t.supplier].push((date - po.date).num_days());
             }
         }
@@ -519,7 +519,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
         }
         r.time = at(date, 15);
         for number in to_ship.remove(&date).unwrap_or_default() {
-            let Some(o) = r.state.orders.get(&number.as_str().to_code()) else {
+            let Some(o) = r.state.orders.get(&number.to_code()) else {
                 continue;
             };
             let ci = cust_of.get(o.customer.as_str()).copied().unwrap_or(0);
@@ -550,7 +550,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
             // The rest (backordered lines of a partial customer) later.
             if r.state
                 .orders
-                .get(&number.as_str().to_code())
+                .get(&number.to_code())
                 .is_some_and(|o| o.lines.iter().any(|l| !l.cancelled && l.shipped < l.qty))
             {
                 to_ship
@@ -558,7 +558,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                     .or_default()
                     .push(number.clone());
             }
-            let Some(inv) = r.state.invoices.get(&invoice.as_str().to_code()) else {
+            let Some(inv) = r.state.invoices.get(&invoice.to_code()) else {
                 continue;
             };
             let (due, total) = (inv.due, inv.total);
@@ -620,7 +620,7 @@ pub fn generate(spec: HistorySpec) -> Result<History> {
                 let Some(line) = r
                     .state
                     .invoices
-                    .get(&invoice.as_str().to_code())
+                    .get(&invoice.to_code())
                     .and_then(|i| i.lines.first())
                 else {
                     continue;

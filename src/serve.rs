@@ -120,7 +120,7 @@ fn operator_code(view: &View, user: &str) -> Option<String> {
         return Some(user.to_string());
     }
     let upper = user.to_uppercase();
-    ops.contains_key(&upper.as_str().to_code()).then_some(upper)
+    ops.contains_key(&upper.to_code()).then_some(upper)
 }
 
 /// Does the operator `user` exist, is active, and list `key`?
@@ -1346,7 +1346,7 @@ fn run_screens(
     // times every commit would otherwise parse keys on the hot path).
     let checked: std::cell::RefCell<Option<crate::core::master::Operator>> = Default::default();
     let allowed = move |view: &View| -> Option<String> {
-        let now = view.state.operators.get(&owner.as_str().to_code());
+        let now = view.state.operators.get(&owner.to_code());
         if now.is_some() && checked.borrow().as_ref() == now {
             return None;
         }

@@ -1076,7 +1076,7 @@ fn reconciled_bank_lines_leave_memory_and_later_reconciliations_agree() {
             .values()
             .find(|i| {
                 s.receipts
-                    .get(&i.doc.as_str().to_code())
+                    .get(&i.doc.to_code())
                     .is_some_and(|r| r.reference == memo)
             })
             .map(|i| i.id.clone())

@@ -218,13 +218,13 @@ fn promising_retail_refuses_a_backorder_industrial_promises_within_its_horizon()
     assert_eq!(w.s.orders.len(), 0, "nothing placed");
     // The industrial customer gets 500 reserved and 100 promised.
     let n = w.order("C0010", 600).unwrap();
-    let o = &w.s.orders[&n.as_str().to_code()];
+    let o = &w.s.orders[&n.to_code()];
     assert_eq!(o.status, OrderStatus::Open);
     assert_eq!(o.lines[0].reserved, Decimal::from(500));
     assert_eq!(o.lines[0].backordered, Decimal::from(100));
     let promise = o.lines[0].promise.expect("a promise");
     assert!(promise <= now().date_naive() + chrono::Duration::days(30));
-    let p = &w.s.order_policies[&n.as_str().to_code()];
+    let p = &w.s.order_policies[&n.to_code()];
     assert!(p.backorders.value);
     assert_eq!(p.horizon_days.value, Some(30));
     // A horizon of 0 days (within the limit of 60) refuses what cannot
@@ -264,13 +264,13 @@ fn shipping_follows_the_policy_ship_complete_or_partial_and_an_override() {
     let mut w = World::demo();
     // The retail chain ships complete by its policy.
     let n3 = w.order("C0015", 10).unwrap();
-    let p = &w.s.order_policies[&n3.as_str().to_code()];
+    let p = &w.s.order_policies[&n3.to_code()];
     assert!(p.ship_complete.value && !p.backorders.value);
     assert_eq!(p.ship_complete.source, retail_policy());
     // Industrial ships partial: 490 of 600 released.
     let n = w.order("C0010", 600).unwrap();
     assert_eq!(
-        w.s.orders[&n.as_str().to_code()].lines[0].backordered,
+        w.s.orders[&n.to_code()].lines[0].backordered,
         Decimal::from(110)
     );
     let ev = w
@@ -282,7 +282,7 @@ fn shipping_follows_the_policy_ship_complete_or_partial_and_an_override() {
     w.overrides("C0040", json!({"ship_complete": true}))
         .unwrap();
     let n2 = w.order("C0040", 50).unwrap();
-    let p = &w.s.order_policies[&n2.as_str().to_code()];
+    let p = &w.s.order_policies[&n2.to_code()];
     assert!(p.ship_complete.value);
     assert_eq!(p.ship_complete.source, Source::CustomerOverride);
     let err = w
@@ -348,7 +348,7 @@ fn invoicing_run_invoices_each_channel_by_its_pattern() {
         .unwrap();
     let e = w.order("C0045", 10).unwrap();
     assert_eq!(
-        w.s.order_policies[&e.as_str().to_code()].invoicing.value,
+        w.s.order_policies[&e.to_code()].invoicing.value,
         InvoicingPattern::OnDelivery
     );
     let se = w.ship(&e, "2026-11-30");
@@ -403,25 +403,23 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     // the credit check counts it (with tax, as the open AR it joins):
     // over the limit, under 110 %.
     let n = w.order("C0010", 17).unwrap();
-    let o = &w.s.orders[&n.as_str().to_code()];
+    let o = &w.s.orders[&n.to_code()];
     assert_eq!(o.value(), Decimal::new(91766, 2));
     assert_eq!(
         depot::core::sales::credit_value(&w.s, &w.s.customers[&"C0010".to_code()], o),
         Decimal::new(103696, 2)
     );
     assert!(
-        w.s.orders[&n.as_str().to_code()].holds.is_empty(),
+        w.s.orders[&n.to_code()].holds.is_empty(),
         "industrial: held at 110 %"
     );
     assert_eq!(
-        w.s.order_policies[&n.as_str().to_code()]
-            .hold_threshold_pct
-            .value,
+        w.s.order_policies[&n.to_code()].hold_threshold_pct.value,
         Decimal::from(110)
     );
     let n = w.order("C0015", 17).unwrap();
     assert_eq!(
-        w.s.orders[&n.as_str().to_code()].holds,
+        w.s.orders[&n.to_code()].holds,
         vec![Hold::Credit],
         "retail: at 100 %"
     );
@@ -429,7 +427,7 @@ fn credit_hold_threshold_and_grace_days_come_from_the_policy() {
     w.overrides("C0040", json!({"hold_threshold_pct": "100"}))
         .unwrap();
     let n = w.order("C0040", 17).unwrap();
-    assert_eq!(w.s.orders[&n.as_str().to_code()].holds, vec![Hold::Credit]);
+    assert_eq!(w.s.orders[&n.to_code()].holds, vec![Hold::Credit]);
     // Grace days: the retail chain's policy gives none although its
     // record says 10.
     let c = &w.s.customers[&"C0015".to_code()];
@@ -472,7 +470,7 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
         .unwrap();
     // 18 at 53.98 = 971.64: under 1,000; with 13 % HST 1,097.95.
     let n = w.order("C0015", 18).unwrap();
-    let o = &w.s.orders[&n.as_str().to_code()];
+    let o = &w.s.orders[&n.to_code()];
     assert_eq!(o.value(), Decimal::new(97164, 2));
     assert_eq!(o.holds, vec![Hold::Credit]);
     // The exception says the exposure as the check counted it.
@@ -484,7 +482,7 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
     assert_eq!(x.amount, Decimal::new(109795, 2), "{}", x.summary);
     // Exempt: the same goods confirm, and its exposure counts no tax.
     let n = w.order("C0040", 18).unwrap();
-    let o = &w.s.orders[&n.as_str().to_code()];
+    let o = &w.s.orders[&n.to_code()];
     assert!(o.holds.is_empty(), "{:?}", o.holds);
     let c = &w.s.customers[&"C0040".to_code()];
     assert_eq!(
@@ -503,15 +501,15 @@ fn the_credit_check_counts_the_tax_an_orders_invoice_will_carry() {
     w.overrides("C0010", json!({"hold_threshold_pct": "100"}))
         .unwrap();
     let n = w.order("C0010", 16).unwrap();
-    assert!(w.s.orders[&n.as_str().to_code()].holds.is_empty());
-    let before = w.s.orders[&n.as_str().to_code()].clone();
+    assert!(w.s.orders[&n.to_code()].holds.is_empty());
+    let before = w.s.orders[&n.to_code()].clone();
     let r = w.exec(
         "CLERK1",
         json!({"cmd": "change_order_line", "number": n, "line": 1, "qty": "17"}),
     );
     let e = r.expect_err("over the limit with its tax");
     assert!(e.to_string().contains("over the credit limit"), "{e}");
-    assert_eq!(w.s.orders[&n.as_str().to_code()], before);
+    assert_eq!(w.s.orders[&n.to_code()], before);
 }
 
 #[test]
@@ -611,11 +609,11 @@ fn a_policy_change_is_governed_and_the_order_keeps_what_decided_it() {
     // New orders follow it; the earlier order keeps what decided it.
     let m = w.order("C0010", 10).unwrap();
     assert_eq!(
-        w.s.order_policies[&m.as_str().to_code()].invoicing.value,
+        w.s.order_policies[&m.to_code()].invoicing.value,
         InvoicingPattern::WeeklyConsolidated
     );
     assert_eq!(
-        w.s.order_policies[&n.as_str().to_code()].invoicing.value,
+        w.s.order_policies[&n.to_code()].invoicing.value,
         InvoicingPattern::PerShipment
     );
     // A tighter limit than a customer's override is refused by name.

@@ -367,7 +367,7 @@ fn a_long_statement_pages_with_headers_and_page_numbers() {
     let (s, customer) = depot::bench_docs::bench_state(today(), 5, 200).unwrap();
     let d = build(&s, DocKind::Statement, &customer, opts()).unwrap();
     assert!(d.rows.len() >= 200);
-    let name = s.customers[&customer.as_str().to_code()].name.clone();
+    let name = s.customers[&customer.to_code()].name.clone();
     let pages = pdf::page_count(&d);
     assert!(pages >= 4, "{pages} pages");
     let dir = tempfile::tempdir().unwrap();
@@ -440,7 +440,7 @@ fn a_long_statement_pages_with_headers_and_page_numbers() {
 fn a_long_statement_as_text_pages_with_form_feeds() {
     let (s, customer) = depot::bench_docs::bench_state(today(), 5, 200).unwrap();
     let d = build(&s, DocKind::Statement, &customer, opts()).unwrap();
-    let name = s.customers[&customer.as_str().to_code()].name.clone();
+    let name = s.customers[&customer.to_code()].name.clone();
     let t = text::render(&d);
     let pages: Vec<&str> = t.split('\u{c}').collect();
     assert!(pages.len() >= 4, "{} pages", pages.len());

@@ -417,7 +417,7 @@ mod injected {
             assert!(report.to_string().contains("depot check: OK"));
             for code in &acked {
                 assert!(
-                    engine.read(|s| s.terms.contains_key(&code.as_str().to_code())),
+                    engine.read(|s| s.terms.contains_key(&code.to_code())),
                     "{fault:?}: {code} was acknowledged and is lost"
                 );
             }

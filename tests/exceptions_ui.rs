@@ -54,7 +54,7 @@ fn the_queue_lists_holds_and_a_supervisor_approves_from_it() {
     assert!(s.contains("nothing matches the filter"), "{s}");
     let st = b.state.borrow();
     assert_eq!(
-        st.orders[&order.as_str().to_code()].status,
+        st.orders[&order.to_code()].status,
         depot::core::sales::OrderStatus::Open
     );
     assert!(!st.exceptions[&id].is_open());
@@ -70,7 +70,7 @@ fn a_refusal_shows_its_reason_and_changes_nothing() {
     let s = d.screen(132, 43);
     assert!(s.contains("you requested this credit hold"), "{s}");
     assert_eq!(
-        b.state.borrow().orders[&order.as_str().to_code()].status,
+        b.state.borrow().orders[&order.to_code()].status,
         depot::core::sales::OrderStatus::Held
     );
 }
@@ -132,13 +132,13 @@ fn reject_with_a_reason_comment_reassign_and_snooze_from_the_list() {
     d.press("n");
     assert!(d.screen(132, 43).contains("not rejected"));
     assert_eq!(
-        b.state.borrow().orders[&order.as_str().to_code()].status,
+        b.state.borrow().orders[&order.to_code()].status,
         depot::core::sales::OrderStatus::Held
     );
     d.press("f6").typed("no deposit").press("enter").press("y");
     let st = b.state.borrow();
     assert_eq!(
-        st.orders[&order.as_str().to_code()].status,
+        st.orders[&order.to_code()].status,
         depot::core::sales::OrderStatus::Cancelled
     );
     assert!(!st.exceptions[&id].is_open());
@@ -220,9 +220,9 @@ fn a_held_stock_adjustment_is_rejected_from_the_queue_and_posts_nothing() {
         "{s}"
     );
     let st = b.state.borrow();
-    let c = &st.counts[&count.as_str().to_code()];
+    let c = &st.counts[&count.to_code()];
     assert_eq!(c.status, depot::core::counts::CountStatus::Rejected);
-    assert!(!st.index.open_counts.contains(&count.as_str().to_code()));
+    assert!(!st.index.open_counts.contains(&count.to_code()));
     assert!(!st.exceptions[&id].is_open());
     drop(st);
     assert_eq!(
@@ -271,7 +271,7 @@ fn a_rejected_count_variance_is_counted_again() {
         );
     }
     assert_eq!(
-        b.state.borrow().counts[&number.as_str().to_code()].status,
+        b.state.borrow().counts[&number.to_code()].status,
         depot::core::counts::CountStatus::AwaitingApproval
     );
     let (id, _) = count_exception(&b);
@@ -287,10 +287,10 @@ fn a_rejected_count_variance_is_counted_again() {
     d.typed("count it again").press("enter");
     {
         let st = b.state.borrow();
-        let c = &st.counts[&number.as_str().to_code()];
+        let c = &st.counts[&number.to_code()];
         assert_eq!(c.status, depot::core::counts::CountStatus::Open);
         assert!(c.first.is_none() && c.second.is_none());
-        assert!(st.index.open_counts.contains(&number.as_str().to_code()));
+        assert!(st.index.open_counts.contains(&number.to_code()));
         assert!(!st.exceptions[&id].is_open());
     }
     assert_eq!(bin_stock(&b, &bin, "FAS-1001"), book, "nothing posted");
@@ -302,10 +302,10 @@ fn a_rejected_count_variance_is_counted_again() {
     );
     let st = b.state.borrow();
     assert_eq!(
-        st.counts[&number.as_str().to_code()].status,
+        st.counts[&number.to_code()].status,
         depot::core::counts::CountStatus::Posted
     );
-    assert!(!st.index.open_counts.contains(&number.as_str().to_code()));
+    assert!(!st.index.open_counts.contains(&number.to_code()));
 }
 
 #[test]
@@ -902,7 +902,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
     // Approved from there (F6, yes): the PO is open, the exception gone.
     d.press("f6").press("y");
     assert_eq!(
-        b.state.borrow().purchase_orders[&older.as_str().to_code()].status,
+        b.state.borrow().purchase_orders[&older.to_code()].status,
         PoStatus::Open
     );
     d.press("esc");
@@ -917,9 +917,7 @@ fn enter_on_a_po_waiting_for_approval_opens_purchasing_on_that_po() {
 fn enter_on_an_item_finding_opens_the_item_lookup_on_that_item() {
     let b = demo();
     let (_, sku) = finding_of(&b, "item").expect("the demo has findings of items");
-    let description = b.state.borrow().items[&sku.as_str().to_code()]
-        .description
-        .clone();
+    let description = b.state.borrow().items[&sku.to_code()].description.clone();
     let mut d = Driver::new(&b, Some("SUP1"));
     d.open("Exception queue").unwrap();
     d.typed(&sku).press("enter");

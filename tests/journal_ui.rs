@@ -158,7 +158,7 @@ fn a_controller_posts_a_manual_entry_and_reverses_it() {
     {
         let st = b.state.borrow();
         assert_eq!(st.manual_journals.len(), 2);
-        let original = &st.manual_journals[&number.as_str().to_code()];
+        let original = &st.manual_journals[&number.to_code()];
         let reversal = original.reversed_by.clone().expect("reversed");
         let r = &st.manual_journals[&reversal];
         assert_eq!(r.reverses.as_deref(), Some(number.as_str()));

@@ -195,7 +195,7 @@ fn history() -> World {
     );
     let sa = w.ship(&a, "2026-10-01");
     let ia = w.invoice(&sa, "2026-10-01");
-    assert_eq!(w.s.invoices[&ia.as_str().to_code()].total, dec("541.25"));
+    assert_eq!(w.s.invoices[&ia.to_code()].total, dec("541.25"));
     w.exec(
         "AR1",
         json!({"cmd": "receive_payment", "customer": "C0004", "method": "transfer",
@@ -211,7 +211,7 @@ fn history() -> World {
     );
     let sb = w.ship(&b, "2026-10-07");
     let ib = w.invoice(&sb, "2026-10-07");
-    assert_eq!(w.s.invoices[&ib.as_str().to_code()].total, dec("1082.50"));
+    assert_eq!(w.s.invoices[&ib.to_code()].total, dec("1082.50"));
     w.exec(
         "AR1",
         json!({"cmd": "receive_payment", "customer": "C0004", "method": "transfer",
@@ -219,7 +219,7 @@ fn history() -> World {
                "apply": [{"invoice": ib, "amount": "1000.00", "settle": true}]}),
         "2026-10-20",
     );
-    assert_eq!(w.s.invoices[&ib.as_str().to_code()].disputed, dec("82.50"));
+    assert_eq!(w.s.invoices[&ib.to_code()].disputed, dec("82.50"));
     // C: two warehouses, line 2 partly backordered and shipped short.
     let c = w.order(
         "C0004",
@@ -231,7 +231,7 @@ fn history() -> World {
     let sc = w.ship(&c, "2026-10-09");
     assert_eq!(sc.len(), 2, "one shipment per warehouse");
     let ic = w.invoice(&sc, "2026-10-09");
-    assert_eq!(w.s.invoices[&ic.as_str().to_code()].total, dec("6765.63"));
+    assert_eq!(w.s.invoices[&ic.to_code()].total, dec("6765.63"));
     w.exec(
         "REP1",
         json!({"cmd": "change_order_line", "number": c, "line": 2, "qty": "60"}),
@@ -246,7 +246,7 @@ fn history() -> World {
     );
     let sd = w.ship(&d, "2026-11-02");
     let id = w.invoice(&sd, "2026-11-02");
-    assert_eq!(w.s.invoices[&id.as_str().to_code()].total, dec("216.50"));
+    assert_eq!(w.s.invoices[&id.to_code()].total, dec("216.50"));
     // Perfect so far: 1 of 1 in November.
     assert_eq!(
         w.kpi(Dim::Customer, "C0001", "2026-11-01", Kpi::PerfectOrder),

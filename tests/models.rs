@@ -325,10 +325,7 @@ fn an_order_already_past_its_requested_day_is_late_not_predicted() {
             r.order,
             r.p_late
         );
-        let o = s
-            .orders
-            .get(&r.order.as_str().to_code())
-            .expect("the order");
+        let o = s.orders.get(&r.order.to_code()).expect("the order");
         assert!(o.requested >= today, "{r:?}");
     }
     // As of the day it was asked for, the same order is still a prediction.
@@ -352,16 +349,12 @@ fn an_invoice_past_its_due_day_is_late_for_certain() {
     let ranked = models::collections::rank(s, &settled, today, false);
     let (past, not_yet): (Vec<_>, Vec<_>) = ranked.iter().partition(|c| {
         s.invoices
-            .get(&c.invoice.as_str().to_code())
+            .get(&c.invoice.to_code())
             .is_some_and(|i| i.due < today)
     });
     assert!(!past.is_empty() && !not_yet.is_empty(), "{ranked:?}");
     for c in &past {
-        let due = s
-            .invoices
-            .get(&c.invoice.as_str().to_code())
-            .expect("invoice")
-            .due;
+        let due = s.invoices.get(&c.invoice.to_code()).expect("invoice").due;
         assert_eq!(c.p_late, 1.0, "{c:?}");
         assert_eq!(c.days_past_due, Some((today - due).num_days()), "{c:?}");
         assert!(

@@ -637,7 +637,7 @@ fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
     // short one's line and the one placed after it.
     {
         let s = b.state.borrow();
-        let first = &s.orders[&s.picks[&list.as_str().to_code()].order].lines[0];
+        let first = &s.orders[&s.picks[&list.to_code()].order].lines[0];
         assert_eq!(
             (first.reserved, first.backordered),
             (Decimal::ONE, Decimal::ZERO)
@@ -650,7 +650,7 @@ fn a_bin_found_empty_is_not_picked_from_nor_promised_until_it_is_counted() {
         .unwrap();
     let list3 = released_order(&b, "C0010", "TOR", std::slice::from_ref(&sku), Decimal::ONE);
     let s = b.state.borrow();
-    assert_eq!(s.picks[&list3.as_str().to_code()].lines[0].bin, key.bin);
+    assert_eq!(s.picks[&list3.to_code()].lines[0].bin, key.bin);
     depot::core::invariants::check_state(&s).unwrap();
 }
 
@@ -743,10 +743,7 @@ fn a_scan_fired_twice_does_not_pick_the_next_task_of_the_same_item() {
         "the item scanned after the bin picks it"
     );
     let s = b.state.borrow();
-    assert_eq!(
-        s.picks[&second.as_str().to_code()].lines[0].picked,
-        Decimal::ONE
-    );
+    assert_eq!(s.picks[&second.to_code()].lines[0].picked, Decimal::ONE);
 }
 
 #[test]
@@ -782,7 +779,7 @@ fn two_hundred_scans_as_fast_as_they_come_are_applied_once_in_order() {
         b.log.borrow().iter().map(|(_, r)| r.key.clone()).collect();
     assert_eq!(keys.len(), b.log.borrow().len(), "one key per pick");
     let s = b.state.borrow();
-    assert!(s.picks[&list.as_str().to_code()]
+    assert!(s.picks[&list.to_code()]
         .lines
         .iter()
         .all(|l| l.picked == Decimal::ONE && l.short.is_zero()));
@@ -3770,7 +3767,7 @@ fn a_carton_held_on_its_weight_is_unpacked_on_pack_and_packed_again() {
     let next = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::TWO);
     let (bin, line) = {
         let st = b.state.borrow();
-        let l = &st.picks[&next.as_str().to_code()].lines[0];
+        let l = &st.picks[&next.to_code()].lines[0];
         (l.bin.to_string(), l.line)
     };
     let pick: CommandBody = serde_json::from_value(serde_json::json!({
@@ -3921,9 +3918,7 @@ fn a_carton_packed_again_after_an_unpack_gets_a_number_and_label_of_its_own() {
 /// A list released for `customer`, picked whole by the core.
 fn picked_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
     let list = released_order(b, customer, "CHI", &[sku.into()], Decimal::from(qty));
-    let lines = b.state.borrow().picks[&list.as_str().to_code()]
-        .lines
-        .clone();
+    let lines = b.state.borrow().picks[&list.to_code()].lines.clone();
     for l in lines {
         b.exec("PICK1", CommandBody::pick_in_full(&list, &l))
             .unwrap();
@@ -3934,8 +3929,7 @@ fn picked_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
 /// A list released for `customer`, picked whole and packed by the core.
 fn packed_for(b: &MemBackend, customer: &str, sku: &str, qty: i64) -> String {
     let list = picked_for(b, customer, sku, qty);
-    let p =
-        depot::core::warehouse::PickList::clone(&b.state.borrow().picks[&list.as_str().to_code()]);
+    let p = depot::core::warehouse::PickList::clone(&b.state.borrow().picks[&list.to_code()]);
     pack_whole(b, &p);
     list
 }
@@ -3987,7 +3981,7 @@ fn a_tracking_number_already_on_a_shipment_is_asked_about_first() {
     let sh = {
         let st = b.state.borrow();
         assert_eq!(
-            st.picks[&first.as_str().to_code()].status,
+            st.picks[&first.to_code()].status,
             depot::core::warehouse::PickStatus::Shipped
         );
         st.shipments
@@ -4016,7 +4010,7 @@ fn a_tracking_number_already_on_a_shipment_is_asked_about_first() {
     }
     let st = b.state.borrow();
     assert_eq!(
-        st.picks[&second.as_str().to_code()].status,
+        st.picks[&second.to_code()].status,
         depot::core::warehouse::PickStatus::Shipped
     );
     // Another number is not asked about.
@@ -4139,7 +4133,7 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
     use depot::core::exceptions::Blocked;
     let b = demo();
     let list = released_order(&b, "C0002", "CHI", &["FAS-1002".into()], Decimal::from(3));
-    let first = b.state.borrow().picks[&list.as_str().to_code()].lines[0].clone();
+    let first = b.state.borrow().picks[&list.to_code()].lines[0].clone();
     b.exec(
         "PICK1",
         CommandBody::ConfirmPick {
@@ -4155,7 +4149,7 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
     .unwrap();
     // Whatever the short offered again is picked whole.
     loop {
-        let open = b.state.borrow().picks[&list.as_str().to_code()]
+        let open = b.state.borrow().picks[&list.to_code()]
             .lines
             .iter()
             .find(|l| l.picked + l.short < l.qty)
@@ -4169,8 +4163,7 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
         line: first.line,
     };
     let id = *b.state.borrow().open_exceptions.get(&key).unwrap();
-    let p =
-        depot::core::warehouse::PickList::clone(&b.state.borrow().picks[&list.as_str().to_code()]);
+    let p = depot::core::warehouse::PickList::clone(&b.state.borrow().picks[&list.to_code()]);
     pack_whole(&b, &p);
     b.exec(
         "SHIP1",
@@ -4186,7 +4179,7 @@ fn a_short_pick_stays_in_the_queue_after_its_list_ships_until_acknowledged() {
     {
         let s = b.state.borrow();
         assert_eq!(
-            s.picks[&list.as_str().to_code()].status,
+            s.picks[&list.to_code()].status,
             depot::core::warehouse::PickStatus::Shipped
         );
         assert_eq!(

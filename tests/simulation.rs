@@ -187,7 +187,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
             let items: Vec<&depot::core::bank::BookItem> = s
                 .index
                 .uncleared_book_items
-                .get(&entity.as_str().to_code())
+                .get(&entity.to_code())
                 .into_iter()
                 .flatten()
                 .filter_map(|i| s.book_items.get(i))
@@ -292,7 +292,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let line = line_id(rng);
                     let (amount, le) = s
                         .bank_lines
-                        .get(&line.as_str().to_code())
+                        .get(&line.to_code())
                         .map_or((Decimal::ZERO, entity.clone()), |l| {
                             (l.amount, l.entity.to_string())
                         });
@@ -301,7 +301,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let exact: Vec<Code> = s
                         .index
                         .uncleared_book_items
-                        .get(&le.as_str().to_code())
+                        .get(&le.to_code())
                         .into_iter()
                         .flatten()
                         .filter(|i| s.book_items.get(*i).is_some_and(|b| b.amount == amount))
@@ -326,7 +326,7 @@ fn random_command(rng: &mut Rng, s: &State, step: u64) -> (String, CommandBody) 
                     let line = line_id(rng);
                     let le = s
                         .bank_lines
-                        .get(&line.as_str().to_code())
+                        .get(&line.to_code())
                         .map_or(entity, |l| l.entity.to_code().to_string());
                     let accounts: Vec<&Code> = s
                         .accounts

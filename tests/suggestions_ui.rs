@@ -179,7 +179,7 @@ fn the_collections_worklist_ranks_receivables_with_their_reasons() {
             b.state
                 .borrow()
                 .invoices
-                .get(&c.invoice.as_str().to_code())
+                .get(&c.invoice.to_code())
                 .is_some_and(|i| !i.base_open.is_zero())
         })
         .expect("a receivable to chase")
@@ -230,16 +230,16 @@ fn the_collections_worklist_weighs_what_is_open_now() {
     let (top, second) = (before[0].clone(), before[1].clone());
     let pay = |number: &str, amount: Decimal, settle: bool| receive(&b, number, amount, settle);
     // The top receivable paid all but a tenth: what is left is chased.
-    let open = b.state.borrow().invoices[&top.suggestion.invoice.as_str().to_code()].open;
+    let open = b.state.borrow().invoices[&top.suggestion.invoice.to_code()].open;
     let left = (open / Decimal::from(10)).round_dp(2);
     pay(&top.suggestion.invoice, open - left, false);
     // The second paid short beyond the tolerance and settled: the rest
     // is disputed, all of what is open.
-    let open2 = b.state.borrow().invoices[&second.suggestion.invoice.as_str().to_code()].open;
+    let open2 = b.state.borrow().invoices[&second.suggestion.invoice.to_code()].open;
     pay(&second.suggestion.invoice, Decimal::from(1), true);
     {
         let s = b.state.borrow();
-        let i = &s.invoices[&second.suggestion.invoice.as_str().to_code()];
+        let i = &s.invoices[&second.suggestion.invoice.to_code()];
         assert_eq!(i.disputed, open2 - Decimal::ONE, "{i:?}");
     }
     let after = worklist_all(&b.state.borrow(), &sugg, "");
@@ -253,7 +253,7 @@ fn the_collections_worklist_weighs_what_is_open_now() {
         .iter()
         .find(|c| c.suggestion.invoice == top.suggestion.invoice)
         .expect("the part paid receivable is still listed");
-    let base_left = b.state.borrow().invoices[&top.suggestion.invoice.as_str().to_code()].base_open;
+    let base_left = b.state.borrow().invoices[&top.suggestion.invoice.to_code()].base_open;
     assert_eq!(now.suggestion.exposure, base_left);
     assert!(now.suggestion.score < top.suggestion.score / 5.0, "{now:?}");
     assert!(now.rank > 1, "still ranked first on a tenth of it: {now:?}");
@@ -447,7 +447,7 @@ fn an_invoice_is_checked_before_it_posts_and_posts_only_when_confirmed() {
     assert!(s.contains("vs contract K-TEST"), "{s}");
     insta::assert_snapshot!("invoicing_preview_80x24", s);
     // Nothing was posted by the draft.
-    assert!(b.state.borrow().shipments[&shipment.as_str().to_code()]
+    assert!(b.state.borrow().shipments[&shipment.to_code()]
         .invoice
         .is_none());
     assert!(b.log.borrow().is_empty());
@@ -456,13 +456,13 @@ fn an_invoice_is_checked_before_it_posts_and_posts_only_when_confirmed() {
     let s = d.screen(80, 24);
     assert!(s.contains("Post the invoice"), "{s}");
     d.press("n");
-    assert!(b.state.borrow().shipments[&shipment.as_str().to_code()]
+    assert!(b.state.borrow().shipments[&shipment.to_code()]
         .invoice
         .is_none());
     d.press("f10").press("y");
     let s = d.screen(80, 24);
     assert!(s.contains("posted"), "{s}");
-    assert!(b.state.borrow().shipments[&shipment.as_str().to_code()]
+    assert!(b.state.borrow().shipments[&shipment.to_code()]
         .invoice
         .is_some());
 }
@@ -491,7 +491,7 @@ fn a_supervisor_comments_gives_and_snoozes_a_prediction_and_it_sticks() {
         .late
         .iter()
         .find(|r| {
-            b.state.borrow().orders[&r.order.as_str().to_code()].requested
+            b.state.borrow().orders[&r.order.to_code()].requested
                 >= today + chrono::Duration::days(2)
                 && s.contains(&format!("order {} ", r.order))
         })
@@ -520,7 +520,7 @@ fn a_supervisor_comments_gives_and_snoozes_a_prediction_and_it_sticks() {
         })
         .unwrap_or_else(|| panic!("a count of rows: {s}"));
     assert!(listed > 1, "{s}");
-    let requested = b.state.borrow().orders[&risk.order.as_str().to_code()].requested;
+    let requested = b.state.borrow().orders[&risk.order.to_code()].requested;
     let key = ClockKey::LateRisk {
         order: risk.order.as_str().into(),
         requested,

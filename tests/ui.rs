@@ -424,7 +424,7 @@ fn a_sale_refused_on_account_is_paid_in_cash_at_once() {
     let customer = nothing_past_due(&b);
     {
         let mut st = b.state.borrow_mut();
-        let mut c = st.customers[&customer.as_str().to_code()].clone();
+        let mut c = st.customers[&customer.to_code()].clone();
         c.credit_limit = Decimal::from(10);
         st.customers.insert(c.code.clone(), c);
     }
@@ -494,7 +494,7 @@ fn a_sale_over_the_credit_limit_says_by_how_much_in_the_currency() {
     let customer = nothing_past_due(&b);
     {
         let mut st = b.state.borrow_mut();
-        let mut c = st.customers[&customer.as_str().to_code()].clone();
+        let mut c = st.customers[&customer.to_code()].clone();
         c.credit_limit = Decimal::from(10);
         st.customers.insert(c.code.clone(), c);
     }
@@ -2920,7 +2920,7 @@ fn the_customer_lookup_shows_what_is_disputed() {
         "apply": [{"invoice": number, "amount": "1.00", "settle": true}]}))
     .unwrap();
     b.exec("AR1", pay).unwrap();
-    let disputed = b.state.borrow().invoices[&number.as_str().to_code()].disputed;
+    let disputed = b.state.borrow().invoices[&number.to_code()].disputed;
     assert_eq!(disputed, open - Decimal::ONE);
     let mut d = Driver::new(&b, Some("ADMIN"));
     d.open("Customer lookup")
@@ -3302,7 +3302,7 @@ fn the_rest_on_account_is_not_offered_to_who_pays_in_full() {
     // A customer with credit is offered it; with the limit taken away
     // (as a credit manager would), the same refusal.
     let customer = nothing_past_due(&b);
-    assert!(b.state.borrow().customers[&customer.as_str().to_code()].credit_limit > Decimal::ZERO);
+    assert!(b.state.borrow().customers[&customer.to_code()].credit_limit > Decimal::ZERO);
     let mut d = Driver::new(&b, Some("CLERK1"));
     d.press("enter").typed(&customer).press("enter");
     d.typed("FAS-1001").press("enter");
@@ -3315,7 +3315,7 @@ fn the_rest_on_account_is_not_offered_to_who_pays_in_full() {
     );
     {
         let mut st = b.state.borrow_mut();
-        let mut c = st.customers[&customer.as_str().to_code()].clone();
+        let mut c = st.customers[&customer.to_code()].clone();
         c.credit_limit = Decimal::ZERO;
         st.customers.insert(c.code.clone(), c);
     }

@@ -135,10 +135,7 @@ fn a_cheque_applied_to_two_invoices_with_discount_and_the_rest_as_credit() {
         r.applications.iter().map(|a| a.discount).sum::<Decimal>(),
         d1 + d2
     );
-    assert!(
-        st.invoices[&i1.as_str().to_code()].open.is_zero()
-            && st.invoices[&i2.as_str().to_code()].open.is_zero()
-    );
+    assert!(st.invoices[&i1.to_code()].open.is_zero() && st.invoices[&i2.to_code()].open.is_zero());
     drop(st);
     // A second F10 (and y) on the now empty receipt submits nothing new:
     // it asks for the amount, where the y lands.
@@ -252,11 +249,8 @@ fn a_short_payment_is_disputed_with_its_reason_or_written_off_within_tolerance()
     assert!(s.contains("paid, write-off 3.00"), "{s}");
     d.press("f10").press("y");
     let st = b.state.borrow();
-    assert_eq!(
-        st.invoices[&i1.as_str().to_code()].disputed,
-        Decimal::from(40)
-    );
-    assert!(st.invoices[&i2.as_str().to_code()].open.is_zero());
+    assert_eq!(st.invoices[&i1.to_code()].disputed, Decimal::from(40));
+    assert!(st.invoices[&i2.to_code()].open.is_zero());
     let r = st
         .receipts
         .values_sorted()
@@ -1730,9 +1724,9 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert!(s.contains("auto: only 500.00 in 0 day(s), RC-"), "{s}");
     {
         let st = b.state.borrow();
-        assert!(st.book_items[&chq3.as_str().to_code()].cleared_by.is_some());
+        assert!(st.book_items[&chq3.to_code()].cleared_by.is_some());
         assert!(
-            st.book_items[&chq2.as_str().to_code()].cleared_by.is_none(),
+            st.book_items[&chq2.to_code()].cleared_by.is_none(),
             "CHQ 2 is in transit"
         );
     }
@@ -1803,7 +1797,7 @@ fn bank_rec_import_auto_match_manual_match_and_a_fee_posted() {
     assert_eq!(f.lines, 4);
     assert_eq!(f.book, book_before - Decimal::new(1250, 2));
     assert_eq!(f.implied(), f.book - f.outstanding);
-    assert!(st.index.uncleared_book_items[&"US01".to_code()].contains(&chq2.as_str().to_code()));
+    assert!(st.index.uncleared_book_items[&"US01".to_code()].contains(&chq2.to_code()));
     let manual = st
         .bank_lines
         .values()
@@ -2544,9 +2538,9 @@ fn an_order_inquiry_shows_its_part_of_a_cheque_that_paid_two_orders() {
     let (o1, o2, order) = {
         let s = b.state.borrow();
         (
-            s.invoices[&i1.as_str().to_code()].open,
-            s.invoices[&i2.as_str().to_code()].open,
-            s.invoices[&i1.as_str().to_code()].lines[0].order.clone(),
+            s.invoices[&i1.to_code()].open,
+            s.invoices[&i2.to_code()].open,
+            s.invoices[&i1.to_code()].lines[0].order.clone(),
         )
     };
     b.exec(
@@ -2899,7 +2893,7 @@ fn a_disputed_rest_in_an_open_discount_window_reads_no_discount_not_ended() {
     b.exec("AR1", pay).unwrap();
     let until = {
         let s = b.state.borrow();
-        let i = &s.invoices[&inv.as_str().to_code()];
+        let i = &s.invoices[&inv.to_code()];
         assert_eq!(i.disputed, open - Decimal::from(10));
         i.discount_until.expect("2-10-NET30 has a window")
     };

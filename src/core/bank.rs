@@ -307,10 +307,10 @@ pub fn bank_account<'a>(state: &'a State, entity: &str) -> Option<&'a Code> {
 /// The reference a book item carries: its receipt's or supplier payment's
 /// reference, else nothing.
 pub fn book_reference<'a>(state: &'a State, item: &BookItem) -> &'a str {
-    if let Some(r) = state.receipts.get(&item.doc.as_str().to_code()) {
+    if let Some(r) = state.receipts.get(&item.doc.to_code()) {
         return &r.reference;
     }
-    if let Some(p) = state.supplier_payments.get(&item.doc.as_str().to_code()) {
+    if let Some(p) = state.supplier_payments.get(&item.doc.to_code()) {
         return &p.reference;
     }
     ""

@@ -549,7 +549,7 @@ fn item(state: &State, x: &Item, create: bool) -> R {
             }
         }
         // A barcode must not read as another item's SKU either.
-        if b.code != x.sku && state.items.contains_key(&b.code.as_str().to_code()) {
+        if b.code != x.sku && state.items.contains_key(&b.code.to_code()) {
             return Err(Rejection::BarcodeInUse {
                 barcode: b.code.clone(),
                 sku: b.code.clone(),

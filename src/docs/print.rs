@@ -324,7 +324,7 @@ pub fn choose_printer(
     };
     let p = state
         .printers
-        .get(&code.as_str().to_code())
+        .get(&code.to_code())
         .ok_or_else(|| PrintError::UnknownPrinter(code.chars().take(40).collect()))?;
     if !p.active {
         return Err(PrintError::InactivePrinter(p.code.to_string()));

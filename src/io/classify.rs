@@ -87,14 +87,8 @@ fn party(text: &str, state: &State, skip_header: bool) -> Option<(String, String
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
     let name = match who {
-        "customer" => state
-            .customers
-            .get(&code.as_str().to_code())
-            .map(|c| c.name.clone()),
-        _ => state
-            .suppliers
-            .get(&code.as_str().to_code())
-            .map(|s| s.name.clone()),
+        "customer" => state.customers.get(&code.to_code()).map(|c| c.name.clone()),
+        _ => state.suppliers.get(&code.to_code()).map(|s| s.name.clone()),
     }
     .unwrap_or_default();
     Some((who.to_string(), code, name, n))

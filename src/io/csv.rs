@@ -1123,14 +1123,11 @@ fn build(
                 }
                 // Columns left out keep what is stored.
                 let stored = if printers {
-                    state
-                        .printers
-                        .get(&key.as_str().to_code())
-                        .map(serde_json::to_value)
+                    state.printers.get(&key.to_code()).map(serde_json::to_value)
                 } else {
                     state
                         .doc_profiles
-                        .get(&key.as_str().to_code())
+                        .get(&key.to_code())
                         .map(serde_json::to_value)
                 };
                 let mut merged = match stored {
@@ -1197,7 +1194,7 @@ fn build(
                 let entity = text_of(&obj, "entity");
                 let defined = state
                     .entities
-                    .get(&entity.as_str().to_code())
+                    .get(&entity.to_code())
                     .and_then(|e| crate::core::decide::fiscal_year_periods(e, year).ok())
                     .is_some_and(|periods| {
                         periods.iter().all(|p| {
@@ -1229,7 +1226,7 @@ fn build(
                 let price_list = text_of(&obj, "price_list");
                 let same = state
                     .price_lists
-                    .get(&price_list.as_str().to_code())
+                    .get(&price_list.to_code())
                     .and_then(|l| l.prices.get(&price.sku))
                     == Some(&price);
                 if !same {
@@ -1310,7 +1307,7 @@ fn build(
             for (supplier, (line, items)) in per {
                 let mut s = state
                     .suppliers
-                    .get(&supplier.as_str().to_code())
+                    .get(&supplier.to_code())
                     .cloned()
                     .ok_or_else(|| ImportError::Row {
                         line,

@@ -29,7 +29,7 @@ pub fn settled_on(state: &State) -> BTreeMap<String, NaiveDate> {
     last.retain(|inv, _| {
         state
             .invoices
-            .get(&inv.as_str().to_code())
+            .get(&inv.to_code())
             .is_some_and(|i| i.open.is_zero())
     });
     last
@@ -210,20 +210,14 @@ pub fn evaluate(state: &State, asof: NaiveDate, end: NaiveDate, k: usize) -> Opt
     let mut ranked = rank(state, &settled, asof, true);
     // Only invoices whose outcome is known by the end.
     ranked.retain(|s| {
-        state
-            .invoices
-            .get(&s.invoice.as_str().to_code())
-            .is_some_and(|i| {
-                late_as_of(i.due, settled.get(i.number.as_str()).copied(), end).is_some()
-            })
+        state.invoices.get(&s.invoice.to_code()).is_some_and(|i| {
+            late_as_of(i.due, settled.get(i.number.as_str()).copied(), end).is_some()
+        })
     });
     let label = |s: &Suggestion| {
-        state
-            .invoices
-            .get(&s.invoice.as_str().to_code())
-            .is_some_and(|i| {
-                late_as_of(i.due, settled.get(i.number.as_str()).copied(), end) == Some(true)
-            })
+        state.invoices.get(&s.invoice.to_code()).is_some_and(|i| {
+            late_as_of(i.due, settled.get(i.number.as_str()).copied(), end) == Some(true)
+        })
     };
     let model: Vec<bool> = ranked.iter().map(label).collect();
     let mut by_exposure = ranked.clone();

@@ -138,16 +138,13 @@ impl Reference {
                     }
                 }
             }
-            let shipped = state
-                .shipments
-                .get(&l.shipment.as_str().to_code())
-                .map(|s| {
-                    s.lines
-                        .iter()
-                        .filter(|x| x.order_line == l.order_line && x.sku == l.sku)
-                        .map(|x| x.qty)
-                        .sum::<Decimal>()
-                });
+            let shipped = state.shipments.get(&l.shipment.to_code()).map(|s| {
+                s.lines
+                    .iter()
+                    .filter(|x| x.order_line == l.order_line && x.sku == l.sku)
+                    .map(|x| x.qty)
+                    .sum::<Decimal>()
+            });
             if let Some(q) = shipped {
                 if q != l.qty {
                     out.push((
@@ -201,7 +198,7 @@ pub fn check_documents(state: &State, d: &Draft, date: NaiveDate) -> Reasons {
     for l in &d.lines {
         let order = state
             .shipments
-            .get(&l.shipment.as_str().to_code())
+            .get(&l.shipment.to_code())
             .and_then(|s| state.orders.get(&s.order));
         let line = order.and_then(|o| o.lines.iter().find(|x| x.line == l.order_line));
         if let Some(ol) = line {

@@ -283,7 +283,7 @@ fn unrealised(s: &State, date: NaiveDate) -> BTreeMap<(String, String), Decimal>
         for (seller, margin) in margins {
             let cur = s
                 .entities
-                .get(&seller.as_str().to_code())
+                .get(&seller.to_code())
                 .map(|e| e.base_currency.clone())
                 .unwrap_or_else(|| Currency::new("USD"));
             *out.entry((seller, buyer.clone())).or_default() += cur.round(margin * held / qty);

@@ -191,7 +191,7 @@ impl App {
             let locked = view
                 .state
                 .sign_ins
-                .get(&op.as_str().to_code())
+                .get(&op.to_code())
                 .and_then(|r| r.locked_at(backend.now()))
                 .is_some();
             if view.state.demo && !locked {
@@ -265,7 +265,7 @@ impl App {
         let found = s
             .operators
             .get(&typed.to_code())
-            .or_else(|| s.operators.get(&typed.to_uppercase().as_str().to_code()));
+            .or_else(|| s.operators.get(&typed.to_uppercase().to_code()));
         match found {
             None => self.notice = Some(Notice::error(format!("unknown operator {typed:?}"))),
             Some(op) if !op.active => {
@@ -1010,7 +1010,7 @@ impl App {
                 let s = &view.state;
                 let wh = s
                     .operators
-                    .get(&op.as_str().to_code())
+                    .get(&op.to_code())
                     .and_then(|o| o.default_warehouse.clone())
                     .unwrap_or_default();
                 let entity = s.warehouse_entity(&wh).cloned().unwrap_or_default();

@@ -227,7 +227,7 @@ pub fn split(ctx: &Ctx, text: &str) -> Result<(Asked, String), String> {
                     "{text:?} is not an entry: type or scan SKU, 3*SKU, SKU@WAREHOUSE or SKU=price"
                 ));
             }
-            if !ctx.state().warehouses.contains_key(&w.as_str().to_code()) {
+            if !ctx.state().warehouses.contains_key(&w.to_code()) {
                 return Err(format!("no warehouse {w}"));
             }
             (r, Some(Code::from(w)))
@@ -317,7 +317,7 @@ pub fn find_supplier<'s>(
     if t.is_empty() {
         return Err("type the supplier's code or a word of its name".into());
     }
-    if let Some(sup) = s.suppliers.get(&t.to_ascii_uppercase().as_str().to_code()) {
+    if let Some(sup) = s.suppliers.get(&t.to_ascii_uppercase().to_code()) {
         return match sup.active || !active {
             true => Ok(sup),
             false => Err(format!("supplier {} is inactive", sup.code)),

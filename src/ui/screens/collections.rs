@@ -55,7 +55,7 @@ fn chase(
         rank: 0,
         name: s
             .customers
-            .get(&suggestion.customer.as_str().to_code())
+            .get(&suggestion.customer.to_code())
             .map(|c| c.name.clone())
             .unwrap_or_default(),
         suggestion,
@@ -101,7 +101,7 @@ pub fn worklist_all(
         .collections
         .iter()
         .filter_map(|x| {
-            let inv = s.invoices.get(&x.invoice.as_str().to_code())?;
+            let inv = s.invoices.get(&x.invoice.to_code())?;
             let exposure = crate::models::collections::chaseable(inv);
             if inv.base_open <= Decimal::ZERO || exposure <= Decimal::ZERO {
                 return None;
@@ -498,7 +498,7 @@ impl Screen for Collections {
             let disputed = ctx
                 .state()
                 .invoices
-                .get(&r.suggestion.invoice.as_str().to_code())
+                .get(&r.suggestion.invoice.to_code())
                 .filter(|i| i.disputed > Decimal::ZERO)
                 .map(|i| format!(" ({} {} disputed)", money(i.disputed), i.currency))
                 .unwrap_or_default();

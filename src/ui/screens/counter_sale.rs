@@ -46,7 +46,7 @@ pub const LINES_MAX: usize = 99;
 pub fn walk_in(s: &State, entity: &str) -> Option<Code> {
     let code = format!("WALKIN-{entity}");
     s.customers
-        .get(&code.as_str().to_code())
+        .get(&code.to_code())
         .filter(|c| c.active)
         .map(|c| c.code.clone())
 }

@@ -358,7 +358,7 @@ pub fn predictions(
                 .any(|c| c.key.order() == Some(r.order.as_str()))
         })
         .filter_map(|r| {
-            let o = s.orders.get(&r.order.as_str().to_code())?;
+            let o = s.orders.get(&r.order.to_code())?;
             let shipped = o.lines.iter().any(|l| !l.shipped.is_zero());
             if o.status != OrderStatus::Open || shipped {
                 return None;

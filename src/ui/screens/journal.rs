@@ -652,7 +652,7 @@ impl JournalEntry {
         match self.step {
             Step::Entity => {
                 let code = t.to_ascii_uppercase();
-                match s.entities.get(&code.as_str().to_code()) {
+                match s.entities.get(&code.to_code()) {
                     None => self.refuse(t, format!("no entity {code:?}")),
                     Some(e) => {
                         if self.entity.as_ref() != Some(&e.code) {

@@ -459,7 +459,7 @@ impl OrderEntry {
             self.focus = Focus::Customer;
             return;
         }
-        match ctx.state().orders.get(&n.as_str().to_code()) {
+        match ctx.state().orders.get(&n.to_code()) {
             Some(o) if matches!(o.status, OrderStatus::Cancelled) => {
                 self.notice = Some(Notice::error(format!("{n} is cancelled")));
             }

@@ -141,18 +141,14 @@ impl OrderInquiry {
             let upper = f.to_uppercase();
             let mut by_doc: Vec<Code> = s
                 .invoices
-                .get(&upper.as_str().to_code())
+                .get(&upper.to_code())
                 .map(|i| i.lines.iter().map(|l| l.order.clone()).collect())
                 .or_else(|| {
                     s.shipments
-                        .get(&upper.as_str().to_code())
+                        .get(&upper.to_code())
                         .map(|sh| vec![sh.order.clone()])
                 })
-                .or_else(|| {
-                    s.picks
-                        .get(&upper.as_str().to_code())
-                        .map(|p| vec![p.order.clone()])
-                })
+                .or_else(|| s.picks.get(&upper.to_code()).map(|p| vec![p.order.clone()]))
                 .unwrap_or_default();
             // An archived order is found by its number (issue 21), or by
             // the number of a document archived with it (asked of the
@@ -266,9 +262,9 @@ impl Screen for OrderInquiry {
                         let s = ctx.state();
                         // In memory, or an archived order its document
                         // found (the only row).
-                        let one = s.invoices.contains_key(&upper.as_str().to_code())
-                            || s.shipments.contains_key(&upper.as_str().to_code())
-                            || s.picks.contains_key(&upper.as_str().to_code())
+                        let one = s.invoices.contains_key(&upper.to_code())
+                            || s.shipments.contains_key(&upper.to_code())
+                            || s.picks.contains_key(&upper.to_code())
                             || (names_a_document(&upper)
                                 && rows
                                     .first()
@@ -430,7 +426,7 @@ impl Screen for OrderInquiry {
         }
         let shown: Vec<Result<Shown, &str>> = rows
             .iter()
-            .filter_map(|n| match s.orders.get(&n.as_str().to_code()) {
+            .filter_map(|n| match s.orders.get(&n.to_code()) {
                 Some(o) => Some(Ok(Shown {
                     o,
                     name: s

@@ -130,7 +130,7 @@ impl PoEntry {
                     .and_then(|c| s.suppliers.get(c))
                     .map(|x| x.entity.clone())
                     .unwrap_or_default();
-                match s.warehouses.get(&code.as_str().to_code()) {
+                match s.warehouses.get(&code.to_code()) {
                     None => self.refuse(t, format!("no warehouse {code:?}")),
                     Some(w) if w.entity != entity => self.refuse(
                         t,

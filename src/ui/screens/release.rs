@@ -263,7 +263,7 @@ impl Release {
             };
             return self.drafted(draft(ctx, body, what));
         }
-        if s.orders.contains_key(&text.as_str().to_code()) {
+        if s.orders.contains_key(&text.to_code()) {
             return refuse(
                 &mut self.notice,
                 format!("{text}: nothing to release in {}", self.warehouse),

@@ -332,7 +332,7 @@ impl RfShip {
                     let mut w = text.split_whitespace();
                     let c = w.next().unwrap_or_default().to_ascii_uppercase();
                     let sv = w.next().map(|x| x.to_ascii_uppercase());
-                    let Some(car) = s.carriers.get(&c.as_str().to_code()) else {
+                    let Some(car) = s.carriers.get(&c.to_code()) else {
                         return refuse(&mut self.notice, format!("no carrier {c}"));
                     };
                     let sv = match sv {

@@ -162,7 +162,7 @@ impl RfTransferOut {
                     self.step = Step::Bin;
                     return Flow::Stay;
                 }
-                match s.warehouses.get(&up.as_str().to_code()) {
+                match s.warehouses.get(&up.to_code()) {
                     Some(_) if up == self.warehouse => {
                         refuse(&mut self.notice, format!("{up} is this warehouse"))
                     }

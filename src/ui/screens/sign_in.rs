@@ -99,11 +99,10 @@ impl SignIn {
     /// The code was entered: on to the secret, or to choosing one.
     fn after_code(&mut self, state: &crate::core::State, now: chrono::DateTime<chrono::Utc>) {
         let typed = self.code.trimmed().to_string();
-        let found = state.operators.get(&typed.as_str().to_code()).or_else(|| {
-            state
-                .operators
-                .get(&typed.to_uppercase().as_str().to_code())
-        });
+        let found = state
+            .operators
+            .get(&typed.to_code())
+            .or_else(|| state.operators.get(&typed.to_uppercase().to_code()));
         let Some(op) = found else {
             self.error(format!("unknown operator {typed:?}"));
             return;
@@ -164,7 +163,7 @@ impl SignIn {
                 Flow::Stay
             }
             Step::Secret => {
-                let Some(cred) = state.credentials.get(&self.operator.as_str().to_code()) else {
+                let Some(cred) = state.credentials.get(&self.operator.to_code()) else {
                     // Reset meanwhile (or removed): start again.
                     self.after_code(state, ctx.now);
                     return Flow::Stay;
