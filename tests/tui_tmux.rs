@@ -67,7 +67,10 @@ fn first_start_a_walk_in_sale_a_scan_resize_and_quit_restores_the_terminal() {
     // Focus is on the list after a scan: "?" opens the help.
     t.keys(&["?"]);
     t.wait_for("keys: items");
+    // Esc and F3's escape sequence in one burst can be read as Esc, Esc
+    // and the letters "OR": one at a time, as hands do.
     t.keys(&["Escape"]);
+    t.wait_until("the help closed", |s| !s.contains("keys: items"));
     t.keys(&["F3"]);
     let s = t.wait_for("DEPOT-EXITED-0");
     assert!(!s.contains("panicked"), "{s}");
