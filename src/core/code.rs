@@ -223,8 +223,8 @@ impl PartialOrd for Code {
     }
 }
 
-/// As `str` hashes (its bytes, then 0xff: `Hasher::write_str`), so a
-/// map keyed by codes can be looked up by `&str`.
+/// As `str` hashes (its bytes, then 0xff: `Hasher::write_str`). Equal
+/// codes have equal bytes, so they hash alike whichever way they are held.
 impl Hash for Code {
     #[inline]
     fn hash<H: Hasher>(&self, h: &mut H) {
@@ -335,8 +335,7 @@ impl std::str::FromStr for Code {
     }
 }
 
-/// Equal to any text of the same characters (`code == "US01"`,
-/// `code == other`, `code == &string`).
+/// Equal to a code of the same bytes (two in-line codes by their words).
 impl PartialEq for Code {
     #[inline]
     fn eq(&self, other: &Code) -> bool {
@@ -347,33 +346,7 @@ impl PartialEq for Code {
     }
 }
 
-impl PartialEq<str> for Code {
-    #[inline]
-    fn eq(&self, other: &str) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<&str> for Code {
-    #[inline]
-    fn eq(&self, other: &&str) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<String> for Code {
-    #[inline]
-    fn eq(&self, other: &String) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<&String> for Code {
-    #[inline]
-    fn eq(&self, other: &&String) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
+impl Eq for Code {}
 
 impl PartialEq<&Code> for Code {
     #[inline]
@@ -382,31 +355,34 @@ impl PartialEq<&Code> for Code {
     }
 }
 
-impl Eq for Code {}
-
 impl PartialEq<Code> for &Code {
+    #[inline]
     fn eq(&self, other: &Code) -> bool {
-        self.as_bytes() == other.as_bytes()
+        *self == other
     }
 }
 
-impl PartialEq<Code> for str {
-    fn eq(&self, other: &Code) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
+/// Equal to any text of the same bytes, both ways round (`code == "US01"`,
+/// `"US01" == code`, `code == &string`).
+macro_rules! equal_to_text {
+    ($($text:ty),*) => {$(
+        impl PartialEq<$text> for Code {
+            #[inline]
+            fn eq(&self, other: &$text) -> bool {
+                self.as_bytes() == other.as_bytes()
+            }
+        }
+
+        impl PartialEq<Code> for $text {
+            #[inline]
+            fn eq(&self, other: &Code) -> bool {
+                self.as_bytes() == other.as_bytes()
+            }
+        }
+    )*};
 }
 
-impl PartialEq<Code> for &str {
-    fn eq(&self, other: &Code) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<Code> for String {
-    fn eq(&self, other: &Code) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
+equal_to_text!(str, &str, String, &String);
 
 impl<'a> From<Code> for std::borrow::Cow<'a, str> {
     fn from(c: Code) -> Self {
@@ -543,8 +519,8 @@ mod tests {
         );
     }
 
-    /// A code hashes as its string does (maps keyed by codes are looked
-    /// up by `&str`), with the hashers of the state and of `std`.
+    /// A code hashes as its string does, with the hashers of the state and
+    /// of `std`: in line or on the heap, the same text, the same hash.
     #[test]
     fn codes_hash_as_their_strings_do() {
         use std::hash::BuildHasher;
